@@ -1,0 +1,68 @@
+/* h2_server.h - an HTTP/2 server on libuv + nghttp2: h2c with prior knowledge,
+ * or TLS with ALPN "h2" when a certificate is configured.
+ *
+ * Requests are routed through a router (router.h) and answered through the
+ * exchange API (http.h). Unknown routes get 404, wrong methods 405 with Allow,
+ * bodies over the limit 413, all as problem+json; malformed frames end the
+ * connection with GOAWAY. Runs on the loop thread. */
+#ifndef AC_H2_SERVER_H
+#define AC_H2_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct ac_router;
+struct ac_h2_server;
+
+struct ac_h2_server_limits {
+    size_t max_body_bytes;           /* 413 beyond this; default 1 MiB */
+    size_t max_header_bytes;         /* total header list size; default 16 KiB */
+    uint32_t max_concurrent_streams; /* per connection; default 100 */
+    uint32_t max_connections;        /* further accepts are closed; default 1024 */
+    uint64_t idle_timeout_ms;        /* no open stream and no frame; default 60 s */
+    uint64_t request_timeout_ms;     /* a request's headers+body must arrive within; default 30 s */
+};
+
+struct ac_h2_server_config {
+    struct ac_h2_server_limits limits; /* zero fields take the defaults */
+    const char *tls_cert_file;         /* PEM; NULL for h2c */
+    const char *tls_key_file;          /* PEM; NULL for h2c */
+};
+
+/* Called when a response has been handed to the connection (or the stream
+ * reset), for metrics. |route| is the matched pattern or "unmatched". */
+typedef void (*ac_h2_server_observe_cb)(void *arg, const char *method, const char *route,
+                                        int status, double seconds);
+
+/* Creates a server on |loop| routing through |router| (borrowed; must outlive
+ * the server). Copies |cfg|. Loads the TLS certificate now, so a bad one fails
+ * here with AC_ETLS. Sets |*out| to a server the caller stops with
+ * ac_h2_server_close(). Returns 0, AC_ENOMEM, AC_EINVAL or AC_ETLS. */
+int ac_h2_server_new(uv_loop_t *loop, const struct ac_h2_server_config *cfg,
+                     const struct ac_router *router, struct ac_h2_server **out);
+
+/* Binds and listens on |host|:|port| (port 0 picks a free one). May be called
+ * more than once for several addresses. Returns 0 or a negative libuv code. */
+int ac_h2_server_listen(struct ac_h2_server *srv, const char *host, int port);
+
+/* Returns the port the |i|th listener is bound to, or -1. */
+int ac_h2_server_port(const struct ac_h2_server *srv, size_t i);
+
+/* Registers |cb| (borrowing |arg|) to observe every finished request. */
+void ac_h2_server_set_observer(struct ac_h2_server *srv, ac_h2_server_observe_cb cb, void *arg);
+
+/* Returns the number of open connections. */
+size_t ac_h2_server_connections(const struct ac_h2_server *srv);
+
+typedef void (*ac_h2_server_closed_cb)(struct ac_h2_server *srv, void *arg);
+
+/* Stops accepting, sends GOAWAY to every connection, lets streams already
+ * received finish for up to |grace_ms|, then closes everything. |cb| fires once
+ * when every handle is closed and the server freed. Handlers still holding an
+ * exchange may answer it until then; answers after that are dropped. */
+void ac_h2_server_close(struct ac_h2_server *srv, uint64_t grace_ms, ac_h2_server_closed_cb cb,
+                        void *arg);
+
+#endif

@@ -1,0 +1,51 @@
+/* router.h - maps a method and path to a handler, with named path parameters.
+ *
+ * Patterns are literal segments and "{name}" segments that match one non-empty
+ * segment ("/v1/users/{id}/tokens"). A literal segment wins over a parameter at
+ * the same position, so "/v1/users/me" and "/v1/users/{id}" can coexist. */
+#ifndef AC_ROUTER_H
+#define AC_ROUTER_H
+
+#include <stddef.h>
+
+struct ac_http_exchange;
+struct ac_router;
+
+typedef void (*ac_http_handler_cb)(struct ac_http_exchange *x, void *arg);
+
+#define AC_ROUTER_MAX_PARAMS 8
+
+struct ac_route_match {
+    ac_http_handler_cb cb;
+    void *arg;
+    const char *pattern; /* borrowed from the router */
+    size_t nparams;
+    struct {
+        const char *name; /* borrowed from the router */
+        char *value;      /* owned by the match; percent-decoded */
+    } params[AC_ROUTER_MAX_PARAMS];
+};
+
+/* Sets |*out| to an empty router the caller frees with ac_router_free().
+ * Returns 0 or AC_ENOMEM. */
+int ac_router_new(struct ac_router **out);
+
+/* Frees |r| and its routes; NULL is a no-op. */
+void ac_router_free(struct ac_router *r);
+
+/* Adds a route. Copies |method| and |pattern|; borrows |arg|.
+ * Returns 0, AC_ENOMEM, AC_EINVAL (malformed pattern) or AC_EEXIST. */
+int ac_router_add(struct ac_router *r, const char *method, const char *pattern,
+                  ac_http_handler_cb cb, void *arg);
+
+/* Matches |method| and |path| (no query). On 0 fills |m|, which the caller
+ * releases with ac_route_match_release(). Returns 0, AC_ENOENT (no route for
+ * the path: 404), AC_EACCES (the path exists under other methods: 405; then
+ * |allow| receives a comma-separated list such as "GET, POST" when non-NULL),
+ * AC_EINVAL (bad percent-encoding) or AC_ENOMEM. */
+int ac_router_match(const struct ac_router *r, const char *method, const char *path,
+                    struct ac_route_match *m, char *allow, size_t allow_size);
+
+void ac_route_match_release(struct ac_route_match *m);
+
+#endif

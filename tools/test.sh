@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# test.sh - builds Accord twice (with the test clock; then with ASan+UBSan) and
+# runs the whole ctest suite in each. Exits non-zero if any test fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+"$ROOT/tools/setup.sh" "$ROOT/build-test" -DACCORD_TEST_CLOCK=ON
+echo "test: running the suite (build-test)"
+ctest --test-dir "$ROOT/build-test" --output-on-failure -j2
+
+"$ROOT/tools/setup.sh" "$ROOT/build-asan" -DACCORD_TEST_CLOCK=ON -DACCORD_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug
+echo "test: running the suite under ASan+UBSan (build-asan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$ROOT/build-asan" --output-on-failure -j2
