@@ -1,0 +1,94 @@
+/* main.c - accordctl: every user action from a shell, over HTTP/2 to a node
+ * (and a few local computations, such as irr, that need no node). This file
+ * parses the global options and dispatches to the command named by
+ * "GROUP VERB" or "GROUP". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *group;
+    const char *verb; /* "" for a group that is a command by itself */
+    cli_command_fn fn;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+#define AC_COMMAND(group, verb, fn, summary) {group, verb, fn, summary},
+#include "commands.def"
+#undef AC_COMMAND
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s [--node URL] [--token TOKEN] [--json] [--insecure] COMMAND ...\n"
+            "\n"
+            "Global options may also come from ACCORD_NODE and ACCORD_TOKEN.\n"
+            "Exit codes: 0 ok, 1 refused, 2 usage, 3 node unreachable.\n\ncommands:\n",
+            prog);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", commands[i].group, commands[i].verb[0] ? " " : "",
+                 commands[i].verb);
+        fprintf(out, "  %-22s %s\n", name, commands[i].summary);
+    }
+}
+
+static const char *option_value(int *i, int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {.prog = argv[0]};
+    cli.node = getenv("ACCORD_NODE");
+    cli.token = getenv("ACCORD_TOKEN");
+
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--json") == 0)
+            cli.json = 1;
+        else if (strcmp(argv[i], "--insecure") == 0)
+            cli.insecure = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, argv[0]);
+            return CLI_OK;
+        } else if ((v = option_value(&i, argc, argv, "--node")))
+            cli.node = v;
+        else if ((v = option_value(&i, argc, argv, "--token")))
+            cli.token = v;
+        else {
+            fprintf(stderr, "%s: unknown option '%s'\n", argv[0], argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr, argv[0]);
+        return CLI_USAGE;
+    }
+    const char *group = argv[i];
+    const char *verb = i + 1 < argc ? argv[i + 1] : "";
+    for (size_t k = 0; k < NCOMMANDS; k++) {
+        if (strcmp(commands[k].group, group) != 0)
+            continue;
+        if (commands[k].verb[0] == 0)
+            return commands[k].fn(&cli, argc - i, argv + i);
+        if (strcmp(commands[k].verb, verb) == 0)
+            return commands[k].fn(&cli, argc - i - 1, argv + i + 1);
+    }
+    fprintf(stderr, "%s: unknown command '%s%s%s' (see --help)\n", argv[0], group,
+            verb[0] ? " " : "", verb);
+    return CLI_USAGE;
+}
