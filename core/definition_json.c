@@ -745,8 +745,10 @@ static void read_root(struct rd *c, json_t *root, struct ac_definition *d)
     only_keys(c, root, "", keys);
     d->id = get_string(c, root, "", "id", true);
     json_t *v = member(c, root, "", "version", true);
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
-        bad(c, "version", "expected an integer of at least 1");
+    if (v && !json_is_integer(v))
+        bad(c, "version", "expected an integer, got %s", type_name(v));
+    else if (v && json_integer_value(v) < 1)
+        bad(c, "version", "%lld; versions start at 1", (long long)json_integer_value(v));
     else if (v)
         d->version = json_integer_value(v);
     d->title = get_string(c, root, "", "title", true);

@@ -501,7 +501,7 @@ static void test_every_problem_is_reported_at_once(void **state)
                                "\"scoring\":{\"levels\":[\"not yet\",\"pass\",\"pass\"],"
                                "\"passing_level\":\"pass\"},\"reviewers\":{\"mode\":\"master\","
                                "\"per_submission\":2}}"));
-    assert_true(has("version", "expected an integer of at least 1"));
+    assert_true(has("version", "0; versions start at 1"));
     assert_true(has("title", "missing; this field is required"));
     assert_true(has("scoring.levels[2]", "\"pass\" appears twice; level names must be unique"));
     assert_true(has("reviewers.per_submission",
