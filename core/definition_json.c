@@ -533,7 +533,7 @@ static void read_reviewers(struct rd *c, json_t *root, struct ac_definition *d)
     get_uint(c, dis, "reviewers.disagreement", "add_per_round", 1, 1, 50,
              &d->disagreement.add_per_round);
     get_uint(c, dis, "reviewers.disagreement", "max_reviewers",
-             d->mode == AC_MODE_MASTER ? d->per_submission : d->per_submission + 2, 1, 100,
+             d->mode == AC_MODE_MASTER ? d->per_submission : d->per_submission + 2, 1, 64,
              &d->disagreement.max_reviewers);
     int t = get_enum(c, dis, "reviewers.disagreement", "then", ac__def_resolve_names,
                      AC_RESOLVE_MEDIAN);
