@@ -58,7 +58,7 @@ struct fx {
     int shutdown_on_late; /* close everything once the late answer is given */
 };
 
-static void fx_on_server_closed(struct ac_h2_server *srv, void *arg)
+static inline void fx_on_server_closed(struct ac_h2_server *srv, void *arg)
 {
     (void)srv;
     struct fx *fx = arg;
@@ -66,14 +66,14 @@ static void fx_on_server_closed(struct ac_h2_server *srv, void *arg)
 }
 
 /* Closes client and server; the loop then runs dry. */
-static void fx_shutdown(struct fx *fx, uint64_t grace_ms)
+static inline void fx_shutdown(struct fx *fx, uint64_t grace_ms)
 {
     ac_h2_client_close(fx->cl);
     fx->cl = NULL;
     ac_h2_server_close(fx->srv, grace_ms, fx_on_server_closed, fx);
 }
 
-static void fx_observe(void *arg, const char *method, const char *route, int status,
+static inline void fx_observe(void *arg, const char *method, const char *route, int status,
                        double seconds)
 {
     (void)method;
@@ -85,7 +85,7 @@ static void fx_observe(void *arg, const char *method, const char *route, int sta
     fx->observed++;
 }
 
-static void fx_record(struct got *g, int err, const struct ac_h2_response *resp)
+static inline void fx_record(struct got *g, int err, const struct ac_h2_response *resp)
 {
     g->done = 1;
     g->err = err;
@@ -107,7 +107,7 @@ static void fx_record(struct got *g, int err, const struct ac_h2_response *resp)
 }
 
 /* The default response callback: records, and shuts down after |expected|. */
-static void fx_on_response(void *arg, int err, const struct ac_h2_response *resp)
+static inline void fx_on_response(void *arg, int err, const struct ac_h2_response *resp)
 {
     struct fx *fx = arg;
     if (fx->ngot < FX_MAX_GOT)
@@ -118,7 +118,7 @@ static void fx_on_response(void *arg, int err, const struct ac_h2_response *resp
 }
 
 /* GET|POST /echo: answers "<method> <path>?<query> tls=<0|1> <body>" as text/plain. */
-static void fx_echo(struct ac_http_exchange *x, void *arg)
+static inline void fx_echo(struct ac_http_exchange *x, void *arg)
 {
     (void)arg;
     const struct ac_http_req *req = ac_http_exchange_req(x);
@@ -130,7 +130,7 @@ static void fx_echo(struct ac_http_exchange *x, void *arg)
     ac_http_respond(x, 200, &h, 1, out, (size_t)n);
 }
 
-static void fx_on_late(uv_timer_t *t)
+static inline void fx_on_late(uv_timer_t *t)
 {
     struct fx *fx = t->data;
     fx->late_answered = 1;
@@ -143,7 +143,7 @@ static void fx_on_late(uv_timer_t *t)
 }
 
 /* GET /slow: holds the exchange and answers "late" after fx->late_ms. */
-static void fx_slow(struct ac_http_exchange *x, void *arg)
+static inline void fx_slow(struct ac_http_exchange *x, void *arg)
 {
     struct fx *fx = arg;
     fx->held = x;
@@ -154,7 +154,7 @@ static void fx_slow(struct ac_http_exchange *x, void *arg)
 
 /* Starts a loop, a router with /echo and /slow, a server with |limits| and a
  * client with |ccfg| (either may be NULL). */
-static void fx_start(struct fx *fx, const struct ac_h2_server_limits *limits,
+static inline void fx_start(struct fx *fx, const struct ac_h2_server_limits *limits,
                      const struct ac_h2_client_config *ccfg)
 {
     memset(fx, 0, sizeof(*fx));
@@ -178,7 +178,7 @@ static void fx_start(struct fx *fx, const struct ac_h2_server_limits *limits,
 }
 
 /* Runs the loop dry and checks every handle was closed. */
-static void fx_finish(struct fx *fx)
+static inline void fx_finish(struct fx *fx)
 {
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     assert_int_equal(1, fx->server_closed);
@@ -187,7 +187,7 @@ static void fx_finish(struct fx *fx)
 }
 
 /* Returns 1 when |name| is an executable on PATH. */
-static int fx_have_program(const char *name)
+static inline int fx_have_program(const char *name)
 {
     const char *path = getenv("PATH");
     char dir[4096];
