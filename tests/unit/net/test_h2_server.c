@@ -374,6 +374,90 @@ static void test_nghttp_gets_an_answer(void **state)
     assert_string_equal("GET /echo?from=nghttp tls=0 ", p.buf);
 }
 
+
+/* ---- deadlines, seen from a raw socket speaking hand-made frames ---- */
+
+/* RFC 9113 3.4 client preface, then an empty SETTINGS frame (6.5). */
+#define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+struct rawq {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    struct fx *fx;
+    const char *bytes;
+    size_t len;
+    int eof;
+};
+
+static void rawq_closed(uv_handle_t *h)
+{
+    struct rawq *r = (struct rawq *)h;
+    fx_shutdown(r->fx, 0);
+}
+
+static void rawq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct rawq *r = (struct rawq *)s;
+    if (nread < 0) {
+        r->eof = 1;
+        uv_close((uv_handle_t *)s, rawq_closed);
+    }
+}
+
+static void rawq_connected(uv_connect_t *c, int status)
+{
+    struct rawq *r = c->data;
+    assert_int_equal(0, status);
+    uv_buf_t b = uv_buf_init((char *)r->bytes, (unsigned)r->len);
+    uv_write(&r->wreq, (uv_stream_t *)&r->tcp, &b, 1, raw_written);
+    uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, rawq_read);
+}
+
+/* Sends |len| bytes and runs until the server hangs up. */
+static void rawq_run(struct fx *fx, struct rawq *r, const char *bytes, size_t len)
+{
+    struct sockaddr_in a;
+    memset(r, 0, sizeof(*r));
+    r->fx = fx;
+    r->bytes = bytes;
+    r->len = len;
+    uv_ip4_addr("127.0.0.1", fx->port, &a);
+    uv_tcp_init(&fx->loop, &r->tcp);
+    r->creq.data = r;
+    assert_int_equal(0, uv_tcp_connect(&r->creq, &r->tcp, (struct sockaddr *)&a, rawq_connected));
+    fx_finish(fx);
+}
+
+static void test_idle_connection_is_closed_by_the_server(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct rawq r;
+    struct ac_h2_server_limits lim = {.idle_timeout_ms = 100};
+    fx_start(&fx, &lim, NULL);
+    rawq_run(&fx, &r, PREFACE, sizeof(PREFACE) - 1);
+    assert_true(r.eof);
+}
+
+static void test_request_body_not_sent_in_time_gets_408(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct rawq r;
+    struct ac_h2_server_limits lim = {.request_timeout_ms = 100, .idle_timeout_ms = 300};
+    /* HEADERS (type 1) with END_HEADERS (0x4) but not END_STREAM on stream 1;
+     * HPACK (RFC 7541 appendix A): 0x83 ":method: POST", 0x86 ":scheme: http",
+     * 0x44 literal ":path" "/echo", 0x41 literal ":authority" "x". */
+    static const char bytes[] = PREFACE "\x00\x00\x0c\x01\x04\x00\x00\x00\x01"
+                                        "\x83\x86\x44\x05/echo\x41\x01x";
+    fx_start(&fx, &lim, NULL);
+    rawq_run(&fx, &r, bytes, sizeof(bytes) - 1);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(408, fx.observed_status[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_answer_after_client_reset_is_dropped),
         cmocka_unit_test(test_garbage_closes_the_connection_and_server_keeps_serving),
         cmocka_unit_test(test_graceful_close_lets_an_in_flight_request_finish),
+        cmocka_unit_test(test_idle_connection_is_closed_by_the_server),
+        cmocka_unit_test(test_request_body_not_sent_in_time_gets_408),
         cmocka_unit_test(test_curl_prior_knowledge_gets_an_answer),
         cmocka_unit_test(test_nghttp_gets_an_answer),
     };
