@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -148,6 +149,22 @@ static void test_an_unreadable_file_names_it(void **state)
     assert_non_null(strstr(err, "/nonexistent/accord.conf: cannot read"));
 }
 
+static void test_every_example_in_conf_parses(void **state)
+{
+    (void)state;
+    /* ctest runs this from tests/unit/node. */
+    static const char *const examples[] = {"issuer", "district", "state", "recognizer"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "../../../conf/%s.conf", examples[i]);
+        int rc = ac_config_load(path, &cfg, err, sizeof err);
+        if (rc)
+            fail_msg("%s", err);
+        assert_true(cfg.nlisten >= 1);
+        ac_config_release(&cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_a_negative_limit_is_refused),
         cmocka_unit_test(test_an_unknown_log_level_is_refused),
         cmocka_unit_test(test_an_unreadable_file_names_it),
+        cmocka_unit_test(test_every_example_in_conf_parses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
