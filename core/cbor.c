@@ -34,10 +34,8 @@ static int fail(struct ac_cbor_writer *w, int err)
     return w->err;
 }
 
-/* Appends a head with the shortest argument encoding (RFC 8949 §4.2.1). */
-static int put_head(struct ac_cbor_writer *w, unsigned major, uint64_t arg)
+size_t ac_cbor_encode_head(uint8_t h[9], unsigned major, uint64_t arg)
 {
-    uint8_t h[9];
     size_t n;
     uint8_t mt = (uint8_t)(major << 5);
     if (arg < 24) {
@@ -60,6 +58,14 @@ static int put_head(struct ac_cbor_writer *w, unsigned major, uint64_t arg)
     if (n > 2)
         for (size_t i = 1; i < n; i++)
             h[i] = (uint8_t)(arg >> (8 * (n - 1 - i)));
+    return n;
+}
+
+/* Appends a head with the shortest argument encoding (RFC 8949 §4.2.1). */
+static int put_head(struct ac_cbor_writer *w, unsigned major, uint64_t arg)
+{
+    uint8_t h[9];
+    size_t n = ac_cbor_encode_head(h, major, arg);
     if (ac_buf_append(&w->out, h, n))
         return fail(w, AC_ENOMEM);
     return 0;

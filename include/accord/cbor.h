@@ -108,6 +108,11 @@ int ac_cbor_put_encoded(struct ac_cbor_writer *w, const uint8_t *p, size_t len);
  * is still open or nothing was written. On error |w| still needs releasing. */
 int ac_cbor_writer_finish(struct ac_cbor_writer *w, struct ac_buf *out);
 
+/* Encodes a head (major type |major|, argument |arg|) in its shortest form into
+ * |out| and returns its length (1 to 9). For callers that build small fixed
+ * structures on the stack, such as COSE's Sig_structure. */
+size_t ac_cbor_encode_head(uint8_t out[9], unsigned major, uint64_t arg);
+
 /* ---- Strict reader ------------------------------------------------------ */
 
 /* Checks that |len| bytes at |data| are exactly one well-formed item in
