@@ -45,7 +45,8 @@ struct ac__report {
     struct ac_record rec;
     struct ac_cose_sign1 msg;
     char kid_hex[2 * AC_COSE_KID_MAX + 1];
-    size_t len; /* record size in bytes */
+    size_t len;        /* record size in bytes */
+    bool pass_reasons; /* copied from the options */
 };
 
 /* One trusted issuer and its keys (current and retired). */
@@ -71,8 +72,9 @@ const struct ac__issuer *ac__trust_find(const struct ac__trust *t, const char *i
 
 struct ac__options {
     const struct ac__trust *trust; /* borrowed; NULL when a key is pinned */
-    bool pinned;                   /* use pinned_key for every record */
-    uint8_t pinned_key[32];
+    bool pinned;                   /* use pinned for every record */
+    struct ac_key_info pinned_key; /* public_key, kid and kid_hex set */
+    bool pass_reasons;             /* format reasons of passing checks too */
     bool skip_status;
     int64_t now_ms;
 };

@@ -263,12 +263,17 @@ int main(int argc, char **argv)
     }
     struct ac__trust *trust = NULL;
     if (key_text) {
-        if (parse_key(key_text, opt.pinned_key)) {
+        if (parse_key(key_text, opt.pinned_key.public_key)) {
             fprintf(stderr, "%s: --key: \"%s\" is neither 64 hex digits nor an Ed25519 did:key\n",
                     argv[0], key_text);
             return AC__EXIT_USAGE;
         }
         opt.pinned = true;
+        uint8_t digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(digest, opt.pinned_key.public_key, 32);
+        memcpy(opt.pinned_key.kid, digest, AC_KEY_ID_BYTES);
+        sodium_bin2hex(opt.pinned_key.kid_hex, sizeof(opt.pinned_key.kid_hex),
+                       opt.pinned_key.kid, AC_KEY_ID_BYTES);
     } else {
         char why[320];
         int rc = ac__trust_load(trust_path, &trust, why, sizeof(why));
@@ -280,6 +285,7 @@ int main(int argc, char **argv)
         opt.trust = trust;
     }
     opt.now_ms = ac_clock_now_ms();
+    opt.pass_reasons = json || !quiet;
 
     int nfiles = argc - optind;
     struct ac_buf *bufs = calloc(nfiles ? (size_t)nfiles : 1, sizeof(*bufs));
