@@ -15,6 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#undef MAX_INPUT /* <limits.h> defines a terminal limit of the same name */
 #define MAX_INPUT 65536
 #define MAX_SEEDS 4096
 
