@@ -15,6 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#undef MAX_INPUT /* <limits.h> under _GNU_SOURCE defines a terminal MAX_INPUT */
 #define MAX_INPUT 65536
 #define MAX_SEEDS 4096
 
