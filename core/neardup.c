@@ -437,7 +437,8 @@ int ac_neardup_check(const struct ac_neardup_index *ix, uint64_t doc, uint64_t t
         free(f);
         return AC_ENOMEM;
     }
-    qsort(f, n, sizeof *f, by_hash);
+    if (n)
+        qsort(f, n, sizeof *f, by_hash);
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++) {
         int first = i == 0 || f[i].hash != f[i - 1].hash;
@@ -468,7 +469,8 @@ int ac_neardup_check(const struct ac_neardup_index *ix, uint64_t doc, uint64_t t
         }
     }
     res->fingerprints = distinct;
-    qsort(pr, np, sizeof *pr, by_doc_hash);
+    if (np)
+        qsort(pr, np, sizeof *pr, by_doc_hash);
     size_t ndocs = 0;
     for (size_t i = 0; i < np; i++)
         ndocs += i == 0 || pr[i].doc != pr[i - 1].doc;
@@ -492,7 +494,8 @@ int ac_neardup_check(const struct ac_neardup_index *ix, uint64_t doc, uint64_t t
         }
         i = j;
     }
-    qsort(res->matches, res->n_matches, sizeof *res->matches, by_similarity);
+    if (res->n_matches)
+        qsort(res->matches, res->n_matches, sizeof *res->matches, by_similarity);
     free(pr);
     free(f);
     *out = res;
