@@ -118,7 +118,7 @@ const char *ac_assign_reason_name(enum ac_assign_reason reason)
 {
     switch (reason) {
     case AC_ASSIGN_NO_QUALIFIED:
-        return "no qualified reviewer";
+        return "too few qualified reviewers";
     case AC_ASSIGN_ALL_CONFLICTED:
         return "all qualified reviewers conflicted";
     case AC_ASSIGN_CAPACITY:
@@ -138,9 +138,9 @@ int ac_assign_describe(const struct ac_assign_problem *p, const struct ac_assign
     switch (u->reason) {
     case AC_ASSIGN_NO_QUALIFIED:
         return snprintf(buf, len,
-                        "submission %" PRIu64 ": %" PRIu32 " %s missing: no available reviewer "
-                        "is certified for credential %" PRIu32 "%s",
-                        s->id, u->missing, plural, s->credential, dom);
+                        "submission %" PRIu64 ": %" PRIu32 " %s missing: fewer than %" PRIu32
+                        " available reviewers are certified for credential %" PRIu32 "%s",
+                        s->id, u->missing, plural, s->need, s->credential, dom);
     case AC_ASSIGN_ALL_CONFLICTED:
         return snprintf(buf, len,
                         "submission %" PRIu64 ": %" PRIu32 " %s missing: every available "
@@ -686,17 +686,20 @@ static void repair(struct run *x)
     }
 }
 
+/* Too few qualified reviewers at all; else too few once conflicts are removed; else
+ * enough exist but their caps ran out. */
 static enum ac_assign_reason reason_for(const struct run *x, size_t s)
 {
     uint32_t q = x->sq[s];
-    if (x->qr_start[q] == x->qr_start[q + 1])
+    uint32_t n_qualified = x->qr_start[q + 1] - x->qr_start[q];
+    uint32_t need = x->p->submissions[s].need;
+    if (n_qualified < need)
         return AC_ASSIGN_NO_QUALIFIED;
     uint32_t free_of_conflict = 0;
     for (uint32_t i = x->qr_start[q]; i < x->qr_start[q + 1]; i++)
         if (ac_assign_allowed(x->p, s, x->qr[i]))
             free_of_conflict++;
-    return free_of_conflict < x->p->submissions[s].need ? AC_ASSIGN_ALL_CONFLICTED
-                                                        : AC_ASSIGN_CAPACITY;
+    return free_of_conflict < need ? AC_ASSIGN_ALL_CONFLICTED : AC_ASSIGN_CAPACITY;
 }
 
 static int collect(struct run *x, struct ac_assign_result *res)

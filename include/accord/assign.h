@@ -94,8 +94,9 @@ struct ac_assignment {
 
 /* Why a submission did not get all the reviews it needs. */
 enum ac_assign_reason {
-    AC_ASSIGN_NO_QUALIFIED = 1,  /* no available reviewer certified for the credential (+domain) */
-    AC_ASSIGN_ALL_CONFLICTED,    /* qualified reviewers exist, but too few free of conflicts */
+    AC_ASSIGN_NO_QUALIFIED = 1,  /* fewer available reviewers certified for the credential
+                                  * (with the domain asked) than reviews needed; 0 included */
+    AC_ASSIGN_ALL_CONFLICTED,    /* enough qualified, but too few free of conflicts */
     AC_ASSIGN_CAPACITY,          /* enough unconflicted reviewers, but their caps are used up */
 };
 
@@ -146,12 +147,12 @@ bool ac_assign_allowed(const struct ac_assign_problem *p, size_t s, size_t r);
  * Returns 0 when no reviewer is eligible. */
 uint32_t ac_assign_spread(const struct ac_assign_problem *p, const struct ac_assign_result *r);
 
-/* Returns a static name for |reason|: "no qualified reviewer", ... */
+/* Returns a static name for |reason|: "too few qualified reviewers", ... */
 const char *ac_assign_reason_name(enum ac_assign_reason reason);
 
 /* Writes a sentence about |u| into |buf| (at most |len| bytes, NUL-terminated), e.g.
- * "submission 42: 1 review missing: no available reviewer is certified for
- * credential 3 with domain 2". Returns the length snprintf would have written. */
+ * "submission 42: 1 review missing: fewer than 3 available reviewers are certified
+ * for credential 3 with domain 2". Returns the length snprintf would have written. */
 int ac_assign_describe(const struct ac_assign_problem *p, const struct ac_assign_unassigned *u,
                        char *buf, size_t len);
 
