@@ -686,6 +686,76 @@ static void repair(struct run *x)
     }
 }
 
+static uint32_t total_of(const struct run *x, uint32_t r)
+{
+    return x->p->reviewers[r].load + x->added[r];
+}
+
+/* Moves single slots to reviewers the realisation left low: a slot of |s| held by w
+ * goes to v when v fits |s| and total(w) >= total(v) + 2. Each move lowers the sum
+ * of squared loads by at least 2, so the loop ends; a pass that moves nothing ends
+ * it early. Only low reviewers are scanned for, so the cost is a pass over the
+ * slots per low reviewer, with a cheap qualification filter in front. */
+static int rebalance(struct run *x)
+{
+    const struct ac_assign_problem *p = x->p;
+    bool *qok, *stuck;
+    ALLOC(qok, x->nq);
+    stuck = calloc(x->nr + 1, sizeof(*stuck));
+    if (!stuck) {
+        free(qok);
+        return AC_ENOMEM;
+    }
+    for (int round = 0; round < 8; round++) {
+        uint32_t max = 0;
+        for (uint32_t r = 0; r < x->nr; r++)
+            if (x->eligible[r] && total_of(x, r) > max)
+                max = total_of(x, r);
+        size_t moved = 0;
+        for (uint32_t v = 0; v < x->nr; v++) {
+            const struct ac_assign_reviewer *rv = &p->reviewers[v];
+            if (stuck[v] || !x->eligible[v] || total_of(x, v) + 2 > max ||
+                total_of(x, v) >= rv->cap)
+                continue;
+            for (uint32_t q = 0; q < x->nq; q++) {
+                struct ac_assign_submission probe = {.credential = x->q_cred[q],
+                                                     .domain = x->q_dom[q]};
+                qok[q] = qualified(&probe, rv);
+            }
+            size_t before = moved;
+            for (uint32_t g = 0; g < x->ng && total_of(x, v) + 2 <= max; g++) {
+                if (!qok[x->g_q[g]] || x->g_d[g] == x->rd[v])
+                    continue;
+                for (uint32_t a = 0; a < x->g_n[g] && total_of(x, v) + 2 <= max; a++) {
+                    uint32_t s = x->gs[x->gs_start[g] + a];
+                    for (uint32_t i = 0; i < x->slot_n[s]; i++) {
+                        uint32_t w = x->slot[x->slot_start[s] + i];
+                        if (total_of(x, w) < total_of(x, v) + 2 || total_of(x, v) >= rv->cap ||
+                            !fits(x, s, v, i))
+                            continue;
+                        x->slot[x->slot_start[s] + i] = v;
+                        x->added[w]--;
+                        x->added[v]++;
+                        x->repaired++;
+                        moved++;
+                        break;
+                    }
+                }
+            }
+            /* Holders only lose slots, except other low reviewers gaining a few, so a
+             * reviewer that found no slot is skipped from now on: that bounds the cost
+             * at one pass per low reviewer, at the price of rarely missing a late move. */
+            if (moved == before)
+                stuck[v] = true;
+        }
+        if (!moved)
+            break;
+    }
+    free(qok);
+    free(stuck);
+    return 0;
+}
+
 /* Too few qualified reviewers at all; else too few once conflicts are removed; else
  * enough exist but their caps ran out. */
 static enum ac_assign_reason reason_for(const struct run *x, size_t s)
@@ -765,7 +835,8 @@ int ac_assign_run(const struct ac_assign_problem *p, struct ac_assign_result **o
         return AC_ENOMEM;
     if (!(rc = build_classes(&x)) && !(rc = plan(&x)) && !(rc = realise(&x))) {
         repair(&x);
-        rc = collect(&x, res);
+        if (!(rc = rebalance(&x)))
+            rc = collect(&x, res);
     }
     run_release(&x);
     if (rc) {
