@@ -765,8 +765,9 @@ static enum ac_assign_reason reason_for(const struct run *x, size_t s)
     uint32_t need = x->p->submissions[s].need;
     if (n_qualified < need)
         return AC_ASSIGN_NO_QUALIFIED;
+    /* Stops at |need|: only whether enough exist matters, and most do. */
     uint32_t free_of_conflict = 0;
-    for (uint32_t i = x->qr_start[q]; i < x->qr_start[q + 1]; i++)
+    for (uint32_t i = x->qr_start[q]; i < x->qr_start[q + 1] && free_of_conflict < need; i++)
         if (ac_assign_allowed(x->p, s, x->qr[i]))
             free_of_conflict++;
     return free_of_conflict < need ? AC_ASSIGN_ALL_CONFLICTED : AC_ASSIGN_CAPACITY;
