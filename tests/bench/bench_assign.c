@@ -17,11 +17,16 @@
 
 enum { NS = 100000, NR = 10000, NEED = 3, NCRED = 6, NDOM = 8, NSCHOOL = 500, RUNS = 3 };
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
 }
 
 /* Popularity of the credentials, in percent, for submissions and certifications. */
@@ -91,14 +96,19 @@ int main(void)
                                   .n_reviewers = NR, .credentials = creds,
                                   .n_credentials = NCRED};
 
-    double best = 1e9;
+    /* Wall time is the figure; thread CPU time is printed beside it because the
+     * machine may be shared, and CPU time shows what one core did. */
+    double best = 1e9, best_cpu = 1e9;
     struct ac_assign_result *res = NULL;
     for (int run = 0; run < RUNS; run++) {
         ac_assign_result_free(res);
         res = NULL;
+        double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         double t0 = now_s();
         int rc = ac_assign_run(&p, &res);
         double t = now_s() - t0;
+        double c = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        best_cpu = c < best_cpu ? c : best_cpu;
         if (rc) {
             fprintf(stderr, "bench_assign: ac_assign_run failed: %d\n", rc);
             return 1;
@@ -124,7 +134,7 @@ int main(void)
     for (size_t i = 0; i < res->n_unassigned; i++)
         reasons[res->unassigned[i].reason]++;
     printf("assignment: %d submissions x %d reviewers x %d reviews\n", NS, NR, NEED);
-    printf("  time (best of %d)      %.3f s\n", RUNS, best);
+    printf("  time (best of %d)      %.3f s wall, %.3f s thread CPU\n", RUNS, best, best_cpu);
     printf("  assignments made       %zu of %d\n", res->n_assignments, NS * NEED);
     printf("  unassigned submissions %zu (no qualified %" PRIu32 ", conflicted %" PRIu32
            ", capacity %" PRIu32 ")\n",
