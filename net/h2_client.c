@@ -184,9 +184,11 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
     if (!r || frame->hd.type != NGHTTP2_HEADERS)
         return 0;
     if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+        /* RFC 9110 15: three digits; anything else leaves the status 0, which
+         * fails the request with AC_EPROTO when the stream ends. */
         int st = 0;
-        for (size_t i = 0; i < valuelen && i < 3; i++)
-            st = st * 10 + (value[i] - '0');
+        for (size_t i = 0; valuelen == 3 && i < 3; i++)
+            st = isdigit(value[i]) ? st * 10 + (value[i] - '0') : -1000;
         /* Informational (1xx) heads are followed by the real one. */
         if (st >= 200)
             r->resp.status = st;

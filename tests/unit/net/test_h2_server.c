@@ -459,6 +459,49 @@ static void test_request_body_not_sent_in_time_gets_408(void **state)
     assert_int_equal(408, fx.observed_status[0]);
 }
 
+/* ---- connection limit ---- */
+
+struct two {
+    struct fx fx;
+    struct ac_h2_client *second;
+    int second_err;
+};
+
+static void on_second(void *arg, int err, const struct ac_h2_response *resp)
+{
+    (void)resp;
+    struct two *t = arg;
+    t->second_err = err;
+    ac_h2_client_close(t->second);
+    fx_shutdown(&t->fx, 0);
+}
+
+static void on_first(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct two *t = arg;
+    fx_record(&t->fx.got[t->fx.ngot++], err, resp);
+    /* The first connection stays open, so the second is over the limit. */
+    assert_int_equal(
+        0, ac_h2_client_request(t->second, "GET", "/echo", NULL, 0, NULL, 0, on_second, t));
+}
+
+static void test_connection_over_the_limit_is_closed(void **state)
+{
+    (void)state;
+    struct two t;
+    struct ac_h2_server_limits lim = {.max_connections = 1};
+    char url[64];
+    fx_start(&t.fx, &lim, NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", t.fx.port);
+    assert_int_equal(0, ac_h2_client_new(&t.fx.loop, url, NULL, &t.second));
+    t.second_err = 0;
+    assert_int_equal(0,
+                     ac_h2_client_request(t.fx.cl, "GET", "/echo", NULL, 0, NULL, 0, on_first, &t));
+    fx_finish(&t.fx);
+    assert_int_equal(200, t.fx.got[0].status);
+    assert_true(t.second_err < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_answer_after_client_reset_is_dropped),
         cmocka_unit_test(test_garbage_closes_the_connection_and_server_keeps_serving),
         cmocka_unit_test(test_graceful_close_lets_an_in_flight_request_finish),
+        cmocka_unit_test(test_connection_over_the_limit_is_closed),
         cmocka_unit_test(test_idle_connection_is_closed_by_the_server),
         cmocka_unit_test(test_request_body_not_sent_in_time_gets_408),
         cmocka_unit_test(test_curl_prior_knowledge_gets_an_answer),
