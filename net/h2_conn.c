@@ -39,7 +39,8 @@ struct ac__h2_conn {
     struct ac_buf plain; /* decrypted input waiting for nghttp2 */
     struct ac__stream *streams;
     size_t nstreams;
-    uint64_t last_activity; /* uv_now() of the last frame received or stream closed */
+    uint64_t last_activity; /* uv_now() of the last frame received, write completed or
+                               stream closed */
     const char *end_reason; /* why GOAWAY was sent; logged when the connection closes */
     char peer[64];
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
@@ -474,6 +475,7 @@ static void on_written(uv_write_t *req, int status)
         ac__h2_conn_close(c, uv_strerror(status));
         return;
     }
+    c->last_activity = uv_now(c->srv->loop);
     flush(c);
 }
 
@@ -671,6 +673,17 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
         }
         c->end_reason = "idle timeout";
         ac__h2_conn_shutdown(c);
+        return;
+    }
+    /* Streams already answered wait on the peer alone: to read what we wrote
+     * and to open its flow-control window. A peer that does neither for the
+     * idle timeout would otherwise hold the connection and its memory forever
+     * (a slow-read attack). Streams a handler still works on are not its fault. */
+    int peer_turn = c->nstreams > 0;
+    for (struct ac__stream *s = c->streams; s && peer_turn; s = s->next)
+        peer_turn = s->answered;
+    if (peer_turn && now - c->last_activity >= l->idle_timeout_ms) {
+        ac__h2_conn_close(c, "peer stopped reading its responses");
         return;
     }
     struct ac__stream *next;
