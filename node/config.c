@@ -11,6 +11,9 @@
 #include "accord/error.h"
 #include "config.h"
 
+/* More than the [section] key pairs that exist, so every one set can be noted. */
+#define MAX_SEEN 32
+
 /* Parser state: where we are, for error messages. */
 struct parse {
     const char *name;
@@ -19,6 +22,11 @@ struct parse {
     char *err;
     size_t errsize;
     struct ac_node_config *cfg;
+    struct {
+        char key[96]; /* "section.key" */
+        int line;
+    } seen[MAX_SEEN]; /* keys set so far, to refuse a second setting */
+    size_t nseen;
 };
 
 static int fail(struct parse *p, const char *key, const char *value, const char *fmt, ...)
@@ -246,9 +254,24 @@ static int parse_lines(struct parse *p, char *text)
             return fail(p, "=", NULL, "a key is missing before '='");
         if (!section[0])
             return fail(p, key, NULL, "must be inside a section such as [node]");
+        /* A key set twice is most likely a pasted block or an edit in the
+         * wrong place; silently taking the last would hide it. listen is the
+         * one key meant to repeat. */
+        char full[96];
+        snprintf(full, sizeof full, "%s.%.30s", section, key);
+        int repeatable = strcmp(full, "http.listen") == 0;
+        for (size_t i = 0; !repeatable && i < p->nseen; i++) {
+            if (strcmp(p->seen[i].key, full) == 0)
+                return fail(p, key, value, "is set twice in [%s] (first on line %d); set it once",
+                            section, p->seen[i].line);
+        }
         int err = set_key(p, section, key, value);
         if (err)
             return err;
+        if (!repeatable && p->nseen < MAX_SEEN) {
+            snprintf(p->seen[p->nseen].key, sizeof p->seen[0].key, "%s", full);
+            p->seen[p->nseen++].line = p->line;
+        }
     }
     return 0;
 }
@@ -286,7 +309,8 @@ int ac_config_parse(const char *text, const char *name, const char *base_dir,
                     struct ac_node_config *cfg, char *err, size_t errsize)
 {
     set_defaults(cfg);
-    struct parse p = {name, base_dir, 0, err, errsize, cfg};
+    struct parse p = {.name = name, .base_dir = base_dir, .err = err, .errsize = errsize,
+                      .cfg = cfg};
     char *copy = strdup(text);
     cfg->path = strdup(name);
     if (!copy || !cfg->path) {
