@@ -37,6 +37,11 @@ struct ac__h2_conn {
     uv_write_t wreq;
     struct ac_buf out;   /* bytes of the write in flight, or being gathered */
     struct ac_buf plain; /* decrypted input waiting for nghttp2 */
+    /* TLS records produced while reading (handshake, post-handshake messages,
+     * alerts). Kept apart from |out| because a write may be in flight: libuv
+     * holds |out|'s memory until on_written, so growing it there could move
+     * that memory, and on_written's reset would drop what was appended. */
+    struct ac_buf tls_out;
     struct ac__stream *streams;
     size_t nstreams;
     uint64_t last_activity; /* uv_now() of the last frame received, write completed or
@@ -100,6 +105,7 @@ static void conn_destroy(struct ac__h2_conn *c)
     ac__tls_free(c->tls);
     ac_buf_release(&c->out);
     ac_buf_release(&c->plain);
+    ac_buf_release(&c->tls_out);
     free(c);
 }
 
@@ -486,6 +492,15 @@ static void flush(struct ac__h2_conn *c)
 {
     if (c->in_recv || c->writing || c->closing)
         return;
+    /* Records the TLS layer produced while reading go first: they precede,
+     * in the TLS stream, anything encrypted from here on. */
+    if (c->tls_out.len) {
+        if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
+            ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+            return;
+        }
+        c->tls_out.len = 0;
+    }
     while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
@@ -528,11 +543,11 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
     if (c->closing || c->bad_input)
         return;
     if (c->tls) {
-        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->out);
+        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->tls_out);
         if (rc < 0) {
             /* Send the alert OpenSSL produced, if any, before closing. */
-            if (c->out.len && !c->writing && !c->memory) {
-                uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+            if (c->tls_out.len && !c->writing && !c->memory) {
+                uv_buf_t b = uv_buf_init((char *)c->tls_out.data, (unsigned)c->tls_out.len);
                 uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
             }
             ac__h2_conn_close(c, ac_strerror(rc));
