@@ -1,6 +1,8 @@
 /* store_recognition.c - statements for recognition policies, approval
  * requests, presented credentials and the recognized totals derived from them
  * (see store_recognition.h; schema in migration 6). */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -591,4 +593,105 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
     sqlite3_bind_text(s, 2, teacher, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
     return get_many(st, s, read_recognized, out, sizeof *out, max, n);
+}
+
+/* ---- catalog ---- */
+
+void ac_catalog_entry_release(struct ac_catalog_entry *e)
+{
+    if (!e)
+        return;
+    free(e->title);
+    free(e->competency);
+    free(e->domains);
+    free(e->stacks);
+    e->title = e->competency = e->domains = e->stacks = NULL;
+}
+
+int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f,
+                          int64_t after_id, struct ac_catalog_entry *out, size_t max, size_t *n)
+{
+    if (f->recognizer_id && !f->issuer)
+        return AC_EINVAL;
+    sqlite3_stmt *s;
+    /* Domains, stacks and CEUs live in the stored definition JSON (life
+     * cycle storage keeps it whole), so the filters read it with json_each. */
+    int err = ac__store_stmt(
+        st,
+        "SELECT c.id, c.def_id, c.version, c.title,"
+        " COALESCE(json_extract(c.definition, '$.competency'), ''),"
+        " COALESCE(json_extract(c.definition, '$.domains'), '[]'),"
+        " COALESCE(json_extract(c.definition, '$.stacks'), '[]'),"
+        " json_extract(c.definition, '$.ceus'), c.activated_ms"
+        " FROM credentials c WHERE c.state = 'active' AND c.id > ?1"
+        " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
+        "  WHERE value = ?2))"
+        " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
+        "  WHERE value = ?3))"
+        " AND (?4 = 0 OR EXISTS (SELECT 1 FROM recognition_policies p"
+        "  WHERE p.retired_ms = 0 AND p.recognizer_id = ?4 AND p.issuer = ?5"
+        "  AND p.credential_id = c.def_id AND c.version >= p.min_version))"
+        " ORDER BY c.id LIMIT ?6",
+        &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, after_id);
+    if (f->domain)
+        sqlite3_bind_text(s, 2, f->domain, -1, SQLITE_STATIC);
+    if (f->stack)
+        sqlite3_bind_text(s, 3, f->stack, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, f->recognizer_id);
+    if (f->issuer)
+        sqlite3_bind_text(s, 5, f->issuer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)max);
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    while (!err && got < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct ac_catalog_entry *e = &out[got++];
+        memset(e, 0, sizeof *e);
+        e->id = sqlite3_column_int64(s, 0);
+        copy_text(e->def_id, sizeof e->def_id, sqlite3_column_text(s, 1));
+        e->version = sqlite3_column_int64(s, 2);
+        e->title = ac__col_dup(s, 3);
+        e->competency = ac__col_dup(s, 4);
+        e->domains = ac__col_dup(s, 5);
+        e->stacks = ac__col_dup(s, 6);
+        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+            e->has_ceu = 1;
+            /* CEUs are stored as a JSON number; hundredths keep them exact. */
+            e->ceu_hundredths = (int64_t)llround(sqlite3_column_double(s, 7) * 100.0);
+        }
+        e->activated_ms = sqlite3_column_int64(s, 8);
+        if (!e->title || !e->competency || !e->domains || !e->stacks)
+            err = AC_ENOMEM;
+    }
+    if (!err && got < max && rc != SQLITE_DONE)
+        err = ac__store_error(st, rc);
+    sqlite3_reset(s);
+    if (err) {
+        for (size_t i = 0; i < got; i++)
+            ac_catalog_entry_release(&out[i]);
+        return err;
+    }
+    *n = got;
+    return 0;
+}
+
+int ac_store_policy_for_credential(struct ac_store *st, const char *issuer,
+                                   const char *credential_id, int64_t version,
+                                   struct ac_policy *out, size_t max, size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT " POLICY_COLUMNS " FROM recognition_policies"
+                             " WHERE retired_ms = 0 AND issuer = ?1 AND credential_id = ?2"
+                             " AND min_version <= ?3 ORDER BY id LIMIT ?4",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, version);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    return get_many(st, s, read_policy, out, sizeof *out, max, n);
 }

@@ -134,4 +134,12 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
 void ac__api_node_register(struct ac_node *n);
 void ac__api_users_register(struct ac_node *n);
 
+/* Recognition, the earner's catalog and approvals, analytics
+ * (node/api_recognition.c, node/api_catalog.c, node/api_analytics.c). */
+struct ac_policy;
+/* Returns the API form of |p| (caller json_decref()s), or NULL when out of memory. */
+json_t *ac__policy_json(const struct ac_policy *p);
+void ac__api_recognition_register(struct ac_node *n);
+void ac__api_catalog_register(struct ac_node *n);
+
 #endif

@@ -143,6 +143,8 @@ static void register_routes(struct ac_node *n)
 {
     ac__api_node_register(n);
     ac__api_users_register(n);
+    ac__api_recognition_register(n);
+    ac__api_catalog_register(n);
 }
 
 static int serve(struct ac_node *n)

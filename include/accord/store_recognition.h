@@ -199,4 +199,45 @@ struct ac_recognized {
 int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                              struct ac_recognized *out, size_t max, size_t *n);
 
+/* ---- the earner's catalog: active credentials of this node ---- */
+
+struct ac_catalog_filter {
+    const char *domain; /* NULL, or only credentials listing this domain */
+    const char *stack;  /* NULL, or only credentials in this stack */
+    /* 0, or only credentials this recognizer counts: one of its active
+     * policies names |issuer| and the credential, at or above its version. */
+    int64_t recognizer_id;
+    const char *issuer; /* this node's id as recognizers name it; required with recognizer_id */
+};
+
+struct ac_catalog_entry {
+    int64_t id; /* the credential version's row id */
+    char def_id[AC_POLICY_CREDENTIAL_MAX + 1];
+    int64_t version;
+    char *title;      /* owned */
+    char *competency; /* owned; "" when the definition has none */
+    char *domains;    /* owned: JSON array text */
+    char *stacks;     /* owned: JSON array text */
+    int has_ceu;
+    int64_t ceu_hundredths;
+    int64_t activated_ms;
+};
+
+/* Lists active credential versions with id > |after_id| in id order that pass
+ * |f|, at most |max| into |out| (each released with ac_catalog_entry_release()
+ * by the caller); sets |*n|. Returns 0, AC_EINVAL (recognizer_id without
+ * issuer), AC_ENOMEM or AC_EDB; on failure nothing needs releasing. */
+int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f,
+                          int64_t after_id, struct ac_catalog_entry *out, size_t max, size_t *n);
+
+/* Frees what |e| owns; safe on a zeroed entry. */
+void ac_catalog_entry_release(struct ac_catalog_entry *e);
+
+/* Lists the active policies of every recognizer that count |credential_id| at
+ * |version| from |issuer|, in id order, at most |max|; sets |*n|. Returns 0
+ * or AC_EDB. */
+int ac_store_policy_for_credential(struct ac_store *st, const char *issuer,
+                                   const char *credential_id, int64_t version,
+                                   struct ac_policy *out, size_t max, size_t *n);
+
 #endif
