@@ -86,14 +86,6 @@ const struct ac__migration ac__migrations[] = {
      "CREATE INDEX assignments_by_submission ON assignments(submission_id);"
      "CREATE INDEX assignments_by_reviewer ON assignments(reviewer_id, state);"
      "CREATE INDEX assignments_by_batch ON assignments(batch_id);"
-     "CREATE TABLE reviewer_holds ("
-     " id INTEGER PRIMARY KEY,"
-     " reviewer_id INTEGER NOT NULL REFERENCES users(id),"
-     " credential_id TEXT NOT NULL,"
-     " reason TEXT NOT NULL,"
-     " created_ms INTEGER NOT NULL,"
-     " lifted_ms INTEGER NOT NULL DEFAULT 0);"
-     "CREATE INDEX reviewer_holds_by_reviewer ON reviewer_holds(reviewer_id, credential_id);"
      "CREATE TABLE jobs ("
      " id INTEGER PRIMARY KEY,"
      " kind TEXT NOT NULL,"
@@ -126,16 +118,7 @@ const struct ac__migration ac__migrations[] = {
      " resolution TEXT NOT NULL DEFAULT '',"
      " resolved_by INTEGER NOT NULL DEFAULT 0,"
      " created_ms INTEGER NOT NULL,"
-     " resolved_ms INTEGER NOT NULL DEFAULT 0);"
-     "CREATE TABLE review_audit ("
-     " id INTEGER PRIMARY KEY,"
-     " actor_id INTEGER NOT NULL,"
-     " subject_kind TEXT NOT NULL,"
-     " subject_id INTEGER NOT NULL,"
-     " action TEXT NOT NULL,"
-     " detail TEXT NOT NULL DEFAULT '',"
-     " at_ms INTEGER NOT NULL);"
-     "CREATE INDEX review_audit_by_subject ON review_audit(subject_kind, subject_id);"},
+     " resolved_ms INTEGER NOT NULL DEFAULT 0);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

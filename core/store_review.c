@@ -1,5 +1,4 @@
-/* store_review.c - units of work, the review audit trail, assignments,
- * batches and monitor holds on reviewers. */
+/* store_review.c - review assignments and the batches they are sent in. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,45 +56,6 @@ int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem)
     *arr = p;
     *cap = ncap;
     return 0;
-}
-
-int ac_store_tx_begin(struct ac_store *st)
-{
-    if (!ac__review_in_tx(st))
-        return AC_ECONFLICT;
-    return ac__store_begin(st);
-}
-
-int ac_store_tx_commit(struct ac_store *st)
-{
-    return ac__store_commit(st);
-}
-
-void ac_store_tx_rollback(struct ac_store *st)
-{
-    ac__store_rollback(st);
-}
-
-int ac_store_review_audit(struct ac_store *st, int64_t actor_id, const char *subject_kind,
-                          int64_t subject_id, const char *action, const char *detail,
-                          int64_t now_ms)
-{
-    int err = ac__review_in_tx(st);
-    sqlite3_stmt *s;
-    if (!err)
-        err = ac__store_stmt(st,
-                             "INSERT INTO review_audit(actor_id, subject_kind, subject_id, action,"
-                             " detail, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                             &s);
-    if (err)
-        return err;
-    sqlite3_bind_int64(s, 1, actor_id);
-    sqlite3_bind_text(s, 2, subject_kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, subject_id);
-    sqlite3_bind_text(s, 4, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, detail ? detail : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, now_ms);
-    return ac__review_step_done(st, s);
 }
 
 /* ---- assignments ---- */
@@ -471,53 +431,3 @@ int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_stat
     return ac__review_step_changed(st, s);
 }
 
-/* ---- holds ---- */
-
-int ac_store_hold_get(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                      int *held)
-{
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT EXISTS (SELECT 1 FROM reviewer_holds WHERE reviewer_id = ?1"
-                             " AND credential_id = ?2 AND lifted_ms = 0)",
-                             &s);
-    if (err)
-        return err;
-    sqlite3_bind_int64(s, 1, reviewer_id);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *held = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
-}
-
-int ac_store_hold_add(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                      const char *reason, int64_t now_ms, int *added)
-{
-    int held = 0;
-    int err = ac__review_in_tx(st);
-    if (!err)
-        err = ac_store_hold_get(st, reviewer_id, credential_id, &held);
-    if (err)
-        return err;
-    if (held) {
-        *added = 0;
-        return 0;
-    }
-    sqlite3_stmt *s;
-    err = ac__store_stmt(st,
-                         "INSERT INTO reviewer_holds(reviewer_id, credential_id, reason, created_ms)"
-                         " VALUES (?1, ?2, ?3, ?4)",
-                         &s);
-    if (err)
-        return err;
-    sqlite3_bind_int64(s, 1, reviewer_id);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
-    err = ac__review_step_done(st, s);
-    if (!err)
-        *added = 1;
-    return err;
-}

@@ -2,13 +2,13 @@
  * artifacts, review assignments grouped into batches, scheduled jobs, the
  * notification outbox, the issuer's flags inbox and monitor holds on reviewers.
  *
- * Unlike the one-call-one-transaction functions of store.h, the write functions
- * here are steps of a unit of work: the caller opens it with
- * ac_store_tx_begin(), makes every change one event causes (the state change,
- * its audit row, its outbox notification, its next due job) and commits them
- * together with ac_store_tx_commit(), or drops them all with
- * ac_store_tx_rollback(). A write step called outside a unit of work returns
- * AC_EBUG. Reads work either way. Lists come back as heap arrays the caller
+ * Unlike the one-call-one-transaction functions of store.h, most write
+ * functions here are steps of a unit of work: the caller opens a transaction
+ * with ac_store_tx_begin() (store.h), makes every change one event causes (the
+ * state change, its audit row via ac_store_audit_add(), its outbox
+ * notification, its next due job) and commits them together with
+ * ac_store_tx_commit(), or drops them all with ac_store_tx_rollback(). A write
+ * step called outside a transaction returns AC_EBUG. Reads work either way. Lists come back as heap arrays the caller
  * frees with free() (after releasing rows that own text). Times are ms since
  * the epoch. Not thread-safe: use from the loop thread. */
 #ifndef AC_STORE_REVIEW_H
@@ -18,28 +18,6 @@
 #include <stdint.h>
 
 #include "accord/store.h"
-
-/* ---- units of work ---- */
-
-/* Opens a unit of work (BEGIN IMMEDIATE). Returns 0, AC_EIO, AC_EDB, or
- * AC_ECONFLICT when one is already open. */
-int ac_store_tx_begin(struct ac_store *st);
-
-/* Commits the open unit of work durably. Returns 0, AC_EIO or AC_EDB (the
- * work is then rolled back). */
-int ac_store_tx_commit(struct ac_store *st);
-
-/* Drops the open unit of work; a no-op when none is open. */
-void ac_store_tx_rollback(struct ac_store *st);
-
-/* ---- audit (who did what, when) ---- */
-
-/* Appends an audit row for |subject_kind| ("submission", "reviewer", "batch",
- * "flag") |subject_id|: |actor_id| (0 = the node itself) did |action| with
- * |detail| (may be NULL). Returns 0, AC_EBUG (no unit of work), AC_EIO or AC_EDB. */
-int ac_store_review_audit(struct ac_store *st, int64_t actor_id, const char *subject_kind,
-                          int64_t subject_id, const char *action, const char *detail,
-                          int64_t now_ms);
 
 /* ---- submissions ---- */
 
@@ -264,19 +242,6 @@ int ac_store_batch_list(struct ac_store *st, int64_t reviewer_id, int state,
  * completed for done/expired). Returns 0, AC_EBUG, AC_ENOENT, AC_EIO or AC_EDB. */
 int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_state state,
                              int64_t now_ms);
-
-/* ---- reviewer holds (set unavailable by monitoring) ---- */
-
-/* Puts a hold on |reviewer_id| for |credential_id| with |reason| unless one
- * is already open; sets |*added| to 1 when this call added it. Returns 0,
- * AC_EBUG, AC_EIO or AC_EDB. */
-int ac_store_hold_add(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                      const char *reason, int64_t now_ms, int *added);
-
-/* Sets |*held| to 1 when |reviewer_id| has an open hold for |credential_id|.
- * Returns 0 or AC_EDB. */
-int ac_store_hold_get(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                      int *held);
 
 /* ---- scheduled jobs ---- */
 
