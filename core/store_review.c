@@ -431,3 +431,56 @@ int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_stat
     return ac__review_step_changed(st, s);
 }
 
+
+/* ---- benchmark items (rows of the benchmark database, read for seeding) ---- */
+
+int ac_store_seed_items(struct ac_store *st, int64_t credential_row, struct ac_seed_item **out,
+                        size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT id, final_level FROM bench_items WHERE credential_id = ?1"
+                             " AND final_level IS NOT NULL ORDER BY id",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, credential_row);
+    struct ac_seed_item *arr = NULL;
+    size_t cap = 0, k = 0;
+    int rc;
+    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
+        if (!err) {
+            arr[k].id = sqlite3_column_int64(s, 0);
+            arr[k++].level = sqlite3_column_int(s, 1);
+        }
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = ac__store_error(st, rc);
+    sqlite3_reset(s);
+    if (err) {
+        free(arr);
+        return err;
+    }
+    *out = arr;
+    *n = k;
+    return 0;
+}
+
+int ac_store_seed_content(struct ac_store *st, int64_t id, char **content)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT content FROM bench_items WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *content = ac__review_dup(sqlite3_column_text(s, 0));
+        err = *content ? 0 : AC_ENOMEM;
+    } else {
+        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    }
+    sqlite3_reset(s);
+    return err;
+}

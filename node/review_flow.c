@@ -264,3 +264,645 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
     ac_submission_release(&sub);
     return err;
 }
+
+/* ---- assignment and batching ---- */
+
+/* Small string interning for the assignment problem's integer names. */
+struct names {
+    char (*v)[AC_REVIEWER_DOMAINS_MAX + 1];
+    size_t n, cap;
+};
+
+static uint32_t intern(struct names *t, const char *s)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i], s) == 0)
+            return (uint32_t)i + 1;
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 16;
+        void *p = realloc(t->v, ncap * sizeof *t->v);
+        if (!p)
+            return 0;
+        t->v = p;
+        t->cap = ncap;
+    }
+    snprintf(t->v[t->n], sizeof t->v[0], "%s", s);
+    return (uint32_t)++t->n;
+}
+
+static int open_state(enum ac_asg_state s)
+{
+    return s == AC_ASG_PENDING || s == AC_ASG_INVITED || s == AC_ASG_ACCEPTED;
+}
+
+/* Sends the reviewer's pending assignments of |def_id| as batches: all of
+ * them when |force| (the batch timer fired), else only full batches. Blind
+ * benchmark items are seeded at the issuer's rate. Runs inside the caller's
+ * transaction. */
+static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
+                        const struct ac_definition *def, int force)
+{
+    struct ac_assignment_row *pend = NULL;
+    size_t npend = 0;
+    int err = ac_store_assignment_list(n->store, 0, reviewer, 0, AC_ASG_PENDING, &pend, &npend);
+    struct ac_seed_item *seeds = NULL;
+    size_t nseeds = 0;
+    if (!err)
+        err = ac_store_seed_items(n->store, row, &seeds, &nseeds);
+    struct ac_batch_item *items = calloc(npend + 1, sizeof *items);
+    uint64_t *seed_ids = calloc(nseeds + 1, sizeof *seed_ids);
+    if (!err && (!items || !seed_ids))
+        err = AC_ENOMEM;
+    size_t nitems = 0;
+    for (size_t i = 0; !err && i < npend; i++)
+        if (strcmp(pend[i].credential_id, def->id) == 0)
+            items[nitems++] = (struct ac_batch_item){(uint64_t)reviewer, 1,
+                                                     (uint64_t)pend[i].id, false};
+    for (size_t i = 0; i < nseeds && seed_ids; i++)
+        seed_ids[i] = (uint64_t)i;
+    struct ac_batch_rule rule = {1, def->review.batch_size ? def->review.batch_size : 1,
+                                 nseeds ? def->maintenance.benchmark_seed_rate : 0, seed_ids,
+                                 nseeds};
+    struct ac_assign_rng rng;
+    struct ac_batch_set *set = NULL;
+    if (!err && nitems)
+        err = ac_assign_rng_sodium(&rng);
+    if (!err && nitems)
+        err = ac_batch_build(items, nitems, &rule, 1, rule.benchmark_rate > 0 ? &rng : NULL, &set);
+    int64_t now = ac_clock_now_ms();
+    for (size_t b = 0; !err && set && b < set->n_batches; b++) {
+        const struct ac_batch *bt = &set->batches[b];
+        if (!bt->full && !force)
+            continue;
+        int64_t deadline = now + (int64_t)def->review.deadline_days * DAY_MS;
+        int64_t bid;
+        err = ac_store_batch_insert(n->store, reviewer, def->id, now, deadline, &bid);
+        for (size_t i = 0; !err && i < bt->n_items; i++) {
+            const struct ac_batch_item *it = &bt->items[i];
+            if (!it->benchmark) {
+                err = ac_store_assignment_set_state(n->store, (int64_t)it->submission,
+                                                    AC_ASG_INVITED, bid);
+                continue;
+            }
+            struct ac_assignment_row a = {.reviewer_id = reviewer, .batch_id = bid,
+                                          .state = AC_ASG_INVITED, .level = -1};
+            snprintf(a.benchmark_id, sizeof a.benchmark_id, "%" PRId64, seeds[it->submission].id);
+            a.benchmark_level = seeds[it->submission].level;
+            snprintf(a.credential_id, sizeof a.credential_id, "%s", def->id);
+            int64_t aid;
+            err = ac_store_assignment_insert(n->store, &a, now, &aid);
+        }
+        if (!err)
+            err = ac_store_job_add(n->store, "deadline", bid, deadline);
+        for (size_t r = 0; !err && r < def->review.n_reminders; r++)
+            err = ac_store_job_add(n->store, "reminder", bid,
+                                   deadline - (int64_t)def->review.reminders_hours_before[r] *
+                                                  HOUR_MS);
+        char subject[160], body[512], when[21];
+        snprintf(subject, sizeof subject, "Invitation: %zu reviews for %s", bt->n_items, def->id);
+        snprintf(body, sizeof body,
+                 "You are invited to review batch %" PRId64 " of %zu submissions for \"%s\".\n"
+                 "Accept or decline before %s:\n  accordctl review accept %" PRId64
+                 "\n  accordctl review decline %" PRId64 "\n",
+                 bid, bt->n_items, def->title, ac_clock_format(deadline, when), bid, bid);
+        if (!err)
+            err = ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now,
+                                      NULL);
+        if (!err)
+            err = audit(n, "batch", bid, 0, "invited",
+                        "{\"reviewer\":%" PRId64 ",\"items\":%zu,\"credential\":\"%s\"}", reviewer,
+                        bt->n_items, def->id);
+    }
+    /* What is still pending waits for the batch timer from its oldest item. */
+    if (!err && !force && set) {
+        for (size_t b = 0; !err && b < set->n_batches; b++) {
+            const struct ac_batch *bt = &set->batches[b];
+            if (bt->full)
+                continue;
+            for (size_t i = 0; i < bt->n_items; i++) {
+                if (bt->items[i].benchmark)
+                    continue;
+                int64_t created = 0;
+                for (size_t k = 0; k < npend; k++)
+                    if (pend[k].id == (int64_t)bt->items[i].submission)
+                        created = pend[k].created_ms;
+                err = ac_store_job_add(n->store, "batch_timer", (int64_t)bt->items[i].submission,
+                                       created + (int64_t)def->review.batch_timer_hours * HOUR_MS);
+                break;
+            }
+        }
+    }
+    ac_batch_set_free(set);
+    for (size_t i = 0; i < npend; i++)
+        ac_assignment_release(&pend[i]);
+    free(pend);
+    free(items);
+    free(seed_ids);
+    free(seeds);
+    return err;
+}
+
+/* The assignment pass of credential row |row|: every queued or in-review
+ * submission short of reviews gets reviewers meeting every constraint. */
+static int assign_pass(struct ac_node *n, int64_t row)
+{
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    int err = definition_by_row(n, row, &def, &cred);
+    if (err)
+        return err;
+    struct ac_submission *subs = NULL;
+    size_t nsubs = 0;
+    struct ac_reviewer_cert certs[256];
+    size_t ncerts = 0;
+    struct names domains = {0}, places = {0};
+    struct ac_assign_submission *ps = NULL;
+    struct ac_assign_reviewer *pr = NULL;
+    uint64_t *ids_pool = NULL;
+    uint32_t *dom_pool = NULL;
+    size_t ids_used = 0, dom_used = 0;
+    struct ac_assign_result *res = NULL;
+    int64_t now = ac_clock_now_ms();
+
+    err = ac_store_submission_list(n->store, 0, def->id, -1, 0, 1000000, &subs, &nsubs);
+    if (!err)
+        err = ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256,
+                                          &ncerts);
+    ps = calloc(nsubs + 1, sizeof *ps);
+    pr = calloc(ncerts + 1, sizeof *pr);
+    /* One pool for every id list the problem borrows: assigned and previous
+     * reviewers per submission (at most 64 each), and the single credential. */
+    ids_pool = calloc((nsubs + 1) * 128, sizeof *ids_pool);
+    dom_pool = calloc((ncerts + 1) * 32, sizeof *dom_pool);
+    if (!err && (!ps || !pr || !ids_pool || !dom_pool))
+        err = AC_ENOMEM;
+    static const uint32_t cred_one = 1;
+    size_t np = 0;
+    for (size_t i = 0; !err && i < nsubs; i++) {
+        struct ac_submission *s = &subs[i];
+        if ((s->state != AC_SUB_QUEUED && s->state != AC_SUB_IN_REVIEW) ||
+            s->credential_version != cred.version)
+            continue;
+        struct ac_assignment_row *as = NULL;
+        size_t nas = 0;
+        err = ac_store_assignment_list(n->store, s->id, 0, 0, -1, &as, &nas);
+        if (err)
+            break;
+        unsigned active = 0;
+        struct ac_assign_submission *q = &ps[np];
+        q->assigned_reviewers = &ids_pool[ids_used];
+        for (size_t k = 0; k < nas && k < 64; k++) {
+            if (open_state(as[k].state) || as[k].state == AC_ASG_DONE)
+                active++;
+            ids_pool[ids_used + q->n_assigned_reviewers++] = (uint64_t)as[k].reviewer_id;
+        }
+        ids_used += q->n_assigned_reviewers;
+        for (size_t k = 0; k < nas; k++)
+            ac_assignment_release(&as[k]);
+        free(as);
+        if (active >= s->need)
+            continue;
+        if (s->previous_id) {
+            int64_t *prev = NULL;
+            size_t nprev = 0;
+            err = ac_store_submission_reviewers(n->store, s->previous_id, &prev, &nprev);
+            q->previous_reviewers = &ids_pool[ids_used];
+            for (size_t k = 0; !err && k < nprev && k < 64; k++)
+                ids_pool[ids_used + q->n_previous_reviewers++] = (uint64_t)prev[k];
+            ids_used += q->n_previous_reviewers;
+            free(prev);
+        }
+        q->id = (uint64_t)s->id;
+        q->credential = 1;
+        q->domain = s->domain[0] ? intern(&domains, s->domain) : AC_ASSIGN_ANY_DOMAIN;
+        q->school = intern(&places, s->school[0] ? s->school : "(no school)");
+        q->district = intern(&places, s->district[0] ? s->district : "(no district)");
+        q->earner = (uint64_t)s->earner_id;
+        q->need = s->need - active;
+        np++;
+    }
+    size_t nr = 0;
+    int64_t cool_ms = (int64_t)def->review.cool_off_hours * HOUR_MS;
+    for (size_t i = 0; !err && i < ncerts; i++) {
+        struct ac_reviewer_profile prof;
+        if (ac_store_reviewer_get(n->store, certs[i].user_id, &prof) != 0)
+            continue;
+        uint32_t load;
+        int busy;
+        int64_t cool_until;
+        err = ac_store_reviewer_load(n->store, certs[i].user_id, cool_ms, &load, &busy,
+                                     &cool_until);
+        if (err)
+            break;
+        struct ac_assign_reviewer *r = &pr[nr++];
+        r->id = (uint64_t)certs[i].user_id;
+        r->credentials = &cred_one;
+        r->n_credentials = 1;
+        r->domains = &dom_pool[dom_used];
+        json_t *doms = json_loads(prof.domains, 0, NULL);
+        size_t k;
+        json_t *d;
+        json_array_foreach(doms, k, d) {
+            if (json_is_string(d) && r->n_domains < 32)
+                dom_pool[dom_used + r->n_domains++] = intern(&domains, json_string_value(d));
+        }
+        json_decref(doms);
+        dom_used += r->n_domains;
+        r->school = intern(&places, prof.school[0] ? prof.school : "(no school)");
+        r->district = intern(&places, prof.district[0] ? prof.district : "(no district)");
+        int away = !prof.available &&
+                   (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
+        r->available = !away && !busy && cool_until <= now;
+        r->cap = def->pool.assignments_per_reviewer ? def->pool.assignments_per_reviewer
+                                                    : def->review.batch_size;
+        r->load = load > r->cap ? r->cap : load;
+    }
+    struct ac_assign_credential crule = {1, true, 0};
+    struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
+    if (!err && np)
+        err = ac_assign_run(&p, &res);
+    if (!err && np)
+        err = ac_store_tx_begin(n->store);
+    for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
+        const struct ac_assignment *a = &res->assignments[i];
+        struct ac_assignment_row row_in = {.submission_id = (int64_t)ps[a->submission].id,
+                                           .benchmark_level = -1,
+                                           .reviewer_id = (int64_t)pr[a->reviewer].id,
+                                           .state = AC_ASG_PENDING,
+                                           .level = -1};
+        snprintf(row_in.credential_id, sizeof row_in.credential_id, "%s", def->id);
+        int64_t aid;
+        err = ac_store_assignment_insert(n->store, &row_in, now, &aid);
+        if (!err)
+            err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
+        if (!err)
+            err = audit(n, "submission", row_in.submission_id, 0, "assigned",
+                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}",
+                        row_in.reviewer_id, aid);
+    }
+    for (size_t r = 0; !err && res && r < nr; r++)
+        if (res->added[r])
+            err = send_batches(n, (int64_t)pr[r].id, row, def, 0);
+    if (!err && res && res->n_unassigned)
+        ac_log_info("review", "%s: %zu submissions still short of reviewers", def->id,
+                    res->n_unassigned);
+    if (np)
+        err = finish(n, err);
+    ac_assign_result_free(res);
+    free(ps);
+    free(pr);
+    free(ids_pool);
+    free(dom_pool);
+    free(domains.v);
+    free(places.v);
+    for (size_t i = 0; i < ncerts; i++)
+        ac_reviewer_cert_release(&certs[i]);
+    for (size_t i = 0; i < nsubs; i++)
+        ac_submission_release(&subs[i]);
+    free(subs);
+    ac_def_free(def);
+    ac_credential_release(&cred);
+    return err;
+}
+
+/* ---- invitations ---- */
+
+static int credential_row_of(struct ac_node *n, const char *def_id, int64_t version, int64_t *row)
+{
+    struct ac_credential c;
+    int err = ac_store_credential_find(n->store, def_id, version, &c);
+    if (!err) {
+        *row = c.id;
+        ac_credential_release(&c);
+    }
+    return err;
+}
+
+/* The credential row a batch's work belongs to (its first real submission's
+ * version, else the highest version). */
+static int batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, int64_t *row)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    int64_t version = 0;
+    int err = ac_store_assignment_list(n->store, 0, 0, batch_id, -1, &as, &nas);
+    for (size_t i = 0; !err && i < nas && !version; i++) {
+        struct ac_submission s;
+        if (as[i].submission_id && ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
+            version = s.credential_version;
+            ac_submission_release(&s);
+        }
+    }
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    return err ? err : credential_row_of(n, def_id, version, row);
+}
+
+/* Moves every open assignment of |batch_id| to |to| and asks for a new pass. */
+static int hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    int err = ac_store_assignment_list(n->store, 0, 0, batch_id, -1, &as, &nas);
+    for (size_t i = 0; !err && i < nas; i++)
+        if (open_state(as[i].state))
+            err = ac_store_assignment_set_state(n->store, as[i].id, to, 0);
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    if (!err)
+        err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
+    return err;
+}
+
+int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, int accept,
+                     char *why, size_t why_len)
+{
+    struct ac_batch_row b;
+    int err = ac_store_batch_get(n->store, batch_id, &b);
+    if (err || b.reviewer_id != reviewer_id)
+        return AC_ENOENT;
+    int64_t now = ac_clock_now_ms();
+    if (b.state != AC_BATCH_INVITED) {
+        set_why(why, why_len, "batch %" PRId64 " is %s; only an invited batch can be %s", batch_id,
+                ac_batch_state_name(b.state), accept ? "accepted" : "declined");
+        return AC_ECONFLICT;
+    }
+    if (now >= b.deadline_ms) {
+        char when[21];
+        set_why(why, why_len, "the invitation to batch %" PRId64 " expired at %s", batch_id,
+                ac_clock_format(b.deadline_ms, when));
+        return AC_ECONFLICT;
+    }
+    int64_t row;
+    err = batch_row(n, batch_id, b.credential_id, &row);
+    if (!err)
+        err = ac_store_tx_begin(n->store);
+    if (err)
+        return err;
+    err = ac_store_batch_set_state(n->store, batch_id,
+                                   accept ? AC_BATCH_ACCEPTED : AC_BATCH_DECLINED, now);
+    if (!err && accept) {
+        struct ac_assignment_row *as = NULL;
+        size_t nas = 0;
+        err = ac_store_assignment_list(n->store, 0, 0, batch_id, AC_ASG_INVITED, &as, &nas);
+        for (size_t i = 0; !err && i < nas; i++)
+            err = ac_store_assignment_set_state(n->store, as[i].id, AC_ASG_ACCEPTED, 0);
+        for (size_t i = 0; i < nas; i++)
+            ac_assignment_release(&as[i]);
+        free(as);
+    } else if (!err) {
+        err = hand_back(n, batch_id, AC_ASG_DECLINED, row);
+    }
+    if (!err)
+        err = audit(n, "batch", batch_id, reviewer_id, accept ? "accepted" : "declined", "{}");
+    return finish(n, err);
+}
+
+/* ---- scores and decisions ---- */
+
+static int parse_levels(const struct ac_definition *def, const json_t *levels, int *out,
+                        size_t *nout, char *why, size_t why_len)
+{
+    size_t want = def->grain == AC_GRAIN_HOLISTIC ? 1 : def->n_elements;
+    if (json_is_string(levels) && want == 1) {
+        out[0] = (int)ac_def_level_index(def, json_string_value(levels));
+        *nout = 1;
+    } else if (json_is_array(levels) && json_array_size(levels) == want) {
+        for (size_t i = 0; i < want; i++) {
+            const json_t *v = json_array_get(levels, i);
+            out[i] = json_is_null(v) ? AC_LEVEL_UNSCORED
+                                     : (int)ac_def_level_index(def, json_string_value(v));
+        }
+        *nout = want;
+    } else if (json_is_object(levels) && def->grain == AC_GRAIN_PER_ELEMENT) {
+        for (size_t i = 0; i < want; i++) {
+            const json_t *v = json_object_get(levels, def->elements[i].id);
+            out[i] = !v || json_is_null(v) ? AC_LEVEL_UNSCORED
+                                           : (int)ac_def_level_index(def, json_string_value(v));
+        }
+        *nout = want;
+    } else {
+        set_why(why, why_len, "levels: %s grain needs %zu level name%s", 
+                def->grain == AC_GRAIN_HOLISTIC ? "holistic" : "per-element", want,
+                want == 1 ? "" : "s, one per element");
+        return AC_EINVAL;
+    }
+    for (size_t i = 0; i < *nout; i++) {
+        if (out[i] < 0 && out[i] != AC_LEVEL_UNSCORED) {
+            struct ac_buf b;
+            ac_buf_init(&b);
+            for (size_t k = 0; k < def->n_levels; k++)
+                ac_buf_printf(&b, "%s\"%s\"", k ? ", " : "", def->levels[k]);
+            ac_buf_terminate(&b);
+            set_why(why, why_len, "levels[%zu]: not a level of the scale; use one of %s", i,
+                    b.data ? (const char *)b.data : "");
+            ac_buf_release(&b);
+            return AC_EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
+                          const struct ac_definition *def, int level, int passed,
+                          int64_t resubmit_after)
+{
+    char subject[160], body[768], when[21];
+    snprintf(subject, sizeof subject, "Outcome of your submission for %s: %s", def->title,
+             def->levels[level]);
+    int k = snprintf(body, sizeof body,
+                     "Your submission %" PRId64 " for \"%s\" was reviewed.\nOutcome: %s (%s).\n",
+                     s->id, def->title, def->levels[level], passed ? "passed" : "not yet passed");
+    if (passed)
+        snprintf(body + k, sizeof body - (size_t)k,
+                 "Your credential record is being issued. See what to earn next:\n"
+                 "  accordctl submission recommendations %" PRId64 "\n",
+                 s->id);
+    else
+        snprintf(body + k, sizeof body - (size_t)k,
+                 "You may resubmit from %s:\n  accordctl submission submit --previous %" PRId64
+                 " ...\n",
+                 ac_clock_format(resubmit_after, when), s->id);
+    return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
+                               ac_clock_now_ms(), NULL);
+}
+
+/* Records the outcome of |s| in the caller's transaction. */
+static int conclude(struct ac_node *n, const struct ac_submission *s,
+                    const struct ac_definition *def, int64_t row, int level, int passed,
+                    const char *reason, int64_t actor)
+{
+    int64_t now = ac_clock_now_ms();
+    int64_t after = passed ? 0 : now + (int64_t)def->review.resubmission_wait_days * DAY_MS;
+    int err = ac_store_submission_decide(n->store, s->id, level, passed, reason, now, after);
+    if (!err)
+        err = notify_outcome(n, s, def, level, passed, after);
+    if (!err && !passed)
+        err = ac_store_job_add(n->store, "resubmit_open", s->id, after);
+    if (!err && passed)
+        err = ac_store_job_add(n->store, "issue", s->id, now);
+    if (!err)
+        err = ac_store_job_add(n->store, "monitor", row, now);
+    if (!err)
+        err = audit(n, "submission", s->id, actor, "decided",
+                    "{\"level\":\"%s\",\"passed\":%s}", def->levels[level],
+                    passed ? "true" : "false");
+    return err;
+}
+
+/* Decides |sub_id| when all its reviews are in (inside the caller's transaction). */
+static int maybe_decide(struct ac_node *n, int64_t sub_id)
+{
+    struct ac_submission s;
+    int err = ac_store_submission_get(n->store, sub_id, &s);
+    if (err)
+        return err;
+    struct ac_definition *def = NULL;
+    int64_t row = 0;
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0, ndone = 0, nopen = 0;
+    err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    if (!err)
+        err = ac_store_assignment_list(n->store, sub_id, 0, 0, -1, &as, &nas);
+    struct ac_review *reviews = calloc(nas + 1, sizeof *reviews);
+    if (!err && !reviews)
+        err = AC_ENOMEM;
+    for (size_t i = 0; !err && i < nas; i++) {
+        if (open_state(as[i].state))
+            nopen++;
+        if (as[i].state == AC_ASG_DONE)
+            reviews[ndone++] = (struct ac_review){as[i].levels, as[i].n_levels};
+    }
+    if (!err && s.state == AC_SUB_IN_REVIEW && nopen == 0 && ndone >= s.need) {
+        struct ac_decision d;
+        err = ac_scoring_decide(def, reviews, ndone, &d);
+        if (!err && d.kind == AC_NEED_MORE) {
+            err = ac_store_submission_set_need(n->store, sub_id, (unsigned)ndone + d.more);
+            if (!err)
+                err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
+            if (!err)
+                err = audit(n, "submission", sub_id, 0, "more_reviewers",
+                            "{\"more\":%u,\"reason\":\"disagreement\"}", d.more);
+        } else if (!err && d.kind == AC_ESCALATE) {
+            char detail[400], body[400];
+            json_t *j = json_pack("{s:I, s:s}", "submission", (json_int_t)sub_id, "reason",
+                                  d.reason);
+            char *text = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            snprintf(detail, sizeof detail, "%s", text ? text : "{}");
+            free(text);
+            snprintf(body, sizeof body,
+                     "Submission %" PRId64 " for %s needs your decision: %s\n"
+                     "  accordctl flag list\n",
+                     sub_id, s.credential_id, d.reason);
+            err = ac_store_submission_set_state(n->store, sub_id, AC_SUB_ESCALATED);
+            if (!err)
+                err = ac_store_flag_add(n->store, "escalation", s.credential_id, sub_id, 0,
+                                        detail, ac_clock_now_ms(), NULL);
+            if (!err)
+                err = ac__flow_notify_admins(n, "flag", sub_id, "Submission escalated", body);
+            if (!err)
+                err = audit(n, "submission", sub_id, 0, "escalated", "%s", detail);
+        } else if (!err) {
+            err = conclude(n, &s, def, row, (int)d.level, d.pass, d.reason, 0);
+        }
+    }
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    free(reviews);
+    ac_def_free(def);
+    ac_submission_release(&s);
+    return err;
+}
+
+int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const json_t *levels,
+                   const char *feedback, char *why, size_t why_len)
+{
+    struct ac_assignment_row a;
+    int err = ac_store_assignment_get(n->store, asg_id, &a);
+    if (err)
+        return err;
+    if (a.reviewer_id != reviewer_id) {
+        ac_assignment_release(&a);
+        return AC_ENOENT;
+    }
+    struct ac_batch_row b = {0};
+    if (a.state != AC_ASG_ACCEPTED) {
+        set_why(why, why_len,
+                "assignment %" PRId64 " is %s; only an accepted assignment can be scored",
+                asg_id, ac_asg_state_name(a.state));
+        ac_assignment_release(&a);
+        return AC_ECONFLICT;
+    }
+    err = ac_store_batch_get(n->store, a.batch_id, &b);
+    int64_t now = ac_clock_now_ms();
+    if (!err && now >= b.deadline_ms) {
+        char when[21];
+        set_why(why, why_len, "the review deadline of batch %" PRId64 " passed at %s",
+                a.batch_id, ac_clock_format(b.deadline_ms, when));
+        err = AC_ECONFLICT;
+    }
+    int64_t row = 0;
+    if (!err)
+        err = batch_row(n, a.batch_id, a.credential_id, &row);
+    struct ac_definition *def = NULL;
+    struct ac_credential cred = {0};
+    if (!err)
+        err = definition_by_row(n, row, &def, &cred);
+    int lv[AC_ASG_LEVELS_MAX];
+    size_t nlv = 0;
+    if (!err && def->n_elements > AC_ASG_LEVELS_MAX)
+        err = AC_EINVAL;
+    if (!err)
+        err = parse_levels(def, levels, lv, &nlv, why, why_len);
+    size_t level = 0;
+    bool pass = false;
+    if (!err) {
+        struct ac_review r = {lv, nlv};
+        if (ac_scoring_combine(def, &r, &level, &pass) != 0) {
+            set_why(why, why_len,
+                    "levels: a required element is unscored or a level is off the scale");
+            err = AC_EINVAL;
+        }
+    }
+    if (!err)
+        err = ac_store_tx_begin(n->store);
+    if (err) {
+        ac_def_free(def);
+        ac_credential_release(&cred);
+        ac_assignment_release(&a);
+        return err;
+    }
+    err = ac_store_assignment_score(n->store, asg_id, lv, nlv, (int)level, feedback, now);
+    if (!err)
+        err = audit(n, a.submission_id ? "submission" : "benchmark",
+                    a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
+                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id,
+                    def->levels[level]);
+    /* The batch ends when nothing in it is open; the cool-off starts then. */
+    struct ac_assignment_row *rest = NULL;
+    size_t nrest = 0, open = 0;
+    if (!err)
+        err = ac_store_assignment_list(n->store, 0, 0, a.batch_id, AC_ASG_ACCEPTED, &rest, &nrest);
+    open = nrest;
+    for (size_t i = 0; i < nrest; i++)
+        ac_assignment_release(&rest[i]);
+    free(rest);
+    if (!err && open == 0) {
+        err = ac_store_batch_set_state(n->store, a.batch_id, AC_BATCH_DONE, now);
+        if (!err)
+            err = ac_store_job_add(n->store, "assign", row,
+                                   now + (int64_t)def->review.cool_off_hours * HOUR_MS);
+        if (!err)
+            err = audit(n, "batch", a.batch_id, reviewer_id, "completed", "{}");
+    }
+    if (!err && a.submission_id)
+        err = maybe_decide(n, a.submission_id);
+    ac_def_free(def);
+    ac_credential_release(&cred);
+    ac_assignment_release(&a);
+    return finish(n, err);
+}

@@ -243,6 +243,23 @@ int ac_store_batch_list(struct ac_store *st, int64_t reviewer_id, int state,
 int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_state state,
                              int64_t now_ms);
 
+/* ---- benchmark items for blind seeding ---- */
+
+struct ac_seed_item {
+    int64_t id;    /* bench_items row id */
+    int level;     /* the resolved expert level */
+};
+
+/* Lists the resolved benchmark items of credential row |credential_row| into
+ * a new array. Returns 0, AC_ENOMEM or AC_EDB. */
+int ac_store_seed_items(struct ac_store *st, int64_t credential_row, struct ac_seed_item **out,
+                        size_t *n);
+
+/* Sets |*content| to a heap copy (caller frees) of benchmark item |id|'s
+ * content, shown to a reviewer like any submission's elements.
+ * Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
+int ac_store_seed_content(struct ac_store *st, int64_t id, char **content);
+
 /* ---- scheduled jobs ---- */
 
 #define AC_JOB_KIND_MAX 32
