@@ -14,6 +14,7 @@
 #include "accord/keyring.h"
 #include "accord/log.h"
 #include "accord/record.h"
+#include "accord/status.h"
 #include "accord/store.h"
 #include "records.h"
 
@@ -316,4 +317,204 @@ int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
     if (record_id_out)
         *record_id_out = id;
     return 0;
+}
+
+int ac__records_resign_checkpoint(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, root);
+    struct ac_buf note = AC_BUF_INIT;
+    /* The same tree head under the new key: consistent with every earlier
+     * checkpoint by construction (equal size, equal root). */
+    int err = sign_checkpoint(n, r->tree.size, root, &note);
+    if (!err)
+        err = ac_store_log_checkpoint_add(n->store, r->tree.size, root,
+                                          ac_keyring_current(n->keyring)->kid_hex,
+                                          (const char *)note.data, ac_clock_now_ms());
+    if (!err && publish_checkpoint(r, &note) != 0)
+        r->checkpoint.stale = 1;
+    r->token.stale = 1; /* the token names its key too */
+    ac_buf_release(&note);
+    return err;
+}
+
+int ac__checkpoint_refresh(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    if (!r->checkpoint.stale && r->checkpoint.body.len)
+        return 0;
+    struct ac_store_checkpoint cp = {0};
+    int err = ac_store_log_checkpoint_latest(n->store, &cp);
+    if (err)
+        return err;
+    struct ac_buf note = {(uint8_t *)cp.note, strlen(cp.note), strlen(cp.note) + 1};
+    err = publish_checkpoint(r, &note);
+    free(cp.note);
+    return err;
+}
+
+/* Whether a record in state |from| may move to |to|; if not, says why. */
+static int transition_allowed(enum ac_status from, enum ac_status to, char *why, size_t whylen)
+{
+    if (from == AC_STATUS_INVALID) {
+        snprintf(why, whylen, "the credential is revoked; revocation is final");
+        return 0;
+    }
+    if (to == AC_STATUS_SUSPENDED && from == AC_STATUS_SUSPENDED) {
+        snprintf(why, whylen, "the credential is already suspended");
+        return 0;
+    }
+    if (to == AC_STATUS_VALID && from != AC_STATUS_SUSPENDED) {
+        snprintf(why, whylen, "the credential is not suspended; only a suspension is lifted");
+        return 0;
+    }
+    return 1;
+}
+
+int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_status to,
+                              const char *reason, int64_t by_user, char *why, size_t whylen)
+{
+    struct ac__records *r = n->records;
+    struct ac_store_status e;
+    int err = ac_store_status_get(n->store, record_id, &e);
+    if (err)
+        return err;
+    enum ac_status from;
+    err = ac_status_list_get(r->status, e.idx, &from);
+    if (err)
+        return err == AC_ENOENT ? AC_EDB : err; /* the store and memory disagree */
+    if (!transition_allowed(from, to, why, whylen))
+        return AC_ECONFLICT;
+    /* Store first: memory follows only a durable change. The check above
+     * makes the in-memory set below unable to fail. */
+    err = ac_store_status_set(n->store, e.idx, (int)to, reason, by_user, ac_clock_now_ms());
+    if (err)
+        return err;
+    if (ac_status_list_set(r->status, e.idx, to) != 0)
+        AC_BUG("status list refused a change the store accepted");
+    r->token.stale = r->bitstring.stale = 1;
+    ac_log_info("records", "record %lld: %s -> %s (%s)", (long long)record_id,
+                ac_status_name(from), ac_status_name(to), reason);
+    return 0;
+}
+
+static int build_token(struct ac_node *n, int64_t now_ms)
+{
+    struct ac__records *r = n->records;
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    int64_t iat = now_ms / 1000;
+    struct ac_status_token_claims c = {
+        .sub = r->status_uri,
+        .iat = iat,
+        .exp = iat + AC__TOKEN_LIFETIME_S,
+        .ttl = AC__STATUS_TTL_S,
+    };
+    struct ac_buf tok = AC_BUF_INIT;
+    int err = ac_status_token_sign(r->status, &c, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb,
+                                   n->keyring, &tok);
+    if (err)
+        return err;
+    ac_buf_release(&r->token.body);
+    r->token.body = tok;
+    ac__published_seal(&r->token, now_ms);
+    return 0;
+}
+
+static int build_bitstring(struct ac_node *n, int64_t now_ms)
+{
+    struct ac__records *r = n->records;
+    struct ac_buf rev = AC_BUF_INIT, sus = AC_BUF_INIT;
+    int err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_REVOCATION, &rev);
+    if (!err)
+        err = ac_buf_terminate(&rev);
+    if (!err)
+        err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_SUSPENSION, &sus);
+    if (!err)
+        err = ac_buf_terminate(&sus);
+    json_t *j = NULL;
+    if (!err) {
+        j = json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s, s:s}]}", "id", r->status_uri, "entries",
+                      (json_int_t)ac_status_list_entries(r->status), "lists", "statusPurpose",
+                      "revocation", "encodedList", (const char *)rev.data, "statusPurpose",
+                      "suspension", "encodedList", (const char *)sus.data);
+        err = j ? 0 : AC_ENOMEM;
+    }
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (j && !text)
+        err = AC_ENOMEM;
+    if (!err) {
+        r->bitstring.body.len = 0;
+        err = ac_buf_append_str(&r->bitstring.body, text);
+    }
+    if (!err)
+        ac__published_seal(&r->bitstring, now_ms);
+    free(text);
+    json_decref(j);
+    ac_buf_release(&rev);
+    ac_buf_release(&sus);
+    return err;
+}
+
+int ac__status_publish(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    int64_t now_ms = ac_clock_now_ms();
+    int err = 0;
+    if (r->token.stale || r->token.body.len == 0 ||
+        now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms)
+        err = build_token(n, now_ms);
+    if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
+        err = build_bitstring(n, now_ms);
+    return err;
+}
+
+static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYTES])
+{
+    return ac_store_log_leaf(ctx, index, out);
+}
+
+void ac__log_source(struct ac_node *n, struct ac_merkle_source *src)
+{
+    src->leaf = source_leaf;
+    src->subtree = NULL;
+    src->ctx = n->store;
+}
+
+/* Does If-None-Match of |x| list |etag| (or "*")? */
+static int etag_matches(const struct ac_http_req *req, const char *etag)
+{
+    const char *inm = ac_http_header(req, "if-none-match");
+    if (!inm)
+        return 0;
+    if (strcmp(inm, "*") == 0)
+        return 1;
+    size_t elen = strlen(etag);
+    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += elen) {
+        char after = p[elen];
+        if (after == 0 || after == ',' || after == ' ')
+            return 1;
+    }
+    return 0;
+}
+
+void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
+                        const void *body, size_t len)
+{
+    static const char cache[] = "public, max-age=60";
+    _Static_assert(AC__MAX_AGE_S == 60, "cache-control text follows AC__MAX_AGE_S");
+    if (etag_matches(ac_http_exchange_req(x), etag)) {
+        struct ac_http_header h[] = {{"etag", etag}, {"cache-control", cache}};
+        ac_http_respond(x, 304, h, 2, NULL, 0);
+        return;
+    }
+    struct ac_http_header h[] = {
+        {"content-type", content_type}, {"etag", etag}, {"cache-control", cache}};
+    ac_http_respond(x, 200, h, 3, body, len);
+}
+
+void ac__respond_published(struct ac_http_exchange *x, const struct ac__published *p,
+                           const char *content_type)
+{
+    ac__respond_public(x, p->etag, content_type, p->body.data, p->body.len);
 }

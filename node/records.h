@@ -12,7 +12,7 @@
 #include "accord/status.h"
 #include "internal.h"
 
-#define AC__URL_MAX 256
+#define AC__URL_MAX 288 /* scheme, a 255-byte host, brackets and a port */
 #define AC__ETAG_MAX 40     /* "\"" + up to 32 hex + "\"" + NUL */
 #define AC__MAX_AGE_S 60    /* Cache-Control max-age of every public read */
 #define AC__STATUS_TTL_S 60 /* the status token's ttl claim: re-fetch after this */
@@ -34,8 +34,8 @@ struct ac__records {
     struct ac_status_list *status; /* owned */
     struct ac_merkle_tree tree;    /* head of the persisted log */
     char issuer[AC__URL_MAX];      /* the records' iss: the node's base URL */
-    char origin[AC__URL_MAX];      /* the checkpoint origin and signed-note key name */
-    char status_uri[AC__URL_MAX];  /* where the status token is published */
+    char origin[AC__URL_MAX + 8];    /* the checkpoint origin and signed-note key name */
+    char status_uri[AC__URL_MAX + 20];  /* where the status token is published */
     struct ac__published checkpoint; /* the newest signed checkpoint note */
     struct ac__published token;      /* the Token Status List CWT */
     struct ac__published bitstring;  /* the W3C encodedList JSON */
@@ -65,8 +65,8 @@ int ac__records_resign_checkpoint(struct ac_node *n);
 /* Changes the status of record |record_id| to |to| with |reason| (checked by
  * the caller: 1-200 bytes) by |by_user|. Refuses a change a revoked record
  * cannot take, and reinstating one that is not suspended, with AC_ECONFLICT and
- * the reason in |why|; setting the current state again is also AC_ECONFLICT
- * for revoke (a record is revoked once) and a no-op success for suspend.
+ * the reason in |why|: any change to a revoked record (revocation is final),
+ * suspending a suspended one, reinstating one that is not suspended.
  * Returns 0, AC_ENOENT (no such record), AC_ECONFLICT, AC_EIO or AC_EDB. */
 int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_status to,
                               const char *reason, int64_t by_user, char *why, size_t whylen);
@@ -74,6 +74,16 @@ int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_stat
 /* Builds (or refreshes) the status token and the bitstring JSON when stale.
  * Returns 0 or an AC_E* code. */
 int ac__status_publish(struct ac_node *n);
+
+/* Reloads the published checkpoint from the store when a publish failed.
+ * Returns 0 or an AC_E* code. */
+int ac__checkpoint_refresh(struct ac_node *n);
+
+/* Answers the inclusion proof of leaf |index| in the tree of |size| leaves
+ * as JSON {"index", "size", "leaf_hash", "hashes": [base64...]} (400 when
+ * index >= size or size is past the log). */
+void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64_t index,
+                           uint64_t size);
 
 /* The log as a Merkle source for proofs (reads leaf hashes from the store). */
 void ac__log_source(struct ac_node *n, struct ac_merkle_source *src);
