@@ -25,6 +25,51 @@ const struct ac__migration ac__migrations[] = {
      " created_ms INTEGER NOT NULL,"
      " revoked_ms INTEGER NOT NULL DEFAULT 0);"
      "CREATE INDEX tokens_by_user ON tokens(user_id, id);"},
+    {2, "verifiable records: issued records, log leaves, signed checkpoints, status entries",
+     /* The leaf of a record is its exact COSE bytes, so records.cose is the
+      * log entry and log_leaves keeps only its RFC 9162 leaf hash (proofs are
+      * computed from hashes alone). */
+     "CREATE TABLE records ("
+     " id INTEGER PRIMARY KEY,"
+     " cti BLOB NOT NULL UNIQUE CHECK (length(cti) = 16),"
+     " subject TEXT NOT NULL,"
+     " definition_id TEXT NOT NULL,"
+     " definition_version INTEGER NOT NULL,"
+     " achieved_level TEXT NOT NULL,"
+     " kid TEXT NOT NULL,"
+     " iat INTEGER NOT NULL,"
+     " log_index INTEGER NOT NULL UNIQUE,"
+     " status_idx INTEGER NOT NULL UNIQUE,"
+     " cose BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL);"
+     "CREATE INDEX records_by_subject ON records(subject, id);"
+     "CREATE TABLE log_leaves ("
+     " idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+     " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+     " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id));"
+     "CREATE TABLE log_checkpoints ("
+     " id INTEGER PRIMARY KEY,"
+     " size INTEGER NOT NULL CHECK (size >= 0),"
+     " root BLOB NOT NULL CHECK (length(root) = 32),"
+     " kid TEXT NOT NULL,"
+     " note TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL);"
+     /* One row per allocated status index: the allocated-index set is the
+      * set of idx values. state uses the Token Status List values. */
+     "CREATE TABLE status_entries ("
+     " idx INTEGER PRIMARY KEY CHECK (idx >= 0),"
+     " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
+     " state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+     " reason TEXT NOT NULL DEFAULT '',"
+     " changed_ms INTEGER NOT NULL);"
+     "CREATE TABLE status_changes ("
+     " id INTEGER PRIMARY KEY,"
+     " idx INTEGER NOT NULL REFERENCES status_entries(idx),"
+     " state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+     " reason TEXT NOT NULL,"
+     " by_user INTEGER NOT NULL,"
+     " at_ms INTEGER NOT NULL);"
+     "CREATE INDEX status_changes_by_idx ON status_changes(idx, id);"},
     {3, "credential lifecycle: definitions, pilot, benchmarks, training, reviewers, audit",
      /* One row per definition version; the JSON is frozen once the version
       * leaves draft (the store refuses edits outside draft). */

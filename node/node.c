@@ -143,6 +143,10 @@ static void register_routes(struct ac_node *n)
 {
     ac__api_node_register(n);
     ac__api_users_register(n);
+    ac__api_records_register(n);
+    ac__api_log_register(n);
+    ac__api_status_register(n);
+    ac__api_wellknown_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -201,6 +205,8 @@ int ac_node_run(const struct ac_node_config *cfg)
     err = ac__datadir_open(&n);
     if (!err)
         err = ac__metrics_new(&n.metrics);
+    if (!err)
+        err = ac__records_open(&n);
     if (!err) {
         int64_t users = 0;
         ac_store_user_count(n.store, &users);
@@ -219,6 +225,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
     ac__metrics_free(n.metrics);
+    ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)
         ac_log_warn("node", "event loop closed with handles still open");
