@@ -906,3 +906,330 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     ac_assignment_release(&a);
     return finish(n, err);
 }
+
+/* ---- flags ---- */
+
+int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
+                          const char *action, const char *level, char *why, size_t why_len)
+{
+    struct ac_flag f;
+    int err = ac_store_flag_get(n->store, flag_id, &f);
+    if (err)
+        return err;
+    struct ac_submission s = {0};
+    struct ac_definition *def = NULL;
+    int64_t row = 0;
+    if (f.resolved) {
+        set_why(why, why_len, "flag %" PRId64 " was already resolved: %s", flag_id, f.resolution);
+        err = AC_ECONFLICT;
+    }
+    int escalation = strcmp(f.kind, "escalation") == 0;
+    int neardup = strcmp(f.kind, "near_duplicate") == 0;
+    if (!err && ((escalation && strcmp(action, "decide") != 0) ||
+                 (neardup && strcmp(action, "dismiss") != 0 && strcmp(action, "reject") != 0) ||
+                 (!escalation && !neardup && strcmp(action, "acknowledge") != 0))) {
+        set_why(why, why_len, "action: \"%s\" does not resolve a %s flag; use %s", action, f.kind,
+                escalation ? "\"decide\" with a level"
+                           : neardup ? "\"dismiss\" or \"reject\"" : "\"acknowledge\"");
+        err = AC_EINVAL;
+    }
+    if (!err && f.submission_id)
+        err = ac_store_submission_get(n->store, f.submission_id, &s);
+    if (!err && f.submission_id)
+        err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    long lv = -1;
+    if (!err && escalation) {
+        lv = level ? ac_def_level_index(def, level) : -1;
+        if (lv < 0) {
+            set_why(why, why_len, "level: \"%s\" is not a level of %s", level ? level : "",
+                    def->id);
+            err = AC_EINVAL;
+        }
+    }
+    if (!err)
+        err = ac_store_tx_begin(n->store);
+    if (err) {
+        ac_def_free(def);
+        ac_submission_release(&s);
+        ac_flag_release(&f);
+        return err;
+    }
+    char resolution[160];
+    snprintf(resolution, sizeof resolution, "%s%s%s", action, lv >= 0 ? ": " : "",
+             lv >= 0 ? def->levels[lv] : "");
+    err = ac_store_flag_resolve(n->store, flag_id, admin_id, resolution, ac_clock_now_ms());
+    if (!err && escalation)
+        err = conclude(n, &s, def, row, (int)lv, (size_t)lv >= def->passing_level,
+                       "decided by the issuer after escalation", admin_id);
+    if (!err && neardup && strcmp(action, "dismiss") == 0) {
+        err = ac_store_submission_set_need(n->store, s.id, def->per_submission);
+        if (!err)
+            err = ac_store_submission_set_state(n->store, s.id, AC_SUB_QUEUED);
+        if (!err)
+            err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
+    } else if (!err && neardup) {
+        err = ac_store_submission_set_state(n->store, s.id, AC_SUB_REJECTED);
+    }
+    if (!err)
+        err = audit(n, "flag", flag_id, admin_id, "resolved", "{\"action\":\"%s\"}", action);
+    ac_def_free(def);
+    ac_submission_release(&s);
+    ac_flag_release(&f);
+    return finish(n, err);
+}
+
+/* ---- jobs ---- */
+
+static int job_reminder(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_batch_row b;
+    int err = ac_store_batch_get(n->store, job->ref, &b);
+    if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
+        return err == AC_ENOENT ? 0 : err;
+    char subject[128], body[256], when[21];
+    snprintf(subject, sizeof subject, "Reminder: batch %" PRId64 " is due", b.id);
+    snprintf(body, sizeof body, "Batch %" PRId64 " for %s is due at %s (%s).\n", b.id,
+             b.credential_id, ac_clock_format(b.deadline_ms, when),
+             b.state == AC_BATCH_INVITED ? "not yet accepted" : "accepted, scores missing");
+    return ac_store_notify_add(n->store, b.reviewer_id, "reminder", 0, subject, body,
+                               ac_clock_now_ms(), NULL);
+}
+
+/* The deadline passed: the unscored work goes to replacements. */
+static int job_deadline(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_batch_row b;
+    int err = ac_store_batch_get(n->store, job->ref, &b);
+    if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
+        return err == AC_ENOENT ? 0 : err;
+    int64_t row;
+    err = batch_row(n, b.id, b.credential_id, &row);
+    if (!err)
+        err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, ac_clock_now_ms());
+    if (!err)
+        err = hand_back(n, b.id, AC_ASG_EXPIRED, row);
+    if (!err)
+        err = ac_store_notify_add(n->store, b.reviewer_id, "expired", 0,
+                                  "Your review batch expired",
+                                  "The deadline passed; the unscored work went to other "
+                                  "reviewers.\n",
+                                  ac_clock_now_ms(), NULL);
+    if (!err)
+        err = audit(n, "batch", b.id, 0, "expired", "{}");
+    return err;
+}
+
+/* The batch timer: send whatever the reviewer has pending, partial or not. */
+static int job_batch_timer(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_assignment_row a;
+    int err = ac_store_assignment_get(n->store, job->ref, &a);
+    if (err || a.state != AC_ASG_PENDING) {
+        ac_assignment_release(&a);
+        return err == AC_ENOENT ? 0 : err;
+    }
+    struct ac_submission s;
+    err = ac_store_submission_get(n->store, a.submission_id, &s);
+    int64_t row = 0;
+    struct ac_definition *def = NULL;
+    if (!err)
+        err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    if (!err)
+        err = send_batches(n, a.reviewer_id, row, def, 1);
+    ac_def_free(def);
+    ac_submission_release(&s);
+    ac_assignment_release(&a);
+    return err;
+}
+
+static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_submission s;
+    int err = ac_store_submission_get(n->store, job->ref, &s);
+    if (err)
+        return err == AC_ENOENT ? 0 : err;
+    char body[256];
+    snprintf(body, sizeof body,
+             "The resubmission wait for submission %" PRId64 " (%s) is over; you may "
+             "resubmit:\n  accordctl submission submit --previous %" PRId64 " ...\n",
+             s.id, s.credential_id, s.id);
+    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id,
+                              "You may resubmit now", body, ac_clock_now_ms(), NULL);
+    ac_submission_release(&s);
+    return err;
+}
+
+/* Reviewer monitoring of one credential after a decision: a reviewer
+ * crossing a threshold is flagged and, per the issuer's settings, set
+ * unavailable (certification state "unavailable"). */
+static int job_monitor(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    int err = definition_by_row(n, job->ref, &def, &cred);
+    if (err)
+        return err == AC_ENOENT ? 0 : err;
+    struct ac_monitor_thresholds t = {.min_sample = def->maintenance.min_sample};
+    for (size_t i = 0; i < def->maintenance.n_thresholds; i++) {
+        const struct ac_def_threshold *th = &def->maintenance.thresholds[i];
+        if (th->measure == AC_MEASURE_BENCHMARK_AGREEMENT)
+            t.min_benchmark_agreement = th->bound;
+        else if (th->measure == AC_MEASURE_CONSENSUS_AGREEMENT)
+            t.min_consensus_agreement = th->bound;
+        else if (th->measure == AC_MEASURE_SEVERITY)
+            t.max_severity_z = th->bound;
+        else
+            t.max_discrepancy_rate = th->bound;
+        if (th->actions & AC_ACTION_UNAVAILABLE)
+            t.set_unavailable = 1;
+        if (th->actions & AC_ACTION_RETRAIN)
+            t.require_retraining = 1;
+    }
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0, nr = 0;
+    err = ac_store_assignment_list(n->store, 0, 0, 0, AC_ASG_DONE, &as, &nas);
+    struct ac_monitor_review *rv = calloc(nas + 1, sizeof *rv);
+    if (!err && !rv)
+        err = AC_ENOMEM;
+    for (size_t i = 0; !err && i < nas; i++) {
+        if (strcmp(as[i].credential_id, def->id) != 0)
+            continue;
+        int consensus = -1;
+        if (as[i].submission_id) {
+            struct ac_submission s;
+            if (ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
+                if (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED)
+                    consensus = s.level;
+                ac_submission_release(&s);
+            }
+        }
+        rv[nr++] = (struct ac_monitor_review){(uint32_t)as[i].reviewer_id, 1,
+                                              (uint64_t)as[i].scored_ms, as[i].level, consensus,
+                                              as[i].benchmark_level};
+    }
+    struct ac_monitor_report *rep = NULL;
+    if (!err)
+        err = ac_monitor_evaluate(rv, nr, &t, &rep);
+    for (size_t i = 0; !err && i < rep->n_actions; i++) {
+        const struct ac_monitor_action *a = &rep->actions[i];
+        if (a->about_credential || a->kind != AC_MONITOR_SET_UNAVAILABLE)
+            continue;
+        int e = ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer,
+                                                  AC_RCERT_CERTIFIED, AC_RCERT_UNAVAILABLE, NULL,
+                                                  ac_clock_now_ms());
+        if (e == AC_ECONFLICT || e == AC_ENOENT)
+            continue; /* already out of the pool: flagged the first time */
+        err = e;
+        json_t *j = json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason",
+                              a->reason);
+        char *detail = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        char body[512];
+        snprintf(body, sizeof body,
+                 "Reviewer %u of %s was set unavailable by monitoring: %s\n", a->reviewer,
+                 def->id, a->reason);
+        if (!err && !detail)
+            err = AC_ENOMEM;
+        if (!err)
+            err = ac_store_flag_add(n->store, "reviewer_monitor", def->id, 0, a->reviewer, detail,
+                                    ac_clock_now_ms(), NULL);
+        if (!err)
+            err = ac__flow_notify_admins(n, "flag", 0, "Reviewer set unavailable", body);
+        if (!err)
+            err = audit(n, "reviewer", a->reviewer, 0, "set_unavailable", "%s", detail);
+        free(detail);
+    }
+    ac_monitor_report_free(rep);
+    free(rv);
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    ac_def_free(def);
+    ac_credential_release(&cred);
+    return err;
+}
+
+/* Issues the record of a passed submission. Issuing runs its own
+ * transaction, so it goes first and the job is marked done after it. */
+static int job_issue(struct ac_node *n, const struct ac_job *job)
+{
+    struct ac_submission s;
+    int err = ac_store_submission_get(n->store, job->ref, &s);
+    if (err)
+        return err == AC_ENOENT ? 0 : err;
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    int64_t row = 0;
+    err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    if (!err)
+        err = ac_store_credential_get(n->store, row, &cred);
+    if (err) {
+        ac_def_free(def);
+        ac_submission_release(&s);
+        return err;
+    }
+    char subject[160], evidence[160];
+    snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
+    snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
+             n->cfg->node_id);
+    struct ac__issue_req req = {.subject = subject,
+                                .definition_id = def->id,
+                                .definition_version = (uint64_t)def->version,
+                                .achieved_level = def->levels[s.level],
+                                .has_ceu = def->ceus > 0,
+                                .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
+                                .evidence = evidence};
+    ac_def_hash(def, req.content_hash);
+    int64_t rec = 0;
+    if (s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED))
+        err = ac__credential_issue(n, &req, &rec);
+    if (!err && rec) {
+        err = ac_store_tx_begin(n->store);
+        if (!err)
+            err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
+                        rec);
+        if (!err)
+            err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
+        err = finish(n, err);
+    }
+    ac_credential_release(&cred);
+    ac_def_free(def);
+    ac_submission_release(&s);
+    return err;
+}
+
+int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
+{
+    if (strcmp(job->kind, "issue") == 0) {
+        int err = job_issue(n, job);
+        if (err)
+            return err;
+        /* Nothing issued (not a pass any more): just close the job. */
+    }
+    if (strcmp(job->kind, "assign") == 0) {
+        /* The pass has its own transaction; it reads state, so repeating it
+         * only assigns what is still missing. */
+        int err = assign_pass(n, job->ref);
+        if (err && err != AC_ENOENT)
+            return err;
+    }
+    int err = ac_store_tx_begin(n->store);
+    if (err)
+        return err;
+    if (strcmp(job->kind, "reminder") == 0)
+        err = job_reminder(n, job);
+    else if (!err && strcmp(job->kind, "deadline") == 0)
+        err = job_deadline(n, job);
+    else if (!err && strcmp(job->kind, "batch_timer") == 0)
+        err = job_batch_timer(n, job);
+    else if (!err && strcmp(job->kind, "resubmit_open") == 0)
+        err = job_resubmit_open(n, job);
+    else if (!err && strcmp(job->kind, "monitor") == 0)
+        err = job_monitor(n, job);
+    if (!err)
+        err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
+    if (err)
+        ac_log_error("scheduler", "job %" PRId64 " (%s %" PRId64 "): %s", job->id, job->kind,
+                     job->ref, ac_strerror(err));
+    return finish(n, err);
+}
