@@ -468,4 +468,178 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
 
 /* ==== end of the records section ==== */
 
+/* ---- reviewers: certification attempts and exposure ---- */
+
+/* Records that |user_id| finished an attempt: |attempts| made so far and the
+ * earliest next attempt (0 for none). Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
+                                     int64_t user_id, int64_t attempts, int64_t next_attempt_ms,
+                                     int64_t now_ms);
+
+struct ac_cert_attempt_row {
+    int64_t id, credential_id, user_id;
+    char *items;   /* owned JSON array of benchmark item ids, in the order shown */
+    char *answers; /* owned JSON, "" while open */
+    char *result;  /* owned JSON, "" while open */
+    int passed;    /* -1 while open, else 0 or 1 */
+    int64_t started_ms, finished_ms;
+};
+
+/* Frees what |a| owns; NULL is a no-op. */
+void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a);
+
+/* Opens an attempt showing |items| (JSON array text, copied) and marks each of
+ * the |n| item ids seen by |user_id| with one more exposure, in one
+ * transaction. Sets |*id|. Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                               const char *items, const int64_t *item_ids, size_t n,
+                               int64_t now_ms, int64_t *id);
+
+/* Fills |*out| (release it) with attempt |id|. Returns 0, AC_ENOENT, AC_ENOMEM
+ * or AC_EDB. */
+int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_attempt_row *out);
+
+/* Closes open attempt |id| with |answers| and |result| (JSON texts, copied).
+ * Returns 0, AC_ENOENT, AC_ECONFLICT (already closed), AC_EIO or AC_EDB. */
+int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
+                                const char *answers, const char *result, int64_t now_ms);
+
+/* Lists the attempts of |user_id| at |credential_id| oldest first, at most
+ * |max|. Sets |*n|; the caller releases out[0..n). Returns 0, AC_ENOMEM or AC_EDB. */
+int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                               struct ac_cert_attempt_row *out, size_t max, size_t *n);
+
+/* Marks benchmark item |item_id| seen by |user_id| (e.g. as a training
+ * example); seeing it again changes nothing. Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int64_t now_ms);
+
+/* Sets |*ids| to a malloc'd array (caller frees) of the items of
+ * |credential_id| that |user_id| has seen and |*n| to its length.
+ * Returns 0, AC_ENOMEM or AC_EDB. */
+int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id,
+                       int64_t **ids, size_t *n);
+
+/* ---- credentials held outside this node's records ---- */
+
+/* Registers that |user_id| holds credential |def_id| from |issuer| (may be
+ * ""). Returns 0, AC_EINVAL (empty or too long), AC_EEXIST, AC_ENOENT (no such
+ * user), AC_EIO or AC_EDB. */
+int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
+                      const char *issuer, int64_t registered_by, int64_t now_ms);
+
+/* Sets |*holds|: is |user_id| known to hold |def_id|? Returns 0 or AC_EDB. */
+int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *def_id, bool *holds);
+
+/* ---- pilot validation ---- */
+
+#define AC_ITEM_LABEL_MAX 128
+
+/* One expert's assignment of one pilot submission. */
+struct ac_pilot_score {
+    int64_t submission_id, credential_id, round;
+    char label[AC_ITEM_LABEL_MAX + 1];
+    char *content; /* owned */
+    int64_t expert_id;
+    int level;     /* level index, -1 until scored */
+    int64_t scored_ms;
+};
+
+/* Frees what |p| owns; NULL is a no-op. */
+void ac_pilot_score_release(struct ac_pilot_score *p);
+
+/* Adds pilot submission |label| (unique in the round) with |content| to round
+ * |round| of |credential_id|, assigned to the |n| experts |experts|, in one
+ * transaction. Sets |*id|. Returns 0, AC_EINVAL (empty or long label, no
+ * expert), AC_EEXIST (label taken, or an expert twice), AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round,
+                       const char *label, const char *content, const int64_t *experts,
+                       size_t n, int64_t now_ms, int64_t *id);
+
+/* Fills |*out| (release it) with |expert_id|'s assignment of |submission_id|.
+ * Returns 0, AC_ENOENT (not assigned to that expert), AC_ENOMEM or AC_EDB. */
+int ac_store_pilot_get(struct ac_store *st, int64_t submission_id, int64_t expert_id,
+                       struct ac_pilot_score *out);
+
+/* Lists assignments with submission id > |after|, in submission then expert
+ * order, at most |max|: |expert_id|'s own when it is non-zero, else all of
+ * round |round| of |credential_id|. Sets |*n|; the caller releases out[0..n).
+ * Returns 0, AC_ENOMEM or AC_EDB. */
+int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credential_id,
+                        int64_t round, int64_t after, struct ac_pilot_score *out, size_t max,
+                        size_t *n);
+
+/* Records |expert_id|'s |level| for |submission_id|. Returns 0, AC_ENOENT (not
+ * assigned), AC_ECONFLICT (already scored: scores are final), AC_EIO or AC_EDB. */
+int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id,
+                         int level, int64_t now_ms);
+
+/* ---- benchmark database ---- */
+
+#define AC_STORE_BENCH_EXPERTS 8 /* as AC_BENCH_MAX_EXPERTS */
+
+struct ac_bench_row {
+    int64_t id, credential_id;
+    char label[AC_ITEM_LABEL_MAX + 1];
+    char *content;             /* owned */
+    int64_t experts[AC_STORE_BENCH_EXPERTS]; /* assigned experts, in id order */
+    int levels[AC_STORE_BENCH_EXPERTS];      /* their levels, -1 until scored */
+    size_t n_experts;
+    int final_level;           /* -1 until resolved */
+    char *key_characteristics; /* owned, "" when none */
+    char *common_errors;       /* owned, "" when none */
+    int64_t resolved_by;       /* 0 when it resolved itself (experts agreed) */
+    int64_t exposures;
+};
+
+/* Frees what |b| owns; NULL is a no-op. */
+void ac_bench_row_release(struct ac_bench_row *b);
+
+/* Adds item |label| with |content| to |credential_id|'s database, assigned to
+ * the |n| (2..8) experts |experts|. Sets |*id|. Returns 0, AC_EINVAL,
+ * AC_EEXIST (label taken or an expert twice), AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *label,
+                       const char *content, const int64_t *experts, size_t n, int64_t now_ms,
+                       int64_t *id);
+
+/* Fills |*out| (release it). Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
+int ac_store_bench_get(struct ac_store *st, int64_t item_id, struct ac_bench_row *out);
+
+/* Lists items with id > |after| in id order, at most |max|: of |credential_id|
+ * when |expert_id| is 0, else those assigned to |expert_id| (any credential
+ * when |credential_id| is 0). Sets |*n|; the caller releases out[0..n).
+ * Returns 0, AC_ENOMEM or AC_EDB. */
+int ac_store_bench_list(struct ac_store *st, int64_t credential_id, int64_t expert_id,
+                        int64_t after, struct ac_bench_row *out, size_t max, size_t *n);
+
+/* Records |expert_id|'s independent |level| for |item_id|. When that makes
+ * every assigned expert agree, the item resolves to that level. Returns 0,
+ * AC_ENOENT (not assigned), AC_ECONFLICT (already scored), AC_EIO or AC_EDB. */
+int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id, int level,
+                         int64_t now_ms);
+
+/* Records the conference result of |item_id|: |level| with annotations
+ * (copied; NULL keeps the current). Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
+                           const char *key_characteristics, const char *common_errors,
+                           int64_t by, int64_t now_ms);
+
+/* ---- training modules ---- */
+
+/* Stores |content| (JSON text, copied) as |credential_id|'s training module,
+ * replacing any. Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_training_put(struct ac_store *st, int64_t credential_id, const char *content,
+                          int64_t by, int64_t now_ms);
+
+/* Sets |*content| to a malloc'd copy (caller frees) of the module and
+ * |*generated_ms|. Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
+int ac_store_training_get(struct ac_store *st, int64_t credential_id, char **content,
+                          int64_t *generated_ms);
+
+/* Stores |content| (JSON text) as the node's one general module.
+ * Returns 0, AC_EIO or AC_EDB. */
+int ac_store_general_put(struct ac_store *st, const char *content, int64_t by, int64_t now_ms);
+
+/* Like ac_store_training_get for the general module. */
+int ac_store_general_get(struct ac_store *st, char **content, int64_t *updated_ms);
+
 #endif
