@@ -188,5 +188,6 @@ struct ac_policy;
 json_t *ac__policy_json(const struct ac_policy *p);
 void ac__api_recognition_register(struct ac_node *n);
 void ac__api_catalog_register(struct ac_node *n);
+void ac__api_analytics_register(struct ac_node *n);
 
 #endif

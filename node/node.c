@@ -156,6 +156,7 @@ static void register_routes(struct ac_node *n)
 #endif
     ac__api_recognition_register(n);
     ac__api_catalog_register(n);
+    ac__api_analytics_register(n);
     ac__api_records_register(n);
     ac__api_log_register(n);
     ac__api_status_register(n);
