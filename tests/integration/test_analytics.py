@@ -87,6 +87,12 @@ def main():
                                        capture_output=True, timeout=60)
                     check(p.returncode == 0, "rsvg-convert renders %s.svg" % chart)
 
+        r = n.ctl("analytics", "credential", cred, token=admin, json_out=True)
+        check(r.returncode == 0 and r.json["credential_id"] == cred,
+              "accordctl analytics credential prints the figures")
+        r = n.ctl("analytics", "reviewers", "no-such-credential", token=admin)
+        check(r.returncode == 1, "accordctl analytics on an unknown credential exits 1")
+
         r = c.get(base, headers=earner)
         check(r.status_code == 403, "an earner cannot read analytics")
         r = c.get(n.url + "/v1/analytics/credentials/no-such-credential", headers=auth)
