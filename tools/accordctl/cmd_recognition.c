@@ -28,7 +28,7 @@ static const struct cli_column presentation_columns[] = {
 static void print_policy(const json_t *p)
 {
     const json_t *ceus = json_object_get(p, "ceus");
-    printf("policy %lld: %s from %s (version >= %lld) counts toward %s", 
+    printf("policy %lld: %s from %s (version >= %lld) counts toward %s",
            (long long)json_integer_value(json_object_get(p, "id")),
            json_string_value(json_object_get(p, "credential_id")),
            json_string_value(json_object_get(p, "issuer")),
