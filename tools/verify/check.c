@@ -95,10 +95,20 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
             return &is->keys[i];
         }
     }
-    /* A key the trust file does not list may be newer than the file: that
-     * cannot be decided offline, so it is not called invalid. */
-    add(rep, "issuer", AC__INDETERMINATE,
-        "kid %s is not among the %zu keys the trust file lists for %s; refresh the trust file",
+    /* The kid names none of the issuer's keys: either the record was altered
+     * or it was signed by a key newer than the trust file. Offline the two
+     * look alike, but a record is valid only under a key the recognizer
+     * trusts, so try each trusted key before refusing. */
+    for (size_t i = 0; i < is->nkeys; i++) {
+        if (ac_cose_sign1_verify(m, is->keys[i].public_key) == 0) {
+            add(rep, "issuer", AC__PASS, "%s is trusted; key %s (the record's kid %s differs)",
+                is->iss, is->keys[i].kid_hex, rep->kid_hex);
+            return &is->keys[i];
+        }
+    }
+    add(rep, "issuer", AC__FAIL,
+        "kid %s is none of the %zu keys the trust file lists for %s, and no listed key "
+        "verifies the signature (if the issuer rotated keys since, refresh the trust file)",
         rep->kid_hex, is->nkeys, is->iss);
     return NULL;
 }
