@@ -15,8 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#undef MAX_INPUT /* <limits.h> defines a terminal limit of the same name */
-#define MAX_INPUT 65536
+#define AC_FUZZ_MAX_INPUT 65536
 #define MAX_SEEDS 4096
 
 struct seed {
@@ -40,12 +39,12 @@ static int read_file(const char *path, struct seed *out)
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
-    uint8_t *buf = malloc(MAX_INPUT);
+    uint8_t *buf = malloc(AC_FUZZ_MAX_INPUT);
     if (!buf) {
         fclose(f);
         return -1;
     }
-    size_t n = fread(buf, 1, MAX_INPUT, f);
+    size_t n = fread(buf, 1, AC_FUZZ_MAX_INPUT, f);
     fclose(f);
     out->data = buf;
     out->len = n;
@@ -92,7 +91,7 @@ static size_t mutate(uint8_t *buf, size_t len, const struct seed *seeds, size_t 
                 buf[rng() % len] = interesting[rng() % sizeof interesting];
             break;
         case 2:
-            if (len < MAX_INPUT) {
+            if (len < AC_FUZZ_MAX_INPUT) {
                 size_t at = len ? rng() % (len + 1) : 0;
                 memmove(buf + at + 1, buf + at, len - at);
                 buf[at] = (uint8_t)rng();
@@ -107,7 +106,7 @@ static size_t mutate(uint8_t *buf, size_t len, const struct seed *seeds, size_t 
             }
             break;
         case 4:
-            if (len && len * 2 <= MAX_INPUT) {
+            if (len && len * 2 <= AC_FUZZ_MAX_INPUT) {
                 size_t at = rng() % len, n = 1 + rng() % (len - at);
                 memmove(buf + at + n, buf + at, len - at);
                 len += n;
@@ -119,8 +118,8 @@ static size_t mutate(uint8_t *buf, size_t len, const struct seed *seeds, size_t 
                 if (s->len) {
                     size_t from = rng() % s->len, n = 1 + rng() % (s->len - from);
                     size_t at = len ? rng() % len : 0;
-                    if (at + n > MAX_INPUT)
-                        n = MAX_INPUT - at;
+                    if (at + n > AC_FUZZ_MAX_INPUT)
+                        n = AC_FUZZ_MAX_INPUT - at;
                     memcpy(buf + at, s->data + from, n);
                     if (at + n > len)
                         len = at + n;
@@ -146,7 +145,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nseeds; i++)
         LLVMFuzzerTestOneInput(seeds[i].data, seeds[i].len);
 
-    uint8_t *buf = malloc(MAX_INPUT);
+    uint8_t *buf = malloc(AC_FUZZ_MAX_INPUT);
     if (!buf)
         return 1;
     for (long i = 0; i < runs; i++) {

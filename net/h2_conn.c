@@ -1,0 +1,712 @@
+/* h2_conn.c - one server-side HTTP/2 connection: socket (or memory) transport,
+ * optional TLS, the nghttp2 session, and the streams it carries. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/error.h"
+#include "accord/log.h"
+#include "internal.h"
+
+/* Output produced per write, so one slow reader cannot make us buffer the world. */
+#define WRITE_BATCH (64 * 1024)
+
+struct ac__stream {
+    struct ac__h2_conn *conn;
+    struct ac__stream *prev, *next; /* in conn->streams */
+    int32_t id;
+    /* The request: owned by the stream until dispatched, then by the handler
+     * until it answers (x->stream tells it whether the stream still exists). */
+    struct ac_http_exchange *x;
+    size_t header_bytes;
+    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
+    const char *route; /* borrowed from the router, for the observer; or "unmatched" */
+    char method[16];
+    uint8_t *resp; /* owned response body */
+    size_t resp_len, resp_off;
+    unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
+};
+
+struct ac__h2_conn {
+    uv_tcp_t tcp; /* first: cast from uv_handle_t * */
+    struct ac_h2_server *srv; /* borrowed; outlives every conn */
+    struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
+    nghttp2_session *h2;  /* owned */
+    struct ac__tls *tls;  /* owned; NULL for h2c */
+    uv_write_t wreq;
+    struct ac_buf out;    /* bytes of the write in flight, or being gathered */
+    struct ac_buf plain;  /* decrypted input waiting for nghttp2 */
+    struct ac__stream *streams;
+    size_t nstreams;
+    uint64_t last_activity; /* uv_now() of the last frame received or stream closed */
+    char peer[64];
+    unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
+};
+
+static void flush(struct ac__h2_conn *c);
+
+struct ac__h2_conn *ac__h2_conn_next(const struct ac__h2_conn *c)
+{
+    return c->next;
+}
+
+static void observe(struct ac__stream *s, int status)
+{
+    struct ac_h2_server *srv = s->conn->srv;
+    if (s->observed)
+        return;
+    s->observed = 1;
+    if (!srv->observe)
+        return;
+    double secs = (double)(uv_now(srv->loop) - s->started_ms) / 1000.0;
+    srv->observe(srv->observe_arg, s->method[0] ? s->method : "-", s->route ? s->route : "unmatched",
+                 status, secs);
+}
+
+/* Detaches and frees |s|. An exchange a handler still holds is orphaned, not
+ * freed: the handler's eventual answer frees it. */
+static void stream_free(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    if (s->x) {
+        if (s->x->dispatched) {
+            observe(s, 0);
+            s->x->stream = NULL;
+        } else {
+            ac__exchange_free(s->x);
+        }
+    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    c->nstreams--;
+    free(s->resp);
+    free(s);
+}
+
+static void conn_destroy(struct ac__h2_conn *c)
+{
+    /* nghttp2_session_del() does not call on_stream_close, so streams still open
+     * are released here. */
+    while (c->streams)
+        stream_free(c->streams);
+    nghttp2_session_del(c->h2);
+    ac__tls_free(c->tls);
+    ac_buf_release(&c->out);
+    ac_buf_release(&c->plain);
+    free(c);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct ac__h2_conn *c = (struct ac__h2_conn *)h;
+    struct ac_h2_server *srv = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->nconns--;
+    conn_destroy(c);
+    ac__h2_server_conn_gone(srv);
+}
+
+void ac__h2_conn_close(struct ac__h2_conn *c, const char *why)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    ac_log_info(AC__LOG, "conn %s closed: %s", c->peer, why);
+    if (!c->memory)
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+/* ---- responses ---- */
+
+static ssize_t on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
+                            uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+    (void)h2;
+    (void)id;
+    (void)user;
+    struct ac__stream *s = src->ptr;
+    size_t n = s->resp_len - s->resp_off;
+    if (n > length)
+        n = length;
+    if (n)
+        memcpy(buf, s->resp + s->resp_off, n);
+    s->resp_off += n;
+    if (s->resp_off == s->resp_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static nghttp2_nv make_nv(const char *name, const char *value)
+{
+    nghttp2_nv nv = {(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
+                     NGHTTP2_NV_FLAG_NONE};
+    return nv;
+}
+
+int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http_header *headers,
+                          size_t nheaders, const void *body, size_t len)
+{
+    struct ac__h2_conn *c = s->conn;
+    if (s->answered)
+        return AC_EBUG;
+    s->answered = 1;
+    s->x = NULL; /* the caller frees the exchange */
+    observe(s, status);
+    if (status < 100 || status > 999)
+        status = 500;
+
+    int rc = AC_ENOMEM;
+    nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
+    if (len) {
+        s->resp = malloc(len);
+        if (s->resp)
+            memcpy(s->resp, body, len);
+    }
+    if (nv && (!len || s->resp)) {
+        char st[4], clen[24], date[30];
+        snprintf(st, sizeof(st), "%d", status);
+        snprintf(clen, sizeof(clen), "%zu", len);
+        ac__http_date(date);
+        size_t n = 0;
+        nv[n++] = make_nv(":status", st);
+        for (size_t i = 0; i < nheaders; i++)
+            nv[n++] = make_nv(headers[i].name, headers[i].value);
+        nv[n++] = make_nv("content-length", clen);
+        nv[n++] = make_nv("date", date);
+        s->resp_len = len;
+        nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_body};
+        /* nghttp2 copies the header block, so the stack strings may go. */
+        if (nghttp2_submit_response(c->h2, s->id, nv, n, len ? &dp : NULL) == 0)
+            rc = 0;
+    }
+    free(nv);
+    if (rc)
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    flush(c);
+    return rc;
+}
+
+/* Answers a request the server itself rejects (413, 431, 408, routing errors). */
+static void reject(struct ac__stream *s, int status, const char *slug, const char *title,
+                   const char *field, const char *detail)
+{
+    struct ac_http_exchange *x = s->x;
+    s->rejected = 1;
+    x->dispatched = 1; /* from here the exchange belongs to the respond call */
+    ac_http_respond_problem(x, status, slug, title, field, "%s", detail);
+}
+
+static void dispatch(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    struct ac_http_exchange *x = s->x;
+    struct ac_http_req *req = &x->req;
+    s->request_done = 1;
+    req->method = x->method ? x->method : "";
+    req->path = x->path ? x->path : "";
+    req->query = x->query ? x->query : "";
+    req->authority = x->authority ? x->authority : "";
+    req->headers = x->headers;
+    req->nheaders = x->nheaders;
+    req->body = x->body.len ? x->body.data : NULL;
+    req->body_len = x->body.len;
+    req->peer = c->peer;
+    req->tls = c->tls != NULL;
+    snprintf(s->method, sizeof(s->method), "%s", req->method);
+
+    char allow[128];
+    char detail[512];
+    int rc = ac_router_match(c->srv->router, req->method, req->path, &x->match, allow,
+                             sizeof(allow));
+    if (rc == AC_ENOENT) {
+        snprintf(detail, sizeof(detail), "no resource at path \"%.200s\"", req->path);
+        reject(s, 404, "not-found", "Not Found", ":path", detail);
+        return;
+    }
+    if (rc == AC_EACCES) {
+        struct ac_http_header h[2] = {{"content-type", "application/problem+json"},
+                                      {"allow", allow}};
+        snprintf(detail, sizeof(detail), "method %.16s is not allowed on \"%.120s\"; allowed: %.127s",
+                 req->method, req->path, allow);
+        char *body = NULL;
+        json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s}", "type",
+                              "https://accord.example/problems/method-not-allowed", "title",
+                              "Method Not Allowed", "status", 405, "detail", detail, "field",
+                              ":method");
+        if (o)
+            body = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        s->rejected = 1;
+        x->dispatched = 1;
+        ac_http_respond(x, 405, h, 2, body, body ? strlen(body) : 0);
+        free(body);
+        return;
+    }
+    if (rc == AC_EINVAL) {
+        snprintf(detail, sizeof(detail), "path \"%.200s\" has a malformed percent-encoding",
+                 req->path);
+        reject(s, 400, "bad-path", "Bad Request", ":path", detail);
+        return;
+    }
+    if (rc) {
+        reject(s, 500, "internal", "Internal Server Error", NULL, "out of memory routing the request");
+        return;
+    }
+    s->route = x->match.pattern;
+    req->route = x->match.pattern;
+    x->dispatched = 1;
+    x->match.cb(x, x->match.arg);
+}
+
+/* ---- nghttp2 callbacks ---- */
+
+static struct ac__stream *stream_of(struct ac__h2_conn *c, int32_t id)
+{
+    return nghttp2_session_get_stream_user_data(c->h2, id);
+}
+
+static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *frame, void *user)
+{
+    struct ac__h2_conn *c = user;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    /* nghttp2 enforces SETTINGS_MAX_CONCURRENT_STREAMS only once the peer has
+     * acknowledged our SETTINGS; this holds the limit from the first frame. */
+    if (c->nstreams >= c->srv->limits.max_concurrent_streams) {
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                  NGHTTP2_REFUSED_STREAM);
+        return 0;
+    }
+    struct ac__stream *s = calloc(1, sizeof(*s));
+    if (!s || ac__exchange_new(&s->x)) {
+        free(s);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    s->conn = c;
+    s->id = frame->hd.stream_id;
+    s->started_ms = uv_now(c->srv->loop);
+    s->x->started_ms = s->started_ms;
+    s->x->stream = s;
+    snprintf(s->x->peer, sizeof(s->x->peer), "%s", c->peer);
+    s->next = c->streams;
+    if (c->streams)
+        c->streams->prev = s;
+    c->streams = s;
+    c->nstreams++;
+    nghttp2_session_set_stream_user_data(h2, s->id, s);
+    return 0;
+}
+
+static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *user)
+{
+    (void)h2;
+    (void)flags;
+    struct ac__h2_conn *c = user;
+    struct ac__stream *s = stream_of(c, frame->hd.stream_id);
+    if (!s || !s->x || s->headers_done)
+        return 0; /* trailers and refused streams are ignored */
+    /* RFC 9113 6.5.2: each field counts its name, value and 32 bytes. */
+    s->header_bytes += namelen + valuelen + 32;
+    if (s->header_bytes > c->srv->limits.max_header_bytes)
+        return 0; /* answered with 431 when the block ends */
+    if (ac__exchange_add_header(s->x, name, namelen, value, valuelen))
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return 0;
+}
+
+static void on_request_headers(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    char detail[200];
+    s->headers_done = 1;
+    if (s->header_bytes > c->srv->limits.max_header_bytes) {
+        snprintf(detail, sizeof(detail), "header list is %zu bytes; the limit is %zu",
+                 s->header_bytes, c->srv->limits.max_header_bytes);
+        reject(s, 431, "headers-too-large", "Request Header Fields Too Large", NULL, detail);
+        return;
+    }
+    const char *cl = ac_http_header(&(struct ac_http_req){.headers = s->x->headers,
+                                                           .nheaders = s->x->nheaders},
+                                    "content-length");
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (*cl && !*end && n > c->srv->limits.max_body_bytes) {
+            snprintf(detail, sizeof(detail), "content-length %llu exceeds the limit of %zu bytes",
+                     n, c->srv->limits.max_body_bytes);
+            reject(s, 413, "body-too-large", "Content Too Large", "content-length", detail);
+        }
+    }
+}
+
+static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame, void *user)
+{
+    (void)h2;
+    struct ac__h2_conn *c = user;
+    c->last_activity = uv_now(c->srv->loop);
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+        return 0;
+    struct ac__stream *s = stream_of(c, frame->hd.stream_id);
+    if (!s)
+        return 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && !s->headers_done)
+        on_request_headers(s);
+    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && s->x && !s->x->dispatched)
+        dispatch(s);
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *user)
+{
+    (void)h2;
+    (void)flags;
+    struct ac__h2_conn *c = user;
+    struct ac__stream *s = stream_of(c, id);
+    if (!s || !s->x || s->x->dispatched)
+        return 0; /* the rest of a rejected body is discarded */
+    if (s->x->body.len + len > c->srv->limits.max_body_bytes) {
+        char detail[120];
+        snprintf(detail, sizeof(detail), "request body exceeds the limit of %zu bytes",
+                 c->srv->limits.max_body_bytes);
+        reject(s, 413, "body-too-large", "Content Too Large", "body", detail);
+        return 0;
+    }
+    if (ac_buf_append(&s->x->body, data, len))
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int on_frame_send(nghttp2_session *h2, const nghttp2_frame *frame, void *user)
+{
+    struct ac__h2_conn *c = user;
+    if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        return 0;
+    struct ac__stream *s = stream_of(c, frame->hd.stream_id);
+    /* RFC 9113 8.1: a server that answered before the request ended tells the
+     * client to stop sending with RST_STREAM(NO_ERROR). */
+    if (s && s->rejected && !nghttp2_session_get_stream_remote_close(h2, s->id))
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void *user)
+{
+    (void)code;
+    struct ac__h2_conn *c = user;
+    struct ac__stream *s = stream_of(c, id);
+    c->last_activity = uv_now(c->srv->loop);
+    if (!s)
+        return 0;
+    nghttp2_session_set_stream_user_data(h2, id, NULL);
+    stream_free(s);
+    return 0;
+}
+
+static ssize_t on_send_nothing(nghttp2_session *h2, const uint8_t *data, size_t len, int flags,
+                               void *user)
+{
+    (void)h2;
+    (void)data;
+    (void)len;
+    (void)flags;
+    (void)user;
+    return NGHTTP2_ERR_WOULDBLOCK; /* output goes through nghttp2_session_mem_send() */
+}
+
+static int session_new(struct ac__h2_conn *c)
+{
+    nghttp2_session_callbacks *cbs;
+    if (nghttp2_session_callbacks_new(&cbs))
+        return AC_ENOMEM;
+    nghttp2_session_callbacks_set_send_callback(cbs, on_send_nothing);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt)) {
+        nghttp2_session_callbacks_del(cbs);
+        return AC_ENOMEM;
+    }
+    /* Bound the HPACK decoder and the headers nghttp2 itself accepts. */
+    nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+    int rv = nghttp2_session_server_new2(&c->h2, cbs, c, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cbs);
+    if (rv)
+        return AC_ENOMEM;
+    const struct ac_h2_server_limits *l = &c->srv->limits;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, l->max_concurrent_streams},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)l->max_header_bytes},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])))
+        return AC_ENOMEM;
+    return 0;
+}
+
+/* ---- transport ---- */
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct ac__h2_conn *c = req->data;
+    c->writing = 0;
+    c->out.len = 0;
+    if (status < 0) {
+        ac__h2_conn_close(c, uv_strerror(status));
+        return;
+    }
+    flush(c);
+}
+
+/* Moves whatever nghttp2 has to send into one write, unless one is in flight;
+ * the write callback calls back here for the rest. Closes the connection once
+ * neither side has anything more to say. */
+static void flush(struct ac__h2_conn *c)
+{
+    if (c->in_recv || c->writing || c->closing)
+        return;
+    while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(c->h2, &data);
+        if (n < 0) {
+            ac__h2_conn_close(c, nghttp2_strerror((int)n));
+            return;
+        }
+        if (n == 0)
+            break;
+        int rc = c->tls ? ac__tls_send(c->tls, data, (size_t)n, &c->out)
+                        : ac_buf_append(&c->out, data, (size_t)n);
+        if (rc) {
+            ac__h2_conn_close(c, ac_strerror(rc));
+            return;
+        }
+    }
+    if (c->out.len == 0) {
+        if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
+            ac__h2_conn_close(c, c->bad_input  ? "protocol error"
+                                 : c->shutdown ? "server closing"
+                                               : "session finished");
+        return;
+    }
+    if (c->memory) {
+        c->out.len = 0; /* the memory transport discards output */
+        return;
+    }
+    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+    c->wreq.data = c;
+    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+    if (rc < 0) {
+        ac__h2_conn_close(c, uv_strerror(rc));
+        return;
+    }
+    c->writing = 1;
+}
+
+/* Handles bytes received from the peer: decrypts them when TLS, feeds nghttp2,
+ * then flushes what the session wants to send. */
+static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
+{
+    if (c->closing || c->bad_input)
+        return;
+    if (c->tls) {
+        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->out);
+        if (rc < 0) {
+            /* Send the alert OpenSSL produced, if any, before closing. */
+            if (c->out.len && !c->writing && !c->memory) {
+                uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+                uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+            }
+            ac__h2_conn_close(c, ac_strerror(rc));
+            return;
+        }
+        if (rc == 1) {
+            ac__h2_conn_close(c, "peer sent TLS close_notify");
+            return;
+        }
+        data = c->plain.data;
+        len = c->plain.len;
+    }
+    c->in_recv = 1;
+    ssize_t n = len ? nghttp2_session_mem_recv(c->h2, data, len) : 0;
+    c->in_recv = 0;
+    c->plain.len = 0;
+    if (n < 0) {
+        /* After a terminating GOAWAY nghttp2 wants neither to read nor to
+         * write, so flush() closes the connection once the GOAWAY is out. */
+        ac_log_info(AC__LOG, "conn %s: bad input: %s", c->peer, nghttp2_strerror((int)n));
+        c->shutdown = 1;
+        nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
+        c->bad_input = 1;
+        flush(c);
+        return;
+    }
+    flush(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct ac__h2_conn *c = (struct ac__h2_conn *)stream;
+    if (nread > 0)
+        recv_bytes(c, (const uint8_t *)buf->base, (size_t)nread);
+    else if (nread == UV_EOF)
+        ac__h2_conn_close(c, "peer closed the connection");
+    else if (nread < 0)
+        ac__h2_conn_close(c, uv_strerror((int)nread));
+    free(buf->base);
+}
+
+static int conn_init(struct ac_h2_server *srv, struct ac__h2_conn *c)
+{
+    c->srv = srv;
+    c->last_activity = uv_now(srv->loop);
+    int rc = session_new(c);
+    if (rc == 0 && srv->tls_ctx)
+        rc = ac__tls_new(srv->tls_ctx, 1, NULL, &c->tls);
+    return rc;
+}
+
+static void on_refused_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
+{
+    struct ac__h2_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        ac_log_error(AC__LOG, "accept: out of memory");
+        return;
+    }
+    uv_tcp_init(srv->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+        uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+        return;
+    }
+    if (srv->nconns >= srv->limits.max_connections || srv->closing) {
+        ac_log_warn(AC__LOG, "accept: refused, %zu connections open (limit %" PRIu32 ")",
+                    srv->nconns, srv->limits.max_connections);
+        uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int sslen = sizeof(ss);
+    snprintf(c->peer, sizeof(c->peer), "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) == 0) {
+        char ip[48];
+        if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, ip, sizeof(ip));
+            snprintf(c->peer, sizeof(c->peer), "[%s]:%d", ip, ntohs(a->sin6_port));
+        } else {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            uv_ip4_name(a, ip, sizeof(ip));
+            snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(a->sin_port));
+        }
+    }
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    uv_tcp_nodelay(&c->tcp, 1);
+    int rc = conn_init(srv, c);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    if (rc) {
+        ac__h2_conn_close(c, ac_strerror(rc));
+        return;
+    }
+    ac_log_debug(AC__LOG, "conn %s accepted", c->peer);
+    flush(c);
+}
+
+void ac__h2_conn_shutdown(struct ac__h2_conn *c)
+{
+    if (c->closing || c->shutdown)
+        return;
+    c->shutdown = 1;
+    nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
+                          NGHTTP2_NO_ERROR, NULL, 0);
+    flush(c);
+}
+
+void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
+{
+    const struct ac_h2_server_limits *l = &c->srv->limits;
+    if (c->closing)
+        return;
+    if (c->nstreams == 0 && now - c->last_activity >= l->idle_timeout_ms) {
+        ac__h2_conn_shutdown(c);
+        ac__h2_conn_close(c, "idle timeout");
+        return;
+    }
+    struct ac__stream *next;
+    for (struct ac__stream *s = c->streams; s; s = next) {
+        next = s->next;
+        if (!s->x || s->x->dispatched || now - s->started_ms < l->request_timeout_ms)
+            continue;
+        if (!s->headers_done) {
+            /* A header block in progress blocks every other stream, so the
+             * connection as a whole is too slow. */
+            ac__h2_conn_close(c, "request headers not received in time");
+            return;
+        }
+        char detail[120];
+        snprintf(detail, sizeof(detail), "the request was not received within %" PRIu64 " ms",
+                 l->request_timeout_ms);
+        reject(s, 408, "request-timeout", "Request Timeout", NULL, detail);
+    }
+}
+
+int ac__h2_conn_memory_new(struct ac_h2_server *srv, struct ac__h2_conn **out)
+{
+    struct ac__h2_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return AC_ENOMEM;
+    c->memory = 1;
+    snprintf(c->peer, sizeof(c->peer), "memory");
+    int rc = conn_init(srv, c);
+    if (rc) {
+        conn_destroy(c);
+        return rc;
+    }
+    flush(c);
+    *out = c;
+    return 0;
+}
+
+int ac__h2_conn_memory_feed(struct ac__h2_conn *c, const uint8_t *data, size_t len)
+{
+    recv_bytes(c, data, len);
+    return c->closing || c->bad_input ? AC_EPROTO : 0;
+}
+
+void ac__h2_conn_memory_free(struct ac__h2_conn *c)
+{
+    if (c)
+        conn_destroy(c);
+}

@@ -1,0 +1,226 @@
+/* http_exchange.c - the exchange API of http.h: the request a handler sees and
+ * the ways it answers, including RFC 9457 problem+json. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accord/clock.h"
+#include "accord/error.h"
+#include "internal.h"
+
+#define PROBLEM_BASE "https://accord.example/problems/"
+
+int ac__exchange_new(struct ac_http_exchange **out)
+{
+    struct ac_http_exchange *x = calloc(1, sizeof(*x));
+    if (!x)
+        return AC_ENOMEM;
+    ac_buf_init(&x->body);
+    *out = x;
+    return 0;
+}
+
+void ac__exchange_free(struct ac_http_exchange *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->nheaders; i++) {
+        free((char *)x->headers[i].name);
+        free((char *)x->headers[i].value);
+    }
+    free(x->headers);
+    free(x->method);
+    free(x->path);
+    free(x->query);
+    free(x->authority);
+    ac_buf_release(&x->body);
+    ac_route_match_release(&x->match);
+    free(x);
+}
+
+static int set_string(char **field, const uint8_t *v, size_t len)
+{
+    char *s = strndup((const char *)v, len);
+    if (!s)
+        return AC_ENOMEM;
+    free(*field);
+    *field = s;
+    return 0;
+}
+
+int ac__exchange_add_header(struct ac_http_exchange *x, const uint8_t *name, size_t namelen,
+                            const uint8_t *value, size_t valuelen)
+{
+    /* nghttp2 has already checked that pseudo-headers come first, appear once
+     * and are the ones a request may carry; names arrive lowercase. */
+    if (namelen == 7 && memcmp(name, ":method", 7) == 0)
+        return set_string(&x->method, value, valuelen);
+    if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
+        return set_string(&x->authority, value, valuelen);
+    if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
+        const uint8_t *q = memchr(value, '?', valuelen);
+        size_t plen = q ? (size_t)(q - value) : valuelen;
+        int rc = set_string(&x->path, value, plen);
+        if (rc == 0)
+            rc = set_string(&x->query, q ? q + 1 : value + plen, q ? valuelen - plen - 1 : 0);
+        return rc;
+    }
+    if (namelen > 0 && name[0] == ':')
+        return 0; /* :scheme is not needed by handlers */
+    if (x->nheaders == x->cap_headers) {
+        size_t cap = x->cap_headers ? x->cap_headers * 2 : 8;
+        struct ac_http_header *h = realloc(x->headers, cap * sizeof(*h));
+        if (!h)
+            return AC_ENOMEM;
+        x->headers = h;
+        x->cap_headers = cap;
+    }
+    char *n = strndup((const char *)name, namelen);
+    char *v = strndup((const char *)value, valuelen);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return AC_ENOMEM;
+    }
+    x->headers[x->nheaders].name = n;
+    x->headers[x->nheaders].value = v;
+    x->nheaders++;
+    if (!x->authority && strcmp(n, "host") == 0)
+        return set_string(&x->authority, value, valuelen);
+    return 0;
+}
+
+const struct ac_http_req *ac_http_exchange_req(const struct ac_http_exchange *x)
+{
+    return &x->req;
+}
+
+const char *ac_http_header(const struct ac_http_req *req, const char *lname)
+{
+    for (size_t i = 0; i < req->nheaders; i++) {
+        if (strcmp(req->headers[i].name, lname) == 0)
+            return req->headers[i].value;
+    }
+    return NULL;
+}
+
+const char *ac_http_param(const struct ac_http_exchange *x, const char *name)
+{
+    for (size_t i = 0; i < x->match.nparams; i++) {
+        if (strcmp(x->match.params[i].name, name) == 0)
+            return x->match.params[i].value;
+    }
+    return NULL;
+}
+
+int ac_http_query(const struct ac_http_req *req, const char *name, char *out, size_t size)
+{
+    const char *p = req->query ? req->query : "";
+    size_t want = strlen(name);
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t pairlen = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', pairlen);
+        size_t keylen = eq ? (size_t)(eq - p) : pairlen;
+        /* A key cannot decode to something longer than its encoded form. */
+        char key[256];
+        int rc = keylen < sizeof(key) ? ac__percent_decode(p, keylen, 1, key, sizeof(key), NULL)
+                                      : AC_E2BIG;
+        if (rc == 0 && strlen(key) == want && memcmp(key, name, want) == 0) {
+            const char *v = eq ? eq + 1 : p + pairlen;
+            size_t vlen = eq ? pairlen - keylen - 1 : 0;
+            return ac__percent_decode(v, vlen, 1, out, size, NULL);
+        }
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    return AC_ENOENT;
+}
+
+void ac_http_exchange_set_data(struct ac_http_exchange *x, void *data)
+{
+    x->data = data;
+}
+
+void *ac_http_exchange_data(const struct ac_http_exchange *x)
+{
+    return x->data;
+}
+
+int ac_http_respond(struct ac_http_exchange *x, int status, const struct ac_http_header *headers,
+                    size_t nheaders, const void *body, size_t len)
+{
+    int rc = 0;
+    /* A stream reset while the handler worked leaves the exchange orphaned: the
+     * answer has nowhere to go and is dropped. */
+    if (x->stream)
+        rc = ac__h2_stream_respond(x->stream, status, headers, nheaders, body, len);
+    ac__exchange_free(x);
+    return rc;
+}
+
+int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *json)
+{
+    static const struct ac_http_header ct = {"content-type", "application/json"};
+    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) {
+        ac_http_respond(x, 500, NULL, 0, NULL, 0);
+        return AC_ENOMEM;
+    }
+    int rc = ac_http_respond(x, status, &ct, 1, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *slug,
+                            const char *title, const char *field, const char *detail_fmt, ...)
+{
+    static const struct ac_http_header ct = {"content-type", "application/problem+json"};
+    char type[256];
+    char detail[1024];
+    va_list ap;
+    va_start(ap, detail_fmt);
+    vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+    va_end(ap);
+    snprintf(type, sizeof(type), PROBLEM_BASE "%s", slug);
+
+    json_t *o = json_object();
+    int bad = !o;
+    bad |= o && json_object_set_new(o, "type", json_string(type));
+    bad |= o && json_object_set_new(o, "title", json_string(title));
+    bad |= o && json_object_set_new(o, "status", json_integer(status));
+    bad |= o && json_object_set_new(o, "detail", json_string(detail));
+    if (field)
+        bad |= o && json_object_set_new(o, "field", json_string(field));
+    if (status == 401) {
+        char now[21];
+        ac_clock_format(ac_clock_now_ms(), now);
+        bad |= o && json_object_set_new(o, "server_time", json_string(now));
+    }
+    char *text = bad ? NULL : json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text) {
+        ac_http_respond(x, status, NULL, 0, NULL, 0);
+        return AC_ENOMEM;
+    }
+    int rc = ac_http_respond(x, status, &ct, 1, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+void ac__http_date(char out[static 30])
+{
+    time_t t = (time_t)(ac_clock_now_ms() / 1000);
+    struct tm tm;
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    gmtime_r(&t, &tm);
+    /* Formatted by hand: strftime's %a and %b follow the locale. */
+    snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[tm.tm_wday % 7],
+             (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12], (unsigned)(tm.tm_year + 1900) % 10000,
+             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+}

@@ -1,0 +1,163 @@
+/* internal.h - names shared between the files of net/ and nowhere else.
+ * Everything here runs on the loop thread. */
+#ifndef AC_NET_INTERNAL_H
+#define AC_NET_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include "accord/buf.h"
+#include "accord/h2_server.h"
+#include "accord/http.h"
+#include "accord/router.h"
+
+#define AC__LOG "http"
+
+/* ---- router.c ---- */
+
+/* Percent-decodes |len| bytes of |in| into |out| (|size| bytes, NUL-terminated);
+ * '+' becomes a space when |plus_is_space|. Sets |*outlen| when non-NULL.
+ * Returns 0, AC_EINVAL (bad escape or an encoded NUL) or AC_E2BIG. */
+int ac__percent_decode(const char *in, size_t len, int plus_is_space, char *out, size_t size,
+                       size_t *outlen);
+
+/* ---- tls.c: TLS over memory BIOs, so the socket code stays the same for
+ * h2c and TLS: ciphertext in, plaintext out, and the reverse. ---- */
+
+struct ac__tls;
+
+/* Sets |*out| to a server context holding |cert_file| and |key_file| (PEM) that
+ * offers only ALPN "h2". Returns 0 or AC_ETLS (logged with the file and reason). */
+int ac__tls_server_ctx_new(const char *cert_file, const char *key_file, SSL_CTX **out);
+
+/* Sets |*out| to a client context that verifies peers against |ca_file| (or the
+ * system store when NULL), unless |insecure|. Returns 0 or AC_ETLS. */
+int ac__tls_client_ctx_new(const char *ca_file, int insecure, SSL_CTX **out);
+
+/* Sets |*out| to one TLS connection on |ctx| (borrowed; must outlive it). For a
+ * client, |host| is sent as SNI (unless it is an IP) and checked against the
+ * certificate. Returns 0, AC_ENOMEM or AC_ETLS. */
+int ac__tls_new(SSL_CTX *ctx, int server, const char *host, struct ac__tls **out);
+
+void ac__tls_free(struct ac__tls *t);
+
+/* Feeds |len| bytes of ciphertext (|len| may be 0 to start a client handshake),
+ * appends any plaintext to |plain| and any ciphertext to send (handshake
+ * records, alerts) to |cipher|. Returns 0, 1 when the peer sent close_notify,
+ * AC_ETLS (handshake or record failure, logged) or AC_ENOMEM. */
+int ac__tls_recv(struct ac__tls *t, const uint8_t *in, size_t len, struct ac_buf *plain,
+                 struct ac_buf *cipher);
+
+/* Encrypts |len| bytes of plaintext, appending records to |cipher|. Only once
+ * the handshake is done. Returns 0, AC_ETLS or AC_ENOMEM. */
+int ac__tls_send(struct ac__tls *t, const uint8_t *in, size_t len, struct ac_buf *cipher);
+
+/* Returns 1 once the handshake has completed. */
+int ac__tls_ready(const struct ac__tls *t);
+
+/* Returns 1 when ALPN selected "h2". */
+int ac__tls_alpn_h2(const struct ac__tls *t);
+
+/* Returns 0 when the peer certificate's SubjectPublicKeyInfo hashes (SHA-256)
+ * to |pin|, else AC_ETLS. */
+int ac__tls_check_pin(const struct ac__tls *t, const uint8_t pin[32]);
+
+/* ---- h2_server.c / h2_conn.c / http_exchange.c ---- */
+
+struct ac__h2_conn;
+struct ac__stream;
+
+struct ac__listener {
+    uv_tcp_t tcp; /* first: cast from uv_handle_t * */
+    struct ac_h2_server *srv;
+    int port;
+};
+
+struct ac_h2_server {
+    uv_loop_t *loop;
+    const struct ac_router *router; /* borrowed */
+    struct ac_h2_server_limits limits;
+    SSL_CTX *tls_ctx; /* owned; NULL for h2c */
+    ac_h2_server_observe_cb observe;
+    void *observe_arg;
+    struct ac__listener **listeners; /* owned; each freed in its close callback */
+    size_t nlisteners;
+    struct ac__h2_conn *conns; /* every accepted connection not yet freed */
+    size_t nconns;
+    uv_timer_t sweep; /* enforces idle, request and grace deadlines */
+    size_t open_handles; /* listeners + sweep timer not yet closed */
+    uint64_t grace_deadline; /* uv_now() after which open conns are cut; when closing */
+    ac_h2_server_closed_cb closed_cb;
+    void *closed_arg;
+    unsigned closing : 1;
+};
+
+/* Accepts one connection from |listener| into a new conn. */
+void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener);
+
+/* Applies idle and request timeouts to |c| at loop time |now|. */
+void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now);
+
+/* Sends GOAWAY; the connection closes once its streams are done. */
+void ac__h2_conn_shutdown(struct ac__h2_conn *c);
+
+/* Closes |c| now, logging |why|; idempotent. */
+void ac__h2_conn_close(struct ac__h2_conn *c, const char *why);
+
+/* Returns the next conn in the server's list. */
+struct ac__h2_conn *ac__h2_conn_next(const struct ac__h2_conn *c);
+
+/* Called by a conn once freed, so the server can finish a pending close. */
+void ac__h2_server_conn_gone(struct ac_h2_server *srv);
+
+/* Memory transport, for the fuzz target: a connection with no socket whose
+ * output is discarded. Sets |*out| to a conn the caller frees with
+ * ac__h2_conn_memory_free(). Returns 0, AC_ENOMEM. */
+int ac__h2_conn_memory_new(struct ac_h2_server *srv, struct ac__h2_conn **out);
+
+/* Feeds |len| received bytes to |c| as if read from a socket. Returns 0, or
+ * AC_EPROTO once the connection has been closed for bad input. */
+int ac__h2_conn_memory_feed(struct ac__h2_conn *c, const uint8_t *data, size_t len);
+
+void ac__h2_conn_memory_free(struct ac__h2_conn *c);
+
+/* The request being received on a stream; handed to the handler once complete.
+ * Owns every string its req points at. */
+struct ac_http_exchange {
+    struct ac_http_req req;
+    struct ac__stream *stream; /* NULL once the stream is gone: answers are dropped */
+    struct ac_route_match match;
+    char *method, *path, *query, *authority;
+    struct ac_http_header *headers; /* names and values owned */
+    size_t nheaders, cap_headers;
+    struct ac_buf body;
+    void *data;
+    char peer[64];
+    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
+    unsigned dispatched : 1; /* a handler holds it */
+};
+
+/* Sets |*out| to an empty exchange for a new stream. Returns 0 or AC_ENOMEM. */
+int ac__exchange_new(struct ac_http_exchange **out);
+
+/* Frees |x| and everything it owns; NULL is a no-op. */
+void ac__exchange_free(struct ac_http_exchange *x);
+
+/* Records one received header: pseudo-headers fill the request fields, others
+ * are appended. Returns 0 or AC_ENOMEM. */
+int ac__exchange_add_header(struct ac_http_exchange *x, const uint8_t *name, size_t namelen,
+                            const uint8_t *value, size_t valuelen);
+
+/* Submits the response for the stream behind |x| (which must be live): copies
+ * |body|, adds content-length and date. Returns 0 or AC_ENOMEM. */
+int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http_header *headers,
+                          size_t nheaders, const void *body, size_t len);
+
+/* Formats the current time as an IMF-fixdate (RFC 9110 5.6.7) into |out|. */
+void ac__http_date(char out[static 30]);
+
+#endif

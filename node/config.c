@@ -1,0 +1,353 @@
+/* config.c - parses and checks the node's `key = value` configuration file. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/buf.h"
+#include "accord/error.h"
+#include "config.h"
+
+/* Parser state: where we are, for error messages. */
+struct parse {
+    const char *name;
+    const char *base_dir;
+    int line;
+    char *err;
+    size_t errsize;
+    struct ac_node_config *cfg;
+};
+
+static int fail(struct parse *p, const char *key, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Writes "<file>:<line>: <key>: "<value>" <rule>" and returns AC_EPARSE. */
+static int fail(struct parse *p, const char *key, const char *value, const char *fmt, ...)
+{
+    char rule[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rule, sizeof rule, fmt, ap);
+    va_end(ap);
+    if (value)
+        snprintf(p->err, p->errsize, "%s:%d: %s: \"%s\" %s", p->name, p->line, key, value, rule);
+    else
+        snprintf(p->err, p->errsize, "%s:%d: %s: %s", p->name, p->line, key, rule);
+    return AC_EPARSE;
+}
+
+int ac_node_id_check(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > AC_NODE_ID_MAX)
+        return AC_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || i == n - 1 || (c != '.' && c != '-')))
+            return AC_EINVAL;
+    }
+    return 0;
+}
+
+static int set_path(struct parse *p, const char *key, const char *value, char **slot)
+{
+    if (!value[0])
+        return fail(p, key, value, "must be a path");
+    struct ac_buf b = AC_BUF_INIT;
+    int err = value[0] == '/' || !p->base_dir
+                  ? ac_buf_append_str(&b, value)
+                  : ac_buf_printf(&b, "%s/%s", p->base_dir, value);
+    if (!err)
+        err = ac_buf_terminate(&b);
+    if (err) {
+        ac_buf_release(&b);
+        return err;
+    }
+    free(*slot);
+    *slot = (char *)ac_buf_steal(&b, NULL);
+    return 0;
+}
+
+static int parse_u64(struct parse *p, const char *key, const char *value, uint64_t min,
+                     uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (!value[0] || value[0] == '-' || *end || errno || v < min || v > max)
+        return fail(p, key, value, "must be a whole number from %llu to %llu",
+                    (unsigned long long)min, (unsigned long long)max);
+    *out = v;
+    return 0;
+}
+
+static int parse_listen(struct parse *p, const char *key, const char *value)
+{
+    struct ac_node_config *cfg = p->cfg;
+    if (cfg->nlisten == AC_CONFIG_MAX_LISTEN)
+        return fail(p, key, value, "is one too many; at most %d listen addresses",
+                    AC_CONFIG_MAX_LISTEN);
+    const char *host = value, *colon;
+    size_t hlen;
+    if (value[0] == '[') {
+        const char *close = strchr(value, ']');
+        if (!close || close[1] != ':')
+            return fail(p, key, value, "must be [IPv6]:port");
+        host = value + 1;
+        hlen = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strrchr(value, ':');
+        if (!colon || strchr(value, ':') != colon)
+            return fail(p, key, value, "must be host:port (IPv6 as [addr]:port)");
+        hlen = (size_t)(colon - value);
+    }
+    if (hlen == 0 || hlen >= sizeof cfg->listen[0].host)
+        return fail(p, key, value, "needs a host (e.g. 127.0.0.1 or 0.0.0.0)");
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || port < 1 || port > 65535)
+        return fail(p, key, value, "port must be 1-65535");
+    struct ac_config_listen *l = &cfg->listen[cfg->nlisten++];
+    memcpy(l->host, host, hlen);
+    l->host[hlen] = 0;
+    l->port = (int)port;
+    return 0;
+}
+
+static int set_limit_size(struct parse *p, const char *key, const char *value, size_t *slot,
+                          uint64_t min, uint64_t max)
+{
+    uint64_t v;
+    int err = parse_u64(p, key, value, min, max, &v);
+    if (!err)
+        *slot = (size_t)v;
+    return err;
+}
+
+static int set_key(struct parse *p, const char *section, const char *key, const char *value)
+{
+    struct ac_node_config *cfg = p->cfg;
+    uint64_t v;
+    int err;
+    if (strcmp(section, "node") == 0) {
+        if (strcmp(key, "id") == 0) {
+            if (ac_node_id_check(value))
+                return fail(p, key, value,
+                            "must be 1-64 of a-z, 0-9, '.' and '-', starting and ending with a "
+                            "letter or digit");
+            strcpy(cfg->node_id, value);
+            return 0;
+        }
+        if (strcmp(key, "data_dir") == 0)
+            return set_path(p, key, value, &cfg->data_dir);
+    } else if (strcmp(section, "http") == 0) {
+        if (strcmp(key, "listen") == 0)
+            return parse_listen(p, key, value);
+        if (strcmp(key, "tls_cert") == 0)
+            return set_path(p, key, value, &cfg->tls_cert);
+        if (strcmp(key, "tls_key") == 0)
+            return set_path(p, key, value, &cfg->tls_key);
+    } else if (strcmp(section, "limits") == 0) {
+        struct ac_h2_server_limits *l = &cfg->limits;
+        if (strcmp(key, "max_body_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_body_bytes, 1024, 1ull << 30);
+        if (strcmp(key, "max_header_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_header_bytes, 1024, 1 << 20);
+        if (strcmp(key, "max_concurrent_streams") == 0) {
+            err = parse_u64(p, key, value, 1, 10000, &v);
+            l->max_concurrent_streams = err ? l->max_concurrent_streams : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "max_connections") == 0) {
+            err = parse_u64(p, key, value, 1, 1000000, &v);
+            l->max_connections = err ? l->max_connections : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "idle_timeout_ms") == 0)
+            return parse_u64(p, key, value, 100, 86400000, &l->idle_timeout_ms);
+        if (strcmp(key, "request_timeout_ms") == 0)
+            return parse_u64(p, key, value, 100, 86400000, &l->request_timeout_ms);
+        if (strcmp(key, "shutdown_grace_ms") == 0)
+            return parse_u64(p, key, value, 0, 600000, &cfg->shutdown_grace_ms);
+    } else if (strcmp(section, "log") == 0) {
+        if (strcmp(key, "level") == 0) {
+            if (ac_log_level_parse(value, &cfg->log_level))
+                return fail(p, key, value, "must be debug, info, warn or error");
+            return 0;
+        }
+        if (strcmp(key, "file") == 0) {
+            if (strcmp(value, "stderr") == 0) {
+                free(cfg->log_file);
+                cfg->log_file = NULL;
+                return 0;
+            }
+            return set_path(p, key, value, &cfg->log_file);
+        }
+    } else {
+        return fail(p, section, NULL, "unknown section; expected [node], [http], [limits] or [log]");
+    }
+    return fail(p, key, NULL, "unknown key in [%s]", section);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+static int parse_lines(struct parse *p, char *text)
+{
+    char section[64] = "";
+    char *save = NULL;
+    p->line = 0;
+    /* strtok_r would skip empty lines and so miscount; split by hand. */
+    for (char *line = text; line; line = save) {
+        char *nl = strchr(line, '\n');
+        save = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = 0;
+        p->line++;
+        char *s = trim(line);
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close || close[1] || close - s - 1 <= 0 || (size_t)(close - s - 1) >= sizeof section)
+                return fail(p, s, NULL, "a section header must be [name]");
+            *close = 0;
+            strcpy(section, s + 1);
+            if (strcmp(section, "node") && strcmp(section, "http") && strcmp(section, "limits") &&
+                strcmp(section, "log"))
+                return fail(p, section, NULL,
+                            "unknown section; expected [node], [http], [limits] or [log]");
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return fail(p, s, NULL, "expected key = value");
+        *eq = 0;
+        char *key = trim(s), *value = trim(eq + 1);
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+            value[vlen - 1] = 0;
+            value++;
+        }
+        if (!*key)
+            return fail(p, "=", NULL, "a key is missing before '='");
+        if (!section[0])
+            return fail(p, key, NULL, "must be inside a section such as [node]");
+        int err = set_key(p, section, key, value);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int check_complete(struct parse *p)
+{
+    struct ac_node_config *cfg = p->cfg;
+    p->line++; /* report missing keys at the end of the file */
+    if (!cfg->node_id[0])
+        return fail(p, "id", NULL, "is required in [node]");
+    if (!cfg->data_dir)
+        return fail(p, "data_dir", NULL, "is required in [node]");
+    if (cfg->nlisten == 0)
+        return fail(p, "listen", NULL, "at least one is required in [http]");
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return fail(p, cfg->tls_cert ? "tls_key" : "tls_cert", NULL,
+                    "is required in [http] when the other TLS file is set");
+    return 0;
+}
+
+static void set_defaults(struct ac_node_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->limits.max_body_bytes = 1 << 20;
+    cfg->limits.max_header_bytes = 16 << 10;
+    cfg->limits.max_concurrent_streams = 100;
+    cfg->limits.max_connections = 1024;
+    cfg->limits.idle_timeout_ms = 60000;
+    cfg->limits.request_timeout_ms = 30000;
+    cfg->shutdown_grace_ms = 10000;
+    cfg->log_level = AC_LOG_INFO;
+}
+
+int ac_config_parse(const char *text, const char *name, const char *base_dir,
+                    struct ac_node_config *cfg, char *err, size_t errsize)
+{
+    set_defaults(cfg);
+    struct parse p = {name, base_dir, 0, err, errsize, cfg};
+    char *copy = strdup(text);
+    cfg->path = strdup(name);
+    if (!copy || !cfg->path) {
+        free(copy);
+        ac_config_release(cfg);
+        snprintf(err, errsize, "%s: out of memory", name);
+        return AC_ENOMEM;
+    }
+    int rc = parse_lines(&p, copy);
+    free(copy);
+    if (!rc)
+        rc = check_complete(&p);
+    if (rc)
+        ac_config_release(cfg);
+    return rc;
+}
+
+int ac_config_load(const char *path, struct ac_node_config *cfg, char *err, size_t errsize)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsize, "%s: cannot read: %s", path, strerror(errno));
+        return AC_EIO;
+    }
+    struct ac_buf b = AC_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = ac_buf_append(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (!rc)
+        rc = ac_buf_terminate(&b);
+    if (rc || bad) {
+        ac_buf_release(&b);
+        snprintf(err, errsize, "%s: cannot read", path);
+        return rc ? rc : AC_EIO;
+    }
+    if (memchr(b.data, 0, b.len)) {
+        ac_buf_release(&b);
+        snprintf(err, errsize, "%s: is not a text file", path);
+        return AC_EPARSE;
+    }
+    char *pathcopy = strdup(path);
+    if (!pathcopy) {
+        ac_buf_release(&b);
+        return AC_ENOMEM;
+    }
+    rc = ac_config_parse((const char *)b.data, path, dirname(pathcopy), cfg, err, errsize);
+    free(pathcopy);
+    ac_buf_release(&b);
+    return rc;
+}
+
+void ac_config_release(struct ac_node_config *cfg)
+{
+    free(cfg->path);
+    free(cfg->data_dir);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->log_file);
+    memset(cfg, 0, sizeof *cfg);
+}

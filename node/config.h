@@ -1,0 +1,57 @@
+/* config.h - the node's configuration file: parsing, checking and defaults.
+ *
+ * The format (documented in docs/node.md) is lines of `key = value` under
+ * `[section]` headers; `#` or `;` starts a comment line. Unknown sections or
+ * keys are errors, so a typo never silently falls back to a default. Relative
+ * paths are resolved against the directory of the file. */
+#ifndef AC_NODE_CONFIG_H
+#define AC_NODE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accord/h2_server.h"
+#include "accord/log.h"
+
+#define AC_CONFIG_MAX_LISTEN 8
+#define AC_NODE_ID_MAX 64
+
+struct ac_config_listen {
+    char host[256]; /* without brackets for IPv6 */
+    int port;       /* 1-65535 */
+};
+
+struct ac_node_config {
+    char *path; /* the file read (owned) */
+    char node_id[AC_NODE_ID_MAX + 1];
+    char *data_dir; /* owned; absolute or relative to the working directory */
+    struct ac_config_listen listen[AC_CONFIG_MAX_LISTEN];
+    size_t nlisten;
+    char *tls_cert; /* owned; NULL for h2c */
+    char *tls_key;  /* owned; NULL for h2c */
+    struct ac_h2_server_limits limits;
+    uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
+    enum ac_log_level log_level;
+    char *log_file; /* owned; NULL for stderr */
+};
+
+/* Reads and checks the file at |path| into |cfg| (which the caller releases
+ * with ac_config_release() on 0). On failure writes one line to |err|
+ * (|errsize| bytes) naming file, line, key, value and rule, e.g.
+ *   node.conf:7: listen: "127.0.0.1:99999" port must be 1-65535
+ * Returns 0, AC_EIO (unreadable; |err| says why), AC_EPARSE or AC_ENOMEM. */
+int ac_config_load(const char *path, struct ac_node_config *cfg, char *err, size_t errsize);
+
+/* Like ac_config_load() for |text|; |name| names it in errors and |base_dir|
+ * anchors relative paths. */
+int ac_config_parse(const char *text, const char *name, const char *base_dir,
+                    struct ac_node_config *cfg, char *err, size_t errsize);
+
+/* Frees what |cfg| owns and zeroes it. */
+void ac_config_release(struct ac_node_config *cfg);
+
+/* Checks a node id: 1-64 of [a-z0-9.-], starting and ending alphanumeric.
+ * Returns 0 or AC_EINVAL. */
+int ac_node_id_check(const char *id);
+
+#endif

@@ -1,0 +1,106 @@
+/* datadir.c - the node's data directory: database, keyring and the secret that
+ * keys token hashes, created on first use and reused afterwards. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "accord/error.h"
+#include "accord/keyring.h"
+#include "accord/log.h"
+#include "internal.h"
+
+static int make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    ac_log_error("node", "%s: cannot create the data directory: %s", path, strerror(errno));
+    return AC_EIO;
+}
+
+/* Writes a new random secret durably, or reads the existing one. */
+static int load_secret(const char *path, uint8_t *secret)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        randombytes_buf(secret, AC_NODE_SECRET_BYTES);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int ok = fd >= 0 && write(fd, secret, AC_NODE_SECRET_BYTES) == AC_NODE_SECRET_BYTES &&
+                 fsync(fd) == 0;
+        if (fd >= 0)
+            ok = close(fd) == 0 && ok;
+        if (!ok || rename(tmp, path) != 0) {
+            ac_log_error("node", "%s: cannot write the node secret: %s", path, strerror(errno));
+            unlink(tmp);
+            return AC_EIO;
+        }
+        ac_log_info("node", "created the node secret %s", path);
+        return 0;
+    }
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        ac_log_error("node", "%s: cannot read the node secret: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return AC_EIO;
+    }
+    /* Anyone who reads the secret can test guessed tokens offline. */
+    if (sb.st_mode & 077) {
+        close(fd);
+        ac_log_error("node", "%s: mode %03o lets others read the node secret; it must be 0600",
+                     path, (unsigned)(sb.st_mode & 0777));
+        return AC_EIO;
+    }
+    ssize_t got = read(fd, secret, AC_NODE_SECRET_BYTES);
+    close(fd);
+    if (got != AC_NODE_SECRET_BYTES) {
+        ac_log_error("node", "%s: the node secret must be exactly %d bytes", path,
+                     AC_NODE_SECRET_BYTES);
+        return AC_EPARSE;
+    }
+    return 0;
+}
+
+int ac__datadir_open(struct ac_node *n)
+{
+    if (sodium_init() < 0)
+        return AC_ECRYPTO;
+    const char *dir = n->cfg->data_dir;
+    int err = make_dir(dir);
+    if (err)
+        return err;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/accord.db", dir);
+    err = ac_store_open(path, &n->store);
+    if (!err) {
+        snprintf(path, sizeof path, "%s/keys", dir);
+        err = ac_keyring_open(path, &n->keyring);
+    }
+    if (!err) {
+        n->secret = sodium_malloc(AC_NODE_SECRET_BYTES);
+        err = n->secret ? 0 : AC_ENOMEM;
+    }
+    if (!err) {
+        snprintf(path, sizeof path, "%s/node.secret", dir);
+        err = load_secret(path, n->secret);
+    }
+    if (err)
+        ac__datadir_close(n);
+    return err;
+}
+
+void ac__datadir_close(struct ac_node *n)
+{
+    ac_store_close(n->store);
+    n->store = NULL;
+    ac_keyring_close(n->keyring);
+    n->keyring = NULL;
+    sodium_free(n->secret);
+    n->secret = NULL;
+}

@@ -1,0 +1,136 @@
+/* internal.h - what node/ files share: the running node, authentication, the
+ * JSON/problem helpers every handler uses, metrics, and route registration.
+ *
+ * How to add API endpoints (for later engineers): write node/api_<thing>.c
+ * with a `void ac__api_<thing>_register(struct ac_node *n)` that calls
+ * ac__route(); call it from register_routes() in node/node.c. In each
+ * handler: ac__authenticate(), then ac__require_role() and any ownership
+ * check, then ac__json_body() for bodies, then the core/ store call. Never SQL
+ * here. */
+#ifndef AC_NODE_INTERNAL_H
+#define AC_NODE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "accord/http.h"
+#include "accord/router.h"
+#include "accord/store.h"
+#include "config.h"
+
+struct ac_keyring;
+struct ac_h2_server;
+struct ac__metrics;
+
+#define AC_NODE_SECRET_BYTES 32
+
+/* The running node. Everything is borrowed by handlers for the life of the loop. */
+struct ac_node {
+    const struct ac_node_config *cfg; /* borrowed from main */
+    uv_loop_t *loop;
+    struct ac_store *store;      /* owned */
+    struct ac_keyring *keyring;  /* owned */
+    uint8_t *secret;             /* owned, sodium_malloc: keys token hashes */
+    struct ac_router *router;    /* owned */
+    struct ac_h2_server *server; /* owned until closed */
+    struct ac__metrics *metrics; /* owned */
+    uv_signal_t sigint, sigterm, sighup;
+    int nsignals; /* how many of the three are initialised (closed in that order) */
+    int stopping;
+    int exit_code;
+};
+
+/* ---- data directory (node/datadir.c) ---- */
+
+/* Creates |cfg|'s data directory (0700) if missing and opens what lives there:
+ * the database "accord.db", the keyring "keys/" and the token-hashing secret
+ * "node.secret" (32 random bytes, 0600), creating any that are missing.
+ * Fills n->store, n->keyring and n->secret. Errors are logged with the path.
+ * Returns 0, AC_EIO, AC_EPARSE, AC_ESCHEMA, AC_EDB or AC_ENOMEM. */
+int ac__datadir_open(struct ac_node *n);
+
+/* Closes what ac__datadir_open() opened (each may be NULL). */
+void ac__datadir_close(struct ac_node *n);
+
+/* ---- tokens and authentication (node/auth.c) ---- */
+
+#define AC_TOKEN_PREFIX "acc_"
+/* "acc_" + 43 characters of unpadded base64url (32 random bytes) + NUL. */
+#define AC_TOKEN_TEXT_BYTES 48
+
+/* Makes a new random token for |user_id|, stores its keyed hash and writes the
+ * token text (shown once, never stored) into |text|. Returns 0 or a store error. */
+int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label,
+                    struct ac_token *tok, char text[AC_TOKEN_TEXT_BYTES]);
+
+/* Who made the request. */
+struct ac__auth {
+    struct ac_user user;
+    struct ac_token token;
+};
+
+/* Checks the "authorization: Bearer <token>" header of |x|. Returns 0 and
+ * fills |*a|, or answers |x| with 401 (saying why) and returns -1. */
+int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
+
+/* Returns 0 when |a| holds any role in |roles|; otherwise answers |x| with 403
+ * naming the roles needed and returns -1. */
+int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsigned roles);
+
+/* ---- handler helpers (node/api_util.c) ---- */
+
+/* Registers |cb| for |method| |pattern| with the node as its argument; a
+ * failure here is a programming error and aborts. */
+void ac__route(struct ac_node *n, const char *method, const char *pattern,
+               ac_http_handler_cb cb);
+
+/* Parses the request body of |x| as a JSON object. Answers 415 when the
+ * content type is not application/json, 400 naming the position when it is
+ * not a JSON object; then returns -1. Otherwise sets |*out| (caller
+ * json_decref()s) and returns 0. When |optional| and the body is empty, sets
+ * |*out| to an empty object. */
+int ac__json_body(struct ac_http_exchange *x, int optional, json_t **out);
+
+/* Answers 400 naming |field| if |obj| has a member not in the NULL-terminated
+ * |allowed| list; returns -1 then, else 0. */
+int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *const *allowed);
+
+/* Answers a store failure: 404 for AC_ENOENT, 409 for AC_EEXIST, 503 for
+ * AC_EIO, 500 otherwise. |what| names the thing ("user 7"). */
+void ac__respond_error(struct ac_http_exchange *x, int err, const char *what);
+
+/* Parses a path parameter that must be a positive decimal id. Returns 0 and
+ * sets |*id|, or answers 404 (no such |what|) and returns -1. */
+int ac__param_id(struct ac_http_exchange *x, const char *param, const char *what, int64_t *id);
+
+/* Reads "limit" (1-200, default 50) and "cursor" (opaque) query parameters.
+ * Returns 0, or answers 400 naming the parameter and returns -1. */
+int ac__page_params(struct ac_http_exchange *x, size_t *limit, int64_t *after_id);
+
+/* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
+void ac__json_time(json_t *obj, const char *key, int64_t ms);
+
+/* ---- metrics (node/metrics.c) ---- */
+
+int ac__metrics_new(struct ac__metrics **out);
+void ac__metrics_free(struct ac__metrics *m);
+
+/* The h2 server's observer: counts a finished request. |arg| is the metrics. */
+void ac__metrics_observe(void *arg, const char *method, const char *route, int status,
+                         double seconds);
+
+/* Appends the Prometheus text exposition of every metric to |out|, with the
+ * gauges |open_connections| and |db_bytes|. Returns 0 or AC_ENOMEM. */
+struct ac_buf;
+int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int64_t db_bytes,
+                       struct ac_buf *out);
+
+/* ---- endpoints ---- */
+
+void ac__api_node_register(struct ac_node *n);
+void ac__api_users_register(struct ac_node *n);
+
+#endif

@@ -1,0 +1,260 @@
+/* client.c - accordctl's one way to talk to a node: resolve the node URL and
+ * token, send one HTTP/2 request, parse the JSON answer, print problems
+ * readably and map outcomes to exit codes; plus table and key/value printing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/error.h"
+#include "accord/h2_client.h"
+#include "cli.h"
+
+/* Values read from the accordctl config file (static: one request per run). */
+static char conf_node[512], conf_token[256], conf_ca[512];
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = 0;
+    return s;
+}
+
+/* Reads the config file once; a missing file is fine, a bad line is reported. */
+static int load_config(const struct cli *cli)
+{
+    static int loaded;
+    if (loaded)
+        return 0;
+    loaded = 1;
+    char path[1024];
+    const char *env = getenv("ACCORDCTL_CONFIG");
+    if (env)
+        snprintf(path, sizeof path, "%s", env);
+    else if (getenv("HOME"))
+        snprintf(path, sizeof path, "%s/.config/accord/accordctl.conf", getenv("HOME"));
+    else
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq) {
+            *eq = 0;
+            char *key = trim(s), *value = trim(eq + 1);
+            if (strcmp(key, "node") == 0)
+                snprintf(conf_node, sizeof conf_node, "%s", value);
+            else if (strcmp(key, "token") == 0)
+                snprintf(conf_token, sizeof conf_token, "%s", value);
+            else if (strcmp(key, "ca_file") == 0)
+                snprintf(conf_ca, sizeof conf_ca, "%s", value);
+            else
+                eq = NULL;
+        }
+        if (!eq) {
+            fprintf(stderr, "%s: %s:%d: expected node, token or ca_file = VALUE\n", cli->prog,
+                    path, lineno);
+            rc = CLI_USAGE;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Prints an error answer: the problem's title, detail and field when it is
+ * problem+json, else the status and the start of the body. */
+static void print_problem(const struct cli *cli, const struct ac_h2_response *resp)
+{
+    json_t *j = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+    const char *title = json_string_value(json_object_get(j, "title"));
+    const char *detail = json_string_value(json_object_get(j, "detail"));
+    const char *field = json_string_value(json_object_get(j, "field"));
+    const char *server_time = json_string_value(json_object_get(j, "server_time"));
+    if (title || detail) {
+        fprintf(stderr, "%s: %d %s: %s", cli->prog, resp->status, title ? title : "",
+                detail ? detail : "");
+        if (field)
+            fprintf(stderr, " (field: %s)", field);
+        if (server_time)
+            fprintf(stderr, " [node time %s]", server_time);
+        fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "%s: the node answered %d: %.200s\n", cli->prog, resp->status,
+                resp->body_len ? (const char *)resp->body : "(no body)");
+    }
+    if (cli->json && j)
+        cli_print_json(cli, j);
+    json_decref(j);
+}
+
+int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
+                json_t **out)
+{
+    *out = NULL;
+    int rc = load_config(cli);
+    if (rc)
+        return rc;
+    const char *node = cli->node ? cli->node : conf_node[0] ? conf_node : NULL;
+    const char *token = cli->token ? cli->token : conf_token[0] ? conf_token : NULL;
+    if (!node) {
+        fprintf(stderr,
+                "%s: which node? pass --node URL (e.g. http://127.0.0.1:8440), set ACCORD_NODE, "
+                "or put node = URL in the config file\n",
+                cli->prog);
+        return CLI_USAGE;
+    }
+    struct ac_http_header headers[3];
+    size_t nh = 0;
+    char auth[300];
+    if (token) {
+        snprintf(auth, sizeof auth, "Bearer %s", token);
+        headers[nh++] = (struct ac_http_header){"authorization", auth};
+    }
+    headers[nh++] = (struct ac_http_header){"accept", "application/json"};
+    char *text = NULL;
+    if (body) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (!text) {
+            fprintf(stderr, "%s: out of memory\n", cli->prog);
+            return CLI_REFUSED;
+        }
+        headers[nh++] = (struct ac_http_header){"content-type", "application/json"};
+    }
+    struct ac_h2_client_config cfg = {
+        .insecure = cli->insecure,
+        .ca_file = conf_ca[0] ? conf_ca : getenv("ACCORD_CA_FILE"),
+    };
+    struct ac_h2_response *resp = NULL;
+    int err = ac_h2_fetch(node, &cfg, method, path, headers, nh, text, text ? strlen(text) : 0,
+                          &resp);
+    free(text);
+    if (err == AC_EINVAL) {
+        fprintf(stderr, "%s: --node: \"%s\" must be http://HOST:PORT or https://HOST:PORT\n",
+                cli->prog, node);
+        return CLI_USAGE;
+    }
+    if (err) {
+        fprintf(stderr, "%s: cannot reach %s: %s\n", cli->prog, node,
+                err > -1000 ? uv_strerror(err) : ac_strerror(err));
+        return CLI_UNREACHABLE;
+    }
+    if (resp->status < 200 || resp->status > 299) {
+        print_problem(cli, resp);
+        ac_h2_response_free(resp);
+        return CLI_REFUSED;
+    }
+    if (resp->body_len)
+        *out = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+    ac_h2_response_free(resp);
+    return CLI_OK;
+}
+
+int cli_print_json(const struct cli *cli, const json_t *j)
+{
+    if (!cli->json)
+        return 0;
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    puts(s ? s : "null");
+    free(s);
+    return 1;
+}
+
+/* Writes the readable form of |v| into |out|. */
+static void cell(const json_t *v, char *out, size_t size)
+{
+    if (!v || json_is_null(v)) {
+        snprintf(out, size, "-");
+    } else if (json_is_string(v)) {
+        snprintf(out, size, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        snprintf(out, size, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_boolean(v)) {
+        snprintf(out, size, "%s", json_is_true(v) ? "yes" : "no");
+    } else if (json_is_array(v)) {
+        out[0] = 0;
+        size_t i, used = 0;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            char one[128];
+            cell(e, one, sizeof one);
+            used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
+                                     i ? "," : "", one);
+            if (used >= size)
+                break;
+        }
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        snprintf(out, size, "%s", s ? s : "?");
+        free(s);
+    }
+}
+
+void cli_print_table(const json_t *items, const struct cli_column *cols, size_t ncols)
+{
+    size_t width[16] = {0};
+    if (ncols > 16)
+        ncols = 16;
+    char buf[256];
+    for (size_t c = 0; c < ncols; c++)
+        width[c] = strlen(cols[c].heading);
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        for (size_t c = 0; c < ncols; c++) {
+            cell(json_object_get(item, cols[c].key), buf, sizeof buf);
+            if (strlen(buf) > width[c])
+                width[c] = strlen(buf);
+        }
+    }
+    for (size_t c = 0; c < ncols; c++)
+        printf("%-*s%s", (int)width[c], cols[c].heading, c + 1 < ncols ? "  " : "\n");
+    json_array_foreach(items, i, item) {
+        for (size_t c = 0; c < ncols; c++) {
+            cell(json_object_get(item, cols[c].key), buf, sizeof buf);
+            printf("%-*s%s", (int)width[c], buf, c + 1 < ncols ? "  " : "\n");
+        }
+    }
+}
+
+static void print_members(const json_t *obj, int indent)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (json_is_object(v)) {
+            printf("%*s%s:\n", indent, "", key);
+            print_members(v, indent + 2);
+        } else {
+            char buf[512];
+            cell(v, buf, sizeof buf);
+            printf("%*s%s: %s\n", indent, "", key, buf);
+        }
+    }
+}
+
+void cli_print_object(const json_t *obj)
+{
+    print_members(obj, 0);
+}
+
+int cli_parse_id(const struct cli *cli, const char *what, const char *s, long long *id)
+{
+    char *end;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || v <= 0) {
+        fprintf(stderr, "%s: %s: \"%s\" must be a positive whole number\n", cli->prog, what,
+                s ? s : "");
+        return CLI_USAGE;
+    }
+    *id = v;
+    return CLI_OK;
+}

@@ -1,0 +1,137 @@
+/* cmd_user.c - `accordctl user add|list|show|disable`: the node's users. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_column user_columns[] = {
+    {"ID", "id"},           {"NAME", "name"},         {"ROLES", "roles"},
+    {"DISABLED", "disabled"}, {"CREATED", "created_at"}, {"DISPLAY NAME", "display_name"},
+};
+#define NCOLS (sizeof user_columns / sizeof user_columns[0])
+
+/* Adds each comma-separated role in |list| to the JSON array |roles|. */
+static void add_roles(json_t *roles, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    for (char *r = copy ? strtok_r(copy, ",", &save) : NULL; r; r = strtok_r(NULL, ",", &save))
+        json_array_append_new(roles, json_string(r));
+    free(copy);
+}
+
+int cmd_user_add(const struct cli *cli, int argc, char **argv)
+{
+    const char *name = NULL, *display = NULL;
+    json_t *roles = json_array();
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--role") == 0 || strcmp(argv[i], "--roles") == 0) && i + 1 < argc)
+            add_roles(roles, argv[++i]);
+        else if (strcmp(argv[i], "--display-name") == 0 && i + 1 < argc)
+            display = argv[++i];
+        else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else
+            name = NULL, i = argc;
+    }
+    if (!name || json_array_size(roles) == 0) {
+        fprintf(stderr,
+                "usage: %s user add NAME --role ROLE[,ROLE...] [--display-name TEXT]\n"
+                "roles: admin, expert, reviewer, earner, recognizer\n",
+                cli->prog);
+        json_decref(roles);
+        return CLI_USAGE;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "name", name, "roles", roles);
+    if (display)
+        json_object_set_new(body, "display_name", json_string(display));
+    json_t *resp;
+    int rc = cli_request(cli, "POST", "/v1/users", body, &resp);
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        printf("added user %s (id %lld)\n", json_string_value(json_object_get(resp, "name")),
+               (long long)json_integer_value(json_object_get(resp, "id")));
+    json_decref(resp);
+    return CLI_OK;
+}
+
+int cmd_user_list(const struct cli *cli, int argc, char **argv)
+{
+    long long limit = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+            if (cli_parse_id(cli, "--limit", argv[++i], &limit))
+                return CLI_USAGE;
+        } else {
+            fprintf(stderr, "usage: %s user list [--limit N]\n", cli->prog);
+            return CLI_USAGE;
+        }
+    }
+    /* Follow cursors until the node says there is no more, or the limit. */
+    json_t *all = json_array();
+    char path[256], cursor[64] = "";
+    int rc = CLI_OK;
+    for (;;) {
+        long long want = limit ? limit - (long long)json_array_size(all) : 200;
+        if (want <= 0)
+            break;
+        snprintf(path, sizeof path, "/v1/users?limit=%lld%s%s", want > 200 ? 200 : want,
+                 cursor[0] ? "&cursor=" : "", cursor);
+        json_t *resp;
+        rc = cli_request(cli, "GET", path, NULL, &resp);
+        if (rc != CLI_OK)
+            break;
+        json_array_extend(all, json_object_get(resp, "items"));
+        const char *next = json_string_value(json_object_get(resp, "next_cursor"));
+        snprintf(cursor, sizeof cursor, "%s", next ? next : "");
+        json_decref(resp);
+        if (!cursor[0])
+            break;
+    }
+    if (rc == CLI_OK) {
+        json_t *wrapped = json_pack("{s:O}", "items", all);
+        if (!cli_print_json(cli, wrapped))
+            cli_print_table(all, user_columns, NCOLS);
+        json_decref(wrapped);
+    }
+    json_decref(all);
+    return rc;
+}
+
+/* GETs or POSTs |path_fmt| for the id in argv[1] and prints the user. */
+static int one_user(const struct cli *cli, int argc, char **argv, const char *method,
+                    const char *suffix, const char *verb)
+{
+    long long id = 0;
+    int me = argc == 2 && strcmp(argv[1], "me") == 0 && strcmp(method, "GET") == 0;
+    if (argc != 2 || (!me && cli_parse_id(cli, "ID", argv[1], &id))) {
+        fprintf(stderr, "usage: %s user %s ID%s\n", cli->prog, verb,
+                strcmp(method, "GET") == 0 ? "|me" : "");
+        return CLI_USAGE;
+    }
+    char path[96];
+    if (me)
+        snprintf(path, sizeof path, "/v1/users/me");
+    else
+        snprintf(path, sizeof path, "/v1/users/%lld%s", id, suffix);
+    json_t *resp;
+    int rc = cli_request(cli, method, path, NULL, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        cli_print_object(resp);
+    json_decref(resp);
+    return CLI_OK;
+}
+
+int cmd_user_show(const struct cli *cli, int argc, char **argv)
+{
+    return one_user(cli, argc, argv, "GET", "", "show");
+}
+
+int cmd_user_disable(const struct cli *cli, int argc, char **argv)
+{
+    return one_user(cli, argc, argv, "POST", "/disable", "disable");
+}
