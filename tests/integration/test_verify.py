@@ -6,9 +6,12 @@ import base64
 import hashlib
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 try:
@@ -237,6 +240,63 @@ class VerifyTest(unittest.TestCase):
         r = self.run_verify("--trust", self.trust, self.write("nondet.cose", rec))
         self.assertEqual(1, r.returncode, r.stdout)
         self.assertIn(b"shortest", r.stdout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(shutil.which("nghttpd"), "nghttpd not installed")
+class FetchTest(unittest.TestCase):
+    """--fetch gets the issuer's keys from <iss>/.well-known/jwks.json over
+    HTTP/2; nghttpd (nghttp2's own server, h2c prior knowledge) serves them."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(VERIFY, os.X_OK):
+            raise unittest.SkipTest("accord-verify not built")
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.port = free_port()
+        cls.iss = "http://127.0.0.1:%d/node" % cls.port
+        os.makedirs(os.path.join(cls.dir.name, "www", "node", ".well-known"))
+        with open(os.path.join(cls.dir.name, "www", "node", ".well-known", "jwks.json"), "w") as f:
+            json.dump({"keys": [jwk(PUB, "2025-12-01T00:00:00Z")]}, f)
+        cls.server = subprocess.Popen(
+            ["nghttpd", "--no-tls", "-d", os.path.join(cls.dir.name, "www"), str(cls.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        cls.record = os.path.join(cls.dir.name, "r.cose")
+        subprocess.run([MKRECORDS, "--count", "1", "--seed", SEED.hex(), "--iss", cls.iss,
+                        "--iat", str(IAT), "--binary", cls.record], check=True,
+                       capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=10)
+        cls.dir.cleanup()
+
+    def test_keys_fetched_from_the_issuer_verify_its_record(self):
+        r = subprocess.run([VERIFY, "--fetch", self.record], capture_output=True)
+        self.assertEqual(0, r.returncode, r.stdout)
+        self.assertIn(b"VALID", r.stdout)
+
+    def test_unreachable_issuer_is_indeterminate(self):
+        path = os.path.join(self.dir.name, "away.cose")
+        subprocess.run([MKRECORDS, "--count", "1", "--seed", SEED.hex(), "--iss",
+                        "http://127.0.0.1:%d" % free_port(), "--iat", str(IAT),
+                        "--binary", path], check=True, capture_output=True)
+        r = subprocess.run([VERIFY, "--fetch", path], capture_output=True)
+        self.assertEqual(2, r.returncode, r.stdout)
+        self.assertIn(b"could not fetch", r.stdout)
 
 
 if __name__ == "__main__":

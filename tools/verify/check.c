@@ -77,7 +77,21 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
             pk->kid_hex, rep->rec.iss);
         return pk;
     }
-    const struct ac__issuer *is = ac__trust_find(opt->trust, rep->rec.iss);
+    const struct ac__issuer *is;
+    if (opt->fetched) {
+        is = ac__trust_fetch(opt->fetched, rep->rec.iss);
+        if (!is) {
+            add(rep, "issuer", AC__INDETERMINATE, "out of memory while fetching keys");
+            return NULL;
+        }
+        if (is->fetch_error) {
+            /* The keys could not be had: nothing is known either way. */
+            add(rep, "issuer", AC__INDETERMINATE, "%s", is->fetch_error);
+            return NULL;
+        }
+    } else {
+        is = ac__trust_find(opt->trust, rep->rec.iss);
+    }
     if (!is) {
         add(rep, "issuer", AC__FAIL, "iss \"%s\" is not an issuer in the trust file",
             rep->rec.iss);

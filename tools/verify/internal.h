@@ -54,6 +54,7 @@ struct ac__issuer {
     char *iss;                /* owned */
     struct ac_key_info *keys; /* owned array */
     size_t nkeys;
+    char *fetch_error; /* owned; set when --fetch could not get the keys */
 };
 
 struct ac__trust {
@@ -70,8 +71,14 @@ void ac__trust_free(struct ac__trust *t);
 /* Returns the issuer whose iss equals |iss|, or NULL. */
 const struct ac__issuer *ac__trust_find(const struct ac__trust *t, const char *iss);
 
+/* --fetch: returns the issuer |iss| from |t|, first fetching its JWKS from
+ * <iss>/.well-known/jwks.json and adding it (with fetch_error set on failure,
+ * so each issuer is asked once per run). Returns NULL only when out of memory. */
+const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, const char *iss);
+
 struct ac__options {
     const struct ac__trust *trust; /* borrowed; NULL when a key is pinned */
+    struct ac__trust *fetched;     /* --fetch: issuers fetched so far; else NULL */
     bool pinned;                   /* use pinned for every record */
     struct ac_key_info pinned_key; /* public_key, kid and kid_hex set */
     bool pass_reasons;             /* format reasons of passing checks too */

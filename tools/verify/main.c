@@ -19,7 +19,7 @@
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s (--trust FILE | --key KEY) [--json] [--quiet] [--skip-status] "
+            "usage: %s (--trust FILE | --key KEY | --fetch) [--json] [--quiet] [--skip-status] "
             "[FILE...]\n"
             "\n"
             "Verifies Accord credential records. Each FILE (or standard input when there is\n"
@@ -28,6 +28,8 @@ static void usage(FILE *out, const char *prog)
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
+            "  --fetch         get each issuer's keys from <iss>/.well-known/jwks.json over\n"
+            "                  HTTP/2; this trusts whichever issuer a record names\n"
             "  --json          one JSON object per record (JSON Lines)\n"
             "  --quiet         print only records that are not valid, and the summary\n"
             "  --skip-status   do not treat an unchecked status as indeterminate; the\n"
@@ -235,9 +237,10 @@ int main(int argc, char **argv)
         {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},        {"quiet", no_argument, NULL, 'q'},
         {"skip-status", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"fetch", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, fetch = false;
     struct ac__options opt;
     memset(&opt, 0, sizeof(opt));
     int ch;
@@ -248,12 +251,13 @@ int main(int argc, char **argv)
         case 'j': json = true; break;
         case 'q': quiet = true; break;
         case 's': opt.skip_status = true; break;
+        case 'f': fetch = true; break;
         case 'h': usage(stdout, argv[0]); return AC__EXIT_VALID;
         default: usage(stderr, argv[0]); return AC__EXIT_USAGE;
         }
     }
-    if (!trust_path == !key_text) {
-        fprintf(stderr, "%s: give exactly one of --trust FILE or --key KEY\n", argv[0]);
+    if ((trust_path != NULL) + (key_text != NULL) + fetch != 1) {
+        fprintf(stderr, "%s: give exactly one of --trust FILE, --key KEY or --fetch\n", argv[0]);
         usage(stderr, argv[0]);
         return AC__EXIT_USAGE;
     }
@@ -274,6 +278,12 @@ int main(int argc, char **argv)
         memcpy(opt.pinned_key.kid, digest, AC_KEY_ID_BYTES);
         sodium_bin2hex(opt.pinned_key.kid_hex, sizeof(opt.pinned_key.kid_hex),
                        opt.pinned_key.kid, AC_KEY_ID_BYTES);
+    } else if (fetch) {
+        if (!(trust = calloc(1, sizeof(*trust)))) {
+            fprintf(stderr, "%s: out of memory\n", argv[0]);
+            return AC__EXIT_USAGE;
+        }
+        opt.fetched = trust;
     } else {
         char why[320];
         int rc = ac__trust_load(trust_path, &trust, why, sizeof(why));
