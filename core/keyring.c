@@ -213,7 +213,8 @@ static int load_dir(struct ac_keyring *kr)
  * but the last one retired (at the next key's start if its end is missing). */
 static int settle(struct ac_keyring *kr)
 {
-    qsort(kr->keys, kr->nkeys, sizeof *kr->keys, by_not_before);
+    if (kr->nkeys > 1)
+        qsort(kr->keys, kr->nkeys, sizeof *kr->keys, by_not_before);
     for (size_t i = 0; i + 1 < kr->nkeys; i++) {
         struct key *k = &kr->keys[i];
         if (k->info.not_after_ms == 0) {

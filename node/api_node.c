@@ -25,10 +25,8 @@ static void on_node(struct ac_http_exchange *x, void *arg)
     json_t *key = json_pack("{s:s, s:s, s:s, s:s}", "kid", k->kid_hex, "alg", "EdDSA", "crv",
                             "Ed25519", "x", pub);
     ac__json_time(key, "not_before", k->not_before_ms);
-    int schema = 0;
-    ac_store_schema_version(n->store, &schema);
     json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "node_id", n->cfg->node_id, "version",
-                          ACCORD_VERSION, "schema_version", schema, "public_key", key);
+                          ACCORD_VERSION, "schema_version", n->schema_version, "public_key", key);
     if (!j) {
         ac__respond_error(x, AC_ENOMEM, "node info");
         return;

@@ -78,6 +78,8 @@ int ac__datadir_open(struct ac_node *n)
     char path[4096];
     snprintf(path, sizeof path, "%s/accord.db", dir);
     err = ac_store_open(path, &n->store);
+    if (!err)
+        err = ac_store_schema_version(n->store, &n->schema_version);
     if (!err) {
         snprintf(path, sizeof path, "%s/keys", dir);
         err = ac_keyring_open(path, &n->keyring);

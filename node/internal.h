@@ -37,6 +37,7 @@ struct ac_node {
     struct ac_router *router;    /* owned */
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
+    int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
     int stopping;

@@ -177,9 +177,6 @@ static int serve(struct ac_node *n)
                          uv_strerror(err));
             break;
         }
-        ac_log_info("node", "listening on %s%s%s:%d (%s)", strchr(l->host, ':') ? "[" : "",
-                    l->host, strchr(l->host, ':') ? "]" : "", ac_h2_server_port(n->server, i),
-                    n->cfg->tls_cert ? "TLS, ALPN h2" : "h2c prior knowledge");
     }
     if (err) {
         /* Close what was opened; the loop run below finishes the close. */

@@ -46,7 +46,7 @@ try:
             if rc == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        check(rc == 0 and tail == "2 200" and body == "ok",
+        check(rc == 0 and tail == "2 200" and body.strip() == "ok",
               "curl over TLS verifying the self-signed certificate negotiates h2")
         rc, body, tail = curl("--http2", "--cacert", cert, n.url + "/v1/node")
         check(rc == 0 and json.loads(body)["node_id"] == "tls.test", "curl reads /v1/node over TLS")
