@@ -31,7 +31,7 @@ enum ac__result {
 };
 
 struct ac__check {
-    const char *name; /* "decode", "issuer", "signature", "key-window", "status", ... */
+    const char *name; /* "decode", "issuer", "signature", "log", "key-window", "status" */
     enum ac__result result;
     char reason[256];
 };
@@ -86,11 +86,12 @@ struct ac__options {
     int64_t now_ms;
 };
 
-/* Verifies the record in |len| bytes at |data| (borrowed for the report's
- * lifetime) and fills |*rep| with one entry per check. Never fails: every
- * problem is a check result. */
-void ac__verify_record(const uint8_t *data, size_t len, const struct ac__options *opt,
-                       struct ac__report *rep);
+/* Verifies the record or credential bundle (see bundle.h) in |len| bytes at
+ * |data| (borrowed for the report's lifetime) and fills |*rep| with one entry
+ * per check; a bundle adds the "log" check and lets "status" be decided from
+ * its signed snapshot. Never fails: every problem is a check result. */
+void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options *opt,
+                      struct ac__report *rep);
 
 /* Returns the verdict of |rep|: AC__FAIL if any check failed, else
  * AC__INDETERMINATE if any was, else AC__PASS. */

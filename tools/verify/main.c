@@ -22,9 +22,11 @@ static void usage(FILE *out, const char *prog)
             "usage: %s (--trust FILE | --key KEY | --fetch) [--json] [--quiet] [--skip-status] "
             "[FILE...]\n"
             "\n"
-            "Verifies Accord credential records. Each FILE (or standard input when there is\n"
-            "none, or for \"-\") holds one record as raw COSE bytes, or any number of records\n"
-            "as base64 or base64url text, one per line (blank lines and # comments ignored).\n"
+            "Verifies Accord credential records and bundles. Each FILE (or standard input\n"
+            "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
+            "(raw CBOR), or any number of either as base64 or base64url text, one per line\n"
+            "(blank lines and # comments ignored). A bundle's log inclusion proof and signed\n"
+            "status snapshot are checked too.\n"
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
@@ -107,12 +109,13 @@ static int decode_line(const char *s, size_t len, struct input *it)
     return 0;
 }
 
-/* Splits one input file into records: raw COSE (tag 18, first byte 0xd2) is
- * one record; anything else is text with one base64 record per line. */
+/* Splits one input file into records: raw COSE (tag 18, first byte 0xd2) or
+ * a raw bundle (a CBOR map) is one input; anything else is text with one
+ * base64 record or bundle per line. */
 static int split(const char *path, const struct ac_buf *b, struct inputs *in)
 {
     const char *shown = strcmp(path, "-") == 0 ? "stdin" : path;
-    if (b->len > 0 && b->data[0] == 0xd2) {
+    if (b->len > 0 && (b->data[0] == 0xd2 || (b->data[0] >> 5) == 5)) {
         struct input *it = push(in);
         if (!it)
             return AC_ENOMEM;
@@ -325,7 +328,7 @@ int main(int argc, char **argv)
             snprintf(rep.checks[0].reason, sizeof(rep.checks[0].reason), "%s", it->error);
             rep.n = 1;
         } else {
-            ac__verify_record(it->data, it->len, &opt, &rep);
+            ac__verify_input(it->data, it->len, &opt, &rep);
         }
         enum ac__result v = ac__verdict(&rep);
         counts[v == AC__PASS ? 0 : v == AC__FAIL ? 1 : 2]++;
