@@ -242,6 +242,77 @@ class VerifyTest(unittest.TestCase):
         self.assertIn(b"shortest", r.stdout)
 
 
+class BundleTest(unittest.TestCase):
+    """Bundles: the record, its log inclusion proof and issuer-signed
+    checkpoint, and a signed status snapshot, checked offline."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not (os.access(VERIFY, os.X_OK) and os.access(MKRECORDS, os.X_OK)):
+            raise unittest.SkipTest("accord-verify or bench_mkrecords not built")
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.paths = {}
+        for st in ("valid", "revoked", "suspended"):
+            cls.paths[st] = os.path.join(cls.dir.name, st + ".cbor")
+            subprocess.run([MKRECORDS, "--seed", SEED.hex(), "--iss", ISS, "--iat", str(IAT),
+                            "--bundle", cls.paths[st], "--set-status", st],
+                           check=True, capture_output=True)
+        cls.trust = os.path.join(cls.dir.name, "trust.json")
+        with open(cls.trust, "w") as f:
+            json.dump({"issuers": [{"iss": ISS, "keys": [jwk(PUB, "2025-12-01T00:00:00Z")]}]}, f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def verify(self, *args):
+        return subprocess.run([VERIFY, *args], capture_output=True)
+
+    def test_bundle_with_a_valid_status_is_valid_offline(self):
+        r = self.verify("--trust", self.trust, "--json", self.paths["valid"])
+        self.assertEqual(0, r.returncode, r.stdout)
+        results = {c["check"]: c["result"] for c in json.loads(r.stdout)["checks"]}
+        self.assertEqual("pass", results["log"])
+        self.assertEqual("pass", results["status"])
+
+    def test_revoked_bundle_is_invalid_and_says_revoked(self):
+        r = self.verify("--trust", self.trust, self.paths["revoked"])
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn(b"REVOKED", r.stdout)
+
+    def test_suspended_bundle_is_invalid_and_says_suspended(self):
+        r = self.verify("--trust", self.trust, self.paths["suspended"])
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn(b"SUSPENDED", r.stdout)
+
+    def test_retired_key_is_settled_by_log_inclusion(self):
+        trust = os.path.join(self.dir.name, "retired.json")
+        with open(trust, "w") as f:
+            json.dump({"issuers": [{"iss": ISS, "keys": [
+                jwk(PUB, "2025-12-01T00:00:00Z", "2026-01-15T00:00:00Z")]}]}, f)
+        r = self.verify("--trust", trust, self.paths["valid"])
+        self.assertEqual(0, r.returncode, r.stdout)
+        self.assertIn(b"signed log holds the record", r.stdout)
+
+    def test_a_flipped_bit_anywhere_in_a_bundle_makes_it_invalid(self):
+        with open(self.paths["valid"], "rb") as f:
+            data = f.read()
+        lines = []
+        for i in range(len(data) * 8):
+            d = bytearray(data)
+            d[i // 8] ^= 1 << (i % 8)
+            lines.append(b64u(bytes(d)))
+        p = os.path.join(self.dir.name, "flips.txt")
+        with open(p, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        r = self.verify("--trust", self.trust, "--json", p)
+        self.assertEqual(1, r.returncode)
+        verdicts = [json.loads(line)["verdict"] for line in r.stdout.splitlines()]
+        self.assertEqual(len(lines), len(verdicts))
+        for bit, v in enumerate(verdicts):
+            self.assertEqual("invalid", v, "bit %d" % bit)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
