@@ -56,7 +56,7 @@ static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[
     rec->has_status = true;
     rec->status_idx = idx;
     if (!rec->status_uri[0])
-        snprintf(rec->status_uri, sizeof(rec->status_uri), "%s/statuslists/1", rec->iss);
+        snprintf(rec->status_uri, sizeof(rec->status_uri), "%.150s/statuslists/1", rec->iss);
     memset(rec->cti, 0x42, sizeof(rec->cti));
     strcpy(rec->sub, "sha256$bundle");
     memset(rec->content_hash, 0xc7, sizeof(rec->content_hash));
