@@ -14,7 +14,8 @@
  * entries, signed by the same key, in which the record's randomly assigned
  * index has the --set-status value.
  * Prints "public_key HEX", "kid HEX", "bytes N" (size of the first record) and,
- * with --time-raw, "raw_verify_per_sec R" (best of three passes). */
+ * with --time-raw, "raw_verify_per_sec R" and "raw_verify_per_cpu_sec C" (best of
+ * three passes, by wall-clock and by process CPU time). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +37,10 @@ struct signed_rec {
     const uint8_t *sig;
 };
 
-static double now_s(void)
+static double now_s(clockid_t which)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(which, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -226,18 +227,23 @@ int main(int argc, char **argv)
     printf("public_key %s\nkid %s\nbytes %zu\n", hex, kid_hex, recs[0].cose.len);
 
     if (time_raw) {
-        double best = 0;
+        /* Wall time and CPU time: on a shared machine the CPU time is the
+         * steadier measure of the work itself. */
+        double best = 0, best_cpu = 0;
         for (int pass = 0; pass < 3; pass++) {
-            double t0 = now_s();
+            double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
             for (size_t i = 0; i < count; i++)
                 if (crypto_sign_verify_detached(recs[i].sig, recs[i].tbs.data, recs[i].tbs.len,
                                                 pk) != 0)
                     return 1;
-            double rate = (double)count / (now_s() - t0);
+            double rate = (double)count / (now_s(CLOCK_MONOTONIC) - t0);
+            double cpu_rate = (double)count / (now_s(CLOCK_PROCESS_CPUTIME_ID) - c0);
             if (rate > best)
                 best = rate;
+            if (cpu_rate > best_cpu)
+                best_cpu = cpu_rate;
         }
-        printf("raw_verify_per_sec %.0f\n", best);
+        printf("raw_verify_per_sec %.0f\nraw_verify_per_cpu_sec %.0f\n", best, best_cpu);
     }
     for (size_t i = 0; i < count; i++) {
         ac_buf_release(&recs[i].cose);

@@ -182,15 +182,19 @@ class VerifyTest(unittest.TestCase):
     def test_batch_of_base64_lines_reports_each_record_and_the_worst_verdict(self):
         bad = bytearray(self.record)
         bad[-1] ^= 1
-        text = "# presented credentials\n%s\n\n%s\n%s\n" % (
-            b64u(self.record), base64.b64encode(self.record).decode(), b64u(bytes(bad)))
+        text = "# presented credentials\n%s\n\n%s\n%s\n%s=\n" % (
+            b64u(self.record), base64.b64encode(self.record).decode(), b64u(bytes(bad)),
+            b64u(self.record))
         p = self.write("batch.txt", text.encode())
         r = self.run_verify("--trust", self.trust, p)
         self.assertEqual(1, r.returncode, r.stdout)
         self.assertIn(b"batch.txt:2: VALID", r.stdout)
         self.assertIn(b"batch.txt:4: VALID", r.stdout)
         self.assertIn(b"batch.txt:5: INVALID", r.stdout)
-        self.assertIn(b"3 records: 2 valid, 1 invalid, 0 indeterminate", r.stdout)
+        # Padding that does not complete a group of four is not base64.
+        self.assertIn(b"batch.txt:6: INVALID", r.stdout)
+        self.assertIn(b"not base64 or base64url text", r.stdout)
+        self.assertIn(b"4 records: 2 valid, 2 invalid, 0 indeterminate", r.stdout)
 
     def test_record_on_stdin_verifies(self):
         r = self.run_verify("--trust", self.trust, stdin=self.record)
