@@ -12,16 +12,6 @@
 
 #define ENTRIES_PAGE_MAX 100
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 static json_t *b64(const uint8_t *p, size_t len)
 {
     size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -87,7 +77,7 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
         ac__respond_error(x, err, "inclusion proof");
         return;
     }
-    respond_owned(x, 200,
+    ac__respond_public_json(x,
                   json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
                             (json_int_t)size, "leaf_hash", b64(leaf, sizeof leaf), "hashes",
                             proof_json(&proof)));
@@ -135,7 +125,7 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "consistency proof");
         return;
     }
-    respond_owned(x, 200,
+    ac__respond_public_json(x,
                   json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to", (json_int_t)to,
                             "hashes", proof_json(&proof)));
 }
@@ -194,7 +184,7 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, e.err, "entries");
         return;
     }
-    respond_owned(x, 200,
+    ac__respond_public_json(x,
                   json_pack("{s:I, s:I, s:I, s:o}", "start", (json_int_t)start, "end",
                             (json_int_t)end, "size", (json_int_t)size, "entries", e.array));
 }

@@ -518,3 +518,21 @@ void ac__respond_published(struct ac_http_exchange *x, const struct ac__publishe
 {
     ac__respond_public(x, p->etag, content_type, p->body.data, p->body.len);
 }
+
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "response");
+        return;
+    }
+    size_t len = strlen(text);
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)text, len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    ac__respond_public(x, etag, "application/json", text, len);
+    free(text);
+}

@@ -54,6 +54,10 @@ void ac__respond_published(struct ac_http_exchange *x, const struct ac__publishe
 void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
                         const void *body, size_t len);
 
+/* Answers a public GET with |j| (taken; may be NULL: 500) as compact JSON,
+ * with an ETag of its bytes and Cache-Control, or 304. */
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j);
+
 /* The keyring as a COSE / signed-note signing callback (|ctx| is the keyring). */
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64]);
 
