@@ -56,8 +56,8 @@ static uint8_t *raster(const QRcode *qr, unsigned scale, size_t *side, size_t *l
             if (mx >= AC_QRPNG_QUIET_ZONE && my >= AC_QRPNG_QUIET_ZONE &&
                 mx < AC_QRPNG_QUIET_ZONE + (size_t)qr->width &&
                 my < AC_QRPNG_QUIET_ZONE + (size_t)qr->width) {
-                size_t i = (my - AC_QRPNG_QUIET_ZONE) * (size_t)qr->width +
-                           (mx - AC_QRPNG_QUIET_ZONE);
+                size_t i =
+                    (my - AC_QRPNG_QUIET_ZONE) * (size_t)qr->width + (mx - AC_QRPNG_QUIET_ZONE);
                 dark = qr->data[i] & 1; /* bit 0 of each module: 1 is dark */
             }
             line[1 + x] = dark ? 0x00 : 0xff;

@@ -43,8 +43,8 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
     struct {
         const char *flag;
         const char **dst;
-    } opts[] = {{"--subject", &subject}, {"--definition", &def}, {"--version", &version},
-                {"--content-hash", &hash}, {"--level", &level},  {"--ceu", &ceu},
+    } opts[] = {{"--subject", &subject},   {"--definition", &def}, {"--version", &version},
+                {"--content-hash", &hash}, {"--level", &level},    {"--ceu", &ceu},
                 {"--evidence", &evidence}};
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
@@ -60,8 +60,8 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
     if (!bad && version && cli_parse_id(cli, "--version", version, &v))
         return CLI_USAGE;
     if (!bad && ceu && parse_ceu(ceu, &ceu_h)) {
-        fprintf(stderr, "%s: --ceu: \"%s\" must be a number with at most two decimals\n",
-                cli->prog, ceu);
+        fprintf(stderr, "%s: --ceu: \"%s\" must be a number with at most two decimals\n", cli->prog,
+                ceu);
         return CLI_USAGE;
     }
     if (bad || !subject || !def || !version || !hash || !level) {
@@ -71,8 +71,8 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
                 cli->prog);
         return CLI_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "subject", subject, "definition_id",
-                             def, "definition_version", (json_int_t)v, "content_hash", hash,
+    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "subject", subject, "definition_id", def,
+                             "definition_version", (json_int_t)v, "content_hash", hash,
                              "achieved_level", level);
     if (body && ceu)
         json_object_set_new(body, "ceu_hundredths", json_integer(ceu_h));
@@ -166,10 +166,20 @@ static int write_file(const struct cli *cli, const char *path, const void *p, si
 /* The readable summary: what a person reads before trusting the files. */
 static void summary(const json_t *j, long long id, const char *qr, struct ac_buf *out)
 {
-    const char *keys[] = {"iss",        "sub",          "definition_id", "definition_version",
-                          "content_hash", "achieved_level", "ceu_hundredths", "evidence",
-                          "issued_at",  "kid",          "log_index",     "status_index",
-                          "status",     "cti"};
+    const char *keys[] = {"iss",
+                          "sub",
+                          "definition_id",
+                          "definition_version",
+                          "content_hash",
+                          "achieved_level",
+                          "ceu_hundredths",
+                          "evidence",
+                          "issued_at",
+                          "kid",
+                          "log_index",
+                          "status_index",
+                          "status",
+                          "cti"};
     ac_buf_printf(out, "Accord credential %lld\n\n", id);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(j, keys[i]);
@@ -242,8 +252,8 @@ int cmd_credential_export(const struct cli *cli, int argc, char **argv)
         json_t *j = json_pack("{s:I, s:s, s:I, s:b}", "id", (json_int_t)id, "dir", dir,
                               "bundle_bytes", (json_int_t)bundle.len, "qr", qrname[0] != 0);
         if (!cli_print_json(cli, j))
-            printf("exported credential %lld to %s: bundle (%zu bytes), record, %s, summary\n",
-                   id, dir, bundle.len, qrname[0] ? "QR code" : "no QR code (too large)");
+            printf("exported credential %lld to %s: bundle (%zu bytes), record, %s, summary\n", id,
+                   dir, bundle.len, qrname[0] ? "QR code" : "no QR code (too large)");
         json_decref(j);
     }
     json_decref(info);
