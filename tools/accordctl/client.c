@@ -8,6 +8,7 @@
 #include "accord/buf.h"
 #include "accord/error.h"
 #include "accord/h2_client.h"
+#include "accord/log.h"
 #include "cli.h"
 
 /* Values read from the accordctl config file (static: one request per run). */
@@ -134,6 +135,9 @@ static int send_request(const struct cli *cli, const char *method, const char *p
         .insecure = cli->insecure,
         .ca_file = conf_ca[0] ? conf_ca : getenv("ACCORD_CA_FILE"),
     };
+    /* The client library logs connection events at info; a command-line
+     * user wants only warnings, and our own messages below. */
+    ac_log_set_level(AC_LOG_WARN);
     struct ac_h2_response *resp = NULL;
     int err = ac_h2_fetch(node, &cfg, method, path, headers, nh, text, text ? strlen(text) : 0,
                           &resp);
@@ -244,11 +248,12 @@ void cli_print_table(const json_t *items, const struct cli_column *cols, size_t 
         }
     }
     for (size_t c = 0; c < ncols; c++)
-        printf("%-*s%s", (int)width[c], cols[c].heading, c + 1 < ncols ? "  " : "\n");
+        printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, cols[c].heading,
+               c + 1 < ncols ? "  " : "\n");
     json_array_foreach(items, i, item) {
         for (size_t c = 0; c < ncols; c++) {
             cell(json_object_get(item, cols[c].key), buf, sizeof buf);
-            printf("%-*s%s", (int)width[c], buf, c + 1 < ncols ? "  " : "\n");
+            printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf, c + 1 < ncols ? "  " : "\n");
         }
     }
 }
