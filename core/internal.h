@@ -55,6 +55,20 @@ void ac__store_rollback(struct ac_store *st);
  * anything else -> AC_EDB (logged with SQLite's message). */
 int ac__store_error(struct ac_store *st, int rc);
 
+/* ---- helpers for core/store_*.c (core/store_util.c) ---- */
+
+/* Steps the write statement |s| to completion and resets it.
+ * Returns 0 or the translated error (see ac__store_error). */
+int ac__store_done(struct ac_store *st, sqlite3_stmt *s);
+
+/* Copies text column |col| of |s| into |dst| of |size| bytes, truncated;
+ * NULL reads as "". */
+void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
+
+/* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
+ * when out of memory. */
+char *ac__col_dup(sqlite3_stmt *s, int col);
+
 /* Inserts one signed checkpoint row inside the caller's open transaction
  * (store_log.c; used by the issuing transaction in store_record.c).
  * Returns 0, AC_EIO or AC_EDB. */

@@ -13,6 +13,7 @@
 #include "accord/log.h"
 #include "node.h"
 #include "internal.h"
+#include "review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -87,6 +88,7 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
+    ac__scheduler_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -147,6 +149,10 @@ static void register_routes(struct ac_node *n)
     ac__api_log_register(n);
     ac__api_status_register(n);
     ac__api_wellknown_register(n);
+    ac__api_submissions_register(n);
+    ac__api_reviews_register(n);
+    ac__api_flags_register(n);
+    ac__api_artifacts_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -155,6 +161,12 @@ static int serve(struct ac_node *n)
     if (err)
         return err;
     register_routes(n);
+    /* The review scheduler: fires stored due jobs, delivers notifications. */
+    err = ac__scheduler_start(n);
+    if (err) {
+        ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
+        return err;
+    }
     err = start_signals(n);
     if (err) {
         ac_log_error("node", "cannot watch signals: %s", uv_strerror(err));
