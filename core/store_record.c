@@ -65,8 +65,8 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
 static int insert_leaf(struct ac_store *st, const struct ac_store_issue *in, int64_t record_id)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "INSERT INTO log_leaves (idx, hash, record_id) VALUES (?, ?, ?)",
-                             &s);
+    int err =
+        ac__store_stmt(st, "INSERT INTO log_leaves (idx, hash, record_id) VALUES (?, ?, ?)", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)in->log_index);
@@ -90,8 +90,7 @@ static int insert_status(struct ac_store *st, const struct ac_store_issue *in, i
     return step_done(st, s);
 }
 
-int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in,
-                          int64_t *record_id)
+int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id)
 {
     int err = ac__store_begin(st);
     if (err)
@@ -165,8 +164,7 @@ int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_reco
                        ac_store_bytes_cb cb, void *ctx)
 {
     sqlite3_stmt *s;
-    int err =
-        ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE log_index = ?", &s);
+    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE log_index = ?", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)index);

@@ -24,8 +24,8 @@ static void read_status(sqlite3_stmt *s, struct ac_store_status *e)
 int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_status *out)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(
-        st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = ?", &s);
+    int err =
+        ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = ?", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, record_id);
@@ -39,12 +39,11 @@ int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_
     return 0;
 }
 
-int ac_store_status_each(struct ac_store *st,
-                         int (*cb)(void *ctx, const struct ac_store_status *e), void *ctx)
+int ac_store_status_each(struct ac_store *st, int (*cb)(void *ctx, const struct ac_store_status *e),
+                         void *ctx)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries ORDER BY idx",
-                             &s);
+    int err = ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries ORDER BY idx", &s);
     if (err)
         return err;
     int rc;

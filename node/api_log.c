@@ -12,16 +12,6 @@
 
 #define ENTRIES_PAGE_MAX 100
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 static json_t *b64(const uint8_t *p, size_t len)
 {
     size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
@@ -69,11 +59,10 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
 {
     uint64_t log_size = n->records->tree.size;
     if (size > log_size || index >= size) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field",
-                                size > log_size ? "size" : "index",
-                                "index %llu, size %llu: need index < size <= %llu (the log size)",
-                                (unsigned long long)index, (unsigned long long)size,
-                                (unsigned long long)log_size);
+        ac_http_respond_problem(
+            x, 400, "invalid-field", "Invalid field", size > log_size ? "size" : "index",
+            "index %llu, size %llu: need index < size <= %llu (the log size)",
+            (unsigned long long)index, (unsigned long long)size, (unsigned long long)log_size);
         return;
     }
     struct ac_merkle_source src;
@@ -87,10 +76,9 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
         ac__respond_error(x, err, "inclusion proof");
         return;
     }
-    respond_owned(x, 200,
-                  json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
-                            (json_int_t)size, "leaf_hash", b64(leaf, sizeof leaf), "hashes",
-                            proof_json(&proof)));
+    ac__respond_public_json(x, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
+                                         (json_int_t)size, "leaf_hash", b64(leaf, sizeof leaf),
+                                         "hashes", proof_json(&proof)));
 }
 
 static void on_checkpoint(struct ac_http_exchange *x, void *arg)
@@ -120,8 +108,7 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
     if (query_u64(x, "from", 1, &from) || query_u64(x, "to", 0, &to))
         return;
     if (from > to || to > n->records->tree.size) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field",
-                                from > to ? "from" : "to",
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", from > to ? "from" : "to",
                                 "from %llu, to %llu: need from <= to <= %llu (the log size)",
                                 (unsigned long long)from, (unsigned long long)to,
                                 (unsigned long long)n->records->tree.size);
@@ -135,9 +122,8 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "consistency proof");
         return;
     }
-    respond_owned(x, 200,
-                  json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to", (json_int_t)to,
-                            "hashes", proof_json(&proof)));
+    ac__respond_public_json(x, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to",
+                                         (json_int_t)to, "hashes", proof_json(&proof)));
 }
 
 struct entry_append {
@@ -166,12 +152,11 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
         return;
     /* end is exclusive; a page is bounded whatever was asked. */
     if (end <= start || start >= size) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field",
-                                start >= size ? "start" : "end",
-                                "start %llu, end %llu: need start < end and start < %llu "
-                                "(the log size)",
-                                (unsigned long long)start, (unsigned long long)end,
-                                (unsigned long long)size);
+        ac_http_respond_problem(
+            x, 400, "invalid-field", "Invalid field", start >= size ? "start" : "end",
+            "start %llu, end %llu: need start < end and start < %llu "
+            "(the log size)",
+            (unsigned long long)start, (unsigned long long)end, (unsigned long long)size);
         return;
     }
     if (end > size)
@@ -194,9 +179,9 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, e.err, "entries");
         return;
     }
-    respond_owned(x, 200,
-                  json_pack("{s:I, s:I, s:I, s:o}", "start", (json_int_t)start, "end",
-                            (json_int_t)end, "size", (json_int_t)size, "entries", e.array));
+    ac__respond_public_json(x, json_pack("{s:I, s:I, s:I, s:o}", "start", (json_int_t)start, "end",
+                                         (json_int_t)end, "size", (json_int_t)size, "entries",
+                                         e.array));
 }
 
 void ac__api_log_register(struct ac_node *n)

@@ -25,8 +25,7 @@ static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *rule)
 {
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
-                            rule);
+    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field, rule);
     return -1;
 }
 
@@ -55,8 +54,8 @@ static int get_text(struct ac_http_exchange *x, const json_t *body, const char *
     return 0;
 }
 
-static int get_uint(struct ac_http_exchange *x, const json_t *body, const char *field,
-                    int required, int *has, uint64_t *out)
+static int get_uint(struct ac_http_exchange *x, const json_t *body, const char *field, int required,
+                    int *has, uint64_t *out)
 {
     json_t *v = json_object_get(body, field);
     *has = v != NULL;
@@ -76,9 +75,9 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"subject",        "definition_id", "definition_version",
-                                          "content_hash",   "achieved_level", "ceu_hundredths",
-                                          "evidence",       NULL};
+    static const char *const allowed[] = {
+        "subject",        "definition_id",  "definition_version", "content_hash",
+        "achieved_level", "ceu_hundredths", "evidence",           NULL};
     struct ac__issue_req req = {0};
     const char *hash_hex = NULL;
     int has = 0;
@@ -129,8 +128,8 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)id);
     respond_owned(x, 201,
                   json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
-                            (json_int_t)rec.log_index, "status_index",
-                            (json_int_t)rec.status_idx, "kid", rec.kid, "url", url));
+                            (json_int_t)rec.log_index, "status_index", (json_int_t)rec.status_idx,
+                            "kid", rec.kid, "url", url));
 }
 
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
@@ -180,13 +179,12 @@ static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec
     char hash[2 * AC_RECORD_HASH_BYTES + 1], cti[2 * AC_RECORD_CTI_BYTES + 1];
     sodium_bin2hex(hash, sizeof hash, r.content_hash, sizeof r.content_hash);
     sodium_bin2hex(cti, sizeof cti, r.cti, sizeof r.cti);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "id",
-                          (json_int_t)rec->id, "iss", r.iss, "sub", r.sub, "cti", cti,
-                          "definition_id", r.definition_id, "definition_version",
-                          (json_int_t)r.definition_version, "content_hash", hash,
-                          "achieved_level", r.achieved_level, "log_index",
-                          (json_int_t)rec->log_index, "status_index", (json_int_t)rec->status_idx,
-                          "kid", rec->kid, "status", ac_status_name(s));
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "id", (json_int_t)rec->id,
+        "iss", r.iss, "sub", r.sub, "cti", cti, "definition_id", r.definition_id,
+        "definition_version", (json_int_t)r.definition_version, "content_hash", hash,
+        "achieved_level", r.achieved_level, "log_index", (json_int_t)rec->log_index, "status_index",
+        (json_int_t)rec->status_idx, "kid", rec->kid, "status", ac_status_name(s));
     if (!j)
         return NULL;
     ac__json_time(j, "issued_at", r.iat * 1000);
@@ -293,9 +291,9 @@ static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac
         ac__respond_error(x, err, what);
         return;
     }
-    json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "status",
-                          ac_status_name(e.state), "reason", e.reason, "status_index",
-                          (json_int_t)e.idx);
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "status", ac_status_name(e.state),
+                  "reason", e.reason, "status_index", (json_int_t)e.idx);
     if (j)
         ac__json_time(j, "changed_at", e.changed_ms);
     respond_owned(x, 200, j);

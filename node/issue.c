@@ -144,8 +144,9 @@ static int load_log(struct ac_node *n)
         return err;
     if (cp.size != r->tree.size || memcmp(cp.root, root, sizeof root) != 0) {
         /* Serving this would publish a head the stored leaves do not make. */
-        ac_log_error("records", "log: stored checkpoint (size %llu) does not match the %llu "
-                                "stored leaves; refusing to serve a forked log",
+        ac_log_error("records",
+                     "log: stored checkpoint (size %llu) does not match the %llu "
+                     "stored leaves; refusing to serve a forked log",
                      (unsigned long long)cp.size, (unsigned long long)r->tree.size);
         free(cp.note);
         return AC_EDB;
@@ -243,8 +244,7 @@ static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint6
     return 0;
 }
 
-int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
-                         int64_t *record_id_out)
+int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int64_t *record_id_out)
 {
     struct ac__records *r = n->records;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
@@ -260,8 +260,7 @@ int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
     uint8_t leaf[AC_MERKLE_HASH_BYTES], root[AC_MERKLE_HASH_BYTES];
     err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec);
     if (!err)
-        err = ac_record_sign(&rec, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb, n->keyring,
-                             &cose);
+        err = ac_record_sign(&rec, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb, n->keyring, &cose);
     if (!err) {
         ac_merkle_leaf_hash(cose.data, cose.len, leaf);
         err = ac_merkle_tree_append(&next, leaf);
@@ -310,8 +309,8 @@ int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
     if (publish_checkpoint(r, &note) != 0)
         r->checkpoint.stale = 1; /* reloaded from the store on the next read */
     ac_log_info("records", "issued record %lld: log index %llu, status index %llu, key %s",
-                (long long)id, (unsigned long long)rec.log_index,
-                (unsigned long long)status_idx, k->kid_hex);
+                (long long)id, (unsigned long long)rec.log_index, (unsigned long long)status_idx,
+                k->kid_hex);
     ac_buf_release(&cose);
     ac_buf_release(&note);
     if (record_id_out)
@@ -394,8 +393,8 @@ int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_stat
     if (ac_status_list_set(r->status, e.idx, to) != 0)
         AC_BUG("status list refused a change the store accepted");
     r->token.stale = r->bitstring.stale = 1;
-    ac_log_info("records", "record %lld: %s -> %s (%s)", (long long)record_id,
-                ac_status_name(from), ac_status_name(to), reason);
+    ac_log_info("records", "record %lld: %s -> %s (%s)", (long long)record_id, ac_status_name(from),
+                ac_status_name(to), reason);
     return 0;
 }
 
@@ -517,4 +516,22 @@ void ac__respond_published(struct ac_http_exchange *x, const struct ac__publishe
                            const char *content_type)
 {
     ac__respond_public(x, p->etag, content_type, p->body.data, p->body.len);
+}
+
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "response");
+        return;
+    }
+    size_t len = strlen(text);
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)text, len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    ac__respond_public(x, etag, "application/json", text, len);
+    free(text);
 }

@@ -12,7 +12,7 @@
 #include "accord/status.h"
 #include "internal.h"
 
-#define AC__URL_MAX 288 /* scheme, a 255-byte host, brackets and a port */
+#define AC__URL_MAX 288     /* scheme, a 255-byte host, brackets and a port */
 #define AC__ETAG_MAX 40     /* "\"" + up to 32 hex + "\"" + NUL */
 #define AC__MAX_AGE_S 60    /* Cache-Control max-age of every public read */
 #define AC__STATUS_TTL_S 60 /* the status token's ttl claim: re-fetch after this */
@@ -31,14 +31,14 @@ struct ac__published {
 };
 
 struct ac__records {
-    struct ac_status_list *status; /* owned */
-    struct ac_merkle_tree tree;    /* head of the persisted log */
-    char issuer[AC__URL_MAX];      /* the records' iss: the node's base URL */
-    char origin[AC__URL_MAX + 8];    /* the checkpoint origin and signed-note key name */
-    char status_uri[AC__URL_MAX + 20];  /* where the status token is published */
-    struct ac__published checkpoint; /* the newest signed checkpoint note */
-    struct ac__published token;      /* the Token Status List CWT */
-    struct ac__published bitstring;  /* the W3C encodedList JSON */
+    struct ac_status_list *status;     /* owned */
+    struct ac_merkle_tree tree;        /* head of the persisted log */
+    char issuer[AC__URL_MAX];          /* the records' iss: the node's base URL */
+    char origin[AC__URL_MAX + 8];      /* the checkpoint origin and signed-note key name */
+    char status_uri[AC__URL_MAX + 20]; /* where the status token is published */
+    struct ac__published checkpoint;   /* the newest signed checkpoint note */
+    struct ac__published token;        /* the Token Status List CWT */
+    struct ac__published bitstring;    /* the W3C encodedList JSON */
 };
 
 /* Sets |p|'s ETag from its body. */
@@ -53,6 +53,10 @@ void ac__respond_published(struct ac_http_exchange *x, const struct ac__publishe
 /* Answers |len| bytes of a public body with |etag| (quoted) as above. */
 void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
                         const void *body, size_t len);
+
+/* Answers a public GET with |j| (taken; may be NULL: 500) as compact JSON,
+ * with an ETag of its bytes and Cache-Control, or 304. */
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j);
 
 /* The keyring as a COSE / signed-note signing callback (|ctx| is the keyring). */
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64]);
