@@ -14,6 +14,7 @@
 #define AC_CORE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -53,5 +54,25 @@ void ac__store_rollback(struct ac_store *st);
  * SQLITE_CONSTRAINT_FOREIGNKEY -> AC_ENOENT; SQLITE_NOMEM -> AC_ENOMEM;
  * anything else -> AC_EDB (logged with SQLite's message). */
 int ac__store_error(struct ac_store *st, int rc);
+
+/* ---- helpers for core/store_*.c (core/store_util.c) ---- */
+
+/* Steps the write statement |s| to completion and resets it.
+ * Returns 0 or the translated error (see ac__store_error). */
+int ac__store_done(struct ac_store *st, sqlite3_stmt *s);
+
+/* Copies text column |col| of |s| into |dst| of |size| bytes, truncated;
+ * NULL reads as "". */
+void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
+
+/* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
+ * when out of memory. */
+char *ac__col_dup(sqlite3_stmt *s, int col);
+
+/* Inserts one signed checkpoint row inside the caller's open transaction
+ * (store_log.c; used by the issuing transaction in store_record.c).
+ * Returns 0, AC_EIO or AC_EDB. */
+int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
+                                const char *kid, const char *note, int64_t now_ms);
 
 #endif

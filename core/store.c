@@ -23,6 +23,7 @@ struct ac_store {
     sqlite3 *db;
     struct stmt_slot *slots; /* open addressing; cap is a power of two */
     size_t nslots, cap;
+    int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
 };
 
 /* How long a writer waits for another process holding the lock (e.g. an
@@ -134,23 +135,76 @@ static int exec(struct ac_store *st, const char *sql)
     return 0;
 }
 
+/* Transactions nest: the outermost is a real BEGIN IMMEDIATE, inner ones are
+ * savepoints, so a store function that opens its own transaction can also run
+ * inside a caller's (e.g. a state change plus its audit row, committed once). */
 int ac__store_begin(struct ac_store *st)
 {
-    return exec(st, "BEGIN IMMEDIATE");
+    int err;
+    if (st->depth == 0) {
+        err = exec(st, "BEGIN IMMEDIATE");
+    } else {
+        char sql[32];
+        snprintf(sql, sizeof sql, "SAVEPOINT ac_%d", st->depth);
+        err = exec(st, sql);
+    }
+    if (!err)
+        st->depth++;
+    return err;
 }
 
 int ac__store_commit(struct ac_store *st)
 {
-    int err = exec(st, "COMMIT");
-    if (err)
-        ac__store_rollback(st);
-    return err;
+    if (st->depth <= 0)
+        return AC_EBUG;
+    int err;
+    if (st->depth == 1) {
+        err = exec(st, "COMMIT");
+        if (err) {
+            ac__store_rollback(st);
+            return err;
+        }
+    } else {
+        char sql[32];
+        snprintf(sql, sizeof sql, "RELEASE ac_%d", st->depth - 1);
+        err = exec(st, sql);
+        if (err) {
+            ac__store_rollback(st);
+            return err;
+        }
+    }
+    st->depth--;
+    return 0;
 }
 
 void ac__store_rollback(struct ac_store *st)
 {
+    if (st->depth > 1) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1,
+                 st->depth - 1);
+        sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+        st->depth--;
+        return;
+    }
+    st->depth = 0;
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int ac_store_tx_begin(struct ac_store *st)
+{
+    return ac__store_begin(st);
+}
+
+int ac_store_tx_commit(struct ac_store *st)
+{
+    return ac__store_commit(st);
+}
+
+void ac_store_tx_rollback(struct ac_store *st)
+{
+    ac__store_rollback(st);
 }
 
 int ac_store_schema_latest(void)

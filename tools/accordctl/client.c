@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accord/buf.h"
 #include "accord/error.h"
 #include "accord/h2_client.h"
 #include "accord/log.h"
@@ -97,10 +98,10 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
     json_decref(j);
 }
 
-int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
-                json_t **out)
+/* Sends the request; on CLI_OK sets |*out| to the 2xx response. */
+static int send_request(const struct cli *cli, const char *method, const char *path,
+                        const json_t *body, struct ac_h2_response **out)
 {
-    *out = NULL;
     int rc = load_config(cli);
     if (rc)
         return rc;
@@ -156,9 +157,36 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
         ac_h2_response_free(resp);
         return CLI_REFUSED;
     }
+    *out = resp;
+    return CLI_OK;
+}
+
+int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
+                json_t **out)
+{
+    *out = NULL;
+    struct ac_h2_response *resp;
+    int rc = send_request(cli, method, path, body, &resp);
+    if (rc != CLI_OK)
+        return rc;
     if (resp->body_len)
         *out = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
     ac_h2_response_free(resp);
+    return CLI_OK;
+}
+
+int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out)
+{
+    struct ac_h2_response *resp;
+    int rc = send_request(cli, "GET", path, NULL, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    int err = ac_buf_append(out, resp->body, resp->body_len);
+    ac_h2_response_free(resp);
+    if (err) {
+        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        return CLI_REFUSED;
+    }
     return CLI_OK;
 }
 

@@ -73,8 +73,11 @@ static void test_every_migration_is_recorded_once(void **state)
     (void)state;
     ac_store_close(st);
     assert_int_equal(0, ac_store_open(path, &st)); /* a second open applies nothing */
+    /* Numbers are owned by branches and may land out of order, so check that
+     * none repeats and the latest is there rather than counting rows. */
+    assert_int_equal(0, query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
     assert_int_equal(ac_store_schema_latest(),
-                     query_int("SELECT COUNT(*) FROM schema_migrations"));
+                     query_int("SELECT MAX(version) FROM schema_migrations"));
 }
 
 static void test_a_database_from_a_newer_version_is_refused(void **state)
