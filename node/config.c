@@ -1,4 +1,5 @@
 /* config.c - parses and checks the node's `key = value` configuration file. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -149,6 +150,27 @@ static int set_text(char **slot, const char *value)
     return 0;
 }
 
+/* A public base URL is what records name as their issuer and where verifiers
+ * fetch keys, so it must be an origin only: a path would make every derived URL
+ * ("<base>/.well-known/jwks.json") ambiguous. */
+static int public_url_check(const char *v)
+{
+    const char *host;
+    if (strncmp(v, "https://", 8) == 0)
+        host = v + 8;
+    else if (strncmp(v, "http://", 7) == 0)
+        host = v + 7;
+    else
+        return -1;
+    size_t n = strlen(host);
+    if (n == 0 || n > 255)
+        return -1;
+    for (const char *c = host; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr(".-:[]", *c))
+            return -1;
+    return 0;
+}
+
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
 {
     struct ac_node_config *cfg = p->cfg;
@@ -165,6 +187,13 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         }
         if (strcmp(key, "data_dir") == 0)
             return set_path(p, key, value, &cfg->data_dir);
+        if (strcmp(key, "public_url") == 0) {
+            if (public_url_check(value))
+                return fail(p, key, value,
+                            "must be http:// or https:// followed by a host and optional "
+                            "port, with no path, query or trailing slash");
+            return set_text(&cfg->public_url, value);
+        }
     } else if (strcmp(section, "http") == 0) {
         if (strcmp(key, "listen") == 0)
             return parse_listen(p, key, value);
@@ -203,9 +232,6 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         if (strcmp(key, "file") == 0) {
             if (strcmp(value, "stderr") == 0) {
                 free(cfg->log_file);
-    free(cfg->notify_smtp_url);
-    free(cfg->notify_from);
-    free(cfg->notify_mail_domain);
                 cfg->log_file = NULL;
                 return 0;
             }
@@ -397,5 +423,9 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->log_file);
+    free(cfg->public_url);
+    free(cfg->notify_smtp_url);
+    free(cfg->notify_from);
+    free(cfg->notify_mail_domain);
     memset(cfg, 0, sizeof *cfg);
 }
