@@ -147,6 +147,31 @@ long ac_def_level_index(const struct ac_definition *d, const char *name)
     return -1;
 }
 
+void ac_def_screen(const struct ac_definition *d, const char *const *held, size_t n_held,
+                   size_t *unmet, const char **first_unmet, size_t *manual)
+{
+    size_t u = 0, m = 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < d->n_quals; i++) {
+        const struct ac_def_qualification *q = &d->quals[i];
+        if (q->kind != AC_QUAL_HOLDS_CREDENTIAL) {
+            m++;
+            continue;
+        }
+        bool found = false;
+        for (size_t j = 0; j < n_held && !found; j++)
+            found = held[j] && q->value && strcmp(held[j], q->value) == 0;
+        if (!found) {
+            if (!first)
+                first = q->value;
+            u++;
+        }
+    }
+    *unmet = u;
+    *first_unmet = first;
+    *manual = m;
+}
+
 const char *ac_def_state_name(enum ac_def_state s)
 {
     if ((unsigned)s > AC_DEF_RETIRED)

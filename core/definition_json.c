@@ -533,7 +533,7 @@ static void read_reviewers(struct rd *c, json_t *root, struct ac_definition *d)
     get_uint(c, dis, "reviewers.disagreement", "add_per_round", 1, 1, 50,
              &d->disagreement.add_per_round);
     get_uint(c, dis, "reviewers.disagreement", "max_reviewers",
-             d->mode == AC_MODE_MASTER ? d->per_submission : d->per_submission + 2, 1, 100,
+             d->mode == AC_MODE_MASTER ? d->per_submission : d->per_submission + 2, 1, 64,
              &d->disagreement.max_reviewers);
     int t = get_enum(c, dis, "reviewers.disagreement", "then", ac__def_resolve_names,
                      AC_RESOLVE_MEDIAN);
@@ -745,8 +745,10 @@ static void read_root(struct rd *c, json_t *root, struct ac_definition *d)
     only_keys(c, root, "", keys);
     d->id = get_string(c, root, "", "id", true);
     json_t *v = member(c, root, "", "version", true);
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
-        bad(c, "version", "expected an integer of at least 1");
+    if (v && !json_is_integer(v))
+        bad(c, "version", "expected an integer, got %s", type_name(v));
+    else if (v && json_integer_value(v) < 1)
+        bad(c, "version", "%lld; versions start at 1", (long long)json_integer_value(v));
     else if (v)
         d->version = json_integer_value(v);
     d->title = get_string(c, root, "", "title", true);

@@ -14,6 +14,7 @@
 #define AC_CORE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -67,5 +68,11 @@ void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
  * when out of memory. */
 char *ac__col_dup(sqlite3_stmt *s, int col);
+
+/* Inserts one signed checkpoint row inside the caller's open transaction
+ * (store_log.c; used by the issuing transaction in store_record.c).
+ * Returns 0, AC_EIO or AC_EDB. */
+int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
+                                const char *kid, const char *note, int64_t now_ms);
 
 #endif

@@ -258,7 +258,7 @@ static int new_key(struct ac_keyring *kr, int64_t now_ms, struct key *out)
 int ac_keyring_open(const char *dir, struct ac_keyring **out)
 {
     if (sodium_init() < 0)
-        return AC_ECRYPTO;
+        return AC_EIO; /* no randomness source: no key can be made */
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         ac_log_error("keyring", "%s: cannot create: %s", dir, strerror(errno));
         return AC_EIO;

@@ -140,8 +140,10 @@ int ac_scoring_decide(const struct ac_definition *def, const struct ac_review *r
                       struct ac_decision *out)
 {
     static const char *const rule_names[] = {"exact", "pass boundary", "within k"};
-    size_t levels[64];
-    size_t used = n < 64 ? n : 64;
+    size_t levels[AC_SCORING_MAX_REVIEWS];
+    if (n > AC_SCORING_MAX_REVIEWS)
+        return AC_EINVAL;
+    size_t used = n;
     struct ac_decision d;
     memset(&d, 0, sizeof(d));
     for (size_t i = 0; i < used; i++) {
@@ -149,8 +151,6 @@ int ac_scoring_decide(const struct ac_definition *def, const struct ac_review *r
         if (ac_scoring_combine(def, &reviews[i], &levels[i], &pass) != 0)
             return AC_EINVAL;
     }
-    if (n > used)
-        return AC_EINVAL;
     if (n < def->per_submission || n == 0) {
         d.kind = AC_NEED_MORE;
         d.more = n < def->per_submission ? def->per_submission - (unsigned)n : 1;

@@ -30,7 +30,7 @@ struct creq {
 };
 
 struct cconn {
-    uv_tcp_t tcp; /* first: cast from uv_handle_t * */
+    uv_tcp_t tcp;            /* first: cast from uv_handle_t * */
     struct ac_h2_client *cl; /* borrowed; freed only after every conn */
     uv_getaddrinfo_t gai;
     uv_connect_t creq;
@@ -52,8 +52,8 @@ struct ac_h2_client {
     int https;
     struct ac_h2_client_config cfg;
     uint8_t pin[32];
-    SSL_CTX *ssl_ctx; /* owned; NULL for http */
-    struct cconn *conn; /* the current connection, or NULL */
+    SSL_CTX *ssl_ctx;              /* owned; NULL for http */
+    struct cconn *conn;            /* the current connection, or NULL */
     struct creq *reqs, *reqs_tail; /* every request whose callback has not fired */
     uv_timer_t timer;
     size_t live; /* conns not yet freed, plus the timer until closed */
@@ -184,9 +184,11 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
     if (!r || frame->hd.type != NGHTTP2_HEADERS)
         return 0;
     if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+        /* RFC 9110 15: three digits; anything else leaves the status 0, which
+         * fails the request with AC_EPROTO when the stream ends. */
         int st = 0;
-        for (size_t i = 0; i < valuelen && i < 3; i++)
-            st = st * 10 + (value[i] - '0');
+        for (size_t i = 0; valuelen == 3 && i < 3; i++)
+            st = isdigit(value[i]) ? st * 10 + (value[i] - '0') : -1000;
         /* Informational (1xx) heads are followed by the real one. */
         if (st >= 200)
             r->resp.status = st;
@@ -828,8 +830,7 @@ int ac_h2_fetch(const char *base_url, const struct ac_h2_client_config *cfg, con
     struct fetch f = {0};
     rc = ac_h2_client_new(&loop, base_url, cfg, &f.cl);
     if (rc == 0) {
-        rc = ac_h2_client_request(f.cl, method, path, headers, nheaders, body, len, on_fetched,
-                                  &f);
+        rc = ac_h2_client_request(f.cl, method, path, headers, nheaders, body, len, on_fetched, &f);
         if (rc)
             ac_h2_client_close(f.cl);
         uv_run(&loop, UV_RUN_DEFAULT);

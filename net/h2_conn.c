@@ -21,7 +21,7 @@ struct ac__stream {
     struct ac_http_exchange *x;
     size_t header_bytes;
     uint64_t started_ms; /* uv_now() at the first HEADERS frame */
-    const char *route; /* borrowed from the router, for the observer; or "unmatched" */
+    const char *route;   /* borrowed from the router, for the observer; or "unmatched" */
     char method[16];
     uint8_t *resp; /* owned response body */
     size_t resp_len, resp_off;
@@ -29,17 +29,18 @@ struct ac__stream {
 };
 
 struct ac__h2_conn {
-    uv_tcp_t tcp; /* first: cast from uv_handle_t * */
-    struct ac_h2_server *srv; /* borrowed; outlives every conn */
+    uv_tcp_t tcp;                    /* first: cast from uv_handle_t * */
+    struct ac_h2_server *srv;        /* borrowed; outlives every conn */
     struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
-    nghttp2_session *h2;  /* owned */
-    struct ac__tls *tls;  /* owned; NULL for h2c */
+    nghttp2_session *h2;             /* owned */
+    struct ac__tls *tls;             /* owned; NULL for h2c */
     uv_write_t wreq;
-    struct ac_buf out;    /* bytes of the write in flight, or being gathered */
-    struct ac_buf plain;  /* decrypted input waiting for nghttp2 */
+    struct ac_buf out;   /* bytes of the write in flight, or being gathered */
+    struct ac_buf plain; /* decrypted input waiting for nghttp2 */
     struct ac__stream *streams;
     size_t nstreams;
     uint64_t last_activity; /* uv_now() of the last frame received or stream closed */
+    const char *end_reason; /* why GOAWAY was sent; logged when the connection closes */
     char peer[64];
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
 };
@@ -60,8 +61,8 @@ static void observe(struct ac__stream *s, int status)
     if (!srv->observe)
         return;
     double secs = (double)(uv_now(srv->loop) - s->started_ms) / 1000.0;
-    srv->observe(srv->observe_arg, s->method[0] ? s->method : "-", s->route ? s->route : "unmatched",
-                 status, secs);
+    srv->observe(srv->observe_arg, s->method[0] ? s->method : "-",
+                 s->route ? s->route : "unmatched", status, secs);
 }
 
 /* Detaches and frees |s|. An exchange a handler still holds is orphaned, not
@@ -226,8 +227,8 @@ static void dispatch(struct ac__stream *s)
 
     char allow[128];
     char detail[512];
-    int rc = ac_router_match(c->srv->router, req->method, req->path, &x->match, allow,
-                             sizeof(allow));
+    int rc =
+        ac_router_match(c->srv->router, req->method, req->path, &x->match, allow, sizeof(allow));
     if (rc == AC_ENOENT) {
         snprintf(detail, sizeof(detail), "no resource at path \"%.200s\"", req->path);
         reject(s, 404, "not-found", "Not Found", ":path", detail);
@@ -236,13 +237,13 @@ static void dispatch(struct ac__stream *s)
     if (rc == AC_EACCES) {
         struct ac_http_header h[2] = {{"content-type", "application/problem+json"},
                                       {"allow", allow}};
-        snprintf(detail, sizeof(detail), "method %.16s is not allowed on \"%.120s\"; allowed: %.127s",
-                 req->method, req->path, allow);
+        snprintf(detail, sizeof(detail),
+                 "method %.16s is not allowed on \"%.120s\"; allowed: %.127s", req->method,
+                 req->path, allow);
         char *body = NULL;
-        json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s}", "type",
-                              "https://accord.example/problems/method-not-allowed", "title",
-                              "Method Not Allowed", "status", 405, "detail", detail, "field",
-                              ":method");
+        json_t *o = json_pack(
+            "{s:s,s:s,s:i,s:s,s:s}", "type", "https://accord.example/problems/method-not-allowed",
+            "title", "Method Not Allowed", "status", 405, "detail", detail, "field", ":method");
         if (o)
             body = json_dumps(o, JSON_COMPACT);
         json_decref(o);
@@ -259,7 +260,8 @@ static void dispatch(struct ac__stream *s)
         return;
     }
     if (rc) {
-        reject(s, 500, "internal", "Internal Server Error", NULL, "out of memory routing the request");
+        reject(s, 500, "internal", "Internal Server Error", NULL,
+               "out of memory routing the request");
         return;
     }
     s->route = x->match.pattern;
@@ -337,9 +339,9 @@ static void on_request_headers(struct ac__stream *s)
         reject(s, 431, "headers-too-large", "Request Header Fields Too Large", NULL, detail);
         return;
     }
-    const char *cl = ac_http_header(&(struct ac_http_req){.headers = s->x->headers,
-                                                           .nheaders = s->x->nheaders},
-                                    "content-length");
+    const char *cl =
+        ac_http_header(&(struct ac_http_req){.headers = s->x->headers, .nheaders = s->x->nheaders},
+                       "content-length");
     if (cl) {
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
@@ -500,9 +502,7 @@ static void flush(struct ac__h2_conn *c)
     }
     if (c->out.len == 0) {
         if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-            ac__h2_conn_close(c, c->bad_input  ? "protocol error"
-                                 : c->shutdown ? "server closing"
-                                               : "session finished");
+            ac__h2_conn_close(c, c->end_reason ? c->end_reason : "session finished");
         return;
     }
     if (c->memory) {
@@ -552,6 +552,7 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
          * write, so flush() closes the connection once the GOAWAY is out. */
         ac_log_info(AC__LOG, "conn %s: bad input: %s", c->peer, nghttp2_strerror((int)n));
         c->shutdown = 1;
+        c->end_reason = "protocol error";
         nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
         c->bad_input = 1;
         flush(c);
@@ -649,6 +650,8 @@ void ac__h2_conn_shutdown(struct ac__h2_conn *c)
     if (c->closing || c->shutdown)
         return;
     c->shutdown = 1;
+    if (!c->end_reason)
+        c->end_reason = "server closing";
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                           NGHTTP2_NO_ERROR, NULL, 0);
     flush(c);
@@ -660,8 +663,14 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
     if (c->closing)
         return;
     if (c->nstreams == 0 && now - c->last_activity >= l->idle_timeout_ms) {
+        /* First a GOAWAY, after which flush() closes once it is written; if
+         * the peer does not even read that, the next sweep closes anyway. */
+        if (c->shutdown) {
+            ac__h2_conn_close(c, "idle timeout; GOAWAY not delivered");
+            return;
+        }
+        c->end_reason = "idle timeout";
         ac__h2_conn_shutdown(c);
-        ac__h2_conn_close(c, "idle timeout");
         return;
     }
     struct ac__stream *next;

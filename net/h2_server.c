@@ -20,8 +20,8 @@ static const struct ac_h2_server_limits default_limits = {
  * quarter of itself, and at most once a second. */
 static uint64_t sweep_interval(const struct ac_h2_server_limits *l)
 {
-    uint64_t t = l->idle_timeout_ms < l->request_timeout_ms ? l->idle_timeout_ms
-                                                            : l->request_timeout_ms;
+    uint64_t t =
+        l->idle_timeout_ms < l->request_timeout_ms ? l->idle_timeout_ms : l->request_timeout_ms;
     t /= 4;
     if (t < 5)
         t = 5;
@@ -113,8 +113,7 @@ int ac_h2_server_listen(struct ac_h2_server *srv, const char *host, int port)
         rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
     if (rc < 0)
         return rc;
-    struct ac__listener **grown =
-        realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*grown));
+    struct ac__listener **grown = realloc(srv->listeners, (srv->nlisteners + 1) * sizeof(*grown));
     if (!grown)
         return AC_ENOMEM;
     srv->listeners = grown;

@@ -221,6 +221,7 @@ void ac__http_date(char out[static 30])
     gmtime_r(&t, &tm);
     /* Formatted by hand: strftime's %a and %b follow the locale. */
     snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[tm.tm_wday % 7],
-             (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12], (unsigned)(tm.tm_year + 1900) % 10000,
-             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+             (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12],
+             (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)tm.tm_hour % 100,
+             (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
 }

@@ -88,8 +88,8 @@ struct ac_h2_server {
     size_t nlisteners;
     struct ac__h2_conn *conns; /* every accepted connection not yet freed */
     size_t nconns;
-    uv_timer_t sweep; /* enforces idle, request and grace deadlines */
-    size_t open_handles; /* listeners + sweep timer not yet closed */
+    uv_timer_t sweep;        /* enforces idle, request and grace deadlines */
+    size_t open_handles;     /* listeners + sweep timer not yet closed */
     uint64_t grace_deadline; /* uv_now() after which open conns are cut; when closing */
     ac_h2_server_closed_cb closed_cb;
     void *closed_arg;
@@ -137,7 +137,7 @@ struct ac_http_exchange {
     struct ac_buf body;
     void *data;
     char peer[64];
-    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
+    uint64_t started_ms;     /* uv_now() at the first HEADERS frame */
     unsigned dispatched : 1; /* a handler holds it */
 };
 

@@ -75,8 +75,8 @@ static int parse_pattern(struct route *rt, const char *pattern)
         struct segment *s = &rt->segs[rt->nsegs];
         int open = memchr(p, '{', len) != NULL, close = memchr(p, '}', len) != NULL;
         if (open || close) {
-            if (len < 3 || p[0] != '{' || p[len - 1] != '}' ||
-                memchr(p + 1, '{', len - 2) || memchr(p + 1, '}', len - 2))
+            if (len < 3 || p[0] != '{' || p[len - 1] != '}' || memchr(p + 1, '{', len - 2) ||
+                memchr(p + 1, '}', len - 2))
                 return AC_EINVAL;
             if (rt->nparams == AC_ROUTER_MAX_PARAMS)
                 return AC_EINVAL;

@@ -62,7 +62,8 @@ int ac__tls_server_ctx_new(const char *cert_file, const char *key_file, SSL_CTX 
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
-        ac_log_error(AC__LOG, "tls.key_file: cannot load \"%s\" or it does not match the certificate: %s",
+        ac_log_error(AC__LOG,
+                     "tls.key_file: cannot load \"%s\" or it does not match the certificate: %s",
                      key_file, last_ssl_error(err, sizeof(err)));
         SSL_CTX_free(ctx);
         return AC_ETLS;
@@ -205,8 +206,7 @@ int ac__tls_send(struct ac__tls *t, const uint8_t *in, size_t len, struct ac_buf
     while (len > 0) {
         int chunk = len > 16384 ? 16384 : (int)len;
         int r = SSL_write(t->ssl, in, chunk);
-        if (r <= 0)
-        {
+        if (r <= 0) {
             (void)fail(t, r, "write");
             return AC_ETLS;
         }

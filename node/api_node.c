@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include "accord/buf.h"
+#include "accord/did.h"
 #include "accord/error.h"
 #include "accord/h2_server.h"
 #include "accord/keyring.h"
@@ -25,6 +26,9 @@ static void on_node(struct ac_http_exchange *x, void *arg)
     json_t *key = json_pack("{s:s, s:s, s:s, s:s}", "kid", k->kid_hex, "alg", "EdDSA", "crv",
                             "Ed25519", "x", pub);
     ac__json_time(key, "not_before", k->not_before_ms);
+    char did_key[AC_DID_KEY_MAX];
+    ac_did_key(k->public_key, did_key);
+    json_object_set_new(key, "did_key", json_string(did_key));
     json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "node_id", n->cfg->node_id, "version",
                           ACCORD_VERSION, "schema_version", n->schema_version, "public_key", key);
     if (!j) {

@@ -130,6 +130,17 @@ static int set_limit_size(struct parse *p, const char *key, const char *value, s
     return err;
 }
 
+/* Replaces the owned string |*slot| with a copy of |value|. */
+static int set_text(char **slot, const char *value)
+{
+    char *c = strdup(value);
+    if (!c)
+        return AC_ENOMEM;
+    free(*slot);
+    *slot = c;
+    return 0;
+}
+
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
 {
     struct ac_node_config *cfg = p->cfg;
@@ -184,13 +195,25 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         if (strcmp(key, "file") == 0) {
             if (strcmp(value, "stderr") == 0) {
                 free(cfg->log_file);
+    free(cfg->notify_smtp_url);
+    free(cfg->notify_from);
+    free(cfg->notify_mail_domain);
                 cfg->log_file = NULL;
                 return 0;
             }
             return set_path(p, key, value, &cfg->log_file);
         }
+    } else if (strcmp(section, "notify") == 0) {
+        /* [notify] (review lifecycle, node/notify.c): where notifications go. */
+        if (strcmp(key, "smtp_url") == 0)
+            return set_text(&cfg->notify_smtp_url, value);
+        if (strcmp(key, "from") == 0)
+            return set_text(&cfg->notify_from, value);
+        if (strcmp(key, "mail_domain") == 0)
+            return set_text(&cfg->notify_mail_domain, value);
     } else {
-        return fail(p, section, NULL, "unknown section; expected [node], [http], [limits] or [log]");
+        return fail(p, section, NULL,
+                    "unknown section; expected [node], [http], [limits], [log] or [notify]");
     }
     return fail(p, key, NULL, "unknown key in [%s]", section);
 }
@@ -227,9 +250,10 @@ static int parse_lines(struct parse *p, char *text)
             *close = 0;
             strcpy(section, s + 1);
             if (strcmp(section, "node") && strcmp(section, "http") && strcmp(section, "limits") &&
-                strcmp(section, "log"))
+                strcmp(section, "log") && strcmp(section, "notify"))
                 return fail(p, section, NULL,
-                            "unknown section; expected [node], [http], [limits] or [log]");
+                            "unknown section; expected [node], [http], [limits], [log] or "
+                            "[notify]");
             continue;
         }
         char *eq = strchr(s, '=');

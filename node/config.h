@@ -33,6 +33,11 @@ struct ac_node_config {
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
     enum ac_log_level log_level;
     char *log_file; /* owned; NULL for stderr */
+    /* [notify] (review lifecycle): SMTP delivery when |notify_smtp_url| is set
+     * (e.g. "smtp://127.0.0.1:2525"), else a maildir under the data directory. */
+    char *notify_smtp_url;    /* owned; NULL: maildir */
+    char *notify_from;        /* owned; NULL: "accord@<node id>" */
+    char *notify_mail_domain; /* owned; NULL: the node id */
 };
 
 /* Reads and checks the file at |path| into |cfg| (which the caller releases

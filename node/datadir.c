@@ -70,7 +70,7 @@ static int load_secret(const char *path, uint8_t *secret)
 int ac__datadir_open(struct ac_node *n)
 {
     if (sodium_init() < 0)
-        return AC_ECRYPTO;
+        return AC_EIO;
     const char *dir = n->cfg->data_dir;
     int err = make_dir(dir);
     if (err)

@@ -37,6 +37,8 @@ struct ac_node {
     struct ac_router *router;    /* owned */
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
+    struct ac__records *records; /* owned; see ac__records_open() */
+    struct ac__review *review;   /* owned: scheduler and delivery state (node/review.h) */
     int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
@@ -129,9 +131,54 @@ struct ac_buf;
 int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int64_t db_bytes,
                        struct ac_buf *out);
 
+/* ---- verifiable records: issuing, status, log (node/issue.c) ---- */
+
+#define AC_ISSUE_HASH_BYTES 32
+
+/* What a pass decision (or the admin issue endpoint) asks to be issued. Text
+ * fields are borrowed NUL-terminated UTF-8 within the limits of
+ * include/accord/record.h; |evidence| may be NULL or "". */
+struct ac__issue_req {
+    const char *subject;        /* the earner's salted identifier (CWT sub) */
+    const char *definition_id;  /* credential definition id */
+    uint64_t definition_version;
+    uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
+    const char *achieved_level; /* the level name the decision reached */
+    int has_ceu;
+    uint64_t ceu_hundredths;    /* 150 = 1.5 CEUs; used when |has_ceu| */
+    const char *evidence;       /* short evidence summary, or NULL */
+};
+
+/* The node's record state kept in memory beside the store: the status list
+ * and the log's tree head (both rebuilt from the store at open). Opaque. */
+struct ac__records;
+
+/* Loads the record state from |n|->store into |n|->records. Returns 0,
+ * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
+int ac__records_open(struct ac_node *n);
+
+/* Frees |n|->records; NULL is a no-op. */
+void ac__records_close(struct ac_node *n);
+
+/* Issues one record: assigns a random status index, signs the native record
+ * (COSE_Sign1, current key) carrying its log index and status reference,
+ * appends it to the transparency log and stores record, leaf, status entry and
+ * a newly signed checkpoint of the new tree in ONE transaction. Must not be
+ * called inside another store transaction (it opens BEGIN IMMEDIATE itself).
+ * Runs on the loop thread. On 0 sets |*record_id_out| (may be NULL).
+ * Returns 0, AC_EINVAL (a field missing, too long or not UTF-8; the reason is
+ * logged), AC_E2BIG (the status list is full), AC_ENOMEM, AC_ECRYPTO, AC_EIO
+ * or AC_EDB; on failure nothing is stored and memory state is unchanged. */
+int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
+                         int64_t *record_id_out);
+
 /* ---- endpoints ---- */
 
 void ac__api_node_register(struct ac_node *n);
 void ac__api_users_register(struct ac_node *n);
+void ac__api_records_register(struct ac_node *n);
+void ac__api_log_register(struct ac_node *n);
+void ac__api_status_register(struct ac_node *n);
+void ac__api_wellknown_register(struct ac_node *n);
 
 #endif

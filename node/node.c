@@ -14,6 +14,7 @@
 #include "node.h"
 #include "internal.h"
 #include "lifecycle.h"
+#include "review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -88,6 +89,7 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
+    ac__scheduler_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -144,6 +146,14 @@ static void register_routes(struct ac_node *n)
 {
     ac__api_node_register(n);
     ac__api_users_register(n);
+    ac__api_records_register(n);
+    ac__api_log_register(n);
+    ac__api_status_register(n);
+    ac__api_wellknown_register(n);
+    ac__api_submissions_register(n);
+    ac__api_reviews_register(n);
+    ac__api_flags_register(n);
+    ac__api_artifacts_register(n);
     ac__api_credentials_register(n);
     ac__api_pilot_register(n);
     ac__api_benchmarks_register(n);
@@ -160,6 +170,12 @@ static int serve(struct ac_node *n)
     if (err)
         return err;
     register_routes(n);
+    /* The review scheduler: fires stored due jobs, delivers notifications. */
+    err = ac__scheduler_start(n);
+    if (err) {
+        ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
+        return err;
+    }
     err = start_signals(n);
     if (err) {
         ac_log_error("node", "cannot watch signals: %s", uv_strerror(err));
@@ -210,6 +226,8 @@ int ac_node_run(const struct ac_node_config *cfg)
     err = ac__datadir_open(&n);
     if (!err)
         err = ac__metrics_new(&n.metrics);
+    if (!err)
+        err = ac__records_open(&n);
     if (!err) {
         int64_t users = 0;
         ac_store_user_count(n.store, &users);
@@ -228,6 +246,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
     ac__metrics_free(n.metrics);
+    ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)
         ac_log_warn("node", "event loop closed with handles still open");

@@ -249,6 +249,17 @@ void ac_def_free(struct ac_definition *d);
 /* Index of level |name| in |d|'s scale, or -1. */
 long ac_def_level_index(const struct ac_definition *d, const char *name);
 
+/* Screens a reviewer applicant against |d|'s qualifications: each
+ * holds_credential qualification is met when its credential id is among
+ * |held[0..n_held)| (borrowed; the credentials the node knows the applicant
+ * holds); domain_expertise and manual ones need a person. Sets |*unmet| to the
+ * number of holds_credential qualifications not met (the first one's id in
+ * |*first_unmet|, borrowed from |d|, else NULL) and |*manual| to the number
+ * left for a person to check. The applicant passes the automatic screen when
+ * |*unmet| is 0. */
+void ac_def_screen(const struct ac_definition *d, const char *const *held, size_t n_held,
+                   size_t *unmet, const char **first_unmet, size_t *manual);
+
 /* Static names: "draft", "piloting", ... ; NULL when out of range. */
 const char *ac_def_state_name(enum ac_def_state s);
 

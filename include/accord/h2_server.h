@@ -31,8 +31,10 @@ struct ac_h2_server_config {
     const char *tls_key_file;          /* PEM; NULL for h2c */
 };
 
-/* Called when a response has been handed to the connection (or the stream
- * reset), for metrics. |route| is the matched pattern or "unmatched". */
+/* Called once per request when its response has been handed to the
+ * connection, or with |status| 0 when the stream was reset before an answer;
+ * for metrics. |route| is the matched pattern or "unmatched"; |seconds| runs
+ * from the request's first HEADERS frame. */
 typedef void (*ac_h2_server_observe_cb)(void *arg, const char *method, const char *route,
                                         int status, double seconds);
 
@@ -59,9 +61,11 @@ size_t ac_h2_server_connections(const struct ac_h2_server *srv);
 typedef void (*ac_h2_server_closed_cb)(struct ac_h2_server *srv, void *arg);
 
 /* Stops accepting, sends GOAWAY to every connection, lets streams already
- * received finish for up to |grace_ms|, then closes everything. |cb| fires once
- * when every handle is closed and the server freed. Handlers still holding an
- * exchange may answer it until then; answers after that are dropped. */
+ * received finish for up to |grace_ms| (0: close at once), then closes
+ * everything. |cb| (may be NULL) fires once, from the loop, when every handle
+ * is closed, just before the server's memory is freed: it must not use |srv|.
+ * Handlers still holding an exchange may answer it until their connection
+ * closes; answers after that are dropped and the exchange freed. */
 void ac_h2_server_close(struct ac_h2_server *srv, uint64_t grace_ms, ac_h2_server_closed_cb cb,
                         void *arg);
 

@@ -46,7 +46,9 @@ const char *ac_http_header(const struct ac_http_req *req, const char *lname);
 const char *ac_http_param(const struct ac_http_exchange *x, const char *name);
 
 /* Copies the percent-decoded query parameter |name| into |out| (|size| bytes,
- * NUL-terminated). Returns 0, AC_ENOENT when absent, AC_E2BIG when it does not fit. */
+ * NUL-terminated); form encoding, so '+' is a space; the first match wins.
+ * Returns 0, AC_ENOENT when absent, AC_E2BIG when it does not fit, AC_EINVAL
+ * for a malformed escape. |out| may hold a partial value on error. */
 int ac_http_query(const struct ac_http_req *req, const char *name, char *out, size_t size);
 
 /* Sets a per-exchange pointer for the handler's own use (e.g. an auth context). */

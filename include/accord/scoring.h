@@ -17,6 +17,8 @@
 
 #include "accord/definition.h"
 
+#define AC_SCORING_MAX_REVIEWS 64
+
 /* An element a review leaves unscored: allowed only for optional elements the
  * earner did not submit. */
 #define AC_LEVEL_UNSCORED (-1)
@@ -78,7 +80,8 @@ size_t ac_scoring_median(const size_t *levels, size_t n, enum ac_rounding roundi
  *                              "median"    -> DECIDED at the median level;
  *                              "escalate"  -> ESCALATE.
  * Sets |*out| (reason always filled). Returns 0 or AC_EINVAL (a review that
- * ac_scoring_combine rejects). */
+ * ac_scoring_combine rejects, or more than 64 reviews; the reader caps
+ * max_reviewers at 64). */
 int ac_scoring_decide(const struct ac_definition *def, const struct ac_review *reviews, size_t n,
                       struct ac_decision *out);
 

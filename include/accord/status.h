@@ -111,4 +111,65 @@ int ac_status_w3c_decode(const char *encoded, size_t len, size_t max_bytes, stru
  * the index is past its end. */
 int ac_status_w3c_bit(const uint8_t *bits, size_t len, uint64_t index);
 
+/* ---- The Status List Token (draft-ietf-oauth-status-list §5.2) ----------
+ * An untagged COSE_Sign1 (the draft forbids the tag) with protected header
+ * {1: -8 (EdDSA), 4: kid, 16: "application/statuslist+cwt"} over the CWT
+ * claims {2: sub, 6: iat, 4: exp, 65534: ttl, 65533: {"bits": 2, "lst": ZLIB
+ * bytes}}. exp and ttl are left out when 0. */
+
+#define AC_STATUS_TOKEN_TYP "application/statuslist+cwt"
+#define AC_STATUS_TOKEN_KID_MAX 64
+
+/* Signs |len| bytes of |msg| into |sig| with Ed25519; 0 or a negative AC_E*
+ * code. Same shape as ac_note_sign_cb and ac_cose_sign_cb. */
+typedef int (*ac_status_sign_cb)(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64]);
+
+struct ac_status_token_claims {
+    const char *sub; /* the URI the token is served at (the records' status uri) */
+    int64_t iat;     /* seconds since the epoch */
+    int64_t exp;     /* seconds since the epoch; 0: none */
+    uint64_t ttl;    /* seconds a consumer may cache it; 0: none */
+};
+
+/* Appends to |out| the Status List Token of |l| with |claims|, signed through
+ * |sign| by the key |kid| (1 to AC_STATUS_TOKEN_KID_MAX bytes). Returns 0,
+ * AC_EINVAL (no sub, bad kid, negative iat/exp), AC_ENOMEM, AC_EIO or the code
+ * |sign| returned; |out| is unchanged on failure. */
+int ac_status_token_sign(const struct ac_status_list *l, const struct ac_status_token_claims *claims,
+                         const uint8_t *kid, size_t kid_len, ac_status_sign_cb sign, void *ctx,
+                         struct ac_buf *out);
+
+/* A verified Status List Token. Release with ac_status_token_release(). */
+struct ac_status_token {
+    char *sub; /* owned */
+    int64_t iat, exp; /* exp 0 when absent */
+    uint64_t ttl;     /* 0 when absent */
+    unsigned bits;    /* 1, 2, 4 or 8 */
+    uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
+    size_t kid_len;
+    struct ac_buf list; /* owned; the decompressed status array */
+};
+
+/* Sets |kid| / |*kid_len| to the key id in |token|'s protected header, so the
+ * caller can pick the key (it may be a retired one). Does not verify.
+ * Returns 0 or AC_EPARSE. */
+int ac_status_token_kid(const uint8_t *token, size_t len, uint8_t kid[AC_STATUS_TOKEN_KID_MAX],
+                        size_t *kid_len);
+
+/* Verifies |token| with the Ed25519 |public_key| and decodes it into |*out|,
+ * which the caller releases. Strict: deterministic CBOR, untagged, typ
+ * AC_STATUS_TOKEN_TYP, sub/iat/status_list present, bits one of 1/2/4/8, the
+ * list at most AC_STATUS_MAX_ENTRIES entries. Expiry is the caller's to judge
+ * (it knows the time). Returns 0, AC_EPARSE (with |why|), AC_ECRYPTO (bad
+ * signature), AC_E2BIG or AC_ENOMEM. */
+int ac_status_token_open(const uint8_t *token, size_t len, const uint8_t public_key[32],
+                         struct ac_status_token *out, char *why, size_t why_len);
+
+/* Sets |*out| to the status value at |index| (for bits = 2 an enum ac_status;
+ * other widths give the raw value). Returns 0 or AC_EINVAL (past the end). */
+int ac_status_token_get(const struct ac_status_token *t, uint64_t index, unsigned *out);
+
+/* Frees what |t| owns and zeroes it; NULL is a no-op. */
+void ac_status_token_release(struct ac_status_token *t);
+
 #endif

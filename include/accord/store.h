@@ -347,6 +347,126 @@ int ac_store_audit_add(struct ac_store *st, const char *subject_kind, const char
  * or AC_EDB. */
 int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const char *subject_id,
                         int64_t after_id, struct ac_audit_entry *out, size_t max, size_t *n);
+/* ==== verifiable records, transparency log, status (issue 5; owner: records)
+ * core/store_record.c, core/store_log.c, core/store_status.c. ==== */
+
+#define AC_STORE_HASH_BYTES 32
+#define AC_STORE_KID_MAX 16  /* hex key id */
+#define AC_STORE_REASON_MAX 200
+
+/* Everything one issuance stores, computed by the caller beforehand. Borrowed. */
+struct ac_store_issue {
+    const uint8_t *cti;             /* 16 bytes */
+    const char *subject;
+    const char *definition_id;
+    uint64_t definition_version;
+    const char *achieved_level;
+    const char *kid;                /* hex id of the signing key */
+    int64_t iat;                    /* seconds */
+    const uint8_t *cose;            /* the signed record: the log leaf */
+    size_t cose_len;
+    uint64_t log_index;             /* == the log size before this append */
+    const uint8_t *leaf_hash;       /* 32 bytes: SHA-256(0x00 || cose) */
+    uint64_t status_idx;            /* a free index (valid state) */
+    const uint8_t *new_root;        /* 32 bytes: head of the tree of log_index + 1 */
+    const char *checkpoint_note;    /* that head, signed (C2SP signed note) */
+    int64_t now_ms;
+};
+
+/* Stores record, log leaf, status entry and the new checkpoint in ONE
+ * BEGIN IMMEDIATE transaction, so a checkpoint is never persisted without the
+ * leaves it covers. Refuses (AC_ECONFLICT) a log_index that is not the current
+ * log size. Sets |*record_id| on 0. Returns 0, AC_ECONFLICT, AC_EEXIST (cti or
+ * status index taken), AC_EIO or AC_EDB; nothing is stored on failure. */
+int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in,
+                          int64_t *record_id);
+
+/* A stored record's index data (its claims are in the COSE bytes). */
+struct ac_store_record {
+    int64_t id;
+    uint64_t log_index;
+    uint64_t status_idx;
+    char kid[AC_STORE_KID_MAX + 1];
+    uint8_t cti[16]; /* the record's unique, immutable id (a strong ETag) */
+    int64_t created_ms;
+};
+
+/* Receives a stored record's signed bytes, BORROWED for the call only. */
+typedef void (*ac_store_bytes_cb)(void *ctx, const uint8_t *p, size_t len);
+
+/* Finds record |id|: fills |*rec| (may be NULL) and, when |cb| is not NULL,
+ * calls it once with the record's signed bytes straight from SQLite (no copy:
+ * the read path of public GETs). Returns 0, AC_ENOENT or AC_EDB; |cb| is
+ * called only on 0. */
+int ac_store_record_get(struct ac_store *st, int64_t id, struct ac_store_record *rec,
+                        ac_store_bytes_cb cb, void *ctx);
+
+/* Like ac_store_record_get() for the record at log index |index|. */
+int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_record *rec,
+                       ac_store_bytes_cb cb, void *ctx);
+
+/* Sets |*n| to the number of records. Returns 0 or AC_EDB. */
+int ac_store_record_count(struct ac_store *st, int64_t *n);
+
+/* Sets |out| to the leaf hash at log index |index|.
+ * Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_log_leaf(struct ac_store *st, uint64_t index, uint8_t out[AC_STORE_HASH_BYTES]);
+
+/* Calls |cb| with every leaf hash in index order (to rebuild the tree head at
+ * start-up); stops early and returns what |cb| returned when non-zero.
+ * Sets |*count| to the leaves visited. Returns 0, that code, or AC_EDB. */
+int ac_store_log_each_leaf(struct ac_store *st,
+                           int (*cb)(void *ctx, uint64_t index,
+                                     const uint8_t hash[AC_STORE_HASH_BYTES]),
+                           void *ctx, uint64_t *count);
+
+/* The newest signed checkpoint. */
+struct ac_store_checkpoint {
+    uint64_t size;
+    uint8_t root[AC_STORE_HASH_BYTES];
+    char kid[AC_STORE_KID_MAX + 1];
+    char *note; /* owned: free() */
+};
+
+/* Fills |*out| with the newest stored checkpoint; the caller frees out->note.
+ * Returns 0, AC_ENOENT (none yet), AC_ENOMEM or AC_EDB. */
+int ac_store_log_checkpoint_latest(struct ac_store *st, struct ac_store_checkpoint *out);
+
+/* Stores a checkpoint re-signed over the CURRENT log size (after a key
+ * rotation). Refuses (AC_ECONFLICT) a |size| that is not the log size.
+ * Returns 0, AC_ECONFLICT, AC_EIO or AC_EDB. */
+int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
+                                const uint8_t root[AC_STORE_HASH_BYTES], const char *kid,
+                                const char *note, int64_t now_ms);
+
+/* One status entry (states are the Token Status List values of status.h). */
+struct ac_store_status {
+    uint64_t idx;
+    int64_t record_id;
+    int state;
+    char reason[AC_STORE_REASON_MAX + 1];
+    int64_t changed_ms;
+};
+
+/* Fills |*out| with the status entry of record |record_id|.
+ * Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_status *out);
+
+/* Calls |cb| with every status entry (to rebuild the status list at start-up);
+ * stops early and returns what |cb| returned when non-zero. Returns 0, that
+ * code, or AC_EDB. */
+int ac_store_status_each(struct ac_store *st,
+                         int (*cb)(void *ctx, const struct ac_store_status *e), void *ctx);
+
+/* Sets the state of entry |idx| to |state| with |reason| (1 to
+ * AC_STORE_REASON_MAX bytes) by user |by_user| at |now_ms|, and records the
+ * change in the history, in one transaction. The caller has checked that the
+ * transition is allowed. Returns 0, AC_EINVAL (reason empty or too long, or a
+ * bad state), AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char *reason,
+                        int64_t by_user, int64_t now_ms);
+
+/* ==== end of the records section ==== */
 
 /* ---- reviewers: certification attempts and exposure ---- */
 

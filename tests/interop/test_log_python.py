@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """test_log_python.py - checks the transparency log, signed notes and status
-lists that core/ produces with independent Python code: hashlib for RFC 9162
+lists and bundles that core/ produces with independent Python code: hashlib for RFC 9162
 (recomputing tree heads from the definitions and running the RFC's own
 verification algorithms), PyNaCl for the Ed25519 note signature, zlib and gzip
-for the status lists. Nothing here imports or mirrors our C code.
+for the status lists, cbor2 for the bundle and the Status List Token (whose
+RFC 9052 Sig_structure is rebuilt here). Nothing here imports or mirrors our C code.
 
 The C side is tests/interop/tool_tlog (built by CMake); exit 77 skips when it
 is missing."""
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import zlib
 
+import cbor2
 import nacl.signing
 
 BUILD = os.environ.get("ACCORD_BUILD", "build")
@@ -186,6 +188,42 @@ def test_status():
     print("status: %d entries checked in both encodings" % n)
 
 
+def test_bundle():
+    seed = hashlib.sha256(b"interop bundle seed").digest()
+    leaves = [b"a signed record stands here"] + [b"other record %d" % i for i in range(8)]
+    out = run(["bundle", seed.hex()], "".join(l.hex() + "\n" for l in leaves))
+    pk = bytes.fromhex(out["public_key"])
+    raw = bytes.fromhex(out["bundle"])
+    b = cbor2.loads(raw)
+    check(cbor2.dumps(b, canonical=True) == raw, "bundle is deterministic CBOR")
+    check(set(b) == {"v", "log", "record", "status", "checkpoint"} and b["v"] == 1, "bundle keys")
+    check(b["record"] == leaves[0], "record bytes carried exactly")
+    lg = b["log"]
+    text = b["checkpoint"].encode().rpartition(b"\n\n")[0] + b"\n"
+    root = base64.b64decode(text.decode().split("\n")[2])
+    check(verify_inclusion(lg["index"], lg["size"], leaf_hash(b["record"]), lg["proof"], root),
+          "bundle inclusion proof leads to the checkpoint root")
+
+    tok = cbor2.loads(b["status"])
+    check(isinstance(tok, list) and len(tok) == 4, "status token is an untagged COSE_Sign1")
+    prot_raw, unprot, payload_raw, sig = tok
+    prot = cbor2.loads(prot_raw)
+    check(prot[1] == -8 and prot[16] == "application/statuslist+cwt" and 4 in prot,
+          "protected header alg, typ and kid")
+    sig_structure = cbor2.dumps(["Signature1", prot_raw, b"", payload_raw])
+    nacl.signing.VerifyKey(pk).verify(sig_structure, sig)
+    claims = cbor2.loads(payload_raw)
+    check(claims[2] == "https://accord.example/status/1" and claims[6] == 1700000000
+          and claims[65534] == 300, "sub, iat and ttl claims")
+    sl = claims[65533]
+    check(sl["bits"] == 2, "two bits per entry")
+    lst = zlib.decompress(sl["lst"])
+    i = out["suspended"]
+    check((lst[i // 4] >> (2 * (i % 4))) & 3 == 2, "suspended entry reads 2")
+    check(sum(1 for x in lst if x) == 1, "only that entry is set")
+    print("bundle: CBOR, inclusion, status token signature and bits verified")
+
+
 def main():
     if not os.path.exists(TOOL):
         print("skip: %s not built" % TOOL)
@@ -193,6 +231,7 @@ def main():
     test_proofs()
     test_note()
     test_status()
+    test_bundle()
     return 0
 
 

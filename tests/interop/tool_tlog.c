@@ -7,13 +7,16 @@
  *   tool_tlog note SEED ORIGIN  leaves on stdin: a checkpoint of them signed by
  *                               the Ed25519 key from the 32-byte hex SEED
  *   tool_tlog status            a list with some entries revoked/suspended:
- *                               its ZLIB bytes and W3C encoded lists */
+ *                               its ZLIB bytes and W3C encoded lists
+ *   tool_tlog bundle SEED       leaves on stdin: a bundle for leaf 0 with a
+ *                               status token, both signed by SEED's key */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "accord/bundle.h"
 #include "accord/checkpoint.h"
 #include "accord/merkle.h"
 #include "accord/status.h"
@@ -23,6 +26,8 @@
 
 static uint8_t leaf_hash[MAX_LEAVES][H];
 static size_t nleaves;
+static uint8_t leaf0[2048]; /* the first leaf's bytes, for the bundle */
+static size_t leaf0_len;
 
 static int read_leaves(void)
 {
@@ -35,6 +40,10 @@ static int read_leaves(void)
         if (nleaves == MAX_LEAVES ||
             sodium_hex2bin(bin, sizeof bin, line, n, NULL, &len, NULL) != 0)
             return -1;
+        if (nleaves == 0) {
+            memcpy(leaf0, bin, len);
+            leaf0_len = len;
+        }
         ac_merkle_leaf_hash(bin, len, leaf_hash[nleaves++]);
     }
     return 0;
@@ -187,6 +196,53 @@ static int cmd_status(void)
     return 0;
 }
 
+static int cmd_bundle(const char *seed_hex)
+{
+    uint8_t seed[32], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    size_t len;
+    if (nleaves == 0 ||
+        sodium_hex2bin(seed, sizeof seed, seed_hex, strlen(seed_hex), NULL, &len, NULL) != 0 ||
+        len != sizeof seed)
+        return 2;
+    crypto_sign_seed_keypair(pk, sk, seed);
+    struct ac_merkle_source src = {mem_leaf, NULL, NULL};
+    char origin[] = "accord.example/interop-log";
+    struct ac_checkpoint cp = {.origin = origin, .size = nleaves};
+    struct ac_status_list *l;
+    struct ac_buf note = AC_BUF_INIT, token = AC_BUF_INIT, enc = AC_BUF_INIT;
+    struct ac_status_token_claims c = {.sub = "https://accord.example/status/1", .iat = 1700000000, .ttl = 300};
+    static const uint8_t kid[8] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18};
+    uint64_t idx;
+    if (ac_merkle_root(&src, nleaves, cp.root) ||
+        ac_checkpoint_sign(&cp, origin, pk, ac_note_sign_secret_key, sk, &note) ||
+        ac_status_list_new(AC_STATUS_MIN_ENTRIES, &l) || ac_status_list_assign(l, &idx) ||
+        ac_status_list_set(l, idx, AC_STATUS_SUSPENDED) ||
+        ac_status_token_sign(l, &c, kid, sizeof kid, ac_note_sign_secret_key, sk, &token))
+        return 1;
+    /* The record is leaf 0; the test feeds its bytes as the first line. */
+    struct ac_bundle b = {.index = 0, .size = nleaves};
+    b.record = leaf0;
+    b.record_len = leaf0_len;
+    if (ac_merkle_inclusion_proof(&src, 0, nleaves, &b.proof))
+        return 1;
+    b.status = token.data;
+    b.status_len = token.len;
+    b.checkpoint = (const char *)note.data;
+    b.checkpoint_len = note.len;
+    if (ac_bundle_encode(&b, &enc))
+        return 1;
+    printf("{\"public_key\":\"");
+    print_hex(pk, sizeof pk);
+    printf("\",\"suspended\":%llu,\"bundle\":\"", (unsigned long long)idx);
+    print_hex(enc.data, enc.len);
+    printf("\"}\n");
+    ac_buf_release(&note);
+    ac_buf_release(&token);
+    ac_buf_release(&enc);
+    ac_status_list_free(l);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -195,8 +251,10 @@ int main(int argc, char **argv)
         return read_leaves() ? 2 : cmd_proofs();
     if (argc == 4 && strcmp(argv[1], "note") == 0)
         return read_leaves() ? 2 : cmd_note(argv[2], argv[3]);
+    if (argc == 3 && strcmp(argv[1], "bundle") == 0)
+        return read_leaves() ? 2 : cmd_bundle(argv[2]);
     if (argc == 2 && strcmp(argv[1], "status") == 0)
         return cmd_status();
-    fprintf(stderr, "usage: tool_tlog proofs | note SEED ORIGIN | status\n");
+    fprintf(stderr, "usage: tool_tlog proofs | note SEED ORIGIN | status | bundle SEED\n");
     return 2;
 }

@@ -54,6 +54,11 @@ typedef int (*cli_command_fn)(const struct cli *cli, int argc, char **argv);
 int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
                 json_t **out);
 
+/* GETs |path| like cli_request() and appends the raw 2xx body (any content
+ * type: COSE, CBOR, text) to |out|. Returns as cli_request(). */
+struct ac_buf;
+int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out);
+
 /* With --json, prints |j| on one line to stdout and returns 1; otherwise
  * prints nothing and returns 0 (the caller prints a readable form). */
 int cli_print_json(const struct cli *cli, const json_t *j);

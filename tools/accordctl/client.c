@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accord/buf.h"
 #include "accord/error.h"
 #include "accord/h2_client.h"
+#include "accord/log.h"
 #include "cli.h"
 
 /* Values read from the accordctl config file (static: one request per run). */
@@ -96,10 +98,10 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
     json_decref(j);
 }
 
-int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
-                json_t **out)
+/* Sends the request; on CLI_OK sets |*out| to the 2xx response. */
+static int send_request(const struct cli *cli, const char *method, const char *path,
+                        const json_t *body, struct ac_h2_response **out)
 {
-    *out = NULL;
     int rc = load_config(cli);
     if (rc)
         return rc;
@@ -133,6 +135,9 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
         .insecure = cli->insecure,
         .ca_file = conf_ca[0] ? conf_ca : getenv("ACCORD_CA_FILE"),
     };
+    /* The client library logs connection events at info; a command-line
+     * user wants only warnings, and our own messages below. */
+    ac_log_set_level(AC_LOG_WARN);
     struct ac_h2_response *resp = NULL;
     int err = ac_h2_fetch(node, &cfg, method, path, headers, nh, text, text ? strlen(text) : 0,
                           &resp);
@@ -152,9 +157,36 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
         ac_h2_response_free(resp);
         return CLI_REFUSED;
     }
+    *out = resp;
+    return CLI_OK;
+}
+
+int cli_request(const struct cli *cli, const char *method, const char *path, const json_t *body,
+                json_t **out)
+{
+    *out = NULL;
+    struct ac_h2_response *resp;
+    int rc = send_request(cli, method, path, body, &resp);
+    if (rc != CLI_OK)
+        return rc;
     if (resp->body_len)
         *out = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
     ac_h2_response_free(resp);
+    return CLI_OK;
+}
+
+int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out)
+{
+    struct ac_h2_response *resp;
+    int rc = send_request(cli, "GET", path, NULL, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    int err = ac_buf_append(out, resp->body, resp->body_len);
+    ac_h2_response_free(resp);
+    if (err) {
+        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        return CLI_REFUSED;
+    }
     return CLI_OK;
 }
 
@@ -216,11 +248,12 @@ void cli_print_table(const json_t *items, const struct cli_column *cols, size_t 
         }
     }
     for (size_t c = 0; c < ncols; c++)
-        printf("%-*s%s", (int)width[c], cols[c].heading, c + 1 < ncols ? "  " : "\n");
+        printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, cols[c].heading,
+               c + 1 < ncols ? "  " : "\n");
     json_array_foreach(items, i, item) {
         for (size_t c = 0; c < ncols; c++) {
             cell(json_object_get(item, cols[c].key), buf, sizeof buf);
-            printf("%-*s%s", (int)width[c], buf, c + 1 < ncols ? "  " : "\n");
+            printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf, c + 1 < ncols ? "  " : "\n");
         }
     }
 }

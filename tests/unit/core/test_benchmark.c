@@ -102,7 +102,7 @@ static void test_overall_agreement_gives_exact_rate_and_cohen_kappa(void **state
     ac_bench_init(&b, 2);
     int s[4][2] = {{0, 0}, {1, 1}, {1, 0}, {0, 0}};
     for (int i = 0; i < 4; i++) {
-        char id[8];
+        char id[24];
         snprintf(id, sizeof(id), "i%d", i);
         assert_int_equal(0, ac_bench_add(&b, id, s[i], 2));
     }
@@ -171,7 +171,7 @@ static struct ac_definition *pass_resubmit(void)
 static void add_resolved(struct ac_bench *b, const char *prefix, int level, int count)
 {
     for (int i = 0; i < count; i++) {
-        char id[32];
+        char id[48];
         snprintf(id, sizeof(id), "%s%d", prefix, i);
         int s[] = {level, level};
         assert_int_equal(0, ac_bench_add(b, id, s, 2));

@@ -52,7 +52,7 @@ static void fill(struct ac_bench *b, size_t levels, int per_level)
     ac_bench_init(b, levels);
     for (size_t l = 0; l < levels; l++) {
         for (int i = 0; i < per_level; i++) {
-            char id[32];
+            char id[48];
             snprintf(id, sizeof(id), "L%zu-%d", l, i);
             int s[] = {(int)l, (int)l};
             assert_int_equal(0, ac_bench_add(b, id, s, 2));

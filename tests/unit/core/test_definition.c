@@ -501,7 +501,7 @@ static void test_every_problem_is_reported_at_once(void **state)
                                "\"scoring\":{\"levels\":[\"not yet\",\"pass\",\"pass\"],"
                                "\"passing_level\":\"pass\"},\"reviewers\":{\"mode\":\"master\","
                                "\"per_submission\":2}}"));
-    assert_true(has("version", "expected an integer of at least 1"));
+    assert_true(has("version", "0; versions start at 1"));
     assert_true(has("title", "missing; this field is required"));
     assert_true(has("scoring.levels[2]", "\"pass\" appears twice; level names must be unique"));
     assert_true(has("reviewers.per_submission",
@@ -735,6 +735,37 @@ static void test_validate_reports_rules_broken_by_an_edit_in_code(void **state)
     ac_def_free(d);
 }
 
+static void test_screen_checks_held_credentials_and_counts_manual_ones(void **state)
+{
+    (void)state;
+    /* The associate example: holds formative-feedback (automatic), ELA
+     * expertise and National Board certification (both manual). */
+    struct ac_definition *d =
+        parse_ok(slurp("../../../conf/definitions/formative-feedback-associate.json"));
+    const char *held[] = {"driving-questions", "formative-feedback"};
+    size_t unmet, manual;
+    const char *first;
+    ac_def_screen(d, held, 2, &unmet, &first, &manual);
+    assert_int_equal(0, unmet);
+    assert_null(first);
+    assert_int_equal(2, manual);
+    ac_def_free(d);
+}
+
+static void test_screen_names_a_missing_credential(void **state)
+{
+    (void)state;
+    struct ac_definition *d =
+        parse_ok(slurp("../../../conf/definitions/formative-feedback-associate.json"));
+    const char *held[] = {"driving-questions"};
+    size_t unmet, manual;
+    const char *first;
+    ac_def_screen(d, held, 1, &unmet, &first, &manual);
+    assert_int_equal(1, unmet);
+    assert_string_equal("formative-feedback", first);
+    ac_def_free(d);
+}
+
 static void test_lifecycle_steps_forward_one_state_at_a_time(void **state)
 {
     (void)state;
@@ -828,6 +859,8 @@ int main(void)
         T(test_hash_changes_with_any_field),
         T(test_hash_is_sha256_of_the_documented_canonical_text),
         T(test_validate_reports_rules_broken_by_an_edit_in_code),
+        T(test_screen_checks_held_credentials_and_counts_manual_ones),
+        T(test_screen_names_a_missing_credential),
         T(test_lifecycle_steps_forward_one_state_at_a_time),
         T(test_lifecycle_refuses_to_skip_a_state),
         T(test_failed_pilot_and_benchmarks_return_to_draft),

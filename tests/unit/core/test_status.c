@@ -196,6 +196,7 @@ static void test_the_compressed_list_inflates_to_the_bits(void **state)
     assert_int_equal(0, ac_buf_push(&z, 0));
     assert_int_equal(AC_EPARSE, ac_status_inflate_zlib(z.data, z.len, N / 4, &raw));
     assert_int_equal(0, raw.len);
+    ac_buf_release(&raw);
     ac_buf_release(&z);
     ac_status_list_free(l);
 }
@@ -246,6 +247,7 @@ static void test_w3c_decoding_refuses_what_is_not_an_encoded_list(void **state)
     assert_int_equal(0, ac_status_w3c_encode(l, AC_STATUS_PURPOSE_REVOCATION, &enc));
     assert_int_equal(AC_E2BIG, ac_status_w3c_decode((char *)enc.data, enc.len, 1024, &out));
     assert_int_equal(0, out.len);
+    ac_buf_release(&out);
     ac_buf_release(&enc);
     ac_status_list_free(l);
 }

@@ -74,7 +74,7 @@ static inline void fx_shutdown(struct fx *fx, uint64_t grace_ms)
 }
 
 static inline void fx_observe(void *arg, const char *method, const char *route, int status,
-                       double seconds)
+                              double seconds)
 {
     (void)method;
     (void)route;
@@ -155,7 +155,7 @@ static inline void fx_slow(struct ac_http_exchange *x, void *arg)
 /* Starts a loop, a router with /echo and /slow, a server with |limits| and a
  * client with |ccfg| (either may be NULL). */
 static inline void fx_start(struct fx *fx, const struct ac_h2_server_limits *limits,
-                     const struct ac_h2_client_config *ccfg)
+                            const struct ac_h2_client_config *ccfg)
 {
     memset(fx, 0, sizeof(*fx));
     fx->late_ms = 50;

@@ -13,8 +13,8 @@ static void test_fifty_concurrent_requests_share_one_connection(void **state)
     char path[32];
     for (int i = 0; i < 50; i++) {
         snprintf(path, sizeof(path), "/echo?i=%d", i);
-        assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", path, NULL, 0, NULL, 0,
-                                                 fx_on_response, &fx));
+        assert_int_equal(
+            0, ac_h2_client_request(fx.cl, "GET", path, NULL, 0, NULL, 0, fx_on_response, &fx));
     }
     fx_finish(&fx);
     assert_int_equal(50, fx.ngot);
@@ -68,8 +68,8 @@ static void test_request_times_out_when_the_handler_is_too_slow(void **state)
     fx_start(&fx, NULL, &ccfg);
     fx.late_ms = 400;
     fx.shutdown_on_late = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0,
-                                             on_timed_out, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0, on_timed_out, &fx));
     fx_finish(&fx);
     assert_int_equal(1, fx.ngot);
     assert_int_equal(AC_ETIMEDOUT, fx.got[0].err);

@@ -11,8 +11,8 @@ static void test_get_is_routed_to_its_handler_and_echoed(void **state)
     struct fx fx;
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/echo?a=1", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/echo?a=1", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(0, fx.got[0].err);
     assert_int_equal(200, fx.got[0].status);
@@ -26,8 +26,8 @@ static void test_response_carries_content_length_and_date(void **state)
     struct fx fx;
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/echo", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/echo", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     /* "GET /echo? tls=0 " is 17 bytes. */
     assert_string_equal("17", fx.got[0].clen);
@@ -40,8 +40,8 @@ static void test_post_body_reaches_the_handler(void **state)
     struct fx fx;
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/echo", NULL, 0, "hello", 5,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "POST", "/echo", NULL, 0, "hello", 5, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(200, fx.got[0].status);
     assert_string_equal("POST /echo? tls=0 hello", fx.got[0].body);
@@ -69,8 +69,8 @@ static void test_unknown_path_gets_404_problem_json(void **state)
     char m[128];
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/nope", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/nope", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(404, fx.got[0].status);
     assert_string_equal("application/problem+json", fx.got[0].ctype);
@@ -85,8 +85,8 @@ static void test_wrong_method_gets_405_with_allow(void **state)
     struct fx fx;
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "DELETE", "/echo", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "DELETE", "/echo", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(405, fx.got[0].status);
     assert_string_equal("GET, POST", fx.got[0].allow);
@@ -121,8 +121,8 @@ static void test_header_list_over_the_limit_gets_431(void **state)
     static char v[2000];
     memset(v, 'v', sizeof(v) - 1);
     struct ac_http_header h = {"x-big", v};
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/echo", &h, 1, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/echo", &h, 1, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(431, fx.got[0].status);
 }
@@ -133,8 +133,8 @@ static void test_handler_may_answer_later_from_a_timer(void **state)
     struct fx fx;
     fx_start(&fx, NULL, NULL);
     fx.expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(200, fx.got[0].status);
     assert_string_equal("late", fx.got[0].body);
@@ -155,8 +155,8 @@ static void test_answer_after_client_reset_is_dropped(void **state)
     fx_start(&fx, NULL, &ccfg);
     fx.late_ms = 400;
     fx.shutdown_on_late = 1;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0,
-                                             on_reset_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0, on_reset_response, &fx));
     fx_finish(&fx);
     assert_int_equal(AC_ETIMEDOUT, fx.got[0].err);
     assert_true(fx.late_answered);
@@ -374,11 +374,12 @@ static void test_nghttp_gets_an_answer(void **state)
     assert_string_equal("GET /echo?from=nghttp tls=0 ", p.buf);
 }
 
-
 /* ---- deadlines, seen from a raw socket speaking hand-made frames ---- */
 
 /* RFC 9113 3.4 client preface, then an empty SETTINGS frame (6.5). */
-#define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+#define PREFACE                                                                                    \
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"                                                             \
+    "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 struct rawq {
     uv_tcp_t tcp;
@@ -458,6 +459,49 @@ static void test_request_body_not_sent_in_time_gets_408(void **state)
     assert_int_equal(408, fx.observed_status[0]);
 }
 
+/* ---- connection limit ---- */
+
+struct two {
+    struct fx fx;
+    struct ac_h2_client *second;
+    int second_err;
+};
+
+static void on_second(void *arg, int err, const struct ac_h2_response *resp)
+{
+    (void)resp;
+    struct two *t = arg;
+    t->second_err = err;
+    ac_h2_client_close(t->second);
+    fx_shutdown(&t->fx, 0);
+}
+
+static void on_first(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct two *t = arg;
+    fx_record(&t->fx.got[t->fx.ngot++], err, resp);
+    /* The first connection stays open, so the second is over the limit. */
+    assert_int_equal(
+        0, ac_h2_client_request(t->second, "GET", "/echo", NULL, 0, NULL, 0, on_second, t));
+}
+
+static void test_connection_over_the_limit_is_closed(void **state)
+{
+    (void)state;
+    struct two t;
+    struct ac_h2_server_limits lim = {.max_connections = 1};
+    char url[64];
+    fx_start(&t.fx, &lim, NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", t.fx.port);
+    assert_int_equal(0, ac_h2_client_new(&t.fx.loop, url, NULL, &t.second));
+    t.second_err = 0;
+    assert_int_equal(0,
+                     ac_h2_client_request(t.fx.cl, "GET", "/echo", NULL, 0, NULL, 0, on_first, &t));
+    fx_finish(&t.fx);
+    assert_int_equal(200, t.fx.got[0].status);
+    assert_true(t.second_err < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_answer_after_client_reset_is_dropped),
         cmocka_unit_test(test_garbage_closes_the_connection_and_server_keeps_serving),
         cmocka_unit_test(test_graceful_close_lets_an_in_flight_request_finish),
+        cmocka_unit_test(test_connection_over_the_limit_is_closed),
         cmocka_unit_test(test_idle_connection_is_closed_by_the_server),
         cmocka_unit_test(test_request_body_not_sent_in_time_gets_408),
         cmocka_unit_test(test_curl_prior_knowledge_gets_an_answer),

@@ -107,8 +107,8 @@ static void test_known_path_with_other_method_lists_allowed_methods(void **state
     struct ac_router *r = router_with_users();
     struct ac_route_match m;
     char allow[64];
-    assert_int_equal(AC_EACCES, ac_router_match(r, "DELETE", "/v1/users", &m, allow,
-                                                sizeof(allow)));
+    assert_int_equal(AC_EACCES,
+                     ac_router_match(r, "DELETE", "/v1/users", &m, allow, sizeof(allow)));
     assert_string_equal("POST, GET", allow);
     ac_router_free(r);
 }
@@ -120,8 +120,8 @@ static void test_allow_lists_each_method_once(void **state)
     struct ac_route_match m;
     char allow[64];
     /* Both "/v1/users/me" and "/v1/users/{id}" match, each under GET. */
-    assert_int_equal(AC_EACCES, ac_router_match(r, "PUT", "/v1/users/me", &m, allow,
-                                                sizeof(allow)));
+    assert_int_equal(AC_EACCES,
+                     ac_router_match(r, "PUT", "/v1/users/me", &m, allow, sizeof(allow)));
     assert_string_equal("GET", allow);
     ac_router_free(r);
 }

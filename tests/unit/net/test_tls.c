@@ -80,8 +80,8 @@ static void tls_start(struct fx *fx, const char *server_cert, const char *server
     snprintf(url, sizeof(url), "https://127.0.0.1:%d", fx->port);
     assert_int_equal(0, ac_h2_client_new(&fx->loop, url, ccfg, &fx->cl));
     fx->expected = 1;
-    assert_int_equal(0, ac_h2_client_request(fx->cl, "GET", "/echo", NULL, 0, NULL, 0,
-                                             fx_on_response, fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx->cl, "GET", "/echo", NULL, 0, NULL, 0, fx_on_response, fx));
     fx_finish(fx);
 }
 

@@ -1,0 +1,90 @@
+/* store_artifact.c - the index of content-addressed artifacts (the bytes
+ * live in files under the data directory) and who may read them. */
+#include <string.h>
+
+#include "accord/error.h"
+#include "accord/store_review.h"
+#include "review_internal.h"
+
+static int hash_ok(const char *h)
+{
+    if (strlen(h) != AC_ARTIFACT_HASH_HEX)
+        return 0;
+    for (const char *p = h; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
+{
+    if (!hash_ok(a->hash))
+        return AC_EINVAL;
+    sqlite3_stmt *s;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    err = ac__store_stmt(st,
+                         "INSERT OR IGNORE INTO artifacts(hash, size, media_type, uploader_id,"
+                         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         &s);
+    if (!err) {
+        sqlite3_bind_text(s, 1, a->hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, a->size);
+        sqlite3_bind_text(s, 3, a->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, a->uploader_id);
+        sqlite3_bind_int64(s, 5, a->created_ms);
+        err = ac__review_step_done(st, s);
+    }
+    if (!err)
+        return ac__store_commit(st);
+    ac__store_rollback(st);
+    return err;
+}
+
+int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artifact *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT hash, size, media_type, uploader_id, created_ms FROM artifacts"
+                             " WHERE hash = ?1",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        ac__review_copy(out->hash, sizeof out->hash, sqlite3_column_text(s, 0));
+        out->size = sqlite3_column_int64(s, 1);
+        ac__review_copy(out->media_type, sizeof out->media_type, sqlite3_column_text(s, 2));
+        out->uploader_id = sqlite3_column_int64(s, 3);
+        out->created_ms = sqlite3_column_int64(s, 4);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t user_id,
+                               int *allowed)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(
+        st,
+        "SELECT EXISTS (SELECT 1 FROM artifacts WHERE hash = ?1 AND uploader_id = ?2)"
+        " OR EXISTS (SELECT 1 FROM submission_artifacts sa JOIN submissions s"
+        "  ON s.id = sa.submission_id WHERE sa.hash = ?1 AND s.earner_id = ?2)"
+        " OR EXISTS (SELECT 1 FROM submission_artifacts sa JOIN assignments a"
+        "  ON a.submission_id = sa.submission_id WHERE sa.hash = ?1 AND a.reviewer_id = ?2"
+        "  AND a.state = ?3)",
+        &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, user_id);
+    sqlite3_bind_int(s, 3, AC_ASG_ACCEPTED);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *allowed = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+}

@@ -1,0 +1,93 @@
+/* review.h - what the review-lifecycle files of node/ share: the flow
+ * (review_flow.c) that turns submissions into decisions, the scheduler
+ * (scheduler.c) firing stored due jobs, notification delivery (notify.c), and
+ * their endpoint registrations (api_submissions.c, api_reviews.c,
+ * api_flags.c, api_artifacts.c). Everything runs on the loop thread. */
+#ifndef AC_NODE_REVIEW_H
+#define AC_NODE_REVIEW_H
+
+#include <stdint.h>
+
+#include "accord/definition.h"
+#include "accord/store_review.h"
+#include "internal.h"
+
+/* ---- the flow (review_flow.c) ----
+ * Each function makes one event's changes in one transaction with its audit
+ * rows, notifications and jobs, and returns 0 or a negative AC_E* code;
+ * AC_ECONFLICT and AC_EINVAL come with a sentence in |why| (|why_len| bytes). */
+
+/* Loads and parses the definition of |def_id| version |version| (0: the
+ * highest). Sets |*row| (may be NULL) to the credential row id and |*out| to a
+ * definition the caller frees with ac_def_free(); |*state| to its state.
+ * Returns 0, AC_ENOENT, AC_EPARSE or AC_ENOMEM. */
+int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, int64_t *row,
+                        enum ac_def_state *state, struct ac_definition **out);
+
+/* Screens new submission |sub_id| for near-duplicates among the prior
+ * submissions of its credential (team members never against each other):
+ * flagged ones go to the issuer's inbox, the rest to the queue. Sets
+ * |*flagged|. */
+int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged);
+
+/* The reviewer |reviewer_id| accepts (|accept|) or declines batch |batch_id|.
+ * AC_ENOENT when it is not theirs; AC_ECONFLICT when no longer invited or
+ * past its deadline. */
+int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, int accept,
+                     char *why, size_t why_len);
+
+/* Records the scores of assignment |asg_id| by |reviewer_id|: level names
+ * (one for holistic grain, one per element otherwise) in |levels| (a JSON
+ * array or object by element id, borrowed) and |feedback| (may be NULL).
+ * Decides the submission when its reviews are all in. */
+int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const json_t *levels,
+                   const char *feedback, char *why, size_t why_len);
+
+/* Resolves flag |flag_id| by admin |admin_id| with |action| ("dismiss",
+ * "reject", "acknowledge", "decide") and, for "decide", the final |level|
+ * name of an escalated submission. */
+int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
+                          const char *action, const char *level, char *why, size_t why_len);
+
+/* Runs one due job; marks it done in the transaction of its effects, so a job
+ * fired twice does its work once. */
+int ac__flow_run_job(struct ac_node *n, const struct ac_job *job);
+
+/* Queues a notification to every admin (one transaction must be open). */
+int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submission_id,
+                           const char *subject, const char *body);
+
+/* ---- scheduler (scheduler.c) ---- */
+
+/* Starts the timer that fires due jobs and delivers notifications.
+ * Returns 0 or a libuv error. */
+int ac__scheduler_start(struct ac_node *n);
+
+/* Asks for a pass soon (after a change that scheduled a job due now). */
+void ac__scheduler_kick(struct ac_node *n);
+
+/* Closes the timer; its memory goes in the close callback. */
+void ac__scheduler_stop(struct ac_node *n);
+
+/* ---- notifications (notify.c) ---- */
+
+/* Delivers the notifications due now: one at a time on the thread pool, to
+ * the maildir under the data directory or over SMTP when configured; failures
+ * retry with doubling backoff. */
+void ac__notify_pump(struct ac_node *n);
+
+/* True while a delivery is in flight (the scheduler waits for it on stop). */
+int ac__notify_busy(const struct ac_node *n);
+
+/* ---- endpoints ---- */
+
+void ac__api_submissions_register(struct ac_node *n);
+void ac__api_reviews_register(struct ac_node *n);
+void ac__api_flags_register(struct ac_node *n);
+void ac__api_artifacts_register(struct ac_node *n);
+
+/* ---- shared JSON ---- */
+
+json_t *ac__submission_json(const struct ac_submission *s, const struct ac_definition *def);
+
+#endif
