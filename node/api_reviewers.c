@@ -263,7 +263,12 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
         const struct ac_def_qualification *q = &c.def->quals[i];
         if (q->kind == AC_QUAL_HOLDS_CREDENTIAL) {
             bool holds = false;
-            int err = ac_store_held_check(n->store, a.user.id, q->value, &holds);
+            /* Records this node issued name their earner the way the
+             * issuing flow does (node/review_flow.c). */
+            char subject[160];
+            snprintf(subject, sizeof subject, "%s:user:%lld", n->cfg->node_id,
+                     (long long)a.user.id);
+            int err = ac_store_held_check(n->store, a.user.id, subject, q->value, &holds);
             if (err) {
                 ac__respond_error(x, err, "screening");
                 goto out;
