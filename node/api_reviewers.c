@@ -250,7 +250,7 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
                     "\"...\"}");
         goto out;
     }
-    answers_text = json_dumps(answers ? answers : json_object(), JSON_COMPACT);
+    answers_text = answers ? json_dumps(answers, JSON_COMPACT) : strdup("{}");
     if (!answers_text || strlen(answers_text) > MAX_ANSWERS_BYTES) {
         ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
                     "answers: at most %d bytes", MAX_ANSWERS_BYTES);
