@@ -364,6 +364,15 @@ with Node(node_id="issuer.lifecycle") as n:
           "the audit trail records every step, who took it and from which node; the node "
           "itself activated the credential")
 
+    r = admin.get("/v1/audit/reviewer/%d" % reviewers[0][0])
+    check(r[0] == 200 and [e["action"] for e in r[1]["items"]] ==
+          ["held-credential", "profile", "apply", "screen", "general-module-complete", "training-complete",
+           "attempt-start", "attempt-failed", "attempt-start", "certified"],
+          "rev01's own trail shows each step from the admin registering the prerequisite "
+          "credential to certification, in order")
+    check(problem(rev1.get("/v1/audit/reviewer/%d" % reviewers[0][0]), 403),
+          "audit trails are for admins")
+
     # A new version is a new record; the active one does not change.
     v2 = copy.deepcopy(DEFINITION)
     v2["version"] = 2
