@@ -557,6 +557,13 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
             ac__h2_conn_close(c, "peer sent TLS close_notify");
             return;
         }
+        /* RFC 9113 §3.2: over TLS, HTTP/2 is only spoken after ALPN chose "h2".
+         * A client that offered no ALPN would otherwise fail later, at the
+         * preface, with a less useful reason. */
+        if (ac__tls_ready(c->tls) && !ac__tls_alpn_h2(c->tls)) {
+            ac__h2_conn_close(c, "TLS client did not negotiate ALPN h2");
+            return;
+        }
         data = c->plain.data;
         len = c->plain.len;
     }
