@@ -148,10 +148,12 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
     return NULL;
 }
 
-/* True when |k| may still sign: current, or retired only in the future. */
-static bool key_current(const struct ac_key_info *k, int64_t now_ms)
+/* True when |k| is the issuer's current key: one with an end to its window
+ * is retired (a JWKS rounds valid_until up to the second, so comparing it
+ * with the clock would call a key retired a moment ago current). */
+static bool key_current(const struct ac_key_info *k)
 {
-    return k->not_after_ms == 0 || k->not_after_ms > now_ms;
+    return k->not_after_ms == 0;
 }
 
 /* What log inclusion showed, for the key-window check. */
@@ -167,7 +169,7 @@ static void check_key_window(const struct ac__options *opt, const struct ac_key_
     char window[64] = "", iat[21] = "";
     int64_t iat_s = rep->rec.iat;
     bool quiet_pass = !rep->pass_reasons;
-    bool retired = !key_current(key, opt->now_ms);
+    bool retired = !key_current(key);
     if (!quiet_pass || iat_s > opt->now_ms / 1000 + FUTURE_SKEW_S ||
         !ac_record_key_valid_at(key, iat_s) || retired) {
         ac_clock_format(iat_s * 1000, iat);
@@ -232,11 +234,11 @@ static bool note_origin(const char *note, size_t len, char origin[AC_NOTE_NAME_M
 /* Fills |v| with signed-note verifiers named |origin| for the issuer's keys
  * (only those still current when |current_only|). Returns how many. */
 static size_t note_verifiers(const struct keyset *ks, const char *origin, bool current_only,
-                             int64_t now_ms, struct ac_note_verifier v[MAX_VERIFIERS])
+                             struct ac_note_verifier v[MAX_VERIFIERS])
 {
     size_t nv = 0;
     for (size_t i = 0; i < ks->n && nv < MAX_VERIFIERS; i++)
-        if ((!current_only || key_current(&ks->keys[i], now_ms)) &&
+        if ((!current_only || key_current(&ks->keys[i])) &&
             ac_note_verifier_init(&v[nv], origin, ks->keys[i].public_key) == 0)
             nv++;
     return nv;
@@ -245,11 +247,11 @@ static size_t note_verifiers(const struct keyset *ks, const char *origin, bool c
 /* True when a key of the issuer that is still current signed |note| (already
  * verified with all its keys). A retired key may have leaked, so only a
  * current key's checkpoint vouches for a record signed by a retired one. */
-static bool signed_by_current(const struct ac__options *opt, const struct keyset *ks,
+static bool signed_by_current(const struct keyset *ks,
                               const char *origin, const char *note, size_t len)
 {
     struct ac_note_verifier v[MAX_VERIFIERS];
-    size_t nv = note_verifiers(ks, origin, true, opt->now_ms, v);
+    size_t nv = note_verifiers(ks, origin, true, v);
     size_t text_len;
     return nv > 0 && ac_note_verify(note, len, v, nv, &text_len, NULL, 0) == 0;
 }
@@ -266,7 +268,7 @@ struct seen_checkpoint {
 /* The log check of a bundle: its checkpoint is signed by one of the issuer's
  * keys (named, as signed-note keys are, by the checkpoint's origin), and the
  * inclusion proof leads from the record to that checkpoint's root. */
-static enum in_log check_log(const struct ac__options *opt, const struct ac_bundle *b,
+static enum in_log check_log(const struct ac_bundle *b,
                              const struct keyset *ks, struct ac__report *rep,
                              struct seen_checkpoint *seen)
 {
@@ -276,7 +278,7 @@ static enum in_log check_log(const struct ac__options *opt, const struct ac_bund
         return IN_LOG_NO;
     }
     struct ac_note_verifier v[MAX_VERIFIERS];
-    size_t nv = note_verifiers(ks, origin, false, opt->now_ms, v);
+    size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
         add(rep, "log", AC__FAIL, "checkpoint origin \"%.64s\" is not a valid key name", origin);
         return IN_LOG_NO;
@@ -294,7 +296,7 @@ static enum in_log check_log(const struct ac__options *opt, const struct ac_bund
             (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
         return IN_LOG_NO;
     }
-    bool current = signed_by_current(opt, ks, origin, b->checkpoint, b->checkpoint_len);
+    bool current = signed_by_current(ks, origin, b->checkpoint, b->checkpoint_len);
     add(rep, "log", AC__PASS,
         "the record is entry %llu of log \"%.64s\" (%llu entries), checkpoint signed by the "
         "issuer's %s key",
@@ -377,7 +379,7 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = 0;
     if (note_origin(note, f->len, origin))
-        nv = note_verifiers(ks, origin, false, opt->now_ms, v);
+        nv = note_verifiers(ks, origin, false, v);
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
         ac_checkpoint_open(note, f->len, v, nv, NULL, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
@@ -437,7 +439,7 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
             (unsigned long long)pindex);
         return IN_LOG_NO;
     }
-    bool current = signed_by_current(opt, ks, origin, note, seen->note_len);
+    bool current = signed_by_current(ks, origin, note, seen->note_len);
     add(rep, "log-fetch", AC__PASS,
         "the issuer's log \"%.64s\" holds the record at index %llu (checkpoint of %llu entries "
         "fetched now, signed by its %s key)",
@@ -570,7 +572,8 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
     const struct seen_checkpoint *largest = any;
     if (bundle->set && fetched->set && fetched->cp.size >= bundle->cp.size)
         largest = fetched;
-    if (opt->witness && (!mem || largest->cp.size > mem->size)) {
+    /* |mem| is updated in place: the reasons below use |remembered|. */
+    if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
         if (ac__witness_remember(opt->witness, &largest->cp, largest->note, largest->note_len)) {
             add(rep, "history", AC__INDETERMINATE, "out of memory updating the witness state");
             return;
@@ -588,8 +591,8 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
     else
         add(rep, "history", AC__PASS,
             "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
-            (unsigned long long)mem->size, mem->origin,
-            largest->cp.size > mem->size ? "; the witness state moves on" : "");
+            (unsigned long long)remembered.size, remembered.origin,
+            largest->cp.size > remembered.size ? "; the witness state moves on" : "");
 }
 
 /* ---- Status ---------------------------------------------------------------- */
@@ -642,7 +645,7 @@ static void status_from_token(const struct ac__options *opt, const uint8_t *tok,
             rc == AC_ECRYPTO ? "signature does not verify" : why);
         return;
     }
-    char when[21], exp[21] = "its issuer set no expiry", age[32];
+    char when[21], exp[32] = "no expiry set", age[32];
     ac_clock_format(t.iat * 1000, when);
     if (t.exp)
         ac_clock_format(t.exp * 1000, exp);
@@ -756,7 +759,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
             struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
             if (b)
-                in_log = check_log(opt, b, &ks, rep, &bundle_cp);
+                in_log = check_log(b, &ks, rep, &bundle_cp);
             if (opt->fetcher)
                 live = check_log_fetch(opt, data, len, &ks, rep, &fetched_cp);
             if (live > in_log)
