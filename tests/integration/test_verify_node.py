@@ -73,6 +73,11 @@ class Ctx:
         assert r.returncode == 0, r.stderr
 
 
+def expect(cond, what, r=None):
+    """check(), with accord-verify's output added only when it fails."""
+    check(cond, what if cond or r is None else what + "\n" + r.stdout + r.stderr)
+
+
 def verify(*args):
     """Runs accord-verify --json on one input; returns (exit code, {check:
     (result, reason)}, verdict)."""
@@ -171,10 +176,10 @@ def test_an_exported_bundle_verifies_offline_with_the_nodes_jwks(ctx):
     rec = ctx.issue()
     bundle, _ = ctx.export(rec)
     code, checks, verdict, r = verify("--trust", ctx.trust("trust.json"), bundle)
-    check(code == VALID and verdict == "valid", "the exported bundle is valid offline: " + r.stdout)
-    check(checks["log"][0] == "pass" and "current" in checks["log"][1],
+    expect(code == VALID and verdict == "valid", "the exported bundle is valid offline", r)
+    expect(checks["log"][0] == "pass" and "current" in checks["log"][1],
           "its log proof passes at a checkpoint the current key signed")
-    check(checks["status"][0] == "pass" and "bundle's snapshot" in checks["status"][1],
+    expect(checks["status"][0] == "pass" and "bundle's snapshot" in checks["status"][1],
           "its status comes from the bundle's snapshot, and says so")
 
 
@@ -193,9 +198,9 @@ def test_a_flipped_bit_anywhere_in_the_bundle_makes_it_invalid(ctx):
     r = subprocess.run([VERIFY, "--json", "--trust", ctx.trust("trust.json"),
                         ctx.path("flips.txt")], capture_output=True, text=True, timeout=300)
     verdicts = [json.loads(line)["verdict"] for line in r.stdout.splitlines()]
-    check(r.returncode == INVALID and len(verdicts) == len(lines),
+    expect(r.returncode == INVALID and len(verdicts) == len(lines),
           "%d flipped variants give exit 1" % len(lines))
-    check(all(v == "invalid" for v in verdicts), "every flipped variant is invalid")
+    expect(all(v == "invalid" for v in verdicts), "every flipped variant is invalid")
 
 
 def test_a_key_the_node_does_not_hold_makes_the_bundle_invalid(ctx):
@@ -205,11 +210,11 @@ def test_a_key_the_node_does_not_hold_makes_the_bundle_invalid(ctx):
     x = base64.urlsafe_b64encode(other).decode().rstrip("=")
     trust = ctx.trust("wrong.json", [{"kty": "OKP", "crv": "Ed25519", "x": x}])
     code, checks, _, r = verify("--trust", trust, bundle)
-    check(code == INVALID and "no listed key verifies the signature" in checks["issuer"][1],
-          "a trust file with another key: invalid, no listed key verifies: " + r.stdout)
+    expect(code == INVALID and "no listed key verifies the signature" in checks["issuer"][1],
+          "a trust file with another key: invalid, no listed key verifies", r)
     code, checks, _, r = verify("--key", other.hex(), cose)
-    check(code == INVALID and "is not the pinned key's id" in checks["issuer"][1],
-          "another pinned key: invalid, not the pinned key: " + r.stdout)
+    expect(code == INVALID and "is not the pinned key's id" in checks["issuer"][1],
+          "another pinned key: invalid, not the pinned key", r)
 
 
 def test_revoked_is_seen_with_fetch_while_the_old_snapshot_says_valid(ctx):
@@ -218,13 +223,13 @@ def test_revoked_is_seen_with_fetch_while_the_old_snapshot_says_valid(ctx):
     trust = ctx.trust("trust.json")
     ctx.change(rec, "revoke", "plagiarised evidence")
     code, checks, _, _ = verify("--trust", trust, bundle)
-    check(code == VALID and "as of" in checks["status"][1],
+    expect(code == VALID and "as of" in checks["status"][1],
           "offline, the bundle's earlier snapshot still says valid, dated")
     code, checks, verdict, r = verify("--trust", trust, "--fetch", bundle)
-    check(code == INVALID and verdict == "invalid" and "REVOKED" in checks["status"][1],
-          "with --fetch the bundle is invalid and the reason says REVOKED: " + r.stdout)
+    expect(code == INVALID and verdict == "invalid" and "REVOKED" in checks["status"][1],
+          "with --fetch the bundle is invalid and the reason says REVOKED", r)
     code, checks, _, r = verify("--trust", trust, "--fetch", cose)
-    check(code == INVALID and "REVOKED" in checks["status"][1],
+    expect(code == INVALID and "REVOKED" in checks["status"][1],
           "the bare record with --fetch is REVOKED too")
 
 
@@ -234,13 +239,13 @@ def test_suspended_then_reinstated_is_valid_again_with_fetch(ctx):
     trust = ctx.trust("trust.json")
     ctx.change(rec, "suspend", "under review")
     code, checks, _, r = verify("--trust", trust, "--fetch", cose)
-    check(code == INVALID and "SUSPENDED" in checks["status"][1],
-          "suspended: invalid with --fetch, reason SUSPENDED: " + r.stdout)
+    expect(code == INVALID and "SUSPENDED" in checks["status"][1],
+          "suspended: invalid with --fetch, reason SUSPENDED", r)
     ctx.change(rec, "reinstate", "cleared")
     code, checks, verdict, r = verify("--trust", trust, "--fetch", cose)
-    check(code == VALID and verdict == "valid" and "fetched now" in checks["status"][1],
-          "reinstated: valid with --fetch, status fetched now: " + r.stdout)
-    check(checks["log-fetch"][0] == "pass" and "holds the record" in checks["log-fetch"][1],
+    expect(code == VALID and verdict == "valid" and "fetched now" in checks["status"][1],
+          "reinstated: valid with --fetch, status fetched now", r)
+    expect(checks["log-fetch"][0] == "pass" and "holds the record" in checks["log-fetch"][1],
           "--fetch also proved the record is in the node's log")
 
 
@@ -250,21 +255,21 @@ def test_a_forked_checkpoint_is_a_log_fork_against_the_witness_state(ctx):
     trust = ctx.trust("trust.json")
     forged = forged_bundle(ctx, bundle, "forged.cbor")
     code, _, _, r = verify("--trust", trust, "--witness-state", ctx.path("w-fresh.json"), forged)
-    check(code == VALID, "alone, the forged bundle verifies: a fork needs a witness to see it")
+    expect(code == VALID, "alone, the forged bundle verifies: a fork needs a witness to see it")
 
     state = ctx.path("witness.json")
     code, checks, _, r = verify("--trust", trust, "--witness-state", state, bundle)
-    check(code == VALID and "first checkpoint seen" in checks["history"][1],
-          "the real bundle is valid and its checkpoint is remembered: " + r.stdout)
+    expect(code == VALID and "first checkpoint seen" in checks["history"][1],
+          "the real bundle is valid and its checkpoint is remembered", r)
     with open(state, "rb") as f:
         before = f.read()
     code, checks, verdict, r = verify("--trust", trust, "--witness-state", state, forged)
-    check(code == INVALID and verdict == "invalid", "the forged bundle is then invalid")
-    check(checks["history"][0] == "fail" and "log fork" in checks["history"][1],
+    expect(code == INVALID and verdict == "invalid", "the forged bundle is then invalid")
+    expect(checks["history"][0] == "fail" and "log fork" in checks["history"][1],
           "offline, same size and another root: the reason says log fork: "
           + checks["history"][1])
     with open(state, "rb") as f:
-        check(f.read() == before, "the witness state is not updated by the fork")
+        expect(f.read() == before, "the witness state is not updated by the fork")
 
     # Online: the witness remembers the forged checkpoint; the node's log
     # grows; its consistency proof cannot join the forged root.
@@ -274,15 +279,15 @@ def test_a_forked_checkpoint_is_a_log_fork_against_the_witness_state(ctx):
     with open(fstate, "rb") as f:
         before = f.read()
     code, checks, _, r = verify("--trust", trust, "--fetch", "--witness-state", fstate, cose)
-    check(code == INVALID and "log fork" in checks["history"][1]
+    expect(code == INVALID and "log fork" in checks["history"][1]
           and "consistency proof fails" in checks["history"][1],
           "with --fetch, a larger checkpoint that does not extend the remembered one is a "
-          "log fork: " + checks["history"][1])
+          "log fork", r)
     with open(fstate, "rb") as f:
-        check(f.read() == before, "the witness state is not updated by the fork")
+        expect(f.read() == before, "the witness state is not updated by the fork")
     code, checks, _, r = verify("--trust", trust, "--fetch", "--witness-state", state, cose)
-    check(code == VALID and "moves on" in checks["history"][1],
-          "the real history's state accepts the node's larger checkpoint: " + r.stdout)
+    expect(code == VALID and "moves on" in checks["history"][1],
+          "the real history's state accepts the node's larger checkpoint", r)
 
 
 def test_a_retired_key_needs_a_log_proof_at_a_current_checkpoint(ctx):
@@ -293,18 +298,18 @@ def test_a_retired_key_needs_a_log_proof_at_a_current_checkpoint(ctx):
     trust = ctx.trust("rotated.json")
     # --skip-status: only the key decides here.
     code, checks, verdict, r = verify("--trust", trust, "--skip-status", cose)
-    check(code == INDETERMINATE and verdict == "indeterminate"
+    expect(code == INDETERMINATE and verdict == "indeterminate"
           and "without a log inclusion proof" in checks["key-window"][1],
-          "the record alone, signed by a retired key: indeterminate, no log proof: " + r.stdout)
+          "the record alone, signed by a retired key: indeterminate, no log proof", r)
     code, checks, _, r = verify("--trust", trust, old_bundle)
-    check(code == INDETERMINATE and "signed by a retired key too" in checks["key-window"][1],
+    expect(code == INDETERMINATE and "signed by a retired key too" in checks["key-window"][1],
           "a bundle whose checkpoint the retired key signed: indeterminate")
     bundle, _ = ctx.export(rec, "-after")
     code, checks, _, r = verify("--trust", trust, bundle)
-    check(code == VALID and "signed by a current key" in checks["key-window"][1],
-          "re-exported after rotation, the checkpoint is the new key's: valid: " + r.stdout)
+    expect(code == VALID and "signed by a current key" in checks["key-window"][1],
+          "re-exported after rotation, the checkpoint is the new key's: valid", r)
     code, checks, _, r = verify("--trust", trust, "--fetch", cose)
-    check(code == VALID and "signed by a current key" in checks["key-window"][1],
+    expect(code == VALID and "signed by a current key" in checks["key-window"][1],
           "the record alone with --fetch: valid through the fetched proof")
 
 
@@ -314,14 +319,14 @@ def test_a_status_list_that_cannot_be_fetched_is_indeterminate(ctx):
     trust = ctx.trust("trust.json")
     ctx.n.stop()
     code, checks, verdict, r = verify("--trust", trust, "--fetch", cose)
-    check(code == INDETERMINATE and verdict == "indeterminate",
-          "node stopped: the record with --fetch is indeterminate (exit 2): " + r.stdout)
-    check(checks["status"][0] == "indeterminate"
+    expect(code == INDETERMINATE and verdict == "indeterminate",
+          "node stopped: the record with --fetch is indeterminate (exit 2)", r)
+    expect(checks["status"][0] == "indeterminate"
           and "status list could not be fetched" in checks["status"][1]
           and "cannot be ruled out" in checks["status"][1],
-          "the status reason says it could not be fetched: " + checks["status"][1])
+          "the status reason says it could not be fetched", r)
     code, checks, _, r = verify("--trust", trust, "--fetch", bundle)
-    check(code == INDETERMINATE and checks["status"][0] == "indeterminate",
+    expect(code == INDETERMINATE and checks["status"][0] == "indeterminate",
           "the bundle with --fetch does not fall back to its snapshot: indeterminate")
 
 
