@@ -169,7 +169,10 @@ struct ac__options {
 /* Verifies the record or credential bundle (see bundle.h) in |len| bytes at
  * |data| (borrowed for the report's lifetime) and fills |*rep| with one entry
  * per check; a bundle adds the "log" check and lets "status" be decided from
- * its signed snapshot. Never fails: every problem is a check result. */
+ * its signed snapshot; opt->fetcher adds "log-fetch" and decides "status"
+ * from the token fetched now; two checkpoints (or one and opt->witness) add
+ * "history" and may update opt->witness, which is why |opt| points to
+ * mutable state. Never fails: every problem is a check result. */
 void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options *opt,
                       struct ac__report *rep);
 
