@@ -14,6 +14,7 @@
 #include "node.h"
 #include "internal.h"
 #include "review.h"
+#include "lifecycle.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -153,6 +154,14 @@ static void register_routes(struct ac_node *n)
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
+    ac__api_credentials_register(n);
+    ac__api_pilot_register(n);
+    ac__api_benchmarks_register(n);
+    ac__api_training_register(n);
+    ac__api_reviewers_register(n);
+#ifdef ACCORD_TEST_CLOCK
+    ac__api_testclock_register(n);
+#endif
 }
 
 static int serve(struct ac_node *n)
