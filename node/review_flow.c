@@ -1149,50 +1149,74 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
-/* Issues the record of a passed submission. Issuing runs its own
- * transaction, so it goes first and the job is marked done after it. */
+/* Issues the record of a passed submission, exactly once. The record (its
+ * own store transaction nests here as a savepoint), the submission's link to
+ * it, the audit row and the job's done mark commit together, so a crash
+ * leaves all of them or none; a re-run (a crash before the commit, a second
+ * fire) finds the link and issues nothing. */
 static int job_issue(struct ac_node *n, const struct ac_job *job)
 {
     struct ac_submission s;
     int err = ac_store_submission_get(n->store, job->ref, &s);
-    if (err)
-        return err == AC_ENOENT ? 0 : err;
-    struct ac_credential cred;
+    if (err == AC_ENOENT) {
+        s = (struct ac_submission){0};
+        err = 0;
+    }
     struct ac_definition *def = NULL;
-    int64_t row = 0;
-    err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    int pass = s.id && s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED);
+    if (!err && pass)
+        err = ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
     if (!err)
-        err = ac_store_credential_get(n->store, row, &cred);
+        err = ac_store_tx_begin(n->store);
     if (err) {
         ac_def_free(def);
         ac_submission_release(&s);
         return err;
     }
-    char subject[160], evidence[160];
-    snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
-    snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
-             n->cfg->node_id);
-    struct ac__issue_req req = {.subject = subject,
-                                .definition_id = def->id,
-                                .definition_version = (uint64_t)def->version,
-                                .achieved_level = def->levels[s.level],
-                                .has_ceu = def->ceus > 0,
-                                .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
-                                .evidence = evidence};
-    ac_def_hash(def, req.content_hash);
     int64_t rec = 0;
-    if (s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED))
-        err = ac__credential_issue(n, &req, &rec);
-    if (!err && rec) {
-        err = ac_store_tx_begin(n->store);
-        if (!err)
-            err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
-                        rec);
-        if (!err)
-            err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-        err = finish(n, err);
+    int issued = 0;
+    if (pass) {
+        err = ac_store_submission_record_get(n->store, s.id, &rec);
+        if (err == AC_ENOENT) {
+            char subject[160], evidence[160];
+            snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
+            snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
+                     n->cfg->node_id);
+            struct ac__issue_req req = {.subject = subject,
+                                        .definition_id = def->id,
+                                        .definition_version = (uint64_t)def->version,
+                                        .achieved_level = def->levels[s.level],
+                                        .has_ceu = def->ceus > 0,
+                                        .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
+                                        .evidence = evidence};
+            ac_def_hash(def, req.content_hash);
+            err = ac__credential_issue(n, &req, &rec);
+            issued = !err;
+            if (!err)
+                err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
+            if (!err)
+                err = audit(n, "submission", s.id, 0, "record_issued",
+                            "{\"record\":%" PRId64 "}", rec);
+        } else if (!err) {
+            ac_log_info("review", "submission %" PRId64 " already has record %" PRId64
+                                  "; not issuing again", s.id, rec);
+        }
     }
-    ac_credential_release(&cred);
+    if (!err)
+        err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
+    err = finish(n, err);
+    if (err && issued) {
+        /* The record was rolled back with the rest, but the records state in
+         * memory (tree head, status list, checkpoint) already counted it:
+         * reload it from the store, which is the truth. */
+        ac__records_close(n);
+        int e = ac__records_open(n);
+        if (e)
+            ac_log_error("review", "cannot reload the records state: %s", ac_strerror(e));
+    }
+    if (err)
+        ac_log_error("scheduler", "job %" PRId64 " (issue %" PRId64 "): %s", job->id, job->ref,
+                     ac_strerror(err));
     ac_def_free(def);
     ac_submission_release(&s);
     return err;
@@ -1200,12 +1224,8 @@ static int job_issue(struct ac_node *n, const struct ac_job *job)
 
 int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
 {
-    if (strcmp(job->kind, "issue") == 0) {
-        int err = job_issue(n, job);
-        if (err)
-            return err;
-        /* Nothing issued (not a pass any more): just close the job. */
-    }
+    if (strcmp(job->kind, "issue") == 0)
+        return job_issue(n, job);
     if (strcmp(job->kind, "assign") == 0) {
         /* The pass has its own transaction; it reads state, so repeating it
          * only assigns what is still missing. */
