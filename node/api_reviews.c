@@ -145,10 +145,17 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         char *content = NULL;
         if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0) {
             elements = json_loads(content, 0, NULL);
-            /* Plain-text benchmark content reads as one text element. */
+            /* Plain-text benchmark content reads as the definition's first
+             * element, like a real submission's: seeding is blind, so
+             * nothing in the shape may tell a benchmark item apart. */
             if (!json_is_array(elements)) {
+                struct ac_definition *def = NULL;
                 json_decref(elements);
-                elements = json_pack("[{s:s, s:s}]", "id", "evidence", "text", content);
+                ac__flow_definition(n, as.credential_id, 0, NULL, NULL, &def);
+                elements = json_pack("[{s:s, s:s}]", "id",
+                                     def && def->n_elements ? def->elements[0].id : "evidence",
+                                     "text", content);
+                ac_def_free(def);
             }
             free(content);
         }

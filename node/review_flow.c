@@ -722,7 +722,7 @@ static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
                  s->id);
     else
         snprintf(body + k, sizeof body - (size_t)k,
-                 "You may resubmit from %s:\n  accordctl submission submit --previous %" PRId64
+                 "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64
                  " ...\n",
                  ac_clock_format(resubmit_after, when), s->id);
     return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
@@ -1051,7 +1051,7 @@ static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
     char body[256];
     snprintf(body, sizeof body,
              "The resubmission wait for submission %" PRId64 " (%s) is over; you may "
-             "resubmit:\n  accordctl submission submit --previous %" PRId64 " ...\n",
+             "resubmit:\n  accordctl submission resubmit %" PRId64 " ...\n",
              s.id, s.credential_id, s.id);
     err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id,
                               "You may resubmit now", body, ac_clock_now_ms(), NULL);
