@@ -23,7 +23,8 @@ static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
     json_decref(j);
 }
 
-json_t *ac__submission_json(const struct ac_submission *s, const struct ac_definition *def)
+json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
+                            const struct ac_definition *def)
 {
     json_t *j = json_pack("{s:I, s:I, s:s, s:I, s:s, s:I, s:o}", "id", (json_int_t)s->id,
                           "earner_id", (json_int_t)s->earner_id, "credential", s->credential_id,
@@ -44,6 +45,9 @@ json_t *ac__submission_json(const struct ac_submission *s, const struct ac_defin
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
+        int64_t record;
+        if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
+            json_object_set_new(j, "record", json_integer(record));
     }
     ac__json_time(j, "created_at", s->created_ms);
     ac__json_time(j, "decided_at", s->decided_ms);
@@ -272,7 +276,7 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     free(s.elements);
     s.elements = NULL;
     if (ac_store_submission_get(n->store, id, &s) == 0)
-        respond_owned(x, 201, ac__submission_json(&s, def));
+        respond_owned(x, 201, ac__submission_json(n, &s, def));
     else
         ac__respond_error(x, AC_EDB, "submission");
 out:
@@ -312,7 +316,7 @@ static void on_get(struct ac_http_exchange *x, void *arg)
         return;
     struct ac_definition *def = NULL;
     ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
-    respond_owned(x, 200, ac__submission_json(&s, def));
+    respond_owned(x, 200, ac__submission_json(n, &s, def));
     ac_def_free(def);
     ac_submission_release(&s);
 }
@@ -353,7 +357,7 @@ static void on_list(struct ac_http_exchange *x, void *arg)
         struct ac_definition *def = NULL;
         ac__flow_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL,
                             &def);
-        json_array_append_new(items, ac__submission_json(&subs[i], def));
+        json_array_append_new(items, ac__submission_json(n, &subs[i], def));
         ac_def_free(def);
     }
     json_t *j = json_pack("{s:o}", "items", items);
