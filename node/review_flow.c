@@ -662,47 +662,71 @@ int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, i
 
 /* ---- scores and decisions ---- */
 
+/* One level: a name of the scale, or null (an unscored element). AC_EINVAL
+ * with a sentence naming |where|, the value and the scale otherwise. */
+static int parse_level(const struct ac_definition *def, const json_t *v, const char *where,
+                       int *out, char *why, size_t why_len)
+{
+    if (!v || json_is_null(v)) {
+        *out = AC_LEVEL_UNSCORED;
+        return 0;
+    }
+    long idx = json_is_string(v) ? ac_def_level_index(def, json_string_value(v)) : -1;
+    if (idx >= 0) {
+        *out = (int)idx;
+        return 0;
+    }
+    struct ac_buf b;
+    ac_buf_init(&b);
+    for (size_t k = 0; k < def->n_levels; k++)
+        ac_buf_printf(&b, "%s\"%s\"", k ? ", " : "", def->levels[k]);
+    ac_buf_terminate(&b);
+    set_why(why, why_len, "%s: \"%s\" is not a level of the scale; use one of %s", where,
+            json_is_string(v) ? json_string_value(v) : "(not a string)",
+            b.data ? (const char *)b.data : "");
+    ac_buf_release(&b);
+    return AC_EINVAL;
+}
+
 static int parse_levels(const struct ac_definition *def, const json_t *levels, int *out,
                         size_t *nout, char *why, size_t why_len)
 {
     size_t want = def->grain == AC_GRAIN_HOLISTIC ? 1 : def->n_elements;
+    char where[96];
+    int err = 0;
     if (json_is_string(levels) && want == 1) {
-        out[0] = (int)ac_def_level_index(def, json_string_value(levels));
-        *nout = 1;
+        err = parse_level(def, levels, "level", &out[0], why, why_len);
     } else if (json_is_array(levels) && json_array_size(levels) == want) {
-        for (size_t i = 0; i < want; i++) {
-            const json_t *v = json_array_get(levels, i);
-            out[i] = json_is_null(v) ? AC_LEVEL_UNSCORED
-                                     : (int)ac_def_level_index(def, json_string_value(v));
+        for (size_t i = 0; i < want && !err; i++) {
+            snprintf(where, sizeof where, "levels[%zu]", i);
+            err = parse_level(def, json_array_get(levels, i), where, &out[i], why, why_len);
         }
-        *nout = want;
     } else if (json_is_object(levels) && def->grain == AC_GRAIN_PER_ELEMENT) {
-        for (size_t i = 0; i < want; i++) {
-            const json_t *v = json_object_get(levels, def->elements[i].id);
-            out[i] = !v || json_is_null(v) ? AC_LEVEL_UNSCORED
-                                           : (int)ac_def_level_index(def, json_string_value(v));
+        for (size_t i = 0; i < want && !err; i++) {
+            snprintf(where, sizeof where, "levels.%s", def->elements[i].id);
+            err = parse_level(def, json_object_get(levels, def->elements[i].id), where, &out[i],
+                              why, why_len);
         }
-        *nout = want;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)levels, key, v) {
+            int known = 0;
+            for (size_t i = 0; i < def->n_elements; i++)
+                known |= strcmp(def->elements[i].id, key) == 0;
+            if (!err && !known) {
+                set_why(why, why_len, "levels.%s: not an element of %s", key, def->id);
+                err = AC_EINVAL;
+            }
+        }
     } else {
-        set_why(why, why_len, "levels: %s grain needs %zu level name%s", 
+        set_why(why, why_len, "levels: %s grain needs %zu level name%s",
                 def->grain == AC_GRAIN_HOLISTIC ? "holistic" : "per-element", want,
                 want == 1 ? "" : "s, one per element");
         return AC_EINVAL;
     }
-    for (size_t i = 0; i < *nout; i++) {
-        if (out[i] < 0 && out[i] != AC_LEVEL_UNSCORED) {
-            struct ac_buf b;
-            ac_buf_init(&b);
-            for (size_t k = 0; k < def->n_levels; k++)
-                ac_buf_printf(&b, "%s\"%s\"", k ? ", " : "", def->levels[k]);
-            ac_buf_terminate(&b);
-            set_why(why, why_len, "levels[%zu]: not a level of the scale; use one of %s", i,
-                    b.data ? (const char *)b.data : "");
-            ac_buf_release(&b);
-            return AC_EINVAL;
-        }
-    }
-    return 0;
+    if (!err)
+        *nout = want;
+    return err;
 }
 
 static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
@@ -1059,6 +1083,28 @@ static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
+/* Cancels the work |reviewer| was matched with for |def_id| but not yet
+ * invited to (it would otherwise go out with the next batch timer) and asks
+ * for a new assignment pass of credential row |row|. */
+static int withdraw_pending(struct ac_node *n, int64_t reviewer, const char *def_id, int64_t row)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0, cancelled = 0;
+    int err = ac_store_assignment_list(n->store, 0, reviewer, 0, AC_ASG_PENDING, &as, &nas);
+    for (size_t i = 0; !err && i < nas; i++) {
+        if (strcmp(as[i].credential_id, def_id) != 0)
+            continue;
+        err = ac_store_assignment_set_state(n->store, as[i].id, AC_ASG_CANCELLED, 0);
+        cancelled++;
+    }
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    if (!err && cancelled)
+        err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
+    return err;
+}
+
 /* Reviewer monitoring of one credential after a decision: a reviewer
  * crossing a threshold is flagged and, per the issuer's settings, set
  * unavailable (certification state "unavailable"). */
@@ -1137,6 +1183,8 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
             err = ac__flow_notify_admins(n, "flag", 0, "Reviewer set unavailable", body);
         if (!err)
             err = audit(n, "reviewer", a->reviewer, 0, "set_unavailable", "%s", detail);
+        if (!err)
+            err = withdraw_pending(n, (int64_t)a->reviewer, def->id, job->ref);
         free(detail);
     }
     ac_monitor_report_free(rep);

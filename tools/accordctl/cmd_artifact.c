@@ -8,6 +8,7 @@
 
 #include "accord/buf.h"
 #include "lifecycle_cli.h"
+#include "review_cli.h"
 
 /* Writes the lowercase hex SHA-256 of |data| into |hex| (65 bytes). */
 static void sha256_hex(const void *data, size_t len, char hex[65])
@@ -67,12 +68,8 @@ int cmd_artifact_upload(const struct cli *cli, int argc, char **argv)
     return rc;
 }
 
-int cmd_artifact_get(const struct cli *cli, int argc, char **argv)
+int artifact_save(const struct cli *cli, const char *hash, const char *file, size_t *len)
 {
-    const char *hash = lc_pos(argc, argv, 0);
-    const char *out = lc_opt(argc, argv, "--out");
-    if (!hash || !out || strlen(hash) != 64)
-        return lc_usage(cli, "artifact get SHA256 --out FILE");
     char path[128];
     snprintf(path, sizeof path, "/v1/artifacts/%s", hash);
     struct ac_buf data = AC_BUF_INIT;
@@ -87,24 +84,37 @@ int cmd_artifact_get(const struct cli *cli, int argc, char **argv)
         }
     }
     if (rc == CLI_OK) {
-        FILE *f = fopen(out, "wb");
+        FILE *f = fopen(file, "wb");
         int bad = !f;
         if (f) {
             bad = data.len && fwrite(data.data, 1, data.len, f) != data.len;
             bad |= fclose(f) != 0;
         }
         if (bad) {
-            fprintf(stderr, "%s: %s: cannot write the file\n", cli->prog, out);
+            fprintf(stderr, "%s: %s: cannot write the file\n", cli->prog, file);
             rc = CLI_REFUSED;
-        } else if (cli->json) {
-            json_t *j = json_pack("{s:s, s:s, s:I}", "sha256", hex, "file", out, "bytes",
-                                  (json_int_t)data.len);
-            cli_print_json(cli, j);
-            json_decref(j);
-        } else {
-            printf("%s: %zu bytes, SHA-256 checked\n", out, data.len);
         }
     }
+    if (rc == CLI_OK && len)
+        *len = data.len;
     ac_buf_release(&data);
     return rc;
+}
+
+int cmd_artifact_get(const struct cli *cli, int argc, char **argv)
+{
+    const char *hash = lc_pos(argc, argv, 0);
+    const char *out = lc_opt(argc, argv, "--out");
+    if (!hash || !out || strlen(hash) != 64)
+        return lc_usage(cli, "artifact get SHA256 --out FILE");
+    size_t len = 0;
+    int rc = artifact_save(cli, hash, out, &len);
+    if (rc != CLI_OK)
+        return rc;
+    json_t *j = json_pack("{s:s, s:s, s:I}", "sha256", hash, "file", out, "bytes",
+                          (json_int_t)len);
+    if (!cli_print_json(cli, j))
+        printf("%s: %zu bytes, SHA-256 checked\n", out, len);
+    json_decref(j);
+    return CLI_OK;
 }

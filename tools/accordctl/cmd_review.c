@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "accord/buf.h"
 #include "lifecycle_cli.h"
+#include "review_cli.h"
 
 int cmd_review_invitations(const struct cli *cli, int argc, char **argv)
 {
@@ -67,17 +67,6 @@ int cmd_review_decline(const struct cli *cli, int argc, char **argv)
     return respond(cli, argc, argv, "decline");
 }
 
-/* Saves artifact |hash| as |dir|/|hash| through `artifact get`: the node
- * checks the reviewer's right to it, accordctl checks the hash. */
-static int fetch_artifact(const struct cli *cli, const char *dir, const char *hash)
-{
-    char file[1024], verb[] = "get", opt[] = "--out", h[65];
-    snprintf(file, sizeof file, "%s/%s", dir, hash);
-    snprintf(h, sizeof h, "%s", hash);
-    char *args[] = {verb, h, opt, file};
-    return cmd_artifact_get(cli, 4, args);
-}
-
 int cmd_review_show(const struct cli *cli, int argc, char **argv)
 {
     const char *aid = lc_pos(argc, argv, 0);
@@ -93,33 +82,36 @@ int cmd_review_show(const struct cli *cli, int argc, char **argv)
     int rc = cli_request(cli, "GET", path, NULL, &resp);
     if (rc != CLI_OK)
         return rc;
-    if (!cli_print_json(cli, resp)) {
+    json_t *elements = json_object_get(resp, "elements");
+    size_t i;
+    json_t *e;
+    /* Artifacts first: they are readable only while the assignment lasts. */
+    if (dir && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: --artifacts: %s: %s\n", cli->prog, dir, strerror(errno));
+        rc = CLI_USAGE;
+    }
+    json_array_foreach(elements, i, e) {
+        const char *art = json_string_value(json_object_get(e, "artifact"));
+        if (dir && rc == CLI_OK && art) {
+            char file[1024];
+            snprintf(file, sizeof file, "%s/%s", dir, art);
+            rc = artifact_save(cli, art, file, NULL);
+        }
+    }
+    if (rc == CLI_OK && !cli_print_json(cli, resp)) {
         printf("assignment %lld (batch %lld, %s)\n", id,
                (long long)json_integer_value(json_object_get(resp, "batch")),
                json_string_value(json_object_get(resp, "credential")));
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(resp, "elements"), i, e) {
+        json_array_foreach(elements, i, e) {
             const char *text = json_string_value(json_object_get(e, "text"));
             const char *art = json_string_value(json_object_get(e, "artifact"));
             printf("\n[%s]\n", json_string_value(json_object_get(e, "id")));
             if (text)
                 printf("%s\n", text);
-            if (art)
-                printf("artifact %s%s\n", art, dir ? "" : " (--artifacts DIR saves it)");
-        }
-    }
-    if (dir) {
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "%s: %s: %s\n", cli->prog, dir, strerror(errno));
-            rc = CLI_USAGE;
-        }
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(resp, "elements"), i, e) {
-            const char *art = json_string_value(json_object_get(e, "artifact"));
-            if (rc == CLI_OK && art)
-                rc = fetch_artifact(cli, dir, art);
+            if (art && dir)
+                printf("artifact %s, saved as %s/%s (SHA-256 checked)\n", art, dir, art);
+            else if (art)
+                printf("artifact %s (--artifacts DIR saves it)\n", art);
         }
     }
     json_decref(resp);
