@@ -761,22 +761,19 @@ out_body:
     json_decref(body);
 }
 
-static void on_audit_trail(struct ac_http_exchange *x, void *arg)
+/* Answers one page of the audit trail of |kind| |subject|. */
+static void respond_trail(struct ac_node *n, struct ac_http_exchange *x, const char *kind,
+                          const char *subject)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac__cred c;
     size_t limit;
     int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__page_params(x, &limit, &after) || ac__cred_load(n, x, &c))
+    if (ac__page_params(x, &limit, &after))
         return;
     struct ac_audit_entry rows[200];
     size_t k;
-    int err = ac_store_audit_list(n->store, "credential", c.ref, after, rows, limit, &k);
+    int err = ac_store_audit_list(n->store, kind, subject, after, rows, limit, &k);
     if (err) {
         ac__respond_error(x, err, "audit trail");
-        ac__cred_release(&c);
         return;
     }
     json_t *items = json_array();
@@ -793,7 +790,6 @@ static void on_audit_trail(struct ac_http_exchange *x, void *arg)
         if (e)
             ac__json_time(e, "at", rows[i].at_ms);
         json_array_append_new(items, e);
-        ac_audit_entry_release(&rows[i]);
     }
     json_t *j = json_pack("{s:o}", "items", items);
     if (j && k == limit) {
@@ -801,8 +797,32 @@ static void on_audit_trail(struct ac_http_exchange *x, void *arg)
         snprintf(cur, sizeof cur, "%lld", (long long)rows[k - 1].id);
         json_object_set_new(j, "next_cursor", json_string(cur));
     }
+    for (size_t i = 0; i < k; i++)
+        ac_audit_entry_release(&rows[i]);
     ac__respond_owned(x, 200, j);
+}
+
+static void on_audit_trail(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac__cred c;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__cred_load(n, x, &c))
+        return;
+    respond_trail(n, x, "credential", c.ref);
     ac__cred_release(&c);
+}
+
+/* GET /v1/audit/{kind}/{subject}: any subject's trail (a reviewer's user id,
+ * a submission id, the node id), for admins. */
+static void on_audit_any(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    respond_trail(n, x, ac_http_param(x, "kind"), ac_http_param(x, "subject"));
 }
 
 void ac__api_credentials_register(struct ac_node *n)
@@ -814,4 +834,5 @@ void ac__api_credentials_register(struct ac_node *n)
     ac__route(n, "PUT", "/v1/definitions/{ref}/audit", on_audit_answers);
     ac__route(n, "POST", "/v1/definitions/{ref}/transition", on_transition);
     ac__route(n, "GET", "/v1/definitions/{ref}/audit-trail", on_audit_trail);
+    ac__route(n, "GET", "/v1/audit/{kind}/{subject}", on_audit_any);
 }

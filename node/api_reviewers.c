@@ -250,7 +250,7 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
                     "\"...\"}");
         goto out;
     }
-    answers_text = json_dumps(answers ? answers : json_object(), JSON_COMPACT);
+    answers_text = answers ? json_dumps(answers, JSON_COMPACT) : strdup("{}");
     if (!answers_text || strlen(answers_text) > MAX_ANSWERS_BYTES) {
         ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
                     "answers: at most %d bytes", MAX_ANSWERS_BYTES);
@@ -263,7 +263,12 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
         const struct ac_def_qualification *q = &c.def->quals[i];
         if (q->kind == AC_QUAL_HOLDS_CREDENTIAL) {
             bool holds = false;
-            int err = ac_store_held_check(n->store, a.user.id, q->value, &holds);
+            /* Records this node issued name their earner the way the
+             * issuing flow does (node/review_flow.c). */
+            char subject[160];
+            snprintf(subject, sizeof subject, "%s:user:%lld", n->cfg->node_id,
+                     (long long)a.user.id);
+            int err = ac_store_held_check(n->store, a.user.id, subject, q->value, &holds);
             if (err) {
                 ac__respond_error(x, err, "screening");
                 goto out;

@@ -181,4 +181,13 @@ void ac__api_log_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
 
+/* Recognition, the earner's catalog and approvals, analytics
+ * (node/api_recognition.c, node/api_catalog.c, node/api_analytics.c). */
+struct ac_policy;
+/* Returns the API form of |p| (caller json_decref()s), or NULL when out of memory. */
+json_t *ac__policy_json(const struct ac_policy *p);
+void ac__api_recognition_register(struct ac_node *n);
+void ac__api_catalog_register(struct ac_node *n);
+void ac__api_analytics_register(struct ac_node *n);
+
 #endif

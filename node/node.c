@@ -13,8 +13,8 @@
 #include "accord/log.h"
 #include "node.h"
 #include "internal.h"
-#include "review.h"
 #include "lifecycle.h"
+#include "review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -146,14 +146,6 @@ static void register_routes(struct ac_node *n)
 {
     ac__api_node_register(n);
     ac__api_users_register(n);
-    ac__api_records_register(n);
-    ac__api_log_register(n);
-    ac__api_status_register(n);
-    ac__api_wellknown_register(n);
-    ac__api_submissions_register(n);
-    ac__api_reviews_register(n);
-    ac__api_flags_register(n);
-    ac__api_artifacts_register(n);
     ac__api_credentials_register(n);
     ac__api_pilot_register(n);
     ac__api_benchmarks_register(n);
@@ -162,6 +154,17 @@ static void register_routes(struct ac_node *n)
 #ifdef ACCORD_TEST_CLOCK
     ac__api_testclock_register(n);
 #endif
+    ac__api_recognition_register(n);
+    ac__api_catalog_register(n);
+    ac__api_analytics_register(n);
+    ac__api_records_register(n);
+    ac__api_log_register(n);
+    ac__api_status_register(n);
+    ac__api_wellknown_register(n);
+    ac__api_submissions_register(n);
+    ac__api_reviews_register(n);
+    ac__api_flags_register(n);
+    ac__api_artifacts_register(n);
 }
 
 static int serve(struct ac_node *n)

@@ -18,7 +18,9 @@ DEBS=(build-essential cmake pkg-config
       python3 python3-cbor2 python3-nacl python3-jwt python3-h2 python3-httpx
       nodejs npm procps
       # faketime: run accord-verify at the test clock of a node moved forward.
-      faketime)
+      faketime
+      # Renders analytics SVG charts to PNG in test_analytics (optional check).
+      librsvg2-bin)
 
 missing=()
 for p in "${DEBS[@]}"; do

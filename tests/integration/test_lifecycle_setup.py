@@ -15,7 +15,8 @@ everyday commands), as a scenario a person can follow:
      the general and the credential module and attempts certification; one
      fails, waits out the seven days (test clock) and passes on a second try;
   6. the pool reaches the formula's minimum, ceil(20 x 2 / 5) = 8, and the
-     credential turns active by itself.
+     credential turns active by itself;
+  7. a second credential's pilot misses its threshold and goes back to draft.
 
 Every bad request on the way (wrong role, wrong owner, invalid definition,
 score off the scale, attempt before the wait is over, transition not
@@ -363,6 +364,15 @@ with Node(node_id="issuer.lifecycle") as n:
           "the audit trail records every step, who took it and from which node; the node "
           "itself activated the credential")
 
+    r = admin.get("/v1/audit/reviewer/%d" % reviewers[0][0])
+    check(r[0] == 200 and [e["action"] for e in r[1]["items"]] ==
+          ["held-credential", "profile", "apply", "screen", "general-module-complete", "training-complete",
+           "attempt-start", "attempt-failed", "attempt-start", "certified"],
+          "rev01's own trail shows each step from the admin registering the prerequisite "
+          "credential to certification, in order")
+    check(problem(rev1.get("/v1/audit/reviewer/%d" % reviewers[0][0]), 403),
+          "audit trails are for admins")
+
     # A new version is a new record; the active one does not change.
     v2 = copy.deepcopy(DEFINITION)
     v2["version"] = 2
@@ -377,5 +387,51 @@ with Node(node_id="issuer.lifecycle") as n:
     check(problem(admin.post("/v1/definitions/feedback-cycles@2/transition", {"to": "draft"}),
                   409, "transition-not-allowed"),
           "retired is final")
+    # The same views from accordctl, as each role would use them.
+    r = n.ctl("expert", "tasks", "benchmark", token=ada.token)
+    check(r.returncode == 0 and "bench-3-17" in r.stdout and "MY LEVEL" in r.stdout,
+          "accordctl expert tasks lists an expert's own benchmark items")
+    r = n.ctl("benchmark", "report", REF, token=admin_token, json_out=True)
+    check(r.returncode == 0 and r.json["sufficient"], "accordctl benchmark report")
+    r = n.ctl("training", "show", REF, token=reviewers[4][1].token, json_out=True)
+    check(r.returncode == 0 and len(r.json["examples"]) == 4,
+          "a certified reviewer reads the training module with accordctl")
+    r = n.ctl("reviewer", "attempt", REF, token=reviewers[4][1].token)
+    check(r.returncode == 1 and "409" in r.stderr, "accordctl reports a refused attempt (exit 1)")
+
+    # A pilot below the issuer's threshold goes back to draft for revision.
+    pc = copy.deepcopy(DEFINITION)
+    pc["id"] = "peer-coaching"
+    pc["audit"] = {k: "Answered." for k in
+                   ("impact", "equity", "access", "language", "big_picture")}
+    P = "/v1/definitions/peer-coaching@1"
+    assert admin.post("/v1/definitions", pc)[0] == 201
+    r = admin.post(P + "/transition", {"to": "piloting",
+                                       "pilot": {"statistic": "exact", "threshold": 0.9}})
+    assert r[0] == 200, r
+    r = admin.post(P + "/pilot/submissions", {"experts": [ada_id, cy_id], "submissions": subs})
+    for i, sid in enumerate(r[1]["submission_ids"]):
+        assert ada.post("/v1/pilot/submissions/%d/score" % sid, {"level": "pass"})[0] == 200
+        # cy disagrees on three of ten: 70% exact agreement, below 90%.
+        assert cy.post("/v1/pilot/submissions/%d/score" % sid,
+                       {"level": "not yet" if i < 3 else "pass"})[0] == 200
+    r = admin.post(P + "/transition", {"to": "benchmarks"})
+    check(problem(r, 409, "evidence-missing") and not r[1]["threshold_met"]
+          and abs(r[1]["agreement"]["exact"] - 0.7) < 1e-9,
+          "a pilot at 70% exact agreement cannot be accepted against a 90% threshold")
+    r = admin.post(P + "/transition", {"to": "draft"})
+    check(r[0] == 200 and r[1]["state"] == "draft", "the admin sends the credential back to draft")
+    pc["competency"] = "Revised after the pilot: " + pc["competency"]
+    r = admin.put(P, pc)
+    check(r[0] == 200 and r[1]["definition"]["competency"].startswith("Revised"),
+          "the draft can be revised again")
+    r = admin.post(P + "/transition", {"to": "piloting",
+                                       "pilot": {"statistic": "exact", "threshold": 0.9}})
+    check(r[0] == 200 and admin.get(P + "/pilot")[1]["round"] == 2
+          and admin.get(P + "/pilot")[1]["submissions"] == 0,
+          "piloting again starts a fresh round")
+
     for api in [admin, ada, ben, cy] + [a for _, a in reviewers]:
         api.close()
+    # Under ASan a leak on any path above makes this exit status non-zero.
+    check(n.stop() == 0, "the node shuts down cleanly")

@@ -31,7 +31,7 @@ enum ac__result {
 };
 
 struct ac__check {
-    const char *name; /* "decode", "issuer", "signature", "key-window", "status", ... */
+    const char *name; /* "decode", "issuer", "signature", "log", "key-window", "status" */
     enum ac__result result;
     char reason[256];
 };
@@ -54,6 +54,7 @@ struct ac__issuer {
     char *iss;                /* owned */
     struct ac_key_info *keys; /* owned array */
     size_t nkeys;
+    char *fetch_error; /* owned; set when --fetch could not get the keys */
 };
 
 struct ac__trust {
@@ -70,8 +71,14 @@ void ac__trust_free(struct ac__trust *t);
 /* Returns the issuer whose iss equals |iss|, or NULL. */
 const struct ac__issuer *ac__trust_find(const struct ac__trust *t, const char *iss);
 
+/* --fetch: returns the issuer |iss| from |t|, first fetching its JWKS from
+ * <iss>/.well-known/jwks.json and adding it (with fetch_error set on failure,
+ * so each issuer is asked once per run). Returns NULL only when out of memory. */
+const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, const char *iss);
+
 struct ac__options {
     const struct ac__trust *trust; /* borrowed; NULL when a key is pinned */
+    struct ac__trust *fetched;     /* --fetch: issuers fetched so far; else NULL */
     bool pinned;                   /* use pinned for every record */
     struct ac_key_info pinned_key; /* public_key, kid and kid_hex set */
     bool pass_reasons;             /* format reasons of passing checks too */
@@ -79,11 +86,12 @@ struct ac__options {
     int64_t now_ms;
 };
 
-/* Verifies the record in |len| bytes at |data| (borrowed for the report's
- * lifetime) and fills |*rep| with one entry per check. Never fails: every
- * problem is a check result. */
-void ac__verify_record(const uint8_t *data, size_t len, const struct ac__options *opt,
-                       struct ac__report *rep);
+/* Verifies the record or credential bundle (see bundle.h) in |len| bytes at
+ * |data| (borrowed for the report's lifetime) and fills |*rep| with one entry
+ * per check; a bundle adds the "log" check and lets "status" be decided from
+ * its signed snapshot. Never fails: every problem is a check result. */
+void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options *opt,
+                      struct ac__report *rep);
 
 /* Returns the verdict of |rep|: AC__FAIL if any check failed, else
  * AC__INDETERMINATE if any was, else AC__PASS. */

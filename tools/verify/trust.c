@@ -17,6 +17,7 @@ void ac__trust_free(struct ac__trust *t)
     for (size_t i = 0; i < t->n; i++) {
         free(t->issuers[i].iss);
         free(t->issuers[i].keys);
+        free(t->issuers[i].fetch_error);
     }
     free(t->issuers);
     free(t);
