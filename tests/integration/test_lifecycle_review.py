@@ -296,9 +296,10 @@ def main():
             for uid, api, tok in reviewers:
                 batches = api.get("/v1/reviews/batches")[1]["items"]
                 for b in batches:
-                    if b["state"] != "invited" or uid in (declined.keys() | timed_out.keys()) \
-                            and b["id"] in (declined.get(uid), timed_out.get(uid)):
+                    if b["state"] != "invited" or b["id"] == timed_out.get(uid):
                         continue
+                    # The first invited reviewer declines; the next one never
+                    # answers. The lenient reviewer accepts everything.
                     if not declined and uid != lenient[0]:
                         r = ctl(tok, "review", "decline", str(b["id"]))
                         assert r.returncode == 0, r.stderr
@@ -372,6 +373,9 @@ def main():
             if rnd == 2 and not events["killed"]:
                 # ---- 4. SIGKILL midway -----------------------------------------
                 snapshot = admin.get("/v1/submissions?limit=100")[1]["items"]
+                done = sum(x["state"] in ("decided", "notified") for x in snapshot)
+                check(0 < done < N_SUBS - 1,
+                      "midway (%d of %d decided) the node is SIGKILLed" % (done, N_SUBS))
                 n.kill()
                 n.start()
                 reconnect()
@@ -461,6 +465,18 @@ def main():
         inv = [m for _, m in mails if m["X-Accord-Kind"] == "invitation"]
         check(len(inv) >= 12 and all("@issuer.review" in m["To"] for m in inv),
               "reviewers were invited by mail (%d invitations)" % len(inv))
+
+        # A reviewer goes on vacation and comes back (accordctl review availability).
+        uid, api, tok = reviewers[0]
+        r = ctl(tok, "review", "availability", "off")
+        check(r.returncode == 0 and api.get("/v1/reviewers/me")[1]["available"] is False,
+              "a reviewer turns availability off (vacation)")
+        r = ctl(tok, "review", "availability", "on")
+        check(r.returncode == 0 and api.get("/v1/reviewers/me")[1]["available"] is True,
+              "... and on again")
+        r = ctl(earners[0][2], "review", "invitations")
+        check(r.returncode == 1 and "403" in r.stderr, "an earner has no review invitations "
+                                                      "(wrong role: 403)")
 
         passed = sorted(sid for sid, s in subs.items() if s.get("passed"))
         recs = [subs[sid].get("record") for sid in passed]
