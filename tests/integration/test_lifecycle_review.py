@@ -187,6 +187,12 @@ def main():
             r = n.ctl(*args, token=token, json_out=True)
             return r
 
+        # A second credential of the same stack, so a pass has something to
+        # recommend.
+        peer = load_definition()
+        peer["id"], peer["title"] = "peer-feedback", "Peer Feedback Protocols"
+        assert admin.post("/v1/definitions", peer)[0] == 201
+
         # ---- 1. sixty submissions --------------------------------------------
         rng = random.Random(4)
         earners = [new_user(n, admin, "earner%02d" % i, ["earner"]) for i in range(N_SUBS)]
@@ -326,6 +332,7 @@ def main():
                         if any(e.get("artifact") == digest for e in asg["elements"]):
                             with open(os.path.join(n.tmp, "rev%d" % uid, digest), "rb") as f:
                                 events["artifact_read"] = f.read() == work
+                            events.setdefault("artifact_readers", []).append(tok)
                             asg["elements"][0]["text"] = texts[WITH_ARTIFACT][0]
                         level, sid = level_for(uid, asg)
                         if not events["off_scale"]:
@@ -406,9 +413,20 @@ def main():
         subs = {s["id"]: s for s in admin.get("/v1/submissions?limit=100")[1]["items"]}
         check(events["artifact_read"],
               "the reviewer of the artifact's submission fetched it intact while assigned")
-        r = ctl(by_uid[reviewers[0][0]][2], "artifact", "get", digest, "--out",
-                os.path.join(n.tmp, "x"))
-        check(r.returncode == 1, "a reviewer without an open assignment cannot fetch it")
+        r = [ctl(tok, "artifact", "get", digest, "--out", os.path.join(n.tmp, "x"))
+             for tok in events["artifact_readers"]]
+        check(all(x.returncode == 1 and "404" in x.stderr for x in r)
+              and not os.path.exists(os.path.join(n.tmp, "x")),
+              "once their reviews are in, its reviewers can no longer fetch it")
+        path = os.path.join(n.data_dir, "artifacts", digest[:2], digest)
+        with open(path, "r+b") as f:
+            f.write(b"X")
+        r = ctl(e_art[2], "artifact", "get", digest, "--out", os.path.join(n.tmp, "y"))
+        check(r.returncode == 1 and "500" in r.stderr and not os.path.exists(
+              os.path.join(n.tmp, "y")),
+              "an artifact damaged on disk fails the node's hash check and is not served")
+        with open(path, "r+b") as f:
+            f.write(work[:1])
 
         check(len(declined) == 1 and
               [b for b in by_uid[next(iter(declined))][1].get("/v1/reviews/batches")[1]["items"]
@@ -484,7 +502,8 @@ def main():
               "each of the %d passes has its own issued record" % len(passed))
         e_pass = earners[index_of[passed[0]]]
         r = ctl(e_pass[2], "submission", "recommendations", str(passed[0]))
-        check(r.returncode == 0 and "items" in r.json,
+        check(r.returncode == 0 and [(i["credential"], i["reason"]) for i in r.json["items"]]
+              and r.json["items"][0]["credential"] == "peer-feedback",
               "the earner of a pass sees recommendations (accordctl submission "
               "recommendations)")
 
