@@ -7,7 +7,7 @@
 #include "accord/store_review.h"
 #include "review_internal.h"
 
-static const char *const state_names[] = {"received", "flagged", "queued",   "in_review",
+static const char *const state_names[] = {"received",  "flagged", "queued",   "in_review",
                                           "escalated", "decided", "notified", "rejected"};
 
 const char *ac_sub_state_name(enum ac_sub_state s)
@@ -24,9 +24,9 @@ void ac_submission_release(struct ac_submission *s)
     s->elements = s->reason = NULL;
 }
 
-#define SUB_COLUMNS                                                                           \
-    "id, earner_id, credential_id, credential_version, domain, school, district, team,"       \
-    " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"    \
+#define SUB_COLUMNS                                                                                \
+    "id, earner_id, credential_id, credential_version, domain, school, district, team,"            \
+    " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"         \
     " decided_ms, notified_ms, resubmit_after_ms"
 
 static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
@@ -110,11 +110,12 @@ int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char 
                              size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " SUB_COLUMNS " FROM submissions WHERE id > ?1"
-                             " AND (?2 = 0 OR earner_id = ?2) AND (?3 IS NULL OR credential_id = ?3)"
-                             " AND (?4 < 0 OR state = ?4) ORDER BY id LIMIT ?5",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT " SUB_COLUMNS " FROM submissions WHERE id > ?1"
+                       " AND (?2 = 0 OR earner_id = ?2) AND (?3 IS NULL OR credential_id = ?3)"
+                       " AND (?4 < 0 OR state = ?4) ORDER BY id LIMIT ?5",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, after_id);
@@ -274,8 +275,8 @@ int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t reco
 int ac_store_submission_record_get(struct ac_store *st, int64_t id, int64_t *record_id)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT record_id FROM submission_records WHERE submission_id = ?1",
-                             &s);
+    int err =
+        ac__store_stmt(st, "SELECT record_id FROM submission_records WHERE submission_id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);

@@ -97,8 +97,8 @@ int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submissi
         for (size_t i = 0; !err && i < got; i++) {
             after = page[i].id;
             if ((page[i].roles & AC_ROLE_ADMIN) && !page[i].disabled_ms)
-                err = ac_store_notify_add(n->store, page[i].id, kind, submission_id, subject,
-                                          body, ac_clock_now_ms(), NULL);
+                err = ac_store_notify_add(n->store, page[i].id, kind, submission_id, subject, body,
+                                          ac_clock_now_ms(), NULL);
         }
     } while (!err && got == 64);
     return err;
@@ -137,7 +137,8 @@ static char *submission_text(const char *elements)
     ac_buf_init(&b);
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         const char *t = json_string_value(json_object_get(e, "text"));
         if (t && (ac_buf_append(&b, t, strlen(t)) || ac_buf_append(&b, "\n", 1)))
             break;
@@ -170,8 +171,7 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         return err;
     struct ac_submission *prior = NULL;
     size_t nprior = 0;
-    err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior,
-                                   &nprior);
+    err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior, &nprior);
     struct ac_neardup_params params = AC_NEARDUP_DEFAULTS;
     params.min_similarity = NEARDUP_MIN_SIMILARITY;
     struct ac_neardup_index *ix = NULL;
@@ -185,8 +185,8 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         err = ac_neardup_index_new(&params, &ix);
     /* The definition's prompts are shared by everyone: never evidence. */
     struct ac_definition *def = NULL;
-    if (!err && ac__flow_definition(n, sub.credential_id, sub.credential_version, NULL, NULL,
-                                    &def) == 0)
+    if (!err &&
+        ac__flow_definition(n, sub.credential_id, sub.credential_version, NULL, NULL, &def) == 0)
         for (size_t i = 0; i < def->n_elements && !err; i++)
             err = ac_neardup_ignore_text(ix, def->elements[i].prompt,
                                          strlen(def->elements[i].prompt));
@@ -200,8 +200,8 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         if (!t)
             err = AC_ENOMEM;
         else
-            err = ac_neardup_add(ix, (uint64_t)prior[i].id,
-                                 team_key(prior[i].team, teams, &nteams), t, strlen(t));
+            err = ac_neardup_add(ix, (uint64_t)prior[i].id, team_key(prior[i].team, teams, &nteams),
+                                 t, strlen(t));
         free(t);
     }
     if (!err)
@@ -213,11 +213,10 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
     if (!err && *flagged) {
         json_t *matches = json_array();
         for (size_t i = 0; i < res->n_matches && i < 5; i++)
-            json_array_append_new(matches,
-                                  json_pack("{s:I, s:f, s:I}", "submission",
-                                            (json_int_t)res->matches[i].doc, "similarity",
-                                            res->matches[i].similarity, "shared_fingerprints",
-                                            (json_int_t)res->matches[i].shared));
+            json_array_append_new(
+                matches, json_pack("{s:I, s:f, s:I}", "submission", (json_int_t)res->matches[i].doc,
+                                   "similarity", res->matches[i].similarity, "shared_fingerprints",
+                                   (json_int_t)res->matches[i].shared));
         json_t *d = json_pack("{s:I, s:o}", "submission", (json_int_t)sub.id, "matches", matches);
         char *detail = json_dumps(d, JSON_COMPACT);
         json_decref(d);
@@ -225,8 +224,7 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         snprintf(body, sizeof body,
                  "Submission %" PRId64 " for %s is %.0f%% similar to submission %" PRIu64
                  ".\nIt waits in the flags inbox until you dismiss or uphold the flag.\n",
-                 sub.id, sub.credential_id, res->matches[0].similarity * 100,
-                 res->matches[0].doc);
+                 sub.id, sub.credential_id, res->matches[0].similarity * 100, res->matches[0].doc);
         err = detail ? 0 : AC_ENOMEM;
         if (!err)
             err = ac_store_flag_add(n->store, "near_duplicate", sub.credential_id, sub.id, 0,
@@ -316,8 +314,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
     size_t nitems = 0;
     for (size_t i = 0; !err && i < npend; i++)
         if (strcmp(pend[i].credential_id, def->id) == 0)
-            items[nitems++] = (struct ac_batch_item){(uint64_t)reviewer, 1,
-                                                     (uint64_t)pend[i].id, false};
+            items[nitems++] =
+                (struct ac_batch_item){(uint64_t)reviewer, 1, (uint64_t)pend[i].id, false};
     for (size_t i = 0; i < nseeds && seed_ids; i++)
         seed_ids[i] = (uint64_t)i;
     struct ac_batch_rule rule = {1, def->review.batch_size ? def->review.batch_size : 1,
@@ -344,8 +342,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                                                     AC_ASG_INVITED, bid);
                 continue;
             }
-            struct ac_assignment_row a = {.reviewer_id = reviewer, .batch_id = bid,
-                                          .state = AC_ASG_INVITED, .level = -1};
+            struct ac_assignment_row a = {
+                .reviewer_id = reviewer, .batch_id = bid, .state = AC_ASG_INVITED, .level = -1};
             snprintf(a.benchmark_id, sizeof a.benchmark_id, "%" PRId64, seeds[it->submission].id);
             a.benchmark_level = seeds[it->submission].level;
             snprintf(a.credential_id, sizeof a.credential_id, "%s", def->id);
@@ -356,8 +354,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
             err = ac_store_job_add(n->store, "deadline", bid, deadline);
         for (size_t r = 0; !err && r < def->review.n_reminders; r++)
             err = ac_store_job_add(n->store, "reminder", bid,
-                                   deadline - (int64_t)def->review.reminders_hours_before[r] *
-                                                  HOUR_MS);
+                                   deadline -
+                                       (int64_t)def->review.reminders_hours_before[r] * HOUR_MS);
         char subject[160], body[512], when[21];
         snprintf(subject, sizeof subject, "Invitation: %zu reviews for %s", bt->n_items, def->id);
         snprintf(body, sizeof body,
@@ -366,8 +364,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                  "\n  accordctl review decline %" PRId64 "\n",
                  bid, bt->n_items, def->title, ac_clock_format(deadline, when), bid, bid);
         if (!err)
-            err = ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now,
-                                      NULL);
+            err =
+                ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now, NULL);
         if (!err)
             err = audit(n, "batch", bid, 0, "invited",
                         "{\"reviewer\":%" PRId64 ",\"items\":%zu,\"credential\":\"%s\"}", reviewer,
@@ -426,8 +424,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
 
     err = ac_store_submission_list(n->store, 0, def->id, -1, 0, 1000000, &subs, &nsubs);
     if (!err)
-        err = ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256,
-                                          &ncerts);
+        err =
+            ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256, &ncerts);
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
     /* One pool for every id list the problem borrows: assigned and previous
@@ -490,8 +488,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         uint32_t load;
         int busy;
         int64_t cool_until;
-        err = ac_store_reviewer_load(n->store, certs[i].user_id, cool_ms, &load, &busy,
-                                     &cool_until);
+        err =
+            ac_store_reviewer_load(n->store, certs[i].user_id, cool_ms, &load, &busy, &cool_until);
         if (err)
             break;
         struct ac_assign_reviewer *r = &pr[nr++];
@@ -502,7 +500,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         json_t *doms = json_loads(prof.domains, 0, NULL);
         size_t k;
         json_t *d;
-        json_array_foreach(doms, k, d) {
+        json_array_foreach(doms, k, d)
+        {
             if (json_is_string(d) && r->n_domains < 32)
                 dom_pool[dom_used + r->n_domains++] = intern(&domains, json_string_value(d));
         }
@@ -510,8 +509,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         dom_used += r->n_domains;
         r->school = intern(&places, prof.school[0] ? prof.school : "(no school)");
         r->district = intern(&places, prof.district[0] ? prof.district : "(no district)");
-        int away = !prof.available &&
-                   (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
+        int away =
+            !prof.available && (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
         r->available = !away && !busy && cool_until <= now;
         r->cap = def->pool.assignments_per_reviewer ? def->pool.assignments_per_reviewer
                                                     : def->review.batch_size;
@@ -537,8 +536,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
             err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
         if (!err)
             err = audit(n, "submission", row_in.submission_id, 0, "assigned",
-                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}",
-                        row_in.reviewer_id, aid);
+                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}", row_in.reviewer_id,
+                        aid);
     }
     for (size_t r = 0; !err && res && r < nr; r++)
         if (res->added[r])
@@ -588,7 +587,8 @@ static int batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, in
     int err = ac_store_assignment_list(n->store, 0, 0, batch_id, -1, &as, &nas);
     for (size_t i = 0; !err && i < nas && !version; i++) {
         struct ac_submission s;
-        if (as[i].submission_id && ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
+        if (as[i].submission_id &&
+            ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
             version = s.credential_version;
             ac_submission_release(&s);
         }
@@ -709,7 +709,8 @@ static int parse_levels(const struct ac_definition *def, const json_t *levels, i
         }
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)levels, key, v) {
+        json_object_foreach((json_t *)levels, key, v)
+        {
             int known = 0;
             for (size_t i = 0; i < def->n_elements; i++)
                 known |= strcmp(def->elements[i].id, key) == 0;
@@ -746,8 +747,7 @@ static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
                  s->id);
     else
         snprintf(body + k, sizeof body - (size_t)k,
-                 "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64
-                 " ...\n",
+                 "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64 " ...\n",
                  ac_clock_format(resubmit_after, when), s->id);
     return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
                                ac_clock_now_ms(), NULL);
@@ -770,9 +770,8 @@ static int conclude(struct ac_node *n, const struct ac_submission *s,
     if (!err)
         err = ac_store_job_add(n->store, "monitor", row, now);
     if (!err)
-        err = audit(n, "submission", s->id, actor, "decided",
-                    "{\"level\":\"%s\",\"passed\":%s}", def->levels[level],
-                    passed ? "true" : "false");
+        err = audit(n, "submission", s->id, actor, "decided", "{\"level\":\"%s\",\"passed\":%s}",
+                    def->levels[level], passed ? "true" : "false");
     return err;
 }
 
@@ -811,8 +810,8 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
                             "{\"more\":%u,\"reason\":\"disagreement\"}", d.more);
         } else if (!err && d.kind == AC_ESCALATE) {
             char detail[400], body[400];
-            json_t *j = json_pack("{s:I, s:s}", "submission", (json_int_t)sub_id, "reason",
-                                  d.reason);
+            json_t *j =
+                json_pack("{s:I, s:s}", "submission", (json_int_t)sub_id, "reason", d.reason);
             char *text = json_dumps(j, JSON_COMPACT);
             json_decref(j);
             snprintf(detail, sizeof detail, "%s", text ? text : "{}");
@@ -823,8 +822,8 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
                      sub_id, s.credential_id, d.reason);
             err = ac_store_submission_set_state(n->store, sub_id, AC_SUB_ESCALATED);
             if (!err)
-                err = ac_store_flag_add(n->store, "escalation", s.credential_id, sub_id, 0,
-                                        detail, ac_clock_now_ms(), NULL);
+                err = ac_store_flag_add(n->store, "escalation", s.credential_id, sub_id, 0, detail,
+                                        ac_clock_now_ms(), NULL);
             if (!err)
                 err = ac__flow_notify_admins(n, "flag", sub_id, "Submission escalated", body);
             if (!err)
@@ -856,8 +855,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     struct ac_batch_row b = {0};
     if (a.state != AC_ASG_ACCEPTED) {
         set_why(why, why_len,
-                "assignment %" PRId64 " is %s; only an accepted assignment can be scored",
-                asg_id, ac_asg_state_name(a.state));
+                "assignment %" PRId64 " is %s; only an accepted assignment can be scored", asg_id,
+                ac_asg_state_name(a.state));
         ac_assignment_release(&a);
         return AC_ECONFLICT;
     }
@@ -865,8 +864,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     int64_t now = ac_clock_now_ms();
     if (!err && now >= b.deadline_ms) {
         char when[21];
-        set_why(why, why_len, "the review deadline of batch %" PRId64 " passed at %s",
-                a.batch_id, ac_clock_format(b.deadline_ms, when));
+        set_why(why, why_len, "the review deadline of batch %" PRId64 " passed at %s", a.batch_id,
+                ac_clock_format(b.deadline_ms, when));
         err = AC_ECONFLICT;
     }
     int64_t row = 0;
@@ -904,8 +903,7 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     if (!err)
         err = audit(n, a.submission_id ? "submission" : "benchmark",
                     a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
-                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id,
-                    def->levels[level]);
+                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id, def->levels[level]);
     /* The batch ends when nothing in it is open; the cool-off starts then. */
     struct ac_assignment_row *rest = NULL;
     size_t nrest = 0, open = 0;
@@ -933,8 +931,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
 
 /* ---- flags ---- */
 
-int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
-                          const char *action, const char *level, char *why, size_t why_len)
+int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
+                          const char *level, char *why, size_t why_len)
 {
     struct ac_flag f;
     int err = ac_store_flag_get(n->store, flag_id, &f);
@@ -954,7 +952,8 @@ int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
                  (!escalation && !neardup && strcmp(action, "acknowledge") != 0))) {
         set_why(why, why_len, "action: \"%s\" does not resolve a %s flag; use %s", action, f.kind,
                 escalation ? "\"decide\" with a level"
-                           : neardup ? "\"dismiss\" or \"reject\"" : "\"acknowledge\"");
+                : neardup  ? "\"dismiss\" or \"reject\""
+                           : "\"acknowledge\"");
         err = AC_EINVAL;
     }
     if (!err && f.submission_id)
@@ -1033,11 +1032,11 @@ static int job_deadline(struct ac_node *n, const struct ac_job *job)
     if (!err)
         err = hand_back(n, b.id, AC_ASG_EXPIRED, row);
     if (!err)
-        err = ac_store_notify_add(n->store, b.reviewer_id, "expired", 0,
-                                  "Your review batch expired",
-                                  "The deadline passed; the unscored work went to other "
-                                  "reviewers.\n",
-                                  ac_clock_now_ms(), NULL);
+        err =
+            ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",
+                                "The deadline passed; the unscored work went to other "
+                                "reviewers.\n",
+                                ac_clock_now_ms(), NULL);
     if (!err)
         err = audit(n, "batch", b.id, 0, "expired", "{}");
     return err;
@@ -1077,8 +1076,8 @@ static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
              "The resubmission wait for submission %" PRId64 " (%s) is over; you may "
              "resubmit:\n  accordctl submission resubmit %" PRId64 " ...\n",
              s.id, s.credential_id, s.id);
-    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id,
-                              "You may resubmit now", body, ac_clock_now_ms(), NULL);
+    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id, "You may resubmit now",
+                              body, ac_clock_now_ms(), NULL);
     ac_submission_release(&s);
     return err;
 }
@@ -1149,9 +1148,9 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
                 ac_submission_release(&s);
             }
         }
-        rv[nr++] = (struct ac_monitor_review){(uint32_t)as[i].reviewer_id, 1,
-                                              (uint64_t)as[i].scored_ms, as[i].level, consensus,
-                                              as[i].benchmark_level};
+        rv[nr++] = (struct ac_monitor_review){
+            (uint32_t)as[i].reviewer_id, 1, (uint64_t)as[i].scored_ms, as[i].level, consensus,
+            as[i].benchmark_level};
     }
     struct ac_monitor_report *rep = NULL;
     if (!err)
@@ -1160,20 +1159,19 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
         const struct ac_monitor_action *a = &rep->actions[i];
         if (a->about_credential || a->kind != AC_MONITOR_SET_UNAVAILABLE)
             continue;
-        int e = ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer,
-                                                  AC_RCERT_CERTIFIED, AC_RCERT_UNAVAILABLE, NULL,
-                                                  ac_clock_now_ms());
+        int e =
+            ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer, AC_RCERT_CERTIFIED,
+                                              AC_RCERT_UNAVAILABLE, NULL, ac_clock_now_ms());
         if (e == AC_ECONFLICT || e == AC_ENOENT)
             continue; /* already out of the pool: flagged the first time */
         err = e;
-        json_t *j = json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason",
-                              a->reason);
+        json_t *j =
+            json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason", a->reason);
         char *detail = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         char body[512];
-        snprintf(body, sizeof body,
-                 "Reviewer %u of %s was set unavailable by monitoring: %s\n", a->reviewer,
-                 def->id, a->reason);
+        snprintf(body, sizeof body, "Reviewer %u of %s was set unavailable by monitoring: %s\n",
+                 a->reviewer, def->id, a->reason);
         if (!err && !detail)
             err = AC_ENOMEM;
         if (!err)
@@ -1243,11 +1241,12 @@ static int job_issue(struct ac_node *n, const struct ac_job *job)
             if (!err)
                 err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
             if (!err)
-                err = audit(n, "submission", s.id, 0, "record_issued",
-                            "{\"record\":%" PRId64 "}", rec);
+                err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
+                            rec);
         } else if (!err) {
-            ac_log_info("review", "submission %" PRId64 " already has record %" PRId64
-                                  "; not issuing again", s.id, rec);
+            ac_log_info("review",
+                        "submission %" PRId64 " already has record %" PRId64 "; not issuing again",
+                        s.id, rec);
         }
     }
     if (!err)

@@ -59,8 +59,8 @@ int cmd_artifact_upload(const struct cli *cli, int argc, char **argv)
     if (media)
         snprintf(url + k, sizeof url - (size_t)k, "&media_type=%s", media);
     json_t *resp = NULL;
-    rc = cli_request_bytes(cli, "POST", url, "application/octet-stream", data.data, data.len,
-                           &resp);
+    rc =
+        cli_request_bytes(cli, "POST", url, "application/octet-stream", data.data, data.len, &resp);
     ac_buf_release(&data);
     if (rc == CLI_OK && resp && !cli_print_json(cli, resp))
         cli_print_object(resp);
@@ -111,8 +111,7 @@ int cmd_artifact_get(const struct cli *cli, int argc, char **argv)
     int rc = artifact_save(cli, hash, out, &len);
     if (rc != CLI_OK)
         return rc;
-    json_t *j = json_pack("{s:s, s:s, s:I}", "sha256", hash, "file", out, "bytes",
-                          (json_int_t)len);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "sha256", hash, "file", out, "bytes", (json_int_t)len);
     if (!cli_print_json(cli, j))
         printf("%s: %zu bytes, SHA-256 checked\n", out, len);
     json_decref(j);

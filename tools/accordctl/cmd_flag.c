@@ -14,8 +14,8 @@ int cmd_flag_list(const struct cli *cli, int argc, char **argv)
                                              {"REVIEWER", "reviewer"},
                                              {"RESOLVED", "resolved"},
                                              {"RESOLUTION", "resolution"}};
-    return lc_call(cli, "GET", lc_flag(argc, argv, "--all") ? "/v1/flags?all=1" : "/v1/flags",
-                   NULL, cols, sizeof cols / sizeof cols[0]);
+    return lc_call(cli, "GET", lc_flag(argc, argv, "--all") ? "/v1/flags?all=1" : "/v1/flags", NULL,
+                   cols, sizeof cols / sizeof cols[0]);
 }
 
 static int resolve(const struct cli *cli, const char *fid, const char *action, const char *level)

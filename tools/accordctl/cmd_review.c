@@ -28,7 +28,8 @@ int cmd_review_invitations(const struct cli *cli, int argc, char **argv)
     /* The assignments of each batch, so the reviewer knows what to open. */
     size_t i;
     json_t *b;
-    json_array_foreach(items, i, b) {
+    json_array_foreach(items, i, b)
+    {
         size_t k;
         json_t *a;
         printf("batch %lld:", (long long)json_integer_value(json_object_get(b, "id")));
@@ -90,7 +91,8 @@ int cmd_review_show(const struct cli *cli, int argc, char **argv)
         fprintf(stderr, "%s: --artifacts: %s: %s\n", cli->prog, dir, strerror(errno));
         rc = CLI_USAGE;
     }
-    json_array_foreach(elements, i, e) {
+    json_array_foreach(elements, i, e)
+    {
         const char *art = json_string_value(json_object_get(e, "artifact"));
         if (dir && rc == CLI_OK && art) {
             char file[1024];
@@ -102,7 +104,8 @@ int cmd_review_show(const struct cli *cli, int argc, char **argv)
         printf("assignment %lld (batch %lld, %s)\n", id,
                (long long)json_integer_value(json_object_get(resp, "batch")),
                json_string_value(json_object_get(resp, "credential")));
-        json_array_foreach(elements, i, e) {
+        json_array_foreach(elements, i, e)
+        {
             const char *text = json_string_value(json_object_get(e, "text"));
             const char *art = json_string_value(json_object_get(e, "artifact"));
             printf("\n[%s]\n", json_string_value(json_object_get(e, "id")));

@@ -7,8 +7,8 @@
 
 #include "lifecycle_cli.h"
 
-#define SUBMIT_USAGE                                                                         \
-    "[--text ELEMENT=TEXT]... [--artifact ELEMENT=SHA256]... [--team NAME] [--domain D] " \
+#define SUBMIT_USAGE                                                                               \
+    "[--text ELEMENT=TEXT]... [--artifact ELEMENT=SHA256]... [--team NAME] [--domain D] "          \
     "[--school S] [--district D] [--version N]"
 
 /* Adds the --text and --artifact elements and the optional fields to |body|.
@@ -23,14 +23,14 @@ static int fill_body(const struct cli *cli, int argc, char **argv, json_t *body)
             continue;
         const char *eq = strchr(argv[i + 1], '=');
         if (!eq || eq == argv[i + 1]) {
-            fprintf(stderr, "%s: %s \"%s\": expected ELEMENT=%s\n", cli->prog, argv[i],
-                    argv[i + 1], text ? "TEXT" : "SHA256");
+            fprintf(stderr, "%s: %s \"%s\": expected ELEMENT=%s\n", cli->prog, argv[i], argv[i + 1],
+                    text ? "TEXT" : "SHA256");
             return CLI_USAGE;
         }
         char id[128];
         snprintf(id, sizeof id, "%.*s", (int)(eq - argv[i + 1]), argv[i + 1]);
-        json_array_append_new(elements, json_pack("{s:s, s:s}", "id", id,
-                                                  text ? "text" : "artifact", eq + 1));
+        json_array_append_new(
+            elements, json_pack("{s:s, s:s}", "id", id, text ? "text" : "artifact", eq + 1));
     }
     static const char *const fields[] = {"team", "domain", "school", "district"};
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {

@@ -53,8 +53,10 @@ static int close_store(void **state)
 static int64_t make_submission(void)
 {
     char elements[] = "[{\"id\":\"criteria\",\"text\":\"shared criteria\"}]";
-    struct ac_submission s = {.earner_id = earner_id, .credential_version = 1,
-                              .elements = elements, .state = AC_SUB_RECEIVED};
+    struct ac_submission s = {.earner_id = earner_id,
+                              .credential_version = 1,
+                              .elements = elements,
+                              .state = AC_SUB_RECEIVED};
     snprintf(s.credential_id, sizeof s.credential_id, "feedback");
     int64_t id;
     assert_int_equal(0, ac_store_tx_begin(st));
@@ -186,8 +188,8 @@ static void test_a_done_mark_rolled_back_with_its_effects_leaves_the_job_due(voi
     assert_int_equal(1, n);
     /* The job's effect and its done mark, then a crash-like rollback. */
     assert_int_equal(0, ac_store_tx_begin(st));
-    assert_int_equal(0, ac_store_notify_add(st, earner_id, "resubmit_open", sub, "s", "b", T0,
-                                            NULL));
+    assert_int_equal(0,
+                     ac_store_notify_add(st, earner_id, "resubmit_open", sub, "s", "b", T0, NULL));
     assert_int_equal(0, ac_store_job_done(st, jobs[0].id, T0));
     ac_store_tx_rollback(st);
     assert_int_equal(0, ac_store_job_due(st, T0, jobs, 4, &n));
@@ -279,8 +281,8 @@ static void test_a_flag_cannot_be_resolved_twice(void **state)
     (void)state;
     int64_t sub = make_submission(), flag;
     assert_int_equal(0, ac_store_tx_begin(st));
-    assert_int_equal(0, ac_store_flag_add(st, "near_duplicate", "feedback", sub, 0, "{}", T0,
-                                          &flag));
+    assert_int_equal(0,
+                     ac_store_flag_add(st, "near_duplicate", "feedback", sub, 0, "{}", T0, &flag));
     assert_int_equal(0, ac_store_flag_resolve(st, flag, earner_id, "reject", T0));
     assert_int_equal(AC_ECONFLICT, ac_store_flag_resolve(st, flag, earner_id, "dismiss", T0));
     assert_int_equal(0, ac_store_tx_commit(st));
