@@ -12,7 +12,8 @@
 #include "lifecycle.h"
 
 #define PILOT_MIN_SUBMISSIONS 10 /* the seed's Step 1: at least ten */
-#define PILOT_MAX_ROWS 2000
+#define PILOT_MAX_SUBMISSIONS 500 /* per round: the report reads a round in one go */
+#define PILOT_MAX_ROWS (PILOT_MAX_SUBMISSIONS * 2)
 
 static json_t *stat_json(const struct ac_stat *s)
 {
@@ -145,7 +146,8 @@ static void on_add(struct ac_http_exchange *x, void *arg)
         ac__cred_require_state(x, &c, piloting, 1, "add pilot submissions") ||
         ac__users_get(n, x, body, "experts", AC_ROLE_EXPERT, 2, experts, 2) < 0)
         goto out;
-    if (!json_is_array(subs) || json_array_size(subs) == 0 || json_array_size(subs) > 500) {
+    if (!json_is_array(subs) || json_array_size(subs) == 0 ||
+        json_array_size(subs) > PILOT_MAX_SUBMISSIONS) {
         ac__problem(x, 400, "invalid-field", "Invalid field", "submissions", NULL,
                     "submissions: a list of 1 to 500 {\"label\", \"content\"} objects");
         goto out;
@@ -164,7 +166,26 @@ static void on_add(struct ac_http_exchange *x, void *arg)
             goto out;
         }
     }
-    int err = ac_store_tx_begin(n->store);
+    /* Count the round's submissions so far (two rows each). */
+    struct ac_pilot_score *have = calloc(PILOT_MAX_ROWS, sizeof *have);
+    size_t nhave = 0;
+    int err = have ? ac_store_pilot_list(n->store, 0, c.row.id, c.row.pilot_round, 0, have,
+                                         PILOT_MAX_ROWS, &nhave)
+                   : AC_ENOMEM;
+    for (size_t r = 0; !err && r < nhave; r++)
+        ac_pilot_score_release(&have[r]);
+    free(have);
+    if (err) {
+        ac__respond_error(x, err, "pilot submissions");
+        goto out;
+    }
+    if (nhave / 2 + json_array_size(subs) > PILOT_MAX_SUBMISSIONS) {
+        ac__problem(x, 409, "pilot-full", "Conflict", "submissions", NULL,
+                    "submissions: round %lld of %s has %zu; at most %d per round",
+                    (long long)c.row.pilot_round, c.ref, nhave / 2, PILOT_MAX_SUBMISSIONS);
+        goto out;
+    }
+    err = ac_store_tx_begin(n->store);
     int64_t now = ac_clock_now_ms(), id;
     json_t *ids = json_array();
     json_array_foreach(subs, i, v) {
