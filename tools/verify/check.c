@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "accord/bundle.h"
 #include "accord/checkpoint.h"
 #include "accord/clock.h"
 #include "accord/error.h"
+#include "accord/merkle.h"
 #include "accord/status.h"
 #include "internal.h"
 
@@ -96,7 +98,7 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
     }
     const struct ac__issuer *is;
     if (opt->fetched) {
-        is = ac__trust_fetch(opt->fetched, rep->rec.iss);
+        is = ac__trust_fetch(opt->fetched, opt->fetcher, rep->rec.iss);
         if (!is) {
             add(rep, "issuer", AC__INDETERMINATE, "out of memory while fetching keys");
             return NULL;
@@ -146,14 +148,30 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
     return NULL;
 }
 
+/* True when |k| is the issuer's current key: one with an end to its window
+ * is retired (a JWKS rounds valid_until up to the second, so comparing it
+ * with the clock would call a key retired a moment ago current). */
+static bool key_current(const struct ac_key_info *k)
+{
+    return k->not_after_ms == 0;
+}
+
+/* What log inclusion showed, for the key-window check. */
+enum in_log {
+    IN_LOG_NO,              /* no proof, or it failed */
+    IN_LOG_RETIRED_SIGNER,  /* proven, but the checkpoint's signer is retired */
+    IN_LOG_CURRENT_SIGNER,  /* proven at a checkpoint signed by a current key */
+};
+
 static void check_key_window(const struct ac__options *opt, const struct ac_key_info *key,
-                             bool in_log, struct ac__report *rep)
+                             enum in_log in_log, struct ac__report *rep)
 {
     char window[64] = "", iat[21] = "";
     int64_t iat_s = rep->rec.iat;
     bool quiet_pass = !rep->pass_reasons;
+    bool retired = !key_current(key);
     if (!quiet_pass || iat_s > opt->now_ms / 1000 + FUTURE_SKEW_S ||
-        !ac_record_key_valid_at(key, iat_s) || key->not_after_ms != 0) {
+        !ac_record_key_valid_at(key, iat_s) || retired) {
         ac_clock_format(iat_s * 1000, iat);
         format_window(key, window, sizeof(window));
     }
@@ -170,79 +188,444 @@ static void check_key_window(const struct ac__options *opt, const struct ac_key_
             key->kid_hex, window);
         return;
     }
-    if (key->not_after_ms != 0 && in_log) {
+    if (!retired) {
+        add(rep, "key-window", AC__PASS, "iat %s is inside key %s's window (%s)", iat,
+            key->kid_hex, window);
+        return;
+    }
+    /* A retired key's holder could backdate iat; only the record's inclusion
+     * in the issuer's log, at a checkpoint a current key signed (a retired
+     * key may have leaked, and could sign a checkpoint too), settles it. */
+    if (in_log == IN_LOG_CURRENT_SIGNER)
         add(rep, "key-window", AC__PASS,
             "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
-            "holds the record",
+            "holds the record (checkpoint signed by a current key)",
             iat, key->kid_hex, window);
-        return;
-    }
-    if (key->not_after_ms != 0) {
-        /* A retired key's holder could backdate iat; only the record's
-         * inclusion in the issuer's log before retirement settles it. */
+    else if (in_log == IN_LOG_RETIRED_SIGNER)
+        add(rep, "key-window", AC__INDETERMINATE,
+            "iat %s is inside retired key %s's window (%s), but the log proof's checkpoint "
+            "is signed by a retired key too, so the date cannot be trusted (--fetch gets a "
+            "current checkpoint)",
+            iat, key->kid_hex, window);
+    else
         add(rep, "key-window", AC__INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but without a log inclusion "
-            "proof the date cannot be trusted",
+            "proof the date cannot be trusted (a bundle or --fetch gives one)",
             iat, key->kid_hex, window);
-        return;
-    }
-    add(rep, "key-window", AC__PASS, "iat %s is inside key %s's window (%s)", iat,
-        key->kid_hex, window);
 }
+
+/* ---- Log inclusion ------------------------------------------------------- */
+
+/* Copies the first line of a signed checkpoint (its origin, which is also the
+ * signed-note key name) into |origin|. Returns false when there is none. */
+static bool note_origin(const char *note, size_t len, char origin[AC_NOTE_NAME_MAX + 1])
+{
+    const char *nl = memchr(note, '\n', len);
+    size_t olen = nl ? (size_t)(nl - note) : 0;
+    if (olen == 0 || olen > AC_NOTE_NAME_MAX)
+        return false;
+    memcpy(origin, note, olen);
+    origin[olen] = '\0';
+    return true;
+}
+
+#define MAX_VERIFIERS 16
+
+/* Fills |v| with signed-note verifiers named |origin| for the issuer's keys
+ * (only those still current when |current_only|). Returns how many. */
+static size_t note_verifiers(const struct keyset *ks, const char *origin, bool current_only,
+                             struct ac_note_verifier v[MAX_VERIFIERS])
+{
+    size_t nv = 0;
+    for (size_t i = 0; i < ks->n && nv < MAX_VERIFIERS; i++)
+        if ((!current_only || key_current(&ks->keys[i])) &&
+            ac_note_verifier_init(&v[nv], origin, ks->keys[i].public_key) == 0)
+            nv++;
+    return nv;
+}
+
+/* True when a key of the issuer that is still current signed |note| (already
+ * verified with all its keys). A retired key may have leaked, so only a
+ * current key's checkpoint vouches for a record signed by a retired one. */
+static bool signed_by_current(const struct keyset *ks,
+                              const char *origin, const char *note, size_t len)
+{
+    struct ac_note_verifier v[MAX_VERIFIERS];
+    size_t nv = note_verifiers(ks, origin, true, v);
+    size_t text_len;
+    return nv > 0 && ac_note_verify(note, len, v, nv, &text_len, NULL, 0) == 0;
+}
+
+/* A checkpoint that passed, with its signed note (borrowed from the bundle or
+ * from the fetcher, both alive for the run). */
+struct seen_checkpoint {
+    bool set;
+    struct ac_checkpoint cp;
+    const char *note;
+    size_t note_len;
+};
 
 /* The log check of a bundle: its checkpoint is signed by one of the issuer's
  * keys (named, as signed-note keys are, by the checkpoint's origin), and the
  * inclusion proof leads from the record to that checkpoint's root. */
-static bool check_log(const struct ac_bundle *b, const struct keyset *ks,
-                      struct ac__report *rep)
+static enum in_log check_log(const struct ac_bundle *b,
+                             const struct keyset *ks, struct ac__report *rep,
+                             struct seen_checkpoint *seen)
 {
-    const char *nl = memchr(b->checkpoint, '\n', b->checkpoint_len);
-    size_t olen = nl ? (size_t)(nl - b->checkpoint) : 0;
-    if (olen == 0 || olen > AC_NOTE_NAME_MAX) {
-        add(rep, "log", AC__FAIL, "checkpoint: the first line must be the log's origin");
-        return false;
-    }
     char origin[AC_NOTE_NAME_MAX + 1];
-    memcpy(origin, b->checkpoint, olen);
-    origin[olen] = '\0';
-    struct ac_note_verifier v[16];
-    size_t nv = 0;
-    for (size_t i = 0; i < ks->n && nv < sizeof(v) / sizeof(v[0]); i++)
-        if (ac_note_verifier_init(&v[nv], origin, ks->keys[i].public_key) == 0)
-            nv++;
+    if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
+        add(rep, "log", AC__FAIL, "checkpoint: the first line must be the log's origin");
+        return IN_LOG_NO;
+    }
+    struct ac_note_verifier v[MAX_VERIFIERS];
+    size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
         add(rep, "log", AC__FAIL, "checkpoint origin \"%.64s\" is not a valid key name", origin);
-        return false;
+        return IN_LOG_NO;
     }
-    struct ac_checkpoint cp;
-    memset(&cp, 0, sizeof(cp));
     char why[AC_BUNDLE_WHY_MAX];
-    if (ac_bundle_verify_log(b, v, nv, NULL, &cp, why, sizeof(why)) != 0) {
+    if (ac_bundle_verify_log(b, v, nv, NULL, &seen->cp, why, sizeof(why)) != 0) {
         add(rep, "log", AC__FAIL, "%s", why);
-        return false;
+        return IN_LOG_NO;
     }
-    ac_checkpoint_release(&cp);
+    seen->set = true;
+    seen->note = b->checkpoint;
+    seen->note_len = b->checkpoint_len;
     if (rep->rec.has_log_index && rep->rec.log_index != b->index) {
         add(rep, "log", AC__FAIL, "the record claims log index %llu but the proof is for %llu",
             (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
-        return false;
+        return IN_LOG_NO;
     }
+    bool current = signed_by_current(ks, origin, b->checkpoint, b->checkpoint_len);
     add(rep, "log", AC__PASS,
         "the record is entry %llu of log \"%.64s\" (%llu entries), checkpoint signed by the "
-        "issuer",
-        (unsigned long long)b->index, origin, (unsigned long long)b->size);
-    return true;
+        "issuer's %s key",
+        (unsigned long long)b->index, origin, (unsigned long long)b->size,
+        current ? "current" : "retired");
+    return current ? IN_LOG_CURRENT_SIGNER : IN_LOG_RETIRED_SIGNER;
 }
 
-/* The status check against a bundle's signed Status List Token. */
-static void check_status_snapshot(const struct ac__options *opt, const struct ac_bundle *b,
-                                  const struct keyset *ks, struct ac__report *rep)
+/* Reads {"hashes": [base64, ...]} of a fetched proof into |p|, and the
+ * members |n1| / |n2| (may be NULL) as unsigned integers. Returns the parsed
+ * JSON (the caller frees it) or NULL with the reason in |why|. */
+static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t *v1,
+                           const char *n2, uint64_t *v2, struct ac_merkle_proof *p, char *why,
+                           size_t whylen)
+{
+    json_error_t err;
+    json_t *j = json_loadb((const char *)r->body, r->len, 0, &err);
+    json_t *hashes = json_object_get(j, "hashes");
+    if (!j || !json_is_array(hashes) || json_array_size(hashes) > AC_MERKLE_PROOF_MAX) {
+        snprintf(why, whylen, "%.300s: not a proof (JSON with at most %d hashes)", r->url,
+                 AC_MERKLE_PROOF_MAX);
+        json_decref(j);
+        return NULL;
+    }
+    const char *names[2] = {n1, n2};
+    uint64_t *vals[2] = {v1, v2};
+    for (int k = 0; k < 2; k++) {
+        if (!names[k])
+            continue;
+        json_t *m = json_object_get(j, names[k]);
+        if (!json_is_integer(m) || json_integer_value(m) < 0) {
+            snprintf(why, whylen, "%.300s: %s: must be a whole number >= 0", r->url, names[k]);
+            json_decref(j);
+            return NULL;
+        }
+        *vals[k] = (uint64_t)json_integer_value(m);
+    }
+    p->count = json_array_size(hashes);
+    for (size_t i = 0; i < p->count; i++) {
+        const char *s = json_string_value(json_array_get(hashes, i));
+        size_t n = 0;
+        if (!s || sodium_base642bin(p->hash[i], AC_MERKLE_HASH_BYTES, s, strlen(s), NULL, &n,
+                                    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            n != AC_MERKLE_HASH_BYTES) {
+            snprintf(why, whylen, "%.300s: hashes[%zu]: must be base64 of 32 bytes", r->url, i);
+            json_decref(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* --fetch: the issuer's current signed checkpoint and the inclusion proof of
+ * the record (by its log_index claim) at that checkpoint's size. Material
+ * that cannot be had or does not verify leaves the check indeterminate (a
+ * network can always withhold it); a verified proof that the issuer's log
+ * holds another record at that index, or is too short to hold it, fails. */
+static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t *record,
+                                   size_t record_len, const struct keyset *ks,
+                                   struct ac__report *rep, struct seen_checkpoint *seen)
 {
     const struct ac_record *r = &rep->rec;
+    char url[1024], why[AC_BUNDLE_WHY_MAX + 400];
+    if (!r->has_log_index) {
+        add(rep, "log-fetch", AC__INDETERMINATE,
+            "the record has no log_index claim, so its inclusion cannot be asked for");
+        return IN_LOG_NO;
+    }
+    if (ac__issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
+        add(rep, "log-fetch", AC__INDETERMINATE, "iss \"%.200s\" is not an http(s) URL", r->iss);
+        return IN_LOG_NO;
+    }
+    const struct ac__fetched *f = ac__fetch(opt->fetcher, url);
+    if (!f || f->error) {
+        add(rep, "log-fetch", AC__INDETERMINATE, "%s", f ? f->error : "out of memory");
+        return IN_LOG_NO;
+    }
+    const char *note = (const char *)f->body;
+    char origin[AC_NOTE_NAME_MAX + 1];
+    struct ac_note_verifier v[MAX_VERIFIERS];
+    size_t nv = 0;
+    if (note_origin(note, f->len, origin))
+        nv = note_verifiers(ks, origin, false, v);
+    char cwhy[AC_NOTE_WHY_MAX];
+    if (nv == 0 ||
+        ac_checkpoint_open(note, f->len, v, nv, NULL, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
+        add(rep, "log-fetch", AC__INDETERMINATE, "the checkpoint from %.300s does not verify "
+            "with the issuer's keys: %s", url, nv ? cwhy : "no origin line");
+        return IN_LOG_NO;
+    }
+    seen->set = true;
+    seen->note = note;
+    seen->note_len = f->len;
+    uint64_t size = seen->cp.size;
+    if (r->log_index >= size) {
+        add(rep, "log-fetch", AC__FAIL,
+            "the record claims log index %llu, but the issuer's signed log has only %llu "
+            "entries",
+            (unsigned long long)r->log_index, (unsigned long long)size);
+        return IN_LOG_NO;
+    }
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/log/inclusion?index=%llu&size=%llu",
+             (unsigned long long)r->log_index, (unsigned long long)size);
+    if (ac__issuer_url(r->iss, path, url, sizeof(url)) || !(f = ac__fetch(opt->fetcher, url)) ||
+        f->error) {
+        add(rep, "log-fetch", AC__INDETERMINATE, "%s", f && f->error ? f->error : "out of memory");
+        return IN_LOG_NO;
+    }
+    struct ac_merkle_proof proof;
+    uint64_t pindex = 0, psize = 0;
+    json_t *j = parse_proof(f, "index", &pindex, "size", &psize, &proof, why, sizeof(why));
+    uint8_t served[AC_MERKLE_HASH_BYTES], ours[AC_MERKLE_HASH_BYTES];
+    size_t n = 0;
+    const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
+    if (j && (!lh || sodium_base642bin(served, sizeof(served), lh, strlen(lh), NULL, &n, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL) != 0 ||
+              n != sizeof(served) || pindex != r->log_index || psize != size)) {
+        snprintf(why, sizeof(why), "%.300s: not the proof asked for (index, size, leaf_hash)",
+                 url);
+        json_decref(j);
+        j = NULL;
+    }
+    json_decref(j);
+    if (!j) {
+        add(rep, "log-fetch", AC__INDETERMINATE, "%s", why);
+        return IN_LOG_NO;
+    }
+    if (ac_merkle_verify_inclusion(served, pindex, psize, &proof, seen->cp.root) != 0) {
+        add(rep, "log-fetch", AC__INDETERMINATE,
+            "the issuer's inclusion proof for index %llu does not lead to its signed root",
+            (unsigned long long)pindex);
+        return IN_LOG_NO;
+    }
+    ac_merkle_leaf_hash(record, record_len, ours);
+    if (memcmp(ours, served, sizeof(ours)) != 0) {
+        add(rep, "log-fetch", AC__FAIL,
+            "the issuer's signed log holds a different record at index %llu: this record was "
+            "never logged there",
+            (unsigned long long)pindex);
+        return IN_LOG_NO;
+    }
+    bool current = signed_by_current(ks, origin, note, seen->note_len);
+    add(rep, "log-fetch", AC__PASS,
+        "the issuer's log \"%.64s\" holds the record at index %llu (checkpoint of %llu entries "
+        "fetched now, signed by its %s key)",
+        origin, (unsigned long long)pindex, (unsigned long long)size,
+        current ? "current" : "retired");
+    return current ? IN_LOG_CURRENT_SIGNER : IN_LOG_RETIRED_SIGNER;
+}
+
+/* ---- Log history (forks) ------------------------------------------------- */
+
+enum compared {
+    SAME_HISTORY,
+    FORK,
+    NOT_COMPARED, /* sizes differ and there is no --fetch to ask for a proof */
+    NO_PROOF,     /* --fetch could not get a usable consistency proof */
+};
+
+/* Compares two verified checkpoints of one log: equal sizes need equal
+ * roots; different sizes need the issuer's consistency proof. */
+static enum compared compare(const struct ac__options *opt, const char *iss,
+                             const struct ac_checkpoint *a, const struct ac_checkpoint *b,
+                             char *why, size_t whylen)
+{
+    char ra[9], rb[9];
+    sodium_bin2hex(ra, sizeof(ra), a->root, 4);
+    sodium_bin2hex(rb, sizeof(rb), b->root, 4);
+    if (strcmp(a->origin, b->origin) != 0) {
+        snprintf(why, whylen, "checkpoints of different logs (\"%.64s\", \"%.64s\")", a->origin,
+                 b->origin);
+        return NO_PROOF;
+    }
+    if (a->size == b->size) {
+        if (memcmp(a->root, b->root, AC_MERKLE_HASH_BYTES) == 0)
+            return SAME_HISTORY;
+        snprintf(why, whylen,
+                 "log fork: two checkpoints of \"%.64s\" at size %llu, both signed by the "
+                 "issuer, have different roots (%s... and %s...)",
+                 a->origin, (unsigned long long)a->size, ra, rb);
+        return FORK;
+    }
+    const struct ac_checkpoint *older = a->size < b->size ? a : b;
+    const struct ac_checkpoint *newer = a->size < b->size ? b : a;
+    if (!opt->fetcher) {
+        snprintf(why, whylen,
+                 "checkpoints of sizes %llu and %llu cannot be compared offline (a consistency "
+                 "proof is needed: use --fetch)",
+                 (unsigned long long)older->size, (unsigned long long)newer->size);
+        return NOT_COMPARED;
+    }
+    char path[96], url[1024];
+    snprintf(path, sizeof(path), "/v1/log/consistency?from=%llu&to=%llu",
+             (unsigned long long)older->size, (unsigned long long)newer->size);
+    const struct ac__fetched *f = NULL;
+    if (ac__issuer_url(iss, path, url, sizeof(url)) || !(f = ac__fetch(opt->fetcher, url)) ||
+        f->error) {
+        snprintf(why, whylen, "%s", f && f->error ? f->error : "cannot ask for a proof");
+        return NO_PROOF;
+    }
+    struct ac_merkle_proof proof;
+    uint64_t from = 0, to = 0;
+    json_t *j = parse_proof(f, "from", &from, "to", &to, &proof, why, whylen);
+    json_decref(j);
+    if (!j)
+        return NO_PROOF;
+    char cwhy[AC_NOTE_WHY_MAX];
+    if (from != older->size || to != newer->size ||
+        ac_checkpoint_check_consistent(older, newer, &proof, cwhy, sizeof(cwhy)) != 0) {
+        /* Both checkpoints carry the issuer's signature; an issuer that
+         * cannot show the newer one extends the older has signed two
+         * histories. */
+        snprintf(why, whylen,
+                 "log fork: the issuer's checkpoint of size %llu (root %s...) does not extend "
+                 "the one of size %llu (root %s...): its consistency proof fails",
+                 (unsigned long long)newer->size, newer == a ? ra : rb,
+                 (unsigned long long)older->size, older == a ? ra : rb);
+        return FORK;
+    }
+    return SAME_HISTORY;
+}
+
+/* The "history" check: every checkpoint this record brought (the bundle's,
+ * the one fetched now) against the other and against the one remembered in
+ * the witness state. A fork fails and leaves the state alone; otherwise the
+ * state moves on to the largest checkpoint proven to extend it. */
+static void check_history(const struct ac__options *opt, struct ac__report *rep,
+                          const struct seen_checkpoint *bundle,
+                          const struct seen_checkpoint *fetched)
+{
+    const struct seen_checkpoint *seen[2] = {bundle, fetched};
+    const char *what[2] = {"the bundle's", "the issuer's current"};
+    const struct ac__witnessed *mem = NULL;
+    struct ac_checkpoint remembered = {0};
+    const struct seen_checkpoint *any = bundle->set ? bundle : fetched->set ? fetched : NULL;
+    if (!any || (!opt->witness && !(bundle->set && fetched->set)))
+        return;
+    if (opt->witness && (mem = ac__witness_find(opt->witness, any->cp.origin))) {
+        remembered.origin = mem->origin;
+        remembered.size = mem->size;
+        memcpy(remembered.root, mem->root, AC_MERKLE_HASH_BYTES);
+    }
+    enum compared worst = SAME_HISTORY;
+    char why[660] = "", w[600];
+    for (int i = 0; i < 2; i++) {
+        if (!seen[i]->set)
+            continue;
+        enum compared c = SAME_HISTORY;
+        if (mem)
+            c = compare(opt, rep->rec.iss, &remembered, &seen[i]->cp, w, sizeof(w));
+        if (c == SAME_HISTORY && i == 1 && bundle->set)
+            c = compare(opt, rep->rec.iss, &bundle->cp, &fetched->cp, w, sizeof(w));
+        if (c != SAME_HISTORY && (worst == SAME_HISTORY || c == FORK ||
+                                  (c == NO_PROOF && worst == NOT_COMPARED))) {
+            worst = c;
+            snprintf(why, sizeof(why), "%s checkpoint: %s", what[i], w);
+        }
+    }
+    if (worst == FORK) {
+        add(rep, "history", AC__FAIL, "%s", why);
+        return;
+    }
+    if (worst == NO_PROOF) {
+        add(rep, "history", AC__INDETERMINATE, "%s", why);
+        return;
+    }
+    if (worst == NOT_COMPARED) {
+        add(rep, "history", AC__SKIPPED, "%s; the witness state keeps size %llu",
+            why, (unsigned long long)remembered.size);
+        return;
+    }
+    const struct seen_checkpoint *largest = any;
+    if (bundle->set && fetched->set && fetched->cp.size >= bundle->cp.size)
+        largest = fetched;
+    /* |mem| is updated in place: the reasons below use |remembered|. */
+    if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
+        if (ac__witness_remember(opt->witness, &largest->cp, largest->note, largest->note_len)) {
+            add(rep, "history", AC__INDETERMINATE, "out of memory updating the witness state");
+            return;
+        }
+    }
+    if (!opt->witness)
+        add(rep, "history", AC__PASS,
+            "the bundle's checkpoint (size %llu) is consistent with the issuer's current one "
+            "(size %llu)",
+            (unsigned long long)bundle->cp.size, (unsigned long long)fetched->cp.size);
+    else if (!mem)
+        add(rep, "history", AC__PASS,
+            "first checkpoint seen of log \"%.64s\" (size %llu); remembered in the witness state",
+            largest->cp.origin, (unsigned long long)largest->cp.size);
+    else
+        add(rep, "history", AC__PASS,
+            "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
+            (unsigned long long)remembered.size, remembered.origin,
+            largest->cp.size > remembered.size ? "; the witness state moves on" : "");
+}
+
+/* ---- Status ---------------------------------------------------------------- */
+
+/* Writes an age in seconds the way a person reads it. */
+static void format_age(int64_t s, char *out, size_t len)
+{
+    if (s < 0)
+        s = 0;
+    if (s < 120)
+        snprintf(out, len, "%lld s", (long long)s);
+    else if (s < 7200)
+        snprintf(out, len, "%lld min", (long long)(s / 60));
+    else if (s < 172800)
+        snprintf(out, len, "%lld h", (long long)(s / 3600));
+    else
+        snprintf(out, len, "%lld days", (long long)(s / 86400));
+}
+
+/* Decides "status" from a Status List Token: the bundle's snapshot, or (when
+ * |live|) the one just fetched from the record's status uri. A snapshot that
+ * does not verify makes the bundle invalid (it was altered); a fetched token
+ * that does not verify leaves the status indeterminate (nothing is known). */
+static void status_from_token(const struct ac__options *opt, const uint8_t *tok, size_t len,
+                              const struct keyset *ks, bool live, struct ac__report *rep)
+{
+    const struct ac_record *r = &rep->rec;
+    enum ac__result bad = live ? AC__INDETERMINATE : AC__FAIL;
+    const char *src = live ? "status token fetched from the status uri" : "status snapshot";
     uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
     size_t kid_len;
-    if (ac_status_token_kid(b->status, b->status_len, kid, &kid_len) != 0) {
-        add(rep, "status", AC__FAIL, "status snapshot: not a Status List Token with a kid");
+    if (ac_status_token_kid(tok, len, kid, &kid_len) != 0) {
+        add(rep, "status", bad, "%s: not a Status List Token with a kid", src);
         return;
     }
     const struct ac_key_info *key = NULL;
@@ -250,44 +633,60 @@ static void check_status_snapshot(const struct ac__options *opt, const struct ac
         if (kid_len == AC_KEY_ID_BYTES && memcmp(ks->keys[i].kid, kid, kid_len) == 0)
             key = &ks->keys[i];
     if (!key) {
-        add(rep, "status", AC__FAIL, "status snapshot: signed by a key the issuer does not "
-                                     "publish");
+        add(rep, "status", bad, "%s: signed by a key the issuer does not publish", src);
         return;
     }
     struct ac_status_token t;
     memset(&t, 0, sizeof(t));
     char why[AC_BUNDLE_WHY_MAX];
-    int rc = ac_status_token_open(b->status, b->status_len, key->public_key, &t, why,
-                                  sizeof(why));
+    int rc = ac_status_token_open(tok, len, key->public_key, &t, why, sizeof(why));
     if (rc) {
-        add(rep, "status", AC__FAIL, "status snapshot: %s",
+        add(rep, "status", bad, "%s: %s", src,
             rc == AC_ECRYPTO ? "signature does not verify" : why);
         return;
     }
-    char when[21];
+    char when[21], exp[32] = "no expiry set", age[32];
     ac_clock_format(t.iat * 1000, when);
+    if (t.exp)
+        ac_clock_format(t.exp * 1000, exp);
+    format_age(opt->now_ms / 1000 - t.iat, age, sizeof(age));
     unsigned v = 0;
-    if (strcmp(t.sub, r->status_uri) != 0) {
-        add(rep, "status", AC__FAIL, "status snapshot is for list %.80s; the record names %.80s",
-            t.sub, r->status_uri);
-    } else if (t.exp != 0 && t.exp * 1000 < opt->now_ms) {
-        char exp[21];
-        add(rep, "status", AC__INDETERMINATE,
-            "status snapshot expired at %s; revocation since then cannot be ruled out",
-            ac_clock_format(t.exp * 1000, exp));
+    if (!opt->pinned && !ac_record_key_valid_at(key, t.iat)) {
+        /* A retired key signs nothing after its retirement. */
+        add(rep, "status", bad, "%s: signed at %s by key %s outside its window", src, when,
+            key->kid_hex);
+    } else if (strcmp(t.sub, r->status_uri) != 0) {
+        add(rep, "status", bad, "%s is for list %.80s; the record names %.80s", src, t.sub,
+            r->status_uri);
+    } else if (t.iat > opt->now_ms / 1000 + FUTURE_SKEW_S) {
+        add(rep, "status", bad, "%s is dated %s, in the future", src, when);
     } else if (ac_status_token_get(&t, r->status_idx, &v) != 0) {
-        add(rep, "status", AC__FAIL, "index %llu is beyond the status list",
+        add(rep, "status", bad, "index %llu is beyond the status list",
             (unsigned long long)r->status_idx);
-    } else if (v == AC_STATUS_VALID) {
-        add(rep, "status", AC__PASS, "valid: neither revoked nor suspended as of %s", when);
     } else if (v == AC_STATUS_INVALID) {
+        /* Revocation is final, so even an expired snapshot proves it. */
         add(rep, "status", AC__FAIL, "REVOKED (list %.80s index %llu, as of %s)", t.sub,
             (unsigned long long)r->status_idx, when);
+    } else if (t.exp != 0 && t.exp * 1000 < opt->now_ms) {
+        add(rep, "status", AC__INDETERMINATE,
+            "%s of %s expired at %s; a change of status since then cannot be ruled out%s", src,
+            when, exp, live ? "" : " (--fetch gets the current status)");
     } else if (v == AC_STATUS_SUSPENDED) {
         add(rep, "status", AC__FAIL, "SUSPENDED (list %.80s index %llu, as of %s)", t.sub,
             (unsigned long long)r->status_idx, when);
-    } else {
+    } else if (v != AC_STATUS_VALID) {
         add(rep, "status", AC__FAIL, "status value %u is not one Accord defines", v);
+    } else if (live) {
+        add(rep, "status", AC__PASS,
+            "valid: neither revoked nor suspended in the issuer's status list as of %s "
+            "(fetched now; expires %s)",
+            when, exp);
+    } else {
+        add(rep, "status", AC__PASS,
+            "valid: neither revoked nor suspended as of %s, per the bundle's snapshot, %s old "
+            "(the issuer asks for a refresh after %llu s; usable until %s; --fetch gets the "
+            "current status)",
+            when, age, (unsigned long long)t.ttl, exp);
     }
     ac_status_token_release(&t);
 }
@@ -306,15 +705,32 @@ static void check_status(const struct ac__options *opt, const struct ac_bundle *
             r->status_uri, (unsigned long long)r->status_idx);
         return;
     }
-    if (b && ks->n > 0) {
-        check_status_snapshot(opt, b, ks, rep);
+    if (ks->n == 0) {
+        add(rep, "status", AC__INDETERMINATE,
+            "not checked: no trusted issuer key to check the status list of %s index %llu, so "
+            "revocation or suspension cannot be ruled out",
+            r->status_uri, (unsigned long long)r->status_idx);
+        return;
+    }
+    if (opt->fetcher) {
+        const struct ac__fetched *f = ac__fetch(opt->fetcher, r->status_uri);
+        if (!f || f->error) {
+            add(rep, "status", AC__INDETERMINATE,
+                "the status list could not be fetched (%s), so revocation or suspension cannot "
+                "be ruled out",
+                f ? f->error : "out of memory");
+            return;
+        }
+        status_from_token(opt, f->body, f->len, ks, true, rep);
+        return;
+    }
+    if (b) {
+        status_from_token(opt, b->status, b->status_len, ks, false, rep);
         return;
     }
     add(rep, "status", AC__INDETERMINATE,
-        "not checked: %s for list %s index %llu, so revocation or suspension cannot be ruled "
-        "out",
-        b ? "no trusted issuer key to check the status snapshot"
-          : "the input has no signed status snapshot",
+        "not checked: the input has no signed status snapshot for list %s index %llu, so "
+        "revocation or suspension cannot be ruled out (--fetch asks the issuer)",
         r->status_uri, (unsigned long long)r->status_idx);
 }
 
@@ -340,8 +756,18 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
             add(rep, "signature", AC__PASS, "Ed25519 signature by key %s is valid", key->kid_hex);
-            bool in_log = b && check_log(b, &ks, rep);
+            struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
+            enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
+            if (b)
+                in_log = check_log(b, &ks, rep, &bundle_cp);
+            if (opt->fetcher)
+                live = check_log_fetch(opt, data, len, &ks, rep, &fetched_cp);
+            if (live > in_log)
+                in_log = live;
             check_key_window(opt, key, in_log, rep);
+            check_history(opt, rep, &bundle_cp, &fetched_cp);
+            ac_checkpoint_release(&bundle_cp.cp);
+            ac_checkpoint_release(&fetched_cp.cp);
         } else {
             add(rep, "signature", AC__FAIL, "Ed25519 signature does not verify with key %s",
                 key->kid_hex);

@@ -1,6 +1,7 @@
-/* fetch.c - accord-verify --fetch: gets an issuer's published keys from
- * <iss>/.well-known/jwks.json over HTTP/2 (h2c for http://, TLS for https://)
- * once per issuer, and keeps them, or the failure, for every later record. */
+/* fetch.c - accord-verify --fetch: HTTP/2 GETs to an issuer (h2c for http://,
+ * TLS with certificate verification for https://), each URL asked once per
+ * run, its answer or failure kept for every later record: the issuer's keys
+ * from <iss>/.well-known/jwks.json, its status token, checkpoint and proofs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,65 +13,117 @@
 #ifdef AC_VERIFY_FETCH
 #include "accord/h2_client.h"
 
-/* Splits |iss| into its origin and path prefix: the JWKS lives under the
- * issuer's base URL, which may have a path. */
-static int split_url(const char *iss, char *origin, size_t olen, char *path, size_t plen)
+/* Splits an absolute http(s) URL into its origin ("scheme://host:port") and
+ * path (with query; "/" when empty). */
+static int split_url(const char *url, char *origin, size_t olen, char *path, size_t plen)
 {
     const char *rest;
-    if (strncmp(iss, "https://", 8) == 0)
-        rest = iss + 8;
-    else if (strncmp(iss, "http://", 7) == 0)
-        rest = iss + 7;
+    if (strncmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else if (strncmp(url, "http://", 7) == 0)
+        rest = url + 7;
     else
         return AC_EINVAL;
-    const char *slash = strchr(rest, '/');
-    size_t olen_needed = slash ? (size_t)(slash - iss) : strlen(iss);
-    if (olen_needed + 1 > olen || rest[0] == '\0')
+    if (rest[0] == '\0' || rest[0] == '/')
         return AC_EINVAL;
-    memcpy(origin, iss, olen_needed);
-    origin[olen_needed] = '\0';
-    const char *p = slash ? slash : "";
-    size_t n = strlen(p);
-    while (n > 0 && p[n - 1] == '/')
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - url) : strlen(url);
+    if (n + 1 > olen)
+        return AC_EINVAL;
+    memcpy(origin, url, n);
+    origin[n] = '\0';
+    if ((size_t)snprintf(path, plen, "%s", slash ? slash : "/") >= plen)
+        return AC_EINVAL;
+    return 0;
+}
+#endif
+
+void ac__fetcher_free(struct ac__fetcher *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->items[i].url);
+        free(f->items[i].body);
+        free(f->items[i].error);
+    }
+    free(f->items);
+    free(f);
+}
+
+/* Does the GET; on failure sets |*error| to an owned reason. */
+static void fetch(const char *url, struct ac__fetched *it)
+{
+    char why[1200];
+#ifdef AC_VERIFY_FETCH
+    char origin[256], path[1024];
+    if (split_url(url, origin, sizeof(origin), path, sizeof(path))) {
+        snprintf(why, sizeof(why), "\"%.300s\" is not an http(s) URL to fetch", url);
+        it->error = strdup(why);
+        return;
+    }
+    struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000, .request_timeout_ms = 10000,
+                                      .max_response_bytes = AC__FETCH_MAX_BYTES};
+    struct ac_h2_response *resp = NULL;
+    int rc = ac_h2_fetch(origin, &cfg, "GET", path, NULL, 0, NULL, 0, &resp);
+    if (rc) {
+        snprintf(why, sizeof(why), "could not fetch %.300s: %s", url, ac_strerror(rc));
+    } else if (resp->status != 200) {
+        snprintf(why, sizeof(why), "fetching %.300s answered HTTP %d", url, resp->status);
+        rc = AC_EPROTO;
+    } else {
+        /* The client NUL-terminates the body; keep that for text parsers. */
+        it->body = resp->body;
+        it->len = resp->body_len;
+        resp->body = NULL;
+    }
+    ac_h2_response_free(resp);
+    if (rc)
+        it->error = strdup(why);
+#else
+    snprintf(why, sizeof(why), "cannot fetch %.300s: this accord-verify was built without HTTP/2",
+             url);
+    it->error = strdup(why);
+#endif
+}
+
+const struct ac__fetched *ac__fetch(struct ac__fetcher *f, const char *url)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->items[i].url, url) == 0)
+            return &f->items[i];
+    struct ac__fetched *v = realloc(f->items, (f->n + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    f->items = v;
+    struct ac__fetched *it = &v[f->n];
+    memset(it, 0, sizeof(*it));
+    if (!(it->url = strdup(url)))
+        return NULL;
+    f->n++;
+    fetch(url, it);
+    if (!it->body && !it->error) {
+        f->n--;
+        free(it->url);
+        return NULL;
+    }
+    return it;
+}
+
+int ac__issuer_url(const char *iss, const char *path, char *out, size_t len)
+{
+    if (strncmp(iss, "https://", 8) != 0 && strncmp(iss, "http://", 7) != 0)
+        return AC_EINVAL;
+    size_t n = strlen(iss);
+    while (n > 0 && iss[n - 1] == '/')
         n--;
-    if ((size_t)snprintf(path, plen, "%.*s/.well-known/jwks.json", (int)n, p) >= plen)
+    if ((size_t)snprintf(out, len, "%.*s%s", (int)n, iss, path) >= len)
         return AC_EINVAL;
     return 0;
 }
 
-static void fetch_into(struct ac__issuer *is)
-{
-    char origin[256], path[512], why[1100];
-    if (split_url(is->iss, origin, sizeof(origin), path, sizeof(path))) {
-        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from",
-                 is->iss);
-        is->fetch_error = strdup(why);
-        return;
-    }
-    struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000, .request_timeout_ms = 10000,
-                                      .max_response_bytes = 1 << 20};
-    struct ac_h2_response *resp = NULL;
-    int rc = ac_h2_fetch(origin, &cfg, "GET", path, NULL, 0, NULL, 0, &resp);
-    if (rc) {
-        snprintf(why, sizeof(why), "could not fetch %s%s: %s", origin, path, ac_strerror(rc));
-    } else if (resp->status != 200) {
-        snprintf(why, sizeof(why), "fetching %s%s answered HTTP %d", origin, path,
-                 resp->status);
-        rc = AC_EPROTO;
-    } else {
-        char kwhy[192];
-        rc = ac_did_jwks_parse((const char *)resp->body, resp->body_len, &is->keys,
-                               &is->nkeys, kwhy, sizeof(kwhy));
-        if (rc)
-            snprintf(why, sizeof(why), "%s%s: %s", origin, path, kwhy);
-    }
-    ac_h2_response_free(resp);
-    if (rc)
-        is->fetch_error = strdup(why);
-}
-#endif
-
-const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, const char *iss)
+const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, struct ac__fetcher *f,
+                                         const char *iss)
 {
     const struct ac__issuer *found = ac__trust_find(t, iss);
     if (found)
@@ -84,10 +137,27 @@ const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, const char *iss)
     if (!(is->iss = strdup(iss)))
         return NULL;
     t->n++;
-#ifdef AC_VERIFY_FETCH
-    fetch_into(is);
-#else
-    is->fetch_error = strdup("this accord-verify was built without HTTP/2 support");
-#endif
+    char url[1024], why[1400];
+    if (ac__issuer_url(iss, "/.well-known/jwks.json", url, sizeof(url))) {
+        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from",
+                 iss);
+        is->fetch_error = strdup(why);
+        return is;
+    }
+    const struct ac__fetched *r = ac__fetch(f, url);
+    if (!r) {
+        is->fetch_error = strdup("out of memory while fetching keys");
+        return is;
+    }
+    if (r->error) {
+        is->fetch_error = strdup(r->error);
+        return is;
+    }
+    char kwhy[192];
+    if (ac_did_jwks_parse((const char *)r->body, r->len, &is->keys, &is->nkeys, kwhy,
+                          sizeof(kwhy))) {
+        snprintf(why, sizeof(why), "%s: %s", url, kwhy);
+        is->fetch_error = strdup(why);
+    }
     return is;
 }

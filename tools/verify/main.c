@@ -1,7 +1,10 @@
 /* main.c - accord-verify: a recognizer's standalone verifier of Accord
- * credential records, one or many (a folder's worth, or a stream of base64
- * lines), against a trust file or a pinned key. Prints a verdict with reasons
- * per record, or JSON Lines; the exit code is the worst verdict. */
+ * credential records and bundles, one or many (a folder's worth, or a stream
+ * of base64 lines), against a trust file, a pinned key or keys fetched from
+ * the issuer; with --fetch it also asks the issuer for current status and log
+ * proofs, and with --witness-state it remembers each log's checkpoint to catch
+ * a forked history. Prints a verdict with reasons per record, or JSON Lines;
+ * the exit code is the worst verdict. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,8 +25,8 @@
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s (--trust FILE | --key KEY | --fetch) [--json] [--quiet] [--skip-status] "
-            "[FILE...]\n"
+            "usage: %s [--trust FILE | --key KEY] [--fetch] [--witness-state FILE] [--json]\n"
+            "       [--quiet] [--skip-status] [FILE...]\n"
             "\n"
             "Verifies Accord credential records and bundles. Each FILE (or standard input\n"
             "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
@@ -33,16 +36,23 @@ static void usage(FILE *out, const char *prog)
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
-            "  --fetch         get each issuer's keys from <iss>/.well-known/jwks.json over\n"
-            "                  HTTP/2; this trusts whichever issuer a record names\n"
+            "  --fetch         ask the issuer (HTTP/2) for the current status list, its\n"
+            "                  signed checkpoint and the record's inclusion proof; alone,\n"
+            "                  also for its keys (<iss>/.well-known/jwks.json), which\n"
+            "                  trusts whichever issuer a record names\n"
+            "  --witness-state FILE\n"
+            "                  remember the last checkpoint of each log in FILE (created\n"
+            "                  if missing); a later one that does not extend it is a log\n"
+            "                  fork (invalid) and is not remembered\n"
             "  --json          one JSON object per record (JSON Lines)\n"
             "  --quiet         print only records that are not valid, and the summary\n"
             "  --skip-status   do not treat an unchecked status as indeterminate; the\n"
             "                  output still says status was not checked\n"
             "\n"
-            "Exit codes: 0 every record valid, 1 some record invalid, 2 none invalid but\n"
-            "some indeterminate (e.g. status or a retired key could not be checked),\n"
-            "64 usage, 66 an input could not be read.\n",
+            "Give --trust or --key, or --fetch alone. Exit codes: 0 every record valid,\n"
+            "1 some record invalid, 2 none invalid but some indeterminate (status, a\n"
+            "retired key or the log could not be checked), 64 usage, 66 an input, the\n"
+            "trust file or the witness state could not be read or written.\n",
             prog);
 }
 
@@ -331,9 +341,9 @@ int main(int argc, char **argv)
         {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},        {"quiet", no_argument, NULL, 'q'},
         {"skip-status", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"fetch", no_argument, NULL, 'f'},
+        {"fetch", no_argument, NULL, 'f'},       {"witness-state", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
-    const char *trust_path = NULL, *key_text = NULL;
+    const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
     struct ac__options opt;
     memset(&opt, 0, sizeof(opt));
@@ -346,12 +356,15 @@ int main(int argc, char **argv)
         case 'q': quiet = true; break;
         case 's': opt.skip_status = true; break;
         case 'f': fetch = true; break;
+        case 'w': witness_path = optarg; break;
         case 'h': usage(stdout, argv[0]); return AC__EXIT_VALID;
         default: usage(stderr, argv[0]); return AC__EXIT_USAGE;
         }
     }
-    if ((trust_path != NULL) + (key_text != NULL) + fetch != 1) {
-        fprintf(stderr, "%s: give exactly one of --trust FILE, --key KEY or --fetch\n", argv[0]);
+    if ((trust_path != NULL) + (key_text != NULL) > 1 || (!trust_path && !key_text && !fetch)) {
+        fprintf(stderr, "%s: give --trust FILE or --key KEY (either may add --fetch), or "
+                        "--fetch alone\n",
+                argv[0]);
         usage(stderr, argv[0]);
         return AC__EXIT_USAGE;
     }
@@ -360,10 +373,26 @@ int main(int argc, char **argv)
         return AC__EXIT_USAGE;
     }
     struct ac__trust *trust = NULL;
+    if (fetch && !(opt.fetcher = calloc(1, sizeof(*opt.fetcher)))) {
+        fprintf(stderr, "%s: out of memory\n", argv[0]);
+        return AC__EXIT_USAGE;
+    }
+    if (witness_path) {
+        char why[600];
+        int rc = ac__witness_load(witness_path, &opt.witness, why, sizeof(why));
+        if (rc) {
+            fprintf(stderr, "%s: --witness-state: %s\n", argv[0],
+                    rc == AC_ENOMEM ? "out of memory" : why);
+            ac__fetcher_free(opt.fetcher);
+            return AC__EXIT_NOINPUT;
+        }
+    }
     if (key_text) {
         if (parse_key(key_text, opt.pinned_key.public_key)) {
             fprintf(stderr, "%s: --key: \"%s\" is neither 64 hex digits nor an Ed25519 did:key\n",
                     argv[0], key_text);
+            ac__fetcher_free(opt.fetcher);
+            ac__witness_free(opt.witness);
             return AC__EXIT_USAGE;
         }
         opt.pinned = true;
@@ -372,21 +401,25 @@ int main(int argc, char **argv)
         memcpy(opt.pinned_key.kid, digest, AC_KEY_ID_BYTES);
         sodium_bin2hex(opt.pinned_key.kid_hex, sizeof(opt.pinned_key.kid_hex),
                        opt.pinned_key.kid, AC_KEY_ID_BYTES);
-    } else if (fetch) {
-        if (!(trust = calloc(1, sizeof(*trust)))) {
-            fprintf(stderr, "%s: out of memory\n", argv[0]);
-            return AC__EXIT_USAGE;
-        }
-        opt.fetched = trust;
-    } else {
+    } else if (trust_path) {
         char why[320];
         int rc = ac__trust_load(trust_path, &trust, why, sizeof(why));
         if (rc) {
             fprintf(stderr, "%s: --trust: %s\n", argv[0],
                     rc == AC_ENOMEM ? "out of memory" : why);
+            ac__fetcher_free(opt.fetcher);
+            ac__witness_free(opt.witness);
             return rc == AC_EIO ? AC__EXIT_NOINPUT : AC__EXIT_USAGE;
         }
         opt.trust = trust;
+    } else {
+        if (!(trust = calloc(1, sizeof(*trust)))) {
+            fprintf(stderr, "%s: out of memory\n", argv[0]);
+            ac__fetcher_free(opt.fetcher);
+            ac__witness_free(opt.witness);
+            return AC__EXIT_USAGE;
+        }
+        opt.fetched = trust;
     }
     opt.now_ms = ac_clock_now_ms();
     b64_init();
@@ -429,9 +462,16 @@ int main(int argc, char **argv)
                  : run.counts[2] ? AC__EXIT_INDETERMINATE
                                  : AC__EXIT_VALID;
     }
+    char why[600];
+    if (opt.witness && ac__witness_save(opt.witness, why, sizeof(why))) {
+        fprintf(stderr, "%s: --witness-state: %s\n", argv[0], why);
+        status = AC__EXIT_NOINPUT;
+    }
     for (size_t i = 0; bufs && i < nbufs; i++)
         ac_buf_release(&bufs[i]);
     free(bufs);
     ac__trust_free(trust);
+    ac__fetcher_free(opt.fetcher);
+    ac__witness_free(opt.witness);
     return status;
 }
