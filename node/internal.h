@@ -24,6 +24,7 @@
 struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
+struct ac__record_cache;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -38,6 +39,7 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
+    struct ac__record_cache *record_cache; /* owned; NULL reads every record from the store */
     struct ac__review *review;   /* owned: scheduler and delivery state (node/review.h) */
     int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
