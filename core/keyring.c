@@ -93,21 +93,27 @@ static int key_write(const struct ac_keyring *kr, const struct key *k)
     int n = snprintf(text, sizeof text, "accord-key 1\nseed %s\nnot_before %lld\nnot_after %lld\n",
                      seed_hex, (long long)k->info.not_before_ms, (long long)k->info.not_after_ms);
     sodium_memzero(seed_hex, sizeof seed_hex);
+    /* |step| names what failed so the log says why, not only that. */
+    const char *step = NULL;
+    int saved = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int err = fd < 0 ? AC_EIO : 0;
-    if (!err && write(fd, text, (size_t)n) != n)
-        err = AC_EIO;
-    if (!err && fsync(fd) != 0)
-        err = AC_EIO;
-    if (fd >= 0 && close(fd) != 0)
-        err = AC_EIO;
+    if (fd < 0)
+        step = "open", saved = errno;
+    if (!step && write(fd, text, (size_t)n) != n)
+        step = "write", saved = errno;
+    if (!step && fsync(fd) != 0)
+        step = "fsync", saved = errno;
+    if (fd >= 0 && close(fd) != 0 && !step)
+        step = "close", saved = errno;
     sodium_memzero(text, sizeof text);
-    if (!err && rename(tmp, path) != 0)
-        err = AC_EIO;
-    if (!err)
-        err = fsync_dir(kr->dir);
+    if (!step && rename(tmp, path) != 0)
+        step = "rename", saved = errno;
+    if (!step && fsync_dir(kr->dir) != 0)
+        step = "fsync of the directory", saved = errno;
+    int err = step ? AC_EIO : 0;
     if (err) {
-        ac_log_error("keyring", "%s: cannot write key file", path);
+        ac_log_error("keyring", "%s: cannot write key file: %s failed: %s", path, step,
+                     saved ? strerror(saved) : "short write");
         unlink(tmp);
     }
     return err;

@@ -1,9 +1,12 @@
 /* store.c - opening the SQLite database, pragmas, migrations, the prepared
  * statement cache and transactions that every core/store_*.c file builds on. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -309,6 +312,16 @@ static int migrate(struct ac_store *st, const char *path)
 
 int ac_store_open(const char *path, struct ac_store **out)
 {
+    /* The database holds token hashes and personal data: create it 0600 before
+     * SQLite does (SQLite gives its -wal and -shm files the database's mode). */
+    if (strcmp(path, ":memory:") != 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            ac_log_error("store", "%s: cannot open: %s", path, strerror(errno));
+            return AC_EIO;
+        }
+        close(fd);
+    }
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;

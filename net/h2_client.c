@@ -29,7 +29,7 @@ struct creq {
     struct ac_buf rbody;
 };
 
-struct cconn {
+struct ac__cconn {
     uv_tcp_t tcp;            /* first: cast from uv_handle_t * */
     struct ac_h2_client *cl; /* borrowed; freed only after every conn */
     uv_getaddrinfo_t gai;
@@ -39,9 +39,13 @@ struct cconn {
     uv_write_t wreq;
     struct ac_buf out;   /* the write in flight, or being gathered */
     struct ac_buf plain; /* decrypted input for nghttp2 */
+    /* TLS records produced while reading; apart from |out| because a write
+     * may be in flight (see the server's h2_conn.c). */
+    struct ac_buf tls_out;
     uint64_t connect_deadline;
     int fail_err; /* a failure found where callbacks may not run; applied by the timer */
-    unsigned resolving : 1, ready : 1, writing : 1, closing : 1, in_recv : 1, tcp_closed : 1;
+    unsigned resolving : 1, ready : 1, writing : 1, closing : 1, in_recv : 1, tcp_closed : 1,
+        memory : 1; /* the fuzz target's memory transport: no socket, output discarded */
 };
 
 struct ac_h2_client {
@@ -53,15 +57,15 @@ struct ac_h2_client {
     struct ac_h2_client_config cfg;
     uint8_t pin[32];
     SSL_CTX *ssl_ctx;              /* owned; NULL for http */
-    struct cconn *conn;            /* the current connection, or NULL */
+    struct ac__cconn *conn;            /* the current connection, or NULL */
     struct creq *reqs, *reqs_tail; /* every request whose callback has not fired */
     uv_timer_t timer;
     size_t live; /* conns not yet freed, plus the timer until closed */
     unsigned closing : 1;
 };
 
-static void conn_flush(struct cconn *c);
-static void conn_fail(struct cconn *c, int err, const char *why);
+static void conn_flush(struct ac__cconn *c);
+static void conn_fail(struct ac__cconn *c, int err, const char *why);
 
 /* ---- requests ---- */
 
@@ -144,7 +148,7 @@ static nghttp2_nv nv_of(const char *name, const char *value)
 }
 
 /* Submits |r| on the ready session. Returns 0 or AC_ENOMEM. */
-static int req_submit(struct cconn *c, struct creq *r)
+static int req_submit(struct ac__cconn *c, struct creq *r)
 {
     struct ac_h2_client *cl = c->cl;
     nghttp2_nv *nv = calloc(r->nheaders + 5, sizeof(*nv));
@@ -280,7 +284,7 @@ static void client_maybe_free(struct ac_h2_client *cl)
     free(cl);
 }
 
-static void conn_maybe_free(struct cconn *c)
+static void conn_maybe_free(struct ac__cconn *c)
 {
     if (!c->tcp_closed || c->resolving)
         return;
@@ -289,6 +293,7 @@ static void conn_maybe_free(struct cconn *c)
     ac__tls_free(c->tls);
     ac_buf_release(&c->out);
     ac_buf_release(&c->plain);
+    ac_buf_release(&c->tls_out);
     free(c);
     cl->live--;
     client_maybe_free(cl);
@@ -296,14 +301,14 @@ static void conn_maybe_free(struct cconn *c)
 
 static void on_conn_closed(uv_handle_t *h)
 {
-    struct cconn *c = (struct cconn *)h;
+    struct ac__cconn *c = (struct ac__cconn *)h;
     c->tcp_closed = 1;
     conn_maybe_free(c);
 }
 
 /* The only way a client connection ends: every request waiting on it fails
  * with |err|, and the memory goes once the socket and resolver are done. */
-static void conn_fail(struct cconn *c, int err, const char *why)
+static void conn_fail(struct ac__cconn *c, int err, const char *why)
 {
     if (c->closing)
         return;
@@ -312,7 +317,8 @@ static void conn_fail(struct cconn *c, int err, const char *why)
     ac_log_info(AC__LOG, "connection to %s closed: %s", cl->authority, why);
     if (c->resolving)
         uv_cancel((uv_req_t *)&c->gai);
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    if (!c->memory)
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     if (cl->conn != c)
         return;
     cl->conn = NULL;
@@ -331,7 +337,7 @@ static void conn_fail(struct cconn *c, int err, const char *why)
 
 static void on_written(uv_write_t *req, int status)
 {
-    struct cconn *c = req->data;
+    struct ac__cconn *c = req->data;
     c->writing = 0;
     c->out.len = 0;
     if (status < 0) {
@@ -341,11 +347,20 @@ static void on_written(uv_write_t *req, int status)
     conn_flush(c);
 }
 
-static void conn_flush(struct cconn *c)
+static void conn_flush(struct ac__cconn *c)
 {
     if (c->in_recv || c->writing || c->closing)
         return;
+    if (c->tls_out.len) {
+        if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
+            conn_fail(c, AC_ENOMEM, ac_strerror(AC_ENOMEM));
+            return;
+        }
+        c->tls_out.len = 0;
+    }
     while (c->h2 && c->out.len < WRITE_BATCH) {
+        if (c->memory)
+            c->out.len = 0; /* the memory transport discards output */
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
         if (n < 0) {
@@ -366,6 +381,10 @@ static void conn_flush(struct cconn *c)
             conn_fail(c, AC_EPROTO, "server ended the session");
         return;
     }
+    if (c->memory) {
+        c->out.len = 0;
+        return;
+    }
     uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
     c->wreq.data = c;
     int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
@@ -377,7 +396,7 @@ static void conn_flush(struct cconn *c)
 }
 
 /* Starts HTTP/2 once the transport is ready (TCP, or TLS after the handshake). */
-static int session_start(struct cconn *c)
+static int session_start(struct ac__cconn *c)
 {
     struct ac_h2_client *cl = c->cl;
     if (c->tls) {
@@ -423,10 +442,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = buf->base ? suggested : 0;
 }
 
-static void conn_recv(struct cconn *c, const uint8_t *data, size_t len)
+static void conn_recv(struct ac__cconn *c, const uint8_t *data, size_t len)
 {
     if (c->tls) {
-        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->out);
+        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->tls_out);
         if (rc < 0) {
             conn_fail(c, rc, ac_strerror(rc));
             return;
@@ -461,7 +480,7 @@ static void conn_recv(struct cconn *c, const uint8_t *data, size_t len)
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
-    struct cconn *c = (struct cconn *)stream;
+    struct ac__cconn *c = (struct ac__cconn *)stream;
     if (nread > 0 && !c->closing)
         conn_recv(c, (const uint8_t *)buf->base, (size_t)nread);
     else if (nread == UV_EOF)
@@ -473,7 +492,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 static void on_connected(uv_connect_t *req, int status)
 {
-    struct cconn *c = req->data;
+    struct ac__cconn *c = req->data;
     if (c->closing)
         return;
     if (status < 0) {
@@ -498,7 +517,7 @@ static void on_connected(uv_connect_t *req, int status)
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    struct cconn *c = req->data;
+    struct ac__cconn *c = req->data;
     c->resolving = 0;
     if (c->closing) {
         uv_freeaddrinfo(res);
@@ -520,7 +539,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * so a request's callback never runs inside ac_h2_client_request(). */
 static int conn_start(struct ac_h2_client *cl)
 {
-    struct cconn *c = calloc(1, sizeof(*c));
+    struct ac__cconn *c = calloc(1, sizeof(*c));
     if (!c)
         return AC_ENOMEM;
     c->cl = cl;
@@ -538,13 +557,55 @@ static int conn_start(struct ac_h2_client *cl)
     return 0;
 }
 
+/* ---- memory transport (the fuzz target) ---- */
+
+int ac__h2_client_memory_new(struct ac_h2_client *cl, struct ac__cconn **out)
+{
+    if (cl->conn || cl->https)
+        return AC_EINVAL;
+    struct ac__cconn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return AC_ENOMEM;
+    c->cl = cl;
+    c->memory = 1;
+    cl->live++;
+    cl->conn = c;
+    int rc = session_start(c);
+    if (rc) {
+        c->closing = 1;
+        cl->conn = NULL;
+        c->tcp_closed = 1;
+        conn_maybe_free(c);
+        return rc;
+    }
+    conn_flush(c);
+    *out = c;
+    return 0;
+}
+
+int ac__h2_client_memory_feed(struct ac__cconn *c, const uint8_t *data, size_t len)
+{
+    if (!c->closing)
+        conn_recv(c, data, len);
+    return c->closing ? AC_EPROTO : 0;
+}
+
+void ac__h2_client_memory_free(struct ac__cconn *c)
+{
+    if (!c)
+        return;
+    conn_fail(c, AC_ECANCELED, "memory transport done");
+    c->tcp_closed = 1;
+    conn_maybe_free(c);
+}
+
 /* ---- deadlines ---- */
 
 static void on_timer(uv_timer_t *t)
 {
     struct ac_h2_client *cl = t->data;
     uint64_t now = uv_now(cl->loop);
-    struct cconn *c = cl->conn;
+    struct ac__cconn *c = cl->conn;
     if (c && c->fail_err) {
         conn_fail(c, c->fail_err, uv_strerror(c->fail_err));
     } else if (c && !c->ready && now >= c->connect_deadline) {
@@ -573,7 +634,7 @@ static void timer_arm(struct ac_h2_client *cl)
 {
     if (cl->closing)
         return;
-    struct cconn *c = cl->conn;
+    struct ac__cconn *c = cl->conn;
     int busy = cl->reqs || (c && !c->ready);
     if (!busy) {
         uv_timer_stop(&cl->timer);
@@ -732,7 +793,7 @@ int ac_h2_client_request(struct ac_h2_client *cl, const char *method, const char
         req_free(r);
         return AC_ENOMEM;
     }
-    struct cconn *c = cl->conn;
+    struct ac__cconn *c = cl->conn;
     if (c->ready) {
         int rc = req_submit(c, r);
         if (rc) {

@@ -37,9 +37,15 @@ struct ac__h2_conn {
     uv_write_t wreq;
     struct ac_buf out;   /* bytes of the write in flight, or being gathered */
     struct ac_buf plain; /* decrypted input waiting for nghttp2 */
+    /* TLS records produced while reading (handshake, post-handshake messages,
+     * alerts). Kept apart from |out| because a write may be in flight: libuv
+     * holds |out|'s memory until on_written, so growing it there could move
+     * that memory, and on_written's reset would drop what was appended. */
+    struct ac_buf tls_out;
     struct ac__stream *streams;
     size_t nstreams;
-    uint64_t last_activity; /* uv_now() of the last frame received or stream closed */
+    uint64_t last_activity; /* uv_now() of the last frame received, write completed or
+                               stream closed */
     const char *end_reason; /* why GOAWAY was sent; logged when the connection closes */
     char peer[64];
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
@@ -99,6 +105,7 @@ static void conn_destroy(struct ac__h2_conn *c)
     ac__tls_free(c->tls);
     ac_buf_release(&c->out);
     ac_buf_release(&c->plain);
+    ac_buf_release(&c->tls_out);
     free(c);
 }
 
@@ -474,6 +481,7 @@ static void on_written(uv_write_t *req, int status)
         ac__h2_conn_close(c, uv_strerror(status));
         return;
     }
+    c->last_activity = uv_now(c->srv->loop);
     flush(c);
 }
 
@@ -484,6 +492,15 @@ static void flush(struct ac__h2_conn *c)
 {
     if (c->in_recv || c->writing || c->closing)
         return;
+    /* Records the TLS layer produced while reading go first: they precede,
+     * in the TLS stream, anything encrypted from here on. */
+    if (c->tls_out.len) {
+        if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
+            ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+            return;
+        }
+        c->tls_out.len = 0;
+    }
     while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2, &data);
@@ -526,11 +543,11 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
     if (c->closing || c->bad_input)
         return;
     if (c->tls) {
-        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->out);
+        int rc = ac__tls_recv(c->tls, data, len, &c->plain, &c->tls_out);
         if (rc < 0) {
             /* Send the alert OpenSSL produced, if any, before closing. */
-            if (c->out.len && !c->writing && !c->memory) {
-                uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+            if (c->tls_out.len && !c->writing && !c->memory) {
+                uv_buf_t b = uv_buf_init((char *)c->tls_out.data, (unsigned)c->tls_out.len);
                 uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
             }
             ac__h2_conn_close(c, ac_strerror(rc));
@@ -538,6 +555,13 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
         }
         if (rc == 1) {
             ac__h2_conn_close(c, "peer sent TLS close_notify");
+            return;
+        }
+        /* RFC 9113 §3.2: over TLS, HTTP/2 is only spoken after ALPN chose "h2".
+         * A client that offered no ALPN would otherwise fail later, at the
+         * preface, with a less useful reason. */
+        if (ac__tls_ready(c->tls) && !ac__tls_alpn_h2(c->tls)) {
+            ac__h2_conn_close(c, "TLS client did not negotiate ALPN h2");
             return;
         }
         data = c->plain.data;
@@ -671,6 +695,17 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
         }
         c->end_reason = "idle timeout";
         ac__h2_conn_shutdown(c);
+        return;
+    }
+    /* Streams already answered wait on the peer alone: to read what we wrote
+     * and to open its flow-control window. A peer that does neither for the
+     * idle timeout would otherwise hold the connection and its memory forever
+     * (a slow-read attack). Streams a handler still works on are not its fault. */
+    int peer_turn = c->nstreams > 0;
+    for (struct ac__stream *s = c->streams; s && peer_turn; s = s->next)
+        peer_turn = s->answered;
+    if (peer_turn && now - c->last_activity >= l->idle_timeout_ms) {
+        ac__h2_conn_close(c, "peer stopped reading its responses");
         return;
     }
     struct ac__stream *next;

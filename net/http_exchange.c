@@ -175,6 +175,56 @@ int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *j
     return rc;
 }
 
+/* Length of the valid UTF-8 sequence (RFC 3629 4) at |s|, or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    /* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* Replaces each byte that does not start a valid UTF-8 sequence with '?'. A
+ * detail quotes what the client sent (a path, a header) and is cut to fit its
+ * buffer, possibly inside a character; JSON strings must be UTF-8, and one bad
+ * byte must not cost the client the whole problem body. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 0) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *slug,
                             const char *title, const char *field, const char *detail_fmt, ...)
 {
@@ -185,7 +235,18 @@ int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *
     va_start(ap, detail_fmt);
     vsnprintf(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
+    utf8_scrub(detail);
     snprintf(type, sizeof(type), PROBLEM_BASE "%s", slug);
+    /* RFC 6750 3: a 401 names the scheme that would work. A request that sent
+     * credentials had them rejected (invalid_token); one that sent none gets
+     * the bare challenge, as 3.1 asks. */
+    struct ac_http_header hs[2] = {ct, {"www-authenticate", "Bearer realm=\"accord\""}};
+    size_t nh = 1;
+    if (status == 401) {
+        if (ac_http_header(&x->req, "authorization"))
+            hs[1].value = "Bearer realm=\"accord\", error=\"invalid_token\"";
+        nh = 2;
+    }
 
     json_t *o = json_object();
     int bad = !o;
@@ -203,10 +264,10 @@ int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *
     char *text = bad ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text) {
-        ac_http_respond(x, status, NULL, 0, NULL, 0);
+        ac_http_respond(x, status, hs + 1, nh - 1, NULL, 0);
         return AC_ENOMEM;
     }
-    int rc = ac_http_respond(x, status, &ct, 1, text, strlen(text));
+    int rc = ac_http_respond(x, status, hs, nh, text, strlen(text));
     free(text);
     return rc;
 }

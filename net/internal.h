@@ -125,6 +125,25 @@ int ac__h2_conn_memory_feed(struct ac__h2_conn *c, const uint8_t *data, size_t l
 
 void ac__h2_conn_memory_free(struct ac__h2_conn *c);
 
+/* ---- h2_client.c: the same memory transport for a client connection ---- */
+
+struct ac__cconn;
+struct ac_h2_client;
+
+/* Makes |cl|'s connection (|cl| must be http:// and not yet connected) one
+ * with no socket whose output is discarded, with HTTP/2 started; requests made
+ * afterwards are submitted on it. Sets |*out| to a conn the caller frees with
+ * ac__h2_client_memory_free() before the client's memory can go. Returns 0,
+ * AC_EINVAL or AC_ENOMEM. */
+int ac__h2_client_memory_new(struct ac_h2_client *cl, struct ac__cconn **out);
+
+/* Feeds |len| bytes as if read from the server. Returns 0, or AC_EPROTO once
+ * the connection has failed (its requests have then had their callbacks). */
+int ac__h2_client_memory_feed(struct ac__cconn *c, const uint8_t *data, size_t len);
+
+/* Fails what is still pending with AC_ECANCELED and frees |c|; NULL is a no-op. */
+void ac__h2_client_memory_free(struct ac__cconn *c);
+
 /* The request being received on a stream; handed to the handler once complete.
  * Owns every string its req points at. */
 struct ac_http_exchange {

@@ -80,6 +80,8 @@ int ac__tls_client_ctx_new(const char *ca_file, int insecure, SSL_CTX **out)
     if (!ctx)
         return AC_ENOMEM;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* RFC 9113 9.2.1: no renegotiation on an HTTP/2 connection; as the server. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
                      : SSL_CTX_set_default_verify_paths(ctx);
     if (ok != 1) {

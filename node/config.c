@@ -1,4 +1,5 @@
 /* config.c - parses and checks the node's `key = value` configuration file. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,6 +12,9 @@
 #include "accord/error.h"
 #include "config.h"
 
+/* More than the [section] key pairs that exist, so every one set can be noted. */
+#define MAX_SEEN 32
+
 /* Parser state: where we are, for error messages. */
 struct parse {
     const char *name;
@@ -19,6 +23,11 @@ struct parse {
     char *err;
     size_t errsize;
     struct ac_node_config *cfg;
+    struct {
+        char key[96]; /* "section.key" */
+        int line;
+    } seen[MAX_SEEN]; /* keys set so far, to refuse a second setting */
+    size_t nseen;
 };
 
 static int fail(struct parse *p, const char *key, const char *value, const char *fmt, ...)
@@ -141,6 +150,27 @@ static int set_text(char **slot, const char *value)
     return 0;
 }
 
+/* A public base URL is what records name as their issuer and where verifiers
+ * fetch keys, so it must be an origin only: a path would make every derived URL
+ * ("<base>/.well-known/jwks.json") ambiguous. */
+static int public_url_check(const char *v)
+{
+    const char *host;
+    if (strncmp(v, "https://", 8) == 0)
+        host = v + 8;
+    else if (strncmp(v, "http://", 7) == 0)
+        host = v + 7;
+    else
+        return -1;
+    size_t n = strlen(host);
+    if (n == 0 || n > 255)
+        return -1;
+    for (const char *c = host; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr(".-:[]", *c))
+            return -1;
+    return 0;
+}
+
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
 {
     struct ac_node_config *cfg = p->cfg;
@@ -157,6 +187,13 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         }
         if (strcmp(key, "data_dir") == 0)
             return set_path(p, key, value, &cfg->data_dir);
+        if (strcmp(key, "public_url") == 0) {
+            if (public_url_check(value))
+                return fail(p, key, value,
+                            "must be http:// or https:// followed by a host and optional "
+                            "port, with no path, query or trailing slash");
+            return set_text(&cfg->public_url, value);
+        }
     } else if (strcmp(section, "http") == 0) {
         if (strcmp(key, "listen") == 0)
             return parse_listen(p, key, value);
@@ -195,9 +232,6 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         if (strcmp(key, "file") == 0) {
             if (strcmp(value, "stderr") == 0) {
                 free(cfg->log_file);
-    free(cfg->notify_smtp_url);
-    free(cfg->notify_from);
-    free(cfg->notify_mail_domain);
                 cfg->log_file = NULL;
                 return 0;
             }
@@ -270,9 +304,24 @@ static int parse_lines(struct parse *p, char *text)
             return fail(p, "=", NULL, "a key is missing before '='");
         if (!section[0])
             return fail(p, key, NULL, "must be inside a section such as [node]");
+        /* A key set twice is most likely a pasted block or an edit in the
+         * wrong place; silently taking the last would hide it. listen is the
+         * one key meant to repeat. */
+        char full[96];
+        snprintf(full, sizeof full, "%s.%.30s", section, key);
+        int repeatable = strcmp(full, "http.listen") == 0;
+        for (size_t i = 0; !repeatable && i < p->nseen; i++) {
+            if (strcmp(p->seen[i].key, full) == 0)
+                return fail(p, key, value, "is set twice in [%s] (first on line %d); set it once",
+                            section, p->seen[i].line);
+        }
         int err = set_key(p, section, key, value);
         if (err)
             return err;
+        if (!repeatable && p->nseen < MAX_SEEN) {
+            snprintf(p->seen[p->nseen].key, sizeof p->seen[0].key, "%s", full);
+            p->seen[p->nseen++].line = p->line;
+        }
     }
     return 0;
 }
@@ -310,7 +359,8 @@ int ac_config_parse(const char *text, const char *name, const char *base_dir,
                     struct ac_node_config *cfg, char *err, size_t errsize)
 {
     set_defaults(cfg);
-    struct parse p = {name, base_dir, 0, err, errsize, cfg};
+    struct parse p = {.name = name, .base_dir = base_dir, .err = err, .errsize = errsize,
+                      .cfg = cfg};
     char *copy = strdup(text);
     cfg->path = strdup(name);
     if (!copy || !cfg->path) {
@@ -373,5 +423,9 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->log_file);
+    free(cfg->public_url);
+    free(cfg->notify_smtp_url);
+    free(cfg->notify_from);
+    free(cfg->notify_mail_domain);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -25,6 +25,9 @@ struct ac_node_config {
     char *path; /* the file read (owned) */
     char node_id[AC_NODE_ID_MAX + 1];
     char *data_dir; /* owned; absolute or relative to the working directory */
+    /* owned; NULL: derived from the first listen address. The origin records
+     * name as their issuer ("https://accord.example.org"). */
+    char *public_url;
     struct ac_config_listen listen[AC_CONFIG_MAX_LISTEN];
     size_t nlisten;
     char *tls_cert; /* owned; NULL for h2c */

@@ -39,13 +39,14 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
-    struct ac__record_cache *record_cache; /* owned; NULL reads every record from the store */
     struct ac__review *review;   /* owned: scheduler and delivery state (node/review.h) */
     int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
     int stopping;
     int exit_code;
+    /* owned (node/record_cache.h); NULL reads every record from the store */
+    struct ac__record_cache *record_cache;
 };
 
 /* ---- data directory (node/datadir.c) ---- */
@@ -182,5 +183,14 @@ void ac__api_records_register(struct ac_node *n);
 void ac__api_log_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
+
+/* Recognition, the earner's catalog and approvals, analytics
+ * (node/api_recognition.c, node/api_catalog.c, node/api_analytics.c). */
+struct ac_policy;
+/* Returns the API form of |p| (caller json_decref()s), or NULL when out of memory. */
+json_t *ac__policy_json(const struct ac_policy *p);
+void ac__api_recognition_register(struct ac_node *n);
+void ac__api_catalog_register(struct ac_node *n);
+void ac__api_analytics_register(struct ac_node *n);
 
 #endif

@@ -34,11 +34,15 @@ void ac__published_seal(struct ac__published *p, int64_t now_ms)
     p->stale = 0;
 }
 
-/* The node's base URL: the first listen address, https when TLS is configured.
- * The configuration has no public host name yet (see docs/api-records.md), so
- * this is what records name as their issuer and where verifiers fetch keys. */
+/* The node's base URL: [node] public_url when set, else the first listen
+ * address (https when TLS is configured). Records name it as their issuer and
+ * verifiers fetch keys from it. */
 static void base_url(const struct ac_node_config *cfg, char *out, size_t size)
 {
+    if (cfg->public_url) {
+        snprintf(out, size, "%s", cfg->public_url);
+        return;
+    }
     const char *scheme = cfg->tls_cert ? "https" : "http";
     if (cfg->nlisten == 0) {
         snprintf(out, size, "%s://%s", scheme, cfg->node_id);

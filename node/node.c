@@ -13,6 +13,7 @@
 #include "accord/log.h"
 #include "node.h"
 #include "internal.h"
+#include "lifecycle.h"
 #include "record_cache.h"
 #include "review.h"
 
@@ -146,6 +147,17 @@ static void register_routes(struct ac_node *n)
 {
     ac__api_node_register(n);
     ac__api_users_register(n);
+    ac__api_credentials_register(n);
+    ac__api_pilot_register(n);
+    ac__api_benchmarks_register(n);
+    ac__api_training_register(n);
+    ac__api_reviewers_register(n);
+#ifdef ACCORD_TEST_CLOCK
+    ac__api_testclock_register(n);
+#endif
+    ac__api_recognition_register(n);
+    ac__api_catalog_register(n);
+    ac__api_analytics_register(n);
     ac__api_records_register(n);
     ac__api_log_register(n);
     ac__api_status_register(n);

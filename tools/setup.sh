@@ -16,7 +16,9 @@ DEBS=(build-essential cmake pkg-config
       # here wrote, clang for the sanitizer and fuzz builds, npm for jose/COSE.
       clang libclang-rt-14-dev curl nghttp2-client nghttp2-server openssl sqlite3
       python3 python3-cbor2 python3-nacl python3-jwt python3-h2 python3-httpx
-      nodejs npm procps)
+      nodejs npm procps
+      # Renders analytics SVG charts to PNG in test_analytics (optional check).
+      librsvg2-bin)
 
 missing=()
 for p in "${DEBS[@]}"; do

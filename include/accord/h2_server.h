@@ -21,7 +21,9 @@ struct ac_h2_server_limits {
     size_t max_header_bytes;         /* total header list size; default 16 KiB */
     uint32_t max_concurrent_streams; /* per connection; default 100 */
     uint32_t max_connections;        /* further accepts are closed; default 1024 */
-    uint64_t idle_timeout_ms;        /* no open stream and no frame; default 60 s */
+    uint64_t idle_timeout_ms;        /* no open stream and no frame; default 60 s. Also
+                                        cuts a peer that, with only answered streams
+                                        left, sends nothing and reads nothing this long */
     uint64_t request_timeout_ms;     /* a request's headers+body must arrive within; default 30 s */
 };
 

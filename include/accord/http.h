@@ -67,7 +67,10 @@ int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *j
 /* Answers with an RFC 9457 application/problem+json body:
  * {"type": "https://accord.example/problems/<slug>", "title": <title>,
  *  "status": <status>, "detail": <detail>, "field": <field>}; |field| may be NULL.
- * For 401 the body also carries "server_time" (RFC 3339) so a skewed peer sees why. */
+ * For 401 the body also carries "server_time" (RFC 3339) so a skewed peer sees why,
+ * and the response a "www-authenticate: Bearer realm="accord"" challenge (RFC 6750
+ * 3), with error="invalid_token" when the request carried an authorization header.
+ * Bytes of the formatted detail that are not UTF-8 are replaced with '?'. */
 int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *slug,
                             const char *title, const char *field, const char *detail_fmt, ...)
     __attribute__((format(printf, 6, 7)));

@@ -48,6 +48,12 @@ try:
             time.sleep(0.1)
         check(rc == 0 and tail == "2 200" and body.strip() == "ok",
               "curl over TLS verifying the self-signed certificate negotiates h2")
+        # RFC 9113 §3.2: over TLS, h2 only after ALPN chose it. A client that
+        # skips ALPN and speaks h2 anyway is refused, not served.
+        rc, body, tail = curl("--http2-prior-knowledge", "--no-alpn", "--cacert", cert,
+                              n.url + "/healthz")
+        check(rc != 0 and not tail.endswith(" 200"),
+              "a TLS client that did not negotiate ALPN h2 is not served")
         rc, body, tail = curl("--http2", "--cacert", cert, n.url + "/v1/node")
         check(rc == 0 and json.loads(body)["node_id"] == "tls.test", "curl reads /v1/node over TLS")
         r = n.ctl("node", "info", json_out=True)

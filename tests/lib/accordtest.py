@@ -201,3 +201,40 @@ def make_self_signed(directory):
                     "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True, timeout=60)
     return cert, key
+
+
+class Api:
+    """JSON over HTTP/2 to one node as one user: api.post(path, body) returns
+    (status, parsed body). One connection, reused for every call."""
+
+    def __init__(self, node, token):
+        self.node = node
+        self.token = token
+        self.client = h2_client()
+
+    def close(self):
+        self.client.close()
+
+    def call(self, method, path, body=None, raw=None):
+        headers = {"authorization": "Bearer " + self.token}
+        content = raw
+        if body is not None:
+            content = json.dumps(body)
+        if content is not None:
+            headers["content-type"] = "application/json"
+        r = self.client.request(method, self.node.url + path, headers=headers, content=content)
+        try:
+            parsed = r.json()
+        except ValueError:
+            parsed = None
+        return r.status_code, parsed
+
+    def get(self, path):
+        return self.call("GET", path)
+
+    def post(self, path, body=None, raw=None):
+        return self.call("POST", path, body if body is not None or raw is not None else {},
+                         raw)
+
+    def put(self, path, body=None, raw=None):
+        return self.call("PUT", path, body, raw)

@@ -199,6 +199,122 @@ static void test_a_certification_of_a_missing_reviewer_is_not_found(void **state
                                     AC_RCERT_SCREENED, NULL, 4));
 }
 
+static int64_t make_expert(const char *name)
+{
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, name, NULL, AC_ROLE_EXPERT, 1, &u));
+    return u.id;
+}
+
+static void test_a_benchmark_item_resolves_itself_when_both_experts_agree(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), ex[2] = {make_expert("e1"), make_expert("e2")};
+    int64_t item;
+    assert_int_equal(0, ac_store_bench_add(st, cred, "b1", "text", ex, 2, 1, &item));
+    assert_int_equal(0, ac_store_bench_score(st, item, ex[0], 2, 2));
+    struct ac_bench_row b;
+    assert_int_equal(0, ac_store_bench_get(st, item, &b));
+    assert_int_equal(-1, b.final_level); /* one score in: nothing settled */
+    ac_bench_row_release(&b);
+    assert_int_equal(0, ac_store_bench_score(st, item, ex[1], 2, 3));
+    assert_int_equal(0, ac_store_bench_get(st, item, &b));
+    assert_int_equal(2, b.final_level);
+    ac_bench_row_release(&b);
+}
+
+static void test_a_split_benchmark_item_waits_for_the_conference(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), ex[2] = {make_expert("e1"), make_expert("e2")};
+    int64_t item;
+    assert_int_equal(0, ac_store_bench_add(st, cred, "b1", "text", ex, 2, 1, &item));
+    assert_int_equal(0, ac_store_bench_score(st, item, ex[0], 2, 2));
+    assert_int_equal(0, ac_store_bench_score(st, item, ex[1], 1, 3));
+    struct ac_bench_row b;
+    assert_int_equal(0, ac_store_bench_get(st, item, &b));
+    assert_int_equal(-1, b.final_level);
+    ac_bench_row_release(&b);
+    assert_int_equal(0, ac_store_bench_resolve(st, item, 1, "names one next step", NULL, ex[0], 4));
+    assert_int_equal(0, ac_store_bench_get(st, item, &b));
+    assert_int_equal(1, b.final_level);
+    assert_string_equal("names one next step", b.key_characteristics);
+    assert_string_equal("", b.common_errors);
+    ac_bench_row_release(&b);
+}
+
+static void test_an_expert_scores_a_benchmark_item_once_and_only_if_assigned(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), ex[2] = {make_expert("e1"), make_expert("e2")};
+    int64_t other = make_expert("e3"), item;
+    assert_int_equal(0, ac_store_bench_add(st, cred, "b1", "text", ex, 2, 1, &item));
+    assert_int_equal(AC_ENOENT, ac_store_bench_score(st, item, other, 1, 2));
+    assert_int_equal(0, ac_store_bench_score(st, item, ex[0], 1, 2));
+    assert_int_equal(AC_ECONFLICT, ac_store_bench_score(st, item, ex[0], 0, 3));
+}
+
+static void test_a_pilot_score_is_final(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), ex[2] = {make_expert("e1"), make_expert("e2")};
+    int64_t sub;
+    assert_int_equal(0, ac_store_pilot_add(st, cred, 1, "p1", "text", ex, 2, 1, &sub));
+    assert_int_equal(0, ac_store_pilot_score(st, sub, ex[1], 3, 2));
+    assert_int_equal(AC_ECONFLICT, ac_store_pilot_score(st, sub, ex[1], 2, 3));
+    struct ac_pilot_score p;
+    assert_int_equal(0, ac_store_pilot_get(st, sub, ex[0], &p));
+    assert_int_equal(-1, p.level); /* the other expert's score is their own */
+    ac_pilot_score_release(&p);
+}
+
+static void test_opening_an_attempt_marks_its_items_seen_and_exposed(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), ex[2] = {make_expert("e1"), make_expert("e2")};
+    int64_t items[2], attempt;
+    assert_int_equal(0, ac_store_bench_add(st, cred, "b1", "one", ex, 2, 1, &items[0]));
+    assert_int_equal(0, ac_store_bench_add(st, cred, "b2", "two", ex, 2, 1, &items[1]));
+    assert_int_equal(0, ac_store_cert_attempt_open(st, cred, admin_id, "[1]", &items[1], 1, 5,
+                                                   &attempt));
+    int64_t *seen;
+    size_t n;
+    assert_int_equal(0, ac_store_seen_list(st, admin_id, cred, &seen, &n));
+    assert_int_equal(1, n);
+    assert_int_equal(items[1], seen[0]);
+    free(seen);
+    struct ac_bench_row b;
+    assert_int_equal(0, ac_store_bench_get(st, items[1], &b));
+    assert_int_equal(1, b.exposures);
+    ac_bench_row_release(&b);
+}
+
+static void test_an_attempt_is_graded_once(void **state)
+{
+    (void)state;
+    int64_t cred = make_cred("feedback", 1), attempt;
+    assert_int_equal(0, ac_store_cert_attempt_open(st, cred, admin_id, "[]", NULL, 0, 5,
+                                                   &attempt));
+    assert_int_equal(0, ac_store_cert_attempt_close(st, attempt, false, "[]", "{}", 6));
+    assert_int_equal(AC_ECONFLICT, ac_store_cert_attempt_close(st, attempt, true, "[]", "{}", 7));
+    struct ac_cert_attempt_row a;
+    assert_int_equal(0, ac_store_cert_attempt_get(st, attempt, &a));
+    assert_int_equal(0, a.passed);
+    ac_cert_attempt_row_release(&a);
+}
+
+static void test_a_registered_credential_is_held(void **state)
+{
+    (void)state;
+    bool holds = true;
+    assert_int_equal(0, ac_store_held_check(st, admin_id, "n:user:1", "basics", &holds));
+    assert_false(holds);
+    assert_int_equal(0, ac_store_held_add(st, admin_id, "basics", "did:web:x", admin_id, 1));
+    assert_int_equal(0, ac_store_held_check(st, admin_id, NULL, "basics", &holds));
+    assert_true(holds);
+    assert_int_equal(AC_EEXIST, ac_store_held_add(st, admin_id, "basics", "", admin_id, 2));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
@@ -215,6 +331,13 @@ int main(void)
         T(test_the_general_module_keeps_its_first_completion),
         T(test_a_certification_moves_only_from_its_current_state),
         T(test_a_certification_of_a_missing_reviewer_is_not_found),
+        T(test_a_benchmark_item_resolves_itself_when_both_experts_agree),
+        T(test_a_split_benchmark_item_waits_for_the_conference),
+        T(test_an_expert_scores_a_benchmark_item_once_and_only_if_assigned),
+        T(test_a_pilot_score_is_final),
+        T(test_opening_an_attempt_marks_its_items_seen_and_exposed),
+        T(test_an_attempt_is_graded_once),
+        T(test_a_registered_credential_is_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

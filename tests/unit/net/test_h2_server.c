@@ -272,6 +272,44 @@ static void test_graceful_close_lets_an_in_flight_request_finish(void **state)
     assert_string_equal("late", fx.got[0].body);
 }
 
+static void on_cut_response(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct fx *fx = arg;
+    fx_record(&fx->got[fx->ngot++], err, resp);
+    ac_h2_client_close(fx->cl);
+    fx->cl = NULL;
+}
+
+static void on_close_short(uv_timer_t *t)
+{
+    struct fx *fx = t->data;
+    assert_non_null(fx->held);
+    ac_h2_server_close(fx->srv, 100, fx_on_server_closed, fx);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_graceful_close_cuts_a_request_still_running_when_the_grace_ends(void **state)
+{
+    (void)state;
+    struct fx fx;
+    uv_timer_t t;
+    fx_start(&fx, NULL, NULL);
+    fx.late_ms = 600; /* well past the 100 ms grace that starts at 50 ms */
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/slow", NULL, 0, NULL, 0, on_cut_response, &fx));
+    uv_timer_init(&fx.loop, &t);
+    t.data = &fx;
+    uv_timer_start(&t, on_close_short, 50, 0);
+    fx_finish(&fx);
+    /* The client saw the connection go; the handler's answer, given after the
+     * server was gone, was dropped without error and its exchange freed. */
+    assert_int_equal(AC_EPROTO, fx.got[0].err);
+    assert_true(fx.late_answered);
+    assert_int_equal(0, fx.late_answer_rc);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(0, fx.observed_status[0]);
+}
+
 /* ---- independent clients ---- */
 
 struct proc {
@@ -459,6 +497,58 @@ static void test_request_body_not_sent_in_time_gets_408(void **state)
     assert_int_equal(408, fx.observed_status[0]);
 }
 
+struct stall {
+    struct rawq r;
+    uv_timer_t guard;
+    int gave_up; /* the server never hung up; the test closed the socket itself */
+};
+
+static void on_stall_guard(uv_timer_t *t)
+{
+    struct stall *st = t->data;
+    if (!st->r.eof && !uv_is_closing((uv_handle_t *)&st->r.tcp)) {
+        st->gave_up = 1;
+        uv_close((uv_handle_t *)&st->r.tcp, rawq_closed);
+    }
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_client_that_never_reads_its_response_is_cut_off(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct stall st;
+    struct ac_h2_server_limits lim = {.request_timeout_ms = 100, .idle_timeout_ms = 200};
+    /* SETTINGS (6.5) with INITIAL_WINDOW_SIZE (0x4) = 0: the server may send
+     * no DATA until a WINDOW_UPDATE that never comes. Then HEADERS with
+     * END_STREAM|END_HEADERS (0x5) on stream 1; HPACK (RFC 7541 appendix A):
+     * 0x82 ":method: GET", 0x86 ":scheme: http", 0x44 literal ":path" "/echo",
+     * 0x41 literal ":authority" "x". */
+    static const char bytes[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+                                "\x00\x00\x06\x04\x00\x00\x00\x00\x00"
+                                "\x00\x04\x00\x00\x00\x00"
+                                "\x00\x00\x0c\x01\x05\x00\x00\x00\x01"
+                                "\x82\x86\x44\x05/echo\x41\x01x";
+    struct sockaddr_in a;
+    fx_start(&fx, &lim, NULL);
+    memset(&st, 0, sizeof(st));
+    st.r.fx = &fx;
+    st.r.bytes = bytes;
+    st.r.len = sizeof(bytes) - 1;
+    uv_ip4_addr("127.0.0.1", fx.port, &a);
+    uv_tcp_init(&fx.loop, &st.r.tcp);
+    st.r.creq.data = &st.r;
+    assert_int_equal(0,
+                     uv_tcp_connect(&st.r.creq, &st.r.tcp, (struct sockaddr *)&a, rawq_connected));
+    /* Generous against the 200 ms idle limit, so a busy machine does not fail it. */
+    uv_timer_init(&fx.loop, &st.guard);
+    st.guard.data = &st;
+    uv_timer_start(&st.guard, on_stall_guard, 3000, 0);
+    fx_finish(&fx);
+    assert_false(st.gave_up);
+    assert_true(st.r.eof);
+}
+
 /* ---- connection limit ---- */
 
 struct two {
@@ -516,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_answer_after_client_reset_is_dropped),
         cmocka_unit_test(test_garbage_closes_the_connection_and_server_keeps_serving),
         cmocka_unit_test(test_graceful_close_lets_an_in_flight_request_finish),
+        cmocka_unit_test(test_graceful_close_cuts_a_request_still_running_when_the_grace_ends),
+        cmocka_unit_test(test_client_that_never_reads_its_response_is_cut_off),
         cmocka_unit_test(test_connection_over_the_limit_is_closed),
         cmocka_unit_test(test_idle_connection_is_closed_by_the_server),
         cmocka_unit_test(test_request_body_not_sent_in_time_gets_408),

@@ -1,15 +1,9 @@
-/* test_http_exchange.c - tests the request helpers of net/http_exchange.c:
- * query parameters and header lookup. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+/* test_http_exchange.c - tests net/http_exchange.c: query parameters and
+ * header lookup, and (through a real loop) the headers and body of problem
+ * answers. */
+#include <jansson.h>
 
-#include <cmocka.h>
-
-#include "accord/error.h"
-#include "accord/http.h"
+#include "net/h2_fixture.h"
 
 static void test_query_parameter_is_percent_decoded(void **state)
 {
@@ -83,6 +77,100 @@ static void test_header_lookup_finds_by_lowercase_name(void **state)
     assert_null(ac_http_header(&req, "authorization"));
 }
 
+/* ---- problem answers, seen by the client ---- */
+
+struct challenge {
+    struct fx *fx;
+    int status;
+    char www[128];
+    char body[1024];
+};
+
+static void on_challenge(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct challenge *c = arg;
+    assert_int_equal(0, err);
+    c->status = resp->status;
+    const char *v = ac_h2_response_header(resp, "www-authenticate");
+    snprintf(c->www, sizeof(c->www), "%s", v ? v : "(none)");
+    snprintf(c->body, sizeof(c->body), "%.*s", (int)resp->body_len, (const char *)resp->body);
+    fx_shutdown(c->fx, 0);
+}
+
+/* GET /private: always 401, as a handler whose token check failed would. */
+static void on_private(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization",
+                            "no valid token");
+}
+
+/* GET /latin1: a 400 whose detail quotes a byte that is not UTF-8, as a detail
+ * quoting a client's header or a truncated path would. */
+static void on_latin1(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    ac_http_respond_problem(x, 400, "bad", "Bad Request", NULL, "value \"caf%s\" rejected",
+                            "\xe9");
+}
+
+static void run_challenge(struct challenge *c, const char *path,
+                          const struct ac_http_header *headers, size_t nheaders)
+{
+    static struct fx fx;
+    memset(c, 0, sizeof(*c));
+    c->fx = &fx;
+    fx_start(&fx, NULL, NULL);
+    assert_int_equal(0, ac_router_add(fx.router, "GET", "/private", on_private, NULL));
+    assert_int_equal(0, ac_router_add(fx.router, "GET", "/latin1", on_latin1, NULL));
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", path, headers, nheaders, NULL, 0,
+                                             on_challenge, c));
+    fx_finish(&fx);
+}
+
+static void test_401_without_credentials_gets_a_bare_bearer_challenge(void **state)
+{
+    (void)state;
+    struct challenge c;
+    run_challenge(&c, "/private", NULL, 0);
+    assert_int_equal(401, c.status);
+    /* RFC 6750 3 and 3.1: the scheme, and no error code when none was sent. */
+    assert_string_equal("Bearer realm=\"accord\"", c.www);
+}
+
+static void test_401_after_rejected_credentials_says_invalid_token(void **state)
+{
+    (void)state;
+    struct challenge c;
+    const struct ac_http_header h = {"authorization", "Bearer acc_nope"};
+    run_challenge(&c, "/private", &h, 1);
+    assert_int_equal(401, c.status);
+    /* RFC 6750 3.1: error="invalid_token" for a token that is not valid. */
+    assert_string_equal("Bearer realm=\"accord\", error=\"invalid_token\"", c.www);
+}
+
+static void test_problem_other_than_401_has_no_challenge(void **state)
+{
+    (void)state;
+    struct challenge c;
+    run_challenge(&c, "/nowhere", NULL, 0);
+    assert_int_equal(404, c.status);
+    assert_string_equal("(none)", c.www);
+}
+
+static void test_problem_detail_with_a_non_utf8_byte_keeps_its_json_body(void **state)
+{
+    (void)state;
+    struct challenge c;
+    run_challenge(&c, "/latin1", NULL, 0);
+    assert_int_equal(400, c.status);
+    json_t *o = json_loads(c.body, 0, NULL);
+    assert_non_null(o);
+    /* The Latin-1 0xE9 is not UTF-8 (RFC 3629 4) and becomes '?'. */
+    assert_string_equal("value \"caf?\" rejected", json_string_value(json_object_get(o, "detail")));
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +182,10 @@ int main(void)
         cmocka_unit_test(test_query_value_too_long_for_the_buffer),
         cmocka_unit_test(test_query_value_with_bad_escape_is_invalid),
         cmocka_unit_test(test_header_lookup_finds_by_lowercase_name),
+        cmocka_unit_test(test_401_without_credentials_gets_a_bare_bearer_challenge),
+        cmocka_unit_test(test_401_after_rejected_credentials_says_invalid_token),
+        cmocka_unit_test(test_problem_other_than_401_has_no_challenge),
+        cmocka_unit_test(test_problem_detail_with_a_non_utf8_byte_keeps_its_json_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,42 @@ static void test_a_line_without_equals_is_refused(void **state)
     assert_non_null(strstr(err, "node.conf:2: id a: expected key = value"));
 }
 
+static void test_a_key_set_twice_is_refused_naming_both_lines(void **state)
+{
+    (void)state;
+    assert_int_equal(AC_EPARSE, parse("[node]\nid = a\ndata_dir = d\nid = b\n"
+                                      "[http]\nlisten = 127.0.0.1:1\n"));
+    assert_string_equal("node.conf:4: id: \"b\" is set twice in [node] (first on line 2); set it once",
+                        err);
+}
+
+static void test_listen_may_repeat(void **state)
+{
+    (void)state;
+    assert_int_equal(0, parse("[node]\nid = a\ndata_dir = d\n"
+                              "[http]\nlisten = 127.0.0.1:1\nlisten = [::1]:2\n"));
+    assert_int_equal(2, cfg.nlisten);
+    ac_config_release(&cfg);
+}
+
+static void test_public_url_is_kept_as_the_issuer_origin(void **state)
+{
+    (void)state;
+    assert_int_equal(0, parse("[node]\nid = a\ndata_dir = d\npublic_url = https://accord.example.org\n"
+                              "[http]\nlisten = 127.0.0.1:1\n"));
+    assert_string_equal("https://accord.example.org", cfg.public_url);
+    ac_config_release(&cfg);
+}
+
+static void test_public_url_with_a_path_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(AC_EPARSE, parse("[node]\nid = a\ndata_dir = d\n"
+                                      "public_url = https://accord.example.org/node\n"));
+    assert_non_null(strstr(err, "node.conf:4: public_url: \"https://accord.example.org/node\" "
+                                "must be http:// or https://"));
+}
+
 static void test_a_tls_cert_without_key_is_refused(void **state)
 {
     (void)state;
@@ -178,6 +214,10 @@ int main(void)
         cmocka_unit_test(test_a_node_id_with_capitals_is_refused),
         cmocka_unit_test(test_a_key_outside_any_section_is_refused),
         cmocka_unit_test(test_a_line_without_equals_is_refused),
+        cmocka_unit_test(test_a_key_set_twice_is_refused_naming_both_lines),
+        cmocka_unit_test(test_listen_may_repeat),
+        cmocka_unit_test(test_public_url_is_kept_as_the_issuer_origin),
+        cmocka_unit_test(test_public_url_with_a_path_is_refused),
         cmocka_unit_test(test_a_tls_cert_without_key_is_refused),
         cmocka_unit_test(test_a_negative_limit_is_refused),
         cmocka_unit_test(test_an_unknown_log_level_is_refused),
