@@ -365,6 +365,14 @@ const struct ac__migration ac__migrations[] = {
      " UNIQUE (recognizer_id, record_hash));"
      "CREATE INDEX recognition_presentations_by_teacher"
      " ON recognition_presentations(recognizer_id, teacher, id);"},
+    {7, "review lifecycle: the record issued for each passed submission",
+     /* Written in the transaction that issues the record, so a re-run of the
+      * issue job (after a crash or a double fire) finds it and issues nothing:
+      * at most one record per submission, enforced by the primary key. */
+     "CREATE TABLE submission_records ("
+     " submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),"
+     " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
+     " issued_ms INTEGER NOT NULL);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

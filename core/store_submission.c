@@ -7,7 +7,7 @@
 #include "accord/store_review.h"
 #include "review_internal.h"
 
-static const char *const state_names[] = {"received", "flagged", "queued",   "in_review",
+static const char *const state_names[] = {"received",  "flagged", "queued",   "in_review",
                                           "escalated", "decided", "notified", "rejected"};
 
 const char *ac_sub_state_name(enum ac_sub_state s)
@@ -24,9 +24,9 @@ void ac_submission_release(struct ac_submission *s)
     s->elements = s->reason = NULL;
 }
 
-#define SUB_COLUMNS                                                                           \
-    "id, earner_id, credential_id, credential_version, domain, school, district, team,"       \
-    " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"    \
+#define SUB_COLUMNS                                                                                \
+    "id, earner_id, credential_id, credential_version, domain, school, district, team,"            \
+    " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"         \
     " decided_ms, notified_ms, resubmit_after_ms"
 
 static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
@@ -110,11 +110,12 @@ int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char 
                              size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " SUB_COLUMNS " FROM submissions WHERE id > ?1"
-                             " AND (?2 = 0 OR earner_id = ?2) AND (?3 IS NULL OR credential_id = ?3)"
-                             " AND (?4 < 0 OR state = ?4) ORDER BY id LIMIT ?5",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT " SUB_COLUMNS " FROM submissions WHERE id > ?1"
+                       " AND (?2 = 0 OR earner_id = ?2) AND (?3 IS NULL OR credential_id = ?3)"
+                       " AND (?4 < 0 OR state = ?4) ORDER BY id LIMIT ?5",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, after_id);
@@ -245,4 +246,47 @@ int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const cha
         *count = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+}
+
+int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t record_id,
+                                   int64_t now_ms)
+{
+    int err = ac__review_in_tx(st);
+    sqlite3_stmt *s;
+    if (!err)
+        err = ac__store_stmt(st,
+                             "INSERT INTO submission_records(submission_id, record_id, issued_ms)"
+                             " VALUES (?1, ?2, ?3)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, record_id);
+    sqlite3_bind_int64(s, 3, now_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return 0;
+    /* The extended code tells a second record for one submission (what the
+     * table exists to refuse: AC_EEXIST) from a missing row (AC_ENOENT). */
+    return ac__store_error(st, sqlite3_extended_errcode(ac__store_db(st)));
+}
+
+int ac_store_submission_record_get(struct ac_store *st, int64_t id, int64_t *record_id)
+{
+    sqlite3_stmt *s;
+    int err =
+        ac__store_stmt(st, "SELECT record_id FROM submission_records WHERE submission_id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    int64_t rec = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return AC_ENOENT;
+    if (rc != SQLITE_ROW)
+        return ac__store_error(st, rc);
+    *record_id = rec;
+    return 0;
 }

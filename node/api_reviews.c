@@ -27,16 +27,14 @@ static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
     json_t *items = json_array();
     if (ac_store_assignment_list(n->store, 0, 0, b->id, -1, &as, &nas) == 0) {
         for (size_t i = 0; i < nas; i++) {
-            json_array_append_new(items, json_pack("{s:I, s:s}", "assignment",
-                                                   (json_int_t)as[i].id, "state",
-                                                   ac_asg_state_name(as[i].state)));
+            json_array_append_new(items, json_pack("{s:I, s:s}", "assignment", (json_int_t)as[i].id,
+                                                   "state", ac_asg_state_name(as[i].state)));
             ac_assignment_release(&as[i]);
         }
         free(as);
     }
     json_t *j = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)b->id, "credential",
-                          b->credential_id, "state", ac_batch_state_name(b->state), "items",
-                          items);
+                          b->credential_id, "state", ac_batch_state_name(b->state), "items", items);
     ac__json_time(j, "invited_at", b->created_ms);
     ac__json_time(j, "deadline", b->deadline_ms);
     return j;
@@ -145,18 +143,25 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         char *content = NULL;
         if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0) {
             elements = json_loads(content, 0, NULL);
-            /* Plain-text benchmark content reads as one text element. */
+            /* Plain-text benchmark content reads as the definition's first
+             * element, like a real submission's: seeding is blind, so
+             * nothing in the shape may tell a benchmark item apart. */
             if (!json_is_array(elements)) {
+                struct ac_definition *def = NULL;
                 json_decref(elements);
-                elements = json_pack("[{s:s, s:s}]", "id", "evidence", "text", content);
+                ac__flow_definition(n, as.credential_id, 0, NULL, NULL, &def);
+                elements = json_pack("[{s:s, s:s}]", "id",
+                                     def && def->n_elements ? def->elements[0].id : "evidence",
+                                     "text", content);
+                ac_def_free(def);
             }
             free(content);
         }
     }
-    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
-                          (json_int_t)as.batch_id, "credential", as.credential_id, "state",
-                          ac_asg_state_name(as.state), "elements",
-                          elements ? elements : json_array());
+    json_t *j =
+        json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
+                  (json_int_t)as.batch_id, "credential", as.credential_id, "state",
+                  ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
     ac_assignment_release(&as);
     respond_owned(x, 200, j);
 }
@@ -197,8 +202,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     }
     struct ac_assignment_row as;
     if (ac_store_assignment_get(n->store, id, &as) == 0) {
-        respond_owned(x, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state",
-                                        ac_asg_state_name(as.state)));
+        respond_owned(
+            x, 200,
+            json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", ac_asg_state_name(as.state)));
         ac_assignment_release(&as);
     } else {
         ac__respond_error(x, AC_EDB, what);

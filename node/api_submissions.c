@@ -23,7 +23,8 @@ static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
     json_decref(j);
 }
 
-json_t *ac__submission_json(const struct ac_submission *s, const struct ac_definition *def)
+json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
+                            const struct ac_definition *def)
 {
     json_t *j = json_pack("{s:I, s:I, s:s, s:I, s:s, s:I, s:o}", "id", (json_int_t)s->id,
                           "earner_id", (json_int_t)s->earner_id, "credential", s->credential_id,
@@ -44,6 +45,9 @@ json_t *ac__submission_json(const struct ac_submission *s, const struct ac_defin
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
+        int64_t record;
+        if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
+            json_object_set_new(j, "record", json_integer(record));
     }
     ac__json_time(j, "created_at", s->created_ms);
     ac__json_time(j, "decided_at", s->decided_ms);
@@ -85,15 +89,17 @@ static int check_elements(struct ac_node *n, struct ac_http_exchange *x, const s
                           json_t **clean)
 {
     if (!json_is_array(elems) || json_array_size(elems) == 0)
-        return bad(x, 400, "elements", "elements: required; a list of {\"id\", \"text\" or "
-                                       "\"artifact\"}");
+        return bad(x, 400, "elements",
+                   "elements: required; a list of {\"id\", \"text\" or "
+                   "\"artifact\"}");
     json_t *out = json_array();
     int rc = 0;
     for (size_t i = 0; i < def->n_elements && !rc; i++) {
         const struct ac_def_element *de = &def->elements[i];
         const json_t *found = NULL, *e;
         size_t k;
-        json_array_foreach(elems, k, e) {
+        json_array_foreach(elems, k, e)
+        {
             if (json_is_string(json_object_get(e, "id")) &&
                 strcmp(json_string_value(json_object_get(e, "id")), de->id) == 0)
                 found = e;
@@ -101,8 +107,7 @@ static int check_elements(struct ac_node *n, struct ac_http_exchange *x, const s
         int individual = team && def->individual_element == (long)i;
         if (!found) {
             if (de->required || individual)
-                rc = bad(x, 400, "elements",
-                         "elements: \"%s\" is required%s", de->id,
+                rc = bad(x, 400, "elements", "elements: \"%s\" is required%s", de->id,
                          individual ? " of each team member (the individual component)" : "");
             continue;
         }
@@ -132,7 +137,8 @@ static int check_elements(struct ac_node *n, struct ac_http_exchange *x, const s
     }
     size_t k;
     json_t *e;
-    json_array_foreach(elems, k, e) {
+    json_array_foreach(elems, k, e)
+    {
         const char *id = json_string_value(json_object_get(e, "id"));
         int known = 0;
         for (size_t i = 0; id && i < def->n_elements; i++)
@@ -158,7 +164,7 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
         ac__json_body(x, 0, &body))
         return;
     static const char *const allowed[] = {"credential", "version", "elements", "domain", "school",
-                                          "district", "team", "previous", NULL};
+                                          "district",   "team",    "previous", NULL};
     struct ac_submission s = {.earner_id = a.user.id, .state = AC_SUB_RECEIVED};
     struct ac_definition *def = NULL;
     json_t *clean = NULL;
@@ -187,8 +193,8 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     }
     s.credential_version = def->version;
     if (state != AC_DEF_ACTIVE) {
-        bad(x, 409, "credential", "credential: \"%s\" version %" PRId64
-                                  " is %s; submissions open once it is active",
+        bad(x, 409, "credential",
+            "credential: \"%s\" version %" PRId64 " is %s; submissions open once it is active",
             s.credential_id, def->version, ac_def_state_name(state));
         goto out;
     }
@@ -214,8 +220,8 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
             bad(x, 404, "previous", "previous: submission %" PRId64 " does not exist", pid);
             goto out;
         }
-        int owner = p.earner_id == a.user.id, failed = (p.state == AC_SUB_DECIDED ||
-                                                        p.state == AC_SUB_NOTIFIED) && !p.passed;
+        int owner = p.earner_id == a.user.id,
+            failed = (p.state == AC_SUB_DECIDED || p.state == AC_SUB_NOTIFIED) && !p.passed;
         int64_t after = p.resubmit_after_ms, now = ac_clock_now_ms();
         int same = strcmp(p.credential_id, s.credential_id) == 0;
         ac_submission_release(&p);
@@ -247,7 +253,8 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
         err = ac_store_submission_insert(n->store, &s, &id);
     size_t k;
     json_t *e;
-    json_array_foreach(clean, k, e) {
+    json_array_foreach(clean, k, e)
+    {
         const char *art = json_string_value(json_object_get(e, "artifact"));
         if (!err && art)
             err = ac_store_submission_cite(n->store, id, art);
@@ -272,7 +279,7 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     free(s.elements);
     s.elements = NULL;
     if (ac_store_submission_get(n->store, id, &s) == 0)
-        respond_owned(x, 201, ac__submission_json(&s, def));
+        respond_owned(x, 201, ac__submission_json(n, &s, def));
     else
         ac__respond_error(x, AC_EDB, "submission");
 out:
@@ -312,7 +319,7 @@ static void on_get(struct ac_http_exchange *x, void *arg)
         return;
     struct ac_definition *def = NULL;
     ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
-    respond_owned(x, 200, ac__submission_json(&s, def));
+    respond_owned(x, 200, ac__submission_json(n, &s, def));
     ac_def_free(def);
     ac_submission_release(&s);
 }
@@ -351,9 +358,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++) {
         struct ac_definition *def = NULL;
-        ac__flow_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL,
-                            &def);
-        json_array_append_new(items, ac__submission_json(&subs[i], def));
+        ac__flow_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL, &def);
+        json_array_append_new(items, ac__submission_json(n, &subs[i], def));
         ac_def_free(def);
     }
     json_t *j = json_pack("{s:o}", "items", items);
@@ -399,8 +405,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
         if (newer)
             continue;
         rc[nrc++] = (struct ac_rec_credential){defs[i]->id, (const char *const *)defs[i]->domains,
-                                               defs[i]->n_domains,
-                                               cat[i].state == AC_DEF_RETIRED};
+                                               defs[i]->n_domains, cat[i].state == AC_DEF_RETIRED};
         for (size_t t = 0; t < defs[i]->n_stacks; t++) {
             size_t k = 0;
             while (k < nstacks && strcmp(stacks[k].id, defs[i]->stacks[t]) != 0)
@@ -417,7 +422,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     if (!err)
         err = ac_store_submission_list(n->store, 0, NULL, -1, 0, 1000000, &all, &nall);
     struct ac_rec_earned *earned = calloc(nall + 1, sizeof *earned);
-    char (*earners)[24] = calloc(nall + 1, sizeof *earners);
+    char(*earners)[24] = calloc(nall + 1, sizeof *earners);
     const char **held = calloc(nall + 1, sizeof *held);
     size_t nearned = 0, nheld = 0;
     if (!err && (!earned || !earners || !held))
@@ -441,13 +446,12 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     } else {
         json_t *items = json_array();
         for (size_t i = 0; i < nrecs; i++)
-            json_array_append_new(items,
-                                  json_pack("{s:s, s:s, s:s, s:f}", "credential",
-                                            recs[i].credential, "reason",
-                                            ac_recommend_reason_name(recs[i].reason), "because",
-                                            recs[i].because, "score", recs[i].score));
-        respond_owned(x, 200, json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items",
-                                        items));
+            json_array_append_new(
+                items, json_pack("{s:s, s:s, s:s, s:f}", "credential", recs[i].credential, "reason",
+                                 ac_recommend_reason_name(recs[i].reason), "because",
+                                 recs[i].because, "score", recs[i].score));
+        respond_owned(x, 200,
+                      json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items));
     }
     free(recs);
     free(earned);
@@ -478,9 +482,9 @@ static void on_notifications(struct ac_http_exchange *x, void *arg)
     }
     json_t *items = json_array();
     for (size_t i = 0; i < got; i++) {
-        json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:b, s:i}", "id", (json_int_t)ms[i].id,
-                              "kind", ms[i].kind, "subject", ms[i].subject, "body", ms[i].body,
-                              "delivered", ms[i].delivered_ms != 0, "attempts", ms[i].attempts);
+        json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:b, s:i}", "id", (json_int_t)ms[i].id, "kind",
+                              ms[i].kind, "subject", ms[i].subject, "body", ms[i].body, "delivered",
+                              ms[i].delivered_ms != 0, "attempts", ms[i].attempts);
         if (ms[i].submission_id)
             json_object_set_new(j, "submission", json_integer(ms[i].submission_id));
         ac__json_time(j, "created_at", ms[i].created_ms);

@@ -88,6 +88,10 @@ void ac__api_artifacts_register(struct ac_node *n);
 
 /* ---- shared JSON ---- */
 
-json_t *ac__submission_json(const struct ac_submission *s, const struct ac_definition *def);
+/* The API form of |s|: its level by name under |def| (may be NULL) once
+ * decided, and the id of the record issued for it once there is one. Returns
+ * a new reference or NULL (ENOMEM). */
+json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
+                            const struct ac_definition *def);
 
 #endif

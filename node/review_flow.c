@@ -97,8 +97,8 @@ int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submissi
         for (size_t i = 0; !err && i < got; i++) {
             after = page[i].id;
             if ((page[i].roles & AC_ROLE_ADMIN) && !page[i].disabled_ms)
-                err = ac_store_notify_add(n->store, page[i].id, kind, submission_id, subject,
-                                          body, ac_clock_now_ms(), NULL);
+                err = ac_store_notify_add(n->store, page[i].id, kind, submission_id, subject, body,
+                                          ac_clock_now_ms(), NULL);
         }
     } while (!err && got == 64);
     return err;
@@ -137,7 +137,8 @@ static char *submission_text(const char *elements)
     ac_buf_init(&b);
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         const char *t = json_string_value(json_object_get(e, "text"));
         if (t && (ac_buf_append(&b, t, strlen(t)) || ac_buf_append(&b, "\n", 1)))
             break;
@@ -170,8 +171,7 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         return err;
     struct ac_submission *prior = NULL;
     size_t nprior = 0;
-    err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior,
-                                   &nprior);
+    err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior, &nprior);
     struct ac_neardup_params params = AC_NEARDUP_DEFAULTS;
     params.min_similarity = NEARDUP_MIN_SIMILARITY;
     struct ac_neardup_index *ix = NULL;
@@ -185,8 +185,8 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         err = ac_neardup_index_new(&params, &ix);
     /* The definition's prompts are shared by everyone: never evidence. */
     struct ac_definition *def = NULL;
-    if (!err && ac__flow_definition(n, sub.credential_id, sub.credential_version, NULL, NULL,
-                                    &def) == 0)
+    if (!err &&
+        ac__flow_definition(n, sub.credential_id, sub.credential_version, NULL, NULL, &def) == 0)
         for (size_t i = 0; i < def->n_elements && !err; i++)
             err = ac_neardup_ignore_text(ix, def->elements[i].prompt,
                                          strlen(def->elements[i].prompt));
@@ -200,8 +200,8 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         if (!t)
             err = AC_ENOMEM;
         else
-            err = ac_neardup_add(ix, (uint64_t)prior[i].id,
-                                 team_key(prior[i].team, teams, &nteams), t, strlen(t));
+            err = ac_neardup_add(ix, (uint64_t)prior[i].id, team_key(prior[i].team, teams, &nteams),
+                                 t, strlen(t));
         free(t);
     }
     if (!err)
@@ -213,11 +213,10 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
     if (!err && *flagged) {
         json_t *matches = json_array();
         for (size_t i = 0; i < res->n_matches && i < 5; i++)
-            json_array_append_new(matches,
-                                  json_pack("{s:I, s:f, s:I}", "submission",
-                                            (json_int_t)res->matches[i].doc, "similarity",
-                                            res->matches[i].similarity, "shared_fingerprints",
-                                            (json_int_t)res->matches[i].shared));
+            json_array_append_new(
+                matches, json_pack("{s:I, s:f, s:I}", "submission", (json_int_t)res->matches[i].doc,
+                                   "similarity", res->matches[i].similarity, "shared_fingerprints",
+                                   (json_int_t)res->matches[i].shared));
         json_t *d = json_pack("{s:I, s:o}", "submission", (json_int_t)sub.id, "matches", matches);
         char *detail = json_dumps(d, JSON_COMPACT);
         json_decref(d);
@@ -225,8 +224,7 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         snprintf(body, sizeof body,
                  "Submission %" PRId64 " for %s is %.0f%% similar to submission %" PRIu64
                  ".\nIt waits in the flags inbox until you dismiss or uphold the flag.\n",
-                 sub.id, sub.credential_id, res->matches[0].similarity * 100,
-                 res->matches[0].doc);
+                 sub.id, sub.credential_id, res->matches[0].similarity * 100, res->matches[0].doc);
         err = detail ? 0 : AC_ENOMEM;
         if (!err)
             err = ac_store_flag_add(n->store, "near_duplicate", sub.credential_id, sub.id, 0,
@@ -316,8 +314,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
     size_t nitems = 0;
     for (size_t i = 0; !err && i < npend; i++)
         if (strcmp(pend[i].credential_id, def->id) == 0)
-            items[nitems++] = (struct ac_batch_item){(uint64_t)reviewer, 1,
-                                                     (uint64_t)pend[i].id, false};
+            items[nitems++] =
+                (struct ac_batch_item){(uint64_t)reviewer, 1, (uint64_t)pend[i].id, false};
     for (size_t i = 0; i < nseeds && seed_ids; i++)
         seed_ids[i] = (uint64_t)i;
     struct ac_batch_rule rule = {1, def->review.batch_size ? def->review.batch_size : 1,
@@ -344,8 +342,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                                                     AC_ASG_INVITED, bid);
                 continue;
             }
-            struct ac_assignment_row a = {.reviewer_id = reviewer, .batch_id = bid,
-                                          .state = AC_ASG_INVITED, .level = -1};
+            struct ac_assignment_row a = {
+                .reviewer_id = reviewer, .batch_id = bid, .state = AC_ASG_INVITED, .level = -1};
             snprintf(a.benchmark_id, sizeof a.benchmark_id, "%" PRId64, seeds[it->submission].id);
             a.benchmark_level = seeds[it->submission].level;
             snprintf(a.credential_id, sizeof a.credential_id, "%s", def->id);
@@ -356,8 +354,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
             err = ac_store_job_add(n->store, "deadline", bid, deadline);
         for (size_t r = 0; !err && r < def->review.n_reminders; r++)
             err = ac_store_job_add(n->store, "reminder", bid,
-                                   deadline - (int64_t)def->review.reminders_hours_before[r] *
-                                                  HOUR_MS);
+                                   deadline -
+                                       (int64_t)def->review.reminders_hours_before[r] * HOUR_MS);
         char subject[160], body[512], when[21];
         snprintf(subject, sizeof subject, "Invitation: %zu reviews for %s", bt->n_items, def->id);
         snprintf(body, sizeof body,
@@ -366,8 +364,8 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                  "\n  accordctl review decline %" PRId64 "\n",
                  bid, bt->n_items, def->title, ac_clock_format(deadline, when), bid, bid);
         if (!err)
-            err = ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now,
-                                      NULL);
+            err =
+                ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now, NULL);
         if (!err)
             err = audit(n, "batch", bid, 0, "invited",
                         "{\"reviewer\":%" PRId64 ",\"items\":%zu,\"credential\":\"%s\"}", reviewer,
@@ -426,8 +424,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
 
     err = ac_store_submission_list(n->store, 0, def->id, -1, 0, 1000000, &subs, &nsubs);
     if (!err)
-        err = ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256,
-                                          &ncerts);
+        err =
+            ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256, &ncerts);
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
     /* One pool for every id list the problem borrows: assigned and previous
@@ -490,8 +488,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         uint32_t load;
         int busy;
         int64_t cool_until;
-        err = ac_store_reviewer_load(n->store, certs[i].user_id, cool_ms, &load, &busy,
-                                     &cool_until);
+        err =
+            ac_store_reviewer_load(n->store, certs[i].user_id, cool_ms, &load, &busy, &cool_until);
         if (err)
             break;
         struct ac_assign_reviewer *r = &pr[nr++];
@@ -502,7 +500,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         json_t *doms = json_loads(prof.domains, 0, NULL);
         size_t k;
         json_t *d;
-        json_array_foreach(doms, k, d) {
+        json_array_foreach(doms, k, d)
+        {
             if (json_is_string(d) && r->n_domains < 32)
                 dom_pool[dom_used + r->n_domains++] = intern(&domains, json_string_value(d));
         }
@@ -510,8 +509,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
         dom_used += r->n_domains;
         r->school = intern(&places, prof.school[0] ? prof.school : "(no school)");
         r->district = intern(&places, prof.district[0] ? prof.district : "(no district)");
-        int away = !prof.available &&
-                   (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
+        int away =
+            !prof.available && (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
         r->available = !away && !busy && cool_until <= now;
         r->cap = def->pool.assignments_per_reviewer ? def->pool.assignments_per_reviewer
                                                     : def->review.batch_size;
@@ -537,8 +536,8 @@ static int assign_pass(struct ac_node *n, int64_t row)
             err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
         if (!err)
             err = audit(n, "submission", row_in.submission_id, 0, "assigned",
-                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}",
-                        row_in.reviewer_id, aid);
+                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}", row_in.reviewer_id,
+                        aid);
     }
     for (size_t r = 0; !err && res && r < nr; r++)
         if (res->added[r])
@@ -588,7 +587,8 @@ static int batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, in
     int err = ac_store_assignment_list(n->store, 0, 0, batch_id, -1, &as, &nas);
     for (size_t i = 0; !err && i < nas && !version; i++) {
         struct ac_submission s;
-        if (as[i].submission_id && ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
+        if (as[i].submission_id &&
+            ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
             version = s.credential_version;
             ac_submission_release(&s);
         }
@@ -662,47 +662,72 @@ int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, i
 
 /* ---- scores and decisions ---- */
 
+/* One level: a name of the scale, or null (an unscored element). AC_EINVAL
+ * with a sentence naming |where|, the value and the scale otherwise. */
+static int parse_level(const struct ac_definition *def, const json_t *v, const char *where,
+                       int *out, char *why, size_t why_len)
+{
+    if (!v || json_is_null(v)) {
+        *out = AC_LEVEL_UNSCORED;
+        return 0;
+    }
+    long idx = json_is_string(v) ? ac_def_level_index(def, json_string_value(v)) : -1;
+    if (idx >= 0) {
+        *out = (int)idx;
+        return 0;
+    }
+    struct ac_buf b;
+    ac_buf_init(&b);
+    for (size_t k = 0; k < def->n_levels; k++)
+        ac_buf_printf(&b, "%s\"%s\"", k ? ", " : "", def->levels[k]);
+    ac_buf_terminate(&b);
+    set_why(why, why_len, "%s: \"%s\" is not a level of the scale; use one of %s", where,
+            json_is_string(v) ? json_string_value(v) : "(not a string)",
+            b.data ? (const char *)b.data : "");
+    ac_buf_release(&b);
+    return AC_EINVAL;
+}
+
 static int parse_levels(const struct ac_definition *def, const json_t *levels, int *out,
                         size_t *nout, char *why, size_t why_len)
 {
     size_t want = def->grain == AC_GRAIN_HOLISTIC ? 1 : def->n_elements;
+    char where[96];
+    int err = 0;
     if (json_is_string(levels) && want == 1) {
-        out[0] = (int)ac_def_level_index(def, json_string_value(levels));
-        *nout = 1;
+        err = parse_level(def, levels, "level", &out[0], why, why_len);
     } else if (json_is_array(levels) && json_array_size(levels) == want) {
-        for (size_t i = 0; i < want; i++) {
-            const json_t *v = json_array_get(levels, i);
-            out[i] = json_is_null(v) ? AC_LEVEL_UNSCORED
-                                     : (int)ac_def_level_index(def, json_string_value(v));
+        for (size_t i = 0; i < want && !err; i++) {
+            snprintf(where, sizeof where, "levels[%zu]", i);
+            err = parse_level(def, json_array_get(levels, i), where, &out[i], why, why_len);
         }
-        *nout = want;
     } else if (json_is_object(levels) && def->grain == AC_GRAIN_PER_ELEMENT) {
-        for (size_t i = 0; i < want; i++) {
-            const json_t *v = json_object_get(levels, def->elements[i].id);
-            out[i] = !v || json_is_null(v) ? AC_LEVEL_UNSCORED
-                                           : (int)ac_def_level_index(def, json_string_value(v));
+        for (size_t i = 0; i < want && !err; i++) {
+            snprintf(where, sizeof where, "levels.%s", def->elements[i].id);
+            err = parse_level(def, json_object_get(levels, def->elements[i].id), where, &out[i],
+                              why, why_len);
         }
-        *nout = want;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)levels, key, v)
+        {
+            int known = 0;
+            for (size_t i = 0; i < def->n_elements; i++)
+                known |= strcmp(def->elements[i].id, key) == 0;
+            if (!err && !known) {
+                set_why(why, why_len, "levels.%s: not an element of %s", key, def->id);
+                err = AC_EINVAL;
+            }
+        }
     } else {
-        set_why(why, why_len, "levels: %s grain needs %zu level name%s", 
+        set_why(why, why_len, "levels: %s grain needs %zu level name%s",
                 def->grain == AC_GRAIN_HOLISTIC ? "holistic" : "per-element", want,
                 want == 1 ? "" : "s, one per element");
         return AC_EINVAL;
     }
-    for (size_t i = 0; i < *nout; i++) {
-        if (out[i] < 0 && out[i] != AC_LEVEL_UNSCORED) {
-            struct ac_buf b;
-            ac_buf_init(&b);
-            for (size_t k = 0; k < def->n_levels; k++)
-                ac_buf_printf(&b, "%s\"%s\"", k ? ", " : "", def->levels[k]);
-            ac_buf_terminate(&b);
-            set_why(why, why_len, "levels[%zu]: not a level of the scale; use one of %s", i,
-                    b.data ? (const char *)b.data : "");
-            ac_buf_release(&b);
-            return AC_EINVAL;
-        }
-    }
-    return 0;
+    if (!err)
+        *nout = want;
+    return err;
 }
 
 static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
@@ -722,8 +747,7 @@ static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
                  s->id);
     else
         snprintf(body + k, sizeof body - (size_t)k,
-                 "You may resubmit from %s:\n  accordctl submission submit --previous %" PRId64
-                 " ...\n",
+                 "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64 " ...\n",
                  ac_clock_format(resubmit_after, when), s->id);
     return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
                                ac_clock_now_ms(), NULL);
@@ -746,9 +770,8 @@ static int conclude(struct ac_node *n, const struct ac_submission *s,
     if (!err)
         err = ac_store_job_add(n->store, "monitor", row, now);
     if (!err)
-        err = audit(n, "submission", s->id, actor, "decided",
-                    "{\"level\":\"%s\",\"passed\":%s}", def->levels[level],
-                    passed ? "true" : "false");
+        err = audit(n, "submission", s->id, actor, "decided", "{\"level\":\"%s\",\"passed\":%s}",
+                    def->levels[level], passed ? "true" : "false");
     return err;
 }
 
@@ -787,8 +810,8 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
                             "{\"more\":%u,\"reason\":\"disagreement\"}", d.more);
         } else if (!err && d.kind == AC_ESCALATE) {
             char detail[400], body[400];
-            json_t *j = json_pack("{s:I, s:s}", "submission", (json_int_t)sub_id, "reason",
-                                  d.reason);
+            json_t *j =
+                json_pack("{s:I, s:s}", "submission", (json_int_t)sub_id, "reason", d.reason);
             char *text = json_dumps(j, JSON_COMPACT);
             json_decref(j);
             snprintf(detail, sizeof detail, "%s", text ? text : "{}");
@@ -799,8 +822,8 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
                      sub_id, s.credential_id, d.reason);
             err = ac_store_submission_set_state(n->store, sub_id, AC_SUB_ESCALATED);
             if (!err)
-                err = ac_store_flag_add(n->store, "escalation", s.credential_id, sub_id, 0,
-                                        detail, ac_clock_now_ms(), NULL);
+                err = ac_store_flag_add(n->store, "escalation", s.credential_id, sub_id, 0, detail,
+                                        ac_clock_now_ms(), NULL);
             if (!err)
                 err = ac__flow_notify_admins(n, "flag", sub_id, "Submission escalated", body);
             if (!err)
@@ -832,8 +855,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     struct ac_batch_row b = {0};
     if (a.state != AC_ASG_ACCEPTED) {
         set_why(why, why_len,
-                "assignment %" PRId64 " is %s; only an accepted assignment can be scored",
-                asg_id, ac_asg_state_name(a.state));
+                "assignment %" PRId64 " is %s; only an accepted assignment can be scored", asg_id,
+                ac_asg_state_name(a.state));
         ac_assignment_release(&a);
         return AC_ECONFLICT;
     }
@@ -841,8 +864,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     int64_t now = ac_clock_now_ms();
     if (!err && now >= b.deadline_ms) {
         char when[21];
-        set_why(why, why_len, "the review deadline of batch %" PRId64 " passed at %s",
-                a.batch_id, ac_clock_format(b.deadline_ms, when));
+        set_why(why, why_len, "the review deadline of batch %" PRId64 " passed at %s", a.batch_id,
+                ac_clock_format(b.deadline_ms, when));
         err = AC_ECONFLICT;
     }
     int64_t row = 0;
@@ -880,8 +903,7 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     if (!err)
         err = audit(n, a.submission_id ? "submission" : "benchmark",
                     a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
-                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id,
-                    def->levels[level]);
+                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id, def->levels[level]);
     /* The batch ends when nothing in it is open; the cool-off starts then. */
     struct ac_assignment_row *rest = NULL;
     size_t nrest = 0, open = 0;
@@ -909,8 +931,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
 
 /* ---- flags ---- */
 
-int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
-                          const char *action, const char *level, char *why, size_t why_len)
+int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
+                          const char *level, char *why, size_t why_len)
 {
     struct ac_flag f;
     int err = ac_store_flag_get(n->store, flag_id, &f);
@@ -930,7 +952,8 @@ int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
                  (!escalation && !neardup && strcmp(action, "acknowledge") != 0))) {
         set_why(why, why_len, "action: \"%s\" does not resolve a %s flag; use %s", action, f.kind,
                 escalation ? "\"decide\" with a level"
-                           : neardup ? "\"dismiss\" or \"reject\"" : "\"acknowledge\"");
+                : neardup  ? "\"dismiss\" or \"reject\""
+                           : "\"acknowledge\"");
         err = AC_EINVAL;
     }
     if (!err && f.submission_id)
@@ -1009,11 +1032,11 @@ static int job_deadline(struct ac_node *n, const struct ac_job *job)
     if (!err)
         err = hand_back(n, b.id, AC_ASG_EXPIRED, row);
     if (!err)
-        err = ac_store_notify_add(n->store, b.reviewer_id, "expired", 0,
-                                  "Your review batch expired",
-                                  "The deadline passed; the unscored work went to other "
-                                  "reviewers.\n",
-                                  ac_clock_now_ms(), NULL);
+        err =
+            ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",
+                                "The deadline passed; the unscored work went to other "
+                                "reviewers.\n",
+                                ac_clock_now_ms(), NULL);
     if (!err)
         err = audit(n, "batch", b.id, 0, "expired", "{}");
     return err;
@@ -1051,11 +1074,33 @@ static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
     char body[256];
     snprintf(body, sizeof body,
              "The resubmission wait for submission %" PRId64 " (%s) is over; you may "
-             "resubmit:\n  accordctl submission submit --previous %" PRId64 " ...\n",
+             "resubmit:\n  accordctl submission resubmit %" PRId64 " ...\n",
              s.id, s.credential_id, s.id);
-    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id,
-                              "You may resubmit now", body, ac_clock_now_ms(), NULL);
+    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id, "You may resubmit now",
+                              body, ac_clock_now_ms(), NULL);
     ac_submission_release(&s);
+    return err;
+}
+
+/* Cancels the work |reviewer| was matched with for |def_id| but not yet
+ * invited to (it would otherwise go out with the next batch timer) and asks
+ * for a new assignment pass of credential row |row|. */
+static int withdraw_pending(struct ac_node *n, int64_t reviewer, const char *def_id, int64_t row)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0, cancelled = 0;
+    int err = ac_store_assignment_list(n->store, 0, reviewer, 0, AC_ASG_PENDING, &as, &nas);
+    for (size_t i = 0; !err && i < nas; i++) {
+        if (strcmp(as[i].credential_id, def_id) != 0)
+            continue;
+        err = ac_store_assignment_set_state(n->store, as[i].id, AC_ASG_CANCELLED, 0);
+        cancelled++;
+    }
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    if (!err && cancelled)
+        err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
     return err;
 }
 
@@ -1103,9 +1148,9 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
                 ac_submission_release(&s);
             }
         }
-        rv[nr++] = (struct ac_monitor_review){(uint32_t)as[i].reviewer_id, 1,
-                                              (uint64_t)as[i].scored_ms, as[i].level, consensus,
-                                              as[i].benchmark_level};
+        rv[nr++] = (struct ac_monitor_review){
+            (uint32_t)as[i].reviewer_id, 1, (uint64_t)as[i].scored_ms, as[i].level, consensus,
+            as[i].benchmark_level};
     }
     struct ac_monitor_report *rep = NULL;
     if (!err)
@@ -1114,20 +1159,19 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
         const struct ac_monitor_action *a = &rep->actions[i];
         if (a->about_credential || a->kind != AC_MONITOR_SET_UNAVAILABLE)
             continue;
-        int e = ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer,
-                                                  AC_RCERT_CERTIFIED, AC_RCERT_UNAVAILABLE, NULL,
-                                                  ac_clock_now_ms());
+        int e =
+            ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer, AC_RCERT_CERTIFIED,
+                                              AC_RCERT_UNAVAILABLE, NULL, ac_clock_now_ms());
         if (e == AC_ECONFLICT || e == AC_ENOENT)
             continue; /* already out of the pool: flagged the first time */
         err = e;
-        json_t *j = json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason",
-                              a->reason);
+        json_t *j =
+            json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason", a->reason);
         char *detail = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         char body[512];
-        snprintf(body, sizeof body,
-                 "Reviewer %u of %s was set unavailable by monitoring: %s\n", a->reviewer,
-                 def->id, a->reason);
+        snprintf(body, sizeof body, "Reviewer %u of %s was set unavailable by monitoring: %s\n",
+                 a->reviewer, def->id, a->reason);
         if (!err && !detail)
             err = AC_ENOMEM;
         if (!err)
@@ -1137,6 +1181,8 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
             err = ac__flow_notify_admins(n, "flag", 0, "Reviewer set unavailable", body);
         if (!err)
             err = audit(n, "reviewer", a->reviewer, 0, "set_unavailable", "%s", detail);
+        if (!err)
+            err = withdraw_pending(n, (int64_t)a->reviewer, def->id, job->ref);
         free(detail);
     }
     ac_monitor_report_free(rep);
@@ -1149,50 +1195,75 @@ static int job_monitor(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
-/* Issues the record of a passed submission. Issuing runs its own
- * transaction, so it goes first and the job is marked done after it. */
+/* Issues the record of a passed submission, exactly once. The record (its
+ * own store transaction nests here as a savepoint), the submission's link to
+ * it, the audit row and the job's done mark commit together, so a crash
+ * leaves all of them or none; a re-run (a crash before the commit, a second
+ * fire) finds the link and issues nothing. */
 static int job_issue(struct ac_node *n, const struct ac_job *job)
 {
     struct ac_submission s;
     int err = ac_store_submission_get(n->store, job->ref, &s);
-    if (err)
-        return err == AC_ENOENT ? 0 : err;
-    struct ac_credential cred;
+    if (err == AC_ENOENT) {
+        s = (struct ac_submission){0};
+        err = 0;
+    }
     struct ac_definition *def = NULL;
-    int64_t row = 0;
-    err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
+    int pass = s.id && s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED);
+    if (!err && pass)
+        err = ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
     if (!err)
-        err = ac_store_credential_get(n->store, row, &cred);
+        err = ac_store_tx_begin(n->store);
     if (err) {
         ac_def_free(def);
         ac_submission_release(&s);
         return err;
     }
-    char subject[160], evidence[160];
-    snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
-    snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
-             n->cfg->node_id);
-    struct ac__issue_req req = {.subject = subject,
-                                .definition_id = def->id,
-                                .definition_version = (uint64_t)def->version,
-                                .achieved_level = def->levels[s.level],
-                                .has_ceu = def->ceus > 0,
-                                .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
-                                .evidence = evidence};
-    ac_def_hash(def, req.content_hash);
     int64_t rec = 0;
-    if (s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED))
-        err = ac__credential_issue(n, &req, &rec);
-    if (!err && rec) {
-        err = ac_store_tx_begin(n->store);
-        if (!err)
-            err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
-                        rec);
-        if (!err)
-            err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-        err = finish(n, err);
+    int issued = 0;
+    if (pass) {
+        err = ac_store_submission_record_get(n->store, s.id, &rec);
+        if (err == AC_ENOENT) {
+            char subject[160], evidence[160];
+            snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
+            snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
+                     n->cfg->node_id);
+            struct ac__issue_req req = {.subject = subject,
+                                        .definition_id = def->id,
+                                        .definition_version = (uint64_t)def->version,
+                                        .achieved_level = def->levels[s.level],
+                                        .has_ceu = def->ceus > 0,
+                                        .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
+                                        .evidence = evidence};
+            ac_def_hash(def, req.content_hash);
+            err = ac__credential_issue(n, &req, &rec);
+            issued = !err;
+            if (!err)
+                err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
+            if (!err)
+                err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
+                            rec);
+        } else if (!err) {
+            ac_log_info("review",
+                        "submission %" PRId64 " already has record %" PRId64 "; not issuing again",
+                        s.id, rec);
+        }
     }
-    ac_credential_release(&cred);
+    if (!err)
+        err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
+    err = finish(n, err);
+    if (err && issued) {
+        /* The record was rolled back with the rest, but the records state in
+         * memory (tree head, status list, checkpoint) already counted it:
+         * reload it from the store, which is the truth. */
+        ac__records_close(n);
+        int e = ac__records_open(n);
+        if (e)
+            ac_log_error("review", "cannot reload the records state: %s", ac_strerror(e));
+    }
+    if (err)
+        ac_log_error("scheduler", "job %" PRId64 " (issue %" PRId64 "): %s", job->id, job->ref,
+                     ac_strerror(err));
     ac_def_free(def);
     ac_submission_release(&s);
     return err;
@@ -1200,12 +1271,8 @@ static int job_issue(struct ac_node *n, const struct ac_job *job)
 
 int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
 {
-    if (strcmp(job->kind, "issue") == 0) {
-        int err = job_issue(n, job);
-        if (err)
-            return err;
-        /* Nothing issued (not a pass any more): just close the job. */
-    }
+    if (strcmp(job->kind, "issue") == 0)
+        return job_issue(n, job);
     if (strcmp(job->kind, "assign") == 0) {
         /* The pass has its own transaction; it reads state, so repeating it
          * only assigns what is still missing. */

@@ -17,6 +17,8 @@ DEBS=(build-essential cmake pkg-config
       clang libclang-rt-14-dev curl nghttp2-client nghttp2-server openssl sqlite3
       python3 python3-cbor2 python3-nacl python3-jwt python3-h2 python3-httpx
       nodejs npm procps
+      # faketime: run accord-verify at the test clock of a node moved forward.
+      faketime
       # Renders analytics SVG charts to PNG in test_analytics (optional check).
       librsvg2-bin)
 

@@ -106,6 +106,19 @@ int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash);
 int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const char *credential_id,
                                int64_t *count);
 
+/* Records that |record_id| (a row of the records table) was issued for
+ * passed submission |id| at |now_ms|. Call it inside the transaction that
+ * issues the record so both commit together. Returns 0, AC_EBUG (no
+ * transaction open), AC_EEXIST (|id| already has a record, or the record
+ * already belongs to another submission), AC_ENOENT (no such submission or
+ * record), AC_EIO or AC_EDB. */
+int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t record_id,
+                                   int64_t now_ms);
+
+/* Sets |*record_id| to the record issued for submission |id|. Returns 0,
+ * AC_ENOENT (none issued) or AC_EDB. */
+int ac_store_submission_record_get(struct ac_store *st, int64_t id, int64_t *record_id);
+
 /* ---- artifacts ---- */
 
 #define AC_ARTIFACT_HASH_HEX 64

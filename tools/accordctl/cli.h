@@ -59,6 +59,11 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
 struct ac_buf;
 int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out);
 
+/* Like cli_request(), but sends |len| bytes of |data| (borrowed; any
+ * |content_type|, e.g. application/octet-stream) as the body. */
+int cli_request_bytes(const struct cli *cli, const char *method, const char *path,
+                      const char *content_type, const void *data, size_t len, json_t **out);
+
 /* With --json, prints |j| on one line to stdout and returns 1; otherwise
  * prints nothing and returns 0 (the caller prints a readable form). */
 int cli_print_json(const struct cli *cli, const json_t *j);

@@ -100,7 +100,8 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
 
 /* Sends the request; on CLI_OK sets |*out| to the 2xx response. */
 static int send_request(const struct cli *cli, const char *method, const char *path,
-                        const json_t *body, struct ac_h2_response **out)
+                        const json_t *body, const char *raw_type, const void *raw,
+                        size_t raw_len, struct ac_h2_response **out)
 {
     int rc = load_config(cli);
     if (rc)
@@ -130,6 +131,8 @@ static int send_request(const struct cli *cli, const char *method, const char *p
             return CLI_REFUSED;
         }
         headers[nh++] = (struct ac_http_header){"content-type", "application/json"};
+    } else if (raw_type) {
+        headers[nh++] = (struct ac_http_header){"content-type", raw_type};
     }
     struct ac_h2_client_config cfg = {
         .insecure = cli->insecure,
@@ -139,8 +142,8 @@ static int send_request(const struct cli *cli, const char *method, const char *p
      * user wants only warnings, and our own messages below. */
     ac_log_set_level(AC_LOG_WARN);
     struct ac_h2_response *resp = NULL;
-    int err = ac_h2_fetch(node, &cfg, method, path, headers, nh, text, text ? strlen(text) : 0,
-                          &resp);
+    int err = text ? ac_h2_fetch(node, &cfg, method, path, headers, nh, text, strlen(text), &resp)
+                   : ac_h2_fetch(node, &cfg, method, path, headers, nh, raw, raw_len, &resp);
     free(text);
     if (err == AC_EINVAL) {
         fprintf(stderr, "%s: --node: \"%s\" must be http://HOST:PORT or https://HOST:PORT\n",
@@ -166,7 +169,7 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
 {
     *out = NULL;
     struct ac_h2_response *resp;
-    int rc = send_request(cli, method, path, body, &resp);
+    int rc = send_request(cli, method, path, body, NULL, NULL, 0, &resp);
     if (rc != CLI_OK)
         return rc;
     if (resp->body_len)
@@ -178,7 +181,7 @@ int cli_request(const struct cli *cli, const char *method, const char *path, con
 int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out)
 {
     struct ac_h2_response *resp;
-    int rc = send_request(cli, "GET", path, NULL, &resp);
+    int rc = send_request(cli, "GET", path, NULL, NULL, NULL, 0, &resp);
     if (rc != CLI_OK)
         return rc;
     int err = ac_buf_append(out, resp->body, resp->body_len);
@@ -187,6 +190,20 @@ int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out)
         fprintf(stderr, "%s: out of memory\n", cli->prog);
         return CLI_REFUSED;
     }
+    return CLI_OK;
+}
+
+int cli_request_bytes(const struct cli *cli, const char *method, const char *path,
+                      const char *content_type, const void *data, size_t len, json_t **out)
+{
+    *out = NULL;
+    struct ac_h2_response *resp;
+    int rc = send_request(cli, method, path, NULL, content_type, data, len, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    if (resp->body_len)
+        *out = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+    ac_h2_response_free(resp);
     return CLI_OK;
 }
 
