@@ -19,8 +19,8 @@ tuned so nothing has to wait: invitations go out one submission at a time
 batch, no wait between certification attempts or before a resubmission.
 """
 import argparse
-import base64
 import csv
+import ctypes
 import json
 import os
 import shutil
@@ -103,6 +103,16 @@ class Tools:
         r = subprocess.run([self.verify_bin] + [str(a) for a in args], capture_output=True,
                            text=True, timeout=60)
         return r
+
+
+def die_with_parent():
+    """In the node's child process before exec: SIGTERM it when the demo
+    itself dies, even by SIGKILL (prctl PR_SET_PDEATHSIG), so no node is
+    ever left running."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def write_json(path, obj):
@@ -217,7 +227,7 @@ def benchmark_items():
 # reaches its threshold; the level is the lowest element's.
 P = ["pass", "high pass", "pass", "pass", "pass"]
 HP = ["high pass"] * 5
-AT = ["almost there", "almost there", "pass", "not yet", "almost there"]
+AT = ["almost there", "almost there", "pass", "pass", "almost there"]
 EARNERS = [
     ("tess", "Tess Okafor", "Lincoln Elementary", "Northside",
      "My fourth graders wrote opinion letters to the principal. I shared three success "
@@ -302,10 +312,11 @@ class Demo:
         lines = r.stdout.strip().splitlines()
         self.admin = lines[-1].strip()
         say("accord-node init --config %s" % os.path.relpath(self.conf, ROOT))
-        show("\n".join(lines[:-1]) + "\n(admin token: %s...)" % self.admin[:8])
+        show("\n".join(lines[:-1]) + " %s... (kept for the admin's accordctl calls)"
+             % self.admin[:8])
         self.log = open(os.path.join(self.data, "node.log"), "w")
         self.proc = subprocess.Popen([self.t.node_bin, "--config", self.conf],
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log, preexec_fn=die_with_parent)
         t0 = time.monotonic()
 
         def up():
@@ -316,11 +327,11 @@ class Demo:
         wait_for("the node to answer", up)
         info = self.t.ctl(self.admin, "node", "info")
         say("node %s up at %s in %.2f s (pid %d, log %s)" % (
-            info.get("id"), self.url, time.monotonic() - t0, self.proc.pid,
+            info.get("node_id"), self.url, time.monotonic() - t0, self.proc.pid,
             os.path.relpath(self.log.name, ROOT)))
         key = info.get("public_key") or {}
         say("signing key %s (%s)" % (key.get("kid", "?"), key.get("did_key", "?")[:32] + "..."))
-        self.node_id = info.get("id")
+        self.node_id = info.get("node_id")
 
     def stop_node(self):
         if not self.proc or self.proc.poll() is not None:
@@ -644,6 +655,11 @@ class Demo:
 
     def review(self):
         step("Reviewers accept their invitations and score (batches of one, sent at once)")
+        rv = self.reviewers[0]
+        wait_for("the first invitations", lambda: self.t.ctl(rv["token"], "review",
+                                                             "invitations")["items"])
+        say("what %s sees (accordctl review invitations):" % rv["name"])
+        show(self.t.text(rv["token"], "review", "invitations"), limit=6)
         self.total_reviews = self.review_round("round 1")
 
     def decisions(self):
@@ -656,7 +672,7 @@ class Demo:
                 name, sid, "PASS" if s.get("passed") else "FAIL", s.get("level"),
                 s.get("reviews_wanted"), s.get("reason")))
         passed = sum(1 for s in self.outcomes.values() if s.get("passed"))
-        self.summary.append("decisions: %d submissions, %d passed, %d not yet" % (
+        self.summary.append("decisions: %d submissions, %d passed, %d did not pass yet" % (
             len(self.outcomes), passed, len(self.outcomes) - passed))
 
     def resubmit(self):
@@ -811,9 +827,20 @@ class Demo:
         show(out)
 
     def analytics(self):
+        step("The issuer's analytics")
         a = self.t.ctl(self.admin, "analytics", "credential", self.d["id"])
-        say("analytics: %s submissions, %s decided, pass rate %s" % (
-            a.get("submissions"), a.get("decided"), a.get("pass_rate")))
+        ag = a.get("agreement", {})
+
+        def stat(k):
+            v = (ag.get(k) or {}).get("value")
+            return "n/a" if v is None else "%.2f" % v
+        say("accordctl analytics credential %s: %s submissions, %s decided, pass rate %.2f, "
+            "%s reviews" % (self.d["id"], a.get("submissions"), a.get("decided"),
+                            a.get("pass_rate") or 0, a.get("reviews")))
+        say("reviewer agreement on submissions: exact %s, Fleiss' kappa %s, Krippendorff's "
+            "alpha (ordinal) %s; discrepancy rate %s" % (
+                stat("exact"), stat("fleiss_kappa"), stat("krippendorff_alpha_ordinal"),
+                a.get("discrepancy_rate")))
 
     def run(self):
         self.start_node()
@@ -827,6 +854,7 @@ class Demo:
         self.review()
         self.decisions()
         self.resubmit()
+        self.analytics()
         self.mail()
         self.record()
         self.verify_offline()
