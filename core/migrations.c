@@ -308,7 +308,7 @@ const struct ac__migration ac__migrations[] = {
      * credentials teachers presented with the verdict of verifying them. Issuer
      * and credential ids are text, not references: a recognizer counts
      * credentials from other nodes' catalogs too. */
-    {6, "recognition policies, approvals and presented credentials",
+    {5, "recognition policies, approvals and presented credentials",
      "CREATE TABLE recognition_policies ("
      " id INTEGER PRIMARY KEY,"
      " recognizer_id INTEGER NOT NULL REFERENCES users(id),"
@@ -365,7 +365,7 @@ const struct ac__migration ac__migrations[] = {
      " UNIQUE (recognizer_id, record_hash));"
      "CREATE INDEX recognition_presentations_by_teacher"
      " ON recognition_presentations(recognizer_id, teacher, id);"},
-    {7, "review lifecycle: the record issued for each passed submission",
+    {6, "review lifecycle: the record issued for each passed submission",
      /* Written in the transaction that issues the record, so a re-run of the
       * issue job (after a crash or a double fire) finds it and issues nothing:
       * at most one record per submission, enforced by the primary key. */

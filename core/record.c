@@ -233,7 +233,7 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
         if (ac_cbor_get_int(&r, &key))
             return refuse(why, whylen, "claims: keys must be integers or text");
         struct claim c = {key, "?"};
-        uint64_t v;
+        uint64_t v = 0;
         int rc = 0;
         switch (key) {
         case AC_CWT_ISS:

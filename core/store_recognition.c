@@ -1,6 +1,6 @@
 /* store_recognition.c - statements for recognition policies, approval
  * requests, presented credentials and the recognized totals derived from them
- * (see store_recognition.h; schema in migration 6). */
+ * (see store_recognition.h; schema in migration 5). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

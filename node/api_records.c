@@ -11,6 +11,7 @@
 #include "accord/error.h"
 #include "accord/record.h"
 #include "accord/status.h"
+#include "record_cache.h"
 #include "records.h"
 
 static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
@@ -140,10 +141,12 @@ static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MA
     snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
 }
 
-/* The record's bytes go straight from SQLite into the response; the store
- * fills |rec| before it calls back, so the ETag comes from the same row. */
+/* On a cache miss the record's bytes go straight from SQLite into the
+ * response and into the cache; the store fills |rec| before it calls back, so
+ * the ETag comes from the same row. */
 struct cose_answer {
     struct ac_http_exchange *x;
+    struct ac__record_cache *cache;
     const struct ac_store_record *rec;
 };
 
@@ -152,6 +155,9 @@ static void send_cose(void *ctx, const uint8_t *p, size_t len)
     struct cose_answer *a = ctx;
     char etag[AC__ETAG_MAX];
     record_etag(a->rec, etag);
+    /* Best effort: a record that is not cached (too large, cache full, out
+     * of memory) is simply read from the store again next time. */
+    (void)ac__record_cache_put(a->cache, a->rec->id, etag, p, len);
     ac__respond_public(a->x, etag, "application/cose", p, len);
 }
 
@@ -215,16 +221,25 @@ static void on_record(struct ac_http_exchange *x, void *arg)
         return;
     }
     char what[48];
-    snprintf(what, sizeof what, "credential %lld", (long long)id);
     struct ac_store_record rec;
     if (rc != 0 || strcmp(format, "cose") == 0) {
-        /* The fast path: one cached statement, no copy of the record. */
-        struct cose_answer ans = {x, &rec};
+        /* The signed bytes never change, so they are served from memory once
+         * read; the status is not in them (the JSON summary below, which has
+         * it, is never cached). */
+        const struct ac__cached_record *hit = ac__record_cache_get(n->record_cache, id);
+        if (hit) {
+            ac__respond_public(x, hit->etag, "application/cose", hit->bytes, hit->len);
+            return;
+        }
+        struct cose_answer ans = {x, n->record_cache, &rec};
         int err = ac_store_record_get(n->store, id, &rec, send_cose, &ans);
-        if (err)
+        if (err) {
+            snprintf(what, sizeof what, "credential %lld", (long long)id);
             ac__respond_error(x, err, what);
+        }
         return;
     }
+    snprintf(what, sizeof what, "credential %lld", (long long)id);
     struct record_copy c = {AC_BUF_INIT, 0};
     int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
     if (!err)

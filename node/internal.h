@@ -24,6 +24,7 @@
 struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
+struct ac__record_cache;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -44,6 +45,8 @@ struct ac_node {
     int nsignals; /* how many of the three are initialised (closed in that order) */
     int stopping;
     int exit_code;
+    /* owned (node/record_cache.h); NULL reads every record from the store */
+    struct ac__record_cache *record_cache;
 };
 
 /* ---- data directory (node/datadir.c) ---- */

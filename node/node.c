@@ -14,6 +14,7 @@
 #include "node.h"
 #include "internal.h"
 #include "lifecycle.h"
+#include "record_cache.h"
 #include "review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
@@ -231,6 +232,8 @@ int ac_node_run(const struct ac_node_config *cfg)
         err = ac__metrics_new(&n.metrics);
     if (!err)
         err = ac__records_open(&n);
+    if (!err)
+        err = ac__record_cache_new(AC__RECORD_CACHE_SLOTS, AC__RECORD_CACHE_BYTES, &n.record_cache);
     if (!err) {
         int64_t users = 0;
         ac_store_user_count(n.store, &users);
@@ -249,6 +252,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
     ac__metrics_free(n.metrics);
+    ac__record_cache_free(n.record_cache);
     ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)

@@ -3,7 +3,7 @@
  * count, for how many CEUs, toward what), earners' approval requests, the
  * credentials teachers presented and the verdict of verifying them, and the
  * teacher's recognized total derived from those. Statements live in
- * core/store_recognition.c (schema: migration 6).
+ * core/store_recognition.c (schema: migration 5).
  *
  * Every write is one BEGIN IMMEDIATE transaction, durable on return. Not
  * thread-safe: use from the loop thread. */
