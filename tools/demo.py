@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEVELS = ["not yet", "almost there", "pass", "high pass"]
@@ -113,6 +114,12 @@ def die_with_parent():
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def rel(path):
+    """|path| relative to the repository when inside it, else absolute."""
+    r = os.path.relpath(path, ROOT)
+    return path if r.startswith("..") else r
 
 
 def write_json(path, obj):
@@ -311,7 +318,7 @@ class Demo:
             raise DemoError("accord-node init failed: " + r.stderr.strip())
         lines = r.stdout.strip().splitlines()
         self.admin = lines[-1].strip()
-        say("accord-node init --config %s" % os.path.relpath(self.conf, ROOT))
+        say("accord-node init --config %s" % rel(self.conf))
         show("\n".join(lines[:-1]) + " %s... (kept for the admin's accordctl calls)"
              % self.admin[:8])
         self.log = open(os.path.join(self.data, "node.log"), "w")
@@ -328,7 +335,7 @@ class Demo:
         info = self.t.ctl(self.admin, "node", "info")
         say("node %s up at %s in %.2f s (pid %d, log %s)" % (
             info.get("node_id"), self.url, time.monotonic() - t0, self.proc.pid,
-            os.path.relpath(self.log.name, ROOT)))
+            rel(self.log.name)))
         key = info.get("public_key") or {}
         say("signing key %s (%s)" % (key.get("kid", "?"), key.get("did_key", "?")[:32] + "..."))
         self.node_id = info.get("node_id")
@@ -727,7 +734,7 @@ class Demo:
         for _, m in msgs:
             subj = next((ln[9:] for ln in m.splitlines() if ln.startswith("Subject: ")), "?")
             kinds[subj.split(":")[0]] = kinds.get(subj.split(":")[0], 0) + 1
-        say("%d messages in %s: %s" % (len(msgs), os.path.relpath(new, ROOT), ", ".join(
+        say("%d messages in %s: %s" % (len(msgs), rel(new), ", ".join(
             "%d %s" % (v, k) for k, v in sorted(kinds.items()))))
         tess = self.earners["tess"]["submission"]
         pick = next((m for f, m in msgs if "Subject: Outcome" in m and str(tess) in m),
@@ -753,7 +760,7 @@ class Demo:
         out = self.t.text(tess["token"], "credential", "export", self.record_id, "--out",
                           self.wallet)
         say("accordctl credential export %s --out %s" % (self.record_id,
-                                                      os.path.relpath(self.wallet, ROOT)))
+                                                      rel(self.wallet)))
         show(out)
         self.bundle = os.path.join(self.wallet, "credential-%s.bundle.cbor" % self.record_id)
         self.cose = os.path.join(self.wallet, "credential-%s.cose" % self.record_id)
@@ -766,7 +773,7 @@ class Demo:
         self.trust = write_json(os.path.join(self.data, "trust.json"),
                                 {"issuers": [{"iss": self.url, "keys": jwks["keys"]}]})
         say("trust file %s: issuer %s, %d key(s) from /.well-known/jwks.json (read with curl: "
-            "no accordctl command for it)" % (os.path.relpath(self.trust, ROOT), self.url,
+            "no accordctl command for it)" % (rel(self.trust), self.url,
                                               len(jwks["keys"])))
         r = self.t.verify("--trust", self.trust, self.bundle)
         say("accord-verify --trust trust.json %s   (exit %d)" % (os.path.basename(self.bundle),
@@ -869,14 +876,21 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "demo-data"))
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
+    # Stop the node on SIGTERM and SIGINT too (SIGINT explicitly: a shell
+    # starting the demo in the background leaves it ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     demo = Demo(args)
     print("Accord lifecycle demo: one node, the whole seed workflow (build %s)" % demo.build)
     status = 0
     try:
         demo.run()
-    except (DemoError, subprocess.TimeoutExpired, KeyError, ValueError) as e:
+    except DemoError as e:
         print("\nDEMO FAILED in step %d: %s" % (STEP[0], e), file=sys.stderr)
+        status = 1
+    except Exception:  # an answer of an unexpected shape: say where
+        traceback.print_exc()
+        print("\nDEMO FAILED in step %d (see the traceback above)" % STEP[0], file=sys.stderr)
         status = 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -891,7 +905,7 @@ def main():
         print("\nSUMMARY (%.1f s, %d accordctl calls)" % (time.monotonic() - STARTED, demo.t.calls))
         for s in demo.summary:
             print("  - " + s)
-        print("  - node stopped cleanly; everything is in %s" % os.path.relpath(demo.data, ROOT))
+        print("  - node stopped cleanly; everything is in %s" % rel(demo.data))
     return status
 
 
