@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEVELS = ["not yet", "almost there", "pass", "high pass"]
 EXAMPLES_PER_LEVEL, ATTEMPTS, SAMPLE_PER_LEVEL = 3, 3, 5
 BENCH_PER_LEVEL = EXAMPLES_PER_LEVEL + ATTEMPTS * SAMPLE_PER_LEVEL  # 18
+MARKER = ".accord-demo"  # marks a --data directory as the demo's to empty
 
 
 class DemoError(Exception):
@@ -293,9 +294,15 @@ class Demo:
         for b in (self.t.node_bin, self.t.ctl_bin, self.t.verify_bin):
             if not os.access(b, os.X_OK):
                 raise DemoError("%s is not built (run tools/setup.sh or give --build)" % b)
+        # Start afresh, but only ever delete a directory an earlier demo made.
         if os.path.exists(self.data):
+            if os.listdir(self.data) and not os.path.exists(os.path.join(self.data, MARKER)) \
+                    and os.path.basename(self.data) != "demo-data":
+                raise DemoError("%s is not empty and not an earlier demo's; give another --data"
+                                % self.data)
             shutil.rmtree(self.data)
         os.makedirs(self.data)
+        open(os.path.join(self.data, MARKER), "w").close()
         self.node_data = os.path.join(self.data, "issuer")
         self.conf = os.path.join(self.data, "issuer.conf")
         with open(os.path.join(ROOT, "conf", "issuer.conf")) as f:
@@ -338,18 +345,20 @@ class Demo:
             rel(self.log.name)))
         key = info.get("public_key") or {}
         say("signing key %s (%s)" % (key.get("kid", "?"), key.get("did_key", "?")[:32] + "..."))
-        self.node_id = info.get("node_id")
 
     def stop_node(self):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return -9
+        """SIGTERM (graceful), SIGKILL after 20 s; returns the exit status."""
+        if not self.proc:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
 
     # -- users
     def add_user(self, name, role, display):
@@ -412,7 +421,6 @@ class Demo:
         say("%d submissions scored by %s and %s; they agree exactly on %d of %d" % (
             len(ids), self.experts[0]["name"], self.experts[1]["name"], agree, len(PILOT)))
         ag = rep.get("agreement", {})
-        self.pilot_value = ag.get(rep.get("statistic"))
         say("pilot report: exact %.2f, adjacent %.2f, Cohen's kappa %.2f, quadratic kappa %.2f, "
             "Gwet's AC1 %.2f" % (ag["exact"], ag["adjacent"], ag["cohen_kappa"],
                                  ag["quadratic_kappa"], ag["gwet_ac1"]))
@@ -579,6 +587,7 @@ class Demo:
                 ",".join(c.get("stacks", []))))
         self.subs = {}          # submission id -> earner name
         self.scripts = {}       # reflection text -> list of per-element levels
+        self.reviewed_by = {}   # reflection text -> reviewer names
         for name, _, school, district, text, script in EARNERS:
             e = self.earners[name]
             args = self.evidence_files(name, text)
@@ -621,6 +630,8 @@ class Demo:
                         asg = self.t.ctl(rv["token"], "review", "show", a["assignment"])
                         texts = {el["id"]: el.get("text") for el in asg.get("elements", [])}
                         levels = self.levels_for(texts)
+                        if levels is not None:
+                            self.reviewed_by.setdefault(texts["reflection"], []).append(rv["name"])
                         if levels is None:
                             seeded += 1
                             lvl = self.bench_level(texts)
@@ -698,9 +709,15 @@ class Demo:
             return json.loads(r.stdout) if r.returncode == 0 else None
         s = wait_for("the resubmission window to open", resubmitted, timeout=15, every=0.3)
         self.subs[s["id"]] = "ravi"
-        say("ravi submission %d resubmits %d: same files, new reflection -> %s" % (
+        say("ravi resubmits (submission %d, after %d): same files, new reflection -> %s" % (
             s["id"], ravi["submission"], s.get("state")))
         self.total_reviews += self.review_round("round 2")
+        before = self.reviewed_by[next(e[4] for e in EARNERS if e[0] == "ravi")]
+        after = self.reviewed_by[text]
+        say("first attempt reviewed by %s; the resubmission by %s (none of them again)" % (
+            ", ".join(before), ", ".join(after)))
+        if set(before) & set(after):
+            raise DemoError("a reviewer of ravi's first attempt reviewed the resubmission")
         s = self.t.ctl(ravi["token"], "submission", "show", s["id"])
         say("ravi submission %d: %s, level %s (%s)" % (
             s["id"], "PASS" if s.get("passed") else "FAIL", s.get("level"), s.get("reason")))
@@ -870,6 +887,10 @@ class Demo:
         self.irr()
 
 
+def where():
+    return "in step %d" % STEP[0] if STEP[0] else "before the first step"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -886,11 +907,11 @@ def main():
     try:
         demo.run()
     except DemoError as e:
-        print("\nDEMO FAILED in step %d: %s" % (STEP[0], e), file=sys.stderr)
+        print("\nDEMO FAILED %s: %s" % (where(), e), file=sys.stderr)
         status = 1
     except Exception:  # an answer of an unexpected shape: say where
         traceback.print_exc()
-        print("\nDEMO FAILED in step %d (see the traceback above)" % STEP[0], file=sys.stderr)
+        print("\nDEMO FAILED %s (see the traceback above)" % where(), file=sys.stderr)
         status = 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
