@@ -2,13 +2,11 @@
 lifecycle demo tools/demo.sh runs after set-up) against $ACCORD_BUILD in a
 temporary directory on a free port, and checks what it reports: it succeeds,
 the issued record verified offline and then, after the issuer revoked it,
-accord-verify --fetch said revoked; and a second run in the same directory
-starts afresh and succeeds too."""
+accord-verify --fetch said revoked. (One run: under ASan its ~480 accordctl
+processes take two minutes.)"""
 import os
-import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
@@ -58,18 +56,6 @@ class Demo(unittest.TestCase):
         # district's policy counts the record's own CEUs; once revoked, none.
         line = next((ln for ln in summary(self.first.stdout) if "CEUs" in ln), "")
         self.assertRegex(line, r"CEUs 2\.0 -> 0\.0")
-
-    def test_a_second_run_in_the_same_directory_starts_afresh(self):
-        self.assertTrue(os.path.isdir(self.data))
-        marker = os.path.join(self.data, "left-from-before")
-        with open(marker, "w") as f:
-            f.write("x")
-        second = run_demo(self.data)
-        self.assertEqual(0, second.returncode, second.stdout[-3000:] + second.stderr)
-        self.assertFalse(os.path.exists(marker))
-        # A fresh node: its first record is number 1 again.
-        self.assertTrue(any(re.search(r"record 1: .*REVOKED", ln) for ln in summary(second.stdout)),
-                        summary(second.stdout))
 
 
 if __name__ == "__main__":
