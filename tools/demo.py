@@ -1,0 +1,934 @@
+#!/usr/bin/python3
+"""demo.py - the lifecycle demo: one accord-node on loopback taken from nothing
+through the whole seed workflow with generated sample data, every action a
+person takes done with accordctl (the HTTP API only where no command exists:
+reading the node's JWKS for the recognizer's trust file), accord-verify for
+the offline checks. tools/demo.sh runs tools/setup.sh first, then this.
+
+    /usr/bin/python3 tools/demo.py [--build DIR] [--data DIR] [--port N]
+
+--build is the build directory (default build/; binaries at node/accord-node,
+tools/accordctl, tools/accord-verify), --data the demo's working directory
+(default demo-data/, emptied first), --port the node's port (default 8440 when
+free, else any free one). Exit status 0 when every phase worked; on any failure
+the node is stopped and the status is 1. Python standard library only.
+
+The node is a release build without the test clock, so the definition is
+tuned so nothing has to wait: invitations go out one submission at a time
+(batch size 1, never held by the 72-hour batch timer), no cool-off after a
+batch, no wait between certification attempts or before a resubmission.
+"""
+import argparse
+import csv
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LEVELS = ["not yet", "almost there", "pass", "high pass"]
+EXAMPLES_PER_LEVEL, ATTEMPTS, SAMPLE_PER_LEVEL = 3, 3, 5
+BENCH_PER_LEVEL = EXAMPLES_PER_LEVEL + ATTEMPTS * SAMPLE_PER_LEVEL  # 18
+MARKER = ".accord-demo"  # marks a --data directory as the demo's to empty
+
+
+class DemoError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- output
+
+STEP = [0]
+STARTED = time.monotonic()
+
+
+def step(title):
+    STEP[0] += 1
+    print("\n[%2d] %s" % (STEP[0], title), flush=True)
+
+
+def say(text):
+    print("     " + text, flush=True)
+
+
+def show(text, limit=None):
+    """Prints a tool's output, indented; at most |limit| lines."""
+    lines = text.rstrip("\n").splitlines()
+    for ln in lines[:limit]:
+        print("       | " + ln)
+    if limit is not None and len(lines) > limit:
+        print("       | ... (%d more lines)" % (len(lines) - limit))
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- tools
+
+class Tools:
+    def __init__(self, build, url):
+        self.node_bin = os.path.join(build, "node", "accord-node")
+        self.ctl_bin = os.path.join(build, "tools", "accordctl")
+        self.verify_bin = os.path.join(build, "tools", "accord-verify")
+        self.url = url
+        self.calls = 0
+
+    def ctl_raw(self, token, *args, json_out=True, ok=(0,)):
+        cmd = [self.ctl_bin, "--node", self.url]
+        if token:
+            cmd += ["--token", token]
+        if json_out:
+            cmd.append("--json")
+        cmd += [str(a) for a in args]
+        self.calls += 1
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if r.returncode not in ok:
+            raise DemoError("accordctl %s failed (exit %d): %s%s" % (
+                " ".join(str(a) for a in args), r.returncode, r.stderr.strip(),
+                (" " + r.stdout.strip()) if r.stdout.strip() else ""))
+        return r
+
+    def ctl(self, token, *args):
+        """Runs accordctl --json; returns the parsed answer (None when empty)."""
+        out = self.ctl_raw(token, *args).stdout.strip()
+        return json.loads(out) if out else None
+
+    def text(self, token, *args):
+        """Runs accordctl for its readable output."""
+        return self.ctl_raw(token, *args, json_out=False).stdout
+
+    def verify(self, *args):
+        r = subprocess.run([self.verify_bin] + [str(a) for a in args], capture_output=True,
+                           text=True, timeout=60)
+        return r
+
+
+def die_with_parent():
+    """In the node's child process before exec: SIGTERM it when the demo
+    itself dies, even by SIGKILL (prctl PR_SET_PDEATHSIG), so no node is
+    ever left running."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def rel(path):
+    """|path| relative to the repository when inside it, else absolute."""
+    r = os.path.relpath(path, ROOT)
+    return path if r.startswith("..") else r
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+    return path
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def any_free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, fn, timeout=20.0, every=0.1):
+    """Calls fn until it returns a true value; DemoError after |timeout| s."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise DemoError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(every)
+
+
+def h2_get(url):
+    """GET over HTTP/2 (h2c prior knowledge) with curl: the one read with no
+    accordctl command (the node's JWKS for the recognizer's trust file)."""
+    r = subprocess.run(["curl", "-sSf", "--http2-prior-knowledge", url], capture_output=True,
+                       timeout=30)
+    if r.returncode != 0:
+        raise DemoError("curl %s failed: %s" % (url, r.stderr.decode(errors="replace").strip()))
+    return r.stdout
+
+
+# ---------------------------------------------------------------- sample data
+
+def definition():
+    """conf/definitions/formative-feedback-associate.json, tuned for a demo on
+    a release build (see the module comment); returns (definition, audit)."""
+    with open(os.path.join(ROOT, "conf", "definitions", "formative-feedback-associate.json")) as f:
+        d = json.load(f)
+    audit = d.pop("audit")
+    d.pop("state", None)  # a new version is always stored as a draft
+    d["version"] = 1
+    d["review"].update({"batch_size": 1, "cool_off_hours": 0, "resubmission_wait_days": 0})
+    d["training"]["wait_days"] = 0
+    # Ten reviewers are the minimum: ceil(20 x 3 / 6) = 10.
+    d["pool"] = {"submissions_per_period": 20, "assignments_per_reviewer": 6, "period_days": 30}
+    return d, audit
+
+
+PILOT = [  # (label, content, expert A's level, expert B's level)
+    ("pilot-01", "Criteria posted on day one; feedback on every draft names one strength and one "
+     "next step tied to the criteria; students revise in class the next day.", 3, 3),
+    ("pilot-02", "Rubric shared; feedback given on final drafts only, so no revision followed.", 0, 0),
+    ("pilot-03", "Comments on drafts are specific but arrive after the unit ends.", 1, 1),
+    ("pilot-04", "Success criteria co-written with students; two feedback cycles; before and "
+     "after drafts show revised thesis statements.", 2, 3),
+    ("pilot-05", "Feedback conference recorded; one next step; revision time given; the "
+     "reflection says what students changed.", 2, 2),
+    ("pilot-06", "Grades with a short comment ('good work'); no shared criteria.", 0, 0),
+    ("pilot-07", "Criteria shared; peer feedback on drafts; teacher feedback general.", 1, 2),
+    ("pilot-08", "Criteria, specific feedback, revision, and a class chart of what changed.", 3, 3),
+    ("pilot-09", "Feedback on drafts refers to the criteria; most students revised.", 2, 2),
+    ("pilot-10", "Draft feedback given; students not asked to act on it.", 1, 1),
+]
+
+BENCH_TRAITS = [
+    ["feedback came only with the final grade", "no criteria were shared before writing",
+     "comments say 'nice job' or 'fix this' without saying what or how"],
+    ["criteria were shared but feedback does not refer to them",
+     "feedback arrived after students could still revise",
+     "next steps are given but no revision time follows"],
+    ["feedback names a strength and one next step tied to the criteria",
+     "students revise in class within two days",
+     "the reflection notes what most students changed"],
+    ["criteria were co-constructed with students and used in two feedback cycles",
+     "every student revised and explained the change",
+     "the teacher adjusted the next lesson from what the drafts showed"],
+]
+SUBJECTS = ["persuasive essays", "lab reports", "personal narratives", "literary analysis",
+            "research summaries", "argument paragraphs"]
+
+
+def benchmark_items():
+    """18 items per level; returns [(label, content, level index)]."""
+    items = []
+    for lvl in range(len(LEVELS)):
+        for k in range(BENCH_PER_LEVEL):
+            grade = 3 + (k % 10)
+            trait = BENCH_TRAITS[lvl][k % 3]
+            subject = SUBJECTS[(k + lvl) % len(SUBJECTS)]
+            items.append(("bench-%s-%02d" % (LEVELS[lvl].replace(" ", "-"), k),
+                          "Grade %d %s, sample %d: %s." % (grade, subject, k + 1, trait), lvl))
+    return items
+
+
+# Each earner's evidence, and what its successive reviewers give (a level per
+# element in the definition's order: criteria, feedback-video, revisions,
+# portfolio-link, reflection). Thresholds combine them: pass iff each element
+# reaches its threshold; the level is the lowest element's.
+P = ["pass", "high pass", "pass", "pass", "pass"]
+HP = ["high pass"] * 5
+AT = ["almost there", "almost there", "pass", "pass", "almost there"]
+EARNERS = [
+    ("tess", "Tess Okafor", "Lincoln Elementary", "Northside",
+     "My fourth graders wrote opinion letters to the principal. I shared three success "
+     "criteria before they drafted, met each student for a short conference on the draft, "
+     "and gave them Thursday's block to revise. Most revised their reasons and evidence; "
+     "two rewrote their openings after hearing peers read theirs aloud.",
+     [P, P, P]),
+    ("marco", "Marco Ruiz", "Jefferson Middle", "Eastside",
+     "Seventh-grade lab reports on plant growth: the class built the rubric with me, "
+     "then traded drafts for peer comments before my own written feedback. Students "
+     "annotated which comment led to each change, and I retaught data tables after "
+     "seeing the same gap in half the drafts.",
+     [HP, HP, P]),
+    ("amara", "Amara Chen", "Roosevelt High", "Westside",
+     "Tenth graders drafted literary analysis paragraphs on The Giver. Feedback pointed "
+     "to claim, evidence and reasoning on our shared checklist; revision happened as "
+     "homework. About half used the comments; I am changing the timing so revision "
+     "happens in class next semester.",
+     # The first three disagree across the pass boundary; two more reviewers
+     # are added and the median of five decides.
+     [P, AT, P, P, P]),
+    ("ravi", "Ravi Patel", "Garfield Elementary", "Southside",
+     "My second graders wrote how-to books about making a sandwich. I wrote comments on "
+     "the finished books and sent them home with the grade. Families liked the comments.",
+     [AT, AT, AT]),
+    ("lena", "Lena Kowalski", "Madison High", "Northside",
+     "Eleventh-grade argument essays about school start times: criteria on the wall, "
+     "a conference with each student during the drafting week, a revision day, and exit "
+     "tickets in which students named the change they were proudest of.",
+     [P, HP, P]),
+]
+RESUBMISSION = (
+    "I rebuilt the how-to unit: the class listed what makes directions easy to follow, I "
+    "met each writer about one step that was unclear, and we spent two mornings revising "
+    "before reading the books to kindergarten buddies, who tried the directions out.",
+    [P, P, P])
+
+
+# ---------------------------------------------------------------- the demo
+
+class Demo:
+    def __init__(self, args):
+        self.build = os.path.abspath(args.build)
+        self.data = os.path.abspath(args.data)
+        port = args.port or (8440 if port_free(8440) else any_free_port())
+        self.url = "http://127.0.0.1:%d" % port
+        self.port = port
+        self.t = Tools(self.build, self.url)
+        self.proc = None
+        self.summary = []
+        self.d, self.audit = definition()
+        self.ref = "%s@%d" % (self.d["id"], self.d["version"])
+
+    # -- node
+    def start_node(self):
+        for b in (self.t.node_bin, self.t.ctl_bin, self.t.verify_bin):
+            if not os.access(b, os.X_OK):
+                raise DemoError("%s is not built (run tools/setup.sh or give --build)" % b)
+        # Start afresh, but only ever delete a directory an earlier demo made.
+        if os.path.exists(self.data):
+            if os.listdir(self.data) and not os.path.exists(os.path.join(self.data, MARKER)) \
+                    and os.path.basename(self.data) != "demo-data":
+                raise DemoError("%s is not empty and not an earlier demo's; give another --data"
+                                % self.data)
+            shutil.rmtree(self.data)
+        os.makedirs(self.data)
+        open(os.path.join(self.data, MARKER), "w").close()
+        self.node_data = os.path.join(self.data, "issuer")
+        self.conf = os.path.join(self.data, "issuer.conf")
+        with open(os.path.join(ROOT, "conf", "issuer.conf")) as f:
+            lines = f.read().splitlines()
+        out = []
+        for ln in lines:
+            key = ln.split("=")[0].strip()
+            if key == "data_dir":
+                ln = "data_dir = " + self.node_data
+            elif key == "listen":
+                ln = "listen = 127.0.0.1:%d" % self.port
+            out.append(ln)
+        with open(self.conf, "w") as f:
+            f.write("\n".join(out) + "\n")
+
+        step("Initialise and start the node")
+        r = subprocess.run([self.t.node_bin, "init", "--config", self.conf], capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise DemoError("accord-node init failed: " + r.stderr.strip())
+        lines = r.stdout.strip().splitlines()
+        self.admin = lines[-1].strip()
+        say("accord-node init --config %s" % rel(self.conf))
+        show("\n".join(lines[:-1]) + " %s... (kept for the admin's accordctl calls)"
+             % self.admin[:8])
+        self.log = open(os.path.join(self.data, "node.log"), "w")
+        self.proc = subprocess.Popen([self.t.node_bin, "--config", self.conf],
+                                     stdout=self.log, stderr=self.log, preexec_fn=die_with_parent)
+        t0 = time.monotonic()
+
+        def up():
+            if self.proc.poll() is not None:
+                raise DemoError("accord-node exited with %d; see %s" % (
+                    self.proc.returncode, self.log.name))
+            return self.t.ctl_raw(self.admin, "node", "info", ok=(0, 3)).returncode == 0
+        wait_for("the node to answer", up)
+        info = self.t.ctl(self.admin, "node", "info")
+        say("node %s up at %s in %.2f s (pid %d, log %s)" % (
+            info.get("node_id"), self.url, time.monotonic() - t0, self.proc.pid,
+            rel(self.log.name)))
+        key = info.get("public_key") or {}
+        say("signing key %s (%s)" % (key.get("kid", "?"), key.get("did_key", "?")[:32] + "..."))
+
+    def stop_node(self):
+        """SIGTERM (graceful), SIGKILL after 20 s; returns the exit status."""
+        if not self.proc:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    # -- users
+    def add_user(self, name, role, display):
+        u = self.t.ctl(self.admin, "user", "add", name, "--role", role, "--display-name", display)
+        tok = self.t.ctl(self.admin, "token", "create", u["id"], "--label", "demo")
+        return {"id": u["id"], "name": name, "display": display, "token": tok["token"]}
+
+    def users(self):
+        step("Create the people (admin is the issuer's; everyone else gets a token)")
+        self.experts = [self.add_user("ada", "expert", "Ada Mensah (expert)"),
+                        self.add_user("bo", "expert", "Bo Lindqvist (expert)")]
+        names = ["rhea", "sam", "uma", "viktor", "wen", "xavier", "yara", "zoe", "noor", "omar"]
+        self.reviewers = [self.add_user(n, "reviewer", n.capitalize() + " (reviewer)")
+                          for n in names]
+        self.earners = {e[0]: dict(self.add_user(e[0], "earner", e[1]), school=e[2], district=e[3])
+                        for e in EARNERS}
+        self.recognizer = self.add_user("northside", "recognizer", "Northside District HR")
+        say("%d experts, %d reviewers, %d earners, 1 recognizer (accordctl user add + token create)"
+            % (len(self.experts), len(self.reviewers), len(self.earners)))
+        show(self.t.text(self.admin, "user", "list"), limit=8)
+
+    # -- authoring
+    def author(self):
+        step("Author a four-level credential and answer the framework audit")
+        path = write_json(os.path.join(self.data, "definition.json"), self.d)
+        self.t.ctl(self.admin, "def", "create", path)
+        say("def create: %s \"%s\" from conf/definitions/formative-feedback-associate.json" % (
+            self.ref, self.d["title"]))
+        say("levels %s; per-element scoring, %d elements; %d associate reviewers per submission"
+            % (" < ".join(LEVELS), len(self.d["submission"]["elements"]),
+               self.d["reviewers"]["per_submission"]))
+        say("demo tuning (release build, no test clock): batch_size 1, cool_off_hours 0, "
+            "wait_days 0, resubmission_wait_days 0; pool 20 x 3 / 6 = 10 reviewers")
+        self.t.ctl(self.admin, "def", "audit", self.ref,
+                   write_json(os.path.join(self.data, "audit.json"), self.audit))
+        say("def audit: impact, equity, access, language, big picture answered")
+        d = self.t.ctl(self.admin, "def", "show", self.ref)
+        say("state %s, content hash %s" % (d.get("state"), str(d.get("content_hash"))[:23] + "..."))
+
+    def pilot(self):
+        step("Pilot: two experts score ten sample submissions independently")
+        self.t.ctl(self.admin, "def", "transition", self.ref, "piloting",
+                   "--statistic", "exact", "--threshold", "0.7")
+        say("def transition piloting (accept when exact agreement >= 0.7)")
+        subs = [{"label": p[0], "content": p[1]} for p in PILOT]
+        r = self.t.ctl(self.admin, "pilot", "assign", self.ref,
+                       write_json(os.path.join(self.data, "pilot.json"), subs),
+                       "--experts", "%d,%d" % (self.experts[0]["id"], self.experts[1]["id"]))
+        ids = r["submission_ids"]
+        for e, col in ((self.experts[0], 2), (self.experts[1], 3)):
+            tasks = self.t.ctl(e["token"], "expert", "tasks", "pilot")
+            if len(tasks["items"]) != len(ids):
+                raise DemoError("expert %s sees %d pilot tasks, not %d" % (
+                    e["name"], len(tasks["items"]), len(ids)))
+            for sid, p in zip(ids, PILOT):
+                self.t.ctl(e["token"], "expert", "score", "pilot", sid, LEVELS[p[col]])
+        rep = self.t.ctl(self.admin, "pilot", "report", self.ref)
+        self.pilot_report = rep
+        agree = sum(1 for p in PILOT if p[2] == p[3])
+        say("%d submissions scored by %s and %s; they agree exactly on %d of %d" % (
+            len(ids), self.experts[0]["name"], self.experts[1]["name"], agree, len(PILOT)))
+        ag = rep.get("agreement", {})
+        say("pilot report: exact %.2f, adjacent %.2f, Cohen's kappa %.2f, quadratic kappa %.2f, "
+            "Gwet's AC1 %.2f" % (ag["exact"], ag["adjacent"], ag["cohen_kappa"],
+                                 ag["quadratic_kappa"], ag["gwet_ac1"]))
+        say("threshold met: %s (%s)" % (rep.get("threshold_met"), rep.get("verdict")))
+        with open(os.path.join(self.data, "pilot-scores.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow([self.experts[0]["name"], self.experts[1]["name"]])
+            for p in PILOT:
+                w.writerow([LEVELS[p[2]], LEVELS[p[3]]])
+        if not rep.get("threshold_met"):
+            raise DemoError("the pilot did not meet its threshold: %s" % rep.get("verdict"))
+        self.summary.append("pilot: 10 submissions x 2 experts, exact agreement %.2f >= 0.7, "
+                            "quadratic kappa %.2f -> accepted" % (ag["exact"], ag["quadratic_kappa"]))
+
+    def benchmarks(self):
+        step("Benchmark database: 18 x 4 = 72 items, two experts, conflicts resolved")
+        self.t.ctl(self.admin, "def", "transition", self.ref, "benchmarks")
+        items = benchmark_items()
+        r = self.t.ctl(self.admin, "benchmark", "import", self.ref,
+                       write_json(os.path.join(self.data, "benchmarks.json"),
+                                  [{"label": i[0], "content": i[1]} for i in items]),
+                       "--experts", "%d,%d" % (self.experts[0]["id"], self.experts[1]["id"]))
+        self.bench_truth = {}      # item id -> level index
+        self.bench_by_text = {}    # content -> level index (blind items in batches)
+        for iid, it in zip(r["item_ids"], items):
+            self.bench_truth[iid] = it[2]
+            self.bench_by_text[it[1]] = it[2]
+        # Bo reads the sixth item of each level one level off: 4 conflicts.
+        off = {iid for iid, it in zip(r["item_ids"], items) if it[0].endswith("-05")}
+        for e in self.experts:
+            for iid, lvl in self.bench_truth.items():
+                given = lvl
+                if e is self.experts[1] and iid in off:
+                    given = lvl + 1 if lvl < len(LEVELS) - 1 else lvl - 1
+                self.t.ctl(e["token"], "expert", "score", "benchmark", iid, LEVELS[given])
+        say("benchmark import: %d items; %s and %s scored each independently (%d scores)" % (
+            len(items), self.experts[0]["name"], self.experts[1]["name"], 2 * len(items)))
+        conflicts = self.t.ctl(self.experts[0]["token"], "expert", "conflicts", self.ref)["items"]
+        say("expert conflicts: %d items split; resolved in conference:" % len(conflicts))
+        for c in conflicts:
+            iid = c.get("item_id", c.get("id"))
+            lvl = LEVELS[self.bench_truth[iid]]
+            self.t.ctl(self.experts[0]["token"], "expert", "resolve", iid, lvl,
+                       "--key", "feedback tied to the criteria; revision followed",
+                       "--errors", "reading enthusiasm as evidence of revision")
+            say("  item %d -> %s (with key characteristics and common errors)" % (iid, lvl))
+        rep = self.t.ctl(self.admin, "benchmark", "report", self.ref)
+        say("benchmark report: sufficient=%s, open conflicts %s" % (
+            rep.get("sufficient"), rep.get("open_conflicts", 0)))
+        self.summary.append("benchmarks: %d items, %d expert conflicts resolved, sufficient=%s" % (
+            len(items), len(conflicts), rep.get("sufficient")))
+
+    def training(self):
+        step("Training module (generated) and the node's general module")
+        self.t.ctl(self.admin, "def", "transition", self.ref, "training")
+        m = self.t.ctl(self.admin, "training", "show", self.ref)
+        ex = sum(len(lv.get("items", [])) for lv in m.get("examples") or [])
+        say("def transition training: module generated with %d annotated examples "
+            "(%d per level), rubric and certification parameters" % (ex, EXAMPLES_PER_LEVEL))
+        general = {"title": "Reviewing for this network", "sections": [
+            {"heading": "Score the evidence, not the person",
+             "body": "Read every element before scoring; a confident tone is not evidence."},
+            {"heading": "Bias and fairness",
+             "body": "Notice when a school, name or dialect pulls your score; score again blind."},
+            {"heading": "Feedback earners can use",
+             "body": "Name what works and one next step, tied to the rubric."}]}
+        self.t.ctl(self.admin, "training", "general", "set",
+                   write_json(os.path.join(self.data, "general.json"), general))
+        say("training general set: \"%s\", %d sections" % (general["title"], len(general["sections"])))
+        self.t.ctl(self.admin, "def", "transition", self.ref, "recruiting")
+        say("def transition recruiting: open for reviewer applications")
+
+    def recruit(self):
+        step("Reviewers apply, are screened, train and certify")
+        pool = self.t.ctl(self.admin, "reviewer", "pool", self.ref)
+        self.minimum = pool.get("minimum")
+        say("pool minimum %s certified reviewers (chance of passing by guessing: %s)" % (
+            self.minimum, pool.get("guess_pass_probability")))
+        for i, rv in enumerate(self.reviewers):
+            tok = rv["token"]
+            self.t.ctl(self.admin, "reviewer", "hold", rv["id"], "formative-feedback",
+                       "--issuer", "did:web:partner.example")
+            self.t.ctl(tok, "reviewer", "profile", "--school", "Review School %d" % (i + 1),
+                       "--district", "District %d" % (i % 3 + 10), "--domains", "ELA")
+            self.t.ctl(tok, "reviewer", "apply", self.ref,
+                       "--answer", "domain_expertise=%d years teaching ELA" % (5 + i),
+                       "--answer", "manual=National Board Certified, 20%d" % (10 + i))
+            self.t.ctl(self.admin, "reviewer", "screen", self.ref, rv["id"], "approve",
+                       "--reason", "ELA experience and NBCT status checked")
+            self.t.ctl(tok, "training", "general", "complete")
+            self.t.ctl(tok, "training", "show", self.ref)
+            self.t.ctl(tok, "training", "complete", self.ref)
+            attempts = 0
+            while True:
+                attempts += 1
+                a = self.t.ctl(tok, "reviewer", "attempt", self.ref)
+                answers = []
+                for k, it in enumerate(a["items"]):
+                    lvl = self.bench_truth[it["item_id"]]
+                    # Omar rushes his first attempt: six answers one level off.
+                    if rv["name"] == "omar" and attempts == 1 and k < 6:
+                        lvl = lvl + 1 if lvl < len(LEVELS) - 1 else lvl - 1
+                    answers.append({"item_id": it["item_id"], "level": LEVELS[lvl]})
+                res = self.t.ctl(tok, "reviewer", "answer", a["attempt_id"], write_json(
+                    os.path.join(self.data, "answers-%s-%d.json" % (rv["name"], attempts)), answers))
+                if res.get("passed"):
+                    break
+                r = res.get("result", {})
+                say("%-7s attempt %d failed: %d/%d exact (%s); no wait in this definition, "
+                    "tries again" % (rv["name"], attempts, r.get("exact", 0), r.get("items", 0),
+                                     r.get("reason")))
+                if attempts >= ATTEMPTS:
+                    raise DemoError("%s failed every attempt" % rv["name"])
+            state = res.get("credential_state")
+            say("%-7s screened, trained, certified on attempt %d (%d items) -> %d certified; "
+                "credential %s" % (rv["name"], attempts, len(a["items"]), i + 1, state))
+        pool = self.t.ctl(self.admin, "reviewer", "pool", self.ref)
+        say("reviewer pool: certified %s, minimum %s" % (pool.get("certified"), pool.get("minimum")))
+        state = self.t.ctl(self.admin, "def", "show", self.ref).get("state")
+        if state != "active":
+            raise DemoError("the credential is %s, not active, with the pool at the minimum" % state)
+        self.summary.append("pool: %s certified reviewers (minimum %s) -> credential active" % (
+            pool.get("certified"), pool.get("minimum")))
+
+    # -- submissions
+    def evidence_files(self, name, text):
+        """Uploads an earner's files (criteria, video stand-in, drafts); returns
+        accordctl --artifact arguments."""
+        folder = os.path.join(self.data, "evidence", name)
+        os.makedirs(folder, exist_ok=True)
+        files = {
+            "criteria": ("criteria.md", "text/markdown",
+                         ("# Success criteria (%s)\n- I state a clear claim.\n- I give two "
+                          "reasons with evidence.\n- I revise after feedback.\n" % name).encode()),
+            "feedback-video": ("conference.mp4", "video/mp4",
+                               b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096)),
+            "revisions": ("drafts.txt", "text/plain",
+                          ("Draft 1 and draft 2 from %s's class.\n%s\n" % (name, text)).encode()),
+        }
+        args = []
+        for el, (fname, mtype, data) in files.items():
+            path = os.path.join(folder, fname)
+            with open(path, "wb") as f:
+                f.write(data)
+            a = self.t.ctl(self.earners[name]["token"], "artifact", "upload", path,
+                           "--media-type", mtype)
+            args += ["--artifact", "%s=%s" % (el, a.get("sha256") or a.get("hash"))]
+        return args
+
+    def submit(self):
+        step("Earners find the credential and submit evidence")
+        # The policy names the issuer as its records do (iss = the node's base
+        # URL); a policy's default issuer is the node id, which totals never
+        # match against a record's iss.
+        pol = self.t.ctl(self.recognizer["token"], "recognize", "policy-add", self.d["id"],
+                         "--purpose", "ceu", "--issuer", self.url)
+        say("recognizer %s: recognize policy-add %s --purpose ceu --issuer %s (policy %s; the "
+            "record's own CEUs count)" % (self.recognizer["name"], self.d["id"], self.url,
+                                          pol.get("id")))
+        cat = self.t.ctl(self.earners["tess"]["token"], "catalog", "--domain", "ELA")
+        for c in cat.get("items", []):
+            say("catalog --domain ELA: %s@%s \"%s\", %s CEUs, stacks %s" % (
+                c.get("credential_id"), c.get("version"), c.get("title"), c.get("ceus"),
+                ",".join(c.get("stacks", []))))
+        self.subs = {}          # submission id -> earner name
+        self.scripts = {}       # reflection text -> list of per-element levels
+        self.reviewed_by = {}   # reflection text -> reviewer names
+        for name, _, school, district, text, script in EARNERS:
+            e = self.earners[name]
+            args = self.evidence_files(name, text)
+            s = self.t.ctl(e["token"], "submission", "create", self.d["id"], *args,
+                           "--text", "portfolio-link=https://portfolio.example/%s" % name,
+                           "--text", "reflection=" + text, "--domain", "ELA",
+                           "--school", school, "--district", district)
+            self.subs[s["id"]] = name
+            self.scripts[text] = list(script)
+            e["submission"] = s["id"]
+            say("%-6s (%s) submission %d: 3 files uploaded (hash-checked), link, reflection -> %s"
+                % (name, school, s["id"], s.get("state")))
+
+    def review_round(self, label):
+        """Reviewers accept their invitations and score until every open
+        submission is decided; returns the number of reviews given."""
+        reviews, seeded, t0 = 0, 0, time.monotonic()
+        per_reviewer = {}
+
+        def all_decided():
+            subs = self.t.ctl(self.admin, "submission", "list", "--credential", self.d["id"])
+            return subs["items"] and all(s["state"] in ("decided", "notified", "rejected")
+                                         for s in subs["items"])
+
+        deadline = time.monotonic() + 60
+        while True:
+            worked = False
+            for rv in self.reviewers:
+                inv = self.t.ctl(rv["token"], "review", "invitations")
+                for b in inv.get("items", []):
+                    if b.get("state") == "invited":
+                        self.t.ctl(rv["token"], "review", "accept", b["id"])
+                        worked = True
+                        b["state"] = "accepted"
+                    if b.get("state") != "accepted":
+                        continue
+                    for a in b.get("items", []):
+                        if a.get("state") not in ("accepted", "invited"):
+                            continue
+                        asg = self.t.ctl(rv["token"], "review", "show", a["assignment"])
+                        texts = {el["id"]: el.get("text") for el in asg.get("elements", [])}
+                        levels = self.levels_for(texts)
+                        if levels is not None:
+                            self.reviewed_by.setdefault(texts["reflection"], []).append(rv["name"])
+                        if levels is None:
+                            seeded += 1
+                            lvl = self.bench_level(texts)
+                            levels = [LEVELS[lvl]] * len(self.d["submission"]["elements"])
+                        args = []
+                        for el, lv in zip(self.d["submission"]["elements"], levels):
+                            args += ["--element", "%s=%s" % (el["id"], lv)]
+                        self.t.ctl(rv["token"], "review", "score", a["assignment"], *args,
+                                   "--feedback", "Clear criteria; next step: give revision "
+                                   "time in class and ask students what they changed.")
+                        reviews += 1
+                        per_reviewer[rv["name"]] = per_reviewer.get(rv["name"], 0) + 1
+                        worked = True
+            if not worked:
+                if all_decided():
+                    break
+                if time.monotonic() > deadline:
+                    raise DemoError("%s: submissions still undecided after 60 s" % label)
+                time.sleep(0.2)
+        say("%s: %d reviews by %d reviewers in %.1f s (%d blind benchmark item%s seeded)" % (
+            label, reviews, len(per_reviewer), time.monotonic() - t0, seeded,
+            "" if seeded == 1 else "s"))
+        return reviews
+
+    def levels_for(self, texts):
+        refl = texts.get("reflection")
+        script = self.scripts.get(refl)
+        if script is None:
+            return None
+        if not script:
+            raise DemoError("more reviews asked for than scripted for: %s..." % refl[:40])
+        return script.pop(0)
+
+    def bench_level(self, texts):
+        for t in texts.values():
+            if t in self.bench_by_text:
+                return self.bench_by_text[t]
+        raise DemoError("an assignment that is neither a submission nor a benchmark: %r" % texts)
+
+    def review(self):
+        step("Reviewers accept their invitations and score (batches of one, sent at once)")
+        rv = self.reviewers[0]
+        wait_for("the first invitations", lambda: self.t.ctl(rv["token"], "review",
+                                                             "invitations")["items"])
+        say("what %s sees (accordctl review invitations):" % rv["name"])
+        show(self.t.text(rv["token"], "review", "invitations"), limit=6)
+        self.total_reviews = self.review_round("round 1")
+
+    def decisions(self):
+        step("Decisions")
+        self.outcomes = {}
+        for sid, name in sorted(self.subs.items()):
+            s = self.t.ctl(self.earners[name]["token"], "submission", "show", sid)
+            self.outcomes[sid] = s
+            say("%-6s submission %d: %-4s level %-12s after %d reviews (%s)" % (
+                name, sid, "PASS" if s.get("passed") else "FAIL", s.get("level"),
+                s.get("reviews_wanted"), s.get("reason")))
+        passed = sum(1 for s in self.outcomes.values() if s.get("passed"))
+        self.summary.append("decisions: %d submissions, %d passed, %d did not pass yet" % (
+            len(self.outcomes), passed, len(self.outcomes) - passed))
+
+    def resubmit(self):
+        step("A failed earner resubmits (wait 0 days here) and is reviewed by new reviewers")
+        ravi = self.earners["ravi"]
+        text, script = RESUBMISSION
+        self.scripts[text] = list(script)
+        args = []
+        for el in ("criteria", "feedback-video", "revisions"):
+            args += ["--artifact", "%s=%s" % (el, self.artifact_of(ravi["submission"], el))]
+
+        def resubmitted():
+            r = self.t.ctl_raw(ravi["token"], "submission", "resubmit", ravi["submission"], *args,
+                               "--text", "portfolio-link=https://portfolio.example/ravi-v2",
+                               "--text", "reflection=" + text, ok=(0, 1))
+            return json.loads(r.stdout) if r.returncode == 0 else None
+        s = wait_for("the resubmission window to open", resubmitted, timeout=15, every=0.3)
+        self.subs[s["id"]] = "ravi"
+        say("ravi resubmits (submission %d, after %d): same files, new reflection -> %s" % (
+            s["id"], ravi["submission"], s.get("state")))
+        self.total_reviews += self.review_round("round 2")
+        before = self.reviewed_by[next(e[4] for e in EARNERS if e[0] == "ravi")]
+        after = self.reviewed_by[text]
+        say("first attempt reviewed by %s; the resubmission by %s (none of them again)" % (
+            ", ".join(before), ", ".join(after)))
+        if set(before) & set(after):
+            raise DemoError("a reviewer of ravi's first attempt reviewed the resubmission")
+        s = self.t.ctl(ravi["token"], "submission", "show", s["id"])
+        say("ravi submission %d: %s, level %s (%s)" % (
+            s["id"], "PASS" if s.get("passed") else "FAIL", s.get("level"), s.get("reason")))
+        self.outcomes[s["id"]] = s
+        self.summary.append("resubmission: ravi's second submission -> %s" % s.get("level"))
+
+    def artifact_of(self, sid, element):
+        s = self.t.ctl(self.earners["ravi"]["token"], "submission", "show", sid)
+        for el in s.get("elements", []):
+            if el.get("id") == element:
+                return el.get("artifact") or el.get("sha256")
+        raise DemoError("submission %d has no artifact for %s" % (sid, element))
+
+    def mail(self):
+        step("Outcomes in the node's maildir")
+        new = os.path.join(self.node_data, "maildir", "new")
+        outcomes = len(self.outcomes)
+
+        def delivered():
+            if not os.path.isdir(new):
+                return None
+            found = []
+            for f in sorted(os.listdir(new)):
+                with open(os.path.join(new, f), errors="replace") as fh:
+                    msg = fh.read()
+                found.append((f, msg))
+            n = sum(1 for _, m in found if "Subject: Outcome" in m)
+            return found if n >= outcomes else None
+        msgs = wait_for("%d outcome messages in the maildir" % outcomes, delivered)
+        kinds = {}
+        for _, m in msgs:
+            subj = next((ln[9:] for ln in m.splitlines() if ln.startswith("Subject: ")), "?")
+            kinds[subj.split(":")[0]] = kinds.get(subj.split(":")[0], 0) + 1
+        say("%d messages in %s: %s" % (len(msgs), rel(new), ", ".join(
+            "%d %s" % (v, k) for k, v in sorted(kinds.items()))))
+        tess = self.earners["tess"]["submission"]
+        pick = next((m for f, m in msgs if "Subject: Outcome" in m and str(tess) in m),
+                    next(m for f, m in msgs if "Subject: Outcome" in m))
+        say("one of them (to tess):")
+        show(pick, limit=16)
+        self.summary.append("maildir: %d messages, %d outcomes" % (
+            len(msgs), sum(1 for _, m in msgs if "Subject: Outcome" in m)))
+
+    def record(self):
+        step("The pass is issued as a signed record; tess exports it")
+        tess = self.earners["tess"]
+        sid = tess["submission"]
+
+        def issued():
+            s = self.t.ctl(tess["token"], "submission", "show", sid)
+            return s.get("record")
+        rec = wait_for("the record of submission %d" % sid, issued)
+        self.record_id = rec
+        show(self.t.text(tess["token"], "credential", "show", self.record_id), limit=12)
+        self.wallet = os.path.join(self.data, "wallet")
+        os.makedirs(self.wallet)
+        out = self.t.text(tess["token"], "credential", "export", self.record_id, "--out",
+                          self.wallet)
+        say("accordctl credential export %s --out %s" % (self.record_id,
+                                                      rel(self.wallet)))
+        show(out)
+        self.bundle = os.path.join(self.wallet, "credential-%s.bundle.cbor" % self.record_id)
+        self.cose = os.path.join(self.wallet, "credential-%s.cose" % self.record_id)
+        for f in sorted(os.listdir(self.wallet)):
+            say("  %-32s %6d bytes" % (f, os.path.getsize(os.path.join(self.wallet, f))))
+
+    def verify_offline(self):
+        step("accord-verify checks the bundle offline against the node's JWKS")
+        jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json"))
+        self.trust = write_json(os.path.join(self.data, "trust.json"),
+                                {"issuers": [{"iss": self.url, "keys": jwks["keys"]}]})
+        say("trust file %s: issuer %s, %d key(s) from /.well-known/jwks.json (read with curl: "
+            "no accordctl command for it)" % (rel(self.trust), self.url,
+                                              len(jwks["keys"])))
+        r = self.t.verify("--trust", self.trust, self.bundle)
+        say("accord-verify --trust trust.json %s   (exit %d)" % (os.path.basename(self.bundle),
+                                                             r.returncode))
+        show(r.stdout)
+        if r.returncode != 0:
+            raise DemoError("the exported bundle did not verify (exit %d)" % r.returncode)
+        self.summary.append("record %s: accord-verify offline -> VERIFIED valid (exit 0)"
+                            % self.record_id)
+
+    def recognize(self):
+        step("The district records the verified credential and totals tess's CEUs")
+        tok = self.recognizer["token"]
+        r = self.t.verify("--trust", self.trust, "--json", self.bundle)
+        v = os.path.join(self.data, "verification.json")
+        with open(v, "w") as f:
+            f.write(r.stdout)
+        p = self.t.ctl(tok, "recognize", "present", "tess", self.bundle, "--verification", v,
+                       "--bundle")
+        say("recognize present tess (bundle + accord-verify --json): presentation %s, verdict %s"
+            % (p.get("id"), p.get("verdict")))
+        show(self.t.text(tok, "recognize", "total", "tess"))
+        total = self.t.ctl(tok, "recognize", "total", "tess")
+        self.ceu_before = total["totals"].get("ceu")
+        say("tess's recognized CEUs: %s" % self.ceu_before)
+
+    def revoke(self):
+        step("The issuer revokes the record; verifying with --fetch now says revoked")
+        self.t.ctl(self.admin, "credential", "revoke", self.record_id, "--reason",
+                   "evidence found to be another teacher's work")
+        say("credential revoke %s --reason \"evidence found to be another teacher's work\""
+            % self.record_id)
+        r = self.t.verify("--trust", self.trust, "--fetch", self.cose)
+        say("accord-verify --trust trust.json --fetch %s   (exit %d)" % (
+            os.path.basename(self.cose), r.returncode))
+        show(r.stdout)
+        if r.returncode != 1 or "revoked" not in r.stdout.lower():
+            raise DemoError("after revocation accord-verify --fetch exited %d without 'revoked'"
+                            % r.returncode)
+        rj = self.t.verify("--trust", self.trust, "--fetch", "--json", self.cose)
+        v = os.path.join(self.data, "verification-after.json")
+        with open(v, "w") as f:
+            f.write(rj.stdout)
+        self.t.ctl(self.recognizer["token"], "recognize", "present", "tess", self.cose,
+                   "--verification", v)
+        total = self.t.ctl(self.recognizer["token"], "recognize", "total", "tess")
+        self.ceu_after = total["totals"].get("ceu")
+        say("re-presented to the district: tess's recognized CEUs %s -> %s" % (
+            self.ceu_before, self.ceu_after))
+        self.summary.append("record %s: revoked by the issuer; accord-verify --fetch -> REVOKED "
+                            "(exit 1); tess's CEUs %s -> %s" % (
+                                self.record_id, self.ceu_before, self.ceu_after))
+
+    def irr(self):
+        step("accordctl irr on the pilot scores (computed locally, no node)")
+        path = os.path.join(self.data, "pilot-scores.csv")
+        out = self.t.text(None, "irr", path, "--scale", ",".join(LEVELS))
+        show(out)
+
+    def analytics(self):
+        step("The issuer's analytics")
+        a = self.t.ctl(self.admin, "analytics", "credential", self.d["id"])
+        ag = a.get("agreement", {})
+
+        def stat(k):
+            v = (ag.get(k) or {}).get("value")
+            return "n/a" if v is None else "%.2f" % v
+        say("accordctl analytics credential %s: %s submissions, %s decided, pass rate %.2f, "
+            "%s reviews" % (self.d["id"], a.get("submissions"), a.get("decided"),
+                            a.get("pass_rate") or 0, a.get("reviews")))
+        say("reviewer agreement on submissions: exact %s, Fleiss' kappa %s, Krippendorff's "
+            "alpha (ordinal) %s; discrepancy rate %s" % (
+                stat("exact"), stat("fleiss_kappa"), stat("krippendorff_alpha_ordinal"),
+                a.get("discrepancy_rate")))
+
+    def run(self):
+        self.start_node()
+        self.users()
+        self.author()
+        self.pilot()
+        self.benchmarks()
+        self.training()
+        self.recruit()
+        self.submit()
+        self.review()
+        self.decisions()
+        self.resubmit()
+        self.analytics()
+        self.mail()
+        self.record()
+        self.verify_offline()
+        self.recognize()
+        self.revoke()
+        self.irr()
+
+
+def where():
+    return "in step %d" % STEP[0] if STEP[0] else "before the first step"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--data", default=os.path.join(ROOT, "demo-data"))
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    # Stop the node on SIGTERM and SIGINT too (SIGINT explicitly: a shell
+    # starting the demo in the background leaves it ignored).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    demo = Demo(args)
+    print("Accord lifecycle demo: one node, the whole seed workflow (build %s)" % demo.build)
+    status = 0
+    try:
+        demo.run()
+    except DemoError as e:
+        print("\nDEMO FAILED %s: %s" % (where(), e), file=sys.stderr)
+        status = 1
+    except Exception:  # an answer of an unexpected shape: say where
+        traceback.print_exc()
+        print("\nDEMO FAILED %s (see the traceback above)" % where(), file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        status = 130
+    finally:
+        rc = demo.stop_node()
+        if demo.proc:
+            print("\n[%2d] Stop the node: SIGTERM -> exit %s" % (STEP[0] + 1, rc))
+            if rc != 0 and status == 0:
+                status = 1
+    if status == 0:
+        print("\nSUMMARY (%.1f s, %d accordctl calls)" % (time.monotonic() - STARTED, demo.t.calls))
+        for s in demo.summary:
+            print("  - " + s)
+        print("  - node stopped cleanly; everything is in %s" % rel(demo.data))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
