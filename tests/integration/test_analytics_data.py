@@ -156,7 +156,8 @@ def main():
         for ri in (0, 2):
             for b in revs[ri][1].get("/v1/reviews/batches")[1]["items"]:
                 if b["state"] == "invited":
-                    assert n.ctl("review", "accept", str(b["id"]), token=revs[ri][2]).returncode == 0
+                    r = n.ctl("review", "accept", str(b["id"]), token=revs[ri][2])
+                    assert r.returncode == 0, r.stderr
 
         # Midway: S4..S6 are accepted by R1 and R3 but not scored.
         # backlog = 3 undecided submissions; capacity = certified (3) x
