@@ -340,6 +340,9 @@ def main():
               "%s, alpha %s" % (exact, alpha))
         cred.close()
         admin.close()
+        status = n.stop()
+        check(status == 0, "the node stops cleanly (exit %s; an ASan build exits non-zero on a "
+                           "leak or memory error)" % status)
     return 0
 
 

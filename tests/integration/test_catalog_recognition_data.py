@@ -233,6 +233,9 @@ def main():
         cred.close()
         for api in (admin, rec_api, other_api, e_api):
             api.close()
+        status = n.stop()
+        check(status == 0, "the node stops cleanly (exit %s; an ASan build exits non-zero on a "
+                           "leak or memory error)" % status)
     return 0
 
 
