@@ -274,15 +274,24 @@ int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *
 
 void ac__http_date(char out[static 30])
 {
+    /* Every response carries a Date; formatting it is a visible share of a
+     * small GET, and it changes once a second, so the last one is kept (per
+     * thread, though servers run on the loop thread). */
+    static _Thread_local time_t cached_t = (time_t)-1;
+    static _Thread_local char cached[30];
     time_t t = (time_t)(ac_clock_now_ms() / 1000);
-    struct tm tm;
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    gmtime_r(&t, &tm);
-    /* Formatted by hand: strftime's %a and %b follow the locale. */
-    snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[tm.tm_wday % 7],
-             (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12],
-             (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)tm.tm_hour % 100,
-             (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+    if (t != cached_t) {
+        struct tm tm;
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        gmtime_r(&t, &tm);
+        /* Formatted by hand: strftime's %a and %b follow the locale. */
+        snprintf(cached, sizeof cached, "%s, %02u %s %04u %02u:%02u:%02u GMT",
+                 days[tm.tm_wday % 7], (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12],
+                 (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)tm.tm_hour % 100,
+                 (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+        cached_t = t;
+    }
+    memcpy(out, cached, sizeof cached);
 }

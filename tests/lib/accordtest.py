@@ -56,6 +56,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _nodelay_connect(create):
+    def connect(*args, **kwargs):
+        sock = create(*args, **kwargs)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    return connect
+
+
+# A request with a body goes out as two h2 frames in two writes (HEADERS,
+# then DATA); with Nagle on, the second waits for the node's delayed ACK,
+# about 40 ms per POST. The httpx of Debian 12 (0.23) takes no socket
+# options, so the connections its sync backend opens get TCP_NODELAY here:
+# the several hundred writes the scenario tests make then take seconds, not
+# tens of seconds.
+try:
+    import httpcore.backends.sync as _httpcore_sync
+    _httpcore_sync.socket.create_connection = _nodelay_connect(socket.create_connection)
+except ImportError:  # a newer httpcore: slower, still correct
+    pass
+
 def h2_client(verify=False):
     """An httpx client speaking HTTP/2 only (prior knowledge on http://)."""
     import httpx

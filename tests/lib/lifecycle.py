@@ -19,30 +19,9 @@ item is scored alike by both experts, so the database is sufficient at once.
 import json
 import math
 import os
-import socket
 
 from accordtest import Api, SOURCE
 
-
-def _nodelay_connect(create):
-    def connect(*args, **kwargs):
-        sock = create(*args, **kwargs)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-    return connect
-
-
-# A request with a body goes out as two h2 frames in two writes (HEADERS,
-# then DATA); with Nagle on, the second waits for the node's delayed ACK,
-# about 40 ms per POST. The httpx of Debian 12 (0.23) takes no socket
-# options, so the connections its sync backend opens get TCP_NODELAY here:
-# the several hundred writes these scenarios make then take seconds, not
-# tens of seconds.
-try:
-    import httpcore.backends.sync as _httpcore_sync
-    _httpcore_sync.socket.create_connection = _nodelay_connect(socket.create_connection)
-except ImportError:  # a newer httpcore: slower, still correct
-    pass
 
 DATA = os.path.join(SOURCE, "tests", "integration", "data", "lifecycle")
 
