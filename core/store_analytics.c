@@ -1,6 +1,7 @@
 /* store_analytics.c - read-only analytics queries over the submissions,
  * assignments, credentials and reviewer certification tables other files
  * write (see store_analytics.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,19 +61,25 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     if (rc != SQLITE_ROW)
         return ac__store_error(st, rc);
     if (v.decided > 0) {
+        /* The median: the middle value, or the mean of the two middle values
+         * when the count is even (so 2, 2, 4, 4 days give 3, not 2). */
         err = ac__store_stmt(st,
-                             "SELECT decided_ms - created_ms FROM submissions"
-                             " WHERE credential_id = ?1 AND state IN (?2, ?3)"
-                             " ORDER BY 1 LIMIT 1 OFFSET ?4",
+                             "SELECT AVG(d) FROM (SELECT decided_ms - created_ms AS d"
+                             " FROM submissions WHERE credential_id = ?1 AND state IN (?2, ?3)"
+                             " ORDER BY 1 LIMIT 2 - ?4 % 2 OFFSET (?4 - 1) / 2)",
                              &s);
         if (err)
             return err;
         sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 2, AC_SUB_DECIDED);
         sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
-        sqlite3_bind_int64(s, 4, (v.decided - 1) / 2);
-        if ((err = one_int(st, s, &v.median_decision_ms)) != 0)
-            return err;
+        sqlite3_bind_int64(s, 4, v.decided);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            v.median_decision_ms = (int64_t)llround(sqlite3_column_double(s, 0));
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW)
+            return ac__store_error(st, rc);
     }
     err = ac__store_stmt(st,
                          "SELECT COUNT(DISTINCT r.user_id) FROM reviewer_certs r"

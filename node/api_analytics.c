@@ -258,15 +258,19 @@ static void csv_field(struct ac_buf *b, const char *s, int last)
     ac_buf_append_str(b, last ? "\r\n" : ",");
 }
 
-static void csv_number(struct ac_buf *b, const json_t *v, int last)
+/* Appends one CSV field for |v|: a number, text (whole: a credential id may
+ * be 64 bytes), or empty for null. */
+static void csv_value(struct ac_buf *b, const json_t *v, int last)
 {
     char text[32] = "";
+    if (json_is_string(v)) {
+        csv_field(b, json_string_value(v), last);
+        return;
+    }
     if (json_is_integer(v))
         snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
         snprintf(text, sizeof text, "%.6g", json_real_value(v));
-    else if (json_is_string(v))
-        snprintf(text, sizeof text, "%.31s", json_string_value(v));
     csv_field(b, text, last);
 }
 
@@ -282,7 +286,7 @@ static void respond_csv(struct ac_http_exchange *x, const char *const *cols, siz
     const json_t *row;
     json_array_foreach(rows, r, row)
         for (size_t i = 0; i < ncols; i++)
-            csv_number(&b, json_object_get(row, cols[i]), i + 1 == ncols);
+            csv_value(&b, json_object_get(row, cols[i]), i + 1 == ncols);
     char disposition[128];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
     struct ac_http_header h[] = {{"content-type", "text/csv; charset=utf-8; header=present"},

@@ -13,6 +13,7 @@
 #include "accord/log.h"
 #include "accord/store_recognition.h"
 #include "internal.h"
+#include "records.h"
 
 /* Policies listed beside each catalog entry; more recognizers than this for
  * one credential are unlikely on one node and the list says it is cut. */
@@ -27,6 +28,16 @@ static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
     }
     ac_http_respond_json(x, status, j);
     json_decref(j);
+}
+
+/* The issuer a policy means by |given|: this node's records name it by its
+ * base URL (their iss claim, n->records->issuer), so no issuer, or this
+ * node's id, means that URL; a policy matches records by exact iss. */
+static const char *issuer_of(const struct ac_node *n, const char *given)
+{
+    if (!given || strcmp(given, n->cfg->node_id) == 0)
+        return n->records->issuer;
+    return given;
 }
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
@@ -68,15 +79,15 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
         json_decref(d);
     if (!json_is_array(s))
         json_decref(s);
-    json_object_set_new(j, "issuer", json_string(n->cfg->node_id));
+    json_object_set_new(j, "issuer", json_string(issuer_of(n, NULL)));
     json_object_set_new(j, "ceus", e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0)
                                               : json_null());
     ac__json_time(j, "active_since", e->activated_ms);
     /* Who counts it, so an earner sees where to ask for approval. */
     struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
     size_t np = 0;
-    *err = pol ? ac_store_policy_for_credential(n->store, n->cfg->node_id, e->def_id, e->version,
-                                                pol, MAX_RECOGNITIONS, &np)
+    *err = pol ? ac_store_policy_for_credential(n->store, issuer_of(n, NULL), e->def_id,
+                                                e->version, pol, MAX_RECOGNITIONS, &np)
                : AC_ENOMEM;
     json_t *rec = json_array();
     for (size_t i = 0; !*err && i < np; i++) {
@@ -102,7 +113,7 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     size_t limit;
     int64_t after;
     char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
-    struct ac_catalog_filter f = {NULL, NULL, 0, n->cfg->node_id};
+    struct ac_catalog_filter f = {NULL, NULL, 0, issuer_of(n, NULL)};
     const char *rtext;
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
         query_text(x, "domain", dbuf, &f.domain) || query_text(x, "stack", sbuf, &f.stack) ||
@@ -192,7 +203,7 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
         bad_field(x, "note", "must be text of at most 500 bytes");
         goto out;
     }
-    const char *issuer = iv ? json_string_value(iv) : n->cfg->node_id;
+    const char *issuer = issuer_of(n, iv ? json_string_value(iv) : NULL);
     int64_t recognizer = json_integer_value(rid);
     struct ac_policy pol[AC_PURPOSE_COUNT];
     size_t np = 0;

@@ -16,6 +16,7 @@
 #include "accord/record.h"
 #include "accord/store_recognition.h"
 #include "internal.h"
+#include "records.h"
 
 /* A record or bundle larger than this is not one Accord produced. */
 #define MAX_PRESENTED_BYTES (64 * 1024)
@@ -28,6 +29,16 @@ static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
     }
     ac_http_respond_json(x, status, j);
     json_decref(j);
+}
+
+/* The issuer a policy means by |given|: this node's records name it by its
+ * base URL (their iss claim, n->records->issuer), so no issuer, or this
+ * node's id, means that URL; a policy matches records by exact iss. */
+static const char *issuer_of(const struct ac_node *n, const char *given)
+{
+    if (!given || strcmp(given, n->cfg->node_id) == 0)
+        return n->records->issuer;
+    return given;
 }
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
@@ -149,7 +160,15 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     }
     p.requires_approval = v && json_is_true(v);
     /* A policy without an issuer counts this node's own credentials. */
-    snprintf(p.issuer, sizeof p.issuer, "%s", issuer ? issuer : n->cfg->node_id);
+    const char *iss = issuer_of(n, issuer);
+    if (strlen(iss) > AC_POLICY_ISSUER_MAX) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "issuer",
+                                "issuer: this node's issuer URL \"%s\" is longer than %d bytes; "
+                                "name the issuer explicitly",
+                                iss, AC_POLICY_ISSUER_MAX);
+        goto out;
+    }
+    memcpy(p.issuer, iss, strlen(iss) + 1);
     snprintf(p.credential_id, sizeof p.credential_id, "%s", cred);
     snprintf(p.note, sizeof p.note, "%s", note ? note : "");
     int err = ac_store_policy_create(n->store, &p, ac_clock_now_ms());

@@ -20,7 +20,7 @@ struct ac_analytics_volume {
     int64_t flagged;             /* near-duplicates waiting for the issuer */
     int64_t backlog;             /* received, flagged, queued, in review or escalated */
     double mean_decision_ms;     /* created to decided, over decided ones; 0 when none */
-    int64_t median_decision_ms;  /* the lower median; 0 when none */
+    int64_t median_decision_ms;  /* the median (even count: mean of the middle two); 0 when none */
     int64_t certified_reviewers; /* reviewers certified for any version */
     int64_t open_assignments;    /* pending, invited or accepted */
 };
