@@ -46,8 +46,10 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     "id, user_id, kind, submission_id, subject, body, created_ms, next_ms, delivered_ms," \
     " attempts, last_error"
 
-static int read_note(sqlite3_stmt *s, struct ac_notification *m)
+static int read_note(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_notification *m = elem;
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(s, 0);
     m->user_id = sqlite3_column_int64(s, 1);
@@ -68,30 +70,21 @@ static int read_note(sqlite3_stmt *s, struct ac_notification *m)
     return 0;
 }
 
+static void release_note(void *elem)
+{
+    ac_notification_release(elem);
+}
+
+static const struct ac__row_type note_rows = {
+    sizeof(struct ac_notification), read_note, release_note};
+
 static int list(struct ac_store *st, sqlite3_stmt *s, struct ac_notification **out, size_t *n)
 {
-    struct ac_notification *arr = NULL;
-    size_t cap = 0, k = 0;
-    int err = 0, rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_note(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_notification_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    int err = ac__store_collect(st, s, &note_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_notify_due(struct ac_store *st, int64_t now_ms, size_t max,

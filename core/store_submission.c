@@ -29,8 +29,10 @@ void ac_submission_release(struct ac_submission *s)
     " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"         \
     " decided_ms, notified_ms, resubmit_after_ms"
 
-static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
+static int read_sub(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_submission *o = elem;
     memset(o, 0, sizeof *o);
     o->id = sqlite3_column_int64(s, 0);
     o->earner_id = sqlite3_column_int64(s, 1);
@@ -57,6 +59,13 @@ static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
     }
     return 0;
 }
+
+static void release_sub(void *elem)
+{
+    ac_submission_release(elem);
+}
+
+static const struct ac__row_type sub_rows = {sizeof(struct ac_submission), read_sub, release_sub};
 
 int ac_store_submission_insert(struct ac_store *st, const struct ac_submission *in, int64_t *id)
 {
@@ -96,13 +105,7 @@ int ac_store_submission_get(struct ac_store *st, int64_t id, struct ac_submissio
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_sub(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &sub_rows, out);
 }
 
 int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char *credential_id,
@@ -124,28 +127,11 @@ int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char 
         sqlite3_bind_text(s, 3, credential_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, state);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)max);
-    struct ac_submission *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_sub(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_submission_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &sub_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 static int update_int(struct ac_store *st, const char *sql, int64_t id, int64_t value)
