@@ -50,8 +50,10 @@ void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
 #define ATTEMPT_COLUMNS \
     "id, credential_id, user_id, items, answers, result, passed, started_ms, finished_ms"
 
-static int read_attempt(sqlite3_stmt *s, struct ac_cert_attempt_row *a)
+static int read_attempt(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_cert_attempt_row *a = elem;
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(s, 0);
     a->credential_id = sqlite3_column_int64(s, 1);
@@ -68,6 +70,14 @@ static int read_attempt(sqlite3_stmt *s, struct ac_cert_attempt_row *a)
     }
     return 0;
 }
+
+static void release_attempt(void *elem)
+{
+    ac_cert_attempt_row_release(elem);
+}
+
+static const struct ac__row_type attempt_rows = {
+    sizeof(struct ac_cert_attempt_row), read_attempt, release_attempt};
 
 int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int64_t now_ms)
 {
@@ -138,13 +148,7 @@ int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_at
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_attempt(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &attempt_rows, out);
 }
 
 int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
@@ -193,24 +197,7 @@ int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64
     sqlite3_bind_int64(s, 1, credential_id);
     sqlite3_bind_int64(s, 2, user_id);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_attempt(s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_cert_attempt_row_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &attempt_rows, out, max, n);
 }
 
 int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id,
