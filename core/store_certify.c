@@ -213,31 +213,11 @@ int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_
         return err;
     sqlite3_bind_int64(s, 1, user_id);
     sqlite3_bind_int64(s, 2, credential_id);
-    int64_t *out = NULL;
-    size_t k = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (k == cap) {
-            cap = cap ? cap * 2 : 16;
-            int64_t *grown = realloc(out, cap * sizeof *out);
-            if (!grown) {
-                err = AC_ENOMEM;
-                break;
-            }
-            out = grown;
-        }
-        out[k++] = sqlite3_column_int64(s, 0);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        free(out);
-        return err;
-    }
-    *ids = out;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
+    if (!err)
+        *ids = arr;
+    return err;
 }
 
 int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
