@@ -61,6 +61,13 @@ int ac__store_error(struct ac_store *st, int rc);
  * Returns 0 or the translated error (see ac__store_error). */
 int ac__store_done(struct ac_store *st, sqlite3_stmt *s);
 
+/* Copies |src| (NULL reads as "") into |dst| of |size| bytes, truncated to
+ * fit and always NUL-terminated; |size| must be at least 1. */
+void ac__text_copy(char *dst, size_t size, const unsigned char *src);
+
+/* Returns a malloc'd copy of |src| ("" for NULL), or NULL when out of memory. */
+char *ac__text_dup(const unsigned char *src);
+
 /* Copies text column |col| of |s| into |dst| of |size| bytes, truncated;
  * NULL reads as "". */
 void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);

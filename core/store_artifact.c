@@ -34,7 +34,7 @@ int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
         sqlite3_bind_text(s, 3, a->media_type, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, a->uploader_id);
         sqlite3_bind_int64(s, 5, a->created_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
     if (!err)
         return ac__store_commit(st);
@@ -54,9 +54,9 @@ int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artif
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        ac__review_copy(out->hash, sizeof out->hash, sqlite3_column_text(s, 0));
+        ac__col_copy(out->hash, sizeof out->hash, s, 0);
         out->size = sqlite3_column_int64(s, 1);
-        ac__review_copy(out->media_type, sizeof out->media_type, sqlite3_column_text(s, 2));
+        ac__col_copy(out->media_type, sizeof out->media_type, s, 2);
         out->uploader_id = sqlite3_column_int64(s, 3);
         out->created_ms = sqlite3_column_int64(s, 4);
     }

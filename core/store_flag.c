@@ -35,7 +35,7 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
     sqlite3_bind_int64(s, 4, reviewer_id);
     sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err && id)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -51,13 +51,13 @@ static int read_flag(struct ac_store *st, sqlite3_stmt *s, void *elem)
     struct ac_flag *f = elem;
     memset(f, 0, sizeof *f);
     f->id = sqlite3_column_int64(s, 0);
-    ac__review_copy(f->kind, sizeof f->kind, sqlite3_column_text(s, 1));
-    ac__review_copy(f->credential_id, sizeof f->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(f->kind, sizeof f->kind, s, 1);
+    ac__col_copy(f->credential_id, sizeof f->credential_id, s, 2);
     f->submission_id = sqlite3_column_int64(s, 3);
     f->reviewer_id = sqlite3_column_int64(s, 4);
-    f->detail = ac__review_dup(sqlite3_column_text(s, 5));
+    f->detail = ac__col_dup(s, 5);
     f->resolved = sqlite3_column_int(s, 6);
-    f->resolution = ac__review_dup(sqlite3_column_text(s, 7));
+    f->resolution = ac__col_dup(s, 7);
     f->resolved_by = sqlite3_column_int64(s, 8);
     f->created_ms = sqlite3_column_int64(s, 9);
     f->resolved_ms = sqlite3_column_int64(s, 10);

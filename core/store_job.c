@@ -22,7 +22,7 @@ int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t
     sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, ref);
     sqlite3_bind_int64(s, 3, due_ms);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max,
@@ -42,7 +42,7 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max) {
         struct ac_job *j = &out[k++];
         j->id = sqlite3_column_int64(s, 0);
-        ac__review_copy(j->kind, sizeof j->kind, sqlite3_column_text(s, 1));
+        ac__col_copy(j->kind, sizeof j->kind, s, 1);
         j->ref = sqlite3_column_int64(s, 2);
         j->due_ms = sqlite3_column_int64(s, 3);
         j->done_ms = 0;
@@ -78,5 +78,5 @@ int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms)
         return err;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }

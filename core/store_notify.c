@@ -36,7 +36,7 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     sqlite3_bind_text(s, 4, subject, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err && id)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -53,16 +53,16 @@ static int read_note(struct ac_store *st, sqlite3_stmt *s, void *elem)
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(s, 0);
     m->user_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(m->kind, sizeof m->kind, sqlite3_column_text(s, 2));
+    ac__col_copy(m->kind, sizeof m->kind, s, 2);
     m->submission_id = sqlite3_column_int64(s, 3);
-    m->subject = ac__review_dup(sqlite3_column_text(s, 4));
-    m->body = ac__review_dup(sqlite3_column_text(s, 5));
+    m->subject = ac__col_dup(s, 4);
+    m->body = ac__col_dup(s, 5);
     m->created_ms = sqlite3_column_int64(s, 6);
     m->next_ms = sqlite3_column_int64(s, 7);
     m->delivered_ms = sqlite3_column_int64(s, 8);
     m->attempts = sqlite3_column_int(s, 9);
     if (sqlite3_column_type(s, 10) != SQLITE_NULL)
-        m->last_error = ac__review_dup(sqlite3_column_text(s, 10));
+        m->last_error = ac__col_dup(s, 10);
     if (!m->subject || !m->body) {
         ac_notification_release(m);
         return AC_ENOMEM;
@@ -130,7 +130,7 @@ int ac_store_notify_delivered(struct ac_store *st, int64_t id, int64_t now_ms)
     if (!err) {
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, now_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
     /* An outcome reaching the earner moves its submission to "notified". */
     if (!err)
@@ -144,7 +144,7 @@ int ac_store_notify_delivered(struct ac_store *st, int64_t id, int64_t now_ms)
         sqlite3_bind_int64(s, 2, now_ms);
         sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
         sqlite3_bind_int(s, 4, AC_SUB_DECIDED);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
     if (!err)
         return ac__store_commit(st);
@@ -166,7 +166,7 @@ int ac_store_notify_failed(struct ac_store *st, int64_t id, const char *error, i
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_text(s, 2, error, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, next_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
     if (!err)
         return ac__store_commit(st);

@@ -9,14 +9,6 @@
 #include "accord/store.h"
 #include "internal.h"
 
-/* Runs a prepared write statement to completion. */
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-}
-
 /* Sets |*size| to the number of leaves in the log. */
 static int log_size(struct ac_store *st, uint64_t *size)
 {
@@ -56,7 +48,7 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
     sqlite3_bind_int64(s, 9, (sqlite3_int64)in->status_idx);
     sqlite3_bind_blob(s, 10, in->cose, (int)in->cose_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 11, in->now_ms);
-    err = step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -72,7 +64,7 @@ static int insert_leaf(struct ac_store *st, const struct ac_store_issue *in, int
     sqlite3_bind_int64(s, 1, (sqlite3_int64)in->log_index);
     sqlite3_bind_blob(s, 2, in->leaf_hash, AC_STORE_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, record_id);
-    return step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 static int insert_status(struct ac_store *st, const struct ac_store_issue *in, int64_t record_id)
@@ -87,7 +79,7 @@ static int insert_status(struct ac_store *st, const struct ac_store_issue *in, i
     sqlite3_bind_int64(s, 1, (sqlite3_int64)in->status_idx);
     sqlite3_bind_int64(s, 2, record_id);
     sqlite3_bind_int64(s, 3, in->now_ms);
-    return step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id)

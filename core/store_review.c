@@ -12,35 +12,12 @@ int ac__review_in_tx(struct ac_store *st)
     return sqlite3_get_autocommit(ac__store_db(st)) ? AC_EBUG : 0;
 }
 
-int ac__review_step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-}
-
 int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s)
 {
-    int err = ac__review_step_done(st, s);
+    int err = ac__store_done(st, s);
     if (!err && sqlite3_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return err;
-}
-
-void ac__review_copy(char *dst, size_t size, const unsigned char *src)
-{
-    if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
-char *ac__review_dup(const unsigned char *src)
-{
-    return strdup(src ? (const char *)src : "");
 }
 
 int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -107,16 +84,16 @@ static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(s, 0);
     a->submission_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(a->benchmark_id, sizeof a->benchmark_id, sqlite3_column_text(s, 2));
+    ac__col_copy(a->benchmark_id, sizeof a->benchmark_id, s, 2);
     a->benchmark_level = sqlite3_column_int(s, 3);
-    ac__review_copy(a->credential_id, sizeof a->credential_id, sqlite3_column_text(s, 4));
+    ac__col_copy(a->credential_id, sizeof a->credential_id, s, 4);
     a->reviewer_id = sqlite3_column_int64(s, 5);
     a->batch_id = sqlite3_column_int64(s, 6);
     a->state = (enum ac_asg_state)sqlite3_column_int(s, 7);
     levels_parse(sqlite3_column_text(s, 8), a);
     a->level = sqlite3_column_int(s, 9);
     if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
-        a->feedback = ac__review_dup(sqlite3_column_text(s, 10));
+        a->feedback = ac__col_dup(s, 10);
         if (!a->feedback)
             return AC_ENOMEM;
     }
@@ -154,7 +131,7 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     sqlite3_bind_int64(s, 6, in->batch_id);
     sqlite3_bind_int(s, 7, (int)in->state);
     sqlite3_bind_int64(s, 8, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -306,7 +283,7 @@ static int read_batch(struct ac_store *st, sqlite3_stmt *s, void *elem)
     struct ac_batch_row *b = elem;
     b->id = sqlite3_column_int64(s, 0);
     b->reviewer_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(b->credential_id, sizeof b->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(b->credential_id, sizeof b->credential_id, s, 2);
     b->state = (enum ac_batch_state)sqlite3_column_int(s, 3);
     b->created_ms = sqlite3_column_int64(s, 4);
     b->deadline_ms = sqlite3_column_int64(s, 5);
@@ -334,7 +311,7 @@ int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *
     sqlite3_bind_int(s, 3, AC_BATCH_INVITED);
     sqlite3_bind_int64(s, 4, now_ms);
     sqlite3_bind_int64(s, 5, deadline_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -434,7 +411,7 @@ int ac_store_seed_content(struct ac_store *st, int64_t id, char **content)
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        *content = ac__review_dup(sqlite3_column_text(s, 0));
+        *content = ac__col_dup(s, 0);
         err = *content ? 0 : AC_ENOMEM;
     } else {
         err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);

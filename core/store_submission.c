@@ -36,19 +36,19 @@ static int read_sub(struct ac_store *st, sqlite3_stmt *s, void *elem)
     memset(o, 0, sizeof *o);
     o->id = sqlite3_column_int64(s, 0);
     o->earner_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(o->credential_id, sizeof o->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(o->credential_id, sizeof o->credential_id, s, 2);
     o->credential_version = sqlite3_column_int64(s, 3);
-    ac__review_copy(o->domain, sizeof o->domain, sqlite3_column_text(s, 4));
-    ac__review_copy(o->school, sizeof o->school, sqlite3_column_text(s, 5));
-    ac__review_copy(o->district, sizeof o->district, sqlite3_column_text(s, 6));
-    ac__review_copy(o->team, sizeof o->team, sqlite3_column_text(s, 7));
-    o->elements = ac__review_dup(sqlite3_column_text(s, 8));
+    ac__col_copy(o->domain, sizeof o->domain, s, 4);
+    ac__col_copy(o->school, sizeof o->school, s, 5);
+    ac__col_copy(o->district, sizeof o->district, s, 6);
+    ac__col_copy(o->team, sizeof o->team, s, 7);
+    o->elements = ac__col_dup(s, 8);
     o->previous_id = sqlite3_column_int64(s, 9);
     o->state = (enum ac_sub_state)sqlite3_column_int(s, 10);
     o->need = (unsigned)sqlite3_column_int(s, 11);
     o->level = sqlite3_column_int(s, 12);
     o->passed = sqlite3_column_int(s, 13);
-    o->reason = ac__review_dup(sqlite3_column_text(s, 14));
+    o->reason = ac__col_dup(s, 14);
     o->created_ms = sqlite3_column_int64(s, 15);
     o->decided_ms = sqlite3_column_int64(s, 16);
     o->notified_ms = sqlite3_column_int64(s, 17);
@@ -92,7 +92,7 @@ int ac_store_submission_insert(struct ac_store *st, const struct ac_submission *
     sqlite3_bind_int(s, 10, (int)in->state);
     sqlite3_bind_int(s, 11, (int)in->need);
     sqlite3_bind_int64(s, 12, in->created_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -194,7 +194,7 @@ int ac_store_submission_mark_notified(struct ac_store *st, int64_t id, int64_t n
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
     sqlite3_bind_int(s, 4, AC_SUB_DECIDED);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash)
@@ -210,7 +210,7 @@ int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash)
         return err;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const char *credential_id,

@@ -43,35 +43,16 @@ int ac_user_name_check(const char *name)
     return 0;
 }
 
-static void copy_text(char *dst, size_t size, const unsigned char *src)
-{
-    if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 #define USER_COLUMNS "id, name, display_name, roles, created_ms, disabled_ms"
 
 static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
 {
     u->id = sqlite3_column_int64(s, col);
-    copy_text(u->name, sizeof u->name, sqlite3_column_text(s, col + 1));
-    copy_text(u->display_name, sizeof u->display_name, sqlite3_column_text(s, col + 2));
+    ac__col_copy(u->name, sizeof u->name, s, col + 1);
+    ac__col_copy(u->display_name, sizeof u->display_name, s, col + 2);
     u->roles = (unsigned)sqlite3_column_int(s, col + 3);
     u->created_ms = sqlite3_column_int64(s, col + 4);
     u->disabled_ms = sqlite3_column_int64(s, col + 5);
-}
-
-/* Runs a prepared write statement to completion. */
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_user_create(struct ac_store *st, const char *name, const char *display_name,
@@ -96,7 +77,7 @@ int ac_store_user_create(struct ac_store *st, const char *name, const char *disp
         sqlite3_bind_text(s, 2, display_name, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 3, (int)roles);
         sqlite3_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
     if (!err)
@@ -107,8 +88,9 @@ int ac_store_user_create(struct ac_store *st, const char *name, const char *disp
         return err;
     memset(out, 0, sizeof *out);
     out->id = id;
-    copy_text(out->name, sizeof out->name, (const unsigned char *)name);
-    copy_text(out->display_name, sizeof out->display_name, (const unsigned char *)display_name);
+    ac__text_copy(out->name, sizeof out->name, (const unsigned char *)name);
+    ac__text_copy(out->display_name, sizeof out->display_name,
+                  (const unsigned char *)display_name);
     out->roles = roles;
     out->created_ms = now_ms;
     return 0;
@@ -175,7 +157,7 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
         if (!err)
             err = ac__store_stmt(
@@ -183,7 +165,7 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     }
     if (!err)
@@ -198,7 +180,7 @@ static void read_token(sqlite3_stmt *s, struct ac_token *t)
 {
     t->id = sqlite3_column_int64(s, 0);
     t->user_id = sqlite3_column_int64(s, 1);
-    copy_text(t->label, sizeof t->label, sqlite3_column_text(s, 2));
+    ac__col_copy(t->label, sizeof t->label, s, 2);
     t->created_ms = sqlite3_column_int64(s, 3);
     t->revoked_ms = sqlite3_column_int64(s, 4);
 }
@@ -224,7 +206,7 @@ int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *labe
         sqlite3_bind_text(s, 2, label, -1, SQLITE_STATIC);
         sqlite3_bind_blob(s, 3, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
     if (!err)
@@ -236,7 +218,7 @@ int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *labe
     memset(out, 0, sizeof *out);
     out->id = id;
     out->user_id = user_id;
-    copy_text(out->label, sizeof out->label, (const unsigned char *)label);
+    ac__text_copy(out->label, sizeof out->label, (const unsigned char *)label);
     out->created_ms = now_ms;
     return 0;
 }
@@ -313,7 +295,7 @@ int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     }
     if (!err)
