@@ -55,6 +55,15 @@ static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
     u->disabled_ms = sqlite3_column_int64(s, col + 5);
 }
 
+static int read_user_row(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    read_user(s, 0, elem);
+    return 0;
+}
+
+static const struct ac__row_type user_rows = {sizeof(struct ac_user), read_user_row, NULL};
+
 int ac_store_user_create(struct ac_store *st, const char *name, const char *display_name,
                          unsigned roles, int64_t now_ms, struct ac_user *out)
 {
@@ -103,11 +112,7 @@ int ac_store_user_get(struct ac_store *st, int64_t id, struct ac_user *out)
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_user(s, 0, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &user_rows, out);
 }
 
 int ac_store_user_list(struct ac_store *st, int64_t after_id, struct ac_user *out, size_t max,
@@ -120,15 +125,7 @@ int ac_store_user_list(struct ac_store *st, int64_t after_id, struct ac_user *ou
         return err;
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
-        read_user(s, 0, &out[k++]);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ac__store_error(st, rc);
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &user_rows, out, max, n);
 }
 
 int ac_store_user_count(struct ac_store *st, int64_t *n)
@@ -176,14 +173,19 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
 
 #define TOKEN_COLUMNS "t.id, t.user_id, t.label, t.created_ms, t.revoked_ms"
 
-static void read_token(sqlite3_stmt *s, struct ac_token *t)
+static int read_token(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_token *t = elem;
     t->id = sqlite3_column_int64(s, 0);
     t->user_id = sqlite3_column_int64(s, 1);
     ac__col_copy(t->label, sizeof t->label, s, 2);
     t->created_ms = sqlite3_column_int64(s, 3);
     t->revoked_ms = sqlite3_column_int64(s, 4);
+    return 0;
 }
+
+static const struct ac__row_type token_rows = {sizeof(struct ac_token), read_token, NULL};
 
 int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *label,
                           const uint8_t hash[AC_TOKEN_HASH_BYTES], int64_t now_ms,
@@ -237,7 +239,7 @@ int ac_store_token_find(struct ac_store *st, const uint8_t hash[AC_TOKEN_HASH_BY
     sqlite3_bind_blob(s, 1, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        read_token(s, tok);
+        read_token(st, s, tok);
         read_user(s, 5, user);
     }
     sqlite3_reset(s);
@@ -251,11 +253,7 @@ int ac_store_token_get(struct ac_store *st, int64_t id, struct ac_token *out)
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_token(s, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &token_rows, out);
 }
 
 int ac_store_token_list(struct ac_store *st, int64_t user_id, int64_t after_id,
@@ -271,15 +269,7 @@ int ac_store_token_list(struct ac_store *st, int64_t user_id, int64_t after_id,
     sqlite3_bind_int64(s, 1, user_id);
     sqlite3_bind_int64(s, 2, after_id);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
-        read_token(s, &out[k++]);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ac__store_error(st, rc);
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &token_rows, out, max, n);
 }
 
 int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
