@@ -49,6 +49,11 @@ int ac__store_commit(struct ac_store *st);
 /* ROLLBACK; safe to call when no transaction is open. */
 void ac__store_rollback(struct ac_store *st);
 
+/* Ends the transaction a write opened with ac__store_begin(): commits when
+ * |err| is 0, else rolls back (core/store_util.c). Returns |err| when it is
+ * non-zero, else the commit's result (0, AC_EIO or AC_EDB). */
+int ac__store_end(struct ac_store *st, int err);
+
 /* Translates an SQLite result code: SQLITE_IOERR*, SQLITE_FULL, SQLITE_CANTOPEN
  * -> AC_EIO; SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY -> AC_EEXIST;
  * SQLITE_CONSTRAINT_FOREIGNKEY -> AC_ENOENT; SQLITE_NOMEM -> AC_ENOMEM;

@@ -36,10 +36,7 @@ int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
         sqlite3_bind_int64(s, 5, a->created_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 static int read_artifact(struct ac_store *st, sqlite3_stmt *s, void *elem)

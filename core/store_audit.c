@@ -51,10 +51,7 @@ int ac_store_audit_add(struct ac_store *st, const char *subject_kind, const char
         sqlite3_bind_int64(s, 7, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 static int read_audit(struct ac_store *st, sqlite3_stmt *s, void *elem)

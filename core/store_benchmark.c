@@ -104,10 +104,7 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -197,10 +194,7 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
         }
     }
     ac_bench_row_release(&b);
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
@@ -230,8 +224,5 @@ int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

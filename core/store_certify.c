@@ -31,10 +31,7 @@ int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
@@ -95,10 +92,7 @@ int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int
         sqlite3_bind_int64(s, 3, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -131,10 +125,7 @@ int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -178,10 +169,7 @@ int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
             err = AC_ECONFLICT;
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -242,10 +230,7 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
         sqlite3_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record_subject,

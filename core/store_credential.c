@@ -90,10 +90,7 @@ int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t 
         err = ac__store_done(st, s);
     }
     int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -183,10 +180,7 @@ int ac_store_credential_update(struct ac_store *st, int64_t id, const char *titl
         sqlite3_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_credential_transition(struct ac_store *st, int64_t id, enum ac_def_state from,
@@ -219,10 +213,7 @@ int ac_store_credential_transition(struct ac_store *st, int64_t id, enum ac_def_
         sqlite3_bind_int(s, 4, override ? 1 : 0);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char *statistic,
@@ -256,10 +247,7 @@ int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char 
             err = ac__store_error(st, rc);
         sqlite3_reset(s);
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *round = r;
     return err;

@@ -146,10 +146,7 @@ int ac_store_notify_delivered(struct ac_store *st, int64_t id, int64_t now_ms)
         sqlite3_bind_int(s, 4, AC_SUB_DECIDED);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_notify_failed(struct ac_store *st, int64_t id, const char *error, int64_t next_ms)
@@ -168,8 +165,5 @@ int ac_store_notify_failed(struct ac_store *st, int64_t id, const char *error, i
         sqlite3_bind_int64(s, 3, next_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

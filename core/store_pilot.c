@@ -78,10 +78,7 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -151,8 +148,5 @@ int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t exp
         sqlite3_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

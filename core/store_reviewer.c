@@ -65,10 +65,7 @@ int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile 
         sqlite3_bind_int64(s, 7, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_reviewer_get(struct ac_store *st, int64_t user_id, struct ac_reviewer_profile *out)
@@ -114,10 +111,7 @@ int ac_store_reviewer_general_done(struct ac_store *st, int64_t user_id, int64_t
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 /* ---- certification ---- */
@@ -197,10 +191,7 @@ int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, in
         sqlite3_bind_int64(s, 8, state == AC_RCERT_REJECTED ? now_ms : 0);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_reviewer_cert_get(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -304,8 +295,5 @@ int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id
             err = AC_ECONFLICT;
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

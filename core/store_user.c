@@ -89,10 +89,7 @@ int ac_store_user_create(struct ac_store *st, const char *name, const char *disp
         err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     memset(out, 0, sizeof *out);
@@ -165,10 +162,7 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 #define TOKEN_COLUMNS "t.id, t.user_id, t.label, t.created_ms, t.revoked_ms"
@@ -211,10 +205,7 @@ int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *labe
         err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     memset(out, 0, sizeof *out);
@@ -288,8 +279,5 @@ int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

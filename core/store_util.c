@@ -7,6 +7,14 @@
 
 #include "internal.h"
 
+int ac__store_end(struct ac_store *st, int err)
+{
+    if (!err)
+        return ac__store_commit(st);
+    ac__store_rollback(st);
+    return err;
+}
+
 int ac__store_done(struct ac_store *st, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
