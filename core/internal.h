@@ -116,6 +116,12 @@ int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_typ
 int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
                       void **out, size_t *n);
 
+/* Steps the bound statement |s| for the one row an aggregate query (COUNT,
+ * EXISTS) always yields, sets |*out| to column 0 as an integer, and resets |s|.
+ * Returns 0 or the translated SQLite error (no row at all is AC_EDB, as for
+ * any step that is neither a row nor done); |*out| is set only on success. */
+int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out);
+
 /* Like ac__store_collect, into the caller's array |out| of |max| elements:
  * reads at most |max| rows (the statement is not stepped past the |max|th, so
  * a LIMIT is the caller's business) and sets |*n| on success. Returns 0, the

@@ -85,9 +85,9 @@ int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t us
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, user_id);
     sqlite3_bind_int(s, 3, AC_ASG_ACCEPTED);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *allowed = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int64_t exists;
+    err = ac__store_int64(st, s, &exists);
+    if (!err)
+        *allowed = (int)exists;
+    return err;
 }

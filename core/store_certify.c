@@ -250,9 +250,9 @@ int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record
     sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
     if (record_subject)
         sqlite3_bind_text(s, 3, record_subject, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *holds = sqlite3_column_int64(s, 0) > 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *holds = count > 0;
+    return err;
 }

@@ -16,14 +16,11 @@ static int log_size(struct ac_store *st, uint64_t *size)
     int err = ac__store_stmt(st, "SELECT count(*) FROM log_leaves", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return ac__store_error(st, rc);
-    }
-    *size = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *size = (uint64_t)count;
+    return err;
 }
 
 static int insert_record(struct ac_store *st, const struct ac_store_issue *in, int64_t *id)
@@ -169,12 +166,5 @@ int ac_store_record_count(struct ac_store *st, int64_t *n)
     int err = ac__store_stmt(st, "SELECT count(*) FROM records", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return ac__store_error(st, rc);
-    }
-    *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    return ac__store_int64(st, s, n);
 }

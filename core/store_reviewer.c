@@ -246,11 +246,7 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
         return err;
     sqlite3_bind_int64(s, 1, credential_id);
     sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, n);
 }
 
 int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id,

@@ -47,6 +47,15 @@ int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_typ
     return err;
 }
 
+int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+}
+
 int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
                       void **out, size_t *n)
 {

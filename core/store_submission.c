@@ -227,11 +227,7 @@ int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const cha
     sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, AC_SUB_DECIDED);
     sqlite3_bind_int(s, 4, AC_SUB_NOTIFIED);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, count);
 }
 
 int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t record_id,

@@ -131,11 +131,7 @@ int ac_store_user_count(struct ac_store *st, int64_t *n)
     int err = ac__store_stmt(st, "SELECT COUNT(*) FROM users", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, n);
 }
 
 int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
