@@ -168,8 +168,13 @@ def test_suspend_then_reinstate_returns_to_valid(n, admin, c):
 def test_a_record_signed_before_rotation_still_verifies_with_the_retired_key(n, admin, c):
     rec = issue(n, admin)
     before = c.get(n.url + "/v1/credentials/%d" % rec["id"]).content
+    kid_before = json.loads(c.get(n.url + "/v1/node").text)["public_key"]["kid"]
     r = n.ctl("key", "rotate", token=admin, json_out=True)
     check(r.returncode == 0 and len(r.json["keys"]) >= 2, "key rotate lists two keys or more")
+    kid_after = json.loads(c.get(n.url + "/v1/node").text)["public_key"]["kid"]
+    check(kid_after != kid_before and
+          [k for k in r.json["keys"] if k["current"]][0]["kid"] == kid_after,
+          "GET /v1/node shows the new current key after rotation")
     keys = jwks(c, n)
     retired = [k for k in keys if "valid_until" in k]
     current = [k for k in keys if "valid_until" not in k]
