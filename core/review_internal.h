@@ -17,8 +17,4 @@ int ac__review_in_tx(struct ac_store *st);
 /* Like ac__store_done (internal.h), and AC_ENOENT when no row changed. */
 int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s);
 
-/* Grows the array |*arr| of |elem| bytes per item to hold |need| items,
- * tracking capacity in |*cap|. Returns 0 or AC_ENOMEM. */
-int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem);
-
 #endif

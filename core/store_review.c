@@ -20,21 +20,6 @@ int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s)
     return err;
 }
 
-int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return AC_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 /* ---- assignments ---- */
 
 static const char *const asg_names[] = {"pending",  "invited", "accepted", "declined",

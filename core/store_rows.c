@@ -9,12 +9,28 @@
 
 #include "accord/error.h"
 #include "internal.h"
-#include "review_internal.h"
 
 /* Element |i| of an array whose elements are |size| bytes. */
 static void *elem_at(void *arr, size_t size, size_t i)
 {
     return (char *)arr + i * size;
+}
+
+/* Grows |*arr| (elements of |elem| bytes, capacity |*cap|) to hold |need|,
+ * doubling from 16. Returns 0 or AC_ENOMEM (|*arr| is then unchanged). */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return AC_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
 }
 
 static void release_first(const struct ac__row_type *type, void *arr, size_t k)
@@ -64,7 +80,7 @@ int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row
     int err = 0;
     int rc;
     while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow(&arr, &cap, k + 1, type->size);
+        err = grow(&arr, &cap, k + 1, type->size);
         if (!err)
             err = type->read(st, s, elem_at(arr, type->size, k));
         if (!err)
