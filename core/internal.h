@@ -49,6 +49,11 @@ int ac__store_commit(struct ac_store *st);
 /* ROLLBACK; safe to call when no transaction is open. */
 void ac__store_rollback(struct ac_store *st);
 
+/* Ends the transaction a write opened with ac__store_begin(): commits when
+ * |err| is 0, else rolls back (core/store_util.c). Returns |err| when it is
+ * non-zero, else the commit's result (0, AC_EIO or AC_EDB). */
+int ac__store_end(struct ac_store *st, int err);
+
 /* Translates an SQLite result code: SQLITE_IOERR*, SQLITE_FULL, SQLITE_CANTOPEN
  * -> AC_EIO; SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY -> AC_EEXIST;
  * SQLITE_CONSTRAINT_FOREIGNKEY -> AC_ENOENT; SQLITE_NOMEM -> AC_ENOMEM;
@@ -61,6 +66,13 @@ int ac__store_error(struct ac_store *st, int rc);
  * Returns 0 or the translated error (see ac__store_error). */
 int ac__store_done(struct ac_store *st, sqlite3_stmt *s);
 
+/* Copies |src| (NULL reads as "") into |dst| of |size| bytes, truncated to
+ * fit and always NUL-terminated; |size| must be at least 1. */
+void ac__text_copy(char *dst, size_t size, const unsigned char *src);
+
+/* Returns a malloc'd copy of |src| ("" for NULL), or NULL when out of memory. */
+char *ac__text_dup(const unsigned char *src);
+
 /* Copies text column |col| of |s| into |dst| of |size| bytes, truncated;
  * NULL reads as "". */
 void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
@@ -68,6 +80,55 @@ void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 /* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
  * when out of memory. */
 char *ac__col_dup(sqlite3_stmt *s, int col);
+
+/* ---- reading result rows (core/store_rows.c) ----
+ * The loops every store_*.c list and lookup would otherwise repeat: step the
+ * statement, read each row into the caller's element type, and on any error
+ * release what was read so the caller's out-params stay untouched. */
+
+/* How to read one kind of row. |read| fills |elem| (|size| bytes, zeroed or
+ * uninitialised) from the current row of |s| and returns 0 or a negative AC_E*
+ * code; when it fails, |elem| must own nothing (it is not released). |st| is
+ * passed through for readers that run further statements. |release| frees what
+ * a successfully read element owns; NULL when elements own nothing. */
+struct ac__row_type {
+    size_t size;
+    int (*read)(struct ac_store *st, sqlite3_stmt *s, void *elem);
+    void (*release)(void *elem);
+};
+
+/* Rows of one integer column (column 0) read into int64_t elements. */
+extern const struct ac__row_type ac__int64_rows;
+
+/* Steps the bound statement |s| once and reads the row into |out|, then
+ * resets |s|. Returns 0, AC_ENOENT when there is no row, the reader's error,
+ * or the translated SQLite error (see ac__store_error). On error |out| owns
+ * nothing. */
+int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
+                  void *out);
+
+/* Steps the bound statement |s| to the end, reading every row into a new
+ * malloc'd array, then resets |s|. On success sets |*out| (caller frees each
+ * element with type->release, then the array with free(); NULL when there are
+ * no rows) and |*n|. Returns 0, AC_ENOMEM, the reader's error or the
+ * translated SQLite error; on error every row read so far is released and
+ * |*out|, |*n| are untouched. */
+int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
+                      void **out, size_t *n);
+
+/* Steps the bound statement |s| for the one row an aggregate query (COUNT,
+ * EXISTS) always yields, sets |*out| to column 0 as an integer, and resets |s|.
+ * Returns 0 or the translated SQLite error (no row at all is AC_EDB, as for
+ * any step that is neither a row nor done); |*out| is set only on success. */
+int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out);
+
+/* Like ac__store_collect, into the caller's array |out| of |max| elements:
+ * reads at most |max| rows (the statement is not stepped past the |max|th, so
+ * a LIMIT is the caller's business) and sets |*n| on success. Returns 0, the
+ * reader's error or the translated SQLite error; on error the rows read so
+ * far are released and |*n| is untouched. */
+int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
+                   void *out, size_t max, size_t *n);
 
 /* Inserts one signed checkpoint row inside the caller's open transaction
  * (store_log.c; used by the issuing transaction in store_record.c).

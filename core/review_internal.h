@@ -14,21 +14,7 @@
  * outside one would commit on its own and break "one event, one transaction". */
 int ac__review_in_tx(struct ac_store *st);
 
-/* Steps a write statement to completion and resets it. Returns 0 or the
- * translated SQLite error. */
-int ac__review_step_done(struct ac_store *st, sqlite3_stmt *s);
-
-/* Like ac__review_step_done, and AC_ENOENT when no row changed. */
+/* Like ac__store_done (internal.h), and AC_ENOENT when no row changed. */
 int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s);
-
-/* Copies column text |src| (NULL as "") into |dst| of |size| bytes, truncating. */
-void ac__review_copy(char *dst, size_t size, const unsigned char *src);
-
-/* Returns a heap copy of column text |src| (NULL as ""), or NULL on ENOMEM. */
-char *ac__review_dup(const unsigned char *src);
-
-/* Grows the array |*arr| of |elem| bytes per item to hold |need| items,
- * tracking capacity in |*cap|. Returns 0 or AC_ENOMEM. */
-int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 #endif

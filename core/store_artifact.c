@@ -34,13 +34,25 @@ int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
         sqlite3_bind_text(s, 3, a->media_type, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, a->uploader_id);
         sqlite3_bind_int64(s, 5, a->created_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
+
+static int read_artifact(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_artifact *a = elem;
+    ac__col_copy(a->hash, sizeof a->hash, s, 0);
+    a->size = sqlite3_column_int64(s, 1);
+    ac__col_copy(a->media_type, sizeof a->media_type, s, 2);
+    a->uploader_id = sqlite3_column_int64(s, 3);
+    a->created_ms = sqlite3_column_int64(s, 4);
+    return 0;
+}
+
+static const struct ac__row_type artifact_rows = {sizeof(struct ac_artifact), read_artifact,
+                                                  NULL};
 
 int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artifact *out)
 {
@@ -52,16 +64,7 @@ int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artif
     if (err)
         return err;
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        ac__review_copy(out->hash, sizeof out->hash, sqlite3_column_text(s, 0));
-        out->size = sqlite3_column_int64(s, 1);
-        ac__review_copy(out->media_type, sizeof out->media_type, sqlite3_column_text(s, 2));
-        out->uploader_id = sqlite3_column_int64(s, 3);
-        out->created_ms = sqlite3_column_int64(s, 4);
-    }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &artifact_rows, out);
 }
 
 int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t user_id,
@@ -82,9 +85,9 @@ int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t us
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, user_id);
     sqlite3_bind_int(s, 3, AC_ASG_ACCEPTED);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *allowed = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int64_t exists;
+    err = ac__store_int64(st, s, &exists);
+    if (!err)
+        *allowed = (int)exists;
+    return err;
 }

@@ -51,11 +51,32 @@ int ac_store_audit_add(struct ac_store *st, const char *subject_kind, const char
         sqlite3_bind_int64(s, 7, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
+
+static int read_audit(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_audit_entry *e = elem;
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(s, 0);
+    ac__col_copy(e->subject_kind, sizeof e->subject_kind, s, 1);
+    ac__col_copy(e->subject_id, sizeof e->subject_id, s, 2);
+    e->actor_user_id = sqlite3_column_int64(s, 3);
+    ac__col_copy(e->node_id, sizeof e->node_id, s, 4);
+    ac__col_copy(e->action, sizeof e->action, s, 5);
+    e->detail = ac__col_dup(s, 6);
+    e->at_ms = sqlite3_column_int64(s, 7);
+    return e->detail ? 0 : AC_ENOMEM;
+}
+
+static void release_audit(void *elem)
+{
+    ac_audit_entry_release(elem);
+}
+
+static const struct ac__row_type audit_rows = {
+    sizeof(struct ac_audit_entry), read_audit, release_audit};
 
 int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const char *subject_id,
                         int64_t after_id, struct ac_audit_entry *out, size_t max, size_t *n)
@@ -73,33 +94,5 @@ int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const cha
     sqlite3_bind_text(s, 2, subject_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, after_id);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct ac_audit_entry *e = &out[k];
-        memset(e, 0, sizeof *e);
-        e->id = sqlite3_column_int64(s, 0);
-        ac__col_copy(e->subject_kind, sizeof e->subject_kind, s, 1);
-        ac__col_copy(e->subject_id, sizeof e->subject_id, s, 2);
-        e->actor_user_id = sqlite3_column_int64(s, 3);
-        ac__col_copy(e->node_id, sizeof e->node_id, s, 4);
-        ac__col_copy(e->action, sizeof e->action, s, 5);
-        e->detail = ac__col_dup(s, 6);
-        e->at_ms = sqlite3_column_int64(s, 7);
-        if (!e->detail) {
-            err = AC_ENOMEM;
-            break;
-        }
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_audit_entry_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &audit_rows, out, max, n);
 }

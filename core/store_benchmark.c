@@ -24,8 +24,9 @@ void ac_bench_row_release(struct ac_bench_row *b)
     " i.common_errors, i.resolved_by, i.exposures"
 
 /* Reads the item columns and then its expert scores with a second statement. */
-static int read_item(struct ac_store *st, sqlite3_stmt *s, struct ac_bench_row *b)
+static int read_item(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    struct ac_bench_row *b = elem;
     memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(s, 0);
     b->credential_id = sqlite3_column_int64(s, 1);
@@ -64,6 +65,13 @@ static int read_item(struct ac_store *st, sqlite3_stmt *s, struct ac_bench_row *
     return err;
 }
 
+static void release_item(void *elem)
+{
+    ac_bench_row_release(elem);
+}
+
+static const struct ac__row_type item_rows = {sizeof(struct ac_bench_row), read_item, release_item};
+
 int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *label,
                        const char *content, const int64_t *experts, size_t n, int64_t now_ms,
                        int64_t *id)
@@ -96,10 +104,7 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -113,13 +118,7 @@ int ac_store_bench_get(struct ac_store *st, int64_t item_id, struct ac_bench_row
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, item_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_item(st, s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &item_rows, out);
 }
 
 int ac_store_bench_list(struct ac_store *st, int64_t credential_id, int64_t expert_id,
@@ -140,24 +139,7 @@ int ac_store_bench_list(struct ac_store *st, int64_t credential_id, int64_t expe
     sqlite3_bind_int64(s, 2, expert_id);
     sqlite3_bind_int64(s, 3, credential_id);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_item(st, s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_bench_row_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &item_rows, out, max, n);
 }
 
 int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id, int level,
@@ -212,10 +194,7 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
         }
     }
     ac_bench_row_release(&b);
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
@@ -245,8 +224,5 @@ int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

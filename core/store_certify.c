@@ -31,10 +31,7 @@ int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
@@ -50,8 +47,10 @@ void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
 #define ATTEMPT_COLUMNS \
     "id, credential_id, user_id, items, answers, result, passed, started_ms, finished_ms"
 
-static int read_attempt(sqlite3_stmt *s, struct ac_cert_attempt_row *a)
+static int read_attempt(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_cert_attempt_row *a = elem;
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(s, 0);
     a->credential_id = sqlite3_column_int64(s, 1);
@@ -69,6 +68,14 @@ static int read_attempt(sqlite3_stmt *s, struct ac_cert_attempt_row *a)
     return 0;
 }
 
+static void release_attempt(void *elem)
+{
+    ac_cert_attempt_row_release(elem);
+}
+
+static const struct ac__row_type attempt_rows = {
+    sizeof(struct ac_cert_attempt_row), read_attempt, release_attempt};
+
 int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int64_t now_ms)
 {
     sqlite3_stmt *s;
@@ -85,10 +92,7 @@ int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int
         sqlite3_bind_int64(s, 3, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -121,10 +125,7 @@ int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -138,13 +139,7 @@ int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_at
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_attempt(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &attempt_rows, out);
 }
 
 int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
@@ -174,10 +169,7 @@ int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
             err = AC_ECONFLICT;
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -193,24 +185,7 @@ int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64
     sqlite3_bind_int64(s, 1, credential_id);
     sqlite3_bind_int64(s, 2, user_id);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_attempt(s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_cert_attempt_row_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &attempt_rows, out, max, n);
 }
 
 int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id,
@@ -226,31 +201,11 @@ int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_
         return err;
     sqlite3_bind_int64(s, 1, user_id);
     sqlite3_bind_int64(s, 2, credential_id);
-    int64_t *out = NULL;
-    size_t k = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (k == cap) {
-            cap = cap ? cap * 2 : 16;
-            int64_t *grown = realloc(out, cap * sizeof *out);
-            if (!grown) {
-                err = AC_ENOMEM;
-                break;
-            }
-            out = grown;
-        }
-        out[k++] = sqlite3_column_int64(s, 0);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        free(out);
-        return err;
-    }
-    *ids = out;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
+    if (!err)
+        *ids = arr;
+    return err;
 }
 
 int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
@@ -275,10 +230,7 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
         sqlite3_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record_subject,
@@ -298,9 +250,9 @@ int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record
     sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
     if (record_subject)
         sqlite3_bind_text(s, 3, record_subject, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *holds = sqlite3_column_int64(s, 0) > 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *holds = count > 0;
+    return err;
 }

@@ -23,8 +23,10 @@ void ac_credential_release(struct ac_credential *c)
     memset(c, 0, sizeof *c);
 }
 
-static int read_cred(sqlite3_stmt *s, struct ac_credential *c)
+static int read_cred(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_credential *c = elem;
     memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(s, 0);
     ac__col_copy(c->def_id, sizeof c->def_id, s, 1);
@@ -51,18 +53,13 @@ static int read_cred(sqlite3_stmt *s, struct ac_credential *c)
     return 0;
 }
 
-/* Steps a query expected to return at most one credential row. */
-static int one_cred(struct ac_store *st, sqlite3_stmt *s, struct ac_credential *out)
+static void release_cred(void *elem)
 {
-    int rc = sqlite3_step(s);
-    int err;
-    if (rc == SQLITE_ROW)
-        err = read_cred(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    ac_credential_release(elem);
 }
+
+static const struct ac__row_type cred_rows = {
+    sizeof(struct ac_credential), read_cred, release_cred};
 
 int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t version,
                                const char *title, const char *definition,
@@ -93,10 +90,7 @@ int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t 
         err = ac__store_done(st, s);
     }
     int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -109,7 +103,7 @@ int ac_store_credential_get(struct ac_store *st, int64_t id, struct ac_credentia
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    return one_cred(st, s, out);
+    return ac__store_one(st, s, &cred_rows, out);
 }
 
 int ac_store_credential_find(struct ac_store *st, const char *def_id, int64_t version,
@@ -124,7 +118,7 @@ int ac_store_credential_find(struct ac_store *st, const char *def_id, int64_t ve
         return err;
     sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, version);
-    return one_cred(st, s, out);
+    return ac__store_one(st, s, &cred_rows, out);
 }
 
 int ac_store_credential_list(struct ac_store *st, int64_t after_id, const char *def_id,
@@ -141,24 +135,7 @@ int ac_store_credential_list(struct ac_store *st, int64_t after_id, const char *
     if (def_id)
         sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_cred(s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_credential_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &cred_rows, out, max, n);
 }
 
 /* Reads the state of row |id| inside the caller's transaction. */
@@ -203,10 +180,7 @@ int ac_store_credential_update(struct ac_store *st, int64_t id, const char *titl
         sqlite3_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_credential_transition(struct ac_store *st, int64_t id, enum ac_def_state from,
@@ -239,10 +213,7 @@ int ac_store_credential_transition(struct ac_store *st, int64_t id, enum ac_def_
         sqlite3_bind_int(s, 4, override ? 1 : 0);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char *statistic,
@@ -276,10 +247,7 @@ int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char 
             err = ac__store_error(st, rc);
         sqlite3_reset(s);
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *round = r;
     return err;

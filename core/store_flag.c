@@ -35,7 +35,7 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
     sqlite3_bind_int64(s, 4, reviewer_id);
     sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err && id)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -45,17 +45,19 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
     "id, kind, credential_id, submission_id, reviewer_id, detail, resolved, resolution,"     \
     " resolved_by, created_ms, resolved_ms"
 
-static int read_flag(sqlite3_stmt *s, struct ac_flag *f)
+static int read_flag(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_flag *f = elem;
     memset(f, 0, sizeof *f);
     f->id = sqlite3_column_int64(s, 0);
-    ac__review_copy(f->kind, sizeof f->kind, sqlite3_column_text(s, 1));
-    ac__review_copy(f->credential_id, sizeof f->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(f->kind, sizeof f->kind, s, 1);
+    ac__col_copy(f->credential_id, sizeof f->credential_id, s, 2);
     f->submission_id = sqlite3_column_int64(s, 3);
     f->reviewer_id = sqlite3_column_int64(s, 4);
-    f->detail = ac__review_dup(sqlite3_column_text(s, 5));
+    f->detail = ac__col_dup(s, 5);
     f->resolved = sqlite3_column_int(s, 6);
-    f->resolution = ac__review_dup(sqlite3_column_text(s, 7));
+    f->resolution = ac__col_dup(s, 7);
     f->resolved_by = sqlite3_column_int64(s, 8);
     f->created_ms = sqlite3_column_int64(s, 9);
     f->resolved_ms = sqlite3_column_int64(s, 10);
@@ -66,6 +68,13 @@ static int read_flag(sqlite3_stmt *s, struct ac_flag *f)
     return 0;
 }
 
+static void release_flag(void *elem)
+{
+    ac_flag_release(elem);
+}
+
+static const struct ac__row_type flag_rows = {sizeof(struct ac_flag), read_flag, release_flag};
+
 int ac_store_flag_get(struct ac_store *st, int64_t id, struct ac_flag *out)
 {
     sqlite3_stmt *s;
@@ -73,13 +82,7 @@ int ac_store_flag_get(struct ac_store *st, int64_t id, struct ac_flag *out)
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_flag(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &flag_rows, out);
 }
 
 int ac_store_flag_list(struct ac_store *st, int open_only, int64_t after_id, size_t max,
@@ -95,28 +98,11 @@ int ac_store_flag_list(struct ac_store *st, int open_only, int64_t after_id, siz
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_int(s, 2, open_only);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    struct ac_flag *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_flag(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_flag_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &flag_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id,

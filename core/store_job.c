@@ -22,8 +22,22 @@ int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t
     sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, ref);
     sqlite3_bind_int64(s, 3, due_ms);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
+
+static int read_job(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_job *j = elem;
+    j->id = sqlite3_column_int64(s, 0);
+    ac__col_copy(j->kind, sizeof j->kind, s, 1);
+    j->ref = sqlite3_column_int64(s, 2);
+    j->due_ms = sqlite3_column_int64(s, 3);
+    j->done_ms = 0;
+    return 0;
+}
+
+static const struct ac__row_type job_rows = {sizeof(struct ac_job), read_job, NULL};
 
 int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max,
                      size_t *n)
@@ -37,21 +51,7 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
         return err;
     sqlite3_bind_int64(s, 1, now_ms);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max) {
-        struct ac_job *j = &out[k++];
-        j->id = sqlite3_column_int64(s, 0);
-        ac__review_copy(j->kind, sizeof j->kind, sqlite3_column_text(s, 1));
-        j->ref = sqlite3_column_int64(s, 2);
-        j->due_ms = sqlite3_column_int64(s, 3);
-        j->done_ms = 0;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ac__store_error(st, rc);
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &job_rows, out, max, n);
 }
 
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms)
@@ -78,5 +78,5 @@ int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms)
         return err;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }

@@ -36,7 +36,7 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     sqlite3_bind_text(s, 4, subject, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err && id)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -46,21 +46,23 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     "id, user_id, kind, submission_id, subject, body, created_ms, next_ms, delivered_ms," \
     " attempts, last_error"
 
-static int read_note(sqlite3_stmt *s, struct ac_notification *m)
+static int read_note(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_notification *m = elem;
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(s, 0);
     m->user_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(m->kind, sizeof m->kind, sqlite3_column_text(s, 2));
+    ac__col_copy(m->kind, sizeof m->kind, s, 2);
     m->submission_id = sqlite3_column_int64(s, 3);
-    m->subject = ac__review_dup(sqlite3_column_text(s, 4));
-    m->body = ac__review_dup(sqlite3_column_text(s, 5));
+    m->subject = ac__col_dup(s, 4);
+    m->body = ac__col_dup(s, 5);
     m->created_ms = sqlite3_column_int64(s, 6);
     m->next_ms = sqlite3_column_int64(s, 7);
     m->delivered_ms = sqlite3_column_int64(s, 8);
     m->attempts = sqlite3_column_int(s, 9);
     if (sqlite3_column_type(s, 10) != SQLITE_NULL)
-        m->last_error = ac__review_dup(sqlite3_column_text(s, 10));
+        m->last_error = ac__col_dup(s, 10);
     if (!m->subject || !m->body) {
         ac_notification_release(m);
         return AC_ENOMEM;
@@ -68,30 +70,21 @@ static int read_note(sqlite3_stmt *s, struct ac_notification *m)
     return 0;
 }
 
+static void release_note(void *elem)
+{
+    ac_notification_release(elem);
+}
+
+static const struct ac__row_type note_rows = {
+    sizeof(struct ac_notification), read_note, release_note};
+
 static int list(struct ac_store *st, sqlite3_stmt *s, struct ac_notification **out, size_t *n)
 {
-    struct ac_notification *arr = NULL;
-    size_t cap = 0, k = 0;
-    int err = 0, rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_note(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_notification_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    int err = ac__store_collect(st, s, &note_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_notify_due(struct ac_store *st, int64_t now_ms, size_t max,
@@ -137,7 +130,7 @@ int ac_store_notify_delivered(struct ac_store *st, int64_t id, int64_t now_ms)
     if (!err) {
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, now_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
     /* An outcome reaching the earner moves its submission to "notified". */
     if (!err)
@@ -151,12 +144,9 @@ int ac_store_notify_delivered(struct ac_store *st, int64_t id, int64_t now_ms)
         sqlite3_bind_int64(s, 2, now_ms);
         sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
         sqlite3_bind_int(s, 4, AC_SUB_DECIDED);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_notify_failed(struct ac_store *st, int64_t id, const char *error, int64_t next_ms)
@@ -173,10 +163,7 @@ int ac_store_notify_failed(struct ac_store *st, int64_t id, const char *error, i
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_text(s, 2, error, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, next_ms);
-        err = ac__review_step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

@@ -20,8 +20,10 @@ void ac_pilot_score_release(struct ac_pilot_score *p)
 #define PILOT_COLUMNS                                                                  \
     "p.id, p.credential_id, p.round, p.label, p.content, s.expert_id, s.level, s.scored_ms"
 
-static int read_pilot(sqlite3_stmt *s, struct ac_pilot_score *p)
+static int read_pilot(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_pilot_score *p = elem;
     memset(p, 0, sizeof *p);
     p->submission_id = sqlite3_column_int64(s, 0);
     p->credential_id = sqlite3_column_int64(s, 1);
@@ -33,6 +35,14 @@ static int read_pilot(sqlite3_stmt *s, struct ac_pilot_score *p)
     p->scored_ms = sqlite3_column_int64(s, 7);
     return p->content ? 0 : AC_ENOMEM;
 }
+
+static void release_pilot(void *elem)
+{
+    ac_pilot_score_release(elem);
+}
+
+static const struct ac__row_type pilot_rows = {
+    sizeof(struct ac_pilot_score), read_pilot, release_pilot};
 
 int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round,
                        const char *label, const char *content, const int64_t *experts,
@@ -68,10 +78,7 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
             err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (!err)
         *id = row;
     return err;
@@ -90,13 +97,7 @@ int ac_store_pilot_get(struct ac_store *st, int64_t submission_id, int64_t exper
         return err;
     sqlite3_bind_int64(s, 1, submission_id);
     sqlite3_bind_int64(s, 2, expert_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_pilot(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &pilot_rows, out);
 }
 
 int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credential_id,
@@ -118,24 +119,7 @@ int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credenti
     sqlite3_bind_int64(s, 3, credential_id);
     sqlite3_bind_int64(s, 4, round);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_pilot(s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i <= k && i < max; i++)
-            ac_pilot_score_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &pilot_rows, out, max, n);
 }
 
 int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id,
@@ -164,8 +148,5 @@ int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t exp
         sqlite3_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

@@ -9,14 +9,6 @@
 #include "accord/store.h"
 #include "internal.h"
 
-/* Runs a prepared write statement to completion. */
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-}
-
 /* Sets |*size| to the number of leaves in the log. */
 static int log_size(struct ac_store *st, uint64_t *size)
 {
@@ -24,14 +16,11 @@ static int log_size(struct ac_store *st, uint64_t *size)
     int err = ac__store_stmt(st, "SELECT count(*) FROM log_leaves", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return ac__store_error(st, rc);
-    }
-    *size = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *size = (uint64_t)count;
+    return err;
 }
 
 static int insert_record(struct ac_store *st, const struct ac_store_issue *in, int64_t *id)
@@ -56,7 +45,7 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
     sqlite3_bind_int64(s, 9, (sqlite3_int64)in->status_idx);
     sqlite3_bind_blob(s, 10, in->cose, (int)in->cose_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 11, in->now_ms);
-    err = step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -72,7 +61,7 @@ static int insert_leaf(struct ac_store *st, const struct ac_store_issue *in, int
     sqlite3_bind_int64(s, 1, (sqlite3_int64)in->log_index);
     sqlite3_bind_blob(s, 2, in->leaf_hash, AC_STORE_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, record_id);
-    return step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 static int insert_status(struct ac_store *st, const struct ac_store_issue *in, int64_t record_id)
@@ -87,7 +76,7 @@ static int insert_status(struct ac_store *st, const struct ac_store_issue *in, i
     sqlite3_bind_int64(s, 1, (sqlite3_int64)in->status_idx);
     sqlite3_bind_int64(s, 2, record_id);
     sqlite3_bind_int64(s, 3, in->now_ms);
-    return step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id)
@@ -177,12 +166,5 @@ int ac_store_record_count(struct ac_store *st, int64_t *n)
     int err = ac__store_stmt(st, "SELECT count(*) FROM records", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return ac__store_error(st, rc);
-    }
-    *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    return ac__store_int64(st, s, n);
 }

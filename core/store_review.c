@@ -12,50 +12,12 @@ int ac__review_in_tx(struct ac_store *st)
     return sqlite3_get_autocommit(ac__store_db(st)) ? AC_EBUG : 0;
 }
 
-int ac__review_step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-}
-
 int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s)
 {
-    int err = ac__review_step_done(st, s);
+    int err = ac__store_done(st, s);
     if (!err && sqlite3_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return err;
-}
-
-void ac__review_copy(char *dst, size_t size, const unsigned char *src)
-{
-    if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
-char *ac__review_dup(const unsigned char *src)
-{
-    return strdup(src ? (const char *)src : "");
-}
-
-int ac__review_grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return AC_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
 }
 
 /* ---- assignments ---- */
@@ -100,21 +62,23 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
     "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id," \
     " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms"
 
-static int read_asg(sqlite3_stmt *s, struct ac_assignment_row *a)
+static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_assignment_row *a = elem;
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(s, 0);
     a->submission_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(a->benchmark_id, sizeof a->benchmark_id, sqlite3_column_text(s, 2));
+    ac__col_copy(a->benchmark_id, sizeof a->benchmark_id, s, 2);
     a->benchmark_level = sqlite3_column_int(s, 3);
-    ac__review_copy(a->credential_id, sizeof a->credential_id, sqlite3_column_text(s, 4));
+    ac__col_copy(a->credential_id, sizeof a->credential_id, s, 4);
     a->reviewer_id = sqlite3_column_int64(s, 5);
     a->batch_id = sqlite3_column_int64(s, 6);
     a->state = (enum ac_asg_state)sqlite3_column_int(s, 7);
     levels_parse(sqlite3_column_text(s, 8), a);
     a->level = sqlite3_column_int(s, 9);
     if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
-        a->feedback = ac__review_dup(sqlite3_column_text(s, 10));
+        a->feedback = ac__col_dup(s, 10);
         if (!a->feedback)
             return AC_ENOMEM;
     }
@@ -122,6 +86,14 @@ static int read_asg(sqlite3_stmt *s, struct ac_assignment_row *a)
     a->scored_ms = sqlite3_column_int64(s, 12);
     return 0;
 }
+
+static void release_asg(void *elem)
+{
+    ac_assignment_release(elem);
+}
+
+static const struct ac__row_type asg_rows = {sizeof(struct ac_assignment_row), read_asg,
+                                             release_asg};
 
 int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_row *in,
                                int64_t now_ms, int64_t *id)
@@ -144,7 +116,7 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     sqlite3_bind_int64(s, 6, in->batch_id);
     sqlite3_bind_int(s, 7, (int)in->state);
     sqlite3_bind_int64(s, 8, now_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -157,13 +129,7 @@ int ac_store_assignment_get(struct ac_store *st, int64_t id, struct ac_assignmen
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_asg(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &asg_rows, out);
 }
 
 int ac_store_assignment_list(struct ac_store *st, int64_t submission_id, int64_t reviewer_id,
@@ -182,28 +148,11 @@ int ac_store_assignment_list(struct ac_store *st, int64_t submission_id, int64_t
     sqlite3_bind_int64(s, 2, reviewer_id);
     sqlite3_bind_int64(s, 3, batch_id);
     sqlite3_bind_int(s, 4, state);
-    struct ac_assignment_row *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_asg(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_assignment_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &asg_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_assignment_set_state(struct ac_store *st, int64_t id, enum ac_asg_state state,
@@ -294,24 +243,11 @@ int ac_store_submission_reviewers(struct ac_store *st, int64_t submission_id, in
         return err;
     sqlite3_bind_int64(s, 1, submission_id);
     sqlite3_bind_int(s, 2, AC_ASG_DONE);
-    int64_t *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            arr[k++] = sqlite3_column_int64(s, 0);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 /* ---- batches ---- */
@@ -326,17 +262,22 @@ const char *ac_batch_state_name(enum ac_batch_state s)
 #define BATCH_COLUMNS \
     "id, reviewer_id, credential_id, state, created_ms, deadline_ms, responded_ms, completed_ms"
 
-static void read_batch(sqlite3_stmt *s, struct ac_batch_row *b)
+static int read_batch(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_batch_row *b = elem;
     b->id = sqlite3_column_int64(s, 0);
     b->reviewer_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(b->credential_id, sizeof b->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(b->credential_id, sizeof b->credential_id, s, 2);
     b->state = (enum ac_batch_state)sqlite3_column_int(s, 3);
     b->created_ms = sqlite3_column_int64(s, 4);
     b->deadline_ms = sqlite3_column_int64(s, 5);
     b->responded_ms = sqlite3_column_int64(s, 6);
     b->completed_ms = sqlite3_column_int64(s, 7);
+    return 0;
 }
+
+static const struct ac__row_type batch_rows = {sizeof(struct ac_batch_row), read_batch, NULL};
 
 int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
                           int64_t now_ms, int64_t deadline_ms, int64_t *id)
@@ -355,7 +296,7 @@ int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *
     sqlite3_bind_int(s, 3, AC_BATCH_INVITED);
     sqlite3_bind_int64(s, 4, now_ms);
     sqlite3_bind_int64(s, 5, deadline_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -368,11 +309,7 @@ int ac_store_batch_get(struct ac_store *st, int64_t id, struct ac_batch_row *out
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_batch(s, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &batch_rows, out);
 }
 
 int ac_store_batch_list(struct ac_store *st, int64_t reviewer_id, int state,
@@ -387,24 +324,11 @@ int ac_store_batch_list(struct ac_store *st, int64_t reviewer_id, int state,
         return err;
     sqlite3_bind_int64(s, 1, reviewer_id);
     sqlite3_bind_int(s, 2, state);
-    struct ac_batch_row *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            read_batch(s, &arr[k++]);
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &batch_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_state state,
@@ -434,6 +358,17 @@ int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_stat
 
 /* ---- benchmark items (rows of the benchmark database, read for seeding) ---- */
 
+static int read_seed(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_seed_item *it = elem;
+    it->id = sqlite3_column_int64(s, 0);
+    it->level = sqlite3_column_int(s, 1);
+    return 0;
+}
+
+static const struct ac__row_type seed_rows = {sizeof(struct ac_seed_item), read_seed, NULL};
+
 int ac_store_seed_items(struct ac_store *st, int64_t credential_row, struct ac_seed_item **out,
                         size_t *n)
 {
@@ -445,26 +380,11 @@ int ac_store_seed_items(struct ac_store *st, int64_t credential_row, struct ac_s
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, credential_row);
-    struct ac_seed_item *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err) {
-            arr[k].id = sqlite3_column_int64(s, 0);
-            arr[k++].level = sqlite3_column_int(s, 1);
-        }
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &seed_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 int ac_store_seed_content(struct ac_store *st, int64_t id, char **content)
@@ -476,7 +396,7 @@ int ac_store_seed_content(struct ac_store *st, int64_t id, char **content)
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        *content = ac__review_dup(sqlite3_column_text(s, 0));
+        *content = ac__col_dup(s, 0);
         err = *content ? 0 : AC_ENOMEM;
     } else {
         err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);

@@ -65,10 +65,7 @@ int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile 
         sqlite3_bind_int64(s, 7, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_reviewer_get(struct ac_store *st, int64_t user_id, struct ac_reviewer_profile *out)
@@ -114,10 +111,7 @@ int ac_store_reviewer_general_done(struct ac_store *st, int64_t user_id, int64_t
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 /* ---- certification ---- */
@@ -135,8 +129,10 @@ void ac_reviewer_cert_release(struct ac_reviewer_cert *c)
     memset(c, 0, sizeof *c);
 }
 
-static int read_cert(sqlite3_stmt *s, struct ac_reviewer_cert *c)
+static int read_cert(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_reviewer_cert *c = elem;
     memset(c, 0, sizeof *c);
     c->credential_id = sqlite3_column_int64(s, 0);
     c->user_id = sqlite3_column_int64(s, 1);
@@ -160,6 +156,14 @@ static int read_cert(sqlite3_stmt *s, struct ac_reviewer_cert *c)
     }
     return 0;
 }
+
+static void release_cert(void *elem)
+{
+    ac_reviewer_cert_release(elem);
+}
+
+static const struct ac__row_type cert_rows = {
+    sizeof(struct ac_reviewer_cert), read_cert, release_cert};
 
 int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, int64_t user_id,
                                   enum ac_rcert_state state, const char *answers,
@@ -187,10 +191,7 @@ int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, in
         sqlite3_bind_int64(s, 8, state == AC_RCERT_REJECTED ? now_ms : 0);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 int ac_store_reviewer_cert_get(struct ac_store *st, int64_t credential_id, int64_t user_id,
@@ -205,13 +206,7 @@ int ac_store_reviewer_cert_get(struct ac_store *st, int64_t credential_id, int64
         return err;
     sqlite3_bind_int64(s, 1, credential_id);
     sqlite3_bind_int64(s, 2, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_cert(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &cert_rows, out);
 }
 
 int ac_store_reviewer_cert_list(struct ac_store *st, int64_t credential_id, int state,
@@ -235,24 +230,7 @@ int ac_store_reviewer_cert_list(struct ac_store *st, int64_t credential_id, int 
         sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = read_cert(s, &out[k]);
-        if (err)
-            break;
-        k++;
-    }
-    if (!err && k < max && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_reviewer_cert_release(&out[i]);
-        return err;
-    }
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &cert_rows, out, max, n);
 }
 
 int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
@@ -268,11 +246,7 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
         return err;
     sqlite3_bind_int64(s, 1, credential_id);
     sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, n);
 }
 
 int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id,
@@ -317,8 +291,5 @@ int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id
             err = AC_ECONFLICT;
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }

@@ -60,13 +60,6 @@ int ac_store_status_each(struct ac_store *st, int (*cb)(void *ctx, const struct 
     return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
 }
 
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-}
-
 int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char *reason,
                         int64_t by_user, int64_t now_ms)
 {
@@ -86,7 +79,7 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
         sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 3, now_ms);
         sqlite3_bind_int64(s, 4, (sqlite3_int64)idx);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
         if (!err && sqlite3_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
@@ -101,7 +94,7 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
         sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, by_user);
         sqlite3_bind_int64(s, 5, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
     if (err) {
         ac__store_rollback(st);

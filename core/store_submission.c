@@ -29,24 +29,26 @@ void ac_submission_release(struct ac_submission *s)
     " elements, COALESCE(previous_id, 0), state, need, level, passed, reason, created_ms,"         \
     " decided_ms, notified_ms, resubmit_after_ms"
 
-static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
+static int read_sub(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_submission *o = elem;
     memset(o, 0, sizeof *o);
     o->id = sqlite3_column_int64(s, 0);
     o->earner_id = sqlite3_column_int64(s, 1);
-    ac__review_copy(o->credential_id, sizeof o->credential_id, sqlite3_column_text(s, 2));
+    ac__col_copy(o->credential_id, sizeof o->credential_id, s, 2);
     o->credential_version = sqlite3_column_int64(s, 3);
-    ac__review_copy(o->domain, sizeof o->domain, sqlite3_column_text(s, 4));
-    ac__review_copy(o->school, sizeof o->school, sqlite3_column_text(s, 5));
-    ac__review_copy(o->district, sizeof o->district, sqlite3_column_text(s, 6));
-    ac__review_copy(o->team, sizeof o->team, sqlite3_column_text(s, 7));
-    o->elements = ac__review_dup(sqlite3_column_text(s, 8));
+    ac__col_copy(o->domain, sizeof o->domain, s, 4);
+    ac__col_copy(o->school, sizeof o->school, s, 5);
+    ac__col_copy(o->district, sizeof o->district, s, 6);
+    ac__col_copy(o->team, sizeof o->team, s, 7);
+    o->elements = ac__col_dup(s, 8);
     o->previous_id = sqlite3_column_int64(s, 9);
     o->state = (enum ac_sub_state)sqlite3_column_int(s, 10);
     o->need = (unsigned)sqlite3_column_int(s, 11);
     o->level = sqlite3_column_int(s, 12);
     o->passed = sqlite3_column_int(s, 13);
-    o->reason = ac__review_dup(sqlite3_column_text(s, 14));
+    o->reason = ac__col_dup(s, 14);
     o->created_ms = sqlite3_column_int64(s, 15);
     o->decided_ms = sqlite3_column_int64(s, 16);
     o->notified_ms = sqlite3_column_int64(s, 17);
@@ -57,6 +59,13 @@ static int read_sub(sqlite3_stmt *s, struct ac_submission *o)
     }
     return 0;
 }
+
+static void release_sub(void *elem)
+{
+    ac_submission_release(elem);
+}
+
+static const struct ac__row_type sub_rows = {sizeof(struct ac_submission), read_sub, release_sub};
 
 int ac_store_submission_insert(struct ac_store *st, const struct ac_submission *in, int64_t *id)
 {
@@ -83,7 +92,7 @@ int ac_store_submission_insert(struct ac_store *st, const struct ac_submission *
     sqlite3_bind_int(s, 10, (int)in->state);
     sqlite3_bind_int(s, 11, (int)in->need);
     sqlite3_bind_int64(s, 12, in->created_ms);
-    err = ac__review_step_done(st, s);
+    err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
     return err;
@@ -96,13 +105,7 @@ int ac_store_submission_get(struct ac_store *st, int64_t id, struct ac_submissio
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = read_sub(s, out);
-    else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
-    return err;
+    return ac__store_one(st, s, &sub_rows, out);
 }
 
 int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char *credential_id,
@@ -124,28 +127,11 @@ int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char 
         sqlite3_bind_text(s, 3, credential_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, state);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)max);
-    struct ac_submission *arr = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        err = ac__review_grow((void **)&arr, &cap, k + 1, sizeof *arr);
-        if (!err)
-            err = read_sub(s, &arr[k]);
-        if (!err)
-            k++;
-    }
-    if (!err && rc != SQLITE_DONE)
-        err = ac__store_error(st, rc);
-    sqlite3_reset(s);
-    if (err) {
-        for (size_t i = 0; i < k; i++)
-            ac_submission_release(&arr[i]);
-        free(arr);
-        return err;
-    }
-    *out = arr;
-    *n = k;
-    return 0;
+    void *arr;
+    err = ac__store_collect(st, s, &sub_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
 }
 
 static int update_int(struct ac_store *st, const char *sql, int64_t id, int64_t value)
@@ -208,7 +194,7 @@ int ac_store_submission_mark_notified(struct ac_store *st, int64_t id, int64_t n
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
     sqlite3_bind_int(s, 4, AC_SUB_DECIDED);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash)
@@ -224,7 +210,7 @@ int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash)
         return err;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-    return ac__review_step_done(st, s);
+    return ac__store_done(st, s);
 }
 
 int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const char *credential_id,
@@ -241,11 +227,7 @@ int ac_store_submission_passes(struct ac_store *st, int64_t earner_id, const cha
     sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, AC_SUB_DECIDED);
     sqlite3_bind_int(s, 4, AC_SUB_NOTIFIED);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, count);
 }
 
 int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t record_id,

@@ -23,10 +23,7 @@ static int put(struct ac_store *st, const char *sql, int64_t key, const char *co
         sqlite3_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 static int get(struct ac_store *st, const char *sql, int64_t key, char **content, int64_t *ms)

@@ -43,36 +43,26 @@ int ac_user_name_check(const char *name)
     return 0;
 }
 
-static void copy_text(char *dst, size_t size, const unsigned char *src)
-{
-    if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 #define USER_COLUMNS "id, name, display_name, roles, created_ms, disabled_ms"
 
 static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
 {
     u->id = sqlite3_column_int64(s, col);
-    copy_text(u->name, sizeof u->name, sqlite3_column_text(s, col + 1));
-    copy_text(u->display_name, sizeof u->display_name, sqlite3_column_text(s, col + 2));
+    ac__col_copy(u->name, sizeof u->name, s, col + 1);
+    ac__col_copy(u->display_name, sizeof u->display_name, s, col + 2);
     u->roles = (unsigned)sqlite3_column_int(s, col + 3);
     u->created_ms = sqlite3_column_int64(s, col + 4);
     u->disabled_ms = sqlite3_column_int64(s, col + 5);
 }
 
-/* Runs a prepared write statement to completion. */
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
+static int read_user_row(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    (void)st;
+    read_user(s, 0, elem);
+    return 0;
 }
+
+static const struct ac__row_type user_rows = {sizeof(struct ac_user), read_user_row, NULL};
 
 int ac_store_user_create(struct ac_store *st, const char *name, const char *display_name,
                          unsigned roles, int64_t now_ms, struct ac_user *out)
@@ -96,19 +86,17 @@ int ac_store_user_create(struct ac_store *st, const char *name, const char *disp
         sqlite3_bind_text(s, 2, display_name, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 3, (int)roles);
         sqlite3_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     memset(out, 0, sizeof *out);
     out->id = id;
-    copy_text(out->name, sizeof out->name, (const unsigned char *)name);
-    copy_text(out->display_name, sizeof out->display_name, (const unsigned char *)display_name);
+    ac__text_copy(out->name, sizeof out->name, (const unsigned char *)name);
+    ac__text_copy(out->display_name, sizeof out->display_name,
+                  (const unsigned char *)display_name);
     out->roles = roles;
     out->created_ms = now_ms;
     return 0;
@@ -121,11 +109,7 @@ int ac_store_user_get(struct ac_store *st, int64_t id, struct ac_user *out)
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_user(s, 0, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &user_rows, out);
 }
 
 int ac_store_user_list(struct ac_store *st, int64_t after_id, struct ac_user *out, size_t max,
@@ -138,15 +122,7 @@ int ac_store_user_list(struct ac_store *st, int64_t after_id, struct ac_user *ou
         return err;
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
-        read_user(s, 0, &out[k++]);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ac__store_error(st, rc);
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &user_rows, out, max, n);
 }
 
 int ac_store_user_count(struct ac_store *st, int64_t *n)
@@ -155,11 +131,7 @@ int ac_store_user_count(struct ac_store *st, int64_t *n)
     int err = ac__store_stmt(st, "SELECT COUNT(*) FROM users", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    return ac__store_int64(st, s, n);
 }
 
 int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
@@ -175,7 +147,7 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
         if (!err)
             err = ac__store_stmt(
@@ -183,25 +155,27 @@ int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
 
 #define TOKEN_COLUMNS "t.id, t.user_id, t.label, t.created_ms, t.revoked_ms"
 
-static void read_token(sqlite3_stmt *s, struct ac_token *t)
+static int read_token(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
+    (void)st;
+    struct ac_token *t = elem;
     t->id = sqlite3_column_int64(s, 0);
     t->user_id = sqlite3_column_int64(s, 1);
-    copy_text(t->label, sizeof t->label, sqlite3_column_text(s, 2));
+    ac__col_copy(t->label, sizeof t->label, s, 2);
     t->created_ms = sqlite3_column_int64(s, 3);
     t->revoked_ms = sqlite3_column_int64(s, 4);
+    return 0;
 }
+
+static const struct ac__row_type token_rows = {sizeof(struct ac_token), read_token, NULL};
 
 int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *label,
                           const uint8_t hash[AC_TOKEN_HASH_BYTES], int64_t now_ms,
@@ -224,19 +198,16 @@ int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *labe
         sqlite3_bind_text(s, 2, label, -1, SQLITE_STATIC);
         sqlite3_bind_blob(s, 3, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
-    if (!err)
-        err = ac__store_commit(st);
-    else
-        ac__store_rollback(st);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     memset(out, 0, sizeof *out);
     out->id = id;
     out->user_id = user_id;
-    copy_text(out->label, sizeof out->label, (const unsigned char *)label);
+    ac__text_copy(out->label, sizeof out->label, (const unsigned char *)label);
     out->created_ms = now_ms;
     return 0;
 }
@@ -255,7 +226,7 @@ int ac_store_token_find(struct ac_store *st, const uint8_t hash[AC_TOKEN_HASH_BY
     sqlite3_bind_blob(s, 1, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        read_token(s, tok);
+        read_token(st, s, tok);
         read_user(s, 5, user);
     }
     sqlite3_reset(s);
@@ -269,11 +240,7 @@ int ac_store_token_get(struct ac_store *st, int64_t id, struct ac_token *out)
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        read_token(s, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    return ac__store_one(st, s, &token_rows, out);
 }
 
 int ac_store_token_list(struct ac_store *st, int64_t user_id, int64_t after_id,
@@ -289,15 +256,7 @@ int ac_store_token_list(struct ac_store *st, int64_t user_id, int64_t after_id,
     sqlite3_bind_int64(s, 1, user_id);
     sqlite3_bind_int64(s, 2, after_id);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    size_t k = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
-        read_token(s, &out[k++]);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ac__store_error(st, rc);
-    *n = k;
-    return 0;
+    return ac__store_fill(st, s, &token_rows, out, max, n);
 }
 
 int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
@@ -313,11 +272,8 @@ int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
             sqlite3_bind_int64(s, 2, now_ms);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     }
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
+    return ac__store_end(st, err);
 }
