@@ -1,5 +1,6 @@
 /* review.h - what the review-lifecycle files of node/ share: the flow
- * (review_flow.c) that turns submissions into decisions, the scheduler
+ * (review_flow.c, with its stored jobs in review_jobs.c) that turns
+ * submissions into decisions, the scheduler
  * (scheduler.c) firing stored due jobs, notification delivery (notify.c), and
  * their endpoint registrations (api_submissions.c, api_reviews.c,
  * api_flags.c, api_artifacts.c). Everything runs on the loop thread. */
@@ -46,8 +47,8 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
 /* Resolves flag |flag_id| by admin |admin_id| with |action| ("dismiss",
  * "reject", "acknowledge", "decide") and, for "decide", the final |level|
  * name of an escalated submission. */
-int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id,
-                          const char *action, const char *level, char *why, size_t why_len);
+int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
+                          const char *level, char *why, size_t why_len);
 
 /* Runs one due job; marks it done in the transaction of its effects, so a job
  * fired twice does its work once. */
@@ -56,6 +57,41 @@ int ac__flow_run_job(struct ac_node *n, const struct ac_job *job);
 /* Queues a notification to every admin (one transaction must be open). */
 int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submission_id,
                            const char *subject, const char *body);
+
+/* ---- flow steps shared by review_flow.c and review_jobs.c ----
+ * Each runs inside the caller's transaction unless it says otherwise. */
+
+/* Loads credential row |row| into |*c| (the caller releases it with
+ * ac_credential_release()) and parses its definition into |*out| (freed with
+ * ac_def_free()). Returns 0, AC_ENOENT, AC_EPARSE or AC_ENOMEM. */
+int ac__flow_definition_by_row(struct ac_node *n, int64_t row, struct ac_definition **out,
+                               struct ac_credential *c);
+
+/* Writes an audit row about |kind| |subject| by |actor|; |fmt| formats a JSON
+ * object text for its detail. */
+int ac__flow_audit(struct ac_node *n, const char *kind, int64_t subject, int64_t actor,
+                   const char *action, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Ends the transaction the caller opened: rolls back and returns |err| when it
+ * is an error, else commits and wakes the scheduler for jobs it added. */
+int ac__flow_end_tx(struct ac_node *n, int err);
+
+/* Sends the reviewer's pending assignments of credential row |row| as batches:
+ * all of them when |force| (the batch timer fired), else only full batches,
+ * seeding blind benchmark items at the issuer's rate. */
+int ac__flow_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
+                          const struct ac_definition *def, int force);
+
+/* The assignment pass of credential row |row|: every queued or in-review
+ * submission short of reviews gets reviewers meeting every constraint. */
+int ac__flow_assign_pass(struct ac_node *n, int64_t row);
+
+/* Sets |*row| to the credential row batch |batch_id| of |def_id| belongs to. */
+int ac__flow_batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, int64_t *row);
+
+/* Moves every open assignment of |batch_id| to |to| and runs a new assignment
+ * pass of credential row |row| so the work finds other reviewers. */
+int ac__flow_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row);
 
 /* ---- scheduler (scheduler.c) ---- */
 

@@ -1,7 +1,8 @@
 /* review_flow.c - the review lifecycle from a submitted piece of work to a
  * decided, notified outcome: screening, assignment, batching with blind
  * benchmark seeding, invitations, responses, scores, decisions, escalation,
- * monitoring, and the stored jobs that drive the deadlines between them.
+ * and monitoring; the stored jobs that drive the deadlines between them are
+ * in review_jobs.c.
  *
  * Every event is one transaction holding its state change, its audit row, the
  * notifications it causes and the jobs it schedules. Job handlers re-read the
@@ -52,8 +53,8 @@ int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, 
     return err;
 }
 
-static int definition_by_row(struct ac_node *n, int64_t row, struct ac_definition **out,
-                             struct ac_credential *c)
+int ac__flow_definition_by_row(struct ac_node *n, int64_t row, struct ac_definition **out,
+                               struct ac_credential *c)
 {
     int err = ac_store_credential_get(n->store, row, c);
     if (err)
@@ -68,12 +69,8 @@ static int definition_by_row(struct ac_node *n, int64_t row, struct ac_definitio
     return 0;
 }
 
-static int audit(struct ac_node *n, const char *kind, int64_t subject, int64_t actor,
-                 const char *action, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* Writes an audit row; |fmt| formats a JSON object text for its detail. */
-static int audit(struct ac_node *n, const char *kind, int64_t subject, int64_t actor,
-                 const char *action, const char *fmt, ...)
+int ac__flow_audit(struct ac_node *n, const char *kind, int64_t subject, int64_t actor,
+                   const char *action, const char *fmt, ...)
 {
     char id[24], detail[512];
     snprintf(id, sizeof id, "%" PRId64, subject);
@@ -115,7 +112,7 @@ static void set_why(char *why, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-static int finish(struct ac_node *n, int err)
+int ac__flow_end_tx(struct ac_node *n, int err)
 {
     if (err) {
         ac_store_tx_rollback(n->store);
@@ -235,7 +232,7 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
             err = ac__flow_notify_admins(n, "flag", sub.id, "Near-duplicate submission flagged",
                                          body);
         if (!err)
-            err = audit(n, "submission", sub.id, 0, "flagged", "%s", detail);
+            err = ac__flow_audit(n, "submission", sub.id, 0, "flagged", "%s", detail);
         free(detail);
     } else if (!err) {
         int64_t row = 0;
@@ -249,9 +246,9 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
         if (!err)
             err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
         if (!err)
-            err = audit(n, "submission", sub.id, 0, "queued", "{\"screen\":\"clear\"}");
+            err = ac__flow_audit(n, "submission", sub.id, 0, "queued", "{\"screen\":\"clear\"}");
     }
-    err = finish(n, err);
+    err = ac__flow_end_tx(n, err);
     ac_neardup_result_free(res);
     ac_neardup_index_free(ix);
     free(text);
@@ -297,8 +294,8 @@ static int open_state(enum ac_asg_state s)
  * them when |force| (the batch timer fired), else only full batches. Blind
  * benchmark items are seeded at the issuer's rate. Runs inside the caller's
  * transaction. */
-static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
-                        const struct ac_definition *def, int force)
+int ac__flow_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
+                          const struct ac_definition *def, int force)
 {
     struct ac_assignment_row *pend = NULL;
     size_t npend = 0;
@@ -367,9 +364,9 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
             err =
                 ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now, NULL);
         if (!err)
-            err = audit(n, "batch", bid, 0, "invited",
-                        "{\"reviewer\":%" PRId64 ",\"items\":%zu,\"credential\":\"%s\"}", reviewer,
-                        bt->n_items, def->id);
+            err = ac__flow_audit(n, "batch", bid, 0, "invited",
+                                 "{\"reviewer\":%" PRId64 ",\"items\":%zu,\"credential\":\"%s\"}",
+                                 reviewer, bt->n_items, def->id);
     }
     /* What is still pending waits for the batch timer from its oldest item. */
     if (!err && !force && set) {
@@ -402,11 +399,11 @@ static int send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
 
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint. */
-static int assign_pass(struct ac_node *n, int64_t row)
+int ac__flow_assign_pass(struct ac_node *n, int64_t row)
 {
     struct ac_credential cred;
     struct ac_definition *def = NULL;
-    int err = definition_by_row(n, row, &def, &cred);
+    int err = ac__flow_definition_by_row(n, row, &def, &cred);
     if (err)
         return err;
     struct ac_submission *subs = NULL;
@@ -535,18 +532,18 @@ static int assign_pass(struct ac_node *n, int64_t row)
         if (!err)
             err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
         if (!err)
-            err = audit(n, "submission", row_in.submission_id, 0, "assigned",
-                        "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}", row_in.reviewer_id,
-                        aid);
+            err = ac__flow_audit(n, "submission", row_in.submission_id, 0, "assigned",
+                                 "{\"reviewer\":%" PRId64 ",\"assignment\":%" PRId64 "}",
+                                 row_in.reviewer_id, aid);
     }
     for (size_t r = 0; !err && res && r < nr; r++)
         if (res->added[r])
-            err = send_batches(n, (int64_t)pr[r].id, row, def, 0);
+            err = ac__flow_send_batches(n, (int64_t)pr[r].id, row, def, 0);
     if (!err && res && res->n_unassigned)
         ac_log_info("review", "%s: %zu submissions still short of reviewers", def->id,
                     res->n_unassigned);
     if (np)
-        err = finish(n, err);
+        err = ac__flow_end_tx(n, err);
     ac_assign_result_free(res);
     free(ps);
     free(pr);
@@ -579,7 +576,7 @@ static int credential_row_of(struct ac_node *n, const char *def_id, int64_t vers
 
 /* The credential row a batch's work belongs to (its first real submission's
  * version, else the highest version). */
-static int batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, int64_t *row)
+int ac__flow_batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, int64_t *row)
 {
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;
@@ -600,7 +597,7 @@ static int batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, in
 }
 
 /* Moves every open assignment of |batch_id| to |to| and asks for a new pass. */
-static int hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row)
+int ac__flow_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row)
 {
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;
@@ -636,7 +633,7 @@ int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, i
         return AC_ECONFLICT;
     }
     int64_t row;
-    err = batch_row(n, batch_id, b.credential_id, &row);
+    err = ac__flow_batch_row(n, batch_id, b.credential_id, &row);
     if (!err)
         err = ac_store_tx_begin(n->store);
     if (err)
@@ -653,11 +650,12 @@ int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, i
             ac_assignment_release(&as[i]);
         free(as);
     } else if (!err) {
-        err = hand_back(n, batch_id, AC_ASG_DECLINED, row);
+        err = ac__flow_hand_back(n, batch_id, AC_ASG_DECLINED, row);
     }
     if (!err)
-        err = audit(n, "batch", batch_id, reviewer_id, accept ? "accepted" : "declined", "{}");
-    return finish(n, err);
+        err = ac__flow_audit(n, "batch", batch_id, reviewer_id, accept ? "accepted" : "declined",
+                             "{}");
+    return ac__flow_end_tx(n, err);
 }
 
 /* ---- scores and decisions ---- */
@@ -770,8 +768,9 @@ static int conclude(struct ac_node *n, const struct ac_submission *s,
     if (!err)
         err = ac_store_job_add(n->store, "monitor", row, now);
     if (!err)
-        err = audit(n, "submission", s->id, actor, "decided", "{\"level\":\"%s\",\"passed\":%s}",
-                    def->levels[level], passed ? "true" : "false");
+        err = ac__flow_audit(n, "submission", s->id, actor, "decided",
+                             "{\"level\":\"%s\",\"passed\":%s}", def->levels[level],
+                             passed ? "true" : "false");
     return err;
 }
 
@@ -806,8 +805,8 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
             if (!err)
                 err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
             if (!err)
-                err = audit(n, "submission", sub_id, 0, "more_reviewers",
-                            "{\"more\":%u,\"reason\":\"disagreement\"}", d.more);
+                err = ac__flow_audit(n, "submission", sub_id, 0, "more_reviewers",
+                                     "{\"more\":%u,\"reason\":\"disagreement\"}", d.more);
         } else if (!err && d.kind == AC_ESCALATE) {
             char detail[400], body[400];
             json_t *j =
@@ -827,7 +826,7 @@ static int maybe_decide(struct ac_node *n, int64_t sub_id)
             if (!err)
                 err = ac__flow_notify_admins(n, "flag", sub_id, "Submission escalated", body);
             if (!err)
-                err = audit(n, "submission", sub_id, 0, "escalated", "%s", detail);
+                err = ac__flow_audit(n, "submission", sub_id, 0, "escalated", "%s", detail);
         } else if (!err) {
             err = conclude(n, &s, def, row, (int)d.level, d.pass, d.reason, 0);
         }
@@ -870,11 +869,11 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     }
     int64_t row = 0;
     if (!err)
-        err = batch_row(n, a.batch_id, a.credential_id, &row);
+        err = ac__flow_batch_row(n, a.batch_id, a.credential_id, &row);
     struct ac_definition *def = NULL;
     struct ac_credential cred = {0};
     if (!err)
-        err = definition_by_row(n, row, &def, &cred);
+        err = ac__flow_definition_by_row(n, row, &def, &cred);
     int lv[AC_ASG_LEVELS_MAX];
     size_t nlv = 0;
     if (!err && def->n_elements > AC_ASG_LEVELS_MAX)
@@ -901,9 +900,10 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
     }
     err = ac_store_assignment_score(n->store, asg_id, lv, nlv, (int)level, feedback, now);
     if (!err)
-        err = audit(n, a.submission_id ? "submission" : "benchmark",
-                    a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
-                    "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id, def->levels[level]);
+        err = ac__flow_audit(n, a.submission_id ? "submission" : "benchmark",
+                             a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
+                             "{\"assignment\":%" PRId64 ",\"level\":\"%s\"}", asg_id,
+                             def->levels[level]);
     /* The batch ends when nothing in it is open; the cool-off starts then. */
     struct ac_assignment_row *rest = NULL;
     size_t nrest = 0, open = 0;
@@ -919,14 +919,14 @@ int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const
             err = ac_store_job_add(n->store, "assign", row,
                                    now + (int64_t)def->review.cool_off_hours * HOUR_MS);
         if (!err)
-            err = audit(n, "batch", a.batch_id, reviewer_id, "completed", "{}");
+            err = ac__flow_audit(n, "batch", a.batch_id, reviewer_id, "completed", "{}");
     }
     if (!err && a.submission_id)
         err = maybe_decide(n, a.submission_id);
     ac_def_free(def);
     ac_credential_release(&cred);
     ac_assignment_release(&a);
-    return finish(n, err);
+    return ac__flow_end_tx(n, err);
 }
 
 /* ---- flags ---- */
@@ -994,309 +994,10 @@ int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, 
         err = ac_store_submission_set_state(n->store, s.id, AC_SUB_REJECTED);
     }
     if (!err)
-        err = audit(n, "flag", flag_id, admin_id, "resolved", "{\"action\":\"%s\"}", action);
+        err =
+            ac__flow_audit(n, "flag", flag_id, admin_id, "resolved", "{\"action\":\"%s\"}", action);
     ac_def_free(def);
     ac_submission_release(&s);
     ac_flag_release(&f);
-    return finish(n, err);
-}
-
-/* ---- jobs ---- */
-
-static int job_reminder(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_batch_row b;
-    int err = ac_store_batch_get(n->store, job->ref, &b);
-    if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
-        return err == AC_ENOENT ? 0 : err;
-    char subject[128], body[256], when[21];
-    snprintf(subject, sizeof subject, "Reminder: batch %" PRId64 " is due", b.id);
-    snprintf(body, sizeof body, "Batch %" PRId64 " for %s is due at %s (%s).\n", b.id,
-             b.credential_id, ac_clock_format(b.deadline_ms, when),
-             b.state == AC_BATCH_INVITED ? "not yet accepted" : "accepted, scores missing");
-    return ac_store_notify_add(n->store, b.reviewer_id, "reminder", 0, subject, body,
-                               ac_clock_now_ms(), NULL);
-}
-
-/* The deadline passed: the unscored work goes to replacements. */
-static int job_deadline(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_batch_row b;
-    int err = ac_store_batch_get(n->store, job->ref, &b);
-    if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
-        return err == AC_ENOENT ? 0 : err;
-    int64_t row;
-    err = batch_row(n, b.id, b.credential_id, &row);
-    if (!err)
-        err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, ac_clock_now_ms());
-    if (!err)
-        err = hand_back(n, b.id, AC_ASG_EXPIRED, row);
-    if (!err)
-        err =
-            ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",
-                                "The deadline passed; the unscored work went to other "
-                                "reviewers.\n",
-                                ac_clock_now_ms(), NULL);
-    if (!err)
-        err = audit(n, "batch", b.id, 0, "expired", "{}");
-    return err;
-}
-
-/* The batch timer: send whatever the reviewer has pending, partial or not. */
-static int job_batch_timer(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_assignment_row a;
-    int err = ac_store_assignment_get(n->store, job->ref, &a);
-    if (err || a.state != AC_ASG_PENDING) {
-        ac_assignment_release(&a);
-        return err == AC_ENOENT ? 0 : err;
-    }
-    struct ac_submission s;
-    err = ac_store_submission_get(n->store, a.submission_id, &s);
-    int64_t row = 0;
-    struct ac_definition *def = NULL;
-    if (!err)
-        err = ac__flow_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
-    if (!err)
-        err = send_batches(n, a.reviewer_id, row, def, 1);
-    ac_def_free(def);
-    ac_submission_release(&s);
-    ac_assignment_release(&a);
-    return err;
-}
-
-static int job_resubmit_open(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_submission s;
-    int err = ac_store_submission_get(n->store, job->ref, &s);
-    if (err)
-        return err == AC_ENOENT ? 0 : err;
-    char body[256];
-    snprintf(body, sizeof body,
-             "The resubmission wait for submission %" PRId64 " (%s) is over; you may "
-             "resubmit:\n  accordctl submission resubmit %" PRId64 " ...\n",
-             s.id, s.credential_id, s.id);
-    err = ac_store_notify_add(n->store, s.earner_id, "resubmit_open", s.id, "You may resubmit now",
-                              body, ac_clock_now_ms(), NULL);
-    ac_submission_release(&s);
-    return err;
-}
-
-/* Cancels the work |reviewer| was matched with for |def_id| but not yet
- * invited to (it would otherwise go out with the next batch timer) and asks
- * for a new assignment pass of credential row |row|. */
-static int withdraw_pending(struct ac_node *n, int64_t reviewer, const char *def_id, int64_t row)
-{
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0, cancelled = 0;
-    int err = ac_store_assignment_list(n->store, 0, reviewer, 0, AC_ASG_PENDING, &as, &nas);
-    for (size_t i = 0; !err && i < nas; i++) {
-        if (strcmp(as[i].credential_id, def_id) != 0)
-            continue;
-        err = ac_store_assignment_set_state(n->store, as[i].id, AC_ASG_CANCELLED, 0);
-        cancelled++;
-    }
-    for (size_t i = 0; i < nas; i++)
-        ac_assignment_release(&as[i]);
-    free(as);
-    if (!err && cancelled)
-        err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
-    return err;
-}
-
-/* Reviewer monitoring of one credential after a decision: a reviewer
- * crossing a threshold is flagged and, per the issuer's settings, set
- * unavailable (certification state "unavailable"). */
-static int job_monitor(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_credential cred;
-    struct ac_definition *def = NULL;
-    int err = definition_by_row(n, job->ref, &def, &cred);
-    if (err)
-        return err == AC_ENOENT ? 0 : err;
-    struct ac_monitor_thresholds t = {.min_sample = def->maintenance.min_sample};
-    for (size_t i = 0; i < def->maintenance.n_thresholds; i++) {
-        const struct ac_def_threshold *th = &def->maintenance.thresholds[i];
-        if (th->measure == AC_MEASURE_BENCHMARK_AGREEMENT)
-            t.min_benchmark_agreement = th->bound;
-        else if (th->measure == AC_MEASURE_CONSENSUS_AGREEMENT)
-            t.min_consensus_agreement = th->bound;
-        else if (th->measure == AC_MEASURE_SEVERITY)
-            t.max_severity_z = th->bound;
-        else
-            t.max_discrepancy_rate = th->bound;
-        if (th->actions & AC_ACTION_UNAVAILABLE)
-            t.set_unavailable = 1;
-        if (th->actions & AC_ACTION_RETRAIN)
-            t.require_retraining = 1;
-    }
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0, nr = 0;
-    err = ac_store_assignment_list(n->store, 0, 0, 0, AC_ASG_DONE, &as, &nas);
-    struct ac_monitor_review *rv = calloc(nas + 1, sizeof *rv);
-    if (!err && !rv)
-        err = AC_ENOMEM;
-    for (size_t i = 0; !err && i < nas; i++) {
-        if (strcmp(as[i].credential_id, def->id) != 0)
-            continue;
-        int consensus = -1;
-        if (as[i].submission_id) {
-            struct ac_submission s;
-            if (ac_store_submission_get(n->store, as[i].submission_id, &s) == 0) {
-                if (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED)
-                    consensus = s.level;
-                ac_submission_release(&s);
-            }
-        }
-        rv[nr++] = (struct ac_monitor_review){
-            (uint32_t)as[i].reviewer_id, 1, (uint64_t)as[i].scored_ms, as[i].level, consensus,
-            as[i].benchmark_level};
-    }
-    struct ac_monitor_report *rep = NULL;
-    if (!err)
-        err = ac_monitor_evaluate(rv, nr, &t, &rep);
-    for (size_t i = 0; !err && i < rep->n_actions; i++) {
-        const struct ac_monitor_action *a = &rep->actions[i];
-        if (a->about_credential || a->kind != AC_MONITOR_SET_UNAVAILABLE)
-            continue;
-        int e =
-            ac_store_reviewer_cert_transition(n->store, cred.id, a->reviewer, AC_RCERT_CERTIFIED,
-                                              AC_RCERT_UNAVAILABLE, NULL, ac_clock_now_ms());
-        if (e == AC_ECONFLICT || e == AC_ENOENT)
-            continue; /* already out of the pool: flagged the first time */
-        err = e;
-        json_t *j =
-            json_pack("{s:I, s:s}", "reviewer", (json_int_t)a->reviewer, "reason", a->reason);
-        char *detail = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-        char body[512];
-        snprintf(body, sizeof body, "Reviewer %u of %s was set unavailable by monitoring: %s\n",
-                 a->reviewer, def->id, a->reason);
-        if (!err && !detail)
-            err = AC_ENOMEM;
-        if (!err)
-            err = ac_store_flag_add(n->store, "reviewer_monitor", def->id, 0, a->reviewer, detail,
-                                    ac_clock_now_ms(), NULL);
-        if (!err)
-            err = ac__flow_notify_admins(n, "flag", 0, "Reviewer set unavailable", body);
-        if (!err)
-            err = audit(n, "reviewer", a->reviewer, 0, "set_unavailable", "%s", detail);
-        if (!err)
-            err = withdraw_pending(n, (int64_t)a->reviewer, def->id, job->ref);
-        free(detail);
-    }
-    ac_monitor_report_free(rep);
-    free(rv);
-    for (size_t i = 0; i < nas; i++)
-        ac_assignment_release(&as[i]);
-    free(as);
-    ac_def_free(def);
-    ac_credential_release(&cred);
-    return err;
-}
-
-/* Issues the record of a passed submission, exactly once. The record (its
- * own store transaction nests here as a savepoint), the submission's link to
- * it, the audit row and the job's done mark commit together, so a crash
- * leaves all of them or none; a re-run (a crash before the commit, a second
- * fire) finds the link and issues nothing. */
-static int job_issue(struct ac_node *n, const struct ac_job *job)
-{
-    struct ac_submission s;
-    int err = ac_store_submission_get(n->store, job->ref, &s);
-    if (err == AC_ENOENT) {
-        s = (struct ac_submission){0};
-        err = 0;
-    }
-    struct ac_definition *def = NULL;
-    int pass = s.id && s.passed && (s.state == AC_SUB_DECIDED || s.state == AC_SUB_NOTIFIED);
-    if (!err && pass)
-        err = ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
-    if (!err)
-        err = ac_store_tx_begin(n->store);
-    if (err) {
-        ac_def_free(def);
-        ac_submission_release(&s);
-        return err;
-    }
-    int64_t rec = 0;
-    int issued = 0;
-    if (pass) {
-        err = ac_store_submission_record_get(n->store, s.id, &rec);
-        if (err == AC_ENOENT) {
-            char subject[160], evidence[160];
-            snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
-            snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
-                     n->cfg->node_id);
-            struct ac__issue_req req = {.subject = subject,
-                                        .definition_id = def->id,
-                                        .definition_version = (uint64_t)def->version,
-                                        .achieved_level = def->levels[s.level],
-                                        .has_ceu = def->ceus > 0,
-                                        .ceu_hundredths = (uint64_t)(def->ceus * 100 + 0.5),
-                                        .evidence = evidence};
-            ac_def_hash(def, req.content_hash);
-            err = ac__credential_issue(n, &req, &rec);
-            issued = !err;
-            if (!err)
-                err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
-            if (!err)
-                err = audit(n, "submission", s.id, 0, "record_issued", "{\"record\":%" PRId64 "}",
-                            rec);
-        } else if (!err) {
-            ac_log_info("review",
-                        "submission %" PRId64 " already has record %" PRId64 "; not issuing again",
-                        s.id, rec);
-        }
-    }
-    if (!err)
-        err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-    err = finish(n, err);
-    if (err && issued) {
-        /* The record was rolled back with the rest, but the records state in
-         * memory (tree head, status list, checkpoint) already counted it:
-         * reload it from the store, which is the truth. */
-        ac__records_close(n);
-        int e = ac__records_open(n);
-        if (e)
-            ac_log_error("review", "cannot reload the records state: %s", ac_strerror(e));
-    }
-    if (err)
-        ac_log_error("scheduler", "job %" PRId64 " (issue %" PRId64 "): %s", job->id, job->ref,
-                     ac_strerror(err));
-    ac_def_free(def);
-    ac_submission_release(&s);
-    return err;
-}
-
-int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
-{
-    if (strcmp(job->kind, "issue") == 0)
-        return job_issue(n, job);
-    if (strcmp(job->kind, "assign") == 0) {
-        /* The pass has its own transaction; it reads state, so repeating it
-         * only assigns what is still missing. */
-        int err = assign_pass(n, job->ref);
-        if (err && err != AC_ENOENT)
-            return err;
-    }
-    int err = ac_store_tx_begin(n->store);
-    if (err)
-        return err;
-    if (strcmp(job->kind, "reminder") == 0)
-        err = job_reminder(n, job);
-    else if (!err && strcmp(job->kind, "deadline") == 0)
-        err = job_deadline(n, job);
-    else if (!err && strcmp(job->kind, "batch_timer") == 0)
-        err = job_batch_timer(n, job);
-    else if (!err && strcmp(job->kind, "resubmit_open") == 0)
-        err = job_resubmit_open(n, job);
-    else if (!err && strcmp(job->kind, "monitor") == 0)
-        err = job_monitor(n, job);
-    if (!err)
-        err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-    if (err)
-        ac_log_error("scheduler", "job %" PRId64 " (%s %" PRId64 "): %s", job->id, job->kind,
-                     job->ref, ac_strerror(err));
-    return finish(n, err);
+    return ac__flow_end_tx(n, err);
 }
