@@ -7,12 +7,17 @@
  *                        [--status-uri URI --status-idx N]
  *                        (--out FILE | --binary FILE | --bundle FILE)
  *                        [--set-status valid|revoked|suspended] [--time-raw]
+ *                        [--origin TEXT] [--status-seed HEX64]
+ *                        [--status-iat SECONDS] [--status-exp SECONDS]
  * --out writes N records as base64url lines; --binary writes one raw record;
  * --bundle writes one credential bundle (bundle.h): the record as entry 1 of a
  * two-entry log with its inclusion proof and a checkpoint signed by the same
- * key (origin "accord.example/log"), and a Status List Token of 131,072
- * entries, signed by the same key, in which the record's randomly assigned
- * index has the --set-status value.
+ * key (origin: --origin, by default the issuer's, its URL without the scheme
+ * plus "/log"), and a Status List Token of 131,072 entries, signed by the
+ * --status-seed key (by default the same key), dated --status-iat (default
+ * the record's iat) and expiring at --status-exp (default ten years later; 0
+ * for none), in which the record's randomly assigned index has the
+ * --set-status value.
  * Prints "public_key HEX", "kid HEX", "bytes N" (size of the first record) and,
  * with --time-raw, "raw_verify_per_sec R" and "raw_verify_per_cpu_sec C" (best of
  * three passes, by wall-clock and by process CPU time). */
@@ -44,9 +49,18 @@ static double now_s(clockid_t which)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What --bundle may vary beyond the record (see the usage at the top). */
+struct bundle_opts {
+    const char *origin;        /* NULL: the issuer's */
+    const char *status_seed;   /* NULL: the record's key */
+    int64_t status_iat;        /* -1: the record's iat */
+    int64_t status_exp;        /* -1: ten years after status_iat; 0: none */
+};
+
 /* Writes one credential bundle for |rec| (see the usage at the top). */
 static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[64],
-                        const uint8_t kid[8], enum ac_status set_status, const char *path)
+                        const uint8_t kid[8], enum ac_status set_status,
+                        const struct bundle_opts *o, const char *path)
 {
     struct ac_status_list *l;
     if (ac_status_list_new(AC_STATUS_MIN_ENTRIES, &l))
@@ -73,14 +87,35 @@ static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[
     uint8_t h0[AC_MERKLE_HASH_BYTES], h1[AC_MERKLE_HASH_BYTES];
     ac_merkle_leaf_hash((const uint8_t *)genesis, sizeof(genesis) - 1, h0);
     ac_merkle_leaf_hash(record.data, record.len, h1);
-    char origin[] = "accord.example/log";
+    char origin[AC_NOTE_NAME_MAX + 1];
+    const char *host = strstr(rec->iss, "://");
+    if (o->origin)
+        snprintf(origin, sizeof(origin), "%s", o->origin);
+    else
+        snprintf(origin, sizeof(origin), "%s/log", host ? host + 3 : rec->iss);
     struct ac_checkpoint cp = {.origin = origin, .size = 2};
     ac_merkle_node_hash(h0, h1, cp.root);
     if (ac_checkpoint_sign(&cp, origin, pk, ac_cose_sign_with_secret_key, sk, &note))
         return 1;
 
-    struct ac_status_token_claims claims = {.sub = rec->status_uri, .iat = rec->iat, .ttl = 3600};
-    if (ac_status_token_sign(l, &claims, kid, 8, ac_cose_sign_with_secret_key, sk, &token))
+    uint8_t spk[32], ssk[64], skid[8], seed[32], digest[32];
+    size_t n = 0;
+    if (o->status_seed) {
+        if (sodium_hex2bin(seed, 32, o->status_seed, strlen(o->status_seed), NULL, &n, NULL) ||
+            n != 32)
+            return 64;
+        crypto_sign_seed_keypair(spk, ssk, seed);
+    } else {
+        memcpy(spk, pk, 32);
+        memcpy(ssk, sk, 64);
+    }
+    crypto_hash_sha256(digest, spk, 32);
+    memcpy(skid, digest, 8);
+    int64_t siat = o->status_iat >= 0 ? o->status_iat : rec->iat;
+    int64_t sexp = o->status_exp >= 0 ? o->status_exp : siat + 3650LL * 86400;
+    struct ac_status_token_claims claims = {
+        .sub = rec->status_uri, .iat = siat, .exp = sexp, .ttl = 3600};
+    if (ac_status_token_sign(l, &claims, skid, 8, ac_cose_sign_with_secret_key, ssk, &token))
         return 1;
 
     struct ac_bundle b = {.record = record.data, .record_len = record.len, .index = 1,
@@ -114,7 +149,11 @@ int main(int argc, char **argv)
         {"status-uri", required_argument, NULL, 'u'}, {"status-idx", required_argument, NULL, 'x'},
         {"out", required_argument, NULL, 'o'},        {"binary", required_argument, NULL, 'b'},
         {"time-raw", no_argument, NULL, 'r'},         {"bundle", required_argument, NULL, 'B'},
-        {"set-status", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
+        {"set-status", required_argument, NULL, 'S'}, {"origin", required_argument, NULL, 'O'},
+        {"status-seed", required_argument, NULL, 'k'},
+        {"status-iat", required_argument, NULL, 'I'},
+        {"status-exp", required_argument, NULL, 'E'},  {NULL, 0, NULL, 0}};
+    struct bundle_opts bopts = {.status_iat = -1, .status_exp = -1};
     size_t count = 1;
     const char *seed_hex = NULL, *out_path = NULL, *bin_path = NULL, *bundle_path = NULL;
     enum ac_status set_status = AC_STATUS_VALID;
@@ -153,6 +192,10 @@ int main(int argc, char **argv)
                          : strcmp(optarg, "suspended") == 0 ? AC_STATUS_SUSPENDED
                                                             : AC_STATUS_VALID;
             break;
+        case 'O': bopts.origin = optarg; break;
+        case 'k': bopts.status_seed = optarg; break;
+        case 'I': bopts.status_iat = strtoll(optarg, NULL, 10); break;
+        case 'E': bopts.status_exp = strtoll(optarg, NULL, 10); break;
         default: fprintf(stderr, "bench_mkrecords: bad option\n"); return 64;
         }
     }
@@ -180,7 +223,7 @@ int main(int argc, char **argv)
     memcpy(kid, digest, 8);
 
     if (bundle_path)
-        return write_bundle(&rec, pk, sk, kid, set_status, bundle_path);
+        return write_bundle(&rec, pk, sk, kid, set_status, &bopts, bundle_path);
 
     struct signed_rec *recs = calloc(count, sizeof(*recs));
     if (!recs)

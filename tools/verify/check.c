@@ -229,6 +229,29 @@ static bool note_origin(const char *note, size_t len, char origin[AC_NOTE_NAME_M
     return true;
 }
 
+/* Writes the log origin issuer |iss| signs its checkpoints under: its base
+ * URL without the scheme, plus "/log" (docs/api-records.md). Returns false
+ * when |iss| is no http(s) URL or the origin would not fit. A checkpoint is
+ * only evidence about this issuer's log when it names this origin: the
+ * signature alone shows who signed, not whose log it describes. */
+static bool issuer_origin(const char *iss, char origin[AC_NOTE_NAME_MAX + 1])
+{
+    const char *host = NULL;
+    if (strncmp(iss, "https://", 8) == 0)
+        host = iss + 8;
+    else if (strncmp(iss, "http://", 7) == 0)
+        host = iss + 7;
+    if (!host)
+        return false;
+    size_t n = strlen(host);
+    while (n > 0 && host[n - 1] == '/')
+        n--;
+    if (n == 0 || n + 4 > AC_NOTE_NAME_MAX)
+        return false;
+    snprintf(origin, AC_NOTE_NAME_MAX + 1, "%.*s/log", (int)n, host);
+    return true;
+}
+
 #define MAX_VERIFIERS 16
 
 /* Fills |v| with signed-note verifiers named |origin| for the issuer's keys
@@ -272,9 +295,20 @@ static enum in_log check_log(const struct ac_bundle *b,
                              const struct keyset *ks, struct ac__report *rep,
                              struct seen_checkpoint *seen)
 {
-    char origin[AC_NOTE_NAME_MAX + 1];
+    char origin[AC_NOTE_NAME_MAX + 1], want[AC_NOTE_NAME_MAX + 1];
     if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
         add(rep, "log", AC__FAIL, "checkpoint: the first line must be the log's origin");
+        return IN_LOG_NO;
+    }
+    if (!issuer_origin(rep->rec.iss, want)) {
+        add(rep, "log", AC__FAIL, "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
+            rep->rec.iss);
+        return IN_LOG_NO;
+    }
+    if (strcmp(origin, want) != 0) {
+        add(rep, "log", AC__FAIL,
+            "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"",
+            origin, want);
         return IN_LOG_NO;
     }
     struct ac_note_verifier v[MAX_VERIFIERS];
@@ -284,7 +318,7 @@ static enum in_log check_log(const struct ac_bundle *b,
         return IN_LOG_NO;
     }
     char why[AC_BUNDLE_WHY_MAX];
-    if (ac_bundle_verify_log(b, v, nv, NULL, &seen->cp, why, sizeof(why)) != 0) {
+    if (ac_bundle_verify_log(b, v, nv, want, &seen->cp, why, sizeof(why)) != 0) {
         add(rep, "log", AC__FAIL, "%s", why);
         return IN_LOG_NO;
     }
@@ -378,13 +412,15 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     char origin[AC_NOTE_NAME_MAX + 1];
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = 0;
-    if (note_origin(note, f->len, origin))
+    /* The verifiers are named by the issuer's own origin, and the checkpoint
+     * must name it too: another issuer's log proves nothing about this one. */
+    if (issuer_origin(r->iss, origin))
         nv = note_verifiers(ks, origin, false, v);
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
-        ac_checkpoint_open(note, f->len, v, nv, NULL, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
+        ac_checkpoint_open(note, f->len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
         add(rep, "log-fetch", AC__INDETERMINATE, "the checkpoint from %.300s does not verify "
-            "with the issuer's keys: %s", url, nv ? cwhy : "no origin line");
+            "with the issuer's keys: %s", url, nv ? cwhy : "the issuer has no log origin");
         return IN_LOG_NO;
     }
     seen->set = true;
@@ -535,7 +571,7 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
     const struct seen_checkpoint *any = bundle->set ? bundle : fetched->set ? fetched : NULL;
     if (!any || (!opt->witness && !(bundle->set && fetched->set)))
         return;
-    if (opt->witness && (mem = ac__witness_find(opt->witness, any->cp.origin))) {
+    if (opt->witness && (mem = ac__witness_find(opt->witness, rep->rec.iss, any->cp.origin))) {
         remembered.origin = mem->origin;
         remembered.size = mem->size;
         memcpy(remembered.root, mem->root, AC_MERKLE_HASH_BYTES);
@@ -574,7 +610,7 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
         largest = fetched;
     /* |mem| is updated in place: the reasons below use |remembered|. */
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
-        if (ac__witness_remember(opt->witness, &largest->cp, largest->note, largest->note_len)) {
+        if (ac__witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note, largest->note_len)) {
             add(rep, "history", AC__INDETERMINATE, "out of memory updating the witness state");
             return;
         }

