@@ -52,11 +52,11 @@ class Forgery(unittest.TestCase):
         cls.dir = tempfile.TemporaryDirectory()
         cls.trust = cls.path("trust.json")
         with open(cls.trust, "w") as f:
-            # A's old key was retired at the end of 2025; its current key
-            # signs from then on. B is another trusted issuer.
+            # A's old key was retired in February 2026, after its current
+            # key began in December 2025. B is another trusted issuer.
             json.dump({"issuers": [
                 {"iss": ISS_A, "keys": [jwk(SEED_A_OLD, "2024-01-01T00:00:00Z",
-                                            "2025-12-01T00:00:00Z"),
+                                            "2026-02-01T00:00:00Z"),
                                         jwk(SEED_A, "2025-12-01T00:00:00Z")]},
                 {"iss": ISS_B, "keys": [jwk(SEED_B, "2025-12-01T00:00:00Z")]}]}, f)
 
@@ -106,6 +106,41 @@ class Forgery(unittest.TestCase):
         with open(state) as f:
             logs = json.load(f)["logs"]
         self.assertEqual([(ISS_A, "a.example/log")], [(e["iss"], e["origin"]) for e in logs])
+
+    # ---- 2. status snapshots that must not make a record valid ---------------
+
+    def status_of(self, name, *extra):
+        r = self.verify(self.bundle(name, SEED_A, ISS_A, *extra))
+        return r, self.checks(r)["status"]
+
+    def test_bundle_with_a_current_dated_expiring_snapshot_is_valid(self):
+        r, status = self.status_of("fresh.cbor")
+        self.assertEqual(0, r.returncode, r.stdout)
+        self.assertEqual("pass", status["result"])
+
+    def test_snapshot_without_exp_is_indeterminate(self):
+        r, status = self.status_of("noexp.cbor", "--status-exp", "0")
+        self.assertEqual(2, r.returncode, r.stdout)
+        self.assertIn("has no exp", status["reason"])
+
+    def test_snapshot_dated_before_the_record_is_indeterminate(self):
+        r, status = self.status_of("old.cbor", "--status-iat", str(IAT - 86400))
+        self.assertEqual(2, r.returncode, r.stdout)
+        self.assertIn("older than the record", status["reason"])
+
+    def test_valid_snapshot_signed_by_a_retired_key_is_indeterminate(self):
+        # Dated inside the old key's window, so the window check alone passes it.
+        r, status = self.status_of("retired.cbor", "--status-seed", SEED_A_OLD.hex(),
+                                   "--status-iat", str(IAT + 60))
+        self.assertEqual(2, r.returncode, r.stdout)
+        self.assertIn("retired key", status["reason"])
+
+    def test_revoked_snapshot_signed_by_a_retired_key_is_still_revoked(self):
+        r, status = self.status_of("retired_revoked.cbor", "--status-seed", SEED_A_OLD.hex(),
+                                   "--status-iat", str(IAT - 86400 * 60), "--set-status",
+                                   "revoked")
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn("REVOKED", status["reason"])
 
 
 if __name__ == "__main__":

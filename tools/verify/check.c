@@ -712,6 +712,25 @@ static void status_from_token(const struct ac__options *opt, const uint8_t *tok,
             (unsigned long long)r->status_idx, when);
     } else if (v != AC_STATUS_VALID) {
         add(rep, "status", AC__FAIL, "status value %u is not one Accord defines", v);
+    } else if (t.exp == 0) {
+        /* A "valid" answer is only as good as the time it holds for: an
+         * undated one could be replayed forever after a revocation. */
+        add(rep, "status", AC__INDETERMINATE,
+            "%s of %s has no exp, so a revocation since then cannot be ruled out", src, when);
+    } else if (t.iat < r->iat) {
+        char rec_when[21];
+        add(rep, "status", AC__INDETERMINATE,
+            "%s of %s is older than the record (iat %s), so it says nothing about the record's "
+            "status since",
+            src, when, ac_clock_format(r->iat * 1000, rec_when));
+    } else if (!opt->pinned && !key_current(key)) {
+        /* A retired key may have leaked; its holder could sign a "valid"
+         * snapshot to hide a revocation. Revoked and suspended answers above
+         * are still taken from it: they can only hurt the holder. */
+        add(rep, "status", AC__INDETERMINATE,
+            "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
+            "trusted%s",
+            src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
     } else if (live) {
         add(rep, "status", AC__PASS,
             "valid: neither revoked nor suspended in the issuer's status list as of %s "
