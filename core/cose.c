@@ -127,6 +127,7 @@ struct headers {
     size_t kid_len;
     int64_t labels[16]; /* integer labels seen, to refuse one in both buckets */
     size_t nlabels;
+    uint64_t count; /* entries in the map, whatever their labels */
 };
 
 /* Reads one header map (protected or unprotected) from |r|. */
@@ -136,6 +137,7 @@ static int read_headers(struct ac_cbor_reader *r, const char *where, struct head
     uint64_t n;
     if (ac_cbor_get_map(r, &n))
         return refuse(why, whylen, "%s header: %s", where, r->why);
+    h->count = n;
     for (uint64_t i = 0; i < n; i++) {
         int64_t label;
         int is_text;
@@ -234,6 +236,7 @@ static int parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out, int
         return refuse(why, whylen, "COSE_Sign1: signature of %zu bytes; Ed25519 needs 64",
                       m.signature_len);
     m.alg = prot.alg;
+    m.unprotected_count = unprot.count;
     if (prot.has_kid) {
         m.kid = prot.kid;
         m.kid_len = prot.kid_len;

@@ -325,6 +325,14 @@ int ac_record_decode(const uint8_t *data, size_t len, struct ac_record *rec,
     int rc = ac_cose_sign1_parse(data, len, &m, why, whylen);
     if (rc)
         return rc;
+    /* The unprotected header is not signed: anything in it would let a
+     * record's bytes change while its signature still verifies. */
+    if (m.unprotected_count != 0)
+        return refuse(why, whylen, "unprotected header: has %llu entries; a record's must be "
+                                   "empty (a0)", (unsigned long long)m.unprotected_count);
+    if (!m.kid_protected)
+        return refuse(why, whylen, "protected header: kid (4) is missing; a record's kid must "
+                                   "be protected");
     struct ac_record tmp;
     if ((rc = decode_claims(m.payload, m.payload_len, &tmp, why, whylen)))
         return rc;

@@ -144,6 +144,13 @@ static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy,
         free(c);
         return refuse(why, why_len, "status token: %s", cwhy);
     }
+    /* Nothing in the unprotected header is signed, so a token carrying any
+     * entry there is not byte-for-byte what its issuer signed. */
+    if (m->unprotected_count != 0) {
+        free(c);
+        return refuse(why, why_len, "status token: unprotected header has %llu entries; it "
+                                    "must be empty (a0)", (unsigned long long)m->unprotected_count);
+    }
     *copy = c;
     return 0;
 }

@@ -52,6 +52,10 @@ struct ac_cose_sign1 {
     const uint8_t *kid; /* protected kid if present, else unprotected; NULL if none */
     size_t kid_len;
     int kid_protected; /* 1 when kid came from the protected header */
+    /* Entries in the unprotected header. Nothing there is signed, so a
+     * format whose messages must be byte-for-byte what was signed (records,
+     * status tokens) refuses any. */
+    uint64_t unprotected_count;
 };
 
 /* Parses |len| bytes at |data| as a tagged COSE_Sign1, strictly: deterministic

@@ -80,7 +80,8 @@ int ac_record_sign(const struct ac_record *rec, const uint8_t *kid, size_t kid_l
                    ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out);
 
 /* Parses a signed record strictly WITHOUT checking its signature: the COSE
- * layer (ac_cose_sign1_parse()), then the claims: deterministic CBOR map,
+ * layer (ac_cose_sign1_parse(), plus an empty unprotected header and a
+ * protected kid: nothing unsigned may ride along), then the claims: deterministic CBOR map,
  * every required claim present (iss, sub, iat, cti, definition id, version,
  * content hash, achieved level) with the right type and within its limit.
  * Unknown claims are ignored, as RFC 8392 §3 asks. Sets |*rec| and |*msg|

@@ -142,6 +142,58 @@ class Forgery(unittest.TestCase):
         self.assertEqual(1, r.returncode, r.stdout)
         self.assertIn("REVOKED", status["reason"])
 
+    # ---- 3. unsigned bytes in a record ------------------------------------
+
+    def sign(self, claims, unprotected=None, protected_kid=True, seed=SEED_A):
+        """A COSE_Sign1 built with cbor2 and PyNaCl (RFC 9052 §4.4)."""
+        key = nacl.signing.SigningKey(seed)
+        kid = hashlib.sha256(bytes(key.verify_key)).digest()[:8]
+        prot = cbor2.dumps({1: -8, 4: kid} if protected_kid else {1: -8}, canonical=True)
+        payload = cbor2.dumps(claims, canonical=True)
+        sig = key.sign(cbor2.dumps(["Signature1", prot, b"", payload])).signature
+        unprot = unprotected if unprotected is not None else {}
+        return cbor2.dumps(cbor2.CBORTag(18, [prot, unprot, payload, sig]), canonical=True)
+
+    def claims(self, **extra):
+        # Claim keys from docs/records.md: 1 iss, 2 sub, 4 exp, 5 nbf, 6 iat, 7 cti.
+        c = {1: ISS_A, 2: "sha256$ab", 6: IAT, 7: bytes(16), -65537: "d", -65538: 1,
+             -65539: bytes(32), -65540: "pass"}
+        c.update(extra)
+        return c
+
+    def verify_record(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return self.verify("--skip-status", p)
+
+    def test_record_signed_with_an_empty_unprotected_header_is_valid(self):
+        r = self.verify_record("plain.cose", self.sign(self.claims()))
+        self.assertEqual(0, r.returncode, r.stdout)
+
+    def test_record_with_an_entry_in_its_unprotected_header_is_invalid(self):
+        r = self.verify_record("mall.cose", self.sign(self.claims(), {"x": b"hi!"}))
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn("unprotected header", self.checks(r)["decode"]["reason"])
+
+    def test_record_with_its_kid_only_in_the_unprotected_header_is_invalid(self):
+        key = nacl.signing.SigningKey(SEED_A)
+        kid = hashlib.sha256(bytes(key.verify_key)).digest()[:8]
+        r = self.verify_record("unprot_kid.cose",
+                               self.sign(self.claims(), {4: kid}, protected_kid=False))
+        self.assertEqual(1, r.returncode, r.stdout)
+
+    def test_record_whose_kid_names_no_trusted_key_is_invalid_even_when_a_trusted_key_signed(self):
+        # Signed by A's key, but the protected kid names a key nobody lists.
+        key = nacl.signing.SigningKey(SEED_A)
+        prot = cbor2.dumps({1: -8, 4: b"\x01" * 8}, canonical=True)
+        payload = cbor2.dumps(self.claims(), canonical=True)
+        sig = key.sign(cbor2.dumps(["Signature1", prot, b"", payload])).signature
+        rec = cbor2.dumps(cbor2.CBORTag(18, [prot, {}, payload, sig]), canonical=True)
+        r = self.verify_record("unknown_kid.cose", rec)
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn("unknown key", self.checks(r)["issuer"]["reason"])
+
 
 if __name__ == "__main__":
     unittest.main()

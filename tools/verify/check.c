@@ -130,20 +130,12 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
             return &is->keys[i];
         }
     }
-    /* The kid names none of the issuer's keys: either the record was altered
-     * or it was signed by a key newer than the trust file. Offline the two
-     * look alike, but a record is valid only under a key the recognizer
-     * trusts, so try each trusted key before refusing. */
-    for (size_t i = 0; i < is->nkeys; i++) {
-        if (ac_cose_sign1_verify(m, is->keys[i].public_key) == 0) {
-            add(rep, "issuer", AC__PASS, "%s is trusted; key %s (the record's kid %s differs)",
-                is->iss, is->keys[i].kid_hex, rep->kid_hex);
-            return &is->keys[i];
-        }
-    }
+    /* The kid is signed (protected), so a record whose kid names no trusted
+     * key was signed by a key the recognizer does not trust, or is not the
+     * record its issuer signed: either way it is not valid. */
     add(rep, "issuer", AC__FAIL,
-        "kid %s is none of the %zu keys the trust file lists for %s, and no listed key "
-        "verifies the signature (if the issuer rotated keys since, refresh the trust file)",
+        "kid %s is none of the %zu keys the trust file lists for %s: unknown key (if the "
+        "issuer rotated keys since, refresh the trust file)",
         rep->kid_hex, is->nkeys, is->iss);
     return NULL;
 }

@@ -288,6 +288,40 @@ static void test_a_status_token_with_a_wrong_key_or_tag_is_refused(void **state)
     ac_status_list_free(l);
 }
 
+/* Finds the empty unprotected header (a0) right after the protected bstr of
+ * the untagged token at |d| (84 <bstr head> <protected>). */
+static size_t unprotected_offset(const uint8_t *d)
+{
+    size_t plen = d[1] & 0x1f, off = 2;
+    if (plen == 24)
+        plen = d[off++];
+    return off + plen;
+}
+
+static void test_a_status_token_with_an_unprotected_header_entry_is_refused(void **state)
+{
+    (void)state;
+    struct ac_status_list *l;
+    assert_int_equal(0, ac_status_list_new(AC_STATUS_MIN_ENTRIES, &l));
+    struct ac_buf tok = AC_BUF_INIT;
+    token_of(l, &tok);
+    size_t off = unprotected_offset(tok.data);
+    assert_int_equal(0xa0, tok.data[off]);
+    /* {"x": h'686921'}: unsigned, so the signature still verifies. */
+    static const uint8_t extra[] = {0xa1, 0x61, 'x', 0x43, 'h', 'i', '!'};
+    struct ac_buf m = AC_BUF_INIT;
+    assert_int_equal(0, ac_buf_append(&m, tok.data, off));
+    assert_int_equal(0, ac_buf_append(&m, extra, sizeof extra));
+    assert_int_equal(0, ac_buf_append(&m, tok.data + off + 1, tok.len - off - 1));
+    struct ac_status_token t;
+    char why[AC_BUNDLE_WHY_MAX];
+    assert_int_equal(AC_EPARSE, ac_status_token_open(m.data, m.len, pk, &t, why, sizeof why));
+    assert_non_null(strstr(why, "unprotected header"));
+    ac_buf_release(&m);
+    ac_buf_release(&tok);
+    ac_status_list_free(l);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -304,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_malformed_bundles_are_refused_with_a_reason),
         cmocka_unit_test(test_a_status_token_opens_with_its_claims_and_bits),
         cmocka_unit_test(test_a_status_token_with_a_wrong_key_or_tag_is_refused),
+        cmocka_unit_test(test_a_status_token_with_an_unprotected_header_entry_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
