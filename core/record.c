@@ -11,9 +11,10 @@
 int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
 {
     if (!rec->iss[0] || !rec->sub[0] || !rec->definition_id[0] || !rec->achieved_level[0] ||
-        rec->iat < 0 || (rec->has_nbf && rec->nbf < 0) || (rec->has_status && !rec->status_uri[0]))
+        rec->iat < 0 || (rec->has_nbf && rec->nbf < 0) ||
+        (rec->has_exp && rec->exp < 0) || (rec->has_status && !rec->status_uri[0]))
         return AC_EINVAL;
-    uint64_t n = 8 + rec->has_nbf + rec->has_ceu + (rec->evidence[0] != '\0') +
+    uint64_t n = 8 + rec->has_nbf + rec->has_exp + rec->has_ceu + (rec->evidence[0] != '\0') +
                  rec->has_log_index + rec->has_status;
     struct ac_cbor_writer w;
     ac_cbor_writer_init(&w);
@@ -29,6 +30,10 @@ int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
     if (rec->has_nbf) {
         ac_cbor_put_int(&w, AC_CWT_NBF);
         ac_cbor_put_uint(&w, (uint64_t)rec->nbf);
+    }
+    if (rec->has_exp) {
+        ac_cbor_put_int(&w, AC_CWT_EXP);
+        ac_cbor_put_uint(&w, (uint64_t)rec->exp);
     }
     ac_cbor_put_int(&w, AC_CWT_CTI);
     ac_cbor_put_bytes(&w, rec->cti, sizeof(rec->cti));
@@ -257,6 +262,12 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
             rc = get_uint_claim(&r, &c, INT64_MAX / 1000, &v, why, whylen);
             rec->nbf = (int64_t)v;
             rec->has_nbf = true;
+            break;
+        case AC_CWT_EXP:
+            c.name = "exp";
+            rc = get_uint_claim(&r, &c, INT64_MAX / 1000, &v, why, whylen);
+            rec->exp = (int64_t)v;
+            rec->has_exp = true;
             break;
         case AC_CWT_CTI:
             c.name = "cti";

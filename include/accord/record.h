@@ -3,7 +3,7 @@
  * the Token Status List `status` claim and Accord's credential claims.
  *
  * Claim keys (docs/records.md has the full table):
- *   1 iss (text), 2 sub (text), 5 nbf, 6 iat (NumericDate, seconds), 7 cti
+ *   1 iss (text), 2 sub (text), 4 exp, 5 nbf, 6 iat (NumericDate, seconds), 7 cti
  *   (16 bytes), 65535 status {"status_list": {"idx": uint, "uri": text}}
  *   (draft-ietf-oauth-status-list's CWT claim), and private-use keys (RFC 8392
  *   §9.1: below -65536): -65537 definition id, -65538 definition version,
@@ -23,6 +23,7 @@
 
 #define AC_CWT_ISS 1
 #define AC_CWT_SUB 2
+#define AC_CWT_EXP 4
 #define AC_CWT_NBF 5
 #define AC_CWT_IAT 6
 #define AC_CWT_CTI 7
@@ -53,6 +54,9 @@ struct ac_record {
     int64_t iat;                     /* issued at, seconds since the epoch */
     bool has_nbf;
     int64_t nbf; /* not before, seconds */
+    bool has_exp;
+    int64_t exp; /* expires, seconds (Accord's issuer sets none: a credential
+                  * earned stays earned; a verifier honours one if present) */
     uint8_t cti[AC_RECORD_CTI_BYTES];
     char definition_id[AC_RECORD_DEF_ID_MAX + 1];
     uint64_t definition_version;

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 try:
@@ -154,11 +155,11 @@ class Forgery(unittest.TestCase):
         unprot = unprotected if unprotected is not None else {}
         return cbor2.dumps(cbor2.CBORTag(18, [prot, unprot, payload, sig]), canonical=True)
 
-    def claims(self, **extra):
+    def claims(self, extra=None):
         # Claim keys from docs/records.md: 1 iss, 2 sub, 4 exp, 5 nbf, 6 iat, 7 cti.
         c = {1: ISS_A, 2: "sha256$ab", 6: IAT, 7: bytes(16), -65537: "d", -65538: 1,
              -65539: bytes(32), -65540: "pass"}
-        c.update(extra)
+        c.update(extra or {})
         return c
 
     def verify_record(self, name, data):
@@ -193,6 +194,23 @@ class Forgery(unittest.TestCase):
         r = self.verify_record("unknown_kid.cose", rec)
         self.assertEqual(1, r.returncode, r.stdout)
         self.assertIn("unknown key", self.checks(r)["issuer"]["reason"])
+
+    # ---- 4. the record's own validity period (nbf, exp) ------------------
+
+    def test_record_with_nbf_a_day_ahead_is_invalid(self):
+        r = self.verify_record("nbf.cose", self.sign(self.claims({5: int(time.time()) + 86400})))
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn("not valid yet", self.checks(r)["key-window"]["reason"])
+
+    def test_record_with_exp_in_the_past_is_invalid(self):
+        r = self.verify_record("exp.cose", self.sign(self.claims({4: IAT + 60})))
+        self.assertEqual(1, r.returncode, r.stdout)
+        self.assertIn("expired", self.checks(r)["key-window"]["reason"])
+
+    def test_record_inside_its_nbf_and_exp_is_valid(self):
+        later = int(time.time()) + 86400
+        r = self.verify_record("window.cose", self.sign(self.claims({5: IAT, 4: later})))
+        self.assertEqual(0, r.returncode, r.stdout)
 
 
 if __name__ == "__main__":

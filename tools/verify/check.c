@@ -155,6 +155,28 @@ enum in_log {
     IN_LOG_CURRENT_SIGNER,  /* proven at a checkpoint signed by a current key */
 };
 
+/* The record's own validity period (RFC 8392 nbf and exp), against the
+ * verifier's clock with the same skew allowed as for iat. Adds a failing
+ * "key-window" check and returns false when the record is not yet or no
+ * longer valid. */
+static bool check_validity(const struct ac__options *opt, struct ac__report *rep)
+{
+    const struct ac_record *r = &rep->rec;
+    int64_t now_s = opt->now_ms / 1000;
+    char when[21];
+    if (r->has_nbf && r->nbf > now_s + FUTURE_SKEW_S) {
+        add(rep, "key-window", AC__FAIL, "nbf %s is in the future: the record is not valid yet",
+            ac_clock_format(r->nbf * 1000, when));
+        return false;
+    }
+    if (r->has_exp && r->exp < now_s - FUTURE_SKEW_S) {
+        add(rep, "key-window", AC__FAIL, "exp %s is in the past: the record has expired",
+            ac_clock_format(r->exp * 1000, when));
+        return false;
+    }
+    return true;
+}
+
 static void check_key_window(const struct ac__options *opt, const struct ac_key_info *key,
                              enum in_log in_log, struct ac__report *rep)
 {
@@ -171,6 +193,8 @@ static void check_key_window(const struct ac__options *opt, const struct ac_key_
         add(rep, "key-window", AC__FAIL, "iat %s is in the future", iat);
         return;
     }
+    if (!check_validity(opt, rep))
+        return;
     if (opt->pinned) {
         add(rep, "key-window", AC__PASS, "iat %s; a pinned key has no window to check", iat);
         return;
