@@ -270,9 +270,13 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
         }
         case CWT_IAT:
         case CWT_EXP:
-            if (ac_cbor_get_uint(&r, &v) || v > INT64_MAX)
-                return refuse(why, why_len, "status token: claim %llu must be a non-negative time",
-                              (unsigned long long)key);
+            /* Callers compare times in milliseconds: a value past
+             * INT64_MAX / 1000 seconds would overflow there (and is
+             * hundreds of millions of years away anyway). */
+            if (ac_cbor_get_uint(&r, &v) || v > INT64_MAX / 1000)
+                return refuse(why, why_len,
+                              "status token: claim %llu must be a time in seconds from 0 to %lld",
+                              (unsigned long long)key, (long long)(INT64_MAX / 1000));
             if (key == CWT_IAT) {
                 t->iat = (int64_t)v;
                 have_iat = 1;

@@ -159,7 +159,9 @@ int ac_status_token_kid(const uint8_t *token, size_t len, uint8_t kid[AC_STATUS_
 /* Verifies |token| with the Ed25519 |public_key| and decodes it into |*out|,
  * which the caller releases. Strict: deterministic CBOR, untagged, typ
  * AC_STATUS_TOKEN_TYP, sub/iat/status_list present, bits one of 1/2/4/8, the
- * list at most AC_STATUS_MAX_ENTRIES entries. Expiry is the caller's to judge
+ * list at most AC_STATUS_MAX_ENTRIES entries, iat and exp at most
+ * INT64_MAX / 1000 (so times in milliseconds cannot overflow). Expiry is the
+ * caller's to judge
  * (it knows the time). Returns 0, AC_EPARSE (with |why|), AC_ECRYPTO (bad
  * signature), AC_E2BIG or AC_ENOMEM. */
 int ac_status_token_open(const uint8_t *token, size_t len, const uint8_t public_key[32],

@@ -288,6 +288,35 @@ static void test_a_status_token_with_a_wrong_key_or_tag_is_refused(void **state)
     ac_status_list_free(l);
 }
 
+/* Signs a token of an all-valid list with exp |exp| into |out|. */
+static void token_expiring(int64_t exp, struct ac_buf *out)
+{
+    struct ac_status_list *l;
+    assert_int_equal(0, ac_status_list_new(AC_STATUS_MIN_ENTRIES, &l));
+    struct ac_status_token_claims c = {
+        .sub = "https://accord.example/status/1", .iat = 1700000000, .exp = exp, .ttl = 3600};
+    assert_int_equal(0, ac_status_token_sign(l, &c, kid, sizeof kid, sign_cb, sk, out));
+    ac_status_list_free(l);
+}
+
+static void test_a_status_token_time_past_int64_max_over_1000_seconds_is_refused(void **state)
+{
+    (void)state;
+    struct ac_buf tok = AC_BUF_INIT;
+    struct ac_status_token t;
+    char why[AC_BUNDLE_WHY_MAX];
+    /* The largest time whose milliseconds fit in an int64_t opens ... */
+    token_expiring(INT64_MAX / 1000, &tok);
+    assert_int_equal(0, ac_status_token_open(tok.data, tok.len, pk, &t, why, sizeof why));
+    ac_status_token_release(&t);
+    ac_buf_release(&tok);
+    /* ... one second more would overflow a caller's "* 1000". */
+    token_expiring(INT64_MAX / 1000 + 1, &tok);
+    assert_int_equal(AC_EPARSE, ac_status_token_open(tok.data, tok.len, pk, &t, why, sizeof why));
+    assert_non_null(strstr(why, "claim 4"));
+    ac_buf_release(&tok);
+}
+
 /* Finds the empty unprotected header (a0) right after the protected bstr of
  * the untagged token at |d| (84 <bstr head> <protected>). */
 static size_t unprotected_offset(const uint8_t *d)
@@ -339,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_a_status_token_opens_with_its_claims_and_bits),
         cmocka_unit_test(test_a_status_token_with_a_wrong_key_or_tag_is_refused),
         cmocka_unit_test(test_a_status_token_with_an_unprotected_header_entry_is_refused),
+        cmocka_unit_test(test_a_status_token_time_past_int64_max_over_1000_seconds_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
