@@ -418,6 +418,15 @@ int ac_checkpoint_parse(const char *text, size_t len, struct ac_checkpoint *out,
         why_set(why, why_len, "checkpoint: root hash is not base64 of 32 bytes");
         return AC_EPARSE;
     }
+    /* RFC 9162 §2.1.1: the empty tree's head is SHA-256 of nothing; a
+     * size-0 checkpoint with any other root describes no tree. */
+    uint8_t empty[AC_MERKLE_HASH_BYTES];
+    crypto_hash_sha256(empty, NULL, 0);
+    if (size == 0 && sodium_memcmp(root, empty, AC_MERKLE_HASH_BYTES) != 0) {
+        why_set(why, why_len, "checkpoint: tree size 0 needs the empty tree's root hash "
+                              "(SHA-256 of nothing, RFC 9162 section 2.1.1)");
+        return AC_EPARSE;
+    }
     const char *ext = text + pos;
     size_t ext_len = len - pos;
     if (ext_len && (ext[0] == '\n' || memmem(ext, ext_len, "\n\n", 2))) {

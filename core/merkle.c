@@ -189,6 +189,12 @@ int ac_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
 {
     if (old_size > new_size || proof->count > AC_MERKLE_PROOF_MAX)
         return AC_EINVAL;
+    /* The empty tree has one head, SHA-256 of nothing (RFC 9162 §2.1.1):
+     * any other root at size 0 is no tree at all. */
+    uint8_t empty[H];
+    empty_root(empty);
+    if (old_size == 0 && !same_hash(old_root, empty))
+        return AC_ECRYPTO;
     if (old_size == new_size) {
         if (proof->count != 0)
             return AC_EINVAL;

@@ -99,7 +99,8 @@ int ac_checkpoint_format(const struct ac_checkpoint *cp, struct ac_buf *out);
 
 /* Parses checkpoint note text (|len| bytes, ending in '\n') into |*out|, which
  * the caller releases. Strict: the size is decimal without leading zeroes and
- * fits 64 bits, the root is canonical base64 of exactly 32 bytes, no line is
+ * fits 64 bits, the root is canonical base64 of exactly 32 bytes (at size 0,
+ * the empty tree's, SHA-256 of nothing: RFC 9162 §2.1.1), no line is
  * empty. Returns 0, AC_EPARSE (with |why|) or AC_ENOMEM. */
 int ac_checkpoint_parse(const char *text, size_t len, struct ac_checkpoint *out, char *why,
                         size_t why_len);

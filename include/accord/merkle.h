@@ -72,7 +72,8 @@ int ac_merkle_verify_inclusion(const uint8_t leaf_hash[AC_MERKLE_HASH_BYTES], ui
 
 /* Checks that the tree of |new_size| leaves with head |new_root| extends the
  * tree of |old_size| leaves with head |old_root| (RFC 9162 §2.1.4.2). Equal
- * sizes need equal roots and an empty proof; old_size 0 needs an empty proof.
+ * sizes need equal roots and an empty proof; old_size 0 needs an empty proof
+ * and the empty tree's head, SHA-256 of nothing (RFC 9162 §2.1.1).
  * Returns 0, AC_EINVAL (old_size > new_size, or the proof has the wrong length
  * for these sizes) or AC_ECRYPTO (the hashes do not lead to both roots). */
 int ac_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,

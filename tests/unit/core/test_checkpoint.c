@@ -240,6 +240,8 @@ static void test_malformed_checkpoint_bodies_are_refused(void **state)
         "o\n1\nCsUYapGGPo4dkMgIAUqom_Xajj7h2fB2MPA3j2jxq2I=\n", /* base64url */
         "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\nx\n", /* empty ext line */
         "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",     /* no final newline */
+        /* size 0 with a root other than SHA-256 of nothing (RFC 9162 §2.1.1) */
+        "o\n0\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct ac_checkpoint cp;

@@ -417,14 +417,29 @@ static void test_trivial_consistency_cases_follow_rfc_9162(void **state)
     memset(a, 0xaa, H);
     memset(b, 0xbb, H);
     memset(one.hash[0], 0xcc, H);
-    assert_int_equal(0, ac_merkle_verify_consistency(0, 0, &empty, a, a));
-    assert_int_equal(0, ac_merkle_verify_consistency(0, 5, &empty, a, b));
+    uint8_t e[H];
+    unhex(empty_tree_hex, e);
+    assert_int_equal(0, ac_merkle_verify_consistency(0, 0, &empty, e, e));
+    assert_int_equal(0, ac_merkle_verify_consistency(0, 5, &empty, e, b));
     assert_int_equal(0, ac_merkle_verify_consistency(3, 3, &empty, b, b));
     assert_int_equal(AC_ECRYPTO, ac_merkle_verify_consistency(3, 3, &empty, a, b));
     assert_int_equal(AC_EINVAL, ac_merkle_verify_consistency(3, 3, &one, a, a));
-    assert_int_equal(AC_EINVAL, ac_merkle_verify_consistency(0, 5, &one, a, b));
+    assert_int_equal(AC_EINVAL, ac_merkle_verify_consistency(0, 5, &one, e, b));
     assert_int_equal(AC_EINVAL, ac_merkle_verify_consistency(2, 1, &empty, a, b));
     assert_int_equal(AC_EINVAL, ac_merkle_verify_consistency(1, 2, &empty, a, b));
+}
+
+static void test_a_size_zero_tree_with_another_head_than_the_empty_hash_is_no_tree(void **state)
+{
+    (void)state;
+    /* RFC 9162 §2.1.1: the empty tree's head is SHA-256 of nothing; a
+     * "size 0" checkpoint with another root cannot be extended by anything. */
+    struct ac_merkle_proof empty = {.count = 0};
+    uint8_t a[H], b[H];
+    memset(a, 0xaa, H);
+    memset(b, 0xbb, H);
+    assert_int_equal(AC_ECRYPTO, ac_merkle_verify_consistency(0, 0, &empty, a, a));
+    assert_int_equal(AC_ECRYPTO, ac_merkle_verify_consistency(0, 5, &empty, a, b));
 }
 
 static void test_proof_requests_outside_the_tree_are_refused(void **state)
@@ -514,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_a_corrupted_inclusion_proof_never_verifies),
         cmocka_unit_test(test_a_corrupted_consistency_proof_never_verifies),
         cmocka_unit_test(test_trivial_consistency_cases_follow_rfc_9162),
+        cmocka_unit_test(test_a_size_zero_tree_with_another_head_than_the_empty_hash_is_no_tree),
         cmocka_unit_test(test_proof_requests_outside_the_tree_are_refused),
         cmocka_unit_test(test_a_failing_leaf_read_fails_the_proof_with_its_code),
         cmocka_unit_test(test_a_subtree_cache_gives_the_same_proofs_as_leaves),
