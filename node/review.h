@@ -61,6 +61,13 @@ int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submissi
 /* ---- flow steps shared by review_flow.c and review_jobs.c ----
  * Each runs inside the caller's transaction unless it says otherwise. */
 
+/* Loads every certified reviewer of credential row |row|, however many, in
+ * user order (the store is read a page at a time). Sets |*out| to an array the
+ * caller frees after ac_reviewer_cert_release() of each of its |*n| entries
+ * (NULL with 0 entries possible). Returns 0, AC_ENOMEM or AC_EDB. */
+int ac__flow_certified_reviewers(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
+                                 size_t *n);
+
 /* Loads credential row |row| into |*c| (the caller releases it with
  * ac_credential_release()) and parses its definition into |*out| (freed with
  * ac_def_free()). Returns 0, AC_ENOENT, AC_EPARSE or AC_ENOMEM. */
