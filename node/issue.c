@@ -161,11 +161,28 @@ static int load_log(struct ac_node *n)
     return err;
 }
 
+static void records_free(struct ac__records *r)
+{
+    if (!r)
+        return;
+    ac_status_list_free(r->status);
+    ac_buf_release(&r->checkpoint.body);
+    ac_buf_release(&r->token.body);
+    ac_buf_release(&r->bitstring.body);
+    free(r);
+}
+
+/* Also reloads: when |n|->records is already loaded (the issue job does so
+ * after a rolled-back issue), the new state replaces it only once it loaded
+ * whole; on failure the old one stays, so requests never find it NULL. */
 int ac__records_open(struct ac_node *n)
 {
+    struct ac__records *old = n->records;
     struct ac__records *r = calloc(1, sizeof *r);
     if (!r)
         return AC_ENOMEM;
+    /* load_log() and the checkpoint signing read the state being built
+     * through |n|; the loop thread is the only reader meanwhile. */
     n->records = r;
     base_url(n->cfg, r->issuer, sizeof r->issuer);
     /* C2SP tlog-checkpoint: the origin is a schema-less URL, also the key name. */
@@ -182,9 +199,11 @@ int ac__records_open(struct ac_node *n)
             ac_log_error("records", "cannot load the transparency log: %s", ac_strerror(err));
     }
     if (err) {
-        ac__records_close(n);
+        records_free(r);
+        n->records = old;
         return err;
     }
+    records_free(old);
     ac_log_info("records", "issuer %s, log %s at size %llu, %llu status entries", r->issuer,
                 r->origin, (unsigned long long)r->tree.size,
                 (unsigned long long)ac_status_list_assigned(r->status));
@@ -193,14 +212,7 @@ int ac__records_open(struct ac_node *n)
 
 void ac__records_close(struct ac_node *n)
 {
-    struct ac__records *r = n->records;
-    if (!r)
-        return;
-    ac_status_list_free(r->status);
-    ac_buf_release(&r->checkpoint.body);
-    ac_buf_release(&r->token.body);
-    ac_buf_release(&r->bitstring.body);
-    free(r);
+    records_free(n->records);
     n->records = NULL;
 }
 

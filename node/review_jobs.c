@@ -273,11 +273,12 @@ static int job_issue(struct ac_node *n, const struct ac_job *job)
     if (err && issued) {
         /* The record was rolled back with the rest, but the records state in
          * memory (tree head, status list, checkpoint) already counted it:
-         * reload it from the store, which is the truth. */
-        ac__records_close(n);
+         * reload it from the store, which is the truth. The reload swaps
+         * the state only when it succeeds; otherwise the old one serves on. */
         int e = ac__records_open(n);
         if (e)
-            ac_log_error("review", "cannot reload the records state: %s", ac_strerror(e));
+            ac_log_error("review", "cannot reload the records state (keeping the old): %s",
+                         ac_strerror(e));
     }
     if (err)
         ac_log_error("scheduler", "job %" PRId64 " (issue %" PRId64 "): %s", job->id, job->ref,
