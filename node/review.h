@@ -51,7 +51,9 @@ int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, 
                           const char *level, char *why, size_t why_len);
 
 /* Runs one due job; marks it done in the transaction of its effects, so a job
- * fired twice does its work once. */
+ * fired twice does its work once. When it fails (its effects rolled back) the
+ * attempt is recorded and the job backs off (30 s doubling to 1 h); the 20th
+ * failure abandons it and notifies the admins. Returns the run's result. */
 int ac__flow_run_job(struct ac_node *n, const struct ac_job *job);
 
 /* Queues a notification to every admin (one transaction must be open). */
