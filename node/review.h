@@ -28,7 +28,10 @@ int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, 
 /* Screens new submission |sub_id| for near-duplicates among the prior
  * submissions of its credential (team members never against each other):
  * flagged ones go to the issuer's inbox, the rest to the queue. Sets
- * |*flagged|. */
+ * |*flagged|. A submission no longer "received" was screened already: it is
+ * left as it is (|*flagged| says whether it is flagged) and 0 returned, so the
+ * "screen" job stored with every new submission may run after the request
+ * screened it. */
 int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged);
 
 /* The reviewer |reviewer_id| accepts (|accept|) or declines batch |batch_id|.

@@ -166,6 +166,13 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
     int err = ac_store_submission_get(n->store, sub_id, &sub);
     if (err)
         return err;
+    /* Screened already (the request screened it and its "screen" job fires
+     * after, or the job fires twice): nothing to do again. */
+    if (sub.state != AC_SUB_RECEIVED) {
+        *flagged = sub.state == AC_SUB_FLAGGED;
+        ac_submission_release(&sub);
+        return 0;
+    }
     struct ac_submission *prior = NULL;
     size_t nprior = 0;
     err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior, &nprior);

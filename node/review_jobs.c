@@ -296,6 +296,14 @@ static int run_job(struct ac_node *n, const struct ac_job *job)
 {
     if (strcmp(job->kind, "issue") == 0)
         return job_issue(n, job);
+    if (strcmp(job->kind, "screen") == 0) {
+        /* Screening has its own transaction and does nothing to a submission
+         * already past "received"; a submission gone is nothing to screen. */
+        int flagged;
+        int err = ac__flow_screen(n, job->ref, &flagged);
+        if (err && err != AC_ENOENT)
+            return err;
+    }
     if (strcmp(job->kind, "assign") == 0) {
         /* The pass has its own transaction; it reads state, so repeating it
          * only assigns what is still missing. */
