@@ -422,14 +422,23 @@ static int session_start(struct ac__cconn *c)
     if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1))
         return AC_ENOMEM;
     c->ready = 1;
-    struct creq *next;
+    /* Failures go to a private list and their callbacks fire after the walk:
+     * a callback may close the client, which frees every request still in
+     * cl->reqs, including the walk's next one. */
+    struct creq *failed = NULL, *next;
+    int rc = 0;
     for (struct creq *r = cl->reqs; r; r = next) {
         next = r->next;
-        if (r->stream_id == 0) {
-            int rc = req_submit(c, r);
-            if (rc)
-                req_complete(r, rc);
+        if (r->stream_id == 0 && (rc = req_submit(c, r)) != 0) {
+            unlink_req(&cl->reqs, &cl->reqs_tail, r);
+            r->next = failed;
+            failed = r;
         }
+    }
+    while (failed) {
+        struct creq *r = failed;
+        unlink_req(&failed, NULL, r);
+        req_finish(r, rc);
     }
     timer_arm(cl);
     return 0;
@@ -611,7 +620,11 @@ static void on_timer(uv_timer_t *t)
     } else if (c && !c->ready && now >= c->connect_deadline) {
         conn_fail(c, AC_ETIMEDOUT, "connect timeout");
     } else if (c) {
-        struct creq *next;
+        /* Expired requests move to a private list before any callback fires:
+         * a callback may close the client, which frees every request still
+         * in cl->reqs (a saved |next| among them). Those already taken still
+         * get their one callback, with the timeout they met. */
+        struct creq *expired = NULL, *expired_tail = NULL, *next;
         for (struct creq *r = cl->reqs; r; r = next) {
             next = r->next;
             if (!r->stream_id || now < r->deadline)
@@ -620,9 +633,20 @@ static void on_timer(uv_timer_t *t)
                         r->path, (unsigned long long)cl->cfg.request_timeout_ms);
             nghttp2_session_set_stream_user_data(c->h2, r->stream_id, NULL);
             nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
-            req_complete(r, AC_ETIMEDOUT);
+            unlink_req(&cl->reqs, &cl->reqs_tail, r);
+            r->prev = expired_tail;
+            if (expired_tail)
+                expired_tail->next = r;
+            else
+                expired = r;
+            expired_tail = r;
         }
-        if (cl->conn == c)
+        while (expired) {
+            struct creq *r = expired;
+            unlink_req(&expired, &expired_tail, r);
+            req_finish(r, AC_ETIMEDOUT);
+        }
+        if (!cl->closing && cl->conn == c)
             conn_flush(c);
     }
     timer_arm(cl);

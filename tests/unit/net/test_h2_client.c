@@ -149,6 +149,53 @@ static void test_urls_that_are_not_origins_are_refused(void **state)
     assert_int_equal(0, uv_loop_close(&loop));
 }
 
+struct two_timeouts {
+    uv_loop_t loop;
+    struct ac_h2_client *cl;
+    int calls;
+    int errs[4];
+};
+
+static void on_timeout_then_close(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct two_timeouts *t = arg;
+    assert_null(resp);
+    t->errs[t->calls++] = err;
+    /* Allowed from a callback (ac_h2_fetch does it); the other expired
+     * request must still get its one callback, from memory not yet freed. */
+    ac_h2_client_close(t->cl);
+}
+
+static void test_a_timeout_callback_may_close_the_client_while_another_request_expires(
+    void **state)
+{
+    (void)state;
+    /* A listener that never accepts: the kernel completes the handshake, so
+     * the client connects and sends, and no answer ever comes. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(0, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+    assert_int_equal(0, listen(fd, 4));
+    assert_int_equal(0, getsockname(fd, (struct sockaddr *)&a, &len));
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+
+    struct two_timeouts t = {0};
+    struct ac_h2_client_config ccfg = {.request_timeout_ms = 50};
+    assert_int_equal(0, uv_loop_init(&t.loop));
+    assert_int_equal(0, ac_h2_client_new(&t.loop, url, &ccfg, &t.cl));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(0, ac_h2_client_request(t.cl, "GET", "/", NULL, 0, NULL, 0,
+                                                 on_timeout_then_close, &t));
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    close(fd);
+    assert_int_equal(2, t.calls);
+    assert_int_equal(AC_ETIMEDOUT, t.errs[0]);
+    assert_int_equal(AC_ETIMEDOUT, t.errs[1]);
+    assert_int_equal(0, uv_loop_close(&t.loop));
+}
+
 /* ---- ac_h2_fetch against a server on its own thread ---- */
 
 struct threaded {
@@ -216,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_request_times_out_when_the_handler_is_too_slow),
         cmocka_unit_test(test_connection_refused_is_reported_once_after_the_call),
         cmocka_unit_test(test_close_cancels_pending_requests),
+        cmocka_unit_test(test_a_timeout_callback_may_close_the_client_while_another_request_expires),
         cmocka_unit_test(test_urls_that_are_not_origins_are_refused),
         cmocka_unit_test(test_fetch_runs_one_request_to_completion),
         cmocka_unit_test(test_fetch_reports_an_unreachable_origin),
