@@ -175,6 +175,13 @@ void ac__records_close(struct ac_node *n);
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
                          int64_t *record_id_out);
 
+/* As ac__credential_issue(); on AC_EINVAL for a field too long, also writes
+ * to |why| (|why_size| bytes; may be NULL) the field, its value and the rule,
+ * e.g. "issuer: \"https://...\" is 230 bytes; at most 200", and leaves it ""
+ * for any other reason. */
+int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req *req,
+                                   int64_t *record_id_out, char *why, size_t why_size);
+
 /* ---- endpoints ---- */
 
 void ac__api_node_register(struct ac_node *n);

@@ -127,6 +127,12 @@ void ac__notify_pump(struct ac_node *n);
 /* True while a delivery is in flight (the scheduler waits for it on stop). */
 int ac__notify_busy(const struct ac_node *n);
 
+/* Returns a malloc'd copy of |s| fit for one mail header line (RFC 5322 2.2:
+ * no CR or LF inside a field body): every control byte (below 0x20, and
+ * 0x7f) becomes a space, so text from users or credential titles cannot end
+ * the header and start another. NULL when out of memory. */
+char *ac__mail_header_value(const char *s);
+
 /* ---- endpoints ---- */
 
 void ac__api_submissions_register(struct ac_node *n);
