@@ -156,7 +156,10 @@ struct ac__issue_req {
  * and the log's tree head (both rebuilt from the store at open). Opaque. */
 struct ac__records;
 
-/* Loads the record state from |n|->store into |n|->records. Returns 0,
+/* Loads the record state from |n|->store into |n|->records. Also reloads:
+ * when |n|->records is already loaded (the issue job does so after a
+ * rolled-back issue), the new state replaces it only once it loaded whole; on
+ * failure the old one stays, so requests never find it NULL. Returns 0,
  * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
 int ac__records_open(struct ac_node *n);
 
