@@ -373,6 +373,11 @@ const struct ac__migration ac__migrations[] = {
      " submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),"
      " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
      " issued_ms INTEGER NOT NULL);"},
+    {7, "review lifecycle: failed job attempts and their back-off",
+     /* A failing job is retried at retry_ms, not its due time, so it neither
+      * spins the scheduler nor loses its identity (kind, ref, due_ms). */
+     "ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN retry_ms INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -34,6 +34,8 @@ static int read_job(struct ac_store *st, sqlite3_stmt *s, void *elem)
     j->ref = sqlite3_column_int64(s, 2);
     j->due_ms = sqlite3_column_int64(s, 3);
     j->done_ms = 0;
+    j->attempts = sqlite3_column_int64(s, 4);
+    j->retry_ms = sqlite3_column_int64(s, 5);
     return 0;
 }
 
@@ -44,8 +46,9 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT id, kind, ref, due_ms FROM jobs WHERE done_ms = 0"
-                             " AND due_ms <= ?1 ORDER BY due_ms, id LIMIT ?2",
+                             "SELECT id, kind, ref, due_ms, attempts, retry_ms FROM jobs"
+                             " WHERE done_ms = 0 AND due_ms <= ?1 AND retry_ms <= ?1"
+                             " ORDER BY MAX(due_ms, retry_ms), id LIMIT ?2",
                              &s);
     if (err)
         return err;
@@ -57,7 +60,7 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT MIN(due_ms) FROM jobs WHERE done_ms = 0", &s);
+    int err = ac__store_stmt(st, "SELECT MIN(MAX(due_ms, retry_ms)) FROM jobs WHERE done_ms = 0", &s);
     if (err)
         return err;
     int rc = sqlite3_step(s);
@@ -78,5 +81,19 @@ int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms)
         return err;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);
+    return ac__store_done(st, s);
+}
+
+int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_t retry_ms)
+{
+    int err = ac__review_in_tx(st);
+    sqlite3_stmt *s;
+    if (!err)
+        err = ac__store_stmt(st, "UPDATE jobs SET attempts = ?2, retry_ms = ?3 WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, attempts);
+    sqlite3_bind_int64(s, 3, retry_ms);
     return ac__store_done(st, s);
 }

@@ -26,6 +26,7 @@ struct creq {
     uint64_t deadline; /* uv_now() by which the response must be complete; 0 until sent */
     struct ac_h2_response resp;
     size_t cap_headers;
+    size_t header_bytes; /* RFC 9113 6.5.2 size of every field received on the stream */
     struct ac_buf rbody;
 };
 
@@ -187,6 +188,18 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
     struct creq *r = nghttp2_session_get_stream_user_data(h2, frame->hd.stream_id);
     if (!r || frame->hd.type != NGHTTP2_HEADERS)
         return 0;
+    /* RFC 9113 6.5.2: each field counts its name, value and 32 bytes. The
+     * limit is advertised in SETTINGS, but a hostile origin may ignore it, and
+     * the fields are stored, so it is enforced here too. */
+    r->header_bytes += namelen + valuelen + 32;
+    if (r->header_bytes > AC__H2_CLIENT_MAX_HEADER_BYTES) {
+        ac_log_warn(AC__LOG, "%s %s: response header fields exceed %d bytes", r->method,
+                    r->path, AC__H2_CLIENT_MAX_HEADER_BYTES);
+        nghttp2_session_set_stream_user_data(h2, frame->hd.stream_id, NULL);
+        nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_CANCEL);
+        req_complete(r, AC_E2BIG);
+        return 0;
+    }
     if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
         /* RFC 9110 15: three digits; anything else leaves the status 0, which
          * fails the request with AC_EPROTO when the stream ends. */
@@ -418,18 +431,29 @@ static int session_start(struct ac__cconn *c)
     nghttp2_session_callbacks_del(cbs);
     if (rv)
         return AC_ENOMEM;
-    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
-    if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1))
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, AC__H2_CLIENT_MAX_HEADER_BYTES}};
+    if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2))
         return AC_ENOMEM;
     c->ready = 1;
-    struct creq *next;
+    /* Failures go to a private list and their callbacks fire after the walk:
+     * a callback may close the client, which frees every request still in
+     * cl->reqs, including the walk's next one. */
+    struct creq *failed = NULL, *next;
+    int rc = 0;
     for (struct creq *r = cl->reqs; r; r = next) {
         next = r->next;
-        if (r->stream_id == 0) {
-            int rc = req_submit(c, r);
-            if (rc)
-                req_complete(r, rc);
+        if (r->stream_id == 0 && (rc = req_submit(c, r)) != 0) {
+            unlink_req(&cl->reqs, &cl->reqs_tail, r);
+            r->next = failed;
+            failed = r;
         }
+    }
+    while (failed) {
+        struct creq *r = failed;
+        unlink_req(&failed, NULL, r);
+        req_finish(r, rc);
     }
     timer_arm(cl);
     return 0;
@@ -611,7 +635,11 @@ static void on_timer(uv_timer_t *t)
     } else if (c && !c->ready && now >= c->connect_deadline) {
         conn_fail(c, AC_ETIMEDOUT, "connect timeout");
     } else if (c) {
-        struct creq *next;
+        /* Expired requests move to a private list before any callback fires:
+         * a callback may close the client, which frees every request still
+         * in cl->reqs (a saved |next| among them). Those already taken still
+         * get their one callback, with the timeout they met. */
+        struct creq *expired = NULL, *expired_tail = NULL, *next;
         for (struct creq *r = cl->reqs; r; r = next) {
             next = r->next;
             if (!r->stream_id || now < r->deadline)
@@ -620,9 +648,20 @@ static void on_timer(uv_timer_t *t)
                         r->path, (unsigned long long)cl->cfg.request_timeout_ms);
             nghttp2_session_set_stream_user_data(c->h2, r->stream_id, NULL);
             nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, r->stream_id, NGHTTP2_CANCEL);
-            req_complete(r, AC_ETIMEDOUT);
+            unlink_req(&cl->reqs, &cl->reqs_tail, r);
+            r->prev = expired_tail;
+            if (expired_tail)
+                expired_tail->next = r;
+            else
+                expired = r;
+            expired_tail = r;
         }
-        if (cl->conn == c)
+        while (expired) {
+            struct creq *r = expired;
+            unlink_req(&expired, &expired_tail, r);
+            req_finish(r, AC_ETIMEDOUT);
+        }
+        if (!cl->closing && cl->conn == c)
             conn_flush(c);
     }
     timer_arm(cl);

@@ -130,6 +130,11 @@ void ac__h2_conn_memory_free(struct ac__h2_conn *c);
 struct ac__cconn;
 struct ac_h2_client;
 
+/* The most header-field bytes (RFC 9113 6.5.2: name + value + 32 each) a
+ * response stream may carry; advertised as SETTINGS_MAX_HEADER_LIST_SIZE. A
+ * stream over it is reset and its request fails with AC_E2BIG. */
+#define AC__H2_CLIENT_MAX_HEADER_BYTES (64 * 1024)
+
 /* Makes |cl|'s connection (|cl| must be http:// and not yet connected) one
  * with no socket whose output is discarded, with HTTP/2 started; requests made
  * afterwards are submitted on it. Sets |*out| to a conn the caller frees with

@@ -74,6 +74,25 @@ static int write_durably(const struct ac_node *n, const char *hash, const uint8_
     return 0;
 }
 
+/* Answers 400 for a query parameter that is present but unusable: too long
+ * for |max| bytes (AC_E2BIG) or with a malformed %-escape (AC_EINVAL). The
+ * raw query is quoted, since the decoded value is incomplete. */
+static void query_refused(struct ac_http_exchange *x, const struct ac_http_req *req,
+                          const char *field, int err, size_t max, const char *rule)
+{
+    const char *q = req->query ? req->query : "";
+    if (err == AC_E2BIG)
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
+                                "%s: the value in \"%.80s\" is longer than %zu bytes; it must "
+                                "be %s",
+                                field, q, max, rule);
+    else
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
+                                "%s: the value in \"%.80s\" is not valid percent-encoding; it "
+                                "must be %s",
+                                field, q, rule);
+}
+
 static void on_upload(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -100,12 +119,30 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
     hex(digest, sizeof digest, hash);
     /* The uploader may state the hash it expects: a mismatch means the
      * bytes were damaged on the way, and nothing is stored. */
-    if (ac_http_query(req, "sha256", want, sizeof want) == 0 && strcmp(want, hash) != 0) {
+    int qerr = ac_http_query(req, "sha256", want, sizeof want);
+    if (qerr != 0 && qerr != AC_ENOENT) {
+        query_refused(x, req, "sha256", qerr, sizeof want - 1,
+                      "64 lowercase hex digits");
+        return;
+    }
+    if (qerr == 0 && strcmp(want, hash) != 0) {
         ac_http_respond_problem(x, 400, "hash-mismatch", "Artifact hash mismatch", "sha256",
                                 "sha256: the body hashes to %s, not %s; nothing was stored",
                                 hash, want);
         return;
     }
+    char mt[AC_SUB_NAME_MAX + 1] = "application/octet-stream";
+    qerr = ac_http_query(req, "media_type", mt, sizeof mt);
+    if (qerr != 0 && qerr != AC_ENOENT) {
+        query_refused(x, req, "media_type", qerr, sizeof mt - 1, "a media type");
+        return;
+    }
+    if (qerr == AC_ENOENT)
+        snprintf(mt, sizeof mt, "application/octet-stream");
+    /* A file whose row cannot be written is removed again, unless an earlier
+     * upload of the same bytes already owns it. */
+    struct ac_artifact prior;
+    int existed = ac_store_artifact_get(n->store, hash, &prior) == 0;
     int err = write_durably(n, hash, req->body, req->body_len);
     if (err) {
         ac_log_error("artifacts", "%s: cannot store: %s", hash, strerror(-err));
@@ -115,11 +152,13 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
     struct ac_artifact art = {.size = (int64_t)req->body_len, .uploader_id = a.user.id,
                               .created_ms = ac_clock_now_ms()};
     snprintf(art.hash, sizeof art.hash, "%s", hash);
-    char mt[AC_SUB_NAME_MAX + 1] = "application/octet-stream";
-    if (ac_http_query(req, "media_type", mt, sizeof mt) != 0)
-        snprintf(mt, sizeof mt, "application/octet-stream");
     snprintf(art.media_type, sizeof art.media_type, "%s", mt);
     err = ac_store_artifact_put(n->store, &art);
+    if (err && !existed) {
+        char path[4200];
+        artifact_path(n, hash, path, sizeof path);
+        unlink(path);
+    }
     if (!err)
         err = ac_store_artifact_get(n->store, hash, &art);
     if (err) {

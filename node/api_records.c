@@ -103,11 +103,15 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         return;
     }
     int64_t id = 0;
-    int err = ac__credential_issue(n, &req, &id);
+    char why[256] = "";
+    int err = ac__credential_issue_explained(n, &req, &id, why, sizeof why);
     json_decref(body);
     if (err == AC_EINVAL) {
+        /* |why| names a field too long; otherwise the encoder refused the
+         * text, which it does only for invalid UTF-8. */
         ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", NULL,
-                                "the record cannot be encoded: a text field is not valid UTF-8");
+                                "the record cannot be encoded: %s",
+                                why[0] ? why : "a text field is not valid UTF-8");
         return;
     }
     if (err == AC_E2BIG) {

@@ -265,17 +265,26 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
         err = ac_store_audit_add(n->store, "submission", sid, a.user.id, n->cfg->node_id,
                                  s.previous_id ? "resubmitted" : "submitted", NULL,
                                  ac_clock_now_ms());
+    /* Stored with the submission, so a submission the request fails to
+     * screen (or a crash before it does) is screened by the scheduler. */
+    if (!err)
+        err = ac_store_job_add(n->store, "screen", id, s.created_ms);
     if (!err)
         err = ac_store_tx_commit(n->store);
     else
         ac_store_tx_rollback(n->store);
-    int flagged = 0;
-    if (!err)
-        err = ac__flow_screen(n, id, &flagged);
     if (err) {
         ac__respond_error(x, err, "submission");
         goto out;
     }
+    /* Screening now answers with the screened state; if it fails the
+     * submission stays "received" until its job screens it. Either way it is
+     * stored, so the client gets 201. */
+    int flagged = 0;
+    int screen_err = ac__flow_screen(n, id, &flagged);
+    if (screen_err)
+        ac_log_warn("review", "submission %" PRId64 ": screening deferred to the scheduler: %s",
+                    id, ac_strerror(screen_err));
     free(s.elements);
     s.elements = NULL;
     if (ac_store_submission_get(n->store, id, &s) == 0)

@@ -112,6 +112,16 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
         bad_field(x, "display_name", "%s: must be a string of at most 128 bytes%s", "");
         goto out;
     }
+    for (const char *p = dn ? json_string_value(dn) : ""; *p; p++) {
+        /* It is put in mail headers, where a CR or LF would start a new one. */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "display_name",
+                                    "display_name: contains control character 0x%02x at byte "
+                                    "%td; control characters (CR, LF, tab, ...) are not allowed",
+                                    (unsigned)(unsigned char)*p, p - json_string_value(dn));
+            goto out;
+        }
+    }
     if (parse_roles(x, body, &roles))
         goto out;
     struct ac_user u;

@@ -10,7 +10,12 @@
 
 #include "accord/buf.h"
 #include "accord/error.h"
+#include "accord/record.h"
 #include "config.h"
+
+/* The path records append to public_url for their status list (node/issue.c). */
+#define STATUS_PATH "/v1/status/token"
+#define PUBLIC_URL_MAX (AC_RECORD_URI_MAX - (sizeof STATUS_PATH - 1))
 
 /* More than the [section] key pairs that exist, so every one set can be noted. */
 #define MAX_SEEN 32
@@ -188,6 +193,15 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         if (strcmp(key, "data_dir") == 0)
             return set_path(p, key, value, &cfg->data_dir);
         if (strcmp(key, "public_url") == 0) {
+            /* Records carry it as their issuer (at most AC_RECORD_ISS_MAX
+             * bytes) and "<it>/v1/status/token" as their status list URI (at
+             * most AC_RECORD_URI_MAX): a longer one could never issue. */
+            if (strlen(value) > PUBLIC_URL_MAX)
+                return fail(p, key, value,
+                            "is %zu bytes; at most %zu, so that records can carry it as "
+                            "issuer and \"%s\" after it as status list URI",
+                            strlen(value), PUBLIC_URL_MAX, STATUS_PATH);
+
             if (public_url_check(value))
                 return fail(p, key, value,
                             "must be http:// or https:// followed by a host and optional "

@@ -156,7 +156,10 @@ struct ac__issue_req {
  * and the log's tree head (both rebuilt from the store at open). Opaque. */
 struct ac__records;
 
-/* Loads the record state from |n|->store into |n|->records. Returns 0,
+/* Loads the record state from |n|->store into |n|->records. Also reloads:
+ * when |n|->records is already loaded (the issue job does so after a
+ * rolled-back issue), the new state replaces it only once it loaded whole; on
+ * failure the old one stays, so requests never find it NULL. Returns 0,
  * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
 int ac__records_open(struct ac_node *n);
 
@@ -174,6 +177,13 @@ void ac__records_close(struct ac_node *n);
  * or AC_EDB; on failure nothing is stored and memory state is unchanged. */
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
                          int64_t *record_id_out);
+
+/* As ac__credential_issue(); on AC_EINVAL for a field too long, also writes
+ * to |why| (|why_size| bytes; may be NULL) the field, its value and the rule,
+ * e.g. "issuer: \"https://...\" is 230 bytes; at most 200", and leaves it ""
+ * for any other reason. */
+int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req *req,
+                                   int64_t *record_id_out, char *why, size_t why_size);
 
 /* ---- endpoints ---- */
 

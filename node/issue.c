@@ -161,11 +161,28 @@ static int load_log(struct ac_node *n)
     return err;
 }
 
+static void records_free(struct ac__records *r)
+{
+    if (!r)
+        return;
+    ac_status_list_free(r->status);
+    ac_buf_release(&r->checkpoint.body);
+    ac_buf_release(&r->token.body);
+    ac_buf_release(&r->bitstring.body);
+    free(r);
+}
+
+/* Also reloads: when |n|->records is already loaded (the issue job does so
+ * after a rolled-back issue), the new state replaces it only once it loaded
+ * whole; on failure the old one stays, so requests never find it NULL. */
 int ac__records_open(struct ac_node *n)
 {
+    struct ac__records *old = n->records;
     struct ac__records *r = calloc(1, sizeof *r);
     if (!r)
         return AC_ENOMEM;
+    /* load_log() and the checkpoint signing read the state being built
+     * through |n|; the loop thread is the only reader meanwhile. */
     n->records = r;
     base_url(n->cfg, r->issuer, sizeof r->issuer);
     /* C2SP tlog-checkpoint: the origin is a schema-less URL, also the key name. */
@@ -182,9 +199,11 @@ int ac__records_open(struct ac_node *n)
             ac_log_error("records", "cannot load the transparency log: %s", ac_strerror(err));
     }
     if (err) {
-        ac__records_close(n);
+        records_free(r);
+        n->records = old;
         return err;
     }
+    records_free(old);
     ac_log_info("records", "issuer %s, log %s at size %llu, %llu status entries", r->issuer,
                 r->origin, (unsigned long long)r->tree.size,
                 (unsigned long long)ac_status_list_assigned(r->status));
@@ -193,22 +212,22 @@ int ac__records_open(struct ac_node *n)
 
 void ac__records_close(struct ac_node *n)
 {
-    struct ac__records *r = n->records;
-    if (!r)
-        return;
-    ac_status_list_free(r->status);
-    ac_buf_release(&r->checkpoint.body);
-    ac_buf_release(&r->token.body);
-    ac_buf_release(&r->bitstring.body);
-    free(r);
+    records_free(n->records);
     n->records = NULL;
 }
 
-static int copy_field(char *dst, size_t size, const char *src, const char *name)
+/* Copies |src| into |dst|, or says in |why| (when not NULL) which field is
+ * too long, its value (shortened) and the rule: "issuer: \"<url>\" is 230
+ * bytes; at most 200". Returns 0 or AC_EINVAL. */
+static int copy_field(char *dst, size_t size, const char *src, const char *name, char *why,
+                      size_t why_size)
 {
     size_t len = src ? strlen(src) : 0;
     if (len >= size) {
         ac_log_warn("records", "issue: %s is %zu bytes; at most %zu", name, len, size - 1);
+        if (why)
+            snprintf(why, why_size, "%s: \"%.80s%s\" is %zu bytes; at most %zu", name, src,
+                     len > 80 ? "..." : "", len, size - 1);
         return AC_EINVAL;
     }
     memcpy(dst, src ? src : "", len + 1);
@@ -216,23 +235,25 @@ static int copy_field(char *dst, size_t size, const char *src, const char *name)
 }
 
 static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint64_t log_index,
-                       uint64_t status_idx, int64_t now_ms, struct ac_record *rec)
+                       uint64_t status_idx, int64_t now_ms, struct ac_record *rec, char *why,
+                       size_t why_size)
 {
     memset(rec, 0, sizeof *rec);
-    int err = copy_field(rec->iss, sizeof rec->iss, n->records->issuer, "iss");
+    int err = copy_field(rec->iss, sizeof rec->iss, n->records->issuer, "issuer", why, why_size);
     if (!err)
-        err = copy_field(rec->sub, sizeof rec->sub, req->subject, "subject");
+        err = copy_field(rec->sub, sizeof rec->sub, req->subject, "subject", why, why_size);
     if (!err)
         err = copy_field(rec->definition_id, sizeof rec->definition_id, req->definition_id,
-                         "definition_id");
+                         "definition_id", why, why_size);
     if (!err)
         err = copy_field(rec->achieved_level, sizeof rec->achieved_level, req->achieved_level,
-                         "achieved_level");
+                         "achieved_level", why, why_size);
     if (!err)
-        err = copy_field(rec->evidence, sizeof rec->evidence, req->evidence, "evidence");
+        err = copy_field(rec->evidence, sizeof rec->evidence, req->evidence, "evidence", why,
+                         why_size);
     if (!err)
         err = copy_field(rec->status_uri, sizeof rec->status_uri, n->records->status_uri,
-                         "status uri");
+                         "status list uri", why, why_size);
     if (err)
         return err;
     rec->iat = now_ms / 1000;
@@ -250,6 +271,14 @@ static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint6
 
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int64_t *record_id_out)
 {
+    return ac__credential_issue_explained(n, req, record_id_out, NULL, 0);
+}
+
+int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req *req,
+                                   int64_t *record_id_out, char *why, size_t why_size)
+{
+    if (why && why_size)
+        why[0] = '\0';
     struct ac__records *r = n->records;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     int64_t now_ms = ac_clock_now_ms();
@@ -262,7 +291,7 @@ int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int
     /* Work on a copy of the tree head: memory changes only after the commit. */
     struct ac_merkle_tree next = r->tree;
     uint8_t leaf[AC_MERKLE_HASH_BYTES], root[AC_MERKLE_HASH_BYTES];
-    err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec);
+    err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec, why, why_size);
     if (!err)
         err = ac_record_sign(&rec, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb, n->keyring, &cose);
     if (!err) {

@@ -63,6 +63,17 @@ static int append_crlf(struct ac_buf *b, const char *text)
     return 0;
 }
 
+char *ac__mail_header_value(const char *s)
+{
+    char *out = strdup(s ? s : "");
+    if (!out)
+        return NULL;
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return out;
+}
+
 static int build_message(struct ac_node *n, const struct ac_notification *m,
                          const struct ac_user *u, struct ac__delivery *d)
 {
@@ -82,14 +93,29 @@ static int build_message(struct ac_node *n, const struct ac_notification *m,
     d->to = strdup(to);
     if (!d->from || !d->to)
         return AC_ENOMEM;
-    int err = ac_buf_printf(&d->msg,
+    /* Every value placed in a header line is cleaned of CR/LF and other
+     * control bytes: display names and subjects come from users. */
+    char *node = ac__mail_header_value(n->cfg->node_id);
+    char *hfrom = ac__mail_header_value(from), *hto = ac__mail_header_value(to);
+    char *name = ac__mail_header_value(u->display_name);
+    char *subject = ac__mail_header_value(m->subject);
+    char *kind = ac__mail_header_value(m->kind);
+    int err = AC_ENOMEM;
+    if (node && hfrom && hto && name && subject && kind)
+        err = ac_buf_printf(&d->msg,
                             "Date: %s\r\nFrom: Accord %s <%s>\r\nTo: %s <%s>\r\nSubject: %s\r\n"
                             "Message-ID: <%" PRId64 ".%s@accord>\r\nX-Accord-Kind: %s\r\n"
                             "X-Accord-Submission: %" PRId64 "\r\nMIME-Version: 1.0\r\n"
                             "Content-Type: text/plain; charset=utf-8\r\n"
                             "Content-Transfer-Encoding: 8bit\r\n\r\n",
-                            date, n->cfg->node_id, from, u->display_name, to, m->subject, m->id,
-                            n->cfg->node_id, m->kind, m->submission_id);
+                            date, node, hfrom, name, hto, subject, m->id, node, kind,
+                            m->submission_id);
+    free(node);
+    free(hfrom);
+    free(hto);
+    free(name);
+    free(subject);
+    free(kind);
     if (!err)
         err = append_crlf(&d->msg, m->body);
     return err;

@@ -28,7 +28,10 @@ int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, 
 /* Screens new submission |sub_id| for near-duplicates among the prior
  * submissions of its credential (team members never against each other):
  * flagged ones go to the issuer's inbox, the rest to the queue. Sets
- * |*flagged|. */
+ * |*flagged|. A submission no longer "received" was screened already: it is
+ * left as it is (|*flagged| says whether it is flagged) and 0 returned, so the
+ * "screen" job stored with every new submission may run after the request
+ * screened it. */
 int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged);
 
 /* The reviewer |reviewer_id| accepts (|accept|) or declines batch |batch_id|.
@@ -51,7 +54,9 @@ int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, 
                           const char *level, char *why, size_t why_len);
 
 /* Runs one due job; marks it done in the transaction of its effects, so a job
- * fired twice does its work once. */
+ * fired twice does its work once. When it fails (its effects rolled back) the
+ * attempt is recorded and the job backs off (30 s doubling to 1 h); the 20th
+ * failure abandons it and notifies the admins. Returns the run's result. */
 int ac__flow_run_job(struct ac_node *n, const struct ac_job *job);
 
 /* Queues a notification to every admin (one transaction must be open). */
@@ -60,6 +65,13 @@ int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submissi
 
 /* ---- flow steps shared by review_flow.c and review_jobs.c ----
  * Each runs inside the caller's transaction unless it says otherwise. */
+
+/* Loads every certified reviewer of credential row |row|, however many, in
+ * user order (the store is read a page at a time). Sets |*out| to an array the
+ * caller frees after ac_reviewer_cert_release() of each of its |*n| entries
+ * (NULL with 0 entries possible). Returns 0, AC_ENOMEM or AC_EDB. */
+int ac__flow_certified_reviewers(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
+                                 size_t *n);
 
 /* Loads credential row |row| into |*c| (the caller releases it with
  * ac_credential_release()) and parses its definition into |*out| (freed with
@@ -114,6 +126,12 @@ void ac__notify_pump(struct ac_node *n);
 
 /* True while a delivery is in flight (the scheduler waits for it on stop). */
 int ac__notify_busy(const struct ac_node *n);
+
+/* Returns a malloc'd copy of |s| fit for one mail header line (RFC 5322 2.2:
+ * no CR or LF inside a field body): every control byte (below 0x20, and
+ * 0x7f) becomes a space, so text from users or credential titles cannot end
+ * the header and start another. NULL when out of memory. */
+char *ac__mail_header_value(const char *s);
 
 /* ---- endpoints ---- */
 

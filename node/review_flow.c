@@ -166,6 +166,13 @@ int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged)
     int err = ac_store_submission_get(n->store, sub_id, &sub);
     if (err)
         return err;
+    /* Screened already (the request screened it and its "screen" job fires
+     * after, or the job fires twice): nothing to do again. */
+    if (sub.state != AC_SUB_RECEIVED) {
+        *flagged = sub.state == AC_SUB_FLAGGED;
+        ac_submission_release(&sub);
+        return 0;
+    }
     struct ac_submission *prior = NULL;
     size_t nprior = 0;
     err = ac_store_submission_list(n->store, 0, sub.credential_id, -1, 0, 100000, &prior, &nprior);
@@ -397,6 +404,48 @@ int ac__flow_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
     return err;
 }
 
+/* Reviewers read per store query while loading a credential's pool. */
+#define CERT_PAGE 256
+
+int ac__flow_certified_reviewers(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
+                                 size_t *n)
+{
+    struct ac_reviewer_cert *all = NULL;
+    size_t have = 0, cap = 0;
+    int64_t after = 0;
+    int err = 0;
+    for (;;) {
+        if (cap - have < CERT_PAGE) {
+            size_t ncap = cap ? cap * 2 : CERT_PAGE;
+            struct ac_reviewer_cert *g = realloc(all, ncap * sizeof *g);
+            if (!g) {
+                err = AC_ENOMEM;
+                break;
+            }
+            all = g;
+            cap = ncap;
+        }
+        size_t got = 0;
+        err = ac_store_reviewer_cert_list(st, row, AC_RCERT_CERTIFIED, after, &all[have],
+                                          CERT_PAGE, &got);
+        if (err)
+            break;
+        have += got;
+        if (got < CERT_PAGE)
+            break;
+        after = all[have - 1].user_id;
+    }
+    if (err) {
+        for (size_t i = 0; i < have; i++)
+            ac_reviewer_cert_release(&all[i]);
+        free(all);
+        return err;
+    }
+    *out = all;
+    *n = have;
+    return 0;
+}
+
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint. */
 int ac__flow_assign_pass(struct ac_node *n, int64_t row)
@@ -408,7 +457,7 @@ int ac__flow_assign_pass(struct ac_node *n, int64_t row)
         return err;
     struct ac_submission *subs = NULL;
     size_t nsubs = 0;
-    struct ac_reviewer_cert certs[256];
+    struct ac_reviewer_cert *certs = NULL;
     size_t ncerts = 0;
     struct names domains = {0}, places = {0};
     struct ac_assign_submission *ps = NULL;
@@ -421,8 +470,7 @@ int ac__flow_assign_pass(struct ac_node *n, int64_t row)
 
     err = ac_store_submission_list(n->store, 0, def->id, -1, 0, 1000000, &subs, &nsubs);
     if (!err)
-        err =
-            ac_store_reviewer_cert_list(n->store, row, AC_RCERT_CERTIFIED, 0, certs, 256, &ncerts);
+        err = ac__flow_certified_reviewers(n->store, row, &certs, &ncerts);
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
     /* One pool for every id list the problem borrows: assigned and previous
@@ -553,6 +601,7 @@ int ac__flow_assign_pass(struct ac_node *n, int64_t row)
     free(places.v);
     for (size_t i = 0; i < ncerts; i++)
         ac_reviewer_cert_release(&certs[i]);
+    free(certs);
     for (size_t i = 0; i < nsubs; i++)
         ac_submission_release(&subs[i]);
     free(subs);

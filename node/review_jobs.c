@@ -21,6 +21,13 @@
 
 /* ---- jobs ---- */
 
+/* A failing job waits 30 s before its first retry, doubling to at most an
+ * hour, so it never spins the scheduler; after JOB_MAX_ATTEMPTS runs (about
+ * 13 hours in all) it is abandoned and the admins are told. */
+#define JOB_RETRY_FIRST_MS (30LL * 1000)
+#define JOB_RETRY_MAX_MS (3600LL * 1000)
+#define JOB_MAX_ATTEMPTS 20
+
 static int job_reminder(struct ac_node *n, const struct ac_job *job)
 {
     struct ac_batch_row b;
@@ -273,24 +280,30 @@ static int job_issue(struct ac_node *n, const struct ac_job *job)
     if (err && issued) {
         /* The record was rolled back with the rest, but the records state in
          * memory (tree head, status list, checkpoint) already counted it:
-         * reload it from the store, which is the truth. */
-        ac__records_close(n);
+         * reload it from the store, which is the truth. The reload swaps
+         * the state only when it succeeds; otherwise the old one serves on. */
         int e = ac__records_open(n);
         if (e)
-            ac_log_error("review", "cannot reload the records state: %s", ac_strerror(e));
+            ac_log_error("review", "cannot reload the records state (keeping the old): %s",
+                         ac_strerror(e));
     }
-    if (err)
-        ac_log_error("scheduler", "job %" PRId64 " (issue %" PRId64 "): %s", job->id, job->ref,
-                     ac_strerror(err));
     ac_def_free(def);
     ac_submission_release(&s);
     return err;
 }
 
-int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
+static int run_job(struct ac_node *n, const struct ac_job *job)
 {
     if (strcmp(job->kind, "issue") == 0)
         return job_issue(n, job);
+    if (strcmp(job->kind, "screen") == 0) {
+        /* Screening has its own transaction and does nothing to a submission
+         * already past "received"; a submission gone is nothing to screen. */
+        int flagged;
+        int err = ac__flow_screen(n, job->ref, &flagged);
+        if (err && err != AC_ENOENT)
+            return err;
+    }
     if (strcmp(job->kind, "assign") == 0) {
         /* The pass has its own transaction; it reads state, so repeating it
          * only assigns what is still missing. */
@@ -313,8 +326,67 @@ int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
         err = job_monitor(n, job);
     if (!err)
         err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-    if (err)
-        ac_log_error("scheduler", "job %" PRId64 " (%s %" PRId64 "): %s", job->id, job->kind,
-                     job->ref, ac_strerror(err));
     return ac__flow_end_tx(n, err);
+}
+
+/* The wait before retry |attempt| (1 = the first retry) of a failed job:
+ * JOB_RETRY_FIRST_MS doubling up to JOB_RETRY_MAX_MS. */
+static int64_t retry_delay(int64_t attempt)
+{
+    int64_t d = JOB_RETRY_FIRST_MS;
+    for (int64_t i = 1; i < attempt && d < JOB_RETRY_MAX_MS; i++)
+        d *= 2;
+    return d < JOB_RETRY_MAX_MS ? d : JOB_RETRY_MAX_MS;
+}
+
+/* Records the failed run of |job| (its effects already rolled back) in a
+ * transaction of its own: the next attempt waits its back-off, and the last
+ * one permitted marks the job done and tells the admins instead. */
+static void job_failed(struct ac_node *n, const struct ac_job *job, int why)
+{
+    int64_t attempts = job->attempts + 1;
+    int64_t now = ac_clock_now_ms();
+    int dead = attempts >= JOB_MAX_ATTEMPTS;
+    if (dead)
+        ac_log_error("scheduler",
+                     "job %" PRId64 " (%s %" PRId64 ") failed: %s; giving up after %" PRId64
+                     " attempts",
+                     job->id, job->kind, job->ref, ac_strerror(why), attempts);
+    else
+        ac_log_error("scheduler",
+                     "job %" PRId64 " (%s %" PRId64 ") failed: %s; attempt %" PRId64
+                     " of %d, next in %" PRId64 " s",
+                     job->id, job->kind, job->ref, ac_strerror(why), attempts, JOB_MAX_ATTEMPTS,
+                     retry_delay(attempts) / 1000);
+    int err = ac_store_tx_begin(n->store);
+    if (!err)
+        err = ac_store_job_retry(n->store, job->id, attempts,
+                                 dead ? 0 : now + retry_delay(attempts));
+    if (!err && dead) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "Job %" PRId64 " (%s about %" PRId64 ") failed %" PRId64
+                 " times (last: %s) and will not be retried.\n",
+                 job->id, job->kind, job->ref, attempts, ac_strerror(why));
+        err = ac_store_job_done(n->store, job->id, now);
+        if (!err)
+            err = ac__flow_notify_admins(n, "flag", 0, "Scheduled job abandoned", body);
+        if (!err)
+            err = ac__flow_audit(n, "job", job->id, 0, "abandoned",
+                                 "{\"kind\":\"%s\",\"ref\":%" PRId64 ",\"attempts\":%" PRId64
+                                 "}",
+                                 job->kind, job->ref, attempts);
+    }
+    err = ac__flow_end_tx(n, err);
+    if (err)
+        ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", job->id,
+                     ac_strerror(err));
+}
+
+int ac__flow_run_job(struct ac_node *n, const struct ac_job *job)
+{
+    int err = run_job(n, job);
+    if (err)
+        job_failed(n, job, err);
+    return err;
 }

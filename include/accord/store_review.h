@@ -283,6 +283,8 @@ struct ac_job {
     int64_t ref;                    /* what it is about (a batch id, ...) */
     int64_t due_ms;
     int64_t done_ms;                /* 0 until handled */
+    int64_t attempts;               /* failed runs so far */
+    int64_t retry_ms;               /* after a failure: not run before this; else 0 */
 };
 
 /* Schedules |kind| about |ref| at |due_ms|; the same triple again changes
@@ -290,17 +292,23 @@ struct ac_job {
  * AC_EBUG, AC_EINVAL (kind empty or too long), AC_EIO or AC_EDB. */
 int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t due_ms);
 
-/* Lists up to |max| undone jobs due at or before |now_ms|, earliest first,
- * into |out|; sets |*n|. Returns 0 or AC_EDB. */
+/* Lists up to |max| undone jobs due at or before |now_ms| (and, after a
+ * failure, past their retry time), earliest first, into |out|; sets |*n|.
+ * Returns 0 or AC_EDB. */
 int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max,
                      size_t *n);
 
-/* Sets |*due_ms| to the earliest undone job's due time, or INT64_MAX when
+/* Sets |*due_ms| to the earliest undone job's due (or retry) time, or INT64_MAX when
  * there is none. Returns 0 or AC_EDB. */
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms);
 
 /* Marks job |id| done at |now_ms|. Returns 0, AC_EBUG, AC_EIO or AC_EDB. */
 int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms);
+
+/* Records a failed run of job |id| inside a transaction: its attempt count
+ * becomes |attempts| and it is not due again before |retry_ms|. Returns 0,
+ * AC_EBUG (no transaction), AC_EIO or AC_EDB. */
+int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_t retry_ms);
 
 /* ---- notification outbox ---- */
 

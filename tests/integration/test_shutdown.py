@@ -21,11 +21,14 @@ with Node() as n:
 
     os.rename(log, log + ".1")
     n.proc.send_signal(signal.SIGHUP)
+    # The reopened file exists a moment before the line saying so is in it,
+    # so wait for the line, not for the file.
+    def reopened():
+        return os.path.exists(log) and "log reopened" in open(log).read()
     deadline = time.monotonic() + 10
-    while not os.path.exists(log) and time.monotonic() < deadline:
+    while not reopened() and time.monotonic() < deadline:
         time.sleep(0.05)
-    check(os.path.exists(log) and "log reopened" in open(log).read(),
-          "SIGHUP reopens the log at its configured path")
+    check(reopened(), "SIGHUP reopens the log at its configured path")
 
     check(n.stop(signal.SIGTERM) == 0, "SIGTERM exits 0")
     text = open(log).read()

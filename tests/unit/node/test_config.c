@@ -147,6 +147,32 @@ static void test_public_url_is_kept_as_the_issuer_origin(void **state)
     ac_config_release(&cfg);
 }
 
+static void test_public_url_of_184_bytes_is_accepted(void **state)
+{
+    (void)state;
+    /* 184 = 200 (the record's status URI limit, include/accord/record.h)
+     * - 16 (strlen("/v1/status/token")). */
+    char text[512], url[200];
+    snprintf(url, sizeof url, "https://%0176d", 0); /* 8 + 176 = 184 bytes */
+    snprintf(text, sizeof text,
+             "[node]\nid = a\ndata_dir = d\npublic_url = %s\n[http]\nlisten = 127.0.0.1:1\n", url);
+    assert_int_equal(184, strlen(url));
+    assert_int_equal(0, parse(text));
+    assert_string_equal(url, cfg.public_url);
+    ac_config_release(&cfg);
+}
+
+static void test_public_url_over_184_bytes_is_refused_with_its_length(void **state)
+{
+    (void)state;
+    char text[512], url[200];
+    snprintf(url, sizeof url, "https://%0177d", 0); /* 185 bytes */
+    snprintf(text, sizeof text, "[node]\nid = a\ndata_dir = d\npublic_url = %s\n", url);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_non_null(strstr(err, "node.conf:4: public_url: \"https://000"));
+    assert_non_null(strstr(err, "\" is 185 bytes; at most 184"));
+}
+
 static void test_public_url_with_a_path_is_refused(void **state)
 {
     (void)state;
@@ -218,6 +244,8 @@ int main(void)
         cmocka_unit_test(test_listen_may_repeat),
         cmocka_unit_test(test_public_url_is_kept_as_the_issuer_origin),
         cmocka_unit_test(test_public_url_with_a_path_is_refused),
+        cmocka_unit_test(test_public_url_of_184_bytes_is_accepted),
+        cmocka_unit_test(test_public_url_over_184_bytes_is_refused_with_its_length),
         cmocka_unit_test(test_a_tls_cert_without_key_is_refused),
         cmocka_unit_test(test_a_negative_limit_is_refused),
         cmocka_unit_test(test_an_unknown_log_level_is_refused),

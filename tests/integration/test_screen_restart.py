@@ -1,0 +1,60 @@
+"""test_screen_restart - every received submission is screened eventually:
+the submission's "screen" job is stored in the transaction that stores it,
+so a node that stopped after storing a submission but before screening it
+screens it once it runs again.
+
+The crash is reproduced by putting the database back as the insert's
+transaction left it (state "received", its screen job not done) while the
+node is stopped; before the fix no screen job existed to find."""
+import os
+import sqlite3
+import time
+
+from accordtest import Api, Node, check, skip_unless_built
+from lifecycle import active_credential, load_definition, new_user
+
+skip_unless_built()
+
+# enum ac_sub_state in include/accord/store_review.h: the stored state numbers.
+RECEIVED, QUEUED, IN_REVIEW = 0, 2, 3
+
+with Node(node_id="screen.test") as n:
+    token = n.init()
+    n.start()
+    definition = load_definition()
+    cred = active_credential(n, token, definition, reviewers=2)
+    admin = cred.admin
+    uid, earner, etok = new_user(n, admin, "earner1", ["earner"])
+    r = n.ctl("submission", "create", definition["id"], "--text",
+              "criteria=Each student names one goal and one next step.", "--text",
+              "reflection=The students revised twice after feedback.", "--school", "A School",
+              "--district", "A District", "--domain", "ELA", token=etok, json_out=True)
+    check(r.returncode == 0, "the submission is created: %s" % r.stderr)
+    sid = r.json["id"]
+    check(r.json["state"] != "received", "the request screened it at once")
+
+    path = os.path.join(n.data_dir, "accord.db")
+    check(n.stop() == 0, "the node stops")
+    db = sqlite3.connect(path)
+    jobs = db.execute("SELECT id FROM jobs WHERE kind = 'screen' AND ref = ?", (sid,)).fetchall()
+    check(len(jobs) == 1, "the submission's screen job was stored with it")
+    # As the insert's transaction left it, before screening ran.
+    db.execute("DELETE FROM assignments WHERE submission_id = ?", (sid,))
+    db.execute("UPDATE submissions SET state = ? WHERE id = ?", (RECEIVED, sid))
+    db.execute("UPDATE jobs SET done_ms = 0 WHERE id = ?", (jobs[0][0],))
+    db.commit()
+    db.close()
+
+    n.start()
+    state = None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        ro = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        state = ro.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()[0]
+        ro.close()
+        if state != RECEIVED:
+            break
+        time.sleep(0.2)
+    check(state in (QUEUED, IN_REVIEW), "the restarted node screens it (state %s)" % state)
+    cred.close()
+    earner.close()
