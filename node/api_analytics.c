@@ -41,16 +41,6 @@ static void ctx_release(struct ctx *c)
     ac_monitor_report_free(c->monitor);
 }
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 /* The definition's maintenance thresholds as the monitor takes them. */
 static void thresholds(const struct ac_definition *d, struct ac_monitor_thresholds *t)
 {
@@ -384,7 +374,7 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
                           stat_json(&s.adjacent), "fleiss_kappa", stat_json(&s.fleiss),
                           "krippendorff_alpha_ordinal", stat_json(&s.alpha), "gwet_ac1",
                           stat_json(&s.ac1)));
-        respond_owned(x, 200, j);
+        ac__respond_owned(x, 200, j);
     }
     ctx_release(&c);
 }
@@ -448,7 +438,7 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
         respond_csv(x, cols, sizeof cols / sizeof cols[0], items, name);
         json_decref(items);
     } else {
-        respond_owned(x, 200,
+        ac__respond_owned(x, 200,
                       json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
     }
     ctx_release(&c);

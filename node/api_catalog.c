@@ -20,26 +20,6 @@
 #define MAX_RECOGNITIONS 32
 #define FILTER_MAX 128
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
-/* The issuer a policy means by |given|: this node's records name it by its
- * base URL (their iss claim, n->records->issuer), so no issuer, or this
- * node's id, means that URL; a policy matches records by exact iss. */
-static const char *issuer_of(const struct ac_node *n, const char *given)
-{
-    if (!given || strcmp(given, n->cfg->node_id) == 0)
-        return n->records->issuer;
-    return given;
-}
-
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
 {
     ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
@@ -79,14 +59,14 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
         json_decref(d);
     if (!json_is_array(s))
         json_decref(s);
-    json_object_set_new(j, "issuer", json_string(issuer_of(n, NULL)));
+    json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
     json_object_set_new(j, "ceus", e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0)
                                               : json_null());
     ac__json_time(j, "active_since", e->activated_ms);
     /* Who counts it, so an earner sees where to ask for approval. */
     struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
     size_t np = 0;
-    *err = pol ? ac_store_policy_for_credential(n->store, issuer_of(n, NULL), e->def_id,
+    *err = pol ? ac_store_policy_for_credential(n->store, ac__issuer_of(n, NULL), e->def_id,
                                                 e->version, pol, MAX_RECOGNITIONS, &np)
                : AC_ENOMEM;
     json_t *rec = json_array();
@@ -113,7 +93,7 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     size_t limit;
     int64_t after;
     char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
-    struct ac_catalog_filter f = {NULL, NULL, 0, issuer_of(n, NULL)};
+    struct ac_catalog_filter f = {NULL, NULL, 0, ac__issuer_of(n, NULL)};
     const char *rtext;
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
         query_text(x, "domain", dbuf, &f.domain) || query_text(x, "stack", sbuf, &f.stack) ||
@@ -151,7 +131,7 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "catalog");
         return;
     }
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 /* ---- approvals ---- */
@@ -203,7 +183,7 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
         bad_field(x, "note", "must be text of at most 500 bytes");
         goto out;
     }
-    const char *issuer = issuer_of(n, iv ? json_string_value(iv) : NULL);
+    const char *issuer = ac__issuer_of(n, iv ? json_string_value(iv) : NULL);
     int64_t recognizer = json_integer_value(rid);
     struct ac_policy pol[AC_PURPOSE_COUNT];
     size_t np = 0;
@@ -242,7 +222,7 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
     }
     ac_log_info("api", "approval %lld: %s asks recognizer %lld about %s", (long long)ap.id,
                 a.user.name, (long long)recognizer, cred);
-    respond_owned(x, 201, approval_json(&ap));
+    ac__respond_owned(x, 201, approval_json(&ap));
 out:
     json_decref(body);
 }
@@ -287,7 +267,7 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
     free(page);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 /* Loads the approval named by the path for a party to it (or an admin); to
@@ -318,7 +298,7 @@ static void on_approval_get(struct ac_http_exchange *x, void *arg)
     struct ac_approval ap;
     if (ac__authenticate(n, x, &a) || load_approval(n, x, &a, &ap))
         return;
-    respond_owned(x, 200, approval_json(&ap));
+    ac__respond_owned(x, 200, approval_json(&ap));
 }
 
 static void on_approval_decide(struct ac_http_exchange *x, void *arg)
@@ -370,7 +350,7 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
     }
     ac_log_info("api", "approval %lld %s by %s", (long long)ap.id,
                 ac_approval_state_name(ap.state), a.user.name);
-    respond_owned(x, 200, approval_json(&ap));
+    ac__respond_owned(x, 200, approval_json(&ap));
 out:
     json_decref(body);
 }

@@ -14,16 +14,6 @@
 
 /* ---- shared helpers (declared in lifecycle.h) ---- */
 
-void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 int ac__problem(struct ac_http_exchange *x, int status, const char *slug, const char *title,
                 const char *field, json_t *extra, const char *fmt, ...)
 {

@@ -21,26 +21,6 @@
 /* A record or bundle larger than this is not one Accord produced. */
 #define MAX_PRESENTED_BYTES (64 * 1024)
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
-/* The issuer a policy means by |given|: this node's records name it by its
- * base URL (their iss claim, n->records->issuer), so no issuer, or this
- * node's id, means that URL; a policy matches records by exact iss. */
-static const char *issuer_of(const struct ac_node *n, const char *given)
-{
-    if (!given || strcmp(given, n->cfg->node_id) == 0)
-        return n->records->issuer;
-    return given;
-}
-
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
 {
     ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
@@ -160,7 +140,7 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     }
     p.requires_approval = v && json_is_true(v);
     /* A policy without an issuer counts this node's own credentials. */
-    const char *iss = issuer_of(n, issuer);
+    const char *iss = ac__issuer_of(n, issuer);
     if (strlen(iss) > AC_POLICY_ISSUER_MAX) {
         ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "issuer",
                                 "issuer: this node's issuer URL \"%s\" is longer than %d bytes; "
@@ -185,7 +165,7 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     }
     ac_log_info("api", "policy %lld (%s %s from %s) created by %s", (long long)p.id,
                 ac_purpose_name(p.purpose), p.credential_id, p.issuer, a.user.name);
-    respond_owned(x, 201, ac__policy_json(&p));
+    ac__respond_owned(x, 201, ac__policy_json(&p));
 out:
     json_decref(body);
 }
@@ -239,7 +219,7 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
     free(page);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 static int load_policy(struct ac_node *n, struct ac_http_exchange *x, struct ac_policy *p)
@@ -264,7 +244,7 @@ static void on_policy_get(struct ac_http_exchange *x, void *arg)
     struct ac_policy p;
     if (ac__authenticate(n, x, &a) || load_policy(n, x, &p))
         return;
-    respond_owned(x, 200, ac__policy_json(&p));
+    ac__respond_owned(x, 200, ac__policy_json(&p));
 }
 
 static void on_policy_retire(struct ac_http_exchange *x, void *arg)
@@ -286,7 +266,7 @@ static void on_policy_retire(struct ac_http_exchange *x, void *arg)
         return;
     }
     ac_log_info("api", "policy %lld retired by %s", (long long)p.id, a.user.name);
-    respond_owned(x, 200, ac__policy_json(&p));
+    ac__respond_owned(x, 200, ac__policy_json(&p));
 }
 
 /* ---- presentations ---- */
@@ -536,7 +516,7 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     ac_log_info("api", "presentation %lld (%s from %s for %s): %s, by %s", (long long)p->id,
                 p->credential_id, p->issuer, p->teacher, ac_verdict_name(p->verdict),
                 a.user.name);
-    respond_owned(x, created ? 201 : 200, presentation_json(p));
+    ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
 out:
     free(ver.checks);
     free(p);
@@ -578,7 +558,7 @@ static void on_presentation_list(struct ac_http_exchange *x, void *arg)
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
     free(page);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 static void on_presentation_get(struct ac_http_exchange *x, void *arg)
@@ -599,7 +579,7 @@ static void on_presentation_get(struct ac_http_exchange *x, void *arg)
         snprintf(what, sizeof what, "presentation %lld", (long long)id);
         ac__respond_error(x, err, what);
     } else {
-        respond_owned(x, 200, presentation_json(p));
+        ac__respond_owned(x, 200, presentation_json(p));
     }
     free(p);
 }
@@ -643,7 +623,7 @@ static void on_teacher_total(struct ac_http_exchange *x, void *arg)
     json_t *totals = json_object();
     for (int p = 0; p < AC_PURPOSE_COUNT; p++)
         json_object_set_new(totals, ac_purpose_name((enum ac_purpose)p), ceu_json(sums[p]));
-    respond_owned(x, 200,
+    ac__respond_owned(x, 200,
                   json_pack("{s:s, s:I, s:o, s:o}", "teacher", teacher, "recognizer_id",
                             (json_int_t)a.user.id, "totals", totals, "credentials", items));
 }

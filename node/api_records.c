@@ -14,16 +14,6 @@
 #include "record_cache.h"
 #include "records.h"
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *rule)
 {
     ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field, rule);
@@ -131,7 +121,7 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     }
     char url[AC__URL_MAX + 48];
     snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)id);
-    respond_owned(x, 201,
+    ac__respond_owned(x, 201,
                   json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
                             (json_int_t)rec.log_index, "status_index", (json_int_t)rec.status_idx,
                             "kid", rec.kid, "url", url));
@@ -315,7 +305,7 @@ static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac
                   "reason", e.reason, "status_index", (json_int_t)e.idx);
     if (j)
         ac__json_time(j, "changed_at", e.changed_ms);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 static void on_revoke(struct ac_http_exchange *x, void *arg)

@@ -10,16 +10,6 @@
 #include "accord/error.h"
 #include "review.h"
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
 {
     struct ac_assignment_row *as = NULL;
@@ -57,7 +47,7 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     for (size_t i = 0; i < nb; i++)
         json_array_append_new(items, batch_json(n, &bs[i]));
     free(bs);
-    respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
 }
 
 static void respond_flow_error(struct ac_http_exchange *x, int err, const char *what,
@@ -88,7 +78,7 @@ static void respond(struct ac_http_exchange *x, void *arg, int accept)
     }
     struct ac_batch_row b;
     if (ac_store_batch_get(n->store, id, &b) == 0)
-        respond_owned(x, 200, batch_json(n, &b));
+        ac__respond_owned(x, 200, batch_json(n, &b));
     else
         ac__respond_error(x, AC_EDB, what);
 }
@@ -163,7 +153,7 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
                   (json_int_t)as.batch_id, "credential", as.credential_id, "state",
                   ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
     ac_assignment_release(&as);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 static void on_score(struct ac_http_exchange *x, void *arg)
@@ -202,7 +192,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     }
     struct ac_assignment_row as;
     if (ac_store_assignment_get(n->store, id, &as) == 0) {
-        respond_owned(
+        ac__respond_owned(
             x, 200,
             json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", ac_asg_state_name(as.state)));
         ac_assignment_release(&as);

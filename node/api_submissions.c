@@ -13,16 +13,6 @@
 #include "accord/recommend.h"
 #include "review.h"
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
                             const struct ac_definition *def)
 {
@@ -288,7 +278,7 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     free(s.elements);
     s.elements = NULL;
     if (ac_store_submission_get(n->store, id, &s) == 0)
-        respond_owned(x, 201, ac__submission_json(n, &s, def));
+        ac__respond_owned(x, 201, ac__submission_json(n, &s, def));
     else
         ac__respond_error(x, AC_EDB, "submission");
 out:
@@ -328,7 +318,7 @@ static void on_get(struct ac_http_exchange *x, void *arg)
         return;
     struct ac_definition *def = NULL;
     ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
-    respond_owned(x, 200, ac__submission_json(n, &s, def));
+    ac__respond_owned(x, 200, ac__submission_json(n, &s, def));
     ac_def_free(def);
     ac_submission_release(&s);
 }
@@ -380,7 +370,7 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     for (size_t i = 0; i < got; i++)
         ac_submission_release(&subs[i]);
     free(subs);
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 /* What to earn next after a pass: core/recommend.h over this node's catalog
@@ -459,7 +449,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
                 items, json_pack("{s:s, s:s, s:s, s:f}", "credential", recs[i].credential, "reason",
                                  ac_recommend_reason_name(recs[i].reason), "because",
                                  recs[i].because, "score", recs[i].score));
-        respond_owned(x, 200,
+        ac__respond_owned(x, 200,
                       json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items));
     }
     free(recs);
@@ -501,7 +491,7 @@ static void on_notifications(struct ac_http_exchange *x, void *arg)
         ac_notification_release(&ms[i]);
     }
     free(ms);
-    respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
 }
 
 void ac__api_submissions_register(struct ac_node *n)

@@ -39,16 +39,6 @@ static json_t *token_json(const struct ac_token *t)
     return j;
 }
 
-static void respond_owned(struct ac_http_exchange *x, int status, json_t *j)
-{
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    ac_http_respond_json(x, status, j);
-    json_decref(j);
-}
-
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *fmt,
                      const char *value)
 {
@@ -137,7 +127,7 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     ac_log_info("api", "user %s (%lld) created by %s", u.name, (long long)u.id, a.user.name);
-    respond_owned(x, 201, user_json(&u));
+    ac__respond_owned(x, 201, user_json(&u));
 out:
     json_decref(body);
 }
@@ -168,7 +158,7 @@ static void on_user_list(struct ac_http_exchange *x, void *arg)
         snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 /* Loads the user named by the path's {id}, allowing admins and the user itself. */
@@ -197,7 +187,7 @@ static void on_user_get(struct ac_http_exchange *x, void *arg)
     struct ac_user u;
     if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u))
         return;
-    respond_owned(x, 200, user_json(&u));
+    ac__respond_owned(x, 200, user_json(&u));
 }
 
 static void on_user_me(struct ac_http_exchange *x, void *arg)
@@ -206,7 +196,7 @@ static void on_user_me(struct ac_http_exchange *x, void *arg)
     struct ac__auth a;
     if (ac__authenticate(n, x, &a))
         return;
-    respond_owned(x, 200, user_json(&a.user));
+    ac__respond_owned(x, 200, user_json(&a.user));
 }
 
 static void on_user_disable(struct ac_http_exchange *x, void *arg)
@@ -231,7 +221,7 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
         return;
     }
     ac_log_info("api", "user %s (%lld) disabled by %s", u.name, (long long)u.id, a.user.name);
-    respond_owned(x, 200, user_json(&u));
+    ac__respond_owned(x, 200, user_json(&u));
 }
 
 static void on_token_create(struct ac_http_exchange *x, void *arg)
@@ -268,7 +258,7 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
     if (j)
         json_object_set_new(j, "token", json_string(text));
     sodium_memzero(text, sizeof text);
-    respond_owned(x, 201, j);
+    ac__respond_owned(x, 201, j);
 out:
     json_decref(body);
 }
@@ -299,7 +289,7 @@ static void on_token_list(struct ac_http_exchange *x, void *arg)
         snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
-    respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, j);
 }
 
 static void on_token_revoke(struct ac_http_exchange *x, void *arg)
@@ -325,7 +315,7 @@ static void on_token_revoke(struct ac_http_exchange *x, void *arg)
         return;
     }
     ac_log_info("api", "token %lld revoked by %s", (long long)id, a.user.name);
-    respond_owned(x, 200, token_json(&t));
+    ac__respond_owned(x, 200, token_json(&t));
 }
 
 void ac__api_users_register(struct ac_node *n)

@@ -168,3 +168,13 @@ void ac__json_time(json_t *obj, const char *key, int64_t ms)
     char when[21];
     json_object_set_new(obj, key, json_string(ac_clock_format(ms, when)));
 }
+
+void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j)
+{
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "response");
+        return;
+    }
+    ac_http_respond_json(x, status, j);
+    json_decref(j);
+}

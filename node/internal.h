@@ -100,6 +100,10 @@ void ac__route(struct ac_node *n, const char *method, const char *pattern,
  * |*out| to an empty object. */
 int ac__json_body(struct ac_http_exchange *x, int optional, json_t **out);
 
+/* Answers |status| with |j| and drops it (takes ownership); a NULL |j| (a
+ * failed json_pack) answers 500. */
+void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j);
+
 /* Answers 400 naming |field| if |obj| has a member not in the NULL-terminated
  * |allowed| list; returns -1 then, else 0. */
 int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *const *allowed);
@@ -162,6 +166,11 @@ struct ac__records;
  * failure the old one stays, so requests never find it NULL. Returns 0,
  * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
 int ac__records_open(struct ac_node *n);
+
+/* The issuer meant by |given| in a recognition policy, catalog filter or
+ * approval: this node's records name it by its base URL (their iss claim), so
+ * NULL, or this node's id, means that URL; anything else is taken as is. */
+const char *ac__issuer_of(const struct ac_node *n, const char *given);
 
 /* Frees |n|->records; NULL is a no-op. */
 void ac__records_close(struct ac_node *n);

@@ -568,3 +568,10 @@ void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
     ac__respond_public(x, etag, "application/json", text, len);
     free(text);
 }
+
+const char *ac__issuer_of(const struct ac_node *n, const char *given)
+{
+    if (!given || strcmp(given, n->cfg->node_id) == 0)
+        return n->records->issuer;
+    return given;
+}

@@ -41,9 +41,6 @@ int ac__problem(struct ac_http_exchange *x, int status, const char *slug, const 
                 const char *field, json_t *extra, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-/* Answers |status| with |j| and drops it; a NULL |j| answers 500. */
-void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j);
-
 /* Writes an audit row for |kind| |subject| by |actor| with |detail| (borrowed,
  * may be NULL) from this node. Call inside the change's transaction.
  * Returns 0 or a store error. */
