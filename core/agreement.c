@@ -22,8 +22,8 @@ static void stat_ok(struct ac_stat *out, double value, size_t items, size_t pair
     out->pairs = pairs;
 }
 
-static void stat_not(struct ac_stat *out, enum ac_stat_status status, const char *why,
-                     size_t items, size_t pairs)
+static void stat_not(struct ac_stat *out, enum ac_stat_status status, const char *why, size_t items,
+                     size_t pairs)
 {
     out->status = status;
     out->value = 0.0;
@@ -157,8 +157,8 @@ int ac_agreement_cohen_kappa(const struct ac_ratings *r, enum ac_kappa_weights w
             pe += kappa_weight(w, k, (int)i, (int)j) * (ma[i] / (double)n) * (mb[j] / (double)n);
     free(ma);
     if (1.0 - pe < EPS)
-        stat_not(out, AC_STAT_UNDEFINED,
-                 "chance agreement is 1 (both raters used a single level)", n, n);
+        stat_not(out, AC_STAT_UNDEFINED, "chance agreement is 1 (both raters used a single level)",
+                 n, n);
     else
         stat_ok(out, (po - pe) / (1.0 - pe), n, n);
     return 0;
@@ -238,8 +238,8 @@ int ac_agreement_fleiss_kappa(const struct ac_ratings *r, struct ac_stat *out)
 
 /* Squared difference delta^2(c,k) of Krippendorff (2011) for levels c <= k;
  * |nc| are the coincidence marginals (used by the ordinal metric). */
-static double alpha_delta(enum ac_alpha_level level, const struct ac_ratings *r,
-                          const double *nc, unsigned c, unsigned k)
+static double alpha_delta(enum ac_alpha_level level, const struct ac_ratings *r, const double *nc,
+                          unsigned c, unsigned k)
 {
     if (c == k)
         return 0.0;

@@ -201,8 +201,8 @@ static int validate(const struct ac_assign_problem *p)
         const struct ac_assign_submission *s = &p->submissions[i];
         if ((!s->previous_reviewers && s->n_previous_reviewers) ||
             (!s->assigned_reviewers && s->n_assigned_reviewers)) {
-            ac_log_warn("assign", "submissions[%zu]: a reviewer list is NULL but its count is not 0",
-                        i);
+            ac_log_warn("assign",
+                        "submissions[%zu]: a reviewer list is NULL but its count is not 0", i);
             return AC_EINVAL;
         }
         if (s->need > UINT16_MAX) {
@@ -230,7 +230,8 @@ static int validate(const struct ac_assign_problem *p)
         }
     }
     uint64_t *ids = malloc((p->n_submissions > p->n_reviewers ? p->n_submissions : p->n_reviewers) *
-                               sizeof(*ids) + sizeof(*ids));
+                               sizeof(*ids) +
+                           sizeof(*ids));
     if (!ids)
         return AC_ENOMEM;
     for (size_t i = 0; i < p->n_submissions; i++)
@@ -256,20 +257,20 @@ struct run {
     size_t ns, nr;
     uint32_t nq, nd, nh, ng;
     struct imap qmap, dmap, hmap, gmap;
-    uint32_t *sq, *sg;         /* per submission: q and g (UINT32_MAX when need is 0) */
-    uint32_t *rd;              /* per reviewer: district index */
-    uint32_t *q_cred, *q_dom;  /* per q */
-    uint32_t *q_ndist;         /* per q: districts with submissions (capped at 2) */
-    uint32_t *q_dist;          /* per q: one such district */
-    bool *q_exhausted;         /* repair found no reviewer of q below cap */
-    uint32_t *qr_start, *qr;   /* per q: available qualified reviewers (CSR) */
-    uint32_t *h_q, *h_d;       /* per hub */
-    uint32_t *hr_start, *hr;   /* per hub: reviewers below cap (CSR) */
-    uint32_t *qh_start, *qh;   /* per q: its hubs (CSR) */
+    uint32_t *sq, *sg;        /* per submission: q and g (UINT32_MAX when need is 0) */
+    uint32_t *rd;             /* per reviewer: district index */
+    uint32_t *q_cred, *q_dom; /* per q */
+    uint32_t *q_ndist;        /* per q: districts with submissions (capped at 2) */
+    uint32_t *q_dist;         /* per q: one such district */
+    bool *q_exhausted;        /* repair found no reviewer of q below cap */
+    uint32_t *qr_start, *qr;  /* per q: available qualified reviewers (CSR) */
+    uint32_t *h_q, *h_d;      /* per hub */
+    uint32_t *hr_start, *hr;  /* per hub: reviewers below cap (CSR) */
+    uint32_t *qh_start, *qh;  /* per q: its hubs (CSR) */
     uint32_t *g_q, *g_d, *g_need, *g_n;
-    uint32_t *gs_start, *gs;   /* per group: submissions (CSR, input order) */
-    uint32_t *gt_start, *gt_n, *gt;  /* per group: planned reviewer tokens */
-    uint32_t *slot_start, *slot_n, *slot;  /* per submission: reviewers added */
+    uint32_t *gs_start, *gs;              /* per group: submissions (CSR, input order) */
+    uint32_t *gt_start, *gt_n, *gt;       /* per group: planned reviewer tokens */
+    uint32_t *slot_start, *slot_n, *slot; /* per submission: reviewers added */
     uint32_t *added;
     bool *eligible;
     size_t repaired;
@@ -288,12 +289,13 @@ static void run_release(struct run *x)
     imap_release(&x->gmap);
     imap_release(&x->qdmap);
     ac__flow_release(&x->f);
-    void *ptrs[] = {x->sd, x->fill, x->pair_h, x->hn, x->qfill, x->cursor, x->rem, x->g_arc,
-                    x->gh_first, x->r_arc, x->hr_arc,x->sq,     x->sg,      x->rd,       x->q_cred, x->q_dom,      x->q_ndist,
-                    x->q_dist, x->q_exhausted, x->qr_start, x->qr,  x->h_q,        x->h_d,
-                    x->hr_start, x->hr,    x->qh_start, x->qh,     x->g_q,        x->g_d,
-                    x->g_need, x->g_n,     x->gs_start, x->gs,     x->gt_start,   x->gt_n,
-                    x->gt,     x->slot_start, x->slot_n, x->slot,  x->added,      x->eligible};
+    void *ptrs[] = {x->sd,          x->fill,     x->pair_h,   x->hn,       x->qfill,   x->cursor,
+                    x->rem,         x->g_arc,    x->gh_first, x->r_arc,    x->hr_arc,  x->sq,
+                    x->sg,          x->rd,       x->q_cred,   x->q_dom,    x->q_ndist, x->q_dist,
+                    x->q_exhausted, x->qr_start, x->qr,       x->h_q,      x->h_d,     x->hr_start,
+                    x->hr,          x->qh_start, x->qh,       x->g_q,      x->g_d,     x->g_need,
+                    x->g_n,         x->gs_start, x->gs,       x->gt_start, x->gt_n,    x->gt,
+                    x->slot_start,  x->slot_n,   x->slot,     x->added,    x->eligible};
     for (size_t i = 0; i < sizeof(ptrs) / sizeof(ptrs[0]); i++)
         free(ptrs[i]);
 }

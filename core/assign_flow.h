@@ -16,10 +16,10 @@ struct ac__flow {
     uint32_t n_nodes;
     /* Staging, valid until ac__flow_finish(): one entry per added arc. */
     uint32_t *arc_from, *arc_to;
-    int32_t *arc_cap;  /* capacity as last set; kept after finish for raises */
+    int32_t *arc_cap; /* capacity as last set; kept after finish for raises */
     uint32_t n_arcs, arc_alloc;
     /* Residual graph, valid after ac__flow_finish(): 2 entries per arc. */
-    uint32_t *start;   /* n_nodes + 1 offsets into the entry arrays */
+    uint32_t *start; /* n_nodes + 1 offsets into the entry arrays */
     uint32_t *to;
     int32_t *res;      /* residual capacity */
     uint32_t *rev;     /* index of the paired entry */

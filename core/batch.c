@@ -199,8 +199,8 @@ int ac_batch_build(const struct ac_batch_item *items, size_t n, const struct ac_
         while (hi < n && items[order[hi]].reviewer == items[order[lo]].reviewer &&
                items[order[hi]].credential == items[order[lo]].credential)
             hi++;
-        rc = cut_group(&b, items, order, lo, hi, rule_of(rules, n_rules, items[order[lo]].credential),
-                       rng);
+        rc = cut_group(&b, items, order, lo, hi,
+                       rule_of(rules, n_rules, items[order[lo]].credential), rng);
         lo = hi;
     }
     if (rc)
@@ -233,8 +233,7 @@ void ac_batch_set_free(struct ac_batch_set *set)
     free(set);
 }
 
-bool ac_batch_due(int64_t oldest_pending_ms, int64_t now_ms, int64_t timer_ms,
-                  int64_t *send_at_ms)
+bool ac_batch_due(int64_t oldest_pending_ms, int64_t now_ms, int64_t timer_ms, int64_t *send_at_ms)
 {
     if (timer_ms <= 0 || now_ms - oldest_pending_ms >= timer_ms) {
         *send_at_ms = now_ms;

@@ -134,8 +134,8 @@ int ac_bench_agreement(const struct ac_bench *b, struct ac_bench_agreement *out)
     return 0;
 }
 
-int ac_bench_sufficiency(const struct ac_bench *b, const struct ac_definition *def,
-                         size_t *have, size_t *short_by, size_t *short_levels)
+int ac_bench_sufficiency(const struct ac_bench *b, const struct ac_definition *def, size_t *have,
+                         size_t *short_by, size_t *short_levels)
 {
     if (def->n_levels != b->n_levels)
         return AC_EINVAL;

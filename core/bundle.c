@@ -103,7 +103,8 @@ int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, cha
         return refuse(why, why_len, "bundle: %s", r.why);
     uint64_t n, v;
     if (ac_cbor_get_map(&r, &n) || n != 5)
-        return refuse(why, why_len, "bundle: must be a map of exactly v, log, record, status, checkpoint");
+        return refuse(why, why_len,
+                      "bundle: must be a map of exactly v, log, record, status, checkpoint");
     struct ac_bundle b;
     memset(&b, 0, sizeof b);
     if (expect_key(&r, "v", why, why_len))
@@ -127,7 +128,8 @@ int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, cha
         return AC_EPARSE;
     if (ac_cbor_get_text(&r, &b.checkpoint, &b.checkpoint_len) || b.checkpoint_len == 0 ||
         b.checkpoint_len > AC_NOTE_MAX_BYTES)
-        return refuse(why, why_len, "bundle: checkpoint must be signed-note text of at most %d bytes",
+        return refuse(why, why_len,
+                      "bundle: checkpoint must be signed-note text of at most %d bytes",
                       AC_NOTE_MAX_BYTES);
     *out = b;
     return 0;
@@ -138,8 +140,8 @@ int ac_bundle_verify_log(const struct ac_bundle *b, const struct ac_note_verifie
                          size_t why_len)
 {
     struct ac_checkpoint c;
-    int rc = ac_checkpoint_open(b->checkpoint, b->checkpoint_len, keys, nkeys, origin, &c, why,
-                                why_len);
+    int rc =
+        ac_checkpoint_open(b->checkpoint, b->checkpoint_len, keys, nkeys, origin, &c, why, why_len);
     if (rc)
         return rc;
     if (c.size != b->size) {

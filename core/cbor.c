@@ -373,8 +373,9 @@ static int read_head(struct check *c, unsigned *major, uint64_t *arg)
         if (mt == AC_CBOR_SIMPLE) {
             if (ai == 24 && v < 32)
                 return refuse(c, at, "%s", "two-byte simple value below 32 is not well-formed");
-            return refuse(c, at, "%s", ai == 24 ? "unsupported simple value"
-                                                : "floating-point values are not supported");
+            return refuse(c, at, "%s",
+                          ai == 24 ? "unsupported simple value"
+                                   : "floating-point values are not supported");
         }
         static const uint64_t floor_of[4] = {24, 0x100, 0x10000, 0x100000000ull};
         if (v < floor_of[ai - 24])
@@ -389,8 +390,9 @@ static int read_head(struct check *c, unsigned *major, uint64_t *arg)
         return refuse(c, at, "%s", "reserved additional information (28-30)");
     }
     if (mt == AC_CBOR_SIMPLE && ai < 24 && (v < 20 || v > 22))
-        return refuse(c, at, "%s", v == 23 ? "simple value undefined is not supported"
-                                           : "unsupported simple value");
+        return refuse(c, at, "%s",
+                      v == 23 ? "simple value undefined is not supported"
+                              : "unsupported simple value");
     *major = mt;
     *arg = v;
     return 0;
@@ -429,8 +431,9 @@ static int check_item(struct check *c, unsigned depth)
      * input can be refused before looping over it. */
     uint64_t items = mt == AC_CBOR_MAP ? arg * 2 : arg;
     if (arg > left || (mt == AC_CBOR_MAP && items > left))
-        return refuse(c, at, "%s", mt == AC_CBOR_MAP ? "map length exceeds the remaining input"
-                                                     : "array length exceeds the remaining input");
+        return refuse(c, at, "%s",
+                      mt == AC_CBOR_MAP ? "map length exceeds the remaining input"
+                                        : "array length exceeds the remaining input");
     const uint8_t *prev_key = NULL;
     size_t prev_len = 0;
     for (uint64_t i = 0; i < arg; i++) {
@@ -444,8 +447,7 @@ static int check_item(struct check *c, unsigned depth)
                 if (cmp == 0)
                     return refuse(c, key, "%s", "duplicate map key");
                 if (cmp > 0)
-                    return refuse(c, key, "%s",
-                                  "map keys not in bytewise lexicographic order");
+                    return refuse(c, key, "%s", "map keys not in bytewise lexicographic order");
             }
             prev_key = key;
             prev_len = key_len;
@@ -510,9 +512,9 @@ size_t ac_cbor_offset(const struct ac_cbor_reader *r)
 
 static const char *type_name(enum ac_cbor_type t)
 {
-    static const char *const names[] = {"unsigned integer", "negative integer", "byte string",
-                                        "text string",      "array",            "map",
-                                        "tag",              "simple value",     "end of input"};
+    static const char *const names[] = {
+        "unsigned integer", "negative integer", "byte string", "text string", "array", "map", "tag",
+        "simple value",     "end of input"};
     return names[t];
 }
 
@@ -558,8 +560,7 @@ int ac_cbor_get_int(struct ac_cbor_reader *r, int64_t *out)
     return 0;
 }
 
-static int get_string(struct ac_cbor_reader *r, enum ac_cbor_type t, const uint8_t **p,
-                      size_t *len)
+static int get_string(struct ac_cbor_reader *r, enum ac_cbor_type t, const uint8_t **p, size_t *len)
 {
     uint64_t v;
     size_t h;
@@ -588,8 +589,7 @@ int ac_cbor_get_bool(struct ac_cbor_reader *r, bool *out)
     if (expect(r, AC_CBOR_SIMPLE, &v, &h))
         return AC_EPARSE;
     if (v != 20 && v != 21) {
-        snprintf(r->why, sizeof(r->why), "offset %zu: expected true or false",
-                 ac_cbor_offset(r));
+        snprintf(r->why, sizeof(r->why), "offset %zu: expected true or false", ac_cbor_offset(r));
         return AC_EPARSE;
     }
     r->p += h;

@@ -31,9 +31,8 @@ void ac_cert_draw_release(struct ac_cert_draw *d)
     d->n = 0;
 }
 
-int ac_cert_draw(struct ac_bench *bench, const struct ac_definition *def,
-                 const char *const *seen, size_t n_seen, struct ac_cert_draw *out, char *why,
-                 size_t why_len)
+int ac_cert_draw(struct ac_bench *bench, const struct ac_definition *def, const char *const *seen,
+                 size_t n_seen, struct ac_cert_draw *out, char *why, size_t why_len)
 {
     if (def->n_levels != bench->n_levels || def->training.sample_per_level == 0)
         return AC_EINVAL;
@@ -109,10 +108,9 @@ static double quadratic_kappa(size_t k, const int *a, const int *b, size_t n)
     return den > 0 ? 1 - num / den : NAN;
 }
 
-static const char *const crit_name[] = {"exact agreement", "exact+adjacent agreement",
-                                        "no discrepancy beyond one level",
-                                        "exact across the pass boundary",
-                                        "quadratic weighted kappa"};
+static const char *const crit_name[] = {
+    "exact agreement", "exact+adjacent agreement", "no discrepancy beyond one level",
+    "exact across the pass boundary", "quadratic weighted kappa"};
 
 int ac_cert_grade_rule(size_t n_levels, size_t passing_level, const struct ac_pass_criterion *rule,
                        size_t n_rule, const int *truth, const int *answers, size_t n,
@@ -130,8 +128,8 @@ int ac_cert_grade_rule(size_t n_levels, size_t passing_level, const struct ac_pa
         r.exact += d == 0;
         r.within_one += d <= 1;
         r.beyond_one += d > 1;
-        r.boundary_misses += ((size_t)truth[i] >= passing_level) !=
-                             ((size_t)answers[i] >= passing_level);
+        r.boundary_misses +=
+            ((size_t)truth[i] >= passing_level) != ((size_t)answers[i] >= passing_level);
     }
     r.items = n;
     r.exact_rate = (double)r.exact / (double)n;
@@ -155,14 +153,16 @@ int ac_cert_grade_rule(size_t n_levels, size_t passing_level, const struct ac_pa
             break;
         case AC_PASS_NO_BEYOND_ONE:
             ok = r.beyond_one == 0;
-            snprintf(r.reason, sizeof(r.reason), "%zu item(s) off by more than one level; "
-                                                 "%s is required",
+            snprintf(r.reason, sizeof(r.reason),
+                     "%zu item(s) off by more than one level; "
+                     "%s is required",
                      r.beyond_one, crit_name[2]);
             break;
         case AC_PASS_BOUNDARY_EXACT:
             ok = r.boundary_misses == 0;
-            snprintf(r.reason, sizeof(r.reason), "%zu item(s) on the wrong side of the pass "
-                                                 "boundary; %s is required",
+            snprintf(r.reason, sizeof(r.reason),
+                     "%zu item(s) on the wrong side of the pass "
+                     "boundary; %s is required",
                      r.boundary_misses, crit_name[3]);
             break;
         case AC_PASS_QUADRATIC_KAPPA:
@@ -230,7 +230,8 @@ int ac_cert_guess_probability(size_t n_levels, size_t passing_level, unsigned sa
         return AC_EINVAL;
     bool track_e = false, track_w = false;
     for (size_t c = 0; c < n_rule; c++) {
-        if (rule[c].kind == AC_PASS_QUADRATIC_KAPPA || (unsigned)rule[c].kind > AC_PASS_QUADRATIC_KAPPA)
+        if (rule[c].kind == AC_PASS_QUADRATIC_KAPPA ||
+            (unsigned)rule[c].kind > AC_PASS_QUADRATIC_KAPPA)
             return AC_EINVAL;
         track_e = track_e || rule[c].kind == AC_PASS_EXACT_RATE;
         track_w = track_w || rule[c].kind == AC_PASS_ADJACENT_RATE;
@@ -249,7 +250,7 @@ int ac_cert_guess_probability(size_t n_levels, size_t passing_level, unsigned sa
         free(next);
         return AC_ENOMEM;
     }
-#define IDX(e, w, f) ((((e) * nw) + (w)) * 4 + (f))
+#define IDX(e, w, f) ((((e)*nw) + (w)) * 4 + (f))
     cur[IDX(0, 0, 0)] = 1;
     double p = 1.0 / (double)n_levels;
     for (size_t t = 0; t < n_levels; t++) {
@@ -257,7 +258,8 @@ int ac_cert_guess_probability(size_t n_levels, size_t passing_level, unsigned sa
         double cls[2][2][4] = {{{0}}}; /* [exact][within][flags] */
         for (size_t a = 0; a < n_levels; a++) {
             size_t d = a > t ? a - t : t - a;
-            unsigned f = (d > 1 ? 1u : 0u) | (((a >= passing_level) != (t >= passing_level)) ? 2u : 0u);
+            unsigned f =
+                (d > 1 ? 1u : 0u) | (((a >= passing_level) != (t >= passing_level)) ? 2u : 0u);
             cls[d == 0][d <= 1][f] += p;
         }
         for (unsigned s = 0; s < sample_per_level; s++) {

@@ -16,7 +16,8 @@
 
 static const char em_dash_space[] = "\xe2\x80\x94 "; /* U+2014, U+0020 */
 
-static void why_set(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void why_set(char *why, size_t n, const char *fmt, ...)
 {
     if (!why || n == 0)
@@ -79,9 +80,9 @@ static int text_ok(const uint8_t *s, size_t len)
 /* Unicode White_Space, which key names must not contain. */
 static int is_unicode_space(uint32_t cp)
 {
-    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202f || cp == 0x205f || cp == 0x3000;
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x3000;
 }
 
 static int name_ok(const char *name, size_t len)
@@ -105,8 +106,8 @@ static int b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_
 {
     const char *end;
     size_t n;
-    if (len == 0 || sodium_base642bin(out, max, s, len, NULL, &n, &end,
-                                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (len == 0 ||
+        sodium_base642bin(out, max, s, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != s + len)
         return -1;
     *out_len = n;
@@ -124,7 +125,8 @@ static int b64_append(struct ac_buf *out, const uint8_t *bin, size_t len)
     return 0;
 }
 
-int ac_note_sign_secret_key(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[AC_NOTE_SIG_BYTES])
+int ac_note_sign_secret_key(void *ctx, const uint8_t *msg, size_t len,
+                            uint8_t sig[AC_NOTE_SIG_BYTES])
 {
     return crypto_sign_detached(sig, NULL, msg, len, ctx) == 0 ? 0 : AC_ECRYPTO;
 }
@@ -239,8 +241,8 @@ static const struct ac_note_verifier *find_key(const struct ac_note_verifier *ke
     return NULL;
 }
 
-int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *keys,
-                   size_t nkeys, size_t *text_len, char *why, size_t why_len)
+int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *keys, size_t nkeys,
+                   size_t *text_len, char *why, size_t why_len)
 {
     if (len > AC_NOTE_MAX_BYTES) {
         why_set(why, why_len, "note: %zu bytes; at most %d are accepted", len, AC_NOTE_MAX_BYTES);
@@ -276,8 +278,8 @@ int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *
             return AC_E2BIG;
         }
         if (line_len < dash_len || memcmp(line, em_dash_space, dash_len) != 0) {
-            why_set(why, why_len, "note: signature line %zu does not start with an em dash and a space",
-                    nsigs);
+            why_set(why, why_len,
+                    "note: signature line %zu does not start with an em dash and a space", nsigs);
             return AC_EPARSE;
         }
         const char *name = line + dash_len;
@@ -292,17 +294,18 @@ int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *
         uint8_t blob[SIG_BLOB_MAX];
         size_t blob_len;
         if (b64_decode(b64, b64_len, blob, sizeof blob, &blob_len) != 0 || blob_len < 5) {
-            why_set(why, why_len, "note: signature line %zu: not base64 of a key id and a signature",
-                    nsigs);
+            why_set(why, why_len,
+                    "note: signature line %zu: not base64 of a key id and a signature", nsigs);
             return AC_EPARSE;
         }
-        uint32_t id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
-                      blob[3];
+        uint32_t id =
+            (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
         const struct ac_note_verifier *k = find_key(keys, nkeys, name, name_len, id);
         if (!k)
             continue;
         if (blob_len != 4 + AC_NOTE_SIG_BYTES ||
-            crypto_sign_verify_detached(blob + 4, (const uint8_t *)note, tlen, k->public_key) != 0) {
+            crypto_sign_verify_detached(blob + 4, (const uint8_t *)note, tlen, k->public_key) !=
+                0) {
             why_set(why, why_len, "note: the signature by %s+%08x does not verify", k->name,
                     (unsigned)k->key_id);
             return AC_ECRYPTO;
@@ -393,7 +396,8 @@ int ac_checkpoint_parse(const char *text, size_t len, struct ac_checkpoint *out,
     size_t line_len[3], pos = 0;
     for (int i = 0; i < 3; i++) {
         if (pos >= len) {
-            why_set(why, why_len, "checkpoint: %d lines; origin, size and root hash are required", i);
+            why_set(why, why_len, "checkpoint: %d lines; origin, size and root hash are required",
+                    i);
             return AC_EPARSE;
         }
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -407,7 +411,8 @@ int ac_checkpoint_parse(const char *text, size_t len, struct ac_checkpoint *out,
     }
     uint64_t size;
     if (parse_size(line[1], line_len[1], &size) != 0) {
-        why_set(why, why_len, "checkpoint: tree size \"%.*s\" is not a decimal without leading zeroes",
+        why_set(why, why_len,
+                "checkpoint: tree size \"%.*s\" is not a decimal without leading zeroes",
                 (int)(line_len[1] > 24 ? 24 : line_len[1]), line[1]);
         return AC_EPARSE;
     }
@@ -423,8 +428,9 @@ int ac_checkpoint_parse(const char *text, size_t len, struct ac_checkpoint *out,
     uint8_t empty[AC_MERKLE_HASH_BYTES];
     crypto_hash_sha256(empty, NULL, 0);
     if (size == 0 && sodium_memcmp(root, empty, AC_MERKLE_HASH_BYTES) != 0) {
-        why_set(why, why_len, "checkpoint: tree size 0 needs the empty tree's root hash "
-                              "(SHA-256 of nothing, RFC 9162 section 2.1.1)");
+        why_set(why, why_len,
+                "checkpoint: tree size 0 needs the empty tree's root hash "
+                "(SHA-256 of nothing, RFC 9162 section 2.1.1)");
         return AC_EPARSE;
     }
     const char *ext = text + pos;
@@ -471,8 +477,8 @@ int ac_checkpoint_open(const char *note, size_t len, const struct ac_note_verifi
     if (rc)
         return rc;
     if (origin && strcmp(origin, cp.origin) != 0) {
-        why_set(why, why_len, "checkpoint: origin \"%.64s\" is not the expected \"%.64s\"", cp.origin,
-                origin);
+        why_set(why, why_len, "checkpoint: origin \"%.64s\" is not the expected \"%.64s\"",
+                cp.origin, origin);
         ac_checkpoint_release(&cp);
         return AC_EPARSE;
     }

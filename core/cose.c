@@ -44,15 +44,14 @@ static int build_tbs(const uint8_t *prot, size_t prot_len, const uint8_t *payloa
 int ac_cose_sig_structure(const struct ac_cose_sign1 *msg, struct ac_buf *out)
 {
     size_t before = out->len;
-    int rc = build_tbs(msg->protected_hdr, msg->protected_len, msg->payload, msg->payload_len,
-                       out);
+    int rc = build_tbs(msg->protected_hdr, msg->protected_len, msg->payload, msg->payload_len, out);
     if (rc)
         out->len = before;
     return rc;
 }
 
-int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid,
-                  size_t kid_len, ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out)
+int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid, size_t kid_len,
+                  ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out)
 {
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX)
         return AC_EINVAL;
@@ -88,8 +87,8 @@ int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid
     return 0;
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
+                                                        ...)
 {
     if (why && whylen) {
         va_list ap;
@@ -131,8 +130,8 @@ struct headers {
 };
 
 /* Reads one header map (protected or unprotected) from |r|. */
-static int read_headers(struct ac_cbor_reader *r, const char *where, struct headers *h,
-                        char *why, size_t whylen)
+static int read_headers(struct ac_cbor_reader *r, const char *where, struct headers *h, char *why,
+                        size_t whylen)
 {
     uint64_t n;
     if (ac_cbor_get_map(r, &n))
@@ -172,8 +171,8 @@ static int read_headers(struct ac_cbor_reader *r, const char *where, struct head
             if (ac_cbor_get_bytes(r, &h->kid, &h->kid_len))
                 return refuse(why, whylen, "%s header: kid must be a byte string", where);
             if (h->kid_len == 0 || h->kid_len > AC_COSE_KID_MAX)
-                return refuse(why, whylen, "%s header: kid of %zu bytes; must be 1 to %d",
-                              where, h->kid_len, AC_COSE_KID_MAX);
+                return refuse(why, whylen, "%s header: kid of %zu bytes; must be 1 to %d", where,
+                              h->kid_len, AC_COSE_KID_MAX);
             h->has_kid = 1;
         } else {
             ac_cbor_skip(r, NULL, NULL);
@@ -182,8 +181,8 @@ static int read_headers(struct ac_cbor_reader *r, const char *where, struct head
     return 0;
 }
 
-static int parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out, int strict,
-                 char *why, size_t whylen)
+static int parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out, int strict, char *why,
+                 size_t whylen)
 {
     struct ac_cbor_reader r;
     if (ac_cbor_reader_init(&r, data, len))

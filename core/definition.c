@@ -14,17 +14,16 @@ const char *const ac__def_state_names[] = {"draft",      "piloting", "benchmarks
                                            "recruiting", "active",   "retired",    NULL};
 const char *const ac__def_kind_names[] = {"text", "file", "link", "video", NULL};
 const char *const ac__def_grain_names[] = {"holistic", "per_element", NULL};
-const char *const ac__def_combine_names[] = {"none", "mean_cut", "thresholds",
-                                             "weighted_sum_cut", NULL};
+const char *const ac__def_combine_names[] = {"none", "mean_cut", "thresholds", "weighted_sum_cut",
+                                             NULL};
 const char *const ac__def_mode_names[] = {"master", "associate", NULL};
 const char *const ac__def_agreement_names[] = {"exact", "pass_boundary", "within", NULL};
 const char *const ac__def_resolve_names[] = {"majority", "median", "escalate", NULL};
 const char *const ac__def_rounding_names[] = {"lower", "higher", NULL};
-const char *const ac__def_qual_names[] = {"holds_credential", "domain_expertise", "manual",
-                                          NULL};
-const char *const ac__def_pass_names[] = {"exact_rate",    "adjacent_rate",
-                                          "no_discrepancy_beyond_one", "boundary_exact",
-                                          "quadratic_kappa", NULL};
+const char *const ac__def_qual_names[] = {"holds_credential", "domain_expertise", "manual", NULL};
+const char *const ac__def_pass_names[] = {
+    "exact_rate",     "adjacent_rate",   "no_discrepancy_beyond_one",
+    "boundary_exact", "quadratic_kappa", NULL};
 const char *const ac__def_measure_names[] = {"benchmark_agreement", "consensus_agreement",
                                              "severity", "discrepancy_rate", NULL};
 /* Indexed by bit position of AC_ACTION_*. */
@@ -85,8 +84,8 @@ int ac_def_problems_to_json(const struct ac_def_problems *pr, char **out)
     if (!arr)
         return AC_ENOMEM;
     for (size_t i = 0; i < pr->n; i++) {
-        json_t *o = json_pack("{s:s, s:s}", "path", pr->items[i].path, "message",
-                              pr->items[i].message);
+        json_t *o =
+            json_pack("{s:s, s:s}", "path", pr->items[i].path, "message", pr->items[i].message);
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return AC_ENOMEM;
@@ -197,8 +196,7 @@ static int refuse(char *why, size_t why_len, const char *fmt, const char *a, con
     return AC_ECONFLICT;
 }
 
-int ac_def_transition_check(enum ac_def_state from, enum ac_def_state to, char *why,
-                            size_t why_len)
+int ac_def_transition_check(enum ac_def_state from, enum ac_def_state to, char *why, size_t why_len)
 {
     const char *f = ac_def_state_name(from), *t = ac_def_state_name(to);
     if (!f || !t)

@@ -12,8 +12,7 @@ int ac__def_problem(struct ac_def_problems *pr, const char *path, const char *fm
 /* ac_def_validate; with |after_read| the problems ac_def_from_json reports
  * itself (missing fields, bad values left NULL or at defaults) are not
  * repeated. Returns 0, AC_EINVAL or AC_ENOMEM. */
-int ac__def_validate(const struct ac_definition *d, struct ac_def_problems *pr,
-                     bool after_read);
+int ac__def_validate(const struct ac_definition *d, struct ac_def_problems *pr, bool after_read);
 
 /* Is |s| 1..64 of [a-z0-9._-]? */
 bool ac__def_valid_id(const char *s);

@@ -43,8 +43,8 @@ static void mark_cut(char out[MAX_PATH], int n)
 
 static void join(char out[MAX_PATH], const char *base, const char *key)
 {
-    int n = base[0] ? snprintf(out, MAX_PATH, "%s.%s", base, key)
-                    : snprintf(out, MAX_PATH, "%s", key);
+    int n =
+        base[0] ? snprintf(out, MAX_PATH, "%s.%s", base, key) : snprintf(out, MAX_PATH, "%s", key);
     mark_cut(out, n);
 }
 
@@ -88,7 +88,8 @@ static void only_keys(struct rd *c, json_t *obj, const char *base, const char *c
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         size_t i = 0;
         while (allowed[i] && strcmp(allowed[i], key) != 0)
             i++;
@@ -101,8 +102,7 @@ static void only_keys(struct rd *c, json_t *obj, const char *base, const char *c
 }
 
 /* Returns the member |key| of |obj| or NULL; reports "missing" if |required|. */
-static json_t *member(struct rd *c, json_t *obj, const char *base, const char *key,
-                      bool required)
+static json_t *member(struct rd *c, json_t *obj, const char *base, const char *key, bool required)
 {
     json_t *v = obj ? json_object_get(obj, key) : NULL;
     if (!v && required && obj) {
@@ -157,8 +157,7 @@ static char *string_value(struct rd *c, json_t *v, const char *path)
     return dup(c, json_string_value(v));
 }
 
-static char *get_string(struct rd *c, json_t *obj, const char *base, const char *key,
-                        bool required)
+static char *get_string(struct rd *c, json_t *obj, const char *base, const char *key, bool required)
 {
     json_t *v = member(c, obj, base, key, required);
     if (!v)
@@ -265,8 +264,8 @@ static int get_enum(struct rd *c, json_t *obj, const char *base, const char *key
 }
 
 /* An array of unique non-empty strings. */
-static void get_strings(struct rd *c, json_t *obj, const char *base, const char *key,
-                        bool required, char ***out, size_t *n_out)
+static void get_strings(struct rd *c, json_t *obj, const char *base, const char *key, bool required,
+                        char ***out, size_t *n_out)
 {
     json_t *arr = get_array(c, obj, base, key, required);
     char p[MAX_PATH], ip[MAX_PATH];
@@ -349,8 +348,9 @@ static void read_scoring(struct rd *c, json_t *root, struct ac_definition *d)
     d->grain = g < 0 ? AC_GRAIN_HOLISTIC : (enum ac_grain)g;
     json_t *comb = get_object(c, s, "scoring", "combine", d->grain == AC_GRAIN_PER_ELEMENT);
     if (comb && d->grain == AC_GRAIN_HOLISTIC && g >= 0) {
-        bad(c, "scoring.combine", "given with grain \"holistic\"; combine rules apply only to "
-                                  "grain \"per_element\"");
+        bad(c, "scoring.combine",
+            "given with grain \"holistic\"; combine rules apply only to "
+            "grain \"per_element\"");
         return;
     }
     if (!comb)
@@ -363,8 +363,9 @@ static void read_scoring(struct rd *c, json_t *root, struct ac_definition *d)
     d->combine = (enum ac_combine)(r + 1);
     json_t *cut = member(c, comb, "scoring.combine", "cut", d->combine != AC_COMBINE_THRESHOLDS);
     if (cut && d->combine == AC_COMBINE_THRESHOLDS)
-        bad(c, "scoring.combine.cut", "given with rule \"thresholds\"; each element's "
-                                      "threshold applies instead");
+        bad(c, "scoring.combine.cut",
+            "given with rule \"thresholds\"; each element's "
+            "threshold applies instead");
     else if (cut)
         number_value(c, cut, "scoring.combine.cut", 0, 1e9, &d->cut);
 }
@@ -407,8 +408,9 @@ static void read_elements(struct rd *c, json_t *sub, struct ac_definition *d)
         json_t *w = member(c, o, p, "weight", false);
         join(q, p, "weight");
         if (w && d->combine != AC_COMBINE_WEIGHTED_CUT)
-            bad(c, q, "given, but weights apply only to scoring.combine.rule "
-                      "\"weighted_sum_cut\"");
+            bad(c, q,
+                "given, but weights apply only to scoring.combine.rule "
+                "\"weighted_sum_cut\"");
         else if (w && number_value(c, w, q, 0, 1e6, &e->weight) && e->weight <= 0)
             bad(c, q, "%g; a weight must be greater than 0", e->weight);
         json_t *t = member(c, o, p, "threshold", false);
@@ -498,7 +500,7 @@ static void read_qualifications(struct rd *c, json_t *rev, struct ac_definition 
 
 static void read_reviewers(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {"qualifications", "mode",      "per_submission",
+    static const char *const keys[] = {"qualifications", "mode",         "per_submission",
                                        "agreement",      "disagreement", NULL};
     static const char *const agree_keys[] = {"rule", "k", NULL};
     static const char *const dis_keys[] = {"add_per_round", "max_reviewers", "then",
@@ -520,12 +522,12 @@ static void read_reviewers(struct rd *c, json_t *root, struct ac_definition *d)
         d->agreement = r < 0 ? AC_AGREE_EXACT : (enum ac_agreement)r;
         json_t *k = member(c, ag, "reviewers.agreement", "k", r == AC_AGREE_WITHIN);
         if (k && r >= 0 && r != AC_AGREE_WITHIN)
-            bad(c, "reviewers.agreement.k", "given with rule \"%s\"; k applies only to rule "
-                                            "\"within\"",
+            bad(c, "reviewers.agreement.k",
+                "given with rule \"%s\"; k applies only to rule "
+                "\"within\"",
                 ac__def_agreement_names[r]);
         else if (k)
-            get_uint(c, ag, "reviewers.agreement", "k", 1, 1, AC_DEF_MAX_LEVELS,
-                     &d->agreement_k);
+            get_uint(c, ag, "reviewers.agreement", "k", 1, 1, AC_DEF_MAX_LEVELS, &d->agreement_k);
     }
 
     json_t *dis = get_object(c, rev, "reviewers", "disagreement", false);
@@ -538,16 +540,19 @@ static void read_reviewers(struct rd *c, json_t *root, struct ac_definition *d)
     int t = get_enum(c, dis, "reviewers.disagreement", "then", ac__def_resolve_names,
                      AC_RESOLVE_MEDIAN);
     d->disagreement.then = t < 0 ? AC_RESOLVE_MEDIAN : (enum ac_resolve)t;
-    int rd = get_enum(c, dis, "reviewers.disagreement", "median_rounding",
-                      ac__def_rounding_names, AC_ROUND_LOWER);
+    int rd = get_enum(c, dis, "reviewers.disagreement", "median_rounding", ac__def_rounding_names,
+                      AC_ROUND_LOWER);
     d->disagreement.rounding = rd < 0 ? AC_ROUND_LOWER : (enum ac_rounding)rd;
 }
 
 static void read_review(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {"batch_size",     "batch_timer_hours",
-                                       "deadline_days",  "reminders_hours_before",
-                                       "cool_off_hours", "resubmission_wait_days",
+    static const char *const keys[] = {"batch_size",
+                                       "batch_timer_hours",
+                                       "deadline_days",
+                                       "reminders_hours_before",
+                                       "cool_off_hours",
+                                       "resubmission_wait_days",
                                        NULL};
     static const unsigned default_reminders[] = {72, 24};
     const char *b = "review";
@@ -576,8 +581,7 @@ static void read_review(struct rd *c, json_t *root, struct ac_definition *d)
         char p[MAX_PATH];
         at(p, "review.reminders_hours_before", i);
         json_t *v = json_array_get(rem, i);
-        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > 24 * 365)
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 24 * 365)
             bad(c, p, "expected an integer number of hours between 1 and %d", 24 * 365);
         else
             d->review.reminders_hours_before[i] = (unsigned)json_integer_value(v);
@@ -628,8 +632,8 @@ static void read_training(struct rd *c, json_t *root, struct ac_definition *d)
             continue;
         struct ac_pass_criterion *cr = &d->training.pass_rule[i];
         cr->kind = (enum ac_pass_kind)k;
-        bool needs_min = k == AC_PASS_EXACT_RATE || k == AC_PASS_ADJACENT_RATE ||
-                         k == AC_PASS_QUADRATIC_KAPPA;
+        bool needs_min =
+            k == AC_PASS_EXACT_RATE || k == AC_PASS_ADJACENT_RATE || k == AC_PASS_QUADRATIC_KAPPA;
         json_t *mn = member(c, it, p, "min", needs_min);
         join(q, p, "min");
         if (mn && !needs_min)
@@ -674,8 +678,8 @@ static void read_maintenance(struct rd *c, json_t *root, struct ac_definition *d
         int m = get_enum(c, it, p, "measure", ac__def_measure_names, -1);
         if (m >= 0) {
             t->measure = (enum ac_measure)m;
-            bool is_min = m == AC_MEASURE_BENCHMARK_AGREEMENT ||
-                          m == AC_MEASURE_CONSENSUS_AGREEMENT;
+            bool is_min =
+                m == AC_MEASURE_BENCHMARK_AGREEMENT || m == AC_MEASURE_CONSENSUS_AGREEMENT;
             const char *want = is_min ? "min" : "max", *other = is_min ? "max" : "min";
             json_t *bv = member(c, it, p, want, true);
             join(q, p, want);
@@ -683,8 +687,8 @@ static void read_maintenance(struct rd *c, json_t *root, struct ac_definition *d
                 number_value(c, bv, q, 0, m == AC_MEASURE_SEVERITY ? 100 : 1, &t->bound);
             if (json_object_get(it, other)) {
                 join(q, p, other);
-                bad(c, q, "given with measure \"%s\", which takes \"%s\"",
-                    ac__def_measure_names[m], want);
+                bad(c, q, "given with measure \"%s\", which takes \"%s\"", ac__def_measure_names[m],
+                    want);
             }
         }
         json_t *acts = get_array(c, it, p, "actions", true);
@@ -702,8 +706,7 @@ static void read_maintenance(struct rd *c, json_t *root, struct ac_definition *d
             if (!bit)
                 bad(c, ap, "expected one of \"notify\", \"unavailable\", \"retrain\"");
             else if (t->actions & bit)
-                bad(c, ap, "\"%s\" appears twice; actions must be unique",
-                    json_string_value(a));
+                bad(c, ap, "\"%s\" appears twice; actions must be unique", json_string_value(a));
             t->actions |= bit;
         }
     }
@@ -711,8 +714,8 @@ static void read_maintenance(struct rd *c, json_t *root, struct ac_definition *d
 
 static void read_audit(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {"impact", "equity", "access", "language", "big_picture",
-                                       NULL};
+    static const char *const keys[] = {"impact",   "equity",      "access",
+                                       "language", "big_picture", NULL};
     json_t *o = get_object(c, root, "", "audit", false);
     only_keys(c, o, "audit", keys);
     d->audit.impact = get_string(c, o, "audit", "impact", false);
@@ -737,11 +740,26 @@ static void read_pool(struct rd *c, json_t *root, struct ac_definition *d)
 
 static void read_root(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {
-        "id",         "version",   "title",      "state",      "competency", "key_method",
-        "method_components", "research", "submission", "scoring", "domains", "ceus",
-        "stacks",     "reviewers", "review",     "training",   "maintenance", "pool",
-        "audit",      NULL};
+    static const char *const keys[] = {"id",
+                                       "version",
+                                       "title",
+                                       "state",
+                                       "competency",
+                                       "key_method",
+                                       "method_components",
+                                       "research",
+                                       "submission",
+                                       "scoring",
+                                       "domains",
+                                       "ceus",
+                                       "stacks",
+                                       "reviewers",
+                                       "review",
+                                       "training",
+                                       "maintenance",
+                                       "pool",
+                                       "audit",
+                                       NULL};
     only_keys(c, root, "", keys);
     d->id = get_string(c, root, "", "id", true);
     json_t *v = member(c, root, "", "version", true);

@@ -92,8 +92,9 @@ static void check_levels(struct vd *v, const struct ac_definition *d)
 static void check_combine(struct vd *v, const struct ac_definition *d)
 {
     if (d->grain == AC_GRAIN_HOLISTIC && d->combine != AC_COMBINE_NONE && !v->after_read)
-        bad(v, "scoring.combine", "given with grain \"holistic\"; combine rules apply only to "
-                                  "grain \"per_element\"");
+        bad(v, "scoring.combine",
+            "given with grain \"holistic\"; combine rules apply only to "
+            "grain \"per_element\"");
     if (d->grain == AC_GRAIN_PER_ELEMENT && d->combine == AC_COMBINE_NONE && !v->after_read)
         bad(v, "scoring.combine", "missing; grain \"per_element\" needs a combine rule");
     if (d->n_levels < 2)
@@ -141,8 +142,7 @@ static void check_elements(struct vd *v, const struct ac_definition *d)
         }
         if (d->combine == AC_COMBINE_THRESHOLDS && d->n_levels && e->threshold >= d->n_levels) {
             snprintf(p, sizeof(p), "submission.elements[%zu].threshold", i);
-            bad(v, p, "level index %zu is not on the %zu-level scale", e->threshold,
-                d->n_levels);
+            bad(v, p, "level index %zu is not on the %zu-level scale", e->threshold, d->n_levels);
         }
         if (d->combine == AC_COMBINE_WEIGHTED_CUT && !(e->weight > 0) && !v->after_read) {
             snprintf(p, sizeof(p), "submission.elements[%zu].weight", i);
@@ -155,14 +155,14 @@ static void check_elements(struct vd *v, const struct ac_definition *d)
     if (d->individual_element >= 0) {
         const char *p = "submission.collaboration.individual_element";
         if (!d->collaboration)
-            bad(v, p, "given while collaboration is not allowed; an individual component "
-                      "applies only to collaborative submissions");
+            bad(v, p,
+                "given while collaboration is not allowed; an individual component "
+                "applies only to collaborative submissions");
         if ((size_t)d->individual_element >= d->n_elements)
             bad(v, p, "element index %ld does not exist", d->individual_element);
         else if (!d->elements[d->individual_element].required)
             bad(v, p, "\"%.80s\" is optional; the individual component must be a required element",
-                d->elements[d->individual_element].id ? d->elements[d->individual_element].id
-                                                      : "");
+                d->elements[d->individual_element].id ? d->elements[d->individual_element].id : "");
     }
 }
 
@@ -190,8 +190,7 @@ static void check_reviewers(struct vd *v, const struct ac_definition *d)
     }
     if (d->mode == AC_MODE_MASTER && d->per_submission != 1)
         bad(v, "reviewers.per_submission",
-            "%u with mode \"master\"; a master review has exactly one reviewer",
-            d->per_submission);
+            "%u with mode \"master\"; a master review has exactly one reviewer", d->per_submission);
     if (d->mode == AC_MODE_ASSOCIATE && d->per_submission < 2)
         bad(v, "reviewers.per_submission",
             "%u with mode \"associate\"; associate review needs at least 2 reviewers per "
@@ -204,9 +203,8 @@ static void check_reviewers(struct vd *v, const struct ac_definition *d)
             "agree",
             d->agreement_k, d->n_levels, d->n_levels > 2 ? d->n_levels - 2 : 0);
     if (d->disagreement.max_reviewers < d->per_submission)
-        bad(v, "reviewers.disagreement.max_reviewers",
-            "%u is below reviewers.per_submission (%u)", d->disagreement.max_reviewers,
-            d->per_submission);
+        bad(v, "reviewers.disagreement.max_reviewers", "%u is below reviewers.per_submission (%u)",
+            d->disagreement.max_reviewers, d->per_submission);
     if (d->disagreement.add_per_round < 1)
         bad(v, "reviewers.disagreement.add_per_round", "0; add at least one reviewer per round");
 }
@@ -297,8 +295,9 @@ static void check_audit(struct vd *v, const struct ac_definition *d)
         if (!vals[i] || !vals[i][0]) {
             char p[MAX_PATH];
             snprintf(p, sizeof(p), "audit.%s", names[i]);
-            bad(v, p, "missing; a definition in state \"%s\" needs all five framework audit "
-                      "answers (only a draft may leave them out)",
+            bad(v, p,
+                "missing; a definition in state \"%s\" needs all five framework audit "
+                "answers (only a draft may leave them out)",
                 ac_def_state_name(d->state) ? ac_def_state_name(d->state) : "?");
         }
     }

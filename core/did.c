@@ -168,9 +168,9 @@ int ac_did_web_document(const char *did, const struct ac_key_info *keys, size_t 
         json_decref(assertion);
         return AC_ENOMEM;
     }
-    json_object_set_new(doc, "@context",
-                        json_pack("[ss]", "https://www.w3.org/ns/did/v1",
-                                  "https://w3id.org/security/multikey/v1"));
+    json_object_set_new(
+        doc, "@context",
+        json_pack("[ss]", "https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"));
     json_object_set_new(doc, "id", json_string(did));
     for (size_t i = 0; i < n; i++) {
         char mb[AC_DID_MULTIBASE_MAX], hex[2 * AC_KEY_ID_BYTES + 1];
@@ -222,8 +222,8 @@ int ac_did_jwks(const struct ac_key_info *keys, size_t n, struct ac_buf *out)
     return dump(json_pack("{so}", "keys", arr), out);
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
+                                                        ...)
 {
     if (why && whylen) {
         va_list ap;
@@ -234,8 +234,7 @@ __attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen
     return AC_EPARSE;
 }
 
-static int parse_jwk(const json_t *k, size_t i, struct ac_key_info *out, char *why,
-                     size_t whylen)
+static int parse_jwk(const json_t *k, size_t i, struct ac_key_info *out, char *why, size_t whylen)
 {
     if (!json_is_object(k))
         return refuse(why, whylen, "keys[%zu]: must be a JSON object", i);
@@ -247,8 +246,9 @@ static int parse_jwk(const json_t *k, size_t i, struct ac_key_info *out, char *w
     if (!crv || strcmp(crv, "Ed25519") != 0)
         return refuse(why, whylen, "keys[%zu].crv: must be \"Ed25519\"", i);
     size_t n = 0;
-    if (!x || sodium_base642bin(out->public_key, sizeof(out->public_key), x, strlen(x), NULL, &n,
-                                NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+    if (!x ||
+        sodium_base642bin(out->public_key, sizeof(out->public_key), x, strlen(x), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         n != 32)
         return refuse(why, whylen, "keys[%zu].x: must be 32 bytes in unpadded base64url", i);
     kid_hex_of(out->public_key, out->kid_hex);
@@ -292,8 +292,8 @@ int ac_did_jwk_array_parse(const json_t *array, struct ac_key_info **out, size_t
     return 0;
 }
 
-int ac_did_jwks_parse(const char *json, size_t len, struct ac_key_info **out, size_t *n,
-                      char *why, size_t whylen)
+int ac_did_jwks_parse(const char *json, size_t len, struct ac_key_info **out, size_t *n, char *why,
+                      size_t whylen)
 {
     json_error_t err;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);

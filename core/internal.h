@@ -104,8 +104,7 @@ extern const struct ac__row_type ac__int64_rows;
  * resets |s|. Returns 0, AC_ENOENT when there is no row, the reader's error,
  * or the translated SQLite error (see ac__store_error). On error |out| owns
  * nothing. */
-int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
-                  void *out);
+int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out);
 
 /* Steps the bound statement |s| to the end, reading every row into a new
  * malloc'd array, then resets |s|. On success sets |*out| (caller frees each
@@ -127,8 +126,8 @@ int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out);
  * a LIMIT is the caller's business) and sets |*n| on success. Returns 0, the
  * reader's error or the translated SQLite error; on error the rows read so
  * far are released and |*n| is untouched. */
-int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
-                   void *out, size_t max, size_t *n);
+int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out,
+                   size_t max, size_t *n);
 
 /* Inserts one signed checkpoint row inside the caller's open transaction
  * (store_log.c; used by the issuing transaction in store_record.c).

@@ -272,8 +272,7 @@ static int scale_parse(const char *spec, struct scale *s, struct ac_irr_error *e
     for (const char *p = spec; *p; p++)
         n += *p == ',';
     if (n > AC_AGREEMENT_MAX_LEVELS)
-        return fail(err, AC_EINVAL, 0, 0, "--scale: more than %d levels",
-                    AC_AGREEMENT_MAX_LEVELS);
+        return fail(err, AC_EINVAL, 0, 0, "--scale: more than %d levels", AC_AGREEMENT_MAX_LEVELS);
     s->names = calloc(n, sizeof *s->names);
     if (!s->names)
         return AC_ENOMEM;
@@ -385,14 +384,14 @@ int ac_irr_csv_parse(const char *data, size_t len, const char *scale_spec,
                 continue;
             if (have_scale) {
                 if (scale_lookup(&sc, fd->text) < 0) {
-                    rc = fail(err, AC_EPARSE, fd->line, f + 1,
-                              "\"%.60s\" is not on the scale (%s)", fd->text, scale_text);
+                    rc = fail(err, AC_EPARSE, fd->line, f + 1, "\"%.60s\" is not on the scale (%s)",
+                              fd->text, scale_text);
                     goto fail;
                 }
             } else if (parse_long(fd->text, &v) < 0) {
-                rc = fail(err, AC_EPARSE, fd->line, f + 1,
-                          "\"%.60s\" is not a whole number; name the levels with --scale",
-                          fd->text);
+                rc =
+                    fail(err, AC_EPARSE, fd->line, f + 1,
+                         "\"%.60s\" is not a whole number; name the levels with --scale", fd->text);
                 goto fail;
             } else {
                 lo = v < lo ? v : lo;

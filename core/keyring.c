@@ -73,8 +73,8 @@ static int fsync_dir(const char *dir)
     return rc ? AC_EIO : 0;
 }
 
-static int key_path(const struct ac_keyring *kr, const struct key *k, const char *suffix,
-                    char *out, size_t size)
+static int key_path(const struct ac_keyring *kr, const struct key *k, const char *suffix, char *out,
+                    size_t size)
 {
     int n = snprintf(out, size, "%s/%s.key%s", kr->dir, k->info.kid_hex, suffix);
     return n < 0 || (size_t)n >= size ? AC_EINVAL : 0;
@@ -133,8 +133,8 @@ static int key_read(const char *path, struct key *k)
     /* A signing key others can read is compromised; refuse rather than use it. */
     if (sb.st_mode & 077) {
         close(fd);
-        ac_log_error("keyring", "%s: mode %03o lets others read the key; it must be 0600",
-                     path, (unsigned)(sb.st_mode & 0777));
+        ac_log_error("keyring", "%s: mode %03o lets others read the key; it must be 0600", path,
+                     (unsigned)(sb.st_mode & 0777));
         return AC_EIO;
     }
     char text[257];
@@ -147,12 +147,12 @@ static int key_read(const char *path, struct key *k)
     long long nb, na;
     uint8_t seed[SEED_BYTES];
     size_t bin_len;
-    int ok = sscanf(text, "accord-key 1\nseed %65s\nnot_before %lld\nnot_after %lld", seed_hex,
-                    &nb, &na) == 3 &&
-             strlen(seed_hex) == 2 * SEED_BYTES &&
-             sodium_hex2bin(seed, sizeof seed, seed_hex, strlen(seed_hex), NULL, &bin_len,
-                            NULL) == 0 &&
-             bin_len == SEED_BYTES && nb >= 0 && na >= 0 && (na == 0 || na >= nb);
+    int ok =
+        sscanf(text, "accord-key 1\nseed %65s\nnot_before %lld\nnot_after %lld", seed_hex, &nb,
+               &na) == 3 &&
+        strlen(seed_hex) == 2 * SEED_BYTES &&
+        sodium_hex2bin(seed, sizeof seed, seed_hex, strlen(seed_hex), NULL, &bin_len, NULL) == 0 &&
+        bin_len == SEED_BYTES && nb >= 0 && na >= 0 && (na == 0 || na >= nb);
     sodium_memzero(text, sizeof text);
     sodium_memzero(seed_hex, sizeof seed_hex);
     if (!ok) {

@@ -73,8 +73,8 @@ int ac_merkle_root(const struct ac_merkle_source *src, uint64_t size, uint8_t ro
     return subtree_hash(src, 0, size, root);
 }
 
-static int proof_push(struct ac_merkle_proof *p, const struct ac_merkle_source *src,
-                      uint64_t start, uint64_t n)
+static int proof_push(struct ac_merkle_proof *p, const struct ac_merkle_source *src, uint64_t start,
+                      uint64_t n)
 {
     if (p->count == AC_MERKLE_PROOF_MAX)
         return AC_EBUG; /* unreachable: a 64-level tree needs at most 65 */

@@ -202,8 +202,7 @@ int ac_monitor_evaluate(const struct ac_monitor_review *reviews, size_t n,
                               "agreement with benchmarks %.2f over %.0f items is below %.2f", a,
                               (double)rs->benchmark_n, t->min_benchmark_agreement);
         }
-        if (t->max_severity_z > 0 && rs->severity_valid &&
-            fabs(rs->severity_z) > t->max_severity_z)
+        if (t->max_severity_z > 0 && rs->severity_valid && fabs(rs->severity_z) > t->max_severity_z)
             append_reason(why, sizeof why,
                           "severity z = %.2f (mean deviation %+.2f levels) is beyond +/-%.2f",
                           rs->severity_z, rs->mean_deviation, t->max_severity_z);
@@ -242,9 +241,8 @@ int ac_monitor_evaluate(const struct ac_monitor_review *reviews, size_t n,
         if (t->max_discrepancy_rate > 0 && c->reviews > 0 && c->reviews >= t->min_sample &&
             c->rate > t->max_discrepancy_rate) {
             char why[320] = "";
-            append_reason(why, sizeof why,
-                          "discrepancy rate %.2f over %.0f reviews is above %.2f", c->rate,
-                          (double)c->reviews, t->max_discrepancy_rate);
+            append_reason(why, sizeof why, "discrepancy rate %.2f over %.0f reviews is above %.2f",
+                          c->rate, (double)c->reviews, t->max_discrepancy_rate);
             add_action(r, AC_MONITOR_NOTIFY_ISSUER, 1, 0, c->credential, why);
         }
         i = j;

@@ -27,9 +27,9 @@ struct posting {
 
 struct entry {
     uint64_t hash;
-    size_t head;    /* first posting, or SIZE_MAX */
-    uint32_t df;    /* distinct submissions holding the hash */
-    uint32_t last;  /* slot + 1 of the last submission counted in df */
+    size_t head;   /* first posting, or SIZE_MAX */
+    uint32_t df;   /* distinct submissions holding the hash */
+    uint32_t last; /* slot + 1 of the last submission counted in df */
     uint8_t used, ignored;
 };
 
@@ -464,8 +464,8 @@ int ac_neardup_check(const struct ac_neardup_index *ix, uint64_t doc, uint64_t t
                 pr = t;
                 capp = nc;
             }
-            pr[np++] = (struct pair){ps->doc, distinct - 1, f[i].kidx, f[i].start, f[i].end,
-                                     ps->kidx, ps->start, ps->end};
+            pr[np++] = (struct pair){ps->doc,  distinct - 1, f[i].kidx, f[i].start,
+                                     f[i].end, ps->kidx,     ps->start, ps->end};
         }
     }
     res->fingerprints = distinct;

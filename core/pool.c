@@ -40,8 +40,9 @@ int ac_pool_activation(const struct ac_definition *def, uint64_t certified, bool
                  "state \"%s\"; only a recruiting credential can turn active", s ? s : "?");
     } else if (certified >= a.minimum) {
         a.activate = true;
-        snprintf(a.reason, sizeof(a.reason), "%" PRIu64 " certified reviewers meet the minimum of %" PRIu64,
-                 certified, a.minimum);
+        snprintf(a.reason, sizeof(a.reason),
+                 "%" PRIu64 " certified reviewers meet the minimum of %" PRIu64, certified,
+                 a.minimum);
     } else if (override) {
         a.activate = true;
         snprintf(a.reason, sizeof(a.reason),
@@ -49,7 +50,8 @@ int ac_pool_activation(const struct ac_definition *def, uint64_t certified, bool
                  certified, a.minimum);
     } else {
         snprintf(a.reason, sizeof(a.reason),
-                 "%" PRIu64 " certified reviewers; the minimum is %" PRIu64 " (%" PRIu64 " more needed)",
+                 "%" PRIu64 " certified reviewers; the minimum is %" PRIu64 " (%" PRIu64
+                 " more needed)",
                  certified, a.minimum, a.minimum - certified);
     }
     *out = a;

@@ -108,8 +108,8 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
     struct earned_ix *ev = malloc((c->n_earned ? c->n_earned : 1) * sizeof *ev);
     size_t n = 0, nv = 0;
     int rc = AC_ENOMEM;
-    if (!lk.order || !state || !held_ix || !recs || !cands || !pair || !with_held ||
-        !earners_of || !ev)
+    if (!lk.order || !state || !held_ix || !recs || !cands || !pair || !with_held || !earners_of ||
+        !ev)
         goto out;
     for (size_t i = 0; i < nc; i++)
         lk.order[i] = i;
@@ -189,9 +189,8 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
         size_t best = 0, because = 0;
         for (size_t h = 0; h < n_held; h++)
             if (held_ix[h] >= 0 &&
-                (pair[h * nc + i] > best ||
-                 (pair[h * nc + i] == best && best > 0 &&
-                  strcmp(held[h], c->credentials[because].id) < 0))) {
+                (pair[h * nc + i] > best || (pair[h * nc + i] == best && best > 0 &&
+                                             strcmp(held[h], c->credentials[because].id) < 0))) {
                 best = pair[h * nc + i];
                 because = (size_t)held_ix[h];
             }
@@ -202,8 +201,8 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
     qsort_r(cands, ncand, sizeof *cands, by_score, (void *)c);
     for (size_t k = 0; k < ncand; k++) {
         recs[n++] = (struct ac_recommendation){c->credentials[cands[k].cred].id, AC_REC_CO_EARNED,
-                                               c->credentials[cands[k].because].id,
-                                               cands[k].score, cands[k].lift};
+                                               c->credentials[cands[k].because].id, cands[k].score,
+                                               cands[k].lift};
         state[cands[k].cred] = 2;
     }
     /* 3. Shared competency and domain tags. */
@@ -225,7 +224,8 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
             size_t s = 0;
             for (size_t t = 0; t < y->n_tags; t++)
                 s += (size_t)has_tag(&c->credentials[held_ix[h]], y->tags[t]);
-            if (s > best || (s == best && s > 0 && strcmp(held[h], c->credentials[because].id) < 0)) {
+            if (s > best ||
+                (s == best && s > 0 && strcmp(held[h], c->credentials[because].id) < 0)) {
                 best = s;
                 because = (size_t)held_ix[h];
             }
@@ -235,10 +235,9 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
     }
     qsort_r(cands, ncand, sizeof *cands, by_score, (void *)c);
     for (size_t k = 0; k < ncand; k++)
-        recs[n++] = (struct ac_recommendation){c->credentials[cands[k].cred].id,
-                                               AC_REC_SHARED_TAGS,
-                                               c->credentials[cands[k].because].id,
-                                               cands[k].score, 0.0};
+        recs[n++] =
+            (struct ac_recommendation){c->credentials[cands[k].cred].id, AC_REC_SHARED_TAGS,
+                                       c->credentials[cands[k].because].id, cands[k].score, 0.0};
 #undef ELIGIBLE
     if (p->max && n > p->max)
         n = p->max;

@@ -11,8 +11,8 @@
 int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
 {
     if (!rec->iss[0] || !rec->sub[0] || !rec->definition_id[0] || !rec->achieved_level[0] ||
-        rec->iat < 0 || (rec->has_nbf && rec->nbf < 0) ||
-        (rec->has_exp && rec->exp < 0) || (rec->has_status && !rec->status_uri[0]))
+        rec->iat < 0 || (rec->has_nbf && rec->nbf < 0) || (rec->has_exp && rec->exp < 0) ||
+        (rec->has_status && !rec->status_uri[0]))
         return AC_EINVAL;
     uint64_t n = 8 + rec->has_nbf + rec->has_exp + rec->has_ceu + (rec->evidence[0] != '\0') +
                  rec->has_log_index + rec->has_status;
@@ -99,8 +99,8 @@ bool ac_record_key_valid_at(const struct ac_key_info *key, int64_t iat)
     return key->not_after_ms == 0 || iat * 1000 < key->not_after_ms;
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen,
-                                                        const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
+                                                        ...)
 {
     if (why && whylen) {
         va_list ap;
@@ -226,8 +226,16 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
         return refuse(why, whylen, "claims: the payload must be a CBOR map");
     memset(rec, 0, sizeof(*rec));
     unsigned seen = 0;
-    enum { S_ISS = 1, S_SUB = 2, S_IAT = 4, S_CTI = 8, S_DEF = 16, S_VER = 32, S_HASH = 64,
-           S_LEVEL = 128 };
+    enum {
+        S_ISS = 1,
+        S_SUB = 2,
+        S_IAT = 4,
+        S_CTI = 8,
+        S_DEF = 16,
+        S_VER = 32,
+        S_HASH = 64,
+        S_LEVEL = 128
+    };
     for (uint64_t i = 0; i < n; i++) {
         int64_t key;
         if (ac_cbor_peek(&r) == AC_CBOR_TEXT) {
@@ -317,15 +325,21 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
         if (rc)
             return rc;
     }
-    static const char *const required[] = {"iss (1)", "sub (2)", "iat (6)", "cti (7)",
-                                           "definition_id (-65537)", "definition_version (-65538)",
-                                           "content_hash (-65539)", "achieved_level (-65540)"};
+    static const char *const required[] = {"iss (1)",
+                                           "sub (2)",
+                                           "iat (6)",
+                                           "cti (7)",
+                                           "definition_id (-65537)",
+                                           "definition_version (-65538)",
+                                           "content_hash (-65539)",
+                                           "achieved_level (-65540)"};
     for (unsigned b = 0; b < 8; b++)
         if (!(seen & (1u << b)))
             return refuse(why, whylen, "claim %s: required but missing", required[b]);
     if (!rec->iss[0] || !rec->sub[0] || !rec->definition_id[0] || !rec->achieved_level[0])
-        return refuse(why, whylen, "claims: iss, sub, definition_id and achieved_level must "
-                                   "not be empty");
+        return refuse(why, whylen,
+                      "claims: iss, sub, definition_id and achieved_level must "
+                      "not be empty");
     return 0;
 }
 
@@ -339,11 +353,14 @@ int ac_record_decode(const uint8_t *data, size_t len, struct ac_record *rec,
     /* The unprotected header is not signed: anything in it would let a
      * record's bytes change while its signature still verifies. */
     if (m.unprotected_count != 0)
-        return refuse(why, whylen, "unprotected header: has %llu entries; a record's must be "
-                                   "empty (a0)", (unsigned long long)m.unprotected_count);
+        return refuse(why, whylen,
+                      "unprotected header: has %llu entries; a record's must be "
+                      "empty (a0)",
+                      (unsigned long long)m.unprotected_count);
     if (!m.kid_protected)
-        return refuse(why, whylen, "protected header: kid (4) is missing; a record's kid must "
-                                   "be protected");
+        return refuse(why, whylen,
+                      "protected header: kid (4) is missing; a record's kid must "
+                      "be protected");
     struct ac_record tmp;
     if ((rc = decode_claims(m.payload, m.payload_len, &tmp, why, whylen)))
         return rc;

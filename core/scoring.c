@@ -21,8 +21,8 @@ static size_t agree_with_pass(const struct ac_definition *def, size_t level, boo
     return level;
 }
 
-int ac_scoring_combine(const struct ac_definition *def, const struct ac_review *r,
-                       size_t *level, bool *pass)
+int ac_scoring_combine(const struct ac_definition *def, const struct ac_review *r, size_t *level,
+                       bool *pass)
 {
     if (def->grain == AC_GRAIN_HOLISTIC) {
         if (r->n != 1 || r->levels[0] < 0 || (size_t)r->levels[0] >= def->n_levels)
@@ -192,8 +192,8 @@ int ac_scoring_decide(const struct ac_definition *def, const struct ac_review *r
         for (size_t l = 0; l < AC_DEF_MAX_LEVELS; l++) {
             if (count[l] * 2 > n) {
                 char how[96];
-                snprintf(how, sizeof(how), "%zu of %zu reviews agree after disagreement",
-                         count[l], n);
+                snprintf(how, sizeof(how), "%zu of %zu reviews agree after disagreement", count[l],
+                         n);
                 decided(def, l, &d, how);
                 *out = d;
                 return 0;
@@ -215,8 +215,8 @@ int ac_scoring_decide(const struct ac_definition *def, const struct ac_review *r
     case AC_RESOLVE_ESCALATE:
         d.kind = AC_ESCALATE;
         snprintf(d.reason, sizeof(d.reason),
-                 "%zu reviews (the maximum) disagree, from \"%s\" to \"%s\"; the issuer decides",
-                 n, name(def, lo), name(def, hi));
+                 "%zu reviews (the maximum) disagree, from \"%s\" to \"%s\"; the issuer decides", n,
+                 name(def, lo), name(def, hi));
         break;
     }
     *out = d;

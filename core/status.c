@@ -34,8 +34,7 @@ const char *ac_status_name(int s)
 
 static int entries_ok(uint64_t entries)
 {
-    return entries >= AC_STATUS_MIN_ENTRIES && entries <= AC_STATUS_MAX_ENTRIES &&
-           entries % 8 == 0;
+    return entries >= AC_STATUS_MIN_ENTRIES && entries <= AC_STATUS_MAX_ENTRIES && entries % 8 == 0;
 }
 
 static unsigned get2(const uint8_t *bits, uint64_t i)
@@ -205,7 +204,8 @@ static int deflate_into(const uint8_t *in, size_t len, int window_bits, struct a
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         return AC_ENOMEM;
     uLong bound = deflateBound(&zs, (uLong)len) + 32; /* the GZIP header, too */
     int rc = ac_buf_reserve(out, bound);
@@ -286,7 +286,8 @@ int ac_status_inflate_zlib(const uint8_t *z, size_t len, size_t max_out, struct 
 int ac_status_w3c_encode(const struct ac_status_list *l, enum ac_status_purpose purpose,
                          struct ac_buf *out)
 {
-    unsigned want = purpose == AC_STATUS_PURPOSE_REVOCATION ? AC_STATUS_INVALID : AC_STATUS_SUSPENDED;
+    unsigned want =
+        purpose == AC_STATUS_PURPOSE_REVOCATION ? AC_STATUS_INVALID : AC_STATUS_SUSPENDED;
     size_t nbytes = (size_t)(l->entries / 8);
     uint8_t *bits = calloc(1, nbytes);
     if (!bits)

@@ -80,9 +80,9 @@ static int write_claims(const struct ac_status_list *l, const struct ac_status_t
     return rc;
 }
 
-int ac_status_token_sign(const struct ac_status_list *l, const struct ac_status_token_claims *claims,
-                         const uint8_t *kid, size_t kid_len, ac_status_sign_cb sign, void *ctx,
-                         struct ac_buf *out)
+int ac_status_token_sign(const struct ac_status_list *l,
+                         const struct ac_status_token_claims *claims, const uint8_t *kid,
+                         size_t kid_len, ac_status_sign_cb sign, void *ctx, struct ac_buf *out)
 {
     if (!claims->sub || !claims->sub[0] || kid_len == 0 || kid_len > AC_STATUS_TOKEN_KID_MAX ||
         claims->iat < 0 || claims->exp < 0)
@@ -129,8 +129,8 @@ int ac_status_token_sign(const struct ac_status_list *l, const struct ac_status_
  * tag 18: a copy gets the one-byte tag head 0xd2 in front. A token that was
  * tagged becomes a tag inside a tag and is refused. |*copy| is the caller's
  * to free; |m| points into it. */
-static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy,
-                          struct ac_cose_sign1 *m, char *why, size_t why_len)
+static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy, struct ac_cose_sign1 *m,
+                          char *why, size_t why_len)
 {
     if (len == 0 || len > SIZE_MAX - 1)
         return refuse(why, why_len, "status token: empty");
@@ -148,8 +148,10 @@ static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy,
      * entry there is not byte-for-byte what its issuer signed. */
     if (m->unprotected_count != 0) {
         free(c);
-        return refuse(why, why_len, "status token: unprotected header has %llu entries; it "
-                                    "must be empty (a0)", (unsigned long long)m->unprotected_count);
+        return refuse(why, why_len,
+                      "status token: unprotected header has %llu entries; it "
+                      "must be empty (a0)",
+                      (unsigned long long)m->unprotected_count);
     }
     *copy = c;
     return 0;
@@ -232,7 +234,8 @@ static int read_status_list(struct ac_cbor_reader *r, struct ac_status_token *t,
     if (rc == AC_EPARSE)
         return refuse(why, why_len, "status token: lst is not a ZLIB stream");
     if (rc == AC_E2BIG && why)
-        snprintf(why, why_len, "status token: lst holds more than %u entries", AC_STATUS_MAX_ENTRIES);
+        snprintf(why, why_len, "status token: lst holds more than %u entries",
+                 AC_STATUS_MAX_ENTRIES);
     return rc;
 }
 
@@ -298,7 +301,8 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
         }
     }
     if (!t->sub || !have_iat || !have_list)
-        return refuse(why, why_len, "status token: sub (2), iat (6) and status_list (65533) are required");
+        return refuse(why, why_len,
+                      "status token: sub (2), iat (6) and status_list (65533) are required");
     return 0;
 }
 

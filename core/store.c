@@ -44,7 +44,8 @@ int ac__store_error(struct ac_store *st, int rc)
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-        ac_log_error("store", "I/O error: %s", st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        ac_log_error("store", "I/O error: %s",
+                     st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
         return AC_EIO;
     case SQLITE_NOMEM:
         return AC_ENOMEM;
@@ -184,8 +185,7 @@ void ac__store_rollback(struct ac_store *st)
 {
     if (st->depth > 1) {
         char sql[64];
-        snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1,
-                 st->depth - 1);
+        snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1, st->depth - 1);
         sqlite3_exec(st->db, sql, NULL, NULL, NULL);
         st->depth--;
         return;
@@ -325,9 +325,8 @@ int ac_store_open(const char *path, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         ac_log_error("store", "%s: cannot open: %s", path,
                      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

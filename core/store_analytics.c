@@ -188,8 +188,8 @@ static void read_load(sqlite3_stmt *s, void *out)
     l->declined = sqlite3_column_int64(s, 3);
 }
 
-int ac_store_analytics_load(struct ac_store *st, const char *def_id,
-                            struct ac_analytics_load **out, size_t *n)
+int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_analytics_load **out,
+                            size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,

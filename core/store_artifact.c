@@ -51,8 +51,7 @@ static int read_artifact(struct ac_store *st, sqlite3_stmt *s, void *elem)
     return 0;
 }
 
-static const struct ac__row_type artifact_rows = {sizeof(struct ac_artifact), read_artifact,
-                                                  NULL};
+static const struct ac__row_type artifact_rows = {sizeof(struct ac_artifact), read_artifact, NULL};
 
 int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artifact *out)
 {
@@ -67,8 +66,7 @@ int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artif
     return ac__store_one(st, s, &artifact_rows, out);
 }
 
-int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t user_id,
-                               int *allowed)
+int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t user_id, int *allowed)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(

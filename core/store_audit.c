@@ -75,8 +75,8 @@ static void release_audit(void *elem)
     ac_audit_entry_release(elem);
 }
 
-static const struct ac__row_type audit_rows = {
-    sizeof(struct ac_audit_entry), read_audit, release_audit};
+static const struct ac__row_type audit_rows = {sizeof(struct ac_audit_entry), read_audit,
+                                               release_audit};
 
 int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const char *subject_id,
                         int64_t after_id, struct ac_audit_entry *out, size_t max, size_t *n)

@@ -19,8 +19,8 @@ void ac_bench_row_release(struct ac_bench_row *b)
     b->content = b->key_characteristics = b->common_errors = NULL;
 }
 
-#define ITEM_COLUMNS                                                                     \
-    "i.id, i.credential_id, i.label, i.content, i.final_level, i.key_characteristics," \
+#define ITEM_COLUMNS                                                                               \
+    "i.id, i.credential_id, i.label, i.content, i.final_level, i.key_characteristics,"             \
     " i.common_errors, i.resolved_by, i.exposures"
 
 /* Reads the item columns and then its expert scores with a second statement. */
@@ -43,8 +43,7 @@ static int read_item(struct ac_store *st, sqlite3_stmt *s, void *elem)
     }
     sqlite3_stmt *q;
     int err = ac__store_stmt(
-        st, "SELECT expert_id, level FROM bench_scores WHERE item_id = ?1 ORDER BY expert_id",
-        &q);
+        st, "SELECT expert_id, level FROM bench_scores WHERE item_id = ?1 ORDER BY expert_id", &q);
     if (err) {
         ac_bench_row_release(b);
         return err;
@@ -96,8 +95,8 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
     }
     int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     for (size_t i = 0; !err && i < n; i++) {
-        err = ac__store_stmt(st,
-                             "INSERT INTO bench_scores(item_id, expert_id) VALUES (?1, ?2)", &s);
+        err =
+            ac__store_stmt(st, "INSERT INTO bench_scores(item_id, expert_id) VALUES (?1, ?2)", &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, row);
             sqlite3_bind_int64(s, 2, experts[i]);
@@ -113,8 +112,7 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
 int ac_store_bench_get(struct ac_store *st, int64_t item_id, struct ac_bench_row *out)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id = ?1",
-                             &s);
+    int err = ac__store_stmt(st, "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, item_id);
@@ -125,14 +123,13 @@ int ac_store_bench_list(struct ac_store *st, int64_t credential_id, int64_t expe
                         int64_t after, struct ac_bench_row *out, size_t max, size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(
-        st,
-        "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id > ?1"
-        " AND (?3 = 0 OR i.credential_id = ?3)"
-        " AND (?2 = 0 OR EXISTS (SELECT 1 FROM bench_scores b"
-        " WHERE b.item_id = i.id AND b.expert_id = ?2))"
-        " AND (?2 != 0 OR ?3 != 0) ORDER BY i.id LIMIT ?4",
-        &s);
+    int err = ac__store_stmt(st,
+                             "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id > ?1"
+                             " AND (?3 = 0 OR i.credential_id = ?3)"
+                             " AND (?2 = 0 OR EXISTS (SELECT 1 FROM bench_scores b"
+                             " WHERE b.item_id = i.id AND b.expert_id = ?2))"
+                             " AND (?2 != 0 OR ?3 != 0) ORDER BY i.id LIMIT ?4",
+                             &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, after);
@@ -198,8 +195,8 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
 }
 
 int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
-                           const char *key_characteristics, const char *common_errors,
-                           int64_t by, int64_t now_ms)
+                           const char *key_characteristics, const char *common_errors, int64_t by,
+                           int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)

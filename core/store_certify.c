@@ -9,9 +9,8 @@
 #include "accord/store.h"
 #include "internal.h"
 
-int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
-                                     int64_t user_id, int64_t attempts, int64_t next_attempt_ms,
-                                     int64_t now_ms)
+int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                                     int64_t attempts, int64_t next_attempt_ms, int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)
@@ -44,7 +43,7 @@ void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
     memset(a, 0, sizeof *a);
 }
 
-#define ATTEMPT_COLUMNS \
+#define ATTEMPT_COLUMNS                                                                            \
     "id, credential_id, user_id, items, answers, result, passed, started_ms, finished_ms"
 
 static int read_attempt(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -73,8 +72,8 @@ static void release_attempt(void *elem)
     ac_cert_attempt_row_release(elem);
 }
 
-static const struct ac__row_type attempt_rows = {
-    sizeof(struct ac_cert_attempt_row), read_attempt, release_attempt};
+static const struct ac__row_type attempt_rows = {sizeof(struct ac_cert_attempt_row), read_attempt,
+                                                 release_attempt};
 
 int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int64_t now_ms)
 {
@@ -96,8 +95,8 @@ int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int
 }
 
 int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64_t user_id,
-                               const char *items, const int64_t *item_ids, size_t n,
-                               int64_t now_ms, int64_t *id)
+                               const char *items, const int64_t *item_ids, size_t n, int64_t now_ms,
+                               int64_t *id)
 {
     int err = ac__store_begin(st);
     if (err)
@@ -134,16 +133,15 @@ int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64
 int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_attempt_row *out)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " ATTEMPT_COLUMNS " FROM cert_attempts WHERE id = ?1",
-                             &s);
+    int err = ac__store_stmt(st, "SELECT " ATTEMPT_COLUMNS " FROM cert_attempts WHERE id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
     return ac__store_one(st, s, &attempt_rows, out);
 }
 
-int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
-                                const char *answers, const char *result, int64_t now_ms)
+int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed, const char *answers,
+                                const char *result, int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)
@@ -188,8 +186,8 @@ int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64
     return ac__store_fill(st, s, &attempt_rows, out, max, n);
 }
 
-int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id,
-                       int64_t **ids, size_t *n)
+int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id, int64_t **ids,
+                       size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
@@ -208,8 +206,8 @@ int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_
     return err;
 }
 
-int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
-                      const char *issuer, int64_t registered_by, int64_t now_ms)
+int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, const char *issuer,
+                      int64_t registered_by, int64_t now_ms)
 {
     size_t len = strlen(def_id);
     if (len == 0 || len > AC_CREDENTIAL_ID_MAX || (issuer && strlen(issuer) > 256))

@@ -9,9 +9,9 @@
 #include "accord/store.h"
 #include "internal.h"
 
-#define CRED_COLUMNS                                                                      \
-    "id, def_id, version, content_hash, state, title, definition, created_by, created_ms," \
-    " updated_ms, activated_ms, activation_override, pilot_round, pilot_statistic,"       \
+#define CRED_COLUMNS                                                                               \
+    "id, def_id, version, content_hash, state, title, definition, created_by, created_ms,"         \
+    " updated_ms, activated_ms, activation_override, pilot_round, pilot_statistic,"                \
     " pilot_threshold"
 
 void ac_credential_release(struct ac_credential *c)
@@ -58,13 +58,12 @@ static void release_cred(void *elem)
     ac_credential_release(elem);
 }
 
-static const struct ac__row_type cred_rows = {
-    sizeof(struct ac_credential), read_cred, release_cred};
+static const struct ac__row_type cred_rows = {sizeof(struct ac_credential), read_cred,
+                                              release_cred};
 
 int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t version,
-                               const char *title, const char *definition,
-                               const char *content_hash, int64_t created_by, int64_t now_ms,
-                               int64_t *id)
+                               const char *title, const char *definition, const char *content_hash,
+                               int64_t created_by, int64_t now_ms, int64_t *id)
 {
     size_t idlen = strlen(def_id);
     if (idlen == 0 || idlen > AC_CREDENTIAL_ID_MAX || version < 1 ||
@@ -156,8 +155,7 @@ static int state_of(struct ac_store *st, int64_t id, enum ac_def_state *state)
 }
 
 int ac_store_credential_update(struct ac_store *st, int64_t id, const char *title,
-                               const char *definition, const char *content_hash,
-                               int64_t now_ms)
+                               const char *definition, const char *content_hash, int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)

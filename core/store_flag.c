@@ -41,8 +41,8 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
     return err;
 }
 
-#define FLAG_COLUMNS                                                                          \
-    "id, kind, credential_id, submission_id, reviewer_id, detail, resolved, resolution,"     \
+#define FLAG_COLUMNS                                                                               \
+    "id, kind, credential_id, submission_id, reviewer_id, detail, resolved, resolution,"           \
     " resolved_by, created_ms, resolved_ms"
 
 static int read_flag(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -105,8 +105,8 @@ int ac_store_flag_list(struct ac_store *st, int open_only, int64_t after_id, siz
     return err;
 }
 
-int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id,
-                          const char *resolution, int64_t now_ms)
+int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id, const char *resolution,
+                          int64_t now_ms)
 {
     int err = ac__review_in_tx(st);
     sqlite3_stmt *s;

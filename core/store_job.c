@@ -14,9 +14,8 @@ int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t
     sqlite3_stmt *s;
     /* The (kind, ref, due) triple is unique: asking twice schedules once. */
     if (!err)
-        err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO jobs(kind, ref, due_ms) VALUES (?1, ?2, ?3)",
-                             &s);
+        err = ac__store_stmt(
+            st, "INSERT OR IGNORE INTO jobs(kind, ref, due_ms) VALUES (?1, ?2, ?3)", &s);
     if (err)
         return err;
     sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
@@ -41,8 +40,7 @@ static int read_job(struct ac_store *st, sqlite3_stmt *s, void *elem)
 
 static const struct ac__row_type job_rows = {sizeof(struct ac_job), read_job, NULL};
 
-int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max,
-                     size_t *n)
+int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max, size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
@@ -60,13 +58,13 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT MIN(MAX(due_ms, retry_ms)) FROM jobs WHERE done_ms = 0", &s);
+    int err =
+        ac__store_stmt(st, "SELECT MIN(MAX(due_ms, retry_ms)) FROM jobs WHERE done_ms = 0", &s);
     if (err)
         return err;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        *due_ms = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MAX
-                                                           : sqlite3_column_int64(s, 0);
+        *due_ms = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
 }

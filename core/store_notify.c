@@ -24,10 +24,11 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     int err = ac__review_in_tx(st);
     sqlite3_stmt *s;
     if (!err)
-        err = ac__store_stmt(st,
-                             "INSERT INTO notifications(user_id, kind, submission_id, subject, body,"
-                             " created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                             &s);
+        err =
+            ac__store_stmt(st,
+                           "INSERT INTO notifications(user_id, kind, submission_id, subject, body,"
+                           " created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                           &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, user_id);
@@ -42,8 +43,8 @@ int ac_store_notify_add(struct ac_store *st, int64_t user_id, const char *kind,
     return err;
 }
 
-#define NOTE_COLUMNS                                                                        \
-    "id, user_id, kind, submission_id, subject, body, created_ms, next_ms, delivered_ms," \
+#define NOTE_COLUMNS                                                                               \
+    "id, user_id, kind, submission_id, subject, body, created_ms, next_ms, delivered_ms,"          \
     " attempts, last_error"
 
 static int read_note(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -75,8 +76,8 @@ static void release_note(void *elem)
     ac_notification_release(elem);
 }
 
-static const struct ac__row_type note_rows = {
-    sizeof(struct ac_notification), read_note, release_note};
+static const struct ac__row_type note_rows = {sizeof(struct ac_notification), read_note,
+                                              release_note};
 
 static int list(struct ac_store *st, sqlite3_stmt *s, struct ac_notification **out, size_t *n)
 {
@@ -106,10 +107,11 @@ int ac_store_notify_list(struct ac_store *st, int64_t user_id, size_t max,
                          struct ac_notification **out, size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " NOTE_COLUMNS " FROM notifications WHERE (?1 = 0 OR user_id = ?1)"
-                             " ORDER BY id DESC LIMIT ?2",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT " NOTE_COLUMNS " FROM notifications WHERE (?1 = 0 OR user_id = ?1)"
+                       " ORDER BY id DESC LIMIT ?2",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, user_id);

@@ -17,7 +17,7 @@ void ac_pilot_score_release(struct ac_pilot_score *p)
     p->content = NULL;
 }
 
-#define PILOT_COLUMNS                                                                  \
+#define PILOT_COLUMNS                                                                              \
     "p.id, p.credential_id, p.round, p.label, p.content, s.expert_id, s.level, s.scored_ms"
 
 static int read_pilot(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -41,12 +41,12 @@ static void release_pilot(void *elem)
     ac_pilot_score_release(elem);
 }
 
-static const struct ac__row_type pilot_rows = {
-    sizeof(struct ac_pilot_score), read_pilot, release_pilot};
+static const struct ac__row_type pilot_rows = {sizeof(struct ac_pilot_score), read_pilot,
+                                               release_pilot};
 
-int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round,
-                       const char *label, const char *content, const int64_t *experts,
-                       size_t n, int64_t now_ms, int64_t *id)
+int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round, const char *label,
+                       const char *content, const int64_t *experts, size_t n, int64_t now_ms,
+                       int64_t *id)
 {
     size_t len = strlen(label);
     if (len == 0 || len > AC_ITEM_LABEL_MAX || n == 0)
@@ -69,9 +69,8 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
     }
     int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     for (size_t i = 0; !err && i < n; i++) {
-        err = ac__store_stmt(st,
-                             "INSERT INTO pilot_scores(submission_id, expert_id) VALUES (?1, ?2)",
-                             &s);
+        err = ac__store_stmt(
+            st, "INSERT INTO pilot_scores(submission_id, expert_id) VALUES (?1, ?2)", &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, row);
             sqlite3_bind_int64(s, 2, experts[i]);
@@ -122,8 +121,8 @@ int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credenti
     return ac__store_fill(st, s, &pilot_rows, out, max, n);
 }
 
-int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id,
-                         int level, int64_t now_ms)
+int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id, int level,
+                         int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)

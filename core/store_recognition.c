@@ -130,8 +130,8 @@ static int end_tx(struct ac_store *st, int err)
 
 /* ---- policies ---- */
 
-#define POLICY_COLUMNS                                                                           \
-    "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"            \
+#define POLICY_COLUMNS                                                                             \
+    "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"              \
     " requires_approval, note, created_ms, retired_ms"
 
 static void read_policy(sqlite3_stmt *s, void *out)
@@ -198,8 +198,8 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
 int ac_store_policy_get(struct ac_store *st, int64_t id, struct ac_policy *out)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(
-        st, "SELECT " POLICY_COLUMNS " FROM recognition_policies WHERE id = ?1", &s);
+    int err =
+        ac__store_stmt(st, "SELECT " POLICY_COLUMNS " FROM recognition_policies WHERE id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
@@ -224,8 +224,7 @@ int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t aft
 }
 
 int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char *issuer,
-                          const char *credential_id, struct ac_policy *out, size_t max,
-                          size_t *n)
+                          const char *credential_id, struct ac_policy *out, size_t max, size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
@@ -242,8 +241,7 @@ int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char
     return get_many(st, s, read_policy, out, sizeof *out, max, n);
 }
 
-int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id,
-                           int64_t now_ms)
+int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id, int64_t now_ms)
 {
     struct ac_policy p;
     int err = ac__store_begin(st);
@@ -254,8 +252,8 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
         err = AC_ENOENT;
     sqlite3_stmt *s;
     if (!err && p.retired_ms == 0)
-        err = ac__store_stmt(st, "UPDATE recognition_policies SET retired_ms = ?2 WHERE id = ?1",
-                             &s);
+        err =
+            ac__store_stmt(st, "UPDATE recognition_policies SET retired_ms = ?2 WHERE id = ?1", &s);
     if (!err && p.retired_ms == 0) {
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, now_ms);
@@ -266,8 +264,8 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
 
 /* ---- approvals ---- */
 
-#define APPROVAL_COLUMNS                                                                         \
-    "id, earner_id, recognizer_id, policy_id, issuer, credential_id, state, note, reason,"       \
+#define APPROVAL_COLUMNS                                                                           \
+    "id, earner_id, recognizer_id, policy_id, issuer, credential_id, state, note, reason,"         \
     " requested_ms, decided_ms"
 
 static void read_approval(sqlite3_stmt *s, void *out)
@@ -395,9 +393,9 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
 
 /* ---- presentations ---- */
 
-#define PRESENTATION_COLUMNS                                                                     \
-    "id, recognizer_id, teacher, record_hash, cti, issuer, credential_id, credential_version,"   \
-    " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"              \
+#define PRESENTATION_COLUMNS                                                                       \
+    "id, recognizer_id, teacher, record_hash, cti, issuer, credential_id, credential_version,"     \
+    " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"                \
     " presented_ms, verified_ms"
 
 static void read_presentation(sqlite3_stmt *s, void *out)
@@ -533,8 +531,7 @@ int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_present
 }
 
 int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
-                               int64_t after_id, struct ac_presentation *out, size_t max,
-                               size_t *n)
+                               int64_t after_id, struct ac_presentation *out, size_t max, size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
@@ -608,8 +605,8 @@ void ac_catalog_entry_release(struct ac_catalog_entry *e)
     e->title = e->competency = e->domains = e->stacks = NULL;
 }
 
-int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f,
-                          int64_t after_id, struct ac_catalog_entry *out, size_t max, size_t *n)
+int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f, int64_t after_id,
+                          struct ac_catalog_entry *out, size_t max, size_t *n)
 {
     if (f->recognizer_id && !f->issuer)
         return AC_EINVAL;

@@ -22,7 +22,7 @@ int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s)
 
 /* ---- assignments ---- */
 
-static const char *const asg_names[] = {"pending",  "invited", "accepted", "declined",
+static const char *const asg_names[] = {"pending", "invited", "accepted", "declined",
                                         "expired", "done",    "cancelled"};
 
 const char *ac_asg_state_name(enum ac_asg_state s)
@@ -58,8 +58,8 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
     }
 }
 
-#define ASG_COLUMNS                                                                          \
-    "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id," \
+#define ASG_COLUMNS                                                                                \
+    "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id,"   \
     " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms"
 
 static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -133,15 +133,15 @@ int ac_store_assignment_get(struct ac_store *st, int64_t id, struct ac_assignmen
 }
 
 int ac_store_assignment_list(struct ac_store *st, int64_t submission_id, int64_t reviewer_id,
-                             int64_t batch_id, int state, struct ac_assignment_row **out,
-                             size_t *n)
+                             int64_t batch_id, int state, struct ac_assignment_row **out, size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " ASG_COLUMNS " FROM assignments"
-                             " WHERE (?1 = 0 OR submission_id = ?1) AND (?2 = 0 OR reviewer_id = ?2)"
-                             " AND (?3 = 0 OR batch_id = ?3) AND (?4 < 0 OR state = ?4) ORDER BY id",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT " ASG_COLUMNS " FROM assignments"
+                       " WHERE (?1 = 0 OR submission_id = ?1) AND (?2 = 0 OR reviewer_id = ?2)"
+                       " AND (?3 = 0 OR batch_id = ?3) AND (?4 < 0 OR state = ?4) ORDER BY id",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, submission_id);
@@ -207,9 +207,11 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
     sqlite3_stmt *s;
     int err = ac__store_stmt(
         st,
-        "SELECT (SELECT COUNT(*) FROM assignments WHERE reviewer_id = ?1 AND state IN (?2, ?3, ?4)),"
+        "SELECT (SELECT COUNT(*) FROM assignments WHERE reviewer_id = ?1 AND state IN (?2, ?3, "
+        "?4)),"
         " EXISTS (SELECT 1 FROM batches WHERE reviewer_id = ?1 AND state IN (?5, ?6)),"
-        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state = ?7)",
+        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state = "
+        "?7)",
         &s);
     if (err)
         return err;
@@ -259,7 +261,7 @@ const char *ac_batch_state_name(enum ac_batch_state s)
     return (unsigned)s < sizeof batch_names / sizeof batch_names[0] ? batch_names[s] : NULL;
 }
 
-#define BATCH_COLUMNS \
+#define BATCH_COLUMNS                                                                              \
     "id, reviewer_id, credential_id, state, created_ms, deadline_ms, responded_ms, completed_ms"
 
 static int read_batch(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -316,10 +318,11 @@ int ac_store_batch_list(struct ac_store *st, int64_t reviewer_id, int state,
                         struct ac_batch_row **out, size_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " BATCH_COLUMNS " FROM batches WHERE (?1 = 0 OR reviewer_id = ?1)"
-                             " AND (?2 < 0 OR state = ?2) ORDER BY id",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT " BATCH_COLUMNS " FROM batches WHERE (?1 = 0 OR reviewer_id = ?1)"
+                       " AND (?2 < 0 OR state = ?2) ORDER BY id",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, reviewer_id);
@@ -354,7 +357,6 @@ int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_stat
     sqlite3_bind_int(s, 7, AC_BATCH_EXPIRED);
     return ac__review_step_changed(st, s);
 }
-
 
 /* ---- benchmark items (rows of the benchmark database, read for seeding) ---- */
 

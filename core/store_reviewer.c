@@ -10,8 +10,8 @@
 #include "internal.h"
 
 static const char *const rcert_names[AC_RCERT_STATE_COUNT] = {
-    "applied", "rejected", "screened", "trained", "certified", "failed", "unavailable",
-    "retraining"};
+    "applied",   "rejected", "screened",    "trained",
+    "certified", "failed",   "unavailable", "retraining"};
 
 const char *ac_rcert_state_name(enum ac_rcert_state s)
 {
@@ -31,12 +31,11 @@ int ac_rcert_state_parse(const char *name, enum ac_rcert_state *out)
 
 /* ---- profiles ---- */
 
-#define PROFILE_COLUMNS                                                                  \
-    "user_id, school, district, domains, available, unavailable_until_ms,"               \
+#define PROFILE_COLUMNS                                                                            \
+    "user_id, school, district, domains, available, unavailable_until_ms,"                         \
     " general_module_ms, created_ms, updated_ms"
 
-int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile *p,
-                          int64_t now_ms)
+int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile *p, int64_t now_ms)
 {
     if (strlen(p->school) > AC_REVIEWER_TEXT_MAX || strlen(p->district) > AC_REVIEWER_TEXT_MAX ||
         strlen(p->domains) > AC_REVIEWER_DOMAINS_MAX)
@@ -116,8 +115,8 @@ int ac_store_reviewer_general_done(struct ac_store *st, int64_t user_id, int64_t
 
 /* ---- certification ---- */
 
-#define CERT_COLUMNS                                                                      \
-    "credential_id, user_id, state, answers, screening, applied_ms, screened_ms,"          \
+#define CERT_COLUMNS                                                                               \
+    "credential_id, user_id, state, answers, screening, applied_ms, screened_ms,"                  \
     " trained_ms, certified_ms, failed_ms, updated_ms, attempts, next_attempt_ms"
 
 void ac_reviewer_cert_release(struct ac_reviewer_cert *c)
@@ -162,8 +161,8 @@ static void release_cert(void *elem)
     ac_reviewer_cert_release(elem);
 }
 
-static const struct ac__row_type cert_rows = {
-    sizeof(struct ac_reviewer_cert), read_cert, release_cert};
+static const struct ac__row_type cert_rows = {sizeof(struct ac_reviewer_cert), read_cert,
+                                              release_cert};
 
 int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, int64_t user_id,
                                   enum ac_rcert_state state, const char *answers,
@@ -249,10 +248,9 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
     return ac__store_int64(st, s, n);
 }
 
-int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id,
-                                      int64_t user_id, enum ac_rcert_state from,
-                                      enum ac_rcert_state to, const char *screening,
-                                      int64_t now_ms)
+int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                                      enum ac_rcert_state from, enum ac_rcert_state to,
+                                      const char *screening, int64_t now_ms)
 {
     const char *from_name = ac_rcert_state_name(from);
     const char *to_name = ac_rcert_state_name(to);

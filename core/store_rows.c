@@ -50,8 +50,7 @@ static int read_int64(struct ac_store *st, sqlite3_stmt *s, void *elem)
 
 const struct ac__row_type ac__int64_rows = {sizeof(int64_t), read_int64, NULL};
 
-int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
-                  void *out)
+int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out)
 {
     int err;
     int rc = sqlite3_step(s);
@@ -99,8 +98,8 @@ int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row
     return 0;
 }
 
-int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
-                   void *out, size_t max, size_t *n)
+int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out,
+                   size_t max, size_t *n)
 {
     size_t k = 0;
     int err = 0;

@@ -8,8 +8,8 @@
 #include "accord/store.h"
 #include "internal.h"
 
-static int put(struct ac_store *st, const char *sql, int64_t key, const char *content,
-               int64_t by, int64_t now_ms)
+static int put(struct ac_store *st, const char *sql, int64_t key, const char *content, int64_t by,
+               int64_t now_ms)
 {
     int err = ac__store_begin(st);
     if (err)

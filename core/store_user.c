@@ -95,8 +95,7 @@ int ac_store_user_create(struct ac_store *st, const char *name, const char *disp
     memset(out, 0, sizeof *out);
     out->id = id;
     ac__text_copy(out->name, sizeof out->name, (const unsigned char *)name);
-    ac__text_copy(out->display_name, sizeof out->display_name,
-                  (const unsigned char *)display_name);
+    ac__text_copy(out->display_name, sizeof out->display_name, (const unsigned char *)display_name);
     out->roles = roles;
     out->created_ms = now_ms;
     return 0;

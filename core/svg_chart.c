@@ -62,12 +62,23 @@ int ac_svg_escape(const char *text, struct ac_buf *out)
     while (*s && !err) {
         const char *rep = NULL;
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        default: break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
+        default:
+            break;
         }
         if (rep) {
             err = ac_buf_append_str(out, rep);
@@ -98,7 +109,6 @@ static void fmt_num(double v, char *out, size_t size)
     snprintf(out, size, "%.4g", v);
 }
 
-
 /* The XML declaration, the root element, a document <title> and a white
  * background (browsers show SVG on their own background otherwise). */
 static int doc_open(struct ac_buf *b, const char *title)
@@ -112,12 +122,14 @@ static int doc_open(struct ac_buf *b, const char *title)
     if (!err)
         err = ac_svg_escape(title && title[0] ? title : "chart", b);
     if (!err)
-        err = ac_buf_printf(b, "</title>\n<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
-                               "fill=\"#ffffff\"/>\n",
+        err = ac_buf_printf(b,
+                            "</title>\n<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
+                            "fill=\"#ffffff\"/>\n",
                             W, H);
     if (!err && title && title[0]) {
-        err = ac_buf_printf(b, "<text class=\"heading\" x=\"%.1f\" y=\"28\" font-size=\"16\" "
-                               "font-weight=\"bold\">",
+        err = ac_buf_printf(b,
+                            "<text class=\"heading\" x=\"%.1f\" y=\"28\" font-size=\"16\" "
+                            "font-weight=\"bold\">",
                             PLOT_X0);
         if (!err)
             err = ac_svg_escape(title, b);
@@ -134,11 +146,11 @@ static int axes(struct ac_buf *b, const char *x_label, const char *y_label)
                             "<g class=\"axes\" stroke=\"#333333\" stroke-width=\"1\">"
                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
-                            PLOT_X0, PLOT_Y1, PLOT_X1, PLOT_Y1, PLOT_X0, PLOT_Y0, PLOT_X0,
-                            PLOT_Y1);
+                            PLOT_X0, PLOT_Y1, PLOT_X1, PLOT_Y1, PLOT_X0, PLOT_Y0, PLOT_X0, PLOT_Y1);
     if (!err && x_label && x_label[0]) {
-        err = ac_buf_printf(b, "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" "
-                               "text-anchor=\"middle\">",
+        err = ac_buf_printf(b,
+                            "<text class=\"x-label\" x=\"%.1f\" y=\"%.1f\" "
+                            "text-anchor=\"middle\">",
                             (PLOT_X0 + PLOT_X1) / 2, H - 14);
         if (!err)
             err = ac_svg_escape(x_label, b);
@@ -147,8 +159,9 @@ static int axes(struct ac_buf *b, const char *x_label, const char *y_label)
     }
     if (!err && y_label && y_label[0]) {
         double cy = (PLOT_Y0 + PLOT_Y1) / 2;
-        err = ac_buf_printf(b, "<text class=\"y-label\" x=\"18\" y=\"%.1f\" "
-                               "text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">",
+        err = ac_buf_printf(b,
+                            "<text class=\"y-label\" x=\"18\" y=\"%.1f\" "
+                            "text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">",
                             cy, cy);
         if (!err)
             err = ac_svg_escape(y_label, b);
@@ -160,8 +173,9 @@ static int axes(struct ac_buf *b, const char *x_label, const char *y_label)
 
 static int no_data(struct ac_buf *b)
 {
-    return ac_buf_printf(b, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                            "fill=\"#666666\">no data yet</text>\n",
+    return ac_buf_printf(b,
+                         "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                         "fill=\"#666666\">no data yet</text>\n",
                          (PLOT_X0 + PLOT_X1) / 2, (PLOT_Y0 + PLOT_Y1) / 2);
 }
 
@@ -335,13 +349,14 @@ static int legend(struct ac_buf *b, const struct ac_svg_line_chart *c)
     return err;
 }
 
-static int series_body(struct ac_buf *b, const struct ac_svg_line_chart *c, size_t s,
-                       double x_lo, double x_span, int with_minutes)
+static int series_body(struct ac_buf *b, const struct ac_svg_line_chart *c, size_t s, double x_lo,
+                       double x_span, int with_minutes)
 {
     const struct ac_svg_series *sr = &c->series[s];
     double y_span = c->y_max - c->y_min;
-    int err = ac_buf_printf(b, "<g class=\"series\"><path fill=\"none\" stroke=\"%s\" "
-                               "stroke-width=\"2\" d=\"",
+    int err = ac_buf_printf(b,
+                            "<g class=\"series\"><path fill=\"none\" stroke=\"%s\" "
+                            "stroke-width=\"2\" d=\"",
                             palette[s]);
     /* A NaN ends a segment: the next finite point starts a new one. */
     int pen_down = 0;
@@ -367,8 +382,9 @@ static int series_body(struct ac_buf *b, const struct ac_svg_line_chart *c, size
         char when[32], value[32];
         fmt_time(sr->x[i], with_minutes, when, sizeof when);
         fmt_num(sr->y[i], value, sizeof value);
-        err = ac_buf_printf(b, "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
-                               "fill=\"%s\"><title>",
+        err = ac_buf_printf(b,
+                            "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+                            "fill=\"%s\"><title>",
                             px, py, palette[s]);
         if (!err && sr->name && sr->name[0]) {
             err = ac_svg_escape(sr->name, b);
@@ -415,7 +431,9 @@ static int line_body(const struct ac_svg_line_chart *c, struct ac_buf *b)
         fmt_time((int64_t)(x_lo + x_span * t / 4), with_minutes, label, sizeof label);
         /* Dates are wide: the end labels grow inwards so none is cut off. */
         err = x_tick(b, PLOT_X0 + PLOT_W * t / 4, label,
-                     t == 0 ? "start" : t == 4 ? "end" : "middle");
+                     t == 0   ? "start"
+                     : t == 4 ? "end"
+                              : "middle");
     }
     for (size_t s = 0; s < c->nseries && !err; s++)
         err = series_body(b, c, s, x_lo, x_span, with_minutes);

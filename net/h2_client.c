@@ -58,7 +58,7 @@ struct ac_h2_client {
     struct ac_h2_client_config cfg;
     uint8_t pin[32];
     SSL_CTX *ssl_ctx;              /* owned; NULL for http */
-    struct ac__cconn *conn;            /* the current connection, or NULL */
+    struct ac__cconn *conn;        /* the current connection, or NULL */
     struct creq *reqs, *reqs_tail; /* every request whose callback has not fired */
     uv_timer_t timer;
     size_t live; /* conns not yet freed, plus the timer until closed */
@@ -193,8 +193,8 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
      * the fields are stored, so it is enforced here too. */
     r->header_bytes += namelen + valuelen + 32;
     if (r->header_bytes > AC__H2_CLIENT_MAX_HEADER_BYTES) {
-        ac_log_warn(AC__LOG, "%s %s: response header fields exceed %d bytes", r->method,
-                    r->path, AC__H2_CLIENT_MAX_HEADER_BYTES);
+        ac_log_warn(AC__LOG, "%s %s: response header fields exceed %d bytes", r->method, r->path,
+                    AC__H2_CLIENT_MAX_HEADER_BYTES);
         nghttp2_session_set_stream_user_data(h2, frame->hd.stream_id, NULL);
         nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_CANCEL);
         req_complete(r, AC_E2BIG);

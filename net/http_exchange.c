@@ -287,8 +287,8 @@ void ac__http_date(char out[static 30])
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
         gmtime_r(&t, &tm);
         /* Formatted by hand: strftime's %a and %b follow the locale. */
-        snprintf(cached, sizeof cached, "%s, %02u %s %04u %02u:%02u:%02u GMT",
-                 days[tm.tm_wday % 7], (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12],
+        snprintf(cached, sizeof cached, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[tm.tm_wday % 7],
+                 (unsigned)tm.tm_mday % 100, months[tm.tm_mon % 12],
                  (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)tm.tm_hour % 100,
                  (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
         cached_t = t;

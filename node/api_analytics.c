@@ -92,8 +92,12 @@ static int load(struct ac_node *n, struct ac_http_exchange *x, struct ctx *c)
         err = AC_ENOMEM;
     for (size_t i = 0; !err && i < c->nreviews; i++) {
         const struct ac_analytics_review *r = &c->reviews[i];
-        mr[i] = (struct ac_monitor_review){(uint32_t)r->reviewer_id, 1, (uint64_t)r->scored_ms,
-                                           r->level, r->consensus, r->benchmark};
+        mr[i] = (struct ac_monitor_review){(uint32_t)r->reviewer_id,
+                                           1,
+                                           (uint64_t)r->scored_ms,
+                                           r->level,
+                                           r->consensus,
+                                           r->benchmark};
     }
     struct ac_monitor_thresholds t;
     if (!err) {
@@ -172,8 +176,8 @@ static int keep_all(const struct ac_analytics_review *r, void *arg)
 
 static json_t *stat_json(const struct ac_stat *s)
 {
-    json_t *j = json_pack("{s:I, s:I}", "items", (json_int_t)s->items, "pairs",
-                          (json_int_t)s->pairs);
+    json_t *j =
+        json_pack("{s:I, s:I}", "items", (json_int_t)s->items, "pairs", (json_int_t)s->pairs);
     if (!j)
         return NULL;
     json_object_set_new(j, "value", s->status == AC_STAT_OK ? json_real(s->value) : json_null());
@@ -186,9 +190,9 @@ struct stats {
     struct ac_stat exact, adjacent, fleiss, alpha, ac1;
 };
 
-static int compute_stats(const struct ctx *c, int (*keep)(const struct ac_analytics_review *,
-                                                          void *),
-                         void *arg, struct stats *out)
+static int compute_stats(const struct ctx *c,
+                         int (*keep)(const struct ac_analytics_review *, void *), void *arg,
+                         struct stats *out)
 {
     int *cells;
     size_t items, raters;
@@ -274,9 +278,8 @@ static void respond_csv(struct ac_http_exchange *x, const char *const *cols, siz
         csv_field(&b, cols[i], i + 1 == ncols);
     size_t r;
     const json_t *row;
-    json_array_foreach(rows, r, row)
-        for (size_t i = 0; i < ncols; i++)
-            csv_value(&b, json_object_get(row, cols[i]), i + 1 == ncols);
+    json_array_foreach(rows, r, row) for (size_t i = 0; i < ncols; i++)
+        csv_value(&b, json_object_get(row, cols[i]), i + 1 == ncols);
     char disposition[128];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
     struct ac_http_header h[] = {{"content-type", "text/csv; charset=utf-8; header=present"},
@@ -318,13 +321,12 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
     }
     const struct ac_monitor_credential *mc = cred_report(&c);
     double cap = capacity(&c, &v);
-    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "credential_id",
-                          c.def_id, "submissions", (json_int_t)v.submissions, "decided",
-                          (json_int_t)v.decided, "passed", (json_int_t)v.passed, "escalated",
-                          (json_int_t)v.escalated, "flagged", (json_int_t)v.flagged, "backlog",
-                          (json_int_t)v.backlog, "certified_reviewers",
-                          (json_int_t)v.certified_reviewers, "open_assignments",
-                          (json_int_t)v.open_assignments);
+    json_t *j = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "credential_id", c.def_id, "submissions",
+        (json_int_t)v.submissions, "decided", (json_int_t)v.decided, "passed", (json_int_t)v.passed,
+        "escalated", (json_int_t)v.escalated, "flagged", (json_int_t)v.flagged, "backlog",
+        (json_int_t)v.backlog, "certified_reviewers", (json_int_t)v.certified_reviewers,
+        "open_assignments", (json_int_t)v.open_assignments);
     if (j) {
         json_object_set_new(j, "pass_rate", ratio(v.passed, v.decided));
         json_object_set_new(j, "mean_days_to_decision",
@@ -345,13 +347,24 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
     }
     if (csv) {
         /* CSV flattens the statistics to their values. */
-        static const char *const cols[] = {
-            "credential_id",      "submissions",         "decided",
-            "passed",             "pass_rate",           "mean_days_to_decision",
-            "median_days_to_decision", "backlog",        "capacity_per_period",
-            "backlog_periods",    "certified_reviewers", "reviews",
-            "discrepancy_rate",   "exact_agreement",     "adjacent_agreement",
-            "fleiss_kappa",       "krippendorff_alpha_ordinal", "gwet_ac1"};
+        static const char *const cols[] = {"credential_id",
+                                           "submissions",
+                                           "decided",
+                                           "passed",
+                                           "pass_rate",
+                                           "mean_days_to_decision",
+                                           "median_days_to_decision",
+                                           "backlog",
+                                           "capacity_per_period",
+                                           "backlog_periods",
+                                           "certified_reviewers",
+                                           "reviews",
+                                           "discrepancy_rate",
+                                           "exact_agreement",
+                                           "adjacent_agreement",
+                                           "fleiss_kappa",
+                                           "krippendorff_alpha_ordinal",
+                                           "gwet_ac1"};
         const struct ac_stat *vals[] = {&s.exact, &s.adjacent, &s.fleiss, &s.alpha, &s.ac1};
         for (size_t i = 0; j && i < 5; i++)
             json_object_set_new(j, cols[13 + i],
@@ -368,12 +381,11 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
         json_decref(j);
     } else {
         if (j)
-            json_object_set_new(
-                j, "agreement",
-                json_pack("{s:o, s:o, s:o, s:o, s:o}", "exact", stat_json(&s.exact), "adjacent",
-                          stat_json(&s.adjacent), "fleiss_kappa", stat_json(&s.fleiss),
-                          "krippendorff_alpha_ordinal", stat_json(&s.alpha), "gwet_ac1",
-                          stat_json(&s.ac1)));
+            json_object_set_new(j, "agreement",
+                                json_pack("{s:o, s:o, s:o, s:o, s:o}", "exact", stat_json(&s.exact),
+                                          "adjacent", stat_json(&s.adjacent), "fleiss_kappa",
+                                          stat_json(&s.fleiss), "krippendorff_alpha_ordinal",
+                                          stat_json(&s.alpha), "gwet_ac1", stat_json(&s.ac1)));
         ac__respond_owned(x, 200, j);
     }
     ctx_release(&c);
@@ -405,10 +417,9 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
         for (size_t k = 0; k < c.monitor->n_reviewers && !m; k++)
             if (c.monitor->reviewers[k].reviewer == (uint32_t)ld[i].reviewer_id)
                 m = &c.monitor->reviewers[k];
-        json_t *r = json_pack("{s:I, s:I, s:I, s:I}", "reviewer_id",
-                              (json_int_t)ld[i].reviewer_id, "open", (json_int_t)ld[i].open,
-                              "done", (json_int_t)ld[i].done, "declined_or_expired",
-                              (json_int_t)ld[i].declined);
+        json_t *r = json_pack("{s:I, s:I, s:I, s:I}", "reviewer_id", (json_int_t)ld[i].reviewer_id,
+                              "open", (json_int_t)ld[i].open, "done", (json_int_t)ld[i].done,
+                              "declined_or_expired", (json_int_t)ld[i].declined);
         if (!r)
             continue;
         json_object_set_new(r, "consensus_agreement",
@@ -428,10 +439,14 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
     }
     free(ld);
     if (csv) {
-        static const char *const cols[] = {"reviewer_id",        "open",
-                                           "done",               "declined_or_expired",
-                                           "consensus_agreement", "benchmark_agreement",
-                                           "mean_deviation",     "severity_z",
+        static const char *const cols[] = {"reviewer_id",
+                                           "open",
+                                           "done",
+                                           "declined_or_expired",
+                                           "consensus_agreement",
+                                           "benchmark_agreement",
+                                           "mean_deviation",
+                                           "severity_z",
                                            "trend_drop"};
         char name[96];
         snprintf(name, sizeof name, "%s-reviewers.csv", c.def_id);
@@ -439,7 +454,7 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
         json_decref(items);
     } else {
         ac__respond_owned(x, 200,
-                      json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
+                          json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
     }
     ctx_release(&c);
 }
@@ -468,8 +483,9 @@ static void on_severity_svg(struct ac_http_exchange *x, void *arg)
             z[nz++] = c.monitor->reviewers[i].severity_z;
     char title[160];
     snprintf(title, sizeof title, "Reviewer severity: %s", c.def_id);
-    struct ac_svg_histogram h = {title, "severity (z; above 0 lenient, below 0 severe)",
-                                 "reviewers", z, nz, 0.5, "pool mean"};
+    struct ac_svg_histogram h = {
+        title,      "severity (z; above 0 lenient, below 0 severe)", "reviewers", z, nz, 0.5,
+        "pool mean"};
     struct ac_buf b;
     ac_buf_init(&b);
     int err = z ? ac_svg_histogram(&h, &b) : AC_ENOMEM;
@@ -527,8 +543,8 @@ static void on_agreement_svg(struct ac_http_exchange *x, void *arg)
     struct ac_svg_series series[] = {{"exact agreement", xs, exact, nw},
                                      {"Krippendorff's alpha (ordinal)", xs, alpha, nw}};
     /* Alpha can fall below 0; the axis grows down in steps of 0.5 to show it. */
-    struct ac_svg_line_chart chart = {title, "agreement (per week of decisions)",
-                                      floor(lowest * 2) / 2, 1, series, 2};
+    struct ac_svg_line_chart chart = {
+        title, "agreement (per week of decisions)", floor(lowest * 2) / 2, 1, series, 2};
     struct ac_buf b;
     ac_buf_init(&b);
     if (!err)

@@ -35,8 +35,7 @@ static void artifact_path(const struct ac_node *n, const char *hash, char *out, 
     snprintf(out, size, "%s/artifacts/%.2s/%s", n->cfg->data_dir, hash, hash);
 }
 
-static int write_durably(const struct ac_node *n, const char *hash, const uint8_t *data,
-                         size_t len)
+static int write_durably(const struct ac_node *n, const char *hash, const uint8_t *data, size_t len)
 {
     char dir[4096], tmp[4200], dst[4200];
     snprintf(dir, sizeof dir, "%s/artifacts", n->cfg->data_dir);
@@ -102,10 +101,9 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *ct = ac_http_header(req, "content-type");
     if (!ct || strncmp(ct, "application/octet-stream", 24) != 0) {
-        ac_http_respond_problem(x, 415, "unsupported-media-type", "Unsupported Media Type",
-                                "content-type",
-                                "artifacts are uploaded as application/octet-stream, not %s",
-                                ct ? ct : "(none)");
+        ac_http_respond_problem(
+            x, 415, "unsupported-media-type", "Unsupported Media Type", "content-type",
+            "artifacts are uploaded as application/octet-stream, not %s", ct ? ct : "(none)");
         return;
     }
     if (req->body_len == 0) {
@@ -121,14 +119,13 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
      * bytes were damaged on the way, and nothing is stored. */
     int qerr = ac_http_query(req, "sha256", want, sizeof want);
     if (qerr != 0 && qerr != AC_ENOENT) {
-        query_refused(x, req, "sha256", qerr, sizeof want - 1,
-                      "64 lowercase hex digits");
+        query_refused(x, req, "sha256", qerr, sizeof want - 1, "64 lowercase hex digits");
         return;
     }
     if (qerr == 0 && strcmp(want, hash) != 0) {
         ac_http_respond_problem(x, 400, "hash-mismatch", "Artifact hash mismatch", "sha256",
-                                "sha256: the body hashes to %s, not %s; nothing was stored",
-                                hash, want);
+                                "sha256: the body hashes to %s, not %s; nothing was stored", hash,
+                                want);
         return;
     }
     char mt[AC_SUB_NAME_MAX + 1] = "application/octet-stream";
@@ -149,8 +146,8 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, AC_EIO, "artifact");
         return;
     }
-    struct ac_artifact art = {.size = (int64_t)req->body_len, .uploader_id = a.user.id,
-                              .created_ms = ac_clock_now_ms()};
+    struct ac_artifact art = {
+        .size = (int64_t)req->body_len, .uploader_id = a.user.id, .created_ms = ac_clock_now_ms()};
     snprintf(art.hash, sizeof art.hash, "%s", hash);
     snprintf(art.media_type, sizeof art.media_type, "%s", mt);
     err = ac_store_artifact_put(n->store, &art);
@@ -216,8 +213,7 @@ static void on_download(struct ac_http_exchange *x, void *arg)
         free(data);
         return;
     }
-    struct ac_http_header h[] = {{"content-type", art.media_type},
-                                 {"x-content-sha256", art.hash}};
+    struct ac_http_header h[] = {{"content-type", art.media_type}, {"x-content-sha256", art.hash}};
     ac_http_respond(x, 200, h, 2, data, got);
     free(data);
 }

@@ -49,8 +49,7 @@ int ac__bench_load(struct ac_node *n, const struct ac__cred *c, struct ac_bench_
     return 0;
 }
 
-int ac__bench_build(const struct ac_bench_row *rows, size_t k, size_t n_levels,
-                    struct ac_bench *b)
+int ac__bench_build(const struct ac_bench_row *rows, size_t k, size_t n_levels, struct ac_bench *b)
 {
     ac_bench_init(b, n_levels);
     for (size_t i = 0; i < k; i++) {
@@ -115,11 +114,10 @@ int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     struct ac_bench_agreement ag = {0};
     json_t *agreement = json_null();
     if (b.n > 0 && ac_bench_agreement(&b, &ag) == 0)
-        agreement = json_pack("{s:I, s:I, s:f, s:o}", "items", (json_int_t)ag.items,
-                              "exact_items", (json_int_t)ag.exact_items, "exact_rate",
-                              ag.exact_rate, "cohen_kappa",
-                              ag.cohen_kappa == ag.cohen_kappa ? json_real(ag.cohen_kappa)
-                                                               : json_null());
+        agreement =
+            json_pack("{s:I, s:I, s:f, s:o}", "items", (json_int_t)ag.items, "exact_items",
+                      (json_int_t)ag.exact_items, "exact_rate", ag.exact_rate, "cohen_kappa",
+                      ag.cohen_kappa == ag.cohen_kappa ? json_real(ag.cohen_kappa) : json_null());
     ac_bench_release(&b);
     if (err) {
         json_decref(levels);
@@ -137,11 +135,10 @@ int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     else
         snprintf(verdict, sizeof verdict, "%zu level%s short of %zu resolved items", short_levels,
                  short_levels == 1 ? " is" : "s are", per_level);
-    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:s}", "credential", c->ref,
-                     "items", (json_int_t)k, "unscored", (json_int_t)unscored,
-                     "open_conflicts", (json_int_t)conflicts, "minimum_size",
-                     (json_int_t)minimum, "levels", levels, "expert_agreement", agreement,
-                     "sufficient", *sufficient, "verdict", verdict);
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:s}", "credential", c->ref, "items",
+                     (json_int_t)k, "unscored", (json_int_t)unscored, "open_conflicts",
+                     (json_int_t)conflicts, "minimum_size", (json_int_t)minimum, "levels", levels,
+                     "expert_agreement", agreement, "sufficient", *sufficient, "verdict", verdict);
     return *out ? 0 : AC_ENOMEM;
 }
 
@@ -150,17 +147,15 @@ static json_t *item_json(const struct ac_bench_row *b, const struct ac__cred *c)
 {
     json_t *scores = json_array();
     for (size_t e = 0; e < b->n_experts; e++)
-        json_array_append_new(scores,
-                              json_pack("{s:I, s:o}", "expert", (json_int_t)b->experts[e],
-                                        "level",
-                                        b->levels[e] < 0 ? json_null()
-                                                         : json_string(c->def->levels[b->levels[e]])));
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:I}", "item_id", (json_int_t)b->id,
-                          "credential", c->ref, "label", b->label, "content", b->content,
-                          "scores", scores, "final_level",
-                          b->final_level < 0 ? json_null()
-                                             : json_string(c->def->levels[b->final_level]),
-                          "exposures", (json_int_t)b->exposures);
+        json_array_append_new(
+            scores,
+            json_pack("{s:I, s:o}", "expert", (json_int_t)b->experts[e], "level",
+                      b->levels[e] < 0 ? json_null() : json_string(c->def->levels[b->levels[e]])));
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:I}", "item_id", (json_int_t)b->id, "credential",
+                  c->ref, "label", b->label, "content", b->content, "scores", scores, "final_level",
+                  b->final_level < 0 ? json_null() : json_string(c->def->levels[b->final_level]),
+                  "exposures", (json_int_t)b->exposures);
     if (j && b->key_characteristics[0])
         json_object_set_new(j, "key_characteristics", json_string(b->key_characteristics));
     if (j && b->common_errors[0])
@@ -199,7 +194,8 @@ static void on_import(struct ac_http_exchange *x, void *arg)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(items, i, v) {
+    json_array_foreach(items, i, v)
+    {
         const char *label = json_string_value(json_object_get(v, "label"));
         const char *content = json_string_value(json_object_get(v, "content"));
         if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
@@ -214,7 +210,8 @@ static void on_import(struct ac_http_exchange *x, void *arg)
     int err = ac_store_tx_begin(n->store);
     int64_t now = ac_clock_now_ms(), id = 0;
     json_t *ids = json_array();
-    json_array_foreach(items, i, v) {
+    json_array_foreach(items, i, v)
+    {
         if (err)
             break;
         err = ac_store_bench_add(n->store, c.row.id, json_string_value(json_object_get(v, "label")),
@@ -278,8 +275,8 @@ static void on_conflicts(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     struct ac__cred c;
-    if (ac__authenticate(n, x, &a) ||
-        ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT) || ac__cred_load(n, x, &c))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT) ||
+        ac__cred_load(n, x, &c))
         return;
     struct ac_bench_row *rows;
     size_t k;
@@ -333,11 +330,11 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
         for (size_t e = 0; e < rows[i].n_experts; e++)
             if (rows[i].experts[e] == a.user.id)
                 mine = rows[i].levels[e];
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:s, s:o}", "item_id", (json_int_t)rows[i].id,
-                             "credential", c.ref, "label", rows[i].label, "content",
-                             rows[i].content, "my_level",
-                             mine < 0 ? json_null() : json_string(c.def->levels[mine])));
+        json_array_append_new(items,
+                              json_pack("{s:I, s:s, s:s, s:s, s:o}", "item_id",
+                                        (json_int_t)rows[i].id, "credential", c.ref, "label",
+                                        rows[i].label, "content", rows[i].content, "my_level",
+                                        mine < 0 ? json_null() : json_string(c.def->levels[mine])));
     }
     ac__cred_release(&c);
     json_t *j = json_pack("{s:o}", "items", items);
@@ -415,8 +412,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     else if (err)
         ac__respond_error(x, err, "benchmark score");
     else
-        ac__respond_owned(x, 200, json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id,
-                                            "my_level", c.def->levels[level]));
+        ac__respond_owned(
+            x, 200,
+            json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id, "my_level", c.def->levels[level]));
 out:
     ac_bench_row_release(&b);
     ac__cred_release(&c);
@@ -431,8 +429,8 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     json_t *body;
     struct ac_bench_row b;
     struct ac__cred c;
-    if (ac__authenticate(n, x, &a) ||
-        ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT) || ac__json_body(x, 0, &body))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT) ||
+        ac__json_body(x, 0, &body))
         return;
     static const char *const allowed[] = {"level", "key_characteristics", "common_errors", NULL};
     static const enum ac_def_state states[] = {AC_DEF_BENCHMARKS};
@@ -487,8 +485,8 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     if (!err) {
         err = ac_store_bench_resolve(n->store, b.id, level, json_string_value(kc),
                                      json_string_value(ce), a.user.id, ac_clock_now_ms());
-        json_t *d = json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id, "level",
-                              c.def->levels[level]);
+        json_t *d =
+            json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id, "level", c.def->levels[level]);
         if (!err)
             err = ac__audit(n, "credential", c.ref, a.user.id, "benchmark-resolve", d);
         json_decref(d);

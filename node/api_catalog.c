@@ -60,8 +60,8 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
     if (!json_is_array(s))
         json_decref(s);
     json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
-    json_object_set_new(j, "ceus", e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0)
-                                              : json_null());
+    json_object_set_new(j, "ceus",
+                        e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0) : json_null());
     ac__json_time(j, "active_since", e->activated_ms);
     /* Who counts it, so an earner sees where to ask for approval. */
     struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
@@ -71,10 +71,10 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
                : AC_ENOMEM;
     json_t *rec = json_array();
     for (size_t i = 0; !*err && i < np; i++) {
-        json_t *p = json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol[i].id,
-                              "recognizer_id", (json_int_t)pol[i].recognizer_id, "purpose",
-                              ac_purpose_name(pol[i].purpose), "requires_approval",
-                              pol[i].requires_approval);
+        json_t *p =
+            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol[i].id, "recognizer_id",
+                      (json_int_t)pol[i].recognizer_id, "purpose", ac_purpose_name(pol[i].purpose),
+                      "requires_approval", pol[i].requires_approval);
         if (p)
             json_object_set_new(p, "ceus",
                                 pol[i].has_ceu ? json_real((double)pol[i].ceu_hundredths / 100.0)
@@ -111,8 +111,7 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     }
     struct ac_catalog_entry *page = calloc(limit + 1, sizeof *page);
     size_t got = 0;
-    int err = page ? ac_store_catalog_list(n->store, &f, after, page, limit + 1, &got)
-                   : AC_ENOMEM;
+    int err = page ? ac_store_catalog_list(n->store, &f, after, page, limit + 1, &got) : AC_ENOMEM;
     json_t *items = json_array();
     for (size_t i = 0; !err && i < got && i < limit; i++)
         json_array_append_new(items, entry_json(n, &page[i], &err));
@@ -138,12 +137,11 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
 
 static json_t *approval_json(const struct ac_approval *ap)
 {
-    json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id",
-                          (json_int_t)ap->id, "earner_id", (json_int_t)ap->earner_id,
-                          "recognizer_id", (json_int_t)ap->recognizer_id, "policy_id",
-                          (json_int_t)ap->policy_id, "issuer", ap->issuer, "credential_id",
-                          ap->credential_id, "state", ac_approval_state_name(ap->state), "note",
-                          ap->note, "reason", ap->reason);
+    json_t *j = json_pack(
+        "{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)ap->id, "earner_id",
+        (json_int_t)ap->earner_id, "recognizer_id", (json_int_t)ap->recognizer_id, "policy_id",
+        (json_int_t)ap->policy_id, "issuer", ap->issuer, "credential_id", ap->credential_id,
+        "state", ac_approval_state_name(ap->state), "note", ap->note, "reason", ap->reason);
     if (j) {
         ac__json_time(j, "requested_at", ap->requested_ms);
         ac__json_time(j, "decided_at", ap->decided_ms);
@@ -159,8 +157,7 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"recognizer_id", "credential_id", "issuer", "note",
-                                          NULL};
+    static const char *const allowed[] = {"recognizer_id", "credential_id", "issuer", "note", NULL};
     if (ac__json_only(x, body, allowed))
         goto out;
     json_t *rid = json_object_get(body, "recognizer_id");
@@ -348,8 +345,8 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "approval");
         goto out;
     }
-    ac_log_info("api", "approval %lld %s by %s", (long long)ap.id,
-                ac_approval_state_name(ap.state), a.user.name);
+    ac_log_info("api", "approval %lld %s by %s", (long long)ap.id, ac_approval_state_name(ap.state),
+                a.user.name);
     ac__respond_owned(x, 200, approval_json(&ap));
 out:
     json_decref(body);

@@ -135,8 +135,8 @@ int ac__audit(struct ac_node *n, const char *kind, const char *subject, int64_t 
     return err;
 }
 
-int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def,
-                  const json_t *body, const char *key, int *level)
+int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, const json_t *body,
+                  const char *key, int *level)
 {
     const json_t *v = json_object_get(body, key);
     char scale[512] = "";
@@ -178,7 +178,8 @@ int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *b
                            "%s: must be a list of %zu to %zu user ids", key, min, max);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         struct ac_user u;
         json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
         if (id <= 0 || ac_store_user_get(n->store, id, &u) != 0 || u.disabled_ms)
@@ -197,8 +198,8 @@ int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *b
     return (int)json_array_size(arr);
 }
 
-int ac__cred_transition(struct ac_node *n, struct ac__cred *c, enum ac_def_state to,
-                        bool override, int64_t actor, const json_t *detail)
+int ac__cred_transition(struct ac_node *n, struct ac__cred *c, enum ac_def_state to, bool override,
+                        int64_t actor, const json_t *detail)
 {
     json_t *d = json_pack("{s:s, s:s, s:b}", "from", ac_def_state_name(c->row.state), "to",
                           ac_def_state_name(to), "override", override);
@@ -258,8 +259,7 @@ static json_t *full_json(const struct ac__cred *c)
 }
 
 /* Answers 422 with every problem of |pr| as "errors": [{path, message}]. */
-static void respond_problems(struct ac_http_exchange *x, const struct ac_def_problems *pr,
-                             int err)
+static void respond_problems(struct ac_http_exchange *x, const struct ac_def_problems *pr, int err)
 {
     char *text = NULL;
     json_t *extra = json_object();
@@ -272,15 +272,14 @@ static void respond_problems(struct ac_http_exchange *x, const struct ac_def_pro
     ac__problem(x, 422, "invalid-definition", "Invalid credential definition",
                 pr->n ? pr->items[0].path : NULL, extra, "%zu problem%s; the first: %s: %s%s",
                 pr->n, pr->n == 1 ? "" : "s", pr->n ? pr->items[0].path : "$",
-                pr->n ? pr->items[0].message : "invalid",
-                err == AC_EPARSE ? " (not JSON)" : "");
+                pr->n ? pr->items[0].message : "invalid", err == AC_EPARSE ? " (not JSON)" : "");
     json_decref(extra);
 }
 
 /* Parses and validates the request body as a definition. Returns 0 and sets
  * |*def|, |*canonical| (caller frees) and |hash|, or answers and returns -1. */
-static int read_definition(struct ac_http_exchange *x, struct ac_definition **def,
-                           char **canonical, char hash[AC_DEF_HASH_HEX_LEN + 1])
+static int read_definition(struct ac_http_exchange *x, struct ac_definition **def, char **canonical,
+                           char hash[AC_DEF_HASH_HEX_LEN + 1])
 {
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *ct = ac_http_header(req, "content-type");
@@ -296,8 +295,8 @@ static int read_definition(struct ac_http_exchange *x, struct ac_definition **de
         *def = NULL;
         pr.n = 0;
         ac_def_problems_release(&pr);
-        return ac__problem(x, 422, "invalid-definition", "Invalid credential definition",
-                           "state", NULL,
+        return ac__problem(x, 422, "invalid-definition", "Invalid credential definition", "state",
+                           NULL,
                            "state: a stored version starts in draft; move it with "
                            "POST /v1/definitions/{ref}/transition");
     }
@@ -437,8 +436,8 @@ static void on_replace(struct ac_http_exchange *x, void *arg)
         read_definition(x, &def, &canonical, hash))
         goto out;
     if (strcmp(def->id, c.row.def_id) != 0 || def->version != c.row.version) {
-        ac__problem(x, 422, "invalid-definition", "Invalid credential definition", "version",
-                    NULL, "id/version: the body is %s@%lld but the path names %s", def->id,
+        ac__problem(x, 422, "invalid-definition", "Invalid credential definition", "version", NULL,
+                    "id/version: the body is %s@%lld but the path names %s", def->id,
                     (long long)def->version, c.ref);
         goto out;
     }
@@ -492,8 +491,8 @@ static void on_audit_answers(struct ac_http_exchange *x, void *arg)
         json_decref(body);
         return;
     }
-    static const char *const keys[] = {"impact", "equity", "access", "language", "big_picture",
-                                       NULL};
+    static const char *const keys[] = {"impact",   "equity",      "access",
+                                       "language", "big_picture", NULL};
     static const enum ac_def_state draft[] = {AC_DEF_DRAFT};
     char **slots[] = {&c.def->audit.impact, &c.def->audit.equity, &c.def->audit.access,
                       &c.def->audit.language, &c.def->audit.big_picture};
@@ -542,8 +541,7 @@ static void on_audit_answers(struct ac_http_exchange *x, void *arg)
     for (size_t i = 0; keys[i]; i++)
         if (*slots[i])
             json_object_set_new(j, keys[i], json_string(*slots[i]));
-    json_t *r = json_pack("{s:s, s:o, s:s}", "credential", c.ref, "audit", j, "content_hash",
-                          hash);
+    json_t *r = json_pack("{s:s, s:o, s:s}", "credential", c.ref, "audit", j, "content_hash", hash);
     ac__respond_owned(x, 200, r);
 out:
     free(canonical);
@@ -560,8 +558,8 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
     switch (to) {
     case AC_DEF_PILOTING: {
         const char *names[] = {"impact", "equity", "access", "language", "big_picture"};
-        const char *vals[] = {d->audit.impact, d->audit.equity, d->audit.access,
-                              d->audit.language, d->audit.big_picture};
+        const char *vals[] = {d->audit.impact, d->audit.equity, d->audit.access, d->audit.language,
+                              d->audit.big_picture};
         for (size_t i = 0; i < 5; i++)
             if (!vals[i] || !vals[i][0])
                 return ac__problem(x, 409, "evidence-missing", "Conflict", names[i], NULL,
@@ -625,8 +623,8 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
             return -1;
         }
         if (!act.activate)
-            return ac__problem(x, 409, "evidence-missing", "Conflict", "pool", *evidence,
-                               "%s: %s", c->ref, act.reason);
+            return ac__problem(x, 409, "evidence-missing", "Conflict", "pool", *evidence, "%s: %s",
+                               c->ref, act.reason);
         return 0;
     }
     default:
@@ -677,9 +675,10 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
     double threshold = 0;
     if (to == AC_DEF_PILOTING) {
         json_t *p = json_object_get(body, "pilot");
-        static const char *const stats[] = {"exact", "adjacent", "cohen_kappa",
-                                            "linear_kappa", "quadratic_kappa",
-                                            "krippendorff_ordinal", "gwet_ac1", NULL};
+        static const char *const stats[] = {"exact",           "adjacent",
+                                            "cohen_kappa",     "linear_kappa",
+                                            "quadratic_kappa", "krippendorff_ordinal",
+                                            "gwet_ac1",        NULL};
         stat = json_string_value(json_object_get(p, "statistic"));
         json_t *t = json_object_get(p, "threshold");
         int known = 0;

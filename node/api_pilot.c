@@ -11,7 +11,7 @@
 #include "accord/error.h"
 #include "lifecycle.h"
 
-#define PILOT_MIN_SUBMISSIONS 10 /* the seed's Step 1: at least ten */
+#define PILOT_MIN_SUBMISSIONS 10  /* the seed's Step 1: at least ten */
 #define PILOT_MAX_SUBMISSIONS 500 /* per round: the report reads a round in one go */
 #define PILOT_MAX_ROWS (PILOT_MAX_SUBMISSIONS * 2)
 
@@ -48,11 +48,9 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
             if (j - i < 2)
                 pair[j - i] = rows[j].level < 0 ? AC_RATING_MISSING : rows[j].level;
             json_array_append_new(
-                scores, json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id,
-                                  "level",
-                                  rows[j].level < 0
-                                      ? json_null()
-                                      : json_string(c->def->levels[rows[j].level])));
+                scores, json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id, "level",
+                                  rows[j].level < 0 ? json_null()
+                                                    : json_string(c->def->levels[rows[j].level])));
         }
         cells[subs * 2] = pair[0];
         cells[subs * 2 + 1] = pair[1];
@@ -70,8 +68,8 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         json_decref(items);
         return AC_ENOMEM;
     }
-    struct ac_ratings r = {.items = subs, .raters = 2, .cells = cells,
-                           .levels = (unsigned)c->def->n_levels};
+    struct ac_ratings r = {
+        .items = subs, .raters = 2, .cells = cells, .levels = (unsigned)c->def->n_levels};
     struct ac_stat exact = {0}, adjacent = {0}, cohen = {0}, linear = {0}, quadratic = {0},
                    alpha = {0}, ac1 = {0};
     if (subs > 0) {
@@ -84,8 +82,8 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         ac_agreement_gwet_ac1(&r, &ac1);
     }
     free(cells);
-    const char *names[] = {"exact",           "adjacent",             "cohen_kappa",
-                           "linear_kappa",    "quadratic_kappa",      "krippendorff_ordinal",
+    const char *names[] = {"exact",        "adjacent",        "cohen_kappa",
+                           "linear_kappa", "quadratic_kappa", "krippendorff_ordinal",
                            "gwet_ac1"};
     const struct ac_stat *stats[] = {&exact, &adjacent, &cohen, &linear, &quadratic, &alpha, &ac1};
     json_t *agreement = json_object();
@@ -118,10 +116,10 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         *met = true;
     }
     *out = json_pack("{s:s, s:I, s:s, s:f, s:I, s:I, s:o, s:o, s:b, s:s}", "credential", c->ref,
-                     "round", (json_int_t)c->row.pilot_round, "statistic",
-                     c->row.pilot_statistic, "threshold", c->row.pilot_threshold, "submissions",
-                     (json_int_t)subs, "fully_scored", (json_int_t)complete, "agreement",
-                     agreement, "items", items, "threshold_met", *met, "verdict", verdict);
+                     "round", (json_int_t)c->row.pilot_round, "statistic", c->row.pilot_statistic,
+                     "threshold", c->row.pilot_threshold, "submissions", (json_int_t)subs,
+                     "fully_scored", (json_int_t)complete, "agreement", agreement, "items", items,
+                     "threshold_met", *met, "verdict", verdict);
     return *out ? 0 : AC_ENOMEM;
 }
 
@@ -154,7 +152,8 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(subs, i, v) {
+    json_array_foreach(subs, i, v)
+    {
         const char *label = json_string_value(json_object_get(v, "label"));
         const char *content = json_string_value(json_object_get(v, "content"));
         if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
@@ -188,17 +187,17 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     err = ac_store_tx_begin(n->store);
     int64_t now = ac_clock_now_ms(), id;
     json_t *ids = json_array();
-    json_array_foreach(subs, i, v) {
+    json_array_foreach(subs, i, v)
+    {
         if (err)
             break;
-        err = ac_store_pilot_add(n->store, c.row.id, c.row.pilot_round,
-                                 json_string_value(json_object_get(v, "label")),
-                                 json_string_value(json_object_get(v, "content")), experts, 2,
-                                 now, &id);
+        err = ac_store_pilot_add(
+            n->store, c.row.id, c.row.pilot_round, json_string_value(json_object_get(v, "label")),
+            json_string_value(json_object_get(v, "content")), experts, 2, now, &id);
         json_array_append_new(ids, json_integer(id));
     }
-    json_t *d = json_pack("{s:I, s:[I,I], s:I}", "round", (json_int_t)c.row.pilot_round,
-                          "experts", (json_int_t)experts[0], (json_int_t)experts[1], "count",
+    json_t *d = json_pack("{s:I, s:[I,I], s:I}", "round", (json_int_t)c.row.pilot_round, "experts",
+                          (json_int_t)experts[0], (json_int_t)experts[1], "count",
                           (json_int_t)json_array_size(subs));
     if (!err)
         err = ac__audit(n, "credential", c.ref, a.user.id, "pilot-assign", d);
@@ -214,9 +213,9 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     else if (err)
         ac__respond_error(x, err, "pilot submissions");
     else
-        ac__respond_owned(x, 201, json_pack("{s:s, s:I, s:O}", "credential", c.ref, "round",
-                                            (json_int_t)c.row.pilot_round, "submission_ids",
-                                            ids));
+        ac__respond_owned(x, 201,
+                          json_pack("{s:s, s:I, s:O}", "credential", c.ref, "round",
+                                    (json_int_t)c.row.pilot_round, "submission_ids", ids));
     json_decref(ids);
 out:
     json_decref(body);
@@ -266,11 +265,10 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
             if (ac__cred_load_id(n, rows[i].credential_id, &c) != 0)
                 continue;
         }
-        json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:o}", "submission_id",
-                              (json_int_t)rows[i].submission_id, "credential", c.ref, "label",
-                              rows[i].label, "content", rows[i].content, "my_level",
-                              rows[i].level < 0 ? json_null()
-                                                : json_string(c.def->levels[rows[i].level]));
+        json_t *e = json_pack(
+            "{s:I, s:s, s:s, s:s, s:o}", "submission_id", (json_int_t)rows[i].submission_id,
+            "credential", c.ref, "label", rows[i].label, "content", rows[i].content, "my_level",
+            rows[i].level < 0 ? json_null() : json_string(c.def->levels[rows[i].level]));
         json_array_append_new(items, e);
     }
     ac__cred_release(&c);
@@ -342,9 +340,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     else if (err)
         ac__respond_error(x, err, "pilot score");
     else
-        ac__respond_owned(x, 200, json_pack("{s:I, s:s, s:s}", "submission_id", (json_int_t)sub,
-                                            "credential", c.ref, "my_level",
-                                            c.def->levels[level]));
+        ac__respond_owned(x, 200,
+                          json_pack("{s:I, s:s, s:s}", "submission_id", (json_int_t)sub,
+                                    "credential", c.ref, "my_level", c.def->levels[level]));
 out:
     ac_pilot_score_release(&p);
     ac__cred_release(&c);

@@ -35,12 +35,11 @@ static json_t *ceu_json(int64_t hundredths)
 
 json_t *ac__policy_json(const struct ac_policy *p)
 {
-    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:b, s:s, s:b}", "id",
-                          (json_int_t)p->id, "recognizer_id", (json_int_t)p->recognizer_id,
-                          "issuer", p->issuer, "credential_id", p->credential_id, "min_version",
-                          (json_int_t)p->min_version, "purpose", ac_purpose_name(p->purpose),
-                          "requires_approval", p->requires_approval, "note", p->note, "retired",
-                          p->retired_ms != 0);
+    json_t *j = json_pack(
+        "{s:I, s:I, s:s, s:s, s:I, s:s, s:b, s:s, s:b}", "id", (json_int_t)p->id, "recognizer_id",
+        (json_int_t)p->recognizer_id, "issuer", p->issuer, "credential_id", p->credential_id,
+        "min_version", (json_int_t)p->min_version, "purpose", ac_purpose_name(p->purpose),
+        "requires_approval", p->requires_approval, "note", p->note, "retired", p->retired_ms != 0);
     if (!j)
         return NULL;
     json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
@@ -51,8 +50,8 @@ json_t *ac__policy_json(const struct ac_policy *p)
 
 /* Reads an optional string member of at most |max| bytes (empty allowed only
  * when |allow_empty|). Returns 0 (|*out| NULL when absent) or answers 400. */
-static int opt_string(struct ac_http_exchange *x, const json_t *body, const char *key,
-                      size_t max, int allow_empty, const char **out)
+static int opt_string(struct ac_http_exchange *x, const json_t *body, const char *key, size_t max,
+                      int allow_empty, const char **out)
 {
     json_t *v = json_object_get(body, key);
     *out = NULL;
@@ -202,8 +201,8 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
         return;
     struct ac_policy *page = calloc(limit + 1, sizeof *page);
     size_t got = 0;
-    int err = page ? ac_store_policy_list(n->store, recognizer, after, page, limit + 1, &got)
-                   : AC_ENOMEM;
+    int err =
+        page ? ac_store_policy_list(n->store, recognizer, after, page, limit + 1, &got) : AC_ENOMEM;
     if (err) {
         free(page);
         ac__respond_error(x, err, "policies");
@@ -291,15 +290,13 @@ static json_t *presentation_json(const struct ac_presentation *p)
     char hash[65];
     sodium_bin2hex(hash, sizeof hash, p->record_hash, sizeof p->record_hash);
     json_t *checks = json_loads(p->checks, 0, NULL);
-    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}",
-                          "id", (json_int_t)p->id, "recognizer_id", (json_int_t)p->recognizer_id,
-                          "teacher", p->teacher, "record_sha256", hash, "cti", p->cti_hex,
-                          "issuer", p->issuer, "credential_id", p->credential_id,
-                          "credential_version", (json_int_t)p->credential_version,
-                          "achieved_level", p->achieved_level, "verdict",
-                          ac_verdict_name(p->verdict), "status", p->status_result,
-                          "verified_by", p->verified_by, "checks",
-                          checks ? checks : json_array());
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "id",
+                          (json_int_t)p->id, "recognizer_id", (json_int_t)p->recognizer_id,
+                          "teacher", p->teacher, "record_sha256", hash, "cti", p->cti_hex, "issuer",
+                          p->issuer, "credential_id", p->credential_id, "credential_version",
+                          (json_int_t)p->credential_version, "achieved_level", p->achieved_level,
+                          "verdict", ac_verdict_name(p->verdict), "status", p->status_result,
+                          "verified_by", p->verified_by, "checks", checks ? checks : json_array());
     if (!j)
         return NULL;
     json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
@@ -359,7 +356,8 @@ static int parse_verification(struct ac_http_exchange *x, const json_t *v,
     snprintf(out->status, sizeof out->status, "absent");
     size_t i;
     json_t *c;
-    json_array_foreach(checks, i, c) {
+    json_array_foreach(checks, i, c)
+    {
         char field[48];
         snprintf(field, sizeof field, "verification.checks[%zu]", i);
         const char *name = json_string_value(json_object_get(c, "check"));
@@ -389,8 +387,7 @@ static int parse_verification(struct ac_http_exchange *x, const json_t *v,
     sodium_bin2hex(cti, sizeof cti, rec->cti, sizeof rec->cti);
     const char *said = json_string_value(json_object_get(json_object_get(v, "claims"), "cti"));
     if (!said || strcmp(said, cti) != 0) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field",
-                                "verification.claims.cti",
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "verification.claims.cti",
                                 "verification.claims.cti: \"%s\" is not this record's cti "
                                 "\"%s\"; submit the verification of this record",
                                 said ? said : "(missing)", cti);
@@ -407,8 +404,8 @@ static int parse_verification(struct ac_http_exchange *x, const json_t *v,
 
 /* Decodes the presented record (bare, or the record inside a bundle) and
  * fills the record's side of |p|. Answers 400 and returns -1 on bad input. */
-static int read_presented(struct ac_http_exchange *x, const json_t *body,
-                          struct ac_presentation *p, struct ac_record *rec)
+static int read_presented(struct ac_http_exchange *x, const json_t *body, struct ac_presentation *p,
+                          struct ac_record *rec)
 {
     json_t *rj = json_object_get(body, "record"), *bj = json_object_get(body, "bundle");
     if ((rj != NULL) == (bj != NULL))
@@ -514,8 +511,7 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     ac_log_info("api", "presentation %lld (%s from %s for %s): %s, by %s", (long long)p->id,
-                p->credential_id, p->issuer, p->teacher, ac_verdict_name(p->verdict),
-                a.user.name);
+                p->credential_id, p->issuer, p->teacher, ac_verdict_name(p->verdict), a.user.name);
     ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
 out:
     free(ver.checks);
@@ -610,13 +606,12 @@ static void on_teacher_total(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got; i++) {
         sums[r[i].purpose] += r[i].ceu_hundredths;
-        json_t *it = json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:o}", "presentation_id",
-                               (json_int_t)r[i].presentation_id, "policy_id",
-                               (json_int_t)r[i].policy_id, "purpose",
-                               ac_purpose_name(r[i].purpose), "issuer", r[i].issuer,
-                               "credential_id", r[i].credential_id, "credential_version",
-                               (json_int_t)r[i].credential_version, "ceus",
-                               ceu_json(r[i].ceu_hundredths));
+        json_t *it =
+            json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:o}", "presentation_id",
+                      (json_int_t)r[i].presentation_id, "policy_id", (json_int_t)r[i].policy_id,
+                      "purpose", ac_purpose_name(r[i].purpose), "issuer", r[i].issuer,
+                      "credential_id", r[i].credential_id, "credential_version",
+                      (json_int_t)r[i].credential_version, "ceus", ceu_json(r[i].ceu_hundredths));
         json_array_append_new(items, it);
     }
     free(r);
@@ -624,8 +619,8 @@ static void on_teacher_total(struct ac_http_exchange *x, void *arg)
     for (int p = 0; p < AC_PURPOSE_COUNT; p++)
         json_object_set_new(totals, ac_purpose_name((enum ac_purpose)p), ceu_json(sums[p]));
     ac__respond_owned(x, 200,
-                  json_pack("{s:s, s:I, s:o, s:o}", "teacher", teacher, "recognizer_id",
-                            (json_int_t)a.user.id, "totals", totals, "credentials", items));
+                      json_pack("{s:s, s:I, s:o, s:o}", "teacher", teacher, "recognizer_id",
+                                (json_int_t)a.user.id, "totals", totals, "credentials", items));
 }
 
 void ac__api_recognition_register(struct ac_node *n)

@@ -122,9 +122,9 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     char url[AC__URL_MAX + 48];
     snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)id);
     ac__respond_owned(x, 201,
-                  json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
-                            (json_int_t)rec.log_index, "status_index", (json_int_t)rec.status_idx,
-                            "kid", rec.kid, "url", url));
+                      json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
+                                (json_int_t)rec.log_index, "status_index",
+                                (json_int_t)rec.status_idx, "kid", rec.kid, "url", url));
 }
 
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])

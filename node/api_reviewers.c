@@ -28,8 +28,8 @@ static void subject_of(int64_t user_id, char out[24])
 static json_t *profile_json(const struct ac_reviewer_profile *p)
 {
     json_t *domains = json_loads(p->domains, 0, NULL);
-    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:b}", "user_id", (json_int_t)p->user_id,
-                          "school", p->school, "district", p->district, "domains",
+    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:b}", "user_id", (json_int_t)p->user_id, "school",
+                          p->school, "district", p->district, "domains",
                           domains ? domains : json_array(), "available", p->available);
     if (j) {
         ac__json_time(j, "unavailable_until", p->unavailable_until_ms);
@@ -42,11 +42,10 @@ static json_t *cert_json(const struct ac_reviewer_cert *rc, const char *ref)
 {
     json_t *screening = json_loads(rc->screening, 0, NULL);
     json_t *answers = json_loads(rc->answers, 0, NULL);
-    json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:o, s:I}", "credential", ref, "user_id",
-                          (json_int_t)rc->user_id, "state", ac_rcert_state_name(rc->state),
-                          "answers", answers ? answers : json_object(), "screening",
-                          screening ? screening : json_array(), "attempts",
-                          (json_int_t)rc->attempts);
+    json_t *j = json_pack(
+        "{s:s, s:I, s:s, s:o, s:o, s:I}", "credential", ref, "user_id", (json_int_t)rc->user_id,
+        "state", ac_rcert_state_name(rc->state), "answers", answers ? answers : json_object(),
+        "screening", screening ? screening : json_array(), "attempts", (json_int_t)rc->attempts);
     if (j) {
         ac__json_time(j, "applied_at", rc->applied_ms);
         ac__json_time(j, "screened_at", rc->screened_ms);
@@ -82,8 +81,8 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"school", "district", "domains", "available",
-                                          "unavailable_until", NULL};
+    static const char *const allowed[] = {"school",    "district",          "domains",
+                                          "available", "unavailable_until", NULL};
     struct ac_reviewer_profile p;
     int err = ac_store_reviewer_get(n->store, a.user.id, &p);
     if (err == AC_ENOENT) {
@@ -214,8 +213,9 @@ static void on_held_add(struct ac_http_exchange *x, void *arg)
     else if (err)
         ac__respond_error(x, err, "held credential");
     else
-        ac__respond_owned(x, 201, json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)uid,
-                                            "credential", cred, "issuer", issuer ? issuer : ""));
+        ac__respond_owned(x, 201,
+                          json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)uid, "credential",
+                                    cred, "issuer", issuer ? issuer : ""));
 out:
     json_decref(body);
 }
@@ -276,19 +276,18 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
             unmet += !holds;
             json_array_append_new(screening,
                                   json_pack("{s:s, s:s, s:s, s:b}", "kind", "holds_credential",
-                                            "value", q->value, "check", "automatic", "met",
-                                            holds));
+                                            "value", q->value, "check", "automatic", "met", holds));
         } else {
             manual++;
-            json_array_append_new(screening,
-                                  json_pack("{s:s, s:s, s:s, s:n}", "kind",
-                                            q->kind == AC_QUAL_DOMAIN ? "domain_expertise"
-                                                                      : "manual",
-                                            "value", q->value, "check", "manual", "met"));
+            json_array_append_new(
+                screening, json_pack("{s:s, s:s, s:s, s:n}", "kind",
+                                     q->kind == AC_QUAL_DOMAIN ? "domain_expertise" : "manual",
+                                     "value", q->value, "check", "manual", "met"));
         }
     }
-    enum ac_rcert_state state =
-        unmet ? AC_RCERT_REJECTED : manual ? AC_RCERT_APPLIED : AC_RCERT_SCREENED;
+    enum ac_rcert_state state = unmet    ? AC_RCERT_REJECTED
+                                : manual ? AC_RCERT_APPLIED
+                                         : AC_RCERT_SCREENED;
     screening_text = json_dumps(screening, JSON_COMPACT);
     int64_t now = ac_clock_now_ms();
     char subject[24];
@@ -304,10 +303,10 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
             err = ac_store_reviewer_put(n->store, &p, now);
         }
         if (!err)
-            err = ac_store_reviewer_cert_create(n->store, c.row.id, a.user.id, state,
-                                                answers_text, screening_text, now);
-        json_t *d = json_pack("{s:s, s:s}", "credential", c.ref, "state",
-                              ac_rcert_state_name(state));
+            err = ac_store_reviewer_cert_create(n->store, c.row.id, a.user.id, state, answers_text,
+                                                screening_text, now);
+        json_t *d =
+            json_pack("{s:s, s:s}", "credential", c.ref, "state", ac_rcert_state_name(state));
         if (!err)
             err = ac__audit(n, "reviewer", subject, a.user.id, "apply", d);
         json_decref(d);
@@ -429,7 +428,8 @@ static void on_screen(struct ac_http_exchange *x, void *arg)
     json_t *screening = json_loads(rc.screening, 0, NULL);
     size_t i;
     json_t *v;
-    json_array_foreach(screening, i, v) {
+    json_array_foreach(screening, i, v)
+    {
         if (strcmp(json_string_value(json_object_get(v, "check")), "manual") == 0) {
             json_object_set_new(v, "met", json_boolean(json_is_true(approve)));
             json_object_set_new(v, "by", json_integer(a.user.id));
@@ -484,19 +484,19 @@ int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, 
         return err;
     const struct ac_definition *d = c->def;
     double guess = 0;
-    json_t *g = ac_cert_guess_probability(d->n_levels, d->passing_level,
-                                          d->training.sample_per_level, d->training.pass_rule,
-                                          d->training.n_pass_rule, &guess) == 0
-                    ? json_real(guess)
-                    : json_null();
+    json_t *g =
+        ac_cert_guess_probability(d->n_levels, d->passing_level, d->training.sample_per_level,
+                                  d->training.pass_rule, d->training.n_pass_rule, &guess) == 0
+            ? json_real(guess)
+            : json_null();
     *out = json_pack("{s:s, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:b, s:s, s:o}", "credential",
                      c->ref, "state", ac_def_state_name(c->row.state), "certified",
                      (json_int_t)certified, "minimum", (json_int_t)act->minimum, "formula",
                      "submissions_per_period", (json_int_t)d->pool.submissions_per_period,
                      "reviews_per_submission", (json_int_t)d->per_submission,
                      "assignments_per_reviewer", (json_int_t)d->pool.assignments_per_reviewer,
-                     "period_days", (json_int_t)d->pool.period_days, "may_activate",
-                     act->activate, "reason", act->reason, "guess_pass_probability", g);
+                     "period_days", (json_int_t)d->pool.period_days, "may_activate", act->activate,
+                     "reason", act->reason, "guess_pass_probability", g);
     return *out ? 0 : AC_ENOMEM;
 }
 
@@ -630,7 +630,7 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     if (err || when != AC_CERT_NOW) {
         ac__problem(x, 409, "no-attempts", "Conflict", NULL, NULL,
                     "no attempt is open to you for %s: %s", c.ref,
-                    err ? "your history ends in a pass"
+                    err                         ? "your history ends in a pass"
                     : when == AC_CERT_CERTIFIED ? "you are certified"
                                                 : "every attempt was used");
         goto out;
@@ -673,9 +673,9 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
         drawn[i] = strtoll(b.items[draw.items[i]].id, NULL, 10);
         for (size_t r = 0; r < k; r++)
             if (rows[r].id == drawn[i])
-                json_array_append_new(items, json_pack("{s:I, s:s}", "item_id",
-                                                       (json_int_t)drawn[i], "content",
-                                                       rows[r].content));
+                json_array_append_new(items,
+                                      json_pack("{s:I, s:s}", "item_id", (json_int_t)drawn[i],
+                                                "content", rows[r].content));
         json_array_append_new(ids, json_integer(drawn[i]));
     }
     char *ids_text = drawn ? json_dumps(ids, JSON_COMPACT) : NULL;
@@ -700,9 +700,10 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     if (err)
         ac__respond_error(x, err, "certification attempt");
     else
-        ac__respond_owned(x, 201, json_pack("{s:I, s:s, s:I, s:O}", "attempt_id",
-                                            (json_int_t)attempt_id, "credential", c.ref,
-                                            "attempt", (json_int_t)nh + 1, "items", items));
+        ac__respond_owned(x, 201,
+                          json_pack("{s:I, s:s, s:I, s:O}", "attempt_id", (json_int_t)attempt_id,
+                                    "credential", c.ref, "attempt", (json_int_t)nh + 1, "items",
+                                    items));
 out:
     json_decref(items);
     json_decref(ids);
@@ -773,8 +774,7 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
     size_t nitems = json_array_size(shown);
     if (!json_is_array(given) || json_array_size(given) != nitems) {
         ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
-                    "answers: a list of %zu {\"item_id\", \"level\"}, one per item shown",
-                    nitems);
+                    "answers: a list of %zu {\"item_id\", \"level\"}, one per item shown", nitems);
         goto out;
     }
     truth = calloc(nitems + 1, sizeof *truth);
@@ -787,7 +787,8 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
         answers[i] = -1;
     size_t i;
     json_t *v;
-    json_array_foreach(given, i, v) {
+    json_array_foreach(given, i, v)
+    {
         char field[40];
         snprintf(field, sizeof field, "answers[%zu]", i);
         json_int_t item = json_integer_value(json_object_get(v, "item_id"));
@@ -828,31 +829,30 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
     int64_t next = res.passed || attempts >= c.def->training.attempts
                        ? 0
                        : now + (int64_t)c.def->training.wait_days * DAY_MS;
-    enum ac_rcert_state to = res.passed                                  ? AC_RCERT_CERTIFIED
+    enum ac_rcert_state to = res.passed                             ? AC_RCERT_CERTIFIED
                              : attempts >= c.def->training.attempts ? AC_RCERT_FAILED
                                                                     : AC_RCERT_TRAINED;
-    json_t *result = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "passed",
-                               res.passed, "items", (json_int_t)res.items, "exact",
-                               (json_int_t)res.exact, "within_one", (json_int_t)res.within_one,
-                               "beyond_one", (json_int_t)res.beyond_one, "boundary_misses",
-                               (json_int_t)res.boundary_misses, "exact_rate", res.exact_rate,
-                               "adjacent_rate", res.adjacent_rate, "reason", res.reason);
+    json_t *result =
+        json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "passed", res.passed, "items",
+                  (json_int_t)res.items, "exact", (json_int_t)res.exact, "within_one",
+                  (json_int_t)res.within_one, "beyond_one", (json_int_t)res.beyond_one,
+                  "boundary_misses", (json_int_t)res.boundary_misses, "exact_rate", res.exact_rate,
+                  "adjacent_rate", res.adjacent_rate, "reason", res.reason);
     char *result_text = result ? json_dumps(result, JSON_COMPACT) : NULL;
     char *answers_text = json_dumps(given, JSON_COMPACT);
     char subject[24];
     subject_of(a.user.id, subject);
     err = result_text && answers_text ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
-        err = ac_store_cert_attempt_close(n->store, id, res.passed, answers_text, result_text,
-                                          now);
+        err = ac_store_cert_attempt_close(n->store, id, res.passed, answers_text, result_text, now);
         if (!err)
             err = ac_store_reviewer_cert_attempted(n->store, c.row.id, a.user.id, attempts, next,
                                                    now);
         if (!err && to != AC_RCERT_TRAINED)
-            err = ac_store_reviewer_cert_transition(n->store, c.row.id, a.user.id,
-                                                    AC_RCERT_TRAINED, to, NULL, now);
-        json_t *d = json_pack("{s:s, s:I, s:O}", "credential", c.ref, "attempt_id",
-                              (json_int_t)id, "result", result);
+            err = ac_store_reviewer_cert_transition(n->store, c.row.id, a.user.id, AC_RCERT_TRAINED,
+                                                    to, NULL, now);
+        json_t *d = json_pack("{s:s, s:I, s:O}", "credential", c.ref, "attempt_id", (json_int_t)id,
+                              "result", result);
         if (!err)
             err = ac__audit(n, "reviewer", subject, a.user.id,
                             res.passed ? "certified" : "attempt-failed", d);

@@ -273,8 +273,8 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     int flagged = 0;
     int screen_err = ac__flow_screen(n, id, &flagged);
     if (screen_err)
-        ac_log_warn("review", "submission %" PRId64 ": screening deferred to the scheduler: %s",
-                    id, ac_strerror(screen_err));
+        ac_log_warn("review", "submission %" PRId64 ": screening deferred to the scheduler: %s", id,
+                    ac_strerror(screen_err));
     free(s.elements);
     s.elements = NULL;
     if (ac_store_submission_get(n->store, id, &s) == 0)
@@ -450,7 +450,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
                                  ac_recommend_reason_name(recs[i].reason), "because",
                                  recs[i].because, "score", recs[i].score));
         ac__respond_owned(x, 200,
-                      json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items));
+                          json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items));
     }
     free(recs);
     free(earned);

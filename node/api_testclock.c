@@ -21,8 +21,7 @@ static void on_advance(struct ac_http_exchange *x, void *arg)
     json_t *v = json_object_get(body, "advance_seconds");
     if (ac__json_only(x, body, allowed))
         goto out;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > MAX_ADVANCE_S) {
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_ADVANCE_S) {
         ac__problem(x, 400, "invalid-field", "Invalid field", "advance_seconds", NULL,
                     "advance_seconds: a whole number from 0 to %lld (the clock only moves "
                     "forward)",
@@ -30,8 +29,8 @@ static void on_advance(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     ac_clock_advance((int64_t)json_integer_value(v) * 1000);
-    ac_log_info("testclock", "clock advanced %llds by %s",
-                (long long)json_integer_value(v), a.user.name);
+    ac_log_info("testclock", "clock advanced %llds by %s", (long long)json_integer_value(v),
+                a.user.name);
     char now[21];
     ac__respond_owned(x, 200,
                       json_pack("{s:s, s:I}", "now", ac_clock_format(ac_clock_now_ms(), now),

@@ -65,11 +65,10 @@ int ac__training_generate(struct ac_node *n, const struct ac__cred *c, int64_t a
                 if (rows[i].final_level != (int)l || annotated != (pass == 0))
                     continue;
                 json_array_append_new(
-                    items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "item_id",
-                                     (json_int_t)rows[i].id, "label", rows[i].label, "content",
-                                     rows[i].content, "key_characteristics",
-                                     rows[i].key_characteristics, "common_errors",
-                                     rows[i].common_errors));
+                    items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "item_id", (json_int_t)rows[i].id,
+                                     "label", rows[i].label, "content", rows[i].content,
+                                     "key_characteristics", rows[i].key_characteristics,
+                                     "common_errors", rows[i].common_errors));
             }
         if (json_array_size(items) < d->training.examples_per_level)
             err = AC_ERANGE;
@@ -95,11 +94,11 @@ int ac__training_generate(struct ac_node *n, const struct ac__cred *c, int64_t a
         "key_method", d->key_method, "method_components",
         d->method_components ? d->method_components : "", "research",
         strings_json(d->research, d->n_research), "requirements", reqs, "rubric", "levels",
-        strings_json(d->levels, d->n_levels), "passing_level", d->levels[d->passing_level],
-        "grain", d->grain == AC_GRAIN_HOLISTIC ? "holistic" : "per_element", "examples",
-        examples, "feedback_guidance", feedback_guidance(d), "certification",
-        "sample_per_level", (json_int_t)d->training.sample_per_level, "attempts",
-        (json_int_t)d->training.attempts, "wait_days", (json_int_t)d->training.wait_days);
+        strings_json(d->levels, d->n_levels), "passing_level", d->levels[d->passing_level], "grain",
+        d->grain == AC_GRAIN_HOLISTIC ? "holistic" : "per_element", "examples", examples,
+        "feedback_guidance", feedback_guidance(d), "certification", "sample_per_level",
+        (json_int_t)d->training.sample_per_level, "attempts", (json_int_t)d->training.attempts,
+        "wait_days", (json_int_t)d->training.wait_days);
     char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
     json_decref(m);
     if (!text)
@@ -153,8 +152,7 @@ static void on_view(struct ac_http_exchange *x, void *arg)
     int err = ac_store_training_get(n->store, c.row.id, &text, &at);
     if (err == AC_ENOENT) {
         ac__problem(x, 404, "not-found", "Not Found", NULL, NULL,
-                    "%s has no training module yet; it is generated on entering training",
-                    c.ref);
+                    "%s has no training module yet; it is generated on entering training", c.ref);
         goto out;
     }
     if (err) {
@@ -243,8 +241,10 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
     err = ac_store_tx_begin(n->store);
     size_t i, j;
     json_t *lv, *it;
-    json_array_foreach(json_object_get(m, "examples"), i, lv) {
-        json_array_foreach(json_object_get(lv, "items"), j, it) {
+    json_array_foreach(json_object_get(m, "examples"), i, lv)
+    {
+        json_array_foreach(json_object_get(lv, "items"), j, it)
+        {
             if (!err)
                 err = ac_store_seen_add(n->store, a.user.id,
                                         json_integer_value(json_object_get(it, "item_id")), now);
@@ -266,8 +266,9 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
     if (err)
         ac__respond_error(x, err, "training completion");
     else
-        ac__respond_owned(x, 200, json_pack("{s:s, s:s}", "credential", c.ref, "state",
-                                            ac_rcert_state_name(AC_RCERT_TRAINED)));
+        ac__respond_owned(x, 200,
+                          json_pack("{s:s, s:s}", "credential", c.ref, "state",
+                                    ac_rcert_state_name(AC_RCERT_TRAINED)));
 out:
     json_decref(m);
     free(text);
@@ -326,7 +327,8 @@ static void on_general_put(struct ac_http_exchange *x, void *arg)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(sections, i, v) {
+    json_array_foreach(sections, i, v)
+    {
         if (!json_is_string(json_object_get(v, "heading")) ||
             !json_is_string(json_object_get(v, "body")) || json_object_size(v) != 2) {
             char field[32];

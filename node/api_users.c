@@ -17,9 +17,9 @@ static json_t *user_json(const struct ac_user *u)
     for (unsigned bit = 1; bit & AC_ROLE_ALL; bit <<= 1)
         if (u->roles & bit)
             json_array_append_new(roles, json_string(ac_role_name(bit)));
-    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "name", u->name,
-                          "display_name", u->display_name, "roles", roles, "disabled",
-                          u->disabled_ms != 0);
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "name", u->name,
+                  "display_name", u->display_name, "roles", roles, "disabled", u->disabled_ms != 0);
     if (j) {
         ac__json_time(j, "created_at", u->created_ms);
         ac__json_time(j, "disabled_at", u->disabled_ms);
@@ -30,8 +30,7 @@ static json_t *user_json(const struct ac_user *u)
 static json_t *token_json(const struct ac_token *t)
 {
     json_t *j = json_pack("{s:I, s:I, s:s, s:b}", "id", (json_int_t)t->id, "user_id",
-                          (json_int_t)t->user_id, "label", t->label, "revoked",
-                          t->revoked_ms != 0);
+                          (json_int_t)t->user_id, "label", t->label, "revoked", t->revoked_ms != 0);
     if (j) {
         ac__json_time(j, "created_at", t->created_ms);
         ac__json_time(j, "revoked_at", t->revoked_ms);
@@ -57,7 +56,8 @@ static int parse_roles(struct ac_http_exchange *x, const json_t *body, unsigned 
     *roles = 0;
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         char field[32];
         snprintf(field, sizeof field, "roles[%zu]", i);
         unsigned r;
@@ -237,7 +237,8 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
     json_t *label = json_object_get(body, "label");
     if (ac__json_only(x, body, allowed))
         goto out;
-    if (label && (!json_is_string(label) || strlen(json_string_value(label)) > AC_TOKEN_LABEL_MAX)) {
+    if (label &&
+        (!json_is_string(label) || strlen(json_string_value(label)) > AC_TOKEN_LABEL_MAX)) {
         bad_field(x, "label", "%s: must be a string of at most 64 bytes%s", "");
         goto out;
     }

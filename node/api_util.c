@@ -9,8 +9,7 @@
 #include "accord/log.h"
 #include "internal.h"
 
-void ac__route(struct ac_node *n, const char *method, const char *pattern,
-               ac_http_handler_cb cb)
+void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb)
 {
     if (ac_router_add(n->router, method, pattern, cb, n) != 0)
         AC_BUG("route registration failed");
@@ -45,11 +44,10 @@ int ac__json_body(struct ac_http_exchange *x, int optional, json_t **out)
         return -1;
     }
     json_error_t jerr;
-    json_t *j = json_loadb((const char *)req->body, req->body_len,
-                           JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL,
-                                "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL, "line %d column %d: %s",
+                                jerr.line, jerr.column, jerr.text);
         return -1;
     }
     if (!json_is_object(j)) {
@@ -66,7 +64,8 @@ int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *con
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         int ok = 0;
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = strcmp(*a, key) == 0;

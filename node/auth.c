@@ -20,8 +20,8 @@ static void token_hash(const struct ac_node *n, const char *text, size_t len,
                        AC_NODE_SECRET_BYTES);
 }
 
-int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label,
-                    struct ac_token *tok, char text[AC_TOKEN_TEXT_BYTES])
+int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label, struct ac_token *tok,
+                    char text[AC_TOKEN_TEXT_BYTES])
 {
     uint8_t raw[TOKEN_RANDOM_BYTES];
     randombytes_buf(raw, sizeof raw);
@@ -40,8 +40,7 @@ int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label,
 
 static int unauthorized(struct ac_http_exchange *x, const char *detail)
 {
-    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization", "%s",
-                            detail);
+    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization", "%s", detail);
     return -1;
 }
 

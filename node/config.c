@@ -72,9 +72,8 @@ static int set_path(struct parse *p, const char *key, const char *value, char **
     if (!value[0])
         return fail(p, key, value, "must be a path");
     struct ac_buf b = AC_BUF_INIT;
-    int err = value[0] == '/' || !p->base_dir
-                  ? ac_buf_append_str(&b, value)
-                  : ac_buf_printf(&b, "%s/%s", p->base_dir, value);
+    int err = value[0] == '/' || !p->base_dir ? ac_buf_append_str(&b, value)
+                                              : ac_buf_printf(&b, "%s/%s", p->base_dir, value);
     if (!err)
         err = ac_buf_terminate(&b);
     if (err) {
@@ -293,7 +292,8 @@ static int parse_lines(struct parse *p, char *text)
             continue;
         if (*s == '[') {
             char *close = strchr(s, ']');
-            if (!close || close[1] || close - s - 1 <= 0 || (size_t)(close - s - 1) >= sizeof section)
+            if (!close || close[1] || close - s - 1 <= 0 ||
+                (size_t)(close - s - 1) >= sizeof section)
                 return fail(p, s, NULL, "a section header must be [name]");
             *close = 0;
             strcpy(section, s + 1);
@@ -373,8 +373,8 @@ int ac_config_parse(const char *text, const char *name, const char *base_dir,
                     struct ac_node_config *cfg, char *err, size_t errsize)
 {
     set_defaults(cfg);
-    struct parse p = {.name = name, .base_dir = base_dir, .err = err, .errsize = errsize,
-                      .cfg = cfg};
+    struct parse p = {
+        .name = name, .base_dir = base_dir, .err = err, .errsize = errsize, .cfg = cfg};
     char *copy = strdup(text);
     cfg->path = strdup(name);
     if (!copy || !cfg->path) {

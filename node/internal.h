@@ -69,8 +69,8 @@ void ac__datadir_close(struct ac_node *n);
 
 /* Makes a new random token for |user_id|, stores its keyed hash and writes the
  * token text (shown once, never stored) into |text|. Returns 0 or a store error. */
-int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label,
-                    struct ac_token *tok, char text[AC_TOKEN_TEXT_BYTES]);
+int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label, struct ac_token *tok,
+                    char text[AC_TOKEN_TEXT_BYTES]);
 
 /* Who made the request. */
 struct ac__auth {
@@ -90,8 +90,7 @@ int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsig
 
 /* Registers |cb| for |method| |pattern| with the node as its argument; a
  * failure here is a programming error and aborts. */
-void ac__route(struct ac_node *n, const char *method, const char *pattern,
-               ac_http_handler_cb cb);
+void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb);
 
 /* Parses the request body of |x| as a JSON object. Answers 415 when the
  * content type is not application/json, 400 naming the position when it is
@@ -146,14 +145,14 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
  * fields are borrowed NUL-terminated UTF-8 within the limits of
  * include/accord/record.h; |evidence| may be NULL or "". */
 struct ac__issue_req {
-    const char *subject;        /* the earner's salted identifier (CWT sub) */
-    const char *definition_id;  /* credential definition id */
+    const char *subject;       /* the earner's salted identifier (CWT sub) */
+    const char *definition_id; /* credential definition id */
     uint64_t definition_version;
     uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
-    const char *achieved_level; /* the level name the decision reached */
+    const char *achieved_level;                /* the level name the decision reached */
     int has_ceu;
-    uint64_t ceu_hundredths;    /* 150 = 1.5 CEUs; used when |has_ceu| */
-    const char *evidence;       /* short evidence summary, or NULL */
+    uint64_t ceu_hundredths; /* 150 = 1.5 CEUs; used when |has_ceu| */
+    const char *evidence;    /* short evidence summary, or NULL */
 };
 
 /* The node's record state kept in memory beside the store: the status list

@@ -16,7 +16,7 @@
  * "ID@VERSION", with its parsed definition. */
 struct ac__cred {
     struct ac_credential row;
-    struct ac_definition *def; /* owned */
+    struct ac_definition *def;           /* owned */
     char ref[AC_CREDENTIAL_ID_MAX + 24]; /* "ID@VERSION": the audit subject */
 };
 
@@ -50,8 +50,8 @@ int ac__audit(struct ac_node *n, const char *kind, const char *subject, int64_t 
 /* Reads member |key| of |body| as a level of |def|'s scale: a level name or
  * its index. Returns 0 and sets |*level|, or answers 400 (missing, wrong
  * type) / 422 (off the scale, naming the levels) and returns -1. */
-int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def,
-                  const json_t *body, const char *key, int *level);
+int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, const json_t *body,
+                  const char *key, int *level);
 
 /* Reads member |key| of |body| as a list of distinct users holding |role|,
  * at least |min|. Returns the count and fills |ids| (capacity |max|), or
@@ -62,8 +62,8 @@ int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *b
 /* Moves |c| to |to| with |override| in one transaction with its audit row
  * (action "transition", detail |detail| borrowed, may be NULL); updates
  * c->row.state. Returns 0 or a store error (AC_ECONFLICT if it moved meanwhile). */
-int ac__cred_transition(struct ac_node *n, struct ac__cred *c, enum ac_def_state to,
-                        bool override, int64_t actor, const json_t *detail);
+int ac__cred_transition(struct ac_node *n, struct ac__cred *c, enum ac_def_state to, bool override,
+                        int64_t actor, const json_t *detail);
 
 /* ---- the evidence of each step ---- */
 
@@ -80,8 +80,7 @@ int ac__bench_load(struct ac_node *n, const struct ac__cred *c, struct ac_bench_
  * of |rows|, ids the decimal row ids, resolved ones with their final level.
  * Returns 0 or AC_ENOMEM. */
 struct ac_bench;
-int ac__bench_build(const struct ac_bench_row *rows, size_t k, size_t n_levels,
-                    struct ac_bench *b);
+int ac__bench_build(const struct ac_bench_row *rows, size_t k, size_t n_levels, struct ac_bench *b);
 
 /* The benchmark sufficiency report (api_benchmarks.c). */
 int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *sufficient);

@@ -7,15 +7,14 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: accord-node --config FILE          run the node\n"
-            "       accord-node init --config FILE [--admin NAME]\n"
-            "                                          prepare the data directory and print\n"
-            "                                          the first admin's token (once)\n"
-            "       accord-node --version | --help\n"
-            "\n"
-            "The configuration format is described in docs/node.md; examples are in conf/.\n"
-            "SIGINT/SIGTERM stop the node gracefully; SIGHUP reopens the log file.\n");
+    fprintf(out, "usage: accord-node --config FILE          run the node\n"
+                 "       accord-node init --config FILE [--admin NAME]\n"
+                 "                                          prepare the data directory and print\n"
+                 "                                          the first admin's token (once)\n"
+                 "       accord-node --version | --help\n"
+                 "\n"
+                 "The configuration format is described in docs/node.md; examples are in conf/.\n"
+                 "SIGINT/SIGTERM stop the node gracefully; SIGHUP reopens the log file.\n");
 }
 
 int main(int argc, char **argv)

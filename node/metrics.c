@@ -132,16 +132,16 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
                                 s->method, s->route, bounds[b], (unsigned long long)cum);
         }
         if (!err)
-            err = ac_buf_printf(out,
-                                "accord_http_request_duration_seconds_bucket{method=\"%s\","
-                                "route=\"%s\",le=\"+Inf\"} %llu\n"
-                                "accord_http_request_duration_seconds_sum{method=\"%s\","
-                                "route=\"%s\"} %.6f\n"
-                                "accord_http_request_duration_seconds_count{method=\"%s\","
-                                "route=\"%s\"} %llu\n",
-                                s->method, s->route, (unsigned long long)s->total, s->method,
-                                s->route, s->sum, s->method, s->route,
-                                (unsigned long long)s->total);
+            err =
+                ac_buf_printf(out,
+                              "accord_http_request_duration_seconds_bucket{method=\"%s\","
+                              "route=\"%s\",le=\"+Inf\"} %llu\n"
+                              "accord_http_request_duration_seconds_sum{method=\"%s\","
+                              "route=\"%s\"} %.6f\n"
+                              "accord_http_request_duration_seconds_count{method=\"%s\","
+                              "route=\"%s\"} %llu\n",
+                              s->method, s->route, (unsigned long long)s->total, s->method,
+                              s->route, s->sum, s->method, s->route, (unsigned long long)s->total);
     }
     if (!err)
         err = ac_buf_printf(out,

@@ -33,12 +33,12 @@ struct ac__delivery {
     struct ac__review *state; /* borrowed; outlives the delivery */
     int64_t id;
     int attempts;
-    char *maildir;            /* owned: <data_dir>/maildir, NULL when SMTP */
-    char *smtp_url;           /* owned copy, NULL for the maildir */
-    char *from, *to;          /* owned addresses */
-    struct ac_buf msg;        /* the whole RFC 5322 message, CRLF line ends */
-    size_t sent;              /* SMTP upload position */
-    char error[256];          /* set by the worker on failure */
+    char *maildir;     /* owned: <data_dir>/maildir, NULL when SMTP */
+    char *smtp_url;    /* owned copy, NULL for the maildir */
+    char *from, *to;   /* owned addresses */
+    struct ac_buf msg; /* the whole RFC 5322 message, CRLF line ends */
+    size_t sent;       /* SMTP upload position */
+    char error[256];   /* set by the worker on failure */
 };
 
 static void delivery_free(struct ac__delivery *d)
@@ -77,8 +77,7 @@ char *ac__mail_header_value(const char *s)
 static int build_message(struct ac_node *n, const struct ac_notification *m,
                          const struct ac_user *u, struct ac__delivery *d)
 {
-    const char *domain = n->cfg->notify_mail_domain ? n->cfg->notify_mail_domain
-                                                    : n->cfg->node_id;
+    const char *domain = n->cfg->notify_mail_domain ? n->cfg->notify_mail_domain : n->cfg->node_id;
     char from[256], to[256], date[64];
     if (n->cfg->notify_from)
         snprintf(from, sizeof from, "%s", n->cfg->notify_from);

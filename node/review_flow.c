@@ -426,8 +426,8 @@ int ac__flow_certified_reviewers(struct ac_store *st, int64_t row, struct ac_rev
             cap = ncap;
         }
         size_t got = 0;
-        err = ac_store_reviewer_cert_list(st, row, AC_RCERT_CERTIFIED, after, &all[have],
-                                          CERT_PAGE, &got);
+        err = ac_store_reviewer_cert_list(st, row, AC_RCERT_CERTIFIED, after, &all[have], CERT_PAGE,
+                                          &got);
         if (err)
             break;
         have += got;

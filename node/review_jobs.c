@@ -360,8 +360,8 @@ static void job_failed(struct ac_node *n, const struct ac_job *job, int why)
                      retry_delay(attempts) / 1000);
     int err = ac_store_tx_begin(n->store);
     if (!err)
-        err = ac_store_job_retry(n->store, job->id, attempts,
-                                 dead ? 0 : now + retry_delay(attempts));
+        err =
+            ac_store_job_retry(n->store, job->id, attempts, dead ? 0 : now + retry_delay(attempts));
     if (!err && dead) {
         char body[256];
         snprintf(body, sizeof body,
@@ -373,8 +373,7 @@ static void job_failed(struct ac_node *n, const struct ac_job *job, int why)
             err = ac__flow_notify_admins(n, "flag", 0, "Scheduled job abandoned", body);
         if (!err)
             err = ac__flow_audit(n, "job", job->id, 0, "abandoned",
-                                 "{\"kind\":\"%s\",\"ref\":%" PRId64 ",\"attempts\":%" PRId64
-                                 "}",
+                                 "{\"kind\":\"%s\",\"ref\":%" PRId64 ",\"attempts\":%" PRId64 "}",
                                  job->kind, job->ref, attempts);
     }
     err = ac__flow_end_tx(n, err);

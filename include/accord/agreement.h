@@ -21,8 +21,8 @@
 
 /* A ratings matrix, borrowed by every function below. */
 struct ac_ratings {
-    size_t items;  /* rows */
-    size_t raters; /* columns */
+    size_t items;     /* rows */
+    size_t raters;    /* columns */
     const int *cells; /* items * raters, row-major; a level index or AC_RATING_MISSING */
     unsigned levels;  /* size of the rubric's scale, 1..AC_AGREEMENT_MAX_LEVELS */
     /* Optional numeric value of each level (e.g. 1,2,3,4 for a "1-4" scale), used

@@ -17,7 +17,7 @@
 /* Either a seeded xoshiro256** stream (reproducible, for tests) or libsodium's
  * randombytes (production). Embedded by value; no release needed. */
 struct ac_assign_rng {
-    uint64_t s[4];   /* xoshiro256** state; unused when |sodium| */
+    uint64_t s[4]; /* xoshiro256** state; unused when |sodium| */
     bool sodium;
 };
 
@@ -41,39 +41,39 @@ bool ac_assign_rng_chance(struct ac_assign_rng *rng, double p);
 
 /* A queued submission that still needs |need| more reviews. Borrowed arrays. */
 struct ac_assign_submission {
-    uint64_t id;                         /* unique among the submissions */
-    uint32_t credential;                 /* interned credential (version) id */
-    uint32_t domain;                     /* AC_ASSIGN_ANY_DOMAIN or a required domain */
-    uint32_t school;                     /* the earner's school */
-    uint32_t district;                   /* the earner's district */
+    uint64_t id;         /* unique among the submissions */
+    uint32_t credential; /* interned credential (version) id */
+    uint32_t domain;     /* AC_ASSIGN_ANY_DOMAIN or a required domain */
+    uint32_t school;     /* the earner's school */
+    uint32_t district;   /* the earner's district */
     uint64_t earner;
-    const uint64_t *previous_reviewers;  /* reviewer ids of the earner's previous attempt */
+    const uint64_t *previous_reviewers; /* reviewer ids of the earner's previous attempt */
     size_t n_previous_reviewers;
-    const uint64_t *assigned_reviewers;  /* reviewer ids already on this submission */
+    const uint64_t *assigned_reviewers; /* reviewer ids already on this submission */
     size_t n_assigned_reviewers;
-    uint32_t need;                       /* reviews still to assign, k */
+    uint32_t need; /* reviews still to assign, k */
 };
 
 /* A reviewer in the pool. Borrowed arrays. */
 struct ac_assign_reviewer {
-    uint64_t id;                   /* unique among the reviewers */
-    const uint32_t *credentials;   /* credentials the reviewer is certified for */
+    uint64_t id;                 /* unique among the reviewers */
+    const uint32_t *credentials; /* credentials the reviewer is certified for */
     size_t n_credentials;
-    const uint32_t *domains;       /* domains of expertise */
+    const uint32_t *domains; /* domains of expertise */
     size_t n_domains;
     uint32_t school;
     uint32_t district;
-    bool available;                /* false: on cool-off, busy or suspended */
-    uint32_t load;                 /* open assignments now */
-    uint32_t cap;                  /* most open assignments allowed */
+    bool available; /* false: on cool-off, busy or suspended */
+    uint32_t load;  /* open assignments now */
+    uint32_t cap;   /* most open assignments allowed */
 };
 
 /* The issuer's per-credential rules this module needs. A credential not listed
  * gets all-false/zero rules. */
 struct ac_assign_credential {
     uint32_t id;
-    bool forbid_previous_reviewer;  /* a reviewer of the earner's previous attempt is conflicted */
-    double second_master_rate;      /* master mode: share also sent to a second master; else 0 */
+    bool forbid_previous_reviewer; /* a reviewer of the earner's previous attempt is conflicted */
+    double second_master_rate;     /* master mode: share also sent to a second master; else 0 */
 };
 
 struct ac_assign_problem {
@@ -89,35 +89,35 @@ struct ac_assign_problem {
 struct ac_assignment {
     size_t submission;
     size_t reviewer;
-    bool second_master;  /* a blind duplicate check, see ac_assign_second_master() */
+    bool second_master; /* a blind duplicate check, see ac_assign_second_master() */
 };
 
 /* Why a submission did not get all the reviews it needs. */
 enum ac_assign_reason {
-    AC_ASSIGN_NO_QUALIFIED = 1,  /* fewer available reviewers certified for the credential
-                                  * (with the domain asked) than reviews needed; 0 included */
-    AC_ASSIGN_ALL_CONFLICTED,    /* enough qualified, but too few free of conflicts */
-    AC_ASSIGN_CAPACITY,          /* enough unconflicted reviewers, but their caps are used up */
+    AC_ASSIGN_NO_QUALIFIED = 1, /* fewer available reviewers certified for the credential
+                                 * (with the domain asked) than reviews needed; 0 included */
+    AC_ASSIGN_ALL_CONFLICTED,   /* enough qualified, but too few free of conflicts */
+    AC_ASSIGN_CAPACITY,         /* enough unconflicted reviewers, but their caps are used up */
 };
 
 struct ac_assign_unassigned {
-    size_t submission;            /* index into the problem's submissions */
-    uint32_t missing;             /* reviews it still lacks after this run */
+    size_t submission; /* index into the problem's submissions */
+    uint32_t missing;  /* reviews it still lacks after this run */
     enum ac_assign_reason reason;
 };
 
 struct ac_assign_result {
-    struct ac_assignment *assignments;  /* grouped by submission */
+    struct ac_assignment *assignments; /* grouped by submission */
     size_t n_assignments;
-    struct ac_assign_unassigned *unassigned;  /* ascending submission index */
+    struct ac_assign_unassigned *unassigned; /* ascending submission index */
     size_t n_unassigned;
-    uint32_t *added;           /* per reviewer: assignments added by this result */
-    bool *eligible;            /* per reviewer: counted in |load_spread| */
+    uint32_t *added; /* per reviewer: assignments added by this result */
+    bool *eligible;  /* per reviewer: counted in |load_spread| */
     size_t n_reviewers;
-    size_t n_eligible;         /* reviewers counted in |load_spread| */
-    uint32_t load_spread;      /* see ac_assign_spread() */
-    size_t n_repaired;         /* slots placed by the repair pass rather than the flow plan */
-    size_t n_second_master_skipped;  /* duplicate checks drawn but with no eligible master */
+    size_t n_eligible;              /* reviewers counted in |load_spread| */
+    uint32_t load_spread;           /* see ac_assign_spread() */
+    size_t n_repaired;              /* slots placed by the repair pass rather than the flow plan */
+    size_t n_second_master_skipped; /* duplicate checks drawn but with no eligible master */
 };
 
 /* Assigns reviewers to every submission's missing reviews, meeting every hard
@@ -171,9 +171,9 @@ int ac_assign_second_master(const struct ac_assign_problem *p, struct ac_assign_
  * and no seeding. */
 struct ac_batch_rule {
     uint32_t credential;
-    uint32_t batch_size;         /* items per batch, >= 1 */
-    double benchmark_rate;       /* chance that any one batch position holds a benchmark */
-    const uint64_t *benchmarks;  /* benchmark item ids to draw from (borrowed) */
+    uint32_t batch_size;        /* items per batch, >= 1 */
+    double benchmark_rate;      /* chance that any one batch position holds a benchmark */
+    const uint64_t *benchmarks; /* benchmark item ids to draw from (borrowed) */
     size_t n_benchmarks;
 };
 
@@ -181,22 +181,22 @@ struct ac_batch_rule {
 struct ac_batch_item {
     uint64_t reviewer;
     uint32_t credential;
-    uint64_t submission;   /* submission id, or benchmark item id when |benchmark| */
-    bool benchmark;        /* seeded benchmark: never shown as such to the reviewer */
+    uint64_t submission; /* submission id, or benchmark item id when |benchmark| */
+    bool benchmark;      /* seeded benchmark: never shown as such to the reviewer */
 };
 
 struct ac_batch {
     uint64_t reviewer;
     uint32_t credential;
-    struct ac_batch_item *items;  /* points into the set; shuffled when seeded */
+    struct ac_batch_item *items; /* points into the set; shuffled when seeded */
     size_t n_items;
-    bool full;                    /* n_items == batch size; else waits for the timer */
+    bool full; /* n_items == batch size; else waits for the timer */
 };
 
 struct ac_batch_set {
-    struct ac_batch *batches;     /* by reviewer id, then credential id, ascending */
+    struct ac_batch *batches; /* by reviewer id, then credential id, ascending */
     size_t n_batches;
-    struct ac_batch_item *items;  /* storage for every batch's items */
+    struct ac_batch_item *items; /* storage for every batch's items */
     size_t n_items;
 };
 
@@ -218,7 +218,6 @@ void ac_batch_set_free(struct ac_batch_set *set);
  * |oldest_pending_ms| is sent once |timer_ms| has passed. Returns true when it is
  * due at |now_ms| (and sets |*send_at_ms| to |now_ms|); otherwise false with
  * |*send_at_ms| = oldest_pending_ms + timer_ms. A |timer_ms| <= 0 means "no wait". */
-bool ac_batch_due(int64_t oldest_pending_ms, int64_t now_ms, int64_t timer_ms,
-                  int64_t *send_at_ms);
+bool ac_batch_due(int64_t oldest_pending_ms, int64_t now_ms, int64_t timer_ms, int64_t *send_at_ms);
 
 #endif

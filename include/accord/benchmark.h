@@ -15,13 +15,13 @@
 #define AC_BENCH_UNRESOLVED (-1)
 
 struct ac_bench_item {
-    char *id;                                /* owned, unique in the database */
-    int expert[AC_BENCH_MAX_EXPERTS];        /* independent expert levels */
-    size_t n_experts;                        /* 2..AC_BENCH_MAX_EXPERTS */
-    int final_level;                         /* AC_BENCH_UNRESOLVED until resolved */
-    char *key_characteristics;               /* owned annotation, NULL until resolved */
-    char *common_errors;                     /* owned annotation, NULL until resolved */
-    uint64_t exposures;                      /* times drawn for a reviewer */
+    char *id;                         /* owned, unique in the database */
+    int expert[AC_BENCH_MAX_EXPERTS]; /* independent expert levels */
+    size_t n_experts;                 /* 2..AC_BENCH_MAX_EXPERTS */
+    int final_level;                  /* AC_BENCH_UNRESOLVED until resolved */
+    char *key_characteristics;        /* owned annotation, NULL until resolved */
+    char *common_errors;              /* owned annotation, NULL until resolved */
+    uint64_t exposures;               /* times drawn for a reviewer */
 };
 
 struct ac_bench {
@@ -64,11 +64,11 @@ int ac_bench_resolve(struct ac_bench *b, const char *id, int final_level,
 
 /* Agreement of the independent expert scores over the whole database. */
 struct ac_bench_agreement {
-    size_t items;         /* items with at least two expert scores */
-    size_t exact_items;   /* items where all experts gave one level */
-    double exact_rate;    /* exact_items / items; 0 when items == 0 */
-    double cohen_kappa;   /* between the first two experts of each item; NaN
-                           * when chance agreement is 1 (one level used) */
+    size_t items;       /* items with at least two expert scores */
+    size_t exact_items; /* items where all experts gave one level */
+    double exact_rate;  /* exact_items / items; 0 when items == 0 */
+    double cohen_kappa; /* between the first two experts of each item; NaN
+                         * when chance agreement is 1 (one level used) */
 };
 
 /* Fills |*out|. Returns 0 or AC_EINVAL (empty database). */
@@ -78,7 +78,7 @@ int ac_bench_agreement(const struct ac_bench *b, struct ac_bench_agreement *out)
  * (examples_per_level + attempts x sample_per_level). Sets have[l] and
  * short_by[l] for each level (arrays of b->n_levels) and |*short_levels| to the
  * number of levels short. Returns 0 or AC_EINVAL (scale mismatch with |def|). */
-int ac_bench_sufficiency(const struct ac_bench *b, const struct ac_definition *def,
-                         size_t *have, size_t *short_by, size_t *short_levels);
+int ac_bench_sufficiency(const struct ac_bench *b, const struct ac_definition *def, size_t *have,
+                         size_t *short_by, size_t *short_levels);
 
 #endif

@@ -11,7 +11,10 @@ struct ac_buf {
     size_t cap;
 };
 
-#define AC_BUF_INIT {NULL, 0, 0}
+#define AC_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void ac_buf_init(struct ac_buf *b);
 

@@ -29,9 +29,8 @@ struct ac_cert_draw {
  *   level "pass": 3 unseen resolved items, 5 needed
  * and changes nothing. Returns 0, AC_EINVAL (scale mismatch), AC_ERANGE or
  * AC_ENOMEM. */
-int ac_cert_draw(struct ac_bench *bench, const struct ac_definition *def,
-                 const char *const *seen, size_t n_seen, struct ac_cert_draw *out, char *why,
-                 size_t why_len);
+int ac_cert_draw(struct ac_bench *bench, const struct ac_definition *def, const char *const *seen,
+                 size_t n_seen, struct ac_cert_draw *out, char *why, size_t why_len);
 
 /* Frees the draw's items and leaves it empty; NULL is a no-op. */
 void ac_cert_draw_release(struct ac_cert_draw *d);
@@ -70,10 +69,10 @@ struct ac_cert_attempt {
 };
 
 enum ac_cert_when {
-    AC_CERT_NOW,        /* may attempt now (|*at_ms| = earliest time, <= now) */
-    AC_CERT_WAIT,       /* may attempt at |*at_ms| */
-    AC_CERT_NO_ATTEMPTS,/* all def->training.attempts used and failed */
-    AC_CERT_CERTIFIED,  /* an attempt passed; nothing to retake */
+    AC_CERT_NOW,         /* may attempt now (|*at_ms| = earliest time, <= now) */
+    AC_CERT_WAIT,        /* may attempt at |*at_ms| */
+    AC_CERT_NO_ATTEMPTS, /* all def->training.attempts used and failed */
+    AC_CERT_CERTIFIED,   /* an attempt passed; nothing to retake */
 };
 
 /* Given a reviewer's |history[0..n)| (any order) and |now_ms|, says when the

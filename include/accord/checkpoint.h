@@ -66,8 +66,8 @@ int ac_note_verifier_format(const struct ac_note_verifier *v, struct ac_buf *out
  * UTF-8 or holds control characters; or the name is not a valid key name),
  * AC_ENOMEM, or the code |sign| returned. |out| is unchanged on failure. */
 int ac_note_sign(const char *text, size_t len, const char *name,
-                 const uint8_t public_key[AC_NOTE_PUBLIC_BYTES], ac_note_sign_cb sign,
-                 void *ctx, struct ac_buf *out);
+                 const uint8_t public_key[AC_NOTE_PUBLIC_BYTES], ac_note_sign_cb sign, void *ctx,
+                 struct ac_buf *out);
 
 /* Verifies the signed note |note| (|len| bytes) against the trusted keys
  * |keys| (|nkeys| of them). Signatures by keys not in |keys| are ignored, as
@@ -78,13 +78,13 @@ int ac_note_sign(const char *text, size_t len, const char *name,
  * more than AC_NOTE_MAX_SIGNATURES signatures), AC_EPARSE (malformed),
  * AC_ECRYPTO (a known key's signature fails) or AC_ENOENT (no signature by a
  * known key). */
-int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *keys,
-                   size_t nkeys, size_t *text_len, char *why, size_t why_len);
+int ac_note_verify(const char *note, size_t len, const struct ac_note_verifier *keys, size_t nkeys,
+                   size_t *text_len, char *why, size_t why_len);
 
 /* A checkpoint body. Owns its strings; release with ac_checkpoint_release(). */
 struct ac_checkpoint {
-    char *origin;     /* non-empty, no newline */
-    uint64_t size;    /* leaves in the tree */
+    char *origin;  /* non-empty, no newline */
+    uint64_t size; /* leaves in the tree */
     uint8_t root[AC_MERKLE_HASH_BYTES];
     char *extensions; /* NULL, or non-empty lines each ending in '\n' */
 };

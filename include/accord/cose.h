@@ -37,8 +37,8 @@ int ac_cose_sign_with_secret_key(void *ctx, const uint8_t *msg, size_t len, uint
  * signature made by |sign| over the RFC 9052 §4.4 Sig_structure with empty
  * external_aad. Returns 0, AC_EINVAL (kid_len 0 or above AC_COSE_KID_MAX),
  * AC_ENOMEM, or what |sign| returned; on failure |out| is unchanged. */
-int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid,
-                  size_t kid_len, ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out);
+int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid, size_t kid_len,
+                  ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out);
 
 /* A parsed COSE_Sign1. Every pointer borrows the input, which must outlive it. */
 struct ac_cose_sign1 {

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AC_DEF_MAX_LEVELS 16    /* a scoring scale has 2..16 levels */
-#define AC_DEF_HASH_LEN 32      /* SHA-256 */
-#define AC_DEF_HASH_HEX_LEN 71  /* "sha256:" + 64 hex digits */
+#define AC_DEF_MAX_LEVELS 16   /* a scoring scale has 2..16 levels */
+#define AC_DEF_HASH_LEN 32     /* SHA-256 */
+#define AC_DEF_HASH_HEX_LEN 71 /* "sha256:" + 64 hex digits */
 
 enum ac_def_state {
     AC_DEF_DRAFT,
@@ -67,11 +67,11 @@ enum ac_qual_kind {
 /* A reviewer-certification pass criterion; a pass rule is a list of them, all
  * of which must hold. |min| is unused by the two all-or-nothing kinds. */
 enum ac_pass_kind {
-    AC_PASS_EXACT_RATE,        /* share of items scored exactly >= min */
-    AC_PASS_ADJACENT_RATE,     /* share within one level >= min */
-    AC_PASS_NO_BEYOND_ONE,     /* no item off by more than one level */
-    AC_PASS_BOUNDARY_EXACT,    /* every item on the right side of the pass boundary */
-    AC_PASS_QUADRATIC_KAPPA,   /* quadratic weighted kappa >= min */
+    AC_PASS_EXACT_RATE,      /* share of items scored exactly >= min */
+    AC_PASS_ADJACENT_RATE,   /* share within one level >= min */
+    AC_PASS_NO_BEYOND_ONE,   /* no item off by more than one level */
+    AC_PASS_BOUNDARY_EXACT,  /* every item on the right side of the pass boundary */
+    AC_PASS_QUADRATIC_KAPPA, /* quadratic weighted kappa >= min */
 };
 
 enum ac_measure {
@@ -92,7 +92,7 @@ struct ac_def_element {
     char *prompt;
     enum ac_element_kind kind;
     bool required;
-    double weight;   /* > 0; used by AC_COMBINE_WEIGHTED_CUT only (else 1) */
+    double weight;    /* > 0; used by AC_COMBINE_WEIGHTED_CUT only (else 1) */
     size_t threshold; /* level index; used by AC_COMBINE_THRESHOLDS only (else passing) */
 };
 
@@ -113,7 +113,7 @@ struct ac_def_threshold {
 };
 
 struct ac_definition {
-    char *id;      /* [a-z0-9._-], 1..64 chars */
+    char *id;        /* [a-z0-9._-], 1..64 chars */
     int64_t version; /* >= 1 */
     char *title;
     enum ac_def_state state; /* not covered by the content hash */
@@ -165,10 +165,10 @@ struct ac_definition {
     } review;
 
     struct {
-        unsigned examples_per_level; /* default 3 */
-        unsigned attempts;           /* default 3 */
-        unsigned sample_per_level;   /* default 5 */
-        unsigned wait_days;          /* between attempts, default 7 */
+        unsigned examples_per_level;         /* default 3 */
+        unsigned attempts;                   /* default 3 */
+        unsigned sample_per_level;           /* default 5 */
+        unsigned wait_days;                  /* between attempts, default 7 */
         struct ac_pass_criterion *pass_rule; /* >= 1 */
         size_t n_pass_rule;
     } training;

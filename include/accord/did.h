@@ -64,7 +64,7 @@ int ac_did_jwk_array_parse(const json_t *array, struct ac_key_info **out, size_t
                            size_t whylen);
 
 /* Parses a JWKS document {"keys": [...]} of |len| bytes as above. */
-int ac_did_jwks_parse(const char *json, size_t len, struct ac_key_info **out, size_t *n,
-                      char *why, size_t whylen);
+int ac_did_jwks_parse(const char *json, size_t len, struct ac_key_info **out, size_t *n, char *why,
+                      size_t whylen);
 
 #endif

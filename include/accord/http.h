@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 struct ac_http_header {
-    const char *name;  /* lowercase */
+    const char *name; /* lowercase */
     const char *value;
 };
 

@@ -53,8 +53,8 @@ int ac_merkle_root(const struct ac_merkle_source *src, uint64_t size,
 
 /* Sets |*out| to the inclusion proof PATH(index, D[0:size]).
  * Returns 0, AC_EINVAL (index >= size) or the source's error code. */
-int ac_merkle_inclusion_proof(const struct ac_merkle_source *src, uint64_t index,
-                              uint64_t size, struct ac_merkle_proof *out);
+int ac_merkle_inclusion_proof(const struct ac_merkle_source *src, uint64_t index, uint64_t size,
+                              struct ac_merkle_proof *out);
 
 /* Sets |*out| to the consistency proof PROOF(old_size, D[0:new_size]); it is
  * empty when old_size is 0 or equal to new_size.

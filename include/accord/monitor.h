@@ -38,15 +38,15 @@ struct ac_monitor_review {
 
 struct ac_monitor_reviewer {
     uint32_t reviewer;
-    size_t reviews;         /* reviews with a reference */
+    size_t reviews; /* reviews with a reference */
     size_t consensus_n, consensus_agree;
     size_t benchmark_n, benchmark_agree;
-    double mean_deviation;  /* mean of (level - reference): > 0 lenient, < 0 severe */
-    int judged;             /* reviews >= min_sample */
-    int severity_valid;     /* judged, and the pool has two or more judged reviewers with spread */
-    double severity_z;      /* (mean_deviation - pool mean) / pool SD, when severity_valid */
-    int trend_valid;        /* judged, and at least trend_window reviews precede the window */
-    double trend_drop;      /* agreement before the window minus agreement within it */
+    double mean_deviation; /* mean of (level - reference): > 0 lenient, < 0 severe */
+    int judged;            /* reviews >= min_sample */
+    int severity_valid;    /* judged, and the pool has two or more judged reviewers with spread */
+    double severity_z;     /* (mean_deviation - pool mean) / pool SD, when severity_valid */
+    int trend_valid;       /* judged, and at least trend_window reviews precede the window */
+    double trend_drop;     /* agreement before the window minus agreement within it */
 };
 
 struct ac_monitor_credential {
@@ -67,7 +67,7 @@ struct ac_monitor_action {
     int about_credential; /* 0: about |reviewer|; 1: about |credential| as a whole */
     uint32_t reviewer;
     uint32_t credential;
-    char reason[320];     /* every threshold crossed, with the numbers */
+    char reason[320]; /* every threshold crossed, with the numbers */
 };
 
 struct ac_monitor_report {

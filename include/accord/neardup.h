@@ -20,7 +20,10 @@ struct ac_neardup_params {
 
 /* k = 10, w = 6: shared runs of 15 normalised characters (about three words) are
  * always found, runs under 10 never. */
-#define AC_NEARDUP_DEFAULTS {10, 6, 0, 0.0}
+#define AC_NEARDUP_DEFAULTS                                                                        \
+    {                                                                                              \
+        10, 6, 0, 0.0                                                                              \
+    }
 
 struct ac_neardup_index;
 

@@ -22,8 +22,8 @@ int ac_pool_min_reviewers(uint64_t submissions_per_period, uint64_t reviews_per_
 int ac_pool_min_reviewers_def(const struct ac_definition *def, uint64_t *out);
 
 struct ac_pool_activation {
-    bool activate;     /* the credential may turn active */
-    uint64_t minimum;  /* ac_pool_min_reviewers_def */
+    bool activate;    /* the credential may turn active */
+    uint64_t minimum; /* ac_pool_min_reviewers_def */
     uint64_t certified;
     char reason[160];
 };

@@ -63,7 +63,7 @@ struct ac_record {
     uint8_t content_hash[AC_RECORD_HASH_BYTES]; /* SHA-256 of the definition */
     char achieved_level[AC_RECORD_LEVEL_MAX + 1];
     bool has_ceu;
-    uint64_t ceu_hundredths; /* 150 = 1.5 CEUs */
+    uint64_t ceu_hundredths;                   /* 150 = 1.5 CEUs */
     char evidence[AC_RECORD_EVIDENCE_MAX + 1]; /* empty = absent */
     bool has_log_index;
     uint64_t log_index;

@@ -57,8 +57,8 @@ struct ac_decision {
  * level if it passed below it, to the level under it if it failed at or above.
  * Sets |*level| and |*pass|. Returns 0, or AC_EINVAL when |r| has the wrong
  * element count, a level off the scale, or an unscored required element. */
-int ac_scoring_combine(const struct ac_definition *def, const struct ac_review *r,
-                       size_t *level, bool *pass);
+int ac_scoring_combine(const struct ac_definition *def, const struct ac_review *r, size_t *level,
+                       bool *pass);
 
 /* Do the levels |levels[0..n)| agree under def's agreement rule?
  *   exact:          all equal;

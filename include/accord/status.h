@@ -135,13 +135,13 @@ struct ac_status_token_claims {
  * |sign| by the key |kid| (1 to AC_STATUS_TOKEN_KID_MAX bytes). Returns 0,
  * AC_EINVAL (no sub, bad kid, negative iat/exp), AC_ENOMEM, AC_EIO or the code
  * |sign| returned; |out| is unchanged on failure. */
-int ac_status_token_sign(const struct ac_status_list *l, const struct ac_status_token_claims *claims,
-                         const uint8_t *kid, size_t kid_len, ac_status_sign_cb sign, void *ctx,
-                         struct ac_buf *out);
+int ac_status_token_sign(const struct ac_status_list *l,
+                         const struct ac_status_token_claims *claims, const uint8_t *kid,
+                         size_t kid_len, ac_status_sign_cb sign, void *ctx, struct ac_buf *out);
 
 /* A verified Status List Token. Release with ac_status_token_release(). */
 struct ac_status_token {
-    char *sub; /* owned */
+    char *sub;        /* owned */
     int64_t iat, exp; /* exp 0 when absent */
     uint64_t ttl;     /* 0 when absent */
     unsigned bits;    /* 1, 2, 4 or 8 */

@@ -73,7 +73,7 @@ const char *ac_role_name(unsigned role);
 /* Parses a role name. Returns 0 and sets |*role|, or AC_EINVAL. */
 int ac_role_parse(const char *name, unsigned *role);
 
-#define AC_USER_NAME_MAX 64    /* login names: 1-64 of [a-z0-9._-], starting alnum */
+#define AC_USER_NAME_MAX 64     /* login names: 1-64 of [a-z0-9._-], starting alnum */
 #define AC_USER_DISPLAY_MAX 128 /* bytes of UTF-8 */
 
 struct ac_user {
@@ -153,8 +153,8 @@ int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms);
 #define AC_PILOT_STATISTIC_MAX 23
 
 struct ac_credential {
-    int64_t id;                                 /* row id; others reference this */
-    char def_id[AC_CREDENTIAL_ID_MAX + 1];      /* the definition's "id" */
+    int64_t id;                            /* row id; others reference this */
+    char def_id[AC_CREDENTIAL_ID_MAX + 1]; /* the definition's "id" */
     int64_t version;
     char content_hash[AC_DEF_HASH_HEX_LEN + 1]; /* "sha256:..." of the definition */
     enum ac_def_state state;
@@ -178,9 +178,8 @@ void ac_credential_release(struct ac_credential *c);
  * range), AC_EEXIST (that version exists), AC_ENOENT (no user |created_by|),
  * AC_EIO or AC_EDB. */
 int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t version,
-                               const char *title, const char *definition,
-                               const char *content_hash, int64_t created_by, int64_t now_ms,
-                               int64_t *id);
+                               const char *title, const char *definition, const char *content_hash,
+                               int64_t created_by, int64_t now_ms, int64_t *id);
 
 /* Fills |*out| (release with ac_credential_release) with row |id|.
  * Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
@@ -200,8 +199,7 @@ int ac_store_credential_list(struct ac_store *st, int64_t after_id, const char *
 /* Replaces the definition of draft row |id| (a published version never
  * changes). Returns 0, AC_ENOENT, AC_ECONFLICT (not in draft), AC_EIO or AC_EDB. */
 int ac_store_credential_update(struct ac_store *st, int64_t id, const char *title,
-                               const char *definition, const char *content_hash,
-                               int64_t now_ms);
+                               const char *definition, const char *content_hash, int64_t now_ms);
 
 /* Moves row |id| from |from| to |to| (the caller checked the transition with
  * ac_def_transition_check and its evidence). Turning active records the time
@@ -218,7 +216,7 @@ int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char 
 
 /* ---- reviewers: profiles ---- */
 
-#define AC_REVIEWER_TEXT_MAX 128    /* school, district */
+#define AC_REVIEWER_TEXT_MAX 128     /* school, district */
 #define AC_REVIEWER_DOMAINS_MAX 1024 /* the JSON array text of domain names */
 
 struct ac_reviewer_profile {
@@ -226,9 +224,9 @@ struct ac_reviewer_profile {
     char school[AC_REVIEWER_TEXT_MAX + 1];
     char district[AC_REVIEWER_TEXT_MAX + 1];
     char domains[AC_REVIEWER_DOMAINS_MAX + 1]; /* JSON array of strings, e.g. ["ELA"] */
-    bool available;                /* false: on vacation or set unavailable */
-    int64_t unavailable_until_ms;  /* 0: no end set */
-    int64_t general_module_ms;     /* 0 until the node's general module was completed */
+    bool available;                            /* false: on vacation or set unavailable */
+    int64_t unavailable_until_ms;              /* 0: no end set */
+    int64_t general_module_ms;                 /* 0 until the node's general module was completed */
     int64_t created_ms, updated_ms;
 };
 
@@ -236,8 +234,7 @@ struct ac_reviewer_profile {
  * available and unavailable_until_ms (general_module_ms and created_ms are
  * kept on update). Returns 0, AC_EINVAL (a field too long), AC_ENOENT (no
  * such user), AC_EIO or AC_EDB. */
-int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile *p,
-                          int64_t now_ms);
+int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile *p, int64_t now_ms);
 
 /* Fills |*out|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_reviewer_get(struct ac_store *st, int64_t user_id, struct ac_reviewer_profile *out);
@@ -308,10 +305,9 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
  * |to| (screened_ms, trained_ms, certified_ms, failed_ms), and replaces the
  * screening JSON when |screening| is not NULL. Returns 0, AC_ENOENT,
  * AC_ECONFLICT (not in |from|), AC_EIO or AC_EDB. */
-int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id,
-                                      int64_t user_id, enum ac_rcert_state from,
-                                      enum ac_rcert_state to, const char *screening,
-                                      int64_t now_ms);
+int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                                      enum ac_rcert_state from, enum ac_rcert_state to,
+                                      const char *screening, int64_t now_ms);
 
 /* ---- audit trail ---- */
 
@@ -351,25 +347,25 @@ int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const cha
  * core/store_record.c, core/store_log.c, core/store_status.c. ==== */
 
 #define AC_STORE_HASH_BYTES 32
-#define AC_STORE_KID_MAX 16  /* hex key id */
+#define AC_STORE_KID_MAX 16 /* hex key id */
 #define AC_STORE_REASON_MAX 200
 
 /* Everything one issuance stores, computed by the caller beforehand. Borrowed. */
 struct ac_store_issue {
-    const uint8_t *cti;             /* 16 bytes */
+    const uint8_t *cti; /* 16 bytes */
     const char *subject;
     const char *definition_id;
     uint64_t definition_version;
     const char *achieved_level;
-    const char *kid;                /* hex id of the signing key */
-    int64_t iat;                    /* seconds */
-    const uint8_t *cose;            /* the signed record: the log leaf */
+    const char *kid;     /* hex id of the signing key */
+    int64_t iat;         /* seconds */
+    const uint8_t *cose; /* the signed record: the log leaf */
     size_t cose_len;
-    uint64_t log_index;             /* == the log size before this append */
-    const uint8_t *leaf_hash;       /* 32 bytes: SHA-256(0x00 || cose) */
-    uint64_t status_idx;            /* a free index (valid state) */
-    const uint8_t *new_root;        /* 32 bytes: head of the tree of log_index + 1 */
-    const char *checkpoint_note;    /* that head, signed (C2SP signed note) */
+    uint64_t log_index;          /* == the log size before this append */
+    const uint8_t *leaf_hash;    /* 32 bytes: SHA-256(0x00 || cose) */
+    uint64_t status_idx;         /* a free index (valid state) */
+    const uint8_t *new_root;     /* 32 bytes: head of the tree of log_index + 1 */
+    const char *checkpoint_note; /* that head, signed (C2SP signed note) */
     int64_t now_ms;
 };
 
@@ -378,8 +374,7 @@ struct ac_store_issue {
  * leaves it covers. Refuses (AC_ECONFLICT) a log_index that is not the current
  * log size. Sets |*record_id| on 0. Returns 0, AC_ECONFLICT, AC_EEXIST (cti or
  * status index taken), AC_EIO or AC_EDB; nothing is stored on failure. */
-int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in,
-                          int64_t *record_id);
+int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id);
 
 /* A stored record's index data (its claims are in the COSE bytes). */
 struct ac_store_record {
@@ -455,8 +450,8 @@ int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_
 /* Calls |cb| with every status entry (to rebuild the status list at start-up);
  * stops early and returns what |cb| returned when non-zero. Returns 0, that
  * code, or AC_EDB. */
-int ac_store_status_each(struct ac_store *st,
-                         int (*cb)(void *ctx, const struct ac_store_status *e), void *ctx);
+int ac_store_status_each(struct ac_store *st, int (*cb)(void *ctx, const struct ac_store_status *e),
+                         void *ctx);
 
 /* Sets the state of entry |idx| to |state| with |reason| (1 to
  * AC_STORE_REASON_MAX bytes) by user |by_user| at |now_ms|, and records the
@@ -472,9 +467,8 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
 
 /* Records that |user_id| finished an attempt: |attempts| made so far and the
  * earliest next attempt (0 for none). Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
-int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
-                                     int64_t user_id, int64_t attempts, int64_t next_attempt_ms,
-                                     int64_t now_ms);
+int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id, int64_t user_id,
+                                     int64_t attempts, int64_t next_attempt_ms, int64_t now_ms);
 
 struct ac_cert_attempt_row {
     int64_t id, credential_id, user_id;
@@ -492,8 +486,8 @@ void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a);
  * the |n| item ids seen by |user_id| with one more exposure, in one
  * transaction. Sets |*id|. Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
 int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64_t user_id,
-                               const char *items, const int64_t *item_ids, size_t n,
-                               int64_t now_ms, int64_t *id);
+                               const char *items, const int64_t *item_ids, size_t n, int64_t now_ms,
+                               int64_t *id);
 
 /* Fills |*out| (release it) with attempt |id|. Returns 0, AC_ENOENT, AC_ENOMEM
  * or AC_EDB. */
@@ -501,8 +495,8 @@ int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_at
 
 /* Closes open attempt |id| with |answers| and |result| (JSON texts, copied).
  * Returns 0, AC_ENOENT, AC_ECONFLICT (already closed), AC_EIO or AC_EDB. */
-int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed,
-                                const char *answers, const char *result, int64_t now_ms);
+int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed, const char *answers,
+                                const char *result, int64_t now_ms);
 
 /* Lists the attempts of |user_id| at |credential_id| oldest first, at most
  * |max|. Sets |*n|; the caller releases out[0..n). Returns 0, AC_ENOMEM or AC_EDB. */
@@ -516,16 +510,16 @@ int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int
 /* Sets |*ids| to a malloc'd array (caller frees) of the items of
  * |credential_id| that |user_id| has seen and |*n| to its length.
  * Returns 0, AC_ENOMEM or AC_EDB. */
-int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id,
-                       int64_t **ids, size_t *n);
+int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id, int64_t **ids,
+                       size_t *n);
 
 /* ---- credentials held outside this node's records ---- */
 
 /* Registers that |user_id| holds credential |def_id| from |issuer| (may be
  * ""). Returns 0, AC_EINVAL (empty or too long), AC_EEXIST, AC_ENOENT (no such
  * user), AC_EIO or AC_EDB. */
-int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id,
-                      const char *issuer, int64_t registered_by, int64_t now_ms);
+int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, const char *issuer,
+                      int64_t registered_by, int64_t now_ms);
 
 /* Sets |*holds|: is |user_id| known to hold |def_id|, either registered
  * with ac_store_held_add() or as a record this node issued to
@@ -545,7 +539,7 @@ struct ac_pilot_score {
     char label[AC_ITEM_LABEL_MAX + 1];
     char *content; /* owned */
     int64_t expert_id;
-    int level;     /* level index, -1 until scored */
+    int level; /* level index, -1 until scored */
     int64_t scored_ms;
 };
 
@@ -556,9 +550,9 @@ void ac_pilot_score_release(struct ac_pilot_score *p);
  * |round| of |credential_id|, assigned to the |n| experts |experts|, in one
  * transaction. Sets |*id|. Returns 0, AC_EINVAL (empty or long label, no
  * expert), AC_EEXIST (label taken, or an expert twice), AC_ENOENT, AC_EIO or AC_EDB. */
-int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round,
-                       const char *label, const char *content, const int64_t *experts,
-                       size_t n, int64_t now_ms, int64_t *id);
+int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round, const char *label,
+                       const char *content, const int64_t *experts, size_t n, int64_t now_ms,
+                       int64_t *id);
 
 /* Fills |*out| (release it) with |expert_id|'s assignment of |submission_id|.
  * Returns 0, AC_ENOENT (not assigned to that expert), AC_ENOMEM or AC_EDB. */
@@ -575,8 +569,8 @@ int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credenti
 
 /* Records |expert_id|'s |level| for |submission_id|. Returns 0, AC_ENOENT (not
  * assigned), AC_ECONFLICT (already scored: scores are final), AC_EIO or AC_EDB. */
-int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id,
-                         int level, int64_t now_ms);
+int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id, int level,
+                         int64_t now_ms);
 
 /* ---- benchmark database ---- */
 
@@ -585,7 +579,7 @@ int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t exp
 struct ac_bench_row {
     int64_t id, credential_id;
     char label[AC_ITEM_LABEL_MAX + 1];
-    char *content;             /* owned */
+    char *content;                           /* owned */
     int64_t experts[AC_STORE_BENCH_EXPERTS]; /* assigned experts, in id order */
     int levels[AC_STORE_BENCH_EXPERTS];      /* their levels, -1 until scored */
     size_t n_experts;
@@ -625,8 +619,8 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
 /* Records the conference result of |item_id|: |level| with annotations
  * (copied; NULL keeps the current). Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
 int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
-                           const char *key_characteristics, const char *common_errors,
-                           int64_t by, int64_t now_ms);
+                           const char *key_characteristics, const char *common_errors, int64_t by,
+                           int64_t now_ms);
 
 /* ---- training modules ---- */
 

@@ -58,7 +58,7 @@ struct ac_analytics_load {
 /* Sets |*out| to a heap array (caller free()s) of the load of every reviewer
  * ever assigned work of |def_id|, by reviewer id, and |*n|. Returns 0,
  * AC_ENOMEM or AC_EDB. */
-int ac_store_analytics_load(struct ac_store *st, const char *def_id,
-                            struct ac_analytics_load **out, size_t *n);
+int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_analytics_load **out,
+                            size_t *n);
 
 #endif

@@ -29,15 +29,15 @@ const char *ac_purpose_name(enum ac_purpose p);
 /* Parses a purpose name. Returns 0 and sets |*out|, or AC_EINVAL. */
 int ac_purpose_parse(const char *name, enum ac_purpose *out);
 
-#define AC_POLICY_ISSUER_MAX 200    /* bytes: an issuer's node id, base URL or DID */
-#define AC_POLICY_CREDENTIAL_MAX 64 /* bytes: a credential definition id */
-#define AC_RECOGNITION_NOTE_MAX 500 /* bytes of free text (notes, reasons) */
+#define AC_POLICY_ISSUER_MAX 200     /* bytes: an issuer's node id, base URL or DID */
+#define AC_POLICY_CREDENTIAL_MAX 64  /* bytes: a credential definition id */
+#define AC_RECOGNITION_NOTE_MAX 500  /* bytes of free text (notes, reasons) */
 #define AC_CEU_HUNDREDTHS_MAX 100000 /* 1000 CEUs: no single credential is worth more */
 
 struct ac_policy {
     int64_t id;
-    int64_t recognizer_id; /* the user who owns the policy */
-    char issuer[AC_POLICY_ISSUER_MAX + 1];         /* matched exactly against a record's iss */
+    int64_t recognizer_id;                 /* the user who owns the policy */
+    char issuer[AC_POLICY_ISSUER_MAX + 1]; /* matched exactly against a record's iss */
     char credential_id[AC_POLICY_CREDENTIAL_MAX + 1];
     uint64_t min_version;   /* >= 1: older versions of the credential do not count */
     int has_ceu;            /* 0: the record's own CEUs count */
@@ -69,14 +69,12 @@ int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t aft
  * |credential_id| (one per purpose at most), at most |max|; sets |*n|.
  * Returns 0 or AC_EDB. */
 int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char *issuer,
-                          const char *credential_id, struct ac_policy *out, size_t max,
-                          size_t *n);
+                          const char *credential_id, struct ac_policy *out, size_t max, size_t *n);
 
 /* Retires policy |id| at |now_ms| when |recognizer_id| owns it; retiring a
  * retired policy changes nothing. Returns 0, AC_ENOENT (no such policy, or
  * another recognizer's), AC_EIO or AC_EDB. */
-int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id,
-                           int64_t now_ms);
+int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id, int64_t now_ms);
 
 /* ---- approvals: an earner asks a recognizer before pursuing a credential ---- */
 
@@ -130,7 +128,7 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
 
 /* ---- presented credentials and their verification ---- */
 
-#define AC_TEACHER_MAX 128       /* bytes of the recognizer's id for a teacher */
+#define AC_TEACHER_MAX 128              /* bytes of the recognizer's id for a teacher */
 #define AC_PRESENTATION_CHECKS_MAX 4096 /* bytes of the checks JSON kept */
 
 enum ac_verdict { AC_VERDICT_VALID, AC_VERDICT_INVALID, AC_VERDICT_INDETERMINATE };
@@ -156,8 +154,8 @@ struct ac_presentation {
     char status_result[16]; /* the status check: "pass", "fail", "indeterminate", "skipped" */
     char verified_by[32];   /* "accord-verify" (the verdict the recognizer submitted) */
     char checks[AC_PRESENTATION_CHECKS_MAX + 1]; /* JSON array of {check, result, reason} */
-    int64_t presented_ms; /* first presented */
-    int64_t verified_ms;  /* latest verdict */
+    int64_t presented_ms;                        /* first presented */
+    int64_t verified_ms;                         /* latest verdict */
 };
 
 /* Records the presentation |*p| (id, presented_ms, verified_ms ignored) by its
@@ -227,8 +225,8 @@ struct ac_catalog_entry {
  * |f|, at most |max| into |out| (each released with ac_catalog_entry_release()
  * by the caller); sets |*n|. Returns 0, AC_EINVAL (recognizer_id without
  * issuer), AC_ENOMEM or AC_EDB; on failure nothing needs releasing. */
-int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f,
-                          int64_t after_id, struct ac_catalog_entry *out, size_t max, size_t *n);
+int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f, int64_t after_id,
+                          struct ac_catalog_entry *out, size_t max, size_t *n);
 
 /* Frees what |e| owns; safe on a zeroed entry. */
 void ac_catalog_entry_release(struct ac_catalog_entry *e);

@@ -8,9 +8,9 @@
  * state change, its audit row via ac_store_audit_add(), its outbox
  * notification, its next due job) and commits them together with
  * ac_store_tx_commit(), or drops them all with ac_store_tx_rollback(). A write
- * step called outside a transaction returns AC_EBUG. Reads work either way. Lists come back as heap arrays the caller
- * frees with free() (after releasing rows that own text). Times are ms since
- * the epoch. Not thread-safe: use from the loop thread. */
+ * step called outside a transaction returns AC_EBUG. Reads work either way. Lists come back as heap
+ * arrays the caller frees with free() (after releasing rows that own text). Times are ms since the
+ * epoch. Not thread-safe: use from the loop thread. */
 #ifndef AC_STORE_REVIEW_H
 #define AC_STORE_REVIEW_H
 
@@ -46,19 +46,19 @@ struct ac_submission {
     int64_t earner_id;
     char credential_id[AC_SUB_CRED_MAX + 1];
     int64_t credential_version;
-    char domain[AC_SUB_NAME_MAX + 1];   /* "" when none asked */
+    char domain[AC_SUB_NAME_MAX + 1]; /* "" when none asked */
     char school[AC_SUB_NAME_MAX + 1];
     char district[AC_SUB_NAME_MAX + 1];
-    char team[AC_SUB_NAME_MAX + 1];     /* "" for individual work */
-    char *elements;                     /* owned JSON array text */
-    int64_t previous_id;                /* 0 unless a resubmission */
+    char team[AC_SUB_NAME_MAX + 1]; /* "" for individual work */
+    char *elements;                 /* owned JSON array text */
+    int64_t previous_id;            /* 0 unless a resubmission */
     enum ac_sub_state state;
-    unsigned need;                      /* reviews wanted in all so far */
-    int level;                          /* decided level index, -1 before */
+    unsigned need; /* reviews wanted in all so far */
+    int level;     /* decided level index, -1 before */
     int passed;
-    char *reason;                       /* owned decision sentence, "" before */
+    char *reason; /* owned decision sentence, "" before */
     int64_t created_ms, decided_ms, notified_ms;
-    int64_t resubmit_after_ms;          /* a failed one: the earliest resubmission */
+    int64_t resubmit_after_ms; /* a failed one: the earliest resubmission */
 };
 
 /* Frees what |s| owns (not |s|); NULL is a no-op. */
@@ -168,17 +168,17 @@ const char *ac_asg_state_name(enum ac_asg_state s);
 
 struct ac_assignment_row {
     int64_t id;
-    int64_t submission_id;      /* 0 for a seeded benchmark item */
+    int64_t submission_id;                  /* 0 for a seeded benchmark item */
     char benchmark_id[AC_SUB_NAME_MAX + 1]; /* "" unless a seeded benchmark */
-    int benchmark_level;        /* its expert truth, -1 otherwise */
+    int benchmark_level;                    /* its expert truth, -1 otherwise */
     char credential_id[AC_SUB_CRED_MAX + 1];
     int64_t reviewer_id;
-    int64_t batch_id;           /* 0 while pending */
+    int64_t batch_id; /* 0 while pending */
     enum ac_asg_state state;
     int levels[AC_ASG_LEVELS_MAX]; /* per element, or one holistic level */
     size_t n_levels;
-    int level;                  /* combined level, -1 before scoring */
-    char *feedback;             /* owned, NULL when none */
+    int level;      /* combined level, -1 before scoring */
+    char *feedback; /* owned, NULL when none */
     int64_t created_ms, scored_ms;
 };
 
@@ -259,8 +259,8 @@ int ac_store_batch_set_state(struct ac_store *st, int64_t id, enum ac_batch_stat
 /* ---- benchmark items for blind seeding ---- */
 
 struct ac_seed_item {
-    int64_t id;    /* bench_items row id */
-    int level;     /* the resolved expert level */
+    int64_t id; /* bench_items row id */
+    int level;  /* the resolved expert level */
 };
 
 /* Lists the resolved benchmark items of credential row |credential_row| into
@@ -282,9 +282,9 @@ struct ac_job {
     char kind[AC_JOB_KIND_MAX + 1]; /* "batch_timer", "deadline", "reminder", ... */
     int64_t ref;                    /* what it is about (a batch id, ...) */
     int64_t due_ms;
-    int64_t done_ms;                /* 0 until handled */
-    int64_t attempts;               /* failed runs so far */
-    int64_t retry_ms;               /* after a failure: not run before this; else 0 */
+    int64_t done_ms;  /* 0 until handled */
+    int64_t attempts; /* failed runs so far */
+    int64_t retry_ms; /* after a failure: not run before this; else 0 */
 };
 
 /* Schedules |kind| about |ref| at |due_ms|; the same triple again changes
@@ -314,14 +314,14 @@ int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_
 
 struct ac_notification {
     int64_t id;
-    int64_t user_id;        /* the recipient */
+    int64_t user_id;                /* the recipient */
     char kind[AC_JOB_KIND_MAX + 1]; /* "invitation", "reminder", "outcome", ... */
-    int64_t submission_id;  /* what it is about, 0 when nothing */
-    char *subject;          /* owned */
-    char *body;             /* owned */
+    int64_t submission_id;          /* what it is about, 0 when nothing */
+    char *subject;                  /* owned */
+    char *body;                     /* owned */
     int64_t created_ms, next_ms, delivered_ms;
     int attempts;
-    char *last_error;       /* owned, NULL when none */
+    char *last_error; /* owned, NULL when none */
 };
 
 void ac_notification_release(struct ac_notification *m);
@@ -357,11 +357,11 @@ struct ac_flag {
     int64_t id;
     char kind[AC_JOB_KIND_MAX + 1]; /* "near_duplicate", "escalation", "reviewer_monitor" */
     char credential_id[AC_SUB_CRED_MAX + 1];
-    int64_t submission_id;          /* 0 when not about one */
-    int64_t reviewer_id;            /* 0 when not about one */
-    char *detail;                   /* owned JSON text */
+    int64_t submission_id; /* 0 when not about one */
+    int64_t reviewer_id;   /* 0 when not about one */
+    char *detail;          /* owned JSON text */
     int resolved;
-    char *resolution;               /* owned, "" while open */
+    char *resolution; /* owned, "" while open */
     int64_t resolved_by, created_ms, resolved_ms;
 };
 
@@ -382,7 +382,7 @@ int ac_store_flag_list(struct ac_store *st, int open_only, int64_t after_id, siz
 
 /* Resolves open flag |id| by |user_id| with |resolution| (borrowed).
  * Returns 0, AC_EBUG, AC_ENOENT, AC_ECONFLICT (already resolved), AC_EIO or AC_EDB. */
-int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id,
-                          const char *resolution, int64_t now_ms);
+int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id, const char *resolution,
+                          int64_t now_ms);
 
 #endif

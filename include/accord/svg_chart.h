@@ -22,9 +22,9 @@
 #define AC_SVG_MAX_SERIES 6
 
 struct ac_svg_histogram {
-    const char *title;   /* heading; NULL or "" for none */
-    const char *x_label; /* under the x axis, e.g. "severity (z)"; may be NULL */
-    const char *y_label; /* beside the y axis, e.g. "reviewers"; may be NULL */
+    const char *title;    /* heading; NULL or "" for none */
+    const char *x_label;  /* under the x axis, e.g. "severity (z)"; may be NULL */
+    const char *y_label;  /* beside the y axis, e.g. "reviewers"; may be NULL */
     const double *values; /* |n| values; NaN and infinities are left out */
     size_t n;
     /* Bins are [k*w, (k+1)*w) for whole k, so 0 is always a bin edge; w must be
@@ -45,8 +45,8 @@ int ac_svg_histogram(const struct ac_svg_histogram *h, struct ac_buf *out);
 /* One line: points (x[i], y[i]) in the order given, which should be ascending
  * in x. A NaN y leaves a gap (the statistic was undefined then). */
 struct ac_svg_series {
-    const char *name;  /* legend text; may be NULL */
-    const int64_t *x;  /* times, ms since the epoch (UTC) */
+    const char *name; /* legend text; may be NULL */
+    const int64_t *x; /* times, ms since the epoch (UTC) */
     const double *y;
     size_t n;
 };

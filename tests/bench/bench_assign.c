@@ -57,8 +57,8 @@ int main(void)
     }
     struct ac_assign_credential creds[NCRED];
     for (uint32_t c = 0; c < NCRED; c++)
-        creds[c] = (struct ac_assign_credential){.id = c + 1,
-                                                 .forbid_previous_reviewer = c % 2 == 0};
+        creds[c] =
+            (struct ac_assign_credential){.id = c + 1, .forbid_previous_reviewer = c % 2 == 0};
     for (size_t i = 0; i < NR; i++) {
         uint32_t *l = &lists[i * 5];
         uint32_t nc = 1 + ac_assign_rng_below(&g, 3), nc_real = 0;
@@ -74,12 +74,16 @@ int main(void)
         for (uint32_t k = 0; k < nd; k++)
             l[3 + k] = 1 + ac_assign_rng_below(&g, NDOM);
         uint32_t school = ac_assign_rng_below(&g, NSCHOOL);
-        r[i] = (struct ac_assign_reviewer){.id = 100000 + i, .credentials = l,
-                                           .n_credentials = nc_real, .domains = l + 3,
-                                           .n_domains = nd, .school = school,
+        r[i] = (struct ac_assign_reviewer){.id = 100000 + i,
+                                           .credentials = l,
+                                           .n_credentials = nc_real,
+                                           .domains = l + 3,
+                                           .n_domains = nd,
+                                           .school = school,
                                            .district = school / 10,
                                            .available = ac_assign_rng_below(&g, 100) >= 5,
-                                           .load = ac_assign_rng_below(&g, 4), .cap = 40};
+                                           .load = ac_assign_rng_below(&g, 4),
+                                           .cap = 40};
     }
     for (size_t i = 0; i < NS; i++) {
         uint32_t school = ac_assign_rng_below(&g, NSCHOOL);
@@ -87,13 +91,21 @@ int main(void)
         for (uint32_t k = 0; k < np; k++)
             prev[i * 3 + k] = 100000 + ac_assign_rng_below(&g, NR);
         s[i] = (struct ac_assign_submission){
-            .id = i + 1, .credential = pick_credential(&g),
+            .id = i + 1,
+            .credential = pick_credential(&g),
             .domain = ac_assign_rng_below(&g, 10) < 3 ? 1 + ac_assign_rng_below(&g, NDOM) : 0,
-            .school = school, .district = school / 10, .earner = 1000000 + i,
-            .previous_reviewers = &prev[i * 3], .n_previous_reviewers = np, .need = NEED};
+            .school = school,
+            .district = school / 10,
+            .earner = 1000000 + i,
+            .previous_reviewers = &prev[i * 3],
+            .n_previous_reviewers = np,
+            .need = NEED};
     }
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = NS, .reviewers = r,
-                                  .n_reviewers = NR, .credentials = creds,
+    struct ac_assign_problem p = {.submissions = s,
+                                  .n_submissions = NS,
+                                  .reviewers = r,
+                                  .n_reviewers = NR,
+                                  .credentials = creds,
                                   .n_credentials = NCRED};
 
     /* Wall time is the figure; thread CPU time is printed beside it because the
@@ -123,8 +135,8 @@ int main(void)
         double t0 = now_s();
         for (size_t i = 0; i < NS; i++)
             for (size_t k = 0; k < NEED; k++)
-                slots[i * NEED + k] = (struct ac_assignment){.submission = i,
-                                                             .reviewer = (i * NEED + k) % NR};
+                slots[i * NEED + k] =
+                    (struct ac_assignment){.submission = i, .reviewer = (i * NEED + k) % NR};
         sink += slots[(size_t)run * 7919].reviewer;
         double t = now_s() - t0;
         anchor = t < anchor ? t : anchor;

@@ -51,10 +51,10 @@ static double now_s(clockid_t which)
 
 /* What --bundle may vary beyond the record (see the usage at the top). */
 struct bundle_opts {
-    const char *origin;        /* NULL: the issuer's */
-    const char *status_seed;   /* NULL: the record's key */
-    int64_t status_iat;        /* -1: the record's iat */
-    int64_t status_exp;        /* -1: ten years after status_iat; 0: none */
+    const char *origin;      /* NULL: the issuer's */
+    const char *status_seed; /* NULL: the record's key */
+    int64_t status_iat;      /* -1: the record's iat */
+    int64_t status_exp;      /* -1: ten years after status_iat; 0: none */
 };
 
 /* Writes one credential bundle for |rec| (see the usage at the top). */
@@ -77,8 +77,7 @@ static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[
     memset(rec->content_hash, 0xc7, sizeof(rec->content_hash));
     rec->has_log_index = true;
     rec->log_index = 1;
-    struct ac_buf record = AC_BUF_INIT, note = AC_BUF_INIT, token = AC_BUF_INIT,
-                  out = AC_BUF_INIT;
+    struct ac_buf record = AC_BUF_INIT, note = AC_BUF_INIT, token = AC_BUF_INIT, out = AC_BUF_INIT;
     if (ac_record_sign(rec, kid, 8, ac_cose_sign_with_secret_key, sk, &record))
         return 1;
 
@@ -118,9 +117,14 @@ static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[
     if (ac_status_token_sign(l, &claims, skid, 8, ac_cose_sign_with_secret_key, ssk, &token))
         return 1;
 
-    struct ac_bundle b = {.record = record.data, .record_len = record.len, .index = 1,
-                          .size = 2, .status = token.data, .status_len = token.len,
-                          .checkpoint = (const char *)note.data, .checkpoint_len = note.len};
+    struct ac_bundle b = {.record = record.data,
+                          .record_len = record.len,
+                          .index = 1,
+                          .size = 2,
+                          .status = token.data,
+                          .status_len = token.len,
+                          .checkpoint = (const char *)note.data,
+                          .checkpoint_len = note.len};
     b.proof.count = 1;
     memcpy(b.proof.hash[0], h0, sizeof(h0));
     if (ac_bundle_encode(&b, &out))
@@ -143,15 +147,14 @@ static int write_bundle(struct ac_record *rec, const uint8_t pk[32], uint8_t sk[
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"count", required_argument, NULL, 'n'},      {"seed", required_argument, NULL, 's'},
-        {"iss", required_argument, NULL, 'i'},        {"level", required_argument, NULL, 'l'},
-        {"ceu", required_argument, NULL, 'c'},        {"iat", required_argument, NULL, 'a'},
-        {"status-uri", required_argument, NULL, 'u'}, {"status-idx", required_argument, NULL, 'x'},
-        {"out", required_argument, NULL, 'o'},        {"binary", required_argument, NULL, 'b'},
-        {"time-raw", no_argument, NULL, 'r'},         {"bundle", required_argument, NULL, 'B'},
-        {"set-status", required_argument, NULL, 'S'}, {"origin", required_argument, NULL, 'O'},
-        {"status-seed", required_argument, NULL, 'k'},
-        {"status-iat", required_argument, NULL, 'I'},
+        {"count", required_argument, NULL, 'n'},       {"seed", required_argument, NULL, 's'},
+        {"iss", required_argument, NULL, 'i'},         {"level", required_argument, NULL, 'l'},
+        {"ceu", required_argument, NULL, 'c'},         {"iat", required_argument, NULL, 'a'},
+        {"status-uri", required_argument, NULL, 'u'},  {"status-idx", required_argument, NULL, 'x'},
+        {"out", required_argument, NULL, 'o'},         {"binary", required_argument, NULL, 'b'},
+        {"time-raw", no_argument, NULL, 'r'},          {"bundle", required_argument, NULL, 'B'},
+        {"set-status", required_argument, NULL, 'S'},  {"origin", required_argument, NULL, 'O'},
+        {"status-seed", required_argument, NULL, 'k'}, {"status-iat", required_argument, NULL, 'I'},
         {"status-exp", required_argument, NULL, 'E'},  {NULL, 0, NULL, 0}};
     struct bundle_opts bopts = {.status_iat = -1, .status_exp = -1};
     size_t count = 1;
@@ -169,34 +172,64 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'n': count = strtoull(optarg, NULL, 10); break;
-        case 's': seed_hex = optarg; break;
-        case 'i': snprintf(rec.iss, sizeof(rec.iss), "%s", optarg); break;
-        case 'l': snprintf(rec.achieved_level, sizeof(rec.achieved_level), "%s", optarg); break;
+        case 'n':
+            count = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            seed_hex = optarg;
+            break;
+        case 'i':
+            snprintf(rec.iss, sizeof(rec.iss), "%s", optarg);
+            break;
+        case 'l':
+            snprintf(rec.achieved_level, sizeof(rec.achieved_level), "%s", optarg);
+            break;
         case 'c':
             rec.has_ceu = true;
             rec.ceu_hundredths = strtoull(optarg, NULL, 10);
             break;
-        case 'a': rec.iat = strtoll(optarg, NULL, 10); break;
+        case 'a':
+            rec.iat = strtoll(optarg, NULL, 10);
+            break;
         case 'u':
             rec.has_status = true;
             snprintf(rec.status_uri, sizeof(rec.status_uri), "%s", optarg);
             break;
-        case 'x': rec.status_idx = strtoull(optarg, NULL, 10); break;
-        case 'o': out_path = optarg; break;
-        case 'b': bin_path = optarg; break;
-        case 'r': time_raw = 1; break;
-        case 'B': bundle_path = optarg; break;
+        case 'x':
+            rec.status_idx = strtoull(optarg, NULL, 10);
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'b':
+            bin_path = optarg;
+            break;
+        case 'r':
+            time_raw = 1;
+            break;
+        case 'B':
+            bundle_path = optarg;
+            break;
         case 'S':
             set_status = strcmp(optarg, "revoked") == 0     ? AC_STATUS_INVALID
                          : strcmp(optarg, "suspended") == 0 ? AC_STATUS_SUSPENDED
                                                             : AC_STATUS_VALID;
             break;
-        case 'O': bopts.origin = optarg; break;
-        case 'k': bopts.status_seed = optarg; break;
-        case 'I': bopts.status_iat = strtoll(optarg, NULL, 10); break;
-        case 'E': bopts.status_exp = strtoll(optarg, NULL, 10); break;
-        default: fprintf(stderr, "bench_mkrecords: bad option\n"); return 64;
+        case 'O':
+            bopts.origin = optarg;
+            break;
+        case 'k':
+            bopts.status_seed = optarg;
+            break;
+        case 'I':
+            bopts.status_iat = strtoll(optarg, NULL, 10);
+            break;
+        case 'E':
+            bopts.status_exp = strtoll(optarg, NULL, 10);
+            break;
+        default:
+            fprintf(stderr, "bench_mkrecords: bad option\n");
+            return 64;
         }
     }
     if ((out_path != NULL) + (bin_path != NULL) + (bundle_path != NULL) != 1 || count == 0 ||

@@ -18,8 +18,8 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
     int *calls = arg;
     (*calls)++;
     /* A success carries a final status and a NUL-terminated body. */
-    if (err == 0 && (!resp || resp->status < 200 || resp->status > 999 ||
-                     resp->body[resp->body_len] != '\0'))
+    if (err == 0 &&
+        (!resp || resp->status < 200 || resp->status > 999 || resp->body[resp->body_len] != '\0'))
         abort();
 }
 

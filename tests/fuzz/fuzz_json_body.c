@@ -22,8 +22,7 @@ static void setup(void)
 {
     static uint8_t secret[AC_NODE_SECRET_BYTES];
     ac_log_set_level(AC_LOG_ERROR);
-    if (sodium_init() < 0 || ac_store_open(":memory:", &node.store) ||
-        ac_router_new(&node.router))
+    if (sodium_init() < 0 || ac_store_open(":memory:", &node.store) || ac_router_new(&node.router))
         abort();
     randombytes_buf(secret, sizeof secret);
     node.secret = secret;

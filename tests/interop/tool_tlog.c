@@ -210,7 +210,8 @@ static int cmd_bundle(const char *seed_hex)
     struct ac_checkpoint cp = {.origin = origin, .size = nleaves};
     struct ac_status_list *l;
     struct ac_buf note = AC_BUF_INIT, token = AC_BUF_INIT, enc = AC_BUF_INIT;
-    struct ac_status_token_claims c = {.sub = "https://accord.example/status/1", .iat = 1700000000, .ttl = 300};
+    struct ac_status_token_claims c = {
+        .sub = "https://accord.example/status/1", .iat = 1700000000, .ttl = 300};
     static const uint8_t kid[8] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18};
     uint64_t idx;
     if (ac_merkle_root(&src, nleaves, cp.root) ||

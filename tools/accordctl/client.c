@@ -63,8 +63,8 @@ static int load_config(const struct cli *cli)
                 eq = NULL;
         }
         if (!eq) {
-            fprintf(stderr, "%s: %s:%d: expected node, token or ca_file = VALUE\n", cli->prog,
-                    path, lineno);
+            fprintf(stderr, "%s: %s:%d: expected node, token or ca_file = VALUE\n", cli->prog, path,
+                    lineno);
             rc = CLI_USAGE;
         }
     }
@@ -100,8 +100,8 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
 
 /* Sends the request; on CLI_OK sets |*out| to the 2xx response. */
 static int send_request(const struct cli *cli, const char *method, const char *path,
-                        const json_t *body, const char *raw_type, const void *raw,
-                        size_t raw_len, struct ac_h2_response **out)
+                        const json_t *body, const char *raw_type, const void *raw, size_t raw_len,
+                        struct ac_h2_response **out)
 {
     int rc = load_config(cli);
     if (rc)
@@ -232,7 +232,8 @@ static void cell(const json_t *v, char *out, size_t size)
         out[0] = 0;
         size_t i, used = 0;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             char one[128];
             cell(e, one, sizeof one);
             used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
@@ -257,7 +258,8 @@ void cli_print_table(const json_t *items, const struct cli_column *cols, size_t 
         width[c] = strlen(cols[c].heading);
     size_t i;
     json_t *item;
-    json_array_foreach(items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         for (size_t c = 0; c < ncols; c++) {
             cell(json_object_get(item, cols[c].key), buf, sizeof buf);
             if (strlen(buf) > width[c])
@@ -267,7 +269,8 @@ void cli_print_table(const json_t *items, const struct cli_column *cols, size_t 
     for (size_t c = 0; c < ncols; c++)
         printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, cols[c].heading,
                c + 1 < ncols ? "  " : "\n");
-    json_array_foreach(items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         for (size_t c = 0; c < ncols; c++) {
             cell(json_object_get(item, cols[c].key), buf, sizeof buf);
             printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf, c + 1 < ncols ? "  " : "\n");
@@ -279,7 +282,8 @@ static void print_members(const json_t *obj, int indent)
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         if (json_is_object(v)) {
             printf("%*s%s:\n", indent, "", key);
             print_members(v, indent + 2);

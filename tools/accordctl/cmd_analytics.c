@@ -7,8 +7,8 @@
 #include "list.h"
 
 /* GETs /v1/analytics/credentials/ID plus |suffix| into |*out|. */
-static int fetch(const struct cli *cli, int argc, char **argv, const char *suffix,
-                 const char *verb, json_t **out)
+static int fetch(const struct cli *cli, int argc, char **argv, const char *suffix, const char *verb,
+                 json_t **out)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: %s analytics %s CREDENTIAL_ID\n", cli->prog, verb);
@@ -42,9 +42,12 @@ int cmd_analytics_reviewers(const struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     static const struct cli_column cols[] = {
-        {"REVIEWER", "reviewer_id"},        {"OPEN", "open"},
-        {"DONE", "done"},                   {"CONSENSUS", "consensus_agreement"},
-        {"BENCHMARK", "benchmark_agreement"}, {"SEVERITY Z", "severity_z"},
+        {"REVIEWER", "reviewer_id"},
+        {"OPEN", "open"},
+        {"DONE", "done"},
+        {"CONSENSUS", "consensus_agreement"},
+        {"BENCHMARK", "benchmark_agreement"},
+        {"SEVERITY Z", "severity_z"},
         {"TREND DROP", "trend_drop"},
     };
     if (!cli_print_json(cli, resp))

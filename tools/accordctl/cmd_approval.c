@@ -7,9 +7,14 @@
 #include "list.h"
 
 static const struct cli_column approval_columns[] = {
-    {"ID", "id"},         {"EARNER", "earner_id"}, {"RECOGNIZER", "recognizer_id"},
-    {"CREDENTIAL", "credential_id"}, {"ISSUER", "issuer"}, {"STATE", "state"},
-    {"REASON", "reason"}, {"REQUESTED", "requested_at"},
+    {"ID", "id"},
+    {"EARNER", "earner_id"},
+    {"RECOGNIZER", "recognizer_id"},
+    {"CREDENTIAL", "credential_id"},
+    {"ISSUER", "issuer"},
+    {"STATE", "state"},
+    {"REASON", "reason"},
+    {"REQUESTED", "requested_at"},
 };
 
 static int print_one(const struct cli *cli, json_t *resp, const char *what)
@@ -46,8 +51,8 @@ int cmd_approval_request(const struct cli *cli, int argc, char **argv)
                 cli->prog);
         return CLI_USAGE;
     }
-    json_t *body = json_pack("{s:I, s:s}", "recognizer_id", (json_int_t)rid, "credential_id",
-                             pos[1]);
+    json_t *body =
+        json_pack("{s:I, s:s}", "recognizer_id", (json_int_t)rid, "credential_id", pos[1]);
     if (issuer)
         json_object_set_new(body, "issuer", json_string(issuer));
     if (note)
@@ -116,8 +121,8 @@ static int decide(const struct cli *cli, int argc, char **argv, const char *deci
     }
     int deny = strcmp(decision, "deny") == 0;
     if (bad || !have_id || (deny && !reason)) {
-        fprintf(stderr, "usage: %s approval %s ID %s\n", cli->prog,
-                deny ? "deny" : "approve", deny ? "--reason TEXT" : "[--reason TEXT]");
+        fprintf(stderr, "usage: %s approval %s ID %s\n", cli->prog, deny ? "deny" : "approve",
+                deny ? "--reason TEXT" : "[--reason TEXT]");
         return CLI_USAGE;
     }
     json_t *body = json_pack("{s:s}", "decision", decision);

@@ -19,14 +19,16 @@ int cmd_benchmark_import(const struct cli *cli, int argc, char **argv)
     }
     char path[256];
     snprintf(path, sizeof path, "/v1/definitions/%s/benchmarks", ref);
-    return lc_call(cli, "POST", path, json_pack("{s:o, s:o}", "experts", ids, "items", items),
-                   NULL, 0);
+    return lc_call(cli, "POST", path, json_pack("{s:o, s:o}", "experts", ids, "items", items), NULL,
+                   0);
 }
 
 int cmd_benchmark_list(const struct cli *cli, int argc, char **argv)
 {
     static const struct cli_column cols[] = {
-        {"ITEM", "item_id"}, {"LABEL", "label"}, {"FINAL", "final_level"},
+        {"ITEM", "item_id"},
+        {"LABEL", "label"},
+        {"FINAL", "final_level"},
         {"EXPOSURES", "exposures"},
     };
     const char *ref = lc_pos(argc, argv, 0);

@@ -7,8 +7,8 @@
 #include "list.h"
 
 static const struct cli_column catalog_columns[] = {
-    {"ID", "id"},          {"CREDENTIAL", "credential_id"}, {"VERSION", "version"},
-    {"CEUS", "ceus"},      {"DOMAINS", "domains"},          {"STACKS", "stacks"},
+    {"ID", "id"},       {"CREDENTIAL", "credential_id"}, {"VERSION", "version"},
+    {"CEUS", "ceus"},   {"DOMAINS", "domains"},          {"STACKS", "stacks"},
     {"TITLE", "title"},
 };
 

@@ -7,7 +7,10 @@
 #include "lifecycle_cli.h"
 
 static const struct cli_column def_columns[] = {
-    {"ID", "id"}, {"VERSION", "version"}, {"STATE", "state"}, {"TITLE", "title"},
+    {"ID", "id"},
+    {"VERSION", "version"},
+    {"STATE", "state"},
+    {"TITLE", "title"},
 };
 
 int cmd_def_create(const struct cli *cli, int argc, char **argv)
@@ -72,8 +75,8 @@ int cmd_def_transition(const struct cli *cli, int argc, char **argv)
         json_object_set_new(body, "override", json_true());
     if (stat || threshold) {
         double t = threshold ? strtod(threshold, NULL) : 0;
-        json_object_set_new(body, "pilot", json_pack("{s:s, s:f}", "statistic",
-                                                     stat ? stat : "", "threshold", t));
+        json_object_set_new(body, "pilot",
+                            json_pack("{s:s, s:f}", "statistic", stat ? stat : "", "threshold", t));
     }
     char path[256];
     snprintf(path, sizeof path, "/v1/definitions/%s/transition", ref);
@@ -83,7 +86,10 @@ int cmd_def_transition(const struct cli *cli, int argc, char **argv)
 int cmd_def_trail(const struct cli *cli, int argc, char **argv)
 {
     static const struct cli_column cols[] = {
-        {"AT", "at"}, {"ACTOR", "actor"}, {"NODE", "node"}, {"ACTION", "action"},
+        {"AT", "at"},
+        {"ACTOR", "actor"},
+        {"NODE", "node"},
+        {"ACTION", "action"},
     };
     const char *ref = lc_pos(argc, argv, 0);
     if (!ref)

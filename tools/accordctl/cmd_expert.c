@@ -6,7 +6,7 @@
 #include "lifecycle_cli.h"
 
 static const struct cli_column task_columns[] = {
-    {"ID", "submission_id"}, {"ITEM", "item_id"}, {"CREDENTIAL", "credential"},
+    {"ID", "submission_id"}, {"ITEM", "item_id"},      {"CREDENTIAL", "credential"},
     {"LABEL", "label"},      {"MY LEVEL", "my_level"},
 };
 
@@ -31,17 +31,18 @@ int cmd_expert_score(const struct cli *cli, int argc, char **argv)
     if (cli_parse_id(cli, "ID", id, &n))
         return CLI_USAGE;
     char path[128];
-    snprintf(path, sizeof path,
-             what[0] == 'p' ? "/v1/pilot/submissions/%lld/score"
-                            : "/v1/benchmarks/items/%lld/score",
-             n);
+    snprintf(
+        path, sizeof path,
+        what[0] == 'p' ? "/v1/pilot/submissions/%lld/score" : "/v1/benchmarks/items/%lld/score", n);
     return lc_call(cli, "POST", path, json_pack("{s:s}", "level", level), NULL, 0);
 }
 
 int cmd_expert_conflicts(const struct cli *cli, int argc, char **argv)
 {
     static const struct cli_column cols[] = {
-        {"ITEM", "item_id"}, {"LABEL", "label"}, {"FINAL", "final_level"},
+        {"ITEM", "item_id"},
+        {"LABEL", "label"},
+        {"FINAL", "final_level"},
     };
     const char *ref = lc_pos(argc, argv, 0);
     if (!ref)

@@ -55,8 +55,8 @@ static int read_all(const char *path, struct ac_buf *b)
 
 static int parse_level(const char *s, enum ac_alpha_level *out)
 {
-    static const enum ac_alpha_level all[] = {AC_ALPHA_NOMINAL, AC_ALPHA_ORDINAL,
-                                              AC_ALPHA_INTERVAL, AC_ALPHA_RATIO};
+    static const enum ac_alpha_level all[] = {AC_ALPHA_NOMINAL, AC_ALPHA_ORDINAL, AC_ALPHA_INTERVAL,
+                                              AC_ALPHA_RATIO};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(s, ac_agreement_alpha_level_name(all[i])) == 0) {
             *out = all[i];
@@ -231,8 +231,7 @@ int cmd_irr(const struct cli *cli, int argc, char **argv)
     }
     enum ac_alpha_level level = AC_ALPHA_ORDINAL;
     if (level_name && parse_level(level_name, &level) < 0) {
-        fprintf(stderr,
-                "%s irr: --level: \"%s\" is not one of nominal, ordinal, interval, ratio\n",
+        fprintf(stderr, "%s irr: --level: \"%s\" is not one of nominal, ordinal, interval, ratio\n",
                 cli->prog, level_name);
         return CLI_USAGE;
     }

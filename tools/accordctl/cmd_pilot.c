@@ -19,8 +19,8 @@ int cmd_pilot_assign(const struct cli *cli, int argc, char **argv)
     }
     char path[256];
     snprintf(path, sizeof path, "/v1/definitions/%s/pilot/submissions", ref);
-    return lc_call(cli, "POST", path,
-                   json_pack("{s:o, s:o}", "experts", ids, "submissions", subs), NULL, 0);
+    return lc_call(cli, "POST", path, json_pack("{s:o, s:o}", "experts", ids, "submissions", subs),
+                   NULL, 0);
 }
 
 int cmd_pilot_report(const struct cli *cli, int argc, char **argv)

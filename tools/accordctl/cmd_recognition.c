@@ -14,15 +14,26 @@
 #define MAX_FILE (64 * 1024)
 
 static const struct cli_column policy_columns[] = {
-    {"ID", "id"},           {"RECOGNIZER", "recognizer_id"}, {"ISSUER", "issuer"},
-    {"CREDENTIAL", "credential_id"}, {"MIN VERSION", "min_version"}, {"PURPOSE", "purpose"},
-    {"CEUS", "ceus"},       {"APPROVAL", "requires_approval"},
+    {"ID", "id"},
+    {"RECOGNIZER", "recognizer_id"},
+    {"ISSUER", "issuer"},
+    {"CREDENTIAL", "credential_id"},
+    {"MIN VERSION", "min_version"},
+    {"PURPOSE", "purpose"},
+    {"CEUS", "ceus"},
+    {"APPROVAL", "requires_approval"},
 };
 
 static const struct cli_column presentation_columns[] = {
-    {"ID", "id"},           {"TEACHER", "teacher"},  {"ISSUER", "issuer"},
-    {"CREDENTIAL", "credential_id"}, {"VERSION", "credential_version"}, {"CEUS", "ceus"},
-    {"VERDICT", "verdict"}, {"STATUS", "status"},    {"VERIFIED", "verified_at"},
+    {"ID", "id"},
+    {"TEACHER", "teacher"},
+    {"ISSUER", "issuer"},
+    {"CREDENTIAL", "credential_id"},
+    {"VERSION", "credential_version"},
+    {"CEUS", "ceus"},
+    {"VERDICT", "verdict"},
+    {"STATUS", "status"},
+    {"VERIFIED", "verified_at"},
 };
 
 static void print_policy(const json_t *p)
@@ -38,7 +49,8 @@ static void print_policy(const json_t *p)
         printf(" for %.2f CEUs", json_number_value(ceus));
     else
         printf(" for the CEUs its record states");
-    printf("%s%s\n", json_is_true(json_object_get(p, "requires_approval")) ? "; approval required" : "",
+    printf("%s%s\n",
+           json_is_true(json_object_get(p, "requires_approval")) ? "; approval required" : "",
            json_is_true(json_object_get(p, "retired")) ? " (retired)" : "");
 }
 
@@ -278,14 +290,18 @@ int cmd_recognize_total(const struct cli *cli, int argc, char **argv)
         return rc;
     if (!cli_print_json(cli, resp)) {
         const json_t *t = json_object_get(resp, "totals");
-        printf("teacher %s: %.2f CEUs, %.2f toward pay scale, %.2f toward relicensure\n",
-               argv[1], json_number_value(json_object_get(t, "ceu")),
+        printf("teacher %s: %.2f CEUs, %.2f toward pay scale, %.2f toward relicensure\n", argv[1],
+               json_number_value(json_object_get(t, "ceu")),
                json_number_value(json_object_get(t, "pay_scale")),
                json_number_value(json_object_get(t, "relicensure")));
         static const struct cli_column cols[] = {
-            {"PURPOSE", "purpose"}, {"ISSUER", "issuer"}, {"CREDENTIAL", "credential_id"},
-            {"VERSION", "credential_version"}, {"CEUS", "ceus"},
-            {"PRESENTATION", "presentation_id"}, {"POLICY", "policy_id"},
+            {"PURPOSE", "purpose"},
+            {"ISSUER", "issuer"},
+            {"CREDENTIAL", "credential_id"},
+            {"VERSION", "credential_version"},
+            {"CEUS", "ceus"},
+            {"PRESENTATION", "presentation_id"},
+            {"POLICY", "policy_id"},
         };
         cli_print_table(json_object_get(resp, "credentials"), cols, sizeof cols / sizeof cols[0]);
     }

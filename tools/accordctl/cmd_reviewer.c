@@ -58,7 +58,9 @@ int cmd_reviewer_apply(const struct cli *cli, int argc, char **argv)
 int cmd_reviewer_applications(const struct cli *cli, int argc, char **argv)
 {
     static const struct cli_column cols[] = {
-        {"USER", "user_id"}, {"STATE", "state"}, {"ATTEMPTS", "attempts"},
+        {"USER", "user_id"},
+        {"STATE", "state"},
+        {"ATTEMPTS", "attempts"},
         {"APPLIED", "applied_at"},
     };
     const char *ref = lc_pos(argc, argv, 0), *state = lc_opt(argc, argv, "--state");

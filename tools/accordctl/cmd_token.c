@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const struct cli_column token_columns[] = {
-    {"ID", "id"},           {"USER", "user_id"},         {"LABEL", "label"},
+    {"ID", "id"},           {"USER", "user_id"},       {"LABEL", "label"},
     {"REVOKED", "revoked"}, {"CREATED", "created_at"}, {"REVOKED AT", "revoked_at"},
 };
 

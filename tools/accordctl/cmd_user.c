@@ -6,8 +6,12 @@
 #include "cli.h"
 
 static const struct cli_column user_columns[] = {
-    {"ID", "id"},           {"NAME", "name"},         {"ROLES", "roles"},
-    {"DISABLED", "disabled"}, {"CREATED", "created_at"}, {"DISPLAY NAME", "display_name"},
+    {"ID", "id"},
+    {"NAME", "name"},
+    {"ROLES", "roles"},
+    {"DISABLED", "disabled"},
+    {"CREATED", "created_at"},
+    {"DISPLAY NAME", "display_name"},
 };
 #define NCOLS (sizeof user_columns / sizeof user_columns[0])
 

@@ -20,8 +20,7 @@
 #define FUTURE_SKEW_S 300
 
 __attribute__((format(printf, 4, 5))) static void add(struct ac__report *rep, const char *name,
-                                                      enum ac__result result, const char *fmt,
-                                                      ...)
+                                                      enum ac__result result, const char *fmt, ...)
 {
     if (rep->n == AC__MAX_CHECKS)
         return;
@@ -112,8 +111,7 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
         is = ac__trust_find(opt->trust, rep->rec.iss);
     }
     if (!is) {
-        add(rep, "issuer", AC__FAIL, "iss \"%s\" is not an issuer in the trust file",
-            rep->rec.iss);
+        add(rep, "issuer", AC__FAIL, "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
         return NULL;
     }
     ks->keys = is->keys;
@@ -125,8 +123,7 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
     }
     for (size_t i = 0; i < is->nkeys; i++) {
         if (m->kid_len == AC_KEY_ID_BYTES && memcmp(is->keys[i].kid, m->kid, 8) == 0) {
-            add(rep, "issuer", AC__PASS, "%s is trusted; key %s", is->iss,
-                is->keys[i].kid_hex);
+            add(rep, "issuer", AC__PASS, "%s is trusted; key %s", is->iss, is->keys[i].kid_hex);
             return &is->keys[i];
         }
     }
@@ -150,9 +147,9 @@ static bool key_current(const struct ac_key_info *k)
 
 /* What log inclusion showed, for the key-window check. */
 enum in_log {
-    IN_LOG_NO,              /* no proof, or it failed */
-    IN_LOG_RETIRED_SIGNER,  /* proven, but the checkpoint's signer is retired */
-    IN_LOG_CURRENT_SIGNER,  /* proven at a checkpoint signed by a current key */
+    IN_LOG_NO,             /* no proof, or it failed */
+    IN_LOG_RETIRED_SIGNER, /* proven, but the checkpoint's signer is retired */
+    IN_LOG_CURRENT_SIGNER, /* proven at a checkpoint signed by a current key */
 };
 
 /* The record's own validity period (RFC 8392 nbf and exp), against the
@@ -205,8 +202,8 @@ static void check_key_window(const struct ac__options *opt, const struct ac_key_
         return;
     }
     if (!retired) {
-        add(rep, "key-window", AC__PASS, "iat %s is inside key %s's window (%s)", iat,
-            key->kid_hex, window);
+        add(rep, "key-window", AC__PASS, "iat %s is inside key %s's window (%s)", iat, key->kid_hex,
+            window);
         return;
     }
     /* A retired key's holder could backdate iat; only the record's inclusion
@@ -286,8 +283,8 @@ static size_t note_verifiers(const struct keyset *ks, const char *origin, bool c
 /* True when a key of the issuer that is still current signed |note| (already
  * verified with all its keys). A retired key may have leaked, so only a
  * current key's checkpoint vouches for a record signed by a retired one. */
-static bool signed_by_current(const struct keyset *ks,
-                              const char *origin, const char *note, size_t len)
+static bool signed_by_current(const struct keyset *ks, const char *origin, const char *note,
+                              size_t len)
 {
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = note_verifiers(ks, origin, true, v);
@@ -307,9 +304,8 @@ struct seen_checkpoint {
 /* The log check of a bundle: its checkpoint is signed by one of the issuer's
  * keys (named, as signed-note keys are, by the checkpoint's origin), and the
  * inclusion proof leads from the record to that checkpoint's root. */
-static enum in_log check_log(const struct ac_bundle *b,
-                             const struct keyset *ks, struct ac__report *rep,
-                             struct seen_checkpoint *seen)
+static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
+                             struct ac__report *rep, struct seen_checkpoint *seen)
 {
     char origin[AC_NOTE_NAME_MAX + 1], want[AC_NOTE_NAME_MAX + 1];
     if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
@@ -323,8 +319,8 @@ static enum in_log check_log(const struct ac_bundle *b,
     }
     if (strcmp(origin, want) != 0) {
         add(rep, "log", AC__FAIL,
-            "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"",
-            origin, want);
+            "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"", origin,
+            want);
         return IN_LOG_NO;
     }
     struct ac_note_verifier v[MAX_VERIFIERS];
@@ -388,8 +384,9 @@ static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t
     for (size_t i = 0; i < p->count; i++) {
         const char *s = json_string_value(json_array_get(hashes, i));
         size_t n = 0;
-        if (!s || sodium_base642bin(p->hash[i], AC_MERKLE_HASH_BYTES, s, strlen(s), NULL, &n,
-                                    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        if (!s ||
+            sodium_base642bin(p->hash[i], AC_MERKLE_HASH_BYTES, s, strlen(s), NULL, &n, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
             n != AC_MERKLE_HASH_BYTES) {
             snprintf(why, whylen, "%.300s: hashes[%zu]: must be base64 of 32 bytes", r->url, i);
             json_decref(j);
@@ -435,8 +432,10 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
         ac_checkpoint_open(note, f->len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
-        add(rep, "log-fetch", AC__INDETERMINATE, "the checkpoint from %.300s does not verify "
-            "with the issuer's keys: %s", url, nv ? cwhy : "the issuer has no log origin");
+        add(rep, "log-fetch", AC__INDETERMINATE,
+            "the checkpoint from %.300s does not verify "
+            "with the issuer's keys: %s",
+            url, nv ? cwhy : "the issuer has no log origin");
         return IN_LOG_NO;
     }
     seen->set = true;
@@ -464,11 +463,11 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     uint8_t served[AC_MERKLE_HASH_BYTES], ours[AC_MERKLE_HASH_BYTES];
     size_t n = 0;
     const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
-    if (j && (!lh || sodium_base642bin(served, sizeof(served), lh, strlen(lh), NULL, &n, NULL,
-                                       sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (j && (!lh ||
+              sodium_base642bin(served, sizeof(served), lh, strlen(lh), NULL, &n, NULL,
+                                sodium_base64_VARIANT_ORIGINAL) != 0 ||
               n != sizeof(served) || pindex != r->log_index || psize != size)) {
-        snprintf(why, sizeof(why), "%.300s: not the proof asked for (index, size, leaf_hash)",
-                 url);
+        snprintf(why, sizeof(why), "%.300s: not the proof asked for (index, size, leaf_hash)", url);
         json_decref(j);
         j = NULL;
     }
@@ -602,8 +601,8 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
             c = compare(opt, rep->rec.iss, &remembered, &seen[i]->cp, w, sizeof(w));
         if (c == SAME_HISTORY && i == 1 && bundle->set)
             c = compare(opt, rep->rec.iss, &bundle->cp, &fetched->cp, w, sizeof(w));
-        if (c != SAME_HISTORY && (worst == SAME_HISTORY || c == FORK ||
-                                  (c == NO_PROOF && worst == NOT_COMPARED))) {
+        if (c != SAME_HISTORY &&
+            (worst == SAME_HISTORY || c == FORK || (c == NO_PROOF && worst == NOT_COMPARED))) {
             worst = c;
             snprintf(why, sizeof(why), "%s checkpoint: %s", what[i], w);
         }
@@ -617,8 +616,8 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
         return;
     }
     if (worst == NOT_COMPARED) {
-        add(rep, "history", AC__SKIPPED, "%s; the witness state keeps size %llu",
-            why, (unsigned long long)remembered.size);
+        add(rep, "history", AC__SKIPPED, "%s; the witness state keeps size %llu", why,
+            (unsigned long long)remembered.size);
         return;
     }
     const struct seen_checkpoint *largest = any;
@@ -626,7 +625,8 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
         largest = fetched;
     /* |mem| is updated in place: the reasons below use |remembered|. */
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
-        if (ac__witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note, largest->note_len)) {
+        if (ac__witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
+                                 largest->note_len)) {
             add(rep, "history", AC__INDETERMINATE, "out of memory updating the witness state");
             return;
         }
@@ -767,8 +767,9 @@ static void check_status(const struct ac__options *opt, const struct ac_bundle *
 {
     const struct ac_record *r = &rep->rec;
     if (!r->has_status) {
-        add(rep, "status", AC__PASS, "the record carries no status reference: it cannot be "
-                                     "revoked or suspended");
+        add(rep, "status", AC__PASS,
+            "the record carries no status reference: it cannot be "
+            "revoked or suspended");
         return;
     }
     if (opt->skip_status) {
@@ -818,8 +819,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         sodium_bin2hex(rep->kid_hex, sizeof(rep->kid_hex), rep->msg.kid, rep->msg.kid_len);
     else
         strcpy(rep->kid_hex, "(none)");
-    add(rep, "decode", AC__PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
-        b ? "bundle with " : "",
+    add(rep, "decode", AC__PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes", b ? "bundle with " : "",
         rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)", rep->kid_hex, len);
 
     struct keyset ks;

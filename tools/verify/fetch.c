@@ -62,7 +62,8 @@ static void fetch(const char *url, struct ac__fetched *it)
         it->error = strdup(why);
         return;
     }
-    struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000, .request_timeout_ms = 10000,
+    struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
+                                      .request_timeout_ms = 10000,
                                       .max_response_bytes = AC__FETCH_MAX_BYTES};
     struct ac_h2_response *resp = NULL;
     int rc = ac_h2_fetch(origin, &cfg, "GET", path, NULL, 0, NULL, 0, &resp);
@@ -139,8 +140,7 @@ const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, struct ac__fetcher
     t->n++;
     char url[1024], why[1400];
     if (ac__issuer_url(iss, "/.well-known/jwks.json", url, sizeof(url))) {
-        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from",
-                 iss);
+        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from", iss);
         is->fetch_error = strdup(why);
         return is;
     }

@@ -128,7 +128,7 @@ struct ac__witnessed {
 };
 
 struct ac__witness {
-    char *path; /* owned */
+    char *path;                 /* owned */
     struct ac__witnessed *logs; /* owned array */
     size_t n;
     bool dirty; /* something changed since loading */
@@ -149,7 +149,7 @@ void ac__witness_free(struct ac__witness *w);
 
 /* Returns the remembered checkpoint of issuer |iss|'s log |origin|, or NULL. */
 const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *iss,
-                                            const char *origin);
+                                             const char *origin);
 
 /* Remembers |cp| (with its signed note, |note_len| bytes) as the last
  * checkpoint of issuer |iss|'s log. The caller has proven it consistent with

@@ -223,9 +223,8 @@ static json_t *claims_json(const struct ac_record *r)
     sodium_bin2hex(hash, sizeof(hash), r->content_hash, sizeof(r->content_hash));
     json_t *c = json_pack("{ss ss ss ss ss sI ss ss}", "iss", r->iss, "sub", r->sub, "iat",
                           ac_clock_format(r->iat * 1000, iat), "cti", cti, "definition_id",
-                          r->definition_id, "definition_version",
-                          (json_int_t)r->definition_version, "content_hash", hash,
-                          "achieved_level", r->achieved_level);
+                          r->definition_id, "definition_version", (json_int_t)r->definition_version,
+                          "content_hash", hash, "achieved_level", r->achieved_level);
     if (!c)
         return NULL;
     if (r->has_ceu)
@@ -235,8 +234,9 @@ static json_t *claims_json(const struct ac_record *r)
     if (r->has_log_index)
         json_object_set_new(c, "log_index", json_integer((json_int_t)r->log_index));
     if (r->has_status)
-        json_object_set_new(c, "status_list", json_pack("{ss sI}", "uri", r->status_uri, "idx",
-                                                        (json_int_t)r->status_idx));
+        json_object_set_new(
+            c, "status_list",
+            json_pack("{ss sI}", "uri", r->status_uri, "idx", (json_int_t)r->status_idx));
     return c;
 }
 
@@ -251,7 +251,9 @@ static void print_json(const struct input *it, const struct ac__report *rep)
                                                 "result", ac__result_name(rep->checks[i].result),
                                                 "reason", rep->checks[i].reason));
     json_t *o = json_pack("{ss ss so}", "input", name, "verdict",
-                          v == AC__PASS ? "valid" : v == AC__FAIL ? "invalid" : "indeterminate",
+                          v == AC__PASS   ? "valid"
+                          : v == AC__FAIL ? "invalid"
+                                          : "indeterminate",
                           "checks", checks);
     if (o && rep->decoded)
         json_object_set_new(o, "claims", claims_json(&rep->rec));
@@ -329,20 +331,22 @@ static void verify_one(void *ctx, const struct input *it)
 static int parse_key(const char *s, uint8_t key[32])
 {
     size_t n;
-    if (strlen(s) == 64 &&
-        sodium_hex2bin(key, 32, s, 64, NULL, &n, NULL) == 0 && n == 32)
+    if (strlen(s) == 64 && sodium_hex2bin(key, 32, s, 64, NULL, &n, NULL) == 0 && n == 32)
         return 0;
     return ac_did_key_parse(s, key);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"trust", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-        {"json", no_argument, NULL, 'j'},        {"quiet", no_argument, NULL, 'q'},
-        {"skip-status", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {"fetch", no_argument, NULL, 'f'},       {"witness-state", required_argument, NULL, 'w'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"trust", required_argument, NULL, 't'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"skip-status", no_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"fetch", no_argument, NULL, 'f'},
+                                             {"witness-state", required_argument, NULL, 'w'},
+                                             {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
     struct ac__options opt;
@@ -350,20 +354,39 @@ int main(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "t:k:jqsh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 't': trust_path = optarg; break;
-        case 'k': key_text = optarg; break;
-        case 'j': json = true; break;
-        case 'q': quiet = true; break;
-        case 's': opt.skip_status = true; break;
-        case 'f': fetch = true; break;
-        case 'w': witness_path = optarg; break;
-        case 'h': usage(stdout, argv[0]); return AC__EXIT_VALID;
-        default: usage(stderr, argv[0]); return AC__EXIT_USAGE;
+        case 't':
+            trust_path = optarg;
+            break;
+        case 'k':
+            key_text = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 's':
+            opt.skip_status = true;
+            break;
+        case 'f':
+            fetch = true;
+            break;
+        case 'w':
+            witness_path = optarg;
+            break;
+        case 'h':
+            usage(stdout, argv[0]);
+            return AC__EXIT_VALID;
+        default:
+            usage(stderr, argv[0]);
+            return AC__EXIT_USAGE;
         }
     }
     if ((trust_path != NULL) + (key_text != NULL) > 1 || (!trust_path && !key_text && !fetch)) {
-        fprintf(stderr, "%s: give --trust FILE or --key KEY (either may add --fetch), or "
-                        "--fetch alone\n",
+        fprintf(stderr,
+                "%s: give --trust FILE or --key KEY (either may add --fetch), or "
+                "--fetch alone\n",
                 argv[0]);
         usage(stderr, argv[0]);
         return AC__EXIT_USAGE;
@@ -399,14 +422,13 @@ int main(int argc, char **argv)
         uint8_t digest[crypto_hash_sha256_BYTES];
         crypto_hash_sha256(digest, opt.pinned_key.public_key, 32);
         memcpy(opt.pinned_key.kid, digest, AC_KEY_ID_BYTES);
-        sodium_bin2hex(opt.pinned_key.kid_hex, sizeof(opt.pinned_key.kid_hex),
-                       opt.pinned_key.kid, AC_KEY_ID_BYTES);
+        sodium_bin2hex(opt.pinned_key.kid_hex, sizeof(opt.pinned_key.kid_hex), opt.pinned_key.kid,
+                       AC_KEY_ID_BYTES);
     } else if (trust_path) {
         char why[320];
         int rc = ac__trust_load(trust_path, &trust, why, sizeof(why));
         if (rc) {
-            fprintf(stderr, "%s: --trust: %s\n", argv[0],
-                    rc == AC_ENOMEM ? "out of memory" : why);
+            fprintf(stderr, "%s: --trust: %s\n", argv[0], rc == AC_ENOMEM ? "out of memory" : why);
             ac__fetcher_free(opt.fetcher);
             ac__witness_free(opt.witness);
             return rc == AC_EIO ? AC__EXIT_NOINPUT : AC__EXIT_USAGE;
@@ -458,7 +480,7 @@ int main(int argc, char **argv)
         if (!json && (run.total > 1 || quiet))
             printf("%zu records: %zu valid, %zu invalid, %zu indeterminate\n", run.total,
                    run.counts[0], run.counts[1], run.counts[2]);
-        status = run.counts[1] ? AC__EXIT_INVALID
+        status = run.counts[1]   ? AC__EXIT_INVALID
                  : run.counts[2] ? AC__EXIT_INDETERMINATE
                                  : AC__EXIT_VALID;
     }

@@ -33,7 +33,7 @@ void ac__witness_free(struct ac__witness *w)
 }
 
 const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *iss,
-                                            const char *origin)
+                                             const char *origin)
 {
     for (size_t i = 0; w && i < w->n; i++)
         if (strcmp(w->logs[i].iss, iss) == 0 && strcmp(w->logs[i].origin, origin) == 0)
@@ -81,8 +81,9 @@ static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, siz
         snprintf(why, whylen, "logs[%zu].size: must be a whole number >= 0", i);
         return AC_EPARSE;
     }
-    if (!root || sodium_base642bin(raw, sizeof(raw), root, strlen(root), NULL, &rlen, NULL,
-                                   sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (!root ||
+        sodium_base642bin(raw, sizeof(raw), root, strlen(root), NULL, &rlen, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
         rlen != sizeof(raw)) {
         snprintf(why, whylen, "logs[%zu].root: must be base64 of 32 bytes", i);
         return AC_EPARSE;
@@ -122,8 +123,8 @@ int ac__witness_load(const char *path, struct ac__witness **out, char *why, size
         rc = AC_EPARSE;
     } else if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION ||
                !json_is_array(logs)) {
-        snprintf(why, whylen, "%s: not an accord-verify witness state (version %d with logs)",
-                 path, STATE_VERSION);
+        snprintf(why, whylen, "%s: not an accord-verify witness state (version %d with logs)", path,
+                 STATE_VERSION);
         rc = AC_EPARSE;
     }
     for (size_t i = 0; rc == 0 && i < json_array_size(logs); i++) {

@@ -22,16 +22,20 @@ static const uint32_t DOM5[] = {5};
  * |district|, available, load 0, cap 10. */
 static struct ac_assign_reviewer reviewer(uint64_t id, uint32_t school, uint32_t district)
 {
-    return (struct ac_assign_reviewer){.id = id, .credentials = CRED1, .n_credentials = 1,
-                                       .school = school, .district = district, .available = true,
+    return (struct ac_assign_reviewer){.id = id,
+                                       .credentials = CRED1,
+                                       .n_credentials = 1,
+                                       .school = school,
+                                       .district = district,
+                                       .available = true,
                                        .cap = 10};
 }
 
 /* A submission for credential 1, any domain, from school 1 in district 1. */
 static struct ac_assign_submission submission(uint64_t id, uint32_t need)
 {
-    return (struct ac_assign_submission){.id = id, .credential = 1, .school = 1, .district = 1,
-                                         .earner = 1000 + id, .need = need};
+    return (struct ac_assign_submission){
+        .id = id, .credential = 1, .school = 1, .district = 1, .earner = 1000 + id, .need = need};
 }
 
 static struct ac_assign_result *run(const struct ac_assign_problem *p)
@@ -47,8 +51,11 @@ static struct ac_assign_result *run(const struct ac_assign_problem *p)
 static int assign_one(const struct ac_assign_submission *s, const struct ac_assign_reviewer *rv,
                       size_t n, const struct ac_assign_credential *creds, size_t n_creds)
 {
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = n, .credentials = creds,
+    struct ac_assign_problem p = {.submissions = s,
+                                  .n_submissions = 1,
+                                  .reviewers = rv,
+                                  .n_reviewers = n,
+                                  .credentials = creds,
                                   .n_credentials = n_creds};
     struct ac_assign_result *r = run(&p);
     int who = r->n_assignments == 1 ? (int)r->assignments[0].reviewer : -1;
@@ -151,11 +158,10 @@ static void test_previous_attempt_reviewer_may_be_chosen_when_the_issuer_allows_
 static void test_k_reviews_of_one_submission_go_to_k_distinct_reviewers(void **state)
 {
     (void)state;
-    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3),
-                                       reviewer(3, 12, 4)};
+    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3), reviewer(3, 12, 4)};
     struct ac_assign_submission s = submission(1, 3);
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 3};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 3};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(3, r->n_assignments);
     bool seen[3] = {false, false, false};
@@ -177,8 +183,8 @@ static void test_caps_are_never_exceeded(void **state)
     rv[1].cap = 1;
     struct ac_assign_submission s[4] = {submission(1, 1), submission(2, 1), submission(3, 1),
                                         submission(4, 1)};
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 4, .reviewers = rv,
-                                  .n_reviewers = 2};
+    struct ac_assign_problem p = {
+        .submissions = s, .n_submissions = 4, .reviewers = rv, .n_reviewers = 2};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(2, r->added[0]);
     assert_int_equal(1, r->added[1]);
@@ -195,8 +201,8 @@ static void test_credential_with_no_certified_reviewer_is_reported_as_no_qualifi
     struct ac_assign_reviewer rv[1] = {reviewer(1, 10, 2)};
     struct ac_assign_submission s = submission(7, 2);
     s.credential = 9;
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 1};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 1};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(0, r->n_assignments);
     assert_int_equal(1, r->n_unassigned);
@@ -216,8 +222,8 @@ static void test_submission_whose_qualified_reviewers_are_all_conflicted_says_so
     /* Both certified reviewers work in the earner's district 1. */
     struct ac_assign_reviewer rv[2] = {reviewer(1, 10, 1), reviewer(2, 11, 1)};
     struct ac_assign_submission s = submission(1, 1);
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 2};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 2};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(0, r->n_assignments);
     assert_int_equal(1, r->n_unassigned);
@@ -225,14 +231,14 @@ static void test_submission_whose_qualified_reviewers_are_all_conflicted_says_so
     ac_assign_result_free(r);
 }
 
-static void test_submission_needing_more_reviewers_than_exist_is_reported_as_no_qualified(
-    void **state)
+static void
+test_submission_needing_more_reviewers_than_exist_is_reported_as_no_qualified(void **state)
 {
     (void)state;
     struct ac_assign_reviewer rv[2] = {reviewer(1, 10, 2), reviewer(2, 11, 3)};
     struct ac_assign_submission s = submission(1, 3);
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 2};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 2};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(2, r->n_assignments);
     assert_int_equal(1, r->n_unassigned);
@@ -245,13 +251,13 @@ static void test_load_spread_is_at_most_one_when_capacity_allows(void **state)
 {
     (void)state;
     /* Ten single reviews over four equal reviewers: 3, 3, 2, 2 by hand. */
-    struct ac_assign_reviewer rv[4] = {reviewer(1, 10, 2), reviewer(2, 11, 3),
-                                       reviewer(3, 12, 4), reviewer(4, 13, 5)};
+    struct ac_assign_reviewer rv[4] = {reviewer(1, 10, 2), reviewer(2, 11, 3), reviewer(3, 12, 4),
+                                       reviewer(4, 13, 5)};
     struct ac_assign_submission s[10];
     for (int i = 0; i < 10; i++)
         s[i] = submission((uint64_t)i + 1, 1);
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 10, .reviewers = rv,
-                                  .n_reviewers = 4};
+    struct ac_assign_problem p = {
+        .submissions = s, .n_submissions = 10, .reviewers = rv, .n_reviewers = 4};
     struct ac_assign_result *r = run(&p);
     int threes = 0, twos = 0;
     for (int i = 0; i < 4; i++) {
@@ -269,14 +275,13 @@ static void test_existing_load_is_evened_out(void **state)
 {
     (void)state;
     /* A starts at 5; seven reviews fill B and C towards 5: 4 + 3, none to A. */
-    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3),
-                                       reviewer(3, 12, 4)};
+    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3), reviewer(3, 12, 4)};
     rv[0].load = 5;
     struct ac_assign_submission s[7];
     for (int i = 0; i < 7; i++)
         s[i] = submission((uint64_t)i + 1, 1);
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 7, .reviewers = rv,
-                                  .n_reviewers = 3};
+    struct ac_assign_problem p = {
+        .submissions = s, .n_submissions = 7, .reviewers = rv, .n_reviewers = 3};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(0, r->added[0]);
     assert_int_equal(7, r->added[1] + r->added[2]);
@@ -298,8 +303,8 @@ static void test_work_only_one_reviewer_can_do_is_left_to_them(void **state)
                                         submission(4, 1)};
     s[2].credential = 2;
     s[3].credential = 2;
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 4, .reviewers = rv,
-                                  .n_reviewers = 2};
+    struct ac_assign_problem p = {
+        .submissions = s, .n_submissions = 4, .reviewers = rv, .n_reviewers = 2};
     struct ac_assign_result *r = run(&p);
     assert_int_equal(2, r->added[0]);
     assert_int_equal(2, r->added[1]);
@@ -315,8 +320,8 @@ static void test_duplicate_reviewer_ids_are_rejected(void **state)
     (void)state;
     struct ac_assign_reviewer rv[2] = {reviewer(1, 10, 2), reviewer(1, 11, 3)};
     struct ac_assign_submission s = submission(1, 1);
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 2};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 2};
     struct ac_assign_result *r = NULL;
     assert_int_equal(AC_EINVAL, ac_assign_run(&p, &r));
     assert_null(r);
@@ -328,8 +333,8 @@ static void test_a_load_above_the_cap_is_rejected(void **state)
     struct ac_assign_reviewer rv[1] = {reviewer(1, 10, 2)};
     rv[0].load = 11;
     struct ac_assign_submission s = submission(1, 1);
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 1};
+    struct ac_assign_problem p = {
+        .submissions = &s, .n_submissions = 1, .reviewers = rv, .n_reviewers = 1};
     struct ac_assign_result *r = NULL;
     assert_int_equal(AC_EINVAL, ac_assign_run(&p, &r));
 }
@@ -339,12 +344,15 @@ static void test_second_master_is_another_unconflicted_reviewer(void **state)
     (void)state;
     /* B sits in the earner's district; the duplicate must go to whichever of A and C
      * did not get the first review. */
-    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 1),
-                                       reviewer(3, 12, 4)};
+    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 1), reviewer(3, 12, 4)};
     struct ac_assign_submission s = submission(1, 1);
     struct ac_assign_credential c = {.id = 1, .second_master_rate = 1.0};
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 3, .credentials = &c, .n_credentials = 1};
+    struct ac_assign_problem p = {.submissions = &s,
+                                  .n_submissions = 1,
+                                  .reviewers = rv,
+                                  .n_reviewers = 3,
+                                  .credentials = &c,
+                                  .n_credentials = 1};
     struct ac_assign_result *r = run(&p);
     struct ac_assign_rng rng;
     ac_assign_rng_seed(&rng, 7);
@@ -365,8 +373,12 @@ static void test_second_master_is_skipped_when_only_conflicted_masters_remain(vo
     struct ac_assign_reviewer rv[2] = {reviewer(1, 10, 2), reviewer(2, 11, 1)};
     struct ac_assign_submission s = submission(1, 1);
     struct ac_assign_credential c = {.id = 1, .second_master_rate = 1.0};
-    struct ac_assign_problem p = {.submissions = &s, .n_submissions = 1, .reviewers = rv,
-                                  .n_reviewers = 2, .credentials = &c, .n_credentials = 1};
+    struct ac_assign_problem p = {.submissions = &s,
+                                  .n_submissions = 1,
+                                  .reviewers = rv,
+                                  .n_reviewers = 2,
+                                  .credentials = &c,
+                                  .n_credentials = 1};
     struct ac_assign_result *r = run(&p);
     struct ac_assign_rng rng;
     ac_assign_rng_seed(&rng, 7);
@@ -379,11 +391,10 @@ static void test_second_master_is_skipped_when_only_conflicted_masters_remain(vo
 static void test_second_master_is_never_drawn_for_an_associate_mode_credential(void **state)
 {
     (void)state;
-    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3),
-                                       reviewer(3, 12, 4)};
+    struct ac_assign_reviewer rv[3] = {reviewer(1, 10, 2), reviewer(2, 11, 3), reviewer(3, 12, 4)};
     struct ac_assign_submission s[2] = {submission(1, 1), submission(2, 1)};
-    struct ac_assign_problem p = {.submissions = s, .n_submissions = 2, .reviewers = rv,
-                                  .n_reviewers = 3};
+    struct ac_assign_problem p = {
+        .submissions = s, .n_submissions = 2, .reviewers = rv, .n_reviewers = 3};
     struct ac_assign_result *r = run(&p);
     struct ac_assign_rng rng;
     ac_assign_rng_seed(&rng, 7);
@@ -397,8 +408,8 @@ static void test_second_master_is_never_drawn_for_an_associate_mode_credential(v
 struct instance {
     struct ac_assign_submission *s;
     struct ac_assign_reviewer *r;
-    uint64_t *ids;     /* storage for previous / assigned reviewer lists */
-    uint32_t *lists;   /* storage for credential / domain lists */
+    uint64_t *ids;   /* storage for previous / assigned reviewer lists */
+    uint32_t *lists; /* storage for credential / domain lists */
     struct ac_assign_credential creds[4];
     struct ac_assign_problem p;
 };
@@ -419,8 +430,8 @@ static void make_instance(struct instance *in, uint64_t seed)
     assert_non_null(in->ids);
     assert_non_null(in->lists);
     for (uint32_t c = 0; c < 4; c++)
-        in->creds[c] = (struct ac_assign_credential){.id = c + 1,
-                                                     .forbid_previous_reviewer = c % 2 == 0};
+        in->creds[c] =
+            (struct ac_assign_credential){.id = c + 1, .forbid_previous_reviewer = c % 2 == 0};
     for (size_t i = 0; i < NR; i++) {
         uint32_t *l = &in->lists[i * 6];
         uint32_t nc = 1 + ac_assign_rng_below(&g, 2), nd = ac_assign_rng_below(&g, 3);
@@ -429,11 +440,15 @@ static void make_instance(struct instance *in, uint64_t seed)
         for (uint32_t k = 0; k < nd; k++)
             l[3 + k] = 1 + ac_assign_rng_below(&g, 5);
         uint32_t school = ac_assign_rng_below(&g, 40);
-        in->r[i] = (struct ac_assign_reviewer){
-            .id = 500 + i, .credentials = l, .n_credentials = nc, .domains = l + 3,
-            .n_domains = nd, .school = school, .district = school % 8,
-            .available = ac_assign_rng_below(&g, 10) != 0,
-            .cap = 5 + ac_assign_rng_below(&g, 21)};
+        in->r[i] = (struct ac_assign_reviewer){.id = 500 + i,
+                                               .credentials = l,
+                                               .n_credentials = nc,
+                                               .domains = l + 3,
+                                               .n_domains = nd,
+                                               .school = school,
+                                               .district = school % 8,
+                                               .available = ac_assign_rng_below(&g, 10) != 0,
+                                               .cap = 5 + ac_assign_rng_below(&g, 21)};
         in->r[i].load = ac_assign_rng_below(&g, in->r[i].cap + 1);
     }
     for (size_t i = 0; i < NS; i++) {
@@ -443,16 +458,24 @@ static void make_instance(struct instance *in, uint64_t seed)
         for (uint32_t k = 0; k < np + na; k++)
             ids[k] = 500 + ac_assign_rng_below(&g, NR);
         in->s[i] = (struct ac_assign_submission){
-            .id = i + 1, .credential = 1 + ac_assign_rng_below(&g, 4),
+            .id = i + 1,
+            .credential = 1 + ac_assign_rng_below(&g, 4),
             .domain = ac_assign_rng_below(&g, 3) == 0 ? 1 + ac_assign_rng_below(&g, 5) : 0,
-            .school = school, .district = school % 8, .earner = 9000 + i,
-            .previous_reviewers = ids, .n_previous_reviewers = np,
-            .assigned_reviewers = ids + np, .n_assigned_reviewers = na,
+            .school = school,
+            .district = school % 8,
+            .earner = 9000 + i,
+            .previous_reviewers = ids,
+            .n_previous_reviewers = np,
+            .assigned_reviewers = ids + np,
+            .n_assigned_reviewers = na,
             .need = 1 + ac_assign_rng_below(&g, 3)};
     }
-    in->p = (struct ac_assign_problem){.submissions = in->s, .n_submissions = NS,
-                                       .reviewers = in->r, .n_reviewers = NR,
-                                       .credentials = in->creds, .n_credentials = 4};
+    in->p = (struct ac_assign_problem){.submissions = in->s,
+                                       .n_submissions = NS,
+                                       .reviewers = in->r,
+                                       .n_reviewers = NR,
+                                       .credentials = in->creds,
+                                       .n_credentials = 4};
 }
 
 static void free_instance(struct instance *in)

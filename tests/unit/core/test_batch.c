@@ -21,8 +21,8 @@ static struct ac_batch_item *items_for(uint64_t reviewer, uint32_t credential, s
     struct ac_batch_item *it = calloc(n, sizeof(*it));
     assert_non_null(it);
     for (size_t i = 0; i < n; i++)
-        it[i] = (struct ac_batch_item){.reviewer = reviewer, .credential = credential,
-                                       .submission = i + 1};
+        it[i] = (struct ac_batch_item){
+            .reviewer = reviewer, .credential = credential, .submission = i + 1};
     return it;
 }
 
@@ -107,8 +107,11 @@ static void test_each_credential_is_batched_with_its_own_size(void **state)
 static struct ac_batch_set *seeded_set(uint64_t seed, struct ac_batch_item **items)
 {
     *items = items_for(5, 1, 10000);
-    struct ac_batch_rule rule = {.credential = 1, .batch_size = 10, .benchmark_rate = 0.1,
-                                 .benchmarks = POOL, .n_benchmarks = 20};
+    struct ac_batch_rule rule = {.credential = 1,
+                                 .batch_size = 10,
+                                 .benchmark_rate = 0.1,
+                                 .benchmarks = POOL,
+                                 .n_benchmarks = 20};
     struct ac_assign_rng rng;
     ac_assign_rng_seed(&rng, seed);
     struct ac_batch_set *set = NULL;
@@ -196,8 +199,11 @@ static void test_a_benchmark_is_never_repeated_within_a_batch(void **state)
     (void)state;
     /* A pool of two at rate 0.9: most positions want a benchmark, only two fit. */
     struct ac_batch_item *it = items_for(5, 1, 200);
-    struct ac_batch_rule rule = {.credential = 1, .batch_size = 10, .benchmark_rate = 0.9,
-                                 .benchmarks = POOL, .n_benchmarks = 2};
+    struct ac_batch_rule rule = {.credential = 1,
+                                 .batch_size = 10,
+                                 .benchmark_rate = 0.9,
+                                 .benchmarks = POOL,
+                                 .n_benchmarks = 2};
     struct ac_assign_rng rng;
     ac_assign_rng_seed(&rng, 5);
     struct ac_batch_set *set = NULL;

@@ -15,7 +15,6 @@
 #include "accord/definition.h"
 #include "accord/error.h"
 
-
 /* cmocka 1.1 has no assert_double_equal. */
 static void assert_near(double want, double got, double eps)
 {

@@ -52,8 +52,10 @@ struct fixture {
 
 static void token_of(struct ac_status_list *l, struct ac_buf *out)
 {
-    struct ac_status_token_claims c = {
-        .sub = "https://accord.example/status/1", .iat = 1700000000, .exp = 1700086400, .ttl = 3600};
+    struct ac_status_token_claims c = {.sub = "https://accord.example/status/1",
+                                       .iat = 1700000000,
+                                       .exp = 1700086400,
+                                       .ttl = 3600};
     assert_int_equal(0, ac_status_token_sign(l, &c, kid, sizeof kid, sign_cb, sk, out));
 }
 
@@ -118,7 +120,8 @@ static void test_the_bundle_starts_with_its_keys_in_deterministic_order(void **s
     fixture_init(&f);
     /* RFC 8949 §4.2.1 by hand: map(5) = 0xa5, then "v" = 0x61 0x76, 1 = 0x01,
      * then "log" = 0x63 'l' 'o' 'g', map(3) = 0xa3, "size" = 0x64 's'... */
-    static const uint8_t head[] = {0xa5, 0x61, 'v', 0x01, 0x63, 'l', 'o', 'g', 0xa3, 0x64, 's', 'i', 'z', 'e', LOG_SIZE};
+    static const uint8_t head[] = {0xa5, 0x61, 'v', 0x01, 0x63, 'l', 'o',     'g',
+                                   0xa3, 0x64, 's', 'i',  'z',  'e', LOG_SIZE};
     assert_memory_equal(head, f.enc.data, sizeof head);
     fixture_release(&f);
 }
@@ -148,7 +151,8 @@ static void test_a_bundle_with_another_record_fails_inclusion(void **state)
     f.b.record = (const uint8_t *)other;
     f.b.record_len = len;
     char why[AC_BUNDLE_WHY_MAX];
-    assert_int_equal(AC_ECRYPTO, ac_bundle_verify_log(&f.b, &f.v, 1, ORIGIN, NULL, why, sizeof why));
+    assert_int_equal(AC_ECRYPTO,
+                     ac_bundle_verify_log(&f.b, &f.v, 1, ORIGIN, NULL, why, sizeof why));
     assert_non_null(strstr(why, "index 5"));
     fixture_release(&f);
 }

@@ -47,10 +47,20 @@ static void test_integers_encode_in_shortest_form_per_rfc8949_appendix_a(void **
         int64_t v;
         const char *hex;
     } cases[] = {
-        {0, "00"},         {1, "01"},           {10, "0a"},           {23, "17"},
-        {24, "1818"},      {25, "1819"},        {100, "1864"},        {1000, "1903e8"},
-        {1000000, "1a000f4240"}, {1000000000000, "1b000000e8d4a51000"}, {-1, "20"},
-        {-10, "29"},       {-100, "3863"},      {-1000, "3903e7"},
+        {0, "00"},
+        {1, "01"},
+        {10, "0a"},
+        {23, "17"},
+        {24, "1818"},
+        {25, "1819"},
+        {100, "1864"},
+        {1000, "1903e8"},
+        {1000000, "1a000f4240"},
+        {1000000000000, "1b000000e8d4a51000"},
+        {-1, "20"},
+        {-10, "29"},
+        {-100, "3863"},
+        {-1000, "3903e7"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct ac_cbor_writer w;
@@ -300,9 +310,8 @@ static void test_cursor_reads_a_map_of_claims(void **state)
     (void)state;
     /* {1: "iss", 6: 1363896240, -65537: h'0102'} built by hand:
      * a3 01 63 697373 06 1a 514b67b0 3a 00010000 42 0102 */
-    static const uint8_t in[] = {0xa3, 0x01, 0x63, 'i',  's',  's',  0x06, 0x1a, 0x51,
-                                 0x4b, 0x67, 0xb0, 0x3a, 0x00, 0x01, 0x00, 0x00, 0x42,
-                                 0x01, 0x02};
+    static const uint8_t in[] = {0xa3, 0x01, 0x63, 'i',  's',  's',  0x06, 0x1a, 0x51, 0x4b,
+                                 0x67, 0xb0, 0x3a, 0x00, 0x01, 0x00, 0x00, 0x42, 0x01, 0x02};
     struct ac_cbor_reader r;
     assert_int_equal(0, ac_cbor_reader_init(&r, in, sizeof(in)));
     uint64_t n;

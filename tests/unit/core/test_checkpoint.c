@@ -27,7 +27,8 @@ static const char go_note[] =
     "then you don't know what your problem is.\n"
     "\n"
     "\xe2\x80\x94 PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
 /* The example checkpoint body of c2sp.org/tlog-checkpoint. */
 static const char c2sp_body[] = "example.com/behind-the-sofa\n"
@@ -131,19 +132,19 @@ static void test_malformed_notes_are_refused_as_malformed(void **state)
     (void)state;
     struct ac_note_verifier v = go_verifier();
     static const char *const bad[] = {
-        "text\n",                                      /* no signatures */
-        "text\n\n",                                    /* blank line, nothing after */
+        "text\n",   /* no signatures */
+        "text\n\n", /* blank line, nothing after */
         "text\n\n\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQ", /* no final newline */
-        "text\n\n- PeterNeumann AAAAAQID\n",           /* ASCII hyphen, not em dash */
-        "text\n\n\xe2\x80\x94 Peter+Neumann AAAAAQID\n", /* '+' in a key name */
-        "text\n\n\xe2\x80\x94  AAAAAQID\n",            /* empty key name */
-        "text\n\n\xe2\x80\x94 PeterNeumann AAAA\n",    /* too short for an id and signature */
-        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQI\n", /* not padded base64 */
-        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQ=D\n", /* padding inside */
+        "text\n\n- PeterNeumann AAAAAQID\n",              /* ASCII hyphen, not em dash */
+        "text\n\n\xe2\x80\x94 Peter+Neumann AAAAAQID\n",  /* '+' in a key name */
+        "text\n\n\xe2\x80\x94  AAAAAQID\n",               /* empty key name */
+        "text\n\n\xe2\x80\x94 PeterNeumann AAAA\n",       /* too short for an id and signature */
+        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQI\n",    /* not padded base64 */
+        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQ=D\n",   /* padding inside */
         "te\txt\n\n\xe2\x80\x94 PeterNeumann AAAAAQID\n", /* a control character */
         "t\xc3\x28xt\n\n\xe2\x80\x94 PeterNeumann AAAAAQID\n", /* invalid UTF-8 */
         "t\xc0\xafxt\n\n\xe2\x80\x94 PeterNeumann AAAAAQID\n", /* overlong UTF-8 */
-        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQID\n\n", /* blank line after signatures */
+        "text\n\n\xe2\x80\x94 PeterNeumann AAAAAQID\n\n",      /* blank line after signatures */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(AC_EPARSE, verify(bad[i], strlen(bad[i]), &v, 1));
@@ -178,10 +179,18 @@ static void test_verifier_keys_round_trip_and_mangled_ones_are_refused(void **st
     assert_string_equal(go_vkey, (char *)out.data);
     ac_buf_release(&out);
 
-    assert_int_equal(AC_EPARSE, ac_note_verifier_parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
-    assert_int_equal(AC_EPARSE, ac_note_verifier_parse("PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
-    assert_int_equal(AC_EPARSE, ac_note_verifier_parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10", &w));
-    assert_int_equal(AC_EPARSE, ac_note_verifier_parse("PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
+    assert_int_equal(AC_EPARSE,
+                     ac_note_verifier_parse(
+                         "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
+    assert_int_equal(AC_EPARSE,
+                     ac_note_verifier_parse(
+                         "PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
+    assert_int_equal(AC_EPARSE,
+                     ac_note_verifier_parse(
+                         "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10", &w));
+    assert_int_equal(AC_EPARSE,
+                     ac_note_verifier_parse(
+                         "PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", &w));
     assert_int_equal(AC_EPARSE, ac_note_verifier_parse("PeterNeumann", &w));
 }
 
@@ -193,7 +202,10 @@ static void test_key_names_with_spaces_or_plus_are_refused(void **state)
     assert_int_equal(AC_EINVAL, ac_note_verifier_init(&v, "", pk));
     assert_int_equal(AC_EINVAL, ac_note_verifier_init(&v, "a b", pk));
     assert_int_equal(AC_EINVAL, ac_note_verifier_init(&v, "a+b", pk));
-    assert_int_equal(AC_EINVAL, ac_note_verifier_init(&v, "a\xc2\xa0" "b", pk)); /* U+00A0 */
+    assert_int_equal(AC_EINVAL, ac_note_verifier_init(&v,
+                                                      "a\xc2\xa0"
+                                                      "b",
+                                                      pk)); /* U+00A0 */
     assert_int_equal(0, ac_note_verifier_init(&v, "example.com/log", pk));
 }
 
@@ -230,23 +242,24 @@ static void test_malformed_checkpoint_bodies_are_refused(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "o\n1\n",                                             /* no root line */
-        "\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", /* empty origin */
+        "o\n1\n",                                                /* no root line */
+        "\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",   /* empty origin */
         "o\n01\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", /* leading zero */
         "o\n+1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", /* sign */
         "o\n18446744073709551616\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", /* 2^64 */
-        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2J=\n", /* non-canonical bits */
-        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxqw==\n", /* 31 bytes */
-        "o\n1\nCsUYapGGPo4dkMgIAUqom_Xajj7h2fB2MPA3j2jxq2I=\n", /* base64url */
+        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2J=\n",      /* non-canonical bits */
+        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxqw==\n",      /* 31 bytes */
+        "o\n1\nCsUYapGGPo4dkMgIAUqom_Xajj7h2fB2MPA3j2jxq2I=\n",      /* base64url */
         "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\nx\n", /* empty ext line */
-        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",     /* no final newline */
+        "o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",        /* no final newline */
         /* size 0 with a root other than SHA-256 of nothing (RFC 9162 §2.1.1) */
         "o\n0\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct ac_checkpoint cp;
         char why[AC_NOTE_WHY_MAX] = "";
-        assert_int_equal(AC_EPARSE, ac_checkpoint_parse(bad[i], strlen(bad[i]), &cp, why, sizeof why));
+        assert_int_equal(AC_EPARSE,
+                         ac_checkpoint_parse(bad[i], strlen(bad[i]), &cp, why, sizeof why));
         assert_true(strncmp(why, "checkpoint: ", 12) == 0);
     }
 }
@@ -303,12 +316,16 @@ static void test_signing_refuses_text_that_is_not_a_note(void **state)
     struct signer s;
     signer_init(&s, "k");
     struct ac_buf out = AC_BUF_INIT;
-    assert_int_equal(AC_EINVAL, ac_note_sign("no newline", 10, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
-    assert_int_equal(AC_EINVAL, ac_note_sign("bell\a\n", 6, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
-    assert_int_equal(AC_EINVAL, ac_note_sign("ok\n", 3, "bad name", s.pk, ac_note_sign_secret_key, s.sk, &out));
+    assert_int_equal(
+        AC_EINVAL, ac_note_sign("no newline", 10, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
+    assert_int_equal(AC_EINVAL,
+                     ac_note_sign("bell\a\n", 6, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
+    assert_int_equal(
+        AC_EINVAL, ac_note_sign("ok\n", 3, "bad name", s.pk, ac_note_sign_secret_key, s.sk, &out));
     assert_int_equal(0, out.len);
     struct ac_checkpoint cp = {.origin = "two\nlines", .size = 1};
-    assert_int_equal(AC_EINVAL, ac_checkpoint_sign(&cp, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
+    assert_int_equal(AC_EINVAL,
+                     ac_checkpoint_sign(&cp, "k", s.pk, ac_note_sign_secret_key, s.sk, &out));
 }
 
 /* Leaf hashes of the log "accord-leaf-<i>", for consistency proofs. */

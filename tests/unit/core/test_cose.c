@@ -49,8 +49,8 @@ static size_t load(const char *path, uint8_t *buf, size_t cap)
 /* Builds 18([prot, unprot, payload, sig]) where sig is an Ed25519 signature
  * over a Sig_structure concatenated by hand (RFC 9052 §4.4), so the message's
  * fate depends only on its headers. prot and unprot are encoded header maps. */
-static size_t build_signed(const uint8_t *prot, size_t plen, const uint8_t *unprot,
-                           size_t ulen, uint8_t *out)
+static size_t build_signed(const uint8_t *prot, size_t plen, const uint8_t *unprot, size_t ulen,
+                           uint8_t *out)
 {
     uint8_t tbs[256];
     size_t t = 0;
@@ -97,8 +97,8 @@ static void test_signed_message_has_the_rfc9052_layout(void **state)
     struct ac_buf m = sign_content();
     /* Hand-encoded: tag 18, array(4), bstr(13) {1: -8, 4: h'0102..08'}, {},
      * bstr(20) payload, bstr(64) signature. */
-    static const uint8_t head[] = {0xd2, 0x84, 0x4d, 0xa2, 0x01, 0x27, 0x04, 0x48, 1, 2, 3,
-                                   4,    5,    6,    7,    8,    0xa0, 0x54};
+    static const uint8_t head[] = {0xd2, 0x84, 0x4d, 0xa2, 0x01, 0x27, 0x04, 0x48, 1,
+                                   2,    3,    4,    5,    6,    7,    8,    0xa0, 0x54};
     assert_int_equal(sizeof(head) + 20 + 2 + 64, m.len);
     assert_memory_equal(head, m.data, sizeof(head));
     assert_memory_equal(content, m.data + sizeof(head), 20);
@@ -254,8 +254,7 @@ static void test_untagged_message_is_refused(void **state)
     struct ac_buf m = sign_content();
     struct ac_cose_sign1 msg;
     char why[AC_COSE_WHY_LEN];
-    assert_int_equal(AC_EPARSE, ac_cose_sign1_parse(m.data + 1, m.len - 1, &msg, why,
-                                                    sizeof(why)));
+    assert_int_equal(AC_EPARSE, ac_cose_sign1_parse(m.data + 1, m.len - 1, &msg, why, sizeof(why)));
     assert_non_null(strstr(why, "tag 18"));
     ac_buf_release(&m);
 }

@@ -15,8 +15,8 @@
 #include "accord/error.h"
 
 /* The smallest valid definition: holistic not yet/pass, associate review. */
-#define MIN_HEAD                                                                              \
-    "\"id\":\"t\",\"version\":1,\"title\":\"T\",\"competency\":\"c\",\"key_method\":\"k\","   \
+#define MIN_HEAD                                                                                   \
+    "\"id\":\"t\",\"version\":1,\"title\":\"T\",\"competency\":\"c\",\"key_method\":\"k\","        \
     "\"method_components\":\"m\""
 #define MIN_SUB "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"p\"}]}"
 #define MIN_SCORING "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"}"
@@ -360,8 +360,7 @@ static void test_max_reviewers_below_per_submission_is_reported(void **state)
     (void)state;
     expect_one("{" MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
                "\"per_submission\":3,\"disagreement\":{\"max_reviewers\":2}}}",
-               "reviewers.disagreement.max_reviewers",
-               "2 is below reviewers.per_submission (3)");
+               "reviewers.disagreement.max_reviewers", "2 is below reviewers.per_submission (3)");
 }
 
 static void test_reminders_must_fall_before_the_deadline(void **state)
@@ -474,9 +473,10 @@ static void test_qualification_value_key_must_match_its_kind(void **state)
 static void test_audit_answers_are_required_past_draft(void **state)
 {
     (void)state;
-    assert_int_equal(AC_EINVAL, parse_bad("{" MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-                                          ",\"state\":\"piloting\",\"audit\":{\"impact\":\"i\","
-                                          "\"equity\":\"e\",\"access\":\"a\",\"language\":\"l\"}}"));
+    assert_int_equal(AC_EINVAL,
+                     parse_bad("{" MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
+                               ",\"state\":\"piloting\",\"audit\":{\"impact\":\"i\","
+                               "\"equity\":\"e\",\"access\":\"a\",\"language\":\"l\"}}"));
     assert_true(has("audit.big_picture",
                     "missing; a definition in state \"piloting\" needs all five framework audit "
                     "answers (only a draft may leave them out)"));
@@ -630,46 +630,46 @@ static void test_hash_changes_with_any_field(void **state)
         "\"method_components\":\"m\"," MIN_SUB "," MIN_SCORING "," MIN_REV,
         "\"id\":\"t\",\"version\":1,\"title\":\"T\",\"competency\":\"c\",\"key_method\":\"k\","
         "\"method_components\":\"M\"," MIN_SUB "," MIN_SCORING "," MIN_REV,
-        MIN_HEAD ",\"submission\":{\"elements\":[{\"id\":\"b\",\"prompt\":\"p\"}]},"
-        MIN_SCORING "," MIN_REV,
-        MIN_HEAD ",\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"q\"}]},"
-        MIN_SCORING "," MIN_REV,
+        MIN_HEAD ",\"submission\":{\"elements\":[{\"id\":\"b\",\"prompt\":\"p\"}]}," MIN_SCORING
+                 "," MIN_REV,
+        MIN_HEAD ",\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"q\"}]}," MIN_SCORING
+                 "," MIN_REV,
         MIN_HEAD ",\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"p\",\"kind\":"
-        "\"video\"}]}," MIN_SCORING "," MIN_REV,
+                 "\"video\"}]}," MIN_SCORING "," MIN_REV,
         MIN_HEAD "," MIN_SUB ",\"scoring\":{\"levels\":[\"resubmit\",\"pass\"],"
-        "\"passing_level\":\"pass\"}," MIN_REV,
+                 "\"passing_level\":\"pass\"}," MIN_REV,
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"research\":[\"r\"]",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"domains\":[\"math\"]",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"ceus\":1",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"stacks\":[\"s\"]",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
-        "\"per_submission\":4}",
+                 "\"per_submission\":4}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"master\"}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
-        "\"agreement\":{\"rule\":\"pass_boundary\"}}",
+                 "\"agreement\":{\"rule\":\"pass_boundary\"}}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
-        "\"disagreement\":{\"then\":\"escalate\"}}",
+                 "\"disagreement\":{\"then\":\"escalate\"}}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
-        "\"disagreement\":{\"median_rounding\":\"higher\"}}",
+                 "\"disagreement\":{\"median_rounding\":\"higher\"}}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING ",\"reviewers\":{\"mode\":\"associate\","
-        "\"qualifications\":[{\"kind\":\"domain_expertise\",\"domain\":\"math\"}]}",
+                 "\"qualifications\":[{\"kind\":\"domain_expertise\",\"domain\":\"math\"}]}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"review\":{\"batch_size\":11}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"review\":{\"batch_timer_hours\":1}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"review\":{\"deadline_days\":15}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-        ",\"review\":{\"reminders_hours_before\":[24]}",
+                 ",\"review\":{\"reminders_hours_before\":[24]}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"review\":{\"cool_off_hours\":0}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-        ",\"review\":{\"resubmission_wait_days\":0}",
+                 ",\"review\":{\"resubmission_wait_days\":0}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"training\":{\"attempts\":2}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"training\":{\"wait_days\":1}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-        ",\"training\":{\"pass_rule\":[{\"criterion\":\"exact_rate\",\"min\":0.9}]}",
+                 ",\"training\":{\"pass_rule\":[{\"criterion\":\"exact_rate\",\"min\":0.9}]}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-        ",\"maintenance\":{\"benchmark_seed_rate\":0.1}",
+                 ",\"maintenance\":{\"benchmark_seed_rate\":0.1}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"maintenance\":{\"min_sample\":5}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV
-        ",\"pool\":{\"submissions_per_period\":200}",
+                 ",\"pool\":{\"submissions_per_period\":200}",
         MIN_HEAD "," MIN_SUB "," MIN_SCORING "," MIN_REV ",\"audit\":{\"equity\":\"e\"}",
     };
     size_t n = sizeof(variants) / sizeof(variants[0]);
@@ -730,8 +730,8 @@ static void test_validate_reports_rules_broken_by_an_edit_in_code(void **state)
     assert_int_equal(0, ac_def_validate(d, &pr));
     d->per_submission = 6; /* above max_reviewers = 5 */
     assert_int_equal(AC_EINVAL, ac_def_validate(d, &pr));
-    assert_true(has("reviewers.disagreement.max_reviewers",
-                    "5 is below reviewers.per_submission (6)"));
+    assert_true(
+        has("reviewers.disagreement.max_reviewers", "5 is below reviewers.per_submission (6)"));
     ac_def_free(d);
 }
 
@@ -796,8 +796,7 @@ static void test_retired_is_final(void **state)
 {
     (void)state;
     assert_int_equal(0, ac_def_transition_check(AC_DEF_TRAINING, AC_DEF_RETIRED, NULL, 0));
-    assert_int_equal(AC_ECONFLICT,
-                     ac_def_transition_check(AC_DEF_RETIRED, AC_DEF_ACTIVE, NULL, 0));
+    assert_int_equal(AC_ECONFLICT, ac_def_transition_check(AC_DEF_RETIRED, AC_DEF_ACTIVE, NULL, 0));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

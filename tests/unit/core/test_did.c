@@ -64,9 +64,9 @@ static void test_did_key_of_another_key_type_is_refused(void **state)
     (void)state;
     /* An X25519 did:key (multicodec 0xec) from the same README's family. */
     uint8_t got[32];
-    assert_int_equal(AC_EPARSE,
-                     ac_did_key_parse("did:key:z6LSnjagzhe8Df6gZmroW3wjDd7XQLwAuYfwa4ZeTBCGFoYc",
-                                      got));
+    assert_int_equal(
+        AC_EPARSE,
+        ac_did_key_parse("did:key:z6LSnjagzhe8Df6gZmroW3wjDd7XQLwAuYfwa4ZeTBCGFoYc", got));
     assert_int_equal(AC_EPARSE, ac_did_key_parse("did:key:z6Mk0OIl", got)); /* not base58 */
 }
 
@@ -74,8 +74,8 @@ static void test_did_web_encodes_port_and_path(void **state)
 {
     (void)state;
     char did[128];
-    assert_int_equal(0, ac_did_web_from_url("https://node.example:8443/district/7/", did,
-                                            sizeof(did)));
+    assert_int_equal(
+        0, ac_did_web_from_url("https://node.example:8443/district/7/", did, sizeof(did)));
     /* did:web spec: port colon percent-encoded, path segments colon-separated. */
     assert_string_equal("did:web:node.example%3A8443:district:7", did);
     assert_int_equal(AC_EINVAL, ac_did_web_from_url("ftp://x", did, sizeof(did)));
@@ -115,7 +115,8 @@ static void test_jwks_parses_back_with_windows(void **state)
 {
     (void)state;
     static const char jwks[] =
-        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC8037_X "\",\"kid\":\"" RFC8032_KID
+        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC8037_X
+        "\",\"kid\":\"" RFC8032_KID
         "\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"valid_until\":\"2026-02-01T00:00:00Z\"}]}";
     struct ac_key_info *keys;
     size_t n;
@@ -132,9 +133,8 @@ static void test_jwks_parses_back_with_windows(void **state)
 static void test_jwk_with_a_kid_not_derived_from_its_key_is_refused(void **state)
 {
     (void)state;
-    static const char jwks[] =
-        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC8037_X
-        "\",\"kid\":\"admin-chosen\"}]}";
+    static const char jwks[] = "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC8037_X
+                               "\",\"kid\":\"admin-chosen\"}]}";
     struct ac_key_info *keys;
     size_t n;
     char why[160];
@@ -170,7 +170,8 @@ static void test_did_document_lists_retired_keys_as_multikeys(void **state)
     assert_int_equal(2, json_array_size(vm));
     json_t *m1 = json_array_get(vm, 1);
     assert_string_equal("Multikey", json_string_value(json_object_get(m1, "type")));
-    assert_string_equal("did:web:node.example", json_string_value(json_object_get(m1, "controller")));
+    assert_string_equal("did:web:node.example",
+                        json_string_value(json_object_get(m1, "controller")));
     /* The multibase is the did:key's method-specific id (same encoding). */
     assert_string_equal(TRANSMUTE_DID + 8,
                         json_string_value(json_object_get(m1, "publicKeyMultibase")));

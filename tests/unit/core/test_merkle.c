@@ -20,7 +20,13 @@
  * published in transparency-dev/merkle proof/verify_test.go ("leaves", "roots",
  * "inclusionProofs", "consistencyProofs"; RFC 6962 hashing = RFC 9162 §2.1). */
 static const char *const ct_leaves_hex[8] = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 };
 static const char *const ct_roots_hex[8] = {
@@ -45,33 +51,47 @@ struct vector {
 /* verify_test.go lists leaf numbers from 1; these are the same proofs with
  * 0-based indexes. */
 static const struct vector ct_inclusion[] = {
-    {0, 8, 3,
+    {0,
+     8,
+     3,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {5, 8, 3,
+    {5,
+     8,
+     3,
      {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
     {2, 3, 1, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-    {1, 5, 3,
+    {1,
+     5,
+     3,
      {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
 };
 static const struct vector ct_consistency[] = {
-    {1, 8, 3,
+    {1,
+     8,
+     3,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-    {6, 8, 3,
+    {6,
+     8,
+     3,
      {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-    {2, 5, 2,
+    {2,
+     5,
+     2,
      {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-    {6, 7, 3,
+    {6,
+     7,
+     3,
      {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
       "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
@@ -393,7 +413,8 @@ static void test_a_corrupted_consistency_proof_never_verifies(void **state)
             for (size_t k = 0; k < p.count; k++) {
                 bad = p;
                 bad.hash[k][(k * 7) % H] ^= 0x10;
-                assert_int_not_equal(0, ac_merkle_verify_consistency(m, n, &bad, roots[m], roots[n]));
+                assert_int_not_equal(0,
+                                     ac_merkle_verify_consistency(m, n, &bad, roots[m], roots[n]));
             }
             bad = p;
             bad.count--;
@@ -402,8 +423,10 @@ static void test_a_corrupted_consistency_proof_never_verifies(void **state)
             memcpy(bad.hash[bad.count++], roots[n], H);
             assert_int_not_equal(0, ac_merkle_verify_consistency(m, n, &bad, roots[m], roots[n]));
             assert_int_not_equal(0, ac_merkle_verify_consistency(m, n, &p, roots[n], roots[m]));
-            assert_int_not_equal(0, ac_merkle_verify_consistency(m - 1, n, &p, roots[m - 1], roots[n]));
-            assert_int_not_equal(0, ac_merkle_verify_consistency(m, n - 1, &p, roots[m], roots[n - 1]));
+            assert_int_not_equal(
+                0, ac_merkle_verify_consistency(m - 1, n, &p, roots[m - 1], roots[n]));
+            assert_int_not_equal(
+                0, ac_merkle_verify_consistency(m, n - 1, &p, roots[m], roots[n - 1]));
             /* A forked history: the same sizes, a different old root. */
             assert_int_not_equal(0, ac_merkle_verify_consistency(m, n, &p, roots[m - 1], roots[n]));
         }

@@ -61,8 +61,9 @@ static void test_unrelated_text_has_no_match(void **state)
     struct ac_neardup_index *ix = index_with(&p);
     add(ix, 1, 0, ESSAY);
     struct ac_neardup_result *r =
-        check(ix, 2, 0, "My second graders built paper bridges and measured how many pennies "
-                        "each design could hold before collapsing.");
+        check(ix, 2, 0,
+              "My second graders built paper bridges and measured how many pennies "
+              "each design could hold before collapsing.");
     assert_int_equal(0, r->n_matches);
     assert_true(r->fingerprints > 0);
     ac_neardup_result_free(r);
@@ -170,7 +171,8 @@ static void test_utf8_letters_fold_and_passages_keep_whole_characters(void **sta
     (void)state;
     /* Prior uses capital E-acute and a no-break space and smart quotes; the
      * copy uses lower case and plain spaces. */
-    const char *prior = "\xC3\x89l\xC3\xA8ves na\xC3\xAFves \xE2\x80\x9C" "d\xC3\xA9j\xC3\xA0 vu"
+    const char *prior = "\xC3\x89l\xC3\xA8ves na\xC3\xAFves \xE2\x80\x9C"
+                        "d\xC3\xA9j\xC3\xA0 vu"
                         "\xE2\x80\x9D\xC2\xA0r\xC3\xA9sum\xC3\xA9 caf\xC3\xA9 cr\xC3\xA8me";
     const char *copy = "\xC3\xA9l\xC3\xA8ves na\xC3\xAFves d\xC3\xA9j\xC3\xA0 vu r\xC3\xA9sum"
                        "\xC3\xA9 caf\xC3\xA9 cr\xC3\xA8me";

@@ -17,8 +17,8 @@ static const char *const t_assess_only[] = {"formative-assessment"};
 static const char *const t_lit[] = {"literacy"};
 
 static const struct ac_rec_credential creds[] = {
-    {"A", t_assess, 2, 0}, {"B", t_math, 1, 0},   {"C", t_lit, 1, 0},
-    {"D", t_lit, 1, 0},    {"E", t_assess, 2, 1}, /* retired */
+    {"A", t_assess, 2, 0},      {"B", t_math, 1, 0},   {"C", t_lit, 1, 0},
+    {"D", t_lit, 1, 0},         {"E", t_assess, 2, 1}, /* retired */
     {"F", t_assess_only, 1, 0},
 };
 
@@ -69,8 +69,8 @@ static void test_co_earned_ranks_by_count_and_reports_lift(void **state)
      * e2 {C,D}, e3 {C,D,F}, e4 {D}. D: 3 co-earners; F: 1. Lift of D =
      * (3/3) / (4/4) = 1; of F = (1/3) / (1/4) = 4/3. Count ranks first. */
     const struct ac_rec_earned earned[] = {
-        {"e1", "C"}, {"e1", "D"}, {"e2", "C"}, {"e2", "D"}, {"e3", "C"},
-        {"e3", "D"}, {"e3", "F"}, {"e4", "D"},
+        {"e1", "C"}, {"e1", "D"}, {"e2", "C"}, {"e2", "D"},
+        {"e3", "C"}, {"e3", "D"}, {"e3", "F"}, {"e4", "D"},
     };
     struct ac_rec_catalog c = catalog(earned, 8);
     const char *held[] = {"C"};

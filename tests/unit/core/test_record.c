@@ -66,8 +66,8 @@ static void full(struct ac_record *r)
 static struct ac_buf sign(const struct ac_record *r)
 {
     struct ac_buf out = AC_BUF_INIT;
-    assert_int_equal(0, ac_record_sign(r, kid, sizeof(kid), ac_cose_sign_with_secret_key, sk,
-                                       &out));
+    assert_int_equal(0,
+                     ac_record_sign(r, kid, sizeof(kid), ac_cose_sign_with_secret_key, sk, &out));
     return out;
 }
 
@@ -85,7 +85,7 @@ static void test_minimal_claims_encode_to_hand_built_bytes(void **state)
     n = sizeof(a);
     memset(want + n, 0, 16);
     n += 16;
-    static const uint8_t b[] = {0x3a, 0x00, 0x01, 0x00, 0x00, 0x61, 'd', 0x3a, 0x00, 0x01,
+    static const uint8_t b[] = {0x3a, 0x00, 0x01, 0x00, 0x00, 0x61, 'd',  0x3a, 0x00, 0x01,
                                 0x00, 0x01, 0x01, 0x3a, 0x00, 0x01, 0x00, 0x02, 0x58, 0x20};
     memcpy(want + n, b, sizeof(b));
     n += sizeof(b);
@@ -113,9 +113,9 @@ static void test_status_claim_encodes_as_the_status_list_reference(void **state)
     struct ac_buf out = AC_BUF_INIT;
     assert_int_equal(0, ac_record_encode_claims(&r, &out));
     /* 65535: {"status_list": {"idx": 7, "uri": "u"}}, after cti (7) */
-    static const uint8_t st[] = {0x19, 0xff, 0xff, 0xa1, 0x6b, 's',  't',  'a',  't', 'u',
-                                 's',  '_',  'l',  'i',  's',  't',  0xa2, 0x63, 'i', 'd',
-                                 'x',  0x07, 0x63, 'u',  'r',  'i',  0x61, 'u',  0x3a};
+    static const uint8_t st[] = {0x19, 0xff, 0xff, 0xa1, 0x6b, 's', 't',  'a',  't', 'u',
+                                 's',  '_',  'l',  'i',  's',  't', 0xa2, 0x63, 'i', 'd',
+                                 'x',  0x07, 0x63, 'u',  'r',  'i', 0x61, 'u',  0x3a};
     int found = 0;
     for (size_t i = 0; i + sizeof(st) <= out.len; i++)
         found |= memcmp(out.data + i, st, sizeof(st)) == 0;
@@ -171,8 +171,8 @@ static void test_any_flipped_bit_in_a_record_is_refused_or_fails_verification(vo
 static int decode_payload(const uint8_t *payload, size_t len, char *why, size_t whylen)
 {
     struct ac_buf m = AC_BUF_INIT;
-    assert_int_equal(0, ac_cose_sign1(payload, len, kid, sizeof(kid),
-                                      ac_cose_sign_with_secret_key, sk, &m));
+    assert_int_equal(
+        0, ac_cose_sign1(payload, len, kid, sizeof(kid), ac_cose_sign_with_secret_key, sk, &m));
     struct ac_record back;
     struct ac_cose_sign1 msg;
     int rc = ac_record_decode(m.data, m.len, &back, &msg, why, whylen);

@@ -14,12 +14,12 @@
 #include "accord/error.h"
 #include "accord/scoring.h"
 
-#define HEAD                                                                                  \
-    "{\"id\":\"t\",\"version\":1,\"title\":\"T\",\"competency\":\"c\",\"key_method\":\"k\","  \
+#define HEAD                                                                                       \
+    "{\"id\":\"t\",\"version\":1,\"title\":\"T\",\"competency\":\"c\",\"key_method\":\"k\","       \
     "\"method_components\":\"m\","
 #define ONE_ELEMENT "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"p\"}]},"
 /* 0 not yet, 1 almost there, 2 pass, 3 high pass; passing level 2. */
-#define FOUR                                                                                  \
+#define FOUR                                                                                       \
     "\"levels\":[\"not yet\",\"almost there\",\"pass\",\"high pass\"],\"passing_level\":\"pass\""
 
 static struct ac_definition *def(const char *json)
@@ -174,9 +174,9 @@ static void test_no_majority_at_the_maximum_escalates(void **state)
 static void test_even_median_rounds_lower_when_set_lower(void **state)
 {
     (void)state;
-    struct ac_definition *d = holistic(
-        "{\"rule\":\"exact\"}",
-        "{\"max_reviewers\":4,\"then\":\"median\",\"median_rounding\":\"lower\"}");
+    struct ac_definition *d =
+        holistic("{\"rule\":\"exact\"}",
+                 "{\"max_reviewers\":4,\"then\":\"median\",\"median_rounding\":\"lower\"}");
     int lv[] = {1, 2, 1, 2}; /* sorted 1,1,2,2: the middle pair is 1 and 2 */
     struct ac_decision o = decide(d, lv, 4);
     assert_int_equal(AC_DECIDED, o.kind);
@@ -188,9 +188,9 @@ static void test_even_median_rounds_lower_when_set_lower(void **state)
 static void test_even_median_rounds_higher_when_set_higher(void **state)
 {
     (void)state;
-    struct ac_definition *d = holistic(
-        "{\"rule\":\"exact\"}",
-        "{\"max_reviewers\":4,\"then\":\"median\",\"median_rounding\":\"higher\"}");
+    struct ac_definition *d =
+        holistic("{\"rule\":\"exact\"}",
+                 "{\"max_reviewers\":4,\"then\":\"median\",\"median_rounding\":\"higher\"}");
     int lv[] = {1, 2, 1, 2};
     struct ac_decision o = decide(d, lv, 4);
     assert_int_equal(AC_DECIDED, o.kind);
@@ -249,8 +249,7 @@ static struct ac_definition *per_element(const char *combine, const char *extra_
     return def(buf);
 }
 
-static void combine(const struct ac_definition *d, int a, int b, int c, size_t *level,
-                    bool *pass)
+static void combine(const struct ac_definition *d, int a, int b, int c, size_t *level, bool *pass)
 {
     int lv[] = {a, b, c};
     struct ac_review r = {lv, 3};

@@ -239,8 +239,9 @@ static void test_w3c_decoding_refuses_what_is_not_an_encoded_list(void **state)
     (void)state;
     struct ac_buf out = AC_BUF_INIT;
     assert_int_equal(AC_EPARSE, ac_status_w3c_decode("H4sIAAAAAAAAA", 13, 100, &out)); /* no 'u' */
-    assert_int_equal(AC_EPARSE, ac_status_w3c_decode("uH4sI+AAA", 9, 100, &out)); /* not base64url */
-    assert_int_equal(AC_EPARSE, ac_status_w3c_decode("uAAAA", 5, 100, &out));     /* not GZIP */
+    assert_int_equal(AC_EPARSE,
+                     ac_status_w3c_decode("uH4sI+AAA", 9, 100, &out));        /* not base64url */
+    assert_int_equal(AC_EPARSE, ac_status_w3c_decode("uAAAA", 5, 100, &out)); /* not GZIP */
     struct ac_status_list *l;
     struct ac_buf enc = AC_BUF_INIT;
     assert_int_equal(0, ac_status_list_new(N, &l));

@@ -74,7 +74,8 @@ static void test_every_migration_is_recorded_once(void **state)
     ac_store_close(st);
     assert_int_equal(0, ac_store_open(path, &st)); /* a second open applies nothing */
     /* Versions run 1..latest with none missing and none repeated. */
-    assert_int_equal(0, query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
+    assert_int_equal(0,
+                     query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
     assert_int_equal(ac_store_schema_latest(), query_int("SELECT COUNT(*) FROM schema_migrations"));
     assert_int_equal(ac_store_schema_latest(),
                      query_int("SELECT MAX(version) FROM schema_migrations"));
@@ -88,8 +89,7 @@ static void test_a_database_from_a_newer_version_is_refused(void **state)
     sqlite3 *db;
     assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
     assert_int_equal(SQLITE_OK,
-                     sqlite3_exec(db,
-                                  "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
+                     sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
                                   NULL, NULL, NULL));
     sqlite3_close(db);
     assert_int_equal(AC_ESCHEMA, ac_store_open(path, &st));
@@ -100,8 +100,8 @@ static void test_a_created_user_reads_back_with_its_roles(void **state)
 {
     (void)state;
     struct ac_user u, got;
-    assert_int_equal(0, ac_store_user_create(st, "ada", "Ada L.",
-                                             AC_ROLE_ADMIN | AC_ROLE_EXPERT, 1000, &u));
+    assert_int_equal(
+        0, ac_store_user_create(st, "ada", "Ada L.", AC_ROLE_ADMIN | AC_ROLE_EXPERT, 1000, &u));
     assert_int_equal(0, ac_store_user_get(st, u.id, &got));
     assert_string_equal("ada", got.name);
     assert_string_equal("Ada L.", got.display_name);

@@ -48,8 +48,8 @@ static int close_store(void **state)
 static int64_t make_cred(const char *def_id, int64_t version)
 {
     int64_t id;
-    assert_int_equal(0, ac_store_credential_create(st, def_id, version, "T", "{}",
-                                                   "sha256:00", admin_id, 10, &id));
+    assert_int_equal(0, ac_store_credential_create(st, def_id, version, "T", "{}", "sha256:00",
+                                                   admin_id, 10, &id));
     return id;
 }
 
@@ -78,8 +78,8 @@ static void test_a_definition_outside_draft_cannot_be_edited(void **state)
 {
     (void)state;
     int64_t id = make_cred("feedback", 1);
-    assert_int_equal(0, ac_store_credential_transition(st, id, AC_DEF_DRAFT, AC_DEF_PILOTING,
-                                                       false, 20));
+    assert_int_equal(
+        0, ac_store_credential_transition(st, id, AC_DEF_DRAFT, AC_DEF_PILOTING, false, 20));
     assert_int_equal(AC_ECONFLICT,
                      ac_store_credential_update(st, id, "New", "{\"a\":1}", "sha256:11", 30));
     struct ac_credential c;
@@ -92,16 +92,16 @@ static void test_a_transition_from_a_stale_state_is_a_conflict(void **state)
 {
     (void)state;
     int64_t id = make_cred("feedback", 1);
-    assert_int_equal(AC_ECONFLICT, ac_store_credential_transition(
-                                       st, id, AC_DEF_PILOTING, AC_DEF_BENCHMARKS, false, 20));
+    assert_int_equal(AC_ECONFLICT, ac_store_credential_transition(st, id, AC_DEF_PILOTING,
+                                                                  AC_DEF_BENCHMARKS, false, 20));
 }
 
 static void test_turning_active_records_the_override(void **state)
 {
     (void)state;
     int64_t id = make_cred("feedback", 1);
-    assert_int_equal(0, ac_store_credential_transition(st, id, AC_DEF_DRAFT, AC_DEF_ACTIVE,
-                                                       true, 40));
+    assert_int_equal(0,
+                     ac_store_credential_transition(st, id, AC_DEF_DRAFT, AC_DEF_ACTIVE, true, 40));
     struct ac_credential c;
     assert_int_equal(0, ac_store_credential_get(st, id, &c));
     assert_true(c.activation_override);
@@ -123,11 +123,11 @@ static void test_an_inner_rollback_keeps_the_outer_transaction(void **state)
 {
     (void)state;
     assert_int_equal(0, ac_store_tx_begin(st));
-    assert_int_equal(0, ac_store_audit_add(st, "credential", "x@1", admin_id, "n", "outer",
-                                           NULL, 1));
+    assert_int_equal(0,
+                     ac_store_audit_add(st, "credential", "x@1", admin_id, "n", "outer", NULL, 1));
     assert_int_equal(0, ac_store_tx_begin(st));
-    assert_int_equal(0, ac_store_audit_add(st, "credential", "x@1", admin_id, "n", "inner",
-                                           NULL, 2));
+    assert_int_equal(0,
+                     ac_store_audit_add(st, "credential", "x@1", admin_id, "n", "inner", NULL, 2));
     ac_store_tx_rollback(st);
     assert_int_equal(0, ac_store_tx_commit(st));
     struct ac_audit_entry e[4];
@@ -173,8 +173,8 @@ static void test_a_certification_moves_only_from_its_current_state(void **state)
 {
     (void)state;
     int64_t id = make_cred("feedback", 1);
-    assert_int_equal(0, ac_store_reviewer_cert_create(st, id, admin_id, AC_RCERT_SCREENED,
-                                                      "{}", NULL, 3));
+    assert_int_equal(
+        0, ac_store_reviewer_cert_create(st, id, admin_id, AC_RCERT_SCREENED, "{}", NULL, 3));
     assert_int_equal(AC_ECONFLICT,
                      ac_store_reviewer_cert_transition(st, id, admin_id, AC_RCERT_TRAINED,
                                                        AC_RCERT_CERTIFIED, NULL, 4));
@@ -194,9 +194,9 @@ static void test_a_certification_of_a_missing_reviewer_is_not_found(void **state
 {
     (void)state;
     int64_t id = make_cred("feedback", 1);
-    assert_int_equal(AC_ENOENT, ac_store_reviewer_cert_transition(
-                                    st, id, admin_id + 99, AC_RCERT_APPLIED,
-                                    AC_RCERT_SCREENED, NULL, 4));
+    assert_int_equal(AC_ENOENT,
+                     ac_store_reviewer_cert_transition(st, id, admin_id + 99, AC_RCERT_APPLIED,
+                                                       AC_RCERT_SCREENED, NULL, 4));
 }
 
 static int64_t make_expert(const char *name)
@@ -275,8 +275,8 @@ static void test_opening_an_attempt_marks_its_items_seen_and_exposed(void **stat
     int64_t items[2], attempt;
     assert_int_equal(0, ac_store_bench_add(st, cred, "b1", "one", ex, 2, 1, &items[0]));
     assert_int_equal(0, ac_store_bench_add(st, cred, "b2", "two", ex, 2, 1, &items[1]));
-    assert_int_equal(0, ac_store_cert_attempt_open(st, cred, admin_id, "[1]", &items[1], 1, 5,
-                                                   &attempt));
+    assert_int_equal(
+        0, ac_store_cert_attempt_open(st, cred, admin_id, "[1]", &items[1], 1, 5, &attempt));
     int64_t *seen;
     size_t n;
     assert_int_equal(0, ac_store_seen_list(st, admin_id, cred, &seen, &n));
@@ -293,8 +293,7 @@ static void test_an_attempt_is_graded_once(void **state)
 {
     (void)state;
     int64_t cred = make_cred("feedback", 1), attempt;
-    assert_int_equal(0, ac_store_cert_attempt_open(st, cred, admin_id, "[]", NULL, 0, 5,
-                                                   &attempt));
+    assert_int_equal(0, ac_store_cert_attempt_open(st, cred, admin_id, "[]", NULL, 0, 5, &attempt));
     assert_int_equal(0, ac_store_cert_attempt_close(st, attempt, false, "[]", "{}", 6));
     assert_int_equal(AC_ECONFLICT, ac_store_cert_attempt_close(st, attempt, true, "[]", "{}", 7));
     struct ac_cert_attempt_row a;

@@ -167,8 +167,7 @@ static void on_timeout_then_close(void *arg, int err, const struct ac_h2_respons
     ac_h2_client_close(t->cl);
 }
 
-static void test_a_timeout_callback_may_close_the_client_while_another_request_expires(
-    void **state)
+static void test_a_timeout_callback_may_close_the_client_while_another_request_expires(void **state)
 {
     (void)state;
     /* A listener that never accepts: the kernel completes the handshake, so
@@ -187,8 +186,8 @@ static void test_a_timeout_callback_may_close_the_client_while_another_request_e
     assert_int_equal(0, uv_loop_init(&t.loop));
     assert_int_equal(0, ac_h2_client_new(&t.loop, url, &ccfg, &t.cl));
     for (int i = 0; i < 2; i++)
-        assert_int_equal(0, ac_h2_client_request(t.cl, "GET", "/", NULL, 0, NULL, 0,
-                                                 on_timeout_then_close, &t));
+        assert_int_equal(
+            0, ac_h2_client_request(t.cl, "GET", "/", NULL, 0, NULL, 0, on_timeout_then_close, &t));
     uv_run(&t.loop, UV_RUN_DEFAULT);
     close(fd);
     assert_int_equal(2, t.calls);
@@ -230,9 +229,9 @@ static void test_a_response_whose_header_fields_exceed_the_limit_fails_with_e2bi
     size_t n = 0;
     const uint8_t settings[9] = {0, 0, 0, 0x04, 0, 0, 0, 0, 0}; /* empty SETTINGS */
     memcpy(in, settings, 9);
-    n = 9 + 9; /* the HEADERS frame header is filled in below */
-    in[n++] = 0x88;                                   /* :status 200, static index 8 */
-    in[n++] = 0x40;                                   /* literal, incremental indexing, new name */
+    n = 9 + 9;      /* the HEADERS frame header is filled in below */
+    in[n++] = 0x88; /* :status 200, static index 8 */
+    in[n++] = 0x40; /* literal, incremental indexing, new name */
     in[n++] = 3;
     memcpy(in + n, "x-a", 3);
     n += 3;
@@ -242,8 +241,15 @@ static void test_a_response_whose_header_fields_exceed_the_limit_fails_with_e2bi
     for (int i = 0; i < 599; i++)
         in[n++] = 0x80 | 62; /* indexed: the first dynamic table entry */
     size_t block = n - 18;
-    const uint8_t hd[9] = {(uint8_t)(block >> 16), (uint8_t)(block >> 8), (uint8_t)block,
-                           0x01 /* HEADERS */, 0x04 /* END_HEADERS */, 0, 0, 0, 1};
+    const uint8_t hd[9] = {(uint8_t)(block >> 16),
+                           (uint8_t)(block >> 8),
+                           (uint8_t)block,
+                           0x01 /* HEADERS */,
+                           0x04 /* END_HEADERS */,
+                           0,
+                           0,
+                           0,
+                           1};
     memcpy(in + 9, hd, 9);
     ac__h2_client_memory_feed(c, in, n);
 
@@ -323,7 +329,8 @@ int main(void)
         cmocka_unit_test(test_request_times_out_when_the_handler_is_too_slow),
         cmocka_unit_test(test_connection_refused_is_reported_once_after_the_call),
         cmocka_unit_test(test_close_cancels_pending_requests),
-        cmocka_unit_test(test_a_timeout_callback_may_close_the_client_while_another_request_expires),
+        cmocka_unit_test(
+            test_a_timeout_callback_may_close_the_client_while_another_request_expires),
         cmocka_unit_test(test_a_response_whose_header_fields_exceed_the_limit_fails_with_e2big),
         cmocka_unit_test(test_urls_that_are_not_origins_are_refused),
         cmocka_unit_test(test_fetch_runs_one_request_to_completion),

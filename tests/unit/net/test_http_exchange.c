@@ -110,8 +110,7 @@ static void on_private(struct ac_http_exchange *x, void *arg)
 static void on_latin1(struct ac_http_exchange *x, void *arg)
 {
     (void)arg;
-    ac_http_respond_problem(x, 400, "bad", "Bad Request", NULL, "value \"caf%s\" rejected",
-                            "\xe9");
+    ac_http_respond_problem(x, 400, "bad", "Bad Request", NULL, "value \"caf%s\" rejected", "\xe9");
 }
 
 static void run_challenge(struct challenge *c, const char *path,
@@ -123,8 +122,8 @@ static void run_challenge(struct challenge *c, const char *path,
     fx_start(&fx, NULL, NULL);
     assert_int_equal(0, ac_router_add(fx.router, "GET", "/private", on_private, NULL));
     assert_int_equal(0, ac_router_add(fx.router, "GET", "/latin1", on_latin1, NULL));
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", path, headers, nheaders, NULL, 0,
-                                             on_challenge, c));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", path, headers, nheaders, NULL, 0, on_challenge, c));
     fx_finish(&fx);
 }
 

@@ -125,8 +125,8 @@ static void test_a_key_set_twice_is_refused_naming_both_lines(void **state)
     (void)state;
     assert_int_equal(AC_EPARSE, parse("[node]\nid = a\ndata_dir = d\nid = b\n"
                                       "[http]\nlisten = 127.0.0.1:1\n"));
-    assert_string_equal("node.conf:4: id: \"b\" is set twice in [node] (first on line 2); set it once",
-                        err);
+    assert_string_equal(
+        "node.conf:4: id: \"b\" is set twice in [node] (first on line 2); set it once", err);
 }
 
 static void test_listen_may_repeat(void **state)
@@ -141,8 +141,9 @@ static void test_listen_may_repeat(void **state)
 static void test_public_url_is_kept_as_the_issuer_origin(void **state)
 {
     (void)state;
-    assert_int_equal(0, parse("[node]\nid = a\ndata_dir = d\npublic_url = https://accord.example.org\n"
-                              "[http]\nlisten = 127.0.0.1:1\n"));
+    assert_int_equal(0,
+                     parse("[node]\nid = a\ndata_dir = d\npublic_url = https://accord.example.org\n"
+                           "[http]\nlisten = 127.0.0.1:1\n"));
     assert_string_equal("https://accord.example.org", cfg.public_url);
     ac_config_release(&cfg);
 }

@@ -46,7 +46,8 @@ static void test_histogram_buckets_are_cumulative(void **state)
     ac__metrics_observe(m, "POST", "/v1/users", 201, 9.0);    /* only +Inf */
     struct ac_buf b = AC_BUF_INIT;
     char *text = render(m, &b);
-    const char *p = "accord_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/users\",";
+    const char *p =
+        "accord_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/users\",";
     char line[256];
     snprintf(line, sizeof line, "%sle=\"0.0005\"} 1\n", p);
     assert_non_null(strstr(text, line));
@@ -88,7 +89,8 @@ static void test_unusual_methods_share_one_series(void **state)
     struct ac_buf b = AC_BUF_INIT;
     char *text = render(m, &b);
     assert_non_null(strstr(
-        text, "accord_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 2\n"));
+        text,
+        "accord_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 2\n"));
     assert_null(strstr(text, "BREW"));
     ac_buf_release(&b);
     ac__metrics_free(m);

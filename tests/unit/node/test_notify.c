@@ -24,7 +24,8 @@ static void test_a_title_with_blank_lines_stays_on_one_header_line(void **state)
 static void test_cr_tab_and_delete_become_spaces(void **state)
 {
     (void)state;
-    char *v = ac__mail_header_value("a\rb\tc\x7f" "d\x01");
+    char *v = ac__mail_header_value("a\rb\tc\x7f"
+                                    "d\x01");
     assert_non_null(v);
     assert_string_equal("a b c d ", v);
     free(v);
@@ -33,9 +34,12 @@ static void test_cr_tab_and_delete_become_spaces(void **state)
 static void test_plain_and_utf8_text_is_unchanged(void **state)
 {
     (void)state;
-    char *v = ac__mail_header_value("Ren\xc3\xa9" "e O'Brien");
+    char *v = ac__mail_header_value("Ren\xc3\xa9"
+                                    "e O'Brien");
     assert_non_null(v);
-    assert_string_equal("Ren\xc3\xa9" "e O'Brien", v);
+    assert_string_equal("Ren\xc3\xa9"
+                        "e O'Brien",
+                        v);
     free(v);
 }
 

@@ -57,8 +57,8 @@ static void add_reviewer(int i, enum ac_rcert_state to)
     snprintf(name, sizeof name, "r%d", i);
     struct ac_user u;
     assert_int_equal(0, ac_store_user_create(st, name, NULL, AC_ROLE_REVIEWER, T0, &u));
-    assert_int_equal(0, ac_store_reviewer_cert_create(st, cred_row, u.id, AC_RCERT_SCREENED, "{}",
-                                                      "[]", T0));
+    assert_int_equal(
+        0, ac_store_reviewer_cert_create(st, cred_row, u.id, AC_RCERT_SCREENED, "{}", "[]", T0));
     if (to == AC_RCERT_SCREENED)
         return;
     assert_int_equal(0, ac_store_reviewer_cert_transition(st, cred_row, u.id, AC_RCERT_SCREENED,
@@ -128,8 +128,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_every_certified_reviewer_of_a_pool_past_one_store_page_is_loaded, open_store,
             close_store),
-        cmocka_unit_test_setup_teardown(test_a_pool_of_exactly_one_page_is_loaded_whole,
-                                        open_store, close_store),
+        cmocka_unit_test_setup_teardown(test_a_pool_of_exactly_one_page_is_loaded_whole, open_store,
+                                        close_store),
         cmocka_unit_test_setup_teardown(
             test_a_credential_without_certified_reviewers_has_an_empty_pool, open_store,
             close_store),
