@@ -192,21 +192,10 @@ static void on_import(struct ac_http_exchange *x, void *arg)
                     "artifacts attach later)");
         goto out;
     }
+    if (ac__labelled_texts_check(x, items, "items"))
+        goto out;
     size_t i;
     json_t *v;
-    json_array_foreach(items, i, v)
-    {
-        const char *label = json_string_value(json_object_get(v, "label"));
-        const char *content = json_string_value(json_object_get(v, "content"));
-        if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
-            char field[40];
-            snprintf(field, sizeof field, "items[%zu]", i);
-            ac__problem(x, 400, "invalid-field", "Invalid field", field, NULL,
-                        "%s: needs a \"label\" (1-128 bytes) and non-empty text \"content\"",
-                        field);
-            goto out;
-        }
-    }
     int err = ac_store_tx_begin(n->store);
     int64_t now = ac_clock_now_ms(), id = 0;
     json_t *ids = json_array();
@@ -337,12 +326,8 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
                                         mine < 0 ? json_null() : json_string(c.def->levels[mine])));
     }
     ac__cred_release(&c);
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && k == limit) {
-        char cur[24];
-        snprintf(cur, sizeof cur, "%lld", (long long)rows[k - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cur));
-    }
+    int more = k == limit;
+    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
     for (size_t i = 0; i < k; i++)
         ac_bench_row_release(&rows[i]);
     ac__respond_owned(x, 200, j);

@@ -257,12 +257,8 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++)
         json_array_append_new(items, approval_json(&page[i]));
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && got > limit) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
     free(page);
     ac__respond_owned(x, 200, j);
 }

@@ -399,12 +399,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < k; i++)
         json_array_append_new(items, summary_json(&rows[i]));
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && k == limit) {
-        char cur[24];
-        snprintf(cur, sizeof cur, "%lld", (long long)rows[k - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cur));
-    }
+    int more = k == limit;
+    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
     for (size_t i = 0; i < k; i++)
         ac_credential_release(&rows[i]);
     ac__respond_owned(x, 200, j);
@@ -780,12 +776,8 @@ static void respond_trail(struct ac_node *n, struct ac_http_exchange *x, const c
             ac__json_time(e, "at", rows[i].at_ms);
         json_array_append_new(items, e);
     }
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && k == limit) {
-        char cur[24];
-        snprintf(cur, sizeof cur, "%lld", (long long)rows[k - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cur));
-    }
+    int more = k == limit;
+    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
     for (size_t i = 0; i < k; i++)
         ac_audit_entry_release(&rows[i]);
     ac__respond_owned(x, 200, j);
@@ -824,4 +816,24 @@ void ac__api_credentials_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/definitions/{ref}/transition", on_transition);
     ac__route(n, "GET", "/v1/definitions/{ref}/audit-trail", on_audit_trail);
     ac__route(n, "GET", "/v1/audit/{kind}/{subject}", on_audit_any);
+}
+
+int ac__labelled_texts_check(struct ac_http_exchange *x, const json_t *arr, const char *field)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *label = json_string_value(json_object_get(v, "label"));
+        const char *content = json_string_value(json_object_get(v, "content"));
+        if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
+            char where[64];
+            snprintf(where, sizeof where, "%s[%zu]", field, i);
+            return ac__problem(x, 400, "invalid-field", "Invalid field", where, NULL,
+                               "%s: needs a \"label\" (1-128 bytes) and non-empty text "
+                               "\"content\"",
+                               where);
+        }
+    }
+    return 0;
 }

@@ -47,12 +47,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++)
         json_array_append_new(items, flag_json(&fs[i]));
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (got > limit) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%" PRId64, fs[limit - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? fs[limit - 1].id : 0);
     for (size_t i = 0; i < got; i++)
         ac_flag_release(&fs[i]);
     free(fs);

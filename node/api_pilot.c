@@ -150,21 +150,10 @@ static void on_add(struct ac_http_exchange *x, void *arg)
                     "submissions: a list of 1 to 500 {\"label\", \"content\"} objects");
         goto out;
     }
+    if (ac__labelled_texts_check(x, subs, "submissions"))
+        goto out;
     size_t i;
     json_t *v;
-    json_array_foreach(subs, i, v)
-    {
-        const char *label = json_string_value(json_object_get(v, "label"));
-        const char *content = json_string_value(json_object_get(v, "content"));
-        if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
-            char field[48];
-            snprintf(field, sizeof field, "submissions[%zu]", i);
-            ac__problem(x, 400, "invalid-field", "Invalid field", field, NULL,
-                        "%s: needs a \"label\" (1-128 bytes) and non-empty text \"content\"",
-                        field);
-            goto out;
-        }
-    }
     /* Count the round's submissions so far (two rows each). */
     struct ac_pilot_score *have = calloc(PILOT_MAX_ROWS, sizeof *have);
     size_t nhave = 0;
@@ -272,12 +261,8 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
         json_array_append_new(items, e);
     }
     ac__cred_release(&c);
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && k == limit) {
-        char cur[24];
-        snprintf(cur, sizeof cur, "%lld", (long long)rows[k - 1].submission_id);
-        json_object_set_new(j, "next_cursor", json_string(cur));
-    }
+    int more = k == limit;
+    json_t *j = ac__page_json(items, more, more ? rows[k - 1].submission_id : 0);
     for (size_t i = 0; i < k; i++)
         ac_pilot_score_release(&rows[i]);
     ac__respond_owned(x, 200, j);

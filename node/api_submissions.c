@@ -361,12 +361,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
         json_array_append_new(items, ac__submission_json(n, &subs[i], def));
         ac_def_free(def);
     }
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (got > limit) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%" PRId64, subs[limit - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
     for (size_t i = 0; i < got; i++)
         ac_submission_release(&subs[i]);
     free(subs);

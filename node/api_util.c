@@ -1,5 +1,6 @@
 /* api_util.c - helpers every handler shares: routes, JSON bodies, problem
  * answers for store errors, ids and pagination parameters. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -176,4 +177,15 @@ void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j)
     }
     ac_http_respond_json(x, status, j);
     json_decref(j);
+}
+
+json_t *ac__page_json(json_t *items, int more, int64_t last_id)
+{
+    json_t *j = json_pack("{s:o}", "items", items);
+    if (j && more) {
+        char cursor[24];
+        snprintf(cursor, sizeof cursor, "%lld", (long long)last_id);
+        json_object_set_new(j, "next_cursor", json_string(cursor));
+    }
+    return j;
 }

@@ -119,6 +119,11 @@ int ac__param_id(struct ac_http_exchange *x, const char *param, const char *what
  * Returns 0, or answers 400 naming the parameter and returns -1. */
 int ac__page_params(struct ac_http_exchange *x, size_t *limit, int64_t *after_id);
 
+/* Builds a list answer {"items": |items|, "next_cursor": "<last_id>"}, with
+ * next_cursor only when |more| (another page follows). Takes ownership of
+ * |items|; returns NULL when out of memory. */
+json_t *ac__page_json(json_t *items, int more, int64_t last_id);
+
 /* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
 void ac__json_time(json_t *obj, const char *key, int64_t ms);
 

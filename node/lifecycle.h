@@ -41,6 +41,11 @@ int ac__problem(struct ac_http_exchange *x, int status, const char *slug, const 
                 const char *field, json_t *extra, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
+/* Checks that every element of the array |arr| (named |field| in messages) is
+ * an object with a "label" of 1-AC_ITEM_LABEL_MAX bytes and non-empty text
+ * "content". Returns 0, or answers 400 naming "<field>[i]" and returns -1. */
+int ac__labelled_texts_check(struct ac_http_exchange *x, const json_t *arr, const char *field);
+
 /* Writes an audit row for |kind| |subject| by |actor| with |detail| (borrowed,
  * may be NULL) from this node. Call inside the change's transaction.
  * Returns 0 or a store error. */
