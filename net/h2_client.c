@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/error.h"
-#include "accord/h2_client.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_client.h"
+#include "accord/base/log.h"
 #include "internal.h"
 
 #define WRITE_BATCH (64 * 1024)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/error.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "internal.h"
 
 /* Output produced per write, so one slow reader cannot make us buffer the world. */

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/error.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "internal.h"
 
 static const struct ac_h2_server_limits default_limits = {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "accord/clock.h"
-#include "accord/error.h"
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
 #include "internal.h"
 
 #define PROBLEM_BASE "https://accord.example/problems/"

@@ -10,10 +10,10 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "accord/buf.h"
-#include "accord/h2_server.h"
-#include "accord/http.h"
-#include "accord/router.h"
+#include "accord/base/buf.h"
+#include "accord/net/h2_server.h"
+#include "accord/net/http.h"
+#include "accord/net/router.h"
 
 #define AC__LOG "http"
 

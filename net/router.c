@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/error.h"
-#include "accord/router.h"
+#include "accord/base/error.h"
+#include "accord/net/router.h"
 #include "internal.h"
 
 #define MAX_SEGMENTS 32

@@ -8,8 +8,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "accord/error.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "internal.h"
 
 struct ac__tls {

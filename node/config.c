@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/buf.h"
-#include "accord/error.h"
-#include "accord/record.h"
+#include "accord/base/buf.h"
+#include "accord/base/error.h"
+#include "accord/records/record.h"
 #include "config.h"
 
 /* The path records append to public_url for their status list (node/issue.c). */

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/h2_server.h"
-#include "accord/log.h"
+#include "accord/net/h2_server.h"
+#include "accord/base/log.h"
 
 #define AC_CONFIG_MAX_LISTEN 8
 #define AC_NODE_ID_MAX 64

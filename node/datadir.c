@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "accord/error.h"
-#include "accord/keyring.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/sign/keyring.h"
+#include "accord/base/log.h"
 #include "internal.h"
 
 static int make_dir(const char *path)

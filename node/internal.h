@@ -16,9 +16,9 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "accord/http.h"
-#include "accord/router.h"
-#include "accord/store.h"
+#include "accord/net/http.h"
+#include "accord/net/router.h"
+#include "accord/store/store.h"
 #include "config.h"
 
 struct ac_keyring;

@@ -6,16 +6,16 @@
 
 #include <sodium.h>
 
-#include "accord/clock.h"
-#include "accord/error.h"
-#include "accord/h2_server.h"
-#include "accord/keyring.h"
-#include "accord/log.h"
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_server.h"
+#include "accord/sign/keyring.h"
+#include "accord/base/log.h"
 #include "node.h"
 #include "internal.h"
-#include "lifecycle.h"
-#include "record_cache.h"
-#include "review.h"
+#include "lifecycle/lifecycle.h"
+#include "records/record_cache.h"
+#include "review/review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {

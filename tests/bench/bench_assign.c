@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "accord/assign.h"
+#include "accord/review/assign.h"
 
 enum { NS = 100000, NR = 10000, NEED = 3, NCRED = 6, NDOM = 8, NSCHOOL = 500, RUNS = 3 };
 

@@ -29,12 +29,12 @@
 
 #include <sodium.h>
 
-#include "accord/bundle.h"
-#include "accord/checkpoint.h"
-#include "accord/cose.h"
-#include "accord/merkle.h"
-#include "accord/record.h"
-#include "accord/status.h"
+#include "accord/records/bundle.h"
+#include "accord/records/checkpoint.h"
+#include "accord/sign/cose.h"
+#include "accord/records/merkle.h"
+#include "accord/records/record.h"
+#include "accord/records/status.h"
 
 struct signed_rec {
     struct ac_buf cose;

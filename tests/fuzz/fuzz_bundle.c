@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "accord/bundle.h"
-#include "accord/status.h"
+#include "accord/records/bundle.h"
+#include "accord/records/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/cbor.h"
+#include "accord/sign/cbor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

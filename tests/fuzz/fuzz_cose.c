@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "accord/cose.h"
+#include "accord/sign/cose.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/definition.h"
-#include "accord/error.h"
+#include "accord/review/definition.h"
+#include "accord/base/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

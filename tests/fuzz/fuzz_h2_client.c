@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../../net/internal.h"
-#include "accord/error.h"
-#include "accord/h2_client.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_client.h"
+#include "accord/base/log.h"
 
 #define NREQ 3
 

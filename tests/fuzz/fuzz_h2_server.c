@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../../net/internal.h"
-#include "accord/error.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
 
 static void on_echo(struct ac_http_exchange *x, void *arg)
 {

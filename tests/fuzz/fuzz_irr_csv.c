@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/agreement.h"
-#include "accord/irr_csv.h"
+#include "accord/stats/agreement.h"
+#include "accord/stats/irr_csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 
 #include "../../net/internal.h"
 #include "../../node/internal.h"
-#include "accord/error.h"
-#include "accord/log.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
 
 static struct ac_node node;
 static char bearer[7 + AC_TOKEN_TEXT_BYTES];

@@ -16,10 +16,10 @@
 
 #include <sodium.h>
 
-#include "accord/bundle.h"
-#include "accord/checkpoint.h"
-#include "accord/merkle.h"
-#include "accord/status.h"
+#include "accord/records/bundle.h"
+#include "accord/records/checkpoint.h"
+#include "accord/records/merkle.h"
+#include "accord/records/status.h"
 
 #define MAX_LEAVES 256
 #define H AC_MERKLE_HASH_BYTES

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/buf.h"
-#include "accord/error.h"
-#include "accord/h2_client.h"
-#include "accord/log.h"
+#include "accord/base/buf.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_client.h"
+#include "accord/base/log.h"
 #include "cli.h"
 
 /* Values read from the accordctl config file (static: one request per run). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/buf.h"
+#include "accord/base/buf.h"
 #include "lifecycle_cli.h"
 #include "review_cli.h"
 

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "accord/buf.h"
-#include "accord/qrpng.h"
+#include "accord/base/buf.h"
+#include "accord/render/qrpng.h"
 #include "cli.h"
 
 #define QR_SCALE 4

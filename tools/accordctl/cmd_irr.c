@@ -8,10 +8,10 @@
 
 #include <jansson.h>
 
-#include "accord/agreement.h"
-#include "accord/buf.h"
-#include "accord/error.h"
-#include "accord/irr_csv.h"
+#include "accord/stats/agreement.h"
+#include "accord/base/buf.h"
+#include "accord/base/error.h"
+#include "accord/stats/irr_csv.h"
 #include "cli.h"
 
 struct irr_row {

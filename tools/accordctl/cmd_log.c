@@ -1,7 +1,7 @@
 /* cmd_log.c - `accordctl log checkpoint`: the node's signed log checkpoint. */
 #include <stdio.h>
 
-#include "accord/buf.h"
+#include "accord/base/buf.h"
 #include "cli.h"
 
 int cmd_log_checkpoint(const struct cli *cli, int argc, char **argv)

@@ -7,12 +7,12 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "accord/bundle.h"
-#include "accord/checkpoint.h"
-#include "accord/clock.h"
-#include "accord/error.h"
-#include "accord/merkle.h"
-#include "accord/status.h"
+#include "accord/records/bundle.h"
+#include "accord/records/checkpoint.h"
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/records/merkle.h"
+#include "accord/records/status.h"
 #include "internal.h"
 
 /* A record stamped this far after the verifier's clock is refused: clocks

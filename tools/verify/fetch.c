@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/did.h"
-#include "accord/error.h"
+#include "accord/sign/did.h"
+#include "accord/base/error.h"
 #include "internal.h"
 
 #ifdef AC_VERIFY_FETCH
-#include "accord/h2_client.h"
+#include "accord/net/h2_client.h"
 
 /* Splits an absolute http(s) URL into its origin ("scheme://host:port") and
  * path (with query; "/" when empty). */

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/checkpoint.h"
-#include "accord/cose.h"
-#include "accord/keyring.h"
-#include "accord/record.h"
+#include "accord/records/checkpoint.h"
+#include "accord/sign/cose.h"
+#include "accord/sign/keyring.h"
+#include "accord/records/record.h"
 
 /* Exit codes, one per verdict (documented in docs/records.md). */
 enum {

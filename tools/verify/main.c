@@ -16,10 +16,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "accord/buf.h"
-#include "accord/clock.h"
-#include "accord/did.h"
-#include "accord/error.h"
+#include "accord/base/buf.h"
+#include "accord/base/clock.h"
+#include "accord/sign/did.h"
+#include "accord/base/error.h"
 #include "internal.h"
 
 static void usage(FILE *out, const char *prog)

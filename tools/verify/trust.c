@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "accord/did.h"
-#include "accord/error.h"
+#include "accord/sign/did.h"
+#include "accord/base/error.h"
 #include "internal.h"
 
 void ac__trust_free(struct ac__trust *t)

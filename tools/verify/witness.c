@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "accord/error.h"
+#include "accord/base/error.h"
 #include "internal.h"
 
 #define STATE_VERSION 1

@@ -16,11 +16,11 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "accord/error.h"
-#include "accord/h2_client.h"
-#include "accord/h2_server.h"
-#include "accord/http.h"
-#include "accord/router.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_client.h"
+#include "accord/net/h2_server.h"
+#include "accord/net/http.h"
+#include "accord/net/router.h"
 
 #define FX_MAX_GOT 64
 

@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "accord/error.h"
-#include "accord/http.h"
-#include "accord/router.h"
+#include "accord/base/error.h"
+#include "accord/net/http.h"
+#include "accord/net/router.h"
 
 static int tag_a, tag_b, tag_c;
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "accord/error.h"
+#include "accord/base/error.h"
 #include "config.h"
 
 static struct ac_node_config cfg;

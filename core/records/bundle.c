@@ -1,0 +1,166 @@
+/* bundle.c - encodes, strictly decodes and checks credential bundles. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "accord/records/bundle.h"
+#include "accord/sign/cbor.h"
+#include "accord/base/error.h"
+
+static int refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *why, size_t n, const char *fmt, ...)
+{
+    if (why && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+    }
+    return AC_EPARSE;
+}
+
+int ac_bundle_encode(const struct ac_bundle *b, struct ac_buf *out)
+{
+    if (!b->record_len || !b->status_len || !b->checkpoint_len || b->index >= b->size ||
+        b->checkpoint_len > AC_NOTE_MAX_BYTES || b->proof.count > AC_MERKLE_PROOF_MAX)
+        return AC_EINVAL;
+    struct ac_cbor_writer w;
+    ac_cbor_writer_init(&w);
+    /* Keys may go in any order: the writer sorts each map on close. */
+    ac_cbor_put_map(&w, 5);
+    ac_cbor_put_str(&w, "v");
+    ac_cbor_put_uint(&w, AC_BUNDLE_VERSION);
+    ac_cbor_put_str(&w, "record");
+    ac_cbor_put_bytes(&w, b->record, b->record_len);
+    ac_cbor_put_str(&w, "log");
+    ac_cbor_put_map(&w, 3);
+    ac_cbor_put_str(&w, "index");
+    ac_cbor_put_uint(&w, b->index);
+    ac_cbor_put_str(&w, "size");
+    ac_cbor_put_uint(&w, b->size);
+    ac_cbor_put_str(&w, "proof");
+    ac_cbor_put_array(&w, b->proof.count);
+    for (size_t i = 0; i < b->proof.count; i++)
+        ac_cbor_put_bytes(&w, b->proof.hash[i], AC_MERKLE_HASH_BYTES);
+    ac_cbor_put_str(&w, "status");
+    ac_cbor_put_bytes(&w, b->status, b->status_len);
+    ac_cbor_put_str(&w, "checkpoint");
+    ac_cbor_put_text(&w, b->checkpoint, b->checkpoint_len); /* refuses non-UTF-8 */
+    struct ac_buf enc = AC_BUF_INIT;
+    int rc = ac_cbor_writer_finish(&w, &enc);
+    ac_cbor_writer_release(&w);
+    if (rc == 0)
+        rc = ac_buf_append(out, enc.data, enc.len);
+    ac_buf_release(&enc);
+    return rc;
+}
+
+/* Reads the next map key and checks it is |name|: deterministic encoding
+ * fixes the key order, so a strict decoder can expect each key in turn. */
+static int expect_key(struct ac_cbor_reader *r, const char *name, char *why, size_t why_len)
+{
+    const char *k;
+    size_t len;
+    if (ac_cbor_get_text(r, &k, &len) || len != strlen(name) || memcmp(k, name, len) != 0)
+        return refuse(why, why_len, "bundle: at offset %zu expected the key \"%s\"",
+                      ac_cbor_offset(r), name);
+    return 0;
+}
+
+static int read_log(struct ac_cbor_reader *r, struct ac_bundle *b, char *why, size_t why_len)
+{
+    uint64_t n;
+    if (ac_cbor_get_map(r, &n) || n != 3)
+        return refuse(why, why_len, "bundle: log must be a map of size, index and proof");
+    if (expect_key(r, "size", why, why_len) || ac_cbor_get_uint(r, &b->size))
+        return refuse(why, why_len, "bundle: log.size must be an unsigned integer");
+    if (expect_key(r, "index", why, why_len) || ac_cbor_get_uint(r, &b->index))
+        return refuse(why, why_len, "bundle: log.index must be an unsigned integer");
+    if (b->index >= b->size)
+        return refuse(why, why_len, "bundle: log.index %llu is not below log.size %llu",
+                      (unsigned long long)b->index, (unsigned long long)b->size);
+    if (expect_key(r, "proof", why, why_len) || ac_cbor_get_array(r, &n))
+        return refuse(why, why_len, "bundle: log.proof must be an array");
+    if (n > AC_MERKLE_PROOF_MAX)
+        return refuse(why, why_len, "bundle: log.proof has %llu hashes; at most %d",
+                      (unsigned long long)n, AC_MERKLE_PROOF_MAX);
+    b->proof.count = (size_t)n;
+    for (size_t i = 0; i < b->proof.count; i++) {
+        const uint8_t *h;
+        size_t len;
+        if (ac_cbor_get_bytes(r, &h, &len) || len != AC_MERKLE_HASH_BYTES)
+            return refuse(why, why_len, "bundle: log.proof[%zu] must be 32 bytes", i);
+        memcpy(b->proof.hash[i], h, AC_MERKLE_HASH_BYTES);
+    }
+    return 0;
+}
+
+int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, char *why,
+                     size_t why_len)
+{
+    struct ac_cbor_reader r;
+    if (ac_cbor_reader_init(&r, data, len))
+        return refuse(why, why_len, "bundle: %s", r.why);
+    uint64_t n, v;
+    if (ac_cbor_get_map(&r, &n) || n != 5)
+        return refuse(why, why_len,
+                      "bundle: must be a map of exactly v, log, record, status, checkpoint");
+    struct ac_bundle b;
+    memset(&b, 0, sizeof b);
+    if (expect_key(&r, "v", why, why_len))
+        return AC_EPARSE;
+    if (ac_cbor_get_uint(&r, &v) || v != AC_BUNDLE_VERSION)
+        return refuse(why, why_len, "bundle: v must be %d", AC_BUNDLE_VERSION);
+    if (expect_key(&r, "log", why, why_len))
+        return AC_EPARSE;
+    int rc = read_log(&r, &b, why, why_len);
+    if (rc)
+        return rc;
+    if (expect_key(&r, "record", why, why_len))
+        return AC_EPARSE;
+    if (ac_cbor_get_bytes(&r, &b.record, &b.record_len) || b.record_len == 0)
+        return refuse(why, why_len, "bundle: record must be a non-empty byte string");
+    if (expect_key(&r, "status", why, why_len))
+        return AC_EPARSE;
+    if (ac_cbor_get_bytes(&r, &b.status, &b.status_len) || b.status_len == 0)
+        return refuse(why, why_len, "bundle: status must be a non-empty byte string");
+    if (expect_key(&r, "checkpoint", why, why_len))
+        return AC_EPARSE;
+    if (ac_cbor_get_text(&r, &b.checkpoint, &b.checkpoint_len) || b.checkpoint_len == 0 ||
+        b.checkpoint_len > AC_NOTE_MAX_BYTES)
+        return refuse(why, why_len,
+                      "bundle: checkpoint must be signed-note text of at most %d bytes",
+                      AC_NOTE_MAX_BYTES);
+    *out = b;
+    return 0;
+}
+
+int ac_bundle_verify_log(const struct ac_bundle *b, const struct ac_note_verifier *keys,
+                         size_t nkeys, const char *origin, struct ac_checkpoint *cp, char *why,
+                         size_t why_len)
+{
+    struct ac_checkpoint c;
+    int rc =
+        ac_checkpoint_open(b->checkpoint, b->checkpoint_len, keys, nkeys, origin, &c, why, why_len);
+    if (rc)
+        return rc;
+    if (c.size != b->size) {
+        rc = refuse(why, why_len, "bundle: log.size %llu is not the checkpoint's size %llu",
+                    (unsigned long long)b->size, (unsigned long long)c.size);
+    } else {
+        uint8_t leaf[AC_MERKLE_HASH_BYTES];
+        ac_merkle_leaf_hash(b->record, b->record_len, leaf);
+        if (ac_merkle_verify_inclusion(leaf, b->index, b->size, &b->proof, c.root) != 0) {
+            if (why && why_len)
+                snprintf(why, why_len,
+                         "bundle: the record is not at index %llu of the checkpointed log",
+                         (unsigned long long)b->index);
+            rc = AC_ECRYPTO;
+        }
+    }
+    if (rc == 0 && cp)
+        *cp = c;
+    else
+        ac_checkpoint_release(&c);
+    return rc;
+}

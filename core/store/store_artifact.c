@@ -1,0 +1,91 @@
+/* store_artifact.c - the index of content-addressed artifacts (the bytes
+ * live in files under the data directory) and who may read them. */
+#include <string.h>
+
+#include "accord/base/error.h"
+#include "accord/store/store_review.h"
+#include "review_internal.h"
+
+static int hash_ok(const char *h)
+{
+    if (strlen(h) != AC_ARTIFACT_HASH_HEX)
+        return 0;
+    for (const char *p = h; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
+}
+
+int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
+{
+    if (!hash_ok(a->hash))
+        return AC_EINVAL;
+    sqlite3_stmt *s;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    err = ac__store_stmt(st,
+                         "INSERT OR IGNORE INTO artifacts(hash, size, media_type, uploader_id,"
+                         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         &s);
+    if (!err) {
+        sqlite3_bind_text(s, 1, a->hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, a->size);
+        sqlite3_bind_text(s, 3, a->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, a->uploader_id);
+        sqlite3_bind_int64(s, 5, a->created_ms);
+        err = ac__store_done(st, s);
+    }
+    return ac__store_end(st, err);
+}
+
+static int read_artifact(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_artifact *a = elem;
+    ac__col_copy(a->hash, sizeof a->hash, s, 0);
+    a->size = sqlite3_column_int64(s, 1);
+    ac__col_copy(a->media_type, sizeof a->media_type, s, 2);
+    a->uploader_id = sqlite3_column_int64(s, 3);
+    a->created_ms = sqlite3_column_int64(s, 4);
+    return 0;
+}
+
+static const struct ac__row_type artifact_rows = {sizeof(struct ac_artifact), read_artifact, NULL};
+
+int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artifact *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT hash, size, media_type, uploader_id, created_ms FROM artifacts"
+                             " WHERE hash = ?1",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    return ac__store_one(st, s, &artifact_rows, out);
+}
+
+int ac_store_artifact_may_read(struct ac_store *st, const char *hash, int64_t user_id, int *allowed)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(
+        st,
+        "SELECT EXISTS (SELECT 1 FROM artifacts WHERE hash = ?1 AND uploader_id = ?2)"
+        " OR EXISTS (SELECT 1 FROM submission_artifacts sa JOIN submissions s"
+        "  ON s.id = sa.submission_id WHERE sa.hash = ?1 AND s.earner_id = ?2)"
+        " OR EXISTS (SELECT 1 FROM submission_artifacts sa JOIN assignments a"
+        "  ON a.submission_id = sa.submission_id WHERE sa.hash = ?1 AND a.reviewer_id = ?2"
+        "  AND a.state = ?3)",
+        &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, user_id);
+    sqlite3_bind_int(s, 3, AC_ASG_ACCEPTED);
+    int64_t exists;
+    err = ac__store_int64(st, s, &exists);
+    if (!err)
+        *allowed = (int)exists;
+    return err;
+}

@@ -1,0 +1,170 @@
+/* store_record.c - issued credential records, and the one transaction that
+ * stores a record together with its log leaf, status entry and checkpoint. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "accord/base/error.h"
+#include "accord/store/store.h"
+#include "internal.h"
+
+/* Sets |*size| to the number of leaves in the log. */
+static int log_size(struct ac_store *st, uint64_t *size)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT count(*) FROM log_leaves", &s);
+    if (err)
+        return err;
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *size = (uint64_t)count;
+    return err;
+}
+
+static int insert_record(struct ac_store *st, const struct ac_store_issue *in, int64_t *id)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "INSERT INTO records (cti, subject, definition_id,"
+                             " definition_version, achieved_level, kid, iat, log_index,"
+                             " status_idx, cose, created_ms)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, in->cti, 16, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, in->subject, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, in->definition_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)in->definition_version);
+    sqlite3_bind_text(s, 5, in->achieved_level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, in->kid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, in->iat);
+    sqlite3_bind_int64(s, 8, (sqlite3_int64)in->log_index);
+    sqlite3_bind_int64(s, 9, (sqlite3_int64)in->status_idx);
+    sqlite3_bind_blob(s, 10, in->cose, (int)in->cose_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 11, in->now_ms);
+    err = ac__store_done(st, s);
+    if (!err)
+        *id = sqlite3_last_insert_rowid(ac__store_db(st));
+    return err;
+}
+
+static int insert_leaf(struct ac_store *st, const struct ac_store_issue *in, int64_t record_id)
+{
+    sqlite3_stmt *s;
+    int err =
+        ac__store_stmt(st, "INSERT INTO log_leaves (idx, hash, record_id) VALUES (?, ?, ?)", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)in->log_index);
+    sqlite3_bind_blob(s, 2, in->leaf_hash, AC_STORE_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, record_id);
+    return ac__store_done(st, s);
+}
+
+static int insert_status(struct ac_store *st, const struct ac_store_issue *in, int64_t record_id)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "INSERT INTO status_entries (idx, record_id, state, reason,"
+                             " changed_ms) VALUES (?, ?, 0, '', ?)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)in->status_idx);
+    sqlite3_bind_int64(s, 2, record_id);
+    sqlite3_bind_int64(s, 3, in->now_ms);
+    return ac__store_done(st, s);
+}
+
+int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id)
+{
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    uint64_t size = 0;
+    int64_t id = 0;
+    err = log_size(st, &size);
+    if (!err && size != in->log_index)
+        err = AC_ECONFLICT; /* a second writer, or a stale tree head: never sign over it */
+    if (!err)
+        err = insert_record(st, in, &id);
+    if (!err)
+        err = insert_leaf(st, in, id);
+    if (!err)
+        err = insert_status(st, in, id);
+    if (!err)
+        err = ac__store_checkpoint_insert(st, in->log_index + 1, in->new_root, in->kid,
+                                          in->checkpoint_note, in->now_ms);
+    if (err) {
+        ac__store_rollback(st);
+        return err;
+    }
+    err = ac__store_commit(st);
+    if (err)
+        return err;
+    *record_id = id;
+    return 0;
+}
+
+#define RECORD_COLUMNS "id, log_index, status_idx, kid, created_ms, cose, cti"
+
+static int read_record(struct ac_store *st, sqlite3_stmt *s, struct ac_store_record *rec,
+                       ac_store_bytes_cb cb, void *ctx)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    }
+    if (rec) {
+        rec->id = sqlite3_column_int64(s, 0);
+        rec->log_index = (uint64_t)sqlite3_column_int64(s, 1);
+        rec->status_idx = (uint64_t)sqlite3_column_int64(s, 2);
+        const unsigned char *kid = sqlite3_column_text(s, 3);
+        snprintf(rec->kid, sizeof rec->kid, "%s", kid ? (const char *)kid : "");
+        rec->created_ms = sqlite3_column_int64(s, 4);
+        memset(rec->cti, 0, sizeof rec->cti);
+        if (sqlite3_column_bytes(s, 6) == (int)sizeof rec->cti)
+            memcpy(rec->cti, sqlite3_column_blob(s, 6), sizeof rec->cti);
+    }
+    /* The blob is valid until the statement is reset, so |cb| sees it
+     * without a copy; resetting right after ends the read transaction. */
+    if (cb)
+        cb(ctx, sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5));
+    sqlite3_reset(s);
+    return 0;
+}
+
+int ac_store_record_get(struct ac_store *st, int64_t id, struct ac_store_record *rec,
+                        ac_store_bytes_cb cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE id = ?", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    return read_record(st, s, rec, cb, ctx);
+}
+
+int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_record *rec,
+                       ac_store_bytes_cb cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE log_index = ?", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)index);
+    return read_record(st, s, rec, cb, ctx);
+}
+
+int ac_store_record_count(struct ac_store *st, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT count(*) FROM records", &s);
+    if (err)
+        return err;
+    return ac__store_int64(st, s, n);
+}

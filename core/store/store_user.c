@@ -1,0 +1,278 @@
+/* store_user.c - node users with roles and their bearer tokens (by keyed hash). */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "accord/base/error.h"
+#include "accord/store/store.h"
+#include "internal.h"
+
+static const char *const role_names[AC_ROLE_COUNT] = {"admin", "expert", "reviewer", "earner",
+                                                      "recognizer"};
+
+const char *ac_role_name(unsigned role)
+{
+    for (int i = 0; i < AC_ROLE_COUNT; i++)
+        if (role == (1u << i))
+            return role_names[i];
+    return NULL;
+}
+
+int ac_role_parse(const char *name, unsigned *role)
+{
+    for (int i = 0; i < AC_ROLE_COUNT; i++) {
+        if (strcmp(name, role_names[i]) == 0) {
+            *role = 1u << i;
+            return 0;
+        }
+    }
+    return AC_EINVAL;
+}
+
+int ac_user_name_check(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > AC_USER_NAME_MAX)
+        return AC_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+            return AC_EINVAL;
+    }
+    return 0;
+}
+
+#define USER_COLUMNS "id, name, display_name, roles, created_ms, disabled_ms"
+
+static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
+{
+    u->id = sqlite3_column_int64(s, col);
+    ac__col_copy(u->name, sizeof u->name, s, col + 1);
+    ac__col_copy(u->display_name, sizeof u->display_name, s, col + 2);
+    u->roles = (unsigned)sqlite3_column_int(s, col + 3);
+    u->created_ms = sqlite3_column_int64(s, col + 4);
+    u->disabled_ms = sqlite3_column_int64(s, col + 5);
+}
+
+static int read_user_row(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    read_user(s, 0, elem);
+    return 0;
+}
+
+static const struct ac__row_type user_rows = {sizeof(struct ac_user), read_user_row, NULL};
+
+int ac_store_user_create(struct ac_store *st, const char *name, const char *display_name,
+                         unsigned roles, int64_t now_ms, struct ac_user *out)
+{
+    if (ac_user_name_check(name) || roles == 0 || (roles & ~AC_ROLE_ALL))
+        return AC_EINVAL;
+    if (!display_name || !display_name[0])
+        display_name = name;
+    if (strlen(display_name) > AC_USER_DISPLAY_MAX)
+        return AC_EINVAL;
+    sqlite3_stmt *s;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    err = ac__store_stmt(st,
+                         "INSERT INTO users(name, display_name, roles, created_ms)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+                         &s);
+    if (!err) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, display_name, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, (int)roles);
+        sqlite3_bind_int64(s, 4, now_ms);
+        err = ac__store_done(st, s);
+    }
+    int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
+    err = ac__store_end(st, err);
+    if (err)
+        return err;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    ac__text_copy(out->name, sizeof out->name, (const unsigned char *)name);
+    ac__text_copy(out->display_name, sizeof out->display_name, (const unsigned char *)display_name);
+    out->roles = roles;
+    out->created_ms = now_ms;
+    return 0;
+}
+
+int ac_store_user_get(struct ac_store *st, int64_t id, struct ac_user *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " USER_COLUMNS " FROM users WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    return ac__store_one(st, s, &user_rows, out);
+}
+
+int ac_store_user_list(struct ac_store *st, int64_t after_id, struct ac_user *out, size_t max,
+                       size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(
+        st, "SELECT " USER_COLUMNS " FROM users WHERE id > ?1 ORDER BY id LIMIT ?2", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    return ac__store_fill(st, s, &user_rows, out, max, n);
+}
+
+int ac_store_user_count(struct ac_store *st, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT COUNT(*) FROM users", &s);
+    if (err)
+        return err;
+    return ac__store_int64(st, s, n);
+}
+
+int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
+{
+    struct ac_user u;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    err = ac_store_user_get(st, id, &u);
+    sqlite3_stmt *s;
+    if (!err && u.disabled_ms == 0) {
+        err = ac__store_stmt(st, "UPDATE users SET disabled_ms = ?2 WHERE id = ?1", &s);
+        if (!err) {
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_int64(s, 2, now_ms);
+            err = ac__store_done(st, s);
+        }
+        if (!err)
+            err = ac__store_stmt(
+                st, "UPDATE tokens SET revoked_ms = ?2 WHERE user_id = ?1 AND revoked_ms = 0", &s);
+        if (!err) {
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_int64(s, 2, now_ms);
+            err = ac__store_done(st, s);
+        }
+    }
+    return ac__store_end(st, err);
+}
+
+#define TOKEN_COLUMNS "t.id, t.user_id, t.label, t.created_ms, t.revoked_ms"
+
+static int read_token(struct ac_store *st, sqlite3_stmt *s, void *elem)
+{
+    (void)st;
+    struct ac_token *t = elem;
+    t->id = sqlite3_column_int64(s, 0);
+    t->user_id = sqlite3_column_int64(s, 1);
+    ac__col_copy(t->label, sizeof t->label, s, 2);
+    t->created_ms = sqlite3_column_int64(s, 3);
+    t->revoked_ms = sqlite3_column_int64(s, 4);
+    return 0;
+}
+
+static const struct ac__row_type token_rows = {sizeof(struct ac_token), read_token, NULL};
+
+int ac_store_token_create(struct ac_store *st, int64_t user_id, const char *label,
+                          const uint8_t hash[AC_TOKEN_HASH_BYTES], int64_t now_ms,
+                          struct ac_token *out)
+{
+    if (!label)
+        label = "";
+    if (strlen(label) > AC_TOKEN_LABEL_MAX)
+        return AC_EINVAL;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    sqlite3_stmt *s;
+    err = ac__store_stmt(st,
+                         "INSERT INTO tokens(user_id, label, hash, created_ms)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+                         &s);
+    if (!err) {
+        sqlite3_bind_int64(s, 1, user_id);
+        sqlite3_bind_text(s, 2, label, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 3, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, now_ms);
+        err = ac__store_done(st, s);
+    }
+    int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
+    err = ac__store_end(st, err);
+    if (err)
+        return err;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->user_id = user_id;
+    ac__text_copy(out->label, sizeof out->label, (const unsigned char *)label);
+    out->created_ms = now_ms;
+    return 0;
+}
+
+int ac_store_token_find(struct ac_store *st, const uint8_t hash[AC_TOKEN_HASH_BYTES],
+                        struct ac_token *tok, struct ac_user *user)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT " TOKEN_COLUMNS ", u.id, u.name, u.display_name, u.roles,"
+                             " u.created_ms, u.disabled_ms"
+                             " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, hash, AC_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_token(st, s, tok);
+        read_user(s, 5, user);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_token_get(struct ac_store *st, int64_t id, struct ac_token *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " TOKEN_COLUMNS " FROM tokens t WHERE t.id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    return ac__store_one(st, s, &token_rows, out);
+}
+
+int ac_store_token_list(struct ac_store *st, int64_t user_id, int64_t after_id,
+                        struct ac_token *out, size_t max, size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT " TOKEN_COLUMNS " FROM tokens t"
+                             " WHERE t.user_id = ?1 AND t.id > ?2 ORDER BY t.id LIMIT ?3",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, after_id);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    return ac__store_fill(st, s, &token_rows, out, max, n);
+}
+
+int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
+{
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    struct ac_token t;
+    err = ac_store_token_get(st, id, &t);
+    sqlite3_stmt *s;
+    if (!err && t.revoked_ms == 0) {
+        err = ac__store_stmt(st, "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1", &s);
+        if (!err) {
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_int64(s, 2, now_ms);
+            err = ac__store_done(st, s);
+        }
+    }
+    return ac__store_end(st, err);
+}

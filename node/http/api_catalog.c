@@ -1,0 +1,358 @@
+/* api_catalog.c - the earner's side of recognition: the catalog of active
+ * credentials with district filters (domain, stack, which recognizer counts
+ * it), and approval requests an earner makes where a recognizer requires them,
+ * which that recognizer approves or denies. An earner sees only its own
+ * requests, a recognizer only those addressed to it. See
+ * docs/api-recognition.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/store/store_recognition.h"
+#include "internal.h"
+#include "records/records.h"
+
+/* Policies listed beside each catalog entry; more recognizers than this for
+ * one credential are unlikely on one node and the list says it is cut. */
+#define MAX_RECOGNITIONS 32
+#define FILTER_MAX 128
+
+static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
+{
+    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
+                            detail);
+    return -1;
+}
+
+/* Reads an optional text query parameter of 1-FILTER_MAX bytes into |buf|;
+ * sets |*out| to |buf| or NULL when absent. Answers 400 and returns -1 when bad. */
+static int query_text(struct ac_http_exchange *x, const char *name, char buf[FILTER_MAX + 1],
+                      const char **out)
+{
+    *out = NULL;
+    int rc = ac_http_query(ac_http_exchange_req(x), name, buf, FILTER_MAX + 1);
+    if (rc == AC_ENOENT)
+        return 0;
+    if (rc != 0 || !buf[0])
+        return bad_field(x, name, "must be 1 to 128 bytes of text");
+    *out = buf;
+    return 0;
+}
+
+static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, int *err)
+{
+    json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s}", "id", (json_int_t)e->id, "credential_id",
+                          e->def_id, "version", (json_int_t)e->version, "title", e->title,
+                          "competency", e->competency);
+    if (!j) {
+        *err = AC_ENOMEM;
+        return NULL;
+    }
+    json_t *d = json_loads(e->domains, JSON_DECODE_ANY, NULL);
+    json_t *s = json_loads(e->stacks, JSON_DECODE_ANY, NULL);
+    json_object_set_new(j, "domains", json_is_array(d) ? d : json_array());
+    json_object_set_new(j, "stacks", json_is_array(s) ? s : json_array());
+    if (!json_is_array(d))
+        json_decref(d);
+    if (!json_is_array(s))
+        json_decref(s);
+    json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
+    json_object_set_new(j, "ceus",
+                        e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0) : json_null());
+    ac__json_time(j, "active_since", e->activated_ms);
+    /* Who counts it, so an earner sees where to ask for approval. */
+    struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
+    size_t np = 0;
+    *err = pol ? ac_store_policy_for_credential(n->store, ac__issuer_of(n, NULL), e->def_id,
+                                                e->version, pol, MAX_RECOGNITIONS, &np)
+               : AC_ENOMEM;
+    json_t *rec = json_array();
+    for (size_t i = 0; !*err && i < np; i++) {
+        json_t *p =
+            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol[i].id, "recognizer_id",
+                      (json_int_t)pol[i].recognizer_id, "purpose", ac_purpose_name(pol[i].purpose),
+                      "requires_approval", pol[i].requires_approval);
+        if (p)
+            json_object_set_new(p, "ceus",
+                                pol[i].has_ceu ? json_real((double)pol[i].ceu_hundredths / 100.0)
+                                               : json_null());
+        json_array_append_new(rec, p);
+    }
+    free(pol);
+    json_object_set_new(j, "recognitions", rec);
+    return j;
+}
+
+static void on_catalog(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
+    struct ac_catalog_filter f = {NULL, NULL, 0, ac__issuer_of(n, NULL)};
+    const char *rtext;
+    if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
+        query_text(x, "domain", dbuf, &f.domain) || query_text(x, "stack", sbuf, &f.stack) ||
+        query_text(x, "recognizer", rbuf, &rtext))
+        return;
+    if (rtext) {
+        char *end;
+        long long id = strtoll(rtext, &end, 10);
+        if (*end || id < 1) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "recognizer",
+                                    "recognizer: \"%s\" must be a recognizer's user id", rtext);
+            return;
+        }
+        f.recognizer_id = id;
+    }
+    struct ac_catalog_entry *page = calloc(limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_catalog_list(n->store, &f, after, page, limit + 1, &got) : AC_ENOMEM;
+    json_t *items = json_array();
+    for (size_t i = 0; !err && i < got && i < limit; i++)
+        json_array_append_new(items, entry_json(n, &page[i], &err));
+    json_t *j = err ? NULL : json_pack("{s:o}", "items", items);
+    if (j && got > limit) {
+        char cursor[24];
+        snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
+        json_object_set_new(j, "next_cursor", json_string(cursor));
+    }
+    for (size_t i = 0; page && i < got; i++)
+        ac_catalog_entry_release(&page[i]);
+    free(page);
+    if (err) {
+        if (!j)
+            json_decref(items);
+        ac__respond_error(x, err, "catalog");
+        return;
+    }
+    ac__respond_owned(x, 200, j);
+}
+
+/* ---- approvals ---- */
+
+static json_t *approval_json(const struct ac_approval *ap)
+{
+    json_t *j = json_pack(
+        "{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)ap->id, "earner_id",
+        (json_int_t)ap->earner_id, "recognizer_id", (json_int_t)ap->recognizer_id, "policy_id",
+        (json_int_t)ap->policy_id, "issuer", ap->issuer, "credential_id", ap->credential_id,
+        "state", ac_approval_state_name(ap->state), "note", ap->note, "reason", ap->reason);
+    if (j) {
+        ac__json_time(j, "requested_at", ap->requested_ms);
+        ac__json_time(j, "decided_at", ap->decided_ms);
+    }
+    return j;
+}
+
+static void on_approval_request(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"recognizer_id", "credential_id", "issuer", "note", NULL};
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    json_t *rid = json_object_get(body, "recognizer_id");
+    const char *cred = json_string_value(json_object_get(body, "credential_id"));
+    json_t *iv = json_object_get(body, "issuer"), *nv = json_object_get(body, "note");
+    if (!json_is_integer(rid) || json_integer_value(rid) < 1) {
+        bad_field(x, "recognizer_id", "required; the user id of the recognizer to ask");
+        goto out;
+    }
+    if (!cred || !cred[0] || strlen(cred) > AC_POLICY_CREDENTIAL_MAX) {
+        bad_field(x, "credential_id", "required; the id of the credential you want to pursue");
+        goto out;
+    }
+    if (iv && (!json_is_string(iv) || json_string_length(iv) == 0 ||
+               json_string_length(iv) > AC_POLICY_ISSUER_MAX)) {
+        bad_field(x, "issuer", "must be the issuer's node id (1-200 bytes)");
+        goto out;
+    }
+    if (nv && (!json_is_string(nv) || json_string_length(nv) > AC_RECOGNITION_NOTE_MAX)) {
+        bad_field(x, "note", "must be text of at most 500 bytes");
+        goto out;
+    }
+    const char *issuer = ac__issuer_of(n, iv ? json_string_value(iv) : NULL);
+    int64_t recognizer = json_integer_value(rid);
+    struct ac_policy pol[AC_PURPOSE_COUNT];
+    size_t np = 0;
+    int err = ac_store_policy_match(n->store, recognizer, issuer, cred, pol, AC_PURPOSE_COUNT, &np);
+    if (err) {
+        ac__respond_error(x, err, "policies");
+        goto out;
+    }
+    const struct ac_policy *need = NULL;
+    for (size_t i = 0; i < np && !need; i++)
+        if (pol[i].requires_approval)
+            need = &pol[i];
+    if (!need) {
+        ac_http_respond_problem(
+            x, 409, "conflict", "Conflict", "credential_id",
+            np ? "credential_id: recognizer %lld counts %s from %s without approval; there is "
+                 "nothing to ask"
+               : "credential_id: recognizer %lld has no active policy for %s from %s, so it "
+                 "has nothing to approve",
+            (long long)recognizer, cred, issuer);
+        goto out;
+    }
+    struct ac_approval ap;
+    err = ac_store_approval_request(n->store, a.user.id, need->id,
+                                    nv ? json_string_value(nv) : NULL, ac_clock_now_ms(), &ap);
+    if (err == AC_EEXIST) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "credential_id",
+                                "credential_id: you already have a pending or approved request "
+                                "to recognizer %lld for %s; a new one is possible after a denial",
+                                (long long)recognizer, cred);
+        goto out;
+    }
+    if (err) {
+        ac__respond_error(x, err, "approval");
+        goto out;
+    }
+    ac_log_info("api", "approval %lld: %s asks recognizer %lld about %s", (long long)ap.id,
+                a.user.name, (long long)recognizer, cred);
+    ac__respond_owned(x, 201, approval_json(&ap));
+out:
+    json_decref(body);
+}
+
+static void on_approval_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after))
+        return;
+    char sv[16];
+    int state = -1;
+    int rc = ac_http_query(ac_http_exchange_req(x), "state", sv, sizeof sv);
+    if (rc != AC_ENOENT) {
+        enum ac_approval_state s;
+        if (rc != 0 || ac_approval_state_parse(sv, &s)) {
+            bad_field(x, "state", "must be pending, approved or denied");
+            return;
+        }
+        state = (int)s;
+    }
+    /* Admins see every request; anyone else only those it is a party to. */
+    int64_t party = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
+    struct ac_approval *page = calloc(limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_approval_list(n->store, party, state, after, page, limit + 1, &got)
+                   : AC_ENOMEM;
+    if (err) {
+        free(page);
+        ac__respond_error(x, err, "approvals");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, approval_json(&page[i]));
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
+    free(page);
+    ac__respond_owned(x, 200, j);
+}
+
+/* Loads the approval named by the path for a party to it (or an admin); to
+ * anyone else it does not exist. */
+static int load_approval(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
+                         struct ac_approval *ap)
+{
+    int64_t id;
+    if (ac__param_id(x, "id", "approval", &id))
+        return -1;
+    int err = ac_store_approval_get(n->store, id, ap);
+    if (!err && ap->earner_id != a->user.id && ap->recognizer_id != a->user.id &&
+        !(a->user.roles & AC_ROLE_ADMIN))
+        err = AC_ENOENT;
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "approval %lld", (long long)id);
+        ac__respond_error(x, err, what);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_approval_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_approval ap;
+    if (ac__authenticate(n, x, &a) || load_approval(n, x, &a, &ap))
+        return;
+    ac__respond_owned(x, 200, approval_json(&ap));
+}
+
+static void on_approval_decide(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_approval ap;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        load_approval(n, x, &a, &ap) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"decision", "reason", NULL};
+    const char *decision = json_string_value(json_object_get(body, "decision"));
+    json_t *rv = json_object_get(body, "reason");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!decision || (strcmp(decision, "approve") != 0 && strcmp(decision, "deny") != 0)) {
+        bad_field(x, "decision", "required; approve or deny");
+        goto out;
+    }
+    int approve = strcmp(decision, "approve") == 0;
+    if (rv && (!json_is_string(rv) || json_string_length(rv) > AC_RECOGNITION_NOTE_MAX)) {
+        bad_field(x, "reason", "must be text of at most 500 bytes");
+        goto out;
+    }
+    const char *reason = rv ? json_string_value(rv) : "";
+    if (!approve && !reason[0]) {
+        bad_field(x, "reason", "required when denying; the earner is told why");
+        goto out;
+    }
+    if (ap.recognizer_id != a.user.id) {
+        /* An admin may read it, but only the recognizer asked may decide. */
+        ac_http_respond_problem(x, 403, "forbidden", "Forbidden", "id",
+                                "approval %lld is addressed to recognizer %lld, not to you",
+                                (long long)ap.id, (long long)ap.recognizer_id);
+        goto out;
+    }
+    int err = ac_store_approval_decide(n->store, ap.id, a.user.id, approve, reason,
+                                       ac_clock_now_ms(), &ap);
+    if (err == AC_ECONFLICT) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "decision",
+                                "approval %lld was already %s", (long long)ap.id,
+                                ac_approval_state_name(ap.state));
+        goto out;
+    }
+    if (err) {
+        ac__respond_error(x, err, "approval");
+        goto out;
+    }
+    ac_log_info("api", "approval %lld %s by %s", (long long)ap.id, ac_approval_state_name(ap.state),
+                a.user.name);
+    ac__respond_owned(x, 200, approval_json(&ap));
+out:
+    json_decref(body);
+}
+
+void ac__api_catalog_register(struct ac_node *n)
+{
+    ac__route(n, "GET", "/v1/catalog", on_catalog);
+    ac__route(n, "POST", "/v1/approvals", on_approval_request);
+    ac__route(n, "GET", "/v1/approvals", on_approval_list);
+    ac__route(n, "GET", "/v1/approvals/{id}", on_approval_get);
+    ac__route(n, "POST", "/v1/approvals/{id}/decision", on_approval_decide);
+}

@@ -1,0 +1,96 @@
+/* api_node.c - the public node endpoints: /healthz, /v1/node and /metrics. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "accord/base/buf.h"
+#include "accord/sign/did.h"
+#include "accord/base/error.h"
+#include "accord/net/h2_server.h"
+#include "accord/sign/keyring.h"
+#include "internal.h"
+
+static void on_healthz(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    static const struct ac_http_header ct = {"content-type", "text/plain; charset=utf-8"};
+    ac_http_respond(x, 200, &ct, 1, "ok\n", 3);
+}
+
+/* The body of GET /v1/node changes only when the signing key rotates, and it
+ * is the node's most frequent public read, so it is built once per key. One
+ * node runs per process; the cache names the node and kid it was built for. */
+static struct {
+    const struct ac_node *node;
+    char kid_hex[2 * AC_KEY_ID_BYTES + 1];
+    char *body; /* owned; compact JSON */
+    size_t len;
+} node_info;
+
+static int node_info_build(const struct ac_node *n, const struct ac_key_info *k)
+{
+    char pub[sodium_base64_ENCODED_LEN(AC_KEY_PUBLIC_BYTES,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(pub, sizeof pub, k->public_key, AC_KEY_PUBLIC_BYTES,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    json_t *key = json_pack("{s:s, s:s, s:s, s:s}", "kid", k->kid_hex, "alg", "EdDSA", "crv",
+                            "Ed25519", "x", pub);
+    if (!key)
+        return AC_ENOMEM;
+    ac__json_time(key, "not_before", k->not_before_ms);
+    char did_key[AC_DID_KEY_MAX];
+    ac_did_key(k->public_key, did_key);
+    json_object_set_new(key, "did_key", json_string(did_key));
+    json_t *j = json_pack("{s:s, s:s, s:i, s:o}", "node_id", n->cfg->node_id, "version",
+                          ACCORD_VERSION, "schema_version", n->schema_version, "public_key", key);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body)
+        return AC_ENOMEM;
+    free(node_info.body);
+    node_info.body = body;
+    node_info.len = strlen(body);
+    node_info.node = n;
+    memcpy(node_info.kid_hex, k->kid_hex, sizeof node_info.kid_hex);
+    return 0;
+}
+
+static void on_node(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    if (node_info.node != n || strcmp(node_info.kid_hex, k->kid_hex) != 0) {
+        int err = node_info_build(n, k);
+        if (err) {
+            ac__respond_error(x, err, "node info");
+            return;
+        }
+    }
+    static const struct ac_http_header ct = {"content-type", "application/json"};
+    ac_http_respond(x, 200, &ct, 1, node_info.body, node_info.len);
+}
+
+static void on_metrics(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t db_bytes = 0;
+    ac_store_size(n->store, &db_bytes);
+    struct ac_buf b = AC_BUF_INIT;
+    size_t conns = n->server ? ac_h2_server_connections(n->server) : 0;
+    int err = ac__metrics_render(n->metrics, conns, db_bytes, &b);
+    if (err) {
+        ac_buf_release(&b);
+        ac__respond_error(x, err, "metrics");
+        return;
+    }
+    static const struct ac_http_header ct = {"content-type", "text/plain; version=0.0.4"};
+    ac_http_respond(x, 200, &ct, 1, b.data, b.len);
+    ac_buf_release(&b);
+}
+
+void ac__api_node_register(struct ac_node *n)
+{
+    ac__route(n, "GET", "/healthz", on_healthz);
+    ac__route(n, "GET", "/v1/node", on_node);
+    ac__route(n, "GET", "/metrics", on_metrics);
+}

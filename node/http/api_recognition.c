@@ -1,0 +1,628 @@
+/* api_recognition.c - the recognizer's endpoints: recognition policies (which
+ * credentials from which issuers count, for how many CEUs, toward what), the
+ * record of presented credentials with the verdict of verifying them, and a
+ * teacher's recognized total. See docs/api-recognition.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/records/bundle.h"
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/records/record.h"
+#include "accord/store/store_recognition.h"
+#include "internal.h"
+#include "records/records.h"
+
+/* A record or bundle larger than this is not one Accord produced. */
+#define MAX_PRESENTED_BYTES (64 * 1024)
+
+static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
+{
+    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
+                            detail);
+    return -1;
+}
+
+static json_t *ceu_json(int64_t hundredths)
+{
+    return json_real((double)hundredths / 100.0);
+}
+
+json_t *ac__policy_json(const struct ac_policy *p)
+{
+    json_t *j = json_pack(
+        "{s:I, s:I, s:s, s:s, s:I, s:s, s:b, s:s, s:b}", "id", (json_int_t)p->id, "recognizer_id",
+        (json_int_t)p->recognizer_id, "issuer", p->issuer, "credential_id", p->credential_id,
+        "min_version", (json_int_t)p->min_version, "purpose", ac_purpose_name(p->purpose),
+        "requires_approval", p->requires_approval, "note", p->note, "retired", p->retired_ms != 0);
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
+    ac__json_time(j, "created_at", p->created_ms);
+    ac__json_time(j, "retired_at", p->retired_ms);
+    return j;
+}
+
+/* Reads an optional string member of at most |max| bytes (empty allowed only
+ * when |allow_empty|). Returns 0 (|*out| NULL when absent) or answers 400. */
+static int opt_string(struct ac_http_exchange *x, const json_t *body, const char *key, size_t max,
+                      int allow_empty, const char **out)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    char detail[96];
+    snprintf(detail, sizeof detail, "must be a%s string of at most %zu bytes",
+             allow_empty ? "" : " non-empty", max);
+    if (!json_is_string(v) || json_string_length(v) > max ||
+        (!allow_empty && json_string_length(v) == 0) ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return bad_field(x, key, detail);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* Parses a CEU amount: a number from 0 to 1000 with at most two decimals. */
+static int parse_ceus(struct ac_http_exchange *x, const char *field, const json_t *v,
+                      int64_t *hundredths)
+{
+    if (!json_is_number(v))
+        return bad_field(x, field, "must be a number of CEUs from 0 to 1000");
+    double d = json_number_value(v) * 100.0;
+    double r = round(d);
+    if (!(r >= 0 && r <= AC_CEU_HUNDREDTHS_MAX))
+        return bad_field(x, field, "must be a number of CEUs from 0 to 1000");
+    if (fabs(d - r) > 1e-6)
+        return bad_field(x, field, "must have at most two decimals (hundredths of a CEU)");
+    *hundredths = (int64_t)r;
+    return 0;
+}
+
+static void on_policy_create(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"issuer",  "credential_id",     "min_version", "ceus",
+                                          "purpose", "requires_approval", "note",        NULL};
+    struct ac_policy p;
+    memset(&p, 0, sizeof p);
+    p.recognizer_id = a.user.id;
+    p.min_version = 1;
+    const char *issuer, *cred, *purpose, *note;
+    if (ac__json_only(x, body, allowed) ||
+        opt_string(x, body, "issuer", AC_POLICY_ISSUER_MAX, 0, &issuer) ||
+        opt_string(x, body, "credential_id", AC_POLICY_CREDENTIAL_MAX, 0, &cred) ||
+        opt_string(x, body, "purpose", 32, 0, &purpose) ||
+        opt_string(x, body, "note", AC_RECOGNITION_NOTE_MAX, 1, &note))
+        goto out;
+    if (!cred) {
+        bad_field(x, "credential_id", "required; the credential definition's id");
+        goto out;
+    }
+    if (!purpose) {
+        bad_field(x, "purpose", "required; one of ceu, pay_scale, relicensure");
+        goto out;
+    }
+    if (ac_purpose_parse(purpose, &p.purpose)) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "purpose",
+                                "purpose: \"%s\" is not one of ceu, pay_scale, relicensure",
+                                purpose);
+        goto out;
+    }
+    json_t *v = json_object_get(body, "min_version");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+        bad_field(x, "min_version", "must be a whole number of at least 1");
+        goto out;
+    }
+    if (v)
+        p.min_version = (uint64_t)json_integer_value(v);
+    v = json_object_get(body, "ceus");
+    if (v && !json_is_null(v)) {
+        if (parse_ceus(x, "ceus", v, &p.ceu_hundredths))
+            goto out;
+        p.has_ceu = 1;
+    }
+    v = json_object_get(body, "requires_approval");
+    if (v && !json_is_boolean(v)) {
+        bad_field(x, "requires_approval", "must be true or false");
+        goto out;
+    }
+    p.requires_approval = v && json_is_true(v);
+    /* A policy without an issuer counts this node's own credentials. */
+    const char *iss = ac__issuer_of(n, issuer);
+    if (strlen(iss) > AC_POLICY_ISSUER_MAX) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "issuer",
+                                "issuer: this node's issuer URL \"%s\" is longer than %d bytes; "
+                                "name the issuer explicitly",
+                                iss, AC_POLICY_ISSUER_MAX);
+        goto out;
+    }
+    memcpy(p.issuer, iss, strlen(iss) + 1);
+    snprintf(p.credential_id, sizeof p.credential_id, "%s", cred);
+    snprintf(p.note, sizeof p.note, "%s", note ? note : "");
+    int err = ac_store_policy_create(n->store, &p, ac_clock_now_ms());
+    if (err == AC_EEXIST) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "credential_id",
+                                "you already have an active %s policy for %s from %s; retire it "
+                                "first",
+                                ac_purpose_name(p.purpose), p.credential_id, p.issuer);
+        goto out;
+    }
+    if (err) {
+        ac__respond_error(x, err, "policy");
+        goto out;
+    }
+    ac_log_info("api", "policy %lld (%s %s from %s) created by %s", (long long)p.id,
+                ac_purpose_name(p.purpose), p.credential_id, p.issuer, a.user.name);
+    ac__respond_owned(x, 201, ac__policy_json(&p));
+out:
+    json_decref(body);
+}
+
+/* Reads an optional positive id query parameter. Returns 0 (|*id| 0 when
+ * absent) or answers 400. */
+static int query_id(struct ac_http_exchange *x, const char *name, int64_t *id)
+{
+    char v[24];
+    *id = 0;
+    int rc = ac_http_query(ac_http_exchange_req(x), name, v, sizeof v);
+    if (rc == AC_ENOENT)
+        return 0;
+    char *end = NULL;
+    long long l = rc == 0 ? strtoll(v, &end, 10) : 0;
+    if (rc != 0 || !v[0] || *end || l < 1) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", name,
+                                "%s: \"%s\" must be a user id (a positive whole number)", name,
+                                rc == 0 ? v : "(too long)");
+        return -1;
+    }
+    *id = l;
+    return 0;
+}
+
+static void on_policy_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after, recognizer;
+    if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
+        query_id(x, "recognizer", &recognizer))
+        return;
+    struct ac_policy *page = calloc(limit + 1, sizeof *page);
+    size_t got = 0;
+    int err =
+        page ? ac_store_policy_list(n->store, recognizer, after, page, limit + 1, &got) : AC_ENOMEM;
+    if (err) {
+        free(page);
+        ac__respond_error(x, err, "policies");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, ac__policy_json(&page[i]));
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
+    free(page);
+    ac__respond_owned(x, 200, j);
+}
+
+static int load_policy(struct ac_node *n, struct ac_http_exchange *x, struct ac_policy *p)
+{
+    int64_t id;
+    if (ac__param_id(x, "id", "policy", &id))
+        return -1;
+    int err = ac_store_policy_get(n->store, id, p);
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "policy %lld", (long long)id);
+        ac__respond_error(x, err, what);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_policy_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_policy p;
+    if (ac__authenticate(n, x, &a) || load_policy(n, x, &p))
+        return;
+    ac__respond_owned(x, 200, ac__policy_json(&p));
+}
+
+static void on_policy_retire(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_policy p;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        load_policy(n, x, &p))
+        return;
+    char what[40];
+    snprintf(what, sizeof what, "policy %lld", (long long)p.id);
+    /* Another recognizer's policy answers as if it did not exist. */
+    int err = ac_store_policy_retire(n->store, p.id, a.user.id, ac_clock_now_ms());
+    if (!err)
+        err = ac_store_policy_get(n->store, p.id, &p);
+    if (err) {
+        ac__respond_error(x, err, what);
+        return;
+    }
+    ac_log_info("api", "policy %lld retired by %s", (long long)p.id, a.user.name);
+    ac__respond_owned(x, 200, ac__policy_json(&p));
+}
+
+/* ---- presentations ---- */
+
+static int teacher_ok(const char *t)
+{
+    size_t len = strlen(t);
+    if (len == 0 || len > AC_TEACHER_MAX)
+        return 0;
+    for (const char *c = t; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-' || *c == '@'))
+            return 0;
+    return 1;
+}
+
+static const char teacher_rule[] =
+    "must be 1-128 of A-Z, a-z, 0-9, '.', '_', '-' and '@' (your own id for the teacher)";
+
+static json_t *presentation_json(const struct ac_presentation *p)
+{
+    char hash[65];
+    sodium_bin2hex(hash, sizeof hash, p->record_hash, sizeof p->record_hash);
+    json_t *checks = json_loads(p->checks, 0, NULL);
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "id",
+                          (json_int_t)p->id, "recognizer_id", (json_int_t)p->recognizer_id,
+                          "teacher", p->teacher, "record_sha256", hash, "cti", p->cti_hex, "issuer",
+                          p->issuer, "credential_id", p->credential_id, "credential_version",
+                          (json_int_t)p->credential_version, "achieved_level", p->achieved_level,
+                          "verdict", ac_verdict_name(p->verdict), "status", p->status_result,
+                          "verified_by", p->verified_by, "checks", checks ? checks : json_array());
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
+    ac__json_time(j, "presented_at", p->presented_ms);
+    ac__json_time(j, "verified_at", p->verified_ms);
+    return j;
+}
+
+/* Decodes base64url (no padding) or standard base64 into a new buffer. */
+static int decode_b64(const char *text, size_t len, uint8_t **out, size_t *out_len)
+{
+    uint8_t *bin = malloc(len ? len : 1);
+    if (!bin)
+        return AC_ENOMEM;
+    static const int variants[] = {sodium_base64_VARIANT_URLSAFE_NO_PADDING,
+                                   sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_ORIGINAL,
+                                   sodium_base64_VARIANT_ORIGINAL_NO_PADDING};
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        const char *end;
+        if (sodium_base642bin(bin, len, text, len, NULL, out_len, &end, variants[i]) == 0 &&
+            end == text + len) {
+            *out = bin;
+            return 0;
+        }
+    }
+    free(bin);
+    return AC_EPARSE;
+}
+
+/* What accord-verify said about a record (its --json output line). */
+struct verification {
+    enum ac_verdict verdict;
+    char status[16];
+    char *checks; /* owned: compact JSON array */
+};
+
+static const char *const results[] = {"pass", "fail", "indeterminate", "skipped"};
+
+/* Checks |v| against accord-verify's output format and the decoded record:
+ * the checks list is well formed, the verdict is the one the checks imply
+ * (any fail: invalid; else any indeterminate: indeterminate; else valid), and
+ * claims.cti names this record. Answers 400 and returns -1 otherwise. */
+static int parse_verification(struct ac_http_exchange *x, const json_t *v,
+                              const struct ac_record *rec, struct verification *out)
+{
+    if (!json_is_object(v))
+        return bad_field(x, "verification",
+                         "required; the JSON object `accord-verify --json` printed for this "
+                         "record");
+    const char *verdict = json_string_value(json_object_get(v, "verdict"));
+    if (!verdict || ac_verdict_parse(verdict, &out->verdict))
+        return bad_field(x, "verification.verdict", "must be valid, invalid or indeterminate");
+    json_t *checks = json_object_get(v, "checks");
+    if (!json_is_array(checks) || json_array_size(checks) == 0 || json_array_size(checks) > 16)
+        return bad_field(x, "verification.checks", "must be a list of 1 to 16 checks");
+    enum ac_verdict implied = AC_VERDICT_VALID;
+    snprintf(out->status, sizeof out->status, "absent");
+    size_t i;
+    json_t *c;
+    json_array_foreach(checks, i, c)
+    {
+        char field[48];
+        snprintf(field, sizeof field, "verification.checks[%zu]", i);
+        const char *name = json_string_value(json_object_get(c, "check"));
+        const char *result = json_string_value(json_object_get(c, "result"));
+        int known = 0;
+        for (size_t k = 0; result && k < 4; k++)
+            known |= strcmp(result, results[k]) == 0;
+        if (!name || !known || !json_is_string(json_object_get(c, "reason")))
+            return bad_field(x, field,
+                             "must be {\"check\": name, \"result\": pass|fail|indeterminate|"
+                             "skipped, \"reason\": text}");
+        if (strcmp(result, "fail") == 0)
+            implied = AC_VERDICT_INVALID;
+        else if (strcmp(result, "indeterminate") == 0 && implied == AC_VERDICT_VALID)
+            implied = AC_VERDICT_INDETERMINATE;
+        if (strcmp(name, "status") == 0)
+            snprintf(out->status, sizeof out->status, "%s", result);
+    }
+    if (implied != out->verdict) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "verification.verdict",
+                                "verification.verdict: \"%s\" contradicts the checks, which "
+                                "make it \"%s\"",
+                                verdict, ac_verdict_name(implied));
+        return -1;
+    }
+    char cti[2 * AC_RECORD_CTI_BYTES + 1];
+    sodium_bin2hex(cti, sizeof cti, rec->cti, sizeof rec->cti);
+    const char *said = json_string_value(json_object_get(json_object_get(v, "claims"), "cti"));
+    if (!said || strcmp(said, cti) != 0) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "verification.claims.cti",
+                                "verification.claims.cti: \"%s\" is not this record's cti "
+                                "\"%s\"; submit the verification of this record",
+                                said ? said : "(missing)", cti);
+        return -1;
+    }
+    out->checks = json_dumps(checks, JSON_COMPACT);
+    if (!out->checks || strlen(out->checks) > AC_PRESENTATION_CHECKS_MAX) {
+        free(out->checks);
+        out->checks = NULL;
+        return bad_field(x, "verification.checks", "too long; at most 4096 bytes of JSON");
+    }
+    return 0;
+}
+
+/* Decodes the presented record (bare, or the record inside a bundle) and
+ * fills the record's side of |p|. Answers 400 and returns -1 on bad input. */
+static int read_presented(struct ac_http_exchange *x, const json_t *body, struct ac_presentation *p,
+                          struct ac_record *rec)
+{
+    json_t *rj = json_object_get(body, "record"), *bj = json_object_get(body, "bundle");
+    if ((rj != NULL) == (bj != NULL))
+        return bad_field(x, "record",
+                         "give exactly one of \"record\" (the signed record) or \"bundle\" "
+                         "(the credential bundle), base64url");
+    const char *field = rj ? "record" : "bundle";
+    json_t *v = rj ? rj : bj;
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) > MAX_PRESENTED_BYTES * 4 / 3 + 4)
+        return bad_field(x, field, "must be base64url text of at most 64 KiB of bytes");
+    uint8_t *bytes;
+    size_t len;
+    int err = decode_b64(json_string_value(v), json_string_length(v), &bytes, &len);
+    if (err == AC_ENOMEM) {
+        ac__respond_error(x, err, field);
+        return -1;
+    }
+    if (err)
+        return bad_field(x, field, "is not base64url (or base64) text");
+    const uint8_t *record = bytes;
+    size_t record_len = len;
+    char why[AC_RECORD_WHY_LEN];
+    if (bj) {
+        struct ac_bundle b;
+        if (ac_bundle_decode(bytes, len, &b, why, sizeof why)) {
+            free(bytes);
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "bundle",
+                                    "bundle: not a credential bundle: %s", why);
+            return -1;
+        }
+        record = b.record;
+        record_len = b.record_len;
+    }
+    struct ac_cose_sign1 msg;
+    if (ac_record_decode(record, record_len, rec, &msg, why, sizeof why)) {
+        free(bytes);
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
+                                "%s: not an Accord record: %s", field, why);
+        return -1;
+    }
+    /* The hash is of the record alone, so a record shown bare and inside a
+     * bundle is one presentation. */
+    crypto_hash_sha256(p->record_hash, record, record_len);
+    free(bytes);
+    sodium_bin2hex(p->cti_hex, sizeof p->cti_hex, rec->cti, sizeof rec->cti);
+    snprintf(p->issuer, sizeof p->issuer, "%s", rec->iss);
+    snprintf(p->credential_id, sizeof p->credential_id, "%s", rec->definition_id);
+    p->credential_version = rec->definition_version;
+    snprintf(p->achieved_level, sizeof p->achieved_level, "%s", rec->achieved_level);
+    p->has_ceu = rec->has_ceu;
+    p->ceu_hundredths = rec->has_ceu ? (int64_t)rec->ceu_hundredths : 0;
+    if (p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX)
+        return bad_field(x, field, "claims more than 1000 CEUs, which no credential is worth");
+    return 0;
+}
+
+static void on_presentation_record(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"teacher", "record", "bundle", "verification", NULL};
+    struct ac_presentation *p = calloc(1, sizeof *p);
+    struct verification ver = {0};
+    struct ac_record rec;
+    const char *teacher;
+    if (!p) {
+        ac__respond_error(x, AC_ENOMEM, "presentation");
+        goto out;
+    }
+    if (ac__json_only(x, body, allowed) ||
+        opt_string(x, body, "teacher", AC_TEACHER_MAX, 0, &teacher))
+        goto out;
+    if (!teacher || !teacher_ok(teacher)) {
+        bad_field(x, "teacher", teacher ? teacher_rule : "required; your own id for the teacher");
+        goto out;
+    }
+    if (read_presented(x, body, p, &rec) ||
+        parse_verification(x, json_object_get(body, "verification"), &rec, &ver))
+        goto out;
+    p->recognizer_id = a.user.id;
+    snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
+    p->verdict = ver.verdict;
+    snprintf(p->status_result, sizeof p->status_result, "%s", ver.status);
+    snprintf(p->verified_by, sizeof p->verified_by, "accord-verify");
+    snprintf(p->checks, sizeof p->checks, "%s", ver.checks);
+    int created = 0;
+    int err = ac_store_presentation_record(n->store, p, ac_clock_now_ms(), &created);
+    if (err == AC_ECONFLICT) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "teacher",
+                                "teacher: this record was already presented for another teacher; "
+                                "a record counts for one teacher only");
+        goto out;
+    }
+    if (!err)
+        err = ac_store_presentation_get(n->store, p->id, p);
+    if (err) {
+        ac__respond_error(x, err, "presentation");
+        goto out;
+    }
+    ac_log_info("api", "presentation %lld (%s from %s for %s): %s, by %s", (long long)p->id,
+                p->credential_id, p->issuer, p->teacher, ac_verdict_name(p->verdict), a.user.name);
+    ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
+out:
+    free(ver.checks);
+    free(p);
+    json_decref(body);
+}
+
+static void on_presentation_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        ac__page_params(x, &limit, &after))
+        return;
+    char teacher[AC_TEACHER_MAX + 2];
+    int rc = ac_http_query(ac_http_exchange_req(x), "teacher", teacher, sizeof teacher);
+    if (rc != AC_ENOENT && (rc != 0 || !teacher_ok(teacher))) {
+        bad_field(x, "teacher", teacher_rule);
+        return;
+    }
+    struct ac_presentation *page = calloc(limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_presentation_list(n->store, a.user.id, rc == 0 ? teacher : NULL,
+                                                after, page, limit + 1, &got)
+                   : AC_ENOMEM;
+    if (err) {
+        free(page);
+        ac__respond_error(x, err, "presentations");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, presentation_json(&page[i]));
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
+    free(page);
+    ac__respond_owned(x, 200, j);
+}
+
+static void on_presentation_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
+        ac__param_id(x, "id", "presentation", &id))
+        return;
+    struct ac_presentation *p = malloc(sizeof *p);
+    int err = p ? ac_store_presentation_get(n->store, id, p) : AC_ENOMEM;
+    /* Presentations are the recognizer's own business: others get a 404. */
+    if (!err && p->recognizer_id != a.user.id)
+        err = AC_ENOENT;
+    if (err) {
+        char what[48];
+        snprintf(what, sizeof what, "presentation %lld", (long long)id);
+        ac__respond_error(x, err, what);
+    } else {
+        ac__respond_owned(x, 200, presentation_json(p));
+    }
+    free(p);
+}
+
+#define MAX_RECOGNIZED 1000
+
+static void on_teacher_total(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER))
+        return;
+    const char *teacher = ac_http_param(x, "teacher");
+    if (!teacher || !teacher_ok(teacher)) {
+        bad_field(x, "teacher", teacher_rule);
+        return;
+    }
+    struct ac_recognized *r = calloc(MAX_RECOGNIZED, sizeof *r);
+    size_t got = 0;
+    int err = r ? ac_store_recognized_list(n->store, a.user.id, teacher, r, MAX_RECOGNIZED, &got)
+                : AC_ENOMEM;
+    if (err) {
+        free(r);
+        ac__respond_error(x, err, "recognized total");
+        return;
+    }
+    int64_t sums[AC_PURPOSE_COUNT] = {0};
+    json_t *items = json_array();
+    for (size_t i = 0; i < got; i++) {
+        sums[r[i].purpose] += r[i].ceu_hundredths;
+        json_t *it =
+            json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:o}", "presentation_id",
+                      (json_int_t)r[i].presentation_id, "policy_id", (json_int_t)r[i].policy_id,
+                      "purpose", ac_purpose_name(r[i].purpose), "issuer", r[i].issuer,
+                      "credential_id", r[i].credential_id, "credential_version",
+                      (json_int_t)r[i].credential_version, "ceus", ceu_json(r[i].ceu_hundredths));
+        json_array_append_new(items, it);
+    }
+    free(r);
+    json_t *totals = json_object();
+    for (int p = 0; p < AC_PURPOSE_COUNT; p++)
+        json_object_set_new(totals, ac_purpose_name((enum ac_purpose)p), ceu_json(sums[p]));
+    ac__respond_owned(x, 200,
+                      json_pack("{s:s, s:I, s:o, s:o}", "teacher", teacher, "recognizer_id",
+                                (json_int_t)a.user.id, "totals", totals, "credentials", items));
+}
+
+void ac__api_recognition_register(struct ac_node *n)
+{
+    ac__route(n, "POST", "/v1/recognition/policies", on_policy_create);
+    ac__route(n, "GET", "/v1/recognition/policies", on_policy_list);
+    ac__route(n, "GET", "/v1/recognition/policies/{id}", on_policy_get);
+    ac__route(n, "POST", "/v1/recognition/policies/{id}/retire", on_policy_retire);
+    ac__route(n, "POST", "/v1/recognition/presentations", on_presentation_record);
+    ac__route(n, "GET", "/v1/recognition/presentations", on_presentation_list);
+    ac__route(n, "GET", "/v1/recognition/presentations/{id}", on_presentation_get);
+    ac__route(n, "GET", "/v1/recognition/teachers/{teacher}/total", on_teacher_total);
+}

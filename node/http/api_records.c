@@ -1,0 +1,404 @@
+/* api_records.c - credential records over HTTP: the admin issue endpoint, the
+ * status changes (revoke, suspend, reinstate), and the public reads of a
+ * record, its inclusion proof and its bundle. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/records/bundle.h"
+#include "accord/base/error.h"
+#include "accord/records/record.h"
+#include "accord/records/status.h"
+#include "records/record_cache.h"
+#include "records/records.h"
+
+static int bad_field(struct ac_http_exchange *x, const char *field, const char *rule)
+{
+    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field, rule);
+    return -1;
+}
+
+/* Reads a required string member of at most |max| bytes. */
+static int get_text(struct ac_http_exchange *x, const json_t *body, const char *field, size_t max,
+                    int required, const char **out)
+{
+    json_t *v = json_object_get(body, field);
+    if (!v && !required) {
+        *out = NULL;
+        return 0;
+    }
+    if (!json_is_string(v))
+        return bad_field(x, field, "must be a string");
+    size_t len = json_string_length(v);
+    if (required && len == 0)
+        return bad_field(x, field, "must not be empty");
+    if (len > max) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
+                                "%s: %zu bytes; at most %zu", field, len, max);
+        return -1;
+    }
+    if (strlen(json_string_value(v)) != len)
+        return bad_field(x, field, "must not contain NUL");
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_uint(struct ac_http_exchange *x, const json_t *body, const char *field, int required,
+                    int *has, uint64_t *out)
+{
+    json_t *v = json_object_get(body, field);
+    *has = v != NULL;
+    if (!v)
+        return required ? bad_field(x, field, "is required (a whole number >= 0)") : 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return bad_field(x, field, "must be a whole number >= 0");
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static void on_issue(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {
+        "subject",        "definition_id",  "definition_version", "content_hash",
+        "achieved_level", "ceu_hundredths", "evidence",           NULL};
+    struct ac__issue_req req = {0};
+    const char *hash_hex = NULL;
+    int has = 0;
+    if (ac__json_only(x, body, allowed) ||
+        get_text(x, body, "subject", AC_RECORD_SUB_MAX, 1, &req.subject) ||
+        get_text(x, body, "definition_id", AC_RECORD_DEF_ID_MAX, 1, &req.definition_id) ||
+        get_uint(x, body, "definition_version", 1, &has, &req.definition_version) ||
+        get_text(x, body, "content_hash", 64, 1, &hash_hex) ||
+        get_text(x, body, "achieved_level", AC_RECORD_LEVEL_MAX, 1, &req.achieved_level) ||
+        get_uint(x, body, "ceu_hundredths", 0, &req.has_ceu, &req.ceu_hundredths) ||
+        get_text(x, body, "evidence", AC_RECORD_EVIDENCE_MAX, 0, &req.evidence)) {
+        json_decref(body);
+        return;
+    }
+    size_t bin_len = 0;
+    if (strlen(hash_hex) != 64 ||
+        sodium_hex2bin(req.content_hash, sizeof req.content_hash, hash_hex, 64, NULL, &bin_len,
+                       NULL) != 0 ||
+        bin_len != 32) {
+        bad_field(x, "content_hash", "must be 64 hexadecimal digits (a SHA-256)");
+        json_decref(body);
+        return;
+    }
+    int64_t id = 0;
+    char why[256] = "";
+    int err = ac__credential_issue_explained(n, &req, &id, why, sizeof why);
+    json_decref(body);
+    if (err == AC_EINVAL) {
+        /* |why| names a field too long; otherwise the encoder refused the
+         * text, which it does only for invalid UTF-8. */
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", NULL,
+                                "the record cannot be encoded: %s",
+                                why[0] ? why : "a text field is not valid UTF-8");
+        return;
+    }
+    if (err == AC_E2BIG) {
+        ac_http_respond_problem(x, 503, "status-list-full", "Service Unavailable", NULL,
+                                "every status index is assigned; no record can be issued");
+        return;
+    }
+    if (err) {
+        ac__respond_error(x, err, "credential");
+        return;
+    }
+    struct ac_store_record rec;
+    err = ac_store_record_get(n->store, id, &rec, NULL, NULL);
+    if (err) {
+        ac__respond_error(x, err, "credential");
+        return;
+    }
+    char url[AC__URL_MAX + 48];
+    snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)id);
+    ac__respond_owned(x, 201,
+                      json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
+                                (json_int_t)rec.log_index, "status_index",
+                                (json_int_t)rec.status_idx, "kid", rec.kid, "url", url));
+}
+
+static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
+{
+    /* cti is random per record and the bytes never change: a strong validator. */
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, rec->cti, sizeof rec->cti);
+    snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
+}
+
+/* On a cache miss the record's bytes go straight from SQLite into the
+ * response and into the cache; the store fills |rec| before it calls back, so
+ * the ETag comes from the same row. */
+struct cose_answer {
+    struct ac_http_exchange *x;
+    struct ac__record_cache *cache;
+    const struct ac_store_record *rec;
+};
+
+static void send_cose(void *ctx, const uint8_t *p, size_t len)
+{
+    struct cose_answer *a = ctx;
+    char etag[AC__ETAG_MAX];
+    record_etag(a->rec, etag);
+    /* Best effort: a record that is not cached (too large, cache full, out
+     * of memory) is simply read from the store again next time. */
+    (void)ac__record_cache_put(a->cache, a->rec->id, etag, p, len);
+    ac__respond_public(a->x, etag, "application/cose", p, len);
+}
+
+struct record_copy {
+    struct ac_buf cose;
+    int err;
+};
+
+static void copy_cose(void *ctx, const uint8_t *p, size_t len)
+{
+    struct record_copy *c = ctx;
+    c->err = ac_buf_append(&c->cose, p, len);
+}
+
+static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec,
+                            const struct ac_buf *cose)
+{
+    struct ac_record r;
+    struct ac_cose_sign1 msg;
+    char why[AC_RECORD_WHY_LEN];
+    if (ac_record_decode(cose->data, cose->len, &r, &msg, why, sizeof why) != 0)
+        return NULL;
+    enum ac_status s = AC_STATUS_VALID;
+    ac_status_list_get(n->records->status, rec->status_idx, &s);
+    char hash[2 * AC_RECORD_HASH_BYTES + 1], cti[2 * AC_RECORD_CTI_BYTES + 1];
+    sodium_bin2hex(hash, sizeof hash, r.content_hash, sizeof r.content_hash);
+    sodium_bin2hex(cti, sizeof cti, r.cti, sizeof r.cti);
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "id", (json_int_t)rec->id,
+        "iss", r.iss, "sub", r.sub, "cti", cti, "definition_id", r.definition_id,
+        "definition_version", (json_int_t)r.definition_version, "content_hash", hash,
+        "achieved_level", r.achieved_level, "log_index", (json_int_t)rec->log_index, "status_index",
+        (json_int_t)rec->status_idx, "kid", rec->kid, "status", ac_status_name(s));
+    if (!j)
+        return NULL;
+    ac__json_time(j, "issued_at", r.iat * 1000);
+    if (r.has_ceu)
+        json_object_set_new(j, "ceu_hundredths", json_integer((json_int_t)r.ceu_hundredths));
+    if (r.evidence[0])
+        json_object_set_new(j, "evidence", json_string(r.evidence));
+    return j;
+}
+
+static void on_record(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (ac__param_id(x, "id", "credential", &id))
+        return;
+    char format[8];
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    int rc = ac_http_query(req, "format", format, sizeof format);
+    if (rc == 0 && strcmp(format, "json") != 0 && strcmp(format, "cose") != 0) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "format",
+                                "format: \"%s\" must be cose or json", format);
+        return;
+    }
+    if (rc == AC_E2BIG) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "format",
+                                "format: must be cose or json");
+        return;
+    }
+    char what[48];
+    struct ac_store_record rec;
+    if (rc != 0 || strcmp(format, "cose") == 0) {
+        /* The signed bytes never change, so they are served from memory once
+         * read; the status is not in them (the JSON summary below, which has
+         * it, is never cached). */
+        const struct ac__cached_record *hit = ac__record_cache_get(n->record_cache, id);
+        if (hit) {
+            ac__respond_public(x, hit->etag, "application/cose", hit->bytes, hit->len);
+            return;
+        }
+        struct cose_answer ans = {x, n->record_cache, &rec};
+        int err = ac_store_record_get(n->store, id, &rec, send_cose, &ans);
+        if (err) {
+            snprintf(what, sizeof what, "credential %lld", (long long)id);
+            ac__respond_error(x, err, what);
+        }
+        return;
+    }
+    snprintf(what, sizeof what, "credential %lld", (long long)id);
+    struct record_copy c = {AC_BUF_INIT, 0};
+    int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
+    if (!err)
+        err = c.err;
+    if (err) {
+        ac_buf_release(&c.cose);
+        ac__respond_error(x, err, what);
+        return;
+    }
+    json_t *j = summary_json(n, &rec, &c.cose);
+    ac_buf_release(&c.cose);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    /* The summary includes the status, so its ETag covers the status token's. */
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)text, strlen(text));
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    ac__respond_public(x, etag, "application/json", text, strlen(text));
+    free(text);
+}
+
+static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac_status to,
+                          const char *verb)
+{
+    struct ac__auth a;
+    json_t *body;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__param_id(x, "id", "credential", &id) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"reason", NULL};
+    const char *reason;
+    if (ac__json_only(x, body, allowed) ||
+        get_text(x, body, "reason", AC_STORE_REASON_MAX, 1, &reason)) {
+        json_decref(body);
+        return;
+    }
+    char why[128] = "", what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)id);
+    int err = ac__credential_set_status(n, id, to, reason, a.user.id, why, sizeof why);
+    json_decref(body);
+    if (err == AC_ECONFLICT) {
+        ac_http_respond_problem(x, 409, "status-conflict", "Conflict", NULL,
+                                "cannot %s credential %lld: %s", verb, (long long)id, why);
+        return;
+    }
+    if (err) {
+        ac__respond_error(x, err, what);
+        return;
+    }
+    struct ac_store_status e;
+    err = ac_store_status_get(n->store, id, &e);
+    if (err) {
+        ac__respond_error(x, err, what);
+        return;
+    }
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)id, "status", ac_status_name(e.state),
+                  "reason", e.reason, "status_index", (json_int_t)e.idx);
+    if (j)
+        ac__json_time(j, "changed_at", e.changed_ms);
+    ac__respond_owned(x, 200, j);
+}
+
+static void on_revoke(struct ac_http_exchange *x, void *arg)
+{
+    change_status(x, arg, AC_STATUS_INVALID, "revoke");
+}
+
+static void on_suspend(struct ac_http_exchange *x, void *arg)
+{
+    change_status(x, arg, AC_STATUS_SUSPENDED, "suspend");
+}
+
+static void on_reinstate(struct ac_http_exchange *x, void *arg)
+{
+    change_status(x, arg, AC_STATUS_VALID, "reinstate");
+}
+
+static void on_inclusion(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (ac__param_id(x, "id", "credential", &id))
+        return;
+    struct ac_store_record rec;
+    int err = ac_store_record_get(n->store, id, &rec, NULL, NULL);
+    if (err) {
+        char what[48];
+        snprintf(what, sizeof what, "credential %lld", (long long)id);
+        ac__respond_error(x, err, what);
+        return;
+    }
+    ac__respond_inclusion(x, n, rec.log_index, n->records->tree.size);
+}
+
+static void on_bundle(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__records *r = n->records;
+    int64_t id;
+    if (ac__param_id(x, "id", "credential", &id))
+        return;
+    char what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)id);
+    struct ac_store_record rec;
+    struct record_copy c = {AC_BUF_INIT, 0};
+    int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
+    if (!err)
+        err = c.err;
+    if (!err)
+        err = ac__status_publish(n);
+    if (!err)
+        err = ac__checkpoint_refresh(n);
+    /* The proof is for the size of the published checkpoint, which the
+     * writer persisted before publishing, so the two always match. */
+    struct ac_bundle b = {
+        .record = c.cose.data,
+        .record_len = c.cose.len,
+        .index = rec.log_index,
+        .size = r->tree.size,
+        .status = r->token.body.data,
+        .status_len = r->token.body.len,
+        .checkpoint = (const char *)r->checkpoint.body.data,
+        .checkpoint_len = r->checkpoint.body.len,
+    };
+    struct ac_merkle_source src;
+    ac__log_source(n, &src);
+    if (!err)
+        err = ac_merkle_inclusion_proof(&src, rec.log_index, r->tree.size, &b.proof);
+    struct ac_buf out = AC_BUF_INIT;
+    if (!err)
+        err = ac_bundle_encode(&b, &out);
+    ac_buf_release(&c.cose);
+    if (err) {
+        ac_buf_release(&out);
+        ac__respond_error(x, err, what);
+        return;
+    }
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, out.data, out.len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    ac__respond_public(x, etag, "application/cbor", out.data, out.len);
+    ac_buf_release(&out);
+}
+
+void ac__api_records_register(struct ac_node *n)
+{
+    ac__route(n, "POST", "/v1/credentials/issue", on_issue);
+    ac__route(n, "GET", "/v1/credentials/{id}", on_record);
+    ac__route(n, "POST", "/v1/credentials/{id}/revoke", on_revoke);
+    ac__route(n, "POST", "/v1/credentials/{id}/suspend", on_suspend);
+    ac__route(n, "POST", "/v1/credentials/{id}/reinstate", on_reinstate);
+    ac__route(n, "GET", "/v1/credentials/{id}/inclusion", on_inclusion);
+    ac__route(n, "GET", "/v1/credentials/{id}/bundle", on_bundle);
+}

@@ -1,0 +1,213 @@
+/* api_reviews.c - the reviewer's side: invitations (batches) to accept or
+ * decline before seeing any content, the assigned work while the assignment
+ * lasts, and scores. Seeded benchmark items look like any other item. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "review/review.h"
+
+static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    json_t *items = json_array();
+    if (ac_store_assignment_list(n->store, 0, 0, b->id, -1, &as, &nas) == 0) {
+        for (size_t i = 0; i < nas; i++) {
+            json_array_append_new(items, json_pack("{s:I, s:s}", "assignment", (json_int_t)as[i].id,
+                                                   "state", ac_asg_state_name(as[i].state)));
+            ac_assignment_release(&as[i]);
+        }
+        free(as);
+    }
+    json_t *j = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)b->id, "credential",
+                          b->credential_id, "state", ac_batch_state_name(b->state), "items", items);
+    ac__json_time(j, "invited_at", b->created_ms);
+    ac__json_time(j, "deadline", b->deadline_ms);
+    return j;
+}
+
+static void on_batches(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER))
+        return;
+    struct ac_batch_row *bs = NULL;
+    size_t nb = 0;
+    int err = ac_store_batch_list(n->store, a.user.id, -1, &bs, &nb);
+    if (err) {
+        ac__respond_error(x, err, "batches");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < nb; i++)
+        json_array_append_new(items, batch_json(n, &bs[i]));
+    free(bs);
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+}
+
+static void respond_flow_error(struct ac_http_exchange *x, int err, const char *what,
+                               const char *why)
+{
+    if (err == AC_ECONFLICT)
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL, "%s", why);
+    else if (err == AC_EINVAL)
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "levels", "%s", why);
+    else
+        ac__respond_error(x, err, what);
+}
+
+static void respond(struct ac_http_exchange *x, void *arg, int accept)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "batch", &id))
+        return;
+    char why[256] = "", what[40];
+    snprintf(what, sizeof what, "batch %" PRId64, id);
+    int err = ac__flow_respond(n, a.user.id, id, accept, why, sizeof why);
+    if (err) {
+        respond_flow_error(x, err, what, why);
+        return;
+    }
+    struct ac_batch_row b;
+    if (ac_store_batch_get(n->store, id, &b) == 0)
+        ac__respond_owned(x, 200, batch_json(n, &b));
+    else
+        ac__respond_error(x, AC_EDB, what);
+}
+
+static void on_accept(struct ac_http_exchange *x, void *arg)
+{
+    respond(x, arg, 1);
+}
+
+static void on_decline(struct ac_http_exchange *x, void *arg)
+{
+    respond(x, arg, 0);
+}
+
+/* An assignment's content, only while it is accepted and open. */
+static void on_assignment(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "assignment", &id))
+        return;
+    struct ac_assignment_row as;
+    char what[48];
+    snprintf(what, sizeof what, "assignment %" PRId64, id);
+    int err = ac_store_assignment_get(n->store, id, &as);
+    if (!err && as.reviewer_id != a.user.id) {
+        ac_assignment_release(&as);
+        err = AC_ENOENT;
+    }
+    if (err) {
+        ac__respond_error(x, err, what);
+        return;
+    }
+    if (as.state != AC_ASG_ACCEPTED) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL,
+                                "assignment %" PRId64 " is %s; content is shown only while an "
+                                "accepted assignment lasts",
+                                id, ac_asg_state_name(as.state));
+        ac_assignment_release(&as);
+        return;
+    }
+    json_t *elements = NULL;
+    if (as.submission_id) {
+        struct ac_submission s;
+        if (ac_store_submission_get(n->store, as.submission_id, &s) == 0) {
+            elements = json_loads(s.elements, 0, NULL);
+            ac_submission_release(&s);
+        }
+    } else {
+        char *content = NULL;
+        if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0) {
+            elements = json_loads(content, 0, NULL);
+            /* Plain-text benchmark content reads as the definition's first
+             * element, like a real submission's: seeding is blind, so
+             * nothing in the shape may tell a benchmark item apart. */
+            if (!json_is_array(elements)) {
+                struct ac_definition *def = NULL;
+                json_decref(elements);
+                ac__flow_definition(n, as.credential_id, 0, NULL, NULL, &def);
+                elements = json_pack("[{s:s, s:s}]", "id",
+                                     def && def->n_elements ? def->elements[0].id : "evidence",
+                                     "text", content);
+                ac_def_free(def);
+            }
+            free(content);
+        }
+    }
+    json_t *j =
+        json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
+                  (json_int_t)as.batch_id, "credential", as.credential_id, "state",
+                  ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
+    ac_assignment_release(&as);
+    ac__respond_owned(x, 200, j);
+}
+
+static void on_score(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "assignment", &id) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    json_t *levels = json_object_get(body, "levels");
+    if (!levels)
+        levels = json_object_get(body, "level");
+    json_t *fb = json_object_get(body, "feedback");
+    if (!levels) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "levels",
+                                "levels: required; a level name (holistic) or one per element");
+        goto out;
+    }
+    if (fb && !json_is_string(fb)) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "feedback",
+                                "feedback: must be a string");
+        goto out;
+    }
+    char why[400] = "", what[48];
+    snprintf(what, sizeof what, "assignment %" PRId64, id);
+    int err = ac__flow_score(n, a.user.id, id, levels, fb ? json_string_value(fb) : NULL, why,
+                             sizeof why);
+    if (err) {
+        respond_flow_error(x, err, what, why);
+        goto out;
+    }
+    struct ac_assignment_row as;
+    if (ac_store_assignment_get(n->store, id, &as) == 0) {
+        ac__respond_owned(
+            x, 200,
+            json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", ac_asg_state_name(as.state)));
+        ac_assignment_release(&as);
+    } else {
+        ac__respond_error(x, AC_EDB, what);
+    }
+out:
+    json_decref(body);
+}
+
+void ac__api_reviews_register(struct ac_node *n)
+{
+    ac__route(n, "GET", "/v1/reviews/batches", on_batches);
+    ac__route(n, "POST", "/v1/reviews/batches/{id}/accept", on_accept);
+    ac__route(n, "POST", "/v1/reviews/batches/{id}/decline", on_decline);
+    ac__route(n, "GET", "/v1/reviews/assignments/{id}", on_assignment);
+    ac__route(n, "POST", "/v1/reviews/assignments/{id}/score", on_score);
+}

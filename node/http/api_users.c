@@ -1,0 +1,324 @@
+/* api_users.c - users and their bearer tokens: who may create, list, read,
+ * disable and revoke what. Admins manage everyone; a user may read itself and
+ * its tokens and revoke its own tokens. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "internal.h"
+
+static json_t *user_json(const struct ac_user *u)
+{
+    json_t *roles = json_array();
+    for (unsigned bit = 1; bit & AC_ROLE_ALL; bit <<= 1)
+        if (u->roles & bit)
+            json_array_append_new(roles, json_string(ac_role_name(bit)));
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "name", u->name,
+                  "display_name", u->display_name, "roles", roles, "disabled", u->disabled_ms != 0);
+    if (j) {
+        ac__json_time(j, "created_at", u->created_ms);
+        ac__json_time(j, "disabled_at", u->disabled_ms);
+    }
+    return j;
+}
+
+static json_t *token_json(const struct ac_token *t)
+{
+    json_t *j = json_pack("{s:I, s:I, s:s, s:b}", "id", (json_int_t)t->id, "user_id",
+                          (json_int_t)t->user_id, "label", t->label, "revoked", t->revoked_ms != 0);
+    if (j) {
+        ac__json_time(j, "created_at", t->created_ms);
+        ac__json_time(j, "revoked_at", t->revoked_ms);
+    }
+    return j;
+}
+
+static int bad_field(struct ac_http_exchange *x, const char *field, const char *fmt,
+                     const char *value)
+{
+    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, fmt, field, value);
+    return -1;
+}
+
+/* Reads "roles": a non-empty array of distinct role names. */
+static int parse_roles(struct ac_http_exchange *x, const json_t *body, unsigned *roles)
+{
+    json_t *arr = json_object_get(body, "roles");
+    if (!arr)
+        return bad_field(x, "roles", "%s: required%s; a list such as [\"earner\"]", "");
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return bad_field(x, "roles", "%s: must be a non-empty list of role names%s", "");
+    *roles = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        char field[32];
+        snprintf(field, sizeof field, "roles[%zu]", i);
+        unsigned r;
+        if (!json_is_string(v) || ac_role_parse(json_string_value(v), &r) != 0)
+            return bad_field(x, field,
+                             "%s: \"%s\" is not a role; use admin, expert, reviewer, earner or "
+                             "recognizer",
+                             json_is_string(v) ? json_string_value(v) : "(not a string)");
+        if (*roles & r)
+            return bad_field(x, field, "%s: \"%s\" appears twice", json_string_value(v));
+        *roles |= r;
+    }
+    return 0;
+}
+
+static void on_user_create(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"name", "display_name", "roles", NULL};
+    unsigned roles = 0;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *dn = json_object_get(body, "display_name");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!name) {
+        bad_field(x, "name", "%s: required; a string%s", "");
+        goto out;
+    }
+    if (ac_user_name_check(name)) {
+        bad_field(x, "name",
+                  "%s: \"%s\" must be 1-64 of a-z, 0-9, '.', '_' and '-', starting with a "
+                  "letter or digit",
+                  name);
+        goto out;
+    }
+    if (dn && (!json_is_string(dn) || strlen(json_string_value(dn)) > AC_USER_DISPLAY_MAX)) {
+        bad_field(x, "display_name", "%s: must be a string of at most 128 bytes%s", "");
+        goto out;
+    }
+    for (const char *p = dn ? json_string_value(dn) : ""; *p; p++) {
+        /* It is put in mail headers, where a CR or LF would start a new one. */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "display_name",
+                                    "display_name: contains control character 0x%02x at byte "
+                                    "%td; control characters (CR, LF, tab, ...) are not allowed",
+                                    (unsigned)(unsigned char)*p, p - json_string_value(dn));
+            goto out;
+        }
+    }
+    if (parse_roles(x, body, &roles))
+        goto out;
+    struct ac_user u;
+    int err = ac_store_user_create(n->store, name, dn ? json_string_value(dn) : NULL, roles,
+                                   ac_clock_now_ms(), &u);
+    if (err == AC_EEXIST) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "name",
+                                "name: \"%s\" is already taken", name);
+        goto out;
+    }
+    if (err) {
+        ac__respond_error(x, err, "user");
+        goto out;
+    }
+    ac_log_info("api", "user %s (%lld) created by %s", u.name, (long long)u.id, a.user.name);
+    ac__respond_owned(x, 201, user_json(&u));
+out:
+    json_decref(body);
+}
+
+static void on_user_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__page_params(x, &limit, &after))
+        return;
+    /* One extra row tells whether another page exists. */
+    struct ac_user page[201];
+    size_t got;
+    int err = ac_store_user_list(n->store, after, page, limit + 1, &got);
+    if (err) {
+        ac__respond_error(x, err, "users");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, user_json(&page[i]));
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
+    ac__respond_owned(x, 200, j);
+}
+
+/* Loads the user named by the path's {id}, allowing admins and the user itself. */
+static int load_target(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
+                       struct ac_user *u)
+{
+    int64_t id;
+    if (ac__param_id(x, "id", "user", &id))
+        return -1;
+    if (id != a->user.id && ac__require_role(x, a, AC_ROLE_ADMIN))
+        return -1;
+    int err = ac_store_user_get(n->store, id, u);
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "user %lld", (long long)id);
+        ac__respond_error(x, err, what);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_user_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u))
+        return;
+    ac__respond_owned(x, 200, user_json(&u));
+}
+
+static void on_user_me(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    ac__respond_owned(x, 200, user_json(&a.user));
+}
+
+static void on_user_disable(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        load_target(n, x, &a, &u))
+        return;
+    /* An admin locking itself out could leave the node with no admin at all. */
+    if (u.id == a.user.id) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "id",
+                                "an admin cannot disable itself; ask another admin");
+        return;
+    }
+    int err = ac_store_user_disable(n->store, u.id, ac_clock_now_ms());
+    if (!err)
+        err = ac_store_user_get(n->store, u.id, &u);
+    if (err) {
+        ac__respond_error(x, err, "user");
+        return;
+    }
+    ac_log_info("api", "user %s (%lld) disabled by %s", u.name, (long long)u.id, a.user.name);
+    ac__respond_owned(x, 200, user_json(&u));
+}
+
+static void on_token_create(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        load_target(n, x, &a, &u) || ac__json_body(x, 1, &body))
+        return;
+    static const char *const allowed[] = {"label", NULL};
+    json_t *label = json_object_get(body, "label");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (label &&
+        (!json_is_string(label) || strlen(json_string_value(label)) > AC_TOKEN_LABEL_MAX)) {
+        bad_field(x, "label", "%s: must be a string of at most 64 bytes%s", "");
+        goto out;
+    }
+    if (u.disabled_ms) {
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", "id",
+                                "user %s is disabled; it cannot get tokens", u.name);
+        goto out;
+    }
+    struct ac_token t;
+    char text[AC_TOKEN_TEXT_BYTES];
+    int err = ac__token_issue(n, u.id, label ? json_string_value(label) : NULL, &t, text);
+    if (err) {
+        ac__respond_error(x, err, "token");
+        goto out;
+    }
+    ac_log_info("api", "token %lld for %s created by %s", (long long)t.id, u.name, a.user.name);
+    json_t *j = token_json(&t);
+    if (j)
+        json_object_set_new(j, "token", json_string(text));
+    sodium_memzero(text, sizeof text);
+    ac__respond_owned(x, 201, j);
+out:
+    json_decref(body);
+}
+
+static void on_token_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u) ||
+        ac__page_params(x, &limit, &after))
+        return;
+    struct ac_token page[201];
+    size_t got;
+    int err = ac_store_token_list(n->store, u.id, after, page, limit + 1, &got);
+    if (err) {
+        ac__respond_error(x, err, "tokens");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, token_json(&page[i]));
+    int more = got > limit;
+    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
+    ac__respond_owned(x, 200, j);
+}
+
+static void on_token_revoke(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "token", &id))
+        return;
+    struct ac_token t;
+    char what[40];
+    snprintf(what, sizeof what, "token %lld", (long long)id);
+    int err = ac_store_token_get(n->store, id, &t);
+    /* A non-admin learns nothing about other users' token ids: same 404. */
+    if (!err && t.user_id != a.user.id && !(a.user.roles & AC_ROLE_ADMIN))
+        err = AC_ENOENT;
+    if (!err)
+        err = ac_store_token_revoke(n->store, id, ac_clock_now_ms());
+    if (!err)
+        err = ac_store_token_get(n->store, id, &t);
+    if (err) {
+        ac__respond_error(x, err, what);
+        return;
+    }
+    ac_log_info("api", "token %lld revoked by %s", (long long)id, a.user.name);
+    ac__respond_owned(x, 200, token_json(&t));
+}
+
+void ac__api_users_register(struct ac_node *n)
+{
+    ac__route(n, "POST", "/v1/users", on_user_create);
+    ac__route(n, "GET", "/v1/users", on_user_list);
+    ac__route(n, "GET", "/v1/users/me", on_user_me);
+    ac__route(n, "GET", "/v1/users/{id}", on_user_get);
+    ac__route(n, "POST", "/v1/users/{id}/disable", on_user_disable);
+    ac__route(n, "POST", "/v1/users/{id}/tokens", on_token_create);
+    ac__route(n, "GET", "/v1/users/{id}/tokens", on_token_list);
+    ac__route(n, "DELETE", "/v1/tokens/{id}", on_token_revoke);
+}

@@ -1,0 +1,191 @@
+/* api_util.c - helpers every handler shares: routes, JSON bodies, problem
+ * answers for store errors, ids and pagination parameters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "internal.h"
+
+void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb)
+{
+    if (ac_router_add(n->router, method, pattern, cb, n) != 0)
+        AC_BUG("route registration failed");
+}
+
+/* True when |ct| is application/json, parameters (charset) allowed. */
+static int is_json_type(const char *ct)
+{
+    static const char want[] = "application/json";
+    if (strncasecmp(ct, want, sizeof want - 1) != 0)
+        return 0;
+    char next = ct[sizeof want - 1];
+    return next == 0 || next == ';' || next == ' ';
+}
+
+int ac__json_body(struct ac_http_exchange *x, int optional, json_t **out)
+{
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    if (req->body_len == 0 && optional) {
+        *out = json_object();
+        if (!*out) {
+            ac__respond_error(x, AC_ENOMEM, "request");
+            return -1;
+        }
+        return 0;
+    }
+    const char *ct = ac_http_header(req, "content-type");
+    if (!ct || !is_json_type(ct)) {
+        ac_http_respond_problem(x, 415, "unsupported-media-type", "Unsupported Media Type",
+                                "content-type", "the body must be application/json, not %s",
+                                ct ? ct : "(none)");
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL, "line %d column %d: %s",
+                                jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL,
+                                "the body must be a JSON object");
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
+int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", key,
+                                    "%s: unknown field", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void ac__respond_error(struct ac_http_exchange *x, int err, const char *what)
+{
+    switch (err) {
+    case AC_ENOENT:
+        ac_http_respond_problem(x, 404, "not-found", "Not Found", NULL, "%s does not exist", what);
+        return;
+    case AC_EEXIST:
+        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL, "%s already exists", what);
+        return;
+    case AC_EIO:
+        ac_http_respond_problem(x, 503, "storage-unavailable", "Service Unavailable", NULL,
+                                "%s: storage I/O failed; try again", what);
+        return;
+    default:
+        ac_log_error("api", "%s: %s", what, ac_strerror(err));
+        ac_http_respond_problem(x, 500, "internal", "Internal Server Error", NULL, "%s: %s", what,
+                                ac_strerror(err));
+        return;
+    }
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+    if (!s || !*s || *s == '0' || strlen(s) > 18)
+        return -1;
+    int64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *id = v;
+    return 0;
+}
+
+int ac__param_id(struct ac_http_exchange *x, const char *param, const char *what, int64_t *id)
+{
+    const char *v = ac_http_param(x, param);
+    if (parse_id(v, id) == 0)
+        return 0;
+    ac_http_respond_problem(x, 404, "not-found", "Not Found", param,
+                            "%s \"%s\" does not exist (ids are positive integers)", what,
+                            v ? v : "");
+    return -1;
+}
+
+int ac__page_params(struct ac_http_exchange *x, size_t *limit, int64_t *after_id)
+{
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    char v[32];
+    *limit = 50;
+    *after_id = 0;
+    int rc = ac_http_query(req, "limit", v, sizeof v);
+    if (rc == 0) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (!v[0] || *end || l < 1 || l > 200) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "limit",
+                                    "limit: \"%s\" must be a whole number from 1 to 200", v);
+            return -1;
+        }
+        *limit = (size_t)l;
+    } else if (rc != AC_ENOENT) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "limit",
+                                "limit: too long; must be a whole number from 1 to 200");
+        return -1;
+    }
+    rc = ac_http_query(req, "cursor", v, sizeof v);
+    if (rc == 0) {
+        if (parse_id(v, after_id) != 0) {
+            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "cursor",
+                                    "cursor: \"%s\" is not a cursor this node issued", v);
+            return -1;
+        }
+    } else if (rc != AC_ENOENT) {
+        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "cursor",
+                                "cursor: not a cursor this node issued");
+        return -1;
+    }
+    return 0;
+}
+
+void ac__json_time(json_t *obj, const char *key, int64_t ms)
+{
+    if (!ms)
+        return;
+    char when[21];
+    json_object_set_new(obj, key, json_string(ac_clock_format(ms, when)));
+}
+
+void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j)
+{
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "response");
+        return;
+    }
+    ac_http_respond_json(x, status, j);
+    json_decref(j);
+}
+
+json_t *ac__page_json(json_t *items, int more, int64_t last_id)
+{
+    json_t *j = json_pack("{s:o}", "items", items);
+    if (j && more) {
+        char cursor[24];
+        snprintf(cursor, sizeof cursor, "%lld", (long long)last_id);
+        json_object_set_new(j, "next_cursor", json_string(cursor));
+    }
+    return j;
+}

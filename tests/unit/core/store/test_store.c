@@ -1,0 +1,263 @@
+/* test_store.c - tests core/store.c and core/store_user.c: pragmas, migrations,
+ * a newer schema refused, users, tokens. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "accord/base/error.h"
+#include "accord/store/store.h"
+
+static char dir[64];
+static char path[128];
+static struct ac_store *st;
+
+static int open_store(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/ac-store-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/accord.db", dir);
+    return ac_store_open(path, &st);
+}
+
+static int close_store(void **state)
+{
+    (void)state;
+    ac_store_close(st);
+    st = NULL;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs one query on a separate connection and returns its first column. */
+static sqlite3_int64 query_int(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    sqlite3_stmt *s;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, sql, -1, &s, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(s));
+    sqlite3_int64 v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_a_new_database_is_in_wal_mode_at_the_latest_schema(void **state)
+{
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    sqlite3_stmt *s;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL));
+    assert_int_equal(SQLITE_ROW, sqlite3_step(s));
+    assert_string_equal("wal", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    int v;
+    assert_int_equal(0, ac_store_schema_version(st, &v));
+    assert_int_equal(ac_store_schema_latest(), v);
+}
+
+static void test_every_migration_is_recorded_once(void **state)
+{
+    (void)state;
+    ac_store_close(st);
+    assert_int_equal(0, ac_store_open(path, &st)); /* a second open applies nothing */
+    /* Versions run 1..latest with none missing and none repeated. */
+    assert_int_equal(0,
+                     query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
+    assert_int_equal(ac_store_schema_latest(), query_int("SELECT COUNT(*) FROM schema_migrations"));
+    assert_int_equal(ac_store_schema_latest(),
+                     query_int("SELECT MAX(version) FROM schema_migrations"));
+}
+
+static void test_a_database_from_a_newer_version_is_refused(void **state)
+{
+    (void)state;
+    ac_store_close(st);
+    st = NULL;
+    sqlite3 *db;
+    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
+                                  NULL, NULL, NULL));
+    sqlite3_close(db);
+    assert_int_equal(AC_ESCHEMA, ac_store_open(path, &st));
+    assert_null(st);
+}
+
+static void test_a_created_user_reads_back_with_its_roles(void **state)
+{
+    (void)state;
+    struct ac_user u, got;
+    assert_int_equal(
+        0, ac_store_user_create(st, "ada", "Ada L.", AC_ROLE_ADMIN | AC_ROLE_EXPERT, 1000, &u));
+    assert_int_equal(0, ac_store_user_get(st, u.id, &got));
+    assert_string_equal("ada", got.name);
+    assert_string_equal("Ada L.", got.display_name);
+    assert_int_equal(AC_ROLE_ADMIN | AC_ROLE_EXPERT, got.roles);
+    assert_int_equal(1000, got.created_ms);
+    assert_int_equal(0, got.disabled_ms);
+}
+
+static void test_a_taken_user_name_is_refused(void **state)
+{
+    (void)state;
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "bo", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_int_equal(AC_EEXIST, ac_store_user_create(st, "bo", NULL, AC_ROLE_EARNER, 1, &u));
+}
+
+static void test_user_names_follow_the_rule(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_user_name_check("a.b_c-9"));
+    assert_int_equal(AC_EINVAL, ac_user_name_check(""));
+    assert_int_equal(AC_EINVAL, ac_user_name_check("-lead"));
+    assert_int_equal(AC_EINVAL, ac_user_name_check("Upper"));
+    assert_int_equal(AC_EINVAL, ac_user_name_check("sp ace"));
+}
+
+static void test_a_user_without_roles_is_refused(void **state)
+{
+    (void)state;
+    struct ac_user u;
+    assert_int_equal(AC_EINVAL, ac_store_user_create(st, "nobody", NULL, 0, 1, &u));
+}
+
+static void test_listing_pages_by_id_after_the_cursor(void **state)
+{
+    (void)state;
+    struct ac_user u[5];
+    char name[8];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "u%d", i);
+        assert_int_equal(0, ac_store_user_create(st, name, NULL, AC_ROLE_EARNER, 1, &u[i]));
+    }
+    struct ac_user page[2];
+    size_t n;
+    assert_int_equal(0, ac_store_user_list(st, 0, page, 2, &n));
+    assert_int_equal(2, n);
+    assert_string_equal("u0", page[0].name);
+    assert_int_equal(0, ac_store_user_list(st, page[1].id, page, 2, &n));
+    assert_string_equal("u2", page[0].name);
+    assert_string_equal("u3", page[1].name);
+    assert_int_equal(0, ac_store_user_list(st, page[1].id, page, 2, &n));
+    assert_int_equal(1, n);
+    assert_string_equal("u4", page[0].name);
+}
+
+static void test_a_token_is_found_by_its_hash_with_its_user(void **state)
+{
+    (void)state;
+    struct ac_user u, fu;
+    struct ac_token t, ft;
+    uint8_t hash[32];
+    memset(hash, 7, sizeof hash);
+    assert_int_equal(0, ac_store_user_create(st, "cy", NULL, AC_ROLE_REVIEWER, 1, &u));
+    assert_int_equal(0, ac_store_token_create(st, u.id, "laptop", hash, 2, &t));
+    assert_int_equal(0, ac_store_token_find(st, hash, &ft, &fu));
+    assert_int_equal(t.id, ft.id);
+    assert_string_equal("laptop", ft.label);
+    assert_string_equal("cy", fu.name);
+    hash[0] = 8;
+    assert_int_equal(AC_ENOENT, ac_store_token_find(st, hash, &ft, &fu));
+}
+
+static void test_a_token_for_a_missing_user_is_refused(void **state)
+{
+    (void)state;
+    uint8_t hash[32] = {1};
+    struct ac_token t;
+    assert_int_equal(AC_ENOENT, ac_store_token_create(st, 4242, NULL, hash, 1, &t));
+}
+
+static void test_revoking_a_token_records_when(void **state)
+{
+    (void)state;
+    struct ac_user u;
+    struct ac_token t, got;
+    uint8_t hash[32] = {2};
+    assert_int_equal(0, ac_store_user_create(st, "di", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_int_equal(0, ac_store_token_create(st, u.id, NULL, hash, 2, &t));
+    assert_int_equal(0, ac_store_token_revoke(st, t.id, 3));
+    assert_int_equal(0, ac_store_token_get(st, t.id, &got));
+    assert_int_equal(3, got.revoked_ms);
+    assert_int_equal(AC_ENOENT, ac_store_token_revoke(st, t.id + 100, 3));
+}
+
+static void test_disabling_a_user_revokes_its_tokens(void **state)
+{
+    (void)state;
+    struct ac_user u, got;
+    struct ac_token t, ft;
+    uint8_t hash[32] = {3};
+    assert_int_equal(0, ac_store_user_create(st, "ed", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_int_equal(0, ac_store_token_create(st, u.id, NULL, hash, 2, &t));
+    assert_int_equal(0, ac_store_user_disable(st, u.id, 5));
+    assert_int_equal(0, ac_store_token_find(st, hash, &ft, &got));
+    assert_int_equal(5, got.disabled_ms);
+    assert_int_equal(5, ft.revoked_ms);
+}
+
+static void test_token_lists_hold_only_that_users_tokens(void **state)
+{
+    (void)state;
+    struct ac_user a, b;
+    struct ac_token t, list[4];
+    uint8_t hash[32] = {0};
+    assert_int_equal(0, ac_store_user_create(st, "fa", NULL, AC_ROLE_EARNER, 1, &a));
+    assert_int_equal(0, ac_store_user_create(st, "fb", NULL, AC_ROLE_EARNER, 1, &b));
+    for (uint8_t i = 0; i < 3; i++) {
+        hash[0] = i;
+        assert_int_equal(0, ac_store_token_create(st, i == 1 ? b.id : a.id, NULL, hash, 1, &t));
+    }
+    size_t n;
+    assert_int_equal(0, ac_store_token_list(st, a.id, 0, list, 4, &n));
+    assert_int_equal(2, n);
+    assert_int_equal(a.id, list[0].user_id);
+    assert_int_equal(a.id, list[1].user_id);
+}
+
+static void test_role_names_round_trip(void **state)
+{
+    (void)state;
+    unsigned r;
+    assert_int_equal(0, ac_role_parse("recognizer", &r));
+    assert_int_equal(AC_ROLE_RECOGNIZER, r);
+    assert_string_equal("reviewer", ac_role_name(AC_ROLE_REVIEWER));
+    assert_int_equal(AC_EINVAL, ac_role_parse("root", &r));
+    assert_null(ac_role_name(AC_ROLE_ADMIN | AC_ROLE_EXPERT));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
+    const struct CMUnitTest tests[] = {
+        T(test_a_new_database_is_in_wal_mode_at_the_latest_schema),
+        T(test_every_migration_is_recorded_once),
+        T(test_a_database_from_a_newer_version_is_refused),
+        T(test_a_created_user_reads_back_with_its_roles),
+        T(test_a_taken_user_name_is_refused),
+        T(test_user_names_follow_the_rule),
+        T(test_a_user_without_roles_is_refused),
+        T(test_listing_pages_by_id_after_the_cursor),
+        T(test_a_token_is_found_by_its_hash_with_its_user),
+        T(test_a_token_for_a_missing_user_is_refused),
+        T(test_revoking_a_token_records_when),
+        T(test_disabling_a_user_revokes_its_tokens),
+        T(test_token_lists_hold_only_that_users_tokens),
+        T(test_role_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
