@@ -228,13 +228,22 @@ static void utf8_scrub(char *s)
 int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *slug,
                             const char *title, const char *field, const char *detail_fmt, ...)
 {
-    static const struct ac_http_header ct = {"content-type", "application/problem+json"};
-    char type[256];
     char detail[1024];
     va_list ap;
     va_start(ap, detail_fmt);
     vsnprintf(detail, sizeof(detail), detail_fmt, ap);
     va_end(ap);
+    return ac_http_respond_problem_extra(x, status, slug, title, field, NULL, detail);
+}
+
+int ac_http_respond_problem_extra(struct ac_http_exchange *x, int status, const char *slug,
+                                  const char *title, const char *field, const json_t *extra,
+                                  const char *detail_in)
+{
+    static const struct ac_http_header ct = {"content-type", "application/problem+json"};
+    char type[256];
+    char detail[1024];
+    snprintf(detail, sizeof(detail), "%s", detail_in);
     utf8_scrub(detail);
     snprintf(type, sizeof(type), PROBLEM_BASE "%s", slug);
     /* RFC 6750 3: a 401 names the scheme that would work. A request that sent
@@ -250,11 +259,13 @@ int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *
 
     json_t *o = json_object();
     int bad = !o;
+    if (o && extra)
+        bad |= json_object_update(o, (json_t *)extra);
     bad |= o && json_object_set_new(o, "type", json_string(type));
     bad |= o && json_object_set_new(o, "title", json_string(title));
     bad |= o && json_object_set_new(o, "status", json_integer(status));
     bad |= o && json_object_set_new(o, "detail", json_string(detail));
-    if (field)
+    if (field && *field)
         bad |= o && json_object_set_new(o, "field", json_string(field));
     if (status == 401) {
         char now[21];

@@ -20,6 +20,7 @@
 #include "accord/net/router.h"
 #include "accord/store/store.h"
 #include "config.h"
+#include "problem.h"
 
 struct ac_keyring;
 struct ac_h2_server;
@@ -107,8 +108,21 @@ void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j);
  * |allowed| list; returns -1 then, else 0. */
 int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *const *allowed);
 
-/* Answers a store failure: 404 for AC_ENOENT, 409 for AC_EEXIST, 503 for
- * AC_EIO, 500 otherwise. |what| names the thing ("user 7"). */
+/* ---- problem answers (node/http/problem.c) ---- */
+
+/* Answers |x| with problem |p| (node/problems.def) about |field| (may be NULL)
+ * and the printf-formatted detail; the members of |extra| (borrowed, may be
+ * NULL) are added to the body. Returns -1, so handlers can `return` it. */
+int ac__problem(struct ac_http_exchange *x, enum ac_problem p, const char *field,
+                const json_t *extra, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Answers a service's refusal: |r|'s problem when it names one, else the
+ * problem |err| means (ac_problem_of_error()) with |what| naming the thing
+ * ("user 7"). |r| may be NULL. */
+void ac__respond_failure(struct ac_http_exchange *x, int err, const struct ac_reason *r,
+                         const char *what);
+
+/* ac__respond_failure() without a reason. */
 void ac__respond_error(struct ac_http_exchange *x, int err, const char *what);
 
 /* Parses a path parameter that must be a positive decimal id. Returns 0 and

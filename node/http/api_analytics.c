@@ -297,8 +297,7 @@ static int want_csv(struct ac_http_exchange *x)
         return 0;
     if (rc == 0 && strcmp(v, "csv") == 0)
         return 1;
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "format",
-                            "format: must be json or csv");
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL, "format: must be json or csv");
     return -1;
 }
 

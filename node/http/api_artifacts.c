@@ -81,15 +81,15 @@ static void query_refused(struct ac_http_exchange *x, const struct ac_http_req *
 {
     const char *q = req->query ? req->query : "";
     if (err == AC_E2BIG)
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
-                                "%s: the value in \"%.80s\" is longer than %zu bytes; it must "
-                                "be %s",
-                                field, q, max, rule);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL,
+                    "%s: the value in \"%.80s\" is longer than %zu bytes; it must "
+                    "be %s",
+                    field, q, max, rule);
     else
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
-                                "%s: the value in \"%.80s\" is not valid percent-encoding; it "
-                                "must be %s",
-                                field, q, rule);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL,
+                    "%s: the value in \"%.80s\" is not valid percent-encoding; it "
+                    "must be %s",
+                    field, q, rule);
 }
 
 static void on_upload(struct ac_http_exchange *x, void *arg)
@@ -101,14 +101,13 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *ct = ac_http_header(req, "content-type");
     if (!ct || strncmp(ct, "application/octet-stream", 24) != 0) {
-        ac_http_respond_problem(
-            x, 415, "unsupported-media-type", "Unsupported Media Type", "content-type",
-            "artifacts are uploaded as application/octet-stream, not %s", ct ? ct : "(none)");
+        ac__problem(x, AC_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "content-type", NULL,
+                    "artifacts are uploaded as application/octet-stream, not %s",
+                    ct ? ct : "(none)");
         return;
     }
     if (req->body_len == 0) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "body",
-                                "body: an artifact cannot be empty");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "body", NULL, "body: an artifact cannot be empty");
         return;
     }
     uint8_t digest[32];
@@ -123,9 +122,8 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
         return;
     }
     if (qerr == 0 && strcmp(want, hash) != 0) {
-        ac_http_respond_problem(x, 400, "hash-mismatch", "Artifact hash mismatch", "sha256",
-                                "sha256: the body hashes to %s, not %s; nothing was stored", hash,
-                                want);
+        ac__problem(x, AC_PROBLEM_HASH_MISMATCH, "sha256", NULL,
+                    "sha256: the body hashes to %s, not %s; nothing was stored", hash, want);
         return;
     }
     char mt[AC_SUB_NAME_MAX + 1] = "application/octet-stream";
@@ -207,9 +205,8 @@ static void on_download(struct ac_http_exchange *x, void *arg)
     if (!data || got != (size_t)art.size || strcmp(actual, art.hash) != 0) {
         ac_log_error("artifacts", "%s: stored bytes fail the hash check (%zu bytes read)", path,
                      got);
-        ac_http_respond_problem(x, 500, "artifact-corrupt", "Artifact corrupt", NULL,
-                                "artifact %s failed its hash check on read; it is not served",
-                                art.hash);
+        ac__problem(x, AC_PROBLEM_ARTIFACT_CORRUPT, NULL, NULL,
+                    "artifact %s failed its hash check on read; it is not served", art.hash);
         free(data);
         return;
     }

@@ -187,7 +187,7 @@ static void on_import(struct ac_http_exchange *x, void *arg)
                             AC_STORE_BENCH_EXPERTS)) < 0)
         goto out;
     if (!json_is_array(items) || json_array_size(items) == 0 || json_array_size(items) > 2000) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "items", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "items", NULL,
                     "items: a list of 1 to 2000 {\"label\", \"content\"} objects (text items; "
                     "artifacts attach later)");
         goto out;
@@ -218,7 +218,7 @@ static void on_import(struct ac_http_exchange *x, void *arg)
     else
         ac_store_tx_rollback(n->store);
     if (err == AC_EEXIST)
-        ac__problem(x, 409, "conflict", "Conflict", "items", NULL,
+        ac__problem(x, AC_PROBLEM_CONFLICT, "items", NULL,
                     "items: a label is already in the benchmark database of %s", c.ref);
     else if (err)
         ac__respond_error(x, err, "benchmark items");
@@ -386,11 +386,11 @@ static void on_score(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_ENOENT)
-        ac__problem(x, 403, "not-assigned", "Forbidden", "id", NULL,
+        ac__problem(x, AC_PROBLEM_NOT_ASSIGNED, "id", NULL,
                     "benchmark item %lld is not assigned to you (%s)", (long long)b.id,
                     a.user.name);
     else if (err == AC_ECONFLICT)
-        ac__problem(x, 409, "already-scored", "Conflict", "level", NULL,
+        ac__problem(x, AC_PROBLEM_ALREADY_SCORED, "level", NULL,
                     "you already scored benchmark item %lld; independent scores are final "
                     "(disagreements are settled in conference)",
                     (long long)b.id);
@@ -429,7 +429,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     json_t *kc = json_object_get(body, "key_characteristics");
     json_t *ce = json_object_get(body, "common_errors");
     if ((kc && !json_is_string(kc)) || (ce && !json_is_string(ce))) {
-        ac__problem(x, 400, "invalid-field", "Invalid field",
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD,
                     kc && !json_is_string(kc) ? "key_characteristics" : "common_errors", NULL,
                     "annotations must be text");
         goto out;
@@ -439,7 +439,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     int agreed = 1;
     for (size_t e = 0; e < b.n_experts; e++) {
         if (b.levels[e] < 0) {
-            ac__problem(x, 409, "not-scored", "Conflict", "id", NULL,
+            ac__problem(x, AC_PROBLEM_NOT_SCORED, "id", NULL,
                         "benchmark item %lld: expert %lld has not scored it yet; resolve after "
                         "every independent score is in",
                         (long long)b.id, (long long)b.experts[e]);
@@ -448,7 +448,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
         agreed &= b.levels[e] == b.levels[0];
     }
     if (agreed && level != b.levels[0]) {
-        ac__problem(x, 422, "invalid-field", "Invalid field", "level", NULL,
+        ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, "level", NULL,
                     "level: the experts agreed on \"%s\" independently; the final score of item "
                     "%lld must be that level",
                     c.def->levels[b.levels[0]], (long long)b.id);
@@ -459,7 +459,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
         for (size_t e = 0; e < b.n_experts; e++)
             mine |= b.experts[e] == a.user.id;
         if (!mine) {
-            ac__problem(x, 403, "not-assigned", "Forbidden", "id", NULL,
+            ac__problem(x, AC_PROBLEM_NOT_ASSIGNED, "id", NULL,
                         "benchmark item %lld is not assigned to you (%s); only its experts or "
                         "an admin resolve it",
                         (long long)b.id, a.user.name);

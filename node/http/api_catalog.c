@@ -22,8 +22,7 @@
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
 {
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
-                            detail);
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: %s", field, detail);
     return -1;
 }
 
@@ -103,8 +102,8 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
         char *end;
         long long id = strtoll(rtext, &end, 10);
         if (*end || id < 1) {
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "recognizer",
-                                    "recognizer: \"%s\" must be a recognizer's user id", rtext);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "recognizer", NULL,
+                        "recognizer: \"%s\" must be a recognizer's user id", rtext);
             return;
         }
         f.recognizer_id = id;
@@ -194,8 +193,8 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
         if (pol[i].requires_approval)
             need = &pol[i];
     if (!need) {
-        ac_http_respond_problem(
-            x, 409, "conflict", "Conflict", "credential_id",
+        ac__problem(
+            x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
             np ? "credential_id: recognizer %lld counts %s from %s without approval; there is "
                  "nothing to ask"
                : "credential_id: recognizer %lld has no active policy for %s from %s, so it "
@@ -207,10 +206,10 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
     err = ac_store_approval_request(n->store, a.user.id, need->id,
                                     nv ? json_string_value(nv) : NULL, ac_clock_now_ms(), &ap);
     if (err == AC_EEXIST) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "credential_id",
-                                "credential_id: you already have a pending or approved request "
-                                "to recognizer %lld for %s; a new one is possible after a denial",
-                                (long long)recognizer, cred);
+        ac__problem(x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
+                    "credential_id: you already have a pending or approved request "
+                    "to recognizer %lld for %s; a new one is possible after a denial",
+                    (long long)recognizer, cred);
         goto out;
     }
     if (err) {
@@ -324,17 +323,16 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
     }
     if (ap.recognizer_id != a.user.id) {
         /* An admin may read it, but only the recognizer asked may decide. */
-        ac_http_respond_problem(x, 403, "forbidden", "Forbidden", "id",
-                                "approval %lld is addressed to recognizer %lld, not to you",
-                                (long long)ap.id, (long long)ap.recognizer_id);
+        ac__problem(x, AC_PROBLEM_FORBIDDEN, "id", NULL,
+                    "approval %lld is addressed to recognizer %lld, not to you", (long long)ap.id,
+                    (long long)ap.recognizer_id);
         goto out;
     }
     int err = ac_store_approval_decide(n->store, ap.id, a.user.id, approve, reason,
                                        ac_clock_now_ms(), &ap);
     if (err == AC_ECONFLICT) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "decision",
-                                "approval %lld was already %s", (long long)ap.id,
-                                ac_approval_state_name(ap.state));
+        ac__problem(x, AC_PROBLEM_CONFLICT, "decision", NULL, "approval %lld was already %s",
+                    (long long)ap.id, ac_approval_state_name(ap.state));
         goto out;
     }
     if (err) {

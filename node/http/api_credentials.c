@@ -14,34 +14,6 @@
 
 /* ---- shared helpers (declared in lifecycle.h) ---- */
 
-int ac__problem(struct ac_http_exchange *x, int status, const char *slug, const char *title,
-                const char *field, json_t *extra, const char *fmt, ...)
-{
-    char detail[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    char type[160];
-    snprintf(type, sizeof type, "https://accord.example/problems/%s", slug);
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", status,
-                          "detail", detail);
-    if (j && field)
-        json_object_set_new(j, "field", json_string(field));
-    if (j && extra)
-        json_object_update(j, extra);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        ac__respond_error(x, AC_ENOMEM, "problem");
-        return -1;
-    }
-    const struct ac_http_header ct = {"content-type", "application/problem+json"};
-    ac_http_respond(x, status, &ct, 1, text, strlen(text));
-    free(text);
-    return -1;
-}
-
 int ac__cred_load_id(struct ac_node *n, int64_t id, struct ac__cred *c)
 {
     memset(c, 0, sizeof *c);
@@ -78,7 +50,7 @@ int ac__cred_load(struct ac_node *n, struct ac_http_exchange *x, struct ac__cred
         version = v;
     }
     if (!ok)
-        return ac__problem(x, 404, "not-found", "Not Found", "ref", NULL,
+        return ac__problem(x, AC_PROBLEM_NOT_FOUND, "ref", NULL,
                            "credential \"%s\" does not exist (use ID or ID@VERSION)",
                            ref ? ref : "");
     memcpy(id, ref, idlen);
@@ -86,8 +58,8 @@ int ac__cred_load(struct ac_node *n, struct ac_http_exchange *x, struct ac__cred
     struct ac_credential row;
     int err = ac_store_credential_find(n->store, id, version, &row);
     if (err == AC_ENOENT)
-        return ac__problem(x, 404, "not-found", "Not Found", "ref", NULL,
-                           "credential \"%s\" does not exist", ref);
+        return ac__problem(x, AC_PROBLEM_NOT_FOUND, "ref", NULL, "credential \"%s\" does not exist",
+                           ref);
     if (!err) {
         int64_t rid = row.id;
         ac_credential_release(&row);
@@ -118,9 +90,8 @@ int ac__cred_require_state(struct ac_http_exchange *x, const struct ac__cred *c,
         snprintf(want + len, sizeof want - len, "%s%s", i ? " or " : "",
                  ac_def_state_name(states[i]));
     }
-    return ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
-                       "%s is %s; to %s it must be %s", c->ref, ac_def_state_name(c->row.state),
-                       doing, want);
+    return ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL, "%s is %s; to %s it must be %s",
+                       c->ref, ac_def_state_name(c->row.state), doing, want);
 }
 
 int ac__audit(struct ac_node *n, const char *kind, const char *subject, int64_t actor,
@@ -145,8 +116,8 @@ int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, c
         snprintf(scale + len, sizeof scale - len, "%s\"%s\"", i ? ", " : "", def->levels[i]);
     }
     if (!v)
-        return ac__problem(x, 400, "invalid-field", "Invalid field", key, NULL,
-                           "%s: required; one of %s", key, scale);
+        return ac__problem(x, AC_PROBLEM_INVALID_FIELD, key, NULL, "%s: required; one of %s", key,
+                           scale);
     long idx = -1;
     if (json_is_string(v))
         idx = ac_def_level_index(def, json_string_value(v));
@@ -154,7 +125,7 @@ int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, c
              json_integer_value(v) < (json_int_t)def->n_levels)
         idx = (long)json_integer_value(v);
     else if (!json_is_integer(v))
-        return ac__problem(x, 400, "invalid-field", "Invalid field", key, NULL,
+        return ac__problem(x, AC_PROBLEM_INVALID_FIELD, key, NULL,
                            "%s: must be a level name or index; one of %s", key, scale);
     if (idx < 0) {
         char shown[96];
@@ -162,7 +133,7 @@ int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, c
             snprintf(shown, sizeof shown, "\"%.80s\"", json_string_value(v));
         else
             snprintf(shown, sizeof shown, "%lld", (long long)json_integer_value(v));
-        return ac__problem(x, 422, "off-scale", "Level not on the scale", key, NULL,
+        return ac__problem(x, AC_PROBLEM_OFF_SCALE, key, NULL,
                            "%s: %s is not on the scale; one of %s", key, shown, scale);
     }
     *level = (int)idx;
@@ -174,7 +145,7 @@ int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *b
 {
     const json_t *arr = json_object_get(body, key);
     if (!json_is_array(arr) || json_array_size(arr) < min || json_array_size(arr) > max)
-        return ac__problem(x, 400, "invalid-field", "Invalid field", key, NULL,
+        return ac__problem(x, AC_PROBLEM_INVALID_FIELD, key, NULL,
                            "%s: must be a list of %zu to %zu user ids", key, min, max);
     size_t i;
     json_t *v;
@@ -183,15 +154,15 @@ int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *b
         struct ac_user u;
         json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
         if (id <= 0 || ac_store_user_get(n->store, id, &u) != 0 || u.disabled_ms)
-            return ac__problem(x, 422, "invalid-field", "Invalid field", key, NULL,
+            return ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, key, NULL,
                                "%s[%zu]: no enabled user with that id", key, i);
         if (!(u.roles & role))
-            return ac__problem(x, 422, "invalid-field", "Invalid field", key, NULL,
+            return ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, key, NULL,
                                "%s[%zu]: user %lld (%s) does not hold the %s role", key, i,
                                (long long)id, u.name, ac_role_name(role));
         for (size_t j = 0; j < i; j++)
             if (ids[j] == id)
-                return ac__problem(x, 422, "invalid-field", "Invalid field", key, NULL,
+                return ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, key, NULL,
                                    "%s[%zu]: user %lld appears twice", key, i, (long long)id);
         ids[i] = id;
     }
@@ -269,10 +240,10 @@ static void respond_problems(struct ac_http_exchange *x, const struct ac_def_pro
             json_object_set_new(extra, "errors", errs);
     }
     free(text);
-    ac__problem(x, 422, "invalid-definition", "Invalid credential definition",
-                pr->n ? pr->items[0].path : NULL, extra, "%zu problem%s; the first: %s: %s%s",
-                pr->n, pr->n == 1 ? "" : "s", pr->n ? pr->items[0].path : "$",
-                pr->n ? pr->items[0].message : "invalid", err == AC_EPARSE ? " (not JSON)" : "");
+    ac__problem(x, AC_PROBLEM_INVALID_DEFINITION, pr->n ? pr->items[0].path : NULL, extra,
+                "%zu problem%s; the first: %s: %s%s", pr->n, pr->n == 1 ? "" : "s",
+                pr->n ? pr->items[0].path : "$", pr->n ? pr->items[0].message : "invalid",
+                err == AC_EPARSE ? " (not JSON)" : "");
     json_decref(extra);
 }
 
@@ -284,9 +255,8 @@ static int read_definition(struct ac_http_exchange *x, struct ac_definition **de
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *ct = ac_http_header(req, "content-type");
     if (!ct || strncmp(ct, "application/json", 16) != 0)
-        return ac__problem(x, 415, "unsupported-media-type", "Unsupported Media Type",
-                           "content-type", NULL, "the body must be application/json, not %s",
-                           ct ? ct : "(none)");
+        return ac__problem(x, AC_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "content-type", NULL,
+                           "the body must be application/json, not %s", ct ? ct : "(none)");
     struct ac_def_problems pr = {0};
     int err = ac_def_from_json(req->body ? (const char *)req->body : "", req->body_len, def, &pr);
     if (!err && (*def)->state != AC_DEF_DRAFT) {
@@ -295,8 +265,7 @@ static int read_definition(struct ac_http_exchange *x, struct ac_definition **de
         *def = NULL;
         pr.n = 0;
         ac_def_problems_release(&pr);
-        return ac__problem(x, 422, "invalid-definition", "Invalid credential definition", "state",
-                           NULL,
+        return ac__problem(x, AC_PROBLEM_INVALID_DEFINITION, "state", NULL,
                            "state: a stored version starts in draft; move it with "
                            "POST /v1/definitions/{ref}/transition");
     }
@@ -338,7 +307,7 @@ static void on_create(struct ac_http_exchange *x, void *arg)
         int64_t have = latest.version;
         ac_credential_release(&latest);
         if (def->version <= have) {
-            ac__problem(x, 409, "version-exists", "Conflict", "version", NULL,
+            ac__problem(x, AC_PROBLEM_VERSION_EXISTS, "version", NULL,
                         "version: %s already has version %lld; a new version must be %lld or "
                         "higher (stored versions never change)",
                         def->id, (long long)have, (long long)have + 1);
@@ -432,7 +401,7 @@ static void on_replace(struct ac_http_exchange *x, void *arg)
         read_definition(x, &def, &canonical, hash))
         goto out;
     if (strcmp(def->id, c.row.def_id) != 0 || def->version != c.row.version) {
-        ac__problem(x, 422, "invalid-definition", "Invalid credential definition", "version", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_DEFINITION, "version", NULL,
                     "id/version: the body is %s@%lld but the path names %s", def->id,
                     (long long)def->version, c.ref);
         goto out;
@@ -451,7 +420,7 @@ static void on_replace(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_ECONFLICT) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL,
                     "%s left draft meanwhile; published versions never change", c.ref);
         goto out;
     }
@@ -501,7 +470,7 @@ static void on_audit_answers(struct ac_http_exchange *x, void *arg)
         if (!v)
             continue;
         if (!json_is_string(v) || json_string_length(v) == 0) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", keys[i], NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, keys[i], NULL,
                         "%s: must be a non-empty string answering the framework's %s question",
                         keys[i], keys[i]);
             goto out;
@@ -558,7 +527,7 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
                               d->audit.big_picture};
         for (size_t i = 0; i < 5; i++)
             if (!vals[i] || !vals[i][0])
-                return ac__problem(x, 409, "evidence-missing", "Conflict", names[i], NULL,
+                return ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, names[i], NULL,
                                    "audit.%s: the framework audit must be answered before "
                                    "piloting (PUT /v1/definitions/%s/audit)",
                                    names[i], c->ref);
@@ -572,7 +541,7 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
             return -1;
         }
         if (!met)
-            return ac__problem(x, 409, "evidence-missing", "Conflict", "pilot", *evidence,
+            return ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "pilot", *evidence,
                                "the pilot of %s does not meet its threshold: %s", c->ref,
                                json_string_value(json_object_get(*evidence, "verdict")));
         return 0;
@@ -585,7 +554,7 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
             return -1;
         }
         if (!ok)
-            return ac__problem(x, 409, "evidence-missing", "Conflict", "benchmarks", *evidence,
+            return ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "benchmarks", *evidence,
                                "the benchmark database of %s is not sufficient: %s", c->ref,
                                json_string_value(json_object_get(*evidence, "verdict")));
         return 0;
@@ -595,7 +564,7 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
         int64_t at;
         int err = ac_store_general_get(n->store, &text, &at);
         if (err == AC_ENOENT)
-            return ac__problem(x, 409, "evidence-missing", "Conflict", "general_module", NULL,
+            return ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "general_module", NULL,
                                "the node has no general module yet; an admin writes it with "
                                "PUT /v1/general-module before recruiting");
         if (err) {
@@ -619,8 +588,8 @@ static int check_evidence(struct ac_node *n, struct ac_http_exchange *x, struct 
             return -1;
         }
         if (!act.activate)
-            return ac__problem(x, 409, "evidence-missing", "Conflict", "pool", *evidence, "%s: %s",
-                               c->ref, act.reason);
+            return ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "pool", *evidence, "%s: %s", c->ref,
+                               act.reason);
         return 0;
     }
     default:
@@ -647,7 +616,7 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
     const char *to_name = json_string_value(json_object_get(body, "to"));
     enum ac_def_state to;
     if (!to_name || ac_def_state_parse(to_name, &to)) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "to", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "to", NULL,
                     "to: \"%s\" is not a state; use draft, piloting, benchmarks, training, "
                     "recruiting, active or retired",
                     to_name ? to_name : "(missing)");
@@ -655,15 +624,14 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
     }
     json_t *ov = json_object_get(body, "override");
     if (ov && (!json_is_boolean(ov) || (json_is_true(ov) && to != AC_DEF_ACTIVE))) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "override", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "override", NULL,
                     "override: a boolean, allowed only with \"to\": \"active\"");
         goto out;
     }
     bool override = json_is_true(ov);
     char why[200];
     if (ac_def_transition_check(c.row.state, to, why, sizeof why)) {
-        ac__problem(x, 409, "transition-not-allowed", "Transition not allowed", "to", NULL,
-                    "%s: %s", c.ref, why);
+        ac__problem(x, AC_PROBLEM_TRANSITION_NOT_ALLOWED, "to", NULL, "%s: %s", c.ref, why);
         goto out;
     }
     /* Starting a pilot names the statistic and threshold that will judge it. */
@@ -681,14 +649,14 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
         for (size_t i = 0; stat && stats[i]; i++)
             known |= strcmp(stat, stats[i]) == 0;
         if (!known) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", "pilot.statistic", NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "pilot.statistic", NULL,
                         "pilot.statistic: \"%s\" is not one of exact, adjacent, cohen_kappa, "
                         "linear_kappa, quadratic_kappa, krippendorff_ordinal, gwet_ac1",
                         stat ? stat : "(missing)");
             goto out;
         }
         if (!json_is_number(t) || json_number_value(t) < -1 || json_number_value(t) > 1) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", "pilot.threshold", NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "pilot.threshold", NULL,
                         "pilot.threshold: a number from -1 to 1 (the issuer's minimum for %s)",
                         stat);
             goto out;
@@ -716,12 +684,12 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_ERANGE) {
-        ac__problem(x, 409, "evidence-missing", "Conflict", "benchmarks", NULL,
+        ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "benchmarks", NULL,
                     "too few resolved benchmark items to draw the training examples");
         goto out;
     }
     if (err == AC_ECONFLICT) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL,
                     "%s changed state meanwhile; read it again", c.ref);
         goto out;
     }
@@ -829,7 +797,7 @@ int ac__labelled_texts_check(struct ac_http_exchange *x, const json_t *arr, cons
         if (!label || !*label || strlen(label) > AC_ITEM_LABEL_MAX || !content || !*content) {
             char where[64];
             snprintf(where, sizeof where, "%s[%zu]", field, i);
-            return ac__problem(x, 400, "invalid-field", "Invalid field", where, NULL,
+            return ac__problem(x, AC_PROBLEM_INVALID_FIELD, where, NULL,
                                "%s: needs a \"label\" (1-128 bytes) and non-empty text "
                                "\"content\"",
                                where);

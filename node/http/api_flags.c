@@ -73,16 +73,16 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     if (ac__json_only(x, body, allowed))
         goto out;
     if (!action) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "action",
-                                "action: required; dismiss, reject, decide or acknowledge");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "action", NULL,
+                    "action: required; dismiss, reject, decide or acknowledge");
         goto out;
     }
     int err = ac__flow_resolve_flag(n, a.user.id, id, action, level, why, sizeof why);
     if (err == AC_ECONFLICT)
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL, "%s", why);
+        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL, "%s", why);
     else if (err == AC_EINVAL)
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field",
-                                strncmp(why, "level", 5) == 0 ? "level" : "action", "%s", why);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, strncmp(why, "level", 5) == 0 ? "level" : "action",
+                    NULL, "%s", why);
     else if (err)
         ac__respond_error(x, err, what);
     else {

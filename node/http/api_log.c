@@ -48,9 +48,8 @@ static int query_u64(struct ac_http_exchange *x, const char *name, int required,
         *out = strtoull(v, NULL, 10);
         return 0;
     }
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", name,
-                            "%s: %s; must be a whole number >= 0", name,
-                            rc == AC_ENOENT ? "is required" : "is not a decimal number");
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, name, NULL, "%s: %s; must be a whole number >= 0",
+                name, rc == AC_ENOENT ? "is required" : "is not a decimal number");
     return -1;
 }
 
@@ -59,10 +58,10 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
 {
     uint64_t log_size = n->records->tree.size;
     if (size > log_size || index >= size) {
-        ac_http_respond_problem(
-            x, 400, "invalid-field", "Invalid field", size > log_size ? "size" : "index",
-            "index %llu, size %llu: need index < size <= %llu (the log size)",
-            (unsigned long long)index, (unsigned long long)size, (unsigned long long)log_size);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, size > log_size ? "size" : "index", NULL,
+                    "index %llu, size %llu: need index < size <= %llu (the log size)",
+                    (unsigned long long)index, (unsigned long long)size,
+                    (unsigned long long)log_size);
         return;
     }
     struct ac_merkle_source src;
@@ -108,10 +107,10 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
     if (query_u64(x, "from", 1, &from) || query_u64(x, "to", 0, &to))
         return;
     if (from > to || to > n->records->tree.size) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", from > to ? "from" : "to",
-                                "from %llu, to %llu: need from <= to <= %llu (the log size)",
-                                (unsigned long long)from, (unsigned long long)to,
-                                (unsigned long long)n->records->tree.size);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, from > to ? "from" : "to", NULL,
+                    "from %llu, to %llu: need from <= to <= %llu (the log size)",
+                    (unsigned long long)from, (unsigned long long)to,
+                    (unsigned long long)n->records->tree.size);
         return;
     }
     struct ac_merkle_source src;
@@ -152,11 +151,10 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
         return;
     /* end is exclusive; a page is bounded whatever was asked. */
     if (end <= start || start >= size) {
-        ac_http_respond_problem(
-            x, 400, "invalid-field", "Invalid field", start >= size ? "start" : "end",
-            "start %llu, end %llu: need start < end and start < %llu "
-            "(the log size)",
-            (unsigned long long)start, (unsigned long long)end, (unsigned long long)size);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, start >= size ? "start" : "end", NULL,
+                    "start %llu, end %llu: need start < end and start < %llu "
+                    "(the log size)",
+                    (unsigned long long)start, (unsigned long long)end, (unsigned long long)size);
         return;
     }
     if (end > size)

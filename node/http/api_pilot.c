@@ -146,7 +146,7 @@ static void on_add(struct ac_http_exchange *x, void *arg)
         goto out;
     if (!json_is_array(subs) || json_array_size(subs) == 0 ||
         json_array_size(subs) > PILOT_MAX_SUBMISSIONS) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "submissions", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "submissions", NULL,
                     "submissions: a list of 1 to 500 {\"label\", \"content\"} objects");
         goto out;
     }
@@ -168,7 +168,7 @@ static void on_add(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (nhave / 2 + json_array_size(subs) > PILOT_MAX_SUBMISSIONS) {
-        ac__problem(x, 409, "pilot-full", "Conflict", "submissions", NULL,
+        ac__problem(x, AC_PROBLEM_PILOT_FULL, "submissions", NULL,
                     "submissions: round %lld of %s has %zu; at most %d per round",
                     (long long)c.row.pilot_round, c.ref, nhave / 2, PILOT_MAX_SUBMISSIONS);
         goto out;
@@ -196,7 +196,7 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     else
         ac_store_tx_rollback(n->store);
     if (err == AC_EEXIST)
-        ac__problem(x, 409, "conflict", "Conflict", "submissions", NULL,
+        ac__problem(x, AC_PROBLEM_CONFLICT, "submissions", NULL,
                     "submissions: a label is already used in pilot round %lld of %s",
                     (long long)c.row.pilot_round, c.ref);
     else if (err)
@@ -285,7 +285,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         goto out;
     int err = ac_store_pilot_get(n->store, sub, a.user.id, &p);
     if (err == AC_ENOENT) {
-        ac__problem(x, 403, "not-assigned", "Forbidden", "id", NULL,
+        ac__problem(x, AC_PROBLEM_NOT_ASSIGNED, "id", NULL,
                     "pilot submission %lld is not assigned to you (%s)", (long long)sub,
                     a.user.name);
         goto out;
@@ -301,7 +301,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         ac__level_get(x, c.def, body, "level", &level))
         goto out;
     if (p.round != c.row.pilot_round) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "id", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "id", NULL,
                     "pilot submission %lld belongs to round %lld; round %lld is current",
                     (long long)sub, (long long)p.round, (long long)c.row.pilot_round);
         goto out;
@@ -319,7 +319,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_ECONFLICT)
-        ac__problem(x, 409, "already-scored", "Conflict", "level", NULL,
+        ac__problem(x, AC_PROBLEM_ALREADY_SCORED, "level", NULL,
                     "you already scored pilot submission %lld; independent scores are final",
                     (long long)sub);
     else if (err)

@@ -23,8 +23,7 @@
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
 {
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field,
-                            detail);
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: %s", field, detail);
     return -1;
 }
 
@@ -114,9 +113,8 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (ac_purpose_parse(purpose, &p.purpose)) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "purpose",
-                                "purpose: \"%s\" is not one of ceu, pay_scale, relicensure",
-                                purpose);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "purpose", NULL,
+                    "purpose: \"%s\" is not one of ceu, pay_scale, relicensure", purpose);
         goto out;
     }
     json_t *v = json_object_get(body, "min_version");
@@ -141,10 +139,10 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     /* A policy without an issuer counts this node's own credentials. */
     const char *iss = ac__issuer_of(n, issuer);
     if (strlen(iss) > AC_POLICY_ISSUER_MAX) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "issuer",
-                                "issuer: this node's issuer URL \"%s\" is longer than %d bytes; "
-                                "name the issuer explicitly",
-                                iss, AC_POLICY_ISSUER_MAX);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "issuer", NULL,
+                    "issuer: this node's issuer URL \"%s\" is longer than %d bytes; "
+                    "name the issuer explicitly",
+                    iss, AC_POLICY_ISSUER_MAX);
         goto out;
     }
     memcpy(p.issuer, iss, strlen(iss) + 1);
@@ -152,10 +150,10 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     snprintf(p.note, sizeof p.note, "%s", note ? note : "");
     int err = ac_store_policy_create(n->store, &p, ac_clock_now_ms());
     if (err == AC_EEXIST) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "credential_id",
-                                "you already have an active %s policy for %s from %s; retire it "
-                                "first",
-                                ac_purpose_name(p.purpose), p.credential_id, p.issuer);
+        ac__problem(x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
+                    "you already have an active %s policy for %s from %s; retire it "
+                    "first",
+                    ac_purpose_name(p.purpose), p.credential_id, p.issuer);
         goto out;
     }
     if (err) {
@@ -181,9 +179,9 @@ static int query_id(struct ac_http_exchange *x, const char *name, int64_t *id)
     char *end = NULL;
     long long l = rc == 0 ? strtoll(v, &end, 10) : 0;
     if (rc != 0 || !v[0] || *end || l < 1) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", name,
-                                "%s: \"%s\" must be a user id (a positive whole number)", name,
-                                rc == 0 ? v : "(too long)");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, name, NULL,
+                    "%s: \"%s\" must be a user id (a positive whole number)", name,
+                    rc == 0 ? v : "(too long)");
         return -1;
     }
     *id = l;
@@ -373,20 +371,20 @@ static int parse_verification(struct ac_http_exchange *x, const json_t *v,
             snprintf(out->status, sizeof out->status, "%s", result);
     }
     if (implied != out->verdict) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "verification.verdict",
-                                "verification.verdict: \"%s\" contradicts the checks, which "
-                                "make it \"%s\"",
-                                verdict, ac_verdict_name(implied));
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "verification.verdict", NULL,
+                    "verification.verdict: \"%s\" contradicts the checks, which "
+                    "make it \"%s\"",
+                    verdict, ac_verdict_name(implied));
         return -1;
     }
     char cti[2 * AC_RECORD_CTI_BYTES + 1];
     sodium_bin2hex(cti, sizeof cti, rec->cti, sizeof rec->cti);
     const char *said = json_string_value(json_object_get(json_object_get(v, "claims"), "cti"));
     if (!said || strcmp(said, cti) != 0) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "verification.claims.cti",
-                                "verification.claims.cti: \"%s\" is not this record's cti "
-                                "\"%s\"; submit the verification of this record",
-                                said ? said : "(missing)", cti);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "verification.claims.cti", NULL,
+                    "verification.claims.cti: \"%s\" is not this record's cti "
+                    "\"%s\"; submit the verification of this record",
+                    said ? said : "(missing)", cti);
         return -1;
     }
     out->checks = json_dumps(checks, JSON_COMPACT);
@@ -429,8 +427,8 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
         struct ac_bundle b;
         if (ac_bundle_decode(bytes, len, &b, why, sizeof why)) {
             free(bytes);
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "bundle",
-                                    "bundle: not a credential bundle: %s", why);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "bundle", NULL,
+                        "bundle: not a credential bundle: %s", why);
             return -1;
         }
         record = b.record;
@@ -439,8 +437,8 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
     struct ac_cose_sign1 msg;
     if (ac_record_decode(record, record_len, rec, &msg, why, sizeof why)) {
         free(bytes);
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
-                                "%s: not an Accord record: %s", field, why);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: not an Accord record: %s", field,
+                    why);
         return -1;
     }
     /* The hash is of the record alone, so a record shown bare and inside a
@@ -495,9 +493,9 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     int created = 0;
     int err = ac_store_presentation_record(n->store, p, ac_clock_now_ms(), &created);
     if (err == AC_ECONFLICT) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "teacher",
-                                "teacher: this record was already presented for another teacher; "
-                                "a record counts for one teacher only");
+        ac__problem(x, AC_PROBLEM_CONFLICT, "teacher", NULL,
+                    "teacher: this record was already presented for another teacher; "
+                    "a record counts for one teacher only");
         goto out;
     }
     if (!err)

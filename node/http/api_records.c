@@ -16,7 +16,7 @@
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *rule)
 {
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, "%s: %s", field, rule);
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: %s", field, rule);
     return -1;
 }
 
@@ -35,8 +35,8 @@ static int get_text(struct ac_http_exchange *x, const json_t *body, const char *
     if (required && len == 0)
         return bad_field(x, field, "must not be empty");
     if (len > max) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field,
-                                "%s: %zu bytes; at most %zu", field, len, max);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: %zu bytes; at most %zu", field,
+                    len, max);
         return -1;
     }
     if (strlen(json_string_value(v)) != len)
@@ -99,14 +99,13 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     if (err == AC_EINVAL) {
         /* |why| names a field too long; otherwise the encoder refused the
          * text, which it does only for invalid UTF-8. */
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", NULL,
-                                "the record cannot be encoded: %s",
-                                why[0] ? why : "a text field is not valid UTF-8");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, NULL, NULL, "the record cannot be encoded: %s",
+                    why[0] ? why : "a text field is not valid UTF-8");
         return;
     }
     if (err == AC_E2BIG) {
-        ac_http_respond_problem(x, 503, "status-list-full", "Service Unavailable", NULL,
-                                "every status index is assigned; no record can be issued");
+        ac__problem(x, AC_PROBLEM_STATUS_LIST_FULL, NULL, NULL,
+                    "every status index is assigned; no record can be issued");
         return;
     }
     if (err) {
@@ -205,13 +204,12 @@ static void on_record(struct ac_http_exchange *x, void *arg)
     const struct ac_http_req *req = ac_http_exchange_req(x);
     int rc = ac_http_query(req, "format", format, sizeof format);
     if (rc == 0 && strcmp(format, "json") != 0 && strcmp(format, "cose") != 0) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "format",
-                                "format: \"%s\" must be cose or json", format);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL,
+                    "format: \"%s\" must be cose or json", format);
         return;
     }
     if (rc == AC_E2BIG) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "format",
-                                "format: must be cose or json");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL, "format: must be cose or json");
         return;
     }
     char what[48];
@@ -286,8 +284,8 @@ static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac
     int err = ac__credential_set_status(n, id, to, reason, a.user.id, why, sizeof why);
     json_decref(body);
     if (err == AC_ECONFLICT) {
-        ac_http_respond_problem(x, 409, "status-conflict", "Conflict", NULL,
-                                "cannot %s credential %lld: %s", verb, (long long)id, why);
+        ac__problem(x, AC_PROBLEM_STATUS_CONFLICT, NULL, NULL, "cannot %s credential %lld: %s",
+                    verb, (long long)id, why);
         return;
     }
     if (err) {

@@ -103,8 +103,8 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
         if (!v)
             continue;
         if (!json_is_string(v) || json_string_length(v) > AC_REVIEWER_TEXT_MAX) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", texts[i], NULL,
-                        "%s: text of at most %d bytes", texts[i], AC_REVIEWER_TEXT_MAX);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, texts[i], NULL, "%s: text of at most %d bytes",
+                        texts[i], AC_REVIEWER_TEXT_MAX);
             goto out;
         }
         strcpy(slots[i], json_string_value(v));
@@ -118,7 +118,7 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
         char *text = ok ? json_dumps(dom, JSON_COMPACT) : NULL;
         if (!text || strlen(text) > AC_REVIEWER_DOMAINS_MAX) {
             free(text);
-            ac__problem(x, 400, "invalid-field", "Invalid field", "domains", NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "domains", NULL,
                         "domains: a list of non-empty domain names (at most %d bytes as JSON)",
                         AC_REVIEWER_DOMAINS_MAX);
             goto out;
@@ -128,8 +128,7 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
     }
     json_t *av = json_object_get(body, "available");
     if (av && !json_is_boolean(av)) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "available", NULL,
-                    "available: true or false");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "available", NULL, "available: true or false");
         goto out;
     }
     if (av)
@@ -139,7 +138,7 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
         int64_t ms = 0;
         if (!json_is_null(until) &&
             (!json_is_string(until) || ac_clock_parse(json_string_value(until), &ms))) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", "unavailable_until", NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "unavailable_until", NULL,
                         "unavailable_until: an RFC 3339 UTC time or null");
             goto out;
         }
@@ -185,12 +184,12 @@ static void on_held_add(struct ac_http_exchange *x, void *arg)
     if (ac__json_only(x, body, allowed))
         goto out;
     if (uid <= 0 || ac_store_user_get(n->store, uid, &u) != 0) {
-        ac__problem(x, 422, "invalid-field", "Invalid field", "user_id", NULL,
-                    "user_id: no user %lld", (long long)uid);
+        ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, "user_id", NULL, "user_id: no user %lld",
+                    (long long)uid);
         goto out;
     }
     if (!cred || !*cred || strlen(cred) > AC_CREDENTIAL_ID_MAX) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "credential", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "credential", NULL,
                     "credential: the definition id held, 1-64 characters");
         goto out;
     }
@@ -208,7 +207,7 @@ static void on_held_add(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_EEXIST)
-        ac__problem(x, 409, "conflict", "Conflict", "credential", NULL,
+        ac__problem(x, AC_PROBLEM_CONFLICT, "credential", NULL,
                     "user %lld is already registered as holding %s", (long long)uid, cred);
     else if (err)
         ac__respond_error(x, err, "held credential");
@@ -245,15 +244,15 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
         ac__cred_require_state(x, &c, open_states, 2, "apply to review it"))
         goto out;
     if (answers && !json_is_object(answers)) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "answers", NULL,
                     "answers: an object of eligibility answers, e.g. {\"domain_expertise\": "
                     "\"...\"}");
         goto out;
     }
     answers_text = answers ? json_dumps(answers, JSON_COMPACT) : strdup("{}");
     if (!answers_text || strlen(answers_text) > MAX_ANSWERS_BYTES) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
-                    "answers: at most %d bytes", MAX_ANSWERS_BYTES);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "answers", NULL, "answers: at most %d bytes",
+                    MAX_ANSWERS_BYTES);
         goto out;
     }
     /* Screening: what the node can check it checks now; the rest waits for
@@ -316,8 +315,8 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
             ac_store_tx_rollback(n->store);
     }
     if (err == AC_EEXIST) {
-        ac__problem(x, 409, "already-applied", "Conflict", NULL, NULL,
-                    "you already applied to review %s", c.ref);
+        ac__problem(x, AC_PROBLEM_ALREADY_APPLIED, NULL, NULL, "you already applied to review %s",
+                    c.ref);
         goto out;
     }
     struct ac_reviewer_cert rc;
@@ -352,7 +351,7 @@ static void on_applications(struct ac_http_exchange *x, void *arg)
     if (ac_http_query(ac_http_exchange_req(x), "state", want, sizeof want) == 0) {
         enum ac_rcert_state s;
         if (ac_rcert_state_parse(want, &s)) {
-            ac__problem(x, 400, "invalid-field", "Invalid field", "state", NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "state", NULL,
                         "state: \"%s\" is not one of applied, rejected, screened, trained, "
                         "certified, failed, unavailable, retraining",
                         want);
@@ -406,7 +405,7 @@ static void on_screen(struct ac_http_exchange *x, void *arg)
     if (ac__json_only(x, body, allowed))
         goto out;
     if (!json_is_boolean(approve)) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "approve", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "approve", NULL,
                     "approve: true (eligible) or false (not eligible), with a \"reason\"");
         goto out;
     }
@@ -418,7 +417,7 @@ static void on_screen(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (rc.state != AC_RCERT_APPLIED) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL,
                     "the application of user %lld to %s is %s; only applied ones are screened "
                     "by hand",
                     (long long)uid, c.ref, ac_rcert_state_name(rc.state));
@@ -526,7 +525,7 @@ static int load_cert(struct ac_node *n, struct ac_http_exchange *x, const struct
 {
     int err = ac_store_reviewer_cert_get(n->store, c->row.id, user, rc);
     if (err == AC_ENOENT)
-        return ac__problem(x, 409, "not-applied", "Conflict", NULL, NULL,
+        return ac__problem(x, AC_PROBLEM_NOT_APPLIED, NULL, NULL,
                            "you have not applied to review %s", c->ref);
     if (err) {
         ac__respond_error(x, err, "certification");
@@ -594,7 +593,7 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     if (load_cert(n, x, &c, a.user.id, &rc))
         goto out;
     if (rc.state != AC_RCERT_TRAINED) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL,
                     "your certification for %s is %s; attempts follow the training module "
                     "(state trained)",
                     c.ref, ac_rcert_state_name(rc.state));
@@ -610,7 +609,7 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     }
     if (open_id) {
         json_t *extra = json_pack("{s:I}", "attempt_id", (json_int_t)open_id);
-        ac__problem(x, 409, "attempt-open", "Conflict", NULL, extra,
+        ac__problem(x, AC_PROBLEM_ATTEMPT_OPEN, NULL, extra,
                     "attempt %lld is still open; answer it first", (long long)open_id);
         json_decref(extra);
         goto out;
@@ -621,15 +620,15 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     if (!err && when == AC_CERT_WAIT) {
         char t[21];
         json_t *extra = json_pack("{s:s}", "retry_at", ac_clock_format(at, t));
-        ac__problem(x, 409, "attempt-too-early", "Too early", NULL, extra,
+        ac__problem(x, AC_PROBLEM_ATTEMPT_TOO_EARLY, NULL, extra,
                     "your last attempt failed; the next may start at %s (%u days after it)", t,
                     c.def->training.wait_days);
         json_decref(extra);
         goto out;
     }
     if (err || when != AC_CERT_NOW) {
-        ac__problem(x, 409, "no-attempts", "Conflict", NULL, NULL,
-                    "no attempt is open to you for %s: %s", c.ref,
+        ac__problem(x, AC_PROBLEM_NO_ATTEMPTS, NULL, NULL, "no attempt is open to you for %s: %s",
+                    c.ref,
                     err                         ? "your history ends in a pass"
                     : when == AC_CERT_CERTIFIED ? "you are certified"
                                                 : "every attempt was used");
@@ -658,7 +657,7 @@ static void on_attempt_start(struct ac_http_exchange *x, void *arg)
     char why[200];
     err = ac_cert_draw(&b, c.def, (const char *const *)seen_s, nseen, &draw, why, sizeof why);
     if (err == AC_ERANGE) {
-        ac__problem(x, 409, "benchmarks-exhausted", "Conflict", NULL, NULL,
+        ac__problem(x, AC_PROBLEM_BENCHMARKS_EXHAUSTED, NULL, NULL,
                     "not enough unseen benchmark items for a draw: %s", why);
         goto out;
     }
@@ -752,7 +751,7 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
         goto out;
     int err = ac_store_cert_attempt_get(n->store, id, &at);
     if (!err && at.user_id != a.user.id) {
-        ac__problem(x, 403, "not-yours", "Forbidden", "id", NULL,
+        ac__problem(x, AC_PROBLEM_NOT_YOURS, "id", NULL,
                     "certification attempt %lld belongs to another reviewer", (long long)id);
         goto out;
     }
@@ -765,7 +764,7 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (at.passed >= 0) {
-        ac__problem(x, 409, "attempt-closed", "Conflict", "id", NULL,
+        ac__problem(x, AC_PROBLEM_ATTEMPT_CLOSED, "id", NULL,
                     "certification attempt %lld was already graded", (long long)id);
         goto out;
     }
@@ -773,7 +772,7 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
     json_t *given = json_object_get(body, "answers");
     size_t nitems = json_array_size(shown);
     if (!json_is_array(given) || json_array_size(given) != nitems) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "answers", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "answers", NULL,
                     "answers: a list of %zu {\"item_id\", \"level\"}, one per item shown", nitems);
         goto out;
     }
@@ -797,8 +796,8 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
             if (json_integer_value(json_array_get(shown, s)) == item)
                 slot = s;
         if (slot == nitems || answers[slot] >= 0) {
-            ac__problem(x, 422, "invalid-field", "Invalid field", field, NULL,
-                        "%s.item_id: %lld was %s", field, (long long)item,
+            ac__problem(x, AC_PROBLEM_UNACCEPTABLE_VALUE, field, NULL, "%s.item_id: %lld was %s",
+                        field, (long long)item,
                         slot == nitems ? "not shown in this attempt" : "answered twice");
             goto out;
         }
@@ -868,7 +867,7 @@ static void on_attempt_answer(struct ac_http_exchange *x, void *arg)
     free(answers_text);
     if (err == AC_ECONFLICT) {
         json_decref(result);
-        ac__problem(x, 409, "attempt-closed", "Conflict", "id", NULL,
+        ac__problem(x, AC_PROBLEM_ATTEMPT_CLOSED, "id", NULL,
                     "certification attempt %lld was graded meanwhile", (long long)id);
         goto out;
     }

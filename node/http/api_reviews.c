@@ -54,9 +54,9 @@ static void respond_flow_error(struct ac_http_exchange *x, int err, const char *
                                const char *why)
 {
     if (err == AC_ECONFLICT)
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL, "%s", why);
+        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL, "%s", why);
     else if (err == AC_EINVAL)
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "levels", "%s", why);
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL, "%s", why);
     else
         ac__respond_error(x, err, what);
 }
@@ -115,10 +115,10 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         return;
     }
     if (as.state != AC_ASG_ACCEPTED) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL,
-                                "assignment %" PRId64 " is %s; content is shown only while an "
-                                "accepted assignment lasts",
-                                id, ac_asg_state_name(as.state));
+        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL,
+                    "assignment %" PRId64 " is %s; content is shown only while an "
+                    "accepted assignment lasts",
+                    id, ac_asg_state_name(as.state));
         ac_assignment_release(&as);
         return;
     }
@@ -173,13 +173,12 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         levels = json_object_get(body, "level");
     json_t *fb = json_object_get(body, "feedback");
     if (!levels) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "levels",
-                                "levels: required; a level name (holistic) or one per element");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
+                    "levels: required; a level name (holistic) or one per element");
         goto out;
     }
     if (fb && !json_is_string(fb)) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "feedback",
-                                "feedback: must be a string");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL, "feedback: must be a string");
         goto out;
     }
     char why[400] = "", what[48];

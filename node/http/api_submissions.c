@@ -55,8 +55,8 @@ static int bad(struct ac_http_exchange *x, int status, const char *field, const 
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    ac_http_respond_problem(x, status, status == 409 ? "conflict" : "invalid-field",
-                            status == 409 ? "Conflict" : "Invalid field", field, "%s", detail);
+    ac__problem(x, status == 409 ? AC_PROBLEM_CONFLICT : AC_PROBLEM_INVALID_FIELD, field, NULL,
+                "%s", detail);
     return -1;
 }
 

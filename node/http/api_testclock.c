@@ -22,7 +22,7 @@ static void on_advance(struct ac_http_exchange *x, void *arg)
     if (ac__json_only(x, body, allowed))
         goto out;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_ADVANCE_S) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "advance_seconds", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "advance_seconds", NULL,
                     "advance_seconds: a whole number from 0 to %lld (the clock only moves "
                     "forward)",
                     MAX_ADVANCE_S);

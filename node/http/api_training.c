@@ -132,7 +132,7 @@ static int may_view(struct ac_node *n, struct ac_http_exchange *x, const struct 
         ac_reviewer_cert_release(&rc);
     if (ok)
         return 0;
-    return ac__problem(x, 403, "not-screened", "Forbidden", NULL, NULL,
+    return ac__problem(x, AC_PROBLEM_NOT_SCREENED, NULL, NULL,
                        "the training module of %s opens to reviewers who passed screening for "
                        "it; apply with POST /v1/definitions/%s/applications",
                        c->ref, c->ref);
@@ -151,7 +151,7 @@ static void on_view(struct ac_http_exchange *x, void *arg)
         goto out;
     int err = ac_store_training_get(n->store, c.row.id, &text, &at);
     if (err == AC_ENOENT) {
-        ac__problem(x, 404, "not-found", "Not Found", NULL, NULL,
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
                     "%s has no training module yet; it is generated on entering training", c.ref);
         goto out;
     }
@@ -182,7 +182,7 @@ static void on_generate(struct ac_http_exchange *x, void *arg)
         goto out;
     int err = ac__training_generate(n, &c, a.user.id);
     if (err == AC_ERANGE)
-        ac__problem(x, 409, "evidence-missing", "Conflict", "benchmarks", NULL,
+        ac__problem(x, AC_PROBLEM_EVIDENCE_MISSING, "benchmarks", NULL,
                     "a level of %s has fewer than %u resolved benchmark items", c.ref,
                     c.def->training.examples_per_level);
     else if (err)
@@ -208,8 +208,8 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
     int64_t at;
     int err = ac_store_reviewer_cert_get(n->store, c.row.id, a.user.id, &rc);
     if (err == AC_ENOENT) {
-        ac__problem(x, 409, "not-applied", "Conflict", NULL, NULL,
-                    "you have not applied to review %s", c.ref);
+        ac__problem(x, AC_PROBLEM_NOT_APPLIED, NULL, NULL, "you have not applied to review %s",
+                    c.ref);
         goto out;
     }
     if (err) {
@@ -217,7 +217,7 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (rc.state != AC_RCERT_SCREENED && rc.state != AC_RCERT_RETRAINING) {
-        ac__problem(x, 409, "wrong-state", "Conflict", "state", NULL,
+        ac__problem(x, AC_PROBLEM_WRONG_STATE, "state", NULL,
                     "your certification for %s is %s; the training module is completed after "
                     "screening (or when retraining)",
                     c.ref, ac_rcert_state_name(rc.state));
@@ -225,7 +225,7 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
     }
     err = ac_store_reviewer_get(n->store, a.user.id, &p);
     if (err || p.general_module_ms == 0) {
-        ac__problem(x, 409, "general-module-first", "Conflict", NULL, NULL,
+        ac__problem(x, AC_PROBLEM_GENERAL_MODULE_FIRST, NULL, NULL,
                     "complete the node's general module first (POST /v1/general-module/complete)");
         goto out;
     }
@@ -286,7 +286,7 @@ static void on_general_get(struct ac_http_exchange *x, void *arg)
     int64_t at;
     int err = ac_store_general_get(n->store, &text, &at);
     if (err == AC_ENOENT) {
-        ac__problem(x, 404, "not-found", "Not Found", NULL, NULL,
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
                     "this node has no general module yet; an admin writes it with PUT "
                     "/v1/general-module");
         return;
@@ -316,12 +316,11 @@ static void on_general_put(struct ac_http_exchange *x, void *arg)
     if (ac__json_only(x, body, allowed))
         goto out;
     if (!title || !*title) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "title", NULL,
-                    "title: required, non-empty text");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "title", NULL, "title: required, non-empty text");
         goto out;
     }
     if (!json_is_array(sections) || json_array_size(sections) == 0) {
-        ac__problem(x, 400, "invalid-field", "Invalid field", "sections", NULL,
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "sections", NULL,
                     "sections: a non-empty list of {\"heading\", \"body\"}");
         goto out;
     }
@@ -333,7 +332,7 @@ static void on_general_put(struct ac_http_exchange *x, void *arg)
             !json_is_string(json_object_get(v, "body")) || json_object_size(v) != 2) {
             char field[32];
             snprintf(field, sizeof field, "sections[%zu]", i);
-            ac__problem(x, 400, "invalid-field", "Invalid field", field, NULL,
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL,
                         "%s: must be exactly {\"heading\": text, \"body\": text}", field);
             goto out;
         }
@@ -368,7 +367,7 @@ static void on_general_complete(struct ac_http_exchange *x, void *arg)
     int64_t at;
     int err = ac_store_general_get(n->store, &text, &at);
     if (err == AC_ENOENT) {
-        ac__problem(x, 409, "not-found", "Conflict", NULL, NULL,
+        ac__problem(x, AC_PROBLEM_NO_GENERAL_MODULE, NULL, NULL,
                     "this node has no general module to complete yet");
         return;
     }

@@ -41,7 +41,7 @@ static json_t *token_json(const struct ac_token *t)
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *fmt,
                      const char *value)
 {
-    ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", field, fmt, field, value);
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, fmt, field, value);
     return -1;
 }
 
@@ -105,10 +105,10 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     for (const char *p = dn ? json_string_value(dn) : ""; *p; p++) {
         /* It is put in mail headers, where a CR or LF would start a new one. */
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "display_name",
-                                    "display_name: contains control character 0x%02x at byte "
-                                    "%td; control characters (CR, LF, tab, ...) are not allowed",
-                                    (unsigned)(unsigned char)*p, p - json_string_value(dn));
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "display_name", NULL,
+                        "display_name: contains control character 0x%02x at byte "
+                        "%td; control characters (CR, LF, tab, ...) are not allowed",
+                        (unsigned)(unsigned char)*p, p - json_string_value(dn));
             goto out;
         }
     }
@@ -118,8 +118,7 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     int err = ac_store_user_create(n->store, name, dn ? json_string_value(dn) : NULL, roles,
                                    ac_clock_now_ms(), &u);
     if (err == AC_EEXIST) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "name",
-                                "name: \"%s\" is already taken", name);
+        ac__problem(x, AC_PROBLEM_CONFLICT, "name", NULL, "name: \"%s\" is already taken", name);
         goto out;
     }
     if (err) {
@@ -205,8 +204,8 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
         return;
     /* An admin locking itself out could leave the node with no admin at all. */
     if (u.id == a.user.id) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "id",
-                                "an admin cannot disable itself; ask another admin");
+        ac__problem(x, AC_PROBLEM_CONFLICT, "id", NULL,
+                    "an admin cannot disable itself; ask another admin");
         return;
     }
     int err = ac_store_user_disable(n->store, u.id, ac_clock_now_ms());
@@ -239,8 +238,8 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (u.disabled_ms) {
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", "id",
-                                "user %s is disabled; it cannot get tokens", u.name);
+        ac__problem(x, AC_PROBLEM_CONFLICT, "id", NULL, "user %s is disabled; it cannot get tokens",
+                    u.name);
         goto out;
     }
     struct ac_token t;

@@ -39,22 +39,20 @@ int ac__json_body(struct ac_http_exchange *x, int optional, json_t **out)
     }
     const char *ct = ac_http_header(req, "content-type");
     if (!ct || !is_json_type(ct)) {
-        ac_http_respond_problem(x, 415, "unsupported-media-type", "Unsupported Media Type",
-                                "content-type", "the body must be application/json, not %s",
-                                ct ? ct : "(none)");
+        ac__problem(x, AC_PROBLEM_UNSUPPORTED_MEDIA_TYPE, "content-type", NULL,
+                    "the body must be application/json, not %s", ct ? ct : "(none)");
         return -1;
     }
     json_error_t jerr;
     json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j) {
-        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL, "line %d column %d: %s",
-                                jerr.line, jerr.column, jerr.text);
+        ac__problem(x, AC_PROBLEM_BAD_JSON, NULL, NULL, "line %d column %d: %s", jerr.line,
+                    jerr.column, jerr.text);
         return -1;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        ac_http_respond_problem(x, 400, "bad-json", "Malformed JSON", NULL,
-                                "the body must be a JSON object");
+        ac__problem(x, AC_PROBLEM_BAD_JSON, NULL, NULL, "the body must be a JSON object");
         return -1;
     }
     *out = j;
@@ -71,33 +69,11 @@ int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *con
         for (const char *const *a = allowed; *a && !ok; a++)
             ok = strcmp(*a, key) == 0;
         if (!ok) {
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", key,
-                                    "%s: unknown field", key);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, key, NULL, "%s: unknown field", key);
             return -1;
         }
     }
     return 0;
-}
-
-void ac__respond_error(struct ac_http_exchange *x, int err, const char *what)
-{
-    switch (err) {
-    case AC_ENOENT:
-        ac_http_respond_problem(x, 404, "not-found", "Not Found", NULL, "%s does not exist", what);
-        return;
-    case AC_EEXIST:
-        ac_http_respond_problem(x, 409, "conflict", "Conflict", NULL, "%s already exists", what);
-        return;
-    case AC_EIO:
-        ac_http_respond_problem(x, 503, "storage-unavailable", "Service Unavailable", NULL,
-                                "%s: storage I/O failed; try again", what);
-        return;
-    default:
-        ac_log_error("api", "%s: %s", what, ac_strerror(err));
-        ac_http_respond_problem(x, 500, "internal", "Internal Server Error", NULL, "%s: %s", what,
-                                ac_strerror(err));
-        return;
-    }
 }
 
 static int parse_id(const char *s, int64_t *id)
@@ -119,9 +95,8 @@ int ac__param_id(struct ac_http_exchange *x, const char *param, const char *what
     const char *v = ac_http_param(x, param);
     if (parse_id(v, id) == 0)
         return 0;
-    ac_http_respond_problem(x, 404, "not-found", "Not Found", param,
-                            "%s \"%s\" does not exist (ids are positive integers)", what,
-                            v ? v : "");
+    ac__problem(x, AC_PROBLEM_NOT_FOUND, param, NULL,
+                "%s \"%s\" does not exist (ids are positive integers)", what, v ? v : "");
     return -1;
 }
 
@@ -136,26 +111,26 @@ int ac__page_params(struct ac_http_exchange *x, size_t *limit, int64_t *after_id
         char *end;
         long l = strtol(v, &end, 10);
         if (!v[0] || *end || l < 1 || l > 200) {
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "limit",
-                                    "limit: \"%s\" must be a whole number from 1 to 200", v);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "limit", NULL,
+                        "limit: \"%s\" must be a whole number from 1 to 200", v);
             return -1;
         }
         *limit = (size_t)l;
     } else if (rc != AC_ENOENT) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "limit",
-                                "limit: too long; must be a whole number from 1 to 200");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "limit", NULL,
+                    "limit: too long; must be a whole number from 1 to 200");
         return -1;
     }
     rc = ac_http_query(req, "cursor", v, sizeof v);
     if (rc == 0) {
         if (parse_id(v, after_id) != 0) {
-            ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "cursor",
-                                    "cursor: \"%s\" is not a cursor this node issued", v);
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "cursor", NULL,
+                        "cursor: \"%s\" is not a cursor this node issued", v);
             return -1;
         }
     } else if (rc != AC_ENOENT) {
-        ac_http_respond_problem(x, 400, "invalid-field", "Invalid field", "cursor",
-                                "cursor: not a cursor this node issued");
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "cursor", NULL,
+                    "cursor: not a cursor this node issued");
         return -1;
     }
     return 0;

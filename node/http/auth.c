@@ -40,7 +40,7 @@ int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label, struc
 
 static int unauthorized(struct ac_http_exchange *x, const char *detail)
 {
-    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization", "%s", detail);
+    ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "authorization", NULL, "%s", detail);
     return -1;
 }
 
@@ -68,15 +68,14 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
     }
     char when[21];
     if (a->user.disabled_ms) {
-        ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization",
-                                "user %s was disabled at %s", a->user.name,
-                                ac_clock_format(a->user.disabled_ms, when));
+        ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "authorization", NULL, "user %s was disabled at %s",
+                    a->user.name, ac_clock_format(a->user.disabled_ms, when));
         return -1;
     }
     if (a->token.revoked_ms) {
-        ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization",
-                                "token %lld was revoked at %s", (long long)a->token.id,
-                                ac_clock_format(a->token.revoked_ms, when));
+        ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "authorization", NULL,
+                    "token %lld was revoked at %s", (long long)a->token.id,
+                    ac_clock_format(a->token.revoked_ms, when));
         return -1;
     }
     return 0;
@@ -106,7 +105,7 @@ int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsig
     char need[96], have[96];
     role_list(roles, need, sizeof need);
     role_list(a->user.roles, have, sizeof have);
-    ac_http_respond_problem(x, 403, "forbidden", "Forbidden", NULL,
-                            "this needs the %s role; user %s has %s", need, a->user.name, have);
+    ac__problem(x, AC_PROBLEM_FORBIDDEN, NULL, NULL, "this needs the %s role; user %s has %s", need,
+                a->user.name, have);
     return -1;
 }

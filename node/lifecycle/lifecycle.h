@@ -35,12 +35,6 @@ void ac__cred_release(struct ac__cred *c);
 int ac__cred_require_state(struct ac_http_exchange *x, const struct ac__cred *c,
                            const enum ac_def_state *states, size_t n, const char *doing);
 
-/* Answers an RFC 9457 problem whose body also carries the members of |extra|
- * (borrowed; may be NULL), e.g. "errors" or "retry_at". Returns -1. */
-int ac__problem(struct ac_http_exchange *x, int status, const char *slug, const char *title,
-                const char *field, json_t *extra, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-
 /* Checks that every element of the array |arr| (named |field| in messages) is
  * an object with a "label" of 1-AC_ITEM_LABEL_MAX bytes and non-empty text
  * "content". Returns 0, or answers 400 naming "<field>[i]" and returns -1. */

@@ -75,4 +75,11 @@ int ac_http_respond_problem(struct ac_http_exchange *x, int status, const char *
                             const char *title, const char *field, const char *detail_fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* As ac_http_respond_problem() with the detail given whole, and the members of
+ * |extra| (borrowed; may be NULL) added to the body (type, title, status,
+ * detail and field take precedence over members of the same name). */
+int ac_http_respond_problem_extra(struct ac_http_exchange *x, int status, const char *slug,
+                                  const char *title, const char *field, const json_t *extra,
+                                  const char *detail);
+
 #endif
