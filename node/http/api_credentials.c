@@ -10,6 +10,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "audit.h"
 #include "lifecycle/lifecycle.h"
 
 /* ---- shared helpers (declared in lifecycle.h) ---- */
@@ -97,13 +98,7 @@ int ac__cred_require_state(struct ac_http_exchange *x, const struct ac__cred *c,
 int ac__audit(struct ac_node *n, const char *kind, const char *subject, int64_t actor,
               const char *action, const json_t *detail)
 {
-    char *text = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (detail && !text)
-        return AC_ENOMEM;
-    int err = ac_store_audit_add(n->store, kind, subject, actor, n->cfg->node_id, action, text,
-                                 ac_clock_now_ms());
-    free(text);
-    return err;
+    return ac_audit(n, kind, subject, actor, action, detail);
 }
 
 int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, const json_t *body,
