@@ -128,6 +128,29 @@ static inline int64_t fixture_credential(struct node_fixture *f, const struct ac
     return id;
 }
 
+/* Adds |per_level| benchmark items per level of the fixture's two-level
+ * scale to credential row |cred|, each scored alike by |e1| and |e2| so it
+ * resolves itself. Labels are "L<level>-<i>"; fills |ids| (capacity
+ * 2 x |per_level|) in level order. */
+static inline void fixture_resolved_benchmarks(struct node_fixture *f, int64_t cred,
+                                               const struct ac_user *e1,
+                                               const struct ac_user *e2, int per_level,
+                                               int64_t *ids)
+{
+    int64_t experts[2] = {e1->id, e2->id};
+    for (int level = 0; level < 2; level++)
+        for (int i = 0; i < per_level; i++) {
+            char label[32], content[64];
+            snprintf(label, sizeof label, "L%d-%d", level, i);
+            snprintf(content, sizeof content, "An item at level %d (%d).", level, i);
+            int64_t *id = &ids[level * per_level + i];
+            assert_int_equal(0, ac_store_bench_add(f->node.store, cred, label, content, experts,
+                                                   2, 0, id));
+            assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e1->id, level, 0));
+            assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e2->id, level, 0));
+        }
+}
+
 /* The state of credential row |id| as stored. */
 static inline enum ac_def_state fixture_state(struct node_fixture *f, int64_t id)
 {
