@@ -136,7 +136,9 @@ static void test_completing_the_general_module_creates_the_profile_and_keeps_the
     int64_t first, again;
     assert_int_equal(0, ac_general_module_complete(&fx.node, &rex, &first, NULL));
     assert_true(first > 0);
-    ac_clock_advance(60000);
+#ifdef ACCORD_TEST_CLOCK
+    ac_clock_advance(60000); /* a minute later, so a second time would differ */
+#endif
     assert_int_equal(0, ac_general_module_complete(&fx.node, &rex, &again, NULL));
     assert_int_equal(first, again);
     struct ac_reviewer_profile p;
