@@ -28,6 +28,28 @@ static int may_view(struct ac_node *n, struct ac_http_exchange *x, const struct 
                        c->ref, c->ref);
 }
 
+/* Answers the stored training module of |c|. */
+static void respond_module(struct ac_node *n, struct ac_http_exchange *x, const struct ac__cred *c)
+{
+    char *text = NULL;
+    int64_t at;
+    int err = ac_store_training_get(n->store, c->row.id, &text, &at);
+    if (err == AC_ENOENT) {
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
+                    "%s has no training module yet; it is generated on entering training", c->ref);
+        return;
+    }
+    if (err) {
+        ac__respond_error(x, err, "training module");
+        return;
+    }
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    if (j)
+        ac__json_time(j, "generated_at", at);
+    ac__respond_owned(x, 200, j);
+}
+
 static void on_view(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -35,26 +57,8 @@ static void on_view(struct ac_http_exchange *x, void *arg)
     struct ac__cred c;
     if (ac__authenticate(n, x, &a) || ac__cred_load(n, x, &c))
         return;
-    char *text = NULL;
-    int64_t at;
-    if (may_view(n, x, &a, &c))
-        goto out;
-    int err = ac_store_training_get(n->store, c.row.id, &text, &at);
-    if (err == AC_ENOENT) {
-        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
-                    "%s has no training module yet; it is generated on entering training", c.ref);
-        goto out;
-    }
-    if (err) {
-        ac__respond_error(x, err, "training module");
-        goto out;
-    }
-    json_t *j = json_loads(text, 0, NULL);
-    if (j)
-        ac__json_time(j, "generated_at", at);
-    ac__respond_owned(x, 200, j);
-out:
-    free(text);
+    if (!may_view(n, x, &a, &c))
+        respond_module(n, x, &c);
     ac__cred_release(&c);
 }
 
@@ -66,11 +70,14 @@ static void on_generate(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac_training_regenerate(n, &a.user, ac_http_param(x, "ref"), &why);
-    if (err)
+    struct ac__cred c;
+    int err = ac_training_regenerate(n, &a.user, ac_http_param(x, "ref"), &c, &why);
+    if (err) {
         ac__refuse(x, err, &why, "training module");
-    else
-        on_view(x, arg);
+        return;
+    }
+    respond_module(n, x, &c);
+    ac__cred_release(&c);
 }
 
 static void on_complete(struct ac_http_exchange *x, void *arg)

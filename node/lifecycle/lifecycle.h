@@ -218,10 +218,10 @@ int ac_benchmark_resolve(struct ac_node *n, const struct ac_user *actor, int64_t
 int ac__training_generate_tx(struct ac_node *n, const struct ac__cred *c, int64_t actor);
 
 /* Regenerates the training module of |ref| (in training) by admin |actor|.
- * Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (wrong state, too few
+ * Fills |*out| on 0. Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (wrong state, too few
  * resolved items: evidence-missing), AC_ENOMEM or a store error. */
 int ac_training_regenerate(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                           struct ac_reason *why);
+                           struct ac__cred *out, struct ac_reason *why);
 
 /* Reviewer |actor| completes the training module of |ref|: every example
  * shown counts as seen, the certification moves to trained. Fills |*out|.

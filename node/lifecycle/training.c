@@ -114,18 +114,19 @@ int ac__training_generate_tx(struct ac_node *n, const struct ac__cred *c, int64_
 
 
 int ac_training_regenerate(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                           struct ac_reason *why)
+                           struct ac__cred *out, struct ac_reason *why)
 {
     static const enum ac_def_state states[] = {AC_DEF_TRAINING};
-    struct ac__cred c;
+    struct ac__cred *c = out;
+    memset(out, 0, sizeof *out);
     int err = ac__actor_require(actor, AC_ROLE_ADMIN, why);
-    if (err || (err = ac__cred_find(n, ref, &c, why)) != 0)
+    if (err || (err = ac__cred_find(n, ref, c, why)) != 0)
         return err;
-    if ((err = ac__cred_require_state(&c, states, 1, "regenerate its training module", why)))
+    if ((err = ac__cred_require_state(c, states, 1, "regenerate its training module", why)))
         goto out;
     err = ac_store_tx_begin(n->store);
     if (!err) {
-        err = ac__training_generate_tx(n, &c, actor->id);
+        err = ac__training_generate_tx(n, c, actor->id);
         if (!err)
             err = ac_store_tx_commit(n->store);
         else
@@ -133,10 +134,11 @@ int ac_training_regenerate(struct ac_node *n, const struct ac_user *actor, const
     }
     if (err == AC_ERANGE)
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_EVIDENCE_MISSING, "benchmarks",
-                             "a level of %s has fewer than %u resolved benchmark items", c.ref,
-                             c.def->training.examples_per_level);
+                             "a level of %s has fewer than %u resolved benchmark items", c->ref,
+                             c->def->training.examples_per_level);
 out:
-    ac__cred_release(&c);
+    if (err)
+        ac__cred_release(c);
     return err;
 }
 

@@ -41,6 +41,17 @@ static json_t *module(void)
     return m;
 }
 
+static int regenerate(struct ac_reason *why)
+{
+    struct ac__cred c;
+    int err = ac_training_regenerate(&fx.node, &admin, "unit-cred", &c, why);
+    if (!err) {
+        assert_int_equal(cred, c.row.id);
+        ac__cred_release(&c);
+    }
+    return err;
+}
+
 static void put_general_module(void)
 {
     assert_int_equal(0, ac_general_module_put(&fx.node, &admin,
@@ -53,7 +64,7 @@ static void test_regenerating_draws_one_example_per_level_and_audits_it(void **s
     int64_t ids[4];
     fixture_resolved_benchmarks(&fx, cred, &e1, &e2, 2, ids);
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac_training_regenerate(&fx.node, &admin, "unit-cred", &why));
+    assert_int_equal(0, regenerate(&why));
     json_t *m = module();
     assert_non_null(m);
     json_t *ex = json_object_get(m, "examples");
@@ -80,7 +91,7 @@ static void test_regenerating_with_a_level_lacking_examples_is_refused_and_store
     assert_int_equal(0, ac_store_bench_score(fx.node.store, id, e1.id, 0, 0));
     assert_int_equal(0, ac_store_bench_score(fx.node.store, id, e2.id, 0, 0));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT, ac_training_regenerate(&fx.node, &admin, "unit-cred", &why));
+    assert_int_equal(AC_ECONFLICT, regenerate(&why));
     fixture_reason_is(&why, AC_PROBLEM_EVIDENCE_MISSING, "benchmarks");
     assert_null(module());
     assert_int_equal(0, fixture_audit_count(&fx, "credential", "unit-cred@1"));
@@ -92,7 +103,7 @@ static void test_regenerating_outside_training_is_refused(void **state)
     assert_int_equal(0, ac_store_credential_transition(fx.node.store, cred, AC_DEF_TRAINING,
                                                        AC_DEF_RECRUITING, false, 0));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT, ac_training_regenerate(&fx.node, &admin, "unit-cred", &why));
+    assert_int_equal(AC_ECONFLICT, regenerate(&why));
     fixture_reason_is(&why, AC_PROBLEM_WRONG_STATE, "state");
 }
 
@@ -166,7 +177,7 @@ static void test_completing_training_marks_its_examples_seen_and_the_reviewer_tr
     (void)state;
     int64_t ids[4];
     fixture_resolved_benchmarks(&fx, cred, &e1, &e2, 2, ids);
-    assert_int_equal(0, ac_training_regenerate(&fx.node, &admin, "unit-cred", NULL));
+    assert_int_equal(0, regenerate(NULL));
     put_general_module();
     assert_int_equal(0, ac_general_module_complete(&fx.node, &rex, &(int64_t){0}, NULL));
     assert_int_equal(0, ac_store_reviewer_cert_create(fx.node.store, cred, rex.id,
