@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/record.h"
 #include "internal.h"
 
 /* Sets |*size| to the number of leaves in the log. */
