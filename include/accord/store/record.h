@@ -13,6 +13,13 @@ struct ac_store; /* store.h */
 #define AC_STORE_HASH_BYTES 32
 #define AC_STORE_KID_MAX 16 /* hex key id */
 
+/* A perfect subtree of the log: 2^level leaves from leaf index << level. */
+struct ac_store_subtree {
+    unsigned level; /* 1..63 */
+    uint64_t index;
+    const uint8_t *hash; /* 32 bytes, borrowed */
+};
+
 /* Everything one issuance stores, computed by the caller beforehand. Borrowed. */
 struct ac_store_issue {
     const uint8_t *cti; /* 16 bytes */
@@ -30,6 +37,8 @@ struct ac_store_issue {
     const uint8_t *new_root;     /* 32 bytes: head of the tree of log_index + 1 */
     const char *checkpoint_note; /* that head, signed (C2SP signed note) */
     int64_t now_ms;
+    const struct ac_store_subtree *subtrees; /* those this leaf completes */
+    size_t nsubtrees;
 };
 
 /* Stores record, log leaf, status entry and the new checkpoint in ONE
