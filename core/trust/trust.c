@@ -109,8 +109,8 @@ int ac_trust_load(const char *path, struct ac_trust **out, char *why, size_t why
     return rc;
 }
 
-int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_trust **out,
-                   char *why, size_t whylen)
+int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_trust **out, char *why,
+                   size_t whylen)
 {
     json_error_t err;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
@@ -150,9 +150,8 @@ static const struct ac_trust_issuer *fetch_failed(struct ac_trust *t, const char
     return is;
 }
 
-const struct ac_trust_issuer *ac_trust_fetch_issuer(struct ac_trust *t,
-                                                    const struct ac_trust_fetcher *f,
-                                                    const char *iss)
+const struct ac_trust_issuer *
+ac_trust_fetch_issuer(struct ac_trust *t, const struct ac_trust_fetcher *f, const char *iss)
 {
     const struct ac_trust_issuer *found = ac_trust_find(t, iss);
     if (found)
@@ -176,7 +175,7 @@ const struct ac_trust_issuer *ac_trust_fetch_issuer(struct ac_trust *t,
     const char *fwhy = NULL;
     int rc = f->fetch(f->ctx, url, &body, &len, &fwhy);
     if (rc)
-        return fetch_failed(t, fwhy                ? fwhy
+        return fetch_failed(t, fwhy              ? fwhy
                                : rc == AC_ENOMEM ? "out of memory while fetching keys"
                                                  : ac_strerror(rc));
     char kwhy[192];

@@ -34,7 +34,8 @@ static int fetch_url(const struct ac_trust_options *opt, const char *url, const 
 }
 
 __attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
-                                                      enum ac_trust_result result, const char *fmt, ...)
+                                                      enum ac_trust_result result, const char *fmt,
+                                                      ...)
 {
     if (rep->n == AC_TRUST_MAX_CHECKS)
         return;
@@ -90,8 +91,8 @@ struct keyset {
 /* Finds the key that must have signed: the pinned one, or the issuer's key
  * with the record's kid. Adds the "issuer" check; returns the key or NULL,
  * and sets |*ks| to all the issuer's trusted keys. */
-static const struct ac_key_info *find_key(const struct ac_trust_options *opt, struct ac_trust_report *rep,
-                                          struct keyset *ks)
+static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
+                                          struct ac_trust_report *rep, struct keyset *ks)
 {
     const struct ac_cose_sign1 *m = &rep->msg;
     ks->keys = NULL;
@@ -125,7 +126,8 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt, st
         is = ac_trust_find(opt->trust, rep->rec.iss);
     }
     if (!is) {
-        add(rep, "issuer", AC_TRUST_FAIL, "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
+        add(rep, "issuer", AC_TRUST_FAIL, "iss \"%s\" is not an issuer in the trust file",
+            rep->rec.iss);
         return NULL;
     }
     ks->keys = is->keys;
@@ -137,7 +139,8 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt, st
     }
     for (size_t i = 0; i < is->nkeys; i++) {
         if (m->kid_len == AC_KEY_ID_BYTES && memcmp(is->keys[i].kid, m->kid, 8) == 0) {
-            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s", is->iss, is->keys[i].kid_hex);
+            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s", is->iss,
+                is->keys[i].kid_hex);
             return &is->keys[i];
         }
     }
@@ -176,7 +179,8 @@ static bool check_validity(const struct ac_trust_options *opt, struct ac_trust_r
     int64_t now_s = opt->now_ms / 1000;
     char when[21];
     if (r->has_nbf && r->nbf > now_s + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL, "nbf %s is in the future: the record is not valid yet",
+        add(rep, "key-window", AC_TRUST_FAIL,
+            "nbf %s is in the future: the record is not valid yet",
             ac_clock_format(r->nbf * 1000, when));
         return false;
     }
@@ -216,8 +220,8 @@ static void check_key_window(const struct ac_trust_options *opt, const struct ac
         return;
     }
     if (!retired) {
-        add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)", iat, key->kid_hex,
-            window);
+        add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)", iat,
+            key->kid_hex, window);
         return;
     }
     /* A retired key's holder could backdate iat; only the record's inclusion
@@ -327,8 +331,8 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
         return IN_LOG_NO;
     }
     if (!issuer_origin(rep->rec.iss, want)) {
-        add(rep, "log", AC_TRUST_FAIL, "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
-            rep->rec.iss);
+        add(rep, "log", AC_TRUST_FAIL,
+            "iss \"%.200s\" is not an http(s) URL, so it has no log origin", rep->rec.iss);
         return IN_LOG_NO;
     }
     if (strcmp(origin, want) != 0) {
@@ -340,7 +344,8 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
-        add(rep, "log", AC_TRUST_FAIL, "checkpoint origin \"%.64s\" is not a valid key name", origin);
+        add(rep, "log", AC_TRUST_FAIL, "checkpoint origin \"%.64s\" is not a valid key name",
+            origin);
         return IN_LOG_NO;
     }
     char why[AC_BUNDLE_WHY_MAX];
@@ -369,9 +374,8 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
  * members |n1| / |n2| (may be NULL) as unsigned integers. Returns the parsed
  * JSON (the caller frees it) or NULL with the reason in |why|. */
 static json_t *parse_proof(const char *url, const uint8_t *body, size_t len, const char *n1,
-                           uint64_t *v1,
-                           const char *n2, uint64_t *v2, struct ac_merkle_proof *p, char *why,
-                           size_t whylen)
+                           uint64_t *v1, const char *n2, uint64_t *v2, struct ac_merkle_proof *p,
+                           char *why, size_t whylen)
 {
     json_error_t err;
     json_t *j = json_loadb((const char *)body, len, 0, &err);
@@ -428,7 +432,8 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
         return IN_LOG_NO;
     }
     if (ac_trust_issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL", r->iss);
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL",
+            r->iss);
         return IN_LOG_NO;
     }
     const uint8_t *body = NULL;
@@ -480,7 +485,8 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     }
     struct ac_merkle_proof proof;
     uint64_t pindex = 0, psize = 0;
-    json_t *j = parse_proof(url, body, body_len, "index", &pindex, "size", &psize, &proof, why, sizeof(why));
+    json_t *j = parse_proof(url, body, body_len, "index", &pindex, "size", &psize, &proof, why,
+                            sizeof(why));
     uint8_t served[AC_MERKLE_HASH_BYTES], ours[AC_MERKLE_HASH_BYTES];
     size_t n = 0;
     const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
@@ -652,7 +658,7 @@ static void check_history(const struct ac_trust_options *opt, struct ac_trust_re
     /* |mem| is updated in place: the reasons below use |remembered|. */
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
         if (ac_trust_witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
-                                 largest->note_len)) {
+                                      largest->note_len)) {
             add(rep, "history", AC_TRUST_INDETERMINATE, "out of memory updating the witness state");
             return;
         }
@@ -847,14 +853,16 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         sodium_bin2hex(rep->kid_hex, sizeof(rep->kid_hex), rep->msg.kid, rep->msg.kid_len);
     else
         strcpy(rep->kid_hex, "(none)");
-    add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes", b ? "bundle with " : "",
-        rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)", rep->kid_hex, len);
+    add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
+        b ? "bundle with " : "", rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)",
+        rep->kid_hex, len);
 
     struct keyset ks;
     const struct ac_key_info *key = find_key(opt, rep, &ks);
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
-            add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid", key->kid_hex);
+            add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
+                key->kid_hex);
             struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
             if (b)
@@ -876,7 +884,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
 }
 
 void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
-                      struct ac_trust_report *rep)
+                           struct ac_trust_report *rep)
 {
     rep->n = 0;
     rep->decoded = false;

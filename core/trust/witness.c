@@ -32,8 +32,8 @@ void ac_trust_witness_free(struct ac_trust_witness *w)
     free(w);
 }
 
-const struct ac_trust_witnessed *ac_trust_witness_find(const struct ac_trust_witness *w, const char *iss,
-                                             const char *origin)
+const struct ac_trust_witnessed *ac_trust_witness_find(const struct ac_trust_witness *w,
+                                                       const char *iss, const char *origin)
 {
     for (size_t i = 0; w && i < w->n; i++)
         if (strcmp(w->logs[i].iss, iss) == 0 && strcmp(w->logs[i].origin, origin) == 0)
@@ -43,7 +43,8 @@ const struct ac_trust_witnessed *ac_trust_witness_find(const struct ac_trust_wit
 
 /* Appends an entry for |iss|'s log |origin| (both copied) and returns it, or
  * NULL. */
-static struct ac_trust_witnessed *add_log(struct ac_trust_witness *w, const char *iss, const char *origin)
+static struct ac_trust_witnessed *add_log(struct ac_trust_witness *w, const char *iss,
+                                          const char *origin)
 {
     struct ac_trust_witnessed *v = realloc(w->logs, (w->n + 1) * sizeof(*v));
     if (!v)
@@ -142,10 +143,11 @@ int ac_trust_witness_load(const char *path, struct ac_trust_witness **out, char 
     return 0;
 }
 
-int ac_trust_witness_remember(struct ac_trust_witness *w, const char *iss, const struct ac_checkpoint *cp,
-                         const char *note, size_t note_len)
+int ac_trust_witness_remember(struct ac_trust_witness *w, const char *iss,
+                              const struct ac_checkpoint *cp, const char *note, size_t note_len)
 {
-    struct ac_trust_witnessed *e = (struct ac_trust_witnessed *)ac_trust_witness_find(w, iss, cp->origin);
+    struct ac_trust_witnessed *e =
+        (struct ac_trust_witnessed *)ac_trust_witness_find(w, iss, cp->origin);
     if (!e && !(e = add_log(w, iss, cp->origin)))
         return AC_ENOMEM;
     char *copy = strndup(note, note_len);

@@ -251,13 +251,14 @@ static void print_json(const struct input *it, const struct ac_trust_report *rep
     enum ac_trust_result v = ac_trust_verdict(rep);
     json_t *checks = json_array();
     for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(checks, json_pack("{ss ss ss}", "check", rep->checks[i].name,
-                                                "result", ac_trust_result_name(rep->checks[i].result),
-                                                "reason", rep->checks[i].reason));
+        json_array_append_new(checks,
+                              json_pack("{ss ss ss}", "check", rep->checks[i].name, "result",
+                                        ac_trust_result_name(rep->checks[i].result), "reason",
+                                        rep->checks[i].reason));
     json_t *o = json_pack("{ss ss so}", "input", name, "verdict",
                           v == AC_TRUST_PASS   ? "valid"
                           : v == AC_TRUST_FAIL ? "invalid"
-                                          : "indeterminate",
+                                               : "indeterminate",
                           "checks", checks);
     if (o && rep->decoded)
         json_object_set_new(o, "claims", claims_json(&rep->rec));

@@ -46,7 +46,6 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
                                 const uint8_t root[AC_STORE_HASH_BYTES], const char *kid,
                                 const char *note, int64_t now_ms);
 
-
 /* ---- complete subtrees (core/store/store_tlog_subtree.c) ---- */
 
 /* Sets |out| to the hash of the perfect subtree of 2^|level| leaves at

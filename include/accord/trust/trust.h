@@ -34,8 +34,8 @@ int ac_trust_load(const char *path, struct ac_trust **out, char *why, size_t why
 
 /* Like ac_trust_load() for the |len| bytes of trust-file JSON at |text|
  * (borrowed), called |name| in reasons. Returns 0, AC_ENOMEM or AC_EPARSE. */
-int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_trust **out,
-                   char *why, size_t whylen);
+int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_trust **out, char *why,
+                   size_t whylen);
 
 /* Frees |t| and every issuer; NULL is a no-op. */
 void ac_trust_free(struct ac_trust *t);
@@ -48,8 +48,7 @@ const struct ac_trust_issuer *ac_trust_find(const struct ac_trust *t, const char
  * fetch_error set when that failed, so each issuer is asked once per run.
  * Trusts whichever issuer a record names: only for a verifier told to.
  * Returns NULL only when out of memory. */
-const struct ac_trust_issuer *ac_trust_fetch_issuer(struct ac_trust *t,
-                                                    const struct ac_trust_fetcher *f,
-                                                    const char *iss);
+const struct ac_trust_issuer *
+ac_trust_fetch_issuer(struct ac_trust *t, const struct ac_trust_fetcher *f, const char *iss);
 
 #endif

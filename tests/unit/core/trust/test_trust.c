@@ -78,8 +78,8 @@ static void test_an_issuer_without_iss_is_refused_naming_its_index(void **state)
     (void)state;
     struct ac_trust *t = NULL;
     char why[320] = "";
-    assert_int_equal(AC_EPARSE, parse("{\"issuers\": [{\"iss\": \"\", \"keys\": []}]}", &t, why,
-                                      sizeof(why)));
+    assert_int_equal(AC_EPARSE,
+                     parse("{\"issuers\": [{\"iss\": \"\", \"keys\": []}]}", &t, why, sizeof(why)));
     assert_string_equal("trust.json: issuers[0].iss: must be a non-empty string", why);
 }
 

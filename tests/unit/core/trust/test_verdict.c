@@ -86,8 +86,8 @@ static struct ac_buf sign_record(const struct ac_record *r, const struct ac_key_
                                  uint8_t *sk)
 {
     struct ac_buf out = AC_BUF_INIT;
-    assert_int_equal(0, ac_record_sign(r, k->kid, sizeof(k->kid), ac_cose_sign_with_secret_key,
-                                       sk, &out));
+    assert_int_equal(
+        0, ac_record_sign(r, k->kid, sizeof(k->kid), ac_cose_sign_with_secret_key, sk, &out));
     return out;
 }
 
@@ -175,8 +175,8 @@ static struct ac_buf status_token(uint64_t idx, enum ac_status state, const stru
 
 /* ---- tests ---- */
 
-static void test_a_record_signed_inside_its_current_keys_window_without_status_is_valid(
-    void **state)
+static void
+test_a_record_signed_inside_its_current_keys_window_without_status_is_valid(void **state)
 {
     (void)state;
     struct ac_record r;
@@ -364,7 +364,8 @@ static void test_a_revoked_status_makes_the_record_invalid(void **state)
     struct ac_record r;
     record(&r, NOW_S - 86400, 7);
     struct ac_buf b = sign_record(&r, &keys[1], new_sk);
-    struct ac_buf tok = status_token(7, AC_STATUS_INVALID, &keys[1], new_sk, NOW_S - 60, NOW_S + 3600);
+    struct ac_buf tok =
+        status_token(7, AC_STATUS_INVALID, &keys[1], new_sk, NOW_S - 60, NOW_S + 3600);
     const struct answer answers[] = {{STATUS_URI, 0, &tok, NULL}};
     struct table tab = {answers, 1, 0};
     struct ac_trust_fetcher f = {table_fetch, &tab};
@@ -387,7 +388,8 @@ static void test_a_fresh_valid_status_from_the_current_key_passes_its_check(void
     struct ac_record r;
     record(&r, NOW_S - 86400, 7);
     struct ac_buf b = sign_record(&r, &keys[1], new_sk);
-    struct ac_buf tok = status_token(7, AC_STATUS_VALID, &keys[1], new_sk, NOW_S - 60, NOW_S + 3600);
+    struct ac_buf tok =
+        status_token(7, AC_STATUS_VALID, &keys[1], new_sk, NOW_S - 60, NOW_S + 3600);
     const struct answer answers[] = {{STATUS_URI, 0, &tok, NULL}};
     struct table tab = {answers, 1, 0};
     struct ac_trust_fetcher f = {table_fetch, &tab};

@@ -72,15 +72,15 @@ static void test_a_remembered_checkpoint_survives_a_save_and_a_load(void **state
     cp.size = 42;
     memset(cp.root, 0xab, sizeof(cp.root));
     const char note[] = "a.example/log\n42\nq6ur...\n";
-    assert_int_equal(0, ac_trust_witness_remember(w, "https://a.example", &cp, note,
-                                                  sizeof(note) - 1));
+    assert_int_equal(
+        0, ac_trust_witness_remember(w, "https://a.example", &cp, note, sizeof(note) - 1));
     assert_int_equal(0, ac_trust_witness_save(w, why, sizeof(why)));
     ac_trust_witness_free(w);
 
     w = NULL;
     assert_int_equal(0, ac_trust_witness_load(path, &w, why, sizeof(why)));
-    const struct ac_trust_witnessed *e = ac_trust_witness_find(w, "https://a.example",
-                                                               "a.example/log");
+    const struct ac_trust_witnessed *e =
+        ac_trust_witness_find(w, "https://a.example", "a.example/log");
     assert_non_null(e);
     assert_int_equal(42, e->size);
     uint8_t root[AC_MERKLE_HASH_BYTES];
