@@ -10,6 +10,7 @@
 
 #include "accord/sign/did.h"
 #include "accord/base/error.h"
+#include "accord/base/json_alloc.h"
 #include "accord/trust/trust.h"
 
 void ac_trust_free(struct ac_trust *t)
@@ -96,32 +97,54 @@ static int from_json(const char *name, json_t *root, struct ac_trust **out, char
     return 0;
 }
 
+/* jansson 2.14 ignores a failed allocation while it collects a string, so a
+ * tree built while memory ran short may hold a string cut short: an issuer
+ * read wrong, or a key that looks malformed. Such a load is AC_ENOMEM,
+ * whatever it seemed to give; |rc| and |*out| are from_json()'s. */
+static int trust_checked(int rc, struct ac_trust **out)
+{
+    if (!ac_json_alloc_failed())
+        return rc;
+    if (rc == 0) {
+        ac_trust_free(*out);
+        *out = NULL;
+    }
+    return AC_ENOMEM;
+}
+
 int ac_trust_load(const char *path, struct ac_trust **out, char *why, size_t whylen)
 {
     json_error_t err;
+    ac_json_alloc_watch();
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
+        /* jansson may report running out of memory as a syntax error. */
+        if (ac_json_alloc_failed())
+            return AC_ENOMEM;
         snprintf(why, whylen, "%s: line %d: %s", path, err.line, err.text);
         return err.line < 0 ? AC_EIO : AC_EPARSE;
     }
     int rc = from_json(path, root, out, why, whylen);
     json_decref(root);
-    return rc;
+    return trust_checked(rc, out);
 }
 
 int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_trust **out, char *why,
                    size_t whylen)
 {
     json_error_t err;
+    ac_json_alloc_watch();
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        /* jansson reports running out of memory as a parse error too. */
+        /* jansson may report running out of memory as a syntax error. */
+        if (ac_json_alloc_failed())
+            return AC_ENOMEM;
         snprintf(why, whylen, "%s: line %d: %s", name, err.line, err.text);
-        return json_error_code(&err) == json_error_out_of_memory ? AC_ENOMEM : AC_EPARSE;
+        return AC_EPARSE;
     }
     int rc = from_json(name, root, out, why, whylen);
     json_decref(root);
-    return rc;
+    return trust_checked(rc, out);
 }
 
 int ac_trust_issuer_url(const char *iss, const char *path, char *out, size_t len)
@@ -136,17 +159,26 @@ int ac_trust_issuer_url(const char *iss, const char *path, char *out, size_t len
     return 0;
 }
 
+/* Forgets the issuer just added (the last of |t|) and returns NULL: out of
+ * memory, which the caller reports as such, and the next record asks again. */
+static const struct ac_trust_issuer *forget_last(struct ac_trust *t)
+{
+    struct ac_trust_issuer *is = &t->issuers[t->n - 1];
+    free(is->iss);
+    free(is->keys);
+    free(is->fetch_error);
+    t->n--;
+    return NULL;
+}
+
 /* Records why the keys of the issuer just added (the last of |t|) could not be
- * had, and returns it; when even that copy fails, forgets the issuer and
- * returns NULL, so out of memory is never read as "no keys". */
+ * had, and returns it; when even that copy fails, forgets the issuer, so out
+ * of memory is never read as "no keys". */
 static const struct ac_trust_issuer *fetch_failed(struct ac_trust *t, const char *why)
 {
     struct ac_trust_issuer *is = &t->issuers[t->n - 1];
-    if (!(is->fetch_error = strdup(why))) {
-        free(is->iss);
-        t->n--;
-        return NULL;
-    }
+    if (!(is->fetch_error = strdup(why)))
+        return forget_last(t);
     return is;
 }
 
@@ -174,12 +206,18 @@ ac_trust_fetch_issuer(struct ac_trust *t, const struct ac_trust_fetcher *f, cons
     size_t len = 0;
     const char *fwhy = NULL;
     int rc = f->fetch(f->ctx, url, &body, &len, &fwhy);
+    if (rc == AC_ENOMEM && !fwhy)
+        return forget_last(t);
     if (rc)
-        return fetch_failed(t, fwhy              ? fwhy
-                               : rc == AC_ENOMEM ? "out of memory while fetching keys"
-                                                 : ac_strerror(rc));
+        return fetch_failed(t, fwhy ? fwhy : ac_strerror(rc));
     char kwhy[192];
-    if (ac_did_jwks_parse((const char *)body, len, &is->keys, &is->nkeys, kwhy, sizeof(kwhy))) {
+    ac_json_alloc_watch();
+    rc = ac_did_jwks_parse((const char *)body, len, &is->keys, &is->nkeys, kwhy, sizeof(kwhy));
+    /* jansson may report running out of memory as a syntax error, or cut a
+     * string short and carry on (trust_checked()). */
+    if (rc == AC_ENOMEM || ac_json_alloc_failed())
+        return forget_last(t);
+    if (rc) {
         snprintf(why, sizeof(why), "%s: %s", url, kwhy);
         return fetch_failed(t, why);
     }

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/base/json_alloc.h"
 #include "accord/trust/witness.h"
 
 #define STATE_VERSION 1
@@ -115,11 +116,16 @@ int ac_trust_witness_load(const char *path, struct ac_trust_witness **out, char 
         return AC_EIO;
     }
     json_error_t err;
+    ac_json_alloc_watch();
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     int rc = 0;
     json_t *logs = json_object_get(root, "logs");
-    if (!root) {
+    if (!root && ac_json_alloc_failed()) {
+        /* jansson may report running out of memory as a syntax error. */
+        snprintf(why, whylen, "out of memory");
+        rc = AC_ENOMEM;
+    } else if (!root) {
         snprintf(why, whylen, "%s: line %d: %s", path, err.line, err.text);
         rc = AC_EPARSE;
     } else if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION ||
@@ -135,6 +141,12 @@ int ac_trust_witness_load(const char *path, struct ac_trust_witness **out, char 
             snprintf(why, whylen, "%s: %s", path, ewhy);
     }
     json_decref(root);
+    /* jansson 2.14 may cut a string short when an allocation fails and carry
+     * on: a state read while memory ran short cannot be trusted. */
+    if (ac_json_alloc_failed() && rc != AC_ENOMEM) {
+        snprintf(why, whylen, "out of memory");
+        rc = AC_ENOMEM;
+    }
     if (rc) {
         ac_trust_witness_free(w);
         return rc;
