@@ -45,7 +45,7 @@ struct fx {
 static struct fx fx;
 
 /* Adds a user |name| with |roles|; returns its id. */
-static int64_t fx_user(const char *name, unsigned roles)
+static inline int64_t fx_user(const char *name, unsigned roles)
 {
     struct ac_user u;
     assert_int_equal(0, ac_store_user_create(fx.node.store, name, NULL, roles,
@@ -54,7 +54,7 @@ static int64_t fx_user(const char *name, unsigned roles)
 }
 
 /* Adds a reviewer with a profile, certified for the fixture's credential. */
-static int64_t fx_reviewer(const char *name)
+static inline int64_t fx_reviewer(const char *name)
 {
     struct ac_store *st = fx.node.store;
     int64_t now = ac_clock_now_ms();
@@ -79,10 +79,9 @@ static int64_t fx_reviewer(const char *name)
 }
 
 /* Opens the node over a new store with an admin, an earner and the active
- * credential FX_DEFINITION (no reviewers yet). */
-static int fx_open(void **state)
+ * credential |definition| (no reviewers yet). */
+static inline int fx_open_with(const char *definition)
 {
-    (void)state;
     memset(&fx, 0, sizeof fx);
     snprintf(fx.dir, sizeof fx.dir, "/tmp/ac-review-XXXXXX");
     if (!mkdtemp(fx.dir))
@@ -101,14 +100,20 @@ static int fx_open(void **state)
     int64_t now = ac_clock_now_ms();
     fx.admin = fx_user("ada", AC_ROLE_ADMIN);
     fx.earner = fx_user("eve", AC_ROLE_EARNER);
-    if (ac_store_credential_create(st, FX_DEF_ID, 1, "Feedback", FX_DEFINITION, "h", fx.admin, now,
+    if (ac_store_credential_create(st, FX_DEF_ID, 1, "Feedback", definition, "h", fx.admin, now,
                                    &fx.row) ||
         ac_store_credential_transition(st, fx.row, AC_DEF_DRAFT, AC_DEF_ACTIVE, false, now))
         return -1;
     return 0;
 }
 
-static int fx_close(void **state)
+static inline int fx_open(void **state)
+{
+    (void)state;
+    return fx_open_with(FX_DEFINITION);
+}
+
+static inline int fx_close(void **state)
 {
     (void)state;
     if (fx.node.scheduler) {
@@ -125,7 +130,7 @@ static int fx_close(void **state)
 
 /* Submits |text| as the earner's work through the submissions service;
  * returns the submission id. */
-static int64_t fx_submit(int64_t earner, const char *text)
+static inline int64_t fx_submit(int64_t earner, const char *text)
 {
     struct ac_submitted_element e = {"a", text, NULL};
     struct ac_submission_input in = {
@@ -143,7 +148,7 @@ static int64_t fx_submit(int64_t earner, const char *text)
 }
 
 /* The state of submission |id|. */
-static enum ac_sub_state fx_sub_state(int64_t id)
+static inline enum ac_sub_state fx_sub_state(int64_t id)
 {
     struct ac_submission s;
     assert_int_equal(0, ac_store_submission_get(fx.node.store, id, &s));
@@ -153,7 +158,7 @@ static enum ac_sub_state fx_sub_state(int64_t id)
 }
 
 /* How many undone jobs of |kind| about |ref| are due by |until|. */
-static size_t fx_jobs(const char *kind, int64_t ref, int64_t until)
+static inline size_t fx_jobs(const char *kind, int64_t ref, int64_t until)
 {
     struct ac_job jobs[64];
     size_t got = 0, n = 0;
@@ -165,7 +170,7 @@ static size_t fx_jobs(const char *kind, int64_t ref, int64_t until)
 
 /* Runs every due job of |kind| through the scheduler's table (the fixture's
  * scheduler must be started). Returns how many ran. */
-static size_t fx_run_jobs(const char *kind)
+static inline size_t fx_run_jobs(const char *kind)
 {
     struct ac_job jobs[64];
     size_t got = 0, ran = 0;
@@ -180,7 +185,7 @@ static size_t fx_run_jobs(const char *kind)
 
 /* Starts the scheduler (its timer never fires: the loop is not run) with
  * the review job kinds. */
-static void fx_scheduler(void)
+static inline void fx_scheduler(void)
 {
     assert_int_equal(0, ac__scheduler_start(&fx.node));
     assert_int_equal(0, ac__review_jobs_register(&fx.node));
@@ -188,7 +193,7 @@ static void fx_scheduler(void)
 
 /* The detail of the last audit row of |action| about |kind| |id| as parsed
  * JSON (caller json_decref()s), or NULL when there is none. */
-static json_t *fx_audit(const char *kind, int64_t id, const char *action)
+static inline json_t *fx_audit(const char *kind, int64_t id, const char *action)
 {
     struct ac_audit_entry es[64];
     size_t n = 0;
