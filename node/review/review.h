@@ -10,6 +10,7 @@
  *                  and the issue trigger
  *   monitoring.c   reviewer monitoring after decisions
  *   flags.c        the issuer resolves a flag
+ *   artifacts.c    evidence files an earner uploads and reviewers read
  *   notify.c       notifications to people and their delivery
  *   definitions.c  the definition a piece of work is reviewed under
  *   jobs.c         the review folder's job kinds (scheduler.h)
@@ -200,6 +201,24 @@ int ac__monitoring_job(struct ac_node *n, const struct ac_job *job);
  * AC_ECONFLICT or AC_EINVAL with |why|. */
 int ac__flag_resolve(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
                      const char *level, struct ac_reason *why);
+
+/* ---- artifacts (artifacts.c) ---- */
+
+/* Stores |len| bytes of |data| uploaded by |uploader| as an artifact of
+ * |media_type| (NULL: application/octet-stream): the file durably first,
+ * then its row. |want_sha256| (may be NULL) is the hash the uploader
+ * expects; a mismatch stores nothing. Sets |*out|. Returns 0, AC_EINVAL with
+ * |why| (empty body, hash mismatch), AC_EIO or a store error. */
+int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data, size_t len,
+                       const char *media_type, const char *want_sha256, struct ac_artifact *out,
+                       struct ac_reason *why);
+
+/* Reads artifact |hash| for |user| (|admin|: any artifact; otherwise only
+ * with a live right to it, and "not found" without one). Sets |*art| and
+ * |*data| (|*len| bytes; the caller frees it). Returns 0, AC_ENOENT, a store
+ * error, or AC_EIO with |why| when the bytes fail their hash check. */
+int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *hash,
+                      struct ac_artifact *art, uint8_t **data, size_t *len, struct ac_reason *why);
 
 /* ---- notifications (notify.c) ---- */
 
