@@ -263,7 +263,7 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
         if (q->kind == AC_QUAL_HOLDS_CREDENTIAL) {
             bool holds = false;
             /* Records this node issued name their earner the way the
-             * issuing flow does (node/review_flow.c). */
+             * issuing service does (node/review/decisions.c). */
             char subject[160];
             snprintf(subject, sizeof subject, "%s:user:%lld", n->cfg->node_id,
                      (long long)a.user.id);
