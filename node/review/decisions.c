@@ -73,19 +73,16 @@ int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
     return err;
 }
 
-int ac__decision_try(struct ac_node *n, int64_t sub_id)
+int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definition *def,
+                     int64_t row)
 {
     struct ac_submission s;
     int err = ac_store_submission_get(n->store, sub_id, &s);
     if (err)
         return err;
-    struct ac_definition *def = NULL;
-    int64_t row = 0;
     struct ac_assignment_row *as = NULL;
     size_t nas = 0, ndone = 0, nopen = 0;
-    err = ac__review_definition(n, s.credential_id, s.credential_version, &row, NULL, &def);
-    if (!err)
-        err = ac_store_assignment_list(n->store, sub_id, 0, 0, -1, &as, &nas);
+    err = ac_store_assignment_list(n->store, sub_id, 0, 0, -1, &as, &nas);
     struct ac_review *reviews = calloc(nas + 1, sizeof *reviews);
     if (!err && !reviews)
         err = AC_ENOMEM;
@@ -136,7 +133,6 @@ int ac__decision_try(struct ac_node *n, int64_t sub_id)
         ac_assignment_release(&as[i]);
     free(as);
     free(reviews);
-    ac_def_free(def);
     ac_submission_release(&s);
     return err;
 }

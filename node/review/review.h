@@ -169,10 +169,12 @@ int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
 
 /* ---- decisions (decisions.c) ---- */
 
-/* Decides |sub_id| when all its reviews are in (inside the caller's
- * transaction): asks for more reviewers on disagreement, escalates to the
- * issuer, or concludes. */
-int ac__decision_try(struct ac_node *n, int64_t sub_id);
+/* Decides |sub_id|, reviewed under |def| (borrowed; the caller parsed it
+ * once for the whole operation) at credentials row |row|, when all its
+ * reviews are in (inside the caller's transaction): asks for more reviewers
+ * on disagreement, escalates to the issuer, or concludes. */
+int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definition *def,
+                     int64_t row);
 
 /* Records the outcome |level| (|passed|) of |s| under |def| (credential row
  * |row|) by |actor| (0: the node) in the caller's transaction: the earner's

@@ -239,7 +239,7 @@ int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
     if (!err)
         err = end_batch_if_done(n, &a, def, reviewer_id, now);
     if (!err && a.submission_id)
-        err = ac__decision_try(n, a.submission_id);
+        err = ac__decision_try(n, a.submission_id, def, a.credential_row);
     if (in_tx)
         err = ac__scheduler_commit(n, err);
     if (have_def) {
