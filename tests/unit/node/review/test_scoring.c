@@ -1,6 +1,8 @@
 /* test_scoring.c - tests node/review/scoring.c without HTTP: a reviewer
  * accepts an invited batch once, scores only their own accepted work, with
  * level names of the scale; a score ends the batch and is audited. */
+#include <sqlite3.h>
+
 #include "review_fixture.h"
 
 static int64_t reviewer, sub, asg, batch;
@@ -142,6 +144,27 @@ static void test_a_score_after_the_deadline_conflicts(void **state)
     assert_int_equal(AC_ASG_ACCEPTED, asg_state());
 }
 
+/* The store failing to read the batch is a store failure (503 or 500 at the
+ * HTTP adapter), never "not found": the old service answered AC_ENOENT for
+ * any error. The failure is made real by dropping the batches table through
+ * a second connection to the same database. */
+static void test_a_store_failure_reading_the_batch_is_not_reported_as_not_found(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(db, "PRAGMA foreign_keys = OFF; DROP TABLE batches",
+                                             NULL, NULL, NULL));
+    sqlite3_close(db);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__scoring_respond(&fx.node, reviewer, batch, 1, &why);
+    assert_int_not_equal(0, err);
+    assert_int_not_equal(AC_ENOENT, err);
+    assert_int_equal(AC_PROBLEM_NONE, why.problem);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_close)
 
 int main(void)
@@ -154,6 +177,7 @@ int main(void)
         T(test_a_level_off_the_scale_is_refused_naming_the_scale),
         T(test_a_score_is_recorded_audited_and_ends_the_batch),
         T(test_a_score_after_the_deadline_conflicts),
+        T(test_a_store_failure_reading_the_batch_is_not_reported_as_not_found),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
