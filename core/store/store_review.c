@@ -60,7 +60,7 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
 
 #define ASG_COLUMNS                                                                                \
     "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id,"   \
-    " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms,"              \
+    " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms,"               \
     " credential_row"
 
 static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)

@@ -60,8 +60,8 @@ static void on_upload(struct ac_http_exchange *x, void *arg)
     }
     struct ac_artifact art;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__artifact_store(n, a.user.id, req->body, req->body_len,
-                                 merr == 0 ? mt : NULL, qerr == 0 ? want : NULL, &art, &why);
+    int err = ac__artifact_store(n, a.user.id, req->body, req->body_len, merr == 0 ? mt : NULL,
+                                 qerr == 0 ? want : NULL, &art, &why);
     if (err) {
         ac__respond_failure(x, err, &why, "artifact");
         ac_reason_release(&why);

@@ -62,8 +62,8 @@ static int bad(struct ac_http_exchange *x, int status, const char *field, const 
 
 /* Reads optional text member |key| of |body| into |*out| (borrowed; NULL
  * when absent). A member that is not a string is refused here, naming it. */
-static int text_field(struct ac_http_exchange *x, const json_t *body, const char *key,
-                      size_t max, const char **out)
+static int text_field(struct ac_http_exchange *x, const json_t *body, const char *key, size_t max,
+                      const char **out)
 {
     json_t *v = json_object_get(body, key);
     *out = NULL;
@@ -110,10 +110,9 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
     }
     for (size_t k = 0; k < in.n_elements; k++) {
         const json_t *e = json_array_get(list, k);
-        elems[k] = (struct ac_submitted_element){
-            json_string_value(json_object_get(e, "id")),
-            json_string_value(json_object_get(e, "text")),
-            json_string_value(json_object_get(e, "artifact"))};
+        elems[k] = (struct ac_submitted_element){json_string_value(json_object_get(e, "id")),
+                                                 json_string_value(json_object_get(e, "text")),
+                                                 json_string_value(json_object_get(e, "artifact"))};
     }
     in.elements = elems;
     int64_t id = 0;
@@ -205,7 +204,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++) {
         struct ac_definition *def = NULL;
-        ac__review_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL, &def);
+        ac__review_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL,
+                              &def);
         json_array_append_new(items, ac__submission_json(n, &subs[i], def));
         ac_def_free(def);
     }

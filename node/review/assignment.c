@@ -31,7 +31,6 @@ static int audit(struct ac_node *n, const char *kind, int64_t subject, const cha
     return err;
 }
 
-
 /* Small string interning for the assignment problem's integer names. */
 struct names {
     char (*v)[AC_REVIEWER_DOMAINS_MAX + 1];
@@ -61,7 +60,7 @@ int ac__assignment_open(enum ac_asg_state s)
 }
 
 int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
-                          const struct ac_definition *def, int force)
+                                const struct ac_definition *def, int force)
 {
     struct ac_assignment_row *pend = NULL;
     size_t npend = 0;
@@ -167,8 +166,7 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
 /* Reviewers read per store query while loading a credential's pool. */
 #define CERT_PAGE 256
 
-int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
-                        size_t *n)
+int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out, size_t *n)
 {
     struct ac_reviewer_cert *all = NULL;
     size_t have = 0, cap = 0;
@@ -375,9 +373,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     return err;
 }
 
-
-int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to,
-                             int64_t row)
+int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row)
 {
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;

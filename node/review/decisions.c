@@ -100,9 +100,9 @@ int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definiti
             if (!err)
                 err = ac_store_job_add(n->store, "assign", row, ac_clock_now_ms());
             if (!err)
-                err = audit(n, "submission", sub_id, 0, "more_reviewers",
-                            json_pack("{s:I, s:s}", "more", (json_int_t)d.more, "reason",
-                                      "disagreement"));
+                err = audit(
+                    n, "submission", sub_id, 0, "more_reviewers",
+                    json_pack("{s:I, s:s}", "more", (json_int_t)d.more, "reason", "disagreement"));
         } else if (!err && d.kind == AC_ESCALATE) {
             char body[400];
             json_t *j =

@@ -46,8 +46,7 @@ int ac__flag_resolve(struct ac_node *n, int64_t admin_id, int64_t flag_id, const
         lv = level ? ac_def_level_index(def, level) : -1;
         if (lv < 0) {
             err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "level",
-                                 "level: \"%s\" is not a level of %s", level ? level : "",
-                                 def->id);
+                                 "level: \"%s\" is not a level of %s", level ? level : "", def->id);
         }
     }
     if (!err)

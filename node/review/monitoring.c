@@ -127,4 +127,3 @@ int ac__monitoring_job(struct ac_node *n, const struct ac_job *job)
     ac_credential_release(&cred);
     return err;
 }
-

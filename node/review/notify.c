@@ -29,7 +29,7 @@
 #define RETRY_MAX_MS (3600 * 1000LL)
 
 struct ac__delivery {
-    uv_work_t work;           /* first */
+    uv_work_t work;              /* first */
     struct ac__scheduler *state; /* borrowed; outlives the delivery */
     int64_t id;
     int attempts;

@@ -59,12 +59,12 @@ struct ac_submitted_element {
 
 /* A submission as the earner gave it. Strings are borrowed. */
 struct ac_submission_input {
-    const char *credential; /* definition id */
-    int64_t version;        /* 0: the highest */
+    const char *credential;                        /* definition id */
+    int64_t version;                               /* 0: the highest */
     const char *domain, *school, *district, *team; /* "" or NULL when not given */
-    int previous_given;     /* "previous" was given: |previous| is the failed attempt */
-    int64_t previous;       /* it resubmits (any value; checked by the service) */
-    int elements_given;     /* 0 when "elements" was missing or not a list */
+    int previous_given; /* "previous" was given: |previous| is the failed attempt */
+    int64_t previous;   /* it resubmits (any value; checked by the service) */
+    int elements_given; /* 0 when "elements" was missing or not a list */
     const struct ac_submitted_element *elements;
     size_t n_elements;
 };
@@ -99,8 +99,7 @@ int ac__screening_job(struct ac_node *n, const struct ac_job *job);
  * user order (the store is read a page at a time). Sets |*out| to an array the
  * caller frees after ac_reviewer_cert_release() of each of its |*n| entries
  * (NULL with 0 entries possible). Returns 0, AC_ENOMEM or AC_EDB. */
-int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
-                        size_t *n);
+int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out, size_t *n);
 
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint, in one

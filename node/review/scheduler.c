@@ -69,8 +69,10 @@ int ac__scheduler_add_kinds(struct ac_node *n, const struct ac_job_kind *kinds, 
     for (size_t i = 0; i < count; i++) {
         size_t len = kinds[i].name ? strlen(kinds[i].name) : 0;
         if (len == 0 || len > AC_JOB_KIND_MAX || !kinds[i].run) {
-            ac_log_error("scheduler", "job kind %zu: \"%s\" needs a name of 1 to %d bytes and a "
-                         "runner", i, kinds[i].name ? kinds[i].name : "", AC_JOB_KIND_MAX);
+            ac_log_error("scheduler",
+                         "job kind %zu: \"%s\" needs a name of 1 to %d bytes and a "
+                         "runner",
+                         i, kinds[i].name ? kinds[i].name : "", AC_JOB_KIND_MAX);
             return AC_EBUG;
         }
         for (size_t k = 0; k < i; k++)
@@ -165,8 +167,8 @@ static void job_failed(struct ac_node *n, const struct ac_job_kind *k, const str
                      job->id, job->kind, job->ref, ac_strerror(why), attempts);
     else
         ac_log_error("scheduler",
-                     "job %" PRId64 " (%s %" PRId64 ") failed: %s; attempt %" PRId64
-                     " of %" PRId64 ", next in %" PRId64 " s",
+                     "job %" PRId64 " (%s %" PRId64 ") failed: %s; attempt %" PRId64 " of %" PRId64
+                     ", next in %" PRId64 " s",
                      job->id, job->kind, job->ref, ac_strerror(why), attempts, max_attempts,
                      retry_delay(r, attempts) / 1000);
     int err = ac_store_tx_begin(n->store);
@@ -175,7 +177,8 @@ static void job_failed(struct ac_node *n, const struct ac_job_kind *k, const str
                      ac_strerror(err));
         return;
     }
-    err = ac_store_job_retry(n->store, job->id, attempts, dead ? 0 : now + retry_delay(r, attempts));
+    err =
+        ac_store_job_retry(n->store, job->id, attempts, dead ? 0 : now + retry_delay(r, attempts));
     if (!err && dead) {
         char body[256];
         snprintf(body, sizeof body,

@@ -68,8 +68,8 @@ struct ac_job_kind {
 /* The scheduler's state, owned by the node (n->scheduler). */
 struct ac__delivery;
 struct ac__scheduler {
-    uv_timer_t timer;                /* first: the scheduler's poll */
-    struct ac_node *node;            /* borrowed */
+    uv_timer_t timer;                 /* first: the scheduler's poll */
+    struct ac_node *node;             /* borrowed */
     const struct ac_job_kind **kinds; /* owned array of borrowed entries */
     size_t n_kinds;
     struct ac__delivery *busy; /* the one notification delivery in flight (notify.c) */

@@ -114,8 +114,8 @@ static const struct ac_level_given *by_element(const struct ac_levels_given *g, 
 }
 
 /* Checks |g| against |def|'s grain and scale into |out| (|*nout| levels). */
-static int check_levels(const struct ac_definition *def, const struct ac_levels_given *g,
-                        int *out, size_t *nout, struct ac_reason *why)
+static int check_levels(const struct ac_definition *def, const struct ac_levels_given *g, int *out,
+                        size_t *nout, struct ac_reason *why)
 {
     size_t want = def->grain == AC_GRAIN_HOLISTIC ? 1 : def->n_elements;
     char where[96];
@@ -162,8 +162,7 @@ static int end_batch_if_done(struct ac_node *n, const struct ac_assignment_row *
 {
     struct ac_assignment_row *rest = NULL;
     size_t nrest = 0;
-    int err =
-        ac_store_assignment_list(n->store, 0, 0, a->batch_id, AC_ASG_ACCEPTED, &rest, &nrest);
+    int err = ac_store_assignment_list(n->store, 0, 0, a->batch_id, AC_ASG_ACCEPTED, &rest, &nrest);
     for (size_t i = 0; i < nrest; i++)
         ac_assignment_release(&rest[i]);
     free(rest);
@@ -232,10 +231,10 @@ int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
     if (!err)
         err = ac_store_assignment_score(n->store, asg_id, lv, nlv, (int)level, feedback, now);
     if (!err)
-        err = audit(n, a.submission_id ? "submission" : "benchmark",
-                    a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
-                    json_pack("{s:I, s:s}", "assignment", (json_int_t)asg_id, "level",
-                              def->levels[level]));
+        err = audit(
+            n, a.submission_id ? "submission" : "benchmark",
+            a.submission_id ? a.submission_id : asg_id, reviewer_id, "scored",
+            json_pack("{s:I, s:s}", "assignment", (json_int_t)asg_id, "level", def->levels[level]));
     if (!err)
         err = end_batch_if_done(n, &a, def, reviewer_id, now);
     if (!err && a.submission_id)

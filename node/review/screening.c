@@ -92,8 +92,8 @@ int ac__screening_run(struct ac_node *n, int64_t sub_id, int *flagged)
      * parsed once here; only queueing needs it (a flag does not). */
     struct ac_definition *def = NULL;
     int64_t row = 0;
-    int def_err = ac__review_definition(n, sub.credential_id, sub.credential_version, &row, NULL,
-                                        &def);
+    int def_err =
+        ac__review_definition(n, sub.credential_id, sub.credential_version, &row, NULL, &def);
     for (size_t i = 0; !err && !def_err && i < def->n_elements; i++)
         err = ac_neardup_ignore_text(ix, def->elements[i].prompt, strlen(def->elements[i].prompt));
     for (size_t i = 0; !err && i < nprior; i++) {

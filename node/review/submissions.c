@@ -49,8 +49,8 @@ static int check_previous(struct ac_node *n, int64_t earner_id, const struct ac_
                               "previous: submission %" PRId64 " does not exist", pid);
     if (!failed || !same)
         return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "previous",
-                              "previous: submission %" PRId64 " is not a failed attempt at %s",
-                              pid, s->credential_id);
+                              "previous: submission %" PRId64 " is not a failed attempt at %s", pid,
+                              s->credential_id);
     if (now < after) {
         char when[21];
         return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "previous",
@@ -141,8 +141,8 @@ static int check_submission(struct ac_node *n, int64_t earner_id,
                             const struct ac_submission_input *in, struct ac_submission *s,
                             struct ac_definition **def, json_t **clean, struct ac_reason *why)
 {
-    int err = copy_text("credential", in->credential, s->credential_id, sizeof s->credential_id,
-                        why);
+    int err =
+        copy_text("credential", in->credential, s->credential_id, sizeof s->credential_id, why);
     if (!err)
         err = copy_text("domain", in->domain, s->domain, sizeof s->domain, why);
     if (!err)

@@ -247,8 +247,7 @@ struct ac_batch_row {
 /* Creates an invited batch of definition |credential_id| at credentials row
  * |credential_row| and sets |*id|. Returns 0, AC_EBUG, AC_EIO or AC_EDB. */
 int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                          int64_t credential_row, int64_t now_ms, int64_t deadline_ms,
-                          int64_t *id);
+                          int64_t credential_row, int64_t now_ms, int64_t deadline_ms, int64_t *id);
 
 int ac_store_batch_get(struct ac_store *st, int64_t id, struct ac_batch_row *out);
 

@@ -24,11 +24,11 @@
  * reviewer, batches of one, a deadline of two days. */
 #define FX_DEF_ID "feedback"
 #define FX_DEFINITION                                                                              \
-    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","        \
+    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \
     "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
-    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe your feedback "          \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe your feedback "             \
     "practice\"}]},"                                                                               \
-    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
     "\"reviewers\":{\"mode\":\"master\"},"                                                         \
     "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
 
@@ -48,8 +48,8 @@ static struct fx fx;
 static inline int64_t fx_user(const char *name, unsigned roles)
 {
     struct ac_user u;
-    assert_int_equal(0, ac_store_user_create(fx.node.store, name, NULL, roles,
-                                             ac_clock_now_ms(), &u));
+    assert_int_equal(0,
+                     ac_store_user_create(fx.node.store, name, NULL, roles, ac_clock_now_ms(), &u));
     return u.id;
 }
 

@@ -19,17 +19,17 @@ static void test_stored_bytes_are_read_back_by_their_uploader(void **state)
     uint8_t *data = NULL;
     size_t len = 0;
     struct ac_artifact got;
-    assert_int_equal(0, ac__artifact_read(&fx.node, fx.earner, 0, SHA256_HELLO, &got, &data,
-                                          &len, &why));
+    assert_int_equal(
+        0, ac__artifact_read(&fx.node, fx.earner, 0, SHA256_HELLO, &got, &data, &len, &why));
     assert_int_equal(5, len);
     assert_memory_equal("hello", data, 5);
     free(data);
     /* Another earner has no right to it: it does not exist for them. */
     int64_t other = fx_user("mallory", AC_ROLE_EARNER);
-    assert_int_equal(AC_ENOENT, ac__artifact_read(&fx.node, other, 0, SHA256_HELLO, &got, &data,
-                                                  &len, &why));
-    assert_int_equal(0, ac__artifact_read(&fx.node, fx.admin, 1, SHA256_HELLO, &got, &data, &len,
-                                          &why));
+    assert_int_equal(AC_ENOENT,
+                     ac__artifact_read(&fx.node, other, 0, SHA256_HELLO, &got, &data, &len, &why));
+    assert_int_equal(
+        0, ac__artifact_read(&fx.node, fx.admin, 1, SHA256_HELLO, &got, &data, &len, &why));
     free(data);
 }
 
@@ -39,8 +39,8 @@ static void test_a_hash_that_does_not_match_stores_nothing(void **state)
     struct ac_artifact art;
     struct ac_reason why = AC_REASON_INIT;
     const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
-    assert_int_equal(AC_EINVAL, ac__artifact_store(&fx.node, fx.earner, (const uint8_t *)"hello",
-                                                   5, NULL, wrong, &art, &why));
+    assert_int_equal(AC_EINVAL, ac__artifact_store(&fx.node, fx.earner, (const uint8_t *)"hello", 5,
+                                                   NULL, wrong, &art, &why));
     assert_int_equal(AC_PROBLEM_HASH_MISMATCH, why.problem);
     assert_string_equal("sha256", why.field);
     assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.node.store, SHA256_HELLO, &art));
@@ -65,8 +65,8 @@ static void test_bytes_damaged_on_disk_are_refused_as_corrupt(void **state)
     fclose(f);
     uint8_t *data = NULL;
     size_t len = 0;
-    assert_int_equal(AC_EIO, ac__artifact_read(&fx.node, fx.earner, 0, SHA256_HELLO, &art, &data,
-                                               &len, &why));
+    assert_int_equal(
+        AC_EIO, ac__artifact_read(&fx.node, fx.earner, 0, SHA256_HELLO, &art, &data, &len, &why));
     assert_int_equal(AC_PROBLEM_ARTIFACT_CORRUPT, why.problem);
     assert_null(data);
 }

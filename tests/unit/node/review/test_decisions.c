@@ -7,13 +7,13 @@
 /* Levels whose names carry quotes and a backslash: the old audit path
  * printed them into a JSON text unescaped. */
 #define QUOTED_DEFINITION                                                                          \
-    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","        \
+    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \
     "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
-    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe it\"}]},"                  \
-    "\"scoring\":{\"levels\":[\"not \\\"yet\\\"\",\"pass \\\\ \\\"with\\\" merit\"],"            \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe it\"}]},"                   \
+    "\"scoring\":{\"levels\":[\"not \\\"yet\\\"\",\"pass \\\\ \\\"with\\\" merit\"],"              \
     "\"passing_level\":\"pass \\\\ \\\"with\\\" merit\"},"                                         \
     "\"reviewers\":{\"mode\":\"master\"},"                                                         \
-    "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24],"           \
+    "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24],"            \
     "\"resubmission_wait_days\":3}}"
 
 /* Submits, assigns, accepts and scores |level|; returns the submission. */

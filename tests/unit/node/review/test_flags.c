@@ -4,7 +4,7 @@
 #include "review_fixture.h"
 
 #define ESSAY                                                                                      \
-    "Every Friday I return written comments on drafts within a day, naming one strength, "       \
+    "Every Friday I return written comments on drafts within a day, naming one strength, "         \
     "one next step and a question the student answers in the margin before revising."
 
 static int64_t flagged_sub, flag_id;

@@ -5,13 +5,13 @@
 #include "review_fixture.h"
 
 #define MONITORED_DEFINITION                                                                       \
-    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","        \
+    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \
     "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
-    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe it\"}]},"                  \
-    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe it\"}]},"                   \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
     "\"reviewers\":{\"mode\":\"master\"},"                                                         \
-    "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]},"          \
-    "\"maintenance\":{\"min_sample\":2,\"thresholds\":[{\"measure\":\"benchmark_agreement\","    \
+    "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]},"           \
+    "\"maintenance\":{\"min_sample\":2,\"thresholds\":[{\"measure\":\"benchmark_agreement\","      \
     "\"min\":0.8,\"actions\":[\"unavailable\"]}]}}"
 
 static int setup(void **state)
@@ -100,8 +100,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_a_reviewer_below_the_benchmark_threshold_is_set_unavailable_once, setup,
-            fx_close),
+            test_a_reviewer_below_the_benchmark_threshold_is_set_unavailable_once, setup, fx_close),
         cmocka_unit_test_setup_teardown(
             test_the_monitor_job_of_a_missing_credential_is_nothing_to_do, setup, fx_close),
     };

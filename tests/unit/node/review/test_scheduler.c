@@ -11,8 +11,8 @@ static int runs;
 static int run_ok(struct ac_node *n, const struct ac_job *job)
 {
     runs++;
-    return ac_store_notify_add(n->store, fx.admin, "test", 0, "ran", job->kind,
-                               ac_clock_now_ms(), NULL);
+    return ac_store_notify_add(n->store, fx.admin, "test", 0, "ran", job->kind, ac_clock_now_ms(),
+                               NULL);
 }
 
 /* Writes a notification to the earner, then fails: the write must go. */
@@ -72,9 +72,8 @@ static void test_a_kind_is_registered_once_and_every_review_kind_is_in_the_table
     (void)state;
     assert_int_equal(AC_EEXIST, ac__scheduler_add_kinds(&fx.node, test_kinds, 1));
     assert_int_equal(AC_EEXIST, ac__review_jobs_register(&fx.node));
-    static const char *const review[] = {"issue",       "screen",        "assign", "reminder",
-                                         "deadline",    "batch_timer",   "resubmit_open",
-                                         "monitor"};
+    static const char *const review[] = {"issue",    "screen",      "assign",        "reminder",
+                                         "deadline", "batch_timer", "resubmit_open", "monitor"};
     for (size_t i = 0; i < sizeof review / sizeof review[0]; i++)
         assert_non_null(ac__scheduler_kind(&fx.node, review[i]));
     assert_null(ac__scheduler_kind(&fx.node, "outbox"));

@@ -116,8 +116,7 @@ static void test_a_score_is_recorded_audited_and_ends_the_batch(void **state)
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
     struct ac_levels_given g = one("pass");
-    assert_int_equal(0,
-                     ac__scoring_score(&fx.node, reviewer, asg, &g, "clear and specific", &why));
+    assert_int_equal(0, ac__scoring_score(&fx.node, reviewer, asg, &g, "clear and specific", &why));
     assert_int_equal(AC_ASG_DONE, asg_state());
     struct ac_batch_row b;
     assert_int_equal(0, ac_store_batch_get(fx.node.store, batch, &b));

@@ -5,7 +5,7 @@
 #include "review_fixture.h"
 
 #define ESSAY                                                                                      \
-    "Every Friday I return written comments on drafts within a day, naming one strength, "       \
+    "Every Friday I return written comments on drafts within a day, naming one strength, "         \
     "one next step and a question the student answers in the margin before revising."
 
 static void test_a_near_copy_of_another_earners_work_is_flagged_to_the_issuer(void **state)

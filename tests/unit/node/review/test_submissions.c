@@ -20,8 +20,11 @@ static void test_a_submission_is_stored_audited_and_screened_into_the_queue(void
 {
     (void)state;
     struct ac_submitted_element e = {"a", "Written feedback within a day.", NULL};
-    struct ac_submission_input in = {.credential = FX_DEF_ID, .school = "North",
-                                     .elements_given = 1, .elements = &e, .n_elements = 1};
+    struct ac_submission_input in = {.credential = FX_DEF_ID,
+                                     .school = "North",
+                                     .elements_given = 1,
+                                     .elements = &e,
+                                     .n_elements = 1};
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
     assert_int_equal(0, create(&in, &id, &why));
@@ -45,8 +48,8 @@ static void test_an_unknown_credential_is_refused_naming_it(void **state)
 {
     (void)state;
     struct ac_submitted_element e = {"a", "text", NULL};
-    struct ac_submission_input in = {.credential = "nope", .elements_given = 1, .elements = &e,
-                                     .n_elements = 1};
+    struct ac_submission_input in = {
+        .credential = "nope", .elements_given = 1, .elements = &e, .n_elements = 1};
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
     assert_int_equal(AC_ENOENT, create(&in, &id, &why));
@@ -61,8 +64,8 @@ static void test_elements_the_definition_lacks_or_needs_are_refused(void **state
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
     struct ac_submitted_element two[] = {{"a", "text", NULL}, {"z", "stray", NULL}};
-    struct ac_submission_input in = {.credential = FX_DEF_ID, .elements_given = 1,
-                                     .elements = two, .n_elements = 2};
+    struct ac_submission_input in = {
+        .credential = FX_DEF_ID, .elements_given = 1, .elements = two, .n_elements = 2};
     assert_int_equal(AC_EINVAL, create(&in, &id, &why));
     assert_string_equal("elements[1]: \"z\" is not an element of feedback", why.detail);
     struct ac_submitted_element bare = {"a", NULL, NULL};
@@ -93,8 +96,11 @@ static void test_a_resubmission_needs_a_failed_attempt_of_the_same_earner(void *
     (void)state;
     int64_t first = fx_submit(fx.earner, "Written feedback within a day.");
     struct ac_submitted_element e = {"a", "Better feedback.", NULL};
-    struct ac_submission_input in = {.credential = FX_DEF_ID, .previous_given = 1,
-                                     .previous = first, .elements_given = 1, .elements = &e,
+    struct ac_submission_input in = {.credential = FX_DEF_ID,
+                                     .previous_given = 1,
+                                     .previous = first,
+                                     .elements_given = 1,
+                                     .elements = &e,
                                      .n_elements = 1};
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
