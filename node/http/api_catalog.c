@@ -1,9 +1,9 @@
 /* api_catalog.c - the earner's side of recognition: the catalog of active
  * credentials with district filters (domain, stack, which recognizer counts
  * it), and approval requests an earner makes where a recognizer requires them,
- * which that recognizer approves or denies. An earner sees only its own
- * requests, a recognizer only those addressed to it. See
- * docs/api-recognition.md. */
+ * which that recognizer approves or denies (the services of
+ * node/recognition/approvals.c). An earner sees only its own requests, a
+ * recognizer only those addressed to it. See docs/api-recognition.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #include "accord/base/log.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
+#include "recognition/recognition.h"
 #include "records/records.h"
 
 /* Policies listed beside each catalog entry; more recognizers than this for
@@ -181,43 +182,15 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
     }
     const char *issuer = ac__issuer_of(n, iv ? json_string_value(iv) : NULL);
     int64_t recognizer = json_integer_value(rid);
-    struct ac_policy pol[AC_PURPOSE_COUNT];
-    size_t np = 0;
-    int err = ac_store_policy_match(n->store, recognizer, issuer, cred, pol, AC_PURPOSE_COUNT, &np);
-    if (err) {
-        ac__respond_error(x, err, "policies");
-        goto out;
-    }
-    const struct ac_policy *need = NULL;
-    for (size_t i = 0; i < np && !need; i++)
-        if (pol[i].requires_approval)
-            need = &pol[i];
-    if (!need) {
-        ac__problem(
-            x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
-            np ? "credential_id: recognizer %lld counts %s from %s without approval; there is "
-                 "nothing to ask"
-               : "credential_id: recognizer %lld has no active policy for %s from %s, so it "
-                 "has nothing to approve",
-            (long long)recognizer, cred, issuer);
-        goto out;
-    }
     struct ac_approval ap;
-    err = ac_store_approval_request(n->store, a.user.id, need->id,
-                                    nv ? json_string_value(nv) : NULL, ac_clock_now_ms(), &ap);
-    if (err == AC_EEXIST) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
-                    "credential_id: you already have a pending or approved request "
-                    "to recognizer %lld for %s; a new one is possible after a denial",
-                    (long long)recognizer, cred);
-        goto out;
-    }
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__approvals_request(n, &a.user, recognizer, issuer, cred,
+                                    nv ? json_string_value(nv) : NULL, &ap, &why);
     if (err) {
-        ac__respond_error(x, err, "approval");
+        ac__respond_failure(x, err, &why, "approval");
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "approval %lld: %s asks recognizer %lld about %s", (long long)ap.id,
-                a.user.name, (long long)recognizer, cred);
     ac__respond_owned(x, 201, approval_json(&ap));
 out:
     json_decref(body);
@@ -297,10 +270,10 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_approval ap;
+    int64_t id;
     json_t *body;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
-        load_approval(n, x, &a, &ap) || ac__json_body(x, 0, &body))
+        ac__param_id(x, "id", "approval", &id) || ac__json_body(x, 0, &body))
         return;
     static const char *const allowed[] = {"decision", "reason", NULL};
     const char *decision = json_string_value(json_object_get(body, "decision"));
@@ -321,26 +294,16 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
         bad_field(x, "reason", "required when denying; the earner is told why");
         goto out;
     }
-    if (ap.recognizer_id != a.user.id) {
-        /* An admin may read it, but only the recognizer asked may decide. */
-        ac__problem(x, AC_PROBLEM_FORBIDDEN, "id", NULL,
-                    "approval %lld is addressed to recognizer %lld, not to you", (long long)ap.id,
-                    (long long)ap.recognizer_id);
-        goto out;
-    }
-    int err = ac_store_approval_decide(n->store, ap.id, a.user.id, approve, reason,
-                                       ac_clock_now_ms(), &ap);
-    if (err == AC_ECONFLICT) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "decision", NULL, "approval %lld was already %s",
-                    (long long)ap.id, ac_approval_state_name(ap.state));
-        goto out;
-    }
+    struct ac_approval ap;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__approvals_decide(n, &a.user, id, approve, reason, &ap, &why);
     if (err) {
-        ac__respond_error(x, err, "approval");
+        char what[40];
+        snprintf(what, sizeof what, "approval %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "approval %lld %s by %s", (long long)ap.id, ac_approval_state_name(ap.state),
-                a.user.name);
     ac__respond_owned(x, 200, approval_json(&ap));
 out:
     json_decref(body);

@@ -17,6 +17,7 @@
 #include "accord/base/log.h"
 #include "accord/review/monitor.h"
 #include "accord/review/scoring.h"
+#include "records/records.h"
 #include "review/review.h"
 
 /* ---- jobs ---- */

@@ -11,6 +11,7 @@
 
 #include "../../net/internal.h"
 #include "../../node/internal.h"
+#include "../../node/accounts/accounts.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 
