@@ -17,6 +17,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "internal.h"
 #include "records/records.h"
@@ -32,6 +33,7 @@ struct node_fixture {
 static inline int node_fixture_open(struct node_fixture *f)
 {
     memset(f, 0, sizeof *f);
+    ac_log_set_level(AC_LOG_WARN); /* the services' info lines only hide a failure */
     snprintf(f->dir, sizeof f->dir, "/tmp/ac-svc-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
