@@ -16,9 +16,6 @@
 #include "recognition/recognition.h"
 #include "records/records.h"
 
-/* Policies listed beside each catalog entry; more recognizers than this for
- * one credential are unlikely on one node and the list says it is cut. */
-#define MAX_RECOGNITIONS 32
 #define FILTER_MAX 128
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
@@ -42,15 +39,19 @@ static int query_text(struct ac_http_exchange *x, const char *name, char buf[FIL
     return 0;
 }
 
-static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, int *err)
+static json_t *ceus_json(int has_ceu, int64_t hundredths)
 {
+    return has_ceu ? json_real((double)hundredths / 100.0) : json_null();
+}
+
+static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
+{
+    const struct ac_catalog_entry *e = &it->entry;
     json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s}", "id", (json_int_t)e->id, "credential_id",
                           e->def_id, "version", (json_int_t)e->version, "title", e->title,
                           "competency", e->competency);
-    if (!j) {
-        *err = AC_ENOMEM;
+    if (!j)
         return NULL;
-    }
     json_t *d = json_loads(e->domains, JSON_DECODE_ANY, NULL);
     json_t *s = json_loads(e->stacks, JSON_DECODE_ANY, NULL);
     json_object_set_new(j, "domains", json_is_array(d) ? d : json_array());
@@ -60,28 +61,20 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
     if (!json_is_array(s))
         json_decref(s);
     json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
-    json_object_set_new(j, "ceus",
-                        e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0) : json_null());
+    json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
     ac__json_time(j, "active_since", e->activated_ms);
     /* Who counts it, so an earner sees where to ask for approval. */
-    struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
-    size_t np = 0;
-    *err = pol ? ac_store_policy_for_credential(n->store, ac__issuer_of(n, NULL), e->def_id,
-                                                e->version, pol, MAX_RECOGNITIONS, &np)
-               : AC_ENOMEM;
     json_t *rec = json_array();
-    for (size_t i = 0; !*err && i < np; i++) {
-        json_t *p =
-            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol[i].id, "recognizer_id",
-                      (json_int_t)pol[i].recognizer_id, "purpose", ac_purpose_name(pol[i].purpose),
-                      "requires_approval", pol[i].requires_approval);
+    for (size_t i = 0; i < it->npolicies; i++) {
+        const struct ac_policy *pol = &it->policies[i];
+        json_t *p = json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol->id,
+                              "recognizer_id", (json_int_t)pol->recognizer_id, "purpose",
+                              ac_purpose_name(pol->purpose), "requires_approval",
+                              pol->requires_approval);
         if (p)
-            json_object_set_new(p, "ceus",
-                                pol[i].has_ceu ? json_real((double)pol[i].ceu_hundredths / 100.0)
-                                               : json_null());
+            json_object_set_new(p, "ceus", ceus_json(pol->has_ceu, pol->ceu_hundredths));
         json_array_append_new(rec, p);
     }
-    free(pol);
     json_object_set_new(j, "recognitions", rec);
     return j;
 }
@@ -91,12 +84,11 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     size_t limit;
-    int64_t after;
+    int64_t after, recognizer = 0;
     char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
-    struct ac_catalog_filter f = {NULL, NULL, 0, ac__issuer_of(n, NULL)};
-    const char *rtext;
+    const char *domain, *stack, *rtext;
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
-        query_text(x, "domain", dbuf, &f.domain) || query_text(x, "stack", sbuf, &f.stack) ||
+        query_text(x, "domain", dbuf, &domain) || query_text(x, "stack", sbuf, &stack) ||
         query_text(x, "recognizer", rbuf, &rtext))
         return;
     if (rtext) {
@@ -107,29 +99,24 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
                         "recognizer: \"%s\" must be a recognizer's user id", rtext);
             return;
         }
-        f.recognizer_id = id;
+        recognizer = id;
     }
-    struct ac_catalog_entry *page = calloc(limit + 1, sizeof *page);
-    size_t got = 0;
-    int err = page ? ac_store_catalog_list(n->store, &f, after, page, limit + 1, &got) : AC_ENOMEM;
-    json_t *items = json_array();
-    for (size_t i = 0; !err && i < got && i < limit; i++)
-        json_array_append_new(items, entry_json(n, &page[i], &err));
-    json_t *j = err ? NULL : json_pack("{s:o}", "items", items);
-    if (j && got > limit) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
-    for (size_t i = 0; page && i < got; i++)
-        ac_catalog_entry_release(&page[i]);
-    free(page);
+    struct ac__catalog_item *items = NULL;
+    size_t count = 0;
+    int more = 0;
+    int err = ac__catalog_page(n, domain, stack, recognizer, after, limit, &items, &count, &more);
     if (err) {
-        if (!j)
-            json_decref(items);
         ac__respond_error(x, err, "catalog");
         return;
     }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < count; i++)
+        if (json_array_append_new(arr, item_json(n, &items[i]))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_t *j = arr ? ac__page_json(arr, more, more ? items[count - 1].entry.id : 0) : NULL;
+    ac__catalog_items_free(items, count);
     ac__respond_owned(x, 200, j);
 }
 

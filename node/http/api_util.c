@@ -168,6 +168,7 @@ json_t *ac__page_json(json_t *items, int more, int64_t last_id)
     }
     return j;
 }
+
 /* Does If-None-Match of |x| list |etag| (or "*")? */
 static int etag_matches(const struct ac_http_req *req, const char *etag)
 {

@@ -1,7 +1,8 @@
 /* recognition.h - the recognition services: a recognizer's policies (which
  * credentials from which issuers count, for how many CEUs, toward what), the
  * record of presented credentials with the verdict of verifying them, and the
- * approvals an earner asks of a recognizer before pursuing a credential.
+ * approvals an earner asks of a recognizer before pursuing a credential, and
+ * the earner's catalog of credentials with those district filters.
  *
  * Each service takes ids and parsed values (the handlers in
  * node/http/api_recognition.c and api_catalog.c have checked the input's
@@ -11,6 +12,7 @@
 #ifndef AC_NODE_RECOGNITION_H
 #define AC_NODE_RECOGNITION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "accord/store/store.h"
@@ -77,5 +79,32 @@ int ac__approvals_request(struct ac_node *n, const struct ac_user *by, int64_t r
 int ac__approvals_decide(struct ac_node *n, const struct ac_user *by, int64_t approval_id,
                          int approve, const char *reason, struct ac_approval *out,
                          struct ac_reason *why);
+
+/* ---- the earner's catalog (node/recognition/catalog.c) ---- */
+
+/* Policies listed beside each catalog entry; more recognizers than this for
+ * one credential are unlikely on one node. */
+#define AC_CATALOG_RECOGNITIONS_MAX 32
+
+/* One credential of the catalog and the active policies that count it. */
+struct ac__catalog_item {
+    struct ac_catalog_entry entry; /* its members owned */
+    struct ac_policy *policies;    /* owned; |npolicies| of them */
+    size_t npolicies;
+};
+
+/* Reads one page of this node's active credentials matching the district
+ * filters |domain|, |stack| and |recognizer_id| (each NULL or 0 for any; the
+ * recognizer filter keeps those it counts), with row id > |after_id|, at
+ * most |limit|, each with the active policies that count it. Sets |*items|
+ * (the caller frees it with ac__catalog_items_free()), |*count| and |*more|
+ * (another page follows). A read: no right to check, nothing audited.
+ * Returns 0, AC_ENOMEM or AC_EDB (nothing to free then). */
+int ac__catalog_page(struct ac_node *n, const char *domain, const char *stack,
+                     int64_t recognizer_id, int64_t after_id, size_t limit,
+                     struct ac__catalog_item **items, size_t *count, int *more);
+
+/* Frees |count| items from ac__catalog_page(); NULL is a no-op. */
+void ac__catalog_items_free(struct ac__catalog_item *items, size_t count);
 
 #endif

@@ -157,7 +157,7 @@ static int load_tlog(struct ac_node *n)
     if (cp.size != r->tree.size || memcmp(cp.root, root, sizeof root) != 0) {
         /* Serving this would publish a head the stored leaves do not make. */
         ac_log_error("records",
-                     "log: stored checkpoint (size %llu) does not match the %llu "
+                     "tlog: stored checkpoint (size %llu) does not match the %llu "
                      "stored leaves; refusing to serve a forked log",
                      (unsigned long long)cp.size, (unsigned long long)r->tree.size);
         free(cp.note);
