@@ -67,10 +67,10 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
     json_t *rec = json_array();
     for (size_t i = 0; i < it->npolicies; i++) {
         const struct ac_policy *pol = &it->policies[i];
-        json_t *p = json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol->id,
-                              "recognizer_id", (json_int_t)pol->recognizer_id, "purpose",
-                              ac_purpose_name(pol->purpose), "requires_approval",
-                              pol->requires_approval);
+        json_t *p =
+            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol->id, "recognizer_id",
+                      (json_int_t)pol->recognizer_id, "purpose", ac_purpose_name(pol->purpose),
+                      "requires_approval", pol->requires_approval);
         if (p)
             json_object_set_new(p, "ceus", ceus_json(pol->has_ceu, pol->ceu_hundredths));
         json_array_append_new(rec, p);

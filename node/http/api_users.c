@@ -116,7 +116,8 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
         goto out;
     struct ac_user u;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__users_create(n, &a.user, name, dn ? json_string_value(dn) : NULL, roles, &u, &why);
+    int err =
+        ac__users_create(n, &a.user, name, dn ? json_string_value(dn) : NULL, roles, &u, &why);
     if (err) {
         ac__respond_failure(x, err, &why, "user");
         ac_reason_release(&why);
@@ -232,8 +233,8 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
     struct ac_token t;
     char text[AC_TOKEN_TEXT_BYTES];
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__tokens_create(n, &a.user, id, label ? json_string_value(label) : NULL, &t, text,
-                                &why);
+    int err =
+        ac__tokens_create(n, &a.user, id, label ? json_string_value(label) : NULL, &t, text, &why);
     if (err) {
         char what[40];
         snprintf(what, sizeof what, "user %lld", (long long)id);

@@ -224,4 +224,3 @@ void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
     ac__respond_public(x, etag, "application/json", text, len);
     free(text);
 }
-

@@ -37,11 +37,11 @@ int ac__policies_create(struct ac_node *n, const struct ac_user *by, struct ac_p
                        "you already have an active %s policy for %s from %s; retire it first",
                        ac_purpose_name(p->purpose), p->credential_id, p->issuer);
     if (!err) {
-        json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:b, s:o}", "issuer", p->issuer,
-                              "credential_id", p->credential_id, "min_version",
-                              (json_int_t)p->min_version, "purpose", ac_purpose_name(p->purpose),
-                              "requires_approval", p->requires_approval, "ceu_hundredths",
-                              p->has_ceu ? json_integer(p->ceu_hundredths) : json_null());
+        json_t *d =
+            json_pack("{s:s, s:s, s:I, s:s, s:b, s:o}", "issuer", p->issuer, "credential_id",
+                      p->credential_id, "min_version", (json_int_t)p->min_version, "purpose",
+                      ac_purpose_name(p->purpose), "requires_approval", p->requires_approval,
+                      "ceu_hundredths", p->has_ceu ? json_integer(p->ceu_hundredths) : json_null());
         err = d ? ac_audit_id(n, "policy", p->id, by->id, "create", d) : AC_ENOMEM;
         json_decref(d);
     }

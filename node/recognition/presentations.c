@@ -32,12 +32,11 @@ int ac__presentations_record(struct ac_node *n, const struct ac_user *by, struct
         /* The teacher is the recognizer's own id for them, and the record
          * names the earner only by a salted hash: nothing here identifies a
          * person beyond what the recognizer already holds. */
-        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "teacher", p->teacher,
-                              "cti", p->cti_hex, "issuer", p->issuer, "credential_id",
-                              p->credential_id, "credential_version",
-                              (json_int_t)p->credential_version, "verdict",
-                              ac_verdict_name(p->verdict), "status", p->status_result,
-                              "first_presentation", *created != 0);
+        json_t *d = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "teacher", p->teacher, "cti", p->cti_hex,
+            "issuer", p->issuer, "credential_id", p->credential_id, "credential_version",
+            (json_int_t)p->credential_version, "verdict", ac_verdict_name(p->verdict), "status",
+            p->status_result, "first_presentation", *created != 0);
         err = d ? ac_audit_id(n, "presentation", p->id, by->id, "record", d) : AC_ENOMEM;
         json_decref(d);
     }

@@ -282,11 +282,10 @@ static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint6
 static int audit_issue(struct ac_node *n, int64_t actor, int64_t id, const struct ac_record *rec,
                        const char *kid_hex)
 {
-    json_t *d = json_pack("{s:s, s:I, s:s, s:I, s:I, s:s}", "definition_id", rec->definition_id,
-                          "definition_version", (json_int_t)rec->definition_version,
-                          "achieved_level", rec->achieved_level, "log_index",
-                          (json_int_t)rec->log_index, "status_index", (json_int_t)rec->status_idx,
-                          "kid", kid_hex);
+    json_t *d = json_pack(
+        "{s:s, s:I, s:s, s:I, s:I, s:s}", "definition_id", rec->definition_id, "definition_version",
+        (json_int_t)rec->definition_version, "achieved_level", rec->achieved_level, "log_index",
+        (json_int_t)rec->log_index, "status_index", (json_int_t)rec->status_idx, "kid", kid_hex);
     int err = d ? ac_audit_id(n, "record", id, actor, "issue", d) : AC_ENOMEM;
     json_decref(d);
     return err;

@@ -74,9 +74,9 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
     if (!err)
         err = ac_store_status_set(n->store, e.idx, (int)to, reason, by->id, ac_clock_now_ms());
     if (!err) {
-        json_t *d = json_pack("{s:s, s:s, s:s, s:I}", "from", ac_status_name(from), "to",
-                              ac_status_name(to), "reason", reason, "status_index",
-                              (json_int_t)e.idx);
+        json_t *d =
+            json_pack("{s:s, s:s, s:s, s:I}", "from", ac_status_name(from), "to",
+                      ac_status_name(to), "reason", reason, "status_index", (json_int_t)e.idx);
         err = d ? ac_audit_id(n, "record", record_id, by->id, verb_of(to), d) : AC_ENOMEM;
         json_decref(d);
     }
@@ -168,4 +168,3 @@ int ac__status_publish(struct ac_node *n)
         err = build_bitstring(n, now_ms);
     return err;
 }
-

@@ -54,8 +54,8 @@ static struct ac_approval asked(void)
 {
     add_policy(&rita, 1);
     struct ac_approval ap;
-    assert_int_equal(0, ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, "for my pay step",
-                                              &ap, NULL));
+    assert_int_equal(
+        0, ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, "for my pay step", &ap, NULL));
     return ap;
 }
 
@@ -133,7 +133,8 @@ static void test_deciding_twice_is_a_conflict_naming_the_decision(void **state)
 {
     (void)state;
     struct ac_approval ap = asked(), out;
-    assert_int_equal(0, ac__approvals_decide(&fx.n, &rita, ap.id, 0, "not in our plan", &out, NULL));
+    assert_int_equal(0,
+                     ac__approvals_decide(&fx.n, &rita, ap.id, 0, "not in our plan", &out, NULL));
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_ECONFLICT, ac__approvals_decide(&fx.n, &rita, ap.id, 1, "", &out, &why));
     assert_string_equal("decision", why.field);

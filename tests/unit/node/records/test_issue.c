@@ -128,8 +128,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_an_admin_issues_a_record_with_its_audit_row, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_a_recognizer_cannot_issue_and_nothing_is_stored,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_recognizer_cannot_issue_and_nothing_is_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_a_subject_too_long_is_refused_naming_the_field_and_nothing_is_stored, setup,
             teardown),

@@ -145,8 +145,8 @@ static void test_suspending_a_suspended_record_is_a_status_conflict(void **state
     assert_int_equal(
         0, ac__records_set_status(&fx.n, &ada, rec_id, AC_STATUS_SUSPENDED, "one", NULL, NULL));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT, ac__records_set_status(&fx.n, &ada, rec_id,
-                                                          AC_STATUS_SUSPENDED, "two", NULL, &why));
+    assert_int_equal(AC_ECONFLICT, ac__records_set_status(&fx.n, &ada, rec_id, AC_STATUS_SUSPENDED,
+                                                          "two", NULL, &why));
     assert_non_null(strstr(why.detail, "cannot suspend credential"));
     assert_non_null(strstr(why.detail, "already suspended"));
 }
