@@ -130,6 +130,20 @@ static void test_disabling_a_user_that_does_not_exist_is_not_found(void **state)
     assert_int_equal(AC_ENOENT, ac__users_disable(&fx.n, &ada, ada.id + 40, &out, NULL));
 }
 
+static void test_a_disable_whose_audit_row_cannot_be_written_is_rolled_back(void **state)
+{
+    (void)state;
+    struct ac_user ben = node_fixture_user(&fx, "ben", AC_ROLE_EARNER), out;
+    /* The store refuses an audit row with a negative actor, so the row fails
+     * after the user was disabled inside the same transaction. */
+    struct ac_user ghost = ada;
+    ghost.id = -1;
+    assert_int_equal(AC_EINVAL, ac__users_disable(&fx.n, &ghost, ben.id, &out, NULL));
+    struct ac_user still;
+    assert_int_equal(0, ac_store_user_get(fx.n.store, ben.id, &still));
+    assert_int_equal(0, still.disabled_ms);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -141,6 +155,7 @@ int main(void)
         T(test_an_admin_cannot_disable_itself),
         T(test_a_reviewer_cannot_disable_anyone),
         T(test_disabling_a_user_that_does_not_exist_is_not_found),
+        T(test_a_disable_whose_audit_row_cannot_be_written_is_rolled_back),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,18 @@ static void test_changing_a_record_that_does_not_exist_is_not_found(void **state
     assert_int_equal(AC_PROBLEM_NONE, why.problem);
 }
 
+static void test_a_revocation_whose_audit_row_cannot_be_written_changes_nothing(void **state)
+{
+    (void)state;
+    /* The store refuses an audit row with a negative actor: the failure
+     * comes after the status entry changed inside the same transaction. */
+    struct ac_user ghost = ada;
+    ghost.id = -1;
+    assert_int_equal(AC_EINVAL, ac__records_set_status(&fx.n, &ghost, rec_id, AC_STATUS_INVALID,
+                                                       "fraud", NULL, NULL));
+    assert_int_equal(AC_STATUS_VALID, status_now());
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -172,6 +184,7 @@ int main(void)
         T(test_reinstating_a_valid_record_is_a_status_conflict),
         T(test_suspending_a_suspended_record_is_a_status_conflict),
         T(test_changing_a_record_that_does_not_exist_is_not_found),
+        T(test_a_revocation_whose_audit_row_cannot_be_written_changes_nothing),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
