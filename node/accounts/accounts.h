@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/store/store.h"
+#include "accord/store/user.h"
 #include "problem.h"
 
 struct ac_node;

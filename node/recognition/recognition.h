@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/store/store.h"
 #include "accord/store/store_recognition.h"
+#include "accord/store/user.h"
 #include "problem.h"
 
 struct ac_node;

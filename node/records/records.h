@@ -18,7 +18,9 @@
 #include "accord/base/buf.h"
 #include "accord/records/merkle.h"
 #include "accord/records/status.h"
-#include "accord/store/store.h"
+#include "accord/store/record.h"
+#include "accord/store/status.h"
+#include "accord/store/user.h"
 #include "internal.h"
 #include "problem.h"
 

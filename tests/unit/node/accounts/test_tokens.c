@@ -2,27 +2,27 @@
  * HTTP: tokens are shown once and stored only as a keyed hash, a disabled
  * user gets none, a user revokes its own but not another's, each change is
  * audited. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accounts/accounts.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user ada, ben; /* admin, earner */
 
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
-    ben = node_fixture_user(&fx, "ben", AC_ROLE_EARNER);
+    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static const char *sid(int64_t id)
@@ -48,7 +48,7 @@ static void test_a_new_token_is_found_by_its_keyed_hash_and_audited(void **state
     assert_int_equal(0, ac_store_token_find(fx.n.store, hash, &found, &owner));
     assert_int_equal(t.id, found.id);
     assert_int_equal(ben.id, owner.id);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "token", sid(t.id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "token", sid(t.id));
     assert_string_equal("create", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     /* The token itself never reaches the audit trail. */
@@ -90,7 +90,7 @@ static void test_a_user_revokes_its_own_token_with_an_audit_row(void **state)
     assert_int_equal(0, ac__token_issue(&fx.n, ben.id, "phone", &t, text));
     assert_int_equal(0, ac__tokens_revoke(&fx.n, &ben, t.id, &out, NULL));
     assert_true(out.revoked_ms != 0);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "token", sid(t.id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "token", sid(t.id));
     assert_string_equal("revoke", a.action);
     assert_int_equal(ben.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -99,7 +99,7 @@ static void test_a_user_revokes_its_own_token_with_an_audit_row(void **state)
 static void test_another_users_token_is_not_found_for_a_non_admin(void **state)
 {
     (void)state;
-    struct ac_user cat = node_fixture_user(&fx, "cat", AC_ROLE_EARNER);
+    struct ac_user cat = full_node_user(&fx, "cat", AC_ROLE_EARNER);
     struct ac_token t, out;
     char text[AC_TOKEN_TEXT_BYTES];
     assert_int_equal(0, ac__token_issue(&fx.n, ben.id, "phone", &t, text));
@@ -107,7 +107,7 @@ static void test_another_users_token_is_not_found_for_a_non_admin(void **state)
     struct ac_token still;
     assert_int_equal(0, ac_store_token_get(fx.n.store, t.id, &still));
     assert_int_equal(0, still.revoked_ms);
-    assert_int_equal(0, node_fixture_audits(&fx, "token", sid(t.id)));
+    assert_int_equal(0, full_node_audits(&fx, "token", sid(t.id)));
 }
 
 static void test_an_admin_revokes_anyones_token(void **state)

@@ -2,7 +2,7 @@
  * node/recognition/approvals.c without HTTP: an earner asks only where a
  * recognizer's policy requires approval, only the recognizer asked decides,
  * a decision is final, and each change is audited. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
@@ -10,7 +10,7 @@
 #define ISSUER "https://accord.test"
 #define CRED "formative-feedback"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user rita, ben; /* recognizer, earner */
 
 static void add_policy(const struct ac_user *owner, int requires_approval)
@@ -29,17 +29,17 @@ static void add_policy(const struct ac_user *owner, int requires_approval)
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
-    ben = node_fixture_user(&fx, "ben", AC_ROLE_EARNER);
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static const char *sid(int64_t id)
@@ -66,7 +66,7 @@ static void test_an_earner_asks_where_a_policy_requires_approval(void **state)
     assert_int_equal(AC_APPROVAL_PENDING, ap.state);
     assert_int_equal(ben.id, ap.earner_id);
     assert_int_equal(rita.id, ap.recognizer_id);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "approval", sid(ap.id));
     assert_string_equal("request", a.action);
     assert_int_equal(ben.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -103,7 +103,7 @@ static void test_asking_twice_while_pending_is_a_conflict(void **state)
     assert_int_equal(AC_EEXIST,
                      ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
-    assert_int_equal(1, node_fixture_audits(&fx, "approval", sid(first.id)));
+    assert_int_equal(1, full_node_audits(&fx, "approval", sid(first.id)));
 }
 
 static void test_a_recognizer_cannot_ask_for_approval(void **state)
@@ -123,7 +123,7 @@ static void test_the_recognizer_asked_approves_with_an_audit_row(void **state)
     struct ac_approval ap = asked(), out;
     assert_int_equal(0, ac__approvals_decide(&fx.n, &rita, ap.id, 1, "", &out, NULL));
     assert_int_equal(AC_APPROVAL_APPROVED, out.state);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "approval", sid(ap.id));
     assert_string_equal("approve", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -141,13 +141,13 @@ static void test_deciding_twice_is_a_conflict_naming_the_decision(void **state)
     char want[64];
     snprintf(want, sizeof want, "approval %lld was already denied", (long long)ap.id);
     assert_string_equal(want, why.detail);
-    assert_int_equal(2, node_fixture_audits(&fx, "approval", sid(ap.id)));
+    assert_int_equal(2, full_node_audits(&fx, "approval", sid(ap.id)));
 }
 
 static void test_another_recognizer_finds_no_such_approval(void **state)
 {
     (void)state;
-    struct ac_user ray = node_fixture_user(&fx, "ray", AC_ROLE_RECOGNIZER);
+    struct ac_user ray = full_node_user(&fx, "ray", AC_ROLE_RECOGNIZER);
     struct ac_approval ap = asked(), out;
     assert_int_equal(AC_ENOENT, ac__approvals_decide(&fx.n, &ray, ap.id, 1, "", &out, NULL));
     struct ac_approval still;
@@ -158,13 +158,13 @@ static void test_another_recognizer_finds_no_such_approval(void **state)
 static void test_an_admin_recognizer_not_asked_may_not_decide(void **state)
 {
     (void)state;
-    struct ac_user boss = node_fixture_user(&fx, "boss", AC_ROLE_ADMIN | AC_ROLE_RECOGNIZER);
+    struct ac_user boss = full_node_user(&fx, "boss", AC_ROLE_ADMIN | AC_ROLE_RECOGNIZER);
     struct ac_approval ap = asked(), out;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EACCES, ac__approvals_decide(&fx.n, &boss, ap.id, 1, "", &out, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
     assert_string_equal("id", why.field);
-    assert_int_equal(1, node_fixture_audits(&fx, "approval", sid(ap.id)));
+    assert_int_equal(1, full_node_audits(&fx, "approval", sid(ap.id)));
 }
 
 int main(void)

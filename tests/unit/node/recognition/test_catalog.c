@@ -2,12 +2,12 @@
  * without HTTP: only active credentials are listed, the district filters
  * (domain, stack, recognizer) narrow the page, each entry carries the
  * policies that count it, and pages follow one another. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accord/review/definition.h"
 #include "recognition/recognition.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user ada, rita; /* admin, recognizer */
 
 /* Stores credential |def_id| v1 with |definition| and moves it to |state|. */
@@ -25,10 +25,10 @@ static int64_t credential(const char *def_id, const char *definition, enum ac_de
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
-    rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     credential("feedback", "{\"domains\":[\"math\"],\"stacks\":[\"assessment\"],\"ceus\":1.5}",
                AC_DEF_ACTIVE);
     credential("questioning", "{\"domains\":[\"science\"],\"stacks\":[\"assessment\"]}",
@@ -50,7 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static void test_only_active_credentials_are_listed_each_with_its_policies(void **state)

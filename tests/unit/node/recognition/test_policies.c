@@ -2,27 +2,27 @@
  * without HTTP: only recognizers create policies, one active policy per
  * issuer, credential and purpose, a recognizer retires only its own, and
  * each change is audited. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user rita; /* recognizer */
 
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static const char *sid(int64_t id)
@@ -55,7 +55,7 @@ static void test_a_recognizer_creates_its_own_policy_with_an_audit_row(void **st
     struct ac_policy stored;
     assert_int_equal(0, ac_store_policy_get(fx.n.store, p.id, &stored));
     assert_int_equal(rita.id, stored.recognizer_id);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "policy", sid(p.id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "policy", sid(p.id));
     assert_string_equal("create", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"ceu_hundredths\":150"));
@@ -79,7 +79,7 @@ static void test_a_second_active_policy_for_the_same_purpose_is_a_conflict(void 
 static void test_an_earner_cannot_create_a_policy(void **state)
 {
     (void)state;
-    struct ac_user ben = node_fixture_user(&fx, "ben", AC_ROLE_EARNER);
+    struct ac_user ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
     struct ac_policy p = policy();
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EACCES, ac__policies_create(&fx.n, &ben, &p, &why));
@@ -97,8 +97,8 @@ static void test_a_recognizer_retires_its_policy_with_an_audit_row(void **state)
     assert_int_equal(0, ac__policies_create(&fx.n, &rita, &p, NULL));
     assert_int_equal(0, ac__policies_retire(&fx.n, &rita, p.id, &out, NULL));
     assert_true(out.retired_ms != 0);
-    assert_int_equal(2, node_fixture_audits(&fx, "policy", sid(p.id)));
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "policy", sid(p.id));
+    assert_int_equal(2, full_node_audits(&fx, "policy", sid(p.id)));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "policy", sid(p.id));
     assert_string_equal("retire", a.action);
     ac_audit_entry_release(&a);
     /* Retired, it no longer blocks a new policy for the same purpose. */
@@ -109,14 +109,14 @@ static void test_a_recognizer_retires_its_policy_with_an_audit_row(void **state)
 static void test_another_recognizers_policy_cannot_be_retired(void **state)
 {
     (void)state;
-    struct ac_user ray = node_fixture_user(&fx, "ray", AC_ROLE_RECOGNIZER);
+    struct ac_user ray = full_node_user(&fx, "ray", AC_ROLE_RECOGNIZER);
     struct ac_policy p = policy(), out;
     assert_int_equal(0, ac__policies_create(&fx.n, &rita, &p, NULL));
     assert_int_equal(AC_ENOENT, ac__policies_retire(&fx.n, &ray, p.id, &out, NULL));
     struct ac_policy still;
     assert_int_equal(0, ac_store_policy_get(fx.n.store, p.id, &still));
     assert_int_equal(0, still.retired_ms);
-    assert_int_equal(1, node_fixture_audits(&fx, "policy", sid(p.id)));
+    assert_int_equal(1, full_node_audits(&fx, "policy", sid(p.id)));
 }
 
 int main(void)

@@ -2,27 +2,27 @@
  * node/recognition/presentations.c without HTTP: a recognizer records a
  * presented record once per teacher, a re-presentation updates the verdict,
  * and each is audited. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user rita; /* recognizer */
 
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static const char *sid(int64_t id)
@@ -60,7 +60,7 @@ static void test_a_first_presentation_is_created_with_an_audit_row(void **state)
     assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
     assert_int_equal(1, created);
     assert_int_equal(rita.id, p->recognizer_id);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "presentation", sid(p->id));
+    struct ac_audit_entry a = full_node_last_audit(&fx, "presentation", sid(p->id));
     assert_string_equal("record", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"first_presentation\":true"));
@@ -79,7 +79,7 @@ static void test_presenting_the_record_again_updates_the_verdict(void **state)
     assert_int_equal(0, created);
     assert_int_equal(p->id, again->id);
     assert_int_equal(AC_VERDICT_INVALID, again->verdict);
-    assert_int_equal(2, node_fixture_audits(&fx, "presentation", sid(p->id)));
+    assert_int_equal(2, full_node_audits(&fx, "presentation", sid(p->id)));
     free(p);
     free(again);
 }
@@ -95,7 +95,7 @@ static void test_a_record_presented_for_another_teacher_is_a_conflict(void **sta
     assert_int_equal(AC_ECONFLICT, ac__presentations_record(&fx.n, &rita, other, &created, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_string_equal("teacher", why.field);
-    assert_int_equal(1, node_fixture_audits(&fx, "presentation", sid(p->id)));
+    assert_int_equal(1, full_node_audits(&fx, "presentation", sid(p->id)));
     free(p);
     free(other);
 }
@@ -103,7 +103,7 @@ static void test_a_record_presented_for_another_teacher_is_a_conflict(void **sta
 static void test_an_admin_who_is_not_a_recognizer_cannot_record_presentations(void **state)
 {
     (void)state;
-    struct ac_user ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
     int created = -1;
     struct ac_reason why = AC_REASON_INIT;

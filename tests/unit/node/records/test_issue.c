@@ -2,24 +2,24 @@
  * HTTP, over a real node's store, keyring and transparency log: who may
  * issue, that the record, its log leaf and its audit row commit together,
  * and that a refused record leaves nothing behind. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accord/records/record.h"
 #include "accord/records/status.h"
 #include "accounts/accounts.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 
 static int setup(void **state)
 {
     (void)state;
-    return node_fixture_open(&fx);
+    return full_node_open(&fx);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static struct ac__issue_req request(const char *subject)
@@ -40,7 +40,7 @@ static struct ac__issue_req request(const char *subject)
 static void test_an_admin_issues_a_record_with_its_audit_row(void **state)
 {
     (void)state;
-    struct ac_user ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac__issue_req req = request("sha256$abc");
     struct ac_store_record rec;
     struct ac_reason why = AC_REASON_INIT;
@@ -51,7 +51,7 @@ static void test_an_admin_issues_a_record_with_its_audit_row(void **state)
     assert_int_equal(1, ac_status_list_assigned(fx.n.records->status));
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)rec.id);
-    struct ac_audit_entry e = node_fixture_last_audit(&fx, "record", id);
+    struct ac_audit_entry e = full_node_last_audit(&fx, "record", id);
     assert_string_equal("issue", e.action);
     assert_int_equal(ada.id, e.actor_user_id);
     assert_non_null(strstr(e.detail, "\"definition_id\":\"formative-feedback\""));
@@ -61,7 +61,7 @@ static void test_an_admin_issues_a_record_with_its_audit_row(void **state)
 static void test_a_recognizer_cannot_issue_and_nothing_is_stored(void **state)
 {
     (void)state;
-    struct ac_user rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    struct ac_user rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     struct ac__issue_req req = request("sha256$abc");
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EACCES, ac__records_issue(&fx.n, &rita, &req, NULL, &why));
@@ -75,7 +75,7 @@ static void test_a_recognizer_cannot_issue_and_nothing_is_stored(void **state)
 static void test_a_subject_too_long_is_refused_naming_the_field_and_nothing_is_stored(void **state)
 {
     (void)state;
-    struct ac_user ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     char subject[AC_RECORD_SUB_MAX + 2];
     memset(subject, 's', sizeof subject - 1);
     subject[sizeof subject - 1] = '\0';
@@ -99,7 +99,7 @@ static void test_a_record_the_node_issues_itself_is_audited_with_actor_zero(void
     assert_int_equal(0, ac__credential_issue(&fx.n, &req, &id));
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", (long long)id);
-    struct ac_audit_entry e = node_fixture_last_audit(&fx, "record", sid);
+    struct ac_audit_entry e = full_node_last_audit(&fx, "record", sid);
     assert_int_equal(0, e.actor_user_id);
     ac_audit_entry_release(&e);
 }
@@ -107,7 +107,7 @@ static void test_a_record_the_node_issues_itself_is_audited_with_actor_zero(void
 static void test_records_issued_one_after_another_take_consecutive_log_indexes(void **state)
 {
     (void)state;
-    struct ac_user ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac_store_record a, b;
     struct ac__issue_req req = request("sha256$one");
     assert_int_equal(0, ac__records_issue(&fx.n, &ada, &req, &a, NULL));

@@ -1,29 +1,29 @@
 /* test_keys.c - tests the signing-key service of node/records/keys.c
  * without HTTP: only an admin rotates; a rotation re-signs the transparency
  * log's head under the new key and is audited with both key ids. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accord/sign/keyring.h"
 #include "accounts/accounts.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 
 static int setup(void **state)
 {
     (void)state;
-    return node_fixture_open(&fx);
+    return full_node_open(&fx);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 static void test_an_admin_rotation_resigns_the_checkpoint_under_the_new_key(void **state)
 {
     (void)state;
-    struct ac_user ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     char old_kid[2 * AC_KEY_ID_BYTES + 1];
     snprintf(old_kid, sizeof old_kid, "%s", ac_keyring_current(fx.n.keyring)->kid_hex);
     assert_int_equal(0, ac__records_rotate_key(&fx.n, &ada, NULL));
@@ -36,7 +36,7 @@ static void test_an_admin_rotation_resigns_the_checkpoint_under_the_new_key(void
     /* The published note is the stored one. */
     assert_memory_equal(cp.note, fx.n.records->checkpoint.body.data, strlen(cp.note));
     free(cp.note);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "key", new_kid);
+    struct ac_audit_entry a = full_node_last_audit(&fx, "key", new_kid);
     assert_string_equal("rotate", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     char want[64];
@@ -49,7 +49,7 @@ static void test_an_admin_rotation_resigns_the_checkpoint_under_the_new_key(void
 static void test_an_expert_cannot_rotate_and_the_key_stays(void **state)
 {
     (void)state;
-    struct ac_user eve = node_fixture_user(&fx, "eve", AC_ROLE_EXPERT);
+    struct ac_user eve = full_node_user(&fx, "eve", AC_ROLE_EXPERT);
     char kid[2 * AC_KEY_ID_BYTES + 1];
     snprintf(kid, sizeof kid, "%s", ac_keyring_current(fx.n.keyring)->kid_hex);
     struct ac_reason why = AC_REASON_INIT;

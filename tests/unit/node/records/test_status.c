@@ -3,12 +3,12 @@
  * current status allows; that each change is audited; and that a refused
  * change leaves the store, the in-memory status list and the audit trail as
  * they were. */
-#include "node/node_fixture.h"
+#include "node/full_node.h"
 
 #include "accord/records/status.h"
 #include "accounts/accounts.h"
 
-static struct node_fixture fx;
+static struct full_node fx;
 static struct ac_user ada; /* admin */
 static int64_t rec_id;
 static char rec_sid[24];
@@ -16,9 +16,9 @@ static char rec_sid[24];
 static int setup(void **state)
 {
     (void)state;
-    if (node_fixture_open(&fx))
+    if (full_node_open(&fx))
         return -1;
-    ada = node_fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac__issue_req req = {
         .subject = "sha256$abc",
         .definition_id = "formative-feedback",
@@ -34,7 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return node_fixture_close(&fx);
+    return full_node_close(&fx);
 }
 
 /* The status of the test record in the store and in memory, which must agree. */
@@ -51,13 +51,13 @@ static enum ac_status status_now(void)
 /* Audit rows about the test record besides the one of its issue. */
 static size_t status_audits(void)
 {
-    return node_fixture_audits(&fx, "record", rec_sid) - 1;
+    return full_node_audits(&fx, "record", rec_sid) - 1;
 }
 
 static void test_a_recognizer_cannot_revoke_and_nothing_changes(void **state)
 {
     (void)state;
-    struct ac_user rita = node_fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    struct ac_user rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EACCES, ac__records_set_status(&fx.n, &rita, rec_id, AC_STATUS_INVALID,
                                                        "fraud", NULL, &why));
@@ -78,7 +78,7 @@ static void test_an_admin_revokes_a_record_with_its_audit_row(void **state)
     assert_int_equal(AC_STATUS_INVALID, status_now());
     /* The published lists are rebuilt on the next read. */
     assert_true(fx.n.records->token.stale);
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "record", rec_sid);
+    struct ac_audit_entry a = full_node_last_audit(&fx, "record", rec_sid);
     assert_string_equal("revoke", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"reason\":\"evidence was plagiarised\""));
@@ -124,7 +124,7 @@ static void test_a_suspension_is_lifted_by_reinstating(void **state)
         0, ac__records_set_status(&fx.n, &ada, rec_id, AC_STATUS_VALID, "cleared", NULL, NULL));
     assert_int_equal(AC_STATUS_VALID, status_now());
     assert_int_equal(2, status_audits());
-    struct ac_audit_entry a = node_fixture_last_audit(&fx, "record", rec_sid);
+    struct ac_audit_entry a = full_node_last_audit(&fx, "record", rec_sid);
     assert_string_equal("reinstate", a.action);
     ac_audit_entry_release(&a);
 }
