@@ -60,8 +60,7 @@ static inline int full_node_close(struct full_node *f)
 
 /* Creates user |name| with |roles| straight in the store (not through the
  * service under test). */
-static inline struct ac_user full_node_user(struct full_node *f, const char *name,
-                                               unsigned roles)
+static inline struct ac_user full_node_user(struct full_node *f, const char *name, unsigned roles)
 {
     struct ac_user u;
     assert_int_equal(0, ac_store_user_create(f->n.store, name, NULL, roles, ac_clock_now_ms(), &u));
@@ -69,8 +68,7 @@ static inline struct ac_user full_node_user(struct full_node *f, const char *nam
 }
 
 /* The number of audit rows about |kind| |subject|. */
-static inline size_t full_node_audits(struct full_node *f, const char *kind,
-                                         const char *subject)
+static inline size_t full_node_audits(struct full_node *f, const char *kind, const char *subject)
 {
     struct ac_audit_entry rows[16];
     size_t n = 0;
@@ -82,8 +80,8 @@ static inline size_t full_node_audits(struct full_node *f, const char *kind,
 
 /* The newest audit row about |kind| |subject| (the caller releases it);
  * fails the test when there is none. */
-static inline struct ac_audit_entry full_node_last_audit(struct full_node *f,
-                                                            const char *kind, const char *subject)
+static inline struct ac_audit_entry full_node_last_audit(struct full_node *f, const char *kind,
+                                                         const char *subject)
 {
     struct ac_audit_entry rows[16];
     size_t n = 0;
