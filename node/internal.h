@@ -23,6 +23,7 @@
 #include "accord/net/http.h"
 #include "accord/net/router.h"
 #include "accord/store/store.h"
+#include "accord/store/user.h"
 #include "config.h"
 #include "problem.h"
 
@@ -45,8 +46,9 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
-    struct ac__scheduler *scheduler; /* owned: job timer, job kinds, delivery (review/scheduler.h) */
-    int schema_version;          /* read once at open: migrations run only then */
+    struct ac__scheduler
+        *scheduler;     /* owned: job timer, job kinds, delivery (review/scheduler.h) */
+    int schema_version; /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
     int stopping;

@@ -11,6 +11,7 @@
 #include "accord/net/h2_server.h"
 #include "accord/sign/keyring.h"
 #include "accord/base/log.h"
+#include "accord/store/user.h"
 #include "node.h"
 #include "internal.h"
 #include "accounts/accounts.h"
