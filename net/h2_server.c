@@ -37,6 +37,8 @@ static uint64_t sweep_interval(const struct ac_h2_server_limits *l)
 {
     uint64_t t =
         l->idle_timeout_ms < l->request_timeout_ms ? l->idle_timeout_ms : l->request_timeout_ms;
+    if (l->max_connection_lifetime_ms < t)
+        t = l->max_connection_lifetime_ms;
     t /= 4;
     if (t < 5)
         t = 5;
