@@ -198,6 +198,7 @@ static int serve(struct ac_node *n)
         return err;
     }
     ac_h2_server_set_observer(n->server, ac__metrics_observe, n->metrics);
+    ac_h2_server_set_headers_check(n->server, ac__early_auth, n);
     for (size_t i = 0; i < n->cfg->nlisten; i++) {
         const struct ac_config_listen *l = &n->cfg->listen[i];
         err = ac_h2_server_listen(n->server, l->host, l->port);
