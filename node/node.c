@@ -180,6 +180,10 @@ static int serve(struct ac_node *n)
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;
     }
+    /* A peer that resets its connection while the node writes would kill the
+     * process with SIGPIPE; ignored, the write fails with EPIPE instead and
+     * only that connection ends. */
+    signal(SIGPIPE, SIG_IGN);
     err = start_signals(n);
     if (err) {
         ac_log_error("node", "cannot watch signals: %s", uv_strerror(err));
