@@ -843,7 +843,9 @@ void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
         ac__h2_conn_close(c, ac_strerror(rc));
         return;
     }
-    ac__conn_log(srv, AC_LOG_DEBUG, "conn %s accepted", c->peer);
+    /* Not through the quota: debug lines are usually filtered out, and would
+     * spend the quota of the lines that are not. */
+    ac_log_debug(AC__LOG, "conn %s accepted", c->peer);
     flush(c);
 }
 

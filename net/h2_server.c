@@ -47,10 +47,14 @@ static uint64_t sweep_interval(const struct ac_h2_server_limits *l)
     return t;
 }
 
+static void conn_log_window(struct ac_h2_server *srv, uint64_t now);
+
 static void on_sweep(uv_timer_t *t)
 {
     struct ac_h2_server *srv = t->data;
     uint64_t now = uv_now(srv->loop);
+    /* So a count of suppressed lines is logged even when the flood stops. */
+    conn_log_window(srv, now);
     struct ac__h2_conn *next;
     for (struct ac__h2_conn *c = srv->conns; c; c = next) {
         next = ac__h2_conn_next(c);
@@ -189,17 +193,23 @@ void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_heade
     srv->headers_check_arg = arg;
 }
 
+/* Starts a new second of the connection-log quota once the last one is over,
+ * first logging how many lines it suppressed. */
+static void conn_log_window(struct ac_h2_server *srv, uint64_t now)
+{
+    if (now - srv->log_window_ms < 1000)
+        return;
+    if (srv->log_suppressed)
+        ac_log_warn(AC__LOG, "%u connection log lines suppressed in the last second",
+                    srv->log_suppressed);
+    srv->log_window_ms = now;
+    srv->log_lines = 0;
+    srv->log_suppressed = 0;
+}
+
 void ac__conn_log(struct ac_h2_server *srv, enum ac_log_level level, const char *fmt, ...)
 {
-    uint64_t now = uv_now(srv->loop);
-    if (now - srv->log_window_ms >= 1000) {
-        if (srv->log_suppressed)
-            ac_log_warn(AC__LOG, "%u connection log lines suppressed in the last second",
-                        srv->log_suppressed);
-        srv->log_window_ms = now;
-        srv->log_lines = 0;
-        srv->log_suppressed = 0;
-    }
+    conn_log_window(srv, uv_now(srv->loop));
     if (srv->log_lines >= AC__CONN_LOG_PER_SECOND) {
         srv->log_suppressed++;
         return;
