@@ -467,8 +467,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame, void *
             return 0;
         if (control_flood(c) && !c->shutdown) {
             ac__conn_log(c->srv, AC_LOG_WARN,
-                         "conn %s: more than %" PRIu32 " PING/SETTINGS frames in a second",
-                         c->peer, c->srv->limits.max_pings_per_second);
+                         "conn %s: more than %" PRIu32 " PING/SETTINGS frames in a second", c->peer,
+                         c->srv->limits.max_pings_per_second);
             c->shutdown = 1;
             c->shutdown_ms = now;
             c->bad_input = 1;
@@ -919,8 +919,7 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
     struct ac__stream *next;
     for (struct ac__stream *s = c->streams; s; s = next) {
         next = s->next;
-        if (!s->x || s->x->dispatched || s->deferred ||
-            now - s->started_ms < l->request_timeout_ms)
+        if (!s->x || s->x->dispatched || s->deferred || now - s->started_ms < l->request_timeout_ms)
             continue;
         if (!s->headers_done) {
             /* A header block in progress blocks every other stream, so the

@@ -186,8 +186,7 @@ void ac_h2_server_set_observer(struct ac_h2_server *srv, ac_h2_server_observe_cb
     srv->observe_arg = arg;
 }
 
-void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_headers_cb cb,
-                                    void *arg)
+void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_headers_cb cb, void *arg)
 {
     srv->headers_check = cb;
     srv->headers_check_arg = arg;

@@ -22,29 +22,29 @@ struct ac_h2_server;
 struct ac_http_exchange;
 
 struct ac_h2_server_limits {
-    size_t max_body_bytes;           /* 413 beyond this; default 1 MiB */
-    size_t max_header_bytes;         /* total header list size; default 16 KiB */
-    uint32_t max_concurrent_streams; /* per connection; default 100 */
-    uint32_t max_connections;        /* further accepts are closed; default 1024 */
+    size_t max_body_bytes;               /* 413 beyond this; default 1 MiB */
+    size_t max_header_bytes;             /* total header list size; default 16 KiB */
+    uint32_t max_concurrent_streams;     /* per connection; default 100 */
+    uint32_t max_connections;            /* further accepts are closed; default 1024 */
     uint32_t max_connections_per_client; /* from one peer address; default 64 */
-    uint64_t idle_timeout_ms;        /* no open stream and no progress; default 60 s. Progress
-                                        is a request received, request body bytes, a window
-                                        opened, or response bytes written: never PING,
-                                        SETTINGS or an empty frame. Also cuts a peer that,
-                                        with only answered streams left, makes no progress
-                                        this long (a slow reader) */
-    uint64_t request_timeout_ms;     /* a request's headers+body must arrive within; default 30 s */
+    uint64_t idle_timeout_ms;            /* no open stream and no progress; default 60 s. Progress
+                                            is a request received, request body bytes, a window
+                                            opened, or response bytes written: never PING,
+                                            SETTINGS or an empty frame. Also cuts a peer that,
+                                            with only answered streams left, makes no progress
+                                            this long (a slow reader) */
+    uint64_t request_timeout_ms; /* a request's headers+body must arrive within; default 30 s */
     uint64_t max_connection_lifetime_ms; /* then GOAWAY, graceful; default 1 hour */
-    uint32_t max_pings_per_second;   /* PING and SETTINGS frames a peer may send per second;
-                                        beyond it GOAWAY ENHANCE_YOUR_CALM; default 10 */
-    size_t max_response_buffer_bytes;  /* response bytes held for one connection; past it no
-                                          further request is handed to a handler until the peer
-                                          reads; default 4 MiB */
-    size_t max_response_buffer_total;  /* the same over all connections; default 128 MiB */
-    size_t max_body_buffer_bytes;      /* request-body bytes held for one connection; past it
-                                          503; default 4 x max_body_bytes */
-    size_t max_body_buffer_total;      /* the same over all connections; default 64 MiB, at
-                                          least 4 x max_body_bytes */
+    uint32_t max_pings_per_second;       /* PING and SETTINGS frames a peer may send per second;
+                                            beyond it GOAWAY ENHANCE_YOUR_CALM; default 10 */
+    size_t max_response_buffer_bytes;    /* response bytes held for one connection; past it no
+                                            further request is handed to a handler until the peer
+                                            reads; default 4 MiB */
+    size_t max_response_buffer_total;    /* the same over all connections; default 128 MiB */
+    size_t max_body_buffer_bytes;        /* request-body bytes held for one connection; past it
+                                            503; default 4 x max_body_bytes */
+    size_t max_body_buffer_total;        /* the same over all connections; default 64 MiB, at
+                                            least 4 x max_body_bytes */
 };
 
 struct ac_h2_server_config {

@@ -82,8 +82,8 @@ static void peer_parse(struct peer *p)
         if (h[3] == 7 && len >= 8) { /* GOAWAY: last stream id, then the error code */
             const uint8_t *e = h + 9 + 4;
             p->goaways++;
-            p->goaway_code = ((uint32_t)e[0] << 24) | ((uint32_t)e[1] << 16) |
-                             ((uint32_t)e[2] << 8) | e[3];
+            p->goaway_code =
+                ((uint32_t)e[0] << 24) | ((uint32_t)e[1] << 16) | ((uint32_t)e[2] << 8) | e[3];
         }
         off += 9 + len;
     }
@@ -155,8 +155,8 @@ static void peer_connected(uv_connect_t *c, int status)
 /* Runs |p| against the fixture's server until the server hangs up or
  * |guard_ms| passes (generous against the limits under test, so a busy
  * machine does not fail a test: nothing here asserts a time). */
-static void peer_run(struct fx *fx, struct peer *p, const char *bytes, size_t len,
-                     uint64_t ping_ms, uint64_t guard_ms)
+static void peer_run(struct fx *fx, struct peer *p, const char *bytes, size_t len, uint64_t ping_ms,
+                     uint64_t guard_ms)
 {
     struct sockaddr_in a;
     p->fx = fx;
@@ -251,9 +251,8 @@ static void test_connection_lifetime_ends_with_a_graceful_goaway(void **state)
     (void)state;
     struct fx fx;
     struct peer p = {0};
-    struct ac_h2_server_limits lim = {.max_connection_lifetime_ms = 200,
-                                      .idle_timeout_ms = 60000,
-                                      .request_timeout_ms = 100};
+    struct ac_h2_server_limits lim = {
+        .max_connection_lifetime_ms = 200, .idle_timeout_ms = 60000, .request_timeout_ms = 100};
     fx_start(&fx, &lim, NULL);
     /* A peer that stays busy with requests (each one progress) is still
      * asked to go when the lifetime is over. */
@@ -336,8 +335,7 @@ static int refuse_all(void *arg, struct ac_http_exchange *x)
 {
     (void)arg;
     checks_run++;
-    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization",
-                            "no token");
+    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization", "no token");
     return 1;
 }
 
