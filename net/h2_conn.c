@@ -528,7 +528,7 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
                  "request bodies in progress exceed the %s limit of %zu bytes; retry later",
                  conn_full ? "per-connection" : "server-wide",
                  conn_full ? l->max_body_buffer_bytes : l->max_body_buffer_total);
-        reject(s, 503, "busy", "Service Unavailable", "body", detail);
+        reject(s, 503, "busy", "Server busy", "body", detail);
         return 0;
     }
     if (ac_buf_append(&s->x->body, data, len))
