@@ -8,9 +8,10 @@ attack, loopback only; asserts on memory and service, never on time."""
 import threading
 
 from accordtest import Node, check, skip_unless_built
-from h2attack import RssWatch, get, post_body_flood, rss_kib
+from h2attack import RssWatch, get, keep_rss_meaningful_under_asan, post_body_flood, rss_kib
 
 skip_unless_built()
+keep_rss_meaningful_under_asan()
 
 CONNS, STREAMS, BODY = 2, 50, 1024 * 1024
 LIMITS = """request_timeout_ms = 5000

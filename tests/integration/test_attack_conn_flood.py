@@ -7,9 +7,10 @@ connections, loopback only; asserts on service and memory, never on time."""
 import time
 
 from accordtest import Node, check, skip_unless_built
-from h2attack import Peer, RssWatch, get, rss_kib
+from h2attack import Peer, RssWatch, get, keep_rss_meaningful_under_asan, rss_kib
 
 skip_unless_built()
+keep_rss_meaningful_under_asan()
 
 SLOTS = 64
 LIMITS = """max_connections = %d
