@@ -5,7 +5,8 @@ with no attack, then under each bounded attack (zero-window readers,
 connection floods, body floods), each as a ratio to the run without attack,
 and the node's peak RSS during each.
 
-    ACCORD_BUILD=build-release /usr/bin/python3 tests/bench/bench_attack.py [seconds]
+    ACCORD_BUILD=build /usr/bin/python3 tests/bench/bench_attack.py [seconds]
+    tests/bench/bench_attack.sh [BUILD_DIR]      (as tests/bench/run.sh runs it)
 
 The node runs with its default [limits] (so the same script measures a build
 without them). Attackers come from 127.0.0.2, h2load from 127.0.0.1, all on
@@ -164,6 +165,10 @@ def main():
                   % (name, r0, r1, p0, p1, r1 / r0 if r0 else 0, p1 / p0 if p0 else 0, f1, m1))
         print("(req/s and p99 without the attack, then under it; rate x and p99 x are the "
               "ratios; RSS is the node's peak during the attack)")
+        for name, ((r0, p0, f0, m0), (r1, p1, f1, m1)) in rows:
+            print("bench_attack %s: well-behaved client's rate ratio %.2f, p99 ratio %.2f, "
+                  "node peak RSS %.1f MiB" % (name, r1 / r0 if r0 else 0,
+                                              p1 / p0 if p0 else 0, m1))
 
 
 if __name__ == "__main__":
