@@ -26,6 +26,7 @@ struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
+struct ac__scheduler;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -40,7 +41,7 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
-    struct ac__review *review;   /* owned: scheduler and delivery state (node/review.h) */
+    struct ac__scheduler *scheduler; /* owned: job timer, job kinds, delivery (review/scheduler.h) */
     int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */

@@ -174,8 +174,11 @@ static int serve(struct ac_node *n)
     if (err)
         return err;
     register_routes(n);
-    /* The review scheduler: fires stored due jobs, delivers notifications. */
+    /* The scheduler: fires stored due jobs of the kinds the folders
+     * register, delivers notifications. */
     err = ac__scheduler_start(n);
+    if (!err)
+        err = ac__review_jobs_register(n);
     if (err) {
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;
