@@ -13,8 +13,10 @@
 #include "accord/base/log.h"
 #include "node.h"
 #include "internal.h"
+#include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
 #include "records/record_cache.h"
+#include "records/records.h"
 #include "review/review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
@@ -159,7 +161,7 @@ static void register_routes(struct ac_node *n)
     ac__api_catalog_register(n);
     ac__api_analytics_register(n);
     ac__api_records_register(n);
-    ac__api_log_register(n);
+    ac__api_tlog_register(n);
     ac__api_status_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);

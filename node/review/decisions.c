@@ -14,6 +14,7 @@
 #include "accord/base/log.h"
 #include "accord/review/scoring.h"
 #include "audit.h"
+#include "records/records.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
