@@ -81,6 +81,10 @@ struct ac__auth {
  * fills |*a|, or answers |x| with 401 (saying why) and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
+/* The server's headers check (ac_h2_server_headers_cb; node/http/early_auth.c):
+ * answers 401 before the body is read when the token is missing or wrong. */
+int ac__early_auth(void *arg, struct ac_http_exchange *x);
+
 /* Returns 0 when |a| holds any role in |roles|; otherwise answers |x| with 403
  * naming the roles needed and returns -1. */
 int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsigned roles);
