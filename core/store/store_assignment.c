@@ -215,8 +215,8 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
         "SELECT (SELECT COUNT(*) FROM assignments WHERE reviewer_id = ?1 AND state IN (?2, ?3, "
         "?4)),"
         " EXISTS (SELECT 1 FROM batches WHERE reviewer_id = ?1 AND state IN (?5, ?6)),"
-        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state = "
-        "?7)",
+        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state IN "
+        "(?7, ?8))",
         &s);
     if (err)
         return err;
@@ -227,6 +227,7 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
     sqlite3_bind_int(s, 5, AC_BATCH_INVITED);
     sqlite3_bind_int(s, 6, AC_BATCH_ACCEPTED);
     sqlite3_bind_int(s, 7, AC_BATCH_DONE);
+    sqlite3_bind_int(s, 8, AC_BATCH_EXPIRED);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *load = (uint32_t)sqlite3_column_int64(s, 0);

@@ -379,6 +379,17 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     return err;
 }
 
+int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms)
+{
+    int64_t *rows = NULL;
+    size_t k = 0;
+    int err = ac_store_reviewer_certified_rows(n->store, reviewer, &rows, &k);
+    for (size_t i = 0; !err && i < k; i++)
+        err = ac_store_job_add(n->store, "assign", rows[i], due_ms);
+    free(rows);
+    return err;
+}
+
 int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row)
 {
     struct ac_assignment_row *as = NULL;
@@ -408,6 +419,10 @@ int ac__assignment_job_reminder(struct ac_node *n, const struct ac_job *job)
     int err = ac_store_batch_get(n->store, job->ref, &b);
     if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
         return err == AC_ENOENT ? 0 : err;
+    /* After downtime a reminder may come due with its deadline already past:
+     * the expiry notice that follows says it all, so none is sent. */
+    if (ac_clock_now_ms() >= b.deadline_ms)
+        return 0;
     char subject[128], body[256], when[21];
     snprintf(subject, sizeof subject, "Reminder: batch %" PRId64 " is due", b.id);
     snprintf(body, sizeof body, "Batch %" PRId64 " for %s is due at %s (%s).\n", b.id,
@@ -424,9 +439,20 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
     int err = ac_store_batch_get(n->store, job->ref, &b);
     if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
         return err == AC_ENOENT ? 0 : err;
-    err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, ac_clock_now_ms());
+    int64_t now = ac_clock_now_ms();
+    err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, now);
+    /* The work goes to others now; the reviewer who let it lapse waits out a
+     * cool-off (ac_store_reviewer_load()) and is considered again after it. */
     if (!err)
         err = ac__assignment_hand_back(n, b.id, AC_ASG_EXPIRED, b.credential_row);
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    if (!err && ac__review_definition_at(n, b.credential_row, &def, &cred) == 0) {
+        err = ac_store_job_add(n->store, "assign", b.credential_row,
+                               now + (int64_t)def->review.cool_off_hours * HOUR_MS);
+        ac_def_free(def);
+        ac_credential_release(&cred);
+    }
     if (!err)
         err =
             ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",

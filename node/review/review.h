@@ -124,6 +124,13 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
 int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to,
                              int64_t row);
 
+/* Queues an assignment pass, due at |due_ms|, of every credential
+ * |reviewer| is certified for (inside the caller's transaction): a reviewer
+ * who becomes free (available again, back from cool-off, certified,
+ * reinstated) is offered the queued work of each at once, not at the next
+ * unrelated event. */
+int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms);
+
 /* True for the states in which an assignment still holds a reviewer. */
 int ac__assignment_open(enum ac_asg_state s);
 

@@ -86,7 +86,8 @@ int ac_store_assignment_score(struct ac_store *st, int64_t id, const int *levels
 /* Sets |*load| to the open (pending, invited, accepted) assignments of
  * |reviewer_id|, |*busy| to 1 when it has an invited or accepted batch, and
  * |*cool_until_ms| to the end of its latest batch's cool-off given
- * |cool_off_ms| (0 when none). Returns 0 or AC_EDB. */
+ * |cool_off_ms| (0 when none): a batch done or let expire, so a reviewer who
+ * let work lapse is not re-invited the moment it is handed back. Returns 0 or AC_EDB. */
 int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t cool_off_ms,
                            uint32_t *load, int *busy, int64_t *cool_until_ms);
 
