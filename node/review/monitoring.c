@@ -40,9 +40,11 @@ static const char *const measure_names[] = {"benchmark_agreement", "consensus_ag
                                             "severity", "discrepancy_rate"};
 
 /* Sets |*open| when an open flag of |kind| about |def_id| and |reviewer| (0:
- * the credential as a whole) names |measure| in its detail. */
+ * the credential as a whole) names threshold |index| in its detail: two
+ * thresholds on one measure (a notice at one bound, retraining at a lower
+ * one) are crossed, and flagged, each on its own. */
 static int open_flag(struct ac_node *n, const char *kind, const char *def_id, int64_t reviewer,
-                     const char *measure, int *open)
+                     size_t index, int *open)
 {
     *open = 0;
     int64_t after = 0;
@@ -58,8 +60,8 @@ static int open_flag(struct ac_node *n, const char *kind, const char *def_id, in
                 fs[i].reviewer_id != reviewer)
                 continue;
             json_t *d = json_loads(fs[i].detail ? fs[i].detail : "", 0, NULL);
-            const char *m = json_string_value(json_object_get(d, "measure"));
-            *open = m && strcmp(m, measure) == 0;
+            json_t *t = json_object_get(d, "threshold");
+            *open = json_is_integer(t) && json_integer_value(t) == (json_int_t)index;
             json_decref(d);
         }
         for (size_t i = 0; i < k; i++)
@@ -138,8 +140,9 @@ static int leave_pool(struct ac_node *n, const struct ac_definition *def, int64_
  * |reason|: the issuer's flag and notification always (a crossing the issuer
  * does not hear of would go unseen), then unavailable or retraining. */
 static int reviewer_crossed(struct ac_node *n, const struct ac_definition *def, int64_t row,
-                            const struct ac_def_threshold *th, int64_t reviewer, const char *reason)
+                            size_t index, int64_t reviewer, const char *reason)
 {
+    const struct ac_def_threshold *th = &def->maintenance.thresholds[index];
     const char *measure = measure_names[th->measure];
     struct ac_reviewer_cert rc;
     int err = ac_store_reviewer_cert_get(n->store, row, reviewer, &rc);
@@ -150,7 +153,7 @@ static int reviewer_crossed(struct ac_node *n, const struct ac_definition *def, 
     if (state != AC_RCERT_CERTIFIED)
         return 0; /* out of the pool already: the crossing that took them out was told */
     int open = 0;
-    if ((err = open_flag(n, "reviewer_monitor", def->id, reviewer, measure, &open)) || open)
+    if ((err = open_flag(n, "reviewer_monitor", def->id, reviewer, index, &open)) || open)
         return err;
     int moved = 0;
     if (th->actions & AC_ACTION_RETRAIN)
@@ -167,8 +170,9 @@ static int reviewer_crossed(struct ac_node *n, const struct ac_definition *def, 
         json_array_append_new(actions, json_string("unavailable"));
     if (th->actions & AC_ACTION_RETRAIN)
         json_array_append_new(actions, json_string("retrain"));
-    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:s}", "reviewer", (json_int_t)reviewer, "measure",
-                          measure, "reason", reason, "actions", actions, "outcome", outcome);
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:o, s:s}", "reviewer", (json_int_t)reviewer,
+                          "threshold", (json_int_t)index, "measure", measure, "reason", reason,
+                          "actions", actions, "outcome", outcome);
     char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
     char subject[160], body[768];
     snprintf(subject, sizeof subject, "Reviewer %" PRId64 " %s (%s)", reviewer, outcome, def->id);
@@ -198,14 +202,15 @@ static int reviewer_crossed(struct ac_node *n, const struct ac_definition *def, 
 
 /* The credential's discrepancy rate crossed its maximum: a flag and a
  * notification to the issuer, once while the flag is open. */
-static int credential_crossed(struct ac_node *n, const struct ac_definition *def,
+static int credential_crossed(struct ac_node *n, const struct ac_definition *def, size_t index,
                               const struct ac_monitor_credential *mc, const char *reason)
 {
     int open = 0;
-    int err = open_flag(n, "discrepancy_rate", def->id, 0, "discrepancy_rate", &open);
+    int err = open_flag(n, "discrepancy_rate", def->id, 0, index, &open);
     if (err || open)
         return err;
-    json_t *j = json_pack("{s:s, s:f, s:I, s:I, s:s}", "measure", "discrepancy_rate", "rate",
+    json_t *j = json_pack("{s:I, s:s, s:f, s:I, s:I, s:s}", "threshold", (json_int_t)index,
+                          "measure", "discrepancy_rate", "rate",
                           mc->rate, "reviews", (json_int_t)mc->reviews, "discrepancies",
                           (json_int_t)mc->discrepancies, "reason", reason);
     char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -296,12 +301,12 @@ int ac__monitoring_job(struct ac_node *n, const struct ac_job *job)
             if (a->kind != AC_MONITOR_NOTIFY_ISSUER)
                 continue;
             if (!a->about_credential) {
-                err = reviewer_crossed(n, def, job->ref, th, (int64_t)a->reviewer, a->reason);
+                err = reviewer_crossed(n, def, job->ref, i, (int64_t)a->reviewer, a->reason);
                 continue;
             }
             for (size_t c = 0; c < rep->n_credentials; c++)
                 if (!err && rep->credentials[c].credential == a->credential)
-                    err = credential_crossed(n, def, &rep->credentials[c], a->reason);
+                    err = credential_crossed(n, def, i, &rep->credentials[c], a->reason);
         }
         ac_monitor_report_free(rep);
     }
