@@ -239,6 +239,33 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
     return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
 }
 
+int ac_store_assignment_period(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
+                               int64_t since_ms, uint32_t *count, int64_t *oldest_ms)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT COUNT(*), COALESCE(MIN(created_ms), 0) FROM assignments"
+                             " WHERE reviewer_id = ?1 AND credential_id = ?2 AND created_ms >= ?3"
+                             " AND submission_id IS NOT NULL AND state IN (?4, ?5, ?6, ?7)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, reviewer_id);
+    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, since_ms);
+    sqlite3_bind_int(s, 4, AC_ASG_PENDING);
+    sqlite3_bind_int(s, 5, AC_ASG_INVITED);
+    sqlite3_bind_int(s, 6, AC_ASG_ACCEPTED);
+    sqlite3_bind_int(s, 7, AC_ASG_DONE);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *count = (uint32_t)sqlite3_column_int64(s, 0);
+        *oldest_ms = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+}
+
 int ac_store_submission_reviewers(struct ac_store *st, int64_t submission_id, int64_t **out,
                                   size_t *n)
 {

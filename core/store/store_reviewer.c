@@ -228,8 +228,7 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
     return ac__store_int64(st, s, n);
 }
 
-int ac_store_reviewer_certified_rows(struct ac_store *st, int64_t user_id, int64_t **out,
-                                     size_t *n)
+int ac_store_reviewer_certified_rows(struct ac_store *st, int64_t user_id, int64_t **out, size_t *n)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,

@@ -306,8 +306,8 @@ static void on_reinstate(struct ac_http_exchange *x, void *arg)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_reviewer_cert rc;
-    int err = ac_reviewer_reinstate(n, &a.user, ac_http_param(x, "ref"), uid,
-                                    json_string_value(rj), &c, &rc, &why);
+    int err = ac_reviewer_reinstate(n, &a.user, ac_http_param(x, "ref"), uid, json_string_value(rj),
+                                    &c, &rc, &why);
     if (err) {
         ac__refuse(x, err, &why, "reinstatement");
         goto out;

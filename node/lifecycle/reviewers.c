@@ -320,8 +320,8 @@ int ac_reviewer_reinstate(struct ac_node *n, const struct ac_user *actor, const 
     json_t *d = NULL;
     err = ac_store_reviewer_cert_get(n->store, out->row.id, user, rc);
     if (err == AC_ENOENT)
-        ac_reason_fail(why, err, AC_PROBLEM_NOT_FOUND, NULL,
-                       "user %lld is not a reviewer of %s", (long long)user, out->ref);
+        ac_reason_fail(why, err, AC_PROBLEM_NOT_FOUND, NULL, "user %lld is not a reviewer of %s",
+                       (long long)user, out->ref);
     if (err)
         goto out;
     enum ac_rcert_state from = rc->state;

@@ -17,6 +17,7 @@
 #include "accord/review/assign.h"
 #include "accord/store/assignment.h"
 #include "accord/store/credential.h"
+#include "accord/store/flag.h"
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
 #include "accord/store/reviewer.h"
@@ -63,6 +64,114 @@ static uint32_t intern(struct names *t, const char *s)
 int ac__assignment_open(enum ac_asg_state s)
 {
     return s == AC_ASG_PENDING || s == AC_ASG_INVITED || s == AC_ASG_ACCEPTED;
+}
+
+/* Flags read per store query while looking for a submission's open flag. */
+#define FLAG_PAGE 256
+
+/* Sets |*id| to the open "no_reviewer" flag of submission |sub_id| (0 when
+ * there is none) and, when |detail| is not NULL, |*detail| to a copy of its
+ * detail text (the caller frees it). */
+static int waiting_flag(struct ac_store *st, int64_t sub_id, int64_t *id, char **detail)
+{
+    *id = 0;
+    int64_t after = 0;
+    for (;;) {
+        struct ac_flag *fs = NULL;
+        size_t k = 0;
+        int err = ac_store_flag_list(st, 1, after, FLAG_PAGE, &fs, &k);
+        if (err)
+            return err;
+        for (size_t i = 0; i < k; i++) {
+            after = fs[i].id;
+            if (!*id && fs[i].submission_id == sub_id && strcmp(fs[i].kind, "no_reviewer") == 0) {
+                *id = fs[i].id;
+                if (detail && !(*detail = strdup(fs[i].detail ? fs[i].detail : "{}")))
+                    err = AC_ENOMEM;
+            }
+            ac_flag_release(&fs[i]);
+        }
+        free(fs);
+        if (err || *id || k < FLAG_PAGE)
+            return err;
+    }
+}
+
+json_t *ac__assignment_waiting(struct ac_node *n, const struct ac_submission *s)
+{
+    if (s->state != AC_SUB_QUEUED && s->state != AC_SUB_IN_REVIEW)
+        return NULL;
+    int64_t id;
+    char *detail = NULL;
+    if (waiting_flag(n->store, s->id, &id, &detail) || !id) {
+        free(detail);
+        return NULL;
+    }
+    json_t *d = json_loads(detail, 0, NULL);
+    free(detail);
+    json_t *j = d ? json_pack("{s:O, s:O}", "reason", json_object_get(d, "reason"), "missing",
+                              json_object_get(d, "missing"))
+                  : NULL;
+    json_decref(d);
+    return j;
+}
+
+/* Submission |sub_id| of |earner| still lacks |missing| reviews after a pass
+ * for |why| (no qualified reviewer free of conflicts): the issuer gets a flag
+ * and a notification, the earner a notification and the reason in their
+ * submission's status, once while the flag is open. */
+static int no_reviewer(struct ac_node *n, const struct ac_definition *def, int64_t sub_id,
+                       int64_t earner, unsigned missing, enum ac_assign_reason why)
+{
+    int64_t open;
+    int err = waiting_flag(n->store, sub_id, &open, NULL);
+    if (err || open)
+        return err;
+    char reason[400];
+    snprintf(reason, sizeof reason,
+             "%u review%s missing: %s for \"%s\" right now (it is assigned as soon as one is)",
+             missing, missing == 1 ? "" : "s",
+             why == AC_ASSIGN_NO_QUALIFIED
+                 ? "too few certified reviewers are available"
+                 : "every available certified reviewer has a conflict of interest",
+             def->title);
+    json_t *j = json_pack("{s:s, s:I, s:s}", "reason", reason, "missing", (json_int_t)missing,
+                          "cause", ac_assign_reason_name(why));
+    char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    int64_t now = ac_clock_now_ms();
+    char subject[200], body[600];
+    snprintf(subject, sizeof subject, "Submission %" PRId64 " has no reviewer (%s)", sub_id,
+             def->id);
+    snprintf(body, sizeof body,
+             "Submission %" PRId64 " waits: %s.\nCertify or free more reviewers of %s.\n", sub_id,
+             reason, def->id);
+    err = detail ? ac_store_flag_add(n->store, "no_reviewer", def->id, sub_id, 0, detail, now, NULL)
+                 : AC_ENOMEM;
+    if (!err)
+        err = ac__notify_admins(n, "flag", sub_id, subject, body);
+    snprintf(subject, sizeof subject, "Your submission %" PRId64 " is waiting for reviewers",
+             sub_id);
+    snprintf(body, sizeof body, "Your submission %" PRId64 " is waiting: %s.\n", sub_id, reason);
+    if (!err)
+        err = ac_store_notify_add(n->store, earner, "waiting", sub_id, subject, body, now, NULL);
+    if (!err)
+        err = audit(n, "submission", sub_id, "no_reviewer", j ? json_incref(j) : NULL);
+    json_decref(j);
+    free(detail);
+    return err;
+}
+
+/* Submission |sub_id| was given a reviewer: its "no reviewer" flag, if any,
+ * is resolved by the node, so neither the inbox nor the earner's status
+ * says it waits any more. */
+static int reviewer_found(struct ac_node *n, int64_t sub_id)
+{
+    int64_t open;
+    int err = waiting_flag(n->store, sub_id, &open, NULL);
+    if (!err && open)
+        err = ac_store_flag_resolve(n->store, open, 0, "reviewers found: assigned",
+                                    ac_clock_now_ms());
+    return err;
 }
 
 int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
@@ -288,6 +397,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     }
     size_t nr = 0;
     int64_t cool_ms = (int64_t)def->review.cool_off_hours * HOUR_MS;
+    int64_t period_ms = (int64_t)def->pool.period_days * DAY_MS, next_free = 0;
     for (size_t i = 0; !err && i < ncerts; i++) {
         struct ac_reviewer_profile prof;
         if (ac_store_reviewer_get(n->store, certs[i].user_id, &prof) != 0)
@@ -319,9 +429,28 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         int away =
             !prof.available && (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
         r->available = !away && !busy && cool_until <= now;
-        r->cap = def->pool.assignments_per_reviewer ? def->pool.assignments_per_reviewer
-                                                    : def->review.batch_size;
+        /* Two caps: what a reviewer holds open at once, and what they are
+         * given per period (pool.assignments_per_reviewer, "per month" in
+         * the seed); the tighter one bounds this pass. */
+        uint32_t given = 0;
+        int64_t oldest = 0;
+        err = ac_store_assignment_period(n->store, certs[i].user_id, def->id, now - period_ms,
+                                         &given, &oldest);
+        if (err)
+            break;
+        r->cap = def->pool.open_assignments_max ? def->pool.open_assignments_max
+                 : def->review.batch_size       ? def->review.batch_size
+                                                : 1;
         r->load = load > r->cap ? r->cap : load;
+        uint32_t left = given >= def->pool.assignments_per_reviewer
+                            ? 0
+                            : def->pool.assignments_per_reviewer - given;
+        if (left < r->cap - r->load)
+            r->cap = r->load + left;
+        /* At the quota, a pass is due when the oldest counted assignment
+         * leaves the period. */
+        if (left == 0 && oldest && (next_free == 0 || oldest + period_ms < next_free))
+            next_free = oldest + period_ms;
     }
     struct ac_assign_credential crule = {1, true, 0};
     struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
@@ -353,12 +482,35 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
                         json_pack("{s:I, s:I}", "reviewer", (json_int_t)row_in.reviewer_id,
                                   "assignment", (json_int_t)aid));
     }
+    /* Work that got every reviewer it lacked no longer waits. */
+    for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
+        size_t q = res->assignments[i].submission;
+        int short_still = 0;
+        for (size_t k = 0; k < res->n_unassigned; k++)
+            short_still |= res->unassigned[k].submission == q;
+        if (!short_still && (i == 0 || res->assignments[i - 1].submission != q))
+            err = reviewer_found(n, (int64_t)ps[q].id);
+    }
     for (size_t r = 0; !err && res && r < nr; r++)
         if (res->added[r])
             err = ac__assignment_send_batches(n, (int64_t)pr[r].id, row, def, 0);
     if (!err && res && res->n_unassigned)
         ac_log_info("review", "%s: %zu submissions still short of reviewers", def->id,
                     res->n_unassigned);
+    int short_of_capacity = 0;
+    for (size_t i = 0; res && i < res->n_unassigned; i++)
+        short_of_capacity |= res->unassigned[i].reason == AC_ASSIGN_CAPACITY;
+    if (!err && short_of_capacity && next_free)
+        err = ac_store_job_add(n->store, "assign", row, next_free);
+    /* Work no reviewer can take is shown to the issuer and the earner; work
+     * short only of capacity waits for the next pass quietly. */
+    for (size_t i = 0; !err && res && i < res->n_unassigned; i++) {
+        const struct ac_assign_unassigned *u = &res->unassigned[i];
+        if (u->reason == AC_ASSIGN_CAPACITY)
+            continue;
+        err = no_reviewer(n, def, (int64_t)ps[u->submission].id, (int64_t)ps[u->submission].earner,
+                          u->missing, u->reason);
+    }
     if (in_tx)
         err = ac__scheduler_commit(n, err);
     ac_assign_result_free(res);

@@ -56,8 +56,8 @@ static int open_flag(struct ac_node *n, const char *kind, const char *def_id, in
             return err;
         for (size_t i = 0; i < k; i++) {
             after = fs[i].id;
-            if (*open || strcmp(fs[i].kind, kind) != 0 || strcmp(fs[i].credential_id, def_id) != 0 ||
-                fs[i].reviewer_id != reviewer)
+            if (*open || strcmp(fs[i].kind, kind) != 0 ||
+                strcmp(fs[i].credential_id, def_id) != 0 || fs[i].reviewer_id != reviewer)
                 continue;
             json_t *d = json_loads(fs[i].detail ? fs[i].detail : "", 0, NULL);
             json_t *t = json_object_get(d, "threshold");
@@ -209,10 +209,10 @@ static int credential_crossed(struct ac_node *n, const struct ac_definition *def
     int err = open_flag(n, "discrepancy_rate", def->id, 0, index, &open);
     if (err || open)
         return err;
-    json_t *j = json_pack("{s:I, s:s, s:f, s:I, s:I, s:s}", "threshold", (json_int_t)index,
-                          "measure", "discrepancy_rate", "rate",
-                          mc->rate, "reviews", (json_int_t)mc->reviews, "discrepancies",
-                          (json_int_t)mc->discrepancies, "reason", reason);
+    json_t *j =
+        json_pack("{s:I, s:s, s:f, s:I, s:I, s:s}", "threshold", (json_int_t)index, "measure",
+                  "discrepancy_rate", "rate", mc->rate, "reviews", (json_int_t)mc->reviews,
+                  "discrepancies", (json_int_t)mc->discrepancies, "reason", reason);
     char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
     char subject[160], body[512];
     snprintf(subject, sizeof subject, "Discrepancy rate of %s above its threshold", def->id);

@@ -131,6 +131,11 @@ int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_st
  * unrelated event. */
 int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms);
 
+/* Why submission |s| waits for reviewers, while it does (an open
+ * "no_reviewer" flag): {"reason", "missing"}; NULL otherwise. A new
+ * reference. */
+json_t *ac__assignment_waiting(struct ac_node *n, const struct ac_submission *s);
+
 /* True for the states in which an assignment still holds a reviewer. */
 int ac__assignment_open(enum ac_asg_state s);
 

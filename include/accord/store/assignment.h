@@ -91,6 +91,14 @@ int ac_store_assignment_score(struct ac_store *st, int64_t id, const int *levels
 int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t cool_off_ms,
                            uint32_t *load, int *busy, int64_t *cool_until_ms);
 
+/* Sets |*count| to the assignments of credential |credential_id| given to
+ * |reviewer_id| at or after |since_ms| that count against their per-period
+ * quota (pending, invited, accepted or done; seeded benchmark items and
+ * declined, expired or withdrawn work do not), and |*oldest_ms| to the
+ * creation time of the oldest of them (0 when none). Returns 0 or AC_EDB. */
+int ac_store_assignment_period(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
+                               int64_t since_ms, uint32_t *count, int64_t *oldest_ms);
+
 /* Lists the reviewers of the earner's earlier submission |submission_id|
  * (scored assignments only) into a new array. Returns 0, AC_ENOMEM or AC_EDB. */
 int ac_store_submission_reviewers(struct ac_store *st, int64_t submission_id, int64_t **out,
