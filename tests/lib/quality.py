@@ -68,6 +68,18 @@ def advance(admin, seconds):
     time.sleep(1.3)
 
 
+def eventually(cond, timeout=6.0):
+    """Polls |cond| until it holds or |timeout| seconds pass (the scheduler
+    runs what came due once a second, and a job may queue another); returns
+    its last value."""
+    end = time.time() + timeout
+    while True:
+        v = cond()
+        if v or time.time() > end:
+            return v
+        time.sleep(0.3)
+
+
 def invited(api):
     """The reviewer's batches still waiting for an answer."""
     return [b for b in ok(api.get("/v1/reviews/batches"))["items"] if b["state"] == "invited"]
