@@ -333,6 +333,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     struct names domains = {0}, places = {0};
     struct ac_assign_submission *ps = NULL;
     struct ac_assign_reviewer *pr = NULL;
+    bool *away_of = NULL; /* per reviewer: away (profile unavailable), not just busy */
     uint64_t *ids_pool = NULL;
     uint32_t *dom_pool = NULL;
     size_t ids_used = 0, dom_used = 0;
@@ -344,11 +345,12 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         err = ac__assignment_pool(n->store, row, &certs, &ncerts);
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
+    away_of = calloc(ncerts + 1, sizeof *away_of);
     /* One pool for every id list the problem borrows: assigned and previous
      * reviewers per submission (at most 64 each), and the single credential. */
     ids_pool = calloc((nsubs + 1) * 128, sizeof *ids_pool);
     dom_pool = calloc((ncerts + 1) * 32, sizeof *dom_pool);
-    if (!err && (!ps || !pr || !ids_pool || !dom_pool))
+    if (!err && (!ps || !pr || !away_of || !ids_pool || !dom_pool))
         err = AC_ENOMEM;
     static const uint32_t cred_one = 1;
     size_t np = 0;
@@ -429,6 +431,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         int away =
             !prof.available && (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
         r->available = !away && !busy && cool_until <= now;
+        away_of[nr - 1] = away;
         /* Two caps: what a reviewer holds open at once, and what they are
          * given per period (pool.assignments_per_reviewer, "per month" in
          * the seed); the tighter one bounds this pass. */
@@ -502,20 +505,35 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         short_of_capacity |= res->unassigned[i].reason == AC_ASSIGN_CAPACITY;
     if (!err && short_of_capacity && next_free)
         err = ac_store_job_add(n->store, "assign", row, next_free);
-    /* Work no reviewer can take is shown to the issuer and the earner; work
-     * short only of capacity waits for the next pass quietly. */
+    /* Work no reviewer can take is shown to the issuer and the earner. Work
+     * that only waits for reviewers busy, cooling off or at their caps gets
+     * them in a later pass (each one freed wakes one): it waits quietly. So
+     * the reviewers who could take it are counted as if none were busy,
+     * those given it in this pass aside. */
+    for (size_t r = 0; r < nr; r++)
+        pr[r].available = !away_of[r];
     for (size_t i = 0; !err && res && i < res->n_unassigned; i++) {
         const struct ac_assign_unassigned *u = &res->unassigned[i];
         if (u->reason == AC_ASSIGN_CAPACITY)
             continue;
-        err = no_reviewer(n, def, (int64_t)ps[u->submission].id, (int64_t)ps[u->submission].earner,
-                          u->missing, u->reason);
+        uint32_t could = 0;
+        for (size_t r = 0; r < nr; r++) {
+            int given = 0;
+            for (size_t k = 0; k < res->n_assignments; k++)
+                given |= res->assignments[k].submission == u->submission &&
+                         res->assignments[k].reviewer == r;
+            could += !given && ac_assign_allowed(&p, u->submission, r);
+        }
+        if (could < u->missing)
+            err = no_reviewer(n, def, (int64_t)ps[u->submission].id,
+                              (int64_t)ps[u->submission].earner, u->missing, u->reason);
     }
     if (in_tx)
         err = ac__scheduler_commit(n, err);
     ac_assign_result_free(res);
     free(ps);
     free(pr);
+    free(away_of);
     free(ids_pool);
     free(dom_pool);
     free(domains.v);

@@ -69,6 +69,9 @@ def definition():
     # and a reviewer is judged after six reviews with a reference.
     d["maintenance"]["benchmark_seed_rate"] = 0.1
     d["maintenance"]["min_sample"] = 6
+    # Sixty submissions in one period: each reviewer may be given up to 30
+    # in it (pool.assignments_per_reviewer counts per period).
+    d["pool"]["assignments_per_reviewer"] = 30
     return d
 
 
