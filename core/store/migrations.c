@@ -407,6 +407,11 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
+    {10, "review: second-master checks",
+     /* A master-mode submission drawn for a blind duplicate check has two
+      * masters; the second one's assignment is marked, so a disagreement
+      * between them is told apart from an ordinary added reviewer. */
+     "ALTER TABLE assignments ADD COLUMN second_master INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

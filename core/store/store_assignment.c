@@ -62,7 +62,7 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
 #define ASG_COLUMNS                                                                                \
     "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id,"   \
     " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms,"               \
-    " credential_row"
+    " credential_row, second_master"
 
 static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
@@ -87,6 +87,7 @@ static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
     a->created_ms = sqlite3_column_int64(s, 11);
     a->scored_ms = sqlite3_column_int64(s, 12);
     a->credential_row = sqlite3_column_int64(s, 13);
+    a->second_master = sqlite3_column_int(s, 14);
     return 0;
 }
 
@@ -107,8 +108,9 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
         err = ac__store_stmt(st,
                              "INSERT INTO assignments(submission_id, benchmark_id, benchmark_level,"
                              " credential_id, reviewer_id, batch_id, state, created_ms,"
-                             " credential_row)"
-                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8, ?9)",
+                             " credential_row, second_master)"
+                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8, ?9,"
+                             " ?10)",
                              &s);
     if (err)
         return err;
@@ -121,6 +123,7 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     sqlite3_bind_int(s, 7, (int)in->state);
     sqlite3_bind_int64(s, 8, now_ms);
     sqlite3_bind_int64(s, 9, in->credential_row);
+    sqlite3_bind_int(s, 10, in->second_master != 0);
     err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));

@@ -455,10 +455,18 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         if (left == 0 && oldest && (next_free == 0 || oldest + period_ms < next_free))
             next_free = oldest + period_ms;
     }
-    struct ac_assign_credential crule = {1, true, 0};
+    /* Master mode: at the issuer's rate a submission also goes, blind, to a
+     * second master (a disagreement is escalated; decisions.c). */
+    struct ac_assign_credential crule = {
+        1, true, def->mode == AC_MODE_MASTER ? def->maintenance.second_master_rate : 0};
     struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
     if (!err && np)
         err = ac_assign_run(&p, &res);
+    struct ac_assign_rng rng;
+    if (!err && res && crule.second_master_rate > 0)
+        err = ac_assign_rng_sodium(&rng);
+    if (!err && res && crule.second_master_rate > 0)
+        err = ac_assign_second_master(&p, res, &rng);
     /* The transaction is opened only when there is work to assign, and only
      * the one opened here is ended here: a failed run before it (a store
      * read, the assignment solver) has nothing to roll back. */
@@ -474,12 +482,20 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
                                            .reviewer_id = (int64_t)pr[a->reviewer].id,
                                            .state = AC_ASG_PENDING,
                                            .level = -1,
-                                           .credential_row = row};
+                                           .credential_row = row,
+                                           .second_master = a->second_master};
         snprintf(row_in.credential_id, sizeof row_in.credential_id, "%s", def->id);
         int64_t aid;
         err = ac_store_assignment_insert(n->store, &row_in, now, &aid);
         if (!err)
             err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
+        /* The duplicate check is one more review the decision waits for. */
+        struct ac_submission cur;
+        if (!err && a->second_master &&
+            !(err = ac_store_submission_get(n->store, row_in.submission_id, &cur))) {
+            err = ac_store_submission_set_need(n->store, cur.id, cur.need + 1);
+            ac_submission_release(&cur);
+        }
         if (!err)
             err = audit(n, "submission", row_in.submission_id, "assigned",
                         json_pack("{s:I, s:I}", "reviewer", (json_int_t)row_in.reviewer_id,

@@ -260,6 +260,17 @@ static int load_reviews(struct ac_node *n, const struct ac_definition *def,
             (uint32_t)as[i].reviewer_id, 1, (uint64_t)as[i].scored_ms, as[i].level, consensus,
             as[i].benchmark_level};
     }
+    /* A second-master check has no consensus of its own: each master is
+     * judged against the other, so a disagreement counts against both. */
+    for (size_t i = 0, k = 0; !err && def->mode == AC_MODE_MASTER && i < nas; i++) {
+        if (strcmp(as[i].credential_id, def->id) != 0)
+            continue;
+        for (size_t j = 0; as[i].submission_id && j < nas; j++)
+            if (j != i && as[j].submission_id == as[i].submission_id &&
+                as[j].state == AC_ASG_DONE && (as[i].second_master || as[j].second_master))
+                rv[k].consensus = as[j].level;
+        k++;
+    }
     for (size_t i = 0; i < nas; i++)
         ac_assignment_release(&as[i]);
     free(as);

@@ -53,6 +53,7 @@ struct ac_assignment_row {
     /* The credentials row (definition version) it is reviewed under, so the
      * definition is found by key; 0 only for rows no migration could place. */
     int64_t credential_row;
+    int second_master; /* 1: a blind duplicate check by a second master */
 };
 
 void ac_assignment_release(struct ac_assignment_row *a);
