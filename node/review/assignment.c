@@ -333,7 +333,8 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     struct names domains = {0}, places = {0};
     struct ac_assign_submission *ps = NULL;
     struct ac_assign_reviewer *pr = NULL;
-    bool *away_of = NULL; /* per reviewer: away (profile unavailable), not just busy */
+    bool *away_of = NULL;       /* per reviewer: away (profile unavailable), not just busy */
+    unsigned *active_of = NULL; /* per submission: reviews it had before this pass */
     uint64_t *ids_pool = NULL;
     uint32_t *dom_pool = NULL;
     size_t ids_used = 0, dom_used = 0;
@@ -346,11 +347,12 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
     away_of = calloc(ncerts + 1, sizeof *away_of);
+    active_of = calloc(nsubs + 1, sizeof *active_of);
     /* One pool for every id list the problem borrows: assigned and previous
      * reviewers per submission (at most 64 each), and the single credential. */
     ids_pool = calloc((nsubs + 1) * 128, sizeof *ids_pool);
     dom_pool = calloc((ncerts + 1) * 32, sizeof *dom_pool);
-    if (!err && (!ps || !pr || !away_of || !ids_pool || !dom_pool))
+    if (!err && (!ps || !pr || !away_of || !active_of || !ids_pool || !dom_pool))
         err = AC_ENOMEM;
     static const uint32_t cred_one = 1;
     size_t np = 0;
@@ -395,6 +397,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         q->district = intern(&places, s->district[0] ? s->district : "(no district)");
         q->earner = (uint64_t)s->earner_id;
         q->need = s->need - active;
+        active_of[np] = active;
         np++;
     }
     size_t nr = 0;
@@ -467,6 +470,21 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         err = ac_assign_rng_sodium(&rng);
     if (!err && res && crule.second_master_rate > 0)
         err = ac_assign_second_master(&p, res, &rng);
+    /* The draw is made once, when a submission gets its first master: one
+     * that had reviews before this pass keeps the draw it had then. */
+    if (!err && res && res->second_master_drawn) {
+        size_t k = 0;
+        for (size_t i = 0; i < res->n_assignments; i++) {
+            const struct ac_assignment *a = &res->assignments[i];
+            if (a->second_master && active_of[a->submission] > 0)
+                res->added[a->reviewer]--;
+            else
+                res->assignments[k++] = *a;
+        }
+        res->n_assignments = k;
+    }
+    for (size_t q = 0; !err && res && res->second_master_drawn && q < np; q++)
+        res->second_master_drawn[q] &= active_of[q] == 0;
     /* The transaction is opened only when there is work to assign, and only
      * the one opened here is ended here: a failed run before it (a store
      * read, the assignment solver) has nothing to roll back. */
@@ -477,29 +495,35 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     }
     for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
         const struct ac_assignment *a = &res->assignments[i];
-        struct ac_assignment_row row_in = {.submission_id = (int64_t)ps[a->submission].id,
-                                           .benchmark_level = -1,
-                                           .reviewer_id = (int64_t)pr[a->reviewer].id,
-                                           .state = AC_ASG_PENDING,
-                                           .level = -1,
-                                           .credential_row = row,
-                                           .second_master = a->second_master};
+        struct ac_assignment_row row_in = {
+            .submission_id = (int64_t)ps[a->submission].id,
+            .benchmark_level = -1,
+            .reviewer_id = (int64_t)pr[a->reviewer].id,
+            .state = AC_ASG_PENDING,
+            .level = -1,
+            .credential_row = row,
+            .second_master =
+                a->second_master || (def->mode == AC_MODE_MASTER && active_of[a->submission] > 0)};
         snprintf(row_in.credential_id, sizeof row_in.credential_id, "%s", def->id);
         int64_t aid;
         err = ac_store_assignment_insert(n->store, &row_in, now, &aid);
         if (!err)
             err = ac_store_submission_set_state(n->store, row_in.submission_id, AC_SUB_IN_REVIEW);
-        /* The duplicate check is one more review the decision waits for. */
-        struct ac_submission cur;
-        if (!err && a->second_master &&
-            !(err = ac_store_submission_get(n->store, row_in.submission_id, &cur))) {
-            err = ac_store_submission_set_need(n->store, cur.id, cur.need + 1);
-            ac_submission_release(&cur);
-        }
         if (!err)
             err = audit(n, "submission", row_in.submission_id, "assigned",
                         json_pack("{s:I, s:I}", "reviewer", (json_int_t)row_in.reviewer_id,
                                   "assignment", (json_int_t)aid));
+    }
+    /* A submission drawn for a second-master check wants one more review,
+     * whether a second master was free now or comes in a later pass (any
+     * master beyond the first is marked as the check). */
+    for (size_t q = 0; !err && res && res->second_master_drawn && q < np; q++) {
+        struct ac_submission cur;
+        if (!res->second_master_drawn[q] ||
+            (err = ac_store_submission_get(n->store, (int64_t)ps[q].id, &cur)))
+            continue;
+        err = ac_store_submission_set_need(n->store, cur.id, cur.need + 1);
+        ac_submission_release(&cur);
     }
     /* Work that got every reviewer it lacked no longer waits. */
     for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
@@ -550,6 +574,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     free(ps);
     free(pr);
     free(away_of);
+    free(active_of);
     free(ids_pool);
     free(dom_pool);
     free(domains.v);
