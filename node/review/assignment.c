@@ -174,6 +174,73 @@ static int reviewer_found(struct ac_node *n, int64_t sub_id)
     return err;
 }
 
+json_t *ac__assignment_seed_elements(const struct ac_definition *def, const char *content)
+{
+    json_t *given = json_loads(content, 0, NULL);
+    json_t *out = json_array();
+    int fits = out != NULL;
+    if (!json_is_array(given)) {
+        /* Plain text reads as the one element of a one-element credential;
+         * shown as one of several it would give the benchmark away. */
+        fits = fits && def->n_elements == 1;
+        if (fits)
+            fits = !json_array_append_new(
+                out, json_pack("{s:s, s:s}", "id", def->elements[0].id, "text", content));
+    } else {
+        size_t used = 0;
+        for (size_t i = 0; fits && i < def->n_elements; i++) {
+            const char *text = NULL;
+            size_t k;
+            json_t *e;
+            json_array_foreach(given, k, e)
+            {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                if (id && strcmp(id, def->elements[i].id) == 0)
+                    text = json_string_value(json_object_get(e, "text"));
+            }
+            if (!text) {
+                fits = !def->elements[i].required;
+                continue;
+            }
+            used++;
+            fits = !json_array_append_new(
+                out, json_pack("{s:s, s:s}", "id", def->elements[i].id, "text", text));
+        }
+        /* Every element it gives must be one of the definition's, once. */
+        fits = fits && used == json_array_size(given);
+    }
+    json_decref(given);
+    if (!fits) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Keeps in |seeds| (|*n| of them) only the benchmark items that can be shown
+ * exactly as a real submission of |def| is (ac__assignment_seed_elements()):
+ * the others would not be blind. */
+static int seeds_that_fit(struct ac_node *n, const struct ac_definition *def,
+                          struct ac_seed_item *seeds, size_t *nseeds)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *nseeds; i++) {
+        char *content = NULL;
+        int err = ac_store_seed_content(n->store, seeds[i].id, &content);
+        if (err) {
+            free(content);
+            return err;
+        }
+        json_t *shown = ac__assignment_seed_elements(def, content);
+        free(content);
+        if (shown)
+            seeds[k++] = seeds[i];
+        json_decref(shown);
+    }
+    *nseeds = k;
+    return 0;
+}
+
 int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                                 const struct ac_definition *def, int force)
 {
@@ -184,6 +251,8 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
     size_t nseeds = 0;
     if (!err)
         err = ac_store_seed_items(n->store, row, &seeds, &nseeds);
+    if (!err && nseeds && def->maintenance.benchmark_seed_rate > 0)
+        err = seeds_that_fit(n, def, seeds, &nseeds);
     struct ac_batch_item *items = calloc(npend + 1, sizeof *items);
     uint64_t *seed_ids = calloc(nseeds + 1, sizeof *seed_ids);
     if (!err && (!items || !seed_ids))

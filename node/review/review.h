@@ -136,6 +136,14 @@ int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms);
  * reference. */
 json_t *ac__assignment_waiting(struct ac_node *n, const struct ac_submission *s);
 
+/* The elements of a benchmark item with |content| as a real submission of
+ * |def| shows them: each element of the definition, in its order, as
+ * {"id", "text"}. |content| is either a JSON list of {"id", "text"} (one per
+ * element, unknown ids refused) or, for a one-element credential, plain
+ * text. Returns a new reference, or NULL when the item cannot look like a
+ * real submission (so it is never seeded) or memory ran out. */
+json_t *ac__assignment_seed_elements(const struct ac_definition *def, const char *content);
+
 /* True for the states in which an assignment still holds a reviewer. */
 int ac__assignment_open(enum ac_asg_state s);
 

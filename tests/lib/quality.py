@@ -44,9 +44,9 @@ class Earners:
         self.rng = random.Random(seed)
         self.people = []
 
-    def submit(self, cred_id, k=1, school="Earner School"):
-        """|k| new earners each submit to |cred_id|; returns [(submission id,
-        earner Api)]."""
+    def submit(self, cred_id, k=1, school="Earner School", elements=("criteria", "reflection")):
+        """|k| new earners each submit to |cred_id| a text for each of
+        |elements|; returns [(submission id, earner Api)]."""
         out = []
         for _ in range(k):
             i = len(self.people)
@@ -54,8 +54,7 @@ class Earners:
                                      ["earner"])
             self.people.append((uid, api, tok))
             body = {"credential": cred_id, "school": school, "district": "Earner District",
-                    "elements": [{"id": "criteria", "text": words(self.rng, 50)},
-                                 {"id": "reflection", "text": words(self.rng, 50)}]}
+                    "elements": [{"id": e, "text": words(self.rng, 50)} for e in elements]}
             s = ok(api.post("/v1/submissions", body), 201)
             out.append((s["id"], api))
         return out
