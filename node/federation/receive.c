@@ -83,8 +83,28 @@ static int apply_consortium_offer(struct ac__federation *f, struct ac__fed_peer 
     return err ? err : answer_uint(e->id, "serial", serial, answer);
 }
 
+/* catalog.offer: an issuer peer's catalog of active credential definitions
+ * (a CBOR map), cached as the bytes its signed envelope carried, so a
+ * recognizer's policies can name the peer's credentials. */
+static int apply_catalog_offer(struct ac__federation *f, struct ac__fed_peer *from,
+                               const struct ac_envelope *e, struct ac_buf *answer,
+                               struct ac_reason *why)
+{
+    struct ac_cbor_reader r;
+    uint64_t npairs;
+    if (ac_cbor_reader_init(&r, e->body, e->body_len) || ac_cbor_get_map(&r, &npairs))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
+                              "a catalog.offer body is a map");
+    int err = ac_store_peer_doc_put(f->node->store, from->node_id, "catalog", e->body,
+                                    e->body_len, ac_clock_now_ms());
+    if (!err)
+        err = ac_store_peer_state_received(f->node->store, from->node_id);
+    return err ? err : answer_uint(e->id, "cached", e->body_len, answer);
+}
+
 static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
+    {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
 };
 
