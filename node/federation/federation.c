@@ -352,9 +352,11 @@ void ac__federation_register(struct ac_node *n)
     n->federation = f;
     int err = sync_config_peers(f);
     if (!err)
-        err = ac__fed_peers_rebuild(f);
-    if (!err)
         err = load_consortium(f);
+    /* After the file is loaded: adopting an older config file rebuilds
+     * nothing, and the one held must still count. */
+    if (!err)
+        err = ac__fed_peers_rebuild(f);
     if (err)
         ac_log_error("federation", "cannot load peers: %s; federation routes still answer",
                      ac_strerror(err));

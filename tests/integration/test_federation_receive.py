@@ -46,8 +46,8 @@ rights = lend
             return post_inbox(b, raw, sender)
 
         r1 = send(body={"n": 1})
-        check(r1.status_code == 200, "a signed ping from a pinned peer is accepted: %d %s"
-              % (r1.status_code, r1.text[:200]))
+        check(r1.status_code == 200, "a signed ping from a pinned peer is accepted: %d"
+              % r1.status_code)
         ans = open_envelope(r1.content, b_pub)
         check(ans["from"] == "b.example" and ans["to"] == "py.example" and
               ans["body"]["re"] == "m-1",
