@@ -82,8 +82,9 @@ int ac_envelope_check(const struct ac_envelope *env, char *why, size_t whylen)
                           why, whylen)) ||
         (rc = check_field("from", env->from, strlen(env->from), AC_ENVELOPE_NODE_MAX, RULE_NODE,
                           AC_EINVAL, why, whylen)) ||
-        (rc = check_field("to", env->to, strlen(env->to), AC_ENVELOPE_NODE_MAX, RULE_NODE,
-                          AC_EINVAL, why, whylen)))
+        (strcmp(env->to, AC_ENVELOPE_TO_ANYONE) != 0 &&
+         (rc = check_field("to", env->to, strlen(env->to), AC_ENVELOPE_NODE_MAX, RULE_NODE,
+                           AC_EINVAL, why, whylen))))
         return rc;
     if (env->ts_ms < 0)
         return say(AC_EINVAL, why, whylen, "envelope ts: %lld must not be negative",
@@ -292,7 +293,17 @@ int ac_envelope_decode(const struct ac_cose_sign1 *msg, struct ac_envelope *out,
                                 whylen);
         } else if (klen == 2 && memcmp(k, "to", 2) == 0) {
             bit = 16;
-            rc = get_field_text(&r, "to", out->to, AC_ENVELOPE_NODE_MAX, RULE_NODE, why, whylen);
+            const char *s;
+            size_t tn;
+            if (ac_cbor_get_text(&r, &s, &tn))
+                rc = say(AC_EPARSE, why, whylen, "envelope to: must be text");
+            else if (tn == 1 && s[0] == '*')
+                strcpy(out->to, AC_ENVELOPE_TO_ANYONE);
+            else if (!(rc = check_field("to", s, tn, AC_ENVELOPE_NODE_MAX, RULE_NODE, AC_EPARSE,
+                                        why, whylen))) {
+                memcpy(out->to, s, tn);
+                out->to[tn] = 0;
+            }
         } else if (klen == 2 && memcmp(k, "ts", 2) == 0) {
             bit = 32;
             if (ac_cbor_get_int(&r, &out->ts_ms) || out->ts_ms < 0)

@@ -164,6 +164,18 @@ int ac__fed_peers_rebuild(struct ac__federation *f)
         keys_from_text(p, rows[i].keys);
         p->active = 1;
     }
+    /* Keys learnt from descriptions, re-verified with the keys just set. */
+    for (size_t i = 0; !err && i < f->npeers; i++) {
+        struct ac__fed_peer *p = f->peers[i];
+        uint8_t *doc = NULL;
+        size_t len = 0;
+        int64_t at;
+        if (!p->active || ac_store_peer_doc_get(f->node->store, p->node_id, "node", &doc, &len,
+                                                &at))
+            continue;
+        ac__fed_learn_description(p, doc, len, 1); /* kept only after it verified */
+        free(doc);
+    }
 out:
     free(rows);
     return err;
@@ -362,6 +374,7 @@ void ac__federation_register(struct ac_node *n)
                      ac_strerror(err));
     ac__fed_receive_register(n);
     ac__fed_api_register(n);
+    ac__fed_keys_register(n);
     ac_log_info("federation", "%zu peers, consortium serial %llu", f->npeers,
                 (unsigned long long)(f->consortium ? f->consortium->serial : 0));
     ac__fed_kick_all(f);

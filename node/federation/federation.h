@@ -50,6 +50,7 @@ struct ac__fed_peer {
     int quick_retries;        /* immediate retries of the current message */
     int64_t next_attempt_ms;  /* durable back-off, mirrored from the store */
     int64_t attempts;         /* failed attempts since the last success */
+    uint64_t description_fetched; /* loop time of the last description fetch; 0: never */
     struct ac_outbox_msg *page; /* owned: the page being delivered */
     size_t npage, at;
 };
@@ -112,7 +113,19 @@ int ac__fed_sender_init(struct ac__fed_peer *p);
 /* Closes |p|'s timer and client; |done| fires once per closed handle. */
 void ac__fed_sender_close(struct ac__fed_peer *p);
 
-/* Routes (node/federation/receive.c, api_federation.c). */
+/* Verifies the description |doc| (node/federation/keys.c) and adds the keys
+ * it lists to |p|: signed by a key |p| already holds, or, when |from_origin|
+ * (just fetched from |p|'s base URL) and that origin is authenticated, by a
+ * key it lists itself. Returns 0, AC_EPARSE or AC_ECRYPTO. */
+int ac__fed_learn_description(struct ac__fed_peer *p, const uint8_t *doc, size_t len,
+                              int from_origin);
+
+/* Fetches |p|'s description in the background, at most once a minute; the
+ * keys it lists count from when it arrives. */
+void ac__fed_fetch_description(struct ac__fed_peer *p);
+
+/* Routes (node/federation/receive.c, api_federation.c, keys.c). */
+void ac__fed_keys_register(struct ac_node *n);
 void ac__fed_receive_register(struct ac_node *n);
 void ac__fed_api_register(struct ac_node *n);
 

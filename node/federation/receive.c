@@ -165,10 +165,14 @@ static void on_inbox(struct ac_http_exchange *x, void *arg)
         /* The sender hint is unsigned and used only to tell a known peer's
          * unknown key from a stranger. */
         const char *hint = ac_http_header(req, "accord-sender");
-        if (hint && ac__fed_peer_find(f, hint))
+        struct ac__fed_peer *known = hint ? ac__fed_peer_find(f, hint) : NULL;
+        if (known) {
+            ac__fed_fetch_description(known);
             ac__problem(x, AC_PROBLEM_UNKNOWN_KEY, "kid", NULL,
-                        "kid %s is not a key of %s that this node knows", kid_hex, hint);
-        else
+                        "kid %s is not a key of %s that this node knows; its description is "
+                        "being fetched, try again shortly",
+                        kid_hex, hint);
+        } else
             ac__problem(x, AC_PROBLEM_UNKNOWN_SENDER, "kid", NULL,
                         "kid %s belongs to no peer of this node", kid_hex);
         return;

@@ -170,6 +170,17 @@ def main():
         check(peer(C, "a.example")["received"] == base_c + 5,
               "each of a's 5 waiting messages arrived exactly once")
         check(peer(A, "c.example")["state"] == "ok", "a's back-off from c is reset")
+        # a rotates its key: b learns the new one from a's self-description,
+        # fetched once when the unknown kid arrives; no admin edits anything.
+        wait_for("a's outbox to b to drain", lambda: drained(A, "b.example"))
+        base_b = peer(B, "a.example")["received"]
+        r = a.ctl("key", "rotate", token=tokens[0])
+        check(r.returncode == 0, "a rotates its signing key")
+        status, _ = A.post("/v1/federation/peers/b.example/probe")
+        wait_for("a's ping under its new key", lambda: drained(A, "b.example") and
+                 peer(B, "a.example")["received"] == base_b + 1)
+        check(len(peer(B, "a.example")["kids"]) == 2,
+              "b accepted a's ping signed with the rotated key and holds both of a's keys")
         for x in api.values():
             x.close()
         C.close()

@@ -27,6 +27,9 @@
 #define AC_ENVELOPE_ID_MAX 64
 #define AC_ENVELOPE_NODE_MAX 64
 #define AC_ENVELOPE_WHY_LEN 160
+/* The `to` of a document for anyone (a node's self-description); a receiver
+ * that requires `to` to be itself refuses it as a request. */
+#define AC_ENVELOPE_TO_ANYONE "*"
 
 /* One envelope's fields. Strings are NUL-terminated copies; |body| is one
  * encoded deterministic CBOR item and borrowed (from the caller when signing,
@@ -35,7 +38,7 @@ struct ac_envelope {
     char type[AC_ENVELOPE_TYPE_MAX + 1]; /* 1-64 of [a-z0-9._-], e.g. "catalog.offer" */
     char id[AC_ENVELOPE_ID_MAX + 1];     /* 1-64 of [A-Za-z0-9._:-], unique per sender */
     char from[AC_ENVELOPE_NODE_MAX + 1]; /* sender's node id, 1-64 of [a-z0-9.-] */
-    char to[AC_ENVELOPE_NODE_MAX + 1];   /* receiver's node id, same rule */
+    char to[AC_ENVELOPE_NODE_MAX + 1];   /* receiver's node id, same rule, or "*" */
     int64_t ts_ms;                       /* sender's clock, ms since the epoch, >= 0 */
     const uint8_t *body;
     size_t body_len;
