@@ -324,6 +324,23 @@ static void test_signing_refuses_a_type_with_capitals(void **state)
     assert_non_null(strstr(why, "envelope type: \"Ping\""));
 }
 
+static void test_a_document_for_anyone_is_addressed_to_a_star(void **state)
+{
+    (void)state;
+    struct ac_envelope e = sample();
+    strcpy(e.to, AC_ENVELOPE_TO_ANYONE);
+    struct ac_buf b = AC_BUF_INIT;
+    assert_int_equal(0, ac_envelope_sign(&e, kid, sizeof kid, ac_cose_sign_with_secret_key, sk,
+                                         &b));
+    struct ac_cose_sign1 m;
+    struct ac_envelope got;
+    assert_int_equal(0, ac_envelope_parse(b.data, b.len, &m, NULL, 0));
+    assert_int_equal(0, ac_envelope_verify(&m, pk));
+    assert_int_equal(0, ac_envelope_decode(&m, &got, NULL, 0));
+    assert_string_equal("*", got.to);
+    ac_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_decode_refuses_a_sender_that_is_not_a_node_id),
         cmocka_unit_test(test_signing_refuses_a_body_that_is_not_one_cbor_item),
         cmocka_unit_test(test_signing_refuses_a_type_with_capitals),
+        cmocka_unit_test(test_a_document_for_anyone_is_addressed_to_a_star),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
