@@ -375,6 +375,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_receive_register(n);
     ac__fed_api_register(n);
     ac__fed_keys_register(n);
+    ac__fed_catalog_register(n);
     ac_log_info("federation", "%zu peers, consortium serial %llu", f->npeers,
                 (unsigned long long)(f->consortium ? f->consortium->serial : 0));
     ac__fed_kick_all(f);

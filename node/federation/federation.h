@@ -126,6 +126,7 @@ void ac__fed_fetch_description(struct ac__fed_peer *p);
 
 /* Routes (node/federation/receive.c, api_federation.c, keys.c). */
 void ac__fed_keys_register(struct ac_node *n);
+void ac__fed_catalog_register(struct ac_node *n);
 void ac__fed_receive_register(struct ac_node *n);
 void ac__fed_api_register(struct ac_node *n);
 
