@@ -30,7 +30,7 @@ struct parse {
     size_t errsize;
     struct ac_node_config *cfg;
     struct {
-        char key[96]; /* "section.key" */
+        char key[128]; /* "section.key" */
         int line;
     } seen[MAX_SEEN]; /* keys set so far, to refuse a second setting */
     size_t nseen;
@@ -405,7 +405,7 @@ static int parse_lines(struct parse *p, char *text)
         /* A key set twice is most likely a pasted block or an edit in the
          * wrong place; silently taking the last would hide it. listen is the
          * one key meant to repeat. */
-        char full[96];
+        char full[128];
         snprintf(full, sizeof full, "%s.%.30s", section, key);
         int repeatable = strcmp(full, "http.listen") == 0 ||
                          (strncmp(section, "peer ", 5) == 0 && strcmp(key, "key") == 0);

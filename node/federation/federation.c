@@ -252,12 +252,13 @@ int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "consortium", "%s", text);
     uint64_t held = f->consortium ? f->consortium->serial : 0;
     if (c->serial <= held) {
+        uint64_t offered = c->serial;
         *serial = held;
         ac_consortium_free(c);
         return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONSORTIUM_NOT_NEWER, "serial",
                               "serial %llu is not newer than the %llu held; a node never goes "
                               "back to an older file",
-                              (unsigned long long)c->serial, (unsigned long long)held);
+                              (unsigned long long)offered, (unsigned long long)held);
     }
     struct ac_buf body = AC_BUF_INIT;
     err = bstr_item(file, len, &body);
