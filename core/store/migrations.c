@@ -455,7 +455,15 @@ const struct ac__migration ac__migrations[] = {
      " kind TEXT NOT NULL,"
      " doc BLOB NOT NULL,"
      " fetched_ms INTEGER NOT NULL,"
-     " PRIMARY KEY (node_id, kind));"},
+     " PRIMARY KEY (node_id, kind));"
+     /* Witness cosignatures (C2SP tlog-cosignature lines) peers made on our
+      * checkpoints, one per witness and size. */
+     "CREATE TABLE fed_cosignatures ("
+     " size INTEGER NOT NULL,"
+     " witness TEXT NOT NULL,"
+     " line TEXT NOT NULL,"
+     " received_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (size, witness));"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accord/base/buf.h"
 #include "accord/base/error.h"
 #include "accord/store/peer.h"
 #include "internal.h"
@@ -266,6 +267,40 @@ int ac_store_peer_doc_get(struct ac_store *st, const char *node_id, const char *
     } else {
         err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
     }
+    sqlite3_reset(s);
+    return err;
+}
+
+int ac_store_cosignature_put(struct ac_store *st, uint64_t size, const char *witness,
+                             const char *line, int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "INSERT OR REPLACE INTO fed_cosignatures(size, witness, line, "
+                             "received_ms) VALUES (?1, ?2, ?3, ?4)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
+    sqlite3_bind_text(s, 2, witness, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, line, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return write_one(st, s);
+}
+
+int ac_store_cosignature_lines(struct ac_store *st, uint64_t size, struct ac_buf *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(
+        st, "SELECT line FROM fed_cosignatures WHERE size = ?1 ORDER BY witness", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
+    int rc;
+    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        err = ac_buf_append_str(out, (const char *)sqlite3_column_text(s, 0));
+    if (!err && rc != SQLITE_DONE)
+        err = ac__store_error(st, rc);
     sqlite3_reset(s);
     return err;
 }

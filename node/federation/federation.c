@@ -352,6 +352,11 @@ static int load_consortium(struct ac__federation *f)
     return err;
 }
 
+static void on_witness_timer(uv_timer_t *t)
+{
+    ac__fed_witness_all(t->data);
+}
+
 void ac__federation_register(struct ac_node *n)
 {
     if (!n->loop)
@@ -377,6 +382,14 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_api_register(n);
     ac__fed_keys_register(n);
     ac__fed_catalog_register(n);
+    ac__fed_witness_register(n);
+    /* Closed at stop with the peers' timers; the last close frees f. */
+    if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
+        f->witness_timer.data = f;
+        uv_timer_start(&f->witness_timer, on_witness_timer, AC__FED_WITNESS_MS,
+                       AC__FED_WITNESS_MS);
+        f->has_witness_timer = 1;
+    }
     ac_log_info("federation", "%zu peers, consortium serial %llu", f->npeers,
                 (unsigned long long)(f->consortium ? f->consortium->serial : 0));
     ac__fed_kick_all(f);
@@ -401,6 +414,13 @@ static void on_timer_closed(uv_handle_t *h)
         fed_free(f);
 }
 
+static void on_witness_timer_closed(uv_handle_t *h)
+{
+    struct ac__federation *f = h->data;
+    if (--f->closing == 0)
+        fed_free(f);
+}
+
 void ac__federation_stop(struct ac_node *n)
 {
     struct ac__federation *f = n->federation;
@@ -408,11 +428,13 @@ void ac__federation_stop(struct ac_node *n)
         return;
     f->stopping = 1;
     n->federation = NULL;
-    if (f->npeers == 0) {
+    f->closing = f->npeers + (size_t)f->has_witness_timer;
+    if (f->closing == 0) {
         fed_free(f);
         return;
     }
-    f->closing = f->npeers;
+    if (f->has_witness_timer)
+        uv_close((uv_handle_t *)&f->witness_timer, on_witness_timer_closed);
     for (size_t i = 0; i < f->npeers; i++) {
         ac__fed_sender_close(f->peers[i]);
         uv_close((uv_handle_t *)&f->peers[i]->timer, on_timer_closed);

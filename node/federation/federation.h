@@ -23,6 +23,8 @@ struct ac_h2_client;
 /* Outbox rows read per page: a peer long down is caught up in pages of this
  * many, so memory does not grow with its backlog. */
 #define AC__FED_PAGE 64
+/* How often a witness looks at its issuer peers' checkpoints. */
+#define AC__FED_WITNESS_MS (60 * 1000)
 
 struct ac__fed_key {
     uint8_t public_key[32];
@@ -60,6 +62,8 @@ struct ac__federation {
     struct ac__fed_peer **peers; /* owned */
     size_t npeers;
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
+    uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
+    int has_witness_timer;
     int stopping;
     size_t closing; /* handles still closing at stop */
 };
@@ -127,6 +131,18 @@ void ac__fed_fetch_description(struct ac__fed_peer *p);
 /* Routes (node/federation/receive.c, api_federation.c, keys.c). */
 void ac__fed_keys_register(struct ac_node *n);
 void ac__fed_catalog_register(struct ac_node *n);
+void ac__fed_witness_register(struct ac_node *n);
+
+/* Witnesses every active peer holding the issuer right here (witness.c). */
+void ac__fed_witness_all(struct ac__federation *f);
+
+/* Checks and keeps a witness's cosignature on one of our checkpoints: |body|
+ * is {line, note}; the note must be a checkpoint we signed and the line a
+ * C2SP cosignature by |from| over it. Sets |*size|. Returns 0 or an error
+ * with |why| filled. */
+int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from,
+                             const uint8_t *body, size_t len, uint64_t *size,
+                             struct ac_reason *why);
 void ac__fed_receive_register(struct ac_node *n);
 void ac__fed_api_register(struct ac_node *n);
 

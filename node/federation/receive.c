@@ -102,7 +102,20 @@ static int apply_catalog_offer(struct ac__federation *f, struct ac__fed_peer *fr
     return err ? err : answer_uint(e->id, "cached", e->body_len, answer);
 }
 
+/* witness.cosignature: a witness vouches for one of our checkpoints. */
+static int apply_cosignature(struct ac__federation *f, struct ac__fed_peer *from,
+                             const struct ac_envelope *e, struct ac_buf *answer,
+                             struct ac_reason *why)
+{
+    uint64_t size = 0;
+    int err = ac__fed_take_cosignature(f, from, e->body, e->body_len, &size, why);
+    if (!err)
+        err = ac_store_peer_state_received(f->node->store, from->node_id);
+    return err ? err : answer_uint(e->id, "size", size, answer);
+}
+
 static const struct msg_type types[] = {
+    {"witness.cosignature", AC_RIGHT_WITNESS, apply_cosignature},
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},

@@ -86,4 +86,14 @@ int ac_store_peer_doc_put(struct ac_store *st, const char *node_id, const char *
 int ac_store_peer_doc_get(struct ac_store *st, const char *node_id, const char *kind,
                           uint8_t **doc, size_t *len, int64_t *fetched_ms);
 
+/* Stores witness |witness|'s cosignature |line| on our checkpoint of |size|
+ * (replacing one it made earlier for that size). Returns 0, AC_EIO or AC_EDB. */
+int ac_store_cosignature_put(struct ac_store *st, uint64_t size, const char *witness,
+                             const char *line, int64_t now_ms);
+
+/* Appends every cosignature line on the checkpoint of |size| to |out| (text,
+ * one line each, by witness). Returns 0, AC_ENOMEM or AC_EDB. */
+struct ac_buf;
+int ac_store_cosignature_lines(struct ac_store *st, uint64_t size, struct ac_buf *out);
+
 #endif
