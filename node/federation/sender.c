@@ -44,20 +44,6 @@ static void arm(struct ac__fed_peer *p, int64_t ms)
     uv_timer_start(&p->timer, on_timer, (uint64_t)(ms > TICK_MAX_MS ? TICK_MAX_MS : ms), 0);
 }
 
-int ac__fed_sender_init(struct ac__fed_peer *p)
-{
-    int err = uv_timer_init(p->fed->node->loop, &p->timer);
-    if (err)
-        return err;
-    p->timer.data = p;
-    struct ac_peer_state s;
-    if (ac_store_peer_state_get(p->fed->node->store, p->node_id, &s) == 0) {
-        p->next_attempt_ms = s.next_attempt_ms;
-        p->attempts = s.attempts;
-    }
-    return 0;
-}
-
 void ac__fed_sender_close(struct ac__fed_peer *p)
 {
     uv_timer_stop(&p->timer);
