@@ -182,6 +182,9 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
     int s = resp->status;
     if (s == 200) {
         if (!answer_ok(p, resp)) {
+            /* Perhaps signed by a key the peer rotated to: learn it (at most
+             * once a minute); the next attempt gets the stored answer again. */
+            ac__fed_fetch_description(p);
             failed(p, "the answer is not an envelope signed by the peer to us", 0, 0);
             return;
         }
