@@ -23,7 +23,7 @@
 #include "accord/sign/cbor.h"
 #include "accord/sign/keyring.h"
 #include "accord/store/peer.h"
-#include "accord/store/store_review.h"
+#include "accord/store/flag.h"
 #include "federation.h"
 #include "internal.h"
 #include "records/records.h"

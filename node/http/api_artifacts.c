@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/store/artifact.h"
+#include "accord/store/submission.h"
 #include "review/review.h"
 
 /* Answers 400 for a query parameter that is present but unusable: too long

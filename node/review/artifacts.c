@@ -17,6 +17,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/artifact.h"
 #include "review/review.h"
 
 static void hex(const uint8_t *in, size_t n, char *out)

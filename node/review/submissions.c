@@ -11,6 +11,9 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/artifact.h"
+#include "accord/store/job.h"
+#include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
 
