@@ -464,9 +464,9 @@ static int read_iri(struct parser *ps, struct ac_rdf_term *t)
             break;
         if (c == '\\') {
             uint32_t cp;
-            ps->p++;
-            if (ps->p == ps->end || (*ps->p != 'u' && *ps->p != 'U'))
+            if (ps->p + 1 == ps->end || (ps->p[1] != 'u' && ps->p[1] != 'U'))
                 return fail(ps, "only \\u and \\U escapes are allowed in an IRI");
+            ps->p++;
             if ((rc = read_uchar(ps, &cp)) || (rc = put_utf8(&ps->tok, cp)))
                 return rc;
             continue;
@@ -627,7 +627,7 @@ static int parse_statement(struct parser *ps, struct ac_rdf_quad *q)
     if ((rc = read_term(ps, &q->o, iri | blank | lit, "an object (IRI, blank node or literal)")))
         return rc;
     skip_ws(ps);
-    if (ps->p < ps->end && *ps->p != '.' &&
+    if (!at_eol(ps) && *ps->p != '.' &&
         (rc = read_term(ps, &q->g, iri | blank, "a graph name (IRI or blank node) or '.'")))
         return rc;
     skip_ws(ps);

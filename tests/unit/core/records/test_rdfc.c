@@ -1,0 +1,371 @@
+/* test_rdfc.c - tests core/records/rdfc.c: small graphs whose canonical form
+ * is derived here step by step from the algorithm text of RDFC-1.0
+ * (https://www.w3.org/TR/rdf-canon/), the work limits against poison graphs,
+ * malformed datasets, and failed allocations. The whole W3C test suite runs
+ * in tests/interop/test_rdf_canon_w3c.py. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "accord/base/error.h"
+#include "accord/records/rdf.h"
+#include "accord/records/rdfc.h"
+
+/* ---- allocation failure (see test_rdf.c for why this works) ------------------- */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ALLOC_FAIL 0
+#else
+#define ALLOC_FAIL 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+static long fail_at = -1;
+static long allocs;
+
+static int failing(void)
+{
+    return fail_at >= 0 && allocs++ == fail_at;
+}
+void *malloc(size_t n)
+{
+    return failing() ? NULL : __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m)
+{
+    return failing() ? NULL : __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n)
+{
+    return failing() ? NULL : __libc_realloc(p, n);
+}
+void free(void *p)
+{
+    __libc_free(p);
+}
+#endif
+
+static void parse(const char *text, struct ac_rdf_dataset *d)
+{
+    char why[256] = "";
+    if (ac_rdf_parse_nquads(text, strlen(text), d, why, sizeof why))
+        fail_msg("parse: %s", why);
+}
+
+/* Canonicalizes |text| with limits |lim| and returns the canonical N-Quads
+ * (caller frees) or NULL with |*rc| and |why| set. */
+static char *canon(const char *text, const struct ac_rdfc_limits *lim, struct ac_rdfc_map *map,
+                   int *rc, char *why, size_t whylen)
+{
+    struct ac_rdf_dataset d = {0};
+    struct ac_buf out = AC_BUF_INIT;
+    parse(text, &d);
+    *rc = ac_rdfc_canonicalize(&d, lim, &out, map, why, whylen);
+    ac_rdf_dataset_release(&d);
+    if (*rc) {
+        assert_int_equal(0, out.len);
+        ac_buf_release(&out);
+        return NULL;
+    }
+    assert_int_equal(0, ac_buf_push(&out, 0));
+    return (char *)ac_buf_steal(&out, NULL);
+}
+
+static void sha256_hex(const char *s, char hex[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
+    sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+static const char *map_lookup(const struct ac_rdfc_map *m, const char *input)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->entries[i].input, input) == 0)
+            return m->entries[i].canonical;
+    }
+    return NULL;
+}
+
+/* Two blank nodes that first degree hashing tells apart:
+ *     _:x <urn:knows> _:y .
+ *     _:y <urn:name> "Bob" .
+ * Section 4.6 (Hash First Degree Quads) serializes each blank node's quads
+ * with itself as _:a and every other blank node as _:z, sorts the lines in
+ * code point order, and hashes them joined:
+ *     x: "_:a <urn:knows> _:z .\n"
+ *     y: "_:a <urn:name> \"Bob\" .\n" then "_:z <urn:knows> _:a .\n"
+ * Both hashes are unique, so step 4 of section 4.4 issues c14n0 to the blank
+ * node with the smaller hash and c14n1 to the other; step 7 relabels and
+ * sorts the lines. */
+static void test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes(
+    void **state)
+{
+    (void)state;
+    char hx[65], hy[65], why[256] = "", want[256];
+    struct ac_rdfc_map map = {0};
+    int rc;
+    sha256_hex("_:a <urn:knows> _:z .\n", hx);
+    sha256_hex("_:a <urn:name> \"Bob\" .\n_:z <urn:knows> _:a .\n", hy);
+    const char *x = strcmp(hx, hy) < 0 ? "c14n0" : "c14n1";
+    const char *y = strcmp(hx, hy) < 0 ? "c14n1" : "c14n0";
+    char l1[64], l2[64];
+    snprintf(l1, sizeof l1, "_:%s <urn:knows> _:%s .\n", x, y);
+    snprintf(l2, sizeof l2, "_:%s <urn:name> \"Bob\" .\n", y);
+    snprintf(want, sizeof want, "%s%s", strcmp(l1, l2) < 0 ? l1 : l2, strcmp(l1, l2) < 0 ? l2 : l1);
+
+    char *got = canon("_:x <urn:knows> _:y .\n_:y <urn:name> \"Bob\" .\n", NULL, &map, &rc, why,
+                      sizeof why);
+    assert_non_null(got);
+    assert_string_equal(want, got);
+    assert_int_equal(2, map.n);
+    assert_string_equal(x, map_lookup(&map, "x"));
+    assert_string_equal(y, map_lookup(&map, "y"));
+    assert_string_equal("c14n0", map.entries[0].canonical);
+    free(got);
+    ac_rdfc_map_release(&map);
+}
+
+/* Two blank nodes pointing at each other have equal first degree hashes, so
+ * they reach Hash N-Degree Quads (section 4.8). The graph is symmetric under
+ * swapping them, so both get the same N-degree hash; the hash path list is
+ * then in the order of the identifier list (first appearance, x first), x's
+ * issuer issued x then y, and step 5.4 gives x c14n0 and y c14n1. Any
+ * labelling gives the same two lines. */
+static void test_a_symmetric_pair_is_labelled_through_the_n_degree_search(void **state)
+{
+    (void)state;
+    char why[256] = "";
+    struct ac_rdfc_map map = {0};
+    int rc;
+    char *got = canon("_:x <urn:p> _:y .\n_:y <urn:p> _:x .\n", NULL, &map, &rc, why, sizeof why);
+    assert_non_null(got);
+    assert_string_equal("_:c14n0 <urn:p> _:c14n1 .\n_:c14n1 <urn:p> _:c14n0 .\n", got);
+    assert_string_equal("c14n0", map_lookup(&map, "x"));
+    assert_string_equal("c14n1", map_lookup(&map, "y"));
+    free(got);
+    ac_rdfc_map_release(&map);
+}
+
+static void test_the_same_graph_under_other_labels_and_order_canonicalizes_identically(
+    void **state)
+{
+    (void)state;
+    char why[256] = "";
+    int rc;
+    char *a = canon("_:a <urn:p> _:b .\n_:b <urn:p> _:c .\n_:c <urn:p> _:a .\n"
+                    "_:a <urn:q> \"1\" _:g .\n",
+                    NULL, NULL, &rc, why, sizeof why);
+    char *b = canon("_:n2 <urn:q> \"1\" _:gg .\n_:n3 <urn:p> _:n2 .\n_:n1 <urn:p> _:n3 .\n"
+                    "_:n2 <urn:p> _:n1 .\n",
+                    NULL, NULL, &rc, why, sizeof why);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+static void test_ground_quads_are_sorted_and_duplicates_dropped(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    struct ac_buf out = AC_BUF_INIT;
+    parse("<urn:b> <urn:p> \"2\" .\n<urn:a> <urn:p> \"1\" <urn:g> .\n", &d);
+    /* A dataset built by hand may hold a quad twice; the output is a set. */
+    assert_int_equal(0, ac_rdf_dataset_add(&d, &d.quads[0]));
+    d.quads = realloc(d.quads, (d.n + 1) * sizeof *d.quads);
+    assert_non_null(d.quads);
+    d.cap = d.n + 1;
+    memset(&d.quads[d.n], 0, sizeof d.quads[d.n]);
+    d.quads[d.n].s = (struct ac_rdf_term){AC_RDF_IRI, strdup("urn:b"), NULL, NULL};
+    d.quads[d.n].p = (struct ac_rdf_term){AC_RDF_IRI, strdup("urn:p"), NULL, NULL};
+    d.quads[d.n].o = (struct ac_rdf_term){AC_RDF_LITERAL, strdup("2"), NULL, NULL};
+    d.n++;
+    assert_int_equal(0, ac_rdfc_canonicalize(&d, NULL, &out, NULL, NULL, 0));
+    assert_int_equal(0, ac_buf_terminate(&out));
+    assert_string_equal("<urn:a> <urn:p> \"1\" <urn:g> .\n<urn:b> <urn:p> \"2\" .\n",
+                        (char *)out.data);
+    ac_buf_release(&out);
+    ac_rdf_dataset_release(&d);
+}
+
+static void test_an_empty_dataset_canonicalizes_to_nothing(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    struct ac_buf out = AC_BUF_INIT;
+    struct ac_rdfc_map map = {0};
+    assert_int_equal(0, ac_rdfc_canonicalize(&d, NULL, &out, &map, NULL, 0));
+    assert_int_equal(0, out.len);
+    assert_int_equal(0, map.n);
+    ac_rdfc_map_release(&map);
+    ac_buf_release(&out);
+}
+
+/* The shape of the suite's poison graph (test074): n blank nodes, each with
+ * an edge to every one (itself included), so no hash tells any apart. */
+static char *complete_graph(int n)
+{
+    struct ac_buf b = AC_BUF_INIT;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++)
+            assert_int_equal(0, ac_buf_printf(&b, "_:e%d <urn:p> _:e%d .\n", i, j));
+    }
+    assert_int_equal(0, ac_buf_push(&b, 0));
+    return (char *)ac_buf_steal(&b, NULL);
+}
+
+static void test_a_poison_graph_is_refused_with_the_limit_it_reached(void **state)
+{
+    (void)state;
+    char why[256] = "", *text = complete_graph(10);
+    struct ac_rdfc_map map = {0};
+    int rc;
+    assert_null(canon(text, NULL, &map, &rc, why, sizeof why));
+    assert_int_equal(AC_E2BIG, rc);
+    assert_non_null(strstr(why, "limit max_"));
+    assert_non_null(strstr(why, "poison graph"));
+    assert_int_equal(0, map.n);
+    assert_null(map.entries);
+    free(text);
+}
+
+static void test_each_limit_refuses_a_graph_that_needs_more_than_it(void **state)
+{
+    (void)state;
+    char why[256] = "", *text = complete_graph(3), *ok;
+    int rc;
+    struct ac_rdfc_limits calls = {.max_ndegree_calls = 2}, perms = {.max_permutations = 2},
+                          depth = {.max_depth = 1};
+    assert_null(canon(text, &calls, NULL, &rc, why, sizeof why));
+    assert_int_equal(AC_E2BIG, rc);
+    assert_non_null(strstr(why, "more than 2 times (limit max_ndegree_calls)"));
+    assert_null(canon(text, &perms, NULL, &rc, why, sizeof why));
+    assert_int_equal(AC_E2BIG, rc);
+    assert_non_null(strstr(why, "more than 2 permutations"));
+    /* The defaults are generous enough for this small one. */
+    ok = canon(text, NULL, NULL, &rc, why, sizeof why);
+    assert_non_null(ok);
+    free(ok);
+    free(text);
+    /* In a directed cycle each blank node's only unlabelled neighbour is the
+     * next one, so the search recurses once per node round the cycle. */
+    const char *cycle = "_:a <urn:p> _:b .\n_:b <urn:p> _:c .\n_:c <urn:p> _:d .\n"
+                        "_:d <urn:p> _:e .\n_:e <urn:p> _:a .\n";
+    assert_null(canon(cycle, &depth, NULL, &rc, why, sizeof why));
+    assert_int_equal(AC_E2BIG, rc);
+    assert_non_null(strstr(why, "deeper than 1 (limit max_depth)"));
+    ok = canon(cycle, NULL, NULL, &rc, why, sizeof why);
+    assert_non_null(ok);
+    free(ok);
+}
+
+static void test_a_graph_without_symmetry_needs_no_n_degree_calls(void **state)
+{
+    (void)state;
+    char why[256] = "", *got;
+    int rc;
+    /* One call allowed would already be too many for a poison graph, but
+     * blank nodes with distinct neighbourhoods never use it. */
+    struct ac_rdfc_limits none = {.max_ndegree_calls = 1, .max_permutations = 1, .max_depth = 1};
+    got = canon("_:issuer <urn:name> \"A\" .\n_:subject <urn:name> \"B\" .\n"
+                "_:cred <urn:issuer> _:issuer .\n_:cred <urn:subject> _:subject .\n",
+                &none, NULL, &rc, why, sizeof why);
+    assert_non_null(got);
+    free(got);
+}
+
+static void test_a_malformed_dataset_is_refused_as_einval(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    struct ac_buf out = AC_BUF_INIT;
+    char why[256] = "";
+    struct ac_rdf_quad q = {.s = {AC_RDF_LITERAL, "x", NULL, NULL},
+                            .p = {AC_RDF_IRI, "urn:p", NULL, NULL},
+                            .o = {AC_RDF_IRI, "urn:o", NULL, NULL}};
+    assert_int_equal(0, ac_rdf_dataset_add(&d, &q));
+    assert_int_equal(AC_EINVAL, ac_rdfc_canonicalize(&d, NULL, &out, NULL, why, sizeof why));
+    assert_non_null(strstr(why, "quad 0 is malformed"));
+    assert_int_equal(0, out.len);
+    ac_rdf_dataset_release(&d);
+    ac_buf_release(&out);
+}
+
+static void test_output_is_appended_to_what_the_buffer_holds(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    struct ac_buf out = AC_BUF_INIT;
+    parse("_:b <urn:p> <urn:o> .\n", &d);
+    assert_int_equal(0, ac_buf_append_str(&out, "head\n"));
+    assert_int_equal(0, ac_rdfc_canonicalize(&d, NULL, &out, NULL, NULL, 0));
+    assert_int_equal(0, ac_buf_terminate(&out));
+    assert_string_equal("head\n_:c14n0 <urn:p> <urn:o> .\n", (char *)out.data);
+    ac_buf_release(&out);
+    ac_rdf_dataset_release(&d);
+}
+
+static void test_every_failed_allocation_is_a_clean_enomem(void **state)
+{
+    (void)state;
+#if ALLOC_FAIL
+    struct ac_rdf_dataset d = {0};
+    parse("_:a <urn:p> _:b .\n_:b <urn:p> _:c .\n_:c <urn:p> _:a .\n_:a <urn:q> \"v\" _:g .\n"
+          "<urn:s> <urn:p> \"x\"@en .\n",
+          &d);
+    int done = 0;
+    for (long n = 0; !done; n++) {
+        struct ac_buf out = AC_BUF_INIT;
+        struct ac_rdfc_map map = {0};
+        char why[128];
+        allocs = 0;
+        fail_at = n;
+        int rc = ac_rdfc_canonicalize(&d, NULL, &out, &map, why, sizeof why);
+        fail_at = -1;
+        if (rc == 0) {
+            assert_int_equal(4, map.n);
+            done = 1;
+        } else {
+            assert_int_equal(AC_ENOMEM, rc);
+            assert_int_equal(0, out.len);
+            assert_int_equal(0, map.n);
+        }
+        ac_rdfc_map_release(&map);
+        ac_buf_release(&out);
+    }
+    ac_rdf_dataset_release(&d);
+#else
+    skip();
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes),
+        cmocka_unit_test(test_a_symmetric_pair_is_labelled_through_the_n_degree_search),
+        cmocka_unit_test(
+            test_the_same_graph_under_other_labels_and_order_canonicalizes_identically),
+        cmocka_unit_test(test_ground_quads_are_sorted_and_duplicates_dropped),
+        cmocka_unit_test(test_an_empty_dataset_canonicalizes_to_nothing),
+        cmocka_unit_test(test_a_poison_graph_is_refused_with_the_limit_it_reached),
+        cmocka_unit_test(test_each_limit_refuses_a_graph_that_needs_more_than_it),
+        cmocka_unit_test(test_a_graph_without_symmetry_needs_no_n_degree_calls),
+        cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval),
+        cmocka_unit_test(test_output_is_appended_to_what_the_buffer_holds),
+        cmocka_unit_test(test_every_failed_allocation_is_a_clean_enomem),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
