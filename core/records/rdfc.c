@@ -175,11 +175,19 @@ static void issuer_swap(struct issuer *a, struct issuer *b)
 
 /* ---- small helpers ------------------------------------------------------------ */
 
+/* Appends |prefix| and the decimal |n|; called for every blank node of every
+ * output line, so it avoids snprintf. */
 static int append_num(struct ac_buf *b, const char *prefix, long n)
 {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%s%ld", prefix, n);
-    return ac_buf_append(b, tmp, (size_t)len);
+    char tmp[40];
+    size_t plen = strlen(prefix), i = sizeof tmp;
+    unsigned long v = (unsigned long)n;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > plen);
+    memcpy(tmp + i - plen, prefix, plen);
+    return ac_buf_append(b, tmp + i - plen, sizeof tmp - i + plen);
 }
 
 static void hash_hex(crypto_hash_sha256_state *st, char hex[HEX_LEN + 1])
@@ -210,7 +218,7 @@ typedef int (*label_fn)(const struct ctx *c, long bn, void *arg, struct ac_buf *
 static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
 {
     const struct quad_info *qi = &c->qi[q];
-    int rc = 0;
+    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] + 64);
     for (int pos = 0; pos < NPOS && rc == 0; pos++) {
         if (qi->bn[pos] < 0 && qi->len[pos] == 0)
             continue; /* the default graph */
@@ -559,14 +567,13 @@ static int check_term(const struct ac_rdf_term *t, unsigned allowed)
 static int index_dataset(struct ctx *c)
 {
     const struct ac_rdf_dataset *d = c->d;
-    size_t cap = 16, *table = NULL, *count = NULL;
+    size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
     int rc = 0;
     while (cap < 6 * d->n + 16)
         cap *= 2;
     c->qi = calloc(d->n + 1, sizeof *c->qi);
-    c->bn = calloc(3 * d->n + 1, sizeof *c->bn);
     table = calloc(cap, sizeof *table);
-    if (!c->qi || !c->bn || !table) {
+    if (!c->qi || !table) {
         rc = AC_ENOMEM;
         goto out;
     }
@@ -599,6 +606,17 @@ static int index_dataset(struct ctx *c)
             while (table[i] && strcmp(c->bn[table[i] - 1].label, t[pos]->value) != 0)
                 i = (i + 1) & (cap - 1);
             if (!table[i]) {
+                if (c->nbn == bn_cap) {
+                    size_t ncap = bn_cap ? 2 * bn_cap : 16;
+                    struct bnode *nb = realloc(c->bn, ncap * sizeof *nb);
+                    if (!nb) {
+                        rc = AC_ENOMEM;
+                        break;
+                    }
+                    c->bn = nb;
+                    bn_cap = ncap;
+                }
+                memset(&c->bn[c->nbn], 0, sizeof c->bn[c->nbn]);
                 c->bn[c->nbn].label = t[pos]->value;
                 c->bn[c->nbn].canon = -1;
                 table[i] = ++c->nbn;
