@@ -66,6 +66,7 @@ struct ctx {
     size_t *canon_order;   /* blank nodes in canonical issue order */
     size_t ncanon;
     size_t calls, perms;   /* work done so far, against |lim| */
+    size_t steps;          /* see struct ac_rdfc_limits.max_steps */
     char *why;
     size_t whylen;
 };
@@ -80,6 +81,19 @@ __attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, c
         va_end(ap);
     }
     return rc;
+}
+
+/* Counts |n| elementary steps of the N-degree search against max_steps. */
+static int charge(struct ctx *c, size_t n)
+{
+    c->steps += n;
+    if (c->steps <= c->lim.max_steps)
+        return 0;
+    return refuse(c, AC_E2BIG,
+                  "RDFC-1.0: the N-degree search took more than %zu steps (limit max_steps); "
+                  "the dataset has too many blank nodes that only the permutation search can "
+                  "tell apart (a poison graph?)",
+                  c->lim.max_steps);
 }
 
 /* ---- issuers ---------------------------------------------------------------- */
@@ -427,7 +441,7 @@ static int try_permutations(struct ctx *c, const struct related *group, size_t m
                         c->lim.max_permutations);
             goto out;
         }
-        if ((rc = issuer_copy(&ic, is)))
+        if ((rc = charge(c, m + is->count)) || (rc = issuer_copy(&ic, is)))
             goto out;
         path.len = 0;
         for (size_t i = 0; i < m && !skip; i++) {
@@ -495,9 +509,11 @@ static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HE
     struct issuer chosen_is = {0};
     crypto_hash_sha256_state data;
     size_t nrel = 0;
-    int rc = rel ? 0 : AC_ENOMEM;
-    if (rc)
+    int rc = rel ? charge(c, 3 * b->nq) : AC_ENOMEM;
+    if (rc) {
+        free(rel);
         return rc;
+    }
     /* Steps 1 to 3: related blank nodes grouped by their related hash. */
     for (size_t i = 0; i < b->nq; i++) {
         size_t q = c->bq[b->first + i];
@@ -772,6 +788,8 @@ int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_l
         c.lim.max_permutations = AC_RDFC_DEFAULT_MAX_PERMUTATIONS;
     if (!c.lim.max_depth)
         c.lim.max_depth = AC_RDFC_DEFAULT_MAX_DEPTH;
+    if (!c.lim.max_steps)
+        c.lim.max_steps = AC_RDFC_DEFAULT_MAX_STEPS;
     if (sodium_init() < 0) {
         rc = refuse(&c, AC_ECRYPTO, "libsodium failed to initialise");
         goto out;

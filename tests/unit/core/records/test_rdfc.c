@@ -244,13 +244,16 @@ static void test_each_limit_refuses_a_graph_that_needs_more_than_it(void **state
     char why[256] = "", *text = complete_graph(3), *ok;
     int rc;
     struct ac_rdfc_limits calls = {.max_ndegree_calls = 2}, perms = {.max_permutations = 2},
-                          depth = {.max_depth = 1};
+                          depth = {.max_depth = 1}, steps = {.max_steps = 5};
     assert_null(canon(text, &calls, NULL, &rc, why, sizeof why));
     assert_int_equal(AC_E2BIG, rc);
     assert_non_null(strstr(why, "more than 2 times (limit max_ndegree_calls)"));
     assert_null(canon(text, &perms, NULL, &rc, why, sizeof why));
     assert_int_equal(AC_E2BIG, rc);
     assert_non_null(strstr(why, "more than 2 permutations"));
+    assert_null(canon(text, &steps, NULL, &rc, why, sizeof why));
+    assert_int_equal(AC_E2BIG, rc);
+    assert_non_null(strstr(why, "more than 5 steps (limit max_steps)"));
     /* The defaults are generous enough for this small one. */
     ok = canon(text, NULL, NULL, &rc, why, sizeof why);
     assert_non_null(ok);
