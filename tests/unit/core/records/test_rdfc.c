@@ -326,7 +326,8 @@ static void test_every_failed_allocation_is_a_clean_enomem(void **state)
           "<urn:s> <urn:p> \"x\"@en .\n",
           &d);
     int done = 0;
-    for (long n = 0; !done; n++) {
+    long n;
+    for (n = 0; !done; n++) {
         struct ac_buf out = AC_BUF_INIT;
         struct ac_rdfc_map map = {0};
         char why[128];
@@ -345,6 +346,7 @@ static void test_every_failed_allocation_is_a_clean_enomem(void **state)
         ac_rdfc_map_release(&map);
         ac_buf_release(&out);
     }
+    assert_true(n > 10); /* the loop did reach the allocations it means to fail */
     ac_rdf_dataset_release(&d);
 #else
     skip();
