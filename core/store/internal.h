@@ -135,4 +135,11 @@ int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_ty
 int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
                                 const char *kid, const char *note, int64_t now_ms);
 
+/* Inserts the log subtrees v[0..n) inside the caller's transaction; with
+ * |keep_existing| a row already stored is kept, else it is a conflict
+ * (AC_EEXIST). Returns 0, AC_EEXIST or a store error. */
+struct ac_store_subtree;
+int ac__store_subtrees_insert(struct ac_store *st, const struct ac_store_subtree *v, size_t n,
+                              int keep_existing);
+
 #endif

@@ -351,6 +351,13 @@ int ac_store_audit_list(struct ac_store *st, const char *subject_kind, const cha
 #define AC_STORE_REASON_MAX 200
 
 /* Everything one issuance stores, computed by the caller beforehand. Borrowed. */
+/* A perfect subtree of the log: 2^level leaves from leaf index << level. */
+struct ac_store_subtree {
+    unsigned level; /* 1..63 */
+    uint64_t index;
+    const uint8_t *hash; /* 32 bytes, borrowed */
+};
+
 struct ac_store_issue {
     const uint8_t *cti; /* 16 bytes */
     const char *subject;
@@ -367,6 +374,8 @@ struct ac_store_issue {
     const uint8_t *new_root;     /* 32 bytes: head of the tree of log_index + 1 */
     const char *checkpoint_note; /* that head, signed (C2SP signed note) */
     int64_t now_ms;
+    const struct ac_store_subtree *subtrees; /* those this leaf completes */
+    size_t nsubtrees;
 };
 
 /* Stores record, log leaf, status entry and the new checkpoint in ONE
@@ -375,6 +384,20 @@ struct ac_store_issue {
  * log size. Sets |*record_id| on 0. Returns 0, AC_ECONFLICT, AC_EEXIST (cti or
  * status index taken), AC_EIO or AC_EDB; nothing is stored on failure. */
 int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id);
+
+/* Sets |out| to the hash of the perfect subtree of 2^|level| leaves at
+ * |index|. Returns 0, AC_ENOENT (not stored: compute it from the leaves) or
+ * AC_EDB. (core/store/store_tlog_subtree.c) */
+int ac_store_tlog_subtree_get(struct ac_store *st, unsigned level, uint64_t index,
+                              uint8_t out[AC_STORE_HASH_BYTES]);
+
+/* Sets |*n| to the number of stored subtrees. Returns 0 or AC_EDB. */
+int ac_store_tlog_subtree_count(struct ac_store *st, uint64_t *n);
+
+/* Stores the subtrees v[0..n) in one transaction, keeping rows that exist
+ * (a log from before subtrees were stored is filled in this way).
+ * Returns 0, AC_EIO or AC_EDB; nothing is stored on failure. */
+int ac_store_tlog_subtrees_add(struct ac_store *st, const struct ac_store_subtree *v, size_t n);
 
 /* A stored record's index data (its claims are in the COSE bytes). */
 struct ac_store_record {
@@ -406,6 +429,10 @@ int ac_store_record_count(struct ac_store *st, int64_t *n);
 /* Sets |out| to the leaf hash at log index |index|.
  * Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_log_leaf(struct ac_store *st, uint64_t index, uint8_t out[AC_STORE_HASH_BYTES]);
+
+/* Sets |*size| to the number of leaves in the log, in O(log n).
+ * Returns 0 or AC_EDB. */
+int ac_store_log_size(struct ac_store *st, uint64_t *size);
 
 /* Calls |cb| with every leaf hash in index order (to rebuild the tree head at
  * start-up); stops early and returns what |cb| returned when non-zero.
