@@ -615,8 +615,7 @@ static int read_term(struct parser *ps, struct ac_rdf_term *t, unsigned allowed,
 
 static int parse_statement(struct parser *ps, struct ac_rdf_quad *q)
 {
-    const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK,
-                   lit = 1u << AC_RDF_LITERAL;
+    const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK, lit = 1u << AC_RDF_LITERAL;
     int rc;
     if ((rc = read_term(ps, &q->s, iri | blank, "a subject (IRI or blank node)")))
         return rc;

@@ -30,16 +30,16 @@ enum { POS_S, POS_P, POS_O, POS_G, NPOS };
 static const char POS_NAME[NPOS] = {'s', 'p', 'o', 'g'};
 
 struct quad_info {
-    long bn[NPOS];      /* interned blank node at each position, or -1 */
-    size_t off[NPOS];   /* non-blank terms: serialized form in ctx.terms */
-    size_t len[NPOS];   /* 0 for an absent graph name */
+    long bn[NPOS];    /* interned blank node at each position, or -1 */
+    size_t off[NPOS]; /* non-blank terms: serialized form in ctx.terms */
+    size_t len[NPOS]; /* 0 for an absent graph name */
 };
 
 struct bnode {
-    const char *label;  /* borrowed from the dataset */
-    size_t first, nq;   /* its quads: ctx.bq[first .. first + nq) */
+    const char *label;      /* borrowed from the dataset */
+    size_t first, nq;       /* its quads: ctx.bq[first .. first + nq) */
     char hash[HEX_LEN + 1]; /* Hash First Degree Quads, lower-case hex */
-    long canon;         /* canonical number, or -1 before it is issued */
+    long canon;             /* canonical number, or -1 before it is issued */
 };
 
 /* An identifier issuer (section 4.5) whose map is a small open-addressing
@@ -61,18 +61,17 @@ struct ctx {
     struct quad_info *qi;
     struct bnode *bn;
     size_t nbn;
-    size_t *bq;            /* quads by blank node (see struct bnode) */
-    struct ac_buf terms;   /* serialized non-blank terms */
-    size_t *canon_order;   /* blank nodes in canonical issue order */
+    size_t *bq;          /* quads by blank node (see struct bnode) */
+    struct ac_buf terms; /* serialized non-blank terms */
+    size_t *canon_order; /* blank nodes in canonical issue order */
     size_t ncanon;
-    size_t calls, perms;   /* work done so far, against |lim| */
-    size_t steps;          /* see struct ac_rdfc_limits.max_steps */
+    size_t calls, perms; /* work done so far, against |lim| */
+    size_t steps;        /* see struct ac_rdfc_limits.max_steps */
     char *why;
     size_t whylen;
 };
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, const char *fmt,
-                                                        ...)
+__attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, const char *fmt, ...)
 {
     if (c->why && c->whylen) {
         va_list ap;

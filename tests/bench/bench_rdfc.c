@@ -47,9 +47,11 @@ static void build_credential(struct ac_buf *b)
     ac_buf_printf(b, "%s <" CRED "evidence> _:evidence .\n", c);
     ac_buf_printf(b, "%s <" SEC "proof> _:proofgraph .\n", c);
     ac_buf_printf(b, "%s <https://accord.example/ns#logIndex> \"48213\"^^<" XSD "integer> .\n", c);
-    ac_buf_printf(b, "%s <https://accord.example/ns#checkpoint> \"node.example.edu/log\\n48214\" .\n", c);
+    ac_buf_printf(
+        b, "%s <https://accord.example/ns#checkpoint> \"node.example.edu/log\\n48214\" .\n", c);
     ac_buf_printf(b, "<did:web:node.example.edu> <" RDF "type> <" OB "Profile> .\n");
-    ac_buf_printf(b, "<did:web:node.example.edu> <" SCHEMA "name> \"Example District Review Node\" .\n");
+    ac_buf_printf(b, "<did:web:node.example.edu> <" SCHEMA
+                     "name> \"Example District Review Node\" .\n");
     ac_buf_printf(b, "_:subject <" RDF "type> <" OB "AchievementSubject> .\n");
     ac_buf_printf(b, "_:subject <" OB "identifier> _:identity .\n");
     ac_buf_printf(b, "_:subject <" OB "achievement> <https://node.example.edu/defs/fap-1> .\n");
@@ -57,49 +59,75 @@ static void build_credential(struct ac_buf *b)
     ac_buf_printf(b, "_:subject <" OB "creditsEarned> \"1.5E0\"^^<" XSD "double> .\n");
     ac_buf_printf(b, "_:identity <" RDF "type> <" OB "IdentityObject> .\n");
     ac_buf_printf(b, "_:identity <" OB "hashed> \"true\"^^<" XSD "boolean> .\n");
-    ac_buf_printf(b, "_:identity <" OB "identityHash> \"sha256$4f0c0f0e5d2b7c6a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f\" .\n");
+    ac_buf_printf(
+        b, "_:identity <" OB
+           "identityHash> "
+           "\"sha256$4f0c0f0e5d2b7c6a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f\" .\n");
     ac_buf_printf(b, "_:identity <" OB "identityType> \"emailAddress\" .\n");
     ac_buf_printf(b, "_:identity <" OB "salt> \"3bd7c1a2e4f5\" .\n");
     const char *a = "<https://node.example.edu/defs/fap-1>";
     ac_buf_printf(b, "%s <" RDF "type> <" OB "Achievement> .\n", a);
     ac_buf_printf(b, "%s <" OB "achievementType> \"MicroCredential\" .\n", a);
     ac_buf_printf(b, "%s <" SCHEMA "name> \"Formative Assessment Practice\" .\n", a);
-    ac_buf_printf(b, "%s <" SCHEMA "description> \"Uses formative assessment to adjust instruction.\" .\n", a);
+    ac_buf_printf(
+        b, "%s <" SCHEMA "description> \"Uses formative assessment to adjust instruction.\" .\n",
+        a);
     ac_buf_printf(b, "%s <" OB "criteria> _:criteria .\n", a);
     ac_buf_printf(b, "%s <" OB "alignment> _:alignment .\n", a);
-    ac_buf_printf(b, "%s <" OB "resultDescription> <https://node.example.edu/defs/fap-1#rubric> .\n", a);
-    ac_buf_printf(b, "_:criteria <" OB "narrative> \"Submit two annotated lesson cycles; reviewers score each against the rubric.\" .\n");
+    ac_buf_printf(
+        b, "%s <" OB "resultDescription> <https://node.example.edu/defs/fap-1#rubric> .\n", a);
+    ac_buf_printf(b, "_:criteria <" OB "narrative> \"Submit two annotated lesson cycles; reviewers "
+                                       "score each against the rubric.\" .\n");
     ac_buf_printf(b, "_:alignment <" RDF "type> <" OB "Alignment> .\n");
     ac_buf_printf(b, "_:alignment <" OB "targetName> \"InTASC Standard 6\" .\n");
-    ac_buf_printf(b, "_:alignment <" OB "targetUrl> \"https://ccsso.org/intasc#6\"^^<" XSD "anyURI> .\n");
+    ac_buf_printf(b, "_:alignment <" OB "targetUrl> \"https://ccsso.org/intasc#6\"^^<" XSD
+                     "anyURI> .\n");
     const char *r = "<https://node.example.edu/defs/fap-1#rubric>";
     ac_buf_printf(b, "%s <" RDF "type> <" OB "ResultDescription> .\n", r);
     ac_buf_printf(b, "%s <" SCHEMA "name> \"Rubric\" .\n", r);
     ac_buf_printf(b, "%s <" OB "resultType> \"RubricCriterionLevel\" .\n", r);
     static const char *levels[] = {"not-yet", "proficient", "accomplished"};
     for (int i = 0; i < 3; i++) {
-        ac_buf_printf(b, "%s <" OB "rubricCriterionLevel> <https://node.example.edu/defs/fap-1#%s> .\n", r, levels[i]);
-        ac_buf_printf(b, "<https://node.example.edu/defs/fap-1#%s> <" RDF "type> <" OB "RubricCriterionLevel> .\n", levels[i]);
-        ac_buf_printf(b, "<https://node.example.edu/defs/fap-1#%s> <" SCHEMA "name> \"%s\"@en .\n", levels[i], levels[i]);
+        ac_buf_printf(
+            b, "%s <" OB "rubricCriterionLevel> <https://node.example.edu/defs/fap-1#%s> .\n", r,
+            levels[i]);
+        ac_buf_printf(b,
+                      "<https://node.example.edu/defs/fap-1#%s> <" RDF "type> <" OB
+                      "RubricCriterionLevel> .\n",
+                      levels[i]);
+        ac_buf_printf(b, "<https://node.example.edu/defs/fap-1#%s> <" SCHEMA "name> \"%s\"@en .\n",
+                      levels[i], levels[i]);
     }
     ac_buf_printf(b, "_:result <" RDF "type> <" OB "Result> .\n");
-    ac_buf_printf(b, "_:result <" OB "achievedLevel> <https://node.example.edu/defs/fap-1#accomplished> .\n");
-    ac_buf_printf(b, "_:result <" OB "resultDescription> <https://node.example.edu/defs/fap-1#rubric> .\n");
+    ac_buf_printf(b, "_:result <" OB
+                     "achievedLevel> <https://node.example.edu/defs/fap-1#accomplished> .\n");
+    ac_buf_printf(b, "_:result <" OB
+                     "resultDescription> <https://node.example.edu/defs/fap-1#rubric> .\n");
     ac_buf_printf(b, "_:evidence <" RDF "type> <" OB "Evidence> .\n");
-    ac_buf_printf(b, "_:evidence <" SCHEMA "description> \"Two lesson cycles, reviewed by 3 peers; agreement kappa 0.81.\" .\n");
+    ac_buf_printf(
+        b, "_:evidence <" SCHEMA
+           "description> \"Two lesson cycles, reviewed by 3 peers; agreement kappa 0.81.\" .\n");
     static const char *st[] = {"revocation", "suspension"};
     for (int i = 0; i < 2; i++) {
         ac_buf_printf(b, "_:%s <" RDF "type> <" CRED "BitstringStatusListEntry> .\n", st[i]);
         ac_buf_printf(b, "_:%s <" CRED "statusPurpose> \"%s\" .\n", st[i], st[i]);
         ac_buf_printf(b, "_:%s <" CRED "statusListIndex> \"94567\" .\n", st[i]);
-        ac_buf_printf(b, "_:%s <" CRED "statusListCredential> <https://node.example.edu/status/%d> .\n", st[i], i);
+        ac_buf_printf(
+            b, "_:%s <" CRED "statusListCredential> <https://node.example.edu/status/%d> .\n",
+            st[i], i);
     }
     ac_buf_printf(b, "_:proof <" RDF "type> <" SEC "DataIntegrityProof> _:proofgraph .\n");
-    ac_buf_printf(b, "_:proof <" SEC "cryptosuite> \"eddsa-rdfc-2022\"^^<" SEC "cryptosuiteString> _:proofgraph .\n");
-    ac_buf_printf(b, "_:proof <http://purl.org/dc/terms/created> \"2026-12-06T18:00:00Z\"^^<" XSD "dateTime> _:proofgraph .\n");
+    ac_buf_printf(b, "_:proof <" SEC "cryptosuite> \"eddsa-rdfc-2022\"^^<" SEC
+                     "cryptosuiteString> _:proofgraph .\n");
+    ac_buf_printf(b, "_:proof <http://purl.org/dc/terms/created> \"2026-12-06T18:00:00Z\"^^<" XSD
+                     "dateTime> _:proofgraph .\n");
     ac_buf_printf(b, "_:proof <" SEC "proofPurpose> <" SEC "assertionMethod> _:proofgraph .\n");
-    ac_buf_printf(b, "_:proof <" SEC "verificationMethod> <did:web:node.example.edu#key-1> _:proofgraph .\n");
-    ac_buf_printf(b, "_:proof <" SEC "proofValue> \"z5x9aCBYovW3CQCbKdNyhEm7ffYSw1YpEdPywQJoNbzDD2gkzQDKJ1sYKJaWvqZtkMtSbz35HcbgXVEDYHxCzgkCr\"^^<https://w3id.org/security#multibase> _:proofgraph .\n");
+    ac_buf_printf(b, "_:proof <" SEC
+                     "verificationMethod> <did:web:node.example.edu#key-1> _:proofgraph .\n");
+    ac_buf_printf(b, "_:proof <" SEC
+                     "proofValue> "
+                     "\"z5x9aCBYovW3CQCbKdNyhEm7ffYSw1YpEdPywQJoNbzDD2gkzQDKJ1sYKJaWvqZtkMtSbz35Hcb"
+                     "gXVEDYHxCzgkCr\"^^<https://w3id.org/security#multibase> _:proofgraph .\n");
 }
 
 int main(int argc, char **argv)

@@ -102,7 +102,8 @@ static void test_u0000_held_as_c0_80_is_written_as_uchar(void **state)
 static void test_non_ascii_and_the_apostrophe_are_written_as_themselves(void **state)
 {
     (void)state;
-    assert_string_equal("\"caf\xc3\xa9 \xe2\x88\x9e '\"", object_text(lit("caf\xc3\xa9 \xe2\x88\x9e '")));
+    assert_string_equal("\"caf\xc3\xa9 \xe2\x88\x9e '\"",
+                        object_text(lit("caf\xc3\xa9 \xe2\x88\x9e '")));
 }
 
 static void test_xsd_string_is_left_out_and_other_datatypes_and_languages_are_written(void **state)
@@ -229,9 +230,10 @@ static void test_a_blank_node_label_may_be_followed_directly_by_the_dot(void **s
 static void test_written_lines_parse_back_to_the_same_text(void **state)
 {
     (void)state;
-    const char *text = "<urn:s> <urn:p> \"\\u0000\\u0001\\b\\t\\n\\u000B\\f\\r\\\"\\\\\\u007F\xe2\x88\x9e\" .\n"
-                       "_:x <urn:p> \"1\"^^<http://www.w3.org/2001/XMLSchema#integer> _:g .\n"
-                       "<urn:s> <urn:p> \"y\"@fr <urn:g> .\n";
+    const char *text =
+        "<urn:s> <urn:p> \"\\u0000\\u0001\\b\\t\\n\\u000B\\f\\r\\\"\\\\\\u007F\xe2\x88\x9e\" .\n"
+        "_:x <urn:p> \"1\"^^<http://www.w3.org/2001/XMLSchema#integer> _:g .\n"
+        "<urn:s> <urn:p> \"y\"@fr <urn:g> .\n";
     struct ac_rdf_dataset d = {0};
     struct ac_buf out = AC_BUF_INIT;
     parse_ok(text, &d);
@@ -247,7 +249,8 @@ static void test_written_lines_parse_back_to_the_same_text(void **state)
 static const struct {
     const char *text, *why;
 } bad[] = {
-    {"<urn:s> <urn:p> <urn:o> .\n<rel> <urn:p> <urn:o> .\n", "line 2, column 1: IRI <rel> is relative"},
+    {"<urn:s> <urn:p> <urn:o> .\n<rel> <urn:p> <urn:o> .\n",
+     "line 2, column 1: IRI <rel> is relative"},
     {"<urn:s> <urn:p> \"open .\n", "line 1, column 24: string literal has no closing"},
     {"\n\n<urn:s> <urn:p> <urn:o>\n", "line 3, column 24: expected '.'"},
     {"<urn:s> <urn:p> \"\xff\" .\n", "line 1, column 18: invalid UTF-8 byte 0xFF"},

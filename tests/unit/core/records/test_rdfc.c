@@ -105,8 +105,8 @@ static const char *map_lookup(const struct ac_rdfc_map *m, const char *input)
  * Both hashes are unique, so step 4 of section 4.4 issues c14n0 to the blank
  * node with the smaller hash and c14n1 to the other; step 7 relabels and
  * sorts the lines. */
-static void test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes(
-    void **state)
+static void
+test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes(void **state)
 {
     (void)state;
     char hx[65], hy[65], why[256] = "", want[256];
@@ -154,8 +154,7 @@ static void test_a_symmetric_pair_is_labelled_through_the_n_degree_search(void *
     ac_rdfc_map_release(&map);
 }
 
-static void test_the_same_graph_under_other_labels_and_order_canonicalizes_identically(
-    void **state)
+static void test_the_same_graph_under_other_labels_and_order_canonicalizes_identically(void **state)
 {
     (void)state;
     char why[256] = "";
