@@ -56,6 +56,19 @@ static int str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+static int lang_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
 static int term_equal(const struct ac_rdf_term *a, const struct ac_rdf_term *b)
 {
     if (a->kind != b->kind)
@@ -63,7 +76,7 @@ static int term_equal(const struct ac_rdf_term *a, const struct ac_rdf_term *b)
     if (a->kind == 0)
         return 1;
     return str_eq(a->value, b->value) && str_eq(literal_datatype(a), literal_datatype(b)) &&
-           str_eq(a->language, b->language);
+           lang_eq(a->language, b->language);
 }
 
 static int quad_equal(const struct ac_rdf_quad *a, const struct ac_rdf_quad *b)
@@ -90,7 +103,11 @@ static uint64_t term_hash(uint64_t h, const struct ac_rdf_term *t)
         return h;
     h = fnv(h, t->value);
     h = fnv(h, literal_datatype(t));
-    return fnv(h, t->language);
+    for (const char *l = t->language; l && *l; l++) {
+        char x = *l >= 'A' && *l <= 'Z' ? (char)(*l + 32) : *l;
+        h = (h ^ (uint8_t)x) * 1099511628211u;
+    }
+    return (h ^ (t->language ? 0xfe : 0xfd)) * 1099511628211u;
 }
 
 static uint64_t quad_hash(const struct ac_rdf_quad *q)
@@ -151,6 +168,12 @@ static int term_copy(struct ac_rdf_term *dst, const struct ac_rdf_term *src)
     if (failed) {
         term_release(dst);
         return AC_ENOMEM;
+    }
+    /* BCP 47 tags are case-insensitive; JSON-LD processors (jsonld.js among
+     * them) lowercase them, so two spellings make one term. */
+    for (char *l = dst->language; l && *l; l++) {
+        if (*l >= 'A' && *l <= 'Z')
+            *l = (char)(*l + 32);
     }
     return 0;
 }

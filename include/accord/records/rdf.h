@@ -47,8 +47,11 @@ struct ac_rdf_dataset {
 /* Empties |d| and frees what it owns; the struct itself is the caller's. */
 void ac_rdf_dataset_release(struct ac_rdf_dataset *d);
 
-/* Appends a copy of |q| (every string duplicated). Duplicate quads are kept
- * only once (a dataset is a set). Returns 0 or AC_ENOMEM. */
+/* Appends a copy of |q| (every string duplicated; the language tag
+ * lowercased; a literal's NULL datatype stored as xsd:string, or
+ * rdf:langString when it has a language). Duplicate quads are kept only once
+ * (a dataset is a set), language tags compared without case. |q| must not
+ * point into |d|. Returns 0 or AC_ENOMEM. */
 int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
 
 /* Appends the N-Quads line of |q| (canonical N-Quads escaping, RDFC-1.0

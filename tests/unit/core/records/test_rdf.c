@@ -152,6 +152,21 @@ static void test_adding_a_quad_twice_keeps_one_copy(void **state)
     assert_int_equal(0, d.n);
 }
 
+static void test_language_tags_are_stored_lowercased_and_compared_without_case(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    struct ac_rdf_quad q = {.s = iri("urn:s"), .p = iri("urn:p"), .o = lit("colour")};
+    q.o.language = "EN-GB";
+    assert_int_equal(0, ac_rdf_dataset_add(&d, &q));
+    q.o.language = "en-gb";
+    assert_int_equal(0, ac_rdf_dataset_add(&d, &q));
+    assert_int_equal(1, d.n);
+    assert_string_equal("en-gb", d.quads[0].o.language);
+    assert_string_equal(AC_RDF_LANG_STRING, d.quads[0].o.datatype);
+    ac_rdf_dataset_release(&d);
+}
+
 static void test_a_thousand_distinct_quads_are_all_kept(void **state)
 {
     (void)state;
@@ -320,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_xsd_string_is_left_out_and_other_datatypes_and_languages_are_written),
         cmocka_unit_test(test_a_quad_in_a_named_graph_has_four_terms),
         cmocka_unit_test(test_adding_a_quad_twice_keeps_one_copy),
+        cmocka_unit_test(test_language_tags_are_stored_lowercased_and_compared_without_case),
         cmocka_unit_test(test_a_thousand_distinct_quads_are_all_kept),
         cmocka_unit_test(test_the_parser_decodes_every_echar_and_uchar),
         cmocka_unit_test(test_the_parser_lowercases_language_tags_and_folds_xsd_string),
