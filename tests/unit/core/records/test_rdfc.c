@@ -133,6 +133,87 @@ test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes(void
     ac_rdfc_map_release(&map);
 }
 
+/* Published canonical forms from the vectors of issue 13, section 3, here
+ * with the blank node renamed and the lines reversed: canonicalization must
+ * give back the published bytes, whose SHA-256 is the published hash.
+ *  - 1EdTech openbadges-specification @ 1af145ff, ob_v3p0/impl/test-vectors/
+ *    obv3p0/document-canon.txt; "docHash" of linked-data-proof-ob.html.
+ *  - w3c/vc-di-eddsa @ abb673eb, TestVectors/eddsa-rdfc-2022/
+ *    proofCanonDataInt.txt and proofHashDataInt.txt. */
+static const char ob3_document_shuffled[] =
+    "_:criteria <https://purl.imsglobal.org/spec/vc/ob/vocab.html#narrative> \"Team members are "
+    "nominated for this badge by their peers and recognized upon review by Example Corp "
+    "management.\" .\n"
+    "<https://example.edu/issuers/565049> <https://schema.org/url> "
+    "\"https://www.imsglobal.org\"^^<https://www.w3.org/2001/XMLSchema#anyURI> .\n"
+    "<https://example.edu/issuers/565049> <https://schema.org/name> \"Example Corp\" .\n"
+    "<https://example.edu/issuers/565049> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#Profile> .\n"
+    "<https://example.com/achievements/21st-century-skills/teamwork> <https://schema.org/name> "
+    "\"Teamwork\" .\n"
+    "<https://example.com/achievements/21st-century-skills/teamwork> "
+    "<https://schema.org/description> \"This badge recognizes the development of the capacity to "
+    "collaborate within a group environment.\" .\n"
+    "<https://example.com/achievements/21st-century-skills/teamwork> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#Criteria> _:criteria .\n"
+    "<https://example.com/achievements/21st-century-skills/teamwork> "
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#Achievement> .\n"
+    "<http://example.com/credentials/3527> <https://www.w3.org/2018/credentials#validFrom> "
+    "\"2010-01-01T00:00:00Z\"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n"
+    "<http://example.com/credentials/3527> <https://www.w3.org/2018/credentials#issuer> "
+    "<https://example.edu/issuers/565049> .\n"
+    "<http://example.com/credentials/3527> <https://www.w3.org/2018/credentials#credentialSubject> "
+    "<did:example:ebfeb1f712ebc6f1c276e12ec21> .\n"
+    "<http://example.com/credentials/3527> <https://schema.org/name> \"Teamwork Badge\" .\n"
+    "<http://example.com/credentials/3527> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://www.w3.org/2018/credentials#VerifiableCredential> .\n"
+    "<http://example.com/credentials/3527> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential> .\n"
+    "<did:example:ebfeb1f712ebc6f1c276e12ec21> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement> "
+    "<https://example.com/achievements/21st-century-skills/teamwork> .\n"
+    "<did:example:ebfeb1f712ebc6f1c276e12ec21> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://purl.imsglobal.org/spec/vc/ob/vocab.html#AchievementSubject> .\n";
+static const char w3c_proof_shuffled[] =
+    "_:proof <https://w3id.org/security#verificationMethod> "
+    "<did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#"
+    "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2> .\n"
+    "_:proof <https://w3id.org/security#proofPurpose> <https://w3id.org/security#assertionMethod> "
+    ".\n"
+    "_:proof <https://w3id.org/security#cryptosuite> "
+    "\"eddsa-rdfc-2022\"^^<https://w3id.org/security#cryptosuiteString> .\n"
+    "_:proof <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    "<https://w3id.org/security#DataIntegrityProof> .\n"
+    "_:proof <http://purl.org/dc/terms/created> "
+    "\"2023-02-24T23:36:38Z\"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n";
+
+static void check_published(const char *shuffled, const char *published_sha256_hex)
+{
+    char why[256] = "", hex[65];
+    int rc;
+    char *got = canon(shuffled, NULL, NULL, &rc, why, sizeof why);
+    assert_non_null(got);
+    sha256_hex(got, hex);
+    assert_string_equal(published_sha256_hex, hex);
+    free(got);
+}
+
+static void test_the_1edtech_ob3_document_vector_canonicalizes_to_its_published_hash(void **state)
+{
+    (void)state;
+    check_published(ob3_document_shuffled,
+                    "87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773");
+}
+
+static void
+test_the_w3c_eddsa_rdfc_2022_proof_vector_canonicalizes_to_its_published_hash(void **state)
+{
+    (void)state;
+    check_published(w3c_proof_shuffled,
+                    "bea7b7acfbad0126b135104024a5f1733e705108f42d59668b05c0c50004c6b0");
+}
+
 /* Two blank nodes pointing at each other have equal first degree hashes, so
  * they reach Hash N-Degree Quads (section 4.8). The graph is symmetric under
  * swapping them, so both get the same N-degree hash; the hash path list is
@@ -357,6 +438,9 @@ int main(void)
         cmocka_unit_test(
             test_two_blank_nodes_are_labelled_in_the_order_of_their_first_degree_hashes),
         cmocka_unit_test(test_a_symmetric_pair_is_labelled_through_the_n_degree_search),
+        cmocka_unit_test(test_the_1edtech_ob3_document_vector_canonicalizes_to_its_published_hash),
+        cmocka_unit_test(
+            test_the_w3c_eddsa_rdfc_2022_proof_vector_canonicalizes_to_its_published_hash),
         cmocka_unit_test(
             test_the_same_graph_under_other_labels_and_order_canonicalizes_identically),
         cmocka_unit_test(test_ground_quads_are_sorted_and_duplicates_dropped),
