@@ -472,6 +472,41 @@ static int iri_is_absolute(const char *s)
     return *s == ':';
 }
 
+static int iri_char_ok(uint8_t c)
+{
+    return c > 0x20 && !strchr("<>\"{}|^`\\", c);
+}
+
+int ac_rdf_iri_ok(const char *iri)
+{
+    if (!iri || !iri_is_absolute(iri))
+        return 0;
+    for (const uint8_t *p = (const uint8_t *)iri; *p; p++) {
+        if (!iri_char_ok(*p))
+            return 0;
+    }
+    return 1;
+}
+
+int ac_rdf_langtag_ok(const char *tag)
+{
+    size_t n = 0;
+    int part = 0;
+    if (!tag)
+        return 0;
+    for (; *tag; tag++) {
+        char c = *tag;
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (c == '-' && n > 0)
+            part++, n = 0;
+        else if (alpha || (part > 0 && c >= '0' && c <= '9'))
+            n++;
+        else
+            return 0;
+    }
+    return n > 0;
+}
+
 /* IRIREF ::= '<' ([^#x00-#x20<>"{}|^`\] | UCHAR)* '>', and absolute. */
 static int read_iri(struct parser *ps, struct ac_rdf_term *t)
 {
@@ -486,15 +521,27 @@ static int read_iri(struct parser *ps, struct ac_rdf_term *t)
         if (c == '>')
             break;
         if (c == '\\') {
+            const uint8_t *esc = ps->p;
             uint32_t cp;
             if (ps->p + 1 == ps->end || (ps->p[1] != 'u' && ps->p[1] != 'U'))
                 return fail(ps, "only \\u and \\U escapes are allowed in an IRI");
             ps->p++;
-            if ((rc = read_uchar(ps, &cp)) || (rc = put_utf8(&ps->tok, cp)))
+            if ((rc = read_uchar(ps, &cp)))
+                return rc;
+            /* An escape may not smuggle in what the grammar forbids raw:
+             * written back, it would change the statement's structure. */
+            if (cp < 0x80 && !iri_char_ok((uint8_t)cp)) {
+                ps->p = esc;
+                return fail(ps,
+                            "an escape in an IRI decodes to character 0x%02X, which IRIs "
+                            "may not contain",
+                            (unsigned)cp);
+            }
+            if ((rc = put_utf8(&ps->tok, cp)))
                 return rc;
             continue;
         }
-        if (c <= 0x20 || strchr("<\"{}|^`", c))
+        if (!iri_char_ok(c))
             return fail(ps, "character 0x%02X is not allowed in an IRI", c);
         if ((rc = copy_utf8(ps)))
             return rc;

@@ -569,11 +569,27 @@ static uint64_t label_hash(const char *s)
     return h;
 }
 
-static int check_term(const struct ac_rdf_term *t, unsigned allowed)
+/* Returns NULL when |t| may stand at a position that allows the kinds in
+ * |allowed| (bit 1 << kind) and be written unambiguously, else the rule it
+ * breaks. An IRI or language tag holding, say, "> <" would let two different
+ * datasets share one canonical form, and so one signature. */
+static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
 {
     if (!(allowed & (1u << t->kind)))
-        return 0;
-    return t->kind == 0 || t->value != NULL;
+        return "a kind of term that this position does not allow (subject: IRI or blank node; "
+               "predicate: IRI; graph name: absent, IRI or blank node)";
+    if (t->kind == 0)
+        return NULL;
+    if (!t->value)
+        return "a term without a value";
+    if (t->kind == AC_RDF_IRI && !ac_rdf_iri_ok(t->value))
+        return "an IRI that is relative or holds a character IRIs may not contain "
+               "(U+0000 to U+0020 or <>\"{}|^`\\)";
+    if (t->kind == AC_RDF_LITERAL && t->language && !ac_rdf_langtag_ok(t->language))
+        return "a language tag that is not [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*";
+    if (t->kind == AC_RDF_LITERAL && !t->language && t->datatype && !ac_rdf_iri_ok(t->datatype))
+        return "a datatype that is not an IRI N-Quads can hold";
+    return NULL;
 }
 
 /* Step 2: interns blank nodes in order of first appearance (subject, object,
@@ -596,16 +612,16 @@ static int index_dataset(struct ctx *c)
         const struct ac_rdf_quad *quad = &d->quads[q];
         const struct ac_rdf_term *t[NPOS] = {&quad->s, &quad->p, &quad->o, &quad->g};
         const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK;
-        if (!check_term(t[0], iri | blank) || !check_term(t[1], iri) ||
-            !check_term(t[2], iri | blank | (1u << AC_RDF_LITERAL)) ||
-            !check_term(t[3], 1u | iri | blank)) {
-            rc = refuse(c, AC_EINVAL,
-                        "RDFC-1.0: quad %zu is malformed: subject, predicate, object and graph "
-                        "name must be IRI or blank node, IRI, any term, and absent, IRI or blank "
-                        "node, each with a value",
-                        q);
-            break;
+        static const char *const pos_name[NPOS] = {"subject", "predicate", "object", "graph name"};
+        const unsigned allowed[NPOS] = {iri | blank, iri, iri | blank | (1u << AC_RDF_LITERAL),
+                                        1u | iri | blank};
+        for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+            const char *problem = term_problem(t[pos], allowed[pos]);
+            if (problem)
+                rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
+        if (rc)
+            break;
         static const int scan[] = {POS_S, POS_O, POS_G, POS_P};
         for (size_t j = 0; j < NPOS && rc == 0; j++) {
             int pos = scan[j];

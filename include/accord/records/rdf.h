@@ -64,11 +64,21 @@ int ac_rdf_quad_nquads(const struct ac_rdf_quad *q, struct ac_buf *out);
  * term (the default graph) appends nothing. Returns 0 or AC_ENOMEM. */
 int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out);
 
+/* Returns 1 when |iri| can be an N-Quads IRI: it is absolute (a scheme, then
+ * ':') and holds no character that IRIREF forbids (U+0000 to U+0020 and
+ * <>"{}|^`\), which written out could change the statement's structure.
+ * Returns 0 otherwise. */
+int ac_rdf_iri_ok(const char *iri);
+
+/* Returns 1 when |tag| matches [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*, else 0. */
+int ac_rdf_langtag_ok(const char *tag);
+
 /* Parses N-Quads text (one statement a line; comments and blank lines
  * allowed) into |d|, which may already hold quads. Language tags are
  * lowercased; "x"^^xsd:string is the plain literal "x"; a language-tagged
  * literal gets the datatype rdf:langString. Refuses invalid UTF-8, relative
- * IRIs, bad escapes and anything outside the RDF 1.1 N-Quads grammar.
+ * IRIs, IRIs whose \u escapes decode to a character ac_rdf_iri_ok() refuses,
+ * bad escapes and anything outside the RDF 1.1 N-Quads grammar.
  * Returns 0, AC_ENOMEM or AC_EPARSE with "line N: ..." in |why| (|why| may be
  * NULL when |whylen| is 0); on failure |d| holds the quads of earlier lines. */
 int ac_rdf_parse_nquads(const char *text, size_t len, struct ac_rdf_dataset *d, char *why,

@@ -281,6 +281,10 @@ static const struct {
     {"<urn:s> <urn:p> <urn:a b> .\n", "line 1, column 23: character 0x20 is not allowed in an IRI"},
     {"<urn:s> <urn:p> <urn:\\n> .\n", "line 1, column 22: only \\u and \\U escapes"},
     {"<urn:s> <urn:p> _: .\n", "line 1, column 19: empty or malformed blank node label"},
+    {"<urn:s> <urn:p> <urn:a\\u003E> .\n",
+     "line 1, column 23: an escape in an IRI decodes to character 0x3E"},
+    {"<urn:s> <urn:p> <urn:a\\U00000020> .\n",
+     "line 1, column 23: an escape in an IRI decodes to character 0x20"},
 };
 
 static void test_parse_errors_name_the_line_the_column_and_the_rule(void **state)

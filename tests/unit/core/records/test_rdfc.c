@@ -365,21 +365,52 @@ static void test_a_graph_without_symmetry_needs_no_n_degree_calls(void **state)
     free(got);
 }
 
-static void test_a_malformed_dataset_is_refused_as_einval(void **state)
+/* Terms that could not be written unambiguously: an IRI holding "> <" or a
+ * language tag holding " ." could make two datasets print alike. */
+static void test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_position(void **state)
 {
     (void)state;
-    struct ac_rdf_dataset d = {0};
-    struct ac_buf out = AC_BUF_INIT;
-    char why[256] = "";
-    struct ac_rdf_quad q = {.s = {AC_RDF_LITERAL, "x", NULL, NULL},
-                            .p = {AC_RDF_IRI, "urn:p", NULL, NULL},
-                            .o = {AC_RDF_IRI, "urn:o", NULL, NULL}};
-    assert_int_equal(0, ac_rdf_dataset_add(&d, &q));
-    assert_int_equal(AC_EINVAL, ac_rdfc_canonicalize(&d, NULL, &out, NULL, why, sizeof why));
-    assert_non_null(strstr(why, "quad 0 is malformed"));
-    assert_int_equal(0, out.len);
-    ac_rdf_dataset_release(&d);
-    ac_buf_release(&out);
+    static const struct {
+        struct ac_rdf_term s, o;
+        const char *why;
+    } cases[] = {
+        {{AC_RDF_LITERAL, "x", NULL, NULL},
+         {AC_RDF_IRI, "urn:o", NULL, NULL},
+         "quad 1, subject: a kind of term"},
+        {{AC_RDF_IRI, "urn:s", NULL, NULL},
+         {AC_RDF_IRI, "urn:o> <urn:p> <urn:x", NULL, NULL},
+         "quad 1, object: an IRI that is relative or holds"},
+        {{AC_RDF_IRI, "relative/path", NULL, NULL},
+         {AC_RDF_IRI, "urn:o", NULL, NULL},
+         "quad 1, subject: an IRI that is relative"},
+        {{AC_RDF_IRI, "urn:s", NULL, NULL},
+         {AC_RDF_LITERAL, "v", NULL, "en .\n<urn:a>"},
+         "quad 1, object: a language tag that is not"},
+        {{AC_RDF_IRI, "urn:s", NULL, NULL},
+         {AC_RDF_LITERAL, "v", "urn:dt>", NULL},
+         "quad 1, object: a datatype that is not"},
+        {{AC_RDF_IRI, "urn:s", NULL, NULL},
+         {AC_RDF_BLANK, NULL, NULL, NULL},
+         "quad 1, object: a term without a value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* Built directly, as a JSON-LD expander with a bug might. */
+        struct ac_rdf_quad q[2] = {
+            {.s = {AC_RDF_IRI, "urn:fine", NULL, NULL},
+             .p = {AC_RDF_IRI, "urn:p", NULL, NULL},
+             .o = {AC_RDF_LITERAL, "ok", NULL, NULL}},
+            {.s = cases[i].s, .p = {AC_RDF_IRI, "urn:p", NULL, NULL}, .o = cases[i].o},
+        };
+        struct ac_rdf_dataset d = {.quads = q, .n = 2, .cap = 2};
+        struct ac_buf out = AC_BUF_INIT;
+        char why[256] = "";
+        int rc = ac_rdfc_canonicalize(&d, NULL, &out, NULL, why, sizeof why);
+        if (rc != AC_EINVAL || !strstr(why, cases[i].why))
+            fail_msg("case %zu: rc %d, why \"%s\", expected \"...%s...\"", i, rc, why,
+                     cases[i].why);
+        assert_int_equal(0, out.len);
+        ac_buf_release(&out);
+    }
 }
 
 static void test_output_is_appended_to_what_the_buffer_holds(void **state)
@@ -448,7 +479,7 @@ int main(void)
         cmocka_unit_test(test_a_poison_graph_is_refused_with_the_limit_it_reached),
         cmocka_unit_test(test_each_limit_refuses_a_graph_that_needs_more_than_it),
         cmocka_unit_test(test_a_graph_without_symmetry_needs_no_n_degree_calls),
-        cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval),
+        cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_position),
         cmocka_unit_test(test_output_is_appended_to_what_the_buffer_holds),
         cmocka_unit_test(test_every_failed_allocation_is_a_clean_enomem),
     };
