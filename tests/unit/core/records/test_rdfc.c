@@ -427,6 +427,109 @@ static void test_output_is_appended_to_what_the_buffer_holds(void **state)
     ac_rdf_dataset_release(&d);
 }
 
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint32_t rng_below(uint32_t n)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 2685821657736338717ULL) >> 33) % n;
+}
+
+/* A random graph of |nb| blank nodes (edges on two predicates, some in a
+ * blank-node graph, some to a literal) written with blank node i labelled
+ * perm[i] and the lines in the order |order|. */
+static char *random_graph_text(const int (*edges)[4], size_t nedges, const int *perm,
+                               const size_t *order)
+{
+    struct ac_buf b = AC_BUF_INIT;
+    for (size_t k = 0; k < nedges; k++) {
+        const int *e = edges[order[k]];
+        if (e[1] < 0)
+            assert_int_equal(0, ac_buf_printf(&b, "_:n%d <urn:p%d> \"lit\"", perm[e[0]], e[2]));
+        else
+            assert_int_equal(
+                0, ac_buf_printf(&b, "_:n%d <urn:p%d> _:n%d", perm[e[0]], e[2], perm[e[1]]));
+        if (e[3] >= 0)
+            assert_int_equal(0, ac_buf_printf(&b, " _:n%d", perm[e[3]]));
+        assert_int_equal(0, ac_buf_append_str(&b, " .\n"));
+    }
+    assert_int_equal(0, ac_buf_push(&b, 0));
+    return (char *)ac_buf_steal(&b, NULL);
+}
+
+/* The defining property of a canonical form: every relabelling and
+ * reordering of one graph gives the same bytes. Random small graphs are
+ * dense in symmetric cases that need the N-degree search. */
+static void
+test_random_graphs_canonicalize_identically_under_relabelling_and_reordering(void **state)
+{
+    (void)state;
+    int searched = 0;
+    for (int round = 0; round < 300; round++) {
+        int nb = 2 + (int)rng_below(6), edges[24][4], perm[8];
+        size_t nedges = 1 + rng_below(3 * (uint32_t)nb), order[24];
+        for (size_t k = 0; k < nedges; k++) {
+            edges[k][0] = (int)rng_below((uint32_t)nb);
+            edges[k][1] = rng_below(8) == 0 ? -1 : (int)rng_below((uint32_t)nb);
+            edges[k][2] = (int)rng_below(2);
+            edges[k][3] = rng_below(6) == 0 ? (int)rng_below((uint32_t)nb) : -1;
+        }
+        if (round % 2) {
+            /* A circulant graph, i -> i + d (mod nb) for one or two offsets:
+             * every node looks alike, so only the search tells them apart. */
+            int noff = 1 + (int)rng_below(2);
+            nedges = 0;
+            for (int o = 0; o < noff; o++) {
+                int d = 1 + (int)rng_below((uint32_t)nb - 1), pred = (int)rng_below(2);
+                for (int i = 0; i < nb; i++) {
+                    int *e = edges[nedges++];
+                    e[0] = i, e[1] = (i + d) % nb, e[2] = pred, e[3] = -1;
+                }
+            }
+        }
+        for (size_t k = 0; k < nedges; k++)
+            order[k] = k;
+        for (int i = 0; i < nb; i++)
+            perm[i] = i;
+        char *base_text = random_graph_text(edges, nedges, perm, order);
+        char why[256] = "";
+        int rc;
+        struct ac_rdfc_limits lim = {
+            .max_ndegree_calls = 100000, .max_permutations = 1000000, .max_steps = 10000000};
+        char *want = canon(base_text, &lim, NULL, &rc, why, sizeof why);
+        if (!want)
+            fail_msg("round %d: %s on\n%s", round, why, base_text);
+        for (int trial = 0; trial < 4; trial++) {
+            for (int i = nb - 1; i > 0; i--) {
+                int j = (int)rng_below((uint32_t)i + 1), t = perm[i];
+                perm[i] = perm[j], perm[j] = t;
+            }
+            for (size_t k = nedges - 1; k > 0; k--) {
+                size_t j = rng_below((uint32_t)k + 1), t = order[k];
+                order[k] = order[j], order[j] = t;
+            }
+            char *text = random_graph_text(edges, nedges, perm, order);
+            char *got = canon(text, &lim, NULL, &rc, why, sizeof why);
+            if (!got || strcmp(want, got) != 0)
+                fail_msg("round %d: input\n%s\ngave\n%s\nbut relabelled\n%s\ngave\n%s", round,
+                         base_text, want, text, got ? got : why);
+            free(text);
+            free(got);
+        }
+        /* Did this graph need the N-degree search? With one step allowed
+         * only graphs that never enter it canonicalize. */
+        struct ac_rdfc_limits one_step = {.max_steps = 1};
+        char *plain = canon(base_text, &one_step, NULL, &rc, why, sizeof why);
+        searched += plain == NULL;
+        free(plain);
+        free(want);
+        free(base_text);
+    }
+    assert_true(searched > 100);
+}
+
 static void test_every_failed_allocation_is_a_clean_enomem(void **state)
 {
     (void)state;
@@ -481,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_a_graph_without_symmetry_needs_no_n_degree_calls),
         cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_position),
         cmocka_unit_test(test_output_is_appended_to_what_the_buffer_holds),
+        cmocka_unit_test(
+            test_random_graphs_canonicalize_identically_under_relabelling_and_reordering),
         cmocka_unit_test(test_every_failed_allocation_is_a_clean_enomem),
     };
     if (sodium_init() < 0)
