@@ -13,6 +13,7 @@
 #define AC_RDF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "accord/base/buf.h"
 
@@ -30,14 +31,20 @@ struct ac_rdf_quad {
     struct ac_rdf_term g; /* kind 0: the default graph */
 };
 
+struct ac_rdf_index_slot {
+    uint64_t hash; /* of the quad at pos - 1 */
+    size_t pos;    /* quad position + 1; 0 marks an empty slot */
+};
+
+/* A zeroed struct is an empty dataset. Each quad in |quads| holds its
+ * strings in one allocation (made by ac_rdf_dataset_add(), freed by
+ * ac_rdf_dataset_release()): change a dataset only through those two. */
 struct ac_rdf_dataset {
     struct ac_rdf_quad *quads; /* owned array */
     size_t n, cap;
     /* Owned open-addressing index that makes ac_rdf_dataset_add()'s duplicate
-     * check constant-time: slot values are quad positions + 1, 0 is empty;
-     * index_cap is 0 or a power of two at least twice n. A zeroed struct is an
-     * empty dataset. */
-    size_t *index;
+     * check constant-time; index_cap is 0 or a power of two at least twice n. */
+    struct ac_rdf_index_slot *index;
     size_t index_cap;
 };
 

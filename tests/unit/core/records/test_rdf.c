@@ -34,20 +34,42 @@ static int failing(void)
 {
     return fail_at >= 0 && allocs++ == fail_at;
 }
+
+/* Valgrind puts its own malloc in place of ours; then there is nothing to
+ * fail and the test skips. */
+static int alloc_failure_works(void)
+{
+    void *(*volatile alloc)(size_t) = malloc; /* a call the compiler cannot elide */
+    allocs = 0;
+    fail_at = 0;
+    void *p = alloc(1);
+    fail_at = -1;
+    free(p);
+    return p == NULL;
+}
+static long live; /* blocks allocated and not yet freed, to find leaks */
+
 void *malloc(size_t n)
 {
-    return failing() ? NULL : __libc_malloc(n);
+    void *p = failing() ? NULL : __libc_malloc(n);
+    live += p != NULL;
+    return p;
 }
 void *calloc(size_t n, size_t m)
 {
-    return failing() ? NULL : __libc_calloc(n, m);
+    void *p = failing() ? NULL : __libc_calloc(n, m);
+    live += p != NULL;
+    return p;
 }
 void *realloc(void *p, size_t n)
 {
-    return failing() ? NULL : __libc_realloc(p, n);
+    void *q = failing() ? NULL : __libc_realloc(p, n);
+    live += !p && q;
+    return q;
 }
 void free(void *p)
 {
+    live -= p != NULL;
     __libc_free(p);
 }
 #endif
@@ -304,6 +326,8 @@ static void test_every_failed_allocation_in_the_parser_is_a_clean_enomem(void **
 {
     (void)state;
 #if ALLOC_FAIL
+    if (!alloc_failure_works())
+        skip();
     const char *text = "_:a <urn:p> \"x\"@en _:g .\n<urn:s> <urn:p> \"1\"^^<urn:dt> .\n"
                        "<urn:s> <urn:p> <urn:o> <urn:g> .\n";
     int done = 0;
@@ -311,6 +335,7 @@ static void test_every_failed_allocation_in_the_parser_is_a_clean_enomem(void **
     for (n = 0; !done; n++) {
         struct ac_rdf_dataset d = {0};
         char why[128];
+        long before = live;
         allocs = 0;
         fail_at = n;
         int rc = ac_rdf_parse_nquads(text, strlen(text), &d, why, sizeof why);
@@ -322,6 +347,7 @@ static void test_every_failed_allocation_in_the_parser_is_a_clean_enomem(void **
             assert_int_equal(AC_ENOMEM, rc);
         }
         ac_rdf_dataset_release(&d);
+        assert_int_equal(before, live); /* nothing leaked */
     }
     assert_true(n > 10); /* the loop did reach the allocations it means to fail */
 #else
