@@ -528,12 +528,17 @@ static int iri_is_absolute(const char *s)
     return *s == ':';
 }
 
-/* A comparison chain, not strchr(): this runs for every byte of every IRI
- * a credential holds, twice (when it is built and when it is checked). */
+/* Bytes IRIREF forbids raw: U+0000 to U+0020 and <>"{}|^`\. A table, as
+ * this runs for every byte of every IRI a credential holds, twice (when the
+ * dataset is built and when it is canonicalized). */
+static const uint8_t iri_punct_forbidden[256] = {
+    ['<'] = 1, ['>'] = 1, ['"'] = 1, ['{'] = 1,  ['}'] = 1,
+    ['|'] = 1, ['^'] = 1, ['`'] = 1, ['\\'] = 1,
+};
+
 static int iri_char_ok(uint8_t c)
 {
-    return c > 0x20 && c != '<' && c != '>' && c != '"' && c != '{' && c != '}' && c != '|' &&
-           c != '^' && c != '`' && c != '\\';
+    return c > 0x20 && !iri_punct_forbidden[c];
 }
 
 int ac_rdf_iri_ok(const char *iri)
