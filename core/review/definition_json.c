@@ -796,11 +796,15 @@ int ac_def_from_json(const char *json, size_t len, struct ac_definition **out,
     json_error_t jerr;
     ac_json_alloc_watch();
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* Running out of memory is not the client's malformed input, though
+     * jansson may report it as a syntax error, or cut a string short and
+     * report success (json_alloc.h): either way the document is not to be
+     * trusted. */
+    if (ac_json_alloc_failed()) {
+        json_decref(root);
+        return AC_ENOMEM;
+    }
     if (!root) {
-        /* Running out of memory is not the client's malformed input, though
-         * jansson may report it as a syntax error (json_alloc.h). */
-        if (ac_json_alloc_failed())
-            return AC_ENOMEM;
         if (ac__def_problem(problems, "$", "not valid JSON at line %d column %d: %s", jerr.line,
                             jerr.column, jerr.text) != 0)
             return AC_ENOMEM;

@@ -6,7 +6,8 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/record.h"
+#include "accord/store/tlog.h"
 #include "internal.h"
 
 static int insert_record(struct ac_store *st, const struct ac_store_issue *in, int64_t *id)

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/tlog.h"
 #include "internal.h"
 
 int ac__store_subtrees_insert(struct ac_store *st, const struct ac_store_subtree *v, size_t n,
