@@ -72,7 +72,8 @@ void ac_rdfc_map_release(struct ac_rdfc_map *m);
  *               value); nothing is appended and |map| stays empty;
  *   AC_EINVAL   a quad of |in| is malformed (a term of kind 0 outside the
  *               graph name, a NULL value, a literal or default-graph subject);
- *   AC_ENOMEM   out of memory.
+ *   AC_ENOMEM   out of memory;
+ *   AC_ECRYPTO  libsodium could not be initialised.
  * On any failure |out_nquads| is as it was and |map| is empty. */
 int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_limits *lim,
                          struct ac_buf *out_nquads, struct ac_rdfc_map *map, char *why,
