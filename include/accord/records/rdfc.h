@@ -70,8 +70,11 @@ void ac_rdfc_map_release(struct ac_rdfc_map *m);
  *   0           success;
  *   AC_E2BIG    a limit in |lim| was reached (|why| names the limit and its
  *               value); nothing is appended and |map| stays empty;
- *   AC_EINVAL   a quad of |in| is malformed (a term of kind 0 outside the
- *               graph name, a NULL value, a literal or default-graph subject);
+ *   AC_EINVAL   a quad of |in| is malformed or could not be written
+ *               unambiguously (a term of a kind its position does not allow,
+ *               a NULL value, an IRI or datatype that ac_rdf_iri_ok()
+ *               refuses, a language tag ac_rdf_langtag_ok() refuses); |why|
+ *               names the quad, the position and the rule;
  *   AC_ENOMEM   out of memory;
  *   AC_ECRYPTO  libsodium could not be initialised.
  * On any failure |out_nquads| is as it was and |map| is empty. */
