@@ -3,10 +3,12 @@ every local user: --token-file PATH (the file's first line), ACCORD_TOKEN, or
 a config file; --token on the command line still works but warns on stderr
 (ps shows every argument); a config file or token file holding a token that
 group or others may read gets a warning naming it. Against a real node."""
+import importlib.util
 import os
+import shlex
 import subprocess
 
-from accordtest import CTL_BIN, Node, check, skip_unless_built
+from accordtest import BUILD, CTL_BIN, Node, check, skip_unless_built
 
 skip_unless_built()
 
@@ -85,4 +87,25 @@ with Node() as n:
     r = ctl(n, "--token-file", tf, config=shared)
     check("config file" not in r.stderr,
           "a config file others may read but holding no token is not warned about")
+
+    # ---- the demo ---------------------------------------------------------
+    # tools/demo.py's own Tools, run through a wrapper that records the
+    # command line accordctl gets (what ps would show) before running it.
+    spec = importlib.util.spec_from_file_location(
+        "demo", os.path.join(os.path.dirname(__file__), "..", "..", "tools", "demo.py"))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    seen = os.path.join(n.tmp, "argv.txt")
+    wrapper = write(os.path.join(n.tmp, "accordctl-wrapper"),
+                    "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\nexec %s \"$@\"\n"
+                    % (shlex.quote(seen), shlex.quote(os.path.abspath(CTL_BIN))), 0o700)
+    tools = demo.Tools(BUILD, n.url)
+    tools.ctl_bin = wrapper
+    r = tools.ctl_raw(admin, "user", "show", "me")
+    with open(seen) as f:
+        argv = f.read()
+    check(r.returncode == 0 and "admin" in r.stdout and r.stderr == "",
+          "the demo's accordctl call authenticates, with no warning")
+    check("user show me" in argv and admin not in argv and "--token" not in argv,
+          "the demo never puts a token on accordctl's command line")
 print("all passed")
