@@ -107,8 +107,7 @@ static int load_config(const struct cli *cli)
                 snprintf(conf_token, sizeof conf_token, "%s", value);
                 if (!warned++)
                     warn_if_readable_by_others(cli->prog, f, path, "config file");
-            }
-            else if (strcmp(key, "ca_file") == 0)
+            } else if (strcmp(key, "ca_file") == 0)
                 snprintf(conf_ca, sizeof conf_ca, "%s", value);
             else
                 eq = NULL;

@@ -271,7 +271,8 @@ static void test_only_plain_http_and_https_issuer_urls_are_fetchable(void **stat
     assert_non_null(ac_trust_issuer_refusal("https://a.example\r\nHost: b"));
     assert_non_null(ac_trust_issuer_refusal("https://a.example%2f@b/"));
     char url[64];
-    assert_int_equal(AC_EINVAL, ac_trust_issuer_url("https://u:p@a.example", "/x", url, sizeof(url)));
+    assert_int_equal(AC_EINVAL,
+                     ac_trust_issuer_url("https://u:p@a.example", "/x", url, sizeof(url)));
 }
 
 static void test_a_status_uri_is_fetched_only_on_the_issuers_own_origin(void **state)

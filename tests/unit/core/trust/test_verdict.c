@@ -228,8 +228,8 @@ static void jwks_of(const uint8_t pk[32], struct ac_buf *out)
     char x[64];
     sodium_bin2base64(x, sizeof(x), pk, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char text[256];
-    snprintf(text, sizeof(text), "{\"keys\": [{\"kty\": \"OKP\", \"crv\": \"Ed25519\", \"x\": \"%s\"}]}",
-             x);
+    snprintf(text, sizeof(text),
+             "{\"keys\": [{\"kty\": \"OKP\", \"crv\": \"Ed25519\", \"x\": \"%s\"}]}", x);
     *out = (struct ac_buf)AC_BUF_INIT;
     assert_int_equal(0, ac_buf_append_str(out, text));
 }
