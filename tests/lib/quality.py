@@ -25,13 +25,15 @@ def words(rng, n):
 
 def fast_definition(cred_id, **maintenance):
     """The sample definition with one-item batches, no cool-off, no seeded
-    benchmarks and |maintenance| merged in: work moves as soon as it can."""
+    benchmarks, a per-period quota far above what a scenario gives and
+    |maintenance| merged in: work moves as soon as it can."""
     d = load_definition()
     d["id"] = cred_id
     d["title"] = "Quality scenario " + cred_id
     d["review"]["batch_size"] = 1
     d["review"]["cool_off_hours"] = 0
     d["maintenance"]["benchmark_seed_rate"] = 0
+    d["pool"]["assignments_per_reviewer"] = 100  # no per-period quota in the way
     d["maintenance"].update(maintenance)
     return d
 
