@@ -3,7 +3,12 @@
  * relabels, with the N-Quads line form both speak (W3C RDF 1.1 N-Quads).
  *
  * Strings are owned by the dataset and NUL-terminated UTF-8. IRIs are
- * absolute; blank node labels are written without "_:". */
+ * absolute; blank node labels are written without "_:". A literal holding
+ * U+0000 keeps it as the two bytes C0 80 (the "modified UTF-8" of Java and
+ * Tcl) so that every string stays NUL-terminated; the writer prints those two
+ * bytes as \u0000, and the parser produces them for \u0000 and for a raw NUL.
+ *
+ * Not thread-safe; a dataset is used by one thread at a time. */
 #ifndef AC_RDF_H
 #define AC_RDF_H
 
@@ -28,7 +33,16 @@ struct ac_rdf_quad {
 struct ac_rdf_dataset {
     struct ac_rdf_quad *quads; /* owned array */
     size_t n, cap;
+    /* Owned open-addressing index that makes ac_rdf_dataset_add()'s duplicate
+     * check constant-time: slot values are quad positions + 1, 0 is empty;
+     * index_cap is 0 or a power of two at least twice n. A zeroed struct is an
+     * empty dataset. */
+    size_t *index;
+    size_t index_cap;
 };
+
+#define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"
+#define AC_RDF_LANG_STRING "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 /* Empties |d| and frees what it owns; the struct itself is the caller's. */
 void ac_rdf_dataset_release(struct ac_rdf_dataset *d);
@@ -42,9 +56,18 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
  * Returns 0 or AC_ENOMEM. */
 int ac_rdf_quad_nquads(const struct ac_rdf_quad *q, struct ac_buf *out);
 
+/* Appends the N-Quads form of one term (<iri>, _:label, or a literal with
+ * its ^^<datatype> or @language, canonically escaped) to |out|. A kind 0
+ * term (the default graph) appends nothing. Returns 0 or AC_ENOMEM. */
+int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out);
+
 /* Parses N-Quads text (one statement a line; comments and blank lines
- * allowed) into |d|. Returns 0, AC_ENOMEM or AC_EPARSE with the line and
- * reason in |why|. */
+ * allowed) into |d|, which may already hold quads. Language tags are
+ * lowercased; "x"^^xsd:string is the plain literal "x"; a language-tagged
+ * literal gets the datatype rdf:langString. Refuses invalid UTF-8, relative
+ * IRIs, bad escapes and anything outside the RDF 1.1 N-Quads grammar.
+ * Returns 0, AC_ENOMEM or AC_EPARSE with "line N: ..." in |why| (|why| may be
+ * NULL when |whylen| is 0); on failure |d| holds the quads of earlier lines. */
 int ac_rdf_parse_nquads(const char *text, size_t len, struct ac_rdf_dataset *d, char *why,
                         size_t whylen);
 
