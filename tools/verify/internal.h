@@ -179,6 +179,15 @@ struct ac__options {
 void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options *opt,
                       struct ac__report *rep);
 
+/* Verifies the Open Badges 3.0 credential (VC 2.0 JSON-LD with an
+ * eddsa-rdfc-2022 proof) in |len| bytes at |data| (tools/verify/ob3.c), with
+ * the same checks, options and verdicts as ac__verify_input(). */
+void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *opt,
+                    struct ac__report *rep);
+
+/* Frees what ac__verify_ob3() keeps for the run (the JSON-LD processor). */
+void ac__ob3_release(void);
+
 /* Returns the verdict of |rep|: AC__FAIL if any check failed, else
  * AC__INDETERMINATE if any was, else AC__PASS. */
 enum ac__result ac__verdict(const struct ac__report *rep);
