@@ -244,17 +244,18 @@ static void check_status(const struct ac__options *opt, const struct keyset *ks,
 {
     const json_t *st = json_object_get(doc, "credentialStatus");
     size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
+    if (opt->skip_status && !opt->fetcher) {
+        add(rep, "status", AC__SKIPPED, "not checked (--skip-status)");
+        return;
+    }
     if (n == 0) {
         add(rep, "status", AC__INDETERMINATE,
             "the credential has no credentialStatus: it cannot be shown not revoked");
         return;
     }
     if (!opt->fetcher) {
-        if (opt->skip_status)
-            add(rep, "status", AC__SKIPPED, "not checked (--skip-status)");
-        else
-            add(rep, "status", AC__INDETERMINATE,
-                "status not checked: the lists are online only (--fetch gets them)");
+        add(rep, "status", AC__INDETERMINATE,
+            "status not checked: the lists are online only (--fetch gets them)");
         return;
     }
     for (size_t i = 0; i < n; i++) {
