@@ -219,6 +219,7 @@ void ac__api_users_register(struct ac_node *n);
 void ac__api_records_register(struct ac_node *n);
 void ac__api_log_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
+void ac__api_ob3_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
 
 /* Recognition, the earner's catalog and approvals, analytics

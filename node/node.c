@@ -161,6 +161,7 @@ static void register_routes(struct ac_node *n)
     ac__api_records_register(n);
     ac__api_log_register(n);
     ac__api_status_register(n);
+    ac__api_ob3_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);
     ac__api_reviews_register(n);

@@ -64,9 +64,23 @@ out:
     return rc;
 }
 
+static int sign_with_key(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
+{
+    crypto_sign_detached(sig, NULL, msg, len, ctx);
+    return 0;
+}
+
 int ac_di_sign(struct ac_jsonld *p, json_t *doc, const char *verification_method,
                const char *created, const uint8_t secret_key[64], int as_array, char *why,
                size_t whylen)
+{
+    return ac_di_sign_with(p, doc, verification_method, created, sign_with_key,
+                           (void *)secret_key, as_array, why, whylen);
+}
+
+int ac_di_sign_with(struct ac_jsonld *p, json_t *doc, const char *verification_method,
+                    const char *created, ac_cose_sign_cb sign, void *sign_ctx, int as_array,
+                    char *why, size_t whylen)
 {
     if (json_object_get(doc, "proof")) {
         snprintf(why, whylen, "proof: the document already has one");
@@ -82,7 +96,10 @@ int ac_di_sign(struct ac_jsonld *p, json_t *doc, const char *verification_method
     int rc = ac_di_hash(p, doc, proof, hash, NULL, NULL, why, whylen);
     if (rc)
         goto out;
-    crypto_sign_detached(sig, NULL, hash, sizeof hash, secret_key);
+    if ((rc = sign(sign_ctx, hash, sizeof hash, sig))) {
+        snprintf(why, whylen, "proof: signing failed");
+        goto out;
+    }
     if ((rc = ac_multibase_b58_encode(sig, sizeof sig, value, sizeof value)))
         goto out;
     rc = AC_ENOMEM;

@@ -310,3 +310,15 @@ int ac_ob3_sign(struct ac_jsonld *p, json_t *cred, const char *verification_meth
     }
     return ac_di_sign(p, cred, verification_method, when, secret_key, 1, why, whylen);
 }
+
+int ac_ob3_sign_with(struct ac_jsonld *p, json_t *cred, const char *verification_method,
+                     int64_t created_s, ac_cose_sign_cb sign, void *sign_ctx, char *why,
+                     size_t whylen)
+{
+    char when[32];
+    if (ac_ob3_time(created_s, when)) {
+        snprintf(why, whylen, "proof.created: %lld is out of range", (long long)created_s);
+        return AC_EINVAL;
+    }
+    return ac_di_sign_with(p, cred, verification_method, when, sign, sign_ctx, 1, why, whylen);
+}

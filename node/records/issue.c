@@ -16,6 +16,7 @@
 #include "accord/records/record.h"
 #include "accord/records/status.h"
 #include "accord/store/store.h"
+#include "records/ob3_serve.h"
 #include "records/records.h"
 
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
@@ -169,6 +170,7 @@ static void records_free(struct ac__records *r)
     ac_buf_release(&r->checkpoint.body);
     ac_buf_release(&r->token.body);
     ac_buf_release(&r->bitstring.body);
+    ac__ob3_free(r->ob3);
     free(r);
 }
 

@@ -39,7 +39,10 @@ struct ac__records {
     struct ac__published checkpoint;   /* the newest signed checkpoint note */
     struct ac__published token;        /* the Token Status List CWT */
     struct ac__published bitstring;    /* the W3C encodedList JSON */
+    struct ac__ob3 *ob3;               /* owned: OB 3.0 forms (ob3_serve.h); NULL until used */
 };
+
+struct ac__ob3;
 
 /* Sets |p|'s ETag from its body. */
 void ac__published_seal(struct ac__published *p, int64_t now_ms);

@@ -298,6 +298,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *o
     rep->n = 0;
     rep->decoded = false;
     rep->len = len;
+    rep->pass_reasons = opt->pass_reasons;
     if (!processor && ac_jsonld_new(&processor, why, sizeof why)) {
         add(rep, "decode", AC__FAIL, "JSON-LD contexts: %s", why);
         return;

@@ -15,6 +15,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/records/jsonld.h"
+#include "accord/sign/cose.h"
 
 #define AC_DI_CRYPTOSUITE "eddsa-rdfc-2022"
 
@@ -39,11 +40,17 @@ int ac_di_hash(struct ac_jsonld *p, const json_t *doc, const json_t *proof, uint
 
 /* Adds a DataIntegrityProof to |doc| (modified in place): type, cryptosuite,
  * created (|created|, RFC 3339 UTC), verificationMethod, proofPurpose
- * assertionMethod and proofValue signed with |secret_key| (libsodium's
- * 64-byte Ed25519 secret key). With |as_array| the proof member is a
- * one-element array, as the 1EdTech OB 3.0 JSON schema wants. Returns 0,
- * AC_ENOMEM, AC_EINVAL or AC_E2BIG (see ac_di_hash), or AC_EEXIST (|doc|
- * already has a proof). */
+ * assertionMethod and proofValue, the Ed25519 signature |sign| (e.g. a
+ * keyring adapter, see cose.h) makes over the hash data. With |as_array| the
+ * proof member is a one-element array, as the 1EdTech OB 3.0 JSON schema
+ * wants. Returns 0, AC_ENOMEM, AC_EINVAL or AC_E2BIG (see ac_di_hash),
+ * AC_EEXIST (|doc| already has a proof), or what |sign| returned. */
+int ac_di_sign_with(struct ac_jsonld *p, json_t *doc, const char *verification_method,
+                    const char *created, ac_cose_sign_cb sign, void *sign_ctx, int as_array,
+                    char *why, size_t whylen);
+
+/* ac_di_sign_with() with |secret_key|, libsodium's 64-byte Ed25519 secret
+ * key (borrowed). */
 int ac_di_sign(struct ac_jsonld *p, json_t *doc, const char *verification_method,
                const char *created, const uint8_t secret_key[64], int as_array, char *why,
                size_t whylen);

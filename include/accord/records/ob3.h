@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "accord/records/jsonld.h"
+#include "accord/sign/cose.h"
 #include "accord/records/record.h"
 #include "accord/records/status.h"
 
@@ -71,5 +72,10 @@ int ac_ob3_time(int64_t seconds, char out[32]);
  * |verification_method|. Returns what ac_di_sign() returns. */
 int ac_ob3_sign(struct ac_jsonld *p, json_t *cred, const char *verification_method,
                 int64_t created_s, const uint8_t secret_key[64], char *why, size_t whylen);
+
+/* ac_ob3_sign() with a signing callback (e.g. the node's keyring). */
+int ac_ob3_sign_with(struct ac_jsonld *p, json_t *cred, const char *verification_method,
+                     int64_t created_s, ac_cose_sign_cb sign, void *sign_ctx, char *why,
+                     size_t whylen);
 
 #endif
