@@ -5,13 +5,16 @@ and accordctl credential export --format ob3), with the node's signed
 BitstringStatusListCredentials at stable URLs with caching headers.
 accord-verify gives both forms the same verdict with a trust file and with
 --fetch: valid, then suspended (invalid), valid again once reinstated, then
-revoked (invalid)."""
+revoked (invalid). When the pinned Digital Bazaar packages are installed
+(tools/setup.sh), the node's credential and status lists are also checked
+with them (tests/interop/ob3_verify.mjs): verified, and revoked at the end."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
-from accordtest import BUILD, Api, Node, check, h2_client, skip, skip_unless_built
+from accordtest import BUILD, SOURCE, Api, Node, check, h2_client, skip, skip_unless_built
 from lifecycle import load_definition
 
 skip_unless_built()
@@ -20,6 +23,25 @@ if not os.access(VERIFY, os.X_OK):
     skip(VERIFY + " is not built")
 VALID, INVALID, INDETERMINATE = 0, 1, 2
 OB3 = "application/vc+ld+json"
+DB_HELPER = os.path.join(SOURCE, "tests", "interop", "ob3_verify.mjs")
+HAVE_DB = shutil.which("node") and os.path.isdir(os.path.join(
+    SOURCE, "tests", "interop", "npm", "node_modules", "@digitalbazaar", "vc-bitstring-status-list"))
+
+
+def digital_bazaar(c, n, cred_path, tmp):
+    """Runs ob3_verify.mjs on |cred_path| with the node's did.json and its
+    two status list credentials as fetched now; returns its JSON answer."""
+    d = os.path.join(tmp, "db")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "did.json"), "wb") as f:
+        f.write(c.get(n.url + "/.well-known/did.json").content)
+    for purpose in ("revocation", "suspension"):
+        with open(os.path.join(d, "status-%s.json" % purpose), "wb") as f:
+            f.write(c.get("%s/v1/status/ob3/%s" % (n.url, purpose)).content)
+    r = subprocess.run(["node", DB_HELPER, cred_path, d,
+                        os.path.join(SOURCE, "core", "records", "contexts")],
+                       capture_output=True, text=True, timeout=120)
+    return json.loads(r.stdout)
 
 
 def verify(*args):
@@ -97,6 +119,11 @@ def main():
 
         both(VALID, "fetched now", "--trust", trust, "--fetch")
         both(VALID, "fetched now", "--fetch")
+        if HAVE_DB:
+            with h2_client() as c:
+                o = digital_bazaar(c, n, ob3, tmp)
+            check(o["verified"] and o["status"] == {"revocation": False, "suspension": False},
+                  "Digital Bazaar verifies the node's credential and status lists: %s" % o)
         both(INDETERMINATE, None, "--trust", trust)
         for verb, expected, word in (("suspend", INVALID, "SUSPENDED"),
                                      ("reinstate", VALID, "fetched now"),
@@ -105,6 +132,11 @@ def main():
                       token=admin_token)
             check(r.returncode == 0, verb + ": " + r.stderr)
             both(expected, word, "--trust", trust, "--fetch")
+        if HAVE_DB:
+            with h2_client() as c:
+                o = digital_bazaar(c, n, ob3, tmp)
+            check(o["verified"] and o["status"] == {"revocation": True, "suspension": False},
+                  "Digital Bazaar reports the revoked credential revoked: %s" % o)
         admin.close()
     print("all passed")
 
