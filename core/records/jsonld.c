@@ -318,7 +318,7 @@ static int parse_container(struct cproc *cp, const char *term, const json_t *v, 
                          term);
         *out |= bit;
     }
-    if (*out & (C_INDEX | C_TYPE | (*out & C_ID && !(*out & C_GRAPH) ? C_ID : 0)))
+    if (*out & (C_INDEX | C_TYPE | C_ID))
         return cfail(cp, "term \"%s\": @index, @type and @id maps are not supported", term);
     return 0;
 }
@@ -463,7 +463,9 @@ static int create_term(struct cproc *cp, const char *term)
         (rc = parse_container(cp, term, v, &def.container)))
         goto out;
     if ((v = json_object_get(value, "@context"))) {
-        if (!json_is_object(v)) {
+        /* null (VC 2.0's verifiableCredential: a nested credential starts from
+         * no context) is kept and refused only where it would apply. */
+        if (!json_is_object(v) && !json_is_null(v)) {
             rc = cfail(cp, "term \"%s\": a scoped @context must be an object", term);
             goto out;
         }
@@ -528,7 +530,8 @@ static int process_context(struct ac_jsonld *p, const struct ctx *base, const js
         return AC_E2BIG;
     }
     if (!json_is_object(local)) {
-        snprintf(why, whylen, "a local context must be an object");
+        snprintf(why, whylen, "a scoped context that resets the active context (null) is not "
+                              "supported: embedded credentials are not accepted");
         return AC_EINVAL;
     }
     struct ctx *res = arena_alloc(&p->arena, sizeof *res);
@@ -1106,6 +1109,17 @@ static const char *key_keyword(const struct ctx *c, const char *key)
 static int node(struct run *r, const struct ctx *c, const struct term *active, const json_t *obj,
                 const struct ac_rdf_term *graph, int top, struct ac_rdf_term *subject);
 
+/* A scoped context of term |name| could not be applied: the reason from
+ * context processing (in r->why) with the document path before it. */
+static int scoped_fail(struct run *r, int rc, const char *kind, const char *name)
+{
+    if (rc == AC_ENOMEM)
+        return rc;
+    char inner[256];
+    snprintf(inner, sizeof inner, "%s", r->why);
+    return fail(r, rc, "%s context of \"%s\": %s", kind, name, inner);
+}
+
 static int values(struct run *r, const struct ctx *c, const struct term *t,
                   const struct ac_rdf_term *s, const json_t *v, const struct ac_rdf_term *g);
 
@@ -1167,7 +1181,7 @@ static int object_term(struct run *r, const struct ctx *c, const struct term *t,
     if (!json_is_object(v)) {
         if (t->context && (rc = process_context(r->p, c, t->context, 1, 1, &c, r->why,
                                                 r->whylen)))
-            return rc == AC_ENOMEM ? rc : fail(r, rc, "scoped context of \"%s\"", t->name);
+            return scoped_fail(r, rc, "scoped", t->name);
         const struct term *t2 = find_term(c, t->name);
         if (t2)
             t = t2;
@@ -1326,7 +1340,7 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
     /* Step 8: the property's scoped context, allowed to override protection. */
     if (active && active->context &&
         (rc = process_context(r->p, c, active->context, 1, 1, &c, r->why, r->whylen)))
-        return rc == AC_ENOMEM ? rc : fail(r, rc, "scoped context of \"%s\"", active->name);
+        return scoped_fail(r, rc, "scoped", active->name);
 
     /* Steps 10-11: type-scoped contexts, applied in lexicographic order of
      * the type values, looked up in the context before any of them. */
@@ -1381,8 +1395,8 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
         const struct term *tt = find_term(type_ctx, json_string_value(sorted[i]));
         if (tt && tt->context) {
             rc = process_context(r->p, c, tt->context, 0, 0, &c, r->why, r->whylen);
-            if (rc && rc != AC_ENOMEM)
-                rc = fail(r, rc, "type-scoped context of \"%s\"", tt->name);
+            if (rc)
+                rc = scoped_fail(r, rc, "type-scoped", tt->name);
         }
     }
 

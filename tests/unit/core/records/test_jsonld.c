@@ -350,6 +350,20 @@ static void test_an_inline_or_nested_context_is_refused(void **state)
                    AC_EINVAL, "credentialSubject: @context is accepted only at the top");
 }
 
+/* VC 2.0 gives verifiableCredential a null scoped context (a nested
+ * credential starts afresh); this processor signs and verifies credentials,
+ * not presentations, and says so. */
+static void test_an_embedded_credential_is_refused_by_name(void **state)
+{
+    (void)state;
+    expect_refused("{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],"
+                   "\"type\":\"VerifiablePresentation\",\"verifiableCredential\":"
+                   "{\"id\":\"urn:x:1\",\"type\":\"VerifiableCredential\"}}",
+                   AC_EINVAL,
+                   "verifiableCredential: scoped context of \"verifiableCredential\": a scoped "
+                   "context that resets the active context (null) is not supported");
+}
+
 static void test_a_relative_iri_is_refused(void **state)
 {
     (void)state;
@@ -422,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_a_remote_context_is_refused),
         cmocka_unit_test(test_contexts_in_the_wrong_order_are_refused),
         cmocka_unit_test(test_an_inline_or_nested_context_is_refused),
+        cmocka_unit_test(test_an_embedded_credential_is_refused_by_name),
         cmocka_unit_test(test_a_relative_iri_is_refused),
         cmocka_unit_test(test_deeply_nested_documents_are_refused),
         cmocka_unit_test(test_documents_over_the_size_limit_are_refused),
