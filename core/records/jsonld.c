@@ -183,8 +183,11 @@ static int is_absolute_iri(const char *s)
         i++;
     if (s[i] != ':')
         return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= 0x20 || strchr("<>\"{}|\\^`", *p))
+    /* Characters an IRI may not hold (RFC 3987 excludes them; N-Quads could
+     * not write them): controls, space and <>"{}|\^`. */
+    for (const unsigned char *p = (const unsigned char *)s + i; *p; p++)
+        if (*p <= 0x20 || *p == '<' || *p == '>' || *p == '"' || *p == '{' || *p == '}' ||
+            *p == '|' || *p == '\\' || *p == '^' || *p == '`')
             return 0;
     return 1;
 }
