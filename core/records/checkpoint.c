@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "accord/base/base64.h"
 #include "accord/records/checkpoint.h"
 #include "accord/base/error.h"
 
@@ -100,17 +101,12 @@ static int name_ok(const char *name, size_t len)
     return 1;
 }
 
-/* Strict standard base64 (RFC 4648 §4, padded): every input byte used, and
- * libsodium refuses non-zero leftover bits, so each value has one spelling. */
+/* Strict standard base64 (RFC 4648 §4, padded): one spelling per value
+ * (base64.h). */
 static int b64_decode(const char *s, size_t len, uint8_t *out, size_t max, size_t *out_len)
 {
-    const char *end;
-    size_t n;
-    if (len == 0 ||
-        sodium_base642bin(out, max, s, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        end != s + len)
+    if (len == 0 || ac_base64_decode(s, len, AC_BASE64_STD, out, max, out_len) != 0)
         return -1;
-    *out_len = n;
     return 0;
 }
 

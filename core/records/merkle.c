@@ -251,22 +251,37 @@ void ac_merkle_tree_init(struct ac_merkle_tree *t)
     t->size = 0;
 }
 
-int ac_merkle_tree_append(struct ac_merkle_tree *t, const uint8_t leaf_hash[H])
+int ac_merkle_tree_append_completed(struct ac_merkle_tree *t, const uint8_t leaf_hash[H],
+                                    struct ac_merkle_completed *done)
 {
     if (t->size == UINT64_MAX)
         return AC_ERANGE;
     /* Like incrementing a binary counter: each carry merges two equal perfect
-     * subtrees into one of the next size. */
+     * subtrees into one of the next size, which is a completed subtree. */
     uint8_t h[H];
     memcpy(h, leaf_hash, H);
     unsigned level = 0;
+    size_t n = 0;
     while (t->size & ((uint64_t)1 << level)) {
         ac_merkle_node_hash(t->peak[level], h, h);
         level++;
+        if (done) {
+            done->subtree[n].level = level;
+            done->subtree[n].index = t->size >> level;
+            memcpy(done->subtree[n].hash, h, H);
+            n++;
+        }
     }
     memcpy(t->peak[level], h, H);
     t->size++;
+    if (done)
+        done->count = n;
     return 0;
+}
+
+int ac_merkle_tree_append(struct ac_merkle_tree *t, const uint8_t leaf_hash[H])
+{
+    return ac_merkle_tree_append_completed(t, leaf_hash, NULL);
 }
 
 void ac_merkle_tree_root(const struct ac_merkle_tree *t, uint8_t root[H])

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <zlib.h>
 
+#include "accord/base/base64.h"
 #include "accord/base/error.h"
 #include "accord/records/status.h"
 
@@ -324,11 +325,8 @@ int ac_status_w3c_decode(const char *encoded, size_t len, size_t max_bytes, stru
     if (!gz)
         return AC_ENOMEM;
     size_t gz_len;
-    const char *end;
-    int rc = 0;
-    if (sodium_base642bin(gz, cap, encoded + 1, len - 1, NULL, &gz_len, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        end != encoded + len)
+    int rc = ac_base64_decode(encoded + 1, len - 1, AC_BASE64_URL_NOPAD, gz, cap, &gz_len);
+    if (rc == AC_E2BIG)
         rc = AC_EPARSE;
     if (rc == 0)
         rc = inflate_into(gz, gz_len, 16 + 15, max_bytes, out);

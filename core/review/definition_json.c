@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "accord/base/error.h"
+#include "accord/base/json_alloc.h"
 #include "definition_internal.h"
 
 #define MAX_ARRAY 256
@@ -793,7 +794,16 @@ int ac_def_from_json(const char *json, size_t len, struct ac_definition **out,
                      struct ac_def_problems *problems)
 {
     json_error_t jerr;
+    ac_json_alloc_watch();
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* Running out of memory is not the client's malformed input, though
+     * jansson may report it as a syntax error, or cut a string short and
+     * report success (json_alloc.h): either way the document is not to be
+     * trusted. */
+    if (ac_json_alloc_failed()) {
+        json_decref(root);
+        return AC_ENOMEM;
+    }
     if (!root) {
         if (ac__def_problem(problems, "$", "not valid JSON at line %d column %d: %s", jerr.line,
                             jerr.column, jerr.text) != 0)

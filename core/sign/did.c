@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "accord/base/base64.h"
 #include "accord/base/clock.h"
 #include "accord/sign/did.h"
 #include "accord/base/error.h"
@@ -247,8 +248,8 @@ static int parse_jwk(const json_t *k, size_t i, struct ac_key_info *out, char *w
         return refuse(why, whylen, "keys[%zu].crv: must be \"Ed25519\"", i);
     size_t n = 0;
     if (!x ||
-        sodium_base642bin(out->public_key, sizeof(out->public_key), x, strlen(x), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        ac_base64_decode(x, strlen(x), AC_BASE64_URL_NOPAD, out->public_key,
+                         sizeof(out->public_key), &n) != 0 ||
         n != 32)
         return refuse(why, whylen, "keys[%zu].x: must be 32 bytes in unpadded base64url", i);
     kid_hex_of(out->public_key, out->kid_hex);

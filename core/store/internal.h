@@ -1,14 +1,14 @@
-/* internal.h - what core/ files share and nothing outside core/ may use: the
+/* internal.h - what core/store files share and nothing outside may use: the
  * SQLite handle behind struct ac_store, cached statements, transactions, and the
  * numbered migration list.
  *
  * How to add storage for a new entity:
- *   1. Append a migration to core/migrations.c (next number; never edit one
- *      that has shipped).
- *   2. Declare the entity's functions in include/accord/store.h and write them
- *      in core/store_<entity>.c, getting statements with ac__store_stmt() and
- *      wrapping writes in ac__store_begin()/ac__store_commit() (or
- *      ac__store_rollback() on any failure).
+ *   1. Append a migration to core/store/migrations.c (next number; never edit
+ *      one that has shipped).
+ *   2. Declare the entity's functions in include/accord/store/<entity>.h and
+ *      write them in core/store/store_<entity>.c, getting statements with
+ *      ac__store_stmt() and wrapping writes in ac__store_begin()/
+ *      ac__store_commit() (or ac__store_rollback() on any failure).
  * No SQL anywhere else. */
 #ifndef AC_CORE_INTERNAL_H
 #define AC_CORE_INTERNAL_H
@@ -26,7 +26,7 @@ struct ac__migration {
     const char *sql;         /* one or more statements, run in one transaction */
 };
 
-/* The list, in version order; defined in core/migrations.c. */
+/* The list, in version order; defined in core/store/migrations.c. */
 extern const struct ac__migration ac__migrations[];
 extern const size_t ac__nmigrations;
 
@@ -134,5 +134,12 @@ int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_ty
  * Returns 0, AC_EIO or AC_EDB. */
 int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
                                 const char *kid, const char *note, int64_t now_ms);
+
+/* Inserts the log subtrees v[0..n) inside the caller's transaction; with
+ * |keep_existing| a row already stored is kept, else it is a conflict
+ * (AC_EEXIST). Returns 0, AC_EEXIST or a store error. */
+struct ac_store_subtree;
+int ac__store_subtrees_insert(struct ac_store *st, const struct ac_store_subtree *v, size_t n,
+                              int keep_existing);
 
 #endif

@@ -378,6 +378,16 @@ const struct ac__migration ac__migrations[] = {
       * spins the scheduler nor loses its identity (kind, ref, due_ms). */
      "ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE jobs ADD COLUMN retry_ms INTEGER NOT NULL DEFAULT 0;"},
+    {8, "transparency log: the hashes of complete subtrees",
+     /* The perfect subtree of 2^level leaves starting at leaf index << level,
+      * written with the leaf that completes it, so a proof reads O(log n)
+      * rows instead of every leaf. A log from before this migration is filled
+      * in at start; until then proofs fall back to the leaves. */
+     "CREATE TABLE log_subtrees ("
+     " level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 63),"
+     " idx INTEGER NOT NULL CHECK (idx >= 0),"
+     " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+     " PRIMARY KEY (level, idx)) WITHOUT ROWID;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -1,5 +1,5 @@
 /* review_internal.h - helpers the review-lifecycle store files
- * (store_submission.c, store_review.c, store_artifact.c, store_job.c,
+ * (store_submission.c, store_assignment.c, store_artifact.c, store_job.c,
  * store_notify.c, store_flag.c) share and nothing else uses. */
 #ifndef AC_CORE_REVIEW_INTERNAL_H
 #define AC_CORE_REVIEW_INTERNAL_H

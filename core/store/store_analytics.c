@@ -8,8 +8,9 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
+#include "accord/review/submission.h"
+#include "accord/store/assignment.h"
 #include "accord/store/store_analytics.h"
-#include "accord/store/store_review.h"
 #include "internal.h"
 
 /* Runs a bound single-row, single-integer query. */
@@ -28,7 +29,8 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     struct ac_analytics_volume v;
     memset(&v, 0, sizeof v);
     sqlite3_stmt *s;
-    /* States are store_review.h's enum values, bound rather than written out. */
+    /* States are the enum values of review/submission.h and store/assignment.h,
+     * bound rather than written out. */
     int err = ac__store_stmt(
         st,
         "SELECT COUNT(*), COALESCE(SUM(state IN (?2, ?3)), 0),"

@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/store/artifact.h"
+#include "accord/store/assignment.h"
 #include "review_internal.h"
 
 static int hash_ok(const char *h)

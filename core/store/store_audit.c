@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/audit.h"
 #include "internal.h"
 
 void ac_audit_entry_release(struct ac_audit_entry *e)

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/benchmark.h"
 #include "internal.h"
 
 void ac_bench_row_release(struct ac_bench_row *b)

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/credential.h"
 #include "internal.h"
 
 #define CRED_COLUMNS                                                                               \

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/store/flag.h"
 #include "review_internal.h"
 
 void ac_flag_release(struct ac_flag *f)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/store/job.h"
 #include "review_internal.h"
 
 int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t due_ms)

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/review/submission.h"
+#include "accord/store/notify.h"
 #include "review_internal.h"
 
 void ac_notification_release(struct ac_notification *m)

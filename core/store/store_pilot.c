@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/pilot.h"
 #include "internal.h"
 
 void ac_pilot_score_release(struct ac_pilot_score *p)

@@ -6,22 +6,9 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/record.h"
+#include "accord/store/tlog.h"
 #include "internal.h"
-
-/* Sets |*size| to the number of leaves in the log. */
-static int log_size(struct ac_store *st, uint64_t *size)
-{
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT count(*) FROM log_leaves", &s);
-    if (err)
-        return err;
-    int64_t count;
-    err = ac__store_int64(st, s, &count);
-    if (!err)
-        *size = (uint64_t)count;
-    return err;
-}
 
 static int insert_record(struct ac_store *st, const struct ac_store_issue *in, int64_t *id)
 {
@@ -86,7 +73,7 @@ int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, 
         return err;
     uint64_t size = 0;
     int64_t id = 0;
-    err = log_size(st, &size);
+    err = ac_store_log_size(st, &size);
     if (!err && size != in->log_index)
         err = AC_ECONFLICT; /* a second writer, or a stale tree head: never sign over it */
     if (!err)
@@ -95,6 +82,8 @@ int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, 
         err = insert_leaf(st, in, id);
     if (!err)
         err = insert_status(st, in, id);
+    if (!err)
+        err = ac__store_subtrees_insert(st, in->subtrees, in->nsubtrees, 0);
     if (!err)
         err = ac__store_checkpoint_insert(st, in->log_index + 1, in->new_root, in->kid,
                                           in->checkpoint_note, in->now_ms);

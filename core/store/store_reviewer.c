@@ -6,28 +6,8 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/reviewer.h"
 #include "internal.h"
-
-static const char *const rcert_names[AC_RCERT_STATE_COUNT] = {
-    "applied",   "rejected", "screened",    "trained",
-    "certified", "failed",   "unavailable", "retraining"};
-
-const char *ac_rcert_state_name(enum ac_rcert_state s)
-{
-    return (unsigned)s < AC_RCERT_STATE_COUNT ? rcert_names[s] : NULL;
-}
-
-int ac_rcert_state_parse(const char *name, enum ac_rcert_state *out)
-{
-    for (int i = 0; name && i < AC_RCERT_STATE_COUNT; i++) {
-        if (strcmp(name, rcert_names[i]) == 0) {
-            *out = (enum ac_rcert_state)i;
-            return 0;
-        }
-    }
-    return AC_EINVAL;
-}
 
 /* ---- profiles ---- */
 
@@ -182,7 +162,7 @@ int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, in
     if (!err) {
         sqlite3_bind_int64(s, 1, credential_id);
         sqlite3_bind_int64(s, 2, user_id);
-        sqlite3_bind_text(s, 3, rcert_names[state], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, ac_rcert_state_name(state), -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, answers ? answers : "{}", -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 5, screening ? screening : "[]", -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, now_ms);

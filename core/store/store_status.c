@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/status.h"
 #include "internal.h"
 
 #define STATUS_COLUMNS "idx, record_id, state, reason, changed_ms"

@@ -4,16 +4,8 @@
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/store/submission.h"
 #include "review_internal.h"
-
-static const char *const state_names[] = {"received",  "flagged", "queued",   "in_review",
-                                          "escalated", "decided", "notified", "rejected"};
-
-const char *ac_sub_state_name(enum ac_sub_state s)
-{
-    return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : NULL;
-}
 
 void ac_submission_release(struct ac_submission *s)
 {

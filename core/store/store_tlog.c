@@ -7,7 +7,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/tlog.h"
 #include "internal.h"
 
 int ac_store_log_leaf(struct ac_store *st, uint64_t index, uint8_t out[AC_STORE_HASH_BYTES])
@@ -120,7 +120,7 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
     if (err)
         return err;
     sqlite3_stmt *s;
-    err = ac__store_stmt(st, "SELECT count(*) FROM log_leaves", &s);
+    err = ac__store_stmt(st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &s);
     if (!err) {
         int rc = sqlite3_step(s);
         if (rc != SQLITE_ROW)
@@ -136,4 +136,21 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
         return err;
     }
     return ac__store_commit(st);
+}
+
+/* Leaves are numbered 0..n-1
+ * without gaps (each issue appends at the current size), so the size is the
+ * largest index plus one: one step down the primary key, not a count of
+ * every leaf. */
+int ac_store_log_size(struct ac_store *st, uint64_t *size)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &s);
+    if (err)
+        return err;
+    int64_t count;
+    err = ac__store_int64(st, s, &count);
+    if (!err)
+        *size = (uint64_t)count;
+    return err;
 }

@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/training.h"
 #include "internal.h"
 
 static int put(struct ac_store *st, const char *sql, int64_t key, const char *content, int64_t by,

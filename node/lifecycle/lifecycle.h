@@ -1,77 +1,176 @@
-/* lifecycle.h - what the credential-lifecycle handlers in node/ share
- * (api_credentials.c, api_pilot.c, api_benchmarks.c, api_training.c,
- * api_reviewers.c): loading a credential named in the path, problem answers
- * with extra members, audit rows, level parsing, and the evidence each
- * lifecycle step needs. */
+/* lifecycle.h - the credential lifecycle services: definitions and their
+ * state-transition gate, pilot, benchmarks, training, reviewer applications
+ * and certification. Each service is the one place its state change happens:
+ * it takes ids and parsed values (never a request), checks the actor's right,
+ * opens the only transaction, writes the audit row (node/audit.h) in it, and
+ * returns 0 or an AC_E* code with a struct ac_reason saying why (field, value,
+ * rule). Handlers in node/http/ parse, call one service and render; a
+ * federation receiver will call the same services.
+ *
+ * Every function here runs on the loop thread. Reasons: |why| may be NULL;
+ * on failure it is filled when the refusal is something a person can act on
+ * (a wrong state, a value off the scale); a bare store error leaves it empty
+ * and the code alone speaks. */
 #ifndef AC_NODE_LIFECYCLE_H
 #define AC_NODE_LIFECYCLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "accord/review/definition.h"
 #include "accord/review/pool.h"
 #include "internal.h"
 
-/* A credential version named in a path as "ID" (the highest version) or
- * "ID@VERSION", with its parsed definition. */
+/* ==== credentials (node/lifecycle/credential.c) ==== */
+
+/* A credential version with its definition, parsed once per operation. */
 struct ac__cred {
     struct ac_credential row;
     struct ac_definition *def;           /* owned */
     char ref[AC_CREDENTIAL_ID_MAX + 24]; /* "ID@VERSION": the audit subject */
 };
 
-/* Loads the credential named by path parameter "ref". Returns 0, or answers
- * |x| (404 naming the reference, 500) and returns -1. */
-int ac__cred_load(struct ac_node *n, struct ac_http_exchange *x, struct ac__cred *c);
+/* Loads the credential |ref| names: "ID" (the highest version) or
+ * "ID@VERSION". Returns 0 and fills |*c| (release with ac__cred_release()),
+ * AC_ENOENT (with a not-found reason about "ref"), AC_ENOMEM or AC_EDB. */
+int ac__cred_find(struct ac_node *n, const char *ref, struct ac__cred *c, struct ac_reason *why);
 
-/* Loads credential row |id| without answering anyone. Returns 0 or an AC_E* code. */
+/* Loads credential row |id|. Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB
+ * (the stored definition no longer parses: corruption, logged). */
 int ac__cred_load_id(struct ac_node *n, int64_t id, struct ac__cred *c);
 
-/* Frees what |c| owns. */
+/* Re-reads |c|'s row after a change, keeping its parsed definition (whose
+ * state follows the row). Returns 0 or a store error (|c| unchanged then). */
+int ac__cred_refresh(struct ac_node *n, struct ac__cred *c);
+
+/* Frees what |c| owns and zeroes it; a zeroed |c| is a no-op. */
 void ac__cred_release(struct ac__cred *c);
 
-/* Answers 409 "wrong-state" unless |c| is in one of the |n| states |states|;
- * returns -1 then, else 0. |doing| says what was attempted ("score a pilot"). */
-int ac__cred_require_state(struct ac_http_exchange *x, const struct ac__cred *c,
-                           const enum ac_def_state *states, size_t n, const char *doing);
+/* Returns 0 when |c| is in one of the |k| |states|, else AC_ECONFLICT with a
+ * wrong-state reason naming what was attempted (|doing|, "score a pilot
+ * submission") and the states it needs. */
+int ac__cred_require_state(const struct ac__cred *c, const enum ac_def_state *states, size_t k,
+                           const char *doing, struct ac_reason *why);
 
-/* Checks that every element of the array |arr| (named |field| in messages) is
- * an object with a "label" of 1-AC_ITEM_LABEL_MAX bytes and non-empty text
- * "content". Returns 0, or answers 400 naming "<field>[i]" and returns -1. */
-int ac__labelled_texts_check(struct ac_http_exchange *x, const json_t *arr, const char *field);
+/* Returns 0 when |actor| holds any role in |roles|, else AC_EACCES with a
+ * forbidden reason naming the roles needed and held. */
+int ac__actor_require(const struct ac_user *actor, unsigned roles, struct ac_reason *why);
 
-/* Writes an audit row for |kind| |subject| by |actor| with |detail| (borrowed,
- * may be NULL) from this node. Call inside the change's transaction.
- * Returns 0 or a store error. */
-int ac__audit(struct ac_node *n, const char *kind, const char *subject, int64_t actor,
-              const char *action, const json_t *detail);
+/* A level as a request gave it, before it is checked against a scale. */
+struct ac_level_arg {
+    enum { AC_LEVEL_ABSENT, AC_LEVEL_NAME, AC_LEVEL_INDEX, AC_LEVEL_OTHER } kind;
+    const char *name; /* borrowed; AC_LEVEL_NAME */
+    int64_t index;    /* AC_LEVEL_INDEX */
+};
 
-/* Reads member |key| of |body| as a level of |def|'s scale: a level name or
- * its index. Returns 0 and sets |*level|, or answers 400 (missing, wrong
- * type) / 422 (off the scale, naming the levels) and returns -1. */
-int ac__level_get(struct ac_http_exchange *x, const struct ac_definition *def, const json_t *body,
-                  const char *key, int *level);
+/* Resolves |arg| (named |field| in reasons) on |def|'s scale. Returns 0 and
+ * sets |*level|, or AC_EINVAL with an invalid-field reason (absent, neither
+ * name nor index) or an off-scale one, each listing the scale. */
+int ac__level_resolve(const struct ac_definition *def, const struct ac_level_arg *arg,
+                      const char *field, int *level, struct ac_reason *why);
 
-/* Reads member |key| of |body| as a list of distinct users holding |role|,
- * at least |min|. Returns the count and fills |ids| (capacity |max|), or
- * answers 400/422 and returns -1. */
-int ac__users_get(struct ac_node *n, struct ac_http_exchange *x, const json_t *body,
-                  const char *key, unsigned role, size_t min, int64_t *ids, size_t max);
+/* Checks that the |k| user ids |ids| (the list |field|) name distinct enabled
+ * users holding |role|. Returns 0 or AC_EINVAL with an unacceptable-value
+ * reason naming "<field>[i]". */
+int ac__users_check(struct ac_node *n, const char *field, const int64_t *ids, size_t k,
+                    unsigned role, struct ac_reason *why);
 
-/* Moves |c| to |to| with |override| in one transaction with its audit row
- * (action "transition", detail |detail| borrowed, may be NULL); updates
- * c->row.state. Returns 0 or a store error (AC_ECONFLICT if it moved meanwhile). */
-int ac__cred_transition(struct ac_node *n, struct ac__cred *c, enum ac_def_state to, bool override,
-                        int64_t actor, const json_t *detail);
+/* A labelled text: a pilot submission or a benchmark item as imported. */
+struct ac_text_item {
+    const char *label;   /* borrowed, 1-AC_ITEM_LABEL_MAX bytes */
+    const char *content; /* borrowed, non-empty */
+};
 
-/* ---- the evidence of each step ---- */
+/* ==== definitions (node/lifecycle/definitions.c) ==== */
 
-/* The pilot report of |c|'s current round (api_pilot.c): submissions,
- * scored pairs, agreement statistics and whether the threshold is met. */
+/* Stores |def| (a validated draft; takes ownership) as a new credential
+ * version by admin |actor|. A new version must follow every stored one.
+ * Fills |*out| (the stored row with |def|; release it) on 0. Returns 0,
+ * AC_EACCES, AC_ECONFLICT (version-exists), AC_ENOMEM or a store error. */
+int ac_definition_create(struct ac_node *n, const struct ac_user *actor,
+                         struct ac_definition *def, struct ac__cred *out, struct ac_reason *why);
+
+/* Replaces the draft |ref| by |def| (same id and version; takes ownership). Fills
+ * |*out| with the edited credential on 0. Returns 0, AC_EACCES, AC_ENOENT,
+ * AC_ECONFLICT (not in draft), AC_EINVAL (id/version differ), AC_ENOMEM or a
+ * store error. */
+int ac_definition_replace(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                          struct ac_definition *def, struct ac__cred *out, struct ac_reason *why);
+
+/* The five framework audit answers; NULL leaves an answer as it is. */
+struct ac_audit_answers {
+    const char *impact, *equity, *access, *language, *big_picture; /* borrowed */
+};
+
+/* Merges |answers| into the draft |ref|. Fills |*out| with the edited
+ * credential (its row carries the new content hash). Returns 0, AC_EACCES,
+ * AC_ENOENT, AC_ECONFLICT (not in draft), AC_EINVAL (an empty answer),
+ * AC_ENOMEM or a store error. */
+int ac_definition_audit_answers(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                                const struct ac_audit_answers *answers, struct ac__cred *out,
+                                struct ac_reason *why);
+
+/* ==== the state-transition gate (node/lifecycle/gate.c) ==== */
+
+/* What a transition asks for beyond the target state. */
+struct ac_transition_req {
+    enum ac_def_state to;
+    bool override;         /* only with to == AC_DEF_ACTIVE */
+    const char *statistic; /* entering piloting: the agreement statistic (borrowed) */
+    double threshold;      /* entering piloting: its minimum, -1 to 1; NAN when not given */
+};
+
+/* Moves |ref| to |req->to| when the transition table allows it and the
+ * evidence of the step is there (framework audit; pilot threshold;
+ * benchmark sufficiency; general and training modules; pool size). Entering
+ * piloting starts a pilot round; entering training generates the training
+ * module, in the same transaction. Fills |*out| (the moved credential) and
+ * sets |*evidence| (caller json_decref()s; may stay NULL) on 0; on a missing
+ * step the evidence rides in |why|->extra. Returns 0, AC_EACCES, AC_ENOENT,
+ * AC_EINVAL, AC_ECONFLICT (not allowed, evidence missing, moved meanwhile),
+ * AC_ENOMEM or a store error. */
+int ac_definition_transition(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                             const struct ac_transition_req *req, struct ac__cred *out,
+                             json_t **evidence, struct ac_reason *why);
+
+/* Moves |c| to |to| with its audit row (action "transition" by |actor|, 0 for
+ * the node; |detail| borrowed, may be NULL, stored as "evidence") INSIDE the
+ * caller's transaction; updates |c|'s state. Returns 0 or a store error
+ * (AC_ECONFLICT if it moved meanwhile). */
+int ac__cred_transition_tx(struct ac_node *n, struct ac__cred *c, enum ac_def_state to,
+                           bool override, int64_t actor, const json_t *detail);
+
+/* ==== pilot (node/lifecycle/pilot.c) ==== */
+
+#define AC_PILOT_MIN_SUBMISSIONS 10  /* the seed's Step 1: at least ten */
+#define AC_PILOT_MAX_SUBMISSIONS 500 /* per round: the report reads a round in one go */
+
+/* The pilot report of |c|'s current round: submissions, scored pairs,
+ * agreement statistics and whether the threshold is met. Sets |*out|. */
 int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *met);
 
+/* Adds the |k| |subs| to the current pilot round of |ref|, each assigned to
+ * the two |experts|, by admin |actor|. Fills |ids| (capacity |k|) and
+ * |*out| (its pilot_round the round added to). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not piloting,
+ * round full: pilot-full, a label reused), AC_EINVAL (experts), AC_ENOMEM or
+ * a store error. */
+int ac_pilot_add(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                 const int64_t experts[2], const struct ac_text_item *subs, size_t k,
+                 int64_t *ids, struct ac__cred *out, struct ac_reason *why);
+
+/* Expert |actor| scores pilot submission |sub| at |level|. Fills |*out| (the
+ * submission's credential) and |*level_out| on 0. Returns 0, AC_EACCES
+ * (not-assigned), AC_ECONFLICT (not piloting, an old round, already scored),
+ * AC_EINVAL (level), AC_ENOMEM or a store error. */
+int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, int64_t sub,
+                              const struct ac_level_arg *level, struct ac__cred *out,
+                              int *level_out, struct ac_reason *why);
+
+/* ==== benchmarks (node/lifecycle/benchmarks.c) ==== */
+
 /* Loads every benchmark item of |c| into |*rows| (caller releases each and
- * frees the array) (api_benchmarks.c). Returns 0, AC_ENOMEM or AC_EDB. */
+ * frees the array). Returns 0, AC_ENOMEM or AC_EDB. */
 int ac__bench_load(struct ac_node *n, const struct ac__cred *c, struct ac_bench_row **rows,
                    size_t *k);
 
@@ -81,19 +180,158 @@ int ac__bench_load(struct ac_node *n, const struct ac__cred *c, struct ac_bench_
 struct ac_bench;
 int ac__bench_build(const struct ac_bench_row *rows, size_t k, size_t n_levels, struct ac_bench *b);
 
-/* The benchmark sufficiency report (api_benchmarks.c). */
+/* The benchmark sufficiency report. Sets |*out|. */
 int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *sufficient);
 
-/* Generates and stores |c|'s training module from the template (api_training.c).
- * Returns 0, AC_ERANGE (fewer resolved items than examples_per_level at some
- * level) or a store error. */
-int ac__training_generate(struct ac_node *n, const struct ac__cred *c, int64_t actor);
+/* Imports the |k| |items| into the benchmark database of |ref|, each
+ * assigned to the |ne| |experts| (2-AC_STORE_BENCH_EXPERTS), by admin
+ * |actor|. Fills |ids| (capacity |k|) and |*out|. Returns 0, AC_EACCES,
+ * AC_ENOENT, AC_ECONFLICT (not in benchmarks, a label reused), AC_EINVAL
+ * (experts), AC_ENOMEM or a store error. */
+int ac_benchmark_import(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                    const int64_t *experts, size_t ne, const struct ac_text_item *items, size_t k,
+                    int64_t *ids, struct ac__cred *out, struct ac_reason *why);
 
-/* Pool status of |c| (api_reviewers.c): certified count, minimum, activation. */
+/* Expert |actor| scores benchmark item |item| at |level|. Fills |*out| and
+ * |*level_out|. Returns 0, AC_EACCES (not assigned), AC_ENOENT,
+ * AC_ECONFLICT (wrong state, already scored), AC_EINVAL, or a store error. */
+int ac_benchmark_score(struct ac_node *n, const struct ac_user *actor, int64_t item,
+                   const struct ac_level_arg *level, struct ac__cred *out, int *level_out,
+                   struct ac_reason *why);
+
+/* Settles item |item| at |level| with optional annotations (borrowed, may be
+ * NULL) by an admin or one of its experts, once every expert scored and only
+ * where they split. Fills |*out| and |*item_out| (the item as now stored;
+ * release it). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (wrong state,
+ * not scored), AC_EINVAL (level), or a store error. */
+int ac_benchmark_resolve(struct ac_node *n, const struct ac_user *actor, int64_t item,
+                     const struct ac_level_arg *level, const char *key_characteristics,
+                     const char *common_errors, struct ac__cred *out,
+                     struct ac_bench_row *item_out, struct ac_reason *why);
+
+/* ==== training (node/lifecycle/training.c) ==== */
+
+/* Generates and stores |c|'s training module from the template with its audit
+ * row by |actor|, INSIDE the caller's transaction. Returns 0, AC_ERANGE
+ * (fewer resolved items than examples_per_level at some level) or a store
+ * error. */
+int ac__training_generate_tx(struct ac_node *n, const struct ac__cred *c, int64_t actor);
+
+/* Regenerates the training module of |ref| (in training) by admin |actor|.
+ * Fills |*out| on 0. Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (wrong state, too few
+ * resolved items: evidence-missing), AC_ENOMEM or a store error. */
+int ac_training_regenerate(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                           struct ac__cred *out, struct ac_reason *why);
+
+/* Reviewer |actor| completes the training module of |ref|: every example
+ * shown counts as seen, the certification moves to trained. Fills |*out|.
+ * Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not applied, wrong state,
+ * general module first), AC_ENOMEM or a store error. */
+int ac_training_complete(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                         struct ac__cred *out, struct ac_reason *why);
+
+/* Stores the node's general module |text| (a checked JSON object, borrowed)
+ * by admin |actor|. Returns 0, AC_EACCES or a store error. */
+int ac_general_module_put(struct ac_node *n, const struct ac_user *actor, const char *text,
+                          struct ac_reason *why);
+
+/* Reviewer |actor| completes the node's general module (once; a repeat keeps
+ * the first time). Sets |*completed_ms|. Returns 0, AC_EACCES, AC_ECONFLICT
+ * (no general module yet), or a store error. */
+int ac_general_module_complete(struct ac_node *n, const struct ac_user *actor,
+                               int64_t *completed_ms, struct ac_reason *why);
+
+/* ==== reviewers: profiles, held credentials, applications, pool
+ * (node/lifecycle/reviewers.c) ==== */
+
+/* A profile edit; a NULL or absent member keeps what is stored. */
+struct ac_profile_patch {
+    const char *school, *district; /* borrowed, at most AC_REVIEWER_TEXT_MAX bytes */
+    const char *domains;           /* borrowed JSON array text of domain names */
+    bool has_available, available;
+    bool has_until;
+    int64_t until_ms;        /* 0: no end (null) */
+    const char *until_given; /* borrowed: the text given, for the audit row; NULL for null */
+};
+
+/* Reviewer |actor| edits their profile (created on first use). Fills |*out|
+ * with the stored profile. Returns 0, AC_EACCES, AC_EINVAL or a store error. */
+int ac_reviewer_profile_put(struct ac_node *n, const struct ac_user *actor,
+                            const struct ac_profile_patch *patch,
+                            struct ac_reviewer_profile *out, struct ac_reason *why);
+
+/* Admin |actor| records that user |user| holds credential |cred| (1-64
+ * characters) from |issuer| (may be NULL: unknown). Returns 0, AC_EACCES,
+ * AC_EINVAL (no such user, bad id), AC_EEXIST (conflict) or a store error. */
+int ac_held_credential_add(struct ac_node *n, const struct ac_user *actor, int64_t user,
+                           const char *cred, const char *issuer, struct ac_reason *why);
+
+/* Reviewer |actor| applies to review |ref| with |answers_text| (a JSON object
+ * text, borrowed; NULL: "{}"); screening runs the automatic checks now.
+ * Fills |*out| and |*rc| (release it). Returns 0, AC_EACCES, AC_ENOENT,
+ * AC_ECONFLICT (not recruiting, already applied), AC_EINVAL (answers too
+ * long) or a store error. */
+int ac_reviewer_apply(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                      const char *answers_text, struct ac__cred *out,
+                      struct ac_reviewer_cert *rc, struct ac_reason *why);
+
+/* Admin |actor| screens the application of |user| to |ref| by hand:
+ * |approve|, with |reason| (borrowed, may be NULL). Fills |*out| and |*rc|.
+ * Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not waiting for screening)
+ * or a store error. */
+int ac_reviewer_screen(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                       int64_t user, bool approve, const char *reason, struct ac__cred *out,
+                       struct ac_reviewer_cert *rc, struct ac_reason *why);
+
+/* Pool status of |c|: certified count, minimum, activation. Sets |*out|. */
 int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, json_t **out,
                     struct ac_pool_activation *act);
 
-/* ---- endpoints ---- */
+/* ==== certification (node/lifecycle/certification.c) ==== */
+
+/* An attempt just drawn. */
+struct ac_attempt_started {
+    int64_t attempt_id;
+    int64_t number;  /* 1 for the first attempt */
+    json_t *items;   /* owned: [{item_id, content}] as shown */
+};
+
+/* Reviewer |actor| (trained for |ref|) starts a certification attempt drawn
+ * from unseen resolved benchmarks. Fills |*out| and |*started| (release
+ * started->items). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not
+ * applied, wrong state, attempt open, too early, no attempts, benchmarks
+ * exhausted), AC_ENOMEM or a store error. */
+int ac_cert_attempt_start(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                          struct ac__cred *out, struct ac_attempt_started *started,
+                          struct ac_reason *why);
+
+/* One answer as given: the item and its level. */
+struct ac_attempt_answer {
+    int64_t item_id; /* 0 when not an integer */
+    struct ac_level_arg level;
+};
+
+/* An attempt just graded. */
+struct ac_attempt_graded {
+    bool passed;
+    json_t *result; /* owned: the grading as stored */
+    enum ac_rcert_state state;
+    int64_t attempts;
+    int64_t next_attempt_ms; /* 0: none */
+};
+
+/* Reviewer |actor| answers attempt |attempt| with the |k| |answers| (NULL:
+ * the answers were not a list): graded against the benchmark final scores;
+ * a pass certifies and may turn the credential active, as the node, in the
+ * same transaction. Fills |*out| and |*graded| (release graded->result).
+ * Returns 0, AC_EACCES (not-yours), AC_ENOENT, AC_ECONFLICT (closed),
+ * AC_EINVAL (answers), AC_ENOMEM or a store error. */
+int ac_cert_attempt_answer(struct ac_node *n, const struct ac_user *actor, int64_t attempt,
+                           const struct ac_attempt_answer *answers, size_t k,
+                           struct ac__cred *out, struct ac_attempt_graded *graded,
+                           struct ac_reason *why);
+
+/* ==== endpoints (node/http/api_*.c) ==== */
 
 void ac__api_credentials_register(struct ac_node *n);
 void ac__api_pilot_register(struct ac_node *n);

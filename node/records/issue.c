@@ -81,10 +81,43 @@ static int publish_checkpoint(struct ac__records *r, const struct ac_buf *note)
     return 0;
 }
 
+/* Rebuilding the tree head at start; when the log predates stored subtrees,
+ * also collects every completed subtree to fill them in. */
+struct rebuild {
+    struct ac_merkle_tree *tree;
+    int backfill;
+    struct ac_store_subtree *pending; /* owned; |npending| of |cap| */
+    uint8_t (*hashes)[AC_MERKLE_HASH_BYTES];
+    size_t npending, cap;
+    struct ac_store *store;
+};
+
+static int rebuild_flush(struct rebuild *rb)
+{
+    for (size_t i = 0; i < rb->npending; i++)
+        rb->pending[i].hash = rb->hashes[i];
+    int err = ac_store_tlog_subtrees_add(rb->store, rb->pending, rb->npending);
+    rb->npending = 0;
+    return err;
+}
+
 static int rebuild_leaf(void *ctx, uint64_t index, const uint8_t hash[AC_STORE_HASH_BYTES])
 {
     (void)index;
-    return ac_merkle_tree_append(ctx, hash);
+    struct rebuild *rb = ctx;
+    struct ac_merkle_completed done;
+    int err = ac_merkle_tree_append_completed(rb->tree, hash, rb->backfill ? &done : NULL);
+    if (err || !rb->backfill)
+        return err;
+    for (size_t i = 0; i < done.count; i++) {
+        if (rb->npending == rb->cap && (err = rebuild_flush(rb)) != 0)
+            return err;
+        rb->pending[rb->npending].level = done.subtree[i].level;
+        rb->pending[rb->npending].index = done.subtree[i].index;
+        memcpy(rb->hashes[rb->npending], done.subtree[i].hash, AC_MERKLE_HASH_BYTES);
+        rb->npending++;
+    }
+    return 0;
 }
 
 struct status_load {
@@ -125,8 +158,31 @@ static int load_log(struct ac_node *n)
 {
     struct ac__records *r = n->records;
     ac_merkle_tree_init(&r->tree);
-    uint64_t count = 0;
-    int err = ac_store_log_each_leaf(n->store, rebuild_leaf, &r->tree, &count);
+    uint64_t count = 0, stored = 0, size = 0;
+    struct rebuild rb = {.tree = &r->tree, .store = n->store, .cap = 4096};
+    int err = ac_store_tlog_subtree_count(n->store, &stored);
+    if (!err)
+        err = ac_store_log_size(n->store, &size);
+    if (err)
+        return err;
+    /* A log of n leaves has n - popcount(n) complete subtrees of two or more
+     * leaves; fewer stored means a log from before they were kept. */
+    rb.backfill = stored < size - (uint64_t)__builtin_popcountll(size);
+    if (rb.backfill) {
+        rb.pending = calloc(rb.cap, sizeof *rb.pending);
+        rb.hashes = calloc(rb.cap, sizeof *rb.hashes);
+        if (!rb.pending || !rb.hashes)
+            err = AC_ENOMEM;
+        else
+            ac_log_info("records", "storing the subtree hashes of a log of %llu leaves",
+                        (unsigned long long)size);
+    }
+    if (!err)
+        err = ac_store_log_each_leaf(n->store, rebuild_leaf, &rb, &count);
+    if (!err && rb.backfill)
+        err = rebuild_flush(&rb);
+    free(rb.pending);
+    free(rb.hashes);
     if (err)
         return err;
     uint8_t root[AC_MERKLE_HASH_BYTES];
@@ -296,9 +352,16 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
     err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec, why, why_size);
     if (!err)
         err = ac_record_sign(&rec, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb, n->keyring, &cose);
+    struct ac_merkle_completed done = {0};
+    struct ac_store_subtree subtrees[64];
     if (!err) {
         ac_merkle_leaf_hash(cose.data, cose.len, leaf);
-        err = ac_merkle_tree_append(&next, leaf);
+        err = ac_merkle_tree_append_completed(&next, leaf, &done);
+    }
+    for (size_t i = 0; !err && i < done.count; i++) {
+        subtrees[i].level = done.subtree[i].level;
+        subtrees[i].index = done.subtree[i].index;
+        subtrees[i].hash = done.subtree[i].hash;
     }
     if (!err) {
         ac_merkle_tree_root(&next, root);
@@ -322,6 +385,8 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
             .new_root = root,
             .checkpoint_note = (const char *)note.data,
             .now_ms = now_ms,
+            .subtrees = subtrees,
+            .nsubtrees = done.count,
         };
         err = ac_store_record_issue(n->store, &in, &id);
     }
@@ -508,10 +573,19 @@ static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYT
     return ac_store_log_leaf(ctx, index, out);
 }
 
+static int source_subtree(void *ctx, uint64_t start, uint64_t size,
+                          uint8_t out[AC_MERKLE_HASH_BYTES])
+{
+    /* merkle.c asks only for perfect subtrees: size a power of two >= 2 and
+     * start a multiple of it. */
+    unsigned level = (unsigned)__builtin_ctzll(size);
+    return ac_store_tlog_subtree_get(ctx, level, start >> level, out);
+}
+
 void ac__log_source(struct ac_node *n, struct ac_merkle_source *src)
 {
     src->leaf = source_leaf;
-    src->subtree = NULL;
+    src->subtree = source_subtree;
     src->ctx = n->store;
 }
 

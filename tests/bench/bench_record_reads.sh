@@ -2,7 +2,7 @@
 # bench_record_reads.sh - h2load GETting signed records by id from the node
 # (GET /v1/credentials/{id}, R records issued first) versus nghttpd serving
 # the very same bytes as files at the very same paths, loopback only. Prints
-# both request rates and their ratio (DESIGN.md target: at least 0.8).
+# both request rates and their ratio (target: at least 0.8).
 #
 # Fairness on a shared 2-core machine: both servers get the same h2load
 # parameters and the same URI list (so the same request headers and bodies of

@@ -1,12 +1,12 @@
 /* fetch.c - accord-verify --fetch: HTTP/2 GETs to an issuer (h2c for http://,
  * TLS with certificate verification for https://), each URL asked once per
  * run, its answer or failure kept for every later record: the issuer's keys
- * from <iss>/.well-known/jwks.json, its status token, checkpoint and proofs. */
+ * from <iss>/.well-known/jwks.json, its status token, checkpoint and proofs.
+ * This is core/trust's fetcher for the standalone verifier. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "accord/sign/did.h"
 #include "accord/base/error.h"
 #include "internal.h"
 
@@ -51,7 +51,7 @@ void ac__fetcher_free(struct ac__fetcher *f)
     free(f);
 }
 
-/* Does the GET; on failure sets |*error| to an owned reason. */
+/* Does the GET; on failure sets it->rc and it->error to an owned reason. */
 static void fetch(const char *url, struct ac__fetched *it)
 {
     char why[1200];
@@ -59,6 +59,7 @@ static void fetch(const char *url, struct ac__fetched *it)
     char origin[256], path[1024];
     if (split_url(url, origin, sizeof(origin), path, sizeof(path))) {
         snprintf(why, sizeof(why), "\"%.300s\" is not an http(s) URL to fetch", url);
+        it->rc = AC_EINVAL;
         it->error = strdup(why);
         return;
     }
@@ -79,11 +80,14 @@ static void fetch(const char *url, struct ac__fetched *it)
         resp->body = NULL;
     }
     ac_h2_response_free(resp);
-    if (rc)
+    if (rc) {
+        it->rc = rc;
         it->error = strdup(why);
+    }
 #else
     snprintf(why, sizeof(why), "cannot fetch %.300s: this accord-verify was built without HTTP/2",
              url);
+    it->rc = AC_EINVAL; /* this build cannot fetch at all */
     it->error = strdup(why);
 #endif
 }
@@ -111,53 +115,16 @@ const struct ac__fetched *ac__fetch(struct ac__fetcher *f, const char *url)
     return it;
 }
 
-int ac__issuer_url(const char *iss, const char *path, char *out, size_t len)
+int ac__fetch_cb(void *ctx, const char *url, const uint8_t **body, size_t *len, const char **why)
 {
-    if (strncmp(iss, "https://", 8) != 0 && strncmp(iss, "http://", 7) != 0)
-        return AC_EINVAL;
-    size_t n = strlen(iss);
-    while (n > 0 && iss[n - 1] == '/')
-        n--;
-    if ((size_t)snprintf(out, len, "%.*s%s", (int)n, iss, path) >= len)
-        return AC_EINVAL;
+    const struct ac__fetched *f = ac__fetch(ctx, url);
+    if (!f)
+        return AC_ENOMEM;
+    if (f->error) {
+        *why = f->error;
+        return f->rc;
+    }
+    *body = f->body;
+    *len = f->len;
     return 0;
-}
-
-const struct ac__issuer *ac__trust_fetch(struct ac__trust *t, struct ac__fetcher *f,
-                                         const char *iss)
-{
-    const struct ac__issuer *found = ac__trust_find(t, iss);
-    if (found)
-        return found;
-    struct ac__issuer *v = realloc(t->issuers, (t->n + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    t->issuers = v;
-    struct ac__issuer *is = &v[t->n];
-    memset(is, 0, sizeof(*is));
-    if (!(is->iss = strdup(iss)))
-        return NULL;
-    t->n++;
-    char url[1024], why[1400];
-    if (ac__issuer_url(iss, "/.well-known/jwks.json", url, sizeof(url))) {
-        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from", iss);
-        is->fetch_error = strdup(why);
-        return is;
-    }
-    const struct ac__fetched *r = ac__fetch(f, url);
-    if (!r) {
-        is->fetch_error = strdup("out of memory while fetching keys");
-        return is;
-    }
-    if (r->error) {
-        is->fetch_error = strdup(r->error);
-        return is;
-    }
-    char kwhy[192];
-    if (ac_did_jwks_parse((const char *)r->body, r->len, &is->keys, &is->nkeys, kwhy,
-                          sizeof(kwhy))) {
-        snprintf(why, sizeof(why), "%s: %s", url, kwhy);
-        is->fetch_error = strdup(why);
-    }
-    return is;
 }

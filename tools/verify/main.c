@@ -4,7 +4,8 @@
  * the issuer; with --fetch it also asks the issuer for current status and log
  * proofs, and with --witness-state it remembers each log's checkpoint to catch
  * a forked history. Prints a verdict with reasons per record, or JSON Lines;
- * the exit code is the worst verdict. */
+ * the exit code is the worst verdict. The checks and the verdict rule are
+ * core/trust's; this file reads inputs and prints. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #include "accord/base/clock.h"
 #include "accord/sign/did.h"
 #include "accord/base/error.h"
+#include "accord/trust/trust.h"
+#include "accord/trust/verdict.h"
+#include "accord/trust/witness.h"
 #include "internal.h"
 
 static void usage(FILE *out, const char *prog)
@@ -268,9 +272,9 @@ static int for_each_record(const char *path, const struct ac_buf *b, struct ac_b
     return 0;
 }
 
-static const char *verdict_word(enum ac__result v)
+static const char *verdict_word(enum ac_trust_result v)
 {
-    return v == AC__PASS ? "VALID" : v == AC__FAIL ? "INVALID" : "INDETERMINATE";
+    return v == AC_TRUST_PASS ? "VALID" : v == AC_TRUST_FAIL ? "INVALID" : "INDETERMINATE";
 }
 
 static json_t *claims_json(const struct ac_record *r)
@@ -297,20 +301,21 @@ static json_t *claims_json(const struct ac_record *r)
     return c;
 }
 
-static void print_json(const struct input *it, const struct ac__report *rep)
+static void print_json(const struct input *it, const struct ac_trust_report *rep)
 {
     char name[320];
     input_name(it, name, sizeof(name));
-    enum ac__result v = ac__verdict(rep);
+    enum ac_trust_result v = ac_trust_verdict(rep);
     json_t *checks = json_array();
     for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(checks, json_pack("{ss ss ss}", "check", rep->checks[i].name,
-                                                "result", ac__result_name(rep->checks[i].result),
-                                                "reason", rep->checks[i].reason));
+        json_array_append_new(checks,
+                              json_pack("{ss ss ss}", "check", rep->checks[i].name, "result",
+                                        ac_trust_result_name(rep->checks[i].result), "reason",
+                                        rep->checks[i].reason));
     json_t *o = json_pack("{ss ss so}", "input", name, "verdict",
-                          v == AC__PASS   ? "valid"
-                          : v == AC__FAIL ? "invalid"
-                                          : "indeterminate",
+                          v == AC_TRUST_PASS   ? "valid"
+                          : v == AC_TRUST_FAIL ? "invalid"
+                                               : "indeterminate",
                           "checks", checks);
     if (o && rep->decoded)
         json_object_set_new(o, "claims", claims_json(&rep->rec));
@@ -321,16 +326,16 @@ static void print_json(const struct input *it, const struct ac__report *rep)
     json_decref(o);
 }
 
-static void print_text(const struct input *it, const struct ac__report *rep, bool verbose)
+static void print_text(const struct input *it, const struct ac_trust_report *rep, bool verbose)
 {
     char name[320];
     input_name(it, name, sizeof(name));
-    enum ac__result v = ac__verdict(rep);
+    enum ac_trust_result v = ac_trust_verdict(rep);
     printf("%s: %s\n", name, verdict_word(v));
     for (size_t i = 0; i < rep->n; i++) {
-        const struct ac__check *c = &rep->checks[i];
-        if (verbose || c->result != AC__PASS)
-            printf("  %-13s %-10s %s\n", ac__result_name(c->result), c->name, c->reason);
+        const struct ac_trust_check *c = &rep->checks[i];
+        if (verbose || c->result != AC_TRUST_PASS)
+            printf("  %-13s %-10s %s\n", ac_trust_result_name(c->result), c->name, c->reason);
     }
     if (verbose && rep->decoded) {
         const struct ac_record *r = &rep->rec;
@@ -350,7 +355,7 @@ static void print_text(const struct input *it, const struct ac__report *rep, boo
 }
 
 struct run {
-    const struct ac__options *opt;
+    const struct ac_trust_options *opt;
     bool json, quiet, verbose;
     size_t total;
     size_t counts[3]; /* valid, invalid, indeterminate */
@@ -365,21 +370,21 @@ static void count_one(void *ctx, const struct input *it)
 static void verify_one(void *ctx, const struct input *it)
 {
     struct run *run = ctx;
-    struct ac__report rep;
+    struct ac_trust_report rep;
     if (it->error) {
         rep.n = 1;
         rep.decoded = false;
         rep.checks[0].name = "decode";
-        rep.checks[0].result = AC__FAIL;
+        rep.checks[0].result = AC_TRUST_FAIL;
         snprintf(rep.checks[0].reason, sizeof(rep.checks[0].reason), "%s", it->error);
     } else if (it->json) {
         ac__verify_ob3(it->data, it->len, run->opt, &rep);
     } else {
-        ac__verify_input(it->data, it->len, run->opt, &rep);
+        ac_trust_verify_input(it->data, it->len, run->opt, &rep);
     }
-    enum ac__result v = ac__verdict(&rep);
-    run->counts[v == AC__PASS ? 0 : v == AC__FAIL ? 1 : 2]++;
-    if (run->quiet && v == AC__PASS)
+    enum ac_trust_result v = ac_trust_verdict(&rep);
+    run->counts[v == AC_TRUST_PASS ? 0 : v == AC_TRUST_FAIL ? 1 : 2]++;
+    if (run->quiet && v == AC_TRUST_PASS)
         return;
     if (run->json)
         print_json(it, &rep);
@@ -408,7 +413,7 @@ int main(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
-    struct ac__options opt;
+    struct ac_trust_options opt;
     memset(&opt, 0, sizeof(opt));
     int ch;
     while ((ch = getopt_long(argc, argv, "t:k:jqsh", longopts, NULL)) != -1) {
@@ -454,18 +459,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: libsodium failed to initialise\n", argv[0]);
         return AC__EXIT_USAGE;
     }
-    struct ac__trust *trust = NULL;
-    if (fetch && !(opt.fetcher = calloc(1, sizeof(*opt.fetcher)))) {
+    struct ac_trust *trust = NULL;
+    struct ac__fetcher *fetcher = NULL;
+    struct ac_trust_fetcher fetch_cb = {ac__fetch_cb, NULL};
+    if (fetch && !(fetcher = calloc(1, sizeof(*fetcher)))) {
         fprintf(stderr, "%s: out of memory\n", argv[0]);
         return AC__EXIT_USAGE;
     }
+    if (fetcher) {
+        fetch_cb.ctx = fetcher;
+        opt.fetcher = &fetch_cb;
+    }
     if (witness_path) {
         char why[600];
-        int rc = ac__witness_load(witness_path, &opt.witness, why, sizeof(why));
+        int rc = ac_trust_witness_load(witness_path, &opt.witness, why, sizeof(why));
         if (rc) {
             fprintf(stderr, "%s: --witness-state: %s\n", argv[0],
                     rc == AC_ENOMEM ? "out of memory" : why);
-            ac__fetcher_free(opt.fetcher);
+            ac__fetcher_free(fetcher);
             return AC__EXIT_NOINPUT;
         }
     }
@@ -473,8 +484,8 @@ int main(int argc, char **argv)
         if (parse_key(key_text, opt.pinned_key.public_key)) {
             fprintf(stderr, "%s: --key: \"%s\" is neither 64 hex digits nor an Ed25519 did:key\n",
                     argv[0], key_text);
-            ac__fetcher_free(opt.fetcher);
-            ac__witness_free(opt.witness);
+            ac__fetcher_free(fetcher);
+            ac_trust_witness_free(opt.witness);
             return AC__EXIT_USAGE;
         }
         opt.pinned = true;
@@ -485,19 +496,19 @@ int main(int argc, char **argv)
                        AC_KEY_ID_BYTES);
     } else if (trust_path) {
         char why[320];
-        int rc = ac__trust_load(trust_path, &trust, why, sizeof(why));
+        int rc = ac_trust_load(trust_path, &trust, why, sizeof(why));
         if (rc) {
             fprintf(stderr, "%s: --trust: %s\n", argv[0], rc == AC_ENOMEM ? "out of memory" : why);
-            ac__fetcher_free(opt.fetcher);
-            ac__witness_free(opt.witness);
+            ac__fetcher_free(fetcher);
+            ac_trust_witness_free(opt.witness);
             return rc == AC_EIO ? AC__EXIT_NOINPUT : AC__EXIT_USAGE;
         }
         opt.trust = trust;
     } else {
-        if (!(trust = calloc(1, sizeof(*trust)))) {
+        if (ac_trust_new(&trust)) {
             fprintf(stderr, "%s: out of memory\n", argv[0]);
-            ac__fetcher_free(opt.fetcher);
-            ac__witness_free(opt.witness);
+            ac__fetcher_free(fetcher);
+            ac_trust_witness_free(opt.witness);
             return AC__EXIT_USAGE;
         }
         opt.fetched = trust;
@@ -544,16 +555,16 @@ int main(int argc, char **argv)
                                  : AC__EXIT_VALID;
     }
     char why[600];
-    if (opt.witness && ac__witness_save(opt.witness, why, sizeof(why))) {
+    if (opt.witness && ac_trust_witness_save(opt.witness, why, sizeof(why))) {
         fprintf(stderr, "%s: --witness-state: %s\n", argv[0], why);
         status = AC__EXIT_NOINPUT;
     }
     for (size_t i = 0; bufs && i < nbufs; i++)
         ac_buf_release(&bufs[i]);
     free(bufs);
-    ac__trust_free(trust);
-    ac__fetcher_free(opt.fetcher);
-    ac__witness_free(opt.witness);
+    ac_trust_free(trust);
+    ac__fetcher_free(fetcher);
+    ac_trust_witness_free(opt.witness);
     ac__ob3_release();
     return status;
 }

@@ -16,6 +16,7 @@
 #include "accord/records/multibase.h"
 #include "accord/records/status.h"
 #include "accord/sign/did.h"
+#include "accord/trust/trust.h"
 #include "internal.h"
 
 /* As for native records: clocks drift, but not by more than this. */
@@ -31,16 +32,16 @@ void ac__ob3_release(void)
     processor = NULL;
 }
 
-__attribute__((format(printf, 4, 5))) static void add(struct ac__report *rep, const char *name,
-                                                      enum ac__result result, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
+                                                      enum ac_trust_result result, const char *fmt, ...)
 {
-    if (rep->n == AC__MAX_CHECKS)
+    if (rep->n == AC_TRUST_MAX_CHECKS)
         return;
-    struct ac__check *c = &rep->checks[rep->n++];
+    struct ac_trust_check *c = &rep->checks[rep->n++];
     c->name = name;
     c->result = result;
     c->reason[0] = '\0';
-    if (result == AC__PASS && !rep->pass_reasons)
+    if (result == AC_TRUST_PASS && !rep->pass_reasons)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -94,37 +95,37 @@ struct keyset {
 
 /* The trusted keys of the issuer |issuer| (a DID or URL). Adds a failing or
  * indeterminate "issuer" check and returns false when there are none. */
-static bool issuer_keys(const struct ac__options *opt, const char *issuer, const char *hint,
-                        struct ac__report *rep, struct keyset *ks)
+static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, const char *hint,
+                        struct ac_trust_report *rep, struct keyset *ks)
 {
     char url[320] = "";
-    const struct ac__issuer *is = NULL;
+    const struct ac_trust_issuer *is = NULL;
     if (strncmp(issuer, "did:web:", 8) == 0)
         did_web_url(issuer, hint, url, sizeof url);
     else if (strncmp(issuer, "https://", 8) == 0 || strncmp(issuer, "http://", 7) == 0)
         snprintf(url, sizeof url, "%s", issuer);
     if (opt->fetched) {
         if (!url[0]) {
-            add(rep, "issuer", AC__INDETERMINATE, "issuer %s has no https URL to fetch keys from",
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "issuer %s has no https URL to fetch keys from",
                 issuer);
             return false;
         }
-        is = ac__trust_fetch(opt->fetched, opt->fetcher, url);
+        is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, url);
         if (!is) {
-            add(rep, "issuer", AC__INDETERMINATE, "out of memory while fetching keys");
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "out of memory while fetching keys");
             return false;
         }
         if (is->fetch_error) {
-            add(rep, "issuer", AC__INDETERMINATE, "%s", is->fetch_error);
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
             return false;
         }
     } else {
-        is = ac__trust_find(opt->trust, issuer);
+        is = ac_trust_find(opt->trust, issuer);
         if (!is && url[0])
-            is = ac__trust_find(opt->trust, url);
+            is = ac_trust_find(opt->trust, url);
     }
     if (!is) {
-        add(rep, "issuer", AC__FAIL, "issuer \"%s\" is not an issuer in the trust file", issuer);
+        add(rep, "issuer", AC_TRUST_FAIL, "issuer \"%s\" is not an issuer in the trust file", issuer);
         return false;
     }
     ks->keys = is->keys;
@@ -136,7 +137,7 @@ static bool issuer_keys(const struct ac__options *opt, const char *issuer, const
 /* The key a verificationMethod names among |ks| (or the pinned key): by key
  * id ("<did>#<kid hex>", Accord's DID documents) or by Multikey
  * ("#z6Mk...", or a did:key). NULL when none. */
-static const struct ac_key_info *key_of(const struct ac__options *opt, const struct keyset *ks,
+static const struct ac_key_info *key_of(const struct ac_trust_options *opt, const struct keyset *ks,
                                         const char *vm)
 {
     const char *frag = strchr(vm, '#');
@@ -176,17 +177,16 @@ static const char *issuer_id(const json_t *doc)
 
 /* Verifies a fetched status list credential and returns its bit for
  * |index|: 0 or 1, or -1 with the reason in |why|. */
-static int list_bit(const struct ac__options *opt, const struct keyset *ks, const char *issuer,
+static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks, const char *issuer,
                     const char *url, const char *purpose, uint64_t index, char *why,
                     size_t whylen)
 {
-    const struct ac__fetched *f = ac__fetch(opt->fetcher, url);
-    if (!f) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    if (f->error) {
-        snprintf(why, whylen, "%s", f->error);
+    const uint8_t *body;
+    size_t blen;
+    const char *ferr = NULL;
+    int frc = opt->fetcher->fetch(opt->fetcher->ctx, url, &body, &blen, &ferr);
+    if (frc) {
+        snprintf(why, whylen, "%s", ferr ? ferr : "out of memory");
         return -1;
     }
     json_t *sl = NULL;
@@ -196,7 +196,7 @@ static int list_bit(const struct ac__options *opt, const struct keyset *ks, cons
     char inner[256];
     const json_t *subj;
     const struct ac_key_info *k;
-    if (ac_jsonld_parse((const char *)f->body, f->len, &sl, inner, sizeof inner)) {
+    if (ac_jsonld_parse((const char *)body, blen, &sl, inner, sizeof inner)) {
         snprintf(why, whylen, "%s: %s", url, inner);
         goto out;
     }
@@ -239,22 +239,22 @@ out:
     return bit;
 }
 
-static void check_status(const struct ac__options *opt, const struct keyset *ks,
-                         const json_t *doc, const char *issuer, struct ac__report *rep)
+static void check_status(const struct ac_trust_options *opt, const struct keyset *ks,
+                         const json_t *doc, const char *issuer, struct ac_trust_report *rep)
 {
     const json_t *st = json_object_get(doc, "credentialStatus");
     size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
     if (opt->skip_status && !opt->fetcher) {
-        add(rep, "status", AC__SKIPPED, "not checked (--skip-status)");
+        add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status)");
         return;
     }
     if (n == 0) {
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "the credential has no credentialStatus: it cannot be shown not revoked");
         return;
     }
     if (!opt->fetcher) {
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "status not checked: the lists are online only (--fetch gets them)");
         return;
     }
@@ -268,7 +268,7 @@ static void check_status(const struct ac__options *opt, const struct keyset *ks,
         unsigned long long index = idx ? strtoull(idx, &end, 10) : 0;
         if (!type || strcmp(type, "BitstringStatusListEntry") != 0 || !purpose || !url || !idx ||
             !*idx || *end) {
-            add(rep, "status", AC__FAIL, "credentialStatus[%zu] is not a BitstringStatusListEntry",
+            add(rep, "status", AC_TRUST_FAIL, "credentialStatus[%zu] is not a BitstringStatusListEntry",
                 i);
             return;
         }
@@ -276,20 +276,20 @@ static void check_status(const struct ac__options *opt, const struct keyset *ks,
             continue; /* a purpose Accord does not publish says nothing of validity */
         int bit = list_bit(opt, ks, issuer, url, purpose, index, why, sizeof why);
         if (bit < 0) {
-            add(rep, "status", AC__INDETERMINATE, "%s list: %s", purpose, why);
+            add(rep, "status", AC_TRUST_INDETERMINATE, "%s list: %s", purpose, why);
             return;
         }
         if (bit) {
-            add(rep, "status", AC__FAIL, "%s (list %.120s index %llu, fetched now)",
+            add(rep, "status", AC_TRUST_FAIL, "%s (list %.120s index %llu, fetched now)",
                 purpose[0] == 'r' ? "REVOKED" : "SUSPENDED", url, index);
             return;
         }
     }
-    add(rep, "status", AC__PASS, "neither revoked nor suspended (status lists fetched now)");
+    add(rep, "status", AC_TRUST_PASS, "neither revoked nor suspended (status lists fetched now)");
 }
 
-void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *opt,
-                    struct ac__report *rep)
+void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
+                    struct ac_trust_report *rep)
 {
     char why[384];
     json_t *doc = NULL;
@@ -300,11 +300,11 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *o
     rep->len = len;
     rep->pass_reasons = opt->pass_reasons;
     if (!processor && ac_jsonld_new(&processor, why, sizeof why)) {
-        add(rep, "decode", AC__FAIL, "JSON-LD contexts: %s", why);
+        add(rep, "decode", AC_TRUST_FAIL, "JSON-LD contexts: %s", why);
         return;
     }
     if (ac_jsonld_parse((const char *)data, len, &doc, why, sizeof why)) {
-        add(rep, "decode", AC__FAIL, "%s", why);
+        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         return;
     }
     const char *issuer = issuer_id(doc);
@@ -314,25 +314,25 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *o
     int64_t from_s = parse_time(valid_from);
     const char *valid_until = json_string_value(json_object_get(doc, "validUntil"));
     if (!issuer) {
-        add(rep, "decode", AC__FAIL, "issuer: missing (a string or an object with an id)");
+        add(rep, "decode", AC_TRUST_FAIL, "issuer: missing (a string or an object with an id)");
         goto out;
     }
     if (from_s < 0) {
-        add(rep, "decode", AC__FAIL, "validFrom: missing or not an RFC 3339 UTC time");
+        add(rep, "decode", AC_TRUST_FAIL, "validFrom: missing or not an RFC 3339 UTC time");
         goto out;
     }
     if (ac_di_proof_get(doc, &pr, why, sizeof why)) {
-        add(rep, "decode", AC__FAIL, "%s", why);
+        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         goto out;
     }
-    add(rep, "decode", AC__PASS, "OB 3.0 / VC 2.0 credential with an %s proof",
+    add(rep, "decode", AC_TRUST_PASS, "OB 3.0 / VC 2.0 credential with an %s proof",
         AC_DI_CRYPTOSUITE);
 
     /* The proof must be the issuer's: its verification method is a key of
      * the issuer's DID (or URL). */
     size_t ilen = strlen(issuer);
     if (strncmp(pr.verification_method, issuer, ilen) != 0 || pr.verification_method[ilen] != '#') {
-        add(rep, "issuer", AC__FAIL, "verificationMethod %s is not a key of the issuer %s",
+        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is not a key of the issuer %s",
             pr.verification_method, issuer);
         goto out;
     }
@@ -340,18 +340,18 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *o
         goto out;
     const struct ac_key_info *key = key_of(opt, &ks, pr.verification_method);
     if (!key) {
-        add(rep, "issuer", AC__FAIL, "verificationMethod %s is %s", pr.verification_method,
+        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is %s", pr.verification_method,
             opt->pinned ? "not the pinned key" : "none of the issuer's trusted keys");
         goto out;
     }
-    add(rep, "issuer", AC__PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss, key->kid_hex);
+    add(rep, "issuer", AC_TRUST_PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss, key->kid_hex);
 
     int rc = ac_di_verify(processor, doc, key->public_key, why, sizeof why);
     if (rc) {
-        add(rep, "signature", AC__FAIL, "%s", why);
+        add(rep, "signature", AC_TRUST_FAIL, "%s", why);
         goto out;
     }
-    add(rep, "signature", AC__PASS, "Ed25519 over the RDFC-1.0 canonical forms verifies");
+    add(rep, "signature", AC_TRUST_PASS, "Ed25519 over the RDFC-1.0 canonical forms verifies");
 
     /* The key window, against the proof's created time (else validFrom). */
     int64_t signed_s = pr.created ? parse_time(pr.created) : from_s;
@@ -359,23 +359,23 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac__options *o
     char when[21];
     ac_clock_format((signed_s > 0 ? signed_s : 0) * 1000, when);
     if (signed_s < 0 || signed_s > now_s + FUTURE_SKEW_S || from_s > now_s + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC__FAIL, "signed %s / validFrom %s: in the future or unreadable",
+        add(rep, "key-window", AC_TRUST_FAIL, "signed %s / validFrom %s: in the future or unreadable",
             when, valid_from);
     } else if (valid_until && parse_time(valid_until) >= 0 &&
                parse_time(valid_until) < now_s - FUTURE_SKEW_S) {
-        add(rep, "key-window", AC__FAIL, "validUntil %s is in the past: the credential expired",
+        add(rep, "key-window", AC_TRUST_FAIL, "validUntil %s is in the past: the credential expired",
             valid_until);
     } else if (opt->pinned) {
-        add(rep, "key-window", AC__PASS, "signed %s; a pinned key has no window to check", when);
+        add(rep, "key-window", AC_TRUST_PASS, "signed %s; a pinned key has no window to check", when);
     } else if (!ac_record_key_valid_at(key, signed_s)) {
-        add(rep, "key-window", AC__FAIL, "signed %s, outside key %s's window", when, key->kid_hex);
+        add(rep, "key-window", AC_TRUST_FAIL, "signed %s, outside key %s's window", when, key->kid_hex);
     } else if (key->not_after_ms) {
-        add(rep, "key-window", AC__INDETERMINATE,
+        add(rep, "key-window", AC_TRUST_INDETERMINATE,
             "signed %s inside retired key %s's window, but the OB 3.0 form carries no log "
             "inclusion proof to show the date (verify the native record's bundle)",
             when, key->kid_hex);
     } else {
-        add(rep, "key-window", AC__PASS, "signed %s by current key %s", when, key->kid_hex);
+        add(rep, "key-window", AC_TRUST_PASS, "signed %s by current key %s", when, key->kid_hex);
     }
     check_status(opt, &ks, doc, issuer, rep);
 out:

@@ -97,6 +97,26 @@ void ac_merkle_tree_init(struct ac_merkle_tree *t);
 /* Appends the leaf whose hash is |leaf_hash|. Returns 0 or AC_ERANGE (full). */
 int ac_merkle_tree_append(struct ac_merkle_tree *t, const uint8_t leaf_hash[AC_MERKLE_HASH_BYTES]);
 
+/* The perfect subtrees one append completes: the subtree of 2^level leaves
+ * at position |index| (its first leaf is index << level), for each level from
+ * 1 up to the number of trailing zero bits of the new size. Stored beside the
+ * leaves, they let proofs read O(log n) hashes instead of every leaf. */
+struct ac_merkle_completed {
+    size_t count;
+    struct {
+        unsigned level;
+        uint64_t index;
+        uint8_t hash[AC_MERKLE_HASH_BYTES];
+    } subtree[64];
+};
+
+/* As ac_merkle_tree_append(), also setting |*done| to the perfect subtrees
+ * of two or more leaves that this leaf completes (count 0 when the new size
+ * is odd). Returns 0 or AC_ERANGE (full; |t| and |*done| unchanged). */
+int ac_merkle_tree_append_completed(struct ac_merkle_tree *t,
+                                    const uint8_t leaf_hash[AC_MERKLE_HASH_BYTES],
+                                    struct ac_merkle_completed *done);
+
 /* Sets |root| to the head of |t|. */
 void ac_merkle_tree_root(const struct ac_merkle_tree *t, uint8_t root[AC_MERKLE_HASH_BYTES]);
 

@@ -1,6 +1,7 @@
 /* store_analytics.h - read-only queries for the issuer's analytics over the
- * review lifecycle's tables (submissions, assignments; store_review.h) and the
- * credential lifecycle's (credentials, reviewer certifications; store.h).
+ * review lifecycle's tables (submissions, assignments; submission.h,
+ * assignment.h) and the credential lifecycle's (credentials, reviewer
+ * certifications; credential.h, reviewer.h).
  * Nothing here writes. Statements live in core/store_analytics.c. Not
  * thread-safe: use from the loop thread. */
 #ifndef AC_STORE_ANALYTICS_H
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/store/store.h"
+struct ac_store; /* store.h */
 
 /* Counts for one credential (every version of definition id |def_id|). */
 struct ac_analytics_volume {

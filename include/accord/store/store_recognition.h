@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accord/store/store.h"
+struct ac_store; /* store.h */
 
 /* What a recognized credential counts toward. */
 enum ac_purpose {

@@ -538,6 +538,80 @@ static void test_the_append_only_tree_head_matches_the_full_computation(void **s
     }
 }
 
+/* A store of the subtrees appends completed, keyed by (level, index). */
+struct completed_store {
+    uint8_t hash[8][80][H]; /* [level][index] */
+    uint8_t have[8][80];
+    const struct mem_log *log;
+    int leaf_reads;
+};
+
+static int store_leaf(void *ctx, uint64_t index, uint8_t out[H])
+{
+    struct completed_store *c = ctx;
+    c->leaf_reads++;
+    memcpy(out, c->log->leaf[index], H);
+    return 0;
+}
+
+static int store_subtree(void *ctx, uint64_t start, uint64_t size, uint8_t out[H])
+{
+    struct completed_store *c = ctx;
+    unsigned level = (unsigned)__builtin_ctzll(size);
+    uint64_t index = start >> level;
+    if (level >= 8 || index >= 80 || !c->have[level][index])
+        return AC_ENOENT;
+    memcpy(out, c->hash[level][index], H);
+    return 0;
+}
+
+static void test_each_append_reports_the_perfect_subtrees_it_completes(void **state)
+{
+    (void)state;
+    struct mem_log l;
+    accord_log(&l, 64);
+    struct ac_merkle_source plain = mem_source(&l);
+    struct ac_merkle_tree t;
+    ac_merkle_tree_init(&t);
+    static struct completed_store c;
+    memset(&c, 0, sizeof c);
+    c.log = &l;
+    for (uint64_t i = 0; i < 64; i++) {
+        struct ac_merkle_completed done;
+        assert_int_equal(0, ac_merkle_tree_append_completed(&t, l.leaf[i], &done));
+        /* Leaf i completes one subtree per trailing zero bit of i + 1. */
+        assert_int_equal((size_t)__builtin_ctzll(i + 1), done.count);
+        for (size_t k = 0; k < done.count; k++) {
+            unsigned level = done.subtree[k].level;
+            uint64_t index = done.subtree[k].index;
+            uint64_t size = (uint64_t)1 << level;
+            assert_int_equal(level, k + 1);
+            assert_int_equal(i + 1, (index + 1) * size); /* ends at this leaf */
+            uint8_t want[H];
+            struct mem_log sub = l;
+            sub.size = size;
+            memcpy(sub.leaf, l.leaf + index * size, (size_t)size * H);
+            struct ac_merkle_source s = mem_source(&sub);
+            assert_int_equal(0, ac_merkle_root(&s, size, want));
+            assert_memory_equal(want, done.subtree[k].hash, H);
+            memcpy(c.hash[level][index], done.subtree[k].hash, H);
+            c.have[level][index] = 1;
+        }
+    }
+    /* With every completed subtree stored, a proof reads a handful of leaves,
+     * not all 64, and is the same proof. */
+    struct ac_merkle_source stored = {store_leaf, store_subtree, &c};
+    for (uint64_t i = 0; i < 64; i++) {
+        struct ac_merkle_proof a, b;
+        c.leaf_reads = 0;
+        assert_int_equal(0, ac_merkle_inclusion_proof(&plain, i, 64, &a));
+        assert_int_equal(0, ac_merkle_inclusion_proof(&stored, i, 64, &b));
+        assert_int_equal(a.count, b.count);
+        assert_memory_equal(a.hash, b.hash, a.count * H);
+        assert_true(c.leaf_reads <= 2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_a_failing_leaf_read_fails_the_proof_with_its_code),
         cmocka_unit_test(test_a_subtree_cache_gives_the_same_proofs_as_leaves),
         cmocka_unit_test(test_the_append_only_tree_head_matches_the_full_computation),
+        cmocka_unit_test(test_each_append_reports_the_perfect_subtrees_it_completes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

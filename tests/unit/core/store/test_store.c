@@ -12,7 +12,9 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
+#include "accord/review/people.h"
 #include "accord/store/store.h"
+#include "accord/store/user.h"
 
 static char dir[64];
 static char path[128];

@@ -12,7 +12,18 @@
 #include <cmocka.h>
 
 #include "accord/base/error.h"
+#include "accord/review/certification.h"
+#include "accord/review/definition.h"
+#include "accord/review/people.h"
+#include "accord/store/audit.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/certification.h"
+#include "accord/store/credential.h"
+#include "accord/store/notify.h"
+#include "accord/store/pilot.h"
+#include "accord/store/reviewer.h"
 #include "accord/store/store.h"
+#include "accord/store/user.h"
 
 static char dir[64];
 static struct ac_store *st;

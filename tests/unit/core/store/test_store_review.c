@@ -14,8 +14,15 @@
 #include <cmocka.h>
 
 #include "accord/base/error.h"
+#include "accord/review/people.h"
+#include "accord/review/submission.h"
+#include "accord/store/flag.h"
+#include "accord/store/job.h"
+#include "accord/store/notify.h"
+#include "accord/store/record.h"
 #include "accord/store/store.h"
-#include "accord/store/store_review.h"
+#include "accord/store/submission.h"
+#include "accord/store/user.h"
 
 #define T0 1700000000000LL /* any fixed time: the store never reads the clock here */
 

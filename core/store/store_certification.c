@@ -1,4 +1,4 @@
-/* store_certify.c - certification attempts, the benchmark items each reviewer
+/* store_certification.c - certification attempts, the benchmark items each reviewer
  * has seen, and credentials held outside this node's records. */
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +6,8 @@
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store.h"
+#include "accord/store/certification.h"
+#include "accord/store/credential.h"
 #include "internal.h"
 
 int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id, int64_t user_id,

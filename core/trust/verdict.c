@@ -1,5 +1,8 @@
-/* check.c - accord-verify's checks of one native record: decoding, issuer and
- * key, signature, key validity at issuance, and status. */
+/* verdict.c - the checks of one native record or bundle: decoding, issuer and
+ * key, signature, log inclusion (from a bundle or fetched), key validity at
+ * issuance, log history against the witness state, and status; and the
+ * verdict they add up to. Fetching goes through the caller's fetcher
+ * (fetch.h): core/ never reaches the network itself. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,24 +16,36 @@
 #include "accord/base/error.h"
 #include "accord/records/merkle.h"
 #include "accord/records/status.h"
-#include "internal.h"
+#include "accord/trust/verdict.h"
 
 /* A record stamped this far after the verifier's clock is refused: clocks
  * drift, but not by more than this. */
 #define FUTURE_SKEW_S 300
 
-__attribute__((format(printf, 4, 5))) static void add(struct ac__report *rep, const char *name,
-                                                      enum ac__result result, const char *fmt, ...)
+/* One GET through the caller's fetcher; on failure |*why| is always set. */
+static int fetch_url(const struct ac_trust_options *opt, const char *url, const uint8_t **body,
+                     size_t *len, const char **why)
 {
-    if (rep->n == AC__MAX_CHECKS)
+    *why = NULL;
+    int rc = opt->fetcher->fetch(opt->fetcher->ctx, url, body, len, why);
+    if (rc && !*why)
+        *why = rc == AC_ENOMEM ? "out of memory" : ac_strerror(rc);
+    return rc;
+}
+
+__attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
+                                                      enum ac_trust_result result, const char *fmt,
+                                                      ...)
+{
+    if (rep->n == AC_TRUST_MAX_CHECKS)
         return;
-    struct ac__check *c = &rep->checks[rep->n++];
+    struct ac_trust_check *c = &rep->checks[rep->n++];
     c->name = name;
     c->result = result;
     c->reason[0] = '\0';
     /* A batch run printing only failures need not format what passed; at
      * 10,000 records formatting is a measurable share of the time. */
-    if (result == AC__PASS && !rep->pass_reasons)
+    if (result == AC_TRUST_PASS && !rep->pass_reasons)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -38,20 +53,20 @@ __attribute__((format(printf, 4, 5))) static void add(struct ac__report *rep, co
     va_end(ap);
 }
 
-const char *ac__result_name(enum ac__result r)
+const char *ac_trust_result_name(enum ac_trust_result r)
 {
     static const char *const names[] = {"pass", "fail", "indeterminate", "skipped"};
     return names[r];
 }
 
-enum ac__result ac__verdict(const struct ac__report *rep)
+enum ac_trust_result ac_trust_verdict(const struct ac_trust_report *rep)
 {
-    enum ac__result v = AC__PASS;
+    enum ac_trust_result v = AC_TRUST_PASS;
     for (size_t i = 0; i < rep->n; i++) {
-        if (rep->checks[i].result == AC__FAIL)
-            return AC__FAIL;
-        if (rep->checks[i].result == AC__INDETERMINATE)
-            v = AC__INDETERMINATE;
+        if (rep->checks[i].result == AC_TRUST_FAIL)
+            return AC_TRUST_FAIL;
+        if (rep->checks[i].result == AC_TRUST_INDETERMINATE)
+            v = AC_TRUST_INDETERMINATE;
     }
     return v;
 }
@@ -76,8 +91,8 @@ struct keyset {
 /* Finds the key that must have signed: the pinned one, or the issuer's key
  * with the record's kid. Adds the "issuer" check; returns the key or NULL,
  * and sets |*ks| to all the issuer's trusted keys. */
-static const struct ac_key_info *find_key(const struct ac__options *opt, struct ac__report *rep,
-                                          struct keyset *ks)
+static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
+                                          struct ac_trust_report *rep, struct keyset *ks)
 {
     const struct ac_cose_sign1 *m = &rep->msg;
     ks->keys = NULL;
@@ -87,50 +102,52 @@ static const struct ac_key_info *find_key(const struct ac__options *opt, struct 
         ks->keys = pk;
         ks->n = 1;
         if (m->kid && (m->kid_len != AC_KEY_ID_BYTES || memcmp(m->kid, pk->kid, 8) != 0)) {
-            add(rep, "issuer", AC__FAIL, "record kid %s is not the pinned key's id %s",
+            add(rep, "issuer", AC_TRUST_FAIL, "record kid %s is not the pinned key's id %s",
                 rep->kid_hex, pk->kid_hex);
             return NULL;
         }
-        add(rep, "issuer", AC__PASS, "pinned key %s (issuer %s as the record states it)",
+        add(rep, "issuer", AC_TRUST_PASS, "pinned key %s (issuer %s as the record states it)",
             pk->kid_hex, rep->rec.iss);
         return pk;
     }
-    const struct ac__issuer *is;
+    const struct ac_trust_issuer *is;
     if (opt->fetched) {
-        is = ac__trust_fetch(opt->fetched, opt->fetcher, rep->rec.iss);
+        is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, rep->rec.iss);
         if (!is) {
-            add(rep, "issuer", AC__INDETERMINATE, "out of memory while fetching keys");
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "out of memory while fetching keys");
             return NULL;
         }
         if (is->fetch_error) {
             /* The keys could not be had: nothing is known either way. */
-            add(rep, "issuer", AC__INDETERMINATE, "%s", is->fetch_error);
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
             return NULL;
         }
     } else {
-        is = ac__trust_find(opt->trust, rep->rec.iss);
+        is = ac_trust_find(opt->trust, rep->rec.iss);
     }
     if (!is) {
-        add(rep, "issuer", AC__FAIL, "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
+        add(rep, "issuer", AC_TRUST_FAIL, "iss \"%s\" is not an issuer in the trust file",
+            rep->rec.iss);
         return NULL;
     }
     ks->keys = is->keys;
     ks->n = is->nkeys;
     if (!m->kid) {
-        add(rep, "issuer", AC__FAIL, "record has no kid, so no key of %s can be chosen",
+        add(rep, "issuer", AC_TRUST_FAIL, "record has no kid, so no key of %s can be chosen",
             rep->rec.iss);
         return NULL;
     }
     for (size_t i = 0; i < is->nkeys; i++) {
         if (m->kid_len == AC_KEY_ID_BYTES && memcmp(is->keys[i].kid, m->kid, 8) == 0) {
-            add(rep, "issuer", AC__PASS, "%s is trusted; key %s", is->iss, is->keys[i].kid_hex);
+            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s", is->iss,
+                is->keys[i].kid_hex);
             return &is->keys[i];
         }
     }
     /* The kid is signed (protected), so a record whose kid names no trusted
      * key was signed by a key the recognizer does not trust, or is not the
      * record its issuer signed: either way it is not valid. */
-    add(rep, "issuer", AC__FAIL,
+    add(rep, "issuer", AC_TRUST_FAIL,
         "kid %s is none of the %zu keys the trust file lists for %s: unknown key (if the "
         "issuer rotated keys since, refresh the trust file)",
         rep->kid_hex, is->nkeys, is->iss);
@@ -156,26 +173,27 @@ enum in_log {
  * verifier's clock with the same skew allowed as for iat. Adds a failing
  * "key-window" check and returns false when the record is not yet or no
  * longer valid. */
-static bool check_validity(const struct ac__options *opt, struct ac__report *rep)
+static bool check_validity(const struct ac_trust_options *opt, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
     int64_t now_s = opt->now_ms / 1000;
     char when[21];
     if (r->has_nbf && r->nbf > now_s + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC__FAIL, "nbf %s is in the future: the record is not valid yet",
+        add(rep, "key-window", AC_TRUST_FAIL,
+            "nbf %s is in the future: the record is not valid yet",
             ac_clock_format(r->nbf * 1000, when));
         return false;
     }
     if (r->has_exp && r->exp < now_s - FUTURE_SKEW_S) {
-        add(rep, "key-window", AC__FAIL, "exp %s is in the past: the record has expired",
+        add(rep, "key-window", AC_TRUST_FAIL, "exp %s is in the past: the record has expired",
             ac_clock_format(r->exp * 1000, when));
         return false;
     }
     return true;
 }
 
-static void check_key_window(const struct ac__options *opt, const struct ac_key_info *key,
-                             enum in_log in_log, struct ac__report *rep)
+static void check_key_window(const struct ac_trust_options *opt, const struct ac_key_info *key,
+                             enum in_log in_log, struct ac_trust_report *rep)
 {
     char window[64] = "", iat[21] = "";
     int64_t iat_s = rep->rec.iat;
@@ -187,41 +205,41 @@ static void check_key_window(const struct ac__options *opt, const struct ac_key_
         format_window(key, window, sizeof(window));
     }
     if (iat_s > opt->now_ms / 1000 + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC__FAIL, "iat %s is in the future", iat);
+        add(rep, "key-window", AC_TRUST_FAIL, "iat %s is in the future", iat);
         return;
     }
     if (!check_validity(opt, rep))
         return;
     if (opt->pinned) {
-        add(rep, "key-window", AC__PASS, "iat %s; a pinned key has no window to check", iat);
+        add(rep, "key-window", AC_TRUST_PASS, "iat %s; a pinned key has no window to check", iat);
         return;
     }
     if (!ac_record_key_valid_at(key, iat_s)) {
-        add(rep, "key-window", AC__FAIL, "iat %s is outside key %s's window (%s)", iat,
+        add(rep, "key-window", AC_TRUST_FAIL, "iat %s is outside key %s's window (%s)", iat,
             key->kid_hex, window);
         return;
     }
     if (!retired) {
-        add(rep, "key-window", AC__PASS, "iat %s is inside key %s's window (%s)", iat, key->kid_hex,
-            window);
+        add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)", iat,
+            key->kid_hex, window);
         return;
     }
     /* A retired key's holder could backdate iat; only the record's inclusion
      * in the issuer's log, at a checkpoint a current key signed (a retired
      * key may have leaked, and could sign a checkpoint too), settles it. */
     if (in_log == IN_LOG_CURRENT_SIGNER)
-        add(rep, "key-window", AC__PASS,
+        add(rep, "key-window", AC_TRUST_PASS,
             "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
             "holds the record (checkpoint signed by a current key)",
             iat, key->kid_hex, window);
     else if (in_log == IN_LOG_RETIRED_SIGNER)
-        add(rep, "key-window", AC__INDETERMINATE,
+        add(rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but the log proof's checkpoint "
             "is signed by a retired key too, so the date cannot be trusted (--fetch gets a "
             "current checkpoint)",
             iat, key->kid_hex, window);
     else
-        add(rep, "key-window", AC__INDETERMINATE,
+        add(rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but without a log inclusion "
             "proof the date cannot be trusted (a bundle or --fetch gives one)",
             iat, key->kid_hex, window);
@@ -305,20 +323,20 @@ struct seen_checkpoint {
  * keys (named, as signed-note keys are, by the checkpoint's origin), and the
  * inclusion proof leads from the record to that checkpoint's root. */
 static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
-                             struct ac__report *rep, struct seen_checkpoint *seen)
+                             struct ac_trust_report *rep, struct seen_checkpoint *seen)
 {
     char origin[AC_NOTE_NAME_MAX + 1], want[AC_NOTE_NAME_MAX + 1];
     if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
-        add(rep, "log", AC__FAIL, "checkpoint: the first line must be the log's origin");
+        add(rep, "log", AC_TRUST_FAIL, "checkpoint: the first line must be the log's origin");
         return IN_LOG_NO;
     }
     if (!issuer_origin(rep->rec.iss, want)) {
-        add(rep, "log", AC__FAIL, "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
-            rep->rec.iss);
+        add(rep, "log", AC_TRUST_FAIL,
+            "iss \"%.200s\" is not an http(s) URL, so it has no log origin", rep->rec.iss);
         return IN_LOG_NO;
     }
     if (strcmp(origin, want) != 0) {
-        add(rep, "log", AC__FAIL,
+        add(rep, "log", AC_TRUST_FAIL,
             "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"", origin,
             want);
         return IN_LOG_NO;
@@ -326,24 +344,25 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
-        add(rep, "log", AC__FAIL, "checkpoint origin \"%.64s\" is not a valid key name", origin);
+        add(rep, "log", AC_TRUST_FAIL, "checkpoint origin \"%.64s\" is not a valid key name",
+            origin);
         return IN_LOG_NO;
     }
     char why[AC_BUNDLE_WHY_MAX];
     if (ac_bundle_verify_log(b, v, nv, want, &seen->cp, why, sizeof(why)) != 0) {
-        add(rep, "log", AC__FAIL, "%s", why);
+        add(rep, "log", AC_TRUST_FAIL, "%s", why);
         return IN_LOG_NO;
     }
     seen->set = true;
     seen->note = b->checkpoint;
     seen->note_len = b->checkpoint_len;
     if (rep->rec.has_log_index && rep->rec.log_index != b->index) {
-        add(rep, "log", AC__FAIL, "the record claims log index %llu but the proof is for %llu",
+        add(rep, "log", AC_TRUST_FAIL, "the record claims log index %llu but the proof is for %llu",
             (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, b->checkpoint, b->checkpoint_len);
-    add(rep, "log", AC__PASS,
+    add(rep, "log", AC_TRUST_PASS,
         "the record is entry %llu of log \"%.64s\" (%llu entries), checkpoint signed by the "
         "issuer's %s key",
         (unsigned long long)b->index, origin, (unsigned long long)b->size,
@@ -354,15 +373,15 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
 /* Reads {"hashes": [base64, ...]} of a fetched proof into |p|, and the
  * members |n1| / |n2| (may be NULL) as unsigned integers. Returns the parsed
  * JSON (the caller frees it) or NULL with the reason in |why|. */
-static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t *v1,
-                           const char *n2, uint64_t *v2, struct ac_merkle_proof *p, char *why,
-                           size_t whylen)
+static json_t *parse_proof(const char *url, const uint8_t *body, size_t len, const char *n1,
+                           uint64_t *v1, const char *n2, uint64_t *v2, struct ac_merkle_proof *p,
+                           char *why, size_t whylen)
 {
     json_error_t err;
-    json_t *j = json_loadb((const char *)r->body, r->len, 0, &err);
+    json_t *j = json_loadb((const char *)body, len, 0, &err);
     json_t *hashes = json_object_get(j, "hashes");
     if (!j || !json_is_array(hashes) || json_array_size(hashes) > AC_MERKLE_PROOF_MAX) {
-        snprintf(why, whylen, "%.300s: not a proof (JSON with at most %d hashes)", r->url,
+        snprintf(why, whylen, "%.300s: not a proof (JSON with at most %d hashes)", url,
                  AC_MERKLE_PROOF_MAX);
         json_decref(j);
         return NULL;
@@ -374,7 +393,7 @@ static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t
             continue;
         json_t *m = json_object_get(j, names[k]);
         if (!json_is_integer(m) || json_integer_value(m) < 0) {
-            snprintf(why, whylen, "%.300s: %s: must be a whole number >= 0", r->url, names[k]);
+            snprintf(why, whylen, "%.300s: %s: must be a whole number >= 0", url, names[k]);
             json_decref(j);
             return NULL;
         }
@@ -388,7 +407,7 @@ static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t
             sodium_base642bin(p->hash[i], AC_MERKLE_HASH_BYTES, s, strlen(s), NULL, &n, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
             n != AC_MERKLE_HASH_BYTES) {
-            snprintf(why, whylen, "%.300s: hashes[%zu]: must be base64 of 32 bytes", r->url, i);
+            snprintf(why, whylen, "%.300s: hashes[%zu]: must be base64 of 32 bytes", url, i);
             json_decref(j);
             return NULL;
         }
@@ -401,27 +420,30 @@ static json_t *parse_proof(const struct ac__fetched *r, const char *n1, uint64_t
  * that cannot be had or does not verify leaves the check indeterminate (a
  * network can always withhold it); a verified proof that the issuer's log
  * holds another record at that index, or is too short to hold it, fails. */
-static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t *record,
+static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uint8_t *record,
                                    size_t record_len, const struct keyset *ks,
-                                   struct ac__report *rep, struct seen_checkpoint *seen)
+                                   struct ac_trust_report *rep, struct seen_checkpoint *seen)
 {
     const struct ac_record *r = &rep->rec;
     char url[1024], why[AC_BUNDLE_WHY_MAX + 400];
     if (!r->has_log_index) {
-        add(rep, "log-fetch", AC__INDETERMINATE,
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
             "the record has no log_index claim, so its inclusion cannot be asked for");
         return IN_LOG_NO;
     }
-    if (ac__issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
-        add(rep, "log-fetch", AC__INDETERMINATE, "iss \"%.200s\" is not an http(s) URL", r->iss);
+    if (ac_trust_issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL",
+            r->iss);
         return IN_LOG_NO;
     }
-    const struct ac__fetched *f = ac__fetch(opt->fetcher, url);
-    if (!f || f->error) {
-        add(rep, "log-fetch", AC__INDETERMINATE, "%s", f ? f->error : "out of memory");
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    const char *fwhy = NULL;
+    if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
-    const char *note = (const char *)f->body;
+    const char *note = (const char *)body;
     char origin[AC_NOTE_NAME_MAX + 1];
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = 0;
@@ -431,8 +453,8 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
         nv = note_verifiers(ks, origin, false, v);
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
-        ac_checkpoint_open(note, f->len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
-        add(rep, "log-fetch", AC__INDETERMINATE,
+        ac_checkpoint_open(note, body_len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
             "the checkpoint from %.300s does not verify "
             "with the issuer's keys: %s",
             url, nv ? cwhy : "the issuer has no log origin");
@@ -440,10 +462,10 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     }
     seen->set = true;
     seen->note = note;
-    seen->note_len = f->len;
+    seen->note_len = body_len;
     uint64_t size = seen->cp.size;
     if (r->log_index >= size) {
-        add(rep, "log-fetch", AC__FAIL,
+        add(rep, "log-fetch", AC_TRUST_FAIL,
             "the record claims log index %llu, but the issuer's signed log has only %llu "
             "entries",
             (unsigned long long)r->log_index, (unsigned long long)size);
@@ -452,14 +474,19 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     char path[96];
     snprintf(path, sizeof(path), "/v1/log/inclusion?index=%llu&size=%llu",
              (unsigned long long)r->log_index, (unsigned long long)size);
-    if (ac__issuer_url(r->iss, path, url, sizeof(url)) || !(f = ac__fetch(opt->fetcher, url)) ||
-        f->error) {
-        add(rep, "log-fetch", AC__INDETERMINATE, "%s", f && f->error ? f->error : "out of memory");
+    if (ac_trust_issuer_url(r->iss, path, url, sizeof(url))) {
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL",
+            r->iss);
+        return IN_LOG_NO;
+    }
+    if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
     struct ac_merkle_proof proof;
     uint64_t pindex = 0, psize = 0;
-    json_t *j = parse_proof(f, "index", &pindex, "size", &psize, &proof, why, sizeof(why));
+    json_t *j = parse_proof(url, body, body_len, "index", &pindex, "size", &psize, &proof, why,
+                            sizeof(why));
     uint8_t served[AC_MERKLE_HASH_BYTES], ours[AC_MERKLE_HASH_BYTES];
     size_t n = 0;
     const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
@@ -473,25 +500,25 @@ static enum in_log check_log_fetch(const struct ac__options *opt, const uint8_t 
     }
     json_decref(j);
     if (!j) {
-        add(rep, "log-fetch", AC__INDETERMINATE, "%s", why);
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", why);
         return IN_LOG_NO;
     }
     if (ac_merkle_verify_inclusion(served, pindex, psize, &proof, seen->cp.root) != 0) {
-        add(rep, "log-fetch", AC__INDETERMINATE,
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
             "the issuer's inclusion proof for index %llu does not lead to its signed root",
             (unsigned long long)pindex);
         return IN_LOG_NO;
     }
     ac_merkle_leaf_hash(record, record_len, ours);
     if (memcmp(ours, served, sizeof(ours)) != 0) {
-        add(rep, "log-fetch", AC__FAIL,
+        add(rep, "log-fetch", AC_TRUST_FAIL,
             "the issuer's signed log holds a different record at index %llu: this record was "
             "never logged there",
             (unsigned long long)pindex);
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, note, seen->note_len);
-    add(rep, "log-fetch", AC__PASS,
+    add(rep, "log-fetch", AC_TRUST_PASS,
         "the issuer's log \"%.64s\" holds the record at index %llu (checkpoint of %llu entries "
         "fetched now, signed by its %s key)",
         origin, (unsigned long long)pindex, (unsigned long long)size,
@@ -510,7 +537,7 @@ enum compared {
 
 /* Compares two verified checkpoints of one log: equal sizes need equal
  * roots; different sizes need the issuer's consistency proof. */
-static enum compared compare(const struct ac__options *opt, const char *iss,
+static enum compared compare(const struct ac_trust_options *opt, const char *iss,
                              const struct ac_checkpoint *a, const struct ac_checkpoint *b,
                              char *why, size_t whylen)
 {
@@ -543,15 +570,20 @@ static enum compared compare(const struct ac__options *opt, const char *iss,
     char path[96], url[1024];
     snprintf(path, sizeof(path), "/v1/log/consistency?from=%llu&to=%llu",
              (unsigned long long)older->size, (unsigned long long)newer->size);
-    const struct ac__fetched *f = NULL;
-    if (ac__issuer_url(iss, path, url, sizeof(url)) || !(f = ac__fetch(opt->fetcher, url)) ||
-        f->error) {
-        snprintf(why, whylen, "%s", f && f->error ? f->error : "cannot ask for a proof");
+    const uint8_t *body = NULL;
+    size_t body_len = 0;
+    const char *fwhy = NULL;
+    if (ac_trust_issuer_url(iss, path, url, sizeof(url))) {
+        snprintf(why, whylen, "cannot ask for a proof");
+        return NO_PROOF;
+    }
+    if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
+        snprintf(why, whylen, "%s", fwhy);
         return NO_PROOF;
     }
     struct ac_merkle_proof proof;
     uint64_t from = 0, to = 0;
-    json_t *j = parse_proof(f, "from", &from, "to", &to, &proof, why, whylen);
+    json_t *j = parse_proof(url, body, body_len, "from", &from, "to", &to, &proof, why, whylen);
     json_decref(j);
     if (!j)
         return NO_PROOF;
@@ -575,18 +607,18 @@ static enum compared compare(const struct ac__options *opt, const char *iss,
  * the one fetched now) against the other and against the one remembered in
  * the witness state. A fork fails and leaves the state alone; otherwise the
  * state moves on to the largest checkpoint proven to extend it. */
-static void check_history(const struct ac__options *opt, struct ac__report *rep,
+static void check_history(const struct ac_trust_options *opt, struct ac_trust_report *rep,
                           const struct seen_checkpoint *bundle,
                           const struct seen_checkpoint *fetched)
 {
     const struct seen_checkpoint *seen[2] = {bundle, fetched};
     const char *what[2] = {"the bundle's", "the issuer's current"};
-    const struct ac__witnessed *mem = NULL;
+    const struct ac_trust_witnessed *mem = NULL;
     struct ac_checkpoint remembered = {0};
     const struct seen_checkpoint *any = bundle->set ? bundle : fetched->set ? fetched : NULL;
     if (!any || (!opt->witness && !(bundle->set && fetched->set)))
         return;
-    if (opt->witness && (mem = ac__witness_find(opt->witness, rep->rec.iss, any->cp.origin))) {
+    if (opt->witness && (mem = ac_trust_witness_find(opt->witness, rep->rec.iss, any->cp.origin))) {
         remembered.origin = mem->origin;
         remembered.size = mem->size;
         memcpy(remembered.root, mem->root, AC_MERKLE_HASH_BYTES);
@@ -608,15 +640,15 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
         }
     }
     if (worst == FORK) {
-        add(rep, "history", AC__FAIL, "%s", why);
+        add(rep, "history", AC_TRUST_FAIL, "%s", why);
         return;
     }
     if (worst == NO_PROOF) {
-        add(rep, "history", AC__INDETERMINATE, "%s", why);
+        add(rep, "history", AC_TRUST_INDETERMINATE, "%s", why);
         return;
     }
     if (worst == NOT_COMPARED) {
-        add(rep, "history", AC__SKIPPED, "%s; the witness state keeps size %llu", why,
+        add(rep, "history", AC_TRUST_SKIPPED, "%s; the witness state keeps size %llu", why,
             (unsigned long long)remembered.size);
         return;
     }
@@ -625,23 +657,23 @@ static void check_history(const struct ac__options *opt, struct ac__report *rep,
         largest = fetched;
     /* |mem| is updated in place: the reasons below use |remembered|. */
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
-        if (ac__witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
-                                 largest->note_len)) {
-            add(rep, "history", AC__INDETERMINATE, "out of memory updating the witness state");
+        if (ac_trust_witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
+                                      largest->note_len)) {
+            add(rep, "history", AC_TRUST_INDETERMINATE, "out of memory updating the witness state");
             return;
         }
     }
     if (!opt->witness)
-        add(rep, "history", AC__PASS,
+        add(rep, "history", AC_TRUST_PASS,
             "the bundle's checkpoint (size %llu) is consistent with the issuer's current one "
             "(size %llu)",
             (unsigned long long)bundle->cp.size, (unsigned long long)fetched->cp.size);
     else if (!mem)
-        add(rep, "history", AC__PASS,
+        add(rep, "history", AC_TRUST_PASS,
             "first checkpoint seen of log \"%.64s\" (size %llu); remembered in the witness state",
             largest->cp.origin, (unsigned long long)largest->cp.size);
     else
-        add(rep, "history", AC__PASS,
+        add(rep, "history", AC_TRUST_PASS,
             "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
             (unsigned long long)remembered.size, remembered.origin,
             largest->cp.size > remembered.size ? "; the witness state moves on" : "");
@@ -668,11 +700,11 @@ static void format_age(int64_t s, char *out, size_t len)
  * |live|) the one just fetched from the record's status uri. A snapshot that
  * does not verify makes the bundle invalid (it was altered); a fetched token
  * that does not verify leaves the status indeterminate (nothing is known). */
-static void status_from_token(const struct ac__options *opt, const uint8_t *tok, size_t len,
-                              const struct keyset *ks, bool live, struct ac__report *rep)
+static void status_from_token(const struct ac_trust_options *opt, const uint8_t *tok, size_t len,
+                              const struct keyset *ks, bool live, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
-    enum ac__result bad = live ? AC__INDETERMINATE : AC__FAIL;
+    enum ac_trust_result bad = live ? AC_TRUST_INDETERMINATE : AC_TRUST_FAIL;
     const char *src = live ? "status token fetched from the status uri" : "status snapshot";
     uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
     size_t kid_len;
@@ -717,25 +749,25 @@ static void status_from_token(const struct ac__options *opt, const uint8_t *tok,
             (unsigned long long)r->status_idx);
     } else if (v == AC_STATUS_INVALID) {
         /* Revocation is final, so even an expired snapshot proves it. */
-        add(rep, "status", AC__FAIL, "REVOKED (list %.80s index %llu, as of %s)", t.sub,
+        add(rep, "status", AC_TRUST_FAIL, "REVOKED (list %.80s index %llu, as of %s)", t.sub,
             (unsigned long long)r->status_idx, when);
     } else if (t.exp != 0 && t.exp * 1000 < opt->now_ms) {
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s expired at %s; a change of status since then cannot be ruled out%s", src,
             when, exp, live ? "" : " (--fetch gets the current status)");
     } else if (v == AC_STATUS_SUSPENDED) {
-        add(rep, "status", AC__FAIL, "SUSPENDED (list %.80s index %llu, as of %s)", t.sub,
+        add(rep, "status", AC_TRUST_FAIL, "SUSPENDED (list %.80s index %llu, as of %s)", t.sub,
             (unsigned long long)r->status_idx, when);
     } else if (v != AC_STATUS_VALID) {
-        add(rep, "status", AC__FAIL, "status value %u is not one Accord defines", v);
+        add(rep, "status", AC_TRUST_FAIL, "status value %u is not one Accord defines", v);
     } else if (t.exp == 0) {
         /* A "valid" answer is only as good as the time it holds for: an
          * undated one could be replayed forever after a revocation. */
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s has no exp, so a revocation since then cannot be ruled out", src, when);
     } else if (t.iat < r->iat) {
         char rec_when[21];
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s is older than the record (iat %s), so it says nothing about the record's "
             "status since",
             src, when, ac_clock_format(r->iat * 1000, rec_when));
@@ -743,17 +775,17 @@ static void status_from_token(const struct ac__options *opt, const uint8_t *tok,
         /* A retired key may have leaked; its holder could sign a "valid"
          * snapshot to hide a revocation. Revoked and suspended answers above
          * are still taken from it: they can only hurt the holder. */
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
             "trusted%s",
             src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
     } else if (live) {
-        add(rep, "status", AC__PASS,
+        add(rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended in the issuer's status list as of %s "
             "(fetched now; expires %s)",
             when, exp);
     } else {
-        add(rep, "status", AC__PASS,
+        add(rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot, %s old "
             "(the issuer asks for a refresh after %llu s; usable until %s; --fetch gets the "
             "current status)",
@@ -762,56 +794,58 @@ static void status_from_token(const struct ac__options *opt, const uint8_t *tok,
     ac_status_token_release(&t);
 }
 
-static void check_status(const struct ac__options *opt, const struct ac_bundle *b,
-                         const struct keyset *ks, struct ac__report *rep)
+static void check_status(const struct ac_trust_options *opt, const struct ac_bundle *b,
+                         const struct keyset *ks, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
     if (!r->has_status) {
-        add(rep, "status", AC__PASS,
+        add(rep, "status", AC_TRUST_PASS,
             "the record carries no status reference: it cannot be "
             "revoked or suspended");
         return;
     }
     if (opt->skip_status) {
-        add(rep, "status", AC__SKIPPED, "not checked (--skip-status); list %s index %llu",
+        add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status); list %s index %llu",
             r->status_uri, (unsigned long long)r->status_idx);
         return;
     }
     if (ks->n == 0) {
-        add(rep, "status", AC__INDETERMINATE,
+        add(rep, "status", AC_TRUST_INDETERMINATE,
             "not checked: no trusted issuer key to check the status list of %s index %llu, so "
             "revocation or suspension cannot be ruled out",
             r->status_uri, (unsigned long long)r->status_idx);
         return;
     }
     if (opt->fetcher) {
-        const struct ac__fetched *f = ac__fetch(opt->fetcher, r->status_uri);
-        if (!f || f->error) {
-            add(rep, "status", AC__INDETERMINATE,
+        const uint8_t *body = NULL;
+        size_t body_len = 0;
+        const char *fwhy = NULL;
+        if (fetch_url(opt, r->status_uri, &body, &body_len, &fwhy)) {
+            add(rep, "status", AC_TRUST_INDETERMINATE,
                 "the status list could not be fetched (%s), so revocation or suspension cannot "
                 "be ruled out",
-                f ? f->error : "out of memory");
+                fwhy);
             return;
         }
-        status_from_token(opt, f->body, f->len, ks, true, rep);
+        status_from_token(opt, body, body_len, ks, true, rep);
         return;
     }
     if (b) {
         status_from_token(opt, b->status, b->status_len, ks, false, rep);
         return;
     }
-    add(rep, "status", AC__INDETERMINATE,
+    add(rep, "status", AC_TRUST_INDETERMINATE,
         "not checked: the input has no signed status snapshot for list %s index %llu, so "
         "revocation or suspension cannot be ruled out (--fetch asks the issuer)",
         r->status_uri, (unsigned long long)r->status_idx);
 }
 
 static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
-                   const struct ac__options *opt, struct ac__report *rep)
+                   const struct ac_trust_options *opt, struct ac_trust_report *rep)
 {
     char why[AC_RECORD_WHY_LEN];
     if (ac_record_decode(data, len, &rep->rec, &rep->msg, why, sizeof(why))) {
-        add(rep, "decode", AC__FAIL, "%s%s", b ? "bundle record: " : "", why);
+        add(rep, "decode", AC_TRUST_FAIL, "%s%s", b ? "bundle record: " : "", why);
         return;
     }
     rep->decoded = true;
@@ -819,14 +853,16 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         sodium_bin2hex(rep->kid_hex, sizeof(rep->kid_hex), rep->msg.kid, rep->msg.kid_len);
     else
         strcpy(rep->kid_hex, "(none)");
-    add(rep, "decode", AC__PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes", b ? "bundle with " : "",
-        rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)", rep->kid_hex, len);
+    add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
+        b ? "bundle with " : "", rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)",
+        rep->kid_hex, len);
 
     struct keyset ks;
     const struct ac_key_info *key = find_key(opt, rep, &ks);
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
-            add(rep, "signature", AC__PASS, "Ed25519 signature by key %s is valid", key->kid_hex);
+            add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
+                key->kid_hex);
             struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
             if (b)
@@ -840,15 +876,15 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
             ac_checkpoint_release(&bundle_cp.cp);
             ac_checkpoint_release(&fetched_cp.cp);
         } else {
-            add(rep, "signature", AC__FAIL, "Ed25519 signature does not verify with key %s",
+            add(rep, "signature", AC_TRUST_FAIL, "Ed25519 signature does not verify with key %s",
                 key->kid_hex);
         }
     }
     check_status(opt, b, &ks, rep);
 }
 
-void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options *opt,
-                      struct ac__report *rep)
+void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
+                           struct ac_trust_report *rep)
 {
     rep->n = 0;
     rep->decoded = false;
@@ -859,7 +895,7 @@ void ac__verify_input(const uint8_t *data, size_t len, const struct ac__options 
         struct ac_bundle b;
         char why[AC_BUNDLE_WHY_MAX];
         if (ac_bundle_decode(data, len, &b, why, sizeof(why)) != 0) {
-            add(rep, "decode", AC__FAIL, "bundle: %s", why);
+            add(rep, "decode", AC_TRUST_FAIL, "bundle: %s", why);
             return;
         }
         verify(b.record, b.record_len, &b, opt, rep);

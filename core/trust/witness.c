@@ -1,4 +1,4 @@
-/* witness.c - accord-verify's witness state: the last checkpoint it accepted
+/* witness.c - a verifier's witness state: the last checkpoint it accepted
  * for each issuer's log, kept in a small JSON file between runs so that a later
  * checkpoint that does not extend it (a forked history) is caught. Entries are
  * keyed by issuer and origin together: an origin is only a name, and one
@@ -14,11 +14,12 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
-#include "internal.h"
+#include "accord/base/json_alloc.h"
+#include "accord/trust/witness.h"
 
 #define STATE_VERSION 1
 
-void ac__witness_free(struct ac__witness *w)
+void ac_trust_witness_free(struct ac_trust_witness *w)
 {
     if (!w)
         return;
@@ -32,8 +33,8 @@ void ac__witness_free(struct ac__witness *w)
     free(w);
 }
 
-const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const char *iss,
-                                             const char *origin)
+const struct ac_trust_witnessed *ac_trust_witness_find(const struct ac_trust_witness *w,
+                                                       const char *iss, const char *origin)
 {
     for (size_t i = 0; w && i < w->n; i++)
         if (strcmp(w->logs[i].iss, iss) == 0 && strcmp(w->logs[i].origin, origin) == 0)
@@ -43,13 +44,14 @@ const struct ac__witnessed *ac__witness_find(const struct ac__witness *w, const 
 
 /* Appends an entry for |iss|'s log |origin| (both copied) and returns it, or
  * NULL. */
-static struct ac__witnessed *add_log(struct ac__witness *w, const char *iss, const char *origin)
+static struct ac_trust_witnessed *add_log(struct ac_trust_witness *w, const char *iss,
+                                          const char *origin)
 {
-    struct ac__witnessed *v = realloc(w->logs, (w->n + 1) * sizeof(*v));
+    struct ac_trust_witnessed *v = realloc(w->logs, (w->n + 1) * sizeof(*v));
     if (!v)
         return NULL;
     w->logs = v;
-    struct ac__witnessed *e = &v[w->n];
+    struct ac_trust_witnessed *e = &v[w->n];
     memset(e, 0, sizeof(*e));
     if (!(e->iss = strdup(iss)) || !(e->origin = strdup(origin))) {
         free(e->iss);
@@ -59,7 +61,7 @@ static struct ac__witnessed *add_log(struct ac__witness *w, const char *iss, con
     return e;
 }
 
-static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, size_t whylen)
+static int load_entry(struct ac_trust_witness *w, json_t *j, size_t i, char *why, size_t whylen)
 {
     const char *iss = json_string_value(json_object_get(j, "iss"));
     const char *origin = json_string_value(json_object_get(j, "origin"));
@@ -72,7 +74,7 @@ static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, siz
         snprintf(why, whylen, "logs[%zu].iss: must be the issuer whose log this is", i);
         return AC_EPARSE;
     }
-    if (!origin || !*origin || ac__witness_find(w, iss, origin)) {
+    if (!origin || !*origin || ac_trust_witness_find(w, iss, origin)) {
         snprintf(why, whylen,
                  "logs[%zu].origin: must be a non-empty string, once per issuer and file", i);
         return AC_EPARSE;
@@ -88,7 +90,7 @@ static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, siz
         snprintf(why, whylen, "logs[%zu].root: must be base64 of 32 bytes", i);
         return AC_EPARSE;
     }
-    struct ac__witnessed *e = add_log(w, iss, origin);
+    struct ac_trust_witnessed *e = add_log(w, iss, origin);
     if (!e || (note && !(e->note = strdup(note))))
         return AC_ENOMEM;
     e->size = (uint64_t)json_integer_value(size);
@@ -96,9 +98,9 @@ static int load_entry(struct ac__witness *w, json_t *j, size_t i, char *why, siz
     return 0;
 }
 
-int ac__witness_load(const char *path, struct ac__witness **out, char *why, size_t whylen)
+int ac_trust_witness_load(const char *path, struct ac_trust_witness **out, char *why, size_t whylen)
 {
-    struct ac__witness *w = calloc(1, sizeof(*w));
+    struct ac_trust_witness *w = calloc(1, sizeof(*w));
     if (!w || !(w->path = strdup(path))) {
         free(w);
         return AC_ENOMEM;
@@ -110,15 +112,20 @@ int ac__witness_load(const char *path, struct ac__witness **out, char *why, size
     }
     if (!f) {
         snprintf(why, whylen, "%s: cannot read: %s", path, strerror(errno));
-        ac__witness_free(w);
+        ac_trust_witness_free(w);
         return AC_EIO;
     }
     json_error_t err;
+    ac_json_alloc_watch();
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     int rc = 0;
     json_t *logs = json_object_get(root, "logs");
-    if (!root) {
+    if (!root && ac_json_alloc_failed()) {
+        /* jansson may report running out of memory as a syntax error. */
+        snprintf(why, whylen, "out of memory");
+        rc = AC_ENOMEM;
+    } else if (!root) {
         snprintf(why, whylen, "%s: line %d: %s", path, err.line, err.text);
         rc = AC_EPARSE;
     } else if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION ||
@@ -134,18 +141,25 @@ int ac__witness_load(const char *path, struct ac__witness **out, char *why, size
             snprintf(why, whylen, "%s: %s", path, ewhy);
     }
     json_decref(root);
+    /* jansson 2.14 may cut a string short when an allocation fails and carry
+     * on: a state read while memory ran short cannot be trusted. */
+    if (ac_json_alloc_failed() && rc != AC_ENOMEM) {
+        snprintf(why, whylen, "out of memory");
+        rc = AC_ENOMEM;
+    }
     if (rc) {
-        ac__witness_free(w);
+        ac_trust_witness_free(w);
         return rc;
     }
     *out = w;
     return 0;
 }
 
-int ac__witness_remember(struct ac__witness *w, const char *iss, const struct ac_checkpoint *cp,
-                         const char *note, size_t note_len)
+int ac_trust_witness_remember(struct ac_trust_witness *w, const char *iss,
+                              const struct ac_checkpoint *cp, const char *note, size_t note_len)
 {
-    struct ac__witnessed *e = (struct ac__witnessed *)ac__witness_find(w, iss, cp->origin);
+    struct ac_trust_witnessed *e =
+        (struct ac_trust_witnessed *)ac_trust_witness_find(w, iss, cp->origin);
     if (!e && !(e = add_log(w, iss, cp->origin)))
         return AC_ENOMEM;
     char *copy = strndup(note, note_len);
@@ -159,12 +173,12 @@ int ac__witness_remember(struct ac__witness *w, const char *iss, const struct ac
     return 0;
 }
 
-static json_t *state_json(const struct ac__witness *w)
+static json_t *state_json(const struct ac_trust_witness *w)
 {
     json_t *logs = json_array();
     json_t *root = json_pack("{si so}", "version", STATE_VERSION, "logs", logs);
     for (size_t i = 0; root && i < w->n; i++) {
-        const struct ac__witnessed *e = &w->logs[i];
+        const struct ac_trust_witnessed *e = &w->logs[i];
         char b64[sodium_base64_ENCODED_LEN(AC_MERKLE_HASH_BYTES, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(b64, sizeof(b64), e->root, sizeof(e->root),
                           sodium_base64_VARIANT_ORIGINAL);
@@ -180,7 +194,7 @@ static json_t *state_json(const struct ac__witness *w)
     return root;
 }
 
-int ac__witness_save(struct ac__witness *w, char *why, size_t whylen)
+int ac_trust_witness_save(struct ac_trust_witness *w, char *why, size_t whylen)
 {
     if (!w->dirty)
         return 0;

@@ -1,10 +1,11 @@
-/* store_review.c - review assignments and the batches they are sent in. */
+/* store_assignment.c - review assignments, the batches they are sent in, and
+ * the benchmark items seeded blind among them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "accord/base/error.h"
-#include "accord/store/store_review.h"
+#include "accord/store/assignment.h"
 #include "review_internal.h"
 
 int ac__review_in_tx(struct ac_store *st)

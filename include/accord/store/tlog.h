@@ -1,0 +1,65 @@
+/* tlog.h - the transparency log's leaves, its stored complete subtrees and
+ * its signed checkpoints (core/store/store_tlog.c, store_tlog_subtree.c).
+ * Not thread-safe: use from the loop thread. */
+#ifndef AC_STORE_TLOG_H
+#define AC_STORE_TLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accord/store/record.h"
+
+struct ac_store; /* store.h */
+
+/* Sets |out| to the leaf hash at log index |index|.
+ * Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_log_leaf(struct ac_store *st, uint64_t index, uint8_t out[AC_STORE_HASH_BYTES]);
+
+/* Sets |*size| to the number of leaves in the log, in O(log n).
+ * Returns 0 or AC_EDB. */
+int ac_store_log_size(struct ac_store *st, uint64_t *size);
+
+/* Calls |cb| with every leaf hash in index order (to rebuild the tree head at
+ * start-up); stops early and returns what |cb| returned when non-zero.
+ * Sets |*count| to the leaves visited. Returns 0, that code, or AC_EDB. */
+int ac_store_log_each_leaf(struct ac_store *st,
+                           int (*cb)(void *ctx, uint64_t index,
+                                     const uint8_t hash[AC_STORE_HASH_BYTES]),
+                           void *ctx, uint64_t *count);
+
+/* The newest signed checkpoint. */
+struct ac_store_checkpoint {
+    uint64_t size;
+    uint8_t root[AC_STORE_HASH_BYTES];
+    char kid[AC_STORE_KID_MAX + 1];
+    char *note; /* owned: free() */
+};
+
+/* Fills |*out| with the newest stored checkpoint; the caller frees out->note.
+ * Returns 0, AC_ENOENT (none yet), AC_ENOMEM or AC_EDB. */
+int ac_store_log_checkpoint_latest(struct ac_store *st, struct ac_store_checkpoint *out);
+
+/* Stores a checkpoint re-signed over the CURRENT log size (after a key
+ * rotation). Refuses (AC_ECONFLICT) a |size| that is not the log size.
+ * Returns 0, AC_ECONFLICT, AC_EIO or AC_EDB. */
+int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
+                                const uint8_t root[AC_STORE_HASH_BYTES], const char *kid,
+                                const char *note, int64_t now_ms);
+
+/* ---- complete subtrees (core/store/store_tlog_subtree.c) ---- */
+
+/* Sets |out| to the hash of the perfect subtree of 2^|level| leaves at
+ * |index|. Returns 0, AC_ENOENT (not stored: compute it from the leaves) or
+ * AC_EDB. */
+int ac_store_tlog_subtree_get(struct ac_store *st, unsigned level, uint64_t index,
+                              uint8_t out[AC_STORE_HASH_BYTES]);
+
+/* Sets |*n| to the number of stored subtrees. Returns 0 or AC_EDB. */
+int ac_store_tlog_subtree_count(struct ac_store *st, uint64_t *n);
+
+/* Stores the subtrees v[0..n) in one transaction, keeping rows that exist
+ * (a log from before subtrees were stored is filled in this way).
+ * Returns 0, AC_EIO or AC_EDB; nothing is stored on failure. */
+int ac_store_tlog_subtrees_add(struct ac_store *st, const struct ac_store_subtree *v, size_t n);
+
+#endif

@@ -1,0 +1,232 @@
+/* pilot.c - pilot validation as services: the issuer adds pilot submissions
+ * assigned to two experts, each expert scores their own, and the report
+ * measures agreement (core/stats/agreement.h) against the issuer's threshold. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/stats/agreement.h"
+#include "audit.h"
+#include "lifecycle.h"
+
+#define PILOT_MAX_ROWS (AC_PILOT_MAX_SUBMISSIONS * 2)
+
+static json_t *stat_json(const struct ac_stat *s)
+{
+    if (s->status == AC_STAT_OK)
+        return json_real(s->value);
+    return json_pack("{s:s, s:s}", "status",
+                     s->status == AC_STAT_UNDEFINED ? "undefined" : "not_applicable", "why",
+                     s->why ? s->why : "");
+}
+
+int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *met)
+{
+    struct ac_pilot_score *rows = calloc(PILOT_MAX_ROWS, sizeof *rows);
+    if (!rows)
+        return AC_ENOMEM;
+    size_t k;
+    int err = ac_store_pilot_list(n->store, 0, c->row.id, c->row.pilot_round, 0, rows,
+                                  PILOT_MAX_ROWS, &k);
+    if (err) {
+        free(rows);
+        return err;
+    }
+    /* One matrix row per submission: its first and second expert (by id). */
+    size_t subs = 0, complete = 0;
+    int *cells = calloc(k * 2 + 2, sizeof *cells);
+    json_t *items = json_array();
+    for (size_t i = 0; cells && i < k;) {
+        size_t j = i;
+        int pair[2] = {AC_RATING_MISSING, AC_RATING_MISSING};
+        json_t *scores = json_array();
+        for (; j < k && rows[j].submission_id == rows[i].submission_id; j++) {
+            if (j - i < 2)
+                pair[j - i] = rows[j].level < 0 ? AC_RATING_MISSING : rows[j].level;
+            json_array_append_new(
+                scores, json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id, "level",
+                                  rows[j].level < 0 ? json_null()
+                                                    : json_string(c->def->levels[rows[j].level])));
+        }
+        cells[subs * 2] = pair[0];
+        cells[subs * 2 + 1] = pair[1];
+        complete += pair[0] != AC_RATING_MISSING && pair[1] != AC_RATING_MISSING;
+        json_array_append_new(items, json_pack("{s:I, s:s, s:o}", "submission_id",
+                                               (json_int_t)rows[i].submission_id, "label",
+                                               rows[i].label, "scores", scores));
+        subs++;
+        i = j;
+    }
+    for (size_t i = 0; i < k; i++)
+        ac_pilot_score_release(&rows[i]);
+    free(rows);
+    if (!cells) {
+        json_decref(items);
+        return AC_ENOMEM;
+    }
+    struct ac_ratings r = {
+        .items = subs, .raters = 2, .cells = cells, .levels = (unsigned)c->def->n_levels};
+    struct ac_stat exact = {0}, adjacent = {0}, cohen = {0}, linear = {0}, quadratic = {0},
+                   alpha = {0}, ac1 = {0};
+    if (subs > 0) {
+        ac_agreement_pairwise(&r, 0, &exact);
+        ac_agreement_pairwise(&r, 1, &adjacent);
+        ac_agreement_cohen_kappa(&r, AC_KAPPA_UNWEIGHTED, &cohen);
+        ac_agreement_cohen_kappa(&r, AC_KAPPA_LINEAR, &linear);
+        ac_agreement_cohen_kappa(&r, AC_KAPPA_QUADRATIC, &quadratic);
+        ac_agreement_krippendorff_alpha(&r, AC_ALPHA_ORDINAL, &alpha);
+        ac_agreement_gwet_ac1(&r, &ac1);
+    }
+    free(cells);
+    const char *names[] = {"exact",        "adjacent",        "cohen_kappa",
+                           "linear_kappa", "quadratic_kappa", "krippendorff_ordinal",
+                           "gwet_ac1"};
+    const struct ac_stat *stats[] = {&exact, &adjacent, &cohen, &linear, &quadratic, &alpha, &ac1};
+    json_t *agreement = json_object();
+    const struct ac_stat *chosen = NULL;
+    for (size_t i = 0; i < 7; i++) {
+        if (subs > 0)
+            json_object_set_new(agreement, names[i], stat_json(stats[i]));
+        if (strcmp(names[i], c->row.pilot_statistic) == 0)
+            chosen = stats[i];
+    }
+    char verdict[200];
+    *met = false;
+    if (c->row.pilot_round == 0)
+        snprintf(verdict, sizeof verdict, "no pilot has started");
+    else if (subs < AC_PILOT_MIN_SUBMISSIONS)
+        snprintf(verdict, sizeof verdict, "%zu pilot submissions; at least %d are needed", subs,
+                 AC_PILOT_MIN_SUBMISSIONS);
+    else if (complete < subs)
+        snprintf(verdict, sizeof verdict, "%zu of %zu submissions have both expert scores",
+                 complete, subs);
+    else if (!chosen || chosen->status != AC_STAT_OK)
+        snprintf(verdict, sizeof verdict, "%s is undefined on these scores: %s",
+                 c->row.pilot_statistic, chosen && chosen->why ? chosen->why : "no data");
+    else if (chosen->value < c->row.pilot_threshold)
+        snprintf(verdict, sizeof verdict, "%s %.4f is below the threshold %.4f",
+                 c->row.pilot_statistic, chosen->value, c->row.pilot_threshold);
+    else {
+        snprintf(verdict, sizeof verdict, "%s %.4f meets the threshold %.4f",
+                 c->row.pilot_statistic, chosen->value, c->row.pilot_threshold);
+        *met = true;
+    }
+    *out = json_pack("{s:s, s:I, s:s, s:f, s:I, s:I, s:o, s:o, s:b, s:s}", "credential", c->ref,
+                     "round", (json_int_t)c->row.pilot_round, "statistic", c->row.pilot_statistic,
+                     "threshold", c->row.pilot_threshold, "submissions", (json_int_t)subs,
+                     "fully_scored", (json_int_t)complete, "agreement", agreement, "items", items,
+                     "threshold_met", *met, "verdict", verdict);
+    return *out ? 0 : AC_ENOMEM;
+}
+
+
+int ac_pilot_add(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                 const int64_t experts[2], const struct ac_text_item *subs, size_t k,
+                 int64_t *ids, struct ac__cred *out, struct ac_reason *why)
+{
+    static const enum ac_def_state piloting[] = {AC_DEF_PILOTING};
+    struct ac__cred *c = out;
+    memset(out, 0, sizeof *out);
+    int err = ac__actor_require(actor, AC_ROLE_ADMIN, why);
+    if (err || (err = ac__cred_find(n, ref, c, why)) != 0)
+        return err;
+    if ((err = ac__cred_require_state(c, piloting, 1, "add pilot submissions", why)) ||
+        (err = ac__users_check(n, "experts", experts, 2, AC_ROLE_EXPERT, why)))
+        goto out;
+    /* Count the round's submissions so far (two rows each). */
+    struct ac_pilot_score *have = calloc(PILOT_MAX_ROWS, sizeof *have);
+    size_t nhave = 0;
+    err = have ? ac_store_pilot_list(n->store, 0, c->row.id, c->row.pilot_round, 0, have,
+                                     PILOT_MAX_ROWS, &nhave)
+               : AC_ENOMEM;
+    for (size_t r = 0; !err && r < nhave; r++)
+        ac_pilot_score_release(&have[r]);
+    free(have);
+    if (err)
+        goto out;
+    if (nhave / 2 + k > AC_PILOT_MAX_SUBMISSIONS) {
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_PILOT_FULL, "submissions",
+                             "submissions: round %lld of %s has %zu; at most %d per round",
+                             (long long)c->row.pilot_round, c->ref, nhave / 2,
+                             AC_PILOT_MAX_SUBMISSIONS);
+        goto out;
+    }
+    json_t *d = json_pack("{s:I, s:[I,I], s:I}", "round", (json_int_t)c->row.pilot_round, "experts",
+                          (json_int_t)experts[0], (json_int_t)experts[1], "count", (json_int_t)k);
+    int64_t now = ac_clock_now_ms();
+    err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
+    if (!err) {
+        for (size_t i = 0; !err && i < k; i++)
+            err = ac_store_pilot_add(n->store, c->row.id, c->row.pilot_round, subs[i].label,
+                                     subs[i].content, experts, 2, now, &ids[i]);
+        if (!err)
+            err = ac_audit(n, "credential", c->ref, actor->id, "pilot-assign", d);
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    json_decref(d);
+    if (err == AC_EEXIST)
+        ac_reason_fail(why, err, AC_PROBLEM_CONFLICT, "submissions",
+                       "submissions: a label is already used in pilot round %lld of %s",
+                       (long long)c->row.pilot_round, c->ref);
+out:
+    if (err)
+        ac__cred_release(c);
+    return err;
+}
+
+int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, int64_t sub,
+                              const struct ac_level_arg *level, struct ac__cred *out,
+                              int *level_out, struct ac_reason *why)
+{
+    static const enum ac_def_state piloting[] = {AC_DEF_PILOTING};
+    struct ac_pilot_score p = {0};
+    memset(out, 0, sizeof *out);
+    int err = ac__actor_require(actor, AC_ROLE_EXPERT, why);
+    if (err)
+        return err;
+    err = ac_store_pilot_get(n->store, sub, actor->id, &p);
+    if (err == AC_ENOENT)
+        return ac_reason_fail(why, AC_EACCES, AC_PROBLEM_NOT_ASSIGNED, "id",
+                              "pilot submission %lld is not assigned to you (%s)", (long long)sub,
+                              actor->name);
+    if (!err)
+        err = ac__cred_load_id(n, p.credential_id, out);
+    int lv;
+    if (err || (err = ac__cred_require_state(out, piloting, 1, "score a pilot submission", why)) ||
+        (err = ac__level_resolve(out->def, level, "level", &lv, why)))
+        goto out;
+    if (p.round != out->row.pilot_round) {
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, "id",
+                             "pilot submission %lld belongs to round %lld; round %lld is current",
+                             (long long)sub, (long long)p.round, (long long)out->row.pilot_round);
+        goto out;
+    }
+    json_t *d = json_pack("{s:I}", "submission_id", (json_int_t)sub);
+    err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
+    if (!err) {
+        err = ac_store_pilot_score(n->store, sub, actor->id, lv, ac_clock_now_ms());
+        if (!err)
+            err = ac_audit(n, "credential", out->ref, actor->id, "pilot-score", d);
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    json_decref(d);
+    if (err == AC_ECONFLICT)
+        ac_reason_fail(why, err, AC_PROBLEM_ALREADY_SCORED, "level",
+                       "you already scored pilot submission %lld; independent scores are final",
+                       (long long)sub);
+    *level_out = lv;
+out:
+    ac_pilot_score_release(&p);
+    if (err)
+        ac__cred_release(out);
+    return err;
+}
