@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/base/json_alloc.h"
 #include "jsonld_internal.h"
 
 #define RDF_NS "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -657,7 +658,12 @@ int ac_jsonld_new(struct ac_jsonld **out, char *why, size_t whylen)
             return AC_ECRYPTO;
         }
         json_error_t err;
+        ac_json_alloc_watch();
         p->shipped[i] = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &err);
+        if (ac_json_alloc_failed()) {
+            ac_jsonld_free(p);
+            return AC_ENOMEM;
+        }
         if (!p->shipped[i] || !json_is_object(json_object_get(p->shipped[i], "@context"))) {
             snprintf(why, whylen, "context %s: not a JSON object with an @context object",
                      ac__shipped_contexts[i].url);
@@ -688,7 +694,15 @@ int ac_jsonld_parse(const char *text, size_t len, json_t **out, char *why, size_
         return AC_E2BIG;
     }
     json_error_t err;
+    /* jansson reports some allocation failures as syntax errors, and others
+     * by cutting a string short while succeeding: either would misjudge the
+     * document, so they are told apart here. */
+    ac_json_alloc_watch();
     json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (ac_json_alloc_failed()) {
+        json_decref(v);
+        return AC_ENOMEM;
+    }
     if (!v) {
         snprintf(why, whylen, "not JSON: %s (line %d, column %d)", err.text, err.line,
                  err.column);
@@ -1368,7 +1382,10 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
                     path_pop(r, old);
                     return rc;
                 }
-                json_array_append(types, e);
+                if (json_array_append(types, e)) {
+                    json_decref(types);
+                    return AC_ENOMEM;
+                }
             }
         } else if (strcmp(kw, "@id") == 0) {
             if (!json_is_string(v)) {

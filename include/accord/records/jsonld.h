@@ -60,7 +60,7 @@ int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_datas
 
 /* Parses |len| bytes of JSON text (at most AC_JSONLD_MAX_BYTES; duplicate
  * keys refused) into |*out|, a new reference the caller drops with
- * json_decref(). Returns 0, AC_E2BIG or AC_EPARSE with the reason in |why|. */
+ * json_decref(). Returns 0, AC_ENOMEM, AC_E2BIG or AC_EPARSE with the reason in |why|. */
 int ac_jsonld_parse(const char *text, size_t len, json_t **out, char *why, size_t whylen);
 
 /* Writes the shortest text that reads back as |x|, in ECMAScript's
