@@ -8,6 +8,9 @@
 // usage: node ob3_verify.mjs CREDENTIAL.json DIR CONTEXTS_DIR
 // Prints {"verified": bool, "error": ..., "status": {"revocation": bool,
 // "suspension": bool} | null, "statusError": ...}; exit 0 when verified.
+// With a FILE.jsonl (one credential a line) instead, verifies each proof in
+// this one process (the benchmark's comparison; status not checked) and
+// prints {"verified": n, "failed": m, "seconds": s}.
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
@@ -51,6 +54,19 @@ const documentLoader = async url => {
 };
 
 const suite = new DataIntegrityProof({cryptosuite});
+if(credPath.endsWith('.jsonl')) {
+  const lines = readFileSync(credPath, 'utf8').split('\n').filter(l => l.trim());
+  let verified = 0;
+  const t0 = process.hrtime.bigint();
+  for(const line of lines) {
+    const r = await vc.verifyCredential({credential: JSON.parse(line), suite, documentLoader,
+      checkStatus: async () => ({verified: true})});
+    verified += r.verified ? 1 : 0;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(JSON.stringify({verified, failed: lines.length - verified, seconds}));
+  process.exit(verified === lines.length ? 0 : 1);
+}
 const credential = JSON.parse(readFileSync(credPath, 'utf8'));
 const out = {verified: false, error: null, status: null, statusError: null};
 try {
