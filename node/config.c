@@ -230,6 +230,26 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             l->max_connections = err ? l->max_connections : (uint32_t)v;
             return err;
         }
+        if (strcmp(key, "max_connections_per_client") == 0) {
+            err = parse_u64(p, key, value, 1, 1000000, &v);
+            l->max_connections_per_client = err ? l->max_connections_per_client : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "max_pings_per_second") == 0) {
+            err = parse_u64(p, key, value, 1, 10000, &v);
+            l->max_pings_per_second = err ? l->max_pings_per_second : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "max_connection_lifetime_ms") == 0)
+            return parse_u64(p, key, value, 100, 604800000, &l->max_connection_lifetime_ms);
+        if (strcmp(key, "max_response_buffer_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_response_buffer_bytes, 1, 1ull << 32);
+        if (strcmp(key, "max_response_buffer_total") == 0)
+            return set_limit_size(p, key, value, &l->max_response_buffer_total, 1, 1ull << 36);
+        if (strcmp(key, "max_body_buffer_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_body_buffer_bytes, 1024, 1ull << 36);
+        if (strcmp(key, "max_body_buffer_total") == 0)
+            return set_limit_size(p, key, value, &l->max_body_buffer_total, 1024, 1ull << 38);
         if (strcmp(key, "idle_timeout_ms") == 0)
             return parse_u64(p, key, value, 100, 86400000, &l->idle_timeout_ms);
         if (strcmp(key, "request_timeout_ms") == 0)

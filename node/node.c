@@ -11,10 +11,13 @@
 #include "accord/net/h2_server.h"
 #include "accord/sign/keyring.h"
 #include "accord/base/log.h"
+#include "accord/store/user.h"
 #include "node.h"
 #include "internal.h"
+#include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
 #include "records/record_cache.h"
+#include "records/records.h"
 #include "review/review.h"
 
 static int setup_log(const struct ac_node_config *cfg)
@@ -159,7 +162,7 @@ static void register_routes(struct ac_node *n)
     ac__api_catalog_register(n);
     ac__api_analytics_register(n);
     ac__api_records_register(n);
-    ac__api_log_register(n);
+    ac__api_tlog_register(n);
     ac__api_status_register(n);
     ac__api_ob3_register(n);
     ac__api_wellknown_register(n);
@@ -175,12 +178,19 @@ static int serve(struct ac_node *n)
     if (err)
         return err;
     register_routes(n);
-    /* The review scheduler: fires stored due jobs, delivers notifications. */
+    /* The scheduler: fires stored due jobs of the kinds the folders
+     * register, delivers notifications. */
     err = ac__scheduler_start(n);
+    if (!err)
+        err = ac__review_jobs_register(n);
     if (err) {
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;
     }
+    /* A peer that resets its connection while the node writes would kill the
+     * process with SIGPIPE; ignored, the write fails with EPIPE instead and
+     * only that connection ends. */
+    signal(SIGPIPE, SIG_IGN);
     err = start_signals(n);
     if (err) {
         ac_log_error("node", "cannot watch signals: %s", uv_strerror(err));
@@ -199,6 +209,7 @@ static int serve(struct ac_node *n)
         return err;
     }
     ac_h2_server_set_observer(n->server, ac__metrics_observe, n->metrics);
+    ac_h2_server_set_headers_check(n->server, ac__early_auth, n);
     for (size_t i = 0; i < n->cfg->nlisten; i++) {
         const struct ac_config_listen *l = &n->cfg->listen[i];
         err = ac_h2_server_listen(n->server, l->host, l->port);

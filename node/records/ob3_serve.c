@@ -12,7 +12,7 @@
 #include "accord/records/record.h"
 #include "accord/review/definition.h"
 #include "accord/sign/did.h"
-#include "accord/store/store.h"
+#include "accord/store/record.h"
 #include "records/ob3_serve.h"
 #include "review/review.h"
 
@@ -124,7 +124,7 @@ int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *
     if (!err && ac_record_decode(c.cose.data, c.cose.len, &rec, &msg, why, whylen))
         err = AC_EPARSE;
     if (!err)
-        err = ac__flow_definition(n, rec.definition_id, (int64_t)rec.definition_version, NULL,
+        err = ac__review_definition(n, rec.definition_id, (int64_t)rec.definition_version, NULL,
                                   NULL, &def);
     if (!err)
         err = criteria(def, &crit);
