@@ -21,7 +21,6 @@
 #include "accord/store/tlog.h"
 #include "accounts/accounts.h"
 #include "audit.h"
-#include "records/ob3_serve.h"
 #include "records/records.h"
 
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
@@ -237,7 +236,6 @@ static void records_free(struct ac__records *r)
     ac_buf_release(&r->checkpoint.body);
     ac_buf_release(&r->token.body);
     ac_buf_release(&r->bitstring.body);
-    ac__ob3_free(r->ob3);
     free(r);
 }
 

@@ -35,8 +35,7 @@ void ac__ob3_free(struct ac__ob3 *o)
 
 static int state(struct ac_node *n, struct ac__ob3 **out)
 {
-    struct ac__records *r = n->records;
-    if (!r->ob3) {
+    if (!n->ob3) {
         char why[256];
         struct ac__ob3 *o = calloc(1, sizeof *o);
         if (!o)
@@ -47,9 +46,9 @@ static int state(struct ac_node *n, struct ac__ob3 **out)
             free(o);
             return err;
         }
-        r->ob3 = o;
+        n->ob3 = o;
     }
-    *out = r->ob3;
+    *out = n->ob3;
     return 0;
 }
 

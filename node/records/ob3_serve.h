@@ -17,7 +17,7 @@
 
 struct ac__ob3;
 
-/* Frees |o| (n->records->ob3); NULL is a no-op. */
+/* Frees |o| (n->ob3, made on first use); NULL is a no-op. */
 void ac__ob3_free(struct ac__ob3 *o);
 
 /* Appends the signed OB 3.0 credential of record |id| (compact JSON) to

@@ -44,8 +44,6 @@ struct ac__published {
     int stale;
 };
 
-struct ac__ob3;
-
 /* The node's record state kept in memory beside the store (rebuilt from the
  * store at open). Memory follows the store: it changes only after a commit. */
 struct ac__records {
@@ -57,7 +55,6 @@ struct ac__records {
     struct ac__published checkpoint;   /* the newest signed checkpoint note */
     struct ac__published token;        /* the Token Status List CWT */
     struct ac__published bitstring;    /* the W3C encodedList JSON */
-    struct ac__ob3 *ob3;               /* owned: OB 3.0 forms (ob3_serve.h); NULL until used */
 };
 
 /* ---- state (node/records/issue.c) ---- */
