@@ -19,6 +19,7 @@ static void term_release(struct ac_rdf_term *t)
     memset(t, 0, sizeof *t);
 }
 
+/* For quads the parser builds, whose strings are separate allocations. */
 static void quad_release(struct ac_rdf_quad *q)
 {
     term_release(&q->s);
@@ -27,12 +28,34 @@ static void quad_release(struct ac_rdf_quad *q)
     term_release(&q->g);
 }
 
+/* The strings of a quad in a dataset, in the order ac_rdf_dataset_add() lays
+ * them out in the quad's one allocation. */
+static char **quad_strings(struct ac_rdf_quad *q, char **out[12])
+{
+    struct ac_rdf_term *t[4] = {&q->s, &q->p, &q->o, &q->g};
+    for (int i = 0; i < 4; i++) {
+        out[3 * i] = &t[i]->value;
+        out[3 * i + 1] = &t[i]->datatype;
+        out[3 * i + 2] = &t[i]->language;
+    }
+    return out[0];
+}
+
 void ac_rdf_dataset_release(struct ac_rdf_dataset *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->n; i++)
-        quad_release(&d->quads[i]);
+    for (size_t i = 0; i < d->n; i++) {
+        char **str[12];
+        quad_strings(&d->quads[i], str);
+        /* The first string present starts the quad's allocation. */
+        for (int k = 0; k < 12; k++) {
+            if (*str[k]) {
+                free(*str[k]);
+                break;
+            }
+        }
+    }
     free(d->quads);
     free(d->index);
     memset(d, 0, sizeof *d);
@@ -56,6 +79,22 @@ static int str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static int lang_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    for (; *a && *b; a++, b++) {
+        if (lower(*a) != lower(*b))
+            return 0;
+    }
+    return *a == *b;
+}
+
 static int term_equal(const struct ac_rdf_term *a, const struct ac_rdf_term *b)
 {
     if (a->kind != b->kind)
@@ -63,7 +102,7 @@ static int term_equal(const struct ac_rdf_term *a, const struct ac_rdf_term *b)
     if (a->kind == 0)
         return 1;
     return str_eq(a->value, b->value) && str_eq(literal_datatype(a), literal_datatype(b)) &&
-           str_eq(a->language, b->language);
+           lang_eq(a->language, b->language);
 }
 
 static int quad_equal(const struct ac_rdf_quad *a, const struct ac_rdf_quad *b)
@@ -72,25 +111,43 @@ static int quad_equal(const struct ac_rdf_quad *a, const struct ac_rdf_quad *b)
            term_equal(&a->g, &b->g);
 }
 
-/* FNV-1a: the index only needs a spread, not resistance to chosen inputs,
- * because a collision costs one extra comparison, never a wrong answer. */
-static uint64_t fnv(uint64_t h, const char *s)
+/* A multiply-and-fold hash over eight bytes at a time. The index only needs
+ * a spread, not resistance to chosen inputs: a collision costs one extra
+ * comparison, never a wrong answer. */
+#define MIX 0x9e3779b97f4a7c15u
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * MIX;
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
 {
     if (!s)
-        return h * 1099511628211u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211u;
-    return (h ^ 0xff) * 1099511628211u;
+        return mix(h, 1);
+    size_t n = strlen(s), i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = mix(h, w);
+    }
+    uint64_t w = 0;
+    memcpy(&w, s + i, n - i);
+    return mix(mix(h, w), n);
 }
 
 static uint64_t term_hash(uint64_t h, const struct ac_rdf_term *t)
 {
-    h = (h ^ (unsigned)t->kind) * 1099511628211u;
+    h = mix(h, (uint64_t)t->kind);
     if (t->kind == 0)
         return h;
-    h = fnv(h, t->value);
-    h = fnv(h, literal_datatype(t));
-    return fnv(h, t->language);
+    h = hash_str(hash_str(h, t->value), literal_datatype(t));
+    if (!t->language)
+        return mix(h, 2);
+    for (const char *l = t->language; *l; l++)
+        h = mix(h, (uint8_t)lower(*l));
+    return mix(h, 3);
 }
 
 static uint64_t quad_hash(const struct ac_rdf_quad *q)
@@ -102,55 +159,81 @@ static uint64_t quad_hash(const struct ac_rdf_quad *q)
     return term_hash(h, &q->g);
 }
 
-static size_t *index_slot(size_t *index, size_t cap, uint64_t h, const struct ac_rdf_quad *quads,
-                          const struct ac_rdf_quad *q)
+/* The slot holding a quad equal to |q| (hash |h|), or the empty slot where it
+ * would go; with |q| NULL, the first empty slot. */
+static struct ac_rdf_index_slot *index_slot(struct ac_rdf_index_slot *index, size_t cap, uint64_t h,
+                                            const struct ac_rdf_quad *quads,
+                                            const struct ac_rdf_quad *q)
 {
     for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1)) {
-        if (index[i] == 0 || (q && quad_equal(&quads[index[i] - 1], q)))
-            return &index[i];
+        struct ac_rdf_index_slot *s = &index[i];
+        if (s->pos == 0 || (q && s->hash == h && quad_equal(&quads[s->pos - 1], q)))
+            return s;
     }
 }
 
 static int index_grow(struct ac_rdf_dataset *d)
 {
     size_t cap = d->index_cap ? d->index_cap * 2 : 16;
-    if (cap / 2 < d->index_cap)
+    if (cap / 2 < d->index_cap || cap > SIZE_MAX / sizeof *d->index)
         return AC_ENOMEM;
-    size_t *index = calloc(cap, sizeof *index);
+    struct ac_rdf_index_slot *index = calloc(cap, sizeof *index);
     if (!index)
         return AC_ENOMEM;
-    for (size_t i = 0; i < d->n; i++)
-        *index_slot(index, cap, quad_hash(&d->quads[i]), d->quads, NULL) = i + 1;
+    for (size_t i = 0; i < d->index_cap; i++) {
+        if (d->index[i].pos)
+            *index_slot(index, cap, d->index[i].hash, d->quads, NULL) = d->index[i];
+    }
     free(d->index);
     d->index = index;
     d->index_cap = cap;
     return 0;
 }
 
-static char *dup_or_null(const char *s, int *failed)
+/* Copies |q| into |dst| with all its strings in one allocation (see
+ * quad_strings() for the order), language tags lowercased: BCP 47 tags are
+ * case-insensitive and JSON-LD processors (jsonld.js among them) lowercase
+ * them, so two spellings make one term. One allocation per quad instead of
+ * up to twelve keeps building a credential's dataset cheap. */
+static int quad_copy(struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
 {
-    if (!s)
-        return NULL;
-    char *c = strdup(s);
-    if (!c)
-        *failed = 1;
-    return c;
-}
-
-static int term_copy(struct ac_rdf_term *dst, const struct ac_rdf_term *src)
-{
-    int failed = 0;
+    const struct ac_rdf_term *src[4] = {&q->s, &q->p, &q->o, &q->g};
+    const char *from[12] = {0};
+    size_t len[12] = {0}, total = 0;
+    for (int i = 0; i < 4; i++) {
+        if (src[i]->kind == 0)
+            continue;
+        from[3 * i] = src[i]->value ? src[i]->value : "";
+        from[3 * i + 1] = literal_datatype(src[i]);
+        from[3 * i + 2] = src[i]->language;
+    }
+    for (int k = 0; k < 12; k++) {
+        if (from[k]) {
+            len[k] = strlen(from[k]) + 1;
+            if (len[k] > SIZE_MAX - total)
+                return AC_ENOMEM;
+            total += len[k];
+        }
+    }
     memset(dst, 0, sizeof *dst);
-    dst->kind = src->kind;
-    if (src->kind == 0)
+    dst->s.kind = q->s.kind, dst->p.kind = q->p.kind;
+    dst->o.kind = q->o.kind, dst->g.kind = q->g.kind;
+    if (total == 0)
         return 0;
-    dst->value = dup_or_null(src->value ? src->value : "", &failed);
-    if (src->kind == AC_RDF_LITERAL)
-        dst->datatype = dup_or_null(literal_datatype(src), &failed);
-    dst->language = dup_or_null(src->language, &failed);
-    if (failed) {
-        term_release(dst);
+    char *block = malloc(total), **to[12];
+    if (!block)
         return AC_ENOMEM;
+    quad_strings(dst, to);
+    for (int k = 0; k < 12; k++) {
+        if (!from[k])
+            continue;
+        memcpy(block, from[k], len[k]);
+        *to[k] = block;
+        if (k % 3 == 2) {
+            for (char *l = block; *l; l++)
+                *l = lower(*l);
+        }
+        block += len[k];
     }
     return 0;
 }
@@ -161,8 +244,8 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
     if (2 * (d->n + 1) > d->index_cap && (rc = index_grow(d)) != 0)
         return rc;
     uint64_t h = quad_hash(q);
-    size_t *slot = index_slot(d->index, d->index_cap, h, d->quads, q);
-    if (*slot)
+    struct ac_rdf_index_slot *slot = index_slot(d->index, d->index_cap, h, d->quads, q);
+    if (slot->pos)
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
@@ -172,14 +255,10 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
         d->quads = nq;
         d->cap = cap;
     }
-    struct ac_rdf_quad *dst = &d->quads[d->n];
-    memset(dst, 0, sizeof *dst);
-    if (term_copy(&dst->s, &q->s) || term_copy(&dst->p, &q->p) || term_copy(&dst->o, &q->o) ||
-        term_copy(&dst->g, &q->g)) {
-        quad_release(dst);
-        return AC_ENOMEM;
-    }
-    *slot = ++d->n;
+    if ((rc = quad_copy(&d->quads[d->n], q)) != 0)
+        return rc;
+    slot->hash = h;
+    slot->pos = ++d->n;
     return 0;
 }
 
@@ -449,6 +528,49 @@ static int iri_is_absolute(const char *s)
     return *s == ':';
 }
 
+/* Bytes IRIREF forbids raw: U+0000 to U+0020 and <>"{}|^`\. A table, as
+ * this runs for every byte of every IRI a credential holds, twice (when the
+ * dataset is built and when it is canonicalized). */
+static const uint8_t iri_punct_forbidden[256] = {
+    ['<'] = 1, ['>'] = 1, ['"'] = 1, ['{'] = 1,  ['}'] = 1,
+    ['|'] = 1, ['^'] = 1, ['`'] = 1, ['\\'] = 1,
+};
+
+static int iri_char_ok(uint8_t c)
+{
+    return c > 0x20 && !iri_punct_forbidden[c];
+}
+
+int ac_rdf_iri_ok(const char *iri)
+{
+    if (!iri || !iri_is_absolute(iri))
+        return 0;
+    for (const uint8_t *p = (const uint8_t *)iri; *p; p++) {
+        if (!iri_char_ok(*p))
+            return 0;
+    }
+    return 1;
+}
+
+int ac_rdf_langtag_ok(const char *tag)
+{
+    size_t n = 0;
+    int part = 0;
+    if (!tag)
+        return 0;
+    for (; *tag; tag++) {
+        char c = *tag;
+        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (c == '-' && n > 0)
+            part++, n = 0;
+        else if (alpha || (part > 0 && c >= '0' && c <= '9'))
+            n++;
+        else
+            return 0;
+    }
+    return n > 0;
+}
+
 /* IRIREF ::= '<' ([^#x00-#x20<>"{}|^`\] | UCHAR)* '>', and absolute. */
 static int read_iri(struct parser *ps, struct ac_rdf_term *t)
 {
@@ -463,15 +585,27 @@ static int read_iri(struct parser *ps, struct ac_rdf_term *t)
         if (c == '>')
             break;
         if (c == '\\') {
+            const uint8_t *esc = ps->p;
             uint32_t cp;
-            ps->p++;
-            if (ps->p == ps->end || (*ps->p != 'u' && *ps->p != 'U'))
+            if (ps->p + 1 == ps->end || (ps->p[1] != 'u' && ps->p[1] != 'U'))
                 return fail(ps, "only \\u and \\U escapes are allowed in an IRI");
-            if ((rc = read_uchar(ps, &cp)) || (rc = put_utf8(&ps->tok, cp)))
+            ps->p++;
+            if ((rc = read_uchar(ps, &cp)))
+                return rc;
+            /* An escape may not smuggle in what the grammar forbids raw:
+             * written back, it would change the statement's structure. */
+            if (cp < 0x80 && !iri_char_ok((uint8_t)cp)) {
+                ps->p = esc;
+                return fail(ps,
+                            "an escape in an IRI decodes to character 0x%02X, which IRIs "
+                            "may not contain",
+                            (unsigned)cp);
+            }
+            if ((rc = put_utf8(&ps->tok, cp)))
                 return rc;
             continue;
         }
-        if (c <= 0x20 || strchr("<\"{}|^`", c))
+        if (!iri_char_ok(c))
             return fail(ps, "character 0x%02X is not allowed in an IRI", c);
         if ((rc = copy_utf8(ps)))
             return rc;
@@ -615,8 +749,7 @@ static int read_term(struct parser *ps, struct ac_rdf_term *t, unsigned allowed,
 
 static int parse_statement(struct parser *ps, struct ac_rdf_quad *q)
 {
-    const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK,
-                   lit = 1u << AC_RDF_LITERAL;
+    const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK, lit = 1u << AC_RDF_LITERAL;
     int rc;
     if ((rc = read_term(ps, &q->s, iri | blank, "a subject (IRI or blank node)")))
         return rc;
@@ -627,7 +760,7 @@ static int parse_statement(struct parser *ps, struct ac_rdf_quad *q)
     if ((rc = read_term(ps, &q->o, iri | blank | lit, "an object (IRI, blank node or literal)")))
         return rc;
     skip_ws(ps);
-    if (ps->p < ps->end && *ps->p != '.' &&
+    if (!at_eol(ps) && *ps->p != '.' &&
         (rc = read_term(ps, &q->g, iri | blank, "a graph name (IRI or blank node) or '.'")))
         return rc;
     skip_ws(ps);

@@ -30,16 +30,16 @@ enum { POS_S, POS_P, POS_O, POS_G, NPOS };
 static const char POS_NAME[NPOS] = {'s', 'p', 'o', 'g'};
 
 struct quad_info {
-    long bn[NPOS];      /* interned blank node at each position, or -1 */
-    size_t off[NPOS];   /* non-blank terms: serialized form in ctx.terms */
-    size_t len[NPOS];   /* 0 for an absent graph name */
+    long bn[NPOS];    /* interned blank node at each position, or -1 */
+    size_t off[NPOS]; /* non-blank terms: serialized form in ctx.terms */
+    size_t len[NPOS]; /* 0 for an absent graph name */
 };
 
 struct bnode {
-    const char *label;  /* borrowed from the dataset */
-    size_t first, nq;   /* its quads: ctx.bq[first .. first + nq) */
+    const char *label;      /* borrowed from the dataset */
+    size_t first, nq;       /* its quads: ctx.bq[first .. first + nq) */
     char hash[HEX_LEN + 1]; /* Hash First Degree Quads, lower-case hex */
-    long canon;         /* canonical number, or -1 before it is issued */
+    long canon;             /* canonical number, or -1 before it is issued */
 };
 
 /* An identifier issuer (section 4.5) whose map is a small open-addressing
@@ -61,17 +61,17 @@ struct ctx {
     struct quad_info *qi;
     struct bnode *bn;
     size_t nbn;
-    size_t *bq;            /* quads by blank node (see struct bnode) */
-    struct ac_buf terms;   /* serialized non-blank terms */
-    size_t *canon_order;   /* blank nodes in canonical issue order */
+    size_t *bq;          /* quads by blank node (see struct bnode) */
+    struct ac_buf terms; /* serialized non-blank terms */
+    size_t *canon_order; /* blank nodes in canonical issue order */
     size_t ncanon;
-    size_t calls, perms;   /* work done so far, against |lim| */
+    size_t calls, perms; /* work done so far, against |lim| */
+    size_t steps;        /* see struct ac_rdfc_limits.max_steps */
     char *why;
     size_t whylen;
 };
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, const char *fmt,
-                                                        ...)
+__attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, const char *fmt, ...)
 {
     if (c->why && c->whylen) {
         va_list ap;
@@ -80,6 +80,19 @@ __attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, c
         va_end(ap);
     }
     return rc;
+}
+
+/* Counts |n| elementary steps of the N-degree search against max_steps. */
+static int charge(struct ctx *c, size_t n)
+{
+    c->steps += n;
+    if (c->steps <= c->lim.max_steps)
+        return 0;
+    return refuse(c, AC_E2BIG,
+                  "RDFC-1.0: the N-degree search took more than %zu steps (limit max_steps); "
+                  "the dataset has too many blank nodes that only the permutation search can "
+                  "tell apart (a poison graph?)",
+                  c->lim.max_steps);
 }
 
 /* ---- issuers ---------------------------------------------------------------- */
@@ -175,11 +188,19 @@ static void issuer_swap(struct issuer *a, struct issuer *b)
 
 /* ---- small helpers ------------------------------------------------------------ */
 
+/* Appends |prefix| and the decimal |n|; called for every blank node of every
+ * output line, so it avoids snprintf. */
 static int append_num(struct ac_buf *b, const char *prefix, long n)
 {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%s%ld", prefix, n);
-    return ac_buf_append(b, tmp, (size_t)len);
+    char tmp[40];
+    size_t plen = strlen(prefix), i = sizeof tmp;
+    unsigned long v = (unsigned long)n;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > plen);
+    memcpy(tmp + i - plen, prefix, plen);
+    return ac_buf_append(b, tmp + i - plen, sizeof tmp - i + plen);
 }
 
 static void hash_hex(crypto_hash_sha256_state *st, char hex[HEX_LEN + 1])
@@ -210,7 +231,7 @@ typedef int (*label_fn)(const struct ctx *c, long bn, void *arg, struct ac_buf *
 static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
 {
     const struct quad_info *qi = &c->qi[q];
-    int rc = 0;
+    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] + 64);
     for (int pos = 0; pos < NPOS && rc == 0; pos++) {
         if (qi->bn[pos] < 0 && qi->len[pos] == 0)
             continue; /* the default graph */
@@ -419,7 +440,7 @@ static int try_permutations(struct ctx *c, const struct related *group, size_t m
                         c->lim.max_permutations);
             goto out;
         }
-        if ((rc = issuer_copy(&ic, is)))
+        if ((rc = charge(c, m + is->count)) || (rc = issuer_copy(&ic, is)))
             goto out;
         path.len = 0;
         for (size_t i = 0; i < m && !skip; i++) {
@@ -487,9 +508,11 @@ static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HE
     struct issuer chosen_is = {0};
     crypto_hash_sha256_state data;
     size_t nrel = 0;
-    int rc = rel ? 0 : AC_ENOMEM;
-    if (rc)
+    int rc = rel ? charge(c, 3 * b->nq) : AC_ENOMEM;
+    if (rc) {
+        free(rel);
         return rc;
+    }
     /* Steps 1 to 3: related blank nodes grouped by their related hash. */
     for (size_t i = 0; i < b->nq; i++) {
         size_t q = c->bq[b->first + i];
@@ -546,11 +569,27 @@ static uint64_t label_hash(const char *s)
     return h;
 }
 
-static int check_term(const struct ac_rdf_term *t, unsigned allowed)
+/* Returns NULL when |t| may stand at a position that allows the kinds in
+ * |allowed| (bit 1 << kind) and be written unambiguously, else the rule it
+ * breaks. An IRI or language tag holding, say, "> <" would let two different
+ * datasets share one canonical form, and so one signature. */
+static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
 {
     if (!(allowed & (1u << t->kind)))
-        return 0;
-    return t->kind == 0 || t->value != NULL;
+        return "a kind of term that this position does not allow (subject: IRI or blank node; "
+               "predicate: IRI; graph name: absent, IRI or blank node)";
+    if (t->kind == 0)
+        return NULL;
+    if (!t->value)
+        return "a term without a value";
+    if (t->kind == AC_RDF_IRI && !ac_rdf_iri_ok(t->value))
+        return "an IRI that is relative or holds a character IRIs may not contain "
+               "(U+0000 to U+0020 or <>\"{}|^`\\)";
+    if (t->kind == AC_RDF_LITERAL && t->language && !ac_rdf_langtag_ok(t->language))
+        return "a language tag that is not [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*";
+    if (t->kind == AC_RDF_LITERAL && !t->language && t->datatype && !ac_rdf_iri_ok(t->datatype))
+        return "a datatype that is not an IRI N-Quads can hold";
+    return NULL;
 }
 
 /* Step 2: interns blank nodes in order of first appearance (subject, object,
@@ -559,14 +598,13 @@ static int check_term(const struct ac_rdf_term *t, unsigned allowed)
 static int index_dataset(struct ctx *c)
 {
     const struct ac_rdf_dataset *d = c->d;
-    size_t cap = 16, *table = NULL, *count = NULL;
+    size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
     int rc = 0;
     while (cap < 6 * d->n + 16)
         cap *= 2;
     c->qi = calloc(d->n + 1, sizeof *c->qi);
-    c->bn = calloc(3 * d->n + 1, sizeof *c->bn);
     table = calloc(cap, sizeof *table);
-    if (!c->qi || !c->bn || !table) {
+    if (!c->qi || !table) {
         rc = AC_ENOMEM;
         goto out;
     }
@@ -574,16 +612,16 @@ static int index_dataset(struct ctx *c)
         const struct ac_rdf_quad *quad = &d->quads[q];
         const struct ac_rdf_term *t[NPOS] = {&quad->s, &quad->p, &quad->o, &quad->g};
         const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK;
-        if (!check_term(t[0], iri | blank) || !check_term(t[1], iri) ||
-            !check_term(t[2], iri | blank | (1u << AC_RDF_LITERAL)) ||
-            !check_term(t[3], 1u | iri | blank)) {
-            rc = refuse(c, AC_EINVAL,
-                        "RDFC-1.0: quad %zu is malformed: subject, predicate, object and graph "
-                        "name must be IRI or blank node, IRI, any term, and absent, IRI or blank "
-                        "node, each with a value",
-                        q);
-            break;
+        static const char *const pos_name[NPOS] = {"subject", "predicate", "object", "graph name"};
+        const unsigned allowed[NPOS] = {iri | blank, iri, iri | blank | (1u << AC_RDF_LITERAL),
+                                        1u | iri | blank};
+        for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+            const char *problem = term_problem(t[pos], allowed[pos]);
+            if (problem)
+                rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
+        if (rc)
+            break;
         static const int scan[] = {POS_S, POS_O, POS_G, POS_P};
         for (size_t j = 0; j < NPOS && rc == 0; j++) {
             int pos = scan[j];
@@ -599,6 +637,17 @@ static int index_dataset(struct ctx *c)
             while (table[i] && strcmp(c->bn[table[i] - 1].label, t[pos]->value) != 0)
                 i = (i + 1) & (cap - 1);
             if (!table[i]) {
+                if (c->nbn == bn_cap) {
+                    size_t ncap = bn_cap ? 2 * bn_cap : 16;
+                    struct bnode *nb = realloc(c->bn, ncap * sizeof *nb);
+                    if (!nb) {
+                        rc = AC_ENOMEM;
+                        break;
+                    }
+                    c->bn = nb;
+                    bn_cap = ncap;
+                }
+                memset(&c->bn[c->nbn], 0, sizeof c->bn[c->nbn]);
                 c->bn[c->nbn].label = t[pos]->value;
                 c->bn[c->nbn].canon = -1;
                 table[i] = ++c->nbn;
@@ -754,6 +803,8 @@ int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_l
         c.lim.max_permutations = AC_RDFC_DEFAULT_MAX_PERMUTATIONS;
     if (!c.lim.max_depth)
         c.lim.max_depth = AC_RDFC_DEFAULT_MAX_DEPTH;
+    if (!c.lim.max_steps)
+        c.lim.max_steps = AC_RDFC_DEFAULT_MAX_STEPS;
     if (sodium_init() < 0) {
         rc = refuse(&c, AC_ECRYPTO, "libsodium failed to initialise");
         goto out;

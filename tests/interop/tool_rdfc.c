@@ -2,7 +2,8 @@
  * prints the result, for tests/interop/test_rdf_canon_w3c.py to compare with
  * the W3C rdf-canon test suite's expected outputs.
  *
- *   tool_rdfc [--map] [--max-calls N] FILE
+ *   tool_rdfc [--map] [--max-calls N] [--max-permutations N] [--max-depth N]
+ *             [--max-steps N] FILE
  *
  * Prints the canonical N-Quads, or with --map the issued identifiers map as
  * a JSON object {"input label": "c14nN", ...}. Exits 0 on success, 3 when a
@@ -59,11 +60,18 @@ int main(int argc, char **argv)
             want_map = 1;
         else if (strcmp(argv[i], "--max-calls") == 0 && i + 1 < argc)
             lim.max_ndegree_calls = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-permutations") == 0 && i + 1 < argc)
+            lim.max_permutations = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-depth") == 0 && i + 1 < argc)
+            lim.max_depth = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-steps") == 0 && i + 1 < argc)
+            lim.max_steps = strtoul(argv[++i], NULL, 10);
         else
             path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: tool_rdfc [--map] [--max-calls N] FILE\n");
+        fprintf(stderr, "usage: tool_rdfc [--map] [--max-calls N] [--max-permutations N] "
+                        "[--max-depth N] [--max-steps N] FILE\n");
         return 1;
     }
     struct ac_buf text = AC_BUF_INIT, out = AC_BUF_INIT;

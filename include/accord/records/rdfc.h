@@ -16,18 +16,31 @@
 /* Bounds on the Hash N-Degree Quads search, the only part of RDFC-1.0 whose
  * cost can grow faster than the input (factorially, over permutations of
  * blank nodes that first-degree hashing cannot tell apart). A zero field
- * takes its default. The defaults are far above what the W3C test suite and
- * credentials need (the suite's hardest accepted case makes 1,000-odd calls)
- * and refuse its poison graph (test074) within milliseconds. */
+ * takes its default. The defaults are ten times what the W3C test suite needs
+ * (its hardest accepted cases, test044 to test046, make 468 calls, try 2,880
+ * permutations and take 28,296 steps; test054 nests 6 deep), while
+ * credentials, whose blank nodes first degree hashing tells apart, make no
+ * calls at all; they refuse the suite's poison graph (test074) in tens of
+ * milliseconds. A dataset with more than max_ndegree_calls blank nodes of
+ * one shape (say 5,001 identical anonymous objects) is refused too, though
+ * its cost would be linear: raise the limit for such data. */
 struct ac_rdfc_limits {
     size_t max_ndegree_calls; /* Hash N-Degree Quads calls in total */
     size_t max_permutations;  /* permutations examined in total */
-    size_t max_depth;         /* nesting of Hash N-Degree Quads recursion */
+    size_t max_depth;         /* nesting of Hash N-Degree Quads recursion; each level
+                                 takes a few hundred bytes of the caller's stack */
+    /* Elementary steps of the search: one per related blank node hashed, per
+     * blank node placed in a permutation's path, and per identifier copied
+     * with an issuer. Bounds the cost of each call and permutation, which
+     * grows with the degree of the blank nodes involved, so that a few calls
+     * on nodes of huge degree cannot take seconds. */
+    size_t max_steps;
 };
 
-#define AC_RDFC_DEFAULT_MAX_NDEGREE_CALLS 20000
-#define AC_RDFC_DEFAULT_MAX_PERMUTATIONS 200000
-#define AC_RDFC_DEFAULT_MAX_DEPTH 128
+#define AC_RDFC_DEFAULT_MAX_NDEGREE_CALLS 5000
+#define AC_RDFC_DEFAULT_MAX_PERMUTATIONS 50000
+#define AC_RDFC_DEFAULT_MAX_DEPTH 64
+#define AC_RDFC_DEFAULT_MAX_STEPS 300000
 
 /* One issued identifier: an input blank node label and the canonical label
  * ("c14n0", "c14n1", ...) it was given, both without "_:". */
@@ -57,9 +70,13 @@ void ac_rdfc_map_release(struct ac_rdfc_map *m);
  *   0           success;
  *   AC_E2BIG    a limit in |lim| was reached (|why| names the limit and its
  *               value); nothing is appended and |map| stays empty;
- *   AC_EINVAL   a quad of |in| is malformed (a term of kind 0 outside the
- *               graph name, a NULL value, a literal or default-graph subject);
- *   AC_ENOMEM   out of memory.
+ *   AC_EINVAL   a quad of |in| is malformed or could not be written
+ *               unambiguously (a term of a kind its position does not allow,
+ *               a NULL value, an IRI or datatype that ac_rdf_iri_ok()
+ *               refuses, a language tag ac_rdf_langtag_ok() refuses); |why|
+ *               names the quad, the position and the rule;
+ *   AC_ENOMEM   out of memory;
+ *   AC_ECRYPTO  libsodium could not be initialised.
  * On any failure |out_nquads| is as it was and |map| is empty. */
 int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_limits *lim,
                          struct ac_buf *out_nquads, struct ac_rdfc_map *map, char *why,
