@@ -93,17 +93,25 @@ struct keyset {
     char iss[320]; /* the trusted issuer's name */
 };
 
+/* The web origin of |issuer| (a did:web, or an http(s) URL), which the
+ * verifier may fetch from, into |url|; empty when it has none. */
+static void issuer_origin(const char *issuer, const char *hint, char *url, size_t len)
+{
+    url[0] = 0;
+    if (strncmp(issuer, "did:web:", 8) == 0)
+        did_web_url(issuer, hint, url, len);
+    else if (strncmp(issuer, "https://", 8) == 0 || strncmp(issuer, "http://", 7) == 0)
+        snprintf(url, len, "%s", issuer);
+    if (url[0] && ac_trust_issuer_refusal(url))
+        url[0] = 0;
+}
+
 /* The trusted keys of the issuer |issuer| (a DID or URL). Adds a failing or
  * indeterminate "issuer" check and returns false when there are none. */
-static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, const char *hint,
+static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, const char *url,
                         struct ac_trust_report *rep, struct keyset *ks)
 {
-    char url[320] = "";
     const struct ac_trust_issuer *is = NULL;
-    if (strncmp(issuer, "did:web:", 8) == 0)
-        did_web_url(issuer, hint, url, sizeof url);
-    else if (strncmp(issuer, "https://", 8) == 0 || strncmp(issuer, "http://", 7) == 0)
-        snprintf(url, sizeof url, "%s", issuer);
     if (opt->fetched) {
         if (!url[0]) {
             add(rep, "issuer", AC_TRUST_INDETERMINATE, "issuer %s has no https URL to fetch keys from",
@@ -240,7 +248,8 @@ out:
 }
 
 static void check_status(const struct ac_trust_options *opt, const struct keyset *ks,
-                         const json_t *doc, const char *issuer, struct ac_trust_report *rep)
+                         const json_t *doc, const char *issuer, const char *origin,
+                         struct ac_trust_report *rep)
 {
     const json_t *st = json_object_get(doc, "credentialStatus");
     size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
@@ -274,6 +283,14 @@ static void check_status(const struct ac_trust_options *opt, const struct keyset
         }
         if (strcmp(purpose, "revocation") != 0 && strcmp(purpose, "suspension") != 0)
             continue; /* a purpose Accord does not publish says nothing of validity */
+        if (!origin[0] || !ac_trust_same_origin(origin, url)) {
+            add(rep, "status", AC_TRUST_INDETERMINATE,
+                "not fetched: status list %.200s is not on the web origin of the issuer %.200s, "
+                "and a verifier fetches only from the issuer's own origin, so revocation or "
+                "suspension cannot be ruled out",
+                url, origin[0] ? origin : issuer);
+            return;
+        }
         int bit = list_bit(opt, ks, issuer, url, purpose, index, why, sizeof why);
         if (bit < 0) {
             add(rep, "status", AC_TRUST_INDETERMINATE, "%s list: %s", purpose, why);
@@ -297,6 +314,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     struct keyset ks = {0};
     rep->n = 0;
     rep->decoded = false;
+    rep->issuer_untrusted = false;
     rep->len = len;
     rep->pass_reasons = opt->pass_reasons;
     if (!processor && ac_jsonld_new(&processor, why, sizeof why)) {
@@ -336,7 +354,9 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
             pr.verification_method, issuer);
         goto out;
     }
-    if (!opt->pinned && !issuer_keys(opt, issuer, hint, rep, &ks))
+    char origin[320];
+    issuer_origin(issuer, hint, origin, sizeof origin);
+    if (!opt->pinned && !issuer_keys(opt, issuer, origin, rep, &ks))
         goto out;
     const struct ac_key_info *key = key_of(opt, &ks, pr.verification_method);
     if (!key) {
@@ -344,7 +364,19 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
             opt->pinned ? "not the pinned key" : "none of the issuer's trusted keys");
         goto out;
     }
-    add(rep, "issuer", AC_TRUST_PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss, key->kid_hex);
+    if (opt->fetched) {
+        /* As for native records: a key the issuer's own origin publishes
+         * checks the signature, not whether that issuer may issue. */
+        rep->issuer_untrusted = true;
+        add(rep, "issuer", AC_TRUST_INDETERMINATE,
+            "issuer not trusted: key %s is the one %s publishes itself (its "
+            "/.well-known/jwks.json), and no trust file or pinned key says it may issue "
+            "credentials (give --trust or --key)",
+            key->kid_hex, ks.iss);
+    } else {
+        add(rep, "issuer", AC_TRUST_PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss,
+            key->kid_hex);
+    }
 
     int rc = ac_di_verify(processor, doc, key->public_key, why, sizeof why);
     if (rc) {
@@ -377,7 +409,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     } else {
         add(rep, "key-window", AC_TRUST_PASS, "signed %s by current key %s", when, key->kid_hex);
     }
-    check_status(opt, &ks, doc, issuer, rep);
+    check_status(opt, &ks, doc, issuer, origin, rep);
 out:
     json_decref(doc);
 }
