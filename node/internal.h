@@ -26,6 +26,7 @@ struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
+struct ac__web;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -48,6 +49,7 @@ struct ac_node {
     int exit_code;
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
+    struct ac__web *web; /* owned: pages and sign-in state (node/web/web.h) */
 };
 
 /* ---- data directory (node/datadir.c) ---- */
@@ -76,7 +78,8 @@ int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label, struc
 /* Who made the request. */
 struct ac__auth {
     struct ac_user user;
-    struct ac_token token;
+    struct ac_token token; /* id 0 for a browser session */
+    int64_t session_id;    /* the browser session (node/http/session.c), else 0 */
 };
 
 /* Checks the "authorization: Bearer <token>" header of |x|. Returns 0 and

@@ -16,6 +16,7 @@
 #include "lifecycle/lifecycle.h"
 #include "records/record_cache.h"
 #include "review/review.h"
+#include "web/web.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -166,6 +167,8 @@ static void register_routes(struct ac_node *n)
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
+    ac__api_session_register(n);
+    ac__web_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -251,6 +254,7 @@ int ac_node_run(const struct ac_node_config *cfg)
      * failed start, to finish closing what was opened). */
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
+    ac__web_free(n.web);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
     ac__records_close(&n);

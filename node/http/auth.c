@@ -9,6 +9,7 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "internal.h"
+#include "web/web.h"
 
 #define TOKEN_RANDOM_BYTES 32
 
@@ -47,8 +48,9 @@ static int unauthorized(struct ac_http_exchange *x, const char *detail)
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
 {
     const char *h = ac_http_header(ac_http_exchange_req(x), "authorization");
-    if (!h)
-        return unauthorized(x, "this endpoint needs an 'authorization: Bearer <token>' header");
+    a->session_id = 0;
+    if (!h) /* a browser: its session cookie and CSRF header (node/http/session.c) */
+        return ac__session_authenticate(n, x, a);
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return unauthorized(x, "the authorization header must be 'Bearer <token>'");
     const char *text = h + 7;
