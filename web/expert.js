@@ -27,8 +27,8 @@ async function load() {
       e.preventDefault();
       clearErrors(form);
       try {
-        await api("POST", "/v1/benchmarks/items/" + it.item_id + "/score", {level: form.level.value});
-        say("Scored " + it.label + " as " + form.level.value + ".");
+        await api("POST", "/v1/benchmarks/items/" + it.item_id + "/score", {level: form.elements["level"].value});
+        say("Scored " + it.label + " as " + form.elements["level"].value + ".");
         await load();
       } catch (err) { showError(form, err); }
     });

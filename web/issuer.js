@@ -27,8 +27,8 @@ document.getElementById("new-user").addEventListener("submit", async (e) => {
   const form = e.target;
   clearErrors(form);
   try {
-    const roles = form.roles.value.split(",").map((s) => s.trim()).filter(Boolean);
-    const u = await api("POST", "/v1/users", {name: form.name.value, roles});
+    const roles = form.elements["roles"].value.split(",").map((s) => s.trim()).filter(Boolean);
+    const u = await api("POST", "/v1/users", {name: form.elements["name"].value, roles});
     say("User " + u.name + " created.");
     form.reset();
     await loadUsers();
@@ -64,13 +64,13 @@ document.getElementById("record-action").addEventListener("submit", async (e) =>
   e.preventDefault();
   const form = e.target;
   clearErrors(form);
-  const id = form.id.value.trim();
+  const id = form.elements["id"].value.trim();
   try {
-    await api("POST", `/v1/credentials/${encodeURIComponent(id)}/${form.verb.value}`, {reason: form.reason.value});
+    await api("POST", `/v1/credentials/${encodeURIComponent(id)}/${form.elements["verb"].value}`, {reason: form.elements["reason"].value});
     const rec = await api("GET", `/v1/credentials/${encodeURIComponent(id)}?format=json`);
     document.getElementById("record-result").replaceChildren(
-      el("p", {}, "Record ", id, " is now ", el("strong", {}, rec.status || form.verb.value), "."));
-    say("Record " + id + ": " + form.verb.value + " done.");
+      el("p", {}, "Record ", id, " is now ", el("strong", {}, rec.status || form.elements["verb"].value), "."));
+    say("Record " + id + ": " + form.elements["verb"].value + " done.");
   } catch (err) { showError(form, err); }
 });
 

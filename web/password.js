@@ -8,7 +8,7 @@ document.getElementById("set-password").addEventListener("submit", async (e) => 
   const form = e.target;
   clearErrors(form);
   try {
-    await api("POST", "/v1/password", {token, password: form.password.value});
+    await api("POST", "/v1/password", {token, password: form.elements["password"].value});
     location.assign("home.html");
   } catch (err) {
     showError(form, err);

@@ -62,7 +62,7 @@ async function openAssignment(id) {
     e.preventDefault();
     clearErrors(form);
     try {
-      await api("POST", `/v1/reviews/assignments/${id}/score`, {level: form.level.value, feedback: form.feedback.value});
+      await api("POST", `/v1/reviews/assignments/${id}/score`, {level: form.elements["level"].value, feedback: form.elements["feedback"].value});
       say("Assignment " + id + " scored.");
       box.replaceChildren(el("p", {}, "Scored. Thank you."));
       await loadBatches();

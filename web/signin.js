@@ -6,7 +6,7 @@ document.getElementById("signin").addEventListener("submit", async (e) => {
   const form = e.target;
   clearErrors(form);
   try {
-    await api("POST", "/v1/session", {name: form.name.value, password: form.password.value});
+    await api("POST", "/v1/session", {name: form.elements["name"].value, password: form.elements["password"].value});
     location.assign("home.html");
   } catch (err) {
     showError(form, err);
@@ -18,7 +18,7 @@ document.getElementById("link").addEventListener("submit", async (e) => {
   const form = e.target;
   clearErrors(form);
   try {
-    const r = await api("POST", "/v1/session/link", {name: form.name.value});
+    const r = await api("POST", "/v1/session/link", {name: form.elements["name"].value});
     say(r.detail);
   } catch (err) {
     showError(form, err);

@@ -57,7 +57,7 @@ document.getElementById("submit").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = e.target;
   clearErrors(form);
-  const [credential, version] = form.credential.value.split("@");
+  const [credential, version] = form.elements["credential"].value.split("@");
   const progress = document.getElementById("upload-progress");
   try {
     const elements = [];
