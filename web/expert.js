@@ -11,10 +11,18 @@ async function levels(ref) {
 }
 
 async function load() {
-  const r = await api("GET", "/v1/benchmarks/assignments?limit=20");
-  box.replaceChildren();
-  if (!r.items.length) box.append(el("p", {}, "No benchmark items are waiting for you."));
-  for (const it of r.items) {
+  // Every page of assignments, then only the items not yet scored: those
+  // are the work; a count says how many are done.
+  let items = [], cursor = "";
+  for (let page = 0; page < 20; page++) {
+    const r = await api("GET", "/v1/benchmarks/assignments?limit=200" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    items = items.concat(r.items);
+    if (!r.next_cursor) break;
+    cursor = r.next_cursor;
+  }
+  const open = items.filter((it) => !it.my_level);
+  box.replaceChildren(el("p", {}, open.length, " items to score; ", items.length - open.length, " scored."));
+  for (const it of open.slice(0, 50)) {
     const id = "lvl-" + it.item_id;
     const form = el("form", {class: "card", "data-item": it.item_id},
       el("h3", {}, it.label, " (", it.credential, ")"),
@@ -29,7 +37,7 @@ async function load() {
       try {
         await api("POST", "/v1/benchmarks/items/" + it.item_id + "/score", {level: form.elements["level"].value});
         say("Scored " + it.label + " as " + form.elements["level"].value + ".");
-        await load();
+        form.replaceChildren(el("p", {}, "Your score for " + it.label + ": " + form.elements["level"].value));
       } catch (err) { showError(form, err); }
     });
     box.append(form);
