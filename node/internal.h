@@ -1,12 +1,16 @@
 /* internal.h - what node/ files share: the running node, authentication, the
  * JSON/problem helpers every handler uses, metrics, and route registration.
+ * Services live in their folders' headers (records/records.h,
+ * accounts/accounts.h, recognition/recognition.h, lifecycle/, review/).
  *
- * How to add API endpoints (for later engineers): write node/api_<thing>.c
+ * How to add API endpoints (for later engineers): write node/http/api_<thing>.c
  * with a `void ac__api_<thing>_register(struct ac_node *n)` that calls
  * ac__route(); call it from register_routes() in node/node.c. In each
- * handler: ac__authenticate(), then ac__require_role() and any ownership
- * check, then ac__json_body() for bodies, then the core/ store call. Never SQL
- * here. */
+ * handler: ac__authenticate(), ac__require_role(), ac__json_body() and the
+ * checks of the input's shape; then ONE service call, which checks the
+ * actor's right again, opens the only transaction and writes the audit row;
+ * then render, with ac__respond_failure() for a refusal. Never SQL and never
+ * a transaction here. */
 #ifndef AC_NODE_INTERNAL_H
 #define AC_NODE_INTERNAL_H
 
@@ -26,6 +30,7 @@ struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
+struct ac__scheduler;
 struct ac__web;
 
 #define AC_NODE_SECRET_BYTES 32
@@ -41,7 +46,7 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
-    struct ac__review *review;   /* owned: scheduler and delivery state (node/review.h) */
+    struct ac__scheduler *scheduler; /* owned: job timer, job kinds, delivery (review/scheduler.h) */
     int schema_version;          /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
@@ -64,16 +69,7 @@ int ac__datadir_open(struct ac_node *n);
 /* Closes what ac__datadir_open() opened (each may be NULL). */
 void ac__datadir_close(struct ac_node *n);
 
-/* ---- tokens and authentication (node/auth.c) ---- */
-
-#define AC_TOKEN_PREFIX "acc_"
-/* "acc_" + 43 characters of unpadded base64url (32 random bytes) + NUL. */
-#define AC_TOKEN_TEXT_BYTES 48
-
-/* Makes a new random token for |user_id|, stores its keyed hash and writes the
- * token text (shown once, never stored) into |text|. Returns 0 or a store error. */
-int ac__token_issue(struct ac_node *n, int64_t user_id, const char *label, struct ac_token *tok,
-                    char text[AC_TOKEN_TEXT_BYTES]);
+/* ---- authentication (node/http/auth.c) ---- */
 
 /* Who made the request. */
 struct ac__auth {
@@ -82,8 +78,9 @@ struct ac__auth {
     int64_t session_id;    /* the browser session (node/http/session.c), else 0 */
 };
 
-/* Checks the "authorization: Bearer <token>" header of |x|. Returns 0 and
- * fills |*a|, or answers |x| with 401 (saying why) and returns -1. */
+/* Checks the "authorization: Bearer <token>" header of |x|, or without one
+ * the browser session cookie and, for writes, its CSRF header (docs/web.md).
+ * Returns 0 and fills |*a|, or answers |x| with 401/403 and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
 /* Returns 0 when |a| holds any role in |roles|; otherwise answers |x| with 403
@@ -144,6 +141,31 @@ json_t *ac__page_json(json_t *items, int more, int64_t last_id);
 /* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
 void ac__json_time(json_t *obj, const char *key, int64_t ms);
 
+/* ---- public, cacheable answers (node/http/api_util.c) ---- */
+
+struct ac__published;
+
+/* Answers |len| bytes of a public body with |etag| (quoted): 304 when the
+ * request's If-None-Match holds it, else 200 with |content_type|; both with
+ * ETag and Cache-Control (max-age AC__MAX_AGE_S of records/records.h). */
+void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
+                        const void *body, size_t len);
+
+/* ac__respond_public() of a published body |p| (which must be built). */
+void ac__respond_published(struct ac_http_exchange *x, const struct ac__published *p,
+                           const char *content_type);
+
+/* Answers a public GET with |j| (taken; may be NULL: 500) as compact JSON,
+ * with an ETag of its bytes and Cache-Control, or 304. */
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j);
+
+/* Answers the inclusion proof of leaf |index| in the transparency log's tree
+ * of |size| leaves as JSON {"index", "size", "leaf_hash", "hashes":
+ * [base64...]} (400 when index >= size or size is past the log)
+ * (node/http/api_tlog.c). */
+void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64_t index,
+                           uint64_t size);
+
 /* ---- metrics (node/metrics.c) ---- */
 
 int ac__metrics_new(struct ac__metrics **out);
@@ -159,76 +181,17 @@ struct ac_buf;
 int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int64_t db_bytes,
                        struct ac_buf *out);
 
-/* ---- verifiable records: issuing, status, log (node/issue.c) ---- */
-
-#define AC_ISSUE_HASH_BYTES 32
-
-/* What a pass decision (or the admin issue endpoint) asks to be issued. Text
- * fields are borrowed NUL-terminated UTF-8 within the limits of
- * include/accord/record.h; |evidence| may be NULL or "". */
-struct ac__issue_req {
-    const char *subject;       /* the earner's salted identifier (CWT sub) */
-    const char *definition_id; /* credential definition id */
-    uint64_t definition_version;
-    uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
-    const char *achieved_level;                /* the level name the decision reached */
-    int has_ceu;
-    uint64_t ceu_hundredths; /* 150 = 1.5 CEUs; used when |has_ceu| */
-    const char *evidence;    /* short evidence summary, or NULL */
-};
-
-/* The node's record state kept in memory beside the store: the status list
- * and the log's tree head (both rebuilt from the store at open). Opaque. */
-struct ac__records;
-
-/* Loads the record state from |n|->store into |n|->records. Also reloads:
- * when |n|->records is already loaded (the issue job does so after a
- * rolled-back issue), the new state replaces it only once it loaded whole; on
- * failure the old one stays, so requests never find it NULL. Returns 0,
- * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
-int ac__records_open(struct ac_node *n);
-
-/* The issuer meant by |given| in a recognition policy, catalog filter or
- * approval: this node's records name it by its base URL (their iss claim), so
- * NULL, or this node's id, means that URL; anything else is taken as is. */
-const char *ac__issuer_of(const struct ac_node *n, const char *given);
-
-/* Frees |n|->records; NULL is a no-op. */
-void ac__records_close(struct ac_node *n);
-
-/* Issues one record: assigns a random status index, signs the native record
- * (COSE_Sign1, current key) carrying its log index and status reference,
- * appends it to the transparency log and stores record, leaf, status entry and
- * a newly signed checkpoint of the new tree in ONE transaction. Must not be
- * called inside another store transaction (it opens BEGIN IMMEDIATE itself).
- * Runs on the loop thread. On 0 sets |*record_id_out| (may be NULL).
- * Returns 0, AC_EINVAL (a field missing, too long or not UTF-8; the reason is
- * logged), AC_E2BIG (the status list is full), AC_ENOMEM, AC_ECRYPTO, AC_EIO
- * or AC_EDB; on failure nothing is stored and memory state is unchanged. */
-int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
-                         int64_t *record_id_out);
-
-/* As ac__credential_issue(); on AC_EINVAL for a field too long, also writes
- * to |why| (|why_size| bytes; may be NULL) the field, its value and the rule,
- * e.g. "issuer: \"https://...\" is 230 bytes; at most 200", and leaves it ""
- * for any other reason. */
-int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req *req,
-                                   int64_t *record_id_out, char *why, size_t why_size);
-
 /* ---- endpoints ---- */
 
 void ac__api_node_register(struct ac_node *n);
 void ac__api_users_register(struct ac_node *n);
 void ac__api_records_register(struct ac_node *n);
-void ac__api_log_register(struct ac_node *n);
+void ac__api_tlog_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
 
 /* Recognition, the earner's catalog and approvals, analytics
- * (node/api_recognition.c, node/api_catalog.c, node/api_analytics.c). */
-struct ac_policy;
-/* Returns the API form of |p| (caller json_decref()s), or NULL when out of memory. */
-json_t *ac__policy_json(const struct ac_policy *p);
+ * (node/http/api_recognition.c, api_catalog.c, api_analytics.c). */
 void ac__api_recognition_register(struct ac_node *n);
 void ac__api_catalog_register(struct ac_node *n);
 void ac__api_analytics_register(struct ac_node *n);

@@ -13,8 +13,10 @@
 #include "accord/base/log.h"
 #include "node.h"
 #include "internal.h"
+#include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
 #include "records/record_cache.h"
+#include "records/records.h"
 #include "review/review.h"
 #include "web/web.h"
 
@@ -160,7 +162,7 @@ static void register_routes(struct ac_node *n)
     ac__api_catalog_register(n);
     ac__api_analytics_register(n);
     ac__api_records_register(n);
-    ac__api_log_register(n);
+    ac__api_tlog_register(n);
     ac__api_status_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);
@@ -177,8 +179,11 @@ static int serve(struct ac_node *n)
     if (err)
         return err;
     register_routes(n);
-    /* The review scheduler: fires stored due jobs, delivers notifications. */
+    /* The scheduler: fires stored due jobs of the kinds the folders
+     * register, delivers notifications. */
     err = ac__scheduler_start(n);
+    if (!err)
+        err = ac__review_jobs_register(n);
     if (err) {
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;

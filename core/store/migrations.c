@@ -388,7 +388,26 @@ const struct ac__migration ac__migrations[] = {
      " idx INTEGER NOT NULL CHECK (idx >= 0),"
      " hash BLOB NOT NULL CHECK (length(hash) = 32),"
      " PRIMARY KEY (level, idx)) WITHOUT ROWID;"},
-    {9, "web sign-in: password hashes, browser sessions and one-time links",
+    {9, "review lifecycle: the credentials row of every batch and assignment",
+     /* The review services found a batch's definition by four queries (its
+      * assignments, their first submission, that submission's version, the
+      * credentials row); the row is now stored where the work is created.
+      * Existing rows are placed the way those queries placed them: a real
+      * assignment by its submission's version, a batch by its first real
+      * assignment (else the highest version), a seeded item by its batch. */
+     "ALTER TABLE assignments ADD COLUMN credential_row INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE batches ADD COLUMN credential_row INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE assignments SET credential_row = COALESCE((SELECT c.id FROM submissions s"
+     " JOIN credentials c ON c.def_id = s.credential_id AND c.version = s.credential_version"
+     " WHERE s.id = assignments.submission_id), 0) WHERE submission_id IS NOT NULL;"
+     "UPDATE batches SET credential_row = COALESCE("
+     " (SELECT a.credential_row FROM assignments a WHERE a.batch_id = batches.id"
+     "  AND a.submission_id IS NOT NULL AND a.credential_row <> 0 ORDER BY a.id LIMIT 1),"
+     " (SELECT c.id FROM credentials c WHERE c.def_id = batches.credential_id"
+     "  ORDER BY c.version DESC LIMIT 1), 0);"
+     "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
+     " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
+    {10, "web sign-in: password hashes, browser sessions and one-time links",
      /* Passwords are Argon2id strings (crypto_pwhash_str); sessions and links
       * are found by a keyed hash of their random token, like bearer tokens, so
       * the database alone never yields a usable cookie or link. */

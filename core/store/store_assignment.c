@@ -61,7 +61,8 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
 
 #define ASG_COLUMNS                                                                                \
     "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id,"   \
-    " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms"
+    " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms,"               \
+    " credential_row"
 
 static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
@@ -85,6 +86,7 @@ static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
     }
     a->created_ms = sqlite3_column_int64(s, 11);
     a->scored_ms = sqlite3_column_int64(s, 12);
+    a->credential_row = sqlite3_column_int64(s, 13);
     return 0;
 }
 
@@ -104,8 +106,9 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO assignments(submission_id, benchmark_id, benchmark_level,"
-                             " credential_id, reviewer_id, batch_id, state, created_ms)"
-                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8)",
+                             " credential_id, reviewer_id, batch_id, state, created_ms,"
+                             " credential_row)"
+                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8, ?9)",
                              &s);
     if (err)
         return err;
@@ -117,6 +120,7 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     sqlite3_bind_int64(s, 6, in->batch_id);
     sqlite3_bind_int(s, 7, (int)in->state);
     sqlite3_bind_int64(s, 8, now_ms);
+    sqlite3_bind_int64(s, 9, in->credential_row);
     err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
@@ -263,7 +267,8 @@ const char *ac_batch_state_name(enum ac_batch_state s)
 }
 
 #define BATCH_COLUMNS                                                                              \
-    "id, reviewer_id, credential_id, state, created_ms, deadline_ms, responded_ms, completed_ms"
+    "id, reviewer_id, credential_id, state, created_ms, deadline_ms, responded_ms, completed_ms,"  \
+    " credential_row"
 
 static int read_batch(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
@@ -277,20 +282,21 @@ static int read_batch(struct ac_store *st, sqlite3_stmt *s, void *elem)
     b->deadline_ms = sqlite3_column_int64(s, 5);
     b->responded_ms = sqlite3_column_int64(s, 6);
     b->completed_ms = sqlite3_column_int64(s, 7);
+    b->credential_row = sqlite3_column_int64(s, 8);
     return 0;
 }
 
 static const struct ac__row_type batch_rows = {sizeof(struct ac_batch_row), read_batch, NULL};
 
 int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                          int64_t now_ms, int64_t deadline_ms, int64_t *id)
+                          int64_t credential_row, int64_t now_ms, int64_t deadline_ms, int64_t *id)
 {
     int err = ac__review_in_tx(st);
     sqlite3_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO batches(reviewer_id, credential_id, state, created_ms,"
-                             " deadline_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                             " deadline_ms, credential_row) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                              &s);
     if (err)
         return err;
@@ -299,6 +305,7 @@ int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *
     sqlite3_bind_int(s, 3, AC_BATCH_INVITED);
     sqlite3_bind_int64(s, 4, now_ms);
     sqlite3_bind_int64(s, 5, deadline_ms);
+    sqlite3_bind_int64(s, 6, credential_row);
     err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));

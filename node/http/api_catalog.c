@@ -1,9 +1,9 @@
 /* api_catalog.c - the earner's side of recognition: the catalog of active
  * credentials with district filters (domain, stack, which recognizer counts
  * it), and approval requests an earner makes where a recognizer requires them,
- * which that recognizer approves or denies. An earner sees only its own
- * requests, a recognizer only those addressed to it. See
- * docs/api-recognition.md. */
+ * which that recognizer approves or denies (the services of
+ * node/recognition/approvals.c). An earner sees only its own requests, a
+ * recognizer only those addressed to it. See docs/api-recognition.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +13,9 @@
 #include "accord/base/log.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
+#include "recognition/recognition.h"
 #include "records/records.h"
 
-/* Policies listed beside each catalog entry; more recognizers than this for
- * one credential are unlikely on one node and the list says it is cut. */
-#define MAX_RECOGNITIONS 32
 #define FILTER_MAX 128
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *detail)
@@ -41,15 +39,19 @@ static int query_text(struct ac_http_exchange *x, const char *name, char buf[FIL
     return 0;
 }
 
-static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, int *err)
+static json_t *ceus_json(int has_ceu, int64_t hundredths)
 {
+    return has_ceu ? json_real((double)hundredths / 100.0) : json_null();
+}
+
+static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
+{
+    const struct ac_catalog_entry *e = &it->entry;
     json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s}", "id", (json_int_t)e->id, "credential_id",
                           e->def_id, "version", (json_int_t)e->version, "title", e->title,
                           "competency", e->competency);
-    if (!j) {
-        *err = AC_ENOMEM;
+    if (!j)
         return NULL;
-    }
     json_t *d = json_loads(e->domains, JSON_DECODE_ANY, NULL);
     json_t *s = json_loads(e->stacks, JSON_DECODE_ANY, NULL);
     json_object_set_new(j, "domains", json_is_array(d) ? d : json_array());
@@ -59,28 +61,20 @@ static json_t *entry_json(struct ac_node *n, const struct ac_catalog_entry *e, i
     if (!json_is_array(s))
         json_decref(s);
     json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
-    json_object_set_new(j, "ceus",
-                        e->has_ceu ? json_real((double)e->ceu_hundredths / 100.0) : json_null());
+    json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
     ac__json_time(j, "active_since", e->activated_ms);
     /* Who counts it, so an earner sees where to ask for approval. */
-    struct ac_policy *pol = calloc(MAX_RECOGNITIONS, sizeof *pol);
-    size_t np = 0;
-    *err = pol ? ac_store_policy_for_credential(n->store, ac__issuer_of(n, NULL), e->def_id,
-                                                e->version, pol, MAX_RECOGNITIONS, &np)
-               : AC_ENOMEM;
     json_t *rec = json_array();
-    for (size_t i = 0; !*err && i < np; i++) {
+    for (size_t i = 0; i < it->npolicies; i++) {
+        const struct ac_policy *pol = &it->policies[i];
         json_t *p =
-            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol[i].id, "recognizer_id",
-                      (json_int_t)pol[i].recognizer_id, "purpose", ac_purpose_name(pol[i].purpose),
-                      "requires_approval", pol[i].requires_approval);
+            json_pack("{s:I, s:I, s:s, s:b}", "policy_id", (json_int_t)pol->id, "recognizer_id",
+                      (json_int_t)pol->recognizer_id, "purpose", ac_purpose_name(pol->purpose),
+                      "requires_approval", pol->requires_approval);
         if (p)
-            json_object_set_new(p, "ceus",
-                                pol[i].has_ceu ? json_real((double)pol[i].ceu_hundredths / 100.0)
-                                               : json_null());
+            json_object_set_new(p, "ceus", ceus_json(pol->has_ceu, pol->ceu_hundredths));
         json_array_append_new(rec, p);
     }
-    free(pol);
     json_object_set_new(j, "recognitions", rec);
     return j;
 }
@@ -90,12 +84,11 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     size_t limit;
-    int64_t after;
+    int64_t after, recognizer = 0;
     char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
-    struct ac_catalog_filter f = {NULL, NULL, 0, ac__issuer_of(n, NULL)};
-    const char *rtext;
+    const char *domain, *stack, *rtext;
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
-        query_text(x, "domain", dbuf, &f.domain) || query_text(x, "stack", sbuf, &f.stack) ||
+        query_text(x, "domain", dbuf, &domain) || query_text(x, "stack", sbuf, &stack) ||
         query_text(x, "recognizer", rbuf, &rtext))
         return;
     if (rtext) {
@@ -106,29 +99,24 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
                         "recognizer: \"%s\" must be a recognizer's user id", rtext);
             return;
         }
-        f.recognizer_id = id;
+        recognizer = id;
     }
-    struct ac_catalog_entry *page = calloc(limit + 1, sizeof *page);
-    size_t got = 0;
-    int err = page ? ac_store_catalog_list(n->store, &f, after, page, limit + 1, &got) : AC_ENOMEM;
-    json_t *items = json_array();
-    for (size_t i = 0; !err && i < got && i < limit; i++)
-        json_array_append_new(items, entry_json(n, &page[i], &err));
-    json_t *j = err ? NULL : json_pack("{s:o}", "items", items);
-    if (j && got > limit) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%lld", (long long)page[limit - 1].id);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
-    for (size_t i = 0; page && i < got; i++)
-        ac_catalog_entry_release(&page[i]);
-    free(page);
+    struct ac__catalog_item *items = NULL;
+    size_t count = 0;
+    int more = 0;
+    int err = ac__catalog_page(n, domain, stack, recognizer, after, limit, &items, &count, &more);
     if (err) {
-        if (!j)
-            json_decref(items);
         ac__respond_error(x, err, "catalog");
         return;
     }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < count; i++)
+        if (json_array_append_new(arr, item_json(n, &items[i]))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_t *j = arr ? ac__page_json(arr, more, more ? items[count - 1].entry.id : 0) : NULL;
+    ac__catalog_items_free(items, count);
     ac__respond_owned(x, 200, j);
 }
 
@@ -181,43 +169,15 @@ static void on_approval_request(struct ac_http_exchange *x, void *arg)
     }
     const char *issuer = ac__issuer_of(n, iv ? json_string_value(iv) : NULL);
     int64_t recognizer = json_integer_value(rid);
-    struct ac_policy pol[AC_PURPOSE_COUNT];
-    size_t np = 0;
-    int err = ac_store_policy_match(n->store, recognizer, issuer, cred, pol, AC_PURPOSE_COUNT, &np);
-    if (err) {
-        ac__respond_error(x, err, "policies");
-        goto out;
-    }
-    const struct ac_policy *need = NULL;
-    for (size_t i = 0; i < np && !need; i++)
-        if (pol[i].requires_approval)
-            need = &pol[i];
-    if (!need) {
-        ac__problem(
-            x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
-            np ? "credential_id: recognizer %lld counts %s from %s without approval; there is "
-                 "nothing to ask"
-               : "credential_id: recognizer %lld has no active policy for %s from %s, so it "
-                 "has nothing to approve",
-            (long long)recognizer, cred, issuer);
-        goto out;
-    }
     struct ac_approval ap;
-    err = ac_store_approval_request(n->store, a.user.id, need->id,
-                                    nv ? json_string_value(nv) : NULL, ac_clock_now_ms(), &ap);
-    if (err == AC_EEXIST) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
-                    "credential_id: you already have a pending or approved request "
-                    "to recognizer %lld for %s; a new one is possible after a denial",
-                    (long long)recognizer, cred);
-        goto out;
-    }
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__approvals_request(n, &a.user, recognizer, issuer, cred,
+                                    nv ? json_string_value(nv) : NULL, &ap, &why);
     if (err) {
-        ac__respond_error(x, err, "approval");
+        ac__respond_failure(x, err, &why, "approval");
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "approval %lld: %s asks recognizer %lld about %s", (long long)ap.id,
-                a.user.name, (long long)recognizer, cred);
     ac__respond_owned(x, 201, approval_json(&ap));
 out:
     json_decref(body);
@@ -297,10 +257,10 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_approval ap;
+    int64_t id;
     json_t *body;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
-        load_approval(n, x, &a, &ap) || ac__json_body(x, 0, &body))
+        ac__param_id(x, "id", "approval", &id) || ac__json_body(x, 0, &body))
         return;
     static const char *const allowed[] = {"decision", "reason", NULL};
     const char *decision = json_string_value(json_object_get(body, "decision"));
@@ -321,26 +281,16 @@ static void on_approval_decide(struct ac_http_exchange *x, void *arg)
         bad_field(x, "reason", "required when denying; the earner is told why");
         goto out;
     }
-    if (ap.recognizer_id != a.user.id) {
-        /* An admin may read it, but only the recognizer asked may decide. */
-        ac__problem(x, AC_PROBLEM_FORBIDDEN, "id", NULL,
-                    "approval %lld is addressed to recognizer %lld, not to you", (long long)ap.id,
-                    (long long)ap.recognizer_id);
-        goto out;
-    }
-    int err = ac_store_approval_decide(n->store, ap.id, a.user.id, approve, reason,
-                                       ac_clock_now_ms(), &ap);
-    if (err == AC_ECONFLICT) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "decision", NULL, "approval %lld was already %s",
-                    (long long)ap.id, ac_approval_state_name(ap.state));
-        goto out;
-    }
+    struct ac_approval ap;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__approvals_decide(n, &a.user, id, approve, reason, &ap, &why);
     if (err) {
-        ac__respond_error(x, err, "approval");
+        char what[40];
+        snprintf(what, sizeof what, "approval %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "approval %lld %s by %s", (long long)ap.id, ac_approval_state_name(ap.state),
-                a.user.name);
     ac__respond_owned(x, 200, approval_json(&ap));
 out:
     json_decref(body);

@@ -68,7 +68,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     static const char *const allowed[] = {"action", "level", NULL};
     const char *action = json_string_value(json_object_get(body, "action"));
     const char *level = json_string_value(json_object_get(body, "level"));
-    char why[320] = "", what[32];
+    char what[32];
     snprintf(what, sizeof what, "flag %" PRId64, id);
     if (ac__json_only(x, body, allowed))
         goto out;
@@ -77,24 +77,21 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
                     "action: required; dismiss, reject, decide or acknowledge");
         goto out;
     }
-    int err = ac__flow_resolve_flag(n, a.user.id, id, action, level, why, sizeof why);
-    if (err == AC_ECONFLICT)
-        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL, "%s", why);
-    else if (err == AC_EINVAL)
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, strncmp(why, "level", 5) == 0 ? "level" : "action",
-                    NULL, "%s", why);
-    else if (err)
-        ac__respond_error(x, err, what);
-    else {
-        struct ac_flag f;
-        if (ac_store_flag_get(n->store, id, &f) == 0) {
-            json_t *j = flag_json(&f);
-            ac_http_respond_json(x, 200, j);
-            json_decref(j);
-            ac_flag_release(&f);
-        } else {
-            ac__respond_error(x, AC_EDB, what);
-        }
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__flag_resolve(n, a.user.id, id, action, level, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
+        goto out;
+    }
+    struct ac_flag f;
+    if (ac_store_flag_get(n->store, id, &f) == 0) {
+        json_t *j = flag_json(&f);
+        ac_http_respond_json(x, 200, j);
+        json_decref(j);
+        ac_flag_release(&f);
+    } else {
+        ac__respond_error(x, AC_EDB, what);
     }
 out:
     json_decref(body);

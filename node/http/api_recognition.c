@@ -1,7 +1,10 @@
 /* api_recognition.c - the recognizer's endpoints: recognition policies (which
  * credentials from which issuers count, for how many CEUs, toward what), the
  * record of presented credentials with the verdict of verifying them, and a
- * teacher's recognized total. See docs/api-recognition.md. */
+ * teacher's recognized total. The changes are the services of
+ * node/recognition/; here the input is parsed and checked (a presented record
+ * decoded, accord-verify's output checked against it). See
+ * docs/api-recognition.md. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "accord/records/record.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
+#include "recognition/recognition.h"
 #include "records/records.h"
 
 /* A record or bundle larger than this is not one Accord produced. */
@@ -32,7 +36,7 @@ static json_t *ceu_json(int64_t hundredths)
     return json_real((double)hundredths / 100.0);
 }
 
-json_t *ac__policy_json(const struct ac_policy *p)
+static json_t *policy_json(const struct ac_policy *p)
 {
     json_t *j = json_pack(
         "{s:I, s:I, s:s, s:s, s:I, s:s, s:b, s:s, s:b}", "id", (json_int_t)p->id, "recognizer_id",
@@ -95,7 +99,6 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
                                           "purpose", "requires_approval", "note",        NULL};
     struct ac_policy p;
     memset(&p, 0, sizeof p);
-    p.recognizer_id = a.user.id;
     p.min_version = 1;
     const char *issuer, *cred, *purpose, *note;
     if (ac__json_only(x, body, allowed) ||
@@ -148,21 +151,14 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     memcpy(p.issuer, iss, strlen(iss) + 1);
     snprintf(p.credential_id, sizeof p.credential_id, "%s", cred);
     snprintf(p.note, sizeof p.note, "%s", note ? note : "");
-    int err = ac_store_policy_create(n->store, &p, ac_clock_now_ms());
-    if (err == AC_EEXIST) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "credential_id", NULL,
-                    "you already have an active %s policy for %s from %s; retire it "
-                    "first",
-                    ac_purpose_name(p.purpose), p.credential_id, p.issuer);
-        goto out;
-    }
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__policies_create(n, &a.user, &p, &why);
     if (err) {
-        ac__respond_error(x, err, "policy");
+        ac__respond_failure(x, err, &why, "policy");
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "policy %lld (%s %s from %s) created by %s", (long long)p.id,
-                ac_purpose_name(p.purpose), p.credential_id, p.issuer, a.user.name);
-    ac__respond_owned(x, 201, ac__policy_json(&p));
+    ac__respond_owned(x, 201, policy_json(&p));
 out:
     json_decref(body);
 }
@@ -208,7 +204,7 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
     }
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, ac__policy_json(&page[i]));
+        json_array_append_new(items, policy_json(&page[i]));
     int more = got > limit;
     json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
     free(page);
@@ -237,29 +233,28 @@ static void on_policy_get(struct ac_http_exchange *x, void *arg)
     struct ac_policy p;
     if (ac__authenticate(n, x, &a) || load_policy(n, x, &p))
         return;
-    ac__respond_owned(x, 200, ac__policy_json(&p));
+    ac__respond_owned(x, 200, policy_json(&p));
 }
 
 static void on_policy_retire(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_policy p;
+    int64_t id;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
-        load_policy(n, x, &p))
+        ac__param_id(x, "id", "policy", &id))
         return;
-    char what[40];
-    snprintf(what, sizeof what, "policy %lld", (long long)p.id);
-    /* Another recognizer's policy answers as if it did not exist. */
-    int err = ac_store_policy_retire(n->store, p.id, a.user.id, ac_clock_now_ms());
-    if (!err)
-        err = ac_store_policy_get(n->store, p.id, &p);
+    struct ac_policy p;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__policies_retire(n, &a.user, id, &p, &why);
     if (err) {
-        ac__respond_error(x, err, what);
+        char what[40];
+        snprintf(what, sizeof what, "policy %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         return;
     }
-    ac_log_info("api", "policy %lld retired by %s", (long long)p.id, a.user.name);
-    ac__respond_owned(x, 200, ac__policy_json(&p));
+    ac__respond_owned(x, 200, policy_json(&p));
 }
 
 /* ---- presentations ---- */
@@ -484,28 +479,19 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     if (read_presented(x, body, p, &rec) ||
         parse_verification(x, json_object_get(body, "verification"), &rec, &ver))
         goto out;
-    p->recognizer_id = a.user.id;
     snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
     p->verdict = ver.verdict;
     snprintf(p->status_result, sizeof p->status_result, "%s", ver.status);
     snprintf(p->verified_by, sizeof p->verified_by, "accord-verify");
     snprintf(p->checks, sizeof p->checks, "%s", ver.checks);
     int created = 0;
-    int err = ac_store_presentation_record(n->store, p, ac_clock_now_ms(), &created);
-    if (err == AC_ECONFLICT) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "teacher", NULL,
-                    "teacher: this record was already presented for another teacher; "
-                    "a record counts for one teacher only");
-        goto out;
-    }
-    if (!err)
-        err = ac_store_presentation_get(n->store, p->id, p);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__presentations_record(n, &a.user, p, &created, &why);
     if (err) {
-        ac__respond_error(x, err, "presentation");
+        ac__respond_failure(x, err, &why, "presentation");
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "presentation %lld (%s from %s for %s): %s, by %s", (long long)p->id,
-                p->credential_id, p->issuer, p->teacher, ac_verdict_name(p->verdict), a.user.name);
     ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
 out:
     free(ver.checks);

@@ -1,6 +1,7 @@
-/* api_records.c - credential records over HTTP: the admin issue endpoint, the
- * status changes (revoke, suspend, reinstate), and the public reads of a
- * record, its inclusion proof and its bundle. */
+/* api_records.c - credential records over HTTP: the admin issue endpoint and
+ * the status changes (revoke, suspend, reinstate), which call the services of
+ * node/records/, and the public reads of a record, its inclusion proof and
+ * its bundle. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,36 +93,19 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         json_decref(body);
         return;
     }
-    int64_t id = 0;
-    char why[256] = "";
-    int err = ac__credential_issue_explained(n, &req, &id, why, sizeof why);
-    json_decref(body);
-    if (err == AC_EINVAL) {
-        /* |why| names a field too long; otherwise the encoder refused the
-         * text, which it does only for invalid UTF-8. */
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, NULL, NULL, "the record cannot be encoded: %s",
-                    why[0] ? why : "a text field is not valid UTF-8");
-        return;
-    }
-    if (err == AC_E2BIG) {
-        ac__problem(x, AC_PROBLEM_STATUS_LIST_FULL, NULL, NULL,
-                    "every status index is assigned; no record can be issued");
-        return;
-    }
-    if (err) {
-        ac__respond_error(x, err, "credential");
-        return;
-    }
     struct ac_store_record rec;
-    err = ac_store_record_get(n->store, id, &rec, NULL, NULL);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_issue(n, &a.user, &req, &rec, &why);
+    json_decref(body);
     if (err) {
-        ac__respond_error(x, err, "credential");
+        ac__respond_failure(x, err, &why, "credential");
+        ac_reason_release(&why);
         return;
     }
     char url[AC__URL_MAX + 48];
-    snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)id);
+    snprintf(url, sizeof url, "%s/v1/credentials/%lld", n->records->issuer, (long long)rec.id);
     ac__respond_owned(x, 201,
-                      json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "log_index",
+                      json_pack("{s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)rec.id, "log_index",
                                 (json_int_t)rec.log_index, "status_index",
                                 (json_int_t)rec.status_idx, "kid", rec.kid, "url", url));
 }
@@ -263,8 +247,7 @@ static void on_record(struct ac_http_exchange *x, void *arg)
     free(text);
 }
 
-static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac_status to,
-                          const char *verb)
+static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac_status to)
 {
     struct ac__auth a;
     json_t *body;
@@ -279,23 +262,15 @@ static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac
         json_decref(body);
         return;
     }
-    char why[128] = "", what[48];
-    snprintf(what, sizeof what, "credential %lld", (long long)id);
-    int err = ac__credential_set_status(n, id, to, reason, a.user.id, why, sizeof why);
-    json_decref(body);
-    if (err == AC_ECONFLICT) {
-        ac__problem(x, AC_PROBLEM_STATUS_CONFLICT, NULL, NULL, "cannot %s credential %lld: %s",
-                    verb, (long long)id, why);
-        return;
-    }
-    if (err) {
-        ac__respond_error(x, err, what);
-        return;
-    }
     struct ac_store_status e;
-    err = ac_store_status_get(n->store, id, &e);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_set_status(n, &a.user, id, to, reason, &e, &why);
+    json_decref(body);
     if (err) {
-        ac__respond_error(x, err, what);
+        char what[48];
+        snprintf(what, sizeof what, "credential %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         return;
     }
     json_t *j =
@@ -308,17 +283,17 @@ static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac
 
 static void on_revoke(struct ac_http_exchange *x, void *arg)
 {
-    change_status(x, arg, AC_STATUS_INVALID, "revoke");
+    change_status(x, arg, AC_STATUS_INVALID);
 }
 
 static void on_suspend(struct ac_http_exchange *x, void *arg)
 {
-    change_status(x, arg, AC_STATUS_SUSPENDED, "suspend");
+    change_status(x, arg, AC_STATUS_SUSPENDED);
 }
 
 static void on_reinstate(struct ac_http_exchange *x, void *arg)
 {
-    change_status(x, arg, AC_STATUS_VALID, "reinstate");
+    change_status(x, arg, AC_STATUS_VALID);
 }
 
 static void on_inclusion(struct ac_http_exchange *x, void *arg)
@@ -369,7 +344,7 @@ static void on_bundle(struct ac_http_exchange *x, void *arg)
         .checkpoint_len = r->checkpoint.body.len,
     };
     struct ac_merkle_source src;
-    ac__log_source(n, &src);
+    ac__tlog_source(n, &src);
     if (!err)
         err = ac_merkle_inclusion_proof(&src, rec.log_index, r->tree.size, &b.proof);
     struct ac_buf out = AC_BUF_INIT;

@@ -50,17 +50,6 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
 }
 
-static void respond_flow_error(struct ac_http_exchange *x, int err, const char *what,
-                               const char *why)
-{
-    if (err == AC_ECONFLICT)
-        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL, "%s", why);
-    else if (err == AC_EINVAL)
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL, "%s", why);
-    else
-        ac__respond_error(x, err, what);
-}
-
 static void respond(struct ac_http_exchange *x, void *arg, int accept)
 {
     struct ac_node *n = arg;
@@ -69,11 +58,13 @@ static void respond(struct ac_http_exchange *x, void *arg, int accept)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__param_id(x, "id", "batch", &id))
         return;
-    char why[256] = "", what[40];
+    char what[40];
     snprintf(what, sizeof what, "batch %" PRId64, id);
-    int err = ac__flow_respond(n, a.user.id, id, accept, why, sizeof why);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__scoring_respond(n, a.user.id, id, accept, &why);
     if (err) {
-        respond_flow_error(x, err, what, why);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         return;
     }
     struct ac_batch_row b;
@@ -139,7 +130,7 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
             if (!json_is_array(elements)) {
                 struct ac_definition *def = NULL;
                 json_decref(elements);
-                ac__flow_definition(n, as.credential_id, 0, NULL, NULL, &def);
+                ac__review_definition(n, as.credential_id, 0, NULL, NULL, &def);
                 elements = json_pack("[{s:s, s:s}]", "id",
                                      def && def->n_elements ? def->elements[0].id : "evidence",
                                      "text", content);
@@ -154,6 +145,37 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
                   ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
     ac_assignment_release(&as);
     ac__respond_owned(x, 200, j);
+}
+
+/* One level as given: a name, null (unscored) or anything else (refused by
+ * the service, which knows the scale). */
+static struct ac_level_given level_given(const char *element, const json_t *v)
+{
+    return (struct ac_level_given){element, json_string_value(v),
+                                   v && !json_is_string(v) && !json_is_null(v)};
+}
+
+/* Reads "levels" (or "level"): a name, a list, or an object by element id. */
+static void levels_given(const json_t *levels, struct ac_levels_given *g)
+{
+    g->n = 0;
+    g->shape = AC_LEVELS_OTHER;
+    if (json_is_string(levels)) {
+        g->shape = AC_LEVELS_ONE;
+        g->v[g->n++] = level_given(NULL, levels);
+    } else if (json_is_array(levels) && json_array_size(levels) <= AC_ASG_LEVELS_MAX) {
+        g->shape = AC_LEVELS_LIST;
+        for (size_t i = 0; i < json_array_size(levels); i++)
+            g->v[g->n++] = level_given(NULL, json_array_get(levels, i));
+    } else if (json_is_object(levels) && json_object_size(levels) <= AC_ASG_LEVELS_MAX) {
+        g->shape = AC_LEVELS_BY_ELEMENT;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)levels, key, v)
+        {
+            g->v[g->n++] = level_given(key, v);
+        }
+    }
 }
 
 static void on_score(struct ac_http_exchange *x, void *arg)
@@ -181,12 +203,15 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL, "feedback: must be a string");
         goto out;
     }
-    char why[400] = "", what[48];
+    struct ac_levels_given given;
+    levels_given(levels, &given);
+    char what[48];
     snprintf(what, sizeof what, "assignment %" PRId64, id);
-    int err = ac__flow_score(n, a.user.id, id, levels, fb ? json_string_value(fb) : NULL, why,
-                             sizeof why);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__scoring_score(n, a.user.id, id, &given, json_string_value(fb), &why);
     if (err) {
-        respond_flow_error(x, err, what, why);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         goto out;
     }
     struct ac_assignment_row as;

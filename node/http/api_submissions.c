@@ -60,88 +60,18 @@ static int bad(struct ac_http_exchange *x, int status, const char *field, const 
     return -1;
 }
 
-static int text_field(struct ac_http_exchange *x, const json_t *body, const char *key, char *dst,
-                      size_t size)
+/* Reads optional text member |key| of |body| into |*out| (borrowed; NULL
+ * when absent). A member that is not a string is refused here, naming it. */
+static int text_field(struct ac_http_exchange *x, const json_t *body, const char *key, size_t max,
+                      const char **out)
 {
     json_t *v = json_object_get(body, key);
+    *out = NULL;
     if (!v)
         return 0;
-    if (!json_is_string(v) || strlen(json_string_value(v)) >= size)
-        return bad(x, 400, key, "%s: must be a string of at most %zu bytes", key, size - 1);
-    snprintf(dst, size, "%s", json_string_value(v));
-    return 0;
-}
-
-/* Checks the elements against the definition and collects cited artifacts.
- * Sets |*clean| to the normalised JSON array. */
-static int check_elements(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                          const struct ac_definition *def, const json_t *elems, int team,
-                          json_t **clean)
-{
-    if (!json_is_array(elems) || json_array_size(elems) == 0)
-        return bad(x, 400, "elements",
-                   "elements: required; a list of {\"id\", \"text\" or "
-                   "\"artifact\"}");
-    json_t *out = json_array();
-    int rc = 0;
-    for (size_t i = 0; i < def->n_elements && !rc; i++) {
-        const struct ac_def_element *de = &def->elements[i];
-        const json_t *found = NULL, *e;
-        size_t k;
-        json_array_foreach(elems, k, e)
-        {
-            if (json_is_string(json_object_get(e, "id")) &&
-                strcmp(json_string_value(json_object_get(e, "id")), de->id) == 0)
-                found = e;
-        }
-        int individual = team && def->individual_element == (long)i;
-        if (!found) {
-            if (de->required || individual)
-                rc = bad(x, 400, "elements", "elements: \"%s\" is required%s", de->id,
-                         individual ? " of each team member (the individual component)" : "");
-            continue;
-        }
-        const char *text = json_string_value(json_object_get(found, "text"));
-        const char *art = json_string_value(json_object_get(found, "artifact"));
-        if (!text && !art) {
-            rc = bad(x, 400, "elements", "elements: \"%s\" needs \"text\" or \"artifact\"", de->id);
-            continue;
-        }
-        if (art) {
-            struct ac_artifact ar;
-            int err = ac_store_artifact_get(n->store, art, &ar);
-            if (err || ar.uploader_id != a->user.id) {
-                rc = bad(x, 400, "elements",
-                         "elements: \"%s\": artifact %s was not uploaded by you (POST "
-                         "/v1/artifacts first)",
-                         de->id, art);
-                continue;
-            }
-        }
-        json_t *c = json_pack("{s:s}", "id", de->id);
-        if (text)
-            json_object_set_new(c, "text", json_string(text));
-        if (art)
-            json_object_set_new(c, "artifact", json_string(art));
-        json_array_append_new(out, c);
-    }
-    size_t k;
-    json_t *e;
-    json_array_foreach(elems, k, e)
-    {
-        const char *id = json_string_value(json_object_get(e, "id"));
-        int known = 0;
-        for (size_t i = 0; id && i < def->n_elements; i++)
-            known |= strcmp(def->elements[i].id, id) == 0;
-        if (!known && !rc)
-            rc = bad(x, 400, "elements", "elements[%zu]: \"%s\" is not an element of %s", k,
-                     id ? id : "(no id)", def->id);
-    }
-    if (rc) {
-        json_decref(out);
-        return rc;
-    }
-    *clean = out;
+    if (!json_is_string(v))
+        return bad(x, 400, key, "%s: must be a string of at most %zu bytes", key, max);
+    *out = json_string_value(v);
     return 0;
 }
 
@@ -155,135 +85,52 @@ static void on_submit(struct ac_http_exchange *x, void *arg)
         return;
     static const char *const allowed[] = {"credential", "version", "elements", "domain", "school",
                                           "district",   "team",    "previous", NULL};
-    struct ac_submission s = {.earner_id = a.user.id, .state = AC_SUB_RECEIVED};
+    struct ac_submission_input in = {0};
+    struct ac_submitted_element *elems = NULL;
     struct ac_definition *def = NULL;
-    json_t *clean = NULL;
-    enum ac_def_state state;
-    int64_t row;
+    struct ac_reason why = AC_REASON_INIT;
     if (ac__json_only(x, body, allowed) ||
-        text_field(x, body, "credential", s.credential_id, sizeof s.credential_id) ||
-        text_field(x, body, "domain", s.domain, sizeof s.domain) ||
-        text_field(x, body, "school", s.school, sizeof s.school) ||
-        text_field(x, body, "district", s.district, sizeof s.district) ||
-        text_field(x, body, "team", s.team, sizeof s.team))
+        text_field(x, body, "credential", AC_SUB_CRED_MAX, &in.credential) ||
+        text_field(x, body, "domain", AC_SUB_NAME_MAX, &in.domain) ||
+        text_field(x, body, "school", AC_SUB_NAME_MAX, &in.school) ||
+        text_field(x, body, "district", AC_SUB_NAME_MAX, &in.district) ||
+        text_field(x, body, "team", AC_SUB_NAME_MAX, &in.team))
         goto out;
-    json_t *ver = json_object_get(body, "version");
-    if (!s.credential_id[0]) {
-        bad(x, 400, "credential", "credential: required; the definition id");
-        goto out;
-    }
-    int err = ac__flow_definition(n, s.credential_id, json_integer_value(ver), &row, &state, &def);
-    if (err == AC_ENOENT) {
-        bad(x, 404, "credential", "credential: \"%s\" does not exist", s.credential_id);
-        goto out;
-    }
-    if (err) {
-        ac__respond_error(x, err, "credential");
-        goto out;
-    }
-    s.credential_version = def->version;
-    if (state != AC_DEF_ACTIVE) {
-        bad(x, 409, "credential",
-            "credential: \"%s\" version %" PRId64 " is %s; submissions open once it is active",
-            s.credential_id, def->version, ac_def_state_name(state));
-        goto out;
-    }
-    if (s.team[0] && !def->collaboration) {
-        bad(x, 400, "team", "team: %s does not allow collaborative work", s.credential_id);
-        goto out;
-    }
-    if (s.domain[0]) {
-        int ok = def->n_domains == 0;
-        for (size_t i = 0; i < def->n_domains; i++)
-            ok |= strcmp(def->domains[i], s.domain) == 0;
-        if (!ok) {
-            bad(x, 400, "domain", "domain: \"%s\" is not a domain of %s", s.domain,
-                s.credential_id);
-            goto out;
-        }
-    }
+    in.version = json_integer_value(json_object_get(body, "version"));
     json_t *prev = json_object_get(body, "previous");
-    if (prev) {
-        struct ac_submission p;
-        int64_t pid = json_integer_value(prev);
-        if (pid <= 0 || ac_store_submission_get(n->store, pid, &p) != 0) {
-            bad(x, 404, "previous", "previous: submission %" PRId64 " does not exist", pid);
-            goto out;
-        }
-        int owner = p.earner_id == a.user.id,
-            failed = (p.state == AC_SUB_DECIDED || p.state == AC_SUB_NOTIFIED) && !p.passed;
-        int64_t after = p.resubmit_after_ms, now = ac_clock_now_ms();
-        int same = strcmp(p.credential_id, s.credential_id) == 0;
-        ac_submission_release(&p);
-        if (!owner) {
-            bad(x, 404, "previous", "previous: submission %" PRId64 " does not exist", pid);
-            goto out;
-        }
-        if (!failed || !same) {
-            bad(x, 409, "previous",
-                "previous: submission %" PRId64 " is not a failed attempt at %s", pid,
-                s.credential_id);
-            goto out;
-        }
-        if (now < after) {
-            char when[21];
-            bad(x, 409, "previous", "previous: the resubmission wait runs until %s",
-                ac_clock_format(after, when));
-            goto out;
-        }
-        s.previous_id = pid;
-    }
-    if (check_elements(n, x, &a, def, json_object_get(body, "elements"), s.team[0] != 0, &clean))
+    in.previous_given = prev != NULL;
+    in.previous = json_integer_value(prev);
+    const json_t *list = json_object_get(body, "elements");
+    in.elements_given = json_is_array(list);
+    in.n_elements = json_array_size(list);
+    elems = calloc(in.n_elements + 1, sizeof *elems);
+    if (!elems) {
+        ac__respond_error(x, AC_ENOMEM, "submission");
         goto out;
-    s.elements = json_dumps(clean, JSON_COMPACT);
-    s.created_ms = ac_clock_now_ms();
+    }
+    for (size_t k = 0; k < in.n_elements; k++) {
+        const json_t *e = json_array_get(list, k);
+        elems[k] = (struct ac_submitted_element){json_string_value(json_object_get(e, "id")),
+                                                 json_string_value(json_object_get(e, "text")),
+                                                 json_string_value(json_object_get(e, "artifact"))};
+    }
+    in.elements = elems;
     int64_t id = 0;
-    err = s.elements ? ac_store_tx_begin(n->store) : AC_ENOMEM;
-    if (!err)
-        err = ac_store_submission_insert(n->store, &s, &id);
-    size_t k;
-    json_t *e;
-    json_array_foreach(clean, k, e)
-    {
-        const char *art = json_string_value(json_object_get(e, "artifact"));
-        if (!err && art)
-            err = ac_store_submission_cite(n->store, id, art);
-    }
-    char sid[24];
-    snprintf(sid, sizeof sid, "%" PRId64, id);
-    if (!err)
-        err = ac_store_audit_add(n->store, "submission", sid, a.user.id, n->cfg->node_id,
-                                 s.previous_id ? "resubmitted" : "submitted", NULL,
-                                 ac_clock_now_ms());
-    /* Stored with the submission, so a submission the request fails to
-     * screen (or a crash before it does) is screened by the scheduler. */
-    if (!err)
-        err = ac_store_job_add(n->store, "screen", id, s.created_ms);
-    if (!err)
-        err = ac_store_tx_commit(n->store);
-    else
-        ac_store_tx_rollback(n->store);
+    int err = ac__submission_create(n, a.user.id, &in, &id, &def, &why);
     if (err) {
-        ac__respond_error(x, err, "submission");
+        ac__respond_failure(x, err, &why, "submission");
         goto out;
     }
-    /* Screening now answers with the screened state; if it fails the
-     * submission stays "received" until its job screens it. Either way it is
-     * stored, so the client gets 201. */
-    int flagged = 0;
-    int screen_err = ac__flow_screen(n, id, &flagged);
-    if (screen_err)
-        ac_log_warn("review", "submission %" PRId64 ": screening deferred to the scheduler: %s", id,
-                    ac_strerror(screen_err));
-    free(s.elements);
-    s.elements = NULL;
-    if (ac_store_submission_get(n->store, id, &s) == 0)
+    struct ac_submission s;
+    if (ac_store_submission_get(n->store, id, &s) == 0) {
         ac__respond_owned(x, 201, ac__submission_json(n, &s, def));
-    else
+        ac_submission_release(&s);
+    } else {
         ac__respond_error(x, AC_EDB, "submission");
+    }
 out:
-    ac_submission_release(&s);
-    json_decref(clean);
+    ac_reason_release(&why);
+    free(elems);
     ac_def_free(def);
     json_decref(body);
 }
@@ -317,7 +164,7 @@ static void on_get(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || load_own(n, x, &a, &s))
         return;
     struct ac_definition *def = NULL;
-    ac__flow_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
+    ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
     ac__respond_owned(x, 200, ac__submission_json(n, &s, def));
     ac_def_free(def);
     ac_submission_release(&s);
@@ -357,7 +204,8 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     json_t *items = json_array();
     for (size_t i = 0; i < got && i < limit; i++) {
         struct ac_definition *def = NULL;
-        ac__flow_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL, &def);
+        ac__review_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL,
+                              &def);
         json_array_append_new(items, ac__submission_json(n, &subs[i], def));
         ac_def_free(def);
     }

@@ -1,14 +1,14 @@
-/* api_users.c - users and their bearer tokens: who may create, list, read,
- * disable and revoke what. Admins manage everyone; a user may read itself and
- * its tokens and revoke its own tokens. */
+/* api_users.c - users and their bearer tokens over HTTP: who may create,
+ * list, read, disable and revoke what. Admins manage everyone; a user may
+ * read itself and its tokens and revoke its own tokens. The changes are the
+ * services of node/accounts/. */
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "accord/base/clock.h"
 #include "accord/base/error.h"
-#include "accord/base/log.h"
+#include "accounts/accounts.h"
 #include "internal.h"
 
 static json_t *user_json(const struct ac_user *u)
@@ -115,17 +115,14 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     if (parse_roles(x, body, &roles))
         goto out;
     struct ac_user u;
-    int err = ac_store_user_create(n->store, name, dn ? json_string_value(dn) : NULL, roles,
-                                   ac_clock_now_ms(), &u);
-    if (err == AC_EEXIST) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "name", NULL, "name: \"%s\" is already taken", name);
-        goto out;
-    }
+    struct ac_reason why = AC_REASON_INIT;
+    int err =
+        ac__users_create(n, &a.user, name, dn ? json_string_value(dn) : NULL, roles, &u, &why);
     if (err) {
-        ac__respond_error(x, err, "user");
+        ac__respond_failure(x, err, &why, "user");
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "user %s (%lld) created by %s", u.name, (long long)u.id, a.user.name);
     ac__respond_owned(x, 201, user_json(&u));
 out:
     json_decref(body);
@@ -198,24 +195,20 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_user u;
+    int64_t id;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        load_target(n, x, &a, &u))
+        ac__param_id(x, "id", "user", &id))
         return;
-    /* An admin locking itself out could leave the node with no admin at all. */
-    if (u.id == a.user.id) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "id", NULL,
-                    "an admin cannot disable itself; ask another admin");
-        return;
-    }
-    int err = ac_store_user_disable(n->store, u.id, ac_clock_now_ms());
-    if (!err)
-        err = ac_store_user_get(n->store, u.id, &u);
+    struct ac_user u;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_disable(n, &a.user, id, &u, &why);
     if (err) {
-        ac__respond_error(x, err, "user");
+        char what[40];
+        snprintf(what, sizeof what, "user %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         return;
     }
-    ac_log_info("api", "user %s (%lld) disabled by %s", u.name, (long long)u.id, a.user.name);
     ac__respond_owned(x, 200, user_json(&u));
 }
 
@@ -223,10 +216,10 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_user u;
+    int64_t id;
     json_t *body;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        load_target(n, x, &a, &u) || ac__json_body(x, 1, &body))
+        ac__param_id(x, "id", "user", &id) || ac__json_body(x, 1, &body))
         return;
     static const char *const allowed[] = {"label", NULL};
     json_t *label = json_object_get(body, "label");
@@ -237,19 +230,18 @@ static void on_token_create(struct ac_http_exchange *x, void *arg)
         bad_field(x, "label", "%s: must be a string of at most 64 bytes%s", "");
         goto out;
     }
-    if (u.disabled_ms) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, "id", NULL, "user %s is disabled; it cannot get tokens",
-                    u.name);
-        goto out;
-    }
     struct ac_token t;
     char text[AC_TOKEN_TEXT_BYTES];
-    int err = ac__token_issue(n, u.id, label ? json_string_value(label) : NULL, &t, text);
+    struct ac_reason why = AC_REASON_INIT;
+    int err =
+        ac__tokens_create(n, &a.user, id, label ? json_string_value(label) : NULL, &t, text, &why);
     if (err) {
-        ac__respond_error(x, err, "token");
+        char what[40];
+        snprintf(what, sizeof what, "user %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         goto out;
     }
-    ac_log_info("api", "token %lld for %s created by %s", (long long)t.id, u.name, a.user.name);
     json_t *j = token_json(&t);
     if (j)
         json_object_set_new(j, "token", json_string(text));
@@ -292,21 +284,15 @@ static void on_token_revoke(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "token", &id))
         return;
     struct ac_token t;
-    char what[40];
-    snprintf(what, sizeof what, "token %lld", (long long)id);
-    int err = ac_store_token_get(n->store, id, &t);
-    /* A non-admin learns nothing about other users' token ids: same 404. */
-    if (!err && t.user_id != a.user.id && !(a.user.roles & AC_ROLE_ADMIN))
-        err = AC_ENOENT;
-    if (!err)
-        err = ac_store_token_revoke(n->store, id, ac_clock_now_ms());
-    if (!err)
-        err = ac_store_token_get(n->store, id, &t);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__tokens_revoke(n, &a.user, id, &t, &why);
     if (err) {
-        ac__respond_error(x, err, what);
+        char what[40];
+        snprintf(what, sizeof what, "token %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
         return;
     }
-    ac_log_info("api", "token %lld revoked by %s", (long long)id, a.user.name);
     ac__respond_owned(x, 200, token_json(&t));
 }
 

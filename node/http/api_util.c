@@ -1,14 +1,18 @@
 /* api_util.c - helpers every handler shares: routes, JSON bodies, problem
- * answers for store errors, ids and pagination parameters. */
+ * answers for store errors, ids and pagination parameters, and the public,
+ * cacheable answers (ETag, Cache-Control, 304) of records and keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "internal.h"
+#include "records/records.h"
 
 void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb)
 {
@@ -163,4 +167,60 @@ json_t *ac__page_json(json_t *items, int more, int64_t last_id)
         json_object_set_new(j, "next_cursor", json_string(cursor));
     }
     return j;
+}
+
+/* Does If-None-Match of |x| list |etag| (or "*")? */
+static int etag_matches(const struct ac_http_req *req, const char *etag)
+{
+    const char *inm = ac_http_header(req, "if-none-match");
+    if (!inm)
+        return 0;
+    if (strcmp(inm, "*") == 0)
+        return 1;
+    size_t elen = strlen(etag);
+    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += elen) {
+        char after = p[elen];
+        if (after == 0 || after == ',' || after == ' ')
+            return 1;
+    }
+    return 0;
+}
+
+void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
+                        const void *body, size_t len)
+{
+    static const char cache[] = "public, max-age=60";
+    _Static_assert(AC__MAX_AGE_S == 60, "cache-control text follows AC__MAX_AGE_S");
+    if (etag_matches(ac_http_exchange_req(x), etag)) {
+        struct ac_http_header h[] = {{"etag", etag}, {"cache-control", cache}};
+        ac_http_respond(x, 304, h, 2, NULL, 0);
+        return;
+    }
+    struct ac_http_header h[] = {
+        {"content-type", content_type}, {"etag", etag}, {"cache-control", cache}};
+    ac_http_respond(x, 200, h, 3, body, len);
+}
+
+void ac__respond_published(struct ac_http_exchange *x, const struct ac__published *p,
+                           const char *content_type)
+{
+    ac__respond_public(x, p->etag, content_type, p->body.data, p->body.len);
+}
+
+void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "response");
+        return;
+    }
+    size_t len = strlen(text);
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)text, len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    ac__respond_public(x, etag, "application/json", text, len);
+    free(text);
 }

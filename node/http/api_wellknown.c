@@ -112,19 +112,13 @@ static void on_rotate(struct ac_http_exchange *x, void *arg)
     struct ac__auth a;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
-    int err = ac_keyring_rotate(n->keyring, ac_clock_now_ms());
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_rotate_key(n, &a.user, &why);
     if (err) {
-        ac__respond_error(x, err, "key rotation");
+        ac__respond_failure(x, err, &why, "key rotation");
+        ac_reason_release(&why);
         return;
     }
-    ac_log_info("records", "key rotated by %s: signing key now %s", a.user.name,
-                ac_keyring_current(n->keyring)->kid_hex);
-    /* Publish the same tree head under the new key so a verifier that only
-     * trusts current keys can still check the log. A failure here leaves the
-     * old, still valid, checkpoint in place. */
-    err = ac__records_resign_checkpoint(n);
-    if (err)
-        ac_log_warn("records", "checkpoint not re-signed after rotation: %s", ac_strerror(err));
     respond_keys(x, n, 200);
 }
 

@@ -1,7 +1,7 @@
-/* issue.c - the node's record writer: loads the status list and the log's
- * tree head at start-up, issues records (sign, append, persist, checkpoint in
- * one transaction), changes their status, and re-signs the checkpoint after a
- * key rotation. The only code that appends to the log. */
+/* issue.c - the node's record writer: loads the status list and the
+ * transparency log's tree head at start-up, and issues records (sign, append,
+ * persist, checkpoint and audit in one transaction). The only code that
+ * appends to the transparency log. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,8 @@
 #include "accord/records/record.h"
 #include "accord/records/status.h"
 #include "accord/store/store.h"
+#include "accounts/accounts.h"
+#include "audit.h"
 #include "records/records.h"
 
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
@@ -55,8 +57,8 @@ static void base_url(const struct ac_node_config *cfg, char *out, size_t size)
         snprintf(out, size, "%s://%s:%d", scheme, l->host, l->port);
 }
 
-static int sign_checkpoint(struct ac_node *n, uint64_t size,
-                           const uint8_t root[AC_MERKLE_HASH_BYTES], struct ac_buf *note)
+int ac__checkpoint_sign(struct ac_node *n, uint64_t size, const uint8_t root[AC_MERKLE_HASH_BYTES],
+                        struct ac_buf *note)
 {
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     struct ac_checkpoint cp = {.origin = n->records->origin, .size = size};
@@ -78,6 +80,12 @@ static int publish_checkpoint(struct ac__records *r, const struct ac_buf *note)
         return err;
     ac__published_seal(p, ac_clock_now_ms());
     return 0;
+}
+
+void ac__checkpoint_publish(struct ac_node *n, const struct ac_buf *note)
+{
+    if (publish_checkpoint(n->records, note) != 0)
+        n->records->checkpoint.stale = 1; /* reloaded from the store on the next read */
 }
 
 /* Rebuilding the tree head at start; when the log predates stored subtrees,
@@ -152,8 +160,8 @@ static int load_status(struct ac_node *n, struct ac_status_list **out)
 
 /* Rebuilds the tree head from the stored leaves and checks it against the
  * newest stored checkpoint; signs and stores the empty tree's checkpoint on a
- * new log, so there is always one to serve. */
-static int load_log(struct ac_node *n)
+ * new transparency log, so there is always one to serve. */
+static int load_tlog(struct ac_node *n)
 {
     struct ac__records *r = n->records;
     ac_merkle_tree_init(&r->tree);
@@ -190,7 +198,7 @@ static int load_log(struct ac_node *n)
     err = ac_store_log_checkpoint_latest(n->store, &cp);
     if (err == AC_ENOENT) {
         struct ac_buf note = AC_BUF_INIT;
-        err = sign_checkpoint(n, r->tree.size, root, &note);
+        err = ac__checkpoint_sign(n, r->tree.size, root, &note);
         if (!err)
             err = ac_store_log_checkpoint_add(n->store, r->tree.size, root,
                                               ac_keyring_current(n->keyring)->kid_hex,
@@ -205,7 +213,7 @@ static int load_log(struct ac_node *n)
     if (cp.size != r->tree.size || memcmp(cp.root, root, sizeof root) != 0) {
         /* Serving this would publish a head the stored leaves do not make. */
         ac_log_error("records",
-                     "log: stored checkpoint (size %llu) does not match the %llu "
+                     "tlog: stored checkpoint (size %llu) does not match the %llu "
                      "stored leaves; refusing to serve a forked log",
                      (unsigned long long)cp.size, (unsigned long long)r->tree.size);
         free(cp.note);
@@ -237,7 +245,7 @@ int ac__records_open(struct ac_node *n)
     struct ac__records *r = calloc(1, sizeof *r);
     if (!r)
         return AC_ENOMEM;
-    /* load_log() and the checkpoint signing read the state being built
+    /* load_tlog() and the checkpoint signing read the state being built
      * through |n|; the loop thread is the only reader meanwhile. */
     n->records = r;
     base_url(n->cfg, r->issuer, sizeof r->issuer);
@@ -250,7 +258,7 @@ int ac__records_open(struct ac_node *n)
     if (err)
         ac_log_error("records", "cannot load the status list: %s", ac_strerror(err));
     if (!err) {
-        err = load_log(n);
+        err = load_tlog(n);
         if (err)
             ac_log_error("records", "cannot load the transparency log: %s", ac_strerror(err));
     }
@@ -325,13 +333,26 @@ static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint6
     return 0;
 }
 
-int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int64_t *record_id_out)
+/* Writes the audit row of record |id| just stored, inside the writer's
+ * transaction. */
+static int audit_issue(struct ac_node *n, int64_t actor, int64_t id, const struct ac_record *rec,
+                       const char *kid_hex)
 {
-    return ac__credential_issue_explained(n, req, record_id_out, NULL, 0);
+    json_t *d = json_pack(
+        "{s:s, s:I, s:s, s:I, s:I, s:s}", "definition_id", rec->definition_id, "definition_version",
+        (json_int_t)rec->definition_version, "achieved_level", rec->achieved_level, "log_index",
+        (json_int_t)rec->log_index, "status_index", (json_int_t)rec->status_idx, "kid", kid_hex);
+    int err = d ? ac_audit_id(n, "record", id, actor, "issue", d) : AC_ENOMEM;
+    json_decref(d);
+    return err;
 }
 
-int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req *req,
-                                   int64_t *record_id_out, char *why, size_t why_size)
+/* The writer: see ac__records_issue(). |actor| is audited (0: the node
+ * itself). On AC_EINVAL for a field too long, writes to |why| (|why_size|
+ * bytes; may be NULL) the field, its value and the rule, e.g. "issuer:
+ * \"https://...\" is 230 bytes; at most 200", and leaves it "" otherwise. */
+static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_req *req,
+                     int64_t *record_id_out, char *why, size_t why_size)
 {
     if (why && why_size)
         why[0] = '\0';
@@ -363,7 +384,14 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
     }
     if (!err) {
         ac_merkle_tree_root(&next, root);
-        err = sign_checkpoint(n, next.size, root, &note);
+        err = ac__checkpoint_sign(n, next.size, root, &note);
+    }
+    /* The one transaction: record, leaf, status entry and checkpoint (the
+     * store's own, a savepoint inside this one) and the audit row. */
+    int in_tx = 0;
+    if (!err) {
+        err = ac_store_tx_begin(n->store);
+        in_tx = !err;
     }
     int64_t id = 0;
     if (!err) {
@@ -388,6 +416,14 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
         };
         err = ac_store_record_issue(n->store, &in, &id);
     }
+    if (!err)
+        err = audit_issue(n, actor, id, &rec, k->kid_hex);
+    if (in_tx) {
+        if (err)
+            ac_store_tx_rollback(n->store);
+        else
+            err = ac_store_tx_commit(n->store);
+    }
     if (err) {
         /* The store is the truth: reloading the list returns the index just
          * assigned to the free set (nothing refers to it). */
@@ -404,8 +440,7 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
     }
     r->tree = next;
     r->token.stale = r->bitstring.stale = 1;
-    if (publish_checkpoint(r, &note) != 0)
-        r->checkpoint.stale = 1; /* reloaded from the store on the next read */
+    ac__checkpoint_publish(n, &note);
     ac_log_info("records", "issued record %lld: log index %llu, status index %llu, key %s",
                 (long long)id, (unsigned long long)rec.log_index, (unsigned long long)status_idx,
                 k->kid_hex);
@@ -416,24 +451,32 @@ int ac__credential_issue_explained(struct ac_node *n, const struct ac__issue_req
     return 0;
 }
 
-int ac__records_resign_checkpoint(struct ac_node *n)
+int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int64_t *record_id_out)
 {
-    struct ac__records *r = n->records;
-    uint8_t root[AC_MERKLE_HASH_BYTES];
-    ac_merkle_tree_root(&r->tree, root);
-    struct ac_buf note = AC_BUF_INIT;
-    /* The same tree head under the new key: consistent with every earlier
-     * checkpoint by construction (equal size, equal root). */
-    int err = sign_checkpoint(n, r->tree.size, root, &note);
-    if (!err)
-        err = ac_store_log_checkpoint_add(n->store, r->tree.size, root,
-                                          ac_keyring_current(n->keyring)->kid_hex,
-                                          (const char *)note.data, ac_clock_now_ms());
-    if (!err && publish_checkpoint(r, &note) != 0)
-        r->checkpoint.stale = 1;
-    r->token.stale = 1; /* the token names its key too */
-    ac_buf_release(&note);
-    return err;
+    return issue_one(n, 0, req, record_id_out, NULL, 0);
+}
+
+int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct ac__issue_req *req,
+                      struct ac_store_record *out, struct ac_reason *why)
+{
+    int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (err)
+        return err;
+    char field_why[256];
+    int64_t id = 0;
+    err = issue_one(n, by->id, req, &id, field_why, sizeof field_why);
+    if (err == AC_EINVAL)
+        /* |field_why| names a field too long; otherwise the encoder refused
+         * the text, which it does only for invalid UTF-8. */
+        return ac_reason_fail(why, err, AC_PROBLEM_INVALID_FIELD, NULL,
+                              "the record cannot be encoded: %s",
+                              field_why[0] ? field_why : "a text field is not valid UTF-8");
+    if (err == AC_E2BIG)
+        return ac_reason_fail(why, err, AC_PROBLEM_STATUS_LIST_FULL, NULL,
+                              "every status index is assigned; no record can be issued");
+    if (err)
+        return err;
+    return out ? ac_store_record_get(n->store, id, out, NULL, NULL) : 0;
 }
 
 int ac__checkpoint_refresh(struct ac_node *n)
@@ -451,121 +494,6 @@ int ac__checkpoint_refresh(struct ac_node *n)
     return err;
 }
 
-/* Whether a record in state |from| may move to |to|; if not, says why. */
-static int transition_allowed(enum ac_status from, enum ac_status to, char *why, size_t whylen)
-{
-    if (from == AC_STATUS_INVALID) {
-        snprintf(why, whylen, "the credential is revoked; revocation is final");
-        return 0;
-    }
-    if (to == AC_STATUS_SUSPENDED && from == AC_STATUS_SUSPENDED) {
-        snprintf(why, whylen, "the credential is already suspended");
-        return 0;
-    }
-    if (to == AC_STATUS_VALID && from != AC_STATUS_SUSPENDED) {
-        snprintf(why, whylen, "the credential is not suspended; only a suspension is lifted");
-        return 0;
-    }
-    return 1;
-}
-
-int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_status to,
-                              const char *reason, int64_t by_user, char *why, size_t whylen)
-{
-    struct ac__records *r = n->records;
-    struct ac_store_status e;
-    int err = ac_store_status_get(n->store, record_id, &e);
-    if (err)
-        return err;
-    enum ac_status from;
-    err = ac_status_list_get(r->status, e.idx, &from);
-    if (err)
-        return err == AC_ENOENT ? AC_EDB : err; /* the store and memory disagree */
-    if (!transition_allowed(from, to, why, whylen))
-        return AC_ECONFLICT;
-    /* Store first: memory follows only a durable change. The check above
-     * makes the in-memory set below unable to fail. */
-    err = ac_store_status_set(n->store, e.idx, (int)to, reason, by_user, ac_clock_now_ms());
-    if (err)
-        return err;
-    if (ac_status_list_set(r->status, e.idx, to) != 0)
-        AC_BUG("status list refused a change the store accepted");
-    r->token.stale = r->bitstring.stale = 1;
-    ac_log_info("records", "record %lld: %s -> %s (%s)", (long long)record_id, ac_status_name(from),
-                ac_status_name(to), reason);
-    return 0;
-}
-
-static int build_token(struct ac_node *n, int64_t now_ms)
-{
-    struct ac__records *r = n->records;
-    const struct ac_key_info *k = ac_keyring_current(n->keyring);
-    int64_t iat = now_ms / 1000;
-    struct ac_status_token_claims c = {
-        .sub = r->status_uri,
-        .iat = iat,
-        .exp = iat + AC__TOKEN_LIFETIME_S,
-        .ttl = AC__STATUS_TTL_S,
-    };
-    struct ac_buf tok = AC_BUF_INIT;
-    int err = ac_status_token_sign(r->status, &c, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb,
-                                   n->keyring, &tok);
-    if (err)
-        return err;
-    ac_buf_release(&r->token.body);
-    r->token.body = tok;
-    ac__published_seal(&r->token, now_ms);
-    return 0;
-}
-
-static int build_bitstring(struct ac_node *n, int64_t now_ms)
-{
-    struct ac__records *r = n->records;
-    struct ac_buf rev = AC_BUF_INIT, sus = AC_BUF_INIT;
-    int err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_REVOCATION, &rev);
-    if (!err)
-        err = ac_buf_terminate(&rev);
-    if (!err)
-        err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_SUSPENSION, &sus);
-    if (!err)
-        err = ac_buf_terminate(&sus);
-    json_t *j = NULL;
-    if (!err) {
-        j = json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s, s:s}]}", "id", r->status_uri, "entries",
-                      (json_int_t)ac_status_list_entries(r->status), "lists", "statusPurpose",
-                      "revocation", "encodedList", (const char *)rev.data, "statusPurpose",
-                      "suspension", "encodedList", (const char *)sus.data);
-        err = j ? 0 : AC_ENOMEM;
-    }
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (j && !text)
-        err = AC_ENOMEM;
-    if (!err) {
-        r->bitstring.body.len = 0;
-        err = ac_buf_append_str(&r->bitstring.body, text);
-    }
-    if (!err)
-        ac__published_seal(&r->bitstring, now_ms);
-    free(text);
-    json_decref(j);
-    ac_buf_release(&rev);
-    ac_buf_release(&sus);
-    return err;
-}
-
-int ac__status_publish(struct ac_node *n)
-{
-    struct ac__records *r = n->records;
-    int64_t now_ms = ac_clock_now_ms();
-    int err = 0;
-    if (r->token.stale || r->token.body.len == 0 ||
-        now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms)
-        err = build_token(n, now_ms);
-    if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
-        err = build_bitstring(n, now_ms);
-    return err;
-}
-
 static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYTES])
 {
     return ac_store_log_leaf(ctx, index, out);
@@ -580,67 +508,11 @@ static int source_subtree(void *ctx, uint64_t start, uint64_t size,
     return ac_store_tlog_subtree_get(ctx, level, start >> level, out);
 }
 
-void ac__log_source(struct ac_node *n, struct ac_merkle_source *src)
+void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src)
 {
     src->leaf = source_leaf;
     src->subtree = source_subtree;
     src->ctx = n->store;
-}
-
-/* Does If-None-Match of |x| list |etag| (or "*")? */
-static int etag_matches(const struct ac_http_req *req, const char *etag)
-{
-    const char *inm = ac_http_header(req, "if-none-match");
-    if (!inm)
-        return 0;
-    if (strcmp(inm, "*") == 0)
-        return 1;
-    size_t elen = strlen(etag);
-    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += elen) {
-        char after = p[elen];
-        if (after == 0 || after == ',' || after == ' ')
-            return 1;
-    }
-    return 0;
-}
-
-void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
-                        const void *body, size_t len)
-{
-    static const char cache[] = "public, max-age=60";
-    _Static_assert(AC__MAX_AGE_S == 60, "cache-control text follows AC__MAX_AGE_S");
-    if (etag_matches(ac_http_exchange_req(x), etag)) {
-        struct ac_http_header h[] = {{"etag", etag}, {"cache-control", cache}};
-        ac_http_respond(x, 304, h, 2, NULL, 0);
-        return;
-    }
-    struct ac_http_header h[] = {
-        {"content-type", content_type}, {"etag", etag}, {"cache-control", cache}};
-    ac_http_respond(x, 200, h, 3, body, len);
-}
-
-void ac__respond_published(struct ac_http_exchange *x, const struct ac__published *p,
-                           const char *content_type)
-{
-    ac__respond_public(x, p->etag, content_type, p->body.data, p->body.len);
-}
-
-void ac__respond_public_json(struct ac_http_exchange *x, json_t *j)
-{
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
-        ac__respond_error(x, AC_ENOMEM, "response");
-        return;
-    }
-    size_t len = strlen(text);
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const uint8_t *)text, len);
-    char hex[33], etag[AC__ETAG_MAX];
-    sodium_bin2hex(hex, sizeof hex, h, 16);
-    snprintf(etag, sizeof etag, "\"%s\"", hex);
-    ac__respond_public(x, etag, "application/json", text, len);
-    free(text);
 }
 
 const char *ac__issuer_of(const struct ac_node *n, const char *given)

@@ -1,6 +1,14 @@
-/* records.h - what the node's record files (issue.c, api_records.c,
- * api_log.c, api_status.c, api_wellknown.c) share: the in-memory record
- * state beside the store, and the published bodies cached with their ETags. */
+/* records.h - the node's verifiable-records services: the record writer
+ * (issuing: sign, append to the transparency log, persist, checkpoint in one
+ * transaction), status changes (revoke, suspend, reinstate), signing-key
+ * rotation, and the in-memory record state beside the store (the status list,
+ * the transparency log's tree head and the published bodies with their ETags).
+ *
+ * Services here take ids and parsed values, check the actor's right, open the
+ * only transaction, write the audit entry (node/audit.h) and return 0 or an
+ * AC_E* code with a struct ac_reason. Handlers (node/http/api_records.c,
+ * api_tlog.c, api_status.c, api_wellknown.c) call them and render. "tlog"
+ * always means the transparency log; "log" the line logger. */
 #ifndef AC_NODE_RECORDS_H
 #define AC_NODE_RECORDS_H
 
@@ -10,7 +18,11 @@
 #include "accord/base/buf.h"
 #include "accord/records/merkle.h"
 #include "accord/records/status.h"
+#include "accord/store/record.h"
+#include "accord/store/status.h"
+#include "accord/store/user.h"
 #include "internal.h"
+#include "problem.h"
 
 #define AC__URL_MAX 288     /* scheme, a 255-byte host, brackets and a port */
 #define AC__ETAG_MAX 40     /* "\"" + up to 32 hex + "\"" + NUL */
@@ -21,6 +33,8 @@
 #define AC__TOKEN_REFRESH_MS (60 * 60 * 1000)
 #define AC__TOKEN_LIFETIME_S (24 * 60 * 60)
 
+#define AC_ISSUE_HASH_BYTES 32
+
 /* A published body and its strong ETag (hex of the first 16 bytes of its
  * SHA-256). Empty (len 0) until first built; |stale| asks for a rebuild. */
 struct ac__published {
@@ -30,9 +44,11 @@ struct ac__published {
     int stale;
 };
 
+/* The node's record state kept in memory beside the store (rebuilt from the
+ * store at open). Memory follows the store: it changes only after a commit. */
 struct ac__records {
     struct ac_status_list *status;     /* owned */
-    struct ac_merkle_tree tree;        /* head of the persisted log */
+    struct ac_merkle_tree tree;        /* head of the persisted transparency log */
     char issuer[AC__URL_MAX];          /* the records' iss: the node's base URL */
     char origin[AC__URL_MAX + 8];      /* the checkpoint origin and signed-note key name */
     char status_uri[AC__URL_MAX + 20]; /* where the status token is published */
@@ -41,55 +57,112 @@ struct ac__records {
     struct ac__published bitstring;    /* the W3C encodedList JSON */
 };
 
+/* ---- state (node/records/issue.c) ---- */
+
+/* Loads the record state from |n|->store into |n|->records. Also reloads:
+ * when |n|->records is already loaded (the issue job does so after a
+ * rolled-back issue), the new state replaces it only once it loaded whole; on
+ * failure the old one stays, so requests never find it NULL. Returns 0,
+ * AC_ENOMEM, AC_EDB or AC_EPARSE (stored status entries that cannot be). */
+int ac__records_open(struct ac_node *n);
+
+/* Frees |n|->records; NULL is a no-op. */
+void ac__records_close(struct ac_node *n);
+
+/* The issuer meant by |given| in a recognition policy, catalog filter or
+ * approval: this node's records name it by its base URL (their iss claim), so
+ * NULL, or this node's id, means that URL; anything else is taken as is. */
+const char *ac__issuer_of(const struct ac_node *n, const char *given);
+
 /* Sets |p|'s ETag from its body. */
 void ac__published_seal(struct ac__published *p, int64_t now_ms);
-
-/* Answers a public GET of |p| (which must be built): 304 when the request's
- * If-None-Match holds the ETag, else 200 with |content_type|; both with ETag
- * and Cache-Control. */
-void ac__respond_published(struct ac_http_exchange *x, const struct ac__published *p,
-                           const char *content_type);
-
-/* Answers |len| bytes of a public body with |etag| (quoted) as above. */
-void ac__respond_public(struct ac_http_exchange *x, const char *etag, const char *content_type,
-                        const void *body, size_t len);
-
-/* Answers a public GET with |j| (taken; may be NULL: 500) as compact JSON,
- * with an ETag of its bytes and Cache-Control, or 304. */
-void ac__respond_public_json(struct ac_http_exchange *x, json_t *j);
 
 /* The keyring as a COSE / signed-note signing callback (|ctx| is the keyring). */
 int ac__keyring_sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64]);
 
-/* Re-signs the current tree head with the (new) current key and stores it as
- * the newest checkpoint; called after a key rotation. Returns 0 or an AC_E*
- * code (nothing published changes on failure). */
-int ac__records_resign_checkpoint(struct ac_node *n);
+/* Signs a checkpoint of the tree of |size| leaves with |root| under the
+ * current key into |note| (NUL-terminated). Returns 0 or an AC_E* code. */
+int ac__checkpoint_sign(struct ac_node *n, uint64_t size, const uint8_t root[AC_MERKLE_HASH_BYTES],
+                        struct ac_buf *note);
 
-/* Changes the status of record |record_id| to |to| with |reason| (checked by
- * the caller: 1-200 bytes) by |by_user|. Refuses a change a revoked record
- * cannot take, and reinstating one that is not suspended, with AC_ECONFLICT and
- * the reason in |why|: any change to a revoked record (revocation is final),
- * suspending a suspended one, reinstating one that is not suspended.
- * Returns 0, AC_ENOENT (no such record), AC_ECONFLICT, AC_EIO or AC_EDB. */
-int ac__credential_set_status(struct ac_node *n, int64_t record_id, enum ac_status to,
-                              const char *reason, int64_t by_user, char *why, size_t whylen);
-
-/* Builds (or refreshes) the status token and the bitstring JSON when stale.
- * Returns 0 or an AC_E* code. */
-int ac__status_publish(struct ac_node *n);
+/* Makes |note| (NUL-terminated, borrowed) the published checkpoint; on
+ * failure marks it stale so the next read reloads it from the store. */
+void ac__checkpoint_publish(struct ac_node *n, const struct ac_buf *note);
 
 /* Reloads the published checkpoint from the store when a publish failed.
  * Returns 0 or an AC_E* code. */
 int ac__checkpoint_refresh(struct ac_node *n);
 
-/* Answers the inclusion proof of leaf |index| in the tree of |size| leaves
- * as JSON {"index", "size", "leaf_hash", "hashes": [base64...]} (400 when
- * index >= size or size is past the log). */
-void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64_t index,
-                           uint64_t size);
+/* The transparency log as a Merkle source for proofs (reads leaf hashes from
+ * the store). */
+void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
 
-/* The log as a Merkle source for proofs (reads leaf hashes from the store). */
-void ac__log_source(struct ac_node *n, struct ac_merkle_source *src);
+/* ---- issuing (node/records/issue.c) ---- */
+
+/* What a pass decision (or the admin issue endpoint) asks to be issued. Text
+ * fields are borrowed NUL-terminated UTF-8 within the limits of
+ * include/accord/records/record.h; |evidence| may be NULL or "". */
+struct ac__issue_req {
+    const char *subject;       /* the earner's salted identifier (CWT sub) */
+    const char *definition_id; /* credential definition id */
+    uint64_t definition_version;
+    uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
+    const char *achieved_level;                /* the level name the decision reached */
+    int has_ceu;
+    uint64_t ceu_hundredths; /* 150 = 1.5 CEUs; used when |has_ceu| */
+    const char *evidence;    /* short evidence summary, or NULL */
+};
+
+/* The record writer, for the node itself (a pass decision): as
+ * ac__records_issue() with the node (audit actor 0) as the issuer and no
+ * right to check. Must not be called inside another store transaction.
+ * Returns 0, AC_EINVAL, AC_E2BIG, AC_ENOMEM, AC_ECRYPTO, AC_EIO or AC_EDB. */
+int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
+                         int64_t *record_id_out);
+
+/* Issues one record on |by|'s request (borrowed; must hold the admin role):
+ * assigns a random status index, signs the native record (COSE_Sign1,
+ * current key) carrying its log index and status reference, appends it to the
+ * transparency log and stores record, leaf, status entry, a newly signed
+ * checkpoint of the new tree and the audit row ("record" <id> "issue") in ONE
+ * transaction, opened here; so it must not be called inside another. Runs on
+ * the loop thread. On 0 fills |*out| (may be NULL) with the stored row.
+ * Returns 0; AC_EACCES (FORBIDDEN); AC_EINVAL (INVALID_FIELD: a field too
+ * long, named with its value and the rule, or not UTF-8); AC_E2BIG
+ * (STATUS_LIST_FULL); AC_ENOMEM, AC_ECRYPTO, AC_EIO or AC_EDB. On failure
+ * nothing is stored and memory state is unchanged. */
+int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct ac__issue_req *req,
+                      struct ac_store_record *out, struct ac_reason *why);
+
+/* ---- status changes and publishing (node/records/status.c) ---- */
+
+/* Changes the status of record |record_id| to |to| (AC_STATUS_INVALID
+ * revokes, AC_STATUS_SUSPENDED suspends, AC_STATUS_VALID reinstates) with
+ * |reason| (checked by the caller: 1-200 bytes) on |by|'s request (borrowed;
+ * must hold the admin role), with its audit row ("record" <id> "revoke",
+ * "suspend" or "reinstate"), in one transaction. On 0 fills |*out| (may be
+ * NULL) with the new status entry. Returns 0; AC_EACCES (FORBIDDEN);
+ * AC_ENOENT (no such record); AC_ECONFLICT (STATUS_CONFLICT: any change to a
+ * revoked record, since revocation is final; suspending a suspended one;
+ * reinstating one that is not suspended); AC_EIO or AC_EDB. Memory changes
+ * only after the commit. */
+int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                           enum ac_status to, const char *reason, struct ac_store_status *out,
+                           struct ac_reason *why);
+
+/* Builds (or refreshes) the status token and the bitstring JSON when stale.
+ * Returns 0 or an AC_E* code. */
+int ac__status_publish(struct ac_node *n);
+
+/* ---- signing keys (node/records/keys.c) ---- */
+
+/* Rotates the node's signing key on |by|'s request (borrowed; must hold the
+ * admin role) and, in one transaction with the audit row ("key" <new kid>
+ * "rotate"), stores the same tree head re-signed under the new key so a
+ * verifier that trusts only current keys can still check the transparency
+ * log. A checkpoint that cannot be re-signed leaves the old, still valid,
+ * one published (logged; the rotation stands). Returns 0, AC_EACCES
+ * (FORBIDDEN), or the keyring's or store's AC_E* code. */
+int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why);
 
 #endif

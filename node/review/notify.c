@@ -1,4 +1,5 @@
-/* notify.c - delivers the notification outbox: each message is written as an
+/* notify.c - notifications: queues them for people (inside the caller's
+ * transaction) and delivers the outbox: each message is written as an
  * RFC 5322 message into the maildir under the data directory (maildir/tmp,
  * fsync, rename into maildir/new), or sent over SMTP with libcurl when
  * [notify] smtp_url is set. One delivery at a time runs on the thread pool;
@@ -23,14 +24,13 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "review/review.h"
-#include "review/review_state.h"
 
 #define RETRY_MIN_MS (30 * 1000LL)
 #define RETRY_MAX_MS (3600 * 1000LL)
 
 struct ac__delivery {
-    uv_work_t work;           /* first */
-    struct ac__review *state; /* borrowed; outlives the delivery */
+    uv_work_t work;              /* first */
+    struct ac__scheduler *state; /* borrowed; outlives the delivery */
     int64_t id;
     int attempts;
     char *maildir;     /* owned: <data_dir>/maildir, NULL when SMTP */
@@ -210,7 +210,7 @@ static void on_work(uv_work_t *w)
 static void on_after_work(uv_work_t *w, int status)
 {
     struct ac__delivery *d = (struct ac__delivery *)w;
-    struct ac__review *r = d->state;
+    struct ac__scheduler *r = d->state;
     struct ac_node *n = r->node;
     int64_t now = ac_clock_now_ms();
     if (status == 0 && !d->error[0]) {
@@ -230,21 +230,41 @@ static void on_after_work(uv_work_t *w, int status)
     r->busy = NULL;
     delivery_free(d);
     if (r->closed) {
-        n->review = NULL;
+        n->scheduler = NULL;
+        free(r->kinds);
         free(r);
     } else if (!r->closing) {
         ac__notify_pump(n);
     }
 }
 
+int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id,
+                      const char *subject, const char *body)
+{
+    struct ac_user page[64];
+    int64_t after = 0;
+    size_t got;
+    int err;
+    do {
+        err = ac_store_user_list(n->store, after, page, 64, &got);
+        for (size_t i = 0; !err && i < got; i++) {
+            after = page[i].id;
+            if ((page[i].roles & AC_ROLE_ADMIN) && !page[i].disabled_ms)
+                err = ac_store_notify_add(n->store, page[i].id, kind, submission_id, subject, body,
+                                          ac_clock_now_ms(), NULL);
+        }
+    } while (!err && got == 64);
+    return err;
+}
+
 int ac__notify_busy(const struct ac_node *n)
 {
-    return n->review && n->review->busy;
+    return n->scheduler && n->scheduler->busy;
 }
 
 void ac__notify_pump(struct ac_node *n)
 {
-    struct ac__review *r = n->review;
+    struct ac__scheduler *r = n->scheduler;
     if (!r || r->busy || r->closing)
         return;
     struct ac_notification *due = NULL;

@@ -1,9 +1,26 @@
-/* review.h - what the review-lifecycle files of node/ share: the flow
- * (review_flow.c, with its stored jobs in review_jobs.c) that turns
- * submissions into decisions, the scheduler
- * (scheduler.c) firing stored due jobs, notification delivery (notify.c), and
- * their endpoint registrations (api_submissions.c, api_reviews.c,
- * api_flags.c, api_artifacts.c). Everything runs on the loop thread. */
+/* review.h - the review services of node/: what turns a submitted piece of
+ * work into a decided, notified outcome, one file per job:
+ *
+ *   submissions.c  an earner submits or resubmits work
+ *   screening.c    near-duplicate screening of a new submission
+ *   assignment.c   assignment passes, batching with blind benchmark seeding,
+ *                  deadlines and reminders of batches
+ *   scoring.c      a reviewer accepts or declines a batch and scores its work
+ *   decisions.c    combining reviews, disagreement, escalation, the outcome
+ *                  and the issue trigger
+ *   monitoring.c   reviewer monitoring after decisions
+ *   flags.c        the issuer resolves a flag
+ *   artifacts.c    evidence files an earner uploads and reviewers read
+ *   notify.c       notifications to people and their delivery
+ *   definitions.c  the definition a piece of work is reviewed under
+ *   jobs.c         the review folder's job kinds (scheduler.h)
+ *
+ * A service takes ids and parsed values (never a request), checks the actor's
+ * right, opens the only transaction, writes its audit row (node/audit.h) and
+ * queues jobs and notifications in that transaction, and returns 0 or a
+ * negative AC_E* code with a struct ac_reason (node/problem.h) a person can
+ * act on. Handlers in node/http/ parse, call one service and render.
+ * Everything runs on the loop thread. */
 #ifndef AC_NODE_REVIEW_H
 #define AC_NODE_REVIEW_H
 
@@ -12,18 +29,57 @@
 #include "accord/review/definition.h"
 #include "accord/store/store_review.h"
 #include "internal.h"
+#include "problem.h"
+#include "review/scheduler.h"
 
-/* ---- the flow (review_flow.c) ----
- * Each function makes one event's changes in one transaction with its audit
- * rows, notifications and jobs, and returns 0 or a negative AC_E* code;
- * AC_ECONFLICT and AC_EINVAL come with a sentence in |why| (|why_len| bytes). */
+/* ---- definitions (definitions.c) ---- */
 
 /* Loads and parses the definition of |def_id| version |version| (0: the
- * highest). Sets |*row| (may be NULL) to the credential row id and |*out| to a
- * definition the caller frees with ac_def_free(); |*state| to its state.
- * Returns 0, AC_ENOENT, AC_EPARSE or AC_ENOMEM. */
-int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, int64_t *row,
-                        enum ac_def_state *state, struct ac_definition **out);
+ * highest). Sets |*row| (may be NULL) to the credential row id, |*state| (may
+ * be NULL) to its state and |*out| to a definition the caller frees with
+ * ac_def_free(). Returns 0, AC_ENOENT, AC_EPARSE, AC_ENOMEM or a store error. */
+int ac__review_definition(struct ac_node *n, const char *def_id, int64_t version, int64_t *row,
+                          enum ac_def_state *state, struct ac_definition **out);
+
+/* Loads credential row |row| into |*c| (the caller releases it with
+ * ac_credential_release()) and parses its definition into |*out| (freed with
+ * ac_def_free()). Returns 0, AC_ENOENT, AC_EPARSE, AC_ENOMEM or a store error. */
+int ac__review_definition_at(struct ac_node *n, int64_t row, struct ac_definition **out,
+                             struct ac_credential *c);
+
+/* ---- submissions (submissions.c) ---- */
+
+/* One element of a submission as the earner gave it; strings borrowed, NULL
+ * when absent (or not a string). */
+struct ac_submitted_element {
+    const char *id;
+    const char *text;
+    const char *artifact; /* sha256 hex of an artifact the earner uploaded */
+};
+
+/* A submission as the earner gave it. Strings are borrowed. */
+struct ac_submission_input {
+    const char *credential;                        /* definition id */
+    int64_t version;                               /* 0: the highest */
+    const char *domain, *school, *district, *team; /* "" or NULL when not given */
+    int previous_given; /* "previous" was given: |previous| is the failed attempt */
+    int64_t previous;   /* it resubmits (any value; checked by the service) */
+    int elements_given; /* 0 when "elements" was missing or not a list */
+    const struct ac_submitted_element *elements;
+    size_t n_elements;
+};
+
+/* Stores the submission of earner |earner_id| with its cited artifacts, an
+ * audit row and its "screen" job in one transaction, then screens it (its
+ * own transaction: a submission it fails to screen stays "received" until
+ * the job screens it). Sets |*id| and |*def| (the definition it is under,
+ * freed with ac_def_free()). Returns 0, AC_EINVAL, AC_ENOENT or AC_ECONFLICT
+ * with |why| naming the field, or a store error. */
+int ac__submission_create(struct ac_node *n, int64_t earner_id,
+                          const struct ac_submission_input *in, int64_t *id,
+                          struct ac_definition **def, struct ac_reason *why);
+
+/* ---- screening (screening.c) ---- */
 
 /* Screens new submission |sub_id| for near-duplicates among the prior
  * submissions of its credential (team members never against each other):
@@ -32,92 +88,144 @@ int ac__flow_definition(struct ac_node *n, const char *def_id, int64_t version, 
  * left as it is (|*flagged| says whether it is flagged) and 0 returned, so the
  * "screen" job stored with every new submission may run after the request
  * screened it. */
-int ac__flow_screen(struct ac_node *n, int64_t sub_id, int *flagged);
+int ac__screening_run(struct ac_node *n, int64_t sub_id, int *flagged);
 
-/* The reviewer |reviewer_id| accepts (|accept|) or declines batch |batch_id|.
- * AC_ENOENT when it is not theirs; AC_ECONFLICT when no longer invited or
- * past its deadline. */
-int ac__flow_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, int accept,
-                     char *why, size_t why_len);
+/* The "screen" job: screens submission |job->ref| (its own transaction). */
+int ac__screening_job(struct ac_node *n, const struct ac_job *job);
 
-/* Records the scores of assignment |asg_id| by |reviewer_id|: level names
- * (one for holistic grain, one per element otherwise) in |levels| (a JSON
- * array or object by element id, borrowed) and |feedback| (may be NULL).
- * Decides the submission when its reviews are all in. */
-int ac__flow_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id, const json_t *levels,
-                   const char *feedback, char *why, size_t why_len);
-
-/* Resolves flag |flag_id| by admin |admin_id| with |action| ("dismiss",
- * "reject", "acknowledge", "decide") and, for "decide", the final |level|
- * name of an escalated submission. */
-int ac__flow_resolve_flag(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
-                          const char *level, char *why, size_t why_len);
-
-/* Runs one due job; marks it done in the transaction of its effects, so a job
- * fired twice does its work once. When it fails (its effects rolled back) the
- * attempt is recorded and the job backs off (30 s doubling to 1 h); the 20th
- * failure abandons it and notifies the admins. Returns the run's result. */
-int ac__flow_run_job(struct ac_node *n, const struct ac_job *job);
-
-/* Queues a notification to every admin (one transaction must be open). */
-int ac__flow_notify_admins(struct ac_node *n, const char *kind, int64_t submission_id,
-                           const char *subject, const char *body);
-
-/* ---- flow steps shared by review_flow.c and review_jobs.c ----
- * Each runs inside the caller's transaction unless it says otherwise. */
+/* ---- assignment and batching (assignment.c) ---- */
 
 /* Loads every certified reviewer of credential row |row|, however many, in
  * user order (the store is read a page at a time). Sets |*out| to an array the
  * caller frees after ac_reviewer_cert_release() of each of its |*n| entries
  * (NULL with 0 entries possible). Returns 0, AC_ENOMEM or AC_EDB. */
-int ac__flow_certified_reviewers(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out,
-                                 size_t *n);
-
-/* Loads credential row |row| into |*c| (the caller releases it with
- * ac_credential_release()) and parses its definition into |*out| (freed with
- * ac_def_free()). Returns 0, AC_ENOENT, AC_EPARSE or AC_ENOMEM. */
-int ac__flow_definition_by_row(struct ac_node *n, int64_t row, struct ac_definition **out,
-                               struct ac_credential *c);
-
-/* Writes an audit row about |kind| |subject| by |actor|; |fmt| formats a JSON
- * object text for its detail. */
-int ac__flow_audit(struct ac_node *n, const char *kind, int64_t subject, int64_t actor,
-                   const char *action, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* Ends the transaction the caller opened: rolls back and returns |err| when it
- * is an error, else commits and wakes the scheduler for jobs it added. */
-int ac__flow_end_tx(struct ac_node *n, int err);
-
-/* Sends the reviewer's pending assignments of credential row |row| as batches:
- * all of them when |force| (the batch timer fired), else only full batches,
- * seeding blind benchmark items at the issuer's rate. */
-int ac__flow_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
-                          const struct ac_definition *def, int force);
+int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out, size_t *n);
 
 /* The assignment pass of credential row |row|: every queued or in-review
- * submission short of reviews gets reviewers meeting every constraint. */
-int ac__flow_assign_pass(struct ac_node *n, int64_t row);
+ * submission short of reviews gets reviewers meeting every constraint, in one
+ * transaction opened only when there is work to assign. */
+int ac__assignment_pass(struct ac_node *n, int64_t row);
 
-/* Sets |*row| to the credential row batch |batch_id| of |def_id| belongs to. */
-int ac__flow_batch_row(struct ac_node *n, int64_t batch_id, const char *def_id, int64_t *row);
+/* Sends the reviewer's pending assignments of credential row |row| as batches
+ * (inside the caller's transaction): all of them when |force| (the batch
+ * timer fired), else only full batches, seeding blind benchmark items at the
+ * issuer's rate. */
+int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
+                                const struct ac_definition *def, int force);
 
-/* Moves every open assignment of |batch_id| to |to| and runs a new assignment
- * pass of credential row |row| so the work finds other reviewers. */
-int ac__flow_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to, int64_t row);
+/* Moves every open assignment of |batch_id| to |to| and queues a new
+ * assignment pass of credential row |row| so the work finds other reviewers
+ * (inside the caller's transaction). */
+int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to,
+                             int64_t row);
 
-/* ---- scheduler (scheduler.c) ---- */
+/* True for the states in which an assignment still holds a reviewer. */
+int ac__assignment_open(enum ac_asg_state s);
 
-/* Starts the timer that fires due jobs and delivers notifications.
- * Returns 0 or a libuv error. */
-int ac__scheduler_start(struct ac_node *n);
+/* Job runners (inside the scheduler's transaction unless said otherwise):
+ * "assign" (its own transaction), "batch_timer", "deadline", "reminder". */
+int ac__assignment_job_pass(struct ac_node *n, const struct ac_job *job);
+int ac__assignment_job_batch_timer(struct ac_node *n, const struct ac_job *job);
+int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job);
+int ac__assignment_job_reminder(struct ac_node *n, const struct ac_job *job);
 
-/* Asks for a pass soon (after a change that scheduled a job due now). */
-void ac__scheduler_kick(struct ac_node *n);
+/* ---- scoring (scoring.c) ---- */
 
-/* Closes the timer; its memory goes in the close callback. */
-void ac__scheduler_stop(struct ac_node *n);
+/* The reviewer |reviewer_id| accepts (|accept|) or declines batch |batch_id|.
+ * AC_ENOENT when it is not theirs; AC_ECONFLICT (with |why|) when no longer
+ * invited or past its deadline. */
+int ac__scoring_respond(struct ac_node *n, int64_t reviewer_id, int64_t batch_id, int accept,
+                        struct ac_reason *why);
+
+/* A reviewer's level names as the request gave them, before they are checked
+ * against the definition. */
+enum ac_levels_shape {
+    AC_LEVELS_ONE,        /* one name (holistic) */
+    AC_LEVELS_LIST,       /* one per element, in the definition's order */
+    AC_LEVELS_BY_ELEMENT, /* an object by element id */
+    AC_LEVELS_OTHER,      /* anything else: refused */
+};
+
+struct ac_level_given {
+    const char *element; /* AC_LEVELS_BY_ELEMENT: its key; else NULL */
+    const char *name;    /* borrowed; NULL for null (unscored) or a non-string */
+    int not_string;      /* the value was neither a string nor null */
+};
+
+struct ac_levels_given {
+    enum ac_levels_shape shape;
+    size_t n;
+    struct ac_level_given v[AC_ASG_LEVELS_MAX];
+};
+
+/* Records the scores of assignment |asg_id| by |reviewer_id|: |levels| and
+ * |feedback| (may be NULL). Ends the batch when nothing in it is open and
+ * decides the submission when its reviews are all in, in one transaction.
+ * AC_ENOENT when it is not theirs; AC_ECONFLICT or AC_EINVAL with |why|. */
+int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
+                      const struct ac_levels_given *levels, const char *feedback,
+                      struct ac_reason *why);
+
+/* ---- decisions (decisions.c) ---- */
+
+/* Decides |sub_id|, reviewed under |def| (borrowed; the caller parsed it
+ * once for the whole operation) at credentials row |row|, when all its
+ * reviews are in (inside the caller's transaction): asks for more reviewers
+ * on disagreement, escalates to the issuer, or concludes. */
+int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definition *def,
+                     int64_t row);
+
+/* Records the outcome |level| (|passed|) of |s| under |def| (credential row
+ * |row|) by |actor| (0: the node) in the caller's transaction: the earner's
+ * notification, the issue or resubmission job and a monitoring pass. */
+int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
+                          const struct ac_definition *def, int64_t row, int level, int passed,
+                          const char *reason, int64_t actor);
+
+/* Job runners: "issue" (its own transaction, marks itself done) and
+ * "resubmit_open" (inside the scheduler's). */
+int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job);
+int ac__decision_job_resubmit_open(struct ac_node *n, const struct ac_job *job);
+
+/* ---- monitoring (monitoring.c) ---- */
+
+/* The "monitor" job of credential row |job->ref| (inside the scheduler's
+ * transaction): a reviewer crossing a threshold is flagged and, per the
+ * issuer's settings, set unavailable, their pending work withdrawn. */
+int ac__monitoring_job(struct ac_node *n, const struct ac_job *job);
+
+/* ---- flags (flags.c) ---- */
+
+/* Resolves flag |flag_id| by admin |admin_id| with |action| ("dismiss",
+ * "reject", "acknowledge", "decide") and, for "decide", the final |level|
+ * name of an escalated submission. AC_ENOENT when there is no such flag;
+ * AC_ECONFLICT or AC_EINVAL with |why|. */
+int ac__flag_resolve(struct ac_node *n, int64_t admin_id, int64_t flag_id, const char *action,
+                     const char *level, struct ac_reason *why);
+
+/* ---- artifacts (artifacts.c) ---- */
+
+/* Stores |len| bytes of |data| uploaded by |uploader| as an artifact of
+ * |media_type| (NULL: application/octet-stream): the file durably first,
+ * then its row. |want_sha256| (may be NULL) is the hash the uploader
+ * expects; a mismatch stores nothing. Sets |*out|. Returns 0, AC_EINVAL with
+ * |why| (empty body, hash mismatch), AC_EIO or a store error. */
+int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data, size_t len,
+                       const char *media_type, const char *want_sha256, struct ac_artifact *out,
+                       struct ac_reason *why);
+
+/* Reads artifact |hash| for |user| (|admin|: any artifact; otherwise only
+ * with a live right to it, and "not found" without one). Sets |*art| and
+ * |*data| (|*len| bytes; the caller frees it). Returns 0, AC_ENOENT, a store
+ * error, or AC_EIO with |why| when the bytes fail their hash check. */
+int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *hash,
+                      struct ac_artifact *art, uint8_t **data, size_t *len, struct ac_reason *why);
 
 /* ---- notifications (notify.c) ---- */
+
+/* Queues a notification to every admin (inside the caller's transaction). */
+int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id,
+                      const char *subject, const char *body);
 
 /* Delivers the notifications due now: one at a time on the thread pool, to
  * the maildir under the data directory or over SMTP when configured; failures
@@ -132,6 +240,12 @@ int ac__notify_busy(const struct ac_node *n);
  * 0x7f) becomes a space, so text from users or credential titles cannot end
  * the header and start another. NULL when out of memory. */
 char *ac__mail_header_value(const char *s);
+
+/* ---- the folder's job kinds (jobs.c) ---- */
+
+/* Registers the review job kinds with |n|'s scheduler. Returns 0 or the
+ * error of ac__scheduler_add_kinds(). */
+int ac__review_jobs_register(struct ac_node *n);
 
 /* ---- endpoints ---- */
 

@@ -1,9 +1,10 @@
 /* fuzz_json_body.c - feeds arbitrary bytes as the JSON body of an admin's
- * POST /v1/users to the node's real handler (node/api_users.c), without
+ * POST /v1/users to the node's real handler (node/http/api_users.c), without
  * sockets: the exchange is built in memory and has no stream, so the answer is
  * formed and then dropped, exercising body parsing, field checks and the
- * store insert on an in-memory database. */
+ * users service (store insert and audit row) on an in-memory database. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 
 #include "../../net/internal.h"
 #include "../../node/internal.h"
+#include "../../node/accounts/accounts.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 
@@ -21,6 +23,9 @@ static char bearer[7 + AC_TOKEN_TEXT_BYTES];
 static void setup(void)
 {
     static uint8_t secret[AC_NODE_SECRET_BYTES];
+    static struct ac_node_config cfg; /* the audit rows name the node */
+    snprintf(cfg.node_id, sizeof cfg.node_id, "fuzz");
+    node.cfg = &cfg;
     ac_log_set_level(AC_LOG_ERROR);
     if (sodium_init() < 0 || ac_store_open(":memory:", &node.store) || ac_router_new(&node.router))
         abort();

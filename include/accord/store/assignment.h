@@ -50,6 +50,9 @@ struct ac_assignment_row {
     int level;      /* combined level, -1 before scoring */
     char *feedback; /* owned, NULL when none */
     int64_t created_ms, scored_ms;
+    /* The credentials row (definition version) it is reviewed under, so the
+     * definition is found by key; 0 only for rows no migration could place. */
+    int64_t credential_row;
 };
 
 void ac_assignment_release(struct ac_assignment_row *a);
@@ -108,11 +111,13 @@ struct ac_batch_row {
     char credential_id[AC_SUB_CRED_MAX + 1];
     enum ac_batch_state state;
     int64_t created_ms, deadline_ms, responded_ms, completed_ms;
+    int64_t credential_row; /* the credentials row its work is reviewed under */
 };
 
-/* Creates an invited batch and sets |*id|. Returns 0, AC_EBUG, AC_EIO or AC_EDB. */
+/* Creates an invited batch of definition |credential_id| at credentials row
+ * |credential_row| and sets |*id|. Returns 0, AC_EBUG, AC_EIO or AC_EDB. */
 int ac_store_batch_insert(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
-                          int64_t now_ms, int64_t deadline_ms, int64_t *id);
+                          int64_t credential_row, int64_t now_ms, int64_t deadline_ms, int64_t *id);
 
 int ac_store_batch_get(struct ac_store *st, int64_t id, struct ac_batch_row *out);
 

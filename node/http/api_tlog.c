@@ -1,6 +1,7 @@
-/* api_log.c - the public transparency log endpoints: the signed checkpoint,
- * inclusion and consistency proofs, and pages of entries (the records'
- * exact bytes). Proofs are computed from the stored leaf hashes. */
+/* api_tlog.c - the public transparency log ("tlog") endpoints, served under
+ * /v1/log/: the signed checkpoint, inclusion and consistency proofs, and
+ * pages of entries (the records' exact bytes). Proofs are computed from the
+ * stored leaf hashes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
         return;
     }
     struct ac_merkle_source src;
-    ac__log_source(n, &src);
+    ac__tlog_source(n, &src);
     struct ac_merkle_proof proof;
     uint8_t leaf[AC_MERKLE_HASH_BYTES];
     int err = ac_merkle_inclusion_proof(&src, index, size, &proof);
@@ -114,7 +115,7 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
         return;
     }
     struct ac_merkle_source src;
-    ac__log_source(n, &src);
+    ac__tlog_source(n, &src);
     struct ac_merkle_proof proof;
     int err = ac_merkle_consistency_proof(&src, from, to, &proof);
     if (err) {
@@ -182,7 +183,7 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
                                          e.array));
 }
 
-void ac__api_log_register(struct ac_node *n)
+void ac__api_tlog_register(struct ac_node *n)
 {
     ac__route(n, "GET", "/v1/log/checkpoint", on_checkpoint);
     ac__route(n, "GET", "/v1/log/inclusion", on_inclusion);

@@ -1,0 +1,64 @@
+/* keys.c - the signing-key service: rotating the node's Ed25519 key and
+ * re-signing the transparency log's head under the new key, audited. */
+#include <stdio.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/sign/keyring.h"
+#include "accord/store/store.h"
+#include "accounts/accounts.h"
+#include "audit.h"
+#include "records/records.h"
+
+int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why)
+{
+    struct ac__records *r = n->records;
+    int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (err)
+        return err;
+    char old_kid[2 * AC_KEY_ID_BYTES + 1];
+    snprintf(old_kid, sizeof old_kid, "%s", ac_keyring_current(n->keyring)->kid_hex);
+    /* The keyring is files, not rows: the rotation stands whatever the store
+     * does next, and the old key stays published for old records. */
+    err = ac_keyring_rotate(n->keyring, ac_clock_now_ms());
+    if (err)
+        return err;
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    r->token.stale = 1; /* the status token names its key */
+    ac_log_info("records", "key rotated by %s: signing key now %s", by->name, k->kid_hex);
+
+    /* The same tree head under the new key: consistent with every earlier
+     * checkpoint by construction (equal size, equal root). A failure to
+     * re-sign leaves the old, still valid, checkpoint published; the audit
+     * row says so. */
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, root);
+    struct ac_buf note = AC_BUF_INIT;
+    int resign_err = ac__checkpoint_sign(n, r->tree.size, root, &note);
+    err = ac_store_tx_begin(n->store);
+    if (!err) {
+        if (!resign_err)
+            resign_err = ac_store_log_checkpoint_add(n->store, r->tree.size, root, k->kid_hex,
+                                                     (const char *)note.data, ac_clock_now_ms());
+        json_t *d = json_pack("{s:s, s:s, s:b}", "previous_kid", old_kid, "kid", k->kid_hex,
+                              "checkpoint_resigned", resign_err == 0);
+        err = d ? ac_audit(n, "key", k->kid_hex, by->id, "rotate", d) : AC_ENOMEM;
+        json_decref(d);
+        if (err)
+            ac_store_tx_rollback(n->store);
+        else
+            err = ac_store_tx_commit(n->store);
+    }
+    if (!err && !resign_err)
+        ac__checkpoint_publish(n, &note);
+    if (resign_err)
+        ac_log_warn("records", "checkpoint not re-signed after rotation: %s",
+                    ac_strerror(resign_err));
+    if (err)
+        ac_log_error("records", "key %s rotated, but its audit row was not stored: %s", k->kid_hex,
+                     ac_strerror(err));
+    ac_buf_release(&note);
+    return err;
+}

@@ -1,0 +1,170 @@
+/* status.c - the status service: revoking, suspending and reinstating a
+ * record (the store's status entry and its audit row in one transaction;
+ * the in-memory status list follows the commit), and publishing the status
+ * list as a Token Status List token and a W3C Bitstring Status List. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/sign/keyring.h"
+#include "accord/records/status.h"
+#include "accord/store/store.h"
+#include "accounts/accounts.h"
+#include "audit.h"
+#include "records/records.h"
+
+/* The verb a person uses for a change to |to|. */
+static const char *verb_of(enum ac_status to)
+{
+    switch (to) {
+    case AC_STATUS_INVALID:
+        return "revoke";
+    case AC_STATUS_SUSPENDED:
+        return "suspend";
+    default:
+        return "reinstate";
+    }
+}
+
+/* Whether a record in state |from| may move to |to|; if not, says why. */
+static int transition_allowed(enum ac_status from, enum ac_status to, const char **why)
+{
+    if (from == AC_STATUS_INVALID) {
+        *why = "the credential is revoked; revocation is final";
+        return 0;
+    }
+    if (to == AC_STATUS_SUSPENDED && from == AC_STATUS_SUSPENDED) {
+        *why = "the credential is already suspended";
+        return 0;
+    }
+    if (to == AC_STATUS_VALID && from != AC_STATUS_SUSPENDED) {
+        *why = "the credential is not suspended; only a suspension is lifted";
+        return 0;
+    }
+    return 1;
+}
+
+int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                           enum ac_status to, const char *reason, struct ac_store_status *out,
+                           struct ac_reason *why)
+{
+    struct ac__records *r = n->records;
+    int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (err)
+        return err;
+    err = ac_store_tx_begin(n->store);
+    if (err)
+        return err;
+    struct ac_store_status e;
+    enum ac_status from = AC_STATUS_VALID;
+    err = ac_store_status_get(n->store, record_id, &e);
+    if (!err) {
+        err = ac_status_list_get(r->status, e.idx, &from);
+        if (err == AC_ENOENT)
+            err = AC_EDB; /* the store and memory disagree */
+    }
+    const char *rule;
+    if (!err && !transition_allowed(from, to, &rule))
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_STATUS_CONFLICT, NULL,
+                             "cannot %s credential %lld: %s", verb_of(to), (long long)record_id,
+                             rule);
+    if (!err)
+        err = ac_store_status_set(n->store, e.idx, (int)to, reason, by->id, ac_clock_now_ms());
+    if (!err) {
+        json_t *d =
+            json_pack("{s:s, s:s, s:s, s:I}", "from", ac_status_name(from), "to",
+                      ac_status_name(to), "reason", reason, "status_index", (json_int_t)e.idx);
+        err = d ? ac_audit_id(n, "record", record_id, by->id, verb_of(to), d) : AC_ENOMEM;
+        json_decref(d);
+    }
+    if (!err && out)
+        err = ac_store_status_get(n->store, record_id, out);
+    if (err) {
+        ac_store_tx_rollback(n->store);
+        return err;
+    }
+    err = ac_store_tx_commit(n->store);
+    if (err)
+        return err;
+    /* Memory follows only a durable change. The transition check above makes
+     * the in-memory set unable to fail. */
+    if (ac_status_list_set(r->status, e.idx, to) != 0)
+        AC_BUG("status list refused a change the store accepted");
+    r->token.stale = r->bitstring.stale = 1;
+    ac_log_info("records", "record %lld: %s -> %s (%s) by %s", (long long)record_id,
+                ac_status_name(from), ac_status_name(to), reason, by->name);
+    return 0;
+}
+
+static int build_token(struct ac_node *n, int64_t now_ms)
+{
+    struct ac__records *r = n->records;
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    int64_t iat = now_ms / 1000;
+    struct ac_status_token_claims c = {
+        .sub = r->status_uri,
+        .iat = iat,
+        .exp = iat + AC__TOKEN_LIFETIME_S,
+        .ttl = AC__STATUS_TTL_S,
+    };
+    struct ac_buf tok = AC_BUF_INIT;
+    int err = ac_status_token_sign(r->status, &c, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb,
+                                   n->keyring, &tok);
+    if (err)
+        return err;
+    ac_buf_release(&r->token.body);
+    r->token.body = tok;
+    ac__published_seal(&r->token, now_ms);
+    return 0;
+}
+
+static int build_bitstring(struct ac_node *n, int64_t now_ms)
+{
+    struct ac__records *r = n->records;
+    struct ac_buf rev = AC_BUF_INIT, sus = AC_BUF_INIT;
+    int err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_REVOCATION, &rev);
+    if (!err)
+        err = ac_buf_terminate(&rev);
+    if (!err)
+        err = ac_status_w3c_encode(r->status, AC_STATUS_PURPOSE_SUSPENSION, &sus);
+    if (!err)
+        err = ac_buf_terminate(&sus);
+    json_t *j = NULL;
+    if (!err) {
+        j = json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s, s:s}]}", "id", r->status_uri, "entries",
+                      (json_int_t)ac_status_list_entries(r->status), "lists", "statusPurpose",
+                      "revocation", "encodedList", (const char *)rev.data, "statusPurpose",
+                      "suspension", "encodedList", (const char *)sus.data);
+        err = j ? 0 : AC_ENOMEM;
+    }
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (j && !text)
+        err = AC_ENOMEM;
+    if (!err) {
+        r->bitstring.body.len = 0;
+        err = ac_buf_append_str(&r->bitstring.body, text);
+    }
+    if (!err)
+        ac__published_seal(&r->bitstring, now_ms);
+    free(text);
+    json_decref(j);
+    ac_buf_release(&rev);
+    ac_buf_release(&sus);
+    return err;
+}
+
+int ac__status_publish(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    int64_t now_ms = ac_clock_now_ms();
+    int err = 0;
+    if (r->token.stale || r->token.body.len == 0 ||
+        now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms)
+        err = build_token(n, now_ms);
+    if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
+        err = build_bitstring(n, now_ms);
+    return err;
+}

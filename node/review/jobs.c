@@ -1,0 +1,25 @@
+/* jobs.c - the review folder's stored job kinds: which service runs each and
+ * in whose transaction (review/scheduler.h says how to add one). */
+#include "accord/base/error.h"
+#include "review/review.h"
+
+static const struct ac_job_kind review_kinds[] = {
+    /* Its own transaction, and it marks itself done in it: the record, the
+     * submission's link to it and the mark commit together. */
+    {"issue", ac__decision_job_issue, AC_JOB_TX_RUNNER_MARKS_DONE, 0, {0, 0, 0}},
+    /* Their own transactions; harmless to repeat (they re-read the state),
+     * and a subject gone is nothing to do. */
+    {"screen", ac__screening_job, AC_JOB_TX_RUNNER, AC_ENOENT, {0, 0, 0}},
+    {"assign", ac__assignment_job_pass, AC_JOB_TX_RUNNER, AC_ENOENT, {0, 0, 0}},
+    /* Inside the scheduler's transaction with their done mark. */
+    {"reminder", ac__assignment_job_reminder, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+    {"deadline", ac__assignment_job_deadline, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+    {"batch_timer", ac__assignment_job_batch_timer, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+    {"resubmit_open", ac__decision_job_resubmit_open, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+    {"monitor", ac__monitoring_job, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+};
+
+int ac__review_jobs_register(struct ac_node *n)
+{
+    return ac__scheduler_add_kinds(n, review_kinds, sizeof review_kinds / sizeof review_kinds[0]);
+}

@@ -1,0 +1,131 @@
+/* test_catalog.c - tests the catalog read of node/recognition/catalog.c
+ * without HTTP: only active credentials are listed, the district filters
+ * (domain, stack, recognizer) narrow the page, each entry carries the
+ * policies that count it, and pages follow one another. */
+#include "node/full_node.h"
+
+#include "accord/review/definition.h"
+#include "recognition/recognition.h"
+
+static struct full_node fx;
+static struct ac_user ada, rita; /* admin, recognizer */
+
+/* Stores credential |def_id| v1 with |definition| and moves it to |state|. */
+static int64_t credential(const char *def_id, const char *definition, enum ac_def_state state)
+{
+    int64_t id = 0;
+    assert_int_equal(0, ac_store_credential_create(fx.n.store, def_id, 1, def_id, definition, "h",
+                                                   ada.id, ac_clock_now_ms(), &id));
+    if (state != AC_DEF_DRAFT)
+        assert_int_equal(0, ac_store_credential_transition(fx.n.store, id, AC_DEF_DRAFT, state,
+                                                           false, ac_clock_now_ms()));
+    return id;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (full_node_open(&fx))
+        return -1;
+    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    credential("feedback", "{\"domains\":[\"math\"],\"stacks\":[\"assessment\"],\"ceus\":1.5}",
+               AC_DEF_ACTIVE);
+    credential("questioning", "{\"domains\":[\"science\"],\"stacks\":[\"assessment\"]}",
+               AC_DEF_ACTIVE);
+    credential("drafted", "{\"domains\":[\"math\"]}", AC_DEF_DRAFT);
+    /* Rita counts "feedback" from this node, named by its base URL. */
+    struct ac_policy p;
+    memset(&p, 0, sizeof p);
+    p.recognizer_id = rita.id;
+    snprintf(p.issuer, sizeof p.issuer, "https://accord.test");
+    snprintf(p.credential_id, sizeof p.credential_id, "feedback");
+    p.min_version = 1;
+    p.purpose = AC_PURPOSE_CEU;
+    p.requires_approval = 1;
+    assert_int_equal(0, ac_store_policy_create(fx.n.store, &p, ac_clock_now_ms()));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return full_node_close(&fx);
+}
+
+static void test_only_active_credentials_are_listed_each_with_its_policies(void **state)
+{
+    (void)state;
+    struct ac__catalog_item *it = NULL;
+    size_t n = 0;
+    int more = -1;
+    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, 0, 50, &it, &n, &more));
+    assert_int_equal(2, n);
+    assert_int_equal(0, more);
+    assert_string_equal("feedback", it[0].entry.def_id);
+    assert_int_equal(1, it[0].entry.has_ceu);
+    assert_int_equal(150, it[0].entry.ceu_hundredths);
+    assert_int_equal(1, it[0].npolicies);
+    assert_int_equal(rita.id, it[0].policies[0].recognizer_id);
+    assert_string_equal("questioning", it[1].entry.def_id);
+    assert_int_equal(0, it[1].npolicies);
+    ac__catalog_items_free(it, n);
+}
+
+static void test_the_domain_filter_keeps_credentials_listing_that_domain(void **state)
+{
+    (void)state;
+    struct ac__catalog_item *it = NULL;
+    size_t n = 0;
+    int more = -1;
+    assert_int_equal(0, ac__catalog_page(&fx.n, "science", NULL, 0, 0, 50, &it, &n, &more));
+    assert_int_equal(1, n);
+    assert_string_equal("questioning", it[0].entry.def_id);
+    ac__catalog_items_free(it, n);
+    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, "assessment", 0, 0, 50, &it, &n, &more));
+    assert_int_equal(2, n);
+    ac__catalog_items_free(it, n);
+}
+
+static void test_the_recognizer_filter_keeps_what_it_counts(void **state)
+{
+    (void)state;
+    struct ac__catalog_item *it = NULL;
+    size_t n = 0;
+    int more = -1;
+    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, rita.id, 0, 50, &it, &n, &more));
+    assert_int_equal(1, n);
+    assert_string_equal("feedback", it[0].entry.def_id);
+    ac__catalog_items_free(it, n);
+}
+
+static void test_a_page_of_one_says_another_follows(void **state)
+{
+    (void)state;
+    struct ac__catalog_item *it = NULL;
+    size_t n = 0;
+    int more = -1;
+    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, 0, 1, &it, &n, &more));
+    assert_int_equal(1, n);
+    assert_int_equal(1, more);
+    int64_t last = it[0].entry.id;
+    ac__catalog_items_free(it, n);
+    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, last, 1, &it, &n, &more));
+    assert_int_equal(1, n);
+    assert_int_equal(0, more);
+    assert_string_equal("questioning", it[0].entry.def_id);
+    ac__catalog_items_free(it, n);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_only_active_credentials_are_listed_each_with_its_policies),
+        T(test_the_domain_filter_keeps_credentials_listing_that_domain),
+        T(test_the_recognizer_filter_keeps_what_it_counts),
+        T(test_a_page_of_one_says_another_follows),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

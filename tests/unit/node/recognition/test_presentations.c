@@ -1,0 +1,130 @@
+/* test_presentations.c - tests the presentations service of
+ * node/recognition/presentations.c without HTTP: a recognizer records a
+ * presented record once per teacher, a re-presentation updates the verdict,
+ * and each is audited. */
+#include "node/full_node.h"
+
+#include "accounts/accounts.h"
+#include "recognition/recognition.h"
+
+static struct full_node fx;
+static struct ac_user rita; /* recognizer */
+
+static int setup(void **state)
+{
+    (void)state;
+    if (full_node_open(&fx))
+        return -1;
+    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return full_node_close(&fx);
+}
+
+static const char *sid(int64_t id)
+{
+    static char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)id);
+    return buf;
+}
+
+/* What the handler fills from a decoded record and accord-verify's output. */
+static struct ac_presentation *presented(const char *teacher, enum ac_verdict v)
+{
+    struct ac_presentation *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
+    memset(p->record_hash, 0x5a, sizeof p->record_hash);
+    snprintf(p->cti_hex, sizeof p->cti_hex, "00112233445566778899aabbccddeeff");
+    snprintf(p->issuer, sizeof p->issuer, "https://accord.test");
+    snprintf(p->credential_id, sizeof p->credential_id, "formative-feedback");
+    p->credential_version = 1;
+    snprintf(p->achieved_level, sizeof p->achieved_level, "pass");
+    p->verdict = v;
+    snprintf(p->status_result, sizeof p->status_result, v == AC_VERDICT_VALID ? "pass" : "fail");
+    snprintf(p->verified_by, sizeof p->verified_by, "accord-verify");
+    snprintf(p->checks, sizeof p->checks,
+             "[{\"check\":\"status\",\"result\":\"%s\",\"reason\":\"\"}]", p->status_result);
+    return p;
+}
+
+static void test_a_first_presentation_is_created_with_an_audit_row(void **state)
+{
+    (void)state;
+    struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
+    int created = -1;
+    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
+    assert_int_equal(1, created);
+    assert_int_equal(rita.id, p->recognizer_id);
+    struct ac_audit_entry a = full_node_last_audit(&fx, "presentation", sid(p->id));
+    assert_string_equal("record", a.action);
+    assert_int_equal(rita.id, a.actor_user_id);
+    assert_non_null(strstr(a.detail, "\"first_presentation\":true"));
+    ac_audit_entry_release(&a);
+    free(p);
+}
+
+static void test_presenting_the_record_again_updates_the_verdict(void **state)
+{
+    (void)state;
+    struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
+    struct ac_presentation *again = presented("t-1", AC_VERDICT_INVALID);
+    int created = -1;
+    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
+    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, again, &created, NULL));
+    assert_int_equal(0, created);
+    assert_int_equal(p->id, again->id);
+    assert_int_equal(AC_VERDICT_INVALID, again->verdict);
+    assert_int_equal(2, full_node_audits(&fx, "presentation", sid(p->id)));
+    free(p);
+    free(again);
+}
+
+static void test_a_record_presented_for_another_teacher_is_a_conflict(void **state)
+{
+    (void)state;
+    struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
+    struct ac_presentation *other = presented("t-2", AC_VERDICT_VALID);
+    int created = -1;
+    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(AC_ECONFLICT, ac__presentations_record(&fx.n, &rita, other, &created, &why));
+    assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
+    assert_string_equal("teacher", why.field);
+    assert_int_equal(1, full_node_audits(&fx, "presentation", sid(p->id)));
+    free(p);
+    free(other);
+}
+
+static void test_an_admin_who_is_not_a_recognizer_cannot_record_presentations(void **state)
+{
+    (void)state;
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
+    int created = -1;
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(AC_EACCES, ac__presentations_record(&fx.n, &ada, p, &created, &why));
+    assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
+    struct ac_presentation page[2];
+    size_t n = 9;
+    assert_int_equal(0, ac_store_presentation_list(fx.n.store, ada.id, NULL, 0, page, 2, &n));
+    assert_int_equal(0, n);
+    free(p);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_a_first_presentation_is_created_with_an_audit_row),
+        T(test_presenting_the_record_again_updates_the_verdict),
+        T(test_a_record_presented_for_another_teacher_is_a_conflict),
+        T(test_an_admin_who_is_not_a_recognizer_cannot_record_presentations),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

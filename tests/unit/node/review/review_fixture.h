@@ -1,0 +1,215 @@
+/* review_fixture.h - a struct ac_node over a fresh store in a temporary
+ * directory, with the people and the active credential the review services
+ * need, for the tests of node/review/ that drive services without HTTP.
+ * Header-only: each test file is its own executable. */
+#ifndef AC_TEST_REVIEW_FIXTURE_H
+#define AC_TEST_REVIEW_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/store/store.h"
+#include "review/review.h"
+
+/* A holistic definition ("not yet" < "pass") reviewed by one master
+ * reviewer, batches of one, a deadline of two days. */
+#define FX_DEF_ID "feedback"
+#define FX_DEFINITION                                                                              \
+    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \
+    "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe your feedback "             \
+    "practice\"}]},"                                                                               \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
+    "\"reviewers\":{\"mode\":\"master\"},"                                                         \
+    "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
+
+struct fx {
+    char dir[64];
+    struct ac_node_config cfg;
+    struct ac_node node;
+    uv_loop_t loop;
+    int64_t admin, earner, row;
+    int64_t reviewers[8];
+    size_t n_reviewers;
+};
+
+static struct fx fx;
+
+/* Adds a user |name| with |roles|; returns its id. */
+static inline int64_t fx_user(const char *name, unsigned roles)
+{
+    struct ac_user u;
+    assert_int_equal(0,
+                     ac_store_user_create(fx.node.store, name, NULL, roles, ac_clock_now_ms(), &u));
+    return u.id;
+}
+
+/* Adds a reviewer with a profile, certified for the fixture's credential. */
+static inline int64_t fx_reviewer(const char *name)
+{
+    struct ac_store *st = fx.node.store;
+    int64_t now = ac_clock_now_ms();
+    int64_t id = fx_user(name, AC_ROLE_REVIEWER);
+    struct ac_reviewer_profile p = {.user_id = id, .available = true};
+    snprintf(p.domains, sizeof p.domains, "[]");
+    /* A school and district of their own: the pass never gives work to a
+     * reviewer of the earner's (here: no) school or district. */
+    snprintf(p.school, sizeof p.school, "%s school", name);
+    snprintf(p.district, sizeof p.district, "%s district", name);
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_reviewer_put(st, &p, now));
+    assert_int_equal(
+        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", now));
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
+                                                          AC_RCERT_TRAINED, NULL, now));
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
+                                                          AC_RCERT_CERTIFIED, NULL, now));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    fx.reviewers[fx.n_reviewers++] = id;
+    return id;
+}
+
+/* Opens the node over a new store with an admin, an earner and the active
+ * credential |definition| (no reviewers yet). */
+static inline int fx_open_with(const char *definition)
+{
+    memset(&fx, 0, sizeof fx);
+    snprintf(fx.dir, sizeof fx.dir, "/tmp/ac-review-XXXXXX");
+    if (!mkdtemp(fx.dir))
+        return -1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
+    snprintf(fx.cfg.node_id, sizeof fx.cfg.node_id, "test-node");
+    fx.cfg.data_dir = fx.dir;
+    fx.node.cfg = &fx.cfg;
+    if (uv_loop_init(&fx.loop))
+        return -1;
+    fx.node.loop = &fx.loop;
+    if (ac_store_open(path, &fx.node.store))
+        return -1;
+    struct ac_store *st = fx.node.store;
+    int64_t now = ac_clock_now_ms();
+    fx.admin = fx_user("ada", AC_ROLE_ADMIN);
+    fx.earner = fx_user("eve", AC_ROLE_EARNER);
+    if (ac_store_credential_create(st, FX_DEF_ID, 1, "Feedback", definition, "h", fx.admin, now,
+                                   &fx.row) ||
+        ac_store_credential_transition(st, fx.row, AC_DEF_DRAFT, AC_DEF_ACTIVE, false, now))
+        return -1;
+    return 0;
+}
+
+static inline int fx_open(void **state)
+{
+    (void)state;
+    return fx_open_with(FX_DEFINITION);
+}
+
+static inline int fx_close(void **state)
+{
+    (void)state;
+    if (fx.node.scheduler) {
+        ac__scheduler_stop(&fx.node);
+        uv_run(&fx.loop, UV_RUN_DEFAULT);
+    }
+    uv_loop_close(&fx.loop);
+    ac_store_close(fx.node.store);
+    fx.node.store = NULL;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Submits |text| as the earner's work through the submissions service;
+ * returns the submission id. */
+static inline int64_t fx_submit(int64_t earner, const char *text)
+{
+    struct ac_submitted_element e = {"a", text, NULL};
+    struct ac_submission_input in = {
+        .credential = FX_DEF_ID, .elements_given = 1, .elements = &e, .n_elements = 1};
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac_definition *def = NULL;
+    int64_t id = 0;
+    int err = ac__submission_create(&fx.node, earner, &in, &id, &def, &why);
+    if (err)
+        print_error("submission refused: %s (%s)\n", ac_strerror(err), why.detail);
+    assert_int_equal(0, err);
+    ac_def_free(def);
+    ac_reason_release(&why);
+    return id;
+}
+
+/* The state of submission |id|. */
+static inline enum ac_sub_state fx_sub_state(int64_t id)
+{
+    struct ac_submission s;
+    assert_int_equal(0, ac_store_submission_get(fx.node.store, id, &s));
+    enum ac_sub_state st = s.state;
+    ac_submission_release(&s);
+    return st;
+}
+
+/* How many undone jobs of |kind| about |ref| are due by |until|. */
+static inline size_t fx_jobs(const char *kind, int64_t ref, int64_t until)
+{
+    struct ac_job jobs[64];
+    size_t got = 0, n = 0;
+    assert_int_equal(0, ac_store_job_due(fx.node.store, until, jobs, 64, &got));
+    for (size_t i = 0; i < got; i++)
+        n += strcmp(jobs[i].kind, kind) == 0 && (ref == 0 || jobs[i].ref == ref);
+    return n;
+}
+
+/* Runs every due job of |kind| through the scheduler's table (the fixture's
+ * scheduler must be started). Returns how many ran. */
+static inline size_t fx_run_jobs(const char *kind)
+{
+    struct ac_job jobs[64];
+    size_t got = 0, ran = 0;
+    assert_int_equal(0, ac_store_job_due(fx.node.store, ac_clock_now_ms(), jobs, 64, &got));
+    for (size_t i = 0; i < got; i++)
+        if (strcmp(jobs[i].kind, kind) == 0) {
+            assert_int_equal(0, ac__scheduler_run(&fx.node, &jobs[i]));
+            ran++;
+        }
+    return ran;
+}
+
+/* Starts the scheduler (its timer never fires: the loop is not run) with
+ * the review job kinds. */
+static inline void fx_scheduler(void)
+{
+    assert_int_equal(0, ac__scheduler_start(&fx.node));
+    assert_int_equal(0, ac__review_jobs_register(&fx.node));
+}
+
+/* The detail of the last audit row of |action| about |kind| |id| as parsed
+ * JSON (caller json_decref()s), or NULL when there is none. */
+static inline json_t *fx_audit(const char *kind, int64_t id, const char *action)
+{
+    struct ac_audit_entry es[64];
+    size_t n = 0;
+    char sid[24];
+    snprintf(sid, sizeof sid, "%lld", (long long)id);
+    assert_int_equal(0, ac_store_audit_list(fx.node.store, kind, sid, 0, es, 64, &n));
+    json_t *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(es[i].action, action) == 0) {
+            json_decref(found);
+            found = json_loads(es[i].detail, 0, NULL);
+            assert_non_null(found);
+        }
+        ac_audit_entry_release(&es[i]);
+    }
+    return found;
+}
+
+#endif
