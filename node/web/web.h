@@ -77,6 +77,12 @@ void ac__api_session_register(struct ac_node *n);
  * the CSRF header. Returns 0 and fills |*a|, or answers 401/403 and returns -1. */
 int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
+/* Looks up the session of |x|'s cookie (node/http/session_cookie.c), CSRF
+ * not checked. Returns 0 and fills |*a| and the cookie |text|, or answers
+ * 401 and returns -1. */
+int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a,
+                       char text[AC_WEB_TOKEN_TEXT_BYTES]);
+
 /* ---- the sign-in throttle (node/web/signin.c) ---- */
 
 /* Returns the milliseconds until |key| may try again (0: now). */
