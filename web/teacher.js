@@ -101,7 +101,11 @@ async function loadSubmissions() {
       el("p", {}, "Status: ", el("strong", {}, s.state),
         s.level ? "; level reached: " + s.level : "",
         s.passed === true ? " (passed)" : s.passed === false ? " (not passed)" : ""),
-      s.reason ? el("p", {class: "feedback"}, "Reviewer feedback: ", s.reason) : null,
+      s.reason ? el("p", {}, "Decision: ", s.reason) : null,
+      s.feedback && s.feedback.length
+        ? el("div", {class: "feedback"}, el("h4", {}, "Reviewer feedback"),
+            el("ul", {}, s.feedback.map((f) => el("li", {}, f))))
+        : null,
       el("p", {class: "muted"}, "Submitted ", localTime(s.created_at),
         s.decided_at ? "; decided " + localTime(s.decided_at) : "",
         s.resubmit_after ? "; you may resubmit after " + localTime(s.resubmit_after) : "")));

@@ -1,10 +1,12 @@
 """The pages in a real headless chromium (selenium) against a real node over
 TLS: a teacher signs in keyboard-only, reads the catalog, submits evidence
-with a file and sees the submission; an issuer creates a user, revokes a
-record and sees its status; an expert scores a benchmark item. On every
+with a file and sees the submission; an issuer revokes a record and sees its
+status; an expert scores a benchmark item. On every
 screen visited axe-core reports no WCAG 2.2 A/AA violation and the page has
 no horizontal scroll at 320 px. A display name holding <script> renders as
-text. Screenshots go to the test's output folder on failure."""
+text. A reviewer accepts the batch and scores it; the teacher then reads the
+feedback and downloads the credential, which the issuer revokes.
+Screenshots go to the test's output folder on failure."""
 import os
 import shutil
 import sys
@@ -25,7 +27,7 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
     skip("python3-selenium is not installed (tools/setup.sh installs it)")
 if not CHROMIUM or not DRIVER:
@@ -35,6 +37,7 @@ if not os.path.exists(AXE):
 
 OUT = os.path.join(BUILD, "tests", "web-output")
 PASSWORD = "a long enough password"
+FEEDBACK = "<b>Clear criteria</b> & a real revision"
 
 
 def browser():
@@ -162,13 +165,72 @@ def journeys(p, n, admin_token, files_dir):
           "the submission carries the uploaded file as an artifact")
     sign_out(p)
 
+    # ---- reviewer: the batch arrives after the batch timer (test clock)
+    st, r = admin.post("/v1/test/clock", {"advance_seconds": 49 * 3600})
+    check(st == 200, "the test clock moves past the batch timer")
+    (r1, r1api, _), (r2, r2api, _) = cred.reviewers[0], cred.reviewers[1]
+    p.wait(lambda d: all(any(b["state"] == "invited" for b in api.get("/v1/reviews/batches")[1]["items"])
+                         for api in (r1api, r2api)), "both reviewers invited", timeout=20)
+    users = {u["id"]: u["name"] for u in admin.get("/v1/users?limit=200")[1]["items"]}
+    admin.put("/v1/users/%d/password" % r1, {"password": PASSWORD})
+    sign_in(p, users[r1], PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#batches article[data-batch]"), "the invitations")
+    p.audit("reviewer invitations")
+    p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'Accept batch')]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "button[data-assignment]"), "the accepted assignments")
+    scored = 0
+    while True:
+        buttons = p.d.find_elements(By.CSS_SELECTOR, "button[data-assignment]")
+        if not buttons:
+            break
+        buttons[0].click()
+        p.wait(lambda d: d.find_elements(By.ID, "score-form"), "the review screen")
+        if scored == 0:
+            p.audit("review screen")
+        Select(p.d.find_element(By.ID, "score-level")).select_by_visible_text("pass")
+        p.d.find_element(By.ID, "score-feedback").send_keys(FEEDBACK)
+        p.d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
+        p.wait(lambda d: not d.find_elements(By.ID, "score-form"), "the score accepted")
+        scored += 1
+        assert scored < 20, "more assignments than a batch holds"
+    check(scored >= 1, "the reviewer accepts the batch and scores %d assignment(s) from the page" % scored)
+    sign_out(p)
+    for b in r2api.get("/v1/reviews/batches")[1]["items"]:
+        if b["state"] == "invited":
+            assert r2api.post("/v1/reviews/batches/%d/accept" % b["id"])[0] == 200
+    for b in r2api.get("/v1/reviews/batches")[1]["items"]:
+        for it in b["items"]:
+            if it["state"] == "accepted":
+                st, r = r2api.post("/v1/reviews/assignments/%d/score" % it["assignment"],
+                                   {"level": "pass", "feedback": "Well done."})
+                assert st == 200, r
+    p.wait(lambda d: admin.get("/v1/submissions/%d" % sid)[1].get("record"), "the record issued", timeout=20)
+
+    # ---- teacher again: the outcome, the feedback as text, the downloads
+    sign_in(p, "tina", PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Teacher").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials article[data-record]"), "my credentials")
+    fb = p.text("#submissions .feedback")
+    check(FEEDBACK in fb and not p.d.find_elements(By.CSS_SELECTOR, "#submissions .feedback b"),
+          "the teacher reads the reviewers' feedback, markup shown as text")
+    check("(passed)" in p.text("#submissions article"), "the submission shows it passed")
+    p.audit("teacher with a credential")
+    record = int(p.d.find_element(By.CSS_SELECTOR, "#credentials article").get_attribute("data-record"))
+    links = [a.get_attribute("href") for a in p.d.find_elements(By.CSS_SELECTOR, "#credentials a")]
+    got = p.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "Promise.all(arguments[0].map(u => fetch(u).then(r => [r.status, r.headers.get('content-type')])))"
+        ".then(done, e => done(String(e)));", links)
+    check(all(s == 200 for s, _ in got) and any("cbor" in (t or "") for _, t in got)
+          and any("cose" in (t or "") for _, t in got),
+          "the bundle, the COSE record and the summary download (%s)" % got)
+    sign_out(p)
+
     # ---- issuer: users, definitions, records
     st, a = admin.post("/v1/users", {"name": "ida", "roles": ["admin"]})
     admin.put("/v1/users/%d/password" % a["id"], {"password": PASSWORD})
-    st, rec = admin.post("/v1/credentials/issue", {
-        "subject": "salted-tina", "definition_id": d["id"], "definition_version": d["version"],
-        "content_hash": "ab" * 32, "achieved_level": "pass"})
-    assert st == 201, rec
+    rec = {"id": record}
     sign_in(p, "ida", PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Issuer").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user]"), "the users table")
@@ -218,7 +280,6 @@ def journeys(p, n, admin_token, files_dir):
     p.audit("expert")
     form = [f for f in p.d.find_elements(By.CSS_SELECTOR, "#bench form[data-item]") if "bench-one" in f.text][0]
     item = form.get_attribute("data-item")
-    from selenium.webdriver.support.ui import Select
     Select(form.find_element(By.TAG_NAME, "select")).select_by_visible_text("pass")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     p.wait(lambda d: "Your score for bench-one: pass" in d.find_element(By.CSS_SELECTOR, '#bench form[data-item="%s"]' % item).text,
