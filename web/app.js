@@ -132,6 +132,7 @@ const ROLE_PAGES = [
   ["reviewer", "reviewer.html", "Reviewer"],
   ["expert", "expert.html", "Expert"],
   ["admin", "issuer.html", "Issuer"],
+  ["recognizer", "recognizer.html", "Recognizer"],
 ];
 
 // Fills the page header: who is signed in, a link per role, sign-out.

@@ -5,7 +5,8 @@ status; an expert scores a benchmark item. On every
 screen visited axe-core reports no WCAG 2.2 A/AA violation and the page has
 no horizontal scroll at 320 px. A display name holding <script> renders as
 text. A reviewer accepts the batch and scores it; the teacher then reads the
-feedback and downloads the credential, which the issuer revokes.
+feedback and downloads the credential, which the issuer revokes; a
+recognizer verifies a valid, the revoked and a forged credential.
 Screenshots go to the test's output folder on failure."""
 import os
 import shutil
@@ -112,7 +113,8 @@ def sign_in(p, name, password):
     p.open("/", "#signin")
     p.d.find_element(By.ID, "name").send_keys(name)
     p.d.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
-    p.wait(lambda d: d.current_url.endswith("/home.html"), "home after sign-in")
+    p.wait(lambda d: d.current_url.endswith("/home.html") and d.find_elements(By.CSS_SELECTOR, "#roles li"),
+           "home after sign-in")
 
 
 def sign_out(p):
@@ -163,6 +165,59 @@ def journeys(p, n, admin_token, files_dir):
     st, sub = admin.get("/v1/submissions/%d" % sid)
     check(st == 200 and any("artifact" in e for e in sub["elements"]),
           "the submission carries the uploaded file as an artifact")
+    sign_out(p)
+
+    # ---- recognizer: a valid, a revoked and a forged credential
+    # Before the test clock moves: the browser checks iat against its own clock.
+    def issue():
+        st, r = admin.post("/v1/credentials/issue", {
+            "subject": "salted-tina", "definition_id": d["id"], "definition_version": d["version"],
+            "content_hash": "ab" * 32, "achieved_level": "pass", "ceu_hundredths": 100})
+        assert st == 201, r
+        return r["id"]
+    fresh, gone = issue(), issue()
+    assert admin.post("/v1/credentials/%d/revoke" % gone, {"reason": "issued in error"})[0] == 200
+
+    def fetch_bytes(path):
+        r = admin.client.get(n.url + path)
+        assert r.status_code == 200, (path, r.status_code)
+        return r.content
+
+    files = {}
+    for label, data in (("valid", fetch_bytes("/v1/credentials/%d/bundle" % fresh)),
+                        ("revoked", fetch_bytes("/v1/credentials/%d/bundle" % gone))):
+        files[label] = os.path.join(files_dir, label + ".bundle")
+        with open(files[label], "wb") as f:
+            f.write(data)
+    forged = bytearray(fetch_bytes("/v1/credentials/%d" % fresh))
+    forged[-1] ^= 0x01  # the last byte of the Ed25519 signature
+    files["forged"] = os.path.join(files_dir, "forged.cose")
+    with open(files["forged"], "wb") as f:
+        f.write(forged)
+    st, v = admin.post("/v1/users", {"name": "rita", "roles": ["recognizer"]})
+    admin.put("/v1/users/%d/password" % v["id"], {"password": PASSWORD})
+    sign_in(p, "rita", PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Recognizer").click()
+    p.wait(lambda d: d.find_elements(By.ID, "verify-form"), "the verification form")
+    p.audit("recognizer")
+    want = {"valid": ("valid", None), "revoked": ("invalid", "status"), "forged": ("invalid", "signature")}
+    for label in ("valid", "revoked", "forged"):
+        teacher = p.d.find_element(By.ID, "teacher")
+        teacher.clear()
+        teacher.send_keys("t-1042")
+        p.d.find_element(By.ID, "file").send_keys(files[label])
+        p.d.find_element(By.CSS_SELECTOR, "#verify-form button[type=submit]").click()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#verdict") and
+               ("Recorded" in d.find_element(By.ID, "result").text), "the verdict of the " + label + " one")
+        verdict, failing = want[label]
+        got = p.text("#verdict")
+        fails = [r.get_attribute("data-check") for r in p.d.find_elements(By.CSS_SELECTOR, "#result tr[data-check]")
+                 if r.find_element(By.CSS_SELECTOR, "td").text == "fail"]
+        check(got == verdict and (failing in fails if failing else not fails),
+              "the %s credential is %s (failed checks: %s)" % (label, verdict, fails))
+        if label == "valid":
+            p.audit("recognizer verdict")
+        p.d.execute_script("document.getElementById('result').replaceChildren()")
     sign_out(p)
 
     # ---- reviewer: the batch arrives after the batch timer (test clock)
@@ -288,6 +343,7 @@ def journeys(p, n, admin_token, files_dir):
     mine = [i for i in items["items"] if str(i["item_id"]) == item]
     check(mine and mine[0]["my_level"] == "pass", "an expert scores a benchmark item from the page")
     sign_out(p)
+
     cred.close()
     admin.close()
 
