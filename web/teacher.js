@@ -117,7 +117,9 @@ async function loadSubmissions() {
         el("ul", {},
           el("li", {}, el("a", {href: base + "/bundle", download: "credential-" + s.record + ".bundle"}, "Download the bundle (record, proof and status)")),
           el("li", {}, el("a", {href: base, download: "credential-" + s.record + ".cose"}, "Download the COSE record")),
-          el("li", {}, el("a", {href: base + "?format=json"}, "View the record's summary")))));
+          el("li", {}, el("a", {href: base + "?format=json"}, "View the record's summary")),
+          el("li", {}, el("a", {href: base + "/qr.png", download: "credential-" + s.record + ".png"}, "Download a QR code of the record"))),
+        el("img", {src: base + "/qr.png", alt: "QR code of credential record " + s.record, class: "qr", width: 160, height: 160})));
     }
   }
   if (!earned) creds.append(el("p", {}, "No credentials yet."));

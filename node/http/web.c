@@ -212,6 +212,7 @@ void ac__web_register(struct ac_node *n)
     load_root(w);
     ac__route(n, "GET", "/", on_index);
     ac__route(n, "GET", "/{file}", on_file);
+    ac__web_qr_register(n);
 }
 
 void ac__web_free(struct ac__web *w)

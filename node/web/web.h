@@ -66,6 +66,9 @@ void ac__web_register(struct ac_node *n);
 /* Frees |w|; NULL is a no-op. */
 void ac__web_free(struct ac__web *w);
 
+/* Registers GET /v1/credentials/{id}/qr.png (node/http/web_qr.c). */
+void ac__web_qr_register(struct ac_node *n);
+
 /* ---- sessions over HTTP (node/http/session.c) ---- */
 
 /* Registers /v1/session, /v1/session/link, /v1/session/redeem, /v1/password,

@@ -278,8 +278,11 @@ def journeys(p, n, admin_token, files_dir):
         "Promise.all(arguments[0].map(u => fetch(u).then(r => [r.status, r.headers.get('content-type')])))"
         ".then(done, e => done(String(e)));", links)
     check(all(s == 200 for s, _ in got) and any("cbor" in (t or "") for _, t in got)
-          and any("cose" in (t or "") for _, t in got),
-          "the bundle, the COSE record and the summary download (%s)" % got)
+          and any("cose" in (t or "") for _, t in got) and any("png" in (t or "") for _, t in got),
+          "the bundle, the COSE record, the summary and the QR code download (%s)" % got)
+    qr_ok = p.d.execute_script("const i = document.querySelector('#credentials img.qr');"
+                               " return i && i.complete && i.naturalWidth > 0;")
+    check(qr_ok, "the credential's QR code is shown")
     sign_out(p)
 
     # ---- issuer: users, definitions, records
