@@ -371,6 +371,9 @@ def main():
                 except Exception:
                     traceback.print_exc()
                 raise
+            code = n.stop()
+            check(code == 0 and "Sanitizer" not in n.read_stderr(),
+                  "the node stops cleanly (exit 0, no sanitizer report under ASan)")
     finally:
         if d:
             d.quit()

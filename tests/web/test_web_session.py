@@ -139,6 +139,9 @@ def run(tls):
             r = c.post(n.url + "/v1/session", json={"name": "wren", "password": "a new password"})
             check(r.status_code == 201, "the chosen password then signs in")
         admin.close()
+        code = n.stop()
+        check(code == 0 and "Sanitizer" not in n.read_stderr(),
+              "the node stops cleanly (exit 0, no sanitizer report under ASan)")
 
 
 main()
