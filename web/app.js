@@ -112,7 +112,7 @@ export function showError(form, err) {
 }
 
 export function clearErrors(form) {
-  for (const p of form.querySelectorAll("p.error")) p.remove();
+  for (const p of form.querySelectorAll("p.error, div.error")) p.remove();
   for (const f of form.querySelectorAll("[aria-invalid]")) {
     f.removeAttribute("aria-invalid");
     f.removeAttribute("aria-describedby");

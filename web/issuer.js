@@ -1,7 +1,7 @@
 // issuer.js - an issuer's (admin's) screen: users (create, invite by mail,
 // set a password), definitions with their lifecycle state, open flags, and
 // records (revoke, suspend, reinstate with a reason).
-import {el, api, start, showError, clearErrors, say, localTime} from "./app.js";
+import {el, api, start, showError, clearErrors, say, localTime, ApiError} from "./app.js";
 
 await start();
 
@@ -33,6 +33,38 @@ document.getElementById("new-user").addEventListener("submit", async (e) => {
     form.reset();
     await loadUsers();
   } catch (err) { showError(form, err); }
+});
+
+// Every validation problem of a definition, listed beside the editor: the
+// node answers 422 with errors[] of {path, message}.
+document.getElementById("new-definition").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  clearErrors(form);
+  const area = form.elements["definition"];
+  let body;
+  try {
+    body = JSON.parse(area.value);
+  } catch (err) {
+    showError(form, new ApiError(400, {detail: "definition: not JSON: " + err.message, field: "definition"}));
+    return;
+  }
+  try {
+    const d = await api("POST", "/v1/definitions", body);
+    say("Definition " + d.id + "@" + d.version + " saved as a draft.");
+    form.reset();
+    await loadDefinitions();
+  } catch (err) {
+    const errors = err instanceof ApiError && Array.isArray(err.problem.errors) ? err.problem.errors : null;
+    if (!errors) { showError(form, err); return; }
+    const list = el("div", {class: "error", id: "definition-error", role: "alert"},
+      el("p", {}, errors.length, errors.length === 1 ? " problem:" : " problems:"),
+      el("ul", {}, errors.map((p) => el("li", {}, el("code", {}, p.path), ": ", p.message))));
+    area.setAttribute("aria-invalid", "true");
+    area.setAttribute("aria-describedby", "definition-error");
+    area.insertAdjacentElement("afterend", list);
+    area.focus();
+  }
 });
 
 const STEPS = ["draft", "piloting", "benchmarks", "training", "recruiting", "active"];

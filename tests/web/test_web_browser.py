@@ -8,6 +8,7 @@ text. A reviewer accepts the batch and scores it; the teacher then reads the
 feedback and downloads the credential, which the issuer revokes; a
 recognizer verifies a valid, the revoked and a forged credential.
 Screenshots go to the test's output folder on failure."""
+import json
 import os
 import shutil
 import sys
@@ -311,6 +312,16 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user]"), "the users table")
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#definitions article"), "the definitions")
     p.audit("issuer")
+    bad = dict(load_definition(), id="bad-def")
+    bad["scoring"] = dict(bad["scoring"], levels=["pass", "pass"], passing_level="<script>x</script>")
+    p.d.find_element(By.ID, "definition").send_keys(json.dumps(bad))
+    p.d.find_element(By.CSS_SELECTOR, "#new-definition button").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#definition-error li"), "the definition's problems")
+    problems = [li.text for li in p.d.find_elements(By.CSS_SELECTOR, "#definition-error li")]
+    check(any(t.startswith("scoring.levels[1]:") for t in problems)
+          and any(t.startswith("scoring.passing_level:") and "<script>x</script>" in t for t in problems),
+          "every validation problem of a definition is listed beside the editor: %s" % problems)
+    p.audit("issuer with definition problems")
     p.d.find_element(By.ID, "record-id").send_keys(str(rec["id"]))
     p.d.find_element(By.ID, "record-reason").send_keys("issued in error")
     p.d.find_element(By.CSS_SELECTOR, "#record-action button").click()
