@@ -4,6 +4,7 @@
  * and by the session handlers (node/http/session.c). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -42,6 +43,13 @@ static int cookie_value(const struct ac_http_req *req, char out[AC_WEB_TOKEN_TEX
         }
     }
     return -1;
+}
+
+/* Is |origin| ("https://host:port") the origin the request was sent to? */
+static int same_origin(const char *origin, const char *authority)
+{
+    const char *p = strncmp(origin, "https://", 8) == 0 ? origin + 8 : NULL;
+    return p && authority && authority[0] && strcasecmp(p, authority) == 0;
 }
 
 static int safe_method(const char *m)
@@ -105,6 +113,15 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
                                "a %s from a browser session needs the %s header the pages send "
                                "(GET /v1/session gives its value)",
                                req->method, CSRF_HEADER);
+        /* A second, independent check: a browser names the page a write
+         * comes from; a page of another origin never acts with the cookie. */
+        const char *origin = ac_http_header(req, "origin");
+        const char *site = ac_http_header(req, "sec-fetch-site");
+        if ((site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0) ||
+            (origin && !same_origin(origin, req->authority)))
+            return ac__problem(x, AC_PROBLEM_FORBIDDEN, "origin", NULL,
+                               "a cross-site %s (origin %s) cannot act with a browser session",
+                               req->method, origin ? origin : site);
     }
     sodium_memzero(text, AC_WEB_TOKEN_TEXT_BYTES);
     return 0;

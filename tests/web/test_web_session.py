@@ -100,6 +100,12 @@ def run(tls):
                                                                         "x-accord-csrf": csrf}),
                        content=b"evidence")
             check(r.status_code == 201, "a write with the session's CSRF header is accepted")
+            for h, v in (("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")):
+                r = c.post(n.url + "/v1/artifacts",
+                           headers=dict(hdr, **{"content-type": "application/octet-stream",
+                                                "x-accord-csrf": csrf, h: v}), content=b"x")
+                check(r.status_code == 403 and r.json()["field"] == "origin",
+                      "a cross-site write (%s: %s) is refused even with the CSRF value" % (h, v))
             r = c.post(n.url + "/v1/session", json={"name": "tess", "password": "correct horse 1"})
             check(r.headers["set-cookie"].split(";")[0] != value,
                   "signing in again rotates the cookie (a new random session)")
