@@ -23,9 +23,12 @@ struct ac__stream {
     uint64_t started_ms; /* uv_now() at the first HEADERS frame */
     const char *route;   /* borrowed from the router, for the observer; or "unmatched" */
     char method[16];
-    uint8_t *resp; /* owned response body */
+    uint8_t *resp; /* owned response body; counted in conn and server resp_bytes */
     size_t resp_len, resp_off;
+    size_t body_held; /* request-body bytes counted in conn and server body_bytes */
     unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
+    unsigned deferred : 1; /* complete, waiting for response buffer to free */
+    unsigned head : 1;     /* a HEAD request: answered with headers only */
 };
 
 struct ac__h2_conn {
@@ -44,11 +47,22 @@ struct ac__h2_conn {
     struct ac_buf tls_out;
     struct ac__stream *streams;
     size_t nstreams;
-    uint64_t last_activity; /* uv_now() of the last frame received, write completed or
-                               stream closed */
-    const char *end_reason; /* why GOAWAY was sent; logged when the connection closes */
-    char peer[64];
+    /* uv_now() of the peer's last progress: a request, request body bytes, a
+     * window opened, or a write of response frames completed. PING, SETTINGS
+     * and other control frames do not count, so a peer that only keeps the
+     * connection warm is idle, and one that never reads is a slow reader. */
+    uint64_t last_progress;
+    uint64_t accepted_ms;    /* uv_now() at accept: for the lifetime limit */
+    uint64_t shutdown_ms;    /* uv_now() when GOAWAY was submitted */
+    uint64_t ping_window_ms; /* start of the second PINGs are counted in */
+    uint32_t pings;          /* PING and SETTINGS frames received in that second */
+    size_t resp_bytes;       /* response bodies its streams hold */
+    size_t body_bytes;       /* request bodies its streams hold */
+    const char *end_reason;  /* why GOAWAY was sent; logged when the connection closes */
+    char peer[64];           /* "address:port" */
+    char addr[48];           /* the peer's address alone: for the per-client limit */
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
+    unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
 };
 
 static void flush(struct ac__h2_conn *c);
@@ -91,7 +105,13 @@ static void stream_free(struct ac__stream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
-    free(s->resp);
+    if (s->resp) {
+        c->resp_bytes -= s->resp_len;
+        c->srv->resp_bytes -= s->resp_len;
+        free(s->resp);
+    }
+    c->body_bytes -= s->body_held;
+    c->srv->body_bytes -= s->body_held;
     free(s);
 }
 
@@ -129,7 +149,7 @@ void ac__h2_conn_close(struct ac__h2_conn *c, const char *why)
     if (c->closing)
         return;
     c->closing = 1;
-    ac_log_info(AC__LOG, "conn %s closed: %s", c->peer, why);
+    ac__conn_log(c->srv, AC_LOG_INFO, "conn %s closed: %s", c->peer, why);
     if (!c->memory)
         uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
@@ -175,12 +195,19 @@ int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http
 
     int rc = AC_ENOMEM;
     nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
-    if (len) {
-        s->resp = malloc(len);
-        if (s->resp)
-            memcpy(s->resp, body, len);
+    /* RFC 9110 9.3.2: HEAD gets the headers GET would, content-length included,
+     * and no content. */
+    size_t send_len = s->head ? 0 : len;
+    if (send_len) {
+        s->resp = malloc(send_len);
+        if (s->resp) {
+            memcpy(s->resp, body, send_len);
+            s->resp_len = send_len;
+            c->resp_bytes += send_len;
+            c->srv->resp_bytes += send_len;
+        }
     }
-    if (nv && (!len || s->resp)) {
+    if (nv && (!send_len || s->resp)) {
         char st[4], clen[24], date[30];
         snprintf(st, sizeof(st), "%d", status);
         snprintf(clen, sizeof(clen), "%zu", len);
@@ -191,10 +218,9 @@ int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http
             nv[n++] = make_nv(headers[i].name, headers[i].value);
         nv[n++] = make_nv("content-length", clen);
         nv[n++] = make_nv("date", date);
-        s->resp_len = len;
         nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_body};
         /* nghttp2 copies the header block, so the stack strings may go. */
-        if (nghttp2_submit_response(c->h2, s->id, nv, n, len ? &dp : NULL) == 0)
+        if (nghttp2_submit_response(c->h2, s->id, nv, n, send_len ? &dp : NULL) == 0)
             rc = 0;
     }
     free(nv);
@@ -214,23 +240,24 @@ static void reject(struct ac__stream *s, int status, const char *slug, const cha
     ac_http_respond_problem(x, status, slug, title, field, "%s", detail);
 }
 
-static void dispatch(struct ac__stream *s)
+/* Fills the request from what the header block carried and matches its route.
+ * Returns 0 when routed; otherwise the stream has been answered (404, 405, 400
+ * or 500) and its body, if any, is discarded unread. */
+static int route(struct ac__stream *s)
 {
     struct ac__h2_conn *c = s->conn;
     struct ac_http_exchange *x = s->x;
     struct ac_http_req *req = &x->req;
-    s->request_done = 1;
     req->method = x->method ? x->method : "";
     req->path = x->path ? x->path : "";
     req->query = x->query ? x->query : "";
     req->authority = x->authority ? x->authority : "";
     req->headers = x->headers;
     req->nheaders = x->nheaders;
-    req->body = x->body.len ? x->body.data : NULL;
-    req->body_len = x->body.len;
     req->peer = c->peer;
     req->tls = c->tls != NULL;
     snprintf(s->method, sizeof(s->method), "%s", req->method);
+    s->head = strcmp(req->method, "HEAD") == 0;
 
     char allow[128];
     char detail[512];
@@ -239,7 +266,7 @@ static void dispatch(struct ac__stream *s)
     if (rc == AC_ENOENT) {
         snprintf(detail, sizeof(detail), "no resource at path \"%.200s\"", req->path);
         reject(s, 404, "not-found", "Not Found", ":path", detail);
-        return;
+        return -1;
     }
     if (rc == AC_EACCES) {
         struct ac_http_header h[2] = {{"content-type", "application/problem+json"},
@@ -258,23 +285,64 @@ static void dispatch(struct ac__stream *s)
         x->dispatched = 1;
         ac_http_respond(x, 405, h, 2, body, body ? strlen(body) : 0);
         free(body);
-        return;
+        return -1;
     }
     if (rc == AC_EINVAL) {
         snprintf(detail, sizeof(detail), "path \"%.200s\" has a malformed percent-encoding",
                  req->path);
         reject(s, 400, "bad-path", "Bad Request", ":path", detail);
-        return;
+        return -1;
     }
     if (rc) {
         reject(s, 500, "internal", "Internal Server Error", NULL,
                "out of memory routing the request");
-        return;
+        return -1;
     }
     s->route = x->match.pattern;
     req->route = x->match.pattern;
+    return 0;
+}
+
+/* Returns 1 when the response buffer of |c|, or of the whole server, is full:
+ * what the handlers already answered waits on peers that have not read it. */
+static int response_budget_spent(const struct ac__h2_conn *c)
+{
+    const struct ac_h2_server_limits *l = &c->srv->limits;
+    return c->resp_bytes >= l->max_response_buffer_bytes ||
+           c->srv->resp_bytes >= l->max_response_buffer_total;
+}
+
+/* Hands a complete, routed request to its handler, unless the response buffer
+ * is full: then the request waits (deferred) until the peer reads, so that a
+ * peer that never reads cannot make the handlers produce without bound. */
+static void dispatch(struct ac__stream *s)
+{
+    struct ac_http_exchange *x = s->x;
+    s->request_done = 1;
+    if (response_budget_spent(s->conn)) {
+        s->deferred = 1;
+        return;
+    }
+    s->deferred = 0;
+    x->req.body = x->body.len ? x->body.data : NULL;
+    x->req.body_len = x->body.len;
     x->dispatched = 1;
     x->match.cb(x, x->match.arg);
+}
+
+/* Dispatches the deferred requests of |c| while the response buffer has room.
+ * A handler's answer may close streams, so the list is scanned afresh after
+ * each one. Never called from inside an nghttp2 callback. */
+static void resume_deferred(struct ac__h2_conn *c)
+{
+    while (!c->closing && !response_budget_spent(c)) {
+        struct ac__stream *s = c->streams;
+        while (s && !(s->deferred && s->x && !s->x->dispatched))
+            s = s->next;
+        if (!s)
+            return;
+        dispatch(s);
+    }
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -335,44 +403,100 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame, const uint
     return 0;
 }
 
-static void on_request_headers(struct ac__stream *s)
+/* The end of a request's header block: everything that can be refused without
+ * the body is refused here, before any of it is read or held. */
+static void on_request_headers(struct ac__stream *s, int body_follows)
 {
     struct ac__h2_conn *c = s->conn;
+    struct ac_h2_server *srv = c->srv;
     char detail[200];
     s->headers_done = 1;
-    if (s->header_bytes > c->srv->limits.max_header_bytes) {
+    if (s->header_bytes > srv->limits.max_header_bytes) {
         snprintf(detail, sizeof(detail), "header list is %zu bytes; the limit is %zu",
-                 s->header_bytes, c->srv->limits.max_header_bytes);
+                 s->header_bytes, srv->limits.max_header_bytes);
         reject(s, 431, "headers-too-large", "Request Header Fields Too Large", NULL, detail);
         return;
     }
-    const char *cl =
-        ac_http_header(&(struct ac_http_req){.headers = s->x->headers, .nheaders = s->x->nheaders},
-                       "content-length");
+    if (route(s))
+        return;
+    const char *cl = ac_http_header(&s->x->req, "content-length");
     if (cl) {
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (*cl && !*end && n > c->srv->limits.max_body_bytes) {
+        if (*cl && !*end && n > srv->limits.max_body_bytes) {
             snprintf(detail, sizeof(detail), "content-length %llu exceeds the limit of %zu bytes",
-                     n, c->srv->limits.max_body_bytes);
+                     n, srv->limits.max_body_bytes);
             reject(s, 413, "body-too-large", "Content Too Large", "content-length", detail);
+            return;
         }
     }
+    if (!body_follows || !srv->headers_check)
+        return;
+    /* The check owns the exchange while it runs: if it answers, the answer
+     * frees it and marks the stream answered. */
+    struct ac_http_exchange *x = s->x;
+    x->dispatched = 1;
+    srv->headers_check(srv->headers_check_arg, x);
+    if (s->answered) {
+        s->rejected = 1;
+        return;
+    }
+    x->dispatched = 0;
+}
+
+/* Counts a PING or SETTINGS frame; returns 1 when the peer has sent more this
+ * second than the limit allows (each makes the server write an ACK). */
+static int control_flood(struct ac__h2_conn *c)
+{
+    uint64_t now = uv_now(c->srv->loop);
+    if (now - c->ping_window_ms >= 1000) {
+        c->ping_window_ms = now;
+        c->pings = 0;
+    }
+    return ++c->pings > c->srv->limits.max_pings_per_second;
 }
 
 static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame, void *user)
 {
-    (void)h2;
     struct ac__h2_conn *c = user;
-    c->last_activity = uv_now(c->srv->loop);
-    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+    uint64_t now = uv_now(c->srv->loop);
+    switch (frame->hd.type) {
+    case NGHTTP2_PING:
+    case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK)
+            return 0;
+        if (control_flood(c) && !c->shutdown) {
+            ac__conn_log(c->srv, AC_LOG_WARN,
+                         "conn %s: more than %" PRIu32 " PING/SETTINGS frames in a second", c->peer,
+                         c->srv->limits.max_pings_per_second);
+            c->shutdown = 1;
+            c->shutdown_ms = now;
+            c->bad_input = 1;
+            c->end_reason = "PING flood";
+            nghttp2_session_terminate_session(h2, NGHTTP2_ENHANCE_YOUR_CALM);
+        }
         return 0;
+    case NGHTTP2_WINDOW_UPDATE:
+        if (frame->window_update.window_size_increment > 0)
+            c->last_progress = now;
+        return 0;
+    case NGHTTP2_HEADERS:
+        c->last_progress = now;
+        break;
+    case NGHTTP2_DATA:
+        if (frame->hd.length > 0)
+            c->last_progress = now;
+        break;
+    default:
+        return 0;
+    }
     struct ac__stream *s = stream_of(c, frame->hd.stream_id);
     if (!s)
         return 0;
-    if (frame->hd.type == NGHTTP2_HEADERS && !s->headers_done)
-        on_request_headers(s);
-    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && s->x && !s->x->dispatched)
+    int end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && !s->headers_done && s->x)
+        on_request_headers(s, !end_stream);
+    if (end_stream && s->x && !s->x->dispatched)
         dispatch(s);
     return 0;
 }
@@ -383,24 +507,45 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     (void)h2;
     (void)flags;
     struct ac__h2_conn *c = user;
+    struct ac_h2_server *srv = c->srv;
+    const struct ac_h2_server_limits *l = &srv->limits;
     struct ac__stream *s = stream_of(c, id);
     if (!s || !s->x || s->x->dispatched)
         return 0; /* the rest of a rejected body is discarded */
-    if (s->x->body.len + len > c->srv->limits.max_body_bytes) {
-        char detail[120];
+    char detail[160];
+    if (s->x->body.len + len > l->max_body_bytes) {
         snprintf(detail, sizeof(detail), "request body exceeds the limit of %zu bytes",
-                 c->srv->limits.max_body_bytes);
+                 l->max_body_bytes);
         reject(s, 413, "body-too-large", "Content Too Large", "body", detail);
+        return 0;
+    }
+    /* Each body is within its limit, but many at once could still hold the
+     * server's memory: the connection and the server have budgets too. */
+    if (c->body_bytes + len > l->max_body_buffer_bytes ||
+        srv->body_bytes + len > l->max_body_buffer_total) {
+        int conn_full = c->body_bytes + len > l->max_body_buffer_bytes;
+        snprintf(detail, sizeof(detail),
+                 "request bodies in progress exceed the %s limit of %zu bytes; retry later",
+                 conn_full ? "per-connection" : "server-wide",
+                 conn_full ? l->max_body_buffer_bytes : l->max_body_buffer_total);
+        reject(s, 503, "busy", "Server busy", "body", detail);
         return 0;
     }
     if (ac_buf_append(&s->x->body, data, len))
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    s->body_held += len;
+    c->body_bytes += len;
+    srv->body_bytes += len;
     return 0;
 }
 
 static int on_frame_send(nghttp2_session *h2, const nghttp2_frame *frame, void *user)
 {
     struct ac__h2_conn *c = user;
+    /* Once written, response frames count as the peer's progress: it read
+     * enough of what came before for the socket to take them. */
+    if (frame->hd.type == NGHTTP2_HEADERS || (frame->hd.type == NGHTTP2_DATA && frame->hd.length))
+        c->sent_response = 1;
     if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
         return 0;
     struct ac__stream *s = stream_of(c, frame->hd.stream_id);
@@ -416,7 +561,6 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code, void 
     (void)code;
     struct ac__h2_conn *c = user;
     struct ac__stream *s = stream_of(c, id);
-    c->last_activity = uv_now(c->srv->loop);
     if (!s)
         return 0;
     nghttp2_session_set_stream_user_data(h2, id, NULL);
@@ -481,7 +625,11 @@ static void on_written(uv_write_t *req, int status)
         ac__h2_conn_close(c, uv_strerror(status));
         return;
     }
-    c->last_activity = uv_now(c->srv->loop);
+    if (c->sent_response) {
+        c->sent_response = 0;
+        c->last_progress = uv_now(c->srv->loop);
+    }
+    resume_deferred(c);
     flush(c);
 }
 
@@ -574,8 +722,10 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
     if (n < 0) {
         /* After a terminating GOAWAY nghttp2 wants neither to read nor to
          * write, so flush() closes the connection once the GOAWAY is out. */
-        ac_log_info(AC__LOG, "conn %s: bad input: %s", c->peer, nghttp2_strerror((int)n));
+        ac__conn_log(c->srv, AC_LOG_INFO, "conn %s: bad input: %s", c->peer,
+                     nghttp2_strerror((int)n));
         c->shutdown = 1;
+        c->shutdown_ms = uv_now(c->srv->loop);
         c->end_reason = "protocol error";
         nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
         c->bad_input = 1;
@@ -607,7 +757,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static int conn_init(struct ac_h2_server *srv, struct ac__h2_conn *c)
 {
     c->srv = srv;
-    c->last_activity = uv_now(srv->loop);
+    c->last_progress = uv_now(srv->loop);
+    c->accepted_ms = c->last_progress;
+    c->ping_window_ms = c->last_progress;
     int rc = session_new(c);
     if (rc == 0 && srv->tls_ctx)
         rc = ac__tls_new(srv->tls_ctx, 1, NULL, &c->tls);
@@ -617,6 +769,36 @@ static int conn_init(struct ac_h2_server *srv, struct ac__h2_conn *c)
 static void on_refused_closed(uv_handle_t *h)
 {
     free(h);
+}
+
+/* Writes the peer's address into |c->addr| and "address:port" into |c->peer|. */
+static void name_peer(struct ac__h2_conn *c)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof(ss);
+    snprintf(c->peer, sizeof(c->peer), "?");
+    snprintf(c->addr, sizeof(c->addr), "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) != 0)
+        return;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, c->addr, sizeof(c->addr));
+        snprintf(c->peer, sizeof(c->peer), "[%s]:%d", c->addr, ntohs(a->sin6_port));
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, c->addr, sizeof(c->addr));
+        snprintf(c->peer, sizeof(c->peer), "%s:%d", c->addr, ntohs(a->sin_port));
+    }
+}
+
+/* Returns the number of open connections from |addr|. At most
+ * max_connections of them, so a linear scan costs less than the accept. */
+static size_t conns_from(const struct ac_h2_server *srv, const char *addr)
+{
+    size_t n = 0;
+    for (const struct ac__h2_conn *c = srv->conns; c; c = c->next)
+        n += strcmp(c->addr, addr) == 0;
+    return n;
 }
 
 void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
@@ -631,26 +813,22 @@ void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
         uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
         return;
     }
+    name_peer(c);
     if (srv->nconns >= srv->limits.max_connections || srv->closing) {
-        ac_log_warn(AC__LOG, "accept: refused, %zu connections open (limit %" PRIu32 ")",
-                    srv->nconns, srv->limits.max_connections);
+        ac__conn_log(srv, AC_LOG_WARN,
+                     "accept %s: refused, %zu connections open (limit %" PRIu32 ")", c->peer,
+                     srv->nconns, srv->limits.max_connections);
         uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
         return;
     }
-    struct sockaddr_storage ss;
-    int sslen = sizeof(ss);
-    snprintf(c->peer, sizeof(c->peer), "?");
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) == 0) {
-        char ip[48];
-        if (ss.ss_family == AF_INET6) {
-            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-            uv_ip6_name(a, ip, sizeof(ip));
-            snprintf(c->peer, sizeof(c->peer), "[%s]:%d", ip, ntohs(a->sin6_port));
-        } else {
-            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-            uv_ip4_name(a, ip, sizeof(ip));
-            snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(a->sin_port));
-        }
+    /* One address may not take every slot: the others stay for other clients. */
+    size_t mine = conns_from(srv, c->addr);
+    if (mine >= srv->limits.max_connections_per_client) {
+        ac__conn_log(srv, AC_LOG_WARN,
+                     "accept %s: refused, %zu connections open from %s (limit %" PRIu32 ")",
+                     c->peer, mine, c->addr, srv->limits.max_connections_per_client);
+        uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
+        return;
     }
     c->next = srv->conns;
     if (srv->conns)
@@ -665,6 +843,8 @@ void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
         ac__h2_conn_close(c, ac_strerror(rc));
         return;
     }
+    /* Not through the quota: debug lines are usually filtered out, and would
+     * spend the quota of the lines that are not. */
     ac_log_debug(AC__LOG, "conn %s accepted", c->peer);
     flush(c);
 }
@@ -674,6 +854,7 @@ void ac__h2_conn_shutdown(struct ac__h2_conn *c)
     if (c->closing || c->shutdown)
         return;
     c->shutdown = 1;
+    c->shutdown_ms = uv_now(c->srv->loop);
     if (!c->end_reason)
         c->end_reason = "server closing";
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
@@ -686,7 +867,12 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
     const struct ac_h2_server_limits *l = &c->srv->limits;
     if (c->closing)
         return;
-    if (c->nstreams == 0 && now - c->last_activity >= l->idle_timeout_ms) {
+    /* Requests waiting for the server-wide response buffer go on when another
+     * connection's buffer has drained. */
+    resume_deferred(c);
+    if (c->closing)
+        return;
+    if (c->nstreams == 0 && now - c->last_progress >= l->idle_timeout_ms) {
         /* First a GOAWAY, after which flush() closes once it is written; if
          * the peer does not even read that, the next sweep closes anyway. */
         if (c->shutdown) {
@@ -697,21 +883,43 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
         ac__h2_conn_shutdown(c);
         return;
     }
-    /* Streams already answered wait on the peer alone: to read what we wrote
-     * and to open its flow-control window. A peer that does neither for the
-     * idle timeout would otherwise hold the connection and its memory forever
-     * (a slow-read attack). Streams a handler still works on are not its fault. */
-    int peer_turn = c->nstreams > 0;
-    for (struct ac__stream *s = c->streams; s && peer_turn; s = s->next)
-        peer_turn = s->answered;
-    if (peer_turn && now - c->last_activity >= l->idle_timeout_ms) {
+    /* After GOAWAY the streams in progress may finish, within a request and an
+     * idle timeout; a peer that keeps the connection past that is cut. The
+     * server's own close has its grace period instead. */
+    if (c->shutdown && !c->srv->closing &&
+        now - c->shutdown_ms >= l->request_timeout_ms + l->idle_timeout_ms) {
+        ac__h2_conn_close(c, c->end_reason ? c->end_reason : "GOAWAY not honoured");
+        return;
+    }
+    /* A connection is not kept forever, even a busy one: peers reconnect, and
+     * slots and per-connection state are renewed. GOAWAY lets its streams end. */
+    if (!c->shutdown && now - c->accepted_ms >= l->max_connection_lifetime_ms) {
+        c->end_reason = "maximum connection lifetime reached";
+        ac__h2_conn_shutdown(c);
+        if (c->closing)
+            return;
+    }
+    /* Streams already answered, or complete but waiting until what was answered
+     * is read, wait on the peer alone: to read what we wrote and to open its
+     * flow-control window. A peer that does neither for the idle timeout
+     * would otherwise hold the connection and its memory forever (a slow-read
+     * attack); PINGs do not count as reading. Streams a handler still works
+     * on, or that wait for the server-wide buffer alone, are not its fault. */
+    int peer_turn = c->nstreams > 0, deferred = 0;
+    for (struct ac__stream *s = c->streams; s && peer_turn; s = s->next) {
+        peer_turn = s->answered || s->deferred;
+        deferred |= s->deferred;
+    }
+    if (deferred && c->resp_bytes == 0)
+        peer_turn = 0;
+    if (peer_turn && now - c->last_progress >= l->idle_timeout_ms) {
         ac__h2_conn_close(c, "peer stopped reading its responses");
         return;
     }
     struct ac__stream *next;
     for (struct ac__stream *s = c->streams; s; s = next) {
         next = s->next;
-        if (!s->x || s->x->dispatched || now - s->started_ms < l->request_timeout_ms)
+        if (!s->x || s->x->dispatched || s->deferred || now - s->started_ms < l->request_timeout_ms)
             continue;
         if (!s->headers_done) {
             /* A header block in progress blocks every other stream, so the
@@ -746,6 +954,9 @@ int ac__h2_conn_memory_new(struct ac_h2_server *srv, struct ac__h2_conn **out)
 int ac__h2_conn_memory_feed(struct ac__h2_conn *c, const uint8_t *data, size_t len)
 {
     recv_bytes(c, data, len);
+    /* The memory transport has no write callback to resume deferred requests. */
+    resume_deferred(c);
+    flush(c);
     return c->closing || c->bad_input ? AC_EPROTO : 0;
 }
 

@@ -1,5 +1,7 @@
 /* h2_server.c - the HTTP/2 server: listeners, limits, the sweep timer that
  * enforces deadlines, and graceful close. Connections live in h2_conn.c. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +14,22 @@ static const struct ac_h2_server_limits default_limits = {
     .max_header_bytes = 16 * 1024,
     .max_concurrent_streams = 100,
     .max_connections = 1024,
+    .max_connections_per_client = 64,
     .idle_timeout_ms = 60 * 1000,
     .request_timeout_ms = 30 * 1000,
+    .max_connection_lifetime_ms = 60 * 60 * 1000,
+    .max_pings_per_second = 10,
+    .max_response_buffer_bytes = 4 * 1024 * 1024,
+    .max_response_buffer_total = 128 * 1024 * 1024,
+    /* The body buffers default from max_body_bytes (see ac_h2_server_new). */
 };
+
+/* Request-body memory a connection, and the server, may hold by default: room
+ * for a few bodies of the largest size at once, and never less than 64 MiB in
+ * all, so that honest concurrent uploads fit while 100 streams x 1 MiB on each
+ * of many connections do not. */
+#define BODIES_PER_CONN 4
+#define BODY_TOTAL_MIN (64u * 1024 * 1024)
 
 /* The sweep runs often enough that no deadline is overshot by more than a
  * quarter of itself, and at most once a second. */
@@ -22,6 +37,8 @@ static uint64_t sweep_interval(const struct ac_h2_server_limits *l)
 {
     uint64_t t =
         l->idle_timeout_ms < l->request_timeout_ms ? l->idle_timeout_ms : l->request_timeout_ms;
+    if (l->max_connection_lifetime_ms < t)
+        t = l->max_connection_lifetime_ms;
     t /= 4;
     if (t < 5)
         t = 5;
@@ -30,10 +47,14 @@ static uint64_t sweep_interval(const struct ac_h2_server_limits *l)
     return t;
 }
 
+static void conn_log_window(struct ac_h2_server *srv, uint64_t now);
+
 static void on_sweep(uv_timer_t *t)
 {
     struct ac_h2_server *srv = t->data;
     uint64_t now = uv_now(srv->loop);
+    /* So a count of suppressed lines is logged even when the flood stops. */
+    conn_log_window(srv, now);
     struct ac__h2_conn *next;
     for (struct ac__h2_conn *c = srv->conns; c; c = next) {
         next = ac__h2_conn_next(c);
@@ -63,9 +84,21 @@ int ac_h2_server_new(uv_loop_t *loop, const struct ac_h2_server_config *cfg,
     DEFAULT(max_header_bytes);
     DEFAULT(max_concurrent_streams);
     DEFAULT(max_connections);
+    DEFAULT(max_connections_per_client);
     DEFAULT(idle_timeout_ms);
     DEFAULT(request_timeout_ms);
+    DEFAULT(max_connection_lifetime_ms);
+    DEFAULT(max_pings_per_second);
+    DEFAULT(max_response_buffer_bytes);
+    DEFAULT(max_response_buffer_total);
 #undef DEFAULT
+    if (!l->max_body_buffer_bytes)
+        l->max_body_buffer_bytes = BODIES_PER_CONN * l->max_body_bytes;
+    if (!l->max_body_buffer_total) {
+        l->max_body_buffer_total = BODIES_PER_CONN * l->max_body_bytes;
+        if (l->max_body_buffer_total < BODY_TOTAL_MIN)
+            l->max_body_buffer_total = BODY_TOTAL_MIN;
+    }
     if (l->max_header_bytes > UINT32_MAX) {
         free(srv);
         return AC_EINVAL;
@@ -151,6 +184,42 @@ void ac_h2_server_set_observer(struct ac_h2_server *srv, ac_h2_server_observe_cb
 {
     srv->observe = cb;
     srv->observe_arg = arg;
+}
+
+void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_headers_cb cb, void *arg)
+{
+    srv->headers_check = cb;
+    srv->headers_check_arg = arg;
+}
+
+/* Starts a new second of the connection-log quota once the last one is over,
+ * first logging how many lines it suppressed. */
+static void conn_log_window(struct ac_h2_server *srv, uint64_t now)
+{
+    if (now - srv->log_window_ms < 1000)
+        return;
+    if (srv->log_suppressed)
+        ac_log_warn(AC__LOG, "%u connection log lines suppressed in the last second",
+                    srv->log_suppressed);
+    srv->log_window_ms = now;
+    srv->log_lines = 0;
+    srv->log_suppressed = 0;
+}
+
+void ac__conn_log(struct ac_h2_server *srv, enum ac_log_level level, const char *fmt, ...)
+{
+    conn_log_window(srv, uv_now(srv->loop));
+    if (srv->log_lines >= AC__CONN_LOG_PER_SECOND) {
+        srv->log_suppressed++;
+        return;
+    }
+    srv->log_lines++;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    ac_log(level, AC__LOG, "%s", line);
 }
 
 size_t ac_h2_server_connections(const struct ac_h2_server *srv)

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "accord/base/buf.h"
+#include "accord/base/log.h"
 #include "accord/net/h2_server.h"
 #include "accord/net/http.h"
 #include "accord/net/router.h"
@@ -84,6 +85,14 @@ struct ac_h2_server {
     SSL_CTX *tls_ctx; /* owned; NULL for h2c */
     ac_h2_server_observe_cb observe;
     void *observe_arg;
+    ac_h2_server_headers_cb headers_check;
+    void *headers_check_arg;
+    size_t resp_bytes; /* response bodies held by every conn's streams */
+    size_t body_bytes; /* request bodies held by every conn's streams */
+    /* Per-connection log lines: at most AC__CONN_LOG_PER_SECOND a second. */
+    uint64_t log_window_ms;
+    unsigned log_lines;
+    unsigned log_suppressed;
     struct ac__listener **listeners; /* owned; each freed in its close callback */
     size_t nlisteners;
     struct ac__h2_conn *conns; /* every accepted connection not yet freed */
@@ -96,10 +105,20 @@ struct ac_h2_server {
     unsigned closing : 1;
 };
 
+/* Per-connection lines (accepted, refused, closed, bad input) a server logs in
+ * one second; the rest are counted and the count logged with the next line
+ * allowed, so a flood of connections cannot flood the log. */
+#define AC__CONN_LOG_PER_SECOND 20
+
+/* Logs one per-connection line at |level| unless this second's quota is spent. */
+void ac__conn_log(struct ac_h2_server *srv, enum ac_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Accepts one connection from |listener| into a new conn. */
 void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener);
 
-/* Applies idle and request timeouts to |c| at loop time |now|. */
+/* Applies idle, request and lifetime limits to |c| at loop time |now|, and hands
+ * requests deferred for want of response buffer to their handlers when it frees. */
 void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now);
 
 /* Sends GOAWAY; the connection closes once its streams are done. */

@@ -269,6 +269,15 @@ static void append_allow(char *allow, size_t size, const char *method)
     memcpy(allow + used, method, mlen + 1);
 }
 
+/* Returns 2 when route method |rm| serves request method |method| exactly, 1
+ * when it serves it as GET serves HEAD (RFC 9110 9.3.2), else 0. */
+static int method_serves(const char *rm, const char *method)
+{
+    if (strcmp(rm, method) == 0)
+        return 2;
+    return strcmp(method, "HEAD") == 0 && strcmp(rm, "GET") == 0;
+}
+
 int ac_router_match(const struct ac_router *r, const char *method, const char *path,
                     struct ac_route_match *m, char *allow, size_t allow_size)
 {
@@ -276,6 +285,7 @@ int ac_router_match(const struct ac_router *r, const char *method, const char *p
     if (split_path(path, &ps))
         return AC_ENOENT;
     const struct route *best = NULL;
+    int best_fit = 0;
     int path_known = 0;
     if (allow && allow_size)
         allow[0] = '\0';
@@ -284,12 +294,18 @@ int ac_router_match(const struct ac_router *r, const char *method, const char *p
         if (!route_matches(rt, &ps))
             continue;
         path_known = 1;
-        if (strcmp(rt->method, method) != 0) {
+        int fit = method_serves(rt->method, method);
+        if (!fit) {
             append_allow(allow, allow_size, rt->method);
+            if (strcmp(rt->method, "GET") == 0)
+                append_allow(allow, allow_size, "HEAD");
             continue;
         }
-        if (!best || more_specific(rt, best))
+        /* An explicit HEAD route wins over GET serving HEAD; then specificity. */
+        if (!best || fit > best_fit || (fit == best_fit && more_specific(rt, best))) {
             best = rt;
+            best_fit = fit;
+        }
     }
     if (!best)
         return path_known ? AC_EACCES : AC_ENOENT;

@@ -5,6 +5,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/store/audit.h"
 #include "audit.h"
 #include "internal.h"
 

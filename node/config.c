@@ -214,6 +214,15 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_path(p, key, value, &cfg->tls_cert);
         if (strcmp(key, "tls_key") == 0)
             return set_path(p, key, value, &cfg->tls_key);
+        if (strcmp(key, "metrics") == 0) {
+            static const char *const names[] = {"admin", "public", "off"};
+            for (int i = 0; i < 3; i++)
+                if (strcmp(value, names[i]) == 0) {
+                    cfg->metrics = (enum ac_metrics_access)i;
+                    return 0;
+                }
+            return fail(p, key, value, "must be admin, public or off");
+        }
         if (strcmp(key, "web_root") == 0)
             return set_path(p, key, value, &cfg->web_root);
     } else if (strcmp(section, "limits") == 0) {
@@ -232,6 +241,26 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             l->max_connections = err ? l->max_connections : (uint32_t)v;
             return err;
         }
+        if (strcmp(key, "max_connections_per_client") == 0) {
+            err = parse_u64(p, key, value, 1, 1000000, &v);
+            l->max_connections_per_client = err ? l->max_connections_per_client : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "max_pings_per_second") == 0) {
+            err = parse_u64(p, key, value, 1, 10000, &v);
+            l->max_pings_per_second = err ? l->max_pings_per_second : (uint32_t)v;
+            return err;
+        }
+        if (strcmp(key, "max_connection_lifetime_ms") == 0)
+            return parse_u64(p, key, value, 100, 604800000, &l->max_connection_lifetime_ms);
+        if (strcmp(key, "max_response_buffer_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_response_buffer_bytes, 1, 1ull << 32);
+        if (strcmp(key, "max_response_buffer_total") == 0)
+            return set_limit_size(p, key, value, &l->max_response_buffer_total, 1, 1ull << 36);
+        if (strcmp(key, "max_body_buffer_bytes") == 0)
+            return set_limit_size(p, key, value, &l->max_body_buffer_bytes, 1024, 1ull << 36);
+        if (strcmp(key, "max_body_buffer_total") == 0)
+            return set_limit_size(p, key, value, &l->max_body_buffer_total, 1024, 1ull << 38);
         if (strcmp(key, "idle_timeout_ms") == 0)
             return parse_u64(p, key, value, 100, 86400000, &l->idle_timeout_ms);
         if (strcmp(key, "request_timeout_ms") == 0)

@@ -23,6 +23,7 @@
 #include "accord/net/http.h"
 #include "accord/net/router.h"
 #include "accord/store/store.h"
+#include "accord/store/user.h"
 #include "config.h"
 #include "problem.h"
 
@@ -46,8 +47,9 @@ struct ac_node {
     struct ac_h2_server *server; /* owned until closed */
     struct ac__metrics *metrics; /* owned */
     struct ac__records *records; /* owned; see ac__records_open() */
-    struct ac__scheduler *scheduler; /* owned: job timer, job kinds, delivery (review/scheduler.h) */
-    int schema_version;          /* read once at open: migrations run only then */
+    struct ac__scheduler
+        *scheduler;     /* owned: job timer, job kinds, delivery (review/scheduler.h) */
+    int schema_version; /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
     int stopping;
@@ -82,6 +84,10 @@ struct ac__auth {
  * the browser session cookie and, for writes, its CSRF header (docs/web.md).
  * Returns 0 and fills |*a|, or answers |x| with 401/403 and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
+
+/* The server's headers check (ac_h2_server_headers_cb; node/http/early_auth.c):
+ * answers 401 before the body is read when the token is missing or wrong. */
+int ac__early_auth(void *arg, struct ac_http_exchange *x);
 
 /* Returns 0 when |a| holds any role in |roles|; otherwise answers |x| with 403
  * naming the roles needed and returns -1. */

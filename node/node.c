@@ -11,6 +11,7 @@
 #include "accord/net/h2_server.h"
 #include "accord/sign/keyring.h"
 #include "accord/base/log.h"
+#include "accord/store/user.h"
 #include "node.h"
 #include "internal.h"
 #include "accounts/accounts.h"
@@ -188,6 +189,10 @@ static int serve(struct ac_node *n)
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;
     }
+    /* A peer that resets its connection while the node writes would kill the
+     * process with SIGPIPE; ignored, the write fails with EPIPE instead and
+     * only that connection ends. */
+    signal(SIGPIPE, SIG_IGN);
     err = start_signals(n);
     if (err) {
         ac_log_error("node", "cannot watch signals: %s", uv_strerror(err));
@@ -206,6 +211,7 @@ static int serve(struct ac_node *n)
         return err;
     }
     ac_h2_server_set_observer(n->server, ac__metrics_observe, n->metrics);
+    ac_h2_server_set_headers_check(n->server, ac__early_auth, n);
     for (size_t i = 0; i < n->cfg->nlisten; i++) {
         const struct ac_config_listen *l = &n->cfg->listen[i];
         err = ac_h2_server_listen(n->server, l->host, l->port);

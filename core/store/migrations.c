@@ -407,7 +407,19 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
-    {10, "web sign-in: password hashes, browser sessions and one-time links",
+    {10, "artifacts: rights per uploader",
+     /* Storage stays one file per hash, but each uploader of the same bytes
+      * holds its own right to read and cite them (and its own media type),
+      * so the first uploader no longer owns what others upload. */
+     "CREATE TABLE artifact_uploads ("
+     " hash TEXT NOT NULL REFERENCES artifacts(hash),"
+     " uploader_id INTEGER NOT NULL REFERENCES users(id),"
+     " media_type TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (hash, uploader_id)) WITHOUT ROWID;"
+     "INSERT INTO artifact_uploads (hash, uploader_id, media_type, created_ms)"
+     " SELECT hash, uploader_id, media_type, created_ms FROM artifacts;"},
+    {11, "web sign-in: password hashes, browser sessions and one-time links",
      /* Passwords are Argon2id strings (crypto_pwhash_str); sessions and links
       * are found by a keyed hash of their random token, like bearer tokens, so
       * the database alone never yields a usable cookie or link. */

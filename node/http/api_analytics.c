@@ -15,6 +15,7 @@
 #include "accord/review/monitor.h"
 #include "accord/store/store_analytics.h"
 #include "accord/render/svg_chart.h"
+#include "accord/store/credential.h"
 #include "internal.h"
 
 #define DAY_MS 86400000.0

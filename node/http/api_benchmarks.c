@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "accord/base/error.h"
+#include "accord/store/benchmark.h"
 #include "api_lifecycle.h"
 
 /* An item as an admin or a conference sees it: every expert's score. */
@@ -61,8 +62,8 @@ static void on_import(struct ac_http_exchange *x, void *arg)
         goto out;
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    int err = ac_benchmark_import(n, &a.user, ac_http_param(x, "ref"), experts, (size_t)ne, texts, k,
-                              ids, &c, &why);
+    int err = ac_benchmark_import(n, &a.user, ac_http_param(x, "ref"), experts, (size_t)ne, texts,
+                                  k, ids, &c, &why);
     if (err) {
         ac__refuse(x, err, &why, "benchmark items");
         goto out;
@@ -236,7 +237,7 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     struct ac__cred c;
     struct ac_bench_row item;
     int err = ac_benchmark_resolve(n, &a.user, id, &level, json_string_value(kc),
-                               json_string_value(ce), &c, &item, &why);
+                                   json_string_value(ce), &c, &item, &why);
     if (err) {
         ac__refuse(x, err, &why, "benchmark resolution");
         goto out;

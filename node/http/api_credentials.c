@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/store/audit.h"
+#include "accord/store/credential.h"
 #include "api_lifecycle.h"
 
 /* ---- shared parsing (declared in api_lifecycle.h) ---- */
@@ -312,8 +314,8 @@ static void on_transition(struct ac_http_exchange *x, void *arg)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     json_t *evidence;
-    int err = ac_definition_transition(n, &a.user, ac_http_param(x, "ref"), &req, &c, &evidence,
-                                       &why);
+    int err =
+        ac_definition_transition(n, &a.user, ac_http_param(x, "ref"), &req, &c, &evidence, &why);
     if (err) {
         ac__refuse(x, err, &why, "credential");
         goto out;

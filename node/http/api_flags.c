@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/store/flag.h"
 #include "review/review.h"
 
 static json_t *flag_json(const struct ac_flag *f)

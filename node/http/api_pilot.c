@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "accord/base/error.h"
+#include "accord/store/pilot.h"
 #include "api_lifecycle.h"
 
 static void on_add(struct ac_http_exchange *x, void *arg)
@@ -20,8 +21,7 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     struct ac_text_item *subs = NULL;
     json_t *arr = json_object_get(body, "submissions");
     size_t k = json_array_size(arr);
-    if (ac__json_only(x, body, allowed) ||
-        ac__user_ids_get(x, body, "experts", 2, 2, experts) < 0)
+    if (ac__json_only(x, body, allowed) || ac__user_ids_get(x, body, "experts", 2, 2, experts) < 0)
         goto out;
     if (!json_is_array(arr) || k == 0 || k > AC_PILOT_MAX_SUBMISSIONS) {
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, "submissions", NULL,

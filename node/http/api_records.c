@@ -12,6 +12,8 @@
 #include "accord/base/error.h"
 #include "accord/records/record.h"
 #include "accord/records/status.h"
+#include "accord/store/record.h"
+#include "accord/store/status.h"
 #include "records/record_cache.h"
 #include "records/records.h"
 

@@ -8,6 +8,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/store/reviewer.h"
 #include "api_lifecycle.h"
 
 static void subject_of(int64_t user_id, char out[24])
@@ -113,8 +114,7 @@ static void on_me_put(struct ac_http_exchange *x, void *arg)
     json_t *until = json_object_get(body, "unavailable_until");
     if (until) {
         if (!json_is_null(until) &&
-            (!json_is_string(until) ||
-             ac_clock_parse(json_string_value(until), &patch.until_ms))) {
+            (!json_is_string(until) || ac_clock_parse(json_string_value(until), &patch.until_ms))) {
             ac__problem(x, AC_PROBLEM_INVALID_FIELD, "unavailable_until", NULL,
                         "unavailable_until: an RFC 3339 UTC time or null");
             goto out;

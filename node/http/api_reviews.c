@@ -8,6 +8,8 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/store/assignment.h"
+#include "accord/store/submission.h"
 #include "review/review.h"
 
 static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)

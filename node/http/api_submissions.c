@@ -11,6 +11,9 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/review/recommend.h"
+#include "accord/store/credential.h"
+#include "accord/store/notify.h"
+#include "accord/store/submission.h"
 #include "review/review.h"
 
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,

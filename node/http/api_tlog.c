@@ -9,6 +9,8 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/store/record.h"
+#include "accord/store/tlog.h"
 #include "records/records.h"
 
 #define ENTRIES_PAGE_MAX 100

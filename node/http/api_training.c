@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "accord/base/error.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/training.h"
 #include "api_lifecycle.h"
 
 /* Reviewers see the module once screened for the credential; staff always. */

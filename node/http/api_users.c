@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "internal.h"
 

@@ -9,6 +9,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/review/benchmark.h"
+#include "accord/store/benchmark.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -143,10 +144,9 @@ int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     return *out ? 0 : AC_ENOMEM;
 }
 
-
 int ac_benchmark_import(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                    const int64_t *experts, size_t ne, const struct ac_text_item *items, size_t k,
-                    int64_t *ids, struct ac__cred *out, struct ac_reason *why)
+                        const int64_t *experts, size_t ne, const struct ac_text_item *items,
+                        size_t k, int64_t *ids, struct ac__cred *out, struct ac_reason *why)
 {
     static const enum ac_def_state states[] = {AC_DEF_BENCHMARKS};
     memset(out, 0, sizeof *out);
@@ -198,8 +198,8 @@ static int load_item(struct ac_node *n, int64_t id, struct ac_bench_row *b, stru
 }
 
 int ac_benchmark_score(struct ac_node *n, const struct ac_user *actor, int64_t item,
-                   const struct ac_level_arg *level, struct ac__cred *out, int *level_out,
-                   struct ac_reason *why)
+                       const struct ac_level_arg *level, struct ac__cred *out, int *level_out,
+                       struct ac_reason *why)
 {
     static const enum ac_def_state states[] = {AC_DEF_BENCHMARKS};
     struct ac_bench_row b;
@@ -242,9 +242,9 @@ out:
 }
 
 int ac_benchmark_resolve(struct ac_node *n, const struct ac_user *actor, int64_t item,
-                     const struct ac_level_arg *level, const char *key_characteristics,
-                     const char *common_errors, struct ac__cred *out,
-                     struct ac_bench_row *item_out, struct ac_reason *why)
+                         const struct ac_level_arg *level, const char *key_characteristics,
+                         const char *common_errors, struct ac__cred *out,
+                         struct ac_bench_row *item_out, struct ac_reason *why)
 {
     static const enum ac_def_state states[] = {AC_DEF_BENCHMARKS};
     struct ac_bench_row b;
@@ -291,8 +291,7 @@ int ac_benchmark_resolve(struct ac_node *n, const struct ac_user *actor, int64_t
             goto out;
         }
     }
-    json_t *d =
-        json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id, "level", out->def->levels[lv]);
+    json_t *d = json_pack("{s:I, s:s}", "item_id", (json_int_t)b.id, "level", out->def->levels[lv]);
     err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
         err = ac_store_bench_resolve(n->store, b.id, lv, key_characteristics, common_errors,

@@ -10,6 +10,9 @@
 #include "accord/base/error.h"
 #include "accord/review/benchmark.h"
 #include "accord/review/certify.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/certification.h"
+#include "accord/store/reviewer.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -176,8 +179,8 @@ int ac_cert_attempt_start(struct ac_node *n, const struct ac_user *actor, const 
     d = json_pack("{s:s, s:I}", "credential", out->ref, "items", (json_int_t)draw.n);
     err = ids_text && d && items ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
-        err = ac_store_cert_attempt_open(n->store, out->row.id, actor->id, ids_text, drawn,
-                                         draw.n, now, &started->attempt_id);
+        err = ac_store_cert_attempt_open(n->store, out->row.id, actor->id, ids_text, drawn, draw.n,
+                                         now, &started->attempt_id);
         if (!err)
             err = ac_audit_id(n, "reviewer", actor->id, actor->id, "attempt-start", d);
         if (!err)
@@ -278,9 +281,8 @@ static char *answers_text(const struct ac_attempt_answer *answers, size_t k)
 }
 
 int ac_cert_attempt_answer(struct ac_node *n, const struct ac_user *actor, int64_t attempt,
-                           const struct ac_attempt_answer *answers, size_t k,
-                           struct ac__cred *out, struct ac_attempt_graded *graded,
-                           struct ac_reason *why)
+                           const struct ac_attempt_answer *answers, size_t k, struct ac__cred *out,
+                           struct ac_attempt_graded *graded, struct ac_reason *why)
 {
     memset(out, 0, sizeof *out);
     memset(graded, 0, sizeof *graded);
@@ -336,15 +338,14 @@ int ac_cert_attempt_answer(struct ac_node *n, const struct ac_user *actor, int64
     graded->next_attempt_ms = res.passed || graded->attempts >= max_attempts
                                   ? 0
                                   : now + (int64_t)out->def->training.wait_days * DAY_MS;
-    graded->state = res.passed                          ? AC_RCERT_CERTIFIED
+    graded->state = res.passed                         ? AC_RCERT_CERTIFIED
                     : graded->attempts >= max_attempts ? AC_RCERT_FAILED
                                                        : AC_RCERT_TRAINED;
     result = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "passed", res.passed,
-                       "items", (json_int_t)res.items, "exact", (json_int_t)res.exact,
-                       "within_one", (json_int_t)res.within_one, "beyond_one",
-                       (json_int_t)res.beyond_one, "boundary_misses",
-                       (json_int_t)res.boundary_misses, "exact_rate", res.exact_rate,
-                       "adjacent_rate", res.adjacent_rate, "reason", res.reason);
+                       "items", (json_int_t)res.items, "exact", (json_int_t)res.exact, "within_one",
+                       (json_int_t)res.within_one, "beyond_one", (json_int_t)res.beyond_one,
+                       "boundary_misses", (json_int_t)res.boundary_misses, "exact_rate",
+                       res.exact_rate, "adjacent_rate", res.adjacent_rate, "reason", res.reason);
     result_text = result ? json_dumps(result, JSON_COMPACT) : NULL;
     given_text = answers_text(answers, k);
     d = result ? json_pack("{s:s, s:I, s:O}", "credential", out->ref, "attempt_id",

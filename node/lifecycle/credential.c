@@ -7,6 +7,8 @@
 
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/credential.h"
+#include "accord/store/user.h"
 #include "lifecycle.h"
 
 /* Parses the stored definition of |row| (taken over by |c| on 0). */
@@ -97,8 +99,8 @@ int ac__cred_require_state(const struct ac__cred *c, const enum ac_def_state *st
                  ac_def_state_name(states[i]));
     }
     return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, "state",
-                          "%s is %s; to %s it must be %s", c->ref,
-                          ac_def_state_name(c->row.state), doing, want);
+                          "%s is %s; to %s it must be %s", c->ref, ac_def_state_name(c->row.state),
+                          doing, want);
 }
 
 /* "admin or expert": the names of the roles in |roles|, or "none". */

@@ -6,6 +6,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/store/credential.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -24,8 +25,8 @@ static int cred_of(struct ac_node *n, int64_t id, struct ac_definition **def, st
     return 0;
 }
 
-int ac_definition_create(struct ac_node *n, const struct ac_user *actor,
-                         struct ac_definition *def, struct ac__cred *out, struct ac_reason *why)
+int ac_definition_create(struct ac_node *n, const struct ac_user *actor, struct ac_definition *def,
+                         struct ac__cred *out, struct ac_reason *why)
 {
     memset(out, 0, sizeof *out);
     int err = ac__actor_require(actor, AC_ROLE_ADMIN, why);

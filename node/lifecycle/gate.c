@@ -8,6 +8,8 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/credential.h"
+#include "accord/store/training.h"
 #include "audit.h"
 #include "lifecycle.h"
 

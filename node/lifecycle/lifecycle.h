@@ -20,6 +20,9 @@
 
 #include "accord/review/definition.h"
 #include "accord/review/pool.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/credential.h"
+#include "accord/store/reviewer.h"
 #include "internal.h"
 
 /* ==== credentials (node/lifecycle/credential.c) ==== */
@@ -88,8 +91,8 @@ struct ac_text_item {
  * version by admin |actor|. A new version must follow every stored one.
  * Fills |*out| (the stored row with |def|; release it) on 0. Returns 0,
  * AC_EACCES, AC_ECONFLICT (version-exists), AC_ENOMEM or a store error. */
-int ac_definition_create(struct ac_node *n, const struct ac_user *actor,
-                         struct ac_definition *def, struct ac__cred *out, struct ac_reason *why);
+int ac_definition_create(struct ac_node *n, const struct ac_user *actor, struct ac_definition *def,
+                         struct ac__cred *out, struct ac_reason *why);
 
 /* Replaces the draft |ref| by |def| (same id and version; takes ownership). Fills
  * |*out| with the edited credential on 0. Returns 0, AC_EACCES, AC_ENOENT,
@@ -152,12 +155,12 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
 
 /* Adds the |k| |subs| to the current pilot round of |ref|, each assigned to
  * the two |experts|, by admin |actor|. Fills |ids| (capacity |k|) and
- * |*out| (its pilot_round the round added to). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not piloting,
- * round full: pilot-full, a label reused), AC_EINVAL (experts), AC_ENOMEM or
- * a store error. */
+ * |*out| (its pilot_round the round added to). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not
+ * piloting, round full: pilot-full, a label reused), AC_EINVAL (experts), AC_ENOMEM or a store
+ * error. */
 int ac_pilot_add(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                 const int64_t experts[2], const struct ac_text_item *subs, size_t k,
-                 int64_t *ids, struct ac__cred *out, struct ac_reason *why);
+                 const int64_t experts[2], const struct ac_text_item *subs, size_t k, int64_t *ids,
+                 struct ac__cred *out, struct ac_reason *why);
 
 /* Expert |actor| scores pilot submission |sub| at |level|. Fills |*out| (the
  * submission's credential) and |*level_out| on 0. Returns 0, AC_EACCES
@@ -189,15 +192,15 @@ int ac__bench_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
  * AC_ENOENT, AC_ECONFLICT (not in benchmarks, a label reused), AC_EINVAL
  * (experts), AC_ENOMEM or a store error. */
 int ac_benchmark_import(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                    const int64_t *experts, size_t ne, const struct ac_text_item *items, size_t k,
-                    int64_t *ids, struct ac__cred *out, struct ac_reason *why);
+                        const int64_t *experts, size_t ne, const struct ac_text_item *items,
+                        size_t k, int64_t *ids, struct ac__cred *out, struct ac_reason *why);
 
 /* Expert |actor| scores benchmark item |item| at |level|. Fills |*out| and
  * |*level_out|. Returns 0, AC_EACCES (not assigned), AC_ENOENT,
  * AC_ECONFLICT (wrong state, already scored), AC_EINVAL, or a store error. */
 int ac_benchmark_score(struct ac_node *n, const struct ac_user *actor, int64_t item,
-                   const struct ac_level_arg *level, struct ac__cred *out, int *level_out,
-                   struct ac_reason *why);
+                       const struct ac_level_arg *level, struct ac__cred *out, int *level_out,
+                       struct ac_reason *why);
 
 /* Settles item |item| at |level| with optional annotations (borrowed, may be
  * NULL) by an admin or one of its experts, once every expert scored and only
@@ -205,9 +208,9 @@ int ac_benchmark_score(struct ac_node *n, const struct ac_user *actor, int64_t i
  * release it). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (wrong state,
  * not scored), AC_EINVAL (level), or a store error. */
 int ac_benchmark_resolve(struct ac_node *n, const struct ac_user *actor, int64_t item,
-                     const struct ac_level_arg *level, const char *key_characteristics,
-                     const char *common_errors, struct ac__cred *out,
-                     struct ac_bench_row *item_out, struct ac_reason *why);
+                         const struct ac_level_arg *level, const char *key_characteristics,
+                         const char *common_errors, struct ac__cred *out,
+                         struct ac_bench_row *item_out, struct ac_reason *why);
 
 /* ==== training (node/lifecycle/training.c) ==== */
 
@@ -257,8 +260,8 @@ struct ac_profile_patch {
 /* Reviewer |actor| edits their profile (created on first use). Fills |*out|
  * with the stored profile. Returns 0, AC_EACCES, AC_EINVAL or a store error. */
 int ac_reviewer_profile_put(struct ac_node *n, const struct ac_user *actor,
-                            const struct ac_profile_patch *patch,
-                            struct ac_reviewer_profile *out, struct ac_reason *why);
+                            const struct ac_profile_patch *patch, struct ac_reviewer_profile *out,
+                            struct ac_reason *why);
 
 /* Admin |actor| records that user |user| holds credential |cred| (1-64
  * characters) from |issuer| (may be NULL: unknown). Returns 0, AC_EACCES,
@@ -272,8 +275,8 @@ int ac_held_credential_add(struct ac_node *n, const struct ac_user *actor, int64
  * AC_ECONFLICT (not recruiting, already applied), AC_EINVAL (answers too
  * long) or a store error. */
 int ac_reviewer_apply(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                      const char *answers_text, struct ac__cred *out,
-                      struct ac_reviewer_cert *rc, struct ac_reason *why);
+                      const char *answers_text, struct ac__cred *out, struct ac_reviewer_cert *rc,
+                      struct ac_reason *why);
 
 /* Admin |actor| screens the application of |user| to |ref| by hand:
  * |approve|, with |reason| (borrowed, may be NULL). Fills |*out| and |*rc|.
@@ -292,8 +295,8 @@ int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, 
 /* An attempt just drawn. */
 struct ac_attempt_started {
     int64_t attempt_id;
-    int64_t number;  /* 1 for the first attempt */
-    json_t *items;   /* owned: [{item_id, content}] as shown */
+    int64_t number; /* 1 for the first attempt */
+    json_t *items;  /* owned: [{item_id, content}] as shown */
 };
 
 /* Reviewer |actor| (trained for |ref|) starts a certification attempt drawn
@@ -327,9 +330,8 @@ struct ac_attempt_graded {
  * Returns 0, AC_EACCES (not-yours), AC_ENOENT, AC_ECONFLICT (closed),
  * AC_EINVAL (answers), AC_ENOMEM or a store error. */
 int ac_cert_attempt_answer(struct ac_node *n, const struct ac_user *actor, int64_t attempt,
-                           const struct ac_attempt_answer *answers, size_t k,
-                           struct ac__cred *out, struct ac_attempt_graded *graded,
-                           struct ac_reason *why);
+                           const struct ac_attempt_answer *answers, size_t k, struct ac__cred *out,
+                           struct ac_attempt_graded *graded, struct ac_reason *why);
 
 /* ==== endpoints (node/http/api_*.c) ==== */
 

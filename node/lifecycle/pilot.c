@@ -9,6 +9,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/stats/agreement.h"
+#include "accord/store/pilot.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -122,10 +123,9 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     return *out ? 0 : AC_ENOMEM;
 }
 
-
 int ac_pilot_add(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                 const int64_t experts[2], const struct ac_text_item *subs, size_t k,
-                 int64_t *ids, struct ac__cred *out, struct ac_reason *why)
+                 const int64_t experts[2], const struct ac_text_item *subs, size_t k, int64_t *ids,
+                 struct ac__cred *out, struct ac_reason *why)
 {
     static const enum ac_def_state piloting[] = {AC_DEF_PILOTING};
     struct ac__cred *c = out;

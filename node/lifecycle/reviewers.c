@@ -10,6 +10,10 @@
 #include "accord/base/error.h"
 #include "accord/review/certify.h"
 #include "accord/review/pool.h"
+#include "accord/store/certification.h"
+#include "accord/store/credential.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/user.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -171,8 +175,8 @@ static int screen(struct ac_node *n, const struct ac_user *actor, const struct a
 }
 
 int ac_reviewer_apply(struct ac_node *n, const struct ac_user *actor, const char *ref,
-                      const char *answers_text, struct ac__cred *out,
-                      struct ac_reviewer_cert *rc, struct ac_reason *why)
+                      const char *answers_text, struct ac__cred *out, struct ac_reviewer_cert *rc,
+                      struct ac_reason *why)
 {
     memset(out, 0, sizeof *out);
     memset(rc, 0, sizeof *rc);
@@ -324,4 +328,3 @@ int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, 
                      "reason", act->reason, "guess_pass_probability", g);
     return *out ? 0 : AC_ENOMEM;
 }
-

@@ -9,6 +9,10 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/certification.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/training.h"
 #include "audit.h"
 #include "lifecycle.h"
 
@@ -112,7 +116,6 @@ int ac__training_generate_tx(struct ac_node *n, const struct ac__cred *c, int64_
     return err;
 }
 
-
 int ac_training_regenerate(struct ac_node *n, const struct ac_user *actor, const char *ref,
                            struct ac__cred *out, struct ac_reason *why)
 {
@@ -196,9 +199,9 @@ int ac_training_complete(struct ac_node *n, const struct ac_user *actor, const c
             json_array_foreach(json_object_get(lv, "items"), j, it)
             {
                 if (!err)
-                    err = ac_store_seen_add(n->store, actor->id,
-                                            json_integer_value(json_object_get(it, "item_id")),
-                                            now);
+                    err =
+                        ac_store_seen_add(n->store, actor->id,
+                                          json_integer_value(json_object_get(it, "item_id")), now);
             }
         }
         if (!err)

@@ -6,6 +6,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/store_recognition.h"
 #include "accounts/accounts.h"
 #include "audit.h"
 #include "internal.h"

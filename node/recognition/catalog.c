@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "accord/base/error.h"
+#include "accord/store/store_recognition.h"
 #include "internal.h"
 #include "recognition/recognition.h"
 #include "records/records.h"

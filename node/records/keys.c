@@ -8,6 +8,7 @@
 #include "accord/base/log.h"
 #include "accord/sign/keyring.h"
 #include "accord/store/store.h"
+#include "accord/store/tlog.h"
 #include "accounts/accounts.h"
 #include "audit.h"
 #include "records/records.h"

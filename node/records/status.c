@@ -12,6 +12,7 @@
 #include "accord/sign/keyring.h"
 #include "accord/records/status.h"
 #include "accord/store/store.h"
+#include "accord/store/status.h"
 #include "accounts/accounts.h"
 #include "audit.h"
 #include "records/records.h"

@@ -15,6 +15,12 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/review/assign.h"
+#include "accord/store/assignment.h"
+#include "accord/store/credential.h"
+#include "accord/store/job.h"
+#include "accord/store/notify.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/store/credential.h"
 #include "review/review.h"
 
 int ac__review_definition(struct ac_node *n, const char *def_id, int64_t version, int64_t *row,

@@ -12,6 +12,12 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/review/monitor.h"
+#include "accord/store/assignment.h"
+#include "accord/store/credential.h"
+#include "accord/store/flag.h"
+#include "accord/store/job.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
 

@@ -23,6 +23,8 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/notify.h"
+#include "accord/store/user.h"
 #include "review/review.h"
 
 #define RETRY_MIN_MS (30 * 1000LL)

@@ -27,7 +27,12 @@
 #include <stdint.h>
 
 #include "accord/review/definition.h"
-#include "accord/store/store_review.h"
+#include "accord/store/artifact.h"
+#include "accord/store/assignment.h"
+#include "accord/store/credential.h"
+#include "accord/store/job.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/submission.h"
 #include "internal.h"
 #include "problem.h"
 #include "review/scheduler.h"

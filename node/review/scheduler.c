@@ -12,6 +12,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/job.h"
 #include "audit.h"
 #include "review/review.h"
 

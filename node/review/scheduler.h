@@ -26,7 +26,7 @@
 
 #include <uv.h>
 
-#include "accord/store/store_review.h"
+#include "accord/store/job.h"
 
 struct ac_node;
 

@@ -14,6 +14,9 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/review/scoring.h"
+#include "accord/store/assignment.h"
+#include "accord/store/credential.h"
+#include "accord/store/job.h"
 #include "audit.h"
 #include "review/review.h"
 

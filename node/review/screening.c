@@ -14,6 +14,9 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/review/neardup.h"
+#include "accord/store/flag.h"
+#include "accord/store/job.h"
+#include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
 

@@ -15,6 +15,7 @@
 #include "../../node/accounts/accounts.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/user.h"
 
 static struct ac_node node;
 static char bearer[7 + AC_TOKEN_TEXT_BYTES];

@@ -10,12 +10,19 @@ import sys
 
 import h2.config
 import h2.connection
+import h2.settings
 
 
-def client_bytes(requests):
-    """Returns the preface, SETTINGS and every request's HEADERS (+DATA)."""
+def client_bytes(requests, window=None, pings=0):
+    """Returns the preface, SETTINGS (with INITIAL_WINDOW_SIZE |window| when
+    given), |pings| PINGs and every request's HEADERS (+DATA)."""
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    if window is not None:
+        conn.local_settings = h2.settings.Settings(
+            client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
     conn.initiate_connection()
+    for _ in range(pings):
+        conn.ping(b"pingpong")
     for method, path, body, extra in requests:
         headers = [(":method", method), (":scheme", "http"),
                    (":authority", "127.0.0.1"), (":path", path)] + extra
@@ -38,6 +45,18 @@ SEEDS = {
 }
 
 
+# Seeds for the limits against hostile peers (docs/http.md): a PING flood, a
+# zero window with many streams, HEAD, and bodies sent to routes refused at
+# the end of their headers.
+HOSTILE = {
+    "ping_flood": ([("GET", "/echo", None, [])], None, 30),
+    "zero_window": ([("GET", "/echo", None, [])] * 20, 0, 0),
+    "head": ([("HEAD", "/echo", None, []), ("HEAD", "/missing", None, [])], None, 0),
+    "body_refused": ([("POST", "/missing", b"x" * 300, []), ("PUT", "/echo", b"y" * 300, [])],
+                     None, 0),
+}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_h2_server")
@@ -45,6 +64,9 @@ def main():
     for name, reqs in SEEDS.items():
         with open(os.path.join(out, name + ".bin"), "wb") as f:
             f.write(client_bytes(reqs))
+    for name, (reqs, window, pings) in HOSTILE.items():
+        with open(os.path.join(out, name + ".bin"), "wb") as f:
+            f.write(client_bytes(reqs, window, pings))
 
 
 if __name__ == "__main__":

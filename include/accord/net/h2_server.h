@@ -2,9 +2,13 @@
  * or TLS with ALPN "h2" when a certificate is configured.
  *
  * Requests are routed through a router (router.h) and answered through the
- * exchange API (http.h). Unknown routes get 404, wrong methods 405 with Allow,
- * bodies over the limit 413, all as problem+json; malformed frames end the
- * connection with GOAWAY. Runs on the loop thread. */
+ * exchange API (http.h). Requests are routed at the end of their headers, so
+ * unknown routes get 404, wrong methods 405 with Allow, bodies over the limit
+ * 413 (and failed credentials 401, through the headers check) before any of the
+ * body is read, all as problem+json. HEAD is answered as GET without a body.
+ * Malformed frames end the connection with GOAWAY. Every limit below holds
+ * against a client that reads slowly, never reads, floods control frames or
+ * opens many connections (docs/http.md). Runs on the loop thread. */
 #ifndef AC_H2_SERVER_H
 #define AC_H2_SERVER_H
 
@@ -15,16 +19,32 @@
 
 struct ac_router;
 struct ac_h2_server;
+struct ac_http_exchange;
 
 struct ac_h2_server_limits {
-    size_t max_body_bytes;           /* 413 beyond this; default 1 MiB */
-    size_t max_header_bytes;         /* total header list size; default 16 KiB */
-    uint32_t max_concurrent_streams; /* per connection; default 100 */
-    uint32_t max_connections;        /* further accepts are closed; default 1024 */
-    uint64_t idle_timeout_ms;        /* no open stream and no frame; default 60 s. Also
-                                        cuts a peer that, with only answered streams
-                                        left, sends nothing and reads nothing this long */
-    uint64_t request_timeout_ms;     /* a request's headers+body must arrive within; default 30 s */
+    size_t max_body_bytes;               /* 413 beyond this; default 1 MiB */
+    size_t max_header_bytes;             /* total header list size; default 16 KiB */
+    uint32_t max_concurrent_streams;     /* per connection; default 100 */
+    uint32_t max_connections;            /* further accepts are closed; default 1024 */
+    uint32_t max_connections_per_client; /* from one peer address; default 64 */
+    uint64_t idle_timeout_ms;            /* no open stream and no progress; default 60 s. Progress
+                                            is a request received, request body bytes, a window
+                                            opened, or response bytes written: never PING,
+                                            SETTINGS or an empty frame. Also cuts a peer that,
+                                            with only answered streams left, makes no progress
+                                            this long (a slow reader) */
+    uint64_t request_timeout_ms; /* a request's headers+body must arrive within; default 30 s */
+    uint64_t max_connection_lifetime_ms; /* then GOAWAY, graceful; default 1 hour */
+    uint32_t max_pings_per_second;       /* PING and SETTINGS frames a peer may send per second;
+                                            beyond it GOAWAY ENHANCE_YOUR_CALM; default 10 */
+    size_t max_response_buffer_bytes;    /* response bytes held for one connection; past it no
+                                            further request is handed to a handler until the peer
+                                            reads; default 4 MiB */
+    size_t max_response_buffer_total;    /* the same over all connections; default 128 MiB */
+    size_t max_body_buffer_bytes;        /* request-body bytes held for one connection; past it
+                                            503; default 4 x max_body_bytes */
+    size_t max_body_buffer_total;        /* the same over all connections; default 64 MiB, at
+                                            least 4 x max_body_bytes */
 };
 
 struct ac_h2_server_config {
@@ -39,6 +59,14 @@ struct ac_h2_server_config {
  * from the request's first HEADERS frame. */
 typedef void (*ac_h2_server_observe_cb)(void *arg, const char *method, const char *route,
                                         int status, double seconds);
+
+/* Called at the end of the header block of a request that has a body to come,
+ * once it is routed (ac_http_exchange_req() shows method, path, headers, route;
+ * no body yet), so that credentials are checked before the body is read. Either
+ * returns 0 and leaves |x| alone (the body is then read and the route's handler
+ * called), or answers |x| (e.g. 401) with an ac_http_respond*() call, which
+ * frees it, and returns 1: the body is then discarded unread. */
+typedef int (*ac_h2_server_headers_cb)(void *arg, struct ac_http_exchange *x);
 
 /* Creates a server on |loop| routing through |router| (borrowed; must outlive
  * the server). Copies |cfg|. Loads the TLS certificate now, so a bad one fails
@@ -56,6 +84,11 @@ int ac_h2_server_port(const struct ac_h2_server *srv, size_t i);
 
 /* Registers |cb| (borrowing |arg|) to observe every finished request. */
 void ac_h2_server_set_observer(struct ac_h2_server *srv, ac_h2_server_observe_cb cb, void *arg);
+
+/* Registers |cb| (borrowing |arg|) to check each request with a body at the
+ * end of its headers; NULL removes it. */
+void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_headers_cb cb,
+                                    void *arg);
 
 /* Returns the number of open connections. */
 size_t ac_h2_server_connections(const struct ac_h2_server *srv);

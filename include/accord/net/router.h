@@ -2,7 +2,9 @@
  *
  * Patterns are literal segments and "{name}" segments that match one non-empty
  * segment ("/v1/users/{id}/tokens"). A literal segment wins over a parameter at
- * the same position, so "/v1/users/me" and "/v1/users/{id}" can coexist. */
+ * the same position, so "/v1/users/me" and "/v1/users/{id}" can coexist. A
+ * GET route also serves HEAD (RFC 9110 9.3.2: the server sends no body), and
+ * an Allow list that names GET names HEAD too. */
 #ifndef AC_ROUTER_H
 #define AC_ROUTER_H
 

@@ -52,25 +52,4 @@ int ac_store_tx_commit(struct ac_store *st);
 /* Rolls back the innermost transaction; a no-op when none is open. */
 void ac_store_tx_rollback(struct ac_store *st);
 
-/* TRANSITION: every per-object header, so node/ files that include only
- * store.h keep building while they are rewritten. The lead removes this
- * block at merge, once node/ includes the headers it uses. */
-#include "accord/store/artifact.h"
-#include "accord/store/assignment.h"
-#include "accord/store/audit.h"
-#include "accord/store/benchmark.h"
-#include "accord/store/certification.h"
-#include "accord/store/credential.h"
-#include "accord/store/flag.h"
-#include "accord/store/job.h"
-#include "accord/store/notify.h"
-#include "accord/store/pilot.h"
-#include "accord/store/record.h"
-#include "accord/store/reviewer.h"
-#include "accord/store/status.h"
-#include "accord/store/submission.h"
-#include "accord/store/tlog.h"
-#include "accord/store/training.h"
-#include "accord/store/user.h"
-
 #endif

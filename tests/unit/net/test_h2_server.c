@@ -89,7 +89,7 @@ static void test_wrong_method_gets_405_with_allow(void **state)
         0, ac_h2_client_request(fx.cl, "DELETE", "/echo", NULL, 0, NULL, 0, fx_on_response, &fx));
     fx_finish(&fx);
     assert_int_equal(405, fx.got[0].status);
-    assert_string_equal("GET, POST", fx.got[0].allow);
+    assert_string_equal("GET, HEAD, POST", fx.got[0].allow);
     assert_string_equal("application/problem+json", fx.got[0].ctype);
 }
 

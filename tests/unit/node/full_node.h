@@ -20,6 +20,8 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/store.h"
+#include "accord/store/audit.h"
+#include "accord/store/user.h"
 #include "internal.h"
 #include "records/records.h"
 

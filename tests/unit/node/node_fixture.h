@@ -18,6 +18,10 @@
 
 #include "accord/base/error.h"
 #include "accord/store/store.h"
+#include "accord/store/audit.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/credential.h"
+#include "accord/store/user.h"
 #include "internal.h"
 
 #define FIXTURE_NODE_ID "unit.test"
@@ -69,33 +73,32 @@ static inline struct ac_user fixture_user(struct node_fixture *f, const char *na
 static inline struct ac_definition *fixture_definition(int64_t version, const char *quals)
 {
     char text[4096];
-    snprintf(
-        text, sizeof text,
-        "{\"id\": \"unit-cred\", \"version\": %lld, \"title\": \"Unit Credential\","
-        " \"competency\": \"The educator does the thing.\","
-        " \"key_method\": \"A method.\", \"method_components\": \"Components.\","
-        " \"research\": [\"A study (2020)\"],"
-        " \"submission\": {\"elements\": [{\"id\": \"e1\", \"prompt\": \"Show it.\","
-        " \"kind\": \"text\"}], \"collaboration\": {\"allowed\": false,"
-        " \"individual_element\": null}},"
-        " \"scoring\": {\"levels\": [\"not yet\", \"pass\"], \"passing_level\": \"pass\","
-        " \"grain\": \"holistic\"},"
-        " \"domains\": [\"ELA\"], \"ceus\": 1, \"stacks\": [],"
-        " \"reviewers\": {\"qualifications\": %s, \"mode\": \"associate\","
-        " \"per_submission\": 2, \"agreement\": {\"rule\": \"pass_boundary\"},"
-        " \"disagreement\": {\"add_per_round\": 1, \"max_reviewers\": 3, \"then\": \"median\","
-        " \"median_rounding\": \"lower\"}},"
-        " \"review\": {\"batch_size\": 5, \"batch_timer_hours\": 48, \"deadline_days\": 10,"
-        " \"reminders_hours_before\": [48], \"cool_off_hours\": 24,"
-        " \"resubmission_wait_days\": 30},"
-        " \"training\": {\"examples_per_level\": 1, \"attempts\": 2, \"sample_per_level\": 1,"
-        " \"wait_days\": 7, \"pass_rule\": [{\"criterion\": \"exact_rate\", \"min\": 0.8},"
-        " {\"criterion\": \"no_discrepancy_beyond_one\"}]},"
-        " \"maintenance\": {\"benchmark_seed_rate\": 0.05, \"second_master_rate\": 0,"
-        " \"min_sample\": 10, \"thresholds\": []},"
-        " \"pool\": {\"submissions_per_period\": 1, \"assignments_per_reviewer\": 2,"
-        " \"period_days\": 30}}",
-        (long long)version, quals);
+    snprintf(text, sizeof text,
+             "{\"id\": \"unit-cred\", \"version\": %lld, \"title\": \"Unit Credential\","
+             " \"competency\": \"The educator does the thing.\","
+             " \"key_method\": \"A method.\", \"method_components\": \"Components.\","
+             " \"research\": [\"A study (2020)\"],"
+             " \"submission\": {\"elements\": [{\"id\": \"e1\", \"prompt\": \"Show it.\","
+             " \"kind\": \"text\"}], \"collaboration\": {\"allowed\": false,"
+             " \"individual_element\": null}},"
+             " \"scoring\": {\"levels\": [\"not yet\", \"pass\"], \"passing_level\": \"pass\","
+             " \"grain\": \"holistic\"},"
+             " \"domains\": [\"ELA\"], \"ceus\": 1, \"stacks\": [],"
+             " \"reviewers\": {\"qualifications\": %s, \"mode\": \"associate\","
+             " \"per_submission\": 2, \"agreement\": {\"rule\": \"pass_boundary\"},"
+             " \"disagreement\": {\"add_per_round\": 1, \"max_reviewers\": 3, \"then\": \"median\","
+             " \"median_rounding\": \"lower\"}},"
+             " \"review\": {\"batch_size\": 5, \"batch_timer_hours\": 48, \"deadline_days\": 10,"
+             " \"reminders_hours_before\": [48], \"cool_off_hours\": 24,"
+             " \"resubmission_wait_days\": 30},"
+             " \"training\": {\"examples_per_level\": 1, \"attempts\": 2, \"sample_per_level\": 1,"
+             " \"wait_days\": 7, \"pass_rule\": [{\"criterion\": \"exact_rate\", \"min\": 0.8},"
+             " {\"criterion\": \"no_discrepancy_beyond_one\"}]},"
+             " \"maintenance\": {\"benchmark_seed_rate\": 0.05, \"second_master_rate\": 0,"
+             " \"min_sample\": 10, \"thresholds\": []},"
+             " \"pool\": {\"submissions_per_period\": 1, \"assignments_per_reviewer\": 2,"
+             " \"period_days\": 30}}",
+             (long long)version, quals);
     struct ac_definition *def = NULL;
     struct ac_def_problems pr = {0};
     int err = ac_def_from_json(text, strlen(text), &def, &pr);
@@ -118,13 +121,13 @@ static inline int64_t fixture_credential(struct node_fixture *f, const struct ac
     assert_int_equal(0, ac_def_to_json(def, true, &text));
     assert_int_equal(0, ac_def_hash_hex(def, hash));
     int64_t id;
-    assert_int_equal(0, ac_store_credential_create(f->node.store, def->id, def->version,
-                                                   def->title, text, hash, admin->id, 0, &id));
+    assert_int_equal(0, ac_store_credential_create(f->node.store, def->id, def->version, def->title,
+                                                   text, hash, admin->id, 0, &id));
     free(text);
     ac_def_free(def);
     if (state != AC_DEF_DRAFT)
-        assert_int_equal(0, ac_store_credential_transition(f->node.store, id, AC_DEF_DRAFT,
-                                                           state, false, 0));
+        assert_int_equal(
+            0, ac_store_credential_transition(f->node.store, id, AC_DEF_DRAFT, state, false, 0));
     return id;
 }
 
@@ -133,9 +136,8 @@ static inline int64_t fixture_credential(struct node_fixture *f, const struct ac
  * resolves itself. Labels are "L<level>-<i>"; fills |ids| (capacity
  * 2 x |per_level|) in level order. */
 static inline void fixture_resolved_benchmarks(struct node_fixture *f, int64_t cred,
-                                               const struct ac_user *e1,
-                                               const struct ac_user *e2, int per_level,
-                                               int64_t *ids)
+                                               const struct ac_user *e1, const struct ac_user *e2,
+                                               int per_level, int64_t *ids)
 {
     int64_t experts[2] = {e1->id, e2->id};
     for (int level = 0; level < 2; level++)
@@ -144,8 +146,8 @@ static inline void fixture_resolved_benchmarks(struct node_fixture *f, int64_t c
             snprintf(label, sizeof label, "L%d-%d", level, i);
             snprintf(content, sizeof content, "An item at level %d (%d).", level, i);
             int64_t *id = &ids[level * per_level + i];
-            assert_int_equal(0, ac_store_bench_add(f->node.store, cred, label, content, experts,
-                                                   2, 0, id));
+            assert_int_equal(
+                0, ac_store_bench_add(f->node.store, cred, label, content, experts, 2, 0, id));
             assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e1->id, level, 0));
             assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e2->id, level, 0));
         }

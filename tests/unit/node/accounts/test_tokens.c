@@ -5,6 +5,8 @@
 #include "node/full_node.h"
 
 #include "accounts/accounts.h"
+#include "accord/store/audit.h"
+#include "accord/store/user.h"
 
 static struct full_node fx;
 static struct ac_user ada, ben; /* admin, earner */

@@ -4,6 +4,8 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/credential.h"
 
 static struct node_fixture fx;
 static struct ac_user admin, e1, e2, e3;
@@ -34,8 +36,8 @@ static void import_two(int64_t ids[2])
 {
     int64_t experts[2] = {e1.id, e2.id};
     struct ac__cred c;
-    assert_int_equal(0, ac_benchmark_import(&fx.node, &admin, "unit-cred", experts, 2, items, 2,
-                                            ids, &c, NULL));
+    assert_int_equal(
+        0, ac_benchmark_import(&fx.node, &admin, "unit-cred", experts, 2, items, 2, ids, &c, NULL));
     ac__cred_release(&c);
 }
 
@@ -61,8 +63,8 @@ static void test_importing_items_assigns_them_to_the_experts_and_audits_the_impo
     int64_t experts[2] = {e1.id, e2.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(0, ac_benchmark_import(&fx.node, &admin, "unit-cred", experts, 2, items, 2,
-                                            ids, &c, &why));
+    assert_int_equal(
+        0, ac_benchmark_import(&fx.node, &admin, "unit-cred", experts, 2, items, 2, ids, &c, &why));
     assert_string_equal("unit-cred@1", c.ref);
     struct ac_bench_row b = stored(ids[1]);
     assert_string_equal("b2", b.label);
@@ -152,8 +154,8 @@ static void test_a_unanimous_score_is_not_overruled(void **state)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_bench_row item;
-    assert_int_equal(AC_EINVAL, ac_benchmark_resolve(&fx.node, &admin, ids[0], &l, NULL, NULL, &c,
-                                                     &item, &why));
+    assert_int_equal(
+        AC_EINVAL, ac_benchmark_resolve(&fx.node, &admin, ids[0], &l, NULL, NULL, &c, &item, &why));
     fixture_reason_is(&why, AC_PROBLEM_UNACCEPTABLE_VALUE, "level");
     assert_non_null(strstr(why.detail, "agreed on \"pass\""));
 }
@@ -193,8 +195,8 @@ static void test_an_expert_not_on_a_split_item_cannot_resolve_it(void **state)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_bench_row item;
-    assert_int_equal(AC_EACCES, ac_benchmark_resolve(&fx.node, &e3, ids[1], &l, NULL, NULL, &c,
-                                                     &item, &why));
+    assert_int_equal(AC_EACCES,
+                     ac_benchmark_resolve(&fx.node, &e3, ids[1], &l, NULL, NULL, &c, &item, &why));
     fixture_reason_is(&why, AC_PROBLEM_NOT_ASSIGNED, "id");
     struct ac_bench_row b = stored(ids[1]);
     assert_int_equal(-1, b.final_level);

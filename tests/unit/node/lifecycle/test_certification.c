@@ -5,6 +5,8 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/certification.h"
+#include "accord/store/reviewer.h"
 
 #define PER_LEVEL 3
 
@@ -15,11 +17,11 @@ static char rex_subject[24];
 
 static void trained(const struct ac_user *u)
 {
-    assert_int_equal(0, ac_store_reviewer_cert_create(fx.node.store, cred, u->id,
-                                                      AC_RCERT_SCREENED, "{}", "[]", 0));
+    assert_int_equal(0, ac_store_reviewer_cert_create(fx.node.store, cred, u->id, AC_RCERT_SCREENED,
+                                                      "{}", "[]", 0));
     assert_int_equal(0, ac_store_reviewer_cert_transition(fx.node.store, cred, u->id,
-                                                          AC_RCERT_SCREENED, AC_RCERT_TRAINED,
-                                                          NULL, 0));
+                                                          AC_RCERT_SCREENED, AC_RCERT_TRAINED, NULL,
+                                                          0));
 }
 
 static int setup(void **state)
@@ -85,8 +87,8 @@ static void test_starting_draws_one_unseen_item_per_level_and_opens_the_attempt(
     assert_int_equal(1, s.number);
     int levels[2] = {0, 0};
     for (size_t i = 0; i < json_array_size(s.items); i++)
-        levels[truth_of(json_integer_value(
-            json_object_get(json_array_get(s.items, i), "item_id")))]++;
+        levels[truth_of(
+            json_integer_value(json_object_get(json_array_get(s.items, i), "item_id")))]++;
     assert_int_equal(1, levels[0]);
     assert_int_equal(1, levels[1]);
     struct ac_cert_attempt_row at;
@@ -109,8 +111,8 @@ static void test_a_second_start_while_one_is_open_names_the_open_attempt(void **
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_attempt_started s;
-    assert_int_equal(AC_ECONFLICT, ac_cert_attempt_start(&fx.node, &rex, "unit-cred", &c, &s,
-                                                         &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_cert_attempt_start(&fx.node, &rex, "unit-cred", &c, &s, &why));
     fixture_reason_is(&why, AC_PROBLEM_ATTEMPT_OPEN, "");
     assert_int_equal(open, json_integer_value(json_object_get(why.extra, "attempt_id")));
     ac_reason_release(&why);
@@ -124,8 +126,8 @@ static void test_starting_before_training_is_refused_as_wrong_state(void **state
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_attempt_started s;
-    assert_int_equal(AC_ECONFLICT, ac_cert_attempt_start(&fx.node, &rae, "unit-cred", &c, &s,
-                                                         &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_cert_attempt_start(&fx.node, &rae, "unit-cred", &c, &s, &why));
     fixture_reason_is(&why, AC_PROBLEM_WRONG_STATE, "state");
 }
 
@@ -138,8 +140,8 @@ static void test_answering_another_reviewers_attempt_is_refused_and_leaves_it_op
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_attempt_graded g;
-    assert_int_equal(AC_EACCES, ac_cert_attempt_answer(&fx.node, &rae, id, answers, 2, &c, &g,
-                                                       &why));
+    assert_int_equal(AC_EACCES,
+                     ac_cert_attempt_answer(&fx.node, &rae, id, answers, 2, &c, &g, &why));
     fixture_reason_is(&why, AC_PROBLEM_NOT_YOURS, "id");
     struct ac_cert_attempt_row at;
     assert_int_equal(0, ac_store_cert_attempt_get(fx.node.store, id, &at));
@@ -147,8 +149,7 @@ static void test_answering_another_reviewers_attempt_is_refused_and_leaves_it_op
     ac_cert_attempt_row_release(&at);
 }
 
-static void test_a_pass_that_fills_the_pool_certifies_and_turns_the_credential_active(
-    void **state)
+static void test_a_pass_that_fills_the_pool_certifies_and_turns_the_credential_active(void **state)
 {
     (void)state;
     struct ac_attempt_answer answers[2];
@@ -195,14 +196,14 @@ static void test_a_failed_attempt_sets_the_wait_and_cannot_be_answered_again(voi
     assert_int_equal(g.next_attempt_ms, rc.next_attempt_ms);
     ac_reviewer_cert_release(&rc);
     json_decref(fixture_audit_last(&fx, "reviewer", rex_subject, "attempt-failed", rex.id));
-    assert_int_equal(AC_ECONFLICT, ac_cert_attempt_answer(&fx.node, &rex, id, answers, 2, &c, &g,
-                                                          &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_cert_attempt_answer(&fx.node, &rex, id, answers, 2, &c, &g, &why));
     fixture_reason_is(&why, AC_PROBLEM_ATTEMPT_CLOSED, "id");
     /* The next attempt waits the definition's seven days. */
     ac_reason_release(&why);
     struct ac_attempt_started s;
-    assert_int_equal(AC_ECONFLICT, ac_cert_attempt_start(&fx.node, &rex, "unit-cred", &c, &s,
-                                                         &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_cert_attempt_start(&fx.node, &rex, "unit-cred", &c, &s, &why));
     fixture_reason_is(&why, AC_PROBLEM_ATTEMPT_TOO_EARLY, "");
     assert_non_null(json_object_get(why.extra, "retry_at"));
     ac_reason_release(&why);
@@ -216,8 +217,8 @@ static void test_answers_of_the_wrong_count_are_refused_naming_the_count(void **
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_attempt_graded g;
-    assert_int_equal(AC_EINVAL, ac_cert_attempt_answer(&fx.node, &rex, id, answers, 1, &c, &g,
-                                                       &why));
+    assert_int_equal(AC_EINVAL,
+                     ac_cert_attempt_answer(&fx.node, &rex, id, answers, 1, &c, &g, &why));
     fixture_reason_is(&why, AC_PROBLEM_INVALID_FIELD, "answers");
     assert_non_null(strstr(why.detail, "a list of 2"));
     assert_int_equal(AC_EINVAL, ac_cert_attempt_answer(&fx.node, &rex, id, NULL, 0, &c, &g, &why));
@@ -232,8 +233,8 @@ static void test_an_answer_for_an_item_not_shown_is_refused_by_position(void **s
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_attempt_graded g;
-    assert_int_equal(AC_EINVAL, ac_cert_attempt_answer(&fx.node, &rex, id, answers, 2, &c, &g,
-                                                       &why));
+    assert_int_equal(AC_EINVAL,
+                     ac_cert_attempt_answer(&fx.node, &rex, id, answers, 2, &c, &g, &why));
     fixture_reason_is(&why, AC_PROBLEM_UNACCEPTABLE_VALUE, "answers[1]");
     assert_non_null(strstr(why.detail, "not shown in this attempt"));
     struct ac_cert_attempt_row at;

@@ -3,6 +3,7 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/user.h"
 
 static struct node_fixture fx;
 static struct ac_user admin, eve, gone;
@@ -68,8 +69,7 @@ static void test_a_level_is_taken_by_name_or_by_index(void **state)
     ac_def_free(def);
 }
 
-static void test_an_index_past_the_scale_and_a_missing_level_are_refused_differently(
-    void **state)
+static void test_an_index_past_the_scale_and_a_missing_level_are_refused_differently(void **state)
 {
     (void)state;
     struct ac_definition *def = fixture_definition(1, "[]");
@@ -94,8 +94,7 @@ static void test_a_disabled_user_in_a_list_is_refused_by_position(void **state)
     (void)state;
     int64_t ids[2] = {eve.id, gone.id};
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac__users_check(&fx.node, "experts", ids, 2, AC_ROLE_EXPERT,
-                                                &why));
+    assert_int_equal(AC_EINVAL, ac__users_check(&fx.node, "experts", ids, 2, AC_ROLE_EXPERT, &why));
     fixture_reason_is(&why, AC_PROBLEM_UNACCEPTABLE_VALUE, "experts");
     assert_string_equal("experts[1]: no enabled user with that id", why.detail);
 }

@@ -4,6 +4,7 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/credential.h"
 
 static struct node_fixture fx;
 static struct ac_user admin, reviewer;
@@ -61,11 +62,11 @@ static void test_a_version_not_after_the_stored_one_is_refused_as_version_exists
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(0, ac_definition_create(&fx.node, &admin, fixture_definition(2, "[]"), &c,
-                                             &why));
+    assert_int_equal(0,
+                     ac_definition_create(&fx.node, &admin, fixture_definition(2, "[]"), &c, &why));
     ac__cred_release(&c);
-    assert_int_equal(AC_ECONFLICT, ac_definition_create(&fx.node, &admin,
-                                                        fixture_definition(1, "[]"), &c, &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_definition_create(&fx.node, &admin, fixture_definition(1, "[]"), &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_VERSION_EXISTS, "version");
     assert_non_null(strstr(why.detail, "must be 3 or higher"));
     assert_int_equal(0, fixture_audit_count(&fx, "credential", "unit-cred@1"));
@@ -130,8 +131,8 @@ static void test_replacing_an_unknown_credential_is_not_found(void **state)
     fixture_reason_is(&why, AC_PROBLEM_NOT_FOUND, "ref");
 }
 
-static void test_audit_answers_merge_into_the_draft_and_the_audit_row_holds_only_those_given(
-    void **state)
+static void
+test_audit_answers_merge_into_the_draft_and_the_audit_row_holds_only_those_given(void **state)
 {
     (void)state;
     int64_t id = fixture_credential(&fx, &admin, "[]", AC_DEF_DRAFT);
@@ -139,11 +140,11 @@ static void test_audit_answers_merge_into_the_draft_and_the_audit_row_holds_only
     struct ac_audit_answers second = {.access = "Free."};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(0, ac_definition_audit_answers(&fx.node, &admin, "unit-cred", &first, &c,
-                                                    &why));
+    assert_int_equal(0,
+                     ac_definition_audit_answers(&fx.node, &admin, "unit-cred", &first, &c, &why));
     ac__cred_release(&c);
-    assert_int_equal(0, ac_definition_audit_answers(&fx.node, &admin, "unit-cred", &second, &c,
-                                                    &why));
+    assert_int_equal(0,
+                     ac_definition_audit_answers(&fx.node, &admin, "unit-cred", &second, &c, &why));
     assert_string_equal("Students revise more.", c.def->audit.impact);
     assert_string_equal("Free.", c.def->audit.access);
     assert_null(c.def->audit.language);
@@ -169,8 +170,8 @@ static void test_an_empty_audit_answer_is_refused_naming_it_and_nothing_changes(
     struct ac_audit_answers answers = {.impact = "Fine.", .language = ""};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EINVAL, ac_definition_audit_answers(&fx.node, &admin, "unit-cred",
-                                                            &answers, &c, &why));
+    assert_int_equal(
+        AC_EINVAL, ac_definition_audit_answers(&fx.node, &admin, "unit-cred", &answers, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_INVALID_FIELD, "language");
     struct ac_credential after;
     assert_int_equal(0, ac_store_credential_get(fx.node.store, id, &after));
@@ -188,8 +189,8 @@ static void test_an_expert_answering_the_audit_is_forbidden(void **state)
     struct ac_audit_answers answers = {.impact = "Fine."};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EACCES, ac_definition_audit_answers(&fx.node, &expert, "unit-cred",
-                                                            &answers, &c, &why));
+    assert_int_equal(
+        AC_EACCES, ac_definition_audit_answers(&fx.node, &expert, "unit-cred", &answers, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_FORBIDDEN, "");
     assert_non_null(strstr(why.detail, "admin"));
     assert_int_equal(0, fixture_audit_count(&fx, "credential", "unit-cred@1"));

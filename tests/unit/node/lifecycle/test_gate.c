@@ -6,6 +6,7 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/credential.h"
 
 static struct node_fixture fx;
 static struct ac_user admin;
@@ -70,8 +71,7 @@ static void test_starting_a_pilot_opens_round_one_and_audits_the_transition(void
     json_decref(d);
 }
 
-static void test_a_pilot_before_the_framework_audit_is_refused_naming_the_first_answer(
-    void **state)
+static void test_a_pilot_before_the_framework_audit_is_refused_naming_the_first_answer(void **state)
 {
     (void)state;
     int64_t id = fixture_credential(&fx, &admin, "[]", AC_DEF_DRAFT);
@@ -178,8 +178,8 @@ static void test_an_override_turns_a_recruiting_credential_active_below_the_mini
     json_t *d = fixture_audit_last(&fx, "credential", "unit-cred@1", "transition", admin.id);
     assert_true(json_is_true(json_object_get(d, "override")));
     /* The pool status that allowed it is kept as the evidence. */
-    assert_int_equal(0, json_integer_value(
-                            json_object_get(json_object_get(d, "evidence"), "certified")));
+    assert_int_equal(
+        0, json_integer_value(json_object_get(json_object_get(d, "evidence"), "certified")));
     json_decref(d);
 }
 

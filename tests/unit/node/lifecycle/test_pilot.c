@@ -3,6 +3,8 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/credential.h"
+#include "accord/store/pilot.h"
 
 static struct node_fixture fx;
 static struct ac_user admin, e1, e2, e3, rex;
@@ -37,8 +39,8 @@ static void add_two(int64_t ids[2])
 {
     int64_t experts[2] = {e1.id, e2.id};
     struct ac__cred c;
-    assert_int_equal(0, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c,
-                                     NULL));
+    assert_int_equal(0,
+                     ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c, NULL));
     ac__cred_release(&c);
 }
 
@@ -53,15 +55,14 @@ static size_t rows_stored(void)
     return k;
 }
 
-static void test_adding_submissions_assigns_each_to_both_experts_and_audits_the_count(
-    void **state)
+static void test_adding_submissions_assigns_each_to_both_experts_and_audits_the_count(void **state)
 {
     (void)state;
     int64_t experts[2] = {e1.id, e2.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(0, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c,
-                                     &why));
+    assert_int_equal(0,
+                     ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c, &why));
     assert_int_equal(1, c.row.pilot_round);
     assert_true(ids[0] > 0 && ids[1] > ids[0]);
     assert_int_equal(4, rows_stored());
@@ -83,8 +84,8 @@ static void test_a_non_expert_in_the_expert_list_is_refused_by_position(void **s
     int64_t experts[2] = {e1.id, rex.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EINVAL, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids,
-                                             &c, &why));
+    assert_int_equal(AC_EINVAL,
+                     ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_UNACCEPTABLE_VALUE, "experts");
     assert_non_null(strstr(why.detail, "experts[1]"));
     assert_int_equal(0, rows_stored());
@@ -96,8 +97,8 @@ static void test_the_same_expert_twice_is_refused(void **state)
     int64_t experts[2] = {e1.id, e1.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EINVAL, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids,
-                                             &c, &why));
+    assert_int_equal(AC_EINVAL,
+                     ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c, &why));
     assert_non_null(strstr(why.detail, "appears twice"));
 }
 
@@ -110,8 +111,8 @@ static void test_a_reused_label_adds_nothing_at_all(void **state)
     const struct ac_text_item again[] = {{"s3", "New."}, {"s1", "Reused label."}};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EEXIST, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, again, 2,
-                                             more, &c, &why));
+    assert_int_equal(
+        AC_EEXIST, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, again, 2, more, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_CONFLICT, "submissions");
     /* "s3" came first and was rolled back with the rest. */
     assert_int_equal(4, rows_stored());
@@ -126,8 +127,8 @@ static void test_adding_outside_piloting_is_refused_as_wrong_state(void **state)
     int64_t experts[2] = {e1.id, e2.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_ECONFLICT, ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2,
-                                                ids, &c, &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_pilot_add(&fx.node, &admin, "unit-cred", experts, two, 2, ids, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_WRONG_STATE, "state");
     assert_int_equal(0, rows_stored());
 }
@@ -138,8 +139,8 @@ static void test_an_expert_adding_submissions_is_forbidden(void **state)
     int64_t experts[2] = {e1.id, e2.id}, ids[2];
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    assert_int_equal(AC_EACCES, ac_pilot_add(&fx.node, &e1, "unit-cred", experts, two, 2, ids,
-                                             &c, &why));
+    assert_int_equal(AC_EACCES,
+                     ac_pilot_add(&fx.node, &e1, "unit-cred", experts, two, 2, ids, &c, &why));
     fixture_reason_is(&why, AC_PROBLEM_FORBIDDEN, "");
     assert_int_equal(0, rows_stored());
 }
@@ -191,8 +192,8 @@ static void test_a_second_score_by_the_same_expert_is_refused_and_the_first_stan
     int level;
     assert_int_equal(0, ac_pilot_score_submission(&fx.node, &e2, ids[1], &first, &c, &level, &why));
     ac__cred_release(&c);
-    assert_int_equal(AC_ECONFLICT, ac_pilot_score_submission(&fx.node, &e2, ids[1], &second, &c,
-                                                             &level, &why));
+    assert_int_equal(AC_ECONFLICT,
+                     ac_pilot_score_submission(&fx.node, &e2, ids[1], &second, &c, &level, &why));
     fixture_reason_is(&why, AC_PROBLEM_ALREADY_SCORED, "level");
     struct ac_pilot_score p;
     assert_int_equal(0, ac_store_pilot_get(fx.node.store, ids[1], e2.id, &p));

@@ -4,6 +4,8 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "accord/store/certification.h"
+#include "accord/store/reviewer.h"
 
 static struct node_fixture fx;
 static struct ac_user admin, rex;
@@ -35,8 +37,8 @@ static enum ac_rcert_state applied_state(const char *quals)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_reviewer_cert rc;
-    assert_int_equal(0, ac_reviewer_apply(&fx.node, &rex, "unit-cred", "{\"why\":\"me\"}", &c, &rc,
-                                          &why));
+    assert_int_equal(
+        0, ac_reviewer_apply(&fx.node, &rex, "unit-cred", "{\"why\":\"me\"}", &c, &rc, &why));
     enum ac_rcert_state s = rc.state;
     assert_string_equal("{\"why\":\"me\"}", rc.answers);
     ac_reviewer_cert_release(&rc);
@@ -47,8 +49,8 @@ static enum ac_rcert_state applied_state(const char *quals)
 static void test_a_profile_edit_creates_the_profile_and_audits_only_what_was_given(void **state)
 {
     (void)state;
-    struct ac_profile_patch patch = {.school = "Oak Hill", .has_available = true,
-                                     .available = false};
+    struct ac_profile_patch patch = {
+        .school = "Oak Hill", .has_available = true, .available = false};
     struct ac_reason why = AC_REASON_INIT;
     struct ac_reviewer_profile p;
     assert_int_equal(0, ac_reviewer_profile_put(&fx.node, &rex, &patch, &p, &why));
@@ -110,8 +112,8 @@ static void test_a_held_credential_for_no_user_is_refused_naming_the_user(void *
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac_held_credential_add(&fx.node, &admin, 4242, "basics", NULL,
-                                                       &why));
+    assert_int_equal(AC_EINVAL,
+                     ac_held_credential_add(&fx.node, &admin, 4242, "basics", NULL, &why));
     fixture_reason_is(&why, AC_PROBLEM_UNACCEPTABLE_VALUE, "user_id");
     assert_non_null(strstr(why.detail, "4242"));
 }
@@ -187,8 +189,7 @@ static void test_an_admin_approving_records_the_decision_in_the_manual_checks(vo
     json_t *check = json_array_get(s, 0);
     assert_true(json_is_true(json_object_get(check, "met")));
     assert_int_equal(admin.id, json_integer_value(json_object_get(check, "by")));
-    assert_string_equal("Ten years of ELA.",
-                        json_string_value(json_object_get(check, "reason")));
+    assert_string_equal("Ten years of ELA.", json_string_value(json_object_get(check, "reason")));
     json_decref(s);
     json_t *d = fixture_audit_last(&fx, "reviewer", rex_subject, "screen", admin.id);
     assert_string_equal("screened", json_string_value(json_object_get(d, "state")));
@@ -204,8 +205,8 @@ static void test_screening_an_application_already_decided_is_refused(void **stat
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_reviewer_cert rc;
-    assert_int_equal(AC_ECONFLICT, ac_reviewer_screen(&fx.node, &admin, "unit-cred", rex.id,
-                                                      false, NULL, &c, &rc, &why));
+    assert_int_equal(AC_ECONFLICT, ac_reviewer_screen(&fx.node, &admin, "unit-cred", rex.id, false,
+                                                      NULL, &c, &rc, &why));
     fixture_reason_is(&why, AC_PROBLEM_WRONG_STATE, "state");
 }
 
@@ -216,8 +217,8 @@ static void test_a_reviewer_cannot_screen(void **state)
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_reviewer_cert rc;
-    assert_int_equal(AC_EACCES, ac_reviewer_screen(&fx.node, &rex, "unit-cred", rex.id, true,
-                                                   NULL, &c, &rc, &why));
+    assert_int_equal(AC_EACCES, ac_reviewer_screen(&fx.node, &rex, "unit-cred", rex.id, true, NULL,
+                                                   &c, &rc, &why));
     fixture_reason_is(&why, AC_PROBLEM_FORBIDDEN, "");
     assert_int_equal(0, ac_store_reviewer_cert_get(fx.node.store, 1, rex.id, &rc));
     assert_int_equal(AC_RCERT_APPLIED, rc.state);

@@ -4,6 +4,11 @@
 #include "node/node_fixture.h"
 
 #include "accord/base/clock.h"
+#include "accord/store/benchmark.h"
+#include "accord/store/certification.h"
+#include "accord/store/credential.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/training.h"
 #include "lifecycle/lifecycle.h"
 
 static struct node_fixture fx;
@@ -54,8 +59,8 @@ static int regenerate(struct ac_reason *why)
 
 static void put_general_module(void)
 {
-    assert_int_equal(0, ac_general_module_put(&fx.node, &admin,
-                                              "{\"title\":\"G\",\"sections\":[]}", NULL));
+    assert_int_equal(
+        0, ac_general_module_put(&fx.node, &admin, "{\"title\":\"G\",\"sections\":[]}", NULL));
 }
 
 static void test_regenerating_draws_one_example_per_level_and_audits_it(void **state)
@@ -74,20 +79,19 @@ static void test_regenerating_draws_one_example_per_level_and_audits_it(void **s
     assert_string_equal("pass", json_string_value(json_object_get(json_array_get(ex, 1), "level")));
     assert_int_equal(ids[2], json_integer_value(json_object_get(first, "item_id")));
     json_decref(m);
-    json_t *d = fixture_audit_last(&fx, "credential", "unit-cred@1", "training-generate",
-                                   admin.id);
+    json_t *d = fixture_audit_last(&fx, "credential", "unit-cred@1", "training-generate", admin.id);
     json_decref(d);
 }
 
-static void test_regenerating_with_a_level_lacking_examples_is_refused_and_stores_nothing(
-    void **state)
+static void
+test_regenerating_with_a_level_lacking_examples_is_refused_and_stores_nothing(void **state)
 {
     (void)state;
     int64_t id;
     int64_t experts[2] = {e1.id, e2.id};
     /* One resolved item, at "not yet" only. */
-    assert_int_equal(0, ac_store_bench_add(fx.node.store, cred, "only", "Only item.", experts, 2,
-                                           0, &id));
+    assert_int_equal(
+        0, ac_store_bench_add(fx.node.store, cred, "only", "Only item.", experts, 2, 0, &id));
     assert_int_equal(0, ac_store_bench_score(fx.node.store, id, e1.id, 0, 0));
     assert_int_equal(0, ac_store_bench_score(fx.node.store, id, e2.id, 0, 0));
     struct ac_reason why = AC_REASON_INIT;
@@ -139,8 +143,8 @@ static void test_completing_a_missing_general_module_is_refused(void **state)
     fixture_reason_is(&why, AC_PROBLEM_NO_GENERAL_MODULE, "");
 }
 
-static void test_completing_the_general_module_creates_the_profile_and_keeps_the_first_time(
-    void **state)
+static void
+test_completing_the_general_module_creates_the_profile_and_keeps_the_first_time(void **state)
 {
     (void)state;
     put_general_module();
@@ -171,8 +175,7 @@ static void test_the_training_module_waits_for_the_general_module(void **state)
     fixture_reason_is(&why, AC_PROBLEM_GENERAL_MODULE_FIRST, "");
 }
 
-static void test_completing_training_marks_its_examples_seen_and_the_reviewer_trained(
-    void **state)
+static void test_completing_training_marks_its_examples_seen_and_the_reviewer_trained(void **state)
 {
     (void)state;
     int64_t ids[4];

@@ -6,6 +6,8 @@
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
+#include "accord/store/audit.h"
+#include "accord/store/store_recognition.h"
 
 #define ISSUER "https://accord.test"
 #define CRED "formative-feedback"

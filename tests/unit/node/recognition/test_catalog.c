@@ -5,6 +5,8 @@
 #include "node/full_node.h"
 
 #include "accord/review/definition.h"
+#include "accord/store/credential.h"
+#include "accord/store/store_recognition.h"
 #include "recognition/recognition.h"
 
 static struct full_node fx;

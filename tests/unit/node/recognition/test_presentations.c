@@ -6,6 +6,8 @@
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
+#include "accord/store/audit.h"
+#include "accord/store/store_recognition.h"
 
 static struct full_node fx;
 static struct ac_user rita; /* recognizer */

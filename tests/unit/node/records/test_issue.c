@@ -6,6 +6,9 @@
 
 #include "accord/records/record.h"
 #include "accord/records/status.h"
+#include "accord/store/audit.h"
+#include "accord/store/record.h"
+#include "accord/store/tlog.h"
 #include "accounts/accounts.h"
 
 static struct full_node fx;

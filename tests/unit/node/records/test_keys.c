@@ -4,6 +4,8 @@
 #include "node/full_node.h"
 
 #include "accord/sign/keyring.h"
+#include "accord/store/audit.h"
+#include "accord/store/tlog.h"
 #include "accounts/accounts.h"
 
 static struct full_node fx;

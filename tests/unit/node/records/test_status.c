@@ -6,6 +6,8 @@
 #include "node/full_node.h"
 
 #include "accord/records/status.h"
+#include "accord/store/audit.h"
+#include "accord/store/status.h"
 #include "accounts/accounts.h"
 
 static struct full_node fx;

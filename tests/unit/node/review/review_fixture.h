@@ -18,6 +18,12 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/store/store.h"
+#include "accord/store/audit.h"
+#include "accord/store/credential.h"
+#include "accord/store/job.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/submission.h"
+#include "accord/store/user.h"
 #include "review/review.h"
 
 /* A holistic definition ("not yet" < "pass") reviewed by one master

@@ -3,6 +3,7 @@
  * that does not match stores nothing; someone without a right finds nothing;
  * bytes damaged on disk are refused as corrupt, never served. */
 #include "review_fixture.h"
+#include "accord/store/artifact.h"
 
 #define SHA256_HELLO "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 

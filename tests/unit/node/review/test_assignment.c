@@ -4,6 +4,10 @@
  * credentials row; a failed pass ends no transaction it did not open; the
  * deadline job hands unscored work back. */
 #include "review_fixture.h"
+#include "accord/store/assignment.h"
+#include "accord/store/reviewer.h"
+#include "accord/store/submission.h"
+#include "accord/store/user.h"
 
 static void free_certs(struct ac_reviewer_cert *c, size_t n)
 {

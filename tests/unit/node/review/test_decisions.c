@@ -3,6 +3,9 @@
  * the end of the resubmission wait; the earner is told; the decision is
  * audited as JSON however the issuer named its levels. */
 #include "review_fixture.h"
+#include "accord/store/assignment.h"
+#include "accord/store/notify.h"
+#include "accord/store/submission.h"
 
 /* Levels whose names carry quotes and a backslash: the old audit path
  * printed them into a JSON text unescaped. */

@@ -2,6 +2,7 @@
  * dismisses a near-duplicate flag (the work is queued) or rejects it; an
  * action that does not fit the flag, or a second resolution, is refused. */
 #include "review_fixture.h"
+#include "accord/store/flag.h"
 
 #define ESSAY                                                                                      \
     "Every Friday I return written comments on drafts within a day, naming one strength, "         \

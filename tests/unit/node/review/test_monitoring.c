@@ -3,6 +3,10 @@
  * issuer's agreement threshold is flagged, set unavailable (leaving the
  * pool) and audited once; a reviewer who agrees stays certified. */
 #include "review_fixture.h"
+#include "accord/store/assignment.h"
+#include "accord/store/flag.h"
+#include "accord/store/job.h"
+#include "accord/store/reviewer.h"
 
 #define MONITORED_DEFINITION                                                                       \
     "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \

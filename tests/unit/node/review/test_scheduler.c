@@ -4,6 +4,8 @@
  * rolled back and retried on its kind's policy, the last attempt abandoned
  * and told to the admins; a kind nobody registered is marked done. */
 #include "review_fixture.h"
+#include "accord/store/job.h"
+#include "accord/store/notify.h"
 
 static int runs;
 

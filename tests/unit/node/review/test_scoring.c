@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "review_fixture.h"
+#include "accord/store/assignment.h"
 
 static int64_t reviewer, sub, asg, batch;
 

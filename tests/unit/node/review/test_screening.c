@@ -3,6 +3,8 @@
  * with the matches as JSON; a distinct one is queued for assignment; a
  * screened submission is left as it is when screened again. */
 #include "review_fixture.h"
+#include "accord/store/flag.h"
+#include "accord/store/job.h"
 
 #define ESSAY                                                                                      \
     "Every Friday I return written comments on drafts within a day, naming one strength, "         \

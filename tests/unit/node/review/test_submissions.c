@@ -3,6 +3,7 @@
  * once; what the definition does not allow is refused naming the field,
  * the value and the rule; a resubmission needs a failed attempt. */
 #include "review_fixture.h"
+#include "accord/store/submission.h"
 
 static int create(const struct ac_submission_input *in, int64_t *id, struct ac_reason *why)
 {

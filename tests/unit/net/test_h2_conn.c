@@ -1,0 +1,474 @@
+/* test_h2_conn.c - tests the limits net/h2_conn.c holds against hostile peers,
+ * driven from a raw loopback socket speaking hand-made frames: a peer that
+ * only pings, one that never opens its window, PING floods, too many
+ * connections from one address, a connection's lifetime, requests refused at
+ * the end of their headers, request-body and response buffers, HEAD, and the
+ * rate limit on per-connection log lines. */
+#include <jansson.h>
+
+#include "../../net/internal.h"
+#include "accord/base/log.h"
+#include "net/h2_fixture.h"
+
+/* RFC 9113 3.4 client preface, then an empty SETTINGS frame (6.5). */
+#define PREFACE                                                                                    \
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"                                                             \
+    "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+/* SETTINGS with INITIAL_WINDOW_SIZE (0x4) = 0: the server may send no DATA
+ * until a WINDOW_UPDATE that never comes. */
+#define ZERO_WINDOW                                                                                \
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"                                                             \
+    "\x00\x00\x06\x04\x00\x00\x00\x00\x00"                                                         \
+    "\x00\x04\x00\x00\x00\x00"
+
+/* HEADERS (type 1) with END_STREAM|END_HEADERS (0x5) on stream |id|; HPACK
+ * (RFC 7541 appendix A): 0x82 ":method: GET", 0x86 ":scheme: http", 0x44
+ * literal ":path" "/echo", 0x41 literal ":authority" "x". */
+#define GET_ECHO(id) "\x00\x00\x0c\x01\x05\x00\x00\x00" id "\x82\x86\x44\x05/echo\x41\x01x"
+
+/* PING (6.7): type 6, 8 bytes of opaque data, stream 0. */
+static const char ping_frame[] = "\x00\x00\x08\x06\x00\x00\x00\x00\x00"
+                                 "pingpong";
+
+/* A hostile peer: sends |bytes|, then a PING every |ping_ms| (0: none), reads
+ * and parses what the server sends, and gives up after |guard_ms|. */
+struct peer {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq, preq;
+    uv_timer_t ping, guard;
+    struct fx *fx;
+    const char *bytes;
+    size_t len;
+    uint64_t ping_ms;
+    int pings_sent;
+    int ping_limit; /* stop pinging after this many (0: no limit) */
+    int eof;
+    int gave_up;          /* the server never hung up; the test closed the socket itself */
+    int goaways;          /* GOAWAY frames received */
+    uint32_t goaway_code; /* of the last one */
+    uint8_t in[65536];
+    size_t inlen;
+    size_t frames; /* frames received */
+    int ping_writing;
+};
+
+static void peer_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct peer *p = (struct peer *)h;
+    *buf = uv_buf_init((char *)p->in + p->inlen, (unsigned)(sizeof(p->in) - p->inlen));
+}
+
+static void peer_closed(uv_handle_t *h)
+{
+    struct peer *p = (struct peer *)h;
+    uv_close((uv_handle_t *)&p->ping, NULL);
+    uv_close((uv_handle_t *)&p->guard, NULL);
+    fx_shutdown(p->fx, 0);
+}
+
+/* Parses the frames (RFC 9113 4.1) received so far, keeping a partial one. */
+static void peer_parse(struct peer *p)
+{
+    size_t off = 0;
+    while (p->inlen - off >= 9) {
+        const uint8_t *h = p->in + off;
+        size_t len = ((size_t)h[0] << 16) | ((size_t)h[1] << 8) | h[2];
+        if (p->inlen - off < 9 + len)
+            break;
+        p->frames++;
+        if (h[3] == 7 && len >= 8) { /* GOAWAY: last stream id, then the error code */
+            const uint8_t *e = h + 9 + 4;
+            p->goaways++;
+            p->goaway_code =
+                ((uint32_t)e[0] << 24) | ((uint32_t)e[1] << 16) | ((uint32_t)e[2] << 8) | e[3];
+        }
+        off += 9 + len;
+    }
+    memmove(p->in, p->in + off, p->inlen - off);
+    p->inlen -= off;
+}
+
+static void peer_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct peer *p = (struct peer *)s;
+    if (nread > 0) {
+        p->inlen += (size_t)nread;
+        peer_parse(p);
+        if (p->inlen == sizeof(p->in))
+            p->inlen = 0; /* a frame larger than the buffer: not one we look at */
+        return;
+    }
+    if (nread < 0 && !uv_is_closing((uv_handle_t *)s)) {
+        p->eof = 1;
+        uv_close((uv_handle_t *)s, peer_closed);
+    }
+}
+
+static void peer_written(uv_write_t *w, int status)
+{
+    (void)status;
+    struct peer *p = w->data;
+    if (w == &p->preq)
+        p->ping_writing = 0;
+}
+
+static void on_peer_ping(uv_timer_t *t)
+{
+    struct peer *p = t->data;
+    if (uv_is_closing((uv_handle_t *)&p->tcp) || p->ping_writing)
+        return;
+    if (p->ping_limit && p->pings_sent >= p->ping_limit)
+        return;
+    uv_buf_t b = uv_buf_init((char *)ping_frame, sizeof(ping_frame) - 1);
+    p->preq.data = p;
+    if (uv_write(&p->preq, (uv_stream_t *)&p->tcp, &b, 1, peer_written) == 0) {
+        p->ping_writing = 1;
+        p->pings_sent++;
+    }
+}
+
+static void on_peer_guard(uv_timer_t *t)
+{
+    struct peer *p = t->data;
+    if (!uv_is_closing((uv_handle_t *)&p->tcp)) {
+        p->gave_up = 1;
+        uv_close((uv_handle_t *)&p->tcp, peer_closed);
+    }
+}
+
+static void peer_connected(uv_connect_t *c, int status)
+{
+    struct peer *p = c->data;
+    assert_int_equal(0, status);
+    uv_buf_t b = uv_buf_init((char *)p->bytes, (unsigned)p->len);
+    p->wreq.data = p;
+    uv_write(&p->wreq, (uv_stream_t *)&p->tcp, &b, 1, peer_written);
+    uv_read_start((uv_stream_t *)&p->tcp, peer_alloc, peer_read);
+    if (p->ping_ms)
+        uv_timer_start(&p->ping, on_peer_ping, p->ping_ms, p->ping_ms);
+}
+
+/* Runs |p| against the fixture's server until the server hangs up or
+ * |guard_ms| passes (generous against the limits under test, so a busy
+ * machine does not fail a test: nothing here asserts a time). */
+static void peer_run(struct fx *fx, struct peer *p, const char *bytes, size_t len, uint64_t ping_ms,
+                     uint64_t guard_ms)
+{
+    struct sockaddr_in a;
+    p->fx = fx;
+    p->bytes = bytes;
+    p->len = len;
+    p->ping_ms = ping_ms;
+    uv_ip4_addr("127.0.0.1", fx->port, &a);
+    uv_tcp_init(&fx->loop, &p->tcp);
+    uv_timer_init(&fx->loop, &p->ping);
+    uv_timer_init(&fx->loop, &p->guard);
+    p->ping.data = p;
+    p->guard.data = p;
+    uv_timer_start(&p->guard, on_peer_guard, guard_ms, 0);
+    p->creq.data = p;
+    assert_int_equal(0, uv_tcp_connect(&p->creq, &p->tcp, (struct sockaddr *)&a, peer_connected));
+    fx_finish(fx);
+}
+
+/* ---- the progress clock ---- */
+
+static void test_idle_peer_that_only_pings_is_sent_goaway(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {.idle_timeout_ms = 400};
+    fx_start(&fx, &lim, NULL);
+    /* A PING every 150 ms (fewer than the 10 a second allowed) keeps the
+     * socket busy, but is not progress. */
+    peer_run(&fx, &p, PREFACE, sizeof(PREFACE) - 1, 150, 5000);
+    assert_false(p.gave_up);
+    assert_true(p.eof);
+    assert_int_equal(1, p.goaways);
+    assert_int_equal(NGHTTP2_NO_ERROR, p.goaway_code);
+}
+
+static void test_zero_window_peer_that_pings_is_cut_off_as_a_slow_reader(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {.idle_timeout_ms = 400, .request_timeout_ms = 400};
+    static const char bytes[] = ZERO_WINDOW GET_ECHO("\x01") GET_ECHO("\x03");
+    fx_start(&fx, &lim, NULL);
+    /* PINGs under the rate limit: a live peer, but one that reads nothing. */
+    peer_run(&fx, &p, bytes, sizeof(bytes) - 1, 150, 5000);
+    assert_false(p.gave_up);
+    assert_true(p.eof);
+}
+
+/* ---- control frames ---- */
+
+static void test_ping_flood_gets_goaway_enhance_your_calm(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {.max_pings_per_second = 5};
+    /* Twenty PINGs in one write: more than five in any second. */
+    char bytes[sizeof(PREFACE) - 1 + 20 * (sizeof(ping_frame) - 1)];
+    memcpy(bytes, PREFACE, sizeof(PREFACE) - 1);
+    for (int i = 0; i < 20; i++)
+        memcpy(bytes + sizeof(PREFACE) - 1 + (size_t)i * (sizeof(ping_frame) - 1), ping_frame,
+               sizeof(ping_frame) - 1);
+    fx_start(&fx, &lim, NULL);
+    peer_run(&fx, &p, bytes, sizeof(bytes), 0, 5000);
+    assert_false(p.gave_up);
+    assert_true(p.eof);
+    assert_int_equal(1, p.goaways);
+    assert_int_equal(NGHTTP2_ENHANCE_YOUR_CALM, p.goaway_code);
+}
+
+static void test_pings_under_the_limit_keep_the_connection(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {.max_pings_per_second = 5, .idle_timeout_ms = 10000};
+    fx_start(&fx, &lim, NULL);
+    /* Four PINGs, 300 ms apart: never more than five in a second. The guard
+     * ends the test; the server must not have hung up before. */
+    p.ping_limit = 4;
+    peer_run(&fx, &p, PREFACE, sizeof(PREFACE) - 1, 300, 1500);
+    assert_true(p.gave_up);
+    assert_int_equal(0, p.goaways);
+}
+
+/* ---- connection slots ---- */
+
+static void test_connection_lifetime_ends_with_a_graceful_goaway(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {
+        .max_connection_lifetime_ms = 200, .idle_timeout_ms = 60000, .request_timeout_ms = 100};
+    fx_start(&fx, &lim, NULL);
+    /* A peer that stays busy with requests (each one progress) is still
+     * asked to go when the lifetime is over. */
+    peer_run(&fx, &p, PREFACE GET_ECHO("\x01"), sizeof(PREFACE GET_ECHO("\x01")) - 1, 0, 5000);
+    assert_false(p.gave_up);
+    assert_true(p.eof);
+    assert_int_equal(1, p.goaways);
+    assert_int_equal(NGHTTP2_NO_ERROR, p.goaway_code);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(200, fx.observed_status[0]);
+}
+
+struct two {
+    struct fx fx;
+    struct ac_h2_client *second;
+    int second_err;
+};
+
+static void on_second(void *arg, int err, const struct ac_h2_response *resp)
+{
+    (void)resp;
+    struct two *t = arg;
+    t->second_err = err;
+    ac_h2_client_close(t->second);
+    fx_shutdown(&t->fx, 0);
+}
+
+static void on_first(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct two *t = arg;
+    fx_record(&t->fx.got[t->fx.ngot++], err, resp);
+    /* The first connection stays open, so the second is one too many from 127.0.0.1. */
+    assert_int_equal(
+        0, ac_h2_client_request(t->second, "GET", "/echo", NULL, 0, NULL, 0, on_second, t));
+}
+
+static void test_second_connection_from_one_address_over_its_limit_is_closed(void **state)
+{
+    (void)state;
+    struct two t;
+    struct ac_h2_server_limits lim = {.max_connections = 100, .max_connections_per_client = 1};
+    char url[64];
+    fx_start(&t.fx, &lim, NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", t.fx.port);
+    assert_int_equal(0, ac_h2_client_new(&t.fx.loop, url, NULL, &t.second));
+    t.second_err = 0;
+    assert_int_equal(0,
+                     ac_h2_client_request(t.fx.cl, "GET", "/echo", NULL, 0, NULL, 0, on_first, &t));
+    fx_finish(&t.fx);
+    assert_int_equal(200, t.fx.got[0].status);
+    assert_true(t.second_err < 0);
+}
+
+/* ---- refused at the end of the headers ---- */
+
+/* HEADERS with END_HEADERS only (0x4): a POST whose body never comes. 0x83
+ * ":method: POST", 0x86 ":scheme: http", 0x44 literal ":path", 0x41 literal
+ * ":authority" "x". */
+#define POST_NO_BODY(path, pathlen)                                                                \
+    "\x00\x00" pathlen "\x01\x04\x00\x00\x00\x01\x83\x86\x44" path "\x41\x01x"
+
+static void test_post_to_unknown_path_gets_404_before_its_body(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    /* Before the body could have timed out (408), the 404 is already sent. */
+    struct ac_h2_server_limits lim = {.request_timeout_ms = 100, .idle_timeout_ms = 200};
+    static const char bytes[] = PREFACE POST_NO_BODY("\x05/nope", "\x0c");
+    fx_start(&fx, &lim, NULL);
+    peer_run(&fx, &p, bytes, sizeof(bytes) - 1, 0, 5000);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(404, fx.observed_status[0]);
+}
+
+static int checks_run;
+
+/* A headers check that refuses every request it sees with 401. */
+static int refuse_all(void *arg, struct ac_http_exchange *x)
+{
+    (void)arg;
+    checks_run++;
+    ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization", "no token");
+    return 1;
+}
+
+static void test_headers_check_refuses_a_post_before_its_body(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    struct ac_h2_server_limits lim = {.request_timeout_ms = 100, .idle_timeout_ms = 200};
+    static const char bytes[] = PREFACE POST_NO_BODY("\x05/echo", "\x0c");
+    fx_start(&fx, &lim, NULL);
+    checks_run = 0;
+    ac_h2_server_set_headers_check(fx.srv, refuse_all, NULL);
+    peer_run(&fx, &p, bytes, sizeof(bytes) - 1, 0, 5000);
+    assert_int_equal(1, checks_run);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(401, fx.observed_status[0]);
+}
+
+static void test_headers_check_is_not_asked_about_a_request_without_body(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_start(&fx, NULL, NULL);
+    fx.expected = 1;
+    checks_run = 0;
+    ac_h2_server_set_headers_check(fx.srv, refuse_all, NULL);
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/echo", NULL, 0, NULL, 0, fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(0, checks_run);
+    assert_int_equal(200, fx.got[0].status);
+}
+
+/* ---- buffers ---- */
+
+static void test_body_over_the_connection_body_budget_gets_503(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct ac_h2_server_limits lim = {.max_body_buffer_bytes = 1000};
+    static char body[3000];
+    memset(body, 'a', sizeof(body));
+    fx_start(&fx, &lim, NULL);
+    fx.expected = 1;
+    /* Within max_body_bytes (1 MiB), over what the connection may hold. */
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/echo", NULL, 0, body, sizeof(body),
+                                             fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(503, fx.got[0].status);
+}
+
+static void test_zero_window_peer_gets_no_more_answers_than_its_buffer_holds(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct peer p = {0};
+    /* One byte of response buffer: the first answer fills it, and as the peer
+     * reads nothing, the other four requests never reach the handler. */
+    struct ac_h2_server_limits lim = {
+        .idle_timeout_ms = 200, .request_timeout_ms = 200, .max_response_buffer_bytes = 1};
+    static const char bytes[] = ZERO_WINDOW GET_ECHO("\x01") GET_ECHO("\x03") GET_ECHO("\x05")
+        GET_ECHO("\x07") GET_ECHO("\x09");
+    fx_start(&fx, &lim, NULL);
+    peer_run(&fx, &p, bytes, sizeof(bytes) - 1, 0, 5000);
+    assert_false(p.gave_up);
+    /* The observer sees the one answer; deferred requests never had one. */
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(200, fx.observed_status[0]);
+}
+
+/* ---- HEAD ---- */
+
+static void test_head_is_answered_like_get_without_a_body(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_start(&fx, NULL, NULL);
+    fx.expected = 1;
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "HEAD", "/echo", NULL, 0, NULL, 0, fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(0, fx.got[0].err);
+    assert_int_equal(200, fx.got[0].status);
+    assert_int_equal(0, fx.got[0].body_len);
+    /* fx_echo's GET answer is "HEAD /echo? tls=0 ": 18 bytes. */
+    assert_string_equal("18", fx.got[0].clen);
+}
+
+/* ---- per-connection log lines ---- */
+
+static void test_connection_log_lines_are_limited_per_second(void **state)
+{
+    (void)state;
+    struct fx fx;
+    char path[] = "/tmp/accord-connlog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    fx_start(&fx, NULL, NULL);
+    assert_int_equal(0, ac_log_open(path));
+    for (int i = 0; i < 500; i++)
+        ac__conn_log(fx.srv, AC_LOG_INFO, "conn 127.0.0.1:%d closed: test", i);
+    ac_log_close();
+    fx_shutdown(&fx, 0);
+    fx_finish(&fx);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int lines = 0, ch;
+    while ((ch = fgetc(f)) != EOF)
+        lines += ch == '\n';
+    fclose(f);
+    unlink(path);
+    /* Within one loop iteration (one second at most), the quota alone. */
+    assert_int_equal(AC__CONN_LOG_PER_SECOND, lines);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_peer_that_only_pings_is_sent_goaway),
+        cmocka_unit_test(test_zero_window_peer_that_pings_is_cut_off_as_a_slow_reader),
+        cmocka_unit_test(test_ping_flood_gets_goaway_enhance_your_calm),
+        cmocka_unit_test(test_pings_under_the_limit_keep_the_connection),
+        cmocka_unit_test(test_connection_lifetime_ends_with_a_graceful_goaway),
+        cmocka_unit_test(test_second_connection_from_one_address_over_its_limit_is_closed),
+        cmocka_unit_test(test_post_to_unknown_path_gets_404_before_its_body),
+        cmocka_unit_test(test_headers_check_refuses_a_post_before_its_body),
+        cmocka_unit_test(test_headers_check_is_not_asked_about_a_request_without_body),
+        cmocka_unit_test(test_body_over_the_connection_body_budget_gets_503),
+        cmocka_unit_test(test_zero_window_peer_gets_no_more_answers_than_its_buffer_holds),
+        cmocka_unit_test(test_head_is_answered_like_get_without_a_body),
+        cmocka_unit_test(test_connection_log_lines_are_limited_per_second),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
