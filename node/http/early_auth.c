@@ -5,11 +5,16 @@
  * token today; the handler still authenticates and checks roles as before,
  * this only refuses earlier what it would refuse. */
 #include "internal.h"
+#include "web/web.h"
 
 int ac__early_auth(void *arg, struct ac_http_exchange *x)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
+    /* Signing in is how a browser gets a credential, so those few routes
+     * take their small bodies without one (node/http/session.c). */
+    if (ac__session_open_route(ac_http_exchange_req(x)->route))
+        return 0;
     /* ac__authenticate() answers 401 itself, naming what was wrong. */
     return ac__authenticate(n, x, &a) ? 1 : 0;
 }

@@ -127,3 +127,13 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
     return 0;
 }
 
+
+int ac__session_open_route(const char *route)
+{
+    static const char *const open[] = {"/v1/session", "/v1/session/link", "/v1/session/redeem",
+                                       "/v1/password"};
+    for (size_t i = 0; route && i < sizeof open / sizeof open[0]; i++)
+        if (strcmp(route, open[i]) == 0)
+            return 1;
+    return 0;
+}

@@ -86,6 +86,12 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
 int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a,
                        char text[AC_WEB_TOKEN_TEXT_BYTES]);
 
+/* Returns 1 when |route| (a route pattern; may be NULL) is one of the
+ * sign-in routes that take a body without a credential (POST /v1/session,
+ * /v1/session/link, /v1/session/redeem, /v1/password), else 0. The early
+ * token check (node/http/early_auth.c) lets them through. */
+int ac__session_open_route(const char *route);
+
 /* ---- the sign-in throttle (node/web/signin.c) ---- */
 
 /* Returns the milliseconds until |key| may try again (0: now). */
