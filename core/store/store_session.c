@@ -170,8 +170,7 @@ int ac_store_link_create(struct ac_store *st, int64_t user_id, enum ac_link_purp
 }
 
 int ac_store_link_use(struct ac_store *st, enum ac_link_purpose purpose,
-                      const uint8_t hash[AC_SESSION_HASH_BYTES], int64_t now_ms,
-                      int64_t *user_id)
+                      const uint8_t hash[AC_SESSION_HASH_BYTES], int64_t now_ms, int64_t *user_id)
 {
     /* One UPDATE ... RETURNING both checks and spends the link, so two
      * requests racing with one link cannot both succeed. */

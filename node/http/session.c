@@ -33,9 +33,8 @@ static void respond_session(struct ac_node *n, struct ac_http_exchange *x, int s
     for (unsigned bit = 1; roles && (bit & AC_ROLE_ALL); bit <<= 1)
         if (u->roles & bit)
             json_array_append_new(roles, json_string(ac_role_name(bit)));
-    json_t *j = json_pack("{s:{s:I, s:s, s:s, s:o}, s:s?}", "user", "id", (json_int_t)u->id,
-                          "name", u->name, "display_name", u->display_name, "roles", roles,
-                          "csrf", csrf);
+    json_t *j = json_pack("{s:{s:I, s:s, s:s, s:o}, s:s?}", "user", "id", (json_int_t)u->id, "name",
+                          u->name, "display_name", u->display_name, "roles", roles, "csrf", csrf);
     if (j)
         ac__json_time(j, "expires_at", expires_ms);
     if (!text) {
@@ -79,8 +78,8 @@ static void sign_in(struct ac_node *n, struct ac_http_exchange *x, const struct 
 
 /* ---- body helpers ---- */
 
-static int text_member(struct ac_http_exchange *x, const json_t *body, const char *name,
-                       size_t max, const char **out)
+static int text_member(struct ac_http_exchange *x, const json_t *body, const char *name, size_t max,
+                       const char **out)
 {
     const json_t *v = json_object_get(body, name);
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max)
@@ -221,8 +220,9 @@ static void on_pw_done(uv_work_t *w, int status)
         else if (j->kind == PW_HASH_LINK)
             sign_in(n, x, &j->user);
         else
-            ac__respond_owned(x, 200, json_pack("{s:I, s:b}", "user_id", (json_int_t)j->user.id,
-                                                "password_set", 1));
+            ac__respond_owned(
+                x, 200,
+                json_pack("{s:I, s:b}", "user_id", (json_int_t)j->user.id, "password_set", 1));
     }
     pw_free(j);
 }
@@ -381,8 +381,8 @@ static void on_link_request(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "sign-in link");
         return;
     }
-    ac__respond_owned(x, 202, json_pack("{s:s}", "detail",
-                                        "if the name is known, a sign-in link is on its way"));
+    ac__respond_owned(
+        x, 202, json_pack("{s:s}", "detail", "if the name is known, a sign-in link is on its way"));
 }
 
 static int link_hash_of(struct ac_http_exchange *x, const json_t *body, struct ac_node *n,
@@ -529,8 +529,9 @@ static void on_invite(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "invitation");
         return;
     }
-    ac__respond_owned(x, 202, json_pack("{s:I, s:s}", "user_id", (json_int_t)u.id, "detail",
-                                        "a set-password link is on its way"));
+    ac__respond_owned(x, 202,
+                      json_pack("{s:I, s:s}", "user_id", (json_int_t)u.id, "detail",
+                                "a set-password link is on its way"));
 }
 
 void ac__api_session_register(struct ac_node *n)

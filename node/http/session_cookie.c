@@ -60,7 +60,7 @@ static int safe_method(const char *m)
 /* Looks up the session of |x|'s cookie. Returns 0 and fills |a| (and the
  * cookie text), or answers 401 and returns -1. Does not check CSRF. */
 int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a,
-                      char text[AC_WEB_TOKEN_TEXT_BYTES])
+                       char text[AC_WEB_TOKEN_TEXT_BYTES])
 {
     const struct ac_http_req *req = ac_http_exchange_req(x);
     if (cookie_value(req, text) != 0)
@@ -107,8 +107,7 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
         ac__web_csrf_of(n, text, want);
         const char *got = ac_http_header(req, CSRF_HEADER);
         sodium_memzero(text, AC_WEB_TOKEN_TEXT_BYTES);
-        if (!got || strlen(got) != strlen(want) ||
-            sodium_memcmp(got, want, strlen(want)) != 0)
+        if (!got || strlen(got) != strlen(want) || sodium_memcmp(got, want, strlen(want)) != 0)
             return ac__problem(x, AC_PROBLEM_FORBIDDEN, CSRF_HEADER, NULL,
                                "a %s from a browser session needs the %s header the pages send "
                                "(GET /v1/session gives its value)",
@@ -126,7 +125,6 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
     sodium_memzero(text, AC_WEB_TOKEN_TEXT_BYTES);
     return 0;
 }
-
 
 int ac__session_open_route(const char *route)
 {

@@ -162,12 +162,12 @@ int ac__web_link_send(struct ac_node *n, const struct ac_user *u, enum ac_link_p
         err = ac_store_notify_add(n->store, u->id,
                                   purpose == AC_LINK_SIGN_IN ? "sign-in" : "set-password", 0,
                                   subject, body, now, NULL);
-    json_t *detail = json_pack("{s:s}", "purpose",
-                               purpose == AC_LINK_SIGN_IN ? "sign-in" : "set-password");
+    json_t *detail =
+        json_pack("{s:s}", "purpose", purpose == AC_LINK_SIGN_IN ? "sign-in" : "set-password");
     if (!err)
-        err = detail ? ac_audit_id(n, "user", u->id, actor_id ? actor_id : u->id, "link.send",
-                                   detail)
-                     : AC_ENOMEM;
+        err = detail
+                  ? ac_audit_id(n, "user", u->id, actor_id ? actor_id : u->id, "link.send", detail)
+                  : AC_ENOMEM;
     json_decref(detail);
     if (!err)
         err = ac_store_tx_commit(n->store);

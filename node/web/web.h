@@ -33,11 +33,11 @@ struct ac_reason;
 
 /* One static file loaded at start. */
 struct ac__web_file {
-    char *name;         /* owned: "index.html" */
-    const char *type;   /* static: the content type */
-    uint8_t *body;      /* owned */
+    char *name;       /* owned: "index.html" */
+    const char *type; /* static: the content type */
+    uint8_t *body;    /* owned */
     size_t len;
-    char etag[24];      /* "\"<16 hex of BLAKE2b>\"" */
+    char etag[24]; /* "\"<16 hex of BLAKE2b>\"" */
 };
 
 /* The throttle's memory: failures per key (an account or an address) in the

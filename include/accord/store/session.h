@@ -31,8 +31,7 @@ int ac_store_password_set(struct ac_store *st, int64_t user_id, const char *hash
 
 /* Copies the password hash of |user_id| into |out|. Returns 0, AC_ENOENT
  * (no password set) or AC_EDB. */
-int ac_store_password_get(struct ac_store *st, int64_t user_id,
-                          char out[AC_PASSWORD_HASH_MAX + 1]);
+int ac_store_password_get(struct ac_store *st, int64_t user_id, char out[AC_PASSWORD_HASH_MAX + 1]);
 
 /* ---- sessions ---- */
 
@@ -80,7 +79,6 @@ int ac_store_link_create(struct ac_store *st, int64_t user_id, enum ac_link_purp
  * |*user_id|. Returns 0, AC_ENOENT (unknown, used, expired or for another
  * purpose: one answer, so a guess learns nothing), AC_EIO or AC_EDB. */
 int ac_store_link_use(struct ac_store *st, enum ac_link_purpose purpose,
-                      const uint8_t hash[AC_SESSION_HASH_BYTES], int64_t now_ms,
-                      int64_t *user_id);
+                      const uint8_t hash[AC_SESSION_HASH_BYTES], int64_t now_ms, int64_t *user_id);
 
 #endif
