@@ -19,6 +19,7 @@
 #include "records/record_cache.h"
 #include "records/records.h"
 #include "review/review.h"
+#include "federation/federation.h"
 #include "web/web.h"
 
 static int setup_log(const struct ac_node_config *cfg)
@@ -95,6 +96,7 @@ static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
     ac__scheduler_stop(n);
+    ac__federation_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -170,6 +172,7 @@ static void register_routes(struct ac_node *n)
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
+    ac__federation_register(n);
     ac__api_session_register(n);
     ac__web_register(n);
 }
