@@ -268,8 +268,8 @@ int ac__artifact_reader_new(struct ac_node *n, const struct ac_artifact *art,
  * next read or the free), |eof| set on the last; or AC_EIO with |why| when the
  * file is missing, of the wrong size, unreadable or does not hash to its name
  * (known by the last piece at the latest). */
-typedef void (*ac__artifact_piece_cb)(void *arg, int err, const uint8_t *data, size_t len,
-                                      int eof, const struct ac_reason *why);
+typedef void (*ac__artifact_piece_cb)(void *arg, int err, const uint8_t *data, size_t len, int eof,
+                                      const struct ac_reason *why);
 
 /* Reads the next piece (at most AC__ARTIFACT_PIECE bytes); one at a time.
  * Returns 0 (|cb|, borrowing |arg|, fires once) or a libuv error. */
