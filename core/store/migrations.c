@@ -407,6 +407,14 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
+    {10, "recognition: the bytes a teacher presented, kept to re-check their status",
+     /* The recognizer verifies a presented record itself and re-checks its
+      * status when the verdict is older than the status ttl, so it keeps the
+      * record or bundle as presented. Rows from before hold none and their
+      * verdict was the client's: they count nothing until presented again. */
+     "ALTER TABLE recognition_presentations ADD COLUMN presented BLOB;"
+     "UPDATE recognition_presentations SET verdict = 'indeterminate',"
+     " status_result = 'indeterminate';"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -466,7 +466,8 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         err = ac__store_stmt(st,
                              "UPDATE recognition_presentations SET verdict = ?2,"
                              " status_result = ?3, verified_by = ?4, checks = ?5,"
-                             " verified_ms = ?6 WHERE id = ?1",
+                             " verified_ms = ?6, presented = COALESCE(?7, presented)"
+                             " WHERE id = ?1",
                              &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
@@ -475,6 +476,8 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             sqlite3_bind_text(s, 4, p->verified_by, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 5, p->checks, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 6, now_ms);
+            if (p->presented)
+                sqlite3_bind_blob(s, 7, p->presented, (int)p->presented_len, SQLITE_STATIC);
             err = step_done(st, s);
         }
     } else if (!err) {
@@ -482,9 +485,9 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
                              "INSERT INTO recognition_presentations(recognizer_id, teacher,"
                              " record_hash, cti, issuer, credential_id, credential_version,"
                              " achieved_level, ceu_hundredths, verdict, status_result,"
-                             " verified_by, checks, presented_ms, verified_ms)"
+                             " verified_by, checks, presented_ms, verified_ms, presented)"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                             " ?14, ?14)",
+                             " ?14, ?14, ?15)",
                              &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, p->recognizer_id);
@@ -502,6 +505,8 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             sqlite3_bind_text(s, 12, p->verified_by, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 13, p->checks, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 14, now_ms);
+            if (p->presented)
+                sqlite3_bind_blob(s, 15, p->presented, (int)p->presented_len, SQLITE_STATIC);
             err = step_done(st, s);
         }
         if (!err) {
@@ -517,6 +522,35 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
     p->verified_ms = now_ms;
     *created = inserted;
     return 0;
+}
+
+int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = ?1",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        *out = malloc(n ? n : 1);
+        if (*out) {
+            memcpy(*out, sqlite3_column_blob(s, 0), n);
+            *len = n;
+        } else {
+            err = AC_ENOMEM;
+        }
+    } else if (rc == SQLITE_DONE) {
+        err = AC_ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        err = ac__store_error(st, rc);
+    }
+    sqlite3_reset(s);
+    return err;
 }
 
 int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_presentation *out)

@@ -156,6 +156,11 @@ struct ac_presentation {
     char checks[AC_PRESENTATION_CHECKS_MAX + 1]; /* JSON array of {check, result, reason} */
     int64_t presented_ms;                        /* first presented */
     int64_t verified_ms;                         /* latest verdict */
+    /* The record or bundle as presented, kept to re-check its status later:
+     * borrowed by ac_store_presentation_record() (NULL keeps what is stored);
+     * never filled by reads (see ac_store_presentation_bytes()). */
+    const uint8_t *presented;
+    size_t presented_len;
 };
 
 /* Records the presentation |*p| (id, presented_ms, verified_ms ignored) by its
@@ -167,6 +172,11 @@ struct ac_presentation {
  * (the same record was presented for a different teacher), AC_EIO or AC_EDB. */
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
                                  int *created);
+
+/* Sets |*out| to a copy (the caller frees it) of the bytes presentation |id|
+ * was presented as, and |*len|; |*out| NULL when none are kept (a row from
+ * before they were). Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
+int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, size_t *len);
 
 /* Fills |*out| with presentation |id|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_presentation *out);
