@@ -415,6 +415,17 @@ const struct ac__migration ac__migrations[] = {
      "ALTER TABLE recognition_presentations ADD COLUMN presented BLOB;"
      "UPDATE recognition_presentations SET verdict = 'indeterminate',"
      " status_result = 'indeterminate';"},
+    {11, "records: links an earner shares and may withdraw",
+     /* Public reads of a record go through a share token the earner (or an
+      * admin) makes: 128 random bits, stored only as their SHA-256 so the
+      * database does not hold working links. Withdrawn rows stay for audit. */
+     "CREATE TABLE record_shares ("
+     " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+     " record_id INTEGER NOT NULL REFERENCES records(id),"
+     " created_by INTEGER NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " withdrawn_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX record_shares_by_record ON record_shares(record_id);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];
