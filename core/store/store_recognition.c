@@ -529,8 +529,8 @@ int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, 
     *out = NULL;
     *len = 0;
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = ?1",
-                             &s);
+    int err =
+        ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);

@@ -375,7 +375,8 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
         free(bytes);
         return bad_field(x, field, "claims more than 1000 CEUs, which no credential is worth");
     }
-    if (strlen(rec.iss) > AC_POLICY_ISSUER_MAX || strlen(rec.definition_id) > AC_POLICY_CREDENTIAL_MAX) {
+    if (strlen(rec.iss) > AC_POLICY_ISSUER_MAX ||
+        strlen(rec.definition_id) > AC_POLICY_CREDENTIAL_MAX) {
         free(bytes);
         return bad_field(x, field, "names an issuer or credential id longer than any policy's");
     }

@@ -435,8 +435,9 @@ static void on_share(struct ac_http_exchange *x, void *arg)
     }
     char url[AC__URL_MAX + 48];
     snprintf(url, sizeof url, "%s/v1/shared/%s", n->records->issuer, token);
-    ac__respond_owned(x, 201, json_pack("{s:I, s:s, s:s}", "credential", (json_int_t)id, "token",
-                                        token, "url", url));
+    ac__respond_owned(
+        x, 201,
+        json_pack("{s:I, s:s, s:s}", "credential", (json_int_t)id, "token", token, "url", url));
 }
 
 static void on_unshare(struct ac_http_exchange *x, void *arg)
@@ -455,7 +456,8 @@ static void on_unshare(struct ac_http_exchange *x, void *arg)
         ac_reason_release(&why);
         return;
     }
-    ac__respond_owned(x, 200, json_pack("{s:I, s:b}", "credential", (json_int_t)id, "withdrawn", 1));
+    ac__respond_owned(x, 200,
+                      json_pack("{s:I, s:b}", "credential", (json_int_t)id, "withdrawn", 1));
 }
 
 /* Finds the record of share {token}. Returns 0 with |*id|, or -1 having

@@ -147,8 +147,8 @@ static void append_entry(void *ctx, const uint8_t *p, size_t len)
     crypto_hash_sha256_update(&st, &leaf_prefix, 1);
     crypto_hash_sha256_update(&st, p, len);
     crypto_hash_sha256_final(&st, h);
-    json_t *j = json_pack("{s:I, s:o}", "index", (json_int_t)e->index, "leaf_hash",
-                          b64(h, sizeof h));
+    json_t *j =
+        json_pack("{s:I, s:o}", "index", (json_int_t)e->index, "leaf_hash", b64(h, sizeof h));
     if (!j || json_array_append_new(e->array, j) != 0)
         e->err = AC_ENOMEM;
 }

@@ -57,6 +57,32 @@ int ac__presentations_record(struct ac_node *n, const struct ac_user *by, struct
 
 /* ---- verified by the node itself ---- */
 
+/* Copies |iss| into |out| when an active policy of |recognizer_id| names it,
+ * else empties |out|: the node asks only issuers the recognizer counts.
+ * Returns 0 or AC_ENOMEM / AC_EDB. */
+static int scope_of(struct ac_node *n, int64_t recognizer_id, const char *iss,
+                    char out[AC_POLICY_ISSUER_MAX + 1])
+{
+    enum { POLICIES = 32 };
+    struct ac_policy *page = malloc(POLICIES * sizeof *page);
+    if (!page)
+        return AC_ENOMEM;
+    out[0] = '\0';
+    int64_t after = 0;
+    size_t got = POLICIES;
+    int err = 0;
+    while (!err && !out[0] && got == POLICIES) {
+        err = ac_store_policy_list(n->store, recognizer_id, after, page, POLICIES, &got);
+        for (size_t i = 0; !err && i < got; i++) {
+            after = page[i].id;
+            if (strcmp(page[i].issuer, iss) == 0)
+                snprintf(out, AC_POLICY_ISSUER_MAX + 1, "%s", iss);
+        }
+    }
+    free(page);
+    return err;
+}
+
 struct present {
     struct ac_node *n;
     struct ac_user by;
@@ -106,7 +132,9 @@ void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
         job->items[0].data = data;
         job->items[0].len = len;
         data = NULL; /* the job owns it now */
-        err = ac__verify_start(n, job, ac_clock_now_ms(), presented, c);
+        err = scope_of(n, by->id, p->issuer, job->items[0].iss);
+        if (!err)
+            err = ac__verify_start(n, job, ac_clock_now_ms(), presented, c);
     }
     if (err) {
         free(data);
@@ -171,9 +199,9 @@ static void rechecked(struct ac__verify_job *job)
         int created = 0;
         err = ac_store_presentation_record(t->n->store, p, ac_clock_now_ms(), &created);
         if (!err && changed) {
-            json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "teacher", p->teacher, "cti", p->cti_hex,
-                                  "verdict", ac_verdict_name(p->verdict), "status",
-                                  p->status_result);
+            json_t *d =
+                json_pack("{s:s, s:s, s:s, s:s}", "teacher", p->teacher, "cti", p->cti_hex,
+                          "verdict", ac_verdict_name(p->verdict), "status", p->status_result);
             err = d ? ac_audit_id(t->n, "presentation", p->id, t->by.id, "recheck", d) : AC_ENOMEM;
             json_decref(d);
         }
@@ -184,8 +212,8 @@ static void rechecked(struct ac__verify_job *job)
         err = ac_store_tx_commit(t->n->store);
         if (!err && changed)
             ac_log_info("recognition", "presentation %lld (%s for %s) re-checked: %s, status %s",
-                        (long long)p->id, p->credential_id, p->teacher,
-                        ac_verdict_name(p->verdict), p->status_result);
+                        (long long)p->id, p->credential_id, p->teacher, ac_verdict_name(p->verdict),
+                        p->status_result);
     }
     free(p);
     ac__verify_job_free(job);
@@ -234,6 +262,7 @@ void ac__recognition_total(struct ac_node *n, const struct ac_user *by, const ch
             stale[nstale].len = len;
             stale[nstale].presentation_id = page[i].id;
             nstale++;
+            err = scope_of(n, by->id, page[i].issuer, stale[nstale - 1].iss);
         }
     }
     free(page);

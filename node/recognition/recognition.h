@@ -98,6 +98,11 @@ struct ac__verify_item {
     uint8_t *data; /* owned: the record or bundle */
     size_t len;
     int64_t presentation_id; /* the caller's; 0 for a new one */
+    /* The issuer the record names, which one of the recognizer's policies
+     * must name too; every URL fetched must lie under it. Empty: no policy
+     * names it, so nothing is fetched and the verdict is indeterminate (a
+     * presented record must not make the node fetch where it points). */
+    char iss[AC_POLICY_ISSUER_MAX + 1];
     /* results, set by the worker */
     enum ac_verdict verdict;
     char status[16]; /* the "status" check's result, or "absent" */

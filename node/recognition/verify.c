@@ -41,7 +41,18 @@ struct fetched {
 struct fetch_cache {
     struct fetched *items;
     size_t n;
+    const char *scope; /* the record's issuer: URLs outside it are refused */
 };
+
+/* True when |url| is |scope| itself or a path under it. */
+static int in_scope(const char *url, const char *scope)
+{
+    size_t n = strlen(scope);
+    while (n > 0 && scope[n - 1] == '/')
+        n--;
+    return n > 0 && strncmp(url, scope, n) == 0 &&
+           (url[n] == '\0' || url[n] == '/' || url[n] == '?');
+}
 
 static void cache_free(struct fetch_cache *c)
 {
@@ -106,11 +117,16 @@ static void get(const char *url, struct fetched *it)
         it->rc = AC_ENOMEM;
 }
 
-static int fetch_cb(void *ctx, const char *url, const uint8_t **body, size_t *len,
-                    const char **why)
+static int fetch_cb(void *ctx, const char *url, const uint8_t **body, size_t *len, const char **why)
 {
     struct fetch_cache *c = ctx;
     struct fetched *it = NULL;
+    if (!in_scope(url, c->scope)) {
+        /* A record's status uri is the issuer's to name, but not outside
+         * its own site: the node fetches nothing else a record points to. */
+        *why = "the URL is not under the record's issuer, so the node does not fetch it";
+        return AC_EINVAL;
+    }
     for (size_t i = 0; i < c->n && !it; i++)
         if (strcmp(c->items[i].url, url) == 0)
             it = &c->items[i];
@@ -146,8 +162,8 @@ static int take_report(const struct ac_trust_report *rep, struct ac__verify_item
     for (size_t i = 0; i < rep->n; i++) {
         const struct ac_trust_check *c = &rep->checks[i];
         if (json_array_append_new(checks, json_pack("{s:s, s:s, s:s}", "check", c->name, "result",
-                                                     ac_trust_result_name(c->result), "reason",
-                                                     c->reason))) {
+                                                    ac_trust_result_name(c->result), "reason",
+                                                    c->reason))) {
             json_decref(checks);
             return AC_ENOMEM;
         }
@@ -181,6 +197,18 @@ static int take_report(const struct ac_trust_report *rep, struct ac__verify_item
     return 0;
 }
 
+/* The verdict of a record no policy of the recognizer counts: its issuer
+ * was not asked. Returns 0 or AC_ENOMEM. */
+static int unasked(struct ac__verify_item *it)
+{
+    it->verdict = AC_VERDICT_INDETERMINATE;
+    snprintf(it->status, sizeof it->status, "indeterminate");
+    it->checks = strdup("[{\"check\":\"issuer\",\"result\":\"indeterminate\",\"reason\":"
+                        "\"no active policy of yours names this record's issuer, so the node did "
+                        "not ask it (it fetches only from issuers you count)\"}]");
+    return it->checks ? 0 : AC_ENOMEM;
+}
+
 static void run(uv_work_t *w)
 {
     struct ac__verify_job *job = w->data;
@@ -192,10 +220,14 @@ static void run(uv_work_t *w)
      * withdrew since the last batch is seen as it is now. */
     job->err = rep ? ac_trust_new(&fetched) : AC_ENOMEM;
     for (size_t i = 0; !job->err && i < job->count; i++) {
-        struct ac_trust_options opt = {.fetched = fetched,
-                                       .fetcher = &fetcher,
-                                       .pass_reasons = true,
-                                       .now_ms = job->now_ms};
+        struct ac__verify_item *it = &job->items[i];
+        if (!it->iss[0]) {
+            job->err = unasked(it);
+            continue;
+        }
+        cache.scope = it->iss;
+        struct ac_trust_options opt = {
+            .fetched = fetched, .fetcher = &fetcher, .pass_reasons = true, .now_ms = job->now_ms};
         ac_trust_verify_input(job->items[i].data, job->items[i].len, &opt, rep);
         job->err = take_report(rep, &job->items[i]);
     }

@@ -62,7 +62,8 @@ def main():
                            "--level", "pass", "--ceu", ceu, token=iss_admin, json_out=True)
             assert r.returncode == 0, r.stderr
             d = os.path.join(tmp, "export-%d" % r.json["id"])
-            e = issuer.ctl("credential", "export", str(r.json["id"]), "--out", d)
+            e = issuer.ctl("credential", "export", str(r.json["id"]), "--out", d,
+                           token=iss_admin)
             assert e.returncode == 0, e.stderr
             with open(os.path.join(d, "credential-%d.cose" % r.json["id"]), "rb") as f:
                 return r.json["id"], f.read()

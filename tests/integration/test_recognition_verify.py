@@ -59,7 +59,7 @@ def main():
             assert r.returncode == 0, r.stderr
             d = os.path.join(tmp, "export-%d" % r.json["id"])
             os.makedirs(d)
-            e = iss.ctl("credential", "export", str(r.json["id"]), "--out", d)
+            e = iss.ctl("credential", "export", str(r.json["id"]), "--out", d, token=iss_admin)
             assert e.returncode == 0, e.stderr
             base = os.path.join(d, "credential-%d" % r.json["id"])
             with open(base + ".bundle.cbor", "rb") as f, open(base + ".cose", "rb") as g:
@@ -122,6 +122,27 @@ def main():
               and checks.get("signature", {}).get("result") == "fail",
               "a bundle whose record signature was altered is found invalid by the node")
         check(total("t-3") == 0.0, "a tampered bundle counts nothing")
+
+        # ---- an issuer no policy names is not asked ----
+        with Node(node_id="elsewhere.example") as other:
+            other_admin = other.init()
+            other.start()
+            r = other.ctl("credential", "issue", "--subject", "sha256$teacher9", "--definition",
+                          "phonics-k2", "--version", "3", "--content-hash", "ab" * 32, "--level",
+                          "proficient", "--ceu", "5", token=other_admin, json_out=True)
+            assert r.returncode == 0, r.stderr
+            d = os.path.join(tmp, "other")
+            e = other.ctl("credential", "export", str(r.json["id"]), "--out", d,
+                          token=other_admin)
+            assert e.returncode == 0, e.stderr
+            with open(os.path.join(d, "credential-%d.cose" % r.json["id"]), "rb") as f:
+                foreign = f.read()
+            r = district.req("POST", "/v1/recognition/presentations", rec,
+                             {"teacher": "t-4", "record": b64u(foreign)})
+            check(r.status_code == 201 and r.body["verdict"] == "indeterminate"
+                  and "no active policy" in r.body["checks"][0]["reason"],
+                  "a record from an issuer none of the recognizer's policies names is not "
+                  "fetched from: indeterminate")
 
         # ---- suspension and reinstatement, seen when the cached status expires ----
         change(id1, "suspend")

@@ -207,8 +207,7 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
     if (!b64)
         return CLI_REFUSED;
     sodium_bin2base64(b64, b64len, data, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    json_t *body =
-        json_pack("{s:s, s:s}", "teacher", teacher, bundle ? "bundle" : "record", b64);
+    json_t *body = json_pack("{s:s, s:s}", "teacher", teacher, bundle ? "bundle" : "record", b64);
     free(b64);
     json_t *resp;
     int rc = cli_request(cli, "POST", "/v1/recognition/presentations", body, &resp);
