@@ -214,6 +214,15 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_path(p, key, value, &cfg->tls_cert);
         if (strcmp(key, "tls_key") == 0)
             return set_path(p, key, value, &cfg->tls_key);
+        if (strcmp(key, "metrics") == 0) {
+            static const char *const names[] = {"admin", "public", "off"};
+            for (int i = 0; i < 3; i++)
+                if (strcmp(value, names[i]) == 0) {
+                    cfg->metrics = (enum ac_metrics_access)i;
+                    return 0;
+                }
+            return fail(p, key, value, "must be admin, public or off");
+        }
     } else if (strcmp(section, "limits") == 0) {
         struct ac_h2_server_limits *l = &cfg->limits;
         if (strcmp(key, "max_body_bytes") == 0)

@@ -21,6 +21,14 @@ struct ac_config_listen {
     int port;       /* 1-65535 */
 };
 
+/* Who may read GET /metrics ([http] metrics): its per-route counts (401s
+ * included) tell an outsider what is being probed. */
+enum ac_metrics_access {
+    AC_METRICS_ADMIN = 0, /* default: an admin's bearer token */
+    AC_METRICS_PUBLIC,    /* anyone: for a scraper on a private network */
+    AC_METRICS_OFF,       /* not served */
+};
+
 struct ac_node_config {
     char *path; /* the file read (owned) */
     char node_id[AC_NODE_ID_MAX + 1];
@@ -32,6 +40,7 @@ struct ac_node_config {
     size_t nlisten;
     char *tls_cert; /* owned; NULL for h2c */
     char *tls_key;  /* owned; NULL for h2c */
+    enum ac_metrics_access metrics;
     struct ac_h2_server_limits limits;
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
     enum ac_log_level log_level;

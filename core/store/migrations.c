@@ -407,7 +407,19 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
-    {10, "recognition: the bytes a teacher presented, kept to re-check their status",
+    {10, "artifacts: rights per uploader",
+     /* Storage stays one file per hash, but each uploader of the same bytes
+      * holds its own right to read and cite them (and its own media type),
+      * so the first uploader no longer owns what others upload. */
+     "CREATE TABLE artifact_uploads ("
+     " hash TEXT NOT NULL REFERENCES artifacts(hash),"
+     " uploader_id INTEGER NOT NULL REFERENCES users(id),"
+     " media_type TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (hash, uploader_id)) WITHOUT ROWID;"
+     "INSERT INTO artifact_uploads (hash, uploader_id, media_type, created_ms)"
+     " SELECT hash, uploader_id, media_type, created_ms FROM artifacts;"},
+    {11, "recognition: the bytes a teacher presented, kept to re-check their status",
      /* The recognizer verifies a presented record itself and re-checks its
       * status when the verdict is older than the status ttl, so it keeps the
       * record or bundle as presented. Rows from before hold none and their
@@ -415,7 +427,7 @@ const struct ac__migration ac__migrations[] = {
      "ALTER TABLE recognition_presentations ADD COLUMN presented BLOB;"
      "UPDATE recognition_presentations SET verdict = 'indeterminate',"
      " status_result = 'indeterminate';"},
-    {11, "records: links an earner shares and may withdraw",
+    {12, "records: links an earner shares and may withdraw",
      /* Public reads of a record go through a share token the earner (or an
       * admin) makes: 128 random bits, stored only as their SHA-256 so the
       * database does not hold working links. Withdrawn rows stay for audit. */

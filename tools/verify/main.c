@@ -30,7 +30,7 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--trust FILE | --key KEY] [--fetch] [--witness-state FILE] [--json]\n"
-            "       [--quiet] [--skip-status] [FILE...]\n"
+            "       [--quiet] [--skip-status] [--max-status-age SECONDS] [FILE...]\n"
             "\n"
             "Verifies Accord credential records and bundles. Each FILE (or standard input\n"
             "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
@@ -42,8 +42,10 @@ static void usage(FILE *out, const char *prog)
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
             "  --fetch         ask the issuer (HTTP/2) for the current status list, its\n"
             "                  signed checkpoint and the record's inclusion proof; alone,\n"
-            "                  also for its keys (<iss>/.well-known/jwks.json), which\n"
-            "                  trusts whichever issuer a record names\n"
+            "                  also for its keys (<iss>/.well-known/jwks.json): then a\n"
+            "                  good signature is at most \"signature valid, issuer not\n"
+            "                  trusted\" (indeterminate). Only URLs on the issuer's own\n"
+            "                  http(s) origin are fetched (see docs/records.md)\n"
             "  --witness-state FILE\n"
             "                  remember the last checkpoint of each log in FILE (created\n"
             "                  if missing); a later one that does not extend it is a log\n"
@@ -52,6 +54,10 @@ static void usage(FILE *out, const char *prog)
             "  --quiet         print only records that are not valid, and the summary\n"
             "  --skip-status   do not treat an unchecked status as indeterminate; the\n"
             "                  output still says status was not checked\n"
+            "  --max-status-age SECONDS\n"
+            "                  accept a bundle's status snapshot up to this age instead\n"
+            "                  of the ttl its issuer set (older: indeterminate); the\n"
+            "                  output says when a snapshot was accepted by it\n"
             "\n"
             "Give --trust or --key, or --fetch alone. Exit codes: 0 every record valid,\n"
             "1 some record invalid, 2 none invalid but some indeterminate (status, a\n"
@@ -244,6 +250,18 @@ static json_t *claims_json(const struct ac_record *r)
     return c;
 }
 
+/* True when the record's signature verified with a key only its own issuer
+ * vouches for: what the verdict line then says instead of a bare word. */
+static bool signed_but_untrusted(const struct ac_trust_report *rep)
+{
+    if (!rep->issuer_untrusted)
+        return false;
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->checks[i].name, "signature") == 0)
+            return rep->checks[i].result == AC_TRUST_PASS;
+    return false;
+}
+
 static void print_json(const struct input *it, const struct ac_trust_report *rep)
 {
     char name[320];
@@ -262,6 +280,8 @@ static void print_json(const struct input *it, const struct ac_trust_report *rep
                           "checks", checks);
     if (o && rep->decoded)
         json_object_set_new(o, "claims", claims_json(&rep->rec));
+    if (o && rep->issuer_untrusted)
+        json_object_set_new(o, "issuer_trusted", json_false());
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (s)
         puts(s);
@@ -274,7 +294,10 @@ static void print_text(const struct input *it, const struct ac_trust_report *rep
     char name[320];
     input_name(it, name, sizeof(name));
     enum ac_trust_result v = ac_trust_verdict(rep);
-    printf("%s: %s\n", name, verdict_word(v));
+    if (v == AC_TRUST_INDETERMINATE && signed_but_untrusted(rep))
+        printf("%s: %s (signature valid, issuer not trusted)\n", name, verdict_word(v));
+    else
+        printf("%s: %s\n", name, verdict_word(v));
     for (size_t i = 0; i < rep->n; i++) {
         const struct ac_trust_check *c = &rep->checks[i];
         if (verbose || c->result != AC_TRUST_PASS)
@@ -333,6 +356,26 @@ static void verify_one(void *ctx, const struct input *it)
         print_text(it, &rep, run->verbose);
 }
 
+/* Ten years: a snapshot's exp ends it long before; larger is a typo. */
+#define MAX_STATUS_AGE_S (10LL * 366 * 86400)
+
+/* Parses SECONDS of --max-status-age: digits only. Returns 0 or -1. */
+static int parse_age(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+        if (v > MAX_STATUS_AGE_S)
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_key(const char *s, uint8_t key[32])
 {
     size_t n;
@@ -351,6 +394,7 @@ int main(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {"fetch", no_argument, NULL, 'f'},
                                              {"witness-state", required_argument, NULL, 'w'},
+                                             {"max-status-age", required_argument, NULL, 'm'},
                                              {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
@@ -379,6 +423,16 @@ int main(int argc, char **argv)
             break;
         case 'w':
             witness_path = optarg;
+            break;
+        case 'm':
+            if (parse_age(optarg, &opt.max_status_age_s)) {
+                fprintf(stderr,
+                        "%s: --max-status-age: \"%s\" must be a whole number of seconds from 0 "
+                        "to %lld\n",
+                        argv[0], optarg, (long long)MAX_STATUS_AGE_S);
+                return AC__EXIT_USAGE;
+            }
+            opt.has_max_status_age = true;
             break;
         case 'h':
             usage(stdout, argv[0]);
