@@ -197,41 +197,56 @@ static int take_report(const struct ac_trust_report *rep, struct ac__verify_item
     return 0;
 }
 
-/* The verdict of a record no policy of the recognizer counts: its issuer
- * was not asked. Returns 0 or AC_ENOMEM. */
-static int unasked(struct ac__verify_item *it)
+/* An indeterminate verdict with one "issuer" check saying |reason|: the
+ * record could not be checked at all. Returns 0 or AC_ENOMEM. */
+static int indeterminate(struct ac__verify_item *it, const char *reason)
 {
     it->verdict = AC_VERDICT_INDETERMINATE;
     snprintf(it->status, sizeof it->status, "indeterminate");
-    it->checks = strdup("[{\"check\":\"issuer\",\"result\":\"indeterminate\",\"reason\":"
-                        "\"no active policy of yours names this record's issuer, so the node did "
-                        "not ask it (it fetches only from issuers you count)\"}]");
+    json_t *c = json_pack("[{s:s, s:s, s:s}]", "check", "issuer", "result", "indeterminate",
+                          "reason", reason);
+    it->checks = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    json_decref(c);
     return it->checks ? 0 : AC_ENOMEM;
 }
 
+/* Keys come from the issuer's own JWKS, fetched now, for an issuer one of
+ * the recognizer's policies names: that policy is the recognizer's decision
+ * to trust the issuer at that URL, as a trust file is for accord-verify, so
+ * the keys are passed to core/trust as trusted. An issuer no policy names is
+ * not asked at all. */
 static void run(uv_work_t *w)
 {
     struct ac__verify_job *job = w->data;
     struct fetch_cache cache = {0};
     struct ac_trust_fetcher fetcher = {.fetch = fetch_cb, .ctx = &cache};
-    struct ac_trust *fetched = NULL;
+    struct ac_trust *named = NULL;
     struct ac_trust_report *rep = malloc(sizeof *rep);
     /* Keys are fetched afresh for every batch: a key the issuer retired or
      * withdrew since the last batch is seen as it is now. */
-    job->err = rep ? ac_trust_new(&fetched) : AC_ENOMEM;
+    job->err = rep ? ac_trust_new(&named) : AC_ENOMEM;
     for (size_t i = 0; !job->err && i < job->count; i++) {
         struct ac__verify_item *it = &job->items[i];
         if (!it->iss[0]) {
-            job->err = unasked(it);
+            job->err = indeterminate(it, "no active policy of yours names this record's issuer, "
+                                         "so the node did not ask it (it fetches only from "
+                                         "issuers you count)");
             continue;
         }
         cache.scope = it->iss;
-        struct ac_trust_options opt = {
-            .fetched = fetched, .fetcher = &fetcher, .pass_reasons = true, .now_ms = job->now_ms};
-        ac_trust_verify_input(job->items[i].data, job->items[i].len, &opt, rep);
-        job->err = take_report(rep, &job->items[i]);
+        const struct ac_trust_issuer *is = ac_trust_fetch_issuer(named, &fetcher, it->iss);
+        if (!is) {
+            job->err = AC_ENOMEM;
+        } else if (is->fetch_error) {
+            job->err = indeterminate(it, is->fetch_error);
+        } else {
+            struct ac_trust_options opt = {
+                .trust = named, .fetcher = &fetcher, .pass_reasons = true, .now_ms = job->now_ms};
+            ac_trust_verify_input(it->data, it->len, &opt, rep);
+            job->err = take_report(rep, it);
+        }
     }
-    ac_trust_free(fetched);
+    ac_trust_free(named);
     free(rep);
     cache_free(&cache);
 }
