@@ -426,7 +426,11 @@ const struct ac__migration ac__migrations[] = {
       * verdict was the client's: they count nothing until presented again. */
      "ALTER TABLE recognition_presentations ADD COLUMN presented BLOB;"
      "UPDATE recognition_presentations SET verdict = 'indeterminate',"
-     " status_result = 'indeterminate';"},
+     " status_result = 'indeterminate';"
+     /* A policy that requires approval counts a record only for the earner
+      * account that was approved, before the record was issued (its iat). */
+     "ALTER TABLE recognition_presentations ADD COLUMN earner_id INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE recognition_presentations ADD COLUMN issued_ms INTEGER NOT NULL DEFAULT 0;"},
     {12, "records: links an earner shares and may withdraw",
      /* Public reads of a record go through a share token the earner (or an
       * admin) makes: 128 random bits, stored only as their SHA-256 so the

@@ -289,6 +289,8 @@ static json_t *presentation_json(const struct ac_presentation *p)
     if (!j)
         return NULL;
     json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
+    json_object_set_new(j, "earner_id", p->earner_id ? json_integer(p->earner_id) : json_null());
+    ac__json_time(j, "issued_at", p->issued_ms);
     ac__json_time(j, "presented_at", p->presented_ms);
     ac__json_time(j, "verified_at", p->verified_ms);
     return j;
@@ -371,6 +373,7 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
     snprintf(p->achieved_level, sizeof p->achieved_level, "%s", rec.achieved_level);
     p->has_ceu = rec.has_ceu;
     p->ceu_hundredths = rec.has_ceu ? (int64_t)rec.ceu_hundredths : 0;
+    p->issued_ms = rec.iat * 1000;
     if (p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX) {
         free(bytes);
         return bad_field(x, field, "claims more than 1000 CEUs, which no credential is worth");
@@ -406,7 +409,7 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"teacher", "record", "bundle", NULL};
+    static const char *const allowed[] = {"teacher", "record", "bundle", "earner_id", NULL};
     struct ac_presentation *p = calloc(1, sizeof *p);
     const char *teacher;
     uint8_t *bytes = NULL;
@@ -429,6 +432,13 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
         bad_field(x, "teacher", teacher ? teacher_rule : "required; your own id for the teacher");
         goto out;
     }
+    json_t *earner = json_object_get(body, "earner_id");
+    if (earner && (!json_is_integer(earner) || json_integer_value(earner) < 1)) {
+        bad_field(x, "earner_id",
+                  "must be the user id of the teacher's earner account on this node");
+        goto out;
+    }
+    p->earner_id = earner ? (int64_t)json_integer_value(earner) : 0;
     if (read_presented(x, body, p, &bytes, &len))
         goto out;
     snprintf(p->teacher, sizeof p->teacher, "%s", teacher);

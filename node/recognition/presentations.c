@@ -119,6 +119,19 @@ void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
 {
     struct ac_reason why = AC_REASON_INIT;
     int err = ac__need_role(by, AC_ROLE_RECOGNIZER, &why);
+    if (!err && p->earner_id) {
+        /* The approvals a policy may require are asked by earner accounts
+         * of this node: the teacher is linked to one of them. */
+        struct ac_user u;
+        err = ac_store_user_get(n->store, p->earner_id, &u);
+        if (!err && !(u.roles & AC_ROLE_EARNER))
+            err = AC_ENOENT;
+        if (err == AC_ENOENT)
+            err = ac_reason_fail(&why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "earner_id",
+                                 "earner_id: %lld is not an earner account on this node (the "
+                                 "teacher's account that asks approvals)",
+                                 (long long)p->earner_id);
+    }
     struct present *c = err ? NULL : malloc(sizeof *c);
     struct ac__verify_job *job = c ? ac__verify_job_new(1) : NULL;
     if (!err && !job)

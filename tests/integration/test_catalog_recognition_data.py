@@ -192,7 +192,9 @@ def main():
               "(by its signed snapshot)%s" % ("" if code == 0 else ": %s" % v1))
         # The district's node verifies it itself (asking this node, the
         # issuer, for its keys, log and status): no verdict is sent.
-        r = ctl(rec, "recognize", "present", "t-1042", bundle, "--bundle")
+        # The CEU policy requires approval: the presentation names the
+        # teacher's earner account, whose approval came before the record.
+        r = ctl(rec, "recognize", "present", "t-1042", bundle, "--bundle", "--earner", str(e_id))
         check(r.returncode == 0 and r.json["verdict"] == "valid"
               and r.json["credential_id"] == CID and r.json["ceus"] == 1.0,
               "the district records the presentation (accordctl recognize present): valid, "

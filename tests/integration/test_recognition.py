@@ -191,11 +191,16 @@ def main():
             check(problem(r, 400, "limit"), "a catalog limit out of range is refused")
 
             # ---- presentations and the recognized total ----
+            # The CEU policy requires approval: e1's approval (granted above)
+            # counts records issued after it, so the issuer's clock moves on.
+            r = client.post(ISS + "/v1/test/clock", json={"advance_seconds": 2},
+                            headers={"authorization": "Bearer " + iss_admin})
+            assert r.status_code == 200, r.text
             id_v2, rec_v2 = issue("formative-assessment", 2, "2")
             _, rec_v1 = issue("formative-assessment", 1, "2")
             _, other = issue("unrecognized-credential", 3, "1")
             r = api.req("POST", "/v1/recognition/presentations", rec,
-                        {"teacher": "t-1042", "record": b64u(rec_v2)})
+                        {"teacher": "t-1042", "record": b64u(rec_v2), "earner_id": e1_id})
             check(r.status_code == 201 and r.body["verdict"] == "valid"
                   and r.body["status"] == "pass" and r.body["credential_version"] == 2
                   and r.body["ceus"] == 2.0 and r.body["verified_by"] == "node",

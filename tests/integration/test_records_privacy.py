@@ -66,7 +66,8 @@ def main():
               and len(base64.urlsafe_b64decode(s.json["token"] + "==")) == 16,
               "a share link carries a 128-bit random token (accordctl credential share)")
         token, url = s.json["token"], s.json["url"]
-        check(str(ids[2]) not in url.rsplit("/", 1)[1], "the link does not carry the row id")
+        check(url == n.url + "/v1/shared/" + token,
+              "the link is the token alone, not the row id")
         r = c.get(url + "?format=json")
         check(r.status_code == 200 and r.json()["sub"] == "sha256$person2"
               and r.headers["cache-control"] == "private, no-cache",

@@ -178,11 +178,13 @@ static long read_file(const struct cli *cli, const char *path, unsigned char *bu
 
 int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
 {
-    const char *teacher = NULL, *file = NULL;
+    const char *teacher = NULL, *file = NULL, *earner = NULL;
     int bundle = 0, bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (strcmp(argv[i], "--bundle") == 0)
             bundle = 1;
+        else if (strcmp(argv[i], "--earner") == 0 && i + 1 < argc)
+            earner = argv[++i];
         else if (!teacher && argv[i][0] != '-')
             teacher = argv[i];
         else if (!file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
@@ -190,9 +192,14 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
         else
             bad = 1;
     }
+    long long earner_id = 0;
+    if (!bad && earner && cli_parse_id(cli, "--earner", earner, &earner_id))
+        bad = 1;
     if (bad || !teacher || !file) {
         fprintf(stderr,
-                "usage: %s recognize present TEACHER FILE [--bundle]\n"
+                "usage: %s recognize present TEACHER FILE [--bundle] [--earner USER_ID]\n"
+                "  --earner names the teacher's earner account here (for policies that\n"
+                "  require approval);\n"
                 "  FILE is the signed record (or, with --bundle, the credential bundle);\n"
                 "  the node verifies it itself, asking its issuer for keys, log and status\n",
                 cli->prog);
@@ -208,6 +215,8 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
         return CLI_REFUSED;
     sodium_bin2base64(b64, b64len, data, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     json_t *body = json_pack("{s:s, s:s}", "teacher", teacher, bundle ? "bundle" : "record", b64);
+    if (body && earner_id)
+        json_object_set_new(body, "earner_id", json_integer(earner_id));
     free(b64);
     json_t *resp;
     int rc = cli_request(cli, "POST", "/v1/recognition/presentations", body, &resp);
