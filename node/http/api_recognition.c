@@ -516,6 +516,14 @@ static void total_done(void *arg, int err, const struct ac_recognized *r, size_t
 {
     struct total_req *q = arg;
     struct ac_http_exchange *x = q->x;
+    if (err == AC_EAGAIN) {
+        ac__problem(x, AC_PROBLEM_BUSY, NULL, NULL,
+                    "the node is verifying %d batches with their issuers; ask for the total "
+                    "again in a few seconds",
+                    AC__VERIFY_RUNNING_MAX);
+        free(q);
+        return;
+    }
     if (err) {
         ac__respond_error(x, err, "recognized total");
         free(q);

@@ -148,6 +148,11 @@ void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
         err = scope_of(n, by->id, p->issuer, job->items[0].iss);
         if (!err)
             err = ac__verify_start(n, job, ac_clock_now_ms(), presented, c);
+        if (err == AC_EAGAIN)
+            ac_reason_fail(&why, err, AC_PROBLEM_BUSY, NULL,
+                           "%d presentations are being verified with their issuers; try again "
+                           "in a few seconds",
+                           AC__VERIFY_RUNNING_MAX);
     }
     if (err) {
         free(data);

@@ -110,7 +110,8 @@ struct ac__verify_item {
 };
 
 struct ac__verify_job {
-    uv_work_t work;
+    uv_thread_t thread; /* runs the batch */
+    uv_async_t async;   /* wakes the loop when it is done */
     struct ac_node *n;
     int64_t now_ms;
     struct ac__verify_item *items; /* owned */
@@ -126,9 +127,14 @@ struct ac__verify_job *ac__verify_job_new(size_t count);
 /* Frees |job| and its items; NULL is a no-op. */
 void ac__verify_job_free(struct ac__verify_job *job);
 
-/* Verifies every item of |job| on a worker thread as of |now_ms|, then calls
- * |done| on the loop thread (which frees the job). Returns 0, or AC_EIO when
- * the work could not be queued (|done| is then never called). */
+/* Batches verified at once, node-wide; one more is refused (busy). */
+#define AC__VERIFY_RUNNING_MAX 8
+
+/* Verifies every item of |job| on a thread of its own as of |now_ms|, then
+ * calls |done| on the loop thread (which frees the job; job->err says
+ * AC_ENOMEM, or AC_EIO when the thread could not start). Returns 0, AC_EAGAIN
+ * when AC__VERIFY_RUNNING_MAX batches are running or AC_EIO when the loop
+ * refused a handle (|done| is then never called). */
 int ac__verify_start(struct ac_node *n, struct ac__verify_job *job, int64_t now_ms,
                      void (*done)(struct ac__verify_job *job), void *arg);
 

@@ -2,10 +2,12 @@
  * core/trust, the rules accord-verify applies: the issuer's keys, its current
  * status token, a signed checkpoint and the log proofs are fetched from the
  * issuer now through the HTTP/2 client. Fetching waits on another node (which
- * may be this one), so each batch runs on a libuv worker thread, with a
- * private loop per GET, and only its completion returns to the loop thread:
- * the node keeps serving meanwhile. The worker touches neither the store nor
- * the node; it reads only the batch it was given. */
+ * may be this one), so each batch runs on a thread of its own, with a
+ * private loop per GET, and only its completion returns to the loop thread
+ * (uv_async): the node keeps serving meanwhile. Not libuv's worker pool: each
+ * private loop resolves its host name on that pool, which batches occupying
+ * it would starve. The thread touches neither the store nor the node; it
+ * reads only the batch it was given. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,9 +217,9 @@ static int indeterminate(struct ac__verify_item *it, const char *reason)
  * to trust the issuer at that URL, as a trust file is for accord-verify, so
  * the keys are passed to core/trust as trusted. An issuer no policy names is
  * not asked at all. */
-static void run(uv_work_t *w)
+static void run(void *arg)
 {
-    struct ac__verify_job *job = w->data;
+    struct ac__verify_job *job = arg;
     struct fetch_cache cache = {0};
     struct ac_trust_fetcher fetcher = {.fetch = fetch_cb, .ctx = &cache};
     struct ac_trust *named = NULL;
@@ -251,12 +253,29 @@ static void run(uv_work_t *w)
     cache_free(&cache);
 }
 
-static void finished(uv_work_t *w, int status)
+/* Batches running now. Touched on the loop thread only (start and close);
+ * node-wide, which in a process of several nodes (tests) they share. */
+static size_t running;
+
+static void closed(uv_handle_t *h)
 {
-    struct ac__verify_job *job = w->data;
-    if (status && !job->err)
-        job->err = status == UV_ECANCELED ? AC_ECANCELED : AC_EIO;
+    struct ac__verify_job *job = h->data;
+    running--;
     job->done(job);
+}
+
+static void finished(uv_async_t *a)
+{
+    struct ac__verify_job *job = a->data;
+    uv_thread_join(&job->thread);
+    uv_close((uv_handle_t *)&job->async, closed);
+}
+
+static void thread_main(void *arg)
+{
+    struct ac__verify_job *job = arg;
+    run(job);
+    uv_async_send(&job->async);
 }
 
 struct ac__verify_job *ac__verify_job_new(size_t count)
@@ -288,11 +307,21 @@ void ac__verify_job_free(struct ac__verify_job *job)
 int ac__verify_start(struct ac_node *n, struct ac__verify_job *job, int64_t now_ms,
                      void (*done)(struct ac__verify_job *job), void *arg)
 {
+    if (running >= AC__VERIFY_RUNNING_MAX)
+        return AC_EAGAIN;
     job->n = n;
     job->now_ms = now_ms;
     job->done = done;
     job->arg = arg;
-    job->work.data = job;
-    int rc = uv_queue_work(n->loop, &job->work, run, finished);
-    return rc ? AC_EIO : 0;
+    job->async.data = job;
+    if (uv_async_init(n->loop, &job->async, finished))
+        return AC_EIO;
+    running++;
+    if (uv_thread_create(&job->thread, thread_main, job)) {
+        /* The handle is open: it must close on the loop before the job
+         * goes, so the failure is reported through |done| like any other. */
+        job->err = AC_EIO;
+        uv_close((uv_handle_t *)&job->async, closed);
+    }
+    return 0;
 }
