@@ -115,6 +115,10 @@ def main():
         r = present("t-z", issue(6), rec_id)
         check(r.status_code == 400 and r.body["field"] == "earner_id",
               "a recognizer's own account is not an earner account")
+        for node in (dist, iss):
+            status = node.stop()
+            check(status == 0, "%s stops cleanly (exit %s; an ASan build exits non-zero on a "
+                               "leak or memory error)" % (node.node_id, status))
     return 0
 
 

@@ -175,6 +175,9 @@ def main():
         r = district.req("GET", "/v1/recognition/presentations?teacher=t-1", rec)
         check(r.body["items"][0]["verdict"] == "indeterminate",
               "the verdict is indeterminate while the issuer cannot be asked")
+        status = dist.stop()
+        check(status == 0, "the recognizer's node stops cleanly (exit %s; an ASan build exits "
+                           "non-zero on a leak or memory error)" % status)
     return 0
 
 

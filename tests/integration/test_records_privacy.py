@@ -90,6 +90,9 @@ def main():
         check(r.status_code == 404, "an earner cannot share someone else's record")
         w = n.ctl("credential", "unshare", str(ids[2]), token, token=admin)
         check(w.returncode == 1, "withdrawing a withdrawn link is refused")
+        status = n.stop()
+        check(status == 0, "the node stops cleanly (exit %s; an ASan build exits non-zero on a "
+                           "leak or memory error)" % status)
     return 0
 
 
