@@ -495,7 +495,29 @@ const struct ac__migration ac__migrations[] = {
      " line TEXT NOT NULL,"
      " received_ms INTEGER NOT NULL,"
      " PRIMARY KEY (size, witness));"},
-    {12, "recognition: the bytes a teacher presented, kept to re-check their status",
+    {12, "web sign-in: password hashes, browser sessions and one-time links",
+     /* Passwords are Argon2id strings (crypto_pwhash_str); sessions and links
+      * are found by a keyed hash of their random token, like bearer tokens, so
+      * the database alone never yields a usable cookie or link. */
+     "CREATE TABLE web_passwords ("
+     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+     " hash TEXT NOT NULL,"
+     " set_ms INTEGER NOT NULL);"
+     "CREATE TABLE web_sessions ("
+     " id INTEGER PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " revoked_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE web_links ("
+     " hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " purpose TEXT NOT NULL CHECK (purpose IN ('sign-in', 'set-password')),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " used_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"},
+    {13, "recognition: the bytes a teacher presented, kept to re-check their status",
      /* The recognizer verifies a presented record itself and re-checks its
       * status when the verdict is older than the status ttl, so it keeps the
       * record or bundle as presented. Rows from before hold none and their
@@ -507,7 +529,7 @@ const struct ac__migration ac__migrations[] = {
       * account that was approved, before the record was issued (its iat). */
      "ALTER TABLE recognition_presentations ADD COLUMN earner_id INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE recognition_presentations ADD COLUMN issued_ms INTEGER NOT NULL DEFAULT 0;"},
-    {13, "records: links an earner shares and may withdraw",
+    {14, "records: links an earner shares and may withdraw",
      /* Public reads of a record go through a share token the earner (or an
       * admin) makes: 128 random bits, stored only as their SHA-256 so the
       * database does not hold working links. Withdrawn rows stay for audit. */
