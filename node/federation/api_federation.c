@@ -93,8 +93,13 @@ static void on_peers(struct ac_http_exchange *x, void *arg)
             items = NULL;
         }
     }
-    json_t *j = items ? json_pack("{s:o, s:I}", "items", items, "consortium_serial",
-                                  (json_int_t)(f->consortium ? f->consortium->serial : 0))
+    /* ingest: how well group commit groups (messages per transaction). */
+    json_t *j = items ? json_pack("{s:o, s:I, s:{s:I, s:I, s:I}}", "items", items,
+                                  "consortium_serial",
+                                  (json_int_t)(f->consortium ? f->consortium->serial : 0),
+                                  "ingest", "commits", (json_int_t)f->ingest_commits,
+                                  "messages", (json_int_t)f->ingest_messages, "largest",
+                                  (json_int_t)f->ingest_largest)
                       : NULL;
     ac__respond_owned(x, 200, j);
 }

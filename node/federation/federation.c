@@ -127,6 +127,8 @@ void ac__federation_register(struct ac_node *n)
     if (err)
         ac_log_error("federation", "cannot load peers: %s; federation routes still answer",
                      ac_strerror(err));
+    if (ac__fed_ingest_init(f))
+        ac_log_warn("federation", "no group commit: each inbound message commits alone");
     ac__fed_receive_register(n);
     ac__fed_api_register(n);
     ac__fed_keys_register(n);
@@ -163,6 +165,7 @@ static void on_timer_closed(uv_handle_t *h)
         fed_free(f);
 }
 
+/* The witness timer's and the ingest check's close: their data is f. */
 static void on_witness_timer_closed(uv_handle_t *h)
 {
     struct ac__federation *f = h->data;
@@ -175,15 +178,18 @@ void ac__federation_stop(struct ac_node *n)
     struct ac__federation *f = n->federation;
     if (!f || f->stopping)
         return;
+    ac__fed_ingest_flush(f); /* nothing verified is left unanswered */
     f->stopping = 1;
     n->federation = NULL;
-    f->closing = f->npeers + (size_t)f->has_witness_timer;
+    f->closing = f->npeers + (size_t)f->has_witness_timer + (size_t)f->has_ingest_check;
     if (f->closing == 0) {
         fed_free(f);
         return;
     }
     if (f->has_witness_timer)
         uv_close((uv_handle_t *)&f->witness_timer, on_witness_timer_closed);
+    if (f->has_ingest_check)
+        uv_close((uv_handle_t *)&f->ingest_check, on_witness_timer_closed);
     for (size_t i = 0; i < f->npeers; i++) {
         ac__fed_sender_close(f->peers[i]);
         uv_close((uv_handle_t *)&f->peers[i]->timer, on_timer_closed);

@@ -57,6 +57,8 @@ struct ac__fed_peer {
     size_t npage, at;
 };
 
+struct ac__fed_pending; /* receive.c: a verified message waiting for its commit */
+
 struct ac__federation {
     struct ac_node *node;
     struct ac__fed_peer **peers; /* owned */
@@ -64,6 +66,15 @@ struct ac__federation {
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
     uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
     int has_witness_timer;
+    /* Group commit (receive.c): verified inbound messages queue here and are
+     * applied together, one transaction per loop tick, after the loop has
+     * read everything that arrived (a check handle runs after I/O). */
+    uv_check_t ingest_check;
+    int has_ingest_check;
+    struct ac__fed_pending *pending, **pending_tail;
+    uint64_t ingest_commits;  /* transactions that applied inbound messages */
+    uint64_t ingest_messages; /* messages they applied or answered */
+    uint64_t ingest_largest;  /* most messages in one transaction */
     int stopping;
     size_t closing; /* handles still closing at stop */
 };
@@ -144,6 +155,13 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
                              const uint8_t *body, size_t len, uint64_t *size,
                              struct ac_reason *why);
 void ac__fed_receive_register(struct ac_node *n);
+
+/* Starts the group-commit check handle (receive.c). Returns 0 or a libuv
+ * error; without it each message commits alone. */
+int ac__fed_ingest_init(struct ac__federation *f);
+
+/* Applies and answers every queued inbound message now (at stop). */
+void ac__fed_ingest_flush(struct ac__federation *f);
 void ac__fed_api_register(struct ac_node *n);
 
 /* Signs an envelope of |type| to |to| with the node's current key into |out|.
