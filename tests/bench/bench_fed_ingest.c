@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 #include <uv.h>
@@ -100,11 +101,21 @@ static int set_load(const char *path, struct set *s)
     return err;
 }
 
+/* CPU time of this process, in seconds: on a shared machine wall time also
+ * counts other processes' turns. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int verify(const struct set *s)
 {
-    double best = 0;
+    double best = 0, best_cpu = 0;
     for (int round = 0; round < 3; round++) {
         uint64_t t0 = uv_hrtime();
+        double c0 = cpu_now();
         for (size_t i = 0; i < s->n; i++) {
             const struct item *it = &s->items[i];
             if (crypto_sign_verify_detached(it->sig, it->tbs, it->tbs_len, s->pk)) {
@@ -113,11 +124,14 @@ static int verify(const struct set *s)
             }
         }
         double took = (double)(uv_hrtime() - t0) / 1e9;
+        double cpu = cpu_now() - c0;
         double rate = (double)s->n / took;
         if (rate > best)
             best = rate;
+        if (cpu > 0 && (double)s->n / cpu > best_cpu)
+            best_cpu = (double)s->n / cpu;
     }
-    printf("verify %.0f\n", best);
+    printf("verify %.0f %.0f\n", best, best_cpu);
     return 0;
 }
 

@@ -72,8 +72,9 @@ def ingest(n):
                 for i in range(n)]
         path = os.path.join(b.tmp, "envelopes.bin")
         write_set(path, bytes(py.verify_key), msgs)
-        raw_rate = float(subprocess.run([helper(), "verify", path], check=True,
-                                        capture_output=True, text=True).stdout.split()[1])
+        raw = subprocess.run([helper(), "verify", path], check=True, capture_output=True,
+                             text=True).stdout.split()
+        raw_rate, raw_cpu_rate = float(raw[1]), float(raw[2])
         c0 = cpu_s(b.proc.pid)
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run([helper(), "send", b.url, path, str(WIDTH)], check=True,
@@ -91,9 +92,11 @@ def ingest(n):
         rate = n / took
         print("federation ingest: %d envelopes in %.2f s = %.0f/s committed; raw "
               "crypto_sign_verify_detached %.0f/s on one core; ratio %.3f; %d commits, at most %d "
-              "per commit; CPU per envelope: node %.0f us, sender %.0f us"
+              "per commit; CPU per envelope: node %.0f us, sender %.0f us, raw verify %.0f us "
+              "(CPU ratio %.3f)"
               % (n, took, rate, raw_rate, rate / raw_rate, st["commits"], st["largest"],
-                 node_cpu * 1e6 / n, client_cpu * 1e6 / n))
+                 node_cpu * 1e6 / n, client_cpu * 1e6 / n, 1e6 / raw_cpu_rate,
+                 (n / node_cpu) / raw_cpu_rate if node_cpu else 0))
 
 
 def backlog(n):
