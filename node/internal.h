@@ -31,6 +31,7 @@ struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
+struct ac__ob3;
 struct ac__scheduler;
 
 #define AC_NODE_SECRET_BYTES 32
@@ -56,6 +57,7 @@ struct ac_node {
     int exit_code;
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
+    struct ac__ob3 *ob3; /* owned (records/ob3_serve.h): OB 3.0 forms; NULL until used */
 };
 
 /* ---- data directory (node/datadir.c) ---- */
@@ -191,6 +193,7 @@ void ac__api_users_register(struct ac_node *n);
 void ac__api_records_register(struct ac_node *n);
 void ac__api_tlog_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
+void ac__api_ob3_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
 
 /* Recognition, the earner's catalog and approvals, analytics

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
+#include "records/ob3_serve.h"
 #include "records/record_cache.h"
 #include "records/records.h"
 #include "review/review.h"
@@ -166,6 +167,7 @@ static void register_routes(struct ac_node *n)
     ac__api_records_register(n);
     ac__api_tlog_register(n);
     ac__api_status_register(n);
+    ac__api_ob3_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);
     ac__api_reviews_register(n);
@@ -267,6 +269,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     ac_router_free(n.router);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
+    ac__ob3_free(n.ob3);
     ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)
