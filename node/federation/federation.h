@@ -23,6 +23,16 @@ struct ac_h2_client;
 /* Outbox rows read per page: a peer long down is caught up in pages of this
  * many, so memory does not grow with its backlog. */
 #define AC__FED_PAGE 64
+/* Retention. A sender gives up on a message (dead letter) once it has been
+ * undelivered for AC__FED_RETRY_HORIZON_MS; a receiver keeps each dedup row
+ * for AC__FED_DEDUP_KEEP_MS after it first saw the message, well past that
+ * horizon plus the longest back-off, so a retry always meets its row.
+ * Delivered outbox rows stay AC__FED_OUTBOX_KEEP_MS for an operator to look
+ * back at. Pruning runs every AC__FED_PRUNE_MS on the node's clock. */
+#define AC__FED_RETRY_HORIZON_MS (7LL * 86400 * 1000)
+#define AC__FED_DEDUP_KEEP_MS (30LL * 86400 * 1000)
+#define AC__FED_OUTBOX_KEEP_MS (7LL * 86400 * 1000)
+#define AC__FED_PRUNE_MS (3600LL * 1000)
 /* How often a witness looks at its issuer peers' checkpoints. */
 #define AC__FED_WITNESS_MS (60 * 1000)
 
@@ -69,6 +79,9 @@ struct ac__federation {
     /* Group commit (receive.c): verified inbound messages queue here and are
      * applied together, one transaction per loop tick, after the loop has
      * read everything that arrived (a check handle runs after I/O). */
+    uv_timer_t prune_timer; /* looks at the clock every second (test clock) */
+    int has_prune_timer;
+    int64_t next_prune_ms; /* node clock */
     uv_check_t ingest_check;
     int has_ingest_check;
     struct ac__fed_pending *pending, **pending_tail;
