@@ -2,9 +2,9 @@
 """test_federation_outage.py - a peer down for a simulated day. Two real
 nodes pin each other; b stops; a queues more messages for b than one outbox
 page holds, then a's test clock moves a day forward in steps, so a's durable
-back-off timers fire and fail against the closed port. Checked: a backs off
-(its attempts grow by doubling, not once per tick, and the backlog stays in
-the outbox), then b returns (its clock moved the same day, so envelopes are
+back-off timers fire and fail against the closed port. Checked: a keeps
+trying (durable attempts counted) while the backlog stays in the outbox,
+then b returns (its clock moved the same day, so envelopes are
 not skewed) and reaches a, which probes b at once and drains the backlog in
 pages: every message arrives exactly once, nothing is dead-lettered, a's
 back-off is reset, and a's peak RSS stays bounded."""
@@ -65,11 +65,10 @@ def main():
             assert status == 200, status
             time.sleep(1.2)  # the sender looks at the clock at least once a second
         p = peer_a()
-        # Durable attempts: at most one per step once the doubling delay
-        # passes a step, plus a few while it is short; one per sender tick
-        # (every second of the 12 x 1.2 s) with quick retries would be more.
+        # The back-off timers fired as the clock moved: a kept trying, each
+        # failure recorded durably (the count resets only on a success).
         check(3 <= p["attempts"] <= 30,
-              "after a simulated day a has made %d durable attempts (backing off)"
+              "through the simulated day a's timers kept trying: %d durable attempts"
               % p["attempts"])
         check(p["outbox_depth"] == N and p["dead_letters"] == 0,
               "and still holds all %d messages, none dead-lettered" % N)
