@@ -88,6 +88,8 @@ rights = issuer
         got = post_many(b, [msg("mix-bad", "catalog.offer", {"definitions": []})], width=1)
         check(got[0][0] == 200, "the refused id left no inbox row: a good offer may reuse it")
         api.close()
+        rc = b.stop()
+        check(rc == 0, "the node stops cleanly (exit %s; a sanitizer build fails on a leak)" % rc)
     return 0
 
 
