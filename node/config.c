@@ -252,6 +252,8 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
         }
         if (strcmp(key, "data_dir") == 0)
             return set_path(p, key, value, &cfg->data_dir);
+        if (strcmp(key, "ca_file") == 0)
+            return set_path(p, key, value, &cfg->ca_file);
         if (strcmp(key, "public_url") == 0) {
             /* Records carry it as their issuer (at most AC_RECORD_ISS_MAX
              * bytes) and "<it>/v1/status/token" as their status list URI (at
@@ -573,6 +575,7 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->web_root);
     free(cfg->log_file);
     free(cfg->public_url);
+    free(cfg->ca_file);
     free(cfg->notify_smtp_url);
     free(cfg->notify_from);
     free(cfg->notify_mail_domain);

@@ -48,6 +48,10 @@ struct ac_node_config {
     /* owned; NULL: derived from the first listen address. The origin records
      * name as their issuer ("https://accord.example.org"). */
     char *public_url;
+    /* owned; NULL: the system store. PEM certificates trusted when the node
+     * fetches over https (an issuer's keys, status and log when it verifies
+     * a presented credential). */
+    char *ca_file;
     struct ac_config_listen listen[AC_CONFIG_MAX_LISTEN];
     size_t nlisten;
     char *tls_cert; /* owned; NULL for h2c */

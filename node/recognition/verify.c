@@ -43,7 +43,8 @@ struct fetched {
 struct fetch_cache {
     struct fetched *items;
     size_t n;
-    const char *scope; /* the record's issuer: URLs outside it are refused */
+    const char *scope;   /* the record's issuer: URLs outside it are refused */
+    const char *ca_file; /* [node] ca_file for https, or NULL: the system store */
 };
 
 /* True when |url| is |scope| itself or a path under it. */
@@ -90,7 +91,7 @@ static int split_url(const char *url, char *origin, size_t olen, char *path, siz
 }
 
 /* Does one GET into |it|; on failure sets it->rc and an owned it->why. */
-static void get(const char *url, struct fetched *it)
+static void get(const char *url, const char *ca_file, struct fetched *it)
 {
     char origin[300], path[1024], why[512];
     int rc = split_url(url, origin, sizeof origin, path, sizeof path);
@@ -100,7 +101,8 @@ static void get(const char *url, struct fetched *it)
     } else {
         struct ac_h2_client_config cfg = {.connect_timeout_ms = CONNECT_TIMEOUT_MS,
                                           .request_timeout_ms = REQUEST_TIMEOUT_MS,
-                                          .max_response_bytes = FETCH_MAX_BYTES};
+                                          .max_response_bytes = FETCH_MAX_BYTES,
+                                          .ca_file = ca_file};
         rc = ac_h2_fetch(origin, &cfg, "GET", path, NULL, 0, NULL, 0, &resp);
         if (rc) {
             snprintf(why, sizeof why, "could not fetch %.300s: %s", url, ac_strerror(rc));
@@ -142,7 +144,7 @@ static int fetch_cb(void *ctx, const char *url, const uint8_t **body, size_t *le
         if (!(it->url = strdup(url)))
             return AC_ENOMEM;
         c->n++;
-        get(url, it);
+        get(url, c->ca_file, it);
     }
     if (it->rc) {
         *why = it->why;
@@ -220,7 +222,7 @@ static int indeterminate(struct ac__verify_item *it, const char *reason)
 static void run(void *arg)
 {
     struct ac__verify_job *job = arg;
-    struct fetch_cache cache = {0};
+    struct fetch_cache cache = {.ca_file = job->n->cfg->ca_file};
     struct ac_trust_fetcher fetcher = {.fetch = fetch_cb, .ctx = &cache};
     struct ac_trust *named = NULL;
     struct ac_trust_report *rep = malloc(sizeof *rep);
