@@ -32,6 +32,7 @@ struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
 struct ac__scheduler;
+struct ac__token_cache;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -55,6 +56,8 @@ struct ac_node {
     int exit_code;
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
+    /* owned (node/accounts/token_cache.h); NULL reads every token from the store */
+    struct ac__token_cache *token_cache;
 };
 
 /* ---- data directory (node/datadir.c) ---- */
