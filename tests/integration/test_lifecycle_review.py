@@ -507,6 +507,7 @@ def main():
                                        for _, m in maildir_messages(n)
                                        if m["X-Accord-Kind"] == "outcome")
         until(lambda: sorted(outcomes()) == sorted(decided))
+        mails = maildir_messages(n)
         outcome = outcomes()
         check(sorted(outcome) == sorted(decided) and set(outcome.values()) == {1},
               "each of the %d decided submissions has exactly one outcome message in the "
