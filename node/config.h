@@ -15,6 +15,18 @@
 
 #define AC_CONFIG_MAX_LISTEN 8
 #define AC_NODE_ID_MAX 64
+#define AC_CONFIG_MAX_PEERS 64
+#define AC_CONFIG_PEER_KEYS 16
+
+/* A [peer NODE_ID] section: a peer pinned here, or (with rights only) a
+ * narrowing of what the consortium file grants that member. */
+struct ac_config_peer {
+    char node_id[AC_NODE_ID_MAX + 1];
+    char url[201];   /* "" when only narrowing a consortium member */
+    unsigned rights; /* enum ac_right bits (accord/trust/consortium.h) */
+    uint8_t keys[AC_CONFIG_PEER_KEYS][32];
+    size_t nkeys;
+};
 
 struct ac_config_listen {
     char host[256]; /* without brackets for IPv6 */
@@ -50,6 +62,14 @@ struct ac_node_config {
     char *notify_smtp_url;    /* owned; NULL: maildir */
     char *notify_from;        /* owned; NULL: "accord@<node id>" */
     char *notify_mail_domain; /* owned; NULL: the node id */
+    /* [peer NAME] sections (federation, docs/federation.md). */
+    struct ac_config_peer peers[AC_CONFIG_MAX_PEERS];
+    size_t npeers;
+    /* [consortium]: the consortium's pinned Ed25519 key, and a file to adopt
+     * at start when it is newer than the one held. */
+    int has_consortium_key;
+    uint8_t consortium_key[32];
+    char *consortium_file; /* owned; NULL: none */
 };
 
 /* Reads and checks the file at |path| into |cfg| (which the caller releases

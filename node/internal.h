@@ -49,6 +49,7 @@ struct ac_node {
     struct ac__records *records; /* owned; see ac__records_open() */
     struct ac__scheduler
         *scheduler;     /* owned: job timer, job kinds, delivery (review/scheduler.h) */
+    struct ac__federation *federation; /* owned: peers and senders (node/federation/) */
     int schema_version; /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */

@@ -20,6 +20,7 @@
 #include "accounts/token_cache.h"
 #include "records/records.h"
 #include "review/review.h"
+#include "federation/federation.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -96,6 +97,7 @@ static void close_signals(struct ac_node *n)
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
     ac__scheduler_stop(n);
     ac__token_cache_stop(n->token_cache);
+    ac__federation_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -171,6 +173,7 @@ static void register_routes(struct ac_node *n)
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
+    ac__federation_register(n);
 }
 
 static int serve(struct ac_node *n)

@@ -419,7 +419,83 @@ const struct ac__migration ac__migrations[] = {
      " PRIMARY KEY (hash, uploader_id)) WITHOUT ROWID;"
      "INSERT INTO artifact_uploads (hash, uploader_id, media_type, created_ms)"
      " SELECT hash, uploader_id, media_type, created_ms FROM artifacts;"},
-    {11, "accounts: the auth generation",
+    {11, "federation: peers, the consortium file, outbox, dead letters, inbox, peer documents",
+     /* Peers an admin pinned (config peers are pinned again at every start);
+      * keys are lowercase hex public keys, comma-separated. */
+     "CREATE TABLE fed_peers ("
+     " node_id TEXT PRIMARY KEY,"
+     " base_url TEXT NOT NULL,"
+     " rights INTEGER NOT NULL CHECK (rights BETWEEN 0 AND 31),"
+     " keys TEXT NOT NULL,"
+     " source TEXT NOT NULL CHECK (source IN ('config', 'admin')),"
+     " added_ms INTEGER NOT NULL);"
+     /* The newest consortium file that verified; one row, replaced only by a
+      * higher serial (the WHERE of its upsert), so a node never goes back. */
+     "CREATE TABLE fed_consortium ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " serial INTEGER NOT NULL CHECK (serial >= 1),"
+     " file BLOB NOT NULL,"
+     " adopted_ms INTEGER NOT NULL);"
+     /* Delivery state per peer: the durable cursor (the highest outbox id
+      * delivered or dead-lettered) and the durable back-off. */
+     "CREATE TABLE fed_peer_state ("
+     " node_id TEXT PRIMARY KEY,"
+     " cursor INTEGER NOT NULL DEFAULT 0,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+     " last_success_ms INTEGER NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " received INTEGER NOT NULL DEFAULT 0);"
+     /* Written in the transaction of the change that causes the message; the
+      * body is stored, the envelope is signed afresh at each attempt (so its
+      * ts is current) under the same msg_id, which the receiver dedups on. */
+     "CREATE TABLE fed_outbox ("
+     " id INTEGER PRIMARY KEY,"
+     " peer TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " body BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL);"
+     "CREATE INDEX fed_outbox_by_peer ON fed_outbox(peer, id);"
+     "CREATE TABLE fed_dead_letters ("
+     " id INTEGER PRIMARY KEY,"
+     " peer TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " body BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " status INTEGER NOT NULL,"
+     " problem TEXT NOT NULL,"
+     " dead_ms INTEGER NOT NULL);"
+     /* One row per (sender, id) ever applied, written in the transaction of
+      * its effect, with the signed answer given, so a repeat gets that very
+      * answer and no second effect. */
+     "CREATE TABLE fed_inbox ("
+     " sender TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " body_hash BLOB NOT NULL CHECK (length(body_hash) = 32),"
+     " status INTEGER NOT NULL,"
+     " answer BLOB NOT NULL,"
+     " received_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (sender, msg_id));"
+     /* Raw signed documents fetched from peers (self-descriptions,
+      * catalogs), kept as the bytes that verified. */
+     "CREATE TABLE fed_peer_docs ("
+     " node_id TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " doc BLOB NOT NULL,"
+     " fetched_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (node_id, kind));"
+     /* Witness cosignatures (C2SP tlog-cosignature lines) peers made on our
+      * checkpoints, one per witness and size. */
+     "CREATE TABLE fed_cosignatures ("
+     " size INTEGER NOT NULL,"
+     " witness TEXT NOT NULL,"
+     " line TEXT NOT NULL,"
+     " received_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (size, witness));"},
+    {12, "accounts: the auth generation",
      /* Nodes keep verified bearer tokens in memory (node/accounts/
       * token_cache.h); another process sharing this database learns that a
       * token was revoked, a user disabled or its roles changed when this
