@@ -5,7 +5,11 @@
 # all in the same run, same machine, loopback only. Prints each request rate
 # and the ratios of the authenticated reads to the public read and to
 # nghttpd. The machine is shared, so the four are measured in turn ROUNDS
-# times and the median of each is compared.
+# times and the median of each is compared; and since request rates on a
+# loaded machine say more about the neighbours than about the server, the
+# CPU time the serving process spent per request (its main thread's
+# /proc/PID/schedstat, nanoseconds on CPU; both servers serve from one
+# thread) is reported beside them: what a request costs.
 # Usage: tests/bench/bench_auth_reads.sh [BUILD_DIR]   (env N, C, M, ROUNDS override)
 # The token is a throwaway admin's of a temporary node, so passing it to
 # h2load on its command line shows nothing worth hiding.
@@ -32,6 +36,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
 succeeded() { awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) print $i }'; }
+oncpu() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 NODE_PORT="$(free_port)"
@@ -77,28 +82,36 @@ TARGETS=("public|$BASE/v1/node|"
          "me|$BASE/v1/users/me|$AUTH"
          "list20|$BASE/v1/users?limit=20|$AUTH"
          "nghttpd|http://127.0.0.1:$NG_PORT/me.json|")
+pid_of() { if [ "$1" = nghttpd ]; then echo "$NGHTTPD_PID"; else echo "$NODE_PID"; fi; }
 run() { # url header n
     if [ -n "$2" ]; then h2load -n "$3" -c "$C" -m "$M" -H "$2" "$1"; else h2load -n "$3" -c "$C" -m "$M" "$1"; fi
 }
 echo "bench_auth_reads: h2load -n $N -c $C -m $M, loopback, median of $ROUNDS rounds;" \
      "/v1/users/me $SIZE_ME bytes, list of 20 $SIZE_LIST bytes"
-declare -A RATES
+declare -A RATES COSTS
 FAILED=0
 for t in "${TARGETS[@]}"; do IFS='|' read -r name url hdr <<<"$t"; run "$url" "$hdr" 1000 >/dev/null; done
 for _ in $(seq "$ROUNDS"); do
     for t in "${TARGETS[@]}"; do
         IFS='|' read -r name url hdr <<<"$t"
+        pid="$(pid_of "$name")"
+        before="$(oncpu "$pid")"
         out="$(run "$url" "$hdr" "$N")"
+        after="$(oncpu "$pid")"
         RATES[$name]="${RATES[$name]:-} $(rate <<<"$out")"
+        COSTS[$name]="${COSTS[$name]:-} $(( (after - before) / N ))"
         [ "$(succeeded <<<"$out")" = "$N" ] || { FAILED=1; echo "bench_auth_reads: $name: some requests failed"; }
     done
 done
-declare -A MED
+declare -A MED CMED
 for t in "${TARGETS[@]}"; do
     IFS='|' read -r name url hdr <<<"$t"
     # shellcheck disable=SC2086
     MED[$name]="$(median ${RATES[$name]})"
-    printf '%-8s %-40s %10s req/s (rounds:%s)\n' "$name" "${url#http://127.0.0.1:*/}" "${MED[$name]}" "${RATES[$name]}"
+    # shellcheck disable=SC2086
+    CMED[$name]="$(median ${COSTS[$name]})"
+    printf '%-8s %-24s %10s req/s %7s ns CPU/req (rounds:%s; ns:%s)\n' "$name" \
+        "${url#http://127.0.0.1:*/}" "${MED[$name]}" "${CMED[$name]}" "${RATES[$name]}" "${COSTS[$name]}"
 done
 for a in me list20; do
     awk -v n="$a" -v a="${MED[$a]}" -v p="${MED[public]}" -v g="${MED[nghttpd]}" \
@@ -106,4 +119,8 @@ for a in me list20; do
 done
 awk -v p="${MED[public]}" -v g="${MED[nghttpd]}" \
     'BEGIN { printf "ratio public = %.2f of nghttpd\n", p / g }'
+for a in me list20 public; do
+    awk -v n="$a" -v a="${CMED[$a]}" -v p="${CMED[public]}" -v g="${CMED[nghttpd]}" \
+        'BEGIN { printf "cost  %-6s = %.2f x GET /v1/node, %.2f x nghttpd (CPU per request)\n", n, a / p, a / g }'
+done
 exit "$FAILED"
