@@ -284,6 +284,8 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
                 }
             return fail(p, key, value, "must be admin, public or off");
         }
+        if (strcmp(key, "web_root") == 0)
+            return set_path(p, key, value, &cfg->web_root);
     } else if (strcmp(section, "limits") == 0) {
         struct ac_h2_server_limits *l = &cfg->limits;
         if (strcmp(key, "max_body_bytes") == 0)
@@ -565,6 +567,7 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->data_dir);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->web_root);
     free(cfg->log_file);
     free(cfg->public_url);
     free(cfg->notify_smtp_url);

@@ -16,11 +16,13 @@
 #include "internal.h"
 #include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
+#include "records/ob3_serve.h"
 #include "records/record_cache.h"
 #include "accounts/token_cache.h"
 #include "records/records.h"
 #include "review/review.h"
 #include "federation/federation.h"
+#include "web/web.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -168,12 +170,15 @@ static void register_routes(struct ac_node *n)
     ac__api_records_register(n);
     ac__api_tlog_register(n);
     ac__api_status_register(n);
+    ac__api_ob3_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
     ac__federation_register(n);
+    ac__api_session_register(n);
+    ac__web_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -275,9 +280,11 @@ int ac_node_run(const struct ac_node_config *cfg)
      * failed start, to finish closing what was opened). */
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
+    ac__web_free(n.web);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
     ac__token_cache_free(n.token_cache);
+    ac__ob3_free(n.ob3);
     ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)

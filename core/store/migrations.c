@@ -495,7 +495,29 @@ const struct ac__migration ac__migrations[] = {
      " line TEXT NOT NULL,"
      " received_ms INTEGER NOT NULL,"
      " PRIMARY KEY (size, witness));"},
-    {12, "accounts: the auth generation",
+    {12, "web sign-in: password hashes, browser sessions and one-time links",
+     /* Passwords are Argon2id strings (crypto_pwhash_str); sessions and links
+      * are found by a keyed hash of their random token, like bearer tokens, so
+      * the database alone never yields a usable cookie or link. */
+     "CREATE TABLE web_passwords ("
+     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+     " hash TEXT NOT NULL,"
+     " set_ms INTEGER NOT NULL);"
+     "CREATE TABLE web_sessions ("
+     " id INTEGER PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " revoked_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE web_links ("
+     " hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " purpose TEXT NOT NULL CHECK (purpose IN ('sign-in', 'set-password')),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " used_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"},
+    {13, "accounts: the auth generation",
      /* Nodes keep verified bearer tokens in memory (node/accounts/
       * token_cache.h); another process sharing this database learns that a
       * token was revoked, a user disabled or its roles changed when this

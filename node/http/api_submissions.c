@@ -38,6 +38,20 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
+        /* The reviewers' written feedback, without their names: the teacher
+         * learns what to work on, not who said it (the web pages show it). */
+        struct ac_assignment_row *as = NULL;
+        size_t nas = 0;
+        json_t *fb = json_array();
+        if (fb && ac_store_assignment_list(n->store, s->id, 0, 0, -1, &as, &nas) == 0) {
+            for (size_t i = 0; i < nas; i++) {
+                if (as[i].feedback && as[i].feedback[0])
+                    json_array_append_new(fb, json_string(as[i].feedback));
+                ac_assignment_release(&as[i]);
+            }
+            free(as);
+        }
+        json_object_set_new(j, "feedback", fb);
         int64_t record;
         if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
             json_object_set_new(j, "record", json_integer(record));

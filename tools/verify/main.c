@@ -36,7 +36,8 @@ static void usage(FILE *out, const char *prog)
             "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
             "(raw CBOR), or any number of either as base64 or base64url text, one per line\n"
             "(blank lines and # comments ignored). A bundle's log inclusion proof and signed\n"
-            "status snapshot are checked too.\n"
+            "status snapshot are checked too. A FILE starting with '{' holds Open Badges 3.0\n"
+            "credentials (JSON-LD with an eddsa-rdfc-2022 proof), one or many (JSON Lines).\n"
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
@@ -74,6 +75,7 @@ struct input {
     const uint8_t *data;
     size_t len;
     const char *error; /* set when the text could not be decoded */
+    bool json;         /* an OB 3.0 credential (JSON), not a COSE record */
 };
 
 static void input_name(const struct input *it, char *out, size_t len)
@@ -180,6 +182,56 @@ static int decode_line(const char *s, size_t len, struct ac_buf *scratch, struct
 
 typedef void (*record_cb)(void *ctx, const struct input *it);
 
+/* The length of the JSON object at |p| (braces matched outside strings), or
+ * 0 when it does not close within |len| bytes. Parsing is left to the
+ * verifier, so each credential is parsed once, not once per pass. */
+static size_t json_span(const uint8_t *p, size_t len)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = p[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return 0;
+            if (--depth == 0)
+                return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* OB 3.0 credentials: JSON objects one after another (one pretty-printed
+ * document, or JSON Lines), each handed to |cb| as its own bytes. */
+static int for_each_json(struct input *it, const struct ac_buf *b, size_t off, record_cb cb,
+                         void *ctx)
+{
+    it->json = true;
+    while (off < b->len) {
+        size_t n = json_span(b->data + off, b->len - off);
+        it->line++;
+        it->data = b->data + off;
+        it->len = n ? n : b->len - off;
+        it->error = n ? NULL : "not JSON: an object that does not close";
+        cb(ctx, it);
+        if (!n)
+            break;
+        off += n;
+        while (off < b->len && strchr(" \t\r\n", b->data[off]))
+            off++;
+    }
+    return 0;
+}
+
 /* Calls |cb| for each record or bundle in one input file, in order: raw COSE
  * (tag 18, first byte 0xd2) or a raw bundle (a CBOR map) is one input;
  * anything else is text with one base64 record or bundle per line. With a
@@ -187,7 +239,12 @@ typedef void (*record_cb)(void *ctx, const struct input *it);
 static int for_each_record(const char *path, const struct ac_buf *b, struct ac_buf *scratch,
                            record_cb cb, void *ctx)
 {
-    struct input it = {strcmp(path, "-") == 0 ? "stdin" : path, 0, NULL, 0, NULL};
+    struct input it = {strcmp(path, "-") == 0 ? "stdin" : path, 0, NULL, 0, NULL, false};
+    size_t lead = 0;
+    while (lead < b->len && strchr(" \t\r\n", b->data[lead]))
+        lead++;
+    if (lead < b->len && b->data[lead] == '{')
+        return for_each_json(&it, b, lead, cb, ctx);
     if (b->len > 0 && (b->data[0] == 0xd2 || (b->data[0] >> 5) == 5)) {
         it.data = b->data;
         it.len = b->len;
@@ -343,6 +400,8 @@ static void verify_one(void *ctx, const struct input *it)
         rep.checks[0].name = "decode";
         rep.checks[0].result = AC_TRUST_FAIL;
         snprintf(rep.checks[0].reason, sizeof(rep.checks[0].reason), "%s", it->error);
+    } else if (it->json) {
+        ac__verify_ob3(it->data, it->len, run->opt, &rep);
     } else {
         ac_trust_verify_input(it->data, it->len, run->opt, &rep);
     }
@@ -560,5 +619,6 @@ int main(int argc, char **argv)
     ac_trust_free(trust);
     ac__fetcher_free(fetcher);
     ac_trust_witness_free(opt.witness);
+    ac__ob3_release();
     return status;
 }
