@@ -517,7 +517,12 @@ const struct ac__migration ac__migrations[] = {
      " created_ms INTEGER NOT NULL,"
      " expires_ms INTEGER NOT NULL,"
      " used_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"},
-    {13, "accounts: the auth generation",
+    {13, "review: second-master checks",
+     /* A master-mode submission drawn for a blind duplicate check has two
+      * masters; the second one's assignment is marked, so a disagreement
+      * between them is told apart from an ordinary added reviewer. */
+     "ALTER TABLE assignments ADD COLUMN second_master INTEGER NOT NULL DEFAULT 0;"},
+    {14, "accounts: the auth generation",
      /* Nodes keep verified bearer tokens in memory (node/accounts/
       * token_cache.h); another process sharing this database learns that a
       * token was revoked, a user disabled or its roles changed when this
