@@ -1,5 +1,5 @@
 /* store_authgen.c - reads the auth generation (accord/store/authgen.h); the
- * triggers of migration 14 are what move it. */
+ * triggers of migration 16 are what move it. */
 #include "accord/store/authgen.h"
 #include "internal.h"
 

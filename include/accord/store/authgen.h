@@ -2,7 +2,7 @@
  * who a bearer token stands for moves forward, so that processes sharing one
  * database can tell when their in-memory token caches are stale.
  *
- * Triggers (migration 14) bump it in the same transaction as the change:
+ * Triggers (migration 16) bump it in the same transaction as the change:
  * a user's roles or disabled_ms updated, a token's revoked_ms updated, a
  * user or token deleted. A writer cannot forget it, whichever process or
  * service writes. A new table that decides what a token may do (roles kept
