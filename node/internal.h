@@ -33,6 +33,7 @@ struct ac__metrics;
 struct ac__record_cache;
 struct ac__ob3;
 struct ac__scheduler;
+struct ac__token_cache;
 struct ac__web;
 
 #define AC_NODE_SECRET_BYTES 32
@@ -58,6 +59,8 @@ struct ac_node {
     int exit_code;
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
+    /* owned (node/accounts/token_cache.h); NULL reads every token from the store */
+    struct ac__token_cache *token_cache;
     struct ac__ob3 *ob3; /* owned (records/ob3_serve.h): OB 3.0 forms; NULL until used */
     struct ac__web *web; /* owned: pages and sign-in state (node/web/web.h) */
 };

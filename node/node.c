@@ -18,6 +18,7 @@
 #include "lifecycle/lifecycle.h"
 #include "records/ob3_serve.h"
 #include "records/record_cache.h"
+#include "accounts/token_cache.h"
 #include "records/records.h"
 #include "review/review.h"
 #include "federation/federation.h"
@@ -97,6 +98,7 @@ static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
     ac__scheduler_stop(n);
+    ac__token_cache_stop(n->token_cache);
     ac__federation_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
@@ -204,6 +206,12 @@ static int serve(struct ac_node *n)
         close_signals(n);
         return err;
     }
+    err = ac__token_cache_start(n->token_cache, n->loop, n->store);
+    if (err) {
+        ac_log_error("node", "cannot start the token cache's check: %s", ac_strerror(err));
+        close_signals(n);
+        return err;
+    }
     struct ac_h2_server_config scfg = {
         .limits = n->cfg->limits,
         .tls_cert_file = n->cfg->tls_cert,
@@ -253,6 +261,8 @@ int ac_node_run(const struct ac_node_config *cfg)
         err = ac__records_open(&n);
     if (!err)
         err = ac__record_cache_new(AC__RECORD_CACHE_SLOTS, AC__RECORD_CACHE_BYTES, &n.record_cache);
+    if (!err)
+        err = ac__token_cache_new(AC__TOKEN_CACHE_SLOTS, &n.token_cache);
     if (!err) {
         int64_t users = 0;
         ac_store_user_count(n.store, &users);
@@ -273,6 +283,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     ac__web_free(n.web);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
+    ac__token_cache_free(n.token_cache);
     ac__ob3_free(n.ob3);
     ac__records_close(&n);
     ac__datadir_close(&n);

@@ -545,6 +545,24 @@ const struct ac__migration ac__migrations[] = {
      " created_ms INTEGER NOT NULL,"
      " withdrawn_ms INTEGER NOT NULL DEFAULT 0);"
      "CREATE INDEX record_shares_by_record ON record_shares(record_id);"},
+    {16, "accounts: the auth generation",
+     /* Nodes keep verified bearer tokens in memory (node/accounts/
+      * token_cache.h); another process sharing this database learns that a
+      * token was revoked, a user disabled or its roles changed when this
+      * counter moves. Triggers bump it inside the changing transaction, so
+      * no writer can forget to. */
+     "CREATE TABLE auth_generation ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " n INTEGER NOT NULL);"
+     "INSERT INTO auth_generation (id, n) VALUES (1, 0);"
+     "CREATE TRIGGER auth_generation_users AFTER UPDATE OF roles, disabled_ms ON users"
+     " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"
+     "CREATE TRIGGER auth_generation_users_gone AFTER DELETE ON users"
+     " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"
+     "CREATE TRIGGER auth_generation_tokens AFTER UPDATE OF revoked_ms, user_id, hash ON tokens"
+     " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"
+     "CREATE TRIGGER auth_generation_tokens_gone AFTER DELETE ON tokens"
+     " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

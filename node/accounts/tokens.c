@@ -11,6 +11,7 @@
 #include "accord/base/log.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
+#include "accounts/token_cache.h"
 #include "audit.h"
 #include "internal.h"
 
@@ -115,6 +116,7 @@ int ac__tokens_revoke(struct ac_node *n, const struct ac_user *by, int64_t token
     err = finish(n, err);
     if (err)
         return err;
+    ac__token_cache_forget_user(n->token_cache, t.user_id);
     ac_log_info("accounts", "token %lld revoked by %s", (long long)token_id, by->name);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "accord/base/log.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
+#include "accounts/token_cache.h"
 #include "audit.h"
 #include "internal.h"
 
@@ -119,6 +120,7 @@ int ac__users_disable(struct ac_node *n, const struct ac_user *by, int64_t user_
     err = finish(n, err);
     if (err)
         return err;
+    ac__token_cache_forget_user(n->token_cache, u.id);
     ac_log_info("accounts", "user %s (%lld) disabled by %s", out->name, (long long)out->id,
                 by->name);
     return 0;

@@ -223,13 +223,24 @@ static void on_list(struct ac_http_exchange *x, void *arg)
         return;
     }
     json_t *items = json_array();
+    /* A definition (a store read and a JSON parse) is needed only to name a
+     * decided row's level, and rows of one credential version share it: load
+     * it once per run of such rows, not once per row. */
+    struct ac_definition *def = NULL;
+    const struct ac_submission *def_of = NULL;
     for (size_t i = 0; i < got && i < limit; i++) {
-        struct ac_definition *def = NULL;
-        ac__review_definition(n, subs[i].credential_id, subs[i].credential_version, NULL, NULL,
-                              &def);
-        json_array_append_new(items, ac__submission_json(n, &subs[i], def));
-        ac_def_free(def);
+        const struct ac_submission *s = &subs[i];
+        int decided = s->state == AC_SUB_DECIDED || s->state == AC_SUB_NOTIFIED;
+        if (decided && !(def_of && strcmp(def_of->credential_id, s->credential_id) == 0 &&
+                         def_of->credential_version == s->credential_version)) {
+            ac_def_free(def);
+            def = NULL;
+            ac__review_definition(n, s->credential_id, s->credential_version, NULL, NULL, &def);
+            def_of = s;
+        }
+        json_array_append_new(items, ac__submission_json(n, s, decided ? def : NULL));
     }
+    ac_def_free(def);
     int more = got > limit;
     json_t *j = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
     for (size_t i = 0; i < got; i++)

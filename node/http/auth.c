@@ -10,6 +10,7 @@
 #include "accord/base/log.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
+#include "accounts/token_cache.h"
 #include "internal.h"
 #include "web/web.h"
 
@@ -35,6 +36,10 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
         return unauthorized(x, "the bearer token is not an Accord token (acc_ and 43 characters)");
     uint8_t hash[AC_TOKEN_HASH_BYTES];
     ac__token_hash(n, text, len, hash);
+    /* A token seen lately costs no store read (accounts/token_cache.h says
+     * when entries are dropped); only usable tokens are ever cached. */
+    if (ac__token_cache_get(n->token_cache, hash, &a->token, &a->user) == 0)
+        return 0;
     int err = ac_store_token_find(n->store, hash, &a->token, &a->user);
     if (err == AC_ENOENT)
         return unauthorized(x, "the bearer token is not known to this node");
@@ -54,6 +59,7 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
                     ac_clock_format(a->token.revoked_ms, when));
         return -1;
     }
+    ac__token_cache_put(n->token_cache, hash, &a->token, &a->user);
     return 0;
 }
 

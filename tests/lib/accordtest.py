@@ -14,8 +14,10 @@ Binaries come from $ACCORD_BUILD (set by ctest). A test exits 77 (skipped)
 when they are not built. Everything a Node creates lives under one temporary
 directory, removed on exit unless ACCORD_KEEP_TMP is set.
 """
+import fcntl
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -49,11 +51,65 @@ def require_tool(name):
     return path
 
 
-def free_port():
-    """A loopback TCP port nobody listens on right now."""
+# Ports for the nodes of tests. A port asked of the kernel (bind to port 0)
+# and released until the node binds it was the cause of flaky runs under
+# `ctest -j`: the kernel hands the same ephemeral range out for every
+# client's outgoing connection, and to every other test asking the same
+# question, so between the choice and the bind (and across a node's restart)
+# the port could be taken. A node then failed to start, or worse, a test's
+# health check was answered by another test's node and the test talked to
+# the wrong node. So ports come from below the kernel's ephemeral range
+# (which outgoing connections never use) and each is reserved for the whole
+# life of the test process by a lock file that every test on the machine
+# honours; the kernel drops the lock when the process ends, however it ends.
+PORT_DIR = os.path.join(tempfile.gettempdir(), "accord-test-ports")
+_held_ports = {}  # port -> fd holding its lock, for the life of this process
+
+
+def _port_range():
+    """Ports below the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range)."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    return max(1024, low - 12000), max(1025, low)
+
+
+def _bindable(port):
+    """Can a listener bind 127.0.0.1:|port| now (libuv sets SO_REUSEADDR, so
+    a connection of an earlier node in TIME_WAIT does not count)?"""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port():
+    """A loopback TCP port nobody listens on, reserved for this test process
+    until it exits (see PORT_DIR): a node may stop and start on it again."""
+    os.makedirs(PORT_DIR, exist_ok=True)
+    low, high = _port_range()
+    pick = random.SystemRandom()  # tests seed the shared generator alike
+    for _ in range(4 * (high - low)):
+        port = pick.randrange(low, high)
+        if port in _held_ports:
+            continue
+        fd = os.open(os.path.join(PORT_DIR, str(port)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another test holds it
+            os.close(fd)
+            continue
+        if _bindable(port):
+            _held_ports[port] = fd
+            return port
+        os.close(fd)  # closing drops the lock
+    raise AssertionError("no free loopback port in %d-%d" % (low, high - 1))
 
 
 def _nodelay_connect(create):
@@ -77,9 +133,11 @@ except ImportError:  # a newer httpcore: slower, still correct
     pass
 
 def h2_client(verify=False):
-    """An httpx client speaking HTTP/2 only (prior knowledge on http://)."""
+    """An httpx client speaking HTTP/2 only (prior knowledge on http://).
+    Its timeout only catches a stuck node: a loaded machine (ASan, ctest -j)
+    can make a single fsync-bound request take seconds."""
     import httpx
-    return httpx.Client(http1=False, http2=True, verify=verify, timeout=10.0)
+    return httpx.Client(http1=False, http2=True, verify=verify, timeout=60.0)
 
 
 class Node:
@@ -138,7 +196,7 @@ class Node:
             self.wait_healthy()
         return self
 
-    def wait_healthy(self, timeout=15.0):
+    def wait_healthy(self, timeout=120.0):
         """Polls GET /healthz until it answers 200."""
         deadline = time.monotonic() + timeout
         last = None
@@ -162,7 +220,7 @@ class Node:
         except OSError:
             return ""
 
-    def ctl(self, *args, token=None, json_out=False, timeout=30):
+    def ctl(self, *args, token=None, json_out=False, timeout=120):
         """Runs accordctl against this node; returns the CompletedProcess.
         With json_out, adds --json and parses stdout into .json."""
         argv = [CTL_BIN, "--node", self.url]
@@ -182,7 +240,7 @@ class Node:
             r.json = json.loads(r.stdout.strip().splitlines()[-1])
         return r
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=signal.SIGTERM, timeout=120):
         """Sends |sig| and waits; returns the exit status."""
         if not self.proc or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None

@@ -1,0 +1,167 @@
+/* token_cache.c - verified bearer tokens kept in memory by keyed hash, with
+ * the invalidation rules of token_cache.h. */
+#include "accounts/token_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/store/authgen.h"
+
+struct slot {
+    int used;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token token;
+    struct ac_user user;
+};
+
+struct ac__token_cache {
+    uv_timer_t timer;     /* initialised only while |started| */
+    struct ac_store *st;  /* borrowed by the timer; outlives it */
+    int started, closing; /* the timer was initialised; its close was asked */
+    int have_gen;         /* |gen| holds a generation read from the store */
+    int64_t gen;
+    size_t mask; /* slots - 1 */
+    struct slot *slots;
+};
+
+int ac__token_cache_new(size_t slots, struct ac__token_cache **out)
+{
+    if (slots == 0 || (slots & (slots - 1)) != 0)
+        return AC_EINVAL;
+    struct ac__token_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return AC_ENOMEM;
+    c->slots = calloc(slots, sizeof *c->slots);
+    if (!c->slots) {
+        free(c);
+        return AC_ENOMEM;
+    }
+    c->mask = slots - 1;
+    *out = c;
+    return 0;
+}
+
+void ac__token_cache_free(struct ac__token_cache *c)
+{
+    if (!c)
+        return;
+    sodium_memzero(c->slots, (c->mask + 1) * sizeof *c->slots);
+    free(c->slots);
+    free(c);
+}
+
+/* The hash is keyed with the node secret, so its first bytes are uniform and
+ * beyond a client's choosing: enough to spread tokens over the slots. */
+static struct slot *slot_for(const struct ac__token_cache *c, const uint8_t *hash)
+{
+    uint32_t h = (uint32_t)hash[0] | (uint32_t)hash[1] << 8 | (uint32_t)hash[2] << 16 |
+                 (uint32_t)hash[3] << 24;
+    return &c->slots[h & c->mask];
+}
+
+int ac__token_cache_get(const struct ac__token_cache *c, const uint8_t hash[AC_TOKEN_HASH_BYTES],
+                        struct ac_token *tok, struct ac_user *user)
+{
+    if (!c)
+        return AC_ENOENT;
+    const struct slot *s = slot_for(c, hash);
+    if (!s->used || sodium_memcmp(s->hash, hash, AC_TOKEN_HASH_BYTES) != 0)
+        return AC_ENOENT;
+    *tok = s->token;
+    *user = s->user;
+    return 0;
+}
+
+void ac__token_cache_put(struct ac__token_cache *c, const uint8_t hash[AC_TOKEN_HASH_BYTES],
+                         const struct ac_token *tok, const struct ac_user *user)
+{
+    /* Without a generation read from the store, a change made by another
+     * process could go unseen: cache nothing until the check succeeds. */
+    if (!c || !c->have_gen || tok->revoked_ms || user->disabled_ms)
+        return;
+    struct slot *s = slot_for(c, hash);
+    memcpy(s->hash, hash, AC_TOKEN_HASH_BYTES);
+    s->token = *tok;
+    s->user = *user;
+    s->used = 1;
+}
+
+void ac__token_cache_forget_user(struct ac__token_cache *c, int64_t user_id)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i <= c->mask; i++)
+        if (c->slots[i].used && c->slots[i].user.id == user_id)
+            memset(&c->slots[i], 0, sizeof c->slots[i]);
+}
+
+void ac__token_cache_clear(struct ac__token_cache *c)
+{
+    if (c)
+        memset(c->slots, 0, (c->mask + 1) * sizeof *c->slots);
+}
+
+int ac__token_cache_check(struct ac__token_cache *c, struct ac_store *st)
+{
+    int64_t gen;
+    int err = ac_store_authgen_get(st, &gen);
+    if (err) {
+        ac__token_cache_clear(c);
+        c->have_gen = 0;
+        return err;
+    }
+    if (c->have_gen && gen != c->gen)
+        ac__token_cache_clear(c);
+    c->gen = gen;
+    c->have_gen = 1;
+    return 0;
+}
+
+static void on_check(uv_timer_t *t)
+{
+    struct ac__token_cache *c = t->data;
+    int err = ac__token_cache_check(c, c->st);
+    if (err)
+        ac_log_warn("accounts", "cannot read the auth generation (%s); tokens are read from"
+                    " the store until it can be read", ac_strerror(err));
+}
+
+int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_store *st)
+{
+    int err = ac__token_cache_check(c, st);
+    if (err)
+        return err;
+    err = uv_timer_init(loop, &c->timer);
+    if (err)
+        return err;
+    c->timer.data = c;
+    c->st = st;
+    c->started = 1;
+    err = uv_timer_start(&c->timer, on_check, AC__TOKEN_CACHE_CHECK_MS, AC__TOKEN_CACHE_CHECK_MS);
+    if (err)
+        ac__token_cache_stop(c);
+    return err;
+}
+
+void ac__token_cache_stop(struct ac__token_cache *c)
+{
+    if (!c)
+        return;
+    ac__token_cache_clear(c);
+    if (!c->started || c->closing)
+        return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->timer, NULL);
+}
+
+size_t ac__token_cache_count(const struct ac__token_cache *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i <= c->mask; i++)
+        n += c->slots[i].used != 0;
+    return n;
+}

@@ -1,0 +1,217 @@
+/* test_token_cache.c - tests node/accounts/token_cache.c: verified tokens
+ * are served from memory, only usable ones are kept, memory is bounded, and
+ * an entry goes at once when this process's services revoke the token or
+ * disable its user, and at the next check when another connection to the
+ * same database (another process) does. */
+#include "node/full_node.h"
+
+#include <sodium.h>
+
+#include "accord/store/authgen.h"
+#include "accounts/accounts.h"
+#include "accounts/token_cache.h"
+
+static struct full_node fx;
+static struct ac_user ada, ben; /* admin, earner */
+
+static int setup(void **state)
+{
+    (void)state;
+    if (full_node_open(&fx))
+        return -1;
+    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
+    if (ac__token_cache_new(16, &fx.n.token_cache))
+        return -1;
+    return ac__token_cache_check(fx.n.token_cache, fx.n.store) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ac__token_cache_free(fx.n.token_cache);
+    fx.n.token_cache = NULL;
+    return full_node_close(&fx);
+}
+
+/* Issues a token for |user| and caches it as ac__authenticate() would after
+ * reading it from the store; fills |hash|. */
+static struct ac_token cached_token(const struct ac_user *user, uint8_t hash[AC_TOKEN_HASH_BYTES])
+{
+    struct ac_token t, found;
+    struct ac_user u;
+    char text[AC_TOKEN_TEXT_BYTES];
+    assert_int_equal(0, ac__token_issue(&fx.n, user->id, "laptop", &t, text));
+    ac__token_hash(&fx.n, text, strlen(text), hash);
+    assert_int_equal(0, ac_store_token_find(fx.n.store, hash, &found, &u));
+    ac__token_cache_put(fx.n.token_cache, hash, &found, &u);
+    return t;
+}
+
+static int is_cached(const uint8_t hash[AC_TOKEN_HASH_BYTES])
+{
+    struct ac_token t;
+    struct ac_user u;
+    return ac__token_cache_get(fx.n.token_cache, hash, &t, &u) == 0;
+}
+
+/* A second connection to the node's database, as another process has. */
+static struct ac_store *other_process(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
+    struct ac_store *st = NULL;
+    assert_int_equal(0, ac_store_open(path, &st));
+    return st;
+}
+
+static void test_a_cached_token_returns_its_user_roles_and_token_id(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash), got;
+    struct ac_user u;
+    assert_int_equal(0, ac__token_cache_get(fx.n.token_cache, hash, &got, &u));
+    assert_int_equal(t.id, got.id);
+    assert_int_equal(ben.id, u.id);
+    assert_string_equal("ben", u.name);
+    assert_int_equal(AC_ROLE_EARNER, u.roles);
+}
+
+static void test_an_unknown_hash_is_a_miss(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES], other[AC_TOKEN_HASH_BYTES];
+    cached_token(&ben, hash);
+    memcpy(other, hash, sizeof other);
+    other[AC_TOKEN_HASH_BYTES - 1] ^= 1; /* same slot, different token */
+    assert_false(is_cached(other));
+}
+
+static void test_a_revoked_token_or_a_disabled_user_is_never_cached(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES] = {1};
+    struct ac_token t = {.id = 7, .user_id = ben.id, .revoked_ms = 5};
+    struct ac_user u = ben;
+    ac__token_cache_put(fx.n.token_cache, hash, &t, &u);
+    assert_false(is_cached(hash));
+    t.revoked_ms = 0;
+    u.disabled_ms = 5;
+    ac__token_cache_put(fx.n.token_cache, hash, &t, &u);
+    assert_false(is_cached(hash));
+}
+
+static void test_nothing_is_cached_before_the_generation_was_read(void **state)
+{
+    (void)state;
+    struct ac__token_cache *c;
+    assert_int_equal(0, ac__token_cache_new(4, &c));
+    uint8_t hash[AC_TOKEN_HASH_BYTES] = {2};
+    struct ac_token t = {.id = 7, .user_id = ben.id};
+    ac__token_cache_put(c, hash, &t, &ben);
+    assert_int_equal(0, ac__token_cache_count(c));
+    ac__token_cache_free(c);
+}
+
+static void test_the_cache_never_holds_more_entries_than_slots(void **state)
+{
+    (void)state;
+    struct ac_token t = {.id = 1, .user_id = ben.id};
+    for (int i = 0; i < 200; i++) {
+        uint8_t hash[AC_TOKEN_HASH_BYTES];
+        randombytes_buf(hash, sizeof hash);
+        ac__token_cache_put(fx.n.token_cache, hash, &t, &ben);
+    }
+    assert_true(ac__token_cache_count(fx.n.token_cache) <= 16);
+}
+
+static void test_a_slot_count_that_is_not_a_power_of_two_is_refused(void **state)
+{
+    (void)state;
+    struct ac__token_cache *c = NULL;
+    assert_int_equal(AC_EINVAL, ac__token_cache_new(12, &c));
+    assert_int_equal(AC_EINVAL, ac__token_cache_new(0, &c));
+    assert_null(c);
+}
+
+static void test_revoking_through_the_service_drops_the_entry_at_once(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash), out;
+    assert_true(is_cached(hash));
+    assert_int_equal(0, ac__tokens_revoke(&fx.n, &ben, t.id, &out, NULL));
+    assert_false(is_cached(hash));
+}
+
+static void test_disabling_through_the_service_drops_the_users_entries_only(void **state)
+{
+    (void)state;
+    uint8_t bens[AC_TOKEN_HASH_BYTES], adas[AC_TOKEN_HASH_BYTES];
+    cached_token(&ben, bens);
+    cached_token(&ada, adas);
+    if (memcmp(bens, adas, 4) == 0)
+        skip(); /* the two landed in one slot: nothing to tell apart */
+    struct ac_user out;
+    assert_int_equal(0, ac__users_disable(&fx.n, &ada, ben.id, &out, NULL));
+    assert_false(is_cached(bens));
+    assert_true(is_cached(adas));
+}
+
+static void test_a_revocation_by_another_process_empties_the_cache_at_the_next_check(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash);
+    struct ac_store *other = other_process();
+    assert_int_equal(0, ac_store_token_revoke(other, t.id, ac_clock_now_ms()));
+    assert_true(is_cached(hash)); /* unseen until the timer's check */
+    assert_int_equal(0, ac__token_cache_check(fx.n.token_cache, fx.n.store));
+    assert_false(is_cached(hash));
+    ac_store_close(other);
+}
+
+static void test_disabling_by_another_process_moves_the_stored_generation(void **state)
+{
+    (void)state;
+    int64_t before, after;
+    assert_int_equal(0, ac_store_authgen_get(fx.n.store, &before));
+    struct ac_store *other = other_process();
+    assert_int_equal(0, ac_store_user_disable(other, ben.id, ac_clock_now_ms()));
+    ac_store_close(other);
+    assert_int_equal(0, ac_store_authgen_get(fx.n.store, &after));
+    assert_true(after > before);
+}
+
+static void test_a_new_token_elsewhere_keeps_what_is_cached(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    cached_token(&ben, hash);
+    struct ac_token t;
+    char text[AC_TOKEN_TEXT_BYTES];
+    assert_int_equal(0, ac__token_issue(&fx.n, ada.id, NULL, &t, text));
+    assert_int_equal(0, ac__token_cache_check(fx.n.token_cache, fx.n.store));
+    assert_true(is_cached(hash));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_a_cached_token_returns_its_user_roles_and_token_id),
+        T(test_an_unknown_hash_is_a_miss),
+        T(test_a_revoked_token_or_a_disabled_user_is_never_cached),
+        T(test_nothing_is_cached_before_the_generation_was_read),
+        T(test_the_cache_never_holds_more_entries_than_slots),
+        T(test_a_slot_count_that_is_not_a_power_of_two_is_refused),
+        T(test_revoking_through_the_service_drops_the_entry_at_once),
+        T(test_disabling_through_the_service_drops_the_users_entries_only),
+        T(test_a_revocation_by_another_process_empties_the_cache_at_the_next_check),
+        T(test_disabling_by_another_process_moves_the_stored_generation),
+        T(test_a_new_token_elsewhere_keeps_what_is_cached),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
