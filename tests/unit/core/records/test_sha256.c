@@ -43,7 +43,8 @@ static void test_every_length_to_1000_bytes_matches_libsodium_whole_and_in_piece
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 131 + 7);
     if (!ac_sha256_accelerated())
-        print_message("no SHA extensions on this CPU: the libsodium path is compared with itself\n");
+        print_message(
+            "no SHA extensions on this CPU: the libsodium path is compared with itself\n");
     for (size_t len = 0; len <= sizeof data; len++) {
         uint8_t want[32], whole[32], pieces[32];
         crypto_hash_sha256(want, data, len);
