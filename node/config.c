@@ -292,6 +292,8 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_limit_size(p, key, value, &l->max_body_bytes, 1024, 1ull << 30);
         if (strcmp(key, "max_header_bytes") == 0)
             return set_limit_size(p, key, value, &l->max_header_bytes, 1024, 1 << 20);
+        if (strcmp(key, "max_artifact_bytes") == 0) /* streamed to disk, never held */
+            return parse_u64(p, key, value, 1, 1ull << 40, &l->max_stream_body_bytes);
         if (strcmp(key, "max_concurrent_streams") == 0) {
             err = parse_u64(p, key, value, 1, 10000, &v);
             l->max_concurrent_streams = err ? l->max_concurrent_streams : (uint32_t)v;
@@ -491,6 +493,7 @@ static void set_defaults(struct ac_node_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->limits.max_body_bytes = 1 << 20;
+    cfg->limits.max_stream_body_bytes = 2ull << 30;
     cfg->limits.max_header_bytes = 16 << 10;
     cfg->limits.max_concurrent_streams = 100;
     cfg->limits.max_connections = 1024;

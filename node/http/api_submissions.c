@@ -56,6 +56,10 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
             json_object_set_new(j, "record", json_integer(record));
     }
+    /* Why it waits when no reviewer can take it (node/review/assignment.c). */
+    json_t *waiting = ac__assignment_waiting(n, s);
+    if (waiting)
+        json_object_set_new(j, "waiting", waiting);
     ac__json_time(j, "created_at", s->created_ms);
     ac__json_time(j, "decided_at", s->decided_ms);
     ac__json_time(j, "notified_at", s->notified_ms);
