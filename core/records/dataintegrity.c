@@ -10,6 +10,7 @@
 #include "accord/records/di.h"
 #include "accord/records/multibase.h"
 #include "accord/records/rdfc.h"
+#include "accord/records/sha256.h"
 
 /* SHA-256 of the canonical N-Quads of |doc|; appends them to |keep|. */
 static int canonical_hash(struct ac_jsonld *p, const json_t *doc, uint8_t hash[32],
@@ -28,7 +29,7 @@ static int canonical_hash(struct ac_jsonld *p, const json_t *doc, uint8_t hash[3
     }
     ac_rdf_dataset_release(&d);
     if (rc == 0) {
-        crypto_hash_sha256(hash, canon.data ? canon.data : (const uint8_t *)"", canon.len);
+        ac_sha256(hash, canon.data ? canon.data : (const uint8_t *)"", canon.len);
         if (keep)
             rc = ac_buf_append(keep, canon.data ? canon.data : (const uint8_t *)"", canon.len);
     }

@@ -123,6 +123,10 @@ struct ctx {
     size_t n, cap;
     const char *vocab;
     const struct ctx *previous; /* set by a type-scoped (non-propagated) context */
+    /* Once built: an open-addressed table of term positions + 1 by name
+     * hash (find_term runs for every key and value of every document). */
+    uint32_t *index;
+    size_t index_mask;
     unsigned sorted : 1;
 };
 
@@ -146,8 +150,47 @@ static int cmp_term(const void *a, const void *b)
     return strcmp(((const struct term *)a)->name, ((const struct term *)b)->name);
 }
 
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Builds |c|'s name index in |a|; without one (out of memory) find_term
+ * falls back to binary search. */
+static void index_terms(struct arena *a, struct ctx *c)
+{
+    size_t cap = 16;
+    while (cap < 2 * c->n)
+        cap *= 2;
+    uint32_t *t = arena_alloc(a, cap * sizeof *t);
+    c->index = NULL;
+    if (!t || c->n > UINT32_MAX - 1)
+        return;
+    memset(t, 0, cap * sizeof *t);
+    for (size_t i = 0; i < c->n; i++) {
+        size_t h = name_hash(c->terms[i].name) & (cap - 1);
+        while (t[h])
+            h = (h + 1) & (cap - 1);
+        t[h] = (uint32_t)i + 1;
+    }
+    c->index = t;
+    c->index_mask = cap - 1;
+}
+
 static const struct term *find_term(const struct ctx *c, const char *name)
 {
+    if (c->index) {
+        for (size_t h = name_hash(name) & c->index_mask; c->index[h];
+             h = (h + 1) & c->index_mask) {
+            const struct term *t = &c->terms[c->index[h] - 1];
+            if (strcmp(t->name, name) == 0)
+                return t;
+        }
+        return NULL;
+    }
     if (c->sorted) {
         struct term key = {.name = name};
         return bsearch(&key, c->terms, c->n, sizeof key, cmp_term);
@@ -348,6 +391,7 @@ static int add_term(struct cproc *cp, const struct term *t)
     }
     c->terms[c->n++] = *t;
     c->sorted = 0;
+    c->index = NULL;
     return 0;
 }
 
@@ -616,6 +660,7 @@ static int process_context(struct ac_jsonld *p, const struct ctx *base, const js
         return rc;
     qsort(res->terms, res->n, sizeof *res->terms, cmp_term);
     res->sorted = 1;
+    index_terms(&p->arena, res);
 
     if (p->nmemo == p->capmemo) {
         size_t cap = p->capmemo ? p->capmemo * 2 : 32;
@@ -888,14 +933,31 @@ static int fail(struct run *r, int code, const char *fmt, ...)
 
 static size_t path_push(struct run *r, const char *key, long index)
 {
-    size_t old = r->pathlen;
-    int n;
-    if (key)
-        n = snprintf(r->path + old, sizeof r->path - old, "%s%s", old ? "." : "", key);
-    else
-        n = snprintf(r->path + old, sizeof r->path - old, "[%ld]", index);
-    if (n > 0)
-        r->pathlen = old + (size_t)n < sizeof r->path ? old + (size_t)n : sizeof r->path - 1;
+    /* Runs for every member and item of every document, and is read only
+     * when a document is refused: plain copies, no snprintf. */
+    size_t old = r->pathlen, room = sizeof r->path - 1 - old, n = 0;
+    char tmp[24];
+    const char *add = key;
+    if (key) {
+        if (old && room > 0)
+            r->path[old + n++] = '.';
+    } else {
+        char *e = tmp + sizeof tmp, *q = e;
+        *--q = 0;
+        *--q = ']';
+        unsigned long v = index < 0 ? 0 : (unsigned long)index;
+        do
+            *--q = (char)('0' + v % 10);
+        while ((v /= 10) && q > tmp + 1);
+        *--q = '[';
+        add = q;
+    }
+    size_t len = strlen(add);
+    if (len > room - n)
+        len = room - n;
+    memcpy(r->path + old + n, add, len);
+    r->pathlen = old + n + len;
+    r->path[r->pathlen] = 0;
     return old;
 }
 

@@ -41,10 +41,30 @@ int ac_multibase_b58_encode(const uint8_t *in, size_t len, char *out, size_t out
     return 0;
 }
 
+/* The value of base58btc digit |c|, or -1. */
+static int b58_value(unsigned char c)
+{
+    if (c >= '1' && c <= '9')
+        return c - '1';
+    if (c >= 'A' && c <= 'H')
+        return c - 'A' + 9;
+    if (c >= 'J' && c <= 'N')
+        return c - 'J' + 17;
+    if (c >= 'P' && c <= 'Z')
+        return c - 'P' + 22;
+    if (c >= 'a' && c <= 'k')
+        return c - 'a' + 33;
+    if (c >= 'm' && c <= 'z')
+        return c - 'm' + 44;
+    return -1;
+}
+
 int ac_multibase_b58_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
-    uint8_t bytes[160] = {0}; /* least significant first */
-    size_t nbytes = 0, zeros = 0;
+    /* A verifier decodes a proof value and a key per credential: the number
+     * is built in 32-bit limbs, five digits (58^5 < 2^32) at a time. */
+    uint32_t limbs[40] = {0}; /* least significant first; 160 bytes as before */
+    size_t nlimbs = 0, zeros = 0;
     if (s[0] != 'z')
         return AC_EPARSE;
     s++;
@@ -52,28 +72,37 @@ int ac_multibase_b58_decode(const char *s, uint8_t *out, size_t cap, size_t *len
         zeros++;
     if (strlen(s) > 200)
         return AC_EPARSE;
-    for (const char *p = s + zeros; *p; p++) {
-        const char *at = strchr(b58, *p);
-        if (!at)
-            return AC_EPARSE;
-        unsigned carry = (unsigned)(at - b58);
-        for (size_t j = 0; j < nbytes; j++) {
-            carry += (unsigned)bytes[j] * 58;
-            bytes[j] = (uint8_t)carry;
-            carry >>= 8;
-        }
-        while (carry) {
-            if (nbytes == sizeof bytes)
+    for (const char *p = s + zeros; *p;) {
+        uint32_t mul = 1, add = 0;
+        for (int k = 0; k < 5 && *p; k++, p++) {
+            int v = b58_value((unsigned char)*p);
+            if (v < 0)
                 return AC_EPARSE;
-            bytes[nbytes++] = (uint8_t)carry;
-            carry >>= 8;
+            mul *= 58;
+            add = add * 58 + (uint32_t)v;
+        }
+        uint64_t carry = add;
+        for (size_t j = 0; j < nlimbs; j++) {
+            carry += (uint64_t)limbs[j] * mul;
+            limbs[j] = (uint32_t)carry;
+            carry >>= 32;
+        }
+        if (carry) {
+            if (nlimbs == sizeof limbs / sizeof limbs[0])
+                return AC_EPARSE;
+            limbs[nlimbs++] = (uint32_t)carry;
         }
     }
+    size_t nbytes = 4 * nlimbs;
+    while (nbytes > 0 && ((limbs[(nbytes - 1) / 4] >> (8 * ((nbytes - 1) % 4))) & 0xff) == 0)
+        nbytes--;
     if (zeros + nbytes > cap)
         return AC_EPARSE;
     memset(out, 0, zeros);
-    for (size_t i = 0; i < nbytes; i++)
-        out[zeros + i] = bytes[nbytes - 1 - i];
+    for (size_t i = 0; i < nbytes; i++) {
+        size_t b = nbytes - 1 - i;
+        out[zeros + i] = (uint8_t)(limbs[b / 4] >> (8 * (b % 4)));
+    }
     *len = zeros + nbytes;
     return 0;
 }

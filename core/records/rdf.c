@@ -29,7 +29,7 @@ static void quad_release(struct ac_rdf_quad *q)
 }
 
 /* The strings of a quad in a dataset, in the order ac_rdf_dataset_add() lays
- * them out in the quad's one allocation. */
+ * them out in the quad's one block. */
 static char **quad_strings(struct ac_rdf_quad *q, char **out[12])
 {
     struct ac_rdf_term *t[4] = {&q->s, &q->p, &q->o, &q->g};
@@ -41,20 +41,41 @@ static char **quad_strings(struct ac_rdf_quad *q, char **out[12])
     return out[0];
 }
 
+struct ac_rdf_chunk {
+    struct ac_rdf_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* |n| bytes from |d|'s string blocks. */
+static char *dataset_alloc(struct ac_rdf_dataset *d, size_t n)
+{
+    struct ac_rdf_chunk *c = d->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 8192 ? n : 8192;
+        if (cap > SIZE_MAX - sizeof *c)
+            return NULL;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = d->chunks;
+        c->used = 0;
+        c->cap = cap;
+        d->chunks = c;
+    }
+    char *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
 void ac_rdf_dataset_release(struct ac_rdf_dataset *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->n; i++) {
-        char **str[12];
-        quad_strings(&d->quads[i], str);
-        /* The first string present starts the quad's allocation. */
-        for (int k = 0; k < 12; k++) {
-            if (*str[k]) {
-                free(*str[k]);
-                break;
-            }
-        }
+    while (d->chunks) {
+        struct ac_rdf_chunk *c = d->chunks;
+        d->chunks = c->next;
+        free(c);
     }
     free(d->quads);
     free(d->index);
@@ -190,12 +211,13 @@ static int index_grow(struct ac_rdf_dataset *d)
     return 0;
 }
 
-/* Copies |q| into |dst| with all its strings in one allocation (see
- * quad_strings() for the order), language tags lowercased: BCP 47 tags are
- * case-insensitive and JSON-LD processors (jsonld.js among them) lowercase
- * them, so two spellings make one term. One allocation per quad instead of
- * up to twelve keeps building a credential's dataset cheap. */
-static int quad_copy(struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
+/* Copies |q| into |dst| with all its strings in one block of |d|'s chunks
+ * (see quad_strings() for the order), language tags lowercased: BCP 47 tags
+ * are case-insensitive and JSON-LD processors (jsonld.js among them)
+ * lowercase them, so two spellings make one term. A block carved from a
+ * chunk instead of up to twelve allocations (or one malloc per quad) keeps
+ * building a credential's dataset cheap. */
+static int quad_copy(struct ac_rdf_dataset *d, struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
 {
     const struct ac_rdf_term *src[4] = {&q->s, &q->p, &q->o, &q->g};
     const char *from[12] = {0};
@@ -220,7 +242,7 @@ static int quad_copy(struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
     dst->o.kind = q->o.kind, dst->g.kind = q->g.kind;
     if (total == 0)
         return 0;
-    char *block = malloc(total), **to[12];
+    char *block = dataset_alloc(d, total), **to[12];
     if (!block)
         return AC_ENOMEM;
     quad_strings(dst, to);
@@ -255,7 +277,7 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
         d->quads = nq;
         d->cap = cap;
     }
-    if ((rc = quad_copy(&d->quads[d->n], q)) != 0)
+    if ((rc = quad_copy(d, &d->quads[d->n], q)) != 0)
         return rc;
     slot->hash = h;
     slot->pos = ++d->n;

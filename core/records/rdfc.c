@@ -22,6 +22,7 @@
 
 #include "accord/base/error.h"
 #include "accord/records/rdfc.h"
+#include "accord/records/sha256.h"
 
 #define HEX_LEN (crypto_hash_sha256_BYTES * 2)
 
@@ -203,10 +204,10 @@ static int append_num(struct ac_buf *b, const char *prefix, long n)
     return ac_buf_append(b, tmp + i - plen, sizeof tmp - i + plen);
 }
 
-static void hash_hex(crypto_hash_sha256_state *st, char hex[HEX_LEN + 1])
+static void hash_hex(struct ac_sha256 *st, char hex[HEX_LEN + 1])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(st, h);
+    ac_sha256_final(st, h);
     sodium_bin2hex(hex, HEX_LEN + 1, h, sizeof h);
 }
 
@@ -290,10 +291,10 @@ static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
                           scratch, &lines);
     if (rc)
         return rc;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    struct ac_sha256 st;
+    ac_sha256_init(&st);
     for (size_t i = 0; i < c->bn[b].nq; i++)
-        crypto_hash_sha256_update(&st, lines[i].p, lines[i].len);
+        ac_sha256_update(&st, lines[i].p, lines[i].len);
     hash_hex(&st, c->bn[b].hash);
     free(lines);
     return 0;
@@ -304,25 +305,25 @@ static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
 static void hash_related(const struct ctx *c, size_t related, size_t q, int pos,
                          const struct issuer *is, char hex[HEX_LEN + 1])
 {
-    crypto_hash_sha256_state st;
+    struct ac_sha256 st;
     char id[40];
     long n;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)&POS_NAME[pos], 1);
+    ac_sha256_init(&st);
+    ac_sha256_update(&st, (const unsigned char *)&POS_NAME[pos], 1);
     if (pos != POS_G) {
         const char *p = c->d->quads[q].p.value;
-        crypto_hash_sha256_update(&st, (const unsigned char *)"<", 1);
-        crypto_hash_sha256_update(&st, (const unsigned char *)p, strlen(p));
-        crypto_hash_sha256_update(&st, (const unsigned char *)">", 1);
+        ac_sha256_update(&st, (const unsigned char *)"<", 1);
+        ac_sha256_update(&st, (const unsigned char *)p, strlen(p));
+        ac_sha256_update(&st, (const unsigned char *)">", 1);
     }
     if (c->bn[related].canon >= 0) {
         int len = snprintf(id, sizeof id, "_:c14n%ld", c->bn[related].canon);
-        crypto_hash_sha256_update(&st, (const unsigned char *)id, (size_t)len);
+        ac_sha256_update(&st, (const unsigned char *)id, (size_t)len);
     } else if ((n = issuer_get(is, related)) >= 0) {
         int len = snprintf(id, sizeof id, "_:b%ld", n);
-        crypto_hash_sha256_update(&st, (const unsigned char *)id, (size_t)len);
+        ac_sha256_update(&st, (const unsigned char *)id, (size_t)len);
     } else {
-        crypto_hash_sha256_update(&st, (const unsigned char *)c->bn[related].hash, HEX_LEN);
+        ac_sha256_update(&st, (const unsigned char *)c->bn[related].hash, HEX_LEN);
     }
     hash_hex(&st, hex);
 }
@@ -506,7 +507,7 @@ static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HE
     struct related *rel = malloc(3 * b->nq * sizeof *rel + 1);
     struct ac_buf chosen = AC_BUF_INIT;
     struct issuer chosen_is = {0};
-    crypto_hash_sha256_state data;
+    struct ac_sha256 data;
     size_t nrel = 0;
     int rc = rel ? charge(c, 3 * b->nq) : AC_ENOMEM;
     if (rc) {
@@ -529,15 +530,15 @@ static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HE
     }
     qsort(rel, nrel, sizeof *rel, related_cmp);
     /* Step 5: for each related hash in code point order. */
-    crypto_hash_sha256_init(&data);
+    ac_sha256_init(&data);
     for (size_t g = 0; g < nrel && rc == 0;) {
         size_t e = g + 1;
         while (e < nrel && memcmp(rel[e].hash, rel[g].hash, HEX_LEN) == 0)
             e++;
-        crypto_hash_sha256_update(&data, (const unsigned char *)rel[g].hash, HEX_LEN);
+        ac_sha256_update(&data, (const unsigned char *)rel[g].hash, HEX_LEN);
         rc = try_permutations(c, rel + g, e - g, is, &chosen, &chosen_is, depth);
         if (rc == 0) {
-            crypto_hash_sha256_update(&data, chosen.data, chosen.len);
+            ac_sha256_update(&data, chosen.data, chosen.len);
             rc = issuer_copy(is, &chosen_is);
         }
         g = e;

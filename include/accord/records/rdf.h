@@ -36,9 +36,11 @@ struct ac_rdf_index_slot {
     size_t pos;    /* quad position + 1; 0 marks an empty slot */
 };
 
-/* A zeroed struct is an empty dataset. Each quad in |quads| holds its
- * strings in one allocation (made by ac_rdf_dataset_add(), freed by
- * ac_rdf_dataset_release()): change a dataset only through those two. */
+struct ac_rdf_chunk;
+
+/* A zeroed struct is an empty dataset. The quads' strings are copies held in
+ * |chunks| (made by ac_rdf_dataset_add(), freed by ac_rdf_dataset_release()):
+ * change a dataset only through those two. */
 struct ac_rdf_dataset {
     struct ac_rdf_quad *quads; /* owned array */
     size_t n, cap;
@@ -46,6 +48,9 @@ struct ac_rdf_dataset {
      * check constant-time; index_cap is 0 or a power of two at least twice n. */
     struct ac_rdf_index_slot *index;
     size_t index_cap;
+    /* Owned blocks the quads' strings are carved from: a few allocations
+     * per dataset instead of one per quad. */
+    struct ac_rdf_chunk *chunks;
 };
 
 #define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"

@@ -342,6 +342,36 @@ static void test_multibase_round_trips_leading_zero_bytes(void **state)
     assert_int_equal(ac_multibase_b58_decode("uAAEC", back, sizeof back, &n), AC_EPARSE);
 }
 
+static void test_multibase_round_trips_every_length_to_128_bytes(void **state)
+{
+    (void)state;
+    /* The decoder works five digits at a time in 32-bit limbs: every length,
+     * with and without leading zero bytes, and all-0xff, comes back whole. */
+    for (size_t len = 0; len <= 128; len++) {
+        for (int form = 0; form < 3; form++) {
+            uint8_t in[128], back[160];
+            char s[200];
+            size_t n = 0;
+            randombytes_buf(in, len);
+            if (form == 1 && len > 2)
+                in[0] = in[1] = 0;
+            if (form == 2)
+                memset(in, 0xff, len);
+            assert_int_equal(ac_multibase_b58_encode(in, len, s, sizeof s), 0);
+            assert_int_equal(ac_multibase_b58_decode(s, back, sizeof back, &n), 0);
+            assert_int_equal(n, len);
+            if (len)
+                assert_memory_equal(back, in, len);
+        }
+    }
+    uint8_t small[4];
+    size_t n;
+    assert_int_equal(ac_multibase_b58_decode("z5Q", small, sizeof small, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(small[0], 255); /* '5' = 4, 'Q' = 23: 4 * 58 + 23 */
+    assert_int_equal(ac_multibase_b58_decode("zLUv", small, 1, &n), AC_EPARSE); /* 2 bytes */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_another_cryptosuite_is_refused_by_name),
         cmocka_unit_test(test_a_credential_with_an_undefined_term_is_refused_not_verified),
         cmocka_unit_test(test_multibase_round_trips_leading_zero_bytes),
+        cmocka_unit_test(test_multibase_round_trips_every_length_to_128_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
