@@ -14,6 +14,7 @@
 #include "accord/store/credential.h"
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
+#include "review/feedback.h"
 #include "review/review.h"
 
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
@@ -38,6 +39,9 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
+        json_t *feedback = NULL;
+        if (def && ac__feedback_json(n, s->id, def, &feedback) == 0)
+            json_object_set_new(j, "feedback", feedback);
         int64_t record;
         if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
             json_object_set_new(j, "record", json_integer(record));
@@ -244,14 +248,21 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
             continue;
         }
         ac_def_problems_release(&pr);
-        /* Only the newest version of each definition is in the catalog. */
-        int newer = 0;
-        for (size_t k = 0; k < ncat; k++)
-            newer |= strcmp(cat[k].def_id, cat[i].def_id) == 0 && cat[k].version > cat[i].version;
-        if (newer)
+        /* One version of each definition is in the catalog: the newest
+         * active one, else the newest (which is then never recommended: a
+         * draft of version 2 must not hide an active version 1). */
+        int active = cat[i].state == AC_DEF_ACTIVE, better = 0;
+        for (size_t k = 0; k < ncat; k++) {
+            if (k == i || strcmp(cat[k].def_id, cat[i].def_id) != 0)
+                continue;
+            int k_active = cat[k].state == AC_DEF_ACTIVE;
+            better |= (k_active && !active) ||
+                      (k_active == active && cat[k].version > cat[i].version);
+        }
+        if (better)
             continue;
         rc[nrc++] = (struct ac_rec_credential){defs[i]->id, (const char *const *)defs[i]->domains,
-                                               defs[i]->n_domains, cat[i].state == AC_DEF_RETIRED};
+                                               defs[i]->n_domains, !active};
         for (size_t t = 0; t < defs[i]->n_stacks; t++) {
             size_t k = 0;
             while (k < nstacks && strcmp(stacks[k].id, defs[i]->stacks[t]) != 0)

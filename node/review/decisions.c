@@ -20,6 +20,7 @@
 #include "accord/store/submission.h"
 #include "audit.h"
 #include "records/records.h"
+#include "review/feedback.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -54,8 +55,13 @@ static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
         snprintf(body + k, sizeof body - (size_t)k,
                  "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64 " ...\n",
                  ac_clock_format(resubmit_after, when), s->id);
-    return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
-                               ac_clock_now_ms(), NULL);
+    char *mail = NULL; /* the body and the reviewers' feedback */
+    int err = ac__feedback_mail(n, s->id, def, body, &mail);
+    if (!err)
+        err = ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, mail,
+                                  ac_clock_now_ms(), NULL);
+    free(mail);
+    return err;
 }
 
 int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,

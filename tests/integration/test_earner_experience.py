@@ -1,0 +1,130 @@
+"""test_earner_experience - an earner's side of one credential on one node,
+as a scenario a person can follow (accordctl where a command exists, the
+HTTP API otherwise):
+
+  0. setup (tests/lib/lifecycle.py): "feedback-cycles", scored per element,
+     is active with three certified reviewers; "peer-feedback", the next
+     credential of the same stack, is still a draft;
+  1. an earner submits; two reviewers score each element and say why;
+  2. the outcome is a pass; recommendations name only active credentials
+     (the draft next in the stack is not offered)  [item 16];
+  3. the earner sees each reviewer's feedback per element, in the API, in
+     `accordctl submission show` and in the outcome mail  [item 13];
+"""
+import time
+
+from accordtest import Node, check, skip_unless_built
+from lifecycle import active_credential, load_definition, new_user
+
+skip_unless_built()
+
+CRED = "feedback-cycles"
+
+
+def definition():
+    d = load_definition()
+    d["scoring"]["grain"] = "per_element"
+    d["scoring"]["combine"] = {"rule": "thresholds"}
+    d["review"]["batch_size"] = 1
+    d["maintenance"]["benchmark_seed_rate"] = 0  # every scored item is real work
+    return d
+
+
+def ok(r, code=200):
+    assert r[0] == code, r
+    return r[1]
+
+
+def wait_for(what, pred, timeout=20.0):
+    """Polls |pred| (the scheduler runs stored jobs about once a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Flow:
+    """Drives reviewers through invitations to scores."""
+
+    def __init__(self, node, cred):
+        self.node, self.cred = node, cred
+
+    def review(self, sub_id, levels, feedback):
+        """Every reviewer invited to |sub_id| accepts and scores it with
+        |levels| ({element: level}) and |feedback| ({element: text}); returns
+        the reviewers' user ids, once the submission is decided."""
+        admin = self.cred.admin
+        seen = []
+
+        def step():
+            for uid, api, _ in self.cred.reviewers:
+                for b in ok(api.get("/v1/reviews/batches"))["items"]:
+                    if b["state"] == "invited":
+                        ok(api.post("/v1/reviews/batches/%d/accept" % b["id"]))
+                for b in ok(api.get("/v1/reviews/batches"))["items"]:
+                    if b["state"] != "accepted":
+                        continue
+                    for item in b["items"]:
+                        if item["state"] != "accepted":
+                            continue
+                        ok(api.post("/v1/reviews/assignments/%d/score" % item["assignment"],
+                                    {"levels": levels, "feedback": feedback}))
+                        seen.append(uid)
+            s = ok(admin.get("/v1/submissions/%d" % sub_id))
+            return s["state"] in ("decided", "notified") and s
+        wait_for("submission %d to be decided" % sub_id, step, timeout=60)
+        return seen
+
+
+def main():
+    with Node(node_id="issuer.earner") as n:
+        admin_token = n.init()
+        n.start()
+        cred = active_credential(n, admin_token, definition(), reviewers=3)
+        admin = cred.admin
+        flow = Flow(n, cred)
+        peer = load_definition()
+        peer["id"], peer["title"] = "peer-feedback", "Peer Feedback Protocols"
+        ok(admin.post("/v1/definitions", peer), 201)
+
+        # ---- 1. a submission, reviewed per element ------------------------------
+        eid, eapi, etok = new_user(n, admin, "earner-ana", ["earner"])
+        r = n.ctl("submission", "create", CRED, "--text", "criteria=Shared rubric up front.",
+                  "--text", "reflection=Students revised twice.", token=etok, json_out=True)
+        check(r.returncode == 0, "the earner submits with accordctl: %s" % r.stderr)
+        sid = r.json["id"]
+        levels = {"criteria": "pass", "reflection": "high pass"}
+        notes = {"criteria": "The criteria are concrete; name the exemplar you used.",
+                 "reflection": "Shows what changed between drafts."}
+        seen = flow.review(sid, levels, notes)
+        s = ok(eapi.get("/v1/submissions/%d" % sid))
+        check(s["passed"] and len(seen) == 2, "two reviewers scored it and it passed")
+
+        # ---- 2. recommendations name active credentials only --------------------
+        recs = ok(eapi.get("/v1/submissions/%d/recommendations" % sid))["items"]
+        check(all(x["credential"] != "peer-feedback" for x in recs),
+              "recommendations do not offer peer-feedback, still a draft (%s)" % recs)
+
+        # ---- 3. the earner reads the feedback, element by element ---------------
+        fb = s.get("feedback", [])
+        per = [{e["element"]: (e.get("level"), e.get("feedback")) for e in r.get("elements", [])}
+               for r in fb]
+        check(len(fb) == 2 and all(p == {k: (levels[k], notes[k]) for k in levels} for p in per)
+              and all("reviewer_id" not in r for r in fb),
+              "GET /v1/submissions/{id} shows each reviewer's level and feedback per element, "
+              "without naming the reviewer")
+        r = n.ctl("submission", "show", str(sid), token=etok)
+        check(r.returncode == 0 and all(t in r.stdout for t in notes.values())
+              and "element: criteria" in r.stdout,
+              "accordctl submission show prints the feedback per element")
+        mail = [m for m in ok(eapi.get("/v1/notifications"))["items"] if m["kind"] == "outcome"]
+        check(len(mail) == 1 and all(mail[0]["body"].count(t) == 2 for t in notes.values())
+              and "criteria (pass): " in mail[0]["body"],
+              "the outcome mail carries both reviewers' feedback, element by element")
+
+
+if __name__ == "__main__":
+    main()
