@@ -153,6 +153,13 @@ int ac__cred_transition_tx(struct ac_node *n, struct ac__cred *c, enum ac_def_st
  * agreement statistics and whether the threshold is met. Sets |*out|. */
 int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *met);
 
+/* The validation summary the catalog shows for credentials row |row|: the
+ * approach in words, experts, items (pilot submissions), the statistic and
+ * threshold, every agreement statistic, whether it was met, and the date of
+ * the last expert score. A new object, or NULL when it was never piloted
+ * (or on failure, logged by the loader). */
+json_t *ac__pilot_validation(struct ac_node *n, int64_t row);
+
 /* Adds the |k| |subs| to the current pilot round of |ref|, each assigned to
  * the two |experts|, by admin |actor|. Fills |ids| (capacity |k|) and
  * |*out| (its pilot_round the round added to). Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not
