@@ -19,6 +19,7 @@
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
 #include "audit.h"
+#include "lifecycle/invitations.h"
 #include "records/records.h"
 #include "review/feedback.h"
 #include "review/review.h"
@@ -77,6 +78,8 @@ int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
         err = ac_store_job_add(n->store, "resubmit_open", s->id, after);
     if (!err && passed)
         err = ac_store_job_add(n->store, "issue", s->id, now);
+    if (!err && passed)
+        err = ac__invite_to_review(n, s); /* lifecycle/invitations.c */
     if (!err)
         err = ac_store_job_add(n->store, "monitor", row, now);
     if (!err)

@@ -4,12 +4,17 @@ HTTP API otherwise):
 
   0. setup (tests/lib/lifecycle.py): "feedback-cycles", scored per element,
      is active with three certified reviewers; "peer-feedback", the next
-     credential of the same stack, is still a draft;
+     credential of the same stack, is still a draft; "coaching-feedback",
+     active, asks its reviewers to hold feedback-cycles;
   1. an earner submits; two reviewers score each element and say why;
   2. the outcome is a pass; recommendations name only active credentials
      (the draft next in the stack is not offered)  [item 16];
   3. the earner sees each reviewer's feedback per element, in the API, in
      `accordctl submission show` and in the outcome mail  [item 13];
+  4. roles are a set: the pass invites the earner to review
+     coaching-feedback; they accept (earner and reviewer now) and apply,
+     the qualification met automatically; an admin adds and removes roles
+     with accordctl, and a user is never left without one  [item 14];
 """
 import time
 
@@ -89,6 +94,12 @@ def main():
         peer = load_definition()
         peer["id"], peer["title"] = "peer-feedback", "Peer Feedback Protocols"
         ok(admin.post("/v1/definitions", peer), 201)
+        coach = load_definition()
+        coach["id"], coach["title"] = "coaching-feedback", "Coaching Colleagues on Feedback"
+        coach["reviewers"]["qualifications"] = [
+            {"kind": "holds_credential", "credential": CRED},
+            {"kind": "domain_expertise", "domain": "ELA"}]
+        active_credential(n, admin_token, coach, reviewers=2)
 
         # ---- 1. a submission, reviewed per element ------------------------------
         eid, eapi, etok = new_user(n, admin, "earner-ana", ["earner"])
@@ -105,8 +116,9 @@ def main():
 
         # ---- 2. recommendations name active credentials only --------------------
         recs = ok(eapi.get("/v1/submissions/%d/recommendations" % sid))["items"]
-        check(all(x["credential"] != "peer-feedback" for x in recs),
-              "recommendations do not offer peer-feedback, still a draft (%s)" % recs)
+        check(all(x["credential"] != "peer-feedback" for x in recs)
+              and [x["credential"] for x in recs] == ["coaching-feedback"],
+              "recommendations offer active coaching-feedback, not peer-feedback, still a draft (%s)" % recs)
 
         # ---- 3. the earner reads the feedback, element by element ---------------
         fb = s.get("feedback", [])
@@ -124,6 +136,46 @@ def main():
         check(len(mail) == 1 and all(mail[0]["body"].count(t) == 2 for t in notes.values())
               and "criteria (pass): " in mail[0]["body"],
               "the outcome mail carries both reviewers' feedback, element by element")
+
+        # ---- 4. from earner to reviewer: roles are a set ------------------------
+        wait_for("the record of the pass", lambda: "record" in ok(
+            eapi.get("/v1/submissions/%d" % sid)))
+        inv = [m for m in ok(eapi.get("/v1/notifications"))["items"]
+               if m["kind"] == "reviewer_invitation"]
+        check(len(inv) == 1 and "coaching-feedback@1" in inv[0]["body"]
+              and "accept-invitation" in inv[0]["body"],
+              "the pass invites the earner to review coaching-feedback (a notification)")
+        other_id, _, other_tok = new_user(n, admin, "earner-cy", ["earner"])
+        r = n.ctl("reviewer", "accept-invitation", token=other_tok)
+        check(r.returncode == 1 and "409" in r.stderr,
+              "an earner with no qualifying pass cannot take the reviewer role (409)")
+        r = n.ctl("reviewer", "accept-invitation", token=etok, json_out=True)
+        check(r.returncode == 0 and sorted(r.json["roles"]) == ["earner", "reviewer"]
+              and [c["credential"] for c in r.json["can_review"]] == ["coaching-feedback"],
+              "the earner accepts: they are now earner and reviewer (%s)" % r.stderr)
+        ok(eapi.put("/v1/reviewers/me", {"school": "Ana School", "district": "Ana District",
+                                         "domains": ["ELA"]}))
+        app = ok(eapi.post("/v1/definitions/coaching-feedback@1/applications",
+                           {"answers": {"why": "I coach colleagues."}}), 201)
+        check(app["state"] != "rejected"
+              and all(q["met"] for q in app["screening"] if q["check"] == "automatic"),
+              "they apply to review coaching-feedback; holding feedback-cycles is met (%s)"
+              % app.get("screening"))
+        r = n.ctl("user", "roles", str(other_id), "--add", "reviewer,expert", token=admin_token,
+                  json_out=True)
+        check(r.returncode == 0 and sorted(r.json["roles"]) == ["earner", "expert", "reviewer"],
+              "accordctl user roles --add gives an account second and third roles")
+        r = n.ctl("user", "roles", str(other_id), "--remove", "expert", token=admin_token,
+                  json_out=True)
+        check(r.returncode == 0 and sorted(r.json["roles"]) == ["earner", "reviewer"],
+              "accordctl user roles --remove takes one away and keeps the rest")
+        r = n.ctl("user", "roles", str(other_id), "--remove", "earner,reviewer",
+                  token=admin_token)
+        check(r.returncode == 1 and "400" in r.stderr and "no role" in r.stderr,
+              "removing every role is refused, naming the rule")
+        r = n.ctl("user", "roles", str(other_id), "--add", "wizard", token=admin_token)
+        check(r.returncode == 1 and "add[0]" in r.stderr and "wizard" in r.stderr,
+              "an unknown role is refused naming it")
 
 
 if __name__ == "__main__":
