@@ -10,6 +10,7 @@
 #include "accord/base/error.h"
 #include "accord/store/assignment.h"
 #include "accord/store/submission.h"
+#include "lifecycle/lifecycle.h"
 #include "review/review.h"
 
 static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
@@ -145,6 +146,11 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
                   (json_int_t)as.batch_id, "credential", as.credential_id, "state",
                   ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
+    json_t *guide = ac__definition_guide_of(n, as.credential_row); /* lifecycle/definitions.c */
+    if (j && guide)
+        json_object_set_new(j, "guide", guide);
+    else
+        json_decref(guide);
     ac_assignment_release(&as);
     ac__respond_owned(x, 200, j);
 }

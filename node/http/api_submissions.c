@@ -14,6 +14,7 @@
 #include "accord/store/credential.h"
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
+#include "lifecycle/lifecycle.h"
 #include "review/feedback.h"
 #include "review/review.h"
 
@@ -33,6 +34,9 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         json_object_set_new(j, "team", json_string(s->team));
     if (s->previous_id)
         json_object_set_new(j, "previous", json_integer(s->previous_id));
+    json_t *guide = def ? ac__definition_guide(def) : NULL;
+    if (guide)
+        json_object_set_new(j, "guide", guide);
     if (s->state == AC_SUB_DECIDED || s->state == AC_SUB_NOTIFIED) {
         if (def && s->level >= 0 && (size_t)s->level < def->n_levels)
             json_object_set_new(j, "level", json_string(def->levels[s->level]));

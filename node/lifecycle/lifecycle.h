@@ -144,6 +144,16 @@ int ac_definition_transition(struct ac_node *n, const struct ac_user *actor, con
 int ac__cred_transition_tx(struct ac_node *n, struct ac__cred *c, enum ac_def_state to,
                            bool override, int64_t actor, const json_t *detail);
 
+/* ==== the rubric guide (node/lifecycle/definitions.c) ==== */
+
+/* What earners, reviewers and trainees are shown of |def|'s rubric: a new
+ * {"levels": [{"level", "passing", "descriptor"?}], "checklist": [...],
+ * "common_errors": [...]}, or NULL when out of memory. */
+json_t *ac__definition_guide(const struct ac_definition *def);
+
+/* The guide of credentials row |row|, or NULL (no such row, or no memory). */
+json_t *ac__definition_guide_of(struct ac_node *n, int64_t row);
+
 /* ==== pilot (node/lifecycle/pilot.c) ==== */
 
 #define AC_PILOT_MIN_SUBMISSIONS 10  /* the seed's Step 1: at least ten */

@@ -10,11 +10,44 @@ scenario on one node:
   2. a second credential's pilot is judged on exact agreement across the
      pass boundary (accordctl def transition ... --statistic pass_boundary),
      and its report measures it  [item 20];
+  3. the rubric's level descriptors, the checklist of submission
+     requirements and the common errors are shown to earners (catalog and
+     their submission), in the training module and in the reviewer's view
+     of an assignment; a descriptor list that does not match the levels is
+     refused naming the field  [item 18];
 """
+import time
+
 from accordtest import Node, check, skip_unless_built
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
+
+
+DESCRIPTORS = ["The criteria are missing or not shared with students.",
+               "Criteria are shared but feedback does not refer to them.",
+               "Feedback names the criteria and one next step; students revise.",
+               "Students use the criteria to give each other feedback too."]
+CHECKLIST = ["The success criteria as students saw them",
+             "One student draft before and after feedback"]
+ERRORS = ["Describing feedback without showing it",
+          "Feedback on spelling only"]
+
+
+def definition():
+    d = load_definition()
+    d["scoring"]["descriptors"] = DESCRIPTORS
+    d["submission"]["checklist"] = CHECKLIST
+    d["submission"]["common_errors"] = ERRORS
+    d["review"]["batch_size"] = 1
+    d["maintenance"]["benchmark_seed_rate"] = 0
+    return d
+
+
+def guide_ok(g):
+    return (g is not None and [l.get("descriptor") for l in g["levels"]] == DESCRIPTORS
+            and [l["passing"] for l in g["levels"]] == [False, False, True, True]
+            and g["checklist"] == CHECKLIST and g["common_errors"] == ERRORS)
 
 
 def ok(r, code=200):
@@ -26,7 +59,7 @@ def main():
     with Node(node_id="issuer.transparency") as n:
         admin_token = n.init()
         n.start()
-        cred = active_credential(n, admin_token, load_definition(), reviewers=2)
+        cred = active_credential(n, admin_token, definition(), reviewers=2)
         admin = cred.admin
         eid, eapi, etok = new_user(n, admin, "earner-bo", ["earner"])
 
@@ -70,6 +103,38 @@ def main():
               and rep["agreement"]["pass_boundary"] == 0.9 and rep["threshold_met"],
               "the pilot report measures exact agreement across the pass boundary (0.9 of "
               "10, though exact agreement is 0): %s" % rep.get("verdict"))
+
+        # ---- 3. descriptors, checklist and common errors, shown to everyone -----
+        check(guide_ok(entry[0].get("guide")),
+              "the catalog shows the earner the level descriptors, checklist and common errors")
+        tm = ok(cred.reviewers[0][1].get("/v1/definitions/%s/training-module" % cred.ref))
+        check(guide_ok(tm.get("guide")), "the training module shows them to trainees")
+        sub = ok(eapi.post("/v1/submissions", {"credential": "feedback-cycles", "elements": [
+            {"id": "criteria", "text": "Our criteria."},
+            {"id": "reflection", "text": "What changed."}]}), 201)
+        check(guide_ok(ok(eapi.get("/v1/submissions/%d" % sub["id"])).get("guide")),
+              "the earner's own submission shows them")
+        view = None
+        for _ in range(100):
+            for uid, api, _ in cred.reviewers:
+                for b in ok(api.get("/v1/reviews/batches"))["items"]:
+                    if b["state"] == "invited":
+                        ok(api.post("/v1/reviews/batches/%d/accept" % b["id"]))
+                    if b["state"] in ("invited", "accepted"):
+                        view = ok(api.get("/v1/reviews/assignments/%d"
+                                          % b["items"][0]["assignment"]))
+            if view:
+                break
+            time.sleep(0.2)
+        check(view is not None and guide_ok(view.get("guide")),
+              "the reviewer's view of an assignment shows them")
+        bad = definition()
+        bad["id"] = "short-descriptors"
+        bad["scoring"]["descriptors"] = DESCRIPTORS[:3]
+        r = admin.post("/v1/definitions", bad)
+        check(r[0] == 422 and any(e["path"] == "scoring.descriptors" and "one per level"
+                                  in e["message"] for e in r[1]["errors"]),
+              "three descriptors for four levels are refused naming scoring.descriptors")
 
 
 if __name__ == "__main__":
