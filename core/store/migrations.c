@@ -407,6 +407,35 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
+    {10, "review lifecycle: teams confirmed by every member, and appeals of outcomes",
+     /* A team is declared by one member naming the others; it counts (its
+      * members' shared work is not compared with each other) only once every
+      * member confirmed (confirmed_ms <> 0). An appeal is one earner's
+      * contest of one decided submission, decided once. */
+     "CREATE TABLE teams ("
+     " id INTEGER PRIMARY KEY,"
+     " credential_id TEXT NOT NULL,"
+     " name TEXT NOT NULL,"
+     " created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_ms INTEGER NOT NULL,"
+     " UNIQUE (credential_id, name));"
+     "CREATE TABLE team_members ("
+     " team_id INTEGER NOT NULL REFERENCES teams(id),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " confirmed_ms INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (team_id, user_id)) WITHOUT ROWID;"
+     "CREATE TABLE appeals ("
+     " id INTEGER PRIMARY KEY,"
+     " submission_id INTEGER NOT NULL UNIQUE REFERENCES submissions(id),"
+     " earner_id INTEGER NOT NULL REFERENCES users(id),"
+     " reason TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('open', 'assigned', 'upheld', 'overturned')),"
+     " master_id INTEGER NOT NULL DEFAULT 0,"
+     " level INTEGER NOT NULL DEFAULT -1,"
+     " note TEXT NOT NULL DEFAULT '',"
+     " decided_by INTEGER NOT NULL DEFAULT 0,"
+     " created_ms INTEGER NOT NULL,"
+     " decided_ms INTEGER NOT NULL DEFAULT 0);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

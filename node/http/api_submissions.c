@@ -17,6 +17,7 @@
 #include "lifecycle/lifecycle.h"
 #include "review/feedback.h"
 #include "review/review.h"
+#include "review/teams.h"
 
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
                             const struct ac_definition *def)
@@ -328,6 +329,111 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     ac_submission_release(&s);
 }
 
+/* ---- teams: declared by one member, confirmed by each ---- */
+
+static json_t *team_json(const struct ac_team *t)
+{
+    json_t *members = json_array();
+    int confirmed = 1;
+    for (size_t i = 0; members && i < t->n_members; i++) {
+        json_t *m = json_pack("{s:I, s:b}", "user_id", (json_int_t)t->members[i].user_id,
+                              "confirmed", t->members[i].confirmed_ms != 0);
+        confirmed &= t->members[i].confirmed_ms != 0;
+        json_array_append_new(members, m);
+    }
+    json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:o, s:b}", "id", (json_int_t)t->id, "credential",
+                          t->credential_id, "name", t->name, "declared_by",
+                          (json_int_t)t->created_by, "members", members, "confirmed", confirmed);
+    if (j)
+        ac__json_time(j, "declared_at", t->created_ms);
+    return j;
+}
+
+static void on_team_declare(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"credential", "name", "members", NULL};
+    const char *cred = NULL, *name = NULL;
+    int64_t members[AC_TEAM_MAX_MEMBERS];
+    size_t k = 0;
+    json_t *list = json_object_get(body, "members");
+    if (ac__json_only(x, body, allowed) ||
+        text_field(x, body, "credential", AC_SUB_CRED_MAX, &cred) ||
+        text_field(x, body, "name", AC_SUB_NAME_MAX, &name))
+        goto out;
+    if (!json_is_array(list) || json_array_size(list) >= AC_TEAM_MAX_MEMBERS) {
+        bad(x, 400, "members", "members: a list of the other members' user ids (1 to %d)",
+            AC_TEAM_MAX_MEMBERS - 1);
+        goto out;
+    }
+    for (k = 0; k < json_array_size(list); k++) {
+        json_t *v = json_array_get(list, k);
+        if (!json_is_integer(v)) {
+            bad(x, 400, "members", "members[%zu]: must be a user id", k);
+            goto out;
+        }
+        members[k] = json_integer_value(v);
+    }
+    struct ac_team t;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_team_declare(n, &a.user, cred, name, members, k, &t, &why);
+    if (err)
+        ac__respond_failure(x, err, &why, "team");
+    else
+        ac__respond_owned(x, 201, team_json(&t));
+    ac_reason_release(&why);
+out:
+    json_decref(body);
+}
+
+static void on_team_confirm(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
+        return;
+    struct ac_team t;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_team_confirm(n, &a.user, id, &t, &why);
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "team %" PRId64, id);
+        ac__respond_failure(x, err, &why, what);
+    } else {
+        ac__respond_owned(x, 200, team_json(&t));
+    }
+    ac_reason_release(&why);
+}
+
+static void on_team_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
+        return;
+    struct ac_team t;
+    int err = ac_store_team_get(n->store, id, &t);
+    int member = 0;
+    for (size_t i = 0; !err && i < t.n_members; i++)
+        member |= t.members[i].user_id == a.user.id;
+    /* Who is in a team is its members' and the issuer's business. */
+    if (!err && !member && !(a.user.roles & AC_ROLE_ADMIN))
+        err = AC_ENOENT;
+    char what[40];
+    snprintf(what, sizeof what, "team %" PRId64, id);
+    if (err)
+        ac__respond_error(x, err, what);
+    else
+        ac__respond_owned(x, 200, team_json(&t));
+}
+
 static void on_notifications(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -363,4 +469,7 @@ void ac__api_submissions_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/submissions/{id}", on_get);
     ac__route(n, "GET", "/v1/submissions/{id}/recommendations", on_recommendations);
     ac__route(n, "GET", "/v1/notifications", on_notifications);
+    ac__route(n, "POST", "/v1/teams", on_team_declare);
+    ac__route(n, "GET", "/v1/teams/{id}", on_team_get);
+    ac__route(n, "POST", "/v1/teams/{id}/confirm", on_team_confirm);
 }

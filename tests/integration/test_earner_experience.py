@@ -15,7 +15,12 @@ HTTP API otherwise):
      coaching-feedback; they accept (earner and reviewer now) and apply,
      the qualification met automatically; an admin adds and removes roles
      with accordctl, and a user is never left without one  [item 14];
+  5. teams: a team name nobody declared is refused; a declared team counts
+     once every member confirmed; a non-member cannot borrow its name; the
+     team's shared element is not plagiarism among its members, but a member
+     copying another's individual element is flagged  [item 15].
 """
+import random
 import time
 
 from accordtest import Node, check, skip_unless_built
@@ -32,7 +37,14 @@ def definition():
     d["scoring"]["combine"] = {"rule": "thresholds"}
     d["review"]["batch_size"] = 1
     d["maintenance"]["benchmark_seed_rate"] = 0  # every scored item is real work
+    d["submission"]["collaboration"] = {"allowed": True, "individual_element": "reflection"}
     return d
+
+
+def words(rng, n):
+    """|n| pseudo-words no two texts share by chance."""
+    syl = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "su", "da", "fo", "gi", "he"]
+    return " ".join("".join(rng.choice(syl) for _ in range(3)) for _ in range(n))
 
 
 def ok(r, code=200):
@@ -176,6 +188,53 @@ def main():
         r = n.ctl("user", "roles", str(other_id), "--add", "wizard", token=admin_token)
         check(r.returncode == 1 and "add[0]" in r.stderr and "wizard" in r.stderr,
               "an unknown role is refused naming it")
+
+        # ---- 5. teams are declared and confirmed; the individual element --------
+        rng = random.Random(15)
+        bo, cy, dan, dee = [new_user(n, admin, name, ["earner"])
+                            for name in ("team-bo", "team-cy", "team-dan", "team-dee")]
+        shared, own = words(rng, 60), [words(rng, 60) for _ in range(4)]
+
+        def submit(who, team, criteria, reflection):
+            return who[1].post("/v1/submissions", {
+                "credential": CRED, "team": team, "elements": [
+                    {"id": "criteria", "text": criteria},
+                    {"id": "reflection", "text": reflection}]})
+
+        r = submit(bo, "made-up", shared, own[0])
+        check(r[0] == 400 and r[1]["field"] == "team" and "never declared" in r[1]["detail"],
+              "a team name nobody declared is refused (400 naming team)")
+        t = ok(bo[1].post("/v1/teams", {"credential": CRED, "name": "north",
+                                        "members": [cy[0], dan[0]]}), 201)
+        check(not t["confirmed"] and sum(m["confirmed"] for m in t["members"]) == 1,
+              "bo declares team north with cy and dan; only bo has confirmed")
+        r = submit(bo, "north", shared, own[0])
+        check(r[0] == 400 and "2 of the 3 members" in r[1]["detail"],
+              "a team counts only once every member confirmed")
+        invited = [m for m in ok(cy[1].get("/v1/notifications"))["items"] if m["kind"] == "team"]
+        check(len(invited) == 1 and "/v1/teams/%d/confirm" % t["id"] in invited[0]["body"],
+              "each named member is asked to confirm")
+        check(dee[1].post("/v1/teams/%d/confirm" % t["id"])[0] == 404,
+              "a non-member cannot confirm someone else's team")
+        for who in (cy, dan):
+            ok(who[1].post("/v1/teams/%d/confirm" % t["id"]))
+        check(ok(bo[1].get("/v1/teams/%d" % t["id"]))["confirmed"], "north is confirmed")
+        first = ok(submit(bo, "north", shared, own[0]), 201)
+        r = submit(dee, "north", shared, own[0])
+        check(r[0] == 400 and "not a member" in r[1]["detail"],
+              "an earner outside north cannot claim its name to copy its work")
+        second = ok(submit(cy, "north", shared, own[1]), 201)
+        third = ok(submit(dan, "north", shared, own[0]), 201)
+
+        def state(s):
+            return ok(admin.get("/v1/submissions/%d" % s["id"]))["state"]
+        check(state(second) != "flagged",
+              "cy shares the team's criteria with bo and writes her own reflection: not flagged")
+        flags = [f for f in ok(admin.get("/v1/flags"))["items"]
+                 if f["submission"] == third["id"]]
+        check(state(third) == "flagged" and flags and flags[0]["kind"] == "near_duplicate"
+              and flags[0]["detail"]["matches"][0]["submission"] == first["id"],
+              "dan, in the same team, copies bo's individual reflection: flagged against bo's")
 
 
 if __name__ == "__main__":

@@ -226,6 +226,13 @@ def main():
         check(r.returncode == 0 and r.json["sha256"] == digest,
               "accordctl artifact upload stores the file under its SHA-256")
 
+        # The team is declared by one member and confirmed by the other; a
+        # team name nobody declared is refused (test_earner_experience).
+        r = earners[TEAM[0]][1].post("/v1/teams", {"credential": "feedback-cycles",
+                                                   "name": "north-team",
+                                                   "members": [earners[TEAM[1]][0]]})
+        assert r[0] == 201, r
+        assert earners[TEAM[1]][1].post("/v1/teams/%d/confirm" % r[1]["id"])[0] == 200
         for i in range(N_SUBS):
             uid, api, tok = earners[i]
             args = ["submission", "create", "feedback-cycles", "--text",
