@@ -16,6 +16,7 @@
 #include "accord/store/submission.h"
 #include "lifecycle/lifecycle.h"
 #include "review/feedback.h"
+#include "review/appeals.h"
 #include "review/review.h"
 #include "review/teams.h"
 
@@ -434,6 +435,166 @@ static void on_team_get(struct ac_http_exchange *x, void *arg)
         ac__respond_owned(x, 200, team_json(&t));
 }
 
+/* ---- appeals ---- */
+
+static json_t *appeal_json(const struct ac_appeal *ap)
+{
+    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "id", (json_int_t)ap->id,
+                          "submission", (json_int_t)ap->submission_id, "earner_id",
+                          (json_int_t)ap->earner_id, "reason", ap->reason, "state",
+                          ac_appeal_state_name(ap->state), "note", ap->note);
+    if (!j)
+        return NULL;
+    if (ap->master_id)
+        json_object_set_new(j, "master_id", json_integer(ap->master_id));
+    if (ap->decided_by)
+        json_object_set_new(j, "decided_by", json_integer(ap->decided_by));
+    ac__json_time(j, "created_at", ap->created_ms);
+    ac__json_time(j, "decided_at", ap->decided_ms);
+    return j;
+}
+
+/* Renders |ap| (|err| 0) with |status|, or the refusal; releases |ap|, |why|. */
+static void appeal_answer(struct ac_node *n, struct ac_http_exchange *x, int err, int status,
+                          struct ac_appeal *ap, struct ac_reason *why, const char *what)
+{
+    if (err) {
+        ac__respond_failure(x, err, why, what);
+    } else {
+        json_t *j = appeal_json(ap);
+        struct ac_submission s;
+        struct ac_definition *def = NULL;
+        /* The level decided on appeal, by name. */
+        if (j && ap->level >= 0 && ac_store_submission_get(n->store, ap->submission_id, &s) == 0) {
+            if (ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL,
+                                      &def) == 0 &&
+                (size_t)ap->level < def->n_levels)
+                json_object_set_new(j, "level", json_string(def->levels[ap->level]));
+            ac_def_free(def);
+            ac_submission_release(&s);
+        }
+        ac__respond_owned(x, status, j);
+        ac_appeal_release(ap);
+    }
+    ac_reason_release(why);
+}
+
+static void on_appeal_open(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "submission", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"reason", NULL};
+    const char *reason = NULL;
+    if (!ac__json_only(x, body, allowed) &&
+        !text_field(x, body, "reason", AC_APPEAL_REASON_MAX, &reason)) {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[48];
+        snprintf(what, sizeof what, "submission %" PRId64, id);
+        int err = ac_appeal_open(n, &a.user, id, reason, &ap, &why);
+        appeal_answer(n, x, err, 201, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_assign(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__param_id(x, "id", "appeal", &id) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"master_id", NULL};
+    json_t *m = json_object_get(body, "master_id");
+    if (ac__json_only(x, body, allowed)) {
+    } else if (!json_is_integer(m)) {
+        bad(x, 400, "master_id", "master_id: required; the user id of a certified reviewer "
+                                 "who did not review the submission");
+    } else {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[40];
+        snprintf(what, sizeof what, "appeal %" PRId64, id);
+        int err = ac_appeal_assign(n, &a.user, id, json_integer_value(m), &ap, &why);
+        appeal_answer(n, x, err, 200, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_decide(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "appeal", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"level", "note", NULL};
+    const char *level = NULL, *note = NULL;
+    if (!ac__json_only(x, body, allowed) && !text_field(x, body, "level", 64, &level) &&
+        !text_field(x, body, "note", AC_APPEAL_REASON_MAX, &note)) {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[40];
+        snprintf(what, sizeof what, "appeal %" PRId64, id);
+        int err = ac_appeal_decide(n, &a.user, id, level, note, &ap, &why);
+        appeal_answer(n, x, err, 200, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "appeal", &id))
+        return;
+    struct ac_appeal ap;
+    int err = ac_store_appeal_get(n->store, id, &ap);
+    /* The earner, the master it was sent to and the issuer may read it. */
+    if (!err && ap.earner_id != a.user.id && ap.master_id != a.user.id &&
+        !(a.user.roles & AC_ROLE_ADMIN)) {
+        ac_appeal_release(&ap);
+        err = AC_ENOENT;
+    }
+    struct ac_reason why = AC_REASON_INIT;
+    char what[40];
+    snprintf(what, sizeof what, "appeal %" PRId64, id);
+    appeal_answer(n, x, err, 200, &ap, &why, what);
+}
+
+static void on_appeal_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    struct ac_appeal *aps = NULL;
+    size_t k = 0;
+    int err = ac_store_appeal_list(n->store, (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id, &aps,
+                                   &k);
+    if (err) {
+        ac__respond_error(x, err, "appeals");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_array_append_new(items, appeal_json(&aps[i]));
+        ac_appeal_release(&aps[i]);
+    }
+    free(aps);
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+}
+
 static void on_notifications(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -472,4 +633,9 @@ void ac__api_submissions_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/teams", on_team_declare);
     ac__route(n, "GET", "/v1/teams/{id}", on_team_get);
     ac__route(n, "POST", "/v1/teams/{id}/confirm", on_team_confirm);
+    ac__route(n, "POST", "/v1/submissions/{id}/appeal", on_appeal_open);
+    ac__route(n, "GET", "/v1/appeals", on_appeal_list);
+    ac__route(n, "GET", "/v1/appeals/{id}", on_appeal_get);
+    ac__route(n, "POST", "/v1/appeals/{id}/assign", on_appeal_assign);
+    ac__route(n, "POST", "/v1/appeals/{id}/decide", on_appeal_decide);
 }

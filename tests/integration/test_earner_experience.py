@@ -18,7 +18,12 @@ HTTP API otherwise):
   5. teams: a team name nobody declared is refused; a declared team counts
      once every member confirmed; a non-member cannot borrow its name; the
      team's shared element is not plagiarism among its members, but a member
-     copying another's individual element is flagged  [item 15].
+     copying another's individual element is flagged  [item 15];
+  6. appeals: within the issuer's 30-day window an earner who failed states
+     a reason; the issuer sends it to a certified reviewer who did not review
+     it (one who did is refused); that master overturns the decision, which
+     is recorded, told to the earner and audited; after the window an appeal
+     is refused  [item 17].
 """
 import random
 import time
@@ -38,6 +43,7 @@ def definition():
     d["review"]["batch_size"] = 1
     d["maintenance"]["benchmark_seed_rate"] = 0  # every scored item is real work
     d["submission"]["collaboration"] = {"allowed": True, "individual_element": "reflection"}
+    d["review"]["appeal_window_days"] = 30
     return d
 
 
@@ -77,6 +83,7 @@ class Flow:
         seen = []
 
         def step():
+            did = False
             for uid, api, _ in self.cred.reviewers:
                 for b in ok(api.get("/v1/reviews/batches"))["items"]:
                     if b["state"] == "invited":
@@ -90,10 +97,22 @@ class Flow:
                         ok(api.post("/v1/reviews/assignments/%d/score" % item["assignment"],
                                     {"levels": levels, "feedback": feedback}))
                         seen.append(uid)
+                        did = True
+            return did
+
+        idle = 0
+        for _ in range(150):
+            idle = 0 if step() else idle + 1
             s = ok(admin.get("/v1/submissions/%d" % sub_id))
-            return s["state"] in ("decided", "notified") and s
-        wait_for("submission %d to be decided" % sub_id, step, timeout=60)
-        return seen
+            if s["state"] in ("decided", "notified"):
+                return seen
+            if idle >= 4:
+                # Reviewers rest (cool-off) between batches: move the test
+                # clock on; the scheduler polls its jobs about once a second.
+                ok(admin.post("/v1/test/clock", {"advance_seconds": 25 * 3600}))
+                idle = 0
+            time.sleep(0.4)
+        raise AssertionError("submission %d was never decided" % sub_id)
 
 
 def main():
@@ -235,6 +254,62 @@ def main():
         check(state(third) == "flagged" and flags and flags[0]["kind"] == "near_duplicate"
               and flags[0]["detail"]["matches"][0]["submission"] == first["id"],
               "dan, in the same team, copies bo's individual reflection: flagged against bo's")
+
+        # ---- 6. appeals -----------------------------------------------------------
+        eve, fin = [new_user(n, admin, name, ["earner"]) for name in ("appeal-eve", "appeal-fin")]
+        subs = [ok(who[1].post("/v1/submissions", {"credential": CRED, "elements": [
+            {"id": "criteria", "text": words(rng, 50)},
+            {"id": "reflection", "text": words(rng, 50)}]}), 201)["id"] for who in (eve, fin)]
+        low = {"criteria": "not yet", "reflection": "almost there"}
+        reviewed = flow.review(subs[0], low, {"criteria": "No criteria shown."})
+        flow.review(subs[1], low, {})
+        check(not ok(eve[1].get("/v1/submissions/%d" % subs[0]))["passed"],
+              "eve's submission did not pass")
+        r = eve[1].post("/v1/submissions/%d/appeal" % subs[0], {"reason": ""})
+        check(r[0] == 400 and r[1]["field"] == "reason", "an appeal needs a reason")
+        r = fin[1].post("/v1/submissions/%d/appeal" % subs[0], {"reason": "Not mine."})
+        check(r[0] == 404, "an earner cannot appeal someone else's submission")
+        ap = ok(eve[1].post("/v1/submissions/%d/appeal" % subs[0],
+                            {"reason": "My criteria are in the second paragraph."}), 201)
+        check(ap["state"] == "open", "eve appeals within the window, stating why")
+        check(eve[1].post("/v1/submissions/%d/appeal" % subs[0], {"reason": "Again."})[0] == 409,
+              "one appeal per submission")
+        check(any(m["kind"] == "appeal" for m in ok(admin.get("/v1/notifications"))["items"]),
+              "the issuer is told of the appeal")
+        # Who reviewed eve's work: those whose scored assignments name it.
+        trail = ok(admin.get("/v1/audit/submission/%d?limit=200" % subs[0]))
+        actions = [(e["actor"], e["action"]) for e in trail["items"]]
+        rev_of = {a for a, act in actions if act == "scored"}
+        others = [r for r in cred.reviewers if r[0] not in rev_of]
+        check(len(rev_of) == 2 and len(others) == 1, "two of the three reviewers reviewed it")
+        r = admin.post("/v1/appeals/%d/assign" % ap["id"], {"master_id": sorted(rev_of)[0]})
+        check(r[0] == 400 and r[1]["field"] == "master_id" and "did not" in r[1]["detail"],
+              "the appeal cannot go to a reviewer who reviewed the submission")
+        master = others[0]
+        ap = ok(admin.post("/v1/appeals/%d/assign" % ap["id"], {"master_id": master[0]}))
+        check(ap["state"] == "assigned" and ap["master_id"] == master[0]
+              and any(m["kind"] == "appeal" for m in ok(master[1].get("/v1/notifications"))
+                      ["items"]),
+              "the issuer sends it to the third reviewer, who is told")
+        r = cred.reviewers[0][1].post("/v1/appeals/%d/decide" % ap["id"], {"level": "pass"}) \
+            if cred.reviewers[0][0] != master[0] else (404, None)
+        check(r[0] == 404, "another reviewer cannot decide it")
+        ap = ok(master[1].post("/v1/appeals/%d/decide" % ap["id"],
+                               {"level": "pass", "note": "The criteria are there."}))
+        s = ok(eve[1].get("/v1/submissions/%d" % subs[0]))
+        check(ap["state"] == "overturned" and ap["level"] == "pass" and s["passed"]
+              and s["level"] == "pass",
+              "the master overturns the decision: the submission now passes")
+        mails = [m for m in ok(eve[1].get("/v1/notifications"))["items"]
+                 if m["kind"] == "outcome"]
+        trail = [e["action"] for e in ok(admin.get("/v1/audit/submission/%d?limit=200" % subs[0]))["items"]]
+        check(len(mails) == 2 and sum("Outcome: pass" in m["body"] for m in mails) == 1
+              and all(a in trail for a in ("appealed", "appeal_assigned", "appeal_decided")),
+              "the new outcome is told to eve and the appeal is audited step by step")
+        ok(admin.post("/v1/test/clock", {"advance_seconds": 31 * 24 * 3600}))
+        r = fin[1].post("/v1/submissions/%d/appeal" % subs[1], {"reason": "Late."})
+        check(r[0] == 409 and "window" in r[1]["detail"],
+              "after the 30-day window an appeal is refused, naming the window")
 
 
 if __name__ == "__main__":
