@@ -407,7 +407,7 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
-    {10, "review lifecycle: teams confirmed by every member, and appeals of outcomes",
+    {10, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
      /* A team is declared by one member naming the others; it counts (its
       * members' shared work is not compared with each other) only once every
       * member confirmed (confirmed_ms <> 0). An appeal is one earner's
@@ -435,7 +435,22 @@ const struct ac__migration ac__migrations[] = {
      " note TEXT NOT NULL DEFAULT '',"
      " decided_by INTEGER NOT NULL DEFAULT 0,"
      " created_ms INTEGER NOT NULL,"
-     " decided_ms INTEGER NOT NULL DEFAULT 0);"},
+     " decided_ms INTEGER NOT NULL DEFAULT 0);"
+     /* A stack: earning every member credential earns the stack credential,
+      * issued once per earner (the primary key of stack_records). */
+     "CREATE TABLE stacks ("
+     " id TEXT PRIMARY KEY,"
+     " title TEXT NOT NULL,"
+     " members TEXT NOT NULL,"
+     " ceu_hundredths INTEGER NOT NULL DEFAULT 0,"
+     " created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_ms INTEGER NOT NULL);"
+     "CREATE TABLE stack_records ("
+     " stack_id TEXT NOT NULL REFERENCES stacks(id),"
+     " earner_id INTEGER NOT NULL REFERENCES users(id),"
+     " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
+     " issued_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (stack_id, earner_id)) WITHOUT ROWID;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

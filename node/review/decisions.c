@@ -20,6 +20,7 @@
 #include "accord/store/submission.h"
 #include "audit.h"
 #include "lifecycle/invitations.h"
+#include "lifecycle/stacks.h"
 #include "records/records.h"
 #include "review/feedback.h"
 #include "review/review.h"
@@ -216,6 +217,8 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
             issued = !err;
             if (!err)
                 err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
+            if (!err) /* lifecycle/stacks.c: a completed stack earns its own record */
+                err = ac__stacks_after_issue(n, s.earner_id, s.credential_id);
             if (!err)
                 err = audit(n, "submission", s.id, 0, "record_issued",
                             json_pack("{s:I}", "record", (json_int_t)rec));

@@ -23,7 +23,12 @@ HTTP API otherwise):
      a reason; the issuer sends it to a certified reviewer who did not review
      it (one who did is refused); that master overturns the decision, which
      is recorded, told to the earner and audited; after the window an appeal
-     is refused  [item 17].
+     is refused  [item 17];
+  7. stacks: the issuer declares the stack "feedback-leader" of
+     feedback-cycles and coaching-feedback; when ana passes the second, the
+     stack credential is issued to her (signed and logged like any record,
+     once), and she is told; eve, holding one of the two, gets none
+     [item 19].
 """
 import random
 import time
@@ -130,7 +135,9 @@ def main():
         coach["reviewers"]["qualifications"] = [
             {"kind": "holds_credential", "credential": CRED},
             {"kind": "domain_expertise", "domain": "ELA"}]
-        active_credential(n, admin_token, coach, reviewers=2)
+        coach["review"]["batch_size"] = 1
+        coach["maintenance"]["benchmark_seed_rate"] = 0
+        coach_cred = active_credential(n, admin_token, coach, reviewers=2)
 
         # ---- 1. a submission, reviewed per element ------------------------------
         eid, eapi, etok = new_user(n, admin, "earner-ana", ["earner"])
@@ -310,6 +317,36 @@ def main():
         r = fin[1].post("/v1/submissions/%d/appeal" % subs[1], {"reason": "Late."})
         check(r[0] == 409 and "window" in r[1]["detail"],
               "after the 30-day window an appeal is refused, naming the window")
+
+        # ---- 7. stacks ------------------------------------------------------------
+        r = admin.post("/v1/stacks", {"id": "feedback-leader", "title": "Feedback Leader",
+                                      "credentials": [CRED, "nonesuch"]})
+        check(r[0] == 400 and r[1]["field"] == "credentials" and "nonesuch" in r[1]["detail"],
+              "a stack of an unknown credential is refused naming it")
+        ok(admin.post("/v1/stacks", {"id": "feedback-leader", "title": "Feedback Leader",
+                                     "credentials": [CRED, "coaching-feedback"], "ceus": 0.5}),
+           201)
+        csid = ok(eapi.post("/v1/submissions", {"credential": "coaching-feedback", "elements": [
+            {"id": "criteria", "text": words(rng, 40)},
+            {"id": "reflection", "text": words(rng, 40)}]}), 201)["id"]
+        Flow(n, coach_cred).review(csid, "pass", "Clear coaching moves.")
+        mine = wait_for("the stack record", lambda: [
+            s for s in ok(eapi.get("/v1/stacks"))["items"]
+            if s["id"] == "feedback-leader" and "record" in s])
+        rec = ok(eapi.get("/v1/credentials/%d?format=json" % mine[0]["record"]))
+        check(rec.get("definition_id") == "feedback-leader" and rec.get("ceu_hundredths") == 50,
+              "ana, holding both, is issued the stack credential as a signed record: %s"
+              % {k: rec.get(k) for k in ("definition_id", "ceu_hundredths", "achieved_level")})
+        incl = eapi.get("/v1/credentials/%d/inclusion" % mine[0]["record"])
+        check(incl[0] == 200, "the stack record is in the transparency log (inclusion proof)")
+        told = [m for m in ok(eapi.get("/v1/notifications"))["items"] if m["kind"] == "stack"]
+        check(len(told) == 1 and "Feedback Leader" in told[0]["subject"],
+              "ana is told she earned the stack credential")
+        trail = ok(admin.get("/v1/audit/stack/feedback-leader"))["items"]
+        check([e["action"] for e in trail].count("record_issued") == 1,
+              "the stack record is audited, issued once")
+        check(all("record" not in s for s in ok(eve[1].get("/v1/stacks"))["items"]),
+              "eve, holding only feedback-cycles, has no stack credential")
 
 
 if __name__ == "__main__":
