@@ -11,6 +11,7 @@
 #include "accord/base/buf.h"
 #include "accord/base/error.h"
 #include "accord/records/record.h"
+#include "accord/trust/consortium.h"
 #include "config.h"
 
 /* The path records append to public_url for their status list (node/issue.c). */
@@ -29,7 +30,7 @@ struct parse {
     size_t errsize;
     struct ac_node_config *cfg;
     struct {
-        char key[96]; /* "section.key" */
+        char key[128]; /* "section.key" */
         int line;
     } seen[MAX_SEEN]; /* keys set so far, to refuse a second setting */
     size_t nseen;
@@ -175,6 +176,66 @@ static int public_url_check(const char *v)
     return 0;
 }
 
+static int parse_key_hex(const char *value, uint8_t out[32])
+{
+    if (strlen(value) != 64)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)value[2 * i]) || !isxdigit((unsigned char)value[2 * i + 1]) ||
+            sscanf(value + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Returns the [peer NODE_ID] entry, adding it on first sight. */
+static struct ac_config_peer *peer_entry(struct ac_node_config *cfg, const char *node_id)
+{
+    for (size_t i = 0; i < cfg->npeers; i++)
+        if (strcmp(cfg->peers[i].node_id, node_id) == 0)
+            return &cfg->peers[i];
+    if (cfg->npeers == AC_CONFIG_MAX_PEERS)
+        return NULL;
+    struct ac_config_peer *e = &cfg->peers[cfg->npeers++];
+    memset(e, 0, sizeof *e);
+    strcpy(e->node_id, node_id);
+    return e;
+}
+
+static int set_peer_key(struct parse *p, const char *node_id, const char *key, const char *value)
+{
+    struct ac_config_peer *e = peer_entry(p->cfg, node_id);
+    if (!e)
+        return fail(p, node_id, NULL, "is one peer too many; at most %d [peer] sections",
+                    AC_CONFIG_MAX_PEERS);
+    if (strcmp(key, "url") == 0) {
+        if (public_url_check(value) || strlen(value) >= sizeof e->url)
+            return fail(p, key, value,
+                        "must be http:// or https:// followed by a host and optional port, with "
+                        "no path");
+        strcpy(e->url, value);
+        return 0;
+    }
+    if (strcmp(key, "key") == 0) {
+        if (e->nkeys == AC_CONFIG_PEER_KEYS)
+            return fail(p, key, value, "is one key too many; at most %d per peer",
+                        AC_CONFIG_PEER_KEYS);
+        if (parse_key_hex(value, e->keys[e->nkeys]))
+            return fail(p, key, value, "must be 64 hex digits (an Ed25519 public key)");
+        e->nkeys++;
+        return 0;
+    }
+    if (strcmp(key, "rights") == 0) {
+        char why[160];
+        if (ac_rights_parse(value, &e->rights, why, sizeof why))
+            return fail(p, key, value, "%s", why);
+        return 0;
+    }
+    return fail(p, key, NULL, "unknown key in [peer %s]; expected url, key or rights", node_id);
+}
+
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
 {
     struct ac_node_config *cfg = p->cfg;
@@ -214,6 +275,15 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_path(p, key, value, &cfg->tls_cert);
         if (strcmp(key, "tls_key") == 0)
             return set_path(p, key, value, &cfg->tls_key);
+        if (strcmp(key, "metrics") == 0) {
+            static const char *const names[] = {"admin", "public", "off"};
+            for (int i = 0; i < 3; i++)
+                if (strcmp(value, names[i]) == 0) {
+                    cfg->metrics = (enum ac_metrics_access)i;
+                    return 0;
+                }
+            return fail(p, key, value, "must be admin, public or off");
+        }
     } else if (strcmp(section, "limits") == 0) {
         struct ac_h2_server_limits *l = &cfg->limits;
         if (strcmp(key, "max_body_bytes") == 0)
@@ -278,9 +348,21 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_text(&cfg->notify_from, value);
         if (strcmp(key, "mail_domain") == 0)
             return set_text(&cfg->notify_mail_domain, value);
+    } else if (strncmp(section, "peer ", 5) == 0) {
+        return set_peer_key(p, section + 5, key, value);
+    } else if (strcmp(section, "consortium") == 0) {
+        if (strcmp(key, "key") == 0) {
+            if (parse_key_hex(value, cfg->consortium_key))
+                return fail(p, key, value, "must be 64 hex digits (an Ed25519 public key)");
+            cfg->has_consortium_key = 1;
+            return 0;
+        }
+        if (strcmp(key, "file") == 0)
+            return set_path(p, key, value, &cfg->consortium_file);
     } else {
         return fail(p, section, NULL,
-                    "unknown section; expected [node], [http], [limits], [log] or [notify]");
+                    "unknown section; expected [node], [http], [limits], [log], [notify], "
+                    "[consortium] or [peer NODE_ID]");
     }
     return fail(p, key, NULL, "unknown key in [%s]", section);
 }
@@ -297,7 +379,7 @@ static char *trim(char *s)
 
 static int parse_lines(struct parse *p, char *text)
 {
-    char section[64] = "";
+    char section[80] = "";
     char *save = NULL;
     p->line = 0;
     /* strtok_r would skip empty lines and so miscount; split by hand. */
@@ -317,11 +399,22 @@ static int parse_lines(struct parse *p, char *text)
                 return fail(p, s, NULL, "a section header must be [name]");
             *close = 0;
             strcpy(section, s + 1);
+            if (strncmp(section, "peer ", 5) == 0) {
+                if (ac_node_id_check(section + 5))
+                    return fail(p, section, NULL,
+                                "must be [peer NODE_ID] with a node id of 1-64 of a-z, 0-9, '.' "
+                                "and '-'");
+                if (!peer_entry(p->cfg, section + 5))
+                    return fail(p, section, NULL, "is one peer too many; at most %d",
+                                AC_CONFIG_MAX_PEERS);
+                continue;
+            }
             if (strcmp(section, "node") && strcmp(section, "http") && strcmp(section, "limits") &&
-                strcmp(section, "log") && strcmp(section, "notify"))
+                strcmp(section, "log") && strcmp(section, "notify") &&
+                strcmp(section, "consortium"))
                 return fail(p, section, NULL,
-                            "unknown section; expected [node], [http], [limits], [log] or "
-                            "[notify]");
+                            "unknown section; expected [node], [http], [limits], [log], "
+                            "[notify], [consortium] or [peer NODE_ID]");
             continue;
         }
         char *eq = strchr(s, '=');
@@ -341,9 +434,10 @@ static int parse_lines(struct parse *p, char *text)
         /* A key set twice is most likely a pasted block or an edit in the
          * wrong place; silently taking the last would hide it. listen is the
          * one key meant to repeat. */
-        char full[96];
+        char full[128];
         snprintf(full, sizeof full, "%s.%.30s", section, key);
-        int repeatable = strcmp(full, "http.listen") == 0;
+        int repeatable = strcmp(full, "http.listen") == 0 ||
+                         (strncmp(section, "peer ", 5) == 0 && strcmp(key, "key") == 0);
         for (size_t i = 0; !repeatable && i < p->nseen; i++) {
             if (strcmp(p->seen[i].key, full) == 0)
                 return fail(p, key, value, "is set twice in [%s] (first on line %d); set it once",
@@ -373,6 +467,21 @@ static int check_complete(struct parse *p)
     if (!cfg->tls_cert != !cfg->tls_key)
         return fail(p, cfg->tls_cert ? "tls_key" : "tls_cert", NULL,
                     "is required in [http] when the other TLS file is set");
+    for (size_t i = 0; i < cfg->npeers; i++) {
+        const struct ac_config_peer *e = &cfg->peers[i];
+        /* A section with neither url nor key only narrows what the
+         * consortium file grants that member; one with either pins a peer. */
+        if ((e->url[0] || e->nkeys) && (!e->url[0] || !e->nkeys))
+            return fail(p, e->node_id, NULL,
+                        "[peer %s] pins a peer only with both url and at least one key (or "
+                        "neither, to narrow a consortium member's rights)",
+                        e->node_id);
+        if (strcmp(e->node_id, cfg->node_id) == 0)
+            return fail(p, e->node_id, NULL, "[peer %s] is this node itself", e->node_id);
+    }
+    if (cfg->consortium_file && !cfg->has_consortium_key)
+        return fail(p, "file", NULL,
+                    "[consortium] file needs key, the consortium's pinned public key");
     return 0;
 }
 
@@ -461,5 +570,6 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->notify_smtp_url);
     free(cfg->notify_from);
     free(cfg->notify_mail_domain);
+    free(cfg->consortium_file);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -15,10 +15,30 @@
 
 #define AC_CONFIG_MAX_LISTEN 8
 #define AC_NODE_ID_MAX 64
+#define AC_CONFIG_MAX_PEERS 64
+#define AC_CONFIG_PEER_KEYS 16
+
+/* A [peer NODE_ID] section: a peer pinned here, or (with rights only) a
+ * narrowing of what the consortium file grants that member. */
+struct ac_config_peer {
+    char node_id[AC_NODE_ID_MAX + 1];
+    char url[201];   /* "" when only narrowing a consortium member */
+    unsigned rights; /* enum ac_right bits (accord/trust/consortium.h) */
+    uint8_t keys[AC_CONFIG_PEER_KEYS][32];
+    size_t nkeys;
+};
 
 struct ac_config_listen {
     char host[256]; /* without brackets for IPv6 */
     int port;       /* 1-65535 */
+};
+
+/* Who may read GET /metrics ([http] metrics): its per-route counts (401s
+ * included) tell an outsider what is being probed. */
+enum ac_metrics_access {
+    AC_METRICS_ADMIN = 0, /* default: an admin's bearer token */
+    AC_METRICS_PUBLIC,    /* anyone: for a scraper on a private network */
+    AC_METRICS_OFF,       /* not served */
 };
 
 struct ac_node_config {
@@ -32,6 +52,7 @@ struct ac_node_config {
     size_t nlisten;
     char *tls_cert; /* owned; NULL for h2c */
     char *tls_key;  /* owned; NULL for h2c */
+    enum ac_metrics_access metrics;
     struct ac_h2_server_limits limits;
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
     enum ac_log_level log_level;
@@ -41,6 +62,14 @@ struct ac_node_config {
     char *notify_smtp_url;    /* owned; NULL: maildir */
     char *notify_from;        /* owned; NULL: "accord@<node id>" */
     char *notify_mail_domain; /* owned; NULL: the node id */
+    /* [peer NAME] sections (federation, docs/federation.md). */
+    struct ac_config_peer peers[AC_CONFIG_MAX_PEERS];
+    size_t npeers;
+    /* [consortium]: the consortium's pinned Ed25519 key, and a file to adopt
+     * at start when it is newer than the one held. */
+    int has_consortium_key;
+    uint8_t consortium_key[32];
+    char *consortium_file; /* owned; NULL: none */
 };
 
 /* Reads and checks the file at |path| into |cfg| (which the caller releases

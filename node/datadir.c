@@ -1,5 +1,6 @@
 /* datadir.c - the node's data directory: database, keyring and the secret that
  * keys token hashes, created on first use and reused afterwards. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,10 +17,75 @@
 
 static int make_dir(const char *path)
 {
-    if (mkdir(path, 0700) == 0 || errno == EEXIST)
-        return 0;
-    ac_log_error("node", "%s: cannot create the data directory: %s", path, strerror(errno));
-    return AC_EIO;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        ac_log_error("node", "%s: cannot create the data directory: %s", path, strerror(errno));
+        return AC_EIO;
+    }
+    /* The directory holds the keys, the token secret and everyone's work:
+     * a mode that lets others in is refused, not repaired behind the
+     * operator's back. */
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ac_log_error("node", "%s: the data directory is not a directory", path);
+        return AC_EIO;
+    }
+    if (sb.st_mode & 077) {
+        ac_log_error("node", "%s: mode %03o lets others into the data directory; it must be 0700",
+                     path, (unsigned)(sb.st_mode & 0777));
+        return AC_EIO;
+    }
+    return 0;
+}
+
+/* Refuses a database file (or its WAL and shared-memory files) that group or
+ * others may read: it holds every user, token hash and submission. */
+static int check_private(const char *path, const char *what)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? 0 : AC_EIO;
+    if (sb.st_mode & 077) {
+        ac_log_error("node", "%s: mode %03o lets others read the %s; it must be 0600", path,
+                     (unsigned)(sb.st_mode & 0777), what);
+        return AC_EIO;
+    }
+    return 0;
+}
+
+/* Removes the temporary files of artifact uploads that a crash interrupted
+ * (artifacts/<xx>/.<hash>.tmp): their bytes were never acknowledged. */
+static void clean_artifact_tmp(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/artifacts", dir);
+    DIR *top = opendir(path);
+    if (!top)
+        return;
+    struct dirent *e;
+    size_t removed = 0;
+    while ((e = readdir(top)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[4500];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        DIR *d = opendir(sub);
+        if (!d)
+            continue;
+        struct dirent *f;
+        while ((f = readdir(d)) != NULL) {
+            size_t len = strlen(f->d_name);
+            if (f->d_name[0] != '.' || len < 5 || strcmp(f->d_name + len - 4, ".tmp") != 0)
+                continue;
+            char file[4800];
+            snprintf(file, sizeof file, "%s/%s", sub, f->d_name);
+            if (unlink(file) == 0)
+                removed++;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    if (removed)
+        ac_log_info("node", "removed %zu unfinished artifact upload(s) under %s", removed, path);
 }
 
 /* Writes a new random secret durably, or reads the existing one. */
@@ -76,6 +142,14 @@ int ac__datadir_open(struct ac_node *n)
     if (err)
         return err;
     char path[4096];
+    static const char *const db_files[] = {"accord.db", "accord.db-wal", "accord.db-shm"};
+    for (size_t i = 0; !err && i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, db_files[i]);
+        err = check_private(path, "database");
+    }
+    if (err)
+        return err;
+    clean_artifact_tmp(dir);
     snprintf(path, sizeof path, "%s/accord.db", dir);
     err = ac_store_open(path, &n->store);
     if (!err)

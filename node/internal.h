@@ -31,6 +31,7 @@ struct ac_keyring;
 struct ac_h2_server;
 struct ac__metrics;
 struct ac__record_cache;
+struct ac__ob3;
 struct ac__scheduler;
 
 #define AC_NODE_SECRET_BYTES 32
@@ -48,6 +49,7 @@ struct ac_node {
     struct ac__records *records; /* owned; see ac__records_open() */
     struct ac__scheduler
         *scheduler;     /* owned: job timer, job kinds, delivery (review/scheduler.h) */
+    struct ac__federation *federation; /* owned: peers and senders (node/federation/) */
     int schema_version; /* read once at open: migrations run only then */
     uv_signal_t sigint, sigterm, sighup;
     int nsignals; /* how many of the three are initialised (closed in that order) */
@@ -55,6 +57,7 @@ struct ac_node {
     int exit_code;
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
+    struct ac__ob3 *ob3; /* owned (records/ob3_serve.h): OB 3.0 forms; NULL until used */
 };
 
 /* ---- data directory (node/datadir.c) ---- */
@@ -190,6 +193,7 @@ void ac__api_users_register(struct ac_node *n);
 void ac__api_records_register(struct ac_node *n);
 void ac__api_tlog_register(struct ac_node *n);
 void ac__api_status_register(struct ac_node *n);
+void ac__api_ob3_register(struct ac_node *n);
 void ac__api_wellknown_register(struct ac_node *n);
 
 /* Recognition, the earner's catalog and approvals, analytics

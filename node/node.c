@@ -16,9 +16,11 @@
 #include "internal.h"
 #include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
+#include "records/ob3_serve.h"
 #include "records/record_cache.h"
 #include "records/records.h"
 #include "review/review.h"
+#include "federation/federation.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -94,6 +96,7 @@ static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
     ac__scheduler_stop(n);
+    ac__federation_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -164,11 +167,13 @@ static void register_routes(struct ac_node *n)
     ac__api_records_register(n);
     ac__api_tlog_register(n);
     ac__api_status_register(n);
+    ac__api_ob3_register(n);
     ac__api_wellknown_register(n);
     ac__api_submissions_register(n);
     ac__api_reviews_register(n);
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
+    ac__federation_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -264,6 +269,7 @@ int ac_node_run(const struct ac_node_config *cfg)
     ac_router_free(n.router);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
+    ac__ob3_free(n.ob3);
     ac__records_close(&n);
     ac__datadir_close(&n);
     if (uv_loop_close(&loop) != 0)

@@ -79,13 +79,18 @@ class Tools:
 
     def ctl_raw(self, token, *args, json_out=True, ok=(0,)):
         cmd = [self.ctl_bin, "--node", self.url]
+        # The token goes in the environment, which only its owner can read
+        # (/proc/PID/environ), never on the command line, which every local
+        # user can (ps). No token: none inherited either.
+        env = dict(os.environ)
+        env.pop("ACCORD_TOKEN", None)
         if token:
-            cmd += ["--token", token]
+            env["ACCORD_TOKEN"] = token
         if json_out:
             cmd.append("--json")
         cmd += [str(a) for a in args]
         self.calls += 1
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
         if r.returncode not in ok:
             raise DemoError("accordctl %s failed (exit %d): %s%s" % (
                 " ".join(str(a) for a in args), r.returncode, r.stderr.strip(),

@@ -407,7 +407,95 @@ const struct ac__migration ac__migrations[] = {
      "  ORDER BY c.version DESC LIMIT 1), 0);"
      "UPDATE assignments SET credential_row = COALESCE((SELECT b.credential_row FROM batches b"
      " WHERE b.id = assignments.batch_id), 0) WHERE submission_id IS NULL;"},
-    {10, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
+    {10, "artifacts: rights per uploader",
+     /* Storage stays one file per hash, but each uploader of the same bytes
+      * holds its own right to read and cite them (and its own media type),
+      * so the first uploader no longer owns what others upload. */
+     "CREATE TABLE artifact_uploads ("
+     " hash TEXT NOT NULL REFERENCES artifacts(hash),"
+     " uploader_id INTEGER NOT NULL REFERENCES users(id),"
+     " media_type TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (hash, uploader_id)) WITHOUT ROWID;"
+     "INSERT INTO artifact_uploads (hash, uploader_id, media_type, created_ms)"
+     " SELECT hash, uploader_id, media_type, created_ms FROM artifacts;"},
+    {11, "federation: peers, the consortium file, outbox, dead letters, inbox, peer documents",
+     /* Peers an admin pinned (config peers are pinned again at every start);
+      * keys are lowercase hex public keys, comma-separated. */
+     "CREATE TABLE fed_peers ("
+     " node_id TEXT PRIMARY KEY,"
+     " base_url TEXT NOT NULL,"
+     " rights INTEGER NOT NULL CHECK (rights BETWEEN 0 AND 31),"
+     " keys TEXT NOT NULL,"
+     " source TEXT NOT NULL CHECK (source IN ('config', 'admin')),"
+     " added_ms INTEGER NOT NULL);"
+     /* The newest consortium file that verified; one row, replaced only by a
+      * higher serial (the WHERE of its upsert), so a node never goes back. */
+     "CREATE TABLE fed_consortium ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " serial INTEGER NOT NULL CHECK (serial >= 1),"
+     " file BLOB NOT NULL,"
+     " adopted_ms INTEGER NOT NULL);"
+     /* Delivery state per peer: the durable cursor (the highest outbox id
+      * delivered or dead-lettered) and the durable back-off. */
+     "CREATE TABLE fed_peer_state ("
+     " node_id TEXT PRIMARY KEY,"
+     " cursor INTEGER NOT NULL DEFAULT 0,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+     " last_success_ms INTEGER NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " received INTEGER NOT NULL DEFAULT 0);"
+     /* Written in the transaction of the change that causes the message; the
+      * body is stored, the envelope is signed afresh at each attempt (so its
+      * ts is current) under the same msg_id, which the receiver dedups on. */
+     "CREATE TABLE fed_outbox ("
+     " id INTEGER PRIMARY KEY,"
+     " peer TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " body BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL);"
+     "CREATE INDEX fed_outbox_by_peer ON fed_outbox(peer, id);"
+     "CREATE TABLE fed_dead_letters ("
+     " id INTEGER PRIMARY KEY,"
+     " peer TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " body BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " status INTEGER NOT NULL,"
+     " problem TEXT NOT NULL,"
+     " dead_ms INTEGER NOT NULL);"
+     /* One row per (sender, id) ever applied, written in the transaction of
+      * its effect, with the signed answer given, so a repeat gets that very
+      * answer and no second effect. */
+     "CREATE TABLE fed_inbox ("
+     " sender TEXT NOT NULL,"
+     " msg_id TEXT NOT NULL,"
+     " type TEXT NOT NULL,"
+     " body_hash BLOB NOT NULL CHECK (length(body_hash) = 32),"
+     " status INTEGER NOT NULL,"
+     " answer BLOB NOT NULL,"
+     " received_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (sender, msg_id));"
+     /* Raw signed documents fetched from peers (self-descriptions,
+      * catalogs), kept as the bytes that verified. */
+     "CREATE TABLE fed_peer_docs ("
+     " node_id TEXT NOT NULL,"
+     " kind TEXT NOT NULL,"
+     " doc BLOB NOT NULL,"
+     " fetched_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (node_id, kind));"
+     /* Witness cosignatures (C2SP tlog-cosignature lines) peers made on our
+      * checkpoints, one per witness and size. */
+     "CREATE TABLE fed_cosignatures ("
+     " size INTEGER NOT NULL,"
+     " witness TEXT NOT NULL,"
+     " line TEXT NOT NULL,"
+     " received_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (size, witness));"},
+    {12, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
      /* A team is declared by one member naming the others; it counts (its
       * members' shared work is not compared with each other) only once every
       * member confirmed (confirmed_ms <> 0). An appeal is one earner's

@@ -147,9 +147,51 @@ int ac_trust_parse(const char *name, const char *text, size_t len, struct ac_tru
     return trust_checked(rc, out);
 }
 
+/* Returns the length of the scheme prefix of |url| ("https://" or
+ * "http://"), or 0 for any other scheme. */
+static size_t scheme_len(const char *url)
+{
+    if (strncmp(url, "https://", 8) == 0)
+        return 8;
+    if (strncmp(url, "http://", 7) == 0)
+        return 7;
+    return 0;
+}
+
+/* The length of the authority (host and port) after the scheme. */
+static size_t authority_len(const char *rest)
+{
+    return strcspn(rest, "/");
+}
+
+const char *ac_trust_issuer_refusal(const char *iss)
+{
+    size_t sl = scheme_len(iss);
+    if (sl == 0)
+        return "is not an http:// or https:// URL";
+    for (const char *p = iss; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return "holds a space, a control character or a non-ASCII byte";
+    if (strpbrk(iss, "?#"))
+        return "has a query or fragment";
+    const char *host = iss + sl;
+    size_t alen = authority_len(host);
+    if (alen == 0)
+        return "has no host";
+    if (memchr(host, '@', alen))
+        return "has userinfo (user@host), which hides the host it names";
+    for (size_t i = 0; i < alen; i++) {
+        char c = host[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return "has a character a host and port cannot hold";
+    }
+    return NULL;
+}
+
 int ac_trust_issuer_url(const char *iss, const char *path, char *out, size_t len)
 {
-    if (strncmp(iss, "https://", 8) != 0 && strncmp(iss, "http://", 7) != 0)
+    if (ac_trust_issuer_refusal(iss))
         return AC_EINVAL;
     size_t n = strlen(iss);
     while (n > 0 && iss[n - 1] == '/')
@@ -157,6 +199,15 @@ int ac_trust_issuer_url(const char *iss, const char *path, char *out, size_t len
     if ((size_t)snprintf(out, len, "%.*s%s", (int)n, iss, path) >= len)
         return AC_EINVAL;
     return 0;
+}
+
+bool ac_trust_same_origin(const char *iss, const char *url)
+{
+    if (ac_trust_issuer_refusal(iss) || ac_trust_issuer_refusal(url))
+        return false;
+    size_t origin = scheme_len(iss) + authority_len(iss + scheme_len(iss));
+    /* "https://a.example" must not match "https://a.example.evil/...". */
+    return strncmp(iss, url, origin) == 0 && (url[origin] == '/' || url[origin] == '\0');
 }
 
 /* Forgets the issuer just added (the last of |t|) and returns NULL: out of
@@ -198,8 +249,10 @@ ac_trust_fetch_issuer(struct ac_trust *t, const struct ac_trust_fetcher *f, cons
         return NULL;
     t->n++;
     char url[1024], why[1400];
-    if (ac_trust_issuer_url(iss, "/.well-known/jwks.json", url, sizeof(url))) {
-        snprintf(why, sizeof(why), "iss \"%.200s\" is not an http(s) URL to fetch keys from", iss);
+    const char *refused = ac_trust_issuer_refusal(iss);
+    if (refused || ac_trust_issuer_url(iss, "/.well-known/jwks.json", url, sizeof(url))) {
+        snprintf(why, sizeof(why), "iss \"%.200s\" %s, so its keys are not fetched", iss,
+                 refused ? refused : "is too long");
         return fetch_failed(t, why);
     }
     const uint8_t *body = NULL;

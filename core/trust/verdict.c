@@ -139,6 +139,17 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     }
     for (size_t i = 0; i < is->nkeys; i++) {
         if (m->kid_len == AC_KEY_ID_BYTES && memcmp(is->keys[i].kid, m->kid, 8) == 0) {
+            if (opt->fetched) {
+                /* Anyone can name their own web server as iss and publish a
+                 * key there: the key checks the signature, not the issuer. */
+                rep->issuer_untrusted = true;
+                add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                    "issuer not trusted: key %s is the one %s publishes itself (its "
+                    "/.well-known/jwks.json), and no trust file or pinned key says it may "
+                    "issue credentials (give --trust or --key)",
+                    is->keys[i].kid_hex, is->iss);
+                return &is->keys[i];
+            }
             add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s", is->iss,
                 is->keys[i].kid_hex);
             return &is->keys[i];
@@ -147,10 +158,15 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     /* The kid is signed (protected), so a record whose kid names no trusted
      * key was signed by a key the recognizer does not trust, or is not the
      * record its issuer signed: either way it is not valid. */
-    add(rep, "issuer", AC_TRUST_FAIL,
-        "kid %s is none of the %zu keys the trust file lists for %s: unknown key (if the "
-        "issuer rotated keys since, refresh the trust file)",
-        rep->kid_hex, is->nkeys, is->iss);
+    if (opt->fetched)
+        add(rep, "issuer", AC_TRUST_FAIL,
+            "kid %s is none of the %zu keys %s publishes in its JWKS: unknown key", rep->kid_hex,
+            is->nkeys, is->iss);
+    else
+        add(rep, "issuer", AC_TRUST_FAIL,
+            "kid %s is none of the %zu keys the trust file lists for %s: unknown key (if the "
+            "issuer rotated keys since, refresh the trust file)",
+            rep->kid_hex, is->nkeys, is->iss);
     return NULL;
 }
 
@@ -432,8 +448,9 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
         return IN_LOG_NO;
     }
     if (ac_trust_issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL",
-            r->iss);
+        const char *refused = ac_trust_issuer_refusal(r->iss);
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" %s, so its log is not asked",
+            r->iss, refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     const uint8_t *body = NULL;
@@ -475,8 +492,9 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     snprintf(path, sizeof(path), "/v1/log/inclusion?index=%llu&size=%llu",
              (unsigned long long)r->log_index, (unsigned long long)size);
     if (ac_trust_issuer_url(r->iss, path, url, sizeof(url))) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" is not an http(s) URL",
-            r->iss);
+        const char *refused = ac_trust_issuer_refusal(r->iss);
+        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" %s, so its log is not asked",
+            r->iss, refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
@@ -696,6 +714,23 @@ static void format_age(int64_t s, char *out, size_t len)
         snprintf(out, len, "%lld days", (long long)(s / 86400));
 }
 
+/* True when the bundle's snapshot |t| is too old to say "valid": older than
+ * the verifier's --max-status-age when given, else than the token's own ttl
+ * (the time the issuer lets a consumer cache it; none set: no time at all).
+ * Revocation is final and taken from any snapshot before this is asked. */
+static bool older_than_ttl(const struct ac_trust_options *opt, const struct ac_status_token *t)
+{
+    int64_t age_s = opt->now_ms / 1000 - t->iat;
+    return t->ttl == 0 || (age_s > 0 && (uint64_t)age_s > t->ttl);
+}
+
+static bool snapshot_stale(const struct ac_trust_options *opt, const struct ac_status_token *t)
+{
+    if (opt->has_max_status_age)
+        return opt->now_ms / 1000 - t->iat > opt->max_status_age_s;
+    return older_than_ttl(opt, t);
+}
+
 /* Decides "status" from a Status List Token: the bundle's snapshot, or (when
  * |live|) the one just fetched from the record's status uri. A snapshot that
  * does not verify makes the bundle invalid (it was altered); a fetched token
@@ -779,11 +814,34 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
             "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
             "trusted%s",
             src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
+    } else if (!live && snapshot_stale(opt, &t)) {
+        if (opt->has_max_status_age)
+            add(rep, "status", AC_TRUST_INDETERMINATE,
+                "%s of %s is %s old, older than --max-status-age %lld s: a revocation since "
+                "cannot be ruled out (--fetch gets the current status)",
+                src, when, age, (long long)opt->max_status_age_s);
+        else if (t.ttl == 0)
+            add(rep, "status", AC_TRUST_INDETERMINATE,
+                "%s of %s (%s old) has no ttl: a revocation since cannot be ruled out (--fetch "
+                "gets the current status; --max-status-age accepts an older snapshot)",
+                src, when, age);
+        else
+            add(rep, "status", AC_TRUST_INDETERMINATE,
+                "%s of %s is %s old, older than its ttl of %llu s: a revocation since cannot be "
+                "ruled out (--fetch gets the current status; --max-status-age accepts an older "
+                "snapshot)",
+                src, when, age, (unsigned long long)t.ttl);
     } else if (live) {
         add(rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended in the issuer's status list as of %s "
             "(fetched now; expires %s)",
             when, exp);
+    } else if (opt->has_max_status_age && older_than_ttl(opt, &t)) {
+        add(rep, "status", AC_TRUST_PASS,
+            "valid: neither revoked nor suspended as of %s, per the bundle's snapshot; status "
+            "from a snapshot %s old, accepted by --max-status-age %lld s (the issuer asks for "
+            "a refresh after %llu s; usable until %s)",
+            when, age, (long long)opt->max_status_age_s, (unsigned long long)t.ttl, exp);
     } else {
         add(rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot, %s old "
@@ -795,7 +853,7 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
 }
 
 static void check_status(const struct ac_trust_options *opt, const struct ac_bundle *b,
-                         const struct keyset *ks, struct ac_trust_report *rep)
+                         const struct keyset *ks, bool signed_ok, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
     if (!r->has_status) {
@@ -814,6 +872,22 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
             "not checked: no trusted issuer key to check the status list of %s index %llu, so "
             "revocation or suspension cannot be ruled out",
             r->status_uri, (unsigned long long)r->status_idx);
+        return;
+    }
+    if (!signed_ok) {
+        /* Unsigned claims name no list worth asking: the status uri would be
+         * anyone's URL. */
+        add(rep, "status", AC_TRUST_INDETERMINATE,
+            "not checked: the record's signature did not verify, so its status reference is "
+            "not the issuer's");
+        return;
+    }
+    if (opt->fetcher && !ac_trust_same_origin(r->iss, r->status_uri)) {
+        add(rep, "status", AC_TRUST_INDETERMINATE,
+            "not fetched: status uri %.200s is not on the origin of the issuer %.200s, and "
+            "a verifier fetches only from the issuer's own origin, so revocation or "
+            "suspension cannot be ruled out",
+            r->status_uri, r->iss);
         return;
     }
     if (opt->fetcher) {
@@ -859,8 +933,10 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
 
     struct keyset ks;
     const struct ac_key_info *key = find_key(opt, rep, &ks);
+    bool signed_ok = false;
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
+            signed_ok = true;
             add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
                 key->kid_hex);
             struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
@@ -880,7 +956,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
                 key->kid_hex);
         }
     }
-    check_status(opt, b, &ks, rep);
+    check_status(opt, b, &ks, signed_ok, rep);
 }
 
 void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
@@ -890,6 +966,7 @@ void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trus
     rep->decoded = false;
     rep->len = len;
     rep->pass_reasons = opt->pass_reasons;
+    rep->issuer_untrusted = false;
     /* A bundle is a CBOR map; a record is a tagged COSE_Sign1 (0xd2). */
     if (len > 0 && (data[0] >> 5) == 5) {
         struct ac_bundle b;

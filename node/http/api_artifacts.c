@@ -95,8 +95,15 @@ static void on_download(struct ac_http_exchange *x, void *arg)
         ac_reason_release(&why);
         return;
     }
-    struct ac_http_header h[] = {{"content-type", art.media_type}, {"x-content-sha256", art.hash}};
-    ac_http_respond(x, 200, h, 2, data, len);
+    /* Uploaded bytes are never rendered by a browser on the node's origin:
+     * downloaded as a file, with no type sniffing. */
+    char disposition[AC_ARTIFACT_HASH_HEX + 40];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", art.hash);
+    struct ac_http_header h[] = {{"content-type", art.media_type},
+                                 {"x-content-sha256", art.hash},
+                                 {"content-disposition", disposition},
+                                 {"x-content-type-options", "nosniff"}};
+    ac_http_respond(x, 200, h, 4, data, len);
     free(data);
 }
 

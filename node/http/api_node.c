@@ -1,4 +1,5 @@
-/* api_node.c - the public node endpoints: /healthz, /v1/node and /metrics. */
+/* api_node.c - the node endpoints: /healthz and /v1/node (public), and /metrics
+ * (an admin's token, public or off: [http] metrics). */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -73,6 +74,11 @@ static void on_node(struct ac_http_exchange *x, void *arg)
 static void on_metrics(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (n->cfg->metrics == AC_METRICS_ADMIN) {
+        struct ac__auth a;
+        if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+            return;
+    }
     int64_t db_bytes = 0;
     ac_store_size(n->store, &db_bytes);
     struct ac_buf b = AC_BUF_INIT;
@@ -92,5 +98,6 @@ void ac__api_node_register(struct ac_node *n)
 {
     ac__route(n, "GET", "/healthz", on_healthz);
     ac__route(n, "GET", "/v1/node", on_node);
-    ac__route(n, "GET", "/metrics", on_metrics);
+    if (n->cfg->metrics != AC_METRICS_OFF)
+        ac__route(n, "GET", "/metrics", on_metrics);
 }

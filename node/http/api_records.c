@@ -14,6 +14,7 @@
 #include "accord/records/status.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
+#include "records/ob3_serve.h"
 #include "records/record_cache.h"
 #include "records/records.h"
 
@@ -186,6 +187,10 @@ static void on_record(struct ac_http_exchange *x, void *arg)
     int64_t id;
     if (ac__param_id(x, "id", "credential", &id))
         return;
+    if (ac__ob3_wanted(x)) { /* ?format=ob3 or Accept: application/vc+ld+json */
+        ac__respond_ob3_credential(x, n, id);
+        return;
+    }
     char format[8];
     const struct ac_http_req *req = ac_http_exchange_req(x);
     int rc = ac_http_query(req, "format", format, sizeof format);

@@ -29,8 +29,10 @@
 #define AC__MAX_AGE_S 60    /* Cache-Control max-age of every public read */
 #define AC__STATUS_TTL_S 60 /* the status token's ttl claim: re-fetch after this */
 /* A cached status token is re-signed after this long even without changes,
- * so its iat stays recent and its exp (iat + one day) never passes. */
-#define AC__TOKEN_REFRESH_MS (60 * 60 * 1000)
+ * so its iat stays recent and its exp (iat + one day) never passes; half its
+ * ttl, because a verifier holds a bundle's snapshot to that ttl
+ * (docs/records.md), so an exported bundle must start with most of it left. */
+#define AC__TOKEN_REFRESH_MS (AC__STATUS_TTL_S * 1000 / 2)
 #define AC__TOKEN_LIFETIME_S (24 * 60 * 60)
 
 #define AC_ISSUE_HASH_BYTES 32

@@ -3,6 +3,7 @@
  * temporary file, fsyncing and renaming it, and read back only by users with
  * a live right after re-checking the hash, so a corrupted file is never
  * served. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -73,6 +74,29 @@ static int write_durably(const struct ac_node *n, const char *hash, const uint8_
     return 0;
 }
 
+/* RFC 6838 section 4.2: type "/" subtype, each a restricted-name of 1-127
+ * characters starting with a letter or digit. No parameters, whitespace or
+ * control bytes: the value is served back as a content-type header. */
+static int media_type_ok(const char *mt)
+{
+    static const char extra[] = "!#$&-^_.+";
+    const char *slash = strchr(mt, '/');
+    if (!slash || strchr(slash + 1, '/'))
+        return 0;
+    const char *parts[2] = {mt, slash + 1};
+    size_t lens[2] = {(size_t)(slash - mt), strlen(slash + 1)};
+    for (int p = 0; p < 2; p++) {
+        if (lens[p] < 1 || lens[p] > 127 || !isalnum((unsigned char)parts[p][0]))
+            return 0;
+        for (size_t i = 0; i < lens[p]; i++) {
+            unsigned char c = (unsigned char)parts[p][i];
+            if (!isalnum(c) && !strchr(extra, c))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data, size_t len,
                        const char *media_type, const char *want_sha256, struct ac_artifact *out,
                        struct ac_reason *why)
@@ -80,6 +104,11 @@ int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data,
     if (len == 0)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "body",
                               "body: an artifact cannot be empty");
+    if (media_type && !media_type_ok(media_type))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "media_type",
+                              "media_type: \"%.80s\" is not a media type; it must be type/subtype "
+                              "of letters, digits and !#$&-^_.+ (RFC 6838), without parameters",
+                              media_type);
     uint8_t digest[32];
     char hash[AC_ARTIFACT_HASH_HEX + 1];
     crypto_hash_sha256(digest, data, len);
@@ -112,8 +141,10 @@ int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data,
         artifact_path(n, hash, path, sizeof path);
         unlink(path);
     }
+    /* The answer describes this uploader's upload only, so it cannot tell
+     * whether somebody uploaded the same bytes before. */
     if (!err)
-        err = ac_store_artifact_get(n->store, hash, out);
+        err = ac_store_artifact_get_upload(n->store, hash, uploader, out);
     return err;
 }
 
@@ -127,6 +158,9 @@ int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *ha
     /* No live right reads the same as no such artifact. */
     if (!err && !allowed)
         err = AC_ENOENT;
+    if (!err)
+        err = ac_store_artifact_media_type_for(n->store, hash, user, art->media_type,
+                                               sizeof art->media_type);
     if (err)
         return err;
     char path[4200];

@@ -100,12 +100,12 @@ static int check_elements(struct ac_node *n, int64_t earner_id, const struct ac_
         }
         if (found->artifact) {
             struct ac_artifact ar;
-            int e = ac_store_artifact_get(n->store, found->artifact, &ar);
+            int e = ac_store_artifact_get_upload(n->store, found->artifact, earner_id, &ar);
             if (e && e != AC_ENOENT) {
                 err = e;
                 continue;
             }
-            if (e || ar.uploader_id != earner_id) {
+            if (e) {
                 err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "elements",
                                      "elements: \"%s\": artifact %s was not uploaded by you "
                                      "(POST /v1/artifacts first)",

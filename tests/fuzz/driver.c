@@ -1,17 +1,28 @@
 /* driver.c - a bounded, deterministic stand-in for libFuzzer so that every ctest
  * run (sanitizer build included) replays each fuzz target's seed corpus and a
- * seeded stream of mutations of it.
+ * seeded stream of mutations of it, and keeps any input that crashes it.
  *
- * Usage: fuzz_<target> [CORPUS_DIR]. ACCORD_FUZZ_RUNS sets the number of
- * mutated inputs (default 20000); ACCORD_FUZZ_SEED the PRNG seed. Open-ended,
+ * Usage: fuzz_<target> CORPUS_DIR   the corpus, then ACCORD_FUZZ_RUNS mutated
+ *                                   inputs (default 20000: the CI run)
+ *        fuzz_<target> FILE...      each file once (to reproduce a crash)
+ * ACCORD_FUZZ_SEED sets the PRNG seed; ACCORD_FUZZ_CRASH_DIR where a crashing
+ * input is written (default: the current directory), as
+ * crash-<target>-<FNV-1a of the bytes>. A crash is a fatal signal or a
+ * sanitizer's report; the input is written before the process dies, and the
+ * message says how to replay it and where it goes once fixed (the target's
+ * corpus, as a regression input: README, "Tests"). Open-ended,
  * coverage-guided fuzzing uses the same targets built with -DACCORD_LIBFUZZER=ON.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,25 +62,31 @@ static int read_file(const char *path, struct seed *out)
     return 0;
 }
 
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Reads the regular files of |dir| in name order, so that a seed (and so a
+ * reported crash) gives the same inputs on every file system. */
 static size_t load_corpus(const char *dir, struct seed *seeds)
 {
-    size_t n = 0;
-    DIR *d = dir ? opendir(dir) : NULL;
-    if (!d)
+    struct dirent **names = NULL;
+    int count = dir ? scandir(dir, &names, NULL, by_name) : -1;
+    if (count < 0)
         return 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_SEEDS) {
-        if (e->d_name[0] == '.')
-            continue;
+    size_t n = 0;
+    for (int i = 0; i < count; i++) {
+        const char *name = names[i]->d_name;
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (read_file(path, &seeds[n]) == 0)
+        if (name[0] != '.' && n < MAX_SEEDS &&
+            (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) < sizeof path &&
+            stat(path, &st) == 0 && S_ISREG(st.st_mode) && read_file(path, &seeds[n]) == 0)
             n++;
+        free(names[i]);
     }
-    closedir(d);
+    free(names);
     return n;
 }
 
@@ -131,24 +148,178 @@ static size_t mutate(uint8_t *buf, size_t len, const struct seed *seeds, size_t 
     return len;
 }
 
+/* ---- keeping the input that crashes ---------------------------------------
+ * Everything the handlers touch is set up before the first input and written
+ * with async-signal-safe calls only. */
+
+/* Set by sanitizer runtimes (ASan, UBSan): called when a report ends the
+ * process. Weak, so a plain build links without it. */
+extern void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+
+static const uint8_t *volatile cur_data;
+static volatile size_t cur_len;
+static volatile sig_atomic_t saved;
+static char crash_prefix[4096]; /* "<dir>/crash-<target>-" */
+static const char *target = "fuzz";
+
+static void put(const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Writes the input being run to crash-<target>-<hash>, once, and says so. */
+static void save_current_input(void)
+{
+    if (saved || !cur_data)
+        return;
+    saved = 1;
+    const uint8_t *d = cur_data;
+    size_t len = cur_len;
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ d[i]) * 0x100000001b3ULL;
+    char path[sizeof crash_prefix + 17];
+    size_t n = strlen(crash_prefix);
+    memcpy(path, crash_prefix, n);
+    for (int i = 15; i >= 0; i--)
+        path[n + (size_t)(15 - i)] = "0123456789abcdef"[(h >> (4 * i)) & 0xf];
+    path[n + 16] = '\0';
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    size_t off = 0;
+    while (fd >= 0 && off < len) {
+        ssize_t w = write(fd, d + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (fd < 0 || off != len) {
+        put("\n==fuzz== crashed, and the input could not be written to ");
+        put(path);
+        put("\n");
+        return;
+    }
+    put("\n==fuzz== crashed; the input is saved as ");
+    put(path);
+    put("\n==fuzz== replay it: ");
+    put(target);
+    put(" ");
+    put(path);
+    put("\n==fuzz== once fixed, add it to tests/fuzz/corpus/");
+    put(target);
+    put("/ as a regression input (README, \"Tests\")\n");
+}
+
+static void on_fatal_signal(int sig)
+{
+    save_current_input();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Sets the crash file prefix and the handlers. A sanitizer runtime reports
+ * memory errors (and SIGSEGV) itself and then calls the death callback; its
+ * own handlers are left in place so its report keeps its stack trace. */
+static int arm(const char *argv0)
+{
+    const char *slash = strrchr(argv0, '/');
+    target = slash ? slash + 1 : argv0;
+    const char *dir = getenv("ACCORD_FUZZ_CRASH_DIR");
+    char cwd[2048];
+    if (!dir || !*dir)
+        dir = getcwd(cwd, sizeof cwd) ? cwd : ".";
+    if ((size_t)snprintf(crash_prefix, sizeof crash_prefix, "%s/crash-%s-", dir, target) >=
+        sizeof crash_prefix - 17) {
+        fprintf(stderr, "%s: ACCORD_FUZZ_CRASH_DIR: \"%s\" is too long\n", target, dir);
+        return -1;
+    }
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGABRT, &sa, NULL); /* assert(), abort(): sanitizers leave these */
+    if (__sanitizer_set_death_callback) {
+        __sanitizer_set_death_callback(save_current_input);
+    } else {
+        for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+            sigaction(fatal[i], &sa, NULL);
+    }
+    return 0;
+}
+
+static void run_one(const uint8_t *data, size_t len)
+{
+    cur_data = data;
+    cur_len = len;
+    LLVMFuzzerTestOneInput(data, len);
+    cur_data = NULL;
+}
+
+/* Reads the whole number in the environment variable |name| (|def| when
+ * unset) into |*out|: digits only, at most |max|. Returns 0 or -1 (said). */
+static int env_number(const char *name, unsigned long long def, unsigned long long max,
+                      unsigned long long *out)
+{
+    const char *s = getenv(name);
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-' || v > max) {
+        fprintf(stderr, "%s: %s: \"%s\" must be a whole number from 0 to %llu\n", target, name, s,
+                max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct seed seeds[MAX_SEEDS];
+    if (arm(argv[0]))
+        return 2;
+    struct stat st;
+    if (argc > 1 && stat(argv[1], &st) == 0 && S_ISREG(st.st_mode)) {
+        /* Replay the named files, each once: a saved crash reproduces. */
+        for (int i = 1; i < argc; i++) {
+            struct seed s;
+            if (read_file(argv[i], &s)) {
+                fprintf(stderr, "%s: %s: cannot read\n", target, argv[i]);
+                return 2;
+            }
+            run_one(s.data, s.len);
+            free(s.data);
+        }
+        printf("%d inputs replayed, no crash\n", argc - 1);
+        return 0;
+    }
     size_t nseeds = load_corpus(argc > 1 ? argv[1] : NULL, seeds);
-    const char *runs_env = getenv("ACCORD_FUZZ_RUNS");
-    const char *seed_env = getenv("ACCORD_FUZZ_SEED");
-    long runs = runs_env ? strtol(runs_env, NULL, 10) : 20000;
-    rng_state = seed_env ? strtoull(seed_env, NULL, 10) : 0x9e3779b97f4a7c15ULL;
-    if (rng_state == 0)
-        rng_state = 1;
+    unsigned long long runs, seed;
+    if (env_number("ACCORD_FUZZ_RUNS", 20000, 1000000000000ULL, &runs) ||
+        env_number("ACCORD_FUZZ_SEED", 0x9e3779b97f4a7c15ULL, UINT64_MAX, &seed))
+        return 2;
+    rng_state = seed ? seed : 1;
 
     for (size_t i = 0; i < nseeds; i++)
-        LLVMFuzzerTestOneInput(seeds[i].data, seeds[i].len);
+        run_one(seeds[i].data, seeds[i].len);
 
     uint8_t *buf = malloc(AC_FUZZ_MAX_INPUT);
     if (!buf)
         return 1;
-    for (long i = 0; i < runs; i++) {
+    for (unsigned long long i = 0; i < runs; i++) {
         size_t len = 0;
         if (nseeds) {
             const struct seed *s = &seeds[rng() % nseeds];
@@ -156,11 +327,12 @@ int main(int argc, char **argv)
             len = s->len;
         }
         len = mutate(buf, len, seeds, nseeds);
-        LLVMFuzzerTestOneInput(buf, len);
+        run_one(buf, len);
     }
     free(buf);
     for (size_t i = 0; i < nseeds; i++)
         free(seeds[i].data);
-    printf("%zu seeds, %ld mutated inputs, no crash\n", nseeds, runs);
+    printf("%zu seeds, %llu mutated inputs (ACCORD_FUZZ_SEED=%llu), no crash\n", nseeds, runs,
+           seed);
     return 0;
 }

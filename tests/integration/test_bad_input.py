@@ -91,7 +91,7 @@ with Node(limits="max_body_bytes = 4096") as n:
 
         r = c.get(url + "/v1/users/me", headers=auth)
         check(r.status_code == 200, "the node still serves after every bad input")
-        r = c.get(url + "/metrics")
+        r = c.get(url + "/metrics", headers=auth)
         check(r.status_code == 200 and 'status="415"' in r.text
               and "accord_database_size_bytes" in r.text,
               "/metrics counts the refused requests and the database size")

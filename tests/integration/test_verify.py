@@ -272,12 +272,30 @@ class BundleTest(unittest.TestCase):
     def verify(self, *args):
         return subprocess.run([VERIFY, *args], capture_output=True)
 
-    def test_bundle_with_a_valid_status_is_valid_offline(self):
-        r = self.verify("--trust", self.trust, "--json", self.paths["valid"])
+    def test_bundle_with_a_valid_status_is_valid_offline_within_max_status_age(self):
+        # The snapshot is dated IAT with a ttl of an hour; accept it up to a
+        # day older than it is now.
+        age = str(int(time.time()) - IAT + 86400)
+        r = self.verify("--trust", self.trust, "--json", "--max-status-age", age,
+                        self.paths["valid"])
         self.assertEqual(0, r.returncode, r.stdout)
-        results = {c["check"]: c["result"] for c in json.loads(r.stdout)["checks"]}
-        self.assertEqual("pass", results["log"])
-        self.assertEqual("pass", results["status"])
+        checks = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
+        self.assertEqual("pass", checks["log"]["result"])
+        self.assertEqual("pass", checks["status"]["result"])
+        self.assertIn("accepted by --max-status-age " + age, checks["status"]["reason"])
+
+    def test_bundle_whose_valid_snapshot_is_older_than_its_ttl_is_indeterminate(self):
+        r = self.verify("--trust", self.trust, "--json", self.paths["valid"])
+        self.assertEqual(2, r.returncode, r.stdout)
+        status = {c["check"]: c for c in json.loads(r.stdout)["checks"]}["status"]
+        self.assertEqual("indeterminate", status["result"])
+        self.assertIn("older than its ttl of 3600 s", status["reason"])
+
+    def test_max_status_age_must_be_whole_seconds(self):
+        for bad in ("-1", "1h", "", "99999999999999999999"):
+            r = self.verify("--trust", self.trust, "--max-status-age", bad, self.paths["valid"])
+            self.assertEqual(64, r.returncode, bad)
+            self.assertIn(b"--max-status-age", r.stderr)
 
     def test_revoked_bundle_is_invalid_and_says_revoked(self):
         r = self.verify("--trust", self.trust, self.paths["revoked"])
@@ -361,16 +379,28 @@ class FetchTest(unittest.TestCase):
         cls.server.wait(timeout=10)
         cls.dir.cleanup()
 
-    def test_keys_fetched_from_the_issuer_verify_its_record(self):
+    def test_keys_fetched_from_the_issuer_check_its_signature_but_do_not_trust_it(self):
         r = subprocess.run([VERIFY, "--fetch", "--json", self.record], capture_output=True)
         results = {c["check"]: c for c in json.loads(r.stdout)["checks"]}
-        self.assertEqual("pass", results["issuer"]["result"], r.stdout)
+        self.assertEqual("indeterminate", results["issuer"]["result"], r.stdout)
+        self.assertIn("issuer not trusted", results["issuer"]["reason"])
         self.assertEqual("pass", results["signature"]["result"], r.stdout)
         # nghttpd serves only the keys: the log proof --fetch also asks for
         # is missing, which leaves the verdict indeterminate, never valid.
         self.assertEqual("indeterminate", results["log-fetch"]["result"], r.stdout)
         self.assertIn("HTTP 404", results["log-fetch"]["reason"])
         self.assertEqual(2, r.returncode, r.stdout)
+
+    def test_an_issuer_url_with_userinfo_is_not_fetched_and_the_reason_says_why(self):
+        path = os.path.join(self.dir.name, "userinfo.cose")
+        subprocess.run([MKRECORDS, "--count", "1", "--seed", SEED.hex(), "--iss",
+                        "http://trusted.example@127.0.0.1:%d/node" % self.port, "--iat",
+                        str(IAT), "--binary", path], check=True, capture_output=True)
+        r = subprocess.run([VERIFY, "--fetch", "--json", path], capture_output=True)
+        self.assertEqual(2, r.returncode, r.stdout)
+        issuer = {c["check"]: c for c in json.loads(r.stdout)["checks"]}["issuer"]
+        self.assertEqual("indeterminate", issuer["result"])
+        self.assertIn("userinfo", issuer["reason"])
 
     def test_unreachable_issuer_is_indeterminate(self):
         path = os.path.join(self.dir.name, "away.cose")

@@ -78,6 +78,12 @@ class Forgery(unittest.TestCase):
         return subprocess.run([VERIFY, "--trust", self.trust, "--json", *args],
                               capture_output=True)
 
+    def verify_accepting_old_snapshots(self, *args):
+        """The snapshots here are dated IAT (2026-01-01) with a ttl of an
+        hour: cases about something else accept them up to a day older than
+        they are now."""
+        return self.verify("--max-status-age", str(int(time.time()) - IAT + 86400), *args)
+
     def checks(self, r):
         return {c["check"]: c for c in json.loads(r.stdout)["checks"]}
 
@@ -96,13 +102,14 @@ class Forgery(unittest.TestCase):
         evil = self.bundle("b_evil2.cbor", SEED_B, ISS_B, "--origin", "a.example/log")
         self.verify("--witness-state", state, evil)
         good = self.bundle("a_good.cbor")
-        r = self.verify("--witness-state", state, good)
+        r = self.verify_accepting_old_snapshots("--witness-state", state, good)
         self.assertEqual(0, r.returncode, r.stdout)
         self.assertEqual("pass", self.checks(r)["history"]["result"])
 
     def test_witness_state_names_the_issuer_of_each_log(self):
         state = self.path("named.json")
-        r = self.verify("--witness-state", state, self.bundle("a_named.cbor"))
+        r = self.verify_accepting_old_snapshots("--witness-state", state,
+                                                self.bundle("a_named.cbor"))
         self.assertEqual(0, r.returncode, r.stdout)
         with open(state) as f:
             logs = json.load(f)["logs"]
@@ -111,13 +118,18 @@ class Forgery(unittest.TestCase):
     # ---- 2. status snapshots that must not make a record valid ---------------
 
     def status_of(self, name, *extra):
-        r = self.verify(self.bundle(name, SEED_A, ISS_A, *extra))
+        r = self.verify_accepting_old_snapshots(self.bundle(name, SEED_A, ISS_A, *extra))
         return r, self.checks(r)["status"]
 
     def test_bundle_with_a_current_dated_expiring_snapshot_is_valid(self):
         r, status = self.status_of("fresh.cbor")
         self.assertEqual(0, r.returncode, r.stdout)
         self.assertEqual("pass", status["result"])
+
+    def test_a_valid_snapshot_past_its_ttl_is_indeterminate_without_max_status_age(self):
+        r = self.verify(self.bundle("stale.cbor"))
+        self.assertEqual(2, r.returncode, r.stdout)
+        self.assertIn("older than its ttl", self.checks(r)["status"]["reason"])
 
     def test_snapshot_without_exp_is_indeterminate(self):
         r, status = self.status_of("noexp.cbor", "--status-exp", "0")

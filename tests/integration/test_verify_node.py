@@ -78,10 +78,24 @@ def expect(cond, what, r=None):
     check(cond, what if cond or r is None else what + "\n" + r.stdout + r.stderr)
 
 
-def verify(*args):
-    """Runs accord-verify --json on one input; returns (exit code, {check:
-    (result, reason)}, verdict)."""
-    r = subprocess.run([VERIFY, "--json", *args], capture_output=True, text=True, timeout=60)
+# The node's status token asks for a refresh after 60 s (its ttl). Offline
+# checks that expect "valid" accept a snapshot up to an hour old, so that they
+# do not depend on how fast this machine runs; the ttl itself is tested with
+# the verifier's clock moved on (verify_later).
+FRESH_ENOUGH = ("--max-status-age", "3600")
+
+
+def verify(*args, later_s=0):
+    """Runs accord-verify --json on one input, |later_s| seconds in the
+    future (libfaketime) when not 0; returns (exit code, {check: (result,
+    reason)}, verdict)."""
+    cmd, env = [VERIFY, "--json", *args], None
+    if later_s:
+        # libfaketime is preloaded before the sanitizer runtime of an ASan
+        # build, which ASan would otherwise refuse.
+        cmd = ["faketime", "-f", "+%d" % later_s] + cmd
+        env = dict(os.environ, ASAN_OPTIONS="verify_asan_link_order=0")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
     out = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
     checks = {c["check"]: (c["result"], c["reason"]) for c in out.get("checks", [])}
     return r.returncode, checks, out.get("verdict"), r
@@ -175,7 +189,7 @@ def forged_bundle(ctx, bundle_path, out_name):
 def test_an_exported_bundle_verifies_offline_with_the_nodes_jwks(ctx):
     rec = ctx.issue()
     bundle, _ = ctx.export(rec)
-    code, checks, verdict, r = verify("--trust", ctx.trust("trust.json"), bundle)
+    code, checks, verdict, r = verify("--trust", ctx.trust("trust.json"), *FRESH_ENOUGH, bundle)
     expect(code == VALID and verdict == "valid", "the exported bundle is valid offline", r)
     expect(checks["log"][0] == "pass" and "current" in checks["log"][1],
           "its log proof passes at a checkpoint the current key signed")
@@ -222,9 +236,10 @@ def test_revoked_is_seen_with_fetch_while_the_old_snapshot_says_valid(ctx):
     bundle, cose = ctx.export(rec)
     trust = ctx.trust("trust.json")
     ctx.change(rec, "revoke", "plagiarised evidence")
-    code, checks, _, _ = verify("--trust", trust, bundle)
+    code, checks, _, _ = verify("--trust", trust, *FRESH_ENOUGH, bundle)
     expect(code == VALID and "as of" in checks["status"][1],
-          "offline, the bundle's earlier snapshot still says valid, dated")
+          "offline, inside --max-status-age, the bundle's earlier snapshot still says valid, "
+          "dated")
     code, checks, verdict, r = verify("--trust", trust, "--fetch", bundle)
     expect(code == INVALID and verdict == "invalid" and "REVOKED" in checks["status"][1],
           "with --fetch the bundle is invalid and the reason says REVOKED", r)
@@ -254,11 +269,13 @@ def test_a_forked_checkpoint_is_a_log_fork_against_the_witness_state(ctx):
     bundle, cose = ctx.export(rec)
     trust = ctx.trust("trust.json")
     forged = forged_bundle(ctx, bundle, "forged.cbor")
-    code, _, _, r = verify("--trust", trust, "--witness-state", ctx.path("w-fresh.json"), forged)
+    code, _, _, r = verify("--trust", trust, *FRESH_ENOUGH, "--witness-state",
+                           ctx.path("w-fresh.json"), forged)
     expect(code == VALID, "alone, the forged bundle verifies: a fork needs a witness to see it")
 
     state = ctx.path("witness.json")
-    code, checks, _, r = verify("--trust", trust, "--witness-state", state, bundle)
+    code, checks, _, r = verify("--trust", trust, *FRESH_ENOUGH, "--witness-state", state,
+                                bundle)
     expect(code == VALID and "first checkpoint seen" in checks["history"][1],
           "the real bundle is valid and its checkpoint is remembered", r)
     with open(state, "rb") as f:
@@ -305,12 +322,60 @@ def test_a_retired_key_needs_a_log_proof_at_a_current_checkpoint(ctx):
     expect(code == INDETERMINATE and "signed by a retired key too" in checks["key-window"][1],
           "a bundle whose checkpoint the retired key signed: indeterminate")
     bundle, _ = ctx.export(rec, "-after")
-    code, checks, _, r = verify("--trust", trust, bundle)
+    code, checks, _, r = verify("--trust", trust, *FRESH_ENOUGH, bundle)
     expect(code == VALID and "signed by a current key" in checks["key-window"][1],
           "re-exported after rotation, the checkpoint is the new key's: valid", r)
     code, checks, _, r = verify("--trust", trust, "--fetch", cose)
     expect(code == VALID and "signed by a current key" in checks["key-window"][1],
           "the record alone with --fetch: valid through the fetched proof")
+
+
+def test_a_bundle_exported_before_revocation_is_not_valid_offline_past_its_ttl(ctx):
+    rec = ctx.issue()
+    bundle, _ = ctx.export(rec)
+    trust = ctx.trust("trust.json")
+    ctx.change(rec, "revoke", "plagiarised evidence")
+    # Two minutes on, past the snapshot's 60 s ttl: its "valid" no longer counts.
+    code, checks, verdict, r = verify("--trust", trust, bundle, later_s=120)
+    expect(code == INDETERMINATE and verdict == "indeterminate"
+          and checks["status"][0] == "indeterminate"
+          and "older than its ttl of 60 s" in checks["status"][1],
+          "offline past the ttl: indeterminate (exit 2), the reason names the ttl", r)
+    # Two hours on, the verifier accepts up to three: valid, and says why.
+    code, checks, verdict, r = verify("--trust", trust, "--max-status-age", "10800", bundle,
+                                      later_s=7200)
+    expect(code == VALID and checks["status"][0] == "pass"
+          and "status from a snapshot 2 h old, accepted by --max-status-age" in checks["status"][1],
+          "with --max-status-age 10800 the 2 h old snapshot is accepted, and the reason says so",
+          r)
+    code, checks, _, r = verify("--trust", trust, "--max-status-age", "3600", bundle,
+                                later_s=7200)
+    expect(code == INDETERMINATE and "older than --max-status-age 3600 s" in checks["status"][1],
+           "with --max-status-age 3600 the 2 h old snapshot is still too old", r)
+    code, checks, _, r = verify("--trust", trust, "--fetch", bundle, later_s=120)
+    expect(code == INVALID and "REVOKED" in checks["status"][1],
+           "--fetch still finds it revoked", r)
+
+
+def test_fetch_without_trust_says_signature_valid_issuer_not_trusted(ctx):
+    rec = ctx.issue()
+    bundle, cose = ctx.export(rec)
+    # The node serves its keys, checkpoint, proofs and status: everything a
+    # verdict of valid needs, except someone's word that it may issue.
+    code, checks, verdict, r = verify("--fetch", cose)
+    expect(code == INDETERMINATE and verdict == "indeterminate", "--fetch alone: exit 2", r)
+    expect(checks["issuer"][0] == "indeterminate" and "issuer not trusted" in checks["issuer"][1]
+           and checks["signature"][0] == "pass",
+           "the signature passes with the fetched key; the issuer is not trusted", r)
+    expect(json.loads(r.stdout.splitlines()[-1]).get("issuer_trusted") is False,
+           "JSON output says issuer_trusted: false", r)
+    t = subprocess.run([VERIFY, "--fetch", cose], capture_output=True, text=True, timeout=60)
+    expect(t.returncode == INDETERMINATE
+           and "INDETERMINATE (signature valid, issuer not trusted)" in t.stdout,
+           "the text verdict line reads: signature valid, issuer not trusted", t)
+    code, checks, _, r = verify("--fetch", *FRESH_ENOUGH, bundle)
+    expect(code == INDETERMINATE and "issuer not trusted" in checks["issuer"][1],
+           "a bundle with --fetch alone is indeterminate too", r)
 
 
 def test_a_status_list_that_cannot_be_fetched_is_indeterminate(ctx):
@@ -339,6 +404,8 @@ def main():
         test_suspended_then_reinstated_is_valid_again_with_fetch,
         test_a_forked_checkpoint_is_a_log_fork_against_the_witness_state,
         test_a_retired_key_needs_a_log_proof_at_a_current_checkpoint,
+        test_a_bundle_exported_before_revocation_is_not_valid_offline_past_its_ttl,
+        test_fetch_without_trust_says_signature_valid_issuer_not_trusted,
         test_a_status_list_that_cannot_be_fetched_is_indeterminate,  # stops the node
     ]
     with Node() as n, tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,8 @@ with Node(node_id="nghttp.test") as n:
     check(r.returncode == 0 and json.loads(r.stdout)["node_id"] == "nghttp.test",
           "nghttp reads the node's JSON")
     # Several streams on one connection.
-    r = subprocess.run(["nghttp", "-n", "-s", n.url + "/healthz", n.url + "/v1/node",
+    r = subprocess.run(["nghttp", "-n", "-s", "-H", "authorization: Bearer " + admin,
+                        n.url + "/healthz", n.url + "/v1/node",
                         n.url + "/metrics"], capture_output=True, text=True, timeout=30)
     # The statistics table: "id responseEnd requestStart process code size path".
     rows = re.findall(r"^\s*\d+\s+\S+\s+\S+\s+\S+\s+(\d{3})\s+\S+\s+(/\S*)$", r.stdout, re.M)

@@ -168,13 +168,13 @@ class Node:
         argv = [CTL_BIN, "--node", self.url]
         if self.tls:
             argv.append("--insecure")
-        if token:
-            argv += ["--token", token]
         if json_out:
             argv.append("--json")
         argv += list(args)
         env = dict(os.environ)
         env.pop("ACCORD_TOKEN", None)
+        if token:  # not --token: accordctl warns that ps shows it
+            env["ACCORD_TOKEN"] = token
         env["ACCORDCTL_CONFIG"] = os.path.join(self.tmp, "no-such-accordctl.conf")
         r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         r.json = None

@@ -13,7 +13,7 @@ enum {
 
 struct cli {
     const char *node;  /* --node URL, ACCORD_NODE, or config file; may be NULL */
-    const char *token; /* --token, ACCORD_TOKEN, or config file; may be NULL */
+    const char *token; /* --token-file, --token, ACCORD_TOKEN, or config file; may be NULL */
     int json;          /* --json: machine-readable output */
     int insecure;      /* --insecure: skip TLS verification (self-signed tests) */
     const char *prog;  /* argv[0] for messages */
@@ -42,9 +42,10 @@ typedef int (*cli_command_fn)(const struct cli *cli, int argc, char **argv);
 /* Sends |method| |path| (with query, if any) to the node, with the bearer token
  * and, when |body| is non-NULL, that JSON as an application/json body (borrowed).
  * The node URL comes from --node, ACCORD_NODE or the config file; the token from
- * --token, ACCORD_TOKEN or the config file (ACCORDCTL_CONFIG, else
- * ~/.config/accord/accordctl.conf: lines `node = URL`, `token = TOKEN`,
- * `ca_file = PATH`).
+ * --token-file or --token, ACCORD_TOKEN or the config file (ACCORDCTL_CONFIG,
+ * else ~/.config/accord/accordctl.conf: lines `node = URL`, `token = TOKEN`,
+ * `ca_file = PATH`; a config file holding a token that group or others may
+ * read gets a warning on stderr).
  * On a 2xx answer sets |*out| to the parsed body (NULL when empty or not JSON;
  * the caller json_decref()s) and returns CLI_OK. Otherwise prints why to stderr
  * (an RFC 9457 problem as "STATUS TITLE: DETAIL (field: F)"; with --json the
@@ -63,6 +64,12 @@ int cli_request_raw(const struct cli *cli, const char *path, struct ac_buf *out)
  * |content_type|, e.g. application/octet-stream) as the body. */
 int cli_request_bytes(const struct cli *cli, const char *method, const char *path,
                       const char *content_type, const void *data, size_t len, json_t **out);
+
+/* Reads the token of --token-file |path|: its first line, without trailing
+ * whitespace, into |out| (|len| bytes). Warns on stderr when group or others
+ * may read the file. Returns CLI_OK, or prints why (naming the file and the
+ * rule) and returns CLI_USAGE. */
+int cli_read_token_file(const char *prog, const char *path, char *out, size_t len);
 
 /* With --json, prints |j| on one line to stdout and returns 1; otherwise
  * prints nothing and returns 0 (the caller prints a readable form). */

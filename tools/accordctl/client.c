@@ -2,9 +2,12 @@
  * token, send one HTTP/2 request, parse the JSON answer, print problems
  * readably and map outcomes to exit codes (readable tables and objects are
  * printed by output.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include "accord/base/buf.h"
 #include "accord/base/error.h"
@@ -23,6 +26,51 @@ static char *trim(char *s)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
         s[--n] = 0;
     return s;
+}
+
+/* Warns when the file open as |f| at |path|, which holds a token, may be read
+ * by group or others: any local account could then act as its owner. */
+static void warn_if_readable_by_others(const char *prog, FILE *f, const char *path,
+                                       const char *what)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr,
+                "%s: warning: %s %s holds a token and is readable by group or others (mode "
+                "%04o): anyone who can read it can act as you; chmod 600 %s\n",
+                prog, what, path, (unsigned)(st.st_mode & 07777), path);
+}
+
+int cli_read_token_file(const char *prog, const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: --token-file %s: %s\n", prog, path, strerror(errno));
+        return CLI_USAGE;
+    }
+    char line[1024];
+    int got = fgets(line, sizeof line, f) != NULL;
+    if (got)
+        warn_if_readable_by_others(prog, f, path, "token file");
+    fclose(f);
+    size_t n = got ? strlen(line) : 0;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+                 line[n - 1] == '\t'))
+        line[--n] = 0;
+    const char *why = NULL;
+    if (n == 0)
+        why = "its first line must hold the token";
+    else if (n >= len)
+        why = "the token is longer than any token a node issues";
+    for (size_t i = 0; !why && i < n; i++)
+        if ((unsigned char)line[i] <= 0x20 || (unsigned char)line[i] >= 0x7f)
+            why = "a token is printable ASCII without spaces";
+    if (why) {
+        fprintf(stderr, "%s: --token-file %s: %s\n", prog, path, why);
+        return CLI_USAGE;
+    }
+    memcpy(out, line, n + 1);
+    return CLI_OK;
 }
 
 /* Reads the config file once; a missing file is fine, a bad line is reported. */
@@ -44,7 +92,7 @@ static int load_config(const struct cli *cli)
     if (!f)
         return 0;
     char line[1024];
-    int lineno = 0, rc = 0;
+    int lineno = 0, rc = 0, warned = 0;
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
         char *s = trim(line);
@@ -56,9 +104,11 @@ static int load_config(const struct cli *cli)
             char *key = trim(s), *value = trim(eq + 1);
             if (strcmp(key, "node") == 0)
                 snprintf(conf_node, sizeof conf_node, "%s", value);
-            else if (strcmp(key, "token") == 0)
+            else if (strcmp(key, "token") == 0) {
                 snprintf(conf_token, sizeof conf_token, "%s", value);
-            else if (strcmp(key, "ca_file") == 0)
+                if (!warned++)
+                    warn_if_readable_by_others(cli->prog, f, path, "config file");
+            } else if (strcmp(key, "ca_file") == 0)
                 snprintf(conf_ca, sizeof conf_ca, "%s", value);
             else
                 eq = NULL;

@@ -195,26 +195,54 @@ static void summary(const json_t *j, long long id, const char *qr, struct ac_buf
                   id, id, qr ? ", " : "; the record is too large for a QR code", qr ? qr : "");
 }
 
+/* --format ob3: the Open Badges 3.0 credential the node signs for the
+ * record (docs/ob3.md), written as credential-ID.ob3.json. */
+static int export_ob3(const struct cli *cli, long long id, const char *dir)
+{
+    char path[128], file[4096];
+    struct ac_buf body = AC_BUF_INIT;
+    snprintf(path, sizeof path, "/v1/credentials/%lld?format=ob3", id);
+    int rc = cli_request_raw(cli, path, &body);
+    if (rc == CLI_OK) {
+        snprintf(file, sizeof file, "%s/credential-%lld.ob3.json", dir, id);
+        rc = write_file(cli, file, body.data, body.len);
+    }
+    if (rc == CLI_OK) {
+        json_t *j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "file", file, "format",
+                              "ob3");
+        if (!cli_print_json(cli, j))
+            printf("exported credential %lld as Open Badges 3.0 to %s\n", id, file);
+        json_decref(j);
+    }
+    ac_buf_release(&body);
+    return rc;
+}
+
 int cmd_credential_export(const struct cli *cli, int argc, char **argv)
 {
-    const char *dir = NULL, *ids = NULL;
+    const char *dir = NULL, *ids = NULL, *format = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
         else if (!ids && argv[i][0] != '-')
             ids = argv[i];
         else
             ids = NULL, i = argc;
     }
     long long id;
-    if (!ids || !dir || cli_parse_id(cli, "ID", ids, &id)) {
-        fprintf(stderr, "usage: %s credential export ID --out DIR\n", cli->prog);
+    if (!ids || !dir || cli_parse_id(cli, "ID", ids, &id) ||
+        (format && strcmp(format, "ob3") != 0)) {
+        fprintf(stderr, "usage: %s credential export ID --out DIR [--format ob3]\n", cli->prog);
         return CLI_USAGE;
     }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: --out: %s: %s\n", cli->prog, dir, strerror(errno));
         return CLI_REFUSED;
     }
+    if (format)
+        return export_ob3(cli, id, dir);
     char path[128], file[4096];
     struct ac_buf bundle = AC_BUF_INIT, cose = AC_BUF_INIT, png = AC_BUF_INIT, text = AC_BUF_INIT;
     json_t *info = NULL;

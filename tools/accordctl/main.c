@@ -26,9 +26,11 @@ static const struct command commands[] = {
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s [--node URL] [--token TOKEN] [--json] [--insecure] COMMAND ...\n"
+            "usage: %s [--node URL] [--token-file PATH] [--json] [--insecure] COMMAND ...\n"
             "\n"
             "Global options may also come from ACCORD_NODE and ACCORD_TOKEN.\n"
+            "The token: --token-file PATH (first line), ACCORD_TOKEN, or the config file.\n"
+            "--token TOKEN still works but shows the token to every local user (ps).\n"
             "Exit codes: 0 ok, 1 refused, 2 usage, 3 node unreachable.\n\ncommands:\n",
             prog);
     for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
     struct cli cli = {.prog = argv[0]};
     cli.node = getenv("ACCORD_NODE");
     cli.token = getenv("ACCORD_TOKEN");
+    static char token_buf[512];
+    const char *token_arg = NULL, *token_file = NULL;
 
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -67,12 +71,32 @@ int main(int argc, char **argv)
             return CLI_OK;
         } else if ((v = option_value(&i, argc, argv, "--node")))
             cli.node = v;
+        else if ((v = option_value(&i, argc, argv, "--token-file")))
+            token_file = v;
         else if ((v = option_value(&i, argc, argv, "--token")))
-            cli.token = v;
+            token_arg = v;
         else {
             fprintf(stderr, "%s: unknown option '%s'\n", argv[0], argv[i]);
             return CLI_USAGE;
         }
+    }
+    if (token_arg && token_file) {
+        fprintf(stderr, "%s: give --token-file or --token, not both\n", argv[0]);
+        return CLI_USAGE;
+    }
+    if (token_file) {
+        int rc = cli_read_token_file(argv[0], token_file, token_buf, sizeof token_buf);
+        if (rc != CLI_OK)
+            return rc;
+        cli.token = token_buf;
+    } else if (token_arg) {
+        /* The command line of every process is public on this machine. */
+        fprintf(stderr,
+                "%s: warning: --token puts the token on the command line, where any local "
+                "user can read it (ps, /proc/PID/cmdline) and shell history keeps it; use "
+                "--token-file PATH or ACCORD_TOKEN\n",
+                argv[0]);
+        cli.token = token_arg;
     }
     if (i >= argc) {
         usage(stderr, argv[0]);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "accord/trust/fetch.h"
+#include "accord/trust/verdict.h"
 
 /* Exit codes, one per verdict (documented in docs/records.md). */
 enum {
@@ -49,5 +50,14 @@ int ac__fetch_cb(void *ctx, const char *url, const uint8_t **body, size_t *len, 
 
 /* Frees |f| and every answer; NULL is a no-op. */
 void ac__fetcher_free(struct ac__fetcher *f);
+
+/* Verifies the Open Badges 3.0 credential (VC 2.0 JSON-LD with an
+ * eddsa-rdfc-2022 proof) in |len| bytes at |data| (tools/verify/ob3.c), with
+ * the same checks, options and verdicts as ac_trust_verify_input(). */
+void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
+                    struct ac_trust_report *rep);
+
+/* Frees what ac__verify_ob3() keeps for the run (the JSON-LD processor). */
+void ac__ob3_release(void);
 
 #endif

@@ -30,20 +30,23 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--trust FILE | --key KEY] [--fetch] [--witness-state FILE] [--json]\n"
-            "       [--quiet] [--skip-status] [FILE...]\n"
+            "       [--quiet] [--skip-status] [--max-status-age SECONDS] [FILE...]\n"
             "\n"
             "Verifies Accord credential records and bundles. Each FILE (or standard input\n"
             "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
             "(raw CBOR), or any number of either as base64 or base64url text, one per line\n"
             "(blank lines and # comments ignored). A bundle's log inclusion proof and signed\n"
-            "status snapshot are checked too.\n"
+            "status snapshot are checked too. A FILE starting with '{' holds Open Badges 3.0\n"
+            "credentials (JSON-LD with an eddsa-rdfc-2022 proof), one or many (JSON Lines).\n"
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
             "  --key KEY       accept only this Ed25519 public key (64 hex digits or did:key)\n"
             "  --fetch         ask the issuer (HTTP/2) for the current status list, its\n"
             "                  signed checkpoint and the record's inclusion proof; alone,\n"
-            "                  also for its keys (<iss>/.well-known/jwks.json), which\n"
-            "                  trusts whichever issuer a record names\n"
+            "                  also for its keys (<iss>/.well-known/jwks.json): then a\n"
+            "                  good signature is at most \"signature valid, issuer not\n"
+            "                  trusted\" (indeterminate). Only URLs on the issuer's own\n"
+            "                  http(s) origin are fetched (see docs/records.md)\n"
             "  --witness-state FILE\n"
             "                  remember the last checkpoint of each log in FILE (created\n"
             "                  if missing); a later one that does not extend it is a log\n"
@@ -52,6 +55,10 @@ static void usage(FILE *out, const char *prog)
             "  --quiet         print only records that are not valid, and the summary\n"
             "  --skip-status   do not treat an unchecked status as indeterminate; the\n"
             "                  output still says status was not checked\n"
+            "  --max-status-age SECONDS\n"
+            "                  accept a bundle's status snapshot up to this age instead\n"
+            "                  of the ttl its issuer set (older: indeterminate); the\n"
+            "                  output says when a snapshot was accepted by it\n"
             "\n"
             "Give --trust or --key, or --fetch alone. Exit codes: 0 every record valid,\n"
             "1 some record invalid, 2 none invalid but some indeterminate (status, a\n"
@@ -68,6 +75,7 @@ struct input {
     const uint8_t *data;
     size_t len;
     const char *error; /* set when the text could not be decoded */
+    bool json;         /* an OB 3.0 credential (JSON), not a COSE record */
 };
 
 static void input_name(const struct input *it, char *out, size_t len)
@@ -174,6 +182,56 @@ static int decode_line(const char *s, size_t len, struct ac_buf *scratch, struct
 
 typedef void (*record_cb)(void *ctx, const struct input *it);
 
+/* The length of the JSON object at |p| (braces matched outside strings), or
+ * 0 when it does not close within |len| bytes. Parsing is left to the
+ * verifier, so each credential is parsed once, not once per pass. */
+static size_t json_span(const uint8_t *p, size_t len)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = p[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return 0;
+            if (--depth == 0)
+                return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* OB 3.0 credentials: JSON objects one after another (one pretty-printed
+ * document, or JSON Lines), each handed to |cb| as its own bytes. */
+static int for_each_json(struct input *it, const struct ac_buf *b, size_t off, record_cb cb,
+                         void *ctx)
+{
+    it->json = true;
+    while (off < b->len) {
+        size_t n = json_span(b->data + off, b->len - off);
+        it->line++;
+        it->data = b->data + off;
+        it->len = n ? n : b->len - off;
+        it->error = n ? NULL : "not JSON: an object that does not close";
+        cb(ctx, it);
+        if (!n)
+            break;
+        off += n;
+        while (off < b->len && strchr(" \t\r\n", b->data[off]))
+            off++;
+    }
+    return 0;
+}
+
 /* Calls |cb| for each record or bundle in one input file, in order: raw COSE
  * (tag 18, first byte 0xd2) or a raw bundle (a CBOR map) is one input;
  * anything else is text with one base64 record or bundle per line. With a
@@ -181,7 +239,12 @@ typedef void (*record_cb)(void *ctx, const struct input *it);
 static int for_each_record(const char *path, const struct ac_buf *b, struct ac_buf *scratch,
                            record_cb cb, void *ctx)
 {
-    struct input it = {strcmp(path, "-") == 0 ? "stdin" : path, 0, NULL, 0, NULL};
+    struct input it = {strcmp(path, "-") == 0 ? "stdin" : path, 0, NULL, 0, NULL, false};
+    size_t lead = 0;
+    while (lead < b->len && strchr(" \t\r\n", b->data[lead]))
+        lead++;
+    if (lead < b->len && b->data[lead] == '{')
+        return for_each_json(&it, b, lead, cb, ctx);
     if (b->len > 0 && (b->data[0] == 0xd2 || (b->data[0] >> 5) == 5)) {
         it.data = b->data;
         it.len = b->len;
@@ -244,6 +307,18 @@ static json_t *claims_json(const struct ac_record *r)
     return c;
 }
 
+/* True when the record's signature verified with a key only its own issuer
+ * vouches for: what the verdict line then says instead of a bare word. */
+static bool signed_but_untrusted(const struct ac_trust_report *rep)
+{
+    if (!rep->issuer_untrusted)
+        return false;
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->checks[i].name, "signature") == 0)
+            return rep->checks[i].result == AC_TRUST_PASS;
+    return false;
+}
+
 static void print_json(const struct input *it, const struct ac_trust_report *rep)
 {
     char name[320];
@@ -262,6 +337,8 @@ static void print_json(const struct input *it, const struct ac_trust_report *rep
                           "checks", checks);
     if (o && rep->decoded)
         json_object_set_new(o, "claims", claims_json(&rep->rec));
+    if (o && rep->issuer_untrusted)
+        json_object_set_new(o, "issuer_trusted", json_false());
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (s)
         puts(s);
@@ -274,7 +351,10 @@ static void print_text(const struct input *it, const struct ac_trust_report *rep
     char name[320];
     input_name(it, name, sizeof(name));
     enum ac_trust_result v = ac_trust_verdict(rep);
-    printf("%s: %s\n", name, verdict_word(v));
+    if (v == AC_TRUST_INDETERMINATE && signed_but_untrusted(rep))
+        printf("%s: %s (signature valid, issuer not trusted)\n", name, verdict_word(v));
+    else
+        printf("%s: %s\n", name, verdict_word(v));
     for (size_t i = 0; i < rep->n; i++) {
         const struct ac_trust_check *c = &rep->checks[i];
         if (verbose || c->result != AC_TRUST_PASS)
@@ -320,6 +400,8 @@ static void verify_one(void *ctx, const struct input *it)
         rep.checks[0].name = "decode";
         rep.checks[0].result = AC_TRUST_FAIL;
         snprintf(rep.checks[0].reason, sizeof(rep.checks[0].reason), "%s", it->error);
+    } else if (it->json) {
+        ac__verify_ob3(it->data, it->len, run->opt, &rep);
     } else {
         ac_trust_verify_input(it->data, it->len, run->opt, &rep);
     }
@@ -331,6 +413,26 @@ static void verify_one(void *ctx, const struct input *it)
         print_json(it, &rep);
     else
         print_text(it, &rep, run->verbose);
+}
+
+/* Ten years: a snapshot's exp ends it long before; larger is a typo. */
+#define MAX_STATUS_AGE_S (10LL * 366 * 86400)
+
+/* Parses SECONDS of --max-status-age: digits only. Returns 0 or -1. */
+static int parse_age(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+        if (v > MAX_STATUS_AGE_S)
+            return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 static int parse_key(const char *s, uint8_t key[32])
@@ -351,6 +453,7 @@ int main(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {"fetch", no_argument, NULL, 'f'},
                                              {"witness-state", required_argument, NULL, 'w'},
+                                             {"max-status-age", required_argument, NULL, 'm'},
                                              {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
@@ -379,6 +482,16 @@ int main(int argc, char **argv)
             break;
         case 'w':
             witness_path = optarg;
+            break;
+        case 'm':
+            if (parse_age(optarg, &opt.max_status_age_s)) {
+                fprintf(stderr,
+                        "%s: --max-status-age: \"%s\" must be a whole number of seconds from 0 "
+                        "to %lld\n",
+                        argv[0], optarg, (long long)MAX_STATUS_AGE_S);
+                return AC__EXIT_USAGE;
+            }
+            opt.has_max_status_age = true;
             break;
         case 'h':
             usage(stdout, argv[0]);
@@ -506,5 +619,6 @@ int main(int argc, char **argv)
     ac_trust_free(trust);
     ac__fetcher_free(fetcher);
     ac_trust_witness_free(opt.witness);
+    ac__ob3_release();
     return status;
 }

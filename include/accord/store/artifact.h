@@ -28,13 +28,27 @@ struct ac_artifact {
     int64_t created_ms;
 };
 
-/* Records an artifact (in its own transaction: the file is already durable).
- * Recording a hash again changes nothing. Returns 0, AC_EINVAL (hash not 64
- * lowercase hex), AC_EIO or AC_EDB. */
+/* Records an artifact and |a|->uploader_id's upload of it (in its own
+ * transaction: the file is already durable). The bytes are stored once; each
+ * uploader gets its own right to them, with its own media type; recording an
+ * upload again changes nothing. Returns 0, AC_EINVAL (hash not 64 lowercase
+ * hex), AC_EIO or AC_EDB. */
 int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a);
 
 /* Fills |*out|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_artifact_get(struct ac_store *st, const char *hash, struct ac_artifact *out);
+
+/* Fills |*out| with |uploader_id|'s upload of |hash| (its media type and
+ * time). Returns 0, AC_ENOENT (that user never uploaded those bytes) or
+ * AC_EDB. */
+int ac_store_artifact_get_upload(struct ac_store *st, const char *hash, int64_t uploader_id,
+                                 struct ac_artifact *out);
+
+/* Writes the media type |reader_id| should be served |hash| with: its own
+ * upload's, else that of the earner of a submission it reviews, else the
+ * first upload's. Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_artifact_media_type_for(struct ac_store *st, const char *hash, int64_t reader_id,
+                                     char *out, size_t size);
 
 /* Sets |*allowed| to 1 when |user_id| has a live right to read |hash|: it
  * uploaded it or submitted a submission citing it, or it holds an accepted

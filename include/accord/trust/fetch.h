@@ -7,6 +7,7 @@
 #ifndef AC_TRUST_FETCH_H
 #define AC_TRUST_FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,9 +27,22 @@ struct ac_trust_fetcher {
     void *ctx; /* passed to |fetch| */
 };
 
+/* Returns NULL when |iss| is an issuer URL a verifier may fetch from, else
+ * a static reason why not. The iss claim is untrusted input, so only a plain
+ * http:// or https:// URL qualifies: printable ASCII without spaces, a host
+ * (and port) of letters, digits, '.', '-', ':', '[' and ']', no userinfo
+ * ("user@": it would hide the real host from a reader), no query or
+ * fragment (the verifier appends fixed paths). */
+const char *ac_trust_issuer_refusal(const char *iss);
+
 /* Writes <iss><path> into |out| (|len| bytes), without a trailing slash of
- * |iss| doubling. Returns 0, or AC_EINVAL when |iss| is not an http(s) URL or
- * the result does not fit. */
+ * |iss| doubling. Returns 0, or AC_EINVAL when ac_trust_issuer_refusal()
+ * refuses |iss| or the result does not fit. */
 int ac_trust_issuer_url(const char *iss, const char *path, char *out, size_t len);
+
+/* Returns true when |url| is itself acceptable to ac_trust_issuer_refusal()
+ * and on the same origin (scheme, host and port, compared as written) as the
+ * issuer |iss|: the only URLs named by a record that a verifier fetches. */
+bool ac_trust_same_origin(const char *iss, const char *url);
 
 #endif

@@ -45,10 +45,17 @@ struct ac_trust_report {
     char kid_hex[2 * AC_COSE_KID_MAX + 1];
     size_t len;        /* record size in bytes */
     bool pass_reasons; /* copied from the options */
+    /* The issuer's keys came from its own JWKS, not from a trust file or a
+     * pinned key: a valid signature shows only that the issuer's web origin
+     * holds the key, so the "issuer" check is indeterminate. */
+    bool issuer_untrusted;
 };
 
 /* What a verification trusts and may consult. Exactly one of |trust|,
- * |fetched| or |pinned| says whose keys are trusted. */
+ * |fetched| or |pinned| says whose keys are used; keys from |fetched| are
+ * not trusted (the record names its own issuer), so a verdict reached with
+ * them is at most indeterminate. Everything fetched is on the issuer's own
+ * origin (ac_trust_issuer_refusal()): a status uri elsewhere is not asked. */
 struct ac_trust_options {
     const struct ac_trust *trust;           /* borrowed; NULL when a key is pinned */
     struct ac_trust *fetched;               /* issuers fetched so far when keys come from
@@ -59,7 +66,13 @@ struct ac_trust_options {
     struct ac_key_info pinned_key;          /* public_key, kid and kid_hex set */
     bool pass_reasons;                      /* format reasons of passing checks too */
     bool skip_status;                       /* the caller does not want status checked */
-    int64_t now_ms;                         /* the verifier's clock */
+    /* A bundle's status snapshot older than its ttl claim (or with none) is
+     * stale: its "valid" is indeterminate. With |has_max_status_age| the
+     * verifier's own limit, |max_status_age_s| seconds, replaces the ttl, and
+     * a passing status says so. The snapshot's exp stays a hard limit. */
+    bool has_max_status_age;
+    int64_t max_status_age_s;
+    int64_t now_ms; /* the verifier's clock */
 };
 
 /* Verifies the record or credential bundle (see bundle.h) in |len| bytes at

@@ -232,10 +232,60 @@ static void test_an_issuer_that_is_no_url_is_never_fetched(void **state)
     assert_int_equal(0, ac_trust_new(&t));
     const struct ac_trust_issuer *is = ac_trust_fetch_issuer(t, &f, "did:web:a.example");
     assert_non_null(is);
-    assert_string_equal("iss \"did:web:a.example\" is not an http(s) URL to fetch keys from",
+    assert_string_equal("iss \"did:web:a.example\" is not an http:// or https:// URL, so its "
+                        "keys are not fetched",
                         is->fetch_error);
     assert_int_equal(0, srv.asked);
     ac_trust_free(t);
+}
+
+static void test_an_issuer_with_userinfo_is_never_fetched_and_the_reason_says_why(void **state)
+{
+    (void)state;
+    struct jwks_server srv = {.body = "{}"};
+    struct ac_trust_fetcher f = {serve, &srv};
+    struct ac_trust *t = NULL;
+    assert_int_equal(0, ac_trust_new(&t));
+    /* A reader sees "trusted.example"; a client would connect to
+     * evil.example. */
+    const struct ac_trust_issuer *is =
+        ac_trust_fetch_issuer(t, &f, "https://trusted.example@evil.example");
+    assert_non_null(is);
+    assert_non_null(strstr(is->fetch_error, "userinfo"));
+    assert_int_equal(0, srv.asked);
+    ac_trust_free(t);
+}
+
+static void test_only_plain_http_and_https_issuer_urls_are_fetchable(void **state)
+{
+    (void)state;
+    assert_null(ac_trust_issuer_refusal("https://a.example"));
+    assert_null(ac_trust_issuer_refusal("http://127.0.0.1:8443/tenant/"));
+    assert_null(ac_trust_issuer_refusal("https://[::1]:8443"));
+    assert_non_null(ac_trust_issuer_refusal("file:///etc/passwd"));
+    assert_non_null(ac_trust_issuer_refusal("ftp://a.example"));
+    assert_non_null(ac_trust_issuer_refusal("https://"));
+    assert_non_null(ac_trust_issuer_refusal("https://a.example/?x=1"));
+    assert_non_null(ac_trust_issuer_refusal("https://a.example/#k"));
+    assert_non_null(ac_trust_issuer_refusal("https://a.example/a b"));
+    assert_non_null(ac_trust_issuer_refusal("https://a.example\r\nHost: b"));
+    assert_non_null(ac_trust_issuer_refusal("https://a.example%2f@b/"));
+    char url[64];
+    assert_int_equal(AC_EINVAL,
+                     ac_trust_issuer_url("https://u:p@a.example", "/x", url, sizeof(url)));
+}
+
+static void test_a_status_uri_is_fetched_only_on_the_issuers_own_origin(void **state)
+{
+    (void)state;
+    const char *iss = "https://a.example";
+    assert_true(ac_trust_same_origin(iss, "https://a.example/statuslists/1"));
+    assert_true(ac_trust_same_origin("https://a.example/", "https://a.example/statuslists/1"));
+    assert_false(ac_trust_same_origin(iss, "https://a.example.evil/statuslists/1"));
+    assert_false(ac_trust_same_origin(iss, "https://a.example:444/statuslists/1"));
+    assert_false(ac_trust_same_origin(iss, "http://a.example/statuslists/1"));
+    assert_false(ac_trust_same_origin(iss, "https://a.example@evil.example/statuslists/1"));
+    assert_false(ac_trust_same_origin(iss, "http://169.254.169.254/latest/meta-data/"));
 }
 
 int main(void)
@@ -254,6 +304,9 @@ int main(void)
         cmocka_unit_test(test_a_failed_key_fetch_is_kept_as_the_issuers_reason_and_not_retried),
         cmocka_unit_test(test_a_jwks_that_does_not_parse_is_the_issuers_reason),
         cmocka_unit_test(test_an_issuer_that_is_no_url_is_never_fetched),
+        cmocka_unit_test(test_an_issuer_with_userinfo_is_never_fetched_and_the_reason_says_why),
+        cmocka_unit_test(test_only_plain_http_and_https_issuer_urls_are_fetchable),
+        cmocka_unit_test(test_a_status_uri_is_fetched_only_on_the_issuers_own_origin),
     };
     return sodium_init() < 0 ? 1 : cmocka_run_group_tests(tests, NULL, NULL);
 }

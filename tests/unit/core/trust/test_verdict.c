@@ -16,6 +16,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/base/error.h"
+#include "accord/records/bundle.h"
 #include "accord/records/status.h"
 #include "accord/sign/cose.h"
 #include "accord/trust/verdict.h"
@@ -152,8 +153,9 @@ static int table_fetch(void *ctx, const char *url, const uint8_t **body, size_t 
 
 /* A Status List Token for STATUS_URI signed by |k| at |iat_s|, expiring at
  * |exp_s|, whose only assigned entry, |idx|, is |state|. */
-static struct ac_buf status_token(uint64_t idx, enum ac_status state, const struct ac_key_info *k,
-                                  uint8_t *sk, int64_t iat_s, int64_t exp_s)
+static struct ac_buf status_token_ttl(uint64_t idx, enum ac_status state,
+                                      const struct ac_key_info *k, uint8_t *sk, int64_t iat_s,
+                                      int64_t exp_s, uint64_t ttl_s)
 {
     /* The packing of status.h: entry i at bits 2 * (i % 4) of byte i / 4; in
      * use when bit i % 8 of byte i / 8 of the bitmap is set. */
@@ -165,12 +167,71 @@ static struct ac_buf status_token(uint64_t idx, enum ac_status state, const stru
     struct ac_status_list *l = NULL;
     assert_int_equal(0, ac_status_list_load(AC_STATUS_MIN_ENTRIES, status, sizeof(status), used,
                                             sizeof(used), &l));
-    struct ac_status_token_claims c = {.sub = STATUS_URI, .iat = iat_s, .exp = exp_s, .ttl = 300};
+    struct ac_status_token_claims c = {.sub = STATUS_URI, .iat = iat_s, .exp = exp_s, .ttl = ttl_s};
     struct ac_buf out = AC_BUF_INIT;
     assert_int_equal(0, ac_status_token_sign(l, &c, k->kid, sizeof(k->kid),
                                              ac_cose_sign_with_secret_key, sk, &out));
     ac_status_list_free(l);
     return out;
+}
+
+static struct ac_buf status_token(uint64_t idx, enum ac_status state, const struct ac_key_info *k,
+                                  uint8_t *sk, int64_t iat_s, int64_t exp_s)
+{
+    return status_token_ttl(idx, state, k, sk, iat_s, exp_s, 300);
+}
+
+/* A bundle of |record| and the status snapshot |status|. Its log part is a
+ * placeholder (a one-leaf log, an unsigned checkpoint): these tests look at
+ * the "status" check, which the snapshot alone decides. */
+static struct ac_buf bundle(const struct ac_buf *record, const struct ac_buf *status)
+{
+    static const char checkpoint[] = "accord.district42.example/log\n1\nAAAA\n";
+    struct ac_bundle b = {
+        .record = record->data,
+        .record_len = record->len,
+        .index = 0,
+        .size = 1,
+        .status = status->data,
+        .status_len = status->len,
+        .checkpoint = checkpoint,
+        .checkpoint_len = sizeof(checkpoint) - 1,
+    };
+    struct ac_buf out = AC_BUF_INIT;
+    assert_int_equal(0, ac_bundle_encode(&b, &out));
+    return out;
+}
+
+/* Verifies a bundle of a record issued a day ago with status index 7 and a
+ * snapshot saying |state|, signed |age_s| ago with a ttl of |ttl_s| and a day
+ * before it expires, and returns its "status" check in |*out|. */
+static void snapshot_status(enum ac_status state, int64_t age_s, uint64_t ttl_s,
+                            const struct ac_trust_options *opt, struct ac_trust_check *out)
+{
+    struct ac_record r;
+    record(&r, NOW_S - 86400, 7);
+    struct ac_buf rec = sign_record(&r, &keys[1], new_sk);
+    struct ac_buf tok =
+        status_token_ttl(7, state, &keys[1], new_sk, NOW_S - age_s, NOW_S - age_s + 86400, ttl_s);
+    struct ac_buf b = bundle(&rec, &tok);
+    struct ac_trust_report rep;
+    verify(&b, opt, &rep);
+    *out = *check(&rep, "status");
+    ac_buf_release(&b);
+    ac_buf_release(&tok);
+    ac_buf_release(&rec);
+}
+
+/* A JWKS publishing |pk| with no window (current), as an issuer serves it. */
+static void jwks_of(const uint8_t pk[32], struct ac_buf *out)
+{
+    char x[64];
+    sodium_bin2base64(x, sizeof(x), pk, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char text[256];
+    snprintf(text, sizeof(text),
+             "{\"keys\": [{\"kty\": \"OKP\", \"crv\": \"Ed25519\", \"x\": \"%s\"}]}", x);
+    *out = (struct ac_buf)AC_BUF_INIT;
+    assert_int_equal(0, ac_buf_append_str(out, text));
 }
 
 /* ---- tests ---- */
@@ -500,6 +561,151 @@ static void test_result_names_are_the_words_accord_verify_prints(void **state)
     assert_string_equal("skipped", ac_trust_result_name(AC_TRUST_SKIPPED));
 }
 
+static void test_a_bundles_valid_snapshot_within_its_ttl_passes(void **state)
+{
+    (void)state;
+    struct ac_trust_options opt;
+    options(&opt);
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_VALID, 60, 300, &opt, &st);
+    assert_int_equal(AC_TRUST_PASS, st.result);
+    assert_non_null(strstr(st.reason, "per the bundle's snapshot"));
+}
+
+static void test_a_bundles_valid_snapshot_older_than_its_ttl_is_indeterminate(void **state)
+{
+    (void)state;
+    /* Exported, then revoked an hour later: offline, the snapshot still says
+     * valid, but the issuer asked for a refresh after 300 s. */
+    struct ac_trust_options opt;
+    options(&opt);
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_VALID, 2 * 3600, 300, &opt, &st);
+    assert_int_equal(AC_TRUST_INDETERMINATE, st.result);
+    assert_non_null(strstr(st.reason, "2 h old, older than its ttl of 300 s"));
+}
+
+static void test_a_valid_snapshot_without_a_ttl_is_indeterminate(void **state)
+{
+    (void)state;
+    struct ac_trust_options opt;
+    options(&opt);
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_VALID, 10, 0, &opt, &st);
+    assert_int_equal(AC_TRUST_INDETERMINATE, st.result);
+    assert_non_null(strstr(st.reason, "has no ttl"));
+}
+
+static void test_max_status_age_accepts_an_older_snapshot_and_the_reason_says_so(void **state)
+{
+    (void)state;
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.has_max_status_age = true;
+    opt.max_status_age_s = 3 * 3600;
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_VALID, 2 * 3600, 300, &opt, &st);
+    assert_int_equal(AC_TRUST_PASS, st.result);
+    assert_non_null(strstr(st.reason, "status from a snapshot 2 h old, accepted by "
+                                      "--max-status-age 10800 s"));
+}
+
+static void test_a_snapshot_older_than_max_status_age_is_indeterminate(void **state)
+{
+    (void)state;
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.has_max_status_age = true;
+    opt.max_status_age_s = 3600;
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_VALID, 2 * 3600, 300, &opt, &st);
+    assert_int_equal(AC_TRUST_INDETERMINATE, st.result);
+    assert_non_null(strstr(st.reason, "older than --max-status-age 3600 s"));
+}
+
+static void test_a_revoked_snapshot_past_its_ttl_still_makes_the_bundle_invalid(void **state)
+{
+    (void)state;
+    struct ac_trust_options opt;
+    options(&opt);
+    struct ac_trust_check st;
+    snapshot_status(AC_STATUS_INVALID, 2 * 3600, 300, &opt, &st);
+    assert_int_equal(AC_TRUST_FAIL, st.result);
+    assert_non_null(strstr(st.reason, "REVOKED"));
+}
+
+static void test_keys_fetched_from_the_issuer_itself_never_make_it_trusted(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    record(&r, NOW_S - 86400, -1);
+    struct ac_buf b = sign_record(&r, &keys[1], new_sk);
+    struct ac_buf jwks;
+    jwks_of(new_pk, &jwks);
+    const struct answer answers[] = {{ISS "/.well-known/jwks.json", 0, &jwks, NULL}};
+    struct table tab = {answers, 1, 0};
+    struct ac_trust_fetcher f = {table_fetch, &tab};
+    struct ac_trust *fetched = NULL;
+    assert_int_equal(0, ac_trust_new(&fetched));
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.trust = NULL;
+    opt.fetched = fetched;
+    opt.fetcher = &f;
+    struct ac_trust_report rep;
+    verify(&b, &opt, &rep);
+    const struct ac_trust_check *is = check(&rep, "issuer");
+    assert_int_equal(AC_TRUST_INDETERMINATE, is->result);
+    assert_non_null(strstr(is->reason, "issuer not trusted"));
+    assert_true(rep.issuer_untrusted);
+    assert_int_equal(AC_TRUST_PASS, check(&rep, "signature")->result);
+    assert_int_equal(AC_TRUST_INDETERMINATE, ac_trust_verdict(&rep));
+    ac_trust_free(fetched);
+    ac_buf_release(&jwks);
+    ac_buf_release(&b);
+}
+
+static void test_a_status_uri_off_the_issuers_origin_is_never_fetched(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    record(&r, NOW_S - 86400, 7);
+    strcpy(r.status_uri, "http://169.254.169.254/latest/meta-data/");
+    struct ac_buf b = sign_record(&r, &keys[1], new_sk);
+    struct table tab = {NULL, 0, 0};
+    struct ac_trust_fetcher f = {table_fetch, &tab};
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.fetcher = &f;
+    struct ac_trust_report rep;
+    verify(&b, &opt, &rep);
+    const struct ac_trust_check *st = check(&rep, "status");
+    assert_int_equal(AC_TRUST_INDETERMINATE, st->result);
+    assert_non_null(strstr(st->reason, "not on the origin of the issuer"));
+    assert_int_equal(0, tab.asked);
+    ac_buf_release(&b);
+}
+
+static void test_a_record_whose_signature_fails_has_its_status_not_fetched(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    record(&r, NOW_S - 86400, 7);
+    struct ac_buf b = sign_record(&r, &keys[1], new_sk);
+    b.data[b.len - 1] ^= 0x01; /* the last signature byte */
+    struct table tab = {NULL, 0, 0};
+    struct ac_trust_fetcher f = {table_fetch, &tab};
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.fetcher = &f;
+    struct ac_trust_report rep;
+    verify(&b, &opt, &rep);
+    assert_int_equal(AC_TRUST_FAIL, check(&rep, "signature")->result);
+    assert_int_equal(AC_TRUST_INDETERMINATE, check(&rep, "status")->result);
+    assert_int_equal(0, tab.asked);
+    ac_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +727,15 @@ int main(void)
         cmocka_unit_test(test_skipping_status_is_reported_as_skipped_not_passed),
         cmocka_unit_test(test_the_verdict_is_fail_over_indeterminate_over_pass),
         cmocka_unit_test(test_result_names_are_the_words_accord_verify_prints),
+        cmocka_unit_test(test_a_bundles_valid_snapshot_within_its_ttl_passes),
+        cmocka_unit_test(test_a_bundles_valid_snapshot_older_than_its_ttl_is_indeterminate),
+        cmocka_unit_test(test_a_valid_snapshot_without_a_ttl_is_indeterminate),
+        cmocka_unit_test(test_max_status_age_accepts_an_older_snapshot_and_the_reason_says_so),
+        cmocka_unit_test(test_a_snapshot_older_than_max_status_age_is_indeterminate),
+        cmocka_unit_test(test_a_revoked_snapshot_past_its_ttl_still_makes_the_bundle_invalid),
+        cmocka_unit_test(test_keys_fetched_from_the_issuer_itself_never_make_it_trusted),
+        cmocka_unit_test(test_a_status_uri_off_the_issuers_origin_is_never_fetched),
+        cmocka_unit_test(test_a_record_whose_signature_fails_has_its_status_not_fetched),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,0 +1,884 @@
+/* rdfc.c - RDF Dataset Canonicalization RDFC-1.0 with SHA-256 (W3C
+ * Recommendation, https://www.w3.org/TR/rdf-canon/; section numbers below
+ * are that document's).
+ *
+ * Shape: blank nodes are interned to small integers once, every non-blank
+ * term is serialized once, and each quad is listed under the blank nodes it
+ * mentions, so the common path (every blank node told apart by its first
+ * degree hash) costs one pass over the quads plus a sort of the output lines.
+ * Only blank nodes that share a first degree hash reach Hash N-Degree Quads,
+ * whose permutation search is bounded by struct ac_rdfc_limits. Where the
+ * specification leaves an order open (the permutation order, ties when
+ * sorting hash paths) this follows the reference implementation
+ * (digitalbazaar/rdf-canonize) so that the issued identifiers map matches
+ * other implementations even for graphs with automorphisms. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/base/error.h"
+#include "accord/records/rdfc.h"
+
+#define HEX_LEN (crypto_hash_sha256_BYTES * 2)
+
+/* Positions within a quad; the predicate is never a blank node. */
+enum { POS_S, POS_P, POS_O, POS_G, NPOS };
+static const char POS_NAME[NPOS] = {'s', 'p', 'o', 'g'};
+
+struct quad_info {
+    long bn[NPOS];    /* interned blank node at each position, or -1 */
+    size_t off[NPOS]; /* non-blank terms: serialized form in ctx.terms */
+    size_t len[NPOS]; /* 0 for an absent graph name */
+};
+
+struct bnode {
+    const char *label;      /* borrowed from the dataset */
+    size_t first, nq;       /* its quads: ctx.bq[first .. first + nq) */
+    char hash[HEX_LEN + 1]; /* Hash First Degree Quads, lower-case hex */
+    long canon;             /* canonical number, or -1 before it is issued */
+};
+
+/* An identifier issuer (section 4.5) whose map is a small open-addressing
+ * table, so that copying one (once per permutation) costs what it holds, not
+ * the number of blank nodes in the dataset. */
+struct islot {
+    uint32_t key; /* blank node + 1; 0 is an empty slot */
+    uint32_t num; /* the issued number */
+};
+struct issuer {
+    struct islot *slots; /* owned; cap slots, cap 0 or a power of two */
+    size_t *order;       /* owned; blank nodes in issue order */
+    size_t count, cap;
+};
+
+struct ctx {
+    const struct ac_rdf_dataset *d;
+    struct ac_rdfc_limits lim;
+    struct quad_info *qi;
+    struct bnode *bn;
+    size_t nbn;
+    size_t *bq;          /* quads by blank node (see struct bnode) */
+    struct ac_buf terms; /* serialized non-blank terms */
+    size_t *canon_order; /* blank nodes in canonical issue order */
+    size_t ncanon;
+    size_t calls, perms; /* work done so far, against |lim| */
+    size_t steps;        /* see struct ac_rdfc_limits.max_steps */
+    char *why;
+    size_t whylen;
+};
+
+__attribute__((format(printf, 3, 4))) static int refuse(struct ctx *c, int rc, const char *fmt, ...)
+{
+    if (c->why && c->whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->why, c->whylen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Counts |n| elementary steps of the N-degree search against max_steps. */
+static int charge(struct ctx *c, size_t n)
+{
+    c->steps += n;
+    if (c->steps <= c->lim.max_steps)
+        return 0;
+    return refuse(c, AC_E2BIG,
+                  "RDFC-1.0: the N-degree search took more than %zu steps (limit max_steps); "
+                  "the dataset has too many blank nodes that only the permutation search can "
+                  "tell apart (a poison graph?)",
+                  c->lim.max_steps);
+}
+
+/* ---- issuers ---------------------------------------------------------------- */
+
+static void issuer_release(struct issuer *is)
+{
+    free(is->slots);
+    free(is->order);
+    memset(is, 0, sizeof *is);
+}
+
+static long issuer_get(const struct issuer *is, size_t b)
+{
+    if (!is->cap)
+        return -1;
+    for (size_t i = (b * 0x9e3779b9u) & (is->cap - 1);; i = (i + 1) & (is->cap - 1)) {
+        if (is->slots[i].key == 0)
+            return -1;
+        if (is->slots[i].key == b + 1)
+            return is->slots[i].num;
+    }
+}
+
+static void slot_put(struct islot *slots, size_t cap, size_t b, uint32_t num)
+{
+    size_t i = (b * 0x9e3779b9u) & (cap - 1);
+    while (slots[i].key)
+        i = (i + 1) & (cap - 1);
+    slots[i].key = (uint32_t)(b + 1);
+    slots[i].num = num;
+}
+
+/* Issues the next number to |b| unless it has one; sets |*num| either way. */
+static int issuer_issue(struct issuer *is, size_t b, long *num)
+{
+    long have = issuer_get(is, b);
+    if (have >= 0) {
+        *num = have;
+        return 0;
+    }
+    if (2 * (is->count + 1) > is->cap) {
+        size_t cap = is->cap ? is->cap * 2 : 8;
+        struct islot *slots = calloc(cap, sizeof *slots);
+        size_t *order = realloc(is->order, (cap / 2) * sizeof *order);
+        if (!slots || !order) {
+            free(slots);
+            if (order)
+                is->order = order;
+            return AC_ENOMEM;
+        }
+        is->order = order;
+        for (size_t i = 0; i < is->count; i++)
+            slot_put(slots, cap, order[i], (uint32_t)i);
+        free(is->slots);
+        is->slots = slots;
+        is->cap = cap;
+    }
+    slot_put(is->slots, is->cap, b, (uint32_t)is->count);
+    is->order[is->count] = b;
+    *num = (long)is->count++;
+    return 0;
+}
+
+static int issuer_copy(struct issuer *dst, const struct issuer *src)
+{
+    if (dst->cap != src->cap) {
+        struct islot *slots = malloc(src->cap * sizeof *slots + 1);
+        size_t *order = malloc((src->cap / 2) * sizeof *order + 1);
+        if (!slots || !order) {
+            free(slots);
+            free(order);
+            return AC_ENOMEM;
+        }
+        issuer_release(dst);
+        dst->slots = slots;
+        dst->order = order;
+        dst->cap = src->cap;
+    }
+    if (src->cap) {
+        memcpy(dst->slots, src->slots, src->cap * sizeof *src->slots);
+        memcpy(dst->order, src->order, src->count * sizeof *src->order);
+    }
+    dst->count = src->count;
+    return 0;
+}
+
+static void issuer_swap(struct issuer *a, struct issuer *b)
+{
+    struct issuer t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+/* Appends |prefix| and the decimal |n|; called for every blank node of every
+ * output line, so it avoids snprintf. */
+static int append_num(struct ac_buf *b, const char *prefix, long n)
+{
+    char tmp[40];
+    size_t plen = strlen(prefix), i = sizeof tmp;
+    unsigned long v = (unsigned long)n;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && i > plen);
+    memcpy(tmp + i - plen, prefix, plen);
+    return ac_buf_append(b, tmp + i - plen, sizeof tmp - i + plen);
+}
+
+static void hash_hex(crypto_hash_sha256_state *st, char hex[HEX_LEN + 1])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(st, h);
+    sodium_bin2hex(hex, HEX_LEN + 1, h, sizeof h);
+}
+
+struct line {
+    const uint8_t *p;
+    size_t len;
+};
+
+/* Code point order of UTF-8 strings is their byte order. */
+static int line_cmp(const void *a, const void *b)
+{
+    const struct line *x = a, *y = b;
+    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    if (r)
+        return r;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Appends quad |q|'s N-Quads line, writing blank nodes with |label|, to |out|. */
+typedef int (*label_fn)(const struct ctx *c, long bn, void *arg, struct ac_buf *out);
+
+static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
+{
+    const struct quad_info *qi = &c->qi[q];
+    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] + 64);
+    for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+        if (qi->bn[pos] < 0 && qi->len[pos] == 0)
+            continue; /* the default graph */
+        if (pos > 0)
+            rc = ac_buf_push(out, ' ');
+        if (rc == 0)
+            rc = qi->bn[pos] >= 0 ? label(c, qi->bn[pos], arg, out)
+                                  : ac_buf_append(out, c->terms.data + qi->off[pos], qi->len[pos]);
+    }
+    return rc ? rc : ac_buf_append(out, " .\n", 3);
+}
+
+/* Builds the lines of quads |qs| into |buf|, sorts them into |lines| and,
+ * when |st| is set, feeds them to it in order. */
+static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
+                        struct ac_buf *buf, struct line **lines_out)
+{
+    struct line *lines = malloc(n * sizeof *lines + 1);
+    size_t *ends = malloc(n * sizeof *ends + 1);
+    int rc = lines && ends ? 0 : AC_ENOMEM;
+    buf->len = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = quad_line(c, qs[i], label, arg, buf);
+        ends[i] = buf->len;
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            size_t start = i ? ends[i - 1] : 0;
+            lines[i].p = buf->data + start;
+            lines[i].len = ends[i] - start;
+        }
+        qsort(lines, n, sizeof *lines, line_cmp);
+    }
+    free(ends);
+    if (rc) {
+        free(lines);
+        return rc;
+    }
+    *lines_out = lines;
+    return 0;
+}
+
+/* ---- 4.6 Hash First Degree Quads ------------------------------------------------ */
+
+static int label_first_degree(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+{
+    (void)c;
+    return ac_buf_append(out, bn == *(const long *)arg ? "_:a" : "_:z", 3);
+}
+
+static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
+{
+    struct line *lines;
+    long self = (long)b;
+    int rc = sorted_lines(c, c->bq + c->bn[b].first, c->bn[b].nq, label_first_degree, &self,
+                          scratch, &lines);
+    if (rc)
+        return rc;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < c->bn[b].nq; i++)
+        crypto_hash_sha256_update(&st, lines[i].p, lines[i].len);
+    hash_hex(&st, c->bn[b].hash);
+    free(lines);
+    return 0;
+}
+
+/* ---- 4.7 Hash Related Blank Node -------------------------------------------------- */
+
+static void hash_related(const struct ctx *c, size_t related, size_t q, int pos,
+                         const struct issuer *is, char hex[HEX_LEN + 1])
+{
+    crypto_hash_sha256_state st;
+    char id[40];
+    long n;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)&POS_NAME[pos], 1);
+    if (pos != POS_G) {
+        const char *p = c->d->quads[q].p.value;
+        crypto_hash_sha256_update(&st, (const unsigned char *)"<", 1);
+        crypto_hash_sha256_update(&st, (const unsigned char *)p, strlen(p));
+        crypto_hash_sha256_update(&st, (const unsigned char *)">", 1);
+    }
+    if (c->bn[related].canon >= 0) {
+        int len = snprintf(id, sizeof id, "_:c14n%ld", c->bn[related].canon);
+        crypto_hash_sha256_update(&st, (const unsigned char *)id, (size_t)len);
+    } else if ((n = issuer_get(is, related)) >= 0) {
+        int len = snprintf(id, sizeof id, "_:b%ld", n);
+        crypto_hash_sha256_update(&st, (const unsigned char *)id, (size_t)len);
+    } else {
+        crypto_hash_sha256_update(&st, (const unsigned char *)c->bn[related].hash, HEX_LEN);
+    }
+    hash_hex(&st, hex);
+}
+
+/* ---- 4.8 Hash N-Degree Quads ------------------------------------------------------- */
+
+struct related {
+    char hash[HEX_LEN + 1];
+    size_t bn;
+    size_t seq; /* discovery order, to keep the sort stable */
+};
+
+static int related_cmp(const void *a, const void *b)
+{
+    const struct related *x = a, *y = b;
+    int r = memcmp(x->hash, y->hash, HEX_LEN);
+    if (r)
+        return r;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+struct by_label {
+    const char *label;
+    size_t bn;
+};
+
+static int by_label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct by_label *)a)->label, ((const struct by_label *)b)->label);
+}
+
+/* True when |path| (at least as long as |chosen|) sorts after it: the prune
+ * of steps 5.4.4.3 and 5.4.5.5. */
+static int worse_than(const struct ac_buf *path, const struct ac_buf *chosen, int have_chosen)
+{
+    if (!have_chosen || path->len < chosen->len)
+        return 0;
+    int r = memcmp(path->data, chosen->data, chosen->len);
+    return r > 0 || (r == 0 && path->len > chosen->len);
+}
+
+static int less_than(const struct ac_buf *a, const struct ac_buf *b)
+{
+    struct line x = {a->data, a->len}, y = {b->data, b->len};
+    return line_cmp(&x, &y) < 0;
+}
+
+/* The Steinhaus-Johnson-Trotter step of rdf-canonize's Permuter, over ranks
+ * of the sorted labels (equal labels share a rank and a direction, as they
+ * share a Map key there). Returns 0 when |cur| was the last permutation. */
+static int next_permutation(size_t *cur, unsigned char *left, size_t m)
+{
+    size_t k = 0, pos = 0;
+    int found = 0;
+    for (size_t i = 0; i < m; i++) {
+        size_t e = cur[i];
+        if ((!found || e > k) &&
+            ((left[e] && i > 0 && e > cur[i - 1]) || (!left[e] && i + 1 < m && e > cur[i + 1]))) {
+            k = e, pos = i, found = 1;
+        }
+    }
+    if (!found)
+        return 0;
+    size_t swap = left[k] ? pos - 1 : pos + 1;
+    cur[pos] = cur[swap];
+    cur[swap] = k;
+    for (size_t i = 0; i < m; i++) {
+        if (cur[i] > k)
+            left[cur[i]] = !left[cur[i]];
+    }
+    return 1;
+}
+
+static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HEX_LEN + 1],
+                        size_t depth);
+
+/* Steps 5.4.1 to 5.4.6 for one related hash: tries every permutation of the
+ * |m| blank nodes in |group| and leaves the least path in |chosen| and its
+ * issuer in |chosen_is|. */
+static int try_permutations(struct ctx *c, const struct related *group, size_t m,
+                            const struct issuer *is, struct ac_buf *chosen,
+                            struct issuer *chosen_is, size_t depth)
+{
+    struct by_label *sorted = malloc(m * sizeof *sorted);
+    size_t *rank_bn = malloc(m * sizeof *rank_bn), *cur = malloc(m * sizeof *cur);
+    size_t *rec = malloc(m * sizeof *rec);
+    unsigned char *left = malloc(m);
+    struct issuer ic = {0};
+    struct ac_buf path = AC_BUF_INIT;
+    int rc = sorted && rank_bn && cur && rec && left ? 0 : AC_ENOMEM, have_chosen = 0;
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < m; i++) {
+        sorted[i].bn = group[i].bn;
+        sorted[i].label = c->bn[group[i].bn].label;
+    }
+    qsort(sorted, m, sizeof *sorted, by_label_cmp);
+    for (size_t i = 0, r = 0; i < m; i++) {
+        if (i > 0 && strcmp(sorted[i].label, sorted[i - 1].label) != 0)
+            r++;
+        cur[i] = r;
+        rank_bn[r] = sorted[i].bn;
+        left[r] = 1;
+    }
+    chosen->len = 0;
+    do {
+        size_t nrec = 0;
+        int skip = 0;
+        long num;
+        if (++c->perms > c->lim.max_permutations) {
+            rc = refuse(c, AC_E2BIG,
+                        "RDFC-1.0: more than %zu permutations of blank nodes tried "
+                        "(limit max_permutations); the dataset has too many blank nodes that "
+                        "only the permutation search can tell apart (a poison graph?)",
+                        c->lim.max_permutations);
+            goto out;
+        }
+        if ((rc = charge(c, m + is->count)) || (rc = issuer_copy(&ic, is)))
+            goto out;
+        path.len = 0;
+        for (size_t i = 0; i < m && !skip; i++) {
+            size_t r = rank_bn[cur[i]];
+            if (c->bn[r].canon >= 0) {
+                rc = append_num(&path, "_:c14n", c->bn[r].canon);
+            } else {
+                if (issuer_get(&ic, r) < 0)
+                    rec[nrec++] = r;
+                if ((rc = issuer_issue(&ic, r, &num)) == 0)
+                    rc = append_num(&path, "_:b", num);
+            }
+            if (rc)
+                goto out;
+            skip = worse_than(&path, chosen, have_chosen);
+        }
+        for (size_t i = 0; i < nrec && !skip; i++) {
+            char h[HEX_LEN + 1];
+            if ((rc = hash_ndegree(c, rec[i], &ic, h, depth + 1)))
+                goto out;
+            if ((rc = append_num(&path, "_:b", issuer_get(&ic, rec[i]))) ||
+                (rc = ac_buf_push(&path, '<')) || (rc = ac_buf_append(&path, h, HEX_LEN)) ||
+                (rc = ac_buf_push(&path, '>')))
+                goto out;
+            skip = worse_than(&path, chosen, have_chosen);
+        }
+        if (!skip && (!have_chosen || less_than(&path, chosen))) {
+            struct ac_buf t = *chosen;
+            *chosen = path;
+            path = t;
+            issuer_swap(chosen_is, &ic);
+            have_chosen = 1;
+        }
+    } while (next_permutation(cur, left, m));
+out:
+    free(sorted);
+    free(rank_bn);
+    free(cur);
+    free(rec);
+    free(left);
+    issuer_release(&ic);
+    ac_buf_release(&path);
+    return rc;
+}
+
+/* Runs Hash N-Degree Quads for blank node |id| with the path identifier
+ * issuer |is|, which it replaces by the issuer the algorithm returns. */
+static int hash_ndegree(struct ctx *c, size_t id, struct issuer *is, char out[HEX_LEN + 1],
+                        size_t depth)
+{
+    if (++c->calls > c->lim.max_ndegree_calls)
+        return refuse(c, AC_E2BIG,
+                      "RDFC-1.0: Hash N-Degree Quads called more than %zu times (limit "
+                      "max_ndegree_calls); the dataset has too many blank nodes that only the "
+                      "permutation search can tell apart (a poison graph?)",
+                      c->lim.max_ndegree_calls);
+    if (depth > c->lim.max_depth)
+        return refuse(c, AC_E2BIG,
+                      "RDFC-1.0: Hash N-Degree Quads nested deeper than %zu (limit max_depth) "
+                      "at call %zu; the dataset is a poison graph or too deep to canonicalize",
+                      c->lim.max_depth, c->calls);
+    const struct bnode *b = &c->bn[id];
+    struct related *rel = malloc(3 * b->nq * sizeof *rel + 1);
+    struct ac_buf chosen = AC_BUF_INIT;
+    struct issuer chosen_is = {0};
+    crypto_hash_sha256_state data;
+    size_t nrel = 0;
+    int rc = rel ? charge(c, 3 * b->nq) : AC_ENOMEM;
+    if (rc) {
+        free(rel);
+        return rc;
+    }
+    /* Steps 1 to 3: related blank nodes grouped by their related hash. */
+    for (size_t i = 0; i < b->nq; i++) {
+        size_t q = c->bq[b->first + i];
+        static const int pos[] = {POS_S, POS_O, POS_G};
+        for (size_t j = 0; j < 3; j++) {
+            long r = c->qi[q].bn[pos[j]];
+            if (r < 0 || (size_t)r == id)
+                continue;
+            hash_related(c, (size_t)r, q, pos[j], is, rel[nrel].hash);
+            rel[nrel].bn = (size_t)r;
+            rel[nrel].seq = nrel;
+            nrel++;
+        }
+    }
+    qsort(rel, nrel, sizeof *rel, related_cmp);
+    /* Step 5: for each related hash in code point order. */
+    crypto_hash_sha256_init(&data);
+    for (size_t g = 0; g < nrel && rc == 0;) {
+        size_t e = g + 1;
+        while (e < nrel && memcmp(rel[e].hash, rel[g].hash, HEX_LEN) == 0)
+            e++;
+        crypto_hash_sha256_update(&data, (const unsigned char *)rel[g].hash, HEX_LEN);
+        rc = try_permutations(c, rel + g, e - g, is, &chosen, &chosen_is, depth);
+        if (rc == 0) {
+            crypto_hash_sha256_update(&data, chosen.data, chosen.len);
+            rc = issuer_copy(is, &chosen_is);
+        }
+        g = e;
+    }
+    if (rc == 0)
+        hash_hex(&data, out);
+    free(rel);
+    ac_buf_release(&chosen);
+    issuer_release(&chosen_is);
+    return rc;
+}
+
+/* ---- 4.4 the canonicalization algorithm --------------------------------------------- */
+
+static int issue_canonical(struct ctx *c, size_t b)
+{
+    if (c->bn[b].canon >= 0)
+        return 0;
+    c->bn[b].canon = (long)c->ncanon;
+    c->canon_order[c->ncanon++] = b;
+    return 0;
+}
+
+static uint64_t label_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211u;
+    return h;
+}
+
+/* Returns NULL when |t| may stand at a position that allows the kinds in
+ * |allowed| (bit 1 << kind) and be written unambiguously, else the rule it
+ * breaks. An IRI or language tag holding, say, "> <" would let two different
+ * datasets share one canonical form, and so one signature. */
+static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
+{
+    if (!(allowed & (1u << t->kind)))
+        return "a kind of term that this position does not allow (subject: IRI or blank node; "
+               "predicate: IRI; graph name: absent, IRI or blank node)";
+    if (t->kind == 0)
+        return NULL;
+    if (!t->value)
+        return "a term without a value";
+    if (t->kind == AC_RDF_IRI && !ac_rdf_iri_ok(t->value))
+        return "an IRI that is relative or holds a character IRIs may not contain "
+               "(U+0000 to U+0020 or <>\"{}|^`\\)";
+    if (t->kind == AC_RDF_LITERAL && t->language && !ac_rdf_langtag_ok(t->language))
+        return "a language tag that is not [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*";
+    if (t->kind == AC_RDF_LITERAL && !t->language && t->datatype && !ac_rdf_iri_ok(t->datatype))
+        return "a datatype that is not an IRI N-Quads can hold";
+    return NULL;
+}
+
+/* Step 2: interns blank nodes in order of first appearance (subject, object,
+ * graph name of each quad in turn) and lists each quad under the blank nodes
+ * it mentions, once per quad. Also serializes every non-blank term. */
+static int index_dataset(struct ctx *c)
+{
+    const struct ac_rdf_dataset *d = c->d;
+    size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
+    int rc = 0;
+    while (cap < 6 * d->n + 16)
+        cap *= 2;
+    c->qi = calloc(d->n + 1, sizeof *c->qi);
+    table = calloc(cap, sizeof *table);
+    if (!c->qi || !table) {
+        rc = AC_ENOMEM;
+        goto out;
+    }
+    for (size_t q = 0; q < d->n && rc == 0; q++) {
+        const struct ac_rdf_quad *quad = &d->quads[q];
+        const struct ac_rdf_term *t[NPOS] = {&quad->s, &quad->p, &quad->o, &quad->g};
+        const unsigned iri = 1u << AC_RDF_IRI, blank = 1u << AC_RDF_BLANK;
+        static const char *const pos_name[NPOS] = {"subject", "predicate", "object", "graph name"};
+        const unsigned allowed[NPOS] = {iri | blank, iri, iri | blank | (1u << AC_RDF_LITERAL),
+                                        1u | iri | blank};
+        for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+            const char *problem = term_problem(t[pos], allowed[pos]);
+            if (problem)
+                rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
+        }
+        if (rc)
+            break;
+        static const int scan[] = {POS_S, POS_O, POS_G, POS_P};
+        for (size_t j = 0; j < NPOS && rc == 0; j++) {
+            int pos = scan[j];
+            struct quad_info *qi = &c->qi[q];
+            qi->bn[pos] = -1;
+            if (t[pos]->kind != AC_RDF_BLANK) {
+                qi->off[pos] = c->terms.len;
+                rc = ac_rdf_term_nquads(t[pos], &c->terms);
+                qi->len[pos] = c->terms.len - qi->off[pos];
+                continue;
+            }
+            size_t i = (size_t)label_hash(t[pos]->value) & (cap - 1);
+            while (table[i] && strcmp(c->bn[table[i] - 1].label, t[pos]->value) != 0)
+                i = (i + 1) & (cap - 1);
+            if (!table[i]) {
+                if (c->nbn == bn_cap) {
+                    size_t ncap = bn_cap ? 2 * bn_cap : 16;
+                    struct bnode *nb = realloc(c->bn, ncap * sizeof *nb);
+                    if (!nb) {
+                        rc = AC_ENOMEM;
+                        break;
+                    }
+                    c->bn = nb;
+                    bn_cap = ncap;
+                }
+                memset(&c->bn[c->nbn], 0, sizeof c->bn[c->nbn]);
+                c->bn[c->nbn].label = t[pos]->value;
+                c->bn[c->nbn].canon = -1;
+                table[i] = ++c->nbn;
+            }
+            qi->bn[pos] = (long)(table[i] - 1);
+        }
+    }
+    if (rc)
+        goto out;
+    /* Each quad under each distinct blank node it mentions. */
+    count = calloc(c->nbn + 1, sizeof *count);
+    c->bq = malloc(3 * d->n * sizeof *c->bq + 1);
+    c->canon_order = malloc(c->nbn * sizeof *c->canon_order + 1);
+    if (!count || !c->bq || !c->canon_order) {
+        rc = AC_ENOMEM;
+        goto out;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t q = 0; q < d->n; q++) {
+            const long *bn = c->qi[q].bn;
+            for (int pos = 0; pos < NPOS; pos++) {
+                long b = bn[pos];
+                if (b < 0 || (pos > POS_S && bn[POS_S] == b) || (pos == POS_G && bn[POS_O] == b))
+                    continue;
+                if (pass == 0)
+                    c->bn[b].nq++;
+                else
+                    c->bq[c->bn[b].first + count[b]++] = q;
+            }
+        }
+        if (pass == 0) {
+            for (size_t b = 1; b < c->nbn; b++)
+                c->bn[b].first = c->bn[b - 1].first + c->bn[b - 1].nq;
+        }
+    }
+out:
+    free(table);
+    free(count);
+    return rc;
+}
+
+struct hash_entry {
+    const char *hash;
+    size_t bn;
+};
+
+static int hash_entry_cmp(const void *a, const void *b)
+{
+    const struct hash_entry *x = a, *y = b;
+    int r = memcmp(x->hash, y->hash, HEX_LEN);
+    if (r)
+        return r;
+    return (x->bn > y->bn) - (x->bn < y->bn);
+}
+
+struct path_result {
+    char hash[HEX_LEN + 1];
+    struct issuer is;
+    size_t seq;
+};
+
+static int path_result_cmp(const void *a, const void *b)
+{
+    const struct path_result *x = a, *y = b;
+    int r = memcmp(x->hash, y->hash, HEX_LEN);
+    if (r)
+        return r;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Steps 5.1 to 5.3 for one group of blank nodes sharing a first degree hash. */
+static int issue_group(struct ctx *c, const struct hash_entry *group, size_t m)
+{
+    struct path_result *res = calloc(m, sizeof *res);
+    size_t nres = 0;
+    int rc = res ? 0 : AC_ENOMEM;
+    for (size_t i = 0; i < m && rc == 0; i++) {
+        size_t b = group[i].bn;
+        long num;
+        if (c->bn[b].canon >= 0)
+            continue;
+        struct path_result *r = &res[nres++];
+        r->seq = i;
+        if ((rc = issuer_issue(&r->is, b, &num)) == 0)
+            rc = hash_ndegree(c, b, &r->is, r->hash, 0);
+    }
+    if (rc == 0) {
+        qsort(res, nres, sizeof *res, path_result_cmp);
+        for (size_t i = 0; i < nres; i++) {
+            for (size_t j = 0; j < res[i].is.count; j++)
+                issue_canonical(c, res[i].is.order[j]);
+        }
+    }
+    for (size_t i = 0; res && i < nres; i++)
+        issuer_release(&res[i].is);
+    free(res);
+    return rc;
+}
+
+static int label_canonical(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+{
+    (void)arg;
+    return append_num(out, "_:c14n", c->bn[bn].canon);
+}
+
+static int fill_map(const struct ctx *c, struct ac_rdfc_map *map)
+{
+    map->entries = calloc(c->ncanon + 1, sizeof *map->entries);
+    if (!map->entries)
+        return AC_ENOMEM;
+    for (size_t i = 0; i < c->ncanon; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c14n%zu", i);
+        map->entries[i].input = strdup(c->bn[c->canon_order[i]].label);
+        map->entries[i].canonical = strdup(name);
+        map->n = i + 1;
+        if (!map->entries[i].input || !map->entries[i].canonical)
+            return AC_ENOMEM;
+    }
+    return 0;
+}
+
+void ac_rdfc_map_release(struct ac_rdfc_map *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->entries[i].input);
+        free(m->entries[i].canonical);
+    }
+    free(m->entries);
+    m->entries = NULL;
+    m->n = 0;
+}
+
+int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_limits *lim,
+                         struct ac_buf *out_nquads, struct ac_rdfc_map *map, char *why,
+                         size_t whylen)
+{
+    struct ctx c = {.d = in, .why = why, .whylen = whylen};
+    struct ac_buf scratch = AC_BUF_INIT;
+    struct hash_entry *by_hash = NULL;
+    struct line *lines = NULL;
+    size_t *all = NULL;
+    size_t out_len = out_nquads->len;
+    int rc;
+
+    if (lim)
+        c.lim = *lim;
+    if (!c.lim.max_ndegree_calls)
+        c.lim.max_ndegree_calls = AC_RDFC_DEFAULT_MAX_NDEGREE_CALLS;
+    if (!c.lim.max_permutations)
+        c.lim.max_permutations = AC_RDFC_DEFAULT_MAX_PERMUTATIONS;
+    if (!c.lim.max_depth)
+        c.lim.max_depth = AC_RDFC_DEFAULT_MAX_DEPTH;
+    if (!c.lim.max_steps)
+        c.lim.max_steps = AC_RDFC_DEFAULT_MAX_STEPS;
+    if (sodium_init() < 0) {
+        rc = refuse(&c, AC_ECRYPTO, "libsodium failed to initialise");
+        goto out;
+    }
+    if ((rc = index_dataset(&c)))
+        goto out;
+
+    /* Step 3: first degree hashes, and the map from hash to blank nodes. */
+    by_hash = malloc(c.nbn * sizeof *by_hash + 1);
+    if (!by_hash) {
+        rc = AC_ENOMEM;
+        goto out;
+    }
+    for (size_t b = 0; b < c.nbn && rc == 0; b++) {
+        rc = hash_first_degree(&c, b, &scratch);
+        by_hash[b].hash = c.bn[b].hash;
+        by_hash[b].bn = b;
+    }
+    if (rc)
+        goto out;
+    qsort(by_hash, c.nbn, sizeof *by_hash, hash_entry_cmp);
+
+    /* Step 4: blank nodes with a unique first degree hash, in hash order. */
+    for (size_t i = 0; i < c.nbn; i++) {
+        int alone = (i == 0 || memcmp(by_hash[i].hash, by_hash[i - 1].hash, HEX_LEN) != 0) &&
+                    (i + 1 == c.nbn || memcmp(by_hash[i].hash, by_hash[i + 1].hash, HEX_LEN) != 0);
+        if (alone)
+            issue_canonical(&c, by_hash[i].bn);
+    }
+    /* Step 5: the rest, one group of equal first degree hashes at a time. */
+    for (size_t g = 0; g < c.nbn && rc == 0;) {
+        size_t e = g + 1;
+        while (e < c.nbn && memcmp(by_hash[e].hash, by_hash[g].hash, HEX_LEN) == 0)
+            e++;
+        if (e - g > 1)
+            rc = issue_group(&c, by_hash + g, e - g);
+        g = e;
+    }
+    if (rc)
+        goto out;
+
+    /* Steps 6 and 7: relabel, sort, drop repeated lines. */
+    all = malloc(in->n * sizeof *all + 1);
+    if (!all) {
+        rc = AC_ENOMEM;
+        goto out;
+    }
+    for (size_t q = 0; q < in->n; q++)
+        all[q] = q;
+    if ((rc = sorted_lines(&c, all, in->n, label_canonical, NULL, &scratch, &lines)))
+        goto out;
+    if ((rc = ac_buf_reserve(out_nquads, scratch.len)))
+        goto out;
+    for (size_t i = 0; i < in->n; i++) {
+        if (i > 0 && line_cmp(&lines[i], &lines[i - 1]) == 0)
+            continue;
+        ac_buf_append(out_nquads, lines[i].p, lines[i].len); /* reserved above */
+    }
+    if (map && (rc = fill_map(&c, map)))
+        ac_rdfc_map_release(map);
+out:
+    if (rc) {
+        out_nquads->len = out_len;
+        if (rc == AC_ENOMEM && why && whylen)
+            snprintf(why, whylen, "RDFC-1.0: out of memory");
+    }
+    free(lines);
+    free(all);
+    free(by_hash);
+    ac_buf_release(&scratch);
+    ac_buf_release(&c.terms);
+    free(c.qi);
+    free(c.bn);
+    free(c.bq);
+    free(c.canon_order);
+    return rc;
+}

@@ -1,0 +1,427 @@
+/* witness.c - witnessed logs. As a witness, this node fetches the latest
+ * checkpoint of each peer it recognises as an issuer, verifies it with that
+ * peer's keys, demands a consistency proof from the last checkpoint it saw,
+ * and cosigns (C2SP tlog-cosignature) only a consistent one, sending the
+ * cosignature to the issuer through the outbox; a fork (a smaller tree, the
+ * same size with another root, or a proof that does not join the two) raises
+ * a "log_fork" flag for the admins and is never cosigned. As an issuer, it
+ * takes cosignatures on its own checkpoints from peers holding the witness
+ * right and serves them at GET /v1/federation/cosignatures. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/base/base64.h"
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/net/h2_client.h"
+#include "accord/records/checkpoint.h"
+#include "accord/records/merkle.h"
+#include "accord/sign/cbor.h"
+#include "accord/sign/keyring.h"
+#include "accord/store/peer.h"
+#include "accord/store/flag.h"
+#include "federation.h"
+#include "internal.h"
+#include "records/records.h"
+
+#define COSIG_ALG 0x04 /* C2SP tlog-cosignature: Ed25519 cosignature/v1 */
+#define COSIG_BYTES (4 + 8 + 64)
+
+/* The key ID of a cosignature key: SHA-256(name || "\n" || 0x04 || key)[:4]. */
+static uint32_t cosig_key_id(const char *name, const uint8_t pk[32])
+{
+    crypto_hash_sha256_state s;
+    uint8_t h[32], alg = COSIG_ALG;
+    crypto_hash_sha256_init(&s);
+    crypto_hash_sha256_update(&s, (const uint8_t *)name, strlen(name));
+    crypto_hash_sha256_update(&s, (const uint8_t *)"\n", 1);
+    crypto_hash_sha256_update(&s, &alg, 1);
+    crypto_hash_sha256_update(&s, pk, 32);
+    crypto_hash_sha256_final(&s, h);
+    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+/* The signed message: "cosignature/v1\ntime <T>\n" followed by the
+ * checkpoint text. */
+static int cosig_message(uint64_t t, const char *text, size_t len, struct ac_buf *out)
+{
+    if (ac_buf_printf(out, "cosignature/v1\ntime %llu\n", (unsigned long long)t) ||
+        ac_buf_append(out, text, len))
+        return AC_ENOMEM;
+    return 0;
+}
+
+/* ---- witness side ---- */
+
+struct job {
+    struct ac__fed_peer *p;
+    char *note; /* owned: the signed checkpoint fetched */
+    size_t len;
+    size_t text_len;
+    struct ac_checkpoint cp, old;
+    char *old_note; /* owned: the last one seen, or NULL */
+    size_t old_len;
+};
+
+static void job_free(struct job *j)
+{
+    free(j->note);
+    free(j->old_note);
+    ac_checkpoint_release(&j->cp);
+    ac_checkpoint_release(&j->old);
+    free(j);
+}
+
+/* Verifies |note| with |p|'s keys under the note's own origin as key name;
+ * sets the text length. */
+static int open_note(const struct ac__fed_peer *p, const char *note, size_t len,
+                     struct ac_checkpoint *cp, size_t *text_len, char *why, size_t whylen)
+{
+    const char *nl = memchr(note, '\n', len);
+    if (!nl || nl == note || (size_t)(nl - note) > AC_NOTE_NAME_MAX) {
+        snprintf(why, whylen, "no origin line");
+        return AC_EPARSE;
+    }
+    char origin[AC_NOTE_NAME_MAX + 1];
+    memcpy(origin, note, (size_t)(nl - note));
+    origin[nl - note] = 0;
+    struct ac_note_verifier v[AC__FED_PEER_KEYS];
+    size_t nv = 0;
+    for (size_t i = 0; i < p->nkeys; i++)
+        if (ac_note_verifier_init(&v[nv], origin, p->keys[i].public_key) == 0)
+            nv++;
+    int err = ac_note_verify(note, len, v, nv, text_len, why, whylen);
+    if (!err)
+        err = ac_checkpoint_parse(note, *text_len, cp, why, whylen);
+    return err;
+}
+
+static void raise_fork(struct job *j, const char *what)
+{
+    struct ac__federation *f = j->p->fed;
+    struct ac_store *st = f->node->store;
+    char seen[64] = "", now[64] = "";
+    sodium_bin2base64(seen, sizeof seen, j->old.root, 32, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(now, sizeof now, j->cp.root, 32, sodium_base64_VARIANT_ORIGINAL);
+    json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s}", "peer", j->p->node_id, "why", what,
+                          "seen_size", (json_int_t)j->old.size, "seen_root", seen, "now_size",
+                          (json_int_t)j->cp.size, "now_root", now);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    int err = detail ? ac_store_tx_begin(st) : AC_ENOMEM;
+    if (!err) {
+        err = ac_store_flag_add(st, "log_fork", "", 0, 0, detail, ac_clock_now_ms(), NULL);
+        if (!err)
+            err = ac_store_peer_doc_put(st, j->p->node_id, "fork", (const uint8_t *)j->note,
+                                        j->len, ac_clock_now_ms());
+        err = err ? (ac_store_tx_rollback(st), err) : ac_store_tx_commit(st);
+    }
+    ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "
+                 "cosigned%s", j->p->node_id, what, (unsigned long long)j->old.size,
+                 (unsigned long long)j->cp.size, err ? "; the flag could not be stored" : "");
+    free(detail);
+}
+
+static void cosign(struct job *j)
+{
+    struct ac__federation *f = j->p->fed;
+    struct ac_node *n = f->node;
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    uint64_t t = (uint64_t)(ac_clock_now_ms() / 1000);
+    struct ac_buf msg = AC_BUF_INIT, line = AC_BUF_INIT, body = AC_BUF_INIT;
+    uint8_t raw[COSIG_BYTES];
+    uint32_t id = cosig_key_id(n->cfg->node_id, k->public_key);
+    for (int i = 0; i < 4; i++)
+        raw[i] = (uint8_t)(id >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        raw[4 + i] = (uint8_t)(t >> (56 - 8 * i));
+    int err = cosig_message(t, j->note, j->text_len, &msg);
+    if (!err)
+        err = ac_keyring_sign(n->keyring, msg.data, msg.len, raw + 12);
+    char b64[sodium_base64_ENCODED_LEN(COSIG_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+    if (!err)
+        err = ac_buf_printf(&line, "\xe2\x80\x94 %s %s\n", n->cfg->node_id, b64);
+    if (!err) {
+        struct ac_cbor_writer w;
+        ac_cbor_writer_init(&w);
+        ac_cbor_put_map(&w, 2);
+        ac_cbor_put_str(&w, "note");
+        ac_cbor_put_bytes(&w, j->note, j->len);
+        ac_cbor_put_str(&w, "line");
+        ac_cbor_put_text(&w, (const char *)line.data, line.len);
+        err = ac_cbor_writer_finish(&w, &body);
+        ac_cbor_writer_release(&w);
+    }
+    char msg_id[48];
+    snprintf(msg_id, sizeof msg_id, "cosig-%llu-%llu", (unsigned long long)j->cp.size,
+             (unsigned long long)t);
+    struct ac_store *st = n->store;
+    if (!err && !(err = ac_store_tx_begin(st))) {
+        /* The checkpoint becomes the one later ones must extend in the same
+         * transaction as the cosignature that vouches for it. */
+        err = ac_store_peer_doc_put(st, j->p->node_id, "checkpoint", (const uint8_t *)j->note,
+                                    j->len, ac_clock_now_ms());
+        if (!err)
+            err = ac__fed_queue(f, j->p->node_id, "witness.cosignature", msg_id, body.data,
+                                body.len);
+        err = err ? (ac_store_tx_rollback(st), err) : ac_store_tx_commit(st);
+    }
+    if (err)
+        ac_log_error("federation", "%s: cannot cosign size %llu: %s", j->p->node_id,
+                     (unsigned long long)j->cp.size, ac_strerror(err));
+    else
+        ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", j->p->node_id,
+                    (unsigned long long)j->cp.size);
+    ac__fed_kick(j->p);
+    ac_buf_release(&msg);
+    ac_buf_release(&line);
+    ac_buf_release(&body);
+}
+
+static void on_proof(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct job *j = arg;
+    if (j->p->fed->stopping || err || resp->status != 200) {
+        if (!j->p->fed->stopping)
+            ac_log_warn("federation", "%s: no consistency proof: %s", j->p->node_id,
+                        err ? ac_strerror(err) : "not 200");
+        job_free(j);
+        return;
+    }
+    struct ac_merkle_proof proof = {0};
+    json_t *doc = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+    json_t *hashes = json_object_get(doc, "hashes");
+    int bad = !json_is_array(hashes) || json_array_size(hashes) > AC_MERKLE_PROOF_MAX;
+    for (size_t i = 0; !bad && i < json_array_size(hashes); i++) {
+        const char *h = json_string_value(json_array_get(hashes, i));
+        size_t n = 0;
+        bad = !h || ac_base64_decode(h, strlen(h), AC_BASE64_STD, proof.hash[i], 32, &n) ||
+              n != 32;
+        proof.count = i + 1;
+    }
+    json_decref(doc);
+    char why[160];
+    if (bad) {
+        ac_log_warn("federation", "%s: malformed consistency proof", j->p->node_id);
+    } else if (ac_checkpoint_check_consistent(&j->old, &j->cp, &proof, why, sizeof why)) {
+        raise_fork(j, why);
+    } else {
+        cosign(j);
+    }
+    job_free(j);
+}
+
+static void on_checkpoint(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct job *j = arg;
+    struct ac__fed_peer *p = j->p;
+    if (p->fed->stopping || err || resp->status != 200) {
+        if (!p->fed->stopping)
+            ac_log_warn("federation", "%s: no checkpoint: %s", p->node_id,
+                        err ? ac_strerror(err) : "not 200");
+        job_free(j);
+        return;
+    }
+    char why[AC_NOTE_WHY_MAX];
+    j->note = malloc(resp->body_len + 1);
+    if (!j->note ||
+        (memcpy(j->note, resp->body, resp->body_len), j->len = resp->body_len,
+         open_note(p, j->note, j->len, &j->cp, &j->text_len, why, sizeof why))) {
+        ac_log_warn("federation", "%s: its checkpoint does not verify: %s", p->node_id,
+                    j->note ? why : "out of memory");
+        job_free(j);
+        return;
+    }
+    uint8_t *old = NULL;
+    int64_t at;
+    err = ac_store_peer_doc_get(p->fed->node->store, p->node_id, "checkpoint", &old,
+                                &j->old_len, &at);
+    if (err == AC_ENOENT) {
+        cosign(j); /* the first one seen: nothing it must extend */
+        job_free(j);
+        return;
+    }
+    size_t old_text = 0;
+    j->old_note = (char *)old;
+    /* Verified when it was kept; parsed again for its size and root. */
+    const char *end = old ? memmem(old, j->old_len, "\n\n", 2) : NULL;
+    old_text = end ? (size_t)(end - (const char *)old) + 1 : 0;
+    if (err || !old_text || ac_checkpoint_parse(j->old_note, old_text, &j->old, why, sizeof why)) {
+        ac_log_error("federation", "%s: the kept checkpoint is unreadable", p->node_id);
+        job_free(j);
+        return;
+    }
+    if (j->cp.size < j->old.size) {
+        raise_fork(j, "the tree is smaller than one it showed before");
+    } else if (j->cp.size == j->old.size) {
+        if (sodium_memcmp(j->cp.root, j->old.root, 32) != 0)
+            raise_fork(j, "the same size with another root");
+        /* else: nothing new to cosign */
+    } else {
+        char path[96];
+        snprintf(path, sizeof path, "/v1/log/consistency?from=%llu&to=%llu",
+                 (unsigned long long)j->old.size, (unsigned long long)j->cp.size);
+        if (ac_h2_client_request(p->client, "GET", path, NULL, 0, NULL, 0, on_proof, j) == 0)
+            return;
+    }
+    job_free(j);
+}
+
+static void witness_peer(struct ac__fed_peer *p)
+{
+    struct job *j = calloc(1, sizeof *j);
+    int err = j ? 0 : AC_ENOMEM;
+    if (!err && !p->client) {
+        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
+                                          .request_timeout_ms = 15000,
+                                          .max_response_bytes = 1 << 20};
+        err = ac_h2_client_new(p->fed->node->loop, p->url, &cfg, &p->client);
+    }
+    if (!err) {
+        j->p = p;
+        err = ac_h2_client_request(p->client, "GET", "/v1/log/checkpoint", NULL, 0, NULL, 0,
+                                   on_checkpoint, j);
+    }
+    if (err) {
+        ac_log_warn("federation", "%s: cannot ask for its checkpoint: %s", p->node_id,
+                    ac_strerror(err));
+        free(j);
+    }
+}
+
+/* Witnesses every peer this node recognises as an issuer. */
+void ac__fed_witness_all(struct ac__federation *f)
+{
+    for (size_t i = 0; i < f->npeers; i++)
+        if (f->peers[i]->active && (f->peers[i]->rights & AC_RIGHT_ISSUER))
+            witness_peer(f->peers[i]);
+}
+
+/* ---- issuer side ---- */
+
+int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from,
+                             const uint8_t *body, size_t len, uint64_t *size,
+                             struct ac_reason *why)
+{
+    struct ac_node *n = f->node;
+    struct ac_cbor_reader r;
+    uint64_t npairs;
+    const uint8_t *note = NULL;
+    const char *line = NULL;
+    size_t note_len = 0, line_len = 0;
+    const char *k1 = NULL, *k2 = NULL;
+    size_t k1l = 0, k2l = 0;
+    /* {line, note}: keys in deterministic order. */
+    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs) || npairs != 2 ||
+        ac_cbor_get_text(&r, &k1, &k1l) || k1l != 4 || memcmp(k1, "line", 4) != 0 ||
+        ac_cbor_get_text(&r, &line, &line_len) || ac_cbor_get_text(&r, &k2, &k2l) || k2l != 4 ||
+        memcmp(k2, "note", 4) != 0 || ac_cbor_get_bytes(&r, &note, &note_len))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
+                              "a witness.cosignature body is {line: text, note: bytes}");
+    /* The note must be a checkpoint this node signed. */
+    struct ac_note_verifier v[AC__FED_PEER_KEYS];
+    size_t nv = 0;
+    for (size_t i = 0; i < ac_keyring_count(n->keyring) && nv < AC__FED_PEER_KEYS; i++)
+        if (ac_note_verifier_init(&v[nv], n->records->origin,
+                                  ac_keyring_key(n->keyring, i)->public_key) == 0)
+            nv++;
+    size_t text_len = 0;
+    char text_why[AC_NOTE_WHY_MAX];
+    struct ac_checkpoint cp = {0};
+    if (ac_note_verify((const char *)note, note_len, v, nv, &text_len, text_why,
+                       sizeof text_why) ||
+        ac_checkpoint_parse((const char *)note, text_len, &cp, text_why, sizeof text_why))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "note",
+                              "not a checkpoint this node signed: %s", text_why);
+    *size = cp.size;
+    ac_checkpoint_release(&cp);
+    /* "— <name> <base64>\n" with name = the witness's node id. */
+    char prefix[80];
+    int pl = snprintf(prefix, sizeof prefix, "\xe2\x80\x94 %s ", from->node_id);
+    uint8_t raw[COSIG_BYTES];
+    size_t rawlen = 0;
+    if (line_len < (size_t)pl + 2 || memcmp(line, prefix, (size_t)pl) != 0 ||
+        line[line_len - 1] != '\n' ||
+        ac_base64_decode(line + pl, line_len - (size_t)pl - 1, AC_BASE64_STD, raw, sizeof raw,
+                         &rawlen) ||
+        rawlen != COSIG_BYTES)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "line",
+                              "a cosignature line is \"\xe2\x80\x94 %s <base64 of 76 bytes>\"",
+                              from->node_id);
+    uint32_t id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
+    uint64_t t = 0;
+    for (int i = 0; i < 8; i++)
+        t = t << 8 | raw[4 + i];
+    struct ac_buf msg = AC_BUF_INIT;
+    int ok = 0, err = cosig_message(t, (const char *)note, text_len, &msg);
+    for (size_t i = 0; !err && !ok && i < from->nkeys; i++)
+        ok = cosig_key_id(from->node_id, from->keys[i].public_key) == id &&
+             crypto_sign_verify_detached(raw + 12, msg.data, msg.len,
+                                         from->keys[i].public_key) == 0;
+    ac_buf_release(&msg);
+    if (err)
+        return err;
+    if (!ok)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_SIGNATURE, "line",
+                              "the cosignature does not verify with a key of %s",
+                              from->node_id);
+    char *copy = strndup(line, line_len);
+    err = copy ? ac_store_cosignature_put(n->store, *size, from->node_id, copy,
+                                          ac_clock_now_ms())
+               : AC_ENOMEM;
+    free(copy);
+    return err;
+}
+
+/* GET /v1/federation/cosignatures[?size=N]: the cosignature lines collected
+ * on our checkpoint of that size (default: the current one), as text. */
+static void on_cosignatures(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    char v[24];
+    uint64_t size = n->records->tree.size;
+    if (ac_http_query(ac_http_exchange_req(x), "size", v, sizeof v) == 0) {
+        char *end;
+        size = strtoull(v, &end, 10);
+        if (!v[0] || *end) {
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "size", NULL,
+                        "size: \"%s\" must be a whole number", v);
+            return;
+        }
+    }
+    struct ac_buf out = AC_BUF_INIT;
+    int err = ac_store_cosignature_lines(n->store, size, &out);
+    if (err) {
+        ac__respond_error(x, err, "cosignatures");
+    } else {
+        const struct ac_http_header h[] = {{"content-type", "text/plain; charset=utf-8"}};
+        ac_http_respond(x, 200, h, 1, out.data, out.len);
+    }
+    ac_buf_release(&out);
+}
+
+/* POST /v1/federation/witness: witness every issuer peer now (admin). */
+static void on_witness_now(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    if (!n->federation) {
+        ac__problem(x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "federation is not running");
+        return;
+    }
+    ac__fed_witness_all(n->federation);
+    ac__respond_owned(x, 202, json_pack("{s:b}", "started", 1));
+}
+
+void ac__fed_witness_register(struct ac_node *n)
+{
+    ac__route(n, "GET", "/v1/federation/cosignatures", on_cosignatures);
+    ac__route(n, "POST", "/v1/federation/witness", on_witness_now);
+}

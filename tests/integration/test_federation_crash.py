@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""test_federation_crash.py - two real nodes; a has 300 messages queued for b.
+While a delivers them, a is killed with SIGKILL and restarted; later b is
+killed with SIGKILL mid-delivery and restarted. Every message still arrives,
+and exactly once: the outbox and its cursor are durable at a, and b's inbox
+rows commit with their effects, so a message b applied but never answered is
+answered from the inbox when a sends it again."""
+import sys
+import time
+
+from accordtest import Api, Node, check, skip_unless_built
+from federation_util import append_config, node_public_key
+
+N = 300
+
+
+def wait_for(what, cond, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = cond()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def main():
+    skip_unless_built()
+    with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
+        ta, tb = a.init(), b.init()
+        a.start()
+        b.start()
+        pa, pb = node_public_key(a), node_public_key(b)
+        a.stop()
+        b.stop()
+        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n"
+                      % (b.url, pb.hex()))
+        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n"
+                      % (a.url, pa.hex()))
+        a.start()
+        A = Api(a, ta)
+        for i in range(N):
+            assert A.post("/v1/test/federation/send",
+                          {"peer": "b.example", "type": "ping", "body_hex": "a0"})[0] == 202
+        b.start()
+        B = Api(b, tb)
+
+        def received():
+            return B.get("/v1/federation/peers/a.example")[1]["received"]
+
+        wait_for("some deliveries", lambda: received() >= 30)
+        a.kill()
+        at_kill = received()
+        check(at_kill < N, "a killed with SIGKILL after %d of %d deliveries" % (at_kill, N))
+        A.close()
+        a.start()
+        A = Api(a, ta)
+        B.post("/v1/federation/peers/a.example/probe")  # b reaches a: a tries at once
+
+        wait_for("more deliveries", lambda: received() >= at_kill + 60)
+        b.kill()
+        B.close()
+        b.start()
+        B = Api(b, tb)
+        B.post("/v1/federation/peers/a.example/probe")
+        wait_for("a's outbox to drain",
+                 lambda: A.get("/v1/federation/peers/b.example")[1]["outbox_depth"] == 0)
+        check(received() == N,
+              "after both kills, b applied each of the %d messages exactly once (%d)"
+              % (N, received()))
+        A.close()
+        B.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

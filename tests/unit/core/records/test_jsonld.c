@@ -1,0 +1,446 @@
+/* test_jsonld.c - JSON-LD expansion to RDF (core/records/jsonld.c) against
+ * the published canonical forms of the W3C vc-di-eddsa and 1EdTech OB 3.0
+ * vectors (tests/unit/core/vectors/ob3/), the pitfalls issue 13 names, and
+ * the refusals. The vectors used here have at most one blank node, so their
+ * canonical form is the sorted N-Quads with that node labelled c14n0
+ * (RDFC-1.0: a lone blank node gets the first canonical label). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "accord/base/error.h"
+#include "accord/records/jsonld.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted N-Quads of |d| with its only blank node (if any) as _:c14n0, or
+ * with every blank node as _:B when |many| (for comparing shapes only). */
+static char *sorted_nquads_of(struct ac_rdf_dataset *d, int many)
+{
+    const char *blank = NULL;
+    char **lines = calloc(d->n + 1, sizeof *lines);
+    size_t total = 1;
+    for (size_t i = 0; i < d->n; i++) {
+        struct ac_rdf_term *ts[] = {&d->quads[i].s, &d->quads[i].o, &d->quads[i].g};
+        for (size_t k = 0; k < 3; k++) {
+            if (ts[k]->kind != AC_RDF_BLANK)
+                continue;
+            if (blank && !many)
+                assert_string_equal(blank, ts[k]->value); /* one blank node only */
+            blank = ts[k]->value;
+        }
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        struct ac_rdf_quad q = d->quads[i];
+        struct ac_rdf_term *ts[] = {&q.s, &q.o, &q.g};
+        for (size_t k = 0; k < 3; k++)
+            if (ts[k]->kind == AC_RDF_BLANK)
+                ts[k]->value = many ? "B" : "c14n0";
+        struct ac_buf b = AC_BUF_INIT;
+        assert_int_equal(ac_rdf_quad_nquads(&q, &b), 0);
+        assert_int_equal(ac_buf_terminate(&b), 0);
+        lines[i] = (char *)b.data;
+        total += b.len;
+    }
+    qsort(lines, d->n, sizeof *lines, cmp_line);
+    char *out = calloc(total, 1);
+    for (size_t i = 0; i < d->n; i++) {
+        strcat(out, lines[i]);
+        free(lines[i]);
+    }
+    free(lines);
+    return out;
+}
+
+static char *sorted_nquads(struct ac_rdf_dataset *d)
+{
+    return sorted_nquads_of(d, 0);
+}
+
+static struct ac_jsonld *proc(void)
+{
+    struct ac_jsonld *p = NULL;
+    char why[256];
+    assert_int_equal(ac_jsonld_new(&p, why, sizeof why), 0);
+    return p;
+}
+
+/* Expands |json| and returns its sorted N-Quads, or NULL with |why| set and
+ * |*rc| the code. */
+static char *to_nquads(struct ac_jsonld *p, const char *json, int *rc, char *why, size_t whylen)
+{
+    json_t *doc;
+    assert_int_equal(ac_jsonld_parse(json, strlen(json), &doc, why, whylen), 0);
+    struct ac_rdf_dataset d = {0};
+    *rc = ac_jsonld_to_rdf(p, doc, &d, why, whylen);
+    json_decref(doc);
+    char *s = *rc ? NULL : sorted_nquads(&d);
+    ac_rdf_dataset_release(&d);
+    return s;
+}
+
+static char *expect_ok(struct ac_jsonld *p, const char *json)
+{
+    char why[512] = "";
+    int rc;
+    char *s = to_nquads(p, json, &rc, why, sizeof why);
+    if (rc)
+        fail_msg("refused: %s", why);
+    return s;
+}
+
+static char *shape(struct ac_jsonld *p, const char *json)
+{
+    json_t *doc;
+    char why[256];
+    assert_int_equal(ac_jsonld_parse(json, strlen(json), &doc, why, sizeof why), 0);
+    struct ac_rdf_dataset d = {0};
+    assert_int_equal(ac_jsonld_to_rdf(p, doc, &d, why, sizeof why), 0);
+    json_decref(doc);
+    char *s = sorted_nquads_of(&d, 1);
+    ac_rdf_dataset_release(&d);
+    return s;
+}
+
+static void expect_refused(const char *json, int code, const char *reason_part)
+{
+    struct ac_jsonld *p = proc();
+    char why[512] = "";
+    int rc;
+    char *s = to_nquads(p, json, &rc, why, sizeof why);
+    assert_null(s);
+    assert_int_equal(rc, code);
+    if (!strstr(why, reason_part))
+        fail_msg("reason \"%s\" does not mention \"%s\"", why, reason_part);
+    ac_jsonld_free(p);
+}
+
+static void test_shipped_contexts_match_their_pinned_digests(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    const uint8_t *data;
+    size_t len;
+    assert_int_equal(ac_jsonld_context_bytes(AC_JSONLD_CREDENTIALS_V2, &data, &len), 0);
+    assert_int_equal(len, 10131); /* the file in core/records/contexts/ */
+    assert_int_equal(ac_jsonld_context_bytes("https://example.org/ctx", &data, &len), AC_ENOENT);
+    ac_jsonld_free(p);
+}
+
+static void test_w3c_vector_document_expands_to_its_published_canonical_form(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *doc = slurp("vectors/ob3/w3c-vc-di-eddsa/unsigned.json");
+    char *want = slurp("vectors/ob3/w3c-vc-di-eddsa/canonDocDataInt.txt");
+    char *got = expect_ok(p, doc);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(doc);
+    ac_jsonld_free(p);
+}
+
+static void test_w3c_vector_proof_config_expands_to_its_published_canonical_form(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *doc = slurp("vectors/ob3/w3c-vc-di-eddsa/proofConfigDataInt.json");
+    char *want = slurp("vectors/ob3/w3c-vc-di-eddsa/proofCanonDataInt.txt");
+    char *got = expect_ok(p, doc);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(doc);
+    ac_jsonld_free(p);
+}
+
+/* The 1EdTech signed credential less its proof is the document the vector
+ * canonicalizes (document-canon.txt). */
+static void test_1edtech_vector_credential_expands_to_its_published_canonical_form(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *text = slurp("vectors/ob3/1edtech-ob3/signed.json");
+    char *want = slurp("vectors/ob3/1edtech-ob3/document-canon.txt");
+    json_t *doc = json_loads(text, 0, NULL);
+    assert_non_null(doc);
+    json_object_del(doc, "proof");
+    char *unsigned_text = json_dumps(doc, 0);
+    char *got = expect_ok(p, unsigned_text);
+    assert_string_equal(got, want);
+    free(got);
+    free(unsigned_text);
+    json_decref(doc);
+    free(want);
+    free(text);
+    ac_jsonld_free(p);
+}
+
+#define OB_CTX                                                                                     \
+    "\"@context\":[\"https://www.w3.org/ns/credentials/v2\","                                     \
+    "\"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\"]"
+#define VC OB_CTX ",\"type\":[\"VerifiableCredential\",\"OpenBadgeCredential\"]"
+#define OBV "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
+#define XSD "http://www.w3.org/2001/XMLSchema#"
+
+/* The OB 3.0.3 context types awardedDate as "xsd:dateTime" without defining
+ * xsd: JSON-LD then reads "xsd:dateTime" as an absolute IRI of scheme xsd,
+ * and so do jsonld.js and the 1EdTech validator. */
+static void test_awarded_date_is_typed_with_the_undefined_xsd_prefix_left_as_is(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"awardedDate\":\"2024-01-01T00:00:00Z\"}");
+    assert_string_equal(got, "<urn:x:1> <" OBV "awardedDate> \"2024-01-01T00:00:00Z\"^^<xsd:dateTime> .\n");
+    free(got);
+    ac_jsonld_free(p);
+}
+
+/* Some OB datatypes use https:// for the XML Schema namespace (url,
+ * targetUrl, achievedLevel); they stay https, unlike validFrom's http. */
+static void test_ob_url_keeps_the_https_xml_schema_datatype(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *got = expect_ok(p, "{" VC ",\"id\":\"urn:x:1\",\"url\":\"https://a.example/\","
+                             "\"validFrom\":\"2024-01-01T00:00:00Z\"}");
+    assert_non_null(strstr(
+        got, "<urn:x:1> <https://schema.org/url> \"https://a.example/\"^^<https://www.w3.org/2001/"
+             "XMLSchema#anyURI> .\n"));
+    assert_non_null(strstr(got, "<urn:x:1> <https://www.w3.org/2018/credentials#validFrom> "
+                                "\"2024-01-01T00:00:00Z\"^^<" XSD "dateTime> .\n"));
+    free(got);
+    ac_jsonld_free(p);
+}
+
+/* JSON-LD 1.1 toRdf 8.6 steps 10-11 with JavaScript's number text: 3.0 is
+ * the integer 3 (the datatype stays the term's xsd:float) and
+ * 0.30000000000000004 a double written "3.0E-1". */
+static void test_numbers_canonicalize_as_javascript_prints_them(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"type\":\"AchievementSubject\","
+                             "\"creditsEarned\":3.0}");
+    assert_non_null(strstr(got, "<" OBV "creditsEarned> \"3\"^^<https://www.w3.org/2001/"
+                                "XMLSchema#float> .\n"));
+    free(got);
+    got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"type\":\"AchievementSubject\","
+                       "\"creditsEarned\":0.30000000000000004}");
+    assert_non_null(strstr(got, "\"3.0E-1\"^^<https://www.w3.org/2001/XMLSchema#float>"));
+    free(got);
+    got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"name\":{\"@value\":2.5}}");
+    assert_non_null(strstr(got, "\"2.5E0\"^^<" XSD "double>"));
+    free(got);
+    got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"name\":{\"@value\":-12}}");
+    assert_non_null(strstr(got, "\"-12\"^^<" XSD "integer>"));
+    free(got);
+    ac_jsonld_free(p);
+}
+
+static void test_language_tags_are_lowercased(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *got = expect_ok(p, "{" OB_CTX ",\"id\":\"urn:x:1\",\"name\":{\"@value\":\"Teamwork\","
+                             "\"@language\":\"EN-GB\"}}");
+    assert_string_equal(got, "<urn:x:1> <https://schema.org/name> \"Teamwork\"@en-gb .\n");
+    free(got);
+    ac_jsonld_free(p);
+}
+
+/* The 1EdTech JSON schema wants proof as an array; JSON-LD gives the same
+ * quads either way (each proof in a graph of its own). */
+static void test_proof_as_an_array_gives_the_same_quads_as_an_object(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    const char *proof = "{\"type\":\"DataIntegrityProof\",\"cryptosuite\":\"eddsa-rdfc-2022\","
+                        "\"proofPurpose\":\"assertionMethod\"}";
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "{" VC ",\"id\":\"urn:x:1\",\"proof\":%s}", proof);
+    snprintf(b, sizeof b, "{" VC ",\"id\":\"urn:x:1\",\"proof\":[%s]}", proof);
+    char *ga = shape(p, a), *gb = shape(p, b);
+    assert_string_equal(ga, gb);
+    assert_non_null(strstr(ga, "<urn:x:1> <https://w3id.org/security#proof> _:B .\n"));
+    assert_non_null(strstr(ga, "_:B <https://w3id.org/security#proofPurpose> "
+                               "<https://w3id.org/security#assertionMethod> _:B .\n"));
+    free(ga);
+    free(gb);
+    ac_jsonld_free(p);
+}
+
+static void test_json_typed_values_are_canonical_json_literals(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    /* JsonSchema's jsonSchema member is "@type": "@json" in the VC 2.0
+     * context; its literal is the RFC 8785 form (sorted keys, 1.5). */
+    char *got = expect_ok(p, "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],"
+                             "\"id\":\"urn:x:1\",\"type\":\"JsonSchema\","
+                             "\"jsonSchema\":{\"b\":1.50,\"a\":[true,null,\"\\u00e9\"]}}");
+    assert_non_null(strstr(got, "\"{\\\"a\\\":[true,null,\\\"\xc3\xa9\\\"],\\\"b\\\":1.5}\"^^<"
+                                "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON>"));
+    free(got);
+    ac_jsonld_free(p);
+}
+
+static void test_a_term_no_context_defines_is_refused(void **state)
+{
+    (void)state;
+    expect_refused("{" VC ",\"id\":\"urn:x:1\",\"credentialSubject\":{\"favouriteColour\":"
+                   "\"blue\"}}",
+                   AC_EINVAL,
+                   "credentialSubject.favouriteColour: term \"favouriteColour\" is not defined");
+}
+
+static void test_an_undefined_type_is_refused(void **state)
+{
+    (void)state;
+    expect_refused("{" OB_CTX ",\"id\":\"urn:x:1\",\"type\":[\"VerifiableCredential\",\"Mystery\"]}",
+                   AC_EINVAL, "\"Mystery\" is not defined");
+}
+
+static void test_a_remote_context_is_refused(void **state)
+{
+    (void)state;
+    expect_refused("{\"@context\":[\"https://www.w3.org/ns/credentials/v2\","
+                   "\"https://evil.example/ctx.jsonld\"],\"id\":\"urn:x:1\"}",
+                   AC_EINVAL, "@context[1]: \"https://evil.example/ctx.jsonld\" is not one of");
+}
+
+static void test_contexts_in_the_wrong_order_are_refused(void **state)
+{
+    (void)state;
+    expect_refused("{\"@context\":[\"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json\","
+                   "\"https://www.w3.org/ns/credentials/v2\"],\"id\":\"urn:x:1\"}",
+                   AC_EINVAL, "the first context must be https://www.w3.org/ns/credentials/v2");
+}
+
+static void test_an_inline_or_nested_context_is_refused(void **state)
+{
+    (void)state;
+    expect_refused("{\"@context\":[\"https://www.w3.org/ns/credentials/v2\",{\"x\":\"urn:x\"}]}",
+                   AC_EINVAL, "inline contexts are not accepted");
+    expect_refused("{" VC ",\"credentialSubject\":{\"@context\":{\"x\":\"urn:y\"},\"x\":1}}",
+                   AC_EINVAL, "credentialSubject: @context is accepted only at the top");
+}
+
+/* VC 2.0 gives verifiableCredential a null scoped context (a nested
+ * credential starts afresh); this processor signs and verifies credentials,
+ * not presentations, and says so. */
+static void test_an_embedded_credential_is_refused_by_name(void **state)
+{
+    (void)state;
+    expect_refused("{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],"
+                   "\"type\":\"VerifiablePresentation\",\"verifiableCredential\":"
+                   "{\"id\":\"urn:x:1\",\"type\":\"VerifiableCredential\"}}",
+                   AC_EINVAL,
+                   "verifiableCredential: scoped context of \"verifiableCredential\": a scoped "
+                   "context that resets the active context (null) is not supported");
+}
+
+static void test_a_relative_iri_is_refused(void **state)
+{
+    (void)state;
+    expect_refused("{" OB_CTX ",\"id\":\"credentials/3527\"}", AC_EINVAL,
+                   "\"credentials/3527\" is not an absolute IRI");
+    expect_refused("{" VC ",\"id\":\"urn:x:1\",\"issuer\":\"../issuer\"}", AC_EINVAL,
+                   "issuer: \"../issuer\" is not an absolute IRI");
+}
+
+static void test_deeply_nested_documents_are_refused(void **state)
+{
+    (void)state;
+    struct ac_buf b = AC_BUF_INIT;
+    ac_buf_append_str(&b, "{" VC ",\"id\":\"urn:x:1\",\"credentialSubject\":");
+    for (int i = 0; i < 40; i++)
+        ac_buf_append_str(&b, "{\"type\":\"AchievementSubject\",\"source\":");
+    ac_buf_append_str(&b, "\"urn:x:2\"");
+    for (int i = 0; i < 41; i++)
+        ac_buf_push(&b, '}');
+    ac_buf_terminate(&b);
+    expect_refused((const char *)b.data, AC_E2BIG, "nested deeper than");
+    ac_buf_release(&b);
+}
+
+static void test_documents_over_the_size_limit_are_refused(void **state)
+{
+    (void)state;
+    size_t n = AC_JSONLD_MAX_BYTES + 1;
+    char *big = malloc(n);
+    memset(big, ' ', n);
+    json_t *doc = NULL;
+    char why[128];
+    assert_int_equal(ac_jsonld_parse(big, n, &doc, why, sizeof why), AC_E2BIG);
+    assert_null(doc);
+    free(big);
+}
+
+static void test_javascript_number_text_matches_ecmascript(void **state)
+{
+    (void)state;
+    char s[32];
+    /* Expected strings: ECMA-262 Number::toString, as node prints them. */
+    const struct {
+        double x;
+        const char *want;
+    } v[] = {{0.1, "0.1"},         {1e21, "1e+21"},        {123456789012345680000.0, "123456789012345680000"},
+             {5e-7, "5e-7"},       {0.000001, "0.000001"}, {-1.5, "-1.5"},
+             {0.30000000000000004, "0.30000000000000004"}, {100, "100"}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        ac_jsonld_js_number(v[i].x, s);
+        assert_string_equal(s, v[i].want);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_contexts_match_their_pinned_digests),
+        cmocka_unit_test(test_w3c_vector_document_expands_to_its_published_canonical_form),
+        cmocka_unit_test(test_w3c_vector_proof_config_expands_to_its_published_canonical_form),
+        cmocka_unit_test(test_1edtech_vector_credential_expands_to_its_published_canonical_form),
+        cmocka_unit_test(test_awarded_date_is_typed_with_the_undefined_xsd_prefix_left_as_is),
+        cmocka_unit_test(test_ob_url_keeps_the_https_xml_schema_datatype),
+        cmocka_unit_test(test_numbers_canonicalize_as_javascript_prints_them),
+        cmocka_unit_test(test_language_tags_are_lowercased),
+        cmocka_unit_test(test_proof_as_an_array_gives_the_same_quads_as_an_object),
+        cmocka_unit_test(test_json_typed_values_are_canonical_json_literals),
+        cmocka_unit_test(test_a_term_no_context_defines_is_refused),
+        cmocka_unit_test(test_an_undefined_type_is_refused),
+        cmocka_unit_test(test_a_remote_context_is_refused),
+        cmocka_unit_test(test_contexts_in_the_wrong_order_are_refused),
+        cmocka_unit_test(test_an_inline_or_nested_context_is_refused),
+        cmocka_unit_test(test_an_embedded_credential_is_refused_by_name),
+        cmocka_unit_test(test_a_relative_iri_is_refused),
+        cmocka_unit_test(test_deeply_nested_documents_are_refused),
+        cmocka_unit_test(test_documents_over_the_size_limit_are_refused),
+        cmocka_unit_test(test_javascript_number_text_matches_ecmascript),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,415 @@
+/* ob3.c - accord-verify's checks of one Open Badges 3.0 credential (W3C VC
+ * 2.0 JSON-LD with an eddsa-rdfc-2022 proof): decoding, issuer and key,
+ * signature, key window, and status from the issuer's Bitstring Status List
+ * credentials, reported as the same checks and verdicts as a native record. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/records/di.h"
+#include "accord/records/multibase.h"
+#include "accord/records/status.h"
+#include "accord/sign/did.h"
+#include "accord/trust/trust.h"
+#include "internal.h"
+
+/* As for native records: clocks drift, but not by more than this. */
+#define FUTURE_SKEW_S 300
+
+/* One processor for the run: its cache of processed contexts is what makes
+ * the second and later credentials cheap. */
+static struct ac_jsonld *processor;
+
+void ac__ob3_release(void)
+{
+    ac_jsonld_free(processor);
+    processor = NULL;
+}
+
+__attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
+                                                      enum ac_trust_result result, const char *fmt, ...)
+{
+    if (rep->n == AC_TRUST_MAX_CHECKS)
+        return;
+    struct ac_trust_check *c = &rep->checks[rep->n++];
+    c->name = name;
+    c->result = result;
+    c->reason[0] = '\0';
+    if (result == AC_TRUST_PASS && !rep->pass_reasons)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+    va_end(ap);
+}
+
+/* The https:// URL a did:web names (did:web:host%3A8443:a:b ->
+ * https://host:8443/a/b), or, when |hint| (the Profile's url) is an http(s)
+ * URL whose did:web is |did|, that URL: a node on loopback has an http base. */
+static int did_web_url(const char *did, const char *hint, char *out, size_t len)
+{
+    char back[320];
+    if (strncmp(did, "did:web:", 8) != 0)
+        return AC_EINVAL;
+    if (hint && ac_did_web_from_url(hint, back, sizeof back) == 0 && strcmp(back, did) == 0) {
+        if (strlen(hint) >= len)
+            return AC_EINVAL;
+        strcpy(out, hint);
+        size_t n = strlen(out);
+        while (n > 0 && out[n - 1] == '/')
+            out[--n] = 0;
+        return 0;
+    }
+    size_t o = 0;
+    const char *s = did + 8;
+    if (len < 9)
+        return AC_EINVAL;
+    memcpy(out, "https://", 8);
+    o = 8;
+    for (; *s && o + 2 < len; s++) {
+        if (*s == ':')
+            out[o++] = '/';
+        else if (strncmp(s, "%3A", 3) == 0 || strncmp(s, "%3a", 3) == 0) {
+            out[o++] = ':';
+            s += 2;
+        } else
+            out[o++] = *s;
+    }
+    if (*s)
+        return AC_EINVAL;
+    out[o] = 0;
+    return 0;
+}
+
+struct keyset {
+    const struct ac_key_info *keys;
+    size_t n;
+    char iss[320]; /* the trusted issuer's name */
+};
+
+/* The web origin of |issuer| (a did:web, or an http(s) URL), which the
+ * verifier may fetch from, into |url|; empty when it has none. */
+static void issuer_origin(const char *issuer, const char *hint, char *url, size_t len)
+{
+    url[0] = 0;
+    if (strncmp(issuer, "did:web:", 8) == 0)
+        did_web_url(issuer, hint, url, len);
+    else if (strncmp(issuer, "https://", 8) == 0 || strncmp(issuer, "http://", 7) == 0)
+        snprintf(url, len, "%s", issuer);
+    if (url[0] && ac_trust_issuer_refusal(url))
+        url[0] = 0;
+}
+
+/* The trusted keys of the issuer |issuer| (a DID or URL). Adds a failing or
+ * indeterminate "issuer" check and returns false when there are none. */
+static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, const char *url,
+                        struct ac_trust_report *rep, struct keyset *ks)
+{
+    const struct ac_trust_issuer *is = NULL;
+    if (opt->fetched) {
+        if (!url[0]) {
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "issuer %s has no https URL to fetch keys from",
+                issuer);
+            return false;
+        }
+        is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, url);
+        if (!is) {
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "out of memory while fetching keys");
+            return false;
+        }
+        if (is->fetch_error) {
+            add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
+            return false;
+        }
+    } else {
+        is = ac_trust_find(opt->trust, issuer);
+        if (!is && url[0])
+            is = ac_trust_find(opt->trust, url);
+    }
+    if (!is) {
+        add(rep, "issuer", AC_TRUST_FAIL, "issuer \"%s\" is not an issuer in the trust file", issuer);
+        return false;
+    }
+    ks->keys = is->keys;
+    ks->n = is->nkeys;
+    snprintf(ks->iss, sizeof ks->iss, "%s", is->iss);
+    return true;
+}
+
+/* The key a verificationMethod names among |ks| (or the pinned key): by key
+ * id ("<did>#<kid hex>", Accord's DID documents) or by Multikey
+ * ("#z6Mk...", or a did:key). NULL when none. */
+static const struct ac_key_info *key_of(const struct ac_trust_options *opt, const struct keyset *ks,
+                                        const char *vm)
+{
+    const char *frag = strchr(vm, '#');
+    uint8_t pk[32];
+    int have_pk = 0;
+    if (strncmp(vm, "did:key:", 8) == 0)
+        have_pk = ac_did_key_parse(vm, pk) == 0;
+    else if (frag && frag[1] == 'z')
+        have_pk = ac_multikey_ed25519_public(frag + 1, pk) == 0;
+    const struct ac_key_info *keys = opt->pinned ? &opt->pinned_key : ks->keys;
+    size_t n = opt->pinned ? 1 : ks->n;
+    for (size_t i = 0; i < n; i++) {
+        if (have_pk && memcmp(keys[i].public_key, pk, 32) == 0)
+            return &keys[i];
+        if (!have_pk && frag && strcmp(frag + 1, keys[i].kid_hex) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* Seconds since the epoch of an RFC 3339 UTC time, or -1. */
+static int64_t parse_time(const char *s)
+{
+    int64_t ms;
+    if (!s || ac_clock_parse(s, &ms) != 0)
+        return -1;
+    return ms / 1000;
+}
+
+static const char *issuer_id(const json_t *doc)
+{
+    const json_t *iss = json_object_get(doc, "issuer");
+    if (json_is_object(iss))
+        iss = json_object_get(iss, "id");
+    return json_string_value(iss);
+}
+
+/* Verifies a fetched status list credential and returns its bit for
+ * |index|: 0 or 1, or -1 with the reason in |why|. */
+static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks, const char *issuer,
+                    const char *url, const char *purpose, uint64_t index, char *why,
+                    size_t whylen)
+{
+    const uint8_t *body;
+    size_t blen;
+    const char *ferr = NULL;
+    int frc = opt->fetcher->fetch(opt->fetcher->ctx, url, &body, &blen, &ferr);
+    if (frc) {
+        snprintf(why, whylen, "%s", ferr ? ferr : "out of memory");
+        return -1;
+    }
+    json_t *sl = NULL;
+    struct ac_di_proof pr;
+    struct ac_buf bits = AC_BUF_INIT;
+    int bit = -1;
+    char inner[256];
+    const json_t *subj;
+    const struct ac_key_info *k;
+    if (ac_jsonld_parse((const char *)body, blen, &sl, inner, sizeof inner)) {
+        snprintf(why, whylen, "%s: %s", url, inner);
+        goto out;
+    }
+    subj = json_object_get(sl, "credentialSubject");
+    if (!issuer_id(sl) || strcmp(issuer_id(sl), issuer) != 0) {
+        snprintf(why, whylen, "%s: issued by %s, not the credential's issuer", url,
+                 issuer_id(sl) ? issuer_id(sl) : "nobody");
+        goto out;
+    }
+    if (!json_is_string(json_object_get(subj, "statusPurpose")) ||
+        strcmp(json_string_value(json_object_get(subj, "statusPurpose")), purpose) != 0) {
+        snprintf(why, whylen, "%s: not a %s list", url, purpose);
+        goto out;
+    }
+    if (ac_di_proof_get(sl, &pr, inner, sizeof inner)) {
+        snprintf(why, whylen, "%s: %s", url, inner);
+        goto out;
+    }
+    if (!(k = key_of(opt, ks, pr.verification_method))) {
+        snprintf(why, whylen, "%s: signed by %s, not a trusted key of the issuer", url,
+                 pr.verification_method);
+        goto out;
+    }
+    if (ac_di_verify(processor, sl, k->public_key, inner, sizeof inner)) {
+        snprintf(why, whylen, "%s: %s", url, inner);
+        goto out;
+    }
+    const char *enc = json_string_value(json_object_get(subj, "encodedList"));
+    if (!enc || ac_status_w3c_decode(enc, strlen(enc), AC_STATUS_MAX_ENTRIES / 8, &bits)) {
+        snprintf(why, whylen, "%s: encodedList is not a GZIP bitstring in base64url", url);
+        goto out;
+    }
+    bit = ac_status_w3c_bit(bits.data, bits.len, index);
+    if (bit < 0)
+        snprintf(why, whylen, "%s: index %llu is beyond the list", url,
+                 (unsigned long long)index);
+out:
+    ac_buf_release(&bits);
+    json_decref(sl);
+    return bit;
+}
+
+static void check_status(const struct ac_trust_options *opt, const struct keyset *ks,
+                         const json_t *doc, const char *issuer, const char *origin,
+                         struct ac_trust_report *rep)
+{
+    const json_t *st = json_object_get(doc, "credentialStatus");
+    size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
+    if (opt->skip_status && !opt->fetcher) {
+        add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status)");
+        return;
+    }
+    if (n == 0) {
+        add(rep, "status", AC_TRUST_INDETERMINATE,
+            "the credential has no credentialStatus: it cannot be shown not revoked");
+        return;
+    }
+    if (!opt->fetcher) {
+        add(rep, "status", AC_TRUST_INDETERMINATE,
+            "status not checked: the lists are online only (--fetch gets them)");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_is_array(st) ? json_array_get(st, i) : st;
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *purpose = json_string_value(json_object_get(e, "statusPurpose"));
+        const char *url = json_string_value(json_object_get(e, "statusListCredential"));
+        const char *idx = json_string_value(json_object_get(e, "statusListIndex"));
+        char *end = NULL, why[300];
+        unsigned long long index = idx ? strtoull(idx, &end, 10) : 0;
+        if (!type || strcmp(type, "BitstringStatusListEntry") != 0 || !purpose || !url || !idx ||
+            !*idx || *end) {
+            add(rep, "status", AC_TRUST_FAIL, "credentialStatus[%zu] is not a BitstringStatusListEntry",
+                i);
+            return;
+        }
+        if (strcmp(purpose, "revocation") != 0 && strcmp(purpose, "suspension") != 0)
+            continue; /* a purpose Accord does not publish says nothing of validity */
+        if (!origin[0] || !ac_trust_same_origin(origin, url)) {
+            add(rep, "status", AC_TRUST_INDETERMINATE,
+                "not fetched: status list %.200s is not on the web origin of the issuer %.200s, "
+                "and a verifier fetches only from the issuer's own origin, so revocation or "
+                "suspension cannot be ruled out",
+                url, origin[0] ? origin : issuer);
+            return;
+        }
+        int bit = list_bit(opt, ks, issuer, url, purpose, index, why, sizeof why);
+        if (bit < 0) {
+            add(rep, "status", AC_TRUST_INDETERMINATE, "%s list: %s", purpose, why);
+            return;
+        }
+        if (bit) {
+            add(rep, "status", AC_TRUST_FAIL, "%s (list %.120s index %llu, fetched now)",
+                purpose[0] == 'r' ? "REVOKED" : "SUSPENDED", url, index);
+            return;
+        }
+    }
+    add(rep, "status", AC_TRUST_PASS, "neither revoked nor suspended (status lists fetched now)");
+}
+
+void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
+                    struct ac_trust_report *rep)
+{
+    char why[384];
+    json_t *doc = NULL;
+    struct ac_di_proof pr;
+    struct keyset ks = {0};
+    rep->n = 0;
+    rep->decoded = false;
+    rep->issuer_untrusted = false;
+    rep->len = len;
+    rep->pass_reasons = opt->pass_reasons;
+    if (!processor && ac_jsonld_new(&processor, why, sizeof why)) {
+        add(rep, "decode", AC_TRUST_FAIL, "JSON-LD contexts: %s", why);
+        return;
+    }
+    if (ac_jsonld_parse((const char *)data, len, &doc, why, sizeof why)) {
+        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
+        return;
+    }
+    const char *issuer = issuer_id(doc);
+    const json_t *iss = json_object_get(doc, "issuer");
+    const char *hint = json_string_value(json_object_get(iss, "url"));
+    const char *valid_from = json_string_value(json_object_get(doc, "validFrom"));
+    int64_t from_s = parse_time(valid_from);
+    const char *valid_until = json_string_value(json_object_get(doc, "validUntil"));
+    if (!issuer) {
+        add(rep, "decode", AC_TRUST_FAIL, "issuer: missing (a string or an object with an id)");
+        goto out;
+    }
+    if (from_s < 0) {
+        add(rep, "decode", AC_TRUST_FAIL, "validFrom: missing or not an RFC 3339 UTC time");
+        goto out;
+    }
+    if (ac_di_proof_get(doc, &pr, why, sizeof why)) {
+        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
+        goto out;
+    }
+    add(rep, "decode", AC_TRUST_PASS, "OB 3.0 / VC 2.0 credential with an %s proof",
+        AC_DI_CRYPTOSUITE);
+
+    /* The proof must be the issuer's: its verification method is a key of
+     * the issuer's DID (or URL). */
+    size_t ilen = strlen(issuer);
+    if (strncmp(pr.verification_method, issuer, ilen) != 0 || pr.verification_method[ilen] != '#') {
+        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is not a key of the issuer %s",
+            pr.verification_method, issuer);
+        goto out;
+    }
+    char origin[320];
+    issuer_origin(issuer, hint, origin, sizeof origin);
+    if (!opt->pinned && !issuer_keys(opt, issuer, origin, rep, &ks))
+        goto out;
+    const struct ac_key_info *key = key_of(opt, &ks, pr.verification_method);
+    if (!key) {
+        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is %s", pr.verification_method,
+            opt->pinned ? "not the pinned key" : "none of the issuer's trusted keys");
+        goto out;
+    }
+    if (opt->fetched) {
+        /* As for native records: a key the issuer's own origin publishes
+         * checks the signature, not whether that issuer may issue. */
+        rep->issuer_untrusted = true;
+        add(rep, "issuer", AC_TRUST_INDETERMINATE,
+            "issuer not trusted: key %s is the one %s publishes itself (its "
+            "/.well-known/jwks.json), and no trust file or pinned key says it may issue "
+            "credentials (give --trust or --key)",
+            key->kid_hex, ks.iss);
+    } else {
+        add(rep, "issuer", AC_TRUST_PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss,
+            key->kid_hex);
+    }
+
+    int rc = ac_di_verify(processor, doc, key->public_key, why, sizeof why);
+    if (rc) {
+        add(rep, "signature", AC_TRUST_FAIL, "%s", why);
+        goto out;
+    }
+    add(rep, "signature", AC_TRUST_PASS, "Ed25519 over the RDFC-1.0 canonical forms verifies");
+
+    /* The key window, against the proof's created time (else validFrom). */
+    int64_t signed_s = pr.created ? parse_time(pr.created) : from_s;
+    int64_t now_s = opt->now_ms / 1000;
+    char when[21];
+    ac_clock_format((signed_s > 0 ? signed_s : 0) * 1000, when);
+    if (signed_s < 0 || signed_s > now_s + FUTURE_SKEW_S || from_s > now_s + FUTURE_SKEW_S) {
+        add(rep, "key-window", AC_TRUST_FAIL, "signed %s / validFrom %s: in the future or unreadable",
+            when, valid_from);
+    } else if (valid_until && parse_time(valid_until) >= 0 &&
+               parse_time(valid_until) < now_s - FUTURE_SKEW_S) {
+        add(rep, "key-window", AC_TRUST_FAIL, "validUntil %s is in the past: the credential expired",
+            valid_until);
+    } else if (opt->pinned) {
+        add(rep, "key-window", AC_TRUST_PASS, "signed %s; a pinned key has no window to check", when);
+    } else if (!ac_record_key_valid_at(key, signed_s)) {
+        add(rep, "key-window", AC_TRUST_FAIL, "signed %s, outside key %s's window", when, key->kid_hex);
+    } else if (key->not_after_ms) {
+        add(rep, "key-window", AC_TRUST_INDETERMINATE,
+            "signed %s inside retired key %s's window, but the OB 3.0 form carries no log "
+            "inclusion proof to show the date (verify the native record's bundle)",
+            when, key->kid_hex);
+    } else {
+        add(rep, "key-window", AC_TRUST_PASS, "signed %s by current key %s", when, key->kid_hex);
+    }
+    check_status(opt, &ks, doc, issuer, origin, rep);
+out:
+    json_decref(doc);
+}
