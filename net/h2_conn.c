@@ -29,6 +29,20 @@ struct ac__stream {
     unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
     unsigned deferred : 1; /* complete, waiting for response buffer to free */
     unsigned head : 1;     /* a HEAD request: answered with headers only */
+    /* A streamed request body (a route added with ac_router_add_stream()):
+     * its bytes go to the handler as they arrive, and the peer's window is
+     * reopened only as the handler consumes them. */
+    uint64_t body_total;   /* body bytes received */
+    size_t unconsumed;     /* delivered to the handler, not yet consumed */
+    uint64_t last_body_ms; /* uv_now() of the last body bytes received or consumed */
+    unsigned stream_body : 1, body_ended : 1;
+    /* A streamed response: |resp| holds one piece at a time, and the producer
+     * is pulled for the next once nghttp2 has taken it. */
+    struct ac_http_exchange *sx; /* held for the producer until the last piece */
+    ac_http_pull_cb pull;
+    void *pull_arg;
+    uint64_t resp_length, resp_given; /* announced, and handed over so far */
+    unsigned pull_wanted : 1, pull_out : 1, resp_last : 1;
 };
 
 struct ac__h2_conn {
@@ -63,6 +77,8 @@ struct ac__h2_conn {
     char addr[48];           /* the peer's address alone: for the per-client limit */
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
     unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
+    unsigned in_pull : 1;       /* producers are being pulled: their writes do not flush */
+    unsigned pull_pending : 1;  /* a stream wants its producer pulled */
 };
 
 static void flush(struct ac__h2_conn *c);
@@ -90,10 +106,13 @@ static void observe(struct ac__stream *s, int status)
 static void stream_free(struct ac__stream *s)
 {
     struct ac__h2_conn *c = s->conn;
+    struct ac_http_exchange *cancel = NULL;
     if (s->x) {
         if (s->x->dispatched) {
             observe(s, 0);
             s->x->stream = NULL;
+            if (s->stream_body && !s->body_ended && s->x->body_cb)
+                cancel = s->x;
         } else {
             ac__exchange_free(s->x);
         }
@@ -112,7 +131,23 @@ static void stream_free(struct ac__stream *s)
     }
     c->body_bytes -= s->body_held;
     c->srv->body_bytes -= s->body_held;
+    /* Bytes the handler never consumed still count against the connection's
+     * window, which outlives the stream. */
+    if (s->unconsumed && !c->closing)
+        nghttp2_session_consume_connection(c->h2, s->unconsumed);
+    /* A producer that holds no pull learns of the end through one more pull,
+     * whose write returns AC_ECANCELED. */
+    struct ac_http_exchange *sx = s->pull_out ? NULL : s->sx;
+    ac_http_pull_cb pull = s->pull;
+    void *pull_arg = s->pull_arg;
+    if (s->sx)
+        s->sx->stream = NULL;
     free(s);
+    /* Told last, when nothing of |s| is left for their answers to touch. */
+    if (cancel)
+        cancel->body_cb(cancel, NULL, 0, AC_ECANCELED, cancel->body_arg);
+    if (sx)
+        pull(sx, pull_arg);
 }
 
 static void conn_destroy(struct ac__h2_conn *c)
@@ -181,20 +216,60 @@ static nghttp2_nv make_nv(const char *name, const char *value)
     return nv;
 }
 
+/* Submits the header block of a response with content-length |length| and
+ * the body that |dp| provides (NULL: none). Returns 0 or AC_ENOMEM. */
+static int submit_response(struct ac__stream *s, int status, const struct ac_http_header *headers,
+                           size_t nheaders, uint64_t length, const nghttp2_data_provider *dp)
+{
+    nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
+    if (!nv)
+        return AC_ENOMEM;
+    char st[4], clen[24], date[30];
+    snprintf(st, sizeof(st), "%d", status);
+    snprintf(clen, sizeof(clen), "%" PRIu64, length);
+    ac__http_date(date);
+    size_t n = 0;
+    nv[n++] = make_nv(":status", st);
+    for (size_t i = 0; i < nheaders; i++)
+        nv[n++] = make_nv(headers[i].name, headers[i].value);
+    nv[n++] = make_nv("content-length", clen);
+    nv[n++] = make_nv("date", date);
+    /* nghttp2 copies the header block, so the stack strings may go. */
+    int rc = nghttp2_submit_response(s->conn->h2, s->id, nv, n, dp) == 0 ? 0 : AC_ENOMEM;
+    free(nv);
+    return rc;
+}
+
+/* Marks |s| answered, and, for a streamed body still arriving, stops taking
+ * it: what the handler had not consumed is given back to the peer's window,
+ * and the rest of the body is discarded (RST_STREAM NO_ERROR once the answer
+ * is out, as for any early answer). */
+static void mark_answered(struct ac__stream *s, int status)
+{
+    s->answered = 1;
+    s->x = NULL; /* the caller frees the exchange */
+    if (s->stream_body && !s->request_done) {
+        s->body_ended = 1;
+        s->rejected = 1;
+    }
+    if (s->unconsumed) {
+        nghttp2_session_consume(s->conn->h2, s->id, s->unconsumed);
+        s->unconsumed = 0;
+    }
+    observe(s, status);
+}
+
 int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http_header *headers,
                           size_t nheaders, const void *body, size_t len)
 {
     struct ac__h2_conn *c = s->conn;
     if (s->answered)
         return AC_EBUG;
-    s->answered = 1;
-    s->x = NULL; /* the caller frees the exchange */
-    observe(s, status);
+    mark_answered(s, status);
     if (status < 100 || status > 999)
         status = 500;
 
     int rc = AC_ENOMEM;
-    nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
     /* RFC 9110 9.3.2: HEAD gets the headers GET would, content-length included,
      * and no content. */
     size_t send_len = s->head ? 0 : len;
@@ -207,27 +282,165 @@ int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http
             c->srv->resp_bytes += send_len;
         }
     }
-    if (nv && (!send_len || s->resp)) {
-        char st[4], clen[24], date[30];
-        snprintf(st, sizeof(st), "%d", status);
-        snprintf(clen, sizeof(clen), "%zu", len);
-        ac__http_date(date);
-        size_t n = 0;
-        nv[n++] = make_nv(":status", st);
-        for (size_t i = 0; i < nheaders; i++)
-            nv[n++] = make_nv(headers[i].name, headers[i].value);
-        nv[n++] = make_nv("content-length", clen);
-        nv[n++] = make_nv("date", date);
+    if (!send_len || s->resp) {
         nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_body};
-        /* nghttp2 copies the header block, so the stack strings may go. */
-        if (nghttp2_submit_response(c->h2, s->id, nv, n, send_len ? &dp : NULL) == 0)
-            rc = 0;
+        rc = submit_response(s, status, headers, nheaders, len, send_len ? &dp : NULL);
     }
-    free(nv);
     if (rc)
         nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
     flush(c);
     return rc;
+}
+
+/* Frees the piece |s| holds once nghttp2 has copied all of it. */
+static void drop_piece(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    c->resp_bytes -= s->resp_len;
+    c->srv->resp_bytes -= s->resp_len;
+    free(s->resp);
+    s->resp = NULL;
+    s->resp_len = s->resp_off = 0;
+}
+
+/* Asks for |s|'s producer to be pulled when flush() next runs: never from
+ * here, inside nghttp2, where the producer's write could not be taken. */
+static void want_pull(struct ac__stream *s)
+{
+    if (s->sx && !s->pull_out && !s->resp_last) {
+        s->pull_wanted = 1;
+        s->conn->pull_pending = 1;
+    }
+}
+
+static ssize_t on_read_stream(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
+                              uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+    (void)h2;
+    (void)id;
+    (void)user;
+    struct ac__stream *s = src->ptr;
+    size_t n = s->resp_len - s->resp_off;
+    if (n == 0) {
+        if (s->resp_last) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return 0;
+        }
+        want_pull(s);
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    if (n > length)
+        n = length;
+    memcpy(buf, s->resp + s->resp_off, n);
+    s->resp_off += n;
+    if (s->resp_off == s->resp_len) {
+        drop_piece(s);
+        if (s->resp_last)
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+        else
+            want_pull(s); /* the next piece is read while this one is sent */
+    }
+    return (ssize_t)n;
+}
+
+int ac__h2_stream_respond_stream(struct ac__stream *s, struct ac_http_exchange *x, int status,
+                                 const struct ac_http_header *headers, size_t nheaders,
+                                 uint64_t length, ac_http_pull_cb pull, void *arg)
+{
+    struct ac__h2_conn *c = s->conn;
+    if (s->answered)
+        return AC_EBUG;
+    mark_answered(s, status);
+    if (status < 100 || status > 999)
+        status = 500;
+    int body = !s->head && length > 0;
+    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_stream};
+    if (submit_response(s, status, headers, nheaders, length, body ? &dp : NULL)) {
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+        flush(c);
+        return AC_ENOMEM;
+    }
+    if (body) {
+        s->sx = x;
+        s->pull = pull;
+        s->pull_arg = arg;
+        s->resp_length = length;
+    }
+    flush(c);
+    return body ? 0 : 1;
+}
+
+int ac__h2_stream_write(struct ac__stream *s, const void *data, size_t len, int last)
+{
+    struct ac__h2_conn *c = s->conn;
+    s->pull_out = 0;
+    int rc = 0;
+    /* A piece is asked for only once the last one was taken, and the pieces
+     * must add up to the content-length already sent. */
+    if (s->resp || len > s->resp_length - s->resp_given ||
+        (last && s->resp_given + len != s->resp_length))
+        rc = AC_EINVAL;
+    if (!rc && len) {
+        s->resp = malloc(len);
+        if (!s->resp)
+            rc = AC_ENOMEM;
+    }
+    if (rc) {
+        s->sx = NULL;
+        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    } else {
+        if (len) {
+            memcpy(s->resp, data, len);
+            s->resp_len = len;
+            c->resp_bytes += len;
+            c->srv->resp_bytes += len;
+        }
+        s->resp_given += len;
+        if (last) {
+            s->resp_last = 1;
+            s->sx = NULL; /* the caller frees the exchange */
+        }
+        nghttp2_session_resume_data(c->h2, s->id);
+    }
+    if (!c->in_pull)
+        flush(c);
+    return rc;
+}
+
+void ac__h2_stream_abort(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    s->sx = NULL;
+    s->pull_out = 0;
+    nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    if (!c->in_pull)
+        flush(c);
+}
+
+void ac__h2_stream_consume(struct ac__stream *s, size_t n)
+{
+    struct ac__h2_conn *c = s->conn;
+    if (n > s->unconsumed)
+        n = s->unconsumed;
+    if (n == 0)
+        return;
+    s->unconsumed -= n;
+    s->last_body_ms = uv_now(c->srv->loop);
+    if (nghttp2_session_consume(c->h2, s->id, n) != 0) {
+        ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+        return;
+    }
+    flush(c);
+}
+
+/* Tells the handler of a streamed body that it ended, well (1) or not. */
+static void body_end(struct ac__stream *s, int status)
+{
+    struct ac_http_exchange *x = s->x;
+    if (s->body_ended || !x || !x->body_cb)
+        return;
+    s->body_ended = 1;
+    x->body_cb(x, NULL, 0, status, x->body_arg);
 }
 
 /* Answers a request the server itself rejects (413, 431, 408, routing errors). */
@@ -300,6 +513,7 @@ static int route(struct ac__stream *s)
     }
     s->route = x->match.pattern;
     req->route = x->match.pattern;
+    s->stream_body = x->match.stream_body != 0;
     return 0;
 }
 
@@ -419,29 +633,40 @@ static void on_request_headers(struct ac__stream *s, int body_follows)
     }
     if (route(s))
         return;
+    uint64_t limit =
+        s->stream_body ? srv->limits.max_stream_body_bytes : (uint64_t)srv->limits.max_body_bytes;
     const char *cl = ac_http_header(&s->x->req, "content-length");
     if (cl) {
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (*cl && !*end && n > srv->limits.max_body_bytes) {
-            snprintf(detail, sizeof(detail), "content-length %llu exceeds the limit of %zu bytes",
-                     n, srv->limits.max_body_bytes);
+        if (*cl && !*end && n > limit) {
+            snprintf(detail, sizeof(detail),
+                     "content-length %llu exceeds the limit of %" PRIu64 " bytes", n, limit);
             reject(s, 413, "body-too-large", "Content Too Large", "content-length", detail);
             return;
         }
     }
-    if (!body_follows || !srv->headers_check)
-        return;
-    /* The check owns the exchange while it runs: if it answers, the answer
-     * frees it and marks the stream answered. */
     struct ac_http_exchange *x = s->x;
-    x->dispatched = 1;
-    srv->headers_check(srv->headers_check_arg, x);
-    if (s->answered) {
-        s->rejected = 1;
-        return;
+    if (body_follows && srv->headers_check) {
+        /* The check owns the exchange while it runs: if it answers, the answer
+         * frees it and marks the stream answered. */
+        x->dispatched = 1;
+        srv->headers_check(srv->headers_check_arg, x);
+        if (s->answered) {
+            s->rejected = 1;
+            return;
+        }
+        x->dispatched = 0;
     }
-    x->dispatched = 0;
+    if (!s->stream_body)
+        return;
+    /* A streamed route's handler takes over now, and reads the body itself.
+     * It is not held back by the response budget: it answers once, small,
+     * after the body, and holding it back would hold the body in the peer's
+     * window with nobody to take it. */
+    s->last_body_ms = uv_now(srv->loop);
+    x->dispatched = 1;
+    x->match.cb(x, x->match.arg);
 }
 
 /* Counts a PING or SETTINGS frame; returns 1 when the peer has sent more this
@@ -496,20 +721,49 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame, void *
     int end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (frame->hd.type == NGHTTP2_HEADERS && !s->headers_done && s->x)
         on_request_headers(s, !end_stream);
-    if (end_stream && s->x && !s->x->dispatched)
+    if (end_stream && s->stream_body) {
+        s->request_done = 1;
+        body_end(s, 1);
+    } else if (end_stream && s->x && !s->x->dispatched) {
         dispatch(s);
+    }
     return 0;
+}
+
+/* Hands a chunk of a streamed body to its handler, which consumes it once
+ * taken: until then it holds the peer's window shut. */
+static void stream_chunk(struct ac__stream *s, const uint8_t *data, size_t len)
+{
+    struct ac__h2_conn *c = s->conn;
+    s->body_total += len;
+    if (!s->x->body_cb || s->body_total > c->srv->limits.max_stream_body_bytes) {
+        /* Not held: nobody is there to take it. */
+        nghttp2_session_consume(c->h2, s->id, len);
+        body_end(s, s->x->body_cb ? AC_E2BIG : AC_ECANCELED);
+        return;
+    }
+    s->unconsumed += len;
+    s->last_body_ms = uv_now(c->srv->loop);
+    s->x->body_cb(s->x, data, len, 0, s->x->body_arg);
 }
 
 static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *user)
 {
-    (void)h2;
     (void)flags;
     struct ac__h2_conn *c = user;
     struct ac_h2_server *srv = c->srv;
     const struct ac_h2_server_limits *l = &srv->limits;
     struct ac__stream *s = stream_of(c, id);
+    if (s && s->stream_body && s->x && !s->body_ended) {
+        stream_chunk(s, data, len);
+        return 0;
+    }
+    /* The window is reopened by hand (streamed bodies need that); a
+     * buffered body is held within its budgets, so its bytes count as
+     * consumed as they arrive, as nghttp2 would count them by itself. */
+    if (nghttp2_session_consume(h2, id, len) != 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
     if (!s || !s->x || s->x->dispatched)
         return 0; /* the rest of a rejected body is discarded */
     char detail[160];
@@ -598,6 +852,10 @@ static int session_new(struct ac__h2_conn *c)
     }
     /* Bound the HPACK decoder and the headers nghttp2 itself accepts. */
     nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+    /* Received DATA reopens the peer's window only once consumed: at once for
+     * buffered bodies, as a streamed body's handler takes it (flow control
+     * then paces the peer to the handler). */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
     int rv = nghttp2_session_server_new2(&c->h2, cbs, c, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
@@ -633,10 +891,42 @@ static void on_written(uv_write_t *req, int status)
     flush(c);
 }
 
+/* Pulls the producers of streamed responses that have sent their last piece.
+ * A producer may answer from inside its pull; its write then only queues the
+ * piece, and flush() sends it. */
+static void run_pulls(struct ac__h2_conn *c)
+{
+    c->in_pull = 1;
+    for (struct ac__stream *s = c->streams; s; s = s->next) {
+        if (!s->pull_wanted)
+            continue;
+        s->pull_wanted = 0;
+        if (!s->sx || s->pull_out)
+            continue;
+        s->pull_out = 1;
+        s->pull(s->sx, s->pull_arg);
+    }
+    c->in_pull = 0;
+}
+
+static void flush_out(struct ac__h2_conn *c);
+
+/* Sends what nghttp2 has, then pulls producers that nghttp2 asked more of
+ * while sending, and sends what they gave at once. */
+static void flush(struct ac__h2_conn *c)
+{
+    flush_out(c);
+    while (c->pull_pending && !c->closing && !c->in_recv && !c->in_pull) {
+        c->pull_pending = 0;
+        run_pulls(c);
+        flush_out(c);
+    }
+}
+
 /* Moves whatever nghttp2 has to send into one write, unless one is in flight;
  * the write callback calls back here for the rest. Closes the connection once
  * neither side has anything more to say. */
-static void flush(struct ac__h2_conn *c)
+static void flush_out(struct ac__h2_conn *c)
 {
     if (c->in_recv || c->writing || c->closing)
         return;
@@ -907,7 +1197,7 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
      * on, or that wait for the server-wide buffer alone, are not its fault. */
     int peer_turn = c->nstreams > 0, deferred = 0;
     for (struct ac__stream *s = c->streams; s && peer_turn; s = s->next) {
-        peer_turn = s->answered || s->deferred;
+        peer_turn = (s->answered && !s->pull_out) || s->deferred;
         deferred |= s->deferred;
     }
     if (deferred && c->resp_bytes == 0)
@@ -919,6 +1209,15 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
     struct ac__stream *next;
     for (struct ac__stream *s = c->streams; s; s = next) {
         next = s->next;
+        /* A streamed body may take long, but not stall: the handler is told
+         * once no bytes came for the request timeout while it had taken all
+         * it was given (when it had not, the peer was right to wait). */
+        if (s->stream_body && s->x && s->x->dispatched && !s->body_ended && s->unconsumed == 0 &&
+            now - s->last_body_ms >= l->request_timeout_ms) {
+            /* Its answer may close streams, |next| among them: one a sweep. */
+            body_end(s, AC_ETIMEDOUT);
+            return;
+        }
         if (!s->x || s->x->dispatched || s->deferred || now - s->started_ms < l->request_timeout_ms)
             continue;
         if (!s->headers_done) {

@@ -11,6 +11,7 @@
 
 static const struct ac_h2_server_limits default_limits = {
     .max_body_bytes = 1024 * 1024,
+    .max_stream_body_bytes = 2ull * 1024 * 1024 * 1024,
     .max_header_bytes = 16 * 1024,
     .max_concurrent_streams = 100,
     .max_connections = 1024,
@@ -81,6 +82,7 @@ int ac_h2_server_new(uv_loop_t *loop, const struct ac_h2_server_config *cfg,
     if (!l->f)                                                                                     \
     l->f = default_limits.f
     DEFAULT(max_body_bytes);
+    DEFAULT(max_stream_body_bytes);
     DEFAULT(max_header_bytes);
     DEFAULT(max_concurrent_streams);
     DEFAULT(max_connections);

@@ -162,6 +162,57 @@ int ac_http_respond(struct ac_http_exchange *x, int status, const struct ac_http
     return rc;
 }
 
+int ac_http_body_read(struct ac_http_exchange *x, ac_http_body_cb cb, void *arg)
+{
+    if (!cb || !x->match.stream_body || x->body_cb)
+        return AC_EINVAL;
+    x->body_cb = cb;
+    x->body_arg = arg;
+    return 0;
+}
+
+void ac_http_body_consume(struct ac_http_exchange *x, size_t n)
+{
+    if (x->stream && n)
+        ac__h2_stream_consume(x->stream, n);
+}
+
+int ac_http_respond_stream(struct ac_http_exchange *x, int status,
+                           const struct ac_http_header *headers, size_t nheaders, uint64_t length,
+                           ac_http_pull_cb pull, void *arg)
+{
+    if (!x->stream) {
+        ac__exchange_free(x);
+        return 1;
+    }
+    /* On 0 the stream keeps |x| until the last piece; otherwise it is done. */
+    int rc =
+        ac__h2_stream_respond_stream(x->stream, x, status, headers, nheaders, length, pull, arg);
+    if (rc != 0)
+        ac__exchange_free(x);
+    return rc;
+}
+
+int ac_http_stream_write(struct ac_http_exchange *x, const void *data, size_t len, int last)
+{
+    if (!x->stream) {
+        ac__exchange_free(x);
+        return AC_ECANCELED;
+    }
+    /* The stream lets go of |x| when this is the last piece or fails. */
+    int rc = ac__h2_stream_write(x->stream, data, len, last);
+    if (rc != 0 || last)
+        ac__exchange_free(x);
+    return rc;
+}
+
+void ac_http_stream_abort(struct ac_http_exchange *x)
+{
+    if (x->stream)
+        ac__h2_stream_abort(x->stream);
+    ac__exchange_free(x);
+}
+
 int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *json)
 {
     static const struct ac_http_header ct = {"content-type", "application/json"};

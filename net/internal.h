@@ -178,6 +178,8 @@ struct ac_http_exchange {
     struct ac_http_header *headers; /* names and values owned */
     size_t nheaders, cap_headers;
     struct ac_buf body;
+    ac_http_body_cb body_cb; /* a streamed body's reader, once ac_http_body_read() named it */
+    void *body_arg;
     void *data;
     char peer[64];
     uint64_t started_ms;     /* uv_now() at the first HEADERS frame */
@@ -199,6 +201,18 @@ int ac__exchange_add_header(struct ac_http_exchange *x, const uint8_t *name, siz
  * |body|, adds content-length and date. Returns 0 or AC_ENOMEM. */
 int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http_header *headers,
                           size_t nheaders, const void *body, size_t len);
+
+/* Reopens the peer's flow-control window by |n| bytes of the streamed body
+ * of |s| that its handler has taken. */
+void ac__h2_stream_consume(struct ac__stream *s, size_t n);
+
+/* The streamed response of http.h for |s|, on behalf of exchange |x|: see
+ * ac_http_respond_stream(), ac_http_stream_write() and ac_http_stream_abort(). */
+int ac__h2_stream_respond_stream(struct ac__stream *s, struct ac_http_exchange *x, int status,
+                                 const struct ac_http_header *headers, size_t nheaders,
+                                 uint64_t length, ac_http_pull_cb pull, void *arg);
+int ac__h2_stream_write(struct ac__stream *s, const void *data, size_t len, int last);
+void ac__h2_stream_abort(struct ac__stream *s);
 
 /* Formats the current time as an IMF-fixdate (RFC 9110 5.6.7) into |out|. */
 void ac__http_date(char out[static 30]);

@@ -21,6 +21,7 @@ struct route {
     size_t nparams;
     ac_http_handler_cb cb;
     void *arg;
+    int stream_body; /* the handler takes the request body in chunks */
 };
 
 struct ac_router {
@@ -110,8 +111,8 @@ static int same_shape(const struct route *a, const struct route *b)
     return 1;
 }
 
-int ac_router_add(struct ac_router *r, const char *method, const char *pattern,
-                  ac_http_handler_cb cb, void *arg)
+static int add(struct ac_router *r, const char *method, const char *pattern, ac_http_handler_cb cb,
+               void *arg, int stream_body)
 {
     if (!method || !*method || !pattern || !cb)
         return AC_EINVAL;
@@ -142,7 +143,20 @@ int ac_router_add(struct ac_router *r, const char *method, const char *pattern,
     r->routes[r->nroutes++] = rt;
     rt->cb = cb;
     rt->arg = arg;
+    rt->stream_body = stream_body;
     return 0;
+}
+
+int ac_router_add(struct ac_router *r, const char *method, const char *pattern,
+                  ac_http_handler_cb cb, void *arg)
+{
+    return add(r, method, pattern, cb, arg, 0);
+}
+
+int ac_router_add_stream(struct ac_router *r, const char *method, const char *pattern,
+                         ac_http_handler_cb cb, void *arg)
+{
+    return add(r, method, pattern, cb, arg, 1);
 }
 
 static int hexval(int c)
@@ -314,6 +328,7 @@ int ac_router_match(const struct ac_router *r, const char *method, const char *p
     memset(&res, 0, sizeof(res));
     res.cb = best->cb;
     res.arg = best->arg;
+    res.stream_body = best->stream_body;
     res.pattern = best->pattern;
     for (size_t i = 0; i < best->nsegs; i++) {
         if (!best->segs[i].param)

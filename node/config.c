@@ -284,12 +284,16 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
                 }
             return fail(p, key, value, "must be admin, public or off");
         }
+        if (strcmp(key, "web_root") == 0)
+            return set_path(p, key, value, &cfg->web_root);
     } else if (strcmp(section, "limits") == 0) {
         struct ac_h2_server_limits *l = &cfg->limits;
         if (strcmp(key, "max_body_bytes") == 0)
             return set_limit_size(p, key, value, &l->max_body_bytes, 1024, 1ull << 30);
         if (strcmp(key, "max_header_bytes") == 0)
             return set_limit_size(p, key, value, &l->max_header_bytes, 1024, 1 << 20);
+        if (strcmp(key, "max_artifact_bytes") == 0) /* streamed to disk, never held */
+            return parse_u64(p, key, value, 1, 1ull << 40, &l->max_stream_body_bytes);
         if (strcmp(key, "max_concurrent_streams") == 0) {
             err = parse_u64(p, key, value, 1, 10000, &v);
             l->max_concurrent_streams = err ? l->max_concurrent_streams : (uint32_t)v;
@@ -489,6 +493,7 @@ static void set_defaults(struct ac_node_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->limits.max_body_bytes = 1 << 20;
+    cfg->limits.max_stream_body_bytes = 2ull << 30;
     cfg->limits.max_header_bytes = 16 << 10;
     cfg->limits.max_concurrent_streams = 100;
     cfg->limits.max_connections = 1024;
@@ -565,6 +570,7 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->data_dir);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->web_root);
     free(cfg->log_file);
     free(cfg->public_url);
     free(cfg->notify_smtp_url);

@@ -53,6 +53,9 @@ struct ac_node_config {
     char *tls_cert; /* owned; NULL for h2c */
     char *tls_key;  /* owned; NULL for h2c */
     enum ac_metrics_access metrics;
+    /* owned; NULL: the web/ folder beside the binary's build or install tree
+     * (node/http/web.c). The static pages the node serves. */
+    char *web_root;
     struct ac_h2_server_limits limits;
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
     enum ac_log_level log_level;

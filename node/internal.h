@@ -33,6 +33,7 @@ struct ac__metrics;
 struct ac__record_cache;
 struct ac__ob3;
 struct ac__scheduler;
+struct ac__web;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -58,6 +59,7 @@ struct ac_node {
     /* owned (node/record_cache.h); NULL reads every record from the store */
     struct ac__record_cache *record_cache;
     struct ac__ob3 *ob3; /* owned (records/ob3_serve.h): OB 3.0 forms; NULL until used */
+    struct ac__web *web; /* owned: pages and sign-in state (node/web/web.h) */
 };
 
 /* ---- data directory (node/datadir.c) ---- */
@@ -77,11 +79,13 @@ void ac__datadir_close(struct ac_node *n);
 /* Who made the request. */
 struct ac__auth {
     struct ac_user user;
-    struct ac_token token;
+    struct ac_token token; /* id 0 for a browser session */
+    int64_t session_id;    /* the browser session (node/http/session.c), else 0 */
 };
 
-/* Checks the "authorization: Bearer <token>" header of |x|. Returns 0 and
- * fills |*a|, or answers |x| with 401 (saying why) and returns -1. */
+/* Checks the "authorization: Bearer <token>" header of |x|, or without one
+ * the browser session cookie and, for writes, its CSRF header (docs/web.md).
+ * Returns 0 and fills |*a|, or answers |x| with 401/403 and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
 /* The server's headers check (ac_h2_server_headers_cb; node/http/early_auth.c):

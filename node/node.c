@@ -21,6 +21,7 @@
 #include "records/records.h"
 #include "review/review.h"
 #include "federation/federation.h"
+#include "web/web.h"
 
 static int setup_log(const struct ac_node_config *cfg)
 {
@@ -174,6 +175,8 @@ static void register_routes(struct ac_node *n)
     ac__api_flags_register(n);
     ac__api_artifacts_register(n);
     ac__federation_register(n);
+    ac__api_session_register(n);
+    ac__web_register(n);
 }
 
 static int serve(struct ac_node *n)
@@ -267,6 +270,7 @@ int ac_node_run(const struct ac_node_config *cfg)
      * failed start, to finish closing what was opened). */
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
+    ac__web_free(n.web);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);
     ac__ob3_free(n.ob3);

@@ -20,7 +20,9 @@ DEBS=(build-essential cmake pkg-config
       # faketime: run accord-verify at the test clock of a node moved forward.
       faketime
       # Renders analytics SVG charts to PNG in test_analytics (optional check).
-      librsvg2-bin)
+      librsvg2-bin
+      # Web pages in a real browser (tests/web): headless chromium via selenium.
+      chromium chromium-driver python3-selenium)
 
 missing=()
 for p in "${DEBS[@]}"; do
@@ -61,6 +63,23 @@ if ((need_npm)); then
     npm install --prefix "$NPM_DIR" --no-audit --no-fund --silent "${NPM_PKGS[@]}" >/dev/null
 else
     echo "setup: npm packages present"
+fi
+
+# axe-core (accessibility rules, pinned) for the browser tests, beside them.
+WEB_NPM_DIR="$ROOT/tests/web/npm"
+WEB_NPM_PKGS=()
+mapfile -t WEB_NPM_PKGS < <(grep -v '^#' "$ROOT/tests/web/npm-packages.txt" | grep -v '^$')
+need_web_npm=0
+for p in "${WEB_NPM_PKGS[@]}"; do
+    [ -d "$WEB_NPM_DIR/node_modules/${p%@*}" ] || need_web_npm=1
+done
+if ((need_web_npm)); then
+    echo "setup: installing npm packages ${WEB_NPM_PKGS[*]} into tests/web/npm"
+    mkdir -p "$WEB_NPM_DIR"
+    (cd "$WEB_NPM_DIR" && [ -f package.json ] || echo '{"private":true}' > package.json)
+    npm install --prefix "$WEB_NPM_DIR" --no-audit --no-fund --silent "${WEB_NPM_PKGS[@]}" >/dev/null
+else
+    echo "setup: web test npm packages present"
 fi
 
 echo "setup: configuring and building in $BUILD"

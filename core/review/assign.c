@@ -858,5 +858,6 @@ void ac_assign_result_free(struct ac_assign_result *r)
     free(r->unassigned);
     free(r->added);
     free(r->eligible);
+    free(r->second_master_drawn);
     free(r);
 }

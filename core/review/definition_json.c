@@ -736,7 +736,7 @@ static void read_audit(struct rd *c, json_t *root, struct ac_definition *d)
 static void read_pool(struct rd *c, json_t *root, struct ac_definition *d)
 {
     static const char *const keys[] = {"submissions_per_period", "assignments_per_reviewer",
-                                       "period_days", NULL};
+                                       "period_days", "open_assignments_max", NULL};
     json_t *o = get_object(c, root, "", "pool", false);
     only_keys(c, o, "pool", keys);
     get_uint(c, o, "pool", "submissions_per_period", 100, 1, 10000000,
@@ -744,6 +744,7 @@ static void read_pool(struct rd *c, json_t *root, struct ac_definition *d)
     get_uint(c, o, "pool", "assignments_per_reviewer", 10, 1, 100000,
              &d->pool.assignments_per_reviewer);
     get_uint(c, o, "pool", "period_days", 30, 1, 366, &d->pool.period_days);
+    get_uint(c, o, "pool", "open_assignments_max", 0, 1, 100000, &d->pool.open_assignments_max);
 }
 
 /* scoring.descriptors: one text per level, in the order of the levels. */

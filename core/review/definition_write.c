@@ -273,6 +273,10 @@ static json_t *build(struct wr *w, const struct ac_definition *d, bool canonical
         put(w, pool, "submissions_per_period", json_integer(d->pool.submissions_per_period));
         put(w, pool, "assignments_per_reviewer", json_integer(d->pool.assignments_per_reviewer));
         put(w, pool, "period_days", json_integer(d->pool.period_days));
+        /* Written only when set, so definitions from before it keep their
+         * canonical form (and content hash). */
+        if (d->pool.open_assignments_max)
+            put(w, pool, "open_assignments_max", json_integer(d->pool.open_assignments_max));
     }
     json_t *audit = json_object();
     put(w, o, "audit", audit);

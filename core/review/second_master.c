@@ -87,6 +87,7 @@ int ac_assign_second_master(const struct ac_assign_problem *p, struct ac_assign_
     r->load_spread = ac_assign_spread(p, r);
     free(first);
     free(count);
-    free(chosen);
+    free(r->second_master_drawn);
+    r->second_master_drawn = chosen;
     return 0;
 }

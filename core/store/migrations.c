@@ -495,7 +495,34 @@ const struct ac__migration ac__migrations[] = {
      " line TEXT NOT NULL,"
      " received_ms INTEGER NOT NULL,"
      " PRIMARY KEY (size, witness));"},
-    {12, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
+    {12, "web sign-in: password hashes, browser sessions and one-time links",
+     /* Passwords are Argon2id strings (crypto_pwhash_str); sessions and links
+      * are found by a keyed hash of their random token, like bearer tokens, so
+      * the database alone never yields a usable cookie or link. */
+     "CREATE TABLE web_passwords ("
+     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+     " hash TEXT NOT NULL,"
+     " set_ms INTEGER NOT NULL);"
+     "CREATE TABLE web_sessions ("
+     " id INTEGER PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " revoked_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE web_links ("
+     " hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " purpose TEXT NOT NULL CHECK (purpose IN ('sign-in', 'set-password')),"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " used_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"},
+    {13, "review: second-master checks",
+     /* A master-mode submission drawn for a blind duplicate check has two
+      * masters; the second one's assignment is marked, so a disagreement
+      * between them is told apart from an ordinary added reviewer. */
+     "ALTER TABLE assignments ADD COLUMN second_master INTEGER NOT NULL DEFAULT 0;"},
+    {14, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
      /* A team is declared by one member naming the others; it counts (its
       * members' shared work is not compared with each other) only once every
       * member confirmed (confirmed_ms <> 0). An appeal is one earner's

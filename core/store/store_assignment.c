@@ -62,7 +62,7 @@ static void levels_parse(const unsigned char *text, struct ac_assignment_row *a)
 #define ASG_COLUMNS                                                                                \
     "id, COALESCE(submission_id, 0), benchmark_id, benchmark_level, credential_id, reviewer_id,"   \
     " COALESCE(batch_id, 0), state, levels, level, feedback, created_ms, scored_ms,"               \
-    " credential_row"
+    " credential_row, second_master"
 
 static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
@@ -87,6 +87,7 @@ static int read_asg(struct ac_store *st, sqlite3_stmt *s, void *elem)
     a->created_ms = sqlite3_column_int64(s, 11);
     a->scored_ms = sqlite3_column_int64(s, 12);
     a->credential_row = sqlite3_column_int64(s, 13);
+    a->second_master = sqlite3_column_int(s, 14);
     return 0;
 }
 
@@ -107,8 +108,9 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
         err = ac__store_stmt(st,
                              "INSERT INTO assignments(submission_id, benchmark_id, benchmark_level,"
                              " credential_id, reviewer_id, batch_id, state, created_ms,"
-                             " credential_row)"
-                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8, ?9)",
+                             " credential_row, second_master)"
+                             " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, NULLIF(?6, 0), ?7, ?8, ?9,"
+                             " ?10)",
                              &s);
     if (err)
         return err;
@@ -121,6 +123,7 @@ int ac_store_assignment_insert(struct ac_store *st, const struct ac_assignment_r
     sqlite3_bind_int(s, 7, (int)in->state);
     sqlite3_bind_int64(s, 8, now_ms);
     sqlite3_bind_int64(s, 9, in->credential_row);
+    sqlite3_bind_int(s, 10, in->second_master != 0);
     err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
@@ -215,8 +218,8 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
         "SELECT (SELECT COUNT(*) FROM assignments WHERE reviewer_id = ?1 AND state IN (?2, ?3, "
         "?4)),"
         " EXISTS (SELECT 1 FROM batches WHERE reviewer_id = ?1 AND state IN (?5, ?6)),"
-        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state = "
-        "?7)",
+        " (SELECT COALESCE(MAX(completed_ms), 0) FROM batches WHERE reviewer_id = ?1 AND state IN "
+        "(?7, ?8))",
         &s);
     if (err)
         return err;
@@ -227,12 +230,40 @@ int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t coo
     sqlite3_bind_int(s, 5, AC_BATCH_INVITED);
     sqlite3_bind_int(s, 6, AC_BATCH_ACCEPTED);
     sqlite3_bind_int(s, 7, AC_BATCH_DONE);
+    sqlite3_bind_int(s, 8, AC_BATCH_EXPIRED);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *load = (uint32_t)sqlite3_column_int64(s, 0);
         *busy = sqlite3_column_int(s, 1);
         int64_t last = sqlite3_column_int64(s, 2);
         *cool_until_ms = last ? last + cool_off_ms : 0;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+}
+
+int ac_store_assignment_period(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
+                               int64_t since_ms, uint32_t *count, int64_t *oldest_ms)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT COUNT(*), COALESCE(MIN(created_ms), 0) FROM assignments"
+                             " WHERE reviewer_id = ?1 AND credential_id = ?2 AND created_ms >= ?3"
+                             " AND submission_id IS NOT NULL AND state IN (?4, ?5, ?6, ?7)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, reviewer_id);
+    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, since_ms);
+    sqlite3_bind_int(s, 4, AC_ASG_PENDING);
+    sqlite3_bind_int(s, 5, AC_ASG_INVITED);
+    sqlite3_bind_int(s, 6, AC_ASG_ACCEPTED);
+    sqlite3_bind_int(s, 7, AC_ASG_DONE);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *count = (uint32_t)sqlite3_column_int64(s, 0);
+        *oldest_ms = sqlite3_column_int64(s, 1);
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);

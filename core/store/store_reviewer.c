@@ -228,6 +228,24 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
     return ac__store_int64(st, s, n);
 }
 
+int ac_store_reviewer_certified_rows(struct ac_store *st, int64_t user_id, int64_t **out, size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT credential_id FROM reviewer_certs WHERE user_id = ?1 AND"
+                             " state = ?2 ORDER BY credential_id",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_text(s, 2, ac_rcert_state_name(AC_RCERT_CERTIFIED), -1, SQLITE_STATIC);
+    void *arr;
+    err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
+    if (!err)
+        *out = arr;
+    return err;
+}
+
 int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id, int64_t user_id,
                                       enum ac_rcert_state from, enum ac_rcert_state to,
                                       const char *screening, int64_t now_ms)

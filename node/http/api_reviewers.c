@@ -285,6 +285,40 @@ out:
     json_decref(body);
 }
 
+static void on_reinstate(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    int64_t uid;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__param_id(x, "user", "reviewer", &uid) || ac__json_body(x, 1, &body))
+        return;
+    static const char *const allowed[] = {"reason", NULL};
+    json_t *rj = json_object_get(body, "reason");
+    if (body && ac__json_only(x, body, allowed))
+        goto out;
+    if (rj && !json_is_string(rj)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "reason", NULL,
+                    "reason: a text saying why the reviewer is reinstated");
+        goto out;
+    }
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac__cred c;
+    struct ac_reviewer_cert rc;
+    int err = ac_reviewer_reinstate(n, &a.user, ac_http_param(x, "ref"), uid, json_string_value(rj),
+                                    &c, &rc, &why);
+    if (err) {
+        ac__refuse(x, err, &why, "reinstatement");
+        goto out;
+    }
+    ac__respond_owned(x, 200, cert_json(&rc, c.ref));
+    ac_reviewer_cert_release(&rc);
+    ac__cred_release(&c);
+out:
+    json_decref(body);
+}
+
 /* ---- pool ---- */
 
 static void on_pool(struct ac_http_exchange *x, void *arg)
@@ -416,6 +450,7 @@ void ac__api_reviewers_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/definitions/{ref}/applications", on_applications);
     ac__route(n, "POST", "/v1/definitions/{ref}/applications/{user}/screen", on_screen);
     ac__route(n, "GET", "/v1/definitions/{ref}/pool", on_pool);
+    ac__route(n, "POST", "/v1/definitions/{ref}/reviewers/{user}/reinstate", on_reinstate);
     ac__route(n, "GET", "/v1/definitions/{ref}/certification", on_cert_status);
     ac__route(n, "POST", "/v1/definitions/{ref}/certification/attempts", on_attempt_start);
     ac__route(n, "POST", "/v1/certification/attempts/{id}/answers", on_attempt_answer);

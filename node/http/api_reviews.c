@@ -125,22 +125,17 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         }
     } else {
         char *content = NULL;
-        if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0) {
-            elements = json_loads(content, 0, NULL);
-            /* Plain-text benchmark content reads as the definition's first
-             * element, like a real submission's: seeding is blind, so
-             * nothing in the shape may tell a benchmark item apart. */
-            if (!json_is_array(elements)) {
-                struct ac_definition *def = NULL;
-                json_decref(elements);
-                ac__review_definition(n, as.credential_id, 0, NULL, NULL, &def);
-                elements = json_pack("[{s:s, s:s}]", "id",
-                                     def && def->n_elements ? def->elements[0].id : "evidence",
-                                     "text", content);
-                ac_def_free(def);
-            }
-            free(content);
+        /* Seeding is blind: the item is shown exactly as a real submission
+         * of the credential is (every element, in the definition's order). */
+        struct ac_credential cred;
+        struct ac_definition *def = NULL;
+        if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0 &&
+            ac__review_definition_at(n, as.credential_row, &def, &cred) == 0) {
+            elements = ac__assignment_seed_elements(def, content);
+            ac_def_free(def);
+            ac_credential_release(&cred);
         }
+        free(content);
     }
     json_t *j =
         json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",

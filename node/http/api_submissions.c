@@ -45,6 +45,9 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
+        /* The reviewers' feedback, per review and per element, without their
+         * names: the teacher learns what to work on, not who said it (the
+         * web pages show it too). */
         json_t *feedback = NULL;
         if (def && ac__feedback_json(n, s->id, def, &feedback) == 0)
             json_object_set_new(j, "feedback", feedback);
@@ -52,6 +55,10 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
             json_object_set_new(j, "record", json_integer(record));
     }
+    /* Why it waits when no reviewer can take it (node/review/assignment.c). */
+    json_t *waiting = ac__assignment_waiting(n, s);
+    if (waiting)
+        json_object_set_new(j, "waiting", waiting);
     ac__json_time(j, "created_at", s->created_ms);
     ac__json_time(j, "decided_at", s->decided_ms);
     ac__json_time(j, "notified_at", s->notified_ms);

@@ -11,6 +11,7 @@
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "internal.h"
+#include "web/web.h"
 
 static int unauthorized(struct ac_http_exchange *x, const char *detail)
 {
@@ -21,8 +22,9 @@ static int unauthorized(struct ac_http_exchange *x, const char *detail)
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
 {
     const char *h = ac_http_header(ac_http_exchange_req(x), "authorization");
-    if (!h)
-        return unauthorized(x, "this endpoint needs an 'authorization: Bearer <token>' header");
+    a->session_id = 0;
+    if (!h) /* a browser: its session cookie and CSRF header (node/http/session.c) */
+        return ac__session_authenticate(n, x, a);
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return unauthorized(x, "the authorization header must be 'Bearer <token>'");
     const char *text = h + 7;

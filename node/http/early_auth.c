@@ -7,11 +7,16 @@
 #include <string.h>
 
 #include "internal.h"
+#include "web/web.h"
 
 int ac__early_auth(void *arg, struct ac_http_exchange *x)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
+    /* Signing in is how a browser gets a credential, so those few routes
+     * take their small bodies without one (node/http/session.c). */
+    if (ac__session_open_route(ac_http_exchange_req(x)->route))
+        return 0;
     /* A peer's message carries no token: the signed envelope is its
      * credential, checked by node/federation/receive.c. */
     if (strcmp(ac_http_exchange_req(x)->route, "/v1/federation/inbox") == 0)

@@ -15,6 +15,7 @@
 #include "accord/store/reviewer.h"
 #include "audit.h"
 #include "lifecycle.h"
+#include "review/review.h"
 
 #define DAY_MS 86400000LL
 #define MAX_ATTEMPT_ROWS 64
@@ -34,7 +35,8 @@ static int load_cert(struct ac_node *n, const struct ac__cred *c, int64_t user,
 /* The finished attempts of |user| as core/review/certify.h history; sets
  * |*open_id| to an unfinished attempt's id (0 if none). */
 static int attempt_history(struct ac_node *n, const struct ac__cred *c, int64_t user,
-                           struct ac_cert_attempt *hist, size_t *nh, int64_t *open_id)
+                           int64_t since_ms, struct ac_cert_attempt *hist, size_t *nh,
+                           int64_t *open_id)
 {
     struct ac_cert_attempt_row rows[MAX_ATTEMPT_ROWS];
     size_t k;
@@ -46,7 +48,7 @@ static int attempt_history(struct ac_node *n, const struct ac__cred *c, int64_t 
     for (size_t i = 0; i < k; i++) {
         if (rows[i].passed < 0)
             *open_id = rows[i].id;
-        else
+        else if (rows[i].finished_ms >= since_ms)
             hist[(*nh)++] = (struct ac_cert_attempt){rows[i].finished_ms, rows[i].passed == 1};
         ac_cert_attempt_row_release(&rows[i]);
     }
@@ -61,6 +63,9 @@ static int may_start(struct ac_node *n, const struct ac_user *actor, const struc
     struct ac_reviewer_cert rc = {0};
     int err = load_cert(n, c, actor->id, &rc, why);
     enum ac_rcert_state state = rc.state;
+    /* Attempts count from the latest training: one sent back to retraining
+     * by monitoring takes a fresh certification draw, whatever came before. */
+    int64_t trained_ms = rc.trained_ms;
     ac_reviewer_cert_release(&rc);
     if (err)
         return err;
@@ -72,7 +77,7 @@ static int may_start(struct ac_node *n, const struct ac_user *actor, const struc
     struct ac_cert_attempt hist[MAX_ATTEMPT_ROWS];
     size_t nh;
     int64_t open_id;
-    if ((err = attempt_history(n, c, actor->id, hist, &nh, &open_id)))
+    if ((err = attempt_history(n, c, actor->id, trained_ms, hist, &nh, &open_id)))
         return err;
     if (open_id) {
         ac_reason_extra(why, json_pack("{s:I}", "attempt_id", (json_int_t)open_id));
@@ -366,6 +371,10 @@ int ac_cert_attempt_answer(struct ac_node *n, const struct ac_user *actor, int64
                               res.passed ? "certified" : "attempt-failed", d);
         if (!err && res.passed)
             err = maybe_activate(n, out);
+        /* A newly certified (or recertified) reviewer is offered queued
+         * work at once. */
+        if (!err && res.passed)
+            err = ac__assignment_wake(n, actor->id, now);
         if (!err)
             err = ac_store_tx_commit(n->store);
         else

@@ -295,6 +295,15 @@ int ac_reviewer_apply(struct ac_node *n, const struct ac_user *actor, const char
                       const char *answers_text, struct ac__cred *out, struct ac_reviewer_cert *rc,
                       struct ac_reason *why);
 
+/* Admin |actor| puts |user|, whom monitoring set unavailable or sent to
+ * retraining, back in the pool of |ref|, with |reason| (borrowed, may be
+ * NULL); the reviewer is told and offered queued work. Fills |*out| and
+ * |*rc|. Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not out of the pool
+ * by monitoring) or a store error. */
+int ac_reviewer_reinstate(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                          int64_t user, const char *reason, struct ac__cred *out,
+                          struct ac_reviewer_cert *rc, struct ac_reason *why);
+
 /* Admin |actor| screens the application of |user| to |ref| by hand:
  * |approve|, with |reason| (borrowed, may be NULL). Fills |*out| and |*rc|.
  * Returns 0, AC_EACCES, AC_ENOENT, AC_ECONFLICT (not waiting for screening)

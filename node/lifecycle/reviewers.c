@@ -12,10 +12,12 @@
 #include "accord/review/pool.h"
 #include "accord/store/certification.h"
 #include "accord/store/credential.h"
+#include "accord/store/notify.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "audit.h"
 #include "lifecycle.h"
+#include "review/review.h"
 
 #define MAX_ANSWERS_BYTES 4096
 
@@ -87,9 +89,16 @@ int ac_reviewer_profile_put(struct ac_node *n, const struct ac_user *actor,
     json_t *d = patch_json(patch);
     err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
-        err = ac_store_reviewer_put(n->store, &p, ac_clock_now_ms());
+        int64_t now = ac_clock_now_ms();
+        err = ac_store_reviewer_put(n->store, &p, now);
         if (!err)
             err = ac_audit_id(n, "reviewer", actor->id, actor->id, "profile", d);
+        /* Available now, or from a set time: the queued work of every
+         * credential they serve is offered to them then. */
+        if (!err && p.available)
+            err = ac__assignment_wake(n, actor->id, now);
+        else if (!err && p.unavailable_until_ms > now)
+            err = ac__assignment_wake(n, actor->id, p.unavailable_until_ms);
         if (!err)
             err = ac_store_tx_commit(n->store);
         else
@@ -292,6 +301,70 @@ out:
     json_decref(d);
     json_decref(screening);
     free(screening_text);
+    if (err) {
+        ac_reviewer_cert_release(rc);
+        ac__cred_release(out);
+    }
+    return err;
+}
+
+int ac_reviewer_reinstate(struct ac_node *n, const struct ac_user *actor, const char *ref,
+                          int64_t user, const char *reason, struct ac__cred *out,
+                          struct ac_reviewer_cert *rc, struct ac_reason *why)
+{
+    memset(out, 0, sizeof *out);
+    memset(rc, 0, sizeof *rc);
+    int err = ac__actor_require(actor, AC_ROLE_ADMIN, why);
+    if (err || (err = ac__cred_find(n, ref, out, why)) != 0)
+        return err;
+    json_t *d = NULL;
+    err = ac_store_reviewer_cert_get(n->store, out->row.id, user, rc);
+    if (err == AC_ENOENT)
+        ac_reason_fail(why, err, AC_PROBLEM_NOT_FOUND, NULL, "user %lld is not a reviewer of %s",
+                       (long long)user, out->ref);
+    if (err)
+        goto out;
+    enum ac_rcert_state from = rc->state;
+    if (from != AC_RCERT_UNAVAILABLE && from != AC_RCERT_RETRAINING) {
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, "state",
+                             "reviewer %lld of %s is %s; only a reviewer monitoring set "
+                             "unavailable or sent to retraining is reinstated",
+                             (long long)user, out->ref, ac_rcert_state_name(from));
+        goto out;
+    }
+    d = json_pack("{s:s, s:s, s:s}", "credential", out->ref, "from", ac_rcert_state_name(from),
+                  "reason", reason ? reason : "");
+    char subject[200], body[600];
+    snprintf(subject, sizeof subject, "You are back in the review pool of %s", out->ref);
+    snprintf(body, sizeof body,
+             "The issuer reinstated you as a reviewer of %s (you were %s)%s%s.\n"
+             "New work will be offered to you as it comes.\n",
+             out->ref, ac_rcert_state_name(from), reason && reason[0] ? ": " : "",
+             reason ? reason : "");
+    int64_t now = ac_clock_now_ms();
+    err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
+    if (!err) {
+        err = ac_store_reviewer_cert_transition(n->store, out->row.id, user, from,
+                                                AC_RCERT_CERTIFIED, NULL, now);
+        if (!err)
+            err = ac_store_notify_add(n->store, user, "reinstated", 0, subject, body, now, NULL);
+        if (!err)
+            err = ac__assignment_wake(n, user, now);
+        if (!err)
+            err = ac_audit_id(n, "reviewer", user, actor->id, "reinstate", d);
+        if (!err)
+            err = ac__scheduler_commit(n, 0);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    if (err == AC_ECONFLICT)
+        ac_reason_fail(why, err, AC_PROBLEM_WRONG_STATE, "state",
+                       "reviewer %lld of %s changed state meanwhile", (long long)user, out->ref);
+    ac_reviewer_cert_release(rc);
+    if (!err)
+        err = ac_store_reviewer_cert_get(n->store, out->row.id, user, rc);
+out:
+    json_decref(d);
     if (err) {
         ac_reviewer_cert_release(rc);
         ac__cred_release(out);

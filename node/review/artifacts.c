@@ -1,8 +1,14 @@
 /* artifacts.c - the artifacts service: content-addressed evidence (student
- * work, videos) stored under <data_dir>/artifacts/<2 hex>/<hash> by writing a
- * temporary file, fsyncing and renaming it, and read back only by users with
- * a live right after re-checking the hash, so a corrupted file is never
- * served. */
+ * work, videos) stored under <data_dir>/artifacts/<2 hex>/<hash>. An upload
+ * is written to artifacts/incoming/.<random>.tmp and hashed as it arrives,
+ * then fsynced and renamed into place, all on libuv's worker threads; a
+ * download is read and hashed piece by piece on a worker too, so a file that
+ * no longer hashes to its name is caught while it is served. The loop thread
+ * only moves pieces and touches the database.
+ *
+ * What a worker may touch: the upload or reader it was queued for (its fd,
+ * paths, hash state and the buffer handed to it) and nothing else; the loop
+ * does not touch those while the job is in flight (|busy|). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +21,14 @@
 
 #include <sodium.h>
 
+#include "accord/base/buf.h"
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/artifact.h"
 #include "review/review.h"
+
+#define PATH_MAX_LEN 4200
 
 static void hex(const uint8_t *in, size_t n, char *out)
 {
@@ -31,47 +40,34 @@ static void hex(const uint8_t *in, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-static void artifact_path(const struct ac_node *n, const char *hash, char *out, size_t size)
+static void artifact_path(const char *data_dir, const char *hash, char *out, size_t size)
 {
-    snprintf(out, size, "%s/artifacts/%.2s/%s", n->cfg->data_dir, hash, hash);
+    snprintf(out, size, "%s/artifacts/%.2s/%s", data_dir, hash, hash);
 }
 
-static int write_durably(const struct ac_node *n, const char *hash, const uint8_t *data, size_t len)
+/* Writes all |len| bytes of |data| to |fd|. Returns 0 or -errno. */
+static int write_all(int fd, const uint8_t *data, size_t len)
 {
-    char dir[4096], tmp[4200], dst[4200];
-    snprintf(dir, sizeof dir, "%s/artifacts", n->cfg->data_dir);
-    mkdir(dir, 0700);
-    snprintf(dir, sizeof dir, "%s/artifacts/%.2s", n->cfg->data_dir, hash);
-    mkdir(dir, 0700);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, hash);
-    artifact_path(n, hash, dst, sizeof dst);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0) {
-            int e = -errno;
-            close(fd);
-            unlink(tmp);
-            return e;
-        }
+        if (w < 0)
+            return -errno;
         off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, dst) != 0) {
-        int e = -errno;
-        unlink(tmp);
-        return e;
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return 0;
+}
+
+/* fsyncs directory |dir|, so a rename into it survives a crash. */
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
-    return 0;
 }
 
 /* RFC 6838 section 4.2: type "/" subtype, each a restricted-name of 1-127
@@ -97,59 +93,334 @@ static int media_type_ok(const char *mt)
     return 1;
 }
 
-int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data, size_t len,
-                       const char *media_type, const char *want_sha256, struct ac_artifact *out,
-                       struct ac_reason *why)
+/* ---- uploads ---- */
+
+enum job { JOB_WRITE, JOB_FINISH, JOB_ABORT };
+
+struct ac__artifact_upload {
+    uv_work_t req; /* req.data is the upload */
+    struct ac_node *n;
+    int64_t uploader;
+    char media_type[AC_SUB_NAME_MAX + 1];
+    char want[AC_ARTIFACT_HASH_HEX + 1]; /* "" when the uploader stated none */
+    ac__artifact_written_cb written;
+    void *arg;
+    ac__artifact_stored_cb done;
+    void *done_arg;
+    char tmp[PATH_MAX_LEN]; /* the temporary file, once a worker created it */
+    int fd;                 /* -1 until then */
+    crypto_hash_sha256_state sha;
+    uint64_t size;       /* bytes queued so far */
+    struct ac_buf queue; /* loop side: bytes waiting for the next write job */
+    struct ac_buf work;  /* worker side: the bytes of the job in flight */
+    enum job job;
+    int err;                             /* first failure, -errno or AC_E*; set by the worker */
+    char hash[AC_ARTIFACT_HASH_HEX + 1]; /* the bytes' SHA-256, once finished */
+    unsigned busy : 1, finishing : 1, aborted : 1;
+    unsigned mismatch : 1; /* the bytes did not hash to |want| */
+};
+
+/* Worker: creates the temporary file. A random name, so concurrent uploads of
+ * the same bytes never share a file; ".tmp" under a subdirectory of
+ * artifacts/, which the node removes at start (node/datadir.c). */
+static int open_tmp(struct ac__artifact_upload *up)
 {
-    if (len == 0)
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "body",
-                              "body: an artifact cannot be empty");
+    const char *dd = up->n->cfg->data_dir;
+    char dir[PATH_MAX_LEN - 64];
+    snprintf(dir, sizeof dir, "%s/artifacts", dd);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/artifacts/incoming", dd);
+    mkdir(dir, 0700);
+    uint8_t rnd[16];
+    char name[33];
+    randombytes_buf(rnd, sizeof rnd);
+    hex(rnd, sizeof rnd, name);
+    snprintf(up->tmp, sizeof up->tmp, "%s/.%s.tmp", dir, name);
+    up->fd = open(up->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (up->fd < 0) {
+        up->tmp[0] = 0;
+        return -errno;
+    }
+    return 0;
+}
+
+/* Worker: fsyncs the file, names it by its hash and renames it into place. */
+static int finish_file(struct ac__artifact_upload *up)
+{
+    uint8_t digest[32];
+    crypto_hash_sha256_final(&up->sha, digest);
+    hex(digest, sizeof digest, up->hash);
+    int fd = up->fd;
+    up->fd = -1;
+    if (fsync(fd) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    if (close(fd) != 0)
+        return -errno;
+    /* The uploader may state the hash it expects: a mismatch means the
+     * bytes were damaged on the way, and nothing is stored. */
+    if (up->want[0] && strcmp(up->want, up->hash) != 0) {
+        up->mismatch = 1;
+        return AC_EINVAL;
+    }
+    const char *dd = up->n->cfg->data_dir;
+    char dir[PATH_MAX_LEN], dst[PATH_MAX_LEN];
+    snprintf(dir, sizeof dir, "%s/artifacts/%.2s", dd, up->hash);
+    mkdir(dir, 0700);
+    artifact_path(dd, up->hash, dst, sizeof dst);
+    if (rename(up->tmp, dst) != 0)
+        return -errno;
+    up->tmp[0] = 0;
+    sync_dir(dir);
+    return 0;
+}
+
+static void remove_tmp(struct ac__artifact_upload *up);
+
+static void on_upload_work(uv_work_t *req)
+{
+    struct ac__artifact_upload *up = req->data;
+    switch (up->job) {
+    case JOB_WRITE:
+        if (up->err)
+            break;
+        if (up->fd < 0)
+            up->err = open_tmp(up);
+        if (!up->err)
+            up->err = write_all(up->fd, up->work.data, up->work.len);
+        if (!up->err)
+            crypto_hash_sha256_update(&up->sha, up->work.data, up->work.len);
+        break;
+    case JOB_FINISH:
+        if (!up->err)
+            up->err = up->fd < 0 ? AC_EIO : finish_file(up);
+        remove_tmp(up); /* whatever did not end in place */
+        break;
+    case JOB_ABORT:
+        remove_tmp(up);
+        break;
+    }
+}
+
+/* Worker: closes and removes the temporary file, if there is one. */
+static void remove_tmp(struct ac__artifact_upload *up)
+{
+    if (up->fd >= 0) {
+        close(up->fd);
+        up->fd = -1;
+    }
+    if (up->tmp[0]) {
+        unlink(up->tmp);
+        up->tmp[0] = 0;
+    }
+}
+
+static void upload_free(struct ac__artifact_upload *up)
+{
+    ac_buf_release(&up->queue);
+    ac_buf_release(&up->work);
+    free(up);
+}
+
+static void on_upload_done(uv_work_t *req, int status);
+
+/* Starts job |job|. Returns 0 or a libuv error. */
+static int queue_job(struct ac__artifact_upload *up, enum job job)
+{
+    up->job = job;
+    int rc = uv_queue_work(up->n->loop, &up->req, on_upload_work, on_upload_done);
+    if (rc == 0)
+        up->busy = 1;
+    return rc;
+}
+
+/* Hands the queued bytes to a write job. */
+static int queue_write(struct ac__artifact_upload *up)
+{
+    struct ac_buf t = up->work;
+    up->work = up->queue;
+    up->queue = t;
+    up->queue.len = 0;
+    return queue_job(up, JOB_WRITE);
+}
+
+/* Loop: records the finished upload and tells the caller. */
+static void record(struct ac__artifact_upload *up)
+{
+    struct ac_node *n = up->n;
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac_artifact out;
+    memset(&out, 0, sizeof out);
+    int err = up->err;
+    if (up->mismatch) {
+        err = ac_reason_fail(&why, AC_EINVAL, AC_PROBLEM_HASH_MISMATCH, "sha256",
+                             "sha256: the body hashes to %s, not %s; nothing was stored", up->hash,
+                             up->want);
+    } else if (err) {
+        ac_log_error("artifacts", "upload by user %" PRId64 ": cannot store: %s", up->uploader,
+                     strerror(-err));
+        err = AC_EIO;
+    } else {
+        /* A file whose row cannot be written is removed again, unless an
+         * earlier upload of the same bytes already owns it. */
+        struct ac_artifact prior;
+        int existed = ac_store_artifact_get(n->store, up->hash, &prior) == 0;
+        struct ac_artifact art = {.size = (int64_t)up->size,
+                                  .uploader_id = up->uploader,
+                                  .created_ms = ac_clock_now_ms()};
+        snprintf(art.hash, sizeof art.hash, "%s", up->hash);
+        snprintf(art.media_type, sizeof art.media_type, "%s", up->media_type);
+        err = ac_store_tx_begin(n->store);
+        if (!err)
+            err = ac__scheduler_commit(n, ac_store_artifact_put(n->store, &art));
+        if (err && !existed) {
+            char path[PATH_MAX_LEN];
+            artifact_path(n->cfg->data_dir, up->hash, path, sizeof path);
+            unlink(path);
+        }
+        /* The answer describes this uploader's upload only, so it cannot tell
+         * whether somebody uploaded the same bytes before. */
+        if (!err)
+            err = ac_store_artifact_get_upload(n->store, up->hash, up->uploader, &out);
+    }
+    up->done(up->done_arg, err, &out, &why);
+    ac_reason_release(&why);
+}
+
+static void on_upload_done(uv_work_t *req, int status)
+{
+    (void)status; /* work is never cancelled: uv_cancel is not used */
+    struct ac__artifact_upload *up = req->data;
+    up->busy = 0;
+    enum job job = up->job;
+    if (job == JOB_ABORT) {
+        upload_free(up);
+        return;
+    }
+    if (job == JOB_FINISH) {
+        record(up);
+        upload_free(up);
+        return;
+    }
+    size_t n = up->work.len;
+    up->work.len = 0;
+    if (up->aborted) {
+        if (queue_job(up, JOB_ABORT) != 0)
+            upload_free(up); /* cannot happen with a live loop; the file is left for start */
+        return;
+    }
+    int rc = 0;
+    if (up->queue.len)
+        rc = queue_write(up);
+    else if (up->finishing)
+        rc = queue_job(up, JOB_FINISH);
+    if (rc && !up->err)
+        up->err = rc;
+    if (rc && up->finishing) {
+        /* Nothing is queued: finish on the loop with the error. */
+        record(up);
+        upload_free(up);
+        return;
+    }
+    /* Told last: the caller may write more or finish from inside. */
+    if (up->written)
+        up->written(up->arg, n);
+}
+
+int ac__artifact_upload_new(struct ac_node *n, int64_t uploader, const char *media_type,
+                            const char *want_sha256, ac__artifact_written_cb written, void *arg,
+                            struct ac__artifact_upload **out, struct ac_reason *why)
+{
     if (media_type && !media_type_ok(media_type))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "media_type",
                               "media_type: \"%.80s\" is not a media type; it must be type/subtype "
                               "of letters, digits and !#$&-^_.+ (RFC 6838), without parameters",
                               media_type);
-    uint8_t digest[32];
-    char hash[AC_ARTIFACT_HASH_HEX + 1];
-    crypto_hash_sha256(digest, data, len);
-    hex(digest, sizeof digest, hash);
-    /* The uploader may state the hash it expects: a mismatch means the
-     * bytes were damaged on the way, and nothing is stored. */
-    if (want_sha256 && strcmp(want_sha256, hash) != 0)
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_HASH_MISMATCH, "sha256",
-                              "sha256: the body hashes to %s, not %s; nothing was stored", hash,
-                              want_sha256);
-    /* A file whose row cannot be written is removed again, unless an earlier
-     * upload of the same bytes already owns it. */
-    struct ac_artifact prior;
-    int existed = ac_store_artifact_get(n->store, hash, &prior) == 0;
-    int err = write_durably(n, hash, data, len);
-    if (err) {
-        ac_log_error("artifacts", "%s: cannot store: %s", hash, strerror(-err));
-        return AC_EIO;
-    }
-    struct ac_artifact art = {
-        .size = (int64_t)len, .uploader_id = uploader, .created_ms = ac_clock_now_ms()};
-    snprintf(art.hash, sizeof art.hash, "%s", hash);
-    snprintf(art.media_type, sizeof art.media_type, "%s",
+    struct ac__artifact_upload *up = calloc(1, sizeof(*up));
+    if (!up)
+        return AC_ENOMEM;
+    up->req.data = up;
+    up->n = n;
+    up->uploader = uploader;
+    up->fd = -1;
+    snprintf(up->media_type, sizeof up->media_type, "%s",
              media_type ? media_type : "application/octet-stream");
-    err = ac_store_tx_begin(n->store);
-    if (!err)
-        err = ac__scheduler_commit(n, ac_store_artifact_put(n->store, &art));
-    if (err && !existed) {
-        char path[4200];
-        artifact_path(n, hash, path, sizeof path);
-        unlink(path);
-    }
-    /* The answer describes this uploader's upload only, so it cannot tell
-     * whether somebody uploaded the same bytes before. */
-    if (!err)
-        err = ac_store_artifact_get_upload(n->store, hash, uploader, out);
-    return err;
+    snprintf(up->want, sizeof up->want, "%s", want_sha256 ? want_sha256 : "");
+    up->written = written;
+    up->arg = arg;
+    ac_buf_init(&up->queue);
+    ac_buf_init(&up->work);
+    crypto_hash_sha256_init(&up->sha);
+    *out = up;
+    return 0;
 }
 
-int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *hash,
-                      struct ac_artifact *art, uint8_t **data, size_t *len, struct ac_reason *why)
+int ac__artifact_upload_write(struct ac__artifact_upload *up, const uint8_t *data, size_t len)
+{
+    if (up->err)
+        return up->err == AC_ENOMEM ? AC_ENOMEM : AC_EIO;
+    if (len == 0)
+        return 0;
+    if (ac_buf_append(&up->queue, data, len))
+        return AC_ENOMEM;
+    up->size += len;
+    if (!up->busy) {
+        int rc = queue_write(up);
+        if (rc)
+            return up->err = rc;
+    }
+    return 0;
+}
+
+int ac__artifact_upload_finish(struct ac__artifact_upload *up, ac__artifact_stored_cb done,
+                               void *arg, struct ac_reason *why)
+{
+    if (up->size == 0) {
+        /* No byte was queued, so no job ever ran and nothing is on disk. */
+        upload_free(up);
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "body",
+                              "body: an artifact cannot be empty");
+    }
+    up->done = done;
+    up->done_arg = arg;
+    up->finishing = 1;
+    up->written = NULL; /* the caller has no more use for it */
+    if (up->busy)
+        return 0; /* on_upload_done goes on from here */
+    int rc = up->queue.len ? queue_write(up) : queue_job(up, JOB_FINISH);
+    if (rc) {
+        /* The callback must not fire from inside this call; the file (if
+         * any) is left for the next start to remove. */
+        up->finishing = 0;
+        up->aborted = 1;
+        ac__artifact_upload_abort(up);
+        return rc;
+    }
+    return 0;
+}
+
+void ac__artifact_upload_abort(struct ac__artifact_upload *up)
+{
+    if (!up)
+        return;
+    up->aborted = 1;
+    up->written = NULL;
+    if (up->busy)
+        return; /* on_upload_done removes the file once the job is back */
+    if (up->fd < 0 && !up->tmp[0]) {
+        upload_free(up);
+        return;
+    }
+    if (queue_job(up, JOB_ABORT) != 0)
+        upload_free(up);
+}
+
+/* ---- downloads ---- */
+
+int ac__artifact_find(struct ac_node *n, int64_t user, int admin, const char *hash,
+                      struct ac_artifact *art)
 {
     int allowed = admin;
     int err = hash ? ac_store_artifact_get(n->store, hash, art) : AC_ENOENT;
@@ -161,30 +432,124 @@ int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *ha
     if (!err)
         err = ac_store_artifact_media_type_for(n->store, hash, user, art->media_type,
                                                sizeof art->media_type);
-    if (err)
-        return err;
-    char path[4200];
-    artifact_path(n, art->hash, path, sizeof path);
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = malloc((size_t)art->size + 1);
-    size_t got = f && buf ? fread(buf, 1, (size_t)art->size + 1, f) : 0;
-    if (f)
-        fclose(f);
-    uint8_t digest[32];
-    char actual[AC_ARTIFACT_HASH_HEX + 1] = "";
-    if (buf) {
-        crypto_hash_sha256(digest, buf, got);
-        hex(digest, sizeof digest, actual);
-    }
-    if (!buf || got != (size_t)art->size || strcmp(actual, art->hash) != 0) {
-        ac_log_error("artifacts", "%s: stored bytes fail the hash check (%zu bytes read)", path,
-                     got);
+    return err;
+}
+
+struct ac__artifact_reader {
+    uv_work_t req; /* req.data is the reader */
+    struct ac_node *n;
+    struct ac_artifact art;
+    int fd; /* -1 until the first read opens it */
+    crypto_hash_sha256_state sha;
+    uint64_t off;
+    uint8_t *buf; /* AC__ARTIFACT_PIECE bytes */
+    size_t len;   /* of the last piece */
+    int err;      /* set by the worker: 0, or AC_EIO with |what| */
+    char what[96];
+    ac__artifact_piece_cb cb;
+    void *arg;
+};
+
+int ac__artifact_reader_new(struct ac_node *n, const struct ac_artifact *art,
+                            struct ac__artifact_reader **out)
+{
+    struct ac__artifact_reader *r = calloc(1, sizeof(*r));
+    uint8_t *buf = malloc(AC__ARTIFACT_PIECE);
+    if (!r || !buf) {
+        free(r);
         free(buf);
-        return ac_reason_fail(why, AC_EIO, AC_PROBLEM_ARTIFACT_CORRUPT, NULL,
-                              "artifact %s failed its hash check on read; it is not served",
-                              art->hash);
+        return AC_ENOMEM;
     }
-    *data = buf;
-    *len = got;
+    r->req.data = r;
+    r->n = n;
+    r->art = *art;
+    r->fd = -1;
+    r->buf = buf;
+    crypto_hash_sha256_init(&r->sha);
+    *out = r;
     return 0;
+}
+
+void ac__artifact_reader_free(struct ac__artifact_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    free(r);
+}
+
+/* Worker: reads the next piece into |r->buf| and hashes it; at the end,
+ * checks the whole. */
+static void on_read_work(uv_work_t *req)
+{
+    struct ac__artifact_reader *r = req->data;
+    uint64_t size = (uint64_t)r->art.size;
+    r->len = 0;
+    if (r->fd < 0) {
+        char path[PATH_MAX_LEN];
+        artifact_path(r->n->cfg->data_dir, r->art.hash, path, sizeof path);
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (r->fd < 0 || fstat(r->fd, &sb) != 0) {
+            snprintf(r->what, sizeof r->what, "cannot open it: %s", strerror(errno));
+            r->err = AC_EIO;
+            return;
+        }
+        if ((uint64_t)sb.st_size != size) {
+            snprintf(r->what, sizeof r->what, "it is %jd bytes, not %" PRIu64, (intmax_t)sb.st_size,
+                     size);
+            r->err = AC_EIO;
+            return;
+        }
+    }
+    size_t want = size - r->off < AC__ARTIFACT_PIECE ? (size_t)(size - r->off) : AC__ARTIFACT_PIECE;
+    while (r->len < want) {
+        ssize_t got = pread(r->fd, r->buf + r->len, want - r->len, (off_t)(r->off + r->len));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            snprintf(r->what, sizeof r->what, "reading at %" PRIu64 ": %s", r->off + r->len,
+                     got < 0 ? strerror(errno) : "unexpected end of file");
+            r->err = AC_EIO;
+            return;
+        }
+        r->len += (size_t)got;
+    }
+    crypto_hash_sha256_update(&r->sha, r->buf, r->len);
+    r->off += r->len;
+    if (r->off == size) {
+        uint8_t digest[32];
+        char actual[AC_ARTIFACT_HASH_HEX + 1];
+        crypto_hash_sha256_final(&r->sha, digest);
+        hex(digest, sizeof digest, actual);
+        if (strcmp(actual, r->art.hash) != 0) {
+            snprintf(r->what, sizeof r->what, "its bytes hash to %.16s...", actual);
+            r->err = AC_EIO;
+        }
+    }
+}
+
+static void on_read_done(uv_work_t *req, int status)
+{
+    (void)status;
+    struct ac__artifact_reader *r = req->data;
+    struct ac_reason why = AC_REASON_INIT;
+    if (r->err) {
+        ac_log_error("artifacts", "artifact %s fails its check on read: %s", r->art.hash, r->what);
+        ac_reason_fail(&why, AC_EIO, AC_PROBLEM_ARTIFACT_CORRUPT, NULL,
+                       "artifact %s failed its hash check on read; it is not served", r->art.hash);
+        r->cb(r->arg, AC_EIO, NULL, 0, 1, &why);
+    } else {
+        r->cb(r->arg, 0, r->buf, r->len, r->off == (uint64_t)r->art.size, &why);
+    }
+    ac_reason_release(&why);
+}
+
+int ac__artifact_reader_next(struct ac__artifact_reader *r, ac__artifact_piece_cb cb, void *arg)
+{
+    r->cb = cb;
+    r->arg = arg;
+    return uv_queue_work(r->n->loop, &r->req, on_read_work, on_read_done);
 }

@@ -17,6 +17,7 @@
 #include "accord/review/assign.h"
 #include "accord/store/assignment.h"
 #include "accord/store/credential.h"
+#include "accord/store/flag.h"
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
 #include "accord/store/reviewer.h"
@@ -65,6 +66,181 @@ int ac__assignment_open(enum ac_asg_state s)
     return s == AC_ASG_PENDING || s == AC_ASG_INVITED || s == AC_ASG_ACCEPTED;
 }
 
+/* Flags read per store query while looking for a submission's open flag. */
+#define FLAG_PAGE 256
+
+/* Sets |*id| to the open "no_reviewer" flag of submission |sub_id| (0 when
+ * there is none) and, when |detail| is not NULL, |*detail| to a copy of its
+ * detail text (the caller frees it). */
+static int waiting_flag(struct ac_store *st, int64_t sub_id, int64_t *id, char **detail)
+{
+    *id = 0;
+    int64_t after = 0;
+    for (;;) {
+        struct ac_flag *fs = NULL;
+        size_t k = 0;
+        int err = ac_store_flag_list(st, 1, after, FLAG_PAGE, &fs, &k);
+        if (err)
+            return err;
+        for (size_t i = 0; i < k; i++) {
+            after = fs[i].id;
+            if (!*id && fs[i].submission_id == sub_id && strcmp(fs[i].kind, "no_reviewer") == 0) {
+                *id = fs[i].id;
+                if (detail && !(*detail = strdup(fs[i].detail ? fs[i].detail : "{}")))
+                    err = AC_ENOMEM;
+            }
+            ac_flag_release(&fs[i]);
+        }
+        free(fs);
+        if (err || *id || k < FLAG_PAGE)
+            return err;
+    }
+}
+
+json_t *ac__assignment_waiting(struct ac_node *n, const struct ac_submission *s)
+{
+    if (s->state != AC_SUB_QUEUED && s->state != AC_SUB_IN_REVIEW)
+        return NULL;
+    int64_t id;
+    char *detail = NULL;
+    if (waiting_flag(n->store, s->id, &id, &detail) || !id) {
+        free(detail);
+        return NULL;
+    }
+    json_t *d = json_loads(detail, 0, NULL);
+    free(detail);
+    json_t *j = d ? json_pack("{s:O, s:O}", "reason", json_object_get(d, "reason"), "missing",
+                              json_object_get(d, "missing"))
+                  : NULL;
+    json_decref(d);
+    return j;
+}
+
+/* Submission |sub_id| of |earner| still lacks |missing| reviews after a pass
+ * for |why| (no qualified reviewer free of conflicts): the issuer gets a flag
+ * and a notification, the earner a notification and the reason in their
+ * submission's status, once while the flag is open. */
+static int no_reviewer(struct ac_node *n, const struct ac_definition *def, int64_t sub_id,
+                       int64_t earner, unsigned missing, enum ac_assign_reason why)
+{
+    int64_t open;
+    int err = waiting_flag(n->store, sub_id, &open, NULL);
+    if (err || open)
+        return err;
+    char reason[400];
+    snprintf(reason, sizeof reason,
+             "%u review%s missing: %s for \"%s\" right now (it is assigned as soon as one is)",
+             missing, missing == 1 ? "" : "s",
+             why == AC_ASSIGN_NO_QUALIFIED
+                 ? "too few certified reviewers are available"
+                 : "every available certified reviewer has a conflict of interest",
+             def->title);
+    json_t *j = json_pack("{s:s, s:I, s:s}", "reason", reason, "missing", (json_int_t)missing,
+                          "cause", ac_assign_reason_name(why));
+    char *detail = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    int64_t now = ac_clock_now_ms();
+    char subject[200], body[600];
+    snprintf(subject, sizeof subject, "Submission %" PRId64 " has no reviewer (%s)", sub_id,
+             def->id);
+    snprintf(body, sizeof body,
+             "Submission %" PRId64 " waits: %s.\nCertify or free more reviewers of %s.\n", sub_id,
+             reason, def->id);
+    err = detail ? ac_store_flag_add(n->store, "no_reviewer", def->id, sub_id, 0, detail, now, NULL)
+                 : AC_ENOMEM;
+    if (!err)
+        err = ac__notify_admins(n, "flag", sub_id, subject, body);
+    snprintf(subject, sizeof subject, "Your submission %" PRId64 " is waiting for reviewers",
+             sub_id);
+    snprintf(body, sizeof body, "Your submission %" PRId64 " is waiting: %s.\n", sub_id, reason);
+    if (!err)
+        err = ac_store_notify_add(n->store, earner, "waiting", sub_id, subject, body, now, NULL);
+    if (!err)
+        err = audit(n, "submission", sub_id, "no_reviewer", j ? json_incref(j) : NULL);
+    json_decref(j);
+    free(detail);
+    return err;
+}
+
+/* Submission |sub_id| was given a reviewer: its "no reviewer" flag, if any,
+ * is resolved by the node, so neither the inbox nor the earner's status
+ * says it waits any more. */
+static int reviewer_found(struct ac_node *n, int64_t sub_id)
+{
+    int64_t open;
+    int err = waiting_flag(n->store, sub_id, &open, NULL);
+    if (!err && open)
+        err = ac_store_flag_resolve(n->store, open, 0, "reviewers found: assigned",
+                                    ac_clock_now_ms());
+    return err;
+}
+
+json_t *ac__assignment_seed_elements(const struct ac_definition *def, const char *content)
+{
+    json_t *given = json_loads(content, 0, NULL);
+    json_t *out = json_array();
+    int fits = out != NULL;
+    if (!json_is_array(given)) {
+        /* Plain text reads as the one element of a one-element credential;
+         * shown as one of several it would give the benchmark away. */
+        fits = fits && def->n_elements == 1;
+        if (fits)
+            fits = !json_array_append_new(
+                out, json_pack("{s:s, s:s}", "id", def->elements[0].id, "text", content));
+    } else {
+        size_t used = 0;
+        for (size_t i = 0; fits && i < def->n_elements; i++) {
+            const char *text = NULL;
+            size_t k;
+            json_t *e;
+            json_array_foreach(given, k, e)
+            {
+                const char *id = json_string_value(json_object_get(e, "id"));
+                if (id && strcmp(id, def->elements[i].id) == 0)
+                    text = json_string_value(json_object_get(e, "text"));
+            }
+            if (!text) {
+                fits = !def->elements[i].required;
+                continue;
+            }
+            used++;
+            fits = !json_array_append_new(
+                out, json_pack("{s:s, s:s}", "id", def->elements[i].id, "text", text));
+        }
+        /* Every element it gives must be one of the definition's, once. */
+        fits = fits && used == json_array_size(given);
+    }
+    json_decref(given);
+    if (!fits) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Keeps in |seeds| (|*n| of them) only the benchmark items that can be shown
+ * exactly as a real submission of |def| is (ac__assignment_seed_elements()):
+ * the others would not be blind. */
+static int seeds_that_fit(struct ac_node *n, const struct ac_definition *def,
+                          struct ac_seed_item *seeds, size_t *nseeds)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < *nseeds; i++) {
+        char *content = NULL;
+        int err = ac_store_seed_content(n->store, seeds[i].id, &content);
+        if (err) {
+            free(content);
+            return err;
+        }
+        json_t *shown = ac__assignment_seed_elements(def, content);
+        free(content);
+        if (shown)
+            seeds[k++] = seeds[i];
+        json_decref(shown);
+    }
+    *nseeds = k;
+    return 0;
+}
+
 int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row,
                                 const struct ac_definition *def, int force)
 {
@@ -75,6 +251,8 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
     size_t nseeds = 0;
     if (!err)
         err = ac_store_seed_items(n->store, row, &seeds, &nseeds);
+    if (!err && nseeds && def->maintenance.benchmark_seed_rate > 0)
+        err = seeds_that_fit(n, def, seeds, &nseeds);
     struct ac_batch_item *items = calloc(npend + 1, sizeof *items);
     uint64_t *seed_ids = calloc(nseeds + 1, sizeof *seed_ids);
     if (!err && (!items || !seed_ids))
@@ -224,6 +402,8 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     struct names domains = {0}, places = {0};
     struct ac_assign_submission *ps = NULL;
     struct ac_assign_reviewer *pr = NULL;
+    bool *away_of = NULL;       /* per reviewer: away (profile unavailable), not just busy */
+    unsigned *active_of = NULL; /* per submission: reviews it had before this pass */
     uint64_t *ids_pool = NULL;
     uint32_t *dom_pool = NULL;
     size_t ids_used = 0, dom_used = 0;
@@ -235,11 +415,13 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         err = ac__assignment_pool(n->store, row, &certs, &ncerts);
     ps = calloc(nsubs + 1, sizeof *ps);
     pr = calloc(ncerts + 1, sizeof *pr);
+    away_of = calloc(ncerts + 1, sizeof *away_of);
+    active_of = calloc(nsubs + 1, sizeof *active_of);
     /* One pool for every id list the problem borrows: assigned and previous
      * reviewers per submission (at most 64 each), and the single credential. */
     ids_pool = calloc((nsubs + 1) * 128, sizeof *ids_pool);
     dom_pool = calloc((ncerts + 1) * 32, sizeof *dom_pool);
-    if (!err && (!ps || !pr || !ids_pool || !dom_pool))
+    if (!err && (!ps || !pr || !away_of || !active_of || !ids_pool || !dom_pool))
         err = AC_ENOMEM;
     static const uint32_t cred_one = 1;
     size_t np = 0;
@@ -284,10 +466,12 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         q->district = intern(&places, s->district[0] ? s->district : "(no district)");
         q->earner = (uint64_t)s->earner_id;
         q->need = s->need - active;
+        active_of[np] = active;
         np++;
     }
     size_t nr = 0;
     int64_t cool_ms = (int64_t)def->review.cool_off_hours * HOUR_MS;
+    int64_t period_ms = (int64_t)def->pool.period_days * DAY_MS, next_free = 0;
     for (size_t i = 0; !err && i < ncerts; i++) {
         struct ac_reviewer_profile prof;
         if (ac_store_reviewer_get(n->store, certs[i].user_id, &prof) != 0)
@@ -319,14 +503,57 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         int away =
             !prof.available && (prof.unavailable_until_ms == 0 || prof.unavailable_until_ms > now);
         r->available = !away && !busy && cool_until <= now;
-        r->cap = def->pool.assignments_per_reviewer ? def->pool.assignments_per_reviewer
-                                                    : def->review.batch_size;
+        away_of[nr - 1] = away;
+        /* Two caps: what a reviewer holds open at once, and what they are
+         * given per period (pool.assignments_per_reviewer, "per month" in
+         * the seed); the tighter one bounds this pass. */
+        uint32_t given = 0;
+        int64_t oldest = 0;
+        err = ac_store_assignment_period(n->store, certs[i].user_id, def->id, now - period_ms,
+                                         &given, &oldest);
+        if (err)
+            break;
+        r->cap = def->pool.open_assignments_max ? def->pool.open_assignments_max
+                 : def->review.batch_size       ? def->review.batch_size
+                                                : 1;
         r->load = load > r->cap ? r->cap : load;
+        uint32_t left = given >= def->pool.assignments_per_reviewer
+                            ? 0
+                            : def->pool.assignments_per_reviewer - given;
+        if (left < r->cap - r->load)
+            r->cap = r->load + left;
+        /* At the quota, a pass is due when the oldest counted assignment
+         * leaves the period. */
+        if (left == 0 && oldest && (next_free == 0 || oldest + period_ms < next_free))
+            next_free = oldest + period_ms;
     }
-    struct ac_assign_credential crule = {1, true, 0};
+    /* Master mode: at the issuer's rate a submission also goes, blind, to a
+     * second master (a disagreement is escalated; decisions.c). */
+    struct ac_assign_credential crule = {
+        1, true, def->mode == AC_MODE_MASTER ? def->maintenance.second_master_rate : 0};
     struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
     if (!err && np)
         err = ac_assign_run(&p, &res);
+    struct ac_assign_rng rng;
+    if (!err && res && crule.second_master_rate > 0)
+        err = ac_assign_rng_sodium(&rng);
+    if (!err && res && crule.second_master_rate > 0)
+        err = ac_assign_second_master(&p, res, &rng);
+    /* The draw is made once, when a submission gets its first master: one
+     * that had reviews before this pass keeps the draw it had then. */
+    if (!err && res && res->second_master_drawn) {
+        size_t k = 0;
+        for (size_t i = 0; i < res->n_assignments; i++) {
+            const struct ac_assignment *a = &res->assignments[i];
+            if (a->second_master && active_of[a->submission] > 0)
+                res->added[a->reviewer]--;
+            else
+                res->assignments[k++] = *a;
+        }
+        res->n_assignments = k;
+    }
+    for (size_t q = 0; !err && res && res->second_master_drawn && q < np; q++)
+        res->second_master_drawn[q] &= active_of[q] == 0;
     /* The transaction is opened only when there is work to assign, and only
      * the one opened here is ended here: a failed run before it (a store
      * read, the assignment solver) has nothing to roll back. */
@@ -337,12 +564,15 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     }
     for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
         const struct ac_assignment *a = &res->assignments[i];
-        struct ac_assignment_row row_in = {.submission_id = (int64_t)ps[a->submission].id,
-                                           .benchmark_level = -1,
-                                           .reviewer_id = (int64_t)pr[a->reviewer].id,
-                                           .state = AC_ASG_PENDING,
-                                           .level = -1,
-                                           .credential_row = row};
+        struct ac_assignment_row row_in = {
+            .submission_id = (int64_t)ps[a->submission].id,
+            .benchmark_level = -1,
+            .reviewer_id = (int64_t)pr[a->reviewer].id,
+            .state = AC_ASG_PENDING,
+            .level = -1,
+            .credential_row = row,
+            .second_master =
+                a->second_master || (def->mode == AC_MODE_MASTER && active_of[a->submission] > 0)};
         snprintf(row_in.credential_id, sizeof row_in.credential_id, "%s", def->id);
         int64_t aid;
         err = ac_store_assignment_insert(n->store, &row_in, now, &aid);
@@ -353,17 +583,67 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
                         json_pack("{s:I, s:I}", "reviewer", (json_int_t)row_in.reviewer_id,
                                   "assignment", (json_int_t)aid));
     }
+    /* A submission drawn for a second-master check wants one more review,
+     * whether a second master was free now or comes in a later pass (any
+     * master beyond the first is marked as the check). */
+    for (size_t q = 0; !err && res && res->second_master_drawn && q < np; q++) {
+        struct ac_submission cur;
+        if (!res->second_master_drawn[q] ||
+            (err = ac_store_submission_get(n->store, (int64_t)ps[q].id, &cur)))
+            continue;
+        err = ac_store_submission_set_need(n->store, cur.id, cur.need + 1);
+        ac_submission_release(&cur);
+    }
+    /* Work that got every reviewer it lacked no longer waits. */
+    for (size_t i = 0; !err && res && i < res->n_assignments; i++) {
+        size_t q = res->assignments[i].submission;
+        int short_still = 0;
+        for (size_t k = 0; k < res->n_unassigned; k++)
+            short_still |= res->unassigned[k].submission == q;
+        if (!short_still && (i == 0 || res->assignments[i - 1].submission != q))
+            err = reviewer_found(n, (int64_t)ps[q].id);
+    }
     for (size_t r = 0; !err && res && r < nr; r++)
         if (res->added[r])
             err = ac__assignment_send_batches(n, (int64_t)pr[r].id, row, def, 0);
     if (!err && res && res->n_unassigned)
         ac_log_info("review", "%s: %zu submissions still short of reviewers", def->id,
                     res->n_unassigned);
+    int short_of_capacity = 0;
+    for (size_t i = 0; res && i < res->n_unassigned; i++)
+        short_of_capacity |= res->unassigned[i].reason == AC_ASSIGN_CAPACITY;
+    if (!err && short_of_capacity && next_free)
+        err = ac_store_job_add(n->store, "assign", row, next_free);
+    /* Work no reviewer can take is shown to the issuer and the earner. Work
+     * that only waits for reviewers busy, cooling off or at their caps gets
+     * them in a later pass (each one freed wakes one): it waits quietly. So
+     * the reviewers who could take it are counted as if none were busy,
+     * those given it in this pass aside. */
+    for (size_t r = 0; r < nr; r++)
+        pr[r].available = !away_of[r];
+    for (size_t i = 0; !err && res && i < res->n_unassigned; i++) {
+        const struct ac_assign_unassigned *u = &res->unassigned[i];
+        if (u->reason == AC_ASSIGN_CAPACITY)
+            continue;
+        uint32_t could = 0;
+        for (size_t r = 0; r < nr; r++) {
+            int given = 0;
+            for (size_t k = 0; k < res->n_assignments; k++)
+                given |= res->assignments[k].submission == u->submission &&
+                         res->assignments[k].reviewer == r;
+            could += !given && ac_assign_allowed(&p, u->submission, r);
+        }
+        if (could < u->missing)
+            err = no_reviewer(n, def, (int64_t)ps[u->submission].id,
+                              (int64_t)ps[u->submission].earner, u->missing, u->reason);
+    }
     if (in_tx)
         err = ac__scheduler_commit(n, err);
     ac_assign_result_free(res);
     free(ps);
     free(pr);
+    free(away_of);
+    free(active_of);
     free(ids_pool);
     free(dom_pool);
     free(domains.v);
@@ -376,6 +656,17 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     free(subs);
     ac_def_free(def);
     ac_credential_release(&cred);
+    return err;
+}
+
+int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms)
+{
+    int64_t *rows = NULL;
+    size_t k = 0;
+    int err = ac_store_reviewer_certified_rows(n->store, reviewer, &rows, &k);
+    for (size_t i = 0; !err && i < k; i++)
+        err = ac_store_job_add(n->store, "assign", rows[i], due_ms);
+    free(rows);
     return err;
 }
 
@@ -408,6 +699,10 @@ int ac__assignment_job_reminder(struct ac_node *n, const struct ac_job *job)
     int err = ac_store_batch_get(n->store, job->ref, &b);
     if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
         return err == AC_ENOENT ? 0 : err;
+    /* After downtime a reminder may come due with its deadline already past:
+     * the expiry notice that follows says it all, so none is sent. */
+    if (ac_clock_now_ms() >= b.deadline_ms)
+        return 0;
     char subject[128], body[256], when[21];
     snprintf(subject, sizeof subject, "Reminder: batch %" PRId64 " is due", b.id);
     snprintf(body, sizeof body, "Batch %" PRId64 " for %s is due at %s (%s).\n", b.id,
@@ -424,9 +719,20 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
     int err = ac_store_batch_get(n->store, job->ref, &b);
     if (err || (b.state != AC_BATCH_INVITED && b.state != AC_BATCH_ACCEPTED))
         return err == AC_ENOENT ? 0 : err;
-    err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, ac_clock_now_ms());
+    int64_t now = ac_clock_now_ms();
+    err = ac_store_batch_set_state(n->store, b.id, AC_BATCH_EXPIRED, now);
+    /* The work goes to others now; the reviewer who let it lapse waits out a
+     * cool-off (ac_store_reviewer_load()) and is considered again after it. */
     if (!err)
         err = ac__assignment_hand_back(n, b.id, AC_ASG_EXPIRED, b.credential_row);
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    if (!err && ac__review_definition_at(n, b.credential_row, &def, &cred) == 0) {
+        err = ac_store_job_add(n->store, "assign", b.credential_row,
+                               now + (int64_t)def->review.cool_off_hours * HOUR_MS);
+        ac_def_free(def);
+        ac_credential_release(&cred);
+    }
     if (!err)
         err =
             ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",

@@ -89,6 +89,29 @@ int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
     return err;
 }
 
+/* A second-master check (master mode): when the masters disagree the
+ * definition's rules do not settle it by adding reviewers; |d| becomes an
+ * escalation, a flag the issuer decides, naming both levels. */
+static int second_master_check(const struct ac_definition *def, const struct ac_review *reviews,
+                               size_t n, struct ac_decision *d)
+{
+    size_t levels[AC_SCORING_MAX_REVIEWS];
+    bool pass;
+    if (n > AC_SCORING_MAX_REVIEWS)
+        return AC_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (ac_scoring_combine(def, &reviews[i], &levels[i], &pass) != 0)
+            return AC_EINVAL;
+    if (ac_scoring_agree(def, levels, n))
+        return 0;
+    d->kind = AC_ESCALATE;
+    snprintf(d->reason, sizeof d->reason,
+             "second-master check: the masters disagree (\"%s\" and \"%s\"); the issuer "
+             "decides",
+             def->levels[levels[0]], def->levels[levels[n - 1]]);
+    return 0;
+}
+
 int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definition *def,
                      int64_t row)
 {
@@ -97,7 +120,7 @@ int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definiti
     if (err)
         return err;
     struct ac_assignment_row *as = NULL;
-    size_t nas = 0, ndone = 0, nopen = 0;
+    size_t nas = 0, ndone = 0, nopen = 0, second = 0;
     err = ac_store_assignment_list(n->store, sub_id, 0, 0, -1, &as, &nas);
     struct ac_review *reviews = calloc(nas + 1, sizeof *reviews);
     if (!err && !reviews)
@@ -105,12 +128,16 @@ int ac__decision_try(struct ac_node *n, int64_t sub_id, const struct ac_definiti
     for (size_t i = 0; !err && i < nas; i++) {
         if (ac__assignment_open(as[i].state))
             nopen++;
-        if (as[i].state == AC_ASG_DONE)
+        if (as[i].state == AC_ASG_DONE) {
+            second += as[i].second_master != 0;
             reviews[ndone++] = (struct ac_review){as[i].levels, as[i].n_levels};
+        }
     }
     if (!err && s.state == AC_SUB_IN_REVIEW && nopen == 0 && ndone >= s.need) {
         struct ac_decision d;
         err = ac_scoring_decide(def, reviews, ndone, &d);
+        if (!err && second)
+            err = second_master_check(def, reviews, ndone, &d);
         if (!err && d.kind == AC_NEED_MORE) {
             err = ac_store_submission_set_need(n->store, sub_id, (unsigned)ndone + d.more);
             if (!err)

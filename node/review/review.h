@@ -124,6 +124,26 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
 int ac__assignment_hand_back(struct ac_node *n, int64_t batch_id, enum ac_asg_state to,
                              int64_t row);
 
+/* Queues an assignment pass, due at |due_ms|, of every credential
+ * |reviewer| is certified for (inside the caller's transaction): a reviewer
+ * who becomes free (available again, back from cool-off, certified,
+ * reinstated) is offered the queued work of each at once, not at the next
+ * unrelated event. */
+int ac__assignment_wake(struct ac_node *n, int64_t reviewer, int64_t due_ms);
+
+/* Why submission |s| waits for reviewers, while it does (an open
+ * "no_reviewer" flag): {"reason", "missing"}; NULL otherwise. A new
+ * reference. */
+json_t *ac__assignment_waiting(struct ac_node *n, const struct ac_submission *s);
+
+/* The elements of a benchmark item with |content| as a real submission of
+ * |def| shows them: each element of the definition, in its order, as
+ * {"id", "text"}. |content| is either a JSON list of {"id", "text"} (one per
+ * element, unknown ids refused) or, for a one-element credential, plain
+ * text. Returns a new reference, or NULL when the item cannot look like a
+ * real submission (so it is never seeded) or memory ran out. */
+json_t *ac__assignment_seed_elements(const struct ac_definition *def, const char *content);
+
 /* True for the states in which an assignment still holds a reviewer. */
 int ac__assignment_open(enum ac_asg_state s);
 
@@ -210,21 +230,75 @@ int ac__flag_resolve(struct ac_node *n, int64_t admin_id, int64_t flag_id, const
 
 /* ---- artifacts (artifacts.c) ---- */
 
-/* Stores |len| bytes of |data| uploaded by |uploader| as an artifact of
- * |media_type| (NULL: application/octet-stream): the file durably first,
- * then its row. |want_sha256| (may be NULL) is the hash the uploader
- * expects; a mismatch stores nothing. Sets |*out|. Returns 0, AC_EINVAL with
- * |why| (empty body, hash mismatch), AC_EIO or a store error. */
-int ac__artifact_store(struct ac_node *n, int64_t uploader, const uint8_t *data, size_t len,
-                       const char *media_type, const char *want_sha256, struct ac_artifact *out,
-                       struct ac_reason *why);
+/* An upload in progress: its bytes go to a temporary file under
+ * <data_dir>/artifacts/incoming/ and into a SHA-256 as they arrive, on
+ * libuv's worker threads, so the loop never waits on the disk and memory does
+ * not grow with the artifact. */
+struct ac__artifact_upload;
 
-/* Reads artifact |hash| for |user| (|admin|: any artifact; otherwise only
- * with a live right to it, and "not found" without one). Sets |*art| and
- * |*data| (|*len| bytes; the caller frees it). Returns 0, AC_ENOENT, a store
- * error, or AC_EIO with |why| when the bytes fail their hash check. */
-int ac__artifact_read(struct ac_node *n, int64_t user, int admin, const char *hash,
-                      struct ac_artifact *art, uint8_t **data, size_t *len, struct ac_reason *why);
+/* Told on the loop that |n| more queued bytes reached the temporary file. */
+typedef void (*ac__artifact_written_cb)(void *arg, size_t n);
+
+/* Told on the loop how an upload ended: 0 and the uploader's |art|, or an
+ * AC_E* code with |why| (both borrowed for the call). */
+typedef void (*ac__artifact_stored_cb)(void *arg, int err, const struct ac_artifact *art,
+                                       const struct ac_reason *why);
+
+/* Starts an upload by |uploader| of |media_type| (NULL:
+ * application/octet-stream); |want_sha256| (may be NULL) is the hash the
+ * uploader expects, and a mismatch stores nothing. |written| (borrowing
+ * |arg|) hears of every queued byte written. Sets |*out|. Returns 0, AC_EINVAL
+ * with |why| (a media type that is not RFC 6838 type/subtype) or AC_ENOMEM. */
+int ac__artifact_upload_new(struct ac_node *n, int64_t uploader, const char *media_type,
+                            const char *want_sha256, ac__artifact_written_cb written, void *arg,
+                            struct ac__artifact_upload **out, struct ac_reason *why);
+
+/* Queues |len| bytes (copied) for the worker to hash and write. Returns 0,
+ * AC_ENOMEM, or the AC_E* error of an earlier write (then abort the upload). */
+int ac__artifact_upload_write(struct ac__artifact_upload *up, const uint8_t *data, size_t len);
+
+/* Ends the upload once the queued bytes are written: on a worker the file is
+ * fsynced, its hash checked and it is renamed to artifacts/<xx>/<hash>; then
+ * the upload is recorded, and |done| (borrowing |arg|) called once from the
+ * loop; |up| is freed after it. Returns 0, or AC_EINVAL with |why| for an
+ * empty upload (then |up| is freed and |done| never called). */
+int ac__artifact_upload_finish(struct ac__artifact_upload *up, ac__artifact_stored_cb done,
+                               void *arg, struct ac_reason *why);
+
+/* Abandons the upload: no callback follows; its temporary file is removed on
+ * a worker and |up| freed. NULL is a no-op. */
+void ac__artifact_upload_abort(struct ac__artifact_upload *up);
+
+/* Finds artifact |hash| for |user| (|admin|: any artifact; otherwise only
+ * with a live right to it, and "not found" without one) and fills |*art|,
+ * media type as |user| should be served it. Database only: no file is read.
+ * Returns 0, AC_ENOENT or a store error. */
+int ac__artifact_find(struct ac_node *n, int64_t user, int admin, const char *hash,
+                      struct ac_artifact *art);
+
+/* Reads an artifact's file in pieces on a worker, hashing them, so a file
+ * that no longer hashes to its name is caught as it is read. */
+struct ac__artifact_reader;
+
+/* Sets |*out| to a reader of |art| (copied). Returns 0 or AC_ENOMEM. */
+int ac__artifact_reader_new(struct ac_node *n, const struct ac_artifact *art,
+                            struct ac__artifact_reader **out);
+
+/* Told on the loop of one piece: 0 with |len| bytes at |data| (valid until the
+ * next read or the free), |eof| set on the last; or AC_EIO with |why| when the
+ * file is missing, of the wrong size, unreadable or does not hash to its name
+ * (known by the last piece at the latest). */
+typedef void (*ac__artifact_piece_cb)(void *arg, int err, const uint8_t *data, size_t len, int eof,
+                                      const struct ac_reason *why);
+
+/* Reads the next piece (at most AC__ARTIFACT_PIECE bytes); one at a time.
+ * Returns 0 (|cb|, borrowing |arg|, fires once) or a libuv error. */
+int ac__artifact_reader_next(struct ac__artifact_reader *r, ac__artifact_piece_cb cb, void *arg);
+
+/* Frees |r|; not while a read is in flight. NULL is a no-op. */
+void ac__artifact_reader_free(struct ac__artifact_reader *r);
+
+#define AC__ARTIFACT_PIECE (64 * 1024)
 
 /* ---- notifications (notify.c) ---- */
 

@@ -173,9 +173,11 @@ static int end_batch_if_done(struct ac_node *n, const struct ac_assignment_row *
     if (err || nrest)
         return err;
     err = ac_store_batch_set_state(n->store, a->batch_id, AC_BATCH_DONE, now);
+    /* Back from cool-off, the reviewer is offered the queued work of every
+     * credential they serve, not only this one. */
     if (!err)
-        err = ac_store_job_add(n->store, "assign", a->credential_row,
-                               now + (int64_t)def->review.cool_off_hours * HOUR_MS);
+        err = ac__assignment_wake(n, reviewer_id,
+                                  now + (int64_t)def->review.cool_off_hours * HOUR_MS);
     if (!err)
         err = audit(n, "batch", a->batch_id, reviewer_id, "completed", json_object());
     return err;

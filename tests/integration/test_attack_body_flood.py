@@ -52,7 +52,7 @@ with Node(limits=LIMITS) as n:
         ("/v1/artifacts", (), 401, "POSTs without a token to an existing route"),
         ("/v1/artifacts", (("authorization", "Bearer acc_" + "A" * 43),), 401,
          "POSTs with an unknown token"),
-        ("/v1/artifacts", (("authorization", "Bearer " + admin),), 503,
+        ("/v1/definitions", (("authorization", "Bearer " + admin),), 503,
          "authenticated POSTs beyond the connection's body budget"),
     ]
     for path, headers, refused, what in cases:

@@ -31,6 +31,7 @@ import base64
 import collections
 import email
 import hashlib
+import json
 import os
 import random
 import socket
@@ -69,7 +70,17 @@ def definition():
     # and a reviewer is judged after six reviews with a reference.
     d["maintenance"]["benchmark_seed_rate"] = 0.1
     d["maintenance"]["min_sample"] = 6
+    # Sixty submissions in one period: each reviewer may be given up to 30
+    # in it (pool.assignments_per_reviewer counts per period).
+    d["pool"]["assignments_per_reviewer"] = 30
     return d
+
+
+def bench_content(level, k, name):
+    """A benchmark item of this two-element credential: a text per element
+    (seeded blind, it must look like a real submission)."""
+    return json.dumps([{"id": e, "text": "Benchmark %d-%02d, %s, at the %s level." %
+                        (level, k, e, name)} for e in ("criteria", "reflection")])
 
 
 def words(rng, n):
@@ -160,7 +171,10 @@ def main():
     with Node(node_id="issuer.review") as n:
         admin_token = n.init()
         n.start()
-        cred = active_credential(n, admin_token, definition(), reviewers=12)
+        cred = active_credential(n, admin_token, definition(), reviewers=12,
+                                 bench_content=bench_content)
+        # A seeded item is known by its first element's text.
+        bench_level = {json.loads(c)[0]["text"]: lvl for c, lvl in cred.bench_truth.items()}
         admin, ref = cred.admin, cred.ref
         D = "/v1/definitions/" + ref
         reviewers = cred.reviewers                   # (id, Api, token)
@@ -294,10 +308,10 @@ def main():
         def level_for(uid, asg):
             elems = asg["elements"]
             text = elems[0].get("text", "")
-            if text in cred.bench_truth:
+            if text in bench_level:
                 seen_bench.append(asg["id"])
                 shape["bench"] = (sorted(asg), {e["id"] for e in elems})
-                return LEVELS[3] if uid == lenient[0] else LEVELS[cred.bench_truth[text]], None
+                return LEVELS[3] if uid == lenient[0] else LEVELS[bench_level[text]], None
             sid = text_to_sub[text]
             shape["real"] = (sorted(asg), {e["id"] for e in elems})
             if sid in script_of:
@@ -459,10 +473,10 @@ def main():
               "(accordctl flag decide)")
         check(subs[sub_id[FAILS_THEN_RESUBMITS]]["passed"] is False,
               "the earner who submitted 'not yet' work failed")
-        # Plain-text benchmark content fills the first element of the
-        # definition; nothing else in an assignment tells it apart.
+        # Benchmark content gives each element of the definition, so a seeded
+        # item shows exactly the elements a real submission shows.
         check(len(seen_bench) >= 1 and shape["bench"][0] == shape["real"][0]
-              and shape["bench"][1] <= shape["real"][1],
+              and shape["bench"][1] == shape["real"][1],
               "blind benchmark items were seeded into batches, shaped like real work "
               "(%d seen)" % len(seen_bench))
         mf = events.get("monitor_flag")

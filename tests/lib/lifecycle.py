@@ -61,11 +61,14 @@ def new_user(node, admin, name, roles):
     return u["id"], Api(node, t["token"]), t["token"]
 
 
-def active_credential(node, admin_token, definition, reviewers=12, school=None):
+def active_credential(node, admin_token, definition, reviewers=12, school=None,
+                      bench_content=None):
     """Authors |definition|, pilots it, builds its benchmark database and
     training module, certifies |reviewers| reviewers (each at their own
     school, "School <n>" unless |school| is given) and makes it active
     (with the issuer's override if the pool is below the sizing minimum).
+    bench_content(level, k, name), when given, writes the content of the
+    k-th benchmark item at |level| (default: a sentence naming both).
     Returns a Credential."""
     admin = Api(node, admin_token)
     ref = "%s@%d" % (definition["id"], definition["version"])
@@ -97,7 +100,8 @@ def active_credential(node, admin_token, definition, reviewers=12, school=None):
     items, truth = [], {}
     for lvl, name in enumerate(levels):
         for k in range(18):
-            content = "Benchmark %d-%02d: an example at the %s level." % (lvl, k, name)
+            content = (bench_content(lvl, k, name) if bench_content else
+                       "Benchmark %d-%02d: an example at the %s level." % (lvl, k, name))
             items.append({"label": "bench-%d-%02d" % (lvl, k), "content": content})
             truth[content] = lvl
     item_ids = _ok(admin.post(d + "/benchmarks", {"experts": [e[0] for e in experts],

@@ -1,6 +1,7 @@
 /* cmd_reviewer.c - `accordctl reviewer ...`: a reviewer's profile,
  * application, certification attempts; the admin's screening, registry of
- * credentials held elsewhere, and pool status. */
+ * credentials held elsewhere, pool status, and reinstating a reviewer
+ * monitoring took out of the pool. */
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,23 @@ int cmd_reviewer_screen(const struct cli *cli, int argc, char **argv)
         json_object_set_new(body, "reason", json_string(reason));
     char path[256];
     snprintf(path, sizeof path, "/v1/definitions/%s/applications/%lld/screen", ref, uid);
+    return lc_call(cli, "POST", path, body, NULL, 0);
+}
+
+int cmd_reviewer_reinstate(const struct cli *cli, int argc, char **argv)
+{
+    const char *ref = lc_pos(argc, argv, 0), *user = lc_pos(argc, argv, 1);
+    const char *reason = lc_opt(argc, argv, "--reason");
+    long long uid;
+    if (!ref || !user)
+        return lc_usage(cli, "reviewer reinstate ID@VERSION USER [--reason TEXT]");
+    if (cli_parse_id(cli, "USER", user, &uid))
+        return CLI_USAGE;
+    json_t *body = json_object();
+    if (reason)
+        json_object_set_new(body, "reason", json_string(reason));
+    char path[256];
+    snprintf(path, sizeof path, "/v1/definitions/%s/reviewers/%lld/reinstate", ref, uid);
     return lc_call(cli, "POST", path, body, NULL, 0);
 }
 

@@ -23,6 +23,9 @@ struct ac_http_exchange;
 
 struct ac_h2_server_limits {
     size_t max_body_bytes;               /* 413 beyond this; default 1 MiB */
+    uint64_t max_stream_body_bytes;      /* the same for routes that take their body in chunks
+                                            (ac_router_add_stream()); never buffered, so it can
+                                            be large; default 2 GiB */
     size_t max_header_bytes;             /* total header list size; default 16 KiB */
     uint32_t max_concurrent_streams;     /* per connection; default 100 */
     uint32_t max_connections;            /* further accepts are closed; default 1024 */

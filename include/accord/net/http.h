@@ -2,11 +2,12 @@
  *
  * The HTTP/2 server (h2_server.h) parses a request, buffers its body (up to the
  * configured limit), matches a route (router.h) and calls the route's handler
- * with an exchange. The handler answers exactly once with one of the
- * ac_http_respond*() calls, either before it returns or later from the loop
- * thread (for work that waits on storage or a peer). If the client resets the
- * stream first, the late response is discarded and the exchange freed all the
- * same, so a handler never needs to know. Everything runs on the loop thread. */
+ * with an exchange; a streamed route receives its body in chunks instead, and
+ * a response may be streamed from its producer piece by piece. The handler answers exactly once
+ * with one of the ac_http_respond*() calls, either before it returns or later from the loop thread
+ * (for work that waits on storage or a peer). If the client resets the stream first, the late
+ * response is discarded and the exchange freed all the same, so a handler never needs to know.
+ * Everything runs on the loop thread. */
 #ifndef AC_HTTP_H
 #define AC_HTTP_H
 
@@ -60,6 +61,67 @@ void *ac_http_exchange_data(const struct ac_http_exchange *x);
  * |x| is gone. Returns 0, or AC_ENOMEM (the stream is then reset and |x| still gone). */
 int ac_http_respond(struct ac_http_exchange *x, int status, const struct ac_http_header *headers,
                     size_t nheaders, const void *body, size_t len);
+
+/* ---- Streamed request bodies: routes added with ac_router_add_stream() ----
+ *
+ * Such a handler is called at the end of the request's headers (after the
+ * server's headers check), with req->body NULL. Before it returns it either
+ * answers, or calls ac_http_body_read() to receive the body in chunks as they
+ * arrive. Flow control follows the handler: the peer may send only as many
+ * bytes beyond those the handler consumed (ac_http_body_consume()) as one
+ * HTTP/2 stream window (64 KiB), so a handler that writes slowly slows the
+ * peer down instead of growing memory. */
+
+/* Receives a streamed body. |status| 0: |len| bytes at |data| (valid only
+ * during the call) arrived; the handler copies or writes them, and consumes
+ * them once taken. |status| 1: the body is complete (|data| NULL). A negative
+ * |status|: the body will not complete: AC_E2BIG (more than
+ * max_stream_body_bytes), AC_ETIMEDOUT (no body bytes for request_timeout_ms
+ * while the handler kept up), AC_ECANCELED (the stream was reset or the
+ * connection closed; an answer is then dropped). After a non-zero |status| no
+ * call follows, and the handler still answers |x| exactly once. */
+typedef void (*ac_http_body_cb)(struct ac_http_exchange *x, const uint8_t *data, size_t len,
+                                int status, void *arg);
+
+/* Starts delivering the body of |x| to |cb| (borrowing |arg|); calls come
+ * from the loop, never from inside this call. Returns 0, or AC_EINVAL when
+ * |x| is not on a streamed route or its reader is already set. */
+int ac_http_body_read(struct ac_http_exchange *x, ac_http_body_cb cb, void *arg);
+
+/* Lets the peer send |n| more bytes: call once delivered bytes are taken
+ * (written to disk, say). A no-op once the stream is gone. */
+void ac_http_body_consume(struct ac_http_exchange *x, size_t n);
+
+/* ---- Streamed responses: a body produced in pieces (a file) ---- */
+
+/* Asks for the next piece of a streamed response. The producer answers each
+ * pull with exactly one ac_http_stream_write() or ac_http_stream_abort(), now
+ * or later from the loop. A pull also comes when the stream goes away while
+ * the producer holds no pull: its answer then returns AC_ECANCELED. */
+typedef void (*ac_http_pull_cb)(struct ac_http_exchange *x, void *arg);
+
+/* Answers |x| with |status|, |nheaders| extra headers and a body of exactly
+ * |length| bytes that the server pulls from |pull| (borrowing |arg|) as the
+ * peer opens its window, one piece held at a time. content-length is set by
+ * the server. Returns 0: pulls will follow (the first may come before this
+ * call returns) and |x| lives until the last piece or an abort. Returns 1 when no body will be
+ * pulled (a HEAD request, or the stream is gone): |x| is freed. AC_ENOMEM: the stream is reset, |x|
+ * freed. */
+int ac_http_respond_stream(struct ac_http_exchange *x, int status,
+                           const struct ac_http_header *headers, size_t nheaders, uint64_t length,
+                           ac_http_pull_cb pull, void *arg);
+
+/* Hands over the next |len| bytes (copied) of a streamed response in answer
+ * to a pull; |last| says they end it, and frees |x|. Returns 0; AC_ECANCELED
+ * when the stream is gone (|x| freed; stop producing); AC_EINVAL when the
+ * pieces would not add up to the announced length (the stream is reset, |x|
+ * freed); AC_ENOMEM (reset, |x| freed). */
+int ac_http_stream_write(struct ac_http_exchange *x, const void *data, size_t len, int last);
+
+/* Ends a streamed response that cannot be finished (the producer failed):
+ * the stream is reset with INTERNAL_ERROR, so the peer cannot mistake what it
+ * received for the whole body. Frees |x|. */
+void ac_http_stream_abort(struct ac_http_exchange *x);
 
 /* Answers with |json| serialised compactly as application/json. Borrows |json|. */
 int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *json);

@@ -21,6 +21,7 @@ struct ac_route_match {
     ac_http_handler_cb cb;
     void *arg;
     const char *pattern; /* borrowed from the router */
+    int stream_body;     /* added with ac_router_add_stream() */
     size_t nparams;
     struct {
         const char *name; /* borrowed from the router */
@@ -39,6 +40,13 @@ void ac_router_free(struct ac_router *r);
  * Returns 0, AC_ENOMEM, AC_EINVAL (malformed pattern) or AC_EEXIST. */
 int ac_router_add(struct ac_router *r, const char *method, const char *pattern,
                   ac_http_handler_cb cb, void *arg);
+
+/* As ac_router_add(), for a route whose handler takes the request body in
+ * chunks as it arrives (http.h, ac_http_body_read()) instead of whole: the
+ * handler is called at the end of the request's headers, once the headers
+ * check has passed, and the body may be as large as max_stream_body_bytes. */
+int ac_router_add_stream(struct ac_router *r, const char *method, const char *pattern,
+                         ac_http_handler_cb cb, void *arg);
 
 /* Matches |method| and |path| (no query). On 0 fills |m|, which the caller
  * releases with ac_route_match_release(). Returns 0, AC_ENOENT (no route for

@@ -118,6 +118,10 @@ struct ac_assign_result {
     uint32_t load_spread;           /* see ac_assign_spread() */
     size_t n_repaired;              /* slots placed by the repair pass rather than the flow plan */
     size_t n_second_master_skipped; /* duplicate checks drawn but with no eligible master */
+    /* Per submission, after ac_assign_second_master(): drawn for a duplicate
+     * check (placed or skipped), so a caller can keep the draw for a later
+     * run; NULL before. */
+    bool *second_master_drawn;
 };
 
 /* Assigns reviewers to every submission's missing reviews, meeting every hard
@@ -160,8 +164,9 @@ int ac_assign_describe(const struct ac_assign_problem *p, const struct ac_assign
  * one assignment in |r|, draws with that probability whether to send it blind to a
  * second master too, and if so appends an assignment (second_master = true) to the
  * least-loaded allowed reviewer below cap who is not yet on it. Draws that find no
- * such reviewer are counted in |r->n_second_master_skipped|; |r->load_spread| is
- * recomputed. Borrows |p|, updates |r|. Returns 0 or AC_ENOMEM (|r| unchanged). */
+ * such reviewer are counted in |r->n_second_master_skipped|; every draw is kept in
+ * |r->second_master_drawn|; |r->load_spread| is recomputed. Borrows |p|, updates |r|. Returns 0 or
+ * AC_ENOMEM (|r| unchanged). */
 int ac_assign_second_master(const struct ac_assign_problem *p, struct ac_assign_result *r,
                             struct ac_assign_rng *rng);
 

@@ -183,8 +183,9 @@ struct ac_definition {
 
     struct {
         unsigned submissions_per_period;
-        unsigned assignments_per_reviewer;
+        unsigned assignments_per_reviewer; /* given per reviewer per period */
         unsigned period_days;
+        unsigned open_assignments_max; /* open at once per reviewer; 0: the batch size */
     } pool;
 
     struct {

@@ -53,6 +53,7 @@ struct ac_assignment_row {
     /* The credentials row (definition version) it is reviewed under, so the
      * definition is found by key; 0 only for rows no migration could place. */
     int64_t credential_row;
+    int second_master; /* 1: a blind duplicate check by a second master */
 };
 
 void ac_assignment_release(struct ac_assignment_row *a);
@@ -86,9 +87,18 @@ int ac_store_assignment_score(struct ac_store *st, int64_t id, const int *levels
 /* Sets |*load| to the open (pending, invited, accepted) assignments of
  * |reviewer_id|, |*busy| to 1 when it has an invited or accepted batch, and
  * |*cool_until_ms| to the end of its latest batch's cool-off given
- * |cool_off_ms| (0 when none). Returns 0 or AC_EDB. */
+ * |cool_off_ms| (0 when none): a batch done or let expire, so a reviewer who
+ * let work lapse is not re-invited the moment it is handed back. Returns 0 or AC_EDB. */
 int ac_store_reviewer_load(struct ac_store *st, int64_t reviewer_id, int64_t cool_off_ms,
                            uint32_t *load, int *busy, int64_t *cool_until_ms);
+
+/* Sets |*count| to the assignments of credential |credential_id| given to
+ * |reviewer_id| at or after |since_ms| that count against their per-period
+ * quota (pending, invited, accepted or done; seeded benchmark items and
+ * declined, expired or withdrawn work do not), and |*oldest_ms| to the
+ * creation time of the oldest of them (0 when none). Returns 0 or AC_EDB. */
+int ac_store_assignment_period(struct ac_store *st, int64_t reviewer_id, const char *credential_id,
+                               int64_t since_ms, uint32_t *count, int64_t *oldest_ms);
 
 /* Lists the reviewers of the earner's earlier submission |submission_id|
  * (scored assignments only) into a new array. Returns 0, AC_ENOMEM or AC_EDB. */

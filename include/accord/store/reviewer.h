@@ -82,6 +82,12 @@ int ac_store_reviewer_cert_list(struct ac_store *st, int64_t credential_id, int 
 int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
                                  enum ac_rcert_state state, int64_t *n);
 
+/* Lists the credential rows |user_id| is certified for (in the pool of), in
+ * row order, into a new array (*out may be NULL with *n 0). Returns 0,
+ * AC_ENOMEM or AC_EDB. */
+int ac_store_reviewer_certified_rows(struct ac_store *st, int64_t user_id, int64_t **out,
+                                     size_t *n);
+
 /* Moves the certification from |from| to |to|, stamping the time column of
  * |to| (screened_ms, trained_ms, certified_ms, failed_ms), and replaces the
  * screening JSON when |screening| is not NULL. Returns 0, AC_ENOENT,

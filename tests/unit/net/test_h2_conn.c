@@ -425,6 +425,247 @@ static void test_head_is_answered_like_get_without_a_body(void **state)
     assert_string_equal("18", fx.got[0].clen);
 }
 
+/* ---- streamed request bodies and streamed responses ---- */
+
+#define STREAM_BODY (1024 * 1024 + 123)
+#define H2_DEFAULT_WINDOW 65535 /* RFC 9113 6.9.2: the initial stream window */
+
+static uint8_t pattern_at(size_t i)
+{
+    return (uint8_t)(i * 31 + (i >> 12));
+}
+
+/* A handler that takes its body slowly: it holds what arrives and consumes
+ * it only on a timer, recording the most it ever held unconsumed. */
+struct slow_reader {
+    struct fx *fx;
+    struct ac_http_exchange *x;
+    uv_timer_t tick;
+    size_t held, peak, total, chunks;
+    int mismatch, ended, status_seen, calls;
+};
+
+static struct slow_reader reader;
+
+static void on_reader_tick(uv_timer_t *t)
+{
+    struct slow_reader *r = t->data;
+    if (r->held && !r->ended)
+        ac_http_body_consume(r->x, r->held);
+    r->held = 0;
+}
+
+static void on_reader_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_stream_body(struct ac_http_exchange *x, const uint8_t *data, size_t len, int status,
+                           void *arg)
+{
+    struct slow_reader *r = arg;
+    r->calls++;
+    if (status == 0) {
+        for (size_t i = 0; i < len; i++)
+            r->mismatch |= data[i] != pattern_at(r->total + i);
+        r->total += len;
+        r->held += len;
+        r->chunks++;
+        if (r->held > r->peak)
+            r->peak = r->held;
+        return;
+    }
+    r->ended = 1;
+    r->status_seen = status;
+    uv_close((uv_handle_t *)&r->tick, on_reader_closed);
+    char out[64];
+    int n = snprintf(out, sizeof out, "%zu", r->total);
+    ac_http_respond(x, status == 1 ? 201 : 413, NULL, 0, out, (size_t)n);
+}
+
+static void fx_streamed(struct ac_http_exchange *x, void *arg)
+{
+    struct slow_reader *r = &reader;
+    r->fx = arg;
+    r->x = x;
+    r->calls = 0;
+    assert_null(ac_http_exchange_req(x)->body);
+    assert_int_equal(0, ac_http_body_read(x, on_stream_body, r));
+    /* A second reader is refused. */
+    assert_int_equal(AC_EINVAL, ac_http_body_read(x, on_stream_body, r));
+    /* Nothing is delivered from inside ac_http_body_read(). */
+    assert_int_equal(0, r->calls);
+    uv_timer_init(&r->fx->loop, &r->tick);
+    r->tick.data = r;
+    uv_timer_start(&r->tick, on_reader_tick, 2, 2);
+}
+
+static uint8_t *pattern_body(size_t len)
+{
+    uint8_t *b = malloc(len);
+    assert_non_null(b);
+    for (size_t i = 0; i < len; i++)
+        b[i] = pattern_at(i);
+    return b;
+}
+
+static void
+test_a_streamed_body_reaches_its_handler_in_chunks_paced_by_what_it_consumes(void **state)
+{
+    (void)state;
+    struct fx fx;
+    /* JSON bodies are capped at 1 KiB here; the streamed route is not. */
+    struct ac_h2_server_limits lim = {.max_body_bytes = 1024};
+    memset(&reader, 0, sizeof reader);
+    fx_start(&fx, &lim, NULL);
+    assert_int_equal(0, ac_router_add_stream(fx.router, "POST", "/up", fx_streamed, &fx));
+    uint8_t *body = pattern_body(STREAM_BODY);
+    fx.expected = 1;
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/up", NULL, 0, body, STREAM_BODY,
+                                             fx_on_response, &fx));
+    fx_finish(&fx);
+    free(body);
+    assert_int_equal(201, fx.got[0].status);
+    assert_int_equal(STREAM_BODY, reader.total);
+    assert_string_equal("1048699", fx.got[0].body);
+    assert_false(reader.mismatch);
+    assert_int_equal(1, reader.status_seen);
+    assert_true(reader.chunks > 16);
+    /* The peer never had more in flight than the handler had consumed plus
+     * one stream window, though the body is sixteen times that. */
+    assert_true(reader.peak <= H2_DEFAULT_WINDOW);
+}
+
+static void test_a_streamed_body_over_its_limit_gets_413_before_the_handler_runs(void **state)
+{
+    (void)state;
+    struct fx fx;
+    struct ac_h2_server_limits lim = {.max_stream_body_bytes = 1000};
+    memset(&reader, 0, sizeof reader);
+    reader.calls = -1; /* fx_streamed resets it: it must not run */
+    fx_start(&fx, &lim, NULL);
+    assert_int_equal(0, ac_router_add_stream(fx.router, "POST", "/up", fx_streamed, &fx));
+    static uint8_t body[3000];
+    fx.expected = 1;
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/up", NULL, 0, body, sizeof body,
+                                             fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(413, fx.got[0].status);
+    assert_non_null(strstr(fx.got[0].body, "content-length 3000 exceeds the limit of 1000"));
+    assert_int_equal(-1, reader.calls);
+}
+
+/* A producer of PIECE-byte pieces of the pattern, answering every other pull
+ * at once and the rest from a timer, as a worker thread would. */
+#define PIECE 16384
+struct producer {
+    struct fx *fx;
+    struct ac_http_exchange *x;
+    uv_timer_t later;
+    size_t off, len, abort_at;
+    int pulls, in_pull, timer_open;
+};
+
+static struct producer prod;
+
+static void give(struct producer *p)
+{
+    if (p->abort_at && p->off >= p->abort_at) {
+        ac_http_stream_abort(p->x);
+        return;
+    }
+    uint8_t piece[PIECE];
+    size_t n = p->len - p->off < PIECE ? p->len - p->off : PIECE;
+    for (size_t i = 0; i < n; i++)
+        piece[i] = pattern_at(p->off + i);
+    p->off += n;
+    assert_int_equal(0, ac_http_stream_write(p->x, piece, n, p->off == p->len));
+}
+
+static void on_later(uv_timer_t *t)
+{
+    give(t->data);
+}
+
+static void on_pull(struct ac_http_exchange *x, void *arg)
+{
+    struct producer *p = arg;
+    assert_ptr_equal(p->x, x);
+    p->pulls++;
+    if (p->pulls % 2)
+        give(p);
+    else
+        uv_timer_start(&p->later, on_later, 1, 0);
+}
+
+static void on_later_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void fx_file(struct ac_http_exchange *x, void *arg)
+{
+    struct producer *p = &prod;
+    p->fx = arg;
+    p->x = x;
+    uv_timer_init(&p->fx->loop, &p->later);
+    p->later.data = p;
+    const struct ac_http_header h = {"content-type", "application/octet-stream"};
+    assert_int_equal(0, ac_http_respond_stream(x, 200, &h, 1, p->len, on_pull, p));
+}
+
+static void on_file_response(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct fx *fx = arg;
+    struct got *g = &fx->got[0];
+    fx_record(g, err, resp);
+    if (!err) {
+        int bad = 0;
+        for (size_t i = 0; i < resp->body_len; i++)
+            bad |= resp->body[i] != pattern_at(i);
+        g->err = bad ? AC_EBUG : 0;
+    }
+    fx->ngot++;
+    uv_close((uv_handle_t *)&prod.later, on_later_closed);
+    fx_shutdown(fx, 0);
+}
+
+static void test_a_streamed_response_is_pulled_piece_by_piece_and_arrives_whole(void **state)
+{
+    (void)state;
+    struct fx fx;
+    memset(&prod, 0, sizeof prod);
+    prod.len = 40 * PIECE + 7;
+    fx_start(&fx, NULL, NULL);
+    assert_int_equal(0, ac_router_add(fx.router, "GET", "/file", fx_file, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/file", NULL, 0, NULL, 0, on_file_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(0, fx.got[0].err);
+    assert_int_equal(200, fx.got[0].status);
+    assert_int_equal(40 * PIECE + 7, fx.got[0].body_len);
+    assert_string_equal("655367", fx.got[0].clen);
+    /* One pull per piece: the server held one piece at a time. */
+    assert_int_equal(41, prod.pulls);
+}
+
+static void test_a_streamed_response_aborted_midway_resets_the_stream(void **state)
+{
+    (void)state;
+    struct fx fx;
+    memset(&prod, 0, sizeof prod);
+    prod.len = 10 * PIECE;
+    prod.abort_at = 3 * PIECE;
+    fx_start(&fx, NULL, NULL);
+    assert_int_equal(0, ac_router_add(fx.router, "GET", "/file", fx_file, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "GET", "/file", NULL, 0, NULL, 0, on_file_response, &fx));
+    fx_finish(&fx);
+    /* The client cannot take the first three pieces for the whole body. */
+    assert_int_not_equal(0, fx.got[0].err);
+    assert_int_equal(4, prod.pulls);
+}
+
 /* ---- per-connection log lines ---- */
 
 static void test_connection_log_lines_are_limited_per_second(void **state)
@@ -457,6 +698,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_peer_that_only_pings_is_sent_goaway),
+        cmocka_unit_test(
+            test_a_streamed_body_reaches_its_handler_in_chunks_paced_by_what_it_consumes),
+        cmocka_unit_test(test_a_streamed_body_over_its_limit_gets_413_before_the_handler_runs),
+        cmocka_unit_test(test_a_streamed_response_is_pulled_piece_by_piece_and_arrives_whole),
+        cmocka_unit_test(test_a_streamed_response_aborted_midway_resets_the_stream),
         cmocka_unit_test(test_zero_window_peer_that_pings_is_cut_off_as_a_slow_reader),
         cmocka_unit_test(test_ping_flood_gets_goaway_enhance_your_calm),
         cmocka_unit_test(test_pings_under_the_limit_keep_the_connection),

@@ -2,9 +2,11 @@
  * certified reviewers is read whole however large; a pass gives queued work
  * to a certified reviewer and sends it as a batch that carries its
  * credentials row; a failed pass ends no transaction it did not open; the
- * deadline job hands unscored work back. */
+ * deadline job hands unscored work back; a reminder past its deadline is not
+ * sent; a benchmark item is shown exactly as a real submission or not seeded. */
 #include "review_fixture.h"
 #include "accord/store/assignment.h"
+#include "accord/store/notify.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "accord/store/user.h"
@@ -172,6 +174,99 @@ static void test_the_deadline_job_expires_the_batch_and_hands_its_work_back(void
     json_decref(d);
 }
 
+/* How many notifications of |kind| |user| has. */
+static size_t notes(int64_t user, const char *kind)
+{
+    struct ac_notification *ms = NULL;
+    size_t got = 0, n = 0;
+    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 200, &ms, &got));
+    for (size_t i = 0; i < got; i++) {
+        n += strcmp(ms[i].kind, kind) == 0;
+        ac_notification_release(&ms[i]);
+    }
+    free(ms);
+    return n;
+}
+
+static void test_a_reminder_that_comes_due_after_its_deadline_is_not_sent(void **state)
+{
+    (void)state;
+    fx_scheduler();
+    int64_t rita = fx_reviewer("rita");
+    fx_submit(fx.earner, "I give feedback within a day, in writing.");
+    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    /* The node was down across the reminder (24 h before) and the deadline
+     * (two days): the reminder runs first, after the deadline. */
+    ac_clock_advance(3 * 24 * 3600 * 1000LL);
+    assert_int_equal(1, fx_run_jobs("reminder"));
+    assert_int_equal(0, notes(rita, "reminder"));
+    assert_int_equal(1, fx_run_jobs("deadline"));
+    assert_int_equal(1, notes(rita, "expired"));
+}
+
+/* A definition like the fixture's with two elements, "a" (required) and "b"
+ * (optional). */
+#define TWO_ELEMENTS                                                                               \
+    "{\"id\":\"two\",\"version\":1,\"title\":\"Two\",\"competency\":\"c\","                        \
+    "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"First\"},"                           \
+    "{\"id\":\"b\",\"prompt\":\"Second\",\"required\":false}]},"                                   \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
+    "\"reviewers\":{\"mode\":\"master\"}}"
+
+static struct ac_definition *parsed(const char *json)
+{
+    struct ac_definition *d = NULL;
+    struct ac_def_problems probs = {0};
+    assert_int_equal(0, ac_def_from_json(json, strlen(json), &d, &probs));
+    ac_def_problems_release(&probs);
+    return d;
+}
+
+static char *shown(const struct ac_definition *d, const char *content)
+{
+    json_t *j = ac__assignment_seed_elements(d, content);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static void test_a_benchmark_is_shown_with_every_element_in_the_definitions_order(void **state)
+{
+    (void)state;
+    struct ac_definition *d = parsed(TWO_ELEMENTS);
+    char *t = shown(d, "[{\"id\":\"b\",\"text\":\"second\"},{\"id\":\"a\",\"text\":\"first\"}]");
+    assert_string_equal(t,
+                        "[{\"id\":\"a\",\"text\":\"first\"},{\"id\":\"b\",\"text\":\"second\"}]");
+    free(t);
+    /* An optional element may be absent, as in a real submission. */
+    t = shown(d, "[{\"id\":\"a\",\"text\":\"first\"}]");
+    assert_string_equal(t, "[{\"id\":\"a\",\"text\":\"first\"}]");
+    free(t);
+    ac_def_free(d);
+}
+
+static void test_a_benchmark_that_cannot_look_like_a_real_submission_is_refused(void **state)
+{
+    (void)state;
+    struct ac_definition *d = parsed(TWO_ELEMENTS);
+    assert_null(shown(d, "One passage of plain text."));
+    assert_null(shown(d, "[{\"id\":\"b\",\"text\":\"no required element\"}]"));
+    assert_null(shown(d, "[{\"id\":\"a\",\"text\":\"x\"},{\"id\":\"z\",\"text\":\"unknown\"}]"));
+    assert_null(shown(d, "[{\"id\":\"a\",\"text\":\"x\"},{\"id\":\"a\",\"text\":\"twice\"}]"));
+    ac_def_free(d);
+}
+
+static void test_plain_text_is_the_one_element_of_a_one_element_credential(void **state)
+{
+    (void)state;
+    struct ac_definition *d = parsed(FX_DEFINITION);
+    char *t = shown(d, "One passage.");
+    assert_string_equal(t, "[{\"id\":\"a\",\"text\":\"One passage.\"}]");
+    free(t);
+    ac_def_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +284,15 @@ int main(void)
             test_a_failed_pass_leaves_the_callers_transaction_open_and_intact, fx_open, fx_close),
         cmocka_unit_test_setup_teardown(
             test_the_deadline_job_expires_the_batch_and_hands_its_work_back, fx_open, fx_close),
+        cmocka_unit_test_setup_teardown(
+            test_a_reminder_that_comes_due_after_its_deadline_is_not_sent, fx_open, fx_close),
+        cmocka_unit_test_setup_teardown(
+            test_a_benchmark_is_shown_with_every_element_in_the_definitions_order, fx_open,
+            fx_close),
+        cmocka_unit_test_setup_teardown(
+            test_a_benchmark_that_cannot_look_like_a_real_submission_is_refused, fx_open, fx_close),
+        cmocka_unit_test_setup_teardown(
+            test_plain_text_is_the_one_element_of_a_one_element_credential, fx_open, fx_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,153 @@
+"""Browser sessions over HTTP against a real node over TLS, without a
+browser: the cookie's flags, the CSRF header, the sign-in throttle, a mailed
+sign-in link, an admin's invitation, sign-out, and the static pages' headers
+and ETags. (The browser journeys are in test_web_browser.py.)"""
+import glob
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from accordtest import Api, Node, check, h2_client, make_self_signed, skip_unless_built  # noqa: E402
+
+skip_unless_built()
+
+
+def mailed_token(node, page):
+    """The token of the newest mailed link to |page| in the node's maildir."""
+    files = sorted(glob.glob(os.path.join(node.data_dir, "maildir", "new", "*")),
+                   key=os.path.getmtime)
+    for path in reversed(files):
+        with open(path, errors="replace") as f:
+            m = re.search(r"/%s#(acl_[A-Za-z0-9_-]{43})" % re.escape(page), f.read())
+        if m:
+            return m.group(1)
+    raise AssertionError("no mail with a %s link in %s" % (page, files))
+
+
+def wait_mail(node, page, timeout=10):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return mailed_token(node, page)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="accord-web-")
+    try:
+        run(make_self_signed(tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("all checks passed")
+
+
+def run(tls):
+    with Node(tls=tls) as n:
+        admin_token = n.init()
+        n.start()
+        admin = Api(n, admin_token)
+        st, u = admin.post("/v1/users", {"name": "tess", "roles": ["earner"]})
+        assert st == 201, (st, u)
+        st, body = admin.put("/v1/users/%d/password" % u["id"], {"password": "short"})
+        check(st == 400 and body["field"] == "password",
+              "a password under 10 characters is refused, naming the field")
+        st, body = admin.put("/v1/users/%d/password" % u["id"], {"password": "correct horse 1"})
+        check(st == 200, "an admin sets a user's password")
+
+        with h2_client() as c:
+            r = c.get(n.url + "/")
+            check(r.status_code == 200 and "text/html" in r.headers["content-type"],
+                  "the sign-in page is served at / over TLS")
+            csp = r.headers.get("content-security-policy", "")
+            check("script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+                  and "unsafe-inline" not in csp,
+                  "pages carry a self-only CSP with no inline script and no framing")
+            check(r.headers.get("x-content-type-options") == "nosniff"
+                  and r.headers.get("referrer-policy") == "no-referrer",
+                  "pages carry nosniff and a referrer policy")
+            r2 = c.get(n.url + "/app.js", headers={"if-none-match": c.get(n.url + "/app.js").headers["etag"]})
+            check(r2.status_code == 304, "an unchanged file answers 304 to its ETag")
+            check(c.get(n.url + "/..%2Fnode.conf").status_code == 404
+                  and c.get(n.url + "/no-such.html").status_code == 404,
+                  "only the loaded files are served, never a path outside web/")
+
+            r = c.post(n.url + "/v1/session", json={"name": "tess", "password": "correct horse 1"})
+            check(r.status_code == 201, "a user signs in with name and password")
+            cookie = r.headers["set-cookie"]
+            for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age="):
+                check(flag in cookie, "the session cookie has " + flag)
+            csrf = r.json()["csrf"]
+            value = cookie.split(";")[0]
+            hdr = {"cookie": value}
+            r = c.get(n.url + "/v1/submissions", headers=hdr)
+            check(r.status_code == 200, "the API accepts the session cookie for a read")
+            r = c.post(n.url + "/v1/artifacts", headers=dict(hdr, **{"content-type": "application/octet-stream"}),
+                       content=b"evidence")
+            check(r.status_code == 403 and r.json()["field"] == "x-accord-csrf",
+                  "a write from a session without the CSRF header is refused")
+            r = c.post(n.url + "/v1/artifacts", headers=dict(hdr, **{"content-type": "application/octet-stream",
+                                                                        "x-accord-csrf": "x" * 43}),
+                       content=b"evidence")
+            check(r.status_code == 403, "a write with a wrong CSRF value is refused")
+            r = c.post(n.url + "/v1/artifacts", headers=dict(hdr, **{"content-type": "application/octet-stream",
+                                                                        "x-accord-csrf": csrf}),
+                       content=b"evidence")
+            check(r.status_code == 201, "a write with the session's CSRF header is accepted")
+            for h, v in (("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")):
+                r = c.post(n.url + "/v1/artifacts",
+                           headers=dict(hdr, **{"content-type": "application/octet-stream",
+                                                "x-accord-csrf": csrf, h: v}), content=b"x")
+                check(r.status_code == 403 and r.json()["field"] == "origin",
+                      "a cross-site write (%s: %s) is refused even with the CSRF value" % (h, v))
+            r = c.post(n.url + "/v1/session", json={"name": "tess", "password": "correct horse 1"})
+            check(r.headers["set-cookie"].split(";")[0] != value,
+                  "signing in again rotates the cookie (a new random session)")
+            check(admin.get("/v1/submissions")[0] == 200, "bearer tokens keep working")
+
+            r = c.delete(n.url + "/v1/session", headers=dict(hdr, **{"x-accord-csrf": csrf}))
+            check(r.status_code == 204 and "Max-Age=0" in r.headers["set-cookie"],
+                  "sign-out answers 204 and clears the cookie")
+            check(c.get(n.url + "/v1/submissions", headers=hdr).status_code == 401,
+                  "a signed-out session is refused")
+
+            codes = [c.post(n.url + "/v1/session", json={"name": "tess", "password": "wrong password!"}).status_code
+                     for _ in range(6)]
+            check(codes[:5] == [401] * 5 and codes[5] == 429,
+                  "the sixth failed sign-in of an account within 15 minutes is refused with 429")
+            r = c.post(n.url + "/v1/session", json={"name": "tess", "password": "correct horse 1"})
+            check(r.status_code == 429, "while throttled even the right password waits")
+
+            r = c.post(n.url + "/v1/session/link", json={"name": "nobody-here"})
+            check(r.status_code == 202, "a link request for an unknown name answers like a known one")
+            st, v = admin.post("/v1/users", {"name": "vera", "roles": ["recognizer"]})
+            r = c.post(n.url + "/v1/session/link", json={"name": "vera@test.node"})
+            check(r.status_code == 202, "a sign-in link is requested by mail address")
+            token = wait_mail(n, "link.html")
+            r = c.post(n.url + "/v1/session/redeem", json={"token": token})
+            check(r.status_code == 201 and "HttpOnly" in r.headers["set-cookie"],
+                  "the mailed link signs in")
+            r = c.post(n.url + "/v1/session/redeem", json={"token": token})
+            check(r.status_code == 401 and r.json()["field"] == "token", "the link works only once")
+
+            st, w = admin.post("/v1/users", {"name": "wren", "roles": ["reviewer"]})
+            st, _ = admin.post("/v1/users/%d/invite" % w["id"])
+            check(st == 202, "an admin invites a user by mail")
+            token = wait_mail(n, "password.html")
+            r = c.post(n.url + "/v1/password", json={"token": token, "password": "a new password"})
+            check(r.status_code == 201, "the invitation link sets the password and signs in")
+            r = c.post(n.url + "/v1/session", json={"name": "wren", "password": "a new password"})
+            check(r.status_code == 201, "the chosen password then signs in")
+        admin.close()
+        code = n.stop()
+        check(code == 0 and "Sanitizer" not in n.read_stderr(),
+              "the node stops cleanly (exit 0, no sanitizer report under ASan)")
+
+
+main()
