@@ -522,7 +522,30 @@ const struct ac__migration ac__migrations[] = {
       * masters; the second one's assignment is marked, so a disagreement
       * between them is told apart from an ordinary added reviewer. */
      "ALTER TABLE assignments ADD COLUMN second_master INTEGER NOT NULL DEFAULT 0;"},
-    {14, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
+    {14, "recognition: the bytes a teacher presented, kept to re-check their status",
+     /* The recognizer verifies a presented record itself and re-checks its
+      * status when the verdict is older than the status ttl, so it keeps the
+      * record or bundle as presented. Rows from before hold none and their
+      * verdict was the client's: they count nothing until presented again. */
+     "ALTER TABLE recognition_presentations ADD COLUMN presented BLOB;"
+     "UPDATE recognition_presentations SET verdict = 'indeterminate',"
+     " status_result = 'indeterminate';"
+     /* A policy that requires approval counts a record only for the earner
+      * account that was approved, before the record was issued (its iat). */
+     "ALTER TABLE recognition_presentations ADD COLUMN earner_id INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE recognition_presentations ADD COLUMN issued_ms INTEGER NOT NULL DEFAULT 0;"},
+    {15, "records: links an earner shares and may withdraw",
+     /* Public reads of a record go through a share token the earner (or an
+      * admin) makes: 128 random bits, stored only as their SHA-256 so the
+      * database does not hold working links. Withdrawn rows stay for audit. */
+     "CREATE TABLE record_shares ("
+     " token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+     " record_id INTEGER NOT NULL REFERENCES records(id),"
+     " created_by INTEGER NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " withdrawn_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX record_shares_by_record ON record_shares(record_id);"},
+    {16, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
      /* A team is declared by one member naming the others; it counts (its
       * members' shared work is not compared with each other) only once every
       * member confirmed (confirmed_ms <> 0). An appeal is one earner's

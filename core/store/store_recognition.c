@@ -396,7 +396,7 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
 #define PRESENTATION_COLUMNS                                                                       \
     "id, recognizer_id, teacher, record_hash, cti, issuer, credential_id, credential_version,"     \
     " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"                \
-    " presented_ms, verified_ms"
+    " presented_ms, verified_ms, earner_id, issued_ms"
 
 static void read_presentation(sqlite3_stmt *s, void *out)
 {
@@ -422,6 +422,8 @@ static void read_presentation(sqlite3_stmt *s, void *out)
     copy_text(p->checks, sizeof p->checks, sqlite3_column_text(s, 13));
     p->presented_ms = sqlite3_column_int64(s, 14);
     p->verified_ms = sqlite3_column_int64(s, 15);
+    p->earner_id = sqlite3_column_int64(s, 16);
+    p->issued_ms = sqlite3_column_int64(s, 17);
 }
 
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
@@ -466,7 +468,9 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         err = ac__store_stmt(st,
                              "UPDATE recognition_presentations SET verdict = ?2,"
                              " status_result = ?3, verified_by = ?4, checks = ?5,"
-                             " verified_ms = ?6 WHERE id = ?1",
+                             " verified_ms = ?6, presented = COALESCE(?7, presented),"
+                             " earner_id = COALESCE(NULLIF(?8, 0), earner_id)"
+                             " WHERE id = ?1",
                              &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, id);
@@ -475,6 +479,9 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             sqlite3_bind_text(s, 4, p->verified_by, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 5, p->checks, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 6, now_ms);
+            if (p->presented)
+                sqlite3_bind_blob(s, 7, p->presented, (int)p->presented_len, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 8, p->earner_id);
             err = step_done(st, s);
         }
     } else if (!err) {
@@ -482,9 +489,10 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
                              "INSERT INTO recognition_presentations(recognizer_id, teacher,"
                              " record_hash, cti, issuer, credential_id, credential_version,"
                              " achieved_level, ceu_hundredths, verdict, status_result,"
-                             " verified_by, checks, presented_ms, verified_ms)"
+                             " verified_by, checks, presented_ms, verified_ms, presented,"
+                             " earner_id, issued_ms)"
                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                             " ?14, ?14)",
+                             " ?14, ?14, ?15, ?16, ?17)",
                              &s);
         if (!err) {
             sqlite3_bind_int64(s, 1, p->recognizer_id);
@@ -502,6 +510,10 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             sqlite3_bind_text(s, 12, p->verified_by, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 13, p->checks, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 14, now_ms);
+            if (p->presented)
+                sqlite3_bind_blob(s, 15, p->presented, (int)p->presented_len, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 16, p->earner_id);
+            sqlite3_bind_int64(s, 17, p->issued_ms);
             err = step_done(st, s);
         }
         if (!err) {
@@ -517,6 +529,35 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
     p->verified_ms = now_ms;
     *created = inserted;
     return 0;
+}
+
+int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    sqlite3_stmt *s;
+    int err =
+        ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        *out = malloc(n ? n : 1);
+        if (*out) {
+            memcpy(*out, sqlite3_column_blob(s, 0), n);
+            *len = n;
+        } else {
+            err = AC_ENOMEM;
+        }
+    } else if (rc == SQLITE_DONE) {
+        err = AC_ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        err = ac__store_error(st, rc);
+    }
+    sqlite3_reset(s);
+    return err;
 }
 
 int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_presentation *out)
@@ -581,6 +622,13 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
         " AND p.retired_ms = 0"
         " WHERE r.recognizer_id = ?1 AND r.teacher = ?2 AND r.verdict = 'valid'"
         " AND r.status_result = 'pass'"
+        /* The record carries no submission time; its iat follows the
+         * submission, so an approval decided after it is certainly late. */
+        " AND (p.requires_approval = 0 OR (r.earner_id <> 0 AND EXISTS ("
+        "  SELECT 1 FROM recognition_approvals a WHERE a.recognizer_id = r.recognizer_id"
+        "  AND a.earner_id = r.earner_id AND a.issuer = p.issuer"
+        "  AND a.credential_id = p.credential_id AND a.state = 'approved'"
+        "  AND a.decided_ms <= r.issued_ms)))"
         " GROUP BY p.purpose, p.issuer, p.credential_id"
         " ORDER BY p.purpose, p.issuer, p.credential_id LIMIT ?3",
         &s);

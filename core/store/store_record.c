@@ -157,3 +157,74 @@ int ac_store_record_count(struct ac_store *st, int64_t *n)
         return err;
     return ac__store_int64(st, s, n);
 }
+
+int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT (SELECT su.earner_id FROM submission_records sr"
+                             " JOIN submissions su ON su.id = sr.submission_id"
+                             " WHERE sr.record_id = r.id) FROM records r WHERE r.id = ?1",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *earner_id = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_share_create(struct ac_store *st, int64_t record_id, const uint8_t token_hash[32],
+                          int64_t by, int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "INSERT INTO record_shares(token_hash, record_id, created_by,"
+                             " created_ms) VALUES (?1, ?2, ?3, ?4)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, record_id);
+    sqlite3_bind_int64(s, 3, by);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return ac__store_done(st, s);
+}
+
+int ac_store_share_find(struct ac_store *st, const uint8_t token_hash[32], int64_t *record_id)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT record_id FROM record_shares WHERE token_hash = ?1"
+                             " AND withdrawn_ms = 0",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *record_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_share_withdraw(struct ac_store *st, int64_t record_id, const uint8_t token_hash[32],
+                            int64_t now_ms)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "UPDATE record_shares SET withdrawn_ms = ?3 WHERE token_hash = ?1"
+                             " AND record_id = ?2 AND withdrawn_ms = 0",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, token_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, record_id);
+    sqlite3_bind_int64(s, 3, now_ms);
+    err = ac__store_done(st, s);
+    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    return err;
+}

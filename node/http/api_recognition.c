@@ -289,6 +289,8 @@ static json_t *presentation_json(const struct ac_presentation *p)
     if (!j)
         return NULL;
     json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
+    json_object_set_new(j, "earner_id", p->earner_id ? json_integer(p->earner_id) : json_null());
+    ac__json_time(j, "issued_at", p->issued_ms);
     ac__json_time(j, "presented_at", p->presented_ms);
     ac__json_time(j, "verified_at", p->verified_ms);
     return j;
@@ -315,87 +317,12 @@ static int decode_b64(const char *text, size_t len, uint8_t **out, size_t *out_l
     return AC_EPARSE;
 }
 
-/* What accord-verify said about a record (its --json output line). */
-struct verification {
-    enum ac_verdict verdict;
-    char status[16];
-    char *checks; /* owned: compact JSON array */
-};
-
-static const char *const results[] = {"pass", "fail", "indeterminate", "skipped"};
-
-/* Checks |v| against accord-verify's output format and the decoded record:
- * the checks list is well formed, the verdict is the one the checks imply
- * (any fail: invalid; else any indeterminate: indeterminate; else valid), and
- * claims.cti names this record. Answers 400 and returns -1 otherwise. */
-static int parse_verification(struct ac_http_exchange *x, const json_t *v,
-                              const struct ac_record *rec, struct verification *out)
-{
-    if (!json_is_object(v))
-        return bad_field(x, "verification",
-                         "required; the JSON object `accord-verify --json` printed for this "
-                         "record");
-    const char *verdict = json_string_value(json_object_get(v, "verdict"));
-    if (!verdict || ac_verdict_parse(verdict, &out->verdict))
-        return bad_field(x, "verification.verdict", "must be valid, invalid or indeterminate");
-    json_t *checks = json_object_get(v, "checks");
-    if (!json_is_array(checks) || json_array_size(checks) == 0 || json_array_size(checks) > 16)
-        return bad_field(x, "verification.checks", "must be a list of 1 to 16 checks");
-    enum ac_verdict implied = AC_VERDICT_VALID;
-    snprintf(out->status, sizeof out->status, "absent");
-    size_t i;
-    json_t *c;
-    json_array_foreach(checks, i, c)
-    {
-        char field[48];
-        snprintf(field, sizeof field, "verification.checks[%zu]", i);
-        const char *name = json_string_value(json_object_get(c, "check"));
-        const char *result = json_string_value(json_object_get(c, "result"));
-        int known = 0;
-        for (size_t k = 0; result && k < 4; k++)
-            known |= strcmp(result, results[k]) == 0;
-        if (!name || !known || !json_is_string(json_object_get(c, "reason")))
-            return bad_field(x, field,
-                             "must be {\"check\": name, \"result\": pass|fail|indeterminate|"
-                             "skipped, \"reason\": text}");
-        if (strcmp(result, "fail") == 0)
-            implied = AC_VERDICT_INVALID;
-        else if (strcmp(result, "indeterminate") == 0 && implied == AC_VERDICT_VALID)
-            implied = AC_VERDICT_INDETERMINATE;
-        if (strcmp(name, "status") == 0)
-            snprintf(out->status, sizeof out->status, "%s", result);
-    }
-    if (implied != out->verdict) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "verification.verdict", NULL,
-                    "verification.verdict: \"%s\" contradicts the checks, which "
-                    "make it \"%s\"",
-                    verdict, ac_verdict_name(implied));
-        return -1;
-    }
-    char cti[2 * AC_RECORD_CTI_BYTES + 1];
-    sodium_bin2hex(cti, sizeof cti, rec->cti, sizeof rec->cti);
-    const char *said = json_string_value(json_object_get(json_object_get(v, "claims"), "cti"));
-    if (!said || strcmp(said, cti) != 0) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "verification.claims.cti", NULL,
-                    "verification.claims.cti: \"%s\" is not this record's cti "
-                    "\"%s\"; submit the verification of this record",
-                    said ? said : "(missing)", cti);
-        return -1;
-    }
-    out->checks = json_dumps(checks, JSON_COMPACT);
-    if (!out->checks || strlen(out->checks) > AC_PRESENTATION_CHECKS_MAX) {
-        free(out->checks);
-        out->checks = NULL;
-        return bad_field(x, "verification.checks", "too long; at most 4096 bytes of JSON");
-    }
-    return 0;
-}
-
 /* Decodes the presented record (bare, or the record inside a bundle) and
  * fills the record's side of |p|. Answers 400 and returns -1 on bad input. */
 static int read_presented(struct ac_http_exchange *x, const json_t *body, struct ac_presentation *p,
-                          struct ac_record *rec)
+                          uint8_t **out, size_t *out_len)
 {
+    struct ac_record rec;
     json_t *rj = json_object_get(body, "record"), *bj = json_object_get(body, "bundle");
     if ((rj != NULL) == (bj != NULL))
         return bad_field(x, "record",
@@ -430,7 +357,7 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
         record_len = b.record_len;
     }
     struct ac_cose_sign1 msg;
-    if (ac_record_decode(record, record_len, rec, &msg, why, sizeof why)) {
+    if (ac_record_decode(record, record_len, &rec, &msg, why, sizeof why)) {
         free(bytes);
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, field, NULL, "%s: not an Accord record: %s", field,
                     why);
@@ -439,19 +366,41 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
     /* The hash is of the record alone, so a record shown bare and inside a
      * bundle is one presentation. */
     crypto_hash_sha256(p->record_hash, record, record_len);
-    free(bytes);
-    sodium_bin2hex(p->cti_hex, sizeof p->cti_hex, rec->cti, sizeof rec->cti);
-    snprintf(p->issuer, sizeof p->issuer, "%s", rec->iss);
-    snprintf(p->credential_id, sizeof p->credential_id, "%s", rec->definition_id);
-    p->credential_version = rec->definition_version;
-    snprintf(p->achieved_level, sizeof p->achieved_level, "%s", rec->achieved_level);
-    p->has_ceu = rec->has_ceu;
-    p->ceu_hundredths = rec->has_ceu ? (int64_t)rec->ceu_hundredths : 0;
-    if (p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX)
+    sodium_bin2hex(p->cti_hex, sizeof p->cti_hex, rec.cti, sizeof rec.cti);
+    snprintf(p->issuer, sizeof p->issuer, "%s", rec.iss);
+    snprintf(p->credential_id, sizeof p->credential_id, "%s", rec.definition_id);
+    p->credential_version = rec.definition_version;
+    snprintf(p->achieved_level, sizeof p->achieved_level, "%s", rec.achieved_level);
+    p->has_ceu = rec.has_ceu;
+    p->ceu_hundredths = rec.has_ceu ? (int64_t)rec.ceu_hundredths : 0;
+    p->issued_ms = rec.iat * 1000;
+    if (p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX) {
+        free(bytes);
         return bad_field(x, field, "claims more than 1000 CEUs, which no credential is worth");
+    }
+    if (strlen(rec.iss) > AC_POLICY_ISSUER_MAX ||
+        strlen(rec.definition_id) > AC_POLICY_CREDENTIAL_MAX) {
+        free(bytes);
+        return bad_field(x, field, "names an issuer or credential id longer than any policy's");
+    }
+    *out = bytes;
+    *out_len = len;
     return 0;
 }
 
+static void presentation_done(void *arg, int err, const struct ac_presentation *p, int created,
+                              const struct ac_reason *why)
+{
+    struct ac_http_exchange *x = arg;
+    if (err)
+        ac__respond_failure(x, err, why, "presentation");
+    else
+        ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
+}
+
+/* The node verifies what it is shown itself (node/recognition/verify.c); a
+ * verdict from the client is refused rather than ignored, so an old client
+ * learns that it no longer decides anything. */
 static void on_presentation_record(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -460,13 +409,20 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"teacher", "record", "bundle", "verification", NULL};
+    static const char *const allowed[] = {"teacher", "record", "bundle", "earner_id", NULL};
     struct ac_presentation *p = calloc(1, sizeof *p);
-    struct verification ver = {0};
-    struct ac_record rec;
     const char *teacher;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
     if (!p) {
         ac__respond_error(x, AC_ENOMEM, "presentation");
+        goto out;
+    }
+    if (json_object_get(body, "verification")) {
+        bad_field(x, "verification",
+                  "not accepted: the node verifies a presented record itself (signature, key "
+                  "window, log inclusion and status fetched from the issuer); send only "
+                  "\"teacher\" and \"record\" or \"bundle\"");
         goto out;
     }
     if (ac__json_only(x, body, allowed) ||
@@ -476,25 +432,19 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
         bad_field(x, "teacher", teacher ? teacher_rule : "required; your own id for the teacher");
         goto out;
     }
-    if (read_presented(x, body, p, &rec) ||
-        parse_verification(x, json_object_get(body, "verification"), &rec, &ver))
-        goto out;
-    snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
-    p->verdict = ver.verdict;
-    snprintf(p->status_result, sizeof p->status_result, "%s", ver.status);
-    snprintf(p->verified_by, sizeof p->verified_by, "accord-verify");
-    snprintf(p->checks, sizeof p->checks, "%s", ver.checks);
-    int created = 0;
-    struct ac_reason why = AC_REASON_INIT;
-    int err = ac__presentations_record(n, &a.user, p, &created, &why);
-    if (err) {
-        ac__respond_failure(x, err, &why, "presentation");
-        ac_reason_release(&why);
+    json_t *earner = json_object_get(body, "earner_id");
+    if (earner && (!json_is_integer(earner) || json_integer_value(earner) < 1)) {
+        bad_field(x, "earner_id",
+                  "must be the user id of the teacher's earner account on this node");
         goto out;
     }
-    ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
+    p->earner_id = earner ? (int64_t)json_integer_value(earner) : 0;
+    if (read_presented(x, body, p, &bytes, &len))
+        goto out;
+    snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
+    /* Answered from presentation_done(), once the issuer has been asked. */
+    ac__presentations_present(n, &a.user, p, bytes, len, presentation_done, x);
 out:
-    free(ver.checks);
     free(p);
     json_decref(body);
 }
@@ -556,26 +506,27 @@ static void on_presentation_get(struct ac_http_exchange *x, void *arg)
     free(p);
 }
 
-#define MAX_RECOGNIZED 1000
+struct total_req {
+    struct ac_http_exchange *x;
+    int64_t recognizer_id;
+    char teacher[AC_TEACHER_MAX + 1];
+};
 
-static void on_teacher_total(struct ac_http_exchange *x, void *arg)
+static void total_done(void *arg, int err, const struct ac_recognized *r, size_t got)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER))
-        return;
-    const char *teacher = ac_http_param(x, "teacher");
-    if (!teacher || !teacher_ok(teacher)) {
-        bad_field(x, "teacher", teacher_rule);
+    struct total_req *q = arg;
+    struct ac_http_exchange *x = q->x;
+    if (err == AC_EAGAIN) {
+        ac__problem(x, AC_PROBLEM_BUSY, NULL, NULL,
+                    "the node is verifying %d batches with their issuers; ask for the total "
+                    "again in a few seconds",
+                    AC__VERIFY_RUNNING_MAX);
+        free(q);
         return;
     }
-    struct ac_recognized *r = calloc(MAX_RECOGNIZED, sizeof *r);
-    size_t got = 0;
-    int err = r ? ac_store_recognized_list(n->store, a.user.id, teacher, r, MAX_RECOGNIZED, &got)
-                : AC_ENOMEM;
     if (err) {
-        free(r);
         ac__respond_error(x, err, "recognized total");
+        free(q);
         return;
     }
     int64_t sums[AC_PURPOSE_COUNT] = {0};
@@ -590,13 +541,38 @@ static void on_teacher_total(struct ac_http_exchange *x, void *arg)
                       (json_int_t)r[i].credential_version, "ceus", ceu_json(r[i].ceu_hundredths));
         json_array_append_new(items, it);
     }
-    free(r);
     json_t *totals = json_object();
     for (int p = 0; p < AC_PURPOSE_COUNT; p++)
         json_object_set_new(totals, ac_purpose_name((enum ac_purpose)p), ceu_json(sums[p]));
     ac__respond_owned(x, 200,
-                      json_pack("{s:s, s:I, s:o, s:o}", "teacher", teacher, "recognizer_id",
-                                (json_int_t)a.user.id, "totals", totals, "credentials", items));
+                      json_pack("{s:s, s:I, s:o, s:o}", "teacher", q->teacher, "recognizer_id",
+                                (json_int_t)q->recognizer_id, "totals", totals, "credentials",
+                                items));
+    free(q);
+}
+
+static void on_teacher_total(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER))
+        return;
+    const char *teacher = ac_http_param(x, "teacher");
+    if (!teacher || !teacher_ok(teacher)) {
+        bad_field(x, "teacher", teacher_rule);
+        return;
+    }
+    struct total_req *q = malloc(sizeof *q);
+    if (!q) {
+        ac__respond_error(x, AC_ENOMEM, "recognized total");
+        return;
+    }
+    q->x = x;
+    q->recognizer_id = a.user.id;
+    snprintf(q->teacher, sizeof q->teacher, "%s", teacher);
+    /* Old verdicts are checked again with their issuers first, so this may
+     * answer later, from total_done(). */
+    ac__recognition_total(n, &a.user, teacher, total_done, q);
 }
 
 void ac__api_recognition_register(struct ac_node *n)

@@ -1,7 +1,9 @@
 /* api_records.c - credential records over HTTP: the admin issue endpoint and
  * the status changes (revoke, suspend, reinstate), which call the services of
- * node/records/, and the public reads of a record, its inclusion proof and
- * its bundle. */
+ * node/records/; reads of a record, its inclusion proof and its bundle by row
+ * id (an admin or the record's earner only: row ids are a counter), and the
+ * share links an earner makes and withdraws, the only public way to a record
+ * (node/records/share.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,23 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
                                 (json_int_t)rec.status_idx, "kid", rec.kid, "url", url));
 }
 
+/* Answers a read that is not for shared caches (an earner's own record, or a
+ * share link that may be withdrawn at any moment): 304 when If-None-Match
+ * holds |etag|, else 200; always revalidated. */
+static void respond_private(struct ac_http_exchange *x, const char *etag, const char *type,
+                            const void *body, size_t len)
+{
+    static const char cache[] = "private, no-cache";
+    const char *inm = ac_http_header(ac_http_exchange_req(x), "if-none-match");
+    if (inm && strstr(inm, etag)) {
+        struct ac_http_header h[] = {{"etag", etag}, {"cache-control", cache}};
+        ac_http_respond(x, 304, h, 2, NULL, 0);
+        return;
+    }
+    struct ac_http_header h[] = {{"content-type", type}, {"etag", etag}, {"cache-control", cache}};
+    ac_http_respond(x, 200, h, 3, body, len);
+}
+
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
 {
     /* cti is random per record and the bytes never change: a strong validator. */
@@ -138,7 +157,7 @@ static void send_cose(void *ctx, const uint8_t *p, size_t len)
     /* Best effort: a record that is not cached (too large, cache full, out
      * of memory) is simply read from the store again next time. */
     (void)ac__record_cache_put(a->cache, a->rec->id, etag, p, len);
-    ac__respond_public(a->x, etag, "application/cose", p, len);
+    respond_private(a->x, etag, "application/cose", p, len);
 }
 
 struct record_copy {
@@ -181,12 +200,10 @@ static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec
     return j;
 }
 
-static void on_record(struct ac_http_exchange *x, void *arg)
+/* Answers record |id| (already allowed) as COSE or, with ?format=json, its
+ * summary. */
+static void serve_record(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (ac__param_id(x, "id", "credential", &id))
-        return;
     if (ac__ob3_wanted(x)) { /* ?format=ob3 or Accept: application/vc+ld+json */
         ac__respond_ob3_credential(x, n, id);
         return;
@@ -211,7 +228,7 @@ static void on_record(struct ac_http_exchange *x, void *arg)
          * it, is never cached). */
         const struct ac__cached_record *hit = ac__record_cache_get(n->record_cache, id);
         if (hit) {
-            ac__respond_public(x, hit->etag, "application/cose", hit->bytes, hit->len);
+            respond_private(x, hit->etag, "application/cose", hit->bytes, hit->len);
             return;
         }
         struct cose_answer ans = {x, n->record_cache, &rec};
@@ -250,8 +267,35 @@ static void on_record(struct ac_http_exchange *x, void *arg)
     char hex[33], etag[AC__ETAG_MAX];
     sodium_bin2hex(hex, sizeof hex, h, 16);
     snprintf(etag, sizeof etag, "\"%s\"", hex);
-    ac__respond_public(x, etag, "application/json", text, strlen(text));
+    respond_private(x, etag, "application/json", text, strlen(text));
     free(text);
+}
+
+/* Authenticates the reader of record {id} and checks it may read it (an
+ * admin or the earner). Returns 0 with |*id| set, or -1 having answered. */
+static int readable(struct ac_http_exchange *x, struct ac_node *n, int64_t *id)
+{
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", id))
+        return -1;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_may_read(n, &a.user, *id, &why);
+    if (err) {
+        char what[48];
+        snprintf(what, sizeof what, "credential %lld", (long long)*id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_record(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (!readable(x, n, &id))
+        serve_record(x, n, id);
 }
 
 static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac_status to)
@@ -307,7 +351,7 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     int64_t id;
-    if (ac__param_id(x, "id", "credential", &id))
+    if (readable(x, n, &id))
         return;
     struct ac_store_record rec;
     int err = ac_store_record_get(n->store, id, &rec, NULL, NULL);
@@ -320,13 +364,9 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
     ac__respond_inclusion(x, n, rec.log_index, n->records->tree.size);
 }
 
-static void on_bundle(struct ac_http_exchange *x, void *arg)
+static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
 {
-    struct ac_node *n = arg;
     struct ac__records *r = n->records;
-    int64_t id;
-    if (ac__param_id(x, "id", "credential", &id))
-        return;
     char what[48];
     snprintf(what, sizeof what, "credential %lld", (long long)id);
     struct ac_store_record rec;
@@ -368,8 +408,89 @@ static void on_bundle(struct ac_http_exchange *x, void *arg)
     char hex[33], etag[AC__ETAG_MAX];
     sodium_bin2hex(hex, sizeof hex, h, 16);
     snprintf(etag, sizeof etag, "\"%s\"", hex);
-    ac__respond_public(x, etag, "application/cbor", out.data, out.len);
+    respond_private(x, etag, "application/cbor", out.data, out.len);
     ac_buf_release(&out);
+}
+
+static void on_bundle(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (!readable(x, n, &id))
+        serve_bundle(x, n, id);
+}
+
+/* ---- share links ---- */
+
+static void on_share(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
+        return;
+    char token[AC__SHARE_TOKEN_LEN + 1], what[48];
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_share(n, &a.user, id, token, &why);
+    if (err) {
+        snprintf(what, sizeof what, "credential %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
+        return;
+    }
+    char url[AC__URL_MAX + 48];
+    snprintf(url, sizeof url, "%s/v1/shared/%s", n->records->issuer, token);
+    ac__respond_owned(
+        x, 201,
+        json_pack("{s:I, s:s, s:s}", "credential", (json_int_t)id, "token", token, "url", url));
+}
+
+static void on_unshare(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
+        return;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_unshare(n, &a.user, id, ac_http_param(x, "token"), &why);
+    if (err) {
+        char what[48];
+        snprintf(what, sizeof what, "credential %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
+        return;
+    }
+    ac__respond_owned(x, 200,
+                      json_pack("{s:I, s:b}", "credential", (json_int_t)id, "withdrawn", 1));
+}
+
+/* Finds the record of share {token}. Returns 0 with |*id|, or -1 having
+ * answered 404 (a withdrawn link and a made-up one answer alike). */
+static int shared(struct ac_http_exchange *x, struct ac_node *n, int64_t *id)
+{
+    int err = ac__records_shared(n, ac_http_param(x, "token"), id);
+    if (err) {
+        ac__respond_error(x, err, "share link");
+        return -1;
+    }
+    return 0;
+}
+
+static void on_shared(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (!shared(x, n, &id))
+        serve_record(x, n, id);
+}
+
+static void on_shared_bundle(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    int64_t id;
+    if (!shared(x, n, &id))
+        serve_bundle(x, n, id);
 }
 
 void ac__api_records_register(struct ac_node *n)
@@ -381,4 +502,8 @@ void ac__api_records_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/credentials/{id}/reinstate", on_reinstate);
     ac__route(n, "GET", "/v1/credentials/{id}/inclusion", on_inclusion);
     ac__route(n, "GET", "/v1/credentials/{id}/bundle", on_bundle);
+    ac__route(n, "POST", "/v1/credentials/{id}/shares", on_share);
+    ac__route(n, "POST", "/v1/credentials/{id}/shares/{token}/withdraw", on_unshare);
+    ac__route(n, "GET", "/v1/shared/{token}", on_shared);
+    ac__route(n, "GET", "/v1/shared/{token}/bundle", on_shared_bundle);
 }

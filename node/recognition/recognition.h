@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "accord/store/store_recognition.h"
 #include "accord/store/user.h"
 #include "problem.h"
@@ -53,6 +55,88 @@ int ac__policies_retire(struct ac_node *n, const struct ac_user *by, int64_t pol
  * AC_EINVAL, AC_EIO or AC_EDB. */
 int ac__presentations_record(struct ac_node *n, const struct ac_user *by, struct ac_presentation *p,
                              int *created, struct ac_reason *why);
+
+/* How long a verdict's status is trusted before a read of the totals checks
+ * it again with the issuer: the ttl Accord issuers put in their status
+ * tokens (node/records/records.h). */
+#define AC__RECOGNITION_STATUS_TTL_S 60
+
+/* Answers ac__presentations_present(): on 0, |p| is the presentation as now
+ * stored and |created| says whether it is new; otherwise |err| and |why| say
+ * why nothing was recorded. Everything is borrowed for the call only. */
+typedef void (*ac__presentation_cb)(void *arg, int err, const struct ac_presentation *p,
+                                    int created, const struct ac_reason *why);
+
+/* Verifies the |len| bytes at |data| (a record or a credential bundle, taken
+ * over: freed by the service) itself, with core/trust and everything fetched
+ * from the issuer now (node/recognition/verify.c), then records it like
+ * ac__presentations_record() with that verdict. |p| carries the teacher and
+ * the record's claims decoded by the caller (copied). Calls |cb| exactly
+ * once, later from the loop thread, or before returning when |by| is not a
+ * recognizer or memory runs out. */
+void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
+                               const struct ac_presentation *p, uint8_t *data, size_t len,
+                               ac__presentation_cb cb, void *arg);
+
+/* Answers ac__recognition_total(): on 0, the |count| credentials that count
+ * for the teacher (borrowed for the call). */
+typedef void (*ac__total_cb)(void *arg, int err, const struct ac_recognized *r, size_t count);
+
+/* Reads what counts for |teacher| with |by| (a recognizer), after checking
+ * again, with the issuer, every presentation whose verdict is older than
+ * AC__RECOGNITION_STATUS_TTL_S: a revocation since removes its CEUs, a
+ * reinstatement restores them, an issuer that cannot be reached makes it
+ * count nothing. Changed verdicts are stored and audited. Calls |cb| exactly
+ * once, from the loop thread (before returning when nothing needs a check).
+ * Errors: AC_EACCES, AC_ENOMEM, AC_EIO, AC_EDB. */
+void ac__recognition_total(struct ac_node *n, const struct ac_user *by, const char *teacher,
+                           ac__total_cb cb, void *arg);
+
+/* ---- verification on a worker (node/recognition/verify.c) ---- */
+
+struct ac__verify_item {
+    uint8_t *data; /* owned: the record or bundle */
+    size_t len;
+    int64_t presentation_id; /* the caller's; 0 for a new one */
+    /* The issuer the record names, which one of the recognizer's policies
+     * must name too; every URL fetched must lie under it. Empty: no policy
+     * names it, so nothing is fetched and the verdict is indeterminate (a
+     * presented record must not make the node fetch where it points). */
+    char iss[AC_POLICY_ISSUER_MAX + 1];
+    /* results, set by the worker */
+    enum ac_verdict verdict;
+    char status[16]; /* the "status" check's result, or "absent" */
+    char *checks;    /* owned: accord-verify's JSON list of checks */
+};
+
+struct ac__verify_job {
+    uv_thread_t thread; /* runs the batch */
+    uv_async_t async;   /* wakes the loop when it is done */
+    struct ac_node *n;
+    int64_t now_ms;
+    struct ac__verify_item *items; /* owned */
+    size_t count;
+    int err; /* AC_ENOMEM in the worker, else 0 */
+    void (*done)(struct ac__verify_job *job);
+    void *arg; /* the caller's */
+};
+
+/* A job of |count| empty items, or NULL when out of memory. */
+struct ac__verify_job *ac__verify_job_new(size_t count);
+
+/* Frees |job| and its items; NULL is a no-op. */
+void ac__verify_job_free(struct ac__verify_job *job);
+
+/* Batches verified at once, node-wide; one more is refused (busy). */
+#define AC__VERIFY_RUNNING_MAX 8
+
+/* Verifies every item of |job| on a thread of its own as of |now_ms|, then
+ * calls |done| on the loop thread (which frees the job; job->err says
+ * AC_ENOMEM, or AC_EIO when the thread could not start). Returns 0, AC_EAGAIN
+ * when AC__VERIFY_RUNNING_MAX batches are running or AC_EIO when the loop
+ * refused a handle (|done| is then never called). */
+int ac__verify_start(struct ac_node *n, struct ac__verify_job *job, int64_t now_ms,
+                     void (*done)(struct ac__verify_job *job), void *arg);
 
 /* ---- approvals (node/recognition/approvals.c) ---- */
 

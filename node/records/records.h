@@ -156,6 +156,35 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
  * Returns 0 or an AC_E* code. */
 int ac__status_publish(struct ac_node *n);
 
+/* ---- who may read a record, and share links (node/records/share.c) ---- */
+
+/* A share token: 16 random bytes as unpadded base64url. */
+#define AC__SHARE_TOKEN_LEN 22
+
+/* Checks that |by| may read record |record_id| by its row id: an admin, or
+ * the earner it was issued to. Anyone else is told it does not exist, so row
+ * ids cannot be probed. Returns 0, AC_ENOENT or AC_EDB. */
+int ac__records_may_read(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                         struct ac_reason *why);
+
+/* Makes a share link for record |record_id| on |by|'s request (who must be
+ * allowed by ac__records_may_read()), with the audit row ("record" <id>
+ * "share"). Writes the token (AC__SHARE_TOKEN_LEN + 1 bytes) to |token|.
+ * Returns 0, AC_ENOENT, AC_ENOMEM, AC_EIO or AC_EDB. */
+int ac__records_share(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                      char token[AC__SHARE_TOKEN_LEN + 1], struct ac_reason *why);
+
+/* Withdraws share |token| of record |record_id| on |by|'s request, with the
+ * audit row ("record" <id> "unshare"); the link answers 404 from then on.
+ * Returns 0, AC_ENOENT (no such record for |by|, or no such live link),
+ * AC_EIO or AC_EDB. */
+int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                        const char *token, struct ac_reason *why);
+
+/* Sets |*record_id| to the record a live share |token| leads to. A read:
+ * nothing checked but the token. Returns 0, AC_ENOENT or AC_EDB. */
+int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id);
+
 /* ---- signing keys (node/records/keys.c) ---- */
 
 /* Rotates the node's signing key on |by|'s request (borrowed; must hold the

@@ -76,7 +76,9 @@ for i in $(seq "$R"); do
     "$CTL" --node "$URL" --token "$TOKEN" credential issue --subject "sha256\$bench$(printf %04d "$i")" \
         --definition bench-def --version 1 --content-hash "$(printf 'ab%.0s' $(seq 32))" \
         --level pass --ceu 1.5 >/dev/null
-    curl -sf --http2-prior-knowledge "$URL/v1/credentials/$i" > "$TMP/www/v1/credentials/$i"
+    # A record by row id is read with an admin's (or its earner's) token.
+    curl -sf --http2-prior-knowledge -H "authorization: Bearer $TOKEN" \
+        "$URL/v1/credentials/$i" > "$TMP/www/v1/credentials/$i"
     echo "/v1/credentials/$i" >> "$TMP/paths.txt"
 done
 SIZES="$(stat -c %s "$TMP"/www/v1/credentials/* | sort -n | sed -n '1p;$p' | paste -sd- -)"
@@ -88,11 +90,12 @@ wait_port "$NG_PORT"
 sed "s#^#$URL#" "$TMP/paths.txt" > "$TMP/node_uris.txt"
 sed "s#^#http://127.0.0.1:$NG_PORT#" "$TMP/paths.txt" > "$TMP/ng_uris.txt"
 
-# One round against server $1 (pid $2, uri list $3): prints "req/s req/cpu-s".
+# One round against server $1 (pid $2, uri list $3, then h2load options):
+# prints "req/s req/cpu-s".
 round() {
     local before after out ok
     before="$(cpu_ticks "$2")"
-    out="$("${CLIENT_CPU[@]}" h2load -n "$N" -c "$C" -m "$M" -i "$3")"
+    out="$("${CLIENT_CPU[@]}" h2load -n "$N" -c "$C" -m "$M" -i "$3" "${@:4}")"
     after="$(cpu_ticks "$2")"
     ok="$(succeeded <<<"$out")"
     [ "$ok" = "$N" ] || { echo "bench_record_reads: $1: only $ok of $N succeeded" >&2; exit 1; }
@@ -102,11 +105,12 @@ round() {
 
 echo "bench_record_reads: $R records of $SIZES bytes, h2load -n $N -c $C -m $M, loopback," \
      "median of $ROUNDS alternating rounds${SERVER_CPU:+, server on CPU 1 and h2load on CPU 0}"
-"${CLIENT_CPU[@]}" h2load -n "$N" -c "$C" -m "$M" -i "$TMP/node_uris.txt" >/dev/null
+"${CLIENT_CPU[@]}" h2load -n "$N" -c "$C" -m "$M" -i "$TMP/node_uris.txt" \
+    -H "authorization: Bearer $TOKEN" >/dev/null
 "${CLIENT_CPU[@]}" h2load -n "$N" -c "$C" -m "$M" -i "$TMP/ng_uris.txt" >/dev/null
 NODE_RATES=() NG_RATES=() NODE_CPU=() NG_CPU=() RATIOS=()
 for _ in $(seq "$ROUNDS"); do
-    res="$(round accord-node "$NODE_PID" "$TMP/node_uris.txt")"
+    res="$(round accord-node "$NODE_PID" "$TMP/node_uris.txt" -H "authorization: Bearer $TOKEN")"
     read -r a ac <<<"$res"
     res="$(round nghttpd "$NGHTTPD_PID" "$TMP/ng_uris.txt")"
     read -r b bc <<<"$res"

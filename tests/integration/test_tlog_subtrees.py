@@ -81,7 +81,8 @@ def main():
             leaves = []
             for _ in range(N):
                 rec = issue(n, admin)
-                leaves.append(c.get(n.url + "/v1/credentials/%d" % rec["id"]).content)
+                leaves.append(c.get(n.url + "/v1/credentials/%d" % rec["id"],
+                                    headers={"authorization": "Bearer " + admin}).content)
             check_every_proof(c, n, leaves, "with stored subtrees")
         rows = subtree_rows(n)
         want = expected_rows(leaves)
@@ -101,7 +102,8 @@ def main():
         with h2_client() as c:
             check_every_proof(c, n, leaves, "after the fill")
             rec = issue(n, admin)
-            leaves.append(c.get(n.url + "/v1/credentials/%d" % rec["id"]).content)
+            leaves.append(c.get(n.url + "/v1/credentials/%d" % rec["id"],
+                                    headers={"authorization": "Bearer " + admin}).content)
             check_every_proof(c, n, leaves, "after one more record")
         check(len(subtree_rows(n)) == len(expected_rows(leaves)),
               "the next record adds the subtrees it completes")

@@ -52,7 +52,7 @@ class Ctx:
         """Exports |rec| into its own directory; returns (bundle, cose) paths."""
         d = self.path("export-%d%s" % (rec["id"], tag))
         os.makedirs(d)
-        r = self.n.ctl("credential", "export", str(rec["id"]), "--out", d)
+        r = self.n.ctl("credential", "export", str(rec["id"]), "--out", d, token=self.admin)
         assert r.returncode == 0, r.stderr
         base = os.path.join(d, "credential-%d" % rec["id"])
         return base + ".bundle.cbor", base + ".cose"
@@ -162,7 +162,7 @@ def log_leaf_hashes(ctx, size):
     for start in range(0, size, 100):
         e = ctx.c.get(ctx.n.url + "/v1/log/entries?start=%d&end=%d"
                       % (start, min(size, start + 100))).json()
-        hashes += [leaf_hash(base64.b64decode(x["record"])) for x in e["entries"]]
+        hashes += [base64.b64decode(x["leaf_hash"]) for x in e["entries"]]
     return hashes
 
 

@@ -42,12 +42,17 @@ def main():
                   token=admin, json_out=True)
         assert r.returncode == 0, r.stderr
         rid = r.json["id"]
-        rec_url = n.url + "/v1/credentials/%d" % rid
+        # The public reach a record only through a link its earner (or an
+        # admin) shares.
+        sh = n.ctl("credential", "share", str(rid), token=admin, json_out=True)
+        assert sh.returncode == 0, sh.stderr
+        rec_url = sh.json["url"]
 
         head, rec = curl(rec_url)
         check(head.startswith("HTTP/2 200"), "curl gets the record over h2c")
-        check("etag:" in head.lower() and "cache-control: public, max-age=60" in head.lower(),
-              "the record carries ETag and Cache-Control")
+        check("etag:" in head.lower() and "cache-control: private, no-cache" in head.lower(),
+              "the shared record carries ETag and a Cache-Control that revalidates (a link "
+              "can be withdrawn)")
         etag = [l.split(":", 1)[1].strip() for l in head.split("\r\n")
                 if l.lower().startswith("etag:")][0]
         head304, body304 = curl(rec_url, "-H", "if-none-match: " + etag)

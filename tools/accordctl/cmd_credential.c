@@ -108,6 +108,52 @@ int cmd_credential_show(const struct cli *cli, int argc, char **argv)
     return CLI_OK;
 }
 
+int cmd_credential_share(const struct cli *cli, int argc, char **argv)
+{
+    long long id;
+    if (argc != 2 || cli_parse_id(cli, "ID", argv[1], &id)) {
+        fprintf(stderr, "usage: %s credential share ID\n", cli->prog);
+        return CLI_USAGE;
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/v1/credentials/%lld/shares", id);
+    json_t *body = json_object();
+    json_t *resp;
+    int rc = body ? cli_request(cli, "POST", path, body, &resp) : CLI_REFUSED;
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        printf("credential %lld shared: %s\n(withdraw with: credential unshare %lld %s)\n", id,
+               json_string_value(json_object_get(resp, "url")), id,
+               json_string_value(json_object_get(resp, "token")));
+    json_decref(resp);
+    return CLI_OK;
+}
+
+int cmd_credential_unshare(const struct cli *cli, int argc, char **argv)
+{
+    long long id;
+    if (argc != 3 || cli_parse_id(cli, "ID", argv[1], &id) || strlen(argv[2]) > 64 ||
+        strspn(argv[2], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            strlen(argv[2])) {
+        fprintf(stderr, "usage: %s credential unshare ID TOKEN\n", cli->prog);
+        return CLI_USAGE;
+    }
+    char path[160];
+    snprintf(path, sizeof path, "/v1/credentials/%lld/shares/%s/withdraw", id, argv[2]);
+    json_t *body = json_object();
+    json_t *resp;
+    int rc = body ? cli_request(cli, "POST", path, body, &resp) : CLI_REFUSED;
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        printf("credential %lld: share link withdrawn\n", id);
+    json_decref(resp);
+    return CLI_OK;
+}
+
 static int change(const struct cli *cli, int argc, char **argv, const char *verb)
 {
     const char *reason = NULL, *ids = NULL;

@@ -1,5 +1,5 @@
 /* cmd_recognition.c - `accordctl recognize ...`: a recognizer's policies, the
- * credentials teachers presented (with accord-verify's verdict) and a
+ * credentials teachers presented (verified by the node itself) and a
  * teacher's recognized total. */
 #include <errno.h>
 #include <stdio.h>
@@ -178,13 +178,13 @@ static long read_file(const struct cli *cli, const char *path, unsigned char *bu
 
 int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
 {
-    const char *teacher = NULL, *file = NULL, *verification = NULL;
+    const char *teacher = NULL, *file = NULL, *earner = NULL;
     int bundle = 0, bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
-        if (strcmp(argv[i], "--verification") == 0 && i + 1 < argc)
-            verification = argv[++i];
-        else if (strcmp(argv[i], "--bundle") == 0)
+        if (strcmp(argv[i], "--bundle") == 0)
             bundle = 1;
+        else if (strcmp(argv[i], "--earner") == 0 && i + 1 < argc)
+            earner = argv[++i];
         else if (!teacher && argv[i][0] != '-')
             teacher = argv[i];
         else if (!file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
@@ -192,38 +192,31 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
         else
             bad = 1;
     }
-    if (bad || !teacher || !file || !verification ||
-        (strcmp(file, "-") == 0 && strcmp(verification, "-") == 0)) {
+    long long earner_id = 0;
+    if (!bad && earner && cli_parse_id(cli, "--earner", earner, &earner_id))
+        bad = 1;
+    if (bad || !teacher || !file) {
         fprintf(stderr,
-                "usage: %s recognize present TEACHER FILE --verification FILE|- [--bundle]\n"
+                "usage: %s recognize present TEACHER FILE [--bundle] [--earner USER_ID]\n"
+                "  --earner names the teacher's earner account here (for policies that\n"
+                "  require approval);\n"
                 "  FILE is the signed record (or, with --bundle, the credential bundle);\n"
-                "  --verification is what `accord-verify --json` printed for it\n",
+                "  the node verifies it itself, asking its issuer for keys, log and status\n",
                 cli->prog);
         return CLI_USAGE;
     }
-    static unsigned char data[MAX_FILE + 1], vtext[MAX_FILE + 1];
+    static unsigned char data[MAX_FILE + 1];
     long n = read_file(cli, file, data);
-    long vn = n < 0 ? -1 : read_file(cli, verification, vtext);
-    if (n < 0 || vn < 0)
+    if (n < 0)
         return CLI_USAGE;
-    /* accord-verify prints JSON Lines: one object per record; take the first. */
-    json_error_t jerr;
-    json_t *ver = json_loadb((const char *)vtext, (size_t)vn, JSON_DISABLE_EOF_CHECK, &jerr);
-    if (!json_is_object(ver)) {
-        fprintf(stderr, "%s: %s: not accord-verify --json output: %s\n", cli->prog, verification,
-                ver ? "not an object" : jerr.text);
-        json_decref(ver);
-        return CLI_USAGE;
-    }
     size_t b64len = sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char *b64 = malloc(b64len);
-    if (!b64) {
-        json_decref(ver);
+    if (!b64)
         return CLI_REFUSED;
-    }
     sodium_bin2base64(b64, b64len, data, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    json_t *body = json_pack("{s:s, s:s, s:o}", "teacher", teacher, bundle ? "bundle" : "record",
-                             b64, "verification", ver);
+    json_t *body = json_pack("{s:s, s:s}", "teacher", teacher, bundle ? "bundle" : "record", b64);
+    if (body && earner_id)
+        json_object_set_new(body, "earner_id", json_integer(earner_id));
     free(b64);
     json_t *resp;
     int rc = cli_request(cli, "POST", "/v1/recognition/presentations", body, &resp);

@@ -72,6 +72,28 @@ int ac_store_record_get(struct ac_store *st, int64_t id, struct ac_store_record 
 int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_record *rec,
                        ac_store_bytes_cb cb, void *ctx);
 
+/* Sets |*earner_id| to the user who earned record |id| (through a passed
+ * submission), or 0 when it was issued directly by an admin. Returns 0,
+ * AC_ENOENT (no such record) or AC_EDB. */
+int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id);
+
+/* ---- share links (the only public way to a record) ---- */
+
+/* Stores a share of record |record_id| under the SHA-256 |token_hash| of its
+ * token, made by user |by|. Returns 0, AC_EEXIST, AC_ENOENT (no such record),
+ * AC_EIO or AC_EDB. */
+int ac_store_share_create(struct ac_store *st, int64_t record_id, const uint8_t token_hash[32],
+                          int64_t by, int64_t now_ms);
+
+/* Sets |*record_id| to the record a live (not withdrawn) share with
+ * |token_hash| leads to. Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_share_find(struct ac_store *st, const uint8_t token_hash[32], int64_t *record_id);
+
+/* Withdraws the live share |token_hash| of record |record_id|. Returns 0,
+ * AC_ENOENT (no such live share of that record), AC_EIO or AC_EDB. */
+int ac_store_share_withdraw(struct ac_store *st, int64_t record_id, const uint8_t token_hash[32],
+                            int64_t now_ms);
+
 /* Sets |*n| to the number of records. Returns 0 or AC_EDB. */
 int ac_store_record_count(struct ac_store *st, int64_t *n);
 

@@ -154,8 +154,15 @@ struct ac_presentation {
     char status_result[16]; /* the status check: "pass", "fail", "indeterminate", "skipped" */
     char verified_by[32];   /* "accord-verify" (the verdict the recognizer submitted) */
     char checks[AC_PRESENTATION_CHECKS_MAX + 1]; /* JSON array of {check, result, reason} */
-    int64_t presented_ms;                        /* first presented */
-    int64_t verified_ms;                         /* latest verdict */
+    int64_t earner_id;    /* the teacher's earner account on this node, or 0 (unknown) */
+    int64_t issued_ms;    /* the record's iat, in ms */
+    int64_t presented_ms; /* first presented */
+    int64_t verified_ms;  /* latest verdict */
+    /* The record or bundle as presented, kept to re-check its status later:
+     * borrowed by ac_store_presentation_record() (NULL keeps what is stored);
+     * never filled by reads (see ac_store_presentation_bytes()). */
+    const uint8_t *presented;
+    size_t presented_len;
 };
 
 /* Records the presentation |*p| (id, presented_ms, verified_ms ignored) by its
@@ -167,6 +174,11 @@ struct ac_presentation {
  * (the same record was presented for a different teacher), AC_EIO or AC_EDB. */
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
                                  int *created);
+
+/* Sets |*out| to a copy (the caller frees it) of the bytes presentation |id|
+ * was presented as, and |*len|; |*out| NULL when none are kept (a row from
+ * before they were). Returns 0, AC_ENOENT, AC_ENOMEM or AC_EDB. */
+int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, size_t *len);
 
 /* Fills |*out| with presentation |id|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_presentation *out);
@@ -191,9 +203,11 @@ struct ac_recognized {
 /* Lists what counts for |teacher| with |recognizer_id|: presentations whose
  * verdict is valid and whose status check passed (so neither revoked nor
  * suspended nor unchecked), matched to an active policy of the recognizer by
- * issuer, credential id and minimum version. A credential presented more than
- * once counts once per purpose (its largest CEUs). Ordered by purpose, issuer,
- * credential. At most |max| into |out|; sets |*n|. Returns 0 or AC_EDB. */
+ * issuer, credential id and minimum version; a policy that requires approval
+ * matches only a presentation naming an earner whose approval for that
+ * issuer and credential was granted no later than the record's issue. A credential presented more
+ * than once counts once per purpose (its largest CEUs). Ordered by purpose, issuer, credential. At
+ * most |max| into |out|; sets |*n|. Returns 0 or AC_EDB. */
 int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                              struct ac_recognized *out, size_t max, size_t *n);
 
