@@ -1,4 +1,5 @@
-/* store_inbox.c - the federation inbox's dedup rows with their stored answers. */
+/* store_inbox.c - the federation inbox's dedup rows with their stored answers,
+ * pruned once they outlive every sender's retry horizon. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,4 +63,30 @@ int ac_store_inbox_put(struct ac_store *st, const char *sender, const char *msg_
     sqlite3_bind_blob(s, 6, e->answer, (int)e->answer_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, e->received_ms);
     return ac__store_done(st, s);
+}
+
+int ac_store_inbox_prune(struct ac_store *st, int64_t before_ms, int64_t *deleted)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "DELETE FROM fed_inbox WHERE received_ms < ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, before_ms);
+    err = ac__store_done(st, s);
+    *deleted = err ? 0 : sqlite3_changes(ac__store_db(st));
+    return err;
+}
+
+int ac_store_inbox_count(struct ac_store *st, const char *sender, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT COUNT(*) FROM fed_inbox WHERE sender = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
 }

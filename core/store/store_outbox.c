@@ -1,5 +1,6 @@
 /* store_outbox.c - the federation outbox, read in pages after each peer's
- * durable cursor, and its dead letters. */
+ * durable cursor, and its dead letters; rows behind the cursor are pruned
+ * after a while. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,4 +217,37 @@ int ac_store_dead_drop(struct ac_store *st, int64_t id)
     if (!err && sqlite3_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return ac__store_end(st, err);
+}
+
+/* The newest row is always kept: ids are rowids, and with the table emptied
+ * SQLite would hand out an id again that a cursor has already passed, so the
+ * next message would never be sent. */
+int ac_store_outbox_prune(struct ac_store *st, int64_t before_ms, int64_t *deleted)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "DELETE FROM fed_outbox WHERE created_ms < ?1 AND id <= "
+                             "COALESCE((SELECT cursor FROM fed_peer_state WHERE node_id = "
+                             "fed_outbox.peer), 0) AND id < (SELECT MAX(id) FROM fed_outbox)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, before_ms);
+    err = ac__store_done(st, s);
+    *deleted = err ? 0 : sqlite3_changes(ac__store_db(st));
+    return err;
+}
+
+int ac_store_outbox_count(struct ac_store *st, const char *peer, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT COUNT(*) FROM fed_outbox WHERE peer = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
 }

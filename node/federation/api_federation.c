@@ -11,6 +11,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/sign/cbor.h"
+#include "accord/store/inbox.h"
 #include "accord/store/outbox.h"
 #include "accord/store/peer.h"
 #include "federation.h"
@@ -51,6 +52,10 @@ static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
         ac_store_dead_list(n->store, p->node_id, &dead, &ndead))
         return NULL;
     ac_outbox_msgs_free(dead, ndead);
+    int64_t inbox_rows = 0, outbox_rows = 0;
+    if (ac_store_inbox_count(n->store, p->node_id, &inbox_rows) ||
+        ac_store_outbox_count(n->store, p->node_id, &outbox_rows))
+        return NULL;
     int64_t now = ac_clock_now_ms();
     const char *state = p->next_attempt_ms > now ? "backing-off" : ndead ? "dead-lettering" : "ok";
     char rights[64];
@@ -69,6 +74,9 @@ static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
                           "last_error", s.last_error);
     if (!j)
         return NULL;
+    /* Rows held, delivered or not: shows pruning at work. */
+    json_object_set_new(j, "inbox_rows", json_integer((json_int_t)inbox_rows));
+    json_object_set_new(j, "outbox_rows", json_integer((json_int_t)outbox_rows));
     ac__json_time(j, "last_success", s.last_success_ms);
     ac__json_time(j, "next_attempt", p->next_attempt_ms > now ? p->next_attempt_ms : 0);
     if (oldest)
@@ -93,8 +101,13 @@ static void on_peers(struct ac_http_exchange *x, void *arg)
             items = NULL;
         }
     }
-    json_t *j = items ? json_pack("{s:o, s:I}", "items", items, "consortium_serial",
-                                  (json_int_t)(f->consortium ? f->consortium->serial : 0))
+    /* ingest: how well group commit groups (messages per transaction). */
+    json_t *j = items ? json_pack("{s:o, s:I, s:{s:I, s:I, s:I}}", "items", items,
+                                  "consortium_serial",
+                                  (json_int_t)(f->consortium ? f->consortium->serial : 0),
+                                  "ingest", "commits", (json_int_t)f->ingest_commits,
+                                  "messages", (json_int_t)f->ingest_messages, "largest",
+                                  (json_int_t)f->ingest_largest)
                       : NULL;
     ac__respond_owned(x, 200, j);
 }

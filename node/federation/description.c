@@ -22,7 +22,7 @@ static const struct ac__fed_key *trusted(const struct ac__fed_peer *p, size_t nt
     return NULL;
 }
 
-/* Adds the keys listed in |body| to |p|. */
+/* Adds the keys listed in |body| to |p| and ends those it lists as retired. */
 static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
 {
     struct ac_cbor_reader r;
@@ -52,8 +52,18 @@ static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
             memcpy(key.public_key, pk, 32);
             ac_key_id(key.public_key, key.kid);
             int have = 0;
-            for (size_t m = 0; m < p->nkeys; m++)
-                have |= memcmp(p->keys[m].kid, key.kid, 8) == 0;
+            for (size_t m = 0; m < p->nkeys; m++) {
+                struct ac__fed_key *known = &p->keys[m];
+                if (memcmp(known->kid, key.kid, 8) != 0)
+                    continue;
+                have = 1;
+                /* The peer retired a key we hold: from its end on, the key
+                 * no longer speaks for it (only ever narrowed, so a pinned
+                 * window is never widened). */
+                if (key.not_after_ms > 0 &&
+                    (known->not_after_ms == 0 || key.not_after_ms < known->not_after_ms))
+                    known->not_after_ms = key.not_after_ms;
+            }
             if (!have && p->nkeys < AC__FED_PEER_KEYS)
                 p->keys[p->nkeys++] = key;
         }

@@ -15,6 +15,7 @@
 #include "accord/sign/cbor.h"
 #include "accord/sign/envelope.h"
 #include "accord/sign/keyring.h"
+#include "accord/store/inbox.h"
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
@@ -101,6 +102,29 @@ static int load_consortium(struct ac__federation *f)
     return err;
 }
 
+/* Prunes dedup rows past every sender's retry horizon and delivered outbox
+ * rows past their look-back, once per AC__FED_PRUNE_MS of the node's clock.
+ * The timer ticks every second so a moved test clock is seen promptly; a
+ * tick before the time reads no storage. */
+static void on_prune_timer(uv_timer_t *t)
+{
+    struct ac__federation *f = t->data;
+    int64_t now = ac_clock_now_ms();
+    if (now < f->next_prune_ms)
+        return;
+    f->next_prune_ms = now + AC__FED_PRUNE_MS;
+    int64_t inbox = 0, outbox = 0;
+    int err = ac_store_inbox_prune(f->node->store, now - AC__FED_DEDUP_KEEP_MS, &inbox);
+    if (!err)
+        err = ac_store_outbox_prune(f->node->store, now - AC__FED_OUTBOX_KEEP_MS, &outbox);
+    if (err)
+        ac_log_error("federation", "pruning old inbox and outbox rows failed: %s",
+                     ac_strerror(err));
+    else if (inbox || outbox)
+        ac_log_info("federation", "pruned %lld dedup rows and %lld delivered outbox rows",
+                    (long long)inbox, (long long)outbox);
+}
+
 static void on_witness_timer(uv_timer_t *t)
 {
     ac__fed_witness_all(t->data);
@@ -127,6 +151,8 @@ void ac__federation_register(struct ac_node *n)
     if (err)
         ac_log_error("federation", "cannot load peers: %s; federation routes still answer",
                      ac_strerror(err));
+    if (ac__fed_ingest_init(f))
+        ac_log_warn("federation", "no group commit: each inbound message commits alone");
     ac__fed_receive_register(n);
     ac__fed_api_register(n);
     ac__fed_keys_register(n);
@@ -138,6 +164,11 @@ void ac__federation_register(struct ac_node *n)
         uv_timer_start(&f->witness_timer, on_witness_timer, AC__FED_WITNESS_MS,
                        AC__FED_WITNESS_MS);
         f->has_witness_timer = 1;
+    }
+    if (uv_timer_init(n->loop, &f->prune_timer) == 0) {
+        f->prune_timer.data = f;
+        uv_timer_start(&f->prune_timer, on_prune_timer, 1000, 1000);
+        f->has_prune_timer = 1;
     }
     ac_log_info("federation", "%zu peers, consortium serial %llu", f->npeers,
                 (unsigned long long)(f->consortium ? f->consortium->serial : 0));
@@ -163,6 +194,7 @@ static void on_timer_closed(uv_handle_t *h)
         fed_free(f);
 }
 
+/* The witness and prune timers' and the ingest check's close: their data is f. */
 static void on_witness_timer_closed(uv_handle_t *h)
 {
     struct ac__federation *f = h->data;
@@ -175,15 +207,21 @@ void ac__federation_stop(struct ac_node *n)
     struct ac__federation *f = n->federation;
     if (!f || f->stopping)
         return;
+    ac__fed_ingest_flush(f); /* nothing verified is left unanswered */
     f->stopping = 1;
     n->federation = NULL;
-    f->closing = f->npeers + (size_t)f->has_witness_timer;
+    f->closing = f->npeers + (size_t)f->has_witness_timer + (size_t)f->has_ingest_check +
+                 (size_t)f->has_prune_timer;
     if (f->closing == 0) {
         fed_free(f);
         return;
     }
     if (f->has_witness_timer)
         uv_close((uv_handle_t *)&f->witness_timer, on_witness_timer_closed);
+    if (f->has_ingest_check)
+        uv_close((uv_handle_t *)&f->ingest_check, on_witness_timer_closed);
+    if (f->has_prune_timer)
+        uv_close((uv_handle_t *)&f->prune_timer, on_witness_timer_closed);
     for (size_t i = 0; i < f->npeers; i++) {
         ac__fed_sender_close(f->peers[i]);
         uv_close((uv_handle_t *)&f->peers[i]->timer, on_timer_closed);

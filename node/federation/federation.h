@@ -23,6 +23,16 @@ struct ac_h2_client;
 /* Outbox rows read per page: a peer long down is caught up in pages of this
  * many, so memory does not grow with its backlog. */
 #define AC__FED_PAGE 64
+/* Retention. A sender gives up on a message (dead letter) once it has been
+ * undelivered for AC__FED_RETRY_HORIZON_MS; a receiver keeps each dedup row
+ * for AC__FED_DEDUP_KEEP_MS after it first saw the message, well past that
+ * horizon plus the longest back-off, so a retry always meets its row.
+ * Delivered outbox rows stay AC__FED_OUTBOX_KEEP_MS for an operator to look
+ * back at. Pruning runs every AC__FED_PRUNE_MS on the node's clock. */
+#define AC__FED_RETRY_HORIZON_MS (7LL * 86400 * 1000)
+#define AC__FED_DEDUP_KEEP_MS (30LL * 86400 * 1000)
+#define AC__FED_OUTBOX_KEEP_MS (7LL * 86400 * 1000)
+#define AC__FED_PRUNE_MS (3600LL * 1000)
 /* How often a witness looks at its issuer peers' checkpoints. */
 #define AC__FED_WITNESS_MS (60 * 1000)
 
@@ -57,6 +67,8 @@ struct ac__fed_peer {
     size_t npage, at;
 };
 
+struct ac__fed_pending; /* receive.c: a verified message waiting for its commit */
+
 struct ac__federation {
     struct ac_node *node;
     struct ac__fed_peer **peers; /* owned */
@@ -64,6 +76,18 @@ struct ac__federation {
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
     uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
     int has_witness_timer;
+    /* Group commit (receive.c): verified inbound messages queue here and are
+     * applied together, one transaction per loop tick, after the loop has
+     * read everything that arrived (a check handle runs after I/O). */
+    uv_timer_t prune_timer; /* looks at the clock every second (test clock) */
+    int has_prune_timer;
+    int64_t next_prune_ms; /* node clock */
+    uv_check_t ingest_check;
+    int has_ingest_check;
+    struct ac__fed_pending *pending, **pending_tail;
+    uint64_t ingest_commits;  /* transactions that applied inbound messages */
+    uint64_t ingest_messages; /* messages they applied or answered */
+    uint64_t ingest_largest;  /* most messages in one transaction */
     int stopping;
     size_t closing; /* handles still closing at stop */
 };
@@ -144,6 +168,13 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
                              const uint8_t *body, size_t len, uint64_t *size,
                              struct ac_reason *why);
 void ac__fed_receive_register(struct ac_node *n);
+
+/* Starts the group-commit check handle (receive.c). Returns 0 or a libuv
+ * error; without it each message commits alone. */
+int ac__fed_ingest_init(struct ac__federation *f);
+
+/* Applies and answers every queued inbound message now (at stop). */
+void ac__fed_ingest_flush(struct ac__federation *f);
 void ac__fed_api_register(struct ac_node *n);
 
 /* Signs an envelope of |type| to |to| with the node's current key into |out|.

@@ -5,8 +5,12 @@
  * then the payload (from, key window, to, ts, type, right), then the inbox
  * row: a repeated id with the same body gets the stored answer, a reused id
  * with another body is refused. The effect, the inbox row and the signed
- * answer commit in one transaction. */
+ * answer commit together: a message that passes the checks is queued, and
+ * every message queued in one loop tick is applied in one transaction (group
+ * commit: one fsync for many), each in a savepoint of its own so one failing
+ * leaves the others standing, and each answered only after the commit. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -148,6 +152,194 @@ static void answer_id(const struct ac_envelope *e, char out[33])
     sodium_bin2hex(out, 33, h, 16);
 }
 
+/* A verified message waiting for the transaction that applies it, and what
+ * that gave: the answer to send (new or stored) or the failure. */
+struct ac__fed_pending {
+    struct ac__fed_pending *next;
+    struct ac_http_exchange *x;
+    struct ac__fed_peer *peer;
+    const struct msg_type *mt;
+    struct ac_envelope e;
+    int64_t received_ms;
+    /* outcome */
+    int err;               /* 0: answer with |status| and |answer| */
+    int replayed;          /* the id names another message: refused */
+    int status;
+    struct ac_buf answer;
+    struct ac_reason reason;
+};
+
+static void pending_reset(struct ac__fed_pending *it)
+{
+    it->err = it->replayed = it->status = 0;
+    ac_buf_release(&it->answer);
+    ac_reason_release(&it->reason);
+}
+
+/* Errors of the store itself rather than of one message: the transaction may
+ * be gone, so the batch is rolled back and its messages applied one by one. */
+static int batch_fatal(int err)
+{
+    return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG ||
+           err == AC_EAGAIN;
+}
+
+/* Applies |it| inside the open batch transaction. Its dedup row is read here,
+ * inside the transaction, so a second copy in the same batch sees the first.
+ * The effect, the inbox row and the signed answer go in a savepoint of their
+ * own, so a message that fails leaves the others' effects standing. Returns
+ * a fatal store error, else 0 with the outcome in |it|. */
+static int apply_one(struct ac__federation *f, struct ac__fed_pending *it)
+{
+    struct ac_store *st = f->node->store;
+    const struct ac_envelope *e = &it->e;
+    struct ac_inbox_entry row = {.status = 200, .received_ms = it->received_ms};
+    snprintf(row.type, sizeof row.type, "%s", e->type);
+    crypto_hash_sha256(row.body_hash, e->body, e->body_len);
+    struct ac_inbox_entry seen;
+    int err = ac_store_inbox_get(st, it->peer->node_id, e->id, &seen);
+    if (err == 0) {
+        if (strcmp(seen.type, row.type) == 0 &&
+            sodium_memcmp(seen.body_hash, row.body_hash, 32) == 0) {
+            it->status = seen.status;
+            err = ac_buf_append(&it->answer, seen.answer, seen.answer_len);
+        } else {
+            it->replayed = 1;
+        }
+        free(seen.answer);
+        return batch_fatal(err) ? err : (it->err = err, 0);
+    }
+    if (err != AC_ENOENT)
+        return err;
+    err = ac_store_tx_begin(st);
+    if (err)
+        return err;
+    struct ac_buf body = AC_BUF_INIT;
+    err = it->mt->apply(f, it->peer, e, &body, &it->reason);
+    char aid[33];
+    answer_id(e, aid);
+    if (!err)
+        err = ac__fed_sign(f, "answer", aid, it->peer->node_id, body.data, body.len,
+                           &it->answer);
+    ac_buf_release(&body);
+    row.answer = it->answer.data;
+    row.answer_len = it->answer.len;
+    if (!err)
+        err = ac_store_inbox_put(st, it->peer->node_id, e->id, &row);
+    if (!err)
+        err = ac_store_tx_commit(st);
+    else
+        ac_store_tx_rollback(st);
+    if (batch_fatal(err))
+        return err;
+    it->err = err;
+    it->status = 200;
+    return 0;
+}
+
+/* Applies |list| in one transaction. Returns 0 when it committed (outcomes
+ * in the items), else a fatal error with everything rolled back. */
+static int apply_batch(struct ac__federation *f, struct ac__fed_pending *list)
+{
+    struct ac_store *st = f->node->store;
+    int err = ac_store_tx_begin(st);
+    for (struct ac__fed_pending *it = list; !err && it; it = it->next)
+        err = apply_one(f, it);
+    if (err) {
+        ac_store_tx_rollback(st);
+        return err;
+    }
+    return ac_store_tx_commit(st); /* rolls back itself when it fails */
+}
+
+static void answer_pending(struct ac__fed_pending *it)
+{
+    if (it->replayed)
+        ac__problem(it->x, AC_PROBLEM_REPLAYED_ID, "id", NULL,
+                    "%s already sent message \"%s\" with another type or body; a message id "
+                    "names one message",
+                    it->peer->node_id, it->e.id);
+    else if (it->err)
+        ac__respond_failure(it->x, it->err, &it->reason, "the message");
+    else
+        respond_envelope(it->x, it->status, it->answer.data, it->answer.len);
+}
+
+void ac__fed_ingest_flush(struct ac__federation *f)
+{
+    struct ac__fed_pending *list = f->pending;
+    f->pending = NULL;
+    f->pending_tail = &f->pending;
+    if (f->has_ingest_check)
+        uv_check_stop(&f->ingest_check);
+    if (!list)
+        return;
+    size_t n = 0;
+    for (struct ac__fed_pending *it = list; it; it = it->next)
+        n++;
+    int err = apply_batch(f, list);
+    if (!err) {
+        f->ingest_commits++;
+        if (n > f->ingest_largest)
+            f->ingest_largest = n;
+    } else if (n > 1) {
+        /* The store failed, not one message: each alone, so the failure
+         * stays with the message that meets it. */
+        ac_log_warn("federation", "a batch of %zu inbound messages failed (%s); applying "
+                    "them one by one", n, ac_strerror(err));
+        for (struct ac__fed_pending *it = list; it; it = it->next) {
+            struct ac__fed_pending *next = it->next;
+            it->next = NULL;
+            pending_reset(it);
+            int one = apply_batch(f, it);
+            if (one)
+                it->err = one;
+            else
+                f->ingest_commits++;
+            it->next = next;
+        }
+    } else {
+        list->err = err;
+    }
+    f->ingest_messages += n;
+    while (list) {
+        struct ac__fed_pending *it = list;
+        list = it->next;
+        answer_pending(it);
+        pending_reset(it);
+        free(it);
+    }
+    ac__fed_kick_all(f); /* effects may have queued messages */
+}
+
+static void on_ingest_check(uv_check_t *h)
+{
+    ac__fed_ingest_flush(h->data);
+}
+
+int ac__fed_ingest_init(struct ac__federation *f)
+{
+    f->pending_tail = &f->pending;
+    int rc = uv_check_init(f->node->loop, &f->ingest_check);
+    if (rc == 0) {
+        f->ingest_check.data = f;
+        f->has_ingest_check = 1;
+    }
+    return rc;
+}
+
+/* Queues |it| for the commit at the end of this loop tick (or commits it now
+ * when there is no check handle). */
+static void queue_pending(struct ac__federation *f, struct ac__fed_pending *it)
+{
+    *f->pending_tail = it;
+    f->pending_tail = &it->next;
+    if (!f->has_ingest_check || f->stopping)
+        ac__fed_ingest_flush(f);
+    else if (!uv_is_active((uv_handle_t *)&f->ingest_check))
+        uv_check_start(&f->ingest_check, on_ingest_check);
+}
+
 static void on_inbox(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -244,57 +436,17 @@ static void on_inbox(struct ac_http_exchange *x, void *arg)
                     ac_rights_format(peer->rights, have, sizeof have));
         return;
     }
-    struct ac_inbox_entry row = {.status = 200, .received_ms = now};
-    snprintf(row.type, sizeof row.type, "%s", e.type);
-    crypto_hash_sha256(row.body_hash, e.body, e.body_len);
-    struct ac_inbox_entry seen;
-    int err = ac_store_inbox_get(n->store, peer->node_id, e.id, &seen);
-    if (err == 0) {
-        int same = strcmp(seen.type, row.type) == 0 &&
-                   sodium_memcmp(seen.body_hash, row.body_hash, 32) == 0;
-        if (same)
-            respond_envelope(x, seen.status, seen.answer, seen.answer_len);
-        else
-            ac__problem(x, AC_PROBLEM_REPLAYED_ID, "id", NULL,
-                        "%s already sent message \"%s\" with another type or body; a message "
-                        "id names one message",
-                        peer->node_id, e.id);
-        free(seen.answer);
+    struct ac__fed_pending *it = calloc(1, sizeof *it);
+    if (!it) {
+        ac__respond_error(x, AC_ENOMEM, "the message");
         return;
     }
-    if (err != AC_ENOENT) {
-        ac__respond_error(x, err, "the inbox");
-        return;
-    }
-    struct ac_buf body = AC_BUF_INIT, answer = AC_BUF_INIT;
-    struct ac_reason reason = AC_REASON_INIT;
-    err = ac_store_tx_begin(n->store);
-    if (err) {
-        ac__respond_error(x, err, "the inbox");
-        return;
-    }
-    err = mt->apply(f, peer, &e, &body, &reason);
-    char aid[33];
-    answer_id(&e, aid);
-    if (!err)
-        err = ac__fed_sign(f, "answer", aid, peer->node_id, body.data, body.len, &answer);
-    row.answer = answer.data;
-    row.answer_len = answer.len;
-    if (!err)
-        err = ac_store_inbox_put(n->store, peer->node_id, e.id, &row);
-    if (!err)
-        err = ac_store_tx_commit(n->store);
-    else
-        ac_store_tx_rollback(n->store);
-    if (err)
-        ac__respond_failure(x, err, &reason, "the message");
-    else
-        respond_envelope(x, 200, answer.data, answer.len);
-    ac_reason_release(&reason);
-    ac_buf_release(&body);
-    ac_buf_release(&answer);
-    if (!err)
-        ac__fed_kick_all(f); /* effects may have queued messages */
+    it->x = x;
+    it->peer = peer;
+    it->mt = mt;
+    it->e = e; /* its body points into the request, valid until answered */
+    it->received_ms = now;
+    queue_pending(f, it);
 }
 
 /* GET /v1/federation/consortium: the newest verified file held, as its

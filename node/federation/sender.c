@@ -246,6 +246,24 @@ static void deliver_next(struct ac__fed_peer *p)
             return; /* idle until a new message kicks us */
     }
     const struct ac_outbox_msg *m = &p->page[p->at];
+    if (now - m->created_ms > AC__FED_RETRY_HORIZON_MS) {
+        /* Past the horizon the receiver's dedup rows are promised for: a
+         * late delivery could apply twice, so it waits for an admin. */
+        char why[96];
+        snprintf(why, sizeof why, "undelivered for %lld days; senders give up after %lld",
+                 (long long)((now - m->created_ms) / 86400000),
+                 (long long)(AC__FED_RETRY_HORIZON_MS / 86400000));
+        int rc = ac_store_outbox_dead(f->node->store, m, 0, why, now);
+        if (rc) {
+            failed(p, ac_strerror(rc), 0, 0);
+            return;
+        }
+        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id,
+                    m->msg_id, m->type, why);
+        p->at++;
+        arm(p, 0);
+        return;
+    }
     struct ac_buf env = AC_BUF_INIT;
     int err = ac__fed_sign(f, m->type, m->msg_id, p->node_id, m->body, m->body_len, &env);
     if (!err && !p->client) {

@@ -71,3 +71,59 @@ def problem_slug(r):
         return r.json()["type"].rsplit("/", 1)[-1]
     except Exception:
         return None
+
+
+def post_many(node, bodies, width=64, sender=None):
+    """Posts every envelope in |bodies| to |node|'s inbox over one h2c
+    connection with up to |width| streams open, each batch of new requests
+    written in one send (so a burst reaches the node in one read). Returns
+    [(status, body bytes)] in the order of |bodies|. Plain h2 (python3-h2),
+    no client library in between, so the node rather than the client is
+    what a benchmark measures."""
+    import socket
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.settings
+    sock = socket.create_connection(("127.0.0.1", node.port), timeout=60)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1 << 24})
+    conn.increment_flow_control_window(1 << 24)
+    sock.sendall(conn.data_to_send())
+    headers = [(":method", "POST"), (":scheme", "http"),
+               (":authority", "127.0.0.1:%d" % node.port), (":path", "/v1/federation/inbox"),
+               ("content-type", ENVELOPE_TYPE)]
+    if sender:
+        headers.append(("accord-sender", sender))
+    results = [None] * len(bodies)
+    streams = {}  # stream id -> [index, status, body]
+    nxt = 0
+    done = 0
+    while done < len(bodies):
+        while nxt < len(bodies) and len(streams) < width:
+            sid = conn.get_next_available_stream_id()
+            conn.send_headers(sid, headers + [("content-length", str(len(bodies[nxt])))])
+            conn.send_data(sid, bodies[nxt], end_stream=True)
+            streams[sid] = [nxt, None, b""]
+            nxt += 1
+        out = conn.data_to_send()
+        if out:
+            sock.sendall(out)
+        data = sock.recv(1 << 20)
+        if not data:
+            raise ConnectionError("the node closed the connection")
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived):
+                streams[ev.stream_id][1] = int(dict(ev.headers)[b":status"])
+            elif isinstance(ev, h2.events.DataReceived):
+                streams[ev.stream_id][2] += ev.data
+                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded):
+                i, status, body = streams.pop(ev.stream_id)
+                results[i] = (status, body)
+                done += 1
+            elif isinstance(ev, h2.events.StreamReset):
+                raise ConnectionError("stream %d reset" % ev.stream_id)
+    sock.close()
+    return results

@@ -29,4 +29,12 @@ int ac_store_inbox_get(struct ac_store *st, const char *sender, const char *msg_
 int ac_store_inbox_put(struct ac_store *st, const char *sender, const char *msg_id,
                        const struct ac_inbox_entry *e);
 
+/* Deletes the dedup rows first received before |before_ms| (they have
+ * outlived every sender's retry horizon) and sets |*deleted|. Returns 0, AC_EIO
+ * or AC_EDB. */
+int ac_store_inbox_prune(struct ac_store *st, int64_t before_ms, int64_t *deleted);
+
+/* Sets |*n| to the number of dedup rows held for |sender|. Returns 0 or AC_EDB. */
+int ac_store_inbox_count(struct ac_store *st, const char *sender, int64_t *n);
+
 #endif

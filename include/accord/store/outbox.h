@@ -63,4 +63,15 @@ int ac_store_dead_retry(struct ac_store *st, int64_t id, int64_t now_ms, char *p
 /* Deletes dead letter |id|. Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
 int ac_store_dead_drop(struct ac_store *st, int64_t id);
 
+/* Deletes the outbox rows created before |before_ms| that are behind their
+ * peer's cursor (delivered or dead-lettered; a dead letter keeps its own
+ * copy) and sets |*deleted|. Rows still to deliver are never deleted, nor
+ * the newest row (so ids keep growing past every cursor).
+ * Returns 0, AC_EIO or AC_EDB. */
+int ac_store_outbox_prune(struct ac_store *st, int64_t before_ms, int64_t *deleted);
+
+/* Sets |*n| to the number of outbox rows held for |peer|, delivered or not.
+ * Returns 0 or AC_EDB. */
+int ac_store_outbox_count(struct ac_store *st, const char *peer, int64_t *n);
+
 #endif

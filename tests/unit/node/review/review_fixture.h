@@ -35,7 +35,7 @@
     "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe your feedback "             \
     "practice\"}]},"                                                                               \
     "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
-    "\"reviewers\":{\"mode\":\"master\"},"                                                         \
+    "\"reviewers\":{\"mode\":\"master\"},\"maintenance\":{\"second_master_rate\":0},"              \
     "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
 
 struct fx {

@@ -212,7 +212,7 @@ static void test_a_reminder_that_comes_due_after_its_deadline_is_not_sent(void *
     "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"First\"},"                           \
     "{\"id\":\"b\",\"prompt\":\"Second\",\"required\":false}]},"                                   \
     "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
-    "\"reviewers\":{\"mode\":\"master\"}}"
+    "\"reviewers\":{\"mode\":\"master\"},\"maintenance\":{\"second_master_rate\":0}}"
 
 static struct ac_definition *parsed(const char *json)
 {

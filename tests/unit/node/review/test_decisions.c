@@ -15,7 +15,7 @@
     "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe it\"}]},"                   \
     "\"scoring\":{\"levels\":[\"not \\\"yet\\\"\",\"pass \\\\ \\\"with\\\" merit\"],"              \
     "\"passing_level\":\"pass \\\\ \\\"with\\\" merit\"},"                                         \
-    "\"reviewers\":{\"mode\":\"master\"},"                                                         \
+    "\"reviewers\":{\"mode\":\"master\"},\"maintenance\":{\"second_master_rate\":0},"              \
     "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24],"            \
     "\"resubmission_wait_days\":3}}"
 

@@ -15,7 +15,8 @@
     "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
     "\"reviewers\":{\"mode\":\"master\"},"                                                         \
     "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]},"           \
-    "\"maintenance\":{\"min_sample\":2,\"thresholds\":[{\"measure\":\"benchmark_agreement\","      \
+    "\"maintenance\":{\"second_master_rate\":0,\"min_sample\":2,\"thresholds\":[{\"measure\":"     \
+    "\"benchmark_agreement\","                                                                     \
     "\"min\":0.8,\"actions\":[\"unavailable\"]}]}}"
 
 static int setup(void **state)

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""test_federation_ingest.py - group commit of inbound federation messages.
+A peer played by Python (cbor2 + PyNaCl, pinned with the right "issuer")
+writes bursts of envelopes on one HTTP/2 connection in one send, so the node
+reads them in one loop tick. Checked: every message of a burst is answered
+with its own signed answer and had its one effect, in fewer transactions than
+messages (the node's ingest counters); and inside one burst, a message whose
+effect fails (a catalog offer that is not a map) is refused alone while the
+others commit, a second copy of a message gets the first copy's very answer
+with one effect, and a reused id with another body is refused."""
+import json
+import sys
+
+import nacl.signing
+
+from accordtest import Api, Node, check, skip_unless_built
+from federation_util import (append_config, envelope, node_public_key, now_ms, open_envelope,
+                             post_many)
+
+
+def problem_slug(body):
+    try:
+        return json.loads(body)["type"].rsplit("/", 1)[-1]
+    except ValueError:
+        return None
+
+
+def main():
+    skip_unless_built()
+    py = nacl.signing.SigningKey.generate()
+    with Node(node_id="b.example") as b:
+        admin = b.init()
+        append_config(b, """
+[peer py.example]
+url = http://127.0.0.1:9
+key = %s
+rights = issuer
+""" % bytes(py.verify_key).hex())
+        b.start()
+        b_pub = node_public_key(b)
+        api = Api(b, admin)
+
+        def ingest():
+            status, body = api.get("/v1/federation/peers")
+            assert status == 200, (status, body)
+            return body["ingest"]
+
+        def received():
+            status, body = api.get("/v1/federation/peers/py.example")
+            assert status == 200, (status, body)
+            return body["received"]
+
+        def msg(id_, type_="ping", body=None):
+            return envelope(py, type_, id_, "py.example", "b.example", now_ms(),
+                            {} if body is None else body)
+
+        n = 40
+        before = ingest()
+        got = post_many(b, [msg("burst-%d" % i) for i in range(n)], width=n)
+        check(all(s == 200 for s, _ in got), "all %d messages of a burst are accepted" % n)
+        res = [open_envelope(body, b_pub)["body"]["re"] for _, body in got]
+        check(res == ["burst-%d" % i for i in range(n)],
+              "each is answered with its own signed answer naming it")
+        check(received() == n, "each had its one effect (received = %d)" % n)
+        after = ingest()
+        commits = after["commits"] - before["commits"]
+        check(after["messages"] - before["messages"] == n and commits < n,
+              "the burst was committed in %d transactions, fewer than its %d messages "
+              "(largest %d)" % (commits, n, after["largest"]))
+
+        mixed = [msg("mix-1"), msg("mix-bad", "catalog.offer", [1, 2]), msg("mix-2"),
+                 msg("mix-1"), msg("mix-2", body={"changed": True}), msg("mix-3")]
+        before = ingest()
+        got = post_many(b, mixed, width=len(mixed))
+        status = [s for s, _ in got]
+        check(status == [200, 400, 200, 200, 409, 200],
+              "in one burst: the failing effect alone is refused (400), the second copy is "
+              "answered, the reused id refused (409), the others accepted: %s" % status)
+        check(problem_slug(got[1][1]) == "bad-envelope" and problem_slug(got[4][1]) == "replayed-id",
+              "with the problems bad-envelope and replayed-id")
+        check(got[3][1] == got[0][1], "the second copy gets the very same signed answer")
+        check(received() == n + 3, "three messages had an effect, once each (received = %d)"
+              % (n + 3))
+        after = ingest()
+        check(after["commits"] - before["commits"] < len(mixed),
+              "and the burst shared transactions (%d for %d messages)"
+              % (after["commits"] - before["commits"], len(mixed)))
+        got = post_many(b, [msg("mix-bad", "catalog.offer", {"definitions": []})], width=1)
+        check(got[0][0] == 200, "the refused id left no inbox row: a good offer may reuse it")
+        api.close()
+        rc = b.stop()
+        check(rc == 0, "the node stops cleanly (exit %s; a sanitizer build fails on a leak)" % rc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
