@@ -12,6 +12,18 @@ async function definition(id, version) {
   return defs[ref];
 }
 
+// One line of text per review that has feedback: "Reviewer 1 (pass): ...",
+// with each element's level and feedback when the rubric is per element.
+function feedbackLines(s) {
+  return (s.feedback || []).map((f) => {
+    const parts = [f.feedback].concat((f.elements || []).filter((e) => e.feedback)
+      .map((e) => e.element + (e.level ? " (" + e.level + ")" : "") + ": " + e.feedback))
+      .filter(Boolean);
+    return parts.length ? "Reviewer " + f.reviewer + (f.level ? " (" + f.level + ")" : "") +
+      ": " + parts.join("; ") : null;
+  }).filter(Boolean);
+}
+
 async function loadCatalog() {
   const r = await api("GET", "/v1/catalog");
   const box = document.getElementById("catalog");
@@ -102,9 +114,9 @@ async function loadSubmissions() {
         s.level ? "; level reached: " + s.level : "",
         s.passed === true ? " (passed)" : s.passed === false ? " (not passed)" : ""),
       s.reason ? el("p", {}, "Decision: ", s.reason) : null,
-      s.feedback && s.feedback.length
+      feedbackLines(s).length
         ? el("div", {class: "feedback"}, el("h4", {}, "Reviewer feedback"),
-            el("ul", {}, s.feedback.map((f) => el("li", {}, f))))
+            el("ul", {}, feedbackLines(s).map((f) => el("li", {}, f))))
         : null,
       el("p", {class: "muted"}, "Submitted ", localTime(s.created_at),
         s.decided_at ? "; decided " + localTime(s.decided_at) : "",

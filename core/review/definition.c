@@ -124,6 +124,9 @@ void ac_def_free(struct ac_definition *d)
     free_strings(d->levels, d->n_levels);
     free_strings(d->domains, d->n_domains);
     free_strings(d->stacks, d->n_stacks);
+    free_strings(d->descriptors, d->descriptors ? d->n_levels : 0);
+    free_strings(d->checklist, d->n_checklist);
+    free_strings(d->common_errors, d->n_common_errors);
     for (size_t i = 0; i < d->n_quals; i++)
         free(d->quals[i].value);
     free(d->quals);

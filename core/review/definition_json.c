@@ -303,7 +303,8 @@ static void get_strings(struct rd *c, json_t *obj, const char *base, const char 
 
 static void read_scoring(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {"levels", "passing_level", "grain", "combine", NULL};
+    static const char *const keys[] = {"levels", "passing_level", "grain", "combine",
+                                       "descriptors", NULL};
     static const char *const combine_keys[] = {"rule", "cut", NULL};
     json_t *s = get_object(c, root, "", "scoring", true);
     if (!s)
@@ -432,7 +433,8 @@ static void read_elements(struct rd *c, json_t *sub, struct ac_definition *d)
 
 static void read_submission(struct rd *c, json_t *root, struct ac_definition *d)
 {
-    static const char *const keys[] = {"elements", "collaboration", NULL};
+    static const char *const keys[] = {"elements", "collaboration", "checklist", "common_errors",
+                                       NULL};
     static const char *const collab_keys[] = {"allowed", "individual_element", NULL};
     d->individual_element = -1;
     json_t *sub = get_object(c, root, "", "submission", true);
@@ -440,6 +442,9 @@ static void read_submission(struct rd *c, json_t *root, struct ac_definition *d)
         return;
     only_keys(c, sub, "submission", keys);
     read_elements(c, sub, d);
+    get_strings(c, sub, "submission", "checklist", false, &d->checklist, &d->n_checklist);
+    get_strings(c, sub, "submission", "common_errors", false, &d->common_errors,
+                &d->n_common_errors);
     json_t *col = get_object(c, sub, "submission", "collaboration", false);
     if (!col)
         return;
@@ -554,6 +559,7 @@ static void read_review(struct rd *c, json_t *root, struct ac_definition *d)
                                        "reminders_hours_before",
                                        "cool_off_hours",
                                        "resubmission_wait_days",
+                                       "appeal_window_days",
                                        NULL};
     static const unsigned default_reminders[] = {72, 24};
     const char *b = "review";
@@ -564,6 +570,7 @@ static void read_review(struct rd *c, json_t *root, struct ac_definition *d)
     get_uint(c, o, b, "deadline_days", 14, 1, 365, &d->review.deadline_days);
     get_uint(c, o, b, "cool_off_hours", 48, 0, 24 * 365, &d->review.cool_off_hours);
     get_uint(c, o, b, "resubmission_wait_days", 14, 0, 365, &d->review.resubmission_wait_days);
+    get_uint(c, o, b, "appeal_window_days", 0, 0, 365, &d->appeal_window_days);
     json_t *rem = get_array(c, o, b, "reminders_hours_before", false);
     size_t n = rem ? json_array_size(rem) : 2;
     if (n == 0)
@@ -740,6 +747,37 @@ static void read_pool(struct rd *c, json_t *root, struct ac_definition *d)
     get_uint(c, o, "pool", "open_assignments_max", 0, 1, 100000, &d->pool.open_assignments_max);
 }
 
+/* scoring.descriptors: one text per level, in the order of the levels. */
+static void read_descriptors(struct rd *c, json_t *root, struct ac_definition *d)
+{
+    json_t *s = json_object_get(root, "scoring");
+    json_t *arr = json_is_object(s) ? get_array(c, s, "scoring", "descriptors", false) : NULL;
+    if (!arr || !d->levels)
+        return;
+    if (json_array_size(arr) != d->n_levels) {
+        bad(c, "scoring.descriptors", "%zu descriptors for %zu levels; give one per level, in "
+            "the order of scoring.levels", json_array_size(arr), d->n_levels);
+        return;
+    }
+    d->descriptors = calloc(d->n_levels, sizeof(char *));
+    if (!d->descriptors) {
+        c->err = AC_ENOMEM;
+        return;
+    }
+    char p[MAX_PATH];
+    for (size_t i = 0; i < d->n_levels; i++) {
+        at(p, "scoring.descriptors", i);
+        d->descriptors[i] = string_value(c, json_array_get(arr, i), p);
+        if (!d->descriptors[i]) {
+            for (size_t k = 0; k < i; k++)
+                free(d->descriptors[k]);
+            free(d->descriptors);
+            d->descriptors = NULL;
+            return;
+        }
+    }
+}
+
 static void read_root(struct rd *c, json_t *root, struct ac_definition *d)
 {
     static const char *const keys[] = {"id",
@@ -779,6 +817,7 @@ static void read_root(struct rd *c, json_t *root, struct ac_definition *d)
     d->method_components = get_string(c, root, "", "method_components", true);
     get_strings(c, root, "", "research", false, &d->research, &d->n_research);
     read_scoring(c, root, d);
+    read_descriptors(c, root, d);
     read_submission(c, root, d);
     get_strings(c, root, "", "domains", false, &d->domains, &d->n_domains);
     get_number(c, root, "", "ceus", 0, 0, 1000, &d->ceus);

@@ -319,6 +319,10 @@ int ac__def_validate(const struct ac_definition *d, struct ac_def_problems *pr, 
     check_strings(&v, "research", d->research, d->n_research);
     check_strings(&v, "domains", d->domains, d->n_domains);
     check_strings(&v, "stacks", d->stacks, d->n_stacks);
+    check_strings(&v, "submission.checklist", d->checklist, d->n_checklist);
+    check_strings(&v, "submission.common_errors", d->common_errors, d->n_common_errors);
+    if (d->descriptors)
+        check_strings(&v, "scoring.descriptors", d->descriptors, d->n_levels);
     if (!(d->ceus >= 0 && d->ceus <= 1000))
         bad(&v, "ceus", "%g is out of range; must be between 0 and 1000", d->ceus);
     check_levels(&v, d);

@@ -83,6 +83,8 @@ static json_t *scoring(struct wr *w, const struct ac_definition *d)
     put(w, s, "levels", strings(w, d->levels, d->n_levels));
     put(w, s, "passing_level", level(w, d, d->passing_level));
     put(w, s, "grain", name(w, ac__def_grain_names, d->grain));
+    if (d->descriptors)
+        put(w, s, "descriptors", strings(w, d->descriptors, d->n_levels));
     if (d->combine != AC_COMBINE_NONE) {
         json_t *c = json_object();
         put(w, s, "combine", c);
@@ -100,6 +102,11 @@ static json_t *submission(struct wr *w, const struct ac_definition *d)
     json_t *s = json_object(), *els = json_array(), *col = json_object();
     put(w, s, "elements", els);
     put(w, s, "collaboration", col);
+    /* Written only when given, so older definitions keep their hash. */
+    if (d->n_checklist)
+        put(w, s, "checklist", strings(w, d->checklist, d->n_checklist));
+    if (d->n_common_errors)
+        put(w, s, "common_errors", strings(w, d->common_errors, d->n_common_errors));
     if (!s || !els || !col)
         return s;
     for (size_t i = 0; i < d->n_elements; i++) {
@@ -168,6 +175,9 @@ static json_t *review(struct wr *w, const struct ac_definition *d)
     put(w, r, "deadline_days", json_integer(d->review.deadline_days));
     put(w, r, "cool_off_hours", json_integer(d->review.cool_off_hours));
     put(w, r, "resubmission_wait_days", json_integer(d->review.resubmission_wait_days));
+    /* Written only when set, so definitions from before appeals keep their hash. */
+    if (d->appeal_window_days)
+        put(w, r, "appeal_window_days", json_integer(d->appeal_window_days));
     for (size_t i = 0; i < d->review.n_reminders; i++)
         push(w, rem, json_integer(d->review.reminders_hours_before[i]));
     return r;

@@ -119,7 +119,7 @@ int ac_recommend(const struct ac_rec_catalog *c, const char *const *held, size_t
         if (held_ix[h] >= 0)
             state[held_ix[h]] = 1;
     }
-#define ELIGIBLE(i) (state[i] == 0 && !c->credentials[i].retired)
+#define ELIGIBLE(i) (state[i] == 0 && !c->credentials[i].inactive)
     /* 1. The next credential after the furthest one held in each stack. */
     for (size_t s = 0; s < c->n_stacks; s++) {
         const struct ac_rec_stack *st = &c->stacks[s];

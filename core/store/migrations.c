@@ -563,6 +563,50 @@ const struct ac__migration ac__migrations[] = {
      " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"
      "CREATE TRIGGER auth_generation_tokens_gone AFTER DELETE ON tokens"
      " BEGIN UPDATE auth_generation SET n = n + 1 WHERE id = 1; END;"},
+    {17, "review lifecycle: teams confirmed by every member, appeals of outcomes, stacks",
+     /* A team is declared by one member naming the others; it counts (its
+      * members' shared work is not compared with each other) only once every
+      * member confirmed (confirmed_ms <> 0). An appeal is one earner's
+      * contest of one decided submission, decided once. */
+     "CREATE TABLE teams ("
+     " id INTEGER PRIMARY KEY,"
+     " credential_id TEXT NOT NULL,"
+     " name TEXT NOT NULL,"
+     " created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_ms INTEGER NOT NULL,"
+     " UNIQUE (credential_id, name));"
+     "CREATE TABLE team_members ("
+     " team_id INTEGER NOT NULL REFERENCES teams(id),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " confirmed_ms INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (team_id, user_id)) WITHOUT ROWID;"
+     "CREATE TABLE appeals ("
+     " id INTEGER PRIMARY KEY,"
+     " submission_id INTEGER NOT NULL UNIQUE REFERENCES submissions(id),"
+     " earner_id INTEGER NOT NULL REFERENCES users(id),"
+     " reason TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('open', 'assigned', 'upheld', 'overturned')),"
+     " master_id INTEGER NOT NULL DEFAULT 0,"
+     " level INTEGER NOT NULL DEFAULT -1,"
+     " note TEXT NOT NULL DEFAULT '',"
+     " decided_by INTEGER NOT NULL DEFAULT 0,"
+     " created_ms INTEGER NOT NULL,"
+     " decided_ms INTEGER NOT NULL DEFAULT 0);"
+     /* A stack: earning every member credential earns the stack credential,
+      * issued once per earner (the primary key of stack_records). */
+     "CREATE TABLE stacks ("
+     " id TEXT PRIMARY KEY,"
+     " title TEXT NOT NULL,"
+     " members TEXT NOT NULL,"
+     " ceu_hundredths INTEGER NOT NULL DEFAULT 0,"
+     " created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_ms INTEGER NOT NULL);"
+     "CREATE TABLE stack_records ("
+     " stack_id TEXT NOT NULL REFERENCES stacks(id),"
+     " earner_id INTEGER NOT NULL REFERENCES users(id),"
+     " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
+     " issued_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (stack_id, earner_id)) WITHOUT ROWID;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

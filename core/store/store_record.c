@@ -162,9 +162,12 @@ int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT (SELECT su.earner_id FROM submission_records sr"
+                             "SELECT COALESCE((SELECT su.earner_id FROM submission_records sr"
                              " JOIN submissions su ON su.id = sr.submission_id"
-                             " WHERE sr.record_id = r.id) FROM records r WHERE r.id = ?1",
+                             " WHERE sr.record_id = r.id),"
+                             /* a stack credential's earner (store_stack.c) */
+                             " (SELECT sk.earner_id FROM stack_records sk WHERE sk.record_id = r.id))"
+                             " FROM records r WHERE r.id = ?1",
                              &s);
     if (err)
         return err;

@@ -97,6 +97,24 @@ int ac_store_user_count(struct ac_store *st, int64_t *n)
     return ac__store_int64(st, s, n);
 }
 
+int ac_store_user_set_roles(struct ac_store *st, int64_t id, unsigned roles)
+{
+    struct ac_user u;
+    int err = ac__store_begin(st);
+    if (err)
+        return err;
+    err = ac_store_user_get(st, id, &u);
+    sqlite3_stmt *s;
+    if (!err)
+        err = ac__store_stmt(st, "UPDATE users SET roles = ?2 WHERE id = ?1", &s);
+    if (!err) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, roles);
+        err = ac__store_done(st, s);
+    }
+    return ac__store_end(st, err);
+}
+
 int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms)
 {
     struct ac_user u;

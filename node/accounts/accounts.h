@@ -58,6 +58,17 @@ int ac__users_create(struct ac_node *n, const struct ac_user *by, const char *na
 int ac__users_disable(struct ac_node *n, const struct ac_user *by, int64_t user_id,
                       struct ac_user *out, struct ac_reason *why);
 
+/* Gives user |user_id| the roles |add| and takes away the roles |remove|
+ * (AC_ROLE_* bits; roles are a set: an earner can also be a reviewer) on
+ * |by|'s request (an admin), with the audit row ("user" <id> "roles"
+ * {before, after}). Fills |*out| with the user as now stored. Returns 0,
+ * AC_EACCES (FORBIDDEN), AC_ENOENT, AC_EINVAL (INVALID_FIELD "roles": no
+ * role would be left), AC_ECONFLICT (an admin removing its own admin role),
+ * AC_EIO or AC_EDB. */
+int ac__users_set_roles(struct ac_node *n, const struct ac_user *by, int64_t user_id,
+                        unsigned add, unsigned remove, struct ac_user *out,
+                        struct ac_reason *why);
+
 /* ---- tokens (node/accounts/tokens.c) ---- */
 
 /* Creates a bearer token labelled |label| (may be NULL) for user |user_id|

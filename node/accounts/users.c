@@ -1,6 +1,6 @@
 /* users.c - the users service: creating users with roles and disabling them
- * (which revokes their tokens), each audited; and the role check every
- * service makes of the user acting. */
+ * (which revokes their tokens), changing the set of roles a user holds, each
+ * audited; and the role check every service makes of the user acting. */
 #include <stdio.h>
 #include <string.h>
 
@@ -122,6 +122,47 @@ int ac__users_disable(struct ac_node *n, const struct ac_user *by, int64_t user_
         return err;
     ac__token_cache_forget_user(n->token_cache, u.id);
     ac_log_info("accounts", "user %s (%lld) disabled by %s", out->name, (long long)out->id,
+                by->name);
+    return 0;
+}
+
+int ac__users_set_roles(struct ac_node *n, const struct ac_user *by, int64_t user_id,
+                        unsigned add, unsigned remove, struct ac_user *out,
+                        struct ac_reason *why)
+{
+    int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (err)
+        return err;
+    err = ac_store_tx_begin(n->store);
+    if (err)
+        return err;
+    struct ac_user u;
+    err = ac_store_user_get(n->store, user_id, &u);
+    unsigned after = err ? 0 : (u.roles | add) & ~remove;
+    if (!err && after == 0)
+        err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "roles",
+                             "roles: user %s would be left with no role; a user keeps at least "
+                             "one",
+                             u.name);
+    /* The same reason an admin cannot disable itself: no admin could be left. */
+    if (!err && u.id == by->id && (remove & AC_ROLE_ADMIN))
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "roles",
+                             "roles: an admin cannot remove its own admin role; ask another "
+                             "admin");
+    if (!err)
+        err = ac_store_user_set_roles(n->store, u.id, after);
+    if (!err) {
+        json_t *d = json_pack("{s:s, s:o, s:o}", "name", u.name, "before", roles_json(u.roles),
+                              "after", roles_json(after));
+        err = d ? ac_audit_id(n, "user", u.id, by->id, "roles", d) : AC_ENOMEM;
+        json_decref(d);
+    }
+    if (!err)
+        err = ac_store_user_get(n->store, u.id, out);
+    err = finish(n, err);
+    if (err)
+        return err;
+    ac_log_info("accounts", "user %s (%lld) roles changed by %s", out->name, (long long)out->id,
                 by->name);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "accord/base/log.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
+#include "lifecycle/lifecycle.h"
 #include "recognition/recognition.h"
 #include "records/records.h"
 
@@ -63,6 +64,10 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
     json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
     json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
     ac__json_time(j, "active_since", e->activated_ms);
+    json_t *validation = ac__pilot_validation(n, e->id); /* lifecycle/pilot.c */
+    json_object_set_new(j, "validation", validation ? validation : json_null());
+    json_t *guide = ac__definition_guide_of(n, e->id); /* lifecycle/definitions.c */
+    json_object_set_new(j, "guide", guide ? guide : json_null());
     /* Who counts it, so an earner sees where to ask for approval. */
     json_t *rec = json_array();
     for (size_t i = 0; i < it->npolicies; i++) {

@@ -12,6 +12,7 @@
 #include "accord/store/audit.h"
 #include "accord/store/credential.h"
 #include "api_lifecycle.h"
+#include "lifecycle/stacks.h"
 
 /* ---- shared parsing (declared in api_lifecycle.h) ---- */
 
@@ -390,9 +391,97 @@ static void on_audit_any(struct ac_http_exchange *x, void *arg)
     respond_trail(n, x, ac_http_param(x, "kind"), ac_http_param(x, "subject"));
 }
 
+/* ---- stacks: earning every member earns the stack credential ---- */
+
+static json_t *stack_json(struct ac_node *n, const struct ac_stack *st, int64_t earner)
+{
+    json_t *members = json_loads(st->members, 0, NULL);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:f}", "id", st->id, "title", st->title,
+                          "credentials", members ? members : json_array(), "ceus",
+                          (double)st->ceu_hundredths / 100.0);
+    int64_t rec;
+    /* The caller's own stack record, when issued. */
+    if (j && ac_store_stack_record_get(n->store, st->id, earner, &rec) == 0)
+        json_object_set_new(j, "record", json_integer(rec));
+    return j;
+}
+
+static void on_stack_declare(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"id", "title", "credentials", "ceus", NULL};
+    json_t *list = json_object_get(body, "credentials");
+    json_t *ceus = json_object_get(body, "ceus");
+    const char *members[AC_STACK_MEMBERS_MAX + 1];
+    size_t k = json_array_size(list);
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!json_is_array(list) || k > AC_STACK_MEMBERS_MAX) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "credentials", NULL,
+                    "credentials: a list of 2 to %d credential definition ids",
+                    AC_STACK_MEMBERS_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < k; i++) {
+        members[i] = json_string_value(json_array_get(list, i));
+        if (!members[i]) {
+            ac__problem(x, AC_PROBLEM_INVALID_FIELD, "credentials", NULL,
+                        "credentials[%zu]: must be a definition id", i);
+            goto out;
+        }
+    }
+    if (ceus && !json_is_number(ceus)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "ceus", NULL, "ceus: must be a number");
+        goto out;
+    }
+    struct ac_stack st;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_stack_declare(n, &a.user, json_string_value(json_object_get(body, "id")),
+                               json_string_value(json_object_get(body, "title")), members, k,
+                               ceus ? json_number_value(ceus) : 0, &st, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "stack");
+    } else {
+        ac__respond_owned(x, 201, stack_json(n, &st, a.user.id));
+        ac_stack_release(&st);
+    }
+    ac_reason_release(&why);
+out:
+    json_decref(body);
+}
+
+static void on_stack_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    struct ac_stack *st = NULL;
+    size_t k = 0;
+    int err = ac_store_stack_list(n->store, &st, &k);
+    if (err) {
+        ac__respond_error(x, err, "stacks");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_array_append_new(items, stack_json(n, &st[i], a.user.id));
+        ac_stack_release(&st[i]);
+    }
+    free(st);
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+}
+
 void ac__api_credentials_register(struct ac_node *n)
 {
     ac__route(n, "POST", "/v1/definitions", on_create);
+    ac__route(n, "POST", "/v1/stacks", on_stack_declare);
+    ac__route(n, "GET", "/v1/stacks", on_stack_list);
     ac__route(n, "GET", "/v1/definitions", on_list);
     ac__route(n, "GET", "/v1/definitions/{ref}", on_get);
     ac__route(n, "PUT", "/v1/definitions/{ref}", on_replace);

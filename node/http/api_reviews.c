@@ -10,6 +10,7 @@
 #include "accord/base/error.h"
 #include "accord/store/assignment.h"
 #include "accord/store/submission.h"
+#include "lifecycle/lifecycle.h"
 #include "review/review.h"
 
 static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
@@ -140,6 +141,11 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
                   (json_int_t)as.batch_id, "credential", as.credential_id, "state",
                   ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
+    json_t *guide = ac__definition_guide_of(n, as.credential_row); /* lifecycle/definitions.c */
+    if (j && guide)
+        json_object_set_new(j, "guide", guide);
+    else
+        json_decref(guide);
     ac_assignment_release(&as);
     ac__respond_owned(x, 200, j);
 }
@@ -196,8 +202,15 @@ static void on_score(struct ac_http_exchange *x, void *arg)
                     "levels: required; a level name (holistic) or one per element");
         goto out;
     }
-    if (fb && !json_is_string(fb)) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL, "feedback: must be a string");
+    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
+                    "feedback: must be a string, or an object of element id to string");
+        goto out;
+    }
+    /* Per-element feedback is kept as its JSON text (review/feedback.h). */
+    char *fb_text = json_is_object(fb) ? json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (json_is_object(fb) && !fb_text) {
+        ac__respond_error(x, AC_ENOMEM, "feedback");
         goto out;
     }
     struct ac_levels_given given;
@@ -205,7 +218,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     char what[48];
     snprintf(what, sizeof what, "assignment %" PRId64, id);
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__scoring_score(n, a.user.id, id, &given, json_string_value(fb), &why);
+    int err = ac__scoring_score(n, a.user.id, id, &given, fb_text ? fb_text : json_string_value(fb),
+                                &why);
+    free(fb_text);
     if (err) {
         ac__respond_failure(x, err, &why, what);
         ac_reason_release(&why);

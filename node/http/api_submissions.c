@@ -14,7 +14,11 @@
 #include "accord/store/credential.h"
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
+#include "lifecycle/lifecycle.h"
+#include "review/feedback.h"
+#include "review/appeals.h"
 #include "review/review.h"
+#include "review/teams.h"
 
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
                             const struct ac_definition *def)
@@ -32,26 +36,21 @@ json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
         json_object_set_new(j, "team", json_string(s->team));
     if (s->previous_id)
         json_object_set_new(j, "previous", json_integer(s->previous_id));
+    json_t *guide = def ? ac__definition_guide(def) : NULL;
+    if (guide)
+        json_object_set_new(j, "guide", guide);
     if (s->state == AC_SUB_DECIDED || s->state == AC_SUB_NOTIFIED) {
         if (def && s->level >= 0 && (size_t)s->level < def->n_levels)
             json_object_set_new(j, "level", json_string(def->levels[s->level]));
         json_object_set_new(j, "passed", json_boolean(s->passed));
         json_object_set_new(j, "reason", json_string(s->reason));
         ac__json_time(j, "resubmit_after", s->resubmit_after_ms);
-        /* The reviewers' written feedback, without their names: the teacher
-         * learns what to work on, not who said it (the web pages show it). */
-        struct ac_assignment_row *as = NULL;
-        size_t nas = 0;
-        json_t *fb = json_array();
-        if (fb && ac_store_assignment_list(n->store, s->id, 0, 0, -1, &as, &nas) == 0) {
-            for (size_t i = 0; i < nas; i++) {
-                if (as[i].feedback && as[i].feedback[0])
-                    json_array_append_new(fb, json_string(as[i].feedback));
-                ac_assignment_release(&as[i]);
-            }
-            free(as);
-        }
-        json_object_set_new(j, "feedback", fb);
+        /* The reviewers' feedback, per review and per element, without their
+         * names: the teacher learns what to work on, not who said it (the
+         * web pages show it too). */
+        json_t *feedback = NULL;
+        if (def && ac__feedback_json(n, s->id, def, &feedback) == 0)
+            json_object_set_new(j, "feedback", feedback);
         int64_t record;
         if (s->passed && ac_store_submission_record_get(n->store, s->id, &record) == 0)
             json_object_set_new(j, "record", json_integer(record));
@@ -273,14 +272,21 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
             continue;
         }
         ac_def_problems_release(&pr);
-        /* Only the newest version of each definition is in the catalog. */
-        int newer = 0;
-        for (size_t k = 0; k < ncat; k++)
-            newer |= strcmp(cat[k].def_id, cat[i].def_id) == 0 && cat[k].version > cat[i].version;
-        if (newer)
+        /* One version of each definition is in the catalog: the newest
+         * active one, else the newest (which is then never recommended: a
+         * draft of version 2 must not hide an active version 1). */
+        int active = cat[i].state == AC_DEF_ACTIVE, better = 0;
+        for (size_t k = 0; k < ncat; k++) {
+            if (k == i || strcmp(cat[k].def_id, cat[i].def_id) != 0)
+                continue;
+            int k_active = cat[k].state == AC_DEF_ACTIVE;
+            better |= (k_active && !active) ||
+                      (k_active == active && cat[k].version > cat[i].version);
+        }
+        if (better)
             continue;
         rc[nrc++] = (struct ac_rec_credential){defs[i]->id, (const char *const *)defs[i]->domains,
-                                               defs[i]->n_domains, cat[i].state == AC_DEF_RETIRED};
+                                               defs[i]->n_domains, !active};
         for (size_t t = 0; t < defs[i]->n_stacks; t++) {
             size_t k = 0;
             while (k < nstacks && strcmp(stacks[k].id, defs[i]->stacks[t]) != 0)
@@ -342,6 +348,271 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     ac_submission_release(&s);
 }
 
+/* ---- teams: declared by one member, confirmed by each ---- */
+
+static json_t *team_json(const struct ac_team *t)
+{
+    json_t *members = json_array();
+    int confirmed = 1;
+    for (size_t i = 0; members && i < t->n_members; i++) {
+        json_t *m = json_pack("{s:I, s:b}", "user_id", (json_int_t)t->members[i].user_id,
+                              "confirmed", t->members[i].confirmed_ms != 0);
+        confirmed &= t->members[i].confirmed_ms != 0;
+        json_array_append_new(members, m);
+    }
+    json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:o, s:b}", "id", (json_int_t)t->id, "credential",
+                          t->credential_id, "name", t->name, "declared_by",
+                          (json_int_t)t->created_by, "members", members, "confirmed", confirmed);
+    if (j)
+        ac__json_time(j, "declared_at", t->created_ms);
+    return j;
+}
+
+static void on_team_declare(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"credential", "name", "members", NULL};
+    const char *cred = NULL, *name = NULL;
+    int64_t members[AC_TEAM_MAX_MEMBERS];
+    size_t k = 0;
+    json_t *list = json_object_get(body, "members");
+    if (ac__json_only(x, body, allowed) ||
+        text_field(x, body, "credential", AC_SUB_CRED_MAX, &cred) ||
+        text_field(x, body, "name", AC_SUB_NAME_MAX, &name))
+        goto out;
+    if (!json_is_array(list) || json_array_size(list) >= AC_TEAM_MAX_MEMBERS) {
+        bad(x, 400, "members", "members: a list of the other members' user ids (1 to %d)",
+            AC_TEAM_MAX_MEMBERS - 1);
+        goto out;
+    }
+    for (k = 0; k < json_array_size(list); k++) {
+        json_t *v = json_array_get(list, k);
+        if (!json_is_integer(v)) {
+            bad(x, 400, "members", "members[%zu]: must be a user id", k);
+            goto out;
+        }
+        members[k] = json_integer_value(v);
+    }
+    struct ac_team t;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_team_declare(n, &a.user, cred, name, members, k, &t, &why);
+    if (err)
+        ac__respond_failure(x, err, &why, "team");
+    else
+        ac__respond_owned(x, 201, team_json(&t));
+    ac_reason_release(&why);
+out:
+    json_decref(body);
+}
+
+static void on_team_confirm(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
+        return;
+    struct ac_team t;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_team_confirm(n, &a.user, id, &t, &why);
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "team %" PRId64, id);
+        ac__respond_failure(x, err, &why, what);
+    } else {
+        ac__respond_owned(x, 200, team_json(&t));
+    }
+    ac_reason_release(&why);
+}
+
+static void on_team_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
+        return;
+    struct ac_team t;
+    int err = ac_store_team_get(n->store, id, &t);
+    int member = 0;
+    for (size_t i = 0; !err && i < t.n_members; i++)
+        member |= t.members[i].user_id == a.user.id;
+    /* Who is in a team is its members' and the issuer's business. */
+    if (!err && !member && !(a.user.roles & AC_ROLE_ADMIN))
+        err = AC_ENOENT;
+    char what[40];
+    snprintf(what, sizeof what, "team %" PRId64, id);
+    if (err)
+        ac__respond_error(x, err, what);
+    else
+        ac__respond_owned(x, 200, team_json(&t));
+}
+
+/* ---- appeals ---- */
+
+static json_t *appeal_json(const struct ac_appeal *ap)
+{
+    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "id", (json_int_t)ap->id,
+                          "submission", (json_int_t)ap->submission_id, "earner_id",
+                          (json_int_t)ap->earner_id, "reason", ap->reason, "state",
+                          ac_appeal_state_name(ap->state), "note", ap->note);
+    if (!j)
+        return NULL;
+    if (ap->master_id)
+        json_object_set_new(j, "master_id", json_integer(ap->master_id));
+    if (ap->decided_by)
+        json_object_set_new(j, "decided_by", json_integer(ap->decided_by));
+    ac__json_time(j, "created_at", ap->created_ms);
+    ac__json_time(j, "decided_at", ap->decided_ms);
+    return j;
+}
+
+/* Renders |ap| (|err| 0) with |status|, or the refusal; releases |ap|, |why|. */
+static void appeal_answer(struct ac_node *n, struct ac_http_exchange *x, int err, int status,
+                          struct ac_appeal *ap, struct ac_reason *why, const char *what)
+{
+    if (err) {
+        ac__respond_failure(x, err, why, what);
+    } else {
+        json_t *j = appeal_json(ap);
+        struct ac_submission s;
+        struct ac_definition *def = NULL;
+        /* The level decided on appeal, by name. */
+        if (j && ap->level >= 0 && ac_store_submission_get(n->store, ap->submission_id, &s) == 0) {
+            if (ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL,
+                                      &def) == 0 &&
+                (size_t)ap->level < def->n_levels)
+                json_object_set_new(j, "level", json_string(def->levels[ap->level]));
+            ac_def_free(def);
+            ac_submission_release(&s);
+        }
+        ac__respond_owned(x, status, j);
+        ac_appeal_release(ap);
+    }
+    ac_reason_release(why);
+}
+
+static void on_appeal_open(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "submission", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"reason", NULL};
+    const char *reason = NULL;
+    if (!ac__json_only(x, body, allowed) &&
+        !text_field(x, body, "reason", AC_APPEAL_REASON_MAX, &reason)) {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[48];
+        snprintf(what, sizeof what, "submission %" PRId64, id);
+        int err = ac_appeal_open(n, &a.user, id, reason, &ap, &why);
+        appeal_answer(n, x, err, 201, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_assign(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__param_id(x, "id", "appeal", &id) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"master_id", NULL};
+    json_t *m = json_object_get(body, "master_id");
+    if (ac__json_only(x, body, allowed)) {
+    } else if (!json_is_integer(m)) {
+        bad(x, 400, "master_id", "master_id: required; the user id of a certified reviewer "
+                                 "who did not review the submission");
+    } else {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[40];
+        snprintf(what, sizeof what, "appeal %" PRId64, id);
+        int err = ac_appeal_assign(n, &a.user, id, json_integer_value(m), &ap, &why);
+        appeal_answer(n, x, err, 200, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_decide(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "appeal", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"level", "note", NULL};
+    const char *level = NULL, *note = NULL;
+    if (!ac__json_only(x, body, allowed) && !text_field(x, body, "level", 64, &level) &&
+        !text_field(x, body, "note", AC_APPEAL_REASON_MAX, &note)) {
+        struct ac_appeal ap;
+        struct ac_reason why = AC_REASON_INIT;
+        char what[40];
+        snprintf(what, sizeof what, "appeal %" PRId64, id);
+        int err = ac_appeal_decide(n, &a.user, id, level, note, &ap, &why);
+        appeal_answer(n, x, err, 200, &ap, &why, what);
+    }
+    json_decref(body);
+}
+
+static void on_appeal_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "appeal", &id))
+        return;
+    struct ac_appeal ap;
+    int err = ac_store_appeal_get(n->store, id, &ap);
+    /* The earner, the master it was sent to and the issuer may read it. */
+    if (!err && ap.earner_id != a.user.id && ap.master_id != a.user.id &&
+        !(a.user.roles & AC_ROLE_ADMIN)) {
+        ac_appeal_release(&ap);
+        err = AC_ENOENT;
+    }
+    struct ac_reason why = AC_REASON_INIT;
+    char what[40];
+    snprintf(what, sizeof what, "appeal %" PRId64, id);
+    appeal_answer(n, x, err, 200, &ap, &why, what);
+}
+
+static void on_appeal_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    struct ac_appeal *aps = NULL;
+    size_t k = 0;
+    int err = ac_store_appeal_list(n->store, (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id, &aps,
+                                   &k);
+    if (err) {
+        ac__respond_error(x, err, "appeals");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_array_append_new(items, appeal_json(&aps[i]));
+        ac_appeal_release(&aps[i]);
+    }
+    free(aps);
+    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+}
+
 static void on_notifications(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -377,4 +648,12 @@ void ac__api_submissions_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/submissions/{id}", on_get);
     ac__route(n, "GET", "/v1/submissions/{id}/recommendations", on_recommendations);
     ac__route(n, "GET", "/v1/notifications", on_notifications);
+    ac__route(n, "POST", "/v1/teams", on_team_declare);
+    ac__route(n, "GET", "/v1/teams/{id}", on_team_get);
+    ac__route(n, "POST", "/v1/teams/{id}/confirm", on_team_confirm);
+    ac__route(n, "POST", "/v1/submissions/{id}/appeal", on_appeal_open);
+    ac__route(n, "GET", "/v1/appeals", on_appeal_list);
+    ac__route(n, "GET", "/v1/appeals/{id}", on_appeal_get);
+    ac__route(n, "POST", "/v1/appeals/{id}/assign", on_appeal_assign);
+    ac__route(n, "POST", "/v1/appeals/{id}/decide", on_appeal_decide);
 }

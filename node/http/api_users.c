@@ -11,6 +11,7 @@
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "internal.h"
+#include "lifecycle/invitations.h"
 
 static json_t *user_json(const struct ac_user *u)
 {
@@ -46,21 +47,26 @@ static int bad_field(struct ac_http_exchange *x, const char *field, const char *
     return -1;
 }
 
-/* Reads "roles": a non-empty array of distinct role names. */
-static int parse_roles(struct ac_http_exchange *x, const json_t *body, unsigned *roles)
+/* Reads member |key| of |body|: an array of distinct role names, which must
+ * be there and non-empty when |required|. */
+static int parse_roles(struct ac_http_exchange *x, const json_t *body, const char *key,
+                       int required, unsigned *roles)
 {
-    json_t *arr = json_object_get(body, "roles");
+    json_t *arr = json_object_get(body, key);
+    *roles = 0;
+    if (!arr && !required)
+        return 0;
     if (!arr)
-        return bad_field(x, "roles", "%s: required%s; a list such as [\"earner\"]", "");
-    if (!json_is_array(arr) || json_array_size(arr) == 0)
-        return bad_field(x, "roles", "%s: must be a non-empty list of role names%s", "");
+        return bad_field(x, key, "%s: required%s; a list such as [\"earner\"]", "");
+    if (!json_is_array(arr) || (required && json_array_size(arr) == 0))
+        return bad_field(x, key, "%s: must be a non-empty list of role names%s", "");
     *roles = 0;
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v)
     {
         char field[32];
-        snprintf(field, sizeof field, "roles[%zu]", i);
+        snprintf(field, sizeof field, "%s[%zu]", key, i);
         unsigned r;
         if (!json_is_string(v) || ac_role_parse(json_string_value(v), &r) != 0)
             return bad_field(x, field,
@@ -113,7 +119,7 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
             goto out;
         }
     }
-    if (parse_roles(x, body, &roles))
+    if (parse_roles(x, body, "roles", 1, &roles))
         goto out;
     struct ac_user u;
     struct ac_reason why = AC_REASON_INIT;
@@ -213,6 +219,69 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 200, user_json(&u));
 }
 
+/* Roles are a set: POST {"add": [...], "remove": [...]} changes it. */
+static void on_user_roles(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        ac__param_id(x, "id", "user", &id) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"add", "remove", NULL};
+    unsigned add = 0, remove = 0;
+    if (ac__json_only(x, body, allowed) || parse_roles(x, body, "add", 0, &add) ||
+        parse_roles(x, body, "remove", 0, &remove))
+        goto out;
+    if (!add && !remove) {
+        bad_field(x, "add", "%s: give the roles to add (or \"remove\": the roles to take "
+                            "away)%s", "");
+        goto out;
+    }
+    if (add & remove) {
+        bad_field(x, "remove", "%s: a role cannot be both added and removed%s", "");
+        goto out;
+    }
+    struct ac_user u;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_set_roles(n, &a.user, id, add, remove, &u, &why);
+    if (err) {
+        char what[40];
+        snprintf(what, sizeof what, "user %lld", (long long)id);
+        ac__respond_failure(x, err, &why, what);
+        ac_reason_release(&why);
+        goto out;
+    }
+    ac__respond_owned(x, 200, user_json(&u));
+out:
+    json_decref(body);
+}
+
+/* An earner whose pass qualifies them to review accepts the invitation. */
+static void on_invitation_accept(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    struct ac_user u;
+    json_t *can = NULL;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac_reviewer_invitation_accept(n, &a.user, &u, &can, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "reviewer invitation");
+        ac_reason_release(&why);
+        return;
+    }
+    json_t *j = user_json(&u);
+    if (j)
+        json_object_set_new(j, "can_review", can);
+    else
+        json_decref(can);
+    ac__respond_owned(x, 200, j);
+}
+
 static void on_token_create(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -304,6 +373,8 @@ void ac__api_users_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/users/me", on_user_me);
     ac__route(n, "GET", "/v1/users/{id}", on_user_get);
     ac__route(n, "POST", "/v1/users/{id}/disable", on_user_disable);
+    ac__route(n, "POST", "/v1/users/{id}/roles", on_user_roles);
+    ac__route(n, "POST", "/v1/reviewer-invitations/accept", on_invitation_accept);
     ac__route(n, "POST", "/v1/users/{id}/tokens", on_token_create);
     ac__route(n, "GET", "/v1/users/{id}/tokens", on_token_list);
     ac__route(n, "DELETE", "/v1/tokens/{id}", on_token_revoke);

@@ -1,5 +1,7 @@
 /* definitions.c - credential definitions as services: create a version,
- * replace a draft, and merge the framework audit answers into a draft. */
+ * replace a draft, and merge the framework audit answers into a draft; and
+ * the guide to a definition's rubric that earners, reviewers and trainees
+ * are shown (level descriptors, the checklist, common errors). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +201,50 @@ out:
     if (err)
         ac__cred_release(out);
     return err;
+}
+
+static json_t *strings_array(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(v[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+json_t *ac__definition_guide(const struct ac_definition *def)
+{
+    json_t *levels = json_array();
+    for (size_t i = 0; levels && i < def->n_levels; i++) {
+        json_t *l = json_pack("{s:s, s:b}", "level", def->levels[i], "passing",
+                              i >= def->passing_level);
+        if (l && def->descriptors)
+            json_object_set_new(l, "descriptor", json_string(def->descriptors[i]));
+        if (!l || json_array_append_new(levels, l)) {
+            json_decref(levels);
+            levels = NULL;
+        }
+    }
+    json_t *checklist = strings_array(def->checklist, def->n_checklist);
+    json_t *errors = strings_array(def->common_errors, def->n_common_errors);
+    if (!levels || !checklist || !errors) {
+        json_decref(levels);
+        json_decref(checklist);
+        json_decref(errors);
+        return NULL;
+    }
+    return json_pack("{s:o, s:o, s:o}", "levels", levels, "checklist", checklist,
+                     "common_errors", errors);
+}
+
+json_t *ac__definition_guide_of(struct ac_node *n, int64_t row)
+{
+    struct ac__cred c;
+    if (ac__cred_load_id(n, row, &c) != 0)
+        return NULL;
+    json_t *j = ac__definition_guide(c.def);
+    ac__cred_release(&c);
+    return j;
 }

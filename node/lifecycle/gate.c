@@ -125,7 +125,8 @@ static int check_pilot_rule(const struct ac_transition_req *req, struct ac_reaso
     static const char *const stats[] = {"exact",           "adjacent",
                                         "cohen_kappa",     "linear_kappa",
                                         "quadratic_kappa", "krippendorff_ordinal",
-                                        "gwet_ac1",        NULL};
+                                        "gwet_ac1",        "pass_boundary",
+                                        NULL};
     int known = 0;
     for (size_t i = 0; req->statistic && stats[i]; i++)
         known |= strcmp(req->statistic, stats[i]) == 0;
@@ -133,7 +134,7 @@ static int check_pilot_rule(const struct ac_transition_req *req, struct ac_reaso
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "pilot.statistic",
                               "pilot.statistic: \"%s\" is not one of exact, adjacent, "
                               "cohen_kappa, linear_kappa, quadratic_kappa, krippendorff_ordinal, "
-                              "gwet_ac1",
+                              "gwet_ac1, pass_boundary",
                               req->statistic ? req->statistic : "(missing)");
     /* NaN (no number given) fails both comparisons, so it is refused too. */
     if (!(req->threshold >= -1 && req->threshold <= 1))

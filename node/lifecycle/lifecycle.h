@@ -144,6 +144,16 @@ int ac_definition_transition(struct ac_node *n, const struct ac_user *actor, con
 int ac__cred_transition_tx(struct ac_node *n, struct ac__cred *c, enum ac_def_state to,
                            bool override, int64_t actor, const json_t *detail);
 
+/* ==== the rubric guide (node/lifecycle/definitions.c) ==== */
+
+/* What earners, reviewers and trainees are shown of |def|'s rubric: a new
+ * {"levels": [{"level", "passing", "descriptor"?}], "checklist": [...],
+ * "common_errors": [...]}, or NULL when out of memory. */
+json_t *ac__definition_guide(const struct ac_definition *def);
+
+/* The guide of credentials row |row|, or NULL (no such row, or no memory). */
+json_t *ac__definition_guide_of(struct ac_node *n, int64_t row);
+
 /* ==== pilot (node/lifecycle/pilot.c) ==== */
 
 #define AC_PILOT_MIN_SUBMISSIONS 10  /* the seed's Step 1: at least ten */
@@ -152,6 +162,13 @@ int ac__cred_transition_tx(struct ac_node *n, struct ac__cred *c, enum ac_def_st
 /* The pilot report of |c|'s current round: submissions, scored pairs,
  * agreement statistics and whether the threshold is met. Sets |*out|. */
 int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, bool *met);
+
+/* The validation summary the catalog shows for credentials row |row|: the
+ * approach in words, experts, items (pilot submissions), the statistic and
+ * threshold, every agreement statistic, whether it was met, and the date of
+ * the last expert score. A new object, or NULL when it was never piloted
+ * (or on failure, logged by the loader). */
+json_t *ac__pilot_validation(struct ac_node *n, int64_t row);
 
 /* Adds the |k| |subs| to the current pilot round of |ref|, each assigned to
  * the two |experts|, by admin |actor|. Fills |ids| (capacity |k|) and

@@ -1,6 +1,9 @@
 /* pilot.c - pilot validation as services: the issuer adds pilot submissions
  * assigned to two experts, each expert scores their own, and the report
- * measures agreement (core/stats/agreement.h) against the issuer's threshold. */
+ * measures agreement (core/stats/agreement.h, plus exact agreement across the
+ * pass boundary, computed here) against the issuer's threshold; the catalog
+ * shows the summary of the validation an active credential went through. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,9 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         return err;
     }
     /* One matrix row per submission: its first and second expert (by id). */
-    size_t subs = 0, complete = 0;
+    size_t subs = 0, complete = 0, same_side = 0, nexperts = 0;
+    int64_t experts[PILOT_MAX_ROWS], latest = 0;
+    size_t pass = c->def->passing_level;
     int *cells = calloc(k * 2 + 2, sizeof *cells);
     json_t *items = json_array();
     for (size_t i = 0; cells && i < k;) {
@@ -47,6 +52,13 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         for (; j < k && rows[j].submission_id == rows[i].submission_id; j++) {
             if (j - i < 2)
                 pair[j - i] = rows[j].level < 0 ? AC_RATING_MISSING : rows[j].level;
+            size_t e = 0;
+            while (e < nexperts && experts[e] != rows[j].expert_id)
+                e++;
+            if (e == nexperts)
+                experts[nexperts++] = rows[j].expert_id;
+            if (rows[j].scored_ms > latest)
+                latest = rows[j].scored_ms;
             json_array_append_new(
                 scores, json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id, "level",
                                   rows[j].level < 0 ? json_null()
@@ -54,7 +66,9 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
         }
         cells[subs * 2] = pair[0];
         cells[subs * 2 + 1] = pair[1];
-        complete += pair[0] != AC_RATING_MISSING && pair[1] != AC_RATING_MISSING;
+        int both = pair[0] != AC_RATING_MISSING && pair[1] != AC_RATING_MISSING;
+        complete += both;
+        same_side += both && ((size_t)pair[0] >= pass) == ((size_t)pair[1] >= pass);
         json_array_append_new(items, json_pack("{s:I, s:s, s:o}", "submission_id",
                                                (json_int_t)rows[i].submission_id, "label",
                                                rows[i].label, "scores", scores));
@@ -71,7 +85,16 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     struct ac_ratings r = {
         .items = subs, .raters = 2, .cells = cells, .levels = (unsigned)c->def->n_levels};
     struct ac_stat exact = {0}, adjacent = {0}, cohen = {0}, linear = {0}, quadratic = {0},
-                   alpha = {0}, ac1 = {0};
+                   alpha = {0}, ac1 = {0}, boundary = {0};
+    /* Exact agreement across the pass boundary: the share of fully scored
+     * submissions both experts put on the same side of the passing level,
+     * which is what an earner's outcome turns on. */
+    if (complete > 0)
+        boundary = (struct ac_stat){AC_STAT_OK, (double)same_side / (double)complete, NULL,
+                                    complete, complete};
+    else
+        boundary = (struct ac_stat){AC_STAT_UNDEFINED, 0, "no submission has both expert scores",
+                                    0, 0};
     if (subs > 0) {
         ac_agreement_pairwise(&r, 0, &exact);
         ac_agreement_pairwise(&r, 1, &adjacent);
@@ -84,11 +107,12 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
     free(cells);
     const char *names[] = {"exact",        "adjacent",        "cohen_kappa",
                            "linear_kappa", "quadratic_kappa", "krippendorff_ordinal",
-                           "gwet_ac1"};
-    const struct ac_stat *stats[] = {&exact, &adjacent, &cohen, &linear, &quadratic, &alpha, &ac1};
+                           "gwet_ac1",     "pass_boundary"};
+    const struct ac_stat *stats[] = {&exact, &adjacent, &cohen, &linear,
+                                     &quadratic, &alpha, &ac1, &boundary};
     json_t *agreement = json_object();
     const struct ac_stat *chosen = NULL;
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < 8; i++) {
         if (subs > 0)
             json_object_set_new(agreement, names[i], stat_json(stats[i]));
         if (strcmp(names[i], c->row.pilot_statistic) == 0)
@@ -120,7 +144,41 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
                      "threshold", c->row.pilot_threshold, "submissions", (json_int_t)subs,
                      "fully_scored", (json_int_t)complete, "agreement", agreement, "items", items,
                      "threshold_met", *met, "verdict", verdict);
+    if (*out) {
+        json_object_set_new(*out, "experts", json_integer((json_int_t)nexperts));
+        ac__json_time(*out, "scored_at", latest);
+    }
     return *out ? 0 : AC_ENOMEM;
+}
+
+json_t *ac__pilot_validation(struct ac_node *n, int64_t row)
+{
+    struct ac__cred c;
+    if (ac__cred_load_id(n, row, &c) != 0)
+        return NULL;
+    json_t *report = NULL;
+    bool met = false;
+    json_t *j = NULL;
+    if (c.row.pilot_round > 0 && ac__pilot_report(n, &c, &report, &met) == 0) {
+        char approach[300];
+        snprintf(approach, sizeof approach,
+                 "%" PRId64 " pilot submissions were each scored independently by two experts (%" PRId64
+                 " took part); the issuer required %s of at least %g",
+                 (int64_t)json_integer_value(json_object_get(report, "submissions")),
+                 (int64_t)json_integer_value(json_object_get(report, "experts")),
+                 c.row.pilot_statistic, c.row.pilot_threshold);
+        j = json_pack("{s:s, s:O, s:O, s:s, s:f, s:O, s:b}", "approach", approach, "experts",
+                      json_object_get(report, "experts"), "items",
+                      json_object_get(report, "submissions"), "statistic",
+                      c.row.pilot_statistic, "threshold", c.row.pilot_threshold, "agreement",
+                      json_object_get(report, "agreement"), "threshold_met", met);
+        json_t *at = json_object_get(report, "scored_at");
+        if (j && at)
+            json_object_set(j, "date", at);
+    }
+    json_decref(report);
+    ac__cred_release(&c);
+    return j;
 }
 
 int ac_pilot_add(struct ac_node *n, const struct ac_user *actor, const char *ref,

@@ -105,6 +105,13 @@ int ac__training_generate_tx(struct ac_node *n, const struct ac__cred *c, int64_
         "feedback_guidance", feedback_guidance(d), "certification", "sample_per_level",
         (json_int_t)d->training.sample_per_level, "attempts", (json_int_t)d->training.attempts,
         "wait_days", (json_int_t)d->training.wait_days);
+    /* Level descriptors, the checklist and common errors, as earners and
+     * reviewers see them. */
+    json_t *guide = m ? ac__definition_guide(d) : NULL;
+    if (m && (!guide || json_object_set_new(m, "guide", guide))) {
+        json_decref(m);
+        m = NULL;
+    }
     char *text = m ? json_dumps(m, JSON_COMPACT) : NULL;
     json_decref(m);
     if (!text)

@@ -19,7 +19,10 @@
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
 #include "audit.h"
+#include "lifecycle/invitations.h"
+#include "lifecycle/stacks.h"
 #include "records/records.h"
+#include "review/feedback.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -54,8 +57,13 @@ static int notify_outcome(struct ac_node *n, const struct ac_submission *s,
         snprintf(body + k, sizeof body - (size_t)k,
                  "You may resubmit from %s:\n  accordctl submission resubmit %" PRId64 " ...\n",
                  ac_clock_format(resubmit_after, when), s->id);
-    return ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, body,
-                               ac_clock_now_ms(), NULL);
+    char *mail = NULL; /* the body and the reviewers' feedback */
+    int err = ac__feedback_mail(n, s->id, def, body, &mail);
+    if (!err)
+        err = ac_store_notify_add(n->store, s->earner_id, "outcome", s->id, subject, mail,
+                                  ac_clock_now_ms(), NULL);
+    free(mail);
+    return err;
 }
 
 int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
@@ -71,6 +79,8 @@ int ac__decision_conclude(struct ac_node *n, const struct ac_submission *s,
         err = ac_store_job_add(n->store, "resubmit_open", s->id, after);
     if (!err && passed)
         err = ac_store_job_add(n->store, "issue", s->id, now);
+    if (!err && passed)
+        err = ac__invite_to_review(n, s); /* lifecycle/invitations.c */
     if (!err)
         err = ac_store_job_add(n->store, "monitor", row, now);
     if (!err)
@@ -234,6 +244,8 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
             issued = !err;
             if (!err)
                 err = ac_store_submission_record_set(n->store, s.id, rec, ac_clock_now_ms());
+            if (!err) /* lifecycle/stacks.c: a completed stack earns its own record */
+                err = ac__stacks_after_issue(n, s.earner_id, s.credential_id);
             if (!err)
                 err = audit(n, "submission", s.id, 0, "record_issued",
                             json_pack("{s:I}", "record", (json_int_t)rec));

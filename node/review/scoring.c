@@ -18,6 +18,7 @@
 #include "accord/store/credential.h"
 #include "accord/store/job.h"
 #include "audit.h"
+#include "review/feedback.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -221,6 +222,8 @@ int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
     bool pass = false;
     if (!err)
         err = check_levels(def, levels, lv, &nlv, why);
+    if (!err)
+        err = ac__feedback_check(def, feedback, why);
     if (!err) {
         struct ac_review r = {lv, nlv};
         if (ac_scoring_combine(def, &r, &level, &pass) != 0)

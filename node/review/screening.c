@@ -19,6 +19,7 @@
 #include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
+#include "review/teams.h"
 
 /* Similarity at which two submissions are reported to the issuer. */
 #define NEARDUP_MIN_SIMILARITY 0.5
@@ -115,6 +116,8 @@ int ac__screening_run(struct ac_node *n, int64_t sub_id, int *flagged)
     if (!err)
         err = ac_neardup_check(ix, (uint64_t)sub.id, team_key(sub.team, teams, &nteams), text,
                                strlen(text), &res);
+    if (!err && !def_err && res->n_matches == 0) /* review/teams.c: no team bypasses it */
+        err = ac__team_screen_individual(def, &sub, prior, nprior, &params, &res);
     *flagged = !err && res->n_matches > 0;
     /* Only a transaction this call opened is ended here. */
     int in_tx = 0;

@@ -16,6 +16,7 @@
 #include "accord/store/submission.h"
 #include "audit.h"
 #include "review/review.h"
+#include "review/teams.h"
 
 /* Copies optional text |v| of |field| into |dst| (|size| bytes). */
 static int copy_text(const char *field, const char *v, char *dst, size_t size,
@@ -177,6 +178,9 @@ static int check_submission(struct ac_node *n, int64_t earner_id,
     if (s->team[0] && !d->collaboration)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "team",
                               "team: %s does not allow collaborative work", s->credential_id);
+    if (s->team[0] && (err = ac__team_check_submission(n, earner_id, s->credential_id, s->team,
+                                                       why)) != 0)
+        return err; /* review/teams.c: a team is declared and confirmed by its members */
     if (s->domain[0]) {
         int ok = d->n_domains == 0;
         for (size_t i = 0; i < d->n_domains; i++)

@@ -1,6 +1,7 @@
 /* client.c - accordctl's one way to talk to a node: resolve the node URL and
  * token, send one HTTP/2 request, parse the JSON answer, print problems
- * readably and map outcomes to exit codes; plus table and key/value printing. */
+ * readably and map outcomes to exit codes (readable tables and objects are
+ * printed by output.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,16 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
         fprintf(stderr, "%s: the node answered %d: %.200s\n", cli->prog, resp->status,
                 resp->body_len ? (const char *)resp->body : "(no body)");
     }
+    /* A definition refused for several reasons lists them all; the detail
+     * names only the first. */
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(j, "errors"), i, e)
+    {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        const char *message = json_string_value(json_object_get(e, "message"));
+        fprintf(stderr, "  %s: %s\n", path ? path : "$", message ? message : "?");
+    }
     if (cli->json && j)
         cli_print_json(cli, j);
     json_decref(j);
@@ -265,89 +276,6 @@ int cli_print_json(const struct cli *cli, const json_t *j)
     puts(s ? s : "null");
     free(s);
     return 1;
-}
-
-/* Writes the readable form of |v| into |out|. */
-static void cell(const json_t *v, char *out, size_t size)
-{
-    if (!v || json_is_null(v)) {
-        snprintf(out, size, "-");
-    } else if (json_is_string(v)) {
-        snprintf(out, size, "%s", json_string_value(v));
-    } else if (json_is_integer(v)) {
-        snprintf(out, size, "%lld", (long long)json_integer_value(v));
-    } else if (json_is_boolean(v)) {
-        snprintf(out, size, "%s", json_is_true(v) ? "yes" : "no");
-    } else if (json_is_array(v)) {
-        out[0] = 0;
-        size_t i, used = 0;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char one[128];
-            cell(e, one, sizeof one);
-            used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
-                                     i ? "," : "", one);
-            if (used >= size)
-                break;
-        }
-    } else {
-        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        snprintf(out, size, "%s", s ? s : "?");
-        free(s);
-    }
-}
-
-void cli_print_table(const json_t *items, const struct cli_column *cols, size_t ncols)
-{
-    size_t width[16] = {0};
-    if (ncols > 16)
-        ncols = 16;
-    char buf[256];
-    for (size_t c = 0; c < ncols; c++)
-        width[c] = strlen(cols[c].heading);
-    size_t i;
-    json_t *item;
-    json_array_foreach(items, i, item)
-    {
-        for (size_t c = 0; c < ncols; c++) {
-            cell(json_object_get(item, cols[c].key), buf, sizeof buf);
-            if (strlen(buf) > width[c])
-                width[c] = strlen(buf);
-        }
-    }
-    for (size_t c = 0; c < ncols; c++)
-        printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, cols[c].heading,
-               c + 1 < ncols ? "  " : "\n");
-    json_array_foreach(items, i, item)
-    {
-        for (size_t c = 0; c < ncols; c++) {
-            cell(json_object_get(item, cols[c].key), buf, sizeof buf);
-            printf("%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf, c + 1 < ncols ? "  " : "\n");
-        }
-    }
-}
-
-static void print_members(const json_t *obj, int indent)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        if (json_is_object(v)) {
-            printf("%*s%s:\n", indent, "", key);
-            print_members(v, indent + 2);
-        } else {
-            char buf[512];
-            cell(v, buf, sizeof buf);
-            printf("%*s%s: %s\n", indent, "", key, buf);
-        }
-    }
-}
-
-void cli_print_object(const json_t *obj)
-{
-    print_members(obj, 0);
 }
 
 int cli_parse_id(const struct cli *cli, const char *what, const char *s, long long *id)

@@ -1,4 +1,5 @@
-/* cmd_user.c - `accordctl user add|list|show|disable`: the node's users. */
+/* cmd_user.c - `accordctl user add|list|show|disable|roles`: the node's users
+ * and the set of roles each holds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,61 @@ int cmd_user_show(const struct cli *cli, int argc, char **argv)
 int cmd_user_disable(const struct cli *cli, int argc, char **argv)
 {
     return one_user(cli, argc, argv, "POST", "/disable", "disable");
+}
+
+/* Roles are a set: `user roles ID --add reviewer` gives an earner a second
+ * role; --remove takes one away. */
+int cmd_user_roles(const struct cli *cli, int argc, char **argv)
+{
+    long long id = 0;
+    json_t *add = json_array(), *remove = json_array();
+    int ok = argc >= 4 && cli_parse_id(cli, "ID", argv[1], &id) == CLI_OK;
+    for (int i = 2; ok && i < argc; i++) {
+        if (strcmp(argv[i], "--add") == 0 && i + 1 < argc)
+            add_roles(add, argv[++i]);
+        else if (strcmp(argv[i], "--remove") == 0 && i + 1 < argc)
+            add_roles(remove, argv[++i]);
+        else
+            ok = 0;
+    }
+    if (!ok) {
+        fprintf(stderr,
+                "usage: %s user roles ID [--add ROLE[,ROLE...]] [--remove ROLE[,ROLE...]]\n"
+                "roles: admin, expert, reviewer, earner, recognizer\n",
+                cli->prog);
+        json_decref(add);
+        json_decref(remove);
+        return CLI_USAGE;
+    }
+    json_t *body = json_pack("{s:o, s:o}", "add", add, "remove", remove);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/users/%lld/roles", id);
+    json_t *resp;
+    int rc = cli_request(cli, "POST", path, body, &resp);
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        cli_print_object(resp);
+    json_decref(resp);
+    return CLI_OK;
+}
+
+/* An earner invited to review (their pass qualifies them) takes the
+ * reviewer role beside their own. */
+int cmd_reviewer_accept_invitation(const struct cli *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: %s reviewer accept-invitation\n", cli->prog);
+        return CLI_USAGE;
+    }
+    json_t *resp;
+    int rc = cli_request(cli, "POST", "/v1/reviewer-invitations/accept", NULL, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp))
+        cli_print_object(resp);
+    json_decref(resp);
+    return CLI_OK;
 }

@@ -191,6 +191,15 @@ struct ac_definition {
     struct {
         char *impact, *equity, *access, *language, *big_picture;
     } audit; /* each NULL or non-empty; all five required once past draft */
+
+    /* What earners, reviewers and trainees are shown of the rubric: */
+    char **descriptors;     /* scoring.descriptors: what each level looks like, parallel
+                             * to |levels| (NULL when not given) */
+    char **checklist;       /* submission.checklist: requirements to check before submitting */
+    size_t n_checklist;
+    char **common_errors;   /* submission.common_errors: mistakes often seen */
+    size_t n_common_errors;
+    unsigned appeal_window_days; /* review.appeal_window_days: 0 = no appeals */
 };
 
 /* One problem found in a definition: |path| is the JSON path ("scoring.levels[2]",

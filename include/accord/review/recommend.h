@@ -12,7 +12,8 @@ struct ac_rec_credential {
     const char *id;
     const char *const *tags; /* competencies and domains, compared exactly */
     size_t n_tags;
-    int retired; /* never recommended */
+    int inactive; /* not active (a draft in authoring, piloting, retired...): never
+                   * recommended, though it still counts as held and in stacks */
 };
 
 struct ac_rec_stack {
@@ -59,7 +60,7 @@ struct ac_recommendation {
 };
 
 /* Recommends for an earner holding |held| (|n_held| credential ids, borrowed),
- * never a held, retired or unknown credential, each credential once under its
+ * never a held, inactive or unknown credential, each credential once under its
  * first reason in this order: next in stack (stacks in catalog order), co-earned
  * (count, then lift, descending; then id), shared tags (count descending, then
  * id). The same inputs in any order give the same list.

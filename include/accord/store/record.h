@@ -73,7 +73,8 @@ int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_reco
                        ac_store_bytes_cb cb, void *ctx);
 
 /* Sets |*earner_id| to the user who earned record |id| (through a passed
- * submission), or 0 when it was issued directly by an admin. Returns 0,
+ * submission, or a completed stack: store_stack.c), or 0 when it was issued
+ * directly by an admin. Returns 0,
  * AC_ENOENT (no such record) or AC_EDB. */
 int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id);
 

@@ -20,6 +20,10 @@ struct ac_store; /* store.h */
 int ac_store_user_create(struct ac_store *st, const char *name, const char *display_name,
                          unsigned roles, int64_t now_ms, struct ac_user *out);
 
+/* Sets the roles of user |id| to the set |roles| (AC_ROLE_* bits). Returns 0,
+ * AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_user_set_roles(struct ac_store *st, int64_t id, unsigned roles);
+
 /* Fills |*out| with user |id|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_user_get(struct ac_store *st, int64_t id, struct ac_user *out);
 

@@ -799,6 +799,58 @@ static void test_retired_is_final(void **state)
     assert_int_equal(AC_ECONFLICT, ac_def_transition_check(AC_DEF_RETIRED, AC_DEF_ACTIVE, NULL, 0));
 }
 
+#define GUIDE_SCORING                                                                              \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\","          \
+    "\"descriptors\":[\"No evidence yet.\",\"Evidence of the practice.\"]}"
+#define GUIDE_SUB                                                                                  \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"p\"}],"                          \
+    "\"checklist\":[\"A student draft\"],\"common_errors\":[\"Feedback on spelling only\"]}"
+
+static void test_descriptors_checklist_and_errors_read_and_write_back(void **state)
+{
+    (void)state;
+    struct ac_definition *d = parse_ok("{" MIN_HEAD "," GUIDE_SUB "," GUIDE_SCORING "," MIN_REV
+                                       ",\"review\":{\"appeal_window_days\":30}}");
+    assert_string_equal("Evidence of the practice.", d->descriptors[1]);
+    assert_int_equal(1, d->n_checklist);
+    assert_string_equal("Feedback on spelling only", d->common_errors[0]);
+    assert_int_equal(30, d->appeal_window_days);
+    char *text = NULL;
+    assert_int_equal(0, ac_def_to_json(d, false, &text));
+    struct ac_definition *again = parse_ok(text);
+    assert_string_equal("No evidence yet.", again->descriptors[0]);
+    assert_string_equal("A student draft", again->checklist[0]);
+    assert_int_equal(30, again->appeal_window_days);
+    free(text);
+    ac_def_free(again);
+    ac_def_free(d);
+}
+
+static void test_a_definition_without_them_keeps_its_hash(void **state)
+{
+    (void)state;
+    /* Definitions published before descriptors existed must hash as before:
+     * absent fields are not written out as empty ones. */
+    struct ac_definition *d = parse_ok(MINIMAL);
+    char *text = NULL;
+    assert_int_equal(0, ac_def_to_json(d, true, &text));
+    assert_null(strstr(text, "descriptors"));
+    assert_null(strstr(text, "checklist"));
+    assert_null(strstr(text, "appeal_window_days"));
+    free(text);
+    ac_def_free(d);
+}
+
+static void test_one_descriptor_per_level_is_required(void **state)
+{
+    (void)state;
+    expect_one("{" MIN_HEAD "," MIN_SUB
+               ",\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\","
+               "\"descriptors\":[\"only one\"]}," MIN_REV "}",
+               "scoring.descriptors",
+               "1 descriptors for 2 levels; give one per level, in the order of scoring.levels");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -864,6 +916,9 @@ int main(void)
         T(test_lifecycle_refuses_to_skip_a_state),
         T(test_failed_pilot_and_benchmarks_return_to_draft),
         T(test_retired_is_final),
+        T(test_descriptors_checklist_and_errors_read_and_write_back),
+        T(test_a_definition_without_them_keeps_its_hash),
+        T(test_one_descriptor_per_level_is_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ static const char *const t_lit[] = {"literacy"};
 
 static const struct ac_rec_credential creds[] = {
     {"A", t_assess, 2, 0},      {"B", t_math, 1, 0},   {"C", t_lit, 1, 0},
-    {"D", t_lit, 1, 0},         {"E", t_assess, 2, 1}, /* retired */
+    {"D", t_lit, 1, 0},         {"E", t_assess, 2, 1}, /* inactive */
     {"F", t_assess_only, 1, 0},
 };
 
@@ -123,7 +123,7 @@ static void test_shared_tags_rank_by_number_shared_then_id(void **state)
     free(r);
 }
 
-static void test_held_and_retired_credentials_are_never_recommended(void **state)
+static void test_held_and_inactive_credentials_are_never_recommended(void **state)
 {
     (void)state;
     const struct ac_rec_earned earned[] = {{"e1", "A"}, {"e1", "E"}, {"e1", "B"}};
@@ -190,7 +190,7 @@ int main(void)
         cmocka_unit_test(test_co_earned_ranks_by_count_and_reports_lift),
         cmocka_unit_test(test_co_earned_below_the_minimum_is_left_out),
         cmocka_unit_test(test_shared_tags_rank_by_number_shared_then_id),
-        cmocka_unit_test(test_held_and_retired_credentials_are_never_recommended),
+        cmocka_unit_test(test_held_and_inactive_credentials_are_never_recommended),
         cmocka_unit_test(test_order_of_the_earned_list_does_not_change_the_result),
         cmocka_unit_test(test_max_limits_the_list),
         cmocka_unit_test(test_missing_parameters_are_rejected),
