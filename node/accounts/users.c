@@ -162,6 +162,8 @@ int ac__users_set_roles(struct ac_node *n, const struct ac_user *by, int64_t use
     err = finish(n, err);
     if (err)
         return err;
+    /* Cached tokens carry the old roles. */
+    ac__token_cache_forget_user(n->token_cache, u.id);
     ac_log_info("accounts", "user %s (%lld) roles changed by %s", out->name, (long long)out->id,
                 by->name);
     return 0;

@@ -11,6 +11,7 @@
 #include "accord/base/log.h"
 #include "accord/store/credential.h"
 #include "accord/store/notify.h"
+#include "accounts/token_cache.h"
 #include "audit.h"
 #include "lifecycle.h"
 #include "lifecycle/invitations.h"
@@ -166,6 +167,8 @@ int ac_reviewer_invitation_accept(struct ac_node *n, const struct ac_user *actor
         json_decref(list);
         return err;
     }
+    /* Cached tokens carry the old roles. */
+    ac__token_cache_forget_user(n->token_cache, actor->id);
     ac_log_info("lifecycle", "user %s (%lld) accepted the invitation to review", out->name,
                 (long long)out->id);
     *can_review = list;
