@@ -13,6 +13,7 @@
 #include "accord/records/bundle.h"
 #include "accord/records/checkpoint.h"
 #include "accord/base/clock.h"
+#include "accord/base/base64.h"
 #include "accord/base/error.h"
 #include "accord/records/merkle.h"
 #include "accord/records/status.h"
@@ -420,8 +421,8 @@ static json_t *parse_proof(const char *url, const uint8_t *body, size_t len, con
         const char *s = json_string_value(json_array_get(hashes, i));
         size_t n = 0;
         if (!s ||
-            sodium_base642bin(p->hash[i], AC_MERKLE_HASH_BYTES, s, strlen(s), NULL, &n, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            ac_base64_decode(s, strlen(s), AC_BASE64_STD, p->hash[i], AC_MERKLE_HASH_BYTES, &n) !=
+                0 ||
             n != AC_MERKLE_HASH_BYTES) {
             snprintf(why, whylen, "%.300s: hashes[%zu]: must be base64 of 32 bytes", url, i);
             json_decref(j);
@@ -508,10 +509,9 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     uint8_t served[AC_MERKLE_HASH_BYTES], ours[AC_MERKLE_HASH_BYTES];
     size_t n = 0;
     const char *lh = json_string_value(json_object_get(j, "leaf_hash"));
-    if (j && (!lh ||
-              sodium_base642bin(served, sizeof(served), lh, strlen(lh), NULL, &n, NULL,
-                                sodium_base64_VARIANT_ORIGINAL) != 0 ||
-              n != sizeof(served) || pindex != r->log_index || psize != size)) {
+    if (j &&
+        (!lh || ac_base64_decode(lh, strlen(lh), AC_BASE64_STD, served, sizeof(served), &n) != 0 ||
+         n != sizeof(served) || pindex != r->log_index || psize != size)) {
         snprintf(why, sizeof(why), "%.300s: not the proof asked for (index, size, leaf_hash)", url);
         json_decref(j);
         j = NULL;

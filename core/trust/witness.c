@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "accord/base/base64.h"
 #include "accord/base/error.h"
 #include "accord/base/json_alloc.h"
 #include "accord/trust/witness.h"
@@ -84,8 +85,7 @@ static int load_entry(struct ac_trust_witness *w, json_t *j, size_t i, char *why
         return AC_EPARSE;
     }
     if (!root ||
-        sodium_base642bin(raw, sizeof(raw), root, strlen(root), NULL, &rlen, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        ac_base64_decode(root, strlen(root), AC_BASE64_STD, raw, sizeof(raw), &rlen) != 0 ||
         rlen != sizeof(raw)) {
         snprintf(why, whylen, "logs[%zu].root: must be base64 of 32 bytes", i);
         return AC_EPARSE;

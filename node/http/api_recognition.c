@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "accord/base/base64.h"
 #include "accord/records/bundle.h"
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
@@ -296,19 +297,16 @@ static json_t *presentation_json(const struct ac_presentation *p)
     return j;
 }
 
-/* Decodes base64url (no padding) or standard base64 into a new buffer. */
+/* Decodes base64url (no padding) or standard base64 (padded) into a new
+ * buffer, each in its one strict spelling (accord/base/base64.h). */
 static int decode_b64(const char *text, size_t len, uint8_t **out, size_t *out_len)
 {
     uint8_t *bin = malloc(len ? len : 1);
     if (!bin)
         return AC_ENOMEM;
-    static const int variants[] = {sodium_base64_VARIANT_URLSAFE_NO_PADDING,
-                                   sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_ORIGINAL,
-                                   sodium_base64_VARIANT_ORIGINAL_NO_PADDING};
+    static const enum ac_base64_variant variants[] = {AC_BASE64_URL_NOPAD, AC_BASE64_STD};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        const char *end;
-        if (sodium_base642bin(bin, len, text, len, NULL, out_len, &end, variants[i]) == 0 &&
-            end == text + len) {
+        if (ac_base64_decode(text, len, variants[i], bin, len ? len : 1, out_len) == 0) {
             *out = bin;
             return 0;
         }
