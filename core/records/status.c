@@ -80,6 +80,37 @@ int ac_status_list_new(uint64_t entries, struct ac_status_list **out)
     return 0;
 }
 
+uint64_t ac_status_entries_for(uint64_t assigned, uint64_t min_entries)
+{
+    uint64_t e = AC_STATUS_MIN_ENTRIES;
+    while (e < AC_STATUS_MAX_ENTRIES && (e < min_entries || assigned > e / 2))
+        e *= 2;
+    return e < min_entries ? min_entries : e;
+}
+
+int ac_status_list_grow(struct ac_status_list *l, uint64_t entries)
+{
+    if (!entries_ok(entries) || entries <= l->entries)
+        return AC_EINVAL;
+    /* The packing puts entry i at the same byte and bit whatever the size,
+     * so the old arrays are the start of the new ones. */
+    uint8_t *bits = calloc(entries / 4, 1);
+    uint8_t *used = calloc(entries / 8, 1);
+    if (!bits || !used) {
+        free(bits);
+        free(used);
+        return AC_ENOMEM;
+    }
+    memcpy(bits, l->bits, l->entries / 4);
+    memcpy(used, l->used, l->entries / 8);
+    free(l->bits);
+    free(l->used);
+    l->bits = bits;
+    l->used = used;
+    l->entries = entries;
+    return 0;
+}
+
 int ac_status_list_load(uint64_t entries, const uint8_t *status, size_t status_len,
                         const uint8_t *used, size_t used_len, struct ac_status_list **out)
 {

@@ -34,7 +34,7 @@ void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, i
     int err = ac__ob3_credential(n, id, &b, why, sizeof why);
     if (err) {
         if (err != AC_ENOENT)
-            ac_log_error("ob3: %s: %s", what, why[0] ? why : "failed");
+            ac_log_error("ob3", "%s: %s", what, why[0] ? why : "failed");
         ac_buf_release(&b);
         ac__respond_error(x, err == AC_EPARSE || err == AC_EINVAL ? AC_EIO : err, what);
         return;

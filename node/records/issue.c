@@ -146,12 +146,33 @@ static int load_status_entry(void *ctx, const struct ac_store_status *e)
     return 0;
 }
 
+/* The list's size follows from what is stored: large enough for the highest
+ * index and to stay at most half assigned (ac_status_entries_for()). */
+struct status_extent {
+    uint64_t count, max_idx;
+};
+
+static int status_extent_entry(void *ctx, const struct ac_store_status *e)
+{
+    struct status_extent *x = ctx;
+    x->count++;
+    if (e->idx > x->max_idx)
+        x->max_idx = e->idx;
+    return 0;
+}
+
 static int load_status(struct ac_node *n, struct ac_status_list **out)
 {
-    struct status_load l = {.entries = AC_STATUS_MIN_ENTRIES};
+    struct status_extent x = {0, 0};
+    int err = ac_store_status_each(n->store, status_extent_entry, &x);
+    if (err)
+        return err;
+    if (x.max_idx >= AC_STATUS_MAX_ENTRIES)
+        return AC_EPARSE;
+    struct status_load l = {.entries = ac_status_entries_for(x.count, x.count ? x.max_idx + 1 : 0)};
     l.bits = calloc(l.entries / 4, 1);
     l.used = calloc(l.entries / 8, 1);
-    int err = (l.bits && l.used) ? 0 : AC_ENOMEM;
+    err = (l.bits && l.used) ? 0 : AC_ENOMEM;
     if (!err)
         err = ac_store_status_each(n->store, load_status_entry, &l);
     if (!err)
@@ -363,7 +384,20 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     int64_t now_ms = ac_clock_now_ms();
     uint64_t status_idx = 0;
-    int err = ac_status_list_assign(r->status, &status_idx);
+    /* Grow before the list would be more than half assigned; the published
+     * token and bitstring are rebuilt at their new size. */
+    uint64_t want = ac_status_entries_for(ac_status_list_assigned(r->status) + 1,
+                                          ac_status_list_entries(r->status));
+    int err = 0;
+    if (want > ac_status_list_entries(r->status)) {
+        err = ac_status_list_grow(r->status, want);
+        if (err)
+            return err;
+        /* The OB 3.0 status list credentials follow the bitstring's ETag. */
+        r->token.stale = r->bitstring.stale = 1;
+        ac_log_info("records", "the status list grows to %llu entries", (unsigned long long)want);
+    }
+    err = ac_status_list_assign(r->status, &status_idx);
     if (err)
         return err;
     struct ac_record rec;

@@ -17,7 +17,7 @@
 #include "review/review.h"
 
 struct ac__ob3 {
-    struct ac_jsonld *jsonld; /* owned: its processed-context cache is reused */
+    struct ac_jsonld *jsonld;      /* owned: its processed-context cache is reused */
     struct ac__published lists[2]; /* by enum ac_status_purpose */
     /* What each list was built from: the bitstring's ETag and the key id. */
     char built_from[2][AC__ETAG_MAX + 2 * AC_KEY_ID_BYTES + 1];
@@ -42,7 +42,7 @@ static int state(struct ac_node *n, struct ac__ob3 **out)
             return AC_ENOMEM;
         int err = ac_jsonld_new(&o->jsonld, why, sizeof why);
         if (err) {
-            ac_log_error("ob3: %s", why);
+            ac_log_error("ob3", "%s", why);
             free(o);
             return err;
         }
@@ -96,14 +96,14 @@ static int criteria(const struct ac_definition *d, struct ac_buf *b)
         rc = ac_buf_printf(b, "%s%s%s", i ? "; " : "", d->elements[i].prompt,
                            d->elements[i].required ? "" : " (optional)");
     if (!rc)
-        rc = ac_buf_printf(b, ". Certified reviewers score it on the rubric (%zu levels); "
-                              "\"%s\" or better earns the credential.",
+        rc = ac_buf_printf(b,
+                           ". Certified reviewers score it on the rubric (%zu levels); "
+                           "\"%s\" or better earns the credential.",
                            d->n_levels, d->levels[d->passing_level]);
     return rc ? rc : ac_buf_terminate(b);
 }
 
-int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *why,
-                       size_t whylen)
+int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *why, size_t whylen)
 {
     struct ac__ob3 *o;
     struct ac_store_record row;
@@ -124,7 +124,7 @@ int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *
         err = AC_EPARSE;
     if (!err)
         err = ac__review_definition(n, rec.definition_id, (int64_t)rec.definition_version, NULL,
-                                  NULL, &def);
+                                    NULL, &def);
     if (!err)
         err = criteria(def, &crit);
     if (err)
@@ -219,7 +219,7 @@ int ac__ob3_status_list(struct ac_node *n, enum ac_status_purpose purpose,
         err = ac_ob3_sign_with(o->jsonld, cred, vm, created_s(k, now_s), ac__keyring_sign_cb,
                                n->keyring, why, sizeof why);
     if (err && err != AC_ENOMEM)
-        ac_log_error("ob3: status list %s: %s", url, why);
+        ac_log_error("ob3", "status list %s: %s", url, why);
     if (!err && !(text = json_dumps(cred, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         err = AC_ENOMEM;
     if (!err) {

@@ -5,7 +5,9 @@
  * entry for one status purpose).
  *
  * Each record gets an index, chosen at random among the unused ones, into one
- * list of at least AC_STATUS_MIN_ENTRIES entries. An entry holds 2 bits with
+ * list of at least AC_STATUS_MIN_ENTRIES entries, which grows (doubling, up to
+ * AC_STATUS_MAX_ENTRIES) so that it is never more than half assigned: random
+ * draws stay cheap and an index keeps hiding among many unused ones. An entry holds 2 bits with
  * the Token Status List's values: 0 valid, 1 invalid (revoked; final),
  * 2 suspended (reversible). The list is memory only: the store persists
  * ac_status_list_bytes() and ac_status_list_used_bytes() and reloads them with
@@ -56,6 +58,17 @@ int ac_status_list_load(uint64_t entries, const uint8_t *status, size_t status_l
 
 /* Frees |l|; NULL is a no-op. */
 void ac_status_list_free(struct ac_status_list *l);
+
+/* Returns the size a list should have to hold |assigned| entries at most half
+ * full and to reach index |min_entries| - 1: AC_STATUS_MIN_ENTRIES doubled as
+ * often as needed, capped at AC_STATUS_MAX_ENTRIES (a list that reaches the
+ * cap may fill beyond half). */
+uint64_t ac_status_entries_for(uint64_t assigned, uint64_t min_entries);
+
+/* Grows |l| to |entries| entries (a valid size larger than today's); every
+ * assigned index keeps its status, and the new entries are unused and valid.
+ * Returns 0, AC_EINVAL or AC_ENOMEM (|l| unchanged). */
+int ac_status_list_grow(struct ac_status_list *l, uint64_t entries);
 
 /* Returns the number of entries, and of assigned entries. */
 uint64_t ac_status_list_entries(const struct ac_status_list *l);

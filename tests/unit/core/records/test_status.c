@@ -262,12 +262,58 @@ static void test_status_names_read_as_words(void **state)
     assert_string_equal("unknown", ac_status_name(3));
 }
 
+static void test_a_list_grows_by_doubling_before_it_is_more_than_half_assigned(void **state)
+{
+    (void)state;
+    /* The rule, worked by hand: 131,072 holds up to 65,536; one more needs
+     * 262,144; an index of 200,000 needs 262,144 whatever the count. */
+    assert_int_equal(131072, ac_status_entries_for(0, 0));
+    assert_int_equal(131072, ac_status_entries_for(65536, 0));
+    assert_int_equal(262144, ac_status_entries_for(65537, 0));
+    assert_int_equal(262144, ac_status_entries_for(1, 200001));
+    assert_int_equal(AC_STATUS_MAX_ENTRIES, ac_status_entries_for(AC_STATUS_MAX_ENTRIES, 0));
+}
+
+static void test_growing_keeps_every_status_and_frees_the_new_entries(void **state)
+{
+    (void)state;
+    struct ac_status_list *l = NULL;
+    assert_int_equal(0, ac_status_list_new(AC_STATUS_MIN_ENTRIES, &l));
+    uint64_t a, b;
+    assert_int_equal(0, ac_status_list_assign(l, &a));
+    assert_int_equal(0, ac_status_list_assign(l, &b));
+    assert_int_equal(0, ac_status_list_set(l, a, AC_STATUS_INVALID));
+    assert_int_equal(0, ac_status_list_set(l, b, AC_STATUS_SUSPENDED));
+    assert_int_equal(AC_EINVAL, ac_status_list_grow(l, AC_STATUS_MIN_ENTRIES));
+    assert_int_equal(0, ac_status_list_grow(l, 2 * AC_STATUS_MIN_ENTRIES));
+    assert_int_equal(2 * AC_STATUS_MIN_ENTRIES, ac_status_list_entries(l));
+    assert_int_equal(2, ac_status_list_assigned(l));
+    enum ac_status s;
+    assert_int_equal(0, ac_status_list_get(l, a, &s));
+    assert_int_equal(AC_STATUS_INVALID, s);
+    assert_int_equal(0, ac_status_list_get(l, b, &s));
+    assert_int_equal(AC_STATUS_SUSPENDED, s);
+    assert_int_equal(AC_ENOENT, ac_status_list_get(l, AC_STATUS_MIN_ENTRIES + 5, &s));
+    /* Draws now range over the whole list: among 64 of them some land in
+     * the new half (the chance that none does is 2^-64). */
+    int upper = 0;
+    for (int i = 0; i < 64; i++) {
+        uint64_t k;
+        assert_int_equal(0, ac_status_list_assign(l, &k));
+        upper |= k >= AC_STATUS_MIN_ENTRIES;
+    }
+    assert_true(upper);
+    ac_status_list_free(l);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_smaller_than_the_w3c_minimum_are_refused),
+        cmocka_unit_test(test_a_list_grows_by_doubling_before_it_is_more_than_half_assigned),
+        cmocka_unit_test(test_growing_keeps_every_status_and_frees_the_new_entries),
         cmocka_unit_test(test_two_bit_entries_pack_least_significant_first),
         cmocka_unit_test(test_revocation_is_final),
         cmocka_unit_test(test_suspension_is_lifted_by_reinstating),
