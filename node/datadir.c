@@ -42,8 +42,12 @@ static int make_dir(const char *path)
 static int check_private(const char *path, const char *what)
 {
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return errno == ENOENT ? 0 : AC_EIO;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        ac_log_error("node", "%s: cannot check the %s: %s", path, what, strerror(errno));
+        return AC_EIO;
+    }
     if (sb.st_mode & 077) {
         ac_log_error("node", "%s: mode %03o lets others read the %s; it must be 0600", path,
                      (unsigned)(sb.st_mode & 0777), what);
