@@ -53,14 +53,31 @@ int ac_cose_sig_structure(const struct ac_cose_sign1 *msg, struct ac_buf *out)
 int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid, size_t kid_len,
                   ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out)
 {
+    return ac_cose_sign1_typed(payload, payload_len, kid, kid_len, NULL, sign, sign_ctx, out);
+}
+
+int ac_cose_sign1_typed(const uint8_t *payload, size_t payload_len, const uint8_t *kid,
+                        size_t kid_len, const char *content_type, ac_cose_sign_cb sign,
+                        void *sign_ctx, struct ac_buf *out)
+{
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX)
         return AC_EINVAL;
-    /* Protected header {1: -8, 4: kid}: keys already in deterministic order. */
-    uint8_t prot[4 + 9 + AC_COSE_KID_MAX];
+    size_t ctlen = content_type ? strlen(content_type) : 0;
+    if (content_type && (ctlen == 0 || ctlen > AC_COSE_CONTENT_TYPE_MAX))
+        return AC_EINVAL;
+    /* Protected header {1: -8, 3: content type, 4: kid}: labels already in
+     * deterministic (bytewise) order. */
+    uint8_t prot[4 + 9 + AC_COSE_CONTENT_TYPE_MAX + 9 + AC_COSE_KID_MAX];
     size_t plen = 0;
-    prot[plen++] = 0xa2;
+    prot[plen++] = content_type ? 0xa3 : 0xa2;
     prot[plen++] = 0x01;
     prot[plen++] = 0x27; /* -8 */
+    if (content_type) {
+        prot[plen++] = AC_COSE_HDR_CONTENT_TYPE;
+        plen += ac_cbor_encode_head(prot + plen, AC_CBOR_TEXT, ctlen);
+        memcpy(prot + plen, content_type, ctlen);
+        plen += ctlen;
+    }
     prot[plen++] = 0x04;
     plen += ac_cbor_encode_head(prot + plen, AC_CBOR_BYTES, kid_len);
     memcpy(prot + plen, kid, kid_len);

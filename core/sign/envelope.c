@@ -91,29 +91,14 @@ int ac_envelope_check(const struct ac_envelope *env, char *why, size_t whylen)
                    (long long)env->ts_ms);
     char cwhy[AC_CBOR_WHY_LEN];
     if (!env->body || ac_cbor_check(env->body, env->body_len, cwhy, sizeof cwhy))
-        return say(AC_EINVAL, why, whylen, "envelope body: must be one deterministic CBOR item (%s)",
+        return say(AC_EINVAL, why, whylen,
+                   "envelope body: must be one deterministic CBOR item (%s)",
                    env->body ? cwhy : "none given");
     return 0;
 }
 
 /* The protected header {1: -8, 3: content type, 4: kid}, keys in the
  * deterministic order (their encodings are 0x01 < 0x03 < 0x04). */
-static int write_protected(const uint8_t *kid, size_t kid_len, struct ac_buf *out)
-{
-    struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    ac_cbor_put_map(&w, 3);
-    ac_cbor_put_uint(&w, AC_COSE_HDR_ALG);
-    ac_cbor_put_int(&w, AC_COSE_ALG_EDDSA);
-    ac_cbor_put_uint(&w, AC_ENVELOPE_HDR_CONTENT_TYPE);
-    ac_cbor_put_str(&w, AC_ENVELOPE_CONTENT_TYPE);
-    ac_cbor_put_uint(&w, AC_COSE_HDR_KID);
-    ac_cbor_put_bytes(&w, kid, kid_len);
-    int rc = ac_cbor_writer_finish(&w, out);
-    ac_cbor_writer_release(&w);
-    return rc;
-}
-
 static int write_payload(const struct ac_envelope *env, struct ac_buf *out)
 {
     struct ac_cbor_writer w;
@@ -138,46 +123,17 @@ static int write_payload(const struct ac_envelope *env, struct ac_buf *out)
     return rc;
 }
 
-static int append_bstr(struct ac_buf *b, const uint8_t *p, size_t len)
-{
-    uint8_t h[9];
-    size_t n = ac_cbor_encode_head(h, AC_CBOR_BYTES, len);
-    if (ac_buf_append(b, h, n) || (len && ac_buf_append(b, p, len)))
-        return AC_ENOMEM;
-    return 0;
-}
-
 int ac_envelope_sign(const struct ac_envelope *env, const uint8_t *kid, size_t kid_len,
                      ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out)
 {
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX || ac_envelope_check(env, NULL, 0))
         return AC_EINVAL;
-    struct ac_buf prot = AC_BUF_INIT, payload = AC_BUF_INIT, tbs = AC_BUF_INIT;
-    int rc = write_protected(kid, kid_len, &prot);
+    struct ac_buf payload = AC_BUF_INIT;
+    int rc = write_payload(env, &payload);
     if (!rc)
-        rc = write_payload(env, &payload);
-    /* The Sig_structure ["Signature1", protected, h'', payload] of RFC 9052
-     * §4.4, built from the very bytes that go into the message. */
-    static const uint8_t head[] = {0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1'};
-    if (!rc && (ac_buf_append(&tbs, head, sizeof head) || append_bstr(&tbs, prot.data, prot.len) ||
-                append_bstr(&tbs, NULL, 0) || append_bstr(&tbs, payload.data, payload.len)))
-        rc = AC_ENOMEM;
-    uint8_t sig[64];
-    if (!rc)
-        rc = sign(sign_ctx, tbs.data, tbs.len, sig);
-    size_t before = out->len;
-    static const uint8_t start[] = {0xd2, 0x84}; /* tag 18, array of 4 */
-    static const uint8_t empty_map = 0xa0;
-    if (!rc && (ac_buf_append(out, start, sizeof start) ||
-                append_bstr(out, prot.data, prot.len) || ac_buf_append(out, &empty_map, 1) ||
-                append_bstr(out, payload.data, payload.len) || append_bstr(out, sig, sizeof sig))) {
-        out->len = before;
-        rc = AC_ENOMEM;
-    }
-    sodium_memzero(sig, sizeof sig);
-    ac_buf_release(&prot);
+        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len, AC_ENVELOPE_CONTENT_TYPE,
+                                 sign, sign_ctx, out);
     ac_buf_release(&payload);
-    ac_buf_release(&tbs);
     return rc;
 }
 
@@ -282,15 +238,15 @@ int ac_envelope_decode(const struct ac_cose_sign1 *msg, struct ac_envelope *out,
                 rc = say(AC_EPARSE, why, whylen, "envelope v: must be %d", AC_ENVELOPE_VERSION);
         } else if (klen == 4 && memcmp(k, "type", 4) == 0) {
             bit = 2;
-            rc = get_field_text(&r, "type", out->type, AC_ENVELOPE_TYPE_MAX, RULE_TYPE, why,
-                                whylen);
+            rc =
+                get_field_text(&r, "type", out->type, AC_ENVELOPE_TYPE_MAX, RULE_TYPE, why, whylen);
         } else if (klen == 2 && memcmp(k, "id", 2) == 0) {
             bit = 4;
             rc = get_field_text(&r, "id", out->id, AC_ENVELOPE_ID_MAX, RULE_ID, why, whylen);
         } else if (klen == 4 && memcmp(k, "from", 4) == 0) {
             bit = 8;
-            rc = get_field_text(&r, "from", out->from, AC_ENVELOPE_NODE_MAX, RULE_NODE, why,
-                                whylen);
+            rc =
+                get_field_text(&r, "from", out->from, AC_ENVELOPE_NODE_MAX, RULE_NODE, why, whylen);
         } else if (klen == 2 && memcmp(k, "to", 2) == 0) {
             bit = 16;
             const char *s;

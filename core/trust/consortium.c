@@ -138,8 +138,7 @@ static int url_ok(const char *s, size_t n)
 static int check_consortium(const struct ac_consortium *c, char *why, size_t whylen)
 {
     if (!c->name[0])
-        return say(AC_EINVAL, why, whylen, "name: must be 1-%d characters",
-                   AC_CONSORTIUM_NAME_MAX);
+        return say(AC_EINVAL, why, whylen, "name: must be 1-%d characters", AC_CONSORTIUM_NAME_MAX);
     if (c->serial == 0)
         return say(AC_EINVAL, why, whylen, "serial: must be at least 1");
     for (size_t i = 0; i < c->nmembers; i++) {
@@ -208,8 +207,8 @@ static int member_from_json(json_t *jm, size_t i, struct ac_member *m, char *why
     }
     if (!json_is_array(keys) || json_array_size(keys) == 0 ||
         json_array_size(keys) > AC_CONSORTIUM_MAX_KEYS)
-        return say(AC_EINVAL, why, whylen, "members[%zu].keys: must be an array of 1 to %d keys",
-                   i, AC_CONSORTIUM_MAX_KEYS);
+        return say(AC_EINVAL, why, whylen, "members[%zu].keys: must be an array of 1 to %d keys", i,
+                   AC_CONSORTIUM_MAX_KEYS);
     json_array_foreach(keys, k, v)
     {
         struct ac_member_key *key = &m->keys[m->nkeys];
@@ -292,9 +291,8 @@ out:
 int ac_consortium_to_json(const struct ac_consortium *c, struct ac_buf *out)
 {
     char t[21];
-    json_t *j = json_pack("{s:s, s:I, s:s, s:[]}", "name", c->name, "serial",
-                          (json_int_t)c->serial, "issued", ac_clock_format(c->issued_ms, t),
-                          "members");
+    json_t *j = json_pack("{s:s, s:I, s:s, s:[]}", "name", c->name, "serial", (json_int_t)c->serial,
+                          "issued", ac_clock_format(c->issued_ms, t), "members");
     json_t *members = j ? json_object_get(j, "members") : NULL;
     for (size_t i = 0; members && i < c->nmembers; i++) {
         const struct ac_member *m = &c->members[i];
@@ -313,9 +311,8 @@ int ac_consortium_to_json(const struct ac_consortium *c, struct ac_buf *out)
                                     json_string(ac_clock_format(m->keys[k].not_after_ms, t)));
             json_array_append_new(keys, jk);
         }
-        json_array_append_new(members, json_pack("{s:s, s:s, s:o, s:o}", "node", m->node_id,
-                                                 "url", m->base_url, "rights", rights, "keys",
-                                                 keys));
+        json_array_append_new(members, json_pack("{s:s, s:s, s:o, s:o}", "node", m->node_id, "url",
+                                                 m->base_url, "rights", rights, "keys", keys));
     }
     char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
@@ -373,53 +370,17 @@ static int write_payload(const struct ac_consortium *c, struct ac_buf *out)
     return rc;
 }
 
-static int append_bstr(struct ac_buf *b, const uint8_t *p, size_t len)
-{
-    uint8_t h[9];
-    size_t n = ac_cbor_encode_head(h, AC_CBOR_BYTES, len);
-    if (ac_buf_append(b, h, n) || (len && ac_buf_append(b, p, len)))
-        return AC_ENOMEM;
-    return 0;
-}
-
 int ac_consortium_sign(const struct ac_consortium *c, const uint8_t *kid, size_t kid_len,
                        ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out)
 {
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX || check_consortium(c, NULL, 0))
         return AC_EINVAL;
-    struct ac_buf prot = AC_BUF_INIT, payload = AC_BUF_INIT, tbs = AC_BUF_INIT;
-    struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    ac_cbor_put_map(&w, 3);
-    ac_cbor_put_uint(&w, AC_COSE_HDR_ALG);
-    ac_cbor_put_int(&w, AC_COSE_ALG_EDDSA);
-    ac_cbor_put_uint(&w, 3);
-    ac_cbor_put_str(&w, AC_CONSORTIUM_CONTENT_TYPE);
-    ac_cbor_put_uint(&w, AC_COSE_HDR_KID);
-    ac_cbor_put_bytes(&w, kid, kid_len);
-    int rc = ac_cbor_writer_finish(&w, &prot);
-    ac_cbor_writer_release(&w);
+    struct ac_buf payload = AC_BUF_INIT;
+    int rc = write_payload(c, &payload);
     if (!rc)
-        rc = write_payload(c, &payload);
-    static const uint8_t head[] = {0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1'};
-    if (!rc && (ac_buf_append(&tbs, head, sizeof head) || append_bstr(&tbs, prot.data, prot.len) ||
-                append_bstr(&tbs, NULL, 0) || append_bstr(&tbs, payload.data, payload.len)))
-        rc = AC_ENOMEM;
-    uint8_t sig[64];
-    if (!rc)
-        rc = sign(sign_ctx, tbs.data, tbs.len, sig);
-    size_t before = out->len;
-    static const uint8_t start[] = {0xd2, 0x84};
-    static const uint8_t empty_map = 0xa0;
-    if (!rc && (ac_buf_append(out, start, sizeof start) ||
-                append_bstr(out, prot.data, prot.len) || ac_buf_append(out, &empty_map, 1) ||
-                append_bstr(out, payload.data, payload.len) || append_bstr(out, sig, sizeof sig))) {
-        out->len = before;
-        rc = AC_ENOMEM;
-    }
-    ac_buf_release(&prot);
+        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len,
+                                 AC_CONSORTIUM_CONTENT_TYPE, sign, sign_ctx, out);
     ac_buf_release(&payload);
-    ac_buf_release(&tbs);
     return rc;
 }
 
@@ -546,8 +507,8 @@ int ac_consortium_open(const uint8_t *data, size_t len, const uint8_t consortium
     if (ac_cbor_get_map(&r, &n) || n != 5 || get_key(&r, "v") || ac_cbor_get_uint(&r, &v) ||
         v != CONSORTIUM_VERSION || get_key(&r, "name") || copy_text(&r, c->name, sizeof c->name) ||
         get_key(&r, "issued") || ac_cbor_get_int(&r, &c->issued_ms) || get_key(&r, "serial") ||
-        ac_cbor_get_uint(&r, &c->serial) || get_key(&r, "members") ||
-        ac_cbor_get_array(&r, &nm) || nm > AC_CONSORTIUM_MAX_MEMBERS) {
+        ac_cbor_get_uint(&r, &c->serial) || get_key(&r, "members") || ac_cbor_get_array(&r, &nm) ||
+        nm > AC_CONSORTIUM_MAX_MEMBERS) {
         say(rc, why, whylen,
             "consortium file: payload must be {v: 1, name, serial, issued, members}");
         goto fail;

@@ -19,7 +19,9 @@
 #define AC_COSE_ALG_ED25519 (-19) /* RFC 9864 */
 #define AC_COSE_HDR_ALG 1
 #define AC_COSE_HDR_CRIT 2
+#define AC_COSE_HDR_CONTENT_TYPE 3
 #define AC_COSE_HDR_KID 4
+#define AC_COSE_CONTENT_TYPE_MAX 64
 #define AC_COSE_KID_MAX 64
 #define AC_COSE_WHY_LEN 160
 
@@ -39,6 +41,15 @@ int ac_cose_sign_with_secret_key(void *ctx, const uint8_t *msg, size_t len, uint
  * AC_ENOMEM, or what |sign| returned; on failure |out| is unchanged. */
 int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid, size_t kid_len,
                   ac_cose_sign_cb sign, void *sign_ctx, struct ac_buf *out);
+
+/* As ac_cose_sign1(), with the text |content_type| (1 to
+ * AC_COSE_CONTENT_TYPE_MAX bytes; NULL: none) also in the protected header
+ * {1: -8, 3: content_type, 4: kid}, so a signature over one kind of document
+ * can never be taken for another's (federation envelopes, consortium files).
+ * Returns 0, AC_EINVAL, AC_ENOMEM or what |sign| returned. */
+int ac_cose_sign1_typed(const uint8_t *payload, size_t payload_len, const uint8_t *kid,
+                        size_t kid_len, const char *content_type, ac_cose_sign_cb sign,
+                        void *sign_ctx, struct ac_buf *out);
 
 /* A parsed COSE_Sign1. Every pointer borrows the input, which must outlive it. */
 struct ac_cose_sign1 {
