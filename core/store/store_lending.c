@@ -385,3 +385,17 @@ int ac_store_borrowing_get(struct ac_store *st, const char *credential_id,
         *from = src;
     return 0;
 }
+
+int ac_store_borrowed_certified_count(struct ac_store *st, int64_t credential_row, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT COUNT(*) FROM reviewer_certs c"
+                             " JOIN remote_reviewers r ON r.user_id = c.user_id"
+                             " WHERE c.credential_id = ?1 AND c.state = 'certified'",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, credential_row);
+    return ac__store_int64(st, s, n);
+}

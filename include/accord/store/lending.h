@@ -90,6 +90,10 @@ int ac_store_capacity_list(struct ac_store *st, const char *credential_id,
 int ac_store_capacity_offer_get(struct ac_store *st, const char *peer, int64_t *sent_ms,
                                 char *msg_id);
 
+/* Sets |*n| to the stand-ins (reviewers of other nodes, remote.h) certified
+ * for credential row |credential_row| here. Returns 0 or AC_EDB. */
+int ac_store_borrowed_certified_count(struct ac_store *st, int64_t credential_row, int64_t *n);
+
 /* ---- the issuer's side: when work goes to borrowed reviewers ---- */
 
 enum ac_borrowing_mode {
