@@ -5,7 +5,8 @@ sets a lending policy (bad input refused naming the field, over the API and
 through accordctl); the policy change and `accordctl lending offer` send
 signed capacity offers; the issuer keeps the latest one and shows its pool
 as own + borrowed, each reviewer with where they live (API, `accordctl
-reviewer pool`, analytics). A newer offer replaces the older one. A peer
+reviewer pool`, analytics). A newer offer replaces the older one, and a
+day later (test clocks) the lender offers again unasked. A peer
 the issuer grants no lend right (played by Python) is refused 403 and
 nothing of its offer is kept."""
 import sys
@@ -155,6 +156,18 @@ def main():
         status, pool = A.get("/v1/definitions/%s/pool" % cred.ref)
         check(all(m["lives"] != "py.example" for m in pool["reviewers"]),
               "nor does a stand-in appear for its reviewer")
+
+        # Without a change the lender offers again once a day of its clock.
+        # Both clocks move (an envelope more than 300 s off is refused).
+        first = items[0]["offered"]
+        for api in (A, B):
+            status, _ = api.post("/v1/test/clock", {"advance_seconds": 25 * 3600})
+            assert status == 200, status
+        items = wait_for("the daily offer", lambda: [i for i in capacity()
+                                                     if i["offered"] != first])
+        check(items[0]["offered"] > first and items[0]["home_user"] == lent[0],
+              "a day later the lender offered its capacity again (%s, then %s)"
+              % (first, items[0]["offered"]))
 
         status, _ = B.call("DELETE", path)
         check(status == 204, "the lender's admin removes the policy")

@@ -68,6 +68,7 @@ struct ac_capacity_reviewer {
     int64_t user_id;        /* the stand-in on this node (remote.h) */
     bool certified_at_home; /* the lender holds our certification of them */
     uint32_t slots;         /* reviews per month the lender allows them for us */
+    int64_t offered_ms;     /* when the lender made the offer (read only) */
 };
 
 /* Replaces what |peer| offered with |v|[0..n) (the reviewers of message

@@ -117,8 +117,8 @@ static void test_the_pool_lists_each_reviewer_with_where_they_live_and_their_sta
     certify(row, nora);
     /* north.example offers both for unit-cred; Ned has not applied here. */
     struct ac_capacity_reviewer offer[2] = {
-        {"north.example", "unit-cred", 7, nora, true, 3},
-        {"north.example", "unit-cred", 8, ned, false, 2},
+        {"north.example", "unit-cred", 7, nora, true, 3, 0},
+        {"north.example", "unit-cred", 8, ned, false, 2, 0},
     };
     assert_int_equal(
         0, ac_store_capacity_replace(fx.node.store, "north.example", "cap-1", 10, offer, 2, 11));
@@ -148,8 +148,8 @@ static void test_an_older_capacity_offer_does_not_replace_a_newer_one(void **sta
 {
     (void)state;
     int64_t nora = stand_in(7, "Nora"), ned = stand_in(8, "Ned");
-    struct ac_capacity_reviewer newer = {"north.example", "unit-cred", 7, nora, false, 3};
-    struct ac_capacity_reviewer older = {"north.example", "unit-cred", 8, ned, false, 2};
+    struct ac_capacity_reviewer newer = {"north.example", "unit-cred", 7, nora, false, 3, 0};
+    struct ac_capacity_reviewer older = {"north.example", "unit-cred", 8, ned, false, 2, 0};
     assert_int_equal(
         0, ac_store_capacity_replace(fx.node.store, "north.example", "cap-2", 20, &newer, 1, 21));
     assert_int_equal(AC_ECONFLICT, ac_store_capacity_replace(fx.node.store, "north.example",
