@@ -617,7 +617,7 @@ const struct ac__migration ac__migrations[] = {
      " home_user INTEGER NOT NULL CHECK (home_user > 0),"
      " created_ms INTEGER NOT NULL,"
      " UNIQUE (home_node, home_user));"},
-    {22, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
+    {19, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
      /* On a lender: what its admin lets one peer borrow for one of the
       * peer's credentials (include/accord/store/lending.h). reviewers is
       * '*' (every local reviewer) or ascending user ids joined by ',';
