@@ -3,7 +3,10 @@
  * Append only: give a new migration the next number and never change one that
  * has shipped (a database records which numbers it has applied). Each runs in
  * one transaction with its version recorded in schema_migrations. Times are
- * integer milliseconds since the Unix epoch (UTC). */
+ * integer milliseconds since the Unix epoch (UTC). Numbers are contiguous and
+ * taken in landing order: a branch whose number was taken on main meanwhile
+ * renumbers to the next free one when it merges (unit.core.store.test_store
+ * fails on a gap or a repeat). */
 #include <stddef.h>
 
 #include "internal.h"
@@ -617,7 +620,7 @@ const struct ac__migration ac__migrations[] = {
      " home_user INTEGER NOT NULL CHECK (home_user > 0),"
      " created_ms INTEGER NOT NULL,"
      " UNIQUE (home_node, home_user));"},
-    {22, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
+    {19, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
      /* On a lender: what its admin lets one peer borrow for one of the
       * peer's credentials (include/accord/store/lending.h). reviewers is
       * '*' (every local reviewer) or ascending user ids joined by ',';
