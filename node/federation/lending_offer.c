@@ -90,28 +90,32 @@ static int lendable_of(struct ac_node *n, const struct ac_lending_policy *p, int
             err = consider(n, p, p->reviewers[i], now, *v, nv, total);
         return err;
     }
-    struct ac_user page[USER_PAGE];
+    struct ac_user *page = malloc(USER_PAGE * sizeof *page);
+    if (!page)
+        return AC_ENOMEM;
     int64_t after = 0;
-    for (;;) {
-        size_t got = 0;
+    size_t got = USER_PAGE;
+    while (!err && got == USER_PAGE) {
         if ((err = ac_store_user_list(n->store, after, page, USER_PAGE, &got)) != 0)
-            return err;
+            break;
         for (size_t i = 0; !err && i < got; i++) {
+            after = page[i].id;
             if (!(page[i].roles & AC_ROLE_REVIEWER) || page[i].disabled_ms)
                 continue;
             if (*nv == cap) {
                 struct lendable *g = realloc(*v, 2 * cap * sizeof *g);
-                if (!g)
-                    return AC_ENOMEM;
+                if (!g) {
+                    err = AC_ENOMEM;
+                    break;
+                }
                 *v = g;
                 cap *= 2;
             }
             err = consider(n, p, page[i].id, now, *v, nv, total);
         }
-        if (err || got < USER_PAGE)
-            return err;
-        after = page[got - 1].id;
     }
+    free(page);
+    return err;
 }
 
 static void put_reviewer(struct ac_cbor_writer *w, const struct lendable *l)
