@@ -527,15 +527,15 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         if (left == 0 && oldest && (next_free == 0 || oldest + period_ms < next_free))
             next_free = oldest + period_ms;
     }
-    /* Borrowed reviewers wait behind own ones unless the backlog exceeds
-     * own capacity or the credential borrows always (pool_borrowed.c). */
-    if (!err)
-        err = ac__borrow_gate(n, def->id, ps, np, pr, nr);
     /* Master mode: at the issuer's rate a submission also goes, blind, to a
      * second master (a disagreement is escalated; decisions.c). */
     struct ac_assign_credential crule = {
         1, true, def->mode == AC_MODE_MASTER ? def->maintenance.second_master_rate : 0};
     struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
+    /* Borrowed reviewers wait behind own ones unless own reviewers cannot
+     * take the backlog or the credential borrows always (pool_borrowed.c). */
+    if (!err && np)
+        err = ac__borrow_gate(n, def->id, &p, pr);
     if (!err && np)
         err = ac_assign_run(&p, &res);
     struct ac_assign_rng rng;

@@ -119,11 +119,14 @@ size_t ac__borrow_hold_back(struct ac_assign_reviewer *pr, size_t nr, const bool
                             uint64_t backlog, enum ac_borrowing_mode mode);
 
 /* Applies the borrowing mode of credential |def_id| (its own, else the
- * node's, else above_capacity) to the pass's reviewers |pr| for the
- * submissions |ps|: stand-ins are found in the store. Returns 0, AC_ENOMEM
- * or AC_EDB. */
-int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assign_submission *ps,
-                    size_t np, struct ac_assign_reviewer *pr, size_t nr);
+ * node's, else above_capacity) to problem |p| of a pass, whose reviewers are
+ * |pr| (p->reviewers, writable): with above_capacity, stand-ins found in the
+ * store are held back (marked unavailable) when ac__borrow_hold_back() says
+ * own spare capacity covers the backlog and a trial run of |p| without them
+ * leaves no submission short; otherwise nothing changes. Returns 0,
+ * AC_ENOMEM, AC_EINVAL (from the trial run) or AC_EDB. */
+int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assign_problem *p,
+                    struct ac_assign_reviewer *pr);
 
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint, in one

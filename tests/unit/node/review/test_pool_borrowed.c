@@ -2,7 +2,8 @@
  * borrowing mode above_capacity, borrowed reviewers (stand-ins) are held
  * back while the reviews wanted fit in own reviewers' spare capacity and
  * become candidates past it; with always they are never held back; and in a
- * real assignment pass the mode decides who gets the work. */
+ * real assignment pass the mode decides who gets the work, a borrowed
+ * reviewer stepping in where own slots would do but own people cannot. */
 #include "review_fixture.h"
 #include "accord/store/assignment.h"
 #include "accord/store/lending.h"
@@ -77,6 +78,23 @@ static void test_always_never_holds_borrowed_reviewers_back(void **s)
     "\"reviewers\":{\"mode\":\"master\"},\"maintenance\":{\"second_master_rate\":0},"              \
     "\"pool\":{\"open_assignments_max\":2},"                                                       \
     "\"review\":{\"batch_size\":2,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
+
+/* As above, but each submission needs two distinct reviewers. */
+#define DEF_TWO_REVIEWS                                                                            \
+    "{\"id\":\"" FX_DEF_ID "\",\"version\":1,\"title\":\"Feedback\",\"competency\":\"c\","         \
+    "\"key_method\":\"k\",\"method_components\":\"m\","                                            \
+    "\"submission\":{\"elements\":[{\"id\":\"a\",\"prompt\":\"Describe your feedback "             \
+    "practice\"}]},"                                                                               \
+    "\"scoring\":{\"levels\":[\"not yet\",\"pass\"],\"passing_level\":\"pass\"},"                  \
+    "\"reviewers\":{\"mode\":\"associate\",\"per_submission\":2},"                                 \
+    "\"pool\":{\"open_assignments_max\":2},"                                                       \
+    "\"review\":{\"batch_size\":2,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
+
+static int open_two_reviews(void **state)
+{
+    (void)state;
+    return fx_open_with(DEF_TWO_REVIEWS);
+}
 
 static int open_two(void **state)
 {
@@ -183,6 +201,27 @@ static void test_a_credentials_own_mode_wins_over_the_node_default(void **s)
     assert_int_equal(own, reviewer_of_new_work());
 }
 
+static void
+test_with_above_capacity_a_submission_own_reviewers_cannot_cover_gets_a_borrowed_one(void **s)
+{
+    (void)s;
+    /* One own reviewer with 2 spare slots, and a submission that needs two
+     * distinct reviewers: the slots would cover it, the people do not. */
+    int64_t own = fx_reviewer("olga");
+    int64_t nora = certified_stand_in();
+    int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
+    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(2, nas);
+    int64_t got[2] = {as[0].reviewer_id, as[1].reviewer_id};
+    assert_true((got[0] == own && got[1] == nora) || (got[0] == nora && got[1] == own));
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+}
+
 #define T(f) cmocka_unit_test(f)
 #define P(f) cmocka_unit_test_setup_teardown(f, open_two, fx_close)
 
@@ -197,6 +236,9 @@ int main(void)
         P(test_with_always_the_less_loaded_borrowed_reviewer_gets_the_work),
         P(test_a_node_default_of_always_applies_to_a_credential_without_its_own),
         P(test_a_credentials_own_mode_wins_over_the_node_default),
+        cmocka_unit_test_setup_teardown(
+            test_with_above_capacity_a_submission_own_reviewers_cannot_cover_gets_a_borrowed_one,
+            open_two_reviews, fx_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
