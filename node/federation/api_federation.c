@@ -398,7 +398,8 @@ static void on_consortium_publish(struct ac_http_exchange *x, void *arg)
     }
     uint64_t serial = 0;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__fed_consortium_adopt(n->federation, req->body, req->body_len, &serial, &why);
+    int err = ac__fed_consortium_adopt(n->federation, req->body, req->body_len, 0, &serial,
+                                       &why);
     if (err)
         ac__respond_failure(x, err, &why, "the consortium file");
     else

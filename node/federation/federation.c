@@ -91,7 +91,7 @@ static int load_consortium(struct ac__federation *f)
     fclose(fp);
     struct ac_reason why = AC_REASON_INIT;
     if (!err)
-        err = ac__fed_consortium_adopt(f, b.data, b.len, &serial, &why);
+        err = ac__fed_consortium_adopt(f, b.data, b.len, 0, &serial, &why);
     if (err == AC_ECONFLICT)
         err = 0; /* the store already holds this one or a newer one */
     else if (err)

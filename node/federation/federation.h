@@ -74,6 +74,9 @@ struct ac__federation {
     struct ac__fed_peer **peers; /* owned */
     size_t npeers;
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
+    /* An adoption ran inside a transaction not yet settled: the store may
+     * hold a newer file than |consortium| once that transaction commits. */
+    int consortium_unsettled;
     uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
     int has_witness_timer;
     /* Group commit (receive.c): verified inbound messages queue here and are
@@ -110,15 +113,24 @@ struct ac__fed_peer *ac__fed_peer_find(struct ac__federation *f, const char *nod
 struct ac__fed_peer *ac__fed_peer_by_kid(struct ac__federation *f, const uint8_t *kid,
                                          size_t kid_len, const struct ac__fed_key **key);
 
-/* Verifies |file| with the pinned consortium key and adopts it when its
- * serial is higher than the one held: stores it and queues a
- * "consortium.offer" to every other member, in one transaction, then
- * rebuilds the peers. Must run inside the caller's transaction when
- * |in_tx| (the receiver's), else opens its own. Sets |*serial| to the serial
- * held afterwards. Returns 0, AC_ECONFLICT (not newer; nothing changed) or an
- * error with |why| filled. */
+/* Verifies |file| with the pinned consortium key and, when its serial is
+ * higher than the one held, stores it and queues a "consortium.offer" to
+ * every other member, in one transaction. When |in_tx| that is a savepoint
+ * inside the caller's transaction (the receiver's batch), which may still
+ * roll back: the in-memory file and peer table are then left alone until the
+ * caller has committed and calls ac__fed_consortium_settle(). Otherwise the
+ * transaction is adopt's own and it settles itself after the commit. Sets
+ * |*serial| to the serial held (or being adopted). Returns 0, AC_ECONFLICT
+ * (not newer; nothing changed) or an error with |why| filled. */
 int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size_t len,
-                             uint64_t *serial, struct ac_reason *why);
+                             int in_tx, uint64_t *serial, struct ac_reason *why);
+
+/* After a transaction that may have stored a newer consortium file has
+ * committed (or rolled back): takes the file the store holds when it is newer
+ * than the one in memory and rebuilds the peer table from it, so the table
+ * never disagrees with what is durable. Does nothing unless an adoption ran
+ * since the last settle. Returns 0 or a store error (logged). */
+int ac__fed_consortium_settle(struct ac__federation *f);
 
 /* Queues a message to |peer| inside the caller's transaction and wakes its
  * sender after commit (ac__fed_kick). Returns 0 or a store error. */

@@ -74,15 +74,15 @@ static int apply_consortium_offer(struct ac__federation *f, struct ac__fed_peer 
                               "a consortium.offer body is the signed file as a byte string");
     uint64_t serial = 0;
     struct ac_reason inner = AC_REASON_INIT;
-    int err = ac__fed_consortium_adopt(f, file, len, &serial, &inner);
+    int err = ac__fed_consortium_adopt(f, file, len, 1, &serial, &inner);
     if (err && err != AC_ECONFLICT) {
         *why = inner;
         return err;
     }
     ac_reason_release(&inner);
     if (!err)
-        ac_log_info("federation", "consortium serial %llu offered by %s adopted",
-                    (unsigned long long)serial, from->node_id);
+        ac_log_info("federation", "consortium serial %llu offered by %s stored; taken once "
+                    "the batch commits", (unsigned long long)serial, from->node_id);
     err = ac_store_peer_state_received(f->node->store, from->node_id);
     return err ? err : answer_uint(e->id, "serial", serial, answer);
 }
@@ -302,6 +302,10 @@ void ac__fed_ingest_flush(struct ac__federation *f)
         list->err = err;
     }
     f->ingest_messages += n;
+    /* Only now, after the commit, may an adopted consortium file change the
+     * peer table: a batch that rolled back left the store, and so the table,
+     * as it was. */
+    ac__fed_consortium_settle(f);
     while (list) {
         struct ac__fed_pending *it = list;
         list = it->next;
