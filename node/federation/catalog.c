@@ -243,16 +243,13 @@ static void on_fetch(struct ac_http_exchange *x, void *arg)
         return;
     struct fetch *fx = malloc(sizeof *fx);
     int err = fx ? 0 : AC_ENOMEM;
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 4 << 20};
-        err = ac_h2_client_new(n->loop, p->url, &cfg, &p->client);
-    }
+    struct ac_h2_client *client = NULL;
+    if (!err)
+        err = ac__fed_client(p, &client);
     if (!err) {
         fx->x = x;
         fx->p = p;
-        err = ac_h2_client_request(p->client, "GET", CATALOG_PATH, NULL, 0, NULL, 0, on_fetched,
+        err = ac_h2_client_request(client, "GET", CATALOG_PATH, NULL, 0, NULL, 0, on_fetched,
                                    fx);
     }
     if (err) {

@@ -53,6 +53,12 @@ struct ac__fed_peer {
     unsigned rights;
     struct ac__fed_key keys[AC__FED_PEER_KEYS];
     size_t nkeys;
+    /* TLS trust for its https origin, from its [peer] section (borrowed
+     * from the config, which outlives the federation); NULL: [node] ca_file
+     * or the system store. */
+    const char *ca_file;
+    const uint8_t *pin_spki_sha256; /* NULL: no pin */
+    char software[33];   /* from its self-description; "" until one verified */
     int active;          /* 0 once removed from every source */
     int from_consortium; /* 1 when the adopted file lists it */
     /* sender */
@@ -131,6 +137,13 @@ int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size
  * never disagrees with what is durable. Does nothing unless an adoption ran
  * since the last settle. Returns 0 or a store error (logged). */
 int ac__fed_consortium_settle(struct ac__federation *f);
+
+/* Sets |*out| to |p|'s client (p->client, created on first use): one
+ * HTTP/2 connection to its base URL with the sender's timeouts and the
+ * peer's TLS trust (CA file and SPKI pin). A non-loopback http:// URL is
+ * refused (AC_EINVAL, logged): h2c only to loopback, TLS everywhere else.
+ * Returns 0, AC_EINVAL or AC_ENOMEM. */
+int ac__fed_client(struct ac__fed_peer *p, struct ac_h2_client **out);
 
 /* Queues a message to |peer| inside the caller's transaction and wakes its
  * sender after commit (ac__fed_kick). Returns 0 or a store error. */

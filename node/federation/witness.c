@@ -276,15 +276,12 @@ static void witness_peer(struct ac__fed_peer *p)
 {
     struct job *j = calloc(1, sizeof *j);
     int err = j ? 0 : AC_ENOMEM;
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 1 << 20};
-        err = ac_h2_client_new(p->fed->node->loop, p->url, &cfg, &p->client);
-    }
+    struct ac_h2_client *client = NULL;
+    if (!err)
+        err = ac__fed_client(p, &client);
     if (!err) {
         j->p = p;
-        err = ac_h2_client_request(p->client, "GET", "/v1/log/checkpoint", NULL, 0, NULL, 0,
+        err = ac_h2_client_request(client, "GET", "/v1/log/checkpoint", NULL, 0, NULL, 0,
                                    on_checkpoint, j);
     }
     if (err) {
