@@ -158,6 +158,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_keys_register(n);
     ac__fed_catalog_register(n);
     ac__fed_witness_register(n);
+    ac__fed_query_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;

@@ -16,6 +16,8 @@
 
 struct ac_node;
 struct ac_h2_client;
+struct ac_envelope;
+struct ac_buf;
 
 #define AC__FED_PEER_KEYS 32
 /* How far an envelope's ts may be from our clock. */
@@ -193,6 +195,47 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
                              const uint8_t *body, size_t len, uint64_t *size,
                              struct ac_reason *why);
 void ac__fed_receive_register(struct ac_node *n);
+
+/* Status and log queries (query.c). */
+
+/* Writes the id of the answer to message |id| from |from|: derived from
+ * both, so the same request always has the same answer id, and an asker can
+ * tell the answer to its query from any other envelope. */
+void ac__fed_answer_id(const char *from, const char *id, char out[33]);
+
+/* Called once with the body of the peer's verified answer (borrowed for
+ * the call), or with |err| and a reason in |why|: a libuv or client error
+ * (unreachable), AC_EPROTO (the peer refused: |why| holds its problem),
+ * AC_ECRYPTO or AC_EPARSE (the answer is not the peer's signed answer to
+ * this query), AC_ECANCELED (stopping). */
+typedef void (*ac__fed_answer_cb)(void *arg, int err, const uint8_t *body, size_t len,
+                                  const char *why);
+
+/* Sends a query of |type| with |body| (one CBOR item, copied) to |p|'s
+ * inbox now, signed by this node, and hands the answer to |cb|, which fires
+ * exactly once, never from inside this call. Returns 0, or AC_ENOMEM,
+ * AC_EINVAL (the peer's URL is refused) without calling |cb|. */
+int ac__fed_ask(struct ac__fed_peer *p, const char *type, const uint8_t *body, size_t len,
+                ac__fed_answer_cb cb, void *arg);
+
+/* Answers to queries, run by the receiver like any message's effect (same
+ * shape as its table's apply functions): status.query {indexes} answers
+ * {re, token, status}; log.checkpoint {} answers {re, note}; log.consistency
+ * {from, to?} answers {re, to, from, hashes}; log.inclusion {index, size?}
+ * answers {re, size, index, hashes, leaf_hash}. */
+int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *from,
+                               const struct ac_envelope *e, struct ac_buf *answer,
+                               struct ac_reason *why);
+int ac__fed_apply_log_checkpoint(struct ac__federation *f, struct ac__fed_peer *from,
+                                 const struct ac_envelope *e, struct ac_buf *answer,
+                                 struct ac_reason *why);
+int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer *from,
+                                  const struct ac_envelope *e, struct ac_buf *answer,
+                                  struct ac_reason *why);
+int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *from,
+                                const struct ac_envelope *e, struct ac_buf *answer,
+                                struct ac_reason *why);
+void ac__fed_query_register(struct ac_node *n);
 
 /* Starts the group-commit check handle (receive.c). Returns 0 or a libuv
  * error; without it each message commits alone. */

@@ -123,6 +123,10 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    {"status.query", 0, ac__fed_apply_status_query},
+    {"log.checkpoint", 0, ac__fed_apply_log_checkpoint},
+    {"log.consistency", 0, ac__fed_apply_log_consistency},
+    {"log.inclusion", 0, ac__fed_apply_log_inclusion},
 };
 
 static const struct msg_type *find_type(const char *type)
@@ -143,13 +147,7 @@ static void respond_envelope(struct ac_http_exchange *x, int status, const uint8
  * request always has the same answer id. */
 static void answer_id(const struct ac_envelope *e, char out[33])
 {
-    uint8_t h[crypto_generichash_BYTES];
-    crypto_generichash_state s;
-    crypto_generichash_init(&s, NULL, 0, sizeof h);
-    crypto_generichash_update(&s, (const uint8_t *)e->from, strlen(e->from) + 1);
-    crypto_generichash_update(&s, (const uint8_t *)e->id, strlen(e->id));
-    crypto_generichash_final(&s, h, sizeof h);
-    sodium_bin2hex(out, 33, h, 16);
+    ac__fed_answer_id(e->from, e->id, out);
 }
 
 /* A verified message waiting for the transaction that applies it, and what
