@@ -184,6 +184,14 @@ void ac__fed_keys_register(struct ac_node *n);
 void ac__fed_catalog_register(struct ac_node *n);
 void ac__fed_witness_register(struct ac_node *n);
 
+/* Checks the catalog body |body| from |p| (catalog.c): every entry carries
+ * a 32-byte hash that is the SHA-256 of the definition bytes it carries, and
+ * no id and version |p| listed in the catalog kept here has another hash (a
+ * published definition never changes). Returns 0, or AC_EINVAL /
+ * AC_ECONFLICT with |why| naming the entry, or a store error. */
+int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t len,
+                          struct ac_reason *why);
+
 /* Witnesses every active peer holding the issuer right here (witness.c). */
 void ac__fed_witness_all(struct ac__federation *f);
 

@@ -99,7 +99,10 @@ static int apply_catalog_offer(struct ac__federation *f, struct ac__fed_peer *fr
     if (ac_cbor_reader_init(&r, e->body, e->body_len) || ac_cbor_get_map(&r, &npairs))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
                               "a catalog.offer body is a map");
-    int err = ac_store_peer_doc_put(f->node->store, from->node_id, "catalog", e->body,
+    int err = ac__fed_catalog_check(from, e->body, e->body_len, why);
+    if (err)
+        return err;
+    err = ac_store_peer_doc_put(f->node->store, from->node_id, "catalog", e->body,
                                     e->body_len, ac_clock_now_ms());
     if (!err)
         err = ac_store_peer_state_received(f->node->store, from->node_id);
