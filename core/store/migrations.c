@@ -607,6 +607,16 @@ const struct ac__migration ac__migrations[] = {
      " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
      " issued_ms INTEGER NOT NULL,"
      " PRIMARY KEY (stack_id, earner_id)) WITHOUT ROWID;"},
+    {18, "reviewer borrowing: stand-ins for reviewers who live on another node",
+     /* A stand-in is an ordinary users row (reviewer role, a profile) that
+      * the review services treat as any reviewer; this row says whose it is
+      * (include/accord/store/remote.h). */
+     "CREATE TABLE remote_reviewers ("
+     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+     " home_node TEXT NOT NULL,"
+     " home_user INTEGER NOT NULL CHECK (home_user > 0),"
+     " created_ms INTEGER NOT NULL,"
+     " UNIQUE (home_node, home_user));"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];
