@@ -617,6 +617,12 @@ const struct ac__migration ac__migrations[] = {
      " home_user INTEGER NOT NULL CHECK (home_user > 0),"
      " created_ms INTEGER NOT NULL,"
      " UNIQUE (home_node, home_user));"},
+    {19, "recognition: a policy may name a peer's credential by its content hash",
+     /* A policy naming a peer's credential keeps the peer's node id and the
+      * content hash the peer's signed catalog gave that version; '' for a
+      * policy that names an issuer and credential without pinning one. */
+     "ALTER TABLE recognition_policies ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE recognition_policies ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

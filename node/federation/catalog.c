@@ -403,6 +403,77 @@ int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t le
     return err;
 }
 
+struct find {
+    const char *id;
+    const uint8_t *hash;
+    int64_t version;
+    int found;
+};
+
+static int find_hash(void *ctx, size_t i, const struct entry *e)
+{
+    (void)i;
+    struct find *q = ctx;
+    if (e->id_len == strlen(q->id) && memcmp(e->id, q->id, e->id_len) == 0 && e->hash &&
+        e->hash_len == 32 && sodium_memcmp(e->hash, q->hash, 32) == 0) {
+        q->version = e->version;
+        q->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *credential_id,
+                         const char *content_hash, char *issuer, size_t issuer_size,
+                         int64_t *version, struct ac_reason *why)
+{
+    uint8_t want[32];
+    size_t got = 0;
+    if (strncmp(content_hash, "sha256:", 7) != 0 || strlen(content_hash) != 71 ||
+        sodium_hex2bin(want, sizeof want, content_hash + 7, 64, NULL, &got, NULL) || got != 32)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "content_hash",
+                              "content_hash: \"%s\" must be \"sha256:\" and 64 hex digits",
+                              content_hash);
+    struct ac__fed_peer *p = n->federation ? ac__fed_peer_find(n->federation, peer) : NULL;
+    if (!p)
+        return ac_reason_fail(why, AC_ENOENT, AC_PROBLEM_NOT_FOUND, "peer",
+                              "peer: %s is not a federation peer of this node", peer);
+    if (!(p->rights & AC_RIGHT_ISSUER))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                              "peer: %s is not recognised as an issuer here (no issuer right)",
+                              peer);
+    struct ac_buf body = AC_BUF_INIT;
+    int64_t at = 0;
+    char text[AC_ENVELOPE_WHY_LEN];
+    int err = kept_body(p, &body, &at, text, sizeof text);
+    if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
+        ac_buf_release(&body);
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                              "no verified catalog of %s is kept here (%s); fetch it first "
+                              "(POST /v1/federation/peers/%s/catalog)",
+                              peer, err == AC_ENOENT ? "none fetched" : text, peer);
+    }
+    struct find q = {.id = credential_id, .hash = want};
+    const char *iss = NULL;
+    size_t iss_len = 0;
+    if (!err && walk(body.data, body.len, find_hash, &q, &iss, &iss_len) < 0)
+        err = AC_EDB; /* it was checked when it was kept */
+    if (!err && !q.found)
+        err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "content_hash",
+                             "%s's catalog lists no %s whose definition has content hash %s",
+                             peer, credential_id, content_hash);
+    if (!err && (!iss || iss_len == 0 || iss_len >= issuer_size))
+        err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                             "%s's catalog names no issuer URL its records carry", peer);
+    if (!err) {
+        memcpy(issuer, iss, iss_len);
+        issuer[iss_len] = 0;
+        *version = q.version;
+    }
+    ac_buf_release(&body);
+    return err;
+}
+
 struct fetch {
     struct ac_http_exchange *x;
     struct ac__fed_peer *p;

@@ -192,6 +192,16 @@ void ac__fed_witness_register(struct ac_node *n);
 int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t len,
                           struct ac_reason *why);
 
+/* Finds, in the verified catalog kept for issuer peer |peer|, the version
+ * of |credential_id| whose definition has |content_hash| ("sha256:<hex>"):
+ * sets |issuer| (the iss the peer's records carry, NUL-terminated, at most
+ * |issuer_size|) and |*version|. Returns 0, or AC_EINVAL / AC_ENOENT with
+ * |why| naming the field (not a peer, no issuer right, no catalog kept, not
+ * listed), or a store error. */
+int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *credential_id,
+                         const char *content_hash, char *issuer, size_t issuer_size,
+                         int64_t *version, struct ac_reason *why);
+
 /* Witnesses every active peer holding the issuer right here (witness.c). */
 void ac__fed_witness_all(struct ac__federation *f);
 

@@ -9,7 +9,11 @@ kept copy reads back (verified again). a, which grants b no issuer right,
 refuses to fetch b's catalog. A peer played by Python (cbor2 + PyNaCl) with
 the issuer right offers b catalogs: one whose hash is not its definition's
 is refused (hash-mismatch), one that changes the hash of a version it
-listed before is refused (conflict), and neither changes what b keeps."""
+listed before is refused (conflict), and neither changes what b keeps.
+Last, a recognizer on b names a's credential in a policy by (a's node id,
+credential id, content hash): b checks it against a's kept catalog and
+fills in a's issuer URL and the version; a hash a's catalog does not list is
+refused."""
 import hashlib
 import sys
 
@@ -105,6 +109,31 @@ def main():
         status, after = B.get("/v1/federation/peers/py.example/catalog")
         check(after["definitions"] == kept["definitions"],
               "and b still keeps the catalog it had")
+        status, user = B.post("/v1/users", {"name": "district", "roles": ["recognizer"]})
+        assert status == 201, user
+        status, tok = B.post("/v1/users/%d/tokens" % user["id"], {})
+        assert status == 201, tok
+        R = Api(b, tok["token"])
+        status, pol = R.post("/v1/recognition/policies",
+                             {"peer": "a.example", "credential_id": definition["id"],
+                              "content_hash": "sha256:" + entry["hash"].hex(), "purpose": "ceu"})
+        check(status == 201 and pol["issuer"] == a.url and pol["peer"] == "a.example" and
+              pol["min_version"] == definition["version"] and
+              pol["content_hash"] == "sha256:" + entry["hash"].hex(),
+              "a recognizer on b names a's credential by (node id, credential id, hash); b "
+              "fills in a's issuer URL and the version from a's signed catalog: %s" % pol)
+        status, body = R.post("/v1/recognition/policies",
+                              {"peer": "a.example", "credential_id": definition["id"],
+                               "content_hash": "sha256:" + "00" * 32, "purpose": "pay_scale"})
+        check(status == 422 and "lists no" in body["detail"],
+              "a hash a's catalog does not list is refused: %d %s" % (status, body.get("detail")))
+        status, body = R.post("/v1/recognition/policies",
+                              {"peer": "zz.example", "credential_id": definition["id"],
+                               "content_hash": "sha256:" + entry["hash"].hex(),
+                               "purpose": "pay_scale"})
+        check(status == 404, "a peer b does not know is refused: %d %s"
+              % (status, body.get("detail")))
+        R.close()
         status, body = A.post("/v1/federation/peers/b.example/catalog")
         check(status == 403 and body["type"].endswith("/missing-right"),
               "a does not take a catalog from b, which it grants no issuer right")
