@@ -187,20 +187,26 @@ static void fed_free(struct ac__federation *f)
     free(f);
 }
 
+void ac__fed_free_if_done(struct ac__federation *f)
+{
+    if (f->stopping && f->closing == 0 && f->verifying == 0)
+        fed_free(f);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     struct ac__fed_peer *p = h->data;
     struct ac__federation *f = p->fed;
-    if (--f->closing == 0)
-        fed_free(f);
+    f->closing--;
+    ac__fed_free_if_done(f);
 }
 
 /* The witness and prune timers' and the ingest check's close: their data is f. */
 static void on_witness_timer_closed(uv_handle_t *h)
 {
     struct ac__federation *f = h->data;
-    if (--f->closing == 0)
-        fed_free(f);
+    f->closing--;
+    ac__fed_free_if_done(f);
 }
 
 void ac__federation_stop(struct ac_node *n)
@@ -214,7 +220,7 @@ void ac__federation_stop(struct ac_node *n)
     f->closing = f->npeers + (size_t)f->has_witness_timer + (size_t)f->has_ingest_check +
                  (size_t)f->has_prune_timer;
     if (f->closing == 0) {
-        fed_free(f);
+        ac__fed_free_if_done(f); /* else the last signature check frees it */
         return;
     }
     if (f->has_witness_timer)

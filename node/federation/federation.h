@@ -35,6 +35,10 @@ struct ac_buf;
 #define AC__FED_DEDUP_KEEP_MS (30LL * 86400 * 1000)
 #define AC__FED_OUTBOX_KEEP_MS (7LL * 86400 * 1000)
 #define AC__FED_PRUNE_MS (3600LL * 1000)
+/* Group commit: a batch waits for signatures still being checked until it
+ * holds AC__FED_BATCH_MIN messages or its first has waited this long. */
+#define AC__FED_BATCH_MIN 128
+#define AC__FED_BATCH_WAIT_MS 10
 /* How often a witness looks at its issuer peers' checkpoints. */
 #define AC__FED_WITNESS_MS (60 * 1000)
 
@@ -96,9 +100,12 @@ struct ac__federation {
     uv_check_t ingest_check;
     int has_ingest_check;
     struct ac__fed_pending *pending, **pending_tail;
+    size_t npending;         /* messages in |pending| */
+    uint64_t pending_since;  /* loop time the first of them was queued */
     uint64_t ingest_commits;  /* transactions that applied inbound messages */
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
+    size_t verifying; /* inbound signatures being checked on the thread pool */
     int stopping;
     size_t closing; /* handles still closing at stop */
 };
@@ -109,6 +116,10 @@ void ac__federation_register(struct ac_node *n);
 
 /* Stops the senders and closes their handles (finished by the loop). */
 void ac__federation_stop(struct ac_node *n);
+
+/* After stop: frees |f| once every handle has closed and no signature check
+ * is still on the thread pool. */
+void ac__fed_free_if_done(struct ac__federation *f);
 
 /* Rebuilds the peer table from config, the store's pinned peers and the
  * adopted consortium file. Returns 0 or a store error. */

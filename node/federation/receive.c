@@ -271,6 +271,7 @@ void ac__fed_ingest_flush(struct ac__federation *f)
     struct ac__fed_pending *list = f->pending;
     f->pending = NULL;
     f->pending_tail = &f->pending;
+    f->npending = 0;
     if (f->has_ingest_check)
         uv_check_stop(&f->ingest_check);
     if (!list)
@@ -317,9 +318,19 @@ void ac__fed_ingest_flush(struct ac__federation *f)
     ac__fed_kick_all(f); /* effects may have queued messages */
 }
 
+/* Runs after the loop has read what arrived. While signatures of messages
+ * that came with these are still being checked on the thread pool, the
+ * commit waits for them (they finish within a few milliseconds, and each
+ * completion runs the loop again), so one fsync covers the whole burst
+ * instead of the first few messages; it waits no longer once a batch is
+ * large or its first message has waited AC__FED_BATCH_WAIT_MS. */
 static void on_ingest_check(uv_check_t *h)
 {
-    ac__fed_ingest_flush(h->data);
+    struct ac__federation *f = h->data;
+    if (f->verifying > 0 && f->npending < AC__FED_BATCH_MIN &&
+        uv_now(f->node->loop) - f->pending_since < AC__FED_BATCH_WAIT_MS)
+        return;
+    ac__fed_ingest_flush(f);
 }
 
 int ac__fed_ingest_init(struct ac__federation *f)
@@ -337,12 +348,64 @@ int ac__fed_ingest_init(struct ac__federation *f)
  * when there is no check handle). */
 static void queue_pending(struct ac__federation *f, struct ac__fed_pending *it)
 {
+    if (!f->pending)
+        f->pending_since = uv_now(f->node->loop);
     *f->pending_tail = it;
     f->pending_tail = &it->next;
+    f->npending++;
     if (!f->has_ingest_check || f->stopping)
         ac__fed_ingest_flush(f);
     else if (!uv_is_active((uv_handle_t *)&f->ingest_check))
         uv_check_start(&f->ingest_check, on_ingest_check);
+}
+
+static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
+                           const struct ac_cose_sign1 *m, struct ac__fed_peer *peer,
+                           const struct ac__fed_key *key, const char *kid_hex);
+
+/* A signature being checked on the thread pool. The exchange keeps the
+ * request body the message points into alive until it is answered (an
+ * orphaned exchange still waits for its answer), and the key is a copy, so
+ * a peer-table rebuild meanwhile changes nothing the check reads. */
+struct verify_job {
+    uv_work_t req;
+    struct ac__federation *f;
+    struct ac_http_exchange *x;
+    struct ac_cose_sign1 m;
+    struct ac__fed_peer *peer; /* peers live until the federation is freed */
+    struct ac__fed_key key;
+    char kid_hex[2 * AC_COSE_KID_MAX + 1];
+    int bad; /* set by the worker */
+};
+
+/* On a worker thread: touches only the job (the signature check is a pure
+ * function of the bytes and the key). */
+static void on_verify_work(uv_work_t *req)
+{
+    struct verify_job *j = req->data;
+    j->bad = ac_envelope_verify(&j->m, j->key.public_key) != 0;
+}
+
+static void on_verified(uv_work_t *req, int status)
+{
+    struct verify_job *j = req->data;
+    struct ac__federation *f = j->f;
+    f->verifying--;
+    if (status || f->stopping)
+        ac__problem(j->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+    else if (!j->peer->active)
+        ac__problem(j->x, AC_PROBLEM_UNKNOWN_SENDER, "kid", NULL,
+                    "kid %s belongs to no peer of this node (%s was removed)", j->kid_hex,
+                    j->peer->node_id);
+    else if (j->bad)
+        ac__problem(j->x, AC_PROBLEM_BAD_SIGNATURE, NULL, NULL,
+                    "the signature does not verify with %s's key %s", j->peer->node_id,
+                    j->kid_hex);
+    else
+        after_verified(f, j->x, &j->m, j->peer, &j->key, j->kid_hex);
+    free(j);
+    if (f->stopping)
+        ac__fed_free_if_done(f);
 }
 
 static void on_inbox(struct ac_http_exchange *x, void *arg)
@@ -387,13 +450,43 @@ static void on_inbox(struct ac_http_exchange *x, void *arg)
                         "kid %s belongs to no peer of this node", kid_hex);
         return;
     }
+    /* The signature is the costly check: it runs on the thread pool, so
+     * envelopes arriving together are verified on every core while this
+     * thread commits the batch before them (group commit); the checks after
+     * it and the effects stay on the loop, in arrival order per batch. */
+    struct verify_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->req.data = j;
+        j->f = f;
+        j->x = x;
+        j->m = m;
+        j->peer = peer;
+        j->key = *key;
+        memcpy(j->kid_hex, kid_hex, sizeof j->kid_hex);
+        if (uv_queue_work(n->loop, &j->req, on_verify_work, on_verified) == 0) {
+            f->verifying++;
+            return;
+        }
+        free(j);
+    }
+    /* No worker to hand it to: check it here. */
     if (ac_envelope_verify(&m, key->public_key)) {
         ac__problem(x, AC_PROBLEM_BAD_SIGNATURE, NULL, NULL,
                     "the signature does not verify with %s's key %s", peer->node_id, kid_hex);
         return;
     }
+    after_verified(f, x, &m, peer, key, kid_hex);
+}
+
+/* The checks after the signature, then the queue for the group commit. */
+static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
+                           const struct ac_cose_sign1 *msg, struct ac__fed_peer *peer,
+                           const struct ac__fed_key *key, const char *kid_hex)
+{
+    struct ac_node *n = f->node;
+    char why[AC_ENVELOPE_WHY_LEN];
     struct ac_envelope e;
-    if (ac_envelope_decode(&m, &e, why, sizeof why)) {
+    if (ac_envelope_decode(msg, &e, why, sizeof why)) {
         ac__problem(x, AC_PROBLEM_BAD_ENVELOPE, NULL, NULL, "%s", why);
         return;
     }
