@@ -35,10 +35,12 @@ struct ac_buf;
 #define AC__FED_DEDUP_KEEP_MS (30LL * 86400 * 1000)
 #define AC__FED_OUTBOX_KEEP_MS (7LL * 86400 * 1000)
 #define AC__FED_PRUNE_MS (3600LL * 1000)
-/* Group commit: a batch waits for signatures still being checked until it
- * holds AC__FED_BATCH_MIN messages or its first has waited this long. */
-#define AC__FED_BATCH_MIN 128
-#define AC__FED_BATCH_WAIT_MS 10
+/* Group commit: a batch waits for the signatures still being checked of
+ * messages that came with it (each commit costs one fsync, milliseconds on a
+ * disk, while the loop can do nothing else), until it holds
+ * AC__FED_BATCH_MIN messages or its first has waited AC__FED_BATCH_WAIT_MS. */
+#define AC__FED_BATCH_MIN 512
+#define AC__FED_BATCH_WAIT_MS 20
 /* How often a witness looks at its issuer peers' checkpoints. */
 #define AC__FED_WITNESS_MS (60 * 1000)
 
