@@ -24,6 +24,7 @@
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
  * that will hold the inbox row; it writes the answer's body into |answer| (one
@@ -130,6 +131,7 @@ static const struct msg_type types[] = {
     {"log.checkpoint", 0, ac__fed_apply_log_checkpoint},
     {"log.consistency", 0, ac__fed_apply_log_consistency},
     {"log.inclusion", 0, ac__fed_apply_log_inclusion},
+    {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
 };
 
 static const struct msg_type *find_type(const char *type)
