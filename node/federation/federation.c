@@ -179,23 +179,6 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_kick_all(f);
 }
 
-static void fed_free(struct ac__federation *f)
-{
-    for (size_t i = 0; i < f->npeers; i++) {
-        ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
-        free(f->peers[i]);
-    }
-    free(f->peers);
-    ac_consortium_free(f->consortium);
-    free(f);
-}
-
-void ac__fed_free_if_done(struct ac__federation *f)
-{
-    if (f->stopping && f->closing == 0 && f->verifying == 0)
-        fed_free(f);
-}
-
 static void on_timer_closed(uv_handle_t *h)
 {
     struct ac__fed_peer *p = h->data;

@@ -246,3 +246,23 @@ int ac__fed_queue(struct ac__federation *f, const char *peer, const char *type,
                                NULL);
 }
 
+
+/* Frees the peer table and |f| itself: the last thing a stopped federation
+ * does. Here, the lowest layer, so both the handles' close callbacks
+ * (federation.c) and the last signature check (receive.c) can end it. */
+static void fed_free(struct ac__federation *f)
+{
+    for (size_t i = 0; i < f->npeers; i++) {
+        ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
+        free(f->peers[i]);
+    }
+    free(f->peers);
+    ac_consortium_free(f->consortium);
+    free(f);
+}
+
+void ac__fed_free_if_done(struct ac__federation *f)
+{
+    if (f->stopping && f->closing == 0 && f->verifying == 0)
+        fed_free(f);
+}
