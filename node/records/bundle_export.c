@@ -100,11 +100,13 @@ int ac__records_bundle(struct ac_node *n, int64_t id, struct ac_buf *out)
     if (!err) {
         char why[256];
         int oerr = ac__ob3_credential(n, id, &c.ob3, why, sizeof why);
-        if (oerr == AC_EINVAL || oerr == AC_EPARSE)
+        if (oerr == AC_EINVAL || oerr == AC_EPARSE || oerr == AC_ENOENT)
             /* The native record is the credential; a definition the OB 3.0
-             * form cannot express leaves the bundle without that form. */
+             * form cannot express (or that this node does not hold: a
+             * record issued directly by an admin may name any) leaves the
+             * bundle without that form. */
             ac_log_warn("records", "bundle of credential %lld without its OB 3.0 form: %s",
-                        (long long)id, why);
+                        (long long)id, oerr == AC_ENOENT ? "its definition is not here" : why);
         else
             err = oerr;
     }
