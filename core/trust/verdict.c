@@ -190,6 +190,21 @@ static bool check_handovers(const struct ac_bundle *b, const struct ac_trust_iss
                 i, kid, next_hex, t1, ac_clock_format(next->not_before_ms, t2));
             return false;
         }
+        /* A successor no trusted key knows of is taken only where the trust
+         * file's keys end: one starting at or after this hand-over shows
+         * the issuer's real successor chain, and the outgoing key, perhaps
+         * stolen after it retired, cannot add another key beside it. */
+        for (size_t j = 0; !next && j < n; j++) {
+            const struct ac_key_info *o = &eff[j];
+            if (o != out && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
+                add(rep, "keys", AC_TRUST_FAIL,
+                    "keys[%zu]: key %s hands over to %s at %s, but the trust file has key %s "
+                    "from %s: a forged key history (a retired key cannot name another "
+                    "successor)",
+                    i, kid, next_hex, t1, o->kid_hex, ac_clock_format(o->not_before_ms, t2));
+                return false;
+            }
+        }
         if (!next) {
             struct ac_key_info *k = &eff[n++];
             memset(k, 0, sizeof(*k));
