@@ -18,8 +18,8 @@ here from the spec), the record's OB 3.0 form, and later the key hand-over.
     a record forged with the retired key's file (as a thief of the old key
     would) gets no witness dating; a bundle exported after the rotation
     carries the old key's hand-over and verifies with a trust file holding
-    only the old key; a hand-over forged with the old key to another key is
-    refused."""
+    only the old key, and after a second rotation both hand-overs lead there;
+    a hand-over forged with the old key to another key or time is refused."""
 import base64
 import glob
 import hashlib
@@ -375,6 +375,24 @@ def main():
                                  w.write("bad-ho.cbor", canonical(dict(after, keys=[bytes(bad)]))))
         expect(code == INVALID and "does not verify" in checks["keys"][1],
                "a hand-over with a flipped signature bit: refused", r)
+        # A second rotation: two hand-overs, followed in order.
+        r = a.ctl("key", "rotate", token=ta)
+        assert r.returncode == 0, r.stderr
+        twice_path = w.export(rid, "twice")
+        twice = cbor2.loads(open(twice_path, "rb").read())
+        check(len(twice["keys"]) == 2, "after a second rotation the bundle carries two hand-overs")
+        code, checks, r = verify("--trust", trust_now, *FRESH_ENOUGH, twice_path)
+        expect(code == VALID and "2 key hand-overs" in checks["keys"][1],
+               "a trust file holding only the first key follows both to the current key", r)
+        code, checks, r = verify("--trust", w.trust("trust-twice.json", w.jwks(), witnesses),
+                                 *FRESH_ENOUGH, twice_path)
+        expect(code == VALID and checks["keys"][0] == "pass",
+               "and they agree with the JWKS listing all three keys", r)
+        swapped_keys = dict(twice, keys=list(reversed(twice["keys"])))
+        code, checks, r = verify("--trust", trust_now, *FRESH_ENOUGH,
+                                 w.write("swapped-ho.cbor", canonical(swapped_keys)))
+        expect(code == INVALID and "does not start from a trusted key" in checks["keys"][1],
+               "the hand-overs out of order: the history does not start from a trusted key", r)
         for api in (A, B, C):
             api.close()
     return 0
