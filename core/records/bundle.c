@@ -147,8 +147,7 @@ static int next_key(struct ac_cbor_reader *r, uint64_t *left, const char **k, si
         return 0;
     (*left)--;
     if (ac_cbor_get_text(r, k, klen))
-        return refuse(why, why_len, "bundle: at offset %zu expected a text key",
-                      ac_cbor_offset(r));
+        return refuse(why, why_len, "bundle: at offset %zu expected a text key", ac_cbor_offset(r));
     return 0;
 }
 

@@ -68,11 +68,11 @@ static int check_header(const struct ac_cose_sign1 *m, char *why, size_t why_len
     int64_t alg;
     const char *ct;
     size_t ct_len;
-    if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) ||
-        ac_cbor_get_map(&r, &n) || n != 3 || ac_cbor_get_uint(&r, &label) || label != 1 ||
-        ac_cbor_get_int(&r, &alg) || alg != AC_COSE_ALG_EDDSA || ac_cbor_get_uint(&r, &label) ||
-        label != 3 || ac_cbor_get_text(&r, &ct, &ct_len) ||
-        ct_len != strlen(AC_KEY_HANDOVER_TYPE) || memcmp(ct, AC_KEY_HANDOVER_TYPE, ct_len) != 0)
+    if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) || ac_cbor_get_map(&r, &n) ||
+        n != 3 || ac_cbor_get_uint(&r, &label) || label != 1 || ac_cbor_get_int(&r, &alg) ||
+        alg != AC_COSE_ALG_EDDSA || ac_cbor_get_uint(&r, &label) || label != 3 ||
+        ac_cbor_get_text(&r, &ct, &ct_len) || ct_len != strlen(AC_KEY_HANDOVER_TYPE) ||
+        memcmp(ct, AC_KEY_HANDOVER_TYPE, ct_len) != 0)
         return refuse(why, why_len,
                       "key hand-over: the protected header must be {1: -8, 3: \"%s\", 4: kid}",
                       AC_KEY_HANDOVER_TYPE);
@@ -102,8 +102,9 @@ int ac_key_handover_parse(const uint8_t *data, size_t len, struct ac_key_handove
     const uint8_t *b;
     if (ac_cbor_reader_init(&r, h.msg.payload, h.msg.payload_len) || ac_cbor_get_map(&r, &n) ||
         n != 5)
-        return refuse(why, why_len, "key hand-over: the payload must be a map of at, iss, next, "
-                                    "root and size");
+        return refuse(why, why_len,
+                      "key hand-over: the payload must be a map of at, iss, next, "
+                      "root and size");
     if (expect_key(&r, "at", why, why_len))
         return AC_EPARSE;
     if (ac_cbor_get_uint(&r, &at) || at > INT64_MAX)

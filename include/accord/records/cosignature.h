@@ -16,8 +16,8 @@
 #include "accord/base/buf.h"
 #include "accord/records/checkpoint.h"
 
-#define AC_COSIG_ALG 0x04                /* the signed-note signature type of cosignature/v1 */
-#define AC_COSIG_RAW_BYTES (4 + 8 + 64)  /* key id, time, signature */
+#define AC_COSIG_ALG 0x04               /* the signed-note signature type of cosignature/v1 */
+#define AC_COSIG_RAW_BYTES (4 + 8 + 64) /* key id, time, signature */
 #define AC_COSIG_LINE_MAX (AC_NOTE_NAME_MAX + 120)
 
 /* A witness a verifier trusts: its name (the key name of its lines) and its

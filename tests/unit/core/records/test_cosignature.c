@@ -53,8 +53,8 @@ static void test_a_line_signs_the_cosignature_v1_message_with_its_time(void **st
     assert_int_equal(1767225600, l.time_s);
     assert_int_equal(ac_cosig_key_id(NAME, pk), l.key_id);
     static const char msg[] = "cosignature/v1\ntime 1767225600\n" TEXT;
-    assert_int_equal(0, crypto_sign_verify_detached(l.signature, (const uint8_t *)msg,
-                                                    sizeof msg - 1, pk));
+    assert_int_equal(
+        0, crypto_sign_verify_detached(l.signature, (const uint8_t *)msg, sizeof msg - 1, pk));
     ac_buf_release(&line);
 }
 
@@ -100,8 +100,8 @@ static void test_malformed_lines_are_refused_with_a_reason(void **state)
                          "\xe2\x80\x94  AAAA\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why[0] = 0;
-        assert_int_equal(AC_EPARSE, ac_cosig_line_parse(bad[i], strlen(bad[i]), &l, why,
-                                                         sizeof why));
+        assert_int_equal(AC_EPARSE,
+                         ac_cosig_line_parse(bad[i], strlen(bad[i]), &l, why, sizeof why));
         assert_non_null(strstr(why, "cosignature line"));
     }
 }

@@ -82,8 +82,8 @@ static void test_a_document_of_another_type_signed_by_the_key_is_no_handover(voi
     assert_int_equal(0, ac_key_handover_parse(b.data, b.len, &h, NULL, 0));
     uint8_t kid[8];
     ac_key_id(pk, kid);
-    assert_int_equal(0, ac_cose_sign1(h.msg.payload, h.msg.payload_len, kid, 8, sign_cb, sk,
-                                      &other));
+    assert_int_equal(0,
+                     ac_cose_sign1(h.msg.payload, h.msg.payload_len, kid, 8, sign_cb, sk, &other));
     char why[200] = "";
     assert_int_equal(AC_EPARSE, ac_key_handover_parse(other.data, other.len, &h, why, sizeof why));
     assert_non_null(strstr(why, AC_KEY_HANDOVER_TYPE));
