@@ -32,9 +32,10 @@ static int sign_handover(void *ctx, const struct ac_key_info *outgoing,
     struct handover *h = ctx;
     struct ac_key_handover ho;
     memset(&ho, 0, sizeof ho);
-    if (strlen(h->r->issuer) > AC_KEY_HANDOVER_ISS_MAX)
+    size_t iss_len = strlen(h->r->issuer);
+    if (iss_len > AC_KEY_HANDOVER_ISS_MAX)
         return AC_EINVAL;
-    snprintf(ho.iss, sizeof ho.iss, "%s", h->r->issuer);
+    memcpy(ho.iss, h->r->issuer, iss_len + 1);
     memcpy(ho.kid, outgoing->kid, AC_KEY_ID_BYTES);
     memcpy(ho.next, next->public_key, AC_KEY_PUBLIC_BYTES);
     ho.at_ms = h->at_ms;
