@@ -344,6 +344,10 @@ def main():
         nacl.signing.VerifyKey(base64.urlsafe_b64decode(old_keys[0]["x"] + "==")).verify(
             cbor2.dumps(["Signature1", ho[0], b"", ho[2]]), ho[3])
         check(True, "PyNaCl verifies the old key's signature on it")
+        check(handover(old_seed, a.url, ho_claims["at"], new_pub, ho_claims["size"],
+                       ho_claims["root"]) == after["keys"][0],
+              "cbor2 and PyNaCl, from keyhistory.h's format, rebuild the node's hand-over byte "
+              "for byte")
         code, checks, r = verify("--trust", trust_now, "--witnesses", "2", *FRESH_ENOUGH,
                                  after_path)
         expect(code == VALID and checks["keys"][0] == "pass",
