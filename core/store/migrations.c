@@ -657,7 +657,16 @@ const struct ac__migration ac__migrations[] = {
      " credential_id TEXT PRIMARY KEY,"
      " mode TEXT NOT NULL CHECK (mode IN ('above_capacity', 'always')),"
      " updated_ms INTEGER NOT NULL);"},
-    {20, "recognition: a policy may name a peer's credential by its content hash",
+    {20, "records: key hand-overs",
+     /* The statement each retired signing key made at its rotation, naming
+      * its successor and the log head (core/records/keyhistory.c); bundles
+      * carry them so a verifier trusting an older key reaches the current
+      * one. Kept for ever, like the retired keys themselves. */
+     "CREATE TABLE key_handovers ("
+     " kid TEXT PRIMARY KEY,"
+     " at_ms INTEGER NOT NULL,"
+     " statement BLOB NOT NULL) WITHOUT ROWID;"},
+    {21, "recognition: a policy may name a peer's credential by its content hash",
      /* A policy naming a peer's credential keeps the peer's node id and the
       * content hash the peer's signed catalog gave that version; '' for a
       * policy that names an issuer and credential without pinning one. */
