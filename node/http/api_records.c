@@ -4,6 +4,7 @@
  * id (an admin or the record's earner only: row ids are a counter), and the
  * share links an earner makes and withdraws, the only public way to a record
  * (node/records/share.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,13 +74,23 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         ac__json_body(x, 0, &body))
         return;
     static const char *const allowed[] = {
-        "subject",        "definition_id",  "definition_version", "content_hash",
-        "achieved_level", "ceu_hundredths", "evidence",           NULL};
+        "email",          "earner",         "definition_id", "definition_version", "content_hash",
+        "achieved_level", "ceu_hundredths", "evidence",      NULL};
     struct ac__issue_req req = {0};
     const char *hash_hex = NULL;
     int has = 0;
+    uint64_t earner = 0;
+    int has_earner = 0;
+    if (json_object_get(body, "subject")) {
+        bad_field(x, "subject",
+                  "not accepted: the node names the earner itself, as the salted hash of a "
+                  "verified e-mail address; give \"earner\" (a user id) or \"email\"");
+        json_decref(body);
+        return;
+    }
     if (ac__json_only(x, body, allowed) ||
-        get_text(x, body, "subject", AC_RECORD_SUB_MAX, 1, &req.subject) ||
+        get_text(x, body, "email", AC_USER_EMAIL_MAX, 0, &req.email) ||
+        get_uint(x, body, "earner", 0, &has_earner, &earner) ||
         get_text(x, body, "definition_id", AC_RECORD_DEF_ID_MAX, 1, &req.definition_id) ||
         get_uint(x, body, "definition_version", 1, &has, &req.definition_version) ||
         get_text(x, body, "content_hash", 64, 1, &hash_hex) ||
@@ -89,6 +100,14 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         json_decref(body);
         return;
     }
+    if ((req.email != NULL) == (has_earner != 0) || (has_earner && (earner < 1 || earner > INT64_MAX))) {
+        bad_field(x, "email",
+                  "give exactly one of \"email\" (an address you vouch for) or \"earner\" (the "
+                  "id of a user with a verified address)");
+        json_decref(body);
+        return;
+    }
+    req.earner_id = (int64_t)earner;
     size_t bin_len = 0;
     if (strlen(hash_hex) != 64 ||
         sodium_hex2bin(req.content_hash, sizeof req.content_hash, hash_hex, 64, NULL, &bin_len,

@@ -29,6 +29,15 @@ static json_t *user_json(const struct ac_user *u)
     return j;
 }
 
+static json_t *email_json(int64_t user_id, const struct ac_user_email *e)
+{
+    json_t *j = json_pack("{s:I, s:s, s:b}", "user_id", (json_int_t)user_id, "email",
+                          e->address, "verified", e->verified_ms != 0);
+    if (j)
+        ac__json_time(j, "verified_at", e->verified_ms);
+    return j;
+}
+
 static json_t *token_json(const struct ac_token *t)
 {
     json_t *j = json_pack("{s:I, s:I, s:s, s:b}", "id", (json_int_t)t->id, "user_id",
@@ -219,6 +228,91 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 200, user_json(&u));
 }
 
+/* GET /v1/users/{id}/email: the user itself or an admin. */
+static void on_email_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u))
+        return;
+    struct ac_user_email e;
+    int err = ac_store_user_email_get(n->store, u.id, &e);
+    if (err) {
+        ac__respond_error(x, err, "email");
+        return;
+    }
+    ac__respond_owned(x, 200, email_json(u.id, &e));
+}
+
+/* PUT /v1/users/{id}/email {"email", "vouch"}: the user itself (a link is
+ * mailed to the address) or an admin (who may vouch for it). */
+static void on_email_set(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "user", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"email", "vouch", NULL};
+    json_t *email = json_object_get(body, "email"), *vouch = json_object_get(body, "vouch");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!json_is_string(email)) {
+        bad_field(x, "email", "%s: required%s; the address as a string", "");
+        goto out;
+    }
+    if (vouch && !json_is_boolean(vouch)) {
+        bad_field(x, "vouch", "%s: must be true or false%s", "");
+        goto out;
+    }
+    struct ac_user_email e;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_set_email(n, &a.user, id, json_string_value(email), json_is_true(vouch),
+                                  &e, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "email");
+        ac_reason_release(&why);
+        goto out;
+    }
+    ac__respond_owned(x, 200, email_json(id, &e));
+out:
+    json_decref(body);
+}
+
+/* POST /v1/email/verify {"token"}: the signed-in user redeems the link
+ * mailed to its address. */
+static void on_email_verify(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"token", NULL};
+    json_t *token = json_object_get(body, "token");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!json_is_string(token) || json_string_length(token) == 0 ||
+        json_string_length(token) >= AC_EMAIL_TOKEN_TEXT_BYTES) {
+        bad_field(x, "token", "%s: required%s; the token from the mail (ace_...)", "");
+        goto out;
+    }
+    struct ac_user_email e;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_verify_email(n, &a.user, json_string_value(token), &e, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "email");
+        ac_reason_release(&why);
+        goto out;
+    }
+    ac__respond_owned(x, 200, email_json(a.user.id, &e));
+out:
+    json_decref(body);
+}
+
 /* Roles are a set: POST {"add": [...], "remove": [...]} changes it. */
 static void on_user_roles(struct ac_http_exchange *x, void *arg)
 {
@@ -374,6 +468,9 @@ void ac__api_users_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/users/{id}", on_user_get);
     ac__route(n, "POST", "/v1/users/{id}/disable", on_user_disable);
     ac__route(n, "POST", "/v1/users/{id}/roles", on_user_roles);
+    ac__route(n, "GET", "/v1/users/{id}/email", on_email_get);
+    ac__route(n, "PUT", "/v1/users/{id}/email", on_email_set);
+    ac__route(n, "POST", "/v1/email/verify", on_email_verify);
     ac__route(n, "POST", "/v1/reviewer-invitations/accept", on_invitation_accept);
     ac__route(n, "POST", "/v1/users/{id}/tokens", on_token_create);
     ac__route(n, "GET", "/v1/users/{id}/tokens", on_token_list);

@@ -105,7 +105,11 @@ void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
  * fields are borrowed NUL-terminated UTF-8 within the limits of
  * include/accord/records/record.h; |evidence| may be NULL or "". */
 struct ac__issue_req {
-    const char *subject;       /* the earner's salted identifier (CWT sub) */
+    /* The earner: a verified e-mail address (checked, lowercase) the record
+     * names as its salted hash with a fresh salt (records/subject.h), and
+     * the account that earned it (0: an admin issued it to the address). */
+    const char *email;
+    int64_t earner_id;
     const char *definition_id; /* credential definition id */
     uint64_t definition_version;
     uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
@@ -122,7 +126,11 @@ struct ac__issue_req {
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
                          int64_t *record_id_out);
 
-/* Issues one record on |by|'s request (borrowed; must hold the admin role):
+/* Issues one record on |by|'s request (borrowed; must hold the admin role)
+ * to req->email (an address the admin vouches for, checked here; the
+ * record then has no earner account) or, when that is NULL, to the
+ * verified address of user req->earner_id (AC_ECONFLICT, EMAIL_UNVERIFIED,
+ * when it has none; AC_ENOENT when there is no such user):
  * assigns a random status index, signs the native record (COSE_Sign1,
  * current key) carrying its log index and status reference, appends it to the
  * transparency log and stores record, leaf, status entry, a newly signed
