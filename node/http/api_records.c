@@ -151,6 +151,40 @@ static void respond_private(struct ac_http_exchange *x, const char *etag, const 
     ac_http_respond(x, 200, h, 3, body, len);
 }
 
+/* GET /v1/credentials/{id}/subject: the record's earner (only) is shown
+ * which of her addresses its subject hashes, with the salt, to hand a
+ * recognizer; anyone can check it against the signed record. */
+static void on_subject(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
+        return;
+    struct ac__opening o;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_opening(n, &a.user, id, &o, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "credential");
+        ac_reason_release(&why);
+        return;
+    }
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "cti",
+                          o.cti_hex, "subject", o.subject, "identityType", "emailAddress",
+                          "email", o.email, "salt", o.salt, "rule",
+                          "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
+    struct ac_http_header h[] = {{"content-type", "application/json"},
+                                 {"cache-control", "private, no-store"}};
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
+    }
+    ac_http_respond(x, 200, h, 2, text, strlen(text));
+    free(text);
+}
+
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
 {
     /* cti is random per record and the bytes never change: a strong validator. */
@@ -521,6 +555,7 @@ void ac__api_records_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/credentials/{id}/reinstate", on_reinstate);
     ac__route(n, "GET", "/v1/credentials/{id}/inclusion", on_inclusion);
     ac__route(n, "GET", "/v1/credentials/{id}/bundle", on_bundle);
+    ac__route(n, "GET", "/v1/credentials/{id}/subject", on_subject);
     ac__route(n, "POST", "/v1/credentials/{id}/shares", on_share);
     ac__route(n, "POST", "/v1/credentials/{id}/shares/{token}/withdraw", on_unshare);
     ac__route(n, "GET", "/v1/shared/{token}", on_shared);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/records/subject.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "internal.h"
@@ -97,8 +98,10 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"name", "display_name", "roles", NULL};
+    static const char *const allowed[] = {"name", "display_name", "roles", "email", NULL};
     unsigned roles = 0;
+    json_t *email = json_object_get(body, "email");
+    char addr[AC_EMAIL_MAX + 1], rule[320];
     const char *name = json_string_value(json_object_get(body, "name"));
     json_t *dn = json_object_get(body, "display_name");
     if (ac__json_only(x, body, allowed))
@@ -130,16 +133,32 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     }
     if (parse_roles(x, body, "roles", 1, &roles))
         goto out;
+    /* Checked before the user is made, so a bad address leaves no account
+     * behind. */
+    if (email && (!json_is_string(email) ||
+                  ac_email_normalize(json_string_value(email), addr, rule, sizeof rule))) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "email", NULL, "%s",
+                    json_is_string(email) ? rule : "email: must be a string");
+        goto out;
+    }
     struct ac_user u;
     struct ac_reason why = AC_REASON_INIT;
     int err =
         ac__users_create(n, &a.user, name, dn ? json_string_value(dn) : NULL, roles, &u, &why);
+    /* An admin who makes an account and gives its address vouches for it
+     * (docs/records.md, "Subject"): records name the earner by it at once. */
+    struct ac_user_email e = {{0}, 0};
+    if (!err && email)
+        err = ac__users_set_email(n, &a.user, u.id, addr, 1, &e, &why);
     if (err) {
         ac__respond_failure(x, err, &why, "user");
         ac_reason_release(&why);
         goto out;
     }
-    ac__respond_owned(x, 201, user_json(&u));
+    json_t *j = user_json(&u);
+    if (j && email)
+        json_object_set_new(j, "email", email_json(u.id, &e));
+    ac__respond_owned(x, 201, j);
 out:
     json_decref(body);
 }

@@ -17,6 +17,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/records/merkle.h"
+#include "accord/records/record.h"
 #include "accord/records/status.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
@@ -192,6 +193,25 @@ int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t rec
 /* Sets |*record_id| to the record a live share |token| leads to. A read:
  * nothing checked but the token. Returns 0, AC_ENOENT or AC_EDB. */
 int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id);
+
+/* The opening of a record's subject: what shows that its salted hash
+ * names a given address. */
+struct ac__opening {
+    char subject[AC_RECORD_SUB_MAX + 1]; /* the record's sub */
+    char salt[AC_RECORD_SALT_MAX + 1];   /* the record's salt */
+    char email[AC_USER_EMAIL_MAX + 1];   /* the address hashed */
+    char cti_hex[2 * AC_RECORD_CTI_BYTES + 1];
+};
+
+/* Fills |*out| with the opening of record |record_id| for |by|, who must be
+ * the record's earner: the teacher's own node attests which of her
+ * addresses her record's subject hashes, so she can show a recognizer (who
+ * checks the hash against the record's salt itself). Nobody else, an admin
+ * included, is told (AC_ENOENT, NOT_FOUND). A read: nothing audited.
+ * Returns 0, AC_ENOENT, AC_EPARSE (a stored record that does not decode),
+ * AC_ENOMEM or AC_EDB. */
+int ac__records_opening(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                        struct ac__opening *out, struct ac_reason *why);
 
 /* ---- signing keys (node/records/keys.c) ---- */
 
