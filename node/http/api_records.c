@@ -246,6 +246,8 @@ static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec
     if (!j)
         return NULL;
     ac__json_time(j, "issued_at", r.iat * 1000);
+    if (r.subject_salt[0])
+        json_object_set_new(j, "subject_salt", json_string(r.subject_salt));
     if (r.has_ceu)
         json_object_set_new(j, "ceu_hundredths", json_integer((json_int_t)r.ceu_hundredths));
     if (r.evidence[0])
