@@ -258,19 +258,20 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
     if (pass) {
         err = ac_store_submission_record_get(n->store, s.id, &rec);
         char email[AC_USER_EMAIL_MAX + 1];
+        int waits = 0;
         if (err == AC_ENOENT) {
-            err = ac__users_verified_email(n, s.earner_id, email, NULL);
-            if (err == AC_ECONFLICT) {
+            int e = ac__users_verified_email(n, s.earner_id, email, NULL);
+            if (e == AC_ECONFLICT) {
                 /* The pass stands; the record, which names the earner by a
                  * verified address, waits for one: verifying it queues this
                  * job again (accounts/email.c). */
                 err = wait_for_email(n, &s, def);
-                goto done;
+                waits = 1;
+            } else if (e) {
+                err = e;
             }
-            if (!err)
-                err = AC_ENOENT;
         }
-        if (err == AC_ENOENT) {
+        if (!waits && err == AC_ENOENT) {
             char evidence[160];
             snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
                      n->cfg->node_id);
@@ -292,13 +293,12 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
             if (!err)
                 err = audit(n, "submission", s.id, 0, "record_issued",
                             json_pack("{s:I}", "record", (json_int_t)rec));
-        } else if (!err) {
+        } else if (!err && !waits) {
             ac_log_info("review",
                         "submission %" PRId64 " already has record %" PRId64 "; not issuing again",
                         s.id, rec);
         }
     }
-done:
     if (!err)
         err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
     err = ac__scheduler_commit(n, err);

@@ -419,11 +419,14 @@ static bool ob3_subject(const struct input *it, char sub[AC_RECORD_SUB_MAX + 1],
  * hash of |email| (records/subject.h)? Only a signed subject is trusted,
  * so a record whose signature failed is failed already and this adds a
  * note; the check is one more line in the same report. */
-static void check_holder(const struct input *it, const char *email, struct ac_trust_report *rep)
+static enum ac_trust_result check_holder(const struct input *it, const char *email,
+                                         struct ac_trust_report *rep)
 {
-    if (rep->n >= AC_TRUST_MAX_CHECKS)
-        return;
-    struct ac_trust_check *c = &rep->checks[rep->n++];
+    /* The report is full only if the verdict code grows past its table;
+     * the holder's result then still decides (the caller fails the record
+     * on a mismatch), printed on its own. */
+    struct ac_trust_check spare, *c = rep->n < AC_TRUST_MAX_CHECKS ? &rep->checks[rep->n++]
+                                                                   : &spare;
     c->name = "holder";
     char sub[AC_RECORD_SUB_MAX + 1] = "", salt[AC_RECORD_SALT_MAX + 1] = "";
     bool have = false;
@@ -451,6 +454,9 @@ static void check_holder(const struct input *it, const char *email, struct ac_tr
                  "subject is not SHA-256 of %.80s and the record's salt: issued to someone else",
                  email);
     }
+    if (c == &spare)
+        fprintf(stderr, "holder: %s: %s\n", ac_trust_result_name(c->result), c->reason);
+    return c->result;
 }
 
 static void count_one(void *ctx, const struct input *it)
@@ -474,9 +480,10 @@ static void verify_one(void *ctx, const struct input *it)
     } else {
         ac_trust_verify_input(it->data, it->len, run->opt, &rep);
     }
-    if (run->email)
-        check_holder(it, run->email, &rep);
+    enum ac_trust_result holder = run->email ? check_holder(it, run->email, &rep) : AC_TRUST_PASS;
     enum ac_trust_result v = ac_trust_verdict(&rep);
+    if (holder == AC_TRUST_FAIL)
+        v = AC_TRUST_FAIL;
     run->counts[v == AC_TRUST_PASS ? 0 : v == AC_TRUST_FAIL ? 1 : 2]++;
     if (run->quiet && v == AC_TRUST_PASS)
         return;
