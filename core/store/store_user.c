@@ -283,8 +283,8 @@ int ac_store_user_email_set(struct ac_store *st, int64_t id, const char *address
     if (!address || strlen(address) > AC_USER_EMAIL_MAX)
         return AC_EINVAL;
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "UPDATE users SET email = ?2, email_verified_ms = ?3 WHERE id = ?1",
-                             &s);
+    int err =
+        ac__store_stmt(st, "UPDATE users SET email = ?2, email_verified_ms = ?3 WHERE id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);

@@ -159,8 +159,10 @@ int ac__users_set_email(struct ac_node *n, const struct ac_user *by, int64_t use
     if (released)
         ac__scheduler_kick(n);
     ac_log_info("accounts", "user %" PRId64 " e-mail %s by %s%s", user_id,
-                vouch ? "vouched for" : sent ? "set, link mailed" : "unchanged", by->name,
-                released ? "; waiting records released" : "");
+                vouch  ? "vouched for"
+                : sent ? "set, link mailed"
+                       : "unchanged",
+                by->name, released ? "; waiting records released" : "");
     return 0;
 }
 
@@ -216,12 +218,11 @@ int ac__users_verified_email(struct ac_node *n, int64_t user_id,
     if (err)
         return err;
     if (!e.address[0] || !e.verified_ms)
-        return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_EMAIL_UNVERIFIED, "email",
-                              "email: user %" PRId64 " has %s; records name their earner by a "
-                              "verified address (accordctl user email)",
-                              user_id,
-                              e.address[0] ? "not yet verified their e-mail address"
-                                           : "no e-mail address");
+        return ac_reason_fail(
+            why, AC_ECONFLICT, AC_PROBLEM_EMAIL_UNVERIFIED, "email",
+            "email: user %" PRId64 " has %s; records name their earner by a "
+            "verified address (accordctl user email)",
+            user_id, e.address[0] ? "not yet verified their e-mail address" : "no e-mail address");
     memcpy(address, e.address, sizeof e.address);
     return 0;
 }

@@ -409,8 +409,8 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"teacher", "record", "bundle", "earner_id", "email",
-                                          NULL};
+    static const char *const allowed[] = {"teacher",   "record", "bundle",
+                                          "earner_id", "email",  NULL};
     struct ac_presentation *p = calloc(1, sizeof *p);
     struct ac__holder h = {{0}, {0}, {0}};
     const char *email = NULL;

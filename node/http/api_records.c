@@ -73,9 +73,15 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {
-        "email",          "earner",         "definition_id", "definition_version", "content_hash",
-        "achieved_level", "ceu_hundredths", "evidence",      NULL};
+    static const char *const allowed[] = {"email",
+                                          "earner",
+                                          "definition_id",
+                                          "definition_version",
+                                          "content_hash",
+                                          "achieved_level",
+                                          "ceu_hundredths",
+                                          "evidence",
+                                          NULL};
     struct ac__issue_req req = {0};
     const char *hash_hex = NULL;
     int has = 0;
@@ -100,7 +106,8 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         json_decref(body);
         return;
     }
-    if ((req.email != NULL) == (has_earner != 0) || (has_earner && (earner < 1 || earner > INT64_MAX))) {
+    if ((req.email != NULL) == (has_earner != 0) ||
+        (has_earner && (earner < 1 || earner > INT64_MAX))) {
         bad_field(x, "email",
                   "give exactly one of \"email\" (an address you vouch for) or \"earner\" (the "
                   "id of a user with a verified address)");
@@ -169,10 +176,10 @@ static void on_subject(struct ac_http_exchange *x, void *arg)
         ac_reason_release(&why);
         return;
     }
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "cti",
-                          o.cti_hex, "subject", o.subject, "identityType", "emailAddress",
-                          "email", o.email, "salt", o.salt, "rule",
-                          "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "cti", o.cti_hex,
+                  "subject", o.subject, "identityType", "emailAddress", "email", o.email, "salt",
+                  o.salt, "rule", "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
     struct ac_http_header h[] = {{"content-type", "application/json"},
                                  {"cache-control", "private, no-store"}};
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;

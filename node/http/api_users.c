@@ -32,8 +32,8 @@ static json_t *user_json(const struct ac_user *u)
 
 static json_t *email_json(int64_t user_id, const struct ac_user_email *e)
 {
-    json_t *j = json_pack("{s:I, s:s, s:b}", "user_id", (json_int_t)user_id, "email",
-                          e->address, "verified", e->verified_ms != 0);
+    json_t *j = json_pack("{s:I, s:s, s:b}", "user_id", (json_int_t)user_id, "email", e->address,
+                          "verified", e->verified_ms != 0);
     if (j)
         ac__json_time(j, "verified_at", e->verified_ms);
     return j;
@@ -289,8 +289,8 @@ static void on_email_set(struct ac_http_exchange *x, void *arg)
     }
     struct ac_user_email e;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__users_set_email(n, &a.user, id, json_string_value(email), json_is_true(vouch),
-                                  &e, &why);
+    int err = ac__users_set_email(n, &a.user, id, json_string_value(email), json_is_true(vouch), &e,
+                                  &why);
     if (err) {
         ac__respond_failure(x, err, &why, "email");
         ac_reason_release(&why);

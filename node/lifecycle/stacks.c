@@ -129,8 +129,10 @@ static int issue_stack(struct ac_node *n, const struct ac_stack *st, int64_t ear
      * issued and the next pass record tries again. */
     int err = ac__users_verified_email(n, earner_id, email, NULL);
     if (err == AC_ECONFLICT) {
-        ac_log_warn("stacks", "stack %s: user %" PRId64 " has no verified e-mail address; not "
-                    "issued", st->id, earner_id);
+        ac_log_warn("stacks",
+                    "stack %s: user %" PRId64 " has no verified e-mail address; not "
+                    "issued",
+                    st->id, earner_id);
         return 0;
     }
     if (err)

@@ -482,8 +482,8 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         ac_buf_release(&cose);
         ac_buf_release(&note);
         ac_log_warn("records", "issue of %s for earner %lld failed: %s",
-                    req->definition_id ? req->definition_id : "(none)",
-                    (long long)req->earner_id, ac_strerror(err));
+                    req->definition_id ? req->definition_id : "(none)", (long long)req->earner_id,
+                    ac_strerror(err));
         return err;
     }
     r->tree = next;

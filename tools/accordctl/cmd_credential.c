@@ -43,10 +43,9 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
     struct {
         const char *flag;
         const char **dst;
-    } opts[] = {{"--email", &email},       {"--earner", &earner},  {"--definition", &def},
-                {"--version", &version},
-                {"--content-hash", &hash}, {"--level", &level},    {"--ceu", &ceu},
-                {"--evidence", &evidence}};
+    } opts[] = {{"--email", &email},     {"--earner", &earner},     {"--definition", &def},
+                {"--version", &version}, {"--content-hash", &hash}, {"--level", &level},
+                {"--ceu", &ceu},         {"--evidence", &evidence}};
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         bad = 1;

@@ -425,8 +425,8 @@ static enum ac_trust_result check_holder(const struct input *it, const char *ema
     /* The report is full only if the verdict code grows past its table;
      * the holder's result then still decides (the caller fails the record
      * on a mismatch), printed on its own. */
-    struct ac_trust_check spare, *c = rep->n < AC_TRUST_MAX_CHECKS ? &rep->checks[rep->n++]
-                                                                   : &spare;
+    struct ac_trust_check spare,
+        *c = rep->n < AC_TRUST_MAX_CHECKS ? &rep->checks[rep->n++] : &spare;
     c->name = "holder";
     char sub[AC_RECORD_SUB_MAX + 1] = "", salt[AC_RECORD_SALT_MAX + 1] = "";
     bool have = false;

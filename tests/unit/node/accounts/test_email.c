@@ -55,8 +55,8 @@ static void test_an_earner_sets_her_address_unverified_and_a_link_is_mailed(void
 {
     (void)state;
     struct ac_user_email e;
-    assert_int_equal(0, ac__users_set_email(&fx.n, &eve, eve.id, " Eve@School.Example ", 0, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &eve, eve.id, " Eve@School.Example ", 0, &e, NULL));
     assert_string_equal("eve@school.example", e.address);
     assert_int_equal(0, e.verified_ms);
     char token[AC_EMAIL_TOKEN_TEXT_BYTES];
@@ -73,8 +73,8 @@ static void test_redeeming_the_link_verifies_the_address_once(void **state)
 {
     (void)state;
     struct ac_user_email e;
-    assert_int_equal(0, ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example", 0, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example", 0, &e, NULL));
     char token[AC_EMAIL_TOKEN_TEXT_BYTES];
     mailed_token(eve.id, token);
     assert_int_equal(0, ac__users_verify_email(&fx.n, &eve, token, &e, NULL));
@@ -92,8 +92,8 @@ static void test_another_user_cannot_redeem_her_link_and_it_stays_usable(void **
 {
     (void)state;
     struct ac_user_email e;
-    assert_int_equal(0, ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example", 0, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example", 0, &e, NULL));
     char token[AC_EMAIL_TOKEN_TEXT_BYTES];
     mailed_token(eve.id, token);
     struct ac_reason why = AC_REASON_INIT;
@@ -108,11 +108,11 @@ static void test_a_link_for_an_address_replaced_since_is_a_conflict(void **state
     (void)state;
     struct ac_user_email e;
     char first[AC_EMAIL_TOKEN_TEXT_BYTES];
-    assert_int_equal(0, ac__users_set_email(&fx.n, &eve, eve.id, "old@school.example", 0, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "old@school.example", 0, &e, NULL));
     mailed_token(eve.id, first);
-    assert_int_equal(0, ac__users_set_email(&fx.n, &eve, eve.id, "new@school.example", 0, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "new@school.example", 0, &e, NULL));
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_ECONFLICT, ac__users_verify_email(&fx.n, &eve, first, &e, &why));
     assert_string_equal("token", why.field);
@@ -126,8 +126,8 @@ static void test_an_admin_vouches_for_an_address_which_is_verified_at_once(void 
 {
     (void)state;
     struct ac_user_email e;
-    assert_int_equal(0, ac__users_set_email(&fx.n, &ada, eve.id, "eve@school.example", 1, &e,
-                                            NULL));
+    assert_int_equal(0,
+                     ac__users_set_email(&fx.n, &ada, eve.id, "eve@school.example", 1, &e, NULL));
     assert_true(e.verified_ms != 0);
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", (long long)eve.id);
@@ -142,12 +142,12 @@ static void test_an_earner_cannot_vouch_nor_set_another_users_address(void **sta
     (void)state;
     struct ac_user_email e;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EACCES, ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example",
-                                                    1, &e, &why));
+    assert_int_equal(AC_EACCES,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "eve@school.example", 1, &e, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
     ac_reason_release(&why);
-    assert_int_equal(AC_EACCES, ac__users_set_email(&fx.n, &eve, bo.id, "bo@school.example", 0,
-                                                    &e, &why));
+    assert_int_equal(AC_EACCES,
+                     ac__users_set_email(&fx.n, &eve, bo.id, "bo@school.example", 0, &e, &why));
     ac_reason_release(&why);
     assert_int_equal(0, ac_store_user_email_get(fx.n.store, bo.id, &e));
     assert_string_equal("", e.address);
@@ -158,8 +158,8 @@ static void test_an_address_breaking_the_rule_is_refused_naming_the_field(void *
     (void)state;
     struct ac_user_email e;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac__users_set_email(&fx.n, &eve, eve.id, "eve at school", 0, &e,
-                                                    &why));
+    assert_int_equal(AC_EINVAL,
+                     ac__users_set_email(&fx.n, &eve, eve.id, "eve at school", 0, &e, &why));
     assert_int_equal(AC_PROBLEM_INVALID_FIELD, why.problem);
     assert_string_equal("email", why.field);
     ac_reason_release(&why);

@@ -82,8 +82,8 @@ static void test_a_recognizer_cannot_issue_and_nothing_is_stored(void **state)
     assert_int_equal(AC_ENOENT, ac_store_record_get(fx.n.store, 1, &rec, NULL, NULL));
 }
 
-static void test_an_address_breaking_the_rule_is_refused_naming_the_field_and_nothing_is_stored(
-    void **state)
+static void
+test_an_address_breaking_the_rule_is_refused_naming_the_field_and_nothing_is_stored(void **state)
 {
     (void)state;
     struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
@@ -108,8 +108,8 @@ static void stored_claims(int64_t id, struct ac_record *rec, struct ac_buf *cose
     assert_int_equal(0, ac_record_decode(cose->data, cose->len, rec, &msg, why, sizeof why));
 }
 
-static void test_a_record_names_its_earner_by_the_salted_hash_of_the_verified_address_only(
-    void **state)
+static void
+test_a_record_names_its_earner_by_the_salted_hash_of_the_verified_address_only(void **state)
 {
     (void)state;
     struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
