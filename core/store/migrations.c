@@ -657,7 +657,16 @@ const struct ac__migration ac__migrations[] = {
      " credential_id TEXT PRIMARY KEY,"
      " mode TEXT NOT NULL CHECK (mode IN ('above_capacity', 'always')),"
      " updated_ms INTEGER NOT NULL);"},
-    {20, "holder binding: verified e-mail addresses, the earner beside each record",
+    {20, "records: key hand-overs",
+     /* The statement each retired signing key made at its rotation, naming
+      * its successor and the log head (core/records/keyhistory.c); bundles
+      * carry them so a verifier trusting an older key reaches the current
+      * one. Kept for ever, like the retired keys themselves. */
+     "CREATE TABLE key_handovers ("
+     " kid TEXT PRIMARY KEY,"
+     " at_ms INTEGER NOT NULL,"
+     " statement BLOB NOT NULL) WITHOUT ROWID;"},
+    {21, "holder binding: verified e-mail addresses, the earner beside each record",
      /* Records name their earner as the salted hash of a verified e-mail
       * address (core/records/subject.h), never a user id. A user's address
       * counts as verified (email_verified_ms <> 0) once its owner redeemed a
