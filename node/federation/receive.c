@@ -22,6 +22,7 @@
 #include "accord/sign/envelope.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -123,6 +124,12 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    /* Cross-node certification (cert_issuer.c, cert_lender.c). */
+    {"cert.apply", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.trained", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.attempt", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.answers", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.state", AC_RIGHT_CERTIFY, ac__cert_apply_state},
 };
 
 static const struct msg_type *find_type(const char *type)

@@ -16,6 +16,7 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "audit.h"
+#include "federation/cert.h"
 #include "lifecycle.h"
 #include "review/review.h"
 
@@ -289,6 +290,8 @@ int ac_reviewer_screen(struct ac_node *n, const struct ac_user *actor, const cha
                                                 screening_text, ac_clock_now_ms());
         if (!err)
             err = ac_audit_id(n, "reviewer", user, actor->id, "screen", d);
+        if (!err)
+            err = ac__cert_stand_in_changed(n, out->row.id, user);
         if (!err)
             err = ac_store_tx_commit(n->store);
         else

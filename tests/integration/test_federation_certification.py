@@ -1,0 +1,235 @@
+#!/usr/bin/python3
+"""test_federation_certification.py - cross-node certification through
+three real nodes on loopback. state.example (the issuer) grants
+north.example the lend right; north.example (the lender) grants state the
+certify right; east.example knows north but grants it no lend right.
+
+A reviewer of north applies from north for state's credential; state's admin
+screens the stand-in by hand; the reviewer reads the modules state sent,
+completes training, fails a first attempt (the wait is enforced), passes the
+next after both clocks move eight days, and north holds a record signed by
+state's key, verified here with PyNaCl from the COSE definition. State's
+pool counts the stand-in. Refusals, each with nothing changed: answers for an
+attempt that is not open, a forged record, an application to a peer that
+does not grant lend."""
+import base64
+import sys
+import time
+
+import cbor2
+import nacl.signing
+
+from accordtest import Api, Node, check, h2_client, skip_unless_built
+from federation_util import append_config, kid_of, node_public_key
+from lifecycle import active_credential, load_definition, new_user
+
+RECORD_TYPE = "application/accord-reviewer-cert+cbor"
+DAY = 86400
+
+
+def wait_for(what, fn, timeout=30.0):
+    """Polls |fn| until it returns a true value; returns that value."""
+    end = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def main():
+    skip_unless_built()
+    with Node(node_id="state.example") as st, Node(node_id="north.example") as no, \
+            Node(node_id="east.example") as ea:
+        ts, tn, te = st.init(), no.init(), ea.init()
+        for n in (st, no, ea):
+            n.start()
+        ps, pn, pe = node_public_key(st), node_public_key(no), node_public_key(ea)
+        for n in (st, no, ea):
+            n.stop()
+        peer = "[peer %s]\nurl = %s\nkey = %s\nrights = %s\n"
+        append_config(st, peer % ("north.example", no.url, pn.hex(), "lend"))
+        append_config(no, peer % ("state.example", st.url, ps.hex(), "certify"))
+        append_config(no, peer % ("east.example", ea.url, pe.hex(), "certify"))
+        append_config(ea, peer % ("north.example", no.url, pn.hex(), "submit"))
+        for n in (st, no, ea):
+            n.start()
+
+        definition = load_definition()
+        # Only the manual qualification: state's admin screens the stand-in.
+        definition["reviewers"]["qualifications"] = [
+            q for q in definition["reviewers"]["qualifications"] if q["kind"] != "holds_credential"]
+        cred = active_credential(st, ts, definition, reviewers=2)
+        S = Api(st, ts)
+        d = "/v1/definitions/" + cred.ref
+        levels = definition["scoring"]["levels"]
+        pool_before = S.get(d + "/pool")[1]["certified"]
+
+        N = Api(no, tn)
+        uid, R, _ = new_user(no, N, "ada", ["reviewer"])
+        status, _ = R.put("/v1/reviewers/me", {"school": "North High", "district": "North",
+                                               "domains": ["ELA"]})
+        check(status == 200, "the lender's reviewer has a profile")
+
+        # --- apply, screened by the issuer's admin ---
+        status, app = R.post("/v1/peers/state.example/credentials/%s/apply" % definition["id"],
+                             {"answers": {"domain_expertise": "ten years of ELA"}})
+        check(status == 202 and app["state"] == "sent" and app["pending"] == "apply",
+              "the application is sent to the issuer: %s %s" % (status, app))
+        path = "/v1/remote-certifications/%d" % app["id"]
+
+        def state_is(*states):
+            def probe():
+                s, b = R.get(path)
+                return b if s == 200 and b["state"] in states and not b.get("pending") else None
+            return probe
+
+        app = wait_for("the issuer's word on the application", state_is("applied"))
+        check(app["issuer_says"]["screening"][0]["check"] == "manual" and
+              "material" not in app["issuer_says"],
+              "the issuer waits for manual screening and sends no modules before it")
+        status, apps = S.get(d + "/applications?state=applied")
+        stand_in = [a for a in apps["items"] if a["user_id"] not in
+                    [r[0] for r in cred.reviewers]]
+        check(status == 200 and len(stand_in) == 1, "the issuer holds the stand-in's application")
+        sid = stand_in[0]["user_id"]
+        status, _ = S.post("%s/applications/%d/screen" % (d, sid), {"approve": True})
+        check(status == 200, "the issuer's admin approves the stand-in")
+        app = wait_for("screened", state_is("screened"))
+        material = app["issuer_says"]["material"]
+        check(material["general"]["title"] == "Reviewing here" and
+              material["training"]["credential"] == cred.ref and
+              len(material["training"]["examples"]) == len(levels),
+              "the lender holds the issuer's general and training modules")
+
+        # --- training, a failed attempt, the wait ---
+        status, _ = R.post(path + "/attempts")
+        check(status == 409, "no draw before training")
+        status, _ = R.post(path + "/training-complete")
+        check(status == 202, "training completed on the lender")
+        wait_for("trained", state_is("trained"))
+        status, _ = R.post(path + "/attempts")
+        check(status == 202, "a draw is asked for")
+        app = wait_for("a draw", lambda: (lambda b: b if "attempt" in b["issuer_says"] and
+                                          not b.get("pending") else None)(R.get(path)[1]))
+        attempt = app["issuer_says"]["attempt"]
+        items = attempt["items"]
+        check(len(items) == definition["training"]["sample_per_level"] * len(levels) and
+              all(set(i) == {"item_id", "content"} for i in items),
+              "the draw carries item ids and content only, never expert scores")
+        wrong = [{"item_id": i["item_id"],
+                  "level": levels[(cred.bench_truth[i["content"]] + 2) % len(levels)]}
+                 for i in items]
+        status, body = R.post(path + "/attempts/%d/answers" % (attempt["id"] + 1000),
+                              {"answers": wrong})
+        check(status == 409 and body["type"].endswith("/attempt-closed"),
+              "answers for an attempt that is not open are refused: %s" % body)
+        check(not R.get(path)[1].get("pending"), "and nothing was sent")
+        status, _ = R.post(path + "/attempts/%d/answers" % attempt["id"], {"answers": wrong})
+        check(status == 202, "the answers go to the issuer")
+        app = wait_for("the grading", lambda: (lambda b: b if "result" in b["issuer_says"] and
+                                               not b.get("pending") else None)(R.get(path)[1]))
+        says = app["issuer_says"]
+        check(app["state"] == "trained" and says["result"]["passed"] is False and
+              says["attempts"] == 1 and says["next_attempt_ms"] > 0 and "attempt" not in says,
+              "the issuer graded the attempt with its rules: failed, a wait set: %s" % says)
+        status, _ = R.post(path + "/attempts")
+        app = wait_for("the refusal", lambda: (lambda b: b if not b.get("pending") else None)(
+            R.get(path)[1]))
+        check(status == 202 and
+              app["issuer_says"].get("problem", {}).get("type") == "attempt-too-early" and
+              "attempt" not in app["issuer_says"],
+              "the wait is enforced by the issuer: %s" % app["issuer_says"].get("problem"))
+
+        # --- eight days later on every clock (envelopes allow 300 s of skew) ---
+        for n, t in ((st, ts), (no, tn), (ea, te)):
+            api = Api(n, t)
+            status, _ = api.post("/v1/test/clock", {"advance_seconds": 8 * DAY})
+            check(status == 200, "the test clock of %s moves eight days" % n.node_id)
+            api.close()
+        status, _ = R.post(path + "/attempts")
+        check(status == 202, "a second draw is asked for")
+        app = wait_for("a second draw", lambda: (lambda b: b if "attempt" in b["issuer_says"]
+                                                 and not b.get("pending") else None)(
+            R.get(path)[1]))
+        second = app["issuer_says"]["attempt"]
+        check(second["number"] == 2 and
+              not {i["item_id"] for i in second["items"]} & {i["item_id"] for i in items},
+              "the second draw repeats no item of the first")
+        right = [{"item_id": i["item_id"], "level": levels[cred.bench_truth[i["content"]]]}
+                 for i in second["items"]]
+        status, _ = R.post(path + "/attempts/%d/answers" % second["id"], {"answers": right})
+        check(status == 202, "the second answers go to the issuer")
+        app = wait_for("certified", state_is("certified"))
+        check(app["has_record"] and app["version"] == definition["version"] and
+              "expires_at" in app, "the lender holds the certification: %s" % app)
+
+        # --- the record, verified independently ---
+        with h2_client() as c:
+            r = c.get(no.url + path + "/record", headers={"authorization": "Bearer " + R.token})
+        check(r.status_code == 200 and r.headers["content-type"] == RECORD_TYPE,
+              "the reviewer shows the record as its COSE bytes")
+        raw = r.content
+        tag = cbor2.loads(raw)
+        protected, unprotected, payload, sig = tag.value
+        nacl.signing.VerifyKey(ps).verify(cbor2.dumps(["Signature1", protected, b"", payload]),
+                                          sig)
+        hdr, claims = cbor2.loads(protected), cbor2.loads(payload)
+        check(tag.tag == 18 and hdr == {1: -8, 3: RECORD_TYPE, 4: kid_of(ps)} and
+              unprotected == {} and claims["iss"] == "state.example" and
+              claims["reviewer"] == {"node": "north.example", "user": uid} and
+              claims["credential"] == definition["id"] and
+              claims["version"] == definition["version"] and
+              claims["exp"] - claims["iat"] == 365 * DAY * 1000,
+              "the record verifies with the issuer's key and names reviewer, credential "
+              "version, issuer, date and expiry: %s" % claims)
+
+        def verify(body):
+            with h2_client() as c:
+                r = c.post(no.url + "/v1/certification-records/verify", content=body,
+                           headers={"authorization": "Bearer " + R.token,
+                                    "content-type": RECORD_TYPE})
+            return r.status_code, r.json()
+
+        status, v = verify(raw)
+        check(status == 200 and v["issuer"] == "state.example" and not v["expired"],
+              "the lender verifies the presented record: %s" % v)
+        forged = bytearray(raw)
+        at = forged.find(b"north.example")
+        forged[at + 1] ^= 0x01
+        status, v = verify(bytes(forged))
+        check(status == 422 and v["type"].endswith("/bad-certification"),
+              "a forged record is refused: %s" % v)
+        with h2_client() as c:
+            r = c.get(no.url + path + "/record", headers={"authorization": "Bearer " + R.token})
+        check(r.content == raw, "and the record kept is unchanged")
+
+        # --- the issuer's pool ---
+        status, pool = S.get(d + "/pool")
+        check(status == 200 and pool["certified"] == pool_before + 1,
+              "the issuer's pool counts the certified stand-in: %s" % pool)
+        status, apps = S.get(d + "/applications?state=certified")
+        check(sid in [a["user_id"] for a in apps["items"]],
+              "the issuer lists the stand-in as certified")
+
+        # --- a peer that does not grant lend ---
+        status, app2 = R.post("/v1/peers/east.example/credentials/%s/apply" % definition["id"],
+                              {"answers": {}})
+        check(status == 202, "the application to east is sent")
+        p2 = "/v1/remote-certifications/%d" % app2["id"]
+        app2 = wait_for("east's refusal", lambda: (lambda b: b if b["state"] == "refused"
+                                                   else None)(R.get(p2)[1]))
+        problem = app2["issuer_says"]["problem"]
+        check(problem["status"] == 403 and "lend" in problem["detail"],
+              "east refuses: it does not grant north the lend right: %s" % problem)
+        status, body = R.post("/v1/peers/nowhere.example/credentials/x/apply", {})
+        check(status == 404, "an application to a node that is no peer is refused")
+        for a in (S, N, R):
+            a.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
