@@ -356,6 +356,8 @@ int ac_reviewer_reinstate(struct ac_node *n, const struct ac_user *actor, const 
         if (!err)
             err = ac_audit_id(n, "reviewer", user, actor->id, "reinstate", d);
         if (!err)
+            err = ac__cert_stand_in_changed(n, out->row.id, user);
+        if (!err)
             err = ac__scheduler_commit(n, 0);
         else
             ac_store_tx_rollback(n->store);

@@ -7,9 +7,10 @@ certify right; east.example knows north but grants it no lend right.
 A reviewer of north applies from north for state's credential; state's admin
 screens the stand-in by hand; the reviewer reads the modules state sent,
 completes training, fails a first attempt (the wait is enforced), passes the
-next after both clocks move eight days, and north holds a record signed by
+next after the clocks move eight days, and north holds a record signed by
 state's key, verified here with PyNaCl from the COSE definition. State's
-pool counts the stand-in. Refusals, each with nothing changed: answers for an
+pool counts the stand-in. Suspension, reinstatement and decertification by
+state's admin reach north. Refusals, each with nothing changed: answers for an
 attempt that is not open, a forged record, an application to a peer that
 does not grant lend."""
 import base64
@@ -213,6 +214,42 @@ def main():
         status, apps = S.get(d + "/applications?state=certified")
         check(sid in [a["user_id"] for a in apps["items"]],
               "the issuer lists the stand-in as certified")
+
+        # --- suspension, reinstatement and decertification flow back ---
+        def record_status():
+            with h2_client() as c:
+                return c.get(no.url + path + "/record",
+                             headers={"authorization": "Bearer " + R.token}).status_code
+
+        status, body = S.post("%s/reviewers/%d/suspend" % (d, sid), {"reason": "late reviews"})
+        check(status == 200 and body["state"] == "unavailable",
+              "the issuer's admin suspends the stand-in: %s" % body)
+        app = wait_for("the suspension at the lender", state_is("unavailable"))
+        check(not app["has_record"] and record_status() == 404,
+              "the lender shows the suspension and holds no record to show")
+        status, body = N.get("/v1/remote-certifications")
+        check(status == 200 and [(a["user_id"], a["state"]) for a in body["items"]][0] ==
+              (uid, "unavailable"), "the lender's admin sees its reviewer suspended")
+        status, _ = S.post("%s/reviewers/%d/reinstate" % (d, sid), {"reason": "caught up"})
+        check(status == 200, "the issuer's admin reinstates the stand-in")
+        app = wait_for("the reinstatement at the lender", state_is("certified"))
+        with h2_client() as c:
+            r = c.get(no.url + path + "/record", headers={"authorization": "Bearer " + R.token})
+        status, v = verify(r.content)
+        again = cbor2.loads(cbor2.loads(r.content).value[2])
+        check(app["has_record"] and status == 200 and again["reviewer"] == claims["reviewer"] and
+              again["iat"] >= claims["iat"],
+              "certified again, the lender holds a record the issuer signed at reinstatement")
+        status, body = S.post("%s/reviewers/%d/suspend" % (d, sid),
+                              {"reason": "drifted from the benchmarks", "decertify": True})
+        check(status == 200 and body["state"] == "retraining",
+              "the issuer's admin decertifies the stand-in")
+        app = wait_for("the decertification at the lender", state_is("retraining"))
+        check(not app["has_record"] and app["issuer_says"]["attempts"] == 0 and
+              app["issuer_says"]["material"]["training"]["credential"] == cred.ref,
+              "the lender shows retraining with the modules to train with again")
+        status, pool = S.get(d + "/pool")
+        check(pool["certified"] == pool_before, "the issuer's pool no longer counts the stand-in")
 
         # --- a peer that does not grant lend ---
         status, app2 = R.post("/v1/peers/east.example/credentials/%s/apply" % definition["id"],
