@@ -13,7 +13,7 @@ pool counts the stand-in. Suspension, reinstatement and decertification by
 state's admin reach north. Refusals, each with nothing changed: answers for an
 attempt that is not open, a forged record, an application to a peer that
 does not grant lend."""
-import base64
+import os
 import sys
 import time
 
@@ -75,10 +75,12 @@ def main():
         check(status == 200, "the lender's reviewer has a profile")
 
         # --- apply, screened by the issuer's admin ---
-        status, app = R.post("/v1/peers/state.example/credentials/%s/apply" % definition["id"],
-                             {"answers": {"domain_expertise": "ten years of ELA"}})
-        check(status == 202 and app["state"] == "sent" and app["pending"] == "apply",
-              "the application is sent to the issuer: %s %s" % (status, app))
+        r = no.ctl("reviewer", "apply", "--peer", "state.example", definition["id"],
+                   "--answer", "domain_expertise=ten years of ELA", token=R.token, json_out=True)
+        app = r.json
+        check(r.returncode == 0 and app["state"] == "sent" and app["pending"] == "apply",
+              "accordctl reviewer apply --peer sends the application to the issuer: %s %s"
+              % (r.stderr, app))
         path = "/v1/remote-certifications/%d" % app["id"]
 
         def state_is(*states):
@@ -197,6 +199,13 @@ def main():
         status, v = verify(raw)
         check(status == 200 and v["issuer"] == "state.example" and not v["expired"],
               "the lender verifies the presented record: %s" % v)
+        saved = os.path.join(no.tmp, "ada.cose")
+        r = no.ctl("remote", "record", str(app["id"]), "--out", saved, token=R.token)
+        check(r.returncode == 0 and open(saved, "rb").read() == raw,
+              "accordctl remote record saves the record: %s" % r.stderr)
+        r = no.ctl("remote", "verify", saved, token=R.token, json_out=True)
+        check(r.returncode == 0 and r.json["reviewer"] == {"node": "north.example", "user": uid},
+              "accordctl remote verify checks it: %s" % r.stderr)
         forged = bytearray(raw)
         at = forged.find(b"north.example")
         forged[at + 1] ^= 0x01
@@ -221,9 +230,11 @@ def main():
                 return c.get(no.url + path + "/record",
                              headers={"authorization": "Bearer " + R.token}).status_code
 
-        status, body = S.post("%s/reviewers/%d/suspend" % (d, sid), {"reason": "late reviews"})
-        check(status == 200 and body["state"] == "unavailable",
-              "the issuer's admin suspends the stand-in: %s" % body)
+        r = st.ctl("reviewer", "suspend", cred.ref, str(sid), "--reason", "late reviews",
+                   token=ts, json_out=True)
+        check(r.returncode == 0 and r.json["state"] == "unavailable",
+              "the issuer's admin suspends the stand-in (accordctl reviewer suspend): %s"
+              % r.stderr)
         app = wait_for("the suspension at the lender", state_is("unavailable"))
         check(not app["has_record"] and record_status() == 404,
               "the lender shows the suspension and holds no record to show")

@@ -35,9 +35,9 @@ int cmd_reviewer_profile(const struct cli *cli, int argc, char **argv)
 
 int cmd_reviewer_apply(const struct cli *cli, int argc, char **argv)
 {
-    const char *ref = lc_pos(argc, argv, 0);
+    const char *ref = lc_pos(argc, argv, 0), *peer = lc_opt(argc, argv, "--peer");
     if (!ref)
-        return lc_usage(cli, "reviewer apply ID@VERSION [--answer KEY=TEXT]...");
+        return lc_usage(cli, "reviewer apply [--peer NODE] ID@VERSION [--answer KEY=TEXT]...");
     json_t *answers = json_object();
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--answer") != 0)
@@ -45,14 +45,19 @@ int cmd_reviewer_apply(const struct cli *cli, int argc, char **argv)
         const char *eq = strchr(argv[i + 1], '=');
         if (!eq) {
             json_decref(answers);
-            return lc_usage(cli, "reviewer apply ID@VERSION [--answer KEY=TEXT]...");
+            return lc_usage(cli, "reviewer apply [--peer NODE] ID@VERSION [--answer KEY=TEXT]...");
         }
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i + 1]), argv[i + 1]);
         json_object_set_new(answers, key, json_string(eq + 1));
     }
     char path[256];
-    snprintf(path, sizeof path, "/v1/definitions/%s/applications", ref);
+    /* With --peer the reviewer applies, from here, for a peer's credential
+     * (cross-node certification: REF is then the peer's definition id). */
+    if (peer)
+        snprintf(path, sizeof path, "/v1/peers/%s/credentials/%s/apply", peer, ref);
+    else
+        snprintf(path, sizeof path, "/v1/definitions/%s/applications", ref);
     return lc_call(cli, "POST", path, json_pack("{s:o}", "answers", answers), NULL, 0);
 }
 
