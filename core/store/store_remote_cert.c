@@ -194,3 +194,26 @@ int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version
     sqlite3_bind_int64(s, 8, now_ms);
     return changed_one(st, ac__store_done(st, s));
 }
+
+int ac_store_remote_cert_record_check(struct ac_store *st, int64_t record_id, const char *def_id,
+                                      const char *tag, int64_t user_id, int *ok)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(
+        st,
+        "SELECT (SELECT COUNT(*) FROM records r JOIN status_entries e ON e.record_id = r.id"
+        " WHERE r.id = ?1 AND r.definition_id = ?2 AND e.state = 0),"
+        " (SELECT COUNT(*) FROM held_credentials WHERE issuer = ?3 AND user_id != ?4)",
+        &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, record_id);
+    sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, user_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *ok = sqlite3_column_int64(s, 0) == 1 && sqlite3_column_int64(s, 1) == 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : AC_EDB;
+}

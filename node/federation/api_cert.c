@@ -61,7 +61,7 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__json_body(x, 1, &body))
         return;
-    static const char *const allowed[] = {"answers", NULL};
+    static const char *const allowed[] = {"answers", "held", NULL};
     if (body && ac__json_only(x, body, allowed)) {
         json_decref(body);
         return;
@@ -69,7 +69,8 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
     int err = ac_remote_cert_apply(n, a.user.id, ac_http_param(x, "node"), ac_http_param(x, "id"),
-                                   json_object_get(body, "answers"), &id, &why);
+                                   json_object_get(body, "answers"),
+                                   json_object_get(body, "held"), &id, &why);
     json_decref(body);
     if (err)
         ac__respond_failure(x, err, &why, "application");

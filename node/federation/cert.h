@@ -94,12 +94,14 @@ void ac__cert_undeliverable(struct ac_node *n, const char *peer, const char *typ
 
 /* Reviewer |actor| (user id, with the reviewer role) applies to |issuer| for
  * its credential |credential| with |answers| (a JSON object, borrowed; NULL:
- * {}). Sets |*id| to the new application. Returns 0, AC_EACCES, AC_ENOENT
+ * {}) and |held| (NULL or a JSON array, borrowed, of at most 16
+ * {credential, record}: records the issuer issued, which it checks itself
+ * for "holds credential X"). Sets |*id| to the new application. Returns 0, AC_EACCES, AC_ENOENT
  * (no such peer), AC_ECONFLICT (already applied), AC_EINVAL, AC_ENOMEM or a
  * store error, with |why| filled. */
 int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
-                         const char *credential, const json_t *answers, int64_t *id,
-                         struct ac_reason *why);
+                         const char *credential, const json_t *answers, const json_t *held,
+                         int64_t *id, struct ac_reason *why);
 
 /* Reviewer |actor| asks the issuer of application |id| for |what|:
  * "trained" (they completed the general and training modules it sent),

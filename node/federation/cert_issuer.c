@@ -20,6 +20,8 @@
 #include "accord/store/certification.h"
 #include "accord/store/peer.h"
 #include "accord/store/remote.h"
+#include "accord/store/remote_cert.h"
+#include "accord/store/credential.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/training.h"
 #include "accord/store/user.h"
@@ -65,6 +67,40 @@ static int parse_answers(const json_t *a, struct ac_attempt_answer **out, size_t
     return 0;
 }
 
+/* The "holds credential X" facts this node checks itself: each entry
+ * {credential, record} of |held| names a record this node issued. One that is
+ * valid, of that credential, and backs no other reviewer is registered for
+ * the stand-in (issuer "<this node>#record:<id>"), so screening finds it as
+ * it finds a local reviewer's; any other is left out and the automatic
+ * check stays unmet. Who earned the record is the lender's word: its signed
+ * message says it is this reviewer's. */
+static int register_held(struct ac_node *n, int64_t stand_in, const json_t *held)
+{
+    size_t i;
+    json_t *h;
+    int err = 0;
+    json_array_foreach(held, i, h)
+    {
+        const char *cred = json_string_value(json_object_get(h, "credential"));
+        json_t *rec = json_object_get(h, "record");
+        if (!cred || !*cred || strlen(cred) > AC_CREDENTIAL_ID_MAX || !json_is_integer(rec))
+            continue;
+        char tag[AC_CREDENTIAL_ID_MAX + 96];
+        snprintf(tag, sizeof tag, "%s#record:%lld", n->cfg->node_id,
+                 (long long)json_integer_value(rec));
+        int ok = 0;
+        err = ac_store_remote_cert_record_check(n->store, json_integer_value(rec), cred, tag,
+                                                stand_in, &ok);
+        if (!err && ok)
+            err = ac_store_held_add(n->store, stand_in, cred, tag, 0, ac_clock_now_ms());
+        if (err == AC_EEXIST)
+            err = 0; /* registered at an earlier application */
+        if (err)
+            break;
+    }
+    return err;
+}
+
 /* Runs the service |type| names for stand-in |actor|. */
 static int run_service(struct ac_node *n, const char *type, const struct ac_user *actor,
                        const char *ref, const json_t *body, struct ac_reason *dom)
@@ -75,7 +111,9 @@ static int run_service(struct ac_node *n, const char *type, const struct ac_user
         struct ac_reviewer_cert rc;
         json_t *answers = json_object_get(body, "answers");
         char *text = json_is_object(answers) ? json_dumps(answers, JSON_COMPACT) : NULL;
-        err = ac_reviewer_apply(n, actor, ref, text, &c, &rc, dom);
+        err = register_held(n, actor->id, json_object_get(body, "held"));
+        if (!err)
+            err = ac_reviewer_apply(n, actor, ref, text, &c, &rc, dom);
         free(text);
         if (!err)
             ac_reviewer_cert_release(&rc);

@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #define MAX_ANSWERS_BYTES 4096
+#define MAX_HELD 16
 
 /* A credential is named by its definition id: the issuer answers for its
  * newest version and the record names the version. */
@@ -101,8 +102,8 @@ json_t *ac__remote_cert_json(const struct ac_remote_cert *c)
 }
 
 int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
-                         const char *credential, const json_t *answers, int64_t *id,
-                         struct ac_reason *why)
+                         const char *credential, const json_t *answers, const json_t *held,
+                         int64_t *id, struct ac_reason *why)
 {
     struct ac_user u;
     int err = ac_store_user_get(n->store, actor, &u);
@@ -117,6 +118,22 @@ int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
     if (answers && !json_is_object(answers))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "answers",
                               "answers: an object of screening answers");
+    size_t i;
+    json_t *h;
+    if (held && (!json_is_array(held) || json_array_size(held) > MAX_HELD))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "held",
+                              "held: a list of at most %d {\"credential\", \"record\"}", MAX_HELD);
+    json_array_foreach(held, i, h)
+    {
+        const char *c = json_string_value(json_object_get(h, "credential"));
+        json_t *r = json_object_get(h, "record");
+        if (!credential_ok(c) || !json_is_integer(r) || json_integer_value(r) <= 0 ||
+            json_object_size(h) != 2)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "held",
+                                  "held[%zu]: {\"credential\": the issuer's definition id, "
+                                  "\"record\": the id of the record the issuer issued for it}",
+                                  i);
+    }
     struct ac__fed_peer *p = n->federation ? ac__fed_peer_find(n->federation, issuer) : NULL;
     if (!p)
         return ac_reason_fail(why, AC_ENOENT, AC_PROBLEM_NOT_FOUND, "node",
@@ -144,6 +161,10 @@ int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
                              "district", prof.district, "domains",
                              domains ? domains : json_array(), "answers",
                              answers ? answers : json_object());
+    if (body && held && json_object_set(body, "held", (json_t *)held)) {
+        json_decref(body);
+        body = NULL;
+    }
     char *text = answers ? json_dumps(answers, JSON_COMPACT) : NULL;
     if (text && strlen(text) > MAX_ANSWERS_BYTES)
         err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "answers",

@@ -4,8 +4,9 @@ three real nodes on loopback. state.example (the issuer) grants
 north.example the lend right; north.example (the lender) grants state the
 certify right; east.example knows north but grants it no lend right.
 
-A reviewer of north applies from north for state's credential; state's admin
-screens the stand-in by hand; the reviewer reads the modules state sent,
+A reviewer of north applies from north for state's credential, presenting a
+record state issued (checked by state itself; a second reviewer presenting
+the same record is rejected); state's admin screens the stand-in by hand; the reviewer reads the modules state sent,
 completes training, fails a first attempt (the wait is enforced), passes the
 next after the clocks move eight days, and north holds a record signed by
 state's key, verified here with PyNaCl from the COSE definition. State's
@@ -58,12 +59,17 @@ def main():
         for n in (st, no, ea):
             n.start()
 
+        # Qualifications: holds writing-workshop-basics (checked by state
+        # itself) and ELA expertise (screened by state's admin).
         definition = load_definition()
-        # Only the manual qualification: state's admin screens the stand-in.
-        definition["reviewers"]["qualifications"] = [
-            q for q in definition["reviewers"]["qualifications"] if q["kind"] != "holds_credential"]
+        held_id = definition["reviewers"]["qualifications"][0]["credential"]
         cred = active_credential(st, ts, definition, reviewers=2)
         S = Api(st, ts)
+        # The reviewer earned writing-workshop-basics from state earlier.
+        status, rec = S.post("/v1/credentials/issue", {
+            "subject": "state.example:user:ada", "definition_id": held_id,
+            "definition_version": 1, "content_hash": "ab" * 32, "achieved_level": "pass"})
+        check(status == 201, "state issued the reviewer a record of %s: %s" % (held_id, rec))
         d = "/v1/definitions/" + cred.ref
         levels = definition["scoring"]["levels"]
         pool_before = S.get(d + "/pool")[1]["certified"]
@@ -76,7 +82,8 @@ def main():
 
         # --- apply, screened by the issuer's admin ---
         r = no.ctl("reviewer", "apply", "--peer", "state.example", definition["id"],
-                   "--answer", "domain_expertise=ten years of ELA", token=R.token, json_out=True)
+                   "--answer", "domain_expertise=ten years of ELA",
+                   "--held", "%s=%d" % (held_id, rec["id"]), token=R.token, json_out=True)
         app = r.json
         check(r.returncode == 0 and app["state"] == "sent" and app["pending"] == "apply",
               "accordctl reviewer apply --peer sends the application to the issuer: %s %s"
@@ -90,9 +97,25 @@ def main():
             return probe
 
         app = wait_for("the issuer's word on the application", state_is("applied"))
-        check(app["issuer_says"]["screening"][0]["check"] == "manual" and
-              "material" not in app["issuer_says"],
-              "the issuer waits for manual screening and sends no modules before it")
+        screening = app["issuer_says"]["screening"]
+        check([(q["check"], q["met"]) for q in screening] ==
+              [("automatic", True), ("manual", None)] and "material" not in app["issuer_says"],
+              "the issuer checked the record itself and waits for manual screening, sending no "
+              "modules before it: %s" % screening)
+
+        # Another reviewer of north presenting the same record is rejected.
+        _, B, _ = new_user(no, N, "bob", ["reviewer"])
+        status, other = B.post("/v1/peers/state.example/credentials/%s/apply" % definition["id"],
+                               {"held": [{"credential": held_id, "record": rec["id"]}]})
+        check(status == 202, "bob applies with ada's record")
+        p_bob = "/v1/remote-certifications/%d" % other["id"]
+        other = wait_for("bob's screening", lambda: (lambda b: b if b["state"] != "sent"
+                                                     else None)(B.get(p_bob)[1]))
+        check(other["state"] == "rejected" and
+              other["issuer_says"]["screening"][0]["met"] is False,
+              "one record backs one reviewer: bob is rejected by the automatic check: %s"
+              % other["issuer_says"]["screening"])
+        B.close()
         status, apps = S.get(d + "/applications?state=applied")
         stand_in = [a for a in apps["items"] if a["user_id"] not in
                     [r[0] for r in cred.reviewers]]

@@ -73,4 +73,12 @@ int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version
                                 const char *state, const char *detail, const uint8_t *record,
                                 size_t len, int64_t expires_ms, int drop_record, int64_t now_ms);
 
+/* On the issuer: may record |record_id| back |user_id|'s claim to hold
+ * |def_id|? Sets |*ok| when this node issued it for |def_id|, its status is
+ * valid, and no other user is registered holding a credential under |tag|
+ * (the held_credentials issuer text naming that record), so one record backs
+ * one reviewer. Returns 0 or AC_EDB. */
+int ac_store_remote_cert_record_check(struct ac_store *st, int64_t record_id, const char *def_id,
+                                      const char *tag, int64_t user_id, int *ok);
+
 #endif
