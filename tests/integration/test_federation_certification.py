@@ -10,10 +10,13 @@ the same record is rejected); state's admin screens the stand-in by hand; the re
 completes training, fails a first attempt (the wait is enforced), passes the
 next after the clocks move eight days, and north holds a record signed by
 state's key, verified here with PyNaCl from the COSE definition. State's
-pool counts the stand-in. Suspension, reinstatement and decertification by
+pool counts the stand-in. A peer played here (fake.example, which north
+takes certifications from) sends forged records in signed cert.state
+messages: each is refused. Suspension, reinstatement and decertification by
 state's admin reach north. Refusals, each with nothing changed: answers for an
 attempt that is not open, a forged record, an application to a peer that
 does not grant lend."""
+import base64
 import os
 import sys
 import time
@@ -21,8 +24,9 @@ import time
 import cbor2
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built
-from federation_util import append_config, kid_of, node_public_key
+from accordtest import Api, Node, check, free_port, h2_client, skip_unless_built
+from federation_util import (append_config, canonical, envelope, kid_of, node_public_key,
+                             now_ms, post_inbox, problem_slug)
 from lifecycle import active_credential, load_definition, new_user
 
 RECORD_TYPE = "application/accord-reviewer-cert+cbor"
@@ -56,6 +60,11 @@ def main():
         append_config(no, peer % ("state.example", st.url, ps.hex(), "certify"))
         append_config(no, peer % ("east.example", ea.url, pe.hex(), "certify"))
         append_config(ea, peer % ("north.example", no.url, pn.hex(), "submit"))
+        # fake.example is played here with a key of its own; north takes
+        # certifications from it, so only the record's checks stand between.
+        fake = nacl.signing.SigningKey.generate()
+        append_config(no, peer % ("fake.example", "http://127.0.0.1:%d" % free_port(),
+                                  bytes(fake.verify_key).hex(), "certify"))
         for n in (st, no, ea):
             n.start()
 
@@ -168,6 +177,43 @@ def main():
               app["issuer_says"].get("problem", {}).get("type") == "attempt-too-early" and
               "attempt" not in app["issuer_says"],
               "the wait is enforced by the issuer: %s" % app["issuer_says"].get("problem"))
+
+        # --- a forged record in a signed cert.state is refused ---
+        status, fk = R.post("/v1/peers/fake.example/credentials/%s/apply" % definition["id"], {})
+        check(status == 202, "the reviewer also applies to fake.example")
+        pf = "/v1/remote-certifications/%d" % fk["id"]
+
+        def fake_state(record, n):
+            body = {"user": uid, "credential": definition["id"], "version": 1,
+                    "state": "certified", "record": base64.urlsafe_b64encode(record)
+                    .rstrip(b"=").decode()}
+            env = envelope(fake, "cert.state", "forged-%d" % n, "fake.example",
+                           "north.example", now_ms(), body)
+            return post_inbox(no, env)
+
+        def fake_record(iss, signer, flip=False):
+            protected = canonical({1: -8, 3: RECORD_TYPE, 4: kid_of(bytes(signer.verify_key))})
+            payload = bytearray(canonical({
+                "v": 1, "exp": now_ms() + 10 ** 9, "iat": now_ms(), "iss": iss,
+                "hash": "sha256:" + "00" * 32, "version": 1,
+                "reviewer": {"node": "north.example", "user": uid},
+                "credential": definition["id"]}))
+            sig = signer.sign(cbor2.dumps(["Signature1", protected, b"", bytes(payload)]))
+            if flip:
+                payload[payload.find(b"north") + 1] ^= 0x01
+            return canonical(cbor2.CBORTag(18, [protected, {}, bytes(payload), sig.signature]))
+
+        r1 = fake_state(fake_record("state.example", fake), 1)
+        r2 = fake_state(fake_record("fake.example", fake, flip=True), 2)
+        stranger = nacl.signing.SigningKey.generate()
+        r3 = fake_state(fake_record("fake.example", stranger), 3)
+        s_, b_ = R.get(pf)
+        check([(r.status_code, problem_slug(r)) for r in (r1, r2, r3)] ==
+              [(422, "bad-certification")] * 3 and b_["state"] == "sent" and
+              not b_["has_record"],
+              "a record naming another issuer, one with a byte changed and one signed by a "
+              "stranger are refused in a signed cert.state, nothing changed: %s"
+              % [r.text for r in (r1, r2, r3)])
 
         # --- eight days later on every clock (envelopes allow 300 s of skew) ---
         for n, t in ((st, ts), (no, tn), (ea, te)):
