@@ -115,22 +115,28 @@ static int add_attempts(struct ac_node *n, const struct ac__cred *c, int64_t use
                 err = AC_ENOMEM;
             else if (err)
                 json_decref(items);
-        } else if (i + 1 == k || rows[i + 1].passed >= 0) {
-            json_t *res = json_loads(rows[i].result, 0, NULL);
-            json_t *r = json_object();
-            static const char *const keep[] = {"passed", "items", "exact", "within_one",
-                                               "beyond_one", "boundary_misses", "reason"};
-            for (size_t q = 0; r && res && q < sizeof keep / sizeof keep[0]; q++) {
-                json_t *v = json_object_get(res, keep[q]);
-                if (v)
-                    json_object_set(r, keep[q], v);
-            }
-            if (r)
-                json_object_set_new(r, "attempt_id", json_integer(rows[i].id));
-            json_decref(res);
-            if (!r || json_object_set_new(body, "result", r))
-                err = AC_ENOMEM;
         }
+    }
+    /* The last finished attempt's grading, whether or not another is open. */
+    size_t last = k;
+    for (size_t i = 0; i < k; i++)
+        if (rows[i].passed >= 0)
+            last = i;
+    if (!err && last < k) {
+        json_t *res = json_loads(rows[last].result, 0, NULL);
+        json_t *r = json_object();
+        static const char *const keep[] = {"passed", "items", "exact", "within_one",
+                                           "beyond_one", "boundary_misses", "reason"};
+        for (size_t q = 0; r && res && q < sizeof keep / sizeof keep[0]; q++) {
+            json_t *v = json_object_get(res, keep[q]);
+            if (v)
+                json_object_set(r, keep[q], v);
+        }
+        if (r)
+            json_object_set_new(r, "attempt_id", json_integer(rows[last].id));
+        json_decref(res);
+        if (!r || json_object_set_new(body, "result", r))
+            err = AC_ENOMEM;
     }
     for (size_t i = 0; i < k; i++)
         ac_cert_attempt_row_release(&rows[i]);
