@@ -155,12 +155,12 @@ int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
     if (err)
         return err;
     json_t *domains = json_loads(prof.domains, 0, NULL);
-    json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:O}", "user", (json_int_t)actor,
+    json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "user", (json_int_t)actor,
                              "credential", credential, "name",
                              u.display_name[0] ? u.display_name : u.name, "school", prof.school,
                              "district", prof.district, "domains",
                              domains ? domains : json_array(), "answers",
-                             answers ? answers : json_object());
+                             answers ? json_incref((json_t *)answers) : json_object());
     if (body && held && json_object_set(body, "held", (json_t *)held)) {
         json_decref(body);
         body = NULL;
