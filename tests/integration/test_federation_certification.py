@@ -28,6 +28,7 @@ from accordtest import Api, Node, check, free_port, h2_client, skip_unless_built
 from federation_util import (append_config, canonical, envelope, kid_of, node_public_key,
                              now_ms, post_inbox, problem_slug)
 from lifecycle import active_credential, load_definition, new_user
+from remote_cert import certify_across
 
 RECORD_TYPE = "application/accord-reviewer-cert+cbor"
 DAY = 86400
@@ -292,6 +293,15 @@ def main():
         status, apps = S.get(d + "/applications?state=certified")
         check(sid in [a["user_id"] for a in apps["items"]],
               "the issuer lists the stand-in as certified")
+
+        # --- the shared fixture other tests use does the same in one call ---
+        cai = certify_across(st, ts, no, tn, cred, definition, "cai", school="North Middle",
+                             district="North")
+        status, pool = S.get(d + "/pool")
+        check(pool["certified"] == pool_before + 2 and cai.stand_in != sid,
+              "remote_cert.certify_across certifies a second reviewer of north: %s" % pool)
+        cai.api.close()
+        pool_before += 1
 
         # --- suspension, reinstatement and decertification flow back ---
         def record_status():
