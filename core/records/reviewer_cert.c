@@ -115,8 +115,7 @@ static int get_text(struct ac_cbor_reader *r, const char *name, char *dst, size_
     const char *s;
     size_t n;
     if (ac_cbor_get_text(r, &s, &n) || n == 0 || n > max || memchr(s, 0, n))
-        return say(AC_EPARSE, why, whylen, "record %s: must be text of 1 to %zu bytes", name,
-                   max);
+        return say(AC_EPARSE, why, whylen, "record %s: must be text of 1 to %zu bytes", name, max);
     memcpy(dst, s, n);
     dst[n] = 0;
     return 0;
@@ -159,8 +158,8 @@ static int decode_payload(const uint8_t *p, size_t len, struct ac_rcert_record *
     uint64_t n, v;
     if (ac_cbor_reader_init(&r, p, len))
         return say(AC_EPARSE, why, whylen, "record payload: %s", r.why);
-    static const char *const keys[] = {"v",       "exp",      "iat",       "iss",
-                                       "hash",    "version",  "reviewer", "credential"};
+    static const char *const keys[] = {"v",    "exp",     "iat",      "iss",
+                                       "hash", "version", "reviewer", "credential"};
     if (ac_cbor_get_map(&r, &n) || n != 8)
         return say(AC_EPARSE, why, whylen,
                    "record payload: must be a map of exactly v, exp, iat, iss, hash, version, "
@@ -178,19 +177,26 @@ static int decode_payload(const uint8_t *p, size_t len, struct ac_rcert_record *
             if (ac_cbor_get_uint(&r, &v) || v != RECORD_VERSION)
                 rc = say(AC_EPARSE, why, whylen, "record v: must be %d", RECORD_VERSION);
             break;
-        case 1: rc = get_positive(&r, "exp", &out->expires_ms, why, whylen); break;
-        case 2: rc = get_positive(&r, "iat", &out->issued_ms, why, whylen); break;
+        case 1:
+            rc = get_positive(&r, "exp", &out->expires_ms, why, whylen);
+            break;
+        case 2:
+            rc = get_positive(&r, "iat", &out->issued_ms, why, whylen);
+            break;
         case 3:
             rc = get_text(&r, "iss", out->issuer, AC_RCERT_RECORD_NODE_MAX, why, whylen);
             break;
         case 4:
             rc = get_text(&r, "hash", out->content_hash, AC_RCERT_RECORD_HASH_MAX, why, whylen);
             break;
-        case 5: rc = get_positive(&r, "version", &out->version, why, whylen); break;
-        case 6: rc = decode_reviewer(&r, out, why, whylen); break;
+        case 5:
+            rc = get_positive(&r, "version", &out->version, why, whylen);
+            break;
+        case 6:
+            rc = decode_reviewer(&r, out, why, whylen);
+            break;
         default:
-            rc = get_text(&r, "credential", out->credential, AC_RCERT_RECORD_CRED_MAX, why,
-                          whylen);
+            rc = get_text(&r, "credential", out->credential, AC_RCERT_RECORD_CRED_MAX, why, whylen);
         }
         if (rc)
             return rc;

@@ -10,7 +10,7 @@
 #include "internal.h"
 
 #define COLUMNS                                                                                    \
-    "id, user_id, issuer, credential, version, state, pending, detail, record, expires_ms,"       \
+    "id, user_id, issuer, credential, version, state, pending, detail, record, expires_ms,"        \
     " created_ms, updated_ms"
 
 void ac_remote_cert_release(struct ac_remote_cert *c)
@@ -167,9 +167,9 @@ int ac_store_remote_cert_pending(struct ac_store *st, int64_t id, const char *pe
     return changed_one(st, ac__store_done(st, s));
 }
 
-int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version,
-                                const char *state, const char *detail, const uint8_t *record,
-                                size_t len, int64_t expires_ms, int drop_record, int64_t now_ms)
+int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version, const char *state,
+                                const char *detail, const uint8_t *record, size_t len,
+                                int64_t expires_ms, int drop_record, int64_t now_ms)
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(

@@ -47,8 +47,7 @@ static int load_mine(struct ac_node *n, struct ac_http_exchange *x, const struct
     if (c->user_id != a->user.id && !(a->user.roles & AC_ROLE_ADMIN)) {
         ac_remote_cert_release(c);
         return ac__problem(x, AC_PROBLEM_NOT_YOURS, NULL, NULL,
-                           "remote certification %lld belongs to another reviewer",
-                           (long long)id);
+                           "remote certification %lld belongs to another reviewer", (long long)id);
     }
     return 0;
 }
@@ -69,8 +68,8 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
     struct ac_reason why = AC_REASON_INIT;
     int64_t id = 0;
     int err = ac_remote_cert_apply(n, a.user.id, ac_http_param(x, "node"), ac_http_param(x, "id"),
-                                   json_object_get(body, "answers"),
-                                   json_object_get(body, "held"), &id, &why);
+                                   json_object_get(body, "answers"), json_object_get(body, "held"),
+                                   &id, &why);
     json_decref(body);
     if (err)
         ac__respond_failure(x, err, &why, "application");
@@ -209,7 +208,6 @@ void ac__cert_api_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/remote-certifications/{id}/record", on_record);
     ac__route(n, "POST", "/v1/remote-certifications/{id}/training-complete", on_trained);
     ac__route(n, "POST", "/v1/remote-certifications/{id}/attempts", on_attempt);
-    ac__route(n, "POST", "/v1/remote-certifications/{id}/attempts/{attempt}/answers",
-              on_answers);
+    ac__route(n, "POST", "/v1/remote-certifications/{id}/attempts/{attempt}/answers", on_answers);
     ac__route(n, "POST", "/v1/certification-records/verify", on_verify);
 }

@@ -65,8 +65,8 @@ int ac__cert_apply_request(struct ac__federation *f, struct ac__fed_peer *from,
  * (ID or ID@VERSION) with |problem| (NULL: none) INSIDE the caller's
  * transaction (cert_state.c). Returns 0, AC_ENOMEM or a store error. */
 struct ac_remote_reviewer;
-int ac__cert_queue_state(struct ac_node *n, const struct ac_remote_reviewer *who,
-                         const char *ref, const struct ac_reason *problem);
+int ac__cert_queue_state(struct ac_node *n, const struct ac_remote_reviewer *who, const char *ref,
+                         const struct ac_reason *problem);
 
 /* Lifecycle hook (cert_state.c): the certification of |user| for credentials row
  * |credential_row| changed by this node's own hand (manual screening,
@@ -82,8 +82,7 @@ int ac__cert_stand_in_changed(struct ac_node *n, int64_t credential_row, int64_t
  * |why| filled (no such application, a record that does not verify or names
  * another reviewer: nothing changed). */
 int ac__cert_apply_state(struct ac__federation *f, struct ac__fed_peer *from,
-                         const struct ac_envelope *e, struct ac_buf *answer,
-                         struct ac_reason *why);
+                         const struct ac_envelope *e, struct ac_buf *answer, struct ac_reason *why);
 
 /* Sender hook: |peer| refused message |type| with |body| for good (HTTP
  * |status|, problem text |text|). For a cert.* request of ours the

@@ -36,8 +36,7 @@
  * service says is the reviewer's answer. */
 static int fatal(int err)
 {
-    return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG ||
-           err == AC_EAGAIN;
+    return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG || err == AC_EAGAIN;
 }
 
 static int parse_answers(const json_t *a, struct ac_attempt_answer **out, size_t *k)
@@ -224,4 +223,3 @@ int ac__cert_apply_request(struct ac__federation *f, struct ac__fed_peer *from,
     json_decref(body);
     return err;
 }
-

@@ -76,9 +76,8 @@ static int verify_record(struct ac_node *n, const char *issuer, const uint8_t *d
         err = AC_ECRYPTO;
     }
     if (err)
-        return ac_reason_fail(why, err == AC_ENOMEM ? err : AC_EINVAL,
-                              AC_PROBLEM_BAD_CERTIFICATION, "record",
-                              "the reviewer-certification record is refused: %s",
+        return ac_reason_fail(why, err == AC_ENOMEM ? err : AC_EINVAL, AC_PROBLEM_BAD_CERTIFICATION,
+                              "record", "the reviewer-certification record is refused: %s",
                               text[0] ? text : "no peer holding the certify right signed it");
     return 0;
 }
@@ -108,9 +107,8 @@ int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
     struct ac_user u;
     int err = ac_store_user_get(n->store, actor, &u);
     if (err || !(u.roles & AC_ROLE_REVIEWER))
-        return ac_reason_fail(why, err && err != AC_ENOENT ? err : AC_EACCES,
-                              AC_PROBLEM_FORBIDDEN, NULL,
-                              "only a reviewer of this node applies to review for a peer");
+        return ac_reason_fail(why, err && err != AC_ENOENT ? err : AC_EACCES, AC_PROBLEM_FORBIDDEN,
+                              NULL, "only a reviewer of this node applies to review for a peer");
     if (!credential_ok(credential))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "credential",
                               "credential: the issuer's definition id (1-64 characters, no "
@@ -158,9 +156,8 @@ int ac_remote_cert_apply(struct ac_node *n, int64_t actor, const char *issuer,
     json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "user", (json_int_t)actor,
                              "credential", credential, "name",
                              u.display_name[0] ? u.display_name : u.name, "school", prof.school,
-                             "district", prof.district, "domains",
-                             domains ? domains : json_array(), "answers",
-                             answers ? json_incref((json_t *)answers) : json_object());
+                             "district", prof.district, "domains", domains ? domains : json_array(),
+                             "answers", answers ? json_incref((json_t *)answers) : json_object());
     if (body && held && json_object_set(body, "held", (json_t *)held)) {
         json_decref(body);
         body = NULL;
@@ -219,8 +216,7 @@ static int may_request(const struct ac_remote_cert *c, const char *what, int64_t
                                  c->issuer, c->credential, c->state);
         else if (open_id)
             err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_ATTEMPT_OPEN, NULL,
-                                 "attempt %lld is still open; answer it first",
-                                 (long long)open_id);
+                                 "attempt %lld is still open; answer it first", (long long)open_id);
     } else if (open_id != attempt || attempt <= 0) {
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_ATTEMPT_CLOSED, "attempt",
                              "attempt %lld is not open for your certification by %s for %s%s",
@@ -242,17 +238,16 @@ int ac_remote_cert_request(struct ac_node *n, int64_t actor, int64_t id, const c
     if (err)
         return err;
     if (c.user_id != actor)
-        err = ac_reason_fail(why, AC_EACCES, AC_PROBLEM_NOT_YOURS, NULL,
-                             "remote certification %lld belongs to another reviewer",
-                             (long long)id);
+        err =
+            ac_reason_fail(why, AC_EACCES, AC_PROBLEM_NOT_YOURS, NULL,
+                           "remote certification %lld belongs to another reviewer", (long long)id);
     if (!err && strcmp(what, "answers") == 0 && !json_is_array(answers))
         err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "answers",
                              "answers: a list of {\"item_id\", \"level\"}, one per item shown");
     if (!err)
         err = may_request(&c, what, attempt, why);
-    json_t *body = err ? NULL
-                       : json_pack("{s:I, s:s}", "user", (json_int_t)actor, "credential",
-                                   c.credential);
+    json_t *body =
+        err ? NULL : json_pack("{s:I, s:s}", "user", (json_int_t)actor, "credential", c.credential);
     if (body && strcmp(what, "answers") == 0 &&
         (json_object_set_new(body, "attempt", json_integer(attempt)) ||
          json_object_set(body, "answers", (json_t *)answers))) {
@@ -283,8 +278,7 @@ int ac_remote_cert_request(struct ac_node *n, int64_t actor, int64_t id, const c
 }
 
 int ac__cert_apply_state(struct ac__federation *f, struct ac__fed_peer *from,
-                         const struct ac_envelope *e, struct ac_buf *answer,
-                         struct ac_reason *why)
+                         const struct ac_envelope *e, struct ac_buf *answer, struct ac_reason *why)
 {
     struct ac_node *n = f->node;
     json_t *body = NULL;
@@ -361,10 +355,10 @@ int ac_remote_cert_verify(struct ac_node *n, const uint8_t *data, size_t len, js
     int err = verify_record(n, NULL, data, len, &r, why);
     if (err)
         return err;
-    json_t *j = json_pack("{s:s, s:{s:s, s:I}, s:s, s:I, s:s}", "issuer", r.issuer, "reviewer",
-                          "node", r.home_node, "user", (json_int_t)r.home_user, "credential",
-                          r.credential, "version", (json_int_t)r.version, "content_hash",
-                          r.content_hash);
+    json_t *j =
+        json_pack("{s:s, s:{s:s, s:I}, s:s, s:I, s:s}", "issuer", r.issuer, "reviewer", "node",
+                  r.home_node, "user", (json_int_t)r.home_user, "credential", r.credential,
+                  "version", (json_int_t)r.version, "content_hash", r.content_hash);
     if (!j)
         return AC_ENOMEM;
     ac__json_time(j, "issued_at", r.issued_ms);

@@ -21,8 +21,7 @@ int ac__cert_queue(struct ac_node *n, const char *peer, const char *type, const 
     struct ac_buf b = AC_BUF_INIT;
     int err = ac__cert_json_to_cbor(body, &b);
     if (!err)
-        err = ac_store_outbox_add(n->store, peer, type, id, b.data, b.len, ac_clock_now_ms(),
-                                  NULL);
+        err = ac_store_outbox_add(n->store, peer, type, id, b.data, b.len, ac_clock_now_ms(), NULL);
     ac_buf_release(&b);
     /* The kick delivers from a timer on the next loop turn, after the
      * transaction that queued the message committed. */
@@ -31,4 +30,3 @@ int ac__cert_queue(struct ac_node *n, const char *peer, const char *type, const 
         ac__fed_kick(p);
     return err;
 }
-

@@ -20,18 +20,19 @@ void ac__cert_undeliverable(struct ac_node *n, const char *peer, const char *typ
     if (ac__cert_cbor_to_json(body, len, &b))
         return;
     struct ac_remote_cert c = {0};
-    int err = ac_store_remote_cert_find(n->store, json_integer_value(json_object_get(b, "user")),
-                                        peer, json_string_value(json_object_get(b, "credential"))
-                                            ? json_string_value(json_object_get(b, "credential"))
-                                            : "",
-                                        &c);
+    int err =
+        ac_store_remote_cert_find(n->store, json_integer_value(json_object_get(b, "user")), peer,
+                                  json_string_value(json_object_get(b, "credential"))
+                                      ? json_string_value(json_object_get(b, "credential"))
+                                      : "",
+                                  &c);
     json_t *detail = err ? NULL : json_loads(c.detail, 0, NULL);
     if (!err && detail) {
         /* The peer's own words, so the reviewer sees why (e.g. it does not
          * grant this node the lend right). */
-        json_object_set_new(detail, "problem",
-                            json_pack("{s:i, s:s, s:s}", "status", status, "detail", text,
-                                      "request", type + 5));
+        json_object_set_new(
+            detail, "problem",
+            json_pack("{s:i, s:s, s:s}", "status", status, "detail", text, "request", type + 5));
         char *t = json_dumps(detail, JSON_COMPACT);
         err = t ? ac_store_remote_cert_update(n->store, c.id, c.version, "refused", t, NULL, 0, 0,
                                               0, ac_clock_now_ms())

@@ -101,17 +101,17 @@ static int add_attempts(struct ac_node *n, const struct ac__cred *c, int64_t use
             {
                 struct ac_bench_row br;
                 if (!err && !(err = ac_store_bench_get(n->store, json_integer_value(v), &br))) {
-                    json_array_append_new(items, json_pack("{s:I, s:s}", "item_id",
-                                                           (json_int_t)br.id, "content",
-                                                           br.content));
+                    json_array_append_new(items,
+                                          json_pack("{s:I, s:s}", "item_id", (json_int_t)br.id,
+                                                    "content", br.content));
                     ac_bench_row_release(&br);
                 }
             }
             json_decref(ids);
-            if (!err && json_object_set_new(body, "attempt",
-                                            json_pack("{s:I, s:I, s:o}", "id",
-                                                      (json_int_t)rows[i].id, "number",
-                                                      (json_int_t)(i + 1), "items", items)))
+            if (!err &&
+                json_object_set_new(body, "attempt",
+                                    json_pack("{s:I, s:I, s:o}", "id", (json_int_t)rows[i].id,
+                                              "number", (json_int_t)(i + 1), "items", items)))
                 err = AC_ENOMEM;
             else if (err)
                 json_decref(items);
@@ -125,7 +125,7 @@ static int add_attempts(struct ac_node *n, const struct ac__cred *c, int64_t use
     if (!err && last < k) {
         json_t *res = json_loads(rows[last].result, 0, NULL);
         json_t *r = json_object();
-        static const char *const keep[] = {"passed", "items", "exact", "within_one",
+        static const char *const keep[] = {"passed",     "items",           "exact", "within_one",
                                            "beyond_one", "boundary_misses", "reason"};
         for (size_t q = 0; r && res && q < sizeof keep / sizeof keep[0]; q++) {
             json_t *v = json_object_get(res, keep[q]);
@@ -147,7 +147,7 @@ static int add_attempts(struct ac_node *n, const struct ac__cred *c, int64_t use
  * "ID@VERSION", or what the lender named when there is none) with |problem|
  * (NULL: none). Inside the caller's transaction. */
 int ac__cert_queue_state(struct ac_node *n, const struct ac_remote_reviewer *who, const char *ref,
-                       const struct ac_reason *problem)
+                         const struct ac_reason *problem)
 {
     struct ac__cred c = {0};
     struct ac_reviewer_cert rc = {0};
@@ -197,9 +197,8 @@ int ac__cert_queue_state(struct ac_node *n, const struct ac_remote_reviewer *who
     if (!err && problem && problem->problem != AC_PROBLEM_NONE) {
         const struct ac_problem_type *t = ac_problem_type(problem->problem);
         json_object_set_new(body, "problem",
-                            json_pack("{s:s, s:i, s:s, s:s}", "type", t->slug, "status",
-                                      t->status, "field", problem->field, "detail",
-                                      problem->detail));
+                            json_pack("{s:s, s:i, s:s, s:s}", "type", t->slug, "status", t->status,
+                                      "field", problem->field, "detail", problem->detail));
     }
     if (!err)
         err = ac__cert_queue(n, who->home_node, "cert.state", body);

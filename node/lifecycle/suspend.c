@@ -66,8 +66,8 @@ int ac_reviewer_suspend(struct ac_node *n, const struct ac_user *actor, const ch
     if (!err)
         err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
-        err = ac_store_reviewer_cert_transition(n->store, out->row.id, user, AC_RCERT_CERTIFIED,
-                                                to, NULL, now);
+        err = ac_store_reviewer_cert_transition(n->store, out->row.id, user, AC_RCERT_CERTIFIED, to,
+                                                NULL, now);
         /* Retraining ends in a fresh draw: attempts count again from it. */
         if (!err && decertify)
             err = ac_store_reviewer_cert_attempted(n->store, out->row.id, user, 0, 0, now);
@@ -78,8 +78,8 @@ int ac_reviewer_suspend(struct ac_node *n, const struct ac_user *actor, const ch
             err = ac_store_notify_add(n->store, user, decertify ? "decertified" : "suspended", 0,
                                       subject, body, now, NULL);
         if (!err)
-            err = ac_audit_id(n, "reviewer", user, actor->id,
-                              decertify ? "decertify" : "suspend", d);
+            err =
+                ac_audit_id(n, "reviewer", user, actor->id, decertify ? "decertify" : "suspend", d);
         if (!err)
             err = ac_store_tx_commit(n->store);
         else

@@ -26,8 +26,9 @@ int cmd_remote_list(const struct cli *cli, int argc, char **argv)
     (void)argc;
     (void)argv;
     static const struct cli_column cols[] = {
-        {"ID", "id"},     {"USER", "user_id"},   {"ISSUER", "issuer"},
-        {"CREDENTIAL", "credential"}, {"STATE", "state"}, {"PENDING", "pending"},
+        {"ID", "id"},         {"USER", "user_id"},
+        {"ISSUER", "issuer"}, {"CREDENTIAL", "credential"},
+        {"STATE", "state"},   {"PENDING", "pending"},
     };
     return lc_call(cli, "GET", "/v1/remote-certifications", NULL, cols, 6);
 }
@@ -122,8 +123,8 @@ int cmd_remote_verify(const struct cli *cli, int argc, char **argv)
     fclose(f);
     json_t *out = NULL;
     int rc = err ? CLI_USAGE
-                 : cli_request_bytes(cli, "POST", "/v1/certification-records/verify",
-                                     RECORD_TYPE, b.data, b.len, &out);
+                 : cli_request_bytes(cli, "POST", "/v1/certification-records/verify", RECORD_TYPE,
+                                     b.data, b.len, &out);
     if (rc == CLI_OK && !cli_print_json(cli, out))
         cli_print_object(out);
     json_decref(out);
@@ -133,8 +134,7 @@ int cmd_remote_verify(const struct cli *cli, int argc, char **argv)
 
 int cmd_reviewer_suspend(const struct cli *cli, int argc, char **argv)
 {
-    static const char usage[] =
-        "reviewer suspend ID@VERSION USER --reason TEXT [--decertify yes]";
+    static const char usage[] = "reviewer suspend ID@VERSION USER --reason TEXT [--decertify yes]";
     const char *ref = lc_pos(argc, argv, 0), *reason = lc_opt(argc, argv, "--reason");
     const char *decertify = lc_opt(argc, argv, "--decertify");
     long long uid;

@@ -25,13 +25,13 @@
 
 /* What the record says. */
 struct ac_rcert_record {
-    char issuer[AC_RCERT_RECORD_NODE_MAX + 1];    /* the issuer node id */
-    char home_node[AC_RCERT_RECORD_NODE_MAX + 1]; /* the reviewer's node */
-    int64_t home_user;                            /* their user id there, > 0 */
-    char credential[AC_RCERT_RECORD_CRED_MAX + 1]; /* the definition id */
-    int64_t version;                              /* its version, > 0 */
+    char issuer[AC_RCERT_RECORD_NODE_MAX + 1];       /* the issuer node id */
+    char home_node[AC_RCERT_RECORD_NODE_MAX + 1];    /* the reviewer's node */
+    int64_t home_user;                               /* their user id there, > 0 */
+    char credential[AC_RCERT_RECORD_CRED_MAX + 1];   /* the definition id */
+    int64_t version;                                 /* its version, > 0 */
     char content_hash[AC_RCERT_RECORD_HASH_MAX + 1]; /* "sha256:..." of that version */
-    int64_t issued_ms, expires_ms;                /* expires after issued */
+    int64_t issued_ms, expires_ms;                   /* expires after issued */
 };
 
 /* A key of the issuer that may have signed records, with its window

@@ -27,8 +27,8 @@ struct ac_remote_cert {
     /* The request sent and not yet answered ("apply", "trained", "attempt",
      * "answers"), "" when none. */
     char pending[AC_REMOTE_CERT_STATE_MAX + 1];
-    char *detail;     /* owned JSON object text: the issuer's last word */
-    uint8_t *record;  /* owned: the signed record, NULL when none */
+    char *detail;    /* owned JSON object text: the issuer's last word */
+    uint8_t *record; /* owned: the signed record, NULL when none */
     size_t record_len;
     int64_t expires_ms; /* the record's expiry; 0 when none */
     int64_t created_ms, updated_ms;
@@ -69,9 +69,9 @@ int ac_store_remote_cert_pending(struct ac_store *st, int64_t id, const char *pe
  * |expires_ms|; a NULL |record| drops a kept one when |drop_record|, else
  * keeps it. Clears the pending request. Returns 0, AC_ENOENT, AC_EIO or
  * AC_EDB. */
-int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version,
-                                const char *state, const char *detail, const uint8_t *record,
-                                size_t len, int64_t expires_ms, int drop_record, int64_t now_ms);
+int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version, const char *state,
+                                const char *detail, const uint8_t *record, size_t len,
+                                int64_t expires_ms, int drop_record, int64_t now_ms);
 
 /* On the issuer: may record |record_id| back |user_id|'s claim to hold
  * |def_id|? Sets |*ok| when this node issued it for |def_id|, its status is

@@ -33,12 +33,13 @@ static int setup(void **state)
 
 static struct ac_rcert_record sample(void)
 {
-    struct ac_rcert_record r = {.home_user = 7, .version = 2, .issued_ms = 1700000000000,
-                                .expires_ms = 1731536000000};
+    struct ac_rcert_record r = {
+        .home_user = 7, .version = 2, .issued_ms = 1700000000000, .expires_ms = 1731536000000};
     strcpy(r.issuer, "state.example");
     strcpy(r.home_node, "north.example");
     strcpy(r.credential, "formative-assessment");
-    strcpy(r.content_hash, "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    strcpy(r.content_hash,
+           "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
     return r;
 }
 
@@ -55,8 +56,8 @@ static struct ac_rcert_key key_of(const uint8_t public_key[32])
 static void sign_sample(const struct ac_rcert_record *r, const uint8_t *secret,
                         const struct ac_rcert_key *k, struct ac_buf *out)
 {
-    assert_int_equal(0, ac_rcert_record_sign(r, k->kid, sizeof k->kid,
-                                             ac_cose_sign_with_secret_key, (void *)secret, out));
+    assert_int_equal(0, ac_rcert_record_sign(r, k->kid, sizeof k->kid, ac_cose_sign_with_secret_key,
+                                             (void *)secret, out));
 }
 
 static void test_a_signed_record_verifies_and_gives_back_every_field(void **state)
@@ -92,7 +93,8 @@ static void test_a_record_with_one_payload_byte_changed_is_refused_as_forged(voi
     assert_non_null(at);
     at[2] = 's';
     char why[AC_RCERT_RECORD_WHY_LEN] = "";
-    assert_int_equal(AC_ECRYPTO, ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
+    assert_int_equal(AC_ECRYPTO,
+                     ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
     assert_non_null(strstr(why, "does not verify"));
     ac_buf_release(&b);
 }
@@ -131,7 +133,8 @@ static void test_a_record_issued_after_its_key_was_retired_is_refused(void **sta
     struct ac_buf b = AC_BUF_INIT;
     sign_sample(&r, sk, &k, &b);
     char why[AC_RCERT_RECORD_WHY_LEN] = "";
-    assert_int_equal(AC_ECRYPTO, ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
+    assert_int_equal(AC_ECRYPTO,
+                     ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
     assert_non_null(strstr(why, "not valid"));
     ac_buf_release(&b);
 }
@@ -149,11 +152,12 @@ static void test_an_envelope_signed_by_the_same_key_is_not_taken_for_a_record(vo
     e.body = &empty_map;
     e.body_len = 1;
     struct ac_buf b = AC_BUF_INIT;
-    assert_int_equal(0, ac_envelope_sign(&e, k.kid, sizeof k.kid, ac_cose_sign_with_secret_key,
-                                         sk, &b));
+    assert_int_equal(
+        0, ac_envelope_sign(&e, k.kid, sizeof k.kid, ac_cose_sign_with_secret_key, sk, &b));
     struct ac_rcert_record got;
     char why[AC_RCERT_RECORD_WHY_LEN] = "";
-    assert_int_equal(AC_EPARSE, ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
+    assert_int_equal(AC_EPARSE,
+                     ac_rcert_record_verify(b.data, b.len, &k, 1, &got, why, sizeof why));
     assert_non_null(strstr(why, "content type"));
     ac_buf_release(&b);
 }

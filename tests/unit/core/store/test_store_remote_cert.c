@@ -57,15 +57,15 @@ static void test_an_application_is_kept_once_per_reviewer_issuer_and_credential(
 {
     (void)state;
     int64_t id = 0, other = 0, again = 0;
-    assert_int_equal(0, ac_store_remote_cert_create(st, ada, "state.example", "feedback", "apply",
-                                                    T0, &id));
+    assert_int_equal(
+        0, ac_store_remote_cert_create(st, ada, "state.example", "feedback", "apply", T0, &id));
     assert_int_equal(AC_EEXIST, ac_store_remote_cert_create(st, ada, "state.example", "feedback",
                                                             "apply", T0, &again));
     /* Another credential of the same issuer, or another reviewer, is a new row. */
-    assert_int_equal(0, ac_store_remote_cert_create(st, ada, "state.example", "coaching", "apply",
-                                                    T0, &other));
-    assert_int_equal(0, ac_store_remote_cert_create(st, bob, "state.example", "feedback", "apply",
-                                                    T0, &again));
+    assert_int_equal(
+        0, ac_store_remote_cert_create(st, ada, "state.example", "coaching", "apply", T0, &other));
+    assert_int_equal(
+        0, ac_store_remote_cert_create(st, bob, "state.example", "feedback", "apply", T0, &again));
     struct ac_remote_cert c;
     assert_int_equal(0, ac_store_remote_cert_find(st, ada, "state.example", "feedback", &c));
     assert_int_equal(id, c.id);
@@ -91,10 +91,10 @@ static void test_the_issuers_word_clears_the_pending_request_and_keeps_a_record(
     (void)state;
     int64_t id = 0;
     static const uint8_t rec[] = {0xd2, 0x84, 0x01, 0x02};
-    assert_int_equal(0, ac_store_remote_cert_create(st, ada, "state.example", "feedback", "apply",
-                                                    T0, &id));
-    assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "certified", "{\"attempts\":2}",
-                                                    rec, sizeof rec, T0 + 99, 1, T0 + 1));
+    assert_int_equal(
+        0, ac_store_remote_cert_create(st, ada, "state.example", "feedback", "apply", T0, &id));
+    assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "certified", "{\"attempts\":2}", rec,
+                                                    sizeof rec, T0 + 99, 1, T0 + 1));
     struct ac_remote_cert c;
     assert_int_equal(0, ac_store_remote_cert_get(st, id, &c));
     assert_string_equal("certified", c.state);
@@ -106,14 +106,14 @@ static void test_the_issuers_word_clears_the_pending_request_and_keeps_a_record(
     ac_remote_cert_release(&c);
     /* A word without a record keeps the one held unless told to drop it. */
     assert_int_equal(0, ac_store_remote_cert_pending(st, id, "attempt", T0 + 2));
-    assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "certified", "{}", NULL, 0, 0, 0,
-                                                    T0 + 3));
+    assert_int_equal(
+        0, ac_store_remote_cert_update(st, id, 1, "certified", "{}", NULL, 0, 0, 0, T0 + 3));
     assert_int_equal(0, ac_store_remote_cert_get(st, id, &c));
     assert_int_equal(sizeof rec, c.record_len);
     assert_string_equal("", c.pending);
     ac_remote_cert_release(&c);
-    assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "unavailable", "{}", NULL, 0, 0, 1,
-                                                    T0 + 4));
+    assert_int_equal(
+        0, ac_store_remote_cert_update(st, id, 1, "unavailable", "{}", NULL, 0, 0, 1, T0 + 4));
     assert_int_equal(0, ac_store_remote_cert_get(st, id, &c));
     assert_null(c.record);
     assert_int_equal(0, c.expires_ms);
@@ -154,8 +154,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changing_a_row_that_does_not_exist_is_refused,
                                         open_store, close_store),
         cmocka_unit_test_setup_teardown(
-            test_an_application_for_a_user_that_does_not_exist_is_refused, open_store,
-            close_store),
+            test_an_application_for_a_user_that_does_not_exist_is_refused, open_store, close_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,7 @@ static void test_a_small_body_encodes_to_the_bytes_rfc_8949_gives(void **state)
     json_t *j = json_pack("{s:[b,n], s:i}", "bb", 1, "a", 1);
     struct ac_buf b = AC_BUF_INIT;
     assert_int_equal(0, ac__cert_json_to_cbor(j, &b));
-    static const uint8_t want[] = {0xa2, 0x61, 0x61, 0x01, 0x62, 0x62,
-                                   0x62, 0x82, 0xf5, 0xf6};
+    static const uint8_t want[] = {0xa2, 0x61, 0x61, 0x01, 0x62, 0x62, 0x62, 0x82, 0xf5, 0xf6};
     assert_int_equal(sizeof want, b.len);
     assert_memory_equal(want, b.data, sizeof want);
     ac_buf_release(&b);

@@ -94,13 +94,13 @@ static void test_a_decertified_reviewer_retrains_with_attempts_counted_afresh(vo
 {
     (void)state;
     certify(&rex);
-    assert_int_equal(0, ac_store_reviewer_cert_attempted(fx.node.store, cred, rex.id, 2, 0,
-                                                         1700000000000LL));
+    assert_int_equal(
+        0, ac_store_reviewer_cert_attempted(fx.node.store, cred, rex.id, 2, 0, 1700000000000LL));
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     struct ac_reviewer_cert rc;
-    assert_int_equal(0, ac_reviewer_suspend(&fx.node, &admin, "unit-cred", rex.id, true,
-                                            "drifted", &c, &rc, &why));
+    assert_int_equal(0, ac_reviewer_suspend(&fx.node, &admin, "unit-cred", rex.id, true, "drifted",
+                                            &c, &rc, &why));
     assert_int_equal(AC_RCERT_RETRAINING, rc.state);
     assert_int_equal(0, rc.attempts);
     ac_reviewer_cert_release(&rc);
@@ -130,8 +130,8 @@ static void test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin(voi
     assert_int_equal(0, ac_reviewer_apply(&fx.node, &rex, "unit-cred", NULL, &c, &rc, &why));
     ac_reviewer_cert_release(&rc);
     ac__cred_release(&c);
-    assert_int_equal(AC_ECONFLICT, ac_reviewer_suspend(&fx.node, &admin, "unit-cred", rex.id,
-                                                       false, "why", &c, &rc, &why));
+    assert_int_equal(AC_ECONFLICT, ac_reviewer_suspend(&fx.node, &admin, "unit-cred", rex.id, false,
+                                                       "why", &c, &rc, &why));
     fixture_reason_is(&why, AC_PROBLEM_WRONG_STATE, "state");
     ac_reason_release(&why);
     assert_int_equal(AC_EACCES, ac_reviewer_suspend(&fx.node, &rex, "unit-cred", rex.id, false,
