@@ -295,8 +295,11 @@ def main():
               "the issuer lists the stand-in as certified")
 
         # --- the shared fixture other tests use does the same in one call ---
+        t0 = time.monotonic()
         cai = certify_across(st, ts, no, tn, cred, definition, "cai", school="North Middle",
                              district="North")
+        print("# a whole cross-node certification (4 signed requests, 5 signed cert.state answers, a 20-item draw) took %.2f s"
+              % (time.monotonic() - t0))
         status, pool = S.get(d + "/pool")
         check(pool["certified"] == pool_before + 2 and cai.stand_in != sid,
               "remote_cert.certify_across certifies a second reviewer of north: %s" % pool)
