@@ -77,7 +77,7 @@ def main():
         S = Api(st, ts)
         # The reviewer earned writing-workshop-basics from state earlier.
         status, rec = S.post("/v1/credentials/issue", {
-            "subject": "state.example:user:ada", "definition_id": held_id,
+            "email": "ada@north.example", "definition_id": held_id,
             "definition_version": 1, "content_hash": "ab" * 32, "achieved_level": "pass"})
         check(status == 201, "state issued the reviewer a record of %s: %s" % (held_id, rec))
         d = "/v1/definitions/" + cred.ref

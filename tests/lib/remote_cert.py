@@ -57,7 +57,7 @@ def certify_across(issuer, issuer_token, lender, lender_token, cred, definition,
     for q in definition.get("reviewers", {}).get("qualifications", []):
         if q.get("kind") == "holds_credential":
             rec = _ok(issuer_admin.post("/v1/credentials/issue", {
-                "subject": "%s:user:%s" % (issuer.node_id, name),
+                "email": "%s@%s" % (name, lender.node_id),
                 "definition_id": q["credential"], "definition_version": 1,
                 "content_hash": "ab" * 32, "achieved_level": "pass"}), 201)
             held.append({"credential": q["credential"], "record": rec["id"]})
