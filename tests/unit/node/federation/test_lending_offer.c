@@ -1,12 +1,14 @@
 /* test_lending_offer.c - tests node/federation/lending_offer.c without a
  * network: a capacity offer is one deterministic CBOR item naming, per
  * credential, exactly the reviewers the lending check lets through now,
- * with their profile and monthly slots; inside a blackout it names nobody. */
+ * with their profile and monthly slots, certified only while the lender
+ * holds the issuer's unexpired record; inside a blackout it names nobody. */
 #include "node/review/review_fixture.h"
 #include "accord/base/buf.h"
 #include "accord/sign/cbor.h"
 #include "accord/store/assignment.h"
 #include "accord/store/lending.h"
+#include "accord/store/remote_cert.h"
 #include "federation/lending.h"
 
 #define ISSUER "state.example"
@@ -109,6 +111,41 @@ static void test_an_offer_names_exactly_the_reviewers_the_check_lets_through(voi
     ac_buf_release(&b);
 }
 
+/* Reads the "certified" flag of the one reviewer an offer names. */
+static bool certified_flag(const struct ac_buf *b)
+{
+    static const uint8_t key[] = {0x69, 'c', 'e', 'r', 't', 'i', 'f', 'i', 'e', 'd'};
+    const uint8_t *at = memmem(b->data, b->len, key, sizeof key);
+    assert_non_null(at);
+    assert_true(at[sizeof key] == 0xf5 || at[sizeof key] == 0xf4); /* true, false */
+    return at[sizeof key] == 0xf5;
+}
+
+static void test_an_offer_says_certified_only_with_the_issuers_unexpired_record(void **state)
+{
+    (void)state;
+    int64_t rita = fx_reviewer("rita");
+    put_all(3, 0, 0);
+    struct ac_store *st = fx.node.store;
+    int64_t id;
+    assert_int_equal(0,
+                     ac_store_remote_cert_create(st, rita, ISSUER, "math-coach", "apply", 1, &id));
+    struct ac_buf b = AC_BUF_INIT;
+    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS, &b));
+    assert_false(certified_flag(&b)); /* applied, no record yet */
+    ac_buf_release(&b);
+    static const uint8_t record[] = {0xd2, 0x84}; /* kept as given; verified on arrival */
+    assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "certified", "{}", record,
+                                                    sizeof record, DEC_20_2026_MS + DAY_MS, 0, 2));
+    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS, &b));
+    assert_true(certified_flag(&b));
+    ac_buf_release(&b);
+    /* A day later the record has expired. */
+    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS + DAY_MS, &b));
+    assert_false(certified_flag(&b));
+    ac_buf_release(&b);
+}
+
 static void test_inside_a_blackout_an_offer_names_nobody(void **state)
 {
     (void)state;
@@ -141,6 +178,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_an_offer_names_exactly_the_reviewers_the_check_lets_through),
+        T(test_an_offer_says_certified_only_with_the_issuers_unexpired_record),
         T(test_inside_a_blackout_an_offer_names_nobody),
         T(test_an_offer_to_a_peer_without_a_policy_lists_no_credential),
     };
