@@ -17,6 +17,7 @@
 #include "accord/sign/keyring.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -158,6 +159,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_keys_register(n);
     ac__fed_catalog_register(n);
     ac__fed_witness_register(n);
+    ac__borrow_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;

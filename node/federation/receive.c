@@ -22,6 +22,7 @@
 #include "accord/sign/envelope.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -123,6 +124,13 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    /* Borrowed review (borrow.h): the issuer sends work to its lenders... */
+    {AC__BORROW_OFFER, AC_RIGHT_SUBMIT, ac__borrow_apply_offer},
+    {AC__BORROW_RECLAIM, AC_RIGHT_SUBMIT, ac__borrow_apply_reclaim},
+    {AC__BORROW_NOTICE, AC_RIGHT_SUBMIT, ac__borrow_apply_notice},
+    /* ...and the lenders answer and score. */
+    {AC__BORROW_ANSWER, AC_RIGHT_LEND, ac__borrow_apply_answer},
+    {AC__BORROW_RESULT, AC_RIGHT_LEND, ac__borrow_apply_result},
 };
 
 static const struct msg_type *find_type(const char *type)
@@ -215,7 +223,12 @@ static int apply_one(struct ac__federation *f, struct ac__fed_pending *it)
     if (err)
         return err;
     struct ac_buf body = AC_BUF_INIT;
+    const struct ac_http_req *req = ac_http_exchange_req(it->x);
+    f->applying_raw = req->body;
+    f->applying_raw_len = req->body_len;
     err = it->mt->apply(f, it->peer, e, &body, &it->reason);
+    f->applying_raw = NULL;
+    f->applying_raw_len = 0;
     char aid[33];
     answer_id(e, aid);
     if (!err)
