@@ -66,13 +66,17 @@ int ac__borrow_verify(struct ac_node *n, const uint8_t *raw, size_t len, const c
 /* "YYYY-MM" of |ms| (UTC) into |out|. */
 void ac__borrow_month(int64_t ms, char out[8]);
 
-/* ---- issuer (borrow_issuer.c) ---- */
+/* Writes |nbytes| (at most 32) random bytes as hex into |out|. */
+void ac__borrow_random_hex(char *out, size_t nbytes);
 
-/* Batch |batch_id| (invited, just made by ac__assignment_send_batches) went
- * to stand-in |reviewer| of |home|: offers it to the home node in the
- * caller's transaction instead of a local invitation. */
-int ac__borrow_offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
-                     const struct ac_remote_reviewer *home, const struct ac_definition *def);
+/* ---- issuer (borrow_issuer.c, borrow_notify.c) ---- */
+
+/* The "borrow_offer" job of batch |job->ref|: ac__assignment_send_batches
+ * stores it, in the transaction that invites a stand-in, instead of a local
+ * invitation; it offers the batch to the stand-in's home node (its own
+ * transaction), once. */
+struct ac_job;
+int ac__borrow_job_offer(struct ac_node *n, const struct ac_job *job);
 
 /* The deadline of lent batch |batch_id| passed and its work was handed back:
  * marks it reclaimed and tells the lender, in the caller's transaction. A
@@ -97,7 +101,11 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
                             const struct ac_envelope *e, struct ac_buf *answer,
                             struct ac_reason *why);
 
-/* ---- lender (borrow_lender.c) ---- */
+/* ---- lender (borrow_lender.c, borrow_receipt.c) ---- */
+
+/* The "lent_reminder" job of lent batch |job->ref|: reminds its reviewer
+ * while it is open and before its deadline. */
+int ac__borrow_job_reminder(struct ac_node *n, const struct ac_job *job);
 
 /* Inbox appliers at the lender (receive.c's table). */
 int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
@@ -122,7 +130,7 @@ void ac__borrow_register(struct ac_node *n);
 void ac__borrow_issuer_register(struct ac_node *n);
 void ac__borrow_lender_register(struct ac_node *n);
 
-/* Registers the lender's "lent_reminder" job kind with the scheduler.
+/* Registers the "borrow_offer" and "lent_reminder" job kinds (ledger.c).
  * Returns 0 or the error of ac__scheduler_add_kinds(). */
 int ac__borrow_jobs_register(struct ac_node *n);
 

@@ -43,9 +43,7 @@ static int audit(struct ac_node *n, const char *kind, int64_t subject, const cha
  * nothing else, so the lender can link no two items to one earner. */
 static void pseudonym(char out[25])
 {
-    uint8_t r[12];
-    randombytes_buf(r, sizeof r);
-    sodium_bin2hex(out, 25, r, sizeof r);
+    ac__borrow_random_hex(out, 12);
 }
 
 /* The rubric the lender shows its reviewer and checks scores against. */
@@ -109,8 +107,10 @@ static int by_item(const void *a, const void *b)
                   json_string_value(json_object_get(*(json_t *const *)b, "item")));
 }
 
-int ac__borrow_offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
-                     const struct ac_remote_reviewer *home, const struct ac_definition *def)
+/* Offers batch |batch_id| of stand-in |reviewer| of |home| under |def| (in
+ * the caller's transaction). */
+static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
+                 const struct ac_remote_reviewer *home, const struct ac_definition *def)
 {
     struct ac_batch_row b;
     int err = ac_store_batch_get(n->store, batch_id, &b);
@@ -204,43 +204,33 @@ int ac__borrow_offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
     return err;
 }
 
-int ac__borrow_reclaim(struct ac_node *n, int64_t batch_id, const char *reason)
+int ac__borrow_job_offer(struct ac_node *n, const struct ac_job *job)
 {
-    struct ac_borrow_batch bb;
-    int err = ac_store_borrow_batch_get(n->store, batch_id, &bb);
+    struct ac_batch_row b;
+    struct ac_borrow_batch held;
+    int err = ac_store_batch_get(n->store, job->ref, &b);
     if (err)
         return err == AC_ENOENT ? 0 : err;
-    if (bb.state != AC_BORROW_OFFERED && bb.state != AC_BORROW_ACCEPTED)
+    /* Offered once; a batch no longer invited (expired while the job
+     * waited) is not offered at all. */
+    if (b.state != AC_BATCH_INVITED || ac_store_borrow_batch_get(n->store, b.id, &held) == 0)
         return 0;
-    err = ac_store_borrow_batch_set(n->store, batch_id, AC_BORROW_RECLAIMED, reason,
-                                    ac_clock_now_ms());
-    json_t *body =
-        json_pack("{s:I, s:s}", "batch", (json_int_t)batch_id, "reason", reason ? reason : "");
-    char id[40];
-    snprintf(id, sizeof id, "reclaim-%" PRId64, batch_id);
-    if (!err)
-        err = body ? ac__borrow_queue(n, bb.peer, AC__BORROW_RECLAIM, id, body) : AC_ENOMEM;
-    json_decref(body);
-    if (!err)
-        err = audit(n, "batch", batch_id, "reclaimed",
-                    json_pack("{s:s, s:s}", "peer", bb.peer, "reason", reason ? reason : ""));
-    return err;
-}
-
-int ac__borrow_notice(struct ac_node *n, int64_t reviewer, const struct ac_definition *def,
-                      const char *action, const char *reason)
-{
     struct ac_remote_reviewer home;
-    int err = ac_store_remote_reviewer_get(n->store, reviewer, &home);
+    err = ac_store_remote_reviewer_get(n->store, b.reviewer_id, &home);
     if (err)
         return err == AC_ENOENT ? 0 : err;
-    char id[40] = "notice-";
-    pseudonym(id + 7);
-    json_t *body = json_pack("{s:I, s:s, s:I, s:s, s:s}", "reviewer", (json_int_t)home.home_user,
-                             "credential", def->id, "version", (json_int_t)def->version, "action",
-                             action, "reason", reason ? reason : "");
-    err = body ? ac__borrow_queue(n, home.home_node, AC__BORROW_NOTICE, id, body) : AC_ENOMEM;
-    json_decref(body);
+    struct ac_credential cred;
+    struct ac_definition *def = NULL;
+    err = ac__review_definition_at(n, b.credential_row, &def, &cred);
+    if (err)
+        return err;
+    err = ac_store_tx_begin(n->store);
+    if (!err)
+        err = ac__scheduler_commit(n, offer(n, b.id, b.reviewer_id, &home, def));
+    if (!err && n->federation)
+        ac__fed_kick_all(n->federation);
+    ac_def_free(def);
+    ac_credential_release(&cred);
     return err;
 }
 

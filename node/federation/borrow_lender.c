@@ -335,102 +335,9 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
     return err;
 }
 
-/* ---- the issuer's answers to our results ---- */
-
-int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
-                         const uint8_t *answer, size_t len)
-{
-    if (strcmp(m->type, AC__BORROW_RESULT) != 0)
-        return 0;
-    struct ac_node *n = p->fed->node;
-    struct ac_cose_sign1 cs;
-    struct ac_envelope ae;
-    if (ac_envelope_parse(answer, len, &cs, NULL, 0) || ac_envelope_decode(&cs, &ae, NULL, 0))
-        return AC_EPROTO; /* the sender verified it already */
-    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
-    const char *item = json_string_value(json_object_get(sent, "item"));
-    struct ac_lent_batch b = {0};
-    struct ac_lent_item it = {0};
-    int err = item ? find_lent(n, p, sent, &b) : AC_EPROTO;
-    if (!err)
-        err = ac_store_lent_item_find(n->store, b.id, item, &it);
-    struct ac_cbor_reader r;
-    bool accepted = false;
-    if (!err && (ac__borrow_cbor_field(ae.body, ae.body_len, "accepted", &r) ||
-                 ac_cbor_get_bool(&r, &accepted)))
-        err = AC_EPROTO;
-    const uint8_t *rc = NULL;
-    size_t rclen = 0;
-    struct ac_ledger_entry le = {.direction = AC_LEDGER_LENT};
-    char reason[AC_BORROW_REASON_MAX + 1] = "";
-    if (!err && accepted) {
-        /* The receipt is the issuer's envelope around our own signed
-         * result: verified with the issuer's key before it is kept. */
-        struct ac_cose_sign1 rcs;
-        struct ac_envelope re;
-        const struct ac__fed_key *key = NULL;
-        struct ac_cbor_reader f1;
-        const char *s;
-        size_t sl;
-        if (ac__borrow_cbor_field(ae.body, ae.body_len, "receipt", &r) ||
-            ac_cbor_get_bytes(&r, &rc, &rclen) || ac_envelope_parse(rc, rclen, &rcs, NULL, 0) ||
-            ac__fed_peer_by_kid(p->fed, rcs.kid, rcs.kid_len, &key) != p ||
-            ac_envelope_verify(&rcs, key->public_key) ||
-            ac_envelope_decode(&rcs, &re, NULL, 0) ||
-            ac__borrow_cbor_field(re.body, re.body_len, "month", &f1) ||
-            ac_cbor_get_text(&f1, &s, &sl) || sl != 7)
-            err = AC_EPROTO;
-        if (!err) {
-            memcpy(le.month, s, 7);
-            le.month[7] = 0;
-        }
-    } else if (!err) {
-        const char *s;
-        size_t sl;
-        if (ac__borrow_cbor_field(ae.body, ae.body_len, "reason", &r) == 0 &&
-            ac_cbor_get_text(&r, &s, &sl) == 0)
-            snprintf(reason, sizeof reason, "%.*s", (int)(sl < 400 ? sl : 400), s);
-    }
-    if (err == AC_EPROTO || err == AC_ENOENT) {
-        /* Nothing of ours to settle (an item we no longer hold, or an answer
-         * that is not what a result gets): logged, and the outbox goes on. */
-        ac_log_warn("federation", "%s: the answer to %s settles nothing here (%s)", p->node_id,
-                    m->msg_id, ac_strerror(err));
-        err = 0;
-        goto out;
-    }
-    int64_t now = ac_clock_now_ms();
-    if (!err)
-        err = ac_store_tx_begin(n->store);
-    if (err)
-        goto out;
-    err = ac_store_lent_item_set(n->store, it.id, accepted ? AC_LITEM_ACCEPTED : AC_LITEM_REFUSED,
-                                 NULL, NULL, accepted ? "" : reason, now);
-    if (!err && accepted) {
-        snprintf(le.peer, sizeof le.peer, "%s", p->node_id);
-        snprintf(le.credential_id, sizeof le.credential_id, "%s", b.credential_id);
-        snprintf(le.result_id, sizeof le.result_id, "%s", m->msg_id);
-        le.receipt = (uint8_t *)rc;
-        le.receipt_len = rclen;
-        err = ac_store_ledger_add(n->store, &le, now, NULL);
-    }
-    if (!err && !accepted)
-        err = ac_store_notify_add(n->store, b.reviewer, "refused", 0,
-                                  "A review result was refused by the issuer", reason, now, NULL);
-    if (!err)
-        err = audit(n, b.id, 0, accepted ? "result_accepted" : "result_refused",
-                    json_pack("{s:s, s:s}", "item", item, "reason", reason));
-    err = ac__scheduler_commit(n, err);
-out:
-    ac_lent_item_release(&it);
-    ac_lent_batch_release(&b);
-    json_decref(sent);
-    return err;
-}
-
 /* ---- the reminder job ---- */
 
-static int job_reminder(struct ac_node *n, const struct ac_job *job)
+int ac__borrow_job_reminder(struct ac_node *n, const struct ac_job *job)
 {
     struct ac_lent_batch b;
     int err = ac_store_lent_batch_get(n->store, job->ref, &b);
@@ -449,14 +356,6 @@ static int job_reminder(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
-static const struct ac_job_kind lender_kinds[] = {
-    {"lent_reminder", job_reminder, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
-};
-
-int ac__borrow_jobs_register(struct ac_node *n)
-{
-    return ac__scheduler_add_kinds(n, lender_kinds, 1);
-}
 
 /* ---- the reviewer's services ---- */
 

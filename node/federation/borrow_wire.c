@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/sign/cbor.h"
@@ -230,4 +232,13 @@ int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key,
             return AC_EPARSE;
     }
     return AC_ENOENT;
+}
+
+void ac__borrow_random_hex(char *out, size_t nbytes)
+{
+    uint8_t r[32];
+    if (nbytes > sizeof r)
+        nbytes = sizeof r;
+    randombytes_buf(r, nbytes);
+    sodium_bin2hex(out, 2 * nbytes + 1, r, nbytes);
 }

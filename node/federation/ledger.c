@@ -18,6 +18,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "review/scheduler.h"
 
 /* The peer named by the "peer" query parameter, "" when none (then every
  * peer); -1 after answering a bad one. */
@@ -182,6 +183,17 @@ static void on_policy(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 200, json_pack("{s:s, s:O}", "peer", peer, "max_debt", cap));
 out:
     json_decref(body);
+}
+
+static const struct ac_job_kind borrow_kinds[] = {
+    /* Its own transaction: it commits and then wakes the sender. */
+    {"borrow_offer", ac__borrow_job_offer, AC_JOB_TX_RUNNER, AC_ENOENT, {0, 0, 0}},
+    {"lent_reminder", ac__borrow_job_reminder, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
+};
+
+int ac__borrow_jobs_register(struct ac_node *n)
+{
+    return ac__scheduler_add_kinds(n, borrow_kinds, sizeof borrow_kinds / sizeof borrow_kinds[0]);
 }
 
 void ac__borrow_register(struct ac_node *n)

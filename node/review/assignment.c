@@ -313,11 +313,12 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
                  "\n  accordctl review decline %" PRId64 "\n",
                  bid, bt->n_items, def->title, ac_clock_format(deadline, when), bid, bid);
         /* A stand-in is invited by its home node: the batch is offered
-         * there (federation/borrow_issuer.c) instead of notified here. */
+         * there (federation/borrow_issuer.c, by a job stored with it)
+         * instead of notified here. */
         struct ac_remote_reviewer home;
         int remote = err ? AC_ENOENT : ac_store_remote_reviewer_get(n->store, reviewer, &home);
         if (!err && remote != AC_ENOENT)
-            err = remote ? remote : ac__borrow_offer(n, bid, reviewer, &home, def);
+            err = remote ? remote : ac_store_job_add(n->store, "borrow_offer", bid, now);
         else if (!err)
             err =
                 ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now, NULL);
