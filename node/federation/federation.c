@@ -152,6 +152,8 @@ void ac__federation_register(struct ac_node *n)
     if (err)
         ac_log_error("federation", "cannot load peers: %s; federation routes still answer",
                      ac_strerror(err));
+    else
+        ac__borrow_reclaim_departed(f); /* peers dropped from the config while we were down */
     if (ac__fed_ingest_init(f))
         ac_log_warn("federation", "no group commit: each inbound message commits alone");
     ac__fed_receive_register(n);
