@@ -246,11 +246,12 @@ int ac_store_borrow_artifact_grant(struct ac_store *st, const char *peer, int64_
      * the store writes the enum's value). */
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT b.peer = ?1 AND b.state = 'accepted' AND a.state = 2"
+                             "SELECT b.state = 'accepted' AND a.state = 2"
                              " FROM borrow_items i JOIN borrow_batches b ON b.batch_id = i.batch_id"
                              " JOIN borrow_artifacts f ON f.assignment_id = i.assignment_id"
                              " JOIN assignments a ON a.id = i.assignment_id"
-                             " WHERE i.batch_id = ?2 AND i.pseudonym = ?3 AND f.hash = ?4",
+                             " WHERE b.peer = ?1 AND i.batch_id = ?2 AND i.pseudonym = ?3"
+                             " AND f.hash = ?4",
                              &s);
     if (err)
         return err;

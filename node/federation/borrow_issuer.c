@@ -137,14 +137,16 @@ static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
             const char *school = "", *district = "";
             struct ac_submission s = {0};
             int have_sub = 0;
-            if (as[i].submission_id) {
+            /* The item first: the artifacts it cites refer to it. */
+            err = ac_store_borrow_item_add(n->store, as[i].id, batch_id, pn);
+            if (!err && as[i].submission_id) {
                 err = ac_store_submission_get(n->store, as[i].submission_id, &s);
                 have_sub = !err;
                 if (!err)
                     elements = offered_elements(n, as[i].id, s.elements, &err);
                 school = s.school;
                 district = s.district;
-            } else {
+            } else if (!err) {
                 char *content = NULL;
                 err = ac_store_seed_content(n->store, strtoll(as[i].benchmark_id, NULL, 10),
                                             &content);
@@ -161,7 +163,8 @@ static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
                 it = json_pack("{s:s, s:s, s:s, s:o}", "item", pn, "school", school, "district",
                                district, "elements", elements);
                 elements = NULL;
-                err = it ? ac_store_borrow_item_add(n->store, as[i].id, batch_id, pn) : AC_ENOMEM;
+                if (!it)
+                    err = AC_ENOMEM;
             }
             json_decref(elements);
             if (have_sub)

@@ -187,7 +187,7 @@ out:
 
 static const struct ac_job_kind borrow_kinds[] = {
     /* Its own transaction: it commits and then wakes the sender. */
-    {"borrow_offer", ac__borrow_job_offer, AC_JOB_TX_RUNNER, AC_ENOENT, {0, 0, 0}},
+    {"borrow_offer", ac__borrow_job_offer, AC_JOB_TX_RUNNER, 0, {0, 0, 0}},
     {"lent_reminder", ac__borrow_job_reminder, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
 };
 

@@ -98,7 +98,8 @@ int ac_store_borrow_artifact_add(struct ac_store *st, int64_t assignment_id, con
 
 /* Sets |*live| to 1 when |peer| holds an accepted, still open assignment in
  * lent batch |batch_id| under |pseudonym| that cites artifact |hash|, else 0,
- * and |*known| to 1 when the item cites |hash| at all (whatever its state).
+ * and |*known| to 1 when that item of |peer|'s cites |hash| at all (whatever
+ * its state). Another peer's item is unknown.
  * Returns 0 or AC_EDB. */
 int ac_store_borrow_artifact_grant(struct ac_store *st, const char *peer, int64_t batch_id,
                                    const char *pseudonym, const char *hash, int *live, int *known);
