@@ -28,6 +28,7 @@ def definition():
     d["reviewers"]["mode"] = "master"
     d["reviewers"]["per_submission"] = 1
     d["review"]["batch_size"] = 1
+    d["review"]["cool_off_hours"] = 0
     d["maintenance"]["benchmark_seed_rate"] = 0
     return d
 
