@@ -52,9 +52,9 @@ def main():
         item = b["items"][0]["id"]
         r = api1.get("/v1/borrowed/items/%d" % item)
         check(r[0] == 409, "the reviewer sees no content before accepting (409): %s" % (r,))
-        r = api1.post("/v1/borrowed/batches/%d/accept" % b["id"])
-        check(r[0] == 200 and r[1]["state"] == "accepted", "the lender's reviewer accepts: %s"
-              % (r,))
+        r = p.lender.ctl("borrowed", "accept", str(b["id"]), token=tok1, json_out=True)
+        check(r.returncode == 0 and r.json["state"] == "accepted",
+              "the lender's reviewer accepts with accordctl borrowed accept: %s" % r.stderr)
         wait_for("the issuer to apply the acceptance",
                  lambda: p.lent_out()[bid]["state"] == "accepted")
         r = api1.get("/v1/borrowed/items/%d" % item)
@@ -146,6 +146,22 @@ def main():
               and [(x["credential"], x["month"], x["borrowed"]) for x in li["lines"]]
               == [(x["credential"], x["month"], x["lent"]) for x in ll["lines"]],
               "the ledgers agree per peer, credential and month: %s / %s" % (li, ll))
+        r = p.issuer.ctl("ledger", "--csv", token=p.ta)
+        check(r.returncode == 0 and r.stdout.splitlines() == [
+            "peer,credential,month,lent,borrowed,balance",
+            '"%s","%s","%s",0,2,-2' % (LENDER, p.defn["id"], li["lines"][0]["month"])],
+            "accordctl ledger --csv exports the issuer's ledger: %r" % r.stdout)
+
+        # ---- the lender's cap on what a peer may owe it --------------------
+        r = p.lender.ctl("ledger", "cap", ISSUER, "2", token=p.tb)
+        check(r.returncode == 0, "the lender caps the issuer's debt at 2 reviews: %s" % r.stderr)
+        before = set(p.lent_out())
+        p.submit(p.earner("earner-three"), "Criteria in the students' own words.")
+        new = wait_for("the next offer answered", lambda: [
+            v for k, v in p.lent_out().items() if k not in before and v["state"] != "offered"])
+        check(new[0]["state"] == "declined" and "balance" in new[0]["reason"],
+              "an offer from a peer at the cap is declined by the lender, with the reason: %s"
+              % new[0])
     return 0
 
 
