@@ -25,6 +25,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
  * that will hold the inbox row; it writes the answer's body into |answer| (one
@@ -124,6 +125,7 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
     /* Borrowed review (borrow.h): the issuer sends work to its lenders... */
     {AC__BORROW_OFFER, AC_RIGHT_SUBMIT, ac__borrow_apply_offer},
     {AC__BORROW_RECLAIM, AC_RIGHT_SUBMIT, ac__borrow_apply_reclaim},
