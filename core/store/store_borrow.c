@@ -449,6 +449,24 @@ int ac_store_lent_batch_set(struct ac_store *st, int64_t id, enum ac_lent_state 
     return err;
 }
 
+int ac_store_lent_count(struct ac_store *st, const char *issuer, int64_t reviewer, int64_t since_ms,
+                        int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT COUNT(*) FROM lent_items i JOIN lent_batches b"
+                             " ON b.id = i.batch_id WHERE b.issuer = ?1 AND b.reviewer = ?2"
+                             " AND b.created_ms >= ?3 AND b.state IN ('invited', 'accepted', 'done')"
+                             " AND i.state <> 'closed'",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, reviewer);
+    sqlite3_bind_int64(s, 3, since_ms);
+    return ac__store_int64(st, s, n);
+}
+
 #define LITEM_COLS                                                                                 \
     "id, batch_id, pseudonym, school, district, elements, state, levels, feedback, reason,"       \
     " scored_ms"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -31,6 +32,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -45,11 +47,23 @@ static int audit(struct ac_node *n, int64_t subject, int64_t actor, const char *
 
 /* ---- offers from an issuer ---- */
 
-/* Why |from|'s offer to |reviewer| is declined at once, or "" when it may
- * go to the reviewer: a reviewer we do not have, or the peer past the debt
- * cap of the ledger policy. */
-static int decline_reason(struct ac_node *n, const char *from, int64_t reviewer, char *out,
-                          size_t size)
+/* The first millisecond of |ms|'s calendar month (UTC). */
+static int64_t month_start(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+/* Why |from|'s offer to |reviewer| for |credential| is declined at once, or
+ * "" when it may go to the reviewer: a reviewer we do not have, the peer
+ * past the debt cap of the ledger policy, or our lending policy
+ * (lending.h: listed reviewers, own queue first, blackouts, monthly cap). */
+static int decline_reason(struct ac_node *n, const char *from, const char *credential,
+                          int64_t reviewer, char *out, size_t size)
 {
     *out = 0;
     struct ac_user u;
@@ -69,11 +83,23 @@ static int decline_reason(struct ac_node *n, const char *from, int64_t reviewer,
         err = ac_store_ledger_totals(n->store, from, &lent, &borrowed);
     /* Lent minus borrowed is what |from| owes us: its balance with us is
      * the negative of that. */
-    if (!err && set && lent - borrowed >= cap)
+    if (!err && set && lent - borrowed >= cap) {
         snprintf(out, size,
                  "the balance of %s with this node is %" PRId64 " reviews; this node lends to "
                  "it only while that balance is above -%" PRId64,
                  from, borrowed - lent, cap);
+        return 0;
+    }
+    int64_t now = ac_clock_now_ms(), held = 0;
+    if (!err)
+        err = ac_store_lent_count(n->store, from, reviewer, month_start(now), &held);
+    struct ac_reason why = AC_REASON_INIT;
+    int rc = err ? 0 : ac__lending_check(n, from, credential, reviewer, held, now, &why);
+    if (rc == AC_ECONFLICT)
+        snprintf(out, size, "%.*s", (int)(size - 1), why.detail);
+    else if (rc)
+        err = rc;
+    ac_reason_release(&why);
     return err;
 }
 
@@ -163,7 +189,8 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
              json_string_value(json_object_get(body, "credential")));
     snprintf(b.title, sizeof b.title, "%s", json_string_value(json_object_get(body, "title")));
     b.rubric = json_dumps(json_object_get(body, "rubric"), JSON_COMPACT | JSON_SORT_KEYS);
-    int err = b.rubric ? decline_reason(n, from->node_id, b.reviewer, b.reason, sizeof b.reason)
+    int err = b.rubric ? decline_reason(n, from->node_id, b.credential_id, b.reviewer, b.reason,
+                                        sizeof b.reason)
                        : AC_ENOMEM;
     int declined = !err && b.reason[0];
     int64_t id = 0;

@@ -77,6 +77,11 @@ class Pair:
         self.A, self.B = Api(a, self.ta), Api(b, self.tb)
         self.cred = active_credential(a, self.ta, self.defn, reviewers=0)
         self.ref = self.cred.ref
+        # The lender's lending policy (node/federation/lending.h) lets every
+        # reviewer of it review for the issuer's credential.
+        r = self.B.put("/v1/federation/lending/%s/%s" % (ISSUER, self.defn["id"]),
+                       {"reviewers": "all", "monthly_cap": 20})
+        assert r[0] == 200, r
         return self
 
     def __exit__(self, *exc):
@@ -125,6 +130,10 @@ class Pair:
         api.close()
         a.stop()
         db = sqlite3.connect(os.path.join(a.data_dir, "accord.db"))
+        # A capacity offer from the lender may have made a stand-in already
+        # (lending.h); the certified user takes its place.
+        db.execute("DELETE FROM remote_reviewers WHERE home_node = ? AND home_user = ?",
+                   (home_node, home_user))
         db.execute("INSERT INTO remote_reviewers(user_id, home_node, home_user, created_ms)"
                    " VALUES (?, ?, ?, ?)", (uid, home_node, home_user, int(time.time() * 1000)))
         db.execute("UPDATE tokens SET revoked_ms = ? WHERE user_id = ?",

@@ -193,6 +193,12 @@ int ac_store_lent_batch_list(struct ac_store *st, int64_t reviewer, int64_t afte
 int ac_store_lent_batch_set(struct ac_store *st, int64_t id, enum ac_lent_state state,
                             const char *reason, int64_t now_ms);
 
+/* Sets |*n| to the items of batches |issuer| offered |reviewer| since
+ * |since_ms| that they did or hold (not declined, reclaimed or closed).
+ * Returns 0 or AC_EDB. */
+int ac_store_lent_count(struct ac_store *st, const char *issuer, int64_t reviewer, int64_t since_ms,
+                        int64_t *n);
+
 /* Inserts item |in| (its id and score fields ignored; it starts open) and
  * sets |*id|. Returns 0, AC_EBUG, AC_EEXIST, AC_EINVAL, AC_EIO or AC_EDB. */
 int ac_store_lent_item_add(struct ac_store *st, const struct ac_lent_item *in, int64_t *id);
