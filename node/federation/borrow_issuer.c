@@ -101,6 +101,32 @@ static json_t *offered_elements(struct ac_node *n, int64_t asg, const char *text
     return out;
 }
 
+/* Submissions looked at for the facts of a seeded item in a batch with no
+ * real one. */
+#define RECENT 32
+
+/* Fills |*s| (|*have| set to 1; release it) with a random one of the first
+ * RECENT submissions of |credential|, or leaves |*have| 0 when there is
+ * none. */
+static int facts_of_recent(struct ac_node *n, const char *credential, struct ac_submission *s,
+                           int *have)
+{
+    struct ac_submission *subs = NULL;
+    size_t k = 0;
+    int err = ac_store_submission_list(n->store, 0, credential, -1, 0, RECENT, &subs, &k);
+    size_t pick = k ? randombytes_uniform((uint32_t)k) : 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!err && i == pick) {
+            *s = subs[i];
+            *have = 1;
+            continue;
+        }
+        ac_submission_release(&subs[i]);
+    }
+    free(subs);
+    return err;
+}
+
 static int by_item(const void *a, const void *b)
 {
     return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "item")),
@@ -157,6 +183,12 @@ static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
                     json_t *like = items[randombytes_uniform((uint32_t)nreal)];
                     school = json_string_value(json_object_get(like, "school"));
                     district = json_string_value(json_object_get(like, "district"));
+                } else if (!err) {
+                    /* A batch of seeded items only: the facts of a real
+                     * submission of the credential. */
+                    err = facts_of_recent(n, def->id, &s, &have_sub);
+                    school = have_sub ? s.school : "";
+                    district = have_sub ? s.district : "";
                 }
             }
             if (!err) {
