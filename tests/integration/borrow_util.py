@@ -103,7 +103,8 @@ class Pair:
         reviewer takes the issuer's real certification (screening, general
         and training modules, a graded draw of benchmark items) through a
         user of the issuer, which is then linked to its home node as the
-        stand-in (include/accord/store/remote.h) with the node stopped."""
+        stand-in (include/accord/store/remote.h) with the node stopped. It
+        takes work from the next assignment pass on."""
         a, admin, d = self.issuer, self.A, "/v1/definitions/" + self.ref
         uid, api, _ = new_user(a, admin, "standin-%s-%d" % (home_node.split(".")[0], home_user),
                                ["reviewer"])
@@ -112,8 +113,11 @@ class Pair:
             if q["kind"] == "holds_credential":
                 assert admin.post("/v1/held-credentials",
                                   {"user_id": uid, "credential": q["credential"]})[0] == 201
+        # Unavailable while it is still a user of the issuer, so no waiting
+        # work is given to it before it is linked to its home node.
         assert api.put("/v1/reviewers/me", {"school": school, "district": district,
-                                            "domains": self.defn["domains"]})[0] == 200
+                                            "domains": self.defn["domains"],
+                                            "available": False})[0] == 200
         assert api.post(d + "/applications", {"answers": {"domain_expertise": "years"}})[0] == 201
         assert admin.post("%s/applications/%d/screen" % (d, uid), {"approve": True})[0] == 200
         assert api.post("/v1/general-module/complete")[0] == 200
@@ -138,6 +142,7 @@ class Pair:
                    " VALUES (?, ?, ?, ?)", (uid, home_node, home_user, int(time.time() * 1000)))
         db.execute("UPDATE tokens SET revoked_ms = ? WHERE user_id = ?",
                    (int(time.time() * 1000), uid))
+        db.execute("UPDATE reviewer_profiles SET available = 1 WHERE user_id = ?", (uid,))
         db.commit()
         db.close()
         a.start()

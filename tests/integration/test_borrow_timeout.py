@@ -7,7 +7,8 @@ not after the review ended); a forged result (a key the issuer does not
 know, or a batch not lent to the sender) is refused and changes nothing; the
 deadline passes on the issuer's test clock, the batch is reclaimed and the
 lender told, and a result arriving after that is refused with the reason,
-counted per peer, and never applied."""
+counted per peer, and never applied. A lender an admin removes has its open
+work reclaimed at once."""
 import hashlib
 import sys
 
@@ -93,6 +94,27 @@ def main():
         r = p.played_fetch(fetch, clock())
         check(r.status_code == 409 and problem_slug(r) == "wrong-state",
               "the artifact is refused after the review ended: %d" % r.status_code)
+
+        # ---- a lender removed from the peers: its open work comes back -----
+        gone = nacl.signing.SigningKey.generate()
+        r = p.A.post("/v1/federation/peers", {"node": "gone.example", "url": "http://127.0.0.1:9",
+                                              "keys": [bytes(gone.verify_key).hex()],
+                                              "rights": ["lend"]})
+        check(r[0] == 201, "an admin pins another lender: %s" % (r,))
+        sg = p.certify_stand_in("gone.example", 9, "Gone School", "Gone District")
+        # The restart set the clock back; the pass the reclaim queued is due
+        # again once it is moved past the deadline.
+        assert p.A.post("/v1/test/clock", {"advance_seconds": (days + 1) * 86400})[0] == 200
+        lent = wait_for("the waiting work lent to the new lender", lambda: [
+            v for v in p.lent_out().values() if v["peer"] == "gone.example"])
+        check(lent[0]["stand_in"] == sg and lent[0]["state"] == "offered",
+              "the reclaimed submission goes to the new lender's reviewer: %s" % lent[0])
+        check(p.A.call("DELETE", "/v1/federation/peers/gone.example")[0] == 204,
+              "the admin removes that lender")
+        out = p.lent_out()[lent[0]["batch"]]
+        check(out["state"] == "reclaimed" and "no longer a peer" in out["reason"]
+              and out["items"][0]["state"] == "expired",
+              "its open work is reclaimed at once: %s" % out)
     return 0
 
 
