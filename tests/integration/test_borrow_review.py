@@ -162,6 +162,19 @@ def main():
         check(new[0]["state"] == "declined" and "balance" in new[0]["reason"],
               "an offer from a peer at the cap is declined by the lender, with the reason: %s"
               % new[0])
+
+        # ---- the lender's lending policy -----------------------------------
+        check(p.lender.ctl("ledger", "cap", ISSUER, "none", token=p.tb).returncode == 0,
+              "the lender lifts the cap")
+        r = p.B.call("DELETE", "/v1/federation/lending/%s/%s" % (ISSUER, p.defn["id"]))
+        check(r[0] in (200, 204), "the lender withdraws its lending policy: %s" % (r,))
+        before = set(p.lent_out())
+        p.submit(p.earner("earner-four"), "Criteria read aloud before drafting.")
+        new = wait_for("the next offer answered", lambda: [
+            v for k, v in p.lent_out().items() if k not in before and v["state"] != "offered"])
+        check(new[0]["state"] == "declined" and new[0]["reason"].startswith("no policy"),
+              "an offer the lending policy does not allow is declined, with its rule: %s"
+              % new[0])
     return 0
 
 
