@@ -50,7 +50,8 @@ class Pair:
     """An issuer and a lender, started, pinned to each other, and a Python
     lender (PLAYED) pinned at the issuer with its own key."""
 
-    def __init__(self, defn=None):
+    def __init__(self, defn=None, bench_content=None):
+        self.bench_content = bench_content
         self.issuer = Node(node_id=ISSUER)
         self.lender = Node(node_id=LENDER)
         self.played_key = nacl.signing.SigningKey.generate()
@@ -75,7 +76,8 @@ class Pair:
         b.start()
         self.pa, self.pb = pa, pb
         self.A, self.B = Api(a, self.ta), Api(b, self.tb)
-        self.cred = active_credential(a, self.ta, self.defn, reviewers=0)
+        self.cred = active_credential(a, self.ta, self.defn, reviewers=0,
+                                      bench_content=self.bench_content)
         self.ref = self.cred.ref
         # The lender's lending policy (node/federation/lending.h) lets every
         # reviewer of it review for the issuer's credential.
