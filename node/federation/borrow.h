@@ -119,9 +119,11 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why);
 
 /* The sender delivered |m| to |p| and got |answer| (verified, |len| bytes):
- * for a review.result, keeps the receipt (or the refusal) before the cursor
- * moves. Returns 0 (also for other types) or a store error (then the message
- * is sent again and the stored answer comes back). */
+ * for a review.result, keeps the receipt (or the refusal); for a
+ * review.answer accepting a batch the issuer no longer offered, ends the lent
+ * batch; both before the cursor moves. Returns 0 (also for other types) or a
+ * store error (then the message is sent again and the stored answer comes
+ * back). */
 int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
                          const uint8_t *answer, size_t len);
 

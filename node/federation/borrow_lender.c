@@ -518,10 +518,16 @@ static int lent_score(struct ac_node *n, int64_t user, int64_t id, const json_t 
     if (err)
         return err;
     json_t *rubric = json_loads(b.rubric, 0, NULL);
+    int64_t now = ac_clock_now_ms();
+    char when[21];
     if (it.state != AC_LITEM_OPEN)
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_ALREADY_SCORED, NULL,
                              "lent item %" PRId64 " is %s; an item is scored once", id,
                              ac_lent_item_state_name(it.state));
+    else if (now >= b.deadline_ms)
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, NULL,
+                             "the review deadline of lent batch %" PRId64 " passed at %s", b.id,
+                             ac_clock_format(b.deadline_ms, when));
     if (!err)
         err = rubric ? levels_ok(rubric, levels, why) : AC_EPARSE;
     char *lv = err ? NULL : json_dumps(levels, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -529,7 +535,6 @@ static int lent_score(struct ac_node *n, int64_t user, int64_t id, const json_t 
                                                  : NULL;
     if (!err && (!lv || (json_is_object(feedback) && !fb)))
         err = AC_ENOMEM;
-    int64_t now = ac_clock_now_ms();
     if (!err)
         err = ac_store_tx_begin(n->store);
     if (err)

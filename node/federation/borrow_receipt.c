@@ -2,8 +2,9 @@
  * review result before its outbox moves on (called by sender.c): the
  * receipt, verified with the issuer's key, goes into the ledger and the item
  * is marked accepted; a refusal marks it refused with the reason and tells
- * the reviewer. Apart from borrow_lender.c so the sender calls a file that
- * never calls the sender. */
+ * the reviewer. An acceptance the issuer did not apply ends the lent batch.
+ * Apart from borrow_lender.c so the sender calls a file that never calls the
+ * sender. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +30,76 @@ static int audit(struct ac_node *n, int64_t subject, const char *action, json_t 
     return err;
 }
 
+/* The issuer did not apply our reviewer's acceptance (the batch was no
+ * longer offered there: reclaimed, or past its deadline): the lent batch
+ * ends here too, with the issuer's reason, and the reviewer is told. */
+static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
+                              const struct ac_envelope *ae)
+{
+    struct ac_node *n = p->fed->node;
+    struct ac_cbor_reader r;
+    bool applied = true;
+    const char *s = "";
+    size_t sl = 0;
+    if (ac__borrow_cbor_field(ae->body, ae->body_len, "applied", &r) ||
+        ac_cbor_get_bool(&r, &applied) || applied)
+        return 0;
+    if (ac__borrow_cbor_field(ae->body, ae->body_len, "reason", &r) == 0)
+        ac_cbor_get_text(&r, &s, &sl);
+    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
+    json_t *rb = json_object_get(sent, "batch");
+    struct ac_lent_batch b = {0};
+    int err = json_is_integer(rb) && json_is_true(json_object_get(sent, "accept"))
+                  ? ac_store_lent_batch_find(n->store, p->node_id, json_integer_value(rb), &b)
+                  : AC_ENOENT;
+    json_decref(sent);
+    if (err || b.state != AC_LENT_ACCEPTED) {
+        ac_lent_batch_release(&b);
+        return err == AC_ENOENT ? 0 : err;
+    }
+    char reason[AC_BORROW_REASON_MAX + 1];
+    snprintf(reason, sizeof reason, "%s did not take the acceptance: %.*s", p->node_id,
+             (int)(sl < 300 ? sl : 300), s);
+    int64_t now = ac_clock_now_ms();
+    err = ac_store_tx_begin(n->store);
+    if (err) {
+        ac_lent_batch_release(&b);
+        return err;
+    }
+    err = ac_store_lent_batch_set(n->store, b.id, AC_LENT_RECLAIMED, reason, now);
+    struct ac_lent_item *its = NULL;
+    size_t k = 0;
+    if (!err)
+        err = ac_store_lent_item_list(n->store, b.id, &its, &k);
+    for (size_t i = 0; i < k; i++) {
+        if (!err && its[i].state == AC_LITEM_OPEN)
+            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL,
+                                         0);
+        ac_lent_item_release(&its[i]);
+    }
+    free(its);
+    if (!err)
+        err = ac_store_notify_add(n->store, b.reviewer, "expired", 0,
+                                  "A lent review batch was taken back", reason, now, NULL);
+    if (!err)
+        err = audit(n, b.id, "reclaimed", json_pack("{s:s}", "reason", reason));
+    ac_lent_batch_release(&b);
+    return ac__scheduler_commit(n, err);
+}
+
 int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
                          const uint8_t *answer, size_t len)
 {
-    if (strcmp(m->type, AC__BORROW_RESULT) != 0)
+    int is_answer = strcmp(m->type, AC__BORROW_ANSWER) == 0;
+    if (!is_answer && strcmp(m->type, AC__BORROW_RESULT) != 0)
         return 0;
     struct ac_node *n = p->fed->node;
     struct ac_cose_sign1 cs;
     struct ac_envelope ae;
     if (ac_envelope_parse(answer, len, &cs, NULL, 0) || ac_envelope_decode(&cs, &ae, NULL, 0))
         return AC_EPROTO; /* the sender verified it already */
+    if (is_answer)
+        return answer_not_applied(p, m, &ae);
     json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
     const char *item = json_string_value(json_object_get(sent, "item"));
     struct ac_lent_batch b = {0};

@@ -738,9 +738,11 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
      * cool-off (ac_store_reviewer_load()) and is considered again after it. */
     if (!err)
         err = ac__assignment_hand_back(n, b.id, AC_ASG_EXPIRED, b.credential_row);
-    /* Lent out: the lender is told, and a result that still comes is
-     * refused (federation/borrow_issuer.c). */
-    if (!err)
+    /* Lent out: the lender is told (and tells its reviewer), and a result
+     * that still comes is refused (federation/borrow_issuer.c). */
+    struct ac_remote_reviewer home;
+    int lent = !err && ac_store_remote_reviewer_get(n->store, b.reviewer_id, &home) == 0;
+    if (lent)
         err = ac__borrow_reclaim(n, b.id, "the review deadline passed");
     struct ac_credential cred;
     struct ac_definition *def = NULL;
@@ -750,7 +752,7 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
         ac_def_free(def);
         ac_credential_release(&cred);
     }
-    if (!err)
+    if (!err && !lent)
         err =
             ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",
                                 "The deadline passed; the unscored work went to other "
