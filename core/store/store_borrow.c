@@ -86,8 +86,8 @@ int ac_store_borrow_batch_add(struct ac_store *st, int64_t batch_id, const char 
 int ac_store_borrow_batch_get(struct ac_store *st, int64_t batch_id, struct ac_borrow_batch *out)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " BORROW_COLS " FROM borrow_batches WHERE batch_id = ?1",
-                             &s);
+    int err =
+        ac__store_stmt(st, "SELECT " BORROW_COLS " FROM borrow_batches WHERE batch_id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, batch_id);
@@ -319,7 +319,7 @@ void ac_lent_item_release(struct ac_lent_item *it)
 }
 
 #define LENT_COLS                                                                                  \
-    "id, issuer, remote_batch, reviewer, credential_id, version, title, rubric, deadline_ms,"     \
+    "id, issuer, remote_batch, reviewer, credential_id, version, title, rubric, deadline_ms,"      \
     " state, reason, created_ms, responded_ms, ended_ms"
 
 static int read_lent(struct ac_store *st, sqlite3_stmt *s, void *elem)
@@ -453,12 +453,13 @@ int ac_store_lent_count(struct ac_store *st, const char *issuer, int64_t reviewe
                         int64_t *n)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT COUNT(*) FROM lent_items i JOIN lent_batches b"
-                             " ON b.id = i.batch_id WHERE b.issuer = ?1 AND b.reviewer = ?2"
-                             " AND b.created_ms >= ?3 AND b.state IN ('invited', 'accepted', 'done')"
-                             " AND i.state <> 'closed'",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT COUNT(*) FROM lent_items i JOIN lent_batches b"
+                       " ON b.id = i.batch_id WHERE b.issuer = ?1 AND b.reviewer = ?2"
+                       " AND b.created_ms >= ?3 AND b.state IN ('invited', 'accepted', 'done')"
+                       " AND i.state <> 'closed'",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
@@ -468,7 +469,7 @@ int ac_store_lent_count(struct ac_store *st, const char *issuer, int64_t reviewe
 }
 
 #define LITEM_COLS                                                                                 \
-    "id, batch_id, pseudonym, school, district, elements, state, levels, feedback, reason,"       \
+    "id, batch_id, pseudonym, school, district, elements, state, levels, feedback, reason,"        \
     " scored_ms"
 
 static int read_litem(struct ac_store *st, sqlite3_stmt *s, void *elem)

@@ -139,10 +139,11 @@ int ac_store_ledger_summary(struct ac_store *st, const char *peer, struct ac_led
 int ac_store_ledger_totals(struct ac_store *st, const char *peer, int64_t *lent, int64_t *borrowed)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT COALESCE(SUM(direction = 'lent'), 0),"
-                             " COALESCE(SUM(direction = 'borrowed'), 0) FROM ledger WHERE peer = ?1",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "SELECT COALESCE(SUM(direction = 'lent'), 0),"
+                       " COALESCE(SUM(direction = 'borrowed'), 0) FROM ledger WHERE peer = ?1",
+                       &s);
     if (err)
         return err;
     sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);

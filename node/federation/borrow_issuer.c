@@ -219,8 +219,8 @@ static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
     json_t *body = NULL;
     if (!err && list)
         body = json_pack("{s:I, s:I, s:s, s:I, s:s, s:I, s:o, s:O}", "batch", (json_int_t)batch_id,
-                         "reviewer", (json_int_t)home->home_user, "credential", def->id,
-                         "version", (json_int_t)def->version, "title", def->title, "deadline",
+                         "reviewer", (json_int_t)home->home_user, "credential", def->id, "version",
+                         (json_int_t)def->version, "title", def->title, "deadline",
                          (json_int_t)b.deadline_ms, "rubric", rubric_json(def), "items", list);
     char id[40];
     snprintf(id, sizeof id, "offer-%" PRId64, batch_id);
@@ -307,8 +307,7 @@ void ac__borrow_reclaim_departed(struct ac__federation *f)
                 ac_log_error("federation", "cannot reclaim batch %" PRId64 " of %s: %s", b.id,
                              bs[i].peer, ac_strerror(err));
             else
-                ac_log_info("federation", "batch %" PRId64 " reclaimed: %s left", b.id,
-                            bs[i].peer);
+                ac_log_info("federation", "batch %" PRId64 " reclaimed: %s left", b.id, bs[i].peer);
         }
         if (k < DEPARTED_PAGE)
             return;
@@ -418,8 +417,7 @@ static void levels_given(const json_t *levels, struct ac_levels_given *g)
  * an envelope to the lender over {batch, item, credential, month, result}.
  * Both nodes keep it as the receipt of one borrowed review. */
 static int receipt(struct ac__federation *f, const struct ac_envelope *e, int64_t batch,
-                   const char *item, const char *credential, const char *month,
-                   struct ac_buf *out)
+                   const char *item, const char *credential, const char *month, struct ac_buf *out)
 {
     struct ac_cbor_writer w;
     ac_cbor_writer_init(&w);
@@ -457,9 +455,9 @@ static int refuse_result(struct ac_node *n, struct ac__fed_peer *from, const str
         err = ac_store_peer_state_received(n->store, from->node_id);
     ac_log_info("federation", "result %s from %s refused: %s", e->id, from->node_id, reason);
     return err ? err
-               : answer_json(json_pack("{s:s, s:b, s:s}", "re", e->id, "accepted", 0, "reason",
-                                       reason),
-                             answer);
+               : answer_json(
+                     json_pack("{s:s, s:b, s:s}", "re", e->id, "accepted", 0, "reason", reason),
+                     answer);
 }
 
 int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
@@ -470,8 +468,8 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
     json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
     const char *item = json_string_value(json_object_get(body, "item"));
     json_t *levels = json_object_get(body, "levels"), *fb = json_object_get(body, "feedback");
-    if (!json_is_object(body) || !item || !levels || (fb && !json_is_null(fb) &&
-                                                      !json_is_string(fb) && !json_is_object(fb))) {
+    if (!json_is_object(body) || !item || !levels ||
+        (fb && !json_is_null(fb) && !json_is_string(fb) && !json_is_object(fb))) {
         json_decref(body);
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
                               "a review.result body is {batch, item, levels, feedback?}");
@@ -519,9 +517,9 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
             /* The same checks as a local reviewer's score: a result past the
              * deadline, or one the rubric refuses, is answered, not applied. */
             snprintf(reason, sizeof reason, "%s", inner.detail);
-            err = refuse_result(n, from, e,
-                                err == AC_ECONFLICT ? AC__BORROW_LATE : "refused_results",
-                                reason, answer);
+            err =
+                refuse_result(n, from, e, err == AC_ECONFLICT ? AC__BORROW_LATE : "refused_results",
+                              reason, answer);
             ac_reason_release(&inner);
             free(fb_text);
             goto out;
@@ -541,9 +539,8 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
     if (!err)
         err = receipt(f, e, bb.batch_id, item, a.credential_id, month, &rc);
     if (!err) {
-        struct ac_ledger_entry le = {.direction = AC_LEDGER_BORROWED,
-                                     .receipt = rc.data,
-                                     .receipt_len = rc.len};
+        struct ac_ledger_entry le = {
+            .direction = AC_LEDGER_BORROWED, .receipt = rc.data, .receipt_len = rc.len};
         snprintf(le.peer, sizeof le.peer, "%s", from->node_id);
         snprintf(le.credential_id, sizeof le.credential_id, "%s", a.credential_id);
         snprintf(le.month, sizeof le.month, "%s", month);
@@ -669,10 +666,11 @@ static void on_artifact_fetch(struct ac_http_exchange *x, void *arg)
         err = ac_store_borrow_artifact_grant(n->store, peer->node_id, json_integer_value(batch),
                                              item, hash, &live, &known);
     if (!err && !known)
-        err = ac_reason_fail(&why, AC_EACCES, AC_PROBLEM_NOT_ASSIGNED, "body.hash",
-                             "no assignment lent to %s as item \"%s\" of batch %" JSON_INTEGER_FORMAT
-                             " cites artifact %.64s",
-                             peer->node_id, item, json_integer_value(batch), hash);
+        err =
+            ac_reason_fail(&why, AC_EACCES, AC_PROBLEM_NOT_ASSIGNED, "body.hash",
+                           "no assignment lent to %s as item \"%s\" of batch %" JSON_INTEGER_FORMAT
+                           " cites artifact %.64s",
+                           peer->node_id, item, json_integer_value(batch), hash);
     if (!err && !live)
         err = ac_reason_fail(&why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, "body.item",
                              "the review of item \"%s\" is not open (not accepted, scored or "
@@ -714,8 +712,8 @@ static void on_borrowed(struct ac_http_exchange *x, void *arg)
         return;
     struct ac_borrow_batch *bs = calloc(limit + 1, sizeof *bs);
     size_t k = 0;
-    int err = bs ? ac_store_borrow_batch_list(n->store, NULL, -1, after, bs, limit + 1, &k)
-                 : AC_ENOMEM;
+    int err =
+        bs ? ac_store_borrow_batch_list(n->store, NULL, -1, after, bs, limit + 1, &k) : AC_ENOMEM;
     json_t *items = json_array();
     for (size_t i = 0; !err && i < k && i < limit; i++) {
         struct ac_borrow_item *its = NULL;
@@ -739,11 +737,11 @@ static void on_borrowed(struct ac_http_exchange *x, void *arg)
         if (!err)
             err = ac_store_borrow_count_get(n->store, bs[i].peer, AC__BORROW_LATE, &nlate);
         late = json_integer(nlate);
-        json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:o}", "batch",
-                              (json_int_t)bs[i].batch_id, "peer", bs[i].peer, "stand_in",
-                              (json_int_t)bs[i].stand_in, "state",
-                              ac_borrow_state_name(bs[i].state), "reason", bs[i].reason, "items",
-                              list, "peer_late_results", late);
+        json_t *j =
+            json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:o}", "batch", (json_int_t)bs[i].batch_id,
+                      "peer", bs[i].peer, "stand_in", (json_int_t)bs[i].stand_in, "state",
+                      ac_borrow_state_name(bs[i].state), "reason", bs[i].reason, "items", list,
+                      "peer_late_results", late);
         ac__json_time(j, "created_at", bs[i].created_ms);
         if (bs[i].ended_ms)
             ac__json_time(j, "ended_at", bs[i].ended_ms);

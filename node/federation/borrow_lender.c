@@ -157,8 +157,7 @@ static int close_open_items(struct ac_node *n, int64_t id)
     int err = ac_store_lent_item_list(n->store, id, &its, &k);
     for (size_t i = 0; !err && i < k; i++)
         if (its[i].state == AC_LITEM_OPEN)
-            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL,
-                                         0);
+            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL, 0);
     for (size_t i = 0; i < k; i++)
         ac_lent_item_release(&its[i]);
     free(its);
@@ -229,13 +228,13 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
             err = close_open_items(n, id);
         if (!err)
             err = queue_answer(n, &b, 0, b.reason);
-        ac_log_info("federation", "offer of batch %" PRId64 " from %s declined: %s",
-                    b.remote_batch, from->node_id, b.reason);
+        ac_log_info("federation", "offer of batch %" PRId64 " from %s declined: %s", b.remote_batch,
+                    from->node_id, b.reason);
     } else if (!err) {
         char subject[200], text[700], when[21];
         size_t nitems = json_array_size(json_object_get(body, "items"));
-        snprintf(subject, sizeof subject, "Invitation from %s: %zu reviews for %s",
-                 from->node_id, nitems, b.credential_id);
+        snprintf(subject, sizeof subject, "Invitation from %s: %zu reviews for %s", from->node_id,
+                 nitems, b.credential_id);
         snprintf(text, sizeof text,
                  "%s invites you to review %zu submissions for \"%s\" (lent batch %" PRId64
                  ").\nAccept or decline before %s:\n  accordctl borrowed accept %" PRId64
@@ -311,9 +310,8 @@ int ac__borrow_apply_reclaim(struct ac__federation *f, struct ac__fed_peer *from
     if (!err)
         err = ac_store_peer_state_received(n->store, from->node_id);
     if (!err)
-        err = answer_json(json_pack("{s:s, s:b, s:b}", "re", e->id, "known", known, "reclaimed",
-                                    taken),
-                          answer);
+        err = answer_json(
+            json_pack("{s:s, s:b, s:b}", "re", e->id, "known", known, "reclaimed", taken), answer);
     ac_lent_batch_release(&b);
     json_decref(body);
     return err;
@@ -337,8 +335,8 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
     }
     int64_t reviewer = json_integer_value(rid), now = ac_clock_now_ms();
     char subject[200], text[900];
-    snprintf(subject, sizeof subject, "%s: reviewer %" PRId64 " %s for %s", from->node_id,
-             reviewer, action, cred);
+    snprintf(subject, sizeof subject, "%s: reviewer %" PRId64 " %s for %s", from->node_id, reviewer,
+             action, cred);
     snprintf(text, sizeof text,
              "%s monitors the reviews lent to it. For %s, reviewer %" PRId64 " was %s: %s\n",
              from->node_id, cred, reviewer, action, reason ? reason : "");
@@ -374,15 +372,14 @@ int ac__borrow_job_reminder(struct ac_node *n, const struct ac_job *job)
     if ((b.state == AC_LENT_INVITED || b.state == AC_LENT_ACCEPTED) && now < b.deadline_ms) {
         char subject[160], text[400], when[21];
         snprintf(subject, sizeof subject, "Reminder: lent batch %" PRId64 " is due", b.id);
-        snprintf(text, sizeof text, "Lent batch %" PRId64 " for %s (%s) is due at %s (%s).\n",
-                 b.id, b.issuer, b.credential_id, ac_clock_format(b.deadline_ms, when),
+        snprintf(text, sizeof text, "Lent batch %" PRId64 " for %s (%s) is due at %s (%s).\n", b.id,
+                 b.issuer, b.credential_id, ac_clock_format(b.deadline_ms, when),
                  b.state == AC_LENT_INVITED ? "not yet accepted" : "accepted, scores missing");
         err = ac_store_notify_add(n->store, b.reviewer, "reminder", 0, subject, text, now, NULL);
     }
     ac_lent_batch_release(&b);
     return err;
 }
-
 
 /* ---- the reviewer's services ---- */
 
@@ -451,9 +448,11 @@ static int levels_ok(const json_t *rubric, const json_t *levels, struct ac_reaso
     size_t want = holistic ? 1 : nel, got = json_array_size(names);
     int err = 0;
     if (got == 0 || (holistic && (got != 1 || json_is_object(levels))) ||
-        (!holistic && json_is_array(levels) && got != want) || (!holistic && json_is_string(levels) && want != 1))
+        (!holistic && json_is_array(levels) && got != want) ||
+        (!holistic && json_is_string(levels) && want != 1))
         err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "levels",
-                             "levels: this rubric is %s and needs %zu level name%s", holistic ? "holistic" : "per element", want,
+                             "levels: this rubric is %s and needs %zu level name%s",
+                             holistic ? "holistic" : "per element", want,
                              want == 1 ? "" : "s, one per element");
     size_t i;
     json_t *v;
@@ -531,8 +530,9 @@ static int lent_score(struct ac_node *n, int64_t user, int64_t id, const json_t 
     if (!err)
         err = rubric ? levels_ok(rubric, levels, why) : AC_EPARSE;
     char *lv = err ? NULL : json_dumps(levels, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *fb = !err && json_is_object(feedback) ? json_dumps(feedback, JSON_COMPACT | JSON_SORT_KEYS)
-                                                 : NULL;
+    char *fb = !err && json_is_object(feedback)
+                   ? json_dumps(feedback, JSON_COMPACT | JSON_SORT_KEYS)
+                   : NULL;
     if (!err && (!lv || (json_is_object(feedback) && !fb)))
         err = AC_ENOMEM;
     if (!err)
@@ -540,13 +540,13 @@ static int lent_score(struct ac_node *n, int64_t user, int64_t id, const json_t 
     if (err)
         goto out;
     err = ac_store_lent_item_set(n->store, id, AC_LITEM_SCORED, lv,
-                                 fb                             ? fb
+                                 fb                            ? fb
                                  : json_string_value(feedback) ? json_string_value(feedback)
                                                                : "",
                                  NULL, now);
-    json_t *body = json_pack("{s:I, s:s, s:O, s:O}", "batch", (json_int_t)b.remote_batch, "item",
-                             it.pseudonym, "levels", levels, "feedback",
-                             feedback ? feedback : json_null());
+    json_t *body =
+        json_pack("{s:I, s:s, s:O, s:O}", "batch", (json_int_t)b.remote_batch, "item", it.pseudonym,
+                  "levels", levels, "feedback", feedback ? feedback : json_null());
     char mid[AC_ENVELOPE_ID_MAX + 1];
     snprintf(mid, sizeof mid, "result-%" PRId64 "-%s", b.remote_batch, it.pseudonym);
     if (!err)
@@ -601,12 +601,11 @@ static json_t *batch_json(struct ac_node *n, const struct ac_lent_batch *b)
         }
         free(its);
     }
-    json_t *j = json_pack("{s:I, s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:o}", "id",
-                          (json_int_t)b->id, "issuer", b->issuer, "issuer_batch",
-                          (json_int_t)b->remote_batch, "reviewer", (json_int_t)b->reviewer,
-                          "credential", b->credential_id, "version", (json_int_t)b->version,
-                          "title", b->title, "state", ac_lent_state_name(b->state), "reason",
-                          b->reason, "items", items);
+    json_t *j = json_pack(
+        "{s:I, s:s, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)b->id, "issuer",
+        b->issuer, "issuer_batch", (json_int_t)b->remote_batch, "reviewer", (json_int_t)b->reviewer,
+        "credential", b->credential_id, "version", (json_int_t)b->version, "title", b->title,
+        "state", ac_lent_state_name(b->state), "reason", b->reason, "items", items);
     ac__json_time(j, "invited_at", b->created_ms);
     ac__json_time(j, "deadline", b->deadline_ms);
     return j;

@@ -73,8 +73,7 @@ static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg
         err = ac_store_lent_item_list(n->store, b.id, &its, &k);
     for (size_t i = 0; i < k; i++) {
         if (!err && its[i].state == AC_LITEM_OPEN)
-            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL,
-                                         0);
+            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL, 0);
         ac_lent_item_release(&its[i]);
     }
     free(its);
@@ -131,8 +130,7 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         if (ac__borrow_cbor_field(ae.body, ae.body_len, "receipt", &r) ||
             ac_cbor_get_bytes(&r, &rc, &rclen) || ac_envelope_parse(rc, rclen, &rcs, NULL, 0) ||
             ac__fed_peer_by_kid(p->fed, rcs.kid, rcs.kid_len, &key) != p ||
-            ac_envelope_verify(&rcs, key->public_key) ||
-            ac_envelope_decode(&rcs, &re, NULL, 0) ||
+            ac_envelope_verify(&rcs, key->public_key) || ac_envelope_decode(&rcs, &re, NULL, 0) ||
             ac__borrow_cbor_field(re.body, re.body_len, "month", &f1) ||
             ac_cbor_get_text(&f1, &s, &sl) || sl != 7)
             err = AC_EPROTO;

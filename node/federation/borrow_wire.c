@@ -211,8 +211,7 @@ void ac__borrow_month(int64_t ms, char out[8])
     snprintf(out, 8, "%04u-%02u", y, m);
 }
 
-int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key,
-                          struct ac_cbor_reader *at)
+int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at)
 {
     struct ac_cbor_reader r;
     uint64_t n;

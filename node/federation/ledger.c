@@ -63,19 +63,18 @@ static void on_ledger(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     char peer[65];
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        peer_param(x, peer))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) || peer_param(x, peer))
         return;
     struct ac_ledger_line *ls = NULL;
     size_t k = 0;
     int err = ac_store_ledger_summary(n->store, peer[0] ? peer : NULL, &ls, &k);
     json_t *lines = json_array(), *peers = json_array();
     for (size_t i = 0; !err && i < k; i++) {
-        json_array_append_new(
-            lines, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", ls[i].peer, "credential",
-                             ls[i].credential_id, "month", ls[i].month, "lent",
-                             (json_int_t)ls[i].lent, "borrowed", (json_int_t)ls[i].borrowed,
-                             "balance", (json_int_t)(ls[i].lent - ls[i].borrowed)));
+        json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", ls[i].peer,
+                                               "credential", ls[i].credential_id, "month",
+                                               ls[i].month, "lent", (json_int_t)ls[i].lent,
+                                               "borrowed", (json_int_t)ls[i].borrowed, "balance",
+                                               (json_int_t)(ls[i].lent - ls[i].borrowed)));
         if (i == 0 || strcmp(ls[i].peer, ls[i - 1].peer) != 0)
             json_array_append_new(peers, peer_json(n, ls[i].peer, &err));
     }
@@ -118,18 +117,17 @@ static void on_receipts(struct ac_http_exchange *x, void *arg)
             char hex[65];
             crypto_hash_sha256(sum, es[i].receipt, es[i].receipt_len);
             sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
-            size_t blen = sodium_base64_encoded_len(es[i].receipt_len,
-                                                    sodium_base64_VARIANT_ORIGINAL);
+            size_t blen =
+                sodium_base64_encoded_len(es[i].receipt_len, sodium_base64_VARIANT_ORIGINAL);
             char *b64 = malloc(blen);
             if (b64)
                 sodium_bin2base64(b64, blen, es[i].receipt, es[i].receipt_len,
                                   sodium_base64_VARIANT_ORIGINAL);
-            json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                                  (json_int_t)es[i].id, "peer", es[i].peer, "direction",
-                                  ac_ledger_direction_name(es[i].direction), "credential",
-                                  es[i].credential_id, "month", es[i].month, "result",
-                                  es[i].result_id, "receipt_sha256", hex, "receipt",
-                                  b64 ? b64 : "");
+            json_t *j = json_pack(
+                "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)es[i].id, "peer",
+                es[i].peer, "direction", ac_ledger_direction_name(es[i].direction), "credential",
+                es[i].credential_id, "month", es[i].month, "result", es[i].result_id,
+                "receipt_sha256", hex, "receipt", b64 ? b64 : "");
             ac__json_time(j, "recorded_at", es[i].created_ms);
             json_array_append_new(items, j);
             free(b64);

@@ -11,12 +11,9 @@ int cmd_borrowed_list(const struct cli *cli, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    static const struct cli_column cols[] = {{"ID", "id"},
-                                             {"ISSUER", "issuer"},
-                                             {"CREDENTIAL", "credential"},
-                                             {"STATE", "state"},
-                                             {"DEADLINE", "deadline"},
-                                             {"REASON", "reason"}};
+    static const struct cli_column cols[] = {
+        {"ID", "id"},       {"ISSUER", "issuer"},     {"CREDENTIAL", "credential"},
+        {"STATE", "state"}, {"DEADLINE", "deadline"}, {"REASON", "reason"}};
     return lc_call(cli, "GET", "/v1/borrowed/batches", NULL, cols, sizeof cols / sizeof cols[0]);
 }
 
@@ -53,8 +50,7 @@ int cmd_borrowed_show(const struct cli *cli, int argc, char **argv)
 {
     if (!lc_pos(argc, argv, 0))
         return lc_usage(cli, "borrowed show ITEM");
-    return with_id(cli, "lent item", lc_pos(argc, argv, 0), "/v1/borrowed/items/%lld", "GET",
-                   NULL);
+    return with_id(cli, "lent item", lc_pos(argc, argv, 0), "/v1/borrowed/items/%lld", "GET", NULL);
 }
 
 int cmd_borrowed_score(const struct cli *cli, int argc, char **argv)
@@ -65,6 +61,6 @@ int cmd_borrowed_score(const struct cli *cli, int argc, char **argv)
     json_t *body = json_pack("{s:s}", "level", level);
     if (fb)
         json_object_set_new(body, "feedback", json_string(fb));
-    return with_id(cli, "lent item", lc_pos(argc, argv, 0), "/v1/borrowed/items/%lld/score",
-                   "POST", body);
+    return with_id(cli, "lent item", lc_pos(argc, argv, 0), "/v1/borrowed/items/%lld/score", "POST",
+                   body);
 }

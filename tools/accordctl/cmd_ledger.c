@@ -54,18 +54,12 @@ int cmd_ledger(const struct cli *cli, int argc, char **argv)
                    json_integer_value(json_object_get(l, "balance")));
         }
     } else if (!cli_print_json(cli, resp)) {
-        static const struct cli_column pc[] = {{"PEER", "peer"},
-                                               {"LENT", "lent"},
-                                               {"BORROWED", "borrowed"},
-                                               {"BALANCE", "balance"},
-                                               {"CAP", "max_debt"},
-                                               {"LATE REFUSED", "late_results_refused"}};
-        static const struct cli_column lc[] = {{"PEER", "peer"},
-                                               {"CREDENTIAL", "credential"},
-                                               {"MONTH", "month"},
-                                               {"LENT", "lent"},
-                                               {"BORROWED", "borrowed"},
-                                               {"BALANCE", "balance"}};
+        static const struct cli_column pc[] = {
+            {"PEER", "peer"},       {"LENT", "lent"},    {"BORROWED", "borrowed"},
+            {"BALANCE", "balance"}, {"CAP", "max_debt"}, {"LATE REFUSED", "late_results_refused"}};
+        static const struct cli_column lc[] = {
+            {"PEER", "peer"}, {"CREDENTIAL", "credential"}, {"MONTH", "month"},
+            {"LENT", "lent"}, {"BORROWED", "borrowed"},     {"BALANCE", "balance"}};
         cli_print_table(peers, pc, sizeof pc / sizeof pc[0]);
         printf("\n");
         cli_print_table(lines, lc, sizeof lc / sizeof lc[0]);

@@ -61,8 +61,7 @@ int ac_store_ledger_summary(struct ac_store *st, const char *peer, struct ac_led
                             size_t *n);
 
 /* Sets |*lent| and |*borrowed| to the totals with |peer|. Returns 0 or AC_EDB. */
-int ac_store_ledger_totals(struct ac_store *st, const char *peer, int64_t *lent,
-                           int64_t *borrowed);
+int ac_store_ledger_totals(struct ac_store *st, const char *peer, int64_t *lent, int64_t *borrowed);
 
 /* The debt cap of |peer|: its own row, else the row of "*" (every peer).
  * Sets |*max_debt| and |*set| (0: no cap). Returns 0 or AC_EDB. */

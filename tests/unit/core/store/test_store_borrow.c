@@ -52,8 +52,12 @@ static int close_store(void **state)
 /* Holds batch |remote| of issuer "a" with |n| items, created at |now|. */
 static int64_t offered(int64_t remote, int n, int64_t now, int64_t *items)
 {
-    struct ac_lent_batch b = {.remote_batch = remote, .reviewer = reviewer, .version = 1,
-                              .deadline_ms = now + 1000, .created_ms = now, .rubric = "{}"};
+    struct ac_lent_batch b = {.remote_batch = remote,
+                              .reviewer = reviewer,
+                              .version = 1,
+                              .deadline_ms = now + 1000,
+                              .created_ms = now,
+                              .rubric = "{}"};
     strcpy(b.issuer, "a");
     strcpy(b.credential_id, "c");
     int64_t id;
@@ -94,8 +98,8 @@ static void test_an_item_keeps_its_score_and_the_issuers_answer(void **state)
     int64_t items[1];
     int64_t id = offered(8, 1, 100, items);
     assert_int_equal(0, ac_store_tx_begin(st));
-    assert_int_equal(0, ac_store_lent_item_set(st, items[0], AC_LITEM_SCORED, "\"pass\"", "ok",
-                                               NULL, 500));
+    assert_int_equal(
+        0, ac_store_lent_item_set(st, items[0], AC_LITEM_SCORED, "\"pass\"", "ok", NULL, 500));
     assert_int_equal(0, ac_store_lent_item_set(st, items[0], AC_LITEM_REFUSED, NULL, NULL,
                                                "batch 8 was reclaimed", 600));
     assert_int_equal(0, ac_store_tx_commit(st));
@@ -113,8 +117,8 @@ static void test_the_count_leaves_out_declined_closed_and_older_work(void **stat
 {
     (void)state;
     int64_t a[2], b[1], c[1], d[3];
-    offered(1, 2, 100, a);   /* before |since|: not counted */
-    offered(2, 1, 2000, b);  /* counted */
+    offered(1, 2, 100, a);  /* before |since|: not counted */
+    offered(2, 1, 2000, b); /* counted */
     int64_t declined = offered(3, 1, 2000, c);
     int64_t held = offered(4, 3, 2000, d);
     assert_int_equal(0, ac_store_tx_begin(st));

@@ -59,8 +59,12 @@ static int add(const char *peer, enum ac_ledger_direction d, const char *cred, c
 static void test_a_receipt_is_refused_outside_a_transaction(void **state)
 {
     (void)state;
-    struct ac_ledger_entry e = {.peer = "b", .credential_id = "c", .month = "2026-12",
-                                .result_id = "r", .receipt = receipt, .receipt_len = 3};
+    struct ac_ledger_entry e = {.peer = "b",
+                                .credential_id = "c",
+                                .month = "2026-12",
+                                .result_id = "r",
+                                .receipt = receipt,
+                                .receipt_len = 3};
     assert_int_equal(AC_EBUG, ac_store_ledger_add(st, &e, 1, NULL));
 }
 
@@ -131,10 +135,9 @@ static void test_a_peers_cap_wins_over_the_default(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_receipt_is_refused_outside_a_transaction,
-                                        open_store, close_store),
-        cmocka_unit_test_setup_teardown(test_the_same_result_counts_once, open_store,
+        cmocka_unit_test_setup_teardown(test_a_receipt_is_refused_outside_a_transaction, open_store,
                                         close_store),
+        cmocka_unit_test_setup_teardown(test_the_same_result_counts_once, open_store, close_store),
         cmocka_unit_test_setup_teardown(test_the_summary_sums_per_peer_credential_and_month,
                                         open_store, close_store),
         cmocka_unit_test_setup_teardown(test_a_peers_cap_wins_over_the_default, open_store,
