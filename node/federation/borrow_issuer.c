@@ -213,9 +213,12 @@ static int offer(struct ac_node *n, int64_t batch_id, int64_t reviewer,
     if (!err)
         qsort(items, nitems, sizeof *items, by_item);
     json_t *list = json_array();
-    for (size_t i = 0; i < nitems; i++)
+    for (size_t i = 0; i < nitems; i++) {
+        if (!list)
+            json_decref(items[i]);
         if (!list || json_array_append_new(list, items[i]))
             err = AC_ENOMEM;
+    }
     json_t *body = NULL;
     if (!err && list)
         body = json_pack("{s:I, s:I, s:s, s:I, s:s, s:I, s:o, s:O}", "batch", (json_int_t)batch_id,
