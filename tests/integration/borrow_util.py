@@ -152,6 +152,25 @@ class Pair:
         self.A = Api(a, self.ta)
         return uid
 
+    def borrowed_reviewer(self, name, school="Lender School", district="Lender District"):
+        """A reviewer of the lender certified for the credential at the
+        issuer: returns (user id at the lender, Api, token, stand-in id at
+        the issuer)."""
+        uid, api, tok = self.lender_reviewer(name)
+        assert api.put("/v1/reviewers/me", {"school": school, "district": district,
+                                            "domains": self.defn["domains"]})[0] == 200
+        return uid, api, tok, self.certify_stand_in(LENDER, uid, school, district)
+
+    def lender_key(self):
+        """The lender's current signing key, read from its data directory,
+        so the test can send what the lender could have sent."""
+        for name in sorted(os.listdir(os.path.join(self.lender.data_dir, "keys"))):
+            with open(os.path.join(self.lender.data_dir, "keys", name)) as f:
+                fields = dict(line.split(" ", 1) for line in f.read().splitlines()[1:])
+            if fields.get("not_after", "0").strip() == "0":
+                return nacl.signing.SigningKey(bytes.fromhex(fields["seed"].strip()))
+        raise AssertionError("the lender has no current key")
+
     def earner(self, name):
         return new_user(self.issuer, self.A, name, ["earner"])
 
@@ -197,18 +216,19 @@ class Pair:
 
     # ---- the played lender ----
 
-    def played(self, type_, id_, body, ts_ms, key=None):
-        """Sends |body| as message |type_| from PLAYED to the issuer,
+    def played(self, type_, id_, body, ts_ms, key=None, sender=PLAYED):
+        """Sends |body| as message |type_| from |sender| to the issuer,
         signed (by |key|, default PLAYED's) at |ts_ms|."""
-        raw = envelope(key or self.played_key, type_, id_, PLAYED, ISSUER, ts_ms, body)
-        return post_inbox(self.issuer, raw, sender=PLAYED)
+        raw = envelope(key or self.played_key, type_, id_, sender, ISSUER, ts_ms, body)
+        return post_inbox(self.issuer, raw, sender=sender)
 
-    def played_fetch(self, body, ts_ms):
-        """An artifact.fetch by PLAYED, answered by the issuer."""
+    def played_fetch(self, body, ts_ms, key=None, sender=PLAYED):
+        """An artifact.fetch by |sender| (signed by |key|, default PLAYED's),
+        answered by the issuer."""
         from accordtest import h2_client
         from federation_util import ENVELOPE_TYPE
-        raw = envelope(self.played_key, "artifact.fetch", "fetch-%d" % ts_ms, PLAYED, ISSUER,
-                       ts_ms, body)
+        raw = envelope(key or self.played_key, "artifact.fetch", "fetch-%d" % ts_ms, sender,
+                       ISSUER, ts_ms, body)
         with h2_client() as c:
             return c.post(self.issuer.url + "/v1/federation/artifacts", content=raw,
-                          headers={"content-type": ENVELOPE_TYPE, "accord-sender": PLAYED})
+                          headers={"content-type": ENVELOPE_TYPE, "accord-sender": sender})

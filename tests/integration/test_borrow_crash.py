@@ -8,17 +8,13 @@ two ledgers hold one and the same receipt."""
 import sys
 
 from accordtest import Api, check, skip_unless_built
-from borrow_util import LENDER, Pair, wait_for
+from borrow_util import Pair, wait_for
 
 
 def main():
     skip_unless_built()
     with Pair() as p:
-        ub, api, tok = p.lender_reviewer("rev-crash")
-        assert api.put("/v1/reviewers/me", {"school": "Lender School",
-                                            "district": "Lender District",
-                                            "domains": ["ELA"]})[0] == 200
-        p.certify_stand_in(LENDER, ub, "Lender School", "Lender District")
+        ub, api, tok, _ = p.borrowed_reviewer("rev-crash")
         sid = p.submit(p.earner("earner-one"), "Criteria agreed with the class.")
         b = wait_for("the lent batch", lambda: (lambda x: x[0] if x else None)(p.lent_in(api)))
         check(api.post("/v1/borrowed/batches/%d/accept" % b["id"])[0] == 200, "accepted")

@@ -27,13 +27,7 @@ def lent_batch_of(pair, api, state=None):
 def main():
     skip_unless_built()
     with Pair() as p:
-        ub1, api1, tok1 = p.lender_reviewer("rev-one")
-        ub2, api2, tok2 = p.lender_reviewer("rev-two")
-        for api in (api1, api2):
-            assert api.put("/v1/reviewers/me", {"school": "Lender School",
-                                                "district": "Lender District",
-                                                "domains": ["ELA"]})[0] == 200
-        s1 = p.certify_stand_in(LENDER, ub1, "Lender School", "Lender District")
+        ub1, api1, tok1, s1 = p.borrowed_reviewer("rev-one")
 
         # ---- the main path ------------------------------------------------
         work = b"Drafts before and after feedback, with the student's notes.\n" * 30
@@ -92,7 +86,7 @@ def main():
               % r.status_code)
 
         # ---- a decline: the work goes to another reviewer ------------------
-        s2 = p.certify_stand_in(LENDER, ub2, "Lender School", "Lender District")
+        ub2, api2, tok2, s2 = p.borrowed_reviewer("rev-two")
         sid2 = p.submit(p.earner("earner-two"), "Criteria written with the students.")
         lent = wait_for("a second lent batch", lambda: [
             (k, v) for k, v in p.lent_out().items() if k != bid])
