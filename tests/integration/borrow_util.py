@@ -1,6 +1,6 @@
 """borrow_util - what the borrowed-review integration tests share: an issuer
 and a lender on loopback pinned to each other (the lender grants the issuer
-"submit", the issuer grants the lender "lend"), an active credential at the
+"submit" and "certify", the issuer grants the lender "lend"), an active credential at the
 issuer reviewed by one reviewer per submission in batches of one, a reviewer
 of the lender certified for it at the issuer (a stand-in), submissions by
 earners of the issuer, and polling with a bound."""
@@ -70,7 +70,7 @@ class Pair:
         append_config(a, "[peer %s]\nurl = %s\nkey = %s\nrights = lend\n" % (LENDER, b.url, pb.hex()))
         append_config(a, "[peer %s]\nurl = http://127.0.0.1:9\nkey = %s\nrights = lend\n"
                       % (PLAYED, bytes(self.played_key.verify_key).hex()))
-        append_config(b, "[peer %s]\nurl = %s\nkey = %s\nrights = submit\n"
+        append_config(b, "[peer %s]\nurl = %s\nkey = %s\nrights = submit,certify\n"
                       % (ISSUER, a.url, pa.hex()))
         a.start()
         b.start()
