@@ -18,6 +18,7 @@
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
 #include "borrow.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
@@ -166,6 +167,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_query_register(n);
     ac__fed_lending_register(n);
     ac__borrow_register(n);
+    ac__cert_api_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;

@@ -23,6 +23,7 @@
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
 #include "borrow.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
@@ -140,6 +141,12 @@ static const struct msg_type types[] = {
     /* ...and the lenders answer and score. */
     {AC__BORROW_ANSWER, AC_RIGHT_LEND, ac__borrow_apply_answer},
     {AC__BORROW_RESULT, AC_RIGHT_LEND, ac__borrow_apply_result},
+    /* Cross-node certification (cert_issuer.c, cert_lender.c). */
+    {"cert.apply", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.trained", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.attempt", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.answers", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.state", AC_RIGHT_CERTIFY, ac__cert_apply_state},
 };
 
 static const struct msg_type *find_type(const char *type)
