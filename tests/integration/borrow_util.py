@@ -1,13 +1,13 @@
 """borrow_util - what the borrowed-review integration tests share: an issuer
 and a lender on loopback pinned to each other (the lender grants the issuer
 "submit" and "certify", the issuer grants the lender "lend"), an active credential at the
-issuer reviewed by one reviewer per submission in batches of one, a reviewer
-of the lender certified for it at the issuer (a stand-in), submissions by
-earners of the issuer, and polling with a bound."""
+issuer reviewed by one reviewer per submission in batches of one, reviewers
+of the lender certified for it at the issuer through cross-node
+certification (each then has a stand-in there), submissions by earners of
+the issuer, and polling with a bound."""
 import copy
 import hashlib
 import os
-import sqlite3
 import time
 
 import nacl.signing
@@ -15,6 +15,7 @@ import nacl.signing
 from accordtest import Api, Node
 from federation_util import append_config, envelope, node_public_key, post_inbox
 from lifecycle import active_credential, load_definition, new_user
+from remote_cert import certify_across
 
 ISSUER = "issuer.example"
 LENDER = "lender.example"
@@ -95,71 +96,15 @@ class Pair:
 
     # ---- people ----
 
-    def lender_reviewer(self, name):
-        """A reviewer of the lender: (user id, Api, token)."""
-        return new_user(self.lender, self.B, name, ["reviewer"])
-
-    def certify_stand_in(self, home_node, home_user, school, district):
-        """Certifies, at the issuer, the reviewer |home_user| of |home_node|
-        for the credential and returns the stand-in's user id there. The
-        reviewer takes the issuer's real certification (screening, general
-        and training modules, a graded draw of benchmark items) through a
-        user of the issuer, which is then linked to its home node as the
-        stand-in (include/accord/store/remote.h) with the node stopped. It
-        takes work from the next assignment pass on."""
-        a, admin, d = self.issuer, self.A, "/v1/definitions/" + self.ref
-        uid, api, _ = new_user(a, admin, "standin-%s-%d" % (home_node.split(".")[0], home_user),
-                               ["reviewer"])
-        quals = self.defn["reviewers"]["qualifications"]
-        for q in quals:
-            if q["kind"] == "holds_credential":
-                assert admin.post("/v1/held-credentials",
-                                  {"user_id": uid, "credential": q["credential"]})[0] == 201
-        # Unavailable while it is still a user of the issuer, so no waiting
-        # work is given to it before it is linked to its home node.
-        assert api.put("/v1/reviewers/me", {"school": school, "district": district,
-                                            "domains": self.defn["domains"],
-                                            "available": False})[0] == 200
-        assert api.post(d + "/applications", {"answers": {"domain_expertise": "years"}})[0] == 201
-        assert admin.post("%s/applications/%d/screen" % (d, uid), {"approve": True})[0] == 200
-        assert api.post("/v1/general-module/complete")[0] == 200
-        assert api.get(d + "/training-module")[0] == 200
-        assert api.post(d + "/training-module/complete")[0] == 200
-        r = api.post(d + "/certification/attempts")
-        assert r[0] == 201, r
-        levels = self.defn["scoring"]["levels"]
-        answers = [{"item_id": i["item_id"], "level": levels[self.cred.bench_truth[i["content"]]]}
-                   for i in r[1]["items"]]
-        r = api.post("/v1/certification/attempts/%d/answers" % r[1]["attempt_id"],
-                     {"answers": answers})
-        assert r[0] == 200 and r[1]["passed"], r
-        api.close()
-        a.stop()
-        db = sqlite3.connect(os.path.join(a.data_dir, "accord.db"))
-        # A capacity offer from the lender may have made a stand-in already
-        # (lending.h); the certified user takes its place.
-        db.execute("DELETE FROM remote_reviewers WHERE home_node = ? AND home_user = ?",
-                   (home_node, home_user))
-        db.execute("INSERT INTO remote_reviewers(user_id, home_node, home_user, created_ms)"
-                   " VALUES (?, ?, ?, ?)", (uid, home_node, home_user, int(time.time() * 1000)))
-        db.execute("UPDATE tokens SET revoked_ms = ? WHERE user_id = ?",
-                   (int(time.time() * 1000), uid))
-        db.execute("UPDATE reviewer_profiles SET available = 1 WHERE user_id = ?", (uid,))
-        db.commit()
-        db.close()
-        a.start()
-        self.A.close()  # its connection died with the node
-        self.A = Api(a, self.ta)
-        return uid
-
     def borrowed_reviewer(self, name, school="Lender School", district="Lender District"):
-        """A reviewer of the lender certified for the credential at the
-        issuer: returns (user id at the lender, Api, token, stand-in id at
-        the issuer)."""
-        uid, api, tok = self.lender_reviewer(name)
-        assert api.put("/v1/reviewers/me", {"school": school, "district": district,
-                                            "domains": self.defn["domains"]})[0] == 200
-        return uid, api, tok, self.certify_stand_in(LENDER, uid, school, district)
+        """A new reviewer of the lender certified for the credential at the
+        issuer through cross-node certification, both nodes' real APIs
+        (tests/lib/remote_cert.py): returns (user id at the lender, Api,
+        token, stand-in id at the issuer). It takes work from the next
+        assignment pass on."""
+        r = certify_across(self.issuer, self.ta, self.lender, self.tb, self.cred, self.defn, name,
+                           school=school, district=district)
+        return r.user_id, r.api, r.api.token, r.stand_in
 
     def lender_key(self):
         """The lender's current signing key, read from its data directory,
