@@ -8,8 +8,10 @@ text. A reviewer accepts the batch and scores it; the teacher then reads the
 feedback and downloads the credential, which the issuer revokes; a
 recognizer verifies a valid, the revoked and a forged credential.
 Screenshots go to the test's output folder on failure."""
+import glob
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +30,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -40,6 +43,7 @@ if not os.path.exists(AXE):
 
 OUT = os.path.join(BUILD, "tests", "web-output")
 PASSWORD = "a long enough password"
+NEW_PASSWORD = "a password chosen anew"
 FEEDBACK = "<b>Clear criteria</b> & a real revision"
 
 
@@ -64,8 +68,14 @@ class Pages:
         self.visited = set()
 
     def wait(self, cond, what, timeout=15):
+        def safe(d):
+            # A page redrawn while it is read leaves stale elements: not yet.
+            try:
+                return cond(d)
+            except StaleElementReferenceException:
+                return False
         try:
-            return WebDriverWait(self.d, timeout).until(lambda d: cond(d))
+            return WebDriverWait(self.d, timeout).until(safe)
         except Exception:
             raise AssertionError("timed out waiting for " + what)
 
@@ -137,9 +147,37 @@ def sign_out(p):
     p.wait(lambda d: d.find_elements(By.ID, "signin"), "the sign-in page after sign-out")
 
 
+def mails(node):
+    return set(glob.glob(os.path.join(node.data_dir, "maildir", "new", "*")))
+
+
+def mailed_link(node, before, page, timeout=10):
+    """The path and fragment of the |page| link in the first mail delivered
+    after |before| (a set of mail files)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(mails(node) - before):
+            with open(path, errors="replace") as f:
+                m = re.search(r"/(%s#acl_[A-Za-z0-9_-]{43})" % re.escape(page), f.read())
+            if m:
+                return "/" + m.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no mail with a %s link within %d s" % (page, timeout))
+
+
+def choose_password(p, link, password):
+    """Opens a mailed set-password link and chooses |password|."""
+    p.open(link, "#set-password")
+    p.audit("choose a password")
+    p.d.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
+    p.wait(lambda d: d.current_url.endswith("/home.html") and d.find_elements(By.CSS_SELECTOR, "#roles li"),
+           "home after choosing a password")
+
+
 def journeys(p, n, admin_token, files_dir):
     admin = Api(n, admin_token)
     d = load_definition()
+    d["review"]["appeal_window_days"] = 30
     cred = active_credential(n, admin_token, d, reviewers=2)
     # A teacher whose display name is markup: it must render as text.
     st, t = admin.post("/v1/users", {"name": "tina", "display_name": "<script>alert(1)</script>Tina",
@@ -183,6 +221,22 @@ def journeys(p, n, admin_token, files_dir):
     st, sub = admin.get("/v1/submissions/%d" % sid)
     check(st == 200 and any("artifact" in e for e in sub["elements"]),
           "the submission carries the uploaded file as an artifact")
+    sign_out(p)
+    # A second attempt of hers that the reviewers will find not there yet
+    # (made through the API: the page's submitting is checked above).
+    tina = Api(n, admin.post("/v1/users/%d/tokens" % t["id"], {"label": "test"})[1]["token"])
+    st, weak = tina.post("/v1/submissions", {"credential": d["id"], "version": d["version"], "elements": [
+        {"id": "criteria", "text": "A draft that is not there yet."},
+        {"id": "reflection", "text": "Students did not get to revise this time."}]})
+    assert st == 201, weak
+
+    # ---- tina forgot her password: a reset link by mail
+    p.open("/", "#reset")
+    before = mails(n)
+    p.d.find_element(By.ID, "reset-name").send_keys("tina@test.node", Keys.ENTER)
+    p.wait(lambda d: "on its way" in d.find_element(By.ID, "status").text, "the reset request answered")
+    choose_password(p, mailed_link(n, before, "password.html"), NEW_PASSWORD)
+    check(True, "a teacher resets a forgotten password through a mailed link and is signed in")
     sign_out(p)
 
     # ---- recognizer: a valid, a revoked and a forged credential
@@ -267,7 +321,8 @@ def journeys(p, n, admin_token, files_dir):
         p.wait(lambda d: d.find_elements(By.ID, "score-form"), "the review screen")
         if scored == 0:
             p.audit("review screen")
-        Select(p.d.find_element(By.ID, "score-level")).select_by_visible_text("pass")
+        weak_one = "not there yet" in p.text("#review")
+        Select(p.d.find_element(By.ID, "score-level")).select_by_visible_text("not yet" if weak_one else "pass")
         p.d.find_element(By.ID, "score-feedback").send_keys(FEEDBACK)
         p.d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
         p.wait(lambda d: not d.find_elements(By.ID, "score-form"), "the score accepted")
@@ -281,13 +336,17 @@ def journeys(p, n, admin_token, files_dir):
     for b in r2api.get("/v1/reviews/batches")[1]["items"]:
         for it in b["items"]:
             if it["state"] == "accepted":
+                shown = json.dumps(r2api.get("/v1/reviews/assignments/%d" % it["assignment"])[1])
                 st, r = r2api.post("/v1/reviews/assignments/%d/score" % it["assignment"],
-                                   {"level": "pass", "feedback": "Well done."})
+                                   {"level": "not yet" if "not there yet" in shown else "pass",
+                                    "feedback": "Well done."})
                 assert st == 200, r
     p.wait(lambda d: admin.get("/v1/submissions/%d" % sid)[1].get("record"), "the record issued", timeout=20)
+    p.wait(lambda d: admin.get("/v1/submissions/%d" % weak["id"])[1].get("passed") is False,
+           "the weak attempt decided", timeout=20)
 
     # ---- teacher again: the outcome, the feedback as text, the downloads
-    sign_in(p, "tina", PASSWORD)
+    sign_in(p, "tina", NEW_PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Teacher").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials article[data-record]"), "my credentials")
     fb = p.text("#submissions .feedback")
@@ -302,11 +361,63 @@ def journeys(p, n, admin_token, files_dir):
         "Promise.all(arguments[0].map(u => fetch(u).then(r => [r.status, r.headers.get('content-type')])))"
         ".then(done, e => done(String(e)));", links)
     check(all(s == 200 for s, _ in got) and any("cbor" in (t or "") for _, t in got)
-          and any("cose" in (t or "") for _, t in got) and any("png" in (t or "") for _, t in got),
-          "the bundle, the COSE record, the summary and the QR code download (%s)" % got)
+          and any("cose" in (t or "") for _, t in got) and any("png" in (t or "") for _, t in got)
+          and any("vc+ld+json" in (t or "") for _, t in got),
+          "the bundle, the COSE record, the OB 3.0 credential, the summary and the QR code download (%s)" % got)
     qr_ok = p.d.execute_script("const i = document.querySelector('#credentials img.qr');"
                                " return i && i.complete && i.naturalWidth > 0;")
     check(qr_ok, "the credential's QR code is shown")
+
+    def status_of(url):
+        # Without the session's cookie: what anyone given the link gets.
+        return p.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'omit'}).then(r => done(r.status), e => done(String(e)));", url)
+    p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'Make a share link')]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials li[data-share] a"), "the share link")
+    shared = p.d.find_element(By.CSS_SELECTOR, "#credentials li[data-share] a").get_attribute("href")
+    check(status_of(shared) == 200, "a share link the teacher makes opens the record without signing in")
+    p.audit("teacher with a share link")
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Withdraw this link']").click()
+    p.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, "#credentials li[data-share]"), "the link withdrawn")
+    check(status_of(shared) == 404, "a withdrawn share link no longer opens")
+
+    # The weak attempt: appeal the decision, then try to resubmit too early.
+    card = '#submissions article[data-submission="%d"]' % weak["id"]
+    check("(not passed)" in p.text(card) and "you may resubmit after" in p.text(card),
+          "the failed attempt shows its outcome and when it may be resubmitted")
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=reason]").send_keys(
+        "The reflection was cut short by a school closure.")
+    p.d.find_element(By.CSS_SELECTOR, card + " .appeal-form button").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .appeal[data-appeal]"), "the appeal made")
+    check("open" in p.text(card + " .appeal"), "the teacher appeals a decision and sees the appeal open")
+
+    def resubmit(expect_error):
+        p.d.find_element(By.CSS_SELECTOR, 'button[data-resubmit="%d"]' % weak["id"]).click()
+        p.wait(lambda d: d.find_element(By.ID, "previous").get_attribute("value") == str(weak["id"])
+               and d.find_elements(By.ID, "text-criteria"), "the form ready to resubmit")
+        p.d.find_element(By.ID, "text-criteria").send_keys("Criteria co-written with the class, posted on the wall.")
+        p.d.find_element(By.ID, "text-reflection").send_keys("Every student revised one paragraph using the comments.")
+        p.d.find_element(By.CSS_SELECTOR, "#submit button[type=submit]").click()
+        if expect_error:
+            p.wait(lambda d: d.find_elements(By.ID, "previous-error"), "the refusal beside the previous field")
+            check("wait" in p.text("#previous-error"),
+                  "resubmitting before the wait is refused beside the field: %s" % p.text("#previous-error"))
+            p.audit("teacher with a refused resubmission")
+        else:
+            # Read in one script: the list is redrawn while it is read.
+            p.wait(lambda d: d.execute_script(
+                "return document.getElementById('submissions').textContent.includes(arguments[0]);",
+                "resubmission of submission %d" % weak["id"]), "the resubmission listed")
+            check(True, "after the wait the teacher resubmits and sees it linked to the failed attempt")
+    resubmit(True)
+    sign_out(p)
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 31 * 86400})
+    check(st == 200, "the test clock moves past the 30-day resubmission wait")
+    sign_in(p, "tina", NEW_PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Teacher").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'button[data-resubmit="%d"]' % weak["id"]), "the failed attempt")
+    resubmit(False)
     sign_out(p)
 
     # ---- issuer: users, definitions, records
