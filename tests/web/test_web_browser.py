@@ -450,6 +450,75 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#record-action .form-error:not(:empty), #record-action p.error"),
            "the conflict shown in the form")
     check(True, "revoking a revoked record shows the API's refusal in the form")
+
+    # ---- the issuer adds a reviewer and invites her by mail from the page
+    p.d.find_element(By.ID, "user-name").send_keys("ivy")
+    p.d.find_element(By.ID, "user-roles").send_keys("reviewer")
+    p.d.find_element(By.CSS_SELECTOR, "#new-user button").click()
+    invite = "//button[normalize-space(.)='Invite ivy']"
+    p.wait(lambda d: d.find_elements(By.XPATH, invite), "ivy's row with its invite button")
+    before = mails(n)
+    p.d.find_element(By.XPATH, invite).click()
+    p.wait(lambda d: "mailed to ivy" in d.find_element(By.ID, "status").text, "the invitation sent")
+    link = mailed_link(n, before, "password.html")
+    sign_out(p)
+    ivy = [u["id"] for u in admin.get("/v1/users?limit=200")[1]["items"] if u["name"] == "ivy"][0]
+    # The credential's qualification "holds writing-workshop-basics", as the
+    # issuer registers it for a credential held elsewhere.
+    assert admin.post("/v1/held-credentials", {"user_id": ivy, "credential": "writing-workshop-basics"})[0] == 201
+    choose_password(p, link, PASSWORD)
+    check(True, "an invited user chooses a password from the mailed link and is signed in")
+
+    # ---- reviewer ivy: profile, apply, screening, training, certification
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    card = '#certs article[data-credential="%s"]' % cred.ref
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .apply-form"), "the application form")
+    p.audit("reviewer before applying")
+    p.d.find_element(By.ID, "prof-school").send_keys("Ivy Elementary")
+    p.d.find_element(By.ID, "prof-district").send_keys("North District")
+    p.d.find_element(By.ID, "prof-domains").send_keys("ELA")
+    p.d.find_element(By.CSS_SELECTOR, "#profile button").click()
+    p.wait(lambda d: "Profile saved" in d.find_element(By.ID, "status").text, "the profile saved")
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=domain_expertise]").send_keys("Ten years teaching ELA.")
+    p.d.find_element(By.CSS_SELECTOR, card + " .apply-form button").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .cert-state"), "the application's status")
+    check(p.text(card + " .cert-state") == "applied" and "waiting for the issuer" in p.text(card)
+          and "holds credential writing-workshop-basics (automatic): met" in p.text(card),
+          "a reviewer applies and sees each screening check's status")
+    st, r = admin.post("/v1/definitions/%s/applications/%d/screen" % (cred.ref, ivy), {"approve": True})
+    assert st == 200, r
+    p.d.refresh()
+    general = "//button[normalize-space(.)='I have completed the general module']"
+    p.wait(lambda d: d.find_elements(By.XPATH, general), "the general module")
+    check("screened" == p.text(card + " .cert-state"), "once the issuer approves, the reviewer is screened")
+    p.d.find_element(By.XPATH, general).click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .training details"), "the training module")
+    p.audit("reviewer training module")
+    check("Key characteristics" in p.d.find_element(By.CSS_SELECTOR, card + " .training").get_attribute("textContent")
+          or "Examples at level pass" in p.text(card), "the training module shows examples per level")
+    p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'I have completed the training module')]").click()
+    begin = "//button[starts-with(normalize-space(.), 'Start certification attempt 1')]"
+    p.wait(lambda d: d.find_elements(By.XPATH, begin), "the certification attempt button")
+    p.d.find_element(By.XPATH, begin).click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]"), "the attempt's items")
+    p.audit("certification attempt")
+    items = p.d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]")
+    for it in items:
+        content = it.find_element(By.TAG_NAME, "p").text
+        Select(it.find_element(By.TAG_NAME, "select")).select_by_visible_text(cred.levels[cred.bench_truth[content]])
+    p.d.find_element(By.CSS_SELECTOR, card + " .attempt-form button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-result"), "the attempt's result")
+    check("Passed" in p.text(card + " .attempt-result") and "certified" in p.text(card + " .attempt-result"),
+          "a reviewer answers the %d items of a certification attempt and sees the result" % len(items))
+    p.d.find_element(By.ID, "prof-available").click()
+    p.d.find_element(By.CSS_SELECTOR, "#profile button").click()
+    p.wait(lambda d: "not available" in d.find_element(By.ID, "status").text, "the availability saved")
+    p.d.refresh()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#notices details"), "the notices")
+    check(not p.d.find_element(By.ID, "prof-available").is_selected(),
+          "a reviewer sets herself unavailable and the page keeps it")
+    notices = p.d.find_element(By.ID, "notices").get_attribute("textContent")
+    check("Choose your Accord password" in notices, "the reviewer reads her notices")
     sign_out(p)
 
     # ---- expert: a benchmark item to score on a second credential
