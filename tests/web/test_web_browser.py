@@ -542,8 +542,13 @@ def journeys(p, n, admin_token, files_dir):
     assert admin.post("/v1/definitions/%s/transition" % ref, {"to": "benchmarks"})[0] == 200
     st, r = admin.post("/v1/definitions/%s/benchmarks" % ref, {
         "experts": [e[0] for e in cred.experts],
-        "items": [{"label": "bench-one", "content": "An exit ticket at the pass level."}]})
+        "items": [{"label": "bench-one", "content": "An exit ticket at the pass level."},
+                  {"label": "bench-split", "content": "An exit ticket the experts read differently."}]})
     assert st == 201, r
+    # The experts split on bench-split: a conflict for the conference.
+    split = r["item_ids"][1]
+    assert cred.experts[0][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "pass"})[0] == 200
+    assert cred.experts[1][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "almost there"})[0] == 200
     users = admin.get("/v1/users?limit=200")[1]["items"]
     ename = [u["name"] for u in users if u["id"] == eid][0]
     sign_in(p, ename, PASSWORD)
@@ -559,6 +564,21 @@ def journeys(p, n, admin_token, files_dir):
     st, items = cred.experts[0][1].get("/v1/benchmarks/assignments?limit=200")
     mine = [i for i in items["items"] if str(i["item_id"]) == item]
     check(mine and mine[0]["my_level"] == "pass", "an expert scores a benchmark item from the page")
+    conflict = '#conflicts form[data-item="%d"]' % split
+    check("you: pass" in p.text(conflict) and "almost there" in p.text(conflict),
+          "the conflict shows every expert's score once all have scored")
+    Select(p.d.find_element(By.CSS_SELECTOR, conflict + " select")).select_by_visible_text("almost there")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " textarea[name=key_characteristics]").send_keys(
+        "Names the criterion but not the next step.")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " textarea[name=common_errors]").send_keys(
+        "Read as a pass because it is long.")
+    p.audit("expert conflict")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, conflict + " .resolved"), "the conflict resolved")
+    st, bench = admin.get("/v1/definitions/%s/benchmarks" % ref)
+    done = [i for i in bench["items"] if i["item_id"] == split][0]
+    check(done["final_level"] == "almost there" and done.get("common_errors") == "Read as a pass because it is long.",
+          "an expert resolves a conflict in conference with annotations from the page")
     sign_out(p)
 
     cred.close()
