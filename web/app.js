@@ -96,7 +96,11 @@ export function showError(form, err) {
   clearErrors(form);
   const problem = err instanceof ApiError ? err.problem : {};
   const message = err.message || String(err);
-  const field = problem.field ? form.querySelector(`[name="${CSS.escape(problem.field.split(/[.[]/)[0])}"]`) : null;
+  // The field itself ("levels.criteria"), else its top-level name ("levels").
+  const field = problem.field
+    ? form.querySelector(`[name="${CSS.escape(problem.field)}"]`) ||
+      form.querySelector(`[name="${CSS.escape(problem.field.split(/[.[]/)[0])}"]`)
+    : null;
   if (field) {
     const id = field.id + "-error";
     const note = el("p", {class: "error", id, role: "alert"}, message);

@@ -8,11 +8,14 @@ import {el, api, start, showError, clearErrors, say, levelSelect, localTime, Api
 
 
 await start();
-const levelsOf = {};
+const definitions = {};
+async function definitionOf(credential) {
+  if (!definitions[credential])
+    definitions[credential] = (await api("GET", "/v1/definitions/" + encodeURIComponent(credential))).definition;
+  return definitions[credential];
+}
 async function levels(credential) {
-  if (!levelsOf[credential])
-    levelsOf[credential] = (await api("GET", "/v1/definitions/" + encodeURIComponent(credential))).definition.scoring.levels;
-  return levelsOf[credential];
+  return (await definitionOf(credential)).scoring.levels;
 }
 
 async function decide(batch, verb) {
@@ -49,30 +52,66 @@ async function loadBatches() {
   }
 }
 
+// The review screen: the evidence beside the rubric (levels with their
+// descriptors, the checklist, common errors); one level for the whole
+// submission, or for a per-element rubric a level and feedback per element.
 async function openAssignment(id) {
   const box = document.getElementById("review");
   const a = await api("GET", "/v1/reviews/assignments/" + id);
-  const evidence = el("section", {"aria-label": "Evidence"}, el("h3", {}, "Evidence"));
-  for (const e of a.elements)
-    evidence.append(el("div", {class: "card"}, el("h4", {}, e.id),
+  const def = await definitionOf(a.credential);
+  const perElement = def.scoring.grain === "per_element";
+  const prompts = {};
+  for (const e of def.submission.elements) prompts[e.id] = e.prompt;
+  const form = el("form", {id: "score-form", novalidate: true});
+  const evidence = el("section", {"aria-label": "Evidence", class: "evidence"}, el("h3", {}, "Evidence"));
+  for (const e of a.elements) {
+    const card = el("div", {class: "card", "data-element": e.id}, el("h4", {}, prompts[e.id] || e.id),
       e.text ? el("p", {}, e.text) : null,
-      e.artifact ? el("a", {href: "/v1/artifacts/" + e.artifact}, "Open the attached file") : null));
-  const form = el("form", {id: "score-form", novalidate: true},
-    ...levelSelect("score-level", "level", await levels(a.credential), "Level reached"),
-    el("label", {for: "score-feedback"}, "Feedback for the teacher"),
-    el("textarea", {id: "score-feedback", name: "feedback", rows: 4}),
-    el("button", {type: "submit"}, "Submit score"));
+      e.artifact ? el("p", {}, el("a", {href: "/v1/artifacts/" + e.artifact}, "Open the attached file for ", e.id)) : null);
+    if (perElement)
+      card.append(...levelSelect("score-level-" + e.id, "levels." + e.id, def.scoring.levels, "Level of " + e.id),
+        el("label", {for: "score-feedback-" + e.id}, "Feedback on " + e.id),
+        el("textarea", {id: "score-feedback-" + e.id, name: "feedback." + e.id, rows: 3}));
+    evidence.append(card);
+  }
+  const g = a.guide || {levels: [], checklist: [], common_errors: []};
+  const rubric = el("section", {"aria-label": "Rubric", class: "rubric"}, el("h3", {}, "Rubric"),
+    el("dl", {}, g.levels.flatMap((l) => [el("dt", {}, l.level, l.passing ? " (passing)" : ""),
+      el("dd", {}, l.descriptor || "No descriptor given.")])),
+    g.checklist.length ? [el("h4", {}, "Checklist"), el("ul", {}, g.checklist.map((t) => el("li", {}, t)))] : null,
+    g.common_errors.length ? [el("h4", {}, "Common errors"), el("ul", {}, g.common_errors.map((t) => el("li", {}, t)))] : null);
+  if (perElement) {
+    form.append(evidence);
+  } else {
+    form.append(evidence, ...levelSelect("score-level", "level", def.scoring.levels, "Level reached"),
+      el("label", {for: "score-feedback"}, "Feedback for the teacher"),
+      el("textarea", {id: "score-feedback", name: "feedback", rows: 4}));
+  }
+  form.append(el("button", {type: "submit"}, "Submit score"));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearErrors(form);
+    let body;
+    if (perElement) {
+      const levelsBy = {}, feedbackBy = {};
+      for (const el2 of a.elements) {
+        levelsBy[el2.id] = form.elements["levels." + el2.id].value || null;
+        const t = form.elements["feedback." + el2.id].value.trim();
+        if (t) feedbackBy[el2.id] = t;
+      }
+      body = {levels: levelsBy};
+      if (Object.keys(feedbackBy).length) body.feedback = feedbackBy;
+    } else {
+      body = {level: form.elements["level"].value, feedback: form.elements["feedback"].value};
+    }
     try {
-      await api("POST", `/v1/reviews/assignments/${id}/score`, {level: form.elements["level"].value, feedback: form.elements["feedback"].value});
+      await api("POST", `/v1/reviews/assignments/${id}/score`, body);
       say("Assignment " + id + " scored.");
       box.replaceChildren(el("p", {}, "Scored. Thank you."));
       await loadBatches();
     } catch (err) { showError(form, err); }
   });
-  box.replaceChildren(el("h3", {}, "Assignment ", id, " (", a.credential, ")"), evidence, form);
+  box.replaceChildren(el("h3", {}, "Assignment ", id, " (", a.credential, ")"), el("div", {class: "review-grid"}, form, rubric));
   form.querySelector("select").focus();
 }
 

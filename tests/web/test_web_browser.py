@@ -178,6 +178,10 @@ def journeys(p, n, admin_token, files_dir):
     admin = Api(n, admin_token)
     d = load_definition()
     d["review"]["appeal_window_days"] = 30
+    # A rubric scored per element, so the review screen shows a level and
+    # feedback for each.
+    d["scoring"]["grain"] = "per_element"
+    d["scoring"]["combine"] = {"rule": "thresholds"}
     cred = active_credential(n, admin_token, d, reviewers=2)
     # A teacher whose display name is markup: it must render as text.
     st, t = admin.post("/v1/users", {"name": "tina", "display_name": "<script>alert(1)</script>Tina",
@@ -320,10 +324,16 @@ def journeys(p, n, admin_token, files_dir):
         buttons[0].click()
         p.wait(lambda d: d.find_elements(By.ID, "score-form"), "the review screen")
         if scored == 0:
+            check("Rubric" in p.text("#review") and "(passing)" in p.text("#review .rubric"),
+                  "the evidence is shown beside the rubric's levels")
             p.audit("review screen")
         weak_one = "not there yet" in p.text("#review")
-        Select(p.d.find_element(By.ID, "score-level")).select_by_visible_text("not yet" if weak_one else "pass")
-        p.d.find_element(By.ID, "score-feedback").send_keys(FEEDBACK)
+        selects = p.d.find_elements(By.CSS_SELECTOR, "#score-form select")
+        check([s.get_attribute("name") for s in selects] == ["levels.criteria", "levels.reflection"],
+              "the review screen asks a level per element of a per-element rubric")
+        for sel in selects:
+            Select(sel).select_by_visible_text("not yet" if weak_one else "pass")
+        p.d.find_element(By.ID, "score-feedback-criteria").send_keys(FEEDBACK)
         p.d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
         p.wait(lambda d: not d.find_elements(By.ID, "score-form"), "the score accepted")
         scored += 1
@@ -337,9 +347,10 @@ def journeys(p, n, admin_token, files_dir):
         for it in b["items"]:
             if it["state"] == "accepted":
                 shown = json.dumps(r2api.get("/v1/reviews/assignments/%d" % it["assignment"])[1])
+                lvl = "not yet" if "not there yet" in shown else "pass"
                 st, r = r2api.post("/v1/reviews/assignments/%d/score" % it["assignment"],
-                                   {"level": "not yet" if "not there yet" in shown else "pass",
-                                    "feedback": "Well done."})
+                                   {"levels": {"criteria": lvl, "reflection": lvl},
+                                    "feedback": {"reflection": "Well done."}})
                 assert st == 200, r
     p.wait(lambda d: admin.get("/v1/submissions/%d" % sid)[1].get("record"), "the record issued", timeout=20)
     p.wait(lambda d: admin.get("/v1/submissions/%d" % weak["id"])[1].get("passed") is False,
