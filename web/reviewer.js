@@ -184,9 +184,27 @@ async function certCard(d) {
     card.append(el("h4", {}, "Screening"), textList(c.screening.map((s) =>
       s.kind.replace(/_/g, " ") + " " + s.value + " (" + s.check + "): " +
       (s.met === true ? "met" : s.met === false ? "not met" : "waiting for the issuer"))));
+  if (c.state === "certified" || c.state === "unavailable" || c.state === "retraining") card.append(await statsPart(d.id));
   if (c.state === "screened" || c.state === "retraining") card.append(await trainingPart(ref));
   if (c.state === "trained" || (c.state === "failed" && c.next_attempt_at)) card.append(attemptPart(ref, c));
   return card;
+}
+
+function percent(v) {
+  return v === null || v === undefined ? "not enough reviews yet" : Math.round(v * 100) + "%";
+}
+
+// My agreement statistics: the issuer's figures for me alone.
+async function statsPart(credentialId) {
+  const r = (await api("GET", "/v1/analytics/credentials/" + encodeURIComponent(credentialId) + "/reviewers/me")).reviewer;
+  const rows = [
+    ["Reviews done", r.done], ["Open assignments", r.open], ["Declined or expired", r.declined_or_expired],
+    ["Agreement with the final decision", percent(r.consensus_agreement)],
+    ["Agreement with benchmark items", percent(r.benchmark_agreement)],
+    ["Mean deviation from the decision, in levels (above 0: more lenient)", r.mean_deviation === null ? "not enough reviews yet" : r.mean_deviation.toFixed(2)],
+    ["Severity against the pool (z-score)", r.severity_z === null ? "not enough reviews yet" : r.severity_z.toFixed(2)]];
+  return el("table", {class: "stats"}, el("caption", {}, "My agreement statistics for ", credentialId),
+    el("tbody", {}, rows.map(([k, v]) => el("tr", {}, el("th", {scope: "row"}, k), el("td", {}, v)))));
 }
 
 async function applyForm(ref) {

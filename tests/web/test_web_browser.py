@@ -356,6 +356,17 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: admin.get("/v1/submissions/%d" % weak["id"])[1].get("passed") is False,
            "the weak attempt decided", timeout=20)
 
+    # ---- the reviewer again: her agreement statistics once both are decided
+    sign_in(p, users[r1], PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#certs table.stats"), "my agreement statistics")
+    stats = {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+             for r in p.d.find_elements(By.CSS_SELECTOR, "#certs table.stats tr")}
+    check(stats.get("Reviews done") == str(scored) and "Agreement with the final decision" in stats,
+          "a reviewer reads her own agreement statistics: %s" % stats)
+    p.audit("reviewer statistics")
+    sign_out(p)
+
     # ---- teacher again: the outcome, the feedback as text, the downloads
     sign_in(p, "tina", NEW_PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Teacher").click()
