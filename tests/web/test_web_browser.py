@@ -300,6 +300,41 @@ def journeys(p, n, admin_token, files_dir):
         if label == "valid":
             p.audit("recognizer verdict")
         p.d.execute_script("document.getElementById('result').replaceChildren()")
+
+    # The teacher's total: only the valid one counts (its policy: 100 CEUs).
+    p.d.find_element(By.ID, "total-teacher").send_keys("t-1042", Keys.ENTER)
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#total tr[data-purpose="ceu"] td'), "the teacher's total")
+    check(p.text('#total tr[data-purpose="ceu"] td') == "100",
+          "a recognizer reads a teacher's total: the valid credential counts, the revoked one not")
+    # Policies: the one made through the API is listed; a new one from the
+    # form, first refused beside its field, then added.
+    check(d["id"] in p.text("#policies"), "a recognizer's policies are listed")
+    p.d.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.ID, "pol-credential-error"), "the refusal beside the credential field")
+    p.d.find_element(By.ID, "pol-credential").send_keys(d["id"])
+    Select(p.d.find_element(By.ID, "pol-purpose")).select_by_value("pay_scale")
+    p.d.find_element(By.ID, "pol-ceus").send_keys("2.5")
+    p.d.find_element(By.ID, "pol-approval").click()
+    p.d.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 2, "the new policy")
+    check("approval needed" in p.text("#policies"), "a recognizer adds a policy that needs approval")
+    st, ask = tina.post("/v1/approvals", {"recognizer_id": v["id"], "credential_id": d["id"],
+                                          "note": "For the pay scale step"})
+    assert st == 201, ask
+    p.d.refresh()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#approvals article[data-approval="%d"] form' % ask["id"]),
+           "the approval request")
+    p.audit("recognizer policies and approvals")
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Approve request %d']" % ask["id"]).click()
+    p.wait(lambda d: "approved" in d.find_element(By.CSS_SELECTOR, '#approvals article[data-approval="%d"]' % ask["id"]).text,
+           "the request approved")
+    check(tina.get("/v1/approvals/%d" % ask["id"])[1]["state"] == "approved",
+          "a recognizer approves a teacher's request from the page")
+    newest = max(int(a.get_attribute("data-policy")) for a in
+                 p.d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]"))
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Retire policy %d']" % newest).click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 1, "the policy retired")
+    check(True, "a recognizer retires a policy from the page")
     sign_out(p)
 
     # ---- reviewer: the batch arrives after the batch timer (test clock)
