@@ -481,11 +481,59 @@ def journeys(p, n, admin_token, files_dir):
     st, a = admin.post("/v1/users", {"name": "ida", "roles": ["admin"]})
     admin.put("/v1/users/%d/password" % a["id"], {"password": PASSWORD})
     rec = {"id": record}
+    # Another earner copies tina's weak attempt word for word: a flag.
+    st, cc = admin.post("/v1/users", {"name": "copycat", "roles": ["earner"]})
+    copycat = Api(n, admin.post("/v1/users/%d/tokens" % cc["id"], {"label": "t"})[1]["token"])
+    st, copied = copycat.post("/v1/submissions", {"credential": d["id"], "version": d["version"], "elements": [
+        {"id": e["id"], "text": e["text"]} for e in weak["elements"]]})
+    assert st == 201, copied
+    p.wait(lambda _: any(f["kind"] == "near_duplicate" and f.get("submission") == copied["id"]
+                         for f in admin.get("/v1/flags")[1]["items"]), "the near-duplicate flag")
     sign_in(p, "ida", PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Issuer").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user]"), "the users table")
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#definitions article"), "the definitions")
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#records form[data-record="%d"]' % record)
+           and d.find_elements(By.CSS_SELECTOR, "#keys tr[data-kid]")
+           and d.find_elements(By.CSS_SELECTOR, "#analytics img.chart")
+           and d.find_elements(By.CSS_SELECTOR, "#flags article[data-flag]"), "records, keys, analytics and flags")
     p.audit("issuer")
+
+    # Flags: the near-duplicate, with its detail, rejected from the page.
+    flag = [a for a in p.d.find_elements(By.CSS_SELECTOR, "#flags article[data-flag]")
+            if "submission %d" % copied["id"] in a.text][0]
+    fid = flag.get_attribute("data-flag")
+    flag.find_element(By.XPATH, ".//button[starts-with(normalize-space(.), 'Reject submission')]").click()
+    p.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, '#flags article[data-flag="%s"]' % fid), "the flag resolved")
+    check([f for f in admin.get("/v1/flags?all=1")[1]["items"] if str(f["id"]) == fid][0]["resolution"] == "reject",
+          "the issuer rejects a near-duplicate flag from the page")
+
+    # Analytics: the figures and both SVG charts.
+    card = '#analytics article[data-analytics="%s"]' % d["id"]
+    figures = {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+               for r in p.d.find_elements(By.CSS_SELECTOR, card + " tr")}
+    charts = p.d.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' img.chart')].map(i => i.complete && i.naturalWidth > 0);",
+        card)
+    check(int(figures["Submissions"]) >= 3 and figures["Passed"] == "1" and charts == [True, True],
+          "the issuer reads a credential's analytics with both SVG charts: %s %s" % (figures, charts))
+
+    # Records: suspend and reinstate from the list, each with a reason.
+    row = '#records form[data-record="%d"]' % record
+    for verb, want_status in (("Suspend", "suspended"), ("Reinstate", "valid")):
+        p.d.find_element(By.CSS_SELECTOR, row + " input[name=reason]").send_keys("checking the evidence")
+        p.d.find_element(By.XPATH, "//button[normalize-space(.)='%s record %d']" % (verb, record)).click()
+        p.wait(lambda d: d.find_element(By.CSS_SELECTOR, row + " .record-status").text == want_status,
+               "the record " + want_status)
+    check(True, "the issuer suspends and reinstates a record from the records list, each with a reason")
+
+    # Keys: rotate; the old key stays listed with its window.
+    old_kid = p.d.find_element(By.CSS_SELECTOR, "#keys tr.current").get_attribute("data-kid")
+    p.d.find_element(By.CSS_SELECTOR, "#rotate-form button").click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#keys tr[data-kid]")) == 2, "the rotated keys")
+    new_kid = p.d.find_element(By.CSS_SELECTOR, "#keys tr.current").get_attribute("data-kid")
+    check(new_kid != old_kid and "(current)" not in p.text('#keys tr[data-kid="%s"]' % old_kid),
+          "the issuer rotates the signing key and the old one stays listed, retired")
     bad = dict(load_definition(), id="bad-def")
     bad["scoring"] = dict(bad["scoring"], levels=["pass", "pass"], passing_level="<script>x</script>")
     p.d.find_element(By.ID, "definition").send_keys(json.dumps(bad))
