@@ -1,12 +1,14 @@
 """The pages in a real headless chromium (selenium) against a real node over
-TLS: a teacher signs in keyboard-only, reads the catalog, submits evidence
-with a file and sees the submission; an issuer revokes a record and sees its
-status; an expert scores a benchmark item. On every
-screen visited axe-core reports no WCAG 2.2 A/AA violation and the page has
-no horizontal scroll at 320 px. A display name holding <script> renders as
-text. A reviewer accepts the batch and scores it; the teacher then reads the
-feedback and downloads the credential, which the issuer revokes; a
-recognizer verifies a valid, the revoked and a forged credential.
+TLS, every role's screens in one journey (docs/web.md lists what each
+step does): teacher (keyboard-only sign-in, submitting with a file,
+password reset by mail, feedback, downloads, share links, appeal,
+resubmission after the wait), recognizer (verdicts, totals, policies,
+approvals), reviewer (batches, per-element scoring beside the rubric,
+statistics), issuer (flags, analytics, records, keys, inviting a user),
+the invited reviewer (apply, screening, modules, certification,
+availability, notices) and expert (benchmark scoring, conflicts). On every
+screen visited axe-core reports no WCAG 2.2 A/AA violation and the page
+has no horizontal scroll at 320 px; data holding markup renders as text.
 Screenshots go to the test's output folder on failure."""
 import glob
 import json
