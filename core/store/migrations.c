@@ -3,7 +3,10 @@
  * Append only: give a new migration the next number and never change one that
  * has shipped (a database records which numbers it has applied). Each runs in
  * one transaction with its version recorded in schema_migrations. Times are
- * integer milliseconds since the Unix epoch (UTC). */
+ * integer milliseconds since the Unix epoch (UTC). Numbers are contiguous and
+ * taken in landing order: a branch whose number was taken on main meanwhile
+ * renumbers to the next free one when it merges (unit.core.store.test_store
+ * fails on a gap or a repeat). */
 #include <stddef.h>
 
 #include "internal.h"
@@ -607,6 +610,53 @@ const struct ac__migration ac__migrations[] = {
      " record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),"
      " issued_ms INTEGER NOT NULL,"
      " PRIMARY KEY (stack_id, earner_id)) WITHOUT ROWID;"},
+    {18, "reviewer borrowing: stand-ins for reviewers who live on another node",
+     /* A stand-in is an ordinary users row (reviewer role, a profile) that
+      * the review services treat as any reviewer; this row says whose it is
+      * (include/accord/store/remote.h). */
+     "CREATE TABLE remote_reviewers ("
+     " user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+     " home_node TEXT NOT NULL,"
+     " home_user INTEGER NOT NULL CHECK (home_user > 0),"
+     " created_ms INTEGER NOT NULL,"
+     " UNIQUE (home_node, home_user));"},
+    {19, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
+     /* On a lender: what its admin lets one peer borrow for one of the
+      * peer's credentials (include/accord/store/lending.h). reviewers is
+      * '*' (every local reviewer) or ascending user ids joined by ',';
+      * blackouts is 'from:until' millisecond ranges joined by ','. */
+     "CREATE TABLE lending_policies ("
+     " peer TEXT NOT NULL,"
+     " credential_id TEXT NOT NULL,"
+     " reviewers TEXT NOT NULL,"
+     " monthly_cap INTEGER NOT NULL CHECK (monthly_cap > 0),"
+     " blackouts TEXT NOT NULL,"
+     " own_first INTEGER NOT NULL CHECK (own_first IN (0, 1)),"
+     " updated_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (peer, credential_id)) WITHOUT ROWID;"
+     /* On an issuer: the latest capacity offer of each lender (a newer one
+      * replaces it whole) and the reviewers it named, linked to their
+      * stand-ins. */
+     "CREATE TABLE capacity_offers ("
+     " peer TEXT PRIMARY KEY,"
+     " msg_id TEXT NOT NULL,"
+     " sent_ms INTEGER NOT NULL,"
+     " received_ms INTEGER NOT NULL);"
+     "CREATE TABLE capacity_reviewers ("
+     " peer TEXT NOT NULL REFERENCES capacity_offers(peer),"
+     " credential_id TEXT NOT NULL,"
+     " home_user INTEGER NOT NULL CHECK (home_user > 0),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " certified_at_home INTEGER NOT NULL CHECK (certified_at_home IN (0, 1)),"
+     " slots INTEGER NOT NULL CHECK (slots >= 0),"
+     " PRIMARY KEY (peer, credential_id, home_user)) WITHOUT ROWID;"
+     "CREATE INDEX capacity_reviewers_by_credential ON capacity_reviewers(credential_id);"
+     /* On an issuer: whether work goes to borrowed reviewers only above own
+      * capacity or always; credential_id '*' is the node's default. */
+     "CREATE TABLE borrowing_modes ("
+     " credential_id TEXT PRIMARY KEY,"
+     " mode TEXT NOT NULL CHECK (mode IN ('above_capacity', 'always')),"
+     " updated_ms INTEGER NOT NULL);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -9,6 +9,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/remote.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "accounts/token_cache.h"
@@ -68,6 +69,15 @@ int ac__tokens_create(struct ac_node *n, const struct ac_user *by, int64_t user_
     if (!err && u.disabled_ms)
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "id",
                              "user %s is disabled; it cannot get tokens", u.name);
+    struct ac_remote_reviewer home;
+    int remote = err ? AC_ENOENT : ac_store_remote_reviewer_get(n->store, user_id, &home);
+    if (remote == 0)
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "id",
+                             "user %s stands in for a reviewer of node %s, who signs in there;"
+                             " it cannot get tokens here",
+                             u.name, home.home_node);
+    else if (remote != AC_ENOENT)
+        err = remote;
     int issued = 0;
     if (!err) {
         err = ac__token_issue(n, u.id, label, out, text);

@@ -19,6 +19,7 @@
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* Writes the config's pinned peers to the store (source "config"), and drops
  * config peers no longer in the file, so the store's list is what is pinned. */
@@ -110,6 +111,7 @@ static void on_prune_timer(uv_timer_t *t)
 {
     struct ac__federation *f = t->data;
     int64_t now = ac_clock_now_ms();
+    ac__lending_tick(f, now);
     if (now < f->next_prune_ms)
         return;
     f->next_prune_ms = now + AC__FED_PRUNE_MS;
@@ -158,6 +160,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_keys_register(n);
     ac__fed_catalog_register(n);
     ac__fed_witness_register(n);
+    ac__fed_lending_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;

@@ -82,6 +82,7 @@ struct ac__federation {
     uv_timer_t prune_timer; /* looks at the clock every second (test clock) */
     int has_prune_timer;
     int64_t next_prune_ms; /* node clock */
+    int64_t next_offer_ms; /* node clock: the next capacity offers (lending_offer.c) */
     uv_check_t ingest_check;
     int has_ingest_check;
     struct ac__fed_pending *pending, **pending_tail;

@@ -24,6 +24,7 @@
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
  * that will hold the inbox row; it writes the answer's body into |answer| (one
@@ -123,6 +124,7 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
 };
 
 static const struct msg_type *find_type(const char *type)
