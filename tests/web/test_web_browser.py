@@ -604,19 +604,39 @@ def journeys(p, n, admin_token, files_dir):
     check("Key characteristics" in p.d.find_element(By.CSS_SELECTOR, card + " .training").get_attribute("textContent")
           or "Examples at level pass" in p.text(card), "the training module shows examples per level")
     p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'I have completed the training module')]").click()
-    begin = "//button[starts-with(normalize-space(.), 'Start certification attempt 1')]"
-    p.wait(lambda d: d.find_elements(By.XPATH, begin), "the certification attempt button")
-    p.d.find_element(By.XPATH, begin).click()
-    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]"), "the attempt's items")
-    p.audit("certification attempt")
-    items = p.d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]")
-    for it in items:
-        content = it.find_element(By.TAG_NAME, "p").text
-        Select(it.find_element(By.TAG_NAME, "select")).select_by_visible_text(cred.levels[cred.bench_truth[content]])
-    p.d.find_element(By.CSS_SELECTOR, card + " .attempt-form button[type=submit]").click()
-    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-result"), "the attempt's result")
-    check("Passed" in p.text(card + " .attempt-result") and "certified" in p.text(card + " .attempt-result"),
-          "a reviewer answers the %d items of a certification attempt and sees the result" % len(items))
+    def attempt(number, right):
+        begin = "//button[starts-with(normalize-space(.), 'Start certification attempt %d')]" % number
+        p.wait(lambda d: d.find_elements(By.XPATH, begin), "the certification attempt button")
+        p.d.find_element(By.XPATH, begin).click()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]"), "the attempt's items")
+        if number == 1:
+            p.audit("certification attempt")
+        items = p.d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]")
+        for it in items:
+            content = it.find_element(By.TAG_NAME, "p").text
+            level = cred.levels[cred.bench_truth[content]] if right else cred.levels[0]
+            Select(it.find_element(By.TAG_NAME, "select")).select_by_visible_text(level)
+        p.d.find_element(By.CSS_SELECTOR, card + " .attempt-form button[type=submit]").click()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-result"), "the attempt's result")
+        return len(items), p.text(card + " .attempt-result")
+    # A first attempt scored all at the lowest level fails and says when
+    # the next one opens; asking earlier is refused with that time.
+    k, result = attempt(1, False)
+    check("Not passed" in result and "next attempt opens" in result,
+          "a failed certification attempt shows its result and the wait: %s" % result)
+    p.d.refresh()
+    early = "//button[starts-with(normalize-space(.), 'Start certification attempt 2')]"
+    p.wait(lambda d: d.find_elements(By.XPATH, early), "the second attempt's button")
+    p.d.find_element(By.XPATH, early).click()
+    p.wait(lambda d: "next attempt opens" in d.find_element(By.ID, "status").text, "the wait")
+    check(True, "starting an attempt before the wait is over shows when it opens")
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 8 * 86400})
+    assert st == 200
+    sign_in(p, "ivy", PASSWORD)  # the 8-hour session ran out with the clock
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    k, result = attempt(2, True)
+    check("Passed" in result and "certified" in result,
+          "after the wait a reviewer answers the %d items of a second attempt and is certified" % k)
     p.d.find_element(By.ID, "prof-available").click()
     p.d.find_element(By.CSS_SELECTOR, "#profile button").click()
     p.wait(lambda d: "not available" in d.find_element(By.ID, "status").text, "the availability saved")
