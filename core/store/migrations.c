@@ -657,6 +657,15 @@ const struct ac__migration ac__migrations[] = {
      " credential_id TEXT PRIMARY KEY,"
      " mode TEXT NOT NULL CHECK (mode IN ('above_capacity', 'always')),"
      " updated_ms INTEGER NOT NULL);"},
+    {20, "records: key hand-overs",
+     /* The statement each retired signing key made at its rotation, naming
+      * its successor and the log head (core/records/keyhistory.c); bundles
+      * carry them so a verifier trusting an older key reaches the current
+      * one. Kept for ever, like the retired keys themselves. */
+     "CREATE TABLE key_handovers ("
+     " kid TEXT PRIMARY KEY,"
+     " at_ms INTEGER NOT NULL,"
+     " statement BLOB NOT NULL) WITHOUT ROWID;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

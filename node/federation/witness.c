@@ -19,6 +19,7 @@
 #include "accord/base/log.h"
 #include "accord/net/h2_client.h"
 #include "accord/records/checkpoint.h"
+#include "accord/records/cosignature.h"
 #include "accord/records/merkle.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/keyring.h"
@@ -28,31 +29,10 @@
 #include "internal.h"
 #include "records/records.h"
 
-#define COSIG_ALG 0x04 /* C2SP tlog-cosignature: Ed25519 cosignature/v1 */
-#define COSIG_BYTES (4 + 8 + 64)
-
-/* The key ID of a cosignature key: SHA-256(name || "\n" || 0x04 || key)[:4]. */
-static uint32_t cosig_key_id(const char *name, const uint8_t pk[32])
+/* ac_cosig_sign()'s signing callback over the node's keyring. */
+static int keyring_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[AC_NOTE_SIG_BYTES])
 {
-    crypto_hash_sha256_state s;
-    uint8_t h[32], alg = COSIG_ALG;
-    crypto_hash_sha256_init(&s);
-    crypto_hash_sha256_update(&s, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&s, (const uint8_t *)"\n", 1);
-    crypto_hash_sha256_update(&s, &alg, 1);
-    crypto_hash_sha256_update(&s, pk, 32);
-    crypto_hash_sha256_final(&s, h);
-    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-}
-
-/* The signed message: "cosignature/v1\ntime <T>\n" followed by the
- * checkpoint text. */
-static int cosig_message(uint64_t t, const char *text, size_t len, struct ac_buf *out)
-{
-    if (ac_buf_printf(out, "cosignature/v1\ntime %llu\n", (unsigned long long)t) ||
-        ac_buf_append(out, text, len))
-        return AC_ENOMEM;
-    return 0;
+    return ac_keyring_sign(ctx, msg, len, sig);
 }
 
 /* ---- witness side ---- */
@@ -132,20 +112,9 @@ static void cosign(struct job *j)
     struct ac_node *n = f->node;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     uint64_t t = (uint64_t)(ac_clock_now_ms() / 1000);
-    struct ac_buf msg = AC_BUF_INIT, line = AC_BUF_INIT, body = AC_BUF_INIT;
-    uint8_t raw[COSIG_BYTES];
-    uint32_t id = cosig_key_id(n->cfg->node_id, k->public_key);
-    for (int i = 0; i < 4; i++)
-        raw[i] = (uint8_t)(id >> (24 - 8 * i));
-    for (int i = 0; i < 8; i++)
-        raw[4 + i] = (uint8_t)(t >> (56 - 8 * i));
-    int err = cosig_message(t, j->note, j->text_len, &msg);
-    if (!err)
-        err = ac_keyring_sign(n->keyring, msg.data, msg.len, raw + 12);
-    char b64[sodium_base64_ENCODED_LEN(COSIG_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
-    if (!err)
-        err = ac_buf_printf(&line, "\xe2\x80\x94 %s %s\n", n->cfg->node_id, b64);
+    struct ac_buf line = AC_BUF_INIT, body = AC_BUF_INIT;
+    int err = ac_cosig_sign(j->note, j->text_len, n->cfg->node_id, k->public_key, t,
+                            keyring_sign, n->keyring, &line);
     if (!err) {
         struct ac_cbor_writer w;
         ac_cbor_writer_init(&w);
@@ -178,7 +147,6 @@ static void cosign(struct job *j)
         ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", j->p->node_id,
                     (unsigned long long)j->cp.size);
     ac__fed_kick(j->p);
-    ac_buf_release(&msg);
     ac_buf_release(&line);
     ac_buf_release(&body);
 }
@@ -341,29 +309,23 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
     *size = cp.size;
     ac_checkpoint_release(&cp);
     /* "— <name> <base64>\n" with name = the witness's node id. */
-    char prefix[80];
-    int pl = snprintf(prefix, sizeof prefix, "\xe2\x80\x94 %s ", from->node_id);
-    uint8_t raw[COSIG_BYTES];
-    size_t rawlen = 0;
-    if (line_len < (size_t)pl + 2 || memcmp(line, prefix, (size_t)pl) != 0 ||
-        line[line_len - 1] != '\n' ||
-        ac_base64_decode(line + pl, line_len - (size_t)pl - 1, AC_BASE64_STD, raw, sizeof raw,
-                         &rawlen) ||
-        rawlen != COSIG_BYTES)
+    struct ac_cosig_line l;
+    if (line_len < 2 || line[line_len - 1] != '\n' ||
+        ac_cosig_line_parse(line, line_len, &l, NULL, 0) || l.name_len != strlen(from->node_id) ||
+        memcmp(l.name, from->node_id, l.name_len) != 0)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "line",
                               "a cosignature line is \"\xe2\x80\x94 %s <base64 of 76 bytes>\"",
                               from->node_id);
-    uint32_t id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
-    uint64_t t = 0;
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | raw[4 + i];
-    struct ac_buf msg = AC_BUF_INIT;
-    int ok = 0, err = cosig_message(t, (const char *)note, text_len, &msg);
-    for (size_t i = 0; !err && !ok && i < from->nkeys; i++)
-        ok = cosig_key_id(from->node_id, from->keys[i].public_key) == id &&
-             crypto_sign_verify_detached(raw + 12, msg.data, msg.len,
-                                         from->keys[i].public_key) == 0;
-    ac_buf_release(&msg);
+    int ok = 0, err = 0;
+    for (size_t i = 0; !err && !ok && i < from->nkeys; i++) {
+        struct ac_cosig_witness w;
+        if (ac_cosig_witness_init(&w, from->node_id, from->keys[i].public_key))
+            continue;
+        err = ac_cosig_verify(&l, &w, (const char *)note, text_len);
+        ok = err == 0;
+        if (err == AC_ENOENT || err == AC_ECRYPTO)
+            err = 0;
+    }
     if (err)
         return err;
     if (!ok)
