@@ -1,5 +1,6 @@
-/* witness.c - witnessed logs. As a witness, this node fetches the latest
- * checkpoint of each peer it recognises as an issuer, verifies it with that
+/* witness.c - witnessed logs. As a witness, this node asks each peer it
+ * recognises as an issuer for its latest checkpoint (a signed log.checkpoint
+ * query, node/federation/query.c), verifies it with that
  * peer's keys, demands a consistency proof from the last checkpoint it saw,
  * and cosigns (C2SP tlog-cosignature) only a consistent one, sending the
  * cosignature to the issuer through the outbox; a fork (a smaller tree, the
@@ -17,7 +18,6 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
-#include "accord/net/h2_client.h"
 #include "accord/records/checkpoint.h"
 #include "accord/records/cosignature.h"
 #include "accord/records/merkle.h"
@@ -151,28 +151,56 @@ static void cosign(struct job *j)
     ac_buf_release(&body);
 }
 
-static void on_proof(void *arg, int err, const struct ac_h2_response *resp)
+/* Reads the byte string under |key| in an answer map, or the array of
+ * 32-byte hashes under "hashes" into |proof| when |proof| is not NULL. */
+static int answer_field(const uint8_t *body, size_t len, const char *key, const uint8_t **out,
+                        size_t *out_len, struct ac_merkle_proof *proof)
+{
+    struct ac_cbor_reader r;
+    uint64_t npairs, n;
+    int found = 0;
+    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs))
+        return AC_EPARSE;
+    for (uint64_t i = 0; i < npairs; i++) {
+        const char *k;
+        size_t kl;
+        if (ac_cbor_get_text(&r, &k, &kl))
+            return AC_EPARSE;
+        if (kl != strlen(key) || memcmp(k, key, kl) != 0) {
+            if (ac_cbor_skip(&r, NULL, NULL))
+                return AC_EPARSE;
+        } else if (!proof) {
+            if (ac_cbor_get_bytes(&r, out, out_len))
+                return AC_EPARSE;
+            found = 1;
+        } else {
+            if (ac_cbor_get_array(&r, &n) || n > AC_MERKLE_PROOF_MAX)
+                return AC_EPARSE;
+            for (uint64_t j = 0; j < n; j++) {
+                const uint8_t *h;
+                size_t hl;
+                if (ac_cbor_get_bytes(&r, &h, &hl) || hl != 32)
+                    return AC_EPARSE;
+                memcpy(proof->hash[j], h, 32);
+            }
+            proof->count = (size_t)n;
+            found = 1;
+        }
+    }
+    return found ? 0 : AC_EPARSE;
+}
+
+static void on_proof(void *arg, int err, const uint8_t *body, size_t len, const char *why_not)
 {
     struct job *j = arg;
-    if (j->p->fed->stopping || err || resp->status != 200) {
+    if (j->p->fed->stopping || err) {
         if (!j->p->fed->stopping)
-            ac_log_warn("federation", "%s: no consistency proof: %s", j->p->node_id,
-                        err ? ac_strerror(err) : "not 200");
+            ac_log_warn("federation", "%s: no consistency proof: %s", j->p->node_id, why_not);
         job_free(j);
         return;
     }
     struct ac_merkle_proof proof = {0};
-    json_t *doc = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-    json_t *hashes = json_object_get(doc, "hashes");
-    int bad = !json_is_array(hashes) || json_array_size(hashes) > AC_MERKLE_PROOF_MAX;
-    for (size_t i = 0; !bad && i < json_array_size(hashes); i++) {
-        const char *h = json_string_value(json_array_get(hashes, i));
-        size_t n = 0;
-        bad = !h || ac_base64_decode(h, strlen(h), AC_BASE64_STD, proof.hash[i], 32, &n) ||
-              n != 32;
-        proof.count = i + 1;
-    }
-    json_decref(doc);
+    int bad = answer_field(body, len, "hashes", NULL, NULL, &proof) != 0;
     char why[160];
     if (bad) {
         ac_log_warn("federation", "%s: malformed consistency proof", j->p->node_id);
@@ -184,21 +212,27 @@ static void on_proof(void *arg, int err, const struct ac_h2_response *resp)
     job_free(j);
 }
 
-static void on_checkpoint(void *arg, int err, const struct ac_h2_response *resp)
+static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
+                          const char *why_not)
 {
     struct job *j = arg;
     struct ac__fed_peer *p = j->p;
-    if (p->fed->stopping || err || resp->status != 200) {
+    const uint8_t *note = NULL;
+    size_t note_len = 0;
+    if (!p->fed->stopping && !err && answer_field(body, len, "note", &note, &note_len, NULL)) {
+        err = AC_EPARSE;
+        why_not = "the answer carries no note";
+    }
+    if (p->fed->stopping || err) {
         if (!p->fed->stopping)
-            ac_log_warn("federation", "%s: no checkpoint: %s", p->node_id,
-                        err ? ac_strerror(err) : "not 200");
+            ac_log_warn("federation", "%s: no checkpoint: %s", p->node_id, why_not);
         job_free(j);
         return;
     }
     char why[AC_NOTE_WHY_MAX];
-    j->note = malloc(resp->body_len + 1);
+    j->note = malloc(note_len + 1);
     if (!j->note ||
-        (memcpy(j->note, resp->body, resp->body_len), j->len = resp->body_len,
+        (memcpy(j->note, note, note_len), j->len = note_len,
          open_note(p, j->note, j->len, &j->cp, &j->text_len, why, sizeof why))) {
         ac_log_warn("federation", "%s: its checkpoint does not verify: %s", p->node_id,
                     j->note ? why : "out of memory");
@@ -231,10 +265,20 @@ static void on_checkpoint(void *arg, int err, const struct ac_h2_response *resp)
             raise_fork(j, "the same size with another root");
         /* else: nothing new to cosign */
     } else {
-        char path[96];
-        snprintf(path, sizeof path, "/v1/log/consistency?from=%llu&to=%llu",
-                 (unsigned long long)j->old.size, (unsigned long long)j->cp.size);
-        if (ac_h2_client_request(p->client, "GET", path, NULL, 0, NULL, 0, on_proof, j) == 0)
+        struct ac_cbor_writer w;
+        struct ac_buf q = AC_BUF_INIT;
+        ac_cbor_writer_init(&w);
+        ac_cbor_put_map(&w, 2);
+        ac_cbor_put_str(&w, "to");
+        ac_cbor_put_uint(&w, j->cp.size);
+        ac_cbor_put_str(&w, "from");
+        ac_cbor_put_uint(&w, j->old.size);
+        err = ac_cbor_writer_finish(&w, &q);
+        ac_cbor_writer_release(&w);
+        if (!err)
+            err = ac__fed_ask(p, "log.consistency", q.data, q.len, on_proof, j);
+        ac_buf_release(&q);
+        if (!err)
             return;
     }
     job_free(j);
@@ -244,16 +288,12 @@ static void witness_peer(struct ac__fed_peer *p)
 {
     struct job *j = calloc(1, sizeof *j);
     int err = j ? 0 : AC_ENOMEM;
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 1 << 20};
-        err = ac_h2_client_new(p->fed->node->loop, p->url, &cfg, &p->client);
-    }
     if (!err) {
+        /* Asked in a signed query, answered in a signed envelope: the note
+         * verifies on its own, and the answer ties it to this peer. */
+        static const uint8_t empty_map[] = {0xa0};
         j->p = p;
-        err = ac_h2_client_request(p->client, "GET", "/v1/log/checkpoint", NULL, 0, NULL, 0,
-                                   on_checkpoint, j);
+        err = ac__fed_ask(p, "log.checkpoint", empty_map, sizeof empty_map, on_checkpoint, j);
     }
     if (err) {
         ac_log_warn("federation", "%s: cannot ask for its checkpoint: %s", p->node_id,
