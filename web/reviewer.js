@@ -239,7 +239,12 @@ async function applyForm(ref) {
 async function trainingPart(ref) {
   const part = el("div", {class: "training"});
   if (!profile?.general_module_completed_at) {
-    const g = await api("GET", "/v1/general-module");
+    let g;
+    try { g = await api("GET", "/v1/general-module"); } catch (err) {
+      if (err.status !== 404) throw err;
+      part.append(el("p", {}, "The issuer has not written the general module yet; training opens once it has."));
+      return part;
+    }
     part.append(el("h4", {}, "General module: ", g.title),
       ...g.sections.map((s) => el("details", {}, el("summary", {}, s.heading), el("p", {}, s.body))),
       el("button", {type: "button", class: "secondary", onclick: async () => {
@@ -252,7 +257,12 @@ async function trainingPart(ref) {
       }}, "I have completed the general module"));
     return part;
   }
-  const m = await api("GET", "/v1/definitions/" + encodeURIComponent(ref) + "/training-module");
+  let m;
+  try { m = await api("GET", "/v1/definitions/" + encodeURIComponent(ref) + "/training-module"); } catch (err) {
+    if (err.status !== 404) throw err;
+    part.append(el("p", {}, "The training module of ", ref, " is not ready yet."));
+    return part;
+  }
   const examples = el("div", {});
   for (const lv of m.examples)
     examples.append(el("details", {}, el("summary", {}, "Examples at level ", lv.level),
