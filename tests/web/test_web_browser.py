@@ -359,11 +359,14 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "button[data-assignment]"), "the accepted assignments")
     scored = 0
     while True:
-        buttons = p.d.find_elements(By.CSS_SELECTOR, "button[data-assignment]")
-        if not buttons:
+        # The list is redrawn after each score: read and click in one script.
+        opened = p.d.execute_script(
+            "const b = document.querySelector('button[data-assignment]');"
+            " if (!b) return null; b.click(); return b.dataset.assignment;")
+        if not opened:
             break
-        buttons[0].click()
-        p.wait(lambda d: d.find_elements(By.ID, "score-form"), "the review screen")
+        p.wait(lambda d: d.find_elements(By.ID, "score-form")
+               and ("Assignment %s " % opened) in d.find_element(By.ID, "review").text, "the review screen")
         if scored == 0:
             check("Rubric" in p.text("#review") and "(passing)" in p.text("#review .rubric"),
                   "the evidence is shown beside the rubric's levels")
@@ -376,7 +379,9 @@ def journeys(p, n, admin_token, files_dir):
             Select(sel).select_by_visible_text("not yet" if weak_one else "pass")
         p.d.find_element(By.ID, "score-feedback-criteria").send_keys(FEEDBACK)
         p.d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
-        p.wait(lambda d: not d.find_elements(By.ID, "score-form"), "the score accepted")
+        p.wait(lambda d: not d.find_elements(By.ID, "score-form")
+               and not d.find_elements(By.CSS_SELECTOR, 'button[data-assignment="%s"]' % opened),
+               "the score accepted and the list redrawn")
         scored += 1
         assert scored < 20, "more assignments than a batch holds"
     check(scored >= 1, "the reviewer accepts the batch and scores %d assignment(s) from the page" % scored)
