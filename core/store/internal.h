@@ -33,6 +33,19 @@ extern const size_t ac__nmigrations;
 /* Returns the connection (borrowed; valid until ac_store_close()). */
 sqlite3 *ac__store_db(struct ac_store *st);
 
+/* ---- durability off the loop (store_sync.c) ---- */
+struct ac__store_sync;
+
+/* Returns where |st| keeps its storage thread (NULL while inline). */
+struct ac__store_sync **ac__store_sync_slot(struct ac_store *st);
+
+/* Hands commit number |n|, leaving |frames| frames in the WAL, to the storage
+ * thread. Loop thread, from the WAL hook. */
+void ac__store_sync_note(struct ac__store_sync *s, uint64_t n, int frames);
+
+/* Returns the highest commit number the storage thread has fsynced. */
+uint64_t ac__store_sync_durable(const struct ac__store_sync *s);
+
 /* Sets |*out| to the prepared statement for |sql|, preparing it on first use
  * and caching it for the life of the store. The statement comes back reset
  * with its bindings cleared; the caller steps it and must not finalise it.
