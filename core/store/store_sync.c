@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -39,6 +40,7 @@ struct ac__store_sync {
      * thread starts and after it is joined. */
     int wal_fd;  /* the -wal file, for fdatasync() */
     sqlite3 *db; /* synchronous=FULL connection that checkpoints */
+    long test_delay_ms; /* test builds: sleep before each fsync (a slow disk) */
     ac_store_durable_cb cb;
     void *arg;
 };
@@ -114,6 +116,10 @@ static void *run(void *arg)
         int frames = s->frames, stop = s->stop;
         pthread_mutex_unlock(&s->mu);
         if (target > synced) {
+            if (s->test_delay_ms > 0)
+                nanosleep(&(struct timespec){s->test_delay_ms / 1000,
+                                             (s->test_delay_ms % 1000) * 1000000L},
+                          NULL);
             if (fdatasync(s->wal_fd) != 0) {
                 int err = -errno;
                 ac_log_error("store", "fsync of the WAL failed: %s; no later commit can be "
@@ -217,6 +223,13 @@ int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
     pthread_cond_init(&s->cv, NULL);
     s->cb = cb;
     s->arg = arg;
+#ifdef ACCORD_TEST_CLOCK
+    /* Lets an integration test stand in a slow disk for a fast one, to show
+     * that reads go on while writes wait (tests/integration). */
+    const char *delay = getenv("ACCORD_TEST_FSYNC_DELAY_MS");
+    if (delay)
+        s->test_delay_ms = atol(delay);
+#endif
     /* Everything committed so far was fsynced inline. */
     s->committed = ac_store_commits(st);
     atomic_store(&s->durable, s->committed);
