@@ -36,12 +36,21 @@ sqlite3 *ac__store_db(struct ac_store *st);
 /* ---- durability off the loop (store_sync.c) ---- */
 struct ac__store_sync;
 
+/* WAL frames at which the storage thread checkpoints; at twice as many the
+ * loop checkpoints itself, whatever the storage thread is doing (store.c). */
+#define AC__STORE_CHECKPOINT_FRAMES 1000
+
 /* Returns where |st| keeps its storage thread (NULL while inline). */
 struct ac__store_sync **ac__store_sync_slot(struct ac_store *st);
 
 /* Hands commit number |n|, leaving |frames| frames in the WAL, to the storage
  * thread. Loop thread, from the WAL hook. */
 void ac__store_sync_note(struct ac__store_sync *s, uint64_t n, int frames);
+
+/* Returns 1 (once) when the storage thread's last checkpoint copied every
+ * frame the WAL held when it began: the loop should checkpoint the tail its
+ * own commits added since, so the WAL can start over. */
+int ac__store_sync_take_tail(struct ac__store_sync *s);
 
 /* Returns the highest commit number the storage thread has fsynced. */
 uint64_t ac__store_sync_durable(const struct ac__store_sync *s);

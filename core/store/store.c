@@ -100,14 +100,31 @@ uint64_t ac_store_durable(const struct ac_store *st)
  * WAL (an explicit COMMIT or a statement in autocommit), with the frames now
  * in the WAL. It numbers the commit; with the storage thread running it hands
  * the number over for the next fsync, else it checkpoints as SQLite's default
- * hook would. */
+ * hook would.
+ *
+ * The WAL can start over only when a write transaction begins with every
+ * frame checkpointed; under a steady stream of commits the storage thread's
+ * checkpoints never quite catch up, and the WAL would grow without bound
+ * (measured: 233 MB over 20,000 commits). So once the storage thread has
+ * caught up with everything but the last few commits, the loop checkpoints
+ * that tail itself, while no commit can land: a few pages and two small
+ * fsyncs (the WAL, then the database file, as synchronous=NORMAL does for a
+ * checkpoint) once per WAL cycle, after which its next commit starts the WAL
+ * over (one more fsync, of the new WAL header). Those are the only fsyncs
+ * the loop makes. Should the storage thread fall behind, the loop does the
+ * same once the WAL holds twice the checkpoint threshold, so the WAL stays
+ * bounded whatever the disk does. A checkpoint of the storage thread still
+ * running makes the loop's return SQLITE_BUSY at once, never wait; the next
+ * commit tries again. */
 static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct ac_store *st = arg;
     uint64_t n = atomic_fetch_add(&st->commits, 1) + 1;
-    if (st->sync)
+    if (st->sync) {
         ac__store_sync_note(st->sync, n, frames);
-    else if (frames >= INLINE_CHECKPOINT_FRAMES)
+        if (ac__store_sync_take_tail(st->sync) || frames >= 2 * AC__STORE_CHECKPOINT_FRAMES)
+            sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (frames >= INLINE_CHECKPOINT_FRAMES)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
 }

@@ -22,7 +22,7 @@
 /* A checkpoint is due once the WAL holds this many frames (SQLite's own
  * auto-checkpoint threshold). After a complete checkpoint the loop's next
  * commit starts the WAL again from its beginning. */
-#define CHECKPOINT_FRAMES 1000
+#define CHECKPOINT_FRAMES AC__STORE_CHECKPOINT_FRAMES
 
 struct ac__store_sync {
     pthread_t thread;
@@ -36,6 +36,7 @@ struct ac__store_sync {
     _Atomic uint64_t durable;
     _Atomic int error;
     _Atomic uint64_t fsyncs, checkpoints;
+    _Atomic int tail_wanted; /* a checkpoint caught up: the loop may finish it */
     /* The storage thread's own; the loop touches them only before the
      * thread starts and after it is joined. */
     int wal_fd;  /* the -wal file, for fdatasync() */
@@ -89,15 +90,33 @@ uint64_t ac_store_sync_checkpoints(const struct ac_store *st)
  * when the WAL starts again. */
 static void checkpoint(struct ac__store_sync *s)
 {
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         ac_log_warn("store", "checkpoint on the storage thread failed: %s", sqlite3_errmsg(s->db));
     atomic_fetch_add(&s->checkpoints, 1);
+    /* Every frame there was when it started is in the database file now;
+     * the loop's commits since are a short tail (ac__store_sync_take_tail()). */
+    if (rc == SQLITE_OK && log > 0 && done == log)
+        atomic_store(&s->tail_wanted, 1);
 }
 
+int ac__store_sync_take_tail(struct ac__store_sync *s)
+{
+    return atomic_exchange(&s->tail_wanted, 0);
+}
+
+/* Due once the WAL is long, and again only after it started over (fewer
+ * frames than at the last checkpoint) or grew by a quarter of the threshold
+ * since: under a steady stream of commits a checkpoint rarely finishes
+ * before the next commit lands, so the WAL starts over only in a gap between
+ * commits, and checkpointing after every commit would spend the disk on
+ * copying a few frames at a time. */
 static int checkpoint_due(int frames, int last)
 {
-    return frames >= CHECKPOINT_FRAMES && frames != last;
+    if (frames < CHECKPOINT_FRAMES)
+        return 0;
+    return last < 0 || frames < last || frames >= last + CHECKPOINT_FRAMES / 4;
 }
 
 static void *run(void *arg)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -157,12 +158,20 @@ static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
 {
     (void)state;
     assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
-    /* Each user is a few pages of frames; 1,500 fill more than the 1,000
-     * frames a checkpoint waits for. */
-    for (int i = 0; i < 1500; i++)
-        add_user(i);
+    /* Commit until the WAL holds more than the 1,000 frames (of 4 KiB pages
+     * plus 24-byte headers) a checkpoint waits for, and fewer than the 2,000
+     * at which the loop would checkpoint itself. */
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    int users = 0;
+    struct stat sb;
+    while (stat(wal, &sb) == 0 && sb.st_size < 1100LL * (4096 + 24))
+        add_user(users++);
     uint64_t n = ac_store_commits(st);
     assert_int_equal(n, wait_durable(n));
+    /* The checkpoint follows the fsync; wait for it a bounded number of times. */
+    for (int i = 0; i < 2000 && ac_store_sync_checkpoints(st) == 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     assert_true(ac_store_sync_checkpoints(st) >= 1);
     ac_store_sync_stop(st);
     /* Everything reads back from the file on another connection. */
@@ -172,9 +181,33 @@ static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
     assert_int_equal(SQLITE_OK,
                      sqlite3_prepare_v2(db, "SELECT count(*) FROM users", -1, &s, NULL));
     assert_int_equal(SQLITE_ROW, sqlite3_step(s));
-    assert_int_equal(1500, sqlite3_column_int(s, 0));
+    assert_int_equal(users, sqlite3_column_int(s, 0));
     sqlite3_finalize(s);
     sqlite3_close(db);
+}
+
+static void test_the_wal_starts_over_under_a_steady_stream_of_commits(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
+    /* 6,000 commits of a few frames each would leave a WAL of more than 18,000
+     * frames (over 70 MB) if it never started over. The loop finishes what the
+     * storage thread's checkpoints leave, and checkpoints itself at 2,000
+     * frames (8.2 MB of 4 KiB pages and frame headers) whatever the storage
+     * thread does; the bound leaves room for the frames of the commits that
+     * land while the WAL cannot start over. */
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    long long largest = 0;
+    for (int i = 0; i < 6000; i++) {
+        add_user(i);
+        struct stat sb;
+        if (stat(wal, &sb) == 0 && sb.st_size > largest)
+            largest = sb.st_size;
+    }
+    assert_true(largest > 0);
+    assert_true(largest < 12LL * 1024 * 1024);
+    ac_store_sync_stop(st);
 }
 
 static void test_an_in_memory_store_refuses_a_storage_thread(void **state)
@@ -203,6 +236,8 @@ int main(void)
                                         close_store),
         cmocka_unit_test_setup_teardown(test_the_storage_thread_checkpoints_a_long_wal, open_store,
                                         close_store),
+        cmocka_unit_test_setup_teardown(test_the_wal_starts_over_under_a_steady_stream_of_commits,
+                                        open_store, close_store),
         cmocka_unit_test(test_an_in_memory_store_refuses_a_storage_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
