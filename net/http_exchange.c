@@ -171,9 +171,9 @@ size_t ac_h2_server_held(const struct ac_h2_server *srv)
 
 void ac__exchange_mark(struct ac_http_exchange *x)
 {
-    const struct ac_h2_server_durability *d = &x->srv->durability;
-    if (x->marked || !d->commits)
+    if (x->marked || !x->srv || !x->srv->durability.commits)
         return;
+    const struct ac_h2_server_durability *d = &x->srv->durability;
     x->commit_mark = d->commits(d->arg);
     x->marked = 1;
 }
@@ -184,9 +184,9 @@ void ac__exchange_mark(struct ac_http_exchange *x)
  * too (they cannot be told apart); that only makes the wait longer. */
 static uint64_t answer_needs(const struct ac_http_exchange *x)
 {
-    const struct ac_h2_server_durability *d = &x->srv->durability;
-    if (!x->marked || !d->commits)
+    if (!x->marked || !x->srv || !x->srv->durability.commits)
         return 0;
+    const struct ac_h2_server_durability *d = &x->srv->durability;
     uint64_t now = d->commits(d->arg);
     if (now == x->commit_mark || d->durable(d->arg) >= now)
         return 0;

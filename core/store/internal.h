@@ -18,6 +18,8 @@
 
 #include <sqlite3.h>
 
+#include "accord/store/sync.h"
+
 struct ac_store;
 
 struct ac__migration {
@@ -40,8 +42,17 @@ struct ac__store_sync;
  * loop checkpoints itself, whatever the storage thread is doing (store.c). */
 #define AC__STORE_CHECKPOINT_FRAMES 1000
 
-/* Returns where |st| keeps its storage thread (NULL while inline). */
-struct ac__store_sync **ac__store_sync_slot(struct ac_store *st);
+/* The storage thread, below store.c (which calls these; nothing here calls
+ * store.c). ac__store_sync_open() starts it for the loop's connection |db|
+ * whose commits up to |committed| are durable, and returns 0, AC_EINVAL,
+ * AC_EIO, AC_EDB or AC_ENOMEM; ac__store_sync_close() makes every noted
+ * commit durable, joins and frees it and returns |db| to synchronous=FULL. */
+int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
+                        struct ac__store_sync **out);
+void ac__store_sync_close(struct ac__store_sync *s, sqlite3 *db);
+int ac__store_sync_error(const struct ac__store_sync *s);
+uint64_t ac__store_sync_fsyncs(const struct ac__store_sync *s);
+uint64_t ac__store_sync_checkpoints(const struct ac__store_sync *s);
 
 /* Hands commit number |n|, leaving |frames| frames in the WAL, to the storage
  * thread. Loop thread, from the WAL hook. */

@@ -78,9 +78,34 @@ sqlite3 *ac__store_db(struct ac_store *st)
     return st->db;
 }
 
-struct ac__store_sync **ac__store_sync_slot(struct ac_store *st)
+int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
 {
-    return &st->sync;
+    if (st->sync)
+        return AC_EINVAL;
+    return ac__store_sync_open(st->db, ac_store_commits(st), cb, arg, &st->sync);
+}
+
+void ac_store_sync_stop(struct ac_store *st)
+{
+    if (!st->sync)
+        return;
+    ac__store_sync_close(st->sync, st->db);
+    st->sync = NULL;
+}
+
+int ac_store_sync_error(const struct ac_store *st)
+{
+    return st->sync ? ac__store_sync_error(st->sync) : 0;
+}
+
+uint64_t ac_store_sync_fsyncs(const struct ac_store *st)
+{
+    return st->sync ? ac__store_sync_fsyncs(st->sync) : 0;
+}
+
+uint64_t ac_store_sync_checkpoints(const struct ac_store *st)
+{
+    return st->sync ? ac__store_sync_checkpoints(st->sync) : 0;
 }
 
 uint64_t ac_store_commits(const struct ac_store *st)

@@ -15,7 +15,6 @@
 
 #include "accord/base/error.h"
 #include "accord/base/log.h"
-#include "accord/store/store.h"
 #include "accord/store/sync.h"
 #include "internal.h"
 
@@ -60,27 +59,19 @@ uint64_t ac__store_sync_durable(const struct ac__store_sync *s)
     return atomic_load(&((struct ac__store_sync *)s)->durable);
 }
 
-static struct ac__store_sync *sync_of(const struct ac_store *st)
+int ac__store_sync_error(const struct ac__store_sync *s)
 {
-    return *ac__store_sync_slot((struct ac_store *)st);
+    return atomic_load(&((struct ac__store_sync *)s)->error);
 }
 
-int ac_store_sync_error(const struct ac_store *st)
+uint64_t ac__store_sync_fsyncs(const struct ac__store_sync *s)
 {
-    struct ac__store_sync *s = sync_of(st);
-    return s ? atomic_load(&s->error) : 0;
+    return atomic_load(&((struct ac__store_sync *)s)->fsyncs);
 }
 
-uint64_t ac_store_sync_fsyncs(const struct ac_store *st)
+uint64_t ac__store_sync_checkpoints(const struct ac__store_sync *s)
 {
-    struct ac__store_sync *s = sync_of(st);
-    return s ? atomic_load(&s->fsyncs) : 0;
-}
-
-uint64_t ac_store_sync_checkpoints(const struct ac_store *st)
-{
-    struct ac__store_sync *s = sync_of(st);
-    return s ? atomic_load(&s->checkpoints) : 0;
+    return atomic_load(&((struct ac__store_sync *)s)->checkpoints);
 }
 
 /* A PASSIVE checkpoint never takes the write lock, so the loop keeps
@@ -227,12 +218,11 @@ static int open_side(struct ac__store_sync *s, const char *path)
     return 0;
 }
 
-int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
+int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
+                        struct ac__store_sync **out)
 {
-    struct ac__store_sync **slot = ac__store_sync_slot(st);
-    sqlite3 *db = ac__store_db(st);
     const char *path = sqlite3_db_filename(db, "main");
-    if (*slot || !cb || !path || !*path)
+    if (!cb || !path || !*path)
         return AC_EINVAL;
     struct ac__store_sync *s = calloc(1, sizeof *s);
     if (!s)
@@ -250,8 +240,8 @@ int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
         s->test_delay_ms = atol(delay);
 #endif
     /* Everything committed so far was fsynced inline. */
-    s->committed = ac_store_commits(st);
-    atomic_store(&s->durable, s->committed);
+    s->committed = committed;
+    atomic_store(&s->durable, committed);
     int err = open_side(s, path);
     if (err) {
         sync_free(s);
@@ -261,36 +251,31 @@ int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
      * the one of a new WAL header after a checkpoint, without which an
      * out-of-order write after power loss could corrupt the database
      * (SQLite's wal.c, ticket ff5be73dee). The loop's connection no longer
-     * checkpoints: on_wal() hands frames counts to this thread instead. */
+     * checkpoints on its own schedule: the WAL hook (store.c) hands frame
+     * counts to this thread instead. */
     int rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
+        ac_log_error("store", "cannot set synchronous=NORMAL: %s", sqlite3_errmsg(db));
         sync_free(s);
-        return ac__store_error(st, rc);
+        return rc == SQLITE_NOMEM ? AC_ENOMEM : AC_EDB;
     }
-    *slot = s;
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
-        *slot = NULL;
         sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
         sync_free(s);
         return AC_ENOMEM;
     }
+    *out = s;
     return 0;
 }
 
-void ac_store_sync_stop(struct ac_store *st)
+void ac__store_sync_close(struct ac__store_sync *s, sqlite3 *db)
 {
-    struct ac__store_sync **slot = ac__store_sync_slot(st);
-    struct ac__store_sync *s = *slot;
-    if (!s)
-        return;
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
-    *slot = NULL;
-    if (sqlite3_exec(ac__store_db(st), "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
-        ac_log_error("store", "cannot return to synchronous=FULL: %s",
-                     sqlite3_errmsg(ac__store_db(st)));
+    if (sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
+        ac_log_error("store", "cannot return to synchronous=FULL: %s", sqlite3_errmsg(db));
     sync_free(s);
 }

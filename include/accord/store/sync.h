@@ -17,6 +17,8 @@
 #ifndef AC_STORE_SYNC_H
 #define AC_STORE_SYNC_H
 
+#include <stdint.h>
+
 struct ac_store;
 
 /* Called on the storage thread after the durable number advanced or the
