@@ -417,8 +417,11 @@ static int session_start(struct ac__cconn *c)
             ac_log_warn(AC__LOG, "%s did not agree to ALPN h2", cl->authority);
             return AC_EPROTO;
         }
-        if (cl->cfg.pin_spki_sha256 && ac__tls_check_pin(c->tls, cl->pin))
+        if (cl->cfg.pin_spki_sha256 && ac__tls_check_pin(c->tls, cl->pin)) {
+            ac_log_warn(AC__LOG, "%s: refused: the server's public key is not the pinned SPKI "
+                        "SHA-256", cl->authority);
             return AC_ETLS;
+        }
     }
     nghttp2_session_callbacks *cbs;
     if (nghttp2_session_callbacks_new(&cbs))

@@ -204,6 +204,23 @@ static struct ac_config_peer *peer_entry(struct ac_node_config *cfg, const char 
     return e;
 }
 
+int ac_config_url_is_loopback_http(const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return 0;
+    const char *host = url + 7;
+    if (strncmp(host, "[::1]", 5) == 0)
+        return host[5] == 0 || host[5] == ':';
+    /* An IPv4 literal in 127.0.0.0/8: digits and dots up to the port, so
+     * "127.0.0.1.example.org" is a name, not loopback. */
+    if (strncmp(host, "127.", 4) != 0)
+        return 0;
+    const char *c = host;
+    while (isdigit((unsigned char)*c) || *c == '.')
+        c++;
+    return *c == 0 || *c == ':';
+}
+
 static int set_peer_key(struct parse *p, const char *node_id, const char *key, const char *value)
 {
     struct ac_config_peer *e = peer_entry(p->cfg, node_id);
@@ -215,7 +232,22 @@ static int set_peer_key(struct parse *p, const char *node_id, const char *key, c
             return fail(p, key, value,
                         "must be http:// or https:// followed by a host and optional port, with "
                         "no path");
+        if (strncmp(value, "http://", 7) == 0 && !ac_config_url_is_loopback_http(value))
+            return fail(p, key, value,
+                        "must be https:// (TLS with certificate verification); http:// (h2c) "
+                        "is allowed only to a loopback address such as 127.0.0.1 or [::1]");
         strcpy(e->url, value);
+        return 0;
+    }
+    if (strcmp(key, "ca_file") == 0)
+        return set_path(p, key, value, &e->ca_file);
+    if (strcmp(key, "pin_spki_sha256") == 0) {
+        if (parse_key_hex(value, e->pin_spki_sha256))
+            return fail(p, key, value,
+                        "must be 64 hex digits: the SHA-256 of the server certificate's "
+                        "SubjectPublicKeyInfo (openssl x509 -pubkey -noout | openssl pkey "
+                        "-pubin -outform der | sha256sum)");
+        e->has_pin = 1;
         return 0;
     }
     if (strcmp(key, "key") == 0) {
@@ -233,7 +265,9 @@ static int set_peer_key(struct parse *p, const char *node_id, const char *key, c
             return fail(p, key, value, "%s", why);
         return 0;
     }
-    return fail(p, key, NULL, "unknown key in [peer %s]; expected url, key or rights", node_id);
+    return fail(p, key, NULL, "unknown key in [peer %s]; expected url, key, rights, ca_file or "
+                "pin_spki_sha256",
+                node_id);
 }
 
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
@@ -493,6 +527,10 @@ static int check_complete(struct parse *p)
                         e->node_id);
         if (strcmp(e->node_id, cfg->node_id) == 0)
             return fail(p, e->node_id, NULL, "[peer %s] is this node itself", e->node_id);
+        if ((e->has_pin || e->ca_file) && e->url[0] && strncmp(e->url, "https://", 8) != 0)
+            return fail(p, e->has_pin ? "pin_spki_sha256" : "ca_file", NULL,
+                        "[peer %s] sets TLS trust but its url %s is not https://", e->node_id,
+                        e->url);
     }
     if (cfg->consortium_file && !cfg->has_consortium_key)
         return fail(p, "file", NULL,
@@ -590,5 +628,7 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->notify_from);
     free(cfg->notify_mail_domain);
     free(cfg->consortium_file);
+    for (size_t i = 0; i < cfg->npeers && i < AC_CONFIG_MAX_PEERS; i++)
+        free(cfg->peers[i].ca_file);
     memset(cfg, 0, sizeof *cfg);
 }

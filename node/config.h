@@ -26,7 +26,20 @@ struct ac_config_peer {
     unsigned rights; /* enum ac_right bits (accord/trust/consortium.h) */
     uint8_t keys[AC_CONFIG_PEER_KEYS][32];
     size_t nkeys;
+    /* TLS trust for the peer's https origin (also allowed in a narrowing
+     * section, for a consortium member): a CA bundle instead of [node]
+     * ca_file or the system store, and the SHA-256 of the server's
+     * SubjectPublicKeyInfo, refused when the key differs even if the chain
+     * verifies. */
+    char *ca_file; /* owned; NULL: [node] ca_file, else the system store */
+    int has_pin;
+    uint8_t pin_spki_sha256[32];
 };
+
+/* True when |url| is "http://" to a loopback IP literal (127.x.x.x or
+ * [::1]) with an optional port: the only place a peer may be reached over
+ * h2c; everywhere else a peer is https with certificate verification. */
+int ac_config_url_is_loopback_http(const char *url);
 
 struct ac_config_listen {
     char host[256]; /* without brackets for IPv6 */

@@ -339,7 +339,22 @@ int ac_keyring_sign(const struct ac_keyring *kr, const uint8_t *msg, size_t len,
     return 0;
 }
 
+/* The outgoing key's signing callback for a hand-over: |ctx| is its struct key. */
+static int sign_outgoing(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[AC_KEY_SIG_BYTES])
+{
+    const struct key *k = ctx;
+    if (!k->secret || crypto_sign_detached(sig, NULL, msg, len, k->secret) != 0)
+        return AC_ECRYPTO;
+    return 0;
+}
+
 int ac_keyring_rotate(struct ac_keyring *kr, int64_t now_ms)
+{
+    return ac_keyring_rotate_handover(kr, now_ms, NULL, NULL);
+}
+
+int ac_keyring_rotate_handover(struct ac_keyring *kr, int64_t now_ms, ac_keyring_handover_cb cb,
+                               void *ctx)
 {
     struct key *keys = realloc(kr->keys, (kr->nkeys + 1) * sizeof *keys);
     if (!keys)
@@ -350,8 +365,14 @@ int ac_keyring_rotate(struct ac_keyring *kr, int64_t now_ms)
     if (err)
         return err;
     struct key *old = &kr->keys[kr->nkeys - 1];
-    old->info.not_after_ms = now_ms;
-    err = key_write(kr, old);
+    /* The outgoing key's last act, while it is still current: once the
+     * rotation stands its secret is wiped. */
+    if (cb)
+        err = cb(ctx, &old->info, &fresh.info, sign_outgoing, old);
+    if (!err) {
+        old->info.not_after_ms = now_ms;
+        err = key_write(kr, old);
+    }
     if (err) {
         /* Undo: the old key stays current on disk and in memory. */
         old->info.not_after_ms = 0;

@@ -3,7 +3,10 @@
  * Append only: give a new migration the next number and never change one that
  * has shipped (a database records which numbers it has applied). Each runs in
  * one transaction with its version recorded in schema_migrations. Times are
- * integer milliseconds since the Unix epoch (UTC). */
+ * integer milliseconds since the Unix epoch (UTC). Numbers are contiguous and
+ * taken in landing order: a branch whose number was taken on main meanwhile
+ * renumbers to the next free one when it merges (unit.core.store.test_store
+ * fails on a gap or a repeat). */
 #include <stddef.h>
 
 #include "internal.h"
@@ -617,6 +620,58 @@ const struct ac__migration ac__migrations[] = {
      " home_user INTEGER NOT NULL CHECK (home_user > 0),"
      " created_ms INTEGER NOT NULL,"
      " UNIQUE (home_node, home_user));"},
+    {19, "reviewer lending: policies per peer and credential, capacity offers, borrowing modes",
+     /* On a lender: what its admin lets one peer borrow for one of the
+      * peer's credentials (include/accord/store/lending.h). reviewers is
+      * '*' (every local reviewer) or ascending user ids joined by ',';
+      * blackouts is 'from:until' millisecond ranges joined by ','. */
+     "CREATE TABLE lending_policies ("
+     " peer TEXT NOT NULL,"
+     " credential_id TEXT NOT NULL,"
+     " reviewers TEXT NOT NULL,"
+     " monthly_cap INTEGER NOT NULL CHECK (monthly_cap > 0),"
+     " blackouts TEXT NOT NULL,"
+     " own_first INTEGER NOT NULL CHECK (own_first IN (0, 1)),"
+     " updated_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (peer, credential_id)) WITHOUT ROWID;"
+     /* On an issuer: the latest capacity offer of each lender (a newer one
+      * replaces it whole) and the reviewers it named, linked to their
+      * stand-ins. */
+     "CREATE TABLE capacity_offers ("
+     " peer TEXT PRIMARY KEY,"
+     " msg_id TEXT NOT NULL,"
+     " sent_ms INTEGER NOT NULL,"
+     " received_ms INTEGER NOT NULL);"
+     "CREATE TABLE capacity_reviewers ("
+     " peer TEXT NOT NULL REFERENCES capacity_offers(peer),"
+     " credential_id TEXT NOT NULL,"
+     " home_user INTEGER NOT NULL CHECK (home_user > 0),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " certified_at_home INTEGER NOT NULL CHECK (certified_at_home IN (0, 1)),"
+     " slots INTEGER NOT NULL CHECK (slots >= 0),"
+     " PRIMARY KEY (peer, credential_id, home_user)) WITHOUT ROWID;"
+     "CREATE INDEX capacity_reviewers_by_credential ON capacity_reviewers(credential_id);"
+     /* On an issuer: whether work goes to borrowed reviewers only above own
+      * capacity or always; credential_id '*' is the node's default. */
+     "CREATE TABLE borrowing_modes ("
+     " credential_id TEXT PRIMARY KEY,"
+     " mode TEXT NOT NULL CHECK (mode IN ('above_capacity', 'always')),"
+     " updated_ms INTEGER NOT NULL);"},
+    {20, "records: key hand-overs",
+     /* The statement each retired signing key made at its rotation, naming
+      * its successor and the log head (core/records/keyhistory.c); bundles
+      * carry them so a verifier trusting an older key reaches the current
+      * one. Kept for ever, like the retired keys themselves. */
+     "CREATE TABLE key_handovers ("
+     " kid TEXT PRIMARY KEY,"
+     " at_ms INTEGER NOT NULL,"
+     " statement BLOB NOT NULL) WITHOUT ROWID;"},
+    {21, "recognition: a policy may name a peer's credential by its content hash",
+     /* A policy naming a peer's credential keeps the peer's node id and the
+      * content hash the peer's signed catalog gave that version; '' for a
+      * policy that names an issuer and credential without pinning one. */
+     "ALTER TABLE recognition_policies ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE recognition_policies ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

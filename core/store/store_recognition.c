@@ -132,7 +132,7 @@ static int end_tx(struct ac_store *st, int err)
 
 #define POLICY_COLUMNS                                                                             \
     "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"              \
-    " requires_approval, note, created_ms, retired_ms"
+    " requires_approval, note, created_ms, retired_ms, peer, content_hash"
 
 static void read_policy(sqlite3_stmt *s, void *out)
 {
@@ -152,6 +152,8 @@ static void read_policy(sqlite3_stmt *s, void *out)
     copy_text(p->note, sizeof p->note, sqlite3_column_text(s, 8));
     p->created_ms = sqlite3_column_int64(s, 9);
     p->retired_ms = sqlite3_column_int64(s, 10);
+    copy_text(p->peer, sizeof p->peer, sqlite3_column_text(s, 11));
+    copy_text(p->content_hash, sizeof p->content_hash, sqlite3_column_text(s, 12));
 }
 
 int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now_ms)
@@ -160,6 +162,8 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
         !text_ok(p->credential_id, AC_POLICY_CREDENTIAL_MAX) || p->min_version == 0 ||
         p->min_version > INT64_MAX || !ac_purpose_name(p->purpose) ||
         strlen(p->note) > AC_RECOGNITION_NOTE_MAX ||
+        strlen(p->peer) > AC_POLICY_PEER_MAX || strlen(p->content_hash) > AC_POLICY_HASH_MAX ||
+        !p->peer[0] != !p->content_hash[0] ||
         (p->has_ceu && (p->ceu_hundredths < 0 || p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX)))
         return AC_EINVAL;
     int err = ac__store_begin(st);
@@ -169,7 +173,8 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
     err = ac__store_stmt(st,
                          "INSERT INTO recognition_policies(recognizer_id, issuer, credential_id,"
                          " min_version, ceu_hundredths, purpose, requires_approval, note,"
-                         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                         " created_ms, peer, content_hash)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                          &s);
     if (!err) {
         sqlite3_bind_int64(s, 1, p->recognizer_id);
@@ -182,6 +187,8 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
         sqlite3_bind_int(s, 7, p->requires_approval ? 1 : 0);
         sqlite3_bind_text(s, 8, p->note, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 9, now_ms);
+        sqlite3_bind_text(s, 10, p->peer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, p->content_hash, -1, SQLITE_STATIC);
         err = step_done(st, s);
     }
     int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
@@ -619,6 +626,8 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
         " FROM recognition_presentations r JOIN recognition_policies p"
         " ON p.recognizer_id = r.recognizer_id AND p.issuer = r.issuer"
         " AND p.credential_id = r.credential_id AND r.credential_version >= p.min_version"
+        /* A pinned content hash names one version's definition. */
+        " AND (p.content_hash = '' OR r.credential_version = p.min_version)"
         " AND p.retired_ms = 0"
         " WHERE r.recognizer_id = ?1 AND r.teacher = ?2 AND r.verdict = 'valid'"
         " AND r.status_result = 'pass'"

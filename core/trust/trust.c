@@ -23,6 +23,7 @@ void ac_trust_free(struct ac_trust *t)
         free(t->issuers[i].fetch_error);
     }
     free(t->issuers);
+    free(t->witnesses);
     free(t);
 }
 
@@ -40,6 +41,46 @@ int ac_trust_new(struct ac_trust **out)
     if (!t)
         return AC_ENOMEM;
     *out = t;
+    return 0;
+}
+
+/* Reads the trust file's optional "witnesses": an array of C2SP witness
+ * verifier keys ("<name>+<key id>+<base64(0x04 || key)>"), into |t|. */
+static int witnesses_from_json(const char *path, json_t *root, struct ac_trust *t, char *why,
+                               size_t whylen)
+{
+    json_t *ws = json_object_get(root, "witnesses");
+    if (!ws)
+        return 0;
+    size_t n = json_array_size(ws);
+    if (!json_is_array(ws) || n == 0) {
+        snprintf(why, whylen,
+                 "%s: witnesses: must be a non-empty array of witness keys "
+                 "(\"<name>+<key id>+<base64 of 0x04 and the Ed25519 key>\")",
+                 path);
+        return AC_EPARSE;
+    }
+    if (!(t->witnesses = calloc(n, sizeof(*t->witnesses))))
+        return AC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *vkey = json_string_value(json_array_get(ws, i));
+        if (!vkey || ac_cosig_witness_parse(vkey, &t->witnesses[i]) != 0) {
+            snprintf(why, whylen,
+                     "%s: witnesses[%zu]: \"%.80s\" is not a witness key "
+                     "\"<name>+<8 hex digits of key id>+<base64 of 0x04 and the 32-byte Ed25519 "
+                     "key>\" whose key id matches (C2SP tlog-cosignature)",
+                     path, i, vkey ? vkey : "(not a string)");
+            return AC_EPARSE;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(t->witnesses[j].name, t->witnesses[i].name) == 0 &&
+                memcmp(t->witnesses[j].public_key, t->witnesses[i].public_key, 32) == 0) {
+                snprintf(why, whylen, "%s: witnesses[%zu]: the key of %s appears twice", path, i,
+                         t->witnesses[i].name);
+                return AC_EPARSE;
+            }
+        t->nwitnesses = i + 1;
+    }
     return 0;
 }
 
@@ -89,6 +130,8 @@ static int from_json(const char *name, json_t *root, struct ac_trust **out, char
         }
         t->n++;
     }
+    if (rc == 0)
+        rc = witnesses_from_json(path, root, t, why, whylen);
     if (rc) {
         ac_trust_free(t);
         return rc;

@@ -4,6 +4,7 @@
  * verdict they add up to. Fetching goes through the caller's fetcher
  * (fetch.h): core/ never reaches the network itself. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 
 #include "accord/records/bundle.h"
 #include "accord/records/checkpoint.h"
+#include "accord/records/cosignature.h"
+#include "accord/records/keyhistory.h"
 #include "accord/base/clock.h"
 #include "accord/base/base64.h"
 #include "accord/base/error.h"
@@ -89,11 +92,151 @@ struct keyset {
     size_t n;
 };
 
+/* The issuer's keys with those a bundle's key hand-overs lead to: the trust
+ * file's (or fetched) keys first, then each successor, at most this many. */
+#define EFF_KEYS_MAX AC_TRUST_KEYS_MAX
+
+/* JWKS windows are whole seconds (valid_from rounded down, valid_until up),
+ * so a hand-over's ms and a trust file's time agree to within this. */
+#define WINDOW_SLACK_MS 1000
+
+static const struct ac_key_info *key_by_kid(const struct ac_key_info *keys, size_t n,
+                                            const uint8_t kid[AC_KEY_ID_BYTES])
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(keys[i].kid, kid, AC_KEY_ID_BYTES) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool near(int64_t a, int64_t b)
+{
+    return llabs(a - b) < WINDOW_SLACK_MS;
+}
+
+/* The "keys" check of a bundle's key hand-overs, oldest first: each must be
+ * the issuer's, signed by a key already trusted (the trust file's, or one an
+ * earlier hand-over named), and agree with every window the trust file
+ * states; each names its successor, trusted from then on, and ends the
+ * outgoing key's window. A key that leaked after its retirement can sign a
+ * hand-over too, but not one that agrees with a trust file knowing its
+ * retirement (docs/records.md). Fills |eff| and |*ks| with the keys that
+ * result; returns false (the check failed) when the history is forged. */
+static bool check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer *is,
+                            struct ac_trust_report *rep, struct ac_key_info eff[EFF_KEYS_MAX],
+                            struct keyset *ks)
+{
+    if (is->nkeys + b->nkeys > EFF_KEYS_MAX) {
+        add(rep, "keys", AC_TRUST_INDETERMINATE,
+            "%zu trusted keys and %zu hand-overs are more than %d: the hand-overs are not used",
+            is->nkeys, b->nkeys, EFF_KEYS_MAX);
+        return true;
+    }
+    memcpy(eff, is->keys, is->nkeys * sizeof(*eff));
+    size_t n = is->nkeys;
+    char first[2 * AC_KEY_ID_BYTES + 1] = "", last[2 * AC_KEY_ID_BYTES + 1] = "";
+    for (size_t i = 0; i < b->nkeys; i++) {
+        struct ac_key_handover h;
+        char why[AC_BUNDLE_WHY_MAX], t1[21], t2[21], kid[2 * AC_KEY_ID_BYTES + 1];
+        if (ac_key_handover_parse(b->keys[i].data, b->keys[i].len, &h, why, sizeof(why))) {
+            add(rep, "keys", AC_TRUST_FAIL, "keys[%zu]: %s", i, why);
+            return false;
+        }
+        sodium_bin2hex(kid, sizeof(kid), h.kid, AC_KEY_ID_BYTES);
+        if (strcmp(h.iss, rep->rec.iss) != 0) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: a hand-over of issuer \"%.80s\", not of the record's \"%.80s\"", i,
+                h.iss, rep->rec.iss);
+            return false;
+        }
+        struct ac_key_info *out = (struct ac_key_info *)key_by_kid(eff, n, h.kid);
+        if (!out) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: signed by key %s, which neither the trust file lists nor an earlier "
+                "hand-over names: the key history does not start from a trusted key",
+                i, kid);
+            return false;
+        }
+        if (ac_key_handover_verify(&h, out->public_key) != 0) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: key %s's signature on its hand-over does not verify: a forged key "
+                "history",
+                i, kid);
+            return false;
+        }
+        ac_clock_format(h.at_ms, t1);
+        if (out->not_after_ms && !near(out->not_after_ms, h.at_ms)) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: key %s hands over at %s, but the trust file retires it at %s: a "
+                "forged key history (a retired key can sign one; it cannot change when it "
+                "retired)",
+                i, kid, t1, ac_clock_format(out->not_after_ms, t2));
+            return false;
+        }
+        if (h.at_ms + WINDOW_SLACK_MS <= out->not_before_ms) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: key %s hands over at %s, before its own window began at %s", i, kid,
+                t1, ac_clock_format(out->not_before_ms, t2));
+            return false;
+        }
+        const struct ac_key_info *next = key_by_kid(eff, n, h.next_kid);
+        char next_hex[2 * AC_KEY_ID_BYTES + 1];
+        sodium_bin2hex(next_hex, sizeof(next_hex), h.next_kid, AC_KEY_ID_BYTES);
+        if (next && (memcmp(next->public_key, h.next, AC_KEY_PUBLIC_BYTES) != 0 ||
+                     !near(next->not_before_ms, h.at_ms))) {
+            add(rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: key %s hands over to %s at %s, but the trust file has that key "
+                "valid from %s: a forged key history",
+                i, kid, next_hex, t1, ac_clock_format(next->not_before_ms, t2));
+            return false;
+        }
+        /* A successor no trusted key knows of is taken only where the trust
+         * file's keys end: one starting at or after this hand-over shows
+         * the issuer's real successor chain, and the outgoing key, perhaps
+         * stolen after it retired, cannot add another key beside it. */
+        for (size_t j = 0; !next && j < n; j++) {
+            const struct ac_key_info *o = &eff[j];
+            if (o != out && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
+                add(rep, "keys", AC_TRUST_FAIL,
+                    "keys[%zu]: key %s hands over to %s at %s, but the trust file has key %s "
+                    "from %s: a forged key history (a retired key cannot name another "
+                    "successor)",
+                    i, kid, next_hex, t1, o->kid_hex, ac_clock_format(o->not_before_ms, t2));
+                return false;
+            }
+        }
+        if (!next) {
+            struct ac_key_info *k = &eff[n++];
+            memset(k, 0, sizeof(*k));
+            memcpy(k->public_key, h.next, AC_KEY_PUBLIC_BYTES);
+            memcpy(k->kid, h.next_kid, AC_KEY_ID_BYTES);
+            memcpy(k->kid_hex, next_hex, sizeof(next_hex));
+            k->not_before_ms = h.at_ms;
+        }
+        /* What the trust file did not know yet: the outgoing key retired. */
+        if (!out->not_after_ms)
+            out->not_after_ms = h.at_ms;
+        if (i == 0)
+            memcpy(first, kid, sizeof(kid));
+        memcpy(last, next_hex, sizeof(next_hex));
+    }
+    ks->keys = eff;
+    ks->n = n;
+    add(rep, "keys", AC_TRUST_PASS,
+        "%zu key hand-over%s, each signed by the key it retires, lead from trusted key %s to "
+        "key %s, agreeing with the trust file's windows",
+        b->nkeys, b->nkeys == 1 ? "" : "s", first, last);
+    return true;
+}
+
 /* Finds the key that must have signed: the pinned one, or the issuer's key
- * with the record's kid. Adds the "issuer" check; returns the key or NULL,
- * and sets |*ks| to all the issuer's trusted keys. */
+ * with the record's kid, among the trusted keys and those the bundle's
+ * hand-overs (if any, checked here) lead to, kept in |eff|. Adds the
+ * "issuer" check; returns the key or NULL, and sets |*ks| to all the
+ * issuer's trusted keys. */
 static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
-                                          struct ac_trust_report *rep, struct keyset *ks)
+                                          const struct ac_bundle *b, struct ac_trust_report *rep,
+                                          struct ac_key_info eff[EFF_KEYS_MAX], struct keyset *ks)
 {
     const struct ac_cose_sign1 *m = &rep->msg;
     ks->keys = NULL;
@@ -109,6 +252,10 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
         }
         add(rep, "issuer", AC_TRUST_PASS, "pinned key %s (issuer %s as the record states it)",
             pk->kid_hex, rep->rec.iss);
+        if (b && b->nkeys)
+            add(rep, "keys", AC_TRUST_SKIPPED,
+                "a pinned key is trusted as given: the bundle's %zu key hand-overs are not used",
+                b->nkeys);
         return pk;
     }
     const struct ac_trust_issuer *is;
@@ -133,13 +280,16 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     }
     ks->keys = is->keys;
     ks->n = is->nkeys;
+    if (b && b->nkeys && !check_handovers(b, is, rep, eff, ks))
+        return NULL;
     if (!m->kid) {
         add(rep, "issuer", AC_TRUST_FAIL, "record has no kid, so no key of %s can be chosen",
             rep->rec.iss);
         return NULL;
     }
-    for (size_t i = 0; i < is->nkeys; i++) {
-        if (m->kid_len == AC_KEY_ID_BYTES && memcmp(is->keys[i].kid, m->kid, 8) == 0) {
+    for (size_t i = 0; i < ks->n; i++) {
+        const struct ac_key_info *k = &ks->keys[i];
+        if (m->kid_len == AC_KEY_ID_BYTES && memcmp(k->kid, m->kid, 8) == 0) {
             if (opt->fetched) {
                 /* Anyone can name their own web server as iss and publish a
                  * key there: the key checks the signature, not the issuer. */
@@ -148,12 +298,12 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
                     "issuer not trusted: key %s is the one %s publishes itself (its "
                     "/.well-known/jwks.json), and no trust file or pinned key says it may "
                     "issue credentials (give --trust or --key)",
-                    is->keys[i].kid_hex, is->iss);
-                return &is->keys[i];
+                    k->kid_hex, is->iss);
+                return k;
             }
-            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s", is->iss,
-                is->keys[i].kid_hex);
-            return &is->keys[i];
+            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s%s", is->iss, k->kid_hex,
+                i >= is->nkeys ? " (reached through the bundle's key hand-overs)" : "");
+            return k;
         }
     }
     /* The kid is signed (protected), so a record whose kid names no trusted
@@ -165,9 +315,10 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
             is->nkeys, is->iss);
     else
         add(rep, "issuer", AC_TRUST_FAIL,
-            "kid %s is none of the %zu keys the trust file lists for %s: unknown key (if the "
+            "kid %s is none of the %zu keys the trust file lists for %s%s: unknown key (if the "
             "issuer rotated keys since, refresh the trust file)",
-            rep->kid_hex, is->nkeys, is->iss);
+            rep->kid_hex, is->nkeys, is->iss,
+            ks->n > is->nkeys ? " nor one the bundle's key hand-overs lead to" : "");
     return NULL;
 }
 
@@ -209,8 +360,27 @@ static bool check_validity(const struct ac_trust_options *opt, struct ac_trust_r
     return true;
 }
 
+/* What a bundle's cosignatures showed: each distinct witness of the trust
+ * file that cosigned its checkpoint, with its earliest valid cosignature. */
+struct cosigned {
+    size_t n;
+    const char *names[AC_BUNDLE_COSIGS_MAX]; /* borrowed from the trust */
+    uint64_t earliest_s[AC_BUNDLE_COSIGS_MAX];
+};
+
+/* How many witnesses of |cs| cosigned before |ms|. */
+static size_t cosigned_before(const struct cosigned *cs, int64_t ms)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < cs->n; i++)
+        if ((int64_t)cs->earliest_s[i] * 1000 < ms)
+            k++;
+    return k;
+}
+
 static void check_key_window(const struct ac_trust_options *opt, const struct ac_key_info *key,
-                             enum in_log in_log, struct ac_trust_report *rep)
+                             enum in_log in_log, const struct cosigned *cs,
+                             struct ac_trust_report *rep)
 {
     char window[64] = "", iat[21] = "";
     int64_t iat_s = rep->rec.iat;
@@ -244,17 +414,29 @@ static void check_key_window(const struct ac_trust_options *opt, const struct ac
     /* A retired key's holder could backdate iat; only the record's inclusion
      * in the issuer's log, at a checkpoint a current key signed (a retired
      * key may have leaked, and could sign a checkpoint too), settles it. */
+    size_t need = opt->witnesses_required ? opt->witnesses_required : 1;
+    size_t before = cosigned_before(cs, key->not_after_ms);
     if (in_log == IN_LOG_CURRENT_SIGNER)
         add(rep, "key-window", AC_TRUST_PASS,
             "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
             "holds the record (checkpoint signed by a current key)",
             iat, key->kid_hex, window);
+    else if (in_log == IN_LOG_RETIRED_SIGNER && before >= need)
+        /* The witnesses' own clocks date the checkpoint that holds the
+         * record: it existed before the key retired, so the key signed the
+         * record while it was current. A key stolen later cannot get a
+         * checkpoint of its own cosigned in the past. */
+        add(rep, "key-window", AC_TRUST_PASS,
+            "iat %s is inside retired key %s's window (%s), and %zu witness%s of the trust file "
+            "cosigned the checkpoint holding the record before the key retired",
+            iat, key->kid_hex, window, before, before == 1 ? "" : "es");
     else if (in_log == IN_LOG_RETIRED_SIGNER)
         add(rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but the log proof's checkpoint "
-            "is signed by a retired key too, so the date cannot be trusted (--fetch gets a "
+            "is signed by a retired key too, and %zu of the %zu witness cosignatures needed "
+            "date it before the retirement, so the date cannot be trusted (--fetch gets a "
             "current checkpoint)",
-            iat, key->kid_hex, window);
+            iat, key->kid_hex, window, before, need);
     else
         add(rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but without a log inclusion "
@@ -542,6 +724,105 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
         origin, (unsigned long long)pindex, (unsigned long long)size,
         current ? "current" : "retired");
     return current ? IN_LOG_CURRENT_SIGNER : IN_LOG_RETIRED_SIGNER;
+}
+
+/* ---- Witness cosignatures ------------------------------------------------ */
+
+/* The "witnesses" check of a bundle: every cosignature line must be well
+ * formed; a line by a witness of the trust file (its name and key id) must
+ * verify over the bundle's checkpoint, or the bundle was altered; lines by
+ * other witnesses are ignored, as signed notes ignore unknown keys. The
+ * witnesses that cosigned, each counted once, go to |cs|; with --witnesses N
+ * fewer than N fails. Only a checkpoint that passed "log" is looked at. */
+static void check_witnesses(const struct ac_trust_options *opt, const struct ac_bundle *b,
+                            const struct seen_checkpoint *seen, struct ac_trust_report *rep,
+                            struct cosigned *cs)
+{
+    size_t need = opt->witnesses_required;
+    const struct ac_trust *t = opt->trust;
+    size_t nw = t ? t->nwitnesses : 0;
+    if (b->ncosigs == 0 && need == 0)
+        return;
+    if (!seen->set) {
+        if (need)
+            add(rep, "witnesses", AC_TRUST_FAIL,
+                "--witnesses %zu: the bundle's checkpoint did not pass the log check, so no "
+                "cosignature on it counts",
+                need);
+        return;
+    }
+    const char *end = memmem(b->checkpoint, b->checkpoint_len, "\n\n", 2);
+    size_t text_len = end ? (size_t)(end - b->checkpoint) + 1 : 0;
+    size_t unknown = 0;
+    for (size_t i = 0; i < b->ncosigs; i++) {
+        struct ac_cosig_line l;
+        char why[AC_BUNDLE_WHY_MAX];
+        if (ac_cosig_line_parse((const char *)b->cosigs[i].data, b->cosigs[i].len, &l, why,
+                                sizeof(why))) {
+            add(rep, "witnesses", AC_TRUST_FAIL, "cosignatures[%zu]: %s", i, why);
+            return;
+        }
+        const struct ac_cosig_witness *by = NULL;
+        for (size_t j = 0; j < nw && !by; j++) {
+            int rc = ac_cosig_verify(&l, &t->witnesses[j], b->checkpoint, text_len);
+            if (rc == 0) {
+                by = &t->witnesses[j];
+            } else if (rc != AC_ENOENT) {
+                add(rep, "witnesses", AC_TRUST_FAIL,
+                    "cosignatures[%zu]: witness %s's cosignature does not verify over the "
+                    "bundle's checkpoint: the bundle was altered",
+                    i, t->witnesses[j].name);
+                return;
+            }
+        }
+        if (!by) {
+            unknown++;
+            continue;
+        }
+        if (l.time_s > (uint64_t)(opt->now_ms / 1000 + FUTURE_SKEW_S)) {
+            char when[21];
+            add(rep, "witnesses", AC_TRUST_FAIL,
+                "cosignatures[%zu]: witness %s's cosignature is dated %s, in the future", i,
+                by->name, ac_clock_format((int64_t)l.time_s * 1000, when));
+            return;
+        }
+        size_t k = 0;
+        while (k < cs->n && strcmp(cs->names[k], by->name) != 0)
+            k++;
+        if (k == cs->n) {
+            cs->names[cs->n] = by->name;
+            cs->earliest_s[cs->n++] = l.time_s;
+        } else if (l.time_s < cs->earliest_s[k]) {
+            cs->earliest_s[k] = l.time_s;
+        }
+    }
+    char names[400] = "";
+    size_t o = 0;
+    for (size_t k = 0; k < cs->n && o < sizeof(names); k++) {
+        char when[21];
+        int w = snprintf(names + o, sizeof(names) - o, "%s%s at %s", k ? ", " : "", cs->names[k],
+                         ac_clock_format((int64_t)cs->earliest_s[k] * 1000, when));
+        if (w > 0)
+            o += (size_t)w;
+    }
+    if (cs->n < need) {
+        add(rep, "witnesses", AC_TRUST_FAIL,
+            "--witnesses %zu: the checkpoint carries valid cosignatures from only %zu distinct "
+            "witness%s of the trust file%s%s (%zu line%s by witnesses it does not list)",
+            need, cs->n, cs->n == 1 ? "" : "es", cs->n ? ": " : "", names, unknown,
+            unknown == 1 ? "" : "s");
+        return;
+    }
+    if (cs->n == 0) {
+        add(rep, "witnesses", AC_TRUST_SKIPPED,
+            "%zu cosignature line%s, none by a witness %s", b->ncosigs,
+            b->ncosigs == 1 ? "" : "s",
+            nw ? "the trust file lists" : "(the trust file lists no witnesses)");
+        return;
+    }
+    add(rep, "witnesses", AC_TRUST_PASS,
+        "the checkpoint is cosigned by %zu witness%s of the trust file (%s)%s", cs->n,
+        cs->n == 1 ? "" : "es", names, need ? "" : "; none required (--witnesses N requires N)");
 }
 
 /* ---- Log history (forks) ------------------------------------------------- */
@@ -932,7 +1213,11 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         rep->kid_hex, len);
 
     struct keyset ks;
-    const struct ac_key_info *key = find_key(opt, rep, &ks);
+    struct ac_key_info eff[EFF_KEYS_MAX];
+    const struct ac_key_info *key = find_key(opt, b, rep, eff, &ks);
+    rep->nkeys = ks.n < AC_TRUST_KEYS_MAX ? ks.n : AC_TRUST_KEYS_MAX;
+    if (rep->nkeys)
+        memcpy(rep->keys, ks.keys, rep->nkeys * sizeof(rep->keys[0]));
     bool signed_ok = false;
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
@@ -941,13 +1226,21 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
                 key->kid_hex);
             struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
-            if (b)
+            struct cosigned cs = {0};
+            if (b) {
                 in_log = check_log(b, &ks, rep, &bundle_cp);
+                check_witnesses(opt, b, &bundle_cp, rep, &cs);
+            } else if (opt->witnesses_required) {
+                add(rep, "witnesses", AC_TRUST_INDETERMINATE,
+                    "not checked: --witnesses %zu needs the record's bundle, which carries the "
+                    "cosignatures; a record alone has none",
+                    opt->witnesses_required);
+            }
             if (opt->fetcher)
                 live = check_log_fetch(opt, data, len, &ks, rep, &fetched_cp);
             if (live > in_log)
                 in_log = live;
-            check_key_window(opt, key, in_log, rep);
+            check_key_window(opt, key, in_log, &cs, rep);
             check_history(opt, rep, &bundle_cp, &fetched_cp);
             ac_checkpoint_release(&bundle_cp.cp);
             ac_checkpoint_release(&fetched_cp.cp);
@@ -967,6 +1260,7 @@ void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trus
     rep->len = len;
     rep->pass_reasons = opt->pass_reasons;
     rep->issuer_untrusted = false;
+    rep->nkeys = 0;
     /* A bundle is a CBOR map; a record is a tagged COSE_Sign1 (0xd2). */
     if (len > 0 && (data[0] >> 5) == 5) {
         struct ac_bundle b;

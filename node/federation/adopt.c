@@ -1,6 +1,8 @@
 /* adopt.c - adopting a newer consortium file: verified with the pinned key,
  * stored (never an older serial) and passed on to every other member through
- * the outbox in one transaction, then the peer table is rebuilt. */
+ * the outbox in one transaction; only once that transaction has committed is
+ * the peer table rebuilt, from the file the store then holds, so a rollback
+ * never leaves in memory a table the store does not back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +30,49 @@ static int bstr_item(const uint8_t *p, size_t len, struct ac_buf *out)
     return rc;
 }
 
+int ac__fed_consortium_settle(struct ac__federation *f)
+{
+    if (!f->consortium_unsettled)
+        return 0;
+    f->consortium_unsettled = 0;
+    uint8_t *file = NULL;
+    size_t len = 0;
+    uint64_t serial = 0;
+    int err = ac_store_consortium_get(f->node->store, &file, &len, &serial);
+    uint64_t held = f->consortium ? f->consortium->serial : 0;
+    if (err == AC_ENOENT || (!err && serial <= held)) {
+        free(file); /* rolled back, or not newer after all: nothing to take */
+        return 0;
+    }
+    if (err) {
+        ac_log_error("federation", "cannot read the consortium file just stored: %s",
+                     ac_strerror(err));
+        return err;
+    }
+    struct ac_consortium *c = NULL;
+    char text[AC_CONSORTIUM_WHY_LEN];
+    err = ac_consortium_open(file, len, f->node->cfg->consortium_key, &c, text, sizeof text);
+    free(file);
+    if (err) {
+        /* It verified before it was stored; only memory can fail here. */
+        ac_log_error("federation", "cannot open the consortium file just stored: %s",
+                     err == AC_ENOMEM ? ac_strerror(err) : text);
+        f->consortium_unsettled = 1; /* try again at the next settle */
+        return err;
+    }
+    ac_log_info("federation", "adopted consortium \"%s\" serial %llu (%zu members)", c->name,
+                (unsigned long long)c->serial, c->nmembers);
+    ac_consortium_free(f->consortium);
+    f->consortium = c;
+    err = ac__fed_peers_rebuild(f);
+    if (err)
+        ac_log_error("federation", "cannot rebuild the peer table: %s", ac_strerror(err));
+    ac__fed_kick_all(f);
+    return err;
+}
+
 int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size_t len,
-                             uint64_t *serial, struct ac_reason *why)
+                             int in_tx, uint64_t *serial, struct ac_reason *why)
 {
     const struct ac_node_config *cfg = f->node->cfg;
     if (!cfg->has_consortium_key)
@@ -43,6 +86,8 @@ int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size
         return err;
     if (err)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "consortium", "%s", text);
+    /* The memory copy may be behind a file stored earlier in the caller's
+     * open transaction; the store's upsert refuses that one (not newer). */
     uint64_t held = f->consortium ? f->consortium->serial : 0;
     if (c->serial <= held) {
         uint64_t offered = c->serial;
@@ -77,25 +122,17 @@ int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size
     else
         ac_store_tx_rollback(f->node->store);
     ac_buf_release(&body);
-    if (err == AC_ECONFLICT) {
-        /* The store held a newer one than our copy: keep ours unchanged. */
-        ac_consortium_free(c);
+    uint64_t adopted = c->serial;
+    ac_consortium_free(c); /* settle takes the file back from the store */
+    if (err == AC_ECONFLICT)
         return ac_reason_fail(why, err, AC_PROBLEM_CONSORTIUM_NOT_NEWER, "serial",
-                              "a newer consortium file is already held");
-    }
-    if (err) {
-        ac_consortium_free(c);
-        return err;
-    }
-    ac_log_info("federation", "adopted consortium \"%s\" serial %llu (%zu members)", c->name,
-                (unsigned long long)c->serial, c->nmembers);
-    ac_consortium_free(f->consortium);
-    f->consortium = c;
-    *serial = c->serial;
-    err = ac__fed_peers_rebuild(f);
+                              "a consortium file with serial %llu or newer is already held",
+                              (unsigned long long)adopted);
     if (err)
-        ac_log_error("federation", "cannot rebuild the peer table: %s", ac_strerror(err));
-    ac__fed_kick_all(f);
+        return err;
+    *serial = adopted;
+    f->consortium_unsettled = 1;
+    if (!in_tx)
+        ac__fed_consortium_settle(f); /* our commit was the outermost: it is durable */
     return 0;
 }
-

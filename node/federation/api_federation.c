@@ -77,6 +77,8 @@ static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
     /* Rows held, delivered or not: shows pruning at work. */
     json_object_set_new(j, "inbox_rows", json_integer((json_int_t)inbox_rows));
     json_object_set_new(j, "outbox_rows", json_integer((json_int_t)outbox_rows));
+    /* What the peer runs, from its signed self-description. */
+    json_object_set_new(j, "software", p->software[0] ? json_string(p->software) : json_null());
     ac__json_time(j, "last_success", s.last_success_ms);
     ac__json_time(j, "next_attempt", p->next_attempt_ms > now ? p->next_attempt_ms : 0);
     if (oldest)
@@ -178,6 +180,13 @@ static void on_peer_add(struct ac_http_exchange *x, void *arg)
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, "url", NULL,
                     "url: \"%s\" must be http:// or https:// and a host with optional port",
                     url ? url : "");
+        goto out;
+    }
+    if (strncmp(url, "http://", 7) == 0 && !ac_config_url_is_loopback_http(url)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "url", NULL,
+                    "url: \"%s\" must be https:// (TLS with certificate verification); "
+                    "http:// (h2c) is allowed only to a loopback address",
+                    url);
         goto out;
     }
     if (!json_is_array(keys) || json_array_size(keys) == 0 ||
@@ -314,6 +323,9 @@ static void on_peer_probe(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, "the probe");
         return;
     }
+    /* A probe also refreshes the peer's self-description (keys, software
+     * version), at most once a minute. */
+    ac__fed_fetch_description(p);
     /* An admin's probe is a reason to try now, whatever the back-off says. */
     p->next_attempt_ms = 0;
     ac_store_peer_state_probe(n->store, p->node_id, 0);
@@ -398,7 +410,8 @@ static void on_consortium_publish(struct ac_http_exchange *x, void *arg)
     }
     uint64_t serial = 0;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__fed_consortium_adopt(n->federation, req->body, req->body_len, &serial, &why);
+    int err = ac__fed_consortium_adopt(n->federation, req->body, req->body_len, 0, &serial,
+                                       &why);
     if (err)
         ac__respond_failure(x, err, &why, "the consortium file");
     else

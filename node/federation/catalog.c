@@ -1,16 +1,24 @@
 /* catalog.c - signed catalogs: GET /v1/federation/catalog answers an
- * envelope (to "*") over {node, definitions: [{id, version, title}]} listing
- * this node's active credential versions; an admin has the node fetch a
- * peer's catalog, which is kept only when it verifies with a key of that
- * peer and the peer holds the issuer right here, as the raw signed bytes, and
- * is read back (verified again) for recognizers' policies and pages. */
+ * envelope (to "*") over {node, issuer, definitions: [{id, hash, title,
+ * version, definition}]} listing this node's active credential versions, each
+ * with its definition's canonical bytes and their SHA-256 (the content hash
+ * records bind to). An admin has the node fetch a peer's catalog, which is
+ * kept only when it verifies with a key of that peer, the peer holds the
+ * issuer right here, every hash is the SHA-256 of the definition it carries,
+ * and no version the peer listed before changed its hash (a published
+ * definition never changes); it is kept as the raw signed bytes and read back
+ * (verified again) for recognizers' policies and pages. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/review/definition.h"
+#include "accord/store/credential.h"
 #include "accord/net/h2_client.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/envelope.h"
@@ -18,6 +26,7 @@
 #include "accord/store/store_recognition.h"
 #include "federation.h"
 #include "internal.h"
+#include "records/records.h"
 
 #define CATALOG_PATH "/v1/federation/catalog"
 #define CATALOG_MAX 4096 /* credential versions in one signed catalog */
@@ -49,6 +58,60 @@ static int active_list(struct ac_node *n, struct ac_catalog_entry **out, size_t 
     return 0;
 }
 
+/* Writes one catalog entry: {id, hash, title, version, definition}
+ * (deterministic key order) with the definition's canonical JSON bytes, the
+ * ones its content hash is taken over. */
+static int put_entry(struct ac_node *n, struct ac_cbor_writer *w, const struct ac_catalog_entry *c)
+{
+    struct ac_credential row = {0};
+    struct ac_definition *d = NULL;
+    struct ac_def_problems pr = {0};
+    char *canon = NULL;
+    uint8_t hash[AC_DEF_HASH_LEN];
+    int err = ac_store_credential_get(n->store, c->id, &row);
+    if (!err)
+        err = ac_def_from_json(row.definition, strlen(row.definition), &d, &pr);
+    if (!err)
+        err = ac_def_to_json(d, true, &canon);
+    if (!err) {
+        crypto_hash_sha256(hash, (const uint8_t *)canon, strlen(canon));
+        char hex[AC_DEF_HASH_HEX_LEN + 1] = "sha256:";
+        sodium_bin2hex(hex + 7, sizeof hex - 7, hash, sizeof hash);
+        /* What records of this version bind to: served as stored, so a
+         * disagreement shows up at the peer instead of being papered over. */
+        if (strcmp(hex, row.content_hash) != 0)
+            ac_log_error("federation", "%s@%lld: stored content hash %s is not the hash of its "
+                         "canonical definition", row.def_id, (long long)row.version,
+                         row.content_hash);
+        if (strncmp(row.content_hash, "sha256:", 7) != 0 ||
+            sodium_hex2bin(hash, sizeof hash, row.content_hash + 7, strlen(row.content_hash) - 7,
+                           NULL, NULL, NULL))
+            err = AC_EDB;
+    }
+    if (!err) {
+        ac_cbor_put_map(w, 5);
+        ac_cbor_put_str(w, "id");
+        ac_cbor_put_str(w, c->def_id);
+        ac_cbor_put_str(w, "hash");
+        ac_cbor_put_bytes(w, hash, sizeof hash);
+        ac_cbor_put_str(w, "title");
+        ac_cbor_put_str(w, c->title ? c->title : "");
+        ac_cbor_put_str(w, "version");
+        ac_cbor_put_int(w, c->version);
+        ac_cbor_put_str(w, "definition");
+        ac_cbor_put_bytes(w, canon, strlen(canon));
+    } else if (err == AC_EPARSE || err == AC_EINVAL) {
+        ac_log_error("federation", "credential row %lld: stored definition no longer parses",
+                     (long long)c->id);
+        err = AC_EDB;
+    }
+    free(canon);
+    ac_def_free(d);
+    ac_def_problems_release(&pr);
+    ac_credential_release(&row);
+    return err;
+}
+
 static void on_catalog(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -59,21 +122,19 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
     if (!err) {
         struct ac_cbor_writer w;
         ac_cbor_writer_init(&w);
-        ac_cbor_put_map(&w, 2);
+        ac_cbor_put_map(&w, 3);
         ac_cbor_put_str(&w, "node");
         ac_cbor_put_str(&w, n->cfg->node_id);
+        /* The iss of this node's records, so a recognizer's policy naming a
+         * credential of this catalog matches the records it presents. */
+        ac_cbor_put_str(&w, "issuer");
+        ac_cbor_put_str(&w, n->records ? n->records->issuer : "");
         ac_cbor_put_str(&w, "definitions");
         ac_cbor_put_array(&w, count);
-        for (size_t i = 0; i < count; i++) {
-            ac_cbor_put_map(&w, 3);
-            ac_cbor_put_str(&w, "id");
-            ac_cbor_put_str(&w, list[i].def_id);
-            ac_cbor_put_str(&w, "version");
-            ac_cbor_put_int(&w, list[i].version);
-            ac_cbor_put_str(&w, "title");
-            ac_cbor_put_str(&w, list[i].title ? list[i].title : "");
-        }
-        err = ac_cbor_writer_finish(&w, &body);
+        for (size_t i = 0; !err && i < count; i++)
+            err = put_entry(n, &w, &list[i]);
+        if (!err)
+            err = ac_cbor_writer_finish(&w, &body);
         ac_cbor_writer_release(&w);
     }
     char id[40];
@@ -120,59 +181,297 @@ static int verify_catalog(struct ac__fed_peer *p, const uint8_t *doc, size_t len
     return 0;
 }
 
-/* The catalog body as JSON: {"node", "definitions": [{"id", "version", "title"}]}. */
-static json_t *catalog_json(const struct ac_envelope *e, int64_t fetched_ms)
+/* One entry of a catalog body, borrowing the body's bytes. */
+struct entry {
+    const char *id, *title;
+    size_t id_len, title_len;
+    int64_t version;
+    const uint8_t *hash, *def; /* NULL when absent */
+    size_t hash_len, def_len;
+};
+
+typedef int (*entry_cb)(void *ctx, size_t i, const struct entry *e);
+
+static int text_is(const char *k, size_t kl, const char *want)
+{
+    return kl == strlen(want) && memcmp(k, want, kl) == 0;
+}
+
+/* Walks the entries of catalog |body|, calling |cb| for each (a non-zero
+ * return stops the walk and is returned); sets |*issuer| when it is there.
+ * Returns 0, AC_EPARSE or what |cb| returned. */
+static int walk(const uint8_t *body, size_t len, entry_cb cb, void *ctx, const char **issuer,
+                size_t *issuer_len)
 {
     struct ac_cbor_reader r;
     uint64_t npairs, nd, nf;
-    json_t *defs = json_array();
-    if (!defs || ac_cbor_reader_init(&r, e->body, e->body_len) || ac_cbor_get_map(&r, &npairs))
-        goto bad;
+    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs))
+        return AC_EPARSE;
     for (uint64_t i = 0; i < npairs; i++) {
         const char *k;
         size_t kl;
         if (ac_cbor_get_text(&r, &k, &kl))
-            goto bad;
-        if (kl != 11 || memcmp(k, "definitions", 11) != 0) {
-            ac_cbor_skip(&r, NULL, NULL);
+            return AC_EPARSE;
+        if (issuer && text_is(k, kl, "issuer")) {
+            if (ac_cbor_get_text(&r, issuer, issuer_len))
+                return AC_EPARSE;
+            continue;
+        }
+        if (!text_is(k, kl, "definitions")) {
+            if (ac_cbor_skip(&r, NULL, NULL))
+                return AC_EPARSE;
             continue;
         }
         if (ac_cbor_get_array(&r, &nd))
-            goto bad;
+            return AC_EPARSE;
         for (uint64_t j = 0; j < nd; j++) {
-            const char *id = NULL, *title = NULL;
-            size_t idl = 0, tl = 0;
-            int64_t version = 0;
+            struct entry e = {0};
             if (ac_cbor_get_map(&r, &nf))
-                goto bad;
+                return AC_EPARSE;
             for (uint64_t f = 0; f < nf; f++) {
                 if (ac_cbor_get_text(&r, &k, &kl))
-                    goto bad;
-                if (kl == 2 && memcmp(k, "id", 2) == 0) {
-                    if (ac_cbor_get_text(&r, &id, &idl))
-                        goto bad;
-                } else if (kl == 5 && memcmp(k, "title", 5) == 0) {
-                    if (ac_cbor_get_text(&r, &title, &tl))
-                        goto bad;
-                } else if (kl == 7 && memcmp(k, "version", 7) == 0) {
-                    if (ac_cbor_get_int(&r, &version))
-                        goto bad;
-                } else {
-                    ac_cbor_skip(&r, NULL, NULL);
-                }
+                    return AC_EPARSE;
+                int bad;
+                if (text_is(k, kl, "id"))
+                    bad = ac_cbor_get_text(&r, &e.id, &e.id_len);
+                else if (text_is(k, kl, "title"))
+                    bad = ac_cbor_get_text(&r, &e.title, &e.title_len);
+                else if (text_is(k, kl, "version"))
+                    bad = ac_cbor_get_int(&r, &e.version);
+                else if (text_is(k, kl, "hash"))
+                    bad = ac_cbor_get_bytes(&r, &e.hash, &e.hash_len);
+                else if (text_is(k, kl, "definition"))
+                    bad = ac_cbor_get_bytes(&r, &e.def, &e.def_len);
+                else
+                    bad = ac_cbor_skip(&r, NULL, NULL);
+                if (bad)
+                    return AC_EPARSE;
             }
-            json_array_append_new(defs, json_pack("{s:s%, s:I, s:s%}", "id", id ? id : "", idl,
-                                                  "version", (json_int_t)version, "title",
-                                                  title ? title : "", tl));
+            if (!e.id)
+                return AC_EPARSE;
+            int rc = cb ? cb(ctx, (size_t)j, &e) : 0;
+            if (rc)
+                return rc;
         }
     }
-    json_t *j = json_pack("{s:s, s:o}", "node", e->from, "definitions", defs);
+    return 0;
+}
+
+static void hash_hex(const uint8_t h[32], char out[AC_DEF_HASH_HEX_LEN + 1])
+{
+    memcpy(out, "sha256:", 7);
+    sodium_bin2hex(out + 7, AC_DEF_HASH_HEX_LEN + 1 - 7, h, 32);
+}
+
+/* The catalog body as JSON: {"node", "issuer", "definitions": [{"id",
+ * "version", "title", "hash"}]}. */
+static int add_json(void *ctx, size_t i, const struct entry *e)
+{
+    (void)i;
+    char hex[AC_DEF_HASH_HEX_LEN + 1] = "";
+    if (e->hash && e->hash_len == 32)
+        hash_hex(e->hash, hex);
+    return json_array_append_new(ctx, json_pack("{s:s%, s:I, s:s%, s:s}", "id", e->id, e->id_len,
+                                                "version", (json_int_t)e->version, "title",
+                                                e->title ? e->title : "", e->title_len, "hash",
+                                                hex))
+               ? AC_ENOMEM
+               : 0;
+}
+
+static json_t *catalog_json(const char *node, const uint8_t *body, size_t len, int64_t fetched_ms)
+{
+    json_t *defs = json_array();
+    const char *issuer = NULL;
+    size_t issuer_len = 0;
+    if (!defs || walk(body, len, add_json, defs, &issuer, &issuer_len)) {
+        json_decref(defs);
+        return NULL;
+    }
+    json_t *j = json_pack("{s:s, s:s%, s:o}", "node", node, "issuer", issuer ? issuer : "",
+                          issuer_len, "definitions", defs);
     if (j)
         ac__json_time(j, "fetched", fetched_ms);
     return j;
-bad:
-    json_decref(defs);
-    return NULL;
+}
+
+/* The body of the catalog kept for |p| into |*out| (caller releases), or
+ * AC_ENOENT. A fetched catalog is kept as its signed envelope and verified
+ * again; one offered in a catalog.offer message is kept as the body its
+ * envelope carried, verified when it came. */
+static int kept_body(struct ac__fed_peer *p, struct ac_buf *out, int64_t *at, char *why,
+                     size_t whylen)
+{
+    uint8_t *doc = NULL;
+    size_t len = 0;
+    int err = ac_store_peer_doc_get(p->fed->node->store, p->node_id, "catalog", &doc, &len, at);
+    if (err)
+        return err;
+    struct ac_cose_sign1 m;
+    struct ac_envelope e;
+    if (ac_envelope_parse(doc, len, &m, NULL, 0) == 0) {
+        err = verify_catalog(p, doc, len, &e, why, whylen);
+        if (!err)
+            err = ac_buf_append(out, e.body, e.body_len);
+    } else {
+        err = ac_buf_append(out, doc, len);
+    }
+    free(doc);
+    return err;
+}
+
+struct check {
+    struct ac__fed_peer *p;
+    struct ac_reason *why;
+    const struct ac_buf *kept; /* the body kept before, or empty */
+    const struct entry *want;  /* the new entry looked up in |kept| */
+    int found_other;
+    const uint8_t *other;
+};
+
+/* In the kept catalog: the entry with |want|'s id and version. */
+static int find_same(void *ctx, size_t i, const struct entry *e)
+{
+    (void)i;
+    struct check *c = ctx;
+    if (e->id_len == c->want->id_len && memcmp(e->id, c->want->id, e->id_len) == 0 &&
+        e->version == c->want->version && e->hash && e->hash_len == 32 &&
+        sodium_memcmp(e->hash, c->want->hash, 32) != 0) {
+        c->found_other = 1;
+        c->other = e->hash;
+        return 1;
+    }
+    return 0;
+}
+
+static int check_entry(void *ctx, size_t i, const struct entry *e)
+{
+    struct check *c = ctx;
+    uint8_t h[32];
+    char got[AC_DEF_HASH_HEX_LEN + 1], said[AC_DEF_HASH_HEX_LEN + 1];
+    if (!e->hash || e->hash_len != 32 || !e->def)
+        return ac_reason_fail(c->why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "definitions",
+                              "definitions[%zu] (%.*s@%lld) carries no 32-byte hash and "
+                              "definition; a catalog entry names its definition's content hash",
+                              i, (int)e->id_len, e->id, (long long)e->version);
+    crypto_hash_sha256(h, e->def, e->def_len);
+    if (sodium_memcmp(h, e->hash, 32) != 0) {
+        hash_hex(h, got);
+        hash_hex(e->hash, said);
+        return ac_reason_fail(c->why, AC_EINVAL, AC_PROBLEM_HASH_MISMATCH, "definitions",
+                              "definitions[%zu] (%.*s@%lld): hash %s is not the SHA-256 of the "
+                              "definition it carries (%s)",
+                              i, (int)e->id_len, e->id, (long long)e->version, said, got);
+    }
+    if (c->kept->len) {
+        struct check inner = {.want = e};
+        if (walk(c->kept->data, c->kept->len, find_same, &inner, NULL, NULL) == 1 &&
+            inner.found_other) {
+            hash_hex(inner.other, got);
+            hash_hex(e->hash, said);
+            return ac_reason_fail(c->why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, "definitions",
+                                  "%.*s@%lld of %s was listed with hash %s and now with %s; a "
+                                  "published definition never changes, so the catalog is refused",
+                                  (int)e->id_len, e->id, (long long)e->version, c->p->node_id, got,
+                                  said);
+        }
+    }
+    return 0;
+}
+
+int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t len,
+                          struct ac_reason *why)
+{
+    struct ac_buf kept = AC_BUF_INIT;
+    char text[AC_ENVELOPE_WHY_LEN];
+    int64_t at = 0;
+    int err = kept_body(p, &kept, &at, text, sizeof text);
+    if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
+        /* None kept, or one that no longer verifies: nothing to compare. */
+        kept.len = 0;
+        err = 0;
+    }
+    struct check c = {.p = p, .why = why, .kept = &kept};
+    if (!err) {
+        err = walk(body, len, check_entry, &c, NULL, NULL);
+        if (err == AC_EPARSE)
+            err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
+                                 "a catalog body is {node, issuer, definitions: [{id, hash, "
+                                 "title, version, definition}]}");
+    }
+    ac_buf_release(&kept);
+    return err;
+}
+
+struct find {
+    const char *id;
+    const uint8_t *hash;
+    int64_t version;
+    int found;
+};
+
+static int find_hash(void *ctx, size_t i, const struct entry *e)
+{
+    (void)i;
+    struct find *q = ctx;
+    if (e->id_len == strlen(q->id) && memcmp(e->id, q->id, e->id_len) == 0 && e->hash &&
+        e->hash_len == 32 && sodium_memcmp(e->hash, q->hash, 32) == 0) {
+        q->version = e->version;
+        q->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *credential_id,
+                         const char *content_hash, char *issuer, size_t issuer_size,
+                         int64_t *version, struct ac_reason *why)
+{
+    uint8_t want[32];
+    size_t got = 0;
+    if (strncmp(content_hash, "sha256:", 7) != 0 || strlen(content_hash) != 71 ||
+        sodium_hex2bin(want, sizeof want, content_hash + 7, 64, NULL, &got, NULL) || got != 32)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "content_hash",
+                              "content_hash: \"%s\" must be \"sha256:\" and 64 hex digits",
+                              content_hash);
+    struct ac__fed_peer *p = n->federation ? ac__fed_peer_find(n->federation, peer) : NULL;
+    if (!p)
+        return ac_reason_fail(why, AC_ENOENT, AC_PROBLEM_NOT_FOUND, "peer",
+                              "peer: %s is not a federation peer of this node", peer);
+    if (!(p->rights & AC_RIGHT_ISSUER))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                              "peer: %s is not recognised as an issuer here (no issuer right)",
+                              peer);
+    struct ac_buf body = AC_BUF_INIT;
+    int64_t at = 0;
+    char text[AC_ENVELOPE_WHY_LEN];
+    int err = kept_body(p, &body, &at, text, sizeof text);
+    if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
+        ac_buf_release(&body);
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                              "no verified catalog of %s is kept here (%s); fetch it first "
+                              "(POST /v1/federation/peers/%s/catalog)",
+                              peer, err == AC_ENOENT ? "none fetched" : text, peer);
+    }
+    struct find q = {.id = credential_id, .hash = want};
+    const char *iss = NULL;
+    size_t iss_len = 0;
+    if (!err && walk(body.data, body.len, find_hash, &q, &iss, &iss_len) < 0)
+        err = AC_EDB; /* it was checked when it was kept */
+    if (!err && !q.found)
+        err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "content_hash",
+                             "%s's catalog lists no %s whose definition has content hash %s",
+                             peer, credential_id, content_hash);
+    if (!err && (!iss || iss_len == 0 || iss_len >= issuer_size))
+        err = ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
+                             "%s's catalog names no issuer URL its records carry", peer);
+    if (!err) {
+        memcpy(issuer, iss, iss_len);
+        issuer[iss_len] = 0;
+        *version = q.version;
+    }
+    ac_buf_release(&body);
+    return err;
 }
 
 struct fetch {
@@ -203,6 +502,13 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
                     why);
         return;
     }
+    struct ac_reason reason = AC_REASON_INIT;
+    err = ac__fed_catalog_check(p, e.body, e.body_len, &reason);
+    if (err) {
+        ac__respond_failure(x, err, &reason, "the catalog");
+        ac_reason_release(&reason);
+        return;
+    }
     int64_t now = ac_clock_now_ms();
     err = ac_store_peer_doc_put(p->fed->node->store, p->node_id, "catalog", resp->body,
                                 resp->body_len, now);
@@ -210,7 +516,7 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
         ac__respond_error(x, err, "the catalog");
         return;
     }
-    ac__respond_owned(x, 200, catalog_json(&e, now));
+    ac__respond_owned(x, 200, catalog_json(p->node_id, e.body, e.body_len, now));
 }
 
 static struct ac__fed_peer *issuer_param(struct ac_node *n, struct ac_http_exchange *x)
@@ -243,16 +549,13 @@ static void on_fetch(struct ac_http_exchange *x, void *arg)
         return;
     struct fetch *fx = malloc(sizeof *fx);
     int err = fx ? 0 : AC_ENOMEM;
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 4 << 20};
-        err = ac_h2_client_new(n->loop, p->url, &cfg, &p->client);
-    }
+    struct ac_h2_client *client = NULL;
+    if (!err)
+        err = ac__fed_client(p, &client);
     if (!err) {
         fx->x = x;
         fx->p = p;
-        err = ac_h2_client_request(p->client, "GET", CATALOG_PATH, NULL, 0, NULL, 0, on_fetched,
+        err = ac_h2_client_request(client, "GET", CATALOG_PATH, NULL, 0, NULL, 0, on_fetched,
                                    fx);
     }
     if (err) {
@@ -267,22 +570,18 @@ static void on_cached(struct ac_http_exchange *x, void *arg)
     struct ac__fed_peer *p = issuer_param(n, x);
     if (!p)
         return;
-    uint8_t *doc = NULL;
-    size_t len = 0;
+    struct ac_buf body = AC_BUF_INIT;
     int64_t at = 0;
-    int err = ac_store_peer_doc_get(n->store, p->node_id, "catalog", &doc, &len, &at);
-    if (err) {
-        ac__respond_error(x, err, "the peer's catalog");
-        return;
-    }
-    struct ac_envelope e;
     char why[AC_ENVELOPE_WHY_LEN];
     /* Verified again: the peer's keys may have changed since it was fetched. */
-    if (verify_catalog(p, doc, len, &e, why, sizeof why))
+    int err = kept_body(p, &body, &at, why, sizeof why);
+    if (err == AC_EPARSE || err == AC_ECRYPTO)
         ac__problem(x, AC_PROBLEM_BAD_ENVELOPE, "node", NULL, "the cached catalog: %s", why);
+    else if (err)
+        ac__respond_error(x, err, "the peer's catalog");
     else
-        ac__respond_owned(x, 200, catalog_json(&e, at));
-    free(doc);
+        ac__respond_owned(x, 200, catalog_json(p->node_id, body.data, body.len, at));
+    ac_buf_release(&body);
 }
 
 void ac__fed_catalog_register(struct ac_node *n)

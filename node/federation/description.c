@@ -3,12 +3,14 @@
  * origin when that origin is authenticated, with a key it lists itself; the
  * keys it lists are merged into the peer. Calls nothing else in
  * node/federation, so the peer table can use it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "accord/base/error.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/envelope.h"
 #include "accord/sign/keyring.h"
+#include "config.h"
 #include "federation.h"
 
 /* Returns the key of |p| with |kid| that is trusted without the description
@@ -22,7 +24,8 @@ static const struct ac__fed_key *trusted(const struct ac__fed_peer *p, size_t nt
     return NULL;
 }
 
-/* Adds the keys listed in |body| to |p| and ends those it lists as retired. */
+/* Adds the keys listed in |body| to |p|, ends those it lists as retired,
+ * and notes the software version it names. */
 static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
 {
     struct ac_cbor_reader r;
@@ -34,6 +37,14 @@ static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
         size_t kl;
         if (ac_cbor_get_text(&r, &k, &kl))
             return;
+        if (kl == 8 && memcmp(k, "software", 8) == 0) {
+            const char *v;
+            size_t vl;
+            if (ac_cbor_get_text(&r, &v, &vl))
+                return;
+            snprintf(p->software, sizeof p->software, "%.*s", (int)vl, v);
+            continue;
+        }
         if (kl != 4 || memcmp(k, "keys", 4) != 0 || ac_cbor_get_array(&r, &nk)) {
             ac_cbor_skip(&r, NULL, NULL);
             continue;
@@ -67,7 +78,6 @@ static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
             if (!have && p->nkeys < AC__FED_PEER_KEYS)
                 p->keys[p->nkeys++] = key;
         }
-        return;
     }
 }
 
@@ -75,8 +85,7 @@ static void merge_keys(struct ac__fed_peer *p, const uint8_t *body, size_t len)
  * transport: https (certificates verified by the client), or loopback h2c. */
 static int origin_authenticated(const char *url)
 {
-    return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://127.0.0.1:", 17) == 0 ||
-           strncmp(url, "http://[::1]:", 13) == 0;
+    return strncmp(url, "https://", 8) == 0 || ac_config_url_is_loopback_http(url);
 }
 
 /* Finds, in the keys |body| lists, the one whose kid is |kid|. */

@@ -19,6 +19,7 @@
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* Writes the config's pinned peers to the store (source "config"), and drops
  * config peers no longer in the file, so the store's list is what is pinned. */
@@ -91,7 +92,7 @@ static int load_consortium(struct ac__federation *f)
     fclose(fp);
     struct ac_reason why = AC_REASON_INIT;
     if (!err)
-        err = ac__fed_consortium_adopt(f, b.data, b.len, &serial, &why);
+        err = ac__fed_consortium_adopt(f, b.data, b.len, 0, &serial, &why);
     if (err == AC_ECONFLICT)
         err = 0; /* the store already holds this one or a newer one */
     else if (err)
@@ -110,6 +111,7 @@ static void on_prune_timer(uv_timer_t *t)
 {
     struct ac__federation *f = t->data;
     int64_t now = ac_clock_now_ms();
+    ac__lending_tick(f, now);
     if (now < f->next_prune_ms)
         return;
     f->next_prune_ms = now + AC__FED_PRUNE_MS;
@@ -158,6 +160,8 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_keys_register(n);
     ac__fed_catalog_register(n);
     ac__fed_witness_register(n);
+    ac__fed_query_register(n);
+    ac__fed_lending_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;
@@ -175,31 +179,20 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_kick_all(f);
 }
 
-static void fed_free(struct ac__federation *f)
-{
-    for (size_t i = 0; i < f->npeers; i++) {
-        ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
-        free(f->peers[i]);
-    }
-    free(f->peers);
-    ac_consortium_free(f->consortium);
-    free(f);
-}
-
 static void on_timer_closed(uv_handle_t *h)
 {
     struct ac__fed_peer *p = h->data;
     struct ac__federation *f = p->fed;
-    if (--f->closing == 0)
-        fed_free(f);
+    f->closing--;
+    ac__fed_free_if_done(f);
 }
 
 /* The witness and prune timers' and the ingest check's close: their data is f. */
 static void on_witness_timer_closed(uv_handle_t *h)
 {
     struct ac__federation *f = h->data;
-    if (--f->closing == 0)
-        fed_free(f);
+    f->closing--;
+    ac__fed_free_if_done(f);
 }
 
 void ac__federation_stop(struct ac_node *n)
@@ -213,7 +206,7 @@ void ac__federation_stop(struct ac_node *n)
     f->closing = f->npeers + (size_t)f->has_witness_timer + (size_t)f->has_ingest_check +
                  (size_t)f->has_prune_timer;
     if (f->closing == 0) {
-        fed_free(f);
+        ac__fed_free_if_done(f); /* else the last signature check frees it */
         return;
     }
     if (f->has_witness_timer)

@@ -16,6 +16,8 @@
 
 struct ac_node;
 struct ac_h2_client;
+struct ac_envelope;
+struct ac_buf;
 
 #define AC__FED_PEER_KEYS 32
 /* How far an envelope's ts may be from our clock. */
@@ -33,6 +35,12 @@ struct ac_h2_client;
 #define AC__FED_DEDUP_KEEP_MS (30LL * 86400 * 1000)
 #define AC__FED_OUTBOX_KEEP_MS (7LL * 86400 * 1000)
 #define AC__FED_PRUNE_MS (3600LL * 1000)
+/* Group commit: a batch waits for the signatures still being checked of
+ * messages that came with it (each commit costs one fsync, milliseconds on a
+ * disk, while the loop can do nothing else), until it holds
+ * AC__FED_BATCH_MIN messages or its first has waited AC__FED_BATCH_WAIT_MS. */
+#define AC__FED_BATCH_MIN 512
+#define AC__FED_BATCH_WAIT_MS 20
 /* How often a witness looks at its issuer peers' checkpoints. */
 #define AC__FED_WITNESS_MS (60 * 1000)
 
@@ -53,6 +61,12 @@ struct ac__fed_peer {
     unsigned rights;
     struct ac__fed_key keys[AC__FED_PEER_KEYS];
     size_t nkeys;
+    /* TLS trust for its https origin, from its [peer] section (borrowed
+     * from the config, which outlives the federation); NULL: [node] ca_file
+     * or the system store. */
+    const char *ca_file;
+    const uint8_t *pin_spki_sha256; /* NULL: no pin */
+    char software[33];   /* from its self-description; "" until one verified */
     int active;          /* 0 once removed from every source */
     int from_consortium; /* 1 when the adopted file lists it */
     /* sender */
@@ -76,6 +90,9 @@ struct ac__federation {
     struct ac__fed_peer **peers; /* owned */
     size_t npeers;
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
+    /* An adoption ran inside a transaction not yet settled: the store may
+     * hold a newer file than |consortium| once that transaction commits. */
+    int consortium_unsettled;
     uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
     int has_witness_timer;
     /* Group commit (receive.c): verified inbound messages queue here and are
@@ -84,12 +101,16 @@ struct ac__federation {
     uv_timer_t prune_timer; /* looks at the clock every second (test clock) */
     int has_prune_timer;
     int64_t next_prune_ms; /* node clock */
+    int64_t next_offer_ms; /* node clock: the next capacity offers (lending_offer.c) */
     uv_check_t ingest_check;
     int has_ingest_check;
     struct ac__fed_pending *pending, **pending_tail;
+    size_t npending;         /* messages in |pending| */
+    uint64_t pending_since;  /* loop time the first of them was queued */
     uint64_t ingest_commits;  /* transactions that applied inbound messages */
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
+    size_t verifying; /* inbound signatures being checked on the thread pool */
     int stopping;
     size_t closing; /* handles still closing at stop */
 };
@@ -100,6 +121,10 @@ void ac__federation_register(struct ac_node *n);
 
 /* Stops the senders and closes their handles (finished by the loop). */
 void ac__federation_stop(struct ac_node *n);
+
+/* After stop: frees |f| once every handle has closed and no signature check
+ * is still on the thread pool. */
+void ac__fed_free_if_done(struct ac__federation *f);
 
 /* Rebuilds the peer table from config, the store's pinned peers and the
  * adopted consortium file. Returns 0 or a store error. */
@@ -112,15 +137,31 @@ struct ac__fed_peer *ac__fed_peer_find(struct ac__federation *f, const char *nod
 struct ac__fed_peer *ac__fed_peer_by_kid(struct ac__federation *f, const uint8_t *kid,
                                          size_t kid_len, const struct ac__fed_key **key);
 
-/* Verifies |file| with the pinned consortium key and adopts it when its
- * serial is higher than the one held: stores it and queues a
- * "consortium.offer" to every other member, in one transaction, then
- * rebuilds the peers. Must run inside the caller's transaction when
- * |in_tx| (the receiver's), else opens its own. Sets |*serial| to the serial
- * held afterwards. Returns 0, AC_ECONFLICT (not newer; nothing changed) or an
- * error with |why| filled. */
+/* Verifies |file| with the pinned consortium key and, when its serial is
+ * higher than the one held, stores it and queues a "consortium.offer" to
+ * every other member, in one transaction. When |in_tx| that is a savepoint
+ * inside the caller's transaction (the receiver's batch), which may still
+ * roll back: the in-memory file and peer table are then left alone until the
+ * caller has committed and calls ac__fed_consortium_settle(). Otherwise the
+ * transaction is adopt's own and it settles itself after the commit. Sets
+ * |*serial| to the serial held (or being adopted). Returns 0, AC_ECONFLICT
+ * (not newer; nothing changed) or an error with |why| filled. */
 int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size_t len,
-                             uint64_t *serial, struct ac_reason *why);
+                             int in_tx, uint64_t *serial, struct ac_reason *why);
+
+/* After a transaction that may have stored a newer consortium file has
+ * committed (or rolled back): takes the file the store holds when it is newer
+ * than the one in memory and rebuilds the peer table from it, so the table
+ * never disagrees with what is durable. Does nothing unless an adoption ran
+ * since the last settle. Returns 0 or a store error (logged). */
+int ac__fed_consortium_settle(struct ac__federation *f);
+
+/* Sets |*out| to |p|'s client (p->client, created on first use): one
+ * HTTP/2 connection to its base URL with the sender's timeouts and the
+ * peer's TLS trust (CA file and SPKI pin). A non-loopback http:// URL is
+ * refused (AC_EINVAL, logged): h2c only to loopback, TLS everywhere else.
+ * Returns 0, AC_EINVAL or AC_ENOMEM. */
+int ac__fed_client(struct ac__fed_peer *p, struct ac_h2_client **out);
 
 /* Queues a message to |peer| inside the caller's transaction and wakes its
  * sender after commit (ac__fed_kick). Returns 0 or a store error. */
@@ -163,6 +204,24 @@ void ac__fed_keys_register(struct ac_node *n);
 void ac__fed_catalog_register(struct ac_node *n);
 void ac__fed_witness_register(struct ac_node *n);
 
+/* Checks the catalog body |body| from |p| (catalog.c): every entry carries
+ * a 32-byte hash that is the SHA-256 of the definition bytes it carries, and
+ * no id and version |p| listed in the catalog kept here has another hash (a
+ * published definition never changes). Returns 0, or AC_EINVAL /
+ * AC_ECONFLICT with |why| naming the entry, or a store error. */
+int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t len,
+                          struct ac_reason *why);
+
+/* Finds, in the verified catalog kept for issuer peer |peer|, the version
+ * of |credential_id| whose definition has |content_hash| ("sha256:<hex>"):
+ * sets |issuer| (the iss the peer's records carry, NUL-terminated, at most
+ * |issuer_size|) and |*version|. Returns 0, or AC_EINVAL / AC_ENOENT with
+ * |why| naming the field (not a peer, no issuer right, no catalog kept, not
+ * listed), or a store error. */
+int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *credential_id,
+                         const char *content_hash, char *issuer, size_t issuer_size,
+                         int64_t *version, struct ac_reason *why);
+
 /* Witnesses every active peer holding the issuer right here (witness.c). */
 void ac__fed_witness_all(struct ac__federation *f);
 
@@ -174,6 +233,47 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
                              const uint8_t *body, size_t len, uint64_t *size,
                              struct ac_reason *why);
 void ac__fed_receive_register(struct ac_node *n);
+
+/* Status and log queries (query.c). */
+
+/* Writes the id of the answer to message |id| from |from|: derived from
+ * both, so the same request always has the same answer id, and an asker can
+ * tell the answer to its query from any other envelope. */
+void ac__fed_answer_id(const char *from, const char *id, char out[33]);
+
+/* Called once with the body of the peer's verified answer (borrowed for
+ * the call), or with |err| and a reason in |why|: a libuv or client error
+ * (unreachable), AC_EPROTO (the peer refused: |why| holds its problem),
+ * AC_ECRYPTO or AC_EPARSE (the answer is not the peer's signed answer to
+ * this query), AC_ECANCELED (stopping). */
+typedef void (*ac__fed_answer_cb)(void *arg, int err, const uint8_t *body, size_t len,
+                                  const char *why);
+
+/* Sends a query of |type| with |body| (one CBOR item, copied) to |p|'s
+ * inbox now, signed by this node, and hands the answer to |cb|, which fires
+ * exactly once, never from inside this call. Returns 0, or AC_ENOMEM,
+ * AC_EINVAL (the peer's URL is refused) without calling |cb|. */
+int ac__fed_ask(struct ac__fed_peer *p, const char *type, const uint8_t *body, size_t len,
+                ac__fed_answer_cb cb, void *arg);
+
+/* Answers to queries, run by the receiver like any message's effect (same
+ * shape as its table's apply functions): status.query {indexes} answers
+ * {re, token, status}; log.checkpoint {} answers {re, note}; log.consistency
+ * {from, to?} answers {re, to, from, hashes}; log.inclusion {index, size?}
+ * answers {re, size, index, hashes, leaf_hash}. */
+int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *from,
+                               const struct ac_envelope *e, struct ac_buf *answer,
+                               struct ac_reason *why);
+int ac__fed_apply_log_checkpoint(struct ac__federation *f, struct ac__fed_peer *from,
+                                 const struct ac_envelope *e, struct ac_buf *answer,
+                                 struct ac_reason *why);
+int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer *from,
+                                  const struct ac_envelope *e, struct ac_buf *answer,
+                                  struct ac_reason *why);
+int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *from,
+                                const struct ac_envelope *e, struct ac_buf *answer,
+                                struct ac_reason *why);
+void ac__fed_query_register(struct ac_node *n);
 
 /* Starts the group-commit check handle (receive.c). Returns 0 or a libuv
  * error; without it each message commits alone. */

@@ -116,15 +116,10 @@ void ac__fed_fetch_description(struct ac__fed_peer *p)
     if (p->fed->stopping || (p->description_fetched && now - p->description_fetched < REFETCH_MS))
         return;
     p->description_fetched = now ? now : 1;
-    int err = 0;
-    if (!p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 1 << 20};
-        err = ac_h2_client_new(p->fed->node->loop, p->url, &cfg, &p->client);
-    }
+    struct ac_h2_client *client = NULL;
+    int err = ac__fed_client(p, &client);
     if (!err)
-        err = ac_h2_client_request(p->client, "GET", DESCRIPTION_PATH, NULL, 0, NULL, 0,
+        err = ac_h2_client_request(client, "GET", DESCRIPTION_PATH, NULL, 0, NULL, 0,
                                    on_fetched, p);
     if (err)
         ac_log_warn("federation", "%s: cannot ask for its description: %s", p->node_id,

@@ -13,6 +13,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/net/h2_client.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/envelope.h"
 #include "accord/sign/keyring.h"
@@ -119,6 +120,42 @@ static void keys_from_text(struct ac__fed_peer *p, const char *text)
     }
 }
 
+/* Points |p|'s TLS trust at its [peer] section, if any. */
+static void tls_from_config(struct ac__fed_peer *p, const struct ac_node_config *cfg)
+{
+    p->ca_file = NULL;
+    p->pin_spki_sha256 = NULL;
+    for (size_t i = 0; i < cfg->npeers; i++)
+        if (strcmp(cfg->peers[i].node_id, p->node_id) == 0) {
+            p->ca_file = cfg->peers[i].ca_file;
+            p->pin_spki_sha256 = cfg->peers[i].has_pin ? cfg->peers[i].pin_spki_sha256 : NULL;
+        }
+}
+
+int ac__fed_client(struct ac__fed_peer *p, struct ac_h2_client **out)
+{
+    if (!p->client) {
+        if (strncmp(p->url, "https://", 8) != 0 && !ac_config_url_is_loopback_http(p->url)) {
+            ac_log_warn("federation", "%s: refusing %s: a peer is reached over https:// with "
+                        "certificate verification; http:// only on loopback", p->node_id,
+                        p->url);
+            return AC_EINVAL;
+        }
+        /* The largest answer any exchange expects: a catalog. */
+        const struct ac_node_config *cfg = p->fed->node->cfg;
+        struct ac_h2_client_config c = {.connect_timeout_ms = 5000,
+                                        .request_timeout_ms = 15000,
+                                        .max_response_bytes = 4 << 20,
+                                        .ca_file = p->ca_file ? p->ca_file : cfg->ca_file,
+                                        .pin_spki_sha256 = p->pin_spki_sha256};
+        int err = ac_h2_client_new(p->fed->node->loop, p->url, &c, &p->client);
+        if (err)
+            return err;
+    }
+    *out = p->client;
+    return 0;
+}
+
 /* The rights the local config allows |node_id|: a [peer] section narrows;
  * none leaves everything the file grants. */
 static unsigned config_limit(const struct ac_node_config *cfg, const char *node_id)
@@ -161,6 +198,7 @@ int ac__fed_peers_rebuild(struct ac__federation *f)
             key->not_before_ms = m->keys[k].not_before_ms;
             key->not_after_ms = m->keys[k].not_after_ms;
         }
+        tls_from_config(p, f->node->cfg);
         p->active = 1;
         p->from_consortium = 1;
     }
@@ -181,6 +219,7 @@ int ac__fed_peers_rebuild(struct ac__federation *f)
         snprintf(p->url, sizeof p->url, "%s", rows[i].base_url);
         p->rights = rows[i].rights & config_limit(f->node->cfg, rows[i].node_id);
         keys_from_text(p, rows[i].keys);
+        tls_from_config(p, f->node->cfg);
         p->active = 1;
     }
     /* Keys learnt from descriptions, re-verified with the keys just set. */
@@ -207,3 +246,23 @@ int ac__fed_queue(struct ac__federation *f, const char *peer, const char *type,
                                NULL);
 }
 
+
+/* Frees the peer table and |f| itself: the last thing a stopped federation
+ * does. Here, the lowest layer, so both the handles' close callbacks
+ * (federation.c) and the last signature check (receive.c) can end it. */
+static void fed_free(struct ac__federation *f)
+{
+    for (size_t i = 0; i < f->npeers; i++) {
+        ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
+        free(f->peers[i]);
+    }
+    free(f->peers);
+    ac_consortium_free(f->consortium);
+    free(f);
+}
+
+void ac__fed_free_if_done(struct ac__federation *f)
+{
+    if (f->stopping && f->closing == 0 && f->verifying == 0)
+        fed_free(f);
+}

@@ -24,6 +24,7 @@
 #include "accord/store/peer.h"
 #include "federation.h"
 #include "internal.h"
+#include "lending.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
  * that will hold the inbox row; it writes the answer's body into |answer| (one
@@ -74,15 +75,15 @@ static int apply_consortium_offer(struct ac__federation *f, struct ac__fed_peer 
                               "a consortium.offer body is the signed file as a byte string");
     uint64_t serial = 0;
     struct ac_reason inner = AC_REASON_INIT;
-    int err = ac__fed_consortium_adopt(f, file, len, &serial, &inner);
+    int err = ac__fed_consortium_adopt(f, file, len, 1, &serial, &inner);
     if (err && err != AC_ECONFLICT) {
         *why = inner;
         return err;
     }
     ac_reason_release(&inner);
     if (!err)
-        ac_log_info("federation", "consortium serial %llu offered by %s adopted",
-                    (unsigned long long)serial, from->node_id);
+        ac_log_info("federation", "consortium serial %llu offered by %s stored; taken once "
+                    "the batch commits", (unsigned long long)serial, from->node_id);
     err = ac_store_peer_state_received(f->node->store, from->node_id);
     return err ? err : answer_uint(e->id, "serial", serial, answer);
 }
@@ -99,7 +100,10 @@ static int apply_catalog_offer(struct ac__federation *f, struct ac__fed_peer *fr
     if (ac_cbor_reader_init(&r, e->body, e->body_len) || ac_cbor_get_map(&r, &npairs))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
                               "a catalog.offer body is a map");
-    int err = ac_store_peer_doc_put(f->node->store, from->node_id, "catalog", e->body,
+    int err = ac__fed_catalog_check(from, e->body, e->body_len, why);
+    if (err)
+        return err;
+    err = ac_store_peer_doc_put(f->node->store, from->node_id, "catalog", e->body,
                                     e->body_len, ac_clock_now_ms());
     if (!err)
         err = ac_store_peer_state_received(f->node->store, from->node_id);
@@ -123,6 +127,11 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
+    {"status.query", 0, ac__fed_apply_status_query},
+    {"log.checkpoint", 0, ac__fed_apply_log_checkpoint},
+    {"log.consistency", 0, ac__fed_apply_log_consistency},
+    {"log.inclusion", 0, ac__fed_apply_log_inclusion},
+    {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
 };
 
 static const struct msg_type *find_type(const char *type)
@@ -143,13 +152,7 @@ static void respond_envelope(struct ac_http_exchange *x, int status, const uint8
  * request always has the same answer id. */
 static void answer_id(const struct ac_envelope *e, char out[33])
 {
-    uint8_t h[crypto_generichash_BYTES];
-    crypto_generichash_state s;
-    crypto_generichash_init(&s, NULL, 0, sizeof h);
-    crypto_generichash_update(&s, (const uint8_t *)e->from, strlen(e->from) + 1);
-    crypto_generichash_update(&s, (const uint8_t *)e->id, strlen(e->id));
-    crypto_generichash_final(&s, h, sizeof h);
-    sodium_bin2hex(out, 33, h, 16);
+    ac__fed_answer_id(e->from, e->id, out);
 }
 
 /* A verified message waiting for the transaction that applies it, and what
@@ -270,6 +273,7 @@ void ac__fed_ingest_flush(struct ac__federation *f)
     struct ac__fed_pending *list = f->pending;
     f->pending = NULL;
     f->pending_tail = &f->pending;
+    f->npending = 0;
     if (f->has_ingest_check)
         uv_check_stop(&f->ingest_check);
     if (!list)
@@ -302,6 +306,10 @@ void ac__fed_ingest_flush(struct ac__federation *f)
         list->err = err;
     }
     f->ingest_messages += n;
+    /* Only now, after the commit, may an adopted consortium file change the
+     * peer table: a batch that rolled back left the store, and so the table,
+     * as it was. */
+    ac__fed_consortium_settle(f);
     while (list) {
         struct ac__fed_pending *it = list;
         list = it->next;
@@ -312,9 +320,19 @@ void ac__fed_ingest_flush(struct ac__federation *f)
     ac__fed_kick_all(f); /* effects may have queued messages */
 }
 
+/* Runs after the loop has read what arrived. While signatures of messages
+ * that came with these are still being checked on the thread pool, the
+ * commit waits for them (they finish within a few milliseconds, and each
+ * completion runs the loop again), so one fsync covers the whole burst
+ * instead of the first few messages; it waits no longer once a batch is
+ * large or its first message has waited AC__FED_BATCH_WAIT_MS. */
 static void on_ingest_check(uv_check_t *h)
 {
-    ac__fed_ingest_flush(h->data);
+    struct ac__federation *f = h->data;
+    if (f->verifying > 0 && f->npending < AC__FED_BATCH_MIN &&
+        uv_now(f->node->loop) - f->pending_since < AC__FED_BATCH_WAIT_MS)
+        return;
+    ac__fed_ingest_flush(f);
 }
 
 int ac__fed_ingest_init(struct ac__federation *f)
@@ -332,12 +350,64 @@ int ac__fed_ingest_init(struct ac__federation *f)
  * when there is no check handle). */
 static void queue_pending(struct ac__federation *f, struct ac__fed_pending *it)
 {
+    if (!f->pending)
+        f->pending_since = uv_now(f->node->loop);
     *f->pending_tail = it;
     f->pending_tail = &it->next;
+    f->npending++;
     if (!f->has_ingest_check || f->stopping)
         ac__fed_ingest_flush(f);
     else if (!uv_is_active((uv_handle_t *)&f->ingest_check))
         uv_check_start(&f->ingest_check, on_ingest_check);
+}
+
+static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
+                           const struct ac_cose_sign1 *m, struct ac__fed_peer *peer,
+                           const struct ac__fed_key *key, const char *kid_hex);
+
+/* A signature being checked on the thread pool. The exchange keeps the
+ * request body the message points into alive until it is answered (an
+ * orphaned exchange still waits for its answer), and the key is a copy, so
+ * a peer-table rebuild meanwhile changes nothing the check reads. */
+struct verify_job {
+    uv_work_t req;
+    struct ac__federation *f;
+    struct ac_http_exchange *x;
+    struct ac_cose_sign1 m;
+    struct ac__fed_peer *peer; /* peers live until the federation is freed */
+    struct ac__fed_key key;
+    char kid_hex[2 * AC_COSE_KID_MAX + 1];
+    int bad; /* set by the worker */
+};
+
+/* On a worker thread: touches only the job (the signature check is a pure
+ * function of the bytes and the key). */
+static void on_verify_work(uv_work_t *req)
+{
+    struct verify_job *j = req->data;
+    j->bad = ac_envelope_verify(&j->m, j->key.public_key) != 0;
+}
+
+static void on_verified(uv_work_t *req, int status)
+{
+    struct verify_job *j = req->data;
+    struct ac__federation *f = j->f;
+    f->verifying--;
+    if (status || f->stopping)
+        ac__problem(j->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+    else if (!j->peer->active)
+        ac__problem(j->x, AC_PROBLEM_UNKNOWN_SENDER, "kid", NULL,
+                    "kid %s belongs to no peer of this node (%s was removed)", j->kid_hex,
+                    j->peer->node_id);
+    else if (j->bad)
+        ac__problem(j->x, AC_PROBLEM_BAD_SIGNATURE, NULL, NULL,
+                    "the signature does not verify with %s's key %s", j->peer->node_id,
+                    j->kid_hex);
+    else
+        after_verified(f, j->x, &j->m, j->peer, &j->key, j->kid_hex);
+    free(j);
+    if (f->stopping)
+        ac__fed_free_if_done(f);
 }
 
 static void on_inbox(struct ac_http_exchange *x, void *arg)
@@ -382,13 +452,43 @@ static void on_inbox(struct ac_http_exchange *x, void *arg)
                         "kid %s belongs to no peer of this node", kid_hex);
         return;
     }
+    /* The signature is the costly check: it runs on the thread pool, so
+     * envelopes arriving together are verified on every core while this
+     * thread commits the batch before them (group commit); the checks after
+     * it and the effects stay on the loop, in arrival order per batch. */
+    struct verify_job *j = calloc(1, sizeof *j);
+    if (j) {
+        j->req.data = j;
+        j->f = f;
+        j->x = x;
+        j->m = m;
+        j->peer = peer;
+        j->key = *key;
+        memcpy(j->kid_hex, kid_hex, sizeof j->kid_hex);
+        if (uv_queue_work(n->loop, &j->req, on_verify_work, on_verified) == 0) {
+            f->verifying++;
+            return;
+        }
+        free(j);
+    }
+    /* No worker to hand it to: check it here. */
     if (ac_envelope_verify(&m, key->public_key)) {
         ac__problem(x, AC_PROBLEM_BAD_SIGNATURE, NULL, NULL,
                     "the signature does not verify with %s's key %s", peer->node_id, kid_hex);
         return;
     }
+    after_verified(f, x, &m, peer, key, kid_hex);
+}
+
+/* The checks after the signature, then the queue for the group commit. */
+static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
+                           const struct ac_cose_sign1 *msg, struct ac__fed_peer *peer,
+                           const struct ac__fed_key *key, const char *kid_hex)
+{
+    struct ac_node *n = f->node;
+    char why[AC_ENVELOPE_WHY_LEN];
     struct ac_envelope e;
-    if (ac_envelope_decode(&m, &e, why, sizeof why)) {
+    if (ac_envelope_decode(msg, &e, why, sizeof why)) {
         ac__problem(x, AC_PROBLEM_BAD_ENVELOPE, NULL, NULL, "%s", why);
         return;
     }

@@ -26,9 +26,6 @@
  * ends on time even when the node's clock moves (the test clock) while the
  * timer runs; it reads no storage when it wakes early. */
 #define TICK_MAX_MS 1000
-#define CONNECT_TIMEOUT_MS 5000
-#define REQUEST_TIMEOUT_MS 15000
-#define MAX_ANSWER_BYTES (1 << 20)
 
 static void deliver_next(struct ac__fed_peer *p);
 
@@ -186,7 +183,13 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
     struct ac_store *st = p->fed->node->store;
     char why[256];
     if (err) {
-        snprintf(why, sizeof why, "%s", ac_strerror(err));
+        if (err == AC_ETLS)
+            snprintf(why, sizeof why, "%s: %.100s's certificate did not verify%s", ac_strerror(err),
+                     p->url,
+                     p->pin_spki_sha256 ? ", or its public key is not the pinned pin_spki_sha256"
+                                        : "");
+        else
+            snprintf(why, sizeof why, "%s", ac_strerror(err));
         drop_client(p);
         failed(p, why, 0, 1);
         return;
@@ -286,22 +289,25 @@ static void deliver_next(struct ac__fed_peer *p)
     }
     struct ac_buf env = AC_BUF_INIT;
     int err = ac__fed_sign(f, m->type, m->msg_id, p->node_id, m->body, m->body_len, &env);
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = CONNECT_TIMEOUT_MS,
-                                          .request_timeout_ms = REQUEST_TIMEOUT_MS,
-                                          .max_response_bytes = MAX_ANSWER_BYTES};
-        err = ac_h2_client_new(f->node->loop, p->url, &cfg, &p->client);
-    }
+    struct ac_h2_client *client = NULL;
+    if (!err)
+        err = ac__fed_client(p, &client);
     const struct ac_http_header headers[] = {
         {"content-type", AC_ENVELOPE_CONTENT_TYPE},
         {"accord-sender", f->node->cfg->node_id},
     };
     if (!err)
-        err = ac_h2_client_request(p->client, "POST", "/v1/federation/inbox", headers, 2,
+        err = ac_h2_client_request(client, "POST", "/v1/federation/inbox", headers, 2,
                                    env.data, env.len, on_response, p);
     ac_buf_release(&env);
     if (err) {
-        failed(p, ac_strerror(err), 0, 0);
+        char why[300];
+        if (err == AC_EINVAL && !client)
+            snprintf(why, sizeof why, "url %s: a peer is reached over https://; http:// only on "
+                     "loopback", p->url);
+        else
+            snprintf(why, sizeof why, "%s", ac_strerror(err));
+        failed(p, why, 0, 0);
         return;
     }
     p->in_flight = 1;

@@ -1,5 +1,6 @@
-/* witness.c - witnessed logs. As a witness, this node fetches the latest
- * checkpoint of each peer it recognises as an issuer, verifies it with that
+/* witness.c - witnessed logs. As a witness, this node asks each peer it
+ * recognises as an issuer for its latest checkpoint (a signed log.checkpoint
+ * query, node/federation/query.c), verifies it with that
  * peer's keys, demands a consistency proof from the last checkpoint it saw,
  * and cosigns (C2SP tlog-cosignature) only a consistent one, sending the
  * cosignature to the issuer through the outbox; a fork (a smaller tree, the
@@ -17,8 +18,8 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
-#include "accord/net/h2_client.h"
 #include "accord/records/checkpoint.h"
+#include "accord/records/cosignature.h"
 #include "accord/records/merkle.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/keyring.h"
@@ -28,31 +29,10 @@
 #include "internal.h"
 #include "records/records.h"
 
-#define COSIG_ALG 0x04 /* C2SP tlog-cosignature: Ed25519 cosignature/v1 */
-#define COSIG_BYTES (4 + 8 + 64)
-
-/* The key ID of a cosignature key: SHA-256(name || "\n" || 0x04 || key)[:4]. */
-static uint32_t cosig_key_id(const char *name, const uint8_t pk[32])
+/* ac_cosig_sign()'s signing callback over the node's keyring. */
+static int keyring_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[AC_NOTE_SIG_BYTES])
 {
-    crypto_hash_sha256_state s;
-    uint8_t h[32], alg = COSIG_ALG;
-    crypto_hash_sha256_init(&s);
-    crypto_hash_sha256_update(&s, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&s, (const uint8_t *)"\n", 1);
-    crypto_hash_sha256_update(&s, &alg, 1);
-    crypto_hash_sha256_update(&s, pk, 32);
-    crypto_hash_sha256_final(&s, h);
-    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
-}
-
-/* The signed message: "cosignature/v1\ntime <T>\n" followed by the
- * checkpoint text. */
-static int cosig_message(uint64_t t, const char *text, size_t len, struct ac_buf *out)
-{
-    if (ac_buf_printf(out, "cosignature/v1\ntime %llu\n", (unsigned long long)t) ||
-        ac_buf_append(out, text, len))
-        return AC_ENOMEM;
-    return 0;
+    return ac_keyring_sign(ctx, msg, len, sig);
 }
 
 /* ---- witness side ---- */
@@ -132,20 +112,9 @@ static void cosign(struct job *j)
     struct ac_node *n = f->node;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     uint64_t t = (uint64_t)(ac_clock_now_ms() / 1000);
-    struct ac_buf msg = AC_BUF_INIT, line = AC_BUF_INIT, body = AC_BUF_INIT;
-    uint8_t raw[COSIG_BYTES];
-    uint32_t id = cosig_key_id(n->cfg->node_id, k->public_key);
-    for (int i = 0; i < 4; i++)
-        raw[i] = (uint8_t)(id >> (24 - 8 * i));
-    for (int i = 0; i < 8; i++)
-        raw[4 + i] = (uint8_t)(t >> (56 - 8 * i));
-    int err = cosig_message(t, j->note, j->text_len, &msg);
-    if (!err)
-        err = ac_keyring_sign(n->keyring, msg.data, msg.len, raw + 12);
-    char b64[sodium_base64_ENCODED_LEN(COSIG_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
-    if (!err)
-        err = ac_buf_printf(&line, "\xe2\x80\x94 %s %s\n", n->cfg->node_id, b64);
+    struct ac_buf line = AC_BUF_INIT, body = AC_BUF_INIT;
+    int err = ac_cosig_sign(j->note, j->text_len, n->cfg->node_id, k->public_key, t,
+                            keyring_sign, n->keyring, &line);
     if (!err) {
         struct ac_cbor_writer w;
         ac_cbor_writer_init(&w);
@@ -178,33 +147,60 @@ static void cosign(struct job *j)
         ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", j->p->node_id,
                     (unsigned long long)j->cp.size);
     ac__fed_kick(j->p);
-    ac_buf_release(&msg);
     ac_buf_release(&line);
     ac_buf_release(&body);
 }
 
-static void on_proof(void *arg, int err, const struct ac_h2_response *resp)
+/* Reads the byte string under |key| in an answer map, or the array of
+ * 32-byte hashes under "hashes" into |proof| when |proof| is not NULL. */
+static int answer_field(const uint8_t *body, size_t len, const char *key, const uint8_t **out,
+                        size_t *out_len, struct ac_merkle_proof *proof)
+{
+    struct ac_cbor_reader r;
+    uint64_t npairs, n;
+    int found = 0;
+    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs))
+        return AC_EPARSE;
+    for (uint64_t i = 0; i < npairs; i++) {
+        const char *k;
+        size_t kl;
+        if (ac_cbor_get_text(&r, &k, &kl))
+            return AC_EPARSE;
+        if (kl != strlen(key) || memcmp(k, key, kl) != 0) {
+            if (ac_cbor_skip(&r, NULL, NULL))
+                return AC_EPARSE;
+        } else if (!proof) {
+            if (ac_cbor_get_bytes(&r, out, out_len))
+                return AC_EPARSE;
+            found = 1;
+        } else {
+            if (ac_cbor_get_array(&r, &n) || n > AC_MERKLE_PROOF_MAX)
+                return AC_EPARSE;
+            for (uint64_t j = 0; j < n; j++) {
+                const uint8_t *h;
+                size_t hl;
+                if (ac_cbor_get_bytes(&r, &h, &hl) || hl != 32)
+                    return AC_EPARSE;
+                memcpy(proof->hash[j], h, 32);
+            }
+            proof->count = (size_t)n;
+            found = 1;
+        }
+    }
+    return found ? 0 : AC_EPARSE;
+}
+
+static void on_proof(void *arg, int err, const uint8_t *body, size_t len, const char *why_not)
 {
     struct job *j = arg;
-    if (j->p->fed->stopping || err || resp->status != 200) {
+    if (j->p->fed->stopping || err) {
         if (!j->p->fed->stopping)
-            ac_log_warn("federation", "%s: no consistency proof: %s", j->p->node_id,
-                        err ? ac_strerror(err) : "not 200");
+            ac_log_warn("federation", "%s: no consistency proof: %s", j->p->node_id, why_not);
         job_free(j);
         return;
     }
     struct ac_merkle_proof proof = {0};
-    json_t *doc = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-    json_t *hashes = json_object_get(doc, "hashes");
-    int bad = !json_is_array(hashes) || json_array_size(hashes) > AC_MERKLE_PROOF_MAX;
-    for (size_t i = 0; !bad && i < json_array_size(hashes); i++) {
-        const char *h = json_string_value(json_array_get(hashes, i));
-        size_t n = 0;
-        bad = !h || ac_base64_decode(h, strlen(h), AC_BASE64_STD, proof.hash[i], 32, &n) ||
-              n != 32;
-        proof.count = i + 1;
-    }
-    json_decref(doc);
+    int bad = answer_field(body, len, "hashes", NULL, NULL, &proof) != 0;
     char why[160];
     if (bad) {
         ac_log_warn("federation", "%s: malformed consistency proof", j->p->node_id);
@@ -216,21 +212,27 @@ static void on_proof(void *arg, int err, const struct ac_h2_response *resp)
     job_free(j);
 }
 
-static void on_checkpoint(void *arg, int err, const struct ac_h2_response *resp)
+static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
+                          const char *why_not)
 {
     struct job *j = arg;
     struct ac__fed_peer *p = j->p;
-    if (p->fed->stopping || err || resp->status != 200) {
+    const uint8_t *note = NULL;
+    size_t note_len = 0;
+    if (!p->fed->stopping && !err && answer_field(body, len, "note", &note, &note_len, NULL)) {
+        err = AC_EPARSE;
+        why_not = "the answer carries no note";
+    }
+    if (p->fed->stopping || err) {
         if (!p->fed->stopping)
-            ac_log_warn("federation", "%s: no checkpoint: %s", p->node_id,
-                        err ? ac_strerror(err) : "not 200");
+            ac_log_warn("federation", "%s: no checkpoint: %s", p->node_id, why_not);
         job_free(j);
         return;
     }
     char why[AC_NOTE_WHY_MAX];
-    j->note = malloc(resp->body_len + 1);
+    j->note = malloc(note_len + 1);
     if (!j->note ||
-        (memcpy(j->note, resp->body, resp->body_len), j->len = resp->body_len,
+        (memcpy(j->note, note, note_len), j->len = note_len,
          open_note(p, j->note, j->len, &j->cp, &j->text_len, why, sizeof why))) {
         ac_log_warn("federation", "%s: its checkpoint does not verify: %s", p->node_id,
                     j->note ? why : "out of memory");
@@ -263,10 +265,20 @@ static void on_checkpoint(void *arg, int err, const struct ac_h2_response *resp)
             raise_fork(j, "the same size with another root");
         /* else: nothing new to cosign */
     } else {
-        char path[96];
-        snprintf(path, sizeof path, "/v1/log/consistency?from=%llu&to=%llu",
-                 (unsigned long long)j->old.size, (unsigned long long)j->cp.size);
-        if (ac_h2_client_request(p->client, "GET", path, NULL, 0, NULL, 0, on_proof, j) == 0)
+        struct ac_cbor_writer w;
+        struct ac_buf q = AC_BUF_INIT;
+        ac_cbor_writer_init(&w);
+        ac_cbor_put_map(&w, 2);
+        ac_cbor_put_str(&w, "to");
+        ac_cbor_put_uint(&w, j->cp.size);
+        ac_cbor_put_str(&w, "from");
+        ac_cbor_put_uint(&w, j->old.size);
+        err = ac_cbor_writer_finish(&w, &q);
+        ac_cbor_writer_release(&w);
+        if (!err)
+            err = ac__fed_ask(p, "log.consistency", q.data, q.len, on_proof, j);
+        ac_buf_release(&q);
+        if (!err)
             return;
     }
     job_free(j);
@@ -276,16 +288,12 @@ static void witness_peer(struct ac__fed_peer *p)
 {
     struct job *j = calloc(1, sizeof *j);
     int err = j ? 0 : AC_ENOMEM;
-    if (!err && !p->client) {
-        struct ac_h2_client_config cfg = {.connect_timeout_ms = 5000,
-                                          .request_timeout_ms = 15000,
-                                          .max_response_bytes = 1 << 20};
-        err = ac_h2_client_new(p->fed->node->loop, p->url, &cfg, &p->client);
-    }
     if (!err) {
+        /* Asked in a signed query, answered in a signed envelope: the note
+         * verifies on its own, and the answer ties it to this peer. */
+        static const uint8_t empty_map[] = {0xa0};
         j->p = p;
-        err = ac_h2_client_request(p->client, "GET", "/v1/log/checkpoint", NULL, 0, NULL, 0,
-                                   on_checkpoint, j);
+        err = ac__fed_ask(p, "log.checkpoint", empty_map, sizeof empty_map, on_checkpoint, j);
     }
     if (err) {
         ac_log_warn("federation", "%s: cannot ask for its checkpoint: %s", p->node_id,
@@ -341,29 +349,23 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
     *size = cp.size;
     ac_checkpoint_release(&cp);
     /* "— <name> <base64>\n" with name = the witness's node id. */
-    char prefix[80];
-    int pl = snprintf(prefix, sizeof prefix, "\xe2\x80\x94 %s ", from->node_id);
-    uint8_t raw[COSIG_BYTES];
-    size_t rawlen = 0;
-    if (line_len < (size_t)pl + 2 || memcmp(line, prefix, (size_t)pl) != 0 ||
-        line[line_len - 1] != '\n' ||
-        ac_base64_decode(line + pl, line_len - (size_t)pl - 1, AC_BASE64_STD, raw, sizeof raw,
-                         &rawlen) ||
-        rawlen != COSIG_BYTES)
+    struct ac_cosig_line l;
+    if (line_len < 2 || line[line_len - 1] != '\n' ||
+        ac_cosig_line_parse(line, line_len, &l, NULL, 0) || l.name_len != strlen(from->node_id) ||
+        memcmp(l.name, from->node_id, l.name_len) != 0)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "line",
                               "a cosignature line is \"\xe2\x80\x94 %s <base64 of 76 bytes>\"",
                               from->node_id);
-    uint32_t id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
-    uint64_t t = 0;
-    for (int i = 0; i < 8; i++)
-        t = t << 8 | raw[4 + i];
-    struct ac_buf msg = AC_BUF_INIT;
-    int ok = 0, err = cosig_message(t, (const char *)note, text_len, &msg);
-    for (size_t i = 0; !err && !ok && i < from->nkeys; i++)
-        ok = cosig_key_id(from->node_id, from->keys[i].public_key) == id &&
-             crypto_sign_verify_detached(raw + 12, msg.data, msg.len,
-                                         from->keys[i].public_key) == 0;
-    ac_buf_release(&msg);
+    int ok = 0, err = 0;
+    for (size_t i = 0; !err && !ok && i < from->nkeys; i++) {
+        struct ac_cosig_witness w;
+        if (ac_cosig_witness_init(&w, from->node_id, from->keys[i].public_key))
+            continue;
+        err = ac_cosig_verify(&l, &w, (const char *)note, text_len);
+        ok = err == 0;
+        if (err == AC_ENOENT || err == AC_ECRYPTO)
+            err = 0;
+    }
     if (err)
         return err;
     if (!ok)

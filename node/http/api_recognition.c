@@ -47,6 +47,9 @@ static json_t *policy_json(const struct ac_policy *p)
     if (!j)
         return NULL;
     json_object_set_new(j, "ceus", p->has_ceu ? ceu_json(p->ceu_hundredths) : json_null());
+    json_object_set_new(j, "peer", p->peer[0] ? json_string(p->peer) : json_null());
+    json_object_set_new(j, "content_hash",
+                        p->content_hash[0] ? json_string(p->content_hash) : json_null());
     ac__json_time(j, "created_at", p->created_ms);
     ac__json_time(j, "retired_at", p->retired_ms);
     return j;
@@ -96,20 +99,36 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"issuer",  "credential_id",     "min_version", "ceus",
-                                          "purpose", "requires_approval", "note",        NULL};
+    static const char *const allowed[] = {"issuer",       "credential_id", "min_version",
+                                          "ceus",         "purpose",       "requires_approval",
+                                          "note",         "peer",          "content_hash",
+                                          NULL};
     struct ac_policy p;
     memset(&p, 0, sizeof p);
     p.min_version = 1;
-    const char *issuer, *cred, *purpose, *note;
+    const char *issuer, *cred, *purpose, *note, *peer, *hash;
     if (ac__json_only(x, body, allowed) ||
         opt_string(x, body, "issuer", AC_POLICY_ISSUER_MAX, 0, &issuer) ||
+        opt_string(x, body, "peer", AC_POLICY_PEER_MAX, 0, &peer) ||
+        opt_string(x, body, "content_hash", AC_POLICY_HASH_MAX, 0, &hash) ||
         opt_string(x, body, "credential_id", AC_POLICY_CREDENTIAL_MAX, 0, &cred) ||
         opt_string(x, body, "purpose", 32, 0, &purpose) ||
         opt_string(x, body, "note", AC_RECOGNITION_NOTE_MAX, 1, &note))
         goto out;
     if (!cred) {
         bad_field(x, "credential_id", "required; the credential definition's id");
+        goto out;
+    }
+    if (!peer != !hash) {
+        bad_field(x, peer ? "content_hash" : "peer",
+                  "required with the other: a peer's credential is named by peer (its node id), "
+                  "credential_id and content_hash");
+        goto out;
+    }
+    if (peer && (issuer || json_object_get(body, "min_version"))) {
+        bad_field(x, issuer ? "issuer" : "min_version",
+                  "comes from the peer's signed catalog when peer and content_hash name the "
+                  "credential; leave it out");
         goto out;
     }
     if (!purpose) {
@@ -140,6 +159,10 @@ static void on_policy_create(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     p.requires_approval = v && json_is_true(v);
+    if (peer) {
+        snprintf(p.peer, sizeof p.peer, "%s", peer);
+        snprintf(p.content_hash, sizeof p.content_hash, "%s", hash);
+    }
     /* A policy without an issuer counts this node's own credentials. */
     const char *iss = ac__issuer_of(n, issuer);
     if (strlen(iss) > AC_POLICY_ISSUER_MAX) {

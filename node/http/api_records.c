@@ -366,38 +366,10 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
 
 static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
 {
-    struct ac__records *r = n->records;
     char what[48];
     snprintf(what, sizeof what, "credential %lld", (long long)id);
-    struct ac_store_record rec;
-    struct record_copy c = {AC_BUF_INIT, 0};
-    int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
-    if (!err)
-        err = c.err;
-    if (!err)
-        err = ac__status_publish(n);
-    if (!err)
-        err = ac__checkpoint_refresh(n);
-    /* The proof is for the size of the published checkpoint, which the
-     * writer persisted before publishing, so the two always match. */
-    struct ac_bundle b = {
-        .record = c.cose.data,
-        .record_len = c.cose.len,
-        .index = rec.log_index,
-        .size = r->tree.size,
-        .status = r->token.body.data,
-        .status_len = r->token.body.len,
-        .checkpoint = (const char *)r->checkpoint.body.data,
-        .checkpoint_len = r->checkpoint.body.len,
-    };
-    struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
-    if (!err)
-        err = ac_merkle_inclusion_proof(&src, rec.log_index, r->tree.size, &b.proof);
     struct ac_buf out = AC_BUF_INIT;
-    if (!err)
-        err = ac_bundle_encode(&b, &out);
-    ac_buf_release(&c.cose);
+    int err = ac__records_bundle(n, id, &out);
     if (err) {
         ac_buf_release(&out);
         ac__respond_error(x, err, what);

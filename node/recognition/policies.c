@@ -1,5 +1,7 @@
 /* policies.c - the policies service: a recognizer creates and retires the
- * policies that say which credentials count for it, each change audited. */
+ * policies that say which credentials count for it, each change audited. A
+ * policy may name a federation peer's credential by (peer node id,
+ * credential id, content hash), checked against the peer's signed catalog. */
 #include <stdio.h>
 
 #include "accord/base/clock.h"
@@ -8,6 +10,7 @@
 #include "accord/store/store_recognition.h"
 #include "accounts/accounts.h"
 #include "audit.h"
+#include "federation/federation.h"
 #include "internal.h"
 #include "recognition/recognition.h"
 
@@ -29,6 +32,17 @@ int ac__policies_create(struct ac_node *n, const struct ac_user *by, struct ac_p
     if (err)
         return err;
     p->recognizer_id = by->id;
+    if (p->content_hash[0]) {
+        /* A peer's credential named by (node id, credential id, content
+         * hash): the hash must be one the peer's signed catalog lists, which
+         * gives the version it pins and the issuer its records carry. */
+        int64_t version = 0;
+        err = ac__fed_catalog_find(n, p->peer, p->credential_id, p->content_hash, p->issuer,
+                                   sizeof p->issuer, &version, why);
+        if (err)
+            return err;
+        p->min_version = (uint64_t)version;
+    }
     err = ac_store_tx_begin(n->store);
     if (err)
         return err;
@@ -43,6 +57,10 @@ int ac__policies_create(struct ac_node *n, const struct ac_user *by, struct ac_p
                       p->credential_id, "min_version", (json_int_t)p->min_version, "purpose",
                       ac_purpose_name(p->purpose), "requires_approval", p->requires_approval,
                       "ceu_hundredths", p->has_ceu ? json_integer(p->ceu_hundredths) : json_null());
+        if (d && p->content_hash[0]) {
+            json_object_set_new(d, "peer", json_string(p->peer));
+            json_object_set_new(d, "content_hash", json_string(p->content_hash));
+        }
         err = d ? ac_audit_id(n, "policy", p->id, by->id, "create", d) : AC_ENOMEM;
         json_decref(d);
     }

@@ -187,6 +187,14 @@ int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id)
 
 /* ---- signing keys (node/records/keys.c) ---- */
 
+/* Appends the credential bundle (bundle.h) of record |id| to |out|: the
+ * record with its inclusion proof at the published checkpoint, the status
+ * snapshot, the witnesses' cosignatures on that checkpoint, the signing keys'
+ * hand-overs and the OB 3.0 form (left out, and logged, when the definition
+ * cannot be expressed in it) (node/records/bundle_export.c). Returns 0,
+ * AC_ENOENT (no such record), AC_ENOMEM, AC_EDB or another store code. */
+int ac__records_bundle(struct ac_node *n, int64_t id, struct ac_buf *out);
+
 /* Rotates the node's signing key on |by|'s request (borrowed; must hold the
  * admin role) and, in one transaction with the audit row ("key" <new kid>
  * "rotate"), stores the same tree head re-signed under the new key so a

@@ -5,8 +5,11 @@
    by bench_fed_ingest (C, net/'s HTTP/2 client) over one connection, WIDTH
    at a time, each acknowledged only after its commit; committed per second
    against raw crypto_sign_verify_detached over the same envelopes' signatures
-   on one core (bench_fed_ingest verify) in the same run: the ratio. Also the
-   node's group commit (transactions, largest) and its CPU per envelope.
+   on one core (bench_fed_ingest verify, best of 3) measured right before
+   each round: the ratio. BENCH_ROUNDS rounds (3) on one node; the summary
+   gives each round's ratio, their median, and the best round against the
+   best anchor. Also the node's group commit (transactions, largest) and its
+   CPU per envelope.
 2. backlog: N pings queued at node a for node b while b is down; then b
    starts and reaches a: time for a to drain its outbox, and a's peak RSS.
 
@@ -61,42 +64,59 @@ def write_set(path, pub, msgs):
             f.write(struct.pack("<I", len(m)) + m + struct.pack("<I", len(tbs)) + tbs + sig)
 
 
-def ingest(n):
+def ingest(n, rounds):
+    """|rounds| rounds on one node, each with fresh envelopes, the raw anchor
+    measured right before its round: the machine's load changes within
+    seconds, so a ratio is taken between measurements made together, and
+    the best round is compared with the best anchor as the anchor itself
+    is a best of three."""
     py = nacl.signing.SigningKey.generate()
     with Node(node_id="b.example", limits="max_concurrent_streams = %d" % WIDTH) as b:
         tb = b.init()
         append_config(b, "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\nrights = none\n"
                       % bytes(py.verify_key).hex())
         b.start()
-        msgs = [envelope(py, "ping", "m-%d" % i, "py.example", "b.example", now_ms(), {})
-                for i in range(n)]
-        path = os.path.join(b.tmp, "envelopes.bin")
-        write_set(path, bytes(py.verify_key), msgs)
-        raw = subprocess.run([helper(), "verify", path], check=True, capture_output=True,
-                             text=True).stdout.split()
-        raw_rate, raw_cpu_rate = float(raw[1]), float(raw[2])
-        c0 = cpu_s(b.proc.pid)
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([helper(), "send", b.url, path, str(WIDTH)], check=True,
-                             capture_output=True, text=True).stdout.split()
-        node_cpu = cpu_s(b.proc.pid) - c0
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        client_cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
-        took = float(out[3])
-        assert int(out[2]) == n, out
         B = Api(b, tb)
-        st = B.get("/v1/federation/peers")[1]["ingest"]
-        got = B.get("/v1/federation/peers/py.example")[1]["received"]
+        results = []
+        for r in range(rounds):
+            msgs = [envelope(py, "ping", "r%d-m-%d" % (r, i), "py.example", "b.example",
+                             now_ms(), {}) for i in range(n)]
+            path = os.path.join(b.tmp, "envelopes-%d.bin" % r)
+            write_set(path, bytes(py.verify_key), msgs)
+            raw = subprocess.run([helper(), "verify", path], check=True, capture_output=True,
+                                 text=True).stdout.split()
+            raw_rate, raw_cpu_rate = float(raw[1]), float(raw[2])
+            st0 = B.get("/v1/federation/peers")[1]["ingest"]
+            got0 = B.get("/v1/federation/peers/py.example")[1]["received"]
+            c0 = cpu_s(b.proc.pid)
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out = subprocess.run([helper(), "send", b.url, path, str(WIDTH)], check=True,
+                                 capture_output=True, text=True).stdout.split()
+            node_cpu = cpu_s(b.proc.pid) - c0
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            client_cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+            took = float(out[3])
+            assert int(out[2]) == n, out
+            st = B.get("/v1/federation/peers")[1]["ingest"]
+            got = B.get("/v1/federation/peers/py.example")[1]["received"] - got0
+            assert got == n, (got, n)
+            rate = n / took
+            results.append((rate, raw_rate))
+            print("federation ingest round %d: %d envelopes in %.2f s = %.0f/s committed; raw "
+                  "crypto_sign_verify_detached %.0f/s on one core just before; ratio %.3f; %d "
+                  "commits, at most %d per commit; CPU per envelope: node %.0f us, sender %.0f "
+                  "us, raw verify %.0f us (CPU ratio %.3f)"
+                  % (r + 1, n, took, rate, raw_rate, rate / raw_rate,
+                     st["commits"] - st0["commits"], st["largest"], node_cpu * 1e6 / n,
+                     client_cpu * 1e6 / n, 1e6 / raw_cpu_rate,
+                     (n / node_cpu) / raw_cpu_rate if node_cpu else 0))
         B.close()
-        assert got == n, (got, n)
-        rate = n / took
-        print("federation ingest: %d envelopes in %.2f s = %.0f/s committed; raw "
-              "crypto_sign_verify_detached %.0f/s on one core; ratio %.3f; %d commits, at most %d "
-              "per commit; CPU per envelope: node %.0f us, sender %.0f us, raw verify %.0f us "
-              "(CPU ratio %.3f)"
-              % (n, took, rate, raw_rate, rate / raw_rate, st["commits"], st["largest"],
-                 node_cpu * 1e6 / n, client_cpu * 1e6 / n, 1e6 / raw_cpu_rate,
-                 (n / node_cpu) / raw_cpu_rate if node_cpu else 0))
+        ratios = sorted(rate / raw for rate, raw in results)
+        best = max(rate for rate, _ in results) / max(raw for _, raw in results)
+        print("federation ingest: %d rounds; ratio per round %s (median %.3f); best round "
+              "%.0f/s against best anchor %.0f/s: %.3f"
+              % (rounds, " ".join("%.3f" % x for x in ratios), ratios[len(ratios) // 2],
+                 max(rate for rate, _ in results), max(raw for _, raw in results), best))
 
 
 def backlog(n):
@@ -132,5 +152,6 @@ def backlog(n):
 
 
 if __name__ == "__main__":
-    ingest(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    ingest(int(sys.argv[1]) if len(sys.argv) > 1 else 2000,
+           int(os.environ.get("BENCH_ROUNDS", "3")))
     backlog(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)

@@ -1,10 +1,13 @@
 /* fuzz_bundle.c - feeds arbitrary bytes to the bundle decoder and, for what
- * decodes, the log check and the status token decoder, as accord-verify does
- * with a bundle a stranger hands over. */
+ * decodes, the log check, the status token decoder, and the version 2 parts'
+ * parsers (key hand-overs, cosignature lines), as accord-verify does with a
+ * bundle a stranger hands over. */
 #include <stdint.h>
 #include <string.h>
 
 #include "accord/records/bundle.h"
+#include "accord/records/cosignature.h"
+#include "accord/records/keyhistory.h"
 #include "accord/records/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,5 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
     size_t kid_len;
     (void)ac_status_token_kid(b.status, b.status_len, kid, &kid_len);
+    for (size_t i = 0; i < b.nkeys; i++) {
+        struct ac_key_handover h;
+        if (ac_key_handover_parse(b.keys[i].data, b.keys[i].len, &h, why, sizeof why) == 0)
+            (void)ac_key_handover_verify(&h, pk);
+    }
+    struct ac_cosig_witness w;
+    if (ac_cosig_witness_init(&w, "b.example", pk) != 0)
+        __builtin_trap();
+    for (size_t i = 0; i < b.ncosigs; i++) {
+        struct ac_cosig_line l;
+        if (ac_cosig_line_parse((const char *)b.cosigs[i].data, b.cosigs[i].len, &l, why,
+                                sizeof why) == 0)
+            (void)ac_cosig_verify(&l, &w, b.checkpoint, b.checkpoint_len);
+    }
     return 0;
 }

@@ -9,6 +9,7 @@ a, so a's catalog offer to c is refused (403) and dead-lettered while a's
 other messages to c go on; b caches a's catalog; c goes down, a's messages
 to c wait in a's outbox (backing off), and when c is back and reaches a,
 each arrives exactly once."""
+import hashlib
 import json
 import os
 import sys
@@ -121,8 +122,10 @@ def main():
         for x, target in ((A, "b.example"), (A, "c.example")):
             wait_for("a's outbox to %s to drain" % target, lambda: drained(x, target))
         base_b, base_c = peer(B, "a.example")["received"], peer(C, "a.example")["received"]
+        definition = b'{"id":"lit-1","version":1}'
         catalog = canonical({"node": "a.example", "definitions": [
-            {"id": "lit-1", "version": 1, "hash": "00" * 32}]}).hex()
+            {"id": "lit-1", "version": 1, "hash": hashlib.sha256(definition).digest(),
+             "definition": definition}]}).hex()
         for target in ("b.example", "c.example"):
             status, _ = A.post("/v1/test/federation/send",
                                {"peer": target, "type": "catalog.offer", "body_hex": catalog})

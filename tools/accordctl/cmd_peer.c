@@ -156,6 +156,48 @@ int cmd_peer_probe(const struct cli *cli, int argc, char **argv)
     return rc ? rc : show(cli, "POST", path, json_object());
 }
 
+static const struct cli_column status_columns[] = {
+    {"INDEX", "index"},
+    {"STATUS", "status"},
+};
+
+int cmd_peer_status(const struct cli *cli, int argc, char **argv)
+{
+    char path[160];
+    if (argc < 3)
+        return usage(cli, "status NODE INDEX [INDEX]...");
+    int rc = peer_path(cli, path, sizeof path, argv[1], "/status");
+    if (rc)
+        return rc;
+    json_t *indexes = json_array();
+    for (int i = 2; indexes && i < argc; i++) {
+        char *end;
+        long long v = strtoll(argv[i], &end, 10);
+        if (!argv[i][0] || *end || v < 0) {
+            json_decref(indexes);
+            fprintf(stderr, "accordctl: \"%s\" is not a status list index (a whole number)\n",
+                    argv[i]);
+            return CLI_USAGE;
+        }
+        json_array_append_new(indexes, json_integer(v));
+    }
+    json_t *resp = NULL, *body = json_pack("{s:o}", "indexes", indexes);
+    rc = cli_request(cli, "POST", path, body, &resp);
+    json_decref(body);
+    if (rc != CLI_OK)
+        return rc;
+    if (!cli_print_json(cli, resp)) {
+        printf("%s status token issued %s (%s), verified with its key\n",
+               json_string_value(json_object_get(resp, "node")),
+               json_string_value(json_object_get(resp, "token_iat")),
+               json_string_value(json_object_get(resp, "sub")));
+        cli_print_table(json_object_get(resp, "statuses"), status_columns,
+                        sizeof status_columns / sizeof status_columns[0]);
+    }
+    json_decref(resp);
+    return CLI_OK;
+}
+
 int cmd_peer_dead_letters(const struct cli *cli, int argc, char **argv)
 {
     char path[160] = "/v1/federation/dead-letters";

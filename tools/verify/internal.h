@@ -57,6 +57,13 @@ void ac__fetcher_free(struct ac__fetcher *f);
 void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
                     struct ac_trust_report *rep);
 
+/* Verifies the OB 3.0 credential a bundle carries (|len| bytes at |ob3|)
+ * beside its native record, whose checks are in |rep|: with the same issuer
+ * keys (rep->keys), status left to the native snapshot, and its award
+ * compared with the record's claims. Appends the "ob3" check to |rep|. */
+void ac__verify_bundle_ob3(const uint8_t *ob3, size_t len, const struct ac_trust_options *opt,
+                           struct ac_trust_report *rep);
+
 /* Frees what ac__verify_ob3() keeps for the run (the JSON-LD processor). */
 void ac__ob3_release(void);
 

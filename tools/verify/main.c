@@ -6,6 +6,7 @@
  * a forked history. Prints a verdict with reasons per record, or JSON Lines;
  * the exit code is the worst verdict. The checks and the verdict rule are
  * core/trust's; this file reads inputs and prints. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/base/clock.h"
+#include "accord/records/bundle.h"
 #include "accord/sign/did.h"
 #include "accord/base/error.h"
 #include "accord/trust/trust.h"
@@ -30,13 +32,15 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--trust FILE | --key KEY] [--fetch] [--witness-state FILE] [--json]\n"
-            "       [--quiet] [--skip-status] [--max-status-age SECONDS] [FILE...]\n"
+            "       [--quiet] [--skip-status] [--max-status-age SECONDS] [--witnesses N]\n"
+            "       [FILE...]\n"
             "\n"
             "Verifies Accord credential records and bundles. Each FILE (or standard input\n"
             "when there is none, or for \"-\") holds one record (raw COSE) or one bundle\n"
             "(raw CBOR), or any number of either as base64 or base64url text, one per line\n"
-            "(blank lines and # comments ignored). A bundle's log inclusion proof and signed\n"
-            "status snapshot are checked too. A FILE starting with '{' holds Open Badges 3.0\n"
+            "(blank lines and # comments ignored). A bundle's log inclusion proof, signed\n"
+            "status snapshot, witness cosignatures, key hand-overs and OB 3.0 form are\n"
+            "checked too. A FILE starting with '{' holds Open Badges 3.0\n"
             "credentials (JSON-LD with an eddsa-rdfc-2022 proof), one or many (JSON Lines).\n"
             "\n"
             "  --trust FILE    trusted issuers and their keys (JSON; see docs/records.md)\n"
@@ -59,6 +63,9 @@ static void usage(FILE *out, const char *prog)
             "                  accept a bundle's status snapshot up to this age instead\n"
             "                  of the ttl its issuer set (older: indeterminate); the\n"
             "                  output says when a snapshot was accepted by it\n"
+            "  --witnesses N   a bundle's checkpoint must carry valid cosignatures from at\n"
+            "                  least N distinct witnesses the trust file lists (else\n"
+            "                  invalid; a record alone is indeterminate)\n"
             "\n"
             "Give --trust or --key, or --fetch alone. Exit codes: 0 every record valid,\n"
             "1 some record invalid, 2 none invalid but some indeterminate (status, a\n"
@@ -404,6 +411,12 @@ static void verify_one(void *ctx, const struct input *it)
         ac__verify_ob3(it->data, it->len, run->opt, &rep);
     } else {
         ac_trust_verify_input(it->data, it->len, run->opt, &rep);
+        /* A bundle carrying its OB 3.0 form: both forms are checked and
+         * must state the same award. */
+        struct ac_bundle b;
+        if (it->len > 0 && (it->data[0] >> 5) == 5 &&
+            ac_bundle_decode(it->data, it->len, &b, NULL, 0) == 0 && b.ob3_len)
+            ac__verify_bundle_ob3(b.ob3, b.ob3_len, run->opt, &rep);
     }
     enum ac_trust_result v = ac_trust_verdict(&rep);
     run->counts[v == AC_TRUST_PASS ? 0 : v == AC_TRUST_FAIL ? 1 : 2]++;
@@ -454,6 +467,7 @@ int main(int argc, char **argv)
                                              {"fetch", no_argument, NULL, 'f'},
                                              {"witness-state", required_argument, NULL, 'w'},
                                              {"max-status-age", required_argument, NULL, 'm'},
+                                             {"witnesses", required_argument, NULL, 'W'},
                                              {NULL, 0, NULL, 0}};
     const char *trust_path = NULL, *key_text = NULL, *witness_path = NULL;
     bool json = false, quiet = false, fetch = false;
@@ -493,6 +507,19 @@ int main(int argc, char **argv)
             }
             opt.has_max_status_age = true;
             break;
+        case 'W': {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (!optarg[0] || *end || errno || optarg[0] == '-' || n == 0 ||
+                n > AC_BUNDLE_COSIGS_MAX) {
+                fprintf(stderr, "%s: --witnesses: \"%s\" must be a whole number from 1 to %d\n",
+                        argv[0], optarg, AC_BUNDLE_COSIGS_MAX);
+                return AC__EXIT_USAGE;
+            }
+            opt.witnesses_required = (size_t)n;
+            break;
+        }
         case 'h':
             usage(stdout, argv[0]);
             return AC__EXIT_VALID;
@@ -507,6 +534,12 @@ int main(int argc, char **argv)
                 "--fetch alone\n",
                 argv[0]);
         usage(stderr, argv[0]);
+        return AC__EXIT_USAGE;
+    }
+    if (opt.witnesses_required && !trust_path) {
+        fprintf(stderr, "%s: --witnesses needs --trust: the witnesses whose cosignatures count "
+                        "are listed there\n",
+                argv[0]);
         return AC__EXIT_USAGE;
     }
     if (sodium_init() < 0) {

@@ -14,6 +14,7 @@
 #include "accord/base/error.h"
 #include "accord/records/di.h"
 #include "accord/records/multibase.h"
+#include "accord/records/ob3.h"
 #include "accord/records/status.h"
 #include "accord/sign/did.h"
 #include "accord/trust/trust.h"
@@ -412,4 +413,164 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     check_status(opt, &ks, doc, issuer, origin, rep);
 out:
     json_decref(doc);
+}
+
+/* ---- a bundle's OB 3.0 form beside its native record -------------------- */
+
+/* The member |name| of the first element of |arr| (an array, or an object
+ * standing for a one-element array, as JSON-LD allows). */
+static json_t *first_get(json_t *arr, const char *name)
+{
+    return json_object_get(json_is_array(arr) ? json_array_get(arr, 0) : arr, name);
+}
+
+/* Compares the award the OB 3.0 credential |doc| states with the native
+ * record |r|: the same credential id (urn:uuid of the cti), issuer, date,
+ * subject, achievement (definition and version), achieved level, CEUs and
+ * status index. Returns NULL when they agree, else what differs, in |why|. */
+static const char *award_differs(const json_t *doc, const struct ac_record *r, char *why,
+                                 size_t len)
+{
+    char uuid[64], when[32], ach[600];
+    const uint8_t *c = r->cti;
+    snprintf(uuid, sizeof uuid,
+             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", c[0],
+             c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13],
+             c[14], c[15]);
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    if (!id || strcmp(id, uuid) != 0) {
+        snprintf(why, len, "id %.80s is not the record's cti (%s)", id ? id : "(none)", uuid);
+        return why;
+    }
+    const json_t *iss = json_object_get(doc, "issuer");
+    const char *iss_url = json_string_value(json_object_get(iss, "url"));
+    char did[400] = "";
+    ac_did_web_from_url(r->iss, did, sizeof did);
+    const char *iss_id = issuer_id(doc);
+    if (!(iss_url && strcmp(iss_url, r->iss) == 0) && !(iss_id && strcmp(iss_id, did) == 0)) {
+        snprintf(why, len, "issuer %.120s is not the record's iss %.120s",
+                 iss_id ? iss_id : "(none)", r->iss);
+        return why;
+    }
+    const char *from = json_string_value(json_object_get(doc, "validFrom"));
+    if (ac_ob3_time(r->iat, when) || !from || strcmp(from, when) != 0) {
+        snprintf(why, len, "validFrom %.40s is not the record's iat %s", from ? from : "(none)",
+                 when);
+        return why;
+    }
+    json_t *subject = json_object_get(doc, "credentialSubject");
+    const char *hash =
+        json_string_value(first_get(json_object_get(subject, "identifier"), "identityHash"));
+    if (!hash || strcmp(hash, r->sub) != 0) {
+        snprintf(why, len, "credentialSubject identityHash %.80s is not the record's sub %.80s",
+                 hash ? hash : "(none)", r->sub);
+        return why;
+    }
+    json_t *achievement = json_object_get(subject, "achievement");
+    const char *ach_id = json_string_value(json_object_get(achievement, "id"));
+    snprintf(ach, sizeof ach, "%s/v1/catalog/%s?version=%llu", r->iss, r->definition_id,
+             (unsigned long long)r->definition_version);
+    if (!ach_id || strcmp(ach_id, ach) != 0) {
+        snprintf(why, len, "achievement %.160s is not the record's definition %s version %llu",
+                 ach_id ? ach_id : "(none)", r->definition_id,
+                 (unsigned long long)r->definition_version);
+        return why;
+    }
+    /* The achieved level is an IRI of one of the rubric's levels; its name
+     * must be the record's level. */
+    const char *level = json_string_value(first_get(json_object_get(subject, "result"),
+                                                    "achievedLevel"));
+    json_t *levels =
+        first_get(json_object_get(achievement, "resultDescription"), "rubricCriterionLevel");
+    const char *level_name = NULL;
+    for (size_t i = 0; level && i < json_array_size(levels); i++) {
+        json_t *lv = json_array_get(levels, i);
+        const char *lid = json_string_value(json_object_get(lv, "id"));
+        if (lid && strcmp(lid, level) == 0)
+            level_name = json_string_value(json_object_get(lv, "name"));
+    }
+    if (!level_name || strcmp(level_name, r->achieved_level) != 0) {
+        snprintf(why, len, "achieved level %.80s is not the record's \"%s\"",
+                 level_name ? level_name : "(none of the rubric's levels)", r->achieved_level);
+        return why;
+    }
+    json_t *credits = json_object_get(subject, "creditsEarned");
+    if ((credits != NULL) != r->has_ceu ||
+        (credits && (!json_is_number(credits) ||
+                     (long long)(json_number_value(credits) * 100.0 + 0.5) !=
+                         (long long)r->ceu_hundredths))) {
+        snprintf(why, len, "creditsEarned differs from the record's CEUs (%s%.2f)",
+                 r->has_ceu ? "" : "none, ", r->has_ceu ? (double)r->ceu_hundredths / 100.0 : 0.0);
+        return why;
+    }
+    json_t *status = json_object_get(doc, "credentialStatus");
+    for (size_t i = 0; r->has_status && i < json_array_size(status); i++) {
+        const char *idx =
+            json_string_value(json_object_get(json_array_get(status, i), "statusListIndex"));
+        char want[24];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)r->status_idx);
+        if (!idx || strcmp(idx, want) != 0) {
+            snprintf(why, len, "credentialStatus[%zu] statusListIndex %.24s is not the record's "
+                     "status index %s", i, idx ? idx : "(none)", want);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+void ac__verify_bundle_ob3(const uint8_t *ob3, size_t len, const struct ac_trust_options *opt,
+                           struct ac_trust_report *rep)
+{
+    if (!rep->decoded || rep->nkeys == 0) {
+        add(rep, "ob3", AC_TRUST_INDETERMINATE,
+            "the bundle's OB 3.0 form is not checked: the native record gave no trusted key");
+        return;
+    }
+    /* The same keys as the native record's checks (with what the bundle's
+     * key hand-overs taught), under the record's issuer; status is the
+     * native snapshot's, since both forms name the same status bits. */
+    struct ac_trust_issuer is = {.iss = rep->rec.iss, .keys = rep->keys, .nkeys = rep->nkeys};
+    struct ac_trust t = {.issuers = &is, .n = 1};
+    struct ac_trust_options o = *opt;
+    o.trust = opt->pinned ? NULL : &t;
+    o.fetched = NULL;
+    o.fetcher = NULL;
+    o.skip_status = true;
+    struct ac_trust_report *orep = malloc(sizeof *orep);
+    if (!orep) {
+        add(rep, "ob3", AC_TRUST_INDETERMINATE, "out of memory checking the OB 3.0 form");
+        return;
+    }
+    ac__verify_ob3(ob3, len, &o, orep);
+    const struct ac_trust_check *bad = NULL;
+    for (size_t i = 0; i < orep->n && !bad; i++) {
+        const struct ac_trust_check *c = &orep->checks[i];
+        /* Its proof by a retired key is dated by the native record's log
+         * proof: the award it states is checked against that record below,
+         * so it asserts nothing the record does not. */
+        if (c->result == AC_TRUST_FAIL ||
+            (c->result == AC_TRUST_INDETERMINATE && strcmp(c->name, "key-window") != 0))
+            bad = c;
+    }
+    char why[300];
+    const char *differs = NULL;
+    json_t *doc = NULL;
+    if (!bad) {
+        json_error_t err;
+        doc = json_loadb((const char *)ob3, len, 0, &err);
+        differs = doc ? award_differs(doc, &rep->rec, why, sizeof why) : "not JSON";
+    }
+    if (bad)
+        add(rep, "ob3", bad->result, "the bundle's OB 3.0 form: %s: %s", bad->name, bad->reason);
+    else if (differs)
+        add(rep, "ob3", AC_TRUST_FAIL,
+            "the bundle's OB 3.0 form states another award than its native record: %s", differs);
+    else
+        add(rep, "ob3", AC_TRUST_PASS,
+            "the bundle's OB 3.0 form verifies (%s proof by a key of the issuer) and states the "
+            "same award as the native record (id, issuer, date, subject, achievement, level, "
+            "CEUs, status index): both forms get this verdict",
+            AC_DI_CRYPTOSUITE);
+    json_decref(doc);
+    free(orep);
 }

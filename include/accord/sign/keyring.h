@@ -57,6 +57,23 @@ int ac_keyring_sign(const struct ac_keyring *kr, const uint8_t *msg, size_t len,
  * Returns 0, AC_ENOMEM or AC_EIO; on failure the keyring is unchanged. */
 int ac_keyring_rotate(struct ac_keyring *kr, int64_t now_ms);
 
+/* Called by ac_keyring_rotate_handover() once the new key |next| exists and
+ * before |outgoing| (still current) retires, with |sign| signing through the
+ * outgoing key (|sign_ctx|): for the hand-over statement that key makes
+ * (records/keyhistory.h); it signs nothing after. A non-zero return cancels
+ * the rotation and is returned. */
+typedef int (*ac_keyring_handover_cb)(void *ctx, const struct ac_key_info *outgoing,
+                                      const struct ac_key_info *next,
+                                      int (*sign)(void *sign_ctx, const uint8_t *msg, size_t len,
+                                                  uint8_t sig[AC_KEY_SIG_BYTES]),
+                                      void *sign_ctx);
+
+/* ac_keyring_rotate(), calling |cb| (may be NULL) as above. Returns 0,
+ * AC_ENOMEM, AC_EIO or what |cb| returned; on failure the keyring is
+ * unchanged. */
+int ac_keyring_rotate_handover(struct ac_keyring *kr, int64_t now_ms, ac_keyring_handover_cb cb,
+                               void *ctx);
+
 /* Derives the raw kid of |public_key| (first 8 bytes of its SHA-256). */
 void ac_key_id(const uint8_t public_key[AC_KEY_PUBLIC_BYTES], uint8_t kid[AC_KEY_ID_BYTES]);
 

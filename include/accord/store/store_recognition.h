@@ -31,6 +31,8 @@ int ac_purpose_parse(const char *name, enum ac_purpose *out);
 
 #define AC_POLICY_ISSUER_MAX 200     /* bytes: an issuer's node id, base URL or DID */
 #define AC_POLICY_CREDENTIAL_MAX 64  /* bytes: a credential definition id */
+#define AC_POLICY_PEER_MAX 64        /* bytes: a federation peer's node id */
+#define AC_POLICY_HASH_MAX 71        /* "sha256:" + 64 hex digits */
 #define AC_RECOGNITION_NOTE_MAX 500  /* bytes of free text (notes, reasons) */
 #define AC_CEU_HUNDREDTHS_MAX 100000 /* 1000 CEUs: no single credential is worth more */
 
@@ -45,6 +47,12 @@ struct ac_policy {
     enum ac_purpose purpose;
     int requires_approval; /* earners must ask before pursuing the credential */
     char note[AC_RECOGNITION_NOTE_MAX + 1];
+    /* A peer's credential named by its content hash: the peer's node id and
+     * "sha256:<64 hex>" of the definition version its signed catalog lists
+     * (min_version is then that version, and only it counts); both "" when
+     * the policy pins no definition. */
+    char peer[AC_POLICY_PEER_MAX + 1];
+    char content_hash[AC_POLICY_HASH_MAX + 1];
     int64_t created_ms;
     int64_t retired_ms; /* 0 while active */
 };
@@ -203,7 +211,8 @@ struct ac_recognized {
 /* Lists what counts for |teacher| with |recognizer_id|: presentations whose
  * verdict is valid and whose status check passed (so neither revoked nor
  * suspended nor unchecked), matched to an active policy of the recognizer by
- * issuer, credential id and minimum version; a policy that requires approval
+ * issuer, credential id and minimum version (exactly that version for a
+ * policy pinning a content hash); a policy that requires approval
  * matches only a presentation naming an earner whose approval for that
  * issuer and credential was granted no later than the record's issue. A credential presented more
  * than once counts once per purpose (its largest CEUs). Ordered by purpose, issuer, credential. At

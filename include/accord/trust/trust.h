@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "accord/records/cosignature.h"
 #include "accord/sign/keyring.h"
 #include "accord/trust/fetch.h"
 
@@ -21,6 +22,10 @@ struct ac_trust_issuer {
 struct ac_trust {
     struct ac_trust_issuer *issuers; /* owned array */
     size_t n;
+    /* The log witnesses whose cosignatures count (the trust file's
+     * "witnesses": C2SP vkeys); a name may appear with several keys. */
+    struct ac_cosig_witness *witnesses; /* owned array */
+    size_t nwitnesses;
 };
 
 /* Sets |*out| to an empty trust (no issuers yet: for fetching them as records

@@ -27,14 +27,18 @@ enum ac_trust_result {
 };
 
 struct ac_trust_check {
-    /* "decode", "issuer", "signature", "log", "log-fetch", "key-window",
-     * "history", "status" */
+    /* "decode", "keys", "issuer", "signature", "log", "witnesses",
+     * "log-fetch", "key-window", "history", "status", "ob3" */
     const char *name;
     enum ac_trust_result result;
     char reason[256];
 };
 
-#define AC_TRUST_MAX_CHECKS 10
+#define AC_TRUST_MAX_CHECKS 14
+
+/* The issuer keys a verification ends with: the trusted ones and those a
+ * bundle's key hand-overs lead to. */
+#define AC_TRUST_KEYS_MAX 64
 
 struct ac_trust_report {
     struct ac_trust_check checks[AC_TRUST_MAX_CHECKS];
@@ -49,6 +53,12 @@ struct ac_trust_report {
      * pinned key: a valid signature shows only that the issuer's web origin
      * holds the key, so the "issuer" check is indeterminate. */
     bool issuer_untrusted;
+    /* The issuer's keys the checks used (trusted, pinned, or reached through
+     * the bundle's key hand-overs, with the windows they learned), so another
+     * form of the same award (a bundle's OB 3.0 credential) is checked
+     * against the same keys. */
+    struct ac_key_info keys[AC_TRUST_KEYS_MAX];
+    size_t nkeys;
 };
 
 /* What a verification trusts and may consult. Exactly one of |trust|,
@@ -72,13 +82,19 @@ struct ac_trust_options {
      * a passing status says so. The snapshot's exp stays a hard limit. */
     bool has_max_status_age;
     int64_t max_status_age_s;
+    /* --witnesses N: a bundle's checkpoint must carry valid cosignatures
+     * from at least this many distinct witnesses of the trust file (0: none
+     * required; cosignatures present are still checked). */
+    size_t witnesses_required;
     int64_t now_ms; /* the verifier's clock */
 };
 
 /* Verifies the record or credential bundle (see bundle.h) in |len| bytes at
  * |data| (borrowed for the report's lifetime) and fills |*rep| with one entry
  * per check; a bundle adds the "log" check and lets "status" be decided from
- * its signed snapshot; opt->fetcher adds "log-fetch" and decides "status"
+ * its signed snapshot, its key hand-overs add "keys" (the keys they lead to
+ * are trusted as the trust file's are) and its cosignatures "witnesses" (a
+ * witness quorum dated before a key's retirement also settles "key-window"); opt->fetcher adds "log-fetch" and decides "status"
  * from the token fetched now; two checkpoints (or one and opt->witness) add
  * "history" and may update opt->witness and opt->fetched, which is why |opt|
  * points to mutable state. Never fails: every problem is a check result. */

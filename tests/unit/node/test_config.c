@@ -228,6 +228,63 @@ static void test_every_example_in_conf_parses(void **state)
     }
 }
 
+#define PEER_KEY "0101010101010101010101010101010101010101010101010101010101010101"
+
+static void test_a_peer_section_takes_a_ca_file_and_an_spki_pin(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[peer b.example]\nurl = https://b.example.org\nkey = " PEER_KEY
+             "\nrights = submit\nca_file = b-ca.pem\npin_spki_sha256 = "
+             "ab" "00000000000000000000000000000000000000000000000000000000000000\n",
+             minimal);
+    assert_int_equal(0, parse(text));
+    assert_int_equal(1, cfg.npeers);
+    assert_string_equal("/etc/accord/b-ca.pem", cfg.peers[0].ca_file);
+    assert_int_equal(1, cfg.peers[0].has_pin);
+    assert_int_equal(0xab, cfg.peers[0].pin_spki_sha256[0]);
+    assert_int_equal(0, cfg.peers[0].pin_spki_sha256[31]);
+    ac_config_release(&cfg);
+}
+
+static void test_a_peer_reached_over_http_off_loopback_is_refused(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[peer b.example]\nurl = http://b.example.org:8440\nkey = " PEER_KEY "\n",
+             minimal);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_non_null(strstr(err, "url"));
+    assert_non_null(strstr(err, "http://b.example.org:8440"));
+    assert_non_null(strstr(err, "loopback"));
+}
+
+static void test_a_pin_on_an_http_peer_is_refused(void **state)
+{
+    (void)state;
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s[peer b.example]\nurl = http://127.0.0.1:8441\nkey = " PEER_KEY
+             "\npin_spki_sha256 = " PEER_KEY "\n",
+             minimal);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_non_null(strstr(err, "not https://"));
+}
+
+static void test_loopback_http_is_told_from_a_name_that_starts_like_it(void **state)
+{
+    (void)state;
+    assert_true(ac_config_url_is_loopback_http("http://127.0.0.1:8440"));
+    assert_true(ac_config_url_is_loopback_http("http://127.1.2.3"));
+    assert_true(ac_config_url_is_loopback_http("http://[::1]:8440"));
+    assert_false(ac_config_url_is_loopback_http("http://127.0.0.1.example.org:80"));
+    assert_false(ac_config_url_is_loopback_http("http://[::1]x"));
+    assert_false(ac_config_url_is_loopback_http("http://10.0.0.1:80"));
+    assert_false(ac_config_url_is_loopback_http("https://127.0.0.1:443"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +309,10 @@ int main(void)
         cmocka_unit_test(test_an_unknown_log_level_is_refused),
         cmocka_unit_test(test_an_unreadable_file_names_it),
         cmocka_unit_test(test_every_example_in_conf_parses),
+        cmocka_unit_test(test_a_peer_section_takes_a_ca_file_and_an_spki_pin),
+        cmocka_unit_test(test_a_peer_reached_over_http_off_loopback_is_refused),
+        cmocka_unit_test(test_a_pin_on_an_http_peer_is_refused),
+        cmocka_unit_test(test_loopback_http_is_told_from_a_name_that_starts_like_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

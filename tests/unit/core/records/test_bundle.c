@@ -1,5 +1,6 @@
-/* test_bundle.c - tests core/bundle.c (the credential bundle) and
- * core/status_token.c (the signed status snapshot a bundle carries). */
+/* test_bundle.c - tests core/bundle.c (the credential bundle, versions 1
+ * and 2) and core/status_token.c (the signed status snapshot a bundle
+ * carries). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +207,114 @@ static void test_every_single_bit_flip_in_a_bundle_is_caught(void **state)
     fixture_release(&f);
 }
 
+
+static const char cosig_b[] = "\xe2\x80\x94 b.example AAAA\n";
+static const char cosig_c[] = "\xe2\x80\x94 c.example BBBB\n";
+static const uint8_t handover[] = {0xd2, 0x84, 0x40, 0xa0, 0x40, 0x40};
+static const char ob3_json[] = "{\"id\":\"urn:uuid:x\"}";
+
+/* The fixture's bundle with every version 2 part added. */
+static void add_v2_parts(struct fixture *f)
+{
+    f->b.ob3 = (const uint8_t *)ob3_json;
+    f->b.ob3_len = strlen(ob3_json);
+    f->b.keys[0] = (struct ac_bundle_part){handover, sizeof handover};
+    f->b.nkeys = 1;
+    f->b.cosigs[0] = (struct ac_bundle_part){(const uint8_t *)cosig_b, strlen(cosig_b)};
+    f->b.cosigs[1] = (struct ac_bundle_part){(const uint8_t *)cosig_c, strlen(cosig_c)};
+    f->b.ncosigs = 2;
+    f->enc.len = 0;
+    assert_int_equal(0, ac_bundle_encode(&f->b, &f->enc));
+}
+
+static void test_a_bundle_with_cosignatures_keys_and_ob3_is_version_2_and_decodes(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    add_v2_parts(&f);
+    /* map(8), "v" 2, then "log": the version says which parts to expect. */
+    static const uint8_t head[] = {0xa8, 0x61, 'v', 0x02, 0x63, 'l', 'o', 'g'};
+    assert_memory_equal(head, f.enc.data, sizeof head);
+    struct ac_bundle d;
+    char why[AC_BUNDLE_WHY_MAX] = "";
+    assert_int_equal(0, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
+    assert_int_equal(strlen(ob3_json), d.ob3_len);
+    assert_memory_equal(ob3_json, d.ob3, d.ob3_len);
+    assert_int_equal(1, d.nkeys);
+    assert_memory_equal(handover, d.keys[0].data, sizeof handover);
+    assert_int_equal(2, d.ncosigs);
+    assert_memory_equal(cosig_c, d.cosigs[1].data, strlen(cosig_c));
+    assert_int_equal(f.b.record_len, d.record_len);
+    fixture_release(&f);
+}
+
+static void test_a_bundle_with_only_cosignatures_decodes_without_the_other_parts(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    f.b.cosigs[0] = (struct ac_bundle_part){(const uint8_t *)cosig_b, strlen(cosig_b)};
+    f.b.ncosigs = 1;
+    f.enc.len = 0;
+    assert_int_equal(0, ac_bundle_encode(&f.b, &f.enc));
+    struct ac_bundle d;
+    assert_int_equal(0, ac_bundle_decode(f.enc.data, f.enc.len, &d, NULL, 0));
+    assert_int_equal(1, d.ncosigs);
+    assert_int_equal(0, d.nkeys);
+    assert_null(d.ob3);
+    fixture_release(&f);
+}
+
+static void test_version_2_parts_empty_or_without_a_newline_are_not_encoded(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    size_t len = f.enc.len;
+    f.b.cosigs[0] = (struct ac_bundle_part){(const uint8_t *)cosig_b, strlen(cosig_b) - 1};
+    f.b.ncosigs = 1;
+    assert_int_equal(AC_EINVAL, ac_bundle_encode(&f.b, &f.enc));
+    f.b.ncosigs = 0;
+    f.b.keys[0] = (struct ac_bundle_part){handover, 0};
+    f.b.nkeys = 1;
+    assert_int_equal(AC_EINVAL, ac_bundle_encode(&f.b, &f.enc));
+    f.b.nkeys = AC_BUNDLE_KEYS_MAX + 1;
+    assert_int_equal(AC_EINVAL, ac_bundle_encode(&f.b, &f.enc));
+    assert_int_equal(len, f.enc.len);
+    fixture_release(&f);
+}
+
+static void test_a_version_1_bundle_claiming_a_version_2_part_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    add_v2_parts(&f);
+    struct ac_bundle d;
+    char why[AC_BUNDLE_WHY_MAX];
+    f.enc.data[3] = 0x01;
+    assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
+    assert_non_null(strstr(why, "version 1 with 8 parts"));
+    fixture_release(&f);
+}
+
+static void test_a_cosignature_line_without_its_newline_is_refused_on_decode(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    add_v2_parts(&f);
+    /* The last byte of the encoding is the last line's newline. */
+    assert_int_equal('\n', f.enc.data[f.enc.len - 1]);
+    f.enc.data[f.enc.len - 1] = 'x';
+    struct ac_bundle d;
+    char why[AC_BUNDLE_WHY_MAX];
+    assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
+    assert_non_null(strstr(why, "cosignatures[1]"));
+    fixture_release(&f);
+}
+
 static void test_malformed_bundles_are_refused_with_a_reason(void **state)
 {
     (void)state;
@@ -217,10 +326,14 @@ static void test_malformed_bundles_are_refused_with_a_reason(void **state)
     assert_int_equal(0, ac_buf_push(&f.enc, 0x00));
     assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
     f.enc.len--;
-    /* Version 2. */
+    /* Version 2 without any of its parts would be a second encoding of a
+     * version 1 bundle. */
     f.enc.data[3] = 0x02;
     assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
-    assert_string_equal("bundle: v must be 1", why);
+    assert_non_null(strstr(why, "version 2 with 5 parts"));
+    f.enc.data[3] = 0x03;
+    assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len, &d, why, sizeof why));
+    assert_string_equal("bundle: v must be 1 or 2", why);
     f.enc.data[3] = 0x01;
     /* Truncated. */
     assert_int_equal(AC_EPARSE, ac_bundle_decode(f.enc.data, f.enc.len - 1, &d, why, sizeof why));
@@ -369,6 +482,11 @@ int main(void)
         cmocka_unit_test(test_a_bundle_checkpoint_by_an_untrusted_key_is_refused),
         cmocka_unit_test(test_every_single_bit_flip_in_a_bundle_is_caught),
         cmocka_unit_test(test_malformed_bundles_are_refused_with_a_reason),
+        cmocka_unit_test(test_a_bundle_with_cosignatures_keys_and_ob3_is_version_2_and_decodes),
+        cmocka_unit_test(test_a_bundle_with_only_cosignatures_decodes_without_the_other_parts),
+        cmocka_unit_test(test_version_2_parts_empty_or_without_a_newline_are_not_encoded),
+        cmocka_unit_test(test_a_version_1_bundle_claiming_a_version_2_part_is_refused),
+        cmocka_unit_test(test_a_cosignature_line_without_its_newline_is_refused_on_decode),
         cmocka_unit_test(test_a_status_token_opens_with_its_claims_and_bits),
         cmocka_unit_test(test_a_status_token_with_a_wrong_key_or_tag_is_refused),
         cmocka_unit_test(test_a_status_token_with_an_unprotected_header_entry_is_refused),

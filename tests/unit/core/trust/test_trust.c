@@ -112,6 +112,38 @@ static void test_a_bad_key_is_refused_naming_the_issuer_and_the_key(void **state
     assert_non_null(strstr(why, "trust.json: issuers[0].keys[0].x"));
 }
 
+/* The RFC 8037 key as the witness "w.example": the key id 4a98ebc3 is
+ * SHA-256("w.example\n" 0x04 key)[:4], computed with Python's hashlib. */
+#define WITNESS_VKEY "w.example+4a98ebc3+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea"
+
+static void test_a_trust_file_lists_witnesses_by_their_vkeys(void **state)
+{
+    (void)state;
+    struct ac_trust *t = NULL;
+    char why[400] = "";
+    char text[1024];
+    snprintf(text, sizeof text, "%.*s, \"witnesses\": [\"%s\"]}", (int)strlen(one_issuer) - 1,
+             one_issuer, WITNESS_VKEY);
+    assert_int_equal(0, parse(text, &t, why, sizeof(why)));
+    assert_int_equal(1, t->nwitnesses);
+    assert_string_equal("w.example", t->witnesses[0].name);
+    assert_int_equal(0x4a98ebc3, t->witnesses[0].key_id);
+    ac_trust_free(t);
+}
+
+static void test_a_witness_key_with_a_wrong_key_id_is_refused_naming_it(void **state)
+{
+    (void)state;
+    struct ac_trust *t = NULL;
+    char why[400] = "";
+    /* d5f933ab is the key's signed-note (0x01) id, not its cosignature id. */
+    char text[1024];
+    snprintf(text, sizeof text, "%.*s, \"witnesses\": [\"%s\"]}", (int)strlen(one_issuer) - 1,
+             one_issuer, "w.example+d5f933ab+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea");
+    assert_int_equal(AC_EPARSE, parse(text, &t, why, sizeof(why)));
+    assert_non_null(strstr(why, "trust.json: witnesses[0]"));
+}
+
 static void test_malformed_json_is_refused_with_its_line(void **state)
 {
     (void)state;
@@ -297,6 +329,8 @@ int main(void)
         cmocka_unit_test(test_an_issuer_without_iss_is_refused_naming_its_index),
         cmocka_unit_test(test_an_issuer_listed_twice_is_refused),
         cmocka_unit_test(test_a_bad_key_is_refused_naming_the_issuer_and_the_key),
+        cmocka_unit_test(test_a_trust_file_lists_witnesses_by_their_vkeys),
+        cmocka_unit_test(test_a_witness_key_with_a_wrong_key_id_is_refused_naming_it),
         cmocka_unit_test(test_malformed_json_is_refused_with_its_line),
         cmocka_unit_test(test_a_trust_file_that_cannot_be_read_is_an_io_error),
         cmocka_unit_test(test_a_trust_file_on_disk_loads_like_its_text),

@@ -17,6 +17,8 @@
 #include "accord/base/buf.h"
 #include "accord/base/error.h"
 #include "accord/records/bundle.h"
+#include "accord/records/cosignature.h"
+#include "accord/records/keyhistory.h"
 #include "accord/records/status.h"
 #include "accord/sign/cose.h"
 #include "accord/trust/verdict.h"
@@ -32,6 +34,7 @@
 #define ROTATED_S 1751328000
 
 static uint8_t old_pk[32], old_sk[64], new_pk[32], new_sk[64];
+static uint8_t wit_pk[2][32], wit_sk[2][64]; /* two log witnesses */
 static struct ac_key_info keys[2]; /* [0] old (retired), [1] new (current) */
 static struct ac_trust_issuer issuer;
 static struct ac_trust trust;
@@ -53,6 +56,8 @@ static int setup(void **state)
         return -1;
     crypto_sign_keypair(old_pk, old_sk);
     crypto_sign_keypair(new_pk, new_sk);
+    crypto_sign_keypair(wit_pk[0], wit_sk[0]);
+    crypto_sign_keypair(wit_pk[1], wit_sk[1]);
     key_info(&keys[0], old_pk, OLD_FROM_S, ROTATED_S);
     key_info(&keys[1], new_pk, ROTATED_S, 0);
     issuer.iss = ISS;
@@ -306,6 +311,202 @@ static void test_a_retired_keys_record_without_a_log_proof_is_indeterminate(void
     assert_int_equal(AC_TRUST_INDETERMINATE, check(&rep, "key-window")->result);
     assert_int_equal(AC_TRUST_INDETERMINATE, ac_trust_verdict(&rep));
     ac_buf_release(&b);
+}
+
+
+/* ---- witnesses and key hand-overs ---------------------------------------- */
+
+#define ORIGIN "accord.district42.example/log"
+
+static int sk_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
+{
+    return crypto_sign_detached(sig, NULL, msg, len, ctx) == 0 ? 0 : AC_ECRYPTO;
+}
+
+/* A bundle whose one-leaf log holds |record|, its checkpoint signed by
+ * |cp_sk| / |cp_pk|, with cosignature lines by the first |nwit| witnesses at
+ * |cosig_s|, and |nkeys| hand-overs. */
+struct witnessed {
+    struct ac_buf note, lines, out;
+};
+
+static void witnessed_bundle(const struct ac_buf *record, const uint8_t cp_pk[32],
+                             uint8_t *cp_sk, size_t nwit, uint64_t cosig_s,
+                             const struct ac_buf *handovers, size_t nkeys, struct witnessed *w)
+{
+    memset(w, 0, sizeof(*w));
+    char origin[] = ORIGIN;
+    struct ac_checkpoint cp = {.origin = origin, .size = 1};
+    ac_merkle_leaf_hash(record->data, record->len, cp.root);
+    assert_int_equal(0, ac_checkpoint_sign(&cp, ORIGIN, cp_pk, sk_sign, cp_sk, &w->note));
+    struct ac_buf text = AC_BUF_INIT;
+    assert_int_equal(0, ac_checkpoint_format(&cp, &text));
+    size_t at[2] = {0};
+    const char *names[2] = {"w1.example", "w2.example"};
+    for (size_t i = 0; i < nwit; i++) {
+        at[i] = w->lines.len;
+        assert_int_equal(0, ac_cosig_sign((const char *)text.data, text.len, names[i], wit_pk[i],
+                                          cosig_s, sk_sign, wit_sk[i], &w->lines));
+    }
+    ac_buf_release(&text);
+    /* The records here carry no status reference: any bytes will do. */
+    static const uint8_t no_status[] = {0x80};
+    struct ac_bundle b = {.record = record->data,
+                          .record_len = record->len,
+                          .index = 0,
+                          .size = 1,
+                          .status = no_status,
+                          .status_len = sizeof no_status,
+                          .checkpoint = (const char *)w->note.data,
+                          .checkpoint_len = w->note.len};
+    for (size_t i = 0; i < nwit; i++) {
+        b.cosigs[i].data = w->lines.data + at[i];
+        b.cosigs[i].len = (i + 1 < nwit ? at[i + 1] : w->lines.len) - at[i];
+    }
+    b.ncosigs = nwit;
+    for (size_t i = 0; i < nkeys; i++)
+        b.keys[i] = (struct ac_bundle_part){handovers[i].data, handovers[i].len};
+    b.nkeys = nkeys;
+    assert_int_equal(0, ac_bundle_encode(&b, &w->out));
+}
+
+static void witnessed_release(struct witnessed *w)
+{
+    ac_buf_release(&w->note);
+    ac_buf_release(&w->lines);
+    ac_buf_release(&w->out);
+}
+
+/* A trust with the issuer's two keys and both witnesses. */
+static struct ac_cosig_witness witnesses[2];
+
+static void witness_options(struct ac_trust_options *opt, struct ac_trust *t)
+{
+    *t = trust;
+    assert_int_equal(0, ac_cosig_witness_init(&witnesses[0], "w1.example", wit_pk[0]));
+    assert_int_equal(0, ac_cosig_witness_init(&witnesses[1], "w2.example", wit_pk[1]));
+    t->witnesses = witnesses;
+    t->nwitnesses = 2;
+    options(opt);
+    opt->trust = t;
+    opt->skip_status = true;
+}
+
+static void test_a_retired_keys_record_cosigned_before_its_retirement_is_dated(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    record(&r, 1740787200, -1);
+    struct ac_buf rec = sign_record(&r, &keys[0], old_sk);
+    struct witnessed w;
+    witnessed_bundle(&rec, old_pk, old_sk, 2, ROTATED_S - 3600, NULL, 0, &w);
+    struct ac_trust t;
+    struct ac_trust_options opt;
+    witness_options(&opt, &t);
+    opt.witnesses_required = 2;
+    struct ac_trust_report rep;
+    verify(&w.out, &opt, &rep);
+    assert_int_equal(AC_TRUST_PASS, check(&rep, "witnesses")->result);
+    const struct ac_trust_check *kw = check(&rep, "key-window");
+    assert_int_equal(AC_TRUST_PASS, kw->result);
+    assert_non_null(strstr(kw->reason, "before the key retired"));
+    assert_int_equal(AC_TRUST_PASS, ac_trust_verdict(&rep));
+    witnessed_release(&w);
+    ac_buf_release(&rec);
+}
+
+static void test_cosignatures_made_after_the_retirement_do_not_date_the_record(void **state)
+{
+    (void)state;
+    /* What a thief of the old key could get at best: witnesses cosigning
+     * after the key retired. */
+    struct ac_record r;
+    record(&r, 1740787200, -1);
+    struct ac_buf rec = sign_record(&r, &keys[0], old_sk);
+    struct witnessed w;
+    witnessed_bundle(&rec, old_pk, old_sk, 2, ROTATED_S + 1, NULL, 0, &w);
+    struct ac_trust t;
+    struct ac_trust_options opt;
+    witness_options(&opt, &t);
+    struct ac_trust_report rep;
+    verify(&w.out, &opt, &rep);
+    assert_int_equal(AC_TRUST_INDETERMINATE, check(&rep, "key-window")->result);
+    witnessed_release(&w);
+    ac_buf_release(&rec);
+}
+
+static void test_fewer_witnesses_than_required_fail_naming_the_count(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    record(&r, NOW_S - 86400, -1);
+    struct ac_buf rec = sign_record(&r, &keys[1], new_sk);
+    struct witnessed w;
+    witnessed_bundle(&rec, new_pk, new_sk, 1, NOW_S - 60, NULL, 0, &w);
+    struct ac_trust t;
+    struct ac_trust_options opt;
+    witness_options(&opt, &t);
+    opt.witnesses_required = 2;
+    struct ac_trust_report rep;
+    verify(&w.out, &opt, &rep);
+    const struct ac_trust_check *wc = check(&rep, "witnesses");
+    assert_int_equal(AC_TRUST_FAIL, wc->result);
+    assert_non_null(strstr(wc->reason, "--witnesses 2"));
+    assert_non_null(strstr(wc->reason, "only 1"));
+    assert_int_equal(AC_TRUST_FAIL, ac_trust_verdict(&rep));
+    witnessed_release(&w);
+    ac_buf_release(&rec);
+}
+
+static void test_a_handover_leads_a_trust_in_the_old_key_to_the_new_one(void **state)
+{
+    (void)state;
+    /* The trust file knows only the old key, still current to it. */
+    struct ac_key_info only_old;
+    key_info(&only_old, old_pk, OLD_FROM_S, 0);
+    struct ac_trust_issuer is = {.iss = ISS, .keys = &only_old, .nkeys = 1};
+    struct ac_trust t = {.issuers = &is, .n = 1};
+    struct ac_key_handover h;
+    memset(&h, 0, sizeof h);
+    strcpy(h.iss, ISS);
+    memcpy(h.kid, keys[0].kid, 8);
+    memcpy(h.next, new_pk, 32);
+    h.at_ms = (int64_t)ROTATED_S * 1000;
+    struct ac_buf ho = AC_BUF_INIT;
+    assert_int_equal(0, ac_key_handover_sign(&h, sk_sign, old_sk, &ho));
+    struct ac_record r;
+    record(&r, NOW_S - 86400, -1);
+    struct ac_buf rec = sign_record(&r, &keys[1], new_sk);
+    struct witnessed w;
+    witnessed_bundle(&rec, new_pk, new_sk, 0, 0, &ho, 1, &w);
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.trust = &t;
+    struct ac_trust_report rep;
+    verify(&w.out, &opt, &rep);
+    assert_int_equal(AC_TRUST_PASS, check(&rep, "keys")->result);
+    assert_non_null(strstr(check(&rep, "issuer")->reason, "hand-overs"));
+    assert_int_equal(AC_TRUST_PASS, check(&rep, "key-window")->result);
+    assert_int_equal(AC_TRUST_PASS, ac_trust_verdict(&rep));
+    /* Against the full trust, a hand-over to a third key at that time is
+     * a forged history: the trust file names the real successor. */
+    uint8_t pk3[32], sk3[64];
+    crypto_sign_keypair(pk3, sk3);
+    memcpy(h.next, pk3, 32);
+    struct ac_buf forged = AC_BUF_INIT;
+    assert_int_equal(0, ac_key_handover_sign(&h, sk_sign, old_sk, &forged));
+    struct witnessed w2;
+    witnessed_bundle(&rec, new_pk, new_sk, 0, 0, &forged, 1, &w2);
+    options(&opt);
+    verify(&w2.out, &opt, &rep);
+    const struct ac_trust_check *kc = check(&rep, "keys");
+    assert_int_equal(AC_TRUST_FAIL, kc->result);
+    assert_non_null(strstr(kc->reason, "forged key history"));
+    witnessed_release(&w);
+    witnessed_release(&w2);
+    ac_buf_release(&ho);
+    ac_buf_release(&forged);
+    ac_buf_release(&rec);
 }
 
 static void test_a_record_of_an_untrusted_issuer_is_invalid(void **state)
@@ -714,6 +915,10 @@ int main(void)
         cmocka_unit_test(test_a_record_signed_by_a_key_outside_its_window_is_invalid),
         cmocka_unit_test(test_a_record_before_its_keys_window_opened_is_invalid),
         cmocka_unit_test(test_a_retired_keys_record_without_a_log_proof_is_indeterminate),
+        cmocka_unit_test(test_a_retired_keys_record_cosigned_before_its_retirement_is_dated),
+        cmocka_unit_test(test_cosignatures_made_after_the_retirement_do_not_date_the_record),
+        cmocka_unit_test(test_fewer_witnesses_than_required_fail_naming_the_count),
+        cmocka_unit_test(test_a_handover_leads_a_trust_in_the_old_key_to_the_new_one),
         cmocka_unit_test(test_a_record_of_an_untrusted_issuer_is_invalid),
         cmocka_unit_test(test_a_record_signed_by_an_unlisted_key_is_invalid),
         cmocka_unit_test(test_a_record_with_one_flipped_signature_bit_is_invalid),

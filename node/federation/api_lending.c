@@ -1,0 +1,277 @@
+/* api_lending.c - the admin's lending and borrowing endpoints: a lender's
+ * policy per peer and credential (PUT, GET, DELETE
+ * /v1/federation/lending/{peer}/{credential}, GET /v1/federation/lending),
+ * a capacity offer sent on demand (POST /v1/federation/lending/{peer}/offer),
+ * an issuer's view of the capacity lenders offer (GET
+ * /v1/federation/capacity) and its borrowing mode per credential
+ * (/v1/federation/borrowing/{credential}, "*" for the node default). Each
+ * parses, calls one service or store call, renders. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accord/base/clock.h"
+#include "accord/base/error.h"
+#include "accord/store/lending.h"
+#include "accord/store/user.h"
+#include "audit.h"
+#include "federation.h"
+#include "internal.h"
+#include "lending.h"
+
+static int admin(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
+{
+    return ac__authenticate(n, x, a) || ac__require_role(x, a, AC_ROLE_ADMIN) ? -1 : 0;
+}
+
+static void on_policy_put(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (admin(n, x, &a) || ac__json_body(x, 0, &body))
+        return;
+    struct ac_lending_policy *p = calloc(1, sizeof *p);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = p ? 0 : AC_ENOMEM;
+    if (!err) {
+        snprintf(p->peer, sizeof p->peer, "%s", ac_http_param(x, "peer"));
+        snprintf(p->credential_id, sizeof p->credential_id, "%s", ac_http_param(x, "credential"));
+        err = ac__lending_policy_parse(body, p, &why);
+    }
+    /* A path segment too long for its field is named by the service's check
+     * of what it holds; an over-long one must not pass cut short. */
+    if (!err && (strlen(ac_http_param(x, "peer")) >= sizeof p->peer ||
+                 strlen(ac_http_param(x, "credential")) >= sizeof p->credential_id))
+        err = ac_reason_fail(&why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "credential",
+                             "peer and credential: at most 64 characters each");
+    if (!err)
+        err = ac__lending_policy_set(n, &a.user, p, &why);
+    if (err)
+        ac__respond_failure(x, err, &why, "the lending policy");
+    else
+        ac__respond_owned(x, 200, ac__lending_policy_json(p));
+    ac_reason_release(&why);
+    free(p);
+    json_decref(body);
+}
+
+static void on_policy_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    struct ac_lending_policy *p = malloc(sizeof *p);
+    int err = p ? ac_store_lending_get(n->store, ac_http_param(x, "peer"),
+                                       ac_http_param(x, "credential"), p)
+                : AC_ENOMEM;
+    if (err == AC_ENOENT)
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, "credential", NULL,
+                    "this node has no lending policy for %s and %s", ac_http_param(x, "peer"),
+                    ac_http_param(x, "credential"));
+    else if (err)
+        ac__respond_error(x, err, "the lending policy");
+    else
+        ac__respond_owned(x, 200, ac__lending_policy_json(p));
+    free(p);
+}
+
+static void on_policy_delete(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__lending_policy_remove(n, &a.user, ac_http_param(x, "peer"),
+                                        ac_http_param(x, "credential"), &why);
+    if (err)
+        ac__respond_failure(x, err, &why, "the lending policy");
+    else
+        ac_http_respond(x, 204, NULL, 0, NULL, 0);
+    ac_reason_release(&why);
+}
+
+static void on_policy_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    char peer[AC_LENDING_NODE_MAX + 1];
+    int has = ac_http_query(ac_http_exchange_req(x), "peer", peer, sizeof peer) == 0;
+    struct ac_lending_policy *ps = NULL;
+    size_t np = 0;
+    int err = ac_store_lending_list(n->store, has ? peer : NULL, &ps, &np);
+    json_t *items = err ? NULL : json_array();
+    for (size_t i = 0; items && i < np; i++)
+        if (json_array_append_new(items, ac__lending_policy_json(&ps[i]))) {
+            json_decref(items);
+            items = NULL;
+        }
+    free(ps);
+    if (err)
+        ac__respond_error(x, err, "the lending policies");
+    else
+        ac__respond_owned(x, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+}
+
+static void on_offer_now(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    const char *peer = ac_http_param(x, "peer");
+    if (!n->federation || !ac__fed_peer_find(n->federation, peer)) {
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, "peer", NULL, "%s is not a peer of this node", peer);
+        return;
+    }
+    int err = ac_store_tx_begin(n->store);
+    if (!err) {
+        err = ac__lending_offer_queue(n, peer, ac_clock_now_ms());
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    if (err) {
+        ac__respond_error(x, err, "the capacity offer");
+        return;
+    }
+    ac__fed_kick_all(n->federation);
+    ac__respond_owned(x, 202, json_pack("{s:s, s:s}", "peer", peer, "queued", "capacity.offer"));
+}
+
+/* ---- the issuer's side ---- */
+
+static void on_capacity(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    char cred[AC_LENDING_CRED_MAX + 1];
+    int has = ac_http_query(ac_http_exchange_req(x), "credential", cred, sizeof cred) == 0;
+    struct ac_capacity_reviewer *v = NULL;
+    size_t nv = 0;
+    int err = ac_store_capacity_list(n->store, has ? cred : NULL, &v, &nv);
+    json_t *items = err ? NULL : json_array();
+    for (size_t i = 0; items && i < nv; i++)
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:I, s:I, s:b, s:I}", "peer", v[i].peer, "credential",
+                             v[i].credential_id, "home_user", (json_int_t)v[i].home_user, "user_id",
+                             (json_int_t)v[i].user_id, "certified_at_home", v[i].certified_at_home,
+                             "slots", (json_int_t)v[i].slots));
+    free(v);
+    if (err)
+        ac__respond_error(x, err, "the capacity offered");
+    else
+        ac__respond_owned(x, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+}
+
+static json_t *mode_json(struct ac_node *n, const char *cred)
+{
+    enum ac_borrowing_mode m;
+    const char *from;
+    if (ac_store_borrowing_get(n->store, cred, &m, &from))
+        return NULL;
+    return json_pack("{s:s, s:s, s:s}", "credential", cred, "mode", ac_borrowing_mode_name(m),
+                     "from", from);
+}
+
+static void on_borrowing_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    ac__respond_owned(x, 200, mode_json(n, ac_http_param(x, "credential")));
+}
+
+static void on_borrowing_put(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (admin(n, x, &a) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"mode", NULL};
+    const char *cred = ac_http_param(x, "credential");
+    const char *mode = json_string_value(json_object_get(body, "mode"));
+    enum ac_borrowing_mode m;
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (ac_borrowing_mode_parse(mode, &m)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "mode", NULL,
+                    "mode: \"%.40s\" is not above_capacity (own reviewers first, borrowed only "
+                    "past their capacity) or always",
+                    mode ? mode : "");
+        goto out;
+    }
+    if (strlen(cred) > AC_LENDING_CRED_MAX || strchr(cred, '@')) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "credential", NULL,
+                    "credential: a credential id without version (at most %d characters), or "
+                    "* for the node default",
+                    AC_LENDING_CRED_MAX);
+        goto out;
+    }
+    json_t *detail = json_pack("{s:s}", "mode", ac_borrowing_mode_name(m));
+    int err = detail ? ac_store_tx_begin(n->store) : AC_ENOMEM;
+    if (!err) {
+        err = ac_store_borrowing_put(n->store, cred, m, ac_clock_now_ms());
+        if (!err)
+            err = ac_audit(n, "borrowing", cred, a.user.id, "set", detail);
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    json_decref(detail);
+    if (err)
+        ac__respond_error(x, err, "the borrowing mode");
+    else
+        ac__respond_owned(x, 200, mode_json(n, cred));
+out:
+    json_decref(body);
+}
+
+static void on_borrowing_delete(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    const char *cred = ac_http_param(x, "credential");
+    int err = ac_store_tx_begin(n->store);
+    if (!err) {
+        err = ac_store_borrowing_delete(n->store, cred);
+        if (!err)
+            err = ac_audit(n, "borrowing", cred, a.user.id, "remove", NULL);
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    if (err == AC_ENOENT)
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, "credential", NULL,
+                    "%s has no borrowing mode of its own", cred);
+    else if (err)
+        ac__respond_error(x, err, "the borrowing mode");
+    else
+        ac__respond_owned(x, 200, mode_json(n, cred));
+}
+
+void ac__fed_lending_register(struct ac_node *n)
+{
+    ac__route(n, "GET", "/v1/federation/lending", on_policy_list);
+    ac__route(n, "PUT", "/v1/federation/lending/{peer}/{credential}", on_policy_put);
+    ac__route(n, "GET", "/v1/federation/lending/{peer}/{credential}", on_policy_get);
+    ac__route(n, "DELETE", "/v1/federation/lending/{peer}/{credential}", on_policy_delete);
+    ac__route(n, "POST", "/v1/federation/lending/{peer}/offer", on_offer_now);
+    ac__route(n, "GET", "/v1/federation/capacity", on_capacity);
+    ac__route(n, "GET", "/v1/federation/borrowing/{credential}", on_borrowing_get);
+    ac__route(n, "PUT", "/v1/federation/borrowing/{credential}", on_borrowing_put);
+    ac__route(n, "DELETE", "/v1/federation/borrowing/{credential}", on_borrowing_delete);
+}
