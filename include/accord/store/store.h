@@ -58,7 +58,8 @@ void ac_store_tx_rollback(struct ac_store *st);
 
 /* Returns how many transactions of |st| have committed since it opened: each
  * outermost commit (and each write made outside a transaction) counts one;
- * savepoints and rollbacks count none. Commit n is the nth. */
+ * savepoints and rollbacks count none. Commit n is the nth. Counted by the
+ * WAL hook, so an in-memory store (no WAL) counts none. */
 uint64_t ac_store_commits(const struct ac_store *st);
 
 /* Returns the highest commit number known to be on disk: every commit up to
