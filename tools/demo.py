@@ -367,7 +367,11 @@ class Demo:
 
     # -- users
     def add_user(self, name, role, display):
-        u = self.t.ctl(self.admin, "user", "add", name, "--role", role, "--display-name", display)
+        # An earner's address, vouched for by the admin who makes the account:
+        # the records it earns name it by that address's salted hash.
+        extra = ["--email", name + "@district.example"] if role == "earner" else []
+        u = self.t.ctl(self.admin, "user", "add", name, "--role", role, "--display-name", display,
+                       *extra)
         tok = self.t.ctl(self.admin, "token", "create", u["id"], "--label", "demo")
         return {"id": u["id"], "name": name, "display": display, "token": tok["token"]}
 
@@ -810,7 +814,8 @@ class Demo:
         step("The district records the verified credential and totals tess's CEUs")
         tok = self.recognizer["token"]
         # The district's node verifies the bundle itself, asking the issuer.
-        p = self.t.ctl(tok, "recognize", "present", "tess", self.bundle, "--bundle")
+        p = self.t.ctl(tok, "recognize", "present", "tess", self.bundle, "--bundle",
+                       "--email", "tess@district.example")
         say("recognize present tess (bundle, verified by the district's node): presentation "
             "%s, verdict %s" % (p.get("id"), p.get("verdict")))
         show(self.t.text(tok, "recognize", "total", "tess"))
@@ -831,7 +836,8 @@ class Demo:
         if r.returncode != 1 or "revoked" not in r.stdout.lower():
             raise DemoError("after revocation accord-verify --fetch exited %d without 'revoked'"
                             % r.returncode)
-        self.t.ctl(self.recognizer["token"], "recognize", "present", "tess", self.cose)
+        self.t.ctl(self.recognizer["token"], "recognize", "present", "tess", self.cose,
+                   "--email", "tess@district.example")
         total = self.t.ctl(self.recognizer["token"], "recognize", "total", "tess")
         self.ceu_after = total["totals"].get("ceu")
         say("re-presented to the district: tess's recognized CEUs %s -> %s" % (

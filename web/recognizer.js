@@ -35,7 +35,7 @@ document.getElementById("verify-form").addEventListener("submit", async (e) => {
   say("Verifying with the issuer…");
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const body = {teacher: form.elements["teacher"].value};
+    const body = {teacher: form.elements["teacher"].value, email: form.elements["email"].value};
     body[isBundle(bytes) ? "bundle" : "record"] = toB64url(bytes);
     const p = await api("POST", "/v1/recognition/presentations", body);
     showResult(p);

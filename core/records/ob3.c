@@ -201,13 +201,16 @@ int ac_ob3_credential(const struct ac_ob3_award *a, json_t **out, char *why, siz
     }
 
     /* The earner: the native record's subject as an OB IdentityObject. A
-     * "sha256$" subject is the salted hash of the verified e-mail address. */
+     * "sha256$" subject is the salted hash of the verified e-mail address
+     * (records/subject.h); its salt is the one the signed record carries, so
+     * both forms of one award bind the same person the same way. */
+    const char *salt = rec->subject_salt[0] ? rec->subject_salt : a->identity_salt;
     int hashed = strncmp(rec->sub, "sha256$", 7) == 0;
     json_t *ident = json_pack("{sssssssb}", "type", "IdentityObject", "identityHash", rec->sub,
                               "identityType", hashed ? "emailAddress" : "identifier", "hashed",
                               hashed);
     rc = set_new(subject, "type", type_array("AchievementSubject"));
-    rc = rc ? rc : (ident && hashed ? set_str(ident, "salt", a->identity_salt) : 0);
+    rc = rc ? rc : (ident && hashed ? set_str(ident, "salt", salt) : 0);
     rc = rc ? rc : set_new(subject, "identifier", ident ? json_pack("[o]", ident) : NULL);
     rc = rc ? rc : set_new(subject, "achievement", ach);
     if (rc)

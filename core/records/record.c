@@ -15,7 +15,7 @@ int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
         (rec->has_status && !rec->status_uri[0]))
         return AC_EINVAL;
     uint64_t n = 8 + rec->has_nbf + rec->has_exp + rec->has_ceu + (rec->evidence[0] != '\0') +
-                 rec->has_log_index + rec->has_status;
+                 rec->has_log_index + rec->has_status + (rec->subject_salt[0] != '\0');
     struct ac_cbor_writer w;
     ac_cbor_writer_init(&w);
     /* The writer sorts the map on close, so claims are written in the order
@@ -66,6 +66,10 @@ int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
     if (rec->has_log_index) {
         ac_cbor_put_int(&w, AC_CLAIM_LOG_INDEX);
         ac_cbor_put_uint(&w, rec->log_index);
+    }
+    if (rec->subject_salt[0]) {
+        ac_cbor_put_int(&w, AC_CLAIM_SUBJECT_SALT);
+        ac_cbor_put_str(&w, rec->subject_salt);
     }
     struct ac_buf claims;
     int rc = ac_cbor_writer_finish(&w, &claims);
@@ -318,6 +322,10 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
             c.name = "log_index";
             rc = get_uint_claim(&r, &c, UINT64_MAX, &rec->log_index, why, whylen);
             rec->has_log_index = true;
+            break;
+        case AC_CLAIM_SUBJECT_SALT:
+            c.name = "subject_salt";
+            rc = get_text_claim(&r, &c, rec->subject_salt, AC_RECORD_SALT_MAX, why, whylen);
             break;
         default:
             ac_cbor_skip(&r, NULL, NULL);

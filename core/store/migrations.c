@@ -672,6 +672,38 @@ const struct ac__migration ac__migrations[] = {
       * policy that names an issuer and credential without pinning one. */
      "ALTER TABLE recognition_policies ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE recognition_policies ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';"},
+    {22, "holder binding: verified e-mail addresses, the earner beside each record",
+     /* Records name their earner as the salted hash of a verified e-mail
+      * address (core/records/subject.h), never a user id. A user's address
+      * counts as verified (email_verified_ms <> 0) once its owner redeemed a
+      * one-time link mailed to it, or an admin vouched for it. Links are
+      * found by a keyed hash of their token, like sign-in links. */
+     "ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE users ADD COLUMN email_verified_ms INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE email_links ("
+     " hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " email TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL,"
+     " used_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+     /* Who may read a record and which credentials a user holds follow the
+      * earner stored beside it (0: issued by an admin to an address, not to
+      * an account), since the subject no longer names anyone. The address
+      * hashed is kept so its earner can be given the opening (address and
+      * salt) later, even after changing address. */
+     "ALTER TABLE records ADD COLUMN earner_id INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE records ADD COLUMN subject_email TEXT NOT NULL DEFAULT '';"
+     "UPDATE records SET earner_id = COALESCE("
+     " (SELECT su.earner_id FROM submission_records sr"
+     "  JOIN submissions su ON su.id = sr.submission_id WHERE sr.record_id = records.id),"
+     " (SELECT sk.earner_id FROM stack_records sk WHERE sk.record_id = records.id), 0);"
+     "CREATE INDEX records_by_earner ON records(earner_id, definition_id);"
+     /* Presentations verified before a record's subject was bound to the
+      * teacher's address count nothing until presented again, when the
+      * binding is checked. */
+     "UPDATE recognition_presentations SET verdict = 'indeterminate',"
+     " status_result = 'indeterminate', presented = NULL;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -232,23 +232,22 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, 
     return ac__store_end(st, err);
 }
 
-int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record_subject,
-                        const char *def_id, bool *holds)
+int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *def_id, bool *holds)
 {
     sqlite3_stmt *s;
-    /* A revoked or suspended record (status not 0, "valid") does not count. */
+    /* A revoked or suspended record (status not 0, "valid") does not count.
+     * The earner beside the record says whose it is: its subject is a salted
+     * hash that names no account. */
     int err = ac__store_stmt(
         st,
         "SELECT (SELECT COUNT(*) FROM held_credentials WHERE user_id = ?1 AND def_id = ?2)"
         " + (SELECT COUNT(*) FROM records r JOIN status_entries e ON e.record_id = r.id"
-        " WHERE ?3 IS NOT NULL AND r.subject = ?3 AND r.definition_id = ?2 AND e.state = 0)",
+        " WHERE r.earner_id = ?1 AND r.definition_id = ?2 AND e.state = 0)",
         &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, user_id);
     sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
-    if (record_subject)
-        sqlite3_bind_text(s, 3, record_subject, -1, SQLITE_STATIC);
     int64_t count;
     err = ac__store_int64(st, s, &count);
     if (!err)

@@ -16,8 +16,8 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
     int err = ac__store_stmt(st,
                              "INSERT INTO records (cti, subject, definition_id,"
                              " definition_version, achieved_level, kid, iat, log_index,"
-                             " status_idx, cose, created_ms)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " status_idx, cose, created_ms, earner_id, subject_email)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              &s);
     if (err)
         return err;
@@ -32,6 +32,8 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
     sqlite3_bind_int64(s, 9, (sqlite3_int64)in->status_idx);
     sqlite3_bind_blob(s, 10, in->cose, (int)in->cose_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 11, in->now_ms);
+    sqlite3_bind_int64(s, 12, in->earner_id);
+    sqlite3_bind_text(s, 13, in->subject_email ? in->subject_email : "", -1, SQLITE_STATIC);
     err = ac__store_done(st, s);
     if (!err)
         *id = sqlite3_last_insert_rowid(ac__store_db(st));
@@ -161,20 +163,27 @@ int ac_store_record_count(struct ac_store *st, int64_t *n)
 int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id)
 {
     sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT COALESCE((SELECT su.earner_id FROM submission_records sr"
-                             " JOIN submissions su ON su.id = sr.submission_id"
-                             " WHERE sr.record_id = r.id),"
-                             /* a stack credential's earner (store_stack.c) */
-                             " (SELECT sk.earner_id FROM stack_records sk WHERE sk.record_id = r.id))"
-                             " FROM records r WHERE r.id = ?1",
-                             &s);
+    int err = ac__store_stmt(st, "SELECT earner_id FROM records WHERE id = ?1", &s);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        *earner_id = sqlite3_column_int64(s, 0); /* NULL reads as 0 */
+        *earner_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_record_subject_email(struct ac_store *st, int64_t id, char *email, size_t size)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT subject_email FROM records WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        ac__col_copy(email, size, s, 0);
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }

@@ -264,3 +264,27 @@ int ac_store_submission_record_get(struct ac_store *st, int64_t id, int64_t *rec
     *record_id = rec;
     return 0;
 }
+
+int ac_store_submissions_awaiting_record(struct ac_store *st, int64_t earner_id, int64_t *ids,
+                                         size_t max, size_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT id FROM submissions su WHERE earner_id = ?1 AND passed = 1"
+                             " AND NOT EXISTS (SELECT 1 FROM submission_records sr"
+                             " WHERE sr.submission_id = su.id) ORDER BY id LIMIT ?2",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, earner_id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    size_t got = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && got < max)
+        ids[got++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return ac__store_error(st, rc);
+    *n = got;
+    return 0;
+}

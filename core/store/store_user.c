@@ -258,3 +258,91 @@ int ac_store_token_revoke(struct ac_store *st, int64_t id, int64_t now_ms)
     }
     return ac__store_end(st, err);
 }
+
+/* ---- e-mail addresses ---- */
+
+int ac_store_user_email_get(struct ac_store *st, int64_t id, struct ac_user_email *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, "SELECT email, email_verified_ms FROM users WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        ac__col_copy(out->address, sizeof out->address, s, 0);
+        out->verified_ms = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
+int ac_store_user_email_set(struct ac_store *st, int64_t id, const char *address,
+                            int64_t verified_ms)
+{
+    if (!address || strlen(address) > AC_USER_EMAIL_MAX)
+        return AC_EINVAL;
+    sqlite3_stmt *s;
+    int err =
+        ac__store_stmt(st, "UPDATE users SET email = ?2, email_verified_ms = ?3 WHERE id = ?1", &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, address, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, verified_ms);
+    err = ac__store_done(st, s);
+    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    return err;
+}
+
+int ac_store_email_link_add(struct ac_store *st, const uint8_t hash[AC_EMAIL_LINK_HASH_BYTES],
+                            int64_t user_id, const char *address, int64_t now_ms,
+                            int64_t expires_ms)
+{
+    struct ac_user_email e;
+    int err = ac_store_user_email_get(st, user_id, &e);
+    sqlite3_stmt *s;
+    if (!err)
+        err = ac__store_stmt(st,
+                             "INSERT INTO email_links(hash, user_id, email, created_ms, expires_ms)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, hash, AC_EMAIL_LINK_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, user_id);
+    sqlite3_bind_text(s, 3, address, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    sqlite3_bind_int64(s, 5, expires_ms);
+    return ac__store_done(st, s);
+}
+
+int ac_store_email_link_use(struct ac_store *st, const uint8_t hash[AC_EMAIL_LINK_HASH_BYTES],
+                            int64_t now_ms, int64_t *user_id, char *address, size_t size)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "UPDATE email_links SET used_ms = ?2"
+                             " WHERE hash = ?1 AND used_ms = 0 AND expires_ms > ?2"
+                             " RETURNING user_id, email",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_blob(s, 1, hash, AC_EMAIL_LINK_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    int rc = sqlite3_step(s);
+    int64_t uid = 0;
+    if (rc == SQLITE_ROW) {
+        uid = sqlite3_column_int64(s, 0);
+        ac__col_copy(address, size, s, 1);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return ac__store_error(st, rc);
+    if (!uid)
+        return AC_ENOENT;
+    *user_id = uid;
+    return 0;
+}

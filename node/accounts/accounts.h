@@ -69,6 +69,45 @@ int ac__users_set_roles(struct ac_node *n, const struct ac_user *by, int64_t use
                         unsigned add, unsigned remove, struct ac_user *out,
                         struct ac_reason *why);
 
+/* ---- e-mail addresses (node/accounts/email.c) ---- */
+
+/* How long a mailed verification link works. */
+#define AC_EMAIL_LINK_MS (24LL * 3600 * 1000)
+/* "ace_" + 43 characters of unpadded base64url (32 random bytes) + NUL. */
+#define AC_EMAIL_TOKEN_TEXT_BYTES 48
+
+/* Sets the e-mail address of user |user_id| to |address| (checked and
+ * lowered here) on |by|'s request: the user itself or an admin. With
+ * |vouch| (an admin only: the admin vouches for the address of an account
+ * it made) the address is verified at once; otherwise it is stored
+ * unverified and a one-time link is mailed to it (AC_EMAIL_LINK_MS), which
+ * its owner redeems with ac__users_verify_email(). The same address again,
+ * already verified, changes nothing. A newly verified address releases the
+ * records that waited for it (passed submissions without a record get
+ * their issue job again). Audited ("user" <id> "email.set" or
+ * "email.vouch"; the address itself is not audited). Fills |*out|.
+ * Returns 0, AC_EACCES (FORBIDDEN: another user's address, or vouching
+ * without the admin role), AC_ENOENT (no such user), AC_EINVAL
+ * (INVALID_FIELD "email"), AC_EIO or AC_EDB. */
+int ac__users_set_email(struct ac_node *n, const struct ac_user *by, int64_t user_id,
+                        const char *address, int vouch, struct ac_user_email *out,
+                        struct ac_reason *why);
+
+/* Redeems the verification link |token| for |by|, who must be the user it
+ * was mailed for: marks the address verified (audited "user" <id>
+ * "email.verify") and releases waiting records as above. Fills |*out|.
+ * Returns 0, AC_ENOENT (NOT_FOUND "token": unknown, used, expired or
+ * another user's), AC_ECONFLICT (CONFLICT "token": the address was
+ * changed since the link was sent), AC_EIO or AC_EDB. */
+int ac__users_verify_email(struct ac_node *n, const struct ac_user *by, const char *token,
+                           struct ac_user_email *out, struct ac_reason *why);
+
+/* Copies the verified address of |user_id| into |address|, or returns
+ * AC_ECONFLICT with |why| (may be NULL) saying the user has none and how to
+ * give one. Returns 0, AC_ECONFLICT, AC_ENOENT or AC_EDB. */
+int ac__users_verified_email(struct ac_node *n, int64_t user_id,
+                             char address[AC_USER_EMAIL_MAX + 1], struct ac_reason *why);
+
 /* ---- tokens (node/accounts/tokens.c) ---- */
 
 /* Creates a bearer token labelled |label| (may be NULL) for user |user_id|

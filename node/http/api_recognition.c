@@ -341,7 +341,7 @@ static int decode_b64(const char *text, size_t len, uint8_t **out, size_t *out_l
 /* Decodes the presented record (bare, or the record inside a bundle) and
  * fills the record's side of |p|. Answers 400 and returns -1 on bad input. */
 static int read_presented(struct ac_http_exchange *x, const json_t *body, struct ac_presentation *p,
-                          uint8_t **out, size_t *out_len)
+                          struct ac__holder *h, uint8_t **out, size_t *out_len)
 {
     struct ac_record rec;
     json_t *rj = json_object_get(body, "record"), *bj = json_object_get(body, "bundle");
@@ -395,6 +395,8 @@ static int read_presented(struct ac_http_exchange *x, const json_t *body, struct
     p->has_ceu = rec.has_ceu;
     p->ceu_hundredths = rec.has_ceu ? (int64_t)rec.ceu_hundredths : 0;
     p->issued_ms = rec.iat * 1000;
+    snprintf(h->subject, sizeof h->subject, "%s", rec.sub);
+    snprintf(h->salt, sizeof h->salt, "%s", rec.subject_salt);
     if (p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX) {
         free(bytes);
         return bad_field(x, field, "claims more than 1000 CEUs, which no credential is worth");
@@ -430,8 +432,11 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"teacher", "record", "bundle", "earner_id", NULL};
+    static const char *const allowed[] = {"teacher",   "record", "bundle",
+                                          "earner_id", "email",  NULL};
     struct ac_presentation *p = calloc(1, sizeof *p);
+    struct ac__holder h = {{0}, {0}, {0}};
+    const char *email = NULL;
     const char *teacher;
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -447,8 +452,10 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     if (ac__json_only(x, body, allowed) ||
-        opt_string(x, body, "teacher", AC_TEACHER_MAX, 0, &teacher))
+        opt_string(x, body, "teacher", AC_TEACHER_MAX, 0, &teacher) ||
+        opt_string(x, body, "email", AC_USER_EMAIL_MAX, 0, &email))
         goto out;
+    snprintf(h.email, sizeof h.email, "%s", email ? email : "");
     if (!teacher || !teacher_ok(teacher)) {
         bad_field(x, "teacher", teacher ? teacher_rule : "required; your own id for the teacher");
         goto out;
@@ -460,11 +467,11 @@ static void on_presentation_record(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     p->earner_id = earner ? (int64_t)json_integer_value(earner) : 0;
-    if (read_presented(x, body, p, &bytes, &len))
+    if (read_presented(x, body, p, &h, &bytes, &len))
         goto out;
     snprintf(p->teacher, sizeof p->teacher, "%s", teacher);
     /* Answered from presentation_done(), once the issuer has been asked. */
-    ac__presentations_present(n, &a.user, p, bytes, len, presentation_done, x);
+    ac__presentations_present(n, &a.user, p, &h, bytes, len, presentation_done, x);
 out:
     free(p);
     json_decref(body);

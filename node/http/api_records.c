@@ -4,6 +4,7 @@
  * id (an admin or the record's earner only: row ids are a counter), and the
  * share links an earner makes and withdraws, the only public way to a record
  * (node/records/share.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,14 +73,30 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {
-        "subject",        "definition_id",  "definition_version", "content_hash",
-        "achieved_level", "ceu_hundredths", "evidence",           NULL};
+    static const char *const allowed[] = {"email",
+                                          "earner",
+                                          "definition_id",
+                                          "definition_version",
+                                          "content_hash",
+                                          "achieved_level",
+                                          "ceu_hundredths",
+                                          "evidence",
+                                          NULL};
     struct ac__issue_req req = {0};
     const char *hash_hex = NULL;
     int has = 0;
+    uint64_t earner = 0;
+    int has_earner = 0;
+    if (json_object_get(body, "subject")) {
+        bad_field(x, "subject",
+                  "not accepted: the node names the earner itself, as the salted hash of a "
+                  "verified e-mail address; give \"earner\" (a user id) or \"email\"");
+        json_decref(body);
+        return;
+    }
     if (ac__json_only(x, body, allowed) ||
-        get_text(x, body, "subject", AC_RECORD_SUB_MAX, 1, &req.subject) ||
+        get_text(x, body, "email", AC_USER_EMAIL_MAX, 0, &req.email) ||
+        get_uint(x, body, "earner", 0, &has_earner, &earner) ||
         get_text(x, body, "definition_id", AC_RECORD_DEF_ID_MAX, 1, &req.definition_id) ||
         get_uint(x, body, "definition_version", 1, &has, &req.definition_version) ||
         get_text(x, body, "content_hash", 64, 1, &hash_hex) ||
@@ -89,6 +106,15 @@ static void on_issue(struct ac_http_exchange *x, void *arg)
         json_decref(body);
         return;
     }
+    if ((req.email != NULL) == (has_earner != 0) ||
+        (has_earner && (earner < 1 || earner > INT64_MAX))) {
+        bad_field(x, "email",
+                  "give exactly one of \"email\" (an address you vouch for) or \"earner\" (the "
+                  "id of a user with a verified address)");
+        json_decref(body);
+        return;
+    }
+    req.earner_id = (int64_t)earner;
     size_t bin_len = 0;
     if (strlen(hash_hex) != 64 ||
         sodium_hex2bin(req.content_hash, sizeof req.content_hash, hash_hex, 64, NULL, &bin_len,
@@ -130,6 +156,40 @@ static void respond_private(struct ac_http_exchange *x, const char *etag, const 
     }
     struct ac_http_header h[] = {{"content-type", type}, {"etag", etag}, {"cache-control", cache}};
     ac_http_respond(x, 200, h, 3, body, len);
+}
+
+/* GET /v1/credentials/{id}/subject: the record's earner (only) is shown
+ * which of her addresses its subject hashes, with the salt, to hand a
+ * recognizer; anyone can check it against the signed record. */
+static void on_subject(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
+        return;
+    struct ac__opening o;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__records_opening(n, &a.user, id, &o, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "credential");
+        ac_reason_release(&why);
+        return;
+    }
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "cti", o.cti_hex,
+                  "subject", o.subject, "identityType", "emailAddress", "email", o.email, "salt",
+                  o.salt, "rule", "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
+    struct ac_http_header h[] = {{"content-type", "application/json"},
+                                 {"cache-control", "private, no-store"}};
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
+    }
+    ac_http_respond(x, 200, h, 2, text, strlen(text));
+    free(text);
 }
 
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
@@ -193,6 +253,8 @@ static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec
     if (!j)
         return NULL;
     ac__json_time(j, "issued_at", r.iat * 1000);
+    if (r.subject_salt[0])
+        json_object_set_new(j, "subject_salt", json_string(r.subject_salt));
     if (r.has_ceu)
         json_object_set_new(j, "ceu_hundredths", json_integer((json_int_t)r.ceu_hundredths));
     if (r.evidence[0])
@@ -474,6 +536,7 @@ void ac__api_records_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/credentials/{id}/reinstate", on_reinstate);
     ac__route(n, "GET", "/v1/credentials/{id}/inclusion", on_inclusion);
     ac__route(n, "GET", "/v1/credentials/{id}/bundle", on_bundle);
+    ac__route(n, "GET", "/v1/credentials/{id}/subject", on_subject);
     ac__route(n, "POST", "/v1/credentials/{id}/shares", on_share);
     ac__route(n, "POST", "/v1/credentials/{id}/shares/{token}/withdraw", on_unshare);
     ac__route(n, "GET", "/v1/shared/{token}", on_shared);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/records/subject.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "internal.h"
@@ -26,6 +27,15 @@ static json_t *user_json(const struct ac_user *u)
         ac__json_time(j, "created_at", u->created_ms);
         ac__json_time(j, "disabled_at", u->disabled_ms);
     }
+    return j;
+}
+
+static json_t *email_json(int64_t user_id, const struct ac_user_email *e)
+{
+    json_t *j = json_pack("{s:I, s:s, s:b}", "user_id", (json_int_t)user_id, "email", e->address,
+                          "verified", e->verified_ms != 0);
+    if (j)
+        ac__json_time(j, "verified_at", e->verified_ms);
     return j;
 }
 
@@ -88,8 +98,10 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"name", "display_name", "roles", NULL};
+    static const char *const allowed[] = {"name", "display_name", "roles", "email", NULL};
     unsigned roles = 0;
+    json_t *email = json_object_get(body, "email");
+    char addr[AC_EMAIL_MAX + 1], rule[320];
     const char *name = json_string_value(json_object_get(body, "name"));
     json_t *dn = json_object_get(body, "display_name");
     if (ac__json_only(x, body, allowed))
@@ -121,16 +133,32 @@ static void on_user_create(struct ac_http_exchange *x, void *arg)
     }
     if (parse_roles(x, body, "roles", 1, &roles))
         goto out;
+    /* Checked before the user is made, so a bad address leaves no account
+     * behind. */
+    if (email && (!json_is_string(email) ||
+                  ac_email_normalize(json_string_value(email), addr, rule, sizeof rule))) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "email", NULL, "%s",
+                    json_is_string(email) ? rule : "email: must be a string");
+        goto out;
+    }
     struct ac_user u;
     struct ac_reason why = AC_REASON_INIT;
     int err =
         ac__users_create(n, &a.user, name, dn ? json_string_value(dn) : NULL, roles, &u, &why);
+    /* An admin who makes an account and gives its address vouches for it
+     * (docs/records.md, "Subject"): records name the earner by it at once. */
+    struct ac_user_email e = {{0}, 0};
+    if (!err && email)
+        err = ac__users_set_email(n, &a.user, u.id, addr, 1, &e, &why);
     if (err) {
         ac__respond_failure(x, err, &why, "user");
         ac_reason_release(&why);
         goto out;
     }
-    ac__respond_owned(x, 201, user_json(&u));
+    json_t *j = user_json(&u);
+    if (j && email)
+        json_object_set_new(j, "email", email_json(u.id, &e));
+    ac__respond_owned(x, 201, j);
 out:
     json_decref(body);
 }
@@ -217,6 +245,91 @@ static void on_user_disable(struct ac_http_exchange *x, void *arg)
         return;
     }
     ac__respond_owned(x, 200, user_json(&u));
+}
+
+/* GET /v1/users/{id}/email: the user itself or an admin. */
+static void on_email_get(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    struct ac_user u;
+    if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u))
+        return;
+    struct ac_user_email e;
+    int err = ac_store_user_email_get(n->store, u.id, &e);
+    if (err) {
+        ac__respond_error(x, err, "email");
+        return;
+    }
+    ac__respond_owned(x, 200, email_json(u.id, &e));
+}
+
+/* PUT /v1/users/{id}/email {"email", "vouch"}: the user itself (a link is
+ * mailed to the address) or an admin (who may vouch for it). */
+static void on_email_set(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "user", &id) ||
+        ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"email", "vouch", NULL};
+    json_t *email = json_object_get(body, "email"), *vouch = json_object_get(body, "vouch");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!json_is_string(email)) {
+        bad_field(x, "email", "%s: required%s; the address as a string", "");
+        goto out;
+    }
+    if (vouch && !json_is_boolean(vouch)) {
+        bad_field(x, "vouch", "%s: must be true or false%s", "");
+        goto out;
+    }
+    struct ac_user_email e;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_set_email(n, &a.user, id, json_string_value(email), json_is_true(vouch), &e,
+                                  &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "email");
+        ac_reason_release(&why);
+        goto out;
+    }
+    ac__respond_owned(x, 200, email_json(id, &e));
+out:
+    json_decref(body);
+}
+
+/* POST /v1/email/verify {"token"}: the signed-in user redeems the link
+ * mailed to its address. */
+static void on_email_verify(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    json_t *body;
+    if (ac__authenticate(n, x, &a) || ac__json_body(x, 0, &body))
+        return;
+    static const char *const allowed[] = {"token", NULL};
+    json_t *token = json_object_get(body, "token");
+    if (ac__json_only(x, body, allowed))
+        goto out;
+    if (!json_is_string(token) || json_string_length(token) == 0 ||
+        json_string_length(token) >= AC_EMAIL_TOKEN_TEXT_BYTES) {
+        bad_field(x, "token", "%s: required%s; the token from the mail (ace_...)", "");
+        goto out;
+    }
+    struct ac_user_email e;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__users_verify_email(n, &a.user, json_string_value(token), &e, &why);
+    if (err) {
+        ac__respond_failure(x, err, &why, "email");
+        ac_reason_release(&why);
+        goto out;
+    }
+    ac__respond_owned(x, 200, email_json(a.user.id, &e));
+out:
+    json_decref(body);
 }
 
 /* Roles are a set: POST {"add": [...], "remove": [...]} changes it. */
@@ -374,6 +487,9 @@ void ac__api_users_register(struct ac_node *n)
     ac__route(n, "GET", "/v1/users/{id}", on_user_get);
     ac__route(n, "POST", "/v1/users/{id}/disable", on_user_disable);
     ac__route(n, "POST", "/v1/users/{id}/roles", on_user_roles);
+    ac__route(n, "GET", "/v1/users/{id}/email", on_email_get);
+    ac__route(n, "PUT", "/v1/users/{id}/email", on_email_set);
+    ac__route(n, "POST", "/v1/email/verify", on_email_verify);
     ac__route(n, "POST", "/v1/reviewer-invitations/accept", on_invitation_accept);
     ac__route(n, "POST", "/v1/users/{id}/tokens", on_token_create);
     ac__route(n, "GET", "/v1/users/{id}/tokens", on_token_list);

@@ -158,12 +158,9 @@ static int screen(struct ac_node *n, const struct ac_user *actor, const struct a
         json_t *v;
         if (q->kind == AC_QUAL_HOLDS_CREDENTIAL) {
             bool holds = false;
-            /* Records this node issued name their earner the way the issuing
-             * flow does (node/records/). */
-            char subject[160];
-            snprintf(subject, sizeof subject, "%s:user:%lld", n->cfg->node_id,
-                     (long long)actor->id);
-            err = ac_store_held_check(n->store, actor->id, subject, q->value, &holds);
+            /* Records this node issued count by the earner stored beside
+             * them: their subject is a salted hash naming no account. */
+            err = ac_store_held_check(n->store, actor->id, q->value, &holds);
             unmet += !holds;
             v = json_pack("{s:s, s:s, s:s, s:b}", "kind", "holds_credential", "value", q->value,
                           "check", "automatic", "met", holds);

@@ -12,10 +12,12 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "accord/records/record.h"
 #include "accord/store/credential.h"
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
+#include "accounts/accounts.h"
 #include "audit.h"
 #include "lifecycle.h"
 #include "lifecycle/stacks.h"
@@ -119,10 +121,22 @@ static int has_earned(struct ac_node *n, int64_t earner_id, const char *credenti
 /* Issues |st|'s record to |earner_id|, links it, audits and tells them. */
 static int issue_stack(struct ac_node *n, const struct ac_stack *st, int64_t earner_id)
 {
-    char subject[160], evidence[AC_RECORD_EVIDENCE_MAX + 1];
-    /* The subject names the earner exactly as the record of each pass does
-     * (node/review/decisions.c), so the stack record binds the same holder. */
-    snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, earner_id);
+    char email[AC_USER_EMAIL_MAX + 1], evidence[AC_RECORD_EVIDENCE_MAX + 1];
+    /* The subject names the earner as the record of each pass does
+     * (node/review/decisions.c): a fresh salted hash of the verified
+     * address, so the stack record binds the same holder. A pass record was
+     * just issued to that address, so it is verified; if not, nothing is
+     * issued and the next pass record tries again. */
+    int err = ac__users_verified_email(n, earner_id, email, NULL);
+    if (err == AC_ECONFLICT) {
+        ac_log_warn("stacks",
+                    "stack %s: user %" PRId64 " has no verified e-mail address; not "
+                    "issued",
+                    st->id, earner_id);
+        return 0;
+    }
+    if (err)
+        return err;
     snprintf(evidence, sizeof evidence, "earned every credential of stack %s on %s: %s", st->id,
              n->cfg->node_id, st->members);
     json_t *c = json_pack("{s:s, s:s, s:s}", "id", st->id, "title", st->title, "credentials",
@@ -131,7 +145,8 @@ static int issue_stack(struct ac_node *n, const struct ac_stack *st, int64_t ear
     json_decref(c);
     if (!ctext)
         return AC_ENOMEM;
-    struct ac__issue_req req = {.subject = subject,
+    struct ac__issue_req req = {.email = email,
+                                .earner_id = earner_id,
                                 .definition_id = st->id,
                                 .definition_version = 1,
                                 .achieved_level = "complete",
@@ -141,7 +156,7 @@ static int issue_stack(struct ac_node *n, const struct ac_stack *st, int64_t ear
     crypto_hash_sha256(req.content_hash, (const unsigned char *)ctext, strlen(ctext));
     free(ctext);
     int64_t rec = 0, now = ac_clock_now_ms();
-    int err = ac__credential_issue(n, &req, &rec);
+    err = ac__credential_issue(n, &req, &rec);
     if (!err)
         err = ac_store_stack_record_set(n->store, st->id, earner_id, rec, now);
     if (!err) {

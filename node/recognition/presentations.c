@@ -7,6 +7,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/records/subject.h"
 #include "accord/store/store_recognition.h"
 #include "accounts/accounts.h"
 #include "audit.h"
@@ -113,9 +114,49 @@ static void presented(struct ac__verify_job *job)
     free(c);
 }
 
+/* The holder binding of a presented record: its subject must be the
+ * teacher's address hashed with the record's salt (records/subject.h). A
+ * record names nobody a recognizer could look up, so without this one
+ * teacher's record could be counted for anyone. */
+static int check_holder(struct ac_node *n, const struct ac_presentation *p,
+                        const struct ac__holder *h, struct ac_reason *why)
+{
+    char email[AC_USER_EMAIL_MAX + 1];
+    if (h->email[0]) {
+        snprintf(email, sizeof email, "%s", h->email);
+    } else if (p->earner_id) {
+        int err = ac__users_verified_email(n, p->earner_id, email, NULL);
+        if (err == AC_ECONFLICT)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "email",
+                                  "email: earner %lld has no verified e-mail address here; give "
+                                  "the teacher's address as \"email\"",
+                                  (long long)p->earner_id);
+        if (err)
+            return err;
+    } else {
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "email",
+                              "email: required; the teacher's verified e-mail address, which "
+                              "the record's subject must be the salted hash of (or earner_id, "
+                              "an account here with a verified address)");
+    }
+    if (!ac_subject_is_hashed(h->subject))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_HOLDER_MISMATCH, "record",
+                              "record: its subject \"%.40s\" is not a salted e-mail hash "
+                              "(sha256$ and 64 hex digits), so it cannot be bound to a teacher",
+                              h->subject);
+    if (!h->salt[0] || !ac_subject_matches(h->subject, email, h->salt))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_HOLDER_MISMATCH, "email",
+                              "email: the record's subject %s is not SHA-256 of \"%s\" and "
+                              "the record's salt: it was issued to someone else, or under "
+                              "another address of this teacher (the teacher's issuing node "
+                              "shows her the address: GET /v1/credentials/{id}/subject)",
+                              h->subject, email);
+    return 0;
+}
+
 void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
-                               const struct ac_presentation *p, uint8_t *data, size_t len,
-                               ac__presentation_cb cb, void *arg)
+                               const struct ac_presentation *p, const struct ac__holder *h,
+                               uint8_t *data, size_t len, ac__presentation_cb cb, void *arg)
 {
     struct ac_reason why = AC_REASON_INIT;
     int err = ac__need_role(by, AC_ROLE_RECOGNIZER, &why);
@@ -132,6 +173,11 @@ void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
                                  "teacher's account that asks approvals)",
                                  (long long)p->earner_id);
     }
+    if (!err)
+        err = check_holder(n, p, h, &why);
+    if (err == AC_EINVAL)
+        ac_log_info("recognition", "presentation for %s refused: %s", p->teacher,
+                    why.detail[0] ? why.detail : "invalid");
     struct present *c = err ? NULL : malloc(sizeof *c);
     struct ac__verify_job *job = c ? ac__verify_job_new(1) : NULL;
     if (!err && !job)

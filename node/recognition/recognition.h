@@ -67,16 +67,30 @@ int ac__presentations_record(struct ac_node *n, const struct ac_user *by, struct
 typedef void (*ac__presentation_cb)(void *arg, int err, const struct ac_presentation *p,
                                     int created, const struct ac_reason *why);
 
+/* Who a presented record must be bound to: the record's subject and salt
+ * (decoded by the caller) and the teacher's e-mail address as the
+ * recognizer knows it ("" to use the verified address of the teacher's
+ * account here, p->earner_id). */
+struct ac__holder {
+    char email[AC_USER_EMAIL_MAX + 1];
+    char subject[101];
+    char salt[65];
+};
+
 /* Verifies the |len| bytes at |data| (a record or a credential bundle, taken
  * over: freed by the service) itself, with core/trust and everything fetched
  * from the issuer now (node/recognition/verify.c), then records it like
  * ac__presentations_record() with that verdict. |p| carries the teacher and
- * the record's claims decoded by the caller (copied). Calls |cb| exactly
- * once, later from the loop thread, or before returning when |by| is not a
- * recognizer or memory runs out. */
+ * the record's claims decoded by the caller (copied). First, the holder
+ * binding: the record counts for the teacher only when its subject is the
+ * salted hash of |h|->email (or of the earner account's verified address)
+ * with the record's salt; otherwise AC_EINVAL with HOLDER_MISMATCH (or
+ * INVALID_FIELD "email" when no address is known) and nothing is recorded.
+ * Calls |cb| exactly once, later from the loop thread, or before returning
+ * when the binding fails, |by| is not a recognizer or memory runs out. */
 void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
-                               const struct ac_presentation *p, uint8_t *data, size_t len,
-                               ac__presentation_cb cb, void *arg);
+                               const struct ac_presentation *p, const struct ac__holder *h,
+                               uint8_t *data, size_t len, ac__presentation_cb cb, void *arg);
 
 /* Answers ac__recognition_total(): on 0, the |count| credentials that count
  * for the teacher (borrowed for the call). */

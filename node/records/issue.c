@@ -15,6 +15,7 @@
 #include "accord/base/log.h"
 #include "accord/records/record.h"
 #include "accord/records/status.h"
+#include "accord/records/subject.h"
 #include "accord/store/store.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
@@ -327,9 +328,16 @@ static int fill_record(struct ac_node *n, const struct ac__issue_req *req, uint6
                        size_t why_size)
 {
     memset(rec, 0, sizeof *rec);
+    if (!req->email || !req->email[0]) {
+        if (why)
+            snprintf(why, why_size, "email: the earner's verified e-mail address is required");
+        return AC_EINVAL;
+    }
+    /* A fresh salt per record: two records of one earner share nothing a
+     * reader could link them by, and the hash names no account. */
+    ac_subject_salt_new(rec->subject_salt);
+    ac_subject_hash(req->email, rec->subject_salt, rec->sub);
     int err = copy_field(rec->iss, sizeof rec->iss, n->records->issuer, "issuer", why, why_size);
-    if (!err)
-        err = copy_field(rec->sub, sizeof rec->sub, req->subject, "subject", why, why_size);
     if (!err)
         err = copy_field(rec->definition_id, sizeof rec->definition_id, req->definition_id,
                          "definition_id", why, why_size);
@@ -435,6 +443,8 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         struct ac_store_issue in = {
             .cti = rec.cti,
             .subject = rec.sub,
+            .earner_id = req->earner_id,
+            .subject_email = req->email,
             .definition_id = rec.definition_id,
             .definition_version = rec.definition_version,
             .achieved_level = rec.achieved_level,
@@ -471,7 +481,8 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         }
         ac_buf_release(&cose);
         ac_buf_release(&note);
-        ac_log_warn("records", "issue for %s failed: %s", req->subject ? req->subject : "(none)",
+        ac_log_warn("records", "issue of %s for earner %lld failed: %s",
+                    req->definition_id ? req->definition_id : "(none)", (long long)req->earner_id,
                     ac_strerror(err));
         return err;
     }
@@ -499,9 +510,25 @@ int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct 
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
     if (err)
         return err;
+    /* The earner: an account's verified address, or an address the admin
+     * gives (and so vouches for) for someone who has no account here. */
+    struct ac__issue_req r = *req;
+    char email[AC_EMAIL_MAX + 1], rule[320];
+    if (req->email) {
+        if (ac_email_normalize(req->email, email, rule, sizeof rule))
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "email", "%s", rule);
+    } else {
+        err = ac__users_verified_email(n, req->earner_id, email, why);
+        if (err == AC_ENOENT)
+            return ac_reason_fail(why, err, AC_PROBLEM_INVALID_FIELD, "earner",
+                                  "earner: no user %lld", (long long)req->earner_id);
+        if (err)
+            return err;
+    }
+    r.email = email;
     char field_why[256];
     int64_t id = 0;
-    err = issue_one(n, by->id, req, &id, field_why, sizeof field_why);
+    err = issue_one(n, by->id, &r, &id, field_why, sizeof field_why);
     if (err == AC_EINVAL)
         /* |field_why| names a field too long; otherwise the encoder refused
          * the text, which it does only for invalid UTF-8. */

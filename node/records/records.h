@@ -17,6 +17,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/records/merkle.h"
+#include "accord/records/record.h"
 #include "accord/records/status.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
@@ -105,7 +106,11 @@ void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
  * fields are borrowed NUL-terminated UTF-8 within the limits of
  * include/accord/records/record.h; |evidence| may be NULL or "". */
 struct ac__issue_req {
-    const char *subject;       /* the earner's salted identifier (CWT sub) */
+    /* The earner: a verified e-mail address (checked, lowercase) the record
+     * names as its salted hash with a fresh salt (records/subject.h), and
+     * the account that earned it (0: an admin issued it to the address). */
+    const char *email;
+    int64_t earner_id;
     const char *definition_id; /* credential definition id */
     uint64_t definition_version;
     uint8_t content_hash[AC_ISSUE_HASH_BYTES]; /* SHA-256 of the definition */
@@ -122,7 +127,11 @@ struct ac__issue_req {
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req,
                          int64_t *record_id_out);
 
-/* Issues one record on |by|'s request (borrowed; must hold the admin role):
+/* Issues one record on |by|'s request (borrowed; must hold the admin role)
+ * to req->email (an address the admin vouches for, checked here; the
+ * record then has no earner account) or, when that is NULL, to the
+ * verified address of user req->earner_id (AC_ECONFLICT, EMAIL_UNVERIFIED,
+ * when it has none; AC_ENOENT when there is no such user):
  * assigns a random status index, signs the native record (COSE_Sign1,
  * current key) carrying its log index and status reference, appends it to the
  * transparency log and stores record, leaf, status entry, a newly signed
@@ -184,6 +193,25 @@ int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t rec
 /* Sets |*record_id| to the record a live share |token| leads to. A read:
  * nothing checked but the token. Returns 0, AC_ENOENT or AC_EDB. */
 int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id);
+
+/* The opening of a record's subject: what shows that its salted hash
+ * names a given address. */
+struct ac__opening {
+    char subject[AC_RECORD_SUB_MAX + 1]; /* the record's sub */
+    char salt[AC_RECORD_SALT_MAX + 1];   /* the record's salt */
+    char email[AC_USER_EMAIL_MAX + 1];   /* the address hashed */
+    char cti_hex[2 * AC_RECORD_CTI_BYTES + 1];
+};
+
+/* Fills |*out| with the opening of record |record_id| for |by|, who must be
+ * the record's earner: the teacher's own node attests which of her
+ * addresses her record's subject hashes, so she can show a recognizer (who
+ * checks the hash against the record's salt itself). Nobody else, an admin
+ * included, is told (AC_ENOENT, NOT_FOUND). A read: nothing audited.
+ * Returns 0, AC_ENOENT, AC_EPARSE (a stored record that does not decode),
+ * AC_ENOMEM or AC_EDB. */
+int ac__records_opening(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                        struct ac__opening *out, struct ac_reason *why);
 
 /* ---- signing keys (node/records/keys.c) ---- */
 

@@ -32,6 +32,45 @@ int ac__records_may_read(struct ac_node *n, const struct ac_user *by, int64_t re
     return err;
 }
 
+static void copy_bytes(void *ctx, const uint8_t *p, size_t len)
+{
+    struct ac_buf *b = ctx;
+    if (ac_buf_append(b, p, len))
+        b->len = 0; /* read as "nothing": the caller answers AC_ENOMEM */
+}
+
+int ac__records_opening(struct ac_node *n, const struct ac_user *by, int64_t record_id,
+                        struct ac__opening *out, struct ac_reason *why)
+{
+    int64_t earner = 0;
+    int err = ac_store_record_earner(n->store, record_id, &earner);
+    if (!err && (earner == 0 || earner != by->id))
+        err = AC_ENOENT;
+    if (err == AC_ENOENT)
+        return ac_reason_fail(why, err, AC_PROBLEM_NOT_FOUND, NULL,
+                              "credential %lld: no such credential of yours (only its earner "
+                              "is shown which address its subject hashes)",
+                              (long long)record_id);
+    struct ac_buf cose = AC_BUF_INIT;
+    if (!err)
+        err = ac_store_record_get(n->store, record_id, NULL, copy_bytes, &cose);
+    if (!err && cose.len == 0)
+        err = AC_ENOMEM;
+    struct ac_record rec;
+    struct ac_cose_sign1 msg;
+    if (!err && ac_record_decode(cose.data, cose.len, &rec, &msg, NULL, 0))
+        err = AC_EPARSE;
+    if (!err)
+        err = ac_store_record_subject_email(n->store, record_id, out->email, sizeof out->email);
+    if (!err) {
+        memcpy(out->subject, rec.sub, sizeof out->subject);
+        memcpy(out->salt, rec.subject_salt, sizeof out->salt);
+        sodium_bin2hex(out->cti_hex, sizeof out->cti_hex, rec.cti, sizeof rec.cti);
+    }
+    ac_buf_release(&cose);
+    return err;
+}
+
 /* The token's SHA-256: what the store keeps and looks up. */
 static int token_hash(const char *token, uint8_t h[crypto_hash_sha256_BYTES])
 {

@@ -18,6 +18,7 @@
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
 #include "accord/store/submission.h"
+#include "accounts/accounts.h"
 #include "audit.h"
 #include "lifecycle/invitations.h"
 #include "lifecycle/stacks.h"
@@ -199,6 +200,35 @@ int ac__decision_job_resubmit_open(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
+/* Tells the earner of passed submission |s| that its record waits for a
+ * verified e-mail address, and audits it, inside the issue job's
+ * transaction. */
+static int wait_for_email(struct ac_node *n, const struct ac_submission *s,
+                          const struct ac_definition *def)
+{
+    char subject[200], body[700];
+    snprintf(subject, sizeof subject, "Your record for %s waits for your e-mail address",
+             def->title);
+    snprintf(body, sizeof body,
+             "You passed \"%s\" (submission %" PRId64 "). Your credential record names you "
+             "by your verified e-mail address (as a salted hash), and your account has none "
+             "yet. Give it, then open the link mailed to it:\n\n"
+             "  accordctl user email me ADDRESS\n\n"
+             "The record is issued as soon as the address is verified.\n",
+             def->title, s->id);
+    int err = ac_store_notify_add(n->store, s->earner_id, "record_waiting", s->id, subject, body,
+                                  ac_clock_now_ms(), NULL);
+    if (!err)
+        err = audit(n, "submission", s->id, 0, "record_waiting",
+                    json_pack("{s:s}", "reason", "no verified e-mail address"));
+    if (!err)
+        ac_log_info("review",
+                    "submission %" PRId64 " passed; its record waits for user %" PRId64
+                    " to verify an e-mail address",
+                    s->id, s->earner_id);
+    return err;
+}
+
 /* Issues the record of a passed submission, exactly once. The record (its
  * own store transaction nests here as a savepoint), the submission's link to
  * it, the audit row and the job's done mark commit together, so a crash
@@ -227,12 +257,26 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
     int issued = 0;
     if (pass) {
         err = ac_store_submission_record_get(n->store, s.id, &rec);
+        char email[AC_USER_EMAIL_MAX + 1];
+        int waits = 0;
         if (err == AC_ENOENT) {
-            char subject[160], evidence[160];
-            snprintf(subject, sizeof subject, "%s:user:%" PRId64, n->cfg->node_id, s.earner_id);
+            int e = ac__users_verified_email(n, s.earner_id, email, NULL);
+            if (e == AC_ECONFLICT) {
+                /* The pass stands; the record, which names the earner by a
+                 * verified address, waits for one: verifying it queues this
+                 * job again (accounts/email.c). */
+                err = wait_for_email(n, &s, def);
+                waits = 1;
+            } else if (e) {
+                err = e;
+            }
+        }
+        if (!waits && err == AC_ENOENT) {
+            char evidence[160];
             snprintf(evidence, sizeof evidence, "submission %" PRId64 " reviewed on %s", s.id,
                      n->cfg->node_id);
-            struct ac__issue_req req = {.subject = subject,
+            struct ac__issue_req req = {.email = email,
+                                        .earner_id = s.earner_id,
                                         .definition_id = def->id,
                                         .definition_version = (uint64_t)def->version,
                                         .achieved_level = def->levels[s.level],
@@ -249,7 +293,7 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
             if (!err)
                 err = audit(n, "submission", s.id, 0, "record_issued",
                             json_pack("{s:I}", "record", (json_int_t)rec));
-        } else if (!err) {
+        } else if (!err && !waits) {
             ac_log_info("review",
                         "submission %" PRId64 " already has record %" PRId64 "; not issuing again",
                         s.id, rec);

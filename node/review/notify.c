@@ -90,6 +90,12 @@ static int build_message(struct ac_node *n, const struct ac_notification *m,
     else
         snprintf(from, sizeof from, "accord@%s", n->cfg->node_id);
     snprintf(to, sizeof to, "%s@%s", u->name, domain);
+    /* A user's own address once verified; the link that verifies it goes
+     * to it before (node/accounts/email.c). Else the node's mail domain. */
+    struct ac_user_email e;
+    if (ac_store_user_email_get(n->store, u->id, &e) == 0 && e.address[0] &&
+        (e.verified_ms || strcmp(m->kind, "email_verify") == 0))
+        snprintf(to, sizeof to, "%s", e.address);
     time_t secs = (time_t)(ac_clock_now_ms() / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);

@@ -73,7 +73,7 @@ URL="http://127.0.0.1:$NODE_PORT"
 # same path, so both servers send exactly the same bodies.
 mkdir -p "$TMP/www/v1/credentials"
 for i in $(seq "$R"); do
-    "$CTL" --node "$URL" --token "$TOKEN" credential issue --subject "sha256\$bench$(printf %04d "$i")" \
+    "$CTL" --node "$URL" --token "$TOKEN" credential issue --email "bench$(printf %04d "$i")@district.example" \
         --definition bench-def --version 1 --content-hash "$(printf 'ab%.0s' $(seq 32))" \
         --level pass --ceu 1.5 >/dev/null
     # A record by row id is read with an admin's (or its earner's) token.

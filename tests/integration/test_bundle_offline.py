@@ -150,7 +150,7 @@ class World:
 
 
 def issue(w, d, subject):
-    r = w.a.ctl("credential", "issue", "--subject", subject, "--definition", d["id"],
+    r = w.a.ctl("credential", "issue", "--email", subject, "--definition", d["id"],
                 "--version", str(d["version"]), "--content-hash", "cd" * 32, "--level", "pass",
                 token=w.ta, json_out=True)
     assert r.returncode == 0, r.stderr
@@ -192,8 +192,8 @@ def main():
         d = load_definition()
         code, body = A.post("/v1/definitions", d)
         assert code == 201, body
-        rid = issue(w, d, "sha256$" + "ab" * 32)
-        other = issue(w, d, "sha256$" + "ef" * 32)
+        rid = issue(w, d, "ab@district.example")
+        other = issue(w, d, "ef@district.example")
         cosign_all(w, B, C)
         old_keys = w.jwks()
         witnesses = [vkey("b.example", pb), vkey("c.example", pc)]

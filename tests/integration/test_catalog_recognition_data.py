@@ -227,7 +227,7 @@ def main():
               and checks.get("status", ("", ""))[0] == "fail"
               and "REVOKED" in checks["status"][1].upper(),
               "accord-verify --fetch now finds it revoked: %s" % (checks.get("status"),))
-        r = ctl(rec, "recognize", "present", "t-1042", cose)
+        r = ctl(rec, "recognize", "present", "t-1042", cose, "--email", "teacher@district.example")
         check(r.returncode == 0 and r.json["id"] == presentation
               and r.json["verdict"] == "invalid",
               "presenting the bare record again re-verifies the same presentation: invalid")

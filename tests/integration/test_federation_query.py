@@ -67,8 +67,8 @@ def main():
         A = Api(a, ta)
 
         issued = []
-        for subject in ("sha256$aa", "sha256$bb", "sha256$cc"):
-            r = a.ctl("credential", "issue", "--subject", subject, "--definition", "phonics-k2",
+        for subject in ("aa@district.example", "bb@district.example", "cc@district.example"):
+            r = a.ctl("credential", "issue", "--email", subject, "--definition", "phonics-k2",
                       "--version", "3", "--content-hash", "cd" * 32, "--level", "pass",
                       token=ta, json_out=True)
             assert r.returncode == 0, r.stderr

@@ -23,7 +23,7 @@ from federation_util import append_config, node_public_key
 
 
 def issue(n, token, subject):
-    r = n.ctl("credential", "issue", "--subject", subject, "--definition", "phonics-k2",
+    r = n.ctl("credential", "issue", "--email", subject, "--definition", "phonics-k2",
               "--version", "3", "--content-hash", "cd" * 32, "--level", "proficient",
               token=token, json_out=True)
     assert r.returncode == 0, r.stderr
@@ -98,7 +98,7 @@ def main():
         b.start()
         B = Api(b, tb)
 
-        issue(a, ta, "sha256$one")
+        issue(a, ta, "one@district.example")
         text1 = checkpoint_text(a)
         assert B.post("/v1/federation/witness")[0] == 202
         lines = wait_for("b's cosignature at size 1", lambda: cosignatures(a, 1))
@@ -106,7 +106,7 @@ def main():
         check(len(lines) == 1 and t > 0,
               "b cosigned a's first checkpoint; PyNaCl verifies the C2SP cosignature a serves")
 
-        issue(a, ta, "sha256$two")
+        issue(a, ta, "two@district.example")
         text2 = checkpoint_text(a)
         assert B.post("/v1/federation/witness")[0] == 202
         lines = wait_for("b's cosignature at size 2", lambda: cosignatures(a, 2))
@@ -124,7 +124,7 @@ def main():
         b.start()
         B.close()
         B = Api(b, tb)
-        issue(a, ta, "sha256$three")
+        issue(a, ta, "three@district.example")
         assert B.post("/v1/federation/witness")[0] == 202
         flags = wait_for("a log_fork flag at b", lambda: [
             f for f in B.get("/v1/flags")[1]["items"] if f["kind"] == "log_fork"])

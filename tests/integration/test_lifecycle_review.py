@@ -605,9 +605,10 @@ def main():
                     and int(m["X-Accord-Submission"]) == resub]
         until(lambda: got_smtp() and backlog() == 0)
         got = got_smtp()
-        check(len(got) == 1 and got[0]["To"].endswith("earner%02d@school.test>"
+        check(len(got) == 1 and got[0]["To"].endswith("earner%02d@district.example>"
                                                        % FAILS_THEN_RESUBMITS),
-              "its outcome arrived over SMTP at the local server, addressed to the earner")
+              "its outcome arrived over SMTP at the local server, addressed to the earner's "
+              "verified address")
         check(not any(int(m["X-Accord-Submission"]) == resub for _, m in maildir_messages(n)),
               "... and not in the maildir")
 

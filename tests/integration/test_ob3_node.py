@@ -60,7 +60,7 @@ def main():
         d = load_definition()
         code, body = admin.post("/v1/definitions", d)
         check(code == 201, "the definition is stored: %s %s" % (code, body))
-        r = n.ctl("credential", "issue", "--subject", "sha256$" + "ab" * 32, "--definition",
+        r = n.ctl("credential", "issue", "--email", "ab@district.example", "--definition",
                   d["id"], "--version", str(d["version"]), "--content-hash", "cd" * 32,
                   "--level", "pass", token=admin_token, json_out=True)
         check(r.returncode == 0, "a credential is issued: " + r.stderr)

@@ -57,7 +57,7 @@ def main():
 
         def issue(def_id, version, ceu):
             """A record the issuer node signs and logs; returns its id and bytes."""
-            r = issuer.ctl("credential", "issue", "--subject", "sha256$abc", "--definition",
+            r = issuer.ctl("credential", "issue", "--email", "abc@district.example", "--definition",
                            def_id, "--version", str(version), "--content-hash", "ab" * 32,
                            "--level", "pass", "--ceu", ceu, token=iss_admin, json_out=True)
             assert r.returncode == 0, r.stderr
@@ -200,7 +200,7 @@ def main():
             _, rec_v1 = issue("formative-assessment", 1, "2")
             _, other = issue("unrecognized-credential", 3, "1")
             r = api.req("POST", "/v1/recognition/presentations", rec,
-                        {"teacher": "t-1042", "record": b64u(rec_v2), "earner_id": e1_id})
+                        {"teacher": "t-1042", "email": "abc@district.example", "record": b64u(rec_v2), "earner_id": e1_id})
             check(r.status_code == 201 and r.body["verdict"] == "valid"
                   and r.body["status"] == "pass" and r.body["credential_version"] == 2
                   and r.body["ceus"] == 2.0 and r.body["verified_by"] == "node",
@@ -208,7 +208,7 @@ def main():
             pres = r.body["id"]
             for record in (rec_v1, other):
                 r = api.req("POST", "/v1/recognition/presentations", rec,
-                            {"teacher": "t-1042", "record": b64u(record)})
+                            {"teacher": "t-1042", "email": "abc@district.example", "record": b64u(record)})
                 assert r.status_code == 201 and r.body["verdict"] == "valid", r.text
             r = api.req("GET", "/v1/recognition/teachers/t-1042/total", rec)
             # CEU policy: 1.5 CEUs for version >= 2 (version 1 does not count);
@@ -227,7 +227,7 @@ def main():
                            token=iss_admin)
             assert c.returncode == 0, c.stderr
             r = api.req("POST", "/v1/recognition/presentations", rec,
-                        {"teacher": "t-1042", "record": b64u(rec_v2)})
+                        {"teacher": "t-1042", "email": "abc@district.example", "record": b64u(rec_v2)})
             check(r.status_code == 200 and r.body["id"] == pres and r.body["verdict"] == "invalid"
                   and r.body["status"] == "fail",
                   "presenting the same record again re-verifies it")
@@ -236,13 +236,13 @@ def main():
                   "a revoked record no longer counts; the pay-scale total falls back to v1")
 
             before = api.req("GET", "/v1/recognition/presentations", rec).body["items"]
-            bad = [({"teacher": "t-1042", "record": "!!!"}, "record"),
-                   ({"teacher": "t-1042", "record": b64u(b"\x01\x02")}, "record"),
-                   ({"teacher": "t 1042", "record": b64u(rec_v2)}, "teacher"),
-                   ({"teacher": "t-1042", "record": b64u(rec_v2),
+            bad = [({"teacher": "t-1042", "email": "abc@district.example", "record": "!!!"}, "record"),
+                   ({"teacher": "t-1042", "email": "abc@district.example", "record": b64u(b"\x01\x02")}, "record"),
+                   ({"teacher": "t 1042", "email": "abc@district.example", "record": b64u(rec_v2)}, "teacher"),
+                   ({"teacher": "t-1042", "email": "abc@district.example", "record": b64u(rec_v2),
                      "verification": {"verdict": "valid", "checks": []}}, "verification"),
-                   ({"teacher": "t-1042"}, "record"),
-                   ({"teacher": "t-9", "record": b64u(rec_v1)}, "teacher")]
+                   ({"teacher": "t-1042", "email": "abc@district.example"}, "record"),
+                   ({"teacher": "t-9", "email": "abc@district.example", "record": b64u(rec_v1)}, "teacher")]
             for body, field in bad:
                 r = api.req("POST", "/v1/recognition/presentations", rec, body)
                 want = 409 if field == "teacher" and body["teacher"] == "t-9" else 400

@@ -45,8 +45,10 @@ def main():
             r = req(node, admin, "POST", "/v1/test/clock", {"advance_seconds": seconds})
             assert r.status_code == 200, r.text
 
+        issued_to = {}  # a record -> the address its subject hashes
+
         def issue(n):
-            r = iss.ctl("credential", "issue", "--subject", "sha256$teacher%d" % n,
+            r = iss.ctl("credential", "issue", "--email", "teacher%d@district.example" % n,
                         "--definition", "coaching", "--version", "1", "--content-hash",
                         "ab" * 32, "--level", "pass", "--ceu", "3", token=iss_admin,
                         json_out=True)
@@ -55,7 +57,9 @@ def main():
             e = iss.ctl("credential", "export", str(r.json["id"]), "--out", d, token=iss_admin)
             assert e.returncode == 0, e.stderr
             with open(os.path.join(d, "credential-%d.cose" % r.json["id"]), "rb") as f:
-                return f.read()
+                record = f.read()
+            issued_to[record] = "teacher%d@district.example" % n
+            return record
 
         rec_id, rec = user("district", "recognizer")
         ann_id, ann = user("ann", "earner")
@@ -66,7 +70,7 @@ def main():
         assert r.status_code == 201, r.text
 
         def present(teacher, record, earner=None):
-            body = {"teacher": teacher, "record": b64u(record)}
+            body = {"teacher": teacher, "record": b64u(record), "email": issued_to[record]}
             if earner is not None:
                 body["earner_id"] = earner
             return req(dist, rec, "POST", "/v1/recognition/presentations", body)

@@ -52,7 +52,7 @@ def main():
         district = Api(dist, client)
 
         def issue(n, ceu):
-            r = iss.ctl("credential", "issue", "--subject", "sha256$teacher%d" % n,
+            r = iss.ctl("credential", "issue", "--email", "teacher%d@district.example" % n,
                         "--definition", "phonics-k2", "--version", "3", "--content-hash",
                         "ab" * 32, "--level", "proficient", "--ceu", ceu, token=iss_admin,
                         json_out=True)
@@ -92,12 +92,12 @@ def main():
 
         # ---- the node verifies; the client's verdict is not accepted ----
         r = district.req("POST", "/v1/recognition/presentations", rec,
-                         {"teacher": "t-1", "bundle": b64u(bundle1),
+                         {"teacher": "t-1", "email": "teacher1@district.example", "bundle": b64u(bundle1),
                           "verification": {"verdict": "valid", "checks": []}})
         check(r.status_code == 400 and r.body.get("field") == "verification",
               "a verdict posted by the client is refused, naming the field")
         r = district.req("POST", "/v1/recognition/presentations", rec,
-                         {"teacher": "t-1", "bundle": b64u(bundle1)})
+                         {"teacher": "t-1", "email": "teacher1@district.example", "bundle": b64u(bundle1)})
         checks = {c["check"]: c for c in (r.body or {}).get("checks", [])}
         check(r.status_code == 201 and r.body["verdict"] == "valid"
               and r.body["verified_by"] == "node"
@@ -106,7 +106,7 @@ def main():
               and checks.get("log-fetch", {}).get("result") == "pass",
               "the recognizer verifies the bundle itself, status and log fetched from the issuer")
         r = district.req("POST", "/v1/recognition/presentations", rec,
-                         {"teacher": "t-2", "bundle": b64u(bundle2)})
+                         {"teacher": "t-2", "email": "teacher2@district.example", "bundle": b64u(bundle2)})
         check(r.status_code == 201 and r.body["verdict"] == "valid",
               "a second teacher's bundle verifies")
         check(total("t-1") == 2.0 and total("t-2") == 1.5, "both credentials count")
@@ -116,7 +116,7 @@ def main():
         forged = cose1[:-1] + bytes([cose1[-1] ^ 1])
         assert bundle1.count(cose1) == 1
         r = district.req("POST", "/v1/recognition/presentations", rec,
-                         {"teacher": "t-3", "bundle": b64u(bundle1.replace(cose1, forged))})
+                         {"teacher": "t-3", "email": "teacher1@district.example", "bundle": b64u(bundle1.replace(cose1, forged))})
         checks = {c["check"]: c for c in (r.body or {}).get("checks", [])}
         check(r.status_code == 201 and r.body["verdict"] == "invalid"
               and checks.get("signature", {}).get("result") == "fail",
@@ -127,7 +127,7 @@ def main():
         with Node(node_id="elsewhere.example") as other:
             other_admin = other.init()
             other.start()
-            r = other.ctl("credential", "issue", "--subject", "sha256$teacher9", "--definition",
+            r = other.ctl("credential", "issue", "--email", "teacher9@district.example", "--definition",
                           "phonics-k2", "--version", "3", "--content-hash", "ab" * 32, "--level",
                           "proficient", "--ceu", "5", token=other_admin, json_out=True)
             assert r.returncode == 0, r.stderr
@@ -138,7 +138,7 @@ def main():
             with open(os.path.join(d, "credential-%d.cose" % r.json["id"]), "rb") as f:
                 foreign = f.read()
             r = district.req("POST", "/v1/recognition/presentations", rec,
-                             {"teacher": "t-4", "record": b64u(foreign)})
+                             {"teacher": "t-4", "email": "teacher9@district.example", "record": b64u(foreign)})
             check(r.status_code == 201 and r.body["verdict"] == "indeterminate"
                   and "no active policy" in r.body["checks"][0]["reason"],
                   "a record from an issuer none of the recognizer's policies names is not "
@@ -163,7 +163,7 @@ def main():
         advance(dist, dist_admin, STATUS_TTL_S + 1)
         check(total("t-2") == 0.0, "a revoked credential no longer counts")
         r = district.req("POST", "/v1/recognition/presentations", rec,
-                         {"teacher": "t-2", "bundle": b64u(bundle2)})
+                         {"teacher": "t-2", "email": "teacher2@district.example", "bundle": b64u(bundle2)})
         check(r.status_code == 200 and r.body["verdict"] == "invalid",
               "presenting the revoked bundle again re-verifies it as invalid")
         check(total("t-2") == 0.0, "re-presenting a bundle made before revocation brings nothing back")

@@ -26,7 +26,7 @@ TOKEN = {}
 
 
 def issue(n, token, subject):
-    r = n.ctl("credential", "issue", "--subject", subject, "--definition", "phonics-k2",
+    r = n.ctl("credential", "issue", "--email", subject, "--definition", "phonics-k2",
               "--version", "3", "--content-hash", "cd" * 32, "--level", "proficient",
               token=token, json_out=True)
     assert r.returncode == 0, r.stderr
@@ -134,7 +134,7 @@ def main():
         admin = n.init()
         TOKEN["admin"] = admin
         n.start()
-        ids = [issue(n, admin, "sha256$cache%d" % i) for i in (1, 2)]
+        ids = [issue(n, admin, "cache%d@district.example" % i) for i in (1, 2)]
         with h2_client() as c:
             for t in tests:
                 print("# " + t.__name__)

@@ -25,8 +25,8 @@ VERIFY_BIN = os.path.join(BUILD, "tools", "accord-verify")
 HASH = "ab" * 32
 
 
-def issue(n, token, subject="sha256$earner1"):
-    r = n.ctl("credential", "issue", "--subject", subject, "--definition", "phonics-k2",
+def issue(n, token, subject="earner1@district.example"):
+    r = n.ctl("credential", "issue", "--email", subject, "--definition", "phonics-k2",
               "--version", "3", "--content-hash", HASH, "--level", "proficient",
               "--ceu", "1.5", "--evidence", "two lessons reviewed", token=token, json_out=True)
     assert r.returncode == 0, r.stderr
@@ -131,8 +131,11 @@ def test_an_issued_record_is_served_and_valid_then_revoked_in_the_token(n, admin
     check(r.status_code == 200 and r.headers["content-type"] == "application/cose",
           "the record is served as application/cose")
     key, claims = verify_record_signature(r.content, jwks(c, n))
-    check(claims[2] == "sha256$earner1" and claims[-65540] == "proficient"
-          and claims[-65541] == 150, "its claims carry subject, level and 1.5 CEUs")
+    salt = claims[-65544]
+    check(claims[2] == "sha256$" + hashlib.sha256(b"earner1@district.example"
+                                                  + salt.encode()).hexdigest()
+          and len(salt) == 32 and claims[-65540] == "proficient" and claims[-65541] == 150,
+          "its claims carry the salted e-mail hash as subject (with its salt), level and 1.5 CEUs")
     check(claims[65535]["status_list"]["idx"] == rec["status_index"],
           "its status claim names the assigned index")
     check(status_of(c, n, rec["status_index"]) == 0, "the status token says valid (0)")

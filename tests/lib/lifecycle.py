@@ -55,8 +55,13 @@ class Credential:
 
 
 def new_user(node, admin, name, roles):
-    """Creates a user with |roles| and a token; returns (id, Api, token)."""
-    u = _ok(admin.post("/v1/users", {"name": name, "roles": roles}), 201)
+    """Creates a user with |roles| and a token; returns (id, Api, token). An
+    earner gets the address <name>@district.example, which the admin vouches
+    for: the records it earns name it by that address (salted hash)."""
+    body = {"name": name, "roles": roles}
+    if "earner" in roles:
+        body["email"] = "%s@district.example" % name
+    u = _ok(admin.post("/v1/users", body), 201)
     t = _ok(admin.post("/v1/users/%d/tokens" % u["id"], {"label": "test"}), 201)
     return u["id"], Api(node, t["token"]), t["token"]
 

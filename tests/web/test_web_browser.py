@@ -189,7 +189,7 @@ def journeys(p, n, admin_token, files_dir):
     # Before the test clock moves: the browser checks iat against its own clock.
     def issue():
         st, r = admin.post("/v1/credentials/issue", {
-            "subject": "salted-tina", "definition_id": d["id"], "definition_version": d["version"],
+            "email": "tina@district.example", "definition_id": d["id"], "definition_version": d["version"],
             "content_hash": "ab" * 32, "achieved_level": "pass", "ceu_hundredths": 100})
         assert st == 201, r
         return r["id"]
@@ -229,6 +229,9 @@ def journeys(p, n, admin_token, files_dir):
         teacher = p.d.find_element(By.ID, "teacher")
         teacher.clear()
         teacher.send_keys("t-1042")
+        email = p.d.find_element(By.ID, "email")
+        email.clear()
+        email.send_keys("tina@district.example")
         p.d.find_element(By.ID, "file").send_keys(files[label])
         p.d.find_element(By.CSS_SELECTOR, "#verify-form button[type=submit]").click()
         p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#verdict") and

@@ -38,14 +38,14 @@ static int parse_ceu(const char *s, long long *out)
 
 int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
 {
-    const char *subject = NULL, *def = NULL, *version = NULL, *hash = NULL, *level = NULL,
-               *ceu = NULL, *evidence = NULL;
+    const char *email = NULL, *earner = NULL, *def = NULL, *version = NULL, *hash = NULL,
+               *level = NULL, *ceu = NULL, *evidence = NULL;
     struct {
         const char *flag;
         const char **dst;
-    } opts[] = {{"--subject", &subject},   {"--definition", &def}, {"--version", &version},
-                {"--content-hash", &hash}, {"--level", &level},    {"--ceu", &ceu},
-                {"--evidence", &evidence}};
+    } opts[] = {{"--email", &email},     {"--earner", &earner},     {"--definition", &def},
+                {"--version", &version}, {"--content-hash", &hash}, {"--level", &level},
+                {"--ceu", &ceu},         {"--evidence", &evidence}};
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         bad = 1;
@@ -56,24 +56,31 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
                 break;
             }
     }
-    long long v = 0, ceu_h = 0;
+    long long v = 0, ceu_h = 0, earner_id = 0;
     if (!bad && version && cli_parse_id(cli, "--version", version, &v))
+        return CLI_USAGE;
+    if (!bad && earner && cli_parse_id(cli, "--earner", earner, &earner_id))
         return CLI_USAGE;
     if (!bad && ceu && parse_ceu(ceu, &ceu_h)) {
         fprintf(stderr, "%s: --ceu: \"%s\" must be a number with at most two decimals\n", cli->prog,
                 ceu);
         return CLI_USAGE;
     }
-    if (bad || !subject || !def || !version || !hash || !level) {
+    if (bad || !email == !earner || !def || !version || !hash || !level) {
         fprintf(stderr,
-                "usage: %s credential issue --subject SUB --definition ID --version N "
-                "--content-hash HEX64 --level LEVEL [--ceu 1.5] [--evidence TEXT]\n",
+                "usage: %s credential issue (--email ADDRESS | --earner USER_ID) --definition ID "
+                "--version N --content-hash HEX64 --level LEVEL [--ceu 1.5] [--evidence TEXT]\n"
+                "the record names the earner by the salted hash of the address (one you vouch\n"
+                "for) or of the user's verified address\n",
                 cli->prog);
         return CLI_USAGE;
     }
-    json_t *body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "subject", subject, "definition_id", def,
-                             "definition_version", (json_int_t)v, "content_hash", hash,
-                             "achieved_level", level);
+    json_t *body = json_pack("{s:s, s:I, s:s, s:s}", "definition_id", def, "definition_version",
+                             (json_int_t)v, "content_hash", hash, "achieved_level", level);
+    if (body && email)
+        json_object_set_new(body, "email", json_string(email));
+    if (body && earner)
+        json_object_set_new(body, "earner", json_integer(earner_id));
     if (body && ceu)
         json_object_set_new(body, "ceu_hundredths", json_integer(ceu_h));
     if (body && evidence)

@@ -178,11 +178,13 @@ static long read_file(const struct cli *cli, const char *path, unsigned char *bu
 
 int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
 {
-    const char *teacher = NULL, *file = NULL, *earner = NULL;
+    const char *teacher = NULL, *file = NULL, *earner = NULL, *email = NULL;
     int bundle = 0, bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (strcmp(argv[i], "--bundle") == 0)
             bundle = 1;
+        else if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
+            email = argv[++i];
         else if (strcmp(argv[i], "--earner") == 0 && i + 1 < argc)
             earner = argv[++i];
         else if (!teacher && argv[i][0] != '-')
@@ -197,7 +199,11 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
         bad = 1;
     if (bad || !teacher || !file) {
         fprintf(stderr,
-                "usage: %s recognize present TEACHER FILE [--bundle] [--earner USER_ID]\n"
+                "usage: %s recognize present TEACHER FILE [--bundle] [--email ADDRESS]\n"
+                "       [--earner USER_ID]\n"
+                "  --email is the teacher's verified address: the record counts only when its\n"
+                "  subject is that address's salted hash (without it, the verified address of\n"
+                "  the --earner account is used);\n"
                 "  --earner names the teacher's earner account here (for policies that\n"
                 "  require approval);\n"
                 "  FILE is the signed record (or, with --bundle, the credential bundle);\n"
@@ -217,6 +223,8 @@ int cmd_recognize_present(const struct cli *cli, int argc, char **argv)
     json_t *body = json_pack("{s:s, s:s}", "teacher", teacher, bundle ? "bundle" : "record", b64);
     if (body && earner_id)
         json_object_set_new(body, "earner_id", json_integer(earner_id));
+    if (body && email)
+        json_object_set_new(body, "email", json_string(email));
     free(b64);
     json_t *resp;
     int rc = cli_request(cli, "POST", "/v1/recognition/presentations", body, &resp);

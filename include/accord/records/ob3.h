@@ -41,7 +41,8 @@ struct ac_ob3_award {
     const char *passing_level;   /* optional: lowest passing level (requiredLevel) */
     const struct ac_ob3_alignment *alignments;
     size_t nalignments;
-    const char *identity_salt;   /* optional: salt of the record's sha256$ subject */
+    const char *identity_salt;    /* optional: salt of the record's sha256$ subject when
+                                   * the record carries none (claim -65544) */
     const char *status_list_base; /* e.g. "https://n.example/v1/status/ob3/": the lists are
                                    * <base>revocation and <base>suspension */
     const char *log_entry_url;   /* optional: where the inclusion proof is served */

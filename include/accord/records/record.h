@@ -8,7 +8,8 @@
  *   (draft-ietf-oauth-status-list's CWT claim), and private-use keys (RFC 8392
  *   §9.1: below -65536): -65537 definition id, -65538 definition version,
  *   -65539 definition content hash (SHA-256), -65540 achieved level,
- *   -65541 CEUs in hundredths, -65542 evidence summary, -65543 log index.
+ *   -65541 CEUs in hundredths, -65542 evidence summary, -65543 log index,
+ *   -65544 the salt of a "sha256$" subject (subject.h).
  * Stateless and thread-safe. */
 #ifndef AC_RECORD_H
 #define AC_RECORD_H
@@ -35,6 +36,7 @@
 #define AC_CLAIM_CEU_HUNDREDTHS (-65541)
 #define AC_CLAIM_EVIDENCE (-65542)
 #define AC_CLAIM_LOG_INDEX (-65543)
+#define AC_CLAIM_SUBJECT_SALT (-65544)
 
 /* Length limits (bytes, without terminator); they keep a record QR-sized. */
 #define AC_RECORD_ISS_MAX 200
@@ -45,12 +47,16 @@
 #define AC_RECORD_URI_MAX 200
 #define AC_RECORD_CTI_BYTES 16
 #define AC_RECORD_HASH_BYTES 32
+#define AC_RECORD_SALT_MAX 64
 #define AC_RECORD_WHY_LEN 192
 
 /* The claims of one record, by value. Text fields are NUL-terminated UTF-8. */
 struct ac_record {
     char iss[AC_RECORD_ISS_MAX + 1]; /* issuer: the node's base URL or DID */
     char sub[AC_RECORD_SUB_MAX + 1]; /* subject: the earner's salted identifier */
+    /* The salt of |sub| when it is "sha256$..." (records/subject.h); empty =
+     * absent. */
+    char subject_salt[AC_RECORD_SALT_MAX + 1];
     int64_t iat;                     /* issued at, seconds since the epoch */
     bool has_nbf;
     int64_t nbf; /* not before, seconds */

@@ -70,11 +70,9 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, 
                       int64_t registered_by, int64_t now_ms);
 
 /* Sets |*holds|: is |user_id| known to hold |def_id|, either registered
- * with ac_store_held_add() or as a record this node issued to
- * |record_subject| (the subject the issuing flow writes, e.g.
- * "<node id>:user:<id>"; NULL skips records) whose status is still valid?
+ * with ac_store_held_add() or as a record this node issued to that account
+ * (the earner stored beside the record) whose status is still valid?
  * Returns 0 or AC_EDB. */
-int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *record_subject,
-                        const char *def_id, bool *holds);
+int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *def_id, bool *holds);
 
 #endif

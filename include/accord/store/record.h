@@ -23,7 +23,9 @@ struct ac_store_subtree {
 /* Everything one issuance stores, computed by the caller beforehand. Borrowed. */
 struct ac_store_issue {
     const uint8_t *cti; /* 16 bytes */
-    const char *subject;
+    const char *subject;       /* the record's sub: "sha256$..." */
+    int64_t earner_id;         /* the account it was earned by, 0: none (an admin's issue) */
+    const char *subject_email; /* the address |subject| hashes; NULL: none */
     const char *definition_id;
     uint64_t definition_version;
     const char *achieved_level;
@@ -73,10 +75,14 @@ int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_reco
                        ac_store_bytes_cb cb, void *ctx);
 
 /* Sets |*earner_id| to the user who earned record |id| (through a passed
- * submission, or a completed stack: store_stack.c), or 0 when it was issued
- * directly by an admin. Returns 0,
- * AC_ENOENT (no such record) or AC_EDB. */
+ * submission, or a completed stack), as stored beside the record, or 0 when
+ * an admin issued it to an address. Returns 0, AC_ENOENT (no such record)
+ * or AC_EDB. */
 int ac_store_record_earner(struct ac_store *st, int64_t id, int64_t *earner_id);
+
+/* Copies the e-mail address record |id|'s subject hashes into |email|
+ * (|size| bytes; "" when none was kept). Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_record_subject_email(struct ac_store *st, int64_t id, char *email, size_t size);
 
 /* ---- share links (the only public way to a record) ---- */
 

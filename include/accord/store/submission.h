@@ -99,4 +99,10 @@ int ac_store_submission_record_set(struct ac_store *st, int64_t id, int64_t reco
  * AC_ENOENT (none issued) or AC_EDB. */
 int ac_store_submission_record_get(struct ac_store *st, int64_t id, int64_t *record_id);
 
+/* Lists, oldest first, up to |max| passed submissions of |earner_id| that
+ * have no record yet (its issue waited for a verified e-mail address) into
+ * |ids|; sets |*n|. Returns 0 or AC_EDB. */
+int ac_store_submissions_awaiting_record(struct ac_store *st, int64_t earner_id, int64_t *ids,
+                                         size_t max, size_t *n);
+
 #endif

@@ -40,6 +40,40 @@ int ac_store_user_count(struct ac_store *st, int64_t *n);
  * Returns 0, AC_ENOENT, AC_EIO or AC_EDB. */
 int ac_store_user_disable(struct ac_store *st, int64_t id, int64_t now_ms);
 
+/* ---- e-mail addresses (the subject of the records a user earns) ---- */
+
+#define AC_USER_EMAIL_MAX 254
+#define AC_EMAIL_LINK_HASH_BYTES 32
+
+struct ac_user_email {
+    char address[AC_USER_EMAIL_MAX + 1]; /* lowercase; "" when none */
+    int64_t verified_ms;                 /* 0 until proved or vouched for */
+};
+
+/* Fills |*out| with the address of user |id|. Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_user_email_get(struct ac_store *st, int64_t id, struct ac_user_email *out);
+
+/* Sets the address of user |id| to |address| (checked by the caller; may be
+ * "") and its verification time to |verified_ms| (0: not verified). Returns
+ * 0, AC_EINVAL (too long), AC_ENOENT, AC_EIO or AC_EDB. */
+int ac_store_user_email_set(struct ac_store *st, int64_t id, const char *address,
+                            int64_t verified_ms);
+
+/* Stores a one-time link proving |address| for |user_id|, by the keyed
+ * |hash| of its token, usable until |expires_ms|. Returns 0, AC_EEXIST,
+ * AC_ENOENT (no such user), AC_EIO or AC_EDB. */
+int ac_store_email_link_add(struct ac_store *st, const uint8_t hash[AC_EMAIL_LINK_HASH_BYTES],
+                            int64_t user_id, const char *address, int64_t now_ms,
+                            int64_t expires_ms);
+
+/* Uses the link with |hash| at |now_ms|: when it exists, is unused and not
+ * expired, marks it used (in one statement, so two racing uses cannot both
+ * succeed) and fills |*user_id| and |address| (|size| bytes) with what it
+ * proves. Returns 0, AC_ENOENT (no such link, used or expired), AC_EIO or
+ * AC_EDB. */
+int ac_store_email_link_use(struct ac_store *st, const uint8_t hash[AC_EMAIL_LINK_HASH_BYTES],
+                            int64_t now_ms, int64_t *user_id, char *address, size_t size);
+
 /* ---- tokens ---- */
 
 #define AC_TOKEN_HASH_BYTES 32

@@ -130,6 +130,19 @@ static void test_the_earner_is_the_records_salted_hash_as_an_identity_object(voi
     json_decref(c);
 }
 
+static void test_the_identity_salt_is_the_one_the_signed_record_carries(void **state)
+{
+    (void)state;
+    struct ac_record rec;
+    struct ac_ob3_award a;
+    fixture(&rec, &a);
+    strcpy(rec.subject_salt, "00112233445566778899aabbccddeeff");
+    json_t *c = build(&a);
+    json_t *id = json_path_get_ok(c, "credentialSubject.identifier.0");
+    assert_string_equal(str_at(id, "salt"), "00112233445566778899aabbccddeeff");
+    json_decref(c);
+}
+
 static void test_the_result_names_the_achieved_rubric_level(void **state)
 {
     (void)state;
@@ -289,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_credential_has_the_two_contexts_in_order_and_the_ob_types),
         cmocka_unit_test(test_the_earner_is_the_records_salted_hash_as_an_identity_object),
+        cmocka_unit_test(test_the_identity_salt_is_the_one_the_signed_record_carries),
         cmocka_unit_test(test_the_result_names_the_achieved_rubric_level),
         cmocka_unit_test(test_status_entries_point_at_the_revocation_and_suspension_lists),
         cmocka_unit_test(test_the_log_entry_is_carried_as_evidence),

@@ -44,6 +44,7 @@ static void full(struct ac_record *r)
     memset(r, 0, sizeof(*r));
     strcpy(r->iss, "https://accord.district42.example");
     strcpy(r->sub, "sha256$4f1c9a7be02d3c8e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a");
+    strcpy(r->subject_salt, "00112233445566778899aabbccddeeff");
     r->iat = 1767225600; /* 2026-01-01T00:00:00Z */
     r->has_nbf = true;
     r->nbf = 1767225600;
@@ -124,6 +125,23 @@ static void test_status_claim_encodes_as_the_status_list_reference(void **state)
     ac_buf_release(&out);
 }
 
+static void test_subject_salt_encodes_as_private_claim_minus_65544(void **state)
+{
+    (void)state;
+    struct ac_record r;
+    minimal(&r);
+    strcpy(r.subject_salt, "s1");
+    struct ac_buf out = AC_BUF_INIT;
+    assert_int_equal(0, ac_record_encode_claims(&r, &out));
+    /* -65544 is negative integer 65543 = 0x10007: 0x3a 00 01 00 07, then
+     * text(2) "s1"; it sorts last, after -65540 (0x3a 00 01 00 03). */
+    static const uint8_t tail[] = {0x3a, 0x00, 0x01, 0x00, 0x07, 0x62, 's', '1'};
+    assert_true(out.len > sizeof(tail));
+    assert_memory_equal(tail, out.data + out.len - sizeof(tail), sizeof(tail));
+    assert_int_equal(0xa9, out.data[0]); /* eight required claims and the salt */
+    ac_buf_release(&out);
+}
+
 static void test_full_record_round_trips_every_claim(void **state)
 {
     (void)state;
@@ -144,7 +162,8 @@ static void test_full_record_fits_well_under_a_kilobyte(void **state)
     struct ac_record r;
     full(&r);
     struct ac_buf m = sign(&r);
-    assert_true(m.len < 600);
+    /* 604 bytes with the subject's salt: still QR version 17-L or so. */
+    assert_true(m.len < 700);
     ac_buf_release(&m);
 }
 
@@ -278,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_claims_encode_to_hand_built_bytes),
         cmocka_unit_test(test_status_claim_encodes_as_the_status_list_reference),
+        cmocka_unit_test(test_subject_salt_encodes_as_private_claim_minus_65544),
         cmocka_unit_test(test_full_record_round_trips_every_claim),
         cmocka_unit_test(test_full_record_fits_well_under_a_kilobyte),
         cmocka_unit_test(test_any_flipped_bit_in_a_record_is_refused_or_fails_verification),

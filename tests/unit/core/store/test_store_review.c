@@ -16,6 +16,7 @@
 #include "accord/base/error.h"
 #include "accord/review/people.h"
 #include "accord/review/submission.h"
+#include "accord/store/certification.h"
 #include "accord/store/flag.h"
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
@@ -74,14 +75,18 @@ static int64_t make_submission(void)
 
 /* Issues a record row through the records store so the submission link has
  * a real row to reference. |n| makes the cti and hashes distinct. */
-static int64_t make_record(uint8_t n, uint64_t log_index)
+static int64_t make_record_for(uint8_t n, uint64_t log_index, int64_t earner, const char *email)
 {
     uint8_t cti[16], leaf[32], root[32], cose[8] = {0xd2, 0x84, n};
     memset(cti, n, sizeof cti);
     memset(leaf, n, sizeof leaf);
     memset(root, n + 1, sizeof root);
     struct ac_store_issue in = {.cti = cti,
-                                .subject = "node:user:1",
+                                .subject = "sha256$"
+                                           "0123456789abcdef0123456789abcdef"
+                                           "0123456789abcdef0123456789abcdef",
+                                .earner_id = earner,
+                                .subject_email = email,
                                 .definition_id = "feedback",
                                 .definition_version = 1,
                                 .achieved_level = "pass",
@@ -98,6 +103,11 @@ static int64_t make_record(uint8_t n, uint64_t log_index)
     int64_t id;
     assert_int_equal(0, ac_store_record_issue(st, &in, &id));
     return id;
+}
+
+static int64_t make_record(uint8_t n, uint64_t log_index)
+{
+    return make_record_for(n, log_index, 0, NULL);
 }
 
 static void test_a_state_change_outside_a_transaction_is_refused(void **state)
@@ -274,6 +284,41 @@ static void test_a_record_linked_in_a_rolled_back_transaction_is_gone_with_it(vo
     assert_int_equal(0, ac_store_tx_commit(st));
 }
 
+static void test_a_records_earner_and_address_are_those_stored_beside_it(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_store_tx_begin(st));
+    int64_t mine = make_record_for(1, 0, 7, "ann@district.example");
+    int64_t admins = make_record(2, 1);
+    assert_int_equal(0, ac_store_tx_commit(st));
+    int64_t earner = -1;
+    char email[64];
+    assert_int_equal(0, ac_store_record_earner(st, mine, &earner));
+    assert_int_equal(7, earner);
+    assert_int_equal(0, ac_store_record_subject_email(st, mine, email, sizeof email));
+    assert_string_equal("ann@district.example", email);
+    assert_int_equal(0, ac_store_record_earner(st, admins, &earner));
+    assert_int_equal(0, earner);
+    assert_int_equal(0, ac_store_record_subject_email(st, admins, email, sizeof email));
+    assert_string_equal("", email);
+    assert_int_equal(AC_ENOENT, ac_store_record_earner(st, 999, &earner));
+}
+
+static void test_a_valid_record_counts_as_held_by_the_earner_beside_it_only(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_store_tx_begin(st));
+    make_record_for(1, 0, 7, "ann@district.example");
+    assert_int_equal(0, ac_store_tx_commit(st));
+    bool holds = false;
+    assert_int_equal(0, ac_store_held_check(st, 7, "feedback", &holds));
+    assert_true(holds);
+    assert_int_equal(0, ac_store_held_check(st, 8, "feedback", &holds));
+    assert_false(holds);
+    assert_int_equal(0, ac_store_held_check(st, 7, "other", &holds));
+    assert_false(holds);
+}
+
 static void test_a_link_to_a_missing_record_is_refused(void **state)
 {
     (void)state;
@@ -315,6 +360,8 @@ int main(void)
         T(test_a_second_record_for_one_submission_is_refused),
         T(test_a_record_linked_in_a_rolled_back_transaction_is_gone_with_it),
         T(test_a_link_to_a_missing_record_is_refused),
+        T(test_a_records_earner_and_address_are_those_stored_beside_it),
+        T(test_a_valid_record_counts_as_held_by_the_earner_beside_it_only),
         T(test_a_flag_cannot_be_resolved_twice),
     };
 #undef T

@@ -96,7 +96,7 @@ static void test_a_held_credential_is_registered_once(void **state)
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(0, ac_held_credential_add(&fx.node, &admin, rex.id, "basics", NULL, &why));
     bool holds = false;
-    assert_int_equal(0, ac_store_held_check(fx.node.store, rex.id, NULL, "basics", &holds));
+    assert_int_equal(0, ac_store_held_check(fx.node.store, rex.id, "basics", &holds));
     assert_true(holds);
     json_t *d = fixture_audit_last(&fx, "reviewer", rex_subject, "held-credential", admin.id);
     assert_string_equal("basics", json_string_value(json_object_get(d, "credential")));

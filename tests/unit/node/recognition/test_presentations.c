@@ -118,6 +118,80 @@ static void test_an_admin_who_is_not_a_recognizer_cannot_record_presentations(vo
     free(p);
 }
 
+/* What a refused presentation answered (the service calls back before
+ * returning when the holder binding fails). */
+struct answer {
+    int called, err;
+    struct ac_reason why;
+};
+
+static void on_answer(void *arg, int err, const struct ac_presentation *p, int created,
+                      const struct ac_reason *why)
+{
+    (void)p;
+    (void)created;
+    struct answer *a = arg;
+    a->called++;
+    a->err = err;
+    a->why = *why;
+    a->why.extra = NULL;
+}
+
+/* python3 -c "import hashlib; print(hashlib.sha256(
+ *   b'ann.teacher@district.example' + b'00112233445566778899aabbccddeeff').hexdigest())" */
+#define ANN_SUBJECT "sha256$f4079d7aa8b2a2fb28787488954cd6b3c7b668552fd7d73d9d39091b7a33cc29"
+#define ANN_SALT "00112233445566778899aabbccddeeff"
+
+static struct answer present_for(const char *email, const char *subject)
+{
+    struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
+    struct ac__holder h = {{0}, {0}, {0}};
+    snprintf(h.email, sizeof h.email, "%s", email);
+    snprintf(h.subject, sizeof h.subject, "%s", subject);
+    snprintf(h.salt, sizeof h.salt, "%s", ANN_SALT);
+    struct answer a = {0, 0, AC_REASON_INIT};
+    uint8_t *bytes = malloc(4); /* taken over by the service */
+    assert_non_null(bytes);
+    memcpy(bytes, "\xd2\x84\x40\xa0", 4);
+    ac__presentations_present(&fx.n, &rita, p, &h, bytes, 4, on_answer, &a);
+    free(p);
+    assert_int_equal(1, a.called); /* at once: nothing was verified or stored */
+    return a;
+}
+
+static void test_a_record_presented_for_a_teacher_whose_address_it_does_not_hash_is_refused(
+    void **state)
+{
+    (void)state;
+    struct answer a = present_for("mallory@district.example", ANN_SUBJECT);
+    assert_int_equal(AC_EINVAL, a.err);
+    assert_int_equal(AC_PROBLEM_HOLDER_MISMATCH, a.why.problem);
+    assert_string_equal("email", a.why.field);
+    assert_non_null(strstr(a.why.detail, ANN_SUBJECT));
+    struct ac_presentation page[2];
+    size_t n = 9;
+    assert_int_equal(0, ac_store_presentation_list(fx.n.store, rita.id, NULL, 0, page, 2, &n));
+    assert_int_equal(0, n);
+}
+
+static void test_a_record_naming_a_user_id_cannot_be_bound_to_anyone(void **state)
+{
+    (void)state;
+    struct answer a = present_for("ann.teacher@district.example", "issuer.example:user:14");
+    assert_int_equal(AC_EINVAL, a.err);
+    assert_int_equal(AC_PROBLEM_HOLDER_MISMATCH, a.why.problem);
+    assert_non_null(strstr(a.why.detail, "not a salted e-mail hash"));
+}
+
+static void test_a_presentation_with_no_address_is_refused_naming_the_field(void **state)
+{
+    (void)state;
+    struct answer a = present_for("", ANN_SUBJECT);
+    assert_int_equal(AC_EINVAL, a.err);
+    assert_int_equal(AC_PROBLEM_INVALID_FIELD, a.why.problem);
+    assert_string_equal("email", a.why.field);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -126,6 +200,9 @@ int main(void)
         T(test_presenting_the_record_again_updates_the_verdict),
         T(test_a_record_presented_for_another_teacher_is_a_conflict),
         T(test_an_admin_who_is_not_a_recognizer_cannot_record_presentations),
+        T(test_a_record_presented_for_a_teacher_whose_address_it_does_not_hash_is_refused),
+        T(test_a_record_naming_a_user_id_cannot_be_bound_to_anyone),
+        T(test_a_presentation_with_no_address_is_refused_naming_the_field),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,13 +5,20 @@
 #include "node/full_node.h"
 
 #include "accord/records/record.h"
+#include "accord/records/subject.h"
 #include "accord/records/status.h"
 #include "accord/store/audit.h"
 #include "accord/store/record.h"
 #include "accord/store/tlog.h"
+#include "accord/store/user.h"
 #include "accounts/accounts.h"
 
 static struct full_node fx;
+
+static void keep_bytes(void *ctx, const uint8_t *p, size_t len)
+{
+    assert_int_equal(0, ac_buf_append(ctx, p, len));
+}
 
 static int setup(void **state)
 {
@@ -25,10 +32,10 @@ static int teardown(void **state)
     return full_node_close(&fx);
 }
 
-static struct ac__issue_req request(const char *subject)
+static struct ac__issue_req request(const char *email)
 {
     struct ac__issue_req req = {
-        .subject = subject,
+        .email = email,
         .definition_id = "formative-feedback",
         .definition_version = 2,
         .achieved_level = "pass",
@@ -44,7 +51,7 @@ static void test_an_admin_issues_a_record_with_its_audit_row(void **state)
 {
     (void)state;
     struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
-    struct ac__issue_req req = request("sha256$abc");
+    struct ac__issue_req req = request("ann@district.example");
     struct ac_store_record rec;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(0, ac__records_issue(&fx.n, &ada, &req, &rec, &why));
@@ -65,7 +72,7 @@ static void test_a_recognizer_cannot_issue_and_nothing_is_stored(void **state)
 {
     (void)state;
     struct ac_user rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
-    struct ac__issue_req req = request("sha256$abc");
+    struct ac__issue_req req = request("ann@district.example");
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EACCES, ac__records_issue(&fx.n, &rita, &req, NULL, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
@@ -75,29 +82,96 @@ static void test_a_recognizer_cannot_issue_and_nothing_is_stored(void **state)
     assert_int_equal(AC_ENOENT, ac_store_record_get(fx.n.store, 1, &rec, NULL, NULL));
 }
 
-static void test_a_subject_too_long_is_refused_naming_the_field_and_nothing_is_stored(void **state)
+static void
+test_an_address_breaking_the_rule_is_refused_naming_the_field_and_nothing_is_stored(void **state)
 {
     (void)state;
     struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
-    char subject[AC_RECORD_SUB_MAX + 2];
-    memset(subject, 's', sizeof subject - 1);
-    subject[sizeof subject - 1] = '\0';
-    struct ac__issue_req req = request(subject);
+    struct ac__issue_req req = request("ann.district.example");
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EINVAL, ac__records_issue(&fx.n, &ada, &req, NULL, &why));
     assert_int_equal(AC_PROBLEM_INVALID_FIELD, why.problem);
-    /* 101 bytes against a limit of 100 (AC_RECORD_SUB_MAX). */
-    assert_non_null(strstr(why.detail, "subject: "));
-    assert_non_null(strstr(why.detail, "is 101 bytes; at most 100"));
+    assert_string_equal("email", why.field);
+    assert_non_null(strstr(why.detail, "must be local-part@domain"));
+    ac_reason_release(&why);
     assert_int_equal(0, fx.n.records->tree.size);
-    /* The status index assigned for it went back to the free set. */
     assert_int_equal(0, ac_status_list_assigned(fx.n.records->status));
+}
+
+/* Reads the claims of stored record |id|. */
+static void stored_claims(int64_t id, struct ac_record *rec, struct ac_buf *cose)
+{
+    struct ac_store_record row;
+    assert_int_equal(0, ac_store_record_get(fx.n.store, id, &row, keep_bytes, cose));
+    struct ac_cose_sign1 msg;
+    char why[AC_RECORD_WHY_LEN];
+    assert_int_equal(0, ac_record_decode(cose->data, cose->len, rec, &msg, why, sizeof why));
+}
+
+static void
+test_a_record_names_its_earner_by_the_salted_hash_of_the_verified_address_only(void **state)
+{
+    (void)state;
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user emma = full_node_user(&fx, "emma", AC_ROLE_EARNER);
+    assert_int_equal(0, ac_store_user_email_set(fx.n.store, emma.id, "emma@district.example", 1));
+    struct ac__issue_req req = request(NULL);
+    req.earner_id = emma.id;
+    struct ac_store_record row;
+    assert_int_equal(0, ac__records_issue(&fx.n, &ada, &req, &row, NULL));
+    struct ac_record rec;
+    struct ac_buf cose = AC_BUF_INIT;
+    stored_claims(row.id, &rec, &cose);
+    assert_int_equal(AC_SUBJECT_SALT_LEN, strlen(rec.subject_salt));
+    assert_true(ac_subject_matches(rec.sub, "emma@district.example", rec.subject_salt));
+    /* Neither the address, nor the account's name or id, nor the node's
+     * "<node>:user:<id>" form is anywhere in the signed bytes. */
+    assert_null(memmem(cose.data, cose.len, "emma", 4));
+    assert_null(memmem(cose.data, cose.len, ":user:", 6));
+    int64_t earner = 0;
+    assert_int_equal(0, ac_store_record_earner(fx.n.store, row.id, &earner));
+    assert_int_equal(emma.id, earner);
+    ac_buf_release(&cose);
+}
+
+static void test_two_records_of_one_earner_carry_different_salts_and_subjects(void **state)
+{
+    (void)state;
+    struct ac__issue_req req = request("emma@district.example");
+    int64_t a = 0, b = 0;
+    assert_int_equal(0, ac__credential_issue(&fx.n, &req, &a));
+    assert_int_equal(0, ac__credential_issue(&fx.n, &req, &b));
+    struct ac_record ra, rb;
+    struct ac_buf ca = AC_BUF_INIT, cb = AC_BUF_INIT;
+    stored_claims(a, &ra, &ca);
+    stored_claims(b, &rb, &cb);
+    assert_string_not_equal(ra.subject_salt, rb.subject_salt);
+    assert_string_not_equal(ra.sub, rb.sub);
+    assert_true(ac_subject_matches(rb.sub, "emma@district.example", rb.subject_salt));
+    ac_buf_release(&ca);
+    ac_buf_release(&cb);
+}
+
+static void test_an_earner_without_a_verified_address_gets_no_record(void **state)
+{
+    (void)state;
+    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user emma = full_node_user(&fx, "emma", AC_ROLE_EARNER);
+    assert_int_equal(0, ac_store_user_email_set(fx.n.store, emma.id, "emma@district.example", 0));
+    struct ac__issue_req req = request(NULL);
+    req.earner_id = emma.id;
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(AC_ECONFLICT, ac__records_issue(&fx.n, &ada, &req, NULL, &why));
+    assert_int_equal(AC_PROBLEM_EMAIL_UNVERIFIED, why.problem);
+    assert_non_null(strstr(why.detail, "not yet verified"));
+    ac_reason_release(&why);
+    assert_int_equal(0, fx.n.records->tree.size);
 }
 
 static void test_a_record_the_node_issues_itself_is_audited_with_actor_zero(void **state)
 {
     (void)state;
-    struct ac__issue_req req = request("sha256$def");
+    struct ac__issue_req req = request("def@district.example");
     int64_t id = 0;
     assert_int_equal(0, ac__credential_issue(&fx.n, &req, &id));
     char sid[24];
@@ -112,9 +186,9 @@ static void test_records_issued_one_after_another_take_consecutive_log_indexes(v
     (void)state;
     struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac_store_record a, b;
-    struct ac__issue_req req = request("sha256$one");
+    struct ac__issue_req req = request("one@district.example");
     assert_int_equal(0, ac__records_issue(&fx.n, &ada, &req, &a, NULL));
-    req.subject = "sha256$two";
+    req.email = "two@district.example";
     assert_int_equal(0, ac__records_issue(&fx.n, &ada, &req, &b, NULL));
     assert_int_equal(0, a.log_index);
     assert_int_equal(1, b.log_index);
@@ -134,8 +208,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_recognizer_cannot_issue_and_nothing_is_stored, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_subject_too_long_is_refused_naming_the_field_and_nothing_is_stored, setup,
+            test_an_address_breaking_the_rule_is_refused_naming_the_field_and_nothing_is_stored,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_record_names_its_earner_by_the_salted_hash_of_the_verified_address_only, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_two_records_of_one_earner_carry_different_salts_and_subjects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_earner_without_a_verified_address_gets_no_record,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_record_the_node_issues_itself_is_audited_with_actor_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(

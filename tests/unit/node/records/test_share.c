@@ -25,7 +25,7 @@ static int setup(void **state)
     ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     emma = full_node_user(&fx, "emma", AC_ROLE_EARNER);
     struct ac__issue_req req = {
-        .subject = "sha256$abc",
+        .email = "ann@district.example",
         .definition_id = "formative-feedback",
         .definition_version = 1,
         .achieved_level = "pass",

@@ -22,7 +22,7 @@ static int setup(void **state)
         return -1;
     ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac__issue_req req = {
-        .subject = "sha256$abc",
+        .email = "ann@district.example",
         .definition_id = "formative-feedback",
         .definition_version = 1,
         .achieved_level = "pass",
