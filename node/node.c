@@ -14,6 +14,7 @@
 #include "accord/store/user.h"
 #include "node.h"
 #include "internal.h"
+#include "lifecycle/suspend.h"
 #include "accounts/accounts.h"
 #include "lifecycle/lifecycle.h"
 #include "records/ob3_serve.h"
@@ -162,6 +163,7 @@ static void register_routes(struct ac_node *n)
     ac__api_benchmarks_register(n);
     ac__api_training_register(n);
     ac__api_reviewers_register(n);
+    ac__api_suspend_register(n);
 #ifdef ACCORD_TEST_CLOCK
     ac__api_testclock_register(n);
 #endif

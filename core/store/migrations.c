@@ -704,6 +704,24 @@ const struct ac__migration ac__migrations[] = {
       * binding is checked. */
      "UPDATE recognition_presentations SET verdict = 'indeterminate',"
      " status_result = 'indeterminate', presented = NULL;"},
+    {23, "cross-node certification: a reviewer's certifications by other nodes",
+     /* On the lender: what the issuer last said of a local reviewer's
+      * certification for one of its credentials, and the record it signed
+      * (include/accord/store/remote_cert.h). */
+     "CREATE TABLE remote_certs ("
+     " id INTEGER PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " issuer TEXT NOT NULL,"
+     " credential TEXT NOT NULL,"
+     " version INTEGER NOT NULL DEFAULT 0,"
+     " state TEXT NOT NULL,"
+     " pending TEXT NOT NULL DEFAULT '',"
+     " detail TEXT NOT NULL DEFAULT '{}',"
+     " record BLOB,"
+     " expires_ms INTEGER NOT NULL DEFAULT 0,"
+     " created_ms INTEGER NOT NULL,"
+     " updated_ms INTEGER NOT NULL,"
+     " UNIQUE (user_id, issuer, credential));"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -17,6 +17,7 @@
 #include "accord/sign/keyring.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
@@ -162,6 +163,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_witness_register(n);
     ac__fed_query_register(n);
     ac__fed_lending_register(n);
+    ac__cert_api_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {
         f->witness_timer.data = f;

@@ -22,6 +22,7 @@
 #include "accord/sign/envelope.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
@@ -132,6 +133,12 @@ static const struct msg_type types[] = {
     {"log.consistency", 0, ac__fed_apply_log_consistency},
     {"log.inclusion", 0, ac__fed_apply_log_inclusion},
     {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
+    /* Cross-node certification (cert_issuer.c, cert_lender.c). */
+    {"cert.apply", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.trained", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.attempt", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.answers", AC_RIGHT_LEND, ac__cert_apply_request},
+    {"cert.state", AC_RIGHT_CERTIFY, ac__cert_apply_state},
 };
 
 static const struct msg_type *find_type(const char *type)

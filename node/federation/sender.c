@@ -15,6 +15,7 @@
 #include "accord/net/h2_client.h"
 #include "accord/sign/envelope.h"
 #include "accord/store/peer.h"
+#include "cert.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -226,6 +227,7 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
         }
         ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
                     m->type, why);
+        ac__cert_undeliverable(p->fed->node, p->node_id, m->type, m->body, m->body_len, s, why);
         p->quick_retries = 0;
         p->at++;
         deliver_next(p);

@@ -16,6 +16,7 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "audit.h"
+#include "federation/cert.h"
 #include "lifecycle.h"
 #include "review/review.h"
 
@@ -287,6 +288,8 @@ int ac_reviewer_screen(struct ac_node *n, const struct ac_user *actor, const cha
         if (!err)
             err = ac_audit_id(n, "reviewer", user, actor->id, "screen", d);
         if (!err)
+            err = ac__cert_stand_in_changed(n, out->row.id, user);
+        if (!err)
             err = ac_store_tx_commit(n->store);
         else
             ac_store_tx_rollback(n->store);
@@ -349,6 +352,8 @@ int ac_reviewer_reinstate(struct ac_node *n, const struct ac_user *actor, const 
             err = ac__assignment_wake(n, user, now);
         if (!err)
             err = ac_audit_id(n, "reviewer", user, actor->id, "reinstate", d);
+        if (!err)
+            err = ac__cert_stand_in_changed(n, out->row.id, user);
         if (!err)
             err = ac__scheduler_commit(n, 0);
         else

@@ -67,12 +67,14 @@ static void issuer_did(struct ac_node *n, const struct ac_key_info *k, char *did
     snprintf(vm, vmlen, "%s#%s", dk, dk + 8);
 }
 
-/* The proof's created time: when the current key began signing if that is
- * later than |t| (a proof cannot predate its key), so the same key gives the
- * same bytes every time. */
+/* The proof's created time: the second the current key began signing if
+ * that is later than |t| (a proof cannot predate its key), so the same key
+ * gives the same bytes every time. The second is floored, as the window check
+ * (ac_record_key_valid_at) floors it: rounding up could stamp a proof up to a
+ * second after the key signed it, past a rotation that followed at once. */
 static int64_t created_s(const struct ac_key_info *k, int64_t t)
 {
-    int64_t from = (k->not_before_ms + 999) / 1000;
+    int64_t from = k->not_before_ms / 1000;
     return from > t ? from : t;
 }
 

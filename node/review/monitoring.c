@@ -31,6 +31,7 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "audit.h"
+#include "federation/cert.h"
 #include "review/review.h"
 
 /* Flags read per store query while looking for an open one. */
@@ -133,6 +134,8 @@ static int leave_pool(struct ac_node *n, const struct ac_definition *def, int64_
         err = ac_store_notify_add(n->store, reviewer, "monitoring", 0, subject, body, now, NULL);
     if (!err)
         err = withdraw_pending(n, reviewer, def->id, row);
+    if (!err)
+        err = ac__cert_stand_in_changed(n, row, reviewer);
     return err;
 }
 

@@ -35,9 +35,9 @@ int cmd_reviewer_profile(const struct cli *cli, int argc, char **argv)
 
 int cmd_reviewer_apply(const struct cli *cli, int argc, char **argv)
 {
-    const char *ref = lc_pos(argc, argv, 0);
+    const char *ref = lc_pos(argc, argv, 0), *peer = lc_opt(argc, argv, "--peer");
     if (!ref)
-        return lc_usage(cli, "reviewer apply ID@VERSION [--answer KEY=TEXT]...");
+        return lc_usage(cli, "reviewer apply [--peer NODE] ID@VERSION [--answer KEY=TEXT]...");
     json_t *answers = json_object();
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--answer") != 0)
@@ -45,15 +45,41 @@ int cmd_reviewer_apply(const struct cli *cli, int argc, char **argv)
         const char *eq = strchr(argv[i + 1], '=');
         if (!eq) {
             json_decref(answers);
-            return lc_usage(cli, "reviewer apply ID@VERSION [--answer KEY=TEXT]...");
+            return lc_usage(cli, "reviewer apply [--peer NODE] ID@VERSION [--answer KEY=TEXT]...");
         }
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i + 1]), argv[i + 1]);
         json_object_set_new(answers, key, json_string(eq + 1));
     }
+    /* --held CRED=RECORD: a record the peer issued, which it checks itself
+     * for a "holds credential" qualification. */
+    json_t *held = json_array();
+    for (int i = 1; peer && i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--held") != 0)
+            continue;
+        const char *eq = strchr(argv[i + 1], '=');
+        long long rec;
+        if (!eq || cli_parse_id(cli, "RECORD", eq + 1, &rec)) {
+            json_decref(held);
+            json_decref(answers);
+            return lc_usage(cli, "reviewer apply --peer NODE CRED [--held CRED=RECORD]...");
+        }
+        json_array_append_new(held, json_pack("{s:s%, s:I}", "credential", argv[i + 1],
+                                              (size_t)(eq - argv[i + 1]), "record",
+                                              (json_int_t)rec));
+    }
+    json_t *body = json_pack("{s:o}", "answers", answers);
+    if (json_array_size(held))
+        json_object_set(body, "held", held);
+    json_decref(held);
     char path[256];
-    snprintf(path, sizeof path, "/v1/definitions/%s/applications", ref);
-    return lc_call(cli, "POST", path, json_pack("{s:o}", "answers", answers), NULL, 0);
+    /* With --peer the reviewer applies, from here, for a peer's credential
+     * (cross-node certification: REF is then the peer's definition id). */
+    if (peer)
+        snprintf(path, sizeof path, "/v1/peers/%s/credentials/%s/apply", peer, ref);
+    else
+        snprintf(path, sizeof path, "/v1/definitions/%s/applications", ref);
+    return lc_call(cli, "POST", path, body, NULL, 0);
 }
 
 int cmd_reviewer_applications(const struct cli *cli, int argc, char **argv)
