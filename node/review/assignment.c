@@ -544,7 +544,7 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     /* Borrowed reviewers wait behind own ones unless own reviewers cannot
      * take the backlog or the credential borrows always (pool_borrowed.c). */
     if (!err && np)
-        err = ac__borrow_gate(n, def->id, &p, pr);
+        err = ac__borrow_gate(n, def->id, &p, pr, away_of);
     if (!err && np)
         err = ac_assign_run(&p, &res);
     struct ac_assign_rng rng;

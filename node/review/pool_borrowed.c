@@ -5,12 +5,15 @@
  * reviewers can still take (their spare slots, confirmed by a trial run of
  * the pass without the stand-ins that leaves no submission short); with
  * "always" they are candidates like any reviewer. Holding back is marking them unavailable for this
- * pass only, so the solver, its constraints and its load spreading stay as they are. */
+ * pass only, so the solver, its constraints and its load spreading stay as they are. In every
+ * mode a stand-in whose home node is no longer an active peer is no candidate: an offer to it
+ * could never be delivered, and the work would wait for the deadline to be reclaimed. */
 #include <stdlib.h>
 
 #include "accord/base/error.h"
 #include "accord/review/assign.h"
 #include "accord/store/remote.h"
+#include "federation/federation.h"
 #include "review/review.h"
 
 size_t ac__borrow_hold_back(struct ac_assign_reviewer *pr, size_t nr, const bool *borrowed,
@@ -34,12 +37,12 @@ size_t ac__borrow_hold_back(struct ac_assign_reviewer *pr, size_t nr, const bool
 }
 
 int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assign_problem *p,
-                    struct ac_assign_reviewer *pr)
+                    struct ac_assign_reviewer *pr, bool *away)
 {
     size_t nr = p->n_reviewers;
     enum ac_borrowing_mode mode;
     int err = ac_store_borrowing_get(n->store, def_id, &mode, NULL);
-    if (err || mode == AC_BORROW_ALWAYS || nr == 0 || p->n_submissions == 0)
+    if (err || nr == 0 || p->n_submissions == 0)
         return err;
     bool *borrowed = calloc(nr, sizeof *borrowed), *was = calloc(nr, sizeof *was);
     if (!borrowed || !was) {
@@ -52,6 +55,12 @@ int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assig
         struct ac_remote_reviewer rr;
         err = ac_store_remote_reviewer_get(n->store, (int64_t)pr[i].id, &rr);
         borrowed[i] = err == 0;
+        /* Its home node left (see the header comment). Without a peer table
+         * (no federation: unit fixtures) there is nothing to judge by. */
+        if (borrowed[i] && n->federation && !ac__fed_peer_find(n->federation, rr.home_node)) {
+            pr[i].available = false;
+            away[i] = true;
+        }
         was[i] = pr[i].available;
         nb += borrowed[i];
         if (err == AC_ENOENT)
@@ -60,7 +69,7 @@ int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assig
     uint64_t backlog = 0;
     for (size_t q = 0; q < p->n_submissions; q++)
         backlog += p->submissions[q].need;
-    if (!err && nb && ac__borrow_hold_back(pr, nr, borrowed, backlog, mode)) {
+    if (!err && nb && mode != AC_BORROW_ALWAYS && ac__borrow_hold_back(pr, nr, borrowed, backlog, mode)) {
         /* Slots are not the whole of capacity: a submission needs distinct
          * reviewers free of conflicts. A trial run without the borrowed
          * says whether own reviewers really take everything; if not, the

@@ -123,10 +123,13 @@ size_t ac__borrow_hold_back(struct ac_assign_reviewer *pr, size_t nr, const bool
  * |pr| (p->reviewers, writable): with above_capacity, stand-ins found in the
  * store are held back (marked unavailable) when ac__borrow_hold_back() says
  * own spare capacity covers the backlog and a trial run of |p| without them
- * leaves no submission short; otherwise nothing changes. Returns 0,
- * AC_ENOMEM, AC_EINVAL (from the trial run) or AC_EDB. */
+ * leaves no submission short; otherwise nothing changes. In every mode a
+ * stand-in whose home node is not an active peer is marked unavailable and
+ * |away| (per reviewer), like a reviewer who is away, so work only it could
+ * take is shown as waiting. Returns 0, AC_ENOMEM, AC_EINVAL (from the trial
+ * run) or AC_EDB. */
 int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assign_problem *p,
-                    struct ac_assign_reviewer *pr);
+                    struct ac_assign_reviewer *pr, bool *away);
 
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint, in one
