@@ -322,7 +322,7 @@ void ac__borrow_reclaim_departed(struct ac__federation *f)
 /* Encodes the JSON answer |j| (takes ownership) into |answer|. */
 static int answer_json(json_t *j, struct ac_buf *answer)
 {
-    int err = ac__borrow_cbor_of_json(j, answer);
+    int err = ac__json_to_cbor(j, answer);
     json_decref(j);
     return err;
 }
@@ -348,7 +348,7 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     json_t *acc = json_object_get(body, "accept");
     if (!json_is_object(body) || !json_is_boolean(acc)) {
         json_decref(body);
@@ -468,7 +468,7 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     const char *item = json_string_value(json_object_get(body, "item"));
     json_t *levels = json_object_get(body, "levels"), *fb = json_object_get(body, "feedback");
     if (!json_is_object(body) || !item || !levels ||
@@ -657,7 +657,7 @@ static void on_artifact_fetch(struct ac_http_exchange *x, void *arg)
         err = ac_reason_fail(&why, AC_EACCES, AC_PROBLEM_MISSING_RIGHT, "type",
                              "%s needs the right \"lend\"; %s does not hold it here", e.type,
                              peer->node_id);
-    json_t *body = err ? NULL : ac__borrow_json_of_cbor(e.body, e.body_len);
+    json_t *body = err ? NULL : ac__cbor_to_json_or_null(e.body, e.body_len);
     json_t *batch = json_object_get(body, "batch");
     const char *item = json_string_value(json_object_get(body, "item"));
     const char *hash = json_string_value(json_object_get(body, "hash"));

@@ -46,7 +46,7 @@ static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg
         return 0;
     if (ac__borrow_cbor_field(ae->body, ae->body_len, "reason", &r) == 0)
         ac_cbor_get_text(&r, &s, &sl);
-    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
+    json_t *sent = ac__cbor_to_json_or_null(m->body, m->body_len);
     json_t *rb = json_object_get(sent, "batch");
     struct ac_lent_batch b = {0};
     int err = json_is_integer(rb) && json_is_true(json_object_get(sent, "accept"))
@@ -99,7 +99,7 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         return AC_EPROTO; /* the sender verified it already */
     if (is_answer)
         return answer_not_applied(p, m, &ae);
-    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
+    json_t *sent = ac__cbor_to_json_or_null(m->body, m->body_len);
     const char *item = json_string_value(json_object_get(sent, "item"));
     struct ac_lent_batch b = {0};
     struct ac_lent_item it = {0};
