@@ -720,23 +720,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__param_id(x, "id", "lent item", &id) || ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
-    if (ac__json_only(x, body, allowed))
+    json_t *levels, *fb;
+    if (ac__score_body(x, body, &levels, &fb))
         goto out;
-    json_t *levels = json_object_get(body, "levels");
-    if (!levels)
-        levels = json_object_get(body, "level");
-    json_t *fb = json_object_get(body, "feedback");
-    if (!levels) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
-                    "levels: required; a level name (holistic) or one per element");
-        goto out;
-    }
-    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
-                    "feedback: must be a string, or an object of element id to string");
-        goto out;
-    }
     struct ac_reason why = AC_REASON_INIT;
     int err = lent_score(n, a.user.id, id, levels, fb, &why);
     struct ac_lent_item it;

@@ -181,6 +181,31 @@ static void levels_given(const json_t *levels, struct ac_levels_given *g)
     }
 }
 
+int ac__score_body(struct ac_http_exchange *x, const json_t *body, json_t **levels,
+                   json_t **feedback)
+{
+    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
+    if (ac__json_only(x, body, allowed))
+        return -1;
+    json_t *lv = json_object_get(body, "levels");
+    if (!lv)
+        lv = json_object_get(body, "level");
+    json_t *fb = json_object_get(body, "feedback");
+    if (!lv) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
+                    "levels: required; a level name (holistic) or one per element");
+        return -1;
+    }
+    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
+                    "feedback: must be a string, or an object of element id to string");
+        return -1;
+    }
+    *levels = lv;
+    *feedback = fb;
+    return 0;
+}
+
 static void on_score(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -190,23 +215,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__param_id(x, "id", "assignment", &id) || ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
-    if (ac__json_only(x, body, allowed))
+    json_t *levels, *fb;
+    if (ac__score_body(x, body, &levels, &fb))
         goto out;
-    json_t *levels = json_object_get(body, "levels");
-    if (!levels)
-        levels = json_object_get(body, "level");
-    json_t *fb = json_object_get(body, "feedback");
-    if (!levels) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
-                    "levels: required; a level name (holistic) or one per element");
-        goto out;
-    }
-    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
-                    "feedback: must be a string, or an object of element id to string");
-        goto out;
-    }
     /* Per-element feedback is kept as its JSON text (review/feedback.h). */
     char *fb_text = json_is_object(fb) ? json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (json_is_object(fb) && !fb_text) {
