@@ -386,36 +386,6 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
     return err;
 }
 
-/* Reads "levels" as a reviewer's request would give them (api_reviews.c):
- * a name, a list, or an object by element id. */
-static void levels_given(const json_t *levels, struct ac_levels_given *g)
-{
-    g->n = 0;
-    g->shape = AC_LEVELS_OTHER;
-    if (json_is_string(levels)) {
-        g->shape = AC_LEVELS_ONE;
-        g->v[g->n++] = (struct ac_level_given){NULL, json_string_value(levels), 0};
-    } else if (json_is_array(levels) && json_array_size(levels) <= AC_ASG_LEVELS_MAX) {
-        g->shape = AC_LEVELS_LIST;
-        size_t i;
-        json_t *v;
-        json_array_foreach(levels, i, v)
-        {
-            g->v[g->n++] = (struct ac_level_given){NULL, json_string_value(v),
-                                                   !json_is_string(v) && !json_is_null(v)};
-        }
-    } else if (json_is_object(levels) && json_object_size(levels) <= AC_ASG_LEVELS_MAX) {
-        g->shape = AC_LEVELS_BY_ELEMENT;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)levels, k, v)
-        {
-            g->v[g->n++] = (struct ac_level_given){k, json_string_value(v),
-                                                   !json_is_string(v) && !json_is_null(v)};
-        }
-    }
-}
-
 /* The issuer's countersignature of result |e| (|raw|, the bytes it came in):
  * an envelope to the lender over {batch, item, credential, month, result}.
  * Both nodes keep it as the receipt of one borrowed review. */
@@ -511,7 +481,7 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
     if (!err && json_is_object(fb) && !(fb_text = json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS)))
         err = AC_ENOMEM;
     struct ac_levels_given given;
-    levels_given(levels, &given);
+    ac__levels_given(levels, &given);
     struct ac_reason inner = AC_REASON_INIT;
     if (!err) {
         err = ac__scoring_score(n, bb.stand_in, it.assignment_id, &given,

@@ -158,8 +158,7 @@ static struct ac_level_given level_given(const char *element, const json_t *v)
                                    v && !json_is_string(v) && !json_is_null(v)};
 }
 
-/* Reads "levels" (or "level"): a name, a list, or an object by element id. */
-static void levels_given(const json_t *levels, struct ac_levels_given *g)
+void ac__levels_given(const json_t *levels, struct ac_levels_given *g)
 {
     g->n = 0;
     g->shape = AC_LEVELS_OTHER;
@@ -225,7 +224,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     struct ac_levels_given given;
-    levels_given(levels, &given);
+    ac__levels_given(levels, &given);
     char what[48];
     snprintf(what, sizeof what, "assignment %" PRId64, id);
     struct ac_reason why = AC_REASON_INIT;
