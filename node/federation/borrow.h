@@ -128,9 +128,4 @@ void ac__borrow_lender_register(struct ac_node *n);
  * Returns 0 or the error of ac__scheduler_add_kinds(). */
 int ac__borrow_jobs_register(struct ac_node *n);
 
-/* Sets |*at| to the value of |key| in the CBOR map |p| (|len| bytes).
- * Returns 0, AC_ENOENT or AC_EPARSE. */
-struct ac_cbor_reader;
-int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at);
-
 #endif

@@ -82,28 +82,6 @@ void ac__borrow_month(int64_t ms, char out[8])
     snprintf(out, 8, "%04u-%02u", y, m);
 }
 
-int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at)
-{
-    struct ac_cbor_reader r;
-    uint64_t n;
-    if (ac_cbor_reader_init(&r, p, len) || ac_cbor_get_map(&r, &n))
-        return AC_EPARSE;
-    size_t klen = strlen(key);
-    for (uint64_t i = 0; i < n; i++) {
-        const char *k;
-        size_t kl;
-        if (ac_cbor_get_text(&r, &k, &kl))
-            return AC_EPARSE;
-        if (kl == klen && memcmp(k, key, kl) == 0) {
-            *at = r;
-            return 0;
-        }
-        if (ac_cbor_skip(&r, NULL, NULL))
-            return AC_EPARSE;
-    }
-    return AC_ENOENT;
-}
-
 void ac__borrow_random_hex(char *out, size_t nbytes)
 {
     uint8_t r[32];
