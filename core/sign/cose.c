@@ -281,8 +281,7 @@ int ac_cose_sign1_content_type(const struct ac_cose_sign1 *msg, const char **typ
 {
     struct ac_cbor_reader r;
     uint64_t n;
-    if (ac_cbor_reader_init(&r, msg->protected_hdr, msg->protected_len) ||
-        ac_cbor_get_map(&r, &n))
+    if (ac_cbor_reader_init(&r, msg->protected_hdr, msg->protected_len) || ac_cbor_get_map(&r, &n))
         return AC_EPARSE;
     for (uint64_t i = 0; i < n; i++) {
         int64_t label = 0;

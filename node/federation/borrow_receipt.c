@@ -41,8 +41,8 @@ static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg
     bool applied = true;
     const char *s = "";
     size_t sl = 0;
-    if (ac_cbor_map_find(ae->body, ae->body_len, "applied", &r) ||
-        ac_cbor_get_bool(&r, &applied) || applied)
+    if (ac_cbor_map_find(ae->body, ae->body_len, "applied", &r) || ac_cbor_get_bool(&r, &applied) ||
+        applied)
         return 0;
     if (ac_cbor_map_find(ae->body, ae->body_len, "reason", &r) == 0)
         ac_cbor_get_text(&r, &s, &sl);
@@ -111,8 +111,8 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         err = ac_store_lent_item_find(n->store, b.id, item, &it);
     struct ac_cbor_reader r;
     bool accepted = false;
-    if (!err && (ac_cbor_map_find(ae.body, ae.body_len, "accepted", &r) ||
-                 ac_cbor_get_bool(&r, &accepted)))
+    if (!err &&
+        (ac_cbor_map_find(ae.body, ae.body_len, "accepted", &r) || ac_cbor_get_bool(&r, &accepted)))
         err = AC_EPROTO;
     const uint8_t *rc = NULL;
     size_t rclen = 0;

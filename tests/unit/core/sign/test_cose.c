@@ -143,8 +143,8 @@ static void test_signed_message_parses_and_verifies(void **state)
     ac_buf_release(&m);
 }
 
-static void test_content_type_is_read_back_from_a_typed_message_and_absent_from_an_untyped_one(
-    void **state)
+static void
+test_content_type_is_read_back_from_a_typed_message_and_absent_from_an_untyped_one(void **state)
 {
     (void)state;
     struct ac_buf typed = AC_BUF_INIT;
