@@ -68,6 +68,7 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
     json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
     /* Where it comes from: this node, or a peer whose signed catalog lists
      * it (verified when it was read) with its definition's content hash. */
+    json_object_set_new(j, "from", json_string(from_peer ? it->peer : "self"));
     json_object_set_new(j, "source",
                         from_peer ? json_pack("{s:s, s:s, s:s}", "node", it->peer, "issuer",
                                               it->issuer, "content_hash", it->content_hash)
