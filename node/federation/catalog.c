@@ -509,8 +509,8 @@ static int each_entry(void *ctx, size_t i, const struct entry *e)
     char *def = dup_n(e->def, e->def_len);
     int rc = id && title && def ? 0 : AC_ENOMEM;
     if (!rc) {
-        struct ac__fed_catalog_entry out = {q->node, q->issuer, id,   title,
-                                            e->version, hex,  def,  q->fetched_ms};
+        struct ac__fed_catalog_entry out = {q->node,    q->issuer, id,  title,
+                                            e->version, hex,       def, q->fetched_ms};
         rc = q->cb(q->ctx, &out);
     }
     free(id);

@@ -234,7 +234,7 @@ struct ac__fed_catalog_entry {
     const char *id;     /* the credential definition's id */
     const char *title;
     int64_t version;
-    const char *hash;      /* "sha256:<64 hex>" of |definition| */
+    const char *hash;       /* "sha256:<64 hex>" of |definition| */
     const char *definition; /* its canonical JSON bytes, NUL-terminated */
     int64_t fetched_ms;     /* when the catalog was kept here */
 };

@@ -126,8 +126,8 @@ static int local_page(struct ac_node *n, const struct ac__catalog_query *q, size
     struct ac_catalog_filter f = {q->domain, q->stack, q->recognizer_id, issuer};
     struct ac_catalog_entry *page = calloc(want ? want : 1, sizeof *page);
     size_t got = 0, kept = 0;
-    int err = page ? ac_store_catalog_list(n->store, &f, q->after.local_id, page, want, &got)
-                   : AC_ENOMEM;
+    int err =
+        page ? ac_store_catalog_list(n->store, &f, q->after.local_id, page, want, &got) : AC_ENOMEM;
     for (; !err && kept < got; kept++) {
         struct ac__catalog_item *it = &out[kept];
         it->entry = page[kept];
@@ -226,8 +226,8 @@ static int collect_one(void *ctx, const struct ac__fed_catalog_entry *e)
     size_t np = 0, counted = 0;
     int err = 0;
     if (keep && e->issuer[0])
-        err = ac_store_policy_for_credential(c->n->store, e->issuer, e->id, e->version,
-                                             c->scratch, AC_CATALOG_RECOGNITIONS_MAX, &np);
+        err = ac_store_policy_for_credential(c->n->store, e->issuer, e->id, e->version, c->scratch,
+                                             AC_CATALOG_RECOGNITIONS_MAX, &np);
     /* A policy pinning a content hash counts only the definition with that
      * hash, from that peer. */
     for (size_t i = 0; !err && i < np; i++) {

@@ -204,7 +204,7 @@ struct ac__catalog_item {
  * a position in it survives new credentials, a peer's catalog fetched again
  * and entries removed. */
 struct ac__catalog_cursor {
-    int in_peers;     /* 0: after this node's row |local_id| (0: from the start) */
+    int in_peers; /* 0: after this node's row |local_id| (0: from the start) */
     int64_t local_id;
     char peer[AC_POLICY_PEER_MAX + 1]; /* when in_peers: after this key */
     char credential_id[AC_POLICY_CREDENTIAL_MAX + 1];

@@ -9,9 +9,10 @@
 #include "list.h"
 
 static const struct cli_column catalog_columns[] = {
-    {"ID", "id"},       {"CREDENTIAL", "credential_id"}, {"VERSION", "version"},
-    {"CEUS", "ceus"},   {"DOMAINS", "domains"},          {"STACKS", "stacks"},
-    {"FROM", "from"},   {"TITLE", "title"},
+    {"ID", "id"},           {"CREDENTIAL", "credential_id"},
+    {"VERSION", "version"}, {"CEUS", "ceus"},
+    {"DOMAINS", "domains"}, {"STACKS", "stacks"},
+    {"FROM", "from"},       {"TITLE", "title"},
 };
 
 int cmd_catalog(const struct cli *cli, int argc, char **argv)

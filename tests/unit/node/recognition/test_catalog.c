@@ -29,8 +29,8 @@ static int64_t credential(const char *def_id, const char *definition, enum ac_de
 static int page(const char *domain, const char *stack, int64_t recognizer, int64_t after,
                 size_t limit, struct ac__catalog_item **it, size_t *n, int *more)
 {
-    struct ac__catalog_query q = {.domain = domain, .stack = stack, .recognizer_id = recognizer,
-                                  .limit = limit};
+    struct ac__catalog_query q = {
+        .domain = domain, .stack = stack, .recognizer_id = recognizer, .limit = limit};
     q.after.local_id = after;
     struct ac_reason why = AC_REASON_INIT;
     int err = ac__catalog_page(&fx.n, &q, it, n, more, &why);
@@ -136,7 +136,8 @@ static void test_a_page_of_one_says_another_follows(void **state)
 static void test_a_peer_cursor_reads_back_as_the_key_it_was_made_from(void **state)
 {
     (void)state;
-    struct ac__catalog_item it = {.peer = "state-node", .entry = {.def_id = "reading", .version = 3}};
+    struct ac__catalog_item it = {.peer = "state-node",
+                                  .entry = {.def_id = "reading", .version = 3}};
     char text[AC__CATALOG_CURSOR_MAX + 1];
     ac__catalog_cursor_format(&it, text, sizeof text);
     struct ac__catalog_cursor c;
