@@ -297,7 +297,7 @@ int ac__catalog_page(struct ac_node *n, const struct ac__catalog_query *q,
         struct collect c = {.n = n, .q = q};
         c.scratch = calloc(AC_CATALOG_RECOGNITIONS_MAX, sizeof *c.scratch);
         err = c.scratch ? ac__fed_catalog_each(n, peer, collect_one, &c) : AC_ENOMEM;
-        if (!err)
+        if (!err && c.count)
             qsort(c.items, c.count, sizeof *c.items, item_cmp);
         /* The smallest keys after the cursor fill the page; the rest go. */
         size_t take = 0;
