@@ -57,6 +57,9 @@ def main():
         one = p.borrowed_reviewer("rev-one")
         two = certify_across(p.issuer, p.ta, l2, t2, p.cred, p.defn, "rev-two",
                              school="Second School", district="Second District")
+        for node, token in ((p.lender, p.tb), (l2, t2)):
+            r = node.ctl("lending", "offer", ISSUER, token=token)
+            check(r.returncode == 0, "%s offers its capacity now: %s" % (node.node_id, r.stderr))
         offered = wait_for("both lenders' capacity at the issuer", lambda: (
             lambda c: c if {x["peer"] for x in c} >= {LENDER, SECOND} else None)(
             p.A.get("/v1/federation/capacity")[1]["items"]))
