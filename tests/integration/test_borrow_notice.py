@@ -44,12 +44,19 @@ def main():
 
         # She accepts what she is offered and scores it far from the truth,
         # benchmark items first (the test knows them; she cannot).
+        # Monitoring runs after each decision: while she is still in the
+        # pool and nothing is offered, another earner submits (bounded).
         benchmarks_scored = 0
-        for _ in range(6):
+        for k in range(8):
             if cert_state(p.A, p.ref, stand_in) != "certified":
                 break
-            invited = wait_for("an offer", lambda: [
-                b for b in p.lent_in(api) if b["state"] in ("invited", "accepted")])
+            open_ = lambda: [b for b in p.lent_in(api) if b["state"] in ("invited", "accepted")]
+            try:
+                invited = wait_for("an offer", open_, timeout=10)
+            except AssertionError:
+                p.submit(p.earner("earner-more-%d" % k), "Criteria revisited, round %d." % k,
+                         school="School %d" % k, district="District %d" % k)
+                continue
             for b in invited:
                 if b["state"] == "invited":
                     check(api.post("/v1/borrowed/batches/%d/accept" % b["id"])[0] == 200,
