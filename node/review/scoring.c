@@ -247,6 +247,11 @@ int ac__scoring_score(struct ac_node *n, int64_t reviewer_id, int64_t asg_id,
         err = end_batch_if_done(n, &a, def, reviewer_id, now);
     if (!err && a.submission_id)
         err = ac__decision_try(n, a.submission_id, def, a.credential_row);
+    /* A benchmark result feeds monitoring at once: decisions also run it,
+     * but a reviewer given only seeded benchmarks (a borrowed one at a high
+     * seed rate) would otherwise never be judged on them. */
+    if (!err && !a.submission_id)
+        err = ac_store_job_add(n->store, "monitor", a.credential_row, now);
     if (in_tx)
         err = ac__scheduler_commit(n, err);
     if (have_def) {
