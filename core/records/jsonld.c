@@ -755,21 +755,18 @@ int ac_jsonld_parse(const char *text, size_t len, json_t **out, char *why, size_
                  AC_JSONLD_MAX_BYTES);
         return AC_E2BIG;
     }
-    json_error_t err;
-    /* jansson reports some allocation failures as syntax errors, and others
-     * by cutting a string short while succeeding: either would misjudge the
-     * document, so they are told apart here. */
+    /* The reader (jsonld_read.c) builds the values with jansson's
+     * allocator, watched here so that any failure it could not see (inside
+     * a jansson call) is still out of memory, not a verdict on the document. */
     ac_json_alloc_watch();
-    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *v = NULL;
+    int rc = ac__json_read(text, len, &v, why, whylen);
     if (ac_json_alloc_failed()) {
         json_decref(v);
         return AC_ENOMEM;
     }
-    if (!v) {
-        snprintf(why, whylen, "not JSON: %s (line %d, column %d)", err.text, err.line,
-                 err.column);
-        return AC_EPARSE;
-    }
+    if (rc)
+        return rc;
     *out = v;
     return 0;
 }
