@@ -22,6 +22,7 @@
 #include "accounts/token_cache.h"
 #include "records/records.h"
 #include "review/review.h"
+#include "federation/borrow.h"
 #include "federation/federation.h"
 #include "web/web.h"
 
@@ -194,6 +195,8 @@ static int serve(struct ac_node *n)
     err = ac__scheduler_start(n);
     if (!err)
         err = ac__review_jobs_register(n);
+    if (!err)
+        err = ac__borrow_jobs_register(n);
     if (err) {
         ac_log_error("node", "cannot start the scheduler: %s", ac_strerror(err));
         return err;

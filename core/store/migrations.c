@@ -722,6 +722,88 @@ const struct ac__migration ac__migrations[] = {
      " created_ms INTEGER NOT NULL,"
      " updated_ms INTEGER NOT NULL,"
      " UNIQUE (user_id, issuer, credential));"},
+    {24, "borrowed review: batches lent out and borrowed in, the reciprocity ledger",
+     /* Issuer side. A batch sent to a stand-in (remote.h) is offered to the
+      * stand-in's home node; each of its assignments travels under a random
+      * pseudonym (never the earner), and the artifacts it cites are the only
+      * ones that peer may fetch, while the assignment is accepted. Counters
+      * keep per-peer tallies of refusals (a result after reclaim). */
+     "CREATE TABLE borrow_batches ("
+     " batch_id INTEGER PRIMARY KEY REFERENCES batches(id),"
+     " peer TEXT NOT NULL,"
+     " stand_in INTEGER NOT NULL REFERENCES users(id),"
+     " state TEXT NOT NULL CHECK (state IN"
+     "  ('offered', 'accepted', 'declined', 'reclaimed', 'done')),"
+     " reason TEXT NOT NULL DEFAULT '',"
+     " created_ms INTEGER NOT NULL,"
+     " ended_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX borrow_batches_peer ON borrow_batches(peer, state);"
+     "CREATE TABLE borrow_items ("
+     " assignment_id INTEGER PRIMARY KEY REFERENCES assignments(id),"
+     " batch_id INTEGER NOT NULL REFERENCES borrow_batches(batch_id),"
+     " pseudonym TEXT NOT NULL UNIQUE,"
+     " result_id TEXT NOT NULL DEFAULT '',"
+     " applied_ms INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX borrow_items_batch ON borrow_items(batch_id);"
+     "CREATE TABLE borrow_artifacts ("
+     " assignment_id INTEGER NOT NULL REFERENCES borrow_items(assignment_id),"
+     " hash TEXT NOT NULL,"
+     " PRIMARY KEY (assignment_id, hash)) WITHOUT ROWID;"
+     "CREATE TABLE borrow_counts ("
+     " peer TEXT NOT NULL,"
+     " what TEXT NOT NULL,"
+     " n INTEGER NOT NULL,"
+     " PRIMARY KEY (peer, what)) WITHOUT ROWID;"
+     /* Lender side: a batch an issuer offered one of our reviewers, with
+      * the rubric and items as the offer carried them (JSON text). */
+     "CREATE TABLE lent_batches ("
+     " id INTEGER PRIMARY KEY,"
+     " issuer TEXT NOT NULL,"
+     " remote_batch INTEGER NOT NULL,"
+     " reviewer INTEGER NOT NULL," /* 0: an offer declined for want of one */
+     " credential_id TEXT NOT NULL,"
+     " version INTEGER NOT NULL,"
+     " title TEXT NOT NULL,"
+     " rubric TEXT NOT NULL,"
+     " deadline_ms INTEGER NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN"
+     "  ('invited', 'accepted', 'declined', 'reclaimed', 'done')),"
+     " reason TEXT NOT NULL DEFAULT '',"
+     " created_ms INTEGER NOT NULL,"
+     " responded_ms INTEGER NOT NULL DEFAULT 0,"
+     " ended_ms INTEGER NOT NULL DEFAULT 0,"
+     " UNIQUE (issuer, remote_batch));"
+     "CREATE INDEX lent_batches_reviewer ON lent_batches(reviewer);"
+     "CREATE TABLE lent_items ("
+     " id INTEGER PRIMARY KEY,"
+     " batch_id INTEGER NOT NULL REFERENCES lent_batches(id),"
+     " pseudonym TEXT NOT NULL,"
+     " school TEXT NOT NULL DEFAULT '',"
+     " district TEXT NOT NULL DEFAULT '',"
+     " elements TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN"
+     "  ('open', 'scored', 'accepted', 'refused', 'closed')),"
+     " levels TEXT NOT NULL DEFAULT '',"
+     " feedback TEXT NOT NULL DEFAULT '',"
+     " reason TEXT NOT NULL DEFAULT '',"
+     " scored_ms INTEGER NOT NULL DEFAULT 0,"
+     " UNIQUE (batch_id, pseudonym));"
+     /* Both sides: one row per accepted borrowed review, holding the receipt
+      * both nodes signed (the issuer's envelope around the lender's signed
+      * result), so either side can show what it claims. */
+     "CREATE TABLE ledger ("
+     " id INTEGER PRIMARY KEY,"
+     " peer TEXT NOT NULL,"
+     " direction TEXT NOT NULL CHECK (direction IN ('lent', 'borrowed')),"
+     " credential_id TEXT NOT NULL,"
+     " month TEXT NOT NULL,"
+     " result_id TEXT NOT NULL,"
+     " receipt BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " UNIQUE (peer, direction, result_id));"
+     "CREATE TABLE ledger_policy ("
+     " peer TEXT PRIMARY KEY,"
+     " max_debt INTEGER NOT NULL CHECK (max_debt >= 0));"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

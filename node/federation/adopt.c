@@ -16,6 +16,7 @@
 #include "accord/sign/envelope.h"
 #include "accord/sign/keyring.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -67,6 +68,8 @@ int ac__fed_consortium_settle(struct ac__federation *f)
     err = ac__fed_peers_rebuild(f);
     if (err)
         ac_log_error("federation", "cannot rebuild the peer table: %s", ac_strerror(err));
+    else
+        ac__borrow_reclaim_departed(f); /* a member dropped: its lent-out work comes back */
     ac__fed_kick_all(f);
     return err;
 }

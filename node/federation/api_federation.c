@@ -14,6 +14,7 @@
 #include "accord/store/inbox.h"
 #include "accord/store/outbox.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "federation.h"
 #include "internal.h"
 
@@ -245,6 +246,8 @@ static void on_peer_remove(struct ac_http_exchange *x, void *arg)
     int err = ac_store_peer_delete(n->store, id);
     if (!err)
         err = ac__fed_peers_rebuild(n->federation);
+    if (!err)
+        ac__borrow_reclaim_departed(n->federation); /* its lent-out work comes back */
     if (err) {
         ac__respond_error(x, err, "the peer");
         return;

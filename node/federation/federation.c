@@ -17,6 +17,7 @@
 #include "accord/sign/keyring.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
@@ -154,6 +155,8 @@ void ac__federation_register(struct ac_node *n)
     if (err)
         ac_log_error("federation", "cannot load peers: %s; federation routes still answer",
                      ac_strerror(err));
+    else
+        ac__borrow_reclaim_departed(f); /* peers dropped from the config while we were down */
     if (ac__fed_ingest_init(f))
         ac_log_warn("federation", "no group commit: each inbound message commits alone");
     ac__fed_receive_register(n);
@@ -163,6 +166,7 @@ void ac__federation_register(struct ac_node *n)
     ac__fed_witness_register(n);
     ac__fed_query_register(n);
     ac__fed_lending_register(n);
+    ac__borrow_register(n);
     ac__cert_api_register(n);
     /* Closed at stop with the peers' timers; the last close frees f. */
     if (uv_timer_init(n->loop, &f->witness_timer) == 0) {

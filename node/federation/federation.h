@@ -109,6 +109,10 @@ struct ac__federation {
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
     size_t verifying; /* inbound signatures being checked on the thread pool */
+    /* The exact bytes of the message being applied (receive.c), valid only
+     * during its apply: borrowed review countersigns them (borrow.h). */
+    const uint8_t *applying_raw;
+    size_t applying_raw_len;
     int stopping;
     size_t closing; /* handles still closing at stop */
 };

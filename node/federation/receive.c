@@ -22,6 +22,7 @@
 #include "accord/sign/envelope.h"
 #include "accord/store/inbox.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
@@ -133,6 +134,13 @@ static const struct msg_type types[] = {
     {"log.consistency", 0, ac__fed_apply_log_consistency},
     {"log.inclusion", 0, ac__fed_apply_log_inclusion},
     {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
+    /* Borrowed review (borrow.h): the issuer sends work to its lenders... */
+    {AC__BORROW_OFFER, AC_RIGHT_SUBMIT, ac__borrow_apply_offer},
+    {AC__BORROW_RECLAIM, AC_RIGHT_SUBMIT, ac__borrow_apply_reclaim},
+    {AC__BORROW_NOTICE, AC_RIGHT_SUBMIT, ac__borrow_apply_notice},
+    /* ...and the lenders answer and score. */
+    {AC__BORROW_ANSWER, AC_RIGHT_LEND, ac__borrow_apply_answer},
+    {AC__BORROW_RESULT, AC_RIGHT_LEND, ac__borrow_apply_result},
     /* Cross-node certification (cert_issuer.c, cert_lender.c). */
     {"cert.apply", AC_RIGHT_LEND, ac__cert_apply_request},
     {"cert.trained", AC_RIGHT_LEND, ac__cert_apply_request},
@@ -225,7 +233,12 @@ static int apply_one(struct ac__federation *f, struct ac__fed_pending *it)
     if (err)
         return err;
     struct ac_buf body = AC_BUF_INIT;
+    const struct ac_http_req *req = ac_http_exchange_req(it->x);
+    f->applying_raw = req->body;
+    f->applying_raw_len = req->body_len;
     err = it->mt->apply(f, it->peer, e, &body, &it->reason);
+    f->applying_raw = NULL;
+    f->applying_raw_len = 0;
     char aid[33];
     answer_id(e, aid);
     if (!err)

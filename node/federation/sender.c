@@ -15,6 +15,7 @@
 #include "accord/net/h2_client.h"
 #include "accord/sign/envelope.h"
 #include "accord/store/peer.h"
+#include "borrow.h"
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
@@ -192,7 +193,12 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
             failed(p, "the answer is not an envelope signed by the peer to us", 0, 0);
             return;
         }
-        int rc = ac_store_peer_state_success(st, p->node_id, m->id, ac_clock_now_ms());
+        /* What the answer settles (a borrowed review's receipt) is kept
+         * before the cursor moves; if it cannot be, the message goes again
+         * and the peer answers it again from its dedup row. */
+        int rc = ac__borrow_delivered(p, m, resp->body, resp->body_len);
+        if (!rc)
+            rc = ac_store_peer_state_success(st, p->node_id, m->id, ac_clock_now_ms());
         if (rc) {
             /* Not recorded: deliver it again later; the peer dedups on its id. */
             failed(p, ac_strerror(rc), 0, 0);

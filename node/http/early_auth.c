@@ -18,8 +18,11 @@ int ac__early_auth(void *arg, struct ac_http_exchange *x)
     if (ac__session_open_route(ac_http_exchange_req(x)->route))
         return 0;
     /* A peer's message carries no token: the signed envelope is its
-     * credential, checked by node/federation/receive.c. */
-    if (strcmp(ac_http_exchange_req(x)->route, "/v1/federation/inbox") == 0)
+     * credential, checked by node/federation/receive.c (and, for an artifact
+     * a lender fetches, node/federation/borrow_wire.c). */
+    const char *route = ac_http_exchange_req(x)->route;
+    if (strcmp(route, "/v1/federation/inbox") == 0 ||
+        strcmp(route, "/v1/federation/artifacts") == 0) /* borrow_issuer.c */
         return 0;
     /* ac__authenticate() answers 401 itself, naming what was wrong. */
     return ac__authenticate(n, x, &a) ? 1 : 0;

@@ -20,9 +20,11 @@
 #include "accord/store/flag.h"
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
+#include "accord/store/remote.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "audit.h"
+#include "federation/borrow.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -310,7 +312,14 @@ int ac__assignment_send_batches(struct ac_node *n, int64_t reviewer, int64_t row
                  "Accept or decline before %s:\n  accordctl review accept %" PRId64
                  "\n  accordctl review decline %" PRId64 "\n",
                  bid, bt->n_items, def->title, ac_clock_format(deadline, when), bid, bid);
-        if (!err)
+        /* A stand-in is invited by its home node: the batch is offered
+         * there (federation/borrow_issuer.c, by a job stored with it)
+         * instead of notified here. */
+        struct ac_remote_reviewer home;
+        int remote = err ? AC_ENOENT : ac_store_remote_reviewer_get(n->store, reviewer, &home);
+        if (!err && remote != AC_ENOENT)
+            err = remote ? remote : ac_store_job_add(n->store, "borrow_offer", bid, now);
+        else if (!err)
             err =
                 ac_store_notify_add(n->store, reviewer, "invitation", 0, subject, body, now, NULL);
         if (!err)
@@ -703,6 +712,10 @@ int ac__assignment_job_reminder(struct ac_node *n, const struct ac_job *job)
      * the expiry notice that follows says it all, so none is sent. */
     if (ac_clock_now_ms() >= b.deadline_ms)
         return 0;
+    /* A stand-in's home node reminds its reviewer itself. */
+    struct ac_remote_reviewer home;
+    if (ac_store_remote_reviewer_get(n->store, b.reviewer_id, &home) == 0)
+        return 0;
     char subject[128], body[256], when[21];
     snprintf(subject, sizeof subject, "Reminder: batch %" PRId64 " is due", b.id);
     snprintf(body, sizeof body, "Batch %" PRId64 " for %s is due at %s (%s).\n", b.id,
@@ -725,6 +738,12 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
      * cool-off (ac_store_reviewer_load()) and is considered again after it. */
     if (!err)
         err = ac__assignment_hand_back(n, b.id, AC_ASG_EXPIRED, b.credential_row);
+    /* Lent out: the lender is told (and tells its reviewer), and a result
+     * that still comes is refused (federation/borrow_issuer.c). */
+    struct ac_remote_reviewer home;
+    int lent = !err && ac_store_remote_reviewer_get(n->store, b.reviewer_id, &home) == 0;
+    if (lent)
+        err = ac__borrow_reclaim(n, b.id, "the review deadline passed");
     struct ac_credential cred;
     struct ac_definition *def = NULL;
     if (!err && ac__review_definition_at(n, b.credential_row, &def, &cred) == 0) {
@@ -733,7 +752,7 @@ int ac__assignment_job_deadline(struct ac_node *n, const struct ac_job *job)
         ac_def_free(def);
         ac_credential_release(&cred);
     }
-    if (!err)
+    if (!err && !lent)
         err =
             ac_store_notify_add(n->store, b.reviewer_id, "expired", 0, "Your review batch expired",
                                 "The deadline passed; the unscored work went to other "

@@ -31,6 +31,7 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "audit.h"
+#include "federation/borrow.h"
 #include "federation/cert.h"
 #include "review/review.h"
 
@@ -192,6 +193,9 @@ static int reviewer_crossed(struct ac_node *n, const struct ac_definition *def, 
                                 ac_clock_now_ms(), NULL);
     if (!err)
         err = ac__notify_admins(n, "flag", 0, subject, body);
+    /* A borrowed reviewer's home node is told with a signed notice. */
+    if (!err && moved)
+        err = ac__borrow_notice(n, reviewer, def, outcome, reason);
     if (!err)
         err = ac_audit_id(n, "reviewer", reviewer, 0,
                           !moved                              ? "monitor_notify"
