@@ -320,15 +320,25 @@ SUBJECTS = ["persuasive essays", "lab reports", "personal narratives", "literary
 
 
 def benchmark_items():
-    """18 items per level; returns [(label, content, level index)]."""
+    """18 items per level; returns [(label, content, level index, reflection)].
+    An item's content is written as a real submission of the credential is,
+    a text per required element (JSON), so the node can seed it blind into
+    reviewers' batches (node/review/assignment.c, seeds_that_fit); its
+    reflection is unique, so the demo's reviewers recognise it there."""
     items = []
     for lvl in range(len(LEVELS)):
         for k in range(BENCH_PER_LEVEL):
             grade = 3 + (k % 10)
             trait = BENCH_TRAITS[lvl][k % 3]
             subject = SUBJECTS[(k + lvl) % len(SUBJECTS)]
-            items.append(("bench-%s-%02d" % (LEVELS[lvl].replace(" ", "-"), k),
-                          "Grade %d %s, sample %d: %s." % (grade, subject, k + 1, trait), lvl))
+            reflection = "Grade %d %s, sample %d: %s." % (grade, subject, k + 1, trait)
+            content = json.dumps([
+                {"id": "criteria", "text": "Success criteria for grade %d %s." % (grade, subject)},
+                {"id": "feedback-video", "text": "Transcript of a feedback conference."},
+                {"id": "revisions", "text": "A first and a revised draft."},
+                {"id": "reflection", "text": reflection}])
+            items.append(("bench-%s-%02d" % (LEVELS[lvl].replace(" ", "-"), k), content, lvl,
+                          reflection))
     return items
 
 
@@ -573,6 +583,7 @@ class Demo:
         for iid, it in zip(r["item_ids"], items):
             self.bench_truth[iid] = it[2]
             self.bench_by_text[it[1]] = it[2]
+            self.bench_by_text[it[3]] = it[2]
         # Bo reads the sixth item of each level one level off: 4 conflicts.
         off = {iid for iid, it in zip(r["item_ids"], items) if it[0].endswith("-05")}
         for e in self.experts:
@@ -840,7 +851,8 @@ class Demo:
             for b in m.t.ctl(tok, "borrowed", "list").get("items", []):
                 key = (m.node_id, b["id"])
                 if b.get("state") in ("offered", "invited"):
-                    if rv["behaviour"] == "declines":
+                    if rv["behaviour"] == "declines" and not rv.get("declined"):
+                        rv["declined"] = True
                         m.t.ctl(tok, "borrowed", "decline", b["id"])
                         self.lent_counts["declined"] += 1
                         say("%s declines lent batch %d on %s (before seeing any content); the "
@@ -868,7 +880,8 @@ class Demo:
                     if levels is not None:
                         self.reviewed_by.setdefault(texts["reflection"], []).append(rv["name"])
                     else:
-                        levels = [LEVELS[self.bench_level(texts)]] * len(texts)
+                        levels = [LEVELS[self.bench_level(texts)]] * len(
+                            self.d["submission"]["elements"])
                         self.lent_counts["seeded"] += 1
                     if rv["behaviour"] == "lenient":
                         levels = ["high pass"] * len(levels)
@@ -935,6 +948,13 @@ class Demo:
         say("what %s sees (accordctl review invitations):" % rv["name"])
         show(self.t.text(rv["token"], "review", "invitations"), limit=6)
         self.total_reviews = self.review_round("round 1")
+        say("district reviewers: %(scored)d items scored on their own nodes (%(seeded)d of them "
+            "blind benchmark items), %(declined)d batch declined, %(reclaimed)d reclaimed"
+            % self.lent_counts)
+        for m in (self.north, self.south):
+            say("accordctl remote list on %s (its reviewers' standing with the state):" % m.node_id)
+            show(m.t.text(m.admin, "remote", "list"), limit=4)
+        show(self.t.text(self.admin, "flag", "list"), limit=8)
 
     def decisions(self):
         step("Decisions")
