@@ -22,8 +22,10 @@ import argparse
 import base64
 import csv
 import ctypes
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -71,7 +73,8 @@ def show(text, limit=None):
 # ---------------------------------------------------------------- tools
 
 class Tools:
-    def __init__(self, build, url):
+    def __init__(self, build, url, ca=None):
+        self.ca = ca  # the throwaway certificate every node serves (a CA file)
         self.node_bin = os.path.join(build, "node", "accord-node")
         self.ctl_bin = os.path.join(build, "tools", "accordctl")
         self.verify_bin = os.path.join(build, "tools", "accord-verify")
@@ -87,6 +90,8 @@ class Tools:
         env.pop("ACCORD_TOKEN", None)
         if token:
             env["ACCORD_TOKEN"] = token
+        if self.ca:
+            env["ACCORD_CA_FILE"] = self.ca
         if json_out:
             cmd.append("--json")
         cmd += [str(a) for a in args]
@@ -108,8 +113,13 @@ class Tools:
         return self.ctl_raw(token, *args, json_out=False).stdout
 
     def verify(self, *args):
+        # accord-verify --fetch trusts the system's CA store, which OpenSSL
+        # lets SSL_CERT_FILE replace: here, the demo's throwaway certificate.
+        env = dict(os.environ)
+        if self.ca:
+            env["SSL_CERT_FILE"] = self.ca
         r = subprocess.run([self.verify_bin] + [str(a) for a in args], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, env=env)
         return r
 
 
@@ -162,11 +172,11 @@ def wait_for(what, fn, timeout=20.0, every=0.1):
         time.sleep(every)
 
 
-def h2_get(url):
-    """GET over HTTP/2 (h2c prior knowledge) with curl: the one read with no
-    accordctl command (the node's JWKS for the recognizer's trust file)."""
-    r = subprocess.run(["curl", "-sSf", "--http2-prior-knowledge", url], capture_output=True,
-                       timeout=30)
+def h2_get(url, ca=None):
+    """GET over HTTP/2 with curl (over TLS trusting |ca|, or h2c prior
+    knowledge): the reads with no accordctl command (a node's JWKS)."""
+    cmd = ["curl", "-sSf"] + (["--http2", "--cacert", ca] if ca else ["--http2-prior-knowledge"])
+    r = subprocess.run(cmd + [url], capture_output=True, timeout=30)
     if r.returncode != 0:
         raise DemoError("curl %s failed: %s" % (url, r.stderr.decode(errors="replace").strip()))
     return r.stdout
@@ -176,10 +186,11 @@ class Member:
     """One accord-node of the demo consortium: its configuration, data
     directory, signing key, admin token and process."""
 
-    def __init__(self, build, base, role, node_id, port, rights):
+    def __init__(self, build, base, role, node_id, port, rights, tls):
         self.role, self.node_id, self.port, self.rights = role, node_id, port, rights
-        self.url = "http://127.0.0.1:%d" % port
-        self.t = Tools(build, self.url)
+        self.tls = tls  # (certificate, key): one throwaway pair for 127.0.0.1
+        self.url = "https://127.0.0.1:%d" % port
+        self.t = Tools(build, self.url, tls[0])
         self.data = os.path.join(base, node_id.split(".")[0])
         self.conf = os.path.join(base, node_id.split(".")[0] + ".conf")
         self.proc = None
@@ -196,8 +207,14 @@ class Member:
             elif key == "data_dir":
                 ln = "data_dir = " + self.data
             elif key == "listen":
-                ln = "listen = 127.0.0.1:%d" % self.port
+                # Browsers speak HTTP/2 only over TLS, so the pages need it;
+                # peers then reach each other over https, trusting the same
+                # throwaway certificate (ca_file).
+                ln = "listen = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s" % (
+                    self.port, self.tls[0], self.tls[1])
             out.append(ln)
+            if ln == "[node]":
+                out.append("ca_file = " + self.tls[0])
         # Every member pins the consortium's key; the file comes by publish.
         out += ["", "[consortium]", "key = " + consortium_key]
         with open(self.conf, "w") as f:
@@ -221,7 +238,7 @@ class Member:
                     self.node_id, self.proc.returncode, self.log.name))
             return self.t.ctl_raw(self.admin, "node", "info", ok=(0, 3)).returncode == 0
         wait_for("%s to answer" % self.node_id, up)
-        jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json"))
+        jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json", self.tls[0]))
         x = jwks["keys"][0]["x"]
         self.public_key = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)).hex()
 
@@ -240,7 +257,7 @@ class Member:
         return self.proc.returncode
 
     def api(self, method, path, token=None, body=None):
-        """The node's JSON API over h2c with curl, for the few calls with no
+        """The node's JSON API over HTTP/2 with curl, for the few calls with no
         accordctl command (the test clock, a witness round). The token goes
         in a header file only its owner can read, never on the command line."""
         hdr = os.path.join(self.data + ".hdr")
@@ -248,7 +265,7 @@ class Member:
         with os.fdopen(fd, "w") as f:
             f.write("authorization: Bearer %s\ncontent-type: application/json\n"
                     % (token or self.admin))
-        cmd = ["curl", "-sS", "--http2-prior-knowledge", "-X", method, "-H", "@" + hdr,
+        cmd = ["curl", "-sS", "--http2", "--cacert", self.tls[0], "-X", method, "-H", "@" + hdr,
                "-w", "\n%{http_code}", self.url + path]
         if body is not None:
             cmd += ["--data-binary", json.dumps(body)]
@@ -408,12 +425,16 @@ class Demo:
         # What every other member grants each one (docs/federation.md "Trust"):
         # the state issues and certifies reviewers and sends work; the
         # districts lend reviewers; the recognizer witnesses the state's log.
+        tls = (os.path.join(self.data, "tls", "cert.pem"), os.path.join(self.data, "tls", "key.pem"))
         self.state = Member(self.build, self.data, "state", "state.example", ports[0],
-                            ["issuer", "certify", "submit"])
-        self.north = Member(self.build, self.data, "district", "north.example", ports[1], ["lend"])
-        self.south = Member(self.build, self.data, "district", "south.example", ports[2], ["lend"])
+                            ["issuer", "certify", "submit"], tls)
+        self.north = Member(self.build, self.data, "district", "north.example", ports[1], ["lend"],
+                            tls)
+        self.south = Member(self.build, self.data, "district", "south.example", ports[2], ["lend"],
+                            tls)
         self.rec = Member(self.build, self.data, "recognizer", "recognizer.example", ports[3],
-                          ["witness"])
+                          ["witness"], tls)
+        self.tls = tls
         self.members = [self.state, self.north, self.south, self.rec]
         self.url, self.port, self.t = self.state.url, port, self.state.t
         self.node_data = self.state.data
@@ -443,6 +464,16 @@ class Demo:
     def start_consortium(self):
         self.prepare_data()
         step("Start the consortium: a state issuer, two districts and a recognizer")
+        os.makedirs(os.path.dirname(self.tls[0]))
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.tls[1],
+                            "-out", self.tls[0], "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise DemoError("openssl req (the throwaway TLS certificate) failed: " + r.stderr)
+        say("a throwaway TLS certificate for 127.0.0.1 (openssl req, 2 days): %s; every node "
+            "serves it and trusts it for its peers" % rel(self.tls[0]))
         keyfile = os.path.join(self.data, "consortium.key")
         ck = json.loads(self.t.ctl_raw(None, "consortium", "keygen", keyfile).stdout)
         self.consortium_key = ck["public_key"]
@@ -1038,57 +1069,98 @@ class Demo:
             len(msgs), sum(1 for _, m in msgs if "Subject: Outcome" in m)))
 
     def record(self):
-        step("The pass is issued as a signed record; tess exports it")
+        step("The state issues the passes as signed records; the recognizer witnesses its log")
         tess = self.earners["tess"]
-        sid = tess["submission"]
+        passed = [sid for sid, o in self.outcomes.items() if o.get("passed")]
 
         def issued():
-            s = self.t.ctl(tess["token"], "submission", "show", sid)
-            return s.get("record")
-        rec = wait_for("the record of submission %d" % sid, issued)
-        self.record_id = rec
+            recs = [self.t.ctl(self.admin, "submission", "show", sid).get("record")
+                    for sid in passed]
+            return recs if all(recs) else None
+        recs = wait_for("the records of %d passes" % len(passed), issued)
+        self.record_id = self.t.ctl(tess["token"], "submission", "show",
+                                    tess["submission"])["record"]
+        say("%d records issued by %s (records %s)" % (len(recs), self.state.node_id,
+                                                      ", ".join(str(r) for r in recs)))
         show(self.t.text(tess["token"], "credential", "show", self.record_id), limit=12)
+        # The recognizer grants the state "issuer", so it witnesses the state's
+        # log: it fetches the signed checkpoint, checks it extends the last one
+        # it kept, and sends back a cosignature (docs/federation.md). It does
+        # so every minute; the demo asks for a round now.
+        code, _ = self.rec.api("POST", "/v1/federation/witness")
+        if code != 202:
+            raise DemoError("POST /v1/federation/witness on the recognizer answered %d" % code)
+
+        def cosigned():
+            code, text = self.state.api("GET", "/v1/federation/cosignatures")
+            lines = [ln for ln in (text or "").splitlines() if self.rec.node_id in ln] \
+                if code == 200 and isinstance(text, str) else []
+            return lines
+        lines = wait_for("the recognizer's cosignature at the state", cosigned)
+        say("the recognizer cosigned the state's current checkpoint (consistent with every "
+            "earlier one it kept):")
+        show(lines[0][:100] + "...")
         self.wallet = os.path.join(self.data, "wallet")
         os.makedirs(self.wallet)
         out = self.t.text(tess["token"], "credential", "export", self.record_id, "--out",
                           self.wallet)
-        say("accordctl credential export %s --out %s" % (self.record_id,
-                                                      rel(self.wallet)))
+        say("tess: accordctl credential export %s --out %s (the bundle carries the checkpoint "
+            "and its cosignatures)" % (self.record_id, rel(self.wallet)))
         show(out)
         self.bundle = os.path.join(self.wallet, "credential-%s.bundle.cbor" % self.record_id)
         self.cose = os.path.join(self.wallet, "credential-%s.cose" % self.record_id)
         for f in sorted(os.listdir(self.wallet)):
             say("  %-32s %6d bytes" % (f, os.path.getsize(os.path.join(self.wallet, f))))
 
+    def witness_vkey(self, m):
+        """|m|'s C2SP verifier key, as a trust file lists a witness."""
+        key = bytes.fromhex(m.public_key)
+        kid = hashlib.sha256(m.node_id.encode() + b"\n\x04" + key).digest()[:4]
+        return "%s+%s+%s" % (m.node_id, kid.hex(), base64.b64encode(b"\x04" + key).decode())
+
     def verify_offline(self):
-        step("accord-verify checks the bundle offline against the node's JWKS")
-        jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json"))
+        step("accord-verify checks the bundle offline: the state's keys, the recognizer as witness")
+        jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json", self.t.ca))
         self.trust = write_json(os.path.join(self.data, "trust.json"),
-                                {"issuers": [{"iss": self.url, "keys": jwks["keys"]}]})
-        say("trust file %s: issuer %s, %d key(s) from /.well-known/jwks.json (read with curl: "
-            "no accordctl command for it)" % (rel(self.trust), self.url,
-                                              len(jwks["keys"])))
-        r = self.t.verify("--trust", self.trust, self.bundle)
-        say("accord-verify --trust trust.json %s   (exit %d)" % (os.path.basename(self.bundle),
-                                                             r.returncode))
+                                {"issuers": [{"iss": self.url, "keys": jwks["keys"]}],
+                                 "witnesses": [self.witness_vkey(self.rec)]})
+        say("trust file %s: issuer %s, %d key(s) from /.well-known/jwks.json (curl), witness %s"
+            % (rel(self.trust), self.url, len(jwks["keys"]), self.rec.node_id))
+        r = self.t.verify("--trust", self.trust, "--witnesses", "1", self.bundle)
+        say("accord-verify --trust trust.json --witnesses 1 %s   (exit %d)" % (
+            os.path.basename(self.bundle), r.returncode))
         show(r.stdout)
         if r.returncode != 0:
             raise DemoError("the exported bundle did not verify (exit %d)" % r.returncode)
-        self.summary.append("record %s: accord-verify offline -> VERIFIED valid (exit 0)"
-                            % self.record_id)
+        self.summary.append("record %s: accord-verify offline, cosigned by the recognizer -> "
+                            "VERIFIED valid (exit 0)" % self.record_id)
 
     def recognize(self):
-        step("The district records the verified credential and totals tess's CEUs")
+        step("tess presents her credential to the recognizer node, which verifies it itself")
         tok = self.recognizer["token"]
-        # The district's node verifies the bundle itself, asking the issuer.
+        # The recognizer's node verifies the bundle itself: the state's keys,
+        # the log proof and the status, fetched from the state now.
         p = self.rec.t.ctl(tok, "recognize", "present", "tess", self.bundle, "--bundle",
-                       "--email", "tess@district.example")
-        say("recognize present tess (bundle, verified by the district's node): presentation "
-            "%s, verdict %s" % (p.get("id"), p.get("verdict")))
+                           "--email", "tess@district.example")
+        self.verdict = p.get("verdict")
+        say("recognize present tess %s --bundle on %s: presentation %s, verdict %s, verified by "
+            "%s" % (os.path.basename(self.bundle), self.rec.node_id, p.get("id"), self.verdict,
+                    p.get("verified_by")))
+        checks = p.get("checks")
+        if isinstance(checks, str):
+            checks = json.loads(checks)
+        for c in checks or []:
+            say("  %-5s %-10s %s" % (c.get("result"), c.get("check"), c.get("reason", "")[:90]))
+        self.recognizer_checks = [c.get("check") for c in checks or []
+                                  if c.get("result") == "pass"]
         show(self.rec.t.text(tok, "recognize", "total", "tess"))
         total = self.rec.t.ctl(tok, "recognize", "total", "tess")
         self.ceu_before = total["totals"].get("ceu")
         say("tess's recognized CEUs: %s" % self.ceu_before)
+        if self.verdict != "valid":
+            raise DemoError("the recognizer's verdict is %s, not valid" % self.verdict)
+        self.summary.append("recognizer: verified tess's bundle itself (%s) -> %s; CEUs %s" % (
+            ", ".join(self.recognizer_checks), self.verdict.upper(), self.ceu_before))
 
     def revoke(self):
         step("The issuer revokes the record; verifying with --fetch now says revoked")
@@ -1143,6 +1215,47 @@ class Demo:
             show(m.t.text(m.admin, "ledger"), limit=6)
         self.ledger = led
 
+    def signin_links(self):
+        """Asks each role's node to mail a one-time sign-in link
+        (POST /v1/session/link, as the sign-in page does) and reads it from
+        that node's maildir; returns [(role, node, user, link)]."""
+        who = [("issuer (state admin)", self.state, "admin"),
+               ("teacher", self.state, "tess"),
+               ("expert", self.state, "ada"),
+               ("reviewer (state)", self.state, "rhea"),
+               ("reviewer (north)", self.north, "nia"),
+               ("district admin (north)", self.north, "admin"),
+               ("district admin (south)", self.south, "admin"),
+               ("recognizer", self.rec, "hr")]
+        out = []
+        for role, m, user in who:
+            code, _ = m.api("POST", "/v1/session/link", body={"name": user})
+            if code != 202:
+                raise DemoError("POST /v1/session/link for %s on %s answered %d" % (
+                    user, m.node_id, code))
+            pat = re.compile(r"as %s\.\s.*?(%s/link\.html#\S+)" % (re.escape(user),
+                                                                      re.escape(m.url)), re.S)
+
+            def mailed():
+                new = os.path.join(m.data, "maildir", "new")
+                for f in sorted(os.listdir(new)) if os.path.isdir(new) else []:
+                    with open(os.path.join(new, f), errors="replace") as fh:
+                        hit = pat.search(fh.read().replace("=\n", ""))
+                    if hit and hit.group(1) not in (o[3] for o in out):
+                        return hit.group(1)
+                return None
+            out.append((role, m, user, wait_for("%s's sign-in link in %s's maildir" % (
+                user, m.node_id), mailed)))
+        return out
+
+    def print_summary(self):
+        print("\nSUMMARY (%.1f s, %d accordctl calls)" % (time.monotonic() - STARTED,
+                                                      sum(m.t.calls for m in self.members)))
+        for s in self.summary:
+            print("  - " + s)
+        print("  - everything is in %s (one directory per node, its log beside it)"
+              % rel(self.data))
+
     def run(self):
         self.start_consortium()
         self.users()
@@ -1174,16 +1287,21 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--data", default=os.path.join(ROOT, "demo-data"))
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--serve", action="store_true",
+                    help="keep the nodes running after the summary until Ctrl-C")
     args = ap.parse_args()
-    # Stop the node on SIGTERM and SIGINT too (SIGINT explicitly: a shell
+    # Stop the nodes on SIGTERM and SIGINT too (SIGINT explicitly: a shell
     # starting the demo in the background leaves it ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     demo = Demo(args)
-    print("Accord lifecycle demo: one node, the whole seed workflow (build %s)" % demo.build)
+    print("Accord consortium demo: a state issuer, two districts and a recognizer on loopback "
+          "(build %s)" % demo.build)
     status = 0
+    links = []
     try:
         demo.run()
+        links = demo.signin_links()
     except DemoError as e:
         print("\nDEMO FAILED %s: %s" % (where(), e), file=sys.stderr)
         status = 1
@@ -1194,19 +1312,36 @@ def main():
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         status = 130
-    finally:
-        rc = demo.stop_nodes()
-        if any(m.proc for m in demo.members):
-            print("\n[%2d] Stop the nodes: SIGTERM -> exit %s" % (STEP[0] + 1, rc))
-            if rc != 0 and status == 0:
-                status = 1
     if status == 0:
-        print("\nSUMMARY (%.1f s, %d accordctl calls)" % (time.monotonic() - STARTED,
-                                                      sum(m.t.calls for m in demo.members)))
-        for s in demo.summary:
-            print("  - " + s)
-        print("  - nodes stopped cleanly; everything is in %s" % rel(demo.data))
+        demo.print_summary()
+        print_links(demo, links, args.serve)
+        if args.serve:
+            try:
+                while all(m.proc.poll() is None for m in demo.members):
+                    time.sleep(0.5)
+                print("a node exited; stopping the others", file=sys.stderr)
+                status = 1
+            except KeyboardInterrupt:
+                print()
+    rc = demo.stop_nodes()
+    if any(m.proc for m in demo.members):
+        print("Stop the nodes: SIGTERM -> exit %s" % rc)
+        if rc != 0 and status == 0:
+            status = 1
     return status
+
+
+def print_links(demo, links, serve):
+    """Issue 14's ending: each role's page and a one-time sign-in link."""
+    print("\nSIGN IN (the nodes' pages, over TLS with the throwaway certificate %s: tell the "
+          "browser to accept it; each link works once, for 30 minutes)" % rel(demo.tls[0]))
+    for role, m, user, link in links:
+        print("  %-22s %-18s %s" % (role, "%s@%s" % (user, m.node_id.split(".")[0]), link))
+    if serve:
+        print("The nodes keep running until Ctrl-C (--serve).")
+    else:
+        print("The nodes stop now; run with --serve to keep them running, or start one again "
+              "with: %s --config %s" % (rel(demo.t.node_bin), rel(demo.state.conf)))
 
 
 if __name__ == "__main__":
