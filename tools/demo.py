@@ -290,8 +290,11 @@ def definition():
     d["version"] = 1
     d["review"].update({"batch_size": 1, "cool_off_hours": 0, "resubmission_wait_days": 0})
     d["training"]["wait_days"] = 0
-    # Six reviewers are the minimum: ceil(8 x 3 / 4) = 6; the state has three.
-    d["pool"] = {"submissions_per_period": 8, "assignments_per_reviewer": 4, "period_days": 30}
+    # The shortest deadline a definition allows: a day (reminder 12 h before).
+    d["review"].update({"deadline_days": 1, "reminders_hours_before": [12]})
+    # Six reviewers are the minimum: ceil(24 x 3 / 12) = 6; the state has
+    # three. A period of one day: the demo's peak is a day's work.
+    d["pool"] = {"submissions_per_period": 24, "assignments_per_reviewer": 12, "period_days": 1}
     # Holding a record of another credential is checked automatically only
     # for the issuer's own records; the districts' reviewers hold none, so
     # screening here is the manual kind (docs/borrowing.md "Screening").
@@ -299,7 +302,7 @@ def definition():
                                         if q.get("kind") != "holds_credential"]
     # Blind benchmark items go into half the batches, and monitoring judges a
     # reviewer from two of them, so a lenient one is caught within the demo.
-    d["maintenance"].update({"benchmark_seed_rate": 0.5, "min_sample": 2})
+    d["maintenance"].update({"benchmark_seed_rate": 0.6, "min_sample": 2})
     return d, audit
 
 
@@ -375,6 +378,64 @@ LENT_REVIEWERS = [
     ("nate", "north", "North High", "declines"),
     ("sol", "south", "South Elementary", "goes quiet"),
     ("sky", "south", "South High", "lenient"),
+]
+# More teachers submit after the peak, one at a time, while the demo waits for
+# what only chance decides: that the lenient reviewer gets blind benchmark
+# items (seeding is random, as it must be to stay blind), and that the
+# reviewer who goes quiet is offered a batch.
+LATE_EARNERS = [  # (user, name, school, district, reflection, script); texts
+    # unlike each other, or the state's near-duplicate screening holds them
+    (u, n, n.split()[1] + " School", n.split()[1] + " District", text, [P] * 5)
+    for u, n, text in [
+        ("kim", "Kim Adams", "Third graders wrote pen-pal letters. Before drafting we listed "
+         "what makes a letter easy to answer; each writer got one question from me and "
+         "rewrote a paragraph before the envelopes were sealed."),
+        ("joe", "Joe Baker", "My sixth-grade scientists explained why ice melts faster on "
+         "metal. Peers checked claims against our rubric, I commented on evidence, and a "
+         "morning revision period followed."),
+        ("ines", "Ines Chavez", "Ninth graders ranked three exemplar arguments, then drafted "
+         "their own on cell phones in school. Conferences named a single next step and "
+         "revisions happened during class."),
+        ("omar", "Omar Dunn", "Kindergarten authors dictated stories about pets. We used a "
+         "picture checklist, I praised one detail and asked for one more, and children "
+         "added drawings to show the change."),
+        ("lily", "Lily Ellis", "Eighth-grade historians wrote document-based essays on the "
+         "Erie Canal. Sourcing feedback came through sticky notes keyed to criteria, and "
+         "students tracked each fix in a revision log."),
+        ("paul", "Paul Fox", "Twelfth-grade seniors polished college essays. A peer panel used "
+         "our voice-and-structure rubric; my written questions pushed specificity; second "
+         "drafts cut clichés by half."),
+        ("rosa", "Rosa Grant", "Fifth graders built biographies of local heroes. Criteria "
+         "lived on anchor charts, feedback arrived mid-draft on audio clips, and everyone "
+         "recorded what they revised."),
+        ("tom", "Tom Hale", "Seventh-grade poets studied imagery. Workshop circles gave warm "
+         "and cool feedback tied to success criteria, and final portfolios paired each "
+         "poem with its earlier version."),
+    ]]
+EARNERS = [
+    ("late%02d" % k, "Teacher %s" % name, "%s School" % name, "%s District" % name,
+     "Grade %d %s: I shared the success criteria first, met each student about one next step, "
+     "and gave class time to revise; the drafts show what %s's students changed." % (
+         3 + k % 9, subject, name),
+     [P] * 5)
+    for k, (name, subject) in enumerate([
+        ("Adams", "opinion letters"), ("Baker", "lab reports"), ("Chavez", "book reviews"),
+        ("Dunn", "science explanations"), ("Ellis", "narratives"), ("Fox", "argument essays"),
+        ("Grant", "research summaries"), ("Hale", "poetry analysis"), ("Ito", "how-to books"),
+        ("Joshi", "history essays"), ("Kerr", "field notes"), ("Lopez", "editorials")])]
+EARNERS = [
+    ("kim", "Kim Nguyen", "Hoover Elementary", "Northside",
+     "Third graders wrote letters to a pen pal class; we listed what makes a letter easy to "
+     "answer, I met each writer about one question, and they revised before mailing.",
+     [P] * 5),
+    ("joe", "Joe Brennan", "Adams Middle", "Eastside",
+     "Sixth-grade science explanations: shared criteria, a peer-feedback round on claims, "
+     "my comments on evidence, and a revision period the next morning.",
+     [P] * 5),
+    ("ines", "Ines Duarte", "Monroe High", "Westside",
+     "Ninth-grade argument essays: students ranked exemplars against the criteria, got one "
+     "next step each in a conference, and revised in class.",
+     [P] * 5),
 ]
 EARNERS = [
     ("tess", "Tess Okafor", "Lincoln Elementary", "Northside",
@@ -532,7 +593,7 @@ class Demo:
         self.reviewers = [self.add_user(n, "reviewer", n.capitalize() + " (reviewer)")
                           for n in OWN_REVIEWERS]
         self.earners = {e[0]: dict(self.add_user(e[0], "earner", e[1]), school=e[2], district=e[3])
-                        for e in EARNERS}
+                        for e in EARNERS + LATE_EARNERS}
         self.lent = []
         for name, node, school, behaviour in LENT_REVIEWERS:
             m = getattr(self, node)
@@ -556,8 +617,9 @@ class Demo:
         say("levels %s; per-element scoring, %d elements; %d associate reviewers per submission"
             % (" < ".join(LEVELS), len(self.d["submission"]["elements"]),
                self.d["reviewers"]["per_submission"]))
-        say("demo tuning (release build, no test clock): batch_size 1, cool_off_hours 0, "
-            "wait_days 0, resubmission_wait_days 0; pool 20 x 3 / 6 = 10 reviewers")
+        say("demo tuning: batch_size 1, cool_off_hours 0, wait_days 0, deadline_days 1 (the "
+            "least allowed); pool 24 a day x 3 / 12 = 6 reviewers; blind benchmarks in 60% of "
+            "the batches, monitoring from 2")
         self.t.ctl(self.admin, "def", "audit", self.ref,
                    write_json(os.path.join(self.data, "audit.json"), self.audit))
         say("def audit: impact, equity, access, language, big picture answered")
@@ -711,8 +773,8 @@ class Demo:
         step("District reviewers apply from their own nodes and are certified by the state")
         for m in (self.north, self.south):
             m.t.ctl(m.admin, "lending", "set", self.state.node_id, self.d["id"], "--reviewers",
-                    "all", "--cap", "20")
-            say("%s: lending set %s %s --reviewers all --cap 20" % (
+                    "all", "--cap", "100")
+            say("%s: lending set %s %s --reviewers all --cap 100" % (
                 m.node_id, self.state.node_id, self.d["id"]))
         for rv in self.lent:
             m, tok = rv["node"], rv["token"]
@@ -802,24 +864,41 @@ class Demo:
         self.subs = {}          # submission id -> earner name
         self.scripts = {}       # reflection text -> list of per-element levels
         self.reviewed_by = {}   # reflection text -> reviewer names
+        self.by_home = {}       # node id -> reviews of real submissions given from it
         for name, _, school, district, text, script in EARNERS:
-            e = self.earners[name]
-            args = self.evidence_files(name, text)
-            s = self.t.ctl(e["token"], "submission", "create", self.d["id"], *args,
-                           "--text", "portfolio-link=https://portfolio.example/%s" % name,
-                           "--text", "reflection=" + text, "--domain", "ELA",
-                           "--school", school, "--district", district)
-            self.subs[s["id"]] = name
-            self.scripts[text] = list(script)
-            e["submission"] = s["id"]
-            say("%-6s (%s) submission %d: 3 files uploaded (hash-checked), link, reflection -> %s"
-                % (name, school, s["id"], s.get("state")))
+            self.submit_one(name, school, district, text, script)
+        self.late = list(LATE_EARNERS)
+        pool = self.d["pool"]
+        per = self.d["reviewers"]["per_submission"]
+        say("the peak: %d submissions at once need %d reviews (and blind benchmarks); the "
+            "state's own %d reviewers hold one batch each at a time (batch size 1), so the "
+            "rest is offered to the %d borrowed reviewers (the pool formula, %d a day x %d / %d "
+            "a reviewer, asks for %d)" % (
+                len(EARNERS), len(EARNERS) * per, len(self.reviewers), len(self.lent),
+                pool["submissions_per_period"], per, pool["assignments_per_reviewer"],
+                self.minimum))
 
-    def review_round(self, label):
+    def submit_one(self, name, school, district, text, script):
+        self.subs_by_name = getattr(self, "subs_by_name", {})
+        e = self.earners[name]
+        args = self.evidence_files(name, text)
+        s = self.t.ctl(e["token"], "submission", "create", self.d["id"], *args,
+                       "--text", "portfolio-link=https://portfolio.example/%s" % name,
+                       "--text", "reflection=" + text, "--domain", "ELA",
+                       "--school", school, "--district", district)
+        self.subs[s["id"]] = name
+        self.scripts[text] = list(script)
+        e["submission"] = s["id"]
+        say("%-6s (%s) submission %d: 3 files uploaded (hash-checked), link, reflection -> %s"
+            % (name, school[:20], s["id"], s.get("state")))
+        return s["id"]
+
+    def review_round(self, label, stop=None):
         """Reviewers accept their invitations and score until every open
         submission is decided; returns the number of reviews given."""
         reviews, seeded, t0 = 0, 0, time.monotonic()
         per_reviewer = {}
+        lent_before = self.lent_counts["scored"]
 
         def all_decided():
             subs = self.t.ctl(self.admin, "submission", "list", "--credential", self.d["id"])
@@ -846,6 +925,8 @@ class Demo:
                         levels = self.levels_for(texts)
                         if levels is not None:
                             self.reviewed_by.setdefault(texts["reflection"], []).append(rv["name"])
+                            self.by_home[self.state.node_id] = \
+                                self.by_home.get(self.state.node_id, 0) + 1
                         if levels is None:
                             seeded += 1
                             lvl = self.bench_level(texts)
@@ -860,6 +941,8 @@ class Demo:
                         per_reviewer[rv["name"]] = per_reviewer.get(rv["name"], 0) + 1
                         worked = True
             worked = self.lent_work() or worked
+            if stop and stop():
+                break
             if not worked:
                 if self.quiet_batch and self.reclaim_quiet():
                     continue
@@ -868,9 +951,11 @@ class Demo:
                 if time.monotonic() > deadline:
                     raise DemoError("%s: submissions still undecided after 60 s" % label)
                 time.sleep(0.2)
-        say("%s: %d reviews by %d reviewers in %.1f s (%d blind benchmark item%s seeded)" % (
-            label, reviews, len(per_reviewer), time.monotonic() - t0, seeded,
-            "" if seeded == 1 else "s"))
+        lent = self.lent_counts["scored"] - lent_before
+        say("%s: %d reviews on the state by %d reviewers (%d blind benchmark item%s seeded), "
+            "%d on the districts' nodes, in %.1f s" % (
+                label, reviews, len(per_reviewer), seeded, "" if seeded == 1 else "s", lent,
+                time.monotonic() - t0))
         return reviews
 
     def lent_work(self):
@@ -895,10 +980,10 @@ class Demo:
                     continue
                 if b.get("state") != "accepted" or key in self.lent_done:
                     continue
-                if rv["behaviour"] == "goes quiet" and self.clock and not self.quiet_batch:
+                if rv["behaviour"] == "goes quiet" and self.quiet_armed and not self.quiet_batch:
                     self.quiet_batch = (rv, b)
-                    say("%s accepts lent batch %d and then goes quiet (deadline %s)" % (
-                        rv["name"], b["id"], b.get("deadline")))
+                    say("%s accepts lent batch %d on %s and then goes quiet (deadline %s)" % (
+                        rv["name"], b["id"], m.node_id, b.get("deadline")))
                     continue
                 if self.quiet_batch and self.quiet_batch[1]["id"] == b["id"] \
                         and self.quiet_batch[0] is rv:
@@ -910,6 +995,7 @@ class Demo:
                     levels = self.levels_for(texts)
                     if levels is not None:
                         self.reviewed_by.setdefault(texts["reflection"], []).append(rv["name"])
+                        self.by_home[m.node_id] = self.by_home.get(m.node_id, 0) + 1
                     else:
                         levels = [LEVELS[self.bench_level(texts)]] * len(
                             self.d["submission"]["elements"])
@@ -924,13 +1010,17 @@ class Demo:
         return worked
 
     def reclaim_quiet(self):
-        """Moves every node's test clock past the quiet reviewer's deadline and
-        waits for the state to reclaim the batch; returns True once it has."""
+        """Moves every node's test clock past the quiet reviewer's deadline,
+        waits for the state to reclaim the batch, and has the reviewer try to
+        score too late; returns True once the state has reclaimed it."""
         rv, b = self.quiet_batch
+        m = rv["node"]
         days = self.d["review"]["deadline_days"] + 1
-        for m in self.members:
-            m.api("POST", "/v1/test/clock", body={"advance_seconds": days * 86400})
-        say("%s never scores: every node's test clock moves %d days, past the %d-day deadline"
+        for node in self.members:
+            code, _ = node.api("POST", "/v1/test/clock", body={"advance_seconds": days * 86400})
+            if code != 200:
+                raise DemoError("POST /v1/test/clock on %s answered %d" % (node.node_id, code))
+        say("%s never scores; every node's test clock moves %d days, past the %d-day deadline"
             % (rv["name"], days, self.d["review"]["deadline_days"]))
 
         def reclaimed():
@@ -938,11 +1028,46 @@ class Demo:
             return [x for x in st.get("items", []) if x.get("state") == "reclaimed"]
         got = wait_for("the state to reclaim %s's batch" % rv["name"], reclaimed, timeout=30)
         self.lent_counts["reclaimed"] = len(got)
-        say("the state reclaims lent batch %s (%s) and reassigns the work; %s's node is told"
-            % (got[0].get("batch"), got[0].get("reason"), rv["name"]))
+        say("the state's scheduler reclaims its batch %s (%s), tells %s and offers the work "
+            "to another reviewer" % (got[0].get("batch"), got[0].get("reason"), m.node_id))
+        for it in b.get("items", [])[:1]:
+            iid = it["id"] if isinstance(it, dict) else it
+            r = m.t.ctl_raw(rv["token"], "borrowed", "score", iid, "--level",
+                            ",".join(["pass"] * len(self.d["submission"]["elements"])),
+                            json_out=False, ok=(0, 1))
+            if r.returncode == 0:
+                raise DemoError("%s's score after the reclaim was taken" % rv["name"])
+            why = r.stderr.strip().splitlines()[0]
+            say("%s scores now, too late: %s refuses it (exit %d): %s" % (
+                rv["name"], m.node_id, r.returncode, why[why.find(": ") + 2:][:100]))
         self.quiet_batch = None
-        self.clock = False
+        self.quiet_armed = False
         return True
+
+    def deadline(self):
+        step("A district reviewer goes quiet: the review deadline passes and the state reclaims")
+        # A review deadline is at least a day (the definition's rule). A node
+        # built with the test clock (ctest's build) lets the demo move every
+        # node's clock past it; a release build has none, and the demo does
+        # not wait a day or pretend it did.
+        code, _ = self.state.api("POST", "/v1/test/clock", body={"advance_seconds": 0})
+        if code != 200:
+            say("not shown on this build: a review deadline is at least a day (review.deadline_"
+                "days >= 1) and a release build has no test clock to move, so the demo does not "
+                "wait for it. tests/integration/test_demo.py runs this step on the test build; "
+                "test_borrow_timeout.py checks the reclaim and the refused late result.")
+            self.summary.append("timeout: not shown on a release build (deadline >= 1 day, no "
+                                "test clock); test_demo.py shows it on the test build")
+            return
+        self.quiet_armed = True
+        if not self.late_wave(lambda: self.quiet_batch):
+            raise DemoError("sol was offered none of the late submissions")
+        taken = self.quiet_batch
+        self.review_round("after the reclaim")
+        self.summary.append("timeout: %s went quiet; %d day(s) later (test clock) the state "
+                            "reclaimed the batch (reclaimed %d) and another reviewer finished it" % (
+                                taken[0]["name"], self.d["review"]["deadline_days"] + 1,
+                                self.lent_counts["reclaimed"]))
 
     def levels_for(self, texts):
         refl = texts.get("reflection")
@@ -964,15 +1089,7 @@ class Demo:
         self.lent_counts = {"declined": 0, "scored": 0, "seeded": 0, "reclaimed": 0}
         self.lent_done = set()
         self.quiet_batch = None
-        # A review deadline is at least a day (the definition's rule). On a
-        # node built with the test clock the demo moves every clock past it;
-        # a release build has none, and the demo does not wait a day.
-        code, _ = self.state.api("POST", "/v1/test/clock", body={"advance_seconds": 0})
-        self.clock = code == 200
-        if not self.clock:
-            say("release build: no test clock, and a review deadline is at least a day, so sol "
-                "scores in time here; reclaim on timeout is shown with the test clock by "
-                "tests/integration/test_demo.py and test_borrow_timeout.py")
+        self.quiet_armed = False  # sol goes quiet only in the deadline step
         rv = self.reviewers[0]
         wait_for("the first invitations", lambda: self.t.ctl(rv["token"], "review",
                                                              "invitations")["items"])
@@ -980,12 +1097,66 @@ class Demo:
         show(self.t.text(rv["token"], "review", "invitations"), limit=6)
         self.total_reviews = self.review_round("round 1")
         say("district reviewers: %(scored)d items scored on their own nodes (%(seeded)d of them "
-            "blind benchmark items), %(declined)d batch declined, %(reclaimed)d reclaimed"
-            % self.lent_counts)
-        for m in (self.north, self.south):
-            say("accordctl remote list on %s (its reviewers' standing with the state):" % m.node_id)
-            show(m.t.text(m.admin, "remote", "list"), limit=4)
-        show(self.t.text(self.admin, "flag", "list"), limit=8)
+            "blind benchmark items), %(declined)d batch declined" % self.lent_counts)
+        say("reviews of real submissions by where the reviewer lives: %s" % ", ".join(
+            "%s %d" % (k, v) for k, v in sorted(self.by_home.items())))
+        self.summary.append("borrowed review: reviews of the 5 submissions given from %s; "
+                            "district reviewers also scored %d blind benchmark items" % (
+                                ", ".join("%s %d" % (k.split(".")[0], v)
+                                          for k, v in sorted(self.by_home.items())),
+                                self.lent_counts["seeded"]))
+        self.summary.append("declined: nate (north) declined %d lent batch before seeing it; "
+                            "the state offered the work to another reviewer"
+                            % self.lent_counts["declined"])
+        if not self.sky_flag():
+            say("sky has not been sent enough blind benchmark items yet (seeding is random): "
+                "more teachers submit, three at a time, until the state's monitoring can judge")
+            if not self.late_wave(self.sky_flag):
+                raise DemoError("the state's monitoring did not flag sky after %d more "
+                                "submissions" % len(LATE_EARNERS))
+        self.caught()
+
+    def late_wave(self, until, burst=3):
+        """Submissions by the late teachers, |burst| at a time (one at a time
+        the state's own reviewers take them all: each holds a batch at once),
+        each burst worked until decided or |until()| holds; returns True once
+        it does."""
+        while self.late:
+            names = []
+            for _ in range(min(burst, len(self.late))):
+                name, _, school, district, text, script = self.late.pop(0)
+                self.submit_one(name, school, district, text, script)
+                names.append(name)
+            self.review_round("the submissions of %s" % ", ".join(names), stop=until)
+            if until():
+                return True
+        return False
+
+    def sky_flag(self):
+        sky = next(rv for rv in self.lent if rv["behaviour"] == "lenient")
+        flags = self.t.ctl(self.admin, "flag", "list").get("items", [])
+        return [f for f in flags if f.get("reviewer") == sky["stand_in"]
+                and (f.get("detail") or {}).get("measure") == "benchmark_agreement"]
+
+    def caught(self):
+        """What the state's monitoring made of sky's lenient scores on the
+        blind benchmark items, and what south.example was told."""
+        sky = next(rv for rv in self.lent if rv["behaviour"] == "lenient")
+        mine = self.sky_flag()
+        m = sky["node"]
+        remote = {r.get("user_id"): r for r in m.t.ctl(m.admin, "remote", "list").get("items", [])}
+        there = (remote.get(sky["id"]) or {}).get("state")
+        if not mine:
+            raise DemoError("the state's monitoring did not flag sky (stand-in %d) on blind "
+                            "benchmarks" % sky["stand_in"])
+        det = mine[0]["detail"]
+        say("the state's monitoring, flag %d on sky (stand-in %d): %s -> %s" % (
+            mine[0]["id"], sky["stand_in"], det.get("reason"), det.get("outcome")))
+        say("south.example, told by a signed cert.state: sky's certification there is now %s"
+            % there)
+        self.summary.append("blind benchmark: sky (south) scored them 'high pass' -> %s -> %s; "
+                            "south.example shows %s" % (det.get("reason"), det.get("outcome"),
+                                                        there))
 
     def decisions(self):
         step("Decisions")
@@ -1208,12 +1379,30 @@ class Demo:
                 a.get("discrepancy_rate")))
 
     def ledgers(self):
-        step("The ledgers: who lent what")
-        led = {m.node_id: m.t.ctl(m.admin, "ledger") for m in (self.state, self.north, self.south)}
+        step("The ledgers: who lent what, as each node signed it")
+        led = {}
         for m in (self.state, self.north, self.south):
             say("accordctl ledger on %s:" % m.node_id)
-            show(m.t.text(m.admin, "ledger"), limit=6)
-        self.ledger = led
+            show(m.t.text(m.admin, "ledger"), limit=3)
+            led[m.node_id] = {p["peer"]: p for p in m.t.ctl(m.admin, "ledger").get("peers", [])}
+        agree = True
+        for m in (self.north, self.south):
+            lent = led[m.node_id].get(self.state.node_id, {}).get("lent", 0)
+            borrowed = led[self.state.node_id].get(m.node_id, {}).get("borrowed", 0)
+            say("%s lent %d reviews to the state; the state's ledger says it borrowed %d from %s"
+                " -> %s" % (m.node_id, lent, borrowed, m.node_id,
+                            "agree" if lent == borrowed else "DISAGREE"))
+            agree = agree and lent == borrowed and lent > 0
+        if not agree:
+            raise DemoError("the ledgers of the state and the districts do not agree")
+        late = sum(p.get("late_results_refused", 0) for p in led[self.state.node_id].values())
+        self.summary.append("ledgers agree: state borrowed %s; north lent %d, south lent %d "
+                            "(receipts signed by both sides; late results refused: %d)" % (
+                                ", ".join("%d from %s" % (p.get("borrowed", 0), k.split(".")[0])
+                                          for k, p in sorted(led[self.state.node_id].items())
+                                          if p.get("borrowed")),
+                                led[self.north.node_id][self.state.node_id]["lent"],
+                                led[self.south.node_id][self.state.node_id]["lent"], late))
 
     def signin_links(self):
         """Asks each role's node to mail a one-time sign-in link
@@ -1273,8 +1462,9 @@ class Demo:
         self.record()
         self.verify_offline()
         self.recognize()
-        self.ledgers()
         self.revoke()
+        self.deadline()
+        self.ledgers()
         self.irr()
 
 
