@@ -303,6 +303,12 @@ def definition():
     # Blind benchmark items go into half the batches, and monitoring judges a
     # reviewer from two of them, so a lenient one is caught within the demo.
     d["maintenance"].update({"benchmark_seed_rate": 0.6, "min_sample": 2})
+    # Severity (leniency against the other reviewers of the same work) would
+    # catch the lenient reviewer too, from two or three real reviews, and
+    # take them out before any blind item reached them; the demo leaves the
+    # catch to the blind benchmarks, the check a lender cannot game.
+    d["maintenance"]["thresholds"] = [t for t in d["maintenance"]["thresholds"]
+                                      if t["measure"] != "severity"]
     return d, audit
 
 
@@ -567,8 +573,8 @@ class Demo:
                        for m in self.members)
         wait_for("every member to list the other three as peers", everyone_peered)
         show(self.t.text(self.admin, "peer", "list"), limit=5)
-        self.summary.append("consortium: 4 nodes (state, 2 districts, recognizer), own data dirs "
-                            "and keys, signed consortium file adopted by all")
+        self.summary.append("consortium: 4 accord-node processes over TLS (state issuer, north and "
+                            "south districts, recognizer), own data and keys, 1 signed file")
 
     def stop_nodes(self):
         """Stops every member; returns the worst exit status."""
@@ -619,7 +625,7 @@ class Demo:
                self.d["reviewers"]["per_submission"]))
         say("demo tuning: batch_size 1, cool_off_hours 0, wait_days 0, deadline_days 1 (the "
             "least allowed); pool 24 a day x 3 / 12 = 6 reviewers; blind benchmarks in 60% of "
-            "the batches, monitoring from 2")
+            "the batches, monitoring from 2, no severity threshold")
         self.t.ctl(self.admin, "def", "audit", self.ref,
                    write_json(os.path.join(self.data, "audit.json"), self.audit))
         say("def audit: impact, equity, access, language, big picture answered")
@@ -660,8 +666,7 @@ class Demo:
                 w.writerow([LEVELS[p[2]], LEVELS[p[3]]])
         if not rep.get("threshold_met"):
             raise DemoError("the pilot did not meet its threshold: %s" % rep.get("verdict"))
-        self.summary.append("pilot: 10 submissions x 2 experts, exact agreement %.2f >= 0.7, "
-                            "quadratic kappa %.2f -> accepted" % (ag["exact"], ag["quadratic_kappa"]))
+        self.pilot_line = "pilot exact agreement %.2f >= 0.7 -> accepted" % ag["exact"]
 
     def benchmarks(self):
         step("Benchmark database: 18 x 4 = 72 items, two experts, conflicts resolved")
@@ -699,8 +704,8 @@ class Demo:
         rep = self.t.ctl(self.admin, "benchmark", "report", self.ref)
         say("benchmark report: sufficient=%s, open conflicts %s" % (
             rep.get("sufficient"), rep.get("open_conflicts", 0)))
-        self.summary.append("benchmarks: %d items, %d expert conflicts resolved, sufficient=%s" % (
-            len(items), len(conflicts), rep.get("sufficient")))
+        self.summary.append("credential: %s; %d benchmark items, %d expert conflicts resolved"
+                            % (self.pilot_line, len(items), len(conflicts)))
 
     def training(self):
         step("Training module (generated) and the node's general module")
@@ -817,7 +822,7 @@ class Demo:
         if state != "active":
             raise DemoError("the credential is %s, not active, with the pool at the minimum" % state)
         self.summary.append("pool: %s certified = %d state + %d district reviewers certified "
-                            "across nodes (minimum %s) -> credential active" % (
+                            "across nodes (minimum %s) -> active" % (
                                 pool.get("certified"), len(self.reviewers), len(self.lent),
                                 pool.get("minimum")))
 
@@ -1056,18 +1061,18 @@ class Demo:
                 "days >= 1) and a release build has no test clock to move, so the demo does not "
                 "wait for it. tests/integration/test_demo.py runs this step on the test build; "
                 "test_borrow_timeout.py checks the reclaim and the refused late result.")
-            self.summary.append("timeout: not shown on a release build (deadline >= 1 day, no "
-                                "test clock); test_demo.py shows it on the test build")
+            self.summary.append("timeout: reclaimed 0 - not shown on a release build (deadline >= "
+                                "1 day, no test clock); test_demo.py shows it")
             return
         self.quiet_armed = True
         if not self.late_wave(lambda: self.quiet_batch):
             raise DemoError("sol was offered none of the late submissions")
         taken = self.quiet_batch
         self.review_round("after the reclaim")
-        self.summary.append("timeout: %s went quiet; %d day(s) later (test clock) the state "
-                            "reclaimed the batch (reclaimed %d) and another reviewer finished it" % (
-                                taken[0]["name"], self.d["review"]["deadline_days"] + 1,
-                                self.lent_counts["reclaimed"]))
+        self.summary.append("timeout: reclaimed %d - %s (south) went quiet; %d days on (test "
+                            "clock) the state took the batch back, her late score refused" % (
+                                self.lent_counts["reclaimed"], taken[0]["name"],
+                                self.d["review"]["deadline_days"] + 1))
 
     def levels_for(self, texts):
         refl = texts.get("reflection")
@@ -1100,14 +1105,11 @@ class Demo:
             "blind benchmark items), %(declined)d batch declined" % self.lent_counts)
         say("reviews of real submissions by where the reviewer lives: %s" % ", ".join(
             "%s %d" % (k, v) for k, v in sorted(self.by_home.items())))
-        self.summary.append("borrowed review: reviews of the 5 submissions given from %s; "
-                            "district reviewers also scored %d blind benchmark items" % (
-                                ", ".join("%s %d" % (k.split(".")[0], v)
-                                          for k, v in sorted(self.by_home.items())),
-                                self.lent_counts["seeded"]))
-        self.summary.append("declined: nate (north) declined %d lent batch before seeing it; "
-                            "the state offered the work to another reviewer"
-                            % self.lent_counts["declined"])
+        self.summary.append("peak: %d submissions at once; reviews given from %s" % (
+            len(EARNERS), ", ".join("%s %d" % (k.split(".")[0], v)
+                                    for k, v in sorted(self.by_home.items()))))
+        self.summary.append("declined: %d - nate (north) declined a lent batch unseen; the state "
+                            "offered it to another reviewer" % self.lent_counts["declined"])
         if not self.sky_flag():
             say("sky has not been sent enough blind benchmark items yet (seeding is random): "
                 "more teachers submit, three at a time, until the state's monitoring can judge")
@@ -1154,9 +1156,9 @@ class Demo:
             mine[0]["id"], sky["stand_in"], det.get("reason"), det.get("outcome")))
         say("south.example, told by a signed cert.state: sky's certification there is now %s"
             % there)
-        self.summary.append("blind benchmark: sky (south) scored them 'high pass' -> %s -> %s; "
-                            "south.example shows %s" % (det.get("reason"), det.get("outcome"),
-                                                        there))
+        self.summary.append("blind benchmark: sky (south) scores leniently -> %s -> %s" % (
+            det.get("reason").replace("agreement with benchmarks", "agreement"),
+            det.get("outcome")))
 
     def decisions(self):
         step("Decisions")
@@ -1168,8 +1170,9 @@ class Demo:
                 name, sid, "PASS" if s.get("passed") else "FAIL", s.get("level"),
                 s.get("reviews_wanted"), s.get("reason")))
         passed = sum(1 for s in self.outcomes.values() if s.get("passed"))
-        self.summary.append("decisions: %d submissions, %d passed, %d did not pass yet" % (
-            len(self.outcomes), passed, len(self.outcomes) - passed))
+        self.summary.append("decisions by the state: %d submissions, %d passed, %d did not pass "
+                            "yet; records issued by state.example" % (
+                                len(self.outcomes), passed, len(self.outcomes) - passed))
 
     def resubmit(self):
         step("A failed earner resubmits (wait 0 days here) and is reviewed by new reviewers")
@@ -1236,8 +1239,7 @@ class Demo:
                     next(m for f, m in msgs if "Subject: Outcome" in m))
         say("one of them (to tess):")
         show(pick, limit=16)
-        self.summary.append("maildir: %d messages, %d outcomes" % (
-            len(msgs), sum(1 for _, m in msgs if "Subject: Outcome" in m)))
+
 
     def record(self):
         step("The state issues the passes as signed records; the recognizer witnesses its log")
@@ -1330,8 +1332,8 @@ class Demo:
         say("tess's recognized CEUs: %s" % self.ceu_before)
         if self.verdict != "valid":
             raise DemoError("the recognizer's verdict is %s, not valid" % self.verdict)
-        self.summary.append("recognizer: verified tess's bundle itself (%s) -> %s; CEUs %s" % (
-            ", ".join(self.recognizer_checks), self.verdict.upper(), self.ceu_before))
+        self.summary.append("recognizer: verdict %s - its own checks: %s; CEUs %s" % (
+            self.verdict.upper(), ", ".join(self.recognizer_checks), self.ceu_before))
 
     def revoke(self):
         step("The issuer revokes the record; verifying with --fetch now says revoked")
@@ -1352,7 +1354,7 @@ class Demo:
         self.ceu_after = total["totals"].get("ceu")
         say("re-presented to the district: tess's recognized CEUs %s -> %s" % (
             self.ceu_before, self.ceu_after))
-        self.summary.append("record %s: revoked by the issuer; accord-verify --fetch -> REVOKED "
+        self.summary.append("record %s: revoked by the state; accord-verify --fetch -> REVOKED "
                             "(exit 1); tess's CEUs %s -> %s" % (
                                 self.record_id, self.ceu_before, self.ceu_after))
 
@@ -1397,7 +1399,7 @@ class Demo:
             raise DemoError("the ledgers of the state and the districts do not agree")
         late = sum(p.get("late_results_refused", 0) for p in led[self.state.node_id].values())
         self.summary.append("ledgers agree: state borrowed %s; north lent %d, south lent %d "
-                            "(receipts signed by both sides; late results refused: %d)" % (
+                            "(late results refused %d)" % (
                                 ", ".join("%d from %s" % (p.get("borrowed", 0), k.split(".")[0])
                                           for k, p in sorted(led[self.state.node_id].items())
                                           if p.get("borrowed")),
@@ -1438,12 +1440,12 @@ class Demo:
         return out
 
     def print_summary(self):
-        print("\nSUMMARY (%.1f s, %d accordctl calls)" % (time.monotonic() - STARTED,
-                                                      sum(m.t.calls for m in self.members)))
+        print("\nSUMMARY: %d steps, all ok (%.1f s, %d accordctl calls)" % (
+            STEP[0], time.monotonic() - STARTED, sum(m.t.calls for m in self.members)))
         for s in self.summary:
             print("  - " + s)
-        print("  - everything is in %s (one directory per node, its log beside it)"
-              % rel(self.data))
+        print("  - sign-in links for %d roles below; everything is in %s" % (
+            self.links, rel(self.data)))
 
     def run(self):
         self.start_consortium()
@@ -1457,6 +1459,7 @@ class Demo:
         self.submit()
         self.review()
         self.decisions()
+        self.resubmit()
         self.analytics()
         self.mail()
         self.record()
@@ -1492,6 +1495,7 @@ def main():
     try:
         demo.run()
         links = demo.signin_links()
+        demo.links = len(links)
     except DemoError as e:
         print("\nDEMO FAILED %s: %s" % (where(), e), file=sys.stderr)
         status = 1
