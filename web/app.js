@@ -95,8 +95,14 @@ export function localTime(iso) {
 export function showError(form, err) {
   clearErrors(form);
   const problem = err instanceof ApiError ? err.problem : {};
-  const message = err.message || String(err);
-  const field = problem.field ? form.querySelector(`[name="${CSS.escape(problem.field.split(/[.[]/)[0])}"]`) : null;
+  // The node writes times in UTC (RFC 3339); people read their own zone.
+  const message = (err.message || String(err))
+    .replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, (t) => localTime(t));
+  // The field itself ("levels.criteria"), else its top-level name ("levels").
+  const field = problem.field
+    ? form.querySelector(`[name="${CSS.escape(problem.field)}"]`) ||
+      form.querySelector(`[name="${CSS.escape(problem.field.split(/[.[]/)[0])}"]`)
+    : null;
   if (field) {
     const id = field.id + "-error";
     const note = el("p", {class: "error", id, role: "alert"}, message);

@@ -1,7 +1,9 @@
-// expert.js - benchmark items assigned to this expert, each scored by level.
+// expert.js - benchmark items assigned to this expert, each scored by level,
+// and the items the experts split on, resolved in conference to one level
+// with annotations (key characteristics, common errors).
 import {el, api, start, showError, clearErrors, say, levelSelect} from "./app.js";
 
-await start();
+const me = await start();
 const box = document.getElementById("bench");
 const levelsOf = {};
 
@@ -10,6 +12,9 @@ async function levels(ref) {
   return levelsOf[ref];
 }
 
+// The credentials this expert scores benchmark items of.
+const credentials = new Set();
+
 async function load() {
   // Every page of assignments, then only the items not yet scored: those
   // are the work; a count says how many are done.
@@ -17,6 +22,7 @@ async function load() {
   for (let page = 0; page < 20; page++) {
     const r = await api("GET", "/v1/benchmarks/assignments?limit=200" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
     items = items.concat(r.items);
+    for (const it of r.items) credentials.add(it.credential);
     if (!r.next_cursor) break;
     cursor = r.next_cursor;
   }
@@ -43,4 +49,45 @@ async function load() {
     box.append(form);
   }
 }
+// Conflicts: only once every expert scored an item are the scores shown,
+// so no one is swayed before scoring. Items of other experts are listed but
+// only their experts (or the issuer) can resolve them.
+async function loadConflicts() {
+  const box = document.getElementById("conflicts");
+  box.replaceChildren();
+  let count = 0;
+  for (const ref of credentials) {
+    const r = await api("GET", "/v1/definitions/" + encodeURIComponent(ref) + "/benchmarks/conflicts");
+    for (const it of r.items) {
+      if (!it.scores.some((s) => s.expert === me.id)) continue;
+      count++;
+      const key = "conf-" + it.item_id;
+      const form = el("form", {class: "card conflict", "data-item": it.item_id, novalidate: true},
+        el("h3", {}, it.label, " (", r.credential, ")"),
+        el("p", {}, it.content),
+        el("p", {}, "Scores: ", it.scores.map((s) => (s.expert === me.id ? "you" : "expert " + s.expert) + ": " + s.level).join("; ")),
+        ...levelSelect(key + "-level", "level", await levels(r.credential), "Level agreed for " + it.label),
+        el("label", {for: key + "-key"}, "Key characteristics (what places it at that level)"),
+        el("textarea", {id: key + "-key", name: "key_characteristics", rows: 2}),
+        el("label", {for: key + "-errors"}, "Common errors (what a reviewer might get wrong)"),
+        el("textarea", {id: key + "-errors", name: "common_errors", rows: 2}),
+        el("button", {type: "submit"}, "Resolve ", it.label));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        clearErrors(form);
+        const f = form.elements;
+        try {
+          const done = await api("POST", "/v1/benchmarks/items/" + it.item_id + "/resolve", {level: f["level"].value,
+            key_characteristics: f["key_characteristics"].value, common_errors: f["common_errors"].value});
+          say("Resolved " + it.label + " as " + (done.final_level || f["level"].value) + ".");
+          form.replaceChildren(el("p", {class: "resolved"}, it.label, " resolved as ", el("strong", {}, done.final_level || f["level"].value), "."));
+        } catch (err) { showError(form, err); }
+      });
+      box.append(form);
+    }
+  }
+  if (!count) box.prepend(el("p", {}, "No conflicts waiting for you."));
+}
+
 await load();
+await loadConflicts();

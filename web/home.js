@@ -3,11 +3,11 @@ import {el, start} from "./app.js";
 
 const user = await start();
 document.getElementById("welcome").textContent = "Welcome, " + user.display_name + ".";
-const pages = {earner: ["teacher.html", "Teacher: catalog, submissions and credentials"],
-  reviewer: ["reviewer.html", "Reviewer: invitations and reviews"],
-  expert: ["expert.html", "Expert: benchmark scoring"],
-  admin: ["issuer.html", "Issuer: users, definitions, flags and records"],
-  recognizer: ["recognizer.html", "Recognizer: verify a presented credential"]};
+const pages = {earner: ["teacher.html", "Teacher: catalog, submissions, appeals, credentials and share links"],
+  reviewer: ["reviewer.html", "Reviewer: applying, training, certification, invitations, reviews and my statistics"],
+  expert: ["expert.html", "Expert: benchmark scoring and conflicts"],
+  admin: ["issuer.html", "Issuer: users, definitions, flags, analytics, records and keys"],
+  recognizer: ["recognizer.html", "Recognizer: verify a presented credential, totals, policies and approvals"]};
 const list = document.getElementById("roles");
 for (const r of user.roles)
   if (pages[r]) list.append(el("li", {}, el("a", {href: pages[r][0]}, pages[r][1])));

@@ -1,4 +1,5 @@
-// signin.js - the sign-in page: password, or a mailed one-time link.
+// signin.js - the sign-in page: password, a mailed one-time link, or a
+// mailed link to choose a new password.
 import {api, showError, clearErrors, say} from "./app.js";
 
 document.getElementById("signin").addEventListener("submit", async (e) => {
@@ -19,6 +20,18 @@ document.getElementById("link").addEventListener("submit", async (e) => {
   clearErrors(form);
   try {
     const r = await api("POST", "/v1/session/link", {name: form.elements["name"].value});
+    say(r.detail);
+  } catch (err) {
+    showError(form, err);
+  }
+});
+
+document.getElementById("reset").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  clearErrors(form);
+  try {
+    const r = await api("POST", "/v1/password/reset", {name: form.elements["name"].value});
     say(r.detail);
   } catch (err) {
     showError(form, err);

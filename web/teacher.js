@@ -1,6 +1,7 @@
 // teacher.js - a teacher's screen: the catalog, submitting evidence (text
 // and files, uploaded with progress), my submissions with their status and
-// outcome, and my credentials with their downloads.
+// outcome (resubmitting after the wait, appealing a decision), and my
+// credentials with their downloads and share links.
 import {el, api, start, showError, clearErrors, say, localTime} from "./app.js";
 
 await start();
@@ -88,7 +89,10 @@ document.getElementById("submit").addEventListener("submit", async (e) => {
         elements.push({id, text});
       }
     }
-    const s = await api("POST", "/v1/submissions", {credential, version: Number(version), elements});
+    const body = {credential, version: Number(version), elements};
+    const previous = form.elements["previous"].value.trim();
+    if (previous) body.previous = /^[0-9]+$/.test(previous) ? Number(previous) : previous;
+    const s = await api("POST", "/v1/submissions", body);
     say("Submission " + s.id + " received; it is " + s.state + ".");
     form.reset();
     progress.hidden = true;
@@ -99,8 +103,93 @@ document.getElementById("submit").addEventListener("submit", async (e) => {
   }
 });
 
+// Fills the submission form to resubmit |s|: its credential and its number
+// as the previous attempt. The node checks the wait and answers beside the
+// field when it has not run out.
+async function startResubmission(s) {
+  const form = document.getElementById("submit");
+  const select = form.elements["credential"];
+  select.value = s.credential + "@" + s.version;
+  await showElements();
+  form.elements["previous"].value = String(s.id);
+  say("Resubmitting submission " + s.id + ": add your revised evidence below.");
+  form.elements["previous"].scrollIntoView();
+  const first = form.querySelector("fieldset[data-element] textarea");
+  (first || select).focus();
+}
+
+// An appeal of a decided submission: its state once made, else a form.
+function appealPart(s, appeal) {
+  if (appeal)
+    return el("p", {class: "appeal", "data-appeal": appeal.id}, "Appeal ", appeal.id, ": ",
+      el("strong", {}, appeal.state), appeal.level ? "; level on appeal: " + appeal.level : "",
+      appeal.note ? "; " + appeal.note : "", "; made ", localTime(appeal.created_at),
+      appeal.decided_at ? "; decided " + localTime(appeal.decided_at) : "");
+  const id = "appeal-reason-" + s.id;
+  const form = el("form", {class: "appeal-form", novalidate: true},
+    el("label", {for: id}, "Why the decision on submission " + s.id + " should be looked at again"),
+    el("textarea", {id, name: "reason", rows: 3, required: true}),
+    el("button", {type: "submit", class: "secondary"}, "Appeal the decision"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    try {
+      const a = await api("POST", "/v1/submissions/" + s.id + "/appeal", {reason: form.elements["reason"].value});
+      say("Appeal " + a.id + " sent; the issuer will look at submission " + s.id + " again.");
+      await loadSubmissions();
+    } catch (err) { showError(form, err); }
+  });
+  return form;
+}
+
+// Share links made on this device. The node keeps only each token's hash,
+// so the page remembers the links it made (in this browser's storage) to
+// offer withdrawing them later.
+function sharesOf(record) {
+  try { return JSON.parse(localStorage.getItem("accord.shares." + record) || "[]"); } catch { return []; }
+}
+function keepShares(record, list) {
+  if (list.length) localStorage.setItem("accord.shares." + record, JSON.stringify(list));
+  else localStorage.removeItem("accord.shares." + record);
+}
+
+function sharePart(record) {
+  const box = el("div", {class: "shares"});
+  const draw = () => {
+    const list = el("ul", {class: "share-links"});
+    for (const sh of sharesOf(record)) {
+      list.append(el("li", {"data-share": sh.token}, el("a", {href: sh.url}, sh.url), " ",
+        el("button", {type: "button", class: "secondary", onclick: async () => {
+          try {
+            await api("POST", `/v1/credentials/${record}/shares/${encodeURIComponent(sh.token)}/withdraw`, {});
+          } catch (err) {
+            // A link the node no longer knows is as good as withdrawn.
+            if (err.status !== 404) { say(err.message); return; }
+          }
+          keepShares(record, sharesOf(record).filter((x) => x.token !== sh.token));
+          say("The share link of record " + record + " is withdrawn; it no longer opens.");
+          draw();
+        }}, "Withdraw this link")));
+    }
+    box.replaceChildren(el("h4", {}, "Share links"),
+      list.children.length ? list : el("p", {class: "muted"}, "No share links made here."),
+      el("button", {type: "button", class: "secondary", onclick: async () => {
+        try {
+          const r = await api("POST", `/v1/credentials/${record}/shares`, {});
+          keepShares(record, sharesOf(record).concat([{token: r.token, url: r.url}]));
+          say("A share link for record " + record + " is ready: anyone with it can read the record until you withdraw it.");
+          draw();
+        } catch (err) { say(err.message); }
+      }}, "Make a share link for record ", record));
+  };
+  draw();
+  return box;
+}
+
 async function loadSubmissions() {
-  const r = await api("GET", "/v1/submissions");
+  const [r, ap] = await Promise.all([api("GET", "/v1/submissions"), api("GET", "/v1/appeals")]);
+  const appeals = {};
+  for (const a of ap.items) appeals[a.submission] = a;
   const subs = document.getElementById("submissions");
   const creds = document.getElementById("credentials");
   subs.replaceChildren();
@@ -119,8 +208,16 @@ async function loadSubmissions() {
             el("ul", {}, feedbackLines(s).map((f) => el("li", {}, f))))
         : null,
       el("p", {class: "muted"}, "Submitted ", localTime(s.created_at),
+        s.previous ? "; a resubmission of submission " + s.previous : "",
         s.decided_at ? "; decided " + localTime(s.decided_at) : "",
-        s.resubmit_after ? "; you may resubmit after " + localTime(s.resubmit_after) : "")));
+        s.resubmit_after ? "; you may resubmit after " + localTime(s.resubmit_after) : ""),
+      s.passed === false
+        ? el("div", {class: "row"}, el("button", {type: "button", class: "secondary", "data-resubmit": s.id,
+            onclick: () => startResubmission(s)}, "Resubmit submission ", s.id))
+        : null,
+      // An appeal asks for a fail to be looked at again; one already made
+      // is shown whatever its outcome.
+      appeals[s.id] || (s.decided_at && s.passed === false) ? appealPart(s, appeals[s.id]) : null));
     if (s.record) {
       earned++;
       const base = "/v1/credentials/" + s.record;
@@ -129,9 +226,11 @@ async function loadSubmissions() {
         el("ul", {},
           el("li", {}, el("a", {href: base + "/bundle", download: "credential-" + s.record + ".bundle"}, "Download the bundle (record, proof and status)")),
           el("li", {}, el("a", {href: base, download: "credential-" + s.record + ".cose"}, "Download the COSE record")),
+          el("li", {}, el("a", {href: base + "?format=ob3", download: "credential-" + s.record + ".json"}, "Download the Open Badges 3.0 credential")),
           el("li", {}, el("a", {href: base + "?format=json"}, "View the record's summary")),
           el("li", {}, el("a", {href: base + "/qr.png", download: "credential-" + s.record + ".png"}, "Download a QR code of the record"))),
-        el("img", {src: base + "/qr.png", alt: "QR code of credential record " + s.record, class: "qr", width: 160, height: 160})));
+        el("img", {src: base + "/qr.png", alt: "QR code of credential record " + s.record, class: "qr", width: 160, height: 160}),
+        sharePart(s.record)));
     }
   }
   if (!earned) creds.append(el("p", {}, "No credentials yet."));

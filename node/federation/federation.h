@@ -79,6 +79,8 @@ struct ac__fed_peer {
     uint64_t description_fetched; /* loop time of the last description fetch; 0: never */
     struct ac_outbox_msg *page; /* owned: the page being delivered */
     size_t npage, at;
+    uint64_t page_need; /* commit count when |page| was read: sent once durable */
+    int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
 struct ac__fed_pending; /* receive.c: a verified message waiting for its commit */
@@ -175,6 +177,10 @@ void ac__fed_kick(struct ac__fed_peer *p);
 
 /* Wakes the senders of every active peer. */
 void ac__fed_kick_all(struct ac__federation *f);
+
+/* Wakes the senders that wait for their page's commit to be durable, once
+ * it is (called when the durable count advances; node/durability.c). */
+void ac__fed_durable(struct ac__federation *f);
 
 /* Called when |p| reached us with a verified message: a peer we back off
  * from is probed now rather than at its next attempt. */

@@ -62,14 +62,18 @@ static void thresholds(const struct ac_definition *d, struct ac_monitor_threshol
     }
 }
 
-/* Checks the caller, loads the credential named by the path, its reviews and
- * the monitor's report on them. Answers and returns -1 on any failure. */
-static int load(struct ac_node *n, struct ac_http_exchange *x, struct ctx *c)
+/* Checks the caller holds one of |roles| (sets |*caller| to them when not
+ * NULL), loads the credential named by the path, its reviews and the
+ * monitor's report on them. Answers and returns -1 on any failure. */
+static int load_as(struct ac_node *n, struct ac_http_exchange *x, unsigned roles,
+                   struct ac_user *caller, struct ctx *c)
 {
     struct ac__auth a;
     memset(c, 0, sizeof *c);
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, roles))
         return -1;
+    if (caller)
+        *caller = a.user;
     const char *id = ac_http_param(x, "id");
     struct ac_credential cred;
     int err = id && strlen(id) <= AC_CREDENTIAL_ID_MAX
@@ -112,6 +116,12 @@ static int load(struct ac_node *n, struct ac_http_exchange *x, struct ctx *c)
         return -1;
     }
     return 0;
+}
+
+/* The issuer's analytics: admins only. */
+static int load(struct ac_node *n, struct ac_http_exchange *x, struct ctx *c)
+{
+    return load_as(n, x, AC_ROLE_ADMIN, NULL, c);
 }
 
 /* Builds the items x raters matrix of submission reviews: one row per
@@ -396,6 +406,34 @@ static json_t *real_or_null(int valid, double v)
     return valid ? json_real(v) : json_null();
 }
 
+/* One reviewer's row: load, agreement with consensus and benchmarks,
+ * severity, trend. NULL when out of memory. */
+static json_t *reviewer_json(const struct ctx *c, const struct ac_analytics_load *ld)
+{
+    const struct ac_monitor_reviewer *m = NULL;
+    for (size_t k = 0; k < c->monitor->n_reviewers && !m; k++)
+        if (c->monitor->reviewers[k].reviewer == (uint32_t)ld->reviewer_id)
+            m = &c->monitor->reviewers[k];
+    json_t *r = json_pack("{s:I, s:I, s:I, s:I}", "reviewer_id", (json_int_t)ld->reviewer_id,
+                          "open", (json_int_t)ld->open, "done", (json_int_t)ld->done,
+                          "declined_or_expired", (json_int_t)ld->declined);
+    if (!r)
+        return NULL;
+    json_object_set_new(r, "consensus_agreement",
+                        m ? ratio((int64_t)m->consensus_agree, (int64_t)m->consensus_n)
+                          : json_null());
+    json_object_set_new(r, "benchmark_agreement",
+                        m ? ratio((int64_t)m->benchmark_agree, (int64_t)m->benchmark_n)
+                          : json_null());
+    json_object_set_new(r, "mean_deviation",
+                        real_or_null(m && m->reviews, m ? m->mean_deviation : 0));
+    json_object_set_new(r, "severity_z",
+                        real_or_null(m && m->severity_valid, m ? m->severity_z : 0));
+    json_object_set_new(r, "trend_drop", real_or_null(m && m->trend_valid, m ? m->trend_drop : 0));
+    json_object_set_new(r, "judged", json_boolean(m && m->judged));
+    return r;
+}
+
 static void on_reviewers(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -412,31 +450,8 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
         return;
     }
     json_t *items = json_array();
-    for (size_t i = 0; i < nld; i++) {
-        const struct ac_monitor_reviewer *m = NULL;
-        for (size_t k = 0; k < c.monitor->n_reviewers && !m; k++)
-            if (c.monitor->reviewers[k].reviewer == (uint32_t)ld[i].reviewer_id)
-                m = &c.monitor->reviewers[k];
-        json_t *r = json_pack("{s:I, s:I, s:I, s:I}", "reviewer_id", (json_int_t)ld[i].reviewer_id,
-                              "open", (json_int_t)ld[i].open, "done", (json_int_t)ld[i].done,
-                              "declined_or_expired", (json_int_t)ld[i].declined);
-        if (!r)
-            continue;
-        json_object_set_new(r, "consensus_agreement",
-                            m ? ratio((int64_t)m->consensus_agree, (int64_t)m->consensus_n)
-                              : json_null());
-        json_object_set_new(r, "benchmark_agreement",
-                            m ? ratio((int64_t)m->benchmark_agree, (int64_t)m->benchmark_n)
-                              : json_null());
-        json_object_set_new(r, "mean_deviation",
-                            real_or_null(m && m->reviews, m ? m->mean_deviation : 0));
-        json_object_set_new(r, "severity_z",
-                            real_or_null(m && m->severity_valid, m ? m->severity_z : 0));
-        json_object_set_new(r, "trend_drop",
-                            real_or_null(m && m->trend_valid, m ? m->trend_drop : 0));
-        json_object_set_new(r, "judged", json_boolean(m && m->judged));
-        json_array_append_new(items, r);
-    }
+    for (size_t i = 0; i < nld; i++)
+        json_array_append_new(items, reviewer_json(&c, &ld[i]));
     free(ld);
     if (csv) {
         static const char *const cols[] = {"reviewer_id",
@@ -456,6 +471,36 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
         ac__respond_owned(x, 200,
                           json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
     }
+    ctx_release(&c);
+}
+
+/* GET /v1/analytics/credentials/{id}/reviewers/me: a reviewer's own row of
+ * the reviewers' analytics (the same figures the issuer sees, and nobody
+ * else's), so they can follow their agreement and severity. A reviewer with
+ * no review of the credential yet gets zeros and nulls. */
+static void on_reviewer_me(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ctx c;
+    struct ac_user me;
+    if (load_as(n, x, AC_ROLE_REVIEWER, &me, &c))
+        return;
+    struct ac_analytics_load *ld = NULL;
+    size_t nld = 0;
+    int err = ac_store_analytics_load(n->store, c.def_id, &ld, &nld);
+    if (err) {
+        ac__respond_error(x, err, "analytics");
+        ctx_release(&c);
+        return;
+    }
+    struct ac_analytics_load mine = {.reviewer_id = me.id};
+    for (size_t i = 0; i < nld; i++)
+        if (ld[i].reviewer_id == me.id)
+            mine = ld[i];
+    free(ld);
+    json_t *row = reviewer_json(&c, &mine);
+    ac__respond_owned(
+        x, 200, row ? json_pack("{s:s, s:o}", "credential_id", c.def_id, "reviewer", row) : NULL);
     ctx_release(&c);
 }
 
@@ -561,6 +606,7 @@ void ac__api_analytics_register(struct ac_node *n)
 {
     ac__route(n, "GET", "/v1/analytics/credentials/{id}", on_credential);
     ac__route(n, "GET", "/v1/analytics/credentials/{id}/reviewers", on_reviewers);
+    ac__route(n, "GET", "/v1/analytics/credentials/{id}/reviewers/me", on_reviewer_me);
     ac__route(n, "GET", "/v1/analytics/credentials/{id}/severity.svg", on_severity_svg);
     ac__route(n, "GET", "/v1/analytics/credentials/{id}/agreement.svg", on_agreement_svg);
 }

@@ -1,6 +1,6 @@
 /* session.c - browser sessions over HTTP: signing in (password or one-time
  * link), the session cookie and its CSRF header, signing out, and setting
- * passwords (by an admin, or by a person from an invitation link). Bearer
+ * passwords (by an admin, or by a person from an invitation or reset link). Bearer
  * tokens are untouched: ac__authenticate() comes here only when a request
  * has no authorization header. Argon2id runs on the libuv thread pool so a
  * sign-in never stalls the loop. docs/web.md describes the rules. */
@@ -385,6 +385,60 @@ static void on_link_request(struct ac_http_exchange *x, void *arg)
         x, 202, json_pack("{s:s}", "detail", "if the name is known, a sign-in link is on its way"));
 }
 
+/* POST /v1/password/reset {"name"}: a person who forgot their password asks
+ * for a set-password link by mail. Answers 202 whether or not the name
+ * exists, so names cannot be probed. Each request counts against the address
+ * and against the account (under its own key, apart from failed sign-ins), so
+ * neither one address nor many can flood a mailbox; the password itself
+ * changes only when the link is used. */
+static void on_password_reset(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    static const char *const allowed[] = {"name", NULL};
+    json_t *body;
+    if (ac__json_body(x, 0, &body))
+        return;
+    const char *given;
+    if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given)) {
+        json_decref(body);
+        return;
+    }
+    char name[AC_USER_NAME_MAX + 1], akey[96], rkey[96];
+    login_name(n, given, name);
+    json_decref(body);
+    addr_key(x, akey);
+    snprintf(rkey, sizeof rkey, "reset:%s", name);
+    int64_t now = ac_clock_now_ms();
+    int64_t wait = ac__web_throttle_wait(n->web, akey, now);
+    int64_t wait2 = ac__web_throttle_wait(n->web, rkey, now);
+    if (wait || wait2) {
+        if (wait2 > wait)
+            wait = wait2;
+        json_t *extra =
+            json_pack("{s:I}", "retry_after_seconds", (json_int_t)((wait + 999) / 1000));
+        ac__problem(x, AC_PROBLEM_TOO_MANY_REQUESTS, "name", extra,
+                    "too many password resets asked for %s; try again in %lld minutes",
+                    wait2 ? "this account" : "from this address",
+                    (long long)((wait + 59999) / 60000));
+        json_decref(extra);
+        return;
+    }
+    ac__web_throttle_fail(n->web, akey, now);
+    ac__web_throttle_fail(n->web, rkey, now);
+    struct ac_user u;
+    int err = ac_store_user_by_name(n->store, name, &u);
+    if (!err && !u.disabled_ms)
+        err = ac__web_link_send(n, &u, AC_LINK_SET_PASSWORD, 0, ac__issuer_of(n, NULL));
+    if (err && err != AC_ENOENT) {
+        ac__respond_error(x, err, "password reset");
+        return;
+    }
+    ac__respond_owned(x, 202,
+                      json_pack("{s:s}", "detail",
+                                "if the name is known, a link to choose a new password is on "
+                                "its way"));
+}
+
 static int link_hash_of(struct ac_http_exchange *x, const json_t *body, struct ac_node *n,
                         uint8_t hash[AC_SESSION_HASH_BYTES])
 {
@@ -542,6 +596,7 @@ void ac__api_session_register(struct ac_node *n)
     ac__route(n, "POST", "/v1/session/link", on_link_request);
     ac__route(n, "POST", "/v1/session/redeem", on_link_redeem);
     ac__route(n, "POST", "/v1/password", on_password_from_link);
+    ac__route(n, "POST", "/v1/password/reset", on_password_reset);
     ac__route(n, "PUT", "/v1/users/{id}/password", on_password_set);
     ac__route(n, "POST", "/v1/users/{id}/invite", on_invite);
 }

@@ -129,7 +129,7 @@ int ac__session_authenticate(struct ac_node *n, struct ac_http_exchange *x, stru
 int ac__session_open_route(const char *route)
 {
     static const char *const open[] = {"/v1/session", "/v1/session/link", "/v1/session/redeem",
-                                       "/v1/password"};
+                                       "/v1/password", "/v1/password/reset"};
     for (size_t i = 0; route && i < sizeof open / sizeof open[0]; i++)
         if (strcmp(route, open[i]) == 0)
             return 1;

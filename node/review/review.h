@@ -311,6 +311,10 @@ int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id
  * retry with doubling backoff. */
 void ac__notify_pump(struct ac_node *n);
 
+/* Sends the notification that waits for its commit to be durable, once it
+ * is (called when the durable count advances; node/durability.c). */
+void ac__notify_durable(struct ac_node *n);
+
 /* True while a delivery is in flight (the scheduler waits for it on stop). */
 int ac__notify_busy(const struct ac_node *n);
 

@@ -1,6 +1,6 @@
 /* signin.c - the services behind web sign-in: the throttle on failed
  * attempts, starting a browser session, and making and mailing one-time
- * links (sign-in and set-password). Each state change is one transaction
+ * links (sign-in, set-password and password reset). Each state change is one transaction
  * with its audit row; handlers in node/http/session.c call these. */
 #include <stdio.h>
 #include <string.h>
@@ -139,19 +139,27 @@ int ac__web_link_send(struct ac_node *n, const struct ac_user *u, enum ac_link_p
     const char *page = purpose == AC_LINK_SIGN_IN ? "link.html" : "password.html";
     /* The token travels in the fragment: it never reaches a server log or a
      * Referer header; the page reads it and posts it. */
+    int reset = purpose == AC_LINK_SET_PASSWORD && !actor_id;
     snprintf(body, sizeof body,
              purpose == AC_LINK_SIGN_IN
                  ? "Someone (we hope you) asked to sign in to Accord at %s as %s.\n\n"
                    "Open this link within 30 minutes to sign in; it works once:\n\n"
                    "%s/%s#%s\n\n"
                    "If you did not ask, ignore this message.\n"
-                 : "An administrator of Accord at %s invited you as %s.\n\n"
-                   "Open this link within 30 minutes to choose your password; it works once:\n\n"
-                   "%s/%s#%s\n",
+             : reset ? "Someone (we hope you) asked to reset the Accord password at %s of %s.\n\n"
+                       "Open this link within 30 minutes to choose a new password; it works "
+                       "once:\n\n"
+                       "%s/%s#%s\n\n"
+                       "If you did not ask, ignore this message: your password is unchanged.\n"
+                     : "An administrator of Accord at %s invited you as %s.\n\n"
+                       "Open this link within 30 minutes to choose your password; it works "
+                       "once:\n\n"
+                       "%s/%s#%s\n",
              base_url, u->name, base_url, page, text);
     sodium_memzero(text, sizeof text);
-    const char *subject =
-        purpose == AC_LINK_SIGN_IN ? "Your Accord sign-in link" : "Choose your Accord password";
+    const char *subject = purpose == AC_LINK_SIGN_IN ? "Your Accord sign-in link"
+                          : reset                    ? "Reset your Accord password"
+                                                     : "Choose your Accord password";
     int err = ac_store_tx_begin(n->store);
     if (err) {
         sodium_memzero(body, sizeof body);
@@ -162,8 +170,10 @@ int ac__web_link_send(struct ac_node *n, const struct ac_user *u, enum ac_link_p
         err = ac_store_notify_add(n->store, u->id,
                                   purpose == AC_LINK_SIGN_IN ? "sign-in" : "set-password", 0,
                                   subject, body, now, NULL);
-    json_t *detail =
-        json_pack("{s:s}", "purpose", purpose == AC_LINK_SIGN_IN ? "sign-in" : "set-password");
+    json_t *detail = json_pack("{s:s}", "purpose",
+                               purpose == AC_LINK_SIGN_IN ? "sign-in"
+                               : reset                    ? "reset-password"
+                                                          : "set-password");
     if (!err)
         err = detail
                   ? ac_audit_id(n, "user", u->id, actor_id ? actor_id : u->id, "link.send", detail)

@@ -72,7 +72,8 @@ void ac__web_qr_register(struct ac_node *n);
 /* ---- sessions over HTTP (node/http/session.c) ---- */
 
 /* Registers /v1/session, /v1/session/link, /v1/session/redeem, /v1/password,
- * PUT /v1/users/{id}/password and POST /v1/users/{id}/invite. */
+ * /v1/password/reset, PUT /v1/users/{id}/password and
+ * POST /v1/users/{id}/invite. */
 void ac__api_session_register(struct ac_node *n);
 
 /* Authenticates |x| by its session cookie (for a request with no
@@ -88,7 +89,8 @@ int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac_
 
 /* Returns 1 when |route| (a route pattern; may be NULL) is one of the
  * sign-in routes that take a body without a credential (POST /v1/session,
- * /v1/session/link, /v1/session/redeem, /v1/password), else 0. The early
+ * /v1/session/link, /v1/session/redeem, /v1/password, /v1/password/reset),
+ * else 0. The early
  * token check (node/http/early_auth.c) lets them through. */
 int ac__session_open_route(const char *route);
 
@@ -121,8 +123,10 @@ int ac__web_session_start(struct ac_node *n, int64_t user_id, struct ac_session 
 
 /* Makes a one-time link of |purpose| for user |u| and queues the mail
  * carrying it (the node's notification outbox), in one transaction with an
- * audit entry naming |actor_id| (0: the person themselves). |base_url| is
- * the origin the link points at. Returns 0 or a store error. */
+ * audit entry naming |actor_id| (0: the person themselves). A set-password
+ * link the person asked for themselves (actor 0) is worded as a password
+ * reset, one an admin sent as an invitation. |base_url| is the origin the
+ * link points at. Returns 0 or a store error. */
 int ac__web_link_send(struct ac_node *n, const struct ac_user *u, enum ac_link_purpose purpose,
                       int64_t actor_id, const char *base_url);
 

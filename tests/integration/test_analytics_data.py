@@ -284,6 +284,15 @@ def main():
                   and x["trend_drop"] is None and x["judged"] is True,
                   "R%d: done %d, agreement with consensus %.4f, mean deviation %+.4f, "
                   "severity z %+.4f" % (k + 1, d, agree, dev, z))
+        # Each reviewer reads their own row, the same figures, and no one else's.
+        for k, (uid, api, _) in enumerate(revs):
+            r = api.get(base + "/reviewers/me")
+            check(r[0] == 200 and r[1]["reviewer"] == items[uid] and r[1]["credential_id"] == cid,
+                  "R%d reads their own agreement and severity, as the issuer sees them" % (k + 1))
+        st, e = admin.post("/v1/users", {"name": "earner-stats", "roles": ["earner"]})
+        tok = admin.post("/v1/users/%d/tokens" % e["id"], {"label": "t"})[1]["token"]
+        r = admin.client.get(n.url + base + "/reviewers/me", headers={"authorization": "Bearer " + tok})
+        check(r.status_code == 403, "someone without the reviewer role cannot read a reviewer's row")
         check(items[ids[2]]["severity_z"] > 0 and items[ids[0]]["severity_z"] < 0
               and items[ids[1]]["severity_z"] < 0,
               "the lenient reviewer alone has a positive severity")

@@ -1,15 +1,19 @@
 """The pages in a real headless chromium (selenium) against a real node over
-TLS: a teacher signs in keyboard-only, reads the catalog, submits evidence
-with a file and sees the submission; an issuer revokes a record and sees its
-status; an expert scores a benchmark item. On every
-screen visited axe-core reports no WCAG 2.2 A/AA violation and the page has
-no horizontal scroll at 320 px. A display name holding <script> renders as
-text. A reviewer accepts the batch and scores it; the teacher then reads the
-feedback and downloads the credential, which the issuer revokes; a
-recognizer verifies a valid, the revoked and a forged credential.
+TLS, every role's screens in one journey (docs/web.md lists what each
+step does): teacher (keyboard-only sign-in, submitting with a file,
+password reset by mail, feedback, downloads, share links, appeal,
+resubmission after the wait), recognizer (verdicts, totals, policies,
+approvals), reviewer (batches, per-element scoring beside the rubric,
+statistics), issuer (flags, analytics, records, keys, inviting a user),
+the invited reviewer (apply, screening, modules, certification,
+availability, notices) and expert (benchmark scoring, conflicts). On every
+screen visited axe-core reports no WCAG 2.2 A/AA violation and the page
+has no horizontal scroll at 320 px; data holding markup renders as text.
 Screenshots go to the test's output folder on failure."""
+import glob
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -28,6 +32,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -40,6 +45,7 @@ if not os.path.exists(AXE):
 
 OUT = os.path.join(BUILD, "tests", "web-output")
 PASSWORD = "a long enough password"
+NEW_PASSWORD = "a password chosen anew"
 FEEDBACK = "<b>Clear criteria</b> & a real revision"
 
 
@@ -64,8 +70,14 @@ class Pages:
         self.visited = set()
 
     def wait(self, cond, what, timeout=15):
+        def safe(d):
+            # A page redrawn while it is read leaves stale elements: not yet.
+            try:
+                return cond(d)
+            except StaleElementReferenceException:
+                return False
         try:
-            return WebDriverWait(self.d, timeout).until(lambda d: cond(d))
+            return WebDriverWait(self.d, timeout).until(safe)
         except Exception:
             raise AssertionError("timed out waiting for " + what)
 
@@ -137,13 +149,46 @@ def sign_out(p):
     p.wait(lambda d: d.find_elements(By.ID, "signin"), "the sign-in page after sign-out")
 
 
+def mails(node):
+    return set(glob.glob(os.path.join(node.data_dir, "maildir", "new", "*")))
+
+
+def mailed_link(node, before, page, timeout=10):
+    """The path and fragment of the |page| link in the first mail delivered
+    after |before| (a set of mail files)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(mails(node) - before):
+            with open(path, errors="replace") as f:
+                m = re.search(r"/(%s#acl_[A-Za-z0-9_-]{43})" % re.escape(page), f.read())
+            if m:
+                return "/" + m.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no mail with a %s link within %d s" % (page, timeout))
+
+
+def choose_password(p, link, password):
+    """Opens a mailed set-password link and chooses |password|."""
+    p.open(link, "#set-password")
+    p.audit("choose a password")
+    p.d.find_element(By.ID, "password").send_keys(password, Keys.ENTER)
+    p.wait(lambda d: d.current_url.endswith("/home.html") and d.find_elements(By.CSS_SELECTOR, "#roles li"),
+           "home after choosing a password")
+
+
 def journeys(p, n, admin_token, files_dir):
     admin = Api(n, admin_token)
     d = load_definition()
+    d["review"]["appeal_window_days"] = 30
+    # A rubric scored per element, so the review screen shows a level and
+    # feedback for each.
+    d["scoring"]["grain"] = "per_element"
+    d["scoring"]["combine"] = {"rule": "thresholds"}
     cred = active_credential(n, admin_token, d, reviewers=2)
     # A teacher whose display name is markup: it must render as text.
+    # Records name their earner by a verified address: the admin vouches.
     st, t = admin.post("/v1/users", {"name": "tina", "display_name": "<script>alert(1)</script>Tina",
-                                     "roles": ["earner"]})
+                                     "roles": ["earner"], "email": "tina@district.example"})
     assert st == 201, t
     assert admin.put("/v1/users/%d/password" % t["id"], {"password": PASSWORD})[0] == 200
 
@@ -183,6 +228,22 @@ def journeys(p, n, admin_token, files_dir):
     st, sub = admin.get("/v1/submissions/%d" % sid)
     check(st == 200 and any("artifact" in e for e in sub["elements"]),
           "the submission carries the uploaded file as an artifact")
+    sign_out(p)
+    # A second attempt of hers that the reviewers will find not there yet
+    # (made through the API: the page's submitting is checked above).
+    tina = Api(n, admin.post("/v1/users/%d/tokens" % t["id"], {"label": "test"})[1]["token"])
+    st, weak = tina.post("/v1/submissions", {"credential": d["id"], "version": d["version"], "elements": [
+        {"id": "criteria", "text": "A draft that is not there yet."},
+        {"id": "reflection", "text": "Students did not get to revise this time."}]})
+    assert st == 201, weak
+
+    # ---- tina forgot her password: a reset link by mail
+    p.open("/", "#reset")
+    before = mails(n)
+    p.d.find_element(By.ID, "reset-name").send_keys("tina@test.node", Keys.ENTER)
+    p.wait(lambda d: "on its way" in d.find_element(By.ID, "status").text, "the reset request answered")
+    choose_password(p, mailed_link(n, before, "password.html"), NEW_PASSWORD)
+    check(True, "a teacher resets a forgotten password through a mailed link and is signed in")
     sign_out(p)
 
     # ---- recognizer: a valid, a revoked and a forged credential
@@ -245,6 +306,41 @@ def journeys(p, n, admin_token, files_dir):
         if label == "valid":
             p.audit("recognizer verdict")
         p.d.execute_script("document.getElementById('result').replaceChildren()")
+
+    # The teacher's total: only the valid one counts (its policy: 100 CEUs).
+    p.d.find_element(By.ID, "total-teacher").send_keys("t-1042", Keys.ENTER)
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#total tr[data-purpose="ceu"] td'), "the teacher's total")
+    check(p.text('#total tr[data-purpose="ceu"] td') == "100",
+          "a recognizer reads a teacher's total: the valid credential counts, the revoked one not")
+    # Policies: the one made through the API is listed; a new one from the
+    # form, first refused beside its field, then added.
+    check(d["id"] in p.text("#policies"), "a recognizer's policies are listed")
+    p.d.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.ID, "pol-credential-error"), "the refusal beside the credential field")
+    p.d.find_element(By.ID, "pol-credential").send_keys(d["id"])
+    Select(p.d.find_element(By.ID, "pol-purpose")).select_by_value("pay_scale")
+    p.d.find_element(By.ID, "pol-ceus").send_keys("2.5")
+    p.d.find_element(By.ID, "pol-approval").click()
+    p.d.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 2, "the new policy")
+    check("approval needed" in p.text("#policies"), "a recognizer adds a policy that needs approval")
+    st, ask = tina.post("/v1/approvals", {"recognizer_id": v["id"], "credential_id": d["id"],
+                                          "note": "For the pay scale step"})
+    assert st == 201, ask
+    p.d.refresh()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#approvals article[data-approval="%d"] form' % ask["id"]),
+           "the approval request")
+    p.audit("recognizer policies and approvals")
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Approve request %d']" % ask["id"]).click()
+    p.wait(lambda d: "approved" in d.find_element(By.CSS_SELECTOR, '#approvals article[data-approval="%d"]' % ask["id"]).text,
+           "the request approved")
+    check(tina.get("/v1/approvals/%d" % ask["id"])[1]["state"] == "approved",
+          "a recognizer approves a teacher's request from the page")
+    newest = max(int(a.get_attribute("data-policy")) for a in
+                 p.d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]"))
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Retire policy %d']" % newest).click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 1, "the policy retired")
+    check(True, "a recognizer retires a policy from the page")
     sign_out(p)
 
     # ---- reviewer: the batch arrives after the batch timer (test clock)
@@ -263,17 +359,29 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "button[data-assignment]"), "the accepted assignments")
     scored = 0
     while True:
-        buttons = p.d.find_elements(By.CSS_SELECTOR, "button[data-assignment]")
-        if not buttons:
+        # The list is redrawn after each score: read and click in one script.
+        opened = p.d.execute_script(
+            "const b = document.querySelector('button[data-assignment]');"
+            " if (!b) return null; b.click(); return b.dataset.assignment;")
+        if not opened:
             break
-        buttons[0].click()
-        p.wait(lambda d: d.find_elements(By.ID, "score-form"), "the review screen")
+        p.wait(lambda d: d.find_elements(By.ID, "score-form")
+               and ("Assignment %s " % opened) in d.find_element(By.ID, "review").text, "the review screen")
         if scored == 0:
+            check("Rubric" in p.text("#review") and "(passing)" in p.text("#review .rubric"),
+                  "the evidence is shown beside the rubric's levels")
             p.audit("review screen")
-        Select(p.d.find_element(By.ID, "score-level")).select_by_visible_text("pass")
-        p.d.find_element(By.ID, "score-feedback").send_keys(FEEDBACK)
+        weak_one = "not there yet" in p.text("#review")
+        selects = p.d.find_elements(By.CSS_SELECTOR, "#score-form select")
+        check([s.get_attribute("name") for s in selects] == ["levels.criteria", "levels.reflection"],
+              "the review screen asks a level per element of a per-element rubric")
+        for sel in selects:
+            Select(sel).select_by_visible_text("not yet" if weak_one else "pass")
+        p.d.find_element(By.ID, "score-feedback-criteria").send_keys(FEEDBACK)
         p.d.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
-        p.wait(lambda d: not d.find_elements(By.ID, "score-form"), "the score accepted")
+        p.wait(lambda d: not d.find_elements(By.ID, "score-form")
+               and not d.find_elements(By.CSS_SELECTOR, 'button[data-assignment="%s"]' % opened),
+               "the score accepted and the list redrawn")
         scored += 1
         assert scored < 20, "more assignments than a batch holds"
     check(scored >= 1, "the reviewer accepts the batch and scores %d assignment(s) from the page" % scored)
@@ -284,13 +392,29 @@ def journeys(p, n, admin_token, files_dir):
     for b in r2api.get("/v1/reviews/batches")[1]["items"]:
         for it in b["items"]:
             if it["state"] == "accepted":
+                shown = json.dumps(r2api.get("/v1/reviews/assignments/%d" % it["assignment"])[1])
+                lvl = "not yet" if "not there yet" in shown else "pass"
                 st, r = r2api.post("/v1/reviews/assignments/%d/score" % it["assignment"],
-                                   {"level": "pass", "feedback": "Well done."})
+                                   {"levels": {"criteria": lvl, "reflection": lvl},
+                                    "feedback": {"reflection": "Well done."}})
                 assert st == 200, r
     p.wait(lambda d: admin.get("/v1/submissions/%d" % sid)[1].get("record"), "the record issued", timeout=20)
+    p.wait(lambda d: admin.get("/v1/submissions/%d" % weak["id"])[1].get("passed") is False,
+           "the weak attempt decided", timeout=20)
+
+    # ---- the reviewer again: her agreement statistics once both are decided
+    sign_in(p, users[r1], PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#certs table.stats"), "my agreement statistics")
+    stats = {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+             for r in p.d.find_elements(By.CSS_SELECTOR, "#certs table.stats tr")}
+    check(stats.get("Reviews done") == str(scored) and "Agreement with the final decision" in stats,
+          "a reviewer reads her own agreement statistics: %s" % stats)
+    p.audit("reviewer statistics")
+    sign_out(p)
 
     # ---- teacher again: the outcome, the feedback as text, the downloads
-    sign_in(p, "tina", PASSWORD)
+    sign_in(p, "tina", NEW_PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Teacher").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials article[data-record]"), "my credentials")
     fb = p.text("#submissions .feedback")
@@ -305,22 +429,123 @@ def journeys(p, n, admin_token, files_dir):
         "Promise.all(arguments[0].map(u => fetch(u).then(r => [r.status, r.headers.get('content-type')])))"
         ".then(done, e => done(String(e)));", links)
     check(all(s == 200 for s, _ in got) and any("cbor" in (t or "") for _, t in got)
-          and any("cose" in (t or "") for _, t in got) and any("png" in (t or "") for _, t in got),
-          "the bundle, the COSE record, the summary and the QR code download (%s)" % got)
+          and any("cose" in (t or "") for _, t in got) and any("png" in (t or "") for _, t in got)
+          and any("vc+ld+json" in (t or "") for _, t in got),
+          "the bundle, the COSE record, the OB 3.0 credential, the summary and the QR code download (%s)" % got)
     qr_ok = p.d.execute_script("const i = document.querySelector('#credentials img.qr');"
                                " return i && i.complete && i.naturalWidth > 0;")
     check(qr_ok, "the credential's QR code is shown")
+
+    def status_of(url):
+        # Without the session's cookie: what anyone given the link gets.
+        return p.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'omit'}).then(r => done(r.status), e => done(String(e)));", url)
+    p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'Make a share link')]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials li[data-share] a"), "the share link")
+    shared = p.d.find_element(By.CSS_SELECTOR, "#credentials li[data-share] a").get_attribute("href")
+    check(status_of(shared) == 200, "a share link the teacher makes opens the record without signing in")
+    p.audit("teacher with a share link")
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Withdraw this link']").click()
+    p.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, "#credentials li[data-share]"), "the link withdrawn")
+    check(status_of(shared) == 404, "a withdrawn share link no longer opens")
+
+    # The weak attempt: appeal the decision, then try to resubmit too early.
+    card = '#submissions article[data-submission="%d"]' % weak["id"]
+    check("(not passed)" in p.text(card) and "you may resubmit after" in p.text(card),
+          "the failed attempt shows its outcome and when it may be resubmitted")
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=reason]").send_keys(
+        "The reflection was cut short by a school closure.")
+    p.d.find_element(By.CSS_SELECTOR, card + " .appeal-form button").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .appeal[data-appeal]"), "the appeal made")
+    check("open" in p.text(card + " .appeal"), "the teacher appeals a decision and sees the appeal open")
+
+    def resubmit(expect_error):
+        p.d.find_element(By.CSS_SELECTOR, 'button[data-resubmit="%d"]' % weak["id"]).click()
+        p.wait(lambda d: d.find_element(By.ID, "previous").get_attribute("value") == str(weak["id"])
+               and d.find_elements(By.ID, "text-criteria"), "the form ready to resubmit")
+        p.d.find_element(By.ID, "text-criteria").send_keys("Criteria co-written with the class, posted on the wall.")
+        p.d.find_element(By.ID, "text-reflection").send_keys("Every student revised one paragraph using the comments.")
+        p.d.find_element(By.CSS_SELECTOR, "#submit button[type=submit]").click()
+        if expect_error:
+            p.wait(lambda d: d.find_elements(By.ID, "previous-error"), "the refusal beside the previous field")
+            check("wait" in p.text("#previous-error") and not re.search(r"\d{4}-\d\d-\d\dT", p.text("#previous-error")),
+                  "resubmitting before the wait is refused beside the field, its time in the reader's zone: %s"
+                  % p.text("#previous-error"))
+            p.audit("teacher with a refused resubmission")
+        else:
+            # Read in one script: the list is redrawn while it is read.
+            p.wait(lambda d: d.execute_script(
+                "return document.getElementById('submissions').textContent.includes(arguments[0]);",
+                "resubmission of submission %d" % weak["id"]), "the resubmission listed")
+            check(True, "after the wait the teacher resubmits and sees it linked to the failed attempt")
+    resubmit(True)
+    sign_out(p)
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 31 * 86400})
+    check(st == 200, "the test clock moves past the 30-day resubmission wait")
+    sign_in(p, "tina", NEW_PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Teacher").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'button[data-resubmit="%d"]' % weak["id"]), "the failed attempt")
+    resubmit(False)
     sign_out(p)
 
     # ---- issuer: users, definitions, records
     st, a = admin.post("/v1/users", {"name": "ida", "roles": ["admin"]})
     admin.put("/v1/users/%d/password" % a["id"], {"password": PASSWORD})
     rec = {"id": record}
+    # Another earner copies tina's weak attempt word for word: a flag.
+    st, cc = admin.post("/v1/users", {"name": "copycat", "roles": ["earner"]})
+    copycat = Api(n, admin.post("/v1/users/%d/tokens" % cc["id"], {"label": "t"})[1]["token"])
+    st, copied = copycat.post("/v1/submissions", {"credential": d["id"], "version": d["version"], "elements": [
+        {"id": e["id"], "text": e["text"]} for e in weak["elements"]]})
+    assert st == 201, copied
+    p.wait(lambda _: any(f["kind"] == "near_duplicate" and f.get("submission") == copied["id"]
+                         for f in admin.get("/v1/flags")[1]["items"]), "the near-duplicate flag")
     sign_in(p, "ida", PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Issuer").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#users tr[data-user]"), "the users table")
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#definitions article"), "the definitions")
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#records form[data-record="%d"]' % record)
+           and d.find_elements(By.CSS_SELECTOR, "#keys tr[data-kid]")
+           and d.find_elements(By.CSS_SELECTOR, "#analytics img.chart")
+           and d.find_elements(By.CSS_SELECTOR, "#flags article[data-flag]"), "records, keys, analytics and flags")
     p.audit("issuer")
+
+    # Flags: the near-duplicate, with its detail, rejected from the page.
+    flag = [a for a in p.d.find_elements(By.CSS_SELECTOR, "#flags article[data-flag]")
+            if "submission %d" % copied["id"] in a.text][0]
+    fid = flag.get_attribute("data-flag")
+    flag.find_element(By.XPATH, ".//button[starts-with(normalize-space(.), 'Reject submission')]").click()
+    p.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, '#flags article[data-flag="%s"]' % fid), "the flag resolved")
+    check([f for f in admin.get("/v1/flags?all=1")[1]["items"] if str(f["id"]) == fid][0]["resolution"] == "reject",
+          "the issuer rejects a near-duplicate flag from the page")
+
+    # Analytics: the figures and both SVG charts.
+    card = '#analytics article[data-analytics="%s"]' % d["id"]
+    figures = {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+               for r in p.d.find_elements(By.CSS_SELECTOR, card + " tr")}
+    charts = p.d.execute_script(
+        "return [...document.querySelectorAll(arguments[0] + ' img.chart')].map(i => i.complete && i.naturalWidth > 0);",
+        card)
+    check(int(figures["Submissions"]) >= 3 and figures["Passed"] == "1" and charts == [True, True],
+          "the issuer reads a credential's analytics with both SVG charts: %s %s" % (figures, charts))
+
+    # Records: suspend and reinstate from the list, each with a reason.
+    row = '#records form[data-record="%d"]' % record
+    for verb, want_status in (("Suspend", "suspended"), ("Reinstate", "valid")):
+        p.d.find_element(By.CSS_SELECTOR, row + " input[name=reason]").send_keys("checking the evidence")
+        p.d.find_element(By.XPATH, "//button[normalize-space(.)='%s record %d']" % (verb, record)).click()
+        p.wait(lambda d: d.find_element(By.CSS_SELECTOR, row + " .record-status").text == want_status,
+               "the record " + want_status)
+    check(True, "the issuer suspends and reinstates a record from the records list, each with a reason")
+
+    # Keys: rotate; the old key stays listed with its window.
+    old_kid = p.d.find_element(By.CSS_SELECTOR, "#keys tr.current").get_attribute("data-kid")
+    p.d.find_element(By.CSS_SELECTOR, "#rotate-form button").click()
+    p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#keys tr[data-kid]")) == 2, "the rotated keys")
+    new_kid = p.d.find_element(By.CSS_SELECTOR, "#keys tr.current").get_attribute("data-kid")
+    check(new_kid != old_kid and "(current)" not in p.text('#keys tr[data-kid="%s"]' % old_kid),
+          "the issuer rotates the signing key and the old one stays listed, retired")
     bad = dict(load_definition(), id="bad-def")
     bad["scoring"] = dict(bad["scoring"], levels=["pass", "pass"], passing_level="<script>x</script>")
     p.d.find_element(By.ID, "definition").send_keys(json.dumps(bad))
@@ -342,6 +567,95 @@ def journeys(p, n, admin_token, files_dir):
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#record-action .form-error:not(:empty), #record-action p.error"),
            "the conflict shown in the form")
     check(True, "revoking a revoked record shows the API's refusal in the form")
+
+    # ---- the issuer adds a reviewer and invites her by mail from the page
+    p.d.find_element(By.ID, "user-name").send_keys("ivy")
+    p.d.find_element(By.ID, "user-roles").send_keys("reviewer")
+    p.d.find_element(By.CSS_SELECTOR, "#new-user button").click()
+    invite = "//button[normalize-space(.)='Invite ivy']"
+    p.wait(lambda d: d.find_elements(By.XPATH, invite), "ivy's row with its invite button")
+    before = mails(n)
+    p.d.find_element(By.XPATH, invite).click()
+    p.wait(lambda d: "mailed to ivy" in d.find_element(By.ID, "status").text, "the invitation sent")
+    link = mailed_link(n, before, "password.html")
+    sign_out(p)
+    ivy = [u["id"] for u in admin.get("/v1/users?limit=200")[1]["items"] if u["name"] == "ivy"][0]
+    # The credential's qualification "holds writing-workshop-basics", as the
+    # issuer registers it for a credential held elsewhere.
+    assert admin.post("/v1/held-credentials", {"user_id": ivy, "credential": "writing-workshop-basics"})[0] == 201
+    choose_password(p, link, PASSWORD)
+    check(True, "an invited user chooses a password from the mailed link and is signed in")
+
+    # ---- reviewer ivy: profile, apply, screening, training, certification
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    card = '#certs article[data-credential="%s"]' % cred.ref
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .apply-form"), "the application form")
+    p.audit("reviewer before applying")
+    p.d.find_element(By.ID, "prof-school").send_keys("Ivy Elementary")
+    p.d.find_element(By.ID, "prof-district").send_keys("North District")
+    p.d.find_element(By.ID, "prof-domains").send_keys("ELA")
+    p.d.find_element(By.CSS_SELECTOR, "#profile button").click()
+    p.wait(lambda d: "Profile saved" in d.find_element(By.ID, "status").text, "the profile saved")
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=domain_expertise]").send_keys("Ten years teaching ELA.")
+    p.d.find_element(By.CSS_SELECTOR, card + " .apply-form button").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .cert-state"), "the application's status")
+    check(p.text(card + " .cert-state") == "applied" and "waiting for the issuer" in p.text(card)
+          and "holds credential writing-workshop-basics (automatic): met" in p.text(card),
+          "a reviewer applies and sees each screening check's status")
+    st, r = admin.post("/v1/definitions/%s/applications/%d/screen" % (cred.ref, ivy), {"approve": True})
+    assert st == 200, r
+    p.d.refresh()
+    general = "//button[normalize-space(.)='I have completed the general module']"
+    p.wait(lambda d: d.find_elements(By.XPATH, general), "the general module")
+    check("screened" == p.text(card + " .cert-state"), "once the issuer approves, the reviewer is screened")
+    p.d.find_element(By.XPATH, general).click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .training details"), "the training module")
+    p.audit("reviewer training module")
+    check("Key characteristics" in p.d.find_element(By.CSS_SELECTOR, card + " .training").get_attribute("textContent")
+          or "Examples at level pass" in p.text(card), "the training module shows examples per level")
+    p.d.find_element(By.XPATH, "//button[starts-with(normalize-space(.), 'I have completed the training module')]").click()
+    def attempt(number, right):
+        begin = "//button[starts-with(normalize-space(.), 'Start certification attempt %d')]" % number
+        p.wait(lambda d: d.find_elements(By.XPATH, begin), "the certification attempt button")
+        p.d.find_element(By.XPATH, begin).click()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]"), "the attempt's items")
+        if number == 1:
+            p.audit("certification attempt")
+        items = p.d.find_elements(By.CSS_SELECTOR, card + " .attempt-form div[data-item]")
+        for it in items:
+            content = it.find_element(By.TAG_NAME, "p").text
+            level = cred.levels[cred.bench_truth[content]] if right else cred.levels[0]
+            Select(it.find_element(By.TAG_NAME, "select")).select_by_visible_text(level)
+        p.d.find_element(By.CSS_SELECTOR, card + " .attempt-form button[type=submit]").click()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .attempt-result"), "the attempt's result")
+        return len(items), p.text(card + " .attempt-result")
+    # A first attempt scored all at the lowest level fails and says when
+    # the next one opens; asking earlier is refused with that time.
+    k, result = attempt(1, False)
+    check("Not passed" in result and "next attempt opens" in result,
+          "a failed certification attempt shows its result and the wait: %s" % result)
+    p.d.refresh()
+    early = "//button[starts-with(normalize-space(.), 'Start certification attempt 2')]"
+    p.wait(lambda d: d.find_elements(By.XPATH, early), "the second attempt's button")
+    p.d.find_element(By.XPATH, early).click()
+    p.wait(lambda d: "next attempt opens" in d.find_element(By.ID, "status").text, "the wait")
+    check(True, "starting an attempt before the wait is over shows when it opens")
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 8 * 86400})
+    assert st == 200
+    sign_in(p, "ivy", PASSWORD)  # the 8-hour session ran out with the clock
+    p.d.find_element(By.LINK_TEXT, "Reviewer").click()
+    k, result = attempt(2, True)
+    check("Passed" in result and "certified" in result,
+          "after the wait a reviewer answers the %d items of a second attempt and is certified" % k)
+    p.d.find_element(By.ID, "prof-available").click()
+    p.d.find_element(By.CSS_SELECTOR, "#profile button").click()
+    p.wait(lambda d: "not available" in d.find_element(By.ID, "status").text, "the availability saved")
+    p.d.refresh()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#notices details"), "the notices")
+    check(not p.d.find_element(By.ID, "prof-available").is_selected(),
+          "a reviewer sets herself unavailable and the page keeps it")
+    notices = p.d.find_element(By.ID, "notices").get_attribute("textContent")
+    check("Choose your Accord password" in notices, "the reviewer reads her notices")
     sign_out(p)
 
     # ---- expert: a benchmark item to score on a second credential
@@ -365,8 +679,13 @@ def journeys(p, n, admin_token, files_dir):
     assert admin.post("/v1/definitions/%s/transition" % ref, {"to": "benchmarks"})[0] == 200
     st, r = admin.post("/v1/definitions/%s/benchmarks" % ref, {
         "experts": [e[0] for e in cred.experts],
-        "items": [{"label": "bench-one", "content": "An exit ticket at the pass level."}]})
+        "items": [{"label": "bench-one", "content": "An exit ticket at the pass level."},
+                  {"label": "bench-split", "content": "An exit ticket the experts read differently."}]})
     assert st == 201, r
+    # The experts split on bench-split: a conflict for the conference.
+    split = r["item_ids"][1]
+    assert cred.experts[0][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "pass"})[0] == 200
+    assert cred.experts[1][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "almost there"})[0] == 200
     users = admin.get("/v1/users?limit=200")[1]["items"]
     ename = [u["name"] for u in users if u["id"] == eid][0]
     sign_in(p, ename, PASSWORD)
@@ -382,6 +701,21 @@ def journeys(p, n, admin_token, files_dir):
     st, items = cred.experts[0][1].get("/v1/benchmarks/assignments?limit=200")
     mine = [i for i in items["items"] if str(i["item_id"]) == item]
     check(mine and mine[0]["my_level"] == "pass", "an expert scores a benchmark item from the page")
+    conflict = '#conflicts form[data-item="%d"]' % split
+    check("you: pass" in p.text(conflict) and "almost there" in p.text(conflict),
+          "the conflict shows every expert's score once all have scored")
+    Select(p.d.find_element(By.CSS_SELECTOR, conflict + " select")).select_by_visible_text("almost there")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " textarea[name=key_characteristics]").send_keys(
+        "Names the criterion but not the next step.")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " textarea[name=common_errors]").send_keys(
+        "Read as a pass because it is long.")
+    p.audit("expert conflict")
+    p.d.find_element(By.CSS_SELECTOR, conflict + " button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, conflict + " .resolved"), "the conflict resolved")
+    st, bench = admin.get("/v1/definitions/%s/benchmarks" % ref)
+    done = [i for i in bench["items"] if i["item_id"] == split][0]
+    check(done["final_level"] == "almost there" and done.get("common_errors") == "Read as a pass because it is long.",
+          "an expert resolves a conflict in conference with annotations from the page")
     sign_out(p)
 
     cred.close()

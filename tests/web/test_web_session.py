@@ -1,6 +1,6 @@
 """Browser sessions over HTTP against a real node over TLS, without a
 browser: the cookie's flags, the CSRF header, the sign-in throttle, a mailed
-sign-in link, an admin's invitation, sign-out, and the static pages' headers
+sign-in link, an admin's invitation, a password reset by mail, sign-out, and the static pages' headers
 and ETags. (The browser journeys are in test_web_browser.py.)"""
 import glob
 import os
@@ -37,6 +37,20 @@ def wait_mail(node, page, timeout=10):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def wait_new_mail(node, before, timeout=10):
+    """The text of the first mail delivered that is not in |before|."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        new = set(glob.glob(os.path.join(node.data_dir, "maildir", "new", "*"))) - before
+        if new:
+            with open(sorted(new)[0], errors="replace") as f:
+                return f.read()
+        if time.monotonic() > deadline:
+            raise AssertionError("no new mail within %d s" % timeout)
+        time.sleep(0.2)
 
 
 def main():
@@ -144,6 +158,32 @@ def run(tls):
             check(r.status_code == 201, "the invitation link sets the password and signs in")
             r = c.post(n.url + "/v1/session", json={"name": "wren", "password": "a new password"})
             check(r.status_code == 201, "the chosen password then signs in")
+
+            # A forgotten password: a reset link by mail, like an invitation
+            # but asked for by the person, and limited per account.
+            r = c.post(n.url + "/v1/password/reset", json={"name": "nobody-here"})
+            check(r.status_code == 202, "a reset for an unknown name answers like a known one")
+            before = set(glob.glob(os.path.join(n.data_dir, "maildir", "new", "*")))
+            r = c.post(n.url + "/v1/password/reset", json={"name": "wren@test.node"})
+            check(r.status_code == 202, "a password reset is requested by mail address")
+            mail = wait_new_mail(n, before)
+            token = re.search(r"/password\.html#(acl_[A-Za-z0-9_-]{43})", mail).group(1)
+            check("Reset your Accord password" in mail and "your password is unchanged" in mail,
+                  "the reset mail says it is a reset the person asked for")
+            r = c.post(n.url + "/v1/session", json={"name": "wren", "password": "a new password"})
+            check(r.status_code == 201, "asking for a reset leaves the password working until the link is used")
+            r = c.post(n.url + "/v1/password", json={"token": token, "password": "another password"})
+            check(r.status_code == 201, "the reset link sets a new password and signs in")
+            r = c.post(n.url + "/v1/session", json={"name": "wren", "password": "a new password"})
+            check(r.status_code == 401, "the old password no longer signs in after a reset")
+            r = c.post(n.url + "/v1/password", json={"token": token, "password": "a third password"})
+            check(r.status_code == 401 and r.json()["field"] == "token", "a reset link works only once")
+            codes = [c.post(n.url + "/v1/password/reset", json={"name": "wren"}).status_code for _ in range(5)]
+            r = c.post(n.url + "/v1/password/reset", json={"name": "wren"})
+            check(codes == [202] * 4 + [429] and r.status_code == 429 and r.json()["field"] == "name",
+                  "the sixth reset of an account within 15 minutes is refused with 429 (%s)" % codes)
+            r = c.post(n.url + "/v1/password/reset", json={"name": "wren", "password": "x"})
+            check(r.status_code == 400, "a reset request takes only a name")
         admin.close()
         code = n.stop()
         check(code == 0 and "Sanitizer" not in n.read_stderr(),
