@@ -1,22 +1,40 @@
 #!/usr/bin/python3
-"""demo.py - the lifecycle demo: one accord-node on loopback taken from nothing
-through the whole seed workflow with generated sample data, every action a
-person takes done with accordctl (the HTTP API only where no command exists:
-reading the node's JWKS for the recognizer's trust file), accord-verify for
-the offline checks. tools/demo.sh runs tools/setup.sh first, then this.
+"""demo.py - the consortium demo (README command (a)): four accord-node
+processes on loopback, each with its own data directory, keys and TLS
+listener (one throwaway openssl certificate), bound by one consortium file
+signed with accordctl consortium keygen/sign: a state issuer (state.example),
+two districts that lend reviewers (north.example, south.example) and a
+recognizer (recognizer.example) that witnesses the state's log. The state
+takes a credential through the seed workflow (authoring, pilot, benchmarks,
+training, its own reviewers certified); district reviewers apply from their
+own nodes and are certified by the state, which activates the credential; a
+peak of submissions goes partly to them as lent batches; one declines, one
+scores leniently and is caught by blind benchmark items, one goes quiet and
+is reclaimed (on a build with the test clock, see below); the state decides
+and issues; a teacher presents her credential to the recognizer node, which
+verifies it itself; the three ledgers are compared. Every action a person
+takes is done with accordctl (the HTTP API with curl only where no command
+exists: a JWKS, the test clock, a witness round, a sign-in link), accord-verify
+does the offline checks. It ends with a summary, then each role's node URL
+and one-time sign-in link (issue 14). tools/demo.sh runs tools/setup.sh
+first, then this.
 
-    /usr/bin/python3 tools/demo.py [--build DIR] [--data DIR] [--port N]
+    /usr/bin/python3 tools/demo.py [--build DIR] [--data DIR] [--port N] [--serve]
 
 --build is the build directory (default build/; binaries at node/accord-node,
 tools/accordctl, tools/accord-verify), --data the demo's working directory
-(default demo-data/, emptied first), --port the node's port (default 8440 when
-free, else any free one). Exit status 0 when every phase worked; on any failure
-the node is stopped and the status is 1. Python standard library only.
+(default demo-data/, emptied first), --port the state node's port (default
+8440 when free, else any free one; the other nodes take free ports), --serve
+keeps the nodes running after the summary until Ctrl-C. Exit status 0 when
+every step worked; on any failure the nodes are stopped and the status is 1.
+Python standard library, curl and openssl.
 
-The node is a release build without the test clock, so the definition is
-tuned so nothing has to wait: invitations go out one submission at a time
-(batch size 1, never held by the 72-hour batch timer), no cool-off after a
-batch, no wait between certification attempts or before a resubmission.
+Nothing has to wait: invitations go out one submission at a time (batch
+size 1), no cool-off, no wait between certification attempts or before a
+resubmission. A review deadline is at least a day (the definition's rule):
+on a build with the test clock (ctest's) the demo moves every node's clock
+past it and the state reclaims; on a release build it says so and does not
+show a timeout rather than wait a day or pretend to.
 """
 import argparse
 import base64
@@ -199,7 +217,10 @@ class Member:
     def write_config(self, consortium_key):
         with open(os.path.join(ROOT, "conf", "issuer.conf")) as f:
             lines = f.read().splitlines()
-        out = []
+        while lines and lines[0].startswith("#"):
+            lines.pop(0)  # the example's own header
+        out = ["# %s - the %s node of the demo consortium, written by tools/demo.py from "
+               "conf/issuer.conf" % (os.path.basename(self.conf), self.role)]
         for ln in lines:
             key = ln.split("=")[0].strip()
             if key == "id":
@@ -573,8 +594,8 @@ class Demo:
                        for m in self.members)
         wait_for("every member to list the other three as peers", everyone_peered)
         show(self.t.text(self.admin, "peer", "list"), limit=5)
-        self.summary.append("consortium: 4 accord-node processes over TLS (state issuer, north and "
-                            "south districts, recognizer), own data and keys, 1 signed file")
+        self.summary.append("consortium: 4 nodes over TLS (state issuer, 2 districts, recognizer), "
+                            "own data and keys, 1 signed file")
 
     def stop_nodes(self):
         """Stops every member; returns the worst exit status."""
@@ -615,7 +636,7 @@ class Demo:
 
     # -- authoring
     def author(self):
-        step("Author a four-level credential and answer the framework audit")
+        step("The state authors a four-level credential and answers the framework audit")
         path = write_json(os.path.join(self.data, "definition.json"), self.d)
         self.t.ctl(self.admin, "def", "create", path)
         say("def create: %s \"%s\" from conf/definitions/formative-feedback-associate.json" % (
@@ -728,7 +749,7 @@ class Demo:
         say("def transition recruiting: open for reviewer applications")
 
     def recruit(self):
-        step("Reviewers apply, are screened, train and certify")
+        step("The state's own reviewers apply, are screened, train and certify")
         pool = self.t.ctl(self.admin, "reviewer", "pool", self.ref)
         self.minimum = pool.get("minimum")
         say("pool minimum %s certified reviewers (chance of passing by guessing: %s)" % (
@@ -852,7 +873,7 @@ class Demo:
         return args
 
     def submit(self):
-        step("Earners find the credential and submit evidence")
+        step("A peak: five teachers submit evidence at once")
         # The policy names the issuer as its records do (iss = the node's base
         # URL); a policy's default issuer is the node id, which totals never
         # match against a record's iss.
@@ -1061,8 +1082,8 @@ class Demo:
                 "days >= 1) and a release build has no test clock to move, so the demo does not "
                 "wait for it. tests/integration/test_demo.py runs this step on the test build; "
                 "test_borrow_timeout.py checks the reclaim and the refused late result.")
-            self.summary.append("timeout: reclaimed 0 - not shown on a release build (deadline >= "
-                                "1 day, no test clock); test_demo.py shows it")
+            self.summary.append("timeout: reclaimed 0 - not shown: deadline >= 1 day, and a release "
+                                "build has no test clock")
             return
         self.quiet_armed = True
         if not self.late_wave(lambda: self.quiet_batch):
@@ -1090,7 +1111,7 @@ class Demo:
         raise DemoError("an assignment that is neither a submission nor a benchmark: %r" % texts)
 
     def review(self):
-        step("Reviewers accept their invitations and score (batches of one, sent at once)")
+        step("State and district reviewers accept or decline and score (batches of one)")
         self.lent_counts = {"declined": 0, "scored": 0, "seeded": 0, "reclaimed": 0}
         self.lent_done = set()
         self.quiet_batch = None
@@ -1161,7 +1182,7 @@ class Demo:
             det.get("outcome")))
 
     def decisions(self):
-        step("Decisions")
+        step("The state decides")
         self.outcomes = {}
         for sid, name in sorted(self.subs.items()):
             s = self.t.ctl(self.earners[name]["token"], "submission", "show", sid)
@@ -1170,8 +1191,8 @@ class Demo:
                 name, sid, "PASS" if s.get("passed") else "FAIL", s.get("level"),
                 s.get("reviews_wanted"), s.get("reason")))
         passed = sum(1 for s in self.outcomes.values() if s.get("passed"))
-        self.summary.append("decisions by the state: %d submissions, %d passed, %d did not pass "
-                            "yet; records issued by state.example" % (
+        self.summary.append("decisions: %d submissions, %d passed, %d did not pass yet; records "
+                            "issued by state.example" % (
                                 len(self.outcomes), passed, len(self.outcomes) - passed))
 
     def resubmit(self):
@@ -1213,7 +1234,7 @@ class Demo:
         raise DemoError("submission %d has no artifact for %s" % (sid, element))
 
     def mail(self):
-        step("Outcomes in the node's maildir")
+        step("Outcomes in the state node's maildir")
         new = os.path.join(self.node_data, "maildir", "new")
         outcomes = len(self.outcomes)
 
@@ -1323,7 +1344,9 @@ class Demo:
         if isinstance(checks, str):
             checks = json.loads(checks)
         for c in checks or []:
-            say("  %-5s %-10s %s" % (c.get("result"), c.get("check"), c.get("reason", "")[:90]))
+            say("  %-7s %-10s %s" % (c.get("result"), c.get("check"), c.get("reason", "")[:90]))
+        say("(no witness check of its own: the recognizer is the state's witness itself; its "
+            "history check compares the bundle's checkpoint with the state's current one)")
         self.recognizer_checks = [c.get("check") for c in checks or []
                                   if c.get("result") == "pass"]
         show(self.rec.t.text(tok, "recognize", "total", "tess"))
@@ -1332,11 +1355,13 @@ class Demo:
         say("tess's recognized CEUs: %s" % self.ceu_before)
         if self.verdict != "valid":
             raise DemoError("the recognizer's verdict is %s, not valid" % self.verdict)
-        self.summary.append("recognizer: verdict %s - its own checks: %s; CEUs %s" % (
-            self.verdict.upper(), ", ".join(self.recognizer_checks), self.ceu_before))
+        main = [c for c in self.recognizer_checks
+                if c in ("signature", "log", "log-fetch", "history", "status")]
+        self.summary.append("recognizer: verdict %s from its own checks (%s); CEUs %s" % (
+            self.verdict.upper(), ", ".join(main), self.ceu_before))
 
     def revoke(self):
-        step("The issuer revokes the record; verifying with --fetch now says revoked")
+        step("The state revokes the record; accord-verify --fetch and the recognizer now say revoked")
         self.t.ctl(self.admin, "credential", "revoke", self.record_id, "--reason",
                    "evidence found to be another teacher's work")
         say("credential revoke %s --reason \"evidence found to be another teacher's work\""
@@ -1365,7 +1390,7 @@ class Demo:
         show(out)
 
     def analytics(self):
-        step("The issuer's analytics")
+        step("The state's analytics")
         a = self.t.ctl(self.admin, "analytics", "credential", self.d["id"])
         ag = a.get("agreement", {})
 
