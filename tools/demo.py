@@ -513,7 +513,7 @@ class Demo:
         # What every other member grants each one (docs/federation.md "Trust"):
         # the state issues and certifies reviewers and sends work; the
         # districts lend reviewers; the recognizer witnesses the state's log.
-        tls = (os.path.join(self.data, "tls", "cert.pem"), os.path.join(self.data, "tls", "key.pem"))
+        tls = tuple(os.path.join(self.data, "tls", f) for f in ("cert.pem", "key.pem"))
         self.state = Member(self.build, self.data, "state", "state.example", ports[0],
                             ["issuer", "certify", "submit"], tls)
         self.north = Member(self.build, self.data, "district", "north.example", ports[1], ["lend"],
@@ -580,11 +580,10 @@ class Demo:
         cose = os.path.join(self.data, "consortium.cose")
         self.t.ctl_raw(None, "consortium", "sign", src, "--key", keyfile, "--out", cose,
                        json_out=False)
-        say("consortium sign %s -> %s (%d members, serial 1; rights each member is granted:"
+        say("consortium sign %s -> %s: %d members, serial 1; what the others grant each:"
             % (rel(src), rel(cose), len(members)))
         for m in self.members:
             say("  %-22s %s" % (m.node_id, ",".join(m.rights)))
-        say(")")
         for m in self.members:
             m.t.ctl(m.admin, "consortium", "publish", cose)
         say("consortium publish to every member; each verified it with the pinned key")
@@ -773,8 +772,8 @@ class Demo:
                 answers = []
                 for k, it in enumerate(a["items"]):
                     lvl = self.bench_truth[it["item_id"]]
-                    # Omar rushes his first attempt: six answers one level off.
-                    if rv["name"] == "omar" and attempts == 1 and k < 6:
+                    # Uma rushes her first attempt: six answers one level off.
+                    if rv["name"] == "uma" and attempts == 1 and k < 6:
                         lvl = lvl + 1 if lvl < len(LEVELS) - 1 else lvl - 1
                     answers.append({"item_id": it["item_id"], "level": LEVELS[lvl]})
                 res = self.t.ctl(tok, "reviewer", "answer", a["attempt_id"], write_json(
@@ -824,8 +823,8 @@ class Demo:
             m.t.ctl(tok, "remote", "attempt", aid)
             r = wait_for("a draw from the state", lambda: (
                 m.t.ctl(tok, "remote", "show", aid).get("issuer_says") or {}).get("attempt"))
-            answers = [{"item_id": it["item_id"], "level": LEVELS[self.bench_by_text[it["content"]]]}
-                       for it in r["items"]]
+            answers = [{"item_id": it["item_id"],
+                        "level": LEVELS[self.bench_by_text[it["content"]]]} for it in r["items"]]
             m.t.ctl(tok, "remote", "answer", aid, r["id"], write_json(
                 os.path.join(self.data, "answers-%s.json" % rv["name"]), answers))
             c = wait_for("certification", lambda: (lambda x: x if x["state"] == "certified" and
@@ -841,7 +840,8 @@ class Demo:
         show(self.t.text(self.admin, "lending", "capacity"), limit=6)
         state = self.t.ctl(self.admin, "def", "show", self.ref).get("state")
         if state != "active":
-            raise DemoError("the credential is %s, not active, with the pool at the minimum" % state)
+            raise DemoError("the credential is %s, not active, with the pool at the minimum"
+                            % state)
         self.summary.append("pool: %s certified = %d state + %d district reviewers certified "
                             "across nodes (minimum %s) -> active" % (
                                 pool.get("certified"), len(self.reviewers), len(self.lent),
@@ -1082,8 +1082,8 @@ class Demo:
                 "days >= 1) and a release build has no test clock to move, so the demo does not "
                 "wait for it. tests/integration/test_demo.py runs this step on the test build; "
                 "test_borrow_timeout.py checks the reclaim and the refused late result.")
-            self.summary.append("timeout: reclaimed 0 - not shown: deadline >= 1 day, and a release "
-                                "build has no test clock")
+            self.summary.append("timeout: reclaimed 0 - not shown: deadline >= 1 day, and a "
+                                "release build has no test clock")
             return
         self.quiet_armed = True
         if not self.late_wave(lambda: self.quiet_batch):
@@ -1361,7 +1361,7 @@ class Demo:
             self.verdict.upper(), ", ".join(main), self.ceu_before))
 
     def revoke(self):
-        step("The state revokes the record; accord-verify --fetch and the recognizer now say revoked")
+        step("The state revokes the record; accord-verify --fetch and the recognizer say revoked")
         self.t.ctl(self.admin, "credential", "revoke", self.record_id, "--reason",
                    "evidence found to be another teacher's work")
         say("credential revoke %s --reason \"evidence found to be another teacher's work\""
