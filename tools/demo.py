@@ -895,6 +895,9 @@ class Demo:
             self.submit_one(name, school, district, text, script)
         self.late = list(LATE_EARNERS)
         pool = self.d["pool"]
+        say("accordctl lending borrowing %s (when the state's work goes to borrowed reviewers):"
+            % self.d["id"])
+        show(self.t.text(self.admin, "lending", "borrowing", self.d["id"]), limit=3)
         per = self.d["reviewers"]["per_submission"]
         say("the peak: %d submissions at once need %d reviews (and blind benchmarks); the "
             "state's own %d reviewers hold one batch each at a time (batch size 1), so the "
