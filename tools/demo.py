@@ -1183,7 +1183,17 @@ class Demo:
 
     def sky_flag(self):
         sky = next(rv for rv in self.lent if rv["behaviour"] == "lenient")
-        flags = self.t.ctl(self.admin, "flag", "list").get("items", [])
+        # Every page of the open flags (monitoring flags every reviewer whose
+        # agreement with consensus dips, so there are more than one page's 50).
+        flags, after = [], ""
+        while True:
+            code, page = self.state.api("GET", "/v1/flags?limit=200" + after)
+            if code != 200:
+                raise DemoError("GET /v1/flags on the state answered %d: %s" % (code, page))
+            flags += page.get("items", [])
+            if not page.get("next_cursor"):
+                break
+            after = "&after=" + str(page["next_cursor"])
         return [f for f in flags if f.get("reviewer") == sky["stand_in"]
                 and (f.get("detail") or {}).get("measure") == "benchmark_agreement"]
 
