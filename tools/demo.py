@@ -403,8 +403,8 @@ OWN_REVIEWERS = ["rhea", "sam", "uma"]
 LENT_REVIEWERS = [
     ("nia", "north", "North Middle", "scores"),
     ("nate", "north", "North High", "declines"),
-    ("sol", "south", "South Elementary", "goes quiet"),
     ("sky", "south", "South High", "lenient"),
+    ("sol", "south", "South Elementary", "goes quiet"),
 ]
 # More teachers submit after the peak, one at a time, while the demo waits for
 # what only chance decides: that the lenient reviewer gets blind benchmark
