@@ -253,7 +253,7 @@ int ac__fed_queue(struct ac__federation *f, const char *peer, const char *type,
 static void fed_free(struct ac__federation *f)
 {
     for (size_t i = 0; i < f->npeers; i++) {
-        ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
+        ac__fed_sender_release(f->peers[i]);
         free(f->peers[i]);
     }
     free(f->peers);
