@@ -102,7 +102,8 @@ struct ac__fed_peer {
     int64_t attempts;         /* failed attempts since the last success */
     uint64_t description_fetched; /* loop time of the last description fetch; 0: never */
     struct ac_outbox_msg *page; /* owned: the page being delivered */
-    size_t npage, at;           /* |at|: first entry not yet settled (cursor after it) */
+    size_t npage, at;           /* |at|: first entry not yet settled */
+    int64_t unsaved_cursor;     /* settled prefix's last id, not yet written; 0: none */
     uint8_t state[AC__FED_PAGE]; /* per page entry: to send, sent, acknowledged, refused */
     int dead_status[AC__FED_PAGE]; /* refused entries: HTTP status (0: past the horizon) */
     char *dead_why[AC__FED_PAGE];  /* owned: why, until the entry is dead-lettered */

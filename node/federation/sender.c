@@ -226,31 +226,43 @@ static int refuse(struct ac__fed_peer *p, size_t i, int status, const char *why)
     return 0;
 }
 
-/* Settles the acknowledged prefix: one cursor write for the run of entries
- * acknowledged from |p->at|, and each refused entry moved to the dead
- * letters when the prefix reaches it (that moves the cursor too, so it may
- * not happen before the entries ahead of it are settled). Returns 0 or a
- * store error; what was not settled is settled by a later call. */
+/* Writes the durable cursor over the settled prefix not yet written.
+ * Returns 0 or a store error (the write is tried again later). */
+static int save_cursor(struct ac__fed_peer *p)
+{
+    if (!p->unsaved_cursor)
+        return 0;
+    int rc = ac_store_peer_state_success(p->fed->node->store, p->node_id, p->unsaved_cursor,
+                                         ac_clock_now_ms());
+    if (!rc)
+        p->unsaved_cursor = 0;
+    return rc;
+}
+
+/* Settles the acknowledged prefix: the entries acknowledged from |p->at|
+ * are passed over, and each refused entry is moved to the dead letters when
+ * the prefix reaches it (that moves the cursor too, so it may not happen
+ * before the entries ahead of it are settled). The cursor itself is written
+ * once the window is empty or the page settled, not per message: each write
+ * is a commit (an fsync), and a cursor left behind by a crash only means
+ * messages the peer already holds go again, answered from its dedup rows.
+ * Returns 0 or a store error; what was not settled is settled by a later
+ * call. */
 static int settle(struct ac__fed_peer *p)
 {
     struct ac_store *st = p->fed->node->store;
-    int64_t now = ac_clock_now_ms();
     while (p->at < p->npage) {
         size_t i = p->at;
-        while (i < p->npage && p->state[i] == ENTRY_DONE)
-            i++;
-        if (i > p->at) {
-            int rc = ac_store_peer_state_success(st, p->node_id, p->page[i - 1].id, now);
-            if (rc)
-                return rc;
-            p->at = i;
+        if (p->state[i] == ENTRY_DONE) {
+            p->unsaved_cursor = p->page[i].id;
+            p->at = i + 1;
             continue;
         }
         if (p->state[i] != ENTRY_REFUSED)
-            return 0;
+            break;
         const struct ac_outbox_msg *m = &p->page[i];
         int status = p->dead_status[i];
-        int rc = ac_store_outbox_dead(st, m, status, p->dead_why[i], now);
+        int rc = ac_store_outbox_dead(st, m, status, p->dead_why[i], ac_clock_now_ms());
         if (rc)
             return rc;
         ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
@@ -262,7 +274,7 @@ static int settle(struct ac__fed_peer *p)
         p->dead_why[i] = NULL;
         p->at = i + 1;
     }
-    return 0;
+    return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
 }
 
 /* What the answer to entry |i| means for it. */
@@ -418,7 +430,9 @@ static void deliver_next(struct ac__fed_peer *p)
     if (p->at >= p->npage) {
         if (p->in_flight)
             return;
-        int err = read_page(p);
+        int err = save_cursor(p);
+        if (!err)
+            err = read_page(p);
         if (err) {
             ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
                          ac_strerror(err));
