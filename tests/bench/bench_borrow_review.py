@@ -10,21 +10,24 @@ definition, one reviewer per submission, batches of one:
   certified for it through cross-node certification (tests/lib/remote_cert.py);
 - "local": REVIEWERS x 2 reviewers of the issuer itself (the anchor).
 
-Each round, N submissions go to each credential; the untimed preparation
-waits until every borrowed batch is accepted on its lender (the issuer knows
-it) and every local batch is accepted on the issuer. Then, timed, in an
-order alternating per round:
-- subject: the lenders' reviewers score their items on their own nodes, one
-  thread per lender; timed until the issuer has applied every result (its
-  lent-out batches all "done": the result went through its scoring service,
-  decided and issued the record);
-- anchor: the local reviewers score on the issuer, one thread per half of
-  them; timed until the last score is answered (applied in that request).
+Each round, N submissions go to each credential (the issuer assigns them
+as they come: a reviewer holds one batch at a time, so each reviewer works
+through its share batch after batch). Then, timed, in an order alternating
+per round, each reviewer works as fast as its node lets it (one thread per
+reviewer: list its batches, accept each invitation, score each open item,
+again):
+- subject: the lenders' reviewers on their own nodes (the offer, the
+  acceptance and the result each a signed federation message); timed until
+  the issuer has applied every result (its lent-out batches all "done": the
+  result went through its scoring service, decided and issued the record);
+- anchor: the local reviewers on the issuer; timed until the last score is
+  answered (applied in that request).
 The figure is results applied per second at the issuer, borrowed against
 local, per round and the median of the rounds (target >= 0.5).
 
-Usage: bench_borrow_review.py [N] [ROUNDS] (defaults 40 and 3);
-ACCORD_BUILD names the build."""
+Usage: bench_borrow_review.py [N] [ROUNDS] (defaults 40 and 3; N x ROUNDS
+at most 200, the longest page the batch lists serve); ACCORD_BUILD names
+the build."""
 import copy
 import os
 import sys
@@ -69,70 +72,69 @@ def submit(earner_api, cred_id, text):
 
 
 def lent_out(A):
-    return {b["batch"]: b for b in ok(A.get("/v1/federation/borrowed?limit=1000"))["items"]}
+    return {b["batch"]: b for b in ok(A.get("/v1/federation/borrowed?limit=200"))["items"]}
 
 
-def accepted_borrowed(lender_apis, want):
-    """Accepts every invited borrowed batch of the lenders' reviewers; returns
-    {lender index: [(reviewer Api, item id)]} once |want| items are accepted."""
-    held = {}
-
-    def step():
-        held.clear()
-        n = 0
-        for li, apis in enumerate(lender_apis):
-            for api in apis:
-                for b in ok(api.get("/v1/borrowed/batches?limit=1000"))["items"]:
-                    if b["state"] == "invited":
-                        ok(api.post("/v1/borrowed/batches/%d/accept" % b["id"]))
-                    elif b["state"] == "accepted":
-                        for it in b["items"]:
-                            if it.get("state", "") not in ("scored",) and not it.get("scored"):
-                                held.setdefault(li, []).append((api, it["id"]))
-                                n += 1
-        return n >= want
-    wait_for("%d borrowed items accepted" % want, step, timeout=300, every=0.2)
-    return held
+def done_from(A, peer):
+    return sum(1 for b in lent_out(A).values() if b["peer"] == peer and b["state"] == "done")
 
 
-def accepted_local(apis, want):
-    held = []
+def reviewer_loop(api, lent, stop, scored):
+    """One reviewer working as fast as the node lets them: accepts each
+    batch it is invited to, scores each open item, until |stop| is set.
+    |lent|: a lender's reviewer (the borrowed routes); else a local one.
+    Appends one entry to |scored| per score answered."""
+    batches = "/v1/borrowed/batches?limit=200" if lent else "/v1/reviews/batches?limit=200"
+    accept = "/v1/borrowed/batches/%d/accept" if lent else "/v1/reviews/batches/%d/accept"
+    score = "/v1/borrowed/items/%d/score" if lent else "/v1/reviews/assignments/%d/score"
+    while not stop.is_set():
+        did = False
+        for b in ok(api.get(batches))["items"]:
+            if b["state"] == "invited":
+                ok(api.post(accept % b["id"]))
+                did = True
+            elif b["state"] == "accepted":
+                for it in b["items"]:
+                    if it["state"] == ("open" if lent else "accepted"):
+                        ok(api.post(score % (it["id"] if lent else it["assignment"]),
+                                    {"level": "pass"}))
+                        scored.append(1)
+                        did = True
+        if not did:
+            time.sleep(0.01)
 
-    def step():
-        held.clear()
-        for api in apis:
-            for b in ok(api.get("/v1/reviews/batches?limit=1000"))["items"]:
-                if b["state"] == "invited":
-                    ok(api.post("/v1/reviews/batches/%d/accept" % b["id"]))
-                elif b["state"] == "accepted":
-                    for it in b["items"]:
-                        if it["state"] == "accepted":
-                            held.append((api, it["assignment"]))
-        return len(held) >= want
-    wait_for("%d local items accepted" % want, step, timeout=300, every=0.2)
-    return list(held)
 
+def timed(apis, lent, done):
+    """Runs one thread per reviewer in |apis| until done(scored) is true;
+    returns the seconds taken."""
+    stop, scored, errors = threading.Event(), [], []
 
-def run_threads(groups, score):
-    errors = []
-
-    def work(items):
+    def work(api):
         try:
-            for api, ident in items:
-                score(api, ident)
+            reviewer_loop(api, lent, stop, scored)
         except Exception as e:  # noqa: BLE001 - reported after the join
             errors.append(e)
-    ts = [threading.Thread(target=work, args=(g,)) for g in groups]
+            stop.set()
+    ts = [threading.Thread(target=work, args=(api,)) for api in apis]
+    t0 = time.perf_counter()
     for t in ts:
         t.start()
-    for t in ts:
-        t.join()
+    try:
+        wait_for("the round's results applied", lambda: stop.is_set() or done(scored),
+                 timeout=600, every=0.02)
+        took = time.perf_counter() - t0
+    finally:
+        stop.set()
+        for t in ts:
+            t.join()
     assert not errors, errors
+    return took
 
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    assert n * rounds <= 200, "N x ROUNDS must be at most 200"
     nodes = [Node(node_id=ISSUER)] + [Node(node_id=x) for x in LENDERS]
     for x in nodes:
         x.__enter__()
@@ -170,31 +172,18 @@ def main():
         results = []
         for r in range(rounds):
             before_done = sum(1 for b in lent_out(A).values() if b["state"] == "done")
+            done_before = [done_from(A, l.node_id) for l in lenders]
             for k in range(n):
                 submit(earner, db["id"], "Borrowed round %d item %d." % (r, k))
                 submit(earner, dl["id"], "Local round %d item %d." % (r, k))
-            held = accepted_borrowed(lender_apis, n)
-            wait_for("the issuer to know every acceptance", lambda: sum(
-                1 for b in lent_out(A).values() if b["state"] == "accepted") >= n,
-                timeout=300, every=0.2)
-            held_local = accepted_local(local_apis, n)
 
             def borrowed_run():
-                t0 = time.perf_counter()
-                run_threads([held.get(i, []) for i in range(len(lenders))],
-                            lambda api, item: ok(api.post("/v1/borrowed/items/%d/score" % item,
-                                                          {"level": "pass"})))
-                wait_for("the issuer to apply every result", lambda: sum(
-                    1 for b in lent_out(A).values() if b["state"] == "done")
-                    >= before_done + n, timeout=600, every=0.02)
-                return time.perf_counter() - t0
+                return timed([api for apis in lender_apis for api in apis], True,
+                             lambda scored: sum(1 for b in lent_out(A).values()
+                                                if b["state"] == "done") >= before_done + n)
 
             def local_run():
-                t0 = time.perf_counter()
-                run_threads([held_local[0::2], held_local[1::2]],
-                            lambda api, aid: ok(api.post("/v1/reviews/assignments/%d/score"
-                                                         % aid, {"level": "pass"})))
-                return time.perf_counter() - t0
+                return timed(local_apis, False, lambda scored: len(scored) >= n)
 
             if r % 2:
                 tb = borrowed_run()
@@ -202,7 +191,8 @@ def main():
             else:
                 tl = local_run()
                 tb = borrowed_run()
-            per_lender = [len(held.get(i, [])) for i in range(len(lenders))]
+            per_lender = [done_from(A, l.node_id) - done_before[i]
+                          for i, l in enumerate(lenders)]
             rate_b, rate_l = n / tb, n / tl
             results.append(rate_b / rate_l)
             print("borrowed review round %d: %d results from two lenders (%s) applied at the "
