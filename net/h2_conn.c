@@ -541,6 +541,7 @@ static void dispatch(struct ac__stream *s)
     x->req.body = x->body.len ? x->body.data : NULL;
     x->req.body_len = x->body.len;
     x->dispatched = 1;
+    ac__exchange_mark(x);
     x->match.cb(x, x->match.arg);
 }
 
@@ -588,6 +589,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *frame, voi
     s->started_ms = uv_now(c->srv->loop);
     s->x->started_ms = s->started_ms;
     s->x->stream = s;
+    s->x->srv = c->srv;
     snprintf(s->x->peer, sizeof(s->x->peer), "%s", c->peer);
     s->next = c->streams;
     if (c->streams)
@@ -651,6 +653,7 @@ static void on_request_headers(struct ac__stream *s, int body_follows)
         /* The check owns the exchange while it runs: if it answers, the answer
          * frees it and marks the stream answered. */
         x->dispatched = 1;
+        ac__exchange_mark(x);
         srv->headers_check(srv->headers_check_arg, x);
         if (s->answered) {
             s->rejected = 1;
@@ -666,6 +669,7 @@ static void on_request_headers(struct ac__stream *s, int body_follows)
      * window with nobody to take it. */
     s->last_body_ms = uv_now(srv->loop);
     x->dispatched = 1;
+    ac__exchange_mark(x);
     x->match.cb(x, x->match.arg);
 }
 

@@ -76,6 +76,7 @@ int ac_h2_server_new(uv_loop_t *loop, const struct ac_h2_server_config *cfg,
         return AC_ENOMEM;
     srv->loop = loop;
     srv->router = router;
+    srv->held_tail = &srv->held;
     srv->limits = cfg->limits;
     struct ac_h2_server_limits *l = &srv->limits;
 #define DEFAULT(f)                                                                                 \
@@ -250,6 +251,7 @@ void ac__h2_server_conn_gone(struct ac_h2_server *srv)
         return;
     ac_h2_server_closed_cb cb = srv->closed_cb;
     void *arg = srv->closed_arg;
+    ac__h2_server_drop_held(srv);
     SSL_CTX_free(srv->tls_ctx);
     free(srv->listeners);
     ac_log_info(AC__LOG, "server closed");

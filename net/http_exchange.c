@@ -18,6 +18,7 @@ int ac__exchange_new(struct ac_http_exchange **out)
     if (!x)
         return AC_ENOMEM;
     ac_buf_init(&x->body);
+    ac_buf_init(&x->held_body);
     *out = x;
     return 0;
 }
@@ -36,6 +37,12 @@ void ac__exchange_free(struct ac_http_exchange *x)
     free(x->query);
     free(x->authority);
     ac_buf_release(&x->body);
+    for (size_t i = 0; i < x->held_nheaders; i++) {
+        free((char *)x->held_headers[i].name);
+        free((char *)x->held_headers[i].value);
+    }
+    free(x->held_headers);
+    ac_buf_release(&x->held_body);
     ac_route_match_release(&x->match);
     free(x);
 }
@@ -150,10 +157,115 @@ void *ac_http_exchange_data(const struct ac_http_exchange *x)
     return x->data;
 }
 
+/* ---- answers that wait for durability (h2_server.h) ---- */
+
+void ac_h2_server_set_durability(struct ac_h2_server *srv, const struct ac_h2_server_durability *d)
+{
+    srv->durability = d ? *d : (struct ac_h2_server_durability){0};
+}
+
+size_t ac_h2_server_held(const struct ac_h2_server *srv)
+{
+    return srv->nheld;
+}
+
+void ac__exchange_mark(struct ac_http_exchange *x)
+{
+    if (x->marked || !x->srv || !x->srv->durability.commits)
+        return;
+    const struct ac_h2_server_durability *d = &x->srv->durability;
+    x->commit_mark = d->commits(d->arg);
+    x->marked = 1;
+}
+
+/* Returns the commit count an answer to |x| given now must wait for, or 0
+ * when it may go at once: nothing was committed while its handler had it, or
+ * all of that is durable already. Commits by other requests meanwhile count
+ * too (they cannot be told apart); that only makes the wait longer. */
+static uint64_t answer_needs(const struct ac_http_exchange *x)
+{
+    if (!x->marked || !x->srv || !x->srv->durability.commits)
+        return 0;
+    const struct ac_h2_server_durability *d = &x->srv->durability;
+    uint64_t now = d->commits(d->arg);
+    if (now == x->commit_mark || d->durable(d->arg) >= now)
+        return 0;
+    return now;
+}
+
+/* Keeps a copy of the answer on |x| and queues |x| until the durable count
+ * reaches |need|. Returns 0 or AC_ENOMEM (nothing kept). */
+static int hold(struct ac_http_exchange *x, uint64_t need, int status,
+                const struct ac_http_header *headers, size_t nheaders, const void *body, size_t len)
+{
+    if (nheaders) {
+        x->held_headers = calloc(nheaders, sizeof *x->held_headers);
+        if (!x->held_headers)
+            return AC_ENOMEM;
+        x->held_nheaders = nheaders;
+        for (size_t i = 0; i < nheaders; i++) {
+            x->held_headers[i].name = strdup(headers[i].name);
+            x->held_headers[i].value = strdup(headers[i].value);
+            if (!x->held_headers[i].name || !x->held_headers[i].value)
+                return AC_ENOMEM;
+        }
+    }
+    if (len && ac_buf_append(&x->held_body, body, len))
+        return AC_ENOMEM;
+    x->need = need;
+    x->held_status = status;
+    struct ac_h2_server *srv = x->srv;
+    *srv->held_tail = x;
+    srv->held_tail = &x->held_next;
+    srv->nheld++;
+    return 0;
+}
+
+void ac_h2_server_release(struct ac_h2_server *srv)
+{
+    const struct ac_h2_server_durability *d = &srv->durability;
+    uint64_t durable = d->durable ? d->durable(d->arg) : UINT64_MAX;
+    while (srv->held && srv->held->need <= durable) {
+        struct ac_http_exchange *x = srv->held;
+        srv->held = x->held_next;
+        if (!srv->held)
+            srv->held_tail = &srv->held;
+        srv->nheld--;
+        /* The stream may have been reset while it waited: then the answer
+         * has nowhere to go. */
+        if (x->stream)
+            ac__h2_stream_respond(x->stream, x->held_status, x->held_headers, x->held_nheaders,
+                                  x->held_body.data, x->held_body.len);
+        ac__exchange_free(x);
+    }
+}
+
+void ac__h2_server_drop_held(struct ac_h2_server *srv)
+{
+    while (srv->held) {
+        struct ac_http_exchange *x = srv->held;
+        srv->held = x->held_next;
+        ac__exchange_free(x);
+    }
+    srv->held_tail = &srv->held;
+    srv->nheld = 0;
+}
+
 int ac_http_respond(struct ac_http_exchange *x, int status, const struct ac_http_header *headers,
                     size_t nheaders, const void *body, size_t len)
 {
     int rc = 0;
+    uint64_t need = x->stream ? answer_needs(x) : 0;
+    if (need) {
+        rc = hold(x, need, status, headers, nheaders, body, len);
+        if (rc == 0)
+            return 0;
+        /* Without memory to keep the answer the write cannot be acknowledged
+         * yet; the client learns only that it failed to get an answer. */
+        ac__h2_stream_respond(x->stream, 500, NULL, 0, NULL, 0);
+        ac__exchange_free(x);
+        return rc;
+    }
     /* A stream reset while the handler worked leaves the exchange orphaned: the
      * answer has nowhere to go and is dropped. */
     if (x->stream)

@@ -102,6 +102,11 @@ struct ac_h2_server {
     uint64_t grace_deadline; /* uv_now() after which open conns are cut; when closing */
     ac_h2_server_closed_cb closed_cb;
     void *closed_arg;
+    struct ac_h2_server_durability durability; /* commits NULL: answers never wait */
+    /* Answers waiting for their commit to be durable, in the order given
+     * (so in order of the commit number each waits for); owned. */
+    struct ac_http_exchange *held, **held_tail;
+    size_t nheld;
     unsigned closing : 1;
 };
 
@@ -184,7 +189,26 @@ struct ac_http_exchange {
     char peer[64];
     uint64_t started_ms;     /* uv_now() at the first HEADERS frame */
     unsigned dispatched : 1; /* a handler holds it */
+    /* Durability (h2_server.h): the commit count when a handler first got
+     * |x|; an answer given after more commits waits until they are durable. */
+    struct ac_h2_server *srv; /* borrowed */
+    uint64_t commit_mark;
+    unsigned marked : 1;
+    /* A held answer: sent once the durable count reaches |need|. */
+    uint64_t need;
+    int held_status;
+    struct ac_http_header *held_headers; /* names and values owned */
+    size_t held_nheaders;
+    struct ac_buf held_body;
+    struct ac_http_exchange *held_next;
 };
+
+/* Records the commit count as |x| goes to its handler (or headers check);
+ * the first call counts. */
+void ac__exchange_mark(struct ac_http_exchange *x);
+
+/* Frees every answer |srv| still holds, unsent (the server is going away). */
+void ac__h2_server_drop_held(struct ac_h2_server *srv);
 
 /* Sets |*out| to an empty exchange for a new stream. Returns 0 or AC_ENOMEM. */
 int ac__exchange_new(struct ac_http_exchange **out);

@@ -288,6 +288,15 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_path(p, key, value, &cfg->data_dir);
         if (strcmp(key, "ca_file") == 0)
             return set_path(p, key, value, &cfg->ca_file);
+        if (strcmp(key, "durability") == 0) {
+            if (strcmp(value, "async") == 0)
+                cfg->durability = AC_DURABILITY_ASYNC;
+            else if (strcmp(value, "inline") == 0)
+                cfg->durability = AC_DURABILITY_INLINE;
+            else
+                return fail(p, key, value, "must be \"async\" or \"inline\"");
+            return 0;
+        }
         if (strcmp(key, "public_url") == 0) {
             /* Records carry it as their issuer (at most AC_RECORD_ISS_MAX
              * bytes) and "<it>/v1/status/token" as their status list URI (at
@@ -540,6 +549,7 @@ static void set_defaults(struct ac_node_config *cfg)
     cfg->limits.idle_timeout_ms = 60000;
     cfg->limits.request_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 10000;
+    cfg->durability = AC_DURABILITY_ASYNC;
     cfg->log_level = AC_LOG_INFO;
 }
 

@@ -54,6 +54,12 @@ enum ac_metrics_access {
     AC_METRICS_OFF,       /* not served */
 };
 
+/* [node] durability: where a commit is made durable (docs/node.md). */
+enum ac_durability {
+    AC_DURABILITY_ASYNC,  /* fsynced by the storage thread; answers wait for it (default) */
+    AC_DURABILITY_INLINE, /* fsynced by COMMIT on the loop thread */
+};
+
 struct ac_node_config {
     char *path; /* the file read (owned) */
     char node_id[AC_NODE_ID_MAX + 1];
@@ -75,6 +81,7 @@ struct ac_node_config {
     char *web_root;
     struct ac_h2_server_limits limits;
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
+    enum ac_durability durability;
     enum ac_log_level log_level;
     char *log_file; /* owned; NULL for stderr */
     /* [notify] (review lifecycle): SMTP delivery when |notify_smtp_url| is set

@@ -63,7 +63,24 @@ struct ac_node {
     struct ac__token_cache *token_cache;
     struct ac__ob3 *ob3; /* owned (records/ob3_serve.h): OB 3.0 forms; NULL until used */
     struct ac__web *web; /* owned: pages and sign-in state (node/web/web.h) */
+    /* Reports of the store's storage thread (node/durability.c); initialised
+     * when has_durable_async. */
+    uv_async_t durable_async;
+    int has_durable_async;
 };
+
+/* ---- durability (node/durability.c) ---- */
+
+/* Starts the storage thread unless [node] durability = inline. Returns 0 or
+ * an error (logged). */
+int ac__durability_start(struct ac_node *n);
+
+/* Makes n->server hold answers to writes until they are durable. */
+void ac__durability_attach(struct ac_node *n);
+
+/* Makes every commit durable, releases what waited, stops the thread and
+ * closes its handle (finished by the loop). A no-op when inline. */
+void ac__durability_stop(struct ac_node *n);
 
 /* ---- data directory (node/datadir.c) ---- */
 

@@ -102,6 +102,7 @@ static void close_signals(struct ac_node *n)
     ac__scheduler_stop(n);
     ac__token_cache_stop(n->token_cache);
     ac__federation_stop(n);
+    ac__durability_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
     n->nsignals = 0;
@@ -217,6 +218,11 @@ static int serve(struct ac_node *n)
         close_signals(n);
         return err;
     }
+    err = ac__durability_start(n);
+    if (err) {
+        close_signals(n);
+        return err;
+    }
     struct ac_h2_server_config scfg = {
         .limits = n->cfg->limits,
         .tls_cert_file = n->cfg->tls_cert,
@@ -230,6 +236,7 @@ static int serve(struct ac_node *n)
     }
     ac_h2_server_set_observer(n->server, ac__metrics_observe, n->metrics);
     ac_h2_server_set_headers_check(n->server, ac__early_auth, n);
+    ac__durability_attach(n);
     for (size_t i = 0; i < n->cfg->nlisten; i++) {
         const struct ac_config_listen *l = &n->cfg->listen[i];
         err = ac_h2_server_listen(n->server, l->host, l->port);

@@ -18,6 +18,8 @@
 
 #include <sqlite3.h>
 
+#include "accord/store/sync.h"
+
 struct ac_store;
 
 struct ac__migration {
@@ -32,6 +34,37 @@ extern const size_t ac__nmigrations;
 
 /* Returns the connection (borrowed; valid until ac_store_close()). */
 sqlite3 *ac__store_db(struct ac_store *st);
+
+/* ---- durability off the loop (store_sync.c) ---- */
+struct ac__store_sync;
+
+/* WAL frames at which the storage thread checkpoints; at twice as many the
+ * loop checkpoints itself, whatever the storage thread is doing (store.c). */
+#define AC__STORE_CHECKPOINT_FRAMES 1000
+
+/* The storage thread, below store.c (which calls these; nothing here calls
+ * store.c). ac__store_sync_open() starts it for the loop's connection |db|
+ * whose commits up to |committed| are durable, and returns 0, AC_EINVAL,
+ * AC_EIO, AC_EDB or AC_ENOMEM; ac__store_sync_close() makes every noted
+ * commit durable, joins and frees it and returns |db| to synchronous=FULL. */
+int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
+                        struct ac__store_sync **out);
+void ac__store_sync_close(struct ac__store_sync *s, sqlite3 *db);
+int ac__store_sync_error(const struct ac__store_sync *s);
+uint64_t ac__store_sync_fsyncs(const struct ac__store_sync *s);
+uint64_t ac__store_sync_checkpoints(const struct ac__store_sync *s);
+
+/* Hands commit number |n|, leaving |frames| frames in the WAL, to the storage
+ * thread. Loop thread, from the WAL hook. */
+void ac__store_sync_note(struct ac__store_sync *s, uint64_t n, int frames);
+
+/* Returns 1 (once) when the storage thread's last checkpoint copied every
+ * frame the WAL held when it began: the loop should checkpoint the tail its
+ * own commits added since, so the WAL can start over. */
+int ac__store_sync_take_tail(struct ac__store_sync *s);
+
+/* Returns the highest commit number the storage thread has fsynced. */
+uint64_t ac__store_sync_durable(const struct ac__store_sync *s);
 
 /* Sets |*out| to the prepared statement for |sql|, preparing it on first use
  * and caching it for the life of the store. The statement comes back reset

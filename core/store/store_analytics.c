@@ -94,6 +94,17 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     if ((err = one_int(st, s, &v.certified_reviewers)) != 0)
         return err;
     err = ac__store_stmt(st,
+                         "SELECT COUNT(DISTINCT r.user_id) FROM reviewer_certs r"
+                         " JOIN credentials c ON c.id = r.credential_id"
+                         " JOIN remote_reviewers rr ON rr.user_id = r.user_id"
+                         " WHERE c.def_id = ?1 AND r.state = 'certified'",
+                         &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
+    if ((err = one_int(st, s, &v.borrowed_reviewers)) != 0)
+        return err;
+    err = ac__store_stmt(st,
                          "SELECT COUNT(*) FROM assignments WHERE credential_id = ?1"
                          " AND state IN (?2, ?3, ?4)",
                          &s);

@@ -278,6 +278,7 @@ static int read_capacity(struct ac_store *st, sqlite3_stmt *s, void *elem)
     c->user_id = sqlite3_column_int64(s, 3);
     c->certified_at_home = sqlite3_column_int(s, 4) != 0;
     c->slots = (uint32_t)sqlite3_column_int64(s, 5);
+    c->offered_ms = sqlite3_column_int64(s, 6);
     return 0;
 }
 
@@ -289,10 +290,11 @@ int ac_store_capacity_list(struct ac_store *st, const char *credential_id,
 {
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT peer, credential_id, home_user, user_id, certified_at_home,"
-                             " slots FROM capacity_reviewers"
-                             " WHERE (?1 IS NULL OR credential_id = ?1)"
-                             " ORDER BY peer, home_user, credential_id",
+                             "SELECT r.peer, r.credential_id, r.home_user, r.user_id,"
+                             " r.certified_at_home, r.slots, o.sent_ms"
+                             " FROM capacity_reviewers r JOIN capacity_offers o ON o.peer = r.peer"
+                             " WHERE (?1 IS NULL OR r.credential_id = ?1)"
+                             " ORDER BY r.peer, r.home_user, r.credential_id",
                              &s);
     if (err)
         return err;
@@ -384,4 +386,18 @@ int ac_store_borrowing_get(struct ac_store *st, const char *credential_id,
     if (from)
         *from = src;
     return 0;
+}
+
+int ac_store_borrowed_certified_count(struct ac_store *st, int64_t credential_row, int64_t *n)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT COUNT(*) FROM reviewer_certs c"
+                             " JOIN remote_reviewers r ON r.user_id = c.user_id"
+                             " WHERE c.credential_id = ?1 AND c.state = 'certified'",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, credential_row);
+    return ac__store_int64(st, s, n);
 }

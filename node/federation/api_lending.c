@@ -158,12 +158,19 @@ static void on_capacity(struct ac_http_exchange *x, void *arg)
     size_t nv = 0;
     int err = ac_store_capacity_list(n->store, has ? cred : NULL, &v, &nv);
     json_t *items = err ? NULL : json_array();
-    for (size_t i = 0; items && i < nv; i++)
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:I, s:I, s:b, s:I}", "peer", v[i].peer, "credential",
+    for (size_t i = 0; items && i < nv; i++) {
+        char at[21];
+        int failed = json_array_append_new(
+            items, json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:s}", "peer", v[i].peer, "credential",
                              v[i].credential_id, "home_user", (json_int_t)v[i].home_user, "user_id",
                              (json_int_t)v[i].user_id, "certified_at_home", v[i].certified_at_home,
-                             "slots", (json_int_t)v[i].slots));
+                             "slots", (json_int_t)v[i].slots, "offered",
+                             ac_clock_format(v[i].offered_ms, at)));
+        if (failed) {
+            json_decref(items);
+            items = NULL; /* answered 500 below */
+        }
+    }
     free(v);
     if (err)
         ac__respond_error(x, err, "the capacity offered");

@@ -107,6 +107,8 @@ struct ac__fed_peer {
     uint8_t state[AC__FED_PAGE]; /* per page entry: to send, sent, acknowledged, refused */
     int dead_status[AC__FED_PAGE]; /* refused entries: HTTP status (0: past the horizon) */
     char *dead_why[AC__FED_PAGE];  /* owned: why, until the entry is dead-lettered */
+    uint64_t page_need; /* commit count when |page| was read: sent once durable */
+    int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
 struct ac__fed_pending; /* receive.c: a verified message waiting for its commit */
@@ -203,6 +205,10 @@ void ac__fed_kick(struct ac__fed_peer *p);
 
 /* Wakes the senders of every active peer. */
 void ac__fed_kick_all(struct ac__federation *f);
+
+/* Wakes the senders that wait for their page's commit to be durable, once
+ * it is (called when the durable count advances; node/durability.c). */
+void ac__fed_durable(struct ac__federation *f);
 
 /* Called when |p| reached us with a verified message: a peer we back off
  * from is probed now rather than at its next attempt. */

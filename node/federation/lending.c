@@ -170,18 +170,25 @@ int ac__lending_policy_parse(const json_t *body, struct ac_lending_policy *out,
 
 json_t *ac__lending_policy_json(const struct ac_lending_policy *p)
 {
+    int failed = 0;
     json_t *rv = p->all_reviewers ? json_string("all") : json_array();
     for (size_t i = 0; rv && !p->all_reviewers && i < p->n_reviewers; i++)
-        json_array_append_new(rv, json_integer(p->reviewers[i]));
+        failed |= json_array_append_new(rv, json_integer(p->reviewers[i]));
     json_t *bo = json_array();
     for (size_t i = 0; bo && i < p->n_blackouts; i++) {
         char from[11], until[11];
         date_of(p->blackouts[i].from_ms, from);
         date_of(p->blackouts[i].until_ms - DAY_MS, until);
-        json_array_append_new(bo, json_pack("{s:s, s:s}", "from", from, "until", until));
+        failed |= json_array_append_new(bo, json_pack("{s:s, s:s}", "from", from, "until", until));
+    }
+    if (failed || !rv || !bo) {
+        json_decref(rv);
+        json_decref(bo);
+        return NULL;
     }
     char updated[21];
-    return json_pack("{s:s, s:s, s:o*, s:I, s:o*, s:b, s:s}", "peer", p->peer, "credential",
+    /* "o" takes the arrays, also when the pack fails. */
+    return json_pack("{s:s, s:s, s:o, s:I, s:o, s:b, s:s}", "peer", p->peer, "credential",
                      p->credential_id, "reviewers", rv, "monthly_cap", (json_int_t)p->monthly_cap,
                      "blackouts", bo, "own_first", p->own_first, "updated",
                      ac_clock_format(p->updated_ms, updated));

@@ -24,6 +24,7 @@
 #include "accord/store/lending.h"
 #include "accord/store/peer.h"
 #include "accord/store/remote.h"
+#include "accord/store/remote_cert.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "federation.h"
@@ -40,6 +41,7 @@ struct lendable {
     struct ac_user u;
     struct ac_reviewer_profile prof;
     uint32_t slots;
+    bool certified; /* we hold the issuer's unexpired certification record */
 };
 
 /* Appends |uid| to |*v| when the policy lets them take a review for |p| now
@@ -69,6 +71,17 @@ static int consider(struct ac_node *n, const struct ac_lending_policy *p, int64_
     if (err)
         return err;
     l->slots = p->monthly_cap;
+    /* As far as this node knows: the issuer certified the reviewer and the
+     * signed record it sent has not expired (node/federation/cert_*.c keep
+     * it). The issuer's own certification of its stand-in still decides. */
+    struct ac_remote_cert rc;
+    err = ac_store_remote_cert_find(n->store, uid, p->peer, p->credential_id, &rc);
+    if (err && err != AC_ENOENT)
+        return err;
+    l->certified = !err && strcmp(rc.state, "certified") == 0 && rc.record &&
+                   (rc.expires_ms == 0 || rc.expires_ms > now);
+    if (!err)
+        ac_remote_cert_release(&rc);
     (*nv)++;
     (*total)++;
     return 0;
@@ -90,28 +103,32 @@ static int lendable_of(struct ac_node *n, const struct ac_lending_policy *p, int
             err = consider(n, p, p->reviewers[i], now, *v, nv, total);
         return err;
     }
-    struct ac_user page[USER_PAGE];
+    struct ac_user *page = malloc(USER_PAGE * sizeof *page);
+    if (!page)
+        return AC_ENOMEM;
     int64_t after = 0;
-    for (;;) {
-        size_t got = 0;
+    size_t got = USER_PAGE;
+    while (!err && got == USER_PAGE) {
         if ((err = ac_store_user_list(n->store, after, page, USER_PAGE, &got)) != 0)
-            return err;
+            break;
         for (size_t i = 0; !err && i < got; i++) {
+            after = page[i].id;
             if (!(page[i].roles & AC_ROLE_REVIEWER) || page[i].disabled_ms)
                 continue;
             if (*nv == cap) {
                 struct lendable *g = realloc(*v, 2 * cap * sizeof *g);
-                if (!g)
-                    return AC_ENOMEM;
+                if (!g) {
+                    err = AC_ENOMEM;
+                    break;
+                }
                 *v = g;
                 cap *= 2;
             }
             err = consider(n, p, page[i].id, now, *v, nv, total);
         }
-        if (err || got < USER_PAGE)
-            return err;
-        after = page[got - 1].id;
     }
+    free(page);
+    return err;
 }
 
 static void put_reviewer(struct ac_cbor_writer *w, const struct lendable *l)
@@ -129,11 +146,8 @@ static void put_reviewer(struct ac_cbor_writer *w, const struct lendable *l)
     ac_cbor_put_str(w, l->prof.domains[0] ? l->prof.domains : "[]");
     ac_cbor_put_str(w, "district");
     ac_cbor_put_str(w, l->prof.district);
-    /* Whether this node holds the issuer's certification of the reviewer:
-     * cross-node certification records are not kept here yet, so the
-     * lender claims none and the issuer's own certification decides. */
     ac_cbor_put_str(w, "certified");
-    ac_cbor_put_bool(w, false);
+    ac_cbor_put_bool(w, l->certified);
 }
 
 int ac__lending_offer_body(struct ac_node *n, const char *peer, int64_t now_ms, struct ac_buf *out)

@@ -80,6 +80,18 @@ void ac__fed_kick_all(struct ac__federation *f)
         ac__fed_kick(f->peers[i]);
 }
 
+void ac__fed_durable(struct ac__federation *f)
+{
+    uint64_t durable = ac_store_durable(f->node->store);
+    for (size_t i = 0; i < f->npeers; i++) {
+        struct ac__fed_peer *p = f->peers[i];
+        if (p->awaiting && durable >= p->page_need) {
+            p->awaiting = 0;
+            ac__fed_kick(p);
+        }
+    }
+}
+
 void ac__fed_peer_reached_us(struct ac__fed_peer *p)
 {
     int64_t now = ac_clock_now_ms();
@@ -441,6 +453,15 @@ static void deliver_next(struct ac__fed_peer *p)
         }
         if (p->npage == 0)
             return; /* idle until a new message kicks us */
+        p->page_need = ac_store_commits(f->node->store);
+    }
+    /* A message goes out only once the commit that queued it is durable: a
+     * peer must never act on a change this node could lose. Every row of the
+     * page was committed by the time it was read. */
+    if (ac_store_durable(f->node->store) < p->page_need) {
+        if (!p->in_flight)
+            p->awaiting = 1;
+        return;
     }
     size_t i = p->at;
     while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->halted) {

@@ -349,6 +349,10 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
                             json_integer(mc ? (json_int_t)mc->discrepancies : 0));
         json_object_set_new(j, "discrepancy_rate",
                             mc && mc->reviews ? json_real(mc->rate) : json_null());
+        /* Where the certified pool lives: this node, or lenders. */
+        json_object_set_new(j, "own_reviewers",
+                            json_integer(v.certified_reviewers - v.borrowed_reviewers));
+        json_object_set_new(j, "borrowed_reviewers", json_integer(v.borrowed_reviewers));
         json_object_set_new(j, "capacity_per_period", json_real(cap));
         json_object_set_new(j, "period_days", json_integer(c.def->pool.period_days));
         /* Periods the certified pool needs to clear today's backlog. */

@@ -9,6 +9,7 @@
 #include "accord/base/error.h"
 #include "accord/net/h2_server.h"
 #include "accord/sign/keyring.h"
+#include "accord/store/sync.h"
 #include "internal.h"
 
 static void on_healthz(struct ac_http_exchange *x, void *arg)
@@ -84,6 +85,31 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
     struct ac_buf b = AC_BUF_INIT;
     size_t conns = n->server ? ac_h2_server_connections(n->server) : 0;
     int err = ac__metrics_render(n->metrics, conns, db_bytes, &b);
+    if (!err)
+        err = ac_buf_printf(
+            &b,
+            "# HELP accord_store_commits_total Transactions committed since start.\n"
+            "# TYPE accord_store_commits_total counter\n"
+            "accord_store_commits_total %llu\n"
+            "# HELP accord_store_durable_commits Commits known to be on disk (docs/node.md).\n"
+            "# TYPE accord_store_durable_commits counter\n"
+            "accord_store_durable_commits %llu\n"
+            "# HELP accord_store_fsyncs_total WAL fsyncs by the storage thread, each "
+            "covering a group of commits (0 with durability = inline).\n"
+            "# TYPE accord_store_fsyncs_total counter\n"
+            "accord_store_fsyncs_total %llu\n"
+            "# HELP accord_store_checkpoints_total Checkpoints run by the storage thread.\n"
+            "# TYPE accord_store_checkpoints_total counter\n"
+            "accord_store_checkpoints_total %llu\n"
+            "# HELP accord_http_answers_held Answers to writes waiting for their commit "
+            "to be durable.\n"
+            "# TYPE accord_http_answers_held gauge\n"
+            "accord_http_answers_held %zu\n",
+            (unsigned long long)ac_store_commits(n->store),
+            (unsigned long long)ac_store_durable(n->store),
+            (unsigned long long)ac_store_sync_fsyncs(n->store),
+            (unsigned long long)ac_store_sync_checkpoints(n->store),
+            n->server ? ac_h2_server_held(n->server) : 0);
     if (err) {
         ac_buf_release(&b);
         ac__respond_error(x, err, "metrics");

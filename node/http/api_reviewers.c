@@ -331,7 +331,14 @@ static void on_pool(struct ac_http_exchange *x, void *arg)
         return;
     json_t *j;
     struct ac_pool_activation act;
+    json_t *members = NULL;
     int err = ac__pool_status(n, &c, false, &j, &act);
+    if (!err && (err = ac__pool_members(n, &c, &members)) != 0)
+        json_decref(j);
+    if (!err && json_object_set_new(j, "reviewers", members)) {
+        json_decref(j);
+        err = AC_ENOMEM;
+    }
     if (err)
         ac__respond_error(x, err, "pool status");
     else

@@ -316,6 +316,14 @@ int ac_reviewer_screen(struct ac_node *n, const struct ac_user *actor, const cha
 int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, json_t **out,
                     struct ac_pool_activation *act);
 
+/* The members of |c|'s pool (node/lifecycle/pool_members.c): every reviewer
+ * with a certification row for |c| and every reviewer a lender offers for
+ * its credential id, each {user_id, name, display_name, lives ("local" or
+ * the home node id), home_user?, state (certification state, or "offered"),
+ * certified_at_home?, slots_per_month?}. Sets |*out| to a new array.
+ * Returns 0, AC_ENOMEM or a store error. */
+int ac__pool_members(struct ac_node *n, const struct ac__cred *c, json_t **out);
+
 /* ==== certification (node/lifecycle/certification.c) ==== */
 
 /* An attempt just drawn. */

@@ -12,6 +12,7 @@
 #include "accord/review/pool.h"
 #include "accord/store/certification.h"
 #include "accord/store/credential.h"
+#include "accord/store/lending.h"
 #include "accord/store/notify.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/user.h"
@@ -379,8 +380,13 @@ out:
 int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, json_t **out,
                     struct ac_pool_activation *act)
 {
-    int64_t certified;
+    int64_t certified, borrowed = 0;
     int err = ac_store_reviewer_cert_count(n->store, c->row.id, AC_RCERT_CERTIFIED, &certified);
+    /* Borrowed reviewers (stand-ins certified here) count toward the pool
+     * like own ones: the sizing formula asks for certified capacity, not
+     * for where it lives (docs/borrowing.md). */
+    if (!err)
+        err = ac_store_borrowed_certified_count(n->store, c->row.id, &borrowed);
     if (err)
         return err;
     err = ac_pool_activation(c->def, (uint64_t)certified, override, act);
@@ -401,5 +407,10 @@ int ac__pool_status(struct ac_node *n, const struct ac__cred *c, bool override, 
                      "assignments_per_reviewer", (json_int_t)d->pool.assignments_per_reviewer,
                      "period_days", (json_int_t)d->pool.period_days, "may_activate", act->activate,
                      "reason", act->reason, "guess_pass_probability", g);
+    if (*out && (json_object_set_new(*out, "own", json_integer(certified - borrowed)) ||
+                 json_object_set_new(*out, "borrowed", json_integer(borrowed)))) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return *out ? 0 : AC_ENOMEM;
 }

@@ -541,6 +541,10 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
     struct ac_assign_credential crule = {
         1, true, def->mode == AC_MODE_MASTER ? def->maintenance.second_master_rate : 0};
     struct ac_assign_problem p = {ps, np, pr, nr, &crule, 1};
+    /* Borrowed reviewers wait behind own ones unless own reviewers cannot
+     * take the backlog or the credential borrows always (pool_borrowed.c). */
+    if (!err && np)
+        err = ac__borrow_gate(n, def->id, &p, pr);
     if (!err && np)
         err = ac_assign_run(&p, &res);
     struct ac_assign_rng rng;

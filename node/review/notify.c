@@ -41,6 +41,10 @@ struct ac__delivery {
     struct ac_buf msg; /* the whole RFC 5322 message, CRLF line ends */
     size_t sent;       /* SMTP upload position */
     char error[256];   /* set by the worker on failure */
+    /* The commit count when the notification was read: it goes out only
+     * once that is durable, so a crash cannot take back what it announces. */
+    uint64_t need;
+    int awaiting; /* built, waiting for |need| to be durable (not queued yet) */
 };
 
 static void delivery_free(struct ac__delivery *d)
@@ -265,6 +269,20 @@ int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id
     return err;
 }
 
+void ac__notify_durable(struct ac_node *n)
+{
+    struct ac__scheduler *r = n->scheduler;
+    struct ac__delivery *d = r ? r->busy : NULL;
+    if (!d || !d->awaiting || ac_store_durable(n->store) < d->need)
+        return;
+    d->awaiting = 0;
+    int err = uv_queue_work(n->loop, &d->work, on_work, on_after_work);
+    if (err) {
+        snprintf(d->error, sizeof d->error, "cannot queue the delivery: %s", uv_strerror(err));
+        on_after_work(&d->work, err);
+    }
+}
+
 int ac__notify_busy(const struct ac_node *n)
 {
     return n->scheduler && n->scheduler->busy;
@@ -304,7 +322,11 @@ void ac__notify_pump(struct ac_node *n)
     }
     if (!err)
         err = build_message(n, &due[0], &u, d);
-    if (!err)
+    if (!err) {
+        d->need = ac_store_commits(n->store);
+        d->awaiting = ac_store_durable(n->store) < d->need;
+    }
+    if (!err && !d->awaiting)
         err = uv_queue_work(n->loop, &d->work, on_work, on_after_work);
     if (err) {
         ac_log_error("notify", "notification %" PRId64 ": cannot deliver: %s", due[0].id,

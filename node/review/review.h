@@ -26,11 +26,13 @@
 
 #include <stdint.h>
 
+#include "accord/review/assign.h"
 #include "accord/review/definition.h"
 #include "accord/store/artifact.h"
 #include "accord/store/assignment.h"
 #include "accord/store/credential.h"
 #include "accord/store/job.h"
+#include "accord/store/lending.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "internal.h"
@@ -105,6 +107,26 @@ int ac__screening_job(struct ac_node *n, const struct ac_job *job);
  * caller frees after ac_reviewer_cert_release() of each of its |*n| entries
  * (NULL with 0 entries possible). Returns 0, AC_ENOMEM or AC_EDB. */
 int ac__assignment_pool(struct ac_store *st, int64_t row, struct ac_reviewer_cert **out, size_t *n);
+
+/* ---- borrowed reviewers in the pass (pool_borrowed.c) ---- */
+
+/* With |mode| AC_BORROW_ABOVE_CAPACITY, marks every available borrowed
+ * reviewer (borrowed[i]) of |pr| unavailable when |backlog| (reviews still
+ * wanted) fits in the spare capacity (cap - load) of the available own
+ * reviewers; AC_BORROW_ALWAYS changes nothing. Returns how many it held
+ * back. */
+size_t ac__borrow_hold_back(struct ac_assign_reviewer *pr, size_t nr, const bool *borrowed,
+                            uint64_t backlog, enum ac_borrowing_mode mode);
+
+/* Applies the borrowing mode of credential |def_id| (its own, else the
+ * node's, else above_capacity) to problem |p| of a pass, whose reviewers are
+ * |pr| (p->reviewers, writable): with above_capacity, stand-ins found in the
+ * store are held back (marked unavailable) when ac__borrow_hold_back() says
+ * own spare capacity covers the backlog and a trial run of |p| without them
+ * leaves no submission short; otherwise nothing changes. Returns 0,
+ * AC_ENOMEM, AC_EINVAL (from the trial run) or AC_EDB. */
+int ac__borrow_gate(struct ac_node *n, const char *def_id, const struct ac_assign_problem *p,
+                    struct ac_assign_reviewer *pr);
 
 /* The assignment pass of credential row |row|: every queued or in-review
  * submission short of reviews gets reviewers meeting every constraint, in one
@@ -310,6 +332,10 @@ int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id
  * the maildir under the data directory or over SMTP when configured; failures
  * retry with doubling backoff. */
 void ac__notify_pump(struct ac_node *n);
+
+/* Sends the notification that waits for its commit to be durable, once it
+ * is (called when the durable count advances; node/durability.c). */
+void ac__notify_durable(struct ac_node *n);
 
 /* True while a delivery is in flight (the scheduler waits for it on stop). */
 int ac__notify_busy(const struct ac_node *n);

@@ -143,7 +143,8 @@ def h2_client(verify=False):
 class Node:
     """One accord-node with its own config, data directory and port."""
 
-    def __init__(self, node_id="test.node", tls=None, limits="", log_file=None, grace_ms=5000):
+    def __init__(self, node_id="test.node", tls=None, limits="", log_file=None, grace_ms=5000,
+                 durability=None):
         self.tmp = tempfile.mkdtemp(prefix="accord-test-")
         self.port = free_port()
         self.node_id = node_id
@@ -153,8 +154,10 @@ class Node:
         self.log_file = log_file
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
         self.proc = None
-        lines = ["[node]", "id = " + node_id, "data_dir = " + self.data_dir,
-                 "[http]", "listen = 127.0.0.1:%d" % self.port]
+        lines = ["[node]", "id = " + node_id, "data_dir = " + self.data_dir]
+        if durability:  # "async" (the default) or "inline"
+            lines += ["durability = " + durability]
+        lines += ["[http]", "listen = 127.0.0.1:%d" % self.port]
         if tls:
             lines += ["tls_cert = " + tls[0], "tls_key = " + tls[1]]
         lines += ["[limits]", "shutdown_grace_ms = %d" % grace_ms]

@@ -137,7 +137,7 @@ int cmd_lending_capacity(const struct cli *cli, int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/v1/federation/capacity%s%s", cred ? "?credential=" : "",
              cred ? cred : "");
-    return lc_call(cli, "GET", path, NULL, capacity_cols, 6);
+    return lc_call(cli, "GET", path, NULL, capacity_cols, 7);
 }
 
 int cmd_lending_borrowing(const struct cli *cli, int argc, char **argv)

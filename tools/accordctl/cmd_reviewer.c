@@ -1,6 +1,7 @@
 /* cmd_reviewer.c - `accordctl reviewer ...`: a reviewer's profile,
  * application, certification attempts; the admin's screening, registry of
- * credentials held elsewhere, pool status, and reinstating a reviewer
+ * credentials held elsewhere, pool status with each member and where they
+ * live (this node or a lender), and reinstating a reviewer
  * monitoring took out of the pool. */
 #include <stdio.h>
 #include <string.h>
@@ -186,12 +187,38 @@ int cmd_reviewer_answer(const struct cli *cli, int argc, char **argv)
     return lc_call(cli, "POST", path, json_pack("{s:o}", "answers", answers), NULL, 0);
 }
 
+/* The pool's figures as lines, then its members as a table: own reviewers
+ * ("local") and borrowed ones (their home node). */
 int cmd_reviewer_pool(const struct cli *cli, int argc, char **argv)
 {
+    static const struct cli_column cols[] = {
+        {"USER", "user_id"},
+        {"NAME", "name"},
+        {"DISPLAY NAME", "display_name"},
+        {"LIVES", "lives"},
+        {"STATE", "state"},
+        {"HOME USER", "home_user"},
+        {"SLOTS/MONTH", "slots_per_month"},
+    };
     const char *ref = lc_pos(argc, argv, 0);
     if (!ref)
         return lc_usage(cli, "reviewer pool ID@VERSION");
     char path[256];
     snprintf(path, sizeof path, "/v1/definitions/%s/pool", ref);
-    return lc_call(cli, "GET", path, NULL, NULL, 0);
+    json_t *resp = NULL;
+    int rc = cli_request(cli, "GET", path, NULL, &resp);
+    if (rc != CLI_OK)
+        return rc;
+    if (resp && !cli_print_json(cli, resp)) {
+        json_t *members = json_incref(json_object_get(resp, "reviewers"));
+        json_object_del(resp, "reviewers");
+        cli_print_object(resp);
+        if (json_array_size(members)) {
+            printf("\n");
+            cli_print_table(members, cols, sizeof cols / sizeof cols[0]);
+        }
+        json_decref(members);
+    }
+    json_decref(resp);
+    return CLI_OK;
 }

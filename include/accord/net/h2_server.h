@@ -93,6 +93,28 @@ void ac_h2_server_set_observer(struct ac_h2_server *srv, ac_h2_server_observe_cb
 void ac_h2_server_set_headers_check(struct ac_h2_server *srv, ac_h2_server_headers_cb cb,
                                     void *arg);
 
+/* Durability of the writes an answer acknowledges. The application numbers
+ * its commits; |commits| returns how many it has made, |durable| how many of
+ * those are on disk. A request during whose handling (from the handler, or
+ * headers check, getting it to its answer) the commit count moved is answered
+ * only once |durable| reaches the count as it was at the answer; other answers
+ * (reads) go at once. Streamed answers (ac_http_respond_stream()) never wait. */
+struct ac_h2_server_durability {
+    uint64_t (*commits)(void *arg);
+    uint64_t (*durable)(void *arg);
+    void *arg; /* borrowed */
+};
+
+/* Copies |d| (NULL or d->commits NULL: answers never wait). */
+void ac_h2_server_set_durability(struct ac_h2_server *srv, const struct ac_h2_server_durability *d);
+
+/* Sends the held answers that |durable| now covers, in order; call when it
+ * has advanced. */
+void ac_h2_server_release(struct ac_h2_server *srv);
+
+/* Returns the number of answers waiting for durability. */
+size_t ac_h2_server_held(const struct ac_h2_server *srv);
+
 /* Returns the number of open connections. */
 size_t ac_h2_server_connections(const struct ac_h2_server *srv);
 

@@ -68,6 +68,7 @@ struct ac_capacity_reviewer {
     int64_t user_id;        /* the stand-in on this node (remote.h) */
     bool certified_at_home; /* the lender holds our certification of them */
     uint32_t slots;         /* reviews per month the lender allows them for us */
+    int64_t offered_ms;     /* when the lender made the offer (read only) */
 };
 
 /* Replaces what |peer| offered with |v|[0..n) (the reviewers of message
@@ -89,6 +90,10 @@ int ac_store_capacity_list(struct ac_store *st, const char *credential_id,
  * |peer|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_capacity_offer_get(struct ac_store *st, const char *peer, int64_t *sent_ms,
                                 char *msg_id);
+
+/* Sets |*n| to the stand-ins (reviewers of other nodes, remote.h) certified
+ * for credential row |credential_row| here. Returns 0 or AC_EDB. */
+int ac_store_borrowed_certified_count(struct ac_store *st, int64_t credential_row, int64_t *n);
 
 /* ---- the issuer's side: when work goes to borrowed reviewers ---- */
 

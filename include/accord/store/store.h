@@ -3,7 +3,9 @@
  * (user.h, credential.h, ...) beside its core/store/store_<object>.c.
  *
  * A write is durable (WAL, synchronous=FULL) when its transaction commits, so
- * a caller may acknowledge it then. Most writes run in their own BEGIN
+ * a caller may acknowledge it then, unless a storage thread was started
+ * (sync.h): then a commit is durable once ac_store_durable() reaches its
+ * number (ac_store_commits() right after it). Most writes run in their own BEGIN
  * IMMEDIATE transaction; ac_store_tx_begin() groups several into one, and the
  * review-lifecycle steps (submission.h, artifact.h, assignment.h, job.h,
  * notify.h, flag.h) refuse to run outside one. Not thread-safe: use from the
@@ -51,5 +53,18 @@ int ac_store_tx_commit(struct ac_store *st);
 
 /* Rolls back the innermost transaction; a no-op when none is open. */
 void ac_store_tx_rollback(struct ac_store *st);
+
+/* ---- commit numbers ---- */
+
+/* Returns how many transactions of |st| have committed since it opened: each
+ * outermost commit (and each write made outside a transaction) counts one;
+ * savepoints and rollbacks count none. Commit n is the nth. Counted by the
+ * WAL hook, so an in-memory store (no WAL) counts none. */
+uint64_t ac_store_commits(const struct ac_store *st);
+
+/* Returns the highest commit number known to be on disk: every commit up to
+ * it survives power loss. Equals ac_store_commits() unless a storage thread
+ * (sync.h) is running; then it trails it by the fsync in progress. */
+uint64_t ac_store_durable(const struct ac_store *st);
 
 #endif

@@ -23,6 +23,7 @@ struct ac_analytics_volume {
     double mean_decision_ms;     /* created to decided, over decided ones; 0 when none */
     int64_t median_decision_ms;  /* the median (even count: mean of the middle two); 0 when none */
     int64_t certified_reviewers; /* reviewers certified for any version */
+    int64_t borrowed_reviewers;  /* of those, stand-ins for other nodes' reviewers */
     int64_t open_assignments;    /* pending, invited or accepted */
 };
 
