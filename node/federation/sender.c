@@ -463,6 +463,14 @@ static void deliver_next(struct ac__fed_peer *p)
             p->awaiting = 1;
         return;
     }
+    /* What an earlier store failure left unsettled (or the cursor unsaved)
+     * is settled before more goes out. */
+    int rc = settle(p);
+    if (rc) {
+        if (!p->in_flight)
+            failed(p, ac_strerror(rc), 0, 0);
+        return;
+    }
     size_t i = p->at;
     while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->halted) {
         while (i < p->npage && p->state[i] != ENTRY_WAITING)
