@@ -137,6 +137,22 @@ void ac__respond_owned(struct ac_http_exchange *x, int status, json_t *j);
  * |allowed| list; returns -1 then, else 0. */
 int ac__json_only(struct ac_http_exchange *x, const json_t *obj, const char *const *allowed);
 
+/* Reads a score's body (node/http/api_reviews.c; the same for our own
+ * assignments and for lent items): {levels (or level), feedback?}, nothing
+ * else. Sets |*levels| and |*feedback| (borrowed from |body|; NULL when
+ * absent). Answers naming the field and returns -1 when a member is unknown,
+ * levels is missing or feedback is neither text nor an object; else 0. */
+int ac__score_body(struct ac_http_exchange *x, const json_t *body, json_t **levels,
+                   json_t **feedback);
+
+struct ac_levels_given;
+
+/* Reads "levels" as a reviewer gives them (node/http/api_reviews.c), here or
+ * through a lender: a name, a list, or an object by element id, into |*g|
+ * (borrowing |levels|); a level that is neither a name nor null is marked
+ * for the service to refuse, and any other shape is AC_LEVELS_OTHER. */
+void ac__levels_given(const json_t *levels, struct ac_levels_given *g);
+
 /* ---- problem answers (node/http/problem.c) ---- */
 
 /* Answers |x| with problem |p| (node/problems.def) about |field| (may be NULL)

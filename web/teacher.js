@@ -33,12 +33,17 @@ async function loadCatalog() {
   select.replaceChildren();
   if (!r.items.length) box.append(el("p", {}, "No credentials are open for submissions yet."));
   for (const c of r.items) {
-    box.append(el("article", {class: "card"},
+    // A peer's credential (from its verified signed catalog) is earned on
+    // that issuer's node: shown with where it comes from, not offered here.
+    const peer = c.from !== "self";
+    box.append(el("article", {class: "card", "data-from": c.from},
       el("h3", {}, c.title),
       el("p", {}, c.competency),
       el("p", {class: "muted"}, "Credential ", c.credential_id, ", version ", c.version,
-        c.domains.length ? "; domains: " + c.domains.join(", ") : "")));
-    select.append(el("option", {value: c.credential_id + "@" + c.version}, c.title));
+        c.domains.length ? "; domains: " + c.domains.join(", ") : ""),
+      peer ? el("p", {class: "muted"}, "Issued by ", c.source.issuer, " (peer ", c.source.node,
+        "); definition ", c.source.content_hash) : null));
+    if (!peer) select.append(el("option", {value: c.credential_id + "@" + c.version}, c.title));
   }
   await showElements();
 }

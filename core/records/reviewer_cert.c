@@ -13,7 +13,6 @@
 #include "accord/sign/cbor.h"
 
 #define RECORD_VERSION 1
-#define HDR_CONTENT_TYPE 3
 
 __attribute__((format(printf, 4, 5))) static int say(int rc, char *why, size_t whylen,
                                                      const char *fmt, ...)
@@ -81,32 +80,20 @@ int ac_rcert_record_sign(const struct ac_rcert_record *r, const uint8_t *kid, si
  * envelope or a consortium file signed by the same key is refused here. */
 static int check_content_type(const struct ac_cose_sign1 *m, char *why, size_t whylen)
 {
-    struct ac_cbor_reader r;
-    uint64_t n;
-    if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) || ac_cbor_get_map(&r, &n))
-        return say(AC_EPARSE, why, whylen, "protected header: not a map");
-    for (uint64_t i = 0; i < n; i++) {
-        int64_t label;
-        if (ac_cbor_peek(&r) != AC_CBOR_TEXT && ac_cbor_get_int(&r, &label) == 0 &&
-            label == HDR_CONTENT_TYPE) {
-            const char *s;
-            size_t len;
-            if (ac_cbor_get_text(&r, &s, &len) || len != strlen(AC_RCERT_RECORD_CONTENT_TYPE) ||
-                memcmp(s, AC_RCERT_RECORD_CONTENT_TYPE, len) != 0)
-                return say(AC_EPARSE, why, whylen,
-                           "protected header: content type is not a reviewer certification's "
-                           "(\"%s\")",
-                           AC_RCERT_RECORD_CONTENT_TYPE);
-            return 0;
-        }
-        if (ac_cbor_peek(&r) == AC_CBOR_TEXT)
-            ac_cbor_skip(&r, NULL, NULL);
-        ac_cbor_skip(&r, NULL, NULL);
-    }
-    return say(AC_EPARSE, why, whylen,
-               "protected header: content type (3) is missing; a reviewer certification's is "
-               "\"%s\"",
-               AC_RCERT_RECORD_CONTENT_TYPE);
+    const char *s;
+    size_t len;
+    int rc = ac_cose_sign1_content_type(m, &s, &len);
+    if (rc == AC_ENOENT)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type (3) is missing; a reviewer certification's is "
+                   "\"%s\"",
+                   AC_RCERT_RECORD_CONTENT_TYPE);
+    if (rc || len != strlen(AC_RCERT_RECORD_CONTENT_TYPE) ||
+        memcmp(s, AC_RCERT_RECORD_CONTENT_TYPE, len) != 0)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type is not a reviewer certification's (\"%s\")",
+                   AC_RCERT_RECORD_CONTENT_TYPE);
+    return 0;
 }
 
 static int get_text(struct ac_cbor_reader *r, const char *name, char *dst, size_t max, char *why,

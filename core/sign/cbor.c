@@ -677,3 +677,25 @@ int ac_cbor_skip(struct ac_cbor_reader *r, const uint8_t **p, size_t *len)
         *len = (size_t)(r->p - start);
     return 0;
 }
+
+int ac_cbor_map_find(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at)
+{
+    struct ac_cbor_reader r;
+    uint64_t n;
+    if (ac_cbor_reader_init(&r, p, len) || ac_cbor_get_map(&r, &n))
+        return AC_EPARSE;
+    size_t klen = strlen(key);
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kl;
+        if (ac_cbor_get_text(&r, &k, &kl))
+            return AC_EPARSE;
+        if (kl == klen && memcmp(k, key, kl) == 0) {
+            *at = r;
+            return 0;
+        }
+        if (ac_cbor_skip(&r, NULL, NULL))
+            return AC_EPARSE;
+    }
+    return AC_ENOENT;
+}

@@ -277,6 +277,25 @@ int ac_cose_sign1_parse_any_alg(const uint8_t *data, size_t len, struct ac_cose_
     return parse(data, len, out, 0, why, whylen);
 }
 
+int ac_cose_sign1_content_type(const struct ac_cose_sign1 *msg, const char **type, size_t *len)
+{
+    struct ac_cbor_reader r;
+    uint64_t n;
+    if (ac_cbor_reader_init(&r, msg->protected_hdr, msg->protected_len) || ac_cbor_get_map(&r, &n))
+        return AC_EPARSE;
+    for (uint64_t i = 0; i < n; i++) {
+        int64_t label = 0;
+        if (ac_cbor_peek(&r) == AC_CBOR_TEXT)
+            ac_cbor_skip(&r, NULL, NULL);
+        else if (ac_cbor_get_int(&r, &label))
+            return AC_EPARSE;
+        if (label == AC_COSE_HDR_CONTENT_TYPE)
+            return ac_cbor_get_text(&r, type, len) ? AC_EPARSE : 0;
+        ac_cbor_skip(&r, NULL, NULL);
+    }
+    return AC_ENOENT;
+}
+
 int ac_cose_sign1_verify(const struct ac_cose_sign1 *msg, const uint8_t public_key[32])
 {
     if ((msg->alg != AC_COSE_ALG_EDDSA && msg->alg != AC_COSE_ALG_ED25519) ||

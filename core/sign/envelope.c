@@ -141,34 +141,22 @@ int ac_envelope_sign(const struct ac_envelope *env, const uint8_t *kid, size_t k
  * The COSE parser has already checked the header is deterministic CBOR. */
 static int check_content_type(const struct ac_cose_sign1 *m, char *why, size_t whylen)
 {
-    struct ac_cbor_reader r;
-    uint64_t n;
-    if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) || ac_cbor_get_map(&r, &n))
-        return say(AC_EPARSE, why, whylen, "protected header: not a map");
-    for (uint64_t i = 0; i < n; i++) {
-        int64_t label;
-        if (ac_cbor_peek(&r) != AC_CBOR_TEXT && ac_cbor_get_int(&r, &label) == 0 &&
-            label == AC_ENVELOPE_HDR_CONTENT_TYPE) {
-            const char *s;
-            size_t len;
-            if (ac_cbor_get_text(&r, &s, &len))
-                return say(AC_EPARSE, why, whylen,
-                           "protected header: content type (3) must be the text \"%s\"",
-                           AC_ENVELOPE_CONTENT_TYPE);
-            if (len != strlen(AC_ENVELOPE_CONTENT_TYPE) ||
-                memcmp(s, AC_ENVELOPE_CONTENT_TYPE, len) != 0)
-                return say(AC_EPARSE, why, whylen,
-                           "protected header: content type \"%.*s\" is not an envelope's (\"%s\")",
-                           (int)(len > 64 ? 64 : len), s, AC_ENVELOPE_CONTENT_TYPE);
-            return 0;
-        }
-        if (ac_cbor_peek(&r) == AC_CBOR_TEXT)
-            ac_cbor_skip(&r, NULL, NULL);
-        ac_cbor_skip(&r, NULL, NULL);
-    }
-    return say(AC_EPARSE, why, whylen,
-               "protected header: content type (3) is missing; an envelope's must be \"%s\"",
-               AC_ENVELOPE_CONTENT_TYPE);
+    const char *s;
+    size_t len;
+    int rc = ac_cose_sign1_content_type(m, &s, &len);
+    if (rc == AC_ENOENT)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type (3) is missing; an envelope's must be \"%s\"",
+                   AC_ENVELOPE_CONTENT_TYPE);
+    if (rc)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type (3) must be the text \"%s\"",
+                   AC_ENVELOPE_CONTENT_TYPE);
+    if (len != strlen(AC_ENVELOPE_CONTENT_TYPE) || memcmp(s, AC_ENVELOPE_CONTENT_TYPE, len) != 0)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type \"%.*s\" is not an envelope's (\"%s\")",
+                   (int)(len > 64 ? 64 : len), s, AC_ENVELOPE_CONTENT_TYPE);
+    return 0;
 }
 
 int ac_envelope_parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out, char *why,

@@ -110,6 +110,12 @@ char *ac__text_dup(const unsigned char *src);
  * NULL reads as "". */
 void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 
+/* Reads a user from the six columns id, name, display_name, roles,
+ * created_ms, disabled_ms of |s| starting at |col| (store_user.c), for any
+ * query that joins users. */
+struct ac_user;
+void ac__store_read_user(sqlite3_stmt *s, int col, struct ac_user *u);
+
 /* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
  * when out of memory. */
 char *ac__col_dup(sqlite3_stmt *s, int col);

@@ -42,6 +42,35 @@ static int in_tx(struct ac_store *st)
     return !sqlite3_get_autocommit(ac__store_db(st));
 }
 
+/* Runs the UPDATE |s|; AC_ENOENT when it touched no row. */
+static int done_one(struct ac_store *st, sqlite3_stmt *s)
+{
+    int err = ac__store_done(st, s);
+    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    return err;
+}
+
+/* Moves a batch to state |name| with the UPDATE |sql|, whose parameters are
+ * ?1 the batch, ?2 the state, ?3 the reason (NULL keeps the old one) and ?4
+ * now, for the times the state change stamps. */
+static int set_batch_state(struct ac_store *st, const char *sql, int64_t id, const char *name,
+                           const char *reason, int64_t now_ms)
+{
+    if (!in_tx(st))
+        return AC_EBUG;
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st, sql, &s);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return done_one(st, s);
+}
+
 /* ---- issuer side ---- */
 
 #define BORROW_COLS "batch_id, peer, stand_in, state, reason, created_ms, ended_ms"
@@ -97,25 +126,11 @@ int ac_store_borrow_batch_get(struct ac_store *st, int64_t batch_id, struct ac_b
 int ac_store_borrow_batch_set(struct ac_store *st, int64_t batch_id, enum ac_borrow_state state,
                               const char *reason, int64_t now_ms)
 {
-    if (!in_tx(st))
-        return AC_EBUG;
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st,
-                             "UPDATE borrow_batches SET state = ?2, reason = COALESCE(?3, reason),"
-                             " ended_ms = CASE WHEN ?2 IN ('declined', 'reclaimed', 'done')"
-                             " THEN ?4 ELSE ended_ms END WHERE batch_id = ?1",
-                             &s);
-    if (err)
-        return err;
-    sqlite3_bind_int64(s, 1, batch_id);
-    sqlite3_bind_text(s, 2, ac_borrow_state_name(state), -1, SQLITE_STATIC);
-    if (reason)
-        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
-    err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
-        err = AC_ENOENT;
-    return err;
+    return set_batch_state(st,
+                           "UPDATE borrow_batches SET state = ?2, reason = COALESCE(?3, reason),"
+                           " ended_ms = CASE WHEN ?2 IN ('declined', 'reclaimed', 'done')"
+                           " THEN ?4 ELSE ended_ms END WHERE batch_id = ?1",
+                           batch_id, ac_borrow_state_name(state), reason, now_ms);
 }
 
 int ac_store_borrow_batch_list(struct ac_store *st, const char *peer, int state, int64_t after,
@@ -216,10 +231,7 @@ int ac_store_borrow_item_applied(struct ac_store *st, int64_t assignment_id, con
     sqlite3_bind_int64(s, 1, assignment_id);
     sqlite3_bind_text(s, 2, result_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now_ms);
-    err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
-        err = AC_ENOENT;
-    return err;
+    return done_one(st, s);
 }
 
 int ac_store_borrow_artifact_add(struct ac_store *st, int64_t assignment_id, const char *hash)
@@ -426,27 +438,13 @@ int ac_store_lent_batch_list(struct ac_store *st, int64_t reviewer, int64_t afte
 int ac_store_lent_batch_set(struct ac_store *st, int64_t id, enum ac_lent_state state,
                             const char *reason, int64_t now_ms)
 {
-    if (!in_tx(st))
-        return AC_EBUG;
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(
+    return set_batch_state(
         st,
         "UPDATE lent_batches SET state = ?2, reason = COALESCE(?3, reason),"
         " responded_ms = CASE WHEN ?2 IN ('accepted', 'declined') THEN ?4 ELSE responded_ms END,"
         " ended_ms = CASE WHEN ?2 IN ('declined', 'reclaimed', 'done') THEN ?4 ELSE ended_ms END"
         " WHERE id = ?1",
-        &s);
-    if (err)
-        return err;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, ac_lent_state_name(state), -1, SQLITE_STATIC);
-    if (reason)
-        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, now_ms);
-    err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
-        err = AC_ENOENT;
-    return err;
+        id, ac_lent_state_name(state), reason, now_ms);
 }
 
 int ac_store_lent_count(struct ac_store *st, const char *issuer, int64_t reviewer, int64_t since_ms,
@@ -586,8 +584,5 @@ int ac_store_lent_item_set(struct ac_store *st, int64_t id, enum ac_lent_item_st
     if (reason)
         sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
-        err = AC_ENOENT;
-    return err;
+    return done_one(st, s);
 }

@@ -95,7 +95,7 @@ int ac_store_session_find(struct ac_store *st, const uint8_t hash[AC_SESSION_HAS
     sqlite3_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT s.id, s.user_id, s.created_ms, s.expires_ms, s.revoked_ms,"
-                             " u.name, u.display_name, u.roles, u.created_ms, u.disabled_ms"
+                             " u.id, u.name, u.display_name, u.roles, u.created_ms, u.disabled_ms"
                              " FROM web_sessions s JOIN users u ON u.id = s.user_id"
                              " WHERE s.hash = ?1",
                              &s);
@@ -107,15 +107,11 @@ int ac_store_session_find(struct ac_store *st, const uint8_t hash[AC_SESSION_HAS
         memset(ses, 0, sizeof *ses);
         memset(user, 0, sizeof *user);
         ses->id = sqlite3_column_int64(s, 0);
-        ses->user_id = user->id = sqlite3_column_int64(s, 1);
+        ses->user_id = sqlite3_column_int64(s, 1);
         ses->created_ms = sqlite3_column_int64(s, 2);
         ses->expires_ms = sqlite3_column_int64(s, 3);
         ses->revoked_ms = sqlite3_column_int64(s, 4);
-        ac__col_copy(user->name, sizeof user->name, s, 5);
-        ac__col_copy(user->display_name, sizeof user->display_name, s, 6);
-        user->roles = (unsigned)sqlite3_column_int(s, 7);
-        user->created_ms = sqlite3_column_int64(s, 8);
-        user->disabled_ms = sqlite3_column_int64(s, 9);
+        ac__store_read_user(s, 5, user);
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);

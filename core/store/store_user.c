@@ -9,7 +9,7 @@
 
 #define USER_COLUMNS "id, name, display_name, roles, created_ms, disabled_ms"
 
-static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
+void ac__store_read_user(sqlite3_stmt *s, int col, struct ac_user *u)
 {
     u->id = sqlite3_column_int64(s, col);
     ac__col_copy(u->name, sizeof u->name, s, col + 1);
@@ -22,7 +22,7 @@ static void read_user(sqlite3_stmt *s, int col, struct ac_user *u)
 static int read_user_row(struct ac_store *st, sqlite3_stmt *s, void *elem)
 {
     (void)st;
-    read_user(s, 0, elem);
+    ac__store_read_user(s, 0, elem);
     return 0;
 }
 
@@ -208,7 +208,7 @@ int ac_store_token_find(struct ac_store *st, const uint8_t hash[AC_TOKEN_HASH_BY
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         read_token(st, s, tok);
-        read_user(s, 5, user);
+        ac__store_read_user(s, 5, user);
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);

@@ -387,29 +387,15 @@ int ac_consortium_sign(const struct ac_consortium *c, const uint8_t *kid, size_t
 /* Checks the protected content type is the consortium file's. */
 static int check_type(const struct ac_cose_sign1 *m, char *why, size_t whylen)
 {
-    struct ac_cbor_reader r;
-    uint64_t n;
-    if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) || ac_cbor_get_map(&r, &n))
-        return say(AC_EPARSE, why, whylen, "protected header: not a map");
-    for (uint64_t i = 0; i < n; i++) {
-        int64_t label = 0;
-        if (ac_cbor_peek(&r) == AC_CBOR_TEXT)
-            ac_cbor_skip(&r, NULL, NULL);
-        else
-            ac_cbor_get_int(&r, &label);
-        if (label == 3) {
-            const char *s;
-            size_t len;
-            if (ac_cbor_get_text(&r, &s, &len) || len != strlen(AC_CONSORTIUM_CONTENT_TYPE) ||
-                memcmp(s, AC_CONSORTIUM_CONTENT_TYPE, len) != 0)
-                break;
-            return 0;
-        }
-        ac_cbor_skip(&r, NULL, NULL);
-    }
-    return say(AC_EPARSE, why, whylen,
-               "protected header: content type (3) must be \"%s\"; this is not a consortium file",
-               AC_CONSORTIUM_CONTENT_TYPE);
+    const char *s;
+    size_t len;
+    if (ac_cose_sign1_content_type(m, &s, &len) || len != strlen(AC_CONSORTIUM_CONTENT_TYPE) ||
+        memcmp(s, AC_CONSORTIUM_CONTENT_TYPE, len) != 0)
+        return say(AC_EPARSE, why, whylen,
+                   "protected header: content type (3) must be \"%s\"; this is not a consortium "
+                   "file",
+                   AC_CONSORTIUM_CONTENT_TYPE);
+    return 0;
 }
 
 static int get_key(struct ac_cbor_reader *r, const char *want)

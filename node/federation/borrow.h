@@ -20,6 +20,7 @@
 #include "accord/review/definition.h"
 #include "accord/sign/envelope.h"
 #include "accord/store/remote.h"
+#include "json_cbor.h"
 #include "problem.h"
 
 struct ac_node;
@@ -40,15 +41,6 @@ struct ac_outbox_msg;
 #define AC__BORROW_LATE "late_results" /* results refused: their batch was reclaimed */
 
 /* ---- wire (borrow_wire.c) ---- */
-
-/* Encodes |j| (objects, arrays, strings, integers, booleans, null; no
- * reals) as deterministic CBOR into |out|. Returns 0, AC_EINVAL or AC_ENOMEM. */
-int ac__borrow_cbor_of_json(const json_t *j, struct ac_buf *out);
-
-/* Decodes one deterministic CBOR item (maps with text keys, arrays, text,
- * integers, booleans, null) into a new JSON value, or NULL when it holds
- * anything else. */
-json_t *ac__borrow_json_of_cbor(const uint8_t *p, size_t len);
 
 /* Queues message |type| with JSON body |body| (borrowed) and id |msg_id| to
  * |peer| inside the caller's transaction. Returns 0 or AC_E*. */
@@ -135,10 +127,5 @@ void ac__borrow_lender_register(struct ac_node *n);
 /* Registers the "borrow_offer" and "lent_reminder" job kinds (ledger.c).
  * Returns 0 or the error of ac__scheduler_add_kinds(). */
 int ac__borrow_jobs_register(struct ac_node *n);
-
-/* Sets |*at| to the value of |key| in the CBOR map |p| (|len| bytes).
- * Returns 0, AC_ENOENT or AC_EPARSE. */
-struct ac_cbor_reader;
-int ac__borrow_cbor_field(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at);
 
 #endif

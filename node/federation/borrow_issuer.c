@@ -322,7 +322,7 @@ void ac__borrow_reclaim_departed(struct ac__federation *f)
 /* Encodes the JSON answer |j| (takes ownership) into |answer|. */
 static int answer_json(json_t *j, struct ac_buf *answer)
 {
-    int err = ac__borrow_cbor_of_json(j, answer);
+    int err = ac__json_to_cbor(j, answer);
     json_decref(j);
     return err;
 }
@@ -348,7 +348,7 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     json_t *acc = json_object_get(body, "accept");
     if (!json_is_object(body) || !json_is_boolean(acc)) {
         json_decref(body);
@@ -384,36 +384,6 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
     ac_reason_release(&inner);
     json_decref(body);
     return err;
-}
-
-/* Reads "levels" as a reviewer's request would give them (api_reviews.c):
- * a name, a list, or an object by element id. */
-static void levels_given(const json_t *levels, struct ac_levels_given *g)
-{
-    g->n = 0;
-    g->shape = AC_LEVELS_OTHER;
-    if (json_is_string(levels)) {
-        g->shape = AC_LEVELS_ONE;
-        g->v[g->n++] = (struct ac_level_given){NULL, json_string_value(levels), 0};
-    } else if (json_is_array(levels) && json_array_size(levels) <= AC_ASG_LEVELS_MAX) {
-        g->shape = AC_LEVELS_LIST;
-        size_t i;
-        json_t *v;
-        json_array_foreach(levels, i, v)
-        {
-            g->v[g->n++] = (struct ac_level_given){NULL, json_string_value(v),
-                                                   !json_is_string(v) && !json_is_null(v)};
-        }
-    } else if (json_is_object(levels) && json_object_size(levels) <= AC_ASG_LEVELS_MAX) {
-        g->shape = AC_LEVELS_BY_ELEMENT;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)levels, k, v)
-        {
-            g->v[g->n++] = (struct ac_level_given){k, json_string_value(v),
-                                                   !json_is_string(v) && !json_is_null(v)};
-        }
-    }
 }
 
 /* The issuer's countersignature of result |e| (|raw|, the bytes it came in):
@@ -468,7 +438,7 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     const char *item = json_string_value(json_object_get(body, "item"));
     json_t *levels = json_object_get(body, "levels"), *fb = json_object_get(body, "feedback");
     if (!json_is_object(body) || !item || !levels ||
@@ -511,7 +481,7 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
     if (!err && json_is_object(fb) && !(fb_text = json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS)))
         err = AC_ENOMEM;
     struct ac_levels_given given;
-    levels_given(levels, &given);
+    ac__levels_given(levels, &given);
     struct ac_reason inner = AC_REASON_INIT;
     if (!err) {
         err = ac__scoring_score(n, bb.stand_in, it.assignment_id, &given,
@@ -657,7 +627,7 @@ static void on_artifact_fetch(struct ac_http_exchange *x, void *arg)
         err = ac_reason_fail(&why, AC_EACCES, AC_PROBLEM_MISSING_RIGHT, "type",
                              "%s needs the right \"lend\"; %s does not hold it here", e.type,
                              peer->node_id);
-    json_t *body = err ? NULL : ac__borrow_json_of_cbor(e.body, e.body_len);
+    json_t *body = err ? NULL : ac__cbor_to_json_or_null(e.body, e.body_len);
     json_t *batch = json_object_get(body, "batch");
     const char *item = json_string_value(json_object_get(body, "item"));
     const char *hash = json_string_value(json_object_get(body, "hash"));

@@ -130,7 +130,7 @@ static int offer_ok(const json_t *b)
 
 static int answer_json(json_t *j, struct ac_buf *answer)
 {
-    int err = ac__borrow_cbor_of_json(j, answer);
+    int err = ac__json_to_cbor(j, answer);
     json_decref(j);
     return err;
 }
@@ -169,7 +169,7 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
                            struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     if (!json_is_object(body) || !offer_ok(body)) {
         json_decref(body);
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
@@ -280,7 +280,7 @@ int ac__borrow_apply_reclaim(struct ac__federation *f, struct ac__fed_peer *from
                              struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     struct ac_lent_batch b = {0};
     int err = json_is_object(body) ? find_lent(n, from, body, &b) : AC_EINVAL;
     if (err == AC_EINVAL) {
@@ -322,7 +322,7 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
                             struct ac_reason *why)
 {
     struct ac_node *n = f->node;
-    json_t *body = ac__borrow_json_of_cbor(e->body, e->body_len);
+    json_t *body = ac__cbor_to_json_or_null(e->body, e->body_len);
     json_t *rid = json_object_get(body, "reviewer");
     const char *cred = json_string_value(json_object_get(body, "credential"));
     const char *action = json_string_value(json_object_get(body, "action"));
@@ -720,23 +720,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__param_id(x, "id", "lent item", &id) || ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
-    if (ac__json_only(x, body, allowed))
+    json_t *levels, *fb;
+    if (ac__score_body(x, body, &levels, &fb))
         goto out;
-    json_t *levels = json_object_get(body, "levels");
-    if (!levels)
-        levels = json_object_get(body, "level");
-    json_t *fb = json_object_get(body, "feedback");
-    if (!levels) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
-                    "levels: required; a level name (holistic) or one per element");
-        goto out;
-    }
-    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
-                    "feedback: must be a string, or an object of element id to string");
-        goto out;
-    }
     struct ac_reason why = AC_REASON_INIT;
     int err = lent_score(n, a.user.id, id, levels, fb, &why);
     struct ac_lent_item it;
@@ -849,7 +835,7 @@ static void on_artifact(struct ac_http_exchange *x, void *arg)
     sodium_bin2hex(mid + 6, sizeof mid - 6, r, sizeof r);
     struct ac_buf cb = AC_BUF_INIT;
     if (!err)
-        err = ac__borrow_cbor_of_json(body, &cb);
+        err = ac__json_to_cbor(body, &cb);
     if (!err)
         err = ac__fed_sign(n->federation, AC__BORROW_FETCH, mid, b.issuer, cb.data, cb.len, &env);
     if (!err && !(p = calloc(1, sizeof *p)))

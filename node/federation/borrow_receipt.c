@@ -41,12 +41,12 @@ static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg
     bool applied = true;
     const char *s = "";
     size_t sl = 0;
-    if (ac__borrow_cbor_field(ae->body, ae->body_len, "applied", &r) ||
-        ac_cbor_get_bool(&r, &applied) || applied)
+    if (ac_cbor_map_find(ae->body, ae->body_len, "applied", &r) || ac_cbor_get_bool(&r, &applied) ||
+        applied)
         return 0;
-    if (ac__borrow_cbor_field(ae->body, ae->body_len, "reason", &r) == 0)
+    if (ac_cbor_map_find(ae->body, ae->body_len, "reason", &r) == 0)
         ac_cbor_get_text(&r, &s, &sl);
-    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
+    json_t *sent = ac__cbor_to_json_or_null(m->body, m->body_len);
     json_t *rb = json_object_get(sent, "batch");
     struct ac_lent_batch b = {0};
     int err = json_is_integer(rb) && json_is_true(json_object_get(sent, "accept"))
@@ -99,7 +99,7 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         return AC_EPROTO; /* the sender verified it already */
     if (is_answer)
         return answer_not_applied(p, m, &ae);
-    json_t *sent = ac__borrow_json_of_cbor(m->body, m->body_len);
+    json_t *sent = ac__cbor_to_json_or_null(m->body, m->body_len);
     const char *item = json_string_value(json_object_get(sent, "item"));
     struct ac_lent_batch b = {0};
     struct ac_lent_item it = {0};
@@ -111,8 +111,8 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         err = ac_store_lent_item_find(n->store, b.id, item, &it);
     struct ac_cbor_reader r;
     bool accepted = false;
-    if (!err && (ac__borrow_cbor_field(ae.body, ae.body_len, "accepted", &r) ||
-                 ac_cbor_get_bool(&r, &accepted)))
+    if (!err &&
+        (ac_cbor_map_find(ae.body, ae.body_len, "accepted", &r) || ac_cbor_get_bool(&r, &accepted)))
         err = AC_EPROTO;
     const uint8_t *rc = NULL;
     size_t rclen = 0;
@@ -127,11 +127,11 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
         struct ac_cbor_reader f1;
         const char *s;
         size_t sl;
-        if (ac__borrow_cbor_field(ae.body, ae.body_len, "receipt", &r) ||
+        if (ac_cbor_map_find(ae.body, ae.body_len, "receipt", &r) ||
             ac_cbor_get_bytes(&r, &rc, &rclen) || ac_envelope_parse(rc, rclen, &rcs, NULL, 0) ||
             ac__fed_peer_by_kid(p->fed, rcs.kid, rcs.kid_len, &key) != p ||
             ac_envelope_verify(&rcs, key->public_key) || ac_envelope_decode(&rcs, &re, NULL, 0) ||
-            ac__borrow_cbor_field(re.body, re.body_len, "month", &f1) ||
+            ac_cbor_map_find(re.body, re.body_len, "month", &f1) ||
             ac_cbor_get_text(&f1, &s, &sl) || sl != 7)
             err = AC_EPROTO;
         if (!err) {
@@ -141,7 +141,7 @@ int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
     } else if (!err) {
         const char *s;
         size_t sl;
-        if (ac__borrow_cbor_field(ae.body, ae.body_len, "reason", &r) == 0 &&
+        if (ac_cbor_map_find(ae.body, ae.body_len, "reason", &r) == 0 &&
             ac_cbor_get_text(&r, &s, &sl) == 0)
             snprintf(reason, sizeof reason, "%.*s", (int)(sl < 400 ? sl : 400), s);
     }

@@ -7,7 +7,8 @@
  * issuer right here, every hash is the SHA-256 of the definition it carries,
  * and no version the peer listed before changed its hash (a published
  * definition never changes); it is kept as the raw signed bytes and read back
- * (verified again) for recognizers' policies and pages. */
+ * (verified again) for recognizers' policies, pages and the earner's
+ * catalog (ac__fed_catalog_each()). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +472,111 @@ int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *creden
         *version = q.version;
     }
     ac_buf_release(&body);
+    return err;
+}
+
+struct each {
+    ac__fed_catalog_cb cb;
+    void *ctx;
+    const char *node, *issuer;
+    int64_t fetched_ms;
+};
+
+/* Copies a borrowed CBOR text into a NUL-terminated heap string. */
+static char *dup_n(const void *p, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (s) {
+        memcpy(s, p, len);
+        s[len] = 0;
+    }
+    return s;
+}
+
+static int each_entry(void *ctx, size_t i, const struct entry *e)
+{
+    (void)i;
+    struct each *q = ctx;
+    /* Every entry was checked when the catalog was kept (hash present and
+     * the SHA-256 of the definition); one without them is skipped all the
+     * same rather than shown without its content hash. */
+    if (!e->hash || e->hash_len != 32 || !e->def)
+        return 0;
+    char hex[AC_DEF_HASH_HEX_LEN + 1];
+    hash_hex(e->hash, hex);
+    char *id = dup_n(e->id, e->id_len);
+    char *title = dup_n(e->title ? e->title : "", e->title ? e->title_len : 0);
+    char *def = dup_n(e->def, e->def_len);
+    int rc = id && title && def ? 0 : AC_ENOMEM;
+    if (!rc) {
+        struct ac__fed_catalog_entry out = {q->node,    q->issuer, id,  title,
+                                            e->version, hex,       def, q->fetched_ms};
+        rc = q->cb(q->ctx, &out);
+    }
+    free(id);
+    free(title);
+    free(def);
+    return rc;
+}
+
+static int by_node_id(const void *a, const void *b)
+{
+    const struct ac__fed_peer *const *x = a, *const *y = b;
+    return strcmp((*x)->node_id, (*y)->node_id);
+}
+
+/* Reads one peer's kept catalog, verified again, and hands over its entries. */
+static int each_of_peer(struct ac__fed_peer *p, ac__fed_catalog_cb cb, void *ctx)
+{
+    struct ac_buf body = AC_BUF_INIT;
+    int64_t at = 0;
+    char why[AC_ENVELOPE_WHY_LEN] = "";
+    int err = kept_body(p, &body, &at, why, sizeof why);
+    if (err == AC_EPARSE || err == AC_ECRYPTO)
+        ac_log(AC_LOG_WARN, "federation",
+               "the catalog kept for %s no longer verifies (%s); none of its entries is listed",
+               p->node_id, why);
+    if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
+        ac_buf_release(&body);
+        return 0;
+    }
+    const char *iss = NULL;
+    size_t iss_len = 0;
+    char *issuer = NULL;
+    /* The issuer URL comes first in a catalog body; read it before the walk
+     * that hands entries over, so each entry carries it. */
+    if (!err && walk(body.data, body.len, NULL, NULL, &iss, &iss_len) != 0)
+        err = AC_EDB; /* it was checked when it was kept */
+    if (!err && !(issuer = dup_n(iss ? iss : "", iss ? iss_len : 0)))
+        err = AC_ENOMEM;
+    if (!err) {
+        struct each q = {cb, ctx, p->node_id, issuer, at};
+        err = walk(body.data, body.len, each_entry, &q, NULL, NULL);
+    }
+    free(issuer);
+    ac_buf_release(&body);
+    return err;
+}
+
+int ac__fed_catalog_each(struct ac_node *n, const char *peer, ac__fed_catalog_cb cb, void *ctx)
+{
+    struct ac__federation *f = n->federation;
+    if (!f || f->npeers == 0)
+        return 0;
+    struct ac__fed_peer **order = malloc(f->npeers * sizeof *order);
+    if (!order)
+        return AC_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < f->npeers; i++) {
+        struct ac__fed_peer *p = f->peers[i];
+        if (p->active && (p->rights & AC_RIGHT_ISSUER) && (!peer || strcmp(peer, p->node_id) == 0))
+            order[k++] = p;
+    }
+    qsort(order, k, sizeof *order, by_node_id);
+    int err = 0;
+    for (size_t i = 0; !err && i < k; i++)
+        err = each_of_peer(order[i], cb, ctx);
+    free(order);
     return err;
 }
 

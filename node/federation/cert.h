@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "accord/base/buf.h"
+#include "json_cbor.h"
 #include "problem.h"
 
 struct ac_node;
@@ -30,16 +31,6 @@ struct ac_remote_cert;
 #define AC__CERT_VALID_MS (365LL * 86400 * 1000)
 
 /* ---- wire (cert_codec.c, cert_queue.c) ---- */
-
-/* Encodes |j| (objects, arrays, text, integers, true/false/null; no reals)
- * as deterministic CBOR into |out|. Returns 0, AC_EINVAL (a real) or
- * AC_ENOMEM. */
-int ac__cert_json_to_cbor(const json_t *j, struct ac_buf *out);
-
-/* Decodes one deterministic CBOR item of that data model (map keys text).
- * Sets |*out| to a new value the caller json_decref()s. Returns 0, AC_EPARSE
- * or AC_ENOMEM. */
-int ac__cert_cbor_to_json(const uint8_t *p, size_t len, json_t **out);
 
 /* Queues a |type| message with |body| to |peer| inside the caller's
  * transaction, under a fresh random id, and asks for its sender to be woken

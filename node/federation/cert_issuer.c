@@ -154,7 +154,7 @@ int ac__cert_apply_request(struct ac__federation *f, struct ac__fed_peer *from,
 {
     struct ac_node *n = f->node;
     json_t *body = NULL;
-    int err = ac__cert_cbor_to_json(e->body, e->body_len, &body);
+    int err = ac__cbor_to_json(e->body, e->body_len, &body);
     json_t *u = json_object_get(body, "user");
     const char *ref = json_string_value(json_object_get(body, "credential"));
     if (err || !json_is_integer(u) || json_integer_value(u) <= 0 || !ref || !*ref) {

@@ -282,7 +282,7 @@ int ac__cert_apply_state(struct ac__federation *f, struct ac__fed_peer *from,
 {
     struct ac_node *n = f->node;
     json_t *body = NULL;
-    int err = ac__cert_cbor_to_json(e->body, e->body_len, &body);
+    int err = ac__cbor_to_json(e->body, e->body_len, &body);
     json_t *u = json_object_get(body, "user");
     const char *cred = json_string_value(json_object_get(body, "credential"));
     const char *state = json_string_value(json_object_get(body, "state"));

@@ -19,7 +19,7 @@ int ac__cert_queue(struct ac_node *n, const char *peer, const char *type, const 
     char id[40] = "cert-";
     sodium_bin2hex(id + 5, sizeof id - 5, rnd, sizeof rnd);
     struct ac_buf b = AC_BUF_INIT;
-    int err = ac__cert_json_to_cbor(body, &b);
+    int err = ac__json_to_cbor(body, &b);
     if (!err)
         err = ac_store_outbox_add(n->store, peer, type, id, b.data, b.len, ac_clock_now_ms(), NULL);
     ac_buf_release(&b);

@@ -17,7 +17,7 @@ void ac__cert_undeliverable(struct ac_node *n, const char *peer, const char *typ
     if (strncmp(type, "cert.", 5) != 0 || strcmp(type, "cert.state") == 0)
         return;
     json_t *b = NULL;
-    if (ac__cert_cbor_to_json(body, len, &b))
+    if (ac__cbor_to_json(body, len, &b))
         return;
     struct ac_remote_cert c = {0};
     int err =

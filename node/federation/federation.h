@@ -257,6 +257,29 @@ int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *creden
                          const char *content_hash, char *issuer, size_t issuer_size,
                          int64_t *version, struct ac_reason *why);
 
+/* One entry of a peer's verified catalog as ac__fed_catalog_each() hands it
+ * over: NUL-terminated copies valid during the callback only. */
+struct ac__fed_catalog_entry {
+    const char *node;   /* the peer's node id */
+    const char *issuer; /* the iss its records carry ("" when it names none) */
+    const char *id;     /* the credential definition's id */
+    const char *title;
+    int64_t version;
+    const char *hash;       /* "sha256:<64 hex>" of |definition| */
+    const char *definition; /* its canonical JSON bytes, NUL-terminated */
+    int64_t fetched_ms;     /* when the catalog was kept here */
+};
+
+typedef int (*ac__fed_catalog_cb)(void *ctx, const struct ac__fed_catalog_entry *e);
+
+/* Calls |cb| for every entry of the catalogs kept for active peers holding
+ * the issuer right here (|peer| NULL: every such peer; else only that one),
+ * peers in node id order, entries in their catalog's order. A catalog that
+ * is missing or no longer verifies gives nothing (it is logged, never read
+ * unverified). A non-zero |cb| return stops and is returned. Returns 0,
+ * AC_ENOMEM, a store error or what |cb| returned. */
+int ac__fed_catalog_each(struct ac_node *n, const char *peer, ac__fed_catalog_cb cb, void *ctx);
+
 /* Witnesses every active peer holding the issuer right here (witness.c). */
 void ac__fed_witness_all(struct ac__federation *f);
 

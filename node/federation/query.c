@@ -352,31 +352,15 @@ static int read_status_answer(const uint8_t *body, size_t len, const uint8_t **t
                               size_t *token_len, uint64_t *status, size_t count)
 {
     struct ac_cbor_reader r;
-    uint64_t npairs, n;
+    uint64_t n;
     *token = NULL;
-    int have_status = 0;
-    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs))
+    if (ac_cbor_map_find(body, len, "token", &r) || ac_cbor_get_bytes(&r, token, token_len) ||
+        ac_cbor_map_find(body, len, "status", &r) || ac_cbor_get_array(&r, &n) || n != count)
         return AC_EPARSE;
-    for (uint64_t i = 0; i < npairs; i++) {
-        const char *k;
-        size_t kl;
-        if (ac_cbor_get_text(&r, &k, &kl))
+    for (uint64_t j = 0; j < n; j++)
+        if (ac_cbor_get_uint(&r, &status[j]))
             return AC_EPARSE;
-        if (kl == 5 && memcmp(k, "token", 5) == 0) {
-            if (ac_cbor_get_bytes(&r, token, token_len))
-                return AC_EPARSE;
-        } else if (kl == 6 && memcmp(k, "status", 6) == 0) {
-            if (ac_cbor_get_array(&r, &n) || n != count)
-                return AC_EPARSE;
-            for (uint64_t j = 0; j < n; j++)
-                if (ac_cbor_get_uint(&r, &status[j]))
-                    return AC_EPARSE;
-            have_status = 1;
-        } else if (ac_cbor_skip(&r, NULL, NULL)) {
-            return AC_EPARSE;
-        }
-    }
-    return *token && have_status ? 0 : AC_EPARSE;
+    return 0;
 }
 
 static void on_status_answer(void *arg, int err, const uint8_t *body, size_t len, const char *why)

@@ -152,42 +152,27 @@ static void cosign(struct job *j)
 }
 
 /* Reads the byte string under |key| in an answer map, or the array of
- * 32-byte hashes under "hashes" into |proof| when |proof| is not NULL. */
+ * 32-byte hashes under |key| into |proof| when |proof| is not NULL. */
 static int answer_field(const uint8_t *body, size_t len, const char *key, const uint8_t **out,
                         size_t *out_len, struct ac_merkle_proof *proof)
 {
     struct ac_cbor_reader r;
-    uint64_t npairs, n;
-    int found = 0;
-    if (ac_cbor_reader_init(&r, body, len) || ac_cbor_get_map(&r, &npairs))
+    uint64_t n;
+    if (ac_cbor_map_find(body, len, key, &r))
         return AC_EPARSE;
-    for (uint64_t i = 0; i < npairs; i++) {
-        const char *k;
-        size_t kl;
-        if (ac_cbor_get_text(&r, &k, &kl))
+    if (!proof)
+        return ac_cbor_get_bytes(&r, out, out_len) ? AC_EPARSE : 0;
+    if (ac_cbor_get_array(&r, &n) || n > AC_MERKLE_PROOF_MAX)
+        return AC_EPARSE;
+    for (uint64_t j = 0; j < n; j++) {
+        const uint8_t *h;
+        size_t hl;
+        if (ac_cbor_get_bytes(&r, &h, &hl) || hl != 32)
             return AC_EPARSE;
-        if (kl != strlen(key) || memcmp(k, key, kl) != 0) {
-            if (ac_cbor_skip(&r, NULL, NULL))
-                return AC_EPARSE;
-        } else if (!proof) {
-            if (ac_cbor_get_bytes(&r, out, out_len))
-                return AC_EPARSE;
-            found = 1;
-        } else {
-            if (ac_cbor_get_array(&r, &n) || n > AC_MERKLE_PROOF_MAX)
-                return AC_EPARSE;
-            for (uint64_t j = 0; j < n; j++) {
-                const uint8_t *h;
-                size_t hl;
-                if (ac_cbor_get_bytes(&r, &h, &hl) || hl != 32)
-                    return AC_EPARSE;
-                memcpy(proof->hash[j], h, 32);
-            }
-            proof->count = (size_t)n;
-            found = 1;
-        }
+        memcpy(proof->hash[j], h, 32);
     }
-    return found ? 0 : AC_EPARSE;
+    proof->count = (size_t)n;
+    return 0;
 }
 
 static void on_proof(void *arg, int err, const uint8_t *body, size_t len, const char *why_not)

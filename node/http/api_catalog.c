@@ -1,7 +1,8 @@
 /* api_catalog.c - the earner's side of recognition: the catalog of active
- * credentials with district filters (domain, stack, which recognizer counts
- * it), and approval requests an earner makes where a recognizer requires them,
- * which that recognizer approves or denies (the services of
+ * credentials, this node's and its issuer peers' (from their verified signed
+ * catalogs), with district filters (domain, stack, which recognizer counts
+ * it, which peer it comes from), and approval requests an earner makes where
+ * a recognizer requires them, which that recognizer approves or denies (the services of
  * node/recognition/approvals.c). An earner sees only its own requests, a
  * recognizer only those addressed to it. See docs/api-recognition.md. */
 #include <stdio.h>
@@ -48,9 +49,11 @@ static json_t *ceus_json(int has_ceu, int64_t hundredths)
 static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
 {
     const struct ac_catalog_entry *e = &it->entry;
-    json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s}", "id", (json_int_t)e->id, "credential_id",
-                          e->def_id, "version", (json_int_t)e->version, "title", e->title,
-                          "competency", e->competency);
+    int from_peer = it->peer[0] != 0;
+    json_t *j = json_pack("{s:o, s:s, s:I, s:s, s:s}", "id",
+                          from_peer ? json_null() : json_integer((json_int_t)e->id),
+                          "credential_id", e->def_id, "version", (json_int_t)e->version, "title",
+                          e->title, "competency", e->competency);
     if (!j)
         return NULL;
     json_t *d = json_loads(e->domains, JSON_DECODE_ANY, NULL);
@@ -61,13 +64,28 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
         json_decref(d);
     if (!json_is_array(s))
         json_decref(s);
-    json_object_set_new(j, "issuer", json_string(ac__issuer_of(n, NULL)));
+    json_object_set_new(j, "issuer", json_string(from_peer ? it->issuer : ac__issuer_of(n, NULL)));
     json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
-    ac__json_time(j, "active_since", e->activated_ms);
-    json_t *validation = ac__pilot_validation(n, e->id); /* lifecycle/pilot.c */
-    json_object_set_new(j, "validation", validation ? validation : json_null());
-    json_t *guide = ac__definition_guide_of(n, e->id); /* lifecycle/definitions.c */
-    json_object_set_new(j, "guide", guide ? guide : json_null());
+    /* Where it comes from: this node, or a peer whose signed catalog lists
+     * it (verified when it was read) with its definition's content hash. */
+    json_object_set_new(j, "from", json_string(from_peer ? it->peer : "self"));
+    json_object_set_new(j, "source",
+                        from_peer ? json_pack("{s:s, s:s, s:s}", "node", it->peer, "issuer",
+                                              it->issuer, "content_hash", it->content_hash)
+                                  : json_pack("{s:s}", "node", "self"));
+    if (from_peer) {
+        json_t *src = json_object_get(j, "source");
+        if (src)
+            ac__json_time(src, "fetched", it->fetched_ms);
+        json_object_set_new(j, "validation", json_null());
+        json_object_set_new(j, "guide", json_null());
+    } else {
+        ac__json_time(j, "active_since", e->activated_ms);
+        json_t *validation = ac__pilot_validation(n, e->id); /* lifecycle/pilot.c */
+        json_object_set_new(j, "validation", validation ? validation : json_null());
+        json_t *guide = ac__definition_guide_of(n, e->id); /* lifecycle/definitions.c */
+        json_object_set_new(j, "guide", guide ? guide : json_null());
+    }
     /* Who counts it, so an earner sees where to ask for approval. */
     json_t *rec = json_array();
     for (size_t i = 0; i < it->npolicies; i++) {
@@ -84,17 +102,44 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
     return j;
 }
 
+/* Reads "limit" (1-200, default 50) and this list's own "cursor": a local
+ * row id or a peer entry's key (struct ac__catalog_cursor). Answers 400
+ * naming the parameter and returns -1 when bad. */
+static int catalog_page_params(struct ac_http_exchange *x, size_t *limit,
+                               struct ac__catalog_cursor *after)
+{
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    char v[AC__CATALOG_CURSOR_MAX + 1];
+    *limit = 50;
+    memset(after, 0, sizeof *after);
+    int rc = ac_http_query(req, "limit", v, sizeof v);
+    if (rc == 0) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (!v[0] || *end || l < 1 || l > 200)
+            return bad_field(x, "limit", "must be a whole number from 1 to 200");
+        *limit = (size_t)l;
+    } else if (rc != AC_ENOENT) {
+        return bad_field(x, "limit", "must be a whole number from 1 to 200");
+    }
+    rc = ac_http_query(req, "cursor", v, sizeof v);
+    if (rc == AC_ENOENT)
+        return 0;
+    if (rc != 0 || ac__catalog_cursor_parse(v, after))
+        return bad_field(x, "cursor", "not a cursor this node issued");
+    return 0;
+}
+
 static void on_catalog(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    size_t limit;
-    int64_t after, recognizer = 0;
-    char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1];
-    const char *domain, *stack, *rtext;
-    if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
-        query_text(x, "domain", dbuf, &domain) || query_text(x, "stack", sbuf, &stack) ||
-        query_text(x, "recognizer", rbuf, &rtext))
+    struct ac__catalog_query q = {0};
+    char dbuf[FILTER_MAX + 1], sbuf[FILTER_MAX + 1], rbuf[FILTER_MAX + 1], pbuf[FILTER_MAX + 1];
+    const char *rtext;
+    if (ac__authenticate(n, x, &a) || catalog_page_params(x, &q.limit, &q.after) ||
+        query_text(x, "domain", dbuf, &q.domain) || query_text(x, "stack", sbuf, &q.stack) ||
+        query_text(x, "recognizer", rbuf, &rtext) || query_text(x, "peer", pbuf, &q.peer))
         return;
     if (rtext) {
         char *end;
@@ -104,14 +149,16 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
                         "recognizer: \"%s\" must be a recognizer's user id", rtext);
             return;
         }
-        recognizer = id;
+        q.recognizer_id = id;
     }
     struct ac__catalog_item *items = NULL;
     size_t count = 0;
     int more = 0;
-    int err = ac__catalog_page(n, domain, stack, recognizer, after, limit, &items, &count, &more);
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__catalog_page(n, &q, &items, &count, &more, &why);
     if (err) {
-        ac__respond_error(x, err, "catalog");
+        ac__respond_failure(x, err, &why, "catalog");
+        ac_reason_release(&why);
         return;
     }
     json_t *arr = json_array();
@@ -120,7 +167,12 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
             json_decref(arr);
             arr = NULL;
         }
-    json_t *j = arr ? ac__page_json(arr, more, more ? items[count - 1].entry.id : 0) : NULL;
+    json_t *j = arr ? json_pack("{s:o}", "items", arr) : NULL;
+    if (j && more) {
+        char cursor[AC__CATALOG_CURSOR_MAX + 1];
+        ac__catalog_cursor_format(&items[count - 1], cursor, sizeof cursor);
+        json_object_set_new(j, "next_cursor", json_string(cursor));
+    }
     ac__catalog_items_free(items, count);
     ac__respond_owned(x, 200, j);
 }

@@ -158,8 +158,7 @@ static struct ac_level_given level_given(const char *element, const json_t *v)
                                    v && !json_is_string(v) && !json_is_null(v)};
 }
 
-/* Reads "levels" (or "level"): a name, a list, or an object by element id. */
-static void levels_given(const json_t *levels, struct ac_levels_given *g)
+void ac__levels_given(const json_t *levels, struct ac_levels_given *g)
 {
     g->n = 0;
     g->shape = AC_LEVELS_OTHER;
@@ -181,6 +180,31 @@ static void levels_given(const json_t *levels, struct ac_levels_given *g)
     }
 }
 
+int ac__score_body(struct ac_http_exchange *x, const json_t *body, json_t **levels,
+                   json_t **feedback)
+{
+    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
+    if (ac__json_only(x, body, allowed))
+        return -1;
+    json_t *lv = json_object_get(body, "levels");
+    if (!lv)
+        lv = json_object_get(body, "level");
+    json_t *fb = json_object_get(body, "feedback");
+    if (!lv) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
+                    "levels: required; a level name (holistic) or one per element");
+        return -1;
+    }
+    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
+                    "feedback: must be a string, or an object of element id to string");
+        return -1;
+    }
+    *levels = lv;
+    *feedback = fb;
+    return 0;
+}
+
 static void on_score(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -190,23 +214,9 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
         ac__param_id(x, "id", "assignment", &id) || ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"levels", "level", "feedback", NULL};
-    if (ac__json_only(x, body, allowed))
+    json_t *levels, *fb;
+    if (ac__score_body(x, body, &levels, &fb))
         goto out;
-    json_t *levels = json_object_get(body, "levels");
-    if (!levels)
-        levels = json_object_get(body, "level");
-    json_t *fb = json_object_get(body, "feedback");
-    if (!levels) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
-                    "levels: required; a level name (holistic) or one per element");
-        goto out;
-    }
-    if (fb && !json_is_string(fb) && !json_is_object(fb)) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "feedback", NULL,
-                    "feedback: must be a string, or an object of element id to string");
-        goto out;
-    }
     /* Per-element feedback is kept as its JSON text (review/feedback.h). */
     char *fb_text = json_is_object(fb) ? json_dumps(fb, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (json_is_object(fb) && !fb_text) {
@@ -214,7 +224,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
         goto out;
     }
     struct ac_levels_given given;
-    levels_given(levels, &given);
+    ac__levels_given(levels, &given);
     char what[48];
     snprintf(what, sizeof what, "assignment %" PRId64, id);
     struct ac_reason why = AC_REASON_INIT;

@@ -348,25 +348,36 @@ static void on_sign_out(struct ac_http_exchange *x, void *arg)
     ac_http_respond(x, 204, h, 2, NULL, 0);
 }
 
+/* Reads the body {"name"} of a request that mails a link: sets |name| to
+ * the login name it gives and |akey| to the asking address's throttle key.
+ * Returns 0, or -1 after answering a body that is not exactly that. */
+static int name_request(struct ac_node *n, struct ac_http_exchange *x,
+                        char name[AC_USER_NAME_MAX + 1], char akey[96])
+{
+    static const char *const allowed[] = {"name", NULL};
+    json_t *body;
+    if (ac__json_body(x, 0, &body))
+        return -1;
+    const char *given;
+    if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given)) {
+        json_decref(body);
+        return -1;
+    }
+    login_name(n, given, name);
+    json_decref(body);
+    addr_key(x, akey);
+    return 0;
+}
+
 /* POST /v1/session/link {"name"}: mails a one-time sign-in link. Answers
  * 202 whether or not the name exists, so it cannot be used to probe names;
  * throttled per address like failed sign-ins. */
 static void on_link_request(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
-    static const char *const allowed[] = {"name", NULL};
-    json_t *body;
-    if (ac__json_body(x, 0, &body))
-        return;
-    const char *given;
-    if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given)) {
-        json_decref(body);
-        return;
-    }
     char name[AC_USER_NAME_MAX + 1], akey[96], ukey[96];
-    login_name(n, given, name);
-    json_decref(body);
-    addr_key(x, akey);
+    if (name_request(n, x, name, akey))
+        return;
     snprintf(ukey, sizeof ukey, "user:%s", name);
     if (throttled(n, x, ukey, akey))
         return;
@@ -394,19 +405,9 @@ static void on_link_request(struct ac_http_exchange *x, void *arg)
 static void on_password_reset(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
-    static const char *const allowed[] = {"name", NULL};
-    json_t *body;
-    if (ac__json_body(x, 0, &body))
-        return;
-    const char *given;
-    if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given)) {
-        json_decref(body);
-        return;
-    }
     char name[AC_USER_NAME_MAX + 1], akey[96], rkey[96];
-    login_name(n, given, name);
-    json_decref(body);
-    addr_key(x, akey);
+    if (name_request(n, x, name, akey))
+        return;
     snprintf(rkey, sizeof rkey, "reset:%s", name);
     int64_t now = ac_clock_now_ms();
     int64_t wait = ac__web_throttle_wait(n->web, akey, now);

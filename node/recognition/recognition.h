@@ -184,23 +184,67 @@ int ac__approvals_decide(struct ac_node *n, const struct ac_user *by, int64_t ap
  * one credential are unlikely on one node. */
 #define AC_CATALOG_RECOGNITIONS_MAX 32
 
-/* One credential of the catalog and the active policies that count it. */
+/* One credential of the catalog and the active policies that count it:
+ * this node's own, or one listed in an issuer peer's verified catalog. */
 struct ac__catalog_item {
-    struct ac_catalog_entry entry; /* its members owned */
+    struct ac_catalog_entry entry; /* its members owned; id 0 for a peer's */
     struct ac_policy *policies;    /* owned; |npolicies| of them */
     size_t npolicies;
+    /* A peer's entry: its node id, the issuer URL its records carry (owned)
+     * and the content hash of the definition its catalog lists; peer[0] is 0
+     * and issuer NULL for this node's own. */
+    char peer[AC_POLICY_PEER_MAX + 1];
+    char *issuer;
+    char content_hash[AC_POLICY_HASH_MAX + 1];
+    int64_t fetched_ms; /* when that catalog was kept here */
 };
 
-/* Reads one page of this node's active credentials matching the district
- * filters |domain|, |stack| and |recognizer_id| (each NULL or 0 for any; the
- * recognizer filter keeps those it counts), with row id > |after_id|, at
- * most |limit|, each with the active policies that count it. Sets |*items|
- * (the caller frees it with ac__catalog_items_free()), |*count| and |*more|
- * (another page follows). A read: no right to check, nothing audited.
- * Returns 0, AC_ENOMEM or AC_EDB (nothing to free then). */
-int ac__catalog_page(struct ac_node *n, const char *domain, const char *stack,
-                     int64_t recognizer_id, int64_t after_id, size_t limit,
-                     struct ac__catalog_item **items, size_t *count, int *more);
+/* Where a catalog page starts. The order is this node's own credentials by
+ * row id, then peers' entries by (peer node id, credential id, version):
+ * a position in it survives new credentials, a peer's catalog fetched again
+ * and entries removed. */
+struct ac__catalog_cursor {
+    int in_peers; /* 0: after this node's row |local_id| (0: from the start) */
+    int64_t local_id;
+    char peer[AC_POLICY_PEER_MAX + 1]; /* when in_peers: after this key */
+    char credential_id[AC_POLICY_CREDENTIAL_MAX + 1];
+    int64_t version;
+};
+
+/* Where the earner's catalog reads from: the district filters, which
+ * sources, and the page. */
+struct ac__catalog_query {
+    const char *domain;    /* NULL, or only credentials listing this domain */
+    const char *stack;     /* NULL, or only credentials in this stack */
+    int64_t recognizer_id; /* 0, or only those this recognizer's policies count */
+    /* NULL: this node's and every issuer peer's; "self": only this node's;
+     * else only that issuer peer's. */
+    const char *peer;
+    struct ac__catalog_cursor after;
+    size_t limit; /* 1.. */
+};
+
+/* Parses a next_cursor this node issued ("<row id>" or "p.<hex>"). Returns
+ * 0 or AC_EINVAL. */
+int ac__catalog_cursor_parse(const char *text, struct ac__catalog_cursor *out);
+
+/* Writes the cursor after |it| into |buf| (at least AC__CATALOG_CURSOR_MAX bytes). */
+#define AC__CATALOG_CURSOR_MAX (3 + 2 * (AC_POLICY_PEER_MAX + AC_POLICY_CREDENTIAL_MAX + 22))
+void ac__catalog_cursor_format(const struct ac__catalog_item *it, char *buf, size_t size);
+
+/* Reads one page of the earner's catalog for |q|: this node's active
+ * credentials, then the entries of issuer peers' kept, verified catalogs
+ * (a catalog missing or failing verification gives nothing), each with the
+ * active policies that count it (for a peer's entry: the policies naming its
+ * issuer URL and credential at or below its version whose pinned content
+ * hash, if any, is its own). Sets |*items| (the caller frees it with
+ * ac__catalog_items_free()), |*count| and |*more| (another page follows).
+ * A read: no right to check, nothing audited. Returns 0, AC_EINVAL with
+ * |why| on "peer" (not "self" nor an issuer peer here), AC_ENOMEM or a store
+ * error (nothing to free then). */
+int ac__catalog_page(struct ac_node *n, const struct ac__catalog_query *q,
+                     struct ac__catalog_item **items, size_t *count, int *more,
+                     struct ac_reason *why);
 
 /* Frees |count| items from ac__catalog_page(); NULL is a no-op. */
 void ac__catalog_items_free(struct ac__catalog_item *items, size_t count);

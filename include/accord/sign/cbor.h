@@ -159,6 +159,12 @@ int ac_cbor_get_tag(struct ac_cbor_reader *r, uint64_t *tag);
  * its encoded bytes. Returns 0 or AC_EPARSE at the end of input. */
 int ac_cbor_skip(struct ac_cbor_reader *r, const uint8_t **p, size_t *len);
 
+/* Sets |*at| to a reader at the value of text key |key| in the CBOR map
+ * that is the whole of |len| bytes at |p| (a message body), for the
+ * ac_cbor_get_*() calls that read it. Returns 0, AC_ENOENT (no such key) or
+ * AC_EPARSE (not a map, a key that is not text, or malformed input). */
+int ac_cbor_map_find(const uint8_t *p, size_t len, const char *key, struct ac_cbor_reader *at);
+
 /* Returns the offset of the cursor from the start of the input. */
 size_t ac_cbor_offset(const struct ac_cbor_reader *r);
 

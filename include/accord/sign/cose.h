@@ -87,6 +87,13 @@ int ac_cose_sign1_parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *o
 int ac_cose_sign1_parse_any_alg(const uint8_t *data, size_t len, struct ac_cose_sign1 *out,
                                 char *why, size_t whylen);
 
+/* Finds the content type (label 3) in |msg|'s protected header, the one
+ * ac_cose_sign1_typed() writes, so a reader can refuse a document of another
+ * kind signed by the same key. Sets |*type| (borrowing the message, not
+ * terminated) and |*len|. Returns 0, AC_ENOENT (no content type) or
+ * AC_EPARSE (not text, or a protected header that is not a map). */
+int ac_cose_sign1_content_type(const struct ac_cose_sign1 *msg, const char **type, size_t *len);
+
 /* Appends to |out| the Sig_structure ["Signature1", protected, h'', payload]
  * of |msg| (RFC 9052 §4.4). Returns 0 or AC_ENOMEM. */
 int ac_cose_sig_structure(const struct ac_cose_sign1 *msg, struct ac_buf *out);

@@ -420,6 +420,30 @@ static void test_unsorted_map_that_libcbor_accepts_is_refused(void **state)
     cbor_decref(&map);
 }
 
+static void test_map_find_reads_the_value_of_a_text_key_and_says_which_are_absent(void **state)
+{
+    (void)state;
+    struct ac_cbor_writer w;
+    ac_cbor_writer_init(&w);
+    ac_cbor_put_map(&w, 2);
+    ac_cbor_put_str(&w, "re");
+    ac_cbor_put_str(&w, "abc");
+    ac_cbor_put_str(&w, "n");
+    ac_cbor_put_uint(&w, 7);
+    struct ac_buf b = AC_BUF_INIT;
+    assert_int_equal(0, ac_cbor_writer_finish(&w, &b));
+    ac_cbor_writer_release(&w);
+    struct ac_cbor_reader at;
+    uint64_t v = 0;
+    assert_int_equal(0, ac_cbor_map_find(b.data, b.len, "n", &at));
+    assert_int_equal(0, ac_cbor_get_uint(&at, &v));
+    assert_int_equal(7, v);
+    assert_int_equal(AC_ENOENT, ac_cbor_map_find(b.data, b.len, "missing", &at));
+    static const uint8_t not_a_map[] = {0x82, 0x01, 0x02};
+    assert_int_equal(AC_EPARSE, ac_cbor_map_find(not_a_map, sizeof not_a_map, "n", &at));
+    ac_buf_release(&b);
+}
+
 static void test_put_encoded_refuses_non_deterministic_bytes(void **state)
 {
     (void)state;
@@ -455,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_libcbor_decodes_what_the_writer_produces),
         cmocka_unit_test(test_unsorted_map_that_libcbor_accepts_is_refused),
         cmocka_unit_test(test_put_encoded_refuses_non_deterministic_bytes),
+        cmocka_unit_test(test_map_find_reads_the_value_of_a_text_key_and_says_which_are_absent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

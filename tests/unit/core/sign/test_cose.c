@@ -143,6 +143,30 @@ static void test_signed_message_parses_and_verifies(void **state)
     ac_buf_release(&m);
 }
 
+static void
+test_content_type_is_read_back_from_a_typed_message_and_absent_from_an_untyped_one(void **state)
+{
+    (void)state;
+    struct ac_buf typed = AC_BUF_INIT;
+    assert_int_equal(0, ac_cose_sign1_typed((const uint8_t *)content, 20, kid, sizeof kid,
+                                            "application/test", ac_cose_sign_with_secret_key, sk,
+                                            &typed));
+    struct ac_cose_sign1 msg;
+    char why[AC_COSE_WHY_LEN];
+    assert_int_equal(0, ac_cose_sign1_parse(typed.data, typed.len, &msg, why, sizeof(why)));
+    const char *type = NULL;
+    size_t len = 0;
+    assert_int_equal(0, ac_cose_sign1_content_type(&msg, &type, &len));
+    assert_int_equal(strlen("application/test"), len);
+    assert_memory_equal("application/test", type, len);
+    ac_buf_release(&typed);
+
+    struct ac_buf plain = sign_content();
+    assert_int_equal(0, ac_cose_sign1_parse(plain.data, plain.len, &msg, why, sizeof(why)));
+    assert_int_equal(AC_ENOENT, ac_cose_sign1_content_type(&msg, &type, &len));
+    ac_buf_release(&plain);
+}
+
 static void test_wrong_key_fails_verification(void **state)
 {
     (void)state;
@@ -308,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_signed_message_has_the_rfc9052_layout),
         cmocka_unit_test(test_signature_verifies_over_a_hand_built_sig_structure),
         cmocka_unit_test(test_signed_message_parses_and_verifies),
+        cmocka_unit_test(
+            test_content_type_is_read_back_from_a_typed_message_and_absent_from_an_untyped_one),
         cmocka_unit_test(test_wrong_key_fails_verification),
         cmocka_unit_test(test_any_flipped_bit_is_refused_or_fails_verification),
         cmocka_unit_test(test_fully_specified_ed25519_alg_is_accepted),

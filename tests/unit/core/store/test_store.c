@@ -15,36 +15,19 @@
 #include "accord/review/people.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
-
-static char dir[64];
-static char path[128];
-static struct ac_store *st;
+#include "store_fixture.h"
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-store-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    return ac_store_open(path, &st);
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("store");
 }
 
 /* Runs one query on a separate connection and returns its first column. */
 static sqlite3_int64 query_int(const char *sql)
 {
     sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
     sqlite3_stmt *s;
     assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, sql, -1, &s, NULL));
     assert_int_equal(SQLITE_ROW, sqlite3_step(s));
@@ -58,7 +41,7 @@ static void test_a_new_database_is_in_wal_mode_at_the_latest_schema(void **state
 {
     (void)state;
     sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
     sqlite3_stmt *s;
     assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL));
     assert_int_equal(SQLITE_ROW, sqlite3_step(s));
@@ -74,7 +57,7 @@ static void test_every_migration_is_recorded_once(void **state)
 {
     (void)state;
     ac_store_close(st);
-    assert_int_equal(0, ac_store_open(path, &st)); /* a second open applies nothing */
+    assert_int_equal(0, ac_store_open(store_path, &st)); /* a second open applies nothing */
     /* Versions run 1..latest with none missing and none repeated. */
     assert_int_equal(0,
                      query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
@@ -89,12 +72,12 @@ static void test_a_database_from_a_newer_version_is_refused(void **state)
     ac_store_close(st);
     st = NULL;
     sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
     assert_int_equal(SQLITE_OK,
                      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
                                   NULL, NULL, NULL));
     sqlite3_close(db);
-    assert_int_equal(AC_ESCHEMA, ac_store_open(path, &st));
+    assert_int_equal(AC_ESCHEMA, ac_store_open(store_path, &st));
     assert_null(st);
 }
 

@@ -18,35 +18,19 @@
 #include "accord/store/borrow.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static char path[128];
-static struct ac_store *st;
 static int64_t reviewer;
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-borrow-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
     struct ac_user u;
-    int err = ac_store_open(path, &st);
+    int err = store_fixture_open("borrow");
     if (!err)
         err = ac_store_user_create(st, "rev", "Rev", AC_ROLE_REVIEWER, 1, &u);
     reviewer = u.id;
     return err;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Holds batch |remote| of issuer "a" with |n| items, created at |now|. */

@@ -14,29 +14,12 @@
 #include "accord/base/error.h"
 #include "accord/store/keys.h"
 #include "accord/store/store.h"
-
-static char dir[64];
-static struct ac_store *st;
+#include "store_fixture.h"
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-tkeys-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    return ac_store_open(path, &st) ? -1 : 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("tkeys");
 }
 
 struct seen {

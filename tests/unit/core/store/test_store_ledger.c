@@ -15,30 +15,14 @@
 #include "accord/base/error.h"
 #include "accord/store/ledger.h"
 #include "accord/store/store.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static char path[128];
-static struct ac_store *st;
 static uint8_t receipt[] = {0xd2, 0x84, 0x40};
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-ledger-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    return ac_store_open(path, &st);
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("ledger");
 }
 
 static int add(const char *peer, enum ac_ledger_direction d, const char *cred, const char *month,

@@ -24,36 +24,20 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static struct ac_store *st;
 static int64_t admin_id;
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-lstore-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    if (ac_store_open(path, &st))
+    if (store_fixture_open("lstore"))
         return -1;
     struct ac_user u;
     if (ac_store_user_create(st, "ada", NULL, AC_ROLE_ADMIN | AC_ROLE_REVIEWER, 1, &u))
         return -1;
     admin_id = u.id;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static int64_t make_cred(const char *def_id, int64_t version)

@@ -18,30 +18,14 @@
 #include "accord/store/outbox.h"
 #include "accord/store/peer.h"
 #include "accord/store/store.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static char path[128];
-static struct ac_store *st;
 static const uint8_t body[] = {0xa0};
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-outbox-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    return ac_store_open(path, &st);
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("outbox");
 }
 
 static int64_t queue(const char *peer, const char *id)

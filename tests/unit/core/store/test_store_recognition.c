@@ -17,39 +17,23 @@
 #include "accord/store/store.h"
 #include "accord/store/store_recognition.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
 #define ISSUER "https://a.example.org"
 #define HASH "sha256:ecc3f82dd8ec87becd0dd8c84d697f1d2e27d83501896162b946055dca73f239"
 
-static char dir[64];
-static struct ac_store *st;
 static int64_t rita;
 
 static int open_store(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(dir, sizeof dir, "/tmp/ac-recog-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    if (ac_store_open(path, &st))
+    if (store_fixture_open("recog"))
         return -1;
     struct ac_user u;
     if (ac_store_user_create(st, "rita", NULL, AC_ROLE_RECOGNIZER, 0, &u))
         return -1;
     rita = u.id;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static int64_t policy(enum ac_purpose purpose, uint64_t min_version, const char *peer,

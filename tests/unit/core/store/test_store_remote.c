@@ -18,32 +18,14 @@
 #include "accord/store/reviewer.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL
-
-static char dir[64];
-static struct ac_store *st;
 
 static int open_store(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/ac-tremote-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    return ac_store_open(path, &st) ? -1 : 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("tremote");
 }
 
 static void test_a_remote_reviewer_has_one_stand_in_with_the_profile_it_brought(void **state)

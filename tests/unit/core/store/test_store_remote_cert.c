@@ -17,40 +17,24 @@
 #include "accord/store/remote_cert.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL
 
-static char dir[64];
-static struct ac_store *st;
 static int64_t ada, bob;
 
 static int open_store(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/ac-trcert-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
     struct ac_user u;
-    if (ac_store_open(path, &st) || ac_store_user_create(st, "ada", NULL, AC_ROLE_REVIEWER, T0, &u))
+    if (store_fixture_open("trcert") ||
+        ac_store_user_create(st, "ada", NULL, AC_ROLE_REVIEWER, T0, &u))
         return -1;
     ada = u.id;
     if (ac_store_user_create(st, "bob", NULL, AC_ROLE_REVIEWER, T0, &u))
         return -1;
     bob = u.id;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_an_application_is_kept_once_per_reviewer_issuer_and_credential(void **state)

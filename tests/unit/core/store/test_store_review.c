@@ -24,38 +24,22 @@
 #include "accord/store/store.h"
 #include "accord/store/submission.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL /* any fixed time: the store never reads the clock here */
 
-static char dir[64];
-static struct ac_store *st;
 static int64_t earner_id;
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-rstore-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    if (ac_store_open(path, &st))
+    if (store_fixture_open("rstore"))
         return -1;
     struct ac_user u;
     if (ac_store_user_create(st, "eve", NULL, AC_ROLE_EARNER, 1, &u))
         return -1;
     earner_id = u.id;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static int64_t make_submission(void)

@@ -15,35 +15,19 @@
 #include "accord/store/session.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
-static char dir[64];
-static struct ac_store *st;
 static struct ac_user ann, bob;
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-session-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    if (ac_store_open(path, &st))
+    if (store_fixture_open("session"))
         return -1;
     if (ac_store_user_create(st, "ann", "Ann", AC_ROLE_EARNER, 1000, &ann) ||
         ac_store_user_create(st, "bob", "Bob", AC_ROLE_REVIEWER, 1000, &bob))
         return -1;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void fill(uint8_t h[AC_SESSION_HASH_BYTES], uint8_t v)

@@ -20,22 +20,16 @@
 #include "accord/store/submission.h"
 #include "accord/store/team.h"
 #include "accord/store/user.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL /* any fixed time: the store never reads the clock here */
 
-static char dir[64];
-static struct ac_store *st;
 static int64_t ana, bo;
 
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-tstore-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    if (ac_store_open(path, &st))
+    if (store_fixture_open("tstore"))
         return -1;
     struct ac_user u;
     if (ac_store_user_create(st, "ana", NULL, AC_ROLE_EARNER, 1, &u))
@@ -45,16 +39,6 @@ static int open_store(void **state)
         return -1;
     bo = u.id;
     return 0;
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_a_team_is_confirmed_member_by_member(void **state)

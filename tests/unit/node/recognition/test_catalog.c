@@ -1,7 +1,8 @@
 /* test_catalog.c - tests the catalog read of node/recognition/catalog.c
  * without HTTP: only active credentials are listed, the district filters
  * (domain, stack, recognizer) narrow the page, each entry carries the
- * policies that count it, and pages follow one another. */
+ * policies that count it, pages follow one another, and the cursor into
+ * peers' entries reads back as its key. */
 #include "node/full_node.h"
 
 #include "accord/review/definition.h"
@@ -22,6 +23,19 @@ static int64_t credential(const char *def_id, const char *definition, enum ac_de
         assert_int_equal(0, ac_store_credential_transition(fx.n.store, id, AC_DEF_DRAFT, state,
                                                            false, ac_clock_now_ms()));
     return id;
+}
+
+/* One page of this node's own credentials (no federation here). */
+static int page(const char *domain, const char *stack, int64_t recognizer, int64_t after,
+                size_t limit, struct ac__catalog_item **it, size_t *n, int *more)
+{
+    struct ac__catalog_query q = {
+        .domain = domain, .stack = stack, .recognizer_id = recognizer, .limit = limit};
+    q.after.local_id = after;
+    struct ac_reason why = AC_REASON_INIT;
+    int err = ac__catalog_page(&fx.n, &q, it, n, more, &why);
+    ac_reason_release(&why);
+    return err;
 }
 
 static int setup(void **state)
@@ -61,7 +75,7 @@ static void test_only_active_credentials_are_listed_each_with_its_policies(void 
     struct ac__catalog_item *it = NULL;
     size_t n = 0;
     int more = -1;
-    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, 0, 50, &it, &n, &more));
+    assert_int_equal(0, page(NULL, NULL, 0, 0, 50, &it, &n, &more));
     assert_int_equal(2, n);
     assert_int_equal(0, more);
     assert_string_equal("feedback", it[0].entry.def_id);
@@ -80,11 +94,11 @@ static void test_the_domain_filter_keeps_credentials_listing_that_domain(void **
     struct ac__catalog_item *it = NULL;
     size_t n = 0;
     int more = -1;
-    assert_int_equal(0, ac__catalog_page(&fx.n, "science", NULL, 0, 0, 50, &it, &n, &more));
+    assert_int_equal(0, page("science", NULL, 0, 0, 50, &it, &n, &more));
     assert_int_equal(1, n);
     assert_string_equal("questioning", it[0].entry.def_id);
     ac__catalog_items_free(it, n);
-    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, "assessment", 0, 0, 50, &it, &n, &more));
+    assert_int_equal(0, page(NULL, "assessment", 0, 0, 50, &it, &n, &more));
     assert_int_equal(2, n);
     ac__catalog_items_free(it, n);
 }
@@ -95,7 +109,7 @@ static void test_the_recognizer_filter_keeps_what_it_counts(void **state)
     struct ac__catalog_item *it = NULL;
     size_t n = 0;
     int more = -1;
-    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, rita.id, 0, 50, &it, &n, &more));
+    assert_int_equal(0, page(NULL, NULL, rita.id, 0, 50, &it, &n, &more));
     assert_int_equal(1, n);
     assert_string_equal("feedback", it[0].entry.def_id);
     ac__catalog_items_free(it, n);
@@ -107,16 +121,50 @@ static void test_a_page_of_one_says_another_follows(void **state)
     struct ac__catalog_item *it = NULL;
     size_t n = 0;
     int more = -1;
-    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, 0, 1, &it, &n, &more));
+    assert_int_equal(0, page(NULL, NULL, 0, 0, 1, &it, &n, &more));
     assert_int_equal(1, n);
     assert_int_equal(1, more);
     int64_t last = it[0].entry.id;
     ac__catalog_items_free(it, n);
-    assert_int_equal(0, ac__catalog_page(&fx.n, NULL, NULL, 0, last, 1, &it, &n, &more));
+    assert_int_equal(0, page(NULL, NULL, 0, last, 1, &it, &n, &more));
     assert_int_equal(1, n);
     assert_int_equal(0, more);
     assert_string_equal("questioning", it[0].entry.def_id);
     ac__catalog_items_free(it, n);
+}
+
+static void test_a_peer_cursor_reads_back_as_the_key_it_was_made_from(void **state)
+{
+    (void)state;
+    struct ac__catalog_item it = {.peer = "state-node",
+                                  .entry = {.def_id = "reading", .version = 3}};
+    char text[AC__CATALOG_CURSOR_MAX + 1];
+    ac__catalog_cursor_format(&it, text, sizeof text);
+    struct ac__catalog_cursor c;
+    assert_int_equal(0, ac__catalog_cursor_parse(text, &c));
+    assert_int_equal(1, c.in_peers);
+    assert_string_equal("state-node", c.peer);
+    assert_string_equal("reading", c.credential_id);
+    assert_int_equal(3, c.version);
+    assert_int_equal(0, ac__catalog_cursor_parse("17", &c));
+    assert_int_equal(0, c.in_peers);
+    assert_int_equal(17, c.local_id);
+    assert_int_equal(AC_EINVAL, ac__catalog_cursor_parse("p.zz", &c));
+    assert_int_equal(AC_EINVAL, ac__catalog_cursor_parse("p.6162", &c)); /* "ab": no key */
+    assert_int_equal(AC_EINVAL, ac__catalog_cursor_parse("-1", &c));
+}
+
+static void test_a_peer_filter_naming_no_issuer_peer_is_refused_on_peer(void **state)
+{
+    (void)state;
+    struct ac__catalog_query q = {.peer = "nobody", .limit = 5};
+    struct ac__catalog_item *it = NULL;
+    size_t n = 0;
+    int more = 0;
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(AC_EINVAL, ac__catalog_page(&fx.n, &q, &it, &n, &more, &why));
+    assert_string_equal("peer", why.field);
+    ac_reason_release(&why);
 }
 
 int main(void)
@@ -127,6 +175,8 @@ int main(void)
         T(test_the_domain_filter_keeps_credentials_listing_that_domain),
         T(test_the_recognizer_filter_keeps_what_it_counts),
         T(test_a_page_of_one_says_another_follows),
+        T(test_a_peer_cursor_reads_back_as_the_key_it_was_made_from),
+        T(test_a_peer_filter_naming_no_issuer_peer_is_refused_on_peer),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
