@@ -220,9 +220,6 @@ int ac__fed_sender_init(struct ac__fed_peer *p);
 /* Closes |p|'s timer and client; |done| fires once per closed handle. */
 void ac__fed_sender_close(struct ac__fed_peer *p);
 
-/* Frees |p|'s page (after the federation stopped). */
-void ac__fed_sender_release(struct ac__fed_peer *p);
-
 /* Verifies the description |doc| (node/federation/keys.c) and adds the keys
  * it lists to |p|: signed by a key |p| already holds, or, when |from_origin|
  * (just fetched from |p|'s base URL) and that origin is authenticated, by a

@@ -129,11 +129,6 @@ static void drop_page(struct ac__fed_peer *p)
     p->npage = p->at = 0;
 }
 
-void ac__fed_sender_release(struct ac__fed_peer *p)
-{
-    drop_page(p);
-}
-
 static void drop_client(struct ac__fed_peer *p)
 {
     if (p->client) {
