@@ -116,6 +116,14 @@ struct term {
     const json_t *context;   /* scoped context, borrowed from a shipped context */
     unsigned container;      /* C_* bits */
     unsigned has_language : 1, is_protected : 1, prefix : 1;
+    /* iri is an absolute IRI: worked out once when the context is built, not
+     * for every key of every document that uses the term. */
+    unsigned absolute : 1;
+};
+
+struct term_slot {
+    uint32_t pos; /* term position + 1; 0: empty */
+    uint32_t hash;
 };
 
 struct ctx {
@@ -124,8 +132,10 @@ struct ctx {
     const char *vocab;
     const struct ctx *previous; /* set by a type-scoped (non-propagated) context */
     /* Once built: an open-addressed table of term positions + 1 by name
-     * hash (find_term runs for every key and value of every document). */
-    uint32_t *index;
+     * hash (find_term runs for every key and value of every document), each
+     * slot with the name's hash so that a probe past another name costs no
+     * visit to its term and string. */
+    struct term_slot *index;
     size_t index_mask;
     unsigned sorted : 1;
 };
@@ -158,23 +168,28 @@ static size_t name_hash(const char *s)
     return (size_t)(h ^ (h >> 29));
 }
 
+static int is_absolute_iri(const char *s);
+
 /* Builds |c|'s name index in |a|; without one (out of memory) find_term
- * falls back to binary search. */
+ * falls back to binary search. Also marks the terms whose IRI is absolute. */
 static void index_terms(struct arena *a, struct ctx *c)
 {
+    for (size_t i = 0; i < c->n; i++)
+        c->terms[i].absolute = c->terms[i].iri && is_absolute_iri(c->terms[i].iri);
     size_t cap = 16;
     while (cap < 2 * c->n)
         cap *= 2;
-    uint32_t *t = arena_alloc(a, cap * sizeof *t);
+    struct term_slot *t = arena_alloc(a, cap * sizeof *t);
     c->index = NULL;
     if (!t || c->n > UINT32_MAX - 1)
         return;
     memset(t, 0, cap * sizeof *t);
     for (size_t i = 0; i < c->n; i++) {
-        size_t h = name_hash(c->terms[i].name) & (cap - 1);
-        while (t[h])
+        size_t full = name_hash(c->terms[i].name), h = full & (cap - 1);
+        while (t[h].pos)
             h = (h + 1) & (cap - 1);
-        t[h] = (uint32_t)i + 1;
+        t[h].pos = (uint32_t)i + 1;
+        t[h].hash = (uint32_t)full;
     }
     c->index = t;
     c->index_mask = cap - 1;
@@ -183,9 +198,11 @@ static void index_terms(struct arena *a, struct ctx *c)
 static const struct term *find_term(const struct ctx *c, const char *name)
 {
     if (c->index) {
-        for (size_t h = name_hash(name) & c->index_mask; c->index[h];
-             h = (h + 1) & c->index_mask) {
-            const struct term *t = &c->terms[c->index[h] - 1];
+        size_t full = name_hash(name);
+        for (size_t h = full & c->index_mask; c->index[h].pos; h = (h + 1) & c->index_mask) {
+            if (c->index[h].hash != (uint32_t)full)
+                continue;
+            const struct term *t = &c->terms[c->index[h].pos - 1];
             if (strcmp(t->name, name) == 0)
                 return t;
         }
@@ -738,21 +755,18 @@ int ac_jsonld_parse(const char *text, size_t len, json_t **out, char *why, size_
                  AC_JSONLD_MAX_BYTES);
         return AC_E2BIG;
     }
-    json_error_t err;
-    /* jansson reports some allocation failures as syntax errors, and others
-     * by cutting a string short while succeeding: either would misjudge the
-     * document, so they are told apart here. */
+    /* The reader (jsonld_read.c) builds the values with jansson's
+     * allocator, watched here so that any failure it could not see (inside
+     * a jansson call) is still out of memory, not a verdict on the document. */
     ac_json_alloc_watch();
-    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *v = NULL;
+    int rc = ac__json_read(text, len, &v, why, whylen);
     if (ac_json_alloc_failed()) {
         json_decref(v);
         return AC_ENOMEM;
     }
-    if (!v) {
-        snprintf(why, whylen, "not JSON: %s (line %d, column %d)", err.text, err.line,
-                 err.column);
-        return AC_EPARSE;
-    }
+    if (rc)
+        return rc;
     *out = v;
     return 0;
 }
@@ -969,10 +983,15 @@ static void path_pop(struct run *r, size_t old)
 
 static int new_blank(struct run *r, struct ac_rdf_term *t)
 {
-    char label[24];
-    snprintf(label, sizeof label, "b%u", r->next_blank++);
+    /* "b" and the decimal number, written by hand: this runs for every
+     * node object without an @id. */
+    char digits[16], *q = digits + sizeof digits;
+    unsigned v = r->next_blank++;
+    do
+        *--q = (char)('0' + v % 10);
+    while ((v /= 10) && q > digits);
     t->kind = AC_RDF_BLANK;
-    t->value = arena_str(&r->tmp, label);
+    t->value = arena_cat(&r->tmp, "b", 1, q, (size_t)(digits + sizeof digits - q));
     t->datatype = t->language = NULL;
     return t->value ? 0 : AC_ENOMEM;
 }
@@ -988,7 +1007,8 @@ static int emit(struct run *r, const struct ac_rdf_term *s, const char *pred,
     return ac_rdf_dataset_add(r->out, &q);
 }
 
-enum { VIA_TERM, VIA_VOCAB, VIA_IRI, VIA_KEYWORD, VIA_BLANK };
+/* VIA_IRI and VIA_ABSOLUTE_TERM results are known absolute IRIs already. */
+enum { VIA_TERM, VIA_ABSOLUTE_TERM, VIA_VOCAB, VIA_IRI, VIA_KEYWORD, VIA_BLANK };
 
 /* IRI expansion (5.2.2) against a processed context; |*out| NULL when a term
  * maps to null; |*via| says how the result was reached. */
@@ -1008,7 +1028,7 @@ static int expand_iri(struct run *r, const struct ctx *c, const char *value, int
     }
     if (vocab && t) {
         *out = t->iri;
-        *via = VIA_TERM;
+        *via = t->absolute ? VIA_ABSOLUTE_TERM : VIA_TERM;
         return 0;
     }
     const char *colon = strchr(value, ':');
@@ -1077,7 +1097,7 @@ static int iri_term(struct run *r, const struct ctx *c, const char *value, int v
         t->value = (char *)json_string_value(m);
         return 0;
     }
-    if (!is_absolute_iri(iri))
+    if (via != VIA_IRI && via != VIA_ABSOLUTE_TERM && !is_absolute_iri(iri))
         return fail(r, AC_EINVAL, "\"%s\" is not an absolute IRI", iri);
     t->kind = AC_RDF_IRI;
     t->value = (char *)iri;
@@ -1387,9 +1407,39 @@ static int values(struct run *r, const struct ctx *c, const struct term *t,
     return rc ? rc : emit(r, s, t->iri, &o, g);
 }
 
-static int cmp_json_str(const void *a, const void *b)
+static int cmp_str_ptr(const void *a, const void *b)
 {
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A node's type values: a few on the stack (the common case), more on the heap. */
+struct types {
+    const char **v;
+    size_t n, cap;
+    const char *local[8];
+};
+
+static int types_add(struct types *ts, const char *s)
+{
+    if (ts->n == ts->cap) {
+        size_t cap = 2 * ts->cap;
+        const char **nv = malloc(cap * sizeof *nv);
+        if (!nv)
+            return AC_ENOMEM;
+        memcpy(nv, ts->v, ts->n * sizeof *nv);
+        if (ts->v != ts->local)
+            free(ts->v);
+        ts->v = nv;
+        ts->cap = cap;
+    }
+    ts->v[ts->n++] = s;
+    return 0;
+}
+
+static void types_release(struct types *ts)
+{
+    if (ts->v != ts->local)
+        free(ts->v);
 }
 
 /* A node object (13.1 steps 7-14 and the node map's quads): sets |*subject|
@@ -1424,9 +1474,8 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
     /* Steps 10-11: type-scoped contexts, applied in lexicographic order of
      * the type values, looked up in the context before any of them. */
     const struct ctx *type_ctx = c;
-    json_t *types = json_array();
-    if (!types)
-        return AC_ENOMEM;
+    struct types types = {.cap = sizeof types.local / sizeof types.local[0]};
+    types.v = types.local;
     const char *id = NULL;
     json_object_foreach((json_t *)obj, key, v)
     {
@@ -1438,20 +1487,20 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
             for (size_t i = 0; i < n; i++) {
                 json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
                 if (!json_is_string(e)) {
-                    json_decref(types);
+                    types_release(&types);
                     size_t old = path_push(r, key, -1);
                     rc = fail(r, AC_EINVAL, "a type must be a string");
                     path_pop(r, old);
                     return rc;
                 }
-                if (json_array_append(types, e)) {
-                    json_decref(types);
+                if (types_add(&types, json_string_value(e))) {
+                    types_release(&types);
                     return AC_ENOMEM;
                 }
             }
         } else if (strcmp(kw, "@id") == 0) {
             if (!json_is_string(v)) {
-                json_decref(types);
+                types_release(&types);
                 size_t old = path_push(r, key, -1);
                 rc = fail(r, AC_EINVAL, "an id must be a string");
                 path_pop(r, old);
@@ -1459,22 +1508,17 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
             }
             id = json_string_value(v);
         } else if (strcmp(kw, "@context") == 0 && !top) {
-            json_decref(types);
+            types_release(&types);
             return fail(r, AC_EINVAL, "@context is accepted only at the top of the document");
         }
     }
-    size_t ntypes = json_array_size(types);
-    json_t **sorted = malloc((ntypes ? ntypes : 1) * sizeof *sorted);
-    if (!sorted) {
-        json_decref(types);
-        return AC_ENOMEM;
-    }
-    for (size_t i = 0; i < ntypes; i++)
-        sorted[i] = json_array_get(types, i);
-    qsort(sorted, ntypes, sizeof *sorted, cmp_json_str);
+    size_t ntypes = types.n;
+    const char **sorted = types.v;
+    if (ntypes > 1)
+        qsort(sorted, ntypes, sizeof *sorted, cmp_str_ptr);
     rc = 0;
     for (size_t i = 0; !rc && i < ntypes; i++) {
-        const struct term *tt = find_term(type_ctx, json_string_value(sorted[i]));
+        const struct term *tt = find_term(type_ctx, sorted[i]);
         if (tt && tt->context) {
             rc = process_context(r->p, c, tt->context, 0, 0, &c, r->why, r->whylen);
             if (rc)
@@ -1488,12 +1532,11 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
         rc = new_blank(r, subject);
     for (size_t i = 0; !rc && i < ntypes; i++) {
         struct ac_rdf_term tt;
-        rc = iri_term(r, type_ctx, json_string_value(sorted[i]), 1, &tt);
+        rc = iri_term(r, type_ctx, sorted[i], 1, &tt);
         if (!rc)
             rc = emit(r, subject, RDF_TYPE, &tt, g);
     }
-    free(sorted);
-    json_decref(types);
+    types_release(&types);
     if (rc)
         return rc;
 
@@ -1515,7 +1558,7 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
             rc = vt.iri ? values(r, c, &vt, subject, v, g) : AC_ENOMEM;
         } else if (!t || !t->iri) {
             rc = fail(r, AC_EINVAL, "term \"%s\" is not defined by the document's contexts", key);
-        } else if (!is_absolute_iri(t->iri)) {
+        } else if (!t->absolute) {
             rc = fail(r, AC_EINVAL, "term \"%s\" maps to \"%s\", not an absolute IRI", key,
                       t->iri);
         } else {

@@ -24,4 +24,9 @@ int ac__shipped_index(const char *url);
 /* The compiled-in bytes of shipped context |i|. Returns 0 or AC_ENOENT. */
 int ac__shipped_bytes(int i, const uint8_t **data, size_t *len);
 
+/* Parses JSON text (an object or array at the top) into jansson values,
+ * refusing what json_loadb(JSON_REJECT_DUPLICATES) refuses (jsonld_read.c).
+ * Returns 0, AC_EPARSE (|why| says what and where) or AC_ENOMEM. */
+int ac__json_read(const char *text, size_t len, json_t **out, char *why, size_t whylen);
+
 #endif

@@ -401,6 +401,67 @@ static void test_documents_over_the_size_limit_are_refused(void **state)
     free(big);
 }
 
+/* ac_jsonld_parse() has its own reader (jsonld_read.c); it must accept and
+ * refuse exactly what json_loadb(JSON_REJECT_DUPLICATES) does, and build the
+ * same values. */
+static void test_the_json_reader_agrees_with_jansson_on_accepting_and_refusing(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "{}", "[]", " {\"a\" : [1, -0, 0.5, 1e3, 2E-2, -1.5e+2, true, false, null]} ",
+        "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC\\ud83d\\ude00\"}",
+        "{\"s\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+        "{\"i\":9223372036854775807}", "{\"i\":-9223372036854775808}",
+        "{\"d\":1e-400}",
+        /* refused by both */
+        "1", "\"x\"", "null", "", "{", "{\"a\":1,}", "[1,]", "{\"a\":1 \"b\":2}", "{a:1}",
+        "{\"a\":1,\"a\":2}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":.5}",
+        "{\"a\":1e}", "{\"a\":+1}", "{\"a\":9223372036854775808}", "{\"a\":1e400}",
+        "{\"a\":tru}", "{\"a\":\"\\u0000\"}", "{\"\\u0000\":1}", "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00\\ud800\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\x\"}",
+        "{\"a\":\"\\u12\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xe0\x80\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xf4\x90\x80\x80\"}",
+        "{\"a\":\"\xff\"}", "{\"a\":\"open}", "{} x", "{}{}", "[1] ]",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_error_t err;
+        char why[256] = "";
+        json_t *want = json_loadb(cases[i], strlen(cases[i]), JSON_REJECT_DUPLICATES, &err);
+        json_t *got = NULL;
+        int rc = ac_jsonld_parse(cases[i], strlen(cases[i]), &got, why, sizeof why);
+        if ((want != NULL) != (rc == 0) || (want && !json_equal(want, got)))
+            fail_msg("case %zu (%s): jansson %s, ours %d (%s)", i, cases[i],
+                     want ? "accepts" : err.text, rc, why);
+        if (rc)
+            assert_non_null(strstr(why, "not JSON: "));
+        json_decref(want);
+        json_decref(got);
+    }
+}
+
+static void test_the_json_reader_refuses_nesting_beyond_jansson_depth(void **state)
+{
+    (void)state;
+    /* jansson counts every value, scalars too, up to 2048 levels. */
+    for (int depth = 2047; depth <= 2048; depth++) {
+        size_t n = 2 * (size_t)depth + 1;
+        char *t = malloc(n + 1);
+        memset(t, '[', (size_t)depth);
+        t[depth] = '1';
+        memset(t + depth + 1, ']', (size_t)depth);
+        t[n] = 0;
+        json_error_t err;
+        char why[256];
+        json_t *want = json_loadb(t, n, JSON_REJECT_DUPLICATES, &err), *got = NULL;
+        int rc = ac_jsonld_parse(t, n, &got, why, sizeof why);
+        assert_int_equal(want != NULL, rc == 0);
+        assert_int_equal(rc == 0, depth == 2047);
+        json_decref(want);
+        json_decref(got);
+        free(t);
+    }
+}
+
 static void test_javascript_number_text_matches_ecmascript(void **state)
 {
     (void)state;
@@ -440,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_a_relative_iri_is_refused),
         cmocka_unit_test(test_deeply_nested_documents_are_refused),
         cmocka_unit_test(test_documents_over_the_size_limit_are_refused),
+        cmocka_unit_test(test_the_json_reader_agrees_with_jansson_on_accepting_and_refusing),
+        cmocka_unit_test(test_the_json_reader_refuses_nesting_beyond_jansson_depth),
         cmocka_unit_test(test_javascript_number_text_matches_ecmascript),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
