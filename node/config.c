@@ -137,7 +137,7 @@ static int parse_listen(struct parse *p, const char *key, const char *value)
 static int set_limit_size(struct parse *p, const char *key, const char *value, size_t *slot,
                           uint64_t min, uint64_t max)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int err = parse_u64(p, key, value, min, max, &v);
     if (!err)
         *slot = (size_t)v;
@@ -273,7 +273,7 @@ static int set_peer_key(struct parse *p, const char *node_id, const char *key, c
 static int set_key(struct parse *p, const char *section, const char *key, const char *value)
 {
     struct ac_node_config *cfg = p->cfg;
-    uint64_t v;
+    uint64_t v = 0;
     int err;
     if (strcmp(section, "node") == 0) {
         if (strcmp(key, "id") == 0) {

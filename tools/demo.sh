@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # demo.sh - the main job, end to end on one machine: install what is missing
 # and build a release tree (tools/setup.sh, into build/, without the test
-# clock), then run the lifecycle demo (tools/demo.py): one node on loopback
-# taken through the whole seed workflow with generated sample data, driven by
-# accordctl, with accord-verify checking the issued record offline and again
-# after its revocation. Everything the demo makes is in demo-data/ (emptied
-# first, so it re-runs cleanly). The node is stopped at the end and on any
-# failure or interruption (tools/demo.py).
-# Usage: tools/demo.sh [--port N]   (as root on Debian 12, from anywhere)
+# clock), then run the consortium demo (tools/demo.py): a state issuer, two
+# districts and a recognizer, four accord-node processes on loopback over TLS
+# under one signed consortium file, taken through the seed workflow and
+# borrowed review with generated sample data, driven by accordctl, with
+# accord-verify checking the issued record offline and again after its
+# revocation. It ends with a summary and each role's one-time sign-in link.
+# Everything the demo makes is in demo-data/ (emptied first, so it re-runs
+# cleanly). The nodes are stopped at the end (with --serve: at Ctrl-C) and on
+# any failure or interruption (tools/demo.py).
+# Usage: tools/demo.sh [--port N] [--serve]   (as root on Debian 12, from anywhere)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"

@@ -372,7 +372,7 @@ static int migrate(struct ac_store *st, const char *path)
                        " applied_ms INTEGER NOT NULL)");
     if (err)
         return err;
-    int have;
+    int have = 0;
     err = ac_store_schema_version(st, &have);
     if (err)
         return err;

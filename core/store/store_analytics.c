@@ -185,7 +185,7 @@ int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
     sqlite3_bind_int(s, 2, AC_ASG_DONE);
     sqlite3_bind_int(s, 3, AC_SUB_DECIDED);
     sqlite3_bind_int(s, 4, AC_SUB_NOTIFIED);
-    void *arr;
+    void *arr = NULL;
     err = read_all(st, s, sizeof **out, read_review, &arr, n);
     if (!err)
         *out = arr;
@@ -219,7 +219,7 @@ int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_a
     sqlite3_bind_int(s, 5, AC_ASG_DONE);
     sqlite3_bind_int(s, 6, AC_ASG_DECLINED);
     sqlite3_bind_int(s, 7, AC_ASG_EXPIRED);
-    void *arr;
+    void *arr = NULL;
     err = read_all(st, s, sizeof **out, read_load, &arr, n);
     if (!err)
         *out = arr;

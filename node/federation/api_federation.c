@@ -423,9 +423,11 @@ static void on_consortium_publish(struct ac_http_exchange *x, void *arg)
 }
 
 #ifdef ACCORD_TEST_CLOCK
-/* POST /v1/test/federation/send {"peer", "type", "body_hex"}: queues any
- * message, so tests can make a peer refuse one (dead letters). Test builds
- * only, like the test clock. */
+/* POST /v1/test/federation/send {"peer", "type", "body_hex", "count"?}:
+ * queues any message, so tests can make a peer refuse one (dead letters),
+ * or |count| (at most 100000) copies with distinct ids in one transaction,
+ * so a benchmark can build a peer's backlog quickly. Test builds only, like
+ * the test clock. */
 static void on_test_send(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -435,21 +437,40 @@ static void on_test_send(struct ac_http_exchange *x, void *arg)
     const char *peer = json_string_value(json_object_get(body, "peer"));
     const char *type = json_string_value(json_object_get(body, "type"));
     const char *hex = json_string_value(json_object_get(body, "body_hex"));
+    json_t *jcount = json_object_get(body, "count");
+    json_int_t count = jcount ? (json_is_integer(jcount) ? json_integer_value(jcount) : 0) : 1;
     uint8_t item[4096];
     size_t len = 0;
-    char msg_id[40], rnd_hex[17];
+    char msg_id[48], rnd_hex[17];
     uint8_t rnd[8];
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(rnd_hex, sizeof rnd_hex, rnd, sizeof rnd);
     snprintf(msg_id, sizeof msg_id, "test-%s", rnd_hex);
     struct ac__fed_peer *p = peer ? ac__fed_peer_find(n->federation, peer) : NULL;
     if (!p || !type || !hex || sodium_hex2bin(item, sizeof item, hex, strlen(hex), NULL, &len,
-                                              NULL) || ac_cbor_check(item, len, NULL, 0)) {
+                                              NULL) || ac_cbor_check(item, len, NULL, 0) ||
+        count < 1 || count > 100000) {
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, NULL, NULL,
-                    "need peer (a peer), type and body_hex (one CBOR item in hex)");
+                    "need peer (a peer), type, body_hex (one CBOR item in hex) and count "
+                    "(1 to 100000, if given)");
         goto out;
     }
-    int err = queue_one(n, p->node_id, type, msg_id, item, len);
+    int err;
+    if (count == 1) {
+        err = queue_one(n, p->node_id, type, msg_id, item, len);
+    } else {
+        err = ac_store_tx_begin(n->store);
+        if (!err) {
+            for (json_int_t i = 0; !err && i < count; i++) {
+                snprintf(msg_id, sizeof msg_id, "test-%s-%lld", rnd_hex, (long long)i);
+                err = ac__fed_queue(n->federation, p->node_id, type, msg_id, item, len);
+            }
+            if (!err)
+                err = ac_store_tx_commit(n->store);
+            else
+                ac_store_tx_rollback(n->store);
+        }
+    }
     if (err) {
         ac__respond_error(x, err, "the message");
         goto out;

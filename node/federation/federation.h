@@ -25,6 +25,11 @@ struct ac_buf;
 /* Outbox rows read per page: a peer long down is caught up in pages of this
  * many, so memory does not grow with its backlog. */
 #define AC__FED_PAGE 64
+/* Requests a sender keeps in flight to one peer on its one connection (well
+ * under the receiver's max_concurrent_streams, 100 by default): the
+ * receiver's group commit then covers up to this many messages per fsync.
+ * Only order-free message types share the window (sender.c). */
+#define AC__FED_WINDOW 32
 /* Retention. A sender gives up on a message (dead letter) once it has been
  * undelivered for AC__FED_RETRY_HORIZON_MS; a receiver keeps each dedup row
  * for AC__FED_DEDUP_KEEP_MS after it first saw the message, well past that
@@ -54,6 +59,16 @@ struct ac__fed_key {
 /* One peer: who it is and what we grant it (rebuilt in place when trust
  * changes), and its sender's state. Peers are never freed before the
  * federation stops, so callbacks may hold them. */
+struct ac__fed_peer;
+
+/* One request of a sender's window: which page entry it carries. */
+struct ac__fed_slot {
+    struct ac__fed_peer *peer;
+    size_t at;   /* index in the peer's page */
+    int busy;    /* a request is on the wire */
+    int barrier; /* it carries an order-sensitive message */
+};
+
 struct ac__fed_peer {
     struct ac__federation *fed;
     char node_id[65];
@@ -72,13 +87,26 @@ struct ac__fed_peer {
     /* sender */
     uv_timer_t timer; /* initialised with the peer; closed at stop */
     struct ac_h2_client *client;
-    int in_flight;            /* one request at a time: the cursor moves in order */
+    int in_flight;            /* requests on the wire, at most AC__FED_WINDOW */
+    int barrier;              /* one of them is order-sensitive: nothing else goes */
+    int in_response;          /* inside on_response (closing the client re-enters it) */
+    struct ac__fed_slot slots[AC__FED_WINDOW];
+    /* A failure seen while other requests were on the wire: recorded, and
+     * acted on (quick retry or back-off) once the window has drained. */
+    int halted;
+    int halt_quick;
+    int64_t halt_retry_after_ms;
+    char halt_why[320];
     int quick_retries;        /* immediate retries of the current message */
     int64_t next_attempt_ms;  /* durable back-off, mirrored from the store */
     int64_t attempts;         /* failed attempts since the last success */
     uint64_t description_fetched; /* loop time of the last description fetch; 0: never */
     struct ac_outbox_msg *page; /* owned: the page being delivered */
-    size_t npage, at;
+    size_t npage, at;           /* |at|: first entry not yet settled */
+    int64_t unsaved_cursor;     /* settled prefix's last id, not yet written; 0: none */
+    uint8_t state[AC__FED_PAGE]; /* per page entry: to send, sent, acknowledged, refused */
+    int dead_status[AC__FED_PAGE]; /* refused entries: HTTP status (0: past the horizon) */
+    char *dead_why[AC__FED_PAGE];  /* owned: why, until the entry is dead-lettered */
     uint64_t page_need; /* commit count when |page| was read: sent once durable */
     int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };

@@ -253,6 +253,8 @@ int ac__fed_queue(struct ac__federation *f, const char *peer, const char *type,
 static void fed_free(struct ac__federation *f)
 {
     for (size_t i = 0; i < f->npeers; i++) {
+        for (size_t k = 0; k < AC__FED_PAGE; k++)
+            free(f->peers[i]->dead_why[k]); /* the sender's refusals not yet dead-lettered */
         ac_outbox_msgs_free(f->peers[i]->page, f->peers[i]->npage);
         free(f->peers[i]);
     }

@@ -1,8 +1,21 @@
 /* sender.c - delivers the federation outbox: one sender per peer, reading the
  * outbox in pages after the peer's durable cursor (so a long backlog costs one
- * page of memory), one request in flight per peer (so the cursor moves in
- * order and a slow peer holds nothing the others need), a few quick retries,
- * then a durable per-peer back-off driven by a timer. */
+ * page of memory), up to AC__FED_WINDOW requests in flight on the peer's one
+ * HTTP/2 connection (so the receiver's group commit covers many messages per
+ * fsync), the durable cursor advancing only over the contiguous prefix the
+ * peer acknowledged (a message re-sent after a crash is applied once: the
+ * receiver dedups by id), a few quick retries, then a durable per-peer
+ * back-off driven by a timer. A slow peer holds nothing the others need.
+ *
+ * Order: the receiver applies what arrives in the order its signature
+ * checks finish, and a refused or failed request is sent again later, so
+ * messages in one window may be applied in any order. Only types whose
+ * effects commute with each other share a window (order_free below: ping,
+ * review.result, each naming its own item); every other type (cert.*,
+ * review.offer/answer/reclaim/notice, capacity.offer, catalog.offer,
+ * consortium.offer, witness.cosignature) is a barrier: it goes alone, after
+ * everything before it was acknowledged, and nothing follows it until it is,
+ * which is the one-at-a-time order those flows were built on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +104,26 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
         ac__fed_kick(p);
 }
 
+/* Page entry states. */
+enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED };
+
+/* True when messages of |type| may be applied in any order relative to
+ * other order-free messages (see the top of the file). */
+static int order_free(const char *type)
+{
+    static const char *const types[] = {"ping", AC__BORROW_RESULT};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i], type) == 0)
+            return 1;
+    return 0;
+}
+
 static void drop_page(struct ac__fed_peer *p)
 {
+    for (size_t i = 0; i < p->npage; i++) {
+        free(p->dead_why[i]);
+        p->dead_why[i] = NULL;
+    }
     ac_outbox_msgs_free(p->page, p->npage);
     p->page = NULL;
     p->npage = p->at = 0;
@@ -138,6 +169,19 @@ static void failed(struct ac__fed_peer *p, const char *why, int64_t retry_after_
     arm(p, delay);
 }
 
+/* Notes a failure: nothing new is sent, and once every request still on the
+ * wire has answered, the failure is counted once (failed()) and delivery
+ * resumes from the first unacknowledged entry. The first reason is kept. */
+static void halt(struct ac__fed_peer *p, const char *why, int64_t retry_after_ms, int quick_ok)
+{
+    if (p->halted)
+        return;
+    p->halted = 1;
+    p->halt_quick = quick_ok;
+    p->halt_retry_after_ms = retry_after_ms;
+    snprintf(p->halt_why, sizeof p->halt_why, "%s", why);
+}
+
 /* Retry-After in seconds (RFC 9110 §10.2.3; the date form is not used by
  * Accord nodes and is ignored). */
 static int64_t retry_after(const struct ac_h2_response *resp)
@@ -175,14 +219,76 @@ static void problem_text(const struct ac_h2_response *resp, char *out, size_t si
     json_decref(j);
 }
 
-static void on_response(void *arg, int err, const struct ac_h2_response *resp)
+/* Marks entry |i| refused (dead-lettered once the prefix reaches it).
+ * Returns 0 or AC_ENOMEM. */
+static int refuse(struct ac__fed_peer *p, size_t i, int status, const char *why)
 {
-    struct ac__fed_peer *p = arg;
-    p->in_flight = 0;
-    if (p->fed->stopping || !p->page || p->at >= p->npage)
-        return;
-    const struct ac_outbox_msg *m = &p->page[p->at];
+    char *copy = strdup(why);
+    if (!copy)
+        return AC_ENOMEM;
+    free(p->dead_why[i]);
+    p->dead_why[i] = copy;
+    p->dead_status[i] = status;
+    p->state[i] = ENTRY_REFUSED;
+    return 0;
+}
+
+/* Writes the durable cursor over the settled prefix not yet written.
+ * Returns 0 or a store error (the write is tried again later). */
+static int save_cursor(struct ac__fed_peer *p)
+{
+    if (!p->unsaved_cursor)
+        return 0;
+    int rc = ac_store_peer_state_success(p->fed->node->store, p->node_id, p->unsaved_cursor,
+                                         ac_clock_now_ms());
+    if (!rc)
+        p->unsaved_cursor = 0;
+    return rc;
+}
+
+/* Settles the acknowledged prefix: the entries acknowledged from |p->at|
+ * are passed over, and each refused entry is moved to the dead letters when
+ * the prefix reaches it (that moves the cursor too, so it may not happen
+ * before the entries ahead of it are settled). The cursor itself is written
+ * once the window is empty or the page settled, not per message: each write
+ * is a commit (an fsync), and a cursor left behind by a crash only means
+ * messages the peer already holds go again, answered from its dedup rows.
+ * Returns 0 or a store error; what was not settled is settled by a later
+ * call. */
+static int settle(struct ac__fed_peer *p)
+{
     struct ac_store *st = p->fed->node->store;
+    while (p->at < p->npage) {
+        size_t i = p->at;
+        if (p->state[i] == ENTRY_DONE) {
+            p->unsaved_cursor = p->page[i].id;
+            p->at = i + 1;
+            continue;
+        }
+        if (p->state[i] != ENTRY_REFUSED)
+            break;
+        const struct ac_outbox_msg *m = &p->page[i];
+        int status = p->dead_status[i];
+        int rc = ac_store_outbox_dead(st, m, status, p->dead_why[i], ac_clock_now_ms());
+        if (rc)
+            return rc;
+        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
+                    m->type, p->dead_why[i]);
+        if (status)
+            ac__cert_undeliverable(p->fed->node, p->node_id, m->type, m->body, m->body_len,
+                                   status, p->dead_why[i]);
+        free(p->dead_why[i]);
+        p->dead_why[i] = NULL;
+        p->at = i + 1;
+    }
+    return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
+}
+
+/* What the answer to entry |i| means for it. */
+static void take_answer(struct ac__fed_peer *p, size_t i, int err,
+                        const struct ac_h2_response *resp)
+{
+    const struct ac_outbox_msg *m = &p->page[i];
     char why[256];
     if (err) {
         if (err == AC_ETLS)
@@ -192,8 +298,10 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
                                         : "");
         else
             snprintf(why, sizeof why, "%s", ac_strerror(err));
+        halt(p, why, 0, 1);
+        /* Closing the client fails the rest of the window (re-entering
+         * on_response, which then only counts them): all go again. */
         drop_client(p);
-        failed(p, why, 0, 1);
         return;
     }
     int s = resp->status;
@@ -202,63 +310,136 @@ static void on_response(void *arg, int err, const struct ac_h2_response *resp)
             /* Perhaps signed by a key the peer rotated to: learn it (at most
              * once a minute); the next attempt gets the stored answer again. */
             ac__fed_fetch_description(p);
-            failed(p, "the answer is not an envelope signed by the peer to us", 0, 0);
+            halt(p, "the answer is not an envelope signed by the peer to us", 0, 0);
             return;
         }
         /* What the answer settles (a borrowed review's receipt) is kept
-         * before the cursor moves; if it cannot be, the message goes again
-         * and the peer answers it again from its dedup row. */
+         * before the cursor may move; if it cannot be, the message goes
+         * again and the peer answers it again from its dedup row. */
         int rc = ac__borrow_delivered(p, m, resp->body, resp->body_len);
-        if (!rc)
-            rc = ac_store_peer_state_success(st, p->node_id, m->id, ac_clock_now_ms());
         if (rc) {
-            /* Not recorded: deliver it again later; the peer dedups on its id. */
-            failed(p, ac_strerror(rc), 0, 0);
+            halt(p, ac_strerror(rc), 0, 0);
             return;
         }
+        p->state[i] = ENTRY_DONE;
         p->attempts = 0;
         p->next_attempt_ms = 0;
         p->quick_retries = 0;
-        p->at++;
-        deliver_next(p);
         return;
     }
     problem_text(resp, why, sizeof why);
     if (s >= 400 && s < 500 && s != 401 && s != 408 && s != 429) {
         /* The peer understood and refused: sending it again cannot help. */
-        int rc = ac_store_outbox_dead(st, m, s, why, ac_clock_now_ms());
-        if (rc) {
-            failed(p, ac_strerror(rc), 0, 0);
-            return;
-        }
-        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
-                    m->type, why);
-        ac__cert_undeliverable(p->fed->node, p->node_id, m->type, m->body, m->body_len, s, why);
-        p->quick_retries = 0;
-        p->at++;
-        deliver_next(p);
+        int rc = refuse(p, i, s, why);
+        if (rc)
+            halt(p, ac_strerror(rc), 0, 0);
+        else
+            p->quick_retries = 0;
         return;
     }
-    failed(p, why, retry_after(resp), s != 429);
+    halt(p, why, retry_after(resp), s != 429);
+}
+
+static void on_response(void *arg, int err, const struct ac_h2_response *resp)
+{
+    struct ac__fed_slot *slot = arg;
+    struct ac__fed_peer *p = slot->peer;
+    size_t i = slot->at;
+    slot->busy = 0;
+    p->in_flight--;
+    if (slot->barrier)
+        p->barrier = 0;
+    if (p->page && i < p->npage && p->state[i] == ENTRY_SENT)
+        p->state[i] = ENTRY_WAITING; /* unless the answer settles it below */
+    if (p->fed->stopping || !p->page || i >= p->npage || p->in_response)
+        return;
+    p->in_response = 1;
+    take_answer(p, i, err, resp);
+    p->in_response = 0;
+    int rc = settle(p);
+    if (rc)
+        halt(p, ac_strerror(rc), 0, 0);
+    deliver_next(p);
+}
+
+/* Sends entry |i|. Returns 0, or an error with |why| filled. */
+static int send_entry(struct ac__fed_peer *p, size_t i, char *why, size_t why_size)
+{
+    struct ac__federation *f = p->fed;
+    const struct ac_outbox_msg *m = &p->page[i];
+    struct ac__fed_slot *slot = NULL;
+    for (size_t k = 0; k < AC__FED_WINDOW && !slot; k++)
+        if (!p->slots[k].busy)
+            slot = &p->slots[k];
+    if (!slot)
+        AC_BUG("a send with the window full");
+    struct ac_buf env = AC_BUF_INIT;
+    int err = ac__fed_sign(f, m->type, m->msg_id, p->node_id, m->body, m->body_len, &env);
+    struct ac_h2_client *client = NULL;
+    if (!err)
+        err = ac__fed_client(p, &client);
+    const struct ac_http_header headers[] = {
+        {"content-type", AC_ENVELOPE_CONTENT_TYPE},
+        {"accord-sender", f->node->cfg->node_id},
+    };
+    *slot = (struct ac__fed_slot){.peer = p, .at = i, .busy = 1, .barrier = !order_free(m->type)};
+    if (!err)
+        err = ac_h2_client_request(client, "POST", "/v1/federation/inbox", headers, 2,
+                                   env.data, env.len, on_response, slot);
+    ac_buf_release(&env);
+    if (err) {
+        slot->busy = 0;
+        if (err == AC_EINVAL && !client)
+            snprintf(why, why_size, "url %s: a peer is reached over https://; http:// only on "
+                     "loopback", p->url);
+        else
+            snprintf(why, why_size, "%s", ac_strerror(err));
+        return err;
+    }
+    p->state[i] = ENTRY_SENT;
+    p->in_flight++;
+    p->barrier = slot->barrier;
+    return 0;
+}
+
+/* Reads the next page after the durable cursor. Returns 0 or a store error. */
+static int read_page(struct ac__fed_peer *p)
+{
+    struct ac__federation *f = p->fed;
+    drop_page(p);
+    struct ac_peer_state s;
+    int err = ac_store_peer_state_get(f->node->store, p->node_id, &s);
+    if (!err)
+        err = ac_store_outbox_page(f->node->store, p->node_id, s.cursor, AC__FED_PAGE, &p->page,
+                                   &p->npage);
+    memset(p->state, ENTRY_WAITING, sizeof p->state);
+    return err;
 }
 
 static void deliver_next(struct ac__fed_peer *p)
 {
     struct ac__federation *f = p->fed;
-    if (f->stopping || !p->active || p->in_flight)
+    if (f->stopping || !p->active)
         return;
+    if (p->halted) {
+        if (p->in_flight)
+            return; /* the rest of the window answers first */
+        p->halted = 0;
+        failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
+        return;
+    }
     int64_t now = ac_clock_now_ms();
     if (p->next_attempt_ms > now) {
-        arm(p, p->next_attempt_ms - now);
+        if (!p->in_flight)
+            arm(p, p->next_attempt_ms - now);
         return;
     }
     if (p->at >= p->npage) {
-        drop_page(p);
-        struct ac_peer_state s;
-        int err = ac_store_peer_state_get(f->node->store, p->node_id, &s);
+        if (p->in_flight)
+            return;
+        int err = save_cursor(p);
         if (!err)
-            err = ac_store_outbox_page(f->node->store, p->node_id, s.cursor, AC__FED_PAGE,
-                                       &p->page, &p->npage);
+            err = read_page(p);
         if (err) {
             ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
                          ac_strerror(err));
@@ -273,50 +454,51 @@ static void deliver_next(struct ac__fed_peer *p)
      * peer must never act on a change this node could lose. Every row of the
      * page was committed by the time it was read. */
     if (ac_store_durable(f->node->store) < p->page_need) {
-        p->awaiting = 1;
+        if (!p->in_flight)
+            p->awaiting = 1;
         return;
     }
-    const struct ac_outbox_msg *m = &p->page[p->at];
-    if (now - m->created_ms > AC__FED_RETRY_HORIZON_MS) {
-        /* Past the horizon the receiver's dedup rows are promised for: a
-         * late delivery could apply twice, so it waits for an admin. */
-        char why[96];
-        snprintf(why, sizeof why, "undelivered for %lld days; senders give up after %lld",
-                 (long long)((now - m->created_ms) / 86400000),
-                 (long long)(AC__FED_RETRY_HORIZON_MS / 86400000));
-        int rc = ac_store_outbox_dead(f->node->store, m, 0, why, now);
-        if (rc) {
+    /* What an earlier store failure left unsettled (or the cursor unsaved)
+     * is settled before more goes out. */
+    int rc = settle(p);
+    if (rc) {
+        if (!p->in_flight)
             failed(p, ac_strerror(rc), 0, 0);
-            return;
-        }
-        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id,
-                    m->msg_id, m->type, why);
-        p->at++;
-        arm(p, 0);
         return;
     }
-    struct ac_buf env = AC_BUF_INIT;
-    int err = ac__fed_sign(f, m->type, m->msg_id, p->node_id, m->body, m->body_len, &env);
-    struct ac_h2_client *client = NULL;
-    if (!err)
-        err = ac__fed_client(p, &client);
-    const struct ac_http_header headers[] = {
-        {"content-type", AC_ENVELOPE_CONTENT_TYPE},
-        {"accord-sender", f->node->cfg->node_id},
-    };
-    if (!err)
-        err = ac_h2_client_request(client, "POST", "/v1/federation/inbox", headers, 2,
-                                   env.data, env.len, on_response, p);
-    ac_buf_release(&env);
-    if (err) {
+    size_t i = p->at;
+    while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->halted) {
+        while (i < p->npage && p->state[i] != ENTRY_WAITING)
+            i++;
+        if (i >= p->npage)
+            break;
+        const struct ac_outbox_msg *m = &p->page[i];
+        /* An order-sensitive message waits for everything before it. */
+        if (!order_free(m->type) && (p->in_flight || i != p->at))
+            break;
         char why[300];
-        if (err == AC_EINVAL && !client)
-            snprintf(why, sizeof why, "url %s: a peer is reached over https://; http:// only on "
-                     "loopback", p->url);
-        else
-            snprintf(why, sizeof why, "%s", ac_strerror(err));
-        failed(p, why, 0, 0);
+        int err;
+        if (now - m->created_ms > AC__FED_RETRY_HORIZON_MS) {
+            /* Past the horizon the receiver's dedup rows are promised for: a
+             * late delivery could apply twice, so it waits for an admin. */
+            snprintf(why, sizeof why, "undelivered for %lld days; senders give up after %lld",
+                     (long long)((now - m->created_ms) / 86400000),
+                     (long long)(AC__FED_RETRY_HORIZON_MS / 86400000));
+            err = refuse(p, i, 0, why);
+            if (!err)
+                err = settle(p);
+            if (err)
+                halt(p, ac_strerror(err), 0, 0);
+            continue;
+        }
+        if (send_entry(p, i, why, sizeof why))
+            halt(p, why, 0, 0);
+    }
+    if (p->halted && !p->in_flight) {
+        p->halted = 0;
+        failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
         return;
     }
-    p->in_flight = 1;
+    if (p->at >= p->npage && !p->in_flight)
+        arm(p, 0); /* the page is settled: read the next one */
 }

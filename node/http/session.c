@@ -260,7 +260,7 @@ static void on_sign_in(struct ac_http_exchange *x, void *arg)
     json_t *body;
     if (ac__json_body(x, 0, &body))
         return;
-    const char *given, *password;
+    const char *given = NULL, *password = NULL;
     if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given) ||
         text_member(x, body, "password", AC_WEB_PASSWORD_MAX, &password)) {
         json_decref(body);
@@ -358,7 +358,7 @@ static int name_request(struct ac_node *n, struct ac_http_exchange *x,
     json_t *body;
     if (ac__json_body(x, 0, &body))
         return -1;
-    const char *given;
+    const char *given = NULL;
     if (ac__json_only(x, body, allowed) || text_member(x, body, "name", 320, &given)) {
         json_decref(body);
         return -1;
@@ -443,7 +443,7 @@ static void on_password_reset(struct ac_http_exchange *x, void *arg)
 static int link_hash_of(struct ac_http_exchange *x, const json_t *body, struct ac_node *n,
                         uint8_t hash[AC_SESSION_HASH_BYTES])
 {
-    const char *token;
+    const char *token = NULL;
     if (text_member(x, body, "token", AC_WEB_TOKEN_TEXT_BYTES - 1, &token))
         return -1;
     ac__web_token_hash(n, token, hash);
@@ -496,7 +496,7 @@ static void on_password_from_link(struct ac_http_exchange *x, void *arg)
     if (ac__json_body(x, 0, &body))
         return;
     uint8_t hash[AC_SESSION_HASH_BYTES];
-    const char *password;
+    const char *password = NULL;
     if (ac__json_only(x, body, allowed) || new_password(x, body, &password) ||
         link_hash_of(x, body, n, hash)) {
         json_decref(body);
@@ -551,7 +551,7 @@ static void on_password_set(struct ac_http_exchange *x, void *arg)
     json_t *body;
     if (ac__json_body(x, 0, &body))
         return;
-    const char *password;
+    const char *password = NULL;
     if (ac__json_only(x, body, allowed) || new_password(x, body, &password)) {
         json_decref(body);
         return;

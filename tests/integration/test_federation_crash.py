@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_federation_crash.py - two real nodes; a has 300 messages queued for b.
+"""test_federation_crash.py - two real nodes; a has 3,000 messages queued for b.
 While a delivers them, a is killed with SIGKILL and restarted; later b is
 killed with SIGKILL mid-delivery and restarted. Every message still arrives,
 and exactly once: the outbox and its cursor are durable at a, and b's inbox
@@ -11,7 +11,9 @@ import time
 from accordtest import Api, Node, check, skip_unless_built
 from federation_util import append_config, node_public_key
 
-N = 300
+# Enough that a's pipelined sender (32 requests in flight) is still
+# delivering when each node is killed.
+N = 3000
 
 
 def wait_for(what, cond, timeout=60.0):
@@ -39,9 +41,8 @@ def main():
                       % (a.url, pa.hex()))
         a.start()
         A = Api(a, ta)
-        for i in range(N):
-            assert A.post("/v1/test/federation/send",
-                          {"peer": "b.example", "type": "ping", "body_hex": "a0"})[0] == 202
+        assert A.post("/v1/test/federation/send",
+                      {"peer": "b.example", "type": "ping", "body_hex": "a0", "count": N})[0] == 202
         b.start()
         B = Api(b, tb)
 
@@ -57,8 +58,10 @@ def main():
         A = Api(a, ta)
         B.post("/v1/federation/peers/a.example/probe")  # b reaches a: a tries at once
 
-        wait_for("more deliveries", lambda: received() >= at_kill + 60)
+        wait_for("more deliveries", lambda: received() >= min(at_kill + 60, N))
+        at_b_kill = received()
         b.kill()
+        print("b killed with SIGKILL after %d of %d deliveries" % (at_b_kill, N))
         B.close()
         b.start()
         B = Api(b, tb)

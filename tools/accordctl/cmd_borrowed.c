@@ -57,8 +57,28 @@ int cmd_borrowed_score(const struct cli *cli, int argc, char **argv)
 {
     const char *level = lc_opt(argc, argv, "--level"), *fb = lc_opt(argc, argv, "--feedback");
     if (!lc_pos(argc, argv, 0) || !level)
-        return lc_usage(cli, "borrowed score ITEM --level L [--feedback TEXT]");
-    json_t *body = json_pack("{s:s}", "level", level);
+        return lc_usage(cli, "borrowed score ITEM --level L[,L]... [--feedback TEXT]");
+    /* A per-element rubric takes one level per element, in the rubric's
+     * order, given as a comma list (no level name has a comma). */
+    json_t *body = NULL;
+    if (strchr(level, ',')) {
+        json_t *levels = json_array();
+        for (const char *p = level; levels;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (json_array_append_new(levels, json_stringn(p, len)))
+                json_decref(levels), levels = NULL;
+            if (!end)
+                break;
+            p = end + 1;
+        }
+        body = levels ? json_pack("{s:o}", "levels", levels) : NULL;
+    } else
+        body = json_pack("{s:s}", "level", level);
+    if (!body) {
+        fprintf(stderr, "accordctl: out of memory\n");
+        return CLI_REFUSED;
+    }
     if (fb)
         json_object_set_new(body, "feedback", json_string(fb));
     return with_id(cli, "lent item", lc_pos(argc, argv, 0), "/v1/borrowed/items/%lld/score", "POST",
