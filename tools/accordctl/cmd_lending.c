@@ -102,7 +102,7 @@ int cmd_lending_show(const struct cli *cli, int argc, char **argv)
     }
     snprintf(path, sizeof path, "/v1/federation/lending%s%s", peer ? "?peer=" : "",
              peer ? peer : "");
-    return lc_call(cli, "GET", path, NULL, policy_cols, 6);
+    return lc_call(cli, "GET", path, NULL, policy_cols, sizeof policy_cols / sizeof policy_cols[0]);
 }
 
 int cmd_lending_remove(const struct cli *cli, int argc, char **argv)
@@ -137,7 +137,8 @@ int cmd_lending_capacity(const struct cli *cli, int argc, char **argv)
     char path[256];
     snprintf(path, sizeof path, "/v1/federation/capacity%s%s", cred ? "?credential=" : "",
              cred ? cred : "");
-    return lc_call(cli, "GET", path, NULL, capacity_cols, 7);
+    return lc_call(cli, "GET", path, NULL, capacity_cols,
+                   sizeof capacity_cols / sizeof capacity_cols[0]);
 }
 
 int cmd_lending_borrowing(const struct cli *cli, int argc, char **argv)
