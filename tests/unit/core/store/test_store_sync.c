@@ -20,10 +20,7 @@
 #include "accord/store/store.h"
 #include "accord/store/sync.h"
 #include "accord/store/user.h"
-
-static char dir[64];
-static char path[128];
-static struct ac_store *st;
+#include "store_fixture.h"
 
 /* What the durable callback saw, on the storage thread. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -60,23 +57,9 @@ static uint64_t wait_durable(uint64_t n)
 static int open_store(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-sync-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(path, sizeof path, "%s/accord.db", dir);
     seen_durable = 0;
     calls = 0;
-    return ac_store_open(path, &st);
-}
-
-static int close_store(void **state)
-{
-    (void)state;
-    ac_store_close(st);
-    st = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_fixture_open("sync");
 }
 
 static void add_user(int i)
@@ -161,8 +144,8 @@ static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
     /* Commit until the WAL holds more than the 1,000 frames (of 4 KiB pages
      * plus 24-byte headers) a checkpoint waits for, and fewer than the 2,000
      * at which the loop would checkpoint itself. */
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", path);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", store_path);
     int users = 0;
     struct stat sb;
     while (stat(wal, &sb) == 0 && sb.st_size < 1100LL * (4096 + 24))
@@ -176,7 +159,7 @@ static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
     ac_store_sync_stop(st);
     /* Everything reads back from the file on another connection. */
     sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
+    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
     sqlite3_stmt *s;
     assert_int_equal(SQLITE_OK,
                      sqlite3_prepare_v2(db, "SELECT count(*) FROM users", -1, &s, NULL));
@@ -198,8 +181,8 @@ static void test_the_wal_starts_over_under_a_steady_stream_of_commits(void **sta
      * land while the WAL cannot start over (on a loaded machine the storage
      * thread's checkpoint can hold it back for a while: 12 MB was seen
      * exceeded), and still fails a WAL that never starts over. */
-    char wal[160];
-    snprintf(wal, sizeof wal, "%s-wal", path);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", store_path);
     long long largest = 0;
     for (int i = 0; i < 6000; i++) {
         add_user(i);
