@@ -27,6 +27,8 @@ const char *ac_strerror(int code)
         return "conflicts with current state";
     case AC_EBUG:
         return "internal error";
+    case AC_EUNKNOWN:
+        return "outcome unknown (database lost during commit)";
     default:
         break;
     }

@@ -32,6 +32,7 @@ enum {
     AC_ETLS = -1006,      /* TLS handshake or certificate failure */
     AC_ECONFLICT = -1007, /* the request conflicts with current state */
     AC_EBUG = -1008,      /* a broken internal invariant */
+    AC_EUNKNOWN = -1009,  /* outcome unknown: the database went away during COMMIT */
 };
 
 /* Returns a static, human-readable name for |code| (never NULL). */
