@@ -27,7 +27,7 @@ async function loadLedger() {
     r.peers.map((p) => el("tr", {"data-peer": p.peer},
       el("th", {scope: "row"}, p.peer), el("td", {class: "lent"}, p.lent), el("td", {class: "borrowed"}, p.borrowed),
       el("td", {class: "balance"}, signed(p.balance), p.balance > 0 ? " (owes us)" : p.balance < 0 ? " (we owe)" : ""),
-      el("td", {}, p.max_debt === undefined ? "none" : p.max_debt), el("td", {}, p.late_results_refused)))) :
+      el("td", {class: "cap"}, p.max_debt === undefined ? "none" : p.max_debt), el("td", {}, p.late_results_refused)))) :
     el("p", {}, "No review was lent or borrowed yet."));
   document.getElementById("lines").replaceChildren(r.lines.length ? table("Reviews per peer, credential and month (UTC)",
     ["Peer", "Credential", "Month", "Lent", "Borrowed", "Balance"],

@@ -22,7 +22,7 @@ function age(s) {
 
 function facts(rows) {
   return el("dl", {}, rows.filter(([, v]) => v !== null && v !== undefined && v !== "")
-    .map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
 // What is queued to |p| and not yet delivered, oldest first.

@@ -185,8 +185,8 @@ def ledger_screen(p, A):
     p.audit("ledger, a refused cap")
     type_into(p, "#cap-debt", "5")
     p.d.find_element(By.CSS_SELECTOR, "#cap button[type=submit]").click()
-    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, row) and
-           d.find_element(By.CSS_SELECTOR, row).text.split()[4:5] == ["5"], "the cap in the issuer's row")
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, row + " .cap") and
+           d.find_element(By.CSS_SELECTOR, row + " .cap").text == "5", "the cap in the issuer's row")
     check(A.get("/v1/federation/ledger")[1]["peers"][0]["max_debt"] == 5, "the node holds the cap of 5")
 
 
