@@ -10,10 +10,12 @@ await start();
 
 const form = document.getElementById("cap");
 
+// A data table in a box that scrolls sideways on a narrow screen.
 function table(caption, heads, rows, attrs = {}) {
-  return el("table", attrs, el("caption", {}, caption),
-    el("thead", {}, el("tr", {}, heads.map((h) => el("th", {scope: "col"}, h)))),
-    el("tbody", {}, rows));
+  return el("div", {class: "wide", tabindex: 0, role: "region", "aria-label": caption},
+    el("table", attrs, el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, heads.map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, rows)));
 }
 
 function signed(n) {

@@ -104,11 +104,12 @@ async function loadCapacity() {
   const r = await api("GET", "/v1/federation/capacity");
   const box = document.getElementById("capacity");
   if (!r.items.length) { box.replaceChildren(el("p", {}, "No peer offers us reviewers yet.")); return; }
-  box.replaceChildren(el("table", {}, el("caption", {}, "Reviewers offered to this node"),
+  box.replaceChildren(el("div", {class: "wide", tabindex: 0, role: "region", "aria-label": "Reviewers offered to this node"},
+    el("table", {}, el("caption", {}, "Reviewers offered to this node"),
     el("thead", {}, el("tr", {}, ["Peer", "Credential", "Reviewer", "Reviews a month", "Certified by us", "Offered"].map((h) => el("th", {scope: "col"}, h)))),
     el("tbody", {}, r.items.map((c) => el("tr", {},
       el("td", {}, c.peer), el("td", {}, c.credential), el("td", {}, "user ", c.home_user, " there (here ", c.user_id, ")"),
-      el("td", {}, c.slots), el("td", {}, c.certified_at_home ? "yes" : "not yet"), el("td", {}, localTime(c.offered)))))));
+      el("td", {}, c.slots), el("td", {}, c.certified_at_home ? "yes" : "not yet"), el("td", {}, localTime(c.offered))))))));
 }
 
 form.addEventListener("submit", async (e) => {

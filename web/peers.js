@@ -44,7 +44,7 @@ function actions(p) {
   const held = p.rights === "none" ? [] : p.rights.split(",");
   const boxes = RIGHTS.map((r) => {
     const id = "rights-" + p.node + "-" + r;
-    return el("div", {class: "row"}, el("input", {class: "check", type: "checkbox", id, name: "right", value: r,
+    return el("div", {class: "check-row"}, el("input", {class: "check", type: "checkbox", id, name: "right", value: r,
       checked: held.includes(r)}), el("label", {for: id}, r));
   });
   const send = async (what, method, body, done) => {

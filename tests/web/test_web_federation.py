@@ -12,8 +12,9 @@ field). Last, with the second node down, a probe from the page waits in the
 peer's queue, shown with the delivery state; the peer is suspended and
 removed. On every screen axe-core reports no WCAG 2.2 A/AA violation and the
 page has no horizontal scroll at 320 px. A screenshot goes to the test's
-output folder on failure."""
+output folder on failure, and of every screen with ACCORD_WEB_SCREENSHOTS=1."""
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -49,6 +50,20 @@ def trust_ca(node, cert):
         f.write(text.replace("[node]\n", "[node]\nca_file = %s\n" % cert, 1))
 
 
+def audit(p, name):
+    """axe and the 320 px check on this screen; with ACCORD_WEB_SCREENSHOTS
+    set, also a screenshot of it at 1024 and 320 px in the output folder."""
+    p.audit(name)
+    if os.environ.get("ACCORD_WEB_SCREENSHOTS"):
+        os.makedirs(OUT, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        for width in (1024, 320):
+            p.d.set_window_size(width, 800)
+            time.sleep(0.3)
+            p.d.save_screenshot(os.path.join(OUT, "federation-%s-%d.png" % (slug, width)))
+        p.d.set_window_size(1024, 800)
+
+
 def follow(p, href, ready_css):
     """Clicks the Federation navigation's link to |href| (a person's way
     there) and waits for |ready_css|."""
@@ -68,13 +83,13 @@ def peers_screen(p, A, pb):
     p.d.find_element(By.CSS_SELECTOR, '#nav a[href="issuer.html"]').click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'nav[aria-label="Federation"] a[href="peers.html"]'),
            "the issuer's page with its federation links")
-    p.audit("issuer with federation links")
+    audit(p, "issuer with federation links")
     follow(p, "peers.html", "#peers p, #peers article")
     check("trusts no peer" in p.text("#peers"), "the peers screen says no peer is trusted yet")
-    p.audit("peers, none yet")
+    audit(p, "peers, none yet")
     type_into(p, "#peer-node", ISSUER)
     type_into(p, "#peer-url", p.issuer_url)
-    type_into(p, "#peer-keys", "not a key")
+    type_into(p, "#peer-keys", "not-a-key")
     p.d.find_element(By.ID, "right-submit").click()
     p.d.find_element(By.ID, "right-certify").click()
     p.d.find_element(By.CSS_SELECTOR, "#add-peer button[type=submit]").click()
@@ -84,7 +99,7 @@ def peers_screen(p, A, pb):
           and p.d.find_element(By.ID, "peer-keys").get_attribute("aria-invalid") == "true",
           "a key that is not one is refused beside the keys field: %s" % err)
     check(A.get("/v1/federation/peers")[1]["items"] == [], "and no peer was added")
-    p.audit("peers, a refused key")
+    audit(p, "peers, a refused key")
     type_into(p, "#peer-keys", pb.hex())
     p.d.find_element(By.CSS_SELECTOR, "#add-peer button[type=submit]").click()
     card = '#peers article[data-peer="%s"]' % ISSUER
@@ -95,7 +110,7 @@ def peers_screen(p, A, pb):
     (peer,) = A.get("/v1/federation/peers")[1]["items"]
     check(peer["node"] == ISSUER and peer["rights"] == "submit,certify" and peer["source"] == "admin",
           "the node trusts it as the page said: %s" % peer)
-    p.audit("peers, one trusted")
+    audit(p, "peers, one trusted")
 
 
 def lending_screen(p, A, cred_id):
@@ -111,7 +126,7 @@ def lending_screen(p, A, cred_id):
     check("monthly_cap" in err and "1" in err and "10000" in err,
           "a monthly cap of 0 is refused beside its field with the rule: %s" % err)
     check(A.get("/v1/federation/lending")[1]["items"] == [], "and no policy was stored")
-    p.audit("lending policy, a refused cap")
+    audit(p, "lending policy, a refused cap")
     type_into(p, "#policy-cap", "3")
     p.d.find_element(By.CSS_SELECTOR, "#policy button[type=submit]").click()
     card = '#policies form[data-policy="%s-%s"]' % (ISSUER, cred_id)
@@ -125,7 +140,7 @@ def lending_screen(p, A, cred_id):
     text = p.text(card)
     check("every reviewer" in text and "2030-12-24 to 2031-01-02" in text and "3" in text,
           "the page lists it: %s" % text)
-    p.audit("lending policy, one set")
+    audit(p, "lending policy, one set")
 
 
 def borrow_one_review(A, ta, B, tb, cred, defn):
@@ -175,14 +190,14 @@ def ledger_screen(p, A):
           "the receipt is listed with its result and SHA-256: %s" % text)
     month = p.text('#lines tr[data-line^="%s "]' % ISSUER)
     check(rc["month"] in month, "the month's line names the receipt's month: %s" % month)
-    p.audit("ledger")
+    audit(p, "ledger")
     Select(p.d.find_element(By.ID, "cap-peer")).select_by_value(ISSUER)
     type_into(p, "#cap-debt", "-1")
     p.d.find_element(By.CSS_SELECTOR, "#cap button[type=submit]").click()
     p.wait(lambda d: d.find_elements(By.ID, "cap-debt-error"), "the error beside the cap")
     check("max_debt" in p.text("#cap-debt-error"), "a negative cap is refused beside its field")
     check("max_debt" not in A.get("/v1/federation/ledger")[1]["peers"][0], "and no cap was set")
-    p.audit("ledger, a refused cap")
+    audit(p, "ledger, a refused cap")
     type_into(p, "#cap-debt", "5")
     p.d.find_element(By.CSS_SELECTOR, "#cap button[type=submit]").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, row + " .cap") and
@@ -210,7 +225,7 @@ def queue_and_removal(p, A, B):
            "the delivery state backing off")
     check(p.text(card + " .peer-state") == "backing off after failures",
           "the card says delivery to the issuer is backing off")
-    p.audit("peers, a message waiting")
+    audit(p, "peers, a message waiting")
     p.d.find_element(By.XPATH, '//article[@data-peer="%s"]//button[starts-with(normalize-space(), "Suspend")]'
                      % ISSUER).click()
     p.wait(lambda d: A.get("/v1/federation/peers/%s" % ISSUER)[1]["rights"] == "none"
