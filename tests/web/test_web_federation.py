@@ -208,7 +208,7 @@ def ledger_screen(p, A):
 def queue_and_removal(p, A, B):
     """The issuer is down: a probe from the page waits in its queue, shown
     with the delivery state; then the peer is suspended and removed."""
-    B.stop()
+    check(B.stop() == 0, "the issuer stops cleanly")
     follow(p, "peers.html", '#peers article[data-peer="%s"]' % ISSUER)
     card = '#peers article[data-peer="%s"]' % ISSUER
     p.d.find_element(By.XPATH, '//article[@data-peer="%s"]//button[starts-with(normalize-space(), "Probe")]'
@@ -218,13 +218,18 @@ def queue_and_removal(p, A, B):
     text = p.text(card + " .queue")
     check(queued and all(m["msg_id"] in text for m in queued) and "ping" in text,
           "what waits for the issuer is listed on its card: %s" % text)
-    # The sender's failed attempt puts the peer into back-off; the page reads it on reload.
+    # A failed attempt puts the peer into back-off until its next attempt;
+    # the page reads the state when it loads, so it is reloaded until a load
+    # falls between two attempts (nearly every one does).
     wait_for("the sender to fail once", lambda: A.get("/v1/federation/peers/%s" % ISSUER)[1]["attempts"] > 0)
-    p.d.refresh()
-    p.wait(lambda d: "backing off" in d.find_element(By.CSS_SELECTOR, card + " .peer-state").text,
-           "the delivery state backing off")
-    check(p.text(card + " .peer-state") == "backing off after failures",
-          "the card says delivery to the issuer is backing off")
+
+    def reloaded_state():
+        p.d.refresh()
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .peer-state"), "the issuer's card")
+        return p.text(card + " .peer-state") == "backing off after failures"
+    wait_for("the card to say delivery backs off", reloaded_state, timeout=30, every=0.5)
+    check("Last error" in p.text(card), "the card says delivery to the issuer is backing off, "
+          "with the last error: %s" % p.text(card + " dl"))
     audit(p, "peers, a message waiting")
     p.d.find_element(By.XPATH, '//article[@data-peer="%s"]//button[starts-with(normalize-space(), "Suspend")]'
                      % ISSUER).click()
