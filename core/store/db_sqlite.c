@@ -47,7 +47,7 @@ static struct sqlite_stmt *stmt_of(struct ac_db_stmt *s)
 
 sqlite3 *ac__db_sqlite_handle(struct ac_db *db)
 {
-    return db && ac_db_engine(db) == AC_DB_SQLITE ? db_of(db)->h : NULL;
+    return db && db_of(db)->head.ops == &ac__db_sqlite_ops ? db_of(db)->h : NULL;
 }
 
 /* Translates an SQLite result code (extended codes on) into db.h's meanings. */

@@ -246,7 +246,9 @@ static int apply_one(struct ac_store *st, const struct ac__migration *m)
         ac_db_bind_int64(s, 1, m->version);
         ac_db_bind_text(s, 2, m->description, -1);
         ac_db_bind_int64(s, 3, ac_clock_now_ms());
-        err = ac__store_done(st, s);
+        int rc = ac_db_step(s);
+        ac_db_reset(s);
+        err = ac__store_error(st, rc);
     }
     /* user_version mirrors the schema for operators inspecting the file. */
     if (!err && ac_db_engine(st->db) == AC_DB_SQLITE) {
