@@ -31,9 +31,11 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
      * bound rather than written out. */
     int err = ac__store_stmt(
         st,
-        "SELECT COUNT(*), COALESCE(SUM(state IN ($2, $3)), 0),"
-        " COALESCE(SUM(state IN ($2, $3) AND passed), 0), COALESCE(SUM(state = $4), 0),"
-        " COALESCE(SUM(state = $5), 0), COALESCE(SUM(state IN ($5, $6, $7, $8, $4)), 0),"
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ($2, $3) THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state IN ($2, $3) AND passed <> 0 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = $4 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state = $5 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state "
+        "IN ($5, $6, $7, $8, $4) THEN 1 ELSE 0 END), 0),"
         " COALESCE(AVG(CASE WHEN state IN ($2, $3) THEN decided_ms - created_ms END), 0)"
         " FROM submissions WHERE credential_id = $1",
         &s);
@@ -204,8 +206,10 @@ int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_a
 {
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT reviewer_id, SUM(state IN ($2, $3, $4)), SUM(state = $5),"
-                             " SUM(state IN ($6, $7)) FROM assignments WHERE credential_id = $1"
+                             "SELECT reviewer_id, SUM(CASE WHEN state IN ($2, $3, $4) THEN 1 ELSE "
+                             "0 END), SUM(CASE WHEN state = $5 THEN 1 ELSE 0 END),"
+                             " SUM(CASE WHEN state IN ($6, $7) THEN 1 ELSE 0 END) FROM assignments "
+                             "WHERE credential_id = $1"
                              " GROUP BY reviewer_id ORDER BY reviewer_id",
                              &s);
     if (err)

@@ -27,8 +27,9 @@ int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
     if (err)
         return err;
     err = ac__store_stmt(st,
-                         "INSERT OR IGNORE INTO artifacts(hash, size, media_type, uploader_id,"
-                         " created_ms) VALUES ($1, $2, $3, $4, $5)",
+                         "INSERT INTO artifacts(hash, size, media_type, uploader_id,"
+                         " created_ms) VALUES ($1, $2, $3, $4, $5)"
+                         " ON CONFLICT DO NOTHING",
                          &s);
     if (!err) {
         ac_db_bind_text(s, 1, a->hash, -1);
@@ -40,8 +41,9 @@ int ac_store_artifact_put(struct ac_store *st, const struct ac_artifact *a)
     }
     if (!err)
         err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO artifact_uploads(hash, uploader_id,"
-                             " media_type, created_ms) VALUES ($1, $2, $3, $4)",
+                             "INSERT INTO artifact_uploads(hash, uploader_id,"
+                             " media_type, created_ms) VALUES ($1, $2, $3, $4)"
+                             " ON CONFLICT DO NOTHING",
                              &s);
     if (!err) {
         ac_db_bind_text(s, 1, a->hash, -1);

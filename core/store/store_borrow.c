@@ -240,8 +240,9 @@ int ac_store_borrow_artifact_add(struct ac_store *st, int64_t assignment_id, con
         return AC_EBUG;
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO borrow_artifacts(assignment_id, hash)"
-                             " VALUES ($1, $2)",
+                             "INSERT INTO borrow_artifacts(assignment_id, hash)"
+                             " VALUES ($1, $2)"
+                             " ON CONFLICT DO NOTHING",
                              &s);
     if (err)
         return err;

@@ -81,8 +81,9 @@ int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int
     if (err)
         return err;
     err = ac__store_stmt(st,
-                         "INSERT OR IGNORE INTO reviewer_seen_items(user_id, item_id, seen_ms)"
-                         " VALUES ($1, $2, $3)",
+                         "INSERT INTO reviewer_seen_items(user_id, item_id, seen_ms)"
+                         " VALUES ($1, $2, $3)"
+                         " ON CONFLICT DO NOTHING",
                          &s);
     if (!err) {
         ac_db_bind_int64(s, 1, user_id);

@@ -14,8 +14,10 @@ int ac_store_job_add(struct ac_store *st, const char *kind, int64_t ref, int64_t
     struct ac_db_stmt *s;
     /* The (kind, ref, due) triple is unique: asking twice schedules once. */
     if (!err)
-        err = ac__store_stmt(
-            st, "INSERT OR IGNORE INTO jobs(kind, ref, due_ms) VALUES ($1, $2, $3)", &s);
+        err = ac__store_stmt(st,
+                             "INSERT INTO jobs(kind, ref, due_ms) VALUES ($1, $2, $3)"
+                             " ON CONFLICT DO NOTHING",
+                             &s);
     if (err)
         return err;
     ac_db_bind_text(s, 1, kind, -1);
@@ -43,11 +45,12 @@ static const struct ac__row_type job_rows = {sizeof(struct ac_job), read_job, NU
 int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, size_t max, size_t *n)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT id, kind, ref, due_ms, attempts, retry_ms FROM jobs"
-                             " WHERE done_ms = 0 AND due_ms <= $1 AND retry_ms <= $1"
-                             " ORDER BY MAX(due_ms, retry_ms), id LIMIT $2",
-                             &s);
+    int err = ac__store_stmt(
+        st,
+        "SELECT id, kind, ref, due_ms, attempts, retry_ms FROM jobs"
+        " WHERE done_ms = 0 AND due_ms <= $1 AND retry_ms <= $1"
+        " ORDER BY CASE WHEN due_ms > retry_ms THEN due_ms ELSE retry_ms END, id LIMIT $2",
+        &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, now_ms);
@@ -58,8 +61,10 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms)
 {
     struct ac_db_stmt *s;
-    int err =
-        ac__store_stmt(st, "SELECT MIN(MAX(due_ms, retry_ms)) FROM jobs WHERE done_ms = 0", &s);
+    int err = ac__store_stmt(st,
+                             "SELECT MIN(CASE WHEN due_ms > retry_ms THEN due_ms ELSE retry_ms END)"
+                             " FROM jobs WHERE done_ms = 0",
+                             &s);
     if (err)
         return err;
     int rc = ac_db_step(s);

@@ -37,8 +37,9 @@ int ac_store_ledger_add(struct ac_store *st, const struct ac_ledger_entry *e, in
         return AC_EINVAL;
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO ledger(peer, direction, credential_id, month,"
-                             " result_id, receipt, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                             "INSERT INTO ledger(peer, direction, credential_id, month,"
+                             " result_id, receipt, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                             " ON CONFLICT DO NOTHING",
                              &s);
     if (err)
         return err;
@@ -124,7 +125,8 @@ int ac_store_ledger_summary(struct ac_store *st, const char *peer, struct ac_led
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT peer, credential_id, month,"
-                             " SUM(direction = 'lent'), SUM(direction = 'borrowed')"
+                             " SUM(CASE WHEN direction = 'lent' THEN 1 ELSE 0 END), SUM(CASE WHEN "
+                             "direction = 'borrowed' THEN 1 ELSE 0 END)"
                              " FROM ledger WHERE $1 IS NULL OR peer = $1"
                              " GROUP BY peer, credential_id, month"
                              " ORDER BY peer, credential_id, month",
@@ -141,8 +143,9 @@ int ac_store_ledger_totals(struct ac_store *st, const char *peer, int64_t *lent,
     struct ac_db_stmt *s;
     int err =
         ac__store_stmt(st,
-                       "SELECT COALESCE(SUM(direction = 'lent'), 0),"
-                       " COALESCE(SUM(direction = 'borrowed'), 0) FROM ledger WHERE peer = $1",
+                       "SELECT COALESCE(SUM(CASE WHEN direction = 'lent' THEN 1 ELSE 0 END), 0),"
+                       " COALESCE(SUM(CASE WHEN direction = 'borrowed' THEN 1 ELSE 0 END), 0) FROM "
+                       "ledger WHERE peer = $1",
                        &s);
     if (err)
         return err;

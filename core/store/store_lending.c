@@ -53,9 +53,14 @@ int ac_store_lending_put(struct ac_store *st, const struct ac_lending_policy *p)
                              i ? "," : "", p->blackouts[i].from_ms, p->blackouts[i].until_ms);
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO lending_policies (peer, credential_id,"
+                             "INSERT INTO lending_policies (peer, credential_id,"
                              " reviewers, monthly_cap, blackouts, own_first, updated_ms)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                             " ON CONFLICT (peer,"
+                             " credential_id) DO UPDATE SET reviewers = excluded.reviewers,"
+                             " monthly_cap = excluded.monthly_cap,"
+                             " blackouts = excluded.blackouts, own_first = excluded.own_first,"
+                             " updated_ms = excluded.updated_ms",
                              &s);
     if (err)
         return err;
@@ -235,8 +240,10 @@ int ac_store_capacity_replace(struct ac_store *st, const char *peer, const char 
     struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO capacity_offers (peer, msg_id, sent_ms,"
-                             " received_ms) VALUES ($1, $2, $3, $4)",
+                             "INSERT INTO capacity_offers (peer, msg_id, sent_ms,"
+                             " received_ms) VALUES ($1, $2, $3, $4)"
+                             " ON CONFLICT (peer) DO UPDATE SET msg_id = excluded.msg_id,"
+                             " sent_ms = excluded.sent_ms, received_ms = excluded.received_ms",
                              &s);
     if (!err) {
         ac_db_bind_text(s, 1, peer, -1);
@@ -246,11 +253,15 @@ int ac_store_capacity_replace(struct ac_store *st, const char *peer, const char 
         err = ac__store_done(st, s);
     }
     for (size_t i = 0; !err && i < n; i++) {
-        /* OR REPLACE: a reviewer named twice for one credential counts once. */
+        /* ON CONFLICT ... DO UPDATE: a reviewer named twice for one credential counts once. */
         err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO capacity_reviewers (peer, credential_id,"
+                             "INSERT INTO capacity_reviewers (peer, credential_id,"
                              " home_user, user_id, certified_at_home, slots)"
-                             " VALUES ($1, $2, $3, $4, $5, $6)",
+                             " VALUES ($1, $2, $3, $4, $5, $6)"
+                             " ON CONFLICT (peer, credential_id,"
+                             " home_user) DO UPDATE SET user_id = excluded.user_id,"
+                             " certified_at_home = excluded.certified_at_home,"
+                             " slots = excluded.slots",
                              &s);
         if (err)
             break;
@@ -331,8 +342,10 @@ int ac_store_borrowing_put(struct ac_store *st, const char *credential_id,
         return AC_EINVAL;
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO borrowing_modes (credential_id, mode,"
-                             " updated_ms) VALUES ($1, $2, $3)",
+                             "INSERT INTO borrowing_modes (credential_id, mode,"
+                             " updated_ms) VALUES ($1, $2, $3)"
+                             " ON CONFLICT (credential_id) DO UPDATE SET mode = excluded.mode,"
+                             " updated_ms = excluded.updated_ms",
                              &s);
     if (err)
         return err;

@@ -170,12 +170,14 @@ int ac_store_peer_state_success(struct ac_store *st, const char *node_id, int64_
                                 int64_t now_ms)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "INSERT INTO fed_peer_state(node_id, cursor, last_success_ms) VALUES "
-                             "($1, $2, $3) ON CONFLICT(node_id) DO UPDATE SET cursor = "
-                             "MAX(cursor, excluded.cursor), attempts = 0, next_attempt_ms = 0, "
-                             "last_success_ms = excluded.last_success_ms, last_error = ''",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "INSERT INTO fed_peer_state(node_id, cursor, last_success_ms) VALUES "
+                       "($1, $2, $3) ON CONFLICT(node_id) DO UPDATE SET cursor = "
+                       "CASE WHEN excluded.cursor > fed_peer_state.cursor THEN excluded.cursor"
+                       " ELSE fed_peer_state.cursor END, attempts = 0, next_attempt_ms = 0, "
+                       "last_success_ms = excluded.last_success_ms, last_error = ''",
+                       &s);
     if (err)
         return err;
     ac_db_bind_text(s, 1, node_id, -1);
@@ -238,8 +240,10 @@ int ac_store_peer_doc_put(struct ac_store *st, const char *node_id, const char *
 {
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO fed_peer_docs(node_id, kind, doc, fetched_ms) "
-                             "VALUES ($1, $2, $3, $4)",
+                             "INSERT INTO fed_peer_docs(node_id, kind, doc, fetched_ms) "
+                             "VALUES ($1, $2, $3, $4)"
+                             " ON CONFLICT (node_id, kind) DO UPDATE SET doc = excluded.doc,"
+                             " fetched_ms = excluded.fetched_ms",
                              &s);
     if (err)
         return err;
@@ -276,8 +280,10 @@ int ac_store_cosignature_put(struct ac_store *st, uint64_t size, const char *wit
 {
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO fed_cosignatures(size, witness, line, "
-                             "received_ms) VALUES ($1, $2, $3, $4)",
+                             "INSERT INTO fed_cosignatures(size, witness, line, "
+                             "received_ms) VALUES ($1, $2, $3, $4)"
+                             " ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line,"
+                             " received_ms = excluded.received_ms",
                              &s);
     if (err)
         return err;

@@ -664,9 +664,15 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         return AC_EINVAL;
     struct ac_db_stmt *s;
     /* Domains, stacks and CEUs live in the stored definition JSON (life
-     * cycle storage keeps it whole), so the filters read it with json_each. */
-    int err = ac__store_stmt(
-        st,
+     * cycle storage keeps it whole), so the filters read it with the engine's
+     * JSON functions: SQLite's json_extract/json_each beside PostgreSQL's
+     * jsonb operators, the rest of the text shared. */
+#define CATALOG_FILTERS                                                                            \
+    " AND ($4 = 0 OR EXISTS (SELECT 1 FROM recognition_policies p"                                 \
+    "  WHERE p.retired_ms = 0 AND p.recognizer_id = $4 AND p.issuer = $5"                          \
+    "  AND p.credential_id = c.def_id AND c.version >= p.min_version))"                            \
+    " ORDER BY c.id LIMIT $6"
+    static const char sqlite_sql[] =
         "SELECT c.id, c.def_id, c.version, c.title,"
         " COALESCE(json_extract(c.definition, '$.competency'), ''),"
         " COALESCE(json_extract(c.definition, '$.domains'), '[]'),"
@@ -676,12 +682,22 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
         "  WHERE value = $2))"
         " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
-        "  WHERE value = $3))"
-        " AND ($4 = 0 OR EXISTS (SELECT 1 FROM recognition_policies p"
-        "  WHERE p.retired_ms = 0 AND p.recognizer_id = $4 AND p.issuer = $5"
-        "  AND p.credential_id = c.def_id AND c.version >= p.min_version))"
-        " ORDER BY c.id LIMIT $6",
-        &s);
+        "  WHERE value = $3))" CATALOG_FILTERS;
+    static const char pg_sql[] =
+        "SELECT c.id, c.def_id, c.version, c.title,"
+        " COALESCE(CAST(c.definition AS jsonb) ->> 'competency', ''),"
+        " COALESCE(CAST(CAST(c.definition AS jsonb) -> 'domains' AS TEXT), '[]'),"
+        " COALESCE(CAST(CAST(c.definition AS jsonb) -> 'stacks' AS TEXT), '[]'),"
+        " CAST(CAST(c.definition AS jsonb) ->> 'ceus' AS DOUBLE PRECISION), c.activated_ms"
+        " FROM credentials c WHERE c.state = 'active' AND c.id > $1"
+        " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM"
+        "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'domains') AS d(value)"
+        "  WHERE d.value = $2))"
+        " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM"
+        "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'stacks') AS k(value)"
+        "  WHERE k.value = $3))" CATALOG_FILTERS;
+#undef CATALOG_FILTERS
+    int err = ac__store_stmt(st, ac__store_sql(st, sqlite_sql, pg_sql), &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, after_id);

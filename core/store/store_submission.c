@@ -193,8 +193,9 @@ int ac_store_submission_cite(struct ac_store *st, int64_t id, const char *hash)
     struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO submission_artifacts(submission_id, hash)"
-                             " VALUES ($1, $2)",
+                             "INSERT INTO submission_artifacts(submission_id, hash)"
+                             " VALUES ($1, $2)"
+                             " ON CONFLICT DO NOTHING",
                              &s);
     if (err)
         return err;

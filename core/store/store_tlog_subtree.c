@@ -13,8 +13,8 @@ int ac__store_subtrees_insert(struct ac_store *st, const struct ac_store_subtree
         return 0;
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             keep_existing ? "INSERT OR IGNORE INTO log_subtrees (level, idx, hash)"
-                                             " VALUES ($1, $2, $3)"
+                             keep_existing ? "INSERT INTO log_subtrees (level, idx, hash)"
+                                             " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
                                            : "INSERT INTO log_subtrees (level, idx, hash)"
                                              " VALUES ($1, $2, $3)",
                              &s);
