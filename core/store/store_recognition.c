@@ -611,13 +611,18 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
                              struct ac_recognized *out, size_t max, size_t *n)
 {
     struct ac_db_stmt *s;
-    /* SQLite takes the bare columns of a MAX() aggregate from the row holding
-     * the maximum, so each group names the presentation that counts. */
+    /* Each (purpose, issuer, credential) names the presentation that counts:
+     * the one worth the most CEUs, the earliest presentation and policy on a
+     * tie (a window function, which both engines run; a bare column beside
+     * MAX() is SQLite's alone). */
     int err = ac__store_stmt(
         st,
+        "SELECT purpose, issuer, credential_id, ceu, rid, pid, version FROM ("
         "SELECT p.purpose, p.issuer, p.credential_id,"
-        " MAX(COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0)), r.id, p.id,"
-        " r.credential_version"
+        " COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0) AS ceu, r.id AS rid, p.id AS pid,"
+        " r.credential_version AS version,"
+        " ROW_NUMBER() OVER (PARTITION BY p.purpose, p.issuer, p.credential_id"
+        "  ORDER BY COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0) DESC, r.id, p.id) AS pick"
         " FROM recognition_presentations r JOIN recognition_policies p"
         " ON p.recognizer_id = r.recognizer_id AND p.issuer = r.issuer"
         " AND p.credential_id = r.credential_id AND r.credential_version >= p.min_version"
@@ -633,8 +638,8 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
         "  AND a.earner_id = r.earner_id AND a.issuer = p.issuer"
         "  AND a.credential_id = p.credential_id AND a.state = 'approved'"
         "  AND a.decided_ms <= r.issued_ms)))"
-        " GROUP BY p.purpose, p.issuer, p.credential_id"
-        " ORDER BY p.purpose, p.issuer, p.credential_id LIMIT $3",
+        ") AS best WHERE pick = 1"
+        " ORDER BY purpose, issuer, credential_id LIMIT $3",
         &s);
     if (err)
         return err;
