@@ -60,7 +60,7 @@ int ac_store_inbox_put(struct ac_store *st, const char *sender, const char *msg_
     ac_db_bind_text(s, 3, e->type, -1);
     ac_db_bind_blob(s, 4, e->body_hash, 32);
     ac_db_bind_int64(s, 5, e->status);
-    ac_db_bind_blob(s, 6, e->answer, (int)e->answer_len);
+    ac_db_bind_blob(s, 6, e->answer, e->answer_len);
     ac_db_bind_int64(s, 7, e->received_ms);
     return ac__store_done(st, s);
 }

@@ -16,7 +16,7 @@ int ac_store_key_handover_put(struct ac_store *st, const char *kid, int64_t at_m
         return err;
     ac_db_bind_text(s, 1, kid, -1);
     ac_db_bind_int64(s, 2, at_ms);
-    ac_db_bind_blob(s, 3, statement, (int)len);
+    ac_db_bind_blob(s, 3, statement, len);
     err = ac__store_begin(st);
     if (err) {
         ac_db_reset(s);

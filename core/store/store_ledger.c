@@ -48,7 +48,7 @@ int ac_store_ledger_add(struct ac_store *st, const struct ac_ledger_entry *e, in
     ac_db_bind_text(s, 3, e->credential_id, -1);
     ac_db_bind_text(s, 4, e->month, -1);
     ac_db_bind_text(s, 5, e->result_id, -1);
-    ac_db_bind_blob(s, 6, e->receipt, (int)e->receipt_len);
+    ac_db_bind_blob(s, 6, e->receipt, e->receipt_len);
     ac_db_bind_int64(s, 7, now_ms);
     err = ac__store_done(st, s);
     if (!err && added)

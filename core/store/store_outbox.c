@@ -32,7 +32,7 @@ int ac_store_outbox_add(struct ac_store *st, const char *peer, const char *type,
     ac_db_bind_text(s, 1, peer, -1);
     ac_db_bind_text(s, 2, type, -1);
     ac_db_bind_text(s, 3, msg_id, -1);
-    ac_db_bind_blob(s, 4, body, (int)len);
+    ac_db_bind_blob(s, 4, body, len);
     ac_db_bind_int64(s, 5, now_ms);
     int64_t row = 0;
     err = ac__store_insert_id(st, s, &row);
@@ -128,7 +128,7 @@ int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int
     ac_db_bind_text(s, 2, m->peer, -1);
     ac_db_bind_text(s, 3, m->type, -1);
     ac_db_bind_text(s, 4, m->msg_id, -1);
-    ac_db_bind_blob(s, 5, m->body, (int)m->body_len);
+    ac_db_bind_blob(s, 5, m->body, m->body_len);
     ac_db_bind_int64(s, 6, m->created_ms);
     ac_db_bind_int64(s, 7, status);
     ac_db_bind_text(s, 8, problem, -1);

@@ -128,7 +128,7 @@ int ac_store_consortium_put(struct ac_store *st, uint64_t serial, const uint8_t 
     if (err)
         return err;
     ac_db_bind_int64(s, 1, (int64_t)serial);
-    ac_db_bind_blob(s, 2, file, (int)len);
+    ac_db_bind_blob(s, 2, file, len);
     ac_db_bind_int64(s, 3, now_ms);
     err = ac__store_begin(st);
     if (err) {
@@ -249,7 +249,7 @@ int ac_store_peer_doc_put(struct ac_store *st, const char *node_id, const char *
         return err;
     ac_db_bind_text(s, 1, node_id, -1);
     ac_db_bind_text(s, 2, kind, -1);
-    ac_db_bind_blob(s, 3, doc, (int)len);
+    ac_db_bind_blob(s, 3, doc, len);
     ac_db_bind_int64(s, 4, now_ms);
     return write_one(st, s);
 }

@@ -484,7 +484,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             ac_db_bind_text(s, 5, p->checks, -1);
             ac_db_bind_int64(s, 6, now_ms);
             if (p->presented)
-                ac_db_bind_blob(s, 7, p->presented, (int)p->presented_len);
+                ac_db_bind_blob(s, 7, p->presented, p->presented_len);
             ac_db_bind_int64(s, 8, p->earner_id);
             err = step_done(st, s);
         }
@@ -515,7 +515,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             ac_db_bind_text(s, 13, p->checks, -1);
             ac_db_bind_int64(s, 14, now_ms);
             if (p->presented)
-                ac_db_bind_blob(s, 15, p->presented, (int)p->presented_len);
+                ac_db_bind_blob(s, 15, p->presented, p->presented_len);
             ac_db_bind_int64(s, 16, p->earner_id);
             ac_db_bind_int64(s, 17, p->issued_ms);
             err = ac__store_insert_id(st, s, &id);

@@ -29,7 +29,7 @@ static int insert_record(struct ac_store *st, const struct ac_store_issue *in, i
     ac_db_bind_int64(s, 7, in->iat);
     ac_db_bind_int64(s, 8, (int64_t)in->log_index);
     ac_db_bind_int64(s, 9, (int64_t)in->status_idx);
-    ac_db_bind_blob(s, 10, in->cose, (int)in->cose_len);
+    ac_db_bind_blob(s, 10, in->cose, in->cose_len);
     ac_db_bind_int64(s, 11, in->now_ms);
     ac_db_bind_int64(s, 12, in->earner_id);
     ac_db_bind_text(s, 13, in->subject_email ? in->subject_email : "", -1);
@@ -130,7 +130,7 @@ int ac_store_record_get(struct ac_store *st, int64_t id, struct ac_store_record 
                         ac_store_bytes_cb cb, void *ctx)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE id = ?", &s);
+    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE id = $1", &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
@@ -141,7 +141,7 @@ int ac_store_record_at(struct ac_store *st, uint64_t index, struct ac_store_reco
                        ac_store_bytes_cb cb, void *ctx)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE log_index = ?", &s);
+    int err = ac__store_stmt(st, "SELECT " RECORD_COLUMNS " FROM records WHERE log_index = $1", &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, (int64_t)index);

@@ -182,7 +182,7 @@ int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version
     ac_db_bind_text(s, 3, state, -1);
     ac_db_bind_text(s, 4, detail, -1);
     if (record)
-        ac_db_bind_blob(s, 5, record, (int)len);
+        ac_db_bind_blob(s, 5, record, len);
     else
         ac_db_bind_null(s, 5);
     ac_db_bind_int64(s, 6, drop_record ? 1 : 0);

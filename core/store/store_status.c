@@ -23,7 +23,7 @@ int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_
 {
     struct ac_db_stmt *s;
     int err =
-        ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = ?", &s);
+        ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = $1", &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, record_id);
