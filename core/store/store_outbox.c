@@ -117,11 +117,12 @@ int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int
                              "$6, $7, substr($8, 1, 199), $9)",
                              &s);
     if (!err)
-        err = ac__store_stmt(st,
-                             "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
-                             "CONFLICT(node_id) DO UPDATE SET cursor = MAX(cursor, "
-                             "excluded.cursor)",
-                             &c);
+        err = ac__store_stmt(
+            st,
+            "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
+            "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
+            "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END",
+            &c);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, m->id);
