@@ -404,9 +404,11 @@ static void test_both_migration_lists_have_the_same_numbers_and_descriptions(voi
     }
 }
 
-static void test_every_postgresql_table_has_the_columns_sqlite_gives_it(void **state)
+/* Applies every migration to an in-memory SQLite database (returned) and
+ * every PostgreSQL migration, each in its own transaction, to the test's
+ * empty schema. */
+static sqlite3 *apply_both_lists(void)
 {
-    (void)state;
     sqlite3 *lite;
     assert_int_equal(SQLITE_OK, sqlite3_open(":memory:", &lite));
     assert_int_equal(SQLITE_OK, sqlite3_exec(lite, "PRAGMA foreign_keys = ON", NULL, NULL, NULL));
@@ -424,7 +426,13 @@ static void test_every_postgresql_table_has_the_columns_sqlite_gives_it(void **s
                      ac_db_errmsg(db));
         assert_int_equal(0, ac_db_commit(db));
     }
+    return lite;
+}
 
+static void test_every_postgresql_table_has_the_columns_sqlite_gives_it(void **state)
+{
+    (void)state;
+    sqlite3 *lite = apply_both_lists();
     sqlite3_stmt *t;
     assert_int_equal(SQLITE_OK,
                      sqlite3_prepare_v2(lite,
@@ -446,6 +454,48 @@ static void test_every_postgresql_table_has_the_columns_sqlite_gives_it(void **s
     assert_true(tables > 40);
     assert_int_equal(tables, query_int(db, "SELECT COUNT(*) FROM information_schema.tables"
                                            " WHERE table_schema = 'public'"));
+}
+
+/* Named indexes and triggers: SQLite's unnamed ones (sqlite_autoindex_*,
+ * from UNIQUE and PRIMARY KEY) have PostgreSQL's own names instead. */
+static void test_every_named_sqlite_index_and_trigger_exists_on_the_same_table(void **state)
+{
+    (void)state;
+    sqlite3 *lite = apply_both_lists();
+    sqlite3_stmt *t;
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_prepare_v2(lite,
+                                        "SELECT type, name, tbl_name FROM sqlite_master"
+                                        " WHERE type IN ('index', 'trigger')"
+                                        " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                        -1, &t, NULL));
+    int named = 0;
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(t, 0);
+        const char *name = (const char *)sqlite3_column_text(t, 1);
+        const char *table = (const char *)sqlite3_column_text(t, 2);
+        struct ac_db_stmt *s;
+        assert_int_equal(0, ac_db_prepare(db,
+                                          "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = 'public'"
+                                          " AND indexname = $1 AND tablename = $2",
+                                          &s));
+        if (!strcmp(type, "trigger"))
+            assert_int_equal(0, ac_db_prepare(db,
+                                              "SELECT COUNT(DISTINCT trigger_name)"
+                                              " FROM information_schema.triggers"
+                                              " WHERE trigger_name = $1 AND event_object_table = $2",
+                                              &s));
+        assert_int_equal(0, ac_db_bind_text(s, 1, name, -1));
+        assert_int_equal(0, ac_db_bind_text(s, 2, table, -1));
+        assert_int_equal(AC_DB_ROW, ac_db_step(s));
+        if (ac_db_col_int64(s, 0) != 1)
+            fail_msg("%s %s on %s: not in postgresql", type, name, table);
+        ac_db_reset(s);
+        named++;
+    }
+    sqlite3_finalize(t);
+    sqlite3_close(lite);
+    assert_true(named > 30);
 }
 
 int main(void)
@@ -474,6 +524,7 @@ int main(void)
         T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
         T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
         T(test_every_postgresql_table_has_the_columns_sqlite_gives_it),
+        T(test_every_named_sqlite_index_and_trigger_exists_on_the_same_table),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
