@@ -8,7 +8,8 @@
 #include "db.h"
 #include "db_engine.h"
 
-/* The engines this build links, by enum ac_db_engine. */
+/* The engines this build links, by enum ac_db_engine. The PostgreSQL engine
+ * (db_pg.c) adds its table here. */
 static const struct ac__db_ops *const engines[] = {
     [AC_DB_POSTGRESQL] = &ac__db_pg_ops,
 };
