@@ -8,10 +8,10 @@
 #include "db.h"
 #include "db_engine.h"
 
-/* The engines this build links, by enum ac_db_engine. The PostgreSQL engine
- * (db_pg.c) adds its table here. */
+/* The engines this build links, by enum ac_db_engine. */
 static const struct ac__db_ops *const engines[] = {
     [AC_DB_SQLITE] = &ac__db_sqlite_ops,
+    [AC_DB_POSTGRESQL] = &ac__db_pg_ops,
 };
 
 static const struct ac__db_ops *ops_of(const void *head)

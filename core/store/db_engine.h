@@ -42,5 +42,6 @@ struct ac__db_head {
 };
 
 extern const struct ac__db_ops ac__db_sqlite_ops; /* db_sqlite.c */
+extern const struct ac__db_ops ac__db_pg_ops;     /* db_pg.c */
 
 #endif
