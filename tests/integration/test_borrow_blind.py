@@ -13,8 +13,10 @@ import sys
 
 import cbor2
 
-from accordtest import check, skip_unless_built
+from accordtest import check, skip_unless_built, sqlite_only
 from borrow_util import Pair, definition, wait_for
+
+sqlite_only("test_borrow_blind")
 
 
 def main():

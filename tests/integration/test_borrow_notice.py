@@ -15,9 +15,11 @@ import os
 import sqlite3
 import sys
 
-from accordtest import check, skip_unless_built
+from accordtest import check, skip_unless_built, sqlite_only
 from borrow_util import ISSUER, LENDER, Pair, definition, wait_for
 from quality import cert_state, notifications
+
+sqlite_only("test_borrow_notice")
 
 
 def bench(level, k, name):

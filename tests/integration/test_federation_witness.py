@@ -18,8 +18,10 @@ import time
 
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built
+from accordtest import Api, Node, check, h2_client, skip_unless_built, sqlite_only
 from federation_util import append_config, node_public_key
+
+sqlite_only("test_federation_witness")
 
 
 def issue(n, token, subject):

@@ -10,9 +10,10 @@ import os
 import sqlite3
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built, sqlite_only
 
 skip_unless_built()
+sqlite_only("test_job_retry")
 
 FAILING = 64  # the scheduler's page: before the fix they filled every tick
 

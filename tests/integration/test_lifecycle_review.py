@@ -41,10 +41,11 @@ import sys
 import threading
 import time
 
-from accordtest import BUILD, Node, check, h2_client, require_tool, skip_unless_built
+from accordtest import BUILD, Node, check, h2_client, require_tool, skip_unless_built, sqlite_only
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
+sqlite_only("test_lifecycle_review")
 require_tool("faketime")
 
 HOUR = 3600

@@ -7,11 +7,12 @@ crash are removed at start."""
 import os
 import subprocess
 
-from accordtest import NODE_BIN, Node, check, h2_client, skip_unless_built
+from accordtest import NODE_BIN, Node, check, h2_client, skip_unless_built, sqlite_only
 from lifecycle import new_user
 from accordtest import Api
 
 skip_unless_built()
+sqlite_only("test_node_hardening")
 
 
 def start_fails(n, what):

@@ -10,10 +10,11 @@ import os
 import sqlite3
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built, sqlite_only
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
+sqlite_only("test_screen_restart")
 
 # enum ac_sub_state in include/accord/store_review.h: the stored state numbers.
 RECEIVED, QUEUED, IN_REVIEW = 0, 2, 3

@@ -5,9 +5,10 @@ import signal
 import sqlite3
 import time
 
-from accordtest import Node, check, h2_client, skip_unless_built
+from accordtest import Node, check, h2_client, skip_unless_built, sqlite_only
 
 skip_unless_built()
+sqlite_only("test_shutdown")
 
 with Node() as n:
     log = os.path.join(n.tmp, "node.log")

@@ -10,9 +10,10 @@ import random
 import sqlite3
 import zlib
 
-from accordtest import Node, check, h2_client, skip, skip_unless_built
+from accordtest import Node, check, h2_client, skip, skip_unless_built, sqlite_only
 
 skip_unless_built()
+sqlite_only("test_status_growth")
 try:
     import cbor2
 except ImportError:

@@ -9,10 +9,11 @@ import hashlib
 import os
 import sqlite3
 
-from accordtest import Node, check, h2_client, skip_unless_built
+from accordtest import Node, check, h2_client, skip_unless_built, sqlite_only
 from test_records import issue, leaf_hash, mth, node_hash, verify_consistency
 
 skip_unless_built()
+sqlite_only("test_tlog_subtrees")
 
 N = 37
 

@@ -6,9 +6,10 @@ import os
 import sqlite3
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built, sqlite_only
 
 skip_unless_built()
+sqlite_only("test_token_cache")
 
 
 def until(cond, limit=60.0):

@@ -13,7 +13,16 @@ drive them with accordctl or HTTP/2 clients, and stop or kill them.
 Binaries come from $ACCORD_BUILD (set by ctest). A test exits 77 (skipped)
 when they are not built. Everything a Node creates lives under one temporary
 directory, removed on exit unless ACCORD_KEEP_TMP is set.
+
+Engines: nodes run on SQLite unless ACCORD_DB=postgresql. Then the first Node
+of the test process starts one throwaway PostgreSQL 15 server
+(tests/lib/pgserver.py; or uses the one named by ACCORD_TEST_PG_URL when the
+test runs inside `pgserver.py -- ...`), each Node gets a database of its own
+on it (created in Node(), dropped on exit) and its config says
+`[store] engine = postgresql` and `url = ...`; the server goes when the test
+process exits (docs/ha.md, "Running the integration tests on PostgreSQL").
 """
+import atexit
 import fcntl
 import json
 import os
@@ -25,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 BUILD = os.environ.get("ACCORD_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 SOURCE = os.environ.get("ACCORD_SOURCE", os.path.join(os.path.dirname(__file__), "../.."))
@@ -112,6 +122,93 @@ def free_port():
     raise AssertionError("no free loopback port in %d-%d" % (low, high - 1))
 
 
+# ---- the database engine (ACCORD_DB) ----
+
+DB_ENGINE = os.environ.get("ACCORD_DB", "sqlite") or "sqlite"
+if DB_ENGINE not in ("sqlite", "postgresql"):
+    raise SystemExit("ACCORD_DB=%r: must be sqlite or postgresql" % DB_ENGINE)
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+_pg = None        # the PgServer this process started, if any
+_pg_base = None   # the server's URL (database postgres), started or given
+_pg_count = 0     # databases made so far: their names are unique per server
+
+
+def on_postgresql():
+    return DB_ENGINE == "postgresql"
+
+
+def sqlite_only(what):
+    """Skips (77) a test that reads or writes the node's SQLite file itself
+    when nodes run on PostgreSQL."""
+    if on_postgresql():
+        skip(what + " reads the SQLite file accord.db; nodes run on PostgreSQL here")
+
+
+def _stop_pg():
+    global _pg
+    if _pg is not None:
+        _pg.stop()
+        _pg = None
+
+
+def _on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def pg_base_url():
+    """The URL (database postgres) of this test's PostgreSQL server, starting
+    it on the first call. ctest ends a test that times out with a signal; the
+    server is a child of this process, so it goes with the process tree, and
+    SIGTERM/SIGINT run the teardown here too."""
+    global _pg, _pg_base
+    if _pg_base:
+        return _pg_base
+    given = os.environ.get("ACCORD_TEST_PG_URL")
+    if given:
+        _pg_base = given
+        return _pg_base
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from pgserver import PgServer
+    _pg = PgServer()
+    atexit.register(_stop_pg)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _on_term)
+    _pg.start()
+    print("# PostgreSQL ready in %.2f s" % _pg.start_seconds)
+    _pg_base = _pg.url
+    return _pg_base
+
+
+def pg_url(base, dbname):
+    """|base| with its database replaced by |dbname| (the query, with the
+    socket directory or hosts, kept)."""
+    u = urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, u.fragment))
+
+
+def psql(url, sql, timeout=60):
+    """Runs |sql| with psql on |url|; returns stdout (unaligned, tuples only)."""
+    r = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url,
+                        "-c", sql], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, LC_ALL="C"))
+    if r.returncode != 0:
+        raise AssertionError("psql %s: %s" % (sql, r.stderr.strip()))
+    return r.stdout.strip()
+
+
+def pg_new_database(node_id):
+    """Creates an empty database for one node on this test's server; returns
+    (its name, its URL)."""
+    global _pg_count
+    _pg_count += 1
+    base = pg_base_url()
+    safe = "".join(c if c.isalnum() else "_" for c in node_id.lower())[:40]
+    name = "accord_%d_%d_%s" % (os.getpid(), _pg_count, safe)
+    psql(base, 'CREATE DATABASE "%s"' % name)
+    return name, pg_url(base, name)
+
+
 def _nodelay_connect(create):
     def connect(*args, **kwargs):
         sock = create(*args, **kwargs)
@@ -144,7 +241,9 @@ class Node:
     """One accord-node with its own config, data directory and port."""
 
     def __init__(self, node_id="test.node", tls=None, limits="", log_file=None, grace_ms=5000,
-                 durability=None):
+                 durability=None, store_url=None):
+        """|store_url|: run on this PostgreSQL URL (e.g. a cluster's
+        multi-host URL) instead of the engine ACCORD_DB chooses."""
         self.tmp = tempfile.mkdtemp(prefix="accord-test-")
         self.port = free_port()
         self.node_id = node_id
@@ -157,6 +256,14 @@ class Node:
         lines = ["[node]", "id = " + node_id, "data_dir = " + self.data_dir]
         if durability:  # "async" (the default) or "inline"
             lines += ["durability = " + durability]
+        # The node's database: its own, dropped on exit, when ACCORD_DB says
+        # postgresql; a URL the test gives (a cluster's) is the test's own.
+        self.pg_db = None
+        self.store_url = store_url
+        if store_url is None and on_postgresql():
+            self.pg_db, self.store_url = pg_new_database(node_id)
+        if self.store_url:
+            lines += ["[store]", "engine = postgresql", "url = " + self.store_url]
         lines += ["[http]", "listen = 127.0.0.1:%d" % self.port]
         if tls:
             lines += ["tls_cert = " + tls[0], "tls_key = " + tls[1]]
@@ -178,6 +285,14 @@ class Node:
 
     def __exit__(self, *exc):
         self.kill()
+        if self.pg_db and _pg_base:
+            # FORCE: a node killed mid-query may leave a backend behind for
+            # a moment. A server of our own goes whole at exit anyway.
+            try:
+                psql(_pg_base, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.pg_db)
+            except (AssertionError, subprocess.TimeoutExpired) as e:
+                print("# could not drop %s: %s" % (self.pg_db, e))
+            self.pg_db = None
         if not os.environ.get("ACCORD_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
 

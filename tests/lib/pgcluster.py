@@ -65,7 +65,22 @@ class Member(PgServer):
                 pass
         if self.proc is not None:
             self.proc.wait()
+        # A pid file naming a dead pid that another process may get later
+        # would make the next start refuse; a rebooted machine's file is
+        # stale too, but its pids start afresh.
+        try:
+            os.unlink(os.path.join(self.data, "postmaster.pid"))
+        except FileNotFoundError:
+            pass
         self.alive = False
+
+    def restart(self):
+        """Starts a killed member again on its data and socket (a standby
+        resumes streaming from its primary_conninfo)."""
+        if self.alive:
+            self.kill()
+        self._spawn()
+        self.alive = True
 
 
 class PgCluster:
