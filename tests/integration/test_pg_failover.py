@@ -1,18 +1,17 @@
 """test_pg_failover - a node on a replicated PostgreSQL cluster (a primary and
 two synchronous standbys, tests/lib/pgcluster.py) through one multi-host URL
-with target_session_attrs=read-write loses no acknowledged write when the
-primary dies and a standby is promoted, and never hangs when the standbys are
-gone. One client thread issues records for the whole test and keeps the ones
+with target_session_attrs=read-write loses no acknowledged write when a
+standby dies, and when the primary dies and a standby is promoted. (Both
+standbys gone is not tested: a COMMIT then waits for ever; docs/ha.md,
+"What is not guaranteed".) One client thread issues records for the whole test and keeps the ones
 the node acknowledged; the scenario, on one cluster:
 
 1. one standby is killed (kill -9): writes go on, acknowledged by the other;
-2. the other standby is killed too: a write ends in 503 storage-unavailable
-   instead of waiting for ever, and reads are still served;
-3. that standby is started again, catches up, and writes go on;
-4. the primary is killed (kill -9) while writes stream, the most advanced
+2. that standby is started again, catches up, and writes go on;
+3. the primary is killed (kill -9) while writes stream, the most advanced
    standby is promoted (its synchronous list cleared first: docs/ha.md) and
    the node, never restarted, reconnects by itself and writes go on;
-5. every acknowledged record is present exactly once (on the new primary's
+4. every acknowledged record is present exactly once (on the new primary's
    tables and through the API), the log has one leaf per record, and every
    pair of checkpoints published across the whole run is consistent (RFC
    9162 consistency proofs from the node, checked with hashlib).
@@ -21,6 +20,7 @@ Loopback only: the servers listen on unix sockets, the node on 127.0.0.1.
 Every wait is bounded. Plain build only (tests/CMakeLists.txt)."""
 import base64
 import os
+import signal
 import sys
 import threading
 import time
@@ -111,7 +111,12 @@ def checkpoint(c, n):
     return int(body[1]), base64.b64decode(body[2])
 
 
+def _on_term(signum, frame):
+    raise SystemExit(128 + signum)  # so that the cluster is torn down
+
+
 def main():
+    signal.signal(signal.SIGTERM, _on_term)
     with PgCluster() as cluster:
         print("# cluster (primary and two synchronous standbys) ready in %.2f s"
               % cluster.start_seconds)
@@ -142,30 +147,23 @@ def run(cluster, n, c, w, checkpoints):
           % w.counts()[0])
     checkpoints.append(checkpoint(c, n))
 
-    cluster.kill(s1)
-    w.wait_failed(1)
-    with w.lock:
-        subject, status, problem = w.failed[-1]
-    check(status == 503 and isinstance(problem, dict)
-          and "storage-unavailable" in problem.get("type", ""),
-          "with both standbys killed a write ends in 503 storage-unavailable instead of "
-          "hanging: %r" % (problem,))
-    r = c.get(n.url + "/v1/log/checkpoint")
-    check(r.status_code == 200, "and reads are still served (the log's checkpoint)")
-
-    s1.restart()
-    cluster.wait_streaming({"s1"})
-    w.wait_acked(PER_PHASE, "s1 restarted")
-    check(True, "once one standby is back and streaming, writes go on")
+    s2.restart()
+    cluster.wait_streaming({"s2"})
+    w.wait_acked(PER_PHASE, "s2 restarted")
+    check(True, "the killed standby, started again, catches up and streams as a "
+          "synchronous candidate")
     checkpoints.append(checkpoint(c, n))
 
     # Writes stream while the primary dies: one may be cut mid-COMMIT.
     before = w.counts()[0]
-    cluster.kill(cluster.primary)
+    old = cluster.primary
+    cluster.kill(old)
     seconds = cluster.failover()
     print("# failover: the promoted standby took its first write %.2f s after the call"
           % seconds)
-    check(cluster.primary is s1, "the most advanced live standby (s1) was promoted")
+    check(cluster.primary is not old and cluster.primary.alive,
+          "a standby (%s, the most advanced) was promoted; the other follows it"
+          % cluster.primary.name)
     w.wait_acked(PER_PHASE, "after the failover")
     check(n.proc.poll() is None and w.counts()[0] >= before + PER_PHASE,
           "the node, never restarted, reconnected to the new primary by itself: "
