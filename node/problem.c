@@ -67,6 +67,7 @@ enum ac_problem ac_problem_of_error(int err)
     case AC_EINVAL:
         return AC_PROBLEM_INVALID_FIELD;
     case AC_EIO:
+    case AC_EUNKNOWN: /* the database did not confirm a COMMIT */
         return AC_PROBLEM_STORAGE_UNAVAILABLE;
     default:
         return AC_PROBLEM_INTERNAL;

@@ -5,6 +5,7 @@
  * AC_E* meanings, and a lost connection re-established on the next call
  * outside a transaction (a multi-host URL with target_session_attrs=
  * read-write then finds the new primary). */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,14 @@ enum {
 #define SESSION_OPTIONS                                                                    \
     "-c statement_timeout=30000 -c lock_timeout=10000 -c bytea_output=hex "                \
     "-c idle_in_transaction_session_timeout=60000"
+
+/* How long a COMMIT may wait for the server's answer. A primary with
+ * synchronous standbys answers COMMIT only once one of them has the commit
+ * record; with none left it would wait for ever, and statement_timeout does
+ * not end that wait (the server turns it off before COMMIT). Past this
+ * bound the wait is cancelled: the server then keeps the commit locally, on
+ * the primary alone, so the caller hears "outcome unknown" (docs/ha.md). */
+#define COMMIT_WAIT_MS 10000
 
 /* One decoded value of the current row (bytea unescaped), made on first read
  * and freed when the row changes. */
@@ -721,6 +730,49 @@ static int pg_begin(struct ac_db *db, enum ac_db_tx kind)
     return err;
 }
 
+/* Waits up to |ms| for the result of the query in flight. Returns 0 once
+ * it can be read without blocking, 1 on timeout, -1 if the link failed
+ * (PQgetResult then reports it). */
+static int wait_result(PGconn *conn, int ms)
+{
+    int fd = PQsocket(conn);
+    while (PQisBusy(conn)) {
+        if (fd < 0)
+            return -1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, ms);
+        if (r == 0)
+            return 1;
+        if (r < 0)
+            continue; /* EINTR: |ms| restarts, still a bound */
+        if (!PQconsumeInput(conn))
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs COMMIT, cancelling it after COMMIT_WAIT_MS; |*unconfirmed| says it
+ * was cancelled. Returns the last result (NULL only if libpq had none). */
+static PGresult *commit_bounded(struct pg_db *d, int *unconfirmed)
+{
+    if (!PQsendQuery(d->conn, "COMMIT"))
+        return PQgetResult(d->conn);
+    if (wait_result(d->conn, COMMIT_WAIT_MS) == 1) {
+        *unconfirmed = 1;
+        PGcancel *c = PQgetCancel(d->conn);
+        char why[256];
+        if (!c || !PQcancel(c, why, sizeof why))
+            ac_log_warn("store", "postgresql: could not cancel a COMMIT waiting for a standby");
+        PQfreeCancel(c);
+    }
+    PGresult *last = NULL, *res;
+    while ((res = PQgetResult(d->conn)) != NULL) {
+        PQclear(last);
+        last = res;
+    }
+    return last;
+}
+
 static int pg_commit(struct ac_db *db)
 {
     struct pg_db *d = db_of(db);
@@ -734,9 +786,16 @@ static int pg_commit(struct ac_db *db)
         set_err(d, "connection lost before COMMIT; the transaction did not commit");
         return AC_EIO;
     }
-    PGresult *res = PQexec(d->conn, "COMMIT");
+    int unconfirmed = 0;
+    PGresult *res = commit_bounded(d, &unconfirmed);
     int err = 0;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (unconfirmed && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        set_err(d, "the database did not confirm the COMMIT within 10 s (no synchronous "
+                   "standby acknowledged it): it committed on the primary alone and may be "
+                   "lost in a failover");
+        ac_log_error("store", "postgresql: %s", d->err);
+        err = AC_EUNKNOWN;
+    } else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         err = fail(d, res, 1);
     } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
         /* PostgreSQL answers COMMIT of a transaction an earlier error

@@ -48,7 +48,13 @@ void ac__respond_failure(struct ac_http_exchange *x, int err, const struct ac_re
                     err == AC_EEXIST ? "already exists" : "conflicts with its current state");
         return;
     case AC_PROBLEM_STORAGE_UNAVAILABLE:
-        ac__problem(x, p, NULL, NULL, "%s: storage I/O failed; try again", what);
+        if (err == AC_EUNKNOWN)
+            ac__problem(x, p, NULL, NULL,
+                        "%s: the database did not confirm the write (it may have been applied; "
+                        "check before trying again)",
+                        what);
+        else
+            ac__problem(x, p, NULL, NULL, "%s: storage I/O failed; try again", what);
         return;
     case AC_PROBLEM_INTERNAL:
         ac_log_error("api", "%s: %s", what, ac_strerror(err));

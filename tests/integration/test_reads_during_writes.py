@@ -9,9 +9,11 @@ import os
 import re
 import threading
 
-from accordtest import Node, check, h2_client, skip_unless_built
+from accordtest import Node, check, h2_client, skip_unless_built, sqlite_only
 
 skip_unless_built()
+# The storage thread that holds answers for the fsync is SQLite's.
+sqlite_only("test_reads_during_writes")
 
 WRITES = 6
 
