@@ -209,7 +209,10 @@ int ac_jsonld_jcs(const json_t *v, struct ac_buf *out)
 
 struct run {
     struct ac_jsonld *p;
-    struct ac__arena tmp; /* strings of one document's terms */
+    struct ac__arena tmp; /* strings of one document's terms (when copying) */
+    /* The quads borrow their strings (ac_jsonld_to_rdf_borrowing()): the
+     * run's own strings then go into |out|'s blocks, not |tmp|. */
+    int borrow;
     struct ac_rdf_dataset *out;
     json_t *bnodes; /* the document's "_:x" -> our label */
     unsigned next_blank;
@@ -219,6 +222,26 @@ struct run {
     char *why;
     size_t whylen;
 };
+
+/* A string built during the run that a quad may point to: in |out| when
+ * the quads borrow (it must live as long as they do), else in |tmp|. */
+static char *run_cat(struct run *r, const char *x, size_t xlen, const char *y, size_t ylen)
+{
+    if (!r->borrow)
+        return ac__arena_cat(&r->tmp, x, xlen, y, ylen);
+    char *s = ac_rdf_dataset_alloc(r->out, xlen + ylen + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, x, xlen);
+    memcpy(s + xlen, y, ylen);
+    s[xlen + ylen] = 0;
+    return s;
+}
+
+static char *run_str(struct run *r, const char *s)
+{
+    return run_cat(r, s, strlen(s), "", 0);
+}
 
 static int fail(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct run *r, int code, const char *fmt, ...)
@@ -279,7 +302,7 @@ static int new_blank(struct run *r, struct ac_rdf_term *t)
         *--q = (char)('0' + v % 10);
     while ((v /= 10) && q > digits);
     t->kind = AC_RDF_BLANK;
-    t->value = ac__arena_cat(&r->tmp, "b", 1, q, (size_t)(digits + sizeof digits - q));
+    t->value = run_cat(r, "b", 1, q, (size_t)(digits + sizeof digits - q));
     t->datatype = t->language = NULL;
     return t->value ? 0 : AC_ENOMEM;
 }
@@ -292,7 +315,7 @@ static int emit(struct run *r, const struct ac_rdf_term *s, const char *pred,
     struct ac_rdf_quad q = {.s = *s, .o = *o, .g = *g};
     q.p.kind = AC_RDF_IRI;
     q.p.value = (char *)pred;
-    return ac_rdf_dataset_add(r->out, &q);
+    return r->borrow ? ac_rdf_dataset_add_borrowed(r->out, &q) : ac_rdf_dataset_add(r->out, &q);
 }
 
 /* VIA_IRI and VIA_ABSOLUTE_TERM results are known absolute IRIs already. */
@@ -334,7 +357,7 @@ static int expand_iri(struct run *r, const struct ac__ctx *c, const char *value,
                 prefix[plen] = 0;
                 const struct ac__term *pt = ac__find_term(c, prefix);
                 if (pt && pt->iri && pt->prefix) {
-                    *out = ac__arena_cat(&r->tmp, pt->iri, strlen(pt->iri), colon + 1,
+                    *out = run_cat(r, pt->iri, strlen(pt->iri), colon + 1,
                                      strlen(colon + 1));
                     *via = VIA_TERM;
                     return *out ? 0 : AC_ENOMEM;
@@ -348,7 +371,7 @@ static int expand_iri(struct run *r, const struct ac__ctx *c, const char *value,
         }
     }
     if (vocab && c->vocab) {
-        *out = ac__arena_cat(&r->tmp, c->vocab, strlen(c->vocab), value, strlen(value));
+        *out = run_cat(r, c->vocab, strlen(c->vocab), value, strlen(value));
         *via = VIA_VOCAB;
         return *out ? 0 : AC_ENOMEM;
     }
@@ -382,8 +405,9 @@ static int iri_term(struct run *r, const struct ac__ctx *c, const char *value, i
             return 0;
         }
         t->kind = AC_RDF_BLANK;
-        t->value = (char *)json_string_value(m);
-        return 0;
+        /* A copy: |r->bnodes| and its strings go when the run ends. */
+        t->value = run_str(r, json_string_value(m));
+        return t->value ? 0 : AC_ENOMEM;
     }
     if (via != VIA_IRI && via != VIA_ABSOLUTE_TERM && !ac__is_absolute_iri(iri))
         return fail(r, AC_EINVAL, "\"%s\" is not an absolute IRI", iri);
@@ -426,7 +450,7 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
             snprintf(lex, sizeof lex, "%.0f", x);
     }
     t->kind = AC_RDF_LITERAL;
-    t->value = ac__arena_str(&r->tmp, lex);
+    t->value = run_str(r, lex);
     t->datatype = (char *)(datatype ? datatype : is_double ? XSD_DOUBLE : XSD_INTEGER);
     t->language = NULL;
     return t->value ? 0 : AC_ENOMEM;
@@ -449,7 +473,7 @@ static int literal(struct run *r, const json_t *v, const char *datatype, const c
         return fail(r, AC_EINVAL, "a value must be a string, number or boolean");
     t->value = (char *)json_string_value(v);
     if (!datatype && language) {
-        char *l = ac__arena_str(&r->tmp, language);
+        char *l = run_str(r, language);
         if (!l)
             return AC_ENOMEM;
         for (char *q = l; *q; q++) {
@@ -478,7 +502,7 @@ static int json_literal(struct run *r, const json_t *v, struct ac_rdf_term *t)
     }
     memset(t, 0, sizeof *t);
     t->kind = AC_RDF_LITERAL;
-    t->value = ac__arena_cat(&r->tmp, (const char *)b.data, b.len, "", 0);
+    t->value = run_cat(r, (const char *)b.data, b.len, "", 0);
     t->datatype = (char *)RDF_JSON;
     ac_buf_release(&b);
     return t->value ? 0 : AC_ENOMEM;
@@ -843,7 +867,7 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
                    !strchr(key, ':')) {
             /* A context's own @vocab (the W3C examples context) defines it. */
             vt = (struct ac__term){.name = key};
-            vt.iri = ac__arena_cat(&r->tmp, c->vocab, strlen(c->vocab), key, strlen(key));
+            vt.iri = run_cat(r, c->vocab, strlen(c->vocab), key, strlen(key));
             rc = vt.iri ? values(r, c, &vt, subject, v, g) : AC_ENOMEM;
         } else if (!t || !t->iri) {
             rc = fail(r, AC_EINVAL, "term \"%s\" is not defined by the document's contexts", key);
@@ -909,10 +933,10 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx *
     return 0;
 }
 
-int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
-                     char *why, size_t whylen)
+static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out, int borrow,
+                  char *why, size_t whylen)
 {
-    struct run r = {.p = p, .out = out, .why = why, .whylen = whylen};
+    struct run r = {.p = p, .out = out, .borrow = borrow, .why = why, .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
     const struct ac__ctx *c = NULL;
     if (!json_is_object(doc)) {
@@ -928,4 +952,16 @@ int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_datas
     json_decref(r.bnodes);
     ac__arena_release(&r.tmp);
     return rc;
+}
+
+int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
+                     char *why, size_t whylen)
+{
+    return to_rdf(p, doc, out, 0, why, whylen);
+}
+
+int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
+                               struct ac_rdf_dataset *out, char *why, size_t whylen)
+{
+    return to_rdf(p, doc, out, 1, why, whylen);
 }

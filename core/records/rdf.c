@@ -47,8 +47,7 @@ struct ac_rdf_chunk {
     char data[];
 };
 
-/* |n| bytes from |d|'s string blocks. */
-static char *dataset_alloc(struct ac_rdf_dataset *d, size_t n)
+char *ac_rdf_dataset_alloc(struct ac_rdf_dataset *d, size_t n)
 {
     struct ac_rdf_chunk *c = d->chunks;
     if (!c || c->cap - c->used < n) {
@@ -242,7 +241,7 @@ static int quad_copy(struct ac_rdf_dataset *d, struct ac_rdf_quad *dst, const st
     dst->o.kind = q->o.kind, dst->g.kind = q->g.kind;
     if (total == 0)
         return 0;
-    char *block = dataset_alloc(d, total), **to[12];
+    char *block = ac_rdf_dataset_alloc(d, total), **to[12];
     if (!block)
         return AC_ENOMEM;
     quad_strings(dst, to);
@@ -260,7 +259,29 @@ static int quad_copy(struct ac_rdf_dataset *d, struct ac_rdf_quad *dst, const st
     return 0;
 }
 
-int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+/* Sets |dst| to |q| with its strings borrowed, a literal's datatype made
+ * explicit as quad_copy() makes it. Returns 1 when a language tag needs
+ * lowercasing (the quad must be copied instead), else 0. */
+static int quad_borrow(struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
+{
+    *dst = *q;
+    struct ac_rdf_term *t[4] = {&dst->s, &dst->p, &dst->o, &dst->g};
+    for (int i = 0; i < 4; i++) {
+        if (t[i]->kind == 0) {
+            memset(t[i], 0, sizeof *t[i]);
+            continue;
+        }
+        if (!t[i]->value)
+            t[i]->value = (char *)"";
+        t[i]->datatype = (char *)literal_datatype(t[i]);
+        for (const char *l = t[i]->language; l && *l; l++)
+            if (*l >= 'A' && *l <= 'Z')
+                return 1;
+    }
+    return 0;
+}
+
+static int dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q, int borrow)
 {
     int rc;
     if (2 * (d->n + 1) > d->index_cap && (rc = index_grow(d)) != 0)
@@ -277,11 +298,21 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
         d->quads = nq;
         d->cap = cap;
     }
-    if ((rc = quad_copy(d, &d->quads[d->n], q)) != 0)
+    if ((!borrow || quad_borrow(&d->quads[d->n], q)) && (rc = quad_copy(d, &d->quads[d->n], q)) != 0)
         return rc;
     slot->hash = h;
     slot->pos = ++d->n;
     return 0;
+}
+
+int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+{
+    return dataset_add(d, q, 0);
+}
+
+int ac_rdf_dataset_add_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+{
+    return dataset_add(d, q, 1);
 }
 
 /* ---- the writer ----------------------------------------------------------- */

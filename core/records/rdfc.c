@@ -593,19 +593,88 @@ static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
     return NULL;
 }
 
+/* The serialized non-blank terms, each found again by its string pointers:
+ * a dataset whose quads share pointers (JSON-LD expansion's borrowed strings:
+ * one predicate IRI, datatype or subject in many quads) has each term checked
+ * and written once, not once per quad. Equal pointers mean equal strings
+ * because the dataset does not change during the call; equal strings at
+ * different pointers are simply two entries. */
+struct term_entry {
+    const char *value, *datatype, *language;
+    int kind;
+    size_t off, len; /* in ctx.terms */
+};
+struct term_table {
+    uint32_t *slots; /* entry + 1; 0: empty */
+    size_t mask;
+    struct term_entry *e;
+    size_t n, cap;
+};
+
+static size_t term_ptr_hash(const struct ac_rdf_term *t)
+{
+    uint64_t h = (uint64_t)(uintptr_t)t->value * 0x9e3779b97f4a7c15u;
+    h ^= (uint64_t)(uintptr_t)t->datatype * 0xc2b2ae3d27d4eb4fu;
+    h ^= (uint64_t)(uintptr_t)t->language * 0x165667b19e3779f9u + (uint64_t)t->kind;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* Sets |*off| and |*len| to |t|'s N-Quads form in c->terms, writing it (and
+ * checking it: |*problem| is set to the rule it breaks, if any) only the
+ * first time these pointers are met. */
+static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac_rdf_term *t,
+                           unsigned allowed, const char **problem, size_t *off, size_t *len)
+{
+    size_t i = term_ptr_hash(t) & tt->mask;
+    for (; tt->slots[i]; i = (i + 1) & tt->mask) {
+        const struct term_entry *e = &tt->e[tt->slots[i] - 1];
+        if (e->value == t->value && e->datatype == t->datatype && e->language == t->language &&
+            e->kind == (int)t->kind) {
+            *off = e->off;
+            *len = e->len;
+            return 0;
+        }
+    }
+    if ((*problem = term_problem(t, allowed)))
+        return 0;
+    if (tt->n == tt->cap) {
+        size_t cap = tt->cap ? 2 * tt->cap : 64;
+        struct term_entry *ne = realloc(tt->e, cap * sizeof *ne);
+        if (!ne)
+            return AC_ENOMEM;
+        tt->e = ne;
+        tt->cap = cap;
+    }
+    *off = c->terms.len;
+    int rc = ac_rdf_term_nquads(t, &c->terms);
+    if (rc)
+        return rc;
+    *len = c->terms.len - *off;
+    tt->e[tt->n] =
+        (struct term_entry){t->value, t->datatype, t->language, (int)t->kind, *off, *len};
+    tt->slots[i] = (uint32_t)++tt->n;
+    return 0;
+}
+
 /* Step 2: interns blank nodes in order of first appearance (subject, object,
  * graph name of each quad in turn) and lists each quad under the blank nodes
- * it mentions, once per quad. Also serializes every non-blank term. */
+ * it mentions, once per quad. Also checks and serializes every non-blank
+ * term (once per distinct term: struct term_table). */
 static int index_dataset(struct ctx *c)
 {
     const struct ac_rdf_dataset *d = c->d;
     size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
+    struct term_table tt = {0};
     int rc = 0;
     while (cap < 6 * d->n + 16)
         cap *= 2;
     c->qi = calloc(d->n + 1, sizeof *c->qi);
     table = calloc(cap, sizeof *table);
-    if (!c->qi || !table) {
+    /* At most 3 distinct non-blank terms per quad (the predicate, and at
+     * most two of subject, object, graph name); at most half full. */
+    tt.slots = calloc(cap, sizeof *tt.slots);
+    tt.mask = cap - 1;
+    if (!c->qi || !table || !tt.slots || d->n > UINT32_MAX / 4) {
         rc = AC_ENOMEM;
         goto out;
     }
@@ -616,24 +685,26 @@ static int index_dataset(struct ctx *c)
         static const char *const pos_name[NPOS] = {"subject", "predicate", "object", "graph name"};
         const unsigned allowed[NPOS] = {iri | blank, iri, iri | blank | (1u << AC_RDF_LITERAL),
                                         1u | iri | blank};
+        struct quad_info *qi = &c->qi[q];
         for (int pos = 0; pos < NPOS && rc == 0; pos++) {
-            const char *problem = term_problem(t[pos], allowed[pos]);
-            if (problem)
+            const char *problem = NULL;
+            qi->bn[pos] = -1;
+            if (t[pos]->kind == 0 || t[pos]->kind == AC_RDF_BLANK ||
+                !(allowed[pos] & (1u << t[pos]->kind)))
+                problem = term_problem(t[pos], allowed[pos]);
+            else
+                rc = term_serialized(c, &tt, t[pos], allowed[pos], &problem, &qi->off[pos],
+                                     &qi->len[pos]);
+            if (!rc && problem)
                 rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
         if (rc)
             break;
-        static const int scan[] = {POS_S, POS_O, POS_G, POS_P};
-        for (size_t j = 0; j < NPOS && rc == 0; j++) {
+        static const int scan[] = {POS_S, POS_O, POS_G};
+        for (size_t j = 0; j < sizeof scan / sizeof scan[0] && rc == 0; j++) {
             int pos = scan[j];
-            struct quad_info *qi = &c->qi[q];
-            qi->bn[pos] = -1;
-            if (t[pos]->kind != AC_RDF_BLANK) {
-                qi->off[pos] = c->terms.len;
-                rc = ac_rdf_term_nquads(t[pos], &c->terms);
-                qi->len[pos] = c->terms.len - qi->off[pos];
+            if (t[pos]->kind != AC_RDF_BLANK)
                 continue;
-            }
             size_t i = (size_t)label_hash(t[pos]->value) & (cap - 1);
             while (table[i] && strcmp(c->bn[table[i] - 1].label, t[pos]->value) != 0)
                 i = (i + 1) & (cap - 1);
@@ -687,6 +758,8 @@ static int index_dataset(struct ctx *c)
 out:
     free(table);
     free(count);
+    free(tt.slots);
+    free(tt.e);
     return rc;
 }
 
