@@ -245,32 +245,63 @@ static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, s
     return rc ? rc : ac_buf_append(out, " .\n", 3);
 }
 
-/* Builds the lines of quads |qs| into |buf|, sorts them into |lines| and,
- * when |st| is set, feeds them to it in order. */
+static int line_less(const struct line *x, const struct line *y)
+{
+    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    return r < 0 || (r == 0 && x->len < y->len);
+}
+
+/* Sorts |v| (|n| lines) by line_cmp() order using |tmp| (room for |n|): a
+ * merge sort, stable, with insertion sort for short runs. Hash First Degree
+ * Quads sorts a few lines per blank node and the output sorts every line;
+ * qsort()'s indirect comparisons and temporary buffer cost more than the
+ * comparisons themselves at these sizes. */
+static void sort_lines(struct line *v, size_t n, struct line *tmp)
+{
+    if (n <= 12) {
+        for (size_t i = 1; i < n; i++) {
+            struct line x = v[i];
+            size_t j = i;
+            for (; j > 0 && line_less(&x, &v[j - 1]); j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2, i = 0, j = h, k = 0;
+    sort_lines(v, h, tmp);
+    sort_lines(v + h, n - h, tmp);
+    while (i < h && j < n)
+        tmp[k++] = line_less(&v[j], &v[i]) ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    /* v[j..n) is already in place. */
+    memcpy(v, tmp, k * sizeof *v);
+}
+
+/* Builds the lines of quads |qs| into |buf| and sorts them into |lines|
+ * (which the caller frees). */
 static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
                         struct ac_buf *buf, struct line **lines_out)
 {
-    struct line *lines = malloc(n * sizeof *lines + 1);
-    size_t *ends = malloc(n * sizeof *ends + 1);
-    int rc = lines && ends ? 0 : AC_ENOMEM;
+    /* The second half is sort_lines()'s scratch. */
+    struct line *lines = malloc(2 * n * sizeof *lines + 1);
+    int rc = lines ? 0 : AC_ENOMEM;
     buf->len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        lines[i].len = buf->len; /* its start, until |buf| stops moving */
         rc = quad_line(c, qs[i], label, arg, buf);
-        ends[i] = buf->len;
     }
-    if (rc == 0) {
-        for (size_t i = 0; i < n; i++) {
-            size_t start = i ? ends[i - 1] : 0;
-            lines[i].p = buf->data + start;
-            lines[i].len = ends[i] - start;
-        }
-        qsort(lines, n, sizeof *lines, line_cmp);
-    }
-    free(ends);
     if (rc) {
         free(lines);
         return rc;
     }
+    for (size_t i = 0; i < n; i++) {
+        size_t start = lines[i].len, end = i + 1 < n ? lines[i + 1].len : buf->len;
+        lines[i].p = buf->data + start;
+        lines[i].len = end - start;
+    }
+    sort_lines(lines, n, lines + n);
     *lines_out = lines;
     return 0;
 }
