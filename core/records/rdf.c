@@ -78,6 +78,7 @@ void ac_rdf_dataset_release(struct ac_rdf_dataset *d)
     }
     free(d->quads);
     free(d->index);
+    free(d->hash_memo);
     memset(d, 0, sizeof *d);
 }
 
@@ -170,13 +171,36 @@ static uint64_t term_hash(uint64_t h, const struct ac_rdf_term *t)
     return mix(h, 3);
 }
 
-static uint64_t quad_hash(const struct ac_rdf_quad *q)
+/* A term's hash found again by its string pointers, for borrowed quads only:
+ * their strings do not change while the dataset lives, so equal pointers
+ * mean an equal term. JSON-LD expansion repeats pointers (a node's subject
+ * in each of its quads, a predicate IRI from the context in every node
+ * that uses the term), and hashing those strings again was most of the
+ * cost of adding a quad. Direct-mapped; a miss only costs the hashing. */
+struct ac_rdf_hash_memo {
+    const char *value, *datatype, *language;
+    enum ac_rdf_kind kind;
+    uint64_t hash;
+};
+#define HASH_MEMO_SLOTS 128
+
+static uint64_t term_hash_memo(struct ac_rdf_hash_memo *memo, const struct ac_rdf_term *t)
 {
-    uint64_t h = 14695981039346656037u;
-    h = term_hash(h, &q->s);
-    h = term_hash(h, &q->p);
-    h = term_hash(h, &q->o);
-    return term_hash(h, &q->g);
+    if (!memo || t->kind == 0)
+        return term_hash(14695981039346656037u, t);
+    uint64_t k = ((uint64_t)(uintptr_t)t->value ^ (uint64_t)(uintptr_t)t->datatype * 31) * MIX;
+    struct ac_rdf_hash_memo *m = &memo[(k >> 40) & (HASH_MEMO_SLOTS - 1)];
+    if (m->value != t->value || m->datatype != t->datatype || m->language != t->language ||
+        m->kind != t->kind)
+        *m = (struct ac_rdf_hash_memo){t->value, t->datatype, t->language, t->kind,
+                                       term_hash(14695981039346656037u, t)};
+    return m->hash;
+}
+
+static uint64_t quad_hash(struct ac_rdf_hash_memo *memo, const struct ac_rdf_quad *q)
+{
+    uint64_t h = mix(term_hash_memo(memo, &q->s), term_hash_memo(memo, &q->p));
+    return mix(mix(h, term_hash_memo(memo, &q->o)), term_hash_memo(memo, &q->g));
 }
 
 /* The slot holding a quad equal to |q| (hash |h|), or the empty slot where it
@@ -286,7 +310,11 @@ static int dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q, in
     int rc;
     if (2 * (d->n + 1) > d->index_cap && (rc = index_grow(d)) != 0)
         return rc;
-    uint64_t h = quad_hash(q);
+    if (borrow && !d->hash_memo && !(d->hash_memo = calloc(HASH_MEMO_SLOTS, sizeof *d->hash_memo)))
+        return AC_ENOMEM;
+    /* The memo serves borrowed quads only: a copied quad's pointers are the
+     * caller's, whose strings may change after the call. */
+    uint64_t h = quad_hash(borrow ? d->hash_memo : NULL, q);
     struct ac_rdf_index_slot *slot = index_slot(d->index, d->index_cap, h, d->quads, q);
     if (slot->pos)
         return 0;

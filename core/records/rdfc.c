@@ -640,6 +640,8 @@ struct term_table {
     size_t mask;
     struct term_entry *e;
     size_t n, cap;
+    const char *dt_ok[8]; /* literal datatypes already checked */
+    size_t dt_next;
 };
 
 static size_t term_ptr_hash(const struct ac_rdf_term *t)
@@ -666,8 +668,19 @@ static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac
             return 0;
         }
     }
-    if ((*problem = term_problem(t, allowed)))
+    /* A literal's datatype is one of a few IRIs that many literals share:
+     * checked once per pointer (the last few remembered), the rest of the
+     * term as usual. */
+    struct ac_rdf_term plain = *t;
+    if (t->kind == AC_RDF_LITERAL && !t->language && t->datatype) {
+        for (size_t k = 0; k < sizeof tt->dt_ok / sizeof tt->dt_ok[0]; k++)
+            if (tt->dt_ok[k] == t->datatype)
+                plain.datatype = NULL;
+    }
+    if ((*problem = term_problem(&plain, allowed)))
         return 0;
+    if (plain.datatype && t->kind == AC_RDF_LITERAL && !t->language)
+        tt->dt_ok[tt->dt_next++ % (sizeof tt->dt_ok / sizeof tt->dt_ok[0])] = t->datatype;
     if (tt->n == tt->cap) {
         size_t cap = tt->cap ? 2 * tt->cap : 64;
         struct term_entry *ne = realloc(tt->e, cap * sizeof *ne);

@@ -37,6 +37,7 @@ struct ac_rdf_index_slot {
 };
 
 struct ac_rdf_chunk;
+struct ac_rdf_hash_memo;
 
 /* A zeroed struct is an empty dataset. The quads' strings are copies held in
  * |chunks| (made by ac_rdf_dataset_add(), freed by ac_rdf_dataset_release()),
@@ -52,6 +53,8 @@ struct ac_rdf_dataset {
     /* Owned blocks the quads' strings are carved from: a few allocations
      * per dataset instead of one per quad. */
     struct ac_rdf_chunk *chunks;
+    /* Owned; term hashes of borrowed quads by their string pointers. */
+    struct ac_rdf_hash_memo *hash_memo;
 };
 
 #define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"
