@@ -214,7 +214,7 @@ struct run {
      * run's own strings then go into |out|'s blocks, not |tmp|. */
     int borrow;
     struct ac_rdf_dataset *out;
-    json_t *bnodes; /* the document's "_:x" -> our label */
+    json_t *bnodes; /* the document's "_:x" -> our label; NULL until one is met */
     unsigned next_blank;
     int depth;
     char path[256];
@@ -396,6 +396,9 @@ static int iri_term(struct run *r, const struct ac__ctx *c, const char *value, i
         return fail(r, AC_EINVAL, "\"%s\" is not defined by the document's contexts", value);
     memset(t, 0, sizeof *t);
     if (via == VIA_BLANK) {
+        /* Made on first use: most documents name no blank node. */
+        if (!r->bnodes && !(r->bnodes = json_object()))
+            return AC_ENOMEM;
         json_t *m = json_object_get(r->bnodes, iri + 2);
         if (!m) {
             if ((rc = new_blank(r, t)))
@@ -943,9 +946,6 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset 
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
-    r.bnodes = json_object();
-    if (!r.bnodes)
-        return AC_ENOMEM;
     int rc = top_context(&r, json_object_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);

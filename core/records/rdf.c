@@ -218,7 +218,7 @@ static struct ac_rdf_index_slot *index_slot(struct ac_rdf_index_slot *index, siz
 
 static int index_grow(struct ac_rdf_dataset *d)
 {
-    size_t cap = d->index_cap ? d->index_cap * 2 : 16;
+    size_t cap = d->index_cap ? d->index_cap * 2 : 128; /* a credential: ~80 quads */
     if (cap / 2 < d->index_cap || cap > SIZE_MAX / sizeof *d->index)
         return AC_ENOMEM;
     struct ac_rdf_index_slot *index = calloc(cap, sizeof *index);
@@ -319,7 +319,7 @@ static int dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q, in
     if (slot->pos)
         return 0;
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
+        size_t cap = d->cap ? d->cap * 2 : 64;
         struct ac_rdf_quad *nq = realloc(d->quads, cap * sizeof *nq);
         if (!nq)
             return AC_ENOMEM;
