@@ -409,10 +409,17 @@ int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out)
     int rc = 0;
     const char *v = t->value ? t->value : "";
     switch (t->kind) {
-    case AC_RDF_IRI:
-        if ((rc = ac_buf_push(out, '<')) == 0 && (rc = ac_buf_append_str(out, v)) == 0)
-            rc = ac_buf_push(out, '>');
-        return rc;
+    case AC_RDF_IRI: {
+        /* One reservation: most terms are IRIs. */
+        size_t n = strlen(v);
+        if ((rc = ac_buf_reserve(out, n + 2)) != 0)
+            return rc;
+        out->data[out->len] = '<';
+        memcpy(out->data + out->len + 1, v, n);
+        out->data[out->len + 1 + n] = '>';
+        out->len += n + 2;
+        return 0;
+    }
     case AC_RDF_BLANK:
         if ((rc = ac_buf_append(out, "_:", 2)) == 0)
             rc = ac_buf_append_str(out, v);

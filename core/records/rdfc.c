@@ -226,23 +226,38 @@ static int line_cmp(const void *a, const void *b)
     return (x->len > y->len) - (x->len < y->len);
 }
 
-/* Appends quad |q|'s N-Quads line, writing blank nodes with |label|, to |out|. */
-typedef int (*label_fn)(const struct ctx *c, long bn, void *arg, struct ac_buf *out);
+/* Writes the blank node label of |bn| ("_:..." at most LABEL_MAX bytes)
+ * to |out|; returns its length. */
+#define LABEL_MAX 32
+typedef size_t (*label_fn)(const struct ctx *c, long bn, void *arg, char *out);
 
+/* Appends quad |q|'s N-Quads line, writing blank nodes with |label|, to
+ * |out|: its length is known within LABEL_MAX per blank node, so one
+ * reservation and plain copies (this runs for every quad twice, and for
+ * every quad of every blank node). */
 static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
 {
     const struct quad_info *qi = &c->qi[q];
-    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] + 64);
-    for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] +
+                                     NPOS * (LABEL_MAX + 1) + 3);
+    if (rc)
+        return rc;
+    char *start = (char *)out->data + out->len, *o = start;
+    for (int pos = 0; pos < NPOS; pos++) {
         if (qi->bn[pos] < 0 && qi->len[pos] == 0)
             continue; /* the default graph */
         if (pos > 0)
-            rc = ac_buf_push(out, ' ');
-        if (rc == 0)
-            rc = qi->bn[pos] >= 0 ? label(c, qi->bn[pos], arg, out)
-                                  : ac_buf_append(out, c->terms.data + qi->off[pos], qi->len[pos]);
+            *o++ = ' ';
+        if (qi->bn[pos] >= 0) {
+            o += label(c, qi->bn[pos], arg, o);
+        } else {
+            memcpy(o, c->terms.data + qi->off[pos], qi->len[pos]);
+            o += qi->len[pos];
+        }
     }
-    return rc ? rc : ac_buf_append(out, " .\n", 3);
+    memcpy(o, " .\n", 3);
+    out->len += (size_t)(o + 3 - start);
+    return 0;
 }
 
 static int line_less(const struct line *x, const struct line *y)
@@ -308,10 +323,11 @@ static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_f
 
 /* ---- 4.6 Hash First Degree Quads ------------------------------------------------ */
 
-static int label_first_degree(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+static size_t label_first_degree(const struct ctx *c, long bn, void *arg, char *out)
 {
     (void)c;
-    return ac_buf_append(out, bn == *(const long *)arg ? "_:a" : "_:z", 3);
+    memcpy(out, bn == *(const long *)arg ? "_:a" : "_:z", 3);
+    return 3;
 }
 
 static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
@@ -865,10 +881,18 @@ static int issue_group(struct ctx *c, const struct hash_entry *group, size_t m)
     return rc;
 }
 
-static int label_canonical(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+static size_t label_canonical(const struct ctx *c, long bn, void *arg, char *out)
 {
     (void)arg;
-    return append_num(out, "_:c14n", c->bn[bn].canon);
+    char tmp[24];
+    size_t i = sizeof tmp;
+    unsigned long v = (unsigned long)c->bn[bn].canon;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i > 0);
+    memcpy(out, "_:c14n", 6);
+    memcpy(out + 6, tmp + i, sizeof tmp - i);
+    return 6 + sizeof tmp - i;
 }
 
 static int fill_map(const struct ctx *c, struct ac_rdfc_map *map)
