@@ -32,6 +32,40 @@ int ac_store_user_by_name(struct ac_store *st, const char *name, struct ac_user 
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }
 
+int ac_store_user_by_email(struct ac_store *st, const char *address, struct ac_user *out)
+{
+    sqlite3_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT id, name, display_name, roles, created_ms, disabled_ms"
+                             " FROM users WHERE email = ?1 AND email <> ''"
+                             " AND email_verified_ms <> 0 LIMIT 2",
+                             &s);
+    if (err)
+        return err;
+    sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
+    struct ac_user u;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        memset(&u, 0, sizeof u);
+        u.id = sqlite3_column_int64(s, 0);
+        ac__col_copy(u.name, sizeof u.name, s, 1);
+        ac__col_copy(u.display_name, sizeof u.display_name, s, 2);
+        u.roles = (unsigned)sqlite3_column_int(s, 3);
+        u.created_ms = sqlite3_column_int64(s, 4);
+        u.disabled_ms = sqlite3_column_int64(s, 5);
+        /* A second row: the address is ambiguous, so it names no one. */
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) {
+            *out = u;
+            rc = SQLITE_ROW;
+        } else if (rc == SQLITE_ROW) {
+            rc = SQLITE_DONE;
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
 int ac_store_password_set(struct ac_store *st, int64_t user_id, const char *hash, int64_t now_ms)
 {
     if (!hash || !hash[0] || strlen(hash) > AC_PASSWORD_HASH_MAX)
