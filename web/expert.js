@@ -1,9 +1,86 @@
-// expert.js - benchmark items assigned to this expert, each scored by level,
-// and the items the experts split on, resolved in conference to one level
-// with annotations (key characteristics, common errors).
-import {el, api, start, showError, clearErrors, say, levelSelect} from "./app.js";
+// expert.js - the pilot submissions assigned to this expert, each shown
+// beside the rubric and scored independently (final once given; the other
+// expert's score is never shown); benchmark items assigned to this expert,
+// each scored by level; and the items the experts split on, resolved in
+// conference to one level with annotations (key characteristics, common
+// errors).
+import {el, api, start, showError, clearErrors, say, levelSelect, localTime} from "./app.js";
 
 const me = await start();
+
+// Every page of a paged list.
+async function all(path) {
+  let items = [], cursor = "";
+  for (let page = 0; page < 20; page++) {
+    const r = await api("GET", path + (path.includes("?") ? "&" : "?") + "limit=200" +
+      (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    items = items.concat(r.items);
+    if (!r.next_cursor) break;
+    cursor = r.next_cursor;
+  }
+  return items;
+}
+
+// ---- pilot scoring ----
+
+// The rubric of a credential: its levels with their descriptors, the
+// checklist and common errors (the guide the node derives from the definition).
+function rubricOf(g) {
+  g = g || {levels: [], checklist: [], common_errors: []};
+  return el("section", {"aria-label": "Rubric", class: "rubric"}, el("h4", {}, "Rubric"),
+    el("dl", {}, g.levels.flatMap((l) => [el("dt", {}, l.level, l.passing ? " (passing)" : ""),
+      el("dd", {}, l.descriptor || "No descriptor given.")])),
+    g.checklist.length ? [el("h5", {}, "Checklist"), el("ul", {}, g.checklist.map((t) => el("li", {}, t)))] : null,
+    g.common_errors.length ? [el("h5", {}, "Common errors"), el("ul", {}, g.common_errors.map((t) => el("li", {}, t)))] : null);
+}
+
+// A scored pilot submission: the expert's own level, final.
+function pilotResult(it, level, at) {
+  return el("p", {class: "pilot-result", "data-pilot": it.submission_id}, "Your score for ", it.label,
+    " (", it.credential, "): ", el("strong", {}, level), at ? "; scored " + localTime(at) : "",
+    ". Scores are independent and final.");
+}
+
+function toScore(left, scored) {
+  return left + (left === 1 ? " pilot submission" : " pilot submissions") + " to score; " + scored + " scored.";
+}
+
+async function loadPilot() {
+  const box = document.getElementById("pilot");
+  const items = await all("/v1/pilot/assignments");
+  const open = items.filter((it) => !it.my_level);
+  const count = el("p", {class: "pilot-count"}, toScore(open.length, items.length - open.length));
+  box.replaceChildren(count);
+  if (!items.length) { count.textContent = "No pilot submissions are assigned to you."; return; }
+  const done = el("ul", {class: "pilot-done"});
+  for (const it of items.filter((x) => x.my_level)) done.append(el("li", {}, pilotResult(it, it.my_level, it.scored_at)));
+  for (const it of open.slice(0, 50)) {
+    const id = "pilot-level-" + it.submission_id;
+    const levels = ((it.guide && it.guide.levels) || []).map((l) => l.level);
+    const form = el("form", {class: "pilot-form", novalidate: true},
+      el("section", {"aria-label": "Evidence", class: "evidence"}, el("h4", {}, "Evidence"), el("p", {}, it.content)),
+      ...levelSelect(id, "level", levels, "Level for " + it.label),
+      el("button", {type: "submit"}, "Submit the score for ", it.label));
+    const card = el("article", {class: "card", "data-pilot": it.submission_id},
+      el("h3", {}, "Pilot submission ", it.label, " (", it.credential, ")"),
+      el("div", {class: "review-grid"}, form, rubricOf(it.guide)));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      try {
+        const r = await api("POST", "/v1/pilot/submissions/" + it.submission_id + "/score",
+          {level: form.elements["level"].value});
+        say("Scored pilot submission " + it.label + " as " + r.my_level + ".");
+        card.replaceChildren(el("h3", {}, "Pilot submission ", it.label, " (", it.credential, ")"),
+          pilotResult(it, r.my_level, null));
+        const left = document.querySelectorAll("#pilot form.pilot-form").length;
+        count.textContent = toScore(left, items.length - left);
+      } catch (err) { showError(form, err); }
+    });
+    box.append(card);
+  }
+  if (done.children.length) box.append(el("h3", {}, "Scored"), done);
+}
 const box = document.getElementById("bench");
 const levelsOf = {};
 
@@ -89,5 +166,6 @@ async function loadConflicts() {
   if (!count) box.prepend(el("p", {}, "No conflicts waiting for you."));
 }
 
+await loadPilot();
 await load();
 await loadConflicts();

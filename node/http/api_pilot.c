@@ -103,6 +103,13 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
             "{s:I, s:s, s:s, s:s, s:o}", "submission_id", (json_int_t)rows[i].submission_id,
             "credential", c.ref, "label", rows[i].label, "content", rows[i].content, "my_level",
             rows[i].level < 0 ? json_null() : json_string(c.def->levels[rows[i].level]));
+        /* The rubric to score against (levels with their descriptors,
+         * checklist, common errors), as the review screen shows it. */
+        json_t *guide = e ? ac__definition_guide_of(n, c.row.id) : NULL;
+        if (guide)
+            json_object_set_new(e, "guide", guide);
+        if (e && rows[i].scored_ms)
+            ac__json_time(e, "scored_at", rows[i].scored_ms);
         json_array_append_new(items, e);
     }
     ac__cred_release(&c);
