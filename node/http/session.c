@@ -108,6 +108,18 @@ static int new_password(struct ac_http_exchange *x, const json_t *body, const ch
  * their first 90 bytes share a count, which only throttles sooner). */
 #define KEY_BYTES 96
 
+/* Writes |prefix|:|text| into |key|, |text| cut to fit. */
+static void key_of(char key[KEY_BYTES], const char *prefix, const char *text)
+{
+    size_t p = strlen(prefix), t = strlen(text);
+    if (p + 1 + t > KEY_BYTES - 1)
+        t = KEY_BYTES - 2 - p;
+    memcpy(key, prefix, p);
+    key[p] = ':';
+    memcpy(key + p + 1, text, t);
+    key[p + 1 + t] = 0;
+}
+
 /* Finds the account |given| names, in this order: the verified e-mail
  * address of exactly one account, the user name, or name@<mail domain> (the
  * node's own mailbox of a user). Lowercase throughout, as names and stored
@@ -127,7 +139,7 @@ static int find_account(const struct ac_node *n, const char *given, const char *
     for (size_t i = 0; i < len; i++)
         lower[i] = (char)((given[i] >= 'A' && given[i] <= 'Z') ? given[i] + 32 : given[i]);
     lower[len] = 0;
-    snprintf(key, KEY_BYTES, "%s:%s", prefix, lower);
+    key_of(key, prefix, lower);
     int err = AC_ENOENT;
     const char *at = strchr(lower, '@');
     char address[AC_EMAIL_MAX + 1];
@@ -147,7 +159,7 @@ static int find_account(const struct ac_node *n, const char *given, const char *
     if (!err && u->disabled_ms)
         err = AC_ENOENT;
     if (!err)
-        snprintf(key, KEY_BYTES, "%s:%s", prefix, u->name);
+        key_of(key, prefix, u->name);
     return err;
 }
 

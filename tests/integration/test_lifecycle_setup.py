@@ -129,7 +129,7 @@ with Node(node_id="issuer.lifecycle") as n:
     ids = r[1]["submission_ids"]
     r = ada.get("/v1/pilot/assignments")
     check(r[0] == 200 and len(r[1]["items"]) == 10
-          and all(set(i) == {"submission_id", "credential", "label", "content", "my_level", "guide"}
+          and all(set(i) == {"submission_id", "credential", "label", "content", "my_level", "guide", "grain", "elements"}
                   for i in r[1]["items"]),
           "an expert sees her own ten assignments and no other expert's score")
     guide = r[1]["items"][0]["guide"]
