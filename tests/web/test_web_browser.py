@@ -736,31 +736,64 @@ def journeys(p, n, admin_token, files_dir):
             if k or i:
                 assert api.post("/v1/pilot/submissions/%d/score" % s, {"level": d2["scoring"]["levels"][i % 4]})[0] == 200
     p0 = r["submission_ids"][0]
+    # A second credential in piloting, scored per element: one pilot submission.
+    d3 = dict(load_definition(), id="peer-notes", title="Peer notes")
+    d3["scoring"] = dict(d3["scoring"], grain="per_element", combine={"rule": "thresholds"})
+    ref3 = "%s@%d" % (d3["id"], d3["version"])
+    assert admin.post("/v1/definitions", d3)[0] == 201
+    assert admin.put("/v1/definitions/%s/audit" % ref3, {"impact": "i", "equity": "e", "access": "a",
+                                                         "language": "l", "big_picture": "b"})[0] == 200
+    assert admin.post("/v1/definitions/%s/transition" % ref3,
+                      {"to": "piloting", "pilot": {"statistic": "exact", "threshold": 0.5}})[0] == 200
+    st, r3 = admin.post("/v1/definitions/%s/pilot/submissions" % ref3,
+                        {"experts": [e[0] for e in cred.experts],
+                         "submissions": [{"label": "q0", "content": "Criteria listed; reflection missing."}]})
+    assert st == 201, r3
+    q0 = r3["submission_ids"][0]
     users = admin.get("/v1/users?limit=200")[1]["items"]
     ename = [u["name"] for u in users if u["id"] == eid][0]
     sign_in(p, ename, PASSWORD)
     p.d.find_element(By.LINK_TEXT, "Expert").click()
     card = '#pilot article[data-pilot="%d"]' % p0
-    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " form.pilot-form"), "the pilot submission to score")
+    card3 = '#pilot article[data-pilot="%d"]' % q0
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " form.pilot-form")
+           and d.find_elements(By.CSS_SELECTOR, card3 + " form.pilot-form"), "the pilot submissions to score")
     # She also scored the first credential's pilot (by the API, earlier).
     mine = len(eapi.get("/v1/pilot/assignments?limit=200")[1]["items"])
-    check("1 pilot submission to score; %d scored." % (mine - 1) == p.text("#pilot .pilot-count")
+    check("2 pilot submissions to score; %d scored." % (mine - 2) == p.text("#pilot .pilot-count")
           and "Pilot 0." in p.text(card + " .evidence") and "(passing)" in p.text(card + " .rubric"),
-          "the expert's pilot list shows the one left to score, its evidence beside the rubric: %s"
+          "the expert's pilot list shows those left to score, each's evidence beside the rubric: %s"
           % p.text("#pilot .pilot-count"))
     p.audit("expert pilot scoring")
-    Select(p.d.find_element(By.CSS_SELECTOR, card + " select")).select_by_visible_text(d2["scoring"]["levels"][0])
+    level0 = d2["scoring"]["levels"][0]
+    Select(p.d.find_element(By.CSS_SELECTOR, card + " select[name=level]")).select_by_visible_text(level0)
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=notes]").send_keys("Level descriptors would help.")
     p.d.find_element(By.CSS_SELECTOR, card + " button[type=submit]").click()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .pilot-result"), "the pilot score's result")
-    check(("Your score for p0 (%s): %s" % (ref, d2["scoring"]["levels"][0])) in p.text(card + " .pilot-result")
-          and p.text("#pilot .pilot-count") == "0 pilot submissions to score; %d scored." % mine,
-          "an expert scores a pilot submission from the page and the result shows")
+    check(("Your score for p0 (%s): %s" % (ref, level0)) in p.text(card + " .pilot-result")
+          and "Your notes: Level descriptors would help." in p.text(card + " .pilot-result")
+          and p.text("#pilot .pilot-count") == "1 pilot submission to score; %d scored." % (mine - 1),
+          "an expert scores a pilot submission with notes from the page and the result shows")
+    # Per element: a level and a note for each, combined by the thresholds rule.
+    levels3 = [s.get_attribute("name") for s in p.d.find_elements(By.CSS_SELECTOR, card3 + " select")]
+    check(levels3 == ["levels.criteria", "levels.reflection"],
+          "a per-element rubric's pilot asks a level per element: %s" % levels3)
+    Select(p.d.find_element(By.CSS_SELECTOR, card3 + ' select[name="levels.criteria"]')).select_by_visible_text("pass")
+    Select(p.d.find_element(By.CSS_SELECTOR, card3 + ' select[name="levels.reflection"]')).select_by_visible_text("not yet")
+    p.d.find_element(By.CSS_SELECTOR, card3 + ' textarea[name="element_notes.reflection"]').send_keys("No reflection at all.")
+    p.d.find_element(By.CSS_SELECTOR, card3 + " button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card3 + " .pilot-result"), "the per-element result")
+    got = p.text(card3 + " .pilot-result")
+    check("Your score for q0 (%s): not yet" % ref3 in got and "reflection: not yet (No reflection at all.)" in got
+          and "criteria: pass" in got,
+          "an expert scores a pilot per element with notes, and the combined level shows: %s" % got)
     p.audit("expert pilot scored")
     st, report = admin.get("/v1/definitions/%s/pilot" % ref)
     scored = [x for x in report["items"] if x["submission_id"] == p0][0]["scores"]
     check(st == 200 and report["fully_scored"] == 10 and
-          [x["level"] for x in scored if x["expert"] == eid] == [d2["scoring"]["levels"][0]],
-          "the page's pilot score is the expert's in the issuer's pilot report")
+          [(x["level"], x.get("notes")) for x in scored if x["expert"] == eid]
+          == [(level0, "Level descriptors would help.")],
+          "the page's pilot score and notes are the expert's in the issuer's pilot report")
     assert admin.post("/v1/definitions/%s/transition" % ref, {"to": "benchmarks"})[0] == 200
     st, r = admin.post("/v1/definitions/%s/benchmarks" % ref, {
         "experts": [e[0] for e in cred.experts],
