@@ -192,7 +192,10 @@ static int throttled(struct ac_node *n, struct ac_http_exchange *x, const char *
 
 /* ---- Argon2id on the thread pool ---- */
 
-enum pw_kind { PW_VERIFY, PW_HASH_ADMIN, PW_HASH_LINK };
+/* PW_DECOY: a sign-in naming no account (or an unverified address) costs
+ * one Argon2id hash like a real verification, so the time to answer does
+ * not tell whether the account exists either; it always fails. */
+enum pw_kind { PW_VERIFY, PW_DECOY, PW_HASH_ADMIN, PW_HASH_LINK };
 
 /* One password operation. The worker touches only |password|, |hash| and
  * |failed|; everything else belongs to the loop thread. */
@@ -219,9 +222,17 @@ static void pw_free(struct pw_job *j)
 static void on_pw_work(uv_work_t *w)
 {
     struct pw_job *j = w->data;
-    if (j->kind == PW_VERIFY)
+    if (j->kind == PW_VERIFY) {
         j->failed = crypto_pwhash_str_verify(j->hash, j->password, strlen(j->password)) != 0;
-    else
+    } else if (j->kind == PW_DECOY) {
+        /* Same limits as the stored hashes; the result is thrown away, and
+         * a decoy that could not be hashed (out of memory) fails the same. */
+        if (crypto_pwhash_argon2id_str(j->hash, j->password, strlen(j->password),
+                                       crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0)
+            j->hash[0] = 0;
+        j->failed = 1;
+    } else
         j->failed = crypto_pwhash_argon2id_str(j->hash, j->password, strlen(j->password),
                                                crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
                                                crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0;
@@ -232,14 +243,19 @@ static void on_pw_done(uv_work_t *w, int status)
     struct pw_job *j = w->data;
     struct ac_node *n = j->n;
     struct ac_http_exchange *x = j->x;
-    if (status || (j->failed && j->kind != PW_VERIFY)) {
+    int verifying = j->kind == PW_VERIFY || j->kind == PW_DECOY;
+    if (status || (j->failed && !verifying)) {
         ac__respond_error(x, AC_ENOMEM, "password hashing");
-    } else if (j->kind == PW_VERIFY) {
+    } else if (verifying) {
         int64_t now = ac_clock_now_ms();
         if (j->failed) {
+            /* Counted alike whether or not an account was found, and
+             * answered alike, so the answer does not tell which names or
+             * addresses exist, or which addresses are verified. */
             ac__web_throttle_fail(n->web, j->acct_key, now);
             ac__web_throttle_fail(n->web, j->addr_key, now);
-            ac_log_info("web", "failed sign-in as %s from %s", j->user.name,
+            ac_log_info("web", "failed sign-in as %s from %s",
+                        j->kind == PW_DECOY ? "an unknown account" : j->user.name,
                         ac_http_exchange_req(x)->peer);
             ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
                         "the e-mail address, name or password is wrong");
@@ -330,24 +346,17 @@ static void on_sign_in(struct ac_http_exchange *x, void *arg)
     }
     if (!err)
         err = ac_store_password_get(n->store, u.id, j->hash);
-    if (err == AC_ENOENT) {
-        /* Counted like a wrong password, and answered alike, so the answer
-         * does not tell which names or addresses exist, or which addresses
-         * are verified. */
-        int64_t now = ac_clock_now_ms();
-        ac__web_throttle_fail(n->web, j->acct_key, now);
-        ac__web_throttle_fail(n->web, j->addr_key, now);
-        ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
-                    "the e-mail address, name or password is wrong");
-    } else if (err) {
-        ac__respond_error(x, err, "sign-in");
-    }
-    if (err) {
+    if (err && err != AC_ENOENT) {
         free(j);
         json_decref(body);
+        ac__respond_error(x, err, "sign-in");
         return;
     }
-    pw_queue(n, x, PW_VERIFY, &u, password, j);
+    /* No account (or no password): a decoy hash, failed like a wrong
+     * password after as long (on_pw_done). */
+    if (err == AC_ENOENT)
+        memset(&u, 0, sizeof u);
+    pw_queue(n, x, err == AC_ENOENT ? PW_DECOY : PW_VERIFY, &u, password, j);
     json_decref(body);
 }
 
