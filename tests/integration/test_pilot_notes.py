@@ -124,6 +124,18 @@ with Node(node_id="issuer.pilotnotes") as n:
     st, r = ben.post(hscore, {"level": "almost there"})
     check(st == 200 and "my_notes" not in r and "my_elements" not in r,
           "a score without notes stores none")
+    # accordctl: an expert scores a pilot with notes from the command line.
+    st, r = admin.post("/v1/definitions/%s/pilot/submissions" % href, {
+        "experts": [ada_id, ben_id], "submissions": [{"label": "holistic-2", "content": "Another."}]})
+    assert st == 201, r
+    ben_token = admin.post("/v1/users/%d/tokens" % ben_id, {"label": "ctl"})[1]["token"]
+    out = n.ctl("expert", "score", "pilot", str(r["submission_ids"][0]), "pass", "--notes", "From the shell.",
+                token=ben_token, json_out=True)
+    check(out.returncode == 0 and out.json["my_level"] == "pass" and out.json["my_notes"] == "From the shell.",
+          "accordctl expert score pilot --notes stores the notes (%s %s)" % (out.returncode, out.stderr))
+    out = n.ctl("expert", "score", "benchmark", "1", "pass", "--notes", "x", token=ben_token)
+    check(out.returncode != 0 and "--notes" in out.stderr,
+          "accordctl refuses --notes on a benchmark score, which takes none")
     admin.close()
     ada.close()
     ben.close()
