@@ -370,8 +370,9 @@ static int automatic_of(const json_t *body, const char **kind, int64_t *until,
                               *kind ? *kind : "(not a string)");
     if (u && !json_is_null(u) && (!json_is_integer(u) || *until < 0))
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body.until",
-                              "body.until: the time (ms since 1970, UTC) from which the reviewer "
-                              "may be offered work again");
+                              "body.until: %s; it must be the time (ms since 1970, UTC, not "
+                              "negative) from which the reviewer may be offered work again",
+                              json_is_integer(u) ? "a negative number" : "not an integer");
     return 0;
 }
 
@@ -396,6 +397,7 @@ static int hold_stand_in(struct ac_node *n, const struct ac_borrow_batch *bb, in
     for (size_t i = 0; i < nas; i++)
         ac_assignment_release(&as[i]);
     free(as);
+    /* Every stand-in has a profile (the pass gives work to none without). */
     struct ac_reviewer_profile p;
     if (!err)
         err = ac_store_reviewer_get(n->store, bb->stand_in, &p);
