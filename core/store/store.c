@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accord/base/clock.h"
@@ -217,6 +218,60 @@ int ac_store_tx_commit(struct ac_store *st)
 void ac_store_tx_rollback(struct ac_store *st)
 {
     ac__store_rollback(st);
+}
+
+/* A jittered back-off before attempt |attempt| + 1: a random wait in
+ * [base/2, base) with base doubling from 1 ms, so that two writers that lost
+ * to each other do not collide again in step. Short enough to sleep on the
+ * calling thread (8 ms at most). */
+static void back_off(int attempt)
+{
+    static _Thread_local uint64_t seed;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        seed = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ (uint64_t)(uintptr_t)&now;
+        seed |= 1;
+    }
+    seed ^= seed << 13; /* xorshift64: jitter, not secrecy */
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    long base_ns = 1000000L << (attempt - 1 < 3 ? attempt - 1 : 3);
+    long ns = base_ns / 2 + (long)(seed % (uint64_t)(base_ns / 2));
+    nanosleep(&(struct timespec){0, ns}, NULL);
+}
+
+int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
+{
+    if (st->depth != 0)
+        return AC_EBUG;
+    int err = AC_EAGAIN;
+    for (int attempt = 1; attempt <= AC_STORE_TX_ATTEMPTS; attempt++) {
+        if (attempt > 1)
+            back_off(attempt - 1);
+        err = ac__store_begin(st);
+        if (!err) {
+            err = fn(st, arg);
+            if (!err && st->depth != 1) {
+                ac_log_error("store", "a transaction body ended %d transaction level(s) "
+                             "from where it began; match each begin with one commit or "
+                             "rollback", st->depth - 1);
+                err = AC_EBUG;
+            }
+            if (err) {
+                while (st->depth > 0)
+                    ac__store_rollback(st);
+            } else {
+                err = ac__store_commit(st);
+            }
+        }
+        if (err != AC_EAGAIN)
+            return err;
+        ac_log_debug("store", "transaction lost a race (attempt %d of %d)", attempt,
+                     AC_STORE_TX_ATTEMPTS);
+    }
+    ac_log_warn("store", "transaction lost a race %d times; giving up", AC_STORE_TX_ATTEMPTS);
+    return err;
 }
 
 int ac_store_schema_latest(void)

@@ -76,6 +76,35 @@ int ac_store_tx_commit(struct ac_store *st);
 /* Rolls back the innermost transaction; a no-op when none is open. */
 void ac_store_tx_rollback(struct ac_store *st);
 
+/* ---- transactions the engine may re-run ---- */
+
+/* The body of a transaction for ac_store_tx_run(): store calls on |st|
+ * (already inside the transaction), returning 0 to commit or a negative
+ * AC_E* code to roll back. It may run more than once, each time from the
+ * start on a rolled-back database, so everything it does outside the
+ * database (an answer sent, memory kept in |arg|, a counter) must be
+ * repeatable or reset at its start; send answers after ac_store_tx_run()
+ * returns. */
+typedef int (*ac_store_tx_fn)(struct ac_store *st, void *arg);
+
+/* How many times ac_store_tx_run() runs a body that keeps losing races. */
+#define AC_STORE_TX_ATTEMPTS 5
+
+/* Runs |fn|(st, arg) in a write transaction of its own and commits. When the
+ * engine says the transaction lost a race (AC_EAGAIN: PostgreSQL's
+ * serialization failure or deadlock, SQLite's busy lock, from BEGIN, any
+ * statement the body runs, or COMMIT), it rolls back, waits a short
+ * jittered back-off (about 1, 2, 4, 8 ms, so racing writers spread out) and
+ * runs the whole body again, at most AC_STORE_TX_ATTEMPTS times in all. It
+ * never runs it again after AC_EUNKNOWN (the connection was lost during
+ * COMMIT: it may have committed; the caller resolves it, e.g. through the
+ * request's idempotency key) nor after any other error. Must be called
+ * outside any transaction (the whole transaction is what runs again).
+ * Returns 0 (committed), the body's error, AC_EAGAIN (every attempt lost),
+ * AC_EUNKNOWN, AC_EIO, AC_EDB or AC_EBUG (called inside a transaction, or
+ * the body left its own begins unmatched). */
+int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg);
+
 /* ---- commit numbers ---- */
 
 /* Returns how many transactions of |st| have committed since it opened: each
