@@ -22,6 +22,7 @@ where they could not be changed without a restart."""
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from pgserver import PG_BIN, SUPERUSER, PgServer, _as_user, _chown_tree
@@ -124,7 +125,6 @@ class PgCluster:
     def _make_standby(self, name):
         """pg_basebackup of the live primary into a new member, which then
         starts as a hot standby streaming from it."""
-        import tempfile
         prefix, uid, gid = _as_user()
         m = Member(name, tempfile.mkdtemp(prefix=f"accord-pg-{name}-"))
         self.pending = m
@@ -147,8 +147,8 @@ class PgCluster:
             with open(os.path.join(m.data, "postgresql.auto.conf"), "a") as f:
                 f.write(f"primary_conninfo = {_quote(self._conninfo(self.primary, name))}\n")
                 f.write("synchronous_standby_names = ''\n")
-            # The copy carries the primary's pid file name but not its pid
-            # file (pg_basebackup skips it); the log starts fresh.
+            # pg_basebackup leaves out the primary's postmaster.pid, so the
+            # standby starts on the copy as it is.
             m._spawn()
             m.alive = True
         except BaseException:
