@@ -471,13 +471,14 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         else
             err = ac_store_tx_commit(n->store);
     }
-    if (err == AC_EUNKNOWN || err == AC_EEXIST) {
+    if (err == AC_EUNKNOWN || err == AC_ECONFLICT || err == AC_EEXIST) {
         /* The COMMIT may have happened (PostgreSQL: the connection went, or
          * no standby confirmed it): only the store knows whether the log
-         * grew, so the whole state is loaded again from it. A log or status
-         * index already taken (EEXIST: the cti is random) means the same,
-         * found later: the reload after an unknown outcome failed because
-         * the database was still away. |r| is gone after this. */
+         * grew, so the whole state is loaded again from it. A stale tree
+         * head (ECONFLICT) or a status index already taken (EEXIST: the cti
+         * is random) means the same, found later: the reload after an
+         * unknown outcome failed because the database was still away.
+         * |r| is gone after this. */
         if (ac__records_open(n))
             ac_log_error("records", "cannot reload the log after a commit of unknown outcome");
     } else if (err) {
