@@ -5,7 +5,7 @@
  * certified here, and the gate activates a credential on that count. */
 #include <math.h>
 
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "accord/store/credential.h"
 #include "accord/store/lending.h"
@@ -23,12 +23,6 @@ static int setup(void **state)
         return -1;
     admin = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static void certify(int64_t row, int64_t user)
@@ -162,7 +156,7 @@ static void test_an_older_capacity_offer_does_not_replace_a_newer_one(void **sta
     free(v);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

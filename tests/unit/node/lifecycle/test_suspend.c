@@ -3,7 +3,7 @@
  * is told through a signed cert.state to its home node instead; a missing
  * reason, a reviewer who is not certified, and a non-admin are refused with
  * nothing changed. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "accord/store/certification.h"
 #include "accord/store/notify.h"
@@ -42,12 +42,6 @@ static int setup(void **state)
     rex = fixture_user(&fx, "rex", AC_ROLE_REVIEWER);
     cred = fixture_credential(&fx, &admin, "[]", AC_DEF_RECRUITING);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static enum ac_rcert_state state_of(int64_t user)
@@ -170,15 +164,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_suspended_reviewer_is_unavailable_and_told_why,
-                                        setup, teardown),
+                                        setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_decertified_reviewer_retrains_with_attempts_counted_afresh, setup, teardown),
+            test_a_decertified_reviewer_retrains_with_attempts_counted_afresh, setup,
+            fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_suspension_without_a_reason_changes_nothing, setup,
-                                        teardown),
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin, setup, teardown),
+            test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin, setup,
+            fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_stand_in_is_told_through_its_home_node_not_a_notification, setup, teardown),
+            test_a_stand_in_is_told_through_its_home_node_not_a_notification, setup,
+            fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,16 +24,16 @@ static int64_t decided_with(const char *level)
 {
     int64_t reviewer = fx_reviewer("rita");
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
     assert_int_equal(1, nas);
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, as[0].batch_id, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, as[0].batch_id, 1, &why));
     struct ac_levels_given g = {.shape = AC_LEVELS_ONE, .n = 1};
     g.v[0].name = level;
-    int err = ac__scoring_score(&fx.node, reviewer, as[0].id, &g, NULL, &why);
+    int err = ac__scoring_score(&fx.nf.node, reviewer, as[0].id, &g, NULL, &why);
     if (err)
         print_error("score refused: %s\n", why.detail);
     assert_int_equal(0, err);
@@ -46,7 +46,7 @@ static size_t notifications(int64_t user, const char *kind)
 {
     struct ac_notification *ms = NULL;
     size_t got = 0, hits = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 200, &ms, &got));
+    assert_int_equal(0, ac_store_notify_list(fx.nf.node.store, user, 200, &ms, &got));
     for (size_t i = 0; i < got; i++) {
         hits += strcmp(ms[i].kind, kind) == 0;
         ac_notification_release(&ms[i]);
@@ -60,7 +60,7 @@ static void test_the_last_review_decides_a_pass_and_queues_its_record(void **sta
     (void)state;
     int64_t sub = decided_with("pass");
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, sub, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, sub, &s));
     assert_int_equal(AC_SUB_DECIDED, s.state);
     assert_true(s.passed);
     assert_int_equal(1, s.level);
@@ -82,7 +82,7 @@ static void test_a_fail_opens_resubmission_after_the_wait_and_issues_nothing(voi
     (void)state;
     int64_t sub = decided_with("not yet");
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, sub, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, sub, &s));
     assert_int_equal(AC_SUB_DECIDED, s.state);
     assert_false(s.passed);
     assert_true(s.resubmit_after_ms > ac_clock_now_ms());
