@@ -27,6 +27,8 @@
 #include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "accord/store/audit.h"
+#include "accord/store/notify.h"
+#include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "internal.h"
 #include "records/records.h"
@@ -140,6 +142,49 @@ static inline struct ac_user fixture_user(struct node_fixture *f, const char *na
     assert_int_equal(0,
                      ac_store_user_create(f->node.store, name, NULL, roles, ac_clock_now_ms(), &u));
     return u;
+}
+
+/* Row id |id| as the string an audit row names its subject by, in a
+ * static buffer: good until the next call. */
+static inline const char *fixture_sid(int64_t id)
+{
+    static char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)id);
+    return buf;
+}
+
+/* Walks |user|'s certification for credential row |row| from screened
+ * through trained to |to| (AC_RCERT_SCREENED stops at once), dated |now_ms|,
+ * straight in the store. */
+static inline void fixture_certify_to(struct node_fixture *f, int64_t row, int64_t user,
+                                      enum ac_rcert_state to, int64_t now_ms)
+{
+    struct ac_store *st = f->node.store;
+    assert_int_equal(
+        0, ac_store_reviewer_cert_create(st, row, user, AC_RCERT_SCREENED, "{}", "[]", now_ms));
+    if (to == AC_RCERT_SCREENED)
+        return;
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_SCREENED,
+                                                          AC_RCERT_TRAINED, NULL, now_ms));
+    if (to == AC_RCERT_TRAINED)
+        return;
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_TRAINED,
+                                                          AC_RCERT_CERTIFIED, NULL, now_ms));
+}
+
+/* How many notifications are queued for |user| (of |kind| only, unless
+ * NULL). */
+static inline size_t fixture_notifications(struct node_fixture *f, int64_t user, const char *kind)
+{
+    struct ac_notification *ms = NULL;
+    size_t got = 0, n = 0;
+    assert_int_equal(0, ac_store_notify_list(f->node.store, user, 200, &ms, &got));
+    for (size_t i = 0; i < got; i++) {
+        n += !kind || strcmp(ms[i].kind, kind) == 0;
+        ac_notification_release(&ms[i]);
+    }
+    free(ms);
+    return n;
 }
 
 #define FIXTURE_AUDIT_MAX 64

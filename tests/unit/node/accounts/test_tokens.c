@@ -21,13 +21,6 @@ static int setup(void **state)
     return 0;
 }
 
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
-}
-
 static void test_a_new_token_is_found_by_its_keyed_hash_and_audited(void **state)
 {
     (void)state;
@@ -44,7 +37,7 @@ static void test_a_new_token_is_found_by_its_keyed_hash_and_audited(void **state
     assert_int_equal(0, ac_store_token_find(fx.node.store, hash, &found, &owner));
     assert_int_equal(t.id, found.id);
     assert_int_equal(ben.id, owner.id);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "token", sid(t.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "token", fixture_sid(t.id));
     assert_string_equal("create", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     /* The token itself never reaches the audit trail. */
@@ -86,7 +79,7 @@ static void test_a_user_revokes_its_own_token_with_an_audit_row(void **state)
     assert_int_equal(0, ac__token_issue(&fx.node, ben.id, "phone", &t, text));
     assert_int_equal(0, ac__tokens_revoke(&fx.node, &ben, t.id, &out, NULL));
     assert_true(out.revoked_ms != 0);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "token", sid(t.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "token", fixture_sid(t.id));
     assert_string_equal("revoke", a.action);
     assert_int_equal(ben.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -103,7 +96,7 @@ static void test_another_users_token_is_not_found_for_a_non_admin(void **state)
     struct ac_token still;
     assert_int_equal(0, ac_store_token_get(fx.node.store, t.id, &still));
     assert_int_equal(0, still.revoked_ms);
-    assert_int_equal(0, fixture_audit_count(&fx, "token", sid(t.id)));
+    assert_int_equal(0, fixture_audit_count(&fx, "token", fixture_sid(t.id)));
 }
 
 static void test_an_admin_revokes_anyones_token(void **state)

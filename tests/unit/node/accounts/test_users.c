@@ -19,13 +19,6 @@ static int setup(void **state)
     return 0;
 }
 
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
-}
-
 static int64_t user_count(void)
 {
     int64_t n = 0;
@@ -41,7 +34,7 @@ static void test_an_admin_creates_a_user_with_its_audit_row(void **state)
                                          AC_ROLE_EARNER | AC_ROLE_REVIEWER, &u, NULL));
     assert_string_equal("ben", u.name);
     assert_int_equal(AC_ROLE_EARNER | AC_ROLE_REVIEWER, u.roles);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "user", sid(u.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "user", fixture_sid(u.id));
     assert_string_equal("create", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     /* Roles in bit order: reviewer (4) before earner (8). */
@@ -83,8 +76,8 @@ static void test_disabling_a_user_writes_an_audit_row_and_revokes_its_tokens(voi
     assert_int_equal(0, ac__token_issue(&fx.node, ben.id, "laptop", &t, text));
     assert_int_equal(0, ac__users_disable(&fx.node, &ada, ben.id, &out, NULL));
     assert_true(out.disabled_ms != 0);
-    assert_int_equal(1, fixture_audit_count(&fx, "user", sid(ben.id)));
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "user", sid(ben.id));
+    assert_int_equal(1, fixture_audit_count(&fx, "user", fixture_sid(ben.id)));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "user", fixture_sid(ben.id));
     assert_string_equal("disable", a.action);
     assert_int_equal(ada.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -104,7 +97,7 @@ static void test_an_admin_cannot_disable_itself(void **state)
     struct ac_user still;
     assert_int_equal(0, ac_store_user_get(fx.node.store, ada.id, &still));
     assert_int_equal(0, still.disabled_ms);
-    assert_int_equal(0, fixture_audit_count(&fx, "user", sid(ada.id)));
+    assert_int_equal(0, fixture_audit_count(&fx, "user", fixture_sid(ada.id)));
 }
 
 static void test_a_reviewer_cannot_disable_anyone(void **state)

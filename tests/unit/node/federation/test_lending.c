@@ -122,18 +122,7 @@ static void test_all_reviewers_means_this_nodes_reviewers_and_not_a_stand_in(voi
 /* Gives reviewer |r| one open assignment of a real submission. */
 static void give_open_work(int64_t r)
 {
-    int64_t sub = fx_submit(fx.earner, "my feedback practice");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = r,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
-    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.nf.node.store, &a, ac_clock_now_ms(), &id));
-    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
+    fx_open_assignment(r, "my feedback practice", ac_clock_now_ms());
 }
 
 static void test_own_first_keeps_a_reviewer_with_open_local_work_at_home(void **state)

@@ -87,18 +87,7 @@ static void test_an_offer_names_exactly_the_reviewers_the_check_lets_through(voi
     int64_t rita = fx_reviewer("rita"), sam = fx_reviewer("sam");
     put_all(3, 0, 0);
     /* Sam has open work here and the policy puts the own queue first. */
-    int64_t sub = fx_submit(fx.earner, "my feedback practice");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = sam,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
-    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.nf.node.store, &a, 1, &id));
-    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
+    fx_open_assignment(sam, "my feedback practice", 1);
     struct ac_buf b = AC_BUF_INIT;
     assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS, &b));
     int64_t users[8];

@@ -27,13 +27,7 @@ static int setup(void **state)
 
 static void certify(int64_t row, int64_t user)
 {
-    struct ac_store *st = fx.node.store;
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, row, user, AC_RCERT_SCREENED, "{}", "[]", 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, 1));
+    fixture_certify_to(&fx, row, user, AC_RCERT_CERTIFIED, 1);
 }
 
 /* The stand-in of reviewer |home_user| of north.example. */

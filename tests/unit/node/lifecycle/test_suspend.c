@@ -53,17 +53,6 @@ static enum ac_rcert_state state_of(int64_t user)
     return s;
 }
 
-static size_t notifications(int64_t user)
-{
-    struct ac_notification *list = NULL;
-    size_t n = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 50, &list, &n));
-    for (size_t i = 0; i < n; i++)
-        ac_notification_release(&list[i]);
-    free(list);
-    return n;
-}
-
 static void test_a_suspended_reviewer_is_unavailable_and_told_why(void **state)
 {
     (void)state;
@@ -76,7 +65,7 @@ static void test_a_suspended_reviewer_is_unavailable_and_told_why(void **state)
     assert_int_equal(AC_RCERT_UNAVAILABLE, rc.state);
     ac_reviewer_cert_release(&rc);
     ac__cred_release(&c);
-    assert_int_equal(1, notifications(rex.id));
+    assert_int_equal(1, fixture_notifications(&fx, rex.id, NULL));
     char subject[24];
     snprintf(subject, sizeof subject, "%lld", (long long)rex.id);
     json_t *d = fixture_audit_last(&fx, "reviewer", subject, "suspend", admin.id);
@@ -112,7 +101,7 @@ static void test_a_suspension_without_a_reason_changes_nothing(void **state)
                                                     "", &c, &rc, &why));
     fixture_reason_is(&why, AC_PROBLEM_INVALID_FIELD, "reason");
     assert_int_equal(AC_RCERT_CERTIFIED, state_of(rex.id));
-    assert_int_equal(0, notifications(rex.id));
+    assert_int_equal(0, fixture_notifications(&fx, rex.id, NULL));
 }
 
 static void test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin(void **state)
@@ -151,7 +140,7 @@ static void test_a_stand_in_is_told_through_its_home_node_not_a_notification(voi
                                             "late reviews", &c, &rc, &why));
     ac_reviewer_cert_release(&rc);
     ac__cred_release(&c);
-    assert_int_equal(0, notifications(sid));
+    assert_int_equal(0, fixture_notifications(&fx, sid, NULL));
     struct ac_outbox_msg *msgs = NULL;
     size_t n = 0;
     assert_int_equal(0, ac_store_outbox_page(fx.node.store, "north.example", 0, 10, &msgs, &n));

@@ -38,13 +38,6 @@ static int setup(void **state)
     return 0;
 }
 
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
-}
-
 /* Ben asks Rita; the request must succeed. */
 static struct ac_approval asked(void)
 {
@@ -62,7 +55,7 @@ static void test_an_earner_asks_where_a_policy_requires_approval(void **state)
     assert_int_equal(AC_APPROVAL_PENDING, ap.state);
     assert_int_equal(ben.id, ap.earner_id);
     assert_int_equal(rita.id, ap.recognizer_id);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", fixture_sid(ap.id));
     assert_string_equal("request", a.action);
     assert_int_equal(ben.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -99,7 +92,7 @@ static void test_asking_twice_while_pending_is_a_conflict(void **state)
     assert_int_equal(AC_EEXIST,
                      ac__approvals_request(&fx.node, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
-    assert_int_equal(1, fixture_audit_count(&fx, "approval", sid(first.id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "approval", fixture_sid(first.id)));
 }
 
 static void test_a_recognizer_cannot_ask_for_approval(void **state)
@@ -119,7 +112,7 @@ static void test_the_recognizer_asked_approves_with_an_audit_row(void **state)
     struct ac_approval ap = asked(), out;
     assert_int_equal(0, ac__approvals_decide(&fx.node, &rita, ap.id, 1, "", &out, NULL));
     assert_int_equal(AC_APPROVAL_APPROVED, out.state);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", fixture_sid(ap.id));
     assert_string_equal("approve", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -137,7 +130,7 @@ static void test_deciding_twice_is_a_conflict_naming_the_decision(void **state)
     char want[64];
     snprintf(want, sizeof want, "approval %lld was already denied", (long long)ap.id);
     assert_string_equal(want, why.detail);
-    assert_int_equal(2, fixture_audit_count(&fx, "approval", sid(ap.id)));
+    assert_int_equal(2, fixture_audit_count(&fx, "approval", fixture_sid(ap.id)));
 }
 
 static void test_another_recognizer_finds_no_such_approval(void **state)
@@ -160,7 +153,7 @@ static void test_an_admin_recognizer_not_asked_may_not_decide(void **state)
     assert_int_equal(AC_EACCES, ac__approvals_decide(&fx.node, &boss, ap.id, 1, "", &out, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
     assert_string_equal("id", why.field);
-    assert_int_equal(1, fixture_audit_count(&fx, "approval", sid(ap.id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "approval", fixture_sid(ap.id)));
 }
 
 int main(void)

@@ -21,13 +21,6 @@ static int setup(void **state)
     return 0;
 }
 
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
-}
-
 static struct ac_policy policy(void)
 {
     struct ac_policy p;
@@ -51,7 +44,7 @@ static void test_a_recognizer_creates_its_own_policy_with_an_audit_row(void **st
     struct ac_policy stored;
     assert_int_equal(0, ac_store_policy_get(fx.node.store, p.id, &stored));
     assert_int_equal(rita.id, stored.recognizer_id);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "policy", sid(p.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "policy", fixture_sid(p.id));
     assert_string_equal("create", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"ceu_hundredths\":150"));
@@ -93,8 +86,8 @@ static void test_a_recognizer_retires_its_policy_with_an_audit_row(void **state)
     assert_int_equal(0, ac__policies_create(&fx.node, &rita, &p, NULL));
     assert_int_equal(0, ac__policies_retire(&fx.node, &rita, p.id, &out, NULL));
     assert_true(out.retired_ms != 0);
-    assert_int_equal(2, fixture_audit_count(&fx, "policy", sid(p.id)));
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "policy", sid(p.id));
+    assert_int_equal(2, fixture_audit_count(&fx, "policy", fixture_sid(p.id)));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "policy", fixture_sid(p.id));
     assert_string_equal("retire", a.action);
     ac_audit_entry_release(&a);
     /* Retired, it no longer blocks a new policy for the same purpose. */
@@ -112,7 +105,7 @@ static void test_another_recognizers_policy_cannot_be_retired(void **state)
     struct ac_policy still;
     assert_int_equal(0, ac_store_policy_get(fx.node.store, p.id, &still));
     assert_int_equal(0, still.retired_ms);
-    assert_int_equal(1, fixture_audit_count(&fx, "policy", sid(p.id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "policy", fixture_sid(p.id)));
 }
 
 int main(void)

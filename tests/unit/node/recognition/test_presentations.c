@@ -21,13 +21,6 @@ static int setup(void **state)
     return 0;
 }
 
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
-}
-
 /* What the handler fills from a decoded record and accord-verify's output. */
 static struct ac_presentation *presented(const char *teacher, enum ac_verdict v)
 {
@@ -56,7 +49,7 @@ static void test_a_first_presentation_is_created_with_an_audit_row(void **state)
     assert_int_equal(0, ac__presentations_record(&fx.node, &rita, p, &created, NULL));
     assert_int_equal(1, created);
     assert_int_equal(rita.id, p->recognizer_id);
-    struct ac_audit_entry a = fixture_audit_newest(&fx, "presentation", sid(p->id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "presentation", fixture_sid(p->id));
     assert_string_equal("record", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"first_presentation\":true"));
@@ -75,7 +68,7 @@ static void test_presenting_the_record_again_updates_the_verdict(void **state)
     assert_int_equal(0, created);
     assert_int_equal(p->id, again->id);
     assert_int_equal(AC_VERDICT_INVALID, again->verdict);
-    assert_int_equal(2, fixture_audit_count(&fx, "presentation", sid(p->id)));
+    assert_int_equal(2, fixture_audit_count(&fx, "presentation", fixture_sid(p->id)));
     free(p);
     free(again);
 }
@@ -91,7 +84,7 @@ static void test_a_record_presented_for_another_teacher_is_a_conflict(void **sta
     assert_int_equal(AC_ECONFLICT, ac__presentations_record(&fx.node, &rita, other, &created, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_string_equal("teacher", why.field);
-    assert_int_equal(1, fixture_audit_count(&fx, "presentation", sid(p->id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "presentation", fixture_sid(p->id)));
     free(p);
     free(other);
 }

@@ -9,6 +9,7 @@
 
 #include "node/node_fixture.h"
 
+#include "accord/store/assignment.h"
 #include "accord/store/credential.h"
 #include "accord/store/job.h"
 #include "accord/store/reviewer.h"
@@ -56,12 +57,7 @@ static inline int64_t fx_reviewer(const char *name)
     snprintf(p.district, sizeof p.district, "%s district", name);
     assert_int_equal(0, ac_store_tx_begin(st));
     assert_int_equal(0, ac_store_reviewer_put(st, &p, now));
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", now));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, now));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, now));
+    fixture_certify_to(&fx.nf, fx.row, id, AC_RCERT_CERTIFIED, now);
     assert_int_equal(0, ac_store_tx_commit(st));
     fx.reviewers[fx.n_reviewers++] = id;
     return id;
@@ -116,6 +112,45 @@ static inline int64_t fx_submit(int64_t earner, const char *text)
     ac_def_free(def);
     ac_reason_release(&why);
     return id;
+}
+
+/* Gives reviewer |r| one open (pending) assignment of a new submission of
+ * |text| by the earner, created at |now_ms|; returns the submission. */
+static inline int64_t fx_open_assignment(int64_t r, const char *text, int64_t now_ms)
+{
+    int64_t sub = fx_submit(fx.earner, text);
+    struct ac_assignment_row a = {.submission_id = sub,
+                                  .benchmark_level = -1,
+                                  .reviewer_id = r,
+                                  .state = AC_ASG_PENDING,
+                                  .level = -1,
+                                  .credential_row = fx.row};
+    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
+    int64_t id;
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
+    assert_int_equal(0, ac_store_assignment_insert(fx.nf.node.store, &a, now_ms, &id));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
+    return sub;
+}
+
+/* The one assignment of submission |sub| (the test fails unless there is
+ * exactly one); the caller releases it with ac_assignment_release(). */
+static inline struct ac_assignment_row fx_only_assignment(int64_t sub)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(1, nas);
+    struct ac_assignment_row one = as[0];
+    free(as);
+    return one;
+}
+
+/* How many notifications are queued for |user| (of |kind| only, unless
+ * NULL). */
+static inline size_t fx_notifications(int64_t user, const char *kind)
+{
+    return fixture_notifications(&fx.nf, user, kind);
 }
 
 /* The state of submission |id|. */

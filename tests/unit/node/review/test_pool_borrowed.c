@@ -110,29 +110,16 @@ static int64_t certified_stand_in(void)
     int64_t id = 0;
     assert_int_equal(0,
                      ac_store_remote_reviewer_ensure(st, "north.example", 7, &prof, 1, &id, NULL));
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, 1));
+    fixture_certify_to(&fx.nf, fx.row, id, AC_RCERT_CERTIFIED, 1);
     return id;
 }
 
 /* Own reviewer |own| holds one open (pending) assignment: 1 spare of 2. */
 static void one_open(int64_t own)
 {
-    int64_t sub = fx_submit(fx.earner, "Earlier work, already with its reviewer.");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = own,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
+    int64_t sub =
+        fx_open_assignment(own, "Earlier work, already with its reviewer.", ac_clock_now_ms());
     assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.nf.node.store, &a, ac_clock_now_ms(), &id));
     assert_int_equal(0, ac_store_submission_set_state(fx.nf.node.store, sub, AC_SUB_IN_REVIEW));
     assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
 }
@@ -142,13 +129,9 @@ static int64_t reviewer_of_new_work(void)
 {
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
     assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
-    assert_int_equal(1, nas);
-    int64_t who = as[0].reviewer_id;
-    ac_assignment_release(&as[0]);
-    free(as);
+    struct ac_assignment_row a = fx_only_assignment(sub);
+    int64_t who = a.reviewer_id;
+    ac_assignment_release(&a);
     return who;
 }
 

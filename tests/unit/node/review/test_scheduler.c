@@ -58,17 +58,6 @@ static struct ac_job add_job(const char *kind)
     return jobs[0];
 }
 
-static size_t notes(int64_t user)
-{
-    struct ac_notification *ms = NULL;
-    size_t got = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.nf.node.store, user, 200, &ms, &got));
-    for (size_t i = 0; i < got; i++)
-        ac_notification_release(&ms[i]);
-    free(ms);
-    return got;
-}
-
 static void test_a_kind_is_registered_once_and_every_review_kind_is_in_the_table(void **state)
 {
     (void)state;
@@ -89,7 +78,7 @@ static void test_a_run_and_its_done_mark_commit_together(void **state)
     struct ac_job job = add_job("test_ok");
     assert_int_equal(0, ac__scheduler_run(&fx.nf.node, &job));
     assert_int_equal(1, runs);
-    assert_int_equal(1, notes(fx.admin));
+    assert_int_equal(1, fx_notifications(fx.admin, NULL));
     assert_int_equal(0, fx_jobs("test_ok", 0, ac_clock_now_ms()));
 }
 
@@ -114,7 +103,7 @@ static void test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy(void **
     struct ac_job job = add_job("test_fail");
     /* This kind waits 1 s, then 2 s, and gives up after 3 runs. */
     fail_once(&job, 1000);
-    assert_int_equal(0, notes(fx.earner));
+    assert_int_equal(0, fx_notifications(fx.earner, NULL));
     ac_clock_advance(1000);
     struct ac_job jobs[8];
     size_t got = 0;
@@ -126,17 +115,17 @@ static void test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy(void **
     assert_int_equal(1, got);
     assert_int_equal(2, jobs[0].attempts);
     /* The third failure is this kind's last: abandoned, the admins told. */
-    size_t before = notes(fx.admin);
+    size_t before = fx_notifications(fx.admin, NULL);
     assert_int_equal(AC_EIO, ac__scheduler_run(&fx.nf.node, &jobs[0]));
     assert_int_equal(0, fx_jobs("test_fail", 0, ac_clock_now_ms() + 3600LL * 1000 * 24));
-    assert_int_equal(before + 1, notes(fx.admin));
+    assert_int_equal(before + 1, fx_notifications(fx.admin, NULL));
     json_t *d = fx_audit("job", jobs[0].id, "abandoned");
     assert_non_null(d);
     assert_string_equal("test_fail", json_string_value(json_object_get(d, "kind")));
     assert_int_equal(3, json_integer_value(json_object_get(d, "attempts")));
     json_decref(d);
     assert_int_equal(3, runs);
-    assert_int_equal(0, notes(fx.earner));
+    assert_int_equal(0, fx_notifications(fx.earner, NULL));
 }
 
 static void test_a_job_of_a_kind_nobody_registered_is_marked_done(void **state)

@@ -17,14 +17,10 @@ static int setup(void **state)
     sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
     if (ac__assignment_pass(&fx.nf.node, fx.row))
         return -1;
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    if (ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas) || nas != 1)
-        return -1;
-    asg = as[0].id;
-    batch = as[0].batch_id;
-    ac_assignment_release(&as[0]);
-    free(as);
+    struct ac_assignment_row a = fx_only_assignment(sub);
+    asg = a.id;
+    batch = a.batch_id;
+    ac_assignment_release(&a);
     return 0;
 }
 
