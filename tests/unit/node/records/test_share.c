@@ -3,7 +3,7 @@
  * not exist exactly as for a free id; a share token is 128 random bits that
  * leads to its record until withdrawn; sharing and withdrawing are audited
  * without the token. */
-#include "node/node_fixture.h"
+#include "records_fixture.h"
 
 #include <string.h>
 
@@ -24,16 +24,7 @@ static int setup(void **state)
         return -1;
     ada = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
     emma = fixture_user(&fx, "emma", AC_ROLE_EARNER);
-    struct ac__issue_req req = {
-        .email = "ann@district.example",
-        .definition_id = "formative-feedback",
-        .definition_version = 1,
-        .achieved_level = "pass",
-    };
-    if (ac__credential_issue(&fx.node, &req, &rec_id))
-        return -1;
-    snprintf(rec_sid, sizeof rec_sid, "%lld", (long long)rec_id);
-    return 0;
+    return fixture_issue(&fx, "ann@district.example", &rec_id, rec_sid);
 }
 
 static void test_an_admin_may_read_a_record_by_row_id(void **state)

@@ -3,7 +3,7 @@
  * current status allows; that each change is audited; and that a refused
  * change leaves the store, the in-memory status list and the audit trail as
  * they were. */
-#include "node/node_fixture.h"
+#include "records_fixture.h"
 
 #include "accord/records/status.h"
 #include "accord/store/audit.h"
@@ -21,16 +21,7 @@ static int setup(void **state)
     if (fixture_open_full(&fx))
         return -1;
     ada = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
-    struct ac__issue_req req = {
-        .email = "ann@district.example",
-        .definition_id = "formative-feedback",
-        .definition_version = 1,
-        .achieved_level = "pass",
-    };
-    if (ac__credential_issue(&fx.node, &req, &rec_id))
-        return -1;
-    snprintf(rec_sid, sizeof rec_sid, "%lld", (long long)rec_id);
-    return 0;
+    return fixture_issue(&fx, "ann@district.example", &rec_id, rec_sid);
 }
 
 /* The status of the test record in the store and in memory, which must agree. */
