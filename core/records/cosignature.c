@@ -1,6 +1,5 @@
 /* cosignature.c - C2SP tlog-cosignature/v1: witness keys, the signed
  * message, cosignature lines written, split and verified. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,21 +7,10 @@
 
 #include "accord/base/base64.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/records/cosignature.h"
 
 static const char em_dash_space[] = "\xe2\x80\x94 "; /* U+2014, U+0020 */
-
-static int refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char *why, size_t n, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
 
 uint32_t ac_cosig_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLIC_BYTES])
 {
@@ -130,26 +118,26 @@ int ac_cosig_line_parse(const char *line, size_t len, struct ac_cosig_line *out,
     if (len > 0 && line[len - 1] == '\n')
         len--;
     if (len > AC_COSIG_LINE_MAX)
-        return refuse(why, why_len, "cosignature line: %zu bytes; at most %d", len,
-                      AC_COSIG_LINE_MAX);
+        return ac_refuse(why, why_len, "cosignature line: %zu bytes; at most %d", len,
+                         AC_COSIG_LINE_MAX);
     if (len < dl || memcmp(line, em_dash_space, dl) != 0)
-        return refuse(why, why_len, "cosignature line: must begin with \"\xe2\x80\x94 \"");
+        return ac_refuse(why, why_len, "cosignature line: must begin with \"\xe2\x80\x94 \"");
     const char *name = line + dl;
     const char *sp = memchr(name, ' ', len - dl);
     if (!sp || sp == name || memchr(line, '\n', len))
-        return refuse(why, why_len,
-                      "cosignature line: must be \"\xe2\x80\x94 <name> <base64 of %d bytes>\"",
-                      AC_COSIG_RAW_BYTES);
+        return ac_refuse(why, why_len,
+                         "cosignature line: must be \"\xe2\x80\x94 <name> <base64 of %d bytes>\"",
+                         AC_COSIG_RAW_BYTES);
     uint8_t raw[AC_COSIG_RAW_BYTES];
     size_t n = 0;
     const char *b64 = sp + 1;
     if (ac_base64_decode(b64, len - (size_t)(b64 - line), AC_BASE64_STD, raw, sizeof raw, &n) !=
             0 ||
         n != sizeof raw)
-        return refuse(why, why_len,
-                      "cosignature line of %.*s: the signature must be base64 of %d bytes "
-                      "(key id, time, Ed25519 signature)",
-                      (int)(sp - name > 64 ? 64 : sp - name), name, AC_COSIG_RAW_BYTES);
+        return ac_refuse(why, why_len,
+                         "cosignature line of %.*s: the signature must be base64 of %d bytes "
+                         "(key id, time, Ed25519 signature)",
+                         (int)(sp - name > 64 ? 64 : sp - name), name, AC_COSIG_RAW_BYTES);
     out->name = name;
     out->name_len = (size_t)(sp - name);
     out->key_id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];
