@@ -9,20 +9,13 @@
 #include "accord/base/error.h"
 #include "accord/base/refuse.h"
 #include "accord/records/cosignature.h"
+#include "internal.h"
 
 static const char em_dash_space[] = "\xe2\x80\x94 "; /* U+2014, U+0020 */
 
 uint32_t ac_cosig_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLIC_BYTES])
 {
-    static const uint8_t sep_type[2] = {'\n', AC_COSIG_ALG};
-    crypto_hash_sha256_state st;
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&st, sep_type, sizeof sep_type);
-    crypto_hash_sha256_update(&st, public_key, AC_NOTE_PUBLIC_BYTES);
-    crypto_hash_sha256_final(&st, h);
-    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    return ac__note_key_id(name, AC_COSIG_ALG, public_key);
 }
 
 int ac_cosig_witness_init(struct ac_cosig_witness *out, const char *name,
