@@ -188,9 +188,8 @@ static int64_t again_at(int64_t reviewer, int64_t done, int64_t now)
 {
     struct ac_reason why = AC_REASON_INIT;
     int64_t again = -1;
-    assert_int_equal(AC_ECONFLICT,
-                     ac__lending_check_until(&fx.node, ISSUER, CRED, reviewer, done, now, &why,
-                                             &again));
+    assert_int_equal(AC_ECONFLICT, ac__lending_check_until(&fx.nf.node, ISSUER, CRED, reviewer,
+                                                           done, now, &why, &again));
     ac_reason_release(&why);
     return again;
 }
@@ -212,9 +211,9 @@ static void test_the_refusing_rule_says_when_the_reviewer_may_be_lent_again(void
     p->blackouts[1].until_ms = DEC_20_2026_MS + 17 * DAY_MS;
     p->n_blackouts = 2;
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__lending_policy_set(&fx.node, &admin, p, &why));
+    assert_int_equal(0, ac__lending_policy_set(&fx.nf.node, &admin, p, &why));
     ac_reason_release(&why);
     free(p);
     /* In the first blackout: the end of the one it runs into. */
