@@ -33,6 +33,7 @@ struct ac_store {
      * on the loop thread; atomic because the storage thread reads it. */
     _Atomic uint64_t commits;
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
+    int readonly; /* opened by ac_store_open_readonly(): never checkpoints */
 };
 
 /* SQLite's own auto-checkpoint threshold (frames), kept for the inline mode
@@ -451,11 +452,53 @@ void ac_store_close(struct ac_store *st)
         if (st->slots[i].stmt)
             sqlite3_finalize(st->slots[i].stmt);
     free(st->slots);
-    if (st->db) {
+    if (st->db && !st->readonly) {
         /* Fold the WAL back so the database file alone is complete. */
         sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        if (sqlite3_close(st->db) != SQLITE_OK)
-            ac_log_error("store", "close: %s", sqlite3_errmsg(st->db));
     }
+    if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+        ac_log_error("store", "close: %s", sqlite3_errmsg(st->db));
     free(st);
+}
+
+int ac_store_open_readonly(const char *path, struct ac_store **out)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return AC_EINVAL;
+    struct ac_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AC_ENOMEM;
+    st->readonly = 1;
+    /* Read-write without CREATE, then query_only: a connection opened with
+     * SQLITE_OPEN_READONLY fails in WAL mode whenever it would have to build
+     * the -shm index itself, while query_only refuses every statement that
+     * writes all the same. */
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        ac_log_error("store", "%s: cannot open for reading: %s", path,
+                     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        ac_store_close(st);
+        return rc == SQLITE_NOMEM ? AC_ENOMEM : AC_EIO;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    /* Closing must not checkpoint: the writer's connection and its storage
+     * thread own the WAL (sync.h). */
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    int err = exec(st, "PRAGMA query_only = ON");
+    int have = 0;
+    if (!err)
+        err = ac_store_schema_version(st, &have);
+    if (!err && have != ac_store_schema_latest()) {
+        ac_log_error("store", "%s: schema version %d, this accord-node reads %d; a reader "
+                     "opens only a database its writer has migrated",
+                     path, have, ac_store_schema_latest());
+        err = AC_ESCHEMA;
+    }
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    *out = st;
+    return 0;
 }

@@ -100,6 +100,10 @@ int ac__checkpoint_refresh(struct ac_node *n);
  * the store). */
 void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
 
+/* The transparency log of store |st| as a Merkle source: touches nothing but
+ * |st|, so a reader thread may use it with its own store. */
+void ac__tlog_source_of(struct ac_store *st, struct ac_merkle_source *src);
+
 /* ---- issuing (node/records/issue.c) ---- */
 
 /* What a pass decision (or the admin issue endpoint) asks to be issued. Text
@@ -176,6 +180,11 @@ int ac__status_publish(struct ac_node *n);
 int ac__records_may_read(struct ac_node *n, const struct ac_user *by, int64_t record_id,
                          struct ac_reason *why);
 
+/* ac__records_may_read() on store |st|: touches nothing else, so a reader
+ * thread may call it with its own store (node/readers.h). */
+int ac__records_may_read_in(struct ac_store *st, const struct ac_user *by, int64_t record_id,
+                            struct ac_reason *why);
+
 /* Makes a share link for record |record_id| on |by|'s request (who must be
  * allowed by ac__records_may_read()), with the audit row ("record" <id>
  * "share"). Writes the token (AC__SHARE_TOKEN_LEN + 1 bytes) to |token|.
@@ -193,6 +202,9 @@ int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t rec
 /* Sets |*record_id| to the record a live share |token| leads to. A read:
  * nothing checked but the token. Returns 0, AC_ENOENT or AC_EDB. */
 int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id);
+
+/* ac__records_shared() on store |st| (a reader thread's, node/readers.h). */
+int ac__records_shared_in(struct ac_store *st, const char *token, int64_t *record_id);
 
 /* The opening of a record's subject: what shows that its salted hash
  * names a given address. */

@@ -5,6 +5,10 @@
 # 100,000 record reads by random id (h2load, an admin token), their rate, and
 # the time of an inclusion proof at N (median of 21, curl). Loopback only.
 # Usage: tests/bench/bench_million.sh [BUILD_DIR] [N]
+#   BENCH_DATA=DIR keeps the filled data directory, admin token and fill
+#   report in DIR and reuses them when DIR already holds N records (a fill of
+#   1,000,000 takes 6-10 minutes); without it everything is in a temporary
+#   directory removed at the end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
@@ -15,6 +19,8 @@ for b in "$NODE" "$FILL" "$(command -v h2load)" "$(command -v curl)"; do
     [ -x "$b" ] || { echo "bench_million: $b missing (build, or run tools/setup.sh)"; exit 1; }
 done
 TMP="$(mktemp -d)"
+KEEP="${BENCH_DATA:-$TMP/keep}"
+mkdir -p "$KEEP"
 NODE_PID=""
 cleanup() {
     [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
@@ -30,7 +36,7 @@ PORT="$(free_port)"
 cat > "$TMP/node.conf" <<CONF
 [node]
 id = bench.example
-data_dir = $TMP/data
+data_dir = $KEEP/data
 [http]
 listen = 127.0.0.1:$PORT
 [limits]
@@ -38,13 +44,21 @@ max_concurrent_streams = 256
 [log]
 level = warn
 CONF
-ADMIN="$("$NODE" init --config "$TMP/node.conf" | tail -1)"
-echo "bench_million: filling $N records through the issuing code"
-START=$(date +%s)
-"$FILL" --config "$TMP/node.conf" --count "$N" | tee "$TMP/fill.out"
-echo "bench_million: filled in $(( $(date +%s) - START )) s; database $(du -sh "$TMP/data" | cut -f1)"
-FIRST=$(awk '/^first_id/ { print $2 }' "$TMP/fill.out")
-LAST=$(awk '/^last_id/ { print $2 }' "$TMP/fill.out")
+if [ -s "$KEEP/fill.out" ] && grep -qx "issued $N" "$KEEP/fill.out" && [ -s "$KEEP/admin.token" ]; then
+    echo "bench_million: reusing the $N records filled in $KEEP"
+    cat "$KEEP/fill.out"
+else
+    rm -rf "$KEEP/data" "$KEEP/fill.out" "$KEEP/admin.token"
+    (umask 077; "$NODE" init --config "$TMP/node.conf" | tail -1 > "$KEEP/admin.token")
+    echo "bench_million: filling $N records through the issuing code"
+    START=$(date +%s)
+    "$FILL" --config "$TMP/node.conf" --count "$N" | tee "$KEEP/fill.out.tmp"
+    mv "$KEEP/fill.out.tmp" "$KEEP/fill.out"
+    echo "bench_million: filled in $(( $(date +%s) - START )) s; database $(du -sh "$KEEP/data" | cut -f1)"
+fi
+ADMIN="$(cat "$KEEP/admin.token")"
+FIRST=$(awk '/^first_id/ { print $2 }' "$KEEP/fill.out")
+LAST=$(awk '/^last_id/ { print $2 }' "$KEEP/fill.out")
 
 "$NODE" --config "$TMP/node.conf" 2>"$TMP/node.log" &
 NODE_PID=$!
@@ -64,4 +78,4 @@ done | awk '$1 != 200 { print "bench_million: inclusion proof answered " $1 > "/
     sort -n | awk '{ v[NR] = $1 } END { printf "%.2f\n", v[int((NR + 1) / 2)] * 1000 }')"
 echo "bench_million: N $N: RSS after start ${RSS_START} MiB, after 100,000 record reads ${RSS_READS} MiB (target < 64)"
 echo "bench_million: N $N: record reads by random id ${READ_RATE} req/s; inclusion proof ${PROOF_MS} ms (median of 21)"
-grep ratio "$TMP/fill.out"
+grep ratio "$KEEP/fill.out"
