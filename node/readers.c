@@ -197,6 +197,16 @@ size_t ac__readers_pending(const struct ac__readers *p)
     return p->pending;
 }
 
+size_t ac__readers_queued(struct ac__readers *p)
+{
+    size_t count = 0;
+    pthread_mutex_lock(&p->mu);
+    for (const struct ac__read_job *j = p->queue; j; j = j->next)
+        count++;
+    pthread_mutex_unlock(&p->mu);
+    return count;
+}
+
 void ac__readers_stop(struct ac__readers *p)
 {
     if (!p)

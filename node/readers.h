@@ -63,8 +63,13 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
 /* Returns how many reader threads run (0: jobs run on the loop). */
 unsigned ac__readers_threads(const struct ac__readers *p);
 
-/* Returns how many jobs are queued or running, for /metrics and tests. */
+/* Returns how many jobs are submitted and not yet done (queued, running or
+ * finished and waiting for the loop). */
 size_t ac__readers_pending(const struct ac__readers *p);
+
+/* Returns how many jobs wait for a thread. Unlike the rest, safe to call
+ * from any thread while the pool is not freed (for tests). */
+size_t ac__readers_queued(struct ac__readers *p);
 
 /* Stops the pool: jobs still queued get done(AC_ECANCELED), the running ones
  * finish and get done(0), the threads are joined and their connections
