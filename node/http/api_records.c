@@ -259,6 +259,18 @@ static void respond_summary(struct ac_http_exchange *x, struct ac_node *n,
     free(text);
 }
 
+static void respond_bundle(struct ac_http_exchange *x, const struct ac_buf *out)
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, out->data, out->len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    respond_private(x, etag, "application/cbor", out->data, out->len);
+}
+
+/* Builds the bundle of record |id| on the loop (the fallback when records
+ * keep being issued while it is read on a thread). */
 static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
 {
     char what[48];
@@ -270,12 +282,7 @@ static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t 
         ac__respond_error(x, err, what);
         return;
     }
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, out.data, out.len);
-    char hex[33], etag[AC__ETAG_MAX];
-    sodium_bin2hex(hex, sizeof hex, h, 16);
-    snprintf(etag, sizeof etag, "\"%s\"", hex);
-    respond_private(x, etag, "application/cbor", out.data, out.len);
+    respond_bundle(x, &out);
     ac_buf_release(&out);
 }
 
@@ -295,7 +302,7 @@ enum record_want {
     WANT_JSON,      /* the summary, with the status from memory */
     WANT_OB3,       /* the OB 3.0 form (records/ob3_serve.h, on the loop) */
     WANT_INCLUSION, /* the inclusion proof in the current log */
-    WANT_BUNDLE,    /* the bundle (records/bundle_export.c, on the loop) */
+    WANT_BUNDLE,    /* the bundle: its store parts here, the rest on the loop */
 };
 
 struct record_read {
@@ -319,6 +326,8 @@ struct record_read {
     struct record_copy copy;
     char etag[AC__ETAG_MAX];
     struct ac__inclusion inc;
+    struct ac__bundle_parts bundle; /* WANT_BUNDLE */
+    int tries;                      /* WANT_BUNDLE: reads so far */
 };
 
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
@@ -364,7 +373,41 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
         if (!err)
             err = ac__inclusion_compute(st, &r->inc);
     }
+    if (!err && r->want == WANT_BUNDLE)
+        err = ac__bundle_read(st, r->id, &r->bundle);
     r->err = err;
+}
+
+/* A record issued between the read and done moves the published
+ * checkpoint past the proof's size: the parts are read again at the new size
+ * (returns 1: the job is queued again), a few times, and then built on the
+ * loop so the answer comes whatever the issue rate. Otherwise answers the
+ * bundle and returns 0. */
+static int finish_bundle(struct record_read *r)
+{
+    struct ac_buf out = AC_BUF_INIT;
+    int err = r->err ? r->err : ac__bundle_finish(r->n, r->id, &r->bundle, &out);
+    if (err == AC_EAGAIN && ++r->tries < 3) {
+        ac_buf_release(&out);
+        ac__bundle_parts_release(&r->bundle);
+        ac__bundle_parts_init(&r->bundle, r->n->records->tree.size);
+        r->err = 0;
+        ac__read_submit(r->n, &r->job);
+        return 1;
+    }
+    if (err == AC_EAGAIN) {
+        ac_buf_release(&out);
+        serve_bundle(r->x, r->n, r->id);
+        return 0;
+    }
+    char what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)r->id);
+    if (err)
+        ac__respond_error(r->x, err, what);
+    else
+        respond_bundle(r->x, &out);
+    ac_buf_release(&out);
+    return 0;
 }
 
 static void record_done(struct ac__read_job *job, int status)
@@ -376,7 +419,10 @@ static void record_done(struct ac__read_job *job, int status)
     snprintf(what, sizeof what, "credential %lld", (long long)r->id);
     /* Cancelled at shutdown: the storage is going away, try again. */
     int err = status ? AC_EIO : r->err;
-    if (err && r->share_missing) {
+    if (err == AC_EAGAIN && r->want == WANT_BUNDLE) {
+        if (finish_bundle(r))
+            return;
+    } else if (err && r->share_missing) {
         ac__respond_error(x, err, "share link");
     } else if (err) {
         ac__respond_failure(x, err, &r->why, what);
@@ -393,11 +439,12 @@ static void record_done(struct ac__read_job *job, int status)
         ac__inclusion_respond(x, &r->inc);
     } else if (r->want == WANT_OB3) {
         ac__respond_ob3_credential(x, n, r->id);
-    } else {
-        serve_bundle(x, n, r->id);
+    } else if (finish_bundle(r)) {
+        return; /* read again at the new log size */
     }
     ac_reason_release(&r->why);
     ac_buf_release(&r->copy.cose);
+    ac__bundle_parts_release(&r->bundle);
     free(r);
 }
 
@@ -429,6 +476,7 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
     r->why = (struct ac_reason)AC_REASON_INIT;
     r->copy.cose = (struct ac_buf)AC_BUF_INIT;
     r->log_size = n->records->tree.size;
+    ac__bundle_parts_init(&r->bundle, r->log_size);
     if (by) {
         r->by = *by;
     } else {

@@ -149,7 +149,7 @@ round() {
         'BEGIN { printf "%s %.0f\n", r, (t > 0 ? n * hz / t : 0) }'
 }
 
-# The first run is also the 100,000 reads the memory figure is taken after.
+# The first node run is also the READS reads the memory figure is taken after.
 compare() {
     local set="$1" count="$2" a ac b bc
     local NR=() NGR=() NC=() NGC=()
@@ -193,7 +193,7 @@ wait "$STORM_PID"
 WRITES="$(rate < "$TMP/storm.out")"
 P_ALONE="$(p99 "$TMP/alone.log")" P_STORM="$(p99 "$TMP/storm.log")"
 
-echo "bench_million: N $N: RSS after start ${RSS_START} MiB, after 100,000 record reads ${RSS_READS} MiB (target < 64)"
+echo "bench_million: N $N: RSS after start ${RSS_START} MiB, after $READS record reads ${RSS_READS} MiB (target < 64)"
 echo "bench_million: N $N: inclusion proof ${PROOF_MS} ms (median of 21)"
 echo "bench_million: N $N: GET /v1/node alone ${ALONE_RATE} req/s p99 ${P_ALONE} ms; during a storm of" \
      "${WRITES} token creations/s ${STORM_RATE} req/s p99 ${P_STORM} ms;" \
