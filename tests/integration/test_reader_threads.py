@@ -1,5 +1,5 @@
-"""test_reader_threads - record reads, share links, proofs and log entries
-run on the reader threads (node/readers.c), so the loop answers while they
+"""test_reader_threads - record reads, share links, proofs, log entries,
+bundles and the user, token and submission lists run on the reader threads (node/readers.c), so the loop answers while they
 wait on the disk. The disk is made slow for reads only
 (ACCORD_TEST_READ_DELAY_MS, compiled into test builds alone): on one HTTP/2
 connection the node receives slow reads first and a health check last, and
@@ -96,6 +96,9 @@ def reads_of(ids, token):
             "/v1/log/inclusion?index=1&size=3",
             "/v1/log/consistency?from=1&to=3",
             "/v1/log/entries?start=0",
+            "/v1/users?limit=2",                    # authenticated lists
+            "/v1/users/1/tokens",
+            "/v1/submissions",
             "/v1/credentials/%d/bundle" % c,
             "/v1/shared/%s/bundle" % token]
 
