@@ -1,7 +1,8 @@
 /* api_federation.c - the admin's federation endpoints: peers (list with
- * delivery state, show, add, remove, rights, probe), dead letters (list,
- * retry, drop) and publishing a consortium file. Each change goes through the
- * store in one transaction and wakes the senders it concerns. */
+ * delivery state, show, add, remove, rights, probe, what is queued to one),
+ * dead letters (list, retry, drop) and publishing a consortium file. Each
+ * change goes through the store in one transaction and wakes the senders it
+ * concerns. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,45 @@ static void on_peer_probe(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 202, json_pack("{s:s, s:s}", "node", p->node_id, "queued", msg_id));
 }
 
+/* GET /v1/federation/peers/{node}/outbox[?limit=&cursor=] (admin): what is
+ * queued to the peer and not yet delivered (past its cursor), oldest first:
+ * each message's outbox id, type, message id, size and when it was queued.
+ * Bodies stay out: they are CBOR and may name people. */
+static void on_peer_outbox(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__fed_peer *p;
+    size_t limit;
+    int64_t after;
+    if (admin(n, x) || !(p = peer_param(n, x)) || ac__page_params(x, &limit, &after))
+        return;
+    struct ac_peer_state s;
+    struct ac_outbox_msg *m = NULL;
+    size_t k = 0;
+    int err = ac_store_peer_state_get(n->store, p->node_id, &s);
+    if (!err)
+        err = ac_store_outbox_page(n->store, p->node_id, after > s.cursor ? after : s.cursor,
+                                   limit + 1, &m, &k);
+    if (err) {
+        ac__respond_error(x, err, "the peer's outbox");
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < k && i < limit; i++) {
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)m[i].id, "type", m[i].type,
+                              "msg_id", m[i].msg_id, "bytes", (json_int_t)m[i].body_len);
+        if (j)
+            ac__json_time(j, "queued_at", m[i].created_ms);
+        if (!j || json_array_append_new(items, j)) {
+            json_decref(items);
+            items = NULL; /* answered 500 below */
+        }
+    }
+    int64_t last = k ? m[(k > limit ? limit : k) - 1].id : 0;
+    ac_outbox_msgs_free(m, k);
+    ac__respond_owned(x, 200, items ? ac__page_json(items, k > limit, last) : NULL);
+}
+
 static void on_dead_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -490,6 +530,7 @@ void ac__fed_api_register(struct ac_node *n)
     ac__route(n, "DELETE", "/v1/federation/peers/{node}", on_peer_remove);
     ac__route(n, "PUT", "/v1/federation/peers/{node}/rights", on_peer_rights);
     ac__route(n, "POST", "/v1/federation/peers/{node}/probe", on_peer_probe);
+    ac__route(n, "GET", "/v1/federation/peers/{node}/outbox", on_peer_outbox);
     ac__route(n, "GET", "/v1/federation/dead-letters", on_dead_list);
     ac__route(n, "POST", "/v1/federation/dead-letters/{id}/retry", on_dead_retry);
     ac__route(n, "DELETE", "/v1/federation/dead-letters/{id}", on_dead_drop);

@@ -760,4 +760,6 @@ def main():
     print("all checks passed")
 
 
-main()
+# Guarded: tests/web/test_web_federation.py imports the helpers above.
+if __name__ == "__main__":
+    main()
