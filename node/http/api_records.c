@@ -325,8 +325,10 @@ struct record_read {
     struct ac_store_record rec;
     struct record_copy copy;
     char etag[AC__ETAG_MAX];
-    struct ac__inclusion inc;
-    struct ac__bundle_parts bundle; /* WANT_BUNDLE */
+    /* Owned; allocated only for the reads that need them (a proof is 4 KiB,
+     * and most reads are of a record's bytes). */
+    struct ac__inclusion *inc;      /* WANT_INCLUSION */
+    struct ac__bundle_parts *bundle; /* WANT_BUNDLE */
     int tries;                      /* WANT_BUNDLE: reads so far */
 };
 
@@ -364,17 +366,17 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
             record_etag(&r->rec, r->etag);
     }
     if (!err && r->want == WANT_INCLUSION) {
-        r->inc.index = r->rec.log_index;
-        r->inc.size = r->log_size;
+        r->inc->index = r->rec.log_index;
+        r->inc->size = r->log_size;
         /* Issued after the request came: the log holds it in this
          * connection's snapshot, which the loop's tree head will reach. */
-        if (r->inc.index >= r->inc.size)
-            err = ac_store_log_size(st, &r->inc.size);
+        if (r->inc->index >= r->inc->size)
+            err = ac_store_log_size(st, &r->inc->size);
         if (!err)
-            err = ac__inclusion_compute(st, &r->inc);
+            err = ac__inclusion_compute(st, r->inc);
     }
     if (!err && r->want == WANT_BUNDLE)
-        err = ac__bundle_read(st, r->id, &r->bundle);
+        err = ac__bundle_read(st, r->id, r->bundle);
     r->err = err;
 }
 
@@ -386,11 +388,11 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
 static int finish_bundle(struct record_read *r)
 {
     struct ac_buf out = AC_BUF_INIT;
-    int err = r->err ? r->err : ac__bundle_finish(r->n, r->id, &r->bundle, &out);
+    int err = r->err ? r->err : ac__bundle_finish(r->n, r->id, r->bundle, &out);
     if (err == AC_EAGAIN && ++r->tries < 3) {
         ac_buf_release(&out);
-        ac__bundle_parts_release(&r->bundle);
-        ac__bundle_parts_init(&r->bundle, r->n->records->tree.size);
+        ac__bundle_parts_release(r->bundle);
+        ac__bundle_parts_init(r->bundle, r->n->records->tree.size);
         r->err = 0;
         ac__read_submit(r->n, &r->job);
         return 1;
@@ -436,7 +438,7 @@ static void record_done(struct ac__read_job *job, int status)
     } else if (r->want == WANT_JSON) {
         respond_summary(x, n, &r->rec, &r->copy.cose, what);
     } else if (r->want == WANT_INCLUSION) {
-        ac__inclusion_respond(x, &r->inc);
+        ac__inclusion_respond(x, r->inc);
     } else if (r->want == WANT_OB3) {
         ac__respond_ob3_credential(x, n, r->id);
     } else if (finish_bundle(r)) {
@@ -444,7 +446,10 @@ static void record_done(struct ac__read_job *job, int status)
     }
     ac_reason_release(&r->why);
     ac_buf_release(&r->copy.cose);
-    ac__bundle_parts_release(&r->bundle);
+    if (r->bundle)
+        ac__bundle_parts_release(r->bundle);
+    free(r->bundle);
+    free(r->inc);
     free(r);
 }
 
@@ -476,7 +481,15 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
     r->why = (struct ac_reason)AC_REASON_INIT;
     r->copy.cose = (struct ac_buf)AC_BUF_INIT;
     r->log_size = n->records->tree.size;
-    ac__bundle_parts_init(&r->bundle, r->log_size);
+    if (want == WANT_INCLUSION)
+        r->inc = malloc(sizeof *r->inc);
+    if (want == WANT_BUNDLE && (r->bundle = malloc(sizeof *r->bundle)))
+        ac__bundle_parts_init(r->bundle, r->log_size);
+    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle)) {
+        free(r);
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
+    }
     if (by) {
         r->by = *by;
     } else {

@@ -10,8 +10,9 @@
 # Record reads (GET /v1/credentials/{id}, an admin token) are measured for two
 # sets of random ids, each against nghttpd: HOT ids (default 1,000: they fit
 # the node's record cache, so after the first pass every read is answered
-# from memory on the loop) and COLD ids (default 20,000, five times the
-# cache's 4,096 slots: most reads miss and go to a reader thread and SQLite).
+# from memory on the loop) and COLD ids (default 100,000, three times the
+# cache's 32,768 slots, each read once per round: most reads miss and go to a
+# reader thread and SQLite).
 # nghttpd serves each record's bytes, exported from the database, as a file.
 # ROUNDS rounds alternate node and nghttpd; medians are compared. When taskset
 # and two CPUs exist, each server runs on CPU 1 and h2load on CPU 0. Besides
@@ -33,7 +34,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
 N="${2:-1000000}"
-READS="${READS:-100000}" C="${C:-4}" M="${M:-8}" HOT="${HOT:-1000}" COLD="${COLD:-20000}"
+READS="${READS:-100000}" C="${C:-4}" M="${M:-8}" HOT="${HOT:-1000}" COLD="${COLD:-100000}"
 ROUNDS="${ROUNDS:-3}" D="${D:-5}"
 NODE="$BUILD/node/accord-node"
 FILL="$BUILD/tests/bench_fill"
