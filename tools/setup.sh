@@ -12,6 +12,9 @@ shift || true
 DEBS=(build-essential cmake pkg-config
       libuv1-dev libsodium-dev libnghttp2-dev libsqlite3-dev libcbor-dev libssl-dev
       libjansson-dev zlib1g-dev libcurl4-openssl-dev libqrencode-dev libcmocka-dev
+      # The PostgreSQL engine (libpq) and the throwaway servers its tests start
+      # (tests/lib/pgserver.py runs postgresql-15's initdb and postgres).
+      libpq-dev postgresql-15
       # Tests: independent HTTP/2 clients and servers, Python libraries nobody
       # here wrote, clang for the sanitizer and fuzz builds, npm for jose/COSE.
       clang libclang-rt-14-dev curl nghttp2-client nghttp2-server openssl sqlite3

@@ -6,7 +6,7 @@ document.getElementById("welcome").textContent = "Welcome, " + user.display_name
 const pages = {earner: ["teacher.html", "Teacher: catalog, submissions, appeals, credentials and share links"],
   reviewer: ["reviewer.html", "Reviewer: applying, training, certification, invitations, reviews and my statistics"],
   expert: ["expert.html", "Expert: benchmark scoring and conflicts"],
-  admin: ["issuer.html", "Issuer: users, definitions, flags, analytics, records and keys"],
+  admin: ["issuer.html", "Issuer: users, definitions, flags, analytics, records, keys, peers, lending and ledger"],
   recognizer: ["recognizer.html", "Recognizer: verify a presented credential, totals, policies and approvals"]};
 const list = document.getElementById("roles");
 for (const r of user.roles)

@@ -1,6 +1,6 @@
 /* internal.h - what core/store files share and nothing outside may use: the
- * SQLite handle behind struct ac_store, cached statements, transactions, and the
- * numbered migration list.
+ * connection behind struct ac_store (the storage seam, db.h), cached
+ * statements, transactions, and the numbered migration list.
  *
  * How to add storage for a new entity:
  *   1. Append a migration to core/store/migrations.c (next number; never edit
@@ -16,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "accord/store/sync.h"
+#include "db.h"
 
 struct ac_store;
 
@@ -33,7 +32,7 @@ extern const struct ac__migration ac__migrations[];
 extern const size_t ac__nmigrations;
 
 /* Returns the connection (borrowed; valid until ac_store_close()). */
-sqlite3 *ac__store_db(struct ac_store *st);
+struct ac_db *ac__store_db(struct ac_store *st);
 
 /* ---- durability off the loop (store_sync.c) ---- */
 struct ac__store_sync;
@@ -47,9 +46,9 @@ struct ac__store_sync;
  * whose commits up to |committed| are durable, and returns 0, AC_EINVAL,
  * AC_EIO, AC_EDB or AC_ENOMEM; ac__store_sync_close() makes every noted
  * commit durable, joins and frees it and returns |db| to synchronous=FULL. */
-int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
+int ac__store_sync_open(struct ac_db *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
                         struct ac__store_sync **out);
-void ac__store_sync_close(struct ac__store_sync *s, sqlite3 *db);
+void ac__store_sync_close(struct ac__store_sync *s, struct ac_db *db);
 int ac__store_sync_error(const struct ac__store_sync *s);
 uint64_t ac__store_sync_fsyncs(const struct ac__store_sync *s);
 uint64_t ac__store_sync_checkpoints(const struct ac__store_sync *s);
@@ -66,17 +65,24 @@ int ac__store_sync_take_tail(struct ac__store_sync *s);
 /* Returns the highest commit number the storage thread has fsynced. */
 uint64_t ac__store_sync_durable(const struct ac__store_sync *s);
 
-/* Sets |*out| to the prepared statement for |sql|, preparing it on first use
- * and caching it for the life of the store. The statement comes back reset
- * with its bindings cleared; the caller steps it and must not finalise it.
- * Returns 0 or AC_EDB (bad SQL; logged). */
-int ac__store_stmt(struct ac_store *st, const char *sql, sqlite3_stmt **out);
+/* Sets |*out| to the prepared statement for |sql| (parameters $1..$n),
+ * preparing it on first use and caching it for the life of the store
+ * (ac_db_prepare). The statement comes back reset with its bindings cleared;
+ * the caller steps it and must not finalise it. Returns 0, AC_EDB (bad SQL;
+ * logged), AC_EIO or AC_ENOMEM. */
+int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out);
 
-/* BEGIN IMMEDIATE, so a writer takes the write lock up front and never fails
- * half-way on a lock upgrade. Returns 0, AC_EIO or AC_EDB. */
+/* Returns |sqlite| or |postgresql|, whichever the store's engine runs: for
+ * the few statements the two dialects cannot share, written side by side. */
+const char *ac__store_sql(struct ac_store *st, const char *sqlite, const char *postgresql);
+
+/* Begins a write transaction (ac_db_begin(AC_DB_TX_WRITE): the write lock
+ * is taken up front), or a savepoint inside an open one. Returns 0, AC_EAGAIN,
+ * AC_EIO or AC_EDB. */
 int ac__store_begin(struct ac_store *st);
 
-/* COMMIT; on failure the transaction is rolled back. Returns 0, AC_EIO or AC_EDB. */
+/* COMMIT; on failure the transaction is rolled back. Returns 0, AC_EAGAIN,
+ * AC_EUNKNOWN, AC_EIO or AC_EDB. */
 int ac__store_commit(struct ac_store *st);
 
 /* ROLLBACK; safe to call when no transaction is open. */
@@ -87,38 +93,45 @@ void ac__store_rollback(struct ac_store *st);
  * non-zero, else the commit's result (0, AC_EIO or AC_EDB). */
 int ac__store_end(struct ac_store *st, int err);
 
-/* Translates an SQLite result code: SQLITE_IOERR*, SQLITE_FULL, SQLITE_CANTOPEN
- * -> AC_EIO; SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY -> AC_EEXIST;
- * SQLITE_CONSTRAINT_FOREIGNKEY -> AC_ENOENT; SQLITE_NOMEM -> AC_ENOMEM;
- * anything else -> AC_EDB (logged with SQLite's message). */
-int ac__store_error(struct ac_store *st, int rc);
+/* The error in a result |rc| of ac_db_step(): 0 for a row or done, else
+ * |rc| (already one of db.h's AC_E* codes, logged by the engine). */
+static inline int ac__store_error(struct ac_store *st, int rc)
+{
+    (void)st;
+    return rc < 0 ? rc : 0;
+}
 
 /* ---- helpers for core/store_*.c (core/store_util.c) ---- */
 
 /* Steps the write statement |s| to completion and resets it.
- * Returns 0 or the translated error (see ac__store_error). */
-int ac__store_done(struct ac_store *st, sqlite3_stmt *s);
+ * Returns 0 or the error of ac_db_step(). */
+int ac__store_done(struct ac_store *st, struct ac_db_stmt *s);
+
+/* Steps the INSERT ... RETURNING id statement |s| for its one row, sets
+ * |*id| to column 0 and resets |s|. Returns 0, AC_ENOENT when no row came
+ * back (ON CONFLICT DO NOTHING skipped it) or the error of ac_db_step(). */
+int ac__store_insert_id(struct ac_store *st, struct ac_db_stmt *s, int64_t *id);
 
 /* Copies |src| (NULL reads as "") into |dst| of |size| bytes, truncated to
  * fit and always NUL-terminated; |size| must be at least 1. */
-void ac__text_copy(char *dst, size_t size, const unsigned char *src);
+void ac__text_copy(char *dst, size_t size, const char *src);
 
 /* Returns a malloc'd copy of |src| ("" for NULL), or NULL when out of memory. */
-char *ac__text_dup(const unsigned char *src);
+char *ac__text_dup(const char *src);
 
 /* Copies text column |col| of |s| into |dst| of |size| bytes, truncated;
  * NULL reads as "". */
-void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
+void ac__col_copy(char *dst, size_t size, struct ac_db_stmt *s, int col);
 
 /* Reads a user from the six columns id, name, display_name, roles,
  * created_ms, disabled_ms of |s| starting at |col| (store_user.c), for any
  * query that joins users. */
 struct ac_user;
-void ac__store_read_user(sqlite3_stmt *s, int col, struct ac_user *u);
+void ac__store_read_user(struct ac_db_stmt *s, int col, struct ac_user *u);
 
 /* Returns a malloc'd copy of text column |col| of |s| ("" for NULL), or NULL
  * when out of memory. */
-char *ac__col_dup(sqlite3_stmt *s, int col);
+char *ac__col_dup(struct ac_db_stmt *s, int col);
 
 /* ---- reading result rows (core/store_rows.c) ----
  * The loops every store_*.c list and lookup would otherwise repeat: step the
@@ -132,7 +145,7 @@ char *ac__col_dup(sqlite3_stmt *s, int col);
  * a successfully read element owns; NULL when elements own nothing. */
 struct ac__row_type {
     size_t size;
-    int (*read)(struct ac_store *st, sqlite3_stmt *s, void *elem);
+    int (*read)(struct ac_store *st, struct ac_db_stmt *s, void *elem);
     void (*release)(void *elem);
 };
 
@@ -141,32 +154,33 @@ extern const struct ac__row_type ac__int64_rows;
 
 /* Steps the bound statement |s| once and reads the row into |out|, then
  * resets |s|. Returns 0, AC_ENOENT when there is no row, the reader's error,
- * or the translated SQLite error (see ac__store_error). On error |out| owns
+ * or the error of ac_db_step() . On error |out| owns
  * nothing. */
-int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out);
+int ac__store_one(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
+                  void *out);
 
 /* Steps the bound statement |s| to the end, reading every row into a new
  * malloc'd array, then resets |s|. On success sets |*out| (caller frees each
  * element with type->release, then the array with free(); NULL when there are
  * no rows) and |*n|. Returns 0, AC_ENOMEM, the reader's error or the
- * translated SQLite error; on error every row read so far is released and
+ * error of ac_db_step(); on error every row read so far is released and
  * |*out|, |*n| are untouched. */
-int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
+int ac__store_collect(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
                       void **out, size_t *n);
 
 /* Steps the bound statement |s| for the one row an aggregate query (COUNT,
  * EXISTS) always yields, sets |*out| to column 0 as an integer, and resets |s|.
- * Returns 0 or the translated SQLite error (no row at all is AC_EDB, as for
+ * Returns 0 or the error of ac_db_step() (no row at all is AC_EDB, as for
  * any step that is neither a row nor done); |*out| is set only on success. */
-int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out);
+int ac__store_int64(struct ac_store *st, struct ac_db_stmt *s, int64_t *out);
 
 /* Like ac__store_collect, into the caller's array |out| of |max| elements:
  * reads at most |max| rows (the statement is not stepped past the |max|th, so
  * a LIMIT is the caller's business) and sets |*n| on success. Returns 0, the
- * reader's error or the translated SQLite error; on error the rows read so
+ * reader's error or the error of ac_db_step(); on error the rows read so
  * far are released and |*n| is untouched. */
-int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out,
-                   size_t max, size_t *n);
+int ac__store_fill(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
+                   void *out, size_t max, size_t *n);
 
 /* Inserts one signed checkpoint row inside the caller's open transaction
  * (store_log.c; used by the issuing transaction in store_record.c).

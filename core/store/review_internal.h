@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include <sqlite3.h>
+#include "db.h"
 
 #include "internal.h"
 
@@ -15,6 +15,6 @@
 int ac__review_in_tx(struct ac_store *st);
 
 /* Like ac__store_done (internal.h), and AC_ENOENT when no row changed. */
-int ac__review_step_changed(struct ac_store *st, sqlite3_stmt *s);
+int ac__review_step_changed(struct ac_store *st, struct ac_db_stmt *s);
 
 #endif

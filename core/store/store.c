@@ -1,5 +1,7 @@
-/* store.c - opening the SQLite database, pragmas, migrations, the prepared
- * statement cache and transactions that every core/store_*.c file builds on. */
+/* store.c - opening the database through the storage seam (db.h), the
+ * SQLite-only setup (pragmas, the WAL hook and checkpoints, the storage
+ * thread of sync.h), migrations, and the nested transactions every
+ * core/store_*.c file builds on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -9,26 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "accord/store/sync.h"
+#include "db_sqlite.h"
 #include "internal.h"
 
-struct stmt_slot {
-    const char *sql; /* borrowed: statement texts are string literals in core/ */
-    uint64_t hash;
-    sqlite3_stmt *stmt; /* owned */
-};
-
 struct ac_store {
-    sqlite3 *db;
-    struct stmt_slot *slots; /* open addressing; cap is a power of two */
-    size_t nslots, cap;
-    int depth; /* open transactions: 1 = BEGIN IMMEDIATE, more = savepoints inside it */
+    struct ac_db *db; /* owned; its statement cache serves ac__store_stmt() */
+    int depth;        /* open transactions: 1 = a write transaction, more = savepoints inside it */
     /* Commits of this connection that reached the WAL, counted by on_wal()
      * on the loop thread; atomic because the storage thread reads it. */
     _Atomic uint64_t commits;
@@ -44,39 +37,14 @@ struct ac_store {
  * operator's sqlite3 shell) before giving up with SQLITE_BUSY. */
 #define BUSY_TIMEOUT_MS 5000
 
-int ac__store_error(struct ac_store *st, int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_DONE:
-    case SQLITE_ROW:
-        return 0;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-        ac_log_error("store", "I/O error: %s",
-                     st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-        return AC_EIO;
-    case SQLITE_NOMEM:
-        return AC_ENOMEM;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return AC_EEXIST;
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-            return AC_ENOENT;
-        break;
-    default:
-        break;
-    }
-    ac_log_error("store", "database error %d: %s", rc,
-                 st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-    return AC_EDB;
-}
-
-sqlite3 *ac__store_db(struct ac_store *st)
+struct ac_db *ac__store_db(struct ac_store *st)
 {
     return st->db;
+}
+
+const char *ac__store_sql(struct ac_store *st, const char *sqlite, const char *postgresql)
+{
+    return ac_db_engine(st->db) == AC_DB_POSTGRESQL ? postgresql : sqlite;
 }
 
 int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
@@ -155,75 +123,9 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
-static uint64_t fnv1a(const char *s)
+int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
-static int cache_grow(struct ac_store *st)
-{
-    size_t cap = st->cap ? st->cap * 2 : 64;
-    struct stmt_slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return AC_ENOMEM;
-    for (size_t i = 0; i < st->cap; i++) {
-        if (!st->slots[i].sql)
-            continue;
-        size_t j = st->slots[i].hash & (cap - 1);
-        while (slots[j].sql)
-            j = (j + 1) & (cap - 1);
-        slots[j] = st->slots[i];
-    }
-    free(st->slots);
-    st->slots = slots;
-    st->cap = cap;
-    return 0;
-}
-
-int ac__store_stmt(struct ac_store *st, const char *sql, sqlite3_stmt **out)
-{
-    /* Keep the load factor under one half so probe chains stay short. */
-    if ((st->nslots + 1) * 2 > st->cap) {
-        int err = cache_grow(st);
-        if (err)
-            return err;
-    }
-    uint64_t h = fnv1a(sql);
-    size_t j = h & (st->cap - 1);
-    while (st->slots[j].sql) {
-        if (st->slots[j].hash == h && strcmp(st->slots[j].sql, sql) == 0) {
-            sqlite3_stmt *s = st->slots[j].stmt;
-            sqlite3_reset(s);
-            sqlite3_clear_bindings(s);
-            *out = s;
-            return 0;
-        }
-        j = (j + 1) & (st->cap - 1);
-    }
-    sqlite3_stmt *s;
-    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-    if (rc != SQLITE_OK)
-        return ac__store_error(st, rc);
-    st->slots[j] = (struct stmt_slot){sql, h, s};
-    st->nslots++;
-    *out = s;
-    return 0;
-}
-
-static int exec(struct ac_store *st, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        ac_log_error("store", "\"%.60s\" failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        int err = ac__store_error(NULL, rc);
-        return err ? err : AC_EDB;
-    }
-    return 0;
+    return ac_db_prepare(st->db, sql, out);
 }
 
 /* Transactions nest: the outermost is a real BEGIN IMMEDIATE, inner ones are
@@ -233,11 +135,11 @@ int ac__store_begin(struct ac_store *st)
 {
     int err;
     if (st->depth == 0) {
-        err = exec(st, "BEGIN IMMEDIATE");
+        err = ac_db_begin(st->db, AC_DB_TX_WRITE);
     } else {
         char sql[32];
         snprintf(sql, sizeof sql, "SAVEPOINT ac_%d", st->depth);
-        err = exec(st, sql);
+        err = ac_db_exec(st->db, sql);
     }
     if (!err)
         st->depth++;
@@ -250,15 +152,16 @@ int ac__store_commit(struct ac_store *st)
         return AC_EBUG;
     int err;
     if (st->depth == 1) {
-        err = exec(st, "COMMIT");
+        /* ac_db_commit rolls back itself when it fails. */
+        err = ac_db_commit(st->db);
         if (err) {
-            ac__store_rollback(st);
+            st->depth = 0;
             return err;
         }
     } else {
         char sql[32];
         snprintf(sql, sizeof sql, "RELEASE ac_%d", st->depth - 1);
-        err = exec(st, sql);
+        err = ac_db_exec(st->db, sql);
         if (err) {
             ac__store_rollback(st);
             return err;
@@ -273,13 +176,12 @@ void ac__store_rollback(struct ac_store *st)
     if (st->depth > 1) {
         char sql[64];
         snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1, st->depth - 1);
-        sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+        ac_db_exec(st->db, sql);
         st->depth--;
         return;
     }
     st->depth = 0;
-    if (!sqlite3_get_autocommit(st->db))
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    ac_db_rollback(st->db);
 }
 
 int ac_store_tx_begin(struct ac_store *st)
@@ -304,29 +206,29 @@ int ac_store_schema_latest(void)
 
 int ac_store_schema_version(struct ac_store *st, int *version)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &s);
     if (err)
         return err;
-    if (sqlite3_step(s) != SQLITE_ROW)
-        return ac__store_error(st, sqlite3_errcode(st->db));
-    *version = sqlite3_column_int(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    int64_t v = 0;
+    err = ac__store_int64(st, s, &v);
+    if (!err)
+        *version = (int)v;
+    return err;
 }
 
 int ac_store_size(struct ac_store *st, int64_t *bytes)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", &s);
+        st,
+        ac__store_sql(st,
+                      "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                      "SELECT pg_database_size(current_database())"),
+        &s);
     if (err)
         return err;
-    if (sqlite3_step(s) != SQLITE_ROW)
-        return ac__store_error(st, sqlite3_errcode(st->db));
-    *bytes = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return 0;
+    return ac__store_int64(st, s, bytes);
 }
 
 static int apply_one(struct ac_store *st, const struct ac__migration *m)
@@ -334,26 +236,26 @@ static int apply_one(struct ac_store *st, const struct ac__migration *m)
     int err = ac__store_begin(st);
     if (err)
         return err;
-    err = exec(st, m->sql);
-    sqlite3_stmt *s = NULL;
+    err = ac_db_exec(st->db, m->sql);
+    struct ac_db_stmt *s = NULL;
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO schema_migrations(version, description, applied_ms)"
-                             " VALUES (?1, ?2, ?3)",
+                             " VALUES ($1, $2, $3)",
                              &s);
     if (!err) {
-        sqlite3_bind_int(s, 1, m->version);
-        sqlite3_bind_text(s, 2, m->description, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, ac_clock_now_ms());
-        int rc = sqlite3_step(s);
-        err = rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
-        sqlite3_reset(s);
+        ac_db_bind_int64(s, 1, m->version);
+        ac_db_bind_text(s, 2, m->description, -1);
+        ac_db_bind_int64(s, 3, ac_clock_now_ms());
+        int rc = ac_db_step(s);
+        ac_db_reset(s);
+        err = ac__store_error(st, rc);
     }
     /* user_version mirrors the schema for operators inspecting the file. */
-    if (!err) {
+    if (!err && ac_db_engine(st->db) == AC_DB_SQLITE) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", m->version);
-        err = exec(st, sql);
+        err = ac_db_exec(st->db, sql);
     }
     if (!err)
         err = ac__store_commit(st);
@@ -367,10 +269,10 @@ static int apply_one(struct ac_store *st, const struct ac__migration *m)
 
 static int migrate(struct ac_store *st, const char *path)
 {
-    int err = exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                       " version INTEGER PRIMARY KEY,"
-                       " description TEXT NOT NULL,"
-                       " applied_ms INTEGER NOT NULL)");
+    int err = ac_db_exec(st->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " version INTEGER PRIMARY KEY,"
+                                 " description TEXT NOT NULL,"
+                                 " applied_ms BIGINT NOT NULL)");
     if (err)
         return err;
     int have = 0;
@@ -412,26 +314,21 @@ int ac_store_open(const char *path, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int rc = sqlite3_open_v2(
-        path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        ac_log_error("store", "%s: cannot open: %s", path,
-                     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    int err = ac_db_open(AC_DB_SQLITE, path, &st->db);
+    if (err) {
         ac_store_close(st);
-        return rc == SQLITE_NOMEM ? AC_ENOMEM : AC_EIO;
+        return err;
     }
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3 *h = ac__db_sqlite_handle(st->db);
+    sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
     /* WAL with synchronous=FULL: a commit is on disk before it returns, so an
      * acknowledged write survives kill -9 and power loss. ac_store_sync_start()
      * (store_sync.c) moves the fsync to a storage thread instead. */
-    int err = exec(st, "PRAGMA journal_mode = WAL");
+    err = ac_db_exec(st->db, "PRAGMA journal_mode = WAL");
     if (!err)
-        err = exec(st, "PRAGMA synchronous = FULL");
+        err = ac_db_exec(st->db, "PRAGMA synchronous = FULL");
     if (!err)
-        err = exec(st, "PRAGMA foreign_keys = ON");
-    if (!err)
-        sqlite3_wal_hook(st->db, on_wal, st);
+        sqlite3_wal_hook(h, on_wal, st);
     if (!err)
         err = migrate(st, path);
     if (err) {
@@ -448,16 +345,12 @@ void ac_store_close(struct ac_store *st)
         return;
     /* Every commit made durable (and reported) before the WAL is folded back. */
     ac_store_sync_stop(st);
-    for (size_t i = 0; i < st->cap; i++)
-        if (st->slots[i].stmt)
-            sqlite3_finalize(st->slots[i].stmt);
-    free(st->slots);
-    if (st->db && !st->readonly) {
-        /* Fold the WAL back so the database file alone is complete. */
-        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    }
-    if (st->db && sqlite3_close(st->db) != SQLITE_OK)
-        ac_log_error("store", "close: %s", sqlite3_errmsg(st->db));
+    sqlite3 *h = ac__db_sqlite_handle(st->db);
+    /* Fold the WAL back so the database file alone is complete; a reader's
+     * connection leaves the WAL to the writer. */
+    if (h && !st->readonly)
+        sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    ac_db_close(st->db);
     free(st);
 }
 
@@ -465,27 +358,30 @@ int ac_store_open_readonly(const char *path, struct ac_store **out)
 {
     if (strcmp(path, ":memory:") == 0)
         return AC_EINVAL;
+    /* ac_db_open() creates a missing file: a reader must find its writer's. */
+    if (access(path, R_OK | W_OK) != 0) {
+        ac_log_error("store", "%s: cannot open for reading: %s", path, strerror(errno));
+        return AC_EIO;
+    }
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
     st->readonly = 1;
-    /* Read-write without CREATE, then query_only: a connection opened with
-     * SQLITE_OPEN_READONLY fails in WAL mode whenever it would have to build
-     * the -shm index itself, while query_only refuses every statement that
-     * writes all the same. */
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        ac_log_error("store", "%s: cannot open for reading: %s", path,
-                     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    int err = ac_db_open(AC_DB_SQLITE, path, &st->db);
+    if (err) {
         ac_store_close(st);
-        return rc == SQLITE_NOMEM ? AC_ENOMEM : AC_EIO;
+        return err;
     }
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3 *h = ac__db_sqlite_handle(st->db);
+    sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
     /* Closing must not checkpoint: the writer's connection and its storage
      * thread own the WAL (sync.h). */
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    int err = exec(st, "PRAGMA query_only = ON");
+    sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    /* Read-write without a WAL hook, then query_only: a connection opened
+     * with SQLITE_OPEN_READONLY fails in WAL mode whenever it would have to
+     * build the -shm index itself, while query_only refuses every statement
+     * that writes all the same. */
+    err = ac_db_exec(st->db, "PRAGMA query_only = ON");
     int have = 0;
     if (!err)
         err = ac_store_schema_version(st, &have);

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/review/submission.h"
 #include "accord/store/assignment.h"
@@ -14,13 +12,13 @@
 #include "internal.h"
 
 /* Runs a bound single-row, single-integer query. */
-static int one_int(struct ac_store *st, sqlite3_stmt *s, int64_t *out)
+static int one_int(struct ac_store *st, struct ac_db_stmt *s, int64_t *out)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *out = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
@@ -28,92 +26,94 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
 {
     struct ac_analytics_volume v;
     memset(&v, 0, sizeof v);
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* States are the enum values of review/submission.h and store/assignment.h,
      * bound rather than written out. */
     int err = ac__store_stmt(
         st,
-        "SELECT COUNT(*), COALESCE(SUM(state IN (?2, ?3)), 0),"
-        " COALESCE(SUM(state IN (?2, ?3) AND passed), 0), COALESCE(SUM(state = ?4), 0),"
-        " COALESCE(SUM(state = ?5), 0), COALESCE(SUM(state IN (?5, ?6, ?7, ?8, ?4)), 0),"
-        " COALESCE(AVG(CASE WHEN state IN (?2, ?3) THEN decided_ms - created_ms END), 0)"
-        " FROM submissions WHERE credential_id = ?1",
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ($2, $3) THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state IN ($2, $3) AND passed <> 0 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = $4 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN state = $5 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state "
+        "IN ($5, $6, $7, $8, $4) THEN 1 ELSE 0 END), 0),"
+        " COALESCE(AVG(CASE WHEN state IN ($2, $3) THEN decided_ms - created_ms END), 0)"
+        " FROM submissions WHERE credential_id = $1",
         &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, AC_SUB_DECIDED);
-    sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
-    sqlite3_bind_int(s, 4, AC_SUB_ESCALATED);
-    sqlite3_bind_int(s, 5, AC_SUB_FLAGGED);
-    sqlite3_bind_int(s, 6, AC_SUB_RECEIVED);
-    sqlite3_bind_int(s, 7, AC_SUB_QUEUED);
-    sqlite3_bind_int(s, 8, AC_SUB_IN_REVIEW);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        v.submissions = sqlite3_column_int64(s, 0);
-        v.decided = sqlite3_column_int64(s, 1);
-        v.passed = sqlite3_column_int64(s, 2);
-        v.escalated = sqlite3_column_int64(s, 3);
-        v.flagged = sqlite3_column_int64(s, 4);
-        v.backlog = sqlite3_column_int64(s, 5);
-        v.mean_decision_ms = sqlite3_column_double(s, 6);
+    ac_db_bind_text(s, 1, def_id, -1);
+    ac_db_bind_int64(s, 2, AC_SUB_DECIDED);
+    ac_db_bind_int64(s, 3, AC_SUB_NOTIFIED);
+    ac_db_bind_int64(s, 4, AC_SUB_ESCALATED);
+    ac_db_bind_int64(s, 5, AC_SUB_FLAGGED);
+    ac_db_bind_int64(s, 6, AC_SUB_RECEIVED);
+    ac_db_bind_int64(s, 7, AC_SUB_QUEUED);
+    ac_db_bind_int64(s, 8, AC_SUB_IN_REVIEW);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
+        v.submissions = ac_db_col_int64(s, 0);
+        v.decided = ac_db_col_int64(s, 1);
+        v.passed = ac_db_col_int64(s, 2);
+        v.escalated = ac_db_col_int64(s, 3);
+        v.flagged = ac_db_col_int64(s, 4);
+        v.backlog = ac_db_col_int64(s, 5);
+        v.mean_decision_ms = ac_db_col_double(s, 6);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW)
+    ac_db_reset(s);
+    if (rc != AC_DB_ROW)
         return ac__store_error(st, rc);
     if (v.decided > 0) {
         /* The median: the middle value, or the mean of the two middle values
          * when the count is even (so 2, 2, 4, 4 days give 3, not 2). */
         err = ac__store_stmt(st,
                              "SELECT AVG(d) FROM (SELECT decided_ms - created_ms AS d"
-                             " FROM submissions WHERE credential_id = ?1 AND state IN (?2, ?3)"
-                             " ORDER BY 1 LIMIT 2 - ?4 % 2 OFFSET (?4 - 1) / 2)",
+                             " FROM submissions WHERE credential_id = $1 AND state IN ($2, $3)"
+                             " ORDER BY 1 LIMIT 2 - $4 % 2 OFFSET ($4 - 1) / 2)",
                              &s);
         if (err)
             return err;
-        sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 2, AC_SUB_DECIDED);
-        sqlite3_bind_int(s, 3, AC_SUB_NOTIFIED);
-        sqlite3_bind_int64(s, 4, v.decided);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW)
-            v.median_decision_ms = (int64_t)llround(sqlite3_column_double(s, 0));
-        sqlite3_reset(s);
-        if (rc != SQLITE_ROW)
+        ac_db_bind_text(s, 1, def_id, -1);
+        ac_db_bind_int64(s, 2, AC_SUB_DECIDED);
+        ac_db_bind_int64(s, 3, AC_SUB_NOTIFIED);
+        ac_db_bind_int64(s, 4, v.decided);
+        rc = ac_db_step(s);
+        if (rc == AC_DB_ROW)
+            v.median_decision_ms = (int64_t)llround(ac_db_col_double(s, 0));
+        ac_db_reset(s);
+        if (rc != AC_DB_ROW)
             return ac__store_error(st, rc);
     }
     err = ac__store_stmt(st,
                          "SELECT COUNT(DISTINCT r.user_id) FROM reviewer_certs r"
                          " JOIN credentials c ON c.id = r.credential_id"
-                         " WHERE c.def_id = ?1 AND r.state = 'certified'",
+                         " WHERE c.def_id = $1 AND r.state = 'certified'",
                          &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, def_id, -1);
     if ((err = one_int(st, s, &v.certified_reviewers)) != 0)
         return err;
     err = ac__store_stmt(st,
                          "SELECT COUNT(DISTINCT r.user_id) FROM reviewer_certs r"
                          " JOIN credentials c ON c.id = r.credential_id"
                          " JOIN remote_reviewers rr ON rr.user_id = r.user_id"
-                         " WHERE c.def_id = ?1 AND r.state = 'certified'",
+                         " WHERE c.def_id = $1 AND r.state = 'certified'",
                          &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, def_id, -1);
     if ((err = one_int(st, s, &v.borrowed_reviewers)) != 0)
         return err;
     err = ac__store_stmt(st,
-                         "SELECT COUNT(*) FROM assignments WHERE credential_id = ?1"
-                         " AND state IN (?2, ?3, ?4)",
+                         "SELECT COUNT(*) FROM assignments WHERE credential_id = $1"
+                         " AND state IN ($2, $3, $4)",
                          &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, AC_ASG_PENDING);
-    sqlite3_bind_int(s, 3, AC_ASG_INVITED);
-    sqlite3_bind_int(s, 4, AC_ASG_ACCEPTED);
+    ac_db_bind_text(s, 1, def_id, -1);
+    ac_db_bind_int64(s, 2, AC_ASG_PENDING);
+    ac_db_bind_int64(s, 3, AC_ASG_INVITED);
+    ac_db_bind_int64(s, 4, AC_ASG_ACCEPTED);
     if ((err = one_int(st, s, &v.open_assignments)) != 0)
         return err;
     *out = v;
@@ -122,18 +122,18 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
 
 /* Reads every row of the bound |s| into a growing heap array of |size|-byte
  * elements filled by |read|. */
-static int read_all(struct ac_store *st, sqlite3_stmt *s, size_t size,
-                    void (*read)(sqlite3_stmt *, void *), void **out, size_t *n)
+static int read_all(struct ac_store *st, struct ac_db_stmt *s, size_t size,
+                    void (*read)(struct ac_db_stmt *, void *), void **out, size_t *n)
 {
     char *arr = NULL;
     size_t len = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
         if (len == cap) {
             size_t ncap = cap ? cap * 2 : 64;
             char *grown = realloc(arr, ncap * size);
             if (!grown) {
-                sqlite3_reset(s);
+                ac_db_reset(s);
                 free(arr);
                 return AC_ENOMEM;
             }
@@ -142,8 +142,8 @@ static int read_all(struct ac_store *st, sqlite3_stmt *s, size_t size,
         }
         read(s, arr + len++ * size);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    ac_db_reset(s);
+    if (rc != AC_DB_DONE) {
         free(arr);
         return ac__store_error(st, rc);
     }
@@ -152,39 +152,39 @@ static int read_all(struct ac_store *st, sqlite3_stmt *s, size_t size,
     return 0;
 }
 
-static void read_review(sqlite3_stmt *s, void *out)
+static void read_review(struct ac_db_stmt *s, void *out)
 {
     struct ac_analytics_review *r = out;
-    r->assignment_id = sqlite3_column_int64(s, 0);
-    r->reviewer_id = sqlite3_column_int64(s, 1);
-    r->submission_id = sqlite3_column_int64(s, 2);
-    r->level = sqlite3_column_int(s, 3);
-    r->consensus = sqlite3_column_int(s, 4);
-    r->benchmark = sqlite3_column_int(s, 5);
-    r->scored_ms = sqlite3_column_int64(s, 6);
-    r->decided_ms = sqlite3_column_int64(s, 7);
+    r->assignment_id = ac_db_col_int64(s, 0);
+    r->reviewer_id = ac_db_col_int64(s, 1);
+    r->submission_id = ac_db_col_int64(s, 2);
+    r->level = (int)ac_db_col_int64(s, 3);
+    r->consensus = (int)ac_db_col_int64(s, 4);
+    r->benchmark = (int)ac_db_col_int64(s, 5);
+    r->scored_ms = ac_db_col_int64(s, 6);
+    r->decided_ms = ac_db_col_int64(s, 7);
 }
 
 int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
                                struct ac_analytics_review **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
         st,
         "SELECT a.id, a.reviewer_id, COALESCE(a.submission_id, 0), a.level,"
-        " CASE WHEN s.state IN (?3, ?4) THEN s.level ELSE -1 END,"
+        " CASE WHEN s.state IN ($3, $4) THEN s.level ELSE -1 END,"
         " CASE WHEN a.submission_id IS NULL THEN a.benchmark_level ELSE -1 END, a.scored_ms,"
-        " CASE WHEN s.state IN (?3, ?4) THEN s.decided_ms ELSE 0 END"
+        " CASE WHEN s.state IN ($3, $4) THEN s.decided_ms ELSE 0 END"
         " FROM assignments a LEFT JOIN submissions s ON s.id = a.submission_id"
-        " WHERE a.credential_id = ?1 AND a.state = ?2 AND a.level >= 0"
+        " WHERE a.credential_id = $1 AND a.state = $2 AND a.level >= 0"
         " ORDER BY a.scored_ms, a.id",
         &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, AC_ASG_DONE);
-    sqlite3_bind_int(s, 3, AC_SUB_DECIDED);
-    sqlite3_bind_int(s, 4, AC_SUB_NOTIFIED);
+    ac_db_bind_text(s, 1, def_id, -1);
+    ac_db_bind_int64(s, 2, AC_ASG_DONE);
+    ac_db_bind_int64(s, 3, AC_SUB_DECIDED);
+    ac_db_bind_int64(s, 4, AC_SUB_NOTIFIED);
     void *arr = NULL;
     err = read_all(st, s, sizeof **out, read_review, &arr, n);
     if (!err)
@@ -192,33 +192,35 @@ int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
     return err;
 }
 
-static void read_load(sqlite3_stmt *s, void *out)
+static void read_load(struct ac_db_stmt *s, void *out)
 {
     struct ac_analytics_load *l = out;
-    l->reviewer_id = sqlite3_column_int64(s, 0);
-    l->open = sqlite3_column_int64(s, 1);
-    l->done = sqlite3_column_int64(s, 2);
-    l->declined = sqlite3_column_int64(s, 3);
+    l->reviewer_id = ac_db_col_int64(s, 0);
+    l->open = ac_db_col_int64(s, 1);
+    l->done = ac_db_col_int64(s, 2);
+    l->declined = ac_db_col_int64(s, 3);
 }
 
 int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_analytics_load **out,
                             size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT reviewer_id, SUM(state IN (?2, ?3, ?4)), SUM(state = ?5),"
-                             " SUM(state IN (?6, ?7)) FROM assignments WHERE credential_id = ?1"
+                             "SELECT reviewer_id, SUM(CASE WHEN state IN ($2, $3, $4) THEN 1 ELSE "
+                             "0 END), SUM(CASE WHEN state = $5 THEN 1 ELSE 0 END),"
+                             " SUM(CASE WHEN state IN ($6, $7) THEN 1 ELSE 0 END) FROM assignments "
+                             "WHERE credential_id = $1"
                              " GROUP BY reviewer_id ORDER BY reviewer_id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, AC_ASG_PENDING);
-    sqlite3_bind_int(s, 3, AC_ASG_INVITED);
-    sqlite3_bind_int(s, 4, AC_ASG_ACCEPTED);
-    sqlite3_bind_int(s, 5, AC_ASG_DONE);
-    sqlite3_bind_int(s, 6, AC_ASG_DECLINED);
-    sqlite3_bind_int(s, 7, AC_ASG_EXPIRED);
+    ac_db_bind_text(s, 1, def_id, -1);
+    ac_db_bind_int64(s, 2, AC_ASG_PENDING);
+    ac_db_bind_int64(s, 3, AC_ASG_INVITED);
+    ac_db_bind_int64(s, 4, AC_ASG_ACCEPTED);
+    ac_db_bind_int64(s, 5, AC_ASG_DONE);
+    ac_db_bind_int64(s, 6, AC_ASG_DECLINED);
+    ac_db_bind_int64(s, 7, AC_ASG_EXPIRED);
     void *arr = NULL;
     err = read_all(st, s, sizeof **out, read_load, &arr, n);
     if (!err)

@@ -5,7 +5,7 @@
 
 int ac_store_authgen_get(struct ac_store *st, int64_t *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, "SELECT n FROM auth_generation WHERE id = 1", &s);
     if (err)
         return err;

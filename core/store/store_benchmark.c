@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/benchmark.h"
 #include "internal.h"
@@ -24,41 +22,40 @@ void ac_bench_row_release(struct ac_bench_row *b)
     " i.common_errors, i.resolved_by, i.exposures"
 
 /* Reads the item columns and then its expert scores with a second statement. */
-static int read_item(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_item(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     struct ac_bench_row *b = elem;
     memset(b, 0, sizeof *b);
-    b->id = sqlite3_column_int64(s, 0);
-    b->credential_id = sqlite3_column_int64(s, 1);
+    b->id = ac_db_col_int64(s, 0);
+    b->credential_id = ac_db_col_int64(s, 1);
     ac__col_copy(b->label, sizeof b->label, s, 2);
     b->content = ac__col_dup(s, 3);
-    b->final_level = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 4);
+    b->final_level = ac_db_col_is_null(s, 4) ? -1 : (int)ac_db_col_int64(s, 4);
     b->key_characteristics = ac__col_dup(s, 5);
     b->common_errors = ac__col_dup(s, 6);
-    b->resolved_by = sqlite3_column_int64(s, 7);
-    b->exposures = sqlite3_column_int64(s, 8);
+    b->resolved_by = ac_db_col_int64(s, 7);
+    b->exposures = ac_db_col_int64(s, 8);
     if (!b->content || !b->key_characteristics || !b->common_errors) {
         ac_bench_row_release(b);
         return AC_ENOMEM;
     }
-    sqlite3_stmt *q;
+    struct ac_db_stmt *q;
     int err = ac__store_stmt(
-        st, "SELECT expert_id, level FROM bench_scores WHERE item_id = ?1 ORDER BY expert_id", &q);
+        st, "SELECT expert_id, level FROM bench_scores WHERE item_id = $1 ORDER BY expert_id", &q);
     if (err) {
         ac_bench_row_release(b);
         return err;
     }
-    sqlite3_bind_int64(q, 1, b->id);
+    ac_db_bind_int64(q, 1, b->id);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW && b->n_experts < AC_STORE_BENCH_EXPERTS) {
-        b->experts[b->n_experts] = sqlite3_column_int64(q, 0);
-        b->levels[b->n_experts] =
-            sqlite3_column_type(q, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 1);
+    while ((rc = ac_db_step(q)) == AC_DB_ROW && b->n_experts < AC_STORE_BENCH_EXPERTS) {
+        b->experts[b->n_experts] = ac_db_col_int64(q, 0);
+        b->levels[b->n_experts] = ac_db_col_is_null(q, 1) ? -1 : (int)ac_db_col_int64(q, 1);
         b->n_experts++;
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    if (rc != AC_DB_DONE && rc != AC_DB_ROW)
         err = ac__store_error(st, rc);
-    sqlite3_reset(q);
+    ac_db_reset(q);
     if (err)
         ac_bench_row_release(b);
     return err;
@@ -81,25 +78,25 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t row = 0;
     err = ac__store_stmt(st,
                          "INSERT INTO bench_items(credential_id, label, content, created_ms)"
-                         " VALUES (?1, ?2, ?3, ?4)",
+                         " VALUES ($1, $2, $3, $4) RETURNING id",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_text(s, 2, label, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, content, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now_ms);
-        err = ac__store_done(st, s);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_text(s, 2, label, -1);
+        ac_db_bind_text(s, 3, content, -1);
+        ac_db_bind_int64(s, 4, now_ms);
+        err = ac__store_insert_id(st, s, &row);
     }
-    int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     for (size_t i = 0; !err && i < n; i++) {
         err =
-            ac__store_stmt(st, "INSERT INTO bench_scores(item_id, expert_id) VALUES (?1, ?2)", &s);
+            ac__store_stmt(st, "INSERT INTO bench_scores(item_id, expert_id) VALUES ($1, $2)", &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, row);
-            sqlite3_bind_int64(s, 2, experts[i]);
+            ac_db_bind_int64(s, 1, row);
+            ac_db_bind_int64(s, 2, experts[i]);
             err = ac__store_done(st, s);
         }
     }
@@ -111,31 +108,31 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
 
 int ac_store_bench_get(struct ac_store *st, int64_t item_id, struct ac_bench_row *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, item_id);
+    ac_db_bind_int64(s, 1, item_id);
     return ac__store_one(st, s, &item_rows, out);
 }
 
 int ac_store_bench_list(struct ac_store *st, int64_t credential_id, int64_t expert_id,
                         int64_t after, struct ac_bench_row *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id > ?1"
-                             " AND (?3 = 0 OR i.credential_id = ?3)"
-                             " AND (?2 = 0 OR EXISTS (SELECT 1 FROM bench_scores b"
-                             " WHERE b.item_id = i.id AND b.expert_id = ?2))"
-                             " AND (?2 != 0 OR ?3 != 0) ORDER BY i.id LIMIT ?4",
+                             "SELECT " ITEM_COLUMNS " FROM bench_items i WHERE i.id > $1"
+                             " AND ($3 = 0 OR i.credential_id = $3)"
+                             " AND ($2 = 0 OR EXISTS (SELECT 1 FROM bench_scores b"
+                             " WHERE b.item_id = i.id AND b.expert_id = $2))"
+                             " AND ($2 != 0 OR $3 != 0) ORDER BY i.id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int64(s, 2, expert_id);
-    sqlite3_bind_int64(s, 3, credential_id);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, after);
+    ac_db_bind_int64(s, 2, expert_id);
+    ac_db_bind_int64(s, 3, credential_id);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return ac__store_fill(st, s, &item_rows, out, max, n);
 }
 
@@ -157,17 +154,17 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
         else if (b.levels[me] >= 0)
             err = AC_ECONFLICT;
     }
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "UPDATE bench_scores SET level = ?3, scored_ms = ?4"
-                             " WHERE item_id = ?1 AND expert_id = ?2",
+                             "UPDATE bench_scores SET level = $3, scored_ms = $4"
+                             " WHERE item_id = $1 AND expert_id = $2",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, item_id);
-        sqlite3_bind_int64(s, 2, expert_id);
-        sqlite3_bind_int(s, 3, level);
-        sqlite3_bind_int64(s, 4, now_ms);
+        ac_db_bind_int64(s, 1, item_id);
+        ac_db_bind_int64(s, 2, expert_id);
+        ac_db_bind_int64(s, 3, level);
+        ac_db_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
     /* The last score in settles an item whose experts all agree; a split
@@ -179,13 +176,13 @@ int ac_store_bench_score(struct ac_store *st, int64_t item_id, int64_t expert_id
             agreed &= b.levels[i] == level;
         if (agreed) {
             err = ac__store_stmt(st,
-                                 "UPDATE bench_items SET final_level = ?2, resolved_ms = ?3"
-                                 " WHERE id = ?1",
+                                 "UPDATE bench_items SET final_level = $2, resolved_ms = $3"
+                                 " WHERE id = $1",
                                  &s);
             if (!err) {
-                sqlite3_bind_int64(s, 1, item_id);
-                sqlite3_bind_int(s, 2, level);
-                sqlite3_bind_int64(s, 3, now_ms);
+                ac_db_bind_int64(s, 1, item_id);
+                ac_db_bind_int64(s, 2, level);
+                ac_db_bind_int64(s, 3, now_ms);
                 err = ac__store_done(st, s);
             }
         }
@@ -201,24 +198,24 @@ int ac_store_bench_resolve(struct ac_store *st, int64_t item_id, int level,
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
-                         "UPDATE bench_items SET final_level = ?2,"
-                         " key_characteristics = COALESCE(?3, key_characteristics),"
-                         " common_errors = COALESCE(?4, common_errors),"
-                         " resolved_by = ?5, resolved_ms = ?6 WHERE id = ?1",
+                         "UPDATE bench_items SET final_level = $2,"
+                         " key_characteristics = COALESCE($3, key_characteristics),"
+                         " common_errors = COALESCE($4, common_errors),"
+                         " resolved_by = $5, resolved_ms = $6 WHERE id = $1",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, item_id);
-        sqlite3_bind_int(s, 2, level);
+        ac_db_bind_int64(s, 1, item_id);
+        ac_db_bind_int64(s, 2, level);
         if (key_characteristics)
-            sqlite3_bind_text(s, 3, key_characteristics, -1, SQLITE_STATIC);
+            ac_db_bind_text(s, 3, key_characteristics, -1);
         if (common_errors)
-            sqlite3_bind_text(s, 4, common_errors, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, by);
-        sqlite3_bind_int64(s, 6, now_ms);
+            ac_db_bind_text(s, 4, common_errors, -1);
+        ac_db_bind_int64(s, 5, by);
+        ac_db_bind_int64(s, 6, now_ms);
         err = ac__store_done(st, s);
-        if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        if (!err && ac_db_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
     return ac__store_end(st, err);

@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/certification.h"
 #include "accord/store/credential.h"
@@ -16,19 +14,19 @@ int ac_store_reviewer_cert_attempted(struct ac_store *st, int64_t credential_id,
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
-                         "UPDATE reviewer_certs SET attempts = ?3, next_attempt_ms = ?4,"
-                         " updated_ms = ?5 WHERE credential_id = ?1 AND user_id = ?2",
+                         "UPDATE reviewer_certs SET attempts = $3, next_attempt_ms = $4,"
+                         " updated_ms = $5 WHERE credential_id = $1 AND user_id = $2",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_int64(s, 2, user_id);
-        sqlite3_bind_int64(s, 3, attempts);
-        sqlite3_bind_int64(s, 4, next_attempt_ms);
-        sqlite3_bind_int64(s, 5, now_ms);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_int64(s, 2, user_id);
+        ac_db_bind_int64(s, 3, attempts);
+        ac_db_bind_int64(s, 4, next_attempt_ms);
+        ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
-        if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        if (!err && ac_db_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
     return ac__store_end(st, err);
@@ -47,20 +45,20 @@ void ac_cert_attempt_row_release(struct ac_cert_attempt_row *a)
 #define ATTEMPT_COLUMNS                                                                            \
     "id, credential_id, user_id, items, answers, result, passed, started_ms, finished_ms"
 
-static int read_attempt(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_attempt(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_cert_attempt_row *a = elem;
     memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(s, 0);
-    a->credential_id = sqlite3_column_int64(s, 1);
-    a->user_id = sqlite3_column_int64(s, 2);
+    a->id = ac_db_col_int64(s, 0);
+    a->credential_id = ac_db_col_int64(s, 1);
+    a->user_id = ac_db_col_int64(s, 2);
     a->items = ac__col_dup(s, 3);
     a->answers = ac__col_dup(s, 4);
     a->result = ac__col_dup(s, 5);
-    a->passed = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 6);
-    a->started_ms = sqlite3_column_int64(s, 7);
-    a->finished_ms = sqlite3_column_int64(s, 8);
+    a->passed = ac_db_col_is_null(s, 6) ? -1 : (int)ac_db_col_int64(s, 6);
+    a->started_ms = ac_db_col_int64(s, 7);
+    a->finished_ms = ac_db_col_int64(s, 8);
     if (!a->items || !a->answers || !a->result) {
         ac_cert_attempt_row_release(a);
         return AC_ENOMEM;
@@ -78,18 +76,19 @@ static const struct ac__row_type attempt_rows = {sizeof(struct ac_cert_attempt_r
 
 int ac_store_seen_add(struct ac_store *st, int64_t user_id, int64_t item_id, int64_t now_ms)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_begin(st);
     if (err)
         return err;
     err = ac__store_stmt(st,
-                         "INSERT OR IGNORE INTO reviewer_seen_items(user_id, item_id, seen_ms)"
-                         " VALUES (?1, ?2, ?3)",
+                         "INSERT INTO reviewer_seen_items(user_id, item_id, seen_ms)"
+                         " VALUES ($1, $2, $3)"
+                         " ON CONFLICT DO NOTHING",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, user_id);
-        sqlite3_bind_int64(s, 2, item_id);
-        sqlite3_bind_int64(s, 3, now_ms);
+        ac_db_bind_int64(s, 1, user_id);
+        ac_db_bind_int64(s, 2, item_id);
+        ac_db_bind_int64(s, 3, now_ms);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -102,26 +101,26 @@ int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t row = 0;
     err = ac__store_stmt(st,
                          "INSERT INTO cert_attempts(credential_id, user_id, items, started_ms)"
-                         " VALUES (?1, ?2, ?3, ?4)",
+                         " VALUES ($1, $2, $3, $4) RETURNING id",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_int64(s, 2, user_id);
-        sqlite3_bind_text(s, 3, items, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now_ms);
-        err = ac__store_done(st, s);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_int64(s, 2, user_id);
+        ac_db_bind_text(s, 3, items, -1);
+        ac_db_bind_int64(s, 4, now_ms);
+        err = ac__store_insert_id(st, s, &row);
     }
-    int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     for (size_t i = 0; !err && i < n; i++) {
         err = ac_store_seen_add(st, user_id, item_ids[i], now_ms);
         if (!err)
             err = ac__store_stmt(
-                st, "UPDATE bench_items SET exposures = exposures + 1 WHERE id = ?1", &s);
+                st, "UPDATE bench_items SET exposures = exposures + 1 WHERE id = $1", &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, item_ids[i]);
+            ac_db_bind_int64(s, 1, item_ids[i]);
             err = ac__store_done(st, s);
         }
     }
@@ -133,11 +132,11 @@ int ac_store_cert_attempt_open(struct ac_store *st, int64_t credential_id, int64
 
 int ac_store_cert_attempt_get(struct ac_store *st, int64_t id, struct ac_cert_attempt_row *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " ATTEMPT_COLUMNS " FROM cert_attempts WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " ATTEMPT_COLUMNS " FROM cert_attempts WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return ac__store_one(st, s, &attempt_rows, out);
 }
 
@@ -147,20 +146,20 @@ int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed, co
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
-                         "UPDATE cert_attempts SET passed = ?2, answers = ?3, result = ?4,"
-                         " finished_ms = ?5 WHERE id = ?1 AND passed IS NULL",
+                         "UPDATE cert_attempts SET passed = $2, answers = $3, result = $4,"
+                         " finished_ms = $5 WHERE id = $1 AND passed IS NULL",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int(s, 2, passed ? 1 : 0);
-        sqlite3_bind_text(s, 3, answers, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, result, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, now_ms);
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_int64(s, 2, passed ? 1 : 0);
+        ac_db_bind_text(s, 3, answers, -1);
+        ac_db_bind_text(s, 4, result, -1);
+        ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0) {
+    if (!err && ac_db_changes(ac__store_db(st)) == 0) {
         struct ac_cert_attempt_row a;
         err = ac_store_cert_attempt_get(st, id, &a);
         if (!err) {
@@ -174,32 +173,32 @@ int ac_store_cert_attempt_close(struct ac_store *st, int64_t id, bool passed, co
 int ac_store_cert_attempt_list(struct ac_store *st, int64_t credential_id, int64_t user_id,
                                struct ac_cert_attempt_row *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " ATTEMPT_COLUMNS " FROM cert_attempts"
-                             " WHERE credential_id = ?1 AND user_id = ?2 ORDER BY id LIMIT ?3",
+                             " WHERE credential_id = $1 AND user_id = $2 ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, credential_id);
-    sqlite3_bind_int64(s, 2, user_id);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, credential_id);
+    ac_db_bind_int64(s, 2, user_id);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     return ac__store_fill(st, s, &attempt_rows, out, max, n);
 }
 
 int ac_store_seen_list(struct ac_store *st, int64_t user_id, int64_t credential_id, int64_t **ids,
                        size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT v.item_id FROM reviewer_seen_items v"
                              " JOIN bench_items b ON b.id = v.item_id"
-                             " WHERE v.user_id = ?1 AND b.credential_id = ?2 ORDER BY v.item_id",
+                             " WHERE v.user_id = $1 AND b.credential_id = $2 ORDER BY v.item_id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_int64(s, 2, credential_id);
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_int64(s, 2, credential_id);
     void *arr;
     err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
     if (!err)
@@ -216,17 +215,17 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, 
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
                          "INSERT INTO held_credentials(user_id, def_id, issuer, registered_by,"
-                         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         " created_ms) VALUES ($1, $2, $3, $4, $5)",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, user_id);
-        sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, issuer ? issuer : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, registered_by);
-        sqlite3_bind_int64(s, 5, now_ms);
+        ac_db_bind_int64(s, 1, user_id);
+        ac_db_bind_text(s, 2, def_id, -1);
+        ac_db_bind_text(s, 3, issuer ? issuer : "", -1);
+        ac_db_bind_int64(s, 4, registered_by);
+        ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -234,20 +233,20 @@ int ac_store_held_add(struct ac_store *st, int64_t user_id, const char *def_id, 
 
 int ac_store_held_check(struct ac_store *st, int64_t user_id, const char *def_id, bool *holds)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* A revoked or suspended record (status not 0, "valid") does not count.
      * The earner beside the record says whose it is: its subject is a salted
      * hash that names no account. */
     int err = ac__store_stmt(
         st,
-        "SELECT (SELECT COUNT(*) FROM held_credentials WHERE user_id = ?1 AND def_id = ?2)"
+        "SELECT (SELECT COUNT(*) FROM held_credentials WHERE user_id = $1 AND def_id = $2)"
         " + (SELECT COUNT(*) FROM records r JOIN status_entries e ON e.record_id = r.id"
-        " WHERE r.earner_id = ?1 AND r.definition_id = ?2 AND e.state = 0)",
+        " WHERE r.earner_id = $1 AND r.definition_id = $2 AND e.state = 0)",
         &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_text(s, 2, def_id, -1);
     int64_t count;
     err = ac__store_int64(st, s, &count);
     if (!err)

@@ -1,9 +1,8 @@
 /* store_credential.c - credential definition versions and their lifecycle
  * state: one row per (definition id, version), JSON frozen outside draft. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "accord/base/error.h"
 #include "accord/store/credential.h"
@@ -23,29 +22,29 @@ void ac_credential_release(struct ac_credential *c)
     memset(c, 0, sizeof *c);
 }
 
-static int read_cred(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_cred(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_credential *c = elem;
     memset(c, 0, sizeof *c);
-    c->id = sqlite3_column_int64(s, 0);
+    c->id = ac_db_col_int64(s, 0);
     ac__col_copy(c->def_id, sizeof c->def_id, s, 1);
-    c->version = sqlite3_column_int64(s, 2);
+    c->version = ac_db_col_int64(s, 2);
     ac__col_copy(c->content_hash, sizeof c->content_hash, s, 3);
     enum ac_def_state state = AC_DEF_DRAFT;
-    if (ac_def_state_parse((const char *)sqlite3_column_text(s, 4), &state) != 0)
+    if (ac_def_state_parse(ac_db_col_text(s, 4), &state) != 0)
         return AC_EDB; /* the CHECK constraint makes this unreachable */
     c->state = state;
     c->title = ac__col_dup(s, 5);
     c->definition = ac__col_dup(s, 6);
-    c->created_by = sqlite3_column_int64(s, 7);
-    c->created_ms = sqlite3_column_int64(s, 8);
-    c->updated_ms = sqlite3_column_int64(s, 9);
-    c->activated_ms = sqlite3_column_int64(s, 10);
-    c->activation_override = sqlite3_column_int(s, 11) != 0;
-    c->pilot_round = sqlite3_column_int64(s, 12);
+    c->created_by = ac_db_col_int64(s, 7);
+    c->created_ms = ac_db_col_int64(s, 8);
+    c->updated_ms = ac_db_col_int64(s, 9);
+    c->activated_ms = ac_db_col_int64(s, 10);
+    c->activation_override = (int)ac_db_col_int64(s, 11) != 0;
+    c->pilot_round = ac_db_col_int64(s, 12);
     ac__col_copy(c->pilot_statistic, sizeof c->pilot_statistic, s, 13);
-    c->pilot_threshold = sqlite3_column_double(s, 14);
+    c->pilot_threshold = ac_db_col_double(s, 14);
     if (!c->title || !c->definition) {
         ac_credential_release(c);
         return AC_ENOMEM;
@@ -72,23 +71,23 @@ int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t 
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t row = 0;
     err = ac__store_stmt(st,
                          "INSERT INTO credentials(def_id, version, title, definition,"
                          " content_hash, state, created_by, created_ms, updated_ms)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?7, ?7)",
+                         " VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $7) RETURNING id",
                          &s);
     if (!err) {
-        sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, version);
-        sqlite3_bind_text(s, 3, title, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, definition, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, content_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 6, created_by);
-        sqlite3_bind_int64(s, 7, now_ms);
-        err = ac__store_done(st, s);
+        ac_db_bind_text(s, 1, def_id, -1);
+        ac_db_bind_int64(s, 2, version);
+        ac_db_bind_text(s, 3, title, -1);
+        ac_db_bind_text(s, 4, definition, -1);
+        ac_db_bind_text(s, 5, content_hash, -1);
+        ac_db_bind_int64(s, 6, created_by);
+        ac_db_bind_int64(s, 7, now_ms);
+        err = ac__store_insert_id(st, s, &row);
     }
-    int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     err = ac__store_end(st, err);
     if (!err)
         *id = row;
@@ -97,60 +96,60 @@ int ac_store_credential_create(struct ac_store *st, const char *def_id, int64_t 
 
 int ac_store_credential_get(struct ac_store *st, int64_t id, struct ac_credential *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " CRED_COLUMNS " FROM credentials WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " CRED_COLUMNS " FROM credentials WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return ac__store_one(st, s, &cred_rows, out);
 }
 
 int ac_store_credential_find(struct ac_store *st, const char *def_id, int64_t version,
                              struct ac_credential *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " CRED_COLUMNS " FROM credentials WHERE def_id = ?1"
-                             " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1",
+                             "SELECT " CRED_COLUMNS " FROM credentials WHERE def_id = $1"
+                             " AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, version);
+    ac_db_bind_text(s, 1, def_id, -1);
+    ac_db_bind_int64(s, 2, version);
     return ac__store_one(st, s, &cred_rows, out);
 }
 
 int ac_store_credential_list(struct ac_store *st, int64_t after_id, const char *def_id,
                              struct ac_credential *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " CRED_COLUMNS " FROM credentials WHERE id > ?1"
-                             " AND (?2 IS NULL OR def_id = ?2) ORDER BY id LIMIT ?3",
+                             "SELECT " CRED_COLUMNS " FROM credentials WHERE id > $1"
+                             " AND ($2 IS NULL OR def_id = $2) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after_id);
+    ac_db_bind_int64(s, 1, after_id);
     if (def_id)
-        sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+        ac_db_bind_text(s, 2, def_id, -1);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     return ac__store_fill(st, s, &cred_rows, out, max, n);
 }
 
 /* Reads the state of row |id| inside the caller's transaction. */
 static int state_of(struct ac_store *st, int64_t id, enum ac_def_state *state)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT state FROM credentials WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT state FROM credentials WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = ac_def_state_parse((const char *)sqlite3_column_text(s, 0), state) ? AC_EDB : 0;
+    ac_db_bind_int64(s, 1, id);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        err = ac_def_state_parse(ac_db_col_text(s, 0), state) ? AC_EDB : 0;
     else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
+        err = rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_reset(s);
     return err;
 }
 
@@ -164,18 +163,18 @@ int ac_store_credential_update(struct ac_store *st, int64_t id, const char *titl
     err = state_of(st, id, &state);
     if (!err && state != AC_DEF_DRAFT)
         err = AC_ECONFLICT;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "UPDATE credentials SET title = ?2, definition = ?3,"
-                             " content_hash = ?4, updated_ms = ?5 WHERE id = ?1",
+                             "UPDATE credentials SET title = $2, definition = $3,"
+                             " content_hash = $4, updated_ms = $5 WHERE id = $1",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, title, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, definition, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, content_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, now_ms);
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_text(s, 2, title, -1);
+        ac_db_bind_text(s, 3, definition, -1);
+        ac_db_bind_text(s, 4, content_hash, -1);
+        ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -194,21 +193,21 @@ int ac_store_credential_transition(struct ac_store *st, int64_t id, enum ac_def_
     err = state_of(st, id, &state);
     if (!err && state != from)
         err = AC_ECONFLICT;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(
             st,
-            "UPDATE credentials SET state = ?2, updated_ms = ?3,"
-            " activated_ms = CASE WHEN ?2 = 'active' AND activated_ms = 0 THEN ?3"
+            "UPDATE credentials SET state = $2, updated_ms = $3,"
+            " activated_ms = CASE WHEN $2 = 'active' AND activated_ms = 0 THEN $3"
             " ELSE activated_ms END,"
-            " activation_override = CASE WHEN ?2 = 'active' THEN ?4 ELSE activation_override END"
-            " WHERE id = ?1",
+            " activation_override = CASE WHEN $2 = 'active' THEN $4 ELSE activation_override END"
+            " WHERE id = $1",
             &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, to_name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, now_ms);
-        sqlite3_bind_int(s, 4, override ? 1 : 0);
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_text(s, 2, to_name, -1);
+        ac_db_bind_int64(s, 3, now_ms);
+        ac_db_bind_int64(s, 4, override ? 1 : 0);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -222,28 +221,32 @@ int ac_store_credential_pilot_round(struct ac_store *st, int64_t id, const char 
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
                          "UPDATE credentials SET pilot_round = pilot_round + 1,"
-                         " pilot_statistic = ?2, pilot_threshold = ?3, updated_ms = ?4"
-                         " WHERE id = ?1 RETURNING pilot_round",
+                         " pilot_statistic = $2, pilot_threshold = CAST($3 AS DOUBLE PRECISION),"
+                         " updated_ms = $4"
+                         " WHERE id = $1 RETURNING pilot_round",
                          &s);
     int64_t r = 0;
     if (!err) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, statistic, -1, SQLITE_STATIC);
-        sqlite3_bind_double(s, 3, threshold);
-        sqlite3_bind_int64(s, 4, now_ms);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            r = sqlite3_column_int64(s, 0);
-            rc = sqlite3_step(s);
-        } else if (rc == SQLITE_DONE) {
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_text(s, 2, statistic, -1);
+        /* The seam binds no doubles: %.17g text converts back exactly. */
+        char num[32];
+        snprintf(num, sizeof num, "%.17g", threshold);
+        ac_db_bind_text(s, 3, num, -1);
+        ac_db_bind_int64(s, 4, now_ms);
+        int rc = ac_db_step(s);
+        if (rc == AC_DB_ROW) {
+            r = ac_db_col_int64(s, 0);
+            rc = ac_db_step(s);
+        } else if (rc == AC_DB_DONE) {
             err = AC_ENOENT;
         }
-        if (!err && rc != SQLITE_DONE)
+        if (!err && rc != AC_DB_DONE)
             err = ac__store_error(st, rc);
-        sqlite3_reset(s);
+        ac_db_reset(s);
     }
     err = ac__store_end(st, err);
     if (!err)

@@ -21,23 +21,24 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
                       int64_t now_ms, int64_t *id)
 {
     int err = ac__review_in_tx(st);
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO flags(kind, credential_id, submission_id, reviewer_id,"
-                             " detail, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             " detail, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, submission_id);
-    sqlite3_bind_int64(s, 4, reviewer_id);
-    sqlite3_bind_text(s, 5, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, now_ms);
-    err = ac__store_done(st, s);
+    ac_db_bind_text(s, 1, kind, -1);
+    ac_db_bind_text(s, 2, credential_id, -1);
+    ac_db_bind_int64(s, 3, submission_id);
+    ac_db_bind_int64(s, 4, reviewer_id);
+    ac_db_bind_text(s, 5, detail, -1);
+    ac_db_bind_int64(s, 6, now_ms);
+    int64_t row = 0;
+    err = ac__store_insert_id(st, s, &row);
     if (!err && id)
-        *id = sqlite3_last_insert_rowid(ac__store_db(st));
+        *id = row;
     return err;
 }
 
@@ -45,22 +46,22 @@ int ac_store_flag_add(struct ac_store *st, const char *kind, const char *credent
     "id, kind, credential_id, submission_id, reviewer_id, detail, resolved, resolution,"           \
     " resolved_by, created_ms, resolved_ms"
 
-static int read_flag(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_flag(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_flag *f = elem;
     memset(f, 0, sizeof *f);
-    f->id = sqlite3_column_int64(s, 0);
+    f->id = ac_db_col_int64(s, 0);
     ac__col_copy(f->kind, sizeof f->kind, s, 1);
     ac__col_copy(f->credential_id, sizeof f->credential_id, s, 2);
-    f->submission_id = sqlite3_column_int64(s, 3);
-    f->reviewer_id = sqlite3_column_int64(s, 4);
+    f->submission_id = ac_db_col_int64(s, 3);
+    f->reviewer_id = ac_db_col_int64(s, 4);
     f->detail = ac__col_dup(s, 5);
-    f->resolved = sqlite3_column_int(s, 6);
+    f->resolved = (int)ac_db_col_int64(s, 6);
     f->resolution = ac__col_dup(s, 7);
-    f->resolved_by = sqlite3_column_int64(s, 8);
-    f->created_ms = sqlite3_column_int64(s, 9);
-    f->resolved_ms = sqlite3_column_int64(s, 10);
+    f->resolved_by = ac_db_col_int64(s, 8);
+    f->created_ms = ac_db_col_int64(s, 9);
+    f->resolved_ms = ac_db_col_int64(s, 10);
     if (!f->detail || !f->resolution) {
         ac_flag_release(f);
         return AC_ENOMEM;
@@ -77,27 +78,27 @@ static const struct ac__row_type flag_rows = {sizeof(struct ac_flag), read_flag,
 
 int ac_store_flag_get(struct ac_store *st, int64_t id, struct ac_flag *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " FLAG_COLUMNS " FROM flags WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " FLAG_COLUMNS " FROM flags WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return ac__store_one(st, s, &flag_rows, out);
 }
 
 int ac_store_flag_list(struct ac_store *st, int open_only, int64_t after_id, size_t max,
                        struct ac_flag **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " FLAG_COLUMNS " FROM flags WHERE id > ?1"
-                             " AND (?2 = 0 OR resolved = 0) ORDER BY id LIMIT ?3",
+                             "SELECT " FLAG_COLUMNS " FROM flags WHERE id > $1"
+                             " AND ($2 = 0 OR resolved = 0) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_int(s, 2, open_only);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, after_id);
+    ac_db_bind_int64(s, 2, open_only);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     void *arr;
     err = ac__store_collect(st, s, &flag_rows, &arr, n);
     if (!err)
@@ -109,18 +110,18 @@ int ac_store_flag_resolve(struct ac_store *st, int64_t id, int64_t user_id, cons
                           int64_t now_ms)
 {
     int err = ac__review_in_tx(st);
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "UPDATE flags SET resolved = 1, resolution = ?2, resolved_by = ?3,"
-                             " resolved_ms = ?4 WHERE id = ?1 AND resolved = 0",
+                             "UPDATE flags SET resolved = 1, resolution = $2, resolved_by = $3,"
+                             " resolved_ms = $4 WHERE id = $1 AND resolved = 0",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, resolution, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, user_id);
-    sqlite3_bind_int64(s, 4, now_ms);
+    ac_db_bind_int64(s, 1, id);
+    ac_db_bind_text(s, 2, resolution, -1);
+    ac_db_bind_int64(s, 3, user_id);
+    ac_db_bind_int64(s, 4, now_ms);
     err = ac__review_step_changed(st, s);
     if (err == AC_ENOENT) {
         struct ac_flag f;

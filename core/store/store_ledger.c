@@ -30,51 +30,52 @@ static int fits(const char *s, size_t max)
 int ac_store_ledger_add(struct ac_store *st, const struct ac_ledger_entry *e, int64_t now_ms,
                         int *added)
 {
-    if (sqlite3_get_autocommit(ac__store_db(st)))
+    if (!ac_db_in_tx(ac__store_db(st)))
         return AC_EBUG;
     if (!fits(e->peer, 64) || !fits(e->credential_id, 64) || !fits(e->month, 7) ||
         !fits(e->result_id, 64) || !e->receipt || !e->receipt_len)
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR IGNORE INTO ledger(peer, direction, credential_id, month,"
-                             " result_id, receipt, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             "INSERT INTO ledger(peer, direction, credential_id, month,"
+                             " result_id, receipt, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                             " ON CONFLICT DO NOTHING",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, e->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, ac_ledger_direction_name(e->direction), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, e->credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, e->month, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, e->result_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, e->receipt, (int)e->receipt_len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, now_ms);
+    ac_db_bind_text(s, 1, e->peer, -1);
+    ac_db_bind_text(s, 2, ac_ledger_direction_name(e->direction), -1);
+    ac_db_bind_text(s, 3, e->credential_id, -1);
+    ac_db_bind_text(s, 4, e->month, -1);
+    ac_db_bind_text(s, 5, e->result_id, -1);
+    ac_db_bind_blob(s, 6, e->receipt, e->receipt_len);
+    ac_db_bind_int64(s, 7, now_ms);
     err = ac__store_done(st, s);
     if (!err && added)
-        *added = sqlite3_changes(ac__store_db(st)) > 0;
+        *added = ac_db_changes(ac__store_db(st)) > 0;
     return err;
 }
 
-static int read_entry(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_entry(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_ledger_entry *e = elem;
     memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(s, 0);
+    e->id = ac_db_col_int64(s, 0);
     ac__col_copy(e->peer, sizeof e->peer, s, 1);
-    const unsigned char *d = sqlite3_column_text(s, 2);
-    e->direction = d && strcmp((const char *)d, "lent") == 0 ? AC_LEDGER_LENT : AC_LEDGER_BORROWED;
+    const char *d = ac_db_col_text(s, 2);
+    e->direction = d && strcmp(d, "lent") == 0 ? AC_LEDGER_LENT : AC_LEDGER_BORROWED;
     ac__col_copy(e->credential_id, sizeof e->credential_id, s, 3);
     ac__col_copy(e->month, sizeof e->month, s, 4);
     ac__col_copy(e->result_id, sizeof e->result_id, s, 5);
-    size_t n = (size_t)sqlite3_column_bytes(s, 6);
+    size_t n = (size_t)ac_db_col_bytes(s, 6);
     e->receipt = malloc(n ? n : 1);
     if (!e->receipt)
         return AC_ENOMEM;
     if (n)
-        memcpy(e->receipt, sqlite3_column_blob(s, 6), n);
+        memcpy(e->receipt, ac_db_col_blob(s, 6), n);
     e->receipt_len = n;
-    e->created_ms = sqlite3_column_int64(s, 7);
+    e->created_ms = ac_db_col_int64(s, 7);
     return 0;
 }
 
@@ -89,30 +90,30 @@ static const struct ac__row_type entry_rows = {sizeof(struct ac_ledger_entry), r
 int ac_store_ledger_list(struct ac_store *st, const char *peer, int64_t after, size_t max,
                          struct ac_ledger_entry **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT id, peer, direction, credential_id, month, result_id,"
-                             " receipt, created_ms FROM ledger WHERE id > ?1"
-                             " AND (?2 IS NULL OR peer = ?2) ORDER BY id LIMIT ?3",
+                             " receipt, created_ms FROM ledger WHERE id > $1"
+                             " AND ($2 IS NULL OR peer = $2) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after);
+    ac_db_bind_int64(s, 1, after);
     if (peer)
-        sqlite3_bind_text(s, 2, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)max);
+        ac_db_bind_text(s, 2, peer, -1);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     return ac__store_collect(st, s, &entry_rows, (void **)out, n);
 }
 
-static int read_line(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_line(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_ledger_line *l = elem;
     ac__col_copy(l->peer, sizeof l->peer, s, 0);
     ac__col_copy(l->credential_id, sizeof l->credential_id, s, 1);
     ac__col_copy(l->month, sizeof l->month, s, 2);
-    l->lent = sqlite3_column_int64(s, 3);
-    l->borrowed = sqlite3_column_int64(s, 4);
+    l->lent = ac_db_col_int64(s, 3);
+    l->borrowed = ac_db_col_int64(s, 4);
     return 0;
 }
 
@@ -121,76 +122,78 @@ static const struct ac__row_type line_rows = {sizeof(struct ac_ledger_line), rea
 int ac_store_ledger_summary(struct ac_store *st, const char *peer, struct ac_ledger_line **out,
                             size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT peer, credential_id, month,"
-                             " SUM(direction = 'lent'), SUM(direction = 'borrowed')"
-                             " FROM ledger WHERE ?1 IS NULL OR peer = ?1"
+                             " SUM(CASE WHEN direction = 'lent' THEN 1 ELSE 0 END), SUM(CASE WHEN "
+                             "direction = 'borrowed' THEN 1 ELSE 0 END)"
+                             " FROM ledger WHERE $1 IS NULL OR peer = $1"
                              " GROUP BY peer, credential_id, month"
                              " ORDER BY peer, credential_id, month",
                              &s);
     if (err)
         return err;
     if (peer)
-        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 1, peer, -1);
     return ac__store_collect(st, s, &line_rows, (void **)out, n);
 }
 
 int ac_store_ledger_totals(struct ac_store *st, const char *peer, int64_t *lent, int64_t *borrowed)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err =
         ac__store_stmt(st,
-                       "SELECT COALESCE(SUM(direction = 'lent'), 0),"
-                       " COALESCE(SUM(direction = 'borrowed'), 0) FROM ledger WHERE peer = ?1",
+                       "SELECT COALESCE(SUM(CASE WHEN direction = 'lent' THEN 1 ELSE 0 END), 0),"
+                       " COALESCE(SUM(CASE WHEN direction = 'borrowed' THEN 1 ELSE 0 END), 0) FROM "
+                       "ledger WHERE peer = $1",
                        &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *lent = sqlite3_column_int64(s, 0);
-        *borrowed = sqlite3_column_int64(s, 1);
+    ac_db_bind_text(s, 1, peer, -1);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
+        *lent = ac_db_col_int64(s, 0);
+        *borrowed = ac_db_col_int64(s, 1);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_ledger_policy_get(struct ac_store *st, const char *peer, int64_t *max_debt, int *set)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* The peer's own row sorts before "*" (the default) by the CASE. */
     int err = ac__store_stmt(st,
-                             "SELECT max_debt FROM ledger_policy WHERE peer = ?1 OR peer = '*'"
+                             "SELECT max_debt FROM ledger_policy WHERE peer = $1 OR peer = '*'"
                              " ORDER BY CASE peer WHEN '*' THEN 1 ELSE 0 END LIMIT 1",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    *set = rc == SQLITE_ROW;
-    *max_debt = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    ac_db_bind_text(s, 1, peer, -1);
+    int rc = ac_db_step(s);
+    *set = rc == AC_DB_ROW;
+    *max_debt = rc == AC_DB_ROW ? ac_db_col_int64(s, 0) : 0;
+    ac_db_reset(s);
+    return rc == AC_DB_ROW || rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_ledger_policy_put(struct ac_store *st, const char *peer, int64_t max_debt)
 {
-    if (sqlite3_get_autocommit(ac__store_db(st)))
+    if (!ac_db_in_tx(ac__store_db(st)))
         return AC_EBUG;
     if (!fits(peer, 64))
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              max_debt < 0
-                                 ? "DELETE FROM ledger_policy WHERE peer = ?1"
-                                 : "INSERT INTO ledger_policy(peer, max_debt) VALUES (?1, ?2)"
+                                 ? "DELETE FROM ledger_policy WHERE peer = $1"
+                                 : "INSERT INTO ledger_policy(peer, max_debt) VALUES ($1, $2)"
                                    " ON CONFLICT (peer) DO UPDATE SET max_debt = excluded.max_debt",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, peer, -1);
     if (max_debt >= 0)
-        sqlite3_bind_int64(s, 2, max_debt);
+        ac_db_bind_int64(s, 2, max_debt);
     return ac__store_done(st, s);
 }

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/lending.h"
 #include "internal.h"
@@ -53,21 +51,26 @@ int ac_store_lending_put(struct ac_store *st, const struct ac_lending_policy *p)
         used +=
             (size_t)snprintf(blackouts + used, sizeof blackouts - used, "%s%" PRId64 ":%" PRId64,
                              i ? "," : "", p->blackouts[i].from_ms, p->blackouts[i].until_ms);
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO lending_policies (peer, credential_id,"
+                             "INSERT INTO lending_policies (peer, credential_id,"
                              " reviewers, monthly_cap, blackouts, own_first, updated_ms)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                             " ON CONFLICT (peer,"
+                             " credential_id) DO UPDATE SET reviewers = excluded.reviewers,"
+                             " monthly_cap = excluded.monthly_cap,"
+                             " blackouts = excluded.blackouts, own_first = excluded.own_first,"
+                             " updated_ms = excluded.updated_ms",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, p->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, p->credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, reviewers, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, p->monthly_cap);
-    sqlite3_bind_text(s, 5, blackouts, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 6, p->own_first ? 1 : 0);
-    sqlite3_bind_int64(s, 7, p->updated_ms);
+    ac_db_bind_text(s, 1, p->peer, -1);
+    ac_db_bind_text(s, 2, p->credential_id, -1);
+    ac_db_bind_text(s, 3, reviewers, -1);
+    ac_db_bind_int64(s, 4, p->monthly_cap);
+    ac_db_bind_text(s, 5, blackouts, -1);
+    ac_db_bind_int64(s, 6, p->own_first ? 1 : 0);
+    ac_db_bind_int64(s, 7, p->updated_ms);
     return ac__store_done(st, s);
 }
 
@@ -108,18 +111,18 @@ static int parse_blackouts(const char *text, struct ac_lending_policy *p)
     return 0;
 }
 
-static int read_policy(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_policy(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_lending_policy *p = elem;
     memset(p, 0, sizeof *p);
     ac__col_copy(p->peer, sizeof p->peer, s, 0);
     ac__col_copy(p->credential_id, sizeof p->credential_id, s, 1);
-    const char *rv = (const char *)sqlite3_column_text(s, 2);
-    const char *bo = (const char *)sqlite3_column_text(s, 4);
-    p->monthly_cap = (uint32_t)sqlite3_column_int64(s, 3);
-    p->own_first = sqlite3_column_int(s, 5) != 0;
-    p->updated_ms = sqlite3_column_int64(s, 6);
+    const char *rv = ac_db_col_text(s, 2);
+    const char *bo = ac_db_col_text(s, 4);
+    p->monthly_cap = (uint32_t)ac_db_col_int64(s, 3);
+    p->own_first = (int)ac_db_col_int64(s, 5) != 0;
+    p->updated_ms = ac_db_col_int64(s, 6);
     if (!rv || !bo || parse_reviewers(rv, p) || parse_blackouts(bo, p))
         return AC_EBUG;
     return 0;
@@ -140,26 +143,26 @@ static const struct ac__row_type policy_rows = {sizeof(struct ac_lending_policy)
 int ac_store_lending_get(struct ac_store *st, const char *peer, const char *credential_id,
                          struct ac_lending_policy *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, POLICY_COLUMNS " WHERE peer = ?1 AND credential_id = ?2", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, POLICY_COLUMNS " WHERE peer = $1 AND credential_id = $2", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, peer, -1);
+    ac_db_bind_text(s, 2, credential_id, -1);
     return ac__store_one(st, s, &policy_rows, out);
 }
 
 int ac_store_lending_delete(struct ac_store *st, const char *peer, const char *credential_id)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "DELETE FROM lending_policies WHERE peer = ?1 AND credential_id = ?2", &s);
+        st, "DELETE FROM lending_policies WHERE peer = $1 AND credential_id = $2", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, peer, -1);
+    ac_db_bind_text(s, 2, credential_id, -1);
     err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(sqlite3_db_handle(s)) == 0)
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return err;
 }
@@ -167,15 +170,15 @@ int ac_store_lending_delete(struct ac_store *st, const char *peer, const char *c
 int ac_store_lending_list(struct ac_store *st, const char *peer, struct ac_lending_policy **out,
                           size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             POLICY_COLUMNS " WHERE (?1 IS NULL OR peer = ?1)"
+                             POLICY_COLUMNS " WHERE ($1 IS NULL OR peer = $1)"
                                             " ORDER BY peer, credential_id",
                              &s);
     if (err)
         return err;
     if (peer)
-        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 1, peer, -1);
     void *rows = NULL;
     err = ac__store_collect(st, s, &policy_rows, &rows, n);
     if (!err)
@@ -188,27 +191,27 @@ int ac_store_lending_list(struct ac_store *st, const char *peer, struct ac_lendi
 int ac_store_capacity_offer_get(struct ac_store *st, const char *peer, int64_t *sent_ms,
                                 char *msg_id)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT sent_ms, msg_id FROM capacity_offers WHERE peer = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT sent_ms, msg_id FROM capacity_offers WHERE peer = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *sent_ms = sqlite3_column_int64(s, 0);
+    ac_db_bind_text(s, 1, peer, -1);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
+        *sent_ms = ac_db_col_int64(s, 0);
         ac__col_copy(msg_id, 65, s, 1);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }
 
 static int exec_peer(struct ac_store *st, const char *sql, const char *peer)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, sql, &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, peer, -1);
     return ac__store_done(st, s);
 }
 
@@ -233,52 +236,58 @@ int ac_store_capacity_replace(struct ac_store *st, const char *peer, const char 
     else if (err == AC_ENOENT)
         err = 0;
     if (!err)
-        err = exec_peer(st, "DELETE FROM capacity_reviewers WHERE peer = ?1", peer);
-    sqlite3_stmt *s;
+        err = exec_peer(st, "DELETE FROM capacity_reviewers WHERE peer = $1", peer);
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO capacity_offers (peer, msg_id, sent_ms,"
-                             " received_ms) VALUES (?1, ?2, ?3, ?4)",
+                             "INSERT INTO capacity_offers (peer, msg_id, sent_ms,"
+                             " received_ms) VALUES ($1, $2, $3, $4)"
+                             " ON CONFLICT (peer) DO UPDATE SET msg_id = excluded.msg_id,"
+                             " sent_ms = excluded.sent_ms, received_ms = excluded.received_ms",
                              &s);
     if (!err) {
-        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, msg_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, sent_ms);
-        sqlite3_bind_int64(s, 4, now_ms);
+        ac_db_bind_text(s, 1, peer, -1);
+        ac_db_bind_text(s, 2, msg_id, -1);
+        ac_db_bind_int64(s, 3, sent_ms);
+        ac_db_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
     for (size_t i = 0; !err && i < n; i++) {
-        /* OR REPLACE: a reviewer named twice for one credential counts once. */
+        /* ON CONFLICT ... DO UPDATE: a reviewer named twice for one credential counts once. */
         err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO capacity_reviewers (peer, credential_id,"
+                             "INSERT INTO capacity_reviewers (peer, credential_id,"
                              " home_user, user_id, certified_at_home, slots)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             " VALUES ($1, $2, $3, $4, $5, $6)"
+                             " ON CONFLICT (peer, credential_id,"
+                             " home_user) DO UPDATE SET user_id = excluded.user_id,"
+                             " certified_at_home = excluded.certified_at_home,"
+                             " slots = excluded.slots",
                              &s);
         if (err)
             break;
-        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, v[i].credential_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, v[i].home_user);
-        sqlite3_bind_int64(s, 4, v[i].user_id);
-        sqlite3_bind_int(s, 5, v[i].certified_at_home ? 1 : 0);
-        sqlite3_bind_int64(s, 6, v[i].slots);
+        ac_db_bind_text(s, 1, peer, -1);
+        ac_db_bind_text(s, 2, v[i].credential_id, -1);
+        ac_db_bind_int64(s, 3, v[i].home_user);
+        ac_db_bind_int64(s, 4, v[i].user_id);
+        ac_db_bind_int64(s, 5, v[i].certified_at_home ? 1 : 0);
+        ac_db_bind_int64(s, 6, v[i].slots);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
 }
 
-static int read_capacity(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_capacity(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_capacity_reviewer *c = elem;
     memset(c, 0, sizeof *c);
     ac__col_copy(c->peer, sizeof c->peer, s, 0);
     ac__col_copy(c->credential_id, sizeof c->credential_id, s, 1);
-    c->home_user = sqlite3_column_int64(s, 2);
-    c->user_id = sqlite3_column_int64(s, 3);
-    c->certified_at_home = sqlite3_column_int(s, 4) != 0;
-    c->slots = (uint32_t)sqlite3_column_int64(s, 5);
-    c->offered_ms = sqlite3_column_int64(s, 6);
+    c->home_user = ac_db_col_int64(s, 2);
+    c->user_id = ac_db_col_int64(s, 3);
+    c->certified_at_home = (int)ac_db_col_int64(s, 4) != 0;
+    c->slots = (uint32_t)ac_db_col_int64(s, 5);
+    c->offered_ms = ac_db_col_int64(s, 6);
     return 0;
 }
 
@@ -288,18 +297,18 @@ static const struct ac__row_type capacity_rows = {sizeof(struct ac_capacity_revi
 int ac_store_capacity_list(struct ac_store *st, const char *credential_id,
                            struct ac_capacity_reviewer **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT r.peer, r.credential_id, r.home_user, r.user_id,"
                              " r.certified_at_home, r.slots, o.sent_ms"
                              " FROM capacity_reviewers r JOIN capacity_offers o ON o.peer = r.peer"
-                             " WHERE (?1 IS NULL OR r.credential_id = ?1)"
+                             " WHERE ($1 IS NULL OR r.credential_id = $1)"
                              " ORDER BY r.peer, r.home_user, r.credential_id",
                              &s);
     if (err)
         return err;
     if (credential_id)
-        sqlite3_bind_text(s, 1, credential_id, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 1, credential_id, -1);
     void *rows = NULL;
     err = ac__store_collect(st, s, &capacity_rows, &rows, n);
     if (!err)
@@ -331,28 +340,30 @@ int ac_store_borrowing_put(struct ac_store *st, const char *credential_id,
     if (!key_ok(credential_id, AC_LENDING_CRED_MAX) ||
         (mode != AC_BORROW_ALWAYS && mode != AC_BORROW_ABOVE_CAPACITY))
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "INSERT OR REPLACE INTO borrowing_modes (credential_id, mode,"
-                             " updated_ms) VALUES (?1, ?2, ?3)",
+                             "INSERT INTO borrowing_modes (credential_id, mode,"
+                             " updated_ms) VALUES ($1, $2, $3)"
+                             " ON CONFLICT (credential_id) DO UPDATE SET mode = excluded.mode,"
+                             " updated_ms = excluded.updated_ms",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, ac_borrowing_mode_name(mode), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now_ms);
+    ac_db_bind_text(s, 1, credential_id, -1);
+    ac_db_bind_text(s, 2, ac_borrowing_mode_name(mode), -1);
+    ac_db_bind_int64(s, 3, now_ms);
     return ac__store_done(st, s);
 }
 
 int ac_store_borrowing_delete(struct ac_store *st, const char *credential_id)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "DELETE FROM borrowing_modes WHERE credential_id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "DELETE FROM borrowing_modes WHERE credential_id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, credential_id, -1, SQLITE_STATIC);
+    ac_db_bind_text(s, 1, credential_id, -1);
     err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(sqlite3_db_handle(s)) == 0)
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return err;
 }
@@ -360,28 +371,28 @@ int ac_store_borrowing_delete(struct ac_store *st, const char *credential_id)
 int ac_store_borrowing_get(struct ac_store *st, const char *credential_id,
                            enum ac_borrowing_mode *mode, const char **from)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* The credential's own row sorts before the node default's. */
     int err = ac__store_stmt(st,
-                             "SELECT mode, credential_id = ?2 FROM borrowing_modes"
-                             " WHERE credential_id IN (?1, ?2)"
-                             " ORDER BY credential_id = ?2 DESC LIMIT 1",
+                             "SELECT mode, credential_id = $2 FROM borrowing_modes"
+                             " WHERE credential_id IN ($1, $2)"
+                             " ORDER BY credential_id = $2 DESC LIMIT 1",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, AC_BORROWING_NODE_DEFAULT, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
+    ac_db_bind_text(s, 1, AC_BORROWING_NODE_DEFAULT, -1);
+    ac_db_bind_text(s, 2, credential_id, -1);
+    int rc = ac_db_step(s);
     const char *src = "built-in";
     *mode = AC_BORROW_ABOVE_CAPACITY;
-    if (rc == SQLITE_ROW) {
-        ac_borrowing_mode_parse((const char *)sqlite3_column_text(s, 0), mode);
-        src = sqlite3_column_int(s, 1) && strcmp(credential_id, AC_BORROWING_NODE_DEFAULT) != 0
+    if (rc == AC_DB_ROW) {
+        ac_borrowing_mode_parse(ac_db_col_text(s, 0), mode);
+        src = (int)ac_db_col_int64(s, 1) && strcmp(credential_id, AC_BORROWING_NODE_DEFAULT) != 0
                   ? "credential"
                   : "node";
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    ac_db_reset(s);
+    if (rc != AC_DB_ROW && rc != AC_DB_DONE)
         return ac__store_error(st, rc);
     if (from)
         *from = src;
@@ -390,14 +401,14 @@ int ac_store_borrowing_get(struct ac_store *st, const char *credential_id,
 
 int ac_store_borrowed_certified_count(struct ac_store *st, int64_t credential_row, int64_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT COUNT(*) FROM reviewer_certs c"
                              " JOIN remote_reviewers r ON r.user_id = c.user_id"
-                             " WHERE c.credential_id = ?1 AND c.state = 'certified'",
+                             " WHERE c.credential_id = $1 AND c.state = 'certified'",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, credential_row);
+    ac_db_bind_int64(s, 1, credential_row);
     return ac__store_int64(st, s, n);
 }

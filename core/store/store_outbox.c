@@ -15,50 +15,50 @@ void ac_outbox_msgs_free(struct ac_outbox_msg *msgs, size_t n)
     free(msgs);
 }
 
-int ac_store_outbox_add(struct ac_store *st, const char *peer, const char *type,
-                        const char *msg_id, const uint8_t *body, size_t len, int64_t now_ms,
-                        int64_t *id)
+int ac_store_outbox_add(struct ac_store *st, const char *peer, const char *type, const char *msg_id,
+                        const uint8_t *body, size_t len, int64_t now_ms, int64_t *id)
 {
-    if (sqlite3_get_autocommit(ac__store_db(st)))
+    if (!ac_db_in_tx(ac__store_db(st)))
         return AC_EBUG;
     if (!peer[0] || !type[0] || !msg_id[0] || !len)
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "INSERT INTO fed_outbox(peer, type, msg_id, body, created_ms) VALUES "
-                             "(?1, ?2, ?3, ?4, ?5)",
+                             "($1, $2, $3, $4, $5) RETURNING id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, msg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now_ms);
-    err = ac__store_done(st, s);
+    ac_db_bind_text(s, 1, peer, -1);
+    ac_db_bind_text(s, 2, type, -1);
+    ac_db_bind_text(s, 3, msg_id, -1);
+    ac_db_bind_blob(s, 4, body, len);
+    ac_db_bind_int64(s, 5, now_ms);
+    int64_t row = 0;
+    err = ac__store_insert_id(st, s, &row);
     if (!err && id)
-        *id = sqlite3_last_insert_rowid(ac__store_db(st));
+        *id = row;
     return err;
 }
 
-static int read_msg(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_msg(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_outbox_msg *m = elem;
     memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(s, 0);
+    m->id = ac_db_col_int64(s, 0);
     ac__col_copy(m->peer, sizeof m->peer, s, 1);
     ac__col_copy(m->type, sizeof m->type, s, 2);
     ac__col_copy(m->msg_id, sizeof m->msg_id, s, 3);
-    size_t n = (size_t)sqlite3_column_bytes(s, 4);
+    size_t n = (size_t)ac_db_col_bytes(s, 4);
     m->body = malloc(n ? n : 1);
     if (!m->body)
         return AC_ENOMEM;
     if (n)
-        memcpy(m->body, sqlite3_column_blob(s, 4), n);
+        memcpy(m->body, ac_db_col_blob(s, 4), n);
     m->body_len = n;
-    m->created_ms = sqlite3_column_int64(s, 5);
-    m->status = sqlite3_column_int(s, 6);
+    m->created_ms = ac_db_col_int64(s, 5);
+    m->status = (int)ac_db_col_int64(s, 6);
     ac__col_copy(m->problem, sizeof m->problem, s, 7);
     return 0;
 }
@@ -73,148 +73,148 @@ static const struct ac__row_type msg_rows = {sizeof(struct ac_outbox_msg), read_
 int ac_store_outbox_page(struct ac_store *st, const char *peer, int64_t after, size_t limit,
                          struct ac_outbox_msg **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT id, peer, type, msg_id, body, created_ms, 0, '' FROM "
-                             "fed_outbox WHERE peer = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                             "fed_outbox WHERE peer = $1 AND id > $2 ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+    ac_db_bind_text(s, 1, peer, -1);
+    ac_db_bind_int64(s, 2, after);
+    ac_db_bind_int64(s, 3, (int64_t)limit);
     return ac__store_collect(st, s, &msg_rows, (void **)out, n);
 }
 
 int ac_store_outbox_depth(struct ac_store *st, const char *peer, int64_t after, int64_t *depth,
                           int64_t *oldest_ms)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT COUNT(*), COALESCE(MIN(created_ms), 0) FROM fed_outbox WHERE "
-                             "peer = ?1 AND id > ?2",
+                             "peer = $1 AND id > $2",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, after);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *depth = sqlite3_column_int64(s, 0);
-        *oldest_ms = sqlite3_column_int64(s, 1);
+    ac_db_bind_text(s, 1, peer, -1);
+    ac_db_bind_int64(s, 2, after);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
+        *depth = ac_db_col_int64(s, 0);
+        *oldest_ms = ac_db_col_int64(s, 1);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int status,
                          const char *problem, int64_t now_ms)
 {
-    sqlite3_stmt *s, *c;
+    struct ac_db_stmt *s, *c;
     int err = ac__store_stmt(st,
                              "INSERT INTO fed_dead_letters(id, peer, type, msg_id, body, "
-                             "created_ms, status, problem, dead_ms) VALUES (?1, ?2, ?3, ?4, ?5, "
-                             "?6, ?7, substr(?8, 1, 199), ?9)",
+                             "created_ms, status, problem, dead_ms) VALUES ($1, $2, $3, $4, $5, "
+                             "$6, $7, substr($8, 1, 199), $9)",
                              &s);
     if (!err)
-        err = ac__store_stmt(st,
-                             "INSERT INTO fed_peer_state(node_id, cursor) VALUES (?1, ?2) ON "
-                             "CONFLICT(node_id) DO UPDATE SET cursor = MAX(cursor, "
-                             "excluded.cursor)",
-                             &c);
+        err = ac__store_stmt(
+            st,
+            "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
+            "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
+            "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END",
+            &c);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, m->id);
-    sqlite3_bind_text(s, 2, m->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, m->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, m->msg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, m->body, (int)m->body_len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, m->created_ms);
-    sqlite3_bind_int(s, 7, status);
-    sqlite3_bind_text(s, 8, problem, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 9, now_ms);
-    sqlite3_bind_text(c, 1, m->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(c, 2, m->id);
+    ac_db_bind_int64(s, 1, m->id);
+    ac_db_bind_text(s, 2, m->peer, -1);
+    ac_db_bind_text(s, 3, m->type, -1);
+    ac_db_bind_text(s, 4, m->msg_id, -1);
+    ac_db_bind_blob(s, 5, m->body, m->body_len);
+    ac_db_bind_int64(s, 6, m->created_ms);
+    ac_db_bind_int64(s, 7, status);
+    ac_db_bind_text(s, 8, problem, -1);
+    ac_db_bind_int64(s, 9, now_ms);
+    ac_db_bind_text(c, 1, m->peer, -1);
+    ac_db_bind_int64(c, 2, m->id);
     err = ac__store_begin(st);
     if (err) {
-        sqlite3_reset(s);
-        sqlite3_reset(c);
+        ac_db_reset(s);
+        ac_db_reset(c);
         return err;
     }
     err = ac__store_done(st, s);
     if (!err)
         err = ac__store_done(st, c);
     else
-        sqlite3_reset(c);
+        ac_db_reset(c);
     return ac__store_end(st, err);
 }
 
-int ac_store_dead_list(struct ac_store *st, const char *peer, struct ac_outbox_msg **out,
-                       size_t *n)
+int ac_store_dead_list(struct ac_store *st, const char *peer, struct ac_outbox_msg **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT id, peer, type, msg_id, body, created_ms, status, problem "
-                             "FROM fed_dead_letters WHERE ?1 IS NULL OR peer = ?1 ORDER BY id",
+                             "FROM fed_dead_letters WHERE $1 IS NULL OR peer = $1 ORDER BY id",
                              &s);
     if (err)
         return err;
     if (peer)
-        sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 1, peer, -1);
     return ac__store_collect(st, s, &msg_rows, (void **)out, n);
 }
 
 int ac_store_dead_retry(struct ac_store *st, int64_t id, int64_t now_ms, char *peer)
 {
-    sqlite3_stmt *g, *ins, *del;
-    int err = ac__store_stmt(st, "SELECT peer FROM fed_dead_letters WHERE id = ?1", &g);
+    struct ac_db_stmt *g, *ins, *del;
+    int err = ac__store_stmt(st, "SELECT peer FROM fed_dead_letters WHERE id = $1", &g);
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO fed_outbox(peer, type, msg_id, body, created_ms) SELECT "
-                             "peer, type, msg_id, body, ?2 FROM fed_dead_letters WHERE id = ?1",
+                             "peer, type, msg_id, body, $2 FROM fed_dead_letters WHERE id = $1",
                              &ins);
     if (!err)
-        err = ac__store_stmt(st, "DELETE FROM fed_dead_letters WHERE id = ?1", &del);
+        err = ac__store_stmt(st, "DELETE FROM fed_dead_letters WHERE id = $1", &del);
     if (err)
         return err;
-    sqlite3_bind_int64(g, 1, id);
-    int rc = sqlite3_step(g);
-    if (rc == SQLITE_ROW)
+    ac_db_bind_int64(g, 1, id);
+    int rc = ac_db_step(g);
+    if (rc == AC_DB_ROW)
         ac__col_copy(peer, 65, g, 0);
-    sqlite3_reset(g);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_bind_int64(ins, 1, id);
-    sqlite3_bind_int64(ins, 2, now_ms);
-    sqlite3_bind_int64(del, 1, id);
+    ac_db_reset(g);
+    if (rc != AC_DB_ROW)
+        return rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_bind_int64(ins, 1, id);
+    ac_db_bind_int64(ins, 2, now_ms);
+    ac_db_bind_int64(del, 1, id);
     err = ac__store_begin(st);
     if (err) {
-        sqlite3_reset(ins);
-        sqlite3_reset(del);
+        ac_db_reset(ins);
+        ac_db_reset(del);
         return err;
     }
     err = ac__store_done(st, ins);
     if (!err)
         err = ac__store_done(st, del);
     else
-        sqlite3_reset(del);
+        ac_db_reset(del);
     return ac__store_end(st, err);
 }
 
 int ac_store_dead_drop(struct ac_store *st, int64_t id)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "DELETE FROM fed_dead_letters WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "DELETE FROM fed_dead_letters WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     err = ac__store_begin(st);
     if (err) {
-        sqlite3_reset(s);
+        ac_db_reset(s);
         return err;
     }
     err = ac__store_done(st, s);
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
         err = AC_ENOENT;
     return ac__store_end(st, err);
 }
@@ -224,30 +224,30 @@ int ac_store_dead_drop(struct ac_store *st, int64_t id)
  * next message would never be sent. */
 int ac_store_outbox_prune(struct ac_store *st, int64_t before_ms, int64_t *deleted)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "DELETE FROM fed_outbox WHERE created_ms < ?1 AND id <= "
+                             "DELETE FROM fed_outbox WHERE created_ms < $1 AND id <= "
                              "COALESCE((SELECT cursor FROM fed_peer_state WHERE node_id = "
                              "fed_outbox.peer), 0) AND id < (SELECT MAX(id) FROM fed_outbox)",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, before_ms);
+    ac_db_bind_int64(s, 1, before_ms);
     err = ac__store_done(st, s);
-    *deleted = err ? 0 : sqlite3_changes(ac__store_db(st));
+    *deleted = err ? 0 : ac_db_changes(ac__store_db(st));
     return err;
 }
 
 int ac_store_outbox_count(struct ac_store *st, const char *peer, int64_t *n)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT COUNT(*) FROM fed_outbox WHERE peer = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT COUNT(*) FROM fed_outbox WHERE peer = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    ac_db_bind_text(s, 1, peer, -1);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *n = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }

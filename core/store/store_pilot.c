@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/pilot.h"
 #include "internal.h"
@@ -20,19 +18,19 @@ void ac_pilot_score_release(struct ac_pilot_score *p)
 #define PILOT_COLUMNS                                                                              \
     "p.id, p.credential_id, p.round, p.label, p.content, s.expert_id, s.level, s.scored_ms"
 
-static int read_pilot(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_pilot(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_pilot_score *p = elem;
     memset(p, 0, sizeof *p);
-    p->submission_id = sqlite3_column_int64(s, 0);
-    p->credential_id = sqlite3_column_int64(s, 1);
-    p->round = sqlite3_column_int64(s, 2);
+    p->submission_id = ac_db_col_int64(s, 0);
+    p->credential_id = ac_db_col_int64(s, 1);
+    p->round = ac_db_col_int64(s, 2);
     ac__col_copy(p->label, sizeof p->label, s, 3);
     p->content = ac__col_dup(s, 4);
-    p->expert_id = sqlite3_column_int64(s, 5);
-    p->level = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 6);
-    p->scored_ms = sqlite3_column_int64(s, 7);
+    p->expert_id = ac_db_col_int64(s, 5);
+    p->level = ac_db_col_is_null(s, 6) ? -1 : (int)ac_db_col_int64(s, 6);
+    p->scored_ms = ac_db_col_int64(s, 7);
     return p->content ? 0 : AC_ENOMEM;
 }
 
@@ -54,26 +52,26 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t row = 0;
     err = ac__store_stmt(st,
                          "INSERT INTO pilot_submissions(credential_id, round, label, content,"
-                         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         " created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_int64(s, 2, round);
-        sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, content, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, now_ms);
-        err = ac__store_done(st, s);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_int64(s, 2, round);
+        ac_db_bind_text(s, 3, label, -1);
+        ac_db_bind_text(s, 4, content, -1);
+        ac_db_bind_int64(s, 5, now_ms);
+        err = ac__store_insert_id(st, s, &row);
     }
-    int64_t row = sqlite3_last_insert_rowid(ac__store_db(st));
     for (size_t i = 0; !err && i < n; i++) {
         err = ac__store_stmt(
-            st, "INSERT INTO pilot_scores(submission_id, expert_id) VALUES (?1, ?2)", &s);
+            st, "INSERT INTO pilot_scores(submission_id, expert_id) VALUES ($1, $2)", &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, row);
-            sqlite3_bind_int64(s, 2, experts[i]);
+            ac_db_bind_int64(s, 1, row);
+            ac_db_bind_int64(s, 2, experts[i]);
             err = ac__store_done(st, s);
         }
     }
@@ -86,16 +84,16 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
 int ac_store_pilot_get(struct ac_store *st, int64_t submission_id, int64_t expert_id,
                        struct ac_pilot_score *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " PILOT_COLUMNS " FROM pilot_submissions p"
                              " JOIN pilot_scores s ON s.submission_id = p.id"
-                             " WHERE p.id = ?1 AND s.expert_id = ?2",
+                             " WHERE p.id = $1 AND s.expert_id = $2",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, submission_id);
-    sqlite3_bind_int64(s, 2, expert_id);
+    ac_db_bind_int64(s, 1, submission_id);
+    ac_db_bind_int64(s, 2, expert_id);
     return ac__store_one(st, s, &pilot_rows, out);
 }
 
@@ -103,21 +101,21 @@ int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credenti
                         int64_t round, int64_t after, struct ac_pilot_score *out, size_t max,
                         size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " PILOT_COLUMNS " FROM pilot_submissions p"
                              " JOIN pilot_scores s ON s.submission_id = p.id"
-                             " WHERE p.id > ?1 AND (CASE WHEN ?2 != 0 THEN s.expert_id = ?2"
-                             " ELSE p.credential_id = ?3 AND p.round = ?4 END)"
-                             " ORDER BY p.id, s.expert_id LIMIT ?5",
+                             " WHERE p.id > $1 AND (CASE WHEN $2 != 0 THEN s.expert_id = $2"
+                             " ELSE p.credential_id = $3 AND p.round = $4 END)"
+                             " ORDER BY p.id, s.expert_id LIMIT $5",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int64(s, 2, expert_id);
-    sqlite3_bind_int64(s, 3, credential_id);
-    sqlite3_bind_int64(s, 4, round);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, after);
+    ac_db_bind_int64(s, 2, expert_id);
+    ac_db_bind_int64(s, 3, credential_id);
+    ac_db_bind_int64(s, 4, round);
+    ac_db_bind_int64(s, 5, (int64_t)max);
     return ac__store_fill(st, s, &pilot_rows, out, max, n);
 }
 
@@ -134,17 +132,17 @@ int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t exp
             err = AC_ECONFLICT;
         ac_pilot_score_release(&cur);
     }
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "UPDATE pilot_scores SET level = ?3, scored_ms = ?4"
-                             " WHERE submission_id = ?1 AND expert_id = ?2",
+                             "UPDATE pilot_scores SET level = $3, scored_ms = $4"
+                             " WHERE submission_id = $1 AND expert_id = $2",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, submission_id);
-        sqlite3_bind_int64(s, 2, expert_id);
-        sqlite3_bind_int(s, 3, level);
-        sqlite3_bind_int64(s, 4, now_ms);
+        ac_db_bind_int64(s, 1, submission_id);
+        ac_db_bind_int64(s, 2, expert_id);
+        ac_db_bind_int64(s, 3, level);
+        ac_db_bind_int64(s, 4, now_ms);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
@@ -67,11 +65,11 @@ int ac_verdict_parse(const char *name, enum ac_verdict *out)
     return 0;
 }
 
-static void copy_text(char *dst, size_t size, const unsigned char *src)
+static void copy_text(char *dst, size_t size, const char *src)
 {
     if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
+        src = "";
+    size_t n = strlen(src);
     if (n >= size)
         n = size - 1;
     memcpy(dst, src, n);
@@ -84,37 +82,38 @@ static int text_ok(const char *s, size_t max)
     return s && s[0] && strlen(s) <= max;
 }
 
-static int step_done(struct ac_store *st, sqlite3_stmt *s)
+static int step_done(struct ac_store *st, struct ac_db_stmt *s)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    int rc = ac_db_step(s);
+    ac_db_reset(s);
+    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
 /* Steps a single-row SELECT already bound and reads it with |read|. */
-static int get_one(struct ac_store *st, sqlite3_stmt *s, void (*read)(sqlite3_stmt *, void *),
-                   void *out)
+static int get_one(struct ac_store *st, struct ac_db_stmt *s,
+                   void (*read)(struct ac_db_stmt *, void *), void *out)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
         read(s, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }
 
 /* Steps a bound SELECT, reading up to |max| rows of |size| bytes into |out|. */
-static int get_many(struct ac_store *st, sqlite3_stmt *s, void (*read)(sqlite3_stmt *, void *),
-                    void *out, size_t size, size_t max, size_t *n)
+static int get_many(struct ac_store *st, struct ac_db_stmt *s,
+                    void (*read)(struct ac_db_stmt *, void *), void *out, size_t size, size_t max,
+                    size_t *n)
 {
     size_t got = 0;
-    int rc = SQLITE_DONE;
-    while (got < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    int rc = AC_DB_DONE;
+    while (got < max && (rc = ac_db_step(s)) == AC_DB_ROW)
         read(s, (char *)out + got++ * size);
-    if (got < max && rc != SQLITE_DONE) {
-        sqlite3_reset(s);
+    if (got < max && rc != AC_DB_DONE) {
+        ac_db_reset(s);
         return ac__store_error(st, rc);
     }
-    sqlite3_reset(s);
+    ac_db_reset(s);
     *n = got;
     return 0;
 }
@@ -134,26 +133,26 @@ static int end_tx(struct ac_store *st, int err)
     "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"              \
     " requires_approval, note, created_ms, retired_ms, peer, content_hash"
 
-static void read_policy(sqlite3_stmt *s, void *out)
+static void read_policy(struct ac_db_stmt *s, void *out)
 {
     struct ac_policy *p = out;
     memset(p, 0, sizeof *p);
-    p->id = sqlite3_column_int64(s, 0);
-    p->recognizer_id = sqlite3_column_int64(s, 1);
-    copy_text(p->issuer, sizeof p->issuer, sqlite3_column_text(s, 2));
-    copy_text(p->credential_id, sizeof p->credential_id, sqlite3_column_text(s, 3));
-    p->min_version = (uint64_t)sqlite3_column_int64(s, 4);
-    p->has_ceu = sqlite3_column_type(s, 5) != SQLITE_NULL;
-    p->ceu_hundredths = sqlite3_column_int64(s, 5);
+    p->id = ac_db_col_int64(s, 0);
+    p->recognizer_id = ac_db_col_int64(s, 1);
+    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 2));
+    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 3));
+    p->min_version = (uint64_t)ac_db_col_int64(s, 4);
+    p->has_ceu = !ac_db_col_is_null(s, 5);
+    p->ceu_hundredths = ac_db_col_int64(s, 5);
     enum ac_purpose purpose = AC_PURPOSE_CEU;
-    ac_purpose_parse((const char *)sqlite3_column_text(s, 6), &purpose);
+    ac_purpose_parse(ac_db_col_text(s, 6), &purpose);
     p->purpose = purpose;
-    p->requires_approval = sqlite3_column_int(s, 7);
-    copy_text(p->note, sizeof p->note, sqlite3_column_text(s, 8));
-    p->created_ms = sqlite3_column_int64(s, 9);
-    p->retired_ms = sqlite3_column_int64(s, 10);
-    copy_text(p->peer, sizeof p->peer, sqlite3_column_text(s, 11));
-    copy_text(p->content_hash, sizeof p->content_hash, sqlite3_column_text(s, 12));
+    p->requires_approval = (int)ac_db_col_int64(s, 7);
+    copy_text(p->note, sizeof p->note, ac_db_col_text(s, 8));
+    p->created_ms = ac_db_col_int64(s, 9);
+    p->retired_ms = ac_db_col_int64(s, 10);
+    copy_text(p->peer, sizeof p->peer, ac_db_col_text(s, 11));
+    copy_text(p->content_hash, sizeof p->content_hash, ac_db_col_text(s, 12));
 }
 
 int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now_ms)
@@ -161,37 +160,36 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
     if (!text_ok(p->issuer, AC_POLICY_ISSUER_MAX) ||
         !text_ok(p->credential_id, AC_POLICY_CREDENTIAL_MAX) || p->min_version == 0 ||
         p->min_version > INT64_MAX || !ac_purpose_name(p->purpose) ||
-        strlen(p->note) > AC_RECOGNITION_NOTE_MAX ||
-        strlen(p->peer) > AC_POLICY_PEER_MAX || strlen(p->content_hash) > AC_POLICY_HASH_MAX ||
-        !p->peer[0] != !p->content_hash[0] ||
+        strlen(p->note) > AC_RECOGNITION_NOTE_MAX || strlen(p->peer) > AC_POLICY_PEER_MAX ||
+        strlen(p->content_hash) > AC_POLICY_HASH_MAX || !p->peer[0] != !p->content_hash[0] ||
         (p->has_ceu && (p->ceu_hundredths < 0 || p->ceu_hundredths > AC_CEU_HUNDREDTHS_MAX)))
         return AC_EINVAL;
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t id = 0;
     err = ac__store_stmt(st,
                          "INSERT INTO recognition_policies(recognizer_id, issuer, credential_id,"
                          " min_version, ceu_hundredths, purpose, requires_approval, note,"
                          " created_ms, peer, content_hash)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, p->recognizer_id);
-        sqlite3_bind_text(s, 2, p->issuer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, p->credential_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)p->min_version);
+        ac_db_bind_int64(s, 1, p->recognizer_id);
+        ac_db_bind_text(s, 2, p->issuer, -1);
+        ac_db_bind_text(s, 3, p->credential_id, -1);
+        ac_db_bind_int64(s, 4, (int64_t)p->min_version);
         if (p->has_ceu)
-            sqlite3_bind_int64(s, 5, p->ceu_hundredths);
-        sqlite3_bind_text(s, 6, ac_purpose_name(p->purpose), -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 7, p->requires_approval ? 1 : 0);
-        sqlite3_bind_text(s, 8, p->note, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 9, now_ms);
-        sqlite3_bind_text(s, 10, p->peer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 11, p->content_hash, -1, SQLITE_STATIC);
-        err = step_done(st, s);
+            ac_db_bind_int64(s, 5, p->ceu_hundredths);
+        ac_db_bind_text(s, 6, ac_purpose_name(p->purpose), -1);
+        ac_db_bind_int64(s, 7, p->requires_approval ? 1 : 0);
+        ac_db_bind_text(s, 8, p->note, -1);
+        ac_db_bind_int64(s, 9, now_ms);
+        ac_db_bind_text(s, 10, p->peer, -1);
+        ac_db_bind_text(s, 11, p->content_hash, -1);
+        err = ac__store_insert_id(st, s, &id);
     }
-    int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
     err = end_tx(st, err);
     if (err)
         return err;
@@ -204,47 +202,47 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
 
 int ac_store_policy_get(struct ac_store *st, int64_t id, struct ac_policy *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err =
-        ac__store_stmt(st, "SELECT " POLICY_COLUMNS " FROM recognition_policies WHERE id = ?1", &s);
+        ac__store_stmt(st, "SELECT " POLICY_COLUMNS " FROM recognition_policies WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return get_one(st, s, read_policy, out);
 }
 
 int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t after_id,
                          struct ac_policy *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " POLICY_COLUMNS " FROM recognition_policies"
-                             " WHERE retired_ms = 0 AND id > ?1"
-                             " AND (?2 = 0 OR recognizer_id = ?2) ORDER BY id LIMIT ?3",
+                             " WHERE retired_ms = 0 AND id > $1"
+                             " AND ($2 = 0 OR recognizer_id = $2) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_int64(s, 2, recognizer_id);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, after_id);
+    ac_db_bind_int64(s, 2, recognizer_id);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     return get_many(st, s, read_policy, out, sizeof *out, max, n);
 }
 
 int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char *issuer,
                           const char *credential_id, struct ac_policy *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " POLICY_COLUMNS " FROM recognition_policies"
-                             " WHERE retired_ms = 0 AND recognizer_id = ?1 AND issuer = ?2"
-                             " AND credential_id = ?3 ORDER BY id LIMIT ?4",
+                             " WHERE retired_ms = 0 AND recognizer_id = $1 AND issuer = $2"
+                             " AND credential_id = $3 ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, recognizer_id);
-    sqlite3_bind_text(s, 2, issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, recognizer_id);
+    ac_db_bind_text(s, 2, issuer, -1);
+    ac_db_bind_text(s, 3, credential_id, -1);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return get_many(st, s, read_policy, out, sizeof *out, max, n);
 }
 
@@ -257,13 +255,13 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     err = ac_store_policy_get(st, id, &p);
     if (!err && p.recognizer_id != recognizer_id)
         err = AC_ENOENT;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err && p.retired_ms == 0)
         err =
-            ac__store_stmt(st, "UPDATE recognition_policies SET retired_ms = ?2 WHERE id = ?1", &s);
+            ac__store_stmt(st, "UPDATE recognition_policies SET retired_ms = $2 WHERE id = $1", &s);
     if (!err && p.retired_ms == 0) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, now_ms);
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_int64(s, 2, now_ms);
         err = step_done(st, s);
     }
     return end_tx(st, err);
@@ -275,23 +273,23 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     "id, earner_id, recognizer_id, policy_id, issuer, credential_id, state, note, reason,"         \
     " requested_ms, decided_ms"
 
-static void read_approval(sqlite3_stmt *s, void *out)
+static void read_approval(struct ac_db_stmt *s, void *out)
 {
     struct ac_approval *a = out;
     memset(a, 0, sizeof *a);
-    a->id = sqlite3_column_int64(s, 0);
-    a->earner_id = sqlite3_column_int64(s, 1);
-    a->recognizer_id = sqlite3_column_int64(s, 2);
-    a->policy_id = sqlite3_column_int64(s, 3);
-    copy_text(a->issuer, sizeof a->issuer, sqlite3_column_text(s, 4));
-    copy_text(a->credential_id, sizeof a->credential_id, sqlite3_column_text(s, 5));
+    a->id = ac_db_col_int64(s, 0);
+    a->earner_id = ac_db_col_int64(s, 1);
+    a->recognizer_id = ac_db_col_int64(s, 2);
+    a->policy_id = ac_db_col_int64(s, 3);
+    copy_text(a->issuer, sizeof a->issuer, ac_db_col_text(s, 4));
+    copy_text(a->credential_id, sizeof a->credential_id, ac_db_col_text(s, 5));
     enum ac_approval_state state = AC_APPROVAL_PENDING;
-    ac_approval_state_parse((const char *)sqlite3_column_text(s, 6), &state);
+    ac_approval_state_parse(ac_db_col_text(s, 6), &state);
     a->state = state;
-    copy_text(a->note, sizeof a->note, sqlite3_column_text(s, 7));
-    copy_text(a->reason, sizeof a->reason, sqlite3_column_text(s, 8));
-    a->requested_ms = sqlite3_column_int64(s, 9);
-    a->decided_ms = sqlite3_column_int64(s, 10);
+    copy_text(a->note, sizeof a->note, ac_db_col_text(s, 7));
+    copy_text(a->reason, sizeof a->reason, ac_db_col_text(s, 8));
+    a->requested_ms = ac_db_col_int64(s, 9);
+    a->decided_ms = ac_db_col_int64(s, 10);
 }
 
 int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t policy_id,
@@ -308,24 +306,24 @@ int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t po
     err = ac_store_policy_get(st, policy_id, &p);
     if (!err && (p.retired_ms || !p.requires_approval))
         err = AC_ECONFLICT;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
+    int64_t id = 0;
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO recognition_approvals(earner_id, recognizer_id,"
                              " policy_id, issuer, credential_id, state, note, requested_ms)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+                             " VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) RETURNING id",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, earner_id);
-        sqlite3_bind_int64(s, 2, p.recognizer_id);
-        sqlite3_bind_int64(s, 3, policy_id);
-        sqlite3_bind_text(s, 4, p.issuer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, p.credential_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, note, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 7, now_ms);
-        err = step_done(st, s);
+        ac_db_bind_int64(s, 1, earner_id);
+        ac_db_bind_int64(s, 2, p.recognizer_id);
+        ac_db_bind_int64(s, 3, policy_id);
+        ac_db_bind_text(s, 4, p.issuer, -1);
+        ac_db_bind_text(s, 5, p.credential_id, -1);
+        ac_db_bind_text(s, 6, note, -1);
+        ac_db_bind_int64(s, 7, now_ms);
+        err = ac__store_insert_id(st, s, &id);
     }
-    int64_t id = sqlite3_last_insert_rowid(ac__store_db(st));
     err = end_tx(st, err);
     if (err)
         return err;
@@ -334,32 +332,31 @@ int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t po
 
 int ac_store_approval_get(struct ac_store *st, int64_t id, struct ac_approval *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT " APPROVAL_COLUMNS " FROM recognition_approvals WHERE id = ?1", &s);
+        st, "SELECT " APPROVAL_COLUMNS " FROM recognition_approvals WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return get_one(st, s, read_approval, out);
 }
 
 int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_t after_id,
                            struct ac_approval *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " APPROVAL_COLUMNS " FROM recognition_approvals"
-                             " WHERE id > ?1 AND (?2 = 0 OR earner_id = ?2 OR recognizer_id = ?2)"
-                             " AND (?3 IS NULL OR state = ?3) ORDER BY id LIMIT ?4",
+                             " WHERE id > $1 AND ($2 = 0 OR earner_id = $2 OR recognizer_id = $2)"
+                             " AND ($3 IS NULL OR state = $3) ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_int64(s, 2, party);
+    ac_db_bind_int64(s, 1, after_id);
+    ac_db_bind_int64(s, 2, party);
     if (state >= 0 && ac_approval_state_name((enum ac_approval_state)state))
-        sqlite3_bind_text(s, 3, ac_approval_state_name((enum ac_approval_state)state), -1,
-                          SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+        ac_db_bind_text(s, 3, ac_approval_state_name((enum ac_approval_state)state), -1);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return get_many(st, s, read_approval, out, sizeof *out, max, n);
 }
 
@@ -379,17 +376,17 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
         err = AC_ENOENT;
     if (!err && a.state != AC_APPROVAL_PENDING)
         err = AC_ECONFLICT;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     if (!err)
         err = ac__store_stmt(st,
-                             "UPDATE recognition_approvals SET state = ?2, reason = ?3,"
-                             " decided_ms = ?4 WHERE id = ?1",
+                             "UPDATE recognition_approvals SET state = $2, reason = $3,"
+                             " decided_ms = $4 WHERE id = $1",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, approve ? "approved" : "denied", -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now_ms);
+        ac_db_bind_int64(s, 1, id);
+        ac_db_bind_text(s, 2, approve ? "approved" : "denied", -1);
+        ac_db_bind_text(s, 3, reason, -1);
+        ac_db_bind_int64(s, 4, now_ms);
         err = step_done(st, s);
     }
     err = end_tx(st, err);
@@ -405,32 +402,32 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
     " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"                \
     " presented_ms, verified_ms, earner_id, issued_ms"
 
-static void read_presentation(sqlite3_stmt *s, void *out)
+static void read_presentation(struct ac_db_stmt *s, void *out)
 {
     struct ac_presentation *p = out;
     memset(p, 0, sizeof *p);
-    p->id = sqlite3_column_int64(s, 0);
-    p->recognizer_id = sqlite3_column_int64(s, 1);
-    copy_text(p->teacher, sizeof p->teacher, sqlite3_column_text(s, 2));
-    if (sqlite3_column_bytes(s, 3) == (int)sizeof p->record_hash)
-        memcpy(p->record_hash, sqlite3_column_blob(s, 3), sizeof p->record_hash);
-    copy_text(p->cti_hex, sizeof p->cti_hex, sqlite3_column_text(s, 4));
-    copy_text(p->issuer, sizeof p->issuer, sqlite3_column_text(s, 5));
-    copy_text(p->credential_id, sizeof p->credential_id, sqlite3_column_text(s, 6));
-    p->credential_version = (uint64_t)sqlite3_column_int64(s, 7);
-    copy_text(p->achieved_level, sizeof p->achieved_level, sqlite3_column_text(s, 8));
-    p->has_ceu = sqlite3_column_type(s, 9) != SQLITE_NULL;
-    p->ceu_hundredths = sqlite3_column_int64(s, 9);
+    p->id = ac_db_col_int64(s, 0);
+    p->recognizer_id = ac_db_col_int64(s, 1);
+    copy_text(p->teacher, sizeof p->teacher, ac_db_col_text(s, 2));
+    if (ac_db_col_bytes(s, 3) == (int)sizeof p->record_hash)
+        memcpy(p->record_hash, ac_db_col_blob(s, 3), sizeof p->record_hash);
+    copy_text(p->cti_hex, sizeof p->cti_hex, ac_db_col_text(s, 4));
+    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 5));
+    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 6));
+    p->credential_version = (uint64_t)ac_db_col_int64(s, 7);
+    copy_text(p->achieved_level, sizeof p->achieved_level, ac_db_col_text(s, 8));
+    p->has_ceu = !ac_db_col_is_null(s, 9);
+    p->ceu_hundredths = ac_db_col_int64(s, 9);
     enum ac_verdict v = AC_VERDICT_INDETERMINATE;
-    ac_verdict_parse((const char *)sqlite3_column_text(s, 10), &v);
+    ac_verdict_parse(ac_db_col_text(s, 10), &v);
     p->verdict = v;
-    copy_text(p->status_result, sizeof p->status_result, sqlite3_column_text(s, 11));
-    copy_text(p->verified_by, sizeof p->verified_by, sqlite3_column_text(s, 12));
-    copy_text(p->checks, sizeof p->checks, sqlite3_column_text(s, 13));
-    p->presented_ms = sqlite3_column_int64(s, 14);
-    p->verified_ms = sqlite3_column_int64(s, 15);
-    p->earner_id = sqlite3_column_int64(s, 16);
-    p->issued_ms = sqlite3_column_int64(s, 17);
+    copy_text(p->status_result, sizeof p->status_result, ac_db_col_text(s, 11));
+    copy_text(p->verified_by, sizeof p->verified_by, ac_db_col_text(s, 12));
+    copy_text(p->checks, sizeof p->checks, ac_db_col_text(s, 13));
+    p->presented_ms = ac_db_col_int64(s, 14);
+    p->verified_ms = ac_db_col_int64(s, 15);
+    p->earner_id = ac_db_col_int64(s, 16);
+    p->issued_ms = ac_db_col_int64(s, 17);
 }
 
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
@@ -446,26 +443,26 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int64_t id = 0, presented = now_ms;
     int inserted = 0;
     char teacher[AC_TEACHER_MAX + 1] = "";
     err = ac__store_stmt(st,
                          "SELECT id, teacher, presented_ms FROM recognition_presentations"
-                         " WHERE recognizer_id = ?1 AND record_hash = ?2",
+                         " WHERE recognizer_id = $1 AND record_hash = $2",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, p->recognizer_id);
-        sqlite3_bind_blob(s, 2, p->record_hash, sizeof p->record_hash, SQLITE_STATIC);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            id = sqlite3_column_int64(s, 0);
-            copy_text(teacher, sizeof teacher, sqlite3_column_text(s, 1));
-            presented = sqlite3_column_int64(s, 2);
-        } else if (rc != SQLITE_DONE) {
+        ac_db_bind_int64(s, 1, p->recognizer_id);
+        ac_db_bind_blob(s, 2, p->record_hash, sizeof p->record_hash);
+        int rc = ac_db_step(s);
+        if (rc == AC_DB_ROW) {
+            id = ac_db_col_int64(s, 0);
+            copy_text(teacher, sizeof teacher, ac_db_col_text(s, 1));
+            presented = ac_db_col_int64(s, 2);
+        } else if (rc != AC_DB_DONE) {
             err = ac__store_error(st, rc);
         }
-        sqlite3_reset(s);
+        ac_db_reset(s);
     }
     /* A record belongs to one teacher: the same bytes shown for someone else
      * are a mistake or a borrowed credential, never a second count. */
@@ -473,22 +470,22 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         err = AC_ECONFLICT;
     if (!err && id) {
         err = ac__store_stmt(st,
-                             "UPDATE recognition_presentations SET verdict = ?2,"
-                             " status_result = ?3, verified_by = ?4, checks = ?5,"
-                             " verified_ms = ?6, presented = COALESCE(?7, presented),"
-                             " earner_id = COALESCE(NULLIF(?8, 0), earner_id)"
-                             " WHERE id = ?1",
+                             "UPDATE recognition_presentations SET verdict = $2,"
+                             " status_result = $3, verified_by = $4, checks = $5,"
+                             " verified_ms = $6, presented = COALESCE($7, presented),"
+                             " earner_id = COALESCE(NULLIF($8, 0), earner_id)"
+                             " WHERE id = $1",
                              &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, id);
-            sqlite3_bind_text(s, 2, ac_verdict_name(p->verdict), -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, p->status_result, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, p->verified_by, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 5, p->checks, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 6, now_ms);
+            ac_db_bind_int64(s, 1, id);
+            ac_db_bind_text(s, 2, ac_verdict_name(p->verdict), -1);
+            ac_db_bind_text(s, 3, p->status_result, -1);
+            ac_db_bind_text(s, 4, p->verified_by, -1);
+            ac_db_bind_text(s, 5, p->checks, -1);
+            ac_db_bind_int64(s, 6, now_ms);
             if (p->presented)
-                sqlite3_bind_blob(s, 7, p->presented, (int)p->presented_len, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 8, p->earner_id);
+                ac_db_bind_blob(s, 7, p->presented, p->presented_len);
+            ac_db_bind_int64(s, 8, p->earner_id);
             err = step_done(st, s);
         }
     } else if (!err) {
@@ -498,35 +495,33 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
                              " achieved_level, ceu_hundredths, verdict, status_result,"
                              " verified_by, checks, presented_ms, verified_ms, presented,"
                              " earner_id, issued_ms)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                             " ?14, ?14, ?15, ?16, ?17)",
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+                             " $14, $14, $15, $16, $17) RETURNING id",
                              &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, p->recognizer_id);
-            sqlite3_bind_text(s, 2, p->teacher, -1, SQLITE_STATIC);
-            sqlite3_bind_blob(s, 3, p->record_hash, sizeof p->record_hash, SQLITE_STATIC);
-            sqlite3_bind_text(s, 4, p->cti_hex, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 5, p->issuer, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 6, p->credential_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 7, (sqlite3_int64)p->credential_version);
-            sqlite3_bind_text(s, 8, p->achieved_level, -1, SQLITE_STATIC);
+            ac_db_bind_int64(s, 1, p->recognizer_id);
+            ac_db_bind_text(s, 2, p->teacher, -1);
+            ac_db_bind_blob(s, 3, p->record_hash, sizeof p->record_hash);
+            ac_db_bind_text(s, 4, p->cti_hex, -1);
+            ac_db_bind_text(s, 5, p->issuer, -1);
+            ac_db_bind_text(s, 6, p->credential_id, -1);
+            ac_db_bind_int64(s, 7, (int64_t)p->credential_version);
+            ac_db_bind_text(s, 8, p->achieved_level, -1);
             if (p->has_ceu)
-                sqlite3_bind_int64(s, 9, p->ceu_hundredths);
-            sqlite3_bind_text(s, 10, ac_verdict_name(p->verdict), -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 11, p->status_result, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 12, p->verified_by, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 13, p->checks, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 14, now_ms);
+                ac_db_bind_int64(s, 9, p->ceu_hundredths);
+            ac_db_bind_text(s, 10, ac_verdict_name(p->verdict), -1);
+            ac_db_bind_text(s, 11, p->status_result, -1);
+            ac_db_bind_text(s, 12, p->verified_by, -1);
+            ac_db_bind_text(s, 13, p->checks, -1);
+            ac_db_bind_int64(s, 14, now_ms);
             if (p->presented)
-                sqlite3_bind_blob(s, 15, p->presented, (int)p->presented_len, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 16, p->earner_id);
-            sqlite3_bind_int64(s, 17, p->issued_ms);
-            err = step_done(st, s);
+                ac_db_bind_blob(s, 15, p->presented, p->presented_len);
+            ac_db_bind_int64(s, 16, p->earner_id);
+            ac_db_bind_int64(s, 17, p->issued_ms);
+            err = ac__store_insert_id(st, s, &id);
         }
-        if (!err) {
-            id = sqlite3_last_insert_rowid(ac__store_db(st));
+        if (!err)
             inserted = 1;
-        }
     }
     err = end_tx(st, err);
     if (err)
@@ -542,94 +537,99 @@ int ac_store_presentation_bytes(struct ac_store *st, int64_t id, uint8_t **out, 
 {
     *out = NULL;
     *len = 0;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err =
-        ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = ?1", &s);
+        ac__store_stmt(st, "SELECT presented FROM recognition_presentations WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_BLOB) {
-        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+    ac_db_bind_int64(s, 1, id);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW && !ac_db_col_is_null(s, 0)) {
+        size_t n = (size_t)ac_db_col_bytes(s, 0);
         *out = malloc(n ? n : 1);
         if (*out) {
-            memcpy(*out, sqlite3_column_blob(s, 0), n);
+            memcpy(*out, ac_db_col_blob(s, 0), n);
             *len = n;
         } else {
             err = AC_ENOMEM;
         }
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == AC_DB_DONE) {
         err = AC_ENOENT;
-    } else if (rc != SQLITE_ROW) {
+    } else if (rc != AC_DB_ROW) {
         err = ac__store_error(st, rc);
     }
-    sqlite3_reset(s);
+    ac_db_reset(s);
     return err;
 }
 
 int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_presentation *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT " PRESENTATION_COLUMNS " FROM recognition_presentations WHERE id = ?1", &s);
+        st, "SELECT " PRESENTATION_COLUMNS " FROM recognition_presentations WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return get_one(st, s, read_presentation, out);
 }
 
 int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                                int64_t after_id, struct ac_presentation *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " PRESENTATION_COLUMNS " FROM recognition_presentations"
-                             " WHERE recognizer_id = ?1 AND id > ?2"
-                             " AND (?3 IS NULL OR teacher = ?3) ORDER BY id LIMIT ?4",
+                             " WHERE recognizer_id = $1 AND id > $2"
+                             " AND ($3 IS NULL OR teacher = $3) ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, recognizer_id);
-    sqlite3_bind_int64(s, 2, after_id);
+    ac_db_bind_int64(s, 1, recognizer_id);
+    ac_db_bind_int64(s, 2, after_id);
     if (teacher)
-        sqlite3_bind_text(s, 3, teacher, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+        ac_db_bind_text(s, 3, teacher, -1);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return get_many(st, s, read_presentation, out, sizeof *out, max, n);
 }
 
-static void read_recognized(sqlite3_stmt *s, void *out)
+static void read_recognized(struct ac_db_stmt *s, void *out)
 {
     struct ac_recognized *r = out;
     memset(r, 0, sizeof *r);
     enum ac_purpose purpose = AC_PURPOSE_CEU;
-    ac_purpose_parse((const char *)sqlite3_column_text(s, 0), &purpose);
+    ac_purpose_parse(ac_db_col_text(s, 0), &purpose);
     r->purpose = purpose;
-    copy_text(r->issuer, sizeof r->issuer, sqlite3_column_text(s, 1));
-    copy_text(r->credential_id, sizeof r->credential_id, sqlite3_column_text(s, 2));
-    r->ceu_hundredths = sqlite3_column_int64(s, 3);
-    r->presentation_id = sqlite3_column_int64(s, 4);
-    r->policy_id = sqlite3_column_int64(s, 5);
-    r->credential_version = (uint64_t)sqlite3_column_int64(s, 6);
+    copy_text(r->issuer, sizeof r->issuer, ac_db_col_text(s, 1));
+    copy_text(r->credential_id, sizeof r->credential_id, ac_db_col_text(s, 2));
+    r->ceu_hundredths = ac_db_col_int64(s, 3);
+    r->presentation_id = ac_db_col_int64(s, 4);
+    r->policy_id = ac_db_col_int64(s, 5);
+    r->credential_version = (uint64_t)ac_db_col_int64(s, 6);
 }
 
 int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                              struct ac_recognized *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
-    /* SQLite takes the bare columns of a MAX() aggregate from the row holding
-     * the maximum, so each group names the presentation that counts. */
+    struct ac_db_stmt *s;
+    /* Each (purpose, issuer, credential) names the presentation that counts:
+     * the one worth the most CEUs, the earliest presentation and policy on a
+     * tie (a window function, which both engines run; a bare column beside
+     * MAX() is SQLite's alone). */
     int err = ac__store_stmt(
         st,
+        "SELECT purpose, issuer, credential_id, ceu, rid, pid, version FROM ("
         "SELECT p.purpose, p.issuer, p.credential_id,"
-        " MAX(COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0)), r.id, p.id,"
-        " r.credential_version"
+        " COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0) AS ceu, r.id AS rid, p.id AS pid,"
+        " r.credential_version AS version,"
+        " ROW_NUMBER() OVER (PARTITION BY p.purpose, p.issuer, p.credential_id"
+        "  ORDER BY COALESCE(p.ceu_hundredths, r.ceu_hundredths, 0) DESC, r.id, p.id) AS pick"
         " FROM recognition_presentations r JOIN recognition_policies p"
         " ON p.recognizer_id = r.recognizer_id AND p.issuer = r.issuer"
         " AND p.credential_id = r.credential_id AND r.credential_version >= p.min_version"
         /* A pinned content hash names one version's definition. */
         " AND (p.content_hash = '' OR r.credential_version = p.min_version)"
         " AND p.retired_ms = 0"
-        " WHERE r.recognizer_id = ?1 AND r.teacher = ?2 AND r.verdict = 'valid'"
+        " WHERE r.recognizer_id = $1 AND r.teacher = $2 AND r.verdict = 'valid'"
         " AND r.status_result = 'pass'"
         /* The record carries no submission time; its iat follows the
          * submission, so an approval decided after it is certainly late. */
@@ -638,14 +638,14 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
         "  AND a.earner_id = r.earner_id AND a.issuer = p.issuer"
         "  AND a.credential_id = p.credential_id AND a.state = 'approved'"
         "  AND a.decided_ms <= r.issued_ms)))"
-        " GROUP BY p.purpose, p.issuer, p.credential_id"
-        " ORDER BY p.purpose, p.issuer, p.credential_id LIMIT ?3",
+        ") AS best WHERE pick = 1"
+        " ORDER BY purpose, issuer, credential_id LIMIT $3",
         &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, recognizer_id);
-    sqlite3_bind_text(s, 2, teacher, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 1, recognizer_id);
+    ac_db_bind_text(s, 2, teacher, -1);
+    ac_db_bind_int64(s, 3, (int64_t)max);
     return get_many(st, s, read_recognized, out, sizeof *out, max, n);
 }
 
@@ -667,61 +667,77 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
 {
     if (f->recognizer_id && !f->issuer)
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* Domains, stacks and CEUs live in the stored definition JSON (life
-     * cycle storage keeps it whole), so the filters read it with json_each. */
-    int err = ac__store_stmt(
-        st,
+     * cycle storage keeps it whole), so the filters read it with the engine's
+     * JSON functions: SQLite's json_extract/json_each beside PostgreSQL's
+     * jsonb operators, the rest of the text shared. */
+#define CATALOG_FILTERS                                                                            \
+    " AND ($4 = 0 OR EXISTS (SELECT 1 FROM recognition_policies p"                                 \
+    "  WHERE p.retired_ms = 0 AND p.recognizer_id = $4 AND p.issuer = $5"                          \
+    "  AND p.credential_id = c.def_id AND c.version >= p.min_version))"                            \
+    " ORDER BY c.id LIMIT $6"
+    static const char sqlite_sql[] =
         "SELECT c.id, c.def_id, c.version, c.title,"
         " COALESCE(json_extract(c.definition, '$.competency'), ''),"
         " COALESCE(json_extract(c.definition, '$.domains'), '[]'),"
         " COALESCE(json_extract(c.definition, '$.stacks'), '[]'),"
         " json_extract(c.definition, '$.ceus'), c.activated_ms"
-        " FROM credentials c WHERE c.state = 'active' AND c.id > ?1"
-        " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
-        "  WHERE value = ?2))"
-        " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
-        "  WHERE value = ?3))"
-        " AND (?4 = 0 OR EXISTS (SELECT 1 FROM recognition_policies p"
-        "  WHERE p.retired_ms = 0 AND p.recognizer_id = ?4 AND p.issuer = ?5"
-        "  AND p.credential_id = c.def_id AND c.version >= p.min_version))"
-        " ORDER BY c.id LIMIT ?6",
-        &s);
+        " FROM credentials c WHERE c.state = 'active' AND c.id > $1"
+        " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
+        "  WHERE value = $2))"
+        " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
+        "  WHERE value = $3))" CATALOG_FILTERS;
+    static const char pg_sql[] =
+        "SELECT c.id, c.def_id, c.version, c.title,"
+        " COALESCE(CAST(c.definition AS jsonb) ->> 'competency', ''),"
+        " COALESCE(CAST(CAST(c.definition AS jsonb) -> 'domains' AS TEXT), '[]'),"
+        " COALESCE(CAST(CAST(c.definition AS jsonb) -> 'stacks' AS TEXT), '[]'),"
+        " CAST(CAST(c.definition AS jsonb) ->> 'ceus' AS DOUBLE PRECISION), c.activated_ms"
+        " FROM credentials c WHERE c.state = 'active' AND c.id > $1"
+        " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM"
+        "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'domains') AS d(value)"
+        "  WHERE d.value = $2))"
+        " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM"
+        "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'stacks') AS k(value)"
+        "  WHERE k.value = $3))" CATALOG_FILTERS;
+#undef CATALOG_FILTERS
+    int err = ac__store_stmt(st, ac__store_sql(st, sqlite_sql, pg_sql), &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, after_id);
+    ac_db_bind_int64(s, 1, after_id);
     if (f->domain)
-        sqlite3_bind_text(s, 2, f->domain, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 2, f->domain, -1);
     if (f->stack)
-        sqlite3_bind_text(s, 3, f->stack, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, f->recognizer_id);
+        ac_db_bind_text(s, 3, f->stack, -1);
+    ac_db_bind_int64(s, 4, f->recognizer_id);
     if (f->issuer)
-        sqlite3_bind_text(s, 5, f->issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 6, (sqlite3_int64)max);
+        ac_db_bind_text(s, 5, f->issuer, -1);
+    ac_db_bind_int64(s, 6, (int64_t)max);
     size_t got = 0;
-    int rc = SQLITE_DONE;
-    while (!err && got < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int rc = AC_DB_DONE;
+    while (!err && got < max && (rc = ac_db_step(s)) == AC_DB_ROW) {
         struct ac_catalog_entry *e = &out[got++];
         memset(e, 0, sizeof *e);
-        e->id = sqlite3_column_int64(s, 0);
-        copy_text(e->def_id, sizeof e->def_id, sqlite3_column_text(s, 1));
-        e->version = sqlite3_column_int64(s, 2);
+        e->id = ac_db_col_int64(s, 0);
+        copy_text(e->def_id, sizeof e->def_id, ac_db_col_text(s, 1));
+        e->version = ac_db_col_int64(s, 2);
         e->title = ac__col_dup(s, 3);
         e->competency = ac__col_dup(s, 4);
         e->domains = ac__col_dup(s, 5);
         e->stacks = ac__col_dup(s, 6);
-        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+        if (!ac_db_col_is_null(s, 7)) {
             e->has_ceu = 1;
             /* CEUs are stored as a JSON number; hundredths keep them exact. */
-            e->ceu_hundredths = (int64_t)llround(sqlite3_column_double(s, 7) * 100.0);
+            e->ceu_hundredths = (int64_t)llround(ac_db_col_double(s, 7) * 100.0);
         }
-        e->activated_ms = sqlite3_column_int64(s, 8);
+        e->activated_ms = ac_db_col_int64(s, 8);
         if (!e->title || !e->competency || !e->domains || !e->stacks)
             err = AC_ENOMEM;
     }
-    if (!err && got < max && rc != SQLITE_DONE)
+    if (!err && got < max && rc != AC_DB_DONE)
         err = ac__store_error(st, rc);
-    sqlite3_reset(s);
+    ac_db_reset(s);
     if (err) {
         for (size_t i = 0; i < got; i++)
             ac_catalog_entry_release(&out[i]);
@@ -735,17 +751,17 @@ int ac_store_policy_for_credential(struct ac_store *st, const char *issuer,
                                    const char *credential_id, int64_t version,
                                    struct ac_policy *out, size_t max, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " POLICY_COLUMNS " FROM recognition_policies"
-                             " WHERE retired_ms = 0 AND issuer = ?1 AND credential_id = ?2"
-                             " AND min_version <= ?3 ORDER BY id LIMIT ?4",
+                             " WHERE retired_ms = 0 AND issuer = $1 AND credential_id = $2"
+                             " AND min_version <= $3 ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, credential_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, version);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    ac_db_bind_text(s, 1, issuer, -1);
+    ac_db_bind_text(s, 2, credential_id, -1);
+    ac_db_bind_int64(s, 3, version);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return get_many(st, s, read_policy, out, sizeof *out, max, n);
 }

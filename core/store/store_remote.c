@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "accord/base/error.h"
 #include "accord/review/people.h"
@@ -72,18 +71,18 @@ static int put_profile(struct ac_store *st, int64_t user_id, const struct ac_rem
 int ac_store_remote_reviewer_find(struct ac_store *st, const char *home_node, int64_t home_user,
                                   int64_t *user_id)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT user_id FROM remote_reviewers WHERE home_node = ?1 AND home_user = ?2", &s);
+        st, "SELECT user_id FROM remote_reviewers WHERE home_node = $1 AND home_user = $2", &s);
     if (err)
         return err;
-    sqlite3_bind_text(s, 1, home_node, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, home_user);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *user_id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : AC_EDB;
+    ac_db_bind_text(s, 1, home_node, -1);
+    ac_db_bind_int64(s, 2, home_user);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *user_id = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : AC_EDB;
 }
 
 int ac_store_remote_reviewer_ensure(struct ac_store *st, const char *home_node, int64_t home_user,
@@ -106,17 +105,17 @@ int ac_store_remote_reviewer_ensure(struct ac_store *st, const char *home_node, 
         stand_in_name(home_node, home_user, name);
         struct ac_user u;
         err = ac_store_user_create(st, name, display, AC_ROLE_REVIEWER, now_ms, &u);
-        sqlite3_stmt *s;
+        struct ac_db_stmt *s;
         if (!err)
             err = ac__store_stmt(st,
                                  "INSERT INTO remote_reviewers(user_id, home_node, home_user,"
-                                 " created_ms) VALUES (?1, ?2, ?3, ?4)",
+                                 " created_ms) VALUES ($1, $2, $3, $4)",
                                  &s);
         if (!err) {
-            sqlite3_bind_int64(s, 1, u.id);
-            sqlite3_bind_text(s, 2, home_node, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 3, home_user);
-            sqlite3_bind_int64(s, 4, now_ms);
+            ac_db_bind_int64(s, 1, u.id);
+            ac_db_bind_text(s, 2, home_node, -1);
+            ac_db_bind_int64(s, 3, home_user);
+            ac_db_bind_int64(s, 4, now_ms);
             err = ac__store_done(st, s);
         }
         id = u.id;
@@ -133,58 +132,58 @@ int ac_store_remote_reviewer_ensure(struct ac_store *st, const char *home_node, 
     return 0;
 }
 
-static void read_row(sqlite3_stmt *s, struct ac_remote_reviewer *out)
+static void read_row(struct ac_db_stmt *s, struct ac_remote_reviewer *out)
 {
     memset(out, 0, sizeof *out);
-    out->user_id = sqlite3_column_int64(s, 0);
-    ac__text_copy(out->home_node, sizeof out->home_node, sqlite3_column_text(s, 1));
-    out->home_user = sqlite3_column_int64(s, 2);
-    out->created_ms = sqlite3_column_int64(s, 3);
+    out->user_id = ac_db_col_int64(s, 0);
+    ac__text_copy(out->home_node, sizeof out->home_node, ac_db_col_text(s, 1));
+    out->home_user = ac_db_col_int64(s, 2);
+    out->created_ms = ac_db_col_int64(s, 3);
 }
 
 int ac_store_remote_reviewer_get(struct ac_store *st, int64_t user_id,
                                  struct ac_remote_reviewer *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT user_id, home_node, home_user, created_ms"
-                             " FROM remote_reviewers WHERE user_id = ?1",
+                             " FROM remote_reviewers WHERE user_id = $1",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    ac_db_bind_int64(s, 1, user_id);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
         read_row(s, out);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : AC_EDB;
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : AC_EDB;
 }
 
 int ac_store_remote_reviewer_list(struct ac_store *st, const char *home_node, int64_t after_user,
                                   struct ac_remote_reviewer *out, size_t max, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT user_id, home_node, home_user, created_ms"
-                             " FROM remote_reviewers WHERE (?1 IS NULL OR home_node = ?1)"
-                             " AND user_id > ?2 ORDER BY user_id LIMIT ?3",
+                             " FROM remote_reviewers WHERE ($1 IS NULL OR home_node = $1)"
+                             " AND user_id > $2 ORDER BY user_id LIMIT $3",
                              &s);
     if (err)
         return err;
     if (home_node)
-        sqlite3_bind_text(s, 1, home_node, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 1, home_node, -1);
     else
-        sqlite3_bind_null(s, 1);
-    sqlite3_bind_int64(s, 2, after_user);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    int rc = SQLITE_DONE;
-    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ac_db_bind_null(s, 1);
+    ac_db_bind_int64(s, 2, after_user);
+    ac_db_bind_int64(s, 3, (int64_t)max);
+    int rc = AC_DB_DONE;
+    while (*n < max && (rc = ac_db_step(s)) == AC_DB_ROW)
         read_row(s, &out[(*n)++]);
-    if (*n < max && rc != SQLITE_DONE) {
-        sqlite3_reset(s);
+    if (*n < max && rc != AC_DB_DONE) {
+        ac_db_reset(s);
         return AC_EDB;
     }
-    sqlite3_reset(s);
+    ac_db_reset(s);
     return 0;
 }

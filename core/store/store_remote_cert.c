@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/remote_cert.h"
 #include "internal.h"
@@ -25,20 +23,20 @@ void ac_remote_cert_release(struct ac_remote_cert *c)
 }
 
 /* Reads the row under |s| into |out|: all or nothing. */
-static int read_row(sqlite3_stmt *s, struct ac_remote_cert *out)
+static int read_row(struct ac_db_stmt *s, struct ac_remote_cert *out)
 {
     struct ac_remote_cert c;
     memset(&c, 0, sizeof c);
-    c.id = sqlite3_column_int64(s, 0);
-    c.user_id = sqlite3_column_int64(s, 1);
+    c.id = ac_db_col_int64(s, 0);
+    c.user_id = ac_db_col_int64(s, 1);
     ac__col_copy(c.issuer, sizeof c.issuer, s, 2);
     ac__col_copy(c.credential, sizeof c.credential, s, 3);
-    c.version = sqlite3_column_int64(s, 4);
+    c.version = ac_db_col_int64(s, 4);
     ac__col_copy(c.state, sizeof c.state, s, 5);
     ac__col_copy(c.pending, sizeof c.pending, s, 6);
     c.detail = ac__col_dup(s, 7);
-    int n = sqlite3_column_bytes(s, 8);
-    const void *blob = sqlite3_column_blob(s, 8);
+    int n = ac_db_col_bytes(s, 8);
+    const void *blob = ac_db_col_blob(s, 8);
     if (blob && n > 0) {
         c.record = malloc((size_t)n);
         if (c.record) {
@@ -46,9 +44,9 @@ static int read_row(sqlite3_stmt *s, struct ac_remote_cert *out)
             c.record_len = (size_t)n;
         }
     }
-    c.expires_ms = sqlite3_column_int64(s, 9);
-    c.created_ms = sqlite3_column_int64(s, 10);
-    c.updated_ms = sqlite3_column_int64(s, 11);
+    c.expires_ms = ac_db_col_int64(s, 9);
+    c.created_ms = ac_db_col_int64(s, 10);
+    c.updated_ms = ac_db_col_int64(s, 11);
     if (!c.detail || (blob && n > 0 && !c.record)) {
         ac_remote_cert_release(&c);
         return AC_ENOMEM;
@@ -58,11 +56,11 @@ static int read_row(sqlite3_stmt *s, struct ac_remote_cert *out)
 }
 
 /* Steps |s| for one row into |out|. */
-static int one(sqlite3_stmt *s, struct ac_remote_cert *out)
+static int one(struct ac_db_stmt *s, struct ac_remote_cert *out)
 {
-    int rc = sqlite3_step(s);
-    int err = rc == SQLITE_ROW ? read_row(s, out) : rc == SQLITE_DONE ? AC_ENOENT : AC_EDB;
-    sqlite3_reset(s);
+    int rc = ac_db_step(s);
+    int err = rc == AC_DB_ROW ? read_row(s, out) : rc == AC_DB_DONE ? AC_ENOENT : AC_EDB;
+    ac_db_reset(s);
     return err;
 }
 
@@ -73,48 +71,46 @@ int ac_store_remote_cert_create(struct ac_store *st, int64_t user_id, const char
     if (!issuer[0] || strlen(issuer) > AC_REMOTE_CERT_NODE_MAX || !credential[0] ||
         strlen(credential) > AC_REMOTE_CERT_CRED_MAX)
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "INSERT INTO remote_certs(user_id, issuer, credential, state,"
                              " pending, created_ms, updated_ms)"
-                             " VALUES (?1, ?2, ?3, 'sent', ?4, ?5, ?5)",
+                             " VALUES ($1, $2, $3, 'sent', $4, $5, $5) RETURNING id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, credential, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, pending, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now_ms);
-    err = ac__store_done(st, s);
-    if (!err)
-        *id = sqlite3_last_insert_rowid(ac__store_db(st));
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_text(s, 2, issuer, -1);
+    ac_db_bind_text(s, 3, credential, -1);
+    ac_db_bind_text(s, 4, pending, -1);
+    ac_db_bind_int64(s, 5, now_ms);
+    err = ac__store_insert_id(st, s, id);
     return err;
 }
 
 int ac_store_remote_cert_get(struct ac_store *st, int64_t id, struct ac_remote_cert *out)
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT " COLUMNS " FROM remote_certs WHERE id = ?1", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT " COLUMNS " FROM remote_certs WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 1, id);
     return one(s, out);
 }
 
 int ac_store_remote_cert_find(struct ac_store *st, int64_t user_id, const char *issuer,
                               const char *credential, struct ac_remote_cert *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " COLUMNS " FROM remote_certs WHERE user_id = ?1"
-                             " AND issuer = ?2 AND credential = ?3",
+                             "SELECT " COLUMNS " FROM remote_certs WHERE user_id = $1"
+                             " AND issuer = $2 AND credential = $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, issuer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, credential, -1, SQLITE_STATIC);
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_text(s, 2, issuer, -1);
+    ac_db_bind_text(s, 3, credential, -1);
     return one(s, out);
 }
 
@@ -122,23 +118,23 @@ int ac_store_remote_cert_list(struct ac_store *st, int64_t user_id, int64_t afte
                               struct ac_remote_cert *out, size_t max, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT " COLUMNS " FROM remote_certs WHERE (?1 = 0 OR user_id = ?1)"
-                             " AND id > ?2 ORDER BY id LIMIT ?3",
+                             "SELECT " COLUMNS " FROM remote_certs WHERE ($1 = 0 OR user_id = $1)"
+                             " AND id > $2 ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-    int rc = SQLITE_DONE;
-    while (!err && *n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_int64(s, 2, after);
+    ac_db_bind_int64(s, 3, (int64_t)max);
+    int rc = AC_DB_DONE;
+    while (!err && *n < max && (rc = ac_db_step(s)) == AC_DB_ROW)
         if (!(err = read_row(s, &out[*n])))
             (*n)++;
-    if (!err && *n < max && rc != SQLITE_DONE)
+    if (!err && *n < max && rc != AC_DB_DONE)
         err = AC_EDB;
-    sqlite3_reset(s);
+    ac_db_reset(s);
     if (err) {
         for (size_t i = 0; i < *n; i++)
             ac_remote_cert_release(&out[i]);
@@ -150,20 +146,20 @@ int ac_store_remote_cert_list(struct ac_store *st, int64_t user_id, int64_t afte
 /* AC_ENOENT when the last write changed no row. */
 static int changed_one(struct ac_store *st, int err)
 {
-    return !err && sqlite3_changes(ac__store_db(st)) == 0 ? AC_ENOENT : err;
+    return !err && ac_db_changes(ac__store_db(st)) == 0 ? AC_ENOENT : err;
 }
 
 int ac_store_remote_cert_pending(struct ac_store *st, int64_t id, const char *pending,
                                  int64_t now_ms)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "UPDATE remote_certs SET pending = ?2, updated_ms = ?3 WHERE id = ?1", &s);
+        st, "UPDATE remote_certs SET pending = $2, updated_ms = $3 WHERE id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_text(s, 2, pending, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now_ms);
+    ac_db_bind_int64(s, 1, id);
+    ac_db_bind_text(s, 2, pending, -1);
+    ac_db_bind_int64(s, 3, now_ms);
     return changed_one(st, ac__store_done(st, s));
 }
 
@@ -171,49 +167,49 @@ int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version
                                 const char *detail, const uint8_t *record, size_t len,
                                 int64_t expires_ms, int drop_record, int64_t now_ms)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
         st,
-        "UPDATE remote_certs SET version = ?2, state = ?3, detail = ?4, pending = '',"
-        " record = CASE WHEN ?5 IS NOT NULL THEN ?5 WHEN ?6 THEN NULL ELSE record END,"
-        " expires_ms = CASE WHEN ?5 IS NOT NULL THEN ?7 WHEN ?6 THEN 0 ELSE expires_ms END,"
-        " updated_ms = ?8 WHERE id = ?1",
+        "UPDATE remote_certs SET version = $2, state = $3, detail = $4, pending = '',"
+        " record = CASE WHEN $5 IS NOT NULL THEN $5 WHEN $6 THEN NULL ELSE record END,"
+        " expires_ms = CASE WHEN $5 IS NOT NULL THEN $7 WHEN $6 THEN 0 ELSE expires_ms END,"
+        " updated_ms = $8 WHERE id = $1",
         &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, version);
-    sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+    ac_db_bind_int64(s, 1, id);
+    ac_db_bind_int64(s, 2, version);
+    ac_db_bind_text(s, 3, state, -1);
+    ac_db_bind_text(s, 4, detail, -1);
     if (record)
-        sqlite3_bind_blob(s, 5, record, (int)len, SQLITE_STATIC);
+        ac_db_bind_blob(s, 5, record, len);
     else
-        sqlite3_bind_null(s, 5);
-    sqlite3_bind_int(s, 6, drop_record ? 1 : 0);
-    sqlite3_bind_int64(s, 7, expires_ms);
-    sqlite3_bind_int64(s, 8, now_ms);
+        ac_db_bind_null(s, 5);
+    ac_db_bind_int64(s, 6, drop_record ? 1 : 0);
+    ac_db_bind_int64(s, 7, expires_ms);
+    ac_db_bind_int64(s, 8, now_ms);
     return changed_one(st, ac__store_done(st, s));
 }
 
 int ac_store_remote_cert_record_check(struct ac_store *st, int64_t record_id, const char *def_id,
                                       const char *tag, int64_t user_id, int *ok)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
         st,
         "SELECT (SELECT COUNT(*) FROM records r JOIN status_entries e ON e.record_id = r.id"
-        " WHERE r.id = ?1 AND r.definition_id = ?2 AND e.state = 0),"
-        " (SELECT COUNT(*) FROM held_credentials WHERE issuer = ?3 AND user_id != ?4)",
+        " WHERE r.id = $1 AND r.definition_id = $2 AND e.state = 0),"
+        " (SELECT COUNT(*) FROM held_credentials WHERE issuer = $3 AND user_id != $4)",
         &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, record_id);
-    sqlite3_bind_text(s, 2, def_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, tag, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *ok = sqlite3_column_int64(s, 0) == 1 && sqlite3_column_int64(s, 1) == 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : AC_EDB;
+    ac_db_bind_int64(s, 1, record_id);
+    ac_db_bind_text(s, 2, def_id, -1);
+    ac_db_bind_text(s, 3, tag, -1);
+    ac_db_bind_int64(s, 4, user_id);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *ok = ac_db_col_int64(s, 0) == 1 && ac_db_col_int64(s, 1) == 0;
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : AC_EDB;
 }

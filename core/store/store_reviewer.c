@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/reviewer.h"
 #include "internal.h"
@@ -23,11 +21,11 @@ int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile 
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
                          "INSERT INTO reviewer_profiles(user_id, school, district, domains,"
                          " available, unavailable_until_ms, created_ms, updated_ms)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
                          " ON CONFLICT (user_id) DO UPDATE SET school = excluded.school,"
                          " district = excluded.district, domains = excluded.domains,"
                          " available = excluded.available,"
@@ -35,13 +33,13 @@ int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile 
                          " updated_ms = excluded.updated_ms",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, p->user_id);
-        sqlite3_bind_text(s, 2, p->school, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, p->district, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, p->domains[0] ? p->domains : "[]", -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 5, p->available ? 1 : 0);
-        sqlite3_bind_int64(s, 6, p->unavailable_until_ms);
-        sqlite3_bind_int64(s, 7, now_ms);
+        ac_db_bind_int64(s, 1, p->user_id);
+        ac_db_bind_text(s, 2, p->school, -1);
+        ac_db_bind_text(s, 3, p->district, -1);
+        ac_db_bind_text(s, 4, p->domains[0] ? p->domains : "[]", -1);
+        ac_db_bind_int64(s, 5, p->available ? 1 : 0);
+        ac_db_bind_int64(s, 6, p->unavailable_until_ms);
+        ac_db_bind_int64(s, 7, now_ms);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -49,27 +47,27 @@ int ac_store_reviewer_put(struct ac_store *st, const struct ac_reviewer_profile 
 
 int ac_store_reviewer_get(struct ac_store *st, int64_t user_id, struct ac_reviewer_profile *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT " PROFILE_COLUMNS " FROM reviewer_profiles WHERE user_id = ?1", &s);
+        st, "SELECT " PROFILE_COLUMNS " FROM reviewer_profiles WHERE user_id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    ac_db_bind_int64(s, 1, user_id);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
         memset(out, 0, sizeof *out);
-        out->user_id = sqlite3_column_int64(s, 0);
+        out->user_id = ac_db_col_int64(s, 0);
         ac__col_copy(out->school, sizeof out->school, s, 1);
         ac__col_copy(out->district, sizeof out->district, s, 2);
         ac__col_copy(out->domains, sizeof out->domains, s, 3);
-        out->available = sqlite3_column_int(s, 4) != 0;
-        out->unavailable_until_ms = sqlite3_column_int64(s, 5);
-        out->general_module_ms = sqlite3_column_int64(s, 6);
-        out->created_ms = sqlite3_column_int64(s, 7);
-        out->updated_ms = sqlite3_column_int64(s, 8);
+        out->available = (int)ac_db_col_int64(s, 4) != 0;
+        out->unavailable_until_ms = ac_db_col_int64(s, 5);
+        out->general_module_ms = ac_db_col_int64(s, 6);
+        out->created_ms = ac_db_col_int64(s, 7);
+        out->updated_ms = ac_db_col_int64(s, 8);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }
 
 int ac_store_reviewer_general_done(struct ac_store *st, int64_t user_id, int64_t now_ms)
@@ -77,17 +75,17 @@ int ac_store_reviewer_general_done(struct ac_store *st, int64_t user_id, int64_t
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
                          "UPDATE reviewer_profiles SET general_module_ms = CASE"
-                         " WHEN general_module_ms = 0 THEN ?2 ELSE general_module_ms END,"
-                         " updated_ms = ?2 WHERE user_id = ?1",
+                         " WHEN general_module_ms = 0 THEN $2 ELSE general_module_ms END,"
+                         " updated_ms = $2 WHERE user_id = $1",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, user_id);
-        sqlite3_bind_int64(s, 2, now_ms);
+        ac_db_bind_int64(s, 1, user_id);
+        ac_db_bind_int64(s, 2, now_ms);
         err = ac__store_done(st, s);
-        if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        if (!err && ac_db_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
     return ac__store_end(st, err);
@@ -108,27 +106,27 @@ void ac_reviewer_cert_release(struct ac_reviewer_cert *c)
     memset(c, 0, sizeof *c);
 }
 
-static int read_cert(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_cert(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
     struct ac_reviewer_cert *c = elem;
     memset(c, 0, sizeof *c);
-    c->credential_id = sqlite3_column_int64(s, 0);
-    c->user_id = sqlite3_column_int64(s, 1);
+    c->credential_id = ac_db_col_int64(s, 0);
+    c->user_id = ac_db_col_int64(s, 1);
     enum ac_rcert_state state;
-    if (ac_rcert_state_parse((const char *)sqlite3_column_text(s, 2), &state))
+    if (ac_rcert_state_parse(ac_db_col_text(s, 2), &state))
         return AC_EDB; /* the CHECK constraint makes this unreachable */
     c->state = state;
     c->answers = ac__col_dup(s, 3);
     c->screening = ac__col_dup(s, 4);
-    c->applied_ms = sqlite3_column_int64(s, 5);
-    c->screened_ms = sqlite3_column_int64(s, 6);
-    c->trained_ms = sqlite3_column_int64(s, 7);
-    c->certified_ms = sqlite3_column_int64(s, 8);
-    c->failed_ms = sqlite3_column_int64(s, 9);
-    c->updated_ms = sqlite3_column_int64(s, 10);
-    c->attempts = sqlite3_column_int64(s, 11);
-    c->next_attempt_ms = sqlite3_column_int64(s, 12);
+    c->applied_ms = ac_db_col_int64(s, 5);
+    c->screened_ms = ac_db_col_int64(s, 6);
+    c->trained_ms = ac_db_col_int64(s, 7);
+    c->certified_ms = ac_db_col_int64(s, 8);
+    c->failed_ms = ac_db_col_int64(s, 9);
+    c->updated_ms = ac_db_col_int64(s, 10);
+    c->attempts = ac_db_col_int64(s, 11);
+    c->next_attempt_ms = ac_db_col_int64(s, 12);
     if (!c->answers || !c->screening) {
         ac_reviewer_cert_release(c);
         return AC_ENOMEM;
@@ -153,21 +151,21 @@ int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, in
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
                          "INSERT INTO reviewer_certs(credential_id, user_id, state, answers,"
                          " screening, applied_ms, screened_ms, failed_ms, updated_ms)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6)",
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)",
                          &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_int64(s, 2, user_id);
-        sqlite3_bind_text(s, 3, ac_rcert_state_name(state), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, answers ? answers : "{}", -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 5, screening ? screening : "[]", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 6, now_ms);
-        sqlite3_bind_int64(s, 7, state == AC_RCERT_SCREENED ? now_ms : 0);
-        sqlite3_bind_int64(s, 8, state == AC_RCERT_REJECTED ? now_ms : 0);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_int64(s, 2, user_id);
+        ac_db_bind_text(s, 3, ac_rcert_state_name(state), -1);
+        ac_db_bind_text(s, 4, answers ? answers : "{}", -1);
+        ac_db_bind_text(s, 5, screening ? screening : "[]", -1);
+        ac_db_bind_int64(s, 6, now_ms);
+        ac_db_bind_int64(s, 7, state == AC_RCERT_SCREENED ? now_ms : 0);
+        ac_db_bind_int64(s, 8, state == AC_RCERT_REJECTED ? now_ms : 0);
         err = ac__store_done(st, s);
     }
     return ac__store_end(st, err);
@@ -176,15 +174,15 @@ int ac_store_reviewer_cert_create(struct ac_store *st, int64_t credential_id, in
 int ac_store_reviewer_cert_get(struct ac_store *st, int64_t credential_id, int64_t user_id,
                                struct ac_reviewer_cert *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " CERT_COLUMNS " FROM reviewer_certs"
-                             " WHERE credential_id = ?1 AND user_id = ?2",
+                             " WHERE credential_id = $1 AND user_id = $2",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, credential_id);
-    sqlite3_bind_int64(s, 2, user_id);
+    ac_db_bind_int64(s, 1, credential_id);
+    ac_db_bind_int64(s, 2, user_id);
     return ac__store_one(st, s, &cert_rows, out);
 }
 
@@ -192,23 +190,23 @@ int ac_store_reviewer_cert_list(struct ac_store *st, int64_t credential_id, int 
                                 int64_t after_user, struct ac_reviewer_cert *out, size_t max,
                                 size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " CERT_COLUMNS " FROM reviewer_certs"
-                             " WHERE credential_id = ?1 AND user_id > ?2"
-                             " AND (?3 IS NULL OR state = ?3) ORDER BY user_id LIMIT ?4",
+                             " WHERE credential_id = $1 AND user_id > $2"
+                             " AND ($3 IS NULL OR state = $3) ORDER BY user_id LIMIT $4",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, credential_id);
-    sqlite3_bind_int64(s, 2, after_user);
+    ac_db_bind_int64(s, 1, credential_id);
+    ac_db_bind_int64(s, 2, after_user);
     if (state >= 0) {
         const char *name = ac_rcert_state_name((enum ac_rcert_state)state);
         if (!name)
             return AC_EINVAL;
-        sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+        ac_db_bind_text(s, 3, name, -1);
     }
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)max);
+    ac_db_bind_int64(s, 4, (int64_t)max);
     return ac__store_fill(st, s, &cert_rows, out, max, n);
 }
 
@@ -218,27 +216,27 @@ int ac_store_reviewer_cert_count(struct ac_store *st, int64_t credential_id,
     const char *name = ac_rcert_state_name(state);
     if (!name)
         return AC_EINVAL;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
-        st, "SELECT COUNT(*) FROM reviewer_certs WHERE credential_id = ?1 AND state = ?2", &s);
+        st, "SELECT COUNT(*) FROM reviewer_certs WHERE credential_id = $1 AND state = $2", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, credential_id);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    ac_db_bind_int64(s, 1, credential_id);
+    ac_db_bind_text(s, 2, name, -1);
     return ac__store_int64(st, s, n);
 }
 
 int ac_store_reviewer_certified_rows(struct ac_store *st, int64_t user_id, int64_t **out, size_t *n)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             "SELECT credential_id FROM reviewer_certs WHERE user_id = ?1 AND"
-                             " state = ?2 ORDER BY credential_id",
+                             "SELECT credential_id FROM reviewer_certs WHERE user_id = $1 AND"
+                             " state = $2 ORDER BY credential_id",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, ac_rcert_state_name(AC_RCERT_CERTIFIED), -1, SQLITE_STATIC);
+    ac_db_bind_int64(s, 1, user_id);
+    ac_db_bind_text(s, 2, ac_rcert_state_name(AC_RCERT_CERTIFIED), -1);
     void *arr;
     err = ac__store_collect(st, s, &ac__int64_rows, &arr, n);
     if (!err)
@@ -257,29 +255,29 @@ int ac_store_reviewer_cert_transition(struct ac_store *st, int64_t credential_id
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     /* The time column stamped is the one named for the new state. */
     err = ac__store_stmt(
         st,
-        "UPDATE reviewer_certs SET state = ?3, updated_ms = ?4,"
-        " screening = COALESCE(?5, screening),"
-        " screened_ms = CASE WHEN ?3 = 'screened' THEN ?4 ELSE screened_ms END,"
-        " trained_ms = CASE WHEN ?3 = 'trained' THEN ?4 ELSE trained_ms END,"
-        " certified_ms = CASE WHEN ?3 = 'certified' THEN ?4 ELSE certified_ms END,"
-        " failed_ms = CASE WHEN ?3 IN ('failed', 'rejected') THEN ?4 ELSE failed_ms END"
-        " WHERE credential_id = ?1 AND user_id = ?2 AND state = ?6",
+        "UPDATE reviewer_certs SET state = $3, updated_ms = $4,"
+        " screening = COALESCE($5, screening),"
+        " screened_ms = CASE WHEN $3 = 'screened' THEN $4 ELSE screened_ms END,"
+        " trained_ms = CASE WHEN $3 = 'trained' THEN $4 ELSE trained_ms END,"
+        " certified_ms = CASE WHEN $3 = 'certified' THEN $4 ELSE certified_ms END,"
+        " failed_ms = CASE WHEN $3 IN ('failed', 'rejected') THEN $4 ELSE failed_ms END"
+        " WHERE credential_id = $1 AND user_id = $2 AND state = $6",
         &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, credential_id);
-        sqlite3_bind_int64(s, 2, user_id);
-        sqlite3_bind_text(s, 3, to_name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, now_ms);
+        ac_db_bind_int64(s, 1, credential_id);
+        ac_db_bind_int64(s, 2, user_id);
+        ac_db_bind_text(s, 3, to_name, -1);
+        ac_db_bind_int64(s, 4, now_ms);
         if (screening)
-            sqlite3_bind_text(s, 5, screening, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, from_name, -1, SQLITE_STATIC);
+            ac_db_bind_text(s, 5, screening, -1);
+        ac_db_bind_text(s, 6, from_name, -1);
         err = ac__store_done(st, s);
     }
-    if (!err && sqlite3_changes(ac__store_db(st)) == 0) {
+    if (!err && ac_db_changes(ac__store_db(st)) == 0) {
         struct ac_reviewer_cert c;
         err = ac_store_reviewer_cert_get(st, credential_id, user_id, &c);
         if (!err) {

@@ -5,8 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "internal.h"
 
@@ -41,53 +39,54 @@ static void release_first(const struct ac__row_type *type, void *arr, size_t k)
         type->release(elem_at(arr, type->size, i));
 }
 
-static int read_int64(struct ac_store *st, sqlite3_stmt *s, void *elem)
+static int read_int64(struct ac_store *st, struct ac_db_stmt *s, void *elem)
 {
     (void)st;
-    *(int64_t *)elem = sqlite3_column_int64(s, 0);
+    *(int64_t *)elem = ac_db_col_int64(s, 0);
     return 0;
 }
 
 const struct ac__row_type ac__int64_rows = {sizeof(int64_t), read_int64, NULL};
 
-int ac__store_one(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out)
+int ac__store_one(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
+                  void *out)
 {
     int err;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
         err = type->read(st, s, out);
     else
-        err = rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
-    sqlite3_reset(s);
+        err = rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_reset(s);
     return err;
 }
 
-int ac__store_int64(struct ac_store *st, sqlite3_stmt *s, int64_t *out)
+int ac__store_int64(struct ac_store *st, struct ac_db_stmt *s, int64_t *out)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : ac__store_error(st, rc);
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *out = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }
 
-int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type,
+int ac__store_collect(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
                       void **out, size_t *n)
 {
     void *arr = NULL;
     size_t cap = 0, k = 0;
     int err = 0;
     int rc;
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (!err && (rc = ac_db_step(s)) == AC_DB_ROW) {
         err = grow(&arr, &cap, k + 1, type->size);
         if (!err)
             err = type->read(st, s, elem_at(arr, type->size, k));
         if (!err)
             k++;
     }
-    if (!err && rc != SQLITE_DONE)
+    if (!err && rc != AC_DB_DONE)
         err = ac__store_error(st, rc);
-    sqlite3_reset(s);
+    ac_db_reset(s);
     if (err) {
         release_first(type, arr, k);
         free(arr);
@@ -98,21 +97,21 @@ int ac__store_collect(struct ac_store *st, sqlite3_stmt *s, const struct ac__row
     return 0;
 }
 
-int ac__store_fill(struct ac_store *st, sqlite3_stmt *s, const struct ac__row_type *type, void *out,
-                   size_t max, size_t *n)
+int ac__store_fill(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
+                   void *out, size_t max, size_t *n)
 {
     size_t k = 0;
     int err = 0;
-    int rc = SQLITE_DONE;
-    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int rc = AC_DB_DONE;
+    while (k < max && (rc = ac_db_step(s)) == AC_DB_ROW) {
         err = type->read(st, s, elem_at(out, type->size, k));
         if (err)
             break;
         k++;
     }
-    if (!err && k < max && rc != SQLITE_DONE)
+    if (!err && k < max && rc != AC_DB_DONE)
         err = ac__store_error(st, rc);
-    sqlite3_reset(s);
+    ac_db_reset(s);
     if (err) {
         release_first(type, out, k);
         return err;

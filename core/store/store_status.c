@@ -3,61 +3,59 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/status.h"
 #include "internal.h"
 
 #define STATUS_COLUMNS "idx, record_id, state, reason, changed_ms"
 
-static void read_status(sqlite3_stmt *s, struct ac_store_status *e)
+static void read_status(struct ac_db_stmt *s, struct ac_store_status *e)
 {
-    e->idx = (uint64_t)sqlite3_column_int64(s, 0);
-    e->record_id = sqlite3_column_int64(s, 1);
-    e->state = sqlite3_column_int(s, 2);
-    const unsigned char *reason = sqlite3_column_text(s, 3);
-    snprintf(e->reason, sizeof e->reason, "%s", reason ? (const char *)reason : "");
-    e->changed_ms = sqlite3_column_int64(s, 4);
+    e->idx = (uint64_t)ac_db_col_int64(s, 0);
+    e->record_id = ac_db_col_int64(s, 1);
+    e->state = (int)ac_db_col_int64(s, 2);
+    const char *reason = ac_db_col_text(s, 3);
+    snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+    e->changed_ms = ac_db_col_int64(s, 4);
 }
 
 int ac_store_status_get(struct ac_store *st, int64_t record_id, struct ac_store_status *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err =
-        ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = ?", &s);
+        ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries WHERE record_id = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, record_id);
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_bind_int64(s, 1, record_id);
+    int rc = ac_db_step(s);
+    if (rc != AC_DB_ROW) {
+        ac_db_reset(s);
+        return rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
     }
     read_status(s, out);
-    sqlite3_reset(s);
+    ac_db_reset(s);
     return 0;
 }
 
 int ac_store_status_each(struct ac_store *st, int (*cb)(void *ctx, const struct ac_store_status *e),
                          void *ctx)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, "SELECT " STATUS_COLUMNS " FROM status_entries ORDER BY idx", &s);
     if (err)
         return err;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
         struct ac_store_status e;
         read_status(s, &e);
         err = cb(ctx, &e);
         if (err) {
-            sqlite3_reset(s);
+            ac_db_reset(s);
             return err;
         }
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    ac_db_reset(s);
+    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char *reason,
@@ -69,31 +67,31 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st,
-                         "UPDATE status_entries SET state = ?, reason = ?, changed_ms = ?"
-                         " WHERE idx = ?",
+                         "UPDATE status_entries SET state = $1, reason = $2, changed_ms = $3"
+                         " WHERE idx = $4",
                          &s);
     if (!err) {
-        sqlite3_bind_int(s, 1, state);
-        sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, now_ms);
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)idx);
+        ac_db_bind_int64(s, 1, state);
+        ac_db_bind_text(s, 2, reason, -1);
+        ac_db_bind_int64(s, 3, now_ms);
+        ac_db_bind_int64(s, 4, (int64_t)idx);
         err = ac__store_done(st, s);
-        if (!err && sqlite3_changes(ac__store_db(st)) == 0)
+        if (!err && ac_db_changes(ac__store_db(st)) == 0)
             err = AC_ENOENT;
     }
     if (!err)
         err = ac__store_stmt(st,
                              "INSERT INTO status_changes (idx, state, reason, by_user, at_ms)"
-                             " VALUES (?, ?, ?, ?, ?)",
+                             " VALUES ($1, $2, $3, $4, $5)",
                              &s);
     if (!err) {
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)idx);
-        sqlite3_bind_int(s, 2, state);
-        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 4, by_user);
-        sqlite3_bind_int64(s, 5, now_ms);
+        ac_db_bind_int64(s, 1, (int64_t)idx);
+        ac_db_bind_int64(s, 2, state);
+        ac_db_bind_text(s, 3, reason, -1);
+        ac_db_bind_int64(s, 4, by_user);
+        ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_done(st, s);
     }
     if (err) {

@@ -16,6 +16,7 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/sync.h"
+#include "db_sqlite.h"
 #include "internal.h"
 
 /* A checkpoint is due once the WAL holds this many frames (SQLite's own
@@ -38,8 +39,8 @@ struct ac__store_sync {
     _Atomic int tail_wanted; /* a checkpoint caught up: the loop may finish it */
     /* The storage thread's own; the loop touches them only before the
      * thread starts and after it is joined. */
-    int wal_fd;  /* the -wal file, for fdatasync() */
-    sqlite3 *db; /* synchronous=FULL connection that checkpoints */
+    int wal_fd;         /* the -wal file, for fdatasync() */
+    sqlite3 *db;        /* synchronous=FULL connection that checkpoints */
     long test_delay_ms; /* test builds: sleep before each fsync (a slow disk) */
     ac_store_durable_cb cb;
     void *arg;
@@ -132,8 +133,10 @@ static void *run(void *arg)
                           NULL);
             if (fdatasync(s->wal_fd) != 0) {
                 int err = -errno;
-                ac_log_error("store", "fsync of the WAL failed: %s; no later commit can be "
-                             "promised durable", strerror(errno));
+                ac_log_error("store",
+                             "fsync of the WAL failed: %s; no later commit can be "
+                             "promised durable",
+                             strerror(errno));
                 atomic_store(&s->error, err ? err : AC_EIO);
                 s->cb(s->arg);
                 return NULL;
@@ -218,9 +221,13 @@ static int open_side(struct ac__store_sync *s, const char *path)
     return 0;
 }
 
-int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb, void *arg,
+int ac__store_sync_open(struct ac_db *conn, uint64_t committed, ac_store_durable_cb cb, void *arg,
                         struct ac__store_sync **out)
 {
+    /* The storage thread fsyncs SQLite's WAL: SQLite only. */
+    sqlite3 *db = ac__db_sqlite_handle(conn);
+    if (!db)
+        return AC_EINVAL;
     const char *path = sqlite3_db_filename(db, "main");
     if (!cb || !path || !*path)
         return AC_EINVAL;
@@ -268,8 +275,9 @@ int ac__store_sync_open(sqlite3 *db, uint64_t committed, ac_store_durable_cb cb,
     return 0;
 }
 
-void ac__store_sync_close(struct ac__store_sync *s, sqlite3 *db)
+void ac__store_sync_close(struct ac__store_sync *s, struct ac_db *conn)
 {
+    sqlite3 *db = ac__db_sqlite_handle(conn);
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_signal(&s->cv);

@@ -4,30 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "accord/base/error.h"
 #include "accord/store/tlog.h"
 #include "internal.h"
 
 int ac_store_log_leaf(struct ac_store *st, uint64_t index, uint8_t out[AC_STORE_HASH_BYTES])
 {
-    sqlite3_stmt *s;
-    int err = ac__store_stmt(st, "SELECT hash FROM log_leaves WHERE idx = ?", &s);
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT hash FROM log_leaves WHERE idx = $1", &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)index);
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    ac_db_bind_int64(s, 1, (int64_t)index);
+    int rc = ac_db_step(s);
+    if (rc != AC_DB_ROW) {
+        ac_db_reset(s);
+        return rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
     }
-    if (sqlite3_column_bytes(s, 0) != AC_STORE_HASH_BYTES) {
-        sqlite3_reset(s);
+    if (ac_db_col_bytes(s, 0) != AC_STORE_HASH_BYTES) {
+        ac_db_reset(s);
         return AC_EDB; /* the CHECK constraint makes this unreachable */
     }
-    memcpy(out, sqlite3_column_blob(s, 0), AC_STORE_HASH_BYTES);
-    sqlite3_reset(s);
+    memcpy(out, ac_db_col_blob(s, 0), AC_STORE_HASH_BYTES);
+    ac_db_reset(s);
     return 0;
 }
 
@@ -36,29 +34,28 @@ int ac_store_log_each_leaf(struct ac_store *st,
                                      const uint8_t hash[AC_STORE_HASH_BYTES]),
                            void *ctx, uint64_t *count)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, "SELECT idx, hash FROM log_leaves ORDER BY idx", &s);
     if (err)
         return err;
     uint64_t n = 0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
         /* Leaves are inserted only at the current size, so the indexes are
          * 0..n-1 without gaps; anything else is a corrupt log. */
-        if ((uint64_t)sqlite3_column_int64(s, 0) != n ||
-            sqlite3_column_bytes(s, 1) != AC_STORE_HASH_BYTES) {
-            sqlite3_reset(s);
+        if ((uint64_t)ac_db_col_int64(s, 0) != n || ac_db_col_bytes(s, 1) != AC_STORE_HASH_BYTES) {
+            ac_db_reset(s);
             return AC_EDB;
         }
-        err = cb(ctx, n, sqlite3_column_blob(s, 1));
+        err = cb(ctx, n, ac_db_col_blob(s, 1));
         if (err) {
-            sqlite3_reset(s);
+            ac_db_reset(s);
             return err;
         }
         n++;
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
+    ac_db_reset(s);
+    if (rc != AC_DB_DONE)
         return ac__store_error(st, rc);
     *count = n;
     return 0;
@@ -67,48 +64,48 @@ int ac_store_log_each_leaf(struct ac_store *st,
 int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
                                 const char *kid, const char *note, int64_t now_ms)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "INSERT INTO log_checkpoints (size, root, kid, note, created_ms)"
-                             " VALUES (?, ?, ?, ?, ?)",
+                             " VALUES ($1, $2, $3, $4, $5)",
                              &s);
     if (err)
         return err;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)size);
-    sqlite3_bind_blob(s, 2, root, AC_STORE_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, kid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now_ms);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    ac_db_bind_int64(s, 1, (int64_t)size);
+    ac_db_bind_blob(s, 2, root, AC_STORE_HASH_BYTES);
+    ac_db_bind_text(s, 3, kid, -1);
+    ac_db_bind_text(s, 4, note, -1);
+    ac_db_bind_int64(s, 5, now_ms);
+    int rc = ac_db_step(s);
+    ac_db_reset(s);
+    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
 int ac_store_log_checkpoint_latest(struct ac_store *st, struct ac_store_checkpoint *out)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(
         st, "SELECT size, root, kid, note FROM log_checkpoints ORDER BY id DESC LIMIT 1", &s);
     if (err)
         return err;
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? AC_ENOENT : ac__store_error(st, rc);
+    int rc = ac_db_step(s);
+    if (rc != AC_DB_ROW) {
+        ac_db_reset(s);
+        return rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
     }
-    const unsigned char *note = sqlite3_column_text(s, 3);
-    char *copy = strdup(note ? (const char *)note : "");
-    if (!copy || sqlite3_column_bytes(s, 1) != AC_STORE_HASH_BYTES) {
-        sqlite3_reset(s);
+    const char *note = ac_db_col_text(s, 3);
+    char *copy = strdup(note ? note : "");
+    if (!copy || ac_db_col_bytes(s, 1) != AC_STORE_HASH_BYTES) {
+        ac_db_reset(s);
         free(copy);
         return copy ? AC_EDB : AC_ENOMEM;
     }
-    out->size = (uint64_t)sqlite3_column_int64(s, 0);
-    memcpy(out->root, sqlite3_column_blob(s, 1), AC_STORE_HASH_BYTES);
-    const unsigned char *kid = sqlite3_column_text(s, 2);
-    snprintf(out->kid, sizeof out->kid, "%s", kid ? (const char *)kid : "");
+    out->size = (uint64_t)ac_db_col_int64(s, 0);
+    memcpy(out->root, ac_db_col_blob(s, 1), AC_STORE_HASH_BYTES);
+    const char *kid = ac_db_col_text(s, 2);
+    snprintf(out->kid, sizeof out->kid, "%s", kid ? kid : "");
     out->note = copy;
-    sqlite3_reset(s);
+    ac_db_reset(s);
     return 0;
 }
 
@@ -119,15 +116,15 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
     int err = ac__store_begin(st);
     if (err)
         return err;
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     err = ac__store_stmt(st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &s);
     if (!err) {
-        int rc = sqlite3_step(s);
-        if (rc != SQLITE_ROW)
+        int rc = ac_db_step(s);
+        if (rc != AC_DB_ROW)
             err = ac__store_error(st, rc);
-        else if ((uint64_t)sqlite3_column_int64(s, 0) != size)
+        else if ((uint64_t)ac_db_col_int64(s, 0) != size)
             err = AC_ECONFLICT;
-        sqlite3_reset(s);
+        ac_db_reset(s);
     }
     if (!err)
         err = ac__store_checkpoint_insert(st, size, root, kid, note, now_ms);
@@ -144,7 +141,7 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
  * every leaf. */
 int ac_store_log_size(struct ac_store *st, uint64_t *size)
 {
-    sqlite3_stmt *s;
+    struct ac_db_stmt *s;
     int err = ac__store_stmt(st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &s);
     if (err)
         return err;

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "accord/base/error.h"
 #include "internal.h"
 
 int ac__store_end(struct ac_store *st, int err)
@@ -15,35 +14,46 @@ int ac__store_end(struct ac_store *st, int err)
     return err;
 }
 
-int ac__store_done(struct ac_store *st, sqlite3_stmt *s)
+int ac__store_done(struct ac_store *st, struct ac_db_stmt *s)
 {
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : ac__store_error(st, rc);
+    (void)st;
+    int rc = ac_db_step(s);
+    ac_db_reset(s);
+    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
-void ac__text_copy(char *dst, size_t size, const unsigned char *src)
+int ac__store_insert_id(struct ac_store *st, struct ac_db_stmt *s, int64_t *id)
+{
+    (void)st;
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW)
+        *id = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : rc;
+}
+
+void ac__text_copy(char *dst, size_t size, const char *src)
 {
     if (!src)
-        src = (const unsigned char *)"";
-    size_t n = strlen((const char *)src);
+        src = "";
+    size_t n = strlen(src);
     if (n >= size)
         n = size - 1;
     memcpy(dst, src, n);
     dst[n] = 0;
 }
 
-char *ac__text_dup(const unsigned char *src)
+char *ac__text_dup(const char *src)
 {
-    return strdup(src ? (const char *)src : "");
+    return strdup(src ? src : "");
 }
 
-void ac__col_copy(char *dst, size_t size, sqlite3_stmt *s, int col)
+void ac__col_copy(char *dst, size_t size, struct ac_db_stmt *s, int col)
 {
-    ac__text_copy(dst, size, sqlite3_column_text(s, col));
+    ac__text_copy(dst, size, ac_db_col_text(s, col));
 }
 
-char *ac__col_dup(sqlite3_stmt *s, int col)
+char *ac__col_dup(struct ac_db_stmt *s, int col)
 {
-    return ac__text_dup(sqlite3_column_text(s, col));
+    return ac__text_dup(ac_db_col_text(s, col));
 }

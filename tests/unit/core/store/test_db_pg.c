@@ -1,0 +1,531 @@
+/* test_db_pg.c - the PostgreSQL engine (core/store/db_pg.c) driven through
+ * the storage seam (db.h) against a throwaway server: ctest runs this file
+ * under tests/lib/pgserver.py, which names it in ACCORD_TEST_PG_URL and can
+ * kill and restart it through ACCORD_TEST_PG_RESTART. Also checks that the
+ * PostgreSQL migrations give every table the columns SQLite's give it. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <time.h>
+
+#include "../../../../core/store/db.h"
+#include "../../../../core/store/internal.h"
+#include "../../../../core/store/migrations_pg.h"
+#include "accord/base/error.h"
+
+static const char *url;
+static struct ac_db *db;
+
+static struct ac_db *open_pg(void)
+{
+    struct ac_db *d = NULL;
+    assert_int_equal(0, ac_db_open(AC_DB_POSTGRESQL, url, &d));
+    assert_non_null(d);
+    return d;
+}
+
+/* Each test starts from an empty public schema on a fresh connection. */
+static int setup(void **state)
+{
+    (void)state;
+    db = open_pg();
+    assert_int_equal(0, ac_db_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ac_db_close(db);
+    db = NULL;
+    return 0;
+}
+
+static int64_t query_int(struct ac_db *d, const char *sql)
+{
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(d, sql, &s));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    int64_t v = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    return v;
+}
+
+static void test_the_four_value_kinds_come_back_as_they_were_bound(void **state)
+{
+    (void)state;
+    static const unsigned char blob[] = {0x00, 0x01, 0x00, 0xff, 0x5c, 0x78};
+    size_t big = 100000;
+    char *text = malloc(big + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < big; i++)
+        text[i] = (char)('a' + i % 26);
+    text[big] = '\0';
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE v (i BIGINT, t TEXT, b BYTEA, n TEXT)"));
+
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "INSERT INTO v (i, t, b, n) VALUES ($1, $2, $3, $4)", &s));
+    /* 2^53 + 1 is not a double: it must travel as an integer. */
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 9007199254740993LL));
+    assert_int_equal(0, ac_db_bind_text(s, 2, text, -1));
+    assert_int_equal(0, ac_db_bind_blob(s, 3, blob, sizeof blob));
+    assert_int_equal(0, ac_db_bind_null(s, 4));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(1, ac_db_changes(db));
+
+    assert_int_equal(0, ac_db_prepare(db, "SELECT i, t, b, n FROM v", &s));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(4, ac_db_col_count(s));
+    assert_true(9007199254740993LL == ac_db_col_int64(s, 0));
+    assert_string_equal(text, ac_db_col_text(s, 1));
+    assert_int_equal(big, ac_db_col_bytes(s, 1));
+    assert_int_equal(sizeof blob, ac_db_col_bytes(s, 2));
+    assert_memory_equal(blob, ac_db_col_blob(s, 2), sizeof blob);
+    assert_true(ac_db_col_is_null(s, 3));
+    assert_null(ac_db_col_text(s, 3));
+    assert_null(ac_db_col_blob(s, 3));
+    assert_int_equal(0, ac_db_col_bytes(s, 3));
+    assert_int_equal(0, ac_db_col_int64(s, 3));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    ac_db_reset(s);
+    free(text);
+}
+
+static void test_booleans_read_as_one_and_zero_and_integral_sums_as_integers(void **state)
+{
+    (void)state;
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db,
+                                      "SELECT 1 < 2, 2 < 1, SUM(x), SUM(x) / 4"
+                                      " FROM (VALUES (4000000000::bigint), (6)) AS t(x)",
+                                      &s));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(1, ac_db_col_int64(s, 0));
+    assert_string_equal("0", ac_db_col_text(s, 1));
+    assert_true(4000000006LL == ac_db_col_int64(s, 2)); /* numeric: SUM over bigint */
+    assert_true(1000000001LL == ac_db_col_int64(s, 3)); /* 1000000001.5, integral part */
+    ac_db_reset(s);
+}
+
+static void test_parameters_bind_by_number_out_of_order_and_repeated(void **state)
+{
+    (void)state;
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "SELECT $2 || '-' || $1 || '-' || $2, $3 + $3", &s));
+    assert_int_equal(0, ac_db_bind_text(s, 2, "bee", -1));
+    assert_int_equal(0, ac_db_bind_text(s, 1, "ant", 2)); /* "an": len counts */
+    /* 3e9 + 3e9 overflows int4: only an int8 parameter holds it. */
+    assert_int_equal(0, ac_db_bind_int64(s, 3, 3000000000LL));
+    assert_int_equal(AC_ERANGE, ac_db_bind_int64(s, 4, 1));
+    assert_int_equal(AC_ERANGE, ac_db_bind_int64(s, 0, 1));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_string_equal("bee-an-bee", ac_db_col_text(s, 0));
+    assert_true(6000000000LL == ac_db_col_int64(s, 1));
+    ac_db_reset(s);
+}
+
+static void test_a_statement_is_cached_by_its_text_and_reset_mid_rows(void **state)
+{
+    (void)state;
+    static const char sql[] = "SELECT g FROM generate_series(1, $1::int) AS g ORDER BY g";
+    char *copy = strdup(sql); /* the same text at another address */
+    assert_non_null(copy);
+    struct ac_db_stmt *a, *b;
+    assert_int_equal(0, ac_db_prepare(db, sql, &a));
+    assert_int_equal(0, ac_db_bind_int64(a, 1, 3));
+    assert_int_equal(AC_DB_ROW, ac_db_step(a));
+    assert_int_equal(1, ac_db_col_int64(a, 0));
+    assert_int_equal(AC_DB_ROW, ac_db_step(a));
+    assert_int_equal(2, ac_db_col_int64(a, 0));
+    /* Asking again mid-rows hands back the same statement, reset. */
+    assert_int_equal(0, ac_db_prepare(db, copy, &b));
+    assert_ptr_equal(a, b);
+    assert_int_equal(0, ac_db_col_count(b));
+    assert_int_equal(0, ac_db_bind_int64(b, 1, 2));
+    assert_int_equal(AC_DB_ROW, ac_db_step(b));
+    assert_int_equal(1, ac_db_col_int64(b, 0));
+    assert_int_equal(AC_DB_ROW, ac_db_step(b));
+    assert_int_equal(2, ac_db_col_int64(b, 0));
+    assert_int_equal(AC_DB_DONE, ac_db_step(b));
+    ac_db_reset(b);
+    free(copy);
+}
+
+static void test_changes_counts_the_rows_the_last_statement_touched(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE c (x BIGINT);"
+                                       "INSERT INTO c VALUES (1), (2), (3), (4)"));
+    assert_int_equal(4, ac_db_changes(db));
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "UPDATE c SET x = x + 10 WHERE x > $1", &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 2));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(2, ac_db_changes(db));
+    assert_int_equal(0, ac_db_prepare(db, "DELETE FROM c WHERE x = $1", &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 99));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(0, ac_db_changes(db));
+}
+
+static void test_a_duplicate_key_is_eexist(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE u (name TEXT PRIMARY KEY)"));
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "INSERT INTO u (name) VALUES ($1)", &s));
+    assert_int_equal(0, ac_db_bind_text(s, 1, "ana", -1));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(0, ac_db_prepare(db, "INSERT INTO u (name) VALUES ($1)", &s));
+    assert_int_equal(0, ac_db_bind_text(s, 1, "ana", -1));
+    assert_int_equal(AC_EEXIST, ac_db_step(s));
+    assert_non_null(strstr(ac_db_errmsg(db), "duplicate key"));
+}
+
+static void test_a_row_naming_a_missing_parent_is_enoent(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE p (id BIGINT PRIMARY KEY);"
+                                       "CREATE TABLE k (p BIGINT NOT NULL REFERENCES p(id))"));
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "INSERT INTO k (p) VALUES ($1)", &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 7));
+    assert_int_equal(AC_ENOENT, ac_db_step(s));
+}
+
+static void test_bad_sql_is_edb_with_the_servers_message(void **state)
+{
+    (void)state;
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "SELEC 1", &s));
+    assert_int_equal(AC_EDB, ac_db_step(s));
+    assert_non_null(strstr(ac_db_errmsg(db), "syntax error"));
+}
+
+/* Write skew: each transaction reads the whole table and inserts what it
+ * read; run one after the other either result is fine, interleaved one
+ * must lose under SERIALIZABLE. */
+static void test_two_interleaved_writers_make_one_lose_with_eagain(void **state)
+{
+    (void)state;
+    static const char sum[] = "SELECT COALESCE(SUM(x), 0) FROM w";
+    static const char ins[] = "INSERT INTO w (x) VALUES ($1)";
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE w (x BIGINT)"));
+    struct ac_db *other = open_pg();
+    struct ac_db_stmt *s;
+
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_begin(other, AC_DB_TX_WRITE));
+    assert_int_equal(1, ac_db_in_tx(db));
+    assert_int_equal(0, query_int(db, sum));
+    assert_int_equal(0, query_int(other, sum));
+    assert_int_equal(0, ac_db_prepare(db, ins, &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 1));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(0, ac_db_prepare(other, ins, &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 2));
+    assert_int_equal(AC_DB_DONE, ac_db_step(s));
+    assert_int_equal(0, ac_db_commit(db));
+    assert_int_equal(AC_EAGAIN, ac_db_commit(other));
+    assert_int_equal(0, ac_db_in_tx(other));
+    assert_int_equal(1, query_int(other, sum)); /* only the winner's row */
+    ac_db_close(other);
+}
+
+static void test_a_read_transaction_refuses_a_write(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE r (x BIGINT)"));
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_READ));
+    assert_int_equal(AC_EIO, ac_db_exec(db, "INSERT INTO r VALUES (1)"));
+    ac_db_rollback(db);
+    assert_int_equal(0, ac_db_in_tx(db));
+    assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM r"));
+}
+
+static void restart_server(void)
+{
+    const char *cmd = getenv("ACCORD_TEST_PG_RESTART");
+    assert_non_null(cmd);
+    assert_int_equal(0, system(cmd));
+}
+
+static void test_the_first_transaction_after_a_server_restart_reconnects(void **state)
+{
+    (void)state;
+    static const char sql[] = "SELECT $1::bigint * 2";
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, sql, &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 21));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(42, ac_db_col_int64(s, 0));
+    restart_server();
+    /* The statement prepared on the old connection is prepared again. */
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_prepare(db, sql, &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, 5));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(10, ac_db_col_int64(s, 0));
+    assert_int_equal(0, ac_db_commit(db));
+}
+
+static void test_a_server_lost_inside_a_transaction_fails_it_until_rollback(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    restart_server();
+    assert_int_equal(AC_EIO, ac_db_exec(db, "SELECT 1"));
+    assert_int_equal(1, ac_db_in_tx(db));
+    assert_int_equal(AC_EIO, ac_db_exec(db, "SELECT 1")); /* not reconnected mid-transaction */
+    ac_db_rollback(db);
+    assert_int_equal(0, ac_db_exec(db, "SELECT 1"));
+}
+
+struct killer {
+    int64_t victim;
+};
+
+/* Ends the victim's backend while its COMMIT waits in a deferred trigger. */
+static void *kill_backend(void *arg)
+{
+    struct killer *k = arg;
+    struct ac_db *d = NULL;
+    if (ac_db_open(AC_DB_POSTGRESQL, url, &d) != 0)
+        return NULL;
+    for (int i = 0; i < 200; i++) { /* up to 10 s for the COMMIT to start */
+        struct ac_db_stmt *s;
+        if (ac_db_prepare(d, "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1"
+                             " AND query = 'COMMIT' AND state = 'active'", &s) != 0)
+            break;
+        ac_db_bind_int64(s, 1, k->victim);
+        int found = ac_db_step(s) == AC_DB_ROW && ac_db_col_int64(s, 0) == 1;
+        ac_db_reset(s);
+        if (found) {
+            if (ac_db_prepare(d, "SELECT pg_terminate_backend($1::int)", &s) == 0) {
+                ac_db_bind_int64(s, 1, k->victim);
+                ac_db_step(s);
+                ac_db_reset(s);
+            }
+            break;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    ac_db_close(d);
+    return NULL;
+}
+
+static void test_a_connection_lost_during_commit_is_eunknown(void **state)
+{
+    (void)state;
+    /* A deferred constraint trigger runs inside COMMIT; it sleeps so that
+     * the connection can be cut while COMMIT is in flight. */
+    assert_int_equal(0, ac_db_exec(db,
+        "CREATE TABLE slow (x BIGINT);"
+        "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_sleep(10); RETURN NULL; END $$;"
+        "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON slow"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();"));
+    struct killer k = {query_int(db, "SELECT pg_backend_pid()")};
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_exec(db, "INSERT INTO slow VALUES (1)"));
+    pthread_t t;
+    assert_int_equal(0, pthread_create(&t, NULL, kill_backend, &k));
+    assert_int_equal(AC_EUNKNOWN, ac_db_commit(db));
+    assert_int_equal(0, pthread_join(t, NULL));
+    assert_int_equal(0, ac_db_in_tx(db));
+    /* The next call reconnects; the cut COMMIT in fact rolled back. */
+    assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM slow"));
+}
+
+static void test_a_bad_connection_string_is_einval_and_no_server_is_eio(void **state)
+{
+    (void)state;
+    struct ac_db *d = NULL;
+    assert_int_equal(AC_EINVAL, ac_db_open(AC_DB_POSTGRESQL, "host=x nonsense_key=1", &d));
+    assert_int_equal(AC_EIO,
+                     ac_db_open(AC_DB_POSTGRESQL,
+                                "postgresql:///postgres?host=/nonexistent-accord-dir", &d));
+    assert_null(d);
+}
+
+/* ---- the migrations ---- */
+
+/* Appends the names of |table|'s columns, in order and joined by ',', to
+ * |out| (of |cap| bytes). */
+static void sqlite_columns(sqlite3 *lite, const char *table, char *out, size_t cap)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "PRAGMA table_info(\"%s\")", table);
+    sqlite3_stmt *s;
+    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(lite, sql, -1, &s, NULL));
+    out[0] = '\0';
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s", n ? "," : "", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+}
+
+static void pg_columns(const char *table, char *out, size_t cap)
+{
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db,
+                                      "SELECT column_name FROM information_schema.columns"
+                                      " WHERE table_schema = 'public' AND table_name = $1"
+                                      " ORDER BY ordinal_position",
+                                      &s));
+    assert_int_equal(0, ac_db_bind_text(s, 1, table, -1));
+    out[0] = '\0';
+    int rc;
+    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s", n ? "," : "", ac_db_col_text(s, 0));
+    }
+    assert_int_equal(AC_DB_DONE, rc);
+    ac_db_reset(s);
+}
+
+static void test_both_migration_lists_have_the_same_numbers_and_descriptions(void **state)
+{
+    (void)state;
+    assert_int_equal(ac__nmigrations, ac__nmigrations_pg);
+    for (size_t i = 0; i < ac__nmigrations; i++) {
+        assert_int_equal(ac__migrations[i].version, ac__migrations_pg[i].version);
+        assert_string_equal(ac__migrations[i].description, ac__migrations_pg[i].description);
+    }
+}
+
+/* Applies every migration to an in-memory SQLite database (returned) and
+ * every PostgreSQL migration, each in its own transaction, to the test's
+ * empty schema. */
+static sqlite3 *apply_both_lists(void)
+{
+    sqlite3 *lite;
+    assert_int_equal(SQLITE_OK, sqlite3_open(":memory:", &lite));
+    assert_int_equal(SQLITE_OK, sqlite3_exec(lite, "PRAGMA foreign_keys = ON", NULL, NULL, NULL));
+    for (size_t i = 0; i < ac__nmigrations; i++) {
+        char *err = NULL;
+        int rc = sqlite3_exec(lite, ac__migrations[i].sql, NULL, NULL, &err);
+        if (rc != SQLITE_OK)
+            fail_msg("sqlite migration %d: %s", ac__migrations[i].version, err);
+    }
+    for (size_t i = 0; i < ac__nmigrations_pg; i++) {
+        assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+        int rc = ac_db_exec(db, ac__migrations_pg[i].sql);
+        if (rc != 0)
+            fail_msg("postgresql migration %d: %s", ac__migrations_pg[i].version,
+                     ac_db_errmsg(db));
+        assert_int_equal(0, ac_db_commit(db));
+    }
+    return lite;
+}
+
+static void test_every_postgresql_table_has_the_columns_sqlite_gives_it(void **state)
+{
+    (void)state;
+    sqlite3 *lite = apply_both_lists();
+    sqlite3_stmt *t;
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_prepare_v2(lite,
+                                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                        " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                        -1, &t, NULL));
+    int64_t tables = 0;
+    static char want[4096], got[4096];
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(t, 0);
+        sqlite_columns(lite, name, want, sizeof want);
+        pg_columns(name, got, sizeof got);
+        if (strcmp(want, got) != 0)
+            fail_msg("table %s: sqlite has (%s), postgresql has (%s)", name, want, got);
+        tables++;
+    }
+    sqlite3_finalize(t);
+    sqlite3_close(lite);
+    assert_true(tables > 40);
+    assert_int_equal(tables, query_int(db, "SELECT COUNT(*) FROM information_schema.tables"
+                                           " WHERE table_schema = 'public'"));
+}
+
+/* Named indexes and triggers: SQLite's unnamed ones (sqlite_autoindex_*,
+ * from UNIQUE and PRIMARY KEY) have PostgreSQL's own names instead. */
+static void test_every_named_sqlite_index_and_trigger_exists_on_the_same_table(void **state)
+{
+    (void)state;
+    sqlite3 *lite = apply_both_lists();
+    sqlite3_stmt *t;
+    assert_int_equal(SQLITE_OK,
+                     sqlite3_prepare_v2(lite,
+                                        "SELECT type, name, tbl_name FROM sqlite_master"
+                                        " WHERE type IN ('index', 'trigger')"
+                                        " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                                        -1, &t, NULL));
+    int named = 0;
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(t, 0);
+        const char *name = (const char *)sqlite3_column_text(t, 1);
+        const char *table = (const char *)sqlite3_column_text(t, 2);
+        struct ac_db_stmt *s;
+        assert_int_equal(0, ac_db_prepare(db,
+                                          "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = 'public'"
+                                          " AND indexname = $1 AND tablename = $2",
+                                          &s));
+        if (!strcmp(type, "trigger"))
+            assert_int_equal(0, ac_db_prepare(db,
+                                              "SELECT COUNT(DISTINCT trigger_name)"
+                                              " FROM information_schema.triggers"
+                                              " WHERE trigger_name = $1 AND event_object_table = $2",
+                                              &s));
+        assert_int_equal(0, ac_db_bind_text(s, 1, name, -1));
+        assert_int_equal(0, ac_db_bind_text(s, 2, table, -1));
+        assert_int_equal(AC_DB_ROW, ac_db_step(s));
+        if (ac_db_col_int64(s, 0) != 1)
+            fail_msg("%s %s on %s: not in postgresql", type, name, table);
+        ac_db_reset(s);
+        named++;
+    }
+    sqlite3_finalize(t);
+    sqlite3_close(lite);
+    assert_true(named > 30);
+}
+
+int main(void)
+{
+    url = getenv("ACCORD_TEST_PG_URL");
+    if (!url) {
+        fprintf(stderr, "test_db_pg: ACCORD_TEST_PG_URL is not set; run it through "
+                        "tests/lib/pgserver.py -- (ctest does)\n");
+        return 1;
+    }
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_the_four_value_kinds_come_back_as_they_were_bound),
+        T(test_booleans_read_as_one_and_zero_and_integral_sums_as_integers),
+        T(test_parameters_bind_by_number_out_of_order_and_repeated),
+        T(test_a_statement_is_cached_by_its_text_and_reset_mid_rows),
+        T(test_changes_counts_the_rows_the_last_statement_touched),
+        T(test_a_duplicate_key_is_eexist),
+        T(test_a_row_naming_a_missing_parent_is_enoent),
+        T(test_bad_sql_is_edb_with_the_servers_message),
+        T(test_two_interleaved_writers_make_one_lose_with_eagain),
+        T(test_a_read_transaction_refuses_a_write),
+        T(test_the_first_transaction_after_a_server_restart_reconnects),
+        T(test_a_server_lost_inside_a_transaction_fails_it_until_rollback),
+        T(test_a_connection_lost_during_commit_is_eunknown),
+        T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
+        T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
+        T(test_every_postgresql_table_has_the_columns_sqlite_gives_it),
+        T(test_every_named_sqlite_index_and_trigger_exists_on_the_same_table),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
