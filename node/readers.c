@@ -21,13 +21,16 @@ struct reader {
 
 struct ac__readers {
     uv_async_t async; /* first: freed in its close callback */
-    /* Guarded by mu: the jobs waiting for a thread, and the finished ones
-     * waiting for the loop (both FIFO: head and tail). */
+    /* Guarded by mu: the jobs waiting for a thread (FIFO: head and tail). */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct ac__read_job *queue, *queue_tail;
-    struct ac__read_job *finished, *finished_tail;
     int stopping;
+    /* Guarded by done_mu, a lock of its own so that threads handing back
+     * jobs and the loop queueing new ones do not wait for each other: the
+     * finished jobs waiting for the loop. */
+    pthread_mutex_t done_mu;
+    struct ac__read_job *finished, *finished_tail;
     /* The loop's alone (threads never read them). */
     size_t pending; /* submitted, done not yet called */
     struct reader *readers;
@@ -56,9 +59,9 @@ static void test_delay(const struct ac__readers *p)
 
 static void finish(struct ac__readers *p, struct ac__read_job *job)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->done_mu);
     push(&p->finished, &p->finished_tail, job);
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->done_mu);
     /* Thread-safe, and coalesced: one wake-up may carry many jobs. */
     uv_async_send(&p->async);
 }
@@ -91,10 +94,10 @@ static void *run(void *arg)
 /* Loop: calls done for every finished job, in the order they finished. */
 static void drain(struct ac__readers *p)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->done_mu);
     struct ac__read_job *job = p->finished;
     p->finished = p->finished_tail = NULL;
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->done_mu);
     while (job) {
         struct ac__read_job *next = job->next;
         p->pending--;
@@ -113,6 +116,7 @@ static void on_closed(uv_handle_t *h)
     struct ac__readers *p = (struct ac__readers *)h;
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->done_mu);
     free(p->readers);
     free(p);
 }
@@ -134,6 +138,7 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
         return err;
     }
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->done_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->fallback = fallback;
 #ifdef ACCORD_TEST_CLOCK
