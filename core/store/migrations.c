@@ -804,6 +804,17 @@ const struct ac__migration ac__migrations[] = {
      "CREATE TABLE ledger_policy ("
      " peer TEXT PRIMARY KEY,"
      " max_debt INTEGER NOT NULL CHECK (max_debt >= 0));"},
+    {25, "pilot scoring: an expert's notes and per-element levels",
+     /* Beside an expert's pilot score (whose level the agreement is measured
+      * on), what else the expert said: JSON text {"notes", "elements": [{
+      * "element", "level", "notes"}]}, written with the score and as final. */
+     "CREATE TABLE pilot_score_notes ("
+     " submission_id INTEGER NOT NULL,"
+     " expert_id INTEGER NOT NULL,"
+     " detail TEXT NOT NULL,"
+     " PRIMARY KEY (submission_id, expert_id),"
+     " FOREIGN KEY (submission_id, expert_id)"
+     "  REFERENCES pilot_scores(submission_id, expert_id)) WITHOUT ROWID;"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

@@ -822,6 +822,14 @@ const struct ac__migration ac__migrations_pg[] = {
      "CREATE TABLE ledger_policy ("
      " peer TEXT PRIMARY KEY,"
      " max_debt BIGINT NOT NULL CHECK (max_debt >= 0));"},
+    {25, "pilot scoring: an expert's notes and per-element levels",
+     "CREATE TABLE pilot_score_notes ("
+     " submission_id BIGINT NOT NULL,"
+     " expert_id BIGINT NOT NULL,"
+     " detail TEXT NOT NULL,"
+     " PRIMARY KEY (submission_id, expert_id),"
+     " FOREIGN KEY (submission_id, expert_id)"
+     "  REFERENCES pilot_scores(submission_id, expert_id));"},
 };
 
 const size_t ac__nmigrations_pg = sizeof ac__migrations_pg / sizeof ac__migrations_pg[0];
