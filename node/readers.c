@@ -151,7 +151,10 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
     for (unsigned i = 0; i < count; i++) {
         struct reader *r = &p->readers[p->nreaders];
         r->pool = p;
-        err = ac_store_open_readonly(path, &r->store);
+        /* On PostgreSQL the writer's URL, not a file, names the database. */
+        err = fallback && ac_store_engine_of(fallback) == AC_STORE_POSTGRESQL
+                  ? ac_store_open_reader(fallback, &r->store)
+                  : ac_store_open_readonly(path, &r->store);
         if (!err && pthread_create(&r->thread, NULL, run, r) != 0) {
             ac_store_close(r->store);
             err = AC_ENOMEM;
@@ -259,10 +262,7 @@ int ac__readers_open(struct ac_node *n)
         ac_log_error("node", "%s: data directory path too long", n->cfg->data_dir);
         return AC_EINVAL;
     }
-    /* The reader connections are read-only SQLite ones on the file; on
-     * PostgreSQL every read runs on the loop thread for now (docs/ha.md). */
-    unsigned count = n->cfg->store_engine == AC_STORE_POSTGRESQL ? 0 : n->cfg->readers;
-    int err = ac__readers_start(n->loop, path, count, n->store, &n->readers);
+    int err = ac__readers_start(n->loop, path, n->cfg->readers, n->store, &n->readers);
     if (err) {
         ac_log_error("node", "cannot start the reader threads: %s", ac_strerror(err));
         return err;

@@ -32,6 +32,7 @@ struct ac_store {
     _Atomic uint64_t commits;
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
     int readonly; /* opened by ac_store_open_readonly(): never checkpoints */
+    char *target; /* owned: the file path or libpq URL opened, for ac_store_open_reader() */
 };
 
 /* SQLite's own auto-checkpoint threshold (frames), kept for the inline mode
@@ -402,7 +403,8 @@ static int open_pg(const char *url, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    st->target = strdup(url);
+    int err = st->target ? ac_db_open(AC_DB_POSTGRESQL, url, &st->db) : AC_ENOMEM;
     char name[160] = "postgresql";
     struct ac_db_stmt *s = NULL;
     if (!err)
@@ -458,7 +460,8 @@ int ac_store_open(const char *path, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int err = ac_db_open(AC_DB_SQLITE, path, &st->db);
+    st->target = strdup(path);
+    int err = st->target ? ac_db_open(AC_DB_SQLITE, path, &st->db) : AC_ENOMEM;
     if (err) {
         ac_store_close(st);
         return err;
@@ -495,7 +498,47 @@ void ac_store_close(struct ac_store *st)
     if (h && !st->readonly)
         sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     ac_db_close(st->db);
+    free(st->target);
     free(st);
+}
+
+/* A PostgreSQL reader: a connection of its own whose transactions default to
+ * read-only, so the server refuses any write (as query_only does on SQLite),
+ * at the schema its writer migrated. Outside a transaction each statement
+ * sees every commit made before it began. */
+static int open_pg_reader(const char *url, struct ac_store **out)
+{
+    struct ac_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AC_ENOMEM;
+    st->readonly = 1;
+    int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    if (!err)
+        err = ac_db_exec(st->db, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    int have = 0;
+    if (!err)
+        err = ac_store_schema_version(st, &have);
+    if (!err && have != ac_store_schema_latest()) {
+        ac_log_error("store", "postgresql: schema version %d, this accord-node reads %d; a "
+                     "reader opens only a database its writer has migrated",
+                     have, ac_store_schema_latest());
+        err = AC_ESCHEMA;
+    }
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    *out = st;
+    return 0;
+}
+
+int ac_store_open_reader(const struct ac_store *writer, struct ac_store **out)
+{
+    if (!writer || !writer->target || writer->readonly)
+        return AC_EINVAL;
+    if (is_pg(writer))
+        return open_pg_reader(writer->target, out);
+    return ac_store_open_readonly(writer->target, out);
 }
 
 int ac_store_open_readonly(const char *path, struct ac_store **out)

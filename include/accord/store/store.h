@@ -57,6 +57,16 @@ enum ac_store_engine ac_store_engine_of(const struct ac_store *st);
  * AC_ESCHEMA (the schema is not this build's latest; logged). */
 int ac_store_open_readonly(const char *path, struct ac_store **out);
 
+/* Opens a read-only connection to the database of the store |writer|
+ * (opened by ac_store_open() or ac_store_open_engine()), on its engine: on
+ * SQLite ac_store_open_readonly() of its file; on PostgreSQL a new
+ * connection to its URL whose transactions are read-only (the server
+ * refuses every write), checked to be at this build's latest schema. For
+ * reader threads (node/readers.h), one thread at a time each. Returns 0,
+ * AC_EINVAL (|writer| is NULL, in memory or itself a reader), AC_ENOMEM,
+ * AC_EIO (cannot open or connect; logged) or AC_ESCHEMA (logged). */
+int ac_store_open_reader(const struct ac_store *writer, struct ac_store **out);
+
 /* Closes |st|, finalising cached statements and (SQLite) checkpointing the
  * WAL. NULL is a no-op. */
 void ac_store_close(struct ac_store *st);

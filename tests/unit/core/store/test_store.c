@@ -283,6 +283,24 @@ static void test_role_names_round_trip(void **state)
     assert_null(ac_role_name(AC_ROLE_ADMIN | AC_ROLE_EXPERT));
 }
 
+static void test_a_reader_sees_the_writers_commits_and_refuses_writes(void **state)
+{
+    (void)state;
+    struct ac_user u, got;
+    assert_int_equal(0, ac_store_user_create(st, "rd", NULL, AC_ROLE_EARNER, 1, &u));
+    struct ac_store *reader = NULL;
+    assert_int_equal(0, ac_store_open_reader(st, &reader));
+    assert_int_equal(store_engine, ac_store_engine_of(reader));
+    assert_int_equal(0, ac_store_user_get(reader, u.id, &got));
+    assert_string_equal("rd", got.name);
+    struct ac_user later;
+    assert_int_equal(0, ac_store_user_create(st, "rd2", NULL, AC_ROLE_EARNER, 1, &later));
+    assert_int_equal(0, ac_store_user_get(reader, later.id, &got)); /* a later commit */
+    assert_true(ac_store_user_create(reader, "rd3", NULL, AC_ROLE_EARNER, 1, &got) < 0);
+    assert_int_equal(AC_EINVAL, ac_store_open_reader(reader, &(struct ac_store *){NULL}));
+    ac_store_close(reader);
+}
+
 /* ---- ac_store_tx_run ---- */
 
 struct race {
@@ -454,6 +472,7 @@ int main(void)
         T(test_disabling_a_user_revokes_its_tokens),
         T(test_token_lists_hold_only_that_users_tokens),
         T(test_role_names_round_trip),
+        T(test_a_reader_sees_the_writers_commits_and_refuses_writes),
         T(test_a_body_that_loses_a_serialization_race_runs_again_whole),
         T(test_a_transaction_that_finds_sqlite_busy_begins_again),
         T(test_a_body_that_keeps_losing_gives_up_after_the_bounded_attempts),
