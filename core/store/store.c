@@ -198,6 +198,11 @@ void ac_store_tx_rollback(struct ac_store *st)
     ac__store_rollback(st);
 }
 
+int ac_store_tx_open(const struct ac_store *st)
+{
+    return st->depth > 0;
+}
+
 int ac_store_schema_latest(void)
 {
     return ac__migrations[ac__nmigrations - 1].version;

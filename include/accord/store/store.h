@@ -54,6 +54,10 @@ int ac_store_tx_commit(struct ac_store *st);
 /* Rolls back the innermost transaction; a no-op when none is open. */
 void ac_store_tx_rollback(struct ac_store *st);
 
+/* Returns 1 while a transaction is open (so a begin now would nest: its
+ * commit is not yet the one that makes its writes visible), else 0. */
+int ac_store_tx_open(const struct ac_store *st);
+
 /* ---- commit numbers ---- */
 
 /* Returns how many transactions of |st| have committed since it opened: each
