@@ -397,6 +397,23 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
             return set_text(&cfg->notify_from, value);
         if (strcmp(key, "mail_domain") == 0)
             return set_text(&cfg->notify_mail_domain, value);
+    } else if (strcmp(section, "store") == 0) {
+        if (strcmp(key, "engine") == 0) {
+            if (strcmp(value, "sqlite") == 0)
+                cfg->store_engine = AC_STORE_SQLITE;
+            else if (strcmp(value, "postgresql") == 0)
+                cfg->store_engine = AC_STORE_POSTGRESQL;
+            else
+                return fail(p, key, value, "must be \"sqlite\" or \"postgresql\"");
+            return 0;
+        }
+        if (strcmp(key, "url") == 0) {
+            /* libpq reads both forms: a URL (several hosts as host1,host2
+             * and target_session_attrs=read-write) or key=value pairs. */
+            if (!value[0])
+                return fail(p, key, value, "must be a libpq connection URL or string");
+            return set_text(&cfg->store_url, value);
+        }
     } else if (strncmp(section, "peer ", 5) == 0) {
         return set_peer_key(p, section + 5, key, value);
     } else if (strcmp(section, "consortium") == 0) {
@@ -411,7 +428,7 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
     } else {
         return fail(p, section, NULL,
                     "unknown section; expected [node], [http], [limits], [log], [notify], "
-                    "[consortium] or [peer NODE_ID]");
+                    "[store], [consortium] or [peer NODE_ID]");
     }
     return fail(p, key, NULL, "unknown key in [%s]", section);
 }
@@ -460,10 +477,10 @@ static int parse_lines(struct parse *p, char *text)
             }
             if (strcmp(section, "node") && strcmp(section, "http") && strcmp(section, "limits") &&
                 strcmp(section, "log") && strcmp(section, "notify") &&
-                strcmp(section, "consortium"))
+                strcmp(section, "store") && strcmp(section, "consortium"))
                 return fail(p, section, NULL,
                             "unknown section; expected [node], [http], [limits], [log], "
-                            "[notify], [consortium] or [peer NODE_ID]");
+                            "[notify], [store], [consortium] or [peer NODE_ID]");
             continue;
         }
         char *eq = strchr(s, '=');
@@ -532,6 +549,14 @@ static int check_complete(struct parse *p)
                         "[peer %s] sets TLS trust but its url %s is not https://", e->node_id,
                         e->url);
     }
+    if (cfg->store_engine == AC_STORE_POSTGRESQL && !cfg->store_url)
+        return fail(p, "url", NULL,
+                    "is required in [store] when engine = postgresql (a libpq URL such as "
+                    "postgresql://accord@db1,db2/accord?target_session_attrs=read-write)");
+    if (cfg->store_engine == AC_STORE_SQLITE && cfg->store_url)
+        return fail(p, "url", NULL,
+                    "[store] url is only for engine = postgresql; SQLite keeps accord.db in "
+                    "[node] data_dir");
     if (cfg->consortium_file && !cfg->has_consortium_key)
         return fail(p, "file", NULL,
                     "[consortium] file needs key, the consortium's pinned public key");
@@ -628,6 +653,7 @@ void ac_config_release(struct ac_node_config *cfg)
     free(cfg->notify_from);
     free(cfg->notify_mail_domain);
     free(cfg->consortium_file);
+    free(cfg->store_url);
     for (size_t i = 0; i < cfg->npeers && i < AC_CONFIG_MAX_PEERS; i++)
         free(cfg->peers[i].ca_file);
     memset(cfg, 0, sizeof *cfg);

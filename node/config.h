@@ -12,6 +12,7 @@
 
 #include "accord/net/h2_server.h"
 #include "accord/base/log.h"
+#include "accord/store/store.h"
 
 #define AC_CONFIG_MAX_LISTEN 8
 #define AC_NODE_ID_MAX 64
@@ -82,6 +83,12 @@ struct ac_node_config {
     struct ac_h2_server_limits limits;
     uint64_t shutdown_grace_ms; /* in-flight requests get this long on SIGTERM */
     enum ac_durability durability;
+    /* [store]: the database engine (default SQLite, the file accord.db in
+     * data_dir) and, for PostgreSQL, its libpq URL or connection string
+     * (required then, refused with SQLite). Keys and artifacts stay in
+     * data_dir on either engine. */
+    enum ac_store_engine store_engine;
+    char *store_url; /* owned; NULL with SQLite */
     enum ac_log_level log_level;
     char *log_file; /* owned; NULL for stderr */
     /* [notify] (review lifecycle): SMTP delivery when |notify_smtp_url| is set

@@ -1,5 +1,7 @@
 /* datadir.c - the node's data directory: database, keyring and the secret that
- * keys token hashes, created on first use and reused afterwards. */
+ * keys token hashes, created on first use and reused afterwards. The database
+ * is the file accord.db there, or with [store] engine = postgresql the
+ * server at [store] url; keys, the secret and artifacts stay here either way. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -154,8 +156,15 @@ int ac__datadir_open(struct ac_node *n)
     if (err)
         return err;
     clean_artifact_tmp(dir);
-    snprintf(path, sizeof path, "%s/accord.db", dir);
-    err = ac_store_open(path, &n->store);
+    if (n->cfg->store_engine == AC_STORE_POSTGRESQL) {
+        err = ac_store_open_engine(AC_STORE_POSTGRESQL, n->cfg->store_url, &n->store);
+        if (err)
+            ac_log_error("node", "[store] url: cannot open the PostgreSQL database: %s",
+                         ac_strerror(err));
+    } else {
+        snprintf(path, sizeof path, "%s/accord.db", dir);
+        err = ac_store_open(path, &n->store);
+    }
     if (!err)
         err = ac_store_schema_version(n->store, &n->schema_version);
     if (!err) {

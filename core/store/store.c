@@ -1,6 +1,7 @@
-/* store.c - opening the database through the storage seam (db.h), the
- * SQLite-only setup (pragmas, the WAL hook and checkpoints, the storage
- * thread of sync.h), migrations, and the nested transactions every
+/* store.c - opening the database through the storage seam (db.h) on SQLite
+ * or PostgreSQL, the SQLite-only setup (pragmas, the WAL hook and
+ * checkpoints, the storage thread of sync.h), migrations (the engine's text
+ * of the one numbered list), and the nested transactions every
  * core/store_*.c file builds on. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +19,15 @@
 #include "accord/store/sync.h"
 #include "db_sqlite.h"
 #include "internal.h"
+#include "migrations_pg.h"
 
 struct ac_store {
     struct ac_db *db; /* owned; its statement cache serves ac__store_stmt() */
     int depth;        /* open transactions: 1 = a write transaction, more = savepoints inside it */
-    /* Commits of this connection that reached the WAL, counted by on_wal()
-     * on the loop thread; atomic because the storage thread reads it. */
+    /* Commits of this connection: on SQLite those that reached the WAL,
+     * counted by on_wal() on the loop thread; on PostgreSQL each outermost
+     * COMMIT that returned success (ac__store_commit). Atomic because the
+     * storage thread reads it. */
     _Atomic uint64_t commits;
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
 };
@@ -46,8 +50,22 @@ const char *ac__store_sql(struct ac_store *st, const char *sqlite, const char *p
     return ac_db_engine(st->db) == AC_DB_POSTGRESQL ? postgresql : sqlite;
 }
 
+static int is_pg(const struct ac_store *st)
+{
+    return ac_db_engine(st->db) == AC_DB_POSTGRESQL;
+}
+
+enum ac_store_engine ac_store_engine_of(const struct ac_store *st)
+{
+    return is_pg(st) ? AC_STORE_POSTGRESQL : AC_STORE_SQLITE;
+}
+
 int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
 {
+    /* The server made the commit durable before COMMIT returned: there is
+     * nothing for a storage thread to do. */
+    if (is_pg(st))
+        return 0;
     if (st->sync)
         return AC_EINVAL;
     return ac__store_sync_open(st->db, ac_store_commits(st), cb, arg, &st->sync);
@@ -157,6 +175,9 @@ int ac__store_commit(struct ac_store *st)
             st->depth = 0;
             return err;
         }
+        /* SQLite numbers its commits in the WAL hook; PostgreSQL has none. */
+        if (is_pg(st))
+            atomic_fetch_add(&st->commits, 1);
     } else {
         char sql[32];
         snprintf(sql, sizeof sql, "RELEASE ac_%d", st->depth - 1);
@@ -206,6 +227,17 @@ int ac_store_tx_open(const struct ac_store *st)
 int ac_store_schema_latest(void)
 {
     return ac__migrations[ac__nmigrations - 1].version;
+}
+
+/* The engine's text of the numbered migrations. */
+static const struct ac__migration *migrations_of(const struct ac_store *st, size_t *n)
+{
+    if (is_pg(st)) {
+        *n = ac__nmigrations_pg;
+        return ac__migrations_pg;
+    }
+    *n = ac__nmigrations;
+    return ac__migrations;
 }
 
 int ac_store_schema_version(struct ac_store *st, int *version)
@@ -271,7 +303,9 @@ static int apply_one(struct ac_store *st, const struct ac__migration *m)
     return err;
 }
 
-static int migrate(struct ac_store *st, const char *path)
+/* |name| names the database in the log: the file, or for PostgreSQL the
+ * database the server reports (never the URL, which may carry a password). */
+static int migrate(struct ac_store *st, const char *name)
 {
     int err = ac_db_exec(st->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                  " version INTEGER PRIMARY KEY,"
@@ -288,19 +322,74 @@ static int migrate(struct ac_store *st, const char *path)
         ac_log_error("store",
                      "%s: database schema version %d is newer than this accord-node %s "
                      "understands (%d); run a newer accord-node or restore a backup",
-                     path, have, ACCORD_VERSION, latest);
+                     name, have, ACCORD_VERSION, latest);
         return AC_ESCHEMA;
     }
-    for (size_t i = 0; i < ac__nmigrations; i++) {
-        if (ac__migrations[i].version <= have)
+    size_t n;
+    const struct ac__migration *list = migrations_of(st, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].version <= have)
             continue;
-        err = apply_one(st, &ac__migrations[i]);
+        err = apply_one(st, &list[i]);
         if (err)
             return err;
-        ac_log_info("store", "applied migration %d: %s", ac__migrations[i].version,
-                    ac__migrations[i].description);
+        ac_log_info("store", "applied migration %d: %s", list[i].version, list[i].description);
     }
     return 0;
+}
+
+/* An arbitrary key for the session advisory lock held while migrating. */
+#define MIGRATION_LOCK_SQL "SELECT pg_advisory_lock(7243590012)"
+#define MIGRATION_UNLOCK_SQL "SELECT pg_advisory_unlock(7243590012)"
+
+/* The PostgreSQL side of ac_store_open_engine(): no pragmas, no WAL hook.
+ * Several node processes may share one database, so the migrations run
+ * under a session advisory lock: the second process to start waits, then
+ * finds every version recorded. */
+static int open_pg(const char *url, struct ac_store **out)
+{
+    struct ac_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AC_ENOMEM;
+    int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    char name[160] = "postgresql";
+    struct ac_db_stmt *s = NULL;
+    if (!err)
+        err = ac_db_prepare(st->db, "SELECT current_database()", &s);
+    if (!err) {
+        int rc = ac_db_step(s);
+        if (rc == AC_DB_ROW)
+            snprintf(name, sizeof name, "postgresql database %s", ac_db_col_text(s, 0));
+        ac_db_reset(s);
+        err = rc < 0 ? rc : 0;
+    }
+    if (!err)
+        err = ac_db_exec(st->db, MIGRATION_LOCK_SQL);
+    if (!err) {
+        err = migrate(st, name);
+        int unlock = ac_db_exec(st->db, MIGRATION_UNLOCK_SQL);
+        if (!err)
+            err = unlock;
+    }
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    *out = st;
+    return 0;
+}
+
+int ac_store_open_engine(enum ac_store_engine engine, const char *target, struct ac_store **out)
+{
+    if (!target)
+        return AC_EINVAL;
+    switch (engine) {
+    case AC_STORE_SQLITE:
+        return ac_store_open(target, out);
+    case AC_STORE_POSTGRESQL:
+        return open_pg(target, out);
+    }
+    return AC_EINVAL;
 }
 
 int ac_store_open(const char *path, struct ac_store **out)

@@ -1,11 +1,14 @@
-/* store.h - the node's durable storage on one SQLite connection: opening
- * with migrations, and transactions. Each stored object has its own header
- * (user.h, credential.h, ...) beside its core/store/store_<object>.c.
+/* store.h - the node's durable storage on one database connection, on
+ * SQLite (embedded, the default) or PostgreSQL (for high availability;
+ * docs/ha.md): opening with migrations, and transactions. Each stored object
+ * has its own header (user.h, credential.h, ...) beside its
+ * core/store/store_<object>.c.
  *
- * A write is durable (WAL, synchronous=FULL) when its transaction commits, so
- * a caller may acknowledge it then, unless a storage thread was started
- * (sync.h): then a commit is durable once ac_store_durable() reaches its
- * number (ac_store_commits() right after it). Most writes run in their own BEGIN
+ * A write is durable (SQLite: WAL, synchronous=FULL; PostgreSQL: the server's
+ * COMMIT) when its transaction commits, so a caller may acknowledge it then,
+ * unless a storage thread was started on SQLite (sync.h): then a commit is
+ * durable once ac_store_durable() reaches its number (ac_store_commits()
+ * right after it). Most writes run in their own BEGIN
  * IMMEDIATE transaction; ac_store_tx_begin() groups several into one, and the
  * review-lifecycle steps (submission.h, artifact.h, assignment.h, job.h,
  * notify.h, flag.h) refuse to run outside one. Not thread-safe: use from the
@@ -17,15 +20,34 @@
 
 struct ac_store;
 
-/* Opens or creates the database at |path|, applying pending migrations, each in
- * its own transaction with its version recorded. Sets |*out| to a store the
- * caller closes with ac_store_close(). Returns 0, AC_ENOMEM, AC_EIO (cannot
- * open or write the file), AC_EDB (a migration failed) or AC_ESCHEMA (the
- * database was written by a newer accord-node; the reason is logged). */
+/* The database engine a store runs on ([store] engine in the node's config). */
+enum ac_store_engine {
+    AC_STORE_SQLITE,     /* a file (created 0600 when missing), or ":memory:" */
+    AC_STORE_POSTGRESQL, /* a server, through libpq */
+};
+
+/* Opens the database |target| on |engine|, applying pending migrations (the
+ * engine's text of the same numbered list), each in its own transaction with
+ * its version recorded. |target| is a file path for SQLite, a libpq
+ * connection string or URL for PostgreSQL (several hosts and
+ * target_session_attrs=read-write allowed, so a reconnect finds the new
+ * primary after a failover). On PostgreSQL the SQLite-only setup (pragmas,
+ * the WAL hook) does not run. Sets |*out| to a store the caller closes with
+ * ac_store_close(). Returns 0, AC_EINVAL (unknown engine), AC_ENOMEM, AC_EIO
+ * (cannot open, write or reach the database), AC_EDB (a migration failed) or
+ * AC_ESCHEMA (the database was written by a newer accord-node; the reason is
+ * logged). */
+int ac_store_open_engine(enum ac_store_engine engine, const char *target,
+                         struct ac_store **out);
+
+/* ac_store_open_engine(AC_STORE_SQLITE, path, out). */
 int ac_store_open(const char *path, struct ac_store **out);
 
-/* Closes |st|, finalising cached statements and checkpointing the WAL.
- * NULL is a no-op. */
+/* Returns the engine |st| runs on. */
+enum ac_store_engine ac_store_engine_of(const struct ac_store *st);
+
+/* Closes |st|, finalising cached statements and (SQLite) checkpointing the
+ * WAL. NULL is a no-op. */
 void ac_store_close(struct ac_store *st);
 
 /* Sets |*version| to the highest migration applied. Returns 0 or AC_EDB. */
@@ -34,8 +56,8 @@ int ac_store_schema_version(struct ac_store *st, int *version);
 /* Returns the highest migration this build knows. */
 int ac_store_schema_latest(void);
 
-/* Sets |*bytes| to the database size (pages in use times page size, without
- * the WAL). Returns 0 or AC_EDB. */
+/* Sets |*bytes| to the database size (SQLite: pages in use times page size,
+ * without the WAL; PostgreSQL: pg_database_size()). Returns 0 or AC_EDB. */
 int ac_store_size(struct ac_store *st, int64_t *bytes);
 
 /* ---- transactions ---- */
@@ -61,14 +83,16 @@ int ac_store_tx_open(const struct ac_store *st);
 /* ---- commit numbers ---- */
 
 /* Returns how many transactions of |st| have committed since it opened: each
- * outermost commit (and each write made outside a transaction) counts one;
- * savepoints and rollbacks count none. Commit n is the nth. Counted by the
- * WAL hook, so an in-memory store (no WAL) counts none. */
+ * outermost commit (and on SQLite each write made outside a transaction)
+ * counts one; savepoints and rollbacks count none. Commit n is the nth.
+ * SQLite counts in the WAL hook, so an in-memory store (no WAL) counts none;
+ * PostgreSQL counts each successful outermost COMMIT. */
 uint64_t ac_store_commits(const struct ac_store *st);
 
 /* Returns the highest commit number known to be on disk: every commit up to
  * it survives power loss. Equals ac_store_commits() unless a storage thread
- * (sync.h) is running; then it trails it by the fsync in progress. */
+ * (sync.h) is running; then it trails it by the fsync in progress. Always
+ * equal on PostgreSQL, where a commit is durable when COMMIT returns. */
 uint64_t ac_store_durable(const struct ac_store *st);
 
 #endif

@@ -27,7 +27,10 @@ struct ac_store;
 typedef void (*ac_store_durable_cb)(void *arg);
 
 /* Starts the storage thread of |st| (an on-disk store; one per store), which
- * calls |cb| with |arg| (borrowed until ac_store_sync_stop()). Returns 0,
+ * calls |cb| with |arg| (borrowed until ac_store_sync_stop()). On PostgreSQL
+ * it starts nothing and returns 0: a commit there is durable when COMMIT
+ * returns, so ac_store_durable() never trails and |cb| is never called.
+ * Returns 0,
  * AC_EINVAL (an in-memory store, or already started), AC_EIO (the WAL or a
  * second connection cannot be opened; logged) or AC_ENOMEM; on error |st|
  * keeps making commits durable inline. */

@@ -70,6 +70,57 @@ static void test_every_section_sets_its_values(void **state)
     ac_config_release(&cfg);
 }
 
+static void test_the_store_engine_defaults_to_sqlite_without_a_url(void **state)
+{
+    (void)state;
+    assert_int_equal(0, parse(minimal));
+    assert_int_equal(AC_STORE_SQLITE, cfg.store_engine);
+    assert_null(cfg.store_url);
+    ac_config_release(&cfg);
+}
+
+static void test_a_postgresql_store_keeps_its_multi_host_url(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text,
+             "%s[store]\nengine = postgresql\n"
+             "url = postgresql://accord@db1:5432,db2:5432/accord?target_session_attrs=read-write\n",
+             minimal);
+    assert_int_equal(0, parse(text));
+    assert_int_equal(AC_STORE_POSTGRESQL, cfg.store_engine);
+    assert_string_equal("postgresql://accord@db1:5432,db2:5432/accord?target_session_attrs=read-write",
+                        cfg.store_url);
+    ac_config_release(&cfg);
+}
+
+static void test_postgresql_without_a_url_is_refused_naming_the_key(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text, "%s[store]\nengine = postgresql\n", minimal);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_non_null(strstr(err, "url: is required in [store] when engine = postgresql"));
+}
+
+static void test_a_url_with_the_sqlite_engine_is_refused_naming_the_key(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text, "%s[store]\nurl = postgresql:///accord\n", minimal);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_non_null(strstr(err, "url: [store] url is only for engine = postgresql"));
+}
+
+static void test_an_unknown_store_engine_is_refused(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text, "%s[store]\nengine = mysql\n", minimal);
+    assert_int_equal(AC_EPARSE, parse(text));
+    assert_string_equal("node.conf:7: engine: \"mysql\" must be \"sqlite\" or \"postgresql\"", err);
+}
+
 static void test_a_port_out_of_range_names_file_line_key_and_rule(void **state)
 {
     (void)state;
@@ -291,6 +342,11 @@ int main(void)
         cmocka_unit_test(test_a_minimal_file_parses_with_defaults),
         cmocka_unit_test(test_relative_paths_resolve_against_the_files_directory),
         cmocka_unit_test(test_every_section_sets_its_values),
+        cmocka_unit_test(test_the_store_engine_defaults_to_sqlite_without_a_url),
+        cmocka_unit_test(test_a_postgresql_store_keeps_its_multi_host_url),
+        cmocka_unit_test(test_postgresql_without_a_url_is_refused_naming_the_key),
+        cmocka_unit_test(test_a_url_with_the_sqlite_engine_is_refused_naming_the_key),
+        cmocka_unit_test(test_an_unknown_store_engine_is_refused),
         cmocka_unit_test(test_a_port_out_of_range_names_file_line_key_and_rule),
         cmocka_unit_test(test_an_unknown_key_is_an_error),
         cmocka_unit_test(test_an_unknown_section_is_an_error),

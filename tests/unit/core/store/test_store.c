@@ -1,5 +1,6 @@
-/* test_store.c - tests core/store.c and core/store_user.c: pragmas, migrations,
- * a newer schema refused, users, tokens. */
+/* test_store.c - tests core/store.c and core/store_user.c on either engine
+ * (store_fixture.h): pragmas (SQLite), migrations, a newer schema refused,
+ * commit numbers, users, tokens. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +10,12 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "accord/base/error.h"
 #include "accord/review/people.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
+#include "accord/store/sync.h"
 #include "store_fixture.h"
 
 static int open_store(void **state)
@@ -24,40 +25,99 @@ static int open_store(void **state)
 }
 
 /* Runs one query on a separate connection and returns its first column. */
-static sqlite3_int64 query_int(const char *sql)
+static int64_t query_int(const char *sql)
 {
-    sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
-    sqlite3_stmt *s;
-    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, sql, -1, &s, NULL));
-    assert_int_equal(SQLITE_ROW, sqlite3_step(s));
-    sqlite3_int64 v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    struct ac_db *db = store_fixture_raw();
+    assert_non_null(db);
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, sql, &s));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    int64_t v = ac_db_col_int64(s, 0);
+    ac_db_reset(s);
+    ac_db_close(db);
     return v;
 }
 
-static void test_a_new_database_is_in_wal_mode_at_the_latest_schema(void **state)
+/* Runs one statement on a separate connection. */
+static void exec_raw(const char *sql)
+{
+    struct ac_db *db = store_fixture_raw();
+    assert_non_null(db);
+    assert_int_equal(0, ac_db_exec(db, sql));
+    ac_db_close(db);
+}
+
+static void test_a_new_database_is_at_the_latest_schema(void **state)
 {
     (void)state;
-    sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
-    sqlite3_stmt *s;
-    assert_int_equal(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL));
-    assert_int_equal(SQLITE_ROW, sqlite3_step(s));
-    assert_string_equal("wal", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
     int v;
     assert_int_equal(0, ac_store_schema_version(st, &v));
     assert_int_equal(ac_store_schema_latest(), v);
+    assert_int_equal(store_engine, ac_store_engine_of(st));
+}
+
+static void test_a_new_sqlite_database_is_in_wal_mode(void **state)
+{
+    (void)state;
+    STORE_SQLITE_ONLY("journal_mode is a SQLite pragma");
+    struct ac_db *db = store_fixture_raw();
+    assert_non_null(db);
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(db, "PRAGMA journal_mode", &s));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_string_equal("wal", ac_db_col_text(s, 0));
+    ac_db_reset(s);
+    ac_db_close(db);
+}
+
+static void test_each_outermost_commit_counts_once(void **state)
+{
+    (void)state;
+    uint64_t c0 = ac_store_commits(st);
+    struct ac_user u;
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_user_create(st, "ca", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_int_equal(0, ac_store_user_create(st, "cb", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_int_equal(c0, ac_store_commits(st)); /* savepoints count none */
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_int_equal(c0 + 1, ac_store_commits(st));
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_user_create(st, "cc", NULL, AC_ROLE_EARNER, 1, &u));
+    ac_store_tx_rollback(st);
+    assert_int_equal(c0 + 1, ac_store_commits(st)); /* a rollback counts none */
+    assert_int_equal(ac_store_commits(st), ac_store_durable(st));
+}
+
+static int durable_calls;
+static void on_durable(void *arg)
+{
+    (void)arg;
+    durable_calls++;
+}
+
+static void test_postgresql_commits_are_durable_without_a_storage_thread(void **state)
+{
+    (void)state;
+    if (!store_fixture_pg()) {
+        print_message("skipped on SQLite: test_store_sync.c covers its storage thread\n");
+        skip();
+    }
+    durable_calls = 0;
+    assert_int_equal(0, ac_store_sync_start(st, on_durable, NULL));
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "da", NULL, AC_ROLE_EARNER, 1, &u));
+    assert_true(ac_store_commits(st) > 0);
+    assert_int_equal(ac_store_commits(st), ac_store_durable(st));
+    assert_int_equal(0, ac_store_sync_fsyncs(st));
+    ac_store_sync_stop(st);
+    assert_int_equal(0, durable_calls);
 }
 
 static void test_every_migration_is_recorded_once(void **state)
 {
     (void)state;
     ac_store_close(st);
-    assert_int_equal(0, ac_store_open(store_path, &st)); /* a second open applies nothing */
+    assert_int_equal(0, store_fixture_reopen()); /* a second open applies nothing */
     /* Versions run 1..latest with none missing and none repeated. */
     assert_int_equal(0,
                      query_int("SELECT COUNT(*) - COUNT(DISTINCT version) FROM schema_migrations"));
@@ -71,13 +131,8 @@ static void test_a_database_from_a_newer_version_is_refused(void **state)
     (void)state;
     ac_store_close(st);
     st = NULL;
-    sqlite3 *db;
-    assert_int_equal(SQLITE_OK, sqlite3_open(store_path, &db));
-    assert_int_equal(SQLITE_OK,
-                     sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)",
-                                  NULL, NULL, NULL));
-    sqlite3_close(db);
-    assert_int_equal(AC_ESCHEMA, ac_store_open(store_path, &st));
+    exec_raw("INSERT INTO schema_migrations VALUES (9999, 'future', 0)");
+    assert_int_equal(AC_ESCHEMA, store_fixture_reopen());
     assert_null(st);
 }
 
@@ -229,7 +284,10 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
     const struct CMUnitTest tests[] = {
-        T(test_a_new_database_is_in_wal_mode_at_the_latest_schema),
+        T(test_a_new_database_is_at_the_latest_schema),
+        T(test_a_new_sqlite_database_is_in_wal_mode),
+        T(test_each_outermost_commit_counts_once),
+        T(test_postgresql_commits_are_durable_without_a_storage_thread),
         T(test_every_migration_is_recorded_once),
         T(test_a_database_from_a_newer_version_is_refused),
         T(test_a_created_user_reads_back_with_its_roles),
