@@ -598,8 +598,11 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
      * too: only the caller can run it again. */
     int outermost = !ac_store_tx_open(n->store);
     int err = AC_EAGAIN;
-    for (int run = 0; err == AC_EAGAIN && run < (outermost ? ISSUE_RUNS : 1); run++)
+    for (int run = 0; err == AC_EAGAIN && run < (outermost ? ISSUE_RUNS : 1); run++) {
+        if (run)
+            ac_log_debug("records", "issue: another process committed first; running again");
         err = issue_once(n, actor, req, outermost, record_id_out, why, why_size);
+    }
     if (err == AC_EAGAIN)
         ac_log_warn("records", "issue of %s for earner %lld lost the log head to other writers "
                     "%d times; given up", req->definition_id ? req->definition_id : "(none)",
