@@ -1,7 +1,9 @@
-// teacher.js - a teacher's screen: the catalog, submitting evidence (text
-// and files, uploaded with progress), my submissions with their status and
-// outcome (resubmitting after the wait, appealing a decision), and my
-// credentials with their downloads and share links.
+// teacher.js - a teacher's screen: the catalog with who counts each
+// credential and, where a district (recognizer) must approve it first,
+// asking that approval and its state; submitting evidence (text and files,
+// uploaded with progress), my submissions with their status and outcome
+// (resubmitting after the wait, appealing a decision), and my credentials
+// with their downloads and share links.
 import {el, api, start, showError, clearErrors, say, localTime} from "./app.js";
 
 await start();
@@ -25,8 +27,109 @@ function feedbackLines(s) {
   }).filter(Boolean);
 }
 
+// ---- approvals: a recognizer whose policy requires it approves a
+// credential before the teacher starts it (docs/api-recognition.md).
+
+let approvals = [];        // my requests, as GET /v1/approvals gives them
+const recognizerName = {}; // recognizer id -> display name, from the catalog
+const PURPOSES = {ceu: "CEUs", pay_scale: "the pay scale", relicensure: "relicensure"};
+
+function nameOf(id) {
+  return recognizerName[id] || "recognizer " + id;
+}
+
+// My newest request to |recognizer| for |credential|, if any.
+function requestFor(recognizer, credential) {
+  return approvals.filter((a) => a.recognizer_id === recognizer && a.credential_id === credential)
+    .sort((a, b) => b.id - a.id)[0];
+}
+
+// Who counts catalog entry |c| and for what, then for each recognizer that
+// must approve it first: my request's state, or a form to ask (again,
+// after a denial).
+function recognitionPart(c) {
+  const box = el("div", {class: "recognitions", "data-credential": c.credential_id});
+  const recs = c.recognitions || [];
+  if (!recs.length) return box;
+  box.append(el("ul", {}, recs.map((p) => el("li", {}, "Counted by ", nameOf(p.recognizer_id), " for ",
+    PURPOSES[p.purpose] || p.purpose, p.ceus !== null && p.ceus !== undefined ? " (" + p.ceus + " CEUs)" : "",
+    p.requires_approval ? "; approval needed before you start" : ""))));
+  const asked = new Set();
+  for (const p of recs) {
+    if (!p.requires_approval || asked.has(p.recognizer_id)) continue;
+    asked.add(p.recognizer_id);
+    const who = nameOf(p.recognizer_id);
+    const mine = requestFor(p.recognizer_id, c.credential_id);
+    if (mine && mine.state !== "denied") {
+      box.append(el("p", {class: "approval", "data-approval": mine.id}, "Approval by ", who, ": ",
+        el("strong", {class: "approval-state"}, mine.state), "; asked ", localTime(mine.requested_at),
+        mine.decided_at ? "; decided " + localTime(mine.decided_at) : ""));
+      continue;
+    }
+    const id = "approval-note-" + c.from + "-" + c.credential_id + "-" + p.recognizer_id;
+    const form = el("form", {class: "approval-form", novalidate: true},
+      mine ? el("p", {}, who, " denied your last request: ", mine.reason, ". You may ask again.") : null,
+      el("label", {for: id}, "A note to ", who, " (optional)"),
+      el("textarea", {id, name: "note", rows: 2}),
+      el("button", {type: "submit", class: "secondary"},
+        "Ask ", who, " to approve ", c.title));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      const body = {recognizer_id: p.recognizer_id, credential_id: c.credential_id};
+      const note = form.elements["note"].value.trim();
+      if (note) body.note = note;
+      // A peer's credential is named with its issuer; this node's own by default.
+      if (c.from !== "self") body.issuer = c.issuer;
+      try {
+        const a = await api("POST", "/v1/approvals", body);
+        say("Asked " + who + " to approve " + c.title + "; the request is " + a.state + ".");
+        await loadApprovals();
+      } catch (err) { showError(form, err); }
+    });
+    box.append(form);
+  }
+  return box;
+}
+
+let catalogItems = [];
+
+// Draws my requests, and the approval part of every catalog entry again.
+function drawApprovals() {
+  const box = document.getElementById("approvals");
+  box.replaceChildren();
+  if (!approvals.length) box.append(el("p", {}, "You have not asked for any approval."));
+  for (const a of [...approvals].sort((x, y) => y.id - x.id))
+    box.append(el("article", {class: "card", "data-approval": a.id},
+      el("h3", {}, a.credential_id, ": ", nameOf(a.recognizer_id)),
+      el("p", {}, "State: ", el("strong", {class: "approval-state"}, a.state),
+        a.reason ? "; " + a.reason : ""),
+      a.note ? el("p", {}, "Your note: ", a.note) : null,
+      el("p", {class: "muted"}, "Asked ", localTime(a.requested_at),
+        a.decided_at ? "; decided " + localTime(a.decided_at) : "")));
+  for (const c of catalogItems) {
+    const old = document.querySelector(`#catalog article[data-entry="${CSS.escape(c.from + "/" + c.credential_id + "@" + c.version)}"] .recognitions`);
+    if (old) old.replaceWith(recognitionPart(c));
+  }
+}
+
+async function loadApprovals() {
+  let items = [], cursor = "";
+  for (let page = 0; page < 10; page++) {
+    const r = await api("GET", "/v1/approvals?limit=200" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    items = items.concat(r.items);
+    if (!r.next_cursor) break;
+    cursor = r.next_cursor;
+  }
+  approvals = items;
+  drawApprovals();
+}
+
 async function loadCatalog() {
   const r = await api("GET", "/v1/catalog");
+  catalogItems = r.items;
+  for (const c of r.items)
+    for (const p of c.recognitions || []) if (p.recognizer) recognizerName[p.recognizer_id] = p.recognizer;
   const box = document.getElementById("catalog");
   const select = document.getElementById("credential");
   box.replaceChildren();
@@ -36,13 +139,14 @@ async function loadCatalog() {
     // A peer's credential (from its verified signed catalog) is earned on
     // that issuer's node: shown with where it comes from, not offered here.
     const peer = c.from !== "self";
-    box.append(el("article", {class: "card", "data-from": c.from},
+    box.append(el("article", {class: "card", "data-from": c.from, "data-entry": c.from + "/" + c.credential_id + "@" + c.version},
       el("h3", {}, c.title),
       el("p", {}, c.competency),
       el("p", {class: "muted"}, "Credential ", c.credential_id, ", version ", c.version,
         c.domains.length ? "; domains: " + c.domains.join(", ") : ""),
       peer ? el("p", {class: "muted"}, "Issued by ", c.source.issuer, " (peer ", c.source.node,
-        "); definition ", c.source.content_hash) : null));
+        "); definition ", c.source.content_hash) : null,
+      recognitionPart(c)));
     if (!peer) select.append(el("option", {value: c.credential_id + "@" + c.version}, c.title));
   }
   await showElements();
@@ -242,4 +346,5 @@ async function loadSubmissions() {
 }
 
 await loadCatalog();
+await loadApprovals();
 await loadSubmissions();

@@ -39,14 +39,8 @@ int ac_key_handover_sign(const struct ac_key_handover *h, ac_cose_sign_cb sign, 
     ac_cbor_put_uint(&w, h->size);
     ac_cbor_put_str(&w, "root");
     ac_cbor_put_bytes(&w, h->root, AC_MERKLE_HASH_BYTES);
-    struct ac_buf payload = AC_BUF_INIT;
-    int rc = ac_cbor_writer_finish(&w, &payload);
-    ac_cbor_writer_release(&w);
-    if (rc == 0)
-        rc = ac_cose_sign1_typed(payload.data, payload.len, h->kid, AC_KEY_ID_BYTES,
-                                 AC_KEY_HANDOVER_TYPE, sign, ctx, out);
-    ac_buf_release(&payload);
-    return rc;
+    return ac_cose_sign1_writer(&w, h->kid, AC_KEY_ID_BYTES, AC_KEY_HANDOVER_TYPE, sign, ctx,
+                                out);
 }
 
 static int expect_key(struct ac_cbor_reader *r, const char *name, char *why, size_t why_len)

@@ -66,14 +66,8 @@ int ac_rcert_record_sign(const struct ac_rcert_record *r, const uint8_t *kid, si
     ac_cbor_put_int(&w, r->home_user);
     ac_cbor_put_str(&w, "credential");
     ac_cbor_put_str(&w, r->credential);
-    struct ac_buf payload = AC_BUF_INIT;
-    int rc = ac_cbor_writer_finish(&w, &payload);
-    ac_cbor_writer_release(&w);
-    if (!rc)
-        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len,
-                                 AC_RCERT_RECORD_CONTENT_TYPE, sign, sign_ctx, out);
-    ac_buf_release(&payload);
-    return rc;
+    return ac_cose_sign1_writer(&w, kid, kid_len, AC_RCERT_RECORD_CONTENT_TYPE, sign, sign_ctx,
+                                out);
 }
 
 /* The protected header must name our content type: a credential record, an

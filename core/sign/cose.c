@@ -56,6 +56,20 @@ int ac_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t *kid
     return ac_cose_sign1_typed(payload, payload_len, kid, kid_len, NULL, sign, sign_ctx, out);
 }
 
+int ac_cose_sign1_writer(struct ac_cbor_writer *w, const uint8_t *kid, size_t kid_len,
+                         const char *content_type, ac_cose_sign_cb sign, void *sign_ctx,
+                         struct ac_buf *out)
+{
+    struct ac_buf payload = AC_BUF_INIT;
+    int rc = ac_cbor_writer_finish(w, &payload);
+    ac_cbor_writer_release(w);
+    if (!rc)
+        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len, content_type, sign,
+                                 sign_ctx, out);
+    ac_buf_release(&payload);
+    return rc;
+}
+
 int ac_cose_sign1_typed(const uint8_t *payload, size_t payload_len, const uint8_t *kid,
                         size_t kid_len, const char *content_type, ac_cose_sign_cb sign,
                         void *sign_ctx, struct ac_buf *out)

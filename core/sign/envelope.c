@@ -97,30 +97,26 @@ int ac_envelope_check(const struct ac_envelope *env, char *why, size_t whylen)
     return 0;
 }
 
-/* The protected header {1: -8, 3: content type, 4: kid}, keys in the
- * deterministic order (their encodings are 0x01 < 0x03 < 0x04). */
-static int write_payload(const struct ac_envelope *env, struct ac_buf *out)
+/* Starts |w| and writes the envelope's payload {v, type, id, from, to, ts,
+ * body} into it (ac_envelope_sign finishes it). */
+static void write_payload(const struct ac_envelope *env, struct ac_cbor_writer *w)
 {
-    struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    ac_cbor_put_map(&w, 7);
-    ac_cbor_put_str(&w, "v");
-    ac_cbor_put_uint(&w, AC_ENVELOPE_VERSION);
-    ac_cbor_put_str(&w, "type");
-    ac_cbor_put_str(&w, env->type);
-    ac_cbor_put_str(&w, "id");
-    ac_cbor_put_str(&w, env->id);
-    ac_cbor_put_str(&w, "from");
-    ac_cbor_put_str(&w, env->from);
-    ac_cbor_put_str(&w, "to");
-    ac_cbor_put_str(&w, env->to);
-    ac_cbor_put_str(&w, "ts");
-    ac_cbor_put_int(&w, env->ts_ms);
-    ac_cbor_put_str(&w, "body");
-    ac_cbor_put_encoded(&w, env->body, env->body_len);
-    int rc = ac_cbor_writer_finish(&w, out);
-    ac_cbor_writer_release(&w);
-    return rc;
+    ac_cbor_writer_init(w);
+    ac_cbor_put_map(w, 7);
+    ac_cbor_put_str(w, "v");
+    ac_cbor_put_uint(w, AC_ENVELOPE_VERSION);
+    ac_cbor_put_str(w, "type");
+    ac_cbor_put_str(w, env->type);
+    ac_cbor_put_str(w, "id");
+    ac_cbor_put_str(w, env->id);
+    ac_cbor_put_str(w, "from");
+    ac_cbor_put_str(w, env->from);
+    ac_cbor_put_str(w, "to");
+    ac_cbor_put_str(w, env->to);
+    ac_cbor_put_str(w, "ts");
+    ac_cbor_put_int(w, env->ts_ms);
+    ac_cbor_put_str(w, "body");
+    ac_cbor_put_encoded(w, env->body, env->body_len);
 }
 
 int ac_envelope_sign(const struct ac_envelope *env, const uint8_t *kid, size_t kid_len,
@@ -128,13 +124,9 @@ int ac_envelope_sign(const struct ac_envelope *env, const uint8_t *kid, size_t k
 {
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX || ac_envelope_check(env, NULL, 0))
         return AC_EINVAL;
-    struct ac_buf payload = AC_BUF_INIT;
-    int rc = write_payload(env, &payload);
-    if (!rc)
-        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len, AC_ENVELOPE_CONTENT_TYPE,
-                                 sign, sign_ctx, out);
-    ac_buf_release(&payload);
-    return rc;
+    struct ac_cbor_writer w;
+    write_payload(env, &w);
+    return ac_cose_sign1_writer(&w, kid, kid_len, AC_ENVELOPE_CONTENT_TYPE, sign, sign_ctx, out);
 }
 
 /* Finds the content type (3) in the protected header and checks it is ours.

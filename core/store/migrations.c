@@ -804,7 +804,18 @@ const struct ac__migration ac__migrations[] = {
      "CREATE TABLE ledger_policy ("
      " peer TEXT PRIMARY KEY,"
      " max_debt INTEGER NOT NULL CHECK (max_debt >= 0));"},
-    {25, "transparency log: the head row writers lock, one checkpoint per size and key",
+    {25, "pilot scoring: an expert's notes and per-element levels",
+     /* Beside an expert's pilot score (whose level the agreement is measured
+      * on), what else the expert said: JSON text {"notes", "elements": [{
+      * "element", "level", "notes"}]}, written with the score and as final. */
+     "CREATE TABLE pilot_score_notes ("
+     " submission_id INTEGER NOT NULL,"
+     " expert_id INTEGER NOT NULL,"
+     " detail TEXT NOT NULL,"
+     " PRIMARY KEY (submission_id, expert_id),"
+     " FOREIGN KEY (submission_id, expert_id)"
+     "  REFERENCES pilot_scores(submission_id, expert_id)) WITHOUT ROWID;"},
+    {26, "transparency log: the head row writers lock, one checkpoint per size and key",
      /* Several node processes may write one database: each locks this one
       * row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
       * already serialises writers) before it appends, so the leaf, the new

@@ -30,6 +30,40 @@ int ac_store_user_by_name(struct ac_store *st, const char *name, struct ac_user 
     return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
 }
 
+int ac_store_user_by_email(struct ac_store *st, const char *address, struct ac_user *out)
+{
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st,
+                             "SELECT id, name, display_name, roles, created_ms, disabled_ms"
+                             " FROM users WHERE email = $1 AND email <> ''"
+                             " AND email_verified_ms <> 0 ORDER BY id LIMIT 2",
+                             &s);
+    if (err)
+        return err;
+    ac_db_bind_text(s, 1, address, -1);
+    struct ac_user u;
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW) {
+        memset(&u, 0, sizeof u);
+        u.id = ac_db_col_int64(s, 0);
+        ac__col_copy(u.name, sizeof u.name, s, 1);
+        ac__col_copy(u.display_name, sizeof u.display_name, s, 2);
+        u.roles = (unsigned)ac_db_col_int64(s, 3);
+        u.created_ms = ac_db_col_int64(s, 4);
+        u.disabled_ms = ac_db_col_int64(s, 5);
+        /* A second row: the address is ambiguous, so it names no one. */
+        rc = ac_db_step(s);
+        if (rc == AC_DB_DONE) {
+            *out = u;
+            rc = AC_DB_ROW;
+        } else if (rc == AC_DB_ROW) {
+            rc = AC_DB_DONE;
+        }
+    }
+    ac_db_reset(s);
+    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
+}
+
 int ac_store_password_set(struct ac_store *st, int64_t user_id, const char *hash, int64_t now_ms)
 {
     if (!hash || !hash[0] || strlen(hash) > AC_PASSWORD_HASH_MAX)

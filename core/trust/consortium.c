@@ -323,51 +323,49 @@ int ac_consortium_to_json(const struct ac_consortium *c, struct ac_buf *out)
 
 /* ---- signed CBOR form ---- */
 
-static int write_payload(const struct ac_consortium *c, struct ac_buf *out)
+/* Starts |w| and writes the file's payload {v, name, serial, issued,
+ * members} into it (ac_consortium_sign finishes it). */
+static void write_payload(const struct ac_consortium *c, struct ac_cbor_writer *w)
 {
-    struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    ac_cbor_put_map(&w, 5);
-    ac_cbor_put_str(&w, "v");
-    ac_cbor_put_uint(&w, CONSORTIUM_VERSION);
-    ac_cbor_put_str(&w, "name");
-    ac_cbor_put_str(&w, c->name);
-    ac_cbor_put_str(&w, "serial");
-    ac_cbor_put_uint(&w, c->serial);
-    ac_cbor_put_str(&w, "issued");
-    ac_cbor_put_int(&w, c->issued_ms);
-    ac_cbor_put_str(&w, "members");
-    ac_cbor_put_array(&w, c->nmembers);
+    ac_cbor_writer_init(w);
+    ac_cbor_put_map(w, 5);
+    ac_cbor_put_str(w, "v");
+    ac_cbor_put_uint(w, CONSORTIUM_VERSION);
+    ac_cbor_put_str(w, "name");
+    ac_cbor_put_str(w, c->name);
+    ac_cbor_put_str(w, "serial");
+    ac_cbor_put_uint(w, c->serial);
+    ac_cbor_put_str(w, "issued");
+    ac_cbor_put_int(w, c->issued_ms);
+    ac_cbor_put_str(w, "members");
+    ac_cbor_put_array(w, c->nmembers);
     for (size_t i = 0; i < c->nmembers; i++) {
         const struct ac_member *m = &c->members[i];
         unsigned nrights = 0;
         for (unsigned b = 1; b <= AC_RIGHT_WITNESS; b <<= 1)
             nrights += (m->rights & b) != 0;
-        ac_cbor_put_map(&w, 4);
-        ac_cbor_put_str(&w, "node");
-        ac_cbor_put_str(&w, m->node_id);
-        ac_cbor_put_str(&w, "url");
-        ac_cbor_put_str(&w, m->base_url);
-        ac_cbor_put_str(&w, "rights");
-        ac_cbor_put_array(&w, nrights);
+        ac_cbor_put_map(w, 4);
+        ac_cbor_put_str(w, "node");
+        ac_cbor_put_str(w, m->node_id);
+        ac_cbor_put_str(w, "url");
+        ac_cbor_put_str(w, m->base_url);
+        ac_cbor_put_str(w, "rights");
+        ac_cbor_put_array(w, nrights);
         for (unsigned b = 1; b <= AC_RIGHT_WITNESS; b <<= 1)
             if (m->rights & b)
-                ac_cbor_put_str(&w, ac_right_name(b));
-        ac_cbor_put_str(&w, "keys");
-        ac_cbor_put_array(&w, m->nkeys);
+                ac_cbor_put_str(w, ac_right_name(b));
+        ac_cbor_put_str(w, "keys");
+        ac_cbor_put_array(w, m->nkeys);
         for (size_t k = 0; k < m->nkeys; k++) {
-            ac_cbor_put_map(&w, 3);
-            ac_cbor_put_str(&w, "key");
-            ac_cbor_put_bytes(&w, m->keys[k].public_key, 32);
-            ac_cbor_put_str(&w, "nbf");
-            ac_cbor_put_int(&w, m->keys[k].not_before_ms);
-            ac_cbor_put_str(&w, "exp");
-            ac_cbor_put_int(&w, m->keys[k].not_after_ms);
+            ac_cbor_put_map(w, 3);
+            ac_cbor_put_str(w, "key");
+            ac_cbor_put_bytes(w, m->keys[k].public_key, 32);
+            ac_cbor_put_str(w, "nbf");
+            ac_cbor_put_int(w, m->keys[k].not_before_ms);
+            ac_cbor_put_str(w, "exp");
+            ac_cbor_put_int(w, m->keys[k].not_after_ms);
         }
     }
-    int rc = ac_cbor_writer_finish(&w, out);
-    ac_cbor_writer_release(&w);
-    return rc;
 }
 
 int ac_consortium_sign(const struct ac_consortium *c, const uint8_t *kid, size_t kid_len,
@@ -375,13 +373,9 @@ int ac_consortium_sign(const struct ac_consortium *c, const uint8_t *kid, size_t
 {
     if (kid_len == 0 || kid_len > AC_COSE_KID_MAX || check_consortium(c, NULL, 0))
         return AC_EINVAL;
-    struct ac_buf payload = AC_BUF_INIT;
-    int rc = write_payload(c, &payload);
-    if (!rc)
-        rc = ac_cose_sign1_typed(payload.data, payload.len, kid, kid_len,
-                                 AC_CONSORTIUM_CONTENT_TYPE, sign, sign_ctx, out);
-    ac_buf_release(&payload);
-    return rc;
+    struct ac_cbor_writer w;
+    write_payload(c, &w);
+    return ac_cose_sign1_writer(&w, kid, kid_len, AC_CONSORTIUM_CONTENT_TYPE, sign, sign_ctx, out);
 }
 
 /* Checks the protected content type is the consortium file's. */

@@ -6,7 +6,10 @@
  * stand-in; an accepted result is countersigned (the receipt both nodes keep
  * in their ledgers); a late result is refused, counted and never applied;
  * artifacts are served only to the peer whose reviewer holds a live
- * assignment citing them; a timed-out batch is reclaimed and the lender told. */
+ * assignment citing them; a timed-out batch is reclaimed and the lender told.
+ * A batch the lender declines by its own rules (a cap, its policy) keeps the
+ * stand-in away until the lender says it may lend again (or a day), so the
+ * work goes to others instead of being offered to it at every pass. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include "accord/store/borrow.h"
 #include "accord/store/ledger.h"
 #include "accord/store/peer.h"
+#include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
 #include "audit.h"
 #include "borrow.h"
@@ -343,6 +347,71 @@ static int own_batch(struct ac_node *n, struct ac__fed_peer *from, const json_t 
     return err;
 }
 
+/* A stand-in whose home node declined on its own without saying until
+ * when is offered work again after a day: by then the rule may have changed
+ * (a policy set, a debt repaid, own work done), and one offer a day is no
+ * ping-pong. */
+#define AUTO_HOLD_MS (24LL * 3600 * 1000)
+
+/* Reads the "automatic" ("cap" or "policy"; absent or null for a person's
+ * answer) and "until" (ms, optional) of answer |body|. Returns 0 or
+ * AC_EINVAL with |why| naming the field. */
+static int automatic_of(const json_t *body, const char **kind, int64_t *until,
+                        struct ac_reason *why)
+{
+    json_t *a = json_object_get(body, "automatic"), *u = json_object_get(body, "until");
+    *kind = json_string_value(a);
+    *until = json_is_integer(u) ? (int64_t)json_integer_value(u) : 0;
+    if (a && !json_is_null(a) &&
+        (!*kind || (strcmp(*kind, "cap") != 0 && strcmp(*kind, "policy") != 0)))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body.automatic",
+                              "body.automatic: \"%.40s\" is not one of \"cap\", \"policy\" (or "
+                              "absent for a person's answer)",
+                              *kind ? *kind : "(not a string)");
+    if (u && !json_is_null(u) && (!json_is_integer(u) || *until < 0))
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body.until",
+                              "body.until: %s; it must be the time (ms since 1970, UTC, not "
+                              "negative) from which the reviewer may be offered work again",
+                              json_is_integer(u) ? "a negative number" : "not an integer");
+    return 0;
+}
+
+/* The lender declined batch |bb| by its own rules, not its reviewer, saying
+ * it may lend them again from |until_ms| (0 or past: not said). The
+ * reviewer never saw the work, so it is cancelled rather than declined (a
+ * cancelled assignment bars its reviewer from nothing), and the stand-in is
+ * away until then (its reviewer profile, as a reviewer's own vacation is),
+ * with the passes of its credentials woken at that time: meanwhile the work
+ * goes to others and the lender is not asked again at every pass. Sets
+ * |*again| to that time. In the caller's transaction. */
+static int hold_stand_in(struct ac_node *n, const struct ac_borrow_batch *bb, int64_t until_ms,
+                         int64_t *again)
+{
+    int64_t now = ac_clock_now_ms();
+    *again = until_ms > now ? until_ms : now + AUTO_HOLD_MS;
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    int err = ac_store_assignment_list(n->store, 0, 0, bb->batch_id, AC_ASG_DECLINED, &as, &nas);
+    for (size_t i = 0; !err && i < nas; i++)
+        err = ac_store_assignment_set_state(n->store, as[i].id, AC_ASG_CANCELLED, 0);
+    for (size_t i = 0; i < nas; i++)
+        ac_assignment_release(&as[i]);
+    free(as);
+    /* Every stand-in has a profile (the pass gives work to none without). */
+    struct ac_reviewer_profile p;
+    if (!err)
+        err = ac_store_reviewer_get(n->store, bb->stand_in, &p);
+    /* Away already with no end, or past this time: that stands. */
+    if (err || (!p.available && (p.unavailable_until_ms == 0 || p.unavailable_until_ms >= *again)))
+        return err;
+    p.available = false;
+    p.unavailable_until_ms = *again;
+    err = ac_store_reviewer_put(n->store, &p, now);
+    if (!err)
+        err = ac__assignment_wake(n, bb->stand_in, *again);
+    return err;
+}
+
 int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
                             const struct ac_envelope *e, struct ac_buf *answer,
                             struct ac_reason *why)
@@ -356,9 +425,14 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
                               "a review.answer body is {batch, accept: bool, reason?}");
     }
     struct ac_borrow_batch bb;
+    const char *automatic = NULL;
+    int64_t until = 0, again = 0;
     int err = own_batch(n, from, body, &bb, why);
+    if (!err)
+        err = automatic_of(body, &automatic, &until, why);
     int accept = json_is_true(acc);
     const char *reason = json_string_value(json_object_get(body, "reason"));
+    char kept[AC_BORROW_REASON_MAX + 1];
     struct ac_reason inner = AC_REASON_INIT;
     int applied = 0;
     if (!err && bb.state == AC_BORROW_OFFERED) {
@@ -371,10 +445,21 @@ int ac__borrow_apply_answer(struct ac__federation *f, struct ac__fed_peer *from,
                        "batch %" PRId64 " is %s here; the answer came too late", bb.batch_id,
                        ac_borrow_state_name(bb.state));
     }
+    snprintf(kept, sizeof kept, "%s", reason ? reason : "");
+    if (!err && applied && !accept && automatic) {
+        err = hold_stand_in(n, &bb, until, &again);
+        /* The lent-out list says the lender's rule declined, and when the
+         * stand-in is offered work again. */
+        char when[21];
+        int room = (int)sizeof kept - 120;
+        snprintf(kept, sizeof kept, "%.*s (declined by the lender's %s rules, not its reviewer; "
+                 "offered work again from %s)",
+                 room, reason ? reason : "", automatic, ac_clock_format(again, when));
+    }
     if (!err && applied)
         err = ac_store_borrow_batch_set(n->store, bb.batch_id,
-                                        accept ? AC_BORROW_ACCEPTED : AC_BORROW_DECLINED,
-                                        reason ? reason : "", ac_clock_now_ms());
+                                        accept ? AC_BORROW_ACCEPTED : AC_BORROW_DECLINED, kept,
+                                        ac_clock_now_ms());
     if (!err)
         err = ac_store_peer_state_received(n->store, from->node_id);
     if (!err)

@@ -1,6 +1,7 @@
 /* borrow_lender.c - the lender's side of borrowed review: a batch an issuer
  * offers one of our reviewers is kept here (or declined at once, with the
- * reason, when the ledger's debt cap or the reviewer rules it out); the
+ * reason, when the ledger's debt cap or the reviewer rules it out: such an
+ * answer says it is automatic, and until when when the rule knows); the
  * reviewer is invited and reminded here, accepts or declines before seeing
  * content, reads the items (artifacts fetched from the issuer by content
  * hash, under a grant naming the assignment) and scores them here; each
@@ -58,14 +59,26 @@ static int64_t month_start(int64_t ms)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+/* How the node declined on its own, as the answer tells the issuer: a cap
+ * (the ledger's debt cap, the policy's monthly cap) or the rest of the
+ * policy. A person's decline carries neither. */
+#define AUTO_CAP "cap"
+#define AUTO_POLICY "policy"
+
 /* Why |from|'s offer to |reviewer| for |credential| is declined at once, or
  * "" when it may go to the reviewer: a reviewer we do not have, the peer
  * past the debt cap of the ledger policy, or our lending policy
- * (lending.h: listed reviewers, own queue first, blackouts, monthly cap). */
+ * (lending.h: listed reviewers, own queue first, blackouts, monthly cap).
+ * When declined, |*automatic| says which kind of rule (AUTO_CAP or
+ * AUTO_POLICY) and |*again_ms| when it lets the reviewer be lent again, 0
+ * when the rule cannot say (the issuer then waits a day). */
 static int decline_reason(struct ac_node *n, const char *from, const char *credential,
-                          int64_t reviewer, char *out, size_t size)
+                          int64_t reviewer, char *out, size_t size, const char **automatic,
+                          int64_t *again_ms)
 {
     *out = 0;
+    *automatic = AUTO_POLICY;
+    *again_ms = 0;
     struct ac_user u;
     int err = ac_store_user_get(n->store, reviewer, &u);
     struct ac_remote_reviewer stand_in;
@@ -84,6 +97,7 @@ static int decline_reason(struct ac_node *n, const char *from, const char *crede
     /* Lent minus borrowed is what |from| owes us: its balance with us is
      * the negative of that. */
     if (!err && set && lent - borrowed >= cap) {
+        *automatic = AUTO_CAP;
         snprintf(out, size,
                  "the balance of %s with this node is %" PRId64 " reviews; this node lends to "
                  "it only while that balance is above -%" PRId64,
@@ -94,10 +108,14 @@ static int decline_reason(struct ac_node *n, const char *from, const char *crede
     if (!err)
         err = ac_store_lent_count(n->store, from, reviewer, month_start(now), &held);
     struct ac_reason why = AC_REASON_INIT;
-    int rc = err ? 0 : ac__lending_check(n, from, credential, reviewer, held, now, &why);
-    if (rc == AC_ECONFLICT)
+    int rc = err ? 0
+                 : ac__lending_check_until(n, from, credential, reviewer, held, now, &why,
+                                           again_ms);
+    if (rc == AC_ECONFLICT) {
         snprintf(out, size, "%.*s", (int)(size - 1), why.detail);
-    else if (rc)
+        if (strcmp(why.field, "monthly_cap") == 0)
+            *automatic = AUTO_CAP;
+    } else if (rc)
         err = rc;
     ac_reason_release(&why);
     return err;
@@ -135,12 +153,26 @@ static int answer_json(json_t *j, struct ac_buf *answer)
     return err;
 }
 
-/* Queues the reviewer's (or our policy's) answer to the issuer's batch. */
+/* Queues the reviewer's (or our rules') answer to the issuer's batch. A
+ * decline by our rules says so (|automatic|: AUTO_CAP or AUTO_POLICY; NULL
+ * for the reviewer's own answer) and, when the rule knows, from when the
+ * reviewer may be offered work again (|again_ms|, 0: not said), so the
+ * issuer does not offer them again and again meanwhile. */
 static int queue_answer(struct ac_node *n, const struct ac_lent_batch *b, int accept,
-                        const char *reason)
+                        const char *reason, const char *automatic, int64_t again_ms)
 {
     json_t *body = json_pack("{s:I, s:b, s:s}", "batch", (json_int_t)b->remote_batch, "accept",
                              accept, "reason", reason ? reason : "");
+    if (body && automatic &&
+        json_object_set_new(body, "automatic", json_string(automatic)) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (body && automatic && again_ms > 0 &&
+        json_object_set_new(body, "until", json_integer((json_int_t)again_ms)) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
     char id[40];
     snprintf(id, sizeof id, "answer-%" PRId64, b->remote_batch);
     int err = body ? ac__borrow_queue(n, b->issuer, AC__BORROW_ANSWER, id, body) : AC_ENOMEM;
@@ -188,8 +220,10 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
              json_string_value(json_object_get(body, "credential")));
     snprintf(b.title, sizeof b.title, "%s", json_string_value(json_object_get(body, "title")));
     b.rubric = json_dumps(json_object_get(body, "rubric"), JSON_COMPACT | JSON_SORT_KEYS);
+    const char *automatic = NULL;
+    int64_t again = 0;
     int err = b.rubric ? decline_reason(n, from->node_id, b.credential_id, b.reviewer, b.reason,
-                                        sizeof b.reason)
+                                        sizeof b.reason, &automatic, &again)
                        : AC_ENOMEM;
     int declined = !err && b.reason[0];
     int64_t id = 0;
@@ -227,7 +261,7 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
         if (!err)
             err = close_open_items(n, id);
         if (!err)
-            err = queue_answer(n, &b, 0, b.reason);
+            err = queue_answer(n, &b, 0, b.reason, automatic, again);
         ac_log_info("federation", "offer of batch %" PRId64 " from %s declined: %s", b.remote_batch,
                     from->node_id, b.reason);
     } else if (!err) {
@@ -415,7 +449,7 @@ static int lent_respond(struct ac_node *n, int64_t user, int64_t id, int accept,
     if (!err && !accept)
         err = close_open_items(n, id);
     if (!err)
-        err = queue_answer(n, &b, accept, reason);
+        err = queue_answer(n, &b, accept, reason, NULL, 0);
     if (!err)
         err = audit(n, id, user, accept ? "accepted" : "declined", json_object());
     ac_lent_batch_release(&b);

@@ -214,6 +214,12 @@ void ac__fed_durable(struct ac__federation *f);
  * from is probed now rather than at its next attempt. */
 void ac__fed_peer_reached_us(struct ac__fed_peer *p);
 
+/* The problem a peer answered with, as one line into |out|: "HTTP 403
+ * missing-right: <detail>" (the last segment of its type; the detail cut to
+ * |size|). Used by the sender and by queries alike (sender.c). */
+struct ac_h2_response;
+void ac__fed_problem_text(const struct ac_h2_response *resp, char *out, size_t size);
+
 /* Starts |p|'s timer (once per peer). Returns 0 or a libuv error. */
 int ac__fed_sender_init(struct ac__fed_peer *p);
 

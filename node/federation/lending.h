@@ -33,6 +33,15 @@ int ac__lending_check(struct ac_node *n, const char *issuer_node, const char *cr
                       int64_t reviewer_user, int64_t reviews_this_month, int64_t now_ms,
                       struct ac_reason *why);
 
+/* ac__lending_check(), also setting |*again_ms| (may be NULL) to when the
+ * rule that refused lets the reviewer be lent again, where the rule knows:
+ * the end of the blackout (and of any blackout it runs into), or the first
+ * millisecond of the next month (UTC) for the monthly cap; 0 otherwise (no
+ * policy, not listed, own queue first: that changes when someone acts). */
+int ac__lending_check_until(struct ac_node *n, const char *issuer_node, const char *credential_id,
+                            int64_t reviewer_user, int64_t reviews_this_month, int64_t now_ms,
+                            struct ac_reason *why, int64_t *again_ms);
+
 /* Reads a policy body {reviewers: "all" | [user id, ...], monthly_cap: N,
  * blackouts?: [{from: "YYYY-MM-DD", until: "YYYY-MM-DD"}, ...] (dates
  * inclusive, UTC), own_first?: bool (default true)} into |*out| (peer and

@@ -251,18 +251,6 @@ struct ask {
     void *arg;
 };
 
-/* The problem a peer answered with, as one line: "HTTP 403 missing-right: ...". */
-static void refusal_text(const struct ac_h2_response *resp, char *out, size_t size)
-{
-    json_t *j = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-    const char *type = json_string_value(json_object_get(j, "type"));
-    const char *detail = json_string_value(json_object_get(j, "detail"));
-    const char *slug = type && strrchr(type, '/') ? strrchr(type, '/') + 1 : "";
-    snprintf(out, size, "HTTP %d %s%s%.200s", resp->status, slug, detail ? ": " : "",
-             detail ? detail : "");
-    json_decref(j);
-}
-
 static void on_answer(void *arg, int err, const struct ac_h2_response *resp)
 {
     struct ask *a = arg;
@@ -276,7 +264,7 @@ static void on_answer(void *arg, int err, const struct ac_h2_response *resp)
         snprintf(why, sizeof why, "%s did not answer: %s", p->node_id, ac_strerror(err));
     } else if (resp->status != 200) {
         err = AC_EPROTO;
-        refusal_text(resp, why, sizeof why);
+        ac__fed_problem_text(resp, why, sizeof why);
     } else {
         struct ac_cose_sign1 m;
         const struct ac__fed_key *key = NULL;

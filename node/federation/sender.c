@@ -208,7 +208,7 @@ static int answer_ok(struct ac__fed_peer *p, const struct ac_h2_response *resp)
            strcmp(e.to, p->fed->node->cfg->node_id) == 0;
 }
 
-static void problem_text(const struct ac_h2_response *resp, char *out, size_t size)
+void ac__fed_problem_text(const struct ac_h2_response *resp, char *out, size_t size)
 {
     json_t *j = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
     const char *type = json_string_value(json_object_get(j, "type"));
@@ -327,7 +327,7 @@ static void take_answer(struct ac__fed_peer *p, size_t i, int err,
         p->quick_retries = 0;
         return;
     }
-    problem_text(resp, why, sizeof why);
+    ac__fed_problem_text(resp, why, sizeof why);
     if (s >= 400 && s < 500 && s != 401 && s != 408 && s != 429) {
         /* The peer understood and refused: sending it again cannot help. */
         int rc = refuse(p, i, s, why);

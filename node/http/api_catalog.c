@@ -96,6 +96,14 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
                       "requires_approval", pol->requires_approval);
         if (p)
             json_object_set_new(p, "ceus", ceus_json(pol->has_ceu, pol->ceu_hundredths));
+        /* The recognizer's display name, so the page can say whom an
+         * approval request goes to; null when the account cannot be read. */
+        struct ac_user r;
+        if (p)
+            json_object_set_new(p, "recognizer",
+                                ac_store_user_get(n->store, pol->recognizer_id, &r) == 0
+                                    ? json_string(r.display_name)
+                                    : json_null());
         json_array_append_new(rec, p);
     }
     json_object_set_new(j, "recognitions", rec);

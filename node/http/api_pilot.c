@@ -7,6 +7,7 @@
 #include "accord/base/error.h"
 #include "accord/store/pilot.h"
 #include "api_lifecycle.h"
+#include "review/review.h"
 
 static void on_add(struct ac_http_exchange *x, void *arg)
 {
@@ -74,6 +75,30 @@ static void on_report(struct ac_http_exchange *x, void *arg)
     ac__cred_release(&c);
 }
 
+/* Adds an expert's own notes and element levels (|detail| as stored,
+ * borrowed; NULL: none) to |e| as "my_notes" and "my_elements". */
+static void mine_json(json_t *e, const json_t *detail)
+{
+    json_t *notes = json_object_get(detail, "notes");
+    json_t *elements = json_object_get(detail, "elements");
+    if (notes)
+        json_object_set(e, "my_notes", notes);
+    if (elements)
+        json_object_set(e, "my_elements", elements);
+}
+
+/* The elements of |def| with their prompts, so a per-element rubric can be
+ * scored element by element. */
+static json_t *elements_json(const struct ac_definition *def)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < def->n_elements; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s}", "id", def->elements[i].id, "prompt",
+                                              def->elements[i].prompt ? def->elements[i].prompt
+                                                                      : ""));
+    return list;
+}
+
 /* An expert's own assignments; the other expert's score is never shown. */
 static void on_assignments(struct ac_http_exchange *x, void *arg)
 {
@@ -103,6 +128,24 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
             "{s:I, s:s, s:s, s:s, s:o}", "submission_id", (json_int_t)rows[i].submission_id,
             "credential", c.ref, "label", rows[i].label, "content", rows[i].content, "my_level",
             rows[i].level < 0 ? json_null() : json_string(c.def->levels[rows[i].level]));
+        /* The rubric to score against (levels with their descriptors,
+         * checklist, common errors), as the review screen shows it. */
+        json_t *guide = e ? ac__definition_guide_of(n, c.row.id) : NULL;
+        if (guide)
+            json_object_set_new(e, "guide", guide);
+        if (e && rows[i].scored_ms)
+            ac__json_time(e, "scored_at", rows[i].scored_ms);
+        json_t *detail = rows[i].level < 0 ? NULL
+                                           : ac__pilot_detail(n, rows[i].submission_id, a.user.id);
+        if (e)
+            mine_json(e, detail);
+        json_decref(detail);
+        if (e)
+            json_object_set_new(e, "grain",
+                                json_string(c.def->grain == AC_GRAIN_PER_ELEMENT ? "per_element"
+                                                                                 : "holistic"));
+        if (e)
+            json_object_set_new(e, "elements", elements_json(c.def));
         json_array_append_new(items, e);
     }
     ac__cred_release(&c);
@@ -113,6 +156,9 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
     ac__respond_owned(x, 200, j);
 }
 
+/* POST /v1/pilot/submissions/{id}/score {"level"} or, for a per-element
+ * rubric, {"levels": {element: level}}; optional "notes" and
+ * "element_notes": {element: text}. */
 static void on_score(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -122,22 +168,48 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
         ac__param_id(x, "id", "pilot submission", &sub) || ac__json_body(x, 0, &body))
         return;
-    static const char *const allowed[] = {"level", NULL};
+    static const char *const allowed[] = {"level", "levels", "notes", "element_notes", NULL};
     if (ac__json_only(x, body, allowed))
         goto out;
+    json_t *levels = json_object_get(body, "levels"), *notes = json_object_get(body, "notes");
+    json_t *element_notes = json_object_get(body, "element_notes");
+    if (levels && !json_is_object(levels) && !json_is_array(levels)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "levels", NULL,
+                    "levels: an object of element id to level name");
+        goto out;
+    }
+    if (notes && !json_is_string(notes)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "notes", NULL, "notes: must be a string");
+        goto out;
+    }
+    if (element_notes && !json_is_object(element_notes)) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "element_notes", NULL,
+                    "element_notes: an object of element id to text");
+        goto out;
+    }
     struct ac_level_arg arg_level;
     ac__level_arg_of(body, "level", &arg_level);
+    struct ac_levels_given given;
+    if (levels)
+        ac__levels_given(levels, &given);
+    struct ac_pilot_extra extra = {levels ? &given : NULL, json_string_value(notes),
+                                   element_notes};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     int level;
-    int err = ac_pilot_score_submission(n, &a.user, sub, &arg_level, &c, &level, &why);
+    json_t *detail = NULL;
+    int err =
+        ac_pilot_score_detailed(n, &a.user, sub, &arg_level, &extra, &c, &level, &detail, &why);
     if (err) {
         ac__refuse(x, err, &why, "pilot submission");
         goto out;
     }
-    ac__respond_owned(x, 200,
-                      json_pack("{s:I, s:s, s:s}", "submission_id", (json_int_t)sub, "credential",
-                                c.ref, "my_level", c.def->levels[level]));
+    json_t *j = json_pack("{s:I, s:s, s:s}", "submission_id", (json_int_t)sub, "credential", c.ref,
+                          "my_level", c.def->levels[level]);
+    if (j)
+        mine_json(j, detail);
+    json_decref(detail);
+    ac__respond_owned(x, 200, j);
     ac__cred_release(&c);
 out:
     json_decref(body);

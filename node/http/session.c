@@ -14,6 +14,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/records/subject.h"
 #include "accord/store/session.h"
 #include "audit.h"
 #include "internal.h"
@@ -101,19 +102,65 @@ static int new_password(struct ac_http_exchange *x, const json_t *body, const ch
     return 0;
 }
 
-/* A person may give their mail address (name@<mail domain>) or their name. */
-static void login_name(const struct ac_node *n, const char *given, char out[AC_USER_NAME_MAX + 1])
+/* Throttle keys: a prefix, ':' and an account's name or what was typed
+ * (lowered). The throttle keeps 96 bytes of a key; a longer typed text is
+ * cut here the same way, so it is still found (two unknown texts alike in
+ * their first 90 bytes share a count, which only throttles sooner). */
+#define KEY_BYTES 96
+
+/* Writes |prefix|:|text| into |key|, |text| cut to fit. */
+static void key_of(char key[KEY_BYTES], const char *prefix, const char *text)
 {
-    const char *domain = n->cfg->notify_mail_domain ? n->cfg->notify_mail_domain : n->cfg->node_id;
-    const char *at = strchr(given, '@');
+    size_t p = strlen(prefix), t = strlen(text);
+    if (p + 1 + t > KEY_BYTES - 1)
+        t = KEY_BYTES - 2 - p;
+    memcpy(key, prefix, p);
+    key[p] = ':';
+    memcpy(key + p + 1, text, t);
+    key[p + 1 + t] = 0;
+}
+
+/* Finds the account |given| names, in this order: the verified e-mail
+ * address of exactly one account, the user name, or name@<mail domain> (the
+ * node's own mailbox of a user). Lowercase throughout, as names and stored
+ * addresses are. Sets |*u| on 0 and always sets |key| to |prefix|:<the
+ * account's name> when one is found, else |prefix|:<what was typed,
+ * lowered>, so the throttle counts an account's failures under one key
+ * whether the person typed the name or the address, while an unknown or
+ * unverified address gets a key of its own and is answered alike.
+ * Returns 0, AC_ENOENT (no account, or a disabled one) or AC_EDB. */
+static int find_account(const struct ac_node *n, const char *given, const char *prefix,
+                        struct ac_user *u, char key[KEY_BYTES])
+{
+    char lower[321];
     size_t len = strlen(given);
-    if (at && strcasecmp(at + 1, domain) == 0)
-        len = (size_t)(at - given);
-    if (len > AC_USER_NAME_MAX)
-        len = AC_USER_NAME_MAX;
+    if (len > 320)
+        len = 320;
     for (size_t i = 0; i < len; i++)
-        out[i] = (char)((given[i] >= 'A' && given[i] <= 'Z') ? given[i] + 32 : given[i]);
-    out[len] = 0;
+        lower[i] = (char)((given[i] >= 'A' && given[i] <= 'Z') ? given[i] + 32 : given[i]);
+    lower[len] = 0;
+    key_of(key, prefix, lower);
+    int err = AC_ENOENT;
+    const char *at = strchr(lower, '@');
+    char address[AC_EMAIL_MAX + 1];
+    if (at && ac_email_normalize(lower, address, NULL, 0) == 0)
+        err = ac_store_user_by_email(n->store, address, u);
+    if (err == AC_ENOENT) {
+        const char *domain =
+            n->cfg->notify_mail_domain ? n->cfg->notify_mail_domain : n->cfg->node_id;
+        size_t name_len = at && strcasecmp(at + 1, domain) == 0 ? (size_t)(at - lower) : len;
+        char name[AC_USER_NAME_MAX + 1];
+        if (name_len <= AC_USER_NAME_MAX && (!at || name_len < len)) {
+            memcpy(name, lower, name_len);
+            name[name_len] = 0;
+            err = ac_store_user_by_name(n->store, name, u);
+        }
+    }
+    if (!err && u->disabled_ms)
+        err = AC_ENOENT;
+    if (!err)
+        key_of(key, prefix, u->name);
+    return err;
 }
 
 /* The throttle key of the peer's address (without the port). */
@@ -145,7 +192,10 @@ static int throttled(struct ac_node *n, struct ac_http_exchange *x, const char *
 
 /* ---- Argon2id on the thread pool ---- */
 
-enum pw_kind { PW_VERIFY, PW_HASH_ADMIN, PW_HASH_LINK };
+/* PW_DECOY: a sign-in naming no account (or an unverified address) costs
+ * one Argon2id hash like a real verification, so the time to answer does
+ * not tell whether the account exists either; it always fails. */
+enum pw_kind { PW_VERIFY, PW_DECOY, PW_HASH_ADMIN, PW_HASH_LINK };
 
 /* One password operation. The worker touches only |password|, |hash| and
  * |failed|; everything else belongs to the loop thread. */
@@ -156,7 +206,7 @@ struct pw_job {
     struct ac_http_exchange *x;
     struct ac_user user;
     int64_t actor_id;
-    char acct_key[96], addr_key[96];
+    char acct_key[KEY_BYTES], addr_key[96];
     char *password; /* sodium_malloc'd copy, wiped on free */
     char hash[AC_PASSWORD_HASH_MAX + 1];
     int failed;
@@ -172,9 +222,17 @@ static void pw_free(struct pw_job *j)
 static void on_pw_work(uv_work_t *w)
 {
     struct pw_job *j = w->data;
-    if (j->kind == PW_VERIFY)
+    if (j->kind == PW_VERIFY) {
         j->failed = crypto_pwhash_str_verify(j->hash, j->password, strlen(j->password)) != 0;
-    else
+    } else if (j->kind == PW_DECOY) {
+        /* Same limits as the stored hashes; the result is thrown away, and
+         * a decoy that could not be hashed (out of memory) fails the same. */
+        if (crypto_pwhash_argon2id_str(j->hash, j->password, strlen(j->password),
+                                       crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0)
+            j->hash[0] = 0;
+        j->failed = 1;
+    } else
         j->failed = crypto_pwhash_argon2id_str(j->hash, j->password, strlen(j->password),
                                                crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
                                                crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0;
@@ -185,17 +243,22 @@ static void on_pw_done(uv_work_t *w, int status)
     struct pw_job *j = w->data;
     struct ac_node *n = j->n;
     struct ac_http_exchange *x = j->x;
-    if (status || (j->failed && j->kind != PW_VERIFY)) {
+    int verifying = j->kind == PW_VERIFY || j->kind == PW_DECOY;
+    if (status || (j->failed && !verifying)) {
         ac__respond_error(x, AC_ENOMEM, "password hashing");
-    } else if (j->kind == PW_VERIFY) {
+    } else if (verifying) {
         int64_t now = ac_clock_now_ms();
         if (j->failed) {
+            /* Counted alike whether or not an account was found, and
+             * answered alike, so the answer does not tell which names or
+             * addresses exist, or which addresses are verified. */
             ac__web_throttle_fail(n->web, j->acct_key, now);
             ac__web_throttle_fail(n->web, j->addr_key, now);
-            ac_log_info("web", "failed sign-in as %s from %s", j->user.name,
+            ac_log_info("web", "failed sign-in as %s from %s",
+                        j->kind == PW_DECOY ? "an unknown account" : j->user.name,
                         ac_http_exchange_req(x)->peer);
             ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
-                        "the name or the password is wrong");
+                        "the e-mail address, name or password is wrong");
         } else {
             ac__web_throttle_clear(n->web, j->acct_key);
             sign_in(n, x, &j->user);
@@ -252,7 +315,8 @@ static void pw_queue(struct ac_node *n, struct ac_http_exchange *x, enum pw_kind
 
 /* ---- handlers ---- */
 
-/* POST /v1/session {"name", "password"}: sign in. */
+/* POST /v1/session {"name", "password"}: sign in; "name" is a verified
+ * e-mail address or a user name (find_account()). */
 static void on_sign_in(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -272,38 +336,27 @@ static void on_sign_in(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, AC_ENOMEM, "sign-in");
         return;
     }
-    char name[AC_USER_NAME_MAX + 1];
-    login_name(n, given, name);
-    snprintf(j->acct_key, sizeof j->acct_key, "user:%s", name);
+    struct ac_user u;
+    int err = find_account(n, given, "user", &u, j->acct_key);
     addr_key(x, j->addr_key);
     if (throttled(n, x, j->acct_key, j->addr_key)) {
         free(j);
         json_decref(body);
         return;
     }
-    struct ac_user u;
-    int err = ac_store_user_by_name(n->store, name, &u);
-    if (!err && u.disabled_ms)
-        err = AC_ENOENT;
     if (!err)
         err = ac_store_password_get(n->store, u.id, j->hash);
-    if (err == AC_ENOENT) {
-        /* Counted like a wrong password, and answered alike, so the answer
-         * does not tell which names exist. */
-        int64_t now = ac_clock_now_ms();
-        ac__web_throttle_fail(n->web, j->acct_key, now);
-        ac__web_throttle_fail(n->web, j->addr_key, now);
-        ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
-                    "the name or the password is wrong");
-    } else if (err) {
-        ac__respond_error(x, err, "sign-in");
-    }
-    if (err) {
+    if (err && err != AC_ENOENT) {
         free(j);
         json_decref(body);
+        ac__respond_error(x, err, "sign-in");
         return;
     }
-    pw_queue(n, x, PW_VERIFY, &u, password, j);
+    /* No account (or no password): a decoy hash, failed like a wrong
+     * password after as long (on_pw_done). */
+    if (err == AC_ENOENT)
+        memset(&u, 0, sizeof u);
+    pw_queue(n, x, err == AC_ENOENT ? PW_DECOY : PW_VERIFY, &u, password, j);
     json_decref(body);
 }
 
@@ -348,11 +401,13 @@ static void on_sign_out(struct ac_http_exchange *x, void *arg)
     ac_http_respond(x, 204, h, 2, NULL, 0);
 }
 
-/* Reads the body {"name"} of a request that mails a link: sets |name| to
- * the login name it gives and |akey| to the asking address's throttle key.
- * Returns 0, or -1 after answering a body that is not exactly that. */
-static int name_request(struct ac_node *n, struct ac_http_exchange *x,
-                        char name[AC_USER_NAME_MAX + 1], char akey[96])
+/* Reads the body {"name"} of a request that mails a link, where "name" is
+ * a verified e-mail address or a user name (find_account()): sets |*u| and
+ * |*found| when it names an account, |key| to its throttle key under
+ * |prefix|, and |akey| to the asking address's. Returns 0, or -1 after
+ * answering (a body that is not exactly that, or a store failure). */
+static int name_request(struct ac_node *n, struct ac_http_exchange *x, const char *prefix,
+                        struct ac_user *u, int *found, char key[KEY_BYTES], char akey[96])
 {
     static const char *const allowed[] = {"name", NULL};
     json_t *body;
@@ -363,52 +418,60 @@ static int name_request(struct ac_node *n, struct ac_http_exchange *x,
         json_decref(body);
         return -1;
     }
-    login_name(n, given, name);
+    int err = find_account(n, given, prefix, u, key);
     json_decref(body);
+    if (err && err != AC_ENOENT) {
+        ac__respond_error(x, err, "account");
+        return -1;
+    }
+    *found = !err;
     addr_key(x, akey);
     return 0;
 }
 
-/* POST /v1/session/link {"name"}: mails a one-time sign-in link. Answers
- * 202 whether or not the name exists, so it cannot be used to probe names;
- * throttled per address like failed sign-ins. */
+/* POST /v1/session/link {"name"}: mails a one-time sign-in link to the
+ * account a verified e-mail address or a user name names. Answers 202
+ * whether or not it names one, so it cannot be used to probe names or
+ * addresses; throttled per address like failed sign-ins, and refused while
+ * the account's sign-ins are throttled (by name or address alike). */
 static void on_link_request(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
-    char name[AC_USER_NAME_MAX + 1], akey[96], ukey[96];
-    if (name_request(n, x, name, akey))
+    char akey[96], ukey[KEY_BYTES];
+    struct ac_user u;
+    int found = 0;
+    if (name_request(n, x, "user", &u, &found, ukey, akey))
         return;
-    snprintf(ukey, sizeof ukey, "user:%s", name);
     if (throttled(n, x, ukey, akey))
         return;
     /* Each request counts against the address, so links cannot be used to
      * flood a mailbox. */
     ac__web_throttle_fail(n->web, akey, ac_clock_now_ms());
-    struct ac_user u;
-    int err = ac_store_user_by_name(n->store, name, &u);
-    if (!err && !u.disabled_ms)
-        err = ac__web_link_send(n, &u, AC_LINK_SIGN_IN, 0, ac__issuer_of(n, NULL));
-    if (err && err != AC_ENOENT) {
+    int err = found ? ac__web_link_send(n, &u, AC_LINK_SIGN_IN, 0, ac__issuer_of(n, NULL)) : 0;
+    if (err) {
         ac__respond_error(x, err, "sign-in link");
         return;
     }
-    ac__respond_owned(
-        x, 202, json_pack("{s:s}", "detail", "if the name is known, a sign-in link is on its way"));
+    ac__respond_owned(x, 202,
+                      json_pack("{s:s}", "detail",
+                                "if the address or name is known, a sign-in link is on its way"));
 }
 
 /* POST /v1/password/reset {"name"}: a person who forgot their password asks
- * for a set-password link by mail. Answers 202 whether or not the name
- * exists, so names cannot be probed. Each request counts against the address
- * and against the account (under its own key, apart from failed sign-ins), so
- * neither one address nor many can flood a mailbox; the password itself
- * changes only when the link is used. */
+ * for a set-password link by mail, giving a verified e-mail address or a
+ * user name. Answers 202 whether or not it names an account, so neither
+ * can be probed. Each request counts against the address and against the
+ * account (under its own key, apart from failed sign-ins, and the same key
+ * whether named by name or address), so neither one address nor many can
+ * flood a mailbox; the password itself changes only when the link is used. */
 static void on_password_reset(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
-    char name[AC_USER_NAME_MAX + 1], akey[96], rkey[96];
-    if (name_request(n, x, name, akey))
+    char akey[96], rkey[KEY_BYTES];
+    struct ac_user u;
+    int found = 0;
+    if (name_request(n, x, "reset", &u, &found, rkey, akey))
         return;
-    snprintf(rkey, sizeof rkey, "reset:%s", name);
     int64_t now = ac_clock_now_ms();
     int64_t wait = ac__web_throttle_wait(n->web, akey, now);
     int64_t wait2 = ac__web_throttle_wait(n->web, rkey, now);
@@ -426,18 +489,15 @@ static void on_password_reset(struct ac_http_exchange *x, void *arg)
     }
     ac__web_throttle_fail(n->web, akey, now);
     ac__web_throttle_fail(n->web, rkey, now);
-    struct ac_user u;
-    int err = ac_store_user_by_name(n->store, name, &u);
-    if (!err && !u.disabled_ms)
-        err = ac__web_link_send(n, &u, AC_LINK_SET_PASSWORD, 0, ac__issuer_of(n, NULL));
-    if (err && err != AC_ENOENT) {
+    int err = found ? ac__web_link_send(n, &u, AC_LINK_SET_PASSWORD, 0, ac__issuer_of(n, NULL)) : 0;
+    if (err) {
         ac__respond_error(x, err, "password reset");
         return;
     }
     ac__respond_owned(x, 202,
                       json_pack("{s:s}", "detail",
-                                "if the name is known, a link to choose a new password is on "
-                                "its way"));
+                                "if the address or name is known, a link to choose a new "
+                                "password is on its way"));
 }
 
 static int link_hash_of(struct ac_http_exchange *x, const json_t *body, struct ac_node *n,

@@ -187,6 +187,38 @@ int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, in
                               const struct ac_level_arg *level, struct ac__cred *out,
                               int *level_out, struct ac_reason *why);
 
+/* What an expert may say beside a pilot score; every member optional. */
+struct ac_levels_given; /* review/review.h */
+struct ac_pilot_extra {
+    /* Per-element grain only: a level per element instead of |level|; the
+     * definition's combine rule makes them the one level agreement is
+     * measured on. Borrowed; NULL: none. */
+    const struct ac_levels_given *levels;
+    const char *notes;           /* on the whole submission; NULL: none */
+    const json_t *element_notes; /* object: element id -> text; NULL: none */
+};
+
+/* Max bytes of a pilot note (the whole, or one element's). */
+#define AC_PILOT_NOTES_MAX 4000
+
+/* As ac_pilot_score_submission(), with what |extra| (may be NULL) adds: the
+ * level is |level| or, from |extra|->levels, the combined one; the notes and
+ * per-element levels are stored beside the score in the same transaction.
+ * Sets |*detail_out| (may be NULL) to a new JSON object {"notes"?,
+ * "elements"?: [{"element", "level", "notes"?}]} the caller releases, or
+ * NULL when nothing was added. Also AC_EINVAL (INVALID_FIELD "level" with
+ * "levels" both or neither given, "levels" on a holistic rubric, a required
+ * element unscored; "notes" or "element_notes.<id>" too long or not an
+ * element). */
+int ac_pilot_score_detailed(struct ac_node *n, const struct ac_user *actor, int64_t sub,
+                            const struct ac_level_arg *level, const struct ac_pilot_extra *extra,
+                            struct ac__cred *out, int *level_out, json_t **detail_out,
+                            struct ac_reason *why);
+
+/* The detail an expert stored beside pilot score (|sub|, |expert_id|), as a
+ * new JSON object, or NULL when there is none (or it cannot be read). */
+json_t *ac__pilot_detail(struct ac_node *n, int64_t sub, int64_t expert_id);
+
 /* ==== benchmarks (node/lifecycle/benchmarks.c) ==== */
 
 /* Loads every benchmark item of |c| into |*rows| (caller releases each and

@@ -11,10 +11,12 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/review/scoring.h"
 #include "accord/stats/agreement.h"
 #include "accord/store/pilot.h"
 #include "audit.h"
 #include "lifecycle.h"
+#include "review/review.h"
 
 #define PILOT_MAX_ROWS (AC_PILOT_MAX_SUBMISSIONS * 2)
 
@@ -59,10 +61,19 @@ int ac__pilot_report(struct ac_node *n, const struct ac__cred *c, json_t **out, 
                 experts[nexperts++] = rows[j].expert_id;
             if (rows[j].scored_ms > latest)
                 latest = rows[j].scored_ms;
-            json_array_append_new(
-                scores, json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id, "level",
-                                  rows[j].level < 0 ? json_null()
-                                                    : json_string(c->def->levels[rows[j].level])));
+            json_t *sc =
+                json_pack("{s:I, s:o}", "expert", (json_int_t)rows[j].expert_id, "level",
+                          rows[j].level < 0 ? json_null()
+                                            : json_string(c->def->levels[rows[j].level]));
+            /* The expert's notes and element levels, for the issuer who
+             * decides whether the rubric needs work. */
+            json_t *detail = rows[j].level < 0
+                                 ? NULL
+                                 : ac__pilot_detail(n, rows[j].submission_id, rows[j].expert_id);
+            if (sc && detail)
+                json_object_update(sc, detail);
+            json_decref(detail);
+            json_array_append_new(scores, sc);
         }
         cells[subs * 2] = pair[0];
         cells[subs * 2 + 1] = pair[1];
@@ -238,13 +249,125 @@ out:
     return err;
 }
 
+/* Resolves the level of a pilot score from |level| or |extra|->levels
+ * (combined by |def|'s rule) into |*lv|, checks the notes of |extra| (may
+ * be NULL), and sets |*detail| to what is stored beside the score (a new
+ * object, or NULL when |extra| adds nothing). Returns 0 or AC_EINVAL with
+ * |why|. */
+static int pilot_extra(const struct ac_definition *def, const struct ac_level_arg *level,
+                       const struct ac_pilot_extra *extra, int *lv, json_t **detail,
+                       struct ac_reason *why)
+{
+    *detail = NULL;
+    const struct ac_levels_given *g = extra ? extra->levels : NULL;
+    int per[AC_ASG_LEVELS_MAX];
+    size_t nper = 0;
+    int err;
+    if (g && level && level->kind != AC_LEVEL_ABSENT)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "level",
+                              "level: give one \"level\" or \"levels\" per element, not both");
+    if (g) {
+        if (def->grain != AC_GRAIN_PER_ELEMENT)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "levels",
+                                  "levels: %s is scored holistically; give one \"level\"",
+                                  def->id);
+        if ((err = ac__levels_check(def, g, per, &nper, why)) != 0)
+            return err;
+        /* The pilot measures agreement on the level a reviewer's scores
+         * would come to, so the expert's element levels are combined by the
+         * rule reviews are. */
+        struct ac_review r = {per, nper};
+        size_t combined;
+        bool pass;
+        if (ac_scoring_combine(def, &r, &combined, &pass) != 0)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "levels",
+                                  "levels: a required element of %s is unscored", def->id);
+        *lv = (int)combined;
+    } else if ((err = ac__level_resolve(def, level, "level", lv, why)) != 0) {
+        return err;
+    }
+    const char *notes = extra ? extra->notes : NULL;
+    const json_t *en = extra ? extra->element_notes : NULL;
+    if (notes && strlen(notes) > AC_PILOT_NOTES_MAX)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "notes",
+                              "notes: at most %d bytes", AC_PILOT_NOTES_MAX);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)en, key, v) {
+        size_t i = 0;
+        while (i < def->n_elements && strcmp(def->elements[i].id, key) != 0)
+            i++;
+        if (i == def->n_elements)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "element_notes",
+                                  "element_notes.%s: not an element of %s", key, def->id);
+        if (!json_is_string(v) || json_string_length(v) > AC_PILOT_NOTES_MAX)
+            return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, "element_notes",
+                                  "element_notes.%s: a text of at most %d bytes", key,
+                                  AC_PILOT_NOTES_MAX);
+    }
+    json_t *d = json_object(), *elements = json_array();
+    if (!d || !elements) {
+        json_decref(d);
+        json_decref(elements);
+        return AC_ENOMEM;
+    }
+    if (notes && notes[0])
+        json_object_set_new(d, "notes", json_string(notes));
+    for (size_t i = 0; i < def->n_elements; i++) {
+        const char *note = json_string_value(json_object_get(en, def->elements[i].id));
+        if (!nper && !(note && note[0]))
+            continue;
+        json_t *e = json_pack("{s:s, s:o}", "element", def->elements[i].id, "level",
+                              nper && per[i] >= 0 ? json_string(def->levels[per[i]]) : json_null());
+        if (e && note && note[0])
+            json_object_set_new(e, "notes", json_string(note));
+        json_array_append_new(elements, e);
+    }
+    if (json_array_size(elements))
+        json_object_set_new(d, "elements", elements);
+    else
+        json_decref(elements);
+    if (json_object_size(d) == 0) {
+        json_decref(d);
+        d = NULL;
+    }
+    *detail = d;
+    return 0;
+}
+
+json_t *ac__pilot_detail(struct ac_node *n, int64_t sub, int64_t expert_id)
+{
+    char *text = NULL;
+    if (ac_store_pilot_notes_get(n->store, sub, expert_id, &text) != 0)
+        return NULL;
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
+}
+
 int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, int64_t sub,
                               const struct ac_level_arg *level, struct ac__cred *out,
                               int *level_out, struct ac_reason *why)
 {
+    return ac_pilot_score_detailed(n, actor, sub, level, NULL, out, level_out, NULL, why);
+}
+
+int ac_pilot_score_detailed(struct ac_node *n, const struct ac_user *actor, int64_t sub,
+                            const struct ac_level_arg *level, const struct ac_pilot_extra *extra,
+                            struct ac__cred *out, int *level_out, json_t **detail_out,
+                            struct ac_reason *why)
+{
     static const enum ac_def_state piloting[] = {AC_DEF_PILOTING};
     struct ac_pilot_score p = {0};
+    json_t *detail = NULL;
+    char *detail_text = NULL;
     memset(out, 0, sizeof *out);
+    if (detail_out)
+        *detail_out = NULL;
     int err = ac__actor_require(actor, AC_ROLE_EXPERT, why);
     if (err)
         return err;
@@ -257,7 +380,7 @@ int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, in
         err = ac__cred_load_id(n, p.credential_id, out);
     int lv;
     if (err || (err = ac__cred_require_state(out, piloting, 1, "score a pilot submission", why)) ||
-        (err = ac__level_resolve(out->def, level, "level", &lv, why)))
+        (err = pilot_extra(out->def, level, extra, &lv, &detail, why)))
         goto out;
     if (p.round != out->row.pilot_round) {
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_WRONG_STATE, "id",
@@ -265,10 +388,16 @@ int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, in
                              (long long)sub, (long long)p.round, (long long)out->row.pilot_round);
         goto out;
     }
-    json_t *d = json_pack("{s:I}", "submission_id", (json_int_t)sub);
+    if (detail && !(detail_text = json_dumps(detail, JSON_COMPACT))) {
+        err = AC_ENOMEM;
+        goto out;
+    }
+    json_t *d = json_pack("{s:I, s:b}", "submission_id", (json_int_t)sub, "notes", detail != NULL);
     err = d ? ac_store_tx_begin(n->store) : AC_ENOMEM;
     if (!err) {
         err = ac_store_pilot_score(n->store, sub, actor->id, lv, ac_clock_now_ms());
+        if (!err && detail_text)
+            err = ac_store_pilot_notes_set(n->store, sub, actor->id, detail_text);
         if (!err)
             err = ac_audit(n, "credential", out->ref, actor->id, "pilot-score", d);
         if (!err)
@@ -283,8 +412,15 @@ int ac_pilot_score_submission(struct ac_node *n, const struct ac_user *actor, in
                        (long long)sub);
     *level_out = lv;
 out:
+    free(detail_text);
     ac_pilot_score_release(&p);
-    if (err)
+    if (err) {
+        json_decref(detail);
         ac__cred_release(out);
+    } else if (detail_out) {
+        *detail_out = detail;
+    } else {
+        json_decref(detail);
+    }
     return err;
 }

@@ -450,7 +450,9 @@ int ac__assignment_pass(struct ac_node *n, int64_t row)
         for (size_t k = 0; k < nas && k < 64; k++) {
             if (ac__assignment_open(as[k].state) || as[k].state == AC_ASG_DONE)
                 active++;
-            ids_pool[ids_used + q->n_assigned_reviewers++] = (uint64_t)as[k].reviewer_id;
+            /* Work withdrawn before its reviewer saw it bars them from nothing. */
+            if (as[k].state != AC_ASG_CANCELLED)
+                ids_pool[ids_used + q->n_assigned_reviewers++] = (uint64_t)as[k].reviewer_id;
         }
         ids_used += q->n_assigned_reviewers;
         for (size_t k = 0; k < nas; k++)

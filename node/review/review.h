@@ -208,6 +208,14 @@ struct ac_levels_given {
     struct ac_level_given v[AC_ASG_LEVELS_MAX];
 };
 
+/* Checks the level names |g| against |def|'s grain and scale (a name for a
+ * holistic rubric; one per element, as a list or an object by element id,
+ * for a per-element one) into the level indices |out| (AC_ASG_LEVELS_MAX
+ * room) and their count |*nout|. Returns 0 or AC_EINVAL with |why| naming
+ * the field ("levels.<element>") and the scale. */
+int ac__levels_check(const struct ac_definition *def, const struct ac_levels_given *g, int *out,
+                     size_t *nout, struct ac_reason *why);
+
 /* Records the scores of assignment |asg_id| by |reviewer_id|: |levels| and
  * |feedback| (may be NULL). Ends the batch when nothing in it is open and
  * decides the submission when its reviews are all in, in one transaction.

@@ -159,6 +159,12 @@ static int check_levels(const struct ac_definition *def, const struct ac_levels_
     return err;
 }
 
+int ac__levels_check(const struct ac_definition *def, const struct ac_levels_given *g, int *out,
+                     size_t *nout, struct ac_reason *why)
+{
+    return check_levels(def, g, out, nout, why);
+}
+
 /* Ends batch |a|->batch_id when nothing in it is still accepted and open:
  * the reviewer's cool-off starts, after which a new pass may give them more. */
 static int end_batch_if_done(struct ac_node *n, const struct ac_assignment_row *a,

@@ -6,10 +6,14 @@ pseudonym, the lender's reviewer accepts, fetches the cited artifact from
 the issuer through the lender, scores on the lender, and the issuer applies
 the result through its scoring service, decides and issues the record. A
 second reviewer declines and the work goes to another. Both ledgers then
-hold the same receipt, signed by both nodes."""
+hold the same receipt, signed by both nodes. The lender's own rules (its
+debt cap, its lending policy) decline offers automatically: the issuer then
+holds that stand-in for a day (test clocks) instead of offering it work at
+every pass."""
 import hashlib
 import re
 import sys
+import time
 
 from accordtest import check, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair, wait_for
@@ -156,6 +160,14 @@ def main():
         check(new[0]["state"] == "declined" and "balance" in new[0]["reason"],
               "an offer from a peer at the cap is declined by the lender, with the reason: %s"
               % new[0])
+        # Declined by the lender's rule, not a person: that stand-in is held
+        # for a day and the work goes to the other, declined the same way.
+        new = wait_for("both lent reviewers declined by the cap", lambda: (lambda v: v if len(
+            v) == 2 and all(b["state"] == "declined" for b in v) else None)(
+            [v for k, v in p.lent_out().items() if k not in before]))
+        check({b["stand_in"] for b in new} == {s1, s2}
+              and all("not its reviewer" in b["reason"] for b in new),
+              "the cap's decline holds one stand-in, so the work goes to the other: %s" % new)
 
         # ---- the lender's lending policy -----------------------------------
         check(p.lender.ctl("ledger", "cap", ISSUER, "none", token=p.tb).returncode == 0,
@@ -164,6 +176,14 @@ def main():
         check(r[0] in (200, 204), "the lender withdraws its lending policy: %s" % (r,))
         before = set(p.lent_out())
         p.submit(p.earner("earner-four"), "Criteria read aloud before drafting.")
+        # Both stand-ins are held for a day after the cap's declines: the
+        # work waits until then (both clocks move: envelopes allow 300 s).
+        time.sleep(1.5)
+        check(not [k for k in p.lent_out() if k not in before],
+              "while both stand-ins are held nothing is offered")
+        for api in (p.B, p.A):
+            check(api.post("/v1/test/clock", {"advance_seconds": 25 * 3600})[0] == 200,
+                  "a day passes on both nodes")
         new = wait_for("the next offer answered", lambda: [
             v for k, v in p.lent_out().items() if k not in before and v["state"] != "offered"])
         check(new[0]["state"] == "declined" and new[0]["reason"].startswith("no policy"),

@@ -93,12 +93,12 @@ def main():
         check(entry["domains"] == ["ELA"] and entry["stacks"] == ["assessment-for-learning"]
               and entry["ceus"] == 1.0,
               "its entry shows the definition's domain, stack and 1 CEU")
-        check([(p["policy_id"], p["recognizer_id"], p["ceus"], p["requires_approval"])
-               for p in entry["recognitions"]] == [(policy, rec_id, 1.5, True),
-                                                   (pay_policy, rec_id, None, False)]
+        check([(p["policy_id"], p["recognizer_id"], p["recognizer"], p["ceus"], p["requires_approval"])
+               for p in entry["recognitions"]] == [(policy, rec_id, "district", 1.5, True),
+                                                   (pay_policy, rec_id, "district", None, False)]
               and entry["issuer"] == n.url,
-              "its entry lists the district's two policies (CEU: 1.5, approval required; "
-              "pay scale: the record's own CEUs)")
+              "its entry lists the district's two policies by the district's name (CEU: 1.5, "
+              "approval required; pay scale: the record's own CEUs)")
         check(catalog("--domain", "ELA")[0] == [(CID, 1)]
               and catalog("--domain", "math")[0] == [],
               "the domain filter keeps it under ELA and drops it under math")

@@ -129,9 +129,14 @@ with Node(node_id="issuer.lifecycle") as n:
     ids = r[1]["submission_ids"]
     r = ada.get("/v1/pilot/assignments")
     check(r[0] == 200 and len(r[1]["items"]) == 10
-          and all(set(i) == {"submission_id", "credential", "label", "content", "my_level"}
+          and all(set(i) == {"submission_id", "credential", "label", "content", "my_level", "guide", "grain", "elements"}
                   for i in r[1]["items"]),
           "an expert sees her own ten assignments and no other expert's score")
+    guide = r[1]["items"][0]["guide"]
+    check([l["level"] for l in guide["levels"]] == LEVELS
+          and [l["level"] for l in guide["levels"] if l["passing"]] == ["pass", "high pass"]
+          and "checklist" in guide and "common_errors" in guide,
+          "each pilot assignment carries the rubric to score against, its levels and which pass")
     check(cy.get("/v1/pilot/assignments")[1]["items"] == [],
           "an expert with no assignments sees none")
     check(problem(ada.post("/v1/pilot/submissions/%d/score" % ids[0], {"level": "superb"}), 422,
@@ -144,8 +149,10 @@ with Node(node_id="issuer.lifecycle") as n:
         assert ada.post("/v1/pilot/submissions/%d/score" % sid,
                         {"level": LEVELS[pilot_levels[i]]})[0] == 200
     r = ben.get("/v1/pilot/assignments")
-    check(all(i["my_level"] is None for i in r[1]["items"]),
+    check(all(i["my_level"] is None and "scored_at" not in i for i in r[1]["items"]),
           "ben still sees only his own (empty) scores after ada scored")
+    check(all(i["my_level"] and i["scored_at"] for i in ada.get("/v1/pilot/assignments")[1]["items"]),
+          "ada's scored assignments say when she scored them")
     check(problem(ben.get(D + "/pilot"), 403),
           "an expert cannot read the pilot report with both scores (403)")
     r = admin.post(D + "/transition", {"to": "benchmarks"})

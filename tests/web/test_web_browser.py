@@ -6,7 +6,10 @@ resubmission after the wait), recognizer (verdicts, totals, policies,
 approvals), reviewer (batches, per-element scoring beside the rubric,
 statistics), issuer (flags, analytics, records, keys, inviting a user),
 the invited reviewer (apply, screening, modules, certification,
-availability, notices) and expert (benchmark scoring, conflicts). On every
+availability, notices) and expert (pilot scoring beside the rubric,
+benchmark scoring, conflicts). The teacher also signs in with her verified
+e-mail address (by password and by a mailed link) and asks a recognizer
+for an approval, which the recognizer grants on her own screen. On every
 screen visited axe-core reports no WCAG 2.2 A/AA violation and the page
 has no horizontal scroll at 320 px; data holding markup renders as text.
 Screenshots go to the test's output folder on failure."""
@@ -276,6 +279,21 @@ def journeys(p, n, admin_token, files_dir):
         f.write(forged)
     st, v = admin.post("/v1/users", {"name": "rita", "roles": ["recognizer"]})
     admin.put("/v1/users/%d/password" % v["id"], {"password": PASSWORD})
+    # rita's address is stored but not proved: it must not sign her in, and
+    # the page must not tell it from an address nobody has.
+    st, e = admin.put("/v1/users/%d/email" % v["id"], {"email": "rita@district.example"})
+    assert st == 200 and not e.get("verified_at"), e
+
+    def refusal(name):
+        p.open("/", "#signin")
+        p.d.find_element(By.ID, "name").send_keys(name)
+        p.d.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+        p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#password-error"), "the refusal of " + name)
+        return p.text("#password-error")
+    unknown, unverified = refusal("nobody@district.example"), refusal("rita@district.example")
+    check(unverified == unknown and "wrong" in unknown and p.d.current_url.endswith("/"),
+          "an unverified address is refused on the sign-in page with the message an unknown one gets: %r"
+          % unverified)
     # A recognizer's node asks only issuers its policies count.
     rita = admin.post("/v1/users/%d/tokens" % v["id"], {"label": "policy"})[1]["token"]
     st, pol = Api(n, rita).post("/v1/recognition/policies", {
@@ -324,23 +342,61 @@ def journeys(p, n, admin_token, files_dir):
     p.d.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
     p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 2, "the new policy")
     check("approval needed" in p.text("#policies"), "a recognizer adds a policy that needs approval")
-    st, ask = tina.post("/v1/approvals", {"recognizer_id": v["id"], "credential_id": d["id"],
-                                          "note": "For the pay scale step"})
-    assert st == 201, ask
-    p.d.refresh()
-    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#approvals article[data-approval="%d"] form' % ask["id"]),
+    sign_out(p)
+
+    # ---- the teacher, signed in with her verified address, asks rita to
+    # approve the credential from the catalog and sees the request pending
+    sign_in(p, "tina@district.example", NEW_PASSWORD)
+    check(p.text("nav .who").endswith("Tina"), "a teacher signs in with her verified e-mail address and password")
+    p.d.find_element(By.LINK_TEXT, "Teacher").click()
+    entry = '#catalog article[data-entry="self/%s@%d"]' % (d["id"], d["version"])
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, entry + " .approval-form"), "the approval form in the catalog")
+    check("Counted by rita for the pay scale (2.5 CEUs); approval needed" in p.text(entry),
+          "the catalog says who counts the credential and that rita must approve it: %s" % p.text(entry))
+    p.audit("teacher catalog with an approval to ask")
+    p.d.find_element(By.CSS_SELECTOR, entry + " .approval-form textarea[name=note]").send_keys("For the pay scale step")
+    p.d.find_element(By.CSS_SELECTOR, entry + " .approval-form button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, entry + " .approval[data-approval]"), "the request's state")
+    ask = int(p.d.find_element(By.CSS_SELECTOR, entry + " .approval").get_attribute("data-approval"))
+    mine = '#approvals article[data-approval="%d"]' % ask
+    check(p.text(entry + " .approval-state") == "pending" and p.text(mine + " .approval-state") == "pending"
+          and "For the pay scale step" in p.text(mine),
+          "a teacher asks a recognizer to approve a credential from the catalog and sees it pending")
+    p.audit("teacher with an approval request")
+    sign_out(p)
+
+    # ---- rita's approvals screen shows the request; she approves it
+    sign_in(p, "rita", PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Recognizer").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, '#approvals article[data-approval="%d"] form' % ask),
            "the approval request")
+    check("For the pay scale step" in p.text('#approvals article[data-approval="%d"]' % ask),
+          "the recognizer's approvals screen shows the teacher's request with her note")
     p.audit("recognizer policies and approvals")
-    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Approve request %d']" % ask["id"]).click()
-    p.wait(lambda d: "approved" in d.find_element(By.CSS_SELECTOR, '#approvals article[data-approval="%d"]' % ask["id"]).text,
+    p.d.find_element(By.XPATH, "//button[normalize-space(.)='Approve request %d']" % ask).click()
+    p.wait(lambda d: "approved" in d.find_element(By.CSS_SELECTOR, '#approvals article[data-approval="%d"]' % ask).text,
            "the request approved")
-    check(tina.get("/v1/approvals/%d" % ask["id"])[1]["state"] == "approved",
+    check(tina.get("/v1/approvals/%d" % ask)[1]["state"] == "approved",
           "a recognizer approves a teacher's request from the page")
     newest = max(int(a.get_attribute("data-policy")) for a in
                  p.d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]"))
     p.d.find_element(By.XPATH, "//button[normalize-space(.)='Retire policy %d']" % newest).click()
     p.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#policies article[data-policy]")) == 1, "the policy retired")
     check(True, "a recognizer retires a policy from the page")
+    sign_out(p)
+
+    # ---- the teacher again, by a sign-in link she asks for with her
+    # address: the request shows approved
+    p.open("/", "#link")
+    before = mails(n)
+    p.d.find_element(By.ID, "link-name").send_keys("tina@district.example", Keys.ENTER)
+    p.wait(lambda d: "on its way" in d.find_element(By.ID, "status").text, "the link request answered")
+    p.open(mailed_link(n, before, "link.html"), "#roles li")
+    check(p.text("nav .who").endswith("Tina"), "a teacher signs in with a link mailed on asking by her verified address")
+    p.d.find_element(By.LINK_TEXT, "Teacher").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, mine + " .approval-state"), "my approval requests")
+    check(p.text(mine + " .approval-state") == "approved",
+          "the teacher sees her request approved by the recognizer")
     sign_out(p)
 
     # ---- reviewer: the batch arrives after the batch timer (test clock)
@@ -673,9 +729,71 @@ def journeys(p, n, admin_token, files_dir):
     st, r = admin.post("/v1/definitions/%s/pilot/submissions" % ref,
                        {"experts": [e[0] for e in cred.experts], "submissions": pilot})
     assert st == 201, r
-    for _, api, _ in cred.experts:
+    # Every pilot score by the API but the first expert's of p0, which she
+    # gives on the page.
+    for k, (_, api, _) in enumerate(cred.experts):
         for i, s in enumerate(r["submission_ids"]):
-            assert api.post("/v1/pilot/submissions/%d/score" % s, {"level": d2["scoring"]["levels"][i % 4]})[0] == 200
+            if k or i:
+                assert api.post("/v1/pilot/submissions/%d/score" % s, {"level": d2["scoring"]["levels"][i % 4]})[0] == 200
+    p0 = r["submission_ids"][0]
+    # A second credential in piloting, scored per element: one pilot submission.
+    d3 = dict(load_definition(), id="peer-notes", title="Peer notes")
+    d3["scoring"] = dict(d3["scoring"], grain="per_element", combine={"rule": "thresholds"})
+    ref3 = "%s@%d" % (d3["id"], d3["version"])
+    assert admin.post("/v1/definitions", d3)[0] == 201
+    assert admin.put("/v1/definitions/%s/audit" % ref3, {"impact": "i", "equity": "e", "access": "a",
+                                                         "language": "l", "big_picture": "b"})[0] == 200
+    assert admin.post("/v1/definitions/%s/transition" % ref3,
+                      {"to": "piloting", "pilot": {"statistic": "exact", "threshold": 0.5}})[0] == 200
+    st, r3 = admin.post("/v1/definitions/%s/pilot/submissions" % ref3,
+                        {"experts": [e[0] for e in cred.experts],
+                         "submissions": [{"label": "q0", "content": "Criteria listed; reflection missing."}]})
+    assert st == 201, r3
+    q0 = r3["submission_ids"][0]
+    users = admin.get("/v1/users?limit=200")[1]["items"]
+    ename = [u["name"] for u in users if u["id"] == eid][0]
+    sign_in(p, ename, PASSWORD)
+    p.d.find_element(By.LINK_TEXT, "Expert").click()
+    card = '#pilot article[data-pilot="%d"]' % p0
+    card3 = '#pilot article[data-pilot="%d"]' % q0
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " form.pilot-form")
+           and d.find_elements(By.CSS_SELECTOR, card3 + " form.pilot-form"), "the pilot submissions to score")
+    # She also scored the first credential's pilot (by the API, earlier).
+    mine = len(eapi.get("/v1/pilot/assignments?limit=200")[1]["items"])
+    check("2 pilot submissions to score; %d scored." % (mine - 2) == p.text("#pilot .pilot-count")
+          and "Pilot 0." in p.text(card + " .evidence") and "(passing)" in p.text(card + " .rubric"),
+          "the expert's pilot list shows those left to score, each's evidence beside the rubric: %s"
+          % p.text("#pilot .pilot-count"))
+    p.audit("expert pilot scoring")
+    level0 = d2["scoring"]["levels"][0]
+    Select(p.d.find_element(By.CSS_SELECTOR, card + " select[name=level]")).select_by_visible_text(level0)
+    p.d.find_element(By.CSS_SELECTOR, card + " textarea[name=notes]").send_keys("Level descriptors would help.")
+    p.d.find_element(By.CSS_SELECTOR, card + " button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card + " .pilot-result"), "the pilot score's result")
+    check(("Your score for p0 (%s): %s" % (ref, level0)) in p.text(card + " .pilot-result")
+          and "Your notes: Level descriptors would help." in p.text(card + " .pilot-result")
+          and p.text("#pilot .pilot-count") == "1 pilot submission to score; %d scored." % (mine - 1),
+          "an expert scores a pilot submission with notes from the page and the result shows")
+    # Per element: a level and a note for each, combined by the thresholds rule.
+    levels3 = [s.get_attribute("name") for s in p.d.find_elements(By.CSS_SELECTOR, card3 + " select")]
+    check(levels3 == ["levels.criteria", "levels.reflection"],
+          "a per-element rubric's pilot asks a level per element: %s" % levels3)
+    Select(p.d.find_element(By.CSS_SELECTOR, card3 + ' select[name="levels.criteria"]')).select_by_visible_text("pass")
+    Select(p.d.find_element(By.CSS_SELECTOR, card3 + ' select[name="levels.reflection"]')).select_by_visible_text("not yet")
+    p.d.find_element(By.CSS_SELECTOR, card3 + ' textarea[name="element_notes.reflection"]').send_keys("No reflection at all.")
+    p.d.find_element(By.CSS_SELECTOR, card3 + " button[type=submit]").click()
+    p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, card3 + " .pilot-result"), "the per-element result")
+    got = p.text(card3 + " .pilot-result")
+    check("Your score for q0 (%s): not yet" % ref3 in got and "reflection: not yet (No reflection at all.)" in got
+          and "criteria: pass" in got,
+          "an expert scores a pilot per element with notes, and the combined level shows: %s" % got)
+    p.audit("expert pilot scored")
+    st, report = admin.get("/v1/definitions/%s/pilot" % ref)
+    scored = [x for x in report["items"] if x["submission_id"] == p0][0]["scores"]
+    check(st == 200 and report["fully_scored"] == 10 and
+          [(x["level"], x.get("notes")) for x in scored if x["expert"] == eid]
+          == [(level0, "Level descriptors would help.")],
+          "the page's pilot score and notes are the expert's in the issuer's pilot report")
     assert admin.post("/v1/definitions/%s/transition" % ref, {"to": "benchmarks"})[0] == 200
     st, r = admin.post("/v1/definitions/%s/benchmarks" % ref, {
         "experts": [e[0] for e in cred.experts],
@@ -686,10 +804,7 @@ def journeys(p, n, admin_token, files_dir):
     split = r["item_ids"][1]
     assert cred.experts[0][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "pass"})[0] == 200
     assert cred.experts[1][1].post("/v1/benchmarks/items/%d/score" % split, {"level": "almost there"})[0] == 200
-    users = admin.get("/v1/users?limit=200")[1]["items"]
-    ename = [u["name"] for u in users if u["id"] == eid][0]
-    sign_in(p, ename, PASSWORD)
-    p.d.find_element(By.LINK_TEXT, "Expert").click()
+    p.d.refresh()
     p.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#bench form[data-item]"), "the benchmark items")
     p.audit("expert")
     form = [f for f in p.d.find_elements(By.CSS_SELECTOR, "#bench form[data-item]") if "bench-one" in f.text][0]

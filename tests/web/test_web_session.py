@@ -53,6 +53,97 @@ def wait_new_mail(node, before, timeout=10):
         time.sleep(0.2)
 
 
+def sign_in_kinds(node, who):
+    """The kinds of the notifications |who| (an Api) has that carry a
+    sign-in link: stored in the same transaction as the link, so read at
+    once."""
+    st, r = who.get("/v1/notifications")
+    assert st == 200, r
+    return [m for m in r["items"] if m["kind"] == "sign-in"]
+
+
+def answer(r):
+    """A response's status and problem without its server_time, which
+    differs between any two answers."""
+    body = dict(r.json())
+    body.pop("server_time", None)
+    return r.status_code, body
+
+
+def addresses(n, c, admin):
+    """Signing in by a verified e-mail address: with a password and with a
+    mailed link; an unverified or shared address never signs in and is
+    answered like an unknown one; one throttle per account, whichever of
+    name and address was typed."""
+    # A fresh 15-minute window: the throttles above forget their counts.
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 16 * 60})
+    assert st == 200
+    st, una = admin.post("/v1/users", {"name": "una", "roles": ["earner"], "email": "Una@School.example"})
+    assert st == 201, una
+    assert admin.put("/v1/users/%d/password" % una["id"], {"password": "una's password"})[0] == 200
+    r = c.post(n.url + "/v1/session", json={"name": "una@school.example", "password": "una's password"})
+    check(r.status_code == 201 and r.json()["user"]["name"] == "una",
+          "a user signs in with her verified e-mail address and password")
+    r = c.post(n.url + "/v1/session", json={"name": " UNA@School.Example ", "password": "una's password"})
+    check(r.status_code == 201, "the address is matched without regard to case or surrounding spaces")
+    r = c.post(n.url + "/v1/session", json={"name": "una", "password": "una's password"})
+    check(r.status_code == 201, "the user name still signs in beside the address")
+
+    # uri's address is stored but not proved: it must not sign him in.
+    st, uri = admin.post("/v1/users", {"name": "uri", "roles": ["earner"]})
+    assert admin.put("/v1/users/%d/password" % uri["id"], {"password": "uri's password"})[0] == 200
+    st, e = admin.put("/v1/users/%d/email" % uri["id"], {"email": "uri@school.example"})
+    assert st == 200 and not e.get("verified_at"), e
+    unverified = c.post(n.url + "/v1/session", json={"name": "uri@school.example", "password": "uri's password"})
+    unknown = c.post(n.url + "/v1/session", json={"name": "nobody@school.example", "password": "uri's password"})
+    check(unverified.status_code == 401 and unknown.status_code == 401
+          and answer(unverified) == answer(unknown) and unverified.json()["field"] == "password",
+          "an unverified address is refused with the very answer an unknown one gets: %s" % unverified.json())
+
+    # Links by address: mailed to a verified one; an unverified one answers alike and mails nothing.
+    una_api = Api(n, admin.post("/v1/users/%d/tokens" % una["id"], {"label": "t"})[1]["token"])
+    uri_api = Api(n, admin.post("/v1/users/%d/tokens" % uri["id"], {"label": "t"})[1]["token"])
+    before = set(glob.glob(os.path.join(n.data_dir, "maildir", "new", "*")))
+    known = c.post(n.url + "/v1/session/link", json={"name": "una@school.example"})
+    check(known.status_code == 202 and len(sign_in_kinds(n, una_api)) == 1,
+          "a sign-in link is requested by a verified address")
+    mail = wait_new_mail(n, before)
+    check(re.search(r"^To: .*una@school\.example", mail, re.M | re.I) is not None,
+          "the link is mailed to the verified address")
+    token = re.search(r"/link\.html#(acl_[A-Za-z0-9_-]{43})", mail).group(1)
+    r = c.post(n.url + "/v1/session/redeem", json={"token": token})
+    check(r.status_code == 201 and r.json()["user"]["name"] == "una", "the link mailed by address signs her in")
+    r1 = c.post(n.url + "/v1/session/link", json={"name": "uri@school.example"})
+    r2 = c.post(n.url + "/v1/session/link", json={"name": "nobody@school.example"})
+    check(r1.status_code == r2.status_code == 202 and answer(r1) == answer(r2) and not sign_in_kinds(n, uri_api),
+          "a link asked for an unverified address answers like an unknown one and mails no link")
+
+    # One count per account: failures by name and by address add up.
+    codes = []
+    for i in range(5):
+        who = "una" if i % 2 else "una@school.example"
+        codes.append(c.post(n.url + "/v1/session", json={"name": who, "password": "wrong password!"}).status_code)
+    by_name = c.post(n.url + "/v1/session", json={"name": "una", "password": "una's password"})
+    by_addr = c.post(n.url + "/v1/session", json={"name": "una@school.example", "password": "una's password"})
+    link = c.post(n.url + "/v1/session/link", json={"name": "una@school.example"})
+    check(codes == [401] * 5 and by_name.status_code == 429 and by_addr.status_code == 429
+          and link.status_code == 429,
+          "five failures mixing name and address throttle the account by either (%s, then %d, %d, link %d)"
+          % (codes, by_name.status_code, by_addr.status_code, link.status_code))
+    st, _ = admin.post("/v1/test/clock", {"advance_seconds": 16 * 60})
+    r = c.post(n.url + "/v1/session", json={"name": "una@school.example", "password": "una's password"})
+    check(r.status_code == 201, "after the 15-minute window the address signs in again")
+
+    # An address two accounts have each proved names neither.
+    st, _ = admin.post("/v1/users", {"name": "una2", "roles": ["earner"], "email": "una@school.example"})
+    assert st == 201
+    r = c.post(n.url + "/v1/session", json={"name": "una@school.example", "password": "una's password"})
+    check(answer(r) == answer(unknown),
+          "an address verified by two accounts signs in neither, answered like an unknown one (%d %s)" % (r.status_code, r.text))
+    una_api.close()
+    uri_api.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="accord-web-")
     try:
@@ -184,6 +275,8 @@ def run(tls):
                   "the sixth reset of an account within 15 minutes is refused with 429 (%s)" % codes)
             r = c.post(n.url + "/v1/password/reset", json={"name": "wren", "password": "x"})
             check(r.status_code == 400, "a reset request takes only a name")
+
+            addresses(n, c, admin)
         admin.close()
         code = n.stop()
         check(code == 0 and "Sanitizer" not in n.read_stderr(),

@@ -24,17 +24,22 @@ int cmd_expert_tasks(const struct cli *cli, int argc, char **argv)
 int cmd_expert_score(const struct cli *cli, int argc, char **argv)
 {
     const char *what = lc_pos(argc, argv, 0), *id = lc_pos(argc, argv, 1);
-    const char *level = lc_pos(argc, argv, 2);
+    const char *level = lc_pos(argc, argv, 2), *notes = lc_opt(argc, argv, "--notes");
     long long n;
-    if (!what || !id || !level || (strcmp(what, "pilot") != 0 && strcmp(what, "benchmark") != 0))
-        return lc_usage(cli, "expert score pilot|benchmark ID LEVEL");
+    if (!what || !id || !level || (strcmp(what, "pilot") != 0 && strcmp(what, "benchmark") != 0) ||
+        (notes && what[0] != 'p'))
+        return lc_usage(cli, "expert score pilot ID LEVEL [--notes TEXT] | benchmark ID LEVEL");
     if (cli_parse_id(cli, "ID", id, &n))
         return CLI_USAGE;
     char path[128];
     snprintf(
         path, sizeof path,
         what[0] == 'p' ? "/v1/pilot/submissions/%lld/score" : "/v1/benchmarks/items/%lld/score", n);
-    return lc_call(cli, "POST", path, json_pack("{s:s}", "level", level), NULL, 0);
+    json_t *body = json_pack("{s:s}", "level", level);
+    /* Notes for the issuer, kept beside a pilot score (docs/api-lifecycle.md). */
+    if (body && notes)
+        json_object_set_new(body, "notes", json_string(notes));
+    return lc_call(cli, "POST", path, body, NULL, 0);
 }
 
 int cmd_expert_conflicts(const struct cli *cli, int argc, char **argv)

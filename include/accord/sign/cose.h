@@ -51,6 +51,15 @@ int ac_cose_sign1_typed(const uint8_t *payload, size_t payload_len, const uint8_
                         size_t kid_len, const char *content_type, ac_cose_sign_cb sign,
                         void *sign_ctx, struct ac_buf *out);
 
+/* As ac_cose_sign1_typed(), over the payload writer |w| holds: a signer
+ * writes its payload and hands the writer over. |w| is finished and left
+ * released whatever happens. Returns 0, the writer's error
+ * (ac_cbor_writer_finish()), or as ac_cose_sign1_typed(). */
+struct ac_cbor_writer;
+int ac_cose_sign1_writer(struct ac_cbor_writer *w, const uint8_t *kid, size_t kid_len,
+                         const char *content_type, ac_cose_sign_cb sign, void *sign_ctx,
+                         struct ac_buf *out);
+
 /* A parsed COSE_Sign1. Every pointer borrows the input, which must outlive it. */
 struct ac_cose_sign1 {
     const uint8_t *protected_hdr; /* the protected header's bstr contents */

@@ -51,4 +51,17 @@ int ac_store_pilot_list(struct ac_store *st, int64_t expert_id, int64_t credenti
 int ac_store_pilot_score(struct ac_store *st, int64_t submission_id, int64_t expert_id, int level,
                          int64_t now_ms);
 
+/* Stores the JSON text |detail| (notes and per-element levels) beside
+ * |expert_id|'s score of |submission_id| (core/store/store_pilot_notes.c).
+ * Written once, with the score: returns 0, AC_EEXIST (already written),
+ * AC_ENOENT (not assigned), AC_EIO or AC_EDB. */
+int ac_store_pilot_notes_set(struct ac_store *st, int64_t submission_id, int64_t expert_id,
+                             const char *detail);
+
+/* Sets |*out| to a malloc'd copy (the caller frees it) of the detail stored
+ * beside |expert_id|'s score of |submission_id|. Returns 0, AC_ENOENT (none),
+ * AC_ENOMEM or AC_EDB. */
+int ac_store_pilot_notes_get(struct ac_store *st, int64_t submission_id, int64_t expert_id,
+                             char **out);
+
 #endif

@@ -22,6 +22,12 @@ struct ac_store; /* store.h */
 /* Fills |*out| with the user named |name|. Returns 0, AC_ENOENT or AC_EDB. */
 int ac_store_user_by_name(struct ac_store *st, const char *name, struct ac_user *out);
 
+/* Fills |*out| with the one user whose verified e-mail address is |address|
+ * (lowercase, as stored). An unverified address names no one, and neither
+ * does an address two accounts have each proved: sign-in must not guess
+ * between them. Returns 0, AC_ENOENT or AC_EDB. */
+int ac_store_user_by_email(struct ac_store *st, const char *address, struct ac_user *out);
+
 /* ---- passwords ---- */
 
 /* Sets (or replaces) the password hash of |user_id| to |hash| (an Argon2id

@@ -1,7 +1,8 @@
 /* test_lending.c - tests node/federation/lending.c without HTTP: the check
  * every lend passes refuses by each rule in turn (no policy, not listed,
  * own queue first, blackout, monthly cap) and lets a reviewer through when
- * none applies; a policy body is refused naming the field; a policy naming
+ * none applies, and the refusing rule says when the reviewer may be lent
+ * again where it can; a policy body is refused naming the field; a policy naming
  * someone who is not a reviewer of this node is refused. */
 #include "node/review/review_fixture.h"
 #include "accord/store/assignment.h"
@@ -192,6 +193,49 @@ static void test_at_the_monthly_cap_the_reviewer_is_not_lent(void **state)
     assert_non_null(strstr(detail, "monthly cap 4 reached"));
 }
 
+/* Runs the check at |now| for |reviewer| with |done| reviews this month and
+ * returns when the refusing rule lets them be lent again (0: it cannot say). */
+static int64_t again_at(int64_t reviewer, int64_t done, int64_t now)
+{
+    struct ac_reason why = AC_REASON_INIT;
+    int64_t again = -1;
+    assert_int_equal(AC_ECONFLICT,
+                     ac__lending_check_until(&fx.node, ISSUER, CRED, reviewer, done, now, &why,
+                                             &again));
+    ac_reason_release(&why);
+    return again;
+}
+
+static void test_the_refusing_rule_says_when_the_reviewer_may_be_lent_again(void **state)
+{
+    (void)state;
+    int64_t r = fx_reviewer("rita"), s = fx_reviewer("sam");
+    /* 2026-12-20 to 2027-01-03, then 2027-01-04 to 01-05 right after it. */
+    struct ac_lending_policy *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    snprintf(p->peer, sizeof p->peer, ISSUER);
+    snprintf(p->credential_id, sizeof p->credential_id, CRED);
+    p->reviewers[p->n_reviewers++] = r;
+    p->monthly_cap = 4;
+    p->blackouts[0].from_ms = DEC_20_2026_MS;
+    p->blackouts[0].until_ms = DEC_20_2026_MS + 15 * DAY_MS;
+    p->blackouts[1].from_ms = DEC_20_2026_MS + 15 * DAY_MS;
+    p->blackouts[1].until_ms = DEC_20_2026_MS + 17 * DAY_MS;
+    p->n_blackouts = 2;
+    struct ac_user admin;
+    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(0, ac__lending_policy_set(&fx.node, &admin, p, &why));
+    ac_reason_release(&why);
+    free(p);
+    /* In the first blackout: the end of the one it runs into. */
+    assert_int_equal(DEC_20_2026_MS + 17 * DAY_MS, again_at(r, 0, DEC_20_2026_MS + DAY_MS));
+    /* December's cap: January 1, 2027 (12 days after December 20). */
+    assert_int_equal(DEC_20_2026_MS + 12 * DAY_MS, again_at(r, 4, DEC_20_2026_MS - DAY_MS));
+    /* Not listed: nothing this node can foresee. */
+    assert_int_equal(0, again_at(s, 0, DEC_20_2026_MS - DAY_MS));
+}
+
 /* Parses |json| as a policy body; returns the code and copies the field. */
 static int parse(const char *json, char *field)
 {
@@ -336,6 +380,7 @@ int main(void)
         T(test_inside_a_blackout_nobody_is_lent_and_the_reason_names_its_last_day),
         T(test_the_day_after_a_blackout_the_reviewer_may_be_lent_again),
         T(test_at_the_monthly_cap_the_reviewer_is_not_lent),
+        T(test_the_refusing_rule_says_when_the_reviewer_may_be_lent_again),
         T(test_a_policy_body_is_refused_naming_the_field_at_fault),
         T(test_a_valid_policy_body_reads_with_own_first_by_default),
         T(test_a_policy_naming_a_user_who_is_no_reviewer_here_is_refused),

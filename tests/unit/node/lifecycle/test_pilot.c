@@ -3,6 +3,7 @@
 #include "node/node_fixture.h"
 
 #include "lifecycle/lifecycle.h"
+#include "review/review.h"
 #include "accord/store/credential.h"
 #include "accord/store/pilot.h"
 
@@ -221,12 +222,93 @@ static void test_a_level_off_the_scale_is_refused_listing_the_scale(void **state
     ac_pilot_score_release(&p);
 }
 
+/* The detail stored beside (|sub|, |expert|)'s score, or NULL. */
+static json_t *stored_detail(int64_t sub, int64_t expert)
+{
+    char *text = NULL;
+    if (ac_store_pilot_notes_get(fx.node.store, sub, expert, &text) != 0)
+        return NULL;
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    return j;
+}
+
+static void test_notes_are_stored_beside_the_score_and_returned(void **state)
+{
+    (void)state;
+    int64_t ids[2];
+    add_two(ids);
+    struct ac_level_arg pass = {.kind = AC_LEVEL_NAME, .name = "pass"};
+    struct ac_pilot_extra extra = {NULL, "The rubric is vague on length.", NULL};
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac__cred c;
+    int level;
+    json_t *detail = NULL;
+    assert_int_equal(0, ac_pilot_score_detailed(&fx.node, &e1, ids[0], &pass, &extra, &c, &level,
+                                                &detail, &why));
+    ac__cred_release(&c);
+    assert_string_equal("The rubric is vague on length.",
+                        json_string_value(json_object_get(detail, "notes")));
+    json_decref(detail);
+    json_t *stored = stored_detail(ids[0], e1.id);
+    assert_string_equal("The rubric is vague on length.",
+                        json_string_value(json_object_get(stored, "notes")));
+    json_decref(stored);
+    assert_null(stored_detail(ids[0], e2.id));
+}
+
+static void test_a_refused_second_score_leaves_the_first_notes(void **state)
+{
+    (void)state;
+    int64_t ids[2];
+    add_two(ids);
+    struct ac_level_arg pass = {.kind = AC_LEVEL_NAME, .name = "pass"};
+    struct ac_pilot_extra first = {NULL, "first", NULL}, second = {NULL, "second", NULL};
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac__cred c;
+    int level;
+    assert_int_equal(0, ac_pilot_score_detailed(&fx.node, &e2, ids[1], &pass, &first, &c, &level,
+                                                NULL, &why));
+    ac__cred_release(&c);
+    assert_int_equal(AC_ECONFLICT, ac_pilot_score_detailed(&fx.node, &e2, ids[1], &pass, &second,
+                                                           &c, &level, NULL, &why));
+    fixture_reason_is(&why, AC_PROBLEM_ALREADY_SCORED, "level");
+    json_t *stored = stored_detail(ids[1], e2.id);
+    assert_string_equal("first", json_string_value(json_object_get(stored, "notes")));
+    json_decref(stored);
+}
+
+static void test_element_levels_on_a_holistic_rubric_are_refused_naming_levels(void **state)
+{
+    (void)state;
+    int64_t ids[2];
+    add_two(ids);
+    struct ac_levels_given given = {.shape = AC_LEVELS_BY_ELEMENT, .n = 1};
+    given.v[0].element = "e1";
+    given.v[0].name = "pass";
+    struct ac_level_arg none = {.kind = AC_LEVEL_ABSENT};
+    struct ac_pilot_extra extra = {&given, NULL, NULL};
+    struct ac_reason why = AC_REASON_INIT;
+    struct ac__cred c;
+    int level;
+    assert_int_equal(AC_EINVAL, ac_pilot_score_detailed(&fx.node, &e1, ids[0], &none, &extra, &c,
+                                                        &level, NULL, &why));
+    fixture_reason_is(&why, AC_PROBLEM_INVALID_FIELD, "levels");
+    struct ac_pilot_score p;
+    assert_int_equal(0, ac_store_pilot_get(fx.node.store, ids[0], e1.id, &p));
+    assert_int_equal(-1, p.level);
+    ac_pilot_score_release(&p);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_adding_submissions_assigns_each_to_both_experts_and_audits_the_count),
+        T(test_notes_are_stored_beside_the_score_and_returned),
+        T(test_a_refused_second_score_leaves_the_first_notes),
+        T(test_element_levels_on_a_holistic_rubric_are_refused_naming_levels),
         T(test_a_non_expert_in_the_expert_list_is_refused_by_position),
         T(test_the_same_expert_twice_is_refused),
         T(test_a_reused_label_adds_nothing_at_all),
