@@ -312,7 +312,9 @@ int ac__records_open(struct ac_node *n)
     snprintf(r->origin, sizeof r->origin, "%s/log", host);
     snprintf(r->status_uri, sizeof r->status_uri, "%s/v1/status/token", r->issuer);
     r->token.stale = r->bitstring.stale = 1;
-    int err = load_status(n, &r->status);
+    int err = ac_store_status_version(n->store, &r->status_version);
+    if (!err)
+        err = load_status(n, &r->status);
     if (err)
         ac_log_error("records", "cannot load the status list: %s", ac_strerror(err));
     if (!err) {
@@ -412,17 +414,21 @@ static int audit_issue(struct ac_node *n, int64_t actor, int64_t id, const struc
     return err;
 }
 
-/* Reloads the status list from the store, replacing the one in memory only
- * when the load succeeds. */
-static int status_reload(struct ac_node *n)
+int ac__status_reload(struct ac_node *n)
 {
     struct ac__records *r = n->records;
     struct ac_status_list *reloaded = NULL;
-    int err = load_status(n, &reloaded);
+    /* The version first: a change landing during the load is seen again
+     * next time, never missed. */
+    int64_t version = 0;
+    int err = ac_store_status_version(n->store, &version);
+    if (!err)
+        err = load_status(n, &reloaded);
     if (err)
         return err;
     ac_status_list_free(r->status);
     r->status = reloaded;
+    r->status_version = version;
     r->token.stale = r->bitstring.stale = 1;
     return 0;
 }
@@ -445,7 +451,7 @@ static int follow(struct ac_node *n, const struct ac_store_tlog_head *head)
     struct ac_merkle_tree tree;
     err = ac__tlog_tree_load(n, head, &tree);
     if (!err)
-        err = status_reload(n);
+        err = ac__status_reload(n);
     if (err)
         return err;
     ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
@@ -553,7 +559,7 @@ static int issue_once(struct ac_node *n, int64_t actor, const struct ac__issue_r
     if (err) {
         /* The store is the truth: reloading the list returns the index just
          * assigned to the free set (nothing refers to it). */
-        status_reload(n);
+        ac__status_reload(n);
         ac_buf_release(&cose);
         ac_buf_release(&note);
         if (err != AC_EAGAIN)

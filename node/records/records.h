@@ -65,6 +65,7 @@ struct ac__tlog_published {
  * and follows the stored log head when another process moved it. */
 struct ac__records {
     struct ac_status_list *status;     /* owned */
+    int64_t status_version;            /* ac_store_status_version() |status| reflects */
     struct ac_merkle_tree tree;        /* head of the persisted transparency log */
     char issuer[AC__URL_MAX];          /* the records' iss: the node's base URL */
     char origin[AC__URL_MAX + 8];      /* the checkpoint origin and signed-note key name */
@@ -216,8 +217,15 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
                            enum ac_status to, const char *reason, struct ac_store_status *out,
                            struct ac_reason *why);
 
-/* Builds (or refreshes) the status token and the bitstring JSON when stale.
- * Returns 0 or an AC_E* code. */
+/* Reloads the status list from the store (when another process of this
+ * node changed it), replacing the one in memory only when the load
+ * succeeds, and marks the token and bitstring stale. Returns 0 or an AC_E*
+ * code (node/records/issue.c). */
+int ac__status_reload(struct ac_node *n);
+
+/* Builds (or refreshes) the status token and the bitstring JSON when stale,
+ * first following the store when another process of this node issued or
+ * changed a status. Returns 0 or an AC_E* code. */
 int ac__status_publish(struct ac_node *n);
 
 /* ---- who may read a record, and share links (node/records/share.c) ---- */
