@@ -423,6 +423,11 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, err, what);
         return;
     }
+    err = ac__checkpoint_refresh(n); /* another process may have grown the log */
+    if (err) {
+        ac__respond_error(x, err, "transparency log");
+        return;
+    }
     ac__respond_inclusion(x, n, rec.log_index, n->records->tree.size);
 }
 

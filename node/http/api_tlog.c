@@ -83,6 +83,18 @@ void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64
                                          "hashes", proof_json(&proof)));
 }
 
+/* Makes the bounds and the default size of a proof or page the stored
+ * head's: another process of this node may have grown the log. Answers the
+ * error and returns -1 when the store cannot be read. */
+static int follow_head(struct ac_http_exchange *x, struct ac_node *n)
+{
+    int err = ac__checkpoint_refresh(n);
+    if (!err)
+        return 0;
+    ac__respond_error(x, err, "transparency log");
+    return -1;
+}
+
 static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -97,6 +109,8 @@ static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 static void on_inclusion(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t index = 0, size = n->records->tree.size;
     if (query_u64(x, "index", 1, &index) || query_u64(x, "size", 0, &size))
         return;
@@ -106,6 +120,8 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
 static void on_consistency(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t from = 0, to = n->records->tree.size;
     if (query_u64(x, "from", 1, &from) || query_u64(x, "to", 0, &to))
         return;
@@ -156,6 +172,8 @@ static void append_entry(void *ctx, const uint8_t *p, size_t len)
 static void on_entries(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t size = n->records->tree.size;
     uint64_t start = 0, end = 0;
     if (query_u64(x, "start", 1, &start))

@@ -697,27 +697,6 @@ int ac__checkpoint_refresh(struct ac_node *n)
     return err;
 }
 
-static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYTES])
-{
-    return ac_store_log_leaf(ctx, index, out);
-}
-
-static int source_subtree(void *ctx, uint64_t start, uint64_t size,
-                          uint8_t out[AC_MERKLE_HASH_BYTES])
-{
-    /* merkle.c asks only for perfect subtrees: size a power of two >= 2 and
-     * start a multiple of it. */
-    unsigned level = (unsigned)__builtin_ctzll(size);
-    return ac_store_tlog_subtree_get(ctx, level, start >> level, out);
-}
-
-void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src)
-{
-    src->leaf = source_leaf;
-    src->subtree = source_subtree;
-    src->ctx = n->store;
-}
-
 const char *ac__issuer_of(const struct ac_node *n, const char *given)
 {
     if (!given || strcmp(given, n->cfg->node_id) == 0)

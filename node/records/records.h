@@ -123,6 +123,10 @@ int ac__checkpoint_refresh(struct ac_node *n);
 
 /* ---- the single writer's guard (node/records/tlog_guard.c) ---- */
 
+/* The transparency log as a Merkle source for proofs (reads leaf hashes and
+ * stored subtrees from the store). */
+void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
+
 /* Reads <data_dir>/tlog-published into |n|->records->published (nothing
  * known when there is no file; a damaged one is logged and ignored).
  * Returns 0 or AC_EIO. */
@@ -152,9 +156,6 @@ int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
  * stopped. Returns 0 or AC_ECONFLICT. */
 int ac__tlog_need_signing(struct ac_node *n, struct ac_reason *why);
 
-/* The transparency log as a Merkle source for proofs (reads leaf hashes from
- * the store). */
-void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
 
 /* ---- issuing (node/records/issue.c) ---- */
 

@@ -3,7 +3,8 @@
  * (in memory and in <data_dir>/tlog-published, so it survives a restart),
  * the check that the database's log still extends it, the halt when it does
  * not (a failover to a standby that missed a commit, a restored backup), and
- * loading the tree head from the stored log when another process moved it. */
+ * loading the tree head from the stored log when another process moved it,
+ * and the stored log as a Merkle source for proofs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -121,6 +122,27 @@ void ac__tlog_published_note(struct ac_node *n, uint64_t size,
         ac_log_warn("records", "%s/" PUBLISHED_FILE ": cannot record the published checkpoint "
                     "(size %llu): %s; a restart will not check the database against it",
                     n->cfg->data_dir, (unsigned long long)size, strerror(errno));
+}
+
+static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYTES])
+{
+    return ac_store_log_leaf(ctx, index, out);
+}
+
+static int source_subtree(void *ctx, uint64_t start, uint64_t size,
+                          uint8_t out[AC_MERKLE_HASH_BYTES])
+{
+    /* merkle.c asks only for perfect subtrees: size a power of two >= 2 and
+     * start a multiple of it. */
+    unsigned level = (unsigned)__builtin_ctzll(size);
+    return ac_store_tlog_subtree_get(ctx, level, start >> level, out);
+}
+
+void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src)
+{
+    src->leaf = source_leaf;
+    src->subtree = source_subtree;
+    src->ctx = n->store;
 }
 
 static void halt(struct ac_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
