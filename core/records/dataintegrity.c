@@ -19,7 +19,7 @@ static int canonical_hash(struct ac_jsonld *p, const json_t *doc, uint8_t hash[3
     struct ac_rdf_dataset d = {0};
     struct ac_buf canon = AC_BUF_INIT;
     char inner[384];
-    int rc = ac_jsonld_to_rdf(p, doc, &d, inner, sizeof inner);
+    int rc = ac_jsonld_to_rdf_borrowing(p, doc, &d, inner, sizeof inner);
     if (rc == 0) {
         rc = ac_rdfc_canonicalize(&d, NULL, &canon, NULL, inner, sizeof inner);
         if (rc && rc != AC_ENOMEM)

@@ -1,7 +1,8 @@
-/* jsonld.c - JSON-LD 1.1 context processing, expansion and deserialization
- * to RDF (W3C JSON-LD 1.1 Processing Algorithms sections 4.1, 5.2, 13 and
- * 8.6), restricted to what the shipped contexts use and to documents that
- * name only them.
+/* jsonld.c - JSON-LD 1.1 expansion and deserialization to RDF (W3C JSON-LD
+ * 1.1 Processing Algorithms sections 13, 5.2 and 8.6), restricted to what
+ * the shipped contexts use and to documents that name only them; the active
+ * context it expands against is built by jsonld_ctx.c. Also the JSON
+ * parsing entry point and canonical JSON (RFC 8785) for @json literals.
  *
  * Expansion and toRdf are done in one walk: a node object's quads are
  * emitted as it is expanded instead of building the expanded form and a
@@ -14,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "accord/base/error.h"
 #include "accord/base/json_alloc.h"
@@ -36,717 +35,6 @@
 /* The VC 2.0 context's catch-all @vocab: a term that only it expands is one
  * the issuer made up, which this processor refuses rather than signs. */
 #define ISSUER_DEPENDENT "https://www.w3.org/ns/credentials/issuer-dependent#"
-
-/* Processed contexts are cached for the processor's life, so these bound the
- * memory a stream of documents can make it hold. */
-#define MAX_CONTEXTS 512
-
-/* ---- arena: strings and term tables that live as long as their owner ---- */
-
-struct chunk {
-    struct chunk *next;
-    size_t used, cap;
-    _Alignas(max_align_t) char data[];
-};
-
-struct arena {
-    struct chunk *head;
-};
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (!a->head || a->head->cap - a->head->used < n) {
-        size_t cap = n > 8192 ? n : 8192;
-        struct chunk *c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->next = a->head;
-        c->used = 0;
-        c->cap = cap;
-        a->head = c;
-    }
-    void *p = a->head->data + a->head->used;
-    a->head->used += n;
-    return p;
-}
-
-static char *arena_cat(struct arena *a, const char *x, size_t xlen, const char *y, size_t ylen)
-{
-    char *s = arena_alloc(a, xlen + ylen + 1);
-    if (!s)
-        return NULL;
-    memcpy(s, x, xlen);
-    memcpy(s + xlen, y, ylen);
-    s[xlen + ylen] = 0;
-    return s;
-}
-
-static char *arena_str(struct arena *a, const char *s)
-{
-    return arena_cat(a, s, strlen(s), "", 0);
-}
-
-static void arena_release(struct arena *a)
-{
-    while (a->head) {
-        struct chunk *c = a->head;
-        a->head = c->next;
-        free(c);
-    }
-}
-
-/* ---- contexts ---- */
-
-enum {
-    C_SET = 1,
-    C_LIST = 2,
-    C_GRAPH = 4,
-    C_ID = 8,
-    C_INDEX = 16,
-    C_LANGUAGE = 32,
-    C_TYPE = 64,
-};
-
-struct term {
-    const char *name;
-    const char *iri;         /* absolute IRI or keyword; NULL: the term maps to null */
-    const char *type;        /* "@id", "@vocab", "@json", "@none", a datatype IRI, or NULL */
-    const char *language;    /* valid when has_language; NULL is "no language" */
-    const json_t *context;   /* scoped context, borrowed from a shipped context */
-    unsigned container;      /* C_* bits */
-    unsigned has_language : 1, is_protected : 1, prefix : 1;
-    /* iri is an absolute IRI: worked out once when the context is built, not
-     * for every key of every document that uses the term. */
-    unsigned absolute : 1;
-};
-
-struct term_slot {
-    uint32_t pos; /* term position + 1; 0: empty */
-    uint32_t hash;
-};
-
-struct ctx {
-    struct term *terms; /* sorted by name once built */
-    size_t n, cap;
-    const char *vocab;
-    const struct ctx *previous; /* set by a type-scoped (non-propagated) context */
-    /* Once built: an open-addressed table of term positions + 1 by name
-     * hash (find_term runs for every key and value of every document), each
-     * slot with the name's hash so that a probe past another name costs no
-     * visit to its term and string. */
-    struct term_slot *index;
-    size_t index_mask;
-    unsigned sorted : 1;
-};
-
-struct memo {
-    const struct ctx *base;
-    const json_t *local;
-    int override_protected, propagate;
-    struct ctx *result;
-};
-
-struct ac_jsonld {
-    json_t *shipped[AC__N_CONTEXTS]; /* the parsed files */
-    struct arena arena;              /* every string and term table of every ctx */
-    struct ctx initial;
-    struct memo *memo;
-    size_t nmemo, capmemo;
-};
-
-static int cmp_term(const void *a, const void *b)
-{
-    return strcmp(((const struct term *)a)->name, ((const struct term *)b)->name);
-}
-
-static size_t name_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211u;
-    return (size_t)(h ^ (h >> 29));
-}
-
-static int is_absolute_iri(const char *s);
-
-/* Builds |c|'s name index in |a|; without one (out of memory) find_term
- * falls back to binary search. Also marks the terms whose IRI is absolute. */
-static void index_terms(struct arena *a, struct ctx *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        c->terms[i].absolute = c->terms[i].iri && is_absolute_iri(c->terms[i].iri);
-    size_t cap = 16;
-    while (cap < 2 * c->n)
-        cap *= 2;
-    struct term_slot *t = arena_alloc(a, cap * sizeof *t);
-    c->index = NULL;
-    if (!t || c->n > UINT32_MAX - 1)
-        return;
-    memset(t, 0, cap * sizeof *t);
-    for (size_t i = 0; i < c->n; i++) {
-        size_t full = name_hash(c->terms[i].name), h = full & (cap - 1);
-        while (t[h].pos)
-            h = (h + 1) & (cap - 1);
-        t[h].pos = (uint32_t)i + 1;
-        t[h].hash = (uint32_t)full;
-    }
-    c->index = t;
-    c->index_mask = cap - 1;
-}
-
-static const struct term *find_term(const struct ctx *c, const char *name)
-{
-    if (c->index) {
-        size_t full = name_hash(name);
-        for (size_t h = full & c->index_mask; c->index[h].pos; h = (h + 1) & c->index_mask) {
-            if (c->index[h].hash != (uint32_t)full)
-                continue;
-            const struct term *t = &c->terms[c->index[h].pos - 1];
-            if (strcmp(t->name, name) == 0)
-                return t;
-        }
-        return NULL;
-    }
-    if (c->sorted) {
-        struct term key = {.name = name};
-        return bsearch(&key, c->terms, c->n, sizeof key, cmp_term);
-    }
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->terms[i].name, name) == 0)
-            return &c->terms[i];
-    return NULL;
-}
-
-static int is_keyword(const char *s)
-{
-    static const char *const kw[] = {
-        "@base",  "@container", "@context", "@direction", "@graph", "@id",    "@import",
-        "@included", "@index",  "@json",    "@language",  "@list",  "@nest",  "@none",
-        "@prefix", "@propagate", "@protected", "@reverse", "@set", "@type", "@value",
-        "@version", "@vocab",
-    };
-    if (s[0] != '@')
-        return 0;
-    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-        if (strcmp(kw[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-/* RFC 3986 scheme followed by ':' and no character an IRI may not hold. */
-static int is_absolute_iri(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]))
-        return 0;
-    size_t i = 1;
-    while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-        i++;
-    if (s[i] != ':')
-        return 0;
-    /* Characters an IRI may not hold (RFC 3987 excludes them; N-Quads could
-     * not write them): controls, space and <>"{}|\^`. */
-    for (const unsigned char *p = (const unsigned char *)s + i; *p; p++)
-        if (*p <= 0x20 || *p == '<' || *p == '>' || *p == '"' || *p == '{' || *p == '}' ||
-            *p == '|' || *p == '\\' || *p == '^' || *p == '`')
-            return 0;
-    return 1;
-}
-
-static int is_gen_delim(char c)
-{
-    return c && strchr(":/?#[]@", c) != NULL;
-}
-
-/* Context processing state for one local context. */
-struct cproc {
-    struct ac_jsonld *p;
-    struct ctx *res;
-    const json_t *local;
-    json_t *defined; /* term -> 1 (being defined) or 2 (defined) */
-    int def_protected, override_protected;
-    char *why;
-    size_t whylen;
-};
-
-static int cfail(struct cproc *cp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int cfail(struct cproc *cp, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cp->why, cp->whylen, fmt, ap);
-    va_end(ap);
-    return AC_EINVAL;
-}
-
-static int create_term(struct cproc *cp, const char *term);
-
-/* IRI expansion (5.2.2) during context processing; |*out| is NULL when the
- * value maps to null. */
-static int cexpand_iri(struct cproc *cp, const char *value, int vocab, const char **out)
-{
-    int rc;
-    if (is_keyword(value)) {
-        *out = value;
-        return 0;
-    }
-    json_t *st = json_object_get(cp->defined, value);
-    if (json_object_get(cp->local, value) && (!st || json_integer_value(st) != 2))
-        if ((rc = create_term(cp, value)))
-            return rc;
-    const struct term *t = find_term(cp->res, value);
-    if (t && t->iri && t->iri[0] == '@') {
-        *out = t->iri;
-        return 0;
-    }
-    if (vocab && t) {
-        *out = t->iri;
-        return 0;
-    }
-    const char *colon = strchr(value, ':');
-    if (colon && colon != value) {
-        size_t plen = (size_t)(colon - value);
-        if ((plen == 1 && value[0] == '_') || strncmp(colon + 1, "//", 2) == 0) {
-            *out = value;
-            return 0;
-        }
-        char prefix[256];
-        if (plen < sizeof prefix) {
-            memcpy(prefix, value, plen);
-            prefix[plen] = 0;
-            st = json_object_get(cp->defined, prefix);
-            if (json_object_get(cp->local, prefix) && (!st || json_integer_value(st) != 2))
-                if ((rc = create_term(cp, prefix)))
-                    return rc;
-            const struct term *pt = find_term(cp->res, prefix);
-            if (pt && pt->iri && pt->prefix) {
-                const char *s = arena_cat(&cp->p->arena, pt->iri, strlen(pt->iri), colon + 1,
-                                          strlen(colon + 1));
-                if (!s)
-                    return AC_ENOMEM;
-                *out = s;
-                return 0;
-            }
-        }
-        if (is_absolute_iri(value)) {
-            *out = value;
-            return 0;
-        }
-    }
-    if (vocab && cp->res->vocab) {
-        const char *s =
-            arena_cat(&cp->p->arena, cp->res->vocab, strlen(cp->res->vocab), value, strlen(value));
-        if (!s)
-            return AC_ENOMEM;
-        *out = s;
-        return 0;
-    }
-    return cfail(cp, "\"%s\" is not an absolute IRI (relative IRIs are not accepted)", value);
-}
-
-static int str_eq(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* Term definitions equal apart from protection (4.1 step 27.2). */
-static int term_equal(const struct term *a, const struct term *b)
-{
-    return str_eq(a->iri, b->iri) && str_eq(a->type, b->type) &&
-           a->has_language == b->has_language && str_eq(a->language, b->language) &&
-           a->container == b->container && a->prefix == b->prefix &&
-           (a->context == b->context ||
-            (a->context && b->context && json_equal((json_t *)a->context, (json_t *)b->context)));
-}
-
-static int parse_container(struct cproc *cp, const char *term, const json_t *v, unsigned *out)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {{"@set", C_SET},     {"@list", C_LIST},   {"@graph", C_GRAPH},
-                 {"@id", C_ID},       {"@index", C_INDEX}, {"@language", C_LANGUAGE},
-                 {"@type", C_TYPE}};
-    size_t n = json_is_array(v) ? json_array_size(v) : 1;
-    *out = 0;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-        const char *s = json_string_value(e);
-        unsigned bit = 0;
-        for (size_t k = 0; s && k < sizeof names / sizeof names[0]; k++)
-            if (strcmp(names[k].name, s) == 0)
-                bit = names[k].bit;
-        if (!bit)
-            return cfail(cp, "term \"%s\": @container must name @set, @list, @graph, @id, "
-                             "@index, @language or @type",
-                         term);
-        *out |= bit;
-    }
-    if (*out & (C_INDEX | C_TYPE | C_ID))
-        return cfail(cp, "term \"%s\": @index, @type and @id maps are not supported", term);
-    return 0;
-}
-
-static int add_term(struct cproc *cp, const struct term *t)
-{
-    struct ctx *c = cp->res;
-    for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->terms[i].name, t->name) == 0) {
-            c->terms[i] = *t;
-            return 0;
-        }
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        struct term *nt = arena_alloc(&cp->p->arena, cap * sizeof *nt);
-        if (!nt)
-            return AC_ENOMEM;
-        if (c->n)
-            memcpy(nt, c->terms, c->n * sizeof *nt);
-        c->terms = nt;
-        c->cap = cap;
-    }
-    c->terms[c->n++] = *t;
-    c->sorted = 0;
-    c->index = NULL;
-    return 0;
-}
-
-/* Create Term Definition (4.2) for what the shipped contexts use. */
-static int create_term(struct cproc *cp, const char *term)
-{
-    json_t *st = json_object_get(cp->defined, term);
-    if (st) {
-        if (json_integer_value(st) == 2)
-            return 0;
-        return cfail(cp, "term \"%s\": cyclic IRI mapping", term);
-    }
-    if (json_object_set_new(cp->defined, term, json_integer(1)))
-        return AC_ENOMEM;
-    const json_t *value = json_object_get(cp->local, term);
-    if (is_keyword(term))
-        return cfail(cp, "\"%s\": keywords cannot be redefined", term);
-    if (term[0] == '@')
-        return cfail(cp, "\"%s\": a term may not look like a keyword", term);
-
-    /* A copy: defining other terms below may move the table. */
-    const struct term *found = find_term(cp->res, term);
-    struct term prev_copy = found ? *found : (struct term){0};
-    const struct term *prev = found ? &prev_copy : NULL;
-    struct term def = {0};
-    int rc, simple = 0;
-    def.name = arena_str(&cp->p->arena, term);
-    if (!def.name)
-        return AC_ENOMEM;
-    def.is_protected = (unsigned)cp->def_protected;
-
-    json_t *wrapped = NULL;
-    if (json_is_null(value)) {
-        def.iri = NULL;
-        goto done;
-    }
-    if (json_is_string(value)) {
-        wrapped = json_pack("{sO}", "@id", (json_t *)value);
-        if (!wrapped)
-            return AC_ENOMEM;
-        value = wrapped;
-        simple = 1;
-    } else if (!json_is_object(value)) {
-        return cfail(cp, "term \"%s\": a definition must be a string, an object or null", term);
-    }
-
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)value, key, v)
-    {
-        if (strcmp(key, "@id") && strcmp(key, "@type") && strcmp(key, "@container") &&
-            strcmp(key, "@context") && strcmp(key, "@protected") && strcmp(key, "@language") &&
-            strcmp(key, "@prefix")) {
-            rc = cfail(cp, "term \"%s\": \"%s\" in a term definition is not supported", term, key);
-            goto out;
-        }
-    }
-    if ((v = json_object_get(value, "@protected"))) {
-        if (!json_is_boolean(v)) {
-            rc = cfail(cp, "term \"%s\": @protected must be true or false", term);
-            goto out;
-        }
-        def.is_protected = json_is_true(v);
-    }
-    if ((v = json_object_get(value, "@type"))) {
-        const char *t = json_string_value(v);
-        if (!t) {
-            rc = cfail(cp, "term \"%s\": @type must be a string", term);
-            goto out;
-        }
-        if ((rc = cexpand_iri(cp, t, 1, &def.type)))
-            goto out;
-        if (!def.type || (def.type[0] == '@' && strcmp(def.type, "@id") &&
-                          strcmp(def.type, "@vocab") && strcmp(def.type, "@json") &&
-                          strcmp(def.type, "@none"))) {
-            rc = cfail(cp, "term \"%s\": @type \"%s\" is not @id, @vocab, @json, @none or an IRI",
-                       term, t);
-            goto out;
-        }
-    }
-    v = json_object_get(value, "@id");
-    if (v && !(json_is_string(v) && strcmp(json_string_value(v), term) == 0)) {
-        if (json_is_null(v)) {
-            def.iri = NULL;
-        } else if (!json_is_string(v)) {
-            rc = cfail(cp, "term \"%s\": @id must be a string or null", term);
-            goto out;
-        } else {
-            if ((rc = cexpand_iri(cp, json_string_value(v), 1, &def.iri)))
-                goto out;
-            if (def.iri && strcmp(def.iri, "@context") == 0) {
-                rc = cfail(cp, "term \"%s\": cannot alias @context", term);
-                goto out;
-            }
-            if (def.iri && simple && !strchr(term, ':') && !strchr(term, '/'))
-                def.prefix = is_gen_delim(def.iri[strlen(def.iri) - 1]);
-        }
-    } else if (strchr(term + 1, ':')) {
-        /* A compact IRI as a term: its prefix, if defined, gives the IRI. */
-        if ((rc = cexpand_iri(cp, term, 1, &def.iri)))
-            goto out;
-    } else if (strchr(term, '/')) {
-        rc = cfail(cp, "term \"%s\": IRI-like terms without @id are not supported", term);
-        goto out;
-    } else if (cp->res->vocab) {
-        def.iri = arena_cat(&cp->p->arena, cp->res->vocab, strlen(cp->res->vocab), term,
-                            strlen(term));
-        if (!def.iri) {
-            rc = AC_ENOMEM;
-            goto out;
-        }
-    } else {
-        rc = cfail(cp, "term \"%s\" has no IRI mapping and there is no @vocab", term);
-        goto out;
-    }
-    if ((v = json_object_get(value, "@container")) &&
-        (rc = parse_container(cp, term, v, &def.container)))
-        goto out;
-    if ((v = json_object_get(value, "@context"))) {
-        /* null (VC 2.0's verifiableCredential: a nested credential starts from
-         * no context) is kept and refused only where it would apply. */
-        if (!json_is_object(v) && !json_is_null(v)) {
-            rc = cfail(cp, "term \"%s\": a scoped @context must be an object", term);
-            goto out;
-        }
-        def.context = v;
-    }
-    if ((v = json_object_get(value, "@language"))) {
-        if (!json_is_null(v) && !json_is_string(v)) {
-            rc = cfail(cp, "term \"%s\": @language must be a string or null", term);
-            goto out;
-        }
-        def.has_language = 1;
-        if (json_is_string(v)) {
-            char *l = arena_str(&cp->p->arena, json_string_value(v));
-            if (!l) {
-                rc = AC_ENOMEM;
-                goto out;
-            }
-            for (char *q = l; *q; q++)
-                *q = (char)tolower((unsigned char)*q);
-            def.language = l;
-        }
-    }
-    if ((v = json_object_get(value, "@prefix"))) {
-        if (!json_is_boolean(v)) {
-            rc = cfail(cp, "term \"%s\": @prefix must be true or false", term);
-            goto out;
-        }
-        def.prefix = json_is_true(v);
-    }
-done:
-    if (prev && prev->is_protected && !cp->override_protected) {
-        if (!term_equal(prev, &def)) {
-            rc = cfail(cp, "term \"%s\" is protected and cannot be redefined", term);
-            goto out;
-        }
-        def = *prev;
-    }
-    rc = add_term(cp, &def);
-    if (!rc && json_object_set_new(cp->defined, term, json_integer(2)))
-        rc = AC_ENOMEM;
-out:
-    json_decref(wrapped);
-    return rc;
-}
-
-/* Context Processing (4.1) of one local context object onto |base|, cached:
- * the same (base, local, flags) always gives the same immutable result. */
-static int process_context(struct ac_jsonld *p, const struct ctx *base, const json_t *local,
-                           int override_protected, int propagate, const struct ctx **out,
-                           char *why, size_t whylen)
-{
-    for (size_t i = 0; i < p->nmemo; i++) {
-        struct memo *m = &p->memo[i];
-        if (m->base == base && m->local == local && m->override_protected == override_protected &&
-            m->propagate == propagate) {
-            *out = m->result;
-            return 0;
-        }
-    }
-    if (p->nmemo >= MAX_CONTEXTS) {
-        snprintf(why, whylen, "more than %d distinct processed contexts", MAX_CONTEXTS);
-        return AC_E2BIG;
-    }
-    if (!json_is_object(local)) {
-        snprintf(why, whylen, "a scoped context that resets the active context (null) is not "
-                              "supported: embedded credentials are not accepted");
-        return AC_EINVAL;
-    }
-    struct ctx *res = arena_alloc(&p->arena, sizeof *res);
-    if (!res)
-        return AC_ENOMEM;
-    *res = *base;
-    /* The term table is copied: |base| is cached and shared, never changed. */
-    res->cap = base->n + 16;
-    res->terms = arena_alloc(&p->arena, res->cap * sizeof *res->terms);
-    if (!res->terms)
-        return AC_ENOMEM;
-    if (base->n)
-        memcpy(res->terms, base->terms, base->n * sizeof *res->terms);
-    const json_t *prop = json_object_get(local, "@propagate");
-    if (prop) {
-        if (!json_is_boolean(prop)) {
-            snprintf(why, whylen, "@propagate must be true or false");
-            return AC_EINVAL;
-        }
-        propagate = json_is_true(prop);
-    }
-    if (!propagate && !res->previous)
-        res->previous = base;
-
-    struct cproc cp = {.p = p,
-                       .res = res,
-                       .local = local,
-                       .defined = json_object(),
-                       .override_protected = override_protected,
-                       .why = why,
-                       .whylen = whylen};
-    if (!cp.defined)
-        return AC_ENOMEM;
-    int rc = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)local, key, v)
-    {
-        if (strcmp(key, "@version") == 0) {
-            if (!json_is_number(v) || json_number_value(v) != 1.1) {
-                rc = cfail(&cp, "@version must be 1.1");
-                break;
-            }
-        } else if (strcmp(key, "@protected") == 0) {
-            if (!json_is_boolean(v)) {
-                rc = cfail(&cp, "@protected must be true or false");
-                break;
-            }
-            cp.def_protected = json_is_true(v);
-        } else if (strcmp(key, "@vocab") == 0) {
-            if (json_is_null(v)) {
-                res->vocab = NULL;
-            } else if (!json_is_string(v) || !is_absolute_iri(json_string_value(v))) {
-                rc = cfail(&cp, "@vocab must be an absolute IRI or null");
-                break;
-            } else if (!(res->vocab = arena_str(&p->arena, json_string_value(v)))) {
-                rc = AC_ENOMEM;
-                break;
-            }
-        } else if (strcmp(key, "@propagate") && key[0] == '@') {
-            rc = cfail(&cp, "context member \"%s\" is not supported", key);
-            break;
-        }
-    }
-    /* Terms are defined once every context-wide setting is read: JSON object
-     * order does not decide whether @protected or @vocab applies. */
-    if (!rc) {
-        json_object_foreach((json_t *)local, key, v)
-        {
-            if (key[0] == '@')
-                continue;
-            if ((rc = create_term(&cp, key)))
-                break;
-        }
-    }
-    json_decref(cp.defined);
-    if (rc)
-        return rc;
-    qsort(res->terms, res->n, sizeof *res->terms, cmp_term);
-    res->sorted = 1;
-    index_terms(&p->arena, res);
-
-    if (p->nmemo == p->capmemo) {
-        size_t cap = p->capmemo ? p->capmemo * 2 : 32;
-        struct memo *nm = realloc(p->memo, cap * sizeof *nm);
-        if (!nm)
-            return AC_ENOMEM;
-        p->memo = nm;
-        p->capmemo = cap;
-    }
-    p->memo[p->nmemo++] = (struct memo){base, local, override_protected, propagate, res};
-    *out = res;
-    return 0;
-}
-
-/* ---- the processor ---- */
-
-int ac_jsonld_new(struct ac_jsonld **out, char *why, size_t whylen)
-{
-    struct ac_jsonld *p = calloc(1, sizeof *p);
-    if (!p)
-        return AC_ENOMEM;
-    p->initial.sorted = 1;
-    for (int i = 0; i < AC__N_CONTEXTS; i++) {
-        const uint8_t *data;
-        size_t len;
-        uint8_t h[crypto_hash_sha256_BYTES];
-        char hex[2 * crypto_hash_sha256_BYTES + 1];
-        int rc = ac__shipped_bytes(i, &data, &len);
-        if (rc) {
-            snprintf(why, whylen, "context %s: not compiled in", ac__shipped_contexts[i].url);
-            ac_jsonld_free(p);
-            return AC_ECRYPTO;
-        }
-        crypto_hash_sha256(h, data, len);
-        sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-        if (strcmp(hex, ac__shipped_contexts[i].sha256) != 0) {
-            snprintf(why, whylen, "context %s: SHA-256 %s is not the pinned %s",
-                     ac__shipped_contexts[i].url, hex, ac__shipped_contexts[i].sha256);
-            ac_jsonld_free(p);
-            return AC_ECRYPTO;
-        }
-        json_error_t err;
-        ac_json_alloc_watch();
-        p->shipped[i] = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &err);
-        if (ac_json_alloc_failed()) {
-            ac_jsonld_free(p);
-            return AC_ENOMEM;
-        }
-        if (!p->shipped[i] || !json_is_object(json_object_get(p->shipped[i], "@context"))) {
-            snprintf(why, whylen, "context %s: not a JSON object with an @context object",
-                     ac__shipped_contexts[i].url);
-            ac_jsonld_free(p);
-            return AC_ECRYPTO;
-        }
-    }
-    *out = p;
-    return 0;
-}
-
-void ac_jsonld_free(struct ac_jsonld *p)
-{
-    if (!p)
-        return;
-    for (int i = 0; i < AC__N_CONTEXTS; i++)
-        json_decref(p->shipped[i]);
-    free(p->memo);
-    arena_release(&p->arena);
-    free(p);
-}
 
 int ac_jsonld_parse(const char *text, size_t len, json_t **out, char *why, size_t whylen)
 {
@@ -921,9 +209,12 @@ int ac_jsonld_jcs(const json_t *v, struct ac_buf *out)
 
 struct run {
     struct ac_jsonld *p;
-    struct arena tmp; /* strings of one document's terms */
+    struct ac__arena tmp; /* strings of one document's terms (when copying) */
+    /* The quads borrow their strings (ac_jsonld_to_rdf_borrowing()): the
+     * run's own strings then go into |out|'s blocks, not |tmp|. */
+    int borrow;
     struct ac_rdf_dataset *out;
-    json_t *bnodes; /* the document's "_:x" -> our label */
+    json_t *bnodes; /* the document's "_:x" -> our label; NULL until one is met */
     unsigned next_blank;
     int depth;
     char path[256];
@@ -931,6 +222,26 @@ struct run {
     char *why;
     size_t whylen;
 };
+
+/* A string built during the run that a quad may point to: in |out| when
+ * the quads borrow (it must live as long as they do), else in |tmp|. */
+static char *run_cat(struct run *r, const char *x, size_t xlen, const char *y, size_t ylen)
+{
+    if (!r->borrow)
+        return ac__arena_cat(&r->tmp, x, xlen, y, ylen);
+    char *s = ac_rdf_dataset_alloc(r->out, xlen + ylen + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, x, xlen);
+    memcpy(s + xlen, y, ylen);
+    s[xlen + ylen] = 0;
+    return s;
+}
+
+static char *run_str(struct run *r, const char *s)
+{
+    return run_cat(r, s, strlen(s), "", 0);
+}
 
 static int fail(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct run *r, int code, const char *fmt, ...)
@@ -991,7 +302,7 @@ static int new_blank(struct run *r, struct ac_rdf_term *t)
         *--q = (char)('0' + v % 10);
     while ((v /= 10) && q > digits);
     t->kind = AC_RDF_BLANK;
-    t->value = arena_cat(&r->tmp, "b", 1, q, (size_t)(digits + sizeof digits - q));
+    t->value = run_cat(r, "b", 1, q, (size_t)(digits + sizeof digits - q));
     t->datatype = t->language = NULL;
     return t->value ? 0 : AC_ENOMEM;
 }
@@ -1004,7 +315,7 @@ static int emit(struct run *r, const struct ac_rdf_term *s, const char *pred,
     struct ac_rdf_quad q = {.s = *s, .o = *o, .g = *g};
     q.p.kind = AC_RDF_IRI;
     q.p.value = (char *)pred;
-    return ac_rdf_dataset_add(r->out, &q);
+    return r->borrow ? ac_rdf_dataset_add_borrowed(r->out, &q) : ac_rdf_dataset_add(r->out, &q);
 }
 
 /* VIA_IRI and VIA_ABSOLUTE_TERM results are known absolute IRIs already. */
@@ -1012,15 +323,15 @@ enum { VIA_TERM, VIA_ABSOLUTE_TERM, VIA_VOCAB, VIA_IRI, VIA_KEYWORD, VIA_BLANK }
 
 /* IRI expansion (5.2.2) against a processed context; |*out| NULL when a term
  * maps to null; |*via| says how the result was reached. */
-static int expand_iri(struct run *r, const struct ctx *c, const char *value, int vocab,
+static int expand_iri(struct run *r, const struct ac__ctx *c, const char *value, int vocab,
                       const char **out, int *via)
 {
-    if (is_keyword(value)) {
+    if (ac__is_keyword(value)) {
         *out = value;
         *via = VIA_KEYWORD;
         return 0;
     }
-    const struct term *t = find_term(c, value);
+    const struct ac__term *t = ac__find_term(c, value);
     if (t && t->iri && t->iri[0] == '@') {
         *out = t->iri;
         *via = VIA_KEYWORD;
@@ -1044,23 +355,23 @@ static int expand_iri(struct run *r, const struct ctx *c, const char *value, int
             if (plen < sizeof prefix) {
                 memcpy(prefix, value, plen);
                 prefix[plen] = 0;
-                const struct term *pt = find_term(c, prefix);
+                const struct ac__term *pt = ac__find_term(c, prefix);
                 if (pt && pt->iri && pt->prefix) {
-                    *out = arena_cat(&r->tmp, pt->iri, strlen(pt->iri), colon + 1,
+                    *out = run_cat(r, pt->iri, strlen(pt->iri), colon + 1,
                                      strlen(colon + 1));
                     *via = VIA_TERM;
                     return *out ? 0 : AC_ENOMEM;
                 }
             }
         }
-        if (is_absolute_iri(value)) {
+        if (ac__is_absolute_iri(value)) {
             *out = value;
             *via = VIA_IRI;
             return 0;
         }
     }
     if (vocab && c->vocab) {
-        *out = arena_cat(&r->tmp, c->vocab, strlen(c->vocab), value, strlen(value));
+        *out = run_cat(r, c->vocab, strlen(c->vocab), value, strlen(value));
         *via = VIA_VOCAB;
         return *out ? 0 : AC_ENOMEM;
     }
@@ -1072,7 +383,7 @@ static int expand_iri(struct run *r, const struct ctx *c, const char *value, int
 
 /* An IRI-valued position (@id, @type, "@type": "@id"/"@vocab" values): an
  * absolute IRI or a blank node identifier, as an RDF term. */
-static int iri_term(struct run *r, const struct ctx *c, const char *value, int vocab,
+static int iri_term(struct run *r, const struct ac__ctx *c, const char *value, int vocab,
                     struct ac_rdf_term *t)
 {
     const char *iri;
@@ -1085,6 +396,9 @@ static int iri_term(struct run *r, const struct ctx *c, const char *value, int v
         return fail(r, AC_EINVAL, "\"%s\" is not defined by the document's contexts", value);
     memset(t, 0, sizeof *t);
     if (via == VIA_BLANK) {
+        /* Made on first use: most documents name no blank node. */
+        if (!r->bnodes && !(r->bnodes = json_object()))
+            return AC_ENOMEM;
         json_t *m = json_object_get(r->bnodes, iri + 2);
         if (!m) {
             if ((rc = new_blank(r, t)))
@@ -1094,10 +408,11 @@ static int iri_term(struct run *r, const struct ctx *c, const char *value, int v
             return 0;
         }
         t->kind = AC_RDF_BLANK;
-        t->value = (char *)json_string_value(m);
-        return 0;
+        /* A copy: |r->bnodes| and its strings go when the run ends. */
+        t->value = run_str(r, json_string_value(m));
+        return t->value ? 0 : AC_ENOMEM;
     }
-    if (via != VIA_IRI && via != VIA_ABSOLUTE_TERM && !is_absolute_iri(iri))
+    if (via != VIA_IRI && via != VIA_ABSOLUTE_TERM && !ac__is_absolute_iri(iri))
         return fail(r, AC_EINVAL, "\"%s\" is not an absolute IRI", iri);
     t->kind = AC_RDF_IRI;
     t->value = (char *)iri;
@@ -1138,7 +453,7 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
             snprintf(lex, sizeof lex, "%.0f", x);
     }
     t->kind = AC_RDF_LITERAL;
-    t->value = arena_str(&r->tmp, lex);
+    t->value = run_str(r, lex);
     t->datatype = (char *)(datatype ? datatype : is_double ? XSD_DOUBLE : XSD_INTEGER);
     t->language = NULL;
     return t->value ? 0 : AC_ENOMEM;
@@ -1161,7 +476,7 @@ static int literal(struct run *r, const json_t *v, const char *datatype, const c
         return fail(r, AC_EINVAL, "a value must be a string, number or boolean");
     t->value = (char *)json_string_value(v);
     if (!datatype && language) {
-        char *l = arena_str(&r->tmp, language);
+        char *l = run_str(r, language);
         if (!l)
             return AC_ENOMEM;
         for (char *q = l; *q; q++) {
@@ -1190,23 +505,24 @@ static int json_literal(struct run *r, const json_t *v, struct ac_rdf_term *t)
     }
     memset(t, 0, sizeof *t);
     t->kind = AC_RDF_LITERAL;
-    t->value = arena_cat(&r->tmp, (const char *)b.data, b.len, "", 0);
+    t->value = run_cat(r, (const char *)b.data, b.len, "", 0);
     t->datatype = (char *)RDF_JSON;
     ac_buf_release(&b);
     return t->value ? 0 : AC_ENOMEM;
 }
 
 /* The keyword a key of a map stands for in |c|, or NULL. */
-static const char *key_keyword(const struct ctx *c, const char *key)
+static const char *key_keyword(const struct ac__ctx *c, const char *key)
 {
     if (key[0] == '@')
         return key;
-    const struct term *t = find_term(c, key);
+    const struct ac__term *t = ac__find_term(c, key);
     return t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
 }
 
-static int node(struct run *r, const struct ctx *c, const struct term *active, const json_t *obj,
-                const struct ac_rdf_term *graph, int top, struct ac_rdf_term *subject);
+static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *active,
+                const json_t *obj, const struct ac_rdf_term *graph, int top,
+                struct ac_rdf_term *subject);
 
 /* A scoped context of term |name| could not be applied: the reason from
  * context processing (in r->why) with the document path before it. */
@@ -1219,11 +535,11 @@ static int scoped_fail(struct run *r, int rc, const char *kind, const char *name
     return fail(r, rc, "%s context of \"%s\": %s", kind, name, inner);
 }
 
-static int values(struct run *r, const struct ctx *c, const struct term *t,
+static int values(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
                   const struct ac_rdf_term *s, const json_t *v, const struct ac_rdf_term *g);
 
 /* A value object ({"@value": ..., "@type" | "@language": ...}, 13.4.7). */
-static int value_object(struct run *r, const struct ctx *c, const json_t *obj,
+static int value_object(struct run *r, const struct ac__ctx *c, const json_t *obj,
                         struct ac_rdf_term *t)
 {
     const json_t *value = NULL, *type = NULL, *lang = NULL;
@@ -1255,7 +571,7 @@ static int value_object(struct run *r, const struct ctx *c, const json_t *obj,
             return rc;
         if (dt && strcmp(dt, "@json") == 0)
             return json_literal(r, value, t);
-        if (!dt || !is_absolute_iri(dt) ||
+        if (!dt || !ac__is_absolute_iri(dt) ||
             (via == VIA_VOCAB && strcmp(c->vocab, ISSUER_DEPENDENT) == 0))
             return fail(r, AC_EINVAL, "value @type \"%s\" is not an IRI the contexts define", ts);
     }
@@ -1271,17 +587,17 @@ static int value_object(struct run *r, const struct ctx *c, const json_t *obj,
 /* The object term of one JSON value that is not an array, for property |t|
  * in context |c| (13.1 steps 4 and 7-8, value expansion 5.3). Returns 1 when
  * the value produces nothing (null). */
-static int object_term(struct run *r, const struct ctx *c, const struct term *t,
+static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
                        const json_t *v, const struct ac_rdf_term *g, struct ac_rdf_term *o)
 {
     int rc;
     if (json_is_null(v))
         return 1;
     if (!json_is_object(v)) {
-        if (t->context && (rc = process_context(r->p, c, t->context, 1, 1, &c, r->why,
+        if (t->context && (rc = ac__process_context(r->p, c, t->context, 1, 1, &c, r->why,
                                                 r->whylen)))
             return scoped_fail(r, rc, "scoped", t->name);
-        const struct term *t2 = find_term(c, t->name);
+        const struct ac__term *t2 = ac__find_term(c, t->name);
         if (t2)
             t = t2;
         if (json_is_string(v) && t->type &&
@@ -1301,7 +617,7 @@ static int object_term(struct run *r, const struct ctx *c, const struct term *t,
                    strcmp(kw, "@graph") == 0))
             return fail(r, AC_EINVAL, "%s objects are not supported here", kw);
     }
-    if (t->container & C_GRAPH) {
+    if (t->container & AC__C_GRAPH) {
         /* A graph container (13.4.7.5 / 7.1.2.1): the node is described in a
          * named graph of its own, named by a fresh blank node. */
         struct ac_rdf_term gname, inner;
@@ -1317,7 +633,7 @@ static int object_term(struct run *r, const struct ctx *c, const struct term *t,
 }
 
 /* An RDF list (8.4) of the items of |v|; sets |*head|. */
-static int list(struct run *r, const struct ctx *c, const struct term *t, const json_t *v,
+static int list(struct run *r, const struct ac__ctx *c, const struct ac__term *t, const json_t *v,
                 const struct ac_rdf_term *g, struct ac_rdf_term *head)
 {
     size_t n = json_is_array(v) ? json_array_size(v) : 1;
@@ -1354,7 +670,7 @@ static int list(struct run *r, const struct ctx *c, const struct term *t, const 
 
 /* Every value of property |t| of subject |s|: arrays flattened, @list and
  * @language containers, @json literals (13.4.7-13.10). */
-static int values(struct run *r, const struct ctx *c, const struct term *t,
+static int values(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
                   const struct ac_rdf_term *s, const json_t *v, const struct ac_rdf_term *g)
 {
     struct ac_rdf_term o;
@@ -1364,7 +680,7 @@ static int values(struct run *r, const struct ctx *c, const struct term *t,
             return rc;
         return emit(r, s, t->iri, &o, g);
     }
-    if (t->container & C_LIST && !json_is_null(v)) {
+    if (t->container & AC__C_LIST && !json_is_null(v)) {
         if (r->depth >= AC_JSONLD_MAX_DEPTH)
             return fail(r, AC_E2BIG, "nested deeper than %d", AC_JSONLD_MAX_DEPTH);
         r->depth++;
@@ -1372,7 +688,7 @@ static int values(struct run *r, const struct ctx *c, const struct term *t,
         r->depth--;
         return rc ? rc : emit(r, s, t->iri, &o, g);
     }
-    if (t->container & C_LANGUAGE && json_is_object(v)) {
+    if (t->container & AC__C_LANGUAGE && json_is_object(v)) {
         const char *lang;
         json_t *m;
         json_object_foreach((json_t *)v, lang, m)
@@ -1445,8 +761,8 @@ static void types_release(struct types *ts)
 /* A node object (13.1 steps 7-14 and the node map's quads): sets |*subject|
  * to its @id or a fresh blank node and emits its type and property quads
  * into graph |g|. |active| is the property whose value it is (NULL at top). */
-static int node(struct run *r, const struct ctx *c, const struct term *active, const json_t *obj,
-                const struct ac_rdf_term *g, int top, struct ac_rdf_term *subject)
+static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *active,
+                const json_t *obj, const struct ac_rdf_term *g, int top, struct ac_rdf_term *subject)
 {
     const char *key;
     json_t *v;
@@ -1468,12 +784,12 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
     }
     /* Step 8: the property's scoped context, allowed to override protection. */
     if (active && active->context &&
-        (rc = process_context(r->p, c, active->context, 1, 1, &c, r->why, r->whylen)))
+        (rc = ac__process_context(r->p, c, active->context, 1, 1, &c, r->why, r->whylen)))
         return scoped_fail(r, rc, "scoped", active->name);
 
     /* Steps 10-11: type-scoped contexts, applied in lexicographic order of
      * the type values, looked up in the context before any of them. */
-    const struct ctx *type_ctx = c;
+    const struct ac__ctx *type_ctx = c;
     struct types types = {.cap = sizeof types.local / sizeof types.local[0]};
     types.v = types.local;
     const char *id = NULL;
@@ -1518,9 +834,9 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
         qsort(sorted, ntypes, sizeof *sorted, cmp_str_ptr);
     rc = 0;
     for (size_t i = 0; !rc && i < ntypes; i++) {
-        const struct term *tt = find_term(type_ctx, sorted[i]);
+        const struct ac__term *tt = ac__find_term(type_ctx, sorted[i]);
         if (tt && tt->context) {
-            rc = process_context(r->p, c, tt->context, 0, 0, &c, r->why, r->whylen);
+            rc = ac__process_context(r->p, c, tt->context, 0, 0, &c, r->why, r->whylen);
             if (rc)
                 rc = scoped_fail(r, rc, "type-scoped", tt->name);
         }
@@ -1544,17 +860,17 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
     json_object_foreach((json_t *)obj, key, v)
     {
         size_t old = path_push(r, key, -1);
-        const struct term *t = find_term(c, key);
+        const struct ac__term *t = ac__find_term(c, key);
         const char *kw = key[0] == '@' ? key : t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
-        struct term vt;
+        struct ac__term vt;
         if (kw) {
             if (strcmp(kw, "@id") && strcmp(kw, "@type") && !(top && strcmp(kw, "@context") == 0))
                 rc = fail(r, AC_EINVAL, "%s is not supported in a node object", kw);
         } else if (!t && c->vocab && strcmp(c->vocab, ISSUER_DEPENDENT) != 0 &&
                    !strchr(key, ':')) {
             /* A context's own @vocab (the W3C examples context) defines it. */
-            vt = (struct term){.name = key};
-            vt.iri = arena_cat(&r->tmp, c->vocab, strlen(c->vocab), key, strlen(key));
+            vt = (struct ac__term){.name = key};
+            vt.iri = run_cat(r, c->vocab, strlen(c->vocab), key, strlen(key));
             rc = vt.iri ? values(r, c, &vt, subject, v, g) : AC_ENOMEM;
         } else if (!t || !t->iri) {
             rc = fail(r, AC_EINVAL, "term \"%s\" is not defined by the document's contexts", key);
@@ -1574,10 +890,10 @@ static int node(struct run *r, const struct ctx *c, const struct term *active, c
 
 /* The top-level context: the VC 2.0 context first, then other shipped
  * contexts, each once (VC DM 2.0 section 4.3; never fetched). */
-static int top_context(struct run *r, const json_t *ctxv, const struct ctx **out)
+static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx **out)
 {
     size_t n = json_is_array(ctxv) ? json_array_size(ctxv) : 1;
-    const struct ctx *c = &r->p->initial;
+    const struct ac__ctx *c = &r->p->initial;
     int seen[AC__N_CONTEXTS] = {0};
     if (!ctxv)
         return fail(r, AC_EINVAL, "@context is missing");
@@ -1604,7 +920,7 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ctx **out
             rc = fail(r, AC_EINVAL, "\"%s\" appears twice", url);
         if (!rc) {
             seen[k] = 1;
-            rc = process_context(r->p, c, json_object_get(r->p->shipped[k], "@context"), 0, 1,
+            rc = ac__process_context(r->p, c, json_object_get(r->p->shipped[k], "@context"), 0, 1,
                                  &c, r->why, r->whylen);
             if (rc && rc != AC_ENOMEM) {
                 char inner[200];
@@ -1620,23 +936,32 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ctx **out
     return 0;
 }
 
-int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
-                     char *why, size_t whylen)
+static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out, int borrow,
+                  char *why, size_t whylen)
 {
-    struct run r = {.p = p, .out = out, .why = why, .whylen = whylen};
+    struct run r = {.p = p, .out = out, .borrow = borrow, .why = why, .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
-    const struct ctx *c = NULL;
+    const struct ac__ctx *c = NULL;
     if (!json_is_object(doc)) {
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
-    r.bnodes = json_object();
-    if (!r.bnodes)
-        return AC_ENOMEM;
     int rc = top_context(&r, json_object_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);
     json_decref(r.bnodes);
-    arena_release(&r.tmp);
+    ac__arena_release(&r.tmp);
     return rc;
+}
+
+int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
+                     char *why, size_t whylen)
+{
+    return to_rdf(p, doc, out, 0, why, whylen);
+}
+
+int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
+                               struct ac_rdf_dataset *out, char *why, size_t whylen)
+{
+    return to_rdf(p, doc, out, 1, why, whylen);
 }

@@ -126,6 +126,28 @@ static int reserve(struct reader *r, size_t need)
     return 0;
 }
 
+/* Bytes a string may hold as themselves with nothing to check: printable
+ * ASCII but '"' and '\\'. The common case of the string loop is one load
+ * and one test per byte. */
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Reads the string whose opening quote is at r->p into r->buf; its length in
  * |*len|. Decoded text is never longer than its source, so reserving the
  * rest of the input's length up front is enough (capped by the string). */
@@ -134,14 +156,22 @@ static int read_string(struct reader *r, size_t *len)
     const unsigned char *s = ++r->p;
     /* The closing quote bounds the decoded size: find it first. */
     const unsigned char *q = s;
-    while (q < r->end && *q != '"') {
-        if (*q == '\\' && q + 1 < r->end)
-            q++;
-        q++;
-    }
-    if (q >= r->end) {
-        refuse(r, "premature end of input in a string");
-        return -1;
+    for (;;) {
+        /* The next quote, ending the string unless an odd run of
+         * backslashes escapes it. */
+        const unsigned char *b = q < r->end ? memchr(q, '"', (size_t)(r->end - q)) : NULL;
+        if (!b) {
+            refuse(r, "premature end of input in a string");
+            return -1;
+        }
+        const unsigned char *e = b;
+        while (e > q && e[-1] == '\\')
+            e--;
+        q = b + 1;
+        if (((b - e) & 1) == 0) {
+            q = b;
+            break;
+        }
     }
     if (reserve(r, (size_t)(q - s) + 1)) {
         no_memory(r);
@@ -157,11 +187,11 @@ static int read_string(struct reader *r, size_t *len)
         if (c != '\\') {
             /* A run of plain bytes, checked as UTF-8 and copied at once. */
             const unsigned char *run = r->p;
-            while (r->p < q && *r->p != '\\' && *r->p >= 0x20) {
-                if (*r->p < 0x80) {
+            for (;;) {
+                while (plain[*r->p]) /* stops at |q| at the latest: a '"' */
                     r->p++;
-                    continue;
-                }
+                if (r->p >= q || *r->p < 0x80)
+                    break; /* the end, an escape or a control character */
                 size_t n = utf8_len(r->p, (size_t)(q - r->p));
                 if (!n) {
                     refuse(r, "invalid UTF-8 in a string");

@@ -47,8 +47,7 @@ struct ac_rdf_chunk {
     char data[];
 };
 
-/* |n| bytes from |d|'s string blocks. */
-static char *dataset_alloc(struct ac_rdf_dataset *d, size_t n)
+char *ac_rdf_dataset_alloc(struct ac_rdf_dataset *d, size_t n)
 {
     struct ac_rdf_chunk *c = d->chunks;
     if (!c || c->cap - c->used < n) {
@@ -79,6 +78,7 @@ void ac_rdf_dataset_release(struct ac_rdf_dataset *d)
     }
     free(d->quads);
     free(d->index);
+    free(d->hash_memo);
     memset(d, 0, sizeof *d);
 }
 
@@ -171,13 +171,36 @@ static uint64_t term_hash(uint64_t h, const struct ac_rdf_term *t)
     return mix(h, 3);
 }
 
-static uint64_t quad_hash(const struct ac_rdf_quad *q)
+/* A term's hash found again by its string pointers, for borrowed quads only:
+ * their strings do not change while the dataset lives, so equal pointers
+ * mean an equal term. JSON-LD expansion repeats pointers (a node's subject
+ * in each of its quads, a predicate IRI from the context in every node
+ * that uses the term), and hashing those strings again was most of the
+ * cost of adding a quad. Direct-mapped; a miss only costs the hashing. */
+struct ac_rdf_hash_memo {
+    const char *value, *datatype, *language;
+    enum ac_rdf_kind kind;
+    uint64_t hash;
+};
+#define HASH_MEMO_SLOTS 128
+
+static uint64_t term_hash_memo(struct ac_rdf_hash_memo *memo, const struct ac_rdf_term *t)
 {
-    uint64_t h = 14695981039346656037u;
-    h = term_hash(h, &q->s);
-    h = term_hash(h, &q->p);
-    h = term_hash(h, &q->o);
-    return term_hash(h, &q->g);
+    if (!memo || t->kind == 0)
+        return term_hash(14695981039346656037u, t);
+    uint64_t k = ((uint64_t)(uintptr_t)t->value ^ (uint64_t)(uintptr_t)t->datatype * 31) * MIX;
+    struct ac_rdf_hash_memo *m = &memo[(k >> 40) & (HASH_MEMO_SLOTS - 1)];
+    if (m->value != t->value || m->datatype != t->datatype || m->language != t->language ||
+        m->kind != t->kind)
+        *m = (struct ac_rdf_hash_memo){t->value, t->datatype, t->language, t->kind,
+                                       term_hash(14695981039346656037u, t)};
+    return m->hash;
+}
+
+static uint64_t quad_hash(struct ac_rdf_hash_memo *memo, const struct ac_rdf_quad *q)
+{
+    uint64_t h = mix(term_hash_memo(memo, &q->s), term_hash_memo(memo, &q->p));
+    return mix(mix(h, term_hash_memo(memo, &q->o)), term_hash_memo(memo, &q->g));
 }
 
 /* The slot holding a quad equal to |q| (hash |h|), or the empty slot where it
@@ -195,7 +218,7 @@ static struct ac_rdf_index_slot *index_slot(struct ac_rdf_index_slot *index, siz
 
 static int index_grow(struct ac_rdf_dataset *d)
 {
-    size_t cap = d->index_cap ? d->index_cap * 2 : 16;
+    size_t cap = d->index_cap ? d->index_cap * 2 : 128; /* a credential: ~80 quads */
     if (cap / 2 < d->index_cap || cap > SIZE_MAX / sizeof *d->index)
         return AC_ENOMEM;
     struct ac_rdf_index_slot *index = calloc(cap, sizeof *index);
@@ -242,7 +265,7 @@ static int quad_copy(struct ac_rdf_dataset *d, struct ac_rdf_quad *dst, const st
     dst->o.kind = q->o.kind, dst->g.kind = q->g.kind;
     if (total == 0)
         return 0;
-    char *block = dataset_alloc(d, total), **to[12];
+    char *block = ac_rdf_dataset_alloc(d, total), **to[12];
     if (!block)
         return AC_ENOMEM;
     quad_strings(dst, to);
@@ -260,28 +283,64 @@ static int quad_copy(struct ac_rdf_dataset *d, struct ac_rdf_quad *dst, const st
     return 0;
 }
 
-int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+/* Sets |dst| to |q| with its strings borrowed, a literal's datatype made
+ * explicit as quad_copy() makes it. Returns 1 when a language tag needs
+ * lowercasing (the quad must be copied instead), else 0. */
+static int quad_borrow(struct ac_rdf_quad *dst, const struct ac_rdf_quad *q)
+{
+    *dst = *q;
+    struct ac_rdf_term *t[4] = {&dst->s, &dst->p, &dst->o, &dst->g};
+    for (int i = 0; i < 4; i++) {
+        if (t[i]->kind == 0) {
+            memset(t[i], 0, sizeof *t[i]);
+            continue;
+        }
+        if (!t[i]->value)
+            t[i]->value = (char *)"";
+        t[i]->datatype = (char *)literal_datatype(t[i]);
+        for (const char *l = t[i]->language; l && *l; l++)
+            if (*l >= 'A' && *l <= 'Z')
+                return 1;
+    }
+    return 0;
+}
+
+static int dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q, int borrow)
 {
     int rc;
     if (2 * (d->n + 1) > d->index_cap && (rc = index_grow(d)) != 0)
         return rc;
-    uint64_t h = quad_hash(q);
+    if (borrow && !d->hash_memo && !(d->hash_memo = calloc(HASH_MEMO_SLOTS, sizeof *d->hash_memo)))
+        return AC_ENOMEM;
+    /* The memo serves borrowed quads only: a copied quad's pointers are the
+     * caller's, whose strings may change after the call. */
+    uint64_t h = quad_hash(borrow ? d->hash_memo : NULL, q);
     struct ac_rdf_index_slot *slot = index_slot(d->index, d->index_cap, h, d->quads, q);
     if (slot->pos)
         return 0;
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
+        size_t cap = d->cap ? d->cap * 2 : 64;
         struct ac_rdf_quad *nq = realloc(d->quads, cap * sizeof *nq);
         if (!nq)
             return AC_ENOMEM;
         d->quads = nq;
         d->cap = cap;
     }
-    if ((rc = quad_copy(d, &d->quads[d->n], q)) != 0)
+    if ((!borrow || quad_borrow(&d->quads[d->n], q)) && (rc = quad_copy(d, &d->quads[d->n], q)) != 0)
         return rc;
     slot->hash = h;
     slot->pos = ++d->n;
     return 0;
+}
+
+int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+{
+    return dataset_add(d, q, 0);
+}
+
+int ac_rdf_dataset_add_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+{
+    return dataset_add(d, q, 1);
 }
 
 /* ---- the writer ----------------------------------------------------------- */
@@ -350,10 +409,17 @@ int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out)
     int rc = 0;
     const char *v = t->value ? t->value : "";
     switch (t->kind) {
-    case AC_RDF_IRI:
-        if ((rc = ac_buf_push(out, '<')) == 0 && (rc = ac_buf_append_str(out, v)) == 0)
-            rc = ac_buf_push(out, '>');
-        return rc;
+    case AC_RDF_IRI: {
+        /* One reservation: most terms are IRIs. */
+        size_t n = strlen(v);
+        if ((rc = ac_buf_reserve(out, n + 2)) != 0)
+            return rc;
+        out->data[out->len] = '<';
+        memcpy(out->data + out->len + 1, v, n);
+        out->data[out->len + 1 + n] = '>';
+        out->len += n + 2;
+        return 0;
+    }
     case AC_RDF_BLANK:
         if ((rc = ac_buf_append(out, "_:", 2)) == 0)
             rc = ac_buf_append_str(out, v);

@@ -226,61 +226,108 @@ static int line_cmp(const void *a, const void *b)
     return (x->len > y->len) - (x->len < y->len);
 }
 
-/* Appends quad |q|'s N-Quads line, writing blank nodes with |label|, to |out|. */
-typedef int (*label_fn)(const struct ctx *c, long bn, void *arg, struct ac_buf *out);
+/* Writes the blank node label of |bn| ("_:..." at most LABEL_MAX bytes)
+ * to |out|; returns its length. */
+#define LABEL_MAX 32
+typedef size_t (*label_fn)(const struct ctx *c, long bn, void *arg, char *out);
 
+/* Appends quad |q|'s N-Quads line, writing blank nodes with |label|, to
+ * |out|: its length is known within LABEL_MAX per blank node, so one
+ * reservation and plain copies (this runs for every quad twice, and for
+ * every quad of every blank node). */
 static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
 {
     const struct quad_info *qi = &c->qi[q];
-    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] + 64);
-    for (int pos = 0; pos < NPOS && rc == 0; pos++) {
+    int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] +
+                                     NPOS * (LABEL_MAX + 1) + 3);
+    if (rc)
+        return rc;
+    char *start = (char *)out->data + out->len, *o = start;
+    for (int pos = 0; pos < NPOS; pos++) {
         if (qi->bn[pos] < 0 && qi->len[pos] == 0)
             continue; /* the default graph */
         if (pos > 0)
-            rc = ac_buf_push(out, ' ');
-        if (rc == 0)
-            rc = qi->bn[pos] >= 0 ? label(c, qi->bn[pos], arg, out)
-                                  : ac_buf_append(out, c->terms.data + qi->off[pos], qi->len[pos]);
+            *o++ = ' ';
+        if (qi->bn[pos] >= 0) {
+            o += label(c, qi->bn[pos], arg, o);
+        } else {
+            memcpy(o, c->terms.data + qi->off[pos], qi->len[pos]);
+            o += qi->len[pos];
+        }
     }
-    return rc ? rc : ac_buf_append(out, " .\n", 3);
+    memcpy(o, " .\n", 3);
+    out->len += (size_t)(o + 3 - start);
+    return 0;
 }
 
-/* Builds the lines of quads |qs| into |buf|, sorts them into |lines| and,
- * when |st| is set, feeds them to it in order. */
+static int line_less(const struct line *x, const struct line *y)
+{
+    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    return r < 0 || (r == 0 && x->len < y->len);
+}
+
+/* Sorts |v| (|n| lines) by line_cmp() order using |tmp| (room for |n|): a
+ * merge sort, stable, with insertion sort for short runs. Hash First Degree
+ * Quads sorts a few lines per blank node and the output sorts every line;
+ * qsort()'s indirect comparisons and temporary buffer cost more than the
+ * comparisons themselves at these sizes. */
+static void sort_lines(struct line *v, size_t n, struct line *tmp)
+{
+    if (n <= 12) {
+        for (size_t i = 1; i < n; i++) {
+            struct line x = v[i];
+            size_t j = i;
+            for (; j > 0 && line_less(&x, &v[j - 1]); j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2, i = 0, j = h, k = 0;
+    sort_lines(v, h, tmp);
+    sort_lines(v + h, n - h, tmp);
+    while (i < h && j < n)
+        tmp[k++] = line_less(&v[j], &v[i]) ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    /* v[j..n) is already in place. */
+    memcpy(v, tmp, k * sizeof *v);
+}
+
+/* Builds the lines of quads |qs| into |buf| and sorts them into |lines|
+ * (which the caller frees). */
 static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
                         struct ac_buf *buf, struct line **lines_out)
 {
-    struct line *lines = malloc(n * sizeof *lines + 1);
-    size_t *ends = malloc(n * sizeof *ends + 1);
-    int rc = lines && ends ? 0 : AC_ENOMEM;
+    /* The second half is sort_lines()'s scratch. */
+    struct line *lines = malloc(2 * n * sizeof *lines + 1);
+    int rc = lines ? 0 : AC_ENOMEM;
     buf->len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        lines[i].len = buf->len; /* its start, until |buf| stops moving */
         rc = quad_line(c, qs[i], label, arg, buf);
-        ends[i] = buf->len;
     }
-    if (rc == 0) {
-        for (size_t i = 0; i < n; i++) {
-            size_t start = i ? ends[i - 1] : 0;
-            lines[i].p = buf->data + start;
-            lines[i].len = ends[i] - start;
-        }
-        qsort(lines, n, sizeof *lines, line_cmp);
-    }
-    free(ends);
     if (rc) {
         free(lines);
         return rc;
     }
+    for (size_t i = 0; i < n; i++) {
+        size_t start = lines[i].len, end = i + 1 < n ? lines[i + 1].len : buf->len;
+        lines[i].p = buf->data + start;
+        lines[i].len = end - start;
+    }
+    sort_lines(lines, n, lines + n);
     *lines_out = lines;
     return 0;
 }
 
 /* ---- 4.6 Hash First Degree Quads ------------------------------------------------ */
 
-static int label_first_degree(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+static size_t label_first_degree(const struct ctx *c, long bn, void *arg, char *out)
 {
     (void)c;
-    return ac_buf_append(out, bn == *(const long *)arg ? "_:a" : "_:z", 3);
+    memcpy(out, bn == *(const long *)arg ? "_:a" : "_:z", 3);
+    return 3;
 }
 
 static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
@@ -593,19 +640,101 @@ static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
     return NULL;
 }
 
+/* The serialized non-blank terms, each found again by its string pointers:
+ * a dataset whose quads share pointers (JSON-LD expansion's borrowed strings:
+ * one predicate IRI, datatype or subject in many quads) has each term checked
+ * and written once, not once per quad. Equal pointers mean equal strings
+ * because the dataset does not change during the call; equal strings at
+ * different pointers are simply two entries. */
+struct term_entry {
+    const char *value, *datatype, *language;
+    int kind;
+    size_t off, len; /* in ctx.terms */
+};
+struct term_table {
+    uint32_t *slots; /* entry + 1; 0: empty */
+    size_t mask;
+    struct term_entry *e;
+    size_t n, cap;
+    const char *dt_ok[8]; /* literal datatypes already checked */
+    size_t dt_next;
+};
+
+static size_t term_ptr_hash(const struct ac_rdf_term *t)
+{
+    uint64_t h = (uint64_t)(uintptr_t)t->value * 0x9e3779b97f4a7c15u;
+    h ^= (uint64_t)(uintptr_t)t->datatype * 0xc2b2ae3d27d4eb4fu;
+    h ^= (uint64_t)(uintptr_t)t->language * 0x165667b19e3779f9u + (uint64_t)t->kind;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* Sets |*off| and |*len| to |t|'s N-Quads form in c->terms, writing it (and
+ * checking it: |*problem| is set to the rule it breaks, if any) only the
+ * first time these pointers are met. */
+static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac_rdf_term *t,
+                           unsigned allowed, const char **problem, size_t *off, size_t *len)
+{
+    size_t i = term_ptr_hash(t) & tt->mask;
+    for (; tt->slots[i]; i = (i + 1) & tt->mask) {
+        const struct term_entry *e = &tt->e[tt->slots[i] - 1];
+        if (e->value == t->value && e->datatype == t->datatype && e->language == t->language &&
+            e->kind == (int)t->kind) {
+            *off = e->off;
+            *len = e->len;
+            return 0;
+        }
+    }
+    /* A literal's datatype is one of a few IRIs that many literals share:
+     * checked once per pointer (the last few remembered), the rest of the
+     * term as usual. */
+    struct ac_rdf_term plain = *t;
+    if (t->kind == AC_RDF_LITERAL && !t->language && t->datatype) {
+        for (size_t k = 0; k < sizeof tt->dt_ok / sizeof tt->dt_ok[0]; k++)
+            if (tt->dt_ok[k] == t->datatype)
+                plain.datatype = NULL;
+    }
+    if ((*problem = term_problem(&plain, allowed)))
+        return 0;
+    if (plain.datatype && t->kind == AC_RDF_LITERAL && !t->language)
+        tt->dt_ok[tt->dt_next++ % (sizeof tt->dt_ok / sizeof tt->dt_ok[0])] = t->datatype;
+    if (tt->n == tt->cap) {
+        size_t cap = tt->cap ? 2 * tt->cap : 64;
+        struct term_entry *ne = realloc(tt->e, cap * sizeof *ne);
+        if (!ne)
+            return AC_ENOMEM;
+        tt->e = ne;
+        tt->cap = cap;
+    }
+    *off = c->terms.len;
+    int rc = ac_rdf_term_nquads(t, &c->terms);
+    if (rc)
+        return rc;
+    *len = c->terms.len - *off;
+    tt->e[tt->n] =
+        (struct term_entry){t->value, t->datatype, t->language, (int)t->kind, *off, *len};
+    tt->slots[i] = (uint32_t)++tt->n;
+    return 0;
+}
+
 /* Step 2: interns blank nodes in order of first appearance (subject, object,
  * graph name of each quad in turn) and lists each quad under the blank nodes
- * it mentions, once per quad. Also serializes every non-blank term. */
+ * it mentions, once per quad. Also checks and serializes every non-blank
+ * term (once per distinct term: struct term_table). */
 static int index_dataset(struct ctx *c)
 {
     const struct ac_rdf_dataset *d = c->d;
     size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
+    struct term_table tt = {0};
     int rc = 0;
     while (cap < 6 * d->n + 16)
         cap *= 2;
     c->qi = calloc(d->n + 1, sizeof *c->qi);
     table = calloc(cap, sizeof *table);
-    if (!c->qi || !table) {
+    /* At most 3 distinct non-blank terms per quad (the predicate, and at
+     * most two of subject, object, graph name); at most half full. */
+    tt.slots = calloc(cap, sizeof *tt.slots);
+    tt.mask = cap - 1;
+    if (!c->qi || !table || !tt.slots || d->n > UINT32_MAX / 4) {
         rc = AC_ENOMEM;
         goto out;
     }
@@ -616,24 +745,26 @@ static int index_dataset(struct ctx *c)
         static const char *const pos_name[NPOS] = {"subject", "predicate", "object", "graph name"};
         const unsigned allowed[NPOS] = {iri | blank, iri, iri | blank | (1u << AC_RDF_LITERAL),
                                         1u | iri | blank};
+        struct quad_info *qi = &c->qi[q];
         for (int pos = 0; pos < NPOS && rc == 0; pos++) {
-            const char *problem = term_problem(t[pos], allowed[pos]);
-            if (problem)
+            const char *problem = NULL;
+            qi->bn[pos] = -1;
+            if (t[pos]->kind == 0 || t[pos]->kind == AC_RDF_BLANK ||
+                !(allowed[pos] & (1u << t[pos]->kind)))
+                problem = term_problem(t[pos], allowed[pos]);
+            else
+                rc = term_serialized(c, &tt, t[pos], allowed[pos], &problem, &qi->off[pos],
+                                     &qi->len[pos]);
+            if (!rc && problem)
                 rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
         if (rc)
             break;
-        static const int scan[] = {POS_S, POS_O, POS_G, POS_P};
-        for (size_t j = 0; j < NPOS && rc == 0; j++) {
+        static const int scan[] = {POS_S, POS_O, POS_G};
+        for (size_t j = 0; j < sizeof scan / sizeof scan[0] && rc == 0; j++) {
             int pos = scan[j];
-            struct quad_info *qi = &c->qi[q];
-            qi->bn[pos] = -1;
-            if (t[pos]->kind != AC_RDF_BLANK) {
-                qi->off[pos] = c->terms.len;
-                rc = ac_rdf_term_nquads(t[pos], &c->terms);
-                qi->len[pos] = c->terms.len - qi->off[pos];
+            if (t[pos]->kind != AC_RDF_BLANK)
                 continue;
-            }
             size_t i = (size_t)label_hash(t[pos]->value) & (cap - 1);
             while (table[i] && strcmp(c->bn[table[i] - 1].label, t[pos]->value) != 0)
                 i = (i + 1) & (cap - 1);
@@ -687,6 +818,8 @@ static int index_dataset(struct ctx *c)
 out:
     free(table);
     free(count);
+    free(tt.slots);
+    free(tt.e);
     return rc;
 }
 
@@ -748,10 +881,18 @@ static int issue_group(struct ctx *c, const struct hash_entry *group, size_t m)
     return rc;
 }
 
-static int label_canonical(const struct ctx *c, long bn, void *arg, struct ac_buf *out)
+static size_t label_canonical(const struct ctx *c, long bn, void *arg, char *out)
 {
     (void)arg;
-    return append_num(out, "_:c14n", c->bn[bn].canon);
+    char tmp[24];
+    size_t i = sizeof tmp;
+    unsigned long v = (unsigned long)c->bn[bn].canon;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i > 0);
+    memcpy(out, "_:c14n", 6);
+    memcpy(out + 6, tmp + i, sizeof tmp - i);
+    return 6 + sizeof tmp - i;
 }
 
 static int fill_map(const struct ctx *c, struct ac_rdfc_map *map)
@@ -810,6 +951,10 @@ int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_l
         rc = refuse(&c, AC_ECRYPTO, "libsodium failed to initialise");
         goto out;
     }
+    /* Room for the usual sizes up front (a credential's terms average under
+     * 64 bytes, its lines under 128) instead of growing by steps. */
+    if ((rc = ac_buf_reserve(&c.terms, 64 * in->n)) || (rc = ac_buf_reserve(&scratch, 128 * in->n)))
+        goto out;
     if ((rc = index_dataset(&c)))
         goto out;
 

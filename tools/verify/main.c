@@ -197,27 +197,34 @@ typedef void (*record_cb)(void *ctx, const struct input *it);
 
 /* The length of the JSON object at |p| (braces matched outside strings), or
  * 0 when it does not close within |len| bytes. Parsing is left to the
- * verifier, so each credential is parsed once, not once per pass. */
+ * verifier, so each credential is parsed once, not once per pass. Strings,
+ * most of a credential's bytes, are skipped with memchr() to their closing
+ * quote (one preceded by an even run of backslashes): this runs over the
+ * whole input twice, counting and verifying. */
 static size_t json_span(const uint8_t *p, size_t len)
 {
     size_t depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = p[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
+    const uint8_t *s = p, *end = p + len;
+    while (s < end) {
+        uint8_t c = *s++;
+        if (c == '"') {
+            for (;;) {
+                const uint8_t *q = memchr(s, '"', (size_t)(end - s)), *b = q;
+                if (!q)
+                    return 0;
+                while (b > s && b[-1] == '\\')
+                    b--;
+                s = q + 1;
+                if (((q - b) & 1) == 0)
+                    break;
+            }
         } else if (c == '{' || c == '[') {
             depth++;
         } else if (c == '}' || c == ']') {
             if (depth == 0)
                 return 0;
             if (--depth == 0)
-                return i + 1;
+                return (size_t)(s - p);
         }
     }
     return 0;

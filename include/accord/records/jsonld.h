@@ -58,6 +58,13 @@ int ac_jsonld_context_bytes(const char *url, const uint8_t **data, size_t *len);
 int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
                      char *why, size_t whylen);
 
+/* As ac_jsonld_to_rdf(), but the quads borrow their strings from |doc| and
+ * |p| instead of copying them (ac_rdf_dataset_add_borrowed()), which saves
+ * a copy per quad and lets RDFC-1.0 work on each repeated term once. The
+ * caller releases |out| before it changes or drops |doc| or frees |p|. */
+int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
+                               struct ac_rdf_dataset *out, char *why, size_t whylen);
+
 /* Parses |len| bytes of JSON text (at most AC_JSONLD_MAX_BYTES; duplicate
  * keys refused) into |*out|, a new reference the caller drops with
  * json_decref(). Returns 0, AC_ENOMEM, AC_E2BIG or AC_EPARSE with the reason in |why|. */

@@ -37,10 +37,12 @@ struct ac_rdf_index_slot {
 };
 
 struct ac_rdf_chunk;
+struct ac_rdf_hash_memo;
 
 /* A zeroed struct is an empty dataset. The quads' strings are copies held in
- * |chunks| (made by ac_rdf_dataset_add(), freed by ac_rdf_dataset_release()):
- * change a dataset only through those two. */
+ * |chunks| (made by ac_rdf_dataset_add(), freed by ac_rdf_dataset_release()),
+ * or borrowed (ac_rdf_dataset_add_borrowed()): change a dataset only through
+ * those three. */
 struct ac_rdf_dataset {
     struct ac_rdf_quad *quads; /* owned array */
     size_t n, cap;
@@ -51,6 +53,8 @@ struct ac_rdf_dataset {
     /* Owned blocks the quads' strings are carved from: a few allocations
      * per dataset instead of one per quad. */
     struct ac_rdf_chunk *chunks;
+    /* Owned; term hashes of borrowed quads by their string pointers. */
+    struct ac_rdf_hash_memo *hash_memo;
 };
 
 #define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"
@@ -65,6 +69,20 @@ void ac_rdf_dataset_release(struct ac_rdf_dataset *d);
  * (a dataset is a set), language tags compared without case. |q| must not
  * point into |d|. Returns 0 or AC_ENOMEM. */
 int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
+
+/* Like ac_rdf_dataset_add(), but the quad added keeps |q|'s string pointers
+ * instead of copies: for a producer (JSON-LD expansion) whose strings already
+ * live long enough, which saves a copy per quad and lets a consumer that
+ * meets one pointer many times (RDFC-1.0's term table) work on it once. The
+ * caller guarantees every string outlives |d| unchanged. A language tag with
+ * an upper-case letter is copied lowercased as ac_rdf_dataset_add() would.
+ * Returns 0 or AC_ENOMEM. */
+int ac_rdf_dataset_add_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
+
+/* |n| bytes from |d|'s own string blocks, freed by ac_rdf_dataset_release():
+ * where a caller of ac_rdf_dataset_add_borrowed() may build strings that
+ * must live exactly as long as |d|. Returns NULL when out of memory. */
+char *ac_rdf_dataset_alloc(struct ac_rdf_dataset *d, size_t n);
 
 /* Appends the N-Quads line of |q| (canonical N-Quads escaping, RDFC-1.0
  * section 4.3 / RDF 1.1 N-Quads canonical form, ending in "\n") to |out|.

@@ -309,6 +309,71 @@ static void test_json_typed_values_are_canonical_json_literals(void **state)
     ac_jsonld_free(p);
 }
 
+/* The borrowing expansion (the proof hash's path) gives the same canonical
+ * form as the copying one, for the vectors and for documents that reach its
+ * own strings: blank node ids met twice, numbers, language tags and maps,
+ * @json literals, @vocab-made IRIs; and its quads point into the document. */
+static void test_borrowing_expansion_gives_the_copying_expansions_quads(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *vec1 = slurp("vectors/ob3/w3c-vc-di-eddsa/unsigned.json");
+    char *vec2 = slurp("vectors/ob3/1edtech-ob3/signed.json");
+    const char *docs[] = {
+        vec1,
+        vec2,
+        "{" VC ",\"id\":\"urn:x:1\",\"credentialSubject\":{\"id\":\"_:s\",\"type\":"
+               "\"AchievementSubject\",\"achievement\":"
+        "{\"id\":\"_:a\",\"type\":\"Achievement\",\"name\":{\"@value\":\"T\",\"@language\":"
+        "\"EN\"}}},\"evidence\":[{\"id\":\"_:s\",\"type\":\"Evidence\",\"name\":\"e\"},"
+        "{\"id\":\"_:a\",\"type\":\"Evidence\",\"name\":\"f\"}],\"awardedDate\":"
+        "\"2026-01-01T00:00:00Z\"}",
+        "{" OB_CTX
+        ",\"id\":\"urn:x:2\",\"type\":\"Achievement\",\"creditsAvailable\":0.30000000000000004,"
+        "\"name\":\"n\",\"description\":{\"@value\":\"d\",\"@language\":\"FR-ca\"}}",
+        "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\","
+        "\"https://www.w3.org/ns/credentials/examples/v2\"],\"id\":\"urn:x:3\",\"type\":"
+        "\"ExampleThing\",\"madeUp\":\"kept\",\"other\":[1,2.5,true]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_t *doc;
+        char why[256] = "";
+        assert_int_equal(ac_jsonld_parse(docs[i], strlen(docs[i]), &doc, why, sizeof why), 0);
+        json_object_del(doc, "proof");
+        struct ac_rdf_dataset copied = {0}, borrowed = {0};
+        int rc1 = ac_jsonld_to_rdf(p, doc, &copied, why, sizeof why);
+        int rc2 = ac_jsonld_to_rdf_borrowing(p, doc, &borrowed, why, sizeof why);
+        if (rc1 || rc2)
+            fail_msg("document %zu: %d %d %s", i, rc1, rc2, why);
+        /* The same quads in the same order, blank labels included. */
+        assert_int_equal(copied.n, borrowed.n);
+        struct ac_buf a = AC_BUF_INIT, b = AC_BUF_INIT;
+        for (size_t q = 0; q < copied.n; q++) {
+            assert_int_equal(ac_rdf_quad_nquads(&copied.quads[q], &a), 0);
+            assert_int_equal(ac_rdf_quad_nquads(&borrowed.quads[q], &b), 0);
+        }
+        assert_int_equal(ac_buf_terminate(&a), 0);
+        assert_int_equal(ac_buf_terminate(&b), 0);
+        assert_string_equal((char *)a.data, (char *)b.data);
+        /* The subject of the first quad is the document's own string. */
+        const char *id = json_string_value(json_object_get(doc, "id"));
+        if (id) {
+            int found = 0;
+            for (size_t q = 0; q < borrowed.n; q++)
+                found |= borrowed.quads[q].s.value == id;
+            assert_true(found);
+        }
+        ac_buf_release(&a);
+        ac_buf_release(&b);
+        ac_rdf_dataset_release(&borrowed);
+        ac_rdf_dataset_release(&copied);
+        json_decref(doc);
+    }
+    free(vec1);
+    free(vec2);
+    ac_jsonld_free(p);
+}
+
 static void test_a_term_no_context_defines_is_refused(void **state)
 {
     (void)state;
@@ -492,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_language_tags_are_lowercased),
         cmocka_unit_test(test_proof_as_an_array_gives_the_same_quads_as_an_object),
         cmocka_unit_test(test_json_typed_values_are_canonical_json_literals),
+        cmocka_unit_test(test_borrowing_expansion_gives_the_copying_expansions_quads),
         cmocka_unit_test(test_a_term_no_context_defines_is_refused),
         cmocka_unit_test(test_an_undefined_type_is_refused),
         cmocka_unit_test(test_a_remote_context_is_refused),

@@ -189,6 +189,45 @@ static void test_language_tags_are_stored_lowercased_and_compared_without_case(v
     ac_rdf_dataset_release(&d);
 }
 
+/* A borrowed quad keeps the caller's pointers; equality is still by
+ * content, across borrowed and copied quads and different pointers. */
+static void test_a_borrowed_quad_keeps_its_pointers_and_equal_quads_stay_one(void **state)
+{
+    (void)state;
+    static char objects[300][8];
+    struct ac_rdf_dataset d = {0};
+    char s1[] = "urn:s", s2[] = "urn:s";
+    struct ac_rdf_quad q = {.s = iri(s1), .p = iri("urn:p"), .o = lit("v")};
+    assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &q));
+    assert_int_equal(1, d.n);
+    assert_ptr_equal(s1, d.quads[0].s.value);
+    assert_string_equal(AC_RDF_XSD_STRING, d.quads[0].o.datatype);
+    struct ac_rdf_quad q2 = q;
+    q2.s.value = s2; /* the same text at another address */
+    assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &q2));
+    assert_int_equal(0, ac_rdf_dataset_add(&d, &q));
+    assert_int_equal(1, d.n);
+    /* Many quads through the same subject and predicate pointers, each
+     * object its own: all kept (the hash memo never mistakes one for another). */
+    for (int i = 0; i < 300; i++) {
+        snprintf(objects[i], sizeof objects[i], "%d", i);
+        struct ac_rdf_quad m = {.s = iri(s1), .p = iri("urn:p"), .o = lit(objects[i])};
+        assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &m));
+        assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &m));
+    }
+    assert_int_equal(301, d.n);
+    /* A language tag with capitals is stored lowercased, as a copy. */
+    struct ac_rdf_quad l = {.s = iri(s1), .p = iri("urn:p"), .o = lit("colour")};
+    l.o.language = "EN-GB";
+    assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &l));
+    assert_int_equal(302, d.n);
+    assert_string_equal("en-gb", d.quads[301].o.language);
+    l.o.language = "en-gb";
+    assert_int_equal(0, ac_rdf_dataset_add_borrowed(&d, &l));
+    assert_int_equal(302, d.n);
+    ac_rdf_dataset_release(&d);
+}
+
 static void test_a_thousand_distinct_quads_are_all_kept(void **state)
 {
     (void)state;
@@ -366,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_a_quad_in_a_named_graph_has_four_terms),
         cmocka_unit_test(test_adding_a_quad_twice_keeps_one_copy),
         cmocka_unit_test(test_language_tags_are_stored_lowercased_and_compared_without_case),
+        cmocka_unit_test(test_a_borrowed_quad_keeps_its_pointers_and_equal_quads_stay_one),
         cmocka_unit_test(test_a_thousand_distinct_quads_are_all_kept),
         cmocka_unit_test(test_the_parser_decodes_every_echar_and_uchar),
         cmocka_unit_test(test_the_parser_lowercases_language_tags_and_folds_xsd_string),

@@ -437,6 +437,59 @@ static void test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_positi
     }
 }
 
+/* RDFC-1.0 checks and writes a term once per distinct string pointers:
+ * quads sharing pointers canonicalize as copies of them do, and a bad term
+ * is refused at the first quad that holds it, whether its pointers were
+ * met before or not (literal datatypes are remembered separately). */
+static void test_terms_shared_by_pointer_are_checked_and_written_like_copies(void **state)
+{
+    (void)state;
+    static const char *const dts[] = {"urn:dt:0", "urn:dt:1", "urn:dt:2", "urn:dt:3",
+                                      "urn:dt:4", "urn:dt:5", "urn:dt:6", "urn:dt:7",
+                                      "urn:dt:8", "urn:dt:9"};
+    struct ac_rdf_quad shared[40];
+    struct ac_rdf_dataset copies = {0};
+    char values[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(values[i], sizeof values[i], "%d", i);
+        shared[i] = (struct ac_rdf_quad){
+            .s = {i % 2 ? AC_RDF_BLANK : AC_RDF_IRI, i % 2 ? "b" : "urn:s", NULL, NULL},
+            .p = {AC_RDF_IRI, i % 3 ? "urn:p" : "urn:q", NULL, NULL},
+            .o = {AC_RDF_LITERAL, values[i], (char *)dts[i % 10], NULL}};
+        assert_int_equal(0, ac_rdf_dataset_add(&copies, &shared[i]));
+    }
+    struct ac_rdf_dataset d = {.quads = shared, .n = 40, .cap = 40};
+    struct ac_buf a = AC_BUF_INIT, b = AC_BUF_INIT;
+    char why[256] = "";
+    assert_int_equal(0, ac_rdfc_canonicalize(&d, NULL, &a, NULL, why, sizeof why));
+    assert_int_equal(0, ac_rdfc_canonicalize(&copies, NULL, &b, NULL, why, sizeof why));
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    ac_buf_release(&a);
+    ac_buf_release(&b);
+    ac_rdf_dataset_release(&copies);
+
+    /* A bad datatype after ten good ones (more than are remembered), a bad
+     * subject IRI shared by two quads: refused where each first appears. */
+    static const char *const bad[] = {"urn:dt>", "urn:s> <urn:x"};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 40; i++) {
+            shared[i].o.datatype = (char *)dts[i % 10];
+            shared[i].s = (struct ac_rdf_term){AC_RDF_IRI, "urn:s", NULL, NULL};
+        }
+        if (k == 0)
+            shared[25].o.datatype = (char *)bad[0];
+        else
+            shared[25].s.value = shared[30].s.value = (char *)bad[1];
+        struct ac_buf out = AC_BUF_INIT;
+        int rc = ac_rdfc_canonicalize(&d, NULL, &out, NULL, why, sizeof why);
+        assert_int_equal(AC_EINVAL, rc);
+        assert_non_null(strstr(why, k == 0 ? "quad 25, object: a datatype" : "quad 25, subject"));
+        assert_int_equal(0, out.len);
+        ac_buf_release(&out);
+    }
+}
+
 static void test_output_is_appended_to_what_the_buffer_holds(void **state)
 {
     (void)state;
@@ -611,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_each_limit_refuses_a_graph_that_needs_more_than_it),
         cmocka_unit_test(test_a_graph_without_symmetry_needs_no_n_degree_calls),
         cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_position),
+        cmocka_unit_test(test_terms_shared_by_pointer_are_checked_and_written_like_copies),
         cmocka_unit_test(test_output_is_appended_to_what_the_buffer_holds),
         cmocka_unit_test(
             test_random_graphs_canonicalize_identically_under_relabelling_and_reordering),
