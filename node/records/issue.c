@@ -667,19 +667,26 @@ int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct 
 int ac__checkpoint_refresh(struct ac_node *n)
 {
     struct ac__records *r = n->records;
+    /* One primary-key read of the head row per serve, so a checkpoint
+     * another process of this node committed is served here too. (A key
+     * rotation's re-signing of an unchanged head by another process shows
+     * at this process's next change; the old key's checkpoint stays valid.) */
+    struct ac_store_tlog_head now;
+    int err = ac_store_tlog_head(n->store, &now);
+    if (err)
+        return err;
+    uint8_t mine[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, mine);
+    if (!r->checkpoint.stale && r->checkpoint.body.len && now.size == r->tree.size &&
+        memcmp(now.root, mine, sizeof mine) == 0)
+        return 0;
     /* The newest checkpoint is the stored head: both commit together under
-     * the head lock. One row read per serve, so a checkpoint another process
-     * of this node committed is served here too. */
+     * the head lock. */
     struct ac_store_checkpoint cp = {0};
-    int err = ac_store_log_checkpoint_latest(n->store, &cp);
+    err = ac_store_log_checkpoint_latest(n->store, &cp);
     if (err)
         return err;
     size_t len = strlen(cp.note);
-    if (!r->checkpoint.stale && r->checkpoint.body.len == len &&
-        memcmp(r->checkpoint.body.data, cp.note, len) == 0) {
-        free(cp.note);
-        return 0;
-    }
     struct ac_store_tlog_head head = {.size = cp.size};
     memcpy(head.root, cp.root, sizeof head.root);
     err = follow(n, &head);
