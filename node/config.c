@@ -297,6 +297,12 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
                 return fail(p, key, value, "must be \"async\" or \"inline\"");
             return 0;
         }
+        if (strcmp(key, "readers") == 0) {
+            err = parse_u64(p, key, value, 0, AC_CONFIG_MAX_READERS, &v);
+            if (!err)
+                cfg->readers = (unsigned)v;
+            return err;
+        }
         if (strcmp(key, "public_url") == 0) {
             /* Records carry it as their issuer (at most AC_RECORD_ISS_MAX
              * bytes) and "<it>/v1/status/token" as their status list URI (at
@@ -575,6 +581,7 @@ static void set_defaults(struct ac_node_config *cfg)
     cfg->limits.request_timeout_ms = 30000;
     cfg->shutdown_grace_ms = 10000;
     cfg->durability = AC_DURABILITY_ASYNC;
+    cfg->readers = 2;
     cfg->log_level = AC_LOG_INFO;
 }
 

@@ -55,6 +55,9 @@ enum ac_metrics_access {
     AC_METRICS_OFF,       /* not served */
 };
 
+/* [node] readers: at most this many reader threads. */
+#define AC_CONFIG_MAX_READERS 16
+
 /* [node] durability: where a commit is made durable (docs/node.md). */
 enum ac_durability {
     AC_DURABILITY_ASYNC,  /* fsynced by the storage thread; answers wait for it (default) */
@@ -89,6 +92,10 @@ struct ac_node_config {
      * data_dir on either engine. */
     enum ac_store_engine store_engine;
     char *store_url; /* owned; NULL with SQLite */
+
+    /* [node] readers: reader threads, each with its own read-only connection
+     * (node/readers.h); 0 answers every read on the loop thread. */
+    unsigned readers;
     enum ac_log_level log_level;
     char *log_file; /* owned; NULL for stderr */
     /* [notify] (review lifecycle): SMTP delivery when |notify_smtp_url| is set

@@ -22,6 +22,7 @@
 
 #include "accord/net/http.h"
 #include "accord/net/router.h"
+#include "accord/records/merkle.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
 #include "config.h"
@@ -35,6 +36,8 @@ struct ac__ob3;
 struct ac__scheduler;
 struct ac__token_cache;
 struct ac__web;
+struct ac__readers;
+struct ac__read_job;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -67,7 +70,23 @@ struct ac_node {
      * when has_durable_async. */
     uv_async_t durable_async;
     int has_durable_async;
+    /* owned (node/readers.h): the reader threads; NULL before serve() and
+     * after the server closed */
+    struct ac__readers *readers;
 };
+
+/* ---- reader threads (node/readers.h) ---- */
+
+/* Runs |job| (borrowed until its done callback) on n's reader threads. Done
+ * runs later from the loop, or inside this call when the node has no pool
+ * (a node driven without a loop, as unit tests do; work then runs on
+ * n->store) or the pool is stopping (with AC_ECANCELED). Either way done is
+ * called exactly once, so a handler submits last and lets done answer. */
+void ac__read_submit(struct ac_node *n, struct ac__read_job *job);
+
+/* Starts n's reader threads ([node] readers of the config) on the data
+ * directory's database. Returns 0 or an error (logged). */
+int ac__readers_open(struct ac_node *n);
 
 /* ---- durability (node/durability.c) ---- */
 
@@ -204,12 +223,18 @@ void ac__respond_published(struct ac_http_exchange *x, const struct ac__publishe
  * with an ETag of its bytes and Cache-Control, or 304. */
 void ac__respond_public_json(struct ac_http_exchange *x, json_t *j);
 
-/* Answers the inclusion proof of leaf |index| in the transparency log's tree
- * of |size| leaves as JSON {"index", "size", "leaf_hash", "hashes":
- * [base64...]} (400 when index >= size or size is past the log)
- * (node/http/api_tlog.c). */
-void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64_t index,
-                           uint64_t size);
+/* An inclusion proof made on a reader thread (node/http/api_tlog.c): the
+ * loop sets |index| < |size| <= the log size, ac__inclusion_compute() runs
+ * with the thread's store and fills the rest (returns 0 or a store code), and
+ * ac__inclusion_respond() answers on the loop as JSON {"index", "size",
+ * "leaf_hash", "hashes": [base64...]}. */
+struct ac__inclusion {
+    uint64_t index, size;
+    struct ac_merkle_proof proof;
+    uint8_t leaf[AC_MERKLE_HASH_BYTES];
+};
+int ac__inclusion_compute(struct ac_store *st, struct ac__inclusion *p);
+void ac__inclusion_respond(struct ac_http_exchange *x, const struct ac__inclusion *p);
 
 /* ---- metrics (node/metrics.c) ---- */
 

@@ -13,6 +13,7 @@
 #include "accord/base/log.h"
 #include "accord/store/user.h"
 #include "node.h"
+#include "readers.h"
 #include "internal.h"
 #include "lifecycle/suspend.h"
 #include "accounts/accounts.h"
@@ -102,6 +103,10 @@ static void close_signals(struct ac_node *n)
     ac__scheduler_stop(n);
     ac__token_cache_stop(n->token_cache);
     ac__federation_stop(n);
+    /* The server is closed: no request can queue a read any more, and the
+     * reads still queued are answered (dropped by the closed server). */
+    ac__readers_stop(n->readers);
+    n->readers = NULL;
     ac__durability_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
@@ -219,6 +224,8 @@ static int serve(struct ac_node *n)
         return err;
     }
     err = ac__durability_start(n);
+    if (!err)
+        err = ac__readers_open(n);
     if (err) {
         close_signals(n);
         return err;

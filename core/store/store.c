@@ -30,6 +30,7 @@ struct ac_store {
      * storage thread reads it. */
     _Atomic uint64_t commits;
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
+    int readonly; /* opened by ac_store_open_readonly(): never checkpoints */
 };
 
 /* SQLite's own auto-checkpoint threshold (frames), kept for the inline mode
@@ -439,9 +440,55 @@ void ac_store_close(struct ac_store *st)
     /* Every commit made durable (and reported) before the WAL is folded back. */
     ac_store_sync_stop(st);
     sqlite3 *h = ac__db_sqlite_handle(st->db);
-    /* Fold the WAL back so the database file alone is complete. */
-    if (h)
+    /* Fold the WAL back so the database file alone is complete; a reader's
+     * connection leaves the WAL to the writer. */
+    if (h && !st->readonly)
         sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     ac_db_close(st->db);
     free(st);
+}
+
+int ac_store_open_readonly(const char *path, struct ac_store **out)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return AC_EINVAL;
+    /* ac_db_open() creates a missing file: a reader must find its writer's. */
+    if (access(path, R_OK | W_OK) != 0) {
+        ac_log_error("store", "%s: cannot open for reading: %s", path, strerror(errno));
+        return AC_EIO;
+    }
+    struct ac_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AC_ENOMEM;
+    st->readonly = 1;
+    int err = ac_db_open(AC_DB_SQLITE, path, &st->db);
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    sqlite3 *h = ac__db_sqlite_handle(st->db);
+    sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
+    /* Closing must not checkpoint: the writer's connection and its storage
+     * thread own the WAL (sync.h). */
+    sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    /* Read-write without a WAL hook, then query_only: a connection opened
+     * with SQLITE_OPEN_READONLY fails in WAL mode whenever it would have to
+     * build the -shm index itself, while query_only refuses every statement
+     * that writes all the same. */
+    err = ac_db_exec(st->db, "PRAGMA query_only = ON");
+    int have = 0;
+    if (!err)
+        err = ac_store_schema_version(st, &have);
+    if (!err && have != ac_store_schema_latest()) {
+        ac_log_error("store", "%s: schema version %d, this accord-node reads %d; a reader "
+                     "opens only a database its writer has migrated",
+                     path, have, ac_store_schema_latest());
+        err = AC_ESCHEMA;
+    }
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    *out = st;
+    return 0;
 }

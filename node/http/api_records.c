@@ -3,7 +3,8 @@
  * node/records/; reads of a record, its inclusion proof and its bundle by row
  * id (an admin or the record's earner only: row ids are a counter), and the
  * share links an earner makes and withdraws, the only public way to a record
- * (node/records/share.c). */
+ * (node/records/share.c). The reads run on the reader threads
+ * (node/readers.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,10 @@
 #include "accord/records/status.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
+#include "accord/store/tlog.h"
 #include "records/ob3_serve.h"
 #include "records/record_cache.h"
+#include "readers.h"
 #include "records/records.h"
 
 static int bad_field(struct ac_http_exchange *x, const char *field, const char *rule)
@@ -192,34 +195,6 @@ static void on_subject(struct ac_http_exchange *x, void *arg)
     free(text);
 }
 
-static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
-{
-    /* cti is random per record and the bytes never change: a strong validator. */
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, rec->cti, sizeof rec->cti);
-    snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
-}
-
-/* On a cache miss the record's bytes go straight from SQLite into the
- * response and into the cache; the store fills |rec| before it calls back, so
- * the ETag comes from the same row. */
-struct cose_answer {
-    struct ac_http_exchange *x;
-    struct ac__record_cache *cache;
-    const struct ac_store_record *rec;
-};
-
-static void send_cose(void *ctx, const uint8_t *p, size_t len)
-{
-    struct cose_answer *a = ctx;
-    char etag[AC__ETAG_MAX];
-    record_etag(a->rec, etag);
-    /* Best effort: a record that is not cached (too large, cache full, out
-     * of memory) is simply read from the store again next time. */
-    (void)ac__record_cache_put(a->cache, a->rec->id, etag, p, len);
-    respond_private(a->x, etag, "application/cose", p, len);
-}
-
 struct record_copy {
     struct ac_buf cose;
     int err;
@@ -262,62 +237,13 @@ static json_t *summary_json(struct ac_node *n, const struct ac_store_record *rec
     return j;
 }
 
-/* Answers record |id| (already allowed) as COSE or, with ?format=json, its
- * summary. */
-static void serve_record(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
+/* Answers record |rec| with its bytes |cose| as the JSON summary. */
+static void respond_summary(struct ac_http_exchange *x, struct ac_node *n,
+                            const struct ac_store_record *rec, const struct ac_buf *cose,
+                            const char *what)
 {
-    if (ac__ob3_wanted(x)) { /* ?format=ob3 or Accept: application/vc+ld+json */
-        ac__respond_ob3_credential(x, n, id);
-        return;
-    }
-    char format[8];
-    const struct ac_http_req *req = ac_http_exchange_req(x);
-    int rc = ac_http_query(req, "format", format, sizeof format);
-    if (rc == 0 && strcmp(format, "json") != 0 && strcmp(format, "cose") != 0) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL,
-                    "format: \"%s\" must be cose or json", format);
-        return;
-    }
-    if (rc == AC_E2BIG) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL, "format: must be cose or json");
-        return;
-    }
-    char what[48];
-    struct ac_store_record rec;
-    if (rc != 0 || strcmp(format, "cose") == 0) {
-        /* The signed bytes never change, so they are served from memory once
-         * read; the status is not in them (the JSON summary below, which has
-         * it, is never cached). */
-        const struct ac__cached_record *hit = ac__record_cache_get(n->record_cache, id);
-        if (hit) {
-            respond_private(x, hit->etag, "application/cose", hit->bytes, hit->len);
-            return;
-        }
-        struct cose_answer ans = {x, n->record_cache, &rec};
-        int err = ac_store_record_get(n->store, id, &rec, send_cose, &ans);
-        if (err) {
-            snprintf(what, sizeof what, "credential %lld", (long long)id);
-            ac__respond_error(x, err, what);
-        }
-        return;
-    }
-    snprintf(what, sizeof what, "credential %lld", (long long)id);
-    struct record_copy c = {AC_BUF_INIT, 0};
-    int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
-    if (!err)
-        err = c.err;
-    if (err) {
-        ac_buf_release(&c.cose);
-        ac__respond_error(x, err, what);
-        return;
-    }
-    json_t *j = summary_json(n, &rec, &c.cose);
-    ac_buf_release(&c.cose);
-    if (!j) {
-        ac__respond_error(x, AC_ENOMEM, what);
-        return;
-    }
-    char *text = json_dumps(j, JSON_COMPACT);
+    json_t *j = summary_json(n, rec, cose);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) {
         ac__respond_error(x, AC_ENOMEM, what);
@@ -333,31 +259,307 @@ static void serve_record(struct ac_http_exchange *x, struct ac_node *n, int64_t 
     free(text);
 }
 
-/* Authenticates the reader of record {id} and checks it may read it (an
- * admin or the earner). Returns 0 with |*id| set, or -1 having answered. */
-static int readable(struct ac_http_exchange *x, struct ac_node *n, int64_t *id)
+static void respond_bundle(struct ac_http_exchange *x, const struct ac_buf *out)
 {
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", id))
-        return -1;
-    struct ac_reason why = AC_REASON_INIT;
-    int err = ac__records_may_read(n, &a.user, *id, &why);
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, out->data, out->len);
+    char hex[33], etag[AC__ETAG_MAX];
+    sodium_bin2hex(hex, sizeof hex, h, 16);
+    snprintf(etag, sizeof etag, "\"%s\"", hex);
+    respond_private(x, etag, "application/cbor", out->data, out->len);
+}
+
+/* Builds the bundle of record |id| on the loop (the fallback when records
+ * keep being issued while it is read on a thread). */
+static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
+{
+    char what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)id);
+    struct ac_buf out = AC_BUF_INIT;
+    int err = ac__records_bundle(n, id, &out);
     if (err) {
-        char what[48];
-        snprintf(what, sizeof what, "credential %lld", (long long)*id);
-        ac__respond_failure(x, err, &why, what);
-        ac_reason_release(&why);
+        ac_buf_release(&out);
+        ac__respond_error(x, err, what);
+        return;
+    }
+    respond_bundle(x, &out);
+    ac_buf_release(&out);
+}
+
+/* ---- record reads on the reader threads (node/readers.h) ----
+ *
+ * Who may read, the record's bytes and its inclusion proof come from the
+ * store, on a reader thread with its own connection. The job carries copies
+ * of what the thread needs from node memory, taken on the loop: the reader
+ * (authenticated on the loop, through the token cache), the share token, the
+ * log size and, for an earner, the bytes the record cache already holds. The
+ * record cache, the status list, the OB 3.0 forms and the bundle's published
+ * parts are node memory that only the loop touches, so those steps run in
+ * done, on the loop: the caches need no lock. */
+
+enum record_want {
+    WANT_COSE,      /* the signed bytes (cached) */
+    WANT_JSON,      /* the summary, with the status from memory */
+    WANT_OB3,       /* the OB 3.0 form (records/ob3_serve.h, on the loop) */
+    WANT_INCLUSION, /* the inclusion proof in the current log */
+    WANT_BUNDLE,    /* the bundle: its store parts here, the rest on the loop */
+};
+
+struct record_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    struct ac_node *n; /* borrowed; used only in done, on the loop */
+    enum record_want want;
+    /* The reader: a user (checked against the record's earner on the
+     * thread) or, when |by_share|, whoever holds share |token|. */
+    struct ac_user by;
+    int by_share;
+    char token[AC__SHARE_TOKEN_LEN + 1];
+    int64_t id;       /* by_share: found on the thread */
+    int cached;       /* |cose| and |etag| were copied from the record cache */
+    uint64_t log_size; /* WANT_INCLUSION: the log's size when asked */
+    /* Filled on the thread. */
+    int err;
+    int share_missing; /* err is about the share link, not the record */
+    struct ac_reason why;
+    struct ac_store_record rec;
+    struct record_copy copy;
+    char etag[AC__ETAG_MAX];
+    /* Owned; allocated only for the reads that need them (a proof is 4 KiB,
+     * and most reads are of a record's bytes). */
+    struct ac__inclusion *inc;      /* WANT_INCLUSION */
+    struct ac__bundle_parts *bundle; /* WANT_BUNDLE */
+    int tries;                      /* WANT_BUNDLE: reads so far */
+};
+
+static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
+{
+    /* cti is random per record and the bytes never change: a strong validator. */
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, rec->cti, sizeof rec->cti);
+    snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
+}
+
+/* Reader thread: touches only |r| and |st|. */
+static void record_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct record_read *r = (struct record_read *)job;
+    int bytes = (r->want == WANT_COSE && !r->cached) || r->want == WANT_JSON;
+    int row = bytes || r->want == WANT_INCLUSION;
+    int err = 0;
+    if (r->by_share) {
+        err = ac__records_shared_in(st, r->token, &r->id);
+        r->share_missing = err != 0;
+    } else if (!(r->by.roles & AC_ROLE_ADMIN) || !row) {
+        /* An earner reads only her own records. For an admin the check is
+         * only that the record exists, which reading its row finds out. */
+        err = ac__records_may_read_in(st, &r->by, r->id, &r->why);
+    }
+    if (!err && row) {
+        err = ac_store_record_get(st, r->id, &r->rec, bytes ? copy_cose : NULL, &r->copy);
+        /* The refusal an earner would get, so an admin's 404 reads alike. */
+        if (err == AC_ENOENT && !r->by_share)
+            ac__records_may_read_in(st, &r->by, r->id, &r->why);
+        if (!err)
+            err = r->copy.err;
+        if (!err && bytes)
+            record_etag(&r->rec, r->etag);
+    }
+    if (!err && r->want == WANT_INCLUSION) {
+        r->inc->index = r->rec.log_index;
+        r->inc->size = r->log_size;
+        /* Issued after the request came: the log holds it in this
+         * connection's snapshot, which the loop's tree head will reach. */
+        if (r->inc->index >= r->inc->size)
+            err = ac_store_log_size(st, &r->inc->size);
+        if (!err)
+            err = ac__inclusion_compute(st, r->inc);
+    }
+    if (!err && r->want == WANT_BUNDLE)
+        err = ac__bundle_read(st, r->id, r->bundle);
+    r->err = err;
+}
+
+/* A record issued between the read and done moves the published
+ * checkpoint past the proof's size: the parts are read again at the new size
+ * (returns 1: the job is queued again), a few times, and then built on the
+ * loop so the answer comes whatever the issue rate. Otherwise answers the
+ * bundle and returns 0. */
+static int finish_bundle(struct record_read *r)
+{
+    struct ac_buf out = AC_BUF_INIT;
+    int err = r->err ? r->err : ac__bundle_finish(r->n, r->id, r->bundle, &out);
+    if (err == AC_EAGAIN && ++r->tries < 3) {
+        ac_buf_release(&out);
+        ac__bundle_parts_release(r->bundle);
+        ac__bundle_parts_init(r->bundle, r->n->records->tree.size);
+        r->err = 0;
+        ac__read_submit(r->n, &r->job);
+        return 1;
+    }
+    if (err == AC_EAGAIN) {
+        ac_buf_release(&out);
+        serve_bundle(r->x, r->n, r->id);
+        return 0;
+    }
+    char what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)r->id);
+    if (err)
+        ac__respond_error(r->x, err, what);
+    else
+        respond_bundle(r->x, &out);
+    ac_buf_release(&out);
+    return 0;
+}
+
+static void record_done(struct ac__read_job *job, int status)
+{
+    struct record_read *r = (struct record_read *)job;
+    struct ac_http_exchange *x = r->x;
+    struct ac_node *n = r->n;
+    char what[48];
+    snprintf(what, sizeof what, "credential %lld", (long long)r->id);
+    /* Cancelled at shutdown: the storage is going away, try again. */
+    int err = status ? AC_EIO : r->err;
+    if (err == AC_EAGAIN && r->want == WANT_BUNDLE) {
+        if (finish_bundle(r))
+            return;
+    } else if (err && r->share_missing) {
+        ac__respond_error(x, err, "share link");
+    } else if (err) {
+        ac__respond_failure(x, err, &r->why, what);
+    } else if (r->want == WANT_COSE) {
+        /* Best effort: a record that is not cached (too large, cache full,
+         * out of memory) is simply read from the store again next time. */
+        if (!r->cached)
+            (void)ac__record_cache_put(n->record_cache, r->id, r->etag, r->copy.cose.data,
+                                       r->copy.cose.len);
+        respond_private(x, r->etag, "application/cose", r->copy.cose.data, r->copy.cose.len);
+    } else if (r->want == WANT_JSON) {
+        respond_summary(x, n, &r->rec, &r->copy.cose, what);
+    } else if (r->want == WANT_INCLUSION) {
+        ac__inclusion_respond(x, r->inc);
+    } else if (r->want == WANT_OB3) {
+        ac__respond_ob3_credential(x, n, r->id);
+    } else if (finish_bundle(r)) {
+        return; /* read again at the new log size */
+    }
+    ac_reason_release(&r->why);
+    ac_buf_release(&r->copy.cose);
+    if (r->bundle)
+        ac__bundle_parts_release(r->bundle);
+    free(r->bundle);
+    free(r->inc);
+    free(r);
+}
+
+/* Queues the read of record |id| for |by| (an authenticated user), or of the
+ * record share |token| leads to when |by| is NULL. An admin's read of a
+ * cached record is answered at once: it exists, and an admin may read any. */
+static void read_record(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
+                        const char *token, int64_t id, enum record_want want)
+{
+    const struct ac__cached_record *hit = NULL;
+    if (by && want == WANT_COSE) {
+        hit = ac__record_cache_get(n->record_cache, id);
+        if (hit && (by->roles & AC_ROLE_ADMIN)) {
+            respond_private(x, hit->etag, "application/cose", hit->bytes, hit->len);
+            return;
+        }
+    }
+    /* Another process of this node may have grown the log: proofs are made
+     * at the stored head. */
+    if (want == WANT_INCLUSION || want == WANT_BUNDLE) {
+        int err = ac__checkpoint_refresh(n);
+        if (err) {
+            ac__respond_error(x, err, "transparency log");
+            return;
+        }
+    }
+    struct record_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
+    }
+    r->job.work = record_work;
+    r->job.done = record_done;
+    r->x = x;
+    r->n = n;
+    r->want = want;
+    r->id = id;
+    r->why = (struct ac_reason)AC_REASON_INIT;
+    r->copy.cose = (struct ac_buf)AC_BUF_INIT;
+    r->log_size = n->records->tree.size;
+    if (want == WANT_INCLUSION)
+        r->inc = malloc(sizeof *r->inc);
+    if (want == WANT_BUNDLE && (r->bundle = malloc(sizeof *r->bundle)))
+        ac__bundle_parts_init(r->bundle, r->log_size);
+    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle)) {
+        free(r);
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
+    }
+    if (by) {
+        r->by = *by;
+    } else {
+        r->by_share = 1;
+        /* A token of any other length finds nothing (share.c). */
+        if (token && strlen(token) == AC__SHARE_TOKEN_LEN)
+            memcpy(r->token, token, AC__SHARE_TOKEN_LEN + 1);
+    }
+    /* The earner's own read of a cached record: the thread checks only that
+     * it is hers. The copy is a few hundred bytes, and the cache entry may
+     * be replaced before done runs. */
+    if (hit) {
+        if (ac_buf_append(&r->copy.cose, hit->bytes, hit->len)) {
+            free(r);
+            ac__respond_error(x, AC_ENOMEM, "credential");
+            return;
+        }
+        memcpy(r->etag, hit->etag, sizeof r->etag);
+        r->cached = 1;
+    }
+    ac__read_submit(n, &r->job);
+}
+
+/* Reads what form of a record the request asks for. Returns 0, or -1
+ * having answered 400. */
+static int record_format(struct ac_http_exchange *x, enum record_want *want)
+{
+    if (ac__ob3_wanted(x)) { /* ?format=ob3 or Accept: application/vc+ld+json */
+        *want = WANT_OB3;
+        return 0;
+    }
+    char format[8];
+    int rc = ac_http_query(ac_http_exchange_req(x), "format", format, sizeof format);
+    if (rc == 0 && strcmp(format, "json") != 0 && strcmp(format, "cose") != 0) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL,
+                    "format: \"%s\" must be cose or json", format);
         return -1;
     }
+    if (rc == AC_E2BIG) {
+        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "format", NULL, "format: must be cose or json");
+        return -1;
+    }
+    *want = rc == 0 && strcmp(format, "json") == 0 ? WANT_JSON : WANT_COSE;
     return 0;
+}
+
+/* GET /v1/credentials/{id}[/inclusion|/bundle]: an admin or the earner. */
+static void read_by_id(struct ac_http_exchange *x, struct ac_node *n, enum record_want want)
+{
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
+        return;
+    if (want == WANT_COSE && record_format(x, &want))
+        return;
+    read_record(x, n, &a.user, NULL, id, want);
 }
 
 static void on_record(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (!readable(x, n, &id))
-        serve_record(x, n, id);
+    read_by_id(x, arg, WANT_COSE);
 }
 
 static void change_status(struct ac_http_exchange *x, struct ac_node *n, enum ac_status to)
@@ -411,52 +613,12 @@ static void on_reinstate(struct ac_http_exchange *x, void *arg)
 
 static void on_inclusion(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (readable(x, n, &id))
-        return;
-    struct ac_store_record rec;
-    int err = ac_store_record_get(n->store, id, &rec, NULL, NULL);
-    if (err) {
-        char what[48];
-        snprintf(what, sizeof what, "credential %lld", (long long)id);
-        ac__respond_error(x, err, what);
-        return;
-    }
-    err = ac__checkpoint_refresh(n); /* another process may have grown the log */
-    if (err) {
-        ac__respond_error(x, err, "transparency log");
-        return;
-    }
-    ac__respond_inclusion(x, n, rec.log_index, n->records->tree.size);
-}
-
-static void serve_bundle(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
-{
-    char what[48];
-    snprintf(what, sizeof what, "credential %lld", (long long)id);
-    struct ac_buf out = AC_BUF_INIT;
-    int err = ac__records_bundle(n, id, &out);
-    if (err) {
-        ac_buf_release(&out);
-        ac__respond_error(x, err, what);
-        return;
-    }
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, out.data, out.len);
-    char hex[33], etag[AC__ETAG_MAX];
-    sodium_bin2hex(hex, sizeof hex, h, 16);
-    snprintf(etag, sizeof etag, "\"%s\"", hex);
-    respond_private(x, etag, "application/cbor", out.data, out.len);
-    ac_buf_release(&out);
+    read_by_id(x, arg, WANT_INCLUSION);
 }
 
 static void on_bundle(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (!readable(x, n, &id))
-        serve_bundle(x, n, id);
+    read_by_id(x, arg, WANT_BUNDLE);
 }
 
 /* ---- share links ---- */
@@ -504,32 +666,18 @@ static void on_unshare(struct ac_http_exchange *x, void *arg)
                       json_pack("{s:I, s:b}", "credential", (json_int_t)id, "withdrawn", 1));
 }
 
-/* Finds the record of share {token}. Returns 0 with |*id|, or -1 having
- * answered 404 (a withdrawn link and a made-up one answer alike). */
-static int shared(struct ac_http_exchange *x, struct ac_node *n, int64_t *id)
-{
-    int err = ac__records_shared(n, ac_http_param(x, "token"), id);
-    if (err) {
-        ac__respond_error(x, err, "share link");
-        return -1;
-    }
-    return 0;
-}
-
+/* GET /v1/shared/{token}: anyone holding a live link (a withdrawn link and
+ * a made-up one answer 404 alike). */
 static void on_shared(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (!shared(x, n, &id))
-        serve_record(x, n, id);
+    enum record_want want;
+    if (!record_format(x, &want))
+        read_record(x, arg, NULL, ac_http_param(x, "token"), 0, want);
 }
 
 static void on_shared_bundle(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    int64_t id;
-    if (!shared(x, n, &id))
-        serve_bundle(x, n, id);
+    read_record(x, arg, NULL, ac_http_param(x, "token"), 0, WANT_BUNDLE);
 }
 
 void ac__api_records_register(struct ac_node *n)

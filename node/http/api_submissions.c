@@ -19,6 +19,7 @@
 #include "review/appeals.h"
 #include "review/review.h"
 #include "review/teams.h"
+#include "readers.h"
 
 json_t *ac__submission_json(struct ac_node *n, const struct ac_submission *s,
                             const struct ac_definition *def)
@@ -190,33 +191,39 @@ static void on_get(struct ac_http_exchange *x, void *arg)
     ac_submission_release(&s);
 }
 
-static void on_list(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
+/* The list's rows are read on a reader thread (node/readers.h) with its
+ * own store; the filters are parsed and the reader checked on the loop, and
+ * the JSON, which names a decided row's level from its definition (node
+ * memory and the writer's store), is built on the loop in done. */
+struct list_job {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    struct ac_node *n; /* borrowed; used in done only */
+    int64_t who, after;
+    char cred[AC_SUB_CRED_MAX + 1];
+    int have_cred, state;
     size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER | AC_ROLE_ADMIN) ||
-        ac__page_params(x, &limit, &after))
-        return;
-    const struct ac_http_req *req = ac_http_exchange_req(x);
-    char cred[AC_SUB_CRED_MAX + 1], st[32];
-    int have_cred = ac_http_query(req, "credential", cred, sizeof cred) == 0;
-    int state = -1;
-    if (ac_http_query(req, "state", st, sizeof st) == 0) {
-        for (int i = 0; ac_sub_state_name((enum ac_sub_state)i); i++)
-            if (strcmp(ac_sub_state_name((enum ac_sub_state)i), st) == 0)
-                state = i;
-        if (state < 0) {
-            bad(x, 400, "state", "state: \"%s\" is not a submission state", st);
-            return;
-        }
-    }
-    int64_t who = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
-    struct ac_submission *subs = NULL;
-    size_t got = 0;
-    int err = ac_store_submission_list(n->store, who, have_cred ? cred : NULL, state, after,
-                                       limit + 1, &subs, &got);
+    int err;
+    struct ac_submission *subs;
+    size_t got;
+};
+
+static void list_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct list_job *j = (struct list_job *)job;
+    j->err = ac_store_submission_list(st, j->who, j->have_cred ? j->cred : NULL, j->state,
+                                      j->after, j->limit + 1, &j->subs, &j->got);
+}
+
+static void list_done(struct ac__read_job *job, int status)
+{
+    struct list_job *j = (struct list_job *)job;
+    struct ac_node *n = j->n;
+    struct ac_http_exchange *x = j->x;
+    size_t got = j->got, limit = j->limit;
+    struct ac_submission *subs = j->subs;
+    int err = status ? AC_EIO : j->err; /* cancelled at shutdown */
+    free(j);
     if (err) {
         ac__respond_error(x, err, "submissions");
         return;
@@ -241,11 +248,48 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     }
     ac_def_free(def);
     int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
+    json_t *out = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
     for (size_t i = 0; i < got; i++)
         ac_submission_release(&subs[i]);
     free(subs);
-    ac__respond_owned(x, 200, j);
+    ac__respond_owned(x, 200, out);
+}
+
+static void on_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER | AC_ROLE_ADMIN) ||
+        ac__page_params(x, &limit, &after))
+        return;
+    struct list_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "submissions");
+        return;
+    }
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    char st[32];
+    j->have_cred = ac_http_query(req, "credential", j->cred, sizeof j->cred) == 0;
+    j->state = -1;
+    if (ac_http_query(req, "state", st, sizeof st) == 0) {
+        for (int i = 0; ac_sub_state_name((enum ac_sub_state)i); i++)
+            if (strcmp(ac_sub_state_name((enum ac_sub_state)i), st) == 0)
+                j->state = i;
+        if (j->state < 0) {
+            free(j);
+            bad(x, 400, "state", "state: \"%s\" is not a submission state", st);
+            return;
+        }
+    }
+    j->job = (struct ac__read_job){list_work, list_done, NULL};
+    j->x = x;
+    j->n = n;
+    j->who = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
+    j->after = after;
+    j->limit = limit;
+    ac__read_submit(n, &j->job);
 }
 
 /* What to earn next after a pass: core/recommend.h over this node's catalog

@@ -1,7 +1,7 @@
 /* api_tlog.c - the public transparency log ("tlog") endpoints, served under
  * /v1/log/: the signed checkpoint, inclusion and consistency proofs, and
- * pages of entries (the records' exact bytes). Proofs are computed from the
- * stored leaf hashes. */
+ * pages of entries (the records' leaf hashes). Proofs are computed from the
+ * stored leaf and subtree hashes on the reader threads (node/readers.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "accord/base/error.h"
 #include "accord/store/record.h"
 #include "accord/store/tlog.h"
+#include "readers.h"
 #include "records/records.h"
 
 #define ENTRIES_PAGE_MAX 100
@@ -56,31 +57,85 @@ static int query_u64(struct ac_http_exchange *x, const char *name, int required,
     return -1;
 }
 
-void ac__respond_inclusion(struct ac_http_exchange *x, struct ac_node *n, uint64_t index,
-                           uint64_t size)
+/* ---- on the reader threads (node/readers.h) ----
+ * A proof or a page of entries reads the store O(log N) or 100 times; the
+ * routes are public, so they run on a reader thread. What they need from
+ * node memory (the log size) is read on the loop before the job is queued;
+ * the JSON is built on the loop in done. */
+
+int ac__inclusion_compute(struct ac_store *st, struct ac__inclusion *p)
 {
-    uint64_t log_size = n->records->tree.size;
-    if (size > log_size || index >= size) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, size > log_size ? "size" : "index", NULL,
-                    "index %llu, size %llu: need index < size <= %llu (the log size)",
-                    (unsigned long long)index, (unsigned long long)size,
-                    (unsigned long long)log_size);
+    struct ac_merkle_source src;
+    ac__tlog_source_of(st, &src);
+    int err = ac_merkle_inclusion_proof(&src, p->index, p->size, &p->proof);
+    return err ? err : ac_store_log_leaf(st, p->index, p->leaf);
+}
+
+void ac__inclusion_respond(struct ac_http_exchange *x, const struct ac__inclusion *p)
+{
+    ac__respond_public_json(x, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)p->index,
+                                         "size", (json_int_t)p->size, "leaf_hash",
+                                         b64(p->leaf, sizeof p->leaf), "hashes",
+                                         proof_json(&p->proof)));
+}
+
+/* Answers 400 unless index < size <= the log size. */
+static int inclusion_range(struct ac_http_exchange *x, uint64_t index, uint64_t size,
+                           uint64_t log_size)
+{
+    if (size <= log_size && index < size)
+        return 0;
+    ac__problem(x, AC_PROBLEM_INVALID_FIELD, size > log_size ? "size" : "index", NULL,
+                "index %llu, size %llu: need index < size <= %llu (the log size)",
+                (unsigned long long)index, (unsigned long long)size,
+                (unsigned long long)log_size);
+    return -1;
+}
+
+struct proof_job {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    int consistency; /* else inclusion */
+    struct ac__inclusion inc;
+    uint64_t from, to; /* consistency */
+    struct ac_merkle_proof proof;
+    int err;
+};
+
+static void proof_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct proof_job *j = (struct proof_job *)job;
+    if (!j->consistency) {
+        j->err = ac__inclusion_compute(st, &j->inc);
         return;
     }
     struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
-    struct ac_merkle_proof proof;
-    uint8_t leaf[AC_MERKLE_HASH_BYTES];
-    int err = ac_merkle_inclusion_proof(&src, index, size, &proof);
-    if (!err)
-        err = ac_store_log_leaf(n->store, index, leaf);
-    if (err) {
-        ac__respond_error(x, err, "inclusion proof");
-        return;
-    }
-    ac__respond_public_json(x, json_pack("{s:I, s:I, s:o, s:o}", "index", (json_int_t)index, "size",
-                                         (json_int_t)size, "leaf_hash", b64(leaf, sizeof leaf),
-                                         "hashes", proof_json(&proof)));
+    ac__tlog_source_of(st, &src);
+    j->err = ac_merkle_consistency_proof(&src, j->from, j->to, &j->proof);
+}
+
+static void proof_done(struct ac__read_job *job, int status)
+{
+    struct proof_job *j = (struct proof_job *)job;
+    int err = status ? status : j->err;
+    const char *what = j->consistency ? "consistency proof" : "inclusion proof";
+    if (err)
+        ac__respond_error(j->x, err, what);
+    else if (!j->consistency)
+        ac__inclusion_respond(j->x, &j->inc);
+    else
+        ac__respond_public_json(j->x, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)j->from,
+                                                "to", (json_int_t)j->to, "hashes",
+                                                proof_json(&j->proof)));
+    free(j);
+}
+
+static void submit_proof(struct ac_http_exchange *x, struct ac_node *n, struct proof_job *j)
+{
+    j->job.work = proof_work;
+    j->job.done = proof_done;
+    j->x = x;
+    ac__read_submit(n, &j->job);
 }
 
 /* Makes the bounds and the default size of a proof or page the stored
@@ -97,6 +152,9 @@ static int follow_head(struct ac_http_exchange *x, struct ac_node *n)
 
 static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 {
+    /* Served from memory: the writer publishes each new checkpoint as it
+     * commits it, so a read touches the disk only to reload one whose
+     * publish failed (once). It stays on the loop. */
     struct ac_node *n = arg;
     int err = ac__checkpoint_refresh(n);
     if (err) {
@@ -111,10 +169,19 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     if (follow_head(x, n))
         return;
-    uint64_t index = 0, size = n->records->tree.size;
-    if (query_u64(x, "index", 1, &index) || query_u64(x, "size", 0, &size))
+    uint64_t log_size = n->records->tree.size;
+    uint64_t index = 0, size = log_size;
+    if (query_u64(x, "index", 1, &index) || query_u64(x, "size", 0, &size) ||
+        inclusion_range(x, index, size, log_size))
         return;
-    ac__respond_inclusion(x, n, index, size);
+    struct proof_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "inclusion proof");
+        return;
+    }
+    j->inc.index = index;
+    j->inc.size = size;
+    submit_proof(x, n, j);
 }
 
 static void on_consistency(struct ac_http_exchange *x, void *arg)
@@ -132,41 +199,69 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
                     (unsigned long long)n->records->tree.size);
         return;
     }
-    struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
-    struct ac_merkle_proof proof;
-    int err = ac_merkle_consistency_proof(&src, from, to, &proof);
-    if (err) {
-        ac__respond_error(x, err, "consistency proof");
+    struct proof_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "consistency proof");
         return;
     }
-    ac__respond_public_json(x, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from, "to",
-                                         (json_int_t)to, "hashes", proof_json(&proof)));
+    j->consistency = 1;
+    j->from = from;
+    j->to = to;
+    submit_proof(x, n, j);
 }
 
-struct entry_append {
-    json_t *array;
-    uint64_t index;
+struct entries_job {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    uint64_t start, end, size; /* end exclusive, at most ENTRIES_PAGE_MAX past start */
+    uint64_t index;            /* the entry being read */
     int err;
+    uint8_t leaf[ENTRIES_PAGE_MAX][crypto_hash_sha256_BYTES];
 };
 
 /* An entry is its leaf hash, SHA-256(0x00 || record): all a monitor needs to
  * rebuild the tree and check the checkpoints, without publishing who earned
  * what (the record names its subject and credential). */
-static void append_entry(void *ctx, const uint8_t *p, size_t len)
+static void hash_entry(void *ctx, const uint8_t *p, size_t len)
 {
-    struct entry_append *e = ctx;
-    uint8_t h[crypto_hash_sha256_BYTES];
+    struct entries_job *j = ctx;
     crypto_hash_sha256_state st;
     static const uint8_t leaf_prefix = 0x00;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, &leaf_prefix, 1);
     crypto_hash_sha256_update(&st, p, len);
-    crypto_hash_sha256_final(&st, h);
-    json_t *j =
-        json_pack("{s:I, s:o}", "index", (json_int_t)e->index, "leaf_hash", b64(h, sizeof h));
-    if (!j || json_array_append_new(e->array, j) != 0)
-        e->err = AC_ENOMEM;
+    crypto_hash_sha256_final(&st, j->leaf[j->index - j->start]);
+}
+
+static void entries_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct entries_job *j = (struct entries_job *)job;
+    for (j->index = j->start; j->index < j->end && !j->err; j->index++)
+        j->err = ac_store_record_at(st, j->index, NULL, hash_entry, j);
+}
+
+static void entries_done(struct ac__read_job *job, int status)
+{
+    struct entries_job *j = (struct entries_job *)job;
+    int err = status ? status : j->err;
+    json_t *a = err ? NULL : json_array();
+    for (uint64_t i = j->start; a && i < j->end; i++) {
+        json_t *e = json_pack("{s:I, s:o}", "index", (json_int_t)i, "leaf_hash",
+                              b64(j->leaf[i - j->start], crypto_hash_sha256_BYTES));
+        if (!e || json_array_append_new(a, e) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    if (!err && !a)
+        err = AC_ENOMEM;
+    if (err)
+        ac__respond_error(j->x, err, "entries");
+    else
+        ac__respond_public_json(j->x, json_pack("{s:I, s:I, s:I, s:o}", "start",
+                                                (json_int_t)j->start, "end", (json_int_t)j->end,
+                                                "size", (json_int_t)j->size, "entries", a));
+    free(j);
 }
 
 static void on_entries(struct ac_http_exchange *x, void *arg)
@@ -193,25 +288,14 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
         end = size;
     if (end - start > ENTRIES_PAGE_MAX)
         end = start + ENTRIES_PAGE_MAX;
-    struct entry_append e = {json_array(), 0, 0};
-    if (!e.array) {
+    struct entries_job *j = calloc(1, sizeof *j);
+    if (!j) {
         ac__respond_error(x, AC_ENOMEM, "entries");
         return;
     }
-    for (uint64_t i = start; i < end && !e.err; i++) {
-        e.index = i;
-        int err = ac_store_record_at(n->store, i, NULL, append_entry, &e);
-        if (err)
-            e.err = err;
-    }
-    if (e.err) {
-        json_decref(e.array);
-        ac__respond_error(x, e.err, "entries");
-        return;
-    }
-    ac__respond_public_json(x, json_pack("{s:I, s:I, s:I, s:o}", "start", (json_int_t)start, "end",
-                                         (json_int_t)end, "size", (json_int_t)size, "entries",
-                                         e.array));
+    *j = (struct entries_job){.job = {entries_work, entries_done, NULL},
+                              .x = x, .start = start, .end = end, .size = size};
+    ac__read_submit(n, &j->job);
 }
 
 void ac__api_tlog_register(struct ac_node *n)

@@ -3,6 +3,7 @@
  * read itself and its tokens and revoke its own tokens. The changes are the
  * services of node/accounts/. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -13,6 +14,7 @@
 #include "accounts/accounts.h"
 #include "internal.h"
 #include "lifecycle/invitations.h"
+#include "readers.h"
 
 static json_t *user_json(const struct ac_user *u)
 {
@@ -163,6 +165,74 @@ out:
     json_decref(body);
 }
 
+/* ---- lists on the reader threads (node/readers.h) ----
+ * A page is up to 201 rows read on a reader thread with its own store; the
+ * job carries the page parameters and the owner (checked on the loop), and
+ * the JSON is built on the loop in done. */
+
+struct list_job {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    int tokens;            /* else users */
+    int64_t owner, after; /* tokens: of user |owner| */
+    size_t limit;
+    int err;
+    size_t got;
+    union {
+        struct ac_user users[201];
+        struct ac_token tokens[201];
+    } page;
+};
+
+static void list_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct list_job *j = (struct list_job *)job;
+    /* One extra row tells whether another page exists. */
+    if (j->tokens)
+        j->err = ac_store_token_list(st, j->owner, j->after, j->page.tokens, j->limit + 1, &j->got);
+    else
+        j->err = ac_store_user_list(st, j->after, j->page.users, j->limit + 1, &j->got);
+}
+
+static void list_done(struct ac__read_job *job, int status)
+{
+    struct list_job *j = (struct list_job *)job;
+    int err = status ? AC_EIO : j->err; /* cancelled at shutdown */
+    if (err) {
+        ac__respond_error(j->x, err, j->tokens ? "tokens" : "users");
+        free(j);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < j->got && i < j->limit; i++)
+        json_array_append_new(items, j->tokens ? token_json(&j->page.tokens[i])
+                                               : user_json(&j->page.users[i]));
+    int more = j->got > j->limit;
+    int64_t last = !more ? 0 : j->tokens ? j->page.tokens[j->limit - 1].id
+                                         : j->page.users[j->limit - 1].id;
+    ac__respond_owned(j->x, 200, ac__page_json(items, more, last));
+    free(j);
+}
+
+static void submit_list(struct ac_http_exchange *x, struct ac_node *n, int tokens, int64_t owner,
+                        size_t limit, int64_t after)
+{
+    struct list_job *j = malloc(sizeof *j);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, tokens ? "tokens" : "users");
+        return;
+    }
+    j->job = (struct ac__read_job){list_work, list_done, NULL};
+    j->x = x;
+    j->tokens = tokens;
+    j->owner = owner;
+    j->after = after;
+    j->limit = limit;
+    j->err = 0;
+    j->got = 0;
+    ac__read_submit(n, &j->job);
+}
+
 static void on_user_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -172,20 +242,7 @@ static void on_user_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
         ac__page_params(x, &limit, &after))
         return;
-    /* One extra row tells whether another page exists. */
-    struct ac_user page[201];
-    size_t got;
-    int err = ac_store_user_list(n->store, after, page, limit + 1, &got);
-    if (err) {
-        ac__respond_error(x, err, "users");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, user_json(&page[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
-    ac__respond_owned(x, 200, j);
+    submit_list(x, n, 0, 0, limit, after);
 }
 
 /* Loads the user named by the path's {id}, allowing admins and the user itself. */
@@ -444,19 +501,7 @@ static void on_token_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u) ||
         ac__page_params(x, &limit, &after))
         return;
-    struct ac_token page[201];
-    size_t got;
-    int err = ac_store_token_list(n->store, u.id, after, page, limit + 1, &got);
-    if (err) {
-        ac__respond_error(x, err, "tokens");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, token_json(&page[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
-    ac__respond_owned(x, 200, j);
+    submit_list(x, n, 1, u.id, limit, after);
 }
 
 static void on_token_revoke(struct ac_http_exchange *x, void *arg)

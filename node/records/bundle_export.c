@@ -15,17 +15,9 @@
 #include "records/ob3_serve.h"
 #include "records/records.h"
 
-/* The parts a bundle borrows while it is encoded. */
-struct parts {
-    struct ac_buf cose, cosigs, ob3;
-    struct ac_buf keys[AC_BUNDLE_KEYS_MAX];
-    size_t nkeys;
-    int err;
-};
-
 static void copy_cose(void *ctx, const uint8_t *p, size_t len)
 {
-    struct parts *c = ctx;
+    struct ac__bundle_parts *c = ctx;
     c->err = ac_buf_append(&c->cose, p, len);
 }
 
@@ -34,7 +26,7 @@ static void copy_cose(void *ctx, const uint8_t *p, size_t len)
  * file anyway. */
 static int take_handover(void *ctx, const uint8_t *statement, size_t len)
 {
-    struct parts *c = ctx;
+    struct ac__bundle_parts *c = ctx;
     if (c->nkeys == AC_BUNDLE_KEYS_MAX) {
         ac_buf_release(&c->keys[0]);
         memmove(c->keys, c->keys + 1, (AC_BUNDLE_KEYS_MAX - 1) * sizeof c->keys[0]);
@@ -63,70 +55,104 @@ static void split_lines(const struct ac_buf *text, struct ac_bundle *b)
     }
 }
 
-int ac__records_bundle(struct ac_node *n, int64_t id, struct ac_buf *out)
+void ac__bundle_parts_init(struct ac__bundle_parts *p, uint64_t size)
+{
+    memset(p, 0, sizeof *p);
+    p->size = size;
+}
+
+void ac__bundle_parts_release(struct ac__bundle_parts *p)
+{
+    ac_buf_release(&p->cose);
+    ac_buf_release(&p->cosigs);
+    for (size_t i = 0; i < p->nkeys; i++)
+        ac_buf_release(&p->keys[i]);
+    p->nkeys = 0;
+}
+
+int ac__bundle_read(struct ac_store *st, int64_t id, struct ac__bundle_parts *p)
+{
+    int err = ac_store_record_get(st, id, &p->rec, copy_cose, p);
+    if (!err)
+        err = p->err;
+    if (!err && p->rec.log_index >= p->size)
+        err = AC_EAGAIN; /* issued after the size was taken */
+    struct ac_merkle_source src;
+    ac__tlog_source_of(st, &src);
+    if (!err)
+        err = ac_merkle_inclusion_proof(&src, p->rec.log_index, p->size, &p->proof);
+    if (!err)
+        err = ac_store_cosignature_lines(st, p->size, &p->cosigs);
+    if (!err)
+        err = ac_store_key_handovers(st, take_handover, p);
+    return err;
+}
+
+int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_parts *p,
+                      struct ac_buf *out)
 {
     struct ac__records *r = n->records;
-    struct parts c;
-    memset(&c, 0, sizeof c);
-    struct ac_store_record rec;
-    memset(&rec, 0, sizeof rec);
-    int err = ac_store_record_get(n->store, id, &rec, copy_cose, &c);
-    if (!err)
-        err = c.err;
-    if (!err)
-        err = ac__status_publish(n);
+    int err = ac__status_publish(n);
     if (!err)
         err = ac__checkpoint_refresh(n);
     /* The proof is for the size of the published checkpoint, which the
-     * writer persisted before publishing, so the two always match. */
+     * writer persisted before publishing, so the two match unless a record
+     * was issued since the parts were read. */
+    if (!err && r->tree.size != p->size)
+        return AC_EAGAIN;
+    if (err)
+        return err;
     struct ac_bundle b = {
-        .record = c.cose.data,
-        .record_len = c.cose.len,
-        .index = rec.log_index,
-        .size = r->tree.size,
+        .record = p->cose.data,
+        .record_len = p->cose.len,
+        .index = p->rec.log_index,
+        .size = p->size,
+        .proof = p->proof,
         .status = r->token.body.data,
         .status_len = r->token.body.len,
         .checkpoint = (const char *)r->checkpoint.body.data,
         .checkpoint_len = r->checkpoint.body.len,
     };
-    struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
-    if (!err)
-        err = ac_merkle_inclusion_proof(&src, rec.log_index, r->tree.size, &b.proof);
-    if (!err)
-        err = ac_store_cosignature_lines(n->store, r->tree.size, &c.cosigs);
-    if (!err)
-        err = ac_store_key_handovers(n->store, take_handover, &c);
+    struct ac_buf ob3 = AC_BUF_INIT;
+    char why[256];
+    int oerr = ac__ob3_credential(n, id, &ob3, why, sizeof why);
+    if (oerr == AC_EINVAL || oerr == AC_EPARSE || oerr == AC_ENOENT)
+        /* The native record is the credential; a definition the OB 3.0
+         * form cannot express (or that this node does not hold: a record
+         * issued directly by an admin may name any) leaves the bundle
+         * without that form. */
+        ac_log_warn("records", "bundle of credential %lld without its OB 3.0 form: %s",
+                    (long long)id, oerr == AC_ENOENT ? "its definition is not here" : why);
+    else
+        err = oerr;
     if (!err) {
-        char why[256];
-        int oerr = ac__ob3_credential(n, id, &c.ob3, why, sizeof why);
-        if (oerr == AC_EINVAL || oerr == AC_EPARSE || oerr == AC_ENOENT)
-            /* The native record is the credential; a definition the OB 3.0
-             * form cannot express (or that this node does not hold: a
-             * record issued directly by an admin may name any) leaves the
-             * bundle without that form. */
-            ac_log_warn("records", "bundle of credential %lld without its OB 3.0 form: %s",
-                        (long long)id, oerr == AC_ENOENT ? "its definition is not here" : why);
-        else
-            err = oerr;
-    }
-    if (!err) {
-        split_lines(&c.cosigs, &b);
-        for (size_t i = 0; i < c.nkeys; i++) {
-            b.keys[i].data = c.keys[i].data;
-            b.keys[i].len = c.keys[i].len;
+        split_lines(&p->cosigs, &b);
+        for (size_t i = 0; i < p->nkeys; i++) {
+            b.keys[i].data = p->keys[i].data;
+            b.keys[i].len = p->keys[i].len;
         }
-        b.nkeys = c.nkeys;
-        if (c.ob3.len) {
-            b.ob3 = c.ob3.data;
-            b.ob3_len = c.ob3.len;
+        b.nkeys = p->nkeys;
+        if (ob3.len) {
+            b.ob3 = ob3.data;
+            b.ob3_len = ob3.len;
         }
         err = ac_bundle_encode(&b, out);
     }
-    ac_buf_release(&c.cose);
-    ac_buf_release(&c.cosigs);
-    ac_buf_release(&c.ob3);
-    for (size_t i = 0; i < c.nkeys; i++)
-        ac_buf_release(&c.keys[i]);
+    ac_buf_release(&ob3);
+    return err;
+}
+
+int ac__records_bundle(struct ac_node *n, int64_t id, struct ac_buf *out)
+{
+    /* The published checkpoint first, so the parts are read at its size. */
+    int err = ac__checkpoint_refresh(n);
+    if (err)
+        return err;
+    struct ac__bundle_parts p;
+    ac__bundle_parts_init(&p, n->records->tree.size);
+    err = ac__bundle_read(n->store, id, &p);
+    if (!err)
+        err = ac__bundle_finish(n, id, &p, out);
+    ac__bundle_parts_release(&p);
     return err;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "accord/base/buf.h"
+#include "accord/records/bundle.h"
 #include "accord/records/merkle.h"
 #include "accord/records/record.h"
 #include "accord/records/status.h"
@@ -156,6 +157,9 @@ int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
  * stopped. Returns 0 or AC_ECONFLICT. */
 int ac__tlog_need_signing(struct ac_node *n, struct ac_reason *why);
 
+/* The transparency log of store |st| as a Merkle source: touches nothing but
+ * |st|, so a reader thread may use it with its own store. */
+void ac__tlog_source_of(struct ac_store *st, struct ac_merkle_source *src);
 
 /* ---- issuing (node/records/issue.c) ---- */
 
@@ -240,6 +244,11 @@ int ac__status_publish(struct ac_node *n);
 int ac__records_may_read(struct ac_node *n, const struct ac_user *by, int64_t record_id,
                          struct ac_reason *why);
 
+/* ac__records_may_read() on store |st|: touches nothing else, so a reader
+ * thread may call it with its own store (node/readers.h). */
+int ac__records_may_read_in(struct ac_store *st, const struct ac_user *by, int64_t record_id,
+                            struct ac_reason *why);
+
 /* Makes a share link for record |record_id| on |by|'s request (who must be
  * allowed by ac__records_may_read()), with the audit row ("record" <id>
  * "share"). Writes the token (AC__SHARE_TOKEN_LEN + 1 bytes) to |token|.
@@ -257,6 +266,9 @@ int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t rec
 /* Sets |*record_id| to the record a live share |token| leads to. A read:
  * nothing checked but the token. Returns 0, AC_ENOENT or AC_EDB. */
 int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id);
+
+/* ac__records_shared() on store |st| (a reader thread's, node/readers.h). */
+int ac__records_shared_in(struct ac_store *st, const char *token, int64_t *record_id);
 
 /* The opening of a record's subject: what shows that its salted hash
  * names a given address. */
@@ -286,6 +298,40 @@ int ac__records_opening(struct ac_node *n, const struct ac_user *by, int64_t rec
  * cannot be expressed in it) (node/records/bundle_export.c). Returns 0,
  * AC_ENOENT (no such record), AC_ENOMEM, AC_EDB or another store code. */
 int ac__records_bundle(struct ac_node *n, int64_t id, struct ac_buf *out);
+
+/* The same in two steps, so the store reads can run on a reader thread
+ * (node/readers.h): the parts of a bundle that come from the store. */
+struct ac__bundle_parts {
+    uint64_t size; /* the log size the proof and cosignatures are for */
+    struct ac_store_record rec;
+    struct ac_buf cose, cosigs;
+    struct ac_buf keys[AC_BUNDLE_KEYS_MAX];
+    size_t nkeys;
+    struct ac_merkle_proof proof;
+    int err; /* a copy that failed while reading */
+};
+
+/* Empties |p| for a read at log size |size| (the loop's tree size when the
+ * read is asked for). */
+void ac__bundle_parts_init(struct ac__bundle_parts *p, uint64_t size);
+
+/* Frees what |p| holds. */
+void ac__bundle_parts_release(struct ac__bundle_parts *p);
+
+/* Reads record |id|, its inclusion proof at p->size, the cosignatures on
+ * that size and the key hand-overs from |st| into |p|. Touches nothing but
+ * |st| and |p|, so a reader thread may call it with its own store. Returns
+ * 0, AC_ENOENT (no such record), AC_EAGAIN (the record is newer than
+ * p->size), AC_ENOMEM or a store code. */
+int ac__bundle_read(struct ac_store *st, int64_t id, struct ac__bundle_parts *p);
+
+/* On the loop: completes |p| (read for record |id|) with the published
+ * checkpoint, the status snapshot and the OB 3.0 form, and appends the
+ * bundle to |out|. Returns 0, AC_EAGAIN (a record was issued since |p| was
+ * read, so the published checkpoint has another size: read again), or an
+ * AC_E* code as ac__records_bundle(). */
+int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_parts *p,
+                      struct ac_buf *out);
 
 /* Rotates the node's signing key on |by|'s request (borrowed; must hold the
  * admin role) and, in one transaction with the audit row ("key" <new kid>

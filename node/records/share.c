@@ -20,8 +20,14 @@
 int ac__records_may_read(struct ac_node *n, const struct ac_user *by, int64_t record_id,
                          struct ac_reason *why)
 {
+    return ac__records_may_read_in(n->store, by, record_id, why);
+}
+
+int ac__records_may_read_in(struct ac_store *st, const struct ac_user *by, int64_t record_id,
+                            struct ac_reason *why)
+{
     int64_t earner = 0;
-    int err = ac_store_record_earner(n->store, record_id, &earner);
+    int err = ac_store_record_earner(st, record_id, &earner);
     if (!err && !(by->roles & AC_ROLE_ADMIN) && earner != by->id)
         err = AC_ENOENT;
     if (err == AC_ENOENT)
@@ -160,7 +166,12 @@ int ac__records_unshare(struct ac_node *n, const struct ac_user *by, int64_t rec
 
 int ac__records_shared(struct ac_node *n, const char *token, int64_t *record_id)
 {
+    return ac__records_shared_in(n->store, token, record_id);
+}
+
+int ac__records_shared_in(struct ac_store *st, const char *token, int64_t *record_id)
+{
     uint8_t h[crypto_hash_sha256_BYTES];
     int err = token_hash(token, h);
-    return err ? err : ac_store_share_find(n->store, h, record_id);
+    return err ? err : ac_store_share_find(st, h, record_id);
 }

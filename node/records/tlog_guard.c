@@ -140,9 +140,14 @@ static int source_subtree(void *ctx, uint64_t start, uint64_t size,
 
 void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src)
 {
+    ac__tlog_source_of(n->store, src);
+}
+
+void ac__tlog_source_of(struct ac_store *st, struct ac_merkle_source *src)
+{
     src->leaf = source_leaf;
     src->subtree = source_subtree;
-    src->ctx = n->store;
+    src->ctx = st;
 }
 
 static void halt(struct ac_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

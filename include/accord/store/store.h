@@ -46,6 +46,17 @@ int ac_store_open(const char *path, struct ac_store **out);
 /* Returns the engine |st| runs on. */
 enum ac_store_engine ac_store_engine_of(const struct ac_store *st);
 
+/* Opens a second connection to the database at |path|, which a store opened
+ * with ac_store_open() has created and migrated, for reads only (query_only:
+ * every write fails): no migrations, no WAL hook, no checkpoint on close. The
+ * read functions of the object headers work on it unchanged. Unlike the
+ * writer's store it may be used from any one thread at a time (a reader
+ * thread, node/readers.h); each read sees every commit made before it began.
+ * Sets |*out| to a store the caller closes with ac_store_close(). Returns 0,
+ * AC_EINVAL (":memory:"), AC_ENOMEM, AC_EIO (cannot open; logged) or
+ * AC_ESCHEMA (the schema is not this build's latest; logged). */
+int ac_store_open_readonly(const char *path, struct ac_store **out);
+
 /* Closes |st|, finalising cached statements and (SQLite) checkpointing the
  * WAL. NULL is a no-op. */
 void ac_store_close(struct ac_store *st);

@@ -249,6 +249,20 @@ static void test_a_negative_limit_is_refused(void **state)
     assert_non_null(strstr(err, "node.conf:2: max_body_bytes: \"-5\" must be a whole number"));
 }
 
+static void test_readers_default_to_two_and_accept_zero_to_sixteen(void **state)
+{
+    (void)state;
+    assert_int_equal(0, parse(minimal));
+    assert_int_equal(2, cfg.readers);
+    ac_config_release(&cfg);
+    assert_int_equal(0, parse("[node]\nid = issuer.example\ndata_dir = data\nreaders = 0\n"
+                              "[http]\nlisten = 127.0.0.1:8440\n"));
+    assert_int_equal(0, cfg.readers);
+    ac_config_release(&cfg);
+    assert_int_equal(AC_EPARSE, parse("[node]\nid = issuer.example\nreaders = 17\n"));
+    assert_non_null(strstr(err, "node.conf:3: readers: \"17\""));
+}
+
 static void test_an_unknown_log_level_is_refused(void **state)
 {
     (void)state;
@@ -362,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_public_url_over_184_bytes_is_refused_with_its_length),
         cmocka_unit_test(test_a_tls_cert_without_key_is_refused),
         cmocka_unit_test(test_a_negative_limit_is_refused),
+        cmocka_unit_test(test_readers_default_to_two_and_accept_zero_to_sixteen),
         cmocka_unit_test(test_an_unknown_log_level_is_refused),
         cmocka_unit_test(test_an_unreadable_file_names_it),
         cmocka_unit_test(test_every_example_in_conf_parses),

@@ -1,0 +1,271 @@
+/* readers.c - the reader threads of readers.h: a queue of read jobs guarded
+ * by one mutex, a few threads each draining it with its own read-only store,
+ * and a uv_async that hands finished jobs back to the loop. Our own threads,
+ * not libuv's shared pool: artifact file work runs there, and a burst of
+ * slow reads must not queue behind uploads (nor uploads behind reads). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "accord/base/error.h"
+#include "accord/base/log.h"
+#include "accord/store/store.h"
+#include "internal.h"
+#include "readers.h"
+
+struct reader {
+    pthread_t thread;
+    struct ac_store *store; /* owned; used by this thread alone while it runs */
+    struct ac__readers *pool;
+};
+
+struct ac__readers {
+    uv_async_t async; /* first: freed in its close callback */
+    /* Guarded by mu: the jobs waiting for a thread (FIFO: head and tail). */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ac__read_job *queue, *queue_tail;
+    int stopping;
+    /* Guarded by done_mu, a lock of its own so that threads handing back
+     * jobs and the loop queueing new ones do not wait for each other: the
+     * finished jobs waiting for the loop. */
+    pthread_mutex_t done_mu;
+    struct ac__read_job *finished, *finished_tail;
+    /* The loop's alone (threads never read them). */
+    size_t pending; /* submitted, done not yet called */
+    struct reader *readers;
+    unsigned nreaders; /* threads running; 0: work runs on the loop */
+    struct ac_store *fallback;
+    /* Set before the threads start, read-only after. */
+    long test_delay_ms;
+};
+
+static void push(struct ac__read_job **head, struct ac__read_job **tail, struct ac__read_job *job)
+{
+    job->next = NULL;
+    if (*tail)
+        (*tail)->next = job;
+    else
+        *head = job;
+    *tail = job;
+}
+
+static void test_delay(const struct ac__readers *p)
+{
+    if (p->test_delay_ms > 0)
+        nanosleep(&(struct timespec){p->test_delay_ms / 1000, (p->test_delay_ms % 1000) * 1000000L},
+                  NULL);
+}
+
+static void finish(struct ac__readers *p, struct ac__read_job *job)
+{
+    pthread_mutex_lock(&p->done_mu);
+    push(&p->finished, &p->finished_tail, job);
+    pthread_mutex_unlock(&p->done_mu);
+    /* Thread-safe, and coalesced: one wake-up may carry many jobs. */
+    uv_async_send(&p->async);
+}
+
+static void *run(void *arg)
+{
+    struct reader *r = arg;
+    struct ac__readers *p = r->pool;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stopping && !p->queue)
+            pthread_cond_wait(&p->cv, &p->mu);
+        /* Jobs still queued at a stop are the loop's to cancel. */
+        if (p->stopping)
+            break;
+        struct ac__read_job *job = p->queue;
+        p->queue = job->next;
+        if (!p->queue)
+            p->queue_tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        test_delay(p);
+        job->work(job, r->store);
+        finish(p, job);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Loop: calls done for every finished job, in the order they finished. */
+static void drain(struct ac__readers *p)
+{
+    pthread_mutex_lock(&p->done_mu);
+    struct ac__read_job *job = p->finished;
+    p->finished = p->finished_tail = NULL;
+    pthread_mutex_unlock(&p->done_mu);
+    while (job) {
+        struct ac__read_job *next = job->next;
+        p->pending--;
+        job->done(job, 0);
+        job = next;
+    }
+}
+
+static void on_async(uv_async_t *h)
+{
+    drain((struct ac__readers *)h);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct ac__readers *p = (struct ac__readers *)h;
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->done_mu);
+    free(p->readers);
+    free(p);
+}
+
+int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
+                      struct ac_store *fallback, struct ac__readers **out)
+{
+    struct ac__readers *p = calloc(1, sizeof *p);
+    if (!p)
+        return AC_ENOMEM;
+    if (count && !(p->readers = calloc(count, sizeof *p->readers))) {
+        free(p);
+        return AC_ENOMEM;
+    }
+    int err = uv_async_init(loop, &p->async, on_async);
+    if (err) {
+        free(p->readers);
+        free(p);
+        return err;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->done_mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->fallback = fallback;
+#ifdef ACCORD_TEST_CLOCK
+    /* Lets an integration test stand a slow disk in for a fast one, to show
+     * that the loop answers while reads wait (test_reader_threads.py). */
+    const char *delay = getenv("ACCORD_TEST_READ_DELAY_MS");
+    if (delay)
+        p->test_delay_ms = atol(delay);
+#endif
+    for (unsigned i = 0; i < count; i++) {
+        struct reader *r = &p->readers[p->nreaders];
+        r->pool = p;
+        err = ac_store_open_readonly(path, &r->store);
+        if (!err && pthread_create(&r->thread, NULL, run, r) != 0) {
+            ac_store_close(r->store);
+            err = AC_ENOMEM;
+        }
+        if (err) {
+            ac_log_warn("node", "reader %u of %u cannot start (%s); running with %u",
+                        i + 1, count, ac_strerror(err), p->nreaders);
+            continue;
+        }
+        p->nreaders++;
+    }
+    if (count && !p->nreaders)
+        ac_log_warn("node", "no reader thread could start: reads run on the loop thread and "
+                    "wait on the disk there");
+    *out = p;
+    return 0;
+}
+
+int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
+{
+    pthread_mutex_lock(&p->mu);
+    int stopping = p->stopping;
+    if (!stopping && p->nreaders) {
+        push(&p->queue, &p->queue_tail, job);
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (stopping)
+        return AC_ECANCELED;
+    p->pending++;
+    if (!p->nreaders) {
+        /* No reader: the read waits on the disk here, as before the pool;
+         * done still comes from the loop later, as the contract says. */
+        test_delay(p);
+        job->work(job, p->fallback);
+        finish(p, job);
+    }
+    return 0;
+}
+
+unsigned ac__readers_threads(const struct ac__readers *p)
+{
+    return p->nreaders;
+}
+
+size_t ac__readers_pending(const struct ac__readers *p)
+{
+    return p->pending;
+}
+
+size_t ac__readers_queued(struct ac__readers *p)
+{
+    size_t count = 0;
+    pthread_mutex_lock(&p->mu);
+    for (const struct ac__read_job *j = p->queue; j; j = j->next)
+        count++;
+    pthread_mutex_unlock(&p->mu);
+    return count;
+}
+
+void ac__readers_stop(struct ac__readers *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    struct ac__read_job *cancelled = p->queue;
+    p->queue = p->queue_tail = NULL;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    /* A running job finishes (a read is short and cannot be interrupted
+     * safely); its thread then sees the stop. */
+    for (unsigned i = 0; i < p->nreaders; i++) {
+        pthread_join(p->readers[i].thread, NULL);
+        ac_store_close(p->readers[i].store);
+    }
+    p->nreaders = 0;
+    drain(p);
+    while (cancelled) {
+        struct ac__read_job *next = cancelled->next;
+        p->pending--;
+        cancelled->done(cancelled, AC_ECANCELED);
+        cancelled = next;
+    }
+    uv_close((uv_handle_t *)&p->async, on_closed);
+}
+
+/* ---- the node's pool (internal.h) ---- */
+
+void ac__read_submit(struct ac_node *n, struct ac__read_job *job)
+{
+    if (!n->readers) {
+        job->work(job, n->store);
+        job->done(job, 0);
+        return;
+    }
+    if (ac__readers_submit(n->readers, job))
+        job->done(job, AC_ECANCELED);
+}
+
+int ac__readers_open(struct ac_node *n)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/accord.db", n->cfg->data_dir) >= (int)sizeof path) {
+        ac_log_error("node", "%s: data directory path too long", n->cfg->data_dir);
+        return AC_EINVAL;
+    }
+    int err = ac__readers_start(n->loop, path, n->cfg->readers, n->store, &n->readers);
+    if (err) {
+        ac_log_error("node", "cannot start the reader threads: %s", ac_strerror(err));
+        return err;
+    }
+    if (ac__readers_threads(n->readers))
+        ac_log_info("node", "%u reader threads answer record reads, proofs and log entries",
+                    ac__readers_threads(n->readers));
+    return 0;
+}

@@ -1,0 +1,80 @@
+/* readers.h - the node's reader threads: a few threads, each with its own
+ * read-only connection to the database (ac_store_open_readonly()), that run
+ * the reads a client can make expensive or that touch the disk at scale
+ * (records, proofs, log entries), so the loop never waits on the disk for
+ * them. Their answers come back to the loop through one uv_async.
+ *
+ * A job is a struct the caller embeds (first member) in its own, with two
+ * callbacks:
+ *   work  runs on a reader thread with that thread's store. It may touch only
+ *         the job itself, the store it is given and what is immutable while
+ *         the node runs (the config); everything it needs from node memory
+ *         (the token cache, the record cache, the log size, the status list)
+ *         is read on the loop before the job is submitted, and what it
+ *         produces goes back into node memory in done.
+ *   done  runs on the loop afterwards, exactly once, with 0 or AC_ECANCELED
+ *         (the pool stopped before work ran); it answers and frees the job.
+ *
+ * Jobs run in submission order per pool, at most one per thread at a time.
+ * When no reader could be opened (or [node] readers = 0) work runs on the
+ * loop with the writer's store and done still comes later from the loop, so a
+ * caller never sees the difference. Everything here is called on the loop
+ * thread. */
+#ifndef AC_NODE_READERS_H
+#define AC_NODE_READERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct ac_store;
+struct ac__readers;
+struct ac__read_job;
+
+/* Reader thread (or the loop, without readers): the read itself. */
+typedef void (*ac__read_work_cb)(struct ac__read_job *job, struct ac_store *st);
+
+/* Loop thread: |status| is 0 after work ran, AC_ECANCELED when it never will. */
+typedef void (*ac__read_done_cb)(struct ac__read_job *job, int status);
+
+struct ac__read_job {
+    ac__read_work_cb work;
+    ac__read_done_cb done;
+    struct ac__read_job *next; /* the pool's queue link */
+};
+
+/* Starts |count| reader threads on the database at |path| (which
+ * |fallback|, the writer's store, has opened and migrated). A reader that
+ * cannot open its connection is logged and left out; with none left (or
+ * |count| 0) jobs run on the loop with |fallback| (borrowed until
+ * ac__readers_stop()). Sets |*out| to a pool the caller stops with
+ * ac__readers_stop(). Returns 0, AC_ENOMEM or a libuv error of the async
+ * handle (nothing started then). */
+int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
+                      struct ac_store *fallback, struct ac__readers **out);
+
+/* Queues |job| (borrowed until its done callback; job->work and job->done
+ * set). Returns 0: done will be called later from the loop, never from inside
+ * this call. Returns AC_ECANCELED when the pool is stopping (done is never
+ * called; the caller answers itself). */
+int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
+
+/* Returns how many reader threads run (0: jobs run on the loop). */
+unsigned ac__readers_threads(const struct ac__readers *p);
+
+/* Returns how many jobs are submitted and not yet done (queued, running or
+ * finished and waiting for the loop). */
+size_t ac__readers_pending(const struct ac__readers *p);
+
+/* Returns how many jobs wait for a thread. Unlike the rest, safe to call
+ * from any thread while the pool is not freed (for tests). */
+size_t ac__readers_queued(struct ac__readers *p);
+
+/* Stops the pool: jobs still queued get done(AC_ECANCELED), the running ones
+ * finish and get done(0), the threads are joined and their connections
+ * closed, all before this returns; the memory goes when the loop has closed
+ * the async handle. NULL is a no-op. */
+void ac__readers_stop(struct ac__readers *p);
+
+#endif

@@ -1,0 +1,260 @@
+/* test_readers.c - the reader threads of node/readers.c: jobs run off the
+ * loop on their own read-only connections and complete on the loop; a stop
+ * cancels what is queued and finishes what runs; without a reader the work
+ * runs on the loop with the writer's store, done still coming later. */
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "accord/base/error.h"
+#include "accord/store/store.h"
+#include "accord/store/user.h"
+#include "core/store/store_fixture.h"
+#include "readers.h"
+
+struct job {
+    struct ac__read_job job; /* first */
+    pthread_t loop_thread;   /* the test's thread, which runs the loop */
+    int worked_off_loop;     /* work ran on another thread */
+    int used_writer;         /* work was given the writer's store */
+    int64_t users;           /* what work read */
+    int read_err, write_err;
+    int done_calls, done_status, done_on_loop;
+    sem_t *started, *release; /* optional: work signals, then waits */
+};
+
+static int finished; /* jobs whose done has run */
+
+static void count_users(struct ac__read_job *job, struct ac_store *rst)
+{
+    struct job *j = (struct job *)job;
+    j->worked_off_loop = !pthread_equal(pthread_self(), j->loop_thread);
+    j->used_writer = rst == st;
+    if (j->started)
+        sem_post(j->started);
+    if (j->release)
+        sem_wait(j->release);
+    j->read_err = ac_store_user_count(rst, &j->users);
+}
+
+static void try_write(struct ac__read_job *job, struct ac_store *rst)
+{
+    struct job *j = (struct job *)job;
+    struct ac_user u;
+    j->write_err = ac_store_user_create(rst, "mallory", "Mallory", AC_ROLE_EARNER, 1, &u);
+}
+
+static void on_done(struct ac__read_job *job, int status)
+{
+    struct job *j = (struct job *)job;
+    j->done_calls++;
+    j->done_status = status;
+    j->done_on_loop = pthread_equal(pthread_self(), j->loop_thread);
+    finished++;
+}
+
+static void init_job(struct job *j, ac__read_work_cb work)
+{
+    *j = (struct job){.job = {work, on_done, NULL}, .loop_thread = pthread_self(), .users = -1};
+}
+
+static int open_store(void **state)
+{
+    (void)state;
+    finished = 0;
+    return store_fixture_open("readers");
+}
+
+/* Runs the loop until |n| jobs are done. */
+static void run_until(uv_loop_t *loop, int n)
+{
+    while (finished < n)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static void stop_and_close(uv_loop_t *loop, struct ac__readers *p)
+{
+    ac__readers_stop(p);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(0, uv_loop_close(loop));
+}
+
+static void test_a_job_reads_committed_rows_off_the_loop_and_completes_on_it(void **state)
+{
+    (void)state;
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "ada", "Ada", AC_ROLE_ADMIN, 1, &u));
+    assert_int_equal(0, ac_store_user_create(st, "emma", "Emma", AC_ROLE_EARNER, 1, &u));
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 2, st, &p));
+    assert_int_equal(2, ac__readers_threads(p));
+    struct job jobs[8];
+    for (int i = 0; i < 8; i++) {
+        init_job(&jobs[i], count_users);
+        assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+    }
+    run_until(&loop, 8);
+    assert_int_equal(0, ac__readers_pending(p));
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(1, jobs[i].done_calls);
+        assert_int_equal(0, jobs[i].done_status);
+        assert_true(jobs[i].done_on_loop);
+        assert_true(jobs[i].worked_off_loop);
+        assert_false(jobs[i].used_writer);
+        assert_int_equal(0, jobs[i].read_err);
+        assert_int_equal(2, jobs[i].users); /* ada and emma, committed before */
+    }
+    stop_and_close(&loop, p);
+}
+
+static void test_a_reader_connection_refuses_to_write(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 1, st, &p));
+    struct job j;
+    init_job(&j, try_write);
+    assert_int_equal(0, ac__readers_submit(p, &j.job));
+    run_until(&loop, 1);
+    assert_int_not_equal(0, j.write_err);
+    int64_t users = -1;
+    assert_int_equal(0, ac_store_user_count(st, &users));
+    assert_int_equal(0, users);
+    stop_and_close(&loop, p);
+}
+
+struct releaser {
+    struct ac__readers *pool;
+    sem_t *release;
+};
+
+/* Lets the blocked job go once the stop has taken the queue: until then the
+ * only thread is blocked, so only the stop can empty it. */
+static void *release_after_cancel(void *arg)
+{
+    struct releaser *r = arg;
+    while (ac__readers_queued(r->pool) != 0)
+        sched_yield();
+    sem_post(r->release);
+    return NULL;
+}
+
+static void test_a_stop_cancels_queued_jobs_and_finishes_the_running_one(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 1, st, &p));
+    sem_t started, release;
+    sem_init(&started, 0, 0);
+    sem_init(&release, 0, 0);
+    struct job running, queued[3];
+    init_job(&running, count_users);
+    running.started = &started;
+    running.release = &release;
+    assert_int_equal(0, ac__readers_submit(p, &running.job));
+    sem_wait(&started);
+    for (int i = 0; i < 3; i++) {
+        init_job(&queued[i], count_users);
+        assert_int_equal(0, ac__readers_submit(p, &queued[i].job));
+    }
+    assert_int_equal(3, ac__readers_queued(p));
+    pthread_t helper;
+    struct releaser r = {p, &release};
+    assert_int_equal(0, pthread_create(&helper, NULL, release_after_cancel, &r));
+    ac__readers_stop(p);
+    pthread_join(helper, NULL);
+    /* Every job was answered, once, on the loop, before the stop returned. */
+    assert_int_equal(4, finished);
+    assert_int_equal(1, running.done_calls);
+    assert_int_equal(0, running.done_status);
+    assert_int_equal(0, running.read_err);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(1, queued[i].done_calls);
+        assert_int_equal(AC_ECANCELED, queued[i].done_status);
+        assert_int_equal(-1, queued[i].users); /* work never ran */
+        assert_true(queued[i].done_on_loop);
+    }
+    struct job late;
+    init_job(&late, count_users);
+    assert_int_equal(AC_ECANCELED, ac__readers_submit(p, &late.job));
+    assert_int_equal(0, late.done_calls);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(0, uv_loop_close(&loop));
+    sem_destroy(&started);
+    sem_destroy(&release);
+}
+
+static void test_without_a_reader_the_loop_reads_and_done_still_comes_later(void **state)
+{
+    (void)state;
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "ada", "Ada", AC_ROLE_ADMIN, 1, &u));
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/no-such-dir/accord.db", store_dir);
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, missing, 2, st, &p));
+    assert_int_equal(0, ac__readers_threads(p));
+    struct job j;
+    init_job(&j, count_users);
+    assert_int_equal(0, ac__readers_submit(p, &j.job));
+    assert_int_equal(0, j.done_calls); /* never from inside the submit */
+    run_until(&loop, 1);
+    assert_int_equal(1, j.done_calls);
+    assert_int_equal(0, j.done_status);
+    assert_true(j.used_writer);
+    assert_false(j.worked_off_loop);
+    assert_int_equal(1, j.users);
+    stop_and_close(&loop, p);
+}
+
+static void test_a_reader_refuses_a_database_of_another_schema_version(void **state)
+{
+    (void)state;
+    struct ac_store *r = NULL;
+    assert_int_equal(0, ac_store_open_readonly(store_path, &r));
+    ac_store_close(r);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' 'INSERT INTO schema_migrations VALUES (%d, \"x\", 0)'",
+             store_path, ac_store_schema_latest() + 1);
+    if (system(cmd) != 0)
+        skip(); /* no sqlite3 shell */
+    r = NULL;
+    assert_int_equal(AC_ESCHEMA, ac_store_open_readonly(store_path, &r));
+    assert_null(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_a_job_reads_committed_rows_off_the_loop_and_completes_on_it, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(test_a_reader_connection_refuses_to_write, open_store,
+                                        close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_stop_cancels_queued_jobs_and_finishes_the_running_one, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(
+            test_without_a_reader_the_loop_reads_and_done_still_comes_later, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(test_a_reader_refuses_a_database_of_another_schema_version,
+                                        open_store, close_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
