@@ -72,7 +72,8 @@ static int head_read(struct ac_store *st, const char *sql, struct ac_store_tlog_
     if (err)
         return err;
     int rc = ac_db_step(s);
-    if (rc == AC_DB_ROW && (ac_db_col_int64(s, 0) < 0 || ac_db_col_bytes(s, 1) != AC_STORE_HASH_BYTES))
+    if (rc == AC_DB_ROW &&
+        (ac_db_col_int64(s, 0) < 0 || ac_db_col_bytes(s, 1) != AC_STORE_HASH_BYTES))
         rc = AC_EDB; /* the CHECK constraints make this unreachable */
     if (rc == AC_DB_ROW) {
         out->size = (uint64_t)ac_db_col_int64(s, 0);

@@ -24,7 +24,8 @@ static void on_healthz(struct ac_http_exchange *x, void *arg)
         char body[AC__HALT_REASON_MAX + 64];
         int len = snprintf(body, sizeof body, "degraded: transparency log signing halted: %s\n",
                            n->records->halt_reason);
-        ac_http_respond(x, 200, &ct, 1, body, len < (int)sizeof body ? (size_t)len : sizeof body - 1);
+        ac_http_respond(x, 200, &ct, 1, body,
+                        len < (int)sizeof body ? (size_t)len : sizeof body - 1);
         return;
     }
     ac_http_respond(x, 200, &ct, 1, "ok\n", 3);

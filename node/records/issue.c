@@ -610,9 +610,11 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         err = issue_once(n, actor, req, outermost, record_id_out, why, why_size);
     }
     if (err == AC_EAGAIN)
-        ac_log_warn("records", "issue of %s for earner %lld lost the log head to other writers "
-                    "%d times; given up", req->definition_id ? req->definition_id : "(none)",
-                    (long long)req->earner_id, outermost ? ISSUE_RUNS : 1);
+        ac_log_warn("records",
+                    "issue of %s for earner %lld lost the log head to other writers "
+                    "%d times; given up",
+                    req->definition_id ? req->definition_id : "(none)", (long long)req->earner_id,
+                    outermost ? ISSUE_RUNS : 1);
     return err;
 }
 

@@ -35,11 +35,11 @@ static int published_read(const char *path, struct ac__tlog_published *out)
     char magic[64], hex[2 * AC_MERKLE_HASH_BYTES + 2];
     unsigned long long size = 0;
     size_t len = 0;
-    int ok = fgets(magic, sizeof magic, f) && strcmp(magic, PUBLISHED_MAGIC "\n") == 0 &&
-             fscanf(f, "%llu %65s", &size, hex) == 2 && strlen(hex) == 2 * AC_MERKLE_HASH_BYTES &&
-             sodium_hex2bin(out->root, AC_MERKLE_HASH_BYTES, hex, strlen(hex), NULL, &len, NULL) ==
-                 0 &&
-             len == AC_MERKLE_HASH_BYTES;
+    int ok =
+        fgets(magic, sizeof magic, f) && strcmp(magic, PUBLISHED_MAGIC "\n") == 0 &&
+        fscanf(f, "%llu %65s", &size, hex) == 2 && strlen(hex) == 2 * AC_MERKLE_HASH_BYTES &&
+        sodium_hex2bin(out->root, AC_MERKLE_HASH_BYTES, hex, strlen(hex), NULL, &len, NULL) == 0 &&
+        len == AC_MERKLE_HASH_BYTES;
     fclose(f);
     if (!ok)
         return AC_EPARSE;
@@ -60,7 +60,8 @@ int ac__tlog_published_load(struct ac_node *n)
     if (err == AC_EPARSE) {
         /* Only a damaged file: checking against nothing is what a new node
          * does; the next publish writes it again. */
-        ac_log_warn("records", "%s: not a published-checkpoint file (\"%s\" then \"<size> <root "
+        ac_log_warn("records",
+                    "%s: not a published-checkpoint file (\"%s\" then \"<size> <root "
                     "hex>\"); ignored, so this start cannot check the database against it",
                     path, PUBLISHED_MAGIC);
         return 0;
@@ -119,7 +120,8 @@ void ac__tlog_published_note(struct ac_node *n, uint64_t size,
     r->published.size = size;
     memcpy(r->published.root, root, AC_MERKLE_HASH_BYTES);
     if (published_write(n->cfg->data_dir, &r->published) != 0)
-        ac_log_warn("records", "%s/" PUBLISHED_FILE ": cannot record the published checkpoint "
+        ac_log_warn("records",
+                    "%s/" PUBLISHED_FILE ": cannot record the published checkpoint "
                     "(size %llu): %s; a restart will not check the database against it",
                     n->cfg->data_dir, (unsigned long long)size, strerror(errno));
 }
@@ -213,8 +215,7 @@ int ac__tlog_need_signing(struct ac_node *n, struct ac_reason *why)
     struct ac__records *r = n->records;
     if (!r->halted)
         return 0;
-    return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_SIGNING_HALTED, NULL, "%s",
-                          r->halt_reason);
+    return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_SIGNING_HALTED, NULL, "%s", r->halt_reason);
 }
 
 /* Rebuilding a tree head from the first |size| stored leaves. */
@@ -266,7 +267,8 @@ int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
     uint8_t root[AC_MERKLE_HASH_BYTES];
     ac_merkle_tree_root(tree, root);
     if (memcmp(root, head->root, sizeof root) != 0) {
-        ac_log_error("records", "tlog: the stored head (size %llu) does not match the stored "
+        ac_log_error("records",
+                     "tlog: the stored head (size %llu) does not match the stored "
                      "leaves; refusing to serve or extend it",
                      (unsigned long long)head->size);
         return AC_EDB;

@@ -27,9 +27,8 @@
 
 /* SHA-256 of nothing: RFC 9162's head of the empty tree. */
 static const uint8_t empty_root[32] = {
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-    0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-    0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
 
 static struct ac_store *second; /* another process's connection to the file */
 
@@ -167,7 +166,7 @@ static void test_a_writer_waiting_at_the_head_lock_never_reads_the_head_it_waite
      * PostgreSQL: its FOR UPDATE waited, then failed as a serialization
      * failure (run the transaction again), or ran after the commit. */
     print_message("the second writer %s\n", l.err == 0 ? "read the committed head"
-                                                        : "must run again (serialization failure)");
+                                                       : "must run again (serialization failure)");
     if (l.err == 0)
         assert_int_equal(1, l.head.size);
     else
@@ -204,8 +203,7 @@ static void test_a_checkpoint_that_is_not_the_stored_head_is_refused(void **stat
     uint8_t other[32];
     memset(other, 7, sizeof other);
     assert_int_equal(AC_ECONFLICT, ac_store_log_checkpoint_add(st, 0, other, "aa", "x\n", T0));
-    assert_int_equal(AC_ECONFLICT,
-                     ac_store_log_checkpoint_add(st, 1, empty_root, "aa", "x\n", T0));
+    assert_int_equal(AC_ECONFLICT, ac_store_log_checkpoint_add(st, 1, empty_root, "aa", "x\n", T0));
     assert_int_equal(0, issue_at(st, 1, 0));
     /* The old head, signed again by a process that missed the append. */
     assert_int_equal(AC_ECONFLICT,
