@@ -1,6 +1,5 @@
 /* bundle.c - encodes, strictly decodes and checks credential bundles
  * (versions 1 and 2; the format is in bundle.h). */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,18 +8,7 @@
 #include "accord/records/cosignature.h"
 #include "accord/sign/cbor.h"
 #include "accord/base/error.h"
-
-static int refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char *why, size_t n, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
+#include "accord/base/refuse.h"
 
 static bool has_v2_parts(const struct ac_bundle *b)
 {
@@ -103,8 +91,8 @@ static int expect_key(struct ac_cbor_reader *r, const char *name, char *why, siz
     const char *k;
     size_t len;
     if (ac_cbor_get_text(r, &k, &len) || len != strlen(name) || memcmp(k, name, len) != 0)
-        return refuse(why, why_len, "bundle: at offset %zu expected the key \"%s\"",
-                      ac_cbor_offset(r), name);
+        return ac_refuse(why, why_len, "bundle: at offset %zu expected the key \"%s\"",
+                         ac_cbor_offset(r), name);
     return 0;
 }
 
@@ -112,25 +100,25 @@ static int read_log(struct ac_cbor_reader *r, struct ac_bundle *b, char *why, si
 {
     uint64_t n;
     if (ac_cbor_get_map(r, &n) || n != 3)
-        return refuse(why, why_len, "bundle: log must be a map of size, index and proof");
+        return ac_refuse(why, why_len, "bundle: log must be a map of size, index and proof");
     if (expect_key(r, "size", why, why_len) || ac_cbor_get_uint(r, &b->size))
-        return refuse(why, why_len, "bundle: log.size must be an unsigned integer");
+        return ac_refuse(why, why_len, "bundle: log.size must be an unsigned integer");
     if (expect_key(r, "index", why, why_len) || ac_cbor_get_uint(r, &b->index))
-        return refuse(why, why_len, "bundle: log.index must be an unsigned integer");
+        return ac_refuse(why, why_len, "bundle: log.index must be an unsigned integer");
     if (b->index >= b->size)
-        return refuse(why, why_len, "bundle: log.index %llu is not below log.size %llu",
-                      (unsigned long long)b->index, (unsigned long long)b->size);
+        return ac_refuse(why, why_len, "bundle: log.index %llu is not below log.size %llu",
+                         (unsigned long long)b->index, (unsigned long long)b->size);
     if (expect_key(r, "proof", why, why_len) || ac_cbor_get_array(r, &n))
-        return refuse(why, why_len, "bundle: log.proof must be an array");
+        return ac_refuse(why, why_len, "bundle: log.proof must be an array");
     if (n > AC_MERKLE_PROOF_MAX)
-        return refuse(why, why_len, "bundle: log.proof has %llu hashes; at most %d",
-                      (unsigned long long)n, AC_MERKLE_PROOF_MAX);
+        return ac_refuse(why, why_len, "bundle: log.proof has %llu hashes; at most %d",
+                         (unsigned long long)n, AC_MERKLE_PROOF_MAX);
     b->proof.count = (size_t)n;
     for (size_t i = 0; i < b->proof.count; i++) {
         const uint8_t *h;
         size_t len;
         if (ac_cbor_get_bytes(r, &h, &len) || len != AC_MERKLE_HASH_BYTES)
-            return refuse(why, why_len, "bundle: log.proof[%zu] must be 32 bytes", i);
+            return ac_refuse(why, why_len, "bundle: log.proof[%zu] must be 32 bytes", i);
         memcpy(b->proof.hash[i], h, AC_MERKLE_HASH_BYTES);
     }
     return 0;
@@ -147,7 +135,8 @@ static int next_key(struct ac_cbor_reader *r, uint64_t *left, const char **k, si
         return 0;
     (*left)--;
     if (ac_cbor_get_text(r, k, klen))
-        return refuse(why, why_len, "bundle: at offset %zu expected a text key", ac_cbor_offset(r));
+        return ac_refuse(why, why_len, "bundle: at offset %zu expected a text key",
+                         ac_cbor_offset(r));
     return 0;
 }
 
@@ -160,14 +149,15 @@ static int read_keys(struct ac_cbor_reader *r, struct ac_bundle *b, char *why, s
 {
     uint64_t n;
     if (ac_cbor_get_array(r, &n) || n == 0 || n > AC_BUNDLE_KEYS_MAX)
-        return refuse(why, why_len, "bundle: keys must be an array of 1 to %d key hand-overs",
-                      AC_BUNDLE_KEYS_MAX);
+        return ac_refuse(why, why_len, "bundle: keys must be an array of 1 to %d key hand-overs",
+                         AC_BUNDLE_KEYS_MAX);
     b->nkeys = (size_t)n;
     for (size_t i = 0; i < b->nkeys; i++)
         if (ac_cbor_get_bytes(r, &b->keys[i].data, &b->keys[i].len) || b->keys[i].len == 0 ||
             b->keys[i].len > AC_BUNDLE_KEY_BYTES_MAX)
-            return refuse(why, why_len, "bundle: keys[%zu] must be a byte string of 1 to %d bytes",
-                          i, AC_BUNDLE_KEY_BYTES_MAX);
+            return ac_refuse(why, why_len,
+                             "bundle: keys[%zu] must be a byte string of 1 to %d bytes", i,
+                             AC_BUNDLE_KEY_BYTES_MAX);
     return 0;
 }
 
@@ -175,19 +165,20 @@ static int read_cosigs(struct ac_cbor_reader *r, struct ac_bundle *b, char *why,
 {
     uint64_t n;
     if (ac_cbor_get_array(r, &n) || n == 0 || n > AC_BUNDLE_COSIGS_MAX)
-        return refuse(why, why_len,
-                      "bundle: cosignatures must be an array of 1 to %d cosignature lines",
-                      AC_BUNDLE_COSIGS_MAX);
+        return ac_refuse(why, why_len,
+                         "bundle: cosignatures must be an array of 1 to %d cosignature lines",
+                         AC_BUNDLE_COSIGS_MAX);
     b->ncosigs = (size_t)n;
     for (size_t i = 0; i < b->ncosigs; i++) {
         const char *t;
         size_t len;
         if (ac_cbor_get_text(r, &t, &len) || len == 0 || len > AC_COSIG_LINE_MAX + 1 ||
             t[len - 1] != '\n')
-            return refuse(why, why_len,
-                          "bundle: cosignatures[%zu] must be one line of at most %d bytes ending "
-                          "in a newline",
-                          i, AC_COSIG_LINE_MAX + 1);
+            return ac_refuse(
+                why, why_len,
+                "bundle: cosignatures[%zu] must be one line of at most %d bytes ending "
+                "in a newline",
+                i, AC_COSIG_LINE_MAX + 1);
         b->cosigs[i].data = (const uint8_t *)t;
         b->cosigs[i].len = len;
     }
@@ -199,24 +190,24 @@ int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, cha
 {
     struct ac_cbor_reader r;
     if (ac_cbor_reader_init(&r, data, len))
-        return refuse(why, why_len, "bundle: %s", r.why);
+        return ac_refuse(why, why_len, "bundle: %s", r.why);
     uint64_t n, v;
     if (ac_cbor_get_map(&r, &n) || n < 5 || n > 8)
-        return refuse(why, why_len,
-                      "bundle: must be a map of v, log, record, status, checkpoint and, in "
-                      "version 2, ob3, keys or cosignatures");
+        return ac_refuse(why, why_len,
+                         "bundle: must be a map of v, log, record, status, checkpoint and, in "
+                         "version 2, ob3, keys or cosignatures");
     struct ac_bundle b;
     memset(&b, 0, sizeof b);
     if (expect_key(&r, "v", why, why_len))
         return AC_EPARSE;
     if (ac_cbor_get_uint(&r, &v) || (v != AC_BUNDLE_VERSION && v != AC_BUNDLE_VERSION_2))
-        return refuse(why, why_len, "bundle: v must be %d or %d", AC_BUNDLE_VERSION,
-                      AC_BUNDLE_VERSION_2);
+        return ac_refuse(why, why_len, "bundle: v must be %d or %d", AC_BUNDLE_VERSION,
+                         AC_BUNDLE_VERSION_2);
     if ((v == AC_BUNDLE_VERSION) != (n == 5))
-        return refuse(why, why_len,
-                      "bundle: version %llu with %llu parts; version 1 has exactly v, log, "
-                      "record, status and checkpoint, version 2 adds ob3, keys or cosignatures",
-                      (unsigned long long)v, (unsigned long long)n);
+        return ac_refuse(why, why_len,
+                         "bundle: version %llu with %llu parts; version 1 has exactly v, log, "
+                         "record, status and checkpoint, version 2 adds ob3, keys or cosignatures",
+                         (unsigned long long)v, (unsigned long long)n);
     uint64_t left = n - 1;
     if (expect_key(&r, "log", why, why_len))
         return AC_EPARSE;
@@ -231,8 +222,8 @@ int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, cha
     if (key_is(k, klen, "ob3")) {
         if (ac_cbor_get_bytes(&r, &b.ob3, &b.ob3_len) || b.ob3_len == 0 ||
             b.ob3_len > AC_BUNDLE_OB3_MAX)
-            return refuse(why, why_len, "bundle: ob3 must be a byte string of 1 to %d bytes",
-                          AC_BUNDLE_OB3_MAX);
+            return ac_refuse(why, why_len, "bundle: ob3 must be a byte string of 1 to %d bytes",
+                             AC_BUNDLE_OB3_MAX);
         if ((rc = next_key(&r, &left, &k, &klen, why, why_len)))
             return rc;
     }
@@ -242,34 +233,34 @@ int ac_bundle_decode(const uint8_t *data, size_t len, struct ac_bundle *out, cha
             return rc;
     }
     if (!key_is(k, klen, "record"))
-        return refuse(why, why_len, "bundle: at offset %zu expected the key \"record\"",
-                      ac_cbor_offset(&r));
+        return ac_refuse(why, why_len, "bundle: at offset %zu expected the key \"record\"",
+                         ac_cbor_offset(&r));
     if (ac_cbor_get_bytes(&r, &b.record, &b.record_len) || b.record_len == 0)
-        return refuse(why, why_len, "bundle: record must be a non-empty byte string");
+        return ac_refuse(why, why_len, "bundle: record must be a non-empty byte string");
     if (expect_key(&r, "status", why, why_len))
         return AC_EPARSE;
     if (ac_cbor_get_bytes(&r, &b.status, &b.status_len) || b.status_len == 0)
-        return refuse(why, why_len, "bundle: status must be a non-empty byte string");
+        return ac_refuse(why, why_len, "bundle: status must be a non-empty byte string");
     if (expect_key(&r, "checkpoint", why, why_len))
         return AC_EPARSE;
     left -= 2;
     if (ac_cbor_get_text(&r, &b.checkpoint, &b.checkpoint_len) || b.checkpoint_len == 0 ||
         b.checkpoint_len > AC_NOTE_MAX_BYTES)
-        return refuse(why, why_len,
-                      "bundle: checkpoint must be signed-note text of at most %d bytes",
-                      AC_NOTE_MAX_BYTES);
+        return ac_refuse(why, why_len,
+                         "bundle: checkpoint must be signed-note text of at most %d bytes",
+                         AC_NOTE_MAX_BYTES);
     if ((rc = next_key(&r, &left, &k, &klen, why, why_len)))
         return rc;
     if (key_is(k, klen, "cosignatures")) {
         if ((rc = read_cosigs(&r, &b, why, why_len)))
             return rc;
     } else if (k) {
-        return refuse(why, why_len, "bundle: unknown or misplaced key \"%.*s\"",
-                      (int)(klen > 32 ? 32 : klen), k);
+        return ac_refuse(why, why_len, "bundle: unknown or misplaced key \"%.*s\"",
+                         (int)(klen > 32 ? 32 : klen), k);
     }
     if (left != 0)
-        return refuse(why, why_len, "bundle: unknown or misplaced key at offset %zu",
-                      ac_cbor_offset(&r));
+        return ac_refuse(why, why_len, "bundle: unknown or misplaced key at offset %zu",
+                         ac_cbor_offset(&r));
     *out = b;
     return 0;
 }
@@ -284,8 +275,8 @@ int ac_bundle_verify_log(const struct ac_bundle *b, const struct ac_note_verifie
     if (rc)
         return rc;
     if (c.size != b->size) {
-        rc = refuse(why, why_len, "bundle: log.size %llu is not the checkpoint's size %llu",
-                    (unsigned long long)b->size, (unsigned long long)c.size);
+        rc = ac_refuse(why, why_len, "bundle: log.size %llu is not the checkpoint's size %llu",
+                       (unsigned long long)b->size, (unsigned long long)c.size);
     } else {
         uint8_t leaf[AC_MERKLE_HASH_BYTES];
         ac_merkle_leaf_hash(b->record, b->record_len, leaf);

@@ -9,6 +9,7 @@
 #include "accord/base/base64.h"
 #include "accord/records/checkpoint.h"
 #include "accord/base/error.h"
+#include "internal.h"
 
 #define SIG_TYPE_ED25519 0x01
 /* Signatures by keys we do not know may use other algorithms; post-quantum
@@ -127,9 +128,9 @@ int ac_note_sign_secret_key(void *ctx, const uint8_t *msg, size_t len,
     return crypto_sign_detached(sig, NULL, msg, len, ctx) == 0 ? 0 : AC_ECRYPTO;
 }
 
-uint32_t ac_note_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLIC_BYTES])
+uint32_t ac__note_key_id(const char *name, uint8_t sig_type, const uint8_t public_key[32])
 {
-    static const uint8_t sep_type[2] = {'\n', SIG_TYPE_ED25519};
+    const uint8_t sep_type[2] = {'\n', sig_type};
     crypto_hash_sha256_state st;
     uint8_t h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_init(&st);
@@ -138,6 +139,11 @@ uint32_t ac_note_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLI
     crypto_hash_sha256_update(&st, public_key, AC_NOTE_PUBLIC_BYTES);
     crypto_hash_sha256_final(&st, h);
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+uint32_t ac_note_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLIC_BYTES])
+{
+    return ac__note_key_id(name, SIG_TYPE_ED25519, public_key);
 }
 
 int ac_note_verifier_init(struct ac_note_verifier *out, const char *name,

@@ -1,6 +1,5 @@
 /* cosignature.c - C2SP tlog-cosignature/v1: witness keys, the signed
  * message, cosignature lines written, split and verified. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,33 +7,15 @@
 
 #include "accord/base/base64.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/records/cosignature.h"
+#include "internal.h"
 
 static const char em_dash_space[] = "\xe2\x80\x94 "; /* U+2014, U+0020 */
 
-static int refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char *why, size_t n, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
-
 uint32_t ac_cosig_key_id(const char *name, const uint8_t public_key[AC_NOTE_PUBLIC_BYTES])
 {
-    static const uint8_t sep_type[2] = {'\n', AC_COSIG_ALG};
-    crypto_hash_sha256_state st;
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name));
-    crypto_hash_sha256_update(&st, sep_type, sizeof sep_type);
-    crypto_hash_sha256_update(&st, public_key, AC_NOTE_PUBLIC_BYTES);
-    crypto_hash_sha256_final(&st, h);
-    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    return ac__note_key_id(name, AC_COSIG_ALG, public_key);
 }
 
 int ac_cosig_witness_init(struct ac_cosig_witness *out, const char *name,
@@ -130,26 +111,26 @@ int ac_cosig_line_parse(const char *line, size_t len, struct ac_cosig_line *out,
     if (len > 0 && line[len - 1] == '\n')
         len--;
     if (len > AC_COSIG_LINE_MAX)
-        return refuse(why, why_len, "cosignature line: %zu bytes; at most %d", len,
-                      AC_COSIG_LINE_MAX);
+        return ac_refuse(why, why_len, "cosignature line: %zu bytes; at most %d", len,
+                         AC_COSIG_LINE_MAX);
     if (len < dl || memcmp(line, em_dash_space, dl) != 0)
-        return refuse(why, why_len, "cosignature line: must begin with \"\xe2\x80\x94 \"");
+        return ac_refuse(why, why_len, "cosignature line: must begin with \"\xe2\x80\x94 \"");
     const char *name = line + dl;
     const char *sp = memchr(name, ' ', len - dl);
     if (!sp || sp == name || memchr(line, '\n', len))
-        return refuse(why, why_len,
-                      "cosignature line: must be \"\xe2\x80\x94 <name> <base64 of %d bytes>\"",
-                      AC_COSIG_RAW_BYTES);
+        return ac_refuse(why, why_len,
+                         "cosignature line: must be \"\xe2\x80\x94 <name> <base64 of %d bytes>\"",
+                         AC_COSIG_RAW_BYTES);
     uint8_t raw[AC_COSIG_RAW_BYTES];
     size_t n = 0;
     const char *b64 = sp + 1;
     if (ac_base64_decode(b64, len - (size_t)(b64 - line), AC_BASE64_STD, raw, sizeof raw, &n) !=
             0 ||
         n != sizeof raw)
-        return refuse(why, why_len,
-                      "cosignature line of %.*s: the signature must be base64 of %d bytes "
-                      "(key id, time, Ed25519 signature)",
-                      (int)(sp - name > 64 ? 64 : sp - name), name, AC_COSIG_RAW_BYTES);
+        return ac_refuse(why, why_len,
+                         "cosignature line of %.*s: the signature must be base64 of %d bytes "
+                         "(key id, time, Ed25519 signature)",
+                         (int)(sp - name > 64 ? 64 : sp - name), name, AC_COSIG_RAW_BYTES);
     out->name = name;
     out->name_len = (size_t)(sp - name);
     out->key_id = (uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 | (uint32_t)raw[2] << 8 | raw[3];

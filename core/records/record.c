@@ -1,11 +1,11 @@
 /* record.c - the native credential record: CWT claims to deterministic CBOR,
  * signed as a COSE_Sign1, and decoded back strictly. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "accord/sign/cbor.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/records/record.h"
 
 int ac_record_encode_claims(const struct ac_record *rec, struct ac_buf *out)
@@ -103,18 +103,6 @@ bool ac_record_key_valid_at(const struct ac_key_info *key, int64_t iat)
     return key->not_after_ms == 0 || iat * 1000 < key->not_after_ms;
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
-                                                        ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
-
 struct claim {
     int64_t key;
     const char *name;
@@ -128,14 +116,14 @@ static int get_text_claim(struct ac_cbor_reader *r, const struct claim *c, char 
     const char *s;
     size_t n;
     if (ac_cbor_get_text(r, &s, &n))
-        return refuse(why, whylen, "claim %s (%lld): expected a text string", c->name,
-                      (long long)c->key);
+        return ac_refuse(why, whylen, "claim %s (%lld): expected a text string", c->name,
+                         (long long)c->key);
     if (n > max)
-        return refuse(why, whylen, "claim %s (%lld): %zu bytes; at most %zu allowed", c->name,
-                      (long long)c->key, n, max);
+        return ac_refuse(why, whylen, "claim %s (%lld): %zu bytes; at most %zu allowed", c->name,
+                         (long long)c->key, n, max);
     if (memchr(s, '\0', n))
-        return refuse(why, whylen, "claim %s (%lld): contains a NUL character", c->name,
-                      (long long)c->key);
+        return ac_refuse(why, whylen, "claim %s (%lld): contains a NUL character", c->name,
+                         (long long)c->key);
     memcpy(dst, s, n);
     dst[n] = '\0';
     return 0;
@@ -146,11 +134,11 @@ static int get_uint_claim(struct ac_cbor_reader *r, const struct claim *c, uint6
 {
     uint64_t v;
     if (ac_cbor_get_uint(r, &v))
-        return refuse(why, whylen, "claim %s (%lld): expected an unsigned integer", c->name,
-                      (long long)c->key);
+        return ac_refuse(why, whylen, "claim %s (%lld): expected an unsigned integer", c->name,
+                         (long long)c->key);
     if (v > max)
-        return refuse(why, whylen, "claim %s (%lld): %llu is out of range", c->name,
-                      (long long)c->key, (unsigned long long)v);
+        return ac_refuse(why, whylen, "claim %s (%lld): %llu is out of range", c->name,
+                         (long long)c->key, (unsigned long long)v);
     *out = v;
     return 0;
 }
@@ -161,11 +149,11 @@ static int get_fixed_bytes(struct ac_cbor_reader *r, const struct claim *c, uint
     const uint8_t *p;
     size_t n;
     if (ac_cbor_get_bytes(r, &p, &n))
-        return refuse(why, whylen, "claim %s (%lld): expected a byte string", c->name,
-                      (long long)c->key);
+        return ac_refuse(why, whylen, "claim %s (%lld): expected a byte string", c->name,
+                         (long long)c->key);
     if (n != want)
-        return refuse(why, whylen, "claim %s (%lld): %zu bytes; must be %zu", c->name,
-                      (long long)c->key, n, want);
+        return ac_refuse(why, whylen, "claim %s (%lld): %zu bytes; must be %zu", c->name,
+                         (long long)c->key, n, want);
     memcpy(dst, p, n);
     return 0;
 }
@@ -178,22 +166,22 @@ static int get_status(struct ac_cbor_reader *r, struct ac_record *rec, char *why
     uint64_t n, m;
     int found = 0;
     if (ac_cbor_get_map(r, &n))
-        return refuse(why, whylen, "claim status (65535): expected a map");
+        return ac_refuse(why, whylen, "claim status (65535): expected a map");
     for (uint64_t i = 0; i < n; i++) {
         const char *k;
         size_t kl;
         if (ac_cbor_get_text(r, &k, &kl))
-            return refuse(why, whylen, "claim status (65535): mechanism names must be text");
+            return ac_refuse(why, whylen, "claim status (65535): mechanism names must be text");
         if (kl != 11 || memcmp(k, "status_list", 11) != 0) {
             ac_cbor_skip(r, NULL, NULL);
             continue;
         }
         if (ac_cbor_get_map(r, &m))
-            return refuse(why, whylen, "claim status.status_list: expected a map");
+            return ac_refuse(why, whylen, "claim status.status_list: expected a map");
         int have_idx = 0, have_uri = 0;
         for (uint64_t j = 0; j < m; j++) {
             if (ac_cbor_get_text(r, &k, &kl))
-                return refuse(why, whylen, "claim status.status_list: keys must be text");
+                return ac_refuse(why, whylen, "claim status.status_list: keys must be text");
             if (kl == 3 && memcmp(k, "idx", 3) == 0) {
                 static const struct claim idx = {AC_CWT_STATUS, "status.status_list.idx"};
                 if (get_uint_claim(r, &idx, UINT64_MAX, &rec->status_idx, why, whylen))
@@ -209,12 +197,12 @@ static int get_status(struct ac_cbor_reader *r, struct ac_record *rec, char *why
             }
         }
         if (!have_idx || !have_uri || !rec->status_uri[0])
-            return refuse(why, whylen, "claim %s (65535): status_list needs idx and a uri",
-                          st.name);
+            return ac_refuse(why, whylen, "claim %s (65535): status_list needs idx and a uri",
+                             st.name);
         found = 1;
     }
     if (!found)
-        return refuse(why, whylen, "claim status (65535): no status_list mechanism");
+        return ac_refuse(why, whylen, "claim status (65535): no status_list mechanism");
     rec->has_status = true;
     return 0;
 }
@@ -224,10 +212,10 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
 {
     struct ac_cbor_reader r;
     if (ac_cbor_reader_init(&r, p, len))
-        return refuse(why, whylen, "claims: %s", r.why);
+        return ac_refuse(why, whylen, "claims: %s", r.why);
     uint64_t n;
     if (ac_cbor_get_map(&r, &n))
-        return refuse(why, whylen, "claims: the payload must be a CBOR map");
+        return ac_refuse(why, whylen, "claims: the payload must be a CBOR map");
     memset(rec, 0, sizeof(*rec));
     unsigned seen = 0;
     enum {
@@ -248,7 +236,7 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
             continue;
         }
         if (ac_cbor_get_int(&r, &key))
-            return refuse(why, whylen, "claims: keys must be integers or text");
+            return ac_refuse(why, whylen, "claims: keys must be integers or text");
         struct claim c = {key, "?"};
         uint64_t v = 0;
         int rc = 0;
@@ -343,11 +331,11 @@ static int decode_claims(const uint8_t *p, size_t len, struct ac_record *rec, ch
                                            "achieved_level (-65540)"};
     for (unsigned b = 0; b < 8; b++)
         if (!(seen & (1u << b)))
-            return refuse(why, whylen, "claim %s: required but missing", required[b]);
+            return ac_refuse(why, whylen, "claim %s: required but missing", required[b]);
     if (!rec->iss[0] || !rec->sub[0] || !rec->definition_id[0] || !rec->achieved_level[0])
-        return refuse(why, whylen,
-                      "claims: iss, sub, definition_id and achieved_level must "
-                      "not be empty");
+        return ac_refuse(why, whylen,
+                         "claims: iss, sub, definition_id and achieved_level must "
+                         "not be empty");
     return 0;
 }
 
@@ -361,14 +349,14 @@ int ac_record_decode(const uint8_t *data, size_t len, struct ac_record *rec,
     /* The unprotected header is not signed: anything in it would let a
      * record's bytes change while its signature still verifies. */
     if (m.unprotected_count != 0)
-        return refuse(why, whylen,
-                      "unprotected header: has %llu entries; a record's must be "
-                      "empty (a0)",
-                      (unsigned long long)m.unprotected_count);
+        return ac_refuse(why, whylen,
+                         "unprotected header: has %llu entries; a record's must be "
+                         "empty (a0)",
+                         (unsigned long long)m.unprotected_count);
     if (!m.kid_protected)
-        return refuse(why, whylen,
-                      "protected header: kid (4) is missing; a record's kid must "
-                      "be protected");
+        return ac_refuse(why, whylen,
+                         "protected header: kid (4) is missing; a record's kid must "
+                         "be protected");
     struct ac_record tmp;
     if ((rc = decode_claims(m.payload, m.payload_len, &tmp, why, whylen)))
         return rc;

@@ -2,29 +2,17 @@
  * (reviewer_cert.h): the issuer's word that a reviewer of another node passed
  * its certification for one credential version, checkable by that node with
  * the issuer's keys alone. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/records/reviewer_cert.h"
 #include "accord/sign/cbor.h"
 
 #define RECORD_VERSION 1
-
-__attribute__((format(printf, 4, 5))) static int say(int rc, char *why, size_t whylen,
-                                                     const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static int text_ok(const char *s, size_t max)
 {
@@ -78,15 +66,17 @@ static int check_content_type(const struct ac_cose_sign1 *m, char *why, size_t w
     size_t len;
     int rc = ac_cose_sign1_content_type(m, &s, &len);
     if (rc == AC_ENOENT)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type (3) is missing; a reviewer certification's is "
-                   "\"%s\"",
-                   AC_RCERT_RECORD_CONTENT_TYPE);
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "protected header: content type (3) is missing; a reviewer certification's is "
+            "\"%s\"",
+            AC_RCERT_RECORD_CONTENT_TYPE);
     if (rc || len != strlen(AC_RCERT_RECORD_CONTENT_TYPE) ||
         memcmp(s, AC_RCERT_RECORD_CONTENT_TYPE, len) != 0)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type is not a reviewer certification's (\"%s\")",
-                   AC_RCERT_RECORD_CONTENT_TYPE);
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "protected header: content type is not a reviewer certification's (\"%s\")",
+            AC_RCERT_RECORD_CONTENT_TYPE);
     return 0;
 }
 
@@ -96,7 +86,8 @@ static int get_text(struct ac_cbor_reader *r, const char *name, char *dst, size_
     const char *s;
     size_t n;
     if (ac_cbor_get_text(r, &s, &n) || n == 0 || n > max || memchr(s, 0, n))
-        return say(AC_EPARSE, why, whylen, "record %s: must be text of 1 to %zu bytes", name, max);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "record %s: must be text of 1 to %zu bytes",
+                            name, max);
     memcpy(dst, s, n);
     dst[n] = 0;
     return 0;
@@ -106,7 +97,7 @@ static int get_positive(struct ac_cbor_reader *r, const char *name, int64_t *v, 
                         size_t whylen)
 {
     if (ac_cbor_get_int(r, v) || *v <= 0)
-        return say(AC_EPARSE, why, whylen, "record %s: must be a positive integer", name);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "record %s: must be a positive integer", name);
     return 0;
 }
 
@@ -126,8 +117,8 @@ static int decode_reviewer(struct ac_cbor_reader *r, struct ac_rcert_record *out
         get_text(r, "reviewer.node", out->home_node, AC_RCERT_RECORD_NODE_MAX, why, whylen) ||
         ac_cbor_get_text(r, &k, &kn) || !key_is(k, kn, "user") ||
         get_positive(r, "reviewer.user", &out->home_user, why, whylen))
-        return say(AC_EPARSE, why, whylen,
-                   "record reviewer: must be {node: text, user: positive integer}");
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "record reviewer: must be {node: text, user: positive integer}");
     return 0;
 }
 
@@ -138,25 +129,26 @@ static int decode_payload(const uint8_t *p, size_t len, struct ac_rcert_record *
     struct ac_cbor_reader r;
     uint64_t n, v;
     if (ac_cbor_reader_init(&r, p, len))
-        return say(AC_EPARSE, why, whylen, "record payload: %s", r.why);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "record payload: %s", r.why);
     static const char *const keys[] = {"v",    "exp",     "iat",      "iss",
                                        "hash", "version", "reviewer", "credential"};
     if (ac_cbor_get_map(&r, &n) || n != 8)
-        return say(AC_EPARSE, why, whylen,
-                   "record payload: must be a map of exactly v, exp, iat, iss, hash, version, "
-                   "reviewer, credential");
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "record payload: must be a map of exactly v, exp, iat, iss, hash, version, "
+            "reviewer, credential");
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < 8; i++) {
         const char *k;
         size_t kn;
         if (ac_cbor_get_text(&r, &k, &kn) || !key_is(k, kn, keys[i]))
-            return say(AC_EPARSE, why, whylen, "record payload: key %zu must be \"%s\"", i,
-                       keys[i]);
+            return ac_refuse_rc(AC_EPARSE, why, whylen, "record payload: key %zu must be \"%s\"", i,
+                                keys[i]);
         int rc = 0;
         switch (i) {
         case 0:
             if (ac_cbor_get_uint(&r, &v) || v != RECORD_VERSION)
-                rc = say(AC_EPARSE, why, whylen, "record v: must be %d", RECORD_VERSION);
+                rc = ac_refuse_rc(AC_EPARSE, why, whylen, "record v: must be %d", RECORD_VERSION);
             break;
         case 1:
             rc = get_positive(&r, "exp", &out->expires_ms, why, whylen);
@@ -183,7 +175,7 @@ static int decode_payload(const uint8_t *p, size_t len, struct ac_rcert_record *
             return rc;
     }
     if (out->expires_ms <= out->issued_ms)
-        return say(AC_EPARSE, why, whylen, "record exp: must be after iat");
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "record exp: must be after iat");
     return 0;
 }
 
@@ -196,9 +188,10 @@ int ac_rcert_record_verify(const uint8_t *data, size_t len, const struct ac_rcer
         return rc;
     /* Nothing unprotected is signed: the record is exactly what was signed. */
     if (m.unprotected_count != 0)
-        return say(AC_EPARSE, why, whylen, "unprotected header: must be empty");
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "unprotected header: must be empty");
     if (!m.kid || !m.kid_protected || m.kid_len != sizeof keys[0].kid)
-        return say(AC_EPARSE, why, whylen, "protected header: kid (4) of 8 bytes is missing");
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "protected header: kid (4) of 8 bytes is missing");
     if ((rc = check_content_type(&m, why, whylen)))
         return rc;
     const struct ac_rcert_key *key = NULL;
@@ -208,17 +201,17 @@ int ac_rcert_record_verify(const uint8_t *data, size_t len, const struct ac_rcer
     char kid_hex[17];
     sodium_bin2hex(kid_hex, sizeof kid_hex, m.kid, m.kid_len);
     if (!key)
-        return say(AC_ECRYPTO, why, whylen, "kid %s is not a key of the issuer", kid_hex);
+        return ac_refuse_rc(AC_ECRYPTO, why, whylen, "kid %s is not a key of the issuer", kid_hex);
     if ((rc = ac_cose_sign1_verify(&m, key->public_key)))
-        return rc == AC_ECRYPTO
-                   ? say(rc, why, whylen, "the signature does not verify with key %s", kid_hex)
-                   : rc;
+        return rc == AC_ECRYPTO ? ac_refuse_rc(rc, why, whylen,
+                                               "the signature does not verify with key %s", kid_hex)
+                                : rc;
     struct ac_rcert_record r;
     if ((rc = decode_payload(m.payload, m.payload_len, &r, why, whylen)))
         return rc;
     if (r.issued_ms < key->not_before_ms || (key->not_after_ms && r.issued_ms >= key->not_after_ms))
-        return say(AC_ECRYPTO, why, whylen, "key %s was not valid when the record was issued",
-                   kid_hex);
+        return ac_refuse_rc(AC_ECRYPTO, why, whylen,
+                            "key %s was not valid when the record was issued", kid_hex);
     *out = r;
     return 0;
 }

@@ -1,6 +1,5 @@
 /* status_token.c - the IETF Token Status List token in CWT form: an untagged
  * COSE_Sign1 over the status_list claim, signed and verified. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "accord/sign/cbor.h"
 #include "accord/sign/cose.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/records/status.h"
 
 /* CWT claim keys: RFC 8392 §4 and draft-ietf-oauth-status-list §5.2. */
@@ -17,18 +17,6 @@
 #define CWT_STATUS_LIST 65533
 #define CWT_TTL 65534
 #define COSE_HDR_TYP 16 /* RFC 9596 */
-
-static int refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int refuse(char *why, size_t n, const char *fmt, ...)
-{
-    if (why && n) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, n, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
 
 static int write_protected(const uint8_t *kid, size_t kid_len, struct ac_buf *out)
 {
@@ -133,7 +121,7 @@ static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy, stru
                           char *why, size_t why_len)
 {
     if (len == 0 || len > SIZE_MAX - 1)
-        return refuse(why, why_len, "status token: empty");
+        return ac_refuse(why, why_len, "status token: empty");
     uint8_t *c = malloc(len + 1);
     if (!c)
         return AC_ENOMEM;
@@ -142,16 +130,16 @@ static int parse_untagged(const uint8_t *token, size_t len, uint8_t **copy, stru
     char cwhy[AC_COSE_WHY_LEN];
     if (ac_cose_sign1_parse(c, len + 1, m, cwhy, sizeof cwhy) != 0) {
         free(c);
-        return refuse(why, why_len, "status token: %s", cwhy);
+        return ac_refuse(why, why_len, "status token: %s", cwhy);
     }
     /* Nothing in the unprotected header is signed, so a token carrying any
      * entry there is not byte-for-byte what its issuer signed. */
     if (m->unprotected_count != 0) {
         free(c);
-        return refuse(why, why_len,
-                      "status token: unprotected header has %llu entries; it "
-                      "must be empty (a0)",
-                      (unsigned long long)m->unprotected_count);
+        return ac_refuse(why, why_len,
+                         "status token: unprotected header has %llu entries; it "
+                         "must be empty (a0)",
+                         (unsigned long long)m->unprotected_count);
     }
     *copy = c;
     return 0;
@@ -180,7 +168,7 @@ static int check_typ(const struct ac_cose_sign1 *m, char *why, size_t why_len)
     struct ac_cbor_reader r;
     uint64_t n;
     if (ac_cbor_reader_init(&r, m->protected_hdr, m->protected_len) || ac_cbor_get_map(&r, &n))
-        return refuse(why, why_len, "status token: protected header is not a map");
+        return ac_refuse(why, why_len, "status token: protected header is not a map");
     for (uint64_t i = 0; i < n; i++) {
         uint64_t label;
         if (ac_cbor_peek(&r) != AC_CBOR_UINT) {
@@ -198,9 +186,9 @@ static int check_typ(const struct ac_cose_sign1 *m, char *why, size_t why_len)
         if (ac_cbor_get_text(&r, &s, &len) == 0 && len == strlen(AC_STATUS_TOKEN_TYP) &&
             memcmp(s, AC_STATUS_TOKEN_TYP, len) == 0)
             return 0;
-        return refuse(why, why_len, "status token: typ (16) is not \"%s\"", AC_STATUS_TOKEN_TYP);
+        return ac_refuse(why, why_len, "status token: typ (16) is not \"%s\"", AC_STATUS_TOKEN_TYP);
     }
-    return refuse(why, why_len, "status token: typ (16) is missing from the protected header");
+    return ac_refuse(why, why_len, "status token: typ (16) is missing from the protected header");
 }
 
 static int read_status_list(struct ac_cbor_reader *r, struct ac_status_token *t, char *why,
@@ -210,29 +198,29 @@ static int read_status_list(struct ac_cbor_reader *r, struct ac_status_token *t,
     const uint8_t *lst = NULL;
     size_t lst_len = 0;
     if (ac_cbor_get_map(r, &n))
-        return refuse(why, why_len, "status token: status_list (65533) must be a map");
+        return ac_refuse(why, why_len, "status token: status_list (65533) must be a map");
     for (uint64_t i = 0; i < n; i++) {
         const char *k;
         size_t klen;
         if (ac_cbor_get_text(r, &k, &klen))
-            return refuse(why, why_len, "status token: status_list keys must be text");
+            return ac_refuse(why, why_len, "status token: status_list keys must be text");
         if (klen == 4 && memcmp(k, "bits", 4) == 0) {
             if (ac_cbor_get_uint(r, &bits) || (bits != 1 && bits != 2 && bits != 4 && bits != 8))
-                return refuse(why, why_len, "status token: bits must be 1, 2, 4 or 8");
+                return ac_refuse(why, why_len, "status token: bits must be 1, 2, 4 or 8");
         } else if (klen == 3 && memcmp(k, "lst", 3) == 0) {
             if (ac_cbor_get_bytes(r, &lst, &lst_len))
-                return refuse(why, why_len, "status token: lst must be a byte string");
+                return ac_refuse(why, why_len, "status token: lst must be a byte string");
         } else {
             ac_cbor_skip(r, NULL, NULL); /* aggregation_uri and future members */
         }
     }
     if (!bits || !lst)
-        return refuse(why, why_len, "status token: status_list needs bits and lst");
+        return ac_refuse(why, why_len, "status token: status_list needs bits and lst");
     t->bits = (unsigned)bits;
     size_t max = (size_t)AC_STATUS_MAX_ENTRIES * bits / 8;
     int rc = ac_status_inflate_zlib(lst, lst_len, max, &t->list);
     if (rc == AC_EPARSE)
-        return refuse(why, why_len, "status token: lst is not a ZLIB stream");
+        return ac_refuse(why, why_len, "status token: lst is not a ZLIB stream");
     if (rc == AC_E2BIG && why)
         snprintf(why, why_len, "status token: lst holds more than %u entries",
                  AC_STATUS_MAX_ENTRIES);
@@ -245,9 +233,9 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
     struct ac_cbor_reader r;
     uint64_t n;
     if (ac_cbor_reader_init(&r, p, len))
-        return refuse(why, why_len, "status token: payload: %s", r.why);
+        return ac_refuse(why, why_len, "status token: payload: %s", r.why);
     if (ac_cbor_get_map(&r, &n))
-        return refuse(why, why_len, "status token: payload must be a CWT claims map");
+        return ac_refuse(why, why_len, "status token: payload must be a CWT claims map");
     int have_iat = 0, have_list = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t key;
@@ -264,7 +252,7 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
             const char *s;
             size_t slen;
             if (ac_cbor_get_text(&r, &s, &slen) || slen == 0)
-                return refuse(why, why_len, "status token: sub (2) must be non-empty text");
+                return ac_refuse(why, why_len, "status token: sub (2) must be non-empty text");
             if (!(t->sub = malloc(slen + 1)))
                 return AC_ENOMEM;
             memcpy(t->sub, s, slen);
@@ -277,9 +265,10 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
              * INT64_MAX / 1000 seconds would overflow there (and is
              * hundreds of millions of years away anyway). */
             if (ac_cbor_get_uint(&r, &v) || v > INT64_MAX / 1000)
-                return refuse(why, why_len,
-                              "status token: claim %llu must be a time in seconds from 0 to %lld",
-                              (unsigned long long)key, (long long)(INT64_MAX / 1000));
+                return ac_refuse(
+                    why, why_len,
+                    "status token: claim %llu must be a time in seconds from 0 to %lld",
+                    (unsigned long long)key, (long long)(INT64_MAX / 1000));
             if (key == CWT_IAT) {
                 t->iat = (int64_t)v;
                 have_iat = 1;
@@ -289,7 +278,8 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
             break;
         case CWT_TTL:
             if (ac_cbor_get_uint(&r, &t->ttl) || t->ttl == 0)
-                return refuse(why, why_len, "status token: ttl (65534) must be a positive integer");
+                return ac_refuse(why, why_len,
+                                 "status token: ttl (65534) must be a positive integer");
             break;
         case CWT_STATUS_LIST:
             if ((rc = read_status_list(&r, t, why, why_len)) != 0)
@@ -301,8 +291,8 @@ static int read_claims(const uint8_t *p, size_t len, struct ac_status_token *t, 
         }
     }
     if (!t->sub || !have_iat || !have_list)
-        return refuse(why, why_len,
-                      "status token: sub (2), iat (6) and status_list (65533) are required");
+        return ac_refuse(why, why_len,
+                         "status token: sub (2), iat (6) and status_list (65533) are required");
     return 0;
 }
 
@@ -319,7 +309,7 @@ int ac_status_token_open(const uint8_t *token, size_t len, const uint8_t public_
     if ((rc = check_typ(&m, why, why_len)) != 0)
         goto done;
     if (!m.kid || !m.kid_protected || m.kid_len > AC_STATUS_TOKEN_KID_MAX) {
-        rc = refuse(why, why_len, "status token: kid (4) must be in the protected header");
+        rc = ac_refuse(why, why_len, "status token: kid (4) must be in the protected header");
         goto done;
     }
     if (ac_cose_sign1_verify(&m, public_key) != 0) {

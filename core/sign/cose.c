@@ -1,5 +1,4 @@
 /* cose.c - COSE_Sign1 with Ed25519: signing, strict parsing, verification. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "accord/sign/cbor.h"
 #include "accord/sign/cose.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 
 int ac_cose_sign_with_secret_key(void *ctx, const uint8_t *msg, size_t len, uint8_t sig[64])
 {
@@ -118,18 +118,6 @@ int ac_cose_sign1_typed(const uint8_t *payload, size_t payload_len, const uint8_
     return 0;
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
-                                                        ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
-
 /* Reads a header label (int or text); formats it into |name| for messages. */
 static int read_label(struct ac_cbor_reader *r, int64_t *num, int *is_text, char *name,
                       size_t namelen)
@@ -166,21 +154,21 @@ static int read_headers(struct ac_cbor_reader *r, const char *where, struct head
 {
     uint64_t n;
     if (ac_cbor_get_map(r, &n))
-        return refuse(why, whylen, "%s header: %s", where, r->why);
+        return ac_refuse(why, whylen, "%s header: %s", where, r->why);
     h->count = n;
     for (uint64_t i = 0; i < n; i++) {
         int64_t label;
         int is_text;
         char name[48];
         if (read_label(r, &label, &is_text, name, sizeof(name)))
-            return refuse(why, whylen, "%s header: labels must be integers or text", where);
+            return ac_refuse(why, whylen, "%s header: labels must be integers or text", where);
         if (!is_text && h->nlabels < sizeof(h->labels) / sizeof(h->labels[0]))
             h->labels[h->nlabels++] = label;
         if (is_text) {
             ac_cbor_skip(r, NULL, NULL);
         } else if (label == AC_COSE_HDR_ALG) {
             if (ac_cbor_get_int(r, &h->alg))
-                return refuse(why, whylen, "%s header: alg must be an integer", where);
+                return ac_refuse(why, whylen, "%s header: alg must be an integer", where);
             h->has_alg = 1;
         } else if (label == AC_COSE_HDR_CRIT) {
             /* RFC 9052 §3.1: a recipient must refuse a message whose crit lists
@@ -189,21 +177,21 @@ static int read_headers(struct ac_cbor_reader *r, const char *where, struct head
              * is one we do not understand. */
             uint64_t m;
             if (ac_cbor_get_array(r, &m) || m == 0)
-                return refuse(why, whylen, "%s header: crit must be a non-empty array", where);
+                return ac_refuse(why, whylen, "%s header: crit must be a non-empty array", where);
             int64_t first;
             int first_text;
             char first_name[48];
             if (read_label(r, &first, &first_text, first_name, sizeof(first_name)))
-                return refuse(why, whylen, "%s header: crit labels must be integers or text",
-                              where);
-            return refuse(why, whylen, "%s header: unknown critical header label %s", where,
-                          first_name);
+                return ac_refuse(why, whylen, "%s header: crit labels must be integers or text",
+                                 where);
+            return ac_refuse(why, whylen, "%s header: unknown critical header label %s", where,
+                             first_name);
         } else if (label == AC_COSE_HDR_KID) {
             if (ac_cbor_get_bytes(r, &h->kid, &h->kid_len))
-                return refuse(why, whylen, "%s header: kid must be a byte string", where);
+                return ac_refuse(why, whylen, "%s header: kid must be a byte string", where);
             if (h->kid_len == 0 || h->kid_len > AC_COSE_KID_MAX)
-                return refuse(why, whylen, "%s header: kid of %zu bytes; must be 1 to %d", where,
-                              h->kid_len, AC_COSE_KID_MAX);
+                return ac_refuse(why, whylen, "%s header: kid of %zu bytes; must be 1 to %d", where,
+                                 h->kid_len, AC_COSE_KID_MAX);
             h->has_kid = 1;
         } else {
             ac_cbor_skip(r, NULL, NULL);
@@ -217,54 +205,54 @@ static int parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out, int
 {
     struct ac_cbor_reader r;
     if (ac_cbor_reader_init(&r, data, len))
-        return refuse(why, whylen, "COSE_Sign1: %s", r.why);
+        return ac_refuse(why, whylen, "COSE_Sign1: %s", r.why);
     uint64_t tag, n;
     if (ac_cbor_get_tag(&r, &tag) || tag != AC_COSE_TAG_SIGN1)
-        return refuse(why, whylen, "COSE_Sign1: must start with tag 18");
+        return ac_refuse(why, whylen, "COSE_Sign1: must start with tag 18");
     if (ac_cbor_get_array(&r, &n) || n != 4)
-        return refuse(why, whylen, "COSE_Sign1: must be an array of 4 items");
+        return ac_refuse(why, whylen, "COSE_Sign1: must be an array of 4 items");
 
     struct ac_cose_sign1 m;
     memset(&m, 0, sizeof(m));
     if (ac_cbor_get_bytes(&r, &m.protected_hdr, &m.protected_len))
-        return refuse(why, whylen, "COSE_Sign1: protected header must be a byte string");
+        return ac_refuse(why, whylen, "COSE_Sign1: protected header must be a byte string");
     if (m.protected_len == 0)
-        return refuse(why, whylen, "protected header: empty; alg must be protected");
+        return ac_refuse(why, whylen, "protected header: empty; alg must be protected");
     struct headers prot, unprot;
     memset(&prot, 0, sizeof(prot));
     memset(&unprot, 0, sizeof(unprot));
     struct ac_cbor_reader pr;
     if (ac_cbor_reader_init(&pr, m.protected_hdr, m.protected_len))
-        return refuse(why, whylen, "protected header: %s", pr.why);
+        return ac_refuse(why, whylen, "protected header: %s", pr.why);
     int rc = read_headers(&pr, "protected", &prot, why, whylen);
     if (rc)
         return rc;
     if ((rc = read_headers(&r, "unprotected", &unprot, why, whylen)))
         return rc;
     if (unprot.has_alg)
-        return refuse(why, whylen, "unprotected header: alg must be in the protected header");
+        return ac_refuse(why, whylen, "unprotected header: alg must be in the protected header");
     for (size_t i = 0; i < unprot.nlabels; i++)
         for (size_t k = 0; k < prot.nlabels; k++)
             if (unprot.labels[i] == prot.labels[k])
-                return refuse(why, whylen,
-                              "header label %lld appears in both protected and unprotected",
-                              (long long)prot.labels[k]);
+                return ac_refuse(why, whylen,
+                                 "header label %lld appears in both protected and unprotected",
+                                 (long long)prot.labels[k]);
     if (!prot.has_alg)
-        return refuse(why, whylen, "protected header: alg is missing");
+        return ac_refuse(why, whylen, "protected header: alg is missing");
     if (strict && prot.alg != AC_COSE_ALG_EDDSA && prot.alg != AC_COSE_ALG_ED25519)
-        return refuse(why, whylen,
-                      "protected header: alg %lld is not supported; must be -8 (EdDSA) or "
-                      "-19 (Ed25519)",
-                      (long long)prot.alg);
+        return ac_refuse(why, whylen,
+                         "protected header: alg %lld is not supported; must be -8 (EdDSA) or "
+                         "-19 (Ed25519)",
+                         (long long)prot.alg);
     if (ac_cbor_peek(&r) == AC_CBOR_SIMPLE)
-        return refuse(why, whylen, "COSE_Sign1: detached payloads are not supported");
+        return ac_refuse(why, whylen, "COSE_Sign1: detached payloads are not supported");
     if (ac_cbor_get_bytes(&r, &m.payload, &m.payload_len))
-        return refuse(why, whylen, "COSE_Sign1: payload must be a byte string");
+        return ac_refuse(why, whylen, "COSE_Sign1: payload must be a byte string");
     if (ac_cbor_get_bytes(&r, &m.signature, &m.signature_len))
-        return refuse(why, whylen, "COSE_Sign1: signature must be a byte string");
+        return ac_refuse(why, whylen, "COSE_Sign1: signature must be a byte string");
     if (strict && m.signature_len != 64)
-        return refuse(why, whylen, "COSE_Sign1: signature of %zu bytes; Ed25519 needs 64",
-                      m.signature_len);
+        return ac_refuse(why, whylen, "COSE_Sign1: signature of %zu bytes; Ed25519 needs 64",
+                         m.signature_len);
     m.alg = prot.alg;
     m.unprotected_count = unprot.count;
     if (prot.has_kid) {

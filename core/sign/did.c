@@ -1,5 +1,4 @@
 /* did.c - did:key, did:web documents and JWKS for the node's Ed25519 keys. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "accord/base/clock.h"
 #include "accord/sign/did.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 
 static const char b58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
@@ -223,52 +223,40 @@ int ac_did_jwks(const struct ac_key_info *keys, size_t n, struct ac_buf *out)
     return dump(json_pack("{so}", "keys", arr), out);
 }
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t whylen, const char *fmt,
-                                                        ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return AC_EPARSE;
-}
-
 static int parse_jwk(const json_t *k, size_t i, struct ac_key_info *out, char *why, size_t whylen)
 {
     if (!json_is_object(k))
-        return refuse(why, whylen, "keys[%zu]: must be a JSON object", i);
+        return ac_refuse(why, whylen, "keys[%zu]: must be a JSON object", i);
     const char *kty = json_string_value(json_object_get(k, "kty"));
     const char *crv = json_string_value(json_object_get(k, "crv"));
     const char *x = json_string_value(json_object_get(k, "x"));
     if (!kty || strcmp(kty, "OKP") != 0)
-        return refuse(why, whylen, "keys[%zu].kty: must be \"OKP\"", i);
+        return ac_refuse(why, whylen, "keys[%zu].kty: must be \"OKP\"", i);
     if (!crv || strcmp(crv, "Ed25519") != 0)
-        return refuse(why, whylen, "keys[%zu].crv: must be \"Ed25519\"", i);
+        return ac_refuse(why, whylen, "keys[%zu].crv: must be \"Ed25519\"", i);
     size_t n = 0;
     if (!x ||
         ac_base64_decode(x, strlen(x), AC_BASE64_URL_NOPAD, out->public_key,
                          sizeof(out->public_key), &n) != 0 ||
         n != 32)
-        return refuse(why, whylen, "keys[%zu].x: must be 32 bytes in unpadded base64url", i);
+        return ac_refuse(why, whylen, "keys[%zu].x: must be 32 bytes in unpadded base64url", i);
     kid_hex_of(out->public_key, out->kid_hex);
     sodium_hex2bin(out->kid, sizeof(out->kid), out->kid_hex, 16, NULL, NULL, NULL);
     const json_t *kid = json_object_get(k, "kid");
     if (kid && (!json_is_string(kid) || strcmp(json_string_value(kid), out->kid_hex) != 0))
-        return refuse(why, whylen, "keys[%zu].kid: \"%.20s\" is not the key's derived id %s", i,
-                      json_is_string(kid) ? json_string_value(kid) : "(not a string)",
-                      out->kid_hex);
+        return ac_refuse(why, whylen, "keys[%zu].kid: \"%.20s\" is not the key's derived id %s", i,
+                         json_is_string(kid) ? json_string_value(kid) : "(not a string)",
+                         out->kid_hex);
     static const char *const members[2] = {"valid_from", "valid_until"};
     int64_t *dst[2] = {&out->not_before_ms, &out->not_after_ms};
     for (int m = 0; m < 2; m++) {
         *dst[m] = 0;
         const json_t *v = json_object_get(k, members[m]);
         if (v && (!json_is_string(v) || ac_clock_parse(json_string_value(v), dst[m]) != 0))
-            return refuse(why, whylen, "keys[%zu].%s: must be an RFC 3339 time", i, members[m]);
+            return ac_refuse(why, whylen, "keys[%zu].%s: must be an RFC 3339 time", i, members[m]);
     }
     if (out->not_after_ms != 0 && out->not_after_ms <= out->not_before_ms)
-        return refuse(why, whylen, "keys[%zu].valid_until: must be after valid_from", i);
+        return ac_refuse(why, whylen, "keys[%zu].valid_until: must be after valid_from", i);
     return 0;
 }
 
@@ -276,7 +264,7 @@ int ac_did_jwk_array_parse(const json_t *array, struct ac_key_info **out, size_t
                            size_t whylen)
 {
     if (!json_is_array(array) || json_array_size(array) == 0)
-        return refuse(why, whylen, "keys: must be a non-empty array");
+        return ac_refuse(why, whylen, "keys: must be a non-empty array");
     size_t count = json_array_size(array);
     struct ac_key_info *keys = calloc(count, sizeof(*keys));
     if (!keys)
@@ -299,7 +287,7 @@ int ac_did_jwks_parse(const char *json, size_t len, struct ac_key_info **out, si
     json_error_t err;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
     if (!root)
-        return refuse(why, whylen, "JWKS: line %d: %s", err.line, err.text);
+        return ac_refuse(why, whylen, "JWKS: line %d: %s", err.line, err.text);
     int rc = ac_did_jwk_array_parse(json_object_get(root, "keys"), out, n, why, whylen);
     json_decref(root);
     return rc;

@@ -1,26 +1,14 @@
 /* envelope.c - federation envelopes: COSE_Sign1 with a content type of their
  * own over a deterministic-CBOR payload {v, type, id, from, to, ts, body}. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/envelope.h"
-
-__attribute__((format(printf, 4, 5))) static int say(int rc, char *why, size_t whylen,
-                                                     const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 /* Character classes of the three kinds of text field. */
 enum text_rule { RULE_TYPE, RULE_ID, RULE_NODE };
@@ -69,8 +57,8 @@ static int check_field(const char *name, const char *s, size_t n, size_t max, en
 {
     if (text_ok(s, n, max, rule))
         return 0;
-    return say(rc, why, whylen, "envelope %s: \"%.*s\" %s", name, (int)(n > 64 ? 64 : n), s,
-               rule_text(rule));
+    return ac_refuse_rc(rc, why, whylen, "envelope %s: \"%.*s\" %s", name, (int)(n > 64 ? 64 : n),
+                        s, rule_text(rule));
 }
 
 int ac_envelope_check(const struct ac_envelope *env, char *why, size_t whylen)
@@ -87,13 +75,13 @@ int ac_envelope_check(const struct ac_envelope *env, char *why, size_t whylen)
                            AC_EINVAL, why, whylen))))
         return rc;
     if (env->ts_ms < 0)
-        return say(AC_EINVAL, why, whylen, "envelope ts: %lld must not be negative",
-                   (long long)env->ts_ms);
+        return ac_refuse_rc(AC_EINVAL, why, whylen, "envelope ts: %lld must not be negative",
+                            (long long)env->ts_ms);
     char cwhy[AC_CBOR_WHY_LEN];
     if (!env->body || ac_cbor_check(env->body, env->body_len, cwhy, sizeof cwhy))
-        return say(AC_EINVAL, why, whylen,
-                   "envelope body: must be one deterministic CBOR item (%s)",
-                   env->body ? cwhy : "none given");
+        return ac_refuse_rc(AC_EINVAL, why, whylen,
+                            "envelope body: must be one deterministic CBOR item (%s)",
+                            env->body ? cwhy : "none given");
     return 0;
 }
 
@@ -137,17 +125,18 @@ static int check_content_type(const struct ac_cose_sign1 *m, char *why, size_t w
     size_t len;
     int rc = ac_cose_sign1_content_type(m, &s, &len);
     if (rc == AC_ENOENT)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type (3) is missing; an envelope's must be \"%s\"",
-                   AC_ENVELOPE_CONTENT_TYPE);
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "protected header: content type (3) is missing; an envelope's must be \"%s\"",
+            AC_ENVELOPE_CONTENT_TYPE);
     if (rc)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type (3) must be the text \"%s\"",
-                   AC_ENVELOPE_CONTENT_TYPE);
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "protected header: content type (3) must be the text \"%s\"",
+                            AC_ENVELOPE_CONTENT_TYPE);
     if (len != strlen(AC_ENVELOPE_CONTENT_TYPE) || memcmp(s, AC_ENVELOPE_CONTENT_TYPE, len) != 0)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type \"%.*s\" is not an envelope's (\"%s\")",
-                   (int)(len > 64 ? 64 : len), s, AC_ENVELOPE_CONTENT_TYPE);
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "protected header: content type \"%.*s\" is not an envelope's (\"%s\")",
+                            (int)(len > 64 ? 64 : len), s, AC_ENVELOPE_CONTENT_TYPE);
     return 0;
 }
 
@@ -161,11 +150,11 @@ int ac_envelope_parse(const uint8_t *data, size_t len, struct ac_cose_sign1 *out
     /* Nothing in the unprotected header is signed; an envelope is exactly
      * what its sender signed, so it has none. */
     if (m.unprotected_count != 0)
-        return say(AC_EPARSE, why, whylen,
-                   "unprotected header: has %llu entries; an envelope's must be empty",
-                   (unsigned long long)m.unprotected_count);
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "unprotected header: has %llu entries; an envelope's must be empty",
+                            (unsigned long long)m.unprotected_count);
     if (!m.kid || !m.kid_protected)
-        return say(AC_EPARSE, why, whylen, "protected header: kid (4) is missing");
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "protected header: kid (4) is missing");
     if ((rc = check_content_type(&m, why, whylen)))
         return rc;
     *out = m;
@@ -183,7 +172,7 @@ static int get_field_text(struct ac_cbor_reader *r, const char *name, char *dst,
     const char *s;
     size_t n;
     if (ac_cbor_get_text(r, &s, &n))
-        return say(AC_EPARSE, why, whylen, "envelope %s: must be text", name);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "envelope %s: must be text", name);
     int rc = check_field(name, s, n, max, rule, AC_EPARSE, why, whylen);
     if (rc)
         return rc;
@@ -198,24 +187,26 @@ int ac_envelope_decode(const struct ac_cose_sign1 *msg, struct ac_envelope *out,
     struct ac_cbor_reader r;
     uint64_t n;
     if (ac_cbor_reader_init(&r, msg->payload, msg->payload_len))
-        return say(AC_EPARSE, why, whylen, "envelope payload: %s", r.why);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "envelope payload: %s", r.why);
     if (ac_cbor_get_map(&r, &n) || n != 7)
-        return say(AC_EPARSE, why, whylen,
-                   "envelope payload: must be a map of exactly v, type, id, from, to, ts, body");
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "envelope payload: must be a map of exactly v, type, id, from, to, ts, body");
     memset(out, 0, sizeof *out);
     unsigned seen = 0;
     for (uint64_t i = 0; i < n; i++) {
         const char *k;
         size_t klen;
         if (ac_cbor_get_text(&r, &k, &klen))
-            return say(AC_EPARSE, why, whylen, "envelope payload: keys must be text");
+            return ac_refuse_rc(AC_EPARSE, why, whylen, "envelope payload: keys must be text");
         int rc = 0;
         unsigned bit;
         if (klen == 1 && k[0] == 'v') {
             uint64_t v;
             bit = 1;
             if (ac_cbor_get_uint(&r, &v) || v != AC_ENVELOPE_VERSION)
-                rc = say(AC_EPARSE, why, whylen, "envelope v: must be %d", AC_ENVELOPE_VERSION);
+                rc = ac_refuse_rc(AC_EPARSE, why, whylen, "envelope v: must be %d",
+                                  AC_ENVELOPE_VERSION);
         } else if (klen == 4 && memcmp(k, "type", 4) == 0) {
             bit = 2;
             rc =
@@ -232,7 +223,7 @@ int ac_envelope_decode(const struct ac_cose_sign1 *msg, struct ac_envelope *out,
             const char *s;
             size_t tn;
             if (ac_cbor_get_text(&r, &s, &tn))
-                rc = say(AC_EPARSE, why, whylen, "envelope to: must be text");
+                rc = ac_refuse_rc(AC_EPARSE, why, whylen, "envelope to: must be text");
             else if (tn == 1 && s[0] == '*')
                 strcpy(out->to, AC_ENVELOPE_TO_ANYONE);
             else if (!(rc = check_field("to", s, tn, AC_ENVELOPE_NODE_MAX, RULE_NODE, AC_EPARSE,
@@ -243,22 +234,24 @@ int ac_envelope_decode(const struct ac_cose_sign1 *msg, struct ac_envelope *out,
         } else if (klen == 2 && memcmp(k, "ts", 2) == 0) {
             bit = 32;
             if (ac_cbor_get_int(&r, &out->ts_ms) || out->ts_ms < 0)
-                rc = say(AC_EPARSE, why, whylen,
-                         "envelope ts: must be a non-negative integer (ms since the epoch)");
+                rc = ac_refuse_rc(
+                    AC_EPARSE, why, whylen,
+                    "envelope ts: must be a non-negative integer (ms since the epoch)");
         } else if (klen == 4 && memcmp(k, "body", 4) == 0) {
             bit = 64;
             if (ac_cbor_skip(&r, &out->body, &out->body_len))
-                rc = say(AC_EPARSE, why, whylen, "envelope body: missing");
+                rc = ac_refuse_rc(AC_EPARSE, why, whylen, "envelope body: missing");
         } else {
-            return say(AC_EPARSE, why, whylen, "envelope payload: unknown key \"%.*s\"",
-                       (int)(klen > 32 ? 32 : klen), k);
+            return ac_refuse_rc(AC_EPARSE, why, whylen, "envelope payload: unknown key \"%.*s\"",
+                                (int)(klen > 32 ? 32 : klen), k);
         }
         if (rc)
             return rc;
         seen |= bit; /* keys are unique: the CBOR check refuses duplicates */
     }
     if (seen != 127)
-        return say(AC_EPARSE, why, whylen,
-                   "envelope payload: must be a map of exactly v, type, id, from, to, ts, body");
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "envelope payload: must be a map of exactly v, type, id, from, to, ts, body");
     return 0;
 }

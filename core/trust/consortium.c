@@ -1,6 +1,5 @@
 /* consortium.c - the consortium trust file: JSON for the operator, signed
  * deterministic CBOR on the wire, verified before its members are read. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/refuse.h"
 #include "accord/sign/cbor.h"
 #include "accord/sign/keyring.h"
 #include "accord/trust/consortium.h"
@@ -18,18 +18,6 @@
 
 static const char *const right_names[] = {"submit", "lend", "certify", "issuer", "witness"};
 #define NRIGHTS (sizeof right_names / sizeof right_names[0])
-
-__attribute__((format(printf, 4, 5))) static int say(int rc, char *why, size_t whylen,
-                                                     const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 const char *ac_right_name(unsigned bit)
 {
@@ -63,10 +51,11 @@ int ac_rights_parse(const char *list, unsigned *out, char *why, size_t whylen)
                 n--;
             unsigned bit;
             if (n == 0 || right_bit(p, n, &bit))
-                return say(AC_EINVAL, why, whylen,
-                           "rights: \"%.*s\" is not a right; rights are submit, lend, certify, "
-                           "issuer and witness",
-                           (int)(n > 32 ? 32 : n), p);
+                return ac_refuse_rc(
+                    AC_EINVAL, why, whylen,
+                    "rights: \"%.*s\" is not a right; rights are submit, lend, certify, "
+                    "issuer and witness",
+                    (int)(n > 32 ? 32 : n), p);
             r |= bit;
             p = *end ? end + 1 : end;
         }
@@ -138,24 +127,26 @@ static int url_ok(const char *s, size_t n)
 static int check_consortium(const struct ac_consortium *c, char *why, size_t whylen)
 {
     if (!c->name[0])
-        return say(AC_EINVAL, why, whylen, "name: must be 1-%d characters", AC_CONSORTIUM_NAME_MAX);
+        return ac_refuse_rc(AC_EINVAL, why, whylen, "name: must be 1-%d characters",
+                            AC_CONSORTIUM_NAME_MAX);
     if (c->serial == 0)
-        return say(AC_EINVAL, why, whylen, "serial: must be at least 1");
+        return ac_refuse_rc(AC_EINVAL, why, whylen, "serial: must be at least 1");
     for (size_t i = 0; i < c->nmembers; i++) {
         const struct ac_member *m = &c->members[i];
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->members[j].node_id, m->node_id) == 0)
-                return say(AC_EINVAL, why, whylen,
-                           "members[%zu].node: \"%s\" is listed twice (also members[%zu])", i,
-                           m->node_id, j);
+                return ac_refuse_rc(AC_EINVAL, why, whylen,
+                                    "members[%zu].node: \"%s\" is listed twice (also members[%zu])",
+                                    i, m->node_id, j);
         if (m->nkeys == 0)
-            return say(AC_EINVAL, why, whylen, "members[%zu].keys: \"%s\" needs at least one key",
-                       i, m->node_id);
+            return ac_refuse_rc(AC_EINVAL, why, whylen,
+                                "members[%zu].keys: \"%s\" needs at least one key", i, m->node_id);
         for (size_t k = 0; k < m->nkeys; k++) {
             const struct ac_member_key *key = &m->keys[k];
             if (key->not_after_ms && key->not_after_ms <= key->not_before_ms)
-                return say(AC_EINVAL, why, whylen,
-                           "members[%zu].keys[%zu]: not_after must be after not_before", i, k);
+                return ac_refuse_rc(AC_EINVAL, why, whylen,
+                                    "members[%zu].keys[%zu]: not_after must be after not_before", i,
+                                    k);
         }
     }
     return 0;
@@ -178,20 +169,23 @@ static int member_from_json(json_t *jm, size_t i, struct ac_member *m, char *why
     const char *url = json_string_value(json_object_get(jm, "url"));
     json_t *rights = json_object_get(jm, "rights"), *keys = json_object_get(jm, "keys");
     if (!json_is_object(jm))
-        return say(AC_EINVAL, why, whylen, "members[%zu]: must be an object", i);
+        return ac_refuse_rc(AC_EINVAL, why, whylen, "members[%zu]: must be an object", i);
     if (!node || !node_id_ok(node, strlen(node)))
-        return say(AC_EINVAL, why, whylen,
-                   "members[%zu].node: \"%s\" must be a node id (1-64 of a-z, 0-9, '.', '-')", i,
-                   node ? node : "");
+        return ac_refuse_rc(
+            AC_EINVAL, why, whylen,
+            "members[%zu].node: \"%s\" must be a node id (1-64 of a-z, 0-9, '.', '-')", i,
+            node ? node : "");
     if (!url || !url_ok(url, strlen(url)))
-        return say(AC_EINVAL, why, whylen,
-                   "members[%zu].url: \"%s\" must be http:// or https:// and a host with optional "
-                   "port, no path",
-                   i, url ? url : "");
+        return ac_refuse_rc(
+            AC_EINVAL, why, whylen,
+            "members[%zu].url: \"%s\" must be http:// or https:// and a host with optional "
+            "port, no path",
+            i, url ? url : "");
     snprintf(m->node_id, sizeof m->node_id, "%s", node);
     snprintf(m->base_url, sizeof m->base_url, "%s", url);
     if (!json_is_array(rights))
-        return say(AC_EINVAL, why, whylen, "members[%zu].rights: must be an array of rights", i);
+        return ac_refuse_rc(AC_EINVAL, why, whylen,
+                            "members[%zu].rights: must be an array of rights", i);
     size_t k;
     json_t *v;
     json_array_foreach(rights, k, v)
@@ -199,16 +193,18 @@ static int member_from_json(json_t *jm, size_t i, struct ac_member *m, char *why
         const char *s = json_string_value(v);
         unsigned bit;
         if (!s || right_bit(s, strlen(s), &bit))
-            return say(AC_EINVAL, why, whylen,
-                       "members[%zu].rights[%zu]: \"%s\" is not a right; rights are submit, "
-                       "lend, certify, issuer and witness",
-                       i, k, s ? s : "");
+            return ac_refuse_rc(
+                AC_EINVAL, why, whylen,
+                "members[%zu].rights[%zu]: \"%s\" is not a right; rights are submit, "
+                "lend, certify, issuer and witness",
+                i, k, s ? s : "");
         m->rights |= bit;
     }
     if (!json_is_array(keys) || json_array_size(keys) == 0 ||
         json_array_size(keys) > AC_CONSORTIUM_MAX_KEYS)
-        return say(AC_EINVAL, why, whylen, "members[%zu].keys: must be an array of 1 to %d keys", i,
-                   AC_CONSORTIUM_MAX_KEYS);
+        return ac_refuse_rc(AC_EINVAL, why, whylen,
+                            "members[%zu].keys: must be an array of 1 to %d keys", i,
+                            AC_CONSORTIUM_MAX_KEYS);
     json_array_foreach(keys, k, v)
     {
         struct ac_member_key *key = &m->keys[m->nkeys];
@@ -216,16 +212,18 @@ static int member_from_json(json_t *jm, size_t i, struct ac_member *m, char *why
         size_t n = 0;
         if (!hex || strlen(hex) != 64 ||
             sodium_hex2bin(key->public_key, 32, hex, 64, NULL, &n, NULL) || n != 32)
-            return say(AC_EINVAL, why, whylen,
-                       "members[%zu].keys[%zu].key: \"%.70s\" must be 64 hex digits (an Ed25519 "
-                       "public key)",
-                       i, k, hex ? hex : "");
+            return ac_refuse_rc(
+                AC_EINVAL, why, whylen,
+                "members[%zu].keys[%zu].key: \"%.70s\" must be 64 hex digits (an Ed25519 "
+                "public key)",
+                i, k, hex ? hex : "");
         if (json_time(json_object_get(v, "not_before"), &key->not_before_ms) ||
             json_time(json_object_get(v, "not_after"), &key->not_after_ms))
-            return say(AC_EINVAL, why, whylen,
-                       "members[%zu].keys[%zu]: not_before and not_after must be RFC 3339 UTC "
-                       "times",
-                       i, k);
+            return ac_refuse_rc(
+                AC_EINVAL, why, whylen,
+                "members[%zu].keys[%zu]: not_before and not_after must be RFC 3339 UTC "
+                "times",
+                i, k);
         ac_key_id(key->public_key, key->kid);
         m->nkeys++;
     }
@@ -238,8 +236,8 @@ int ac_consortium_from_json(const char *text, size_t len, struct ac_consortium *
     json_error_t jerr;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)
-        return say(AC_EINVAL, why, whylen, "line %d column %d: %s", jerr.line, jerr.column,
-                   jerr.text);
+        return ac_refuse_rc(AC_EINVAL, why, whylen, "line %d column %d: %s", jerr.line, jerr.column,
+                            jerr.text);
     int rc = 0;
     struct ac_consortium *c = calloc(1, sizeof *c);
     json_t *members = json_object_get(j, "members");
@@ -250,22 +248,23 @@ int ac_consortium_from_json(const char *text, size_t len, struct ac_consortium *
         goto out;
     }
     if (!name || !*name || strlen(name) > AC_CONSORTIUM_NAME_MAX) {
-        rc = say(AC_EINVAL, why, whylen, "name: must be 1-%d characters", AC_CONSORTIUM_NAME_MAX);
+        rc = ac_refuse_rc(AC_EINVAL, why, whylen, "name: must be 1-%d characters",
+                          AC_CONSORTIUM_NAME_MAX);
         goto out;
     }
     snprintf(c->name, sizeof c->name, "%s", name);
     if (!json_is_integer(serial) || json_integer_value(serial) < 1) {
-        rc = say(AC_EINVAL, why, whylen, "serial: must be a whole number from 1");
+        rc = ac_refuse_rc(AC_EINVAL, why, whylen, "serial: must be a whole number from 1");
         goto out;
     }
     c->serial = (uint64_t)json_integer_value(serial);
     if (json_time(json_object_get(j, "issued"), &c->issued_ms)) {
-        rc = say(AC_EINVAL, why, whylen, "issued: must be an RFC 3339 UTC time");
+        rc = ac_refuse_rc(AC_EINVAL, why, whylen, "issued: must be an RFC 3339 UTC time");
         goto out;
     }
     if (!json_is_array(members) || json_array_size(members) > AC_CONSORTIUM_MAX_MEMBERS) {
-        rc = say(AC_EINVAL, why, whylen, "members: must be an array of at most %d members",
-                 AC_CONSORTIUM_MAX_MEMBERS);
+        rc = ac_refuse_rc(AC_EINVAL, why, whylen, "members: must be an array of at most %d members",
+                          AC_CONSORTIUM_MAX_MEMBERS);
         goto out;
     }
     c->nmembers = json_array_size(members);
@@ -385,10 +384,11 @@ static int check_type(const struct ac_cose_sign1 *m, char *why, size_t whylen)
     size_t len;
     if (ac_cose_sign1_content_type(m, &s, &len) || len != strlen(AC_CONSORTIUM_CONTENT_TYPE) ||
         memcmp(s, AC_CONSORTIUM_CONTENT_TYPE, len) != 0)
-        return say(AC_EPARSE, why, whylen,
-                   "protected header: content type (3) must be \"%s\"; this is not a consortium "
-                   "file",
-                   AC_CONSORTIUM_CONTENT_TYPE);
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "protected header: content type (3) must be \"%s\"; this is not a consortium "
+            "file",
+            AC_CONSORTIUM_CONTENT_TYPE);
     return 0;
 }
 
@@ -419,7 +419,8 @@ static int read_member(struct ac_cbor_reader *r, size_t i, struct ac_member *m, 
     if (ac_cbor_get_map(r, &n) || n != 4 || get_key(r, "url") ||
         copy_text(r, m->base_url, sizeof m->base_url) || get_key(r, "keys") ||
         ac_cbor_get_array(r, &nk) || nk == 0 || nk > AC_CONSORTIUM_MAX_KEYS)
-        return say(AC_EPARSE, why, whylen, "members[%zu]: must be {node, url, rights, keys}", i);
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "members[%zu]: must be {node, url, rights, keys}", i);
     for (uint64_t k = 0; k < nk; k++) {
         struct ac_member_key *key = &m->keys[k];
         const uint8_t *p;
@@ -430,25 +431,27 @@ static int read_member(struct ac_cbor_reader *r, size_t i, struct ac_member *m, 
             ac_cbor_get_int(r, &key->not_after_ms) || get_key(r, "key") ||
             ac_cbor_get_bytes(r, &p, &len) || len != 32 || get_key(r, "nbf") ||
             ac_cbor_get_int(r, &key->not_before_ms))
-            return say(AC_EPARSE, why, whylen,
-                       "members[%zu].keys[%llu]: must be {key: 32 bytes, nbf, exp}", i,
-                       (unsigned long long)k);
+            return ac_refuse_rc(AC_EPARSE, why, whylen,
+                                "members[%zu].keys[%llu]: must be {key: 32 bytes, nbf, exp}", i,
+                                (unsigned long long)k);
         memcpy(key->public_key, p, 32);
         ac_key_id(key->public_key, key->kid);
     }
     m->nkeys = (size_t)nk;
     if (get_key(r, "node") || copy_text(r, m->node_id, sizeof m->node_id) ||
         !node_id_ok(m->node_id, strlen(m->node_id)) || !url_ok(m->base_url, strlen(m->base_url)))
-        return say(AC_EPARSE, why, whylen, "members[%zu]: node id or url breaks its rule", i);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "members[%zu]: node id or url breaks its rule",
+                            i);
     if (get_key(r, "rights") || ac_cbor_get_array(r, &nr) || nr > 5)
-        return say(AC_EPARSE, why, whylen, "members[%zu].rights: must be an array of rights", i);
+        return ac_refuse_rc(AC_EPARSE, why, whylen,
+                            "members[%zu].rights: must be an array of rights", i);
     for (uint64_t k = 0; k < nr; k++) {
         const char *s;
         size_t len;
         unsigned bit;
         if (ac_cbor_get_text(r, &s, &len) || right_bit(s, len, &bit))
-            return say(AC_EPARSE, why, whylen, "members[%zu].rights[%llu]: unknown right", i,
-                       (unsigned long long)k);
+            return ac_refuse_rc(AC_EPARSE, why, whylen, "members[%zu].rights[%llu]: unknown right",
+                                i, (unsigned long long)k);
         m->rights |= bit;
     }
     return 0;
@@ -462,23 +465,25 @@ int ac_consortium_open(const uint8_t *data, size_t len, const uint8_t consortium
     if (rc)
         return rc;
     if (m.unprotected_count || !m.kid_protected)
-        return say(AC_EPARSE, why, whylen,
-                   "consortium file: the kid must be protected and the unprotected header empty");
+        return ac_refuse_rc(
+            AC_EPARSE, why, whylen,
+            "consortium file: the kid must be protected and the unprotected header empty");
     if ((rc = check_type(&m, why, whylen)))
         return rc;
     uint8_t kid[8];
     ac_key_id(consortium_key, kid);
     if (m.kid_len != sizeof kid || memcmp(m.kid, kid, sizeof kid) != 0)
-        return say(AC_ECRYPTO, why, whylen,
-                   "consortium file: signed by another key than the pinned consortium key");
+        return ac_refuse_rc(
+            AC_ECRYPTO, why, whylen,
+            "consortium file: signed by another key than the pinned consortium key");
     if (ac_cose_sign1_verify(&m, consortium_key))
-        return say(AC_ECRYPTO, why, whylen,
-                   "consortium file: the signature does not verify with the pinned key");
+        return ac_refuse_rc(AC_ECRYPTO, why, whylen,
+                            "consortium file: the signature does not verify with the pinned key");
 
     struct ac_cbor_reader r;
     uint64_t n, nm, v;
     if (ac_cbor_reader_init(&r, m.payload, m.payload_len))
-        return say(AC_EPARSE, why, whylen, "consortium file: %s", r.why);
+        return ac_refuse_rc(AC_EPARSE, why, whylen, "consortium file: %s", r.why);
     struct ac_consortium *c = calloc(1, sizeof *c);
     if (!c)
         return AC_ENOMEM;
@@ -489,8 +494,8 @@ int ac_consortium_open(const uint8_t *data, size_t len, const uint8_t consortium
         get_key(&r, "issued") || ac_cbor_get_int(&r, &c->issued_ms) || get_key(&r, "serial") ||
         ac_cbor_get_uint(&r, &c->serial) || get_key(&r, "members") || ac_cbor_get_array(&r, &nm) ||
         nm > AC_CONSORTIUM_MAX_MEMBERS) {
-        say(rc, why, whylen,
-            "consortium file: payload must be {v: 1, name, serial, issued, members}");
+        ac_refuse_rc(rc, why, whylen,
+                     "consortium file: payload must be {v: 1, name, serial, issued, members}");
         goto fail;
     }
     c->nmembers = (size_t)nm;

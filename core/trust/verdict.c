@@ -1,9 +1,10 @@
 /* verdict.c - the checks of one native record or bundle: decoding, issuer and
  * key, signature, log inclusion (from a bundle or fetched), key validity at
  * issuance, log history against the witness state, and status; and the
- * verdict they add up to. Fetching goes through the caller's fetcher
- * (fetch.h): core/ never reaches the network itself. */
-#include <stdarg.h>
+ * three-valued verdict they add up to. A bundle's key hand-overs are walked
+ * in handovers.c and its witness cosignatures checked in cosignatures.c.
+ * Fetching goes through the caller's fetcher (fetch.h): core/ never reaches
+ * the network itself. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,18 +14,13 @@
 
 #include "accord/records/bundle.h"
 #include "accord/records/checkpoint.h"
-#include "accord/records/cosignature.h"
-#include "accord/records/keyhistory.h"
 #include "accord/base/clock.h"
 #include "accord/base/base64.h"
 #include "accord/base/error.h"
 #include "accord/records/merkle.h"
 #include "accord/records/status.h"
 #include "accord/trust/verdict.h"
-
-/* A record stamped this far after the verifier's clock is refused: clocks
- * drift, but not by more than this. */
-#define FUTURE_SKEW_S 300
+#include "internal.h"
 
 /* One GET through the caller's fetcher; on failure |*why| is always set. */
 static int fetch_url(const struct ac_trust_options *opt, const char *url, const uint8_t **body,
@@ -35,26 +31,6 @@ static int fetch_url(const struct ac_trust_options *opt, const char *url, const 
     if (rc && !*why)
         *why = rc == AC_ENOMEM ? "out of memory" : ac_strerror(rc);
     return rc;
-}
-
-__attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
-                                                      enum ac_trust_result result, const char *fmt,
-                                                      ...)
-{
-    if (rep->n == AC_TRUST_MAX_CHECKS)
-        return;
-    struct ac_trust_check *c = &rep->checks[rep->n++];
-    c->name = name;
-    c->result = result;
-    c->reason[0] = '\0';
-    /* A batch run printing only failures need not format what passed; at
-     * 10,000 records formatting is a measurable share of the time. */
-    if (result == AC_TRUST_PASS && !rep->pass_reasons)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
-    va_end(ap);
 }
 
 const char *ac_trust_result_name(enum ac_trust_result r)
@@ -85,150 +61,6 @@ static void format_window(const struct ac_key_info *k, char *out, size_t len)
         snprintf(out, len, "%s, still current", from);
 }
 
-/* The keys an issuer is trusted with: they may sign its checkpoints and
- * status snapshots as well as its records. */
-struct keyset {
-    const struct ac_key_info *keys;
-    size_t n;
-};
-
-/* The issuer's keys with those a bundle's key hand-overs lead to: the trust
- * file's (or fetched) keys first, then each successor, at most this many. */
-#define EFF_KEYS_MAX AC_TRUST_KEYS_MAX
-
-/* JWKS windows are whole seconds (valid_from rounded down, valid_until up),
- * so a hand-over's ms and a trust file's time agree to within this. */
-#define WINDOW_SLACK_MS 1000
-
-static const struct ac_key_info *key_by_kid(const struct ac_key_info *keys, size_t n,
-                                            const uint8_t kid[AC_KEY_ID_BYTES])
-{
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(keys[i].kid, kid, AC_KEY_ID_BYTES) == 0)
-            return &keys[i];
-    return NULL;
-}
-
-static bool near(int64_t a, int64_t b)
-{
-    return llabs(a - b) < WINDOW_SLACK_MS;
-}
-
-/* The "keys" check of a bundle's key hand-overs, oldest first: each must be
- * the issuer's, signed by a key already trusted (the trust file's, or one an
- * earlier hand-over named), and agree with every window the trust file
- * states; each names its successor, trusted from then on, and ends the
- * outgoing key's window. A key that leaked after its retirement can sign a
- * hand-over too, but not one that agrees with a trust file knowing its
- * retirement (docs/records.md). Fills |eff| and |*ks| with the keys that
- * result; returns false (the check failed) when the history is forged. */
-static bool check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer *is,
-                            struct ac_trust_report *rep, struct ac_key_info eff[EFF_KEYS_MAX],
-                            struct keyset *ks)
-{
-    if (is->nkeys + b->nkeys > EFF_KEYS_MAX) {
-        add(rep, "keys", AC_TRUST_INDETERMINATE,
-            "%zu trusted keys and %zu hand-overs are more than %d: the hand-overs are not used",
-            is->nkeys, b->nkeys, EFF_KEYS_MAX);
-        return true;
-    }
-    memcpy(eff, is->keys, is->nkeys * sizeof(*eff));
-    size_t n = is->nkeys;
-    char first[2 * AC_KEY_ID_BYTES + 1] = "", last[2 * AC_KEY_ID_BYTES + 1] = "";
-    for (size_t i = 0; i < b->nkeys; i++) {
-        struct ac_key_handover h;
-        char why[AC_BUNDLE_WHY_MAX], t1[21], t2[21], kid[2 * AC_KEY_ID_BYTES + 1];
-        if (ac_key_handover_parse(b->keys[i].data, b->keys[i].len, &h, why, sizeof(why))) {
-            add(rep, "keys", AC_TRUST_FAIL, "keys[%zu]: %s", i, why);
-            return false;
-        }
-        sodium_bin2hex(kid, sizeof(kid), h.kid, AC_KEY_ID_BYTES);
-        if (strcmp(h.iss, rep->rec.iss) != 0) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: a hand-over of issuer \"%.80s\", not of the record's \"%.80s\"", i,
-                h.iss, rep->rec.iss);
-            return false;
-        }
-        struct ac_key_info *out = (struct ac_key_info *)key_by_kid(eff, n, h.kid);
-        if (!out) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: signed by key %s, which neither the trust file lists nor an earlier "
-                "hand-over names: the key history does not start from a trusted key",
-                i, kid);
-            return false;
-        }
-        if (ac_key_handover_verify(&h, out->public_key) != 0) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: key %s's signature on its hand-over does not verify: a forged key "
-                "history",
-                i, kid);
-            return false;
-        }
-        ac_clock_format(h.at_ms, t1);
-        if (out->not_after_ms && !near(out->not_after_ms, h.at_ms)) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: key %s hands over at %s, but the trust file retires it at %s: a "
-                "forged key history (a retired key can sign one; it cannot change when it "
-                "retired)",
-                i, kid, t1, ac_clock_format(out->not_after_ms, t2));
-            return false;
-        }
-        if (h.at_ms + WINDOW_SLACK_MS <= out->not_before_ms) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: key %s hands over at %s, before its own window began at %s", i, kid,
-                t1, ac_clock_format(out->not_before_ms, t2));
-            return false;
-        }
-        const struct ac_key_info *next = key_by_kid(eff, n, h.next_kid);
-        char next_hex[2 * AC_KEY_ID_BYTES + 1];
-        sodium_bin2hex(next_hex, sizeof(next_hex), h.next_kid, AC_KEY_ID_BYTES);
-        if (next && (memcmp(next->public_key, h.next, AC_KEY_PUBLIC_BYTES) != 0 ||
-                     !near(next->not_before_ms, h.at_ms))) {
-            add(rep, "keys", AC_TRUST_FAIL,
-                "keys[%zu]: key %s hands over to %s at %s, but the trust file has that key "
-                "valid from %s: a forged key history",
-                i, kid, next_hex, t1, ac_clock_format(next->not_before_ms, t2));
-            return false;
-        }
-        /* A successor no trusted key knows of is taken only where the trust
-         * file's keys end: one starting at or after this hand-over shows
-         * the issuer's real successor chain, and the outgoing key, perhaps
-         * stolen after it retired, cannot add another key beside it. */
-        for (size_t j = 0; !next && j < n; j++) {
-            const struct ac_key_info *o = &eff[j];
-            if (o != out && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
-                add(rep, "keys", AC_TRUST_FAIL,
-                    "keys[%zu]: key %s hands over to %s at %s, but the trust file has key %s "
-                    "from %s: a forged key history (a retired key cannot name another "
-                    "successor)",
-                    i, kid, next_hex, t1, o->kid_hex, ac_clock_format(o->not_before_ms, t2));
-                return false;
-            }
-        }
-        if (!next) {
-            struct ac_key_info *k = &eff[n++];
-            memset(k, 0, sizeof(*k));
-            memcpy(k->public_key, h.next, AC_KEY_PUBLIC_BYTES);
-            memcpy(k->kid, h.next_kid, AC_KEY_ID_BYTES);
-            memcpy(k->kid_hex, next_hex, sizeof(next_hex));
-            k->not_before_ms = h.at_ms;
-        }
-        /* What the trust file did not know yet: the outgoing key retired. */
-        if (!out->not_after_ms)
-            out->not_after_ms = h.at_ms;
-        if (i == 0)
-            memcpy(first, kid, sizeof(kid));
-        memcpy(last, next_hex, sizeof(next_hex));
-    }
-    ks->keys = eff;
-    ks->n = n;
-    add(rep, "keys", AC_TRUST_PASS,
-        "%zu key hand-over%s, each signed by the key it retires, lead from trusted key %s to "
-        "key %s, agreeing with the trust file's windows",
-        b->nkeys, b->nkeys == 1 ? "" : "s", first, last);
-    return true;
-}
-
 /* Finds the key that must have signed: the pinned one, or the issuer's key
  * with the record's kid, among the trusted keys and those the bundle's
  * hand-overs (if any, checked here) lead to, kept in |eff|. Adds the
@@ -236,7 +68,8 @@ static bool check_handovers(const struct ac_bundle *b, const struct ac_trust_iss
  * issuer's trusted keys. */
 static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
                                           const struct ac_bundle *b, struct ac_trust_report *rep,
-                                          struct ac_key_info eff[EFF_KEYS_MAX], struct keyset *ks)
+                                          struct ac_key_info eff[AC_TRUST_EFF_KEYS_MAX],
+                                          struct ac__keyset *ks)
 {
     const struct ac_cose_sign1 *m = &rep->msg;
     ks->keys = NULL;
@@ -246,14 +79,17 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
         ks->keys = pk;
         ks->n = 1;
         if (m->kid && (m->kid_len != AC_KEY_ID_BYTES || memcmp(m->kid, pk->kid, 8) != 0)) {
-            add(rep, "issuer", AC_TRUST_FAIL, "record kid %s is not the pinned key's id %s",
-                rep->kid_hex, pk->kid_hex);
+            ac__report_add(rep, "issuer", AC_TRUST_FAIL,
+                           "record kid %s is not the pinned key's id %s", rep->kid_hex,
+                           pk->kid_hex);
             return NULL;
         }
-        add(rep, "issuer", AC_TRUST_PASS, "pinned key %s (issuer %s as the record states it)",
-            pk->kid_hex, rep->rec.iss);
+        ac__report_add(rep, "issuer", AC_TRUST_PASS,
+                       "pinned key %s (issuer %s as the record states it)", pk->kid_hex,
+                       rep->rec.iss);
         if (b && b->nkeys)
-            add(rep, "keys", AC_TRUST_SKIPPED,
+            ac__report_add(
+                rep, "keys", AC_TRUST_SKIPPED,
                 "a pinned key is trusted as given: the bundle's %zu key hand-overs are not used",
                 b->nkeys);
         return pk;
@@ -262,29 +98,30 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     if (opt->fetched) {
         is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, rep->rec.iss);
         if (!is) {
-            add(rep, "issuer", AC_TRUST_INDETERMINATE, "out of memory while fetching keys");
+            ac__report_add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                           "out of memory while fetching keys");
             return NULL;
         }
         if (is->fetch_error) {
             /* The keys could not be had: nothing is known either way. */
-            add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
+            ac__report_add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
             return NULL;
         }
     } else {
         is = ac_trust_find(opt->trust, rep->rec.iss);
     }
     if (!is) {
-        add(rep, "issuer", AC_TRUST_FAIL, "iss \"%s\" is not an issuer in the trust file",
-            rep->rec.iss);
+        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
+                       "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
         return NULL;
     }
     ks->keys = is->keys;
     ks->n = is->nkeys;
-    if (b && b->nkeys && !check_handovers(b, is, rep, eff, ks))
+    if (b && b->nkeys && !ac__check_handovers(b, is, rep, eff, ks))
         return NULL;
     if (!m->kid) {
-        add(rep, "issuer", AC_TRUST_FAIL, "record has no kid, so no key of %s can be chosen",
-            rep->rec.iss);
+        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
+                       "record has no kid, so no key of %s can be chosen", rep->rec.iss);
         return NULL;
     }
     for (size_t i = 0; i < ks->n; i++) {
@@ -294,15 +131,17 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
                 /* Anyone can name their own web server as iss and publish a
                  * key there: the key checks the signature, not the issuer. */
                 rep->issuer_untrusted = true;
-                add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                ac__report_add(
+                    rep, "issuer", AC_TRUST_INDETERMINATE,
                     "issuer not trusted: key %s is the one %s publishes itself (its "
                     "/.well-known/jwks.json), and no trust file or pinned key says it may "
                     "issue credentials (give --trust or --key)",
                     k->kid_hex, is->iss);
                 return k;
             }
-            add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s%s", is->iss, k->kid_hex,
-                i >= is->nkeys ? " (reached through the bundle's key hand-overs)" : "");
+            ac__report_add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s%s", is->iss,
+                           k->kid_hex,
+                           i >= is->nkeys ? " (reached through the bundle's key hand-overs)" : "");
             return k;
         }
     }
@@ -310,11 +149,12 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
      * key was signed by a key the recognizer does not trust, or is not the
      * record its issuer signed: either way it is not valid. */
     if (opt->fetched)
-        add(rep, "issuer", AC_TRUST_FAIL,
-            "kid %s is none of the %zu keys %s publishes in its JWKS: unknown key", rep->kid_hex,
-            is->nkeys, is->iss);
+        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
+                       "kid %s is none of the %zu keys %s publishes in its JWKS: unknown key",
+                       rep->kid_hex, is->nkeys, is->iss);
     else
-        add(rep, "issuer", AC_TRUST_FAIL,
+        ac__report_add(
+            rep, "issuer", AC_TRUST_FAIL,
             "kid %s is none of the %zu keys the trust file lists for %s%s: unknown key (if the "
             "issuer rotated keys since, refresh the trust file)",
             rep->kid_hex, is->nkeys, is->iss,
@@ -346,102 +186,88 @@ static bool check_validity(const struct ac_trust_options *opt, struct ac_trust_r
     const struct ac_record *r = &rep->rec;
     int64_t now_s = opt->now_ms / 1000;
     char when[21];
-    if (r->has_nbf && r->nbf > now_s + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL,
-            "nbf %s is in the future: the record is not valid yet",
-            ac_clock_format(r->nbf * 1000, when));
+    if (r->has_nbf && r->nbf > now_s + AC_TRUST_FUTURE_SKEW_S) {
+        ac__report_add(rep, "key-window", AC_TRUST_FAIL,
+                       "nbf %s is in the future: the record is not valid yet",
+                       ac_clock_format(r->nbf * 1000, when));
         return false;
     }
-    if (r->has_exp && r->exp < now_s - FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL, "exp %s is in the past: the record has expired",
-            ac_clock_format(r->exp * 1000, when));
+    if (r->has_exp && r->exp < now_s - AC_TRUST_FUTURE_SKEW_S) {
+        ac__report_add(rep, "key-window", AC_TRUST_FAIL,
+                       "exp %s is in the past: the record has expired",
+                       ac_clock_format(r->exp * 1000, when));
         return false;
     }
     return true;
 }
 
-/* What a bundle's cosignatures showed: each distinct witness of the trust
- * file that cosigned its checkpoint, with its earliest valid cosignature. */
-struct cosigned {
-    size_t n;
-    const char *names[AC_BUNDLE_COSIGS_MAX]; /* borrowed from the trust */
-    uint64_t earliest_s[AC_BUNDLE_COSIGS_MAX];
-};
-
-/* How many witnesses of |cs| cosigned before |ms|. */
-static size_t cosigned_before(const struct cosigned *cs, int64_t ms)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < cs->n; i++)
-        if ((int64_t)cs->earliest_s[i] * 1000 < ms)
-            k++;
-    return k;
-}
-
 static void check_key_window(const struct ac_trust_options *opt, const struct ac_key_info *key,
-                             enum in_log in_log, const struct cosigned *cs,
+                             enum in_log in_log, const struct ac__cosigned *cs,
                              struct ac_trust_report *rep)
 {
     char window[64] = "", iat[21] = "";
     int64_t iat_s = rep->rec.iat;
     bool quiet_pass = !rep->pass_reasons;
     bool retired = !key_current(key);
-    if (!quiet_pass || iat_s > opt->now_ms / 1000 + FUTURE_SKEW_S ||
+    if (!quiet_pass || iat_s > opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S ||
         !ac_record_key_valid_at(key, iat_s) || retired) {
         ac_clock_format(iat_s * 1000, iat);
         format_window(key, window, sizeof(window));
     }
-    if (iat_s > opt->now_ms / 1000 + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL, "iat %s is in the future", iat);
+    if (iat_s > opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S) {
+        ac__report_add(rep, "key-window", AC_TRUST_FAIL, "iat %s is in the future", iat);
         return;
     }
     if (!check_validity(opt, rep))
         return;
     if (opt->pinned) {
-        add(rep, "key-window", AC_TRUST_PASS, "iat %s; a pinned key has no window to check", iat);
+        ac__report_add(rep, "key-window", AC_TRUST_PASS,
+                       "iat %s; a pinned key has no window to check", iat);
         return;
     }
     if (!ac_record_key_valid_at(key, iat_s)) {
-        add(rep, "key-window", AC_TRUST_FAIL, "iat %s is outside key %s's window (%s)", iat,
-            key->kid_hex, window);
+        ac__report_add(rep, "key-window", AC_TRUST_FAIL, "iat %s is outside key %s's window (%s)",
+                       iat, key->kid_hex, window);
         return;
     }
     if (!retired) {
-        add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)", iat,
-            key->kid_hex, window);
+        ac__report_add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)",
+                       iat, key->kid_hex, window);
         return;
     }
     /* A retired key's holder could backdate iat; only the record's inclusion
      * in the issuer's log, at a checkpoint a current key signed (a retired
      * key may have leaked, and could sign a checkpoint too), settles it. */
     size_t need = opt->witnesses_required ? opt->witnesses_required : 1;
-    size_t before = cosigned_before(cs, key->not_after_ms);
+    size_t before = ac__cosigned_before(cs, key->not_after_ms);
     if (in_log == IN_LOG_CURRENT_SIGNER)
-        add(rep, "key-window", AC_TRUST_PASS,
-            "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
-            "holds the record (checkpoint signed by a current key)",
-            iat, key->kid_hex, window);
+        ac__report_add(rep, "key-window", AC_TRUST_PASS,
+                       "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
+                       "holds the record (checkpoint signed by a current key)",
+                       iat, key->kid_hex, window);
     else if (in_log == IN_LOG_RETIRED_SIGNER && before >= need)
         /* The witnesses' own clocks date the checkpoint that holds the
          * record: it existed before the key retired, so the key signed the
          * record while it was current. A key stolen later cannot get a
          * checkpoint of its own cosigned in the past. */
-        add(rep, "key-window", AC_TRUST_PASS,
+        ac__report_add(
+            rep, "key-window", AC_TRUST_PASS,
             "iat %s is inside retired key %s's window (%s), and %zu witness%s of the trust file "
             "cosigned the checkpoint holding the record before the key retired",
             iat, key->kid_hex, window, before, before == 1 ? "" : "es");
     else if (in_log == IN_LOG_RETIRED_SIGNER)
-        add(rep, "key-window", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but the log proof's checkpoint "
             "is signed by a retired key too, and %zu of the %zu witness cosignatures needed "
             "date it before the retirement, so the date cannot be trusted (--fetch gets a "
             "current checkpoint)",
             iat, key->kid_hex, window, before, need);
     else
-        add(rep, "key-window", AC_TRUST_INDETERMINATE,
-            "iat %s is inside retired key %s's window (%s), but without a log inclusion "
-            "proof the date cannot be trusted (a bundle or --fetch gives one)",
-            iat, key->kid_hex, window);
+        ac__report_add(rep, "key-window", AC_TRUST_INDETERMINATE,
+                       "iat %s is inside retired key %s's window (%s), but without a log inclusion "
+                       "proof the date cannot be trusted (a bundle or --fetch gives one)",
+                       iat, key->kid_hex, window);
 }
 
 /* ---- Log inclusion ------------------------------------------------------- */
@@ -486,7 +312,7 @@ static bool issuer_origin(const char *iss, char origin[AC_NOTE_NAME_MAX + 1])
 
 /* Fills |v| with signed-note verifiers named |origin| for the issuer's keys
  * (only those still current when |current_only|). Returns how many. */
-static size_t note_verifiers(const struct keyset *ks, const char *origin, bool current_only,
+static size_t note_verifiers(const struct ac__keyset *ks, const char *origin, bool current_only,
                              struct ac_note_verifier v[MAX_VERIFIERS])
 {
     size_t nv = 0;
@@ -500,7 +326,7 @@ static size_t note_verifiers(const struct keyset *ks, const char *origin, bool c
 /* True when a key of the issuer that is still current signed |note| (already
  * verified with all its keys). A retired key may have leaked, so only a
  * current key's checkpoint vouches for a record signed by a retired one. */
-static bool signed_by_current(const struct keyset *ks, const char *origin, const char *note,
+static bool signed_by_current(const struct ac__keyset *ks, const char *origin, const char *note,
                               size_t len)
 {
     struct ac_note_verifier v[MAX_VERIFIERS];
@@ -509,33 +335,27 @@ static bool signed_by_current(const struct keyset *ks, const char *origin, const
     return nv > 0 && ac_note_verify(note, len, v, nv, &text_len, NULL, 0) == 0;
 }
 
-/* A checkpoint that passed, with its signed note (borrowed from the bundle or
- * from the fetcher, both alive for the run). */
-struct seen_checkpoint {
-    bool set;
-    struct ac_checkpoint cp;
-    const char *note;
-    size_t note_len;
-};
-
 /* The log check of a bundle: its checkpoint is signed by one of the issuer's
  * keys (named, as signed-note keys are, by the checkpoint's origin), and the
  * inclusion proof leads from the record to that checkpoint's root. */
-static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
-                             struct ac_trust_report *rep, struct seen_checkpoint *seen)
+static enum in_log check_log(const struct ac_bundle *b, const struct ac__keyset *ks,
+                             struct ac_trust_report *rep, struct ac__seen_checkpoint *seen)
 {
     char origin[AC_NOTE_NAME_MAX + 1], want[AC_NOTE_NAME_MAX + 1];
     if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
-        add(rep, "log", AC_TRUST_FAIL, "checkpoint: the first line must be the log's origin");
+        ac__report_add(rep, "log", AC_TRUST_FAIL,
+                       "checkpoint: the first line must be the log's origin");
         return IN_LOG_NO;
     }
     if (!issuer_origin(rep->rec.iss, want)) {
-        add(rep, "log", AC_TRUST_FAIL,
-            "iss \"%.200s\" is not an http(s) URL, so it has no log origin", rep->rec.iss);
+        ac__report_add(rep, "log", AC_TRUST_FAIL,
+                       "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
+                       rep->rec.iss);
         return IN_LOG_NO;
     }
     if (strcmp(origin, want) != 0) {
-        add(rep, "log", AC_TRUST_FAIL,
+        ac__report_add(
+            rep, "log", AC_TRUST_FAIL,
             "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"", origin,
             want);
         return IN_LOG_NO;
@@ -543,25 +363,27 @@ static enum in_log check_log(const struct ac_bundle *b, const struct keyset *ks,
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
-        add(rep, "log", AC_TRUST_FAIL, "checkpoint origin \"%.64s\" is not a valid key name",
-            origin);
+        ac__report_add(rep, "log", AC_TRUST_FAIL,
+                       "checkpoint origin \"%.64s\" is not a valid key name", origin);
         return IN_LOG_NO;
     }
     char why[AC_BUNDLE_WHY_MAX];
     if (ac_bundle_verify_log(b, v, nv, want, &seen->cp, why, sizeof(why)) != 0) {
-        add(rep, "log", AC_TRUST_FAIL, "%s", why);
+        ac__report_add(rep, "log", AC_TRUST_FAIL, "%s", why);
         return IN_LOG_NO;
     }
     seen->set = true;
     seen->note = b->checkpoint;
     seen->note_len = b->checkpoint_len;
     if (rep->rec.has_log_index && rep->rec.log_index != b->index) {
-        add(rep, "log", AC_TRUST_FAIL, "the record claims log index %llu but the proof is for %llu",
-            (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
+        ac__report_add(rep, "log", AC_TRUST_FAIL,
+                       "the record claims log index %llu but the proof is for %llu",
+                       (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, b->checkpoint, b->checkpoint_len);
-    add(rep, "log", AC_TRUST_PASS,
+    ac__report_add(
+        rep, "log", AC_TRUST_PASS,
         "the record is entry %llu of log \"%.64s\" (%llu entries), checkpoint signed by the "
         "issuer's %s key",
         (unsigned long long)b->index, origin, (unsigned long long)b->size,
@@ -620,27 +442,28 @@ static json_t *parse_proof(const char *url, const uint8_t *body, size_t len, con
  * network can always withhold it); a verified proof that the issuer's log
  * holds another record at that index, or is too short to hold it, fails. */
 static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uint8_t *record,
-                                   size_t record_len, const struct keyset *ks,
-                                   struct ac_trust_report *rep, struct seen_checkpoint *seen)
+                                   size_t record_len, const struct ac__keyset *ks,
+                                   struct ac_trust_report *rep, struct ac__seen_checkpoint *seen)
 {
     const struct ac_record *r = &rep->rec;
     char url[1024], why[AC_BUNDLE_WHY_MAX + 400];
     if (!r->has_log_index) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-            "the record has no log_index claim, so its inclusion cannot be asked for");
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                       "the record has no log_index claim, so its inclusion cannot be asked for");
         return IN_LOG_NO;
     }
     if (ac_trust_issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
         const char *refused = ac_trust_issuer_refusal(r->iss);
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" %s, so its log is not asked",
-            r->iss, refused ? refused : "is too long");
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                       "iss \"%.200s\" %s, so its log is not asked", r->iss,
+                       refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     const uint8_t *body = NULL;
     size_t body_len = 0;
     const char *fwhy = NULL;
     if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
     const char *note = (const char *)body;
@@ -654,10 +477,10 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
         ac_checkpoint_open(note, body_len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-            "the checkpoint from %.300s does not verify "
-            "with the issuer's keys: %s",
-            url, nv ? cwhy : "the issuer has no log origin");
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                       "the checkpoint from %.300s does not verify "
+                       "with the issuer's keys: %s",
+                       url, nv ? cwhy : "the issuer has no log origin");
         return IN_LOG_NO;
     }
     seen->set = true;
@@ -665,7 +488,8 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     seen->note_len = body_len;
     uint64_t size = seen->cp.size;
     if (r->log_index >= size) {
-        add(rep, "log-fetch", AC_TRUST_FAIL,
+        ac__report_add(
+            rep, "log-fetch", AC_TRUST_FAIL,
             "the record claims log index %llu, but the issuer's signed log has only %llu "
             "entries",
             (unsigned long long)r->log_index, (unsigned long long)size);
@@ -676,12 +500,13 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
              (unsigned long long)r->log_index, (unsigned long long)size);
     if (ac_trust_issuer_url(r->iss, path, url, sizeof(url))) {
         const char *refused = ac_trust_issuer_refusal(r->iss);
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "iss \"%.200s\" %s, so its log is not asked",
-            r->iss, refused ? refused : "is too long");
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                       "iss \"%.200s\" %s, so its log is not asked", r->iss,
+                       refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
     struct ac_merkle_proof proof;
@@ -700,129 +525,33 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     }
     json_decref(j);
     if (!j) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", why);
+        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", why);
         return IN_LOG_NO;
     }
     if (ac_merkle_verify_inclusion(served, pindex, psize, &proof, seen->cp.root) != 0) {
-        add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "log-fetch", AC_TRUST_INDETERMINATE,
             "the issuer's inclusion proof for index %llu does not lead to its signed root",
             (unsigned long long)pindex);
         return IN_LOG_NO;
     }
     ac_merkle_leaf_hash(record, record_len, ours);
     if (memcmp(ours, served, sizeof(ours)) != 0) {
-        add(rep, "log-fetch", AC_TRUST_FAIL,
+        ac__report_add(
+            rep, "log-fetch", AC_TRUST_FAIL,
             "the issuer's signed log holds a different record at index %llu: this record was "
             "never logged there",
             (unsigned long long)pindex);
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, note, seen->note_len);
-    add(rep, "log-fetch", AC_TRUST_PASS,
+    ac__report_add(
+        rep, "log-fetch", AC_TRUST_PASS,
         "the issuer's log \"%.64s\" holds the record at index %llu (checkpoint of %llu entries "
         "fetched now, signed by its %s key)",
         origin, (unsigned long long)pindex, (unsigned long long)size,
         current ? "current" : "retired");
     return current ? IN_LOG_CURRENT_SIGNER : IN_LOG_RETIRED_SIGNER;
-}
-
-/* ---- Witness cosignatures ------------------------------------------------ */
-
-/* The "witnesses" check of a bundle: every cosignature line must be well
- * formed; a line by a witness of the trust file (its name and key id) must
- * verify over the bundle's checkpoint, or the bundle was altered; lines by
- * other witnesses are ignored, as signed notes ignore unknown keys. The
- * witnesses that cosigned, each counted once, go to |cs|; with --witnesses N
- * fewer than N fails. Only a checkpoint that passed "log" is looked at. */
-static void check_witnesses(const struct ac_trust_options *opt, const struct ac_bundle *b,
-                            const struct seen_checkpoint *seen, struct ac_trust_report *rep,
-                            struct cosigned *cs)
-{
-    size_t need = opt->witnesses_required;
-    const struct ac_trust *t = opt->trust;
-    size_t nw = t ? t->nwitnesses : 0;
-    if (b->ncosigs == 0 && need == 0)
-        return;
-    if (!seen->set) {
-        if (need)
-            add(rep, "witnesses", AC_TRUST_FAIL,
-                "--witnesses %zu: the bundle's checkpoint did not pass the log check, so no "
-                "cosignature on it counts",
-                need);
-        return;
-    }
-    const char *end = memmem(b->checkpoint, b->checkpoint_len, "\n\n", 2);
-    size_t text_len = end ? (size_t)(end - b->checkpoint) + 1 : 0;
-    size_t unknown = 0;
-    for (size_t i = 0; i < b->ncosigs; i++) {
-        struct ac_cosig_line l;
-        char why[AC_BUNDLE_WHY_MAX];
-        if (ac_cosig_line_parse((const char *)b->cosigs[i].data, b->cosigs[i].len, &l, why,
-                                sizeof(why))) {
-            add(rep, "witnesses", AC_TRUST_FAIL, "cosignatures[%zu]: %s", i, why);
-            return;
-        }
-        const struct ac_cosig_witness *by = NULL;
-        for (size_t j = 0; j < nw && !by; j++) {
-            int rc = ac_cosig_verify(&l, &t->witnesses[j], b->checkpoint, text_len);
-            if (rc == 0) {
-                by = &t->witnesses[j];
-            } else if (rc != AC_ENOENT) {
-                add(rep, "witnesses", AC_TRUST_FAIL,
-                    "cosignatures[%zu]: witness %s's cosignature does not verify over the "
-                    "bundle's checkpoint: the bundle was altered",
-                    i, t->witnesses[j].name);
-                return;
-            }
-        }
-        if (!by) {
-            unknown++;
-            continue;
-        }
-        if (l.time_s > (uint64_t)(opt->now_ms / 1000 + FUTURE_SKEW_S)) {
-            char when[21];
-            add(rep, "witnesses", AC_TRUST_FAIL,
-                "cosignatures[%zu]: witness %s's cosignature is dated %s, in the future", i,
-                by->name, ac_clock_format((int64_t)l.time_s * 1000, when));
-            return;
-        }
-        size_t k = 0;
-        while (k < cs->n && strcmp(cs->names[k], by->name) != 0)
-            k++;
-        if (k == cs->n) {
-            cs->names[cs->n] = by->name;
-            cs->earliest_s[cs->n++] = l.time_s;
-        } else if (l.time_s < cs->earliest_s[k]) {
-            cs->earliest_s[k] = l.time_s;
-        }
-    }
-    char names[400] = "";
-    size_t o = 0;
-    for (size_t k = 0; k < cs->n && o < sizeof(names); k++) {
-        char when[21];
-        int w = snprintf(names + o, sizeof(names) - o, "%s%s at %s", k ? ", " : "", cs->names[k],
-                         ac_clock_format((int64_t)cs->earliest_s[k] * 1000, when));
-        if (w > 0)
-            o += (size_t)w;
-    }
-    if (cs->n < need) {
-        add(rep, "witnesses", AC_TRUST_FAIL,
-            "--witnesses %zu: the checkpoint carries valid cosignatures from only %zu distinct "
-            "witness%s of the trust file%s%s (%zu line%s by witnesses it does not list)",
-            need, cs->n, cs->n == 1 ? "" : "es", cs->n ? ": " : "", names, unknown,
-            unknown == 1 ? "" : "s");
-        return;
-    }
-    if (cs->n == 0) {
-        add(rep, "witnesses", AC_TRUST_SKIPPED,
-            "%zu cosignature line%s, none by a witness %s", b->ncosigs,
-            b->ncosigs == 1 ? "" : "s",
-            nw ? "the trust file lists" : "(the trust file lists no witnesses)");
-        return;
-    }
-    add(rep, "witnesses", AC_TRUST_PASS,
-        "the checkpoint is cosigned by %zu witness%s of the trust file (%s)%s", cs->n,
-        cs->n == 1 ? "" : "es", names, need ? "" : "; none required (--witnesses N requires N)");
 }
 
 /* ---- Log history (forks) ------------------------------------------------- */
@@ -907,14 +636,14 @@ static enum compared compare(const struct ac_trust_options *opt, const char *iss
  * the witness state. A fork fails and leaves the state alone; otherwise the
  * state moves on to the largest checkpoint proven to extend it. */
 static void check_history(const struct ac_trust_options *opt, struct ac_trust_report *rep,
-                          const struct seen_checkpoint *bundle,
-                          const struct seen_checkpoint *fetched)
+                          const struct ac__seen_checkpoint *bundle,
+                          const struct ac__seen_checkpoint *fetched)
 {
-    const struct seen_checkpoint *seen[2] = {bundle, fetched};
+    const struct ac__seen_checkpoint *seen[2] = {bundle, fetched};
     const char *what[2] = {"the bundle's", "the issuer's current"};
     const struct ac_trust_witnessed *mem = NULL;
     struct ac_checkpoint remembered = {0};
-    const struct seen_checkpoint *any = bundle->set ? bundle : fetched->set ? fetched : NULL;
+    const struct ac__seen_checkpoint *any = bundle->set ? bundle : fetched->set ? fetched : NULL;
     if (!any || (!opt->witness && !(bundle->set && fetched->set)))
         return;
     if (opt->witness && (mem = ac_trust_witness_find(opt->witness, rep->rec.iss, any->cp.origin))) {
@@ -939,43 +668,46 @@ static void check_history(const struct ac_trust_options *opt, struct ac_trust_re
         }
     }
     if (worst == FORK) {
-        add(rep, "history", AC_TRUST_FAIL, "%s", why);
+        ac__report_add(rep, "history", AC_TRUST_FAIL, "%s", why);
         return;
     }
     if (worst == NO_PROOF) {
-        add(rep, "history", AC_TRUST_INDETERMINATE, "%s", why);
+        ac__report_add(rep, "history", AC_TRUST_INDETERMINATE, "%s", why);
         return;
     }
     if (worst == NOT_COMPARED) {
-        add(rep, "history", AC_TRUST_SKIPPED, "%s; the witness state keeps size %llu", why,
-            (unsigned long long)remembered.size);
+        ac__report_add(rep, "history", AC_TRUST_SKIPPED, "%s; the witness state keeps size %llu",
+                       why, (unsigned long long)remembered.size);
         return;
     }
-    const struct seen_checkpoint *largest = any;
+    const struct ac__seen_checkpoint *largest = any;
     if (bundle->set && fetched->set && fetched->cp.size >= bundle->cp.size)
         largest = fetched;
     /* |mem| is updated in place: the reasons below use |remembered|. */
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
         if (ac_trust_witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
                                       largest->note_len)) {
-            add(rep, "history", AC_TRUST_INDETERMINATE, "out of memory updating the witness state");
+            ac__report_add(rep, "history", AC_TRUST_INDETERMINATE,
+                           "out of memory updating the witness state");
             return;
         }
     }
     if (!opt->witness)
-        add(rep, "history", AC_TRUST_PASS,
+        ac__report_add(
+            rep, "history", AC_TRUST_PASS,
             "the bundle's checkpoint (size %llu) is consistent with the issuer's current one "
             "(size %llu)",
             (unsigned long long)bundle->cp.size, (unsigned long long)fetched->cp.size);
     else if (!mem)
-        add(rep, "history", AC_TRUST_PASS,
+        ac__report_add(
+            rep, "history", AC_TRUST_PASS,
             "first checkpoint seen of log \"%.64s\" (size %llu); remembered in the witness state",
             largest->cp.origin, (unsigned long long)largest->cp.size);
     else
-        add(rep, "history", AC_TRUST_PASS,
-            "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
-            (unsigned long long)remembered.size, remembered.origin,
-            largest->cp.size > remembered.size ? "; the witness state moves on" : "");
+        ac__report_add(rep, "history", AC_TRUST_PASS,
+                       "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
+                       (unsigned long long)remembered.size, remembered.origin,
+                       largest->cp.size > remembered.size ? "; the witness state moves on" : "");
 }
 
 /* ---- Status ---------------------------------------------------------------- */
@@ -1017,7 +749,7 @@ static bool snapshot_stale(const struct ac_trust_options *opt, const struct ac_s
  * does not verify makes the bundle invalid (it was altered); a fetched token
  * that does not verify leaves the status indeterminate (nothing is known). */
 static void status_from_token(const struct ac_trust_options *opt, const uint8_t *tok, size_t len,
-                              const struct keyset *ks, bool live, struct ac_trust_report *rep)
+                              const struct ac__keyset *ks, bool live, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
     enum ac_trust_result bad = live ? AC_TRUST_INDETERMINATE : AC_TRUST_FAIL;
@@ -1025,7 +757,7 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
     size_t kid_len;
     if (ac_status_token_kid(tok, len, kid, &kid_len) != 0) {
-        add(rep, "status", bad, "%s: not a Status List Token with a kid", src);
+        ac__report_add(rep, "status", bad, "%s: not a Status List Token with a kid", src);
         return;
     }
     const struct ac_key_info *key = NULL;
@@ -1033,7 +765,7 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
         if (kid_len == AC_KEY_ID_BYTES && memcmp(ks->keys[i].kid, kid, kid_len) == 0)
             key = &ks->keys[i];
     if (!key) {
-        add(rep, "status", bad, "%s: signed by a key the issuer does not publish", src);
+        ac__report_add(rep, "status", bad, "%s: signed by a key the issuer does not publish", src);
         return;
     }
     struct ac_status_token t;
@@ -1041,8 +773,8 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     char why[AC_BUNDLE_WHY_MAX];
     int rc = ac_status_token_open(tok, len, key->public_key, &t, why, sizeof(why));
     if (rc) {
-        add(rep, "status", bad, "%s: %s", src,
-            rc == AC_ECRYPTO ? "signature does not verify" : why);
+        ac__report_add(rep, "status", bad, "%s: %s", src,
+                       rc == AC_ECRYPTO ? "signature does not verify" : why);
         return;
     }
     char when[21], exp[32] = "no expiry set", age[32];
@@ -1053,37 +785,41 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     unsigned v = 0;
     if (!opt->pinned && !ac_record_key_valid_at(key, t.iat)) {
         /* A retired key signs nothing after its retirement. */
-        add(rep, "status", bad, "%s: signed at %s by key %s outside its window", src, when,
-            key->kid_hex);
+        ac__report_add(rep, "status", bad, "%s: signed at %s by key %s outside its window", src,
+                       when, key->kid_hex);
     } else if (strcmp(t.sub, r->status_uri) != 0) {
-        add(rep, "status", bad, "%s is for list %.80s; the record names %.80s", src, t.sub,
-            r->status_uri);
-    } else if (t.iat > opt->now_ms / 1000 + FUTURE_SKEW_S) {
-        add(rep, "status", bad, "%s is dated %s, in the future", src, when);
+        ac__report_add(rep, "status", bad, "%s is for list %.80s; the record names %.80s", src,
+                       t.sub, r->status_uri);
+    } else if (t.iat > opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S) {
+        ac__report_add(rep, "status", bad, "%s is dated %s, in the future", src, when);
     } else if (ac_status_token_get(&t, r->status_idx, &v) != 0) {
-        add(rep, "status", bad, "index %llu is beyond the status list",
-            (unsigned long long)r->status_idx);
+        ac__report_add(rep, "status", bad, "index %llu is beyond the status list",
+                       (unsigned long long)r->status_idx);
     } else if (v == AC_STATUS_INVALID) {
         /* Revocation is final, so even an expired snapshot proves it. */
-        add(rep, "status", AC_TRUST_FAIL, "REVOKED (list %.80s index %llu, as of %s)", t.sub,
-            (unsigned long long)r->status_idx, when);
+        ac__report_add(rep, "status", AC_TRUST_FAIL, "REVOKED (list %.80s index %llu, as of %s)",
+                       t.sub, (unsigned long long)r->status_idx, when);
     } else if (t.exp != 0 && t.exp * 1000 < opt->now_ms) {
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s expired at %s; a change of status since then cannot be ruled out%s", src,
             when, exp, live ? "" : " (--fetch gets the current status)");
     } else if (v == AC_STATUS_SUSPENDED) {
-        add(rep, "status", AC_TRUST_FAIL, "SUSPENDED (list %.80s index %llu, as of %s)", t.sub,
-            (unsigned long long)r->status_idx, when);
+        ac__report_add(rep, "status", AC_TRUST_FAIL, "SUSPENDED (list %.80s index %llu, as of %s)",
+                       t.sub, (unsigned long long)r->status_idx, when);
     } else if (v != AC_STATUS_VALID) {
-        add(rep, "status", AC_TRUST_FAIL, "status value %u is not one Accord defines", v);
+        ac__report_add(rep, "status", AC_TRUST_FAIL, "status value %u is not one Accord defines",
+                       v);
     } else if (t.exp == 0) {
         /* A "valid" answer is only as good as the time it holds for: an
          * undated one could be replayed forever after a revocation. */
-        add(rep, "status", AC_TRUST_INDETERMINATE,
-            "%s of %s has no exp, so a revocation since then cannot be ruled out", src, when);
+        ac__report_add(rep, "status", AC_TRUST_INDETERMINATE,
+                       "%s of %s has no exp, so a revocation since then cannot be ruled out", src,
+                       when);
     } else if (t.iat < r->iat) {
         char rec_when[21];
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s is older than the record (iat %s), so it says nothing about the record's "
             "status since",
             src, when, ac_clock_format(r->iat * 1000, rec_when));
@@ -1091,40 +827,45 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
         /* A retired key may have leaked; its holder could sign a "valid"
          * snapshot to hide a revocation. Revoked and suspended answers above
          * are still taken from it: they can only hurt the holder. */
-        add(rep, "status", AC_TRUST_INDETERMINATE,
-            "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
-            "trusted%s",
-            src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
+        ac__report_add(rep, "status", AC_TRUST_INDETERMINATE,
+                       "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
+                       "trusted%s",
+                       src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
     } else if (!live && snapshot_stale(opt, &t)) {
         if (opt->has_max_status_age)
-            add(rep, "status", AC_TRUST_INDETERMINATE,
+            ac__report_add(
+                rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s is %s old, older than --max-status-age %lld s: a revocation since "
                 "cannot be ruled out (--fetch gets the current status)",
                 src, when, age, (long long)opt->max_status_age_s);
         else if (t.ttl == 0)
-            add(rep, "status", AC_TRUST_INDETERMINATE,
+            ac__report_add(
+                rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s (%s old) has no ttl: a revocation since cannot be ruled out (--fetch "
                 "gets the current status; --max-status-age accepts an older snapshot)",
                 src, when, age);
         else
-            add(rep, "status", AC_TRUST_INDETERMINATE,
+            ac__report_add(
+                rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s is %s old, older than its ttl of %llu s: a revocation since cannot be "
                 "ruled out (--fetch gets the current status; --max-status-age accepts an older "
                 "snapshot)",
                 src, when, age, (unsigned long long)t.ttl);
     } else if (live) {
-        add(rep, "status", AC_TRUST_PASS,
-            "valid: neither revoked nor suspended in the issuer's status list as of %s "
-            "(fetched now; expires %s)",
-            when, exp);
+        ac__report_add(rep, "status", AC_TRUST_PASS,
+                       "valid: neither revoked nor suspended in the issuer's status list as of %s "
+                       "(fetched now; expires %s)",
+                       when, exp);
     } else if (opt->has_max_status_age && older_than_ttl(opt, &t)) {
-        add(rep, "status", AC_TRUST_PASS,
+        ac__report_add(
+            rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot; status "
             "from a snapshot %s old, accepted by --max-status-age %lld s (the issuer asks for "
             "a refresh after %llu s; usable until %s)",
             when, age, (long long)opt->max_status_age_s, (unsigned long long)t.ttl, exp);
     } else {
-        add(rep, "status", AC_TRUST_PASS,
+        ac__report_add(
+            rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot, %s old "
             "(the issuer asks for a refresh after %llu s; usable until %s; --fetch gets the "
             "current status)",
@@ -1134,22 +875,24 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
 }
 
 static void check_status(const struct ac_trust_options *opt, const struct ac_bundle *b,
-                         const struct keyset *ks, bool signed_ok, struct ac_trust_report *rep)
+                         const struct ac__keyset *ks, bool signed_ok, struct ac_trust_report *rep)
 {
     const struct ac_record *r = &rep->rec;
     if (!r->has_status) {
-        add(rep, "status", AC_TRUST_PASS,
-            "the record carries no status reference: it cannot be "
-            "revoked or suspended");
+        ac__report_add(rep, "status", AC_TRUST_PASS,
+                       "the record carries no status reference: it cannot be "
+                       "revoked or suspended");
         return;
     }
     if (opt->skip_status) {
-        add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status); list %s index %llu",
-            r->status_uri, (unsigned long long)r->status_idx);
+        ac__report_add(rep, "status", AC_TRUST_SKIPPED,
+                       "not checked (--skip-status); list %s index %llu", r->status_uri,
+                       (unsigned long long)r->status_idx);
         return;
     }
     if (ks->n == 0) {
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "not checked: no trusted issuer key to check the status list of %s index %llu, so "
             "revocation or suspension cannot be ruled out",
             r->status_uri, (unsigned long long)r->status_idx);
@@ -1158,13 +901,15 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
     if (!signed_ok) {
         /* Unsigned claims name no list worth asking: the status uri would be
          * anyone's URL. */
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "not checked: the record's signature did not verify, so its status reference is "
             "not the issuer's");
         return;
     }
     if (opt->fetcher && !ac_trust_same_origin(r->iss, r->status_uri)) {
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac__report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "not fetched: status uri %.200s is not on the origin of the issuer %.200s, and "
             "a verifier fetches only from the issuer's own origin, so revocation or "
             "suspension cannot be ruled out",
@@ -1176,7 +921,8 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
         size_t body_len = 0;
         const char *fwhy = NULL;
         if (fetch_url(opt, r->status_uri, &body, &body_len, &fwhy)) {
-            add(rep, "status", AC_TRUST_INDETERMINATE,
+            ac__report_add(
+                rep, "status", AC_TRUST_INDETERMINATE,
                 "the status list could not be fetched (%s), so revocation or suspension cannot "
                 "be ruled out",
                 fwhy);
@@ -1189,7 +935,8 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
         status_from_token(opt, b->status, b->status_len, ks, false, rep);
         return;
     }
-    add(rep, "status", AC_TRUST_INDETERMINATE,
+    ac__report_add(
+        rep, "status", AC_TRUST_INDETERMINATE,
         "not checked: the input has no signed status snapshot for list %s index %llu, so "
         "revocation or suspension cannot be ruled out (--fetch asks the issuer)",
         r->status_uri, (unsigned long long)r->status_idx);
@@ -1200,7 +947,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
 {
     char why[AC_RECORD_WHY_LEN];
     if (ac_record_decode(data, len, &rep->rec, &rep->msg, why, sizeof(why))) {
-        add(rep, "decode", AC_TRUST_FAIL, "%s%s", b ? "bundle record: " : "", why);
+        ac__report_add(rep, "decode", AC_TRUST_FAIL, "%s%s", b ? "bundle record: " : "", why);
         return;
     }
     rep->decoded = true;
@@ -1208,12 +955,13 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         sodium_bin2hex(rep->kid_hex, sizeof(rep->kid_hex), rep->msg.kid, rep->msg.kid_len);
     else
         strcpy(rep->kid_hex, "(none)");
-    add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
-        b ? "bundle with " : "", rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)",
-        rep->kid_hex, len);
+    ac__report_add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
+                   b ? "bundle with " : "",
+                   rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)", rep->kid_hex,
+                   len);
 
-    struct keyset ks;
-    struct ac_key_info eff[EFF_KEYS_MAX];
+    struct ac__keyset ks;
+    struct ac_key_info eff[AC_TRUST_EFF_KEYS_MAX];
     const struct ac_key_info *key = find_key(opt, b, rep, eff, &ks);
     rep->nkeys = ks.n < AC_TRUST_KEYS_MAX ? ks.n : AC_TRUST_KEYS_MAX;
     if (rep->nkeys)
@@ -1222,16 +970,17 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
             signed_ok = true;
-            add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
-                key->kid_hex);
-            struct seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
+            ac__report_add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
+                           key->kid_hex);
+            struct ac__seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
-            struct cosigned cs = {0};
+            struct ac__cosigned cs = {0};
             if (b) {
                 in_log = check_log(b, &ks, rep, &bundle_cp);
-                check_witnesses(opt, b, &bundle_cp, rep, &cs);
+                ac__check_cosignatures(opt, b, &bundle_cp, rep, &cs);
             } else if (opt->witnesses_required) {
-                add(rep, "witnesses", AC_TRUST_INDETERMINATE,
+                ac__report_add(
+                    rep, "witnesses", AC_TRUST_INDETERMINATE,
                     "not checked: --witnesses %zu needs the record's bundle, which carries the "
                     "cosignatures; a record alone has none",
                     opt->witnesses_required);
@@ -1245,8 +994,8 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
             ac_checkpoint_release(&bundle_cp.cp);
             ac_checkpoint_release(&fetched_cp.cp);
         } else {
-            add(rep, "signature", AC_TRUST_FAIL, "Ed25519 signature does not verify with key %s",
-                key->kid_hex);
+            ac__report_add(rep, "signature", AC_TRUST_FAIL,
+                           "Ed25519 signature does not verify with key %s", key->kid_hex);
         }
     }
     check_status(opt, b, &ks, signed_ok, rep);
@@ -1266,7 +1015,7 @@ void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trus
         struct ac_bundle b;
         char why[AC_BUNDLE_WHY_MAX];
         if (ac_bundle_decode(data, len, &b, why, sizeof(why)) != 0) {
-            add(rep, "decode", AC_TRUST_FAIL, "bundle: %s", why);
+            ac__report_add(rep, "decode", AC_TRUST_FAIL, "bundle: %s", why);
             return;
         }
         verify(b.record, b.record_len, &b, opt, rep);

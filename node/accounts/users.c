@@ -13,11 +13,12 @@
 #include "audit.h"
 #include "internal.h"
 
-/* Writes the names of the roles in |roles| as "a, b or c". */
+/* Writes the names of the roles in |roles| as "a, b or c" (bits that name
+ * no role are left out), or "none". */
 static void role_list(unsigned roles, char *out, size_t size)
 {
     out[0] = 0;
-    size_t total = (size_t)__builtin_popcount(roles), k = 0;
+    size_t total = (size_t)__builtin_popcount(roles & AC_ROLE_ALL), k = 0;
     for (unsigned bit = 1; bit & AC_ROLE_ALL; bit <<= 1) {
         if (!(roles & bit))
             continue;

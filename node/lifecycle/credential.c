@@ -9,6 +9,7 @@
 #include "accord/base/log.h"
 #include "accord/store/credential.h"
 #include "accord/store/user.h"
+#include "accounts/accounts.h"
 #include "lifecycle.h"
 
 /* Parses the stored definition of |row| (taken over by |c| on 0). */
@@ -103,32 +104,10 @@ int ac__cred_require_state(const struct ac__cred *c, const enum ac_def_state *st
                           doing, want);
 }
 
-/* "admin or expert": the names of the roles in |roles|, or "none". */
-static void role_list(unsigned roles, char *out, size_t size)
-{
-    out[0] = 0;
-    size_t total = (size_t)__builtin_popcount(roles & AC_ROLE_ALL), k = 0;
-    for (unsigned bit = 1; bit & AC_ROLE_ALL; bit <<= 1) {
-        if (!(roles & bit))
-            continue;
-        const char *sep = k == 0 ? "" : k + 1 == total ? " or " : ", ";
-        size_t used = strlen(out);
-        snprintf(out + used, size - used, "%s%s", sep, ac_role_name(bit));
-        k++;
-    }
-    if (!out[0])
-        snprintf(out, size, "none");
-}
-
+/* The services' role check is the accounts' one (node/accounts/users.c). */
 int ac__actor_require(const struct ac_user *actor, unsigned roles, struct ac_reason *why)
 {
-    if (actor->roles & roles)
-        return 0;
-    char need[96], have[96];
-    role_list(roles, need, sizeof need);
-    role_list(actor->roles, have, sizeof have);
-    return ac_reason_fail(why, AC_EACCES, AC_PROBLEM_FORBIDDEN, NULL,
-                          "this needs the %s role; user %s has %s", need, actor->name, have);
+    return ac__need_role(actor, roles, why);
 }
 
 int ac__level_resolve(const struct ac_definition *def, const struct ac_level_arg *arg,

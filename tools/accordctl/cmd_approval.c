@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "list.h"
+#include "lifecycle_cli.h"
 
 static const struct cli_column approval_columns[] = {
     {"ID", "id"},
@@ -96,14 +97,7 @@ int cmd_approval_show(const struct cli *cli, int argc, char **argv)
     }
     char path[64];
     snprintf(path, sizeof path, "/v1/approvals/%lld", id);
-    json_t *resp;
-    int rc = cli_request(cli, "GET", path, NULL, &resp);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "GET", path, NULL, NULL, 0);
 }
 
 static int decide(const struct cli *cli, int argc, char **argv, const char *decision)

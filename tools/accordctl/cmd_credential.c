@@ -9,6 +9,7 @@
 #include "accord/base/buf.h"
 #include "accord/render/qrpng.h"
 #include "cli.h"
+#include "lifecycle_cli.h"
 
 #define QR_SCALE 4
 
@@ -85,15 +86,7 @@ int cmd_credential_issue(const struct cli *cli, int argc, char **argv)
         json_object_set_new(body, "ceu_hundredths", json_integer(ceu_h));
     if (body && evidence)
         json_object_set_new(body, "evidence", json_string(evidence));
-    json_t *resp;
-    int rc = cli_request(cli, "POST", "/v1/credentials/issue", body, &resp);
-    json_decref(body);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "POST", "/v1/credentials/issue", body, NULL, 0);
 }
 
 int cmd_credential_show(const struct cli *cli, int argc, char **argv)
@@ -105,14 +98,7 @@ int cmd_credential_show(const struct cli *cli, int argc, char **argv)
     }
     char path[96];
     snprintf(path, sizeof path, "/v1/credentials/%lld?format=json", id);
-    json_t *resp;
-    int rc = cli_request(cli, "GET", path, NULL, &resp);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "GET", path, NULL, NULL, 0);
 }
 
 int cmd_credential_share(const struct cli *cli, int argc, char **argv)
@@ -180,15 +166,7 @@ static int change(const struct cli *cli, int argc, char **argv, const char *verb
     char path[96];
     snprintf(path, sizeof path, "/v1/credentials/%lld/%s", id, verb);
     json_t *body = json_pack("{s:s}", "reason", reason);
-    json_t *resp;
-    int rc = cli_request(cli, "POST", path, body, &resp);
-    json_decref(body);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "POST", path, body, NULL, 0);
 }
 
 int cmd_credential_revoke(const struct cli *cli, int argc, char **argv)

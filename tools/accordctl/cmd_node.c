@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "lifecycle_cli.h"
 
 int cmd_node_info(const struct cli *cli, int argc, char **argv)
 {
@@ -10,12 +11,5 @@ int cmd_node_info(const struct cli *cli, int argc, char **argv)
         fprintf(stderr, "usage: %s node info\n", cli->prog);
         return CLI_USAGE;
     }
-    json_t *resp;
-    int rc = cli_request(cli, "GET", "/v1/node", NULL, &resp);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "GET", "/v1/node", NULL, NULL, 0);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lifecycle_cli.h"
 
 static const struct cli_column peer_columns[] = {
     {"NODE", "node"},
@@ -27,20 +28,6 @@ static int usage(const struct cli *cli, const char *what)
 {
     fprintf(stderr, "usage: %s peer %s\n", cli->prog, what);
     return CLI_USAGE;
-}
-
-/* Sends the request and prints the answer as key/value lines (or JSON). */
-static int show(const struct cli *cli, const char *method, const char *path, json_t *body)
-{
-    json_t *resp = NULL;
-    int rc = cli_request(cli, method, path, body, &resp);
-    json_decref(body);
-    if (rc != CLI_OK)
-        return rc;
-    if (resp && !cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
 }
 
 /* A path with the node id, which node ids keep URL-safe ([a-z0-9.-]). */
@@ -90,7 +77,7 @@ int cmd_peer_add(const struct cli *cli, int argc, char **argv)
     }
     json_t *body = json_pack("{s:s, s:s, s:o, s:o}", "node", argv[1], "url", url, "keys", keys,
                              "rights", rights_array(strcmp(rights, "none") ? rights : ""));
-    return show(cli, "POST", "/v1/federation/peers", body);
+    return lc_call(cli, "POST", "/v1/federation/peers", body, NULL, 0);
 }
 
 int cmd_peer_list(const struct cli *cli, int argc, char **argv)
@@ -115,7 +102,7 @@ int cmd_peer_show(const struct cli *cli, int argc, char **argv)
     if (argc != 2)
         return usage(cli, "show NODE");
     int rc = peer_path(cli, path, sizeof path, argv[1], "");
-    return rc ? rc : show(cli, "GET", path, NULL);
+    return rc ? rc : lc_call(cli, "GET", path, NULL, NULL, 0);
 }
 
 int cmd_peer_remove(const struct cli *cli, int argc, char **argv)
@@ -144,7 +131,7 @@ int cmd_peer_rights(const struct cli *cli, int argc, char **argv)
         return rc;
     json_t *body =
         json_pack("{s:o}", "rights", rights_array(strcmp(argv[2], "none") ? argv[2] : ""));
-    return show(cli, "PUT", path, body);
+    return lc_call(cli, "PUT", path, body, NULL, 0);
 }
 
 int cmd_peer_probe(const struct cli *cli, int argc, char **argv)
@@ -153,7 +140,7 @@ int cmd_peer_probe(const struct cli *cli, int argc, char **argv)
     if (argc != 2)
         return usage(cli, "probe NODE");
     int rc = peer_path(cli, path, sizeof path, argv[1], "/probe");
-    return rc ? rc : show(cli, "POST", path, json_object());
+    return rc ? rc : lc_call(cli, "POST", path, json_object(), NULL, 0);
 }
 
 static const struct cli_column status_columns[] = {
@@ -226,7 +213,7 @@ int cmd_peer_retry(const struct cli *cli, int argc, char **argv)
     if (rc)
         return rc;
     snprintf(path, sizeof path, "/v1/federation/dead-letters/%lld/retry", id);
-    return show(cli, "POST", path, json_object());
+    return lc_call(cli, "POST", path, json_object(), NULL, 0);
 }
 
 int cmd_peer_drop(const struct cli *cli, int argc, char **argv)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lifecycle_cli.h"
+#include "list.h"
 
 static const struct cli_column user_columns[] = {
     {"ID", "id"},
@@ -81,35 +83,7 @@ int cmd_user_list(const struct cli *cli, int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    /* Follow cursors until the node says there is no more, or the limit. */
-    json_t *all = json_array();
-    char path[256], cursor[64] = "";
-    int rc = CLI_OK;
-    for (;;) {
-        long long want = limit ? limit - (long long)json_array_size(all) : 200;
-        if (want <= 0)
-            break;
-        snprintf(path, sizeof path, "/v1/users?limit=%lld%s%s", want > 200 ? 200 : want,
-                 cursor[0] ? "&cursor=" : "", cursor);
-        json_t *resp;
-        rc = cli_request(cli, "GET", path, NULL, &resp);
-        if (rc != CLI_OK)
-            break;
-        json_array_extend(all, json_object_get(resp, "items"));
-        const char *next = json_string_value(json_object_get(resp, "next_cursor"));
-        snprintf(cursor, sizeof cursor, "%s", next ? next : "");
-        json_decref(resp);
-        if (!cursor[0])
-            break;
-    }
-    if (rc == CLI_OK) {
-        json_t *wrapped = json_pack("{s:O}", "items", all);
-        if (!cli_print_json(cli, wrapped))
-            cli_print_table(all, user_columns, NCOLS);
-        json_decref(wrapped);
-    }
-    json_decref(all);
-    return rc;
+    return cli_list_all(cli, "/v1/users", limit, user_columns, NCOLS);
 }
 
 /* GETs or POSTs |path_fmt| for the id in argv[1] and prints the user. */
@@ -128,14 +102,7 @@ static int one_user(const struct cli *cli, int argc, char **argv, const char *me
         snprintf(path, sizeof path, "/v1/users/me");
     else
         snprintf(path, sizeof path, "/v1/users/%lld%s", id, suffix);
-    json_t *resp;
-    int rc = cli_request(cli, method, path, NULL, &resp);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, method, path, NULL, NULL, 0);
 }
 
 int cmd_user_show(const struct cli *cli, int argc, char **argv)
@@ -175,15 +142,7 @@ int cmd_user_roles(const struct cli *cli, int argc, char **argv)
     json_t *body = json_pack("{s:o, s:o}", "add", add, "remove", remove);
     char path[64];
     snprintf(path, sizeof path, "/v1/users/%lld/roles", id);
-    json_t *resp;
-    int rc = cli_request(cli, "POST", path, body, &resp);
-    json_decref(body);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "POST", path, body, NULL, 0);
 }
 
 /* An earner invited to review (their pass qualifies them) takes the
@@ -195,14 +154,7 @@ int cmd_reviewer_accept_invitation(const struct cli *cli, int argc, char **argv)
         fprintf(stderr, "usage: %s reviewer accept-invitation\n", cli->prog);
         return CLI_USAGE;
     }
-    json_t *resp;
-    int rc = cli_request(cli, "POST", "/v1/reviewer-invitations/accept", NULL, &resp);
-    if (rc != CLI_OK)
-        return rc;
-    if (!cli_print_json(cli, resp))
-        cli_print_object(resp);
-    json_decref(resp);
-    return CLI_OK;
+    return lc_call(cli, "POST", "/v1/reviewer-invitations/accept", NULL, NULL, 0);
 }
 
 /* `user email ID|me [ADDRESS [--vouch]]`: shows the address, or sets it. A

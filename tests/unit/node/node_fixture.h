@@ -1,12 +1,18 @@
-/* node_fixture.h - a struct ac_node standing on a real store in a temporary
- * directory, for unit tests that drive node/ services without HTTP: users,
- * credentials put in a given state, and readers for the audit trail. Header
- * only (static functions); include it from one test file. */
+/* node_fixture.h - the one node every node/ unit test stands on: a struct
+ * ac_node over a real store in a new directory under $TMPDIR (falling back
+ * to /tmp), with no loop, server or HTTP, opened either with the store alone
+ * or whole (store, keyring, node secret and record state, as accord-node
+ * opens them); optionally an event loop; users; readers of the audit trail;
+ * and one teardown. Role-specific extras are thin layers on top of it:
+ * lifecycle/lifecycle_fixture.h (definitions, credentials, benchmarks) and
+ * review/review_fixture.h (people, an active credential, submissions, jobs).
+ * Header-only (static functions): each test file is its own executable. */
 #ifndef AC_TEST_NODE_FIXTURE_H
 #define AC_TEST_NODE_FIXTURE_H
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,163 +22,206 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "accord/store/audit.h"
-#include "accord/store/benchmark.h"
-#include "accord/store/credential.h"
+#include "accord/store/notify.h"
+#include "accord/store/reviewer.h"
 #include "accord/store/user.h"
 #include "internal.h"
+#include "records/records.h"
 
 #define FIXTURE_NODE_ID "unit.test"
+/* The issuer origin of a node opened whole (fixture_open_full()). */
+#define FIXTURE_PUBLIC_URL "https://accord.test"
 
 struct node_fixture {
-    char dir[64];
+    char dir[256]; /* the node's data directory, removed by fixture_close() */
     struct ac_node_config cfg;
     struct ac_node node;
+    uv_loop_t loop; /* node.loop points here after fixture_loop() */
+    bool whole;     /* opened by fixture_open_full() */
+    bool has_loop;  /* fixture_loop() initialised |loop| */
 };
 
-/* Opens a fresh store under /tmp for |f| and points f->node at it. Returns 0
- * or -1 (for a cmocka setup function). */
-static inline int fixture_open(struct node_fixture *f)
+/* The fixture fixture_teardown() closes: the one last opened. */
+static struct node_fixture *fixture_current;
+
+/* Makes |f|'s data directory and configuration; the store is not open yet.
+ * Returns 0 or -1. */
+static inline int fixture_dir(struct node_fixture *f)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ac-node-XXXXXX");
+    ac_log_set_level(AC_LOG_WARN); /* the services' info lines only hide a failure */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->dir, sizeof f->dir, "%s/ac-node-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(f->dir))
         return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", f->dir);
     snprintf(f->cfg.node_id, sizeof f->cfg.node_id, "%s", FIXTURE_NODE_ID);
+    f->cfg.data_dir = f->dir;
     f->node.cfg = &f->cfg;
+    fixture_current = f;
+    return 0;
+}
+
+/* Opens a node with its store alone (no keyring, secret or record state), for
+ * services that only read and write the store. Returns 0 or -1 (for a cmocka
+ * setup function). */
+static inline int fixture_open(struct node_fixture *f)
+{
+    if (fixture_dir(f))
+        return -1;
+    char path[300];
+    snprintf(path, sizeof path, "%s/accord.db", f->dir);
     return ac_store_open(path, &f->node.store) ? -1 : 0;
 }
 
-/* Closes the store and removes the directory. Returns 0 or -1. */
-static inline int fixture_close(struct node_fixture *f)
+/* Opens a whole node, exactly as accord-node opens its data directory and
+ * record state, with FIXTURE_PUBLIC_URL as its issuer origin. Returns 0 or
+ * -1. */
+static inline int fixture_open_full(struct node_fixture *f)
 {
-    ac_store_close(f->node.store);
-    f->node.store = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    return system(cmd) == 0 ? 0 : -1;
+    if (fixture_dir(f))
+        return -1;
+    f->cfg.public_url = FIXTURE_PUBLIC_URL;
+    f->whole = true;
+    if (ac__datadir_open(&f->node) != 0)
+        return -1;
+    return ac__records_open(&f->node) == 0 ? 0 : -1;
 }
 
-/* Creates user |name| with |roles|. */
+/* Gives the node an event loop of its own (never run by the fixture until
+ * fixture_close()). Returns 0 or -1. */
+static inline int fixture_loop(struct node_fixture *f)
+{
+    if (uv_loop_init(&f->loop))
+        return -1;
+    f->has_loop = true;
+    f->node.loop = &f->loop;
+    return 0;
+}
+
+/* Closes what the fixture opened: runs the loop until the handles the test
+ * closed are gone, closes it (the test's own handles must be closed
+ * first), closes the store and the rest and removes the directory. Returns
+ * 0, or -1 when the directory could not be removed or a handle was left open
+ * on the loop. */
+static inline int fixture_close(struct node_fixture *f)
+{
+    int rc = 0;
+    if (f->has_loop) {
+        uv_run(&f->loop, UV_RUN_DEFAULT);
+        rc = uv_loop_close(&f->loop); /* nonzero: a handle was left open */
+        f->has_loop = false;
+        f->node.loop = NULL;
+    }
+    if (f->whole)
+        ac__records_close(&f->node);
+    ac__datadir_close(&f->node); /* the store, and the keyring and secret if any */
+    if (fixture_current == f)
+        fixture_current = NULL;
+    char cmd[320];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    return system(cmd) == 0 && rc == 0 ? 0 : -1;
+}
+
+/* cmocka teardown: closes the fixture last opened. */
+static inline int fixture_teardown(void **state)
+{
+    (void)state;
+    return fixture_current ? fixture_close(fixture_current) : -1;
+}
+
+/* Creates user |name| with |roles| straight in the store (not through the
+ * service under test). */
 static inline struct ac_user fixture_user(struct node_fixture *f, const char *name, unsigned roles)
 {
     struct ac_user u;
-    assert_int_equal(0, ac_store_user_create(f->node.store, name, NULL, roles, 0, &u));
+    assert_int_equal(0,
+                     ac_store_user_create(f->node.store, name, NULL, roles, ac_clock_now_ms(), &u));
     return u;
 }
 
-/* A valid definition "unit-cred" version |version| on a two-level scale
- * ("not yet", "pass") with one training example and one certification item
- * per level, two attempts a week apart, and a pool minimum of
- * ceil(1 x 2 / 2) = 1 reviewer. |quals| is the JSON list of reviewer
- * qualifications ("[]" for none). Caller frees with ac_def_free(). */
-static inline struct ac_definition *fixture_definition(int64_t version, const char *quals)
+/* Row id |id| as the string an audit row names its subject by, in a
+ * static buffer: good until the next call. */
+static inline const char *fixture_sid(int64_t id)
 {
-    char text[4096];
-    snprintf(text, sizeof text,
-             "{\"id\": \"unit-cred\", \"version\": %lld, \"title\": \"Unit Credential\","
-             " \"competency\": \"The educator does the thing.\","
-             " \"key_method\": \"A method.\", \"method_components\": \"Components.\","
-             " \"research\": [\"A study (2020)\"],"
-             " \"submission\": {\"elements\": [{\"id\": \"e1\", \"prompt\": \"Show it.\","
-             " \"kind\": \"text\"}], \"collaboration\": {\"allowed\": false,"
-             " \"individual_element\": null}},"
-             " \"scoring\": {\"levels\": [\"not yet\", \"pass\"], \"passing_level\": \"pass\","
-             " \"grain\": \"holistic\"},"
-             " \"domains\": [\"ELA\"], \"ceus\": 1, \"stacks\": [],"
-             " \"reviewers\": {\"qualifications\": %s, \"mode\": \"associate\","
-             " \"per_submission\": 2, \"agreement\": {\"rule\": \"pass_boundary\"},"
-             " \"disagreement\": {\"add_per_round\": 1, \"max_reviewers\": 3, \"then\": \"median\","
-             " \"median_rounding\": \"lower\"}},"
-             " \"review\": {\"batch_size\": 5, \"batch_timer_hours\": 48, \"deadline_days\": 10,"
-             " \"reminders_hours_before\": [48], \"cool_off_hours\": 24,"
-             " \"resubmission_wait_days\": 30},"
-             " \"training\": {\"examples_per_level\": 1, \"attempts\": 2, \"sample_per_level\": 1,"
-             " \"wait_days\": 7, \"pass_rule\": [{\"criterion\": \"exact_rate\", \"min\": 0.8},"
-             " {\"criterion\": \"no_discrepancy_beyond_one\"}]},"
-             " \"maintenance\": {\"benchmark_seed_rate\": 0.05, \"second_master_rate\": 0,"
-             " \"min_sample\": 10, \"thresholds\": []},"
-             " \"pool\": {\"submissions_per_period\": 1, \"assignments_per_reviewer\": 2,"
-             " \"period_days\": 30}}",
-             (long long)version, quals);
-    struct ac_definition *def = NULL;
-    struct ac_def_problems pr = {0};
-    int err = ac_def_from_json(text, strlen(text), &def, &pr);
-    if (err && pr.n)
-        fprintf(stderr, "fixture definition: %s: %s\n", pr.items[0].path, pr.items[0].message);
-    ac_def_problems_release(&pr);
-    assert_int_equal(0, err);
-    return def;
+    static char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)id);
+    return buf;
 }
 
-/* Stores the fixture definition (version 1, |quals|) as created by |admin|
- * straight through the store and puts it in |state| (the store does not
- * consult the transition table: this is setup, not the gate under test).
- * Returns the credential row id. */
-static inline int64_t fixture_credential(struct node_fixture *f, const struct ac_user *admin,
-                                         const char *quals, enum ac_def_state state)
+/* Walks |user|'s certification for credential row |row| from screened
+ * through trained to |to| (AC_RCERT_SCREENED stops at once), dated |now_ms|,
+ * straight in the store. */
+static inline void fixture_certify_to(struct node_fixture *f, int64_t row, int64_t user,
+                                      enum ac_rcert_state to, int64_t now_ms)
 {
-    struct ac_definition *def = fixture_definition(1, quals);
-    char *text = NULL, hash[AC_DEF_HASH_HEX_LEN + 1];
-    assert_int_equal(0, ac_def_to_json(def, true, &text));
-    assert_int_equal(0, ac_def_hash_hex(def, hash));
-    int64_t id;
-    assert_int_equal(0, ac_store_credential_create(f->node.store, def->id, def->version, def->title,
-                                                   text, hash, admin->id, 0, &id));
-    free(text);
-    ac_def_free(def);
-    if (state != AC_DEF_DRAFT)
-        assert_int_equal(
-            0, ac_store_credential_transition(f->node.store, id, AC_DEF_DRAFT, state, false, 0));
-    return id;
+    struct ac_store *st = f->node.store;
+    assert_int_equal(
+        0, ac_store_reviewer_cert_create(st, row, user, AC_RCERT_SCREENED, "{}", "[]", now_ms));
+    if (to == AC_RCERT_SCREENED)
+        return;
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_SCREENED,
+                                                          AC_RCERT_TRAINED, NULL, now_ms));
+    if (to == AC_RCERT_TRAINED)
+        return;
+    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_TRAINED,
+                                                          AC_RCERT_CERTIFIED, NULL, now_ms));
 }
 
-/* Adds |per_level| benchmark items per level of the fixture's two-level
- * scale to credential row |cred|, each scored alike by |e1| and |e2| so it
- * resolves itself. Labels are "L<level>-<i>"; fills |ids| (capacity
- * 2 x |per_level|) in level order. */
-static inline void fixture_resolved_benchmarks(struct node_fixture *f, int64_t cred,
-                                               const struct ac_user *e1, const struct ac_user *e2,
-                                               int per_level, int64_t *ids)
+/* How many notifications are queued for |user| (of |kind| only, unless
+ * NULL). */
+static inline size_t fixture_notifications(struct node_fixture *f, int64_t user, const char *kind)
 {
-    int64_t experts[2] = {e1->id, e2->id};
-    for (int level = 0; level < 2; level++)
-        for (int i = 0; i < per_level; i++) {
-            char label[32], content[64];
-            snprintf(label, sizeof label, "L%d-%d", level, i);
-            snprintf(content, sizeof content, "An item at level %d (%d).", level, i);
-            int64_t *id = &ids[level * per_level + i];
-            assert_int_equal(
-                0, ac_store_bench_add(f->node.store, cred, label, content, experts, 2, 0, id));
-            assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e1->id, level, 0));
-            assert_int_equal(0, ac_store_bench_score(f->node.store, *id, e2->id, level, 0));
-        }
+    struct ac_notification *ms = NULL;
+    size_t got = 0, n = 0;
+    assert_int_equal(0, ac_store_notify_list(f->node.store, user, 200, &ms, &got));
+    for (size_t i = 0; i < got; i++) {
+        n += !kind || strcmp(ms[i].kind, kind) == 0;
+        ac_notification_release(&ms[i]);
+    }
+    free(ms);
+    return n;
 }
 
-/* The state of credential row |id| as stored. */
-static inline enum ac_def_state fixture_state(struct node_fixture *f, int64_t id)
+#define FIXTURE_AUDIT_MAX 64
+
+/* Reads the audit rows of |kind| |subject|, oldest first, into |rows|;
+ * returns how many (the caller releases them). */
+static inline size_t fixture_audits(struct node_fixture *f, const char *kind, const char *subject,
+                                    struct ac_audit_entry rows[FIXTURE_AUDIT_MAX])
 {
-    struct ac_credential c;
-    assert_int_equal(0, ac_store_credential_get(f->node.store, id, &c));
-    enum ac_def_state s = c.state;
-    ac_credential_release(&c);
-    return s;
+    size_t n = 0;
+    assert_int_equal(
+        0, ac_store_audit_list(f->node.store, kind, subject, 0, rows, FIXTURE_AUDIT_MAX, &n));
+    return n;
 }
 
 /* How many audit rows |kind| |subject| has. */
 static inline size_t fixture_audit_count(struct node_fixture *f, const char *kind,
                                          const char *subject)
 {
-    struct ac_audit_entry rows[64];
-    size_t k;
-    assert_int_equal(0, ac_store_audit_list(f->node.store, kind, subject, 0, rows, 64, &k));
-    for (size_t i = 0; i < k; i++)
+    struct ac_audit_entry rows[FIXTURE_AUDIT_MAX];
+    size_t n = fixture_audits(f, kind, subject, rows);
+    for (size_t i = 0; i < n; i++)
         ac_audit_entry_release(&rows[i]);
-    return k;
+    return n;
+}
+
+/* The newest audit row about |kind| |subject| (the caller releases it);
+ * fails the test when there is none. */
+static inline struct ac_audit_entry fixture_audit_newest(struct node_fixture *f, const char *kind,
+                                                         const char *subject)
+{
+    struct ac_audit_entry rows[FIXTURE_AUDIT_MAX];
+    size_t n = fixture_audits(f, kind, subject, rows);
+    assert_true(n > 0);
+    for (size_t i = 0; i + 1 < n; i++)
+        ac_audit_entry_release(&rows[i]);
+    return rows[n - 1];
 }
 
 /* The last audit row of |kind| |subject|: checks its |action| and |actor|
@@ -180,18 +229,33 @@ static inline size_t fixture_audit_count(struct node_fixture *f, const char *kin
 static inline json_t *fixture_audit_last(struct node_fixture *f, const char *kind,
                                          const char *subject, const char *action, int64_t actor)
 {
-    struct ac_audit_entry rows[64];
-    size_t k;
-    assert_int_equal(0, ac_store_audit_list(f->node.store, kind, subject, 0, rows, 64, &k));
-    assert_true(k > 0);
-    assert_string_equal(action, rows[k - 1].action);
-    assert_int_equal(actor, rows[k - 1].actor_user_id);
-    assert_string_equal(FIXTURE_NODE_ID, rows[k - 1].node_id);
-    json_t *d = json_loads(rows[k - 1].detail, 0, NULL);
-    for (size_t i = 0; i < k; i++)
-        ac_audit_entry_release(&rows[i]);
+    struct ac_audit_entry last = fixture_audit_newest(f, kind, subject);
+    assert_string_equal(action, last.action);
+    assert_int_equal(actor, last.actor_user_id);
+    assert_string_equal(FIXTURE_NODE_ID, last.node_id);
+    json_t *d = json_loads(last.detail, 0, NULL);
+    ac_audit_entry_release(&last);
     assert_non_null(d);
     return d;
+}
+
+/* The detail of the last audit row of |action| about |kind| |subject| as
+ * parsed JSON (caller json_decref()s), or NULL when there is none. */
+static inline json_t *fixture_audit_detail(struct node_fixture *f, const char *kind,
+                                           const char *subject, const char *action)
+{
+    struct ac_audit_entry rows[FIXTURE_AUDIT_MAX];
+    size_t n = fixture_audits(f, kind, subject, rows);
+    json_t *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].action, action) == 0) {
+            json_decref(found);
+            found = json_loads(rows[i].detail, 0, NULL);
+            assert_non_null(found);
+        }
+        ac_audit_entry_release(&rows[i]);
+    }
+    return found;
 }
 
 /* Checks that |why| names |problem| about |field| ("" for none). */

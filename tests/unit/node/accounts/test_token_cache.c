@@ -3,7 +3,7 @@
  * an entry goes at once when this process's services revoke the token or
  * disable its user, and at the next check when another connection to the
  * same database (another process) does. */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include <sodium.h>
 
@@ -11,27 +11,27 @@
 #include "accounts/accounts.h"
 #include "accounts/token_cache.h"
 
-static struct full_node fx;
+static struct node_fixture fx;
 static struct ac_user ada, ben; /* admin, earner */
 
 static int setup(void **state)
 {
     (void)state;
-    if (full_node_open(&fx))
+    if (fixture_open_full(&fx))
         return -1;
-    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
-    ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
-    if (ac__token_cache_new(16, &fx.n.token_cache))
+    ada = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    ben = fixture_user(&fx, "ben", AC_ROLE_EARNER);
+    if (ac__token_cache_new(16, &fx.node.token_cache))
         return -1;
-    return ac__token_cache_check(fx.n.token_cache, fx.n.store) == 0 ? 0 : -1;
+    return ac__token_cache_check(fx.node.token_cache, fx.node.store) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ac__token_cache_free(fx.n.token_cache);
-    fx.n.token_cache = NULL;
-    return full_node_close(&fx);
+    ac__token_cache_free(fx.node.token_cache);
+    fx.node.token_cache = NULL;
+    return fixture_close(&fx);
 }
 
 /* Issues a token for |user| and caches it as ac__authenticate() would after
@@ -41,10 +41,10 @@ static struct ac_token cached_token(const struct ac_user *user, uint8_t hash[AC_
     struct ac_token t, found;
     struct ac_user u;
     char text[AC_TOKEN_TEXT_BYTES];
-    assert_int_equal(0, ac__token_issue(&fx.n, user->id, "laptop", &t, text));
-    ac__token_hash(&fx.n, text, strlen(text), hash);
-    assert_int_equal(0, ac_store_token_find(fx.n.store, hash, &found, &u));
-    ac__token_cache_put(fx.n.token_cache, hash, &found, &u);
+    assert_int_equal(0, ac__token_issue(&fx.node, user->id, "laptop", &t, text));
+    ac__token_hash(&fx.node, text, strlen(text), hash);
+    assert_int_equal(0, ac_store_token_find(fx.node.store, hash, &found, &u));
+    ac__token_cache_put(fx.node.token_cache, hash, &found, &u);
     return t;
 }
 
@@ -52,13 +52,13 @@ static int is_cached(const uint8_t hash[AC_TOKEN_HASH_BYTES])
 {
     struct ac_token t;
     struct ac_user u;
-    return ac__token_cache_get(fx.n.token_cache, hash, &t, &u) == 0;
+    return ac__token_cache_get(fx.node.token_cache, hash, &t, &u) == 0;
 }
 
 /* A second connection to the node's database, as another process has. */
 static struct ac_store *other_process(void)
 {
-    char path[128];
+    char path[300];
     snprintf(path, sizeof path, "%s/accord.db", fx.dir);
     struct ac_store *st = NULL;
     assert_int_equal(0, ac_store_open(path, &st));
@@ -71,7 +71,7 @@ static void test_a_cached_token_returns_its_user_roles_and_token_id(void **state
     uint8_t hash[AC_TOKEN_HASH_BYTES];
     struct ac_token t = cached_token(&ben, hash), got;
     struct ac_user u;
-    assert_int_equal(0, ac__token_cache_get(fx.n.token_cache, hash, &got, &u));
+    assert_int_equal(0, ac__token_cache_get(fx.node.token_cache, hash, &got, &u));
     assert_int_equal(t.id, got.id);
     assert_int_equal(ben.id, u.id);
     assert_string_equal("ben", u.name);
@@ -94,11 +94,11 @@ static void test_a_revoked_token_or_a_disabled_user_is_never_cached(void **state
     uint8_t hash[AC_TOKEN_HASH_BYTES] = {1};
     struct ac_token t = {.id = 7, .user_id = ben.id, .revoked_ms = 5};
     struct ac_user u = ben;
-    ac__token_cache_put(fx.n.token_cache, hash, &t, &u);
+    ac__token_cache_put(fx.node.token_cache, hash, &t, &u);
     assert_false(is_cached(hash));
     t.revoked_ms = 0;
     u.disabled_ms = 5;
-    ac__token_cache_put(fx.n.token_cache, hash, &t, &u);
+    ac__token_cache_put(fx.node.token_cache, hash, &t, &u);
     assert_false(is_cached(hash));
 }
 
@@ -121,9 +121,9 @@ static void test_the_cache_never_holds_more_entries_than_slots(void **state)
     for (int i = 0; i < 200; i++) {
         uint8_t hash[AC_TOKEN_HASH_BYTES];
         randombytes_buf(hash, sizeof hash);
-        ac__token_cache_put(fx.n.token_cache, hash, &t, &ben);
+        ac__token_cache_put(fx.node.token_cache, hash, &t, &ben);
     }
-    assert_true(ac__token_cache_count(fx.n.token_cache) <= 16);
+    assert_true(ac__token_cache_count(fx.node.token_cache) <= 16);
 }
 
 static void test_a_slot_count_that_is_not_a_power_of_two_is_refused(void **state)
@@ -141,7 +141,7 @@ static void test_revoking_through_the_service_drops_the_entry_at_once(void **sta
     uint8_t hash[AC_TOKEN_HASH_BYTES];
     struct ac_token t = cached_token(&ben, hash), out;
     assert_true(is_cached(hash));
-    assert_int_equal(0, ac__tokens_revoke(&fx.n, &ben, t.id, &out, NULL));
+    assert_int_equal(0, ac__tokens_revoke(&fx.node, &ben, t.id, &out, NULL));
     assert_false(is_cached(hash));
 }
 
@@ -154,7 +154,7 @@ static void test_disabling_through_the_service_drops_the_users_entries_only(void
     if (memcmp(bens, adas, 4) == 0)
         skip(); /* the two landed in one slot: nothing to tell apart */
     struct ac_user out;
-    assert_int_equal(0, ac__users_disable(&fx.n, &ada, ben.id, &out, NULL));
+    assert_int_equal(0, ac__users_disable(&fx.node, &ada, ben.id, &out, NULL));
     assert_false(is_cached(bens));
     assert_true(is_cached(adas));
 }
@@ -167,7 +167,7 @@ static void test_a_revocation_by_another_process_empties_the_cache_at_the_next_c
     struct ac_store *other = other_process();
     assert_int_equal(0, ac_store_token_revoke(other, t.id, ac_clock_now_ms()));
     assert_true(is_cached(hash)); /* unseen until the timer's check */
-    assert_int_equal(0, ac__token_cache_check(fx.n.token_cache, fx.n.store));
+    assert_int_equal(0, ac__token_cache_check(fx.node.token_cache, fx.node.store));
     assert_false(is_cached(hash));
     ac_store_close(other);
 }
@@ -176,11 +176,11 @@ static void test_disabling_by_another_process_moves_the_stored_generation(void *
 {
     (void)state;
     int64_t before, after;
-    assert_int_equal(0, ac_store_authgen_get(fx.n.store, &before));
+    assert_int_equal(0, ac_store_authgen_get(fx.node.store, &before));
     struct ac_store *other = other_process();
     assert_int_equal(0, ac_store_user_disable(other, ben.id, ac_clock_now_ms()));
     ac_store_close(other);
-    assert_int_equal(0, ac_store_authgen_get(fx.n.store, &after));
+    assert_int_equal(0, ac_store_authgen_get(fx.node.store, &after));
     assert_true(after > before);
 }
 
@@ -191,8 +191,8 @@ static void test_a_new_token_elsewhere_keeps_what_is_cached(void **state)
     cached_token(&ben, hash);
     struct ac_token t;
     char text[AC_TOKEN_TEXT_BYTES];
-    assert_int_equal(0, ac__token_issue(&fx.n, ada.id, NULL, &t, text));
-    assert_int_equal(0, ac__token_cache_check(fx.n.token_cache, fx.n.store));
+    assert_int_equal(0, ac__token_issue(&fx.node, ada.id, NULL, &t, text));
+    assert_int_equal(0, ac__token_cache_check(fx.node.token_cache, fx.node.store));
     assert_true(is_cached(hash));
 }
 

@@ -26,7 +26,6 @@ static uint8_t cpk[32], csk[64];
 
 struct world {
     struct node_fixture nf;
-    uv_loop_t loop;
     struct ac__federation *f;
 };
 
@@ -58,11 +57,10 @@ static int setup(void **state)
         return -1;
     crypto_sign_keypair(cpk, csk);
     struct world *w = calloc(1, sizeof *w);
-    if (!w || fixture_open(&w->nf) || uv_loop_init(&w->loop))
+    if (!w || fixture_open(&w->nf) || fixture_loop(&w->nf))
         return -1;
     w->nf.cfg.has_consortium_key = 1;
     memcpy(w->nf.cfg.consortium_key, cpk, 32);
-    w->nf.node.loop = &w->loop;
     w->f = calloc(1, sizeof *w->f);
     if (!w->f)
         return -1;
@@ -82,14 +80,12 @@ static int teardown(void **state)
     for (size_t i = 0; i < w->f->npeers; i++) {
         uv_close((uv_handle_t *)&w->f->peers[i]->timer, on_closed);
     }
-    uv_run(&w->loop, UV_RUN_DEFAULT);
-    int rc = uv_loop_close(&w->loop);
+    int rc = fixture_close(&w->nf); /* runs the loop until the timers are closed */
     for (size_t i = 0; i < w->f->npeers; i++)
         free(w->f->peers[i]);
     free(w->f->peers);
     ac_consortium_free(w->f->consortium);
     free(w->f);
-    rc |= fixture_close(&w->nf);
     free(w);
     return rc ? -1 : 0;
 }

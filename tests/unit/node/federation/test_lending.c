@@ -39,9 +39,9 @@ static void put_policy(const int64_t *reviewers, size_t n, uint32_t cap, bool ow
         p->n_blackouts = 1;
     }
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__lending_policy_set(&fx.node, &admin, p, &why);
+    int err = ac__lending_policy_set(&fx.nf.node, &admin, p, &why);
     if (err)
         print_error("policy refused: %s\n", why.detail);
     assert_int_equal(0, err);
@@ -53,7 +53,7 @@ static void put_policy(const int64_t *reviewers, size_t n, uint32_t cap, bool ow
 static int check(int64_t reviewer, int64_t done, int64_t now, char *field, char *detail)
 {
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__lending_check(&fx.node, ISSUER, CRED, reviewer, done, now, &why);
+    int err = ac__lending_check(&fx.nf.node, ISSUER, CRED, reviewer, done, now, &why);
     strcpy(field, why.field);
     strcpy(detail, why.detail);
     if (err)
@@ -86,8 +86,8 @@ static void test_a_policy_for_another_credential_lends_nobody_for_this_one(void 
     int64_t r = fx_reviewer("rita");
     put_policy(&r, 1, 4, true, 0, 0);
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT,
-                     ac__lending_check(&fx.node, ISSUER, "other-cred", r, 0, DEC_20_2026_MS, &why));
+    assert_int_equal(AC_ECONFLICT, ac__lending_check(&fx.nf.node, ISSUER, "other-cred", r, 0,
+                                                     DEC_20_2026_MS, &why));
     assert_non_null(strstr(why.detail, "no policy"));
     ac_reason_release(&why);
 }
@@ -109,8 +109,8 @@ static void test_all_reviewers_means_this_nodes_reviewers_and_not_a_stand_in(voi
     int64_t r = fx_reviewer("rita");
     int64_t stand_in = 0;
     struct ac_remote_profile prof = {"Zed", "z school", "z district", "[]"};
-    assert_int_equal(0, ac_store_remote_reviewer_ensure(fx.node.store, "north.example", 7, &prof, 1,
-                                                        &stand_in, NULL));
+    assert_int_equal(0, ac_store_remote_reviewer_ensure(fx.nf.node.store, "north.example", 7, &prof,
+                                                        1, &stand_in, NULL));
     put_policy(NULL, 0, 4, true, 0, 0);
     char field[64], detail[512];
     assert_int_equal(0, check(r, 0, DEC_20_2026_MS, field, detail));
@@ -123,18 +123,7 @@ static void test_all_reviewers_means_this_nodes_reviewers_and_not_a_stand_in(voi
 /* Gives reviewer |r| one open assignment of a real submission. */
 static void give_open_work(int64_t r)
 {
-    int64_t sub = fx_submit(fx.earner, "my feedback practice");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = r,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.node.store, &a, ac_clock_now_ms(), &id));
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    fx_open_assignment(r, "my feedback practice", ac_clock_now_ms());
 }
 
 static void test_own_first_keeps_a_reviewer_with_open_local_work_at_home(void **state)
@@ -199,9 +188,8 @@ static int64_t again_at(int64_t reviewer, int64_t done, int64_t now)
 {
     struct ac_reason why = AC_REASON_INIT;
     int64_t again = -1;
-    assert_int_equal(AC_ECONFLICT,
-                     ac__lending_check_until(&fx.node, ISSUER, CRED, reviewer, done, now, &why,
-                                             &again));
+    assert_int_equal(AC_ECONFLICT, ac__lending_check_until(&fx.nf.node, ISSUER, CRED, reviewer,
+                                                           done, now, &why, &again));
     ac_reason_release(&why);
     return again;
 }
@@ -223,9 +211,9 @@ static void test_the_refusing_rule_says_when_the_reviewer_may_be_lent_again(void
     p->blackouts[1].until_ms = DEC_20_2026_MS + 17 * DAY_MS;
     p->n_blackouts = 2;
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__lending_policy_set(&fx.node, &admin, p, &why));
+    assert_int_equal(0, ac__lending_policy_set(&fx.nf.node, &admin, p, &why));
     ac_reason_release(&why);
     free(p);
     /* In the first blackout: the end of the one it runs into. */
@@ -312,14 +300,14 @@ static void test_a_policy_naming_a_user_who_is_no_reviewer_here_is_refused(void 
     p->n_reviewers = 1;
     p->monthly_cap = 2;
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac__lending_policy_set(&fx.node, &admin, p, &why));
+    assert_int_equal(AC_EINVAL, ac__lending_policy_set(&fx.nf.node, &admin, p, &why));
     assert_string_equal("reviewers", why.field);
     assert_non_null(strstr(why.detail, "not a reviewer"));
     ac_reason_release(&why);
     struct ac_lending_policy got;
-    assert_int_equal(AC_ENOENT, ac_store_lending_get(fx.node.store, ISSUER, CRED, &got));
+    assert_int_equal(AC_ENOENT, ac_store_lending_get(fx.nf.node.store, ISSUER, CRED, &got));
     free(p);
 }
 
@@ -333,9 +321,9 @@ static void test_only_an_admin_sets_a_lending_policy(void **state)
     p->all_reviewers = true;
     p->monthly_cap = 2;
     struct ac_user rita;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, r, &rita));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, r, &rita));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EACCES, ac__lending_policy_set(&fx.node, &rita, p, &why));
+    assert_int_equal(AC_EACCES, ac__lending_policy_set(&fx.nf.node, &rita, p, &why));
     ac_reason_release(&why);
     free(p);
 }
@@ -346,7 +334,7 @@ static void test_a_stored_policy_reads_back_whole_and_removing_it_ends_lending(v
     int64_t ids[2] = {fx_reviewer("rita"), fx_reviewer("sam")};
     put_policy(ids, 2, 5, false, DEC_20_2026_MS, DEC_20_2026_MS + DAY_MS);
     struct ac_lending_policy got;
-    assert_int_equal(0, ac_store_lending_get(fx.node.store, ISSUER, CRED, &got));
+    assert_int_equal(0, ac_store_lending_get(fx.nf.node.store, ISSUER, CRED, &got));
     assert_int_equal(2, got.n_reviewers);
     assert_int_equal(ids[0], got.reviewers[0]);
     assert_int_equal(ids[1], got.reviewers[1]);
@@ -355,10 +343,10 @@ static void test_a_stored_policy_reads_back_whole_and_removing_it_ends_lending(v
     assert_int_equal(1, got.n_blackouts);
     assert_int_equal(DEC_20_2026_MS + DAY_MS, got.blackouts[0].until_ms);
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__lending_policy_remove(&fx.node, &admin, ISSUER, CRED, &why));
-    assert_int_equal(AC_ENOENT, ac__lending_policy_remove(&fx.node, &admin, ISSUER, CRED, &why));
+    assert_int_equal(0, ac__lending_policy_remove(&fx.nf.node, &admin, ISSUER, CRED, &why));
+    assert_int_equal(AC_ENOENT, ac__lending_policy_remove(&fx.nf.node, &admin, ISSUER, CRED, &why));
     ac_reason_release(&why);
     char field[64], detail[512];
     assert_int_equal(AC_ECONFLICT, check(ids[0], 0, DEC_20_2026_MS - DAY_MS, field, detail));

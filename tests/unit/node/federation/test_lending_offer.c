@@ -29,9 +29,9 @@ static void put_all(uint32_t cap, int64_t bo_from, int64_t bo_until)
         p->n_blackouts = 1;
     }
     struct ac_user admin;
-    assert_int_equal(0, ac_store_user_get(fx.node.store, fx.admin, &admin));
+    assert_int_equal(0, ac_store_user_get(fx.nf.node.store, fx.admin, &admin));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__lending_policy_set(&fx.node, &admin, p, &why));
+    assert_int_equal(0, ac__lending_policy_set(&fx.nf.node, &admin, p, &why));
     free(p);
 }
 
@@ -87,20 +87,9 @@ static void test_an_offer_names_exactly_the_reviewers_the_check_lets_through(voi
     int64_t rita = fx_reviewer("rita"), sam = fx_reviewer("sam");
     put_all(3, 0, 0);
     /* Sam has open work here and the policy puts the own queue first. */
-    int64_t sub = fx_submit(fx.earner, "my feedback practice");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = sam,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.node.store, &a, 1, &id));
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    fx_open_assignment(sam, "my feedback practice", 1);
     struct ac_buf b = AC_BUF_INIT;
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS, &b));
     int64_t users[8];
     uint64_t slots[8];
     assert_int_equal(1, offered(&b, users, slots));
@@ -126,22 +115,22 @@ static void test_an_offer_says_certified_only_with_the_issuers_unexpired_record(
     (void)state;
     int64_t rita = fx_reviewer("rita");
     put_all(3, 0, 0);
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     int64_t id;
     assert_int_equal(0,
                      ac_store_remote_cert_create(st, rita, ISSUER, "math-coach", "apply", 1, &id));
     struct ac_buf b = AC_BUF_INIT;
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS, &b));
     assert_false(certified_flag(&b)); /* applied, no record yet */
     ac_buf_release(&b);
     static const uint8_t record[] = {0xd2, 0x84}; /* kept as given; verified on arrival */
     assert_int_equal(0, ac_store_remote_cert_update(st, id, 1, "certified", "{}", record,
                                                     sizeof record, DEC_20_2026_MS + DAY_MS, 0, 2));
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS, &b));
     assert_true(certified_flag(&b));
     ac_buf_release(&b);
     /* A day later the record has expired. */
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS + DAY_MS, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS + DAY_MS, &b));
     assert_false(certified_flag(&b));
     ac_buf_release(&b);
 }
@@ -152,7 +141,7 @@ static void test_inside_a_blackout_an_offer_names_nobody(void **state)
     fx_reviewer("rita");
     put_all(3, DEC_20_2026_MS, DEC_20_2026_MS + DAY_MS);
     struct ac_buf b = AC_BUF_INIT;
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, ISSUER, DEC_20_2026_MS + 1, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, ISSUER, DEC_20_2026_MS + 1, &b));
     int64_t users[8];
     uint64_t slots[8];
     assert_int_equal(0, offered(&b, users, slots));
@@ -165,7 +154,7 @@ static void test_an_offer_to_a_peer_without_a_policy_lists_no_credential(void **
     fx_reviewer("rita");
     put_all(3, 0, 0);
     struct ac_buf b = AC_BUF_INIT;
-    assert_int_equal(0, ac__lending_offer_body(&fx.node, "other.example", DEC_20_2026_MS, &b));
+    assert_int_equal(0, ac__lending_offer_body(&fx.nf.node, "other.example", DEC_20_2026_MS, &b));
     /* {at, period, credentials: []}: the empty array is the last byte. */
     assert_int_equal(0, ac_cbor_check(b.data, b.len, NULL, 0));
     assert_int_equal(0x80, b.data[b.len - 1]);

@@ -1,7 +1,7 @@
 /* test_benchmarks.c - tests node/lifecycle/benchmarks.c without HTTP:
  * import for two experts, independent scoring, and a conference resolving
  * only what the experts split on. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/benchmark.h"
@@ -22,12 +22,6 @@ static int setup(void **state)
     e3 = fixture_user(&fx, "ezra", AC_ROLE_EXPERT);
     cred = fixture_credential(&fx, &admin, "[]", AC_DEF_BENCHMARKS);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static const struct ac_text_item items[] = {{"b1", "Item one."}, {"b2", "Item two."}};
@@ -215,7 +209,7 @@ static void test_resolving_an_unknown_item_is_not_found(void **state)
     fixture_reason_is(&why, AC_PROBLEM_NOT_FOUND, "");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

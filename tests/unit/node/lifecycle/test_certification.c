@@ -2,7 +2,7 @@
  * attempts drawn from unseen resolved benchmarks, graded against their final
  * levels, a wait after a failure, and a pass that fills the pool turning the
  * credential active as the node. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/certification.h"
@@ -39,12 +39,6 @@ static int setup(void **state)
     fixture_resolved_benchmarks(&fx, cred, &e1, &e2, PER_LEVEL, items);
     trained(&rex);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 /* The level item |id| resolved to: the fixture adds levels in order. */
@@ -243,7 +237,7 @@ static void test_an_answer_for_an_item_not_shown_is_refused_by_position(void **s
     ac_cert_attempt_row_release(&at);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -1,6 +1,6 @@
 /* test_credential.c - tests node/lifecycle/credential.c: finding a credential
  * by reference, and the level and user checks every lifecycle service uses. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/user.h"
@@ -17,12 +17,6 @@ static int setup(void **state)
     eve = fixture_user(&fx, "eve", AC_ROLE_EXPERT);
     gone = fixture_user(&fx, "gus", AC_ROLE_EXPERT);
     return ac_store_user_disable(fx.node.store, gone.id, 1) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static void test_a_bare_id_finds_the_highest_version_and_a_version_finds_that_one(void **state)
@@ -109,7 +103,7 @@ static void test_the_forbidden_reason_names_the_roles_needed_and_held(void **sta
     assert_int_equal(0, ac__actor_require(&eve, AC_ROLE_EXPERT, &why));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -1,7 +1,7 @@
 /* test_definitions.c - tests node/lifecycle/definitions.c without HTTP:
  * creating a version, replacing a draft and the framework audit answers, each
  * checked in the store, in the audit trail and in the reason of a refusal. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/credential.h"
@@ -17,12 +17,6 @@ static int setup(void **state)
     admin = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
     reviewer = fixture_user(&fx, "rex", AC_ROLE_REVIEWER);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static void test_an_admin_creating_a_definition_stores_a_draft_and_audits_its_hash(void **state)
@@ -196,7 +190,7 @@ static void test_an_expert_answering_the_audit_is_forbidden(void **state)
     assert_int_equal(0, fixture_audit_count(&fx, "credential", "unit-cred@1"));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -3,7 +3,7 @@
  * a move is stored with its audit row, a refusal changes nothing and says why. */
 #include <math.h>
 
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/credential.h"
@@ -18,12 +18,6 @@ static int setup(void **state)
         return -1;
     admin = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 /* Answers the five framework audit questions of the draft. */
@@ -195,7 +189,7 @@ static void test_an_expert_moving_a_credential_is_forbidden(void **state)
     assert_int_equal(AC_DEF_DRAFT, fixture_state(&fx, id));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -1,6 +1,6 @@
 /* test_pilot.c - tests node/lifecycle/pilot.c without HTTP: an admin adds
  * pilot submissions for two experts, each expert scores their own once. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "review/review.h"
@@ -24,12 +24,6 @@ static int setup(void **state)
     cred = fixture_credential(&fx, &admin, "[]", AC_DEF_PILOTING);
     int64_t round;
     return ac_store_credential_pilot_round(fx.node.store, cred, "exact", 0.8, 0, &round) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 static const struct ac_text_item two[] = {{"s1", "First submission."},
@@ -300,7 +294,7 @@ static void test_element_levels_on_a_holistic_rubric_are_refused_naming_levels(v
     ac_pilot_score_release(&p);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -5,7 +5,7 @@
  * certified here, and the gate activates a credential on that count. */
 #include <math.h>
 
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "accord/store/credential.h"
 #include "accord/store/lending.h"
@@ -25,21 +25,9 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
-}
-
 static void certify(int64_t row, int64_t user)
 {
-    struct ac_store *st = fx.node.store;
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, row, user, AC_RCERT_SCREENED, "{}", "[]", 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, row, user, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, 1));
+    fixture_certify_to(&fx, row, user, AC_RCERT_CERTIFIED, 1);
 }
 
 /* The stand-in of reviewer |home_user| of north.example. */
@@ -162,7 +150,7 @@ static void test_an_older_capacity_offer_does_not_replace_a_newer_one(void **sta
     free(v);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

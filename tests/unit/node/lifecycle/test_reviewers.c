@@ -1,7 +1,7 @@
 /* test_reviewers.c - tests node/lifecycle/reviewers.c without HTTP:
  * profiles, credentials held elsewhere, applications screened automatically
  * where the node can check and by an admin otherwise. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "lifecycle/lifecycle.h"
 #include "accord/store/certification.h"
@@ -20,12 +20,6 @@ static int setup(void **state)
     rex = fixture_user(&fx, "rex", AC_ROLE_REVIEWER);
     snprintf(rex_subject, sizeof rex_subject, "%lld", (long long)rex.id);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 #define HOLDS "[{\"kind\": \"holds_credential\", \"credential\": \"basics\"}]"
@@ -225,7 +219,7 @@ static void test_a_reviewer_cannot_screen(void **state)
     ac_reviewer_cert_release(&rc);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

@@ -3,7 +3,7 @@
  * is told through a signed cert.state to its home node instead; a missing
  * reason, a reviewer who is not certified, and a non-admin are refused with
  * nothing changed. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "accord/store/certification.h"
 #include "accord/store/notify.h"
@@ -44,12 +44,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
-}
-
 static enum ac_rcert_state state_of(int64_t user)
 {
     struct ac_reviewer_cert rc;
@@ -57,17 +51,6 @@ static enum ac_rcert_state state_of(int64_t user)
     enum ac_rcert_state s = rc.state;
     ac_reviewer_cert_release(&rc);
     return s;
-}
-
-static size_t notifications(int64_t user)
-{
-    struct ac_notification *list = NULL;
-    size_t n = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 50, &list, &n));
-    for (size_t i = 0; i < n; i++)
-        ac_notification_release(&list[i]);
-    free(list);
-    return n;
 }
 
 static void test_a_suspended_reviewer_is_unavailable_and_told_why(void **state)
@@ -82,7 +65,7 @@ static void test_a_suspended_reviewer_is_unavailable_and_told_why(void **state)
     assert_int_equal(AC_RCERT_UNAVAILABLE, rc.state);
     ac_reviewer_cert_release(&rc);
     ac__cred_release(&c);
-    assert_int_equal(1, notifications(rex.id));
+    assert_int_equal(1, fixture_notifications(&fx, rex.id, NULL));
     char subject[24];
     snprintf(subject, sizeof subject, "%lld", (long long)rex.id);
     json_t *d = fixture_audit_last(&fx, "reviewer", subject, "suspend", admin.id);
@@ -118,7 +101,7 @@ static void test_a_suspension_without_a_reason_changes_nothing(void **state)
                                                     "", &c, &rc, &why));
     fixture_reason_is(&why, AC_PROBLEM_INVALID_FIELD, "reason");
     assert_int_equal(AC_RCERT_CERTIFIED, state_of(rex.id));
-    assert_int_equal(0, notifications(rex.id));
+    assert_int_equal(0, fixture_notifications(&fx, rex.id, NULL));
 }
 
 static void test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin(void **state)
@@ -157,7 +140,7 @@ static void test_a_stand_in_is_told_through_its_home_node_not_a_notification(voi
                                             "late reviews", &c, &rc, &why));
     ac_reviewer_cert_release(&rc);
     ac__cred_release(&c);
-    assert_int_equal(0, notifications(sid));
+    assert_int_equal(0, fixture_notifications(&fx, sid, NULL));
     struct ac_outbox_msg *msgs = NULL;
     size_t n = 0;
     assert_int_equal(0, ac_store_outbox_page(fx.node.store, "north.example", 0, 10, &msgs, &n));
@@ -170,15 +153,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_suspended_reviewer_is_unavailable_and_told_why,
-                                        setup, teardown),
+                                        setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_decertified_reviewer_retrains_with_attempts_counted_afresh, setup, teardown),
+            test_a_decertified_reviewer_retrains_with_attempts_counted_afresh, setup,
+            fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_suspension_without_a_reason_changes_nothing, setup,
-                                        teardown),
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin, setup, teardown),
+            test_only_a_certified_reviewer_is_suspended_and_only_by_an_admin, setup,
+            fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_a_stand_in_is_told_through_its_home_node_not_a_notification, setup, teardown),
+            test_a_stand_in_is_told_through_its_home_node_not_a_notification, setup,
+            fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

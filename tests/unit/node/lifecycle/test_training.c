@@ -1,7 +1,7 @@
 /* test_training.c - tests node/lifecycle/training.c without HTTP: the
  * training module generated from resolved benchmarks, the node's general
  * module, and reviewers completing each. */
-#include "node/node_fixture.h"
+#include "lifecycle_fixture.h"
 
 #include "accord/base/clock.h"
 #include "accord/store/benchmark.h"
@@ -26,12 +26,6 @@ static int setup(void **state)
     rex = fixture_user(&fx, "rex", AC_ROLE_REVIEWER);
     cred = fixture_credential(&fx, &admin, "[]", AC_DEF_TRAINING);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return fixture_close(&fx);
 }
 
 /* The stored training module of |cred| (caller json_decref()s), or NULL. */
@@ -217,7 +211,7 @@ static void test_completing_training_without_applying_is_refused(void **state)
     fixture_reason_is(&why, AC_PROBLEM_NOT_APPLIED, "");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 
 int main(void)
 {

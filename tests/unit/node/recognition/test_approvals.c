@@ -2,7 +2,7 @@
  * node/recognition/approvals.c without HTTP: an earner asks only where a
  * recognizer's policy requires approval, only the recognizer asked decides,
  * a decision is final, and each change is audited. */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
@@ -12,7 +12,7 @@
 #define ISSUER "https://accord.test"
 #define CRED "formative-feedback"
 
-static struct full_node fx;
+static struct node_fixture fx;
 static struct ac_user rita, ben; /* recognizer, earner */
 
 static void add_policy(const struct ac_user *owner, int requires_approval)
@@ -25,30 +25,17 @@ static void add_policy(const struct ac_user *owner, int requires_approval)
     p.min_version = 1;
     p.purpose = AC_PURPOSE_PAY_SCALE;
     p.requires_approval = requires_approval;
-    assert_int_equal(0, ac_store_policy_create(fx.n.store, &p, ac_clock_now_ms()));
+    assert_int_equal(0, ac_store_policy_create(fx.node.store, &p, ac_clock_now_ms()));
 }
 
 static int setup(void **state)
 {
     (void)state;
-    if (full_node_open(&fx))
+    if (fixture_open_full(&fx))
         return -1;
-    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
-    ben = full_node_user(&fx, "ben", AC_ROLE_EARNER);
+    rita = fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    ben = fixture_user(&fx, "ben", AC_ROLE_EARNER);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return full_node_close(&fx);
-}
-
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
 }
 
 /* Ben asks Rita; the request must succeed. */
@@ -56,8 +43,8 @@ static struct ac_approval asked(void)
 {
     add_policy(&rita, 1);
     struct ac_approval ap;
-    assert_int_equal(
-        0, ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, "for my pay step", &ap, NULL));
+    assert_int_equal(0, ac__approvals_request(&fx.node, &ben, rita.id, ISSUER, CRED,
+                                              "for my pay step", &ap, NULL));
     return ap;
 }
 
@@ -68,7 +55,7 @@ static void test_an_earner_asks_where_a_policy_requires_approval(void **state)
     assert_int_equal(AC_APPROVAL_PENDING, ap.state);
     assert_int_equal(ben.id, ap.earner_id);
     assert_int_equal(rita.id, ap.recognizer_id);
-    struct ac_audit_entry a = full_node_last_audit(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", fixture_sid(ap.id));
     assert_string_equal("request", a.action);
     assert_int_equal(ben.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -80,7 +67,7 @@ static void test_asking_without_a_policy_is_a_conflict_saying_so(void **state)
     struct ac_approval ap;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_ECONFLICT,
-                     ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
+                     ac__approvals_request(&fx.node, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_string_equal("credential_id", why.field);
     assert_non_null(strstr(why.detail, "has no active policy for " CRED " from " ISSUER));
@@ -93,7 +80,7 @@ static void test_asking_where_no_approval_is_needed_is_a_conflict(void **state)
     struct ac_approval ap;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_ECONFLICT,
-                     ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
+                     ac__approvals_request(&fx.node, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_non_null(strstr(why.detail, "without approval; there is nothing to ask"));
 }
 
@@ -103,9 +90,9 @@ static void test_asking_twice_while_pending_is_a_conflict(void **state)
     struct ac_approval first = asked(), ap;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EEXIST,
-                     ac__approvals_request(&fx.n, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
+                     ac__approvals_request(&fx.node, &ben, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
-    assert_int_equal(1, full_node_audits(&fx, "approval", sid(first.id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "approval", fixture_sid(first.id)));
 }
 
 static void test_a_recognizer_cannot_ask_for_approval(void **state)
@@ -114,8 +101,8 @@ static void test_a_recognizer_cannot_ask_for_approval(void **state)
     add_policy(&rita, 1);
     struct ac_approval ap;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EACCES,
-                     ac__approvals_request(&fx.n, &rita, rita.id, ISSUER, CRED, NULL, &ap, &why));
+    assert_int_equal(
+        AC_EACCES, ac__approvals_request(&fx.node, &rita, rita.id, ISSUER, CRED, NULL, &ap, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
 }
 
@@ -123,9 +110,9 @@ static void test_the_recognizer_asked_approves_with_an_audit_row(void **state)
 {
     (void)state;
     struct ac_approval ap = asked(), out;
-    assert_int_equal(0, ac__approvals_decide(&fx.n, &rita, ap.id, 1, "", &out, NULL));
+    assert_int_equal(0, ac__approvals_decide(&fx.node, &rita, ap.id, 1, "", &out, NULL));
     assert_int_equal(AC_APPROVAL_APPROVED, out.state);
-    struct ac_audit_entry a = full_node_last_audit(&fx, "approval", sid(ap.id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "approval", fixture_sid(ap.id));
     assert_string_equal("approve", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     ac_audit_entry_release(&a);
@@ -135,43 +122,43 @@ static void test_deciding_twice_is_a_conflict_naming_the_decision(void **state)
 {
     (void)state;
     struct ac_approval ap = asked(), out;
-    assert_int_equal(0,
-                     ac__approvals_decide(&fx.n, &rita, ap.id, 0, "not in our plan", &out, NULL));
+    assert_int_equal(
+        0, ac__approvals_decide(&fx.node, &rita, ap.id, 0, "not in our plan", &out, NULL));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT, ac__approvals_decide(&fx.n, &rita, ap.id, 1, "", &out, &why));
+    assert_int_equal(AC_ECONFLICT, ac__approvals_decide(&fx.node, &rita, ap.id, 1, "", &out, &why));
     assert_string_equal("decision", why.field);
     char want[64];
     snprintf(want, sizeof want, "approval %lld was already denied", (long long)ap.id);
     assert_string_equal(want, why.detail);
-    assert_int_equal(2, full_node_audits(&fx, "approval", sid(ap.id)));
+    assert_int_equal(2, fixture_audit_count(&fx, "approval", fixture_sid(ap.id)));
 }
 
 static void test_another_recognizer_finds_no_such_approval(void **state)
 {
     (void)state;
-    struct ac_user ray = full_node_user(&fx, "ray", AC_ROLE_RECOGNIZER);
+    struct ac_user ray = fixture_user(&fx, "ray", AC_ROLE_RECOGNIZER);
     struct ac_approval ap = asked(), out;
-    assert_int_equal(AC_ENOENT, ac__approvals_decide(&fx.n, &ray, ap.id, 1, "", &out, NULL));
+    assert_int_equal(AC_ENOENT, ac__approvals_decide(&fx.node, &ray, ap.id, 1, "", &out, NULL));
     struct ac_approval still;
-    assert_int_equal(0, ac_store_approval_get(fx.n.store, ap.id, &still));
+    assert_int_equal(0, ac_store_approval_get(fx.node.store, ap.id, &still));
     assert_int_equal(AC_APPROVAL_PENDING, still.state);
 }
 
 static void test_an_admin_recognizer_not_asked_may_not_decide(void **state)
 {
     (void)state;
-    struct ac_user boss = full_node_user(&fx, "boss", AC_ROLE_ADMIN | AC_ROLE_RECOGNIZER);
+    struct ac_user boss = fixture_user(&fx, "boss", AC_ROLE_ADMIN | AC_ROLE_RECOGNIZER);
     struct ac_approval ap = asked(), out;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EACCES, ac__approvals_decide(&fx.n, &boss, ap.id, 1, "", &out, &why));
+    assert_int_equal(AC_EACCES, ac__approvals_decide(&fx.node, &boss, ap.id, 1, "", &out, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
     assert_string_equal("id", why.field);
-    assert_int_equal(1, full_node_audits(&fx, "approval", sid(ap.id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "approval", fixture_sid(ap.id)));
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_an_earner_asks_where_a_policy_requires_approval),
         T(test_asking_without_a_policy_is_a_conflict_saying_so),

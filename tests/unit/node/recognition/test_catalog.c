@@ -3,24 +3,24 @@
  * (domain, stack, recognizer) narrow the page, each entry carries the
  * policies that count it, pages follow one another, and the cursor into
  * peers' entries reads back as its key. */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include "accord/review/definition.h"
 #include "accord/store/credential.h"
 #include "accord/store/store_recognition.h"
 #include "recognition/recognition.h"
 
-static struct full_node fx;
+static struct node_fixture fx;
 static struct ac_user ada, rita; /* admin, recognizer */
 
 /* Stores credential |def_id| v1 with |definition| and moves it to |state|. */
 static int64_t credential(const char *def_id, const char *definition, enum ac_def_state state)
 {
     int64_t id = 0;
-    assert_int_equal(0, ac_store_credential_create(fx.n.store, def_id, 1, def_id, definition, "h",
-                                                   ada.id, ac_clock_now_ms(), &id));
+    assert_int_equal(0, ac_store_credential_create(fx.node.store, def_id, 1, def_id, definition,
+                                                   "h", ada.id, ac_clock_now_ms(), &id));
     if (state != AC_DEF_DRAFT)
-        assert_int_equal(0, ac_store_credential_transition(fx.n.store, id, AC_DEF_DRAFT, state,
+        assert_int_equal(0, ac_store_credential_transition(fx.node.store, id, AC_DEF_DRAFT, state,
                                                            false, ac_clock_now_ms()));
     return id;
 }
@@ -33,7 +33,7 @@ static int page(const char *domain, const char *stack, int64_t recognizer, int64
         .domain = domain, .stack = stack, .recognizer_id = recognizer, .limit = limit};
     q.after.local_id = after;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__catalog_page(&fx.n, &q, it, n, more, &why);
+    int err = ac__catalog_page(&fx.node, &q, it, n, more, &why);
     ac_reason_release(&why);
     return err;
 }
@@ -41,10 +41,10 @@ static int page(const char *domain, const char *stack, int64_t recognizer, int64
 static int setup(void **state)
 {
     (void)state;
-    if (full_node_open(&fx))
+    if (fixture_open_full(&fx))
         return -1;
-    ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
-    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    ada = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
+    rita = fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     credential("feedback", "{\"domains\":[\"math\"],\"stacks\":[\"assessment\"],\"ceus\":1.5}",
                AC_DEF_ACTIVE);
     credential("questioning", "{\"domains\":[\"science\"],\"stacks\":[\"assessment\"]}",
@@ -59,14 +59,8 @@ static int setup(void **state)
     p.min_version = 1;
     p.purpose = AC_PURPOSE_CEU;
     p.requires_approval = 1;
-    assert_int_equal(0, ac_store_policy_create(fx.n.store, &p, ac_clock_now_ms()));
+    assert_int_equal(0, ac_store_policy_create(fx.node.store, &p, ac_clock_now_ms()));
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return full_node_close(&fx);
 }
 
 static void test_only_active_credentials_are_listed_each_with_its_policies(void **state)
@@ -162,14 +156,14 @@ static void test_a_peer_filter_naming_no_issuer_peer_is_refused_on_peer(void **s
     size_t n = 0;
     int more = 0;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac__catalog_page(&fx.n, &q, &it, &n, &more, &why));
+    assert_int_equal(AC_EINVAL, ac__catalog_page(&fx.node, &q, &it, &n, &more, &why));
     assert_string_equal("peer", why.field);
     ac_reason_release(&why);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_only_active_credentials_are_listed_each_with_its_policies),
         T(test_the_domain_filter_keeps_credentials_listing_that_domain),

@@ -2,36 +2,23 @@
  * node/recognition/presentations.c without HTTP: a recognizer records a
  * presented record once per teacher, a re-presentation updates the verdict,
  * and each is audited. */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include "accounts/accounts.h"
 #include "recognition/recognition.h"
 #include "accord/store/audit.h"
 #include "accord/store/store_recognition.h"
 
-static struct full_node fx;
+static struct node_fixture fx;
 static struct ac_user rita; /* recognizer */
 
 static int setup(void **state)
 {
     (void)state;
-    if (full_node_open(&fx))
+    if (fixture_open_full(&fx))
         return -1;
-    rita = full_node_user(&fx, "rita", AC_ROLE_RECOGNIZER);
+    rita = fixture_user(&fx, "rita", AC_ROLE_RECOGNIZER);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return full_node_close(&fx);
-}
-
-static const char *sid(int64_t id)
-{
-    static char buf[24];
-    snprintf(buf, sizeof buf, "%lld", (long long)id);
-    return buf;
 }
 
 /* What the handler fills from a decoded record and accord-verify's output. */
@@ -59,10 +46,10 @@ static void test_a_first_presentation_is_created_with_an_audit_row(void **state)
     (void)state;
     struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
     int created = -1;
-    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
+    assert_int_equal(0, ac__presentations_record(&fx.node, &rita, p, &created, NULL));
     assert_int_equal(1, created);
     assert_int_equal(rita.id, p->recognizer_id);
-    struct ac_audit_entry a = full_node_last_audit(&fx, "presentation", sid(p->id));
+    struct ac_audit_entry a = fixture_audit_newest(&fx, "presentation", fixture_sid(p->id));
     assert_string_equal("record", a.action);
     assert_int_equal(rita.id, a.actor_user_id);
     assert_non_null(strstr(a.detail, "\"first_presentation\":true"));
@@ -76,12 +63,12 @@ static void test_presenting_the_record_again_updates_the_verdict(void **state)
     struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
     struct ac_presentation *again = presented("t-1", AC_VERDICT_INVALID);
     int created = -1;
-    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
-    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, again, &created, NULL));
+    assert_int_equal(0, ac__presentations_record(&fx.node, &rita, p, &created, NULL));
+    assert_int_equal(0, ac__presentations_record(&fx.node, &rita, again, &created, NULL));
     assert_int_equal(0, created);
     assert_int_equal(p->id, again->id);
     assert_int_equal(AC_VERDICT_INVALID, again->verdict);
-    assert_int_equal(2, full_node_audits(&fx, "presentation", sid(p->id)));
+    assert_int_equal(2, fixture_audit_count(&fx, "presentation", fixture_sid(p->id)));
     free(p);
     free(again);
 }
@@ -92,12 +79,12 @@ static void test_a_record_presented_for_another_teacher_is_a_conflict(void **sta
     struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
     struct ac_presentation *other = presented("t-2", AC_VERDICT_VALID);
     int created = -1;
-    assert_int_equal(0, ac__presentations_record(&fx.n, &rita, p, &created, NULL));
+    assert_int_equal(0, ac__presentations_record(&fx.node, &rita, p, &created, NULL));
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ECONFLICT, ac__presentations_record(&fx.n, &rita, other, &created, &why));
+    assert_int_equal(AC_ECONFLICT, ac__presentations_record(&fx.node, &rita, other, &created, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_string_equal("teacher", why.field);
-    assert_int_equal(1, full_node_audits(&fx, "presentation", sid(p->id)));
+    assert_int_equal(1, fixture_audit_count(&fx, "presentation", fixture_sid(p->id)));
     free(p);
     free(other);
 }
@@ -105,15 +92,15 @@ static void test_a_record_presented_for_another_teacher_is_a_conflict(void **sta
 static void test_an_admin_who_is_not_a_recognizer_cannot_record_presentations(void **state)
 {
     (void)state;
-    struct ac_user ada = full_node_user(&fx, "ada", AC_ROLE_ADMIN);
+    struct ac_user ada = fixture_user(&fx, "ada", AC_ROLE_ADMIN);
     struct ac_presentation *p = presented("t-1", AC_VERDICT_VALID);
     int created = -1;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EACCES, ac__presentations_record(&fx.n, &ada, p, &created, &why));
+    assert_int_equal(AC_EACCES, ac__presentations_record(&fx.node, &ada, p, &created, &why));
     assert_int_equal(AC_PROBLEM_FORBIDDEN, why.problem);
     struct ac_presentation page[2];
     size_t n = 9;
-    assert_int_equal(0, ac_store_presentation_list(fx.n.store, ada.id, NULL, 0, page, 2, &n));
+    assert_int_equal(0, ac_store_presentation_list(fx.node.store, ada.id, NULL, 0, page, 2, &n));
     assert_int_equal(0, n);
     free(p);
 }
@@ -153,7 +140,7 @@ static struct answer present_for(const char *email, const char *subject)
     uint8_t *bytes = malloc(4); /* taken over by the service */
     assert_non_null(bytes);
     memcpy(bytes, "\xd2\x84\x40\xa0", 4);
-    ac__presentations_present(&fx.n, &rita, p, &h, bytes, 4, on_answer, &a);
+    ac__presentations_present(&fx.node, &rita, p, &h, bytes, 4, on_answer, &a);
     free(p);
     assert_int_equal(1, a.called); /* at once: nothing was verified or stored */
     return a;
@@ -170,7 +157,7 @@ static void test_a_record_presented_for_a_teacher_whose_address_it_does_not_hash
     assert_non_null(strstr(a.why.detail, ANN_SUBJECT));
     struct ac_presentation page[2];
     size_t n = 9;
-    assert_int_equal(0, ac_store_presentation_list(fx.n.store, rita.id, NULL, 0, page, 2, &n));
+    assert_int_equal(0, ac_store_presentation_list(fx.node.store, rita.id, NULL, 0, page, 2, &n));
     assert_int_equal(0, n);
 }
 
@@ -194,7 +181,7 @@ static void test_a_presentation_with_no_address_is_refused_naming_the_field(void
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_a_first_presentation_is_created_with_an_audit_row),
         T(test_presenting_the_record_again_updates_the_verdict),

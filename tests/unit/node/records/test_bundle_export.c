@@ -3,7 +3,7 @@
  * on the loop) decodes with the record and a proof at the published size,
  * and a record issued between the two steps is caught (AC_EAGAIN) rather
  * than pairing a proof with a checkpoint of another size. */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include <string.h>
 
@@ -11,7 +11,7 @@
 #include "records/ob3_serve.h"
 #include "records/records.h"
 
-static struct full_node fx;
+static struct node_fixture fx;
 
 static int64_t issue(const char *email)
 {
@@ -22,14 +22,14 @@ static int64_t issue(const char *email)
         .achieved_level = "pass",
     };
     int64_t id = 0;
-    assert_int_equal(0, ac__credential_issue(&fx.n, &req, &id));
+    assert_int_equal(0, ac__credential_issue(&fx.node, &req, &id));
     return id;
 }
 
 static int setup(void **state)
 {
     (void)state;
-    return full_node_open(&fx) ? -1 : 0;
+    return fixture_open_full(&fx) ? -1 : 0;
 }
 
 static int teardown(void **state)
@@ -37,9 +37,9 @@ static int teardown(void **state)
     (void)state;
     /* The OB 3.0 forms a bundle asks for are cached on the node (as
      * accord-node frees them at exit). */
-    ac__ob3_free(fx.n.ob3);
-    fx.n.ob3 = NULL;
-    return full_node_close(&fx);
+    ac__ob3_free(fx.node.ob3);
+    fx.node.ob3 = NULL;
+    return fixture_close(&fx);
 }
 
 static void test_a_bundle_read_in_two_steps_carries_the_record_and_the_published_size(void **state)
@@ -48,10 +48,10 @@ static void test_a_bundle_read_in_two_steps_carries_the_record_and_the_published
     issue("ann@district.example");
     int64_t id = issue("bea@district.example");
     struct ac__bundle_parts p;
-    ac__bundle_parts_init(&p, fx.n.records->tree.size);
-    assert_int_equal(0, ac__bundle_read(fx.n.store, id, &p));
+    ac__bundle_parts_init(&p, fx.node.records->tree.size);
+    assert_int_equal(0, ac__bundle_read(fx.node.store, id, &p));
     struct ac_buf out = AC_BUF_INIT;
-    assert_int_equal(0, ac__bundle_finish(&fx.n, id, &p, &out));
+    assert_int_equal(0, ac__bundle_finish(&fx.node, id, &p, &out));
     struct ac_bundle b;
     assert_int_equal(0, ac_bundle_decode(out.data, out.len, &b, NULL, 0));
     assert_int_equal(2, b.size);  /* two records issued: the log has two leaves */
@@ -68,16 +68,16 @@ static void test_a_record_issued_between_the_steps_asks_for_a_new_read(void **st
     (void)state;
     int64_t id = issue("ann@district.example");
     struct ac__bundle_parts p;
-    ac__bundle_parts_init(&p, fx.n.records->tree.size);
-    assert_int_equal(0, ac__bundle_read(fx.n.store, id, &p));
+    ac__bundle_parts_init(&p, fx.node.records->tree.size);
+    assert_int_equal(0, ac__bundle_read(fx.node.store, id, &p));
     issue("bea@district.example"); /* the published checkpoint moves to size 2 */
     struct ac_buf out = AC_BUF_INIT;
-    assert_int_equal(AC_EAGAIN, ac__bundle_finish(&fx.n, id, &p, &out));
+    assert_int_equal(AC_EAGAIN, ac__bundle_finish(&fx.node, id, &p, &out));
     assert_int_equal(0, out.len);
     ac__bundle_parts_release(&p);
-    ac__bundle_parts_init(&p, fx.n.records->tree.size);
-    assert_int_equal(0, ac__bundle_read(fx.n.store, id, &p));
-    assert_int_equal(0, ac__bundle_finish(&fx.n, id, &p, &out));
+    ac__bundle_parts_init(&p, fx.node.records->tree.size);
+    assert_int_equal(0, ac__bundle_read(fx.node.store, id, &p));
+    assert_int_equal(0, ac__bundle_finish(&fx.node, id, &p, &out));
     ac_buf_release(&out);
     ac__bundle_parts_release(&p);
 }
@@ -87,9 +87,9 @@ static void test_a_record_newer_than_the_size_asked_for_is_read_again(void **sta
     (void)state;
     issue("ann@district.example");
     struct ac__bundle_parts p;
-    ac__bundle_parts_init(&p, fx.n.records->tree.size); /* 1 */
+    ac__bundle_parts_init(&p, fx.node.records->tree.size); /* 1 */
     int64_t id = issue("bea@district.example");       /* log index 1 */
-    assert_int_equal(AC_EAGAIN, ac__bundle_read(fx.n.store, id, &p));
+    assert_int_equal(AC_EAGAIN, ac__bundle_read(fx.node.store, id, &p));
     ac__bundle_parts_release(&p);
 }
 

@@ -1,29 +1,19 @@
-/* review_fixture.h - a struct ac_node over a fresh store in a temporary
- * directory, with the people and the active credential the review services
- * need, for the tests of node/review/ that drive services without HTTP.
- * Header-only: each test file is its own executable. */
+/* review_fixture.h - the review layer on node_fixture.h, for the tests of
+ * node/review/ (and the federation services built on it) that drive services
+ * without HTTP: a node with its store alone and a loop, the people and the
+ * active credential the review services need, certified reviewers,
+ * submissions, jobs and the scheduler. Header-only: each test file is its
+ * own executable. */
 #ifndef AC_TEST_REVIEW_FIXTURE_H
 #define AC_TEST_REVIEW_FIXTURE_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "node/node_fixture.h"
 
-#include <cmocka.h>
-
-#include "accord/base/clock.h"
-#include "accord/base/error.h"
-#include "accord/store/store.h"
-#include "accord/store/audit.h"
+#include "accord/store/assignment.h"
 #include "accord/store/credential.h"
 #include "accord/store/job.h"
 #include "accord/store/reviewer.h"
 #include "accord/store/submission.h"
-#include "accord/store/user.h"
 #include "review/review.h"
 
 /* A holistic definition ("not yet" < "pass") reviewed by one master
@@ -39,10 +29,7 @@
     "\"review\":{\"batch_size\":1,\"deadline_days\":2,\"reminders_hours_before\":[24]}}"
 
 struct fx {
-    char dir[64];
-    struct ac_node_config cfg;
-    struct ac_node node;
-    uv_loop_t loop;
+    struct node_fixture nf; /* nf.node has the store and a loop */
     int64_t admin, earner, row;
     int64_t reviewers[8];
     size_t n_reviewers;
@@ -53,16 +40,13 @@ static struct fx fx;
 /* Adds a user |name| with |roles|; returns its id. */
 static inline int64_t fx_user(const char *name, unsigned roles)
 {
-    struct ac_user u;
-    assert_int_equal(0,
-                     ac_store_user_create(fx.node.store, name, NULL, roles, ac_clock_now_ms(), &u));
-    return u.id;
+    return fixture_user(&fx.nf, name, roles).id;
 }
 
 /* Adds a reviewer with a profile, certified for the fixture's credential. */
 static inline int64_t fx_reviewer(const char *name)
 {
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     int64_t now = ac_clock_now_ms();
     int64_t id = fx_user(name, AC_ROLE_REVIEWER);
     struct ac_reviewer_profile p = {.user_id = id, .available = true};
@@ -73,12 +57,7 @@ static inline int64_t fx_reviewer(const char *name)
     snprintf(p.district, sizeof p.district, "%s district", name);
     assert_int_equal(0, ac_store_tx_begin(st));
     assert_int_equal(0, ac_store_reviewer_put(st, &p, now));
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", now));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, now));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, now));
+    fixture_certify_to(&fx.nf, fx.row, id, AC_RCERT_CERTIFIED, now);
     assert_int_equal(0, ac_store_tx_commit(st));
     fx.reviewers[fx.n_reviewers++] = id;
     return id;
@@ -89,20 +68,9 @@ static inline int64_t fx_reviewer(const char *name)
 static inline int fx_open_with(const char *definition)
 {
     memset(&fx, 0, sizeof fx);
-    snprintf(fx.dir, sizeof fx.dir, "/tmp/ac-review-XXXXXX");
-    if (!mkdtemp(fx.dir))
+    if (fixture_open(&fx.nf) || fixture_loop(&fx.nf))
         return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
-    snprintf(fx.cfg.node_id, sizeof fx.cfg.node_id, "test-node");
-    fx.cfg.data_dir = fx.dir;
-    fx.node.cfg = &fx.cfg;
-    if (uv_loop_init(&fx.loop))
-        return -1;
-    fx.node.loop = &fx.loop;
-    if (ac_store_open(path, &fx.node.store))
-        return -1;
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     int64_t now = ac_clock_now_ms();
     fx.admin = fx_user("ada", AC_ROLE_ADMIN);
     fx.earner = fx_user("eve", AC_ROLE_EARNER);
@@ -122,16 +90,9 @@ static inline int fx_open(void **state)
 static inline int fx_close(void **state)
 {
     (void)state;
-    if (fx.node.scheduler) {
-        ac__scheduler_stop(&fx.node);
-        uv_run(&fx.loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&fx.loop);
-    ac_store_close(fx.node.store);
-    fx.node.store = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    if (fx.nf.node.scheduler)
+        ac__scheduler_stop(&fx.nf.node); /* its handles close as fixture_close() runs the loop */
+    return fixture_close(&fx.nf);
 }
 
 /* Submits |text| as the earner's work through the submissions service;
@@ -144,7 +105,7 @@ static inline int64_t fx_submit(int64_t earner, const char *text)
     struct ac_reason why = AC_REASON_INIT;
     struct ac_definition *def = NULL;
     int64_t id = 0;
-    int err = ac__submission_create(&fx.node, earner, &in, &id, &def, &why);
+    int err = ac__submission_create(&fx.nf.node, earner, &in, &id, &def, &why);
     if (err)
         print_error("submission refused: %s (%s)\n", ac_strerror(err), why.detail);
     assert_int_equal(0, err);
@@ -153,11 +114,50 @@ static inline int64_t fx_submit(int64_t earner, const char *text)
     return id;
 }
 
+/* Gives reviewer |r| one open (pending) assignment of a new submission of
+ * |text| by the earner, created at |now_ms|; returns the submission. */
+static inline int64_t fx_open_assignment(int64_t r, const char *text, int64_t now_ms)
+{
+    int64_t sub = fx_submit(fx.earner, text);
+    struct ac_assignment_row a = {.submission_id = sub,
+                                  .benchmark_level = -1,
+                                  .reviewer_id = r,
+                                  .state = AC_ASG_PENDING,
+                                  .level = -1,
+                                  .credential_row = fx.row};
+    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
+    int64_t id;
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
+    assert_int_equal(0, ac_store_assignment_insert(fx.nf.node.store, &a, now_ms, &id));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
+    return sub;
+}
+
+/* The one assignment of submission |sub| (the test fails unless there is
+ * exactly one); the caller releases it with ac_assignment_release(). */
+static inline struct ac_assignment_row fx_only_assignment(int64_t sub)
+{
+    struct ac_assignment_row *as = NULL;
+    size_t nas = 0;
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(1, nas);
+    struct ac_assignment_row one = as[0];
+    free(as);
+    return one;
+}
+
+/* How many notifications are queued for |user| (of |kind| only, unless
+ * NULL). */
+static inline size_t fx_notifications(int64_t user, const char *kind)
+{
+    return fixture_notifications(&fx.nf, user, kind);
+}
+
 /* The state of submission |id|. */
 static inline enum ac_sub_state fx_sub_state(int64_t id)
 {
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, id, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, id, &s));
     enum ac_sub_state st = s.state;
     ac_submission_release(&s);
     return st;
@@ -168,7 +168,7 @@ static inline size_t fx_jobs(const char *kind, int64_t ref, int64_t until)
 {
     struct ac_job jobs[64];
     size_t got = 0, n = 0;
-    assert_int_equal(0, ac_store_job_due(fx.node.store, until, jobs, 64, &got));
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, until, jobs, 64, &got));
     for (size_t i = 0; i < got; i++)
         n += strcmp(jobs[i].kind, kind) == 0 && (ref == 0 || jobs[i].ref == ref);
     return n;
@@ -180,10 +180,10 @@ static inline size_t fx_run_jobs(const char *kind)
 {
     struct ac_job jobs[64];
     size_t got = 0, ran = 0;
-    assert_int_equal(0, ac_store_job_due(fx.node.store, ac_clock_now_ms(), jobs, 64, &got));
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, ac_clock_now_ms(), jobs, 64, &got));
     for (size_t i = 0; i < got; i++)
         if (strcmp(jobs[i].kind, kind) == 0) {
-            assert_int_equal(0, ac__scheduler_run(&fx.node, &jobs[i]));
+            assert_int_equal(0, ac__scheduler_run(&fx.nf.node, &jobs[i]));
             ran++;
         }
     return ran;
@@ -193,29 +193,17 @@ static inline size_t fx_run_jobs(const char *kind)
  * the review job kinds. */
 static inline void fx_scheduler(void)
 {
-    assert_int_equal(0, ac__scheduler_start(&fx.node));
-    assert_int_equal(0, ac__review_jobs_register(&fx.node));
+    assert_int_equal(0, ac__scheduler_start(&fx.nf.node));
+    assert_int_equal(0, ac__review_jobs_register(&fx.nf.node));
 }
 
 /* The detail of the last audit row of |action| about |kind| |id| as parsed
  * JSON (caller json_decref()s), or NULL when there is none. */
 static inline json_t *fx_audit(const char *kind, int64_t id, const char *action)
 {
-    struct ac_audit_entry es[64];
-    size_t n = 0;
     char sid[24];
     snprintf(sid, sizeof sid, "%lld", (long long)id);
-    assert_int_equal(0, ac_store_audit_list(fx.node.store, kind, sid, 0, es, 64, &n));
-    json_t *found = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(es[i].action, action) == 0) {
-            json_decref(found);
-            found = json_loads(es[i].detail, 0, NULL);
-            assert_non_null(found);
-        }
-        ac_audit_entry_release(&es[i]);
-    }
-    return found;
+    return fixture_audit_detail(&fx.nf, kind, sid, action);
 }
 
 #endif

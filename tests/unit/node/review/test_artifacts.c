@@ -46,11 +46,11 @@ static int upload(int64_t user, const void *data, size_t len, const char *mt, co
     struct ac__artifact_upload *up;
     struct ac_reason why = AC_REASON_INIT;
     memset(r, 0, sizeof *r);
-    int err = ac__artifact_upload_new(&fx.node, user, mt, want, on_written, NULL, &up, &why);
+    int err = ac__artifact_upload_new(&fx.nf.node, user, mt, want, on_written, NULL, &up, &why);
     if (!err)
         err = ac__artifact_upload_write(up, data, len / 2);
     /* The first chunk reaches the file before the second is given. */
-    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
     if (!err)
         err = ac__artifact_upload_write(up, (const uint8_t *)data + len / 2, len - len / 2);
     if (!err)
@@ -62,7 +62,7 @@ static int upload(int64_t user, const void *data, size_t len, const char *mt, co
         ac_reason_release(&why);
         return err;
     }
-    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
     assert_int_equal(1, r->called);
     return r->err;
 }
@@ -92,14 +92,14 @@ static int read_back(int64_t user, int admin, const char *hash, struct readback 
     memset(rb, 0, sizeof *rb);
     ac_buf_init(&rb->got);
     struct ac_artifact art;
-    int err = ac__artifact_find(&fx.node, user, admin, hash, &art);
+    int err = ac__artifact_find(&fx.nf.node, user, admin, hash, &art);
     if (err)
         return err;
     struct ac__artifact_reader *r;
-    assert_int_equal(0, ac__artifact_reader_new(&fx.node, &art, &r));
+    assert_int_equal(0, ac__artifact_reader_new(&fx.nf.node, &art, &r));
     while (!rb->eof && !rb->err) {
         assert_int_equal(0, ac__artifact_reader_next(r, on_piece, rb));
-        uv_run(&fx.loop, UV_RUN_DEFAULT);
+        uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
     }
     ac__artifact_reader_free(r);
     return rb->err;
@@ -108,8 +108,8 @@ static int read_back(int64_t user, int admin, const char *hash, struct readback 
 /* Returns the number of files in artifacts/incoming (0 when it is absent). */
 static int incoming_files(void)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/artifacts/incoming", fx.dir);
+    char path[400];
+    snprintf(path, sizeof path, "%s/artifacts/incoming", fx.nf.dir);
     DIR *d = opendir(path);
     int n = 0;
     if (!d)
@@ -171,7 +171,7 @@ static void test_a_hash_that_does_not_match_stores_nothing(void **state)
     assert_int_equal(AC_PROBLEM_HASH_MISMATCH, r.problem);
     assert_string_equal("sha256", r.field);
     struct ac_artifact art;
-    assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.node.store, SHA256_HELLO, &art));
+    assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.nf.node.store, SHA256_HELLO, &art));
     assert_int_equal(0, incoming_files());
     assert_int_equal(AC_EINVAL, upload(fx.earner, "", 0, NULL, NULL, &r));
     assert_string_equal("body", r.field);
@@ -183,13 +183,13 @@ static void test_an_abandoned_upload_leaves_no_file_and_no_row(void **state)
     struct ac__artifact_upload *up;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(
-        0, ac__artifact_upload_new(&fx.node, fx.earner, NULL, NULL, NULL, NULL, &up, &why));
+        0, ac__artifact_upload_new(&fx.nf.node, fx.earner, NULL, NULL, NULL, NULL, &up, &why));
     assert_int_equal(0, ac__artifact_upload_write(up, (const uint8_t *)"hel", 3));
     ac__artifact_upload_abort(up);
-    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
     assert_int_equal(0, incoming_files());
     struct ac_artifact art;
-    assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.node.store, SHA256_HELLO, &art));
+    assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.nf.node.store, SHA256_HELLO, &art));
 }
 
 static void test_a_media_type_with_a_line_break_is_refused(void **state)
@@ -206,8 +206,8 @@ static void test_bytes_damaged_on_disk_are_refused_as_corrupt(void **state)
     struct stored r;
     assert_int_equal(0, upload(fx.earner, "hello", 5, NULL, NULL, &r));
     assert_string_equal("application/octet-stream", r.art.media_type);
-    char path[256];
-    snprintf(path, sizeof path, "%s/artifacts/%.2s/%s", fx.dir, SHA256_HELLO, SHA256_HELLO);
+    char path[400];
+    snprintf(path, sizeof path, "%s/artifacts/%.2s/%s", fx.nf.dir, SHA256_HELLO, SHA256_HELLO);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fputs("jello", f);
@@ -227,8 +227,8 @@ static void test_damage_in_the_last_piece_is_found_before_the_end_is_served(void
     assert_non_null(data);
     struct stored r;
     assert_int_equal(0, upload(fx.earner, data, len, NULL, NULL, &r));
-    char path[256];
-    snprintf(path, sizeof path, "%s/artifacts/%.2s/%s", fx.dir, r.art.hash, r.art.hash);
+    char path[400];
+    snprintf(path, sizeof path, "%s/artifacts/%.2s/%s", fx.nf.dir, r.art.hash, r.art.hash);
     FILE *f = fopen(path, "r+b");
     assert_non_null(f);
     fseek(f, (long)len - 1, SEEK_SET);

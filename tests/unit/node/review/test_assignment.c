@@ -21,18 +21,9 @@ static void free_certs(struct ac_reviewer_cert *c, size_t n)
 /* Adds reviewer "r<i>" (no profile) and walks their certification to |to|. */
 static void add_cert(int i, enum ac_rcert_state to)
 {
-    struct ac_store *st = fx.node.store;
     char name[32];
     snprintf(name, sizeof name, "r%d", i);
-    int64_t id = fx_user(name, AC_ROLE_REVIEWER);
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", 1));
-    if (to == AC_RCERT_SCREENED)
-        return;
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, 1));
+    fixture_certify_to(&fx.nf, fx.row, fx_user(name, AC_ROLE_REVIEWER), to, 1);
 }
 
 static void test_every_certified_reviewer_of_a_pool_past_one_store_page_is_loaded(void **state)
@@ -40,13 +31,13 @@ static void test_every_certified_reviewer_of_a_pool_past_one_store_page_is_loade
     (void)state;
     /* 600 spans three pages of 256 and ends inside the third; every fourth
      * reviewer is only screened and must be left out: 450 certified. */
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
     for (int i = 0; i < 600; i++)
         add_cert(i, i % 4 == 3 ? AC_RCERT_SCREENED : AC_RCERT_CERTIFIED);
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
     struct ac_reviewer_cert *c = NULL;
     size_t n = 0;
-    assert_int_equal(0, ac__assignment_pool(fx.node.store, fx.row, &c, &n));
+    assert_int_equal(0, ac__assignment_pool(fx.nf.node.store, fx.row, &c, &n));
     assert_int_equal(450, n);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(AC_RCERT_CERTIFIED, c[i].state);
@@ -59,13 +50,13 @@ static void test_every_certified_reviewer_of_a_pool_past_one_store_page_is_loade
 static void test_a_pool_of_exactly_one_page_is_loaded_whole(void **state)
 {
     (void)state;
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
     for (int i = 0; i < 256; i++)
         add_cert(i, AC_RCERT_CERTIFIED);
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
     struct ac_reviewer_cert *c = NULL;
     size_t n = 0;
-    assert_int_equal(0, ac__assignment_pool(fx.node.store, fx.row, &c, &n));
+    assert_int_equal(0, ac__assignment_pool(fx.nf.node.store, fx.row, &c, &n));
     assert_int_equal(256, n);
     free_certs(c, n);
 }
@@ -75,7 +66,7 @@ static void test_a_credential_without_certified_reviewers_has_an_empty_pool(void
     (void)state;
     struct ac_reviewer_cert *c = NULL;
     size_t n = 7;
-    assert_int_equal(0, ac__assignment_pool(fx.node.store, fx.row, &c, &n));
+    assert_int_equal(0, ac__assignment_pool(fx.nf.node.store, fx.row, &c, &n));
     assert_int_equal(0, n);
     free_certs(c, n);
 }
@@ -86,17 +77,17 @@ static void test_a_pass_invites_a_certified_reviewer_in_a_batch_that_carries_its
     int64_t r = fx_reviewer("rita");
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
     assert_int_equal(AC_SUB_QUEUED, fx_sub_state(sub));
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
     assert_int_equal(AC_SUB_IN_REVIEW, fx_sub_state(sub));
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
     assert_int_equal(1, nas);
     assert_int_equal(r, as[0].reviewer_id);
     assert_int_equal(AC_ASG_INVITED, as[0].state);
     assert_int_equal(fx.row, as[0].credential_row);
     struct ac_batch_row b;
-    assert_int_equal(0, ac_store_batch_get(fx.node.store, as[0].batch_id, &b));
+    assert_int_equal(0, ac_store_batch_get(fx.nf.node.store, as[0].batch_id, &b));
     assert_int_equal(fx.row, b.credential_row);
     assert_int_equal(AC_BATCH_INVITED, b.state);
     /* Audited with a JSON detail naming reviewer and assignment. */
@@ -113,8 +104,8 @@ static void test_a_pass_invites_a_certified_reviewer_in_a_batch_that_carries_its
         ac_assignment_release(&as[i]);
     free(as);
     /* Repeating the pass assigns nothing more. */
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
     assert_int_equal(1, nas);
     ac_assignment_release(&as[0]);
     free(as);
@@ -130,11 +121,11 @@ static void test_a_failed_pass_leaves_the_callers_transaction_open_and_intact(vo
     (void)state;
     fx_reviewer("rita");
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     assert_int_equal(0, ac_store_tx_begin(st));
     assert_int_equal(0, ac_store_submission_set_need(st, sub, 70000));
     int64_t witness = fx_user("witness", AC_ROLE_EARNER);
-    assert_int_equal(AC_EINVAL, ac__assignment_pass(&fx.node, fx.row));
+    assert_int_equal(AC_EINVAL, ac__assignment_pass(&fx.nf.node, fx.row));
     /* Still inside the caller's transaction: its commit succeeds and keeps
      * what it wrote (before the fix: AC_EBUG, the user gone). */
     assert_int_equal(0, ac_store_tx_commit(st));
@@ -149,43 +140,24 @@ static void test_the_deadline_job_expires_the_batch_and_hands_its_work_back(void
     fx_scheduler();
     fx_reviewer("rita");
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
-    assert_int_equal(1, nas);
-    int64_t batch = as[0].batch_id;
-    ac_assignment_release(&as[0]);
-    free(as);
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
+    struct ac_assignment_row a = fx_only_assignment(sub);
+    int64_t batch = a.batch_id;
+    ac_assignment_release(&a);
     ac_clock_advance(3 * 24 * 3600 * 1000LL);
     size_t passes = fx_jobs("assign", fx.row, ac_clock_now_ms());
     assert_int_equal(1, fx_run_jobs("deadline"));
     struct ac_batch_row b;
-    assert_int_equal(0, ac_store_batch_get(fx.node.store, batch, &b));
+    assert_int_equal(0, ac_store_batch_get(fx.nf.node.store, batch, &b));
     assert_int_equal(AC_BATCH_EXPIRED, b.state);
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
-    assert_int_equal(AC_ASG_EXPIRED, as[0].state);
-    ac_assignment_release(&as[0]);
-    free(as);
+    a = fx_only_assignment(sub);
+    assert_int_equal(AC_ASG_EXPIRED, a.state);
+    ac_assignment_release(&a);
     /* A new pass of the same row was queued so the work finds another. */
     assert_int_equal(passes + 1, fx_jobs("assign", fx.row, ac_clock_now_ms()));
     json_t *d = fx_audit("batch", batch, "expired");
     assert_non_null(d);
     json_decref(d);
-}
-
-/* How many notifications of |kind| |user| has. */
-static size_t notes(int64_t user, const char *kind)
-{
-    struct ac_notification *ms = NULL;
-    size_t got = 0, n = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 200, &ms, &got));
-    for (size_t i = 0; i < got; i++) {
-        n += strcmp(ms[i].kind, kind) == 0;
-        ac_notification_release(&ms[i]);
-    }
-    free(ms);
-    return n;
 }
 
 static void test_a_reminder_that_comes_due_after_its_deadline_is_not_sent(void **state)
@@ -194,14 +166,14 @@ static void test_a_reminder_that_comes_due_after_its_deadline_is_not_sent(void *
     fx_scheduler();
     int64_t rita = fx_reviewer("rita");
     fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
     /* The node was down across the reminder (24 h before) and the deadline
      * (two days): the reminder runs first, after the deadline. */
     ac_clock_advance(3 * 24 * 3600 * 1000LL);
     assert_int_equal(1, fx_run_jobs("reminder"));
-    assert_int_equal(0, notes(rita, "reminder"));
+    assert_int_equal(0, fx_notifications(rita, "reminder"));
     assert_int_equal(1, fx_run_jobs("deadline"));
-    assert_int_equal(1, notes(rita, "expired"));
+    assert_int_equal(1, fx_notifications(rita, "expired"));
 }
 
 /* A definition like the fixture's with two elements, "a" (required) and "b"

@@ -24,35 +24,18 @@ static int64_t decided_with(const char *level)
 {
     int64_t reviewer = fx_reviewer("rita");
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
-    assert_int_equal(1, nas);
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
+    struct ac_assignment_row a = fx_only_assignment(sub);
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, as[0].batch_id, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, a.batch_id, 1, &why));
     struct ac_levels_given g = {.shape = AC_LEVELS_ONE, .n = 1};
     g.v[0].name = level;
-    int err = ac__scoring_score(&fx.node, reviewer, as[0].id, &g, NULL, &why);
+    int err = ac__scoring_score(&fx.nf.node, reviewer, a.id, &g, NULL, &why);
     if (err)
         print_error("score refused: %s\n", why.detail);
     assert_int_equal(0, err);
-    ac_assignment_release(&as[0]);
-    free(as);
+    ac_assignment_release(&a);
     return sub;
-}
-
-static size_t notifications(int64_t user, const char *kind)
-{
-    struct ac_notification *ms = NULL;
-    size_t got = 0, hits = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 200, &ms, &got));
-    for (size_t i = 0; i < got; i++) {
-        hits += strcmp(ms[i].kind, kind) == 0;
-        ac_notification_release(&ms[i]);
-    }
-    free(ms);
-    return hits;
 }
 
 static void test_the_last_review_decides_a_pass_and_queues_its_record(void **state)
@@ -60,7 +43,7 @@ static void test_the_last_review_decides_a_pass_and_queues_its_record(void **sta
     (void)state;
     int64_t sub = decided_with("pass");
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, sub, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, sub, &s));
     assert_int_equal(AC_SUB_DECIDED, s.state);
     assert_true(s.passed);
     assert_int_equal(1, s.level);
@@ -69,7 +52,7 @@ static void test_the_last_review_decides_a_pass_and_queues_its_record(void **sta
     assert_int_equal(1, fx_jobs("issue", sub, now));
     assert_int_equal(1, fx_jobs("monitor", fx.row, now));
     assert_int_equal(0, fx_jobs("resubmit_open", sub, now + 400LL * 24 * 3600 * 1000));
-    assert_int_equal(1, notifications(fx.earner, "outcome"));
+    assert_int_equal(1, fx_notifications(fx.earner, "outcome"));
     json_t *d = fx_audit("submission", sub, "decided");
     assert_non_null(d);
     assert_string_equal("pass", json_string_value(json_object_get(d, "level")));
@@ -82,7 +65,7 @@ static void test_a_fail_opens_resubmission_after_the_wait_and_issues_nothing(voi
     (void)state;
     int64_t sub = decided_with("not yet");
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, sub, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, sub, &s));
     assert_int_equal(AC_SUB_DECIDED, s.state);
     assert_false(s.passed);
     assert_true(s.resubmit_after_ms > ac_clock_now_ms());
@@ -95,7 +78,7 @@ static void test_a_fail_opens_resubmission_after_the_wait_and_issues_nothing(voi
     fx_scheduler();
     ac_clock_advance(after - ac_clock_now_ms());
     assert_int_equal(1, fx_run_jobs("resubmit_open"));
-    assert_int_equal(1, notifications(fx.earner, "resubmit_open"));
+    assert_int_equal(1, fx_notifications(fx.earner, "resubmit_open"));
     assert_int_equal(0, fx_jobs("resubmit_open", sub, after));
 }
 

@@ -18,7 +18,7 @@ static int setup(void **state)
     flagged_sub = fx_submit(fx_user("carl", AC_ROLE_EARNER), ESSAY);
     struct ac_flag *fs = NULL;
     size_t nf = 0;
-    if (ac_store_flag_list(fx.node.store, 1, 0, 10, &fs, &nf) || nf != 1)
+    if (ac_store_flag_list(fx.nf.node.store, 1, 0, 10, &fs, &nf) || nf != 1)
         return -1;
     flag_id = fs[0].id;
     ac_flag_release(&fs[0]);
@@ -31,11 +31,11 @@ static void test_a_dismissed_near_duplicate_is_queued_for_review(void **state)
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
     size_t passes = fx_jobs("assign", fx.row, ac_clock_now_ms());
-    assert_int_equal(0, ac__flag_resolve(&fx.node, fx.admin, flag_id, "dismiss", NULL, &why));
+    assert_int_equal(0, ac__flag_resolve(&fx.nf.node, fx.admin, flag_id, "dismiss", NULL, &why));
     assert_int_equal(AC_SUB_QUEUED, fx_sub_state(flagged_sub));
     assert_int_equal(passes + 1, fx_jobs("assign", fx.row, ac_clock_now_ms()));
     struct ac_flag f;
-    assert_int_equal(0, ac_store_flag_get(fx.node.store, flag_id, &f));
+    assert_int_equal(0, ac_store_flag_get(fx.nf.node.store, flag_id, &f));
     assert_true(f.resolved);
     assert_string_equal("dismiss", f.resolution);
     assert_int_equal(fx.admin, f.resolved_by);
@@ -46,7 +46,7 @@ static void test_a_dismissed_near_duplicate_is_queued_for_review(void **state)
     json_decref(d);
     /* A second resolution conflicts, saying how it was resolved. */
     assert_int_equal(AC_ECONFLICT,
-                     ac__flag_resolve(&fx.node, fx.admin, flag_id, "reject", NULL, &why));
+                     ac__flag_resolve(&fx.nf.node, fx.admin, flag_id, "reject", NULL, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_non_null(strstr(why.detail, "was already resolved: dismiss"));
     ac_reason_release(&why);
@@ -56,7 +56,7 @@ static void test_a_rejected_near_duplicate_is_rejected(void **state)
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__flag_resolve(&fx.node, fx.admin, flag_id, "reject", NULL, &why));
+    assert_int_equal(0, ac__flag_resolve(&fx.nf.node, fx.admin, flag_id, "reject", NULL, &why));
     assert_int_equal(AC_SUB_REJECTED, fx_sub_state(flagged_sub));
 }
 
@@ -65,7 +65,7 @@ static void test_an_action_that_does_not_fit_the_flag_is_refused_naming_the_fit(
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
     assert_int_equal(AC_EINVAL,
-                     ac__flag_resolve(&fx.node, fx.admin, flag_id, "decide", "pass", &why));
+                     ac__flag_resolve(&fx.nf.node, fx.admin, flag_id, "decide", "pass", &why));
     assert_int_equal(AC_PROBLEM_INVALID_FIELD, why.problem);
     assert_string_equal("action", why.field);
     assert_string_equal(
@@ -74,7 +74,7 @@ static void test_an_action_that_does_not_fit_the_flag_is_refused_naming_the_fit(
     ac_reason_release(&why);
     assert_int_equal(AC_SUB_FLAGGED, fx_sub_state(flagged_sub));
     assert_int_equal(AC_ENOENT,
-                     ac__flag_resolve(&fx.node, fx.admin, flag_id + 50, "dismiss", NULL, &why));
+                     ac__flag_resolve(&fx.nf.node, fx.admin, flag_id + 50, "dismiss", NULL, &why));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_close)

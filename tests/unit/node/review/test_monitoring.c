@@ -29,7 +29,7 @@ static int setup(void **state)
  * (1), scored |level|. */
 static void score_benchmarks(int64_t reviewer, int level)
 {
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     int64_t now = ac_clock_now_ms();
     assert_int_equal(0, ac_store_tx_begin(st));
     for (int i = 0; i < 2; i++) {
@@ -50,7 +50,7 @@ static void score_benchmarks(int64_t reviewer, int level)
 static enum ac_rcert_state cert_state(int64_t reviewer)
 {
     struct ac_reviewer_cert c;
-    assert_int_equal(0, ac_store_reviewer_cert_get(fx.node.store, fx.row, reviewer, &c));
+    assert_int_equal(0, ac_store_reviewer_cert_get(fx.nf.node.store, fx.row, reviewer, &c));
     enum ac_rcert_state s = c.state;
     ac_reviewer_cert_release(&c);
     return s;
@@ -63,15 +63,15 @@ static void test_a_reviewer_below_the_benchmark_threshold_is_set_unavailable_onc
     int64_t wrong = fx_reviewer("wren"), right = fx_reviewer("rita");
     score_benchmarks(wrong, 0);
     score_benchmarks(right, 1);
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
-    assert_int_equal(0, ac_store_job_add(fx.node.store, "monitor", fx.row, ac_clock_now_ms()));
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
+    assert_int_equal(0, ac_store_job_add(fx.nf.node.store, "monitor", fx.row, ac_clock_now_ms()));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
     assert_int_equal(1, fx_run_jobs("monitor"));
     assert_int_equal(AC_RCERT_UNAVAILABLE, cert_state(wrong));
     assert_int_equal(AC_RCERT_CERTIFIED, cert_state(right));
     struct ac_flag *fs = NULL;
     size_t nf = 0;
-    assert_int_equal(0, ac_store_flag_list(fx.node.store, 1, 0, 10, &fs, &nf));
+    assert_int_equal(0, ac_store_flag_list(fx.nf.node.store, 1, 0, 10, &fs, &nf));
     assert_int_equal(1, nf);
     assert_string_equal("reviewer_monitor", fs[0].kind);
     assert_int_equal(wrong, fs[0].reviewer_id);
@@ -82,12 +82,13 @@ static void test_a_reviewer_below_the_benchmark_threshold_is_set_unavailable_onc
     assert_int_equal(wrong, json_integer_value(json_object_get(d, "reviewer")));
     json_decref(d);
     /* Run again (a later decision): already out of the pool, not flagged twice. */
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
-    assert_int_equal(0, ac_store_job_add(fx.node.store, "monitor", fx.row, ac_clock_now_ms() + 1));
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
+    assert_int_equal(0,
+                     ac_store_job_add(fx.nf.node.store, "monitor", fx.row, ac_clock_now_ms() + 1));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
     ac_clock_advance(1);
     assert_int_equal(1, fx_run_jobs("monitor"));
-    assert_int_equal(0, ac_store_flag_list(fx.node.store, 1, 0, 10, &fs, &nf));
+    assert_int_equal(0, ac_store_flag_list(fx.nf.node.store, 1, 0, 10, &fs, &nf));
     assert_int_equal(1, nf);
     ac_flag_release(&fs[0]);
     free(fs);
@@ -98,7 +99,7 @@ static void test_the_monitor_job_of_a_missing_credential_is_nothing_to_do(void *
     (void)state;
     struct ac_job job = {.id = 1, .ref = fx.row + 10};
     snprintf(job.kind, sizeof job.kind, "monitor");
-    assert_int_equal(0, ac__monitoring_job(&fx.node, &job));
+    assert_int_equal(0, ac__monitoring_job(&fx.nf.node, &job));
 }
 
 int main(void)

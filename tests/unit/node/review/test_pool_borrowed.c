@@ -105,50 +105,33 @@ static int open_two(void **state)
 /* A stand-in for reviewer 7 of north.example, certified here. */
 static int64_t certified_stand_in(void)
 {
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     struct ac_remote_profile prof = {"Nora", "North school", "North district", "[]"};
     int64_t id = 0;
     assert_int_equal(0,
                      ac_store_remote_reviewer_ensure(st, "north.example", 7, &prof, 1, &id, NULL));
-    assert_int_equal(
-        0, ac_store_reviewer_cert_create(st, fx.row, id, AC_RCERT_SCREENED, "{}", "[]", 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_SCREENED,
-                                                          AC_RCERT_TRAINED, NULL, 1));
-    assert_int_equal(0, ac_store_reviewer_cert_transition(st, fx.row, id, AC_RCERT_TRAINED,
-                                                          AC_RCERT_CERTIFIED, NULL, 1));
+    fixture_certify_to(&fx.nf, fx.row, id, AC_RCERT_CERTIFIED, 1);
     return id;
 }
 
 /* Own reviewer |own| holds one open (pending) assignment: 1 spare of 2. */
 static void one_open(int64_t own)
 {
-    int64_t sub = fx_submit(fx.earner, "Earlier work, already with its reviewer.");
-    struct ac_assignment_row a = {.submission_id = sub,
-                                  .benchmark_level = -1,
-                                  .reviewer_id = own,
-                                  .state = AC_ASG_PENDING,
-                                  .level = -1,
-                                  .credential_row = fx.row};
-    snprintf(a.credential_id, sizeof a.credential_id, FX_DEF_ID);
-    int64_t id;
-    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
-    assert_int_equal(0, ac_store_assignment_insert(fx.node.store, &a, ac_clock_now_ms(), &id));
-    assert_int_equal(0, ac_store_submission_set_state(fx.node.store, sub, AC_SUB_IN_REVIEW));
-    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    int64_t sub =
+        fx_open_assignment(own, "Earlier work, already with its reviewer.", ac_clock_now_ms());
+    assert_int_equal(0, ac_store_tx_begin(fx.nf.node.store));
+    assert_int_equal(0, ac_store_submission_set_state(fx.nf.node.store, sub, AC_SUB_IN_REVIEW));
+    assert_int_equal(0, ac_store_tx_commit(fx.nf.node.store));
 }
 
 /* Submits one piece of work, runs a pass and returns who got it. */
 static int64_t reviewer_of_new_work(void)
 {
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
-    assert_int_equal(1, nas);
-    int64_t who = as[0].reviewer_id;
-    ac_assignment_release(&as[0]);
-    free(as);
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
+    struct ac_assignment_row a = fx_only_assignment(sub);
+    int64_t who = a.reviewer_id;
+    ac_assignment_release(&a);
     return who;
 }
 
@@ -168,7 +151,7 @@ static void test_with_always_the_less_loaded_borrowed_reviewer_gets_the_work(voi
     int64_t own = fx_reviewer("olga");
     int64_t nora = certified_stand_in();
     one_open(own);
-    assert_int_equal(0, ac_store_borrowing_put(fx.node.store, FX_DEF_ID, AC_BORROW_ALWAYS, 1));
+    assert_int_equal(0, ac_store_borrowing_put(fx.nf.node.store, FX_DEF_ID, AC_BORROW_ALWAYS, 1));
     /* The solver spreads load: own would hold 2, the stand-in holds 1. */
     assert_int_equal(nora, reviewer_of_new_work());
 }
@@ -179,11 +162,11 @@ static void test_a_node_default_of_always_applies_to_a_credential_without_its_ow
     int64_t own = fx_reviewer("olga");
     int64_t nora = certified_stand_in();
     one_open(own);
-    assert_int_equal(
-        0, ac_store_borrowing_put(fx.node.store, AC_BORROWING_NODE_DEFAULT, AC_BORROW_ALWAYS, 1));
+    assert_int_equal(0, ac_store_borrowing_put(fx.nf.node.store, AC_BORROWING_NODE_DEFAULT,
+                                               AC_BORROW_ALWAYS, 1));
     enum ac_borrowing_mode m;
     const char *from = NULL;
-    assert_int_equal(0, ac_store_borrowing_get(fx.node.store, FX_DEF_ID, &m, &from));
+    assert_int_equal(0, ac_store_borrowing_get(fx.nf.node.store, FX_DEF_ID, &m, &from));
     assert_string_equal("node", from);
     assert_int_equal(nora, reviewer_of_new_work());
 }
@@ -194,10 +177,10 @@ static void test_a_credentials_own_mode_wins_over_the_node_default(void **s)
     int64_t own = fx_reviewer("olga");
     certified_stand_in();
     one_open(own);
+    assert_int_equal(0, ac_store_borrowing_put(fx.nf.node.store, AC_BORROWING_NODE_DEFAULT,
+                                               AC_BORROW_ALWAYS, 1));
     assert_int_equal(
-        0, ac_store_borrowing_put(fx.node.store, AC_BORROWING_NODE_DEFAULT, AC_BORROW_ALWAYS, 1));
-    assert_int_equal(0,
-                     ac_store_borrowing_put(fx.node.store, FX_DEF_ID, AC_BORROW_ABOVE_CAPACITY, 1));
+        0, ac_store_borrowing_put(fx.nf.node.store, FX_DEF_ID, AC_BORROW_ABOVE_CAPACITY, 1));
     assert_int_equal(own, reviewer_of_new_work());
 }
 
@@ -210,10 +193,10 @@ test_with_above_capacity_a_submission_own_reviewers_cannot_cover_gets_a_borrowed
     int64_t own = fx_reviewer("olga");
     int64_t nora = certified_stand_in();
     int64_t sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    assert_int_equal(0, ac__assignment_pass(&fx.node, fx.row));
+    assert_int_equal(0, ac__assignment_pass(&fx.nf.node, fx.row));
     struct ac_assignment_row *as = NULL;
     size_t nas = 0;
-    assert_int_equal(0, ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas));
+    assert_int_equal(0, ac_store_assignment_list(fx.nf.node.store, sub, 0, 0, -1, &as, &nas));
     assert_int_equal(2, nas);
     int64_t got[2] = {as[0].reviewer_id, as[1].reviewer_id};
     assert_true((got[0] == own && got[1] == nora) || (got[0] == nora && got[1] == own));

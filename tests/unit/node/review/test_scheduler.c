@@ -36,14 +36,14 @@ static int setup(void **state)
     if (fx_open(state))
         return -1;
     runs = 0;
-    if (ac__scheduler_start(&fx.node) || ac__review_jobs_register(&fx.node))
+    if (ac__scheduler_start(&fx.nf.node) || ac__review_jobs_register(&fx.nf.node))
         return -1;
-    return ac__scheduler_add_kinds(&fx.node, test_kinds, 2);
+    return ac__scheduler_add_kinds(&fx.nf.node, test_kinds, 2);
 }
 
 static struct ac_job add_job(const char *kind)
 {
-    struct ac_store *st = fx.node.store;
+    struct ac_store *st = fx.nf.node.store;
     int64_t now = ac_clock_now_ms();
     assert_int_equal(0, ac_store_tx_begin(st));
     assert_int_equal(0, ac_store_job_add(st, kind, 7, now));
@@ -58,38 +58,27 @@ static struct ac_job add_job(const char *kind)
     return jobs[0];
 }
 
-static size_t notes(int64_t user)
-{
-    struct ac_notification *ms = NULL;
-    size_t got = 0;
-    assert_int_equal(0, ac_store_notify_list(fx.node.store, user, 200, &ms, &got));
-    for (size_t i = 0; i < got; i++)
-        ac_notification_release(&ms[i]);
-    free(ms);
-    return got;
-}
-
 static void test_a_kind_is_registered_once_and_every_review_kind_is_in_the_table(void **state)
 {
     (void)state;
-    assert_int_equal(AC_EEXIST, ac__scheduler_add_kinds(&fx.node, test_kinds, 1));
-    assert_int_equal(AC_EEXIST, ac__review_jobs_register(&fx.node));
+    assert_int_equal(AC_EEXIST, ac__scheduler_add_kinds(&fx.nf.node, test_kinds, 1));
+    assert_int_equal(AC_EEXIST, ac__review_jobs_register(&fx.nf.node));
     static const char *const review[] = {"issue",    "screen",      "assign",        "reminder",
                                          "deadline", "batch_timer", "resubmit_open", "monitor"};
     for (size_t i = 0; i < sizeof review / sizeof review[0]; i++)
-        assert_non_null(ac__scheduler_kind(&fx.node, review[i]));
-    assert_null(ac__scheduler_kind(&fx.node, "outbox"));
+        assert_non_null(ac__scheduler_kind(&fx.nf.node, review[i]));
+    assert_null(ac__scheduler_kind(&fx.nf.node, "outbox"));
     static const struct ac_job_kind nameless[] = {{"", run_ok, AC_JOB_TX_SCHEDULER, 0, {0}}};
-    assert_int_equal(AC_EBUG, ac__scheduler_add_kinds(&fx.node, nameless, 1));
+    assert_int_equal(AC_EBUG, ac__scheduler_add_kinds(&fx.nf.node, nameless, 1));
 }
 
 static void test_a_run_and_its_done_mark_commit_together(void **state)
 {
     (void)state;
     struct ac_job job = add_job("test_ok");
-    assert_int_equal(0, ac__scheduler_run(&fx.node, &job));
+    assert_int_equal(0, ac__scheduler_run(&fx.nf.node, &job));
     assert_int_equal(1, runs);
-    assert_int_equal(1, notes(fx.admin));
+    assert_int_equal(1, fx_notifications(fx.admin, NULL));
     assert_int_equal(0, fx_jobs("test_ok", 0, ac_clock_now_ms()));
 }
 
@@ -98,11 +87,11 @@ static void test_a_run_and_its_done_mark_commit_together(void **state)
 static void fail_once(const struct ac_job *job, int64_t delay_ms)
 {
     int64_t t0 = ac_clock_now_ms();
-    assert_int_equal(AC_EIO, ac__scheduler_run(&fx.node, job));
+    assert_int_equal(AC_EIO, ac__scheduler_run(&fx.nf.node, job));
     int64_t t1 = ac_clock_now_ms();
     struct ac_job jobs[8];
     size_t got = 0;
-    assert_int_equal(0, ac_store_job_due(fx.node.store, t1 + 3600LL * 1000, jobs, 8, &got));
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, t1 + 3600LL * 1000, jobs, 8, &got));
     assert_int_equal(1, got);
     assert_int_equal(job->attempts + 1, jobs[0].attempts);
     assert_in_range(jobs[0].retry_ms, t0 + delay_ms, t1 + delay_ms);
@@ -114,36 +103,36 @@ static void test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy(void **
     struct ac_job job = add_job("test_fail");
     /* This kind waits 1 s, then 2 s, and gives up after 3 runs. */
     fail_once(&job, 1000);
-    assert_int_equal(0, notes(fx.earner));
+    assert_int_equal(0, fx_notifications(fx.earner, NULL));
     ac_clock_advance(1000);
     struct ac_job jobs[8];
     size_t got = 0;
-    assert_int_equal(0, ac_store_job_due(fx.node.store, ac_clock_now_ms(), jobs, 8, &got));
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, ac_clock_now_ms(), jobs, 8, &got));
     assert_int_equal(1, got);
     fail_once(&jobs[0], 2000);
     ac_clock_advance(2000);
-    assert_int_equal(0, ac_store_job_due(fx.node.store, ac_clock_now_ms(), jobs, 8, &got));
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, ac_clock_now_ms(), jobs, 8, &got));
     assert_int_equal(1, got);
     assert_int_equal(2, jobs[0].attempts);
     /* The third failure is this kind's last: abandoned, the admins told. */
-    size_t before = notes(fx.admin);
-    assert_int_equal(AC_EIO, ac__scheduler_run(&fx.node, &jobs[0]));
+    size_t before = fx_notifications(fx.admin, NULL);
+    assert_int_equal(AC_EIO, ac__scheduler_run(&fx.nf.node, &jobs[0]));
     assert_int_equal(0, fx_jobs("test_fail", 0, ac_clock_now_ms() + 3600LL * 1000 * 24));
-    assert_int_equal(before + 1, notes(fx.admin));
+    assert_int_equal(before + 1, fx_notifications(fx.admin, NULL));
     json_t *d = fx_audit("job", jobs[0].id, "abandoned");
     assert_non_null(d);
     assert_string_equal("test_fail", json_string_value(json_object_get(d, "kind")));
     assert_int_equal(3, json_integer_value(json_object_get(d, "attempts")));
     json_decref(d);
     assert_int_equal(3, runs);
-    assert_int_equal(0, notes(fx.earner));
+    assert_int_equal(0, fx_notifications(fx.earner, NULL));
 }
 
 static void test_a_job_of_a_kind_nobody_registered_is_marked_done(void **state)
 {
     (void)state;
     struct ac_job job = add_job("retired_kind");
-    assert_int_equal(0, ac__scheduler_run(&fx.node, &job));
+    assert_int_equal(0, ac__scheduler_run(&fx.nf.node, &job));
     assert_int_equal(0, fx_jobs("retired_kind", 0, ac_clock_now_ms() + 3600LL * 1000));
     assert_int_equal(0, runs);
 }

@@ -15,16 +15,12 @@ static int setup(void **state)
         return -1;
     reviewer = fx_reviewer("rita");
     sub = fx_submit(fx.earner, "I give feedback within a day, in writing.");
-    if (ac__assignment_pass(&fx.node, fx.row))
+    if (ac__assignment_pass(&fx.nf.node, fx.row))
         return -1;
-    struct ac_assignment_row *as = NULL;
-    size_t nas = 0;
-    if (ac_store_assignment_list(fx.node.store, sub, 0, 0, -1, &as, &nas) || nas != 1)
-        return -1;
-    asg = as[0].id;
-    batch = as[0].batch_id;
-    ac_assignment_release(&as[0]);
-    free(as);
+    struct ac_assignment_row a = fx_only_assignment(sub);
+    asg = a.id;
+    batch = a.batch_id;
+    ac_assignment_release(&a);
     return 0;
 }
 
@@ -38,7 +34,7 @@ static struct ac_levels_given one(const char *name)
 static enum ac_asg_state asg_state(void)
 {
     struct ac_assignment_row a;
-    assert_int_equal(0, ac_store_assignment_get(fx.node.store, asg, &a));
+    assert_int_equal(0, ac_store_assignment_get(fx.nf.node.store, asg, &a));
     enum ac_asg_state s = a.state;
     ac_assignment_release(&a);
     return s;
@@ -48,9 +44,9 @@ static void test_an_invited_batch_is_accepted_once_and_then_conflicts(void **sta
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why));
     assert_int_equal(AC_ASG_ACCEPTED, asg_state());
-    assert_int_equal(AC_ECONFLICT, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
+    assert_int_equal(AC_ECONFLICT, ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why));
     assert_int_equal(AC_PROBLEM_CONFLICT, why.problem);
     assert_non_null(strstr(why.detail, "is accepted; only an invited batch can be accepted"));
     ac_reason_release(&why);
@@ -61,8 +57,8 @@ static void test_another_reviewers_batch_is_not_found(void **state)
     (void)state;
     int64_t other = fx_reviewer("otto");
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_ENOENT, ac__scoring_respond(&fx.node, other, batch, 1, &why));
-    assert_int_equal(AC_ENOENT, ac__scoring_respond(&fx.node, reviewer, batch + 100, 1, &why));
+    assert_int_equal(AC_ENOENT, ac__scoring_respond(&fx.nf.node, other, batch, 1, &why));
+    assert_int_equal(AC_ENOENT, ac__scoring_respond(&fx.nf.node, reviewer, batch + 100, 1, &why));
     assert_int_equal(AC_PROBLEM_NONE, why.problem);
     assert_int_equal(AC_ASG_INVITED, asg_state());
 }
@@ -71,7 +67,7 @@ static void test_a_declined_batch_hands_its_work_back_for_another_pass(void **st
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 0, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, batch, 0, &why));
     assert_int_equal(AC_ASG_DECLINED, asg_state());
     assert_true(fx_jobs("assign", fx.row, ac_clock_now_ms()) >= 1);
     json_t *d = fx_audit("batch", batch, "declined");
@@ -84,7 +80,7 @@ static void test_work_not_yet_accepted_cannot_be_scored(void **state)
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
     struct ac_levels_given g = one("pass");
-    assert_int_equal(AC_ECONFLICT, ac__scoring_score(&fx.node, reviewer, asg, &g, NULL, &why));
+    assert_int_equal(AC_ECONFLICT, ac__scoring_score(&fx.nf.node, reviewer, asg, &g, NULL, &why));
     assert_non_null(strstr(why.detail, "only an accepted assignment can be scored"));
     ac_reason_release(&why);
 }
@@ -93,9 +89,9 @@ static void test_a_level_off_the_scale_is_refused_naming_the_scale(void **state)
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why));
     struct ac_levels_given g = one("excellent");
-    assert_int_equal(AC_EINVAL, ac__scoring_score(&fx.node, reviewer, asg, &g, NULL, &why));
+    assert_int_equal(AC_EINVAL, ac__scoring_score(&fx.nf.node, reviewer, asg, &g, NULL, &why));
     assert_int_equal(AC_PROBLEM_INVALID_FIELD, why.problem);
     assert_string_equal("levels", why.field);
     assert_string_equal(
@@ -105,7 +101,7 @@ static void test_a_level_off_the_scale_is_refused_naming_the_scale(void **state)
     /* An object is not the shape of a holistic score. */
     struct ac_levels_given obj = {.shape = AC_LEVELS_BY_ELEMENT, .n = 1};
     obj.v[0] = (struct ac_level_given){"a", "pass", 0};
-    assert_int_equal(AC_EINVAL, ac__scoring_score(&fx.node, reviewer, asg, &obj, NULL, &why));
+    assert_int_equal(AC_EINVAL, ac__scoring_score(&fx.nf.node, reviewer, asg, &obj, NULL, &why));
     assert_string_equal("levels: holistic grain needs 1 level name", why.detail);
     ac_reason_release(&why);
     assert_int_equal(AC_ASG_ACCEPTED, asg_state());
@@ -115,12 +111,13 @@ static void test_a_score_is_recorded_audited_and_ends_the_batch(void **state)
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why));
     struct ac_levels_given g = one("pass");
-    assert_int_equal(0, ac__scoring_score(&fx.node, reviewer, asg, &g, "clear and specific", &why));
+    assert_int_equal(0,
+                     ac__scoring_score(&fx.nf.node, reviewer, asg, &g, "clear and specific", &why));
     assert_int_equal(AC_ASG_DONE, asg_state());
     struct ac_batch_row b;
-    assert_int_equal(0, ac_store_batch_get(fx.node.store, batch, &b));
+    assert_int_equal(0, ac_store_batch_get(fx.nf.node.store, batch, &b));
     assert_int_equal(AC_BATCH_DONE, b.state);
     json_t *d = fx_audit("submission", sub, "scored");
     assert_non_null(d);
@@ -128,17 +125,18 @@ static void test_a_score_is_recorded_audited_and_ends_the_batch(void **state)
     assert_string_equal("pass", json_string_value(json_object_get(d, "level")));
     json_decref(d);
     /* Someone else scoring it is told it does not exist. */
-    assert_int_equal(AC_ENOENT, ac__scoring_score(&fx.node, reviewer + 100, asg, &g, NULL, &why));
+    assert_int_equal(AC_ENOENT,
+                     ac__scoring_score(&fx.nf.node, reviewer + 100, asg, &g, NULL, &why));
 }
 
 static void test_a_score_after_the_deadline_conflicts(void **state)
 {
     (void)state;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(0, ac__scoring_respond(&fx.node, reviewer, batch, 1, &why));
+    assert_int_equal(0, ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why));
     ac_clock_advance(3 * 24 * 3600 * 1000LL);
     struct ac_levels_given g = one("pass");
-    assert_int_equal(AC_ECONFLICT, ac__scoring_score(&fx.node, reviewer, asg, &g, NULL, &why));
+    assert_int_equal(AC_ECONFLICT, ac__scoring_score(&fx.nf.node, reviewer, asg, &g, NULL, &why));
     assert_non_null(strstr(why.detail, "the review deadline of batch"));
     ac_reason_release(&why);
     assert_int_equal(AC_ASG_ACCEPTED, asg_state());
@@ -151,15 +149,15 @@ static void test_a_score_after_the_deadline_conflicts(void **state)
 static void test_a_store_failure_reading_the_batch_is_not_reported_as_not_found(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
+    char path[300];
+    snprintf(path, sizeof path, "%s/accord.db", fx.nf.dir);
     sqlite3 *db = NULL;
     assert_int_equal(SQLITE_OK, sqlite3_open(path, &db));
     assert_int_equal(SQLITE_OK, sqlite3_exec(db, "PRAGMA foreign_keys = OFF; DROP TABLE batches",
                                              NULL, NULL, NULL));
     sqlite3_close(db);
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__scoring_respond(&fx.node, reviewer, batch, 1, &why);
+    int err = ac__scoring_respond(&fx.nf.node, reviewer, batch, 1, &why);
     assert_int_not_equal(0, err);
     assert_int_not_equal(AC_ENOENT, err);
     assert_int_equal(AC_PROBLEM_NONE, why.problem);

@@ -20,7 +20,7 @@ static void test_a_near_copy_of_another_earners_work_is_flagged_to_the_issuer(vo
     assert_int_equal(AC_SUB_FLAGGED, fx_sub_state(copy));
     struct ac_flag *fs = NULL;
     size_t nf = 0;
-    assert_int_equal(0, ac_store_flag_list(fx.node.store, 1, 0, 10, &fs, &nf));
+    assert_int_equal(0, ac_store_flag_list(fx.nf.node.store, 1, 0, 10, &fs, &nf));
     assert_int_equal(1, nf);
     assert_string_equal("near_duplicate", fs[0].kind);
     assert_int_equal(copy, fs[0].submission_id);
@@ -33,7 +33,7 @@ static void test_a_near_copy_of_another_earners_work_is_flagged_to_the_issuer(vo
     json_decref(d);
     /* Screening again changes nothing and still says flagged. */
     int flagged = 0;
-    assert_int_equal(0, ac__screening_run(&fx.node, copy, &flagged));
+    assert_int_equal(0, ac__screening_run(&fx.nf.node, copy, &flagged));
     assert_true(flagged);
     assert_int_equal(AC_SUB_FLAGGED, fx_sub_state(copy));
 }
@@ -52,9 +52,9 @@ static void test_the_screen_job_of_a_missing_submission_is_nothing_to_do(void **
     fx_scheduler();
     struct ac_job job = {.id = 0, .ref = 999};
     snprintf(job.kind, sizeof job.kind, "screen");
-    assert_int_equal(AC_ENOENT, ac__screening_job(&fx.node, &job));
-    assert_non_null(ac__scheduler_kind(&fx.node, "screen"));
-    assert_int_equal(AC_ENOENT, ac__scheduler_kind(&fx.node, "screen")->done_on);
+    assert_int_equal(AC_ENOENT, ac__screening_job(&fx.nf.node, &job));
+    assert_non_null(ac__scheduler_kind(&fx.nf.node, "screen"));
+    assert_int_equal(AC_ENOENT, ac__scheduler_kind(&fx.nf.node, "screen")->done_on);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_open, fx_close)

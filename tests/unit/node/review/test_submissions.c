@@ -8,7 +8,7 @@
 static int create(const struct ac_submission_input *in, int64_t *id, struct ac_reason *why)
 {
     struct ac_definition *def = NULL;
-    int err = ac__submission_create(&fx.node, fx.earner, in, id, &def, why);
+    int err = ac__submission_create(&fx.nf.node, fx.earner, in, id, &def, why);
     if (!err) {
         assert_non_null(def);
         assert_string_equal(FX_DEF_ID, def->id);
@@ -30,7 +30,7 @@ static void test_a_submission_is_stored_audited_and_screened_into_the_queue(void
     int64_t id = 0;
     assert_int_equal(0, create(&in, &id, &why));
     struct ac_submission s;
-    assert_int_equal(0, ac_store_submission_get(fx.node.store, id, &s));
+    assert_int_equal(0, ac_store_submission_get(fx.nf.node.store, id, &s));
     assert_int_equal(AC_SUB_QUEUED, s.state);
     assert_int_equal(fx.earner, s.earner_id);
     assert_string_equal("North", s.school);
@@ -111,7 +111,7 @@ static void test_a_resubmission_needs_a_failed_attempt_of_the_same_earner(void *
     /* Another earner's attempt is as unknown as a missing one. */
     int64_t other = fx_user("mallory", AC_ROLE_EARNER);
     struct ac_definition *def = NULL;
-    assert_int_equal(AC_ENOENT, ac__submission_create(&fx.node, other, &in, &id, &def, &why));
+    assert_int_equal(AC_ENOENT, ac__submission_create(&fx.nf.node, other, &in, &id, &def, &why));
     assert_null(def);
     assert_string_equal("previous: submission 1 does not exist", why.detail);
 }

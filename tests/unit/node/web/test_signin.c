@@ -2,26 +2,26 @@
  * counts failures per key within a window, session and CSRF values are keyed
  * by the node secret, and a started session is stored by hash and audited.
  * (Mailed links are driven end to end by tests/web/test_web_session.py.) */
-#include "node/full_node.h"
+#include "node/node_fixture.h"
 
 #include "accord/store/session.h"
 #include "web/web.h"
 
-static struct full_node fx;
+static struct node_fixture fx;
 static struct ac__web *web;
 
 static int setup(void **state)
 {
     (void)state;
     web = calloc(1, sizeof *web);
-    return web && full_node_open(&fx) == 0 ? 0 : -1;
+    return web && fixture_open_full(&fx) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
     free(web);
-    return full_node_close(&fx);
+    return fixture_close(&fx);
 }
 
 static void test_an_account_is_held_back_after_five_failures_until_the_window_ends(void **state)
@@ -74,44 +74,44 @@ static void test_the_csrf_value_depends_on_the_session_and_the_node_secret(void 
 {
     (void)state;
     char a[44], b[44], c[44];
-    ac__web_csrf_of(&fx.n, "acs_one", a);
-    ac__web_csrf_of(&fx.n, "acs_two", b);
+    ac__web_csrf_of(&fx.node, "acs_one", a);
+    ac__web_csrf_of(&fx.node, "acs_two", b);
     assert_int_equal(43, strlen(a));
     assert_string_not_equal(a, b);
-    fx.n.secret[0] ^= 1;
-    ac__web_csrf_of(&fx.n, "acs_one", c);
-    fx.n.secret[0] ^= 1;
+    fx.node.secret[0] ^= 1;
+    ac__web_csrf_of(&fx.node, "acs_one", c);
+    fx.node.secret[0] ^= 1;
     assert_string_not_equal(a, c);
     /* The session's stored hash is not its CSRF value either. */
     uint8_t h[AC_SESSION_HASH_BYTES];
-    ac__web_token_hash(&fx.n, "acs_one", h);
+    ac__web_token_hash(&fx.node, "acs_one", h);
     assert_true(memcmp(h, a, 32) != 0);
 }
 
 static void test_a_started_session_is_found_by_its_cookies_hash_and_audited(void **state)
 {
     (void)state;
-    struct ac_user ann = full_node_user(&fx, "ann", AC_ROLE_EARNER);
+    struct ac_user ann = fixture_user(&fx, "ann", AC_ROLE_EARNER);
     struct ac_session s, found;
     struct ac_user u;
     char text[AC_WEB_TOKEN_TEXT_BYTES];
-    assert_int_equal(0, ac__web_session_start(&fx.n, ann.id, &s, text));
+    assert_int_equal(0, ac__web_session_start(&fx.node, ann.id, &s, text));
     assert_int_equal(AC_WEB_TOKEN_TEXT_BYTES - 1, strlen(text));
     assert_memory_equal("acs_", text, 4);
     assert_int_equal(AC_WEB_SESSION_MS, s.expires_ms - s.created_ms);
     uint8_t h[AC_SESSION_HASH_BYTES];
-    ac__web_token_hash(&fx.n, text, h);
-    assert_int_equal(0, ac_store_session_find(fx.n.store, h, &found, &u));
+    ac__web_token_hash(&fx.node, text, h);
+    assert_int_equal(0, ac_store_session_find(fx.node.store, h, &found, &u));
     assert_int_equal(s.id, found.id);
     assert_int_equal(ann.id, u.id);
     char sub[24];
     snprintf(sub, sizeof sub, "%lld", (long long)ann.id);
-    struct ac_audit_entry e = full_node_last_audit(&fx, "user", sub);
+    struct ac_audit_entry e = fixture_audit_newest(&fx, "user", sub);
     assert_string_equal("session.start", e.action);
     ac_audit_entry_release(&e);
     /* A second start is a new, different cookie. */
     char again[AC_WEB_TOKEN_TEXT_BYTES];
-    assert_int_equal(0, ac__web_session_start(&fx.n, ann.id, &s, again));
+    assert_int_equal(0, ac__web_session_start(&fx.node, ann.id, &s, again));
     assert_string_not_equal(text, again);
 }
 
