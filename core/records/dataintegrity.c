@@ -213,11 +213,20 @@ int ac_di_verify(struct ac_jsonld *p, const json_t *doc, const uint8_t public_ke
     int rc = ac_di_proof_get(doc, &pr, why, whylen);
     if (rc)
         return rc;
-    if (strcmp(pr.purpose, "assertionMethod") != 0) {
-        snprintf(why, whylen, "proof.proofPurpose: \"%s\" is not assertionMethod", pr.purpose);
+    return ac_di_verify_read(p, doc, &pr, public_key, why, whylen);
+}
+
+int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di_proof *pr,
+                      const uint8_t public_key[32], char *why, size_t whylen)
+{
+    int rc;
+    if (strcmp(pr->purpose, "assertionMethod") != 0) {
+        snprintf(why, whylen, "proof.proofPurpose: \"%s\" is not assertionMethod", pr->purpose);
         return AC_EINVAL;
     }
     const json_t *proof = single_proof(doc, why, whylen);
+    if (!proof)
+        return AC_EINVAL;
     /* 3.3.2 step 4: a proof that carries its own @context must name the
      * document's contexts, in order, as a prefix of them. */
     const json_t *pctx = json_object_get(proof, "@context");
@@ -236,9 +245,9 @@ int ac_di_verify(struct ac_jsonld *p, const json_t *doc, const uint8_t public_ke
     uint8_t hash[64];
     if ((rc = ac_di_hash(p, doc, proof, hash, NULL, NULL, why, whylen)))
         return rc;
-    if (crypto_sign_verify_detached(pr.signature, hash, sizeof hash, public_key) != 0) {
+    if (crypto_sign_verify_detached(pr->signature, hash, sizeof hash, public_key) != 0) {
         snprintf(why, whylen, "proof.proofValue: the signature does not verify with the key of %s",
-                 pr.verification_method);
+                 pr->verification_method);
         return AC_ECRYPTO;
     }
     return 0;

@@ -511,15 +511,6 @@ static int json_literal(struct run *r, const json_t *v, struct ac_rdf_term *t)
     return t->value ? 0 : AC_ENOMEM;
 }
 
-/* The keyword a key of a map stands for in |c|, or NULL. */
-static const char *key_keyword(const struct ac__ctx *c, const char *key)
-{
-    if (key[0] == '@')
-        return key;
-    const struct ac__term *t = ac__find_term(c, key);
-    return t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
-}
-
 static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *active,
                 const json_t *obj, const struct ac_rdf_term *graph, int top,
                 struct ac_rdf_term *subject);
@@ -547,7 +538,7 @@ static int value_object(struct run *r, const struct ac__ctx *c, const json_t *ob
     json_t *v;
     json_object_foreach((json_t *)obj, key, v)
     {
-        const char *kw = key_keyword(c, key);
+        const char *kw = ac__key_keyword(c, key);
         if (kw && strcmp(kw, "@value") == 0)
             value = v;
         else if (kw && strcmp(kw, "@type") == 0)
@@ -594,12 +585,16 @@ static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__
     if (json_is_null(v))
         return 1;
     if (!json_is_object(v)) {
-        if (t->context && (rc = ac__process_context(r->p, c, t->context, 1, 1, &c, r->why,
-                                                r->whylen)))
-            return scoped_fail(r, rc, "scoped", t->name);
-        const struct ac__term *t2 = ac__find_term(c, t->name);
-        if (t2)
-            t = t2;
+        /* With a scoped context, the term as that context redefines it;
+         * without one, |t| is already |c|'s definition (the caller found
+         * it there), so it is not looked up again. */
+        if (t->context) {
+            if ((rc = ac__process_context(r->p, c, t->context, 1, 1, &c, r->why, r->whylen)))
+                return scoped_fail(r, rc, "scoped", t->name);
+            const struct ac__term *t2 = ac__find_term(c, t->name);
+            if (t2)
+                t = t2;
+        }
         if (json_is_string(v) && t->type &&
             (strcmp(t->type, "@id") == 0 || strcmp(t->type, "@vocab") == 0))
             return iri_term(r, c, json_string_value(v), t->type[1] == 'v', o);
@@ -610,7 +605,7 @@ static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__
     json_t *m;
     json_object_foreach((json_t *)v, key, m)
     {
-        const char *kw = key_keyword(c, key);
+        const char *kw = ac__key_keyword(c, key);
         if (kw && strcmp(kw, "@value") == 0)
             return value_object(r, c, v, o);
         if (kw && (strcmp(kw, "@list") == 0 || strcmp(kw, "@set") == 0 ||
@@ -776,7 +771,7 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
         int only_id = json_object_size(obj) == 1;
         json_object_foreach((json_t *)obj, key, v)
         {
-            const char *kw = key_keyword(c, key);
+            const char *kw = ac__key_keyword(c, key);
             only_id = only_id && kw && strcmp(kw, "@id") == 0;
         }
         if (!only_id)
@@ -795,7 +790,7 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     const char *id = NULL;
     json_object_foreach((json_t *)obj, key, v)
     {
-        const char *kw = key_keyword(c, key);
+        const char *kw = ac__key_keyword(c, key);
         if (!kw)
             continue;
         if (strcmp(kw, "@type") == 0) {

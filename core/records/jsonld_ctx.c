@@ -18,6 +18,7 @@
 
 #include "accord/base/error.h"
 #include "accord/base/json_alloc.h"
+#include "accord/records/rdf.h"
 #include "jsonld_internal.h"
 
 /* Processed contexts are cached for the processor's life, so these bound the
@@ -80,11 +81,22 @@ static int cmp_term(const void *a, const void *b)
 }
 
 /* Builds |c|'s name index in |a|; without one (out of memory) find_term
- * falls back to binary search. Also marks the terms whose IRI is absolute. */
+ * falls back to binary search. Also marks the terms whose IRI is absolute
+ * and lists the keyword aliases. */
 static void index_terms(struct ac__arena *a, struct ac__ctx *c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        c->terms[i].absolute = c->terms[i].iri && ac__is_absolute_iri(c->terms[i].iri);
+    c->nalias = 0;
+    c->aliases_known = 1;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ac__term *t = &c->terms[i];
+        c->terms[i].absolute = t->iri && ac__is_absolute_iri(t->iri);
+        if (t->iri && t->iri[0] == '@') {
+            if (c->nalias < AC__MAX_ALIASES)
+                c->alias[c->nalias++] = t;
+            else
+                c->aliases_known = 0; /* many aliases: ask the index */
+        }
+    }
     size_t cap = 16;
     while (cap < 2 * c->n)
         cap *= 2;
@@ -132,23 +144,11 @@ int ac__is_keyword(const char *s)
     return 0;
 }
 
-/* RFC 3986 scheme followed by ':' and no character an IRI may not hold. */
+/* RFC 3986 scheme followed by ':' and no character an IRI may not hold:
+ * the rule N-Quads writes by (rdf.h), so one table-driven check serves. */
 int ac__is_absolute_iri(const char *s)
 {
-    if (!isalpha((unsigned char)s[0]))
-        return 0;
-    size_t i = 1;
-    while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-        i++;
-    if (s[i] != ':')
-        return 0;
-    /* Characters an IRI may not hold (RFC 3987 excludes them; N-Quads could
-     * not write them): controls, space and <>"{}|\^`. */
-    for (const unsigned char *p = (const unsigned char *)s + i; *p; p++)
-        if (*p <= 0x20 || *p == '<' || *p == '>' || *p == '"' || *p == '{' || *p == '}' ||
-            *p == '|' || *p == '\\' || *p == '^' || *p == '`')
-            return 0;
-    return 1;
+    return ac_rdf_iri_ok(s);
 }
 
 static int is_gen_delim(char c)
@@ -308,6 +308,7 @@ static int add_term(struct cproc *cp, const struct ac__term *t)
     c->terms[c->n++] = *t;
     c->sorted = 0;
     c->index = NULL;
+    c->aliases_known = 0;
     return 0;
 }
 
@@ -503,6 +504,7 @@ int ac__process_context(struct ac_jsonld *p, const struct ac__ctx *base, const j
     if (!res)
         return AC_ENOMEM;
     *res = *base;
+    res->aliases_known = 0; /* |base|'s alias pointers are into its own table */
     /* The term table is copied: |base| is cached and shared, never changed. */
     res->cap = base->n + 16;
     res->terms = ac__arena_alloc(&p->arena, res->cap * sizeof *res->terms);

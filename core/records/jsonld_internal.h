@@ -75,6 +75,8 @@ struct ac__term {
     unsigned absolute : 1;
 };
 
+#define AC__MAX_ALIASES 8
+
 struct ac__term_slot {
     uint32_t pos; /* term position + 1; 0: empty */
     uint32_t hash;
@@ -92,6 +94,13 @@ struct ac__ctx {
     struct ac__term_slot *index;
     size_t index_mask;
     unsigned sorted : 1;
+    /* Once built, when there are at most AC__MAX_ALIASES: the terms that
+     * alias a keyword ("id" -> "@id", "type" -> "@type"). Expansion asks
+     * "is this key a keyword?" several times for every key of every node;
+     * a look at two short names answers that without a hashed lookup. */
+    unsigned aliases_known : 1;
+    unsigned nalias;
+    const struct ac__term *alias[AC__MAX_ALIASES];
 };
 
 struct ac__memo {
@@ -146,6 +155,23 @@ static inline const struct ac__term *ac__find_term(const struct ac__ctx *c, cons
             return t;
     }
     return NULL;
+}
+
+/* The keyword |key| is or stands for in |c| ("@id" for "@id", and for
+ * "id" where the context aliases it), or NULL. Inline for the same reason as
+ * ac__find_term(). */
+static inline const char *ac__key_keyword(const struct ac__ctx *c, const char *key)
+{
+    if (key[0] == '@')
+        return key;
+    if (c->aliases_known) {
+        for (unsigned i = 0; i < c->nalias; i++)
+            if (c->alias[i]->name[0] == key[0] && strcmp(c->alias[i]->name, key) == 0)
+                return c->alias[i]->iri;
+        return NULL;
+    }
+    const struct ac__term *t = ac__find_term(c, key);
+    return t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
 }
 
 /* 1 when |s| is a JSON-LD keyword ("@id", "@type", ...), else 0. */

@@ -193,14 +193,15 @@ static int decode_line(const char *s, size_t len, struct ac_buf *scratch, struct
     return 0;
 }
 
-typedef void (*record_cb)(void *ctx, const struct input *it);
+/* Called once per record; returns 1 to stop the walk there, else 0. */
+typedef int (*record_cb)(void *ctx, const struct input *it);
 
 /* The length of the JSON object at |p| (braces matched outside strings), or
  * 0 when it does not close within |len| bytes. Parsing is left to the
  * verifier, so each credential is parsed once, not once per pass. Strings,
  * most of a credential's bytes, are skipped with memchr() to their closing
  * quote (one preceded by an even run of backslashes): this runs over the
- * whole input twice, counting and verifying. */
+ * whole input once to verify (the counting pass stops at the second record). */
 static size_t json_span(const uint8_t *p, size_t len)
 {
     size_t depth = 0;
@@ -242,8 +243,7 @@ static int for_each_json(struct input *it, const struct ac_buf *b, size_t off, r
         it->data = b->data + off;
         it->len = n ? n : b->len - off;
         it->error = n ? NULL : "not JSON: an object that does not close";
-        cb(ctx, it);
-        if (!n)
+        if (cb(ctx, it) || !n)
             break;
         off += n;
         while (off < b->len && strchr(" \t\r\n", b->data[off]))
@@ -268,7 +268,7 @@ static int for_each_record(const char *path, const struct ac_buf *b, struct ac_b
     if (b->len > 0 && (b->data[0] == 0xd2 || (b->data[0] >> 5) == 5)) {
         it.data = b->data;
         it.len = b->len;
-        cb(ctx, &it);
+        (void)cb(ctx, &it);
         return 0;
     }
     const char *p = (const char *)b->data, *end = p + b->len;
@@ -293,7 +293,8 @@ static int for_each_record(const char *path, const struct ac_buf *b, struct ac_b
             if (rc)
                 return rc;
         }
-        cb(ctx, &it);
+        if (cb(ctx, &it))
+            break;
     }
     return 0;
 }
@@ -472,13 +473,15 @@ static enum ac_trust_result check_holder(const struct input *it, const char *ema
     return c->result;
 }
 
-static void count_one(void *ctx, const struct input *it)
+/* The first pass only tells one record from a batch (one is shown in
+ * full), so it stops at the second instead of scanning all the input. */
+static int count_one(void *ctx, const struct input *it)
 {
     (void)it;
-    ((struct run *)ctx)->total++;
+    return ++((struct run *)ctx)->total >= 2;
 }
 
-static void verify_one(void *ctx, const struct input *it)
+static int verify_one(void *ctx, const struct input *it)
 {
     struct run *run = ctx;
     struct ac_trust_report rep;
@@ -505,11 +508,12 @@ static void verify_one(void *ctx, const struct input *it)
         v = AC_TRUST_FAIL;
     run->counts[v == AC_TRUST_PASS ? 0 : v == AC_TRUST_FAIL ? 1 : 2]++;
     if (run->quiet && v == AC_TRUST_PASS)
-        return;
+        return 0;
     if (run->json)
         print_json(it, &rep);
     else
         print_text(it, &rep, run->verbose);
+    return 0;
 }
 
 /* Ten years: a snapshot's exp ends it long before; larger is a typo. */
@@ -710,7 +714,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s: cannot read\n", argv[0], path);
             status = AC__EXIT_NOINPUT;
         } else {
-            for_each_record(path, &bufs[i], NULL, count_one, &run);
+            if (run.total < 2)
+                for_each_record(path, &bufs[i], NULL, count_one, &run);
         }
     }
     /* One record alone is shown in full; a batch gets a line per record. */
@@ -724,6 +729,7 @@ int main(int argc, char **argv)
         }
     }
     ac_buf_release(&scratch);
+    run.total = run.counts[0] + run.counts[1] + run.counts[2];
     if (status == 0 && run.total == 0) {
         fprintf(stderr, "%s: no records in the input\n", argv[0]);
         status = AC__EXIT_NOINPUT;

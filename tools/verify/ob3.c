@@ -229,7 +229,7 @@ static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks,
                  pr.verification_method);
         goto out;
     }
-    if (ac_di_verify(processor, sl, k->public_key, inner, sizeof inner)) {
+    if (ac_di_verify_read(processor, sl, &pr, k->public_key, inner, sizeof inner)) {
         snprintf(why, whylen, "%s: %s", url, inner);
         goto out;
     }
@@ -379,7 +379,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
             key->kid_hex);
     }
 
-    int rc = ac_di_verify(processor, doc, key->public_key, why, sizeof why);
+    int rc = ac_di_verify_read(processor, doc, &pr, key->public_key, why, sizeof why);
     if (rc) {
         add(rep, "signature", AC_TRUST_FAIL, "%s", why);
         goto out;

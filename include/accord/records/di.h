@@ -70,4 +70,10 @@ int ac_di_proof_get(const json_t *doc, struct ac_di_proof *out, char *why, size_
 int ac_di_verify(struct ac_jsonld *p, const json_t *doc, const uint8_t public_key[32], char *why,
                  size_t whylen);
 
+/* ac_di_verify() with |pr|, the proof ac_di_proof_get() already read from
+ * |doc| (its strings still |doc|'s): a caller that read the proof to find the
+ * key does not decode the proofValue again. */
+int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di_proof *pr,
+                      const uint8_t public_key[32], char *why, size_t whylen);
+
 #endif

@@ -247,6 +247,31 @@ static void test_1edtech_vector_signed_credential_verifies(void **state)
     ac_jsonld_free(p);
 }
 
+/* ac_di_verify_read() trusts the proof it is handed as read, so it must
+ * still check that proof's signature and purpose, not the document's. */
+static void test_a_proof_read_once_verifies_and_its_signature_and_purpose_still_count(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    uint8_t pk[32];
+    json_t *doc = ob_signed(pk);
+    char why[256];
+    struct ac_di_proof pr;
+    assert_int_equal(ac_di_proof_get(doc, &pr, why, sizeof why), 0);
+    int rc = ac_di_verify_read(p, doc, &pr, pk, why, sizeof why);
+    if (rc)
+        fail_msg("%s", why);
+    pr.signature[17] ^= 0x01;
+    assert_int_equal(ac_di_verify_read(p, doc, &pr, pk, why, sizeof why), AC_ECRYPTO);
+    assert_non_null(strstr(why, "does not verify"));
+    pr.signature[17] ^= 0x01;
+    pr.purpose = "authentication";
+    assert_int_equal(ac_di_verify_read(p, doc, &pr, pk, why, sizeof why), AC_EINVAL);
+    assert_non_null(strstr(why, "is not assertionMethod"));
+    json_decref(doc);
+    ac_jsonld_free(p);
+}
+
 static void test_a_changed_credential_does_not_verify(void **state)
 {
     (void)state;
@@ -384,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_a_changed_proof_does_not_verify),
         cmocka_unit_test(test_a_proof_given_as_a_one_element_array_verifies),
         cmocka_unit_test(test_another_cryptosuite_is_refused_by_name),
+        cmocka_unit_test(test_a_proof_read_once_verifies_and_its_signature_and_purpose_still_count),
         cmocka_unit_test(test_a_credential_with_an_undefined_term_is_refused_not_verified),
         cmocka_unit_test(test_multibase_round_trips_leading_zero_bytes),
         cmocka_unit_test(test_multibase_round_trips_every_length_to_128_bytes),

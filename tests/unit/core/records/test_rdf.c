@@ -101,6 +101,57 @@ static const char *object_text(struct ac_rdf_term t)
     return text;
 }
 
+/* The rule ac_rdf_iri_ok() applies, written the slow and obvious way. */
+static int iri_ok_reference(const char *s)
+{
+    size_t i = 0;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return 0;
+    for (i = 1; s[i] && s[i] != ':'; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", s[i]))
+            return 0;
+    if (s[i] != ':')
+        return 0;
+    for (; s[i]; i++)
+        if ((unsigned char)s[i] <= 0x20 || strchr("<>\"{}|^`\\", s[i]))
+            return 0;
+    return 1;
+}
+
+/* ac_rdf_iri_ok() reads four bytes a step: every byte value at every
+ * position of the first and last steps, on IRIs whose lengths end the
+ * string at each place within a step, agrees with the plain rule. */
+static void test_iri_check_agrees_with_the_rule_for_every_byte_at_every_position(void **state)
+{
+    (void)state;
+    static const char *const base[] = {"https://a.example/x", "urn:x", "did:web:h",
+                                       "https://b.example/abcdefgh", "u:"};
+    char iri[64];
+    for (size_t b = 0; b < sizeof base / sizeof base[0]; b++) {
+        size_t len = strlen(base[b]);
+        assert_int_equal(ac_rdf_iri_ok(base[b]), 1);
+        for (size_t pos = 0; pos < len + 1; pos++) {
+            for (int c = 1; c < 256; c++) {
+                memcpy(iri, base[b], len + 1);
+                if (pos < len) {
+                    iri[pos] = (char)c;
+                } else {
+                    iri[len] = (char)c;
+                    iri[len + 1] = 0;
+                }
+                if (ac_rdf_iri_ok(iri) != iri_ok_reference(iri))
+                    fail_msg("\"%s\" with byte 0x%02X at %zu: %d", base[b], c, pos,
+                             ac_rdf_iri_ok(iri));
+            }
+        }
+    }
+    assert_int_equal(ac_rdf_iri_ok(""), 0);
+    assert_int_equal(ac_rdf_iri_ok(NULL), 0);
+    assert_int_equal(ac_rdf_iri_ok("//no-scheme"), 0);
+    assert_int_equal(ac_rdf_iri_ok("https://a.example/a b"), 0);
+    assert_int_equal(ac_rdf_iri_ok("https://a.example/\xc3\xa9"), 1);
+}
+
 static void test_literals_use_the_seven_short_escapes_of_the_canonical_form(void **state)
 {
     (void)state;
@@ -412,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_comments_blank_lines_crlf_and_a_last_line_without_newline_parse),
         cmocka_unit_test(test_a_blank_node_label_may_be_followed_directly_by_the_dot),
         cmocka_unit_test(test_written_lines_parse_back_to_the_same_text),
+        cmocka_unit_test(test_iri_check_agrees_with_the_rule_for_every_byte_at_every_position),
         cmocka_unit_test(test_parse_errors_name_the_line_the_column_and_the_rule),
         cmocka_unit_test(test_every_failed_allocation_in_the_parser_is_a_clean_enomem),
     };
