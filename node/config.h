@@ -92,6 +92,7 @@ struct ac_node_config {
      * data_dir on either engine. */
     enum ac_store_engine store_engine;
     char *store_url; /* owned; NULL with SQLite */
+
     /* [node] readers: reader threads, each with its own read-only connection
      * (node/readers.h); 0 answers every read on the loop thread. */
     unsigned readers;

@@ -182,9 +182,11 @@ int ac__store_int64(struct ac_store *st, struct ac_db_stmt *s, int64_t *out);
 int ac__store_fill(struct ac_store *st, struct ac_db_stmt *s, const struct ac__row_type *type,
                    void *out, size_t max, size_t *n);
 
-/* Inserts one signed checkpoint row inside the caller's open transaction
- * (store_log.c; used by the issuing transaction in store_record.c).
- * Returns 0, AC_EIO or AC_EDB. */
+/* Inserts one signed checkpoint row and moves the log head to its size and
+ * root, inside the caller's open transaction, which holds the head lock
+ * (store_tlog.c; used by the issuing transaction in store_record.c).
+ * Returns 0, AC_EEXIST (one of that size and key is stored), AC_EIO or
+ * AC_EDB. */
 int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
                                 const char *kid, const char *note, int64_t now_ms);
 

@@ -830,6 +830,25 @@ const struct ac__migration ac__migrations_pg[] = {
      " PRIMARY KEY (submission_id, expert_id),"
      " FOREIGN KEY (submission_id, expert_id)"
      "  REFERENCES pilot_scores(submission_id, expert_id));"},
+    {26, "transparency log: the head row writers lock, one checkpoint per size and key",
+     /* Several node processes may write one database: each locks this one
+      * row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
+      * already serialises writers) before it appends, so the leaf, the new
+      * head and its signed checkpoint commit together, and the unique index
+      * refuses a second checkpoint of one size under one key (the log's
+      * identity beside its origin: a re-signing after a key rotation is the
+      * same head under the next key). The head starts at the newest
+      * checkpoint, which matches the stored leaves (checked at every start),
+      * or the empty tree, SHA-256 of nothing. */
+     "CREATE TABLE log_head ("
+     " id BIGINT PRIMARY KEY CHECK (id = 1),"
+     " size BIGINT NOT NULL CHECK (size >= 0),"
+     " root BYTEA NOT NULL CHECK (octet_length(root) = 32));"
+     "INSERT INTO log_head (id, size, root) VALUES (1, 0, decode("
+     "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'));"
+     "UPDATE log_head SET size = c.size, root = c.root FROM"
+     " (SELECT size, root FROM log_checkpoints ORDER BY size DESC, id DESC LIMIT 1) AS c;"
+     "CREATE UNIQUE INDEX log_checkpoints_one_per_size ON log_checkpoints(size, kid);"},
 };
 
 const size_t ac__nmigrations_pg = sizeof ac__migrations_pg / sizeof ac__migrations_pg[0];

@@ -276,6 +276,11 @@ int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
     return err;
 }
 
+int ac_store_tx_open(const struct ac_store *st)
+{
+    return st->depth > 0;
+}
+
 int ac_store_schema_latest(void)
 {
     return ac__migrations[ac__nmigrations - 1].version;

@@ -70,10 +70,10 @@ int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, 
     int err = ac__store_begin(st);
     if (err)
         return err;
-    uint64_t size = 0;
     int64_t id = 0;
-    err = ac_store_log_size(st, &size);
-    if (!err && size != in->log_index)
+    struct ac_store_tlog_head head;
+    err = ac_store_tlog_head_lock(st, &head);
+    if (!err && head.size != in->log_index)
         err = AC_ECONFLICT; /* a second writer, or a stale tree head: never sign over it */
     if (!err)
         err = insert_record(st, in, &id);

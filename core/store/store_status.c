@@ -100,3 +100,12 @@ int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char
     }
     return ac__store_commit(st);
 }
+
+int ac_store_status_version(struct ac_store *st, int64_t *version)
+{
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, "SELECT coalesce(max(id), 0) FROM status_changes", &s);
+    if (err)
+        return err;
+    return ac__store_int64(st, s, version);
+}

@@ -1,5 +1,8 @@
-/* store_log.c - the transparency log's stored leaf hashes and signed
- * checkpoints (the leaves themselves are the records' COSE bytes). */
+/* store_tlog.c - the transparency log's stored leaf hashes, its head row
+ * and its signed checkpoints (the leaves themselves are the records' COSE
+ * bytes). Several node processes may write one database: every append and
+ * every checkpoint first locks the head row (ac_store_tlog_head_lock), so
+ * each reads the head the last commit left and no two sign one size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,46 @@ int ac_store_log_each_leaf(struct ac_store *st,
     return 0;
 }
 
+/* Reads the head row with |sql|: the locking or the plain read. */
+static int head_read(struct ac_store *st, const char *sql, struct ac_store_tlog_head *out)
+{
+    struct ac_db_stmt *s;
+    int err = ac__store_stmt(st, sql, &s);
+    if (err)
+        return err;
+    int rc = ac_db_step(s);
+    if (rc == AC_DB_ROW &&
+        (ac_db_col_int64(s, 0) < 0 || ac_db_col_bytes(s, 1) != AC_STORE_HASH_BYTES))
+        rc = AC_EDB; /* the CHECK constraints make this unreachable */
+    if (rc == AC_DB_ROW) {
+        out->size = (uint64_t)ac_db_col_int64(s, 0);
+        memcpy(out->root, ac_db_col_blob(s, 1), AC_STORE_HASH_BYTES);
+    }
+    ac_db_reset(s);
+    if (rc == AC_DB_ROW)
+        return 0;
+    /* Migration 25 inserts the one row and nothing deletes it. */
+    return rc == AC_DB_DONE ? AC_EDB : ac__store_error(st, rc);
+}
+
+int ac_store_tlog_head(struct ac_store *st, struct ac_store_tlog_head *out)
+{
+    return head_read(st, "SELECT size, root FROM log_head WHERE id = 1", out);
+}
+
+int ac_store_tlog_head_lock(struct ac_store *st, struct ac_store_tlog_head *out)
+{
+    if (!ac_db_in_tx(ac__store_db(st)))
+        return AC_EBUG;
+    /* SQLite's BEGIN IMMEDIATE already holds the database's one write lock;
+     * PostgreSQL locks the row, so a second writer waits here and then
+     * (SERIALIZABLE) fails with a serialization error and re-runs. */
+    return head_read(st,
+                     ac__store_sql(st, "SELECT size, root FROM log_head WHERE id = 1",
+                                   "SELECT size, root FROM log_head WHERE id = 1 FOR UPDATE"),
+                     out);
+}
+
 int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_t *root,
                                 const char *kid, const char *note, int64_t now_ms)
 {
@@ -76,9 +119,15 @@ int ac__store_checkpoint_insert(struct ac_store *st, uint64_t size, const uint8_
     ac_db_bind_text(s, 3, kid, -1);
     ac_db_bind_text(s, 4, note, -1);
     ac_db_bind_int64(s, 5, now_ms);
-    int rc = ac_db_step(s);
-    ac_db_reset(s);
-    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
+    err = ac__store_done(st, s);
+    if (err)
+        return err;
+    err = ac__store_stmt(st, "UPDATE log_head SET size = $1, root = $2 WHERE id = 1", &s);
+    if (err)
+        return err;
+    ac_db_bind_int64(s, 1, (int64_t)size);
+    ac_db_bind_blob(s, 2, root, AC_STORE_HASH_BYTES);
+    return ac__store_done(st, s);
 }
 
 int ac_store_log_checkpoint_latest(struct ac_store *st, struct ac_store_checkpoint *out)
@@ -116,16 +165,12 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
     int err = ac__store_begin(st);
     if (err)
         return err;
-    struct ac_db_stmt *s;
-    err = ac__store_stmt(st, "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &s);
-    if (!err) {
-        int rc = ac_db_step(s);
-        if (rc != AC_DB_ROW)
-            err = ac__store_error(st, rc);
-        else if ((uint64_t)ac_db_col_int64(s, 0) != size)
-            err = AC_ECONFLICT;
-        ac_db_reset(s);
-    }
+    /* Only the stored head may be signed again: another size or another
+     * root at this size would be a checkpoint no leaves back (a fork). */
+    struct ac_store_tlog_head head;
+    err = ac_store_tlog_head_lock(st, &head);
+    if (!err && (head.size != size || memcmp(head.root, root, AC_STORE_HASH_BYTES) != 0))
+        err = AC_ECONFLICT;
     if (!err)
         err = ac__store_checkpoint_insert(st, size, root, kid, note, now_ms);
     if (err) {

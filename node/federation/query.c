@@ -168,6 +168,9 @@ int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer 
 {
     (void)from;
     struct ac_node *n = f->node;
+    int err = ac__checkpoint_refresh(n); /* another process may have grown the log */
+    if (err)
+        return err;
     static const char *const names[] = {"from", "to"};
     uint64_t size = n->records->tree.size, v[2] = {UINT64_MAX, size};
     if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
@@ -181,7 +184,7 @@ int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer 
     struct ac_merkle_source src;
     ac__tlog_source(n, &src);
     struct ac_merkle_proof proof;
-    int err = ac_merkle_consistency_proof(&src, v[0], v[1], &proof);
+    err = ac_merkle_consistency_proof(&src, v[0], v[1], &proof);
     if (err)
         return err;
     struct ac_cbor_writer w;
@@ -205,6 +208,9 @@ int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *f
 {
     (void)from;
     struct ac_node *n = f->node;
+    int err = ac__checkpoint_refresh(n); /* another process may have grown the log */
+    if (err)
+        return err;
     static const char *const names[] = {"index", "size"};
     uint64_t size = n->records->tree.size, v[2] = {UINT64_MAX, size};
     if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
@@ -220,7 +226,7 @@ int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *f
     ac__tlog_source(n, &src);
     struct ac_merkle_proof proof;
     uint8_t leaf[AC_MERKLE_HASH_BYTES];
-    int err = ac_merkle_inclusion_proof(&src, v[0], v[1], &proof);
+    err = ac_merkle_inclusion_proof(&src, v[0], v[1], &proof);
     if (!err)
         err = ac_store_log_leaf(n->store, v[0], leaf);
     if (err)

@@ -11,11 +11,23 @@
 #include "accord/sign/keyring.h"
 #include "accord/store/sync.h"
 #include "internal.h"
+#include "records/records.h"
 
+/* 200 while the node serves; "degraded: <why>" when it serves reads only
+ * (signing halted, records/tlog_guard.c), so monitoring sees the alarm
+ * without a load balancer dropping the reads. */
 static void on_healthz(struct ac_http_exchange *x, void *arg)
 {
-    (void)arg;
+    struct ac_node *n = arg;
     static const struct ac_http_header ct = {"content-type", "text/plain; charset=utf-8"};
+    if (n->records && n->records->halted) {
+        char body[AC__HALT_REASON_MAX + 64];
+        int len = snprintf(body, sizeof body, "degraded: transparency log signing halted: %s\n",
+                           n->records->halt_reason);
+        ac_http_respond(x, 200, &ct, 1, body,
+                        len < (int)sizeof body ? (size_t)len : sizeof body - 1);
+        return;
+    }
     ac_http_respond(x, 200, &ct, 1, "ok\n", 3);
 }
 
@@ -104,12 +116,21 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
             "# HELP accord_http_answers_held Answers to writes waiting for their commit "
             "to be durable.\n"
             "# TYPE accord_http_answers_held gauge\n"
-            "accord_http_answers_held %zu\n",
+            "accord_http_answers_held %zu\n"
+            "# HELP accord_tlog_signing_halted 1 when the database's transparency log does "
+            "not extend a checkpoint this node published: issuing stopped (docs/records.md).\n"
+            "# TYPE accord_tlog_signing_halted gauge\n"
+            "accord_tlog_signing_halted %d\n"
+            "# HELP accord_tlog_published_size Leaves in the newest checkpoint this node "
+            "published.\n"
+            "# TYPE accord_tlog_published_size gauge\n"
+            "accord_tlog_published_size %llu\n",
             (unsigned long long)ac_store_commits(n->store),
             (unsigned long long)ac_store_durable(n->store),
             (unsigned long long)ac_store_sync_fsyncs(n->store),
             (unsigned long long)ac_store_sync_checkpoints(n->store),
-            n->server ? ac_h2_server_held(n->server) : 0);
+            n->server ? ac_h2_server_held(n->server) : 0, n->records->halted,
+            (unsigned long long)n->records->published.size);
     if (err) {
         ac_buf_release(&b);
         ac__respond_error(x, err, "metrics");

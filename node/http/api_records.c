@@ -467,6 +467,15 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
             return;
         }
     }
+    /* Another process of this node may have grown the log: proofs are made
+     * at the stored head. */
+    if (want == WANT_INCLUSION || want == WANT_BUNDLE) {
+        int err = ac__checkpoint_refresh(n);
+        if (err) {
+            ac__respond_error(x, err, "transparency log");
+            return;
+        }
+    }
     struct record_read *r = calloc(1, sizeof *r);
     if (!r) {
         ac__respond_error(x, AC_ENOMEM, "credential");

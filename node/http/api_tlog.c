@@ -138,6 +138,18 @@ static void submit_proof(struct ac_http_exchange *x, struct ac_node *n, struct p
     ac__read_submit(n, &j->job);
 }
 
+/* Makes the bounds and the default size of a proof or page the stored
+ * head's: another process of this node may have grown the log. Answers the
+ * error and returns -1 when the store cannot be read. */
+static int follow_head(struct ac_http_exchange *x, struct ac_node *n)
+{
+    int err = ac__checkpoint_refresh(n);
+    if (!err)
+        return 0;
+    ac__respond_error(x, err, "transparency log");
+    return -1;
+}
+
 static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 {
     /* Served from memory: the writer publishes each new checkpoint as it
@@ -155,6 +167,8 @@ static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 static void on_inclusion(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t log_size = n->records->tree.size;
     uint64_t index = 0, size = log_size;
     if (query_u64(x, "index", 1, &index) || query_u64(x, "size", 0, &size) ||
@@ -173,6 +187,8 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
 static void on_consistency(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t from = 0, to = n->records->tree.size;
     if (query_u64(x, "from", 1, &from) || query_u64(x, "to", 0, &to))
         return;
@@ -251,6 +267,8 @@ static void entries_done(struct ac__read_job *job, int status)
 static void on_entries(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
+    if (follow_head(x, n))
+        return;
     uint64_t size = n->records->tree.size;
     uint64_t start = 0, end = 0;
     if (query_u64(x, "start", 1, &start))

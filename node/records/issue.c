@@ -1,7 +1,11 @@
 /* issue.c - the node's record writer: loads the status list and the
- * transparency log's tree head at start-up, and issues records (sign, append,
- * persist, checkpoint and audit in one transaction). The only code that
- * appends to the transparency log. */
+ * transparency log's tree head at start-up, and issues records (lock the
+ * stored log head, sign, append, persist, checkpoint and audit in one
+ * transaction; publish after the commit). The only code that appends to the
+ * transparency log. Several processes may serve one node on one database:
+ * each reads the head the last commit left inside its transaction, follows
+ * it when another process moved it, and checks that it extends what this
+ * node published (tlog_guard.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +92,14 @@ static int publish_checkpoint(struct ac__records *r, const struct ac_buf *note)
 
 void ac__checkpoint_publish(struct ac_node *n, const struct ac_buf *note)
 {
-    if (publish_checkpoint(n->records, note) != 0)
-        n->records->checkpoint.stale = 1; /* reloaded from the store on the next read */
+    struct ac__records *r = n->records;
+    if (publish_checkpoint(r, note) != 0) {
+        r->checkpoint.stale = 1; /* reloaded from the store on the next read */
+        return;
+    }
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, root);
+    ac__tlog_published_note(n, r->tree.size, root);
 }
 
 /* Rebuilding the tree head at start; when the log predates stored subtrees,
@@ -228,14 +238,19 @@ static int load_tlog(struct ac_node *n)
             err = ac_store_log_checkpoint_add(n->store, r->tree.size, root,
                                               ac_keyring_current(n->keyring)->kid_hex,
                                               (const char *)note.data, ac_clock_now_ms());
-        if (!err)
-            err = publish_checkpoint(r, &note);
         ac_buf_release(&note);
-        return err;
+        /* Another process of this node starting beside this one signed it
+         * first (the unique index refused ours), or appended since: take
+         * what is stored. */
+        if (err == AC_EEXIST || err == AC_ECONFLICT)
+            err = 0;
+        if (!err)
+            err = ac_store_log_checkpoint_latest(n->store, &cp);
     }
     if (err)
         return err;
-    if (cp.size != r->tree.size || memcmp(cp.root, root, sizeof root) != 0) {
+    if (cp.size < r->tree.size ||
+        (cp.size == r->tree.size && memcmp(cp.root, root, sizeof root) != 0)) {
         /* Serving this would publish a head the stored leaves do not make. */
         ac_log_error("records",
                      "tlog: stored checkpoint (size %llu) does not match the %llu "
@@ -244,8 +259,26 @@ static int load_tlog(struct ac_node *n)
         free(cp.note);
         return AC_EDB;
     }
+    /* Larger: another process appended while the leaves were read. */
+    struct ac_store_tlog_head head = {.size = cp.size};
+    memcpy(head.root, cp.root, sizeof head.root);
+    if (cp.size != r->tree.size)
+        err = ac__tlog_tree_load(n, &head, &r->tree);
+    /* A database that went back behind what this node published halts
+     * signing here, before anything is signed; the node still starts, to
+     * serve reads and say why (tlog_guard.c). */
+    if (!err)
+        err = ac__tlog_published_load(n);
+    if (!err) {
+        err = ac__tlog_check(n, &head);
+        if (err == AC_ECONFLICT)
+            err = 0;
+    }
     struct ac_buf note = {(uint8_t *)cp.note, strlen(cp.note), strlen(cp.note) + 1};
-    err = publish_checkpoint(r, &note);
+    if (!err)
+        err = publish_checkpoint(r, &note);
+    if (!err && !r->halted)
+        ac__tlog_published_note(n, head.size, head.root);
     free(cp.note);
     return err;
 }
@@ -279,7 +312,9 @@ int ac__records_open(struct ac_node *n)
     snprintf(r->origin, sizeof r->origin, "%s/log", host);
     snprintf(r->status_uri, sizeof r->status_uri, "%s/v1/status/token", r->issuer);
     r->token.stale = r->bitstring.stale = 1;
-    int err = load_status(n, &r->status);
+    int err = ac_store_status_version(n->store, &r->status_version);
+    if (!err)
+        err = load_status(n, &r->status);
     if (err)
         ac_log_error("records", "cannot load the status list: %s", ac_strerror(err));
     if (!err) {
@@ -379,41 +414,98 @@ static int audit_issue(struct ac_node *n, int64_t actor, int64_t id, const struc
     return err;
 }
 
-/* The writer: see ac__records_issue(). |actor| is audited (0: the node
- * itself). On AC_EINVAL for a field too long, writes to |why| (|why_size|
- * bytes; may be NULL) the field, its value and the rule, e.g. "issuer:
- * \"https://...\" is 230 bytes; at most 200", and leaves it "" otherwise. */
-static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_req *req,
-                     int64_t *record_id_out, char *why, size_t why_size)
+int ac__status_reload(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    struct ac_status_list *reloaded = NULL;
+    /* The version first: a change landing during the load is seen again
+     * next time, never missed. */
+    int64_t version = 0;
+    int err = ac_store_status_version(n->store, &version);
+    if (!err)
+        err = load_status(n, &reloaded);
+    if (err)
+        return err;
+    ac_status_list_free(r->status);
+    r->status = reloaded;
+    r->status_version = version;
+    r->token.stale = r->bitstring.stale = 1;
+    return 0;
+}
+
+/* Makes memory follow the stored |head| when another process of this node
+ * moved it: checks it extends what this node published (halting when not),
+ * loads its tree head and the status list its issues filled. Memory then
+ * holds committed state whatever the caller's transaction does next. */
+static int follow(struct ac_node *n, const struct ac_store_tlog_head *head)
+{
+    struct ac__records *r = n->records;
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, root);
+    if (head->size == r->tree.size && memcmp(head->root, root, sizeof root) == 0)
+        return 0;
+    int err = ac__tlog_check(n, head);
+    if (err && err != AC_ECONFLICT)
+        return err;
+    int check = err;
+    struct ac_merkle_tree tree;
+    err = ac__tlog_tree_load(n, head, &tree);
+    if (!err)
+        err = ac__status_reload(n);
+    if (err)
+        return err;
+    ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
+                 (unsigned long long)r->tree.size, (unsigned long long)head->size);
+    r->tree = tree;
+    return check;
+}
+
+/* One run of the writer, see issue_one(). |outermost|: the transaction
+ * opened here is the one whose commit makes the record visible. */
+static int issue_once(struct ac_node *n, int64_t actor, const struct ac__issue_req *req,
+                      int outermost, int64_t *record_id_out, char *why, size_t why_size)
 {
     if (why && why_size)
         why[0] = '\0';
     struct ac__records *r = n->records;
+    if (r->halted)
+        return AC_ECONFLICT;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     int64_t now_ms = ac_clock_now_ms();
+    /* The head lock first: until the commit no other process of this node
+     * appends, so the index, the tree and the status entries read below are
+     * the last commit's, and the checkpoint signed here is the only one of
+     * its size. */
+    int err = ac_store_tx_begin(n->store);
+    if (err)
+        return err;
+    struct ac_store_tlog_head head;
+    err = ac_store_tlog_head_lock(n->store, &head);
+    if (!err)
+        err = follow(n, &head);
     uint64_t status_idx = 0;
     /* Grow before the list would be more than half assigned; the published
      * token and bitstring are rebuilt at their new size. */
     uint64_t want = ac_status_entries_for(ac_status_list_assigned(r->status) + 1,
                                           ac_status_list_entries(r->status));
-    int err = 0;
-    if (want > ac_status_list_entries(r->status)) {
+    if (!err && want > ac_status_list_entries(r->status)) {
         err = ac_status_list_grow(r->status, want);
-        if (err)
-            return err;
-        /* The OB 3.0 status list credentials follow the bitstring's ETag. */
-        r->token.stale = r->bitstring.stale = 1;
-        ac_log_info("records", "the status list grows to %llu entries", (unsigned long long)want);
+        if (!err) {
+            /* The OB 3.0 status list credentials follow the bitstring's ETag. */
+            r->token.stale = r->bitstring.stale = 1;
+            ac_log_info("records", "the status list grows to %llu entries",
+                        (unsigned long long)want);
+        }
     }
-    err = ac_status_list_assign(r->status, &status_idx);
-    if (err)
-        return err;
+    if (!err)
+        err = ac_status_list_assign(r->status, &status_idx);
     struct ac_record rec;
     struct ac_buf cose = AC_BUF_INIT, note = AC_BUF_INIT;
     /* Work on a copy of the tree head: memory changes only after the commit. */
     struct ac_merkle_tree next = r->tree;
     uint8_t leaf[AC_MERKLE_HASH_BYTES], root[AC_MERKLE_HASH_BYTES];
-    err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec, why, why_size);
+    if (!err)
+        err = fill_record(n, req, r->tree.size, status_idx, now_ms, &rec, why, why_size);
     if (!err)
         err = ac_record_sign(&rec, k->kid, AC_KEY_ID_BYTES, ac__keyring_sign_cb, n->keyring, &cose);
     struct ac_merkle_completed done = {0};
@@ -431,13 +523,8 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
         ac_merkle_tree_root(&next, root);
         err = ac__checkpoint_sign(n, next.size, root, &note);
     }
-    /* The one transaction: record, leaf, status entry and checkpoint (the
-     * store's own, a savepoint inside this one) and the audit row. */
-    int in_tx = 0;
-    if (!err) {
-        err = ac_store_tx_begin(n->store);
-        in_tx = !err;
-    }
+    /* Record, leaf, status entry, checkpoint and head (the store's own
+     * savepoint inside this transaction) and the audit row commit together. */
     int64_t id = 0;
     if (!err) {
         struct ac_store_issue in = {
@@ -465,42 +552,30 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
     }
     if (!err)
         err = audit_issue(n, actor, id, &rec, k->kid_hex);
-    if (in_tx) {
-        if (err)
-            ac_store_tx_rollback(n->store);
-        else
-            err = ac_store_tx_commit(n->store);
-    }
-    if (err == AC_EUNKNOWN || err == AC_ECONFLICT || err == AC_EEXIST) {
-        /* The COMMIT may have happened (PostgreSQL: the connection went, or
-         * no standby confirmed it): only the store knows whether the log
-         * grew, so the whole state is loaded again from it. A stale tree
-         * head (ECONFLICT) or a status index already taken (EEXIST: the cti
-         * is random) means the same, found later: the reload after an
-         * unknown outcome failed because the database was still away.
-         * |r| is gone after this. */
-        if (ac__records_open(n))
-            ac_log_error("records", "cannot reload the log after a commit of unknown outcome");
-    } else if (err) {
+    if (err)
+        ac_store_tx_rollback(n->store);
+    else
+        err = ac_store_tx_commit(n->store);
+    if (err) {
         /* The store is the truth: reloading the list returns the index just
          * assigned to the free set (nothing refers to it). */
-        struct ac_status_list *reloaded = NULL;
-        if (load_status(n, &reloaded) == 0) {
-            ac_status_list_free(r->status);
-            r->status = reloaded;
-        }
-    }
-    if (err) {
+        ac__status_reload(n);
         ac_buf_release(&cose);
         ac_buf_release(&note);
-        ac_log_warn("records", "issue of %s for earner %lld failed: %s",
-                    req->definition_id ? req->definition_id : "(none)", (long long)req->earner_id,
-                    ac_strerror(err));
+        if (err != AC_EAGAIN)
+            ac_log_warn("records", "issue of %s for earner %lld failed: %s",
+                        req->definition_id ? req->definition_id : "(none)",
+                        (long long)req->earner_id, ac_strerror(err));
         return err;
     }
     r->tree = next;
     r->token.stale = r->bitstring.stale = 1;
-    ac__checkpoint_publish(n, &note);
+    /* Published only once committed: inside a caller's transaction that
+     * is the caller's commit, so the next read takes it from the store. */
+    if (outermost)
+        ac__checkpoint_publish(n, &note);
+    else
+        r->checkpoint.stale = 1;
     ac_log_info("records", "issued record %lld: log index %llu, status index %llu, key %s",
                 (long long)id, (unsigned long long)rec.log_index, (unsigned long long)status_idx,
                 k->kid_hex);
@@ -509,6 +584,38 @@ static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_re
     if (record_id_out)
         *record_id_out = id;
     return 0;
+}
+
+/* How often the writer runs again when another process's commit made its
+ * transaction fail (PostgreSQL's serialization failure at the head lock, or
+ * SQLite's busy timeout). Each run first waits for the lock, so two
+ * processes take turns and one more run normally suffices. */
+#define ISSUE_RUNS 8
+
+/* The writer: see ac__records_issue(). |actor| is audited (0: the node
+ * itself). On AC_EINVAL for a field too long, writes to |why| (|why_size|
+ * bytes; may be NULL) the field, its value and the rule, e.g. "issuer:
+ * \"https://...\" is 230 bytes; at most 200", and leaves it "" otherwise.
+ * Returns AC_ECONFLICT with n->records->halted set when signing has stopped. */
+static int issue_one(struct ac_node *n, int64_t actor, const struct ac__issue_req *req,
+                     int64_t *record_id_out, char *why, size_t why_size)
+{
+    /* Inside a caller's transaction a lost race aborts the caller's work
+     * too: only the caller can run it again. */
+    int outermost = !ac_store_tx_open(n->store);
+    int err = AC_EAGAIN;
+    for (int run = 0; err == AC_EAGAIN && run < (outermost ? ISSUE_RUNS : 1); run++) {
+        if (run)
+            ac_log_debug("records", "issue: another process committed first; running again");
+        err = issue_once(n, actor, req, outermost, record_id_out, why, why_size);
+    }
+    if (err == AC_EAGAIN)
+        ac_log_warn("records",
+                    "issue of %s for earner %lld lost the log head to other writers "
+                    "%d times; given up",
+                    req->definition_id ? req->definition_id : "(none)", (long long)req->earner_id,
+                    outermost ? ISSUE_RUNS : 1);
+    return err;
 }
 
 int ac__credential_issue(struct ac_node *n, const struct ac__issue_req *req, int64_t *record_id_out)
@@ -520,6 +627,8 @@ int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct 
                       struct ac_store_record *out, struct ac_reason *why)
 {
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (!err)
+        err = ac__tlog_need_signing(n, why);
     if (err)
         return err;
     /* The earner: an account's verified address, or an address the admin
@@ -550,6 +659,8 @@ int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct 
     if (err == AC_E2BIG)
         return ac_reason_fail(why, err, AC_PROBLEM_STATUS_LIST_FULL, NULL,
                               "every status index is assigned; no record can be issued");
+    if (err == AC_ECONFLICT && n->records->halted) /* found while issuing */
+        return ac__tlog_need_signing(n, why);
     if (err)
         return err;
     return out ? ac_store_record_get(n->store, id, out, NULL, NULL) : 0;
@@ -558,42 +669,41 @@ int ac__records_issue(struct ac_node *n, const struct ac_user *by, const struct 
 int ac__checkpoint_refresh(struct ac_node *n)
 {
     struct ac__records *r = n->records;
-    if (!r->checkpoint.stale && r->checkpoint.body.len)
-        return 0;
-    struct ac_store_checkpoint cp = {0};
-    int err = ac_store_log_checkpoint_latest(n->store, &cp);
+    /* One primary-key read of the head row per serve, so a checkpoint
+     * another process of this node committed is served here too. (A key
+     * rotation's re-signing of an unchanged head by another process shows
+     * at this process's next change; the old key's checkpoint stays valid.) */
+    struct ac_store_tlog_head now;
+    int err = ac_store_tlog_head(n->store, &now);
     if (err)
         return err;
-    struct ac_buf note = {(uint8_t *)cp.note, strlen(cp.note), strlen(cp.note) + 1};
+    uint8_t mine[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, mine);
+    if (!r->checkpoint.stale && r->checkpoint.body.len && now.size == r->tree.size &&
+        memcmp(now.root, mine, sizeof mine) == 0)
+        return 0;
+    /* The newest checkpoint is the stored head: both commit together under
+     * the head lock. */
+    struct ac_store_checkpoint cp = {0};
+    err = ac_store_log_checkpoint_latest(n->store, &cp);
+    if (err)
+        return err;
+    size_t len = strlen(cp.note);
+    struct ac_store_tlog_head head = {.size = cp.size};
+    memcpy(head.root, cp.root, sizeof head.root);
+    err = follow(n, &head);
+    if (err && err != AC_ECONFLICT) {
+        free(cp.note);
+        return err;
+    }
+    /* Halted: the stored checkpoint is served (reads and their proofs come
+     * from the same store), but it is not this node's to vouch for. */
+    struct ac_buf note = {(uint8_t *)cp.note, len, len + 1};
     err = publish_checkpoint(r, &note);
+    if (!err && !r->halted)
+        ac__tlog_published_note(n, head.size, head.root);
     free(cp.note);
     return err;
-}
-
-static int source_leaf(void *ctx, uint64_t index, uint8_t out[AC_MERKLE_HASH_BYTES])
-{
-    return ac_store_log_leaf(ctx, index, out);
-}
-
-static int source_subtree(void *ctx, uint64_t start, uint64_t size,
-                          uint8_t out[AC_MERKLE_HASH_BYTES])
-{
-    /* merkle.c asks only for perfect subtrees: size a power of two >= 2 and
-     * start a multiple of it. */
-    unsigned level = (unsigned)__builtin_ctzll(size);
-    return ac_store_tlog_subtree_get(ctx, level, start >> level, out);
-}
-
-void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src)
-{
-    ac__tlog_source_of(n->store, src);
-}
-
-void ac__tlog_source_of(struct ac_store *st, struct ac_merkle_source *src)
-{
-    src->leaf = source_leaf;
-    src->subtree = source_subtree;
-    src->ctx = st;
 }
 
 const char *ac__issuer_of(const struct ac_node *n, const char *given)

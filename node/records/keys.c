@@ -1,6 +1,7 @@
 /* keys.c - the signing-key service: rotating the node's Ed25519 key, with
  * the outgoing key's signed hand-over to its successor, and re-signing the
- * transparency log's head under the new key, audited. */
+ * transparency log's head under the new key, audited. Refused while
+ * signing is halted (tlog_guard.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,14 @@ int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct a
 {
     struct ac__records *r = n->records;
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
+    if (!err)
+        err = ac__tlog_need_signing(n, why);
+    /* The head to re-sign is the stored one, which another process of this
+     * node may have moved (the store refuses any other). */
+    if (!err)
+        err = ac__checkpoint_refresh(n);
+    if (!err)
+        err = ac__tlog_need_signing(n, why);
     if (err)
         return err;
     char old_kid[2 * AC_KEY_ID_BYTES + 1];

@@ -22,6 +22,7 @@
 #include "accord/records/status.h"
 #include "accord/store/record.h"
 #include "accord/store/status.h"
+#include "accord/store/tlog.h"
 #include "accord/store/user.h"
 #include "internal.h"
 #include "problem.h"
@@ -48,10 +49,24 @@ struct ac__published {
     int stale;
 };
 
+/* The newest checkpoint this process (or, through the file
+ * <data_dir>/tlog-published, another process of this node sharing the data
+ * directory) published: served, put in a bundle or sent to a peer. The
+ * database's log must extend it (node/records/tlog_guard.c). */
+struct ac__tlog_published {
+    int known; /* 0: nothing published yet (a new node, or no file) */
+    uint64_t size;
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+};
+
+#define AC__HALT_REASON_MAX 400
+
 /* The node's record state kept in memory beside the store (rebuilt from the
- * store at open). Memory follows the store: it changes only after a commit. */
+ * store at open). Memory follows the store: it changes only after a commit,
+ * and follows the stored log head when another process moved it. */
 struct ac__records {
     struct ac_status_list *status;     /* owned */
+    int64_t status_version;            /* ac_store_status_version() |status| reflects */
     struct ac_merkle_tree tree;        /* head of the persisted transparency log */
     char issuer[AC__URL_MAX];          /* the records' iss: the node's base URL */
     char origin[AC__URL_MAX + 8];      /* the checkpoint origin and signed-note key name */
@@ -59,6 +74,12 @@ struct ac__records {
     struct ac__published checkpoint;   /* the newest signed checkpoint note */
     struct ac__published token;        /* the Token Status List CWT */
     struct ac__published bitstring;    /* the W3C encodedList JSON */
+    struct ac__tlog_published published;
+    /* Set, with the reason, when the database's log does not extend
+     * |published|: signing stops for the life of the process (issuing
+     * answers 503 signing-halted), reads go on. */
+    int halted;
+    char halt_reason[AC__HALT_REASON_MAX];
 };
 
 /* ---- state (node/records/issue.c) ---- */
@@ -93,13 +114,48 @@ int ac__checkpoint_sign(struct ac_node *n, uint64_t size, const uint8_t root[AC_
  * failure marks it stale so the next read reloads it from the store. */
 void ac__checkpoint_publish(struct ac_node *n, const struct ac_buf *note);
 
-/* Reloads the published checkpoint from the store when a publish failed.
- * Returns 0 or an AC_E* code. */
+/* Makes the published checkpoint the stored one when another process of
+ * this node (sharing the database) moved the log head, or a publish failed:
+ * follows the tree head and status list to the stored head after checking
+ * that it extends what this node published (halting signing when not).
+ * Everything that serves or sends the checkpoint calls this first. Returns 0
+ * or an AC_E* code. */
 int ac__checkpoint_refresh(struct ac_node *n);
 
-/* The transparency log as a Merkle source for proofs (reads leaf hashes from
- * the store). */
+/* ---- the single writer's guard (node/records/tlog_guard.c) ---- */
+
+/* The transparency log as a Merkle source for proofs (reads leaf hashes and
+ * stored subtrees from the store). */
 void ac__tlog_source(struct ac_node *n, struct ac_merkle_source *src);
+
+/* Reads <data_dir>/tlog-published into |n|->records->published (nothing
+ * known when there is no file; a damaged one is logged and ignored).
+ * Returns 0 or AC_EIO. */
+int ac__tlog_published_load(struct ac_node *n);
+
+/* Records that the checkpoint of |size| leaves with |root| is published: in
+ * memory, and in the file unless it names a larger size already (another
+ * process of this node published further). A file that cannot be written is
+ * logged; the memory still holds it. */
+void ac__tlog_published_note(struct ac_node *n, uint64_t size,
+                             const uint8_t root[AC_MERKLE_HASH_BYTES]);
+
+/* Checks that the stored |head| extends the published checkpoint: not
+ * smaller, and the tree of the published size has the published root.
+ * When not, halts signing (logged once, with the reason) and returns
+ * AC_ECONFLICT. Returns 0, AC_ECONFLICT or the store's code. */
+int ac__tlog_check(struct ac_node *n, const struct ac_store_tlog_head *head);
+
+/* Sets |*tree| to the tree head of the stored log at |head|, from the
+ * O(log n) stored subtrees and leaves that make it (all leaves when a
+ * subtree is missing), and checks it has |head|'s root (AC_EDB, logged,
+ * when not). Returns 0, AC_EDB or the store's code. */
+int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
+                       struct ac_merkle_tree *tree);
+
+/* Fails with 503 signing-halted and the reason in |why| when signing has
+ * stopped. Returns 0 or AC_ECONFLICT. */
+int ac__tlog_need_signing(struct ac_node *n, struct ac_reason *why);
 
 /* The transparency log of store |st| as a Merkle source: touches nothing but
  * |st|, so a reader thread may use it with its own store. */
@@ -166,8 +222,15 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
                            enum ac_status to, const char *reason, struct ac_store_status *out,
                            struct ac_reason *why);
 
-/* Builds (or refreshes) the status token and the bitstring JSON when stale.
- * Returns 0 or an AC_E* code. */
+/* Reloads the status list from the store (when another process of this
+ * node changed it), replacing the one in memory only when the load
+ * succeeds, and marks the token and bitstring stale. Returns 0 or an AC_E*
+ * code (node/records/issue.c). */
+int ac__status_reload(struct ac_node *n);
+
+/* Builds (or refreshes) the status token and the bitstring JSON when stale,
+ * first following the store when another process of this node issued or
+ * changed a status. Returns 0 or an AC_E* code. */
 int ac__status_publish(struct ac_node *n);
 
 /* ---- who may read a record, and share links (node/records/share.c) ---- */

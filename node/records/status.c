@@ -61,12 +61,14 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
         return err;
     struct ac_store_status e;
     enum ac_status from = AC_STATUS_VALID;
-    err = ac_store_status_get(n->store, record_id, &e);
-    if (!err) {
-        err = ac_status_list_get(r->status, e.idx, &from);
-        if (err == AC_ENOENT)
-            err = AC_EDB; /* the store and memory disagree */
-    }
+    /* The stored state, not memory's: another process of this node may have
+     * changed it (revocation is final whoever revoked). */
+    int64_t before = 0, after = 0;
+    err = ac_store_status_version(n->store, &before);
+    if (!err)
+        err = ac_store_status_get(n->store, record_id, &e);
+    if (!err)
+        from = (enum ac_status)e.state;
     const char *rule;
     if (!err && !transition_allowed(from, to, &rule))
         err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_STATUS_CONFLICT, NULL,
@@ -83,6 +85,8 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
     }
     if (!err && out)
         err = ac_store_status_get(n->store, record_id, out);
+    if (!err)
+        err = ac_store_status_version(n->store, &after);
     if (err) {
         ac_store_tx_rollback(n->store);
         return err;
@@ -90,10 +94,13 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
     err = ac_store_tx_commit(n->store);
     if (err)
         return err;
-    /* Memory follows only a durable change. The transition check above makes
-     * the in-memory set unable to fail. */
-    if (ac_status_list_set(r->status, e.idx, to) != 0)
-        AC_BUG("status list refused a change the store accepted");
+    /* Memory follows only a durable change. It refuses it only when it
+     * lags the store (another process issued that record or changed its
+     * status): then it is loaded again. */
+    if (r->status_version != before || ac_status_list_set(r->status, e.idx, to) != 0)
+        ac__status_reload(n);
+    else
+        r->status_version = after;
     r->token.stale = r->bitstring.stale = 1;
     ac_log_info("records", "record %lld: %s -> %s (%s) by %s", (long long)record_id,
                 ac_status_name(from), ac_status_name(to), reason, by->name);
@@ -161,7 +168,16 @@ int ac__status_publish(struct ac_node *n)
 {
     struct ac__records *r = n->records;
     int64_t now_ms = ac_clock_now_ms();
-    int err = 0;
+    /* Another process of this node may have issued (the log head moved: the
+     * refresh follows it, status list included) or changed a status. */
+    int err = ac__checkpoint_refresh(n);
+    int64_t version = 0;
+    if (!err)
+        err = ac_store_status_version(n->store, &version);
+    if (!err && version != r->status_version)
+        err = ac__status_reload(n);
+    if (err)
+        return err;
     if (r->token.stale || r->token.body.len == 0 ||
         now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms)
         err = build_token(n, now_ms);

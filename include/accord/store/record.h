@@ -44,10 +44,13 @@ struct ac_store_issue {
 };
 
 /* Stores record, log leaf, status entry and the new checkpoint in ONE
- * BEGIN IMMEDIATE transaction, so a checkpoint is never persisted without the
- * leaves it covers. Refuses (AC_ECONFLICT) a log_index that is not the current
- * log size. Sets |*record_id| on 0. Returns 0, AC_ECONFLICT, AC_EEXIST (cti or
- * status index taken), AC_EIO or AC_EDB; nothing is stored on failure. */
+ * write transaction (a savepoint inside the caller's), holding the log
+ * head lock (tlog.h), so a checkpoint is never persisted without the leaves
+ * it covers. Refuses (AC_ECONFLICT) a log_index that is not the stored head's
+ * size (another process appended since the caller read it). Sets
+ * |*record_id| on 0. Returns 0, AC_ECONFLICT, AC_EEXIST (cti, status index or
+ * a checkpoint of that size taken), AC_EAGAIN, AC_EIO or AC_EDB; nothing is
+ * stored on failure. */
 int ac_store_record_issue(struct ac_store *st, const struct ac_store_issue *in, int64_t *record_id);
 
 /* A stored record's index data (its claims are in the COSE bytes). */

@@ -38,4 +38,9 @@ int ac_store_status_each(struct ac_store *st, int (*cb)(void *ctx, const struct 
 int ac_store_status_set(struct ac_store *st, uint64_t idx, int state, const char *reason,
                         int64_t by_user, int64_t now_ms);
 
+/* Sets |*version| to a number that grows with every status change stored
+ * (the newest history row; 0 before any), so a process sharing the database
+ * can tell that another one changed a status. Returns 0 or AC_EDB/AC_EIO. */
+int ac_store_status_version(struct ac_store *st, int64_t *version);
+
 #endif

@@ -126,6 +126,10 @@ typedef int (*ac_store_tx_fn)(struct ac_store *st, void *arg);
  * the body left its own begins unmatched). */
 int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg);
 
+/* Returns 1 while a transaction is open (so a begin now would nest: its
+ * commit is not yet the one that makes its writes visible), else 0. */
+int ac_store_tx_open(const struct ac_store *st);
+
 /* ---- commit numbers ---- */
 
 /* Returns how many transactions of |st| have committed since it opened: each

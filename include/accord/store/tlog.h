@@ -1,6 +1,10 @@
-/* tlog.h - the transparency log's leaves, its stored complete subtrees and
- * its signed checkpoints (core/store/store_tlog.c, store_tlog_subtree.c).
- * Not thread-safe: use from the loop thread. */
+/* tlog.h - the transparency log's leaves, its head row, its stored complete
+ * subtrees and its signed checkpoints (core/store/store_tlog.c,
+ * store_tlog_subtree.c). Several node processes may write one database:
+ * every append and checkpoint locks the head row first, so each writer reads
+ * the head the last commit left, and the database refuses a second
+ * checkpoint of one size under one key (docs/records.md, "Several processes
+ * on one database"). Not thread-safe: use from the loop thread. */
 #ifndef AC_STORE_TLOG_H
 #define AC_STORE_TLOG_H
 
@@ -27,6 +31,25 @@ int ac_store_log_each_leaf(struct ac_store *st,
                                      const uint8_t hash[AC_STORE_HASH_BYTES]),
                            void *ctx, uint64_t *count);
 
+/* The log's head as the last commit left it: its size and root. */
+struct ac_store_tlog_head {
+    uint64_t size;
+    uint8_t root[AC_STORE_HASH_BYTES];
+};
+
+/* Fills |*out| with the stored head (a read; another process may move it
+ * right after). Returns 0 or AC_EDB/AC_EIO. */
+int ac_store_tlog_head(struct ac_store *st, struct ac_store_tlog_head *out);
+
+/* Inside the caller's write transaction (ac_store_tx_begin), locks the head
+ * row and fills |*out| with it: until the commit no other writer can move
+ * it, so a leaf appended at |out->size| and a checkpoint signed over the
+ * tree it makes are the only ones of that size. On PostgreSQL a writer that
+ * waited here fails with AC_EAGAIN when the holder committed: roll back and
+ * run the whole transaction again. Returns 0, AC_EBUG (no transaction open),
+ * AC_EAGAIN, AC_EIO or AC_EDB. */
+int ac_store_tlog_head_lock(struct ac_store *st, struct ac_store_tlog_head *out);
+
 /* The newest signed checkpoint. */
 struct ac_store_checkpoint {
     uint64_t size;
@@ -39,9 +62,11 @@ struct ac_store_checkpoint {
  * Returns 0, AC_ENOENT (none yet), AC_ENOMEM or AC_EDB. */
 int ac_store_log_checkpoint_latest(struct ac_store *st, struct ac_store_checkpoint *out);
 
-/* Stores a checkpoint re-signed over the CURRENT log size (after a key
- * rotation). Refuses (AC_ECONFLICT) a |size| that is not the log size.
- * Returns 0, AC_ECONFLICT, AC_EIO or AC_EDB. */
+/* Stores a checkpoint re-signed over the CURRENT head (after a key rotation,
+ * or the empty log's first), under the head lock. Refuses (AC_ECONFLICT) a
+ * |size| and |root| that are not the stored head's, and (AC_EEXIST) a second
+ * checkpoint of that size under key |kid|. Returns 0, AC_ECONFLICT,
+ * AC_EEXIST, AC_EAGAIN, AC_EIO or AC_EDB; nothing is stored on failure. */
 int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
                                 const uint8_t root[AC_STORE_HASH_BYTES], const char *kid,
                                 const char *note, int64_t now_ms);
