@@ -151,7 +151,10 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
     for (unsigned i = 0; i < count; i++) {
         struct reader *r = &p->readers[p->nreaders];
         r->pool = p;
-        err = ac_store_open_readonly(path, &r->store);
+        /* On PostgreSQL the writer's URL, not a file, names the database. */
+        err = fallback && ac_store_engine_of(fallback) == AC_STORE_POSTGRESQL
+                  ? ac_store_open_reader(fallback, &r->store)
+                  : ac_store_open_readonly(path, &r->store);
         if (!err && pthread_create(&r->thread, NULL, run, r) != 0) {
             ac_store_close(r->store);
             err = AC_ENOMEM;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -58,6 +59,7 @@ struct pg_stmt {
     PGresult *res;          /* owned: every row of the run, buffered by libpq */
     int row;                /* the current row of res */
     int ran;                /* 1 once step sent the statement */
+    int guarded;            /* a write: runs under the ac_stmt savepoint in a transaction */
     struct pg_cell *cells;  /* owned, one per column of res; NULL until a decode */
 };
 
@@ -67,6 +69,7 @@ struct pg_db {
     char *target;           /* owned copy of the connection string */
     uint64_t gen;           /* bumped on every new connection */
     int in_tx;
+    int stmt_sp;            /* 1 while the savepoint ac_stmt guards the last write */
     int64_t changes;
     unsigned names;         /* statements named so far */
     struct pg_stmt **buckets; /* chained hash of statements by text */
@@ -289,6 +292,10 @@ static int stmt_new(struct pg_db *d, const char *sql, uint64_t hash, struct pg_s
     s->sql = sql;
     s->hash = hash;
     s->nparams = count_params(sql);
+    const char *w = sql;
+    while (*w == ' ' || *w == '\n' || *w == '\t' || *w == '(')
+        w++;
+    s->guarded = strncasecmp(w, "SELECT", 6) != 0;
     size_t n = s->nparams ? (size_t)s->nparams : 1;
     s->vals = calloc(n, sizeof *s->vals);
     s->lens = calloc(n, sizeof *s->lens);
@@ -438,6 +445,46 @@ static int ensure_prepared(struct pg_stmt *s)
     return err;
 }
 
+/* Statement-level atomicity, as SQLite has it: there a failed statement
+ * undoes only itself and the transaction goes on (the store relies on it,
+ * e.g. an INSERT refused as a duplicate inside a caller's transaction),
+ * while PostgreSQL aborts the whole transaction. So inside a transaction
+ * each write runs under the savepoint ac_stmt, set (or moved forward: the
+ * release and the new savepoint in one round trip) just before it and rolled
+ * back to when it fails. Reads (SELECT) run unguarded: their failures are
+ * bugs or lost connections, not outcomes the store goes on from. */
+static int run_simple(struct pg_db *d, const char *sql);
+
+static int stmt_savepoint(struct pg_db *d)
+{
+    int err = run_simple(d, d->stmt_sp ? "RELEASE SAVEPOINT ac_stmt; SAVEPOINT ac_stmt"
+                                       : "SAVEPOINT ac_stmt");
+    d->stmt_sp = !err;
+    return err;
+}
+
+/* Undoes the failed write under ac_stmt, keeping the transaction usable. */
+static void stmt_undo(struct pg_db *d)
+{
+    if (!conn_ok(d))
+        return;
+    PGresult *res = PQexec(d->conn, "ROLLBACK TO SAVEPOINT ac_stmt");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        ac_log_warn("store", "postgresql: cannot undo a failed statement: %s",
+                    PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+/* Releases ac_stmt before a savepoint of the caller's is set, released or
+ * rolled back to: releasing ac_stmt later would release the caller's too. */
+static int stmt_release(struct pg_db *d)
+{
+    if (!d->stmt_sp)
+        return 0;
+    d->stmt_sp = 0;
+    return run_simple(d, "RELEASE SAVEPOINT ac_stmt");
+}
+
 /* The first call sends the statement and buffers every row of its answer;
  * later calls walk them. Statements here return small result sets, and a
  * buffered answer leaves the connection free for the next statement, as
@@ -459,6 +506,9 @@ static int pg_step(struct ac_db_stmt *ss)
     int err = ensure_conn(d);
     if (!err)
         err = ensure_prepared(s);
+    int guard = d->in_tx && s->guarded;
+    if (!err && guard)
+        err = stmt_savepoint(d);
     if (err)
         return err;
     PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->vals,
@@ -467,6 +517,8 @@ static int pg_step(struct ac_db_stmt *ss)
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         err = fail(d, res, 0);
         PQclear(res);
+        if (guard)
+            stmt_undo(d);
         return err;
     }
     if (is_change(PQcmdStatus(res)))
@@ -693,6 +745,8 @@ static int pg_exec(struct ac_db *db, const char *sql)
 {
     struct pg_db *d = db_of(db);
     int err = ensure_conn(d);
+    if (!err && d->in_tx)
+        err = stmt_release(d);
     return err ? err : run_simple(d, sql);
 }
 
@@ -716,8 +770,10 @@ static int pg_begin(struct ac_db *db, enum ac_db_tx kind)
         if (!err)
             err = run_simple(d, sql);
     }
-    if (!err)
+    if (!err) {
         d->in_tx = 1;
+        d->stmt_sp = 0;
+    }
     return err;
 }
 

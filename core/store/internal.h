@@ -95,9 +95,9 @@ int ac__store_end(struct ac_store *st, int err);
 
 /* The error in a result |rc| of ac_db_step(): 0 for a row or done, else
  * |rc| (already one of db.h's AC_E* codes, logged by the engine). */
-static inline int ac__store_error(struct ac_store *st, int rc)
+static inline int ac__store_error(struct ac_store *store, int rc)
 {
-    (void)st;
+    (void)store;
     return rc < 0 ? rc : 0;
 }
 

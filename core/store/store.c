@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accord/base/clock.h"
@@ -31,6 +32,7 @@ struct ac_store {
     _Atomic uint64_t commits;
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
     int readonly; /* opened by ac_store_open_readonly(): never checkpoints */
+    char *target; /* owned: the file path or libpq URL opened, for ac_store_open_reader() */
 };
 
 /* SQLite's own auto-checkpoint threshold (frames), kept for the inline mode
@@ -225,6 +227,60 @@ int ac_store_tx_open(const struct ac_store *st)
     return st->depth > 0;
 }
 
+/* A jittered back-off before attempt |attempt| + 1: a random wait in
+ * [base/2, base) with base doubling from 1 ms, so that two writers that lost
+ * to each other do not collide again in step. Short enough to sleep on the
+ * calling thread (8 ms at most). */
+static void back_off(int attempt)
+{
+    static _Thread_local uint64_t seed;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        seed = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ (uint64_t)(uintptr_t)&now;
+        seed |= 1;
+    }
+    seed ^= seed << 13; /* xorshift64: jitter, not secrecy */
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    long base_ns = 1000000L << (attempt - 1 < 3 ? attempt - 1 : 3);
+    long ns = base_ns / 2 + (long)(seed % (uint64_t)(base_ns / 2));
+    nanosleep(&(struct timespec){0, ns}, NULL);
+}
+
+int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
+{
+    if (st->depth != 0)
+        return AC_EBUG;
+    int err = AC_EAGAIN;
+    for (int attempt = 1; attempt <= AC_STORE_TX_ATTEMPTS; attempt++) {
+        if (attempt > 1)
+            back_off(attempt - 1);
+        err = ac__store_begin(st);
+        if (!err) {
+            err = fn(st, arg);
+            if (!err && st->depth != 1) {
+                ac_log_error("store", "a transaction body ended %d transaction level(s) "
+                             "from where it began; match each begin with one commit or "
+                             "rollback", st->depth - 1);
+                err = AC_EBUG;
+            }
+            if (err) {
+                while (st->depth > 0)
+                    ac__store_rollback(st);
+            } else {
+                err = ac__store_commit(st);
+            }
+        }
+        if (err != AC_EAGAIN)
+            return err;
+        ac_log_debug("store", "transaction lost a race (attempt %d of %d)", attempt,
+                     AC_STORE_TX_ATTEMPTS);
+    }
+    ac_log_warn("store", "transaction lost a race %d times; giving up", AC_STORE_TX_ATTEMPTS);
+    return err;
+}
+
 int ac_store_schema_latest(void)
 {
     return ac__migrations[ac__nmigrations - 1].version;
@@ -352,7 +408,8 @@ static int open_pg(const char *url, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    st->target = strdup(url);
+    int err = st->target ? ac_db_open(AC_DB_POSTGRESQL, url, &st->db) : AC_ENOMEM;
     char name[160] = "postgresql";
     struct ac_db_stmt *s = NULL;
     if (!err)
@@ -408,7 +465,8 @@ int ac_store_open(const char *path, struct ac_store **out)
     struct ac_store *st = calloc(1, sizeof *st);
     if (!st)
         return AC_ENOMEM;
-    int err = ac_db_open(AC_DB_SQLITE, path, &st->db);
+    st->target = strdup(path);
+    int err = st->target ? ac_db_open(AC_DB_SQLITE, path, &st->db) : AC_ENOMEM;
     if (err) {
         ac_store_close(st);
         return err;
@@ -445,7 +503,47 @@ void ac_store_close(struct ac_store *st)
     if (h && !st->readonly)
         sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     ac_db_close(st->db);
+    free(st->target);
     free(st);
+}
+
+/* A PostgreSQL reader: a connection of its own whose transactions default to
+ * read-only, so the server refuses any write (as query_only does on SQLite),
+ * at the schema its writer migrated. Outside a transaction each statement
+ * sees every commit made before it began. */
+static int open_pg_reader(const char *url, struct ac_store **out)
+{
+    struct ac_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AC_ENOMEM;
+    st->readonly = 1;
+    int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    if (!err)
+        err = ac_db_exec(st->db, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    int have = 0;
+    if (!err)
+        err = ac_store_schema_version(st, &have);
+    if (!err && have != ac_store_schema_latest()) {
+        ac_log_error("store", "postgresql: schema version %d, this accord-node reads %d; a "
+                     "reader opens only a database its writer has migrated",
+                     have, ac_store_schema_latest());
+        err = AC_ESCHEMA;
+    }
+    if (err) {
+        ac_store_close(st);
+        return err;
+    }
+    *out = st;
+    return 0;
+}
+
+int ac_store_open_reader(const struct ac_store *writer, struct ac_store **out)
+{
+    if (!writer || !writer->target || writer->readonly)
+        return AC_EINVAL;
+    if (is_pg(writer))
+        return open_pg_reader(writer->target, out);
+    return ac_store_open_readonly(writer->target, out);
 }
 
 int ac_store_open_readonly(const char *path, struct ac_store **out)

@@ -139,7 +139,7 @@ int ac_store_borrow_batch_list(struct ac_store *st, const char *peer, int state,
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " BORROW_COLS " FROM borrow_batches WHERE batch_id > $1"
-                             " AND ($2 IS NULL OR peer = $2) AND ($3 IS NULL OR state = $3)"
+                             " AND (CAST($2 AS TEXT) IS NULL OR peer = $2) AND (CAST($3 AS TEXT) IS NULL OR state = $3)"
                              " ORDER BY batch_id LIMIT $4",
                              &s);
     if (err)

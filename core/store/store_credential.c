@@ -125,7 +125,7 @@ int ac_store_credential_list(struct ac_store *st, int64_t after_id, const char *
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT " CRED_COLUMNS " FROM credentials WHERE id > $1"
-                             " AND ($2 IS NULL OR def_id = $2) ORDER BY id LIMIT $3",
+                             " AND (CAST($2 AS TEXT) IS NULL OR def_id = $2) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;

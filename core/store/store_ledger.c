@@ -94,7 +94,7 @@ int ac_store_ledger_list(struct ac_store *st, const char *peer, int64_t after, s
     int err = ac__store_stmt(st,
                              "SELECT id, peer, direction, credential_id, month, result_id,"
                              " receipt, created_ms FROM ledger WHERE id > $1"
-                             " AND ($2 IS NULL OR peer = $2) ORDER BY id LIMIT $3",
+                             " AND (CAST($2 AS TEXT) IS NULL OR peer = $2) ORDER BY id LIMIT $3",
                              &s);
     if (err)
         return err;
@@ -127,7 +127,7 @@ int ac_store_ledger_summary(struct ac_store *st, const char *peer, struct ac_led
                              "SELECT peer, credential_id, month,"
                              " SUM(CASE WHEN direction = 'lent' THEN 1 ELSE 0 END), SUM(CASE WHEN "
                              "direction = 'borrowed' THEN 1 ELSE 0 END)"
-                             " FROM ledger WHERE $1 IS NULL OR peer = $1"
+                             " FROM ledger WHERE CAST($1 AS TEXT) IS NULL OR peer = $1"
                              " GROUP BY peer, credential_id, month"
                              " ORDER BY peer, credential_id, month",
                              &s);

@@ -172,7 +172,7 @@ int ac_store_lending_list(struct ac_store *st, const char *peer, struct ac_lendi
 {
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
-                             POLICY_COLUMNS " WHERE ($1 IS NULL OR peer = $1)"
+                             POLICY_COLUMNS " WHERE (CAST($1 AS TEXT) IS NULL OR peer = $1)"
                                             " ORDER BY peer, credential_id",
                              &s);
     if (err)
@@ -302,7 +302,7 @@ int ac_store_capacity_list(struct ac_store *st, const char *credential_id,
                              "SELECT r.peer, r.credential_id, r.home_user, r.user_id,"
                              " r.certified_at_home, r.slots, o.sent_ms"
                              " FROM capacity_reviewers r JOIN capacity_offers o ON o.peer = r.peer"
-                             " WHERE ($1 IS NULL OR r.credential_id = $1)"
+                             " WHERE (CAST($1 AS TEXT) IS NULL OR r.credential_id = $1)"
                              " ORDER BY r.peer, r.home_user, r.credential_id",
                              &s);
     if (err)

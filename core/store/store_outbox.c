@@ -155,7 +155,7 @@ int ac_store_dead_list(struct ac_store *st, const char *peer, struct ac_outbox_m
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT id, peer, type, msg_id, body, created_ms, status, problem "
-                             "FROM fed_dead_letters WHERE $1 IS NULL OR peer = $1 ORDER BY id",
+                             "FROM fed_dead_letters WHERE CAST($1 AS TEXT) IS NULL OR peer = $1 ORDER BY id",
                              &s);
     if (err)
         return err;

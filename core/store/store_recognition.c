@@ -348,7 +348,7 @@ int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_
     int err = ac__store_stmt(st,
                              "SELECT " APPROVAL_COLUMNS " FROM recognition_approvals"
                              " WHERE id > $1 AND ($2 = 0 OR earner_id = $2 OR recognizer_id = $2)"
-                             " AND ($3 IS NULL OR state = $3) ORDER BY id LIMIT $4",
+                             " AND (CAST($3 AS TEXT) IS NULL OR state = $3) ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
@@ -580,7 +580,7 @@ int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const
     int err = ac__store_stmt(st,
                              "SELECT " PRESENTATION_COLUMNS " FROM recognition_presentations"
                              " WHERE recognizer_id = $1 AND id > $2"
-                             " AND ($3 IS NULL OR teacher = $3) ORDER BY id LIMIT $4",
+                             " AND (CAST($3 AS TEXT) IS NULL OR teacher = $3) ORDER BY id LIMIT $4",
                              &s);
     if (err)
         return err;
@@ -684,9 +684,9 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         " COALESCE(json_extract(c.definition, '$.stacks'), '[]'),"
         " json_extract(c.definition, '$.ceus'), c.activated_ms"
         " FROM credentials c WHERE c.state = 'active' AND c.id > $1"
-        " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
+        " AND (CAST($2 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.domains')"
         "  WHERE value = $2))"
-        " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
+        " AND (CAST($3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM json_each(c.definition, '$.stacks')"
         "  WHERE value = $3))" CATALOG_FILTERS;
     static const char pg_sql[] =
         "SELECT c.id, c.def_id, c.version, c.title,"
@@ -695,10 +695,10 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         " COALESCE(CAST(CAST(c.definition AS jsonb) -> 'stacks' AS TEXT), '[]'),"
         " CAST(CAST(c.definition AS jsonb) ->> 'ceus' AS DOUBLE PRECISION), c.activated_ms"
         " FROM credentials c WHERE c.state = 'active' AND c.id > $1"
-        " AND ($2 IS NULL OR EXISTS (SELECT 1 FROM"
+        " AND (CAST($2 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
         "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'domains') AS d(value)"
         "  WHERE d.value = $2))"
-        " AND ($3 IS NULL OR EXISTS (SELECT 1 FROM"
+        " AND (CAST($3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM"
         "  jsonb_array_elements_text(CAST(c.definition AS jsonb) -> 'stacks') AS k(value)"
         "  WHERE k.value = $3))" CATALOG_FILTERS;
 #undef CATALOG_FILTERS

@@ -166,7 +166,7 @@ int ac_store_remote_reviewer_list(struct ac_store *st, const char *home_node, in
     struct ac_db_stmt *s;
     int err = ac__store_stmt(st,
                              "SELECT user_id, home_node, home_user, created_ms"
-                             " FROM remote_reviewers WHERE ($1 IS NULL OR home_node = $1)"
+                             " FROM remote_reviewers WHERE (CAST($1 AS TEXT) IS NULL OR home_node = $1)"
                              " AND user_id > $2 ORDER BY user_id LIMIT $3",
                              &s);
     if (err)

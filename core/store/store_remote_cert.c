@@ -168,12 +168,24 @@ int ac_store_remote_cert_update(struct ac_store *st, int64_t id, int64_t version
                                 int64_t expires_ms, int drop_record, int64_t now_ms)
 {
     struct ac_db_stmt *s;
+    /* PostgreSQL must be told $5 is bytes (when it is bound null nothing
+     * else says so); SQLite has no BYTEA, and CAST to it would read a blob
+     * as a number. */
     int err = ac__store_stmt(
         st,
-        "UPDATE remote_certs SET version = $2, state = $3, detail = $4, pending = '',"
-        " record = CASE WHEN $5 IS NOT NULL THEN $5 WHEN $6 THEN NULL ELSE record END,"
-        " expires_ms = CASE WHEN $5 IS NOT NULL THEN $7 WHEN $6 THEN 0 ELSE expires_ms END,"
-        " updated_ms = $8 WHERE id = $1",
+        ac__store_sql(
+            st,
+            "UPDATE remote_certs SET version = $2, state = $3, detail = $4, pending = '',"
+            " record = CASE WHEN $5 IS NOT NULL THEN $5 WHEN $6 <> 0 THEN NULL ELSE record END,"
+            " expires_ms = CASE WHEN $5 IS NOT NULL THEN $7 WHEN $6 <> 0 THEN 0"
+            " ELSE expires_ms END,"
+            " updated_ms = $8 WHERE id = $1",
+            "UPDATE remote_certs SET version = $2, state = $3, detail = $4, pending = '',"
+            " record = CASE WHEN CAST($5 AS BYTEA) IS NOT NULL THEN CAST($5 AS BYTEA)"
+            " WHEN $6 <> 0 THEN NULL ELSE record END,"
+            " expires_ms = CASE WHEN CAST($5 AS BYTEA) IS NOT NULL THEN $7 WHEN $6 <> 0 THEN 0"
+            " ELSE expires_ms END,"
+            " updated_ms = $8 WHERE id = $1"),
         &s);
     if (err)
         return err;

@@ -194,7 +194,7 @@ int ac_store_reviewer_cert_list(struct ac_store *st, int64_t credential_id, int 
     int err = ac__store_stmt(st,
                              "SELECT " CERT_COLUMNS " FROM reviewer_certs"
                              " WHERE credential_id = $1 AND user_id > $2"
-                             " AND ($3 IS NULL OR state = $3) ORDER BY user_id LIMIT $4",
+                             " AND (CAST($3 AS TEXT) IS NULL OR state = $3) ORDER BY user_id LIMIT $4",
                              &s);
     if (err)
         return err;

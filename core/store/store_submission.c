@@ -106,7 +106,7 @@ int ac_store_submission_list(struct ac_store *st, int64_t earner_id, const char 
     int err =
         ac__store_stmt(st,
                        "SELECT " SUB_COLUMNS " FROM submissions WHERE id > $1"
-                       " AND ($2 = 0 OR earner_id = $2) AND ($3 IS NULL OR credential_id = $3)"
+                       " AND ($2 = 0 OR earner_id = $2) AND (CAST($3 AS TEXT) IS NULL OR credential_id = $3)"
                        " AND ($4 < 0 OR state = $4) ORDER BY id LIMIT $5",
                        &s);
     if (err)

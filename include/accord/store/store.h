@@ -57,6 +57,16 @@ enum ac_store_engine ac_store_engine_of(const struct ac_store *st);
  * AC_ESCHEMA (the schema is not this build's latest; logged). */
 int ac_store_open_readonly(const char *path, struct ac_store **out);
 
+/* Opens a read-only connection to the database of the store |writer|
+ * (opened by ac_store_open() or ac_store_open_engine()), on its engine: on
+ * SQLite ac_store_open_readonly() of its file; on PostgreSQL a new
+ * connection to its URL whose transactions are read-only (the server
+ * refuses every write), checked to be at this build's latest schema. For
+ * reader threads (node/readers.h), one thread at a time each. Returns 0,
+ * AC_EINVAL (|writer| is NULL, in memory or itself a reader), AC_ENOMEM,
+ * AC_EIO (cannot open or connect; logged) or AC_ESCHEMA (logged). */
+int ac_store_open_reader(const struct ac_store *writer, struct ac_store **out);
+
 /* Closes |st|, finalising cached statements and (SQLite) checkpointing the
  * WAL. NULL is a no-op. */
 void ac_store_close(struct ac_store *st);
@@ -90,6 +100,34 @@ void ac_store_tx_rollback(struct ac_store *st);
 /* Returns 1 while a transaction is open (so a begin now would nest: its
  * commit is not yet the one that makes its writes visible), else 0. */
 int ac_store_tx_open(const struct ac_store *st);
+/* ---- transactions the engine may re-run ---- */
+
+/* The body of a transaction for ac_store_tx_run(): store calls on |st|
+ * (already inside the transaction), returning 0 to commit or a negative
+ * AC_E* code to roll back. It may run more than once, each time from the
+ * start on a rolled-back database, so everything it does outside the
+ * database (an answer sent, memory kept in |arg|, a counter) must be
+ * repeatable or reset at its start; send answers after ac_store_tx_run()
+ * returns. */
+typedef int (*ac_store_tx_fn)(struct ac_store *st, void *arg);
+
+/* How many times ac_store_tx_run() runs a body that keeps losing races. */
+#define AC_STORE_TX_ATTEMPTS 5
+
+/* Runs |fn|(st, arg) in a write transaction of its own and commits. When the
+ * engine says the transaction lost a race (AC_EAGAIN: PostgreSQL's
+ * serialization failure or deadlock, SQLite's busy lock, from BEGIN, any
+ * statement the body runs, or COMMIT), it rolls back, waits a short
+ * jittered back-off (about 1, 2, 4, 8 ms, so racing writers spread out) and
+ * runs the whole body again, at most AC_STORE_TX_ATTEMPTS times in all. It
+ * never runs it again after AC_EUNKNOWN (the connection was lost during
+ * COMMIT: it may have committed; the caller resolves it, e.g. through the
+ * request's idempotency key) nor after any other error. Must be called
+ * outside any transaction (the whole transaction is what runs again).
+ * Returns 0 (committed), the body's error, AC_EAGAIN (every attempt lost),
+ * AC_EUNKNOWN, AC_EIO, AC_EDB or AC_EBUG (called inside a transaction, or
+ * the body left its own begins unmatched). */
+int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg);
 
 /* ---- commit numbers ---- */
 

@@ -105,7 +105,7 @@ static int store_fixture_open(const char *tag)
         for (char *p = store_pg_db; *p; p++)
             if (*p == '-')
                 *p = '_';
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE ac_template_%d", store_pg_db,
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE ac_template_%d STRATEGY FILE_COPY", store_pg_db,
                  (int)getpid());
         if (store_pg_admin(sql) ||
             store_pg_url_for(store_pg_url(), store_pg_db, store_target, sizeof store_target))

@@ -1,6 +1,7 @@
 /* test_store.c - tests core/store.c and core/store_user.c on either engine
  * (store_fixture.h): pragmas (SQLite), migrations, a newer schema refused,
- * commit numbers, users, tokens. */
+ * commit numbers, transactions run again after a lost race (two connections
+ * forcing a serialization failure or a busy lock), users, tokens. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,8 @@
 #include "accord/store/user.h"
 #include "accord/store/sync.h"
 #include "store_fixture.h"
+#include "../../../../core/store/db_sqlite.h"
+#include "../../../../core/store/internal.h"
 
 static int open_store(void **state)
 {
@@ -280,6 +283,174 @@ static void test_role_names_round_trip(void **state)
     assert_null(ac_role_name(AC_ROLE_ADMIN | AC_ROLE_EXPERT));
 }
 
+static void test_a_reader_sees_the_writers_commits_and_refuses_writes(void **state)
+{
+    (void)state;
+    struct ac_user u, got;
+    assert_int_equal(0, ac_store_user_create(st, "rd", NULL, AC_ROLE_EARNER, 1, &u));
+    struct ac_store *reader = NULL;
+    assert_int_equal(0, ac_store_open_reader(st, &reader));
+    assert_int_equal(store_engine, ac_store_engine_of(reader));
+    assert_int_equal(0, ac_store_user_get(reader, u.id, &got));
+    assert_string_equal("rd", got.name);
+    struct ac_user later;
+    assert_int_equal(0, ac_store_user_create(st, "rd2", NULL, AC_ROLE_EARNER, 1, &later));
+    assert_int_equal(0, ac_store_user_get(reader, later.id, &got)); /* a later commit */
+    assert_true(ac_store_user_create(reader, "rd3", NULL, AC_ROLE_EARNER, 1, &got) < 0);
+    assert_int_equal(AC_EINVAL, ac_store_open_reader(reader, &(struct ac_store *){NULL}));
+    ac_store_close(reader);
+}
+
+/* ---- ac_store_tx_run ---- */
+
+struct race {
+    int calls;       /* times the body ran */
+    int64_t user_id; /* the user the body disables */
+    int fail_with;   /* an error the body returns every time; 0: none */
+    int interfere;   /* PostgreSQL: a second connection updates the row on the first run */
+};
+
+/* Reads the user (the transaction's snapshot starts here), lets a second
+ * connection commit a change to the same row on the first run, then writes
+ * the row: on PostgreSQL the write loses the serialization race. */
+static int race_body(struct ac_store *s, void *arg)
+{
+    struct race *r = arg;
+    r->calls++;
+    struct ac_user u;
+    int err = ac_store_user_get(s, r->user_id, &u);
+    if (err)
+        return err;
+    if (r->interfere && r->calls == 1) {
+        struct ac_db *other = store_fixture_raw();
+        assert_non_null(other);
+        assert_int_equal(0, ac_db_exec(other, "UPDATE users SET display_name = 'changed'"
+                                              " WHERE name = 'racer'"));
+        ac_db_close(other);
+    }
+    err = ac_store_user_disable(s, r->user_id, 77);
+    if (!err && r->fail_with) {
+        struct ac_user extra;
+        err = ac_store_user_create(s, "extra", NULL, AC_ROLE_EARNER, 1, &extra);
+        if (!err)
+            err = r->fail_with;
+    }
+    return err;
+}
+
+static int64_t make_racer(void)
+{
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "racer", NULL, AC_ROLE_EARNER, 1, &u));
+    return u.id;
+}
+
+static void test_a_body_that_loses_a_serialization_race_runs_again_whole(void **state)
+{
+    (void)state;
+    if (!store_fixture_pg()) {
+        print_message("skipped on SQLite: its write lock is taken at BEGIN, so no race "
+                      "is lost mid-transaction (see the busy test)\n");
+        skip();
+    }
+    struct race r = {.user_id = make_racer(), .interfere = 1};
+    assert_int_equal(0, ac_store_tx_run(st, race_body, &r));
+    assert_int_equal(2, r.calls);
+    struct ac_user got;
+    assert_int_equal(0, ac_store_user_get(st, r.user_id, &got));
+    assert_int_equal(77, got.disabled_ms);
+    assert_string_equal("changed", got.display_name); /* the winner's change stands */
+}
+
+static int busy_calls;
+static struct ac_db *busy_holder; /* a second connection holding SQLite's write lock */
+
+/* The store's busy handler for the SQLite test: the first time the store
+ * meets the lock, the holder lets go, and the store is told "busy" at once
+ * (it returns 0), as when busy_timeout runs out. */
+static int release_on_busy(void *arg, int count)
+{
+    (void)arg;
+    (void)count;
+    busy_calls++;
+    if (busy_holder) {
+        assert_int_equal(0, ac_db_commit(busy_holder));
+        ac_db_close(busy_holder);
+        busy_holder = NULL;
+    }
+    return 0;
+}
+
+static void test_a_transaction_that_finds_sqlite_busy_begins_again(void **state)
+{
+    (void)state;
+    STORE_SQLITE_ONLY("SQLITE_BUSY is SQLite's; the PostgreSQL race is the serialization test");
+    struct race r = {.user_id = make_racer()};
+    busy_calls = 0;
+    busy_holder = store_fixture_raw();
+    assert_non_null(busy_holder);
+    assert_int_equal(0, ac_db_begin(busy_holder, AC_DB_TX_WRITE));
+    sqlite3_busy_handler(ac__db_sqlite_handle(ac__store_db(st)), release_on_busy, NULL);
+    assert_int_equal(0, ac_store_tx_run(st, race_body, &r));
+    assert_int_equal(1, busy_calls); /* the first BEGIN was busy */
+    assert_int_equal(1, r.calls);    /* the body ran once, in the second attempt */
+    assert_null(busy_holder);
+    struct ac_user got;
+    assert_int_equal(0, ac_store_user_get(st, r.user_id, &got));
+    assert_int_equal(77, got.disabled_ms);
+}
+
+static void test_a_body_that_keeps_losing_gives_up_after_the_bounded_attempts(void **state)
+{
+    (void)state;
+    struct race r = {.user_id = make_racer(), .fail_with = AC_EAGAIN};
+    uint64_t c0 = ac_store_commits(st);
+    assert_int_equal(AC_EAGAIN, ac_store_tx_run(st, race_body, &r));
+    assert_int_equal(AC_STORE_TX_ATTEMPTS, r.calls);
+    assert_int_equal(c0, ac_store_commits(st));
+    struct ac_user got;
+    assert_int_equal(0, ac_store_user_get(st, r.user_id, &got));
+    assert_int_equal(0, got.disabled_ms); /* every attempt rolled back */
+}
+
+static void test_an_unknown_outcome_or_other_error_is_never_run_again(void **state)
+{
+    (void)state;
+    static const int errors[] = {AC_EUNKNOWN, AC_EINVAL, AC_EIO};
+    int64_t id = make_racer();
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        struct race r = {.user_id = id, .fail_with = errors[i]};
+        assert_int_equal(errors[i], ac_store_tx_run(st, race_body, &r));
+        assert_int_equal(1, r.calls);
+        struct ac_user got;
+        assert_int_equal(0, ac_store_user_get(st, id, &got));
+        assert_int_equal(0, got.disabled_ms);
+    }
+    struct ac_user u;
+    /* "extra" was rolled back each time, so the name is free. */
+    assert_int_equal(0, ac_store_user_create(st, "extra", NULL, AC_ROLE_EARNER, 1, &u));
+}
+
+static int unbalanced_body(struct ac_store *s, void *arg)
+{
+    (void)arg;
+    return ac_store_tx_begin(s); /* a begin left open */
+}
+
+static void test_running_a_transaction_inside_one_or_unbalanced_is_a_bug(void **state)
+{
+    (void)state;
+    struct race r = {.user_id = make_racer()};
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(AC_EBUG, ac_store_tx_run(st, race_body, &r));
+    assert_int_equal(0, r.calls);
+    ac_store_tx_rollback(st);
+    assert_int_equal(AC_EBUG, ac_store_tx_run(st, unbalanced_body, NULL));
+    /* Everything was rolled back: a new transaction opens. */
+    assert_int_equal(0, ac_store_tx_run(st, race_body, &r));
+    assert_int_equal(1, r.calls);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
@@ -301,6 +472,12 @@ int main(void)
         T(test_disabling_a_user_revokes_its_tokens),
         T(test_token_lists_hold_only_that_users_tokens),
         T(test_role_names_round_trip),
+        T(test_a_reader_sees_the_writers_commits_and_refuses_writes),
+        T(test_a_body_that_loses_a_serialization_race_runs_again_whole),
+        T(test_a_transaction_that_finds_sqlite_busy_begins_again),
+        T(test_a_body_that_keeps_losing_gives_up_after_the_bounded_attempts),
+        T(test_an_unknown_outcome_or_other_error_is_never_run_again),
+        T(test_running_a_transaction_inside_one_or_unbalanced_is_a_bug),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_store_sync.c - tests core/store/store_sync.c and the commit numbers of
- * core/store/store.c: which writes count as commits, and a storage thread
- * that reports every commit durable, in groups, and checkpoints. */
+ * core/store/store.c: which writes count as commits (on either engine), and a
+ * storage thread that reports every commit durable, in groups, and
+ * checkpoints (SQLite only). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,6 +110,8 @@ static void test_without_a_storage_thread_every_commit_is_durable_at_once(void *
 static void test_the_storage_thread_reports_every_commit_durable_in_groups(void **state)
 {
     (void)state;
+    STORE_SQLITE_ONLY("the storage thread fsyncs and checkpoints a SQLite WAL; on "
+                      "PostgreSQL a commit is durable when COMMIT returns (test_store.c)");
     assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
     for (int i = 0; i < 200; i++)
         add_user(i);
@@ -125,6 +128,8 @@ static void test_the_storage_thread_reports_every_commit_durable_in_groups(void 
 static void test_stopping_makes_every_commit_durable_first(void **state)
 {
     (void)state;
+    STORE_SQLITE_ONLY("the storage thread fsyncs and checkpoints a SQLite WAL; on "
+                      "PostgreSQL a commit is durable when COMMIT returns (test_store.c)");
     assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
     for (int i = 0; i < 50; i++)
         add_user(i);
@@ -140,6 +145,8 @@ static void test_stopping_makes_every_commit_durable_first(void **state)
 static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
 {
     (void)state;
+    STORE_SQLITE_ONLY("the storage thread fsyncs and checkpoints a SQLite WAL; on "
+                      "PostgreSQL a commit is durable when COMMIT returns (test_store.c)");
     assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
     /* Commit until the WAL holds more than the 1,000 frames (of 4 KiB pages
      * plus 24-byte headers) a checkpoint waits for, and fewer than the 2,000
@@ -172,6 +179,8 @@ static void test_the_storage_thread_checkpoints_a_long_wal(void **state)
 static void test_the_wal_starts_over_under_a_steady_stream_of_commits(void **state)
 {
     (void)state;
+    STORE_SQLITE_ONLY("the storage thread fsyncs and checkpoints a SQLite WAL; on "
+                      "PostgreSQL a commit is durable when COMMIT returns (test_store.c)");
     assert_int_equal(0, ac_store_sync_start(st, on_durable, st));
     /* 6,000 commits of a few frames each would leave a WAL of more than 18,000
      * frames (over 70 MB) if it never started over. The loop finishes what the
