@@ -222,6 +222,11 @@ void ac_store_tx_rollback(struct ac_store *st)
     ac__store_rollback(st);
 }
 
+int ac_store_tx_open(const struct ac_store *st)
+{
+    return st->depth > 0;
+}
+
 /* A jittered back-off before attempt |attempt| + 1: a random wait in
  * [base/2, base) with base doubling from 1 ms, so that two writers that lost
  * to each other do not collide again in step. Short enough to sleep on the
@@ -274,11 +279,6 @@ int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
     }
     ac_log_warn("store", "transaction lost a race %d times; giving up", AC_STORE_TX_ATTEMPTS);
     return err;
-}
-
-int ac_store_tx_open(const struct ac_store *st)
-{
-    return st->depth > 0;
 }
 
 int ac_store_schema_latest(void)

@@ -97,6 +97,9 @@ int ac_store_tx_commit(struct ac_store *st);
 /* Rolls back the innermost transaction; a no-op when none is open. */
 void ac_store_tx_rollback(struct ac_store *st);
 
+/* Returns 1 while a transaction is open (so a begin now would nest: its
+ * commit is not yet the one that makes its writes visible), else 0. */
+int ac_store_tx_open(const struct ac_store *st);
 /* ---- transactions the engine may re-run ---- */
 
 /* The body of a transaction for ac_store_tx_run(): store calls on |st|
@@ -125,10 +128,6 @@ typedef int (*ac_store_tx_fn)(struct ac_store *st, void *arg);
  * AC_EUNKNOWN, AC_EIO, AC_EDB or AC_EBUG (called inside a transaction, or
  * the body left its own begins unmatched). */
 int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg);
-
-/* Returns 1 while a transaction is open (so a begin now would nest: its
- * commit is not yet the one that makes its writes visible), else 0. */
-int ac_store_tx_open(const struct ac_store *st);
 
 /* ---- commit numbers ---- */
 
