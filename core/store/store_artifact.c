@@ -113,7 +113,7 @@ int ac_store_artifact_media_type_for(struct ac_store *st, const char *hash, int6
         "  JOIN submission_artifacts sa ON sa.submission_id = sub.id AND sa.hash = u.hash"
         "  JOIN assignments a ON a.submission_id = sub.id"
         "  WHERE u.hash = $1 AND a.reviewer_id = $2"
-        " UNION ALL SELECT media_type, 2 FROM artifacts WHERE hash = $1)"
+        " UNION ALL SELECT media_type, 2 FROM artifacts WHERE hash = $1) AS candidates"
         " ORDER BY rank LIMIT 1",
         &s);
     if (err)
