@@ -137,11 +137,12 @@ int ac_store_borrow_batch_list(struct ac_store *st, const char *peer, int state,
                                struct ac_borrow_batch *out, size_t max, size_t *n)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT " BORROW_COLS " FROM borrow_batches WHERE batch_id > $1"
-                             " AND (CAST($2 AS TEXT) IS NULL OR peer = $2) AND (CAST($3 AS TEXT) IS NULL OR state = $3)"
-                             " ORDER BY batch_id LIMIT $4",
-                             &s);
+    int err = ac__store_stmt(
+        st,
+        "SELECT " BORROW_COLS " FROM borrow_batches WHERE batch_id > $1"
+        " AND (CAST($2 AS TEXT) IS NULL OR peer = $2) AND (CAST($3 AS TEXT) IS NULL OR state = $3)"
+        " ORDER BY batch_id LIMIT $4",
+        &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, after);
@@ -287,10 +288,11 @@ int ac_store_borrow_count_add(struct ac_store *st, const char *peer, const char 
     if (!in_tx(st))
         return AC_EBUG;
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "INSERT INTO borrow_counts(peer, what, n) VALUES ($1, $2, $3)"
-                             " ON CONFLICT (peer, what) DO UPDATE SET n = n + excluded.n",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "INSERT INTO borrow_counts(peer, what, n) VALUES ($1, $2, $3)"
+                       " ON CONFLICT (peer, what) DO UPDATE SET n = borrow_counts.n + excluded.n",
+                       &s);
     if (err)
         return err;
     ac_db_bind_text(s, 1, peer, -1);

@@ -225,10 +225,11 @@ int ac_store_peer_state_received(struct ac_store *st, const char *node_id)
     if (!ac_db_in_tx(ac__store_db(st)))
         return AC_EBUG;
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "INSERT INTO fed_peer_state(node_id, received) VALUES ($1, 1) ON "
-                             "CONFLICT(node_id) DO UPDATE SET received = received + 1",
-                             &s);
+    int err =
+        ac__store_stmt(st,
+                       "INSERT INTO fed_peer_state(node_id, received) VALUES ($1, 1) ON "
+                       "CONFLICT(node_id) DO UPDATE SET received = fed_peer_state.received + 1",
+                       &s);
     if (err)
         return err;
     ac_db_bind_text(s, 1, node_id, -1);
