@@ -68,7 +68,7 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
         err = ac__store_stmt(st,
                              "SELECT AVG(d) FROM (SELECT decided_ms - created_ms AS d"
                              " FROM submissions WHERE credential_id = $1 AND state IN ($2, $3)"
-                             " ORDER BY 1 LIMIT 2 - $4 % 2 OFFSET ($4 - 1) / 2)",
+                             " ORDER BY 1 LIMIT 2 - $4 % 2 OFFSET ($4 - 1) / 2) AS middle",
                              &s);
         if (err)
             return err;
