@@ -60,6 +60,12 @@ static uint64_t durable_of(void *arg)
 
 int ac__durability_start(struct ac_node *n)
 {
+    /* PostgreSQL's COMMIT returns once the server (and its synchronous
+     * standbys) made the commit durable: there is nothing to fsync here. */
+    if (ac_store_engine_of(n->store) == AC_STORE_POSTGRESQL) {
+        ac_log_info("node", "durability: each commit is durable when PostgreSQL confirms it");
+        return 0;
+    }
     if (n->cfg->durability == AC_DURABILITY_INLINE) {
         ac_log_info("node", "durability inline: each commit is fsynced on the loop thread");
         return 0;
