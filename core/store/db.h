@@ -93,7 +93,11 @@ int ac_db_in_tx(const struct ac_db *db);
  * prepares it again on a new connection after a reconnect). |sql| must stay
  * valid as long as |db| (a string literal). The statement comes back reset,
  * with no bindings; the caller binds, steps, and never frees it. Returns 0,
- * AC_EDB (bad SQL; logged), AC_EIO or AC_ENOMEM. */
+ * AC_EDB (bad SQL; logged), AC_EIO or AC_ENOMEM. PostgreSQL prepares on the
+ * server only at the first step, when the kinds bound are known (an int64 is
+ * declared int8), so there bad SQL is reported by that step; bind each
+ * parameter as the same kind every time, and CAST a parameter whose type the
+ * server cannot infer (one only tested with IS NULL). */
 int ac_db_prepare(struct ac_db *db, const char *sql, struct ac_db_stmt **out);
 
 /* Binds parameter $|n| (1-based). Text is copied (|len| -1: up to the NUL);
