@@ -11,12 +11,17 @@ back-off is reset, and a's peak RSS stays bounded."""
 import sys
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import NODE_BIN, Api, Node, check, skip_unless_built
 from federation_util import append_config, node_public_key
 
 N = 200           # more than three pages of 64 (AC__FED_PAGE)
 STEP_S = 2 * 3600  # the day passes in 12 steps of two hours
 MAX_RSS_MIB = 64
+# Under AddressSanitizer the node's RSS holds shadow memory and the
+# quarantine of freed blocks, so the bound that matters (the plain build's,
+# which CI also runs) cannot apply; a looser one still catches a backlog
+# held in memory many times over.
+MAX_RSS_MIB_SANITIZED = 256
 
 
 def wait_for(what, cond, timeout=60.0):
@@ -26,6 +31,11 @@ def wait_for(what, cond, timeout=60.0):
             return
         time.sleep(0.2)
     raise AssertionError("timed out waiting for " + what)
+
+
+def built_with_asan():
+    with open(NODE_BIN, "rb") as f:
+        return b"__asan_init" in f.read()
 
 
 def peak_rss_mib(pid):
@@ -87,8 +97,8 @@ def main():
         check(p["state"] == "ok" and p["attempts"] == 0 and p["dead_letters"] == 0,
               "a's back-off is reset and nothing was dead-lettered")
         rss = peak_rss_mib(a.proc.pid)
-        check(rss < MAX_RSS_MIB, "a's peak RSS stayed bounded: %.1f MiB (< %d)"
-              % (rss, MAX_RSS_MIB))
+        bound = MAX_RSS_MIB_SANITIZED if built_with_asan() else MAX_RSS_MIB
+        check(rss < bound, "a's peak RSS stayed bounded: %.1f MiB (< %d)" % (rss, bound))
         A.close()
         B.close()
     return 0
