@@ -100,10 +100,17 @@ rights = issuer
         before = ingest()
         got = post_many(b, mixed, width=len(mixed))
         status = [s for s, _ in got]
-        check(status == [200, 400, 200, 200, 409, 200],
+        # Streams of one connection are concurrent: signatures are checked on
+        # the thread pool, so of the two messages reusing mix-2 either may
+        # arrive first; exactly one of them takes effect.
+        won, lost = (2, 4) if status[2] == 200 else (4, 2)
+        check([status[i] for i in (0, 1, 3, 5)] == [200, 400, 200, 200]
+              and status[won] == 200 and status[lost] == 409,
               "in one burst: the failing effect alone is refused (400), the second copy is "
-              "answered, the reused id refused (409), the others accepted: %s" % status)
-        check(problem_slug(got[1][1]) == "bad-envelope" and problem_slug(got[4][1]) == "replayed-id",
+              "answered, of the two uses of one id one is accepted and the other refused "
+              "(409), the others accepted: %s" % status)
+        check(problem_slug(got[1][1]) == "bad-envelope"
+              and problem_slug(got[lost][1]) == "replayed-id",
               "with the problems bad-envelope and replayed-id")
         check(got[3][1] == got[0][1], "the second copy gets the very same signed answer")
         check(received() == n + 3, "three messages had an effect, once each (received = %d)"
