@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/base/hex.h"
 #include "accord/net/router.h"
 #include "internal.h"
 
@@ -159,17 +160,6 @@ int ac_router_add_stream(struct ac_router *r, const char *method, const char *pa
     return add(r, method, pattern, cb, arg, 1);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int ac__percent_decode(const char *in, size_t len, int plus_is_space, char *out, size_t size,
                        size_t *outlen)
 {
@@ -179,7 +169,8 @@ int ac__percent_decode(const char *in, size_t len, int plus_is_space, char *out,
         if (c == '%') {
             if (i + 2 >= len)
                 return AC_EINVAL;
-            int hi = hexval((unsigned char)in[i + 1]), lo = hexval((unsigned char)in[i + 2]);
+            int hi = ac_hex_digit((unsigned char)in[i + 1]);
+            int lo = ac_hex_digit((unsigned char)in[i + 2]);
             if (hi < 0 || lo < 0)
                 return AC_EINVAL;
             c = hi * 16 + lo;

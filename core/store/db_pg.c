@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "accord/base/error.h"
+#include "accord/base/hex.h"
 #include "accord/base/log.h"
 #include "db_engine.h"
 
@@ -565,17 +566,6 @@ static const char *raw(struct pg_stmt *s, int col)
     return PQgetvalue(s->res, s->row, col);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes a bytea column of the current row from its hex text ("\x0a1b";
  * the session sets bytea_output=hex). NULL for a null, a malformed value
  * or no memory. */
@@ -600,7 +590,8 @@ static const struct pg_cell *bytea_cell(struct pg_stmt *s, int col)
     if (!p)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        int hi = ac_hex_digit((unsigned char)v[2 * i]);
+        int lo = ac_hex_digit((unsigned char)v[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             free(p);
             return NULL;
