@@ -4,6 +4,7 @@
  * not libuv's shared pool: artifact file work runs there, and a burst of
  * slow reads must not queue behind uploads (nor uploads behind reads). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "internal.h"
+#include "problem.h"
 #include "readers.h"
 
 struct reader {
@@ -271,4 +273,60 @@ int ac__readers_open(struct ac_node *n)
         ac_log_info("node", "%u reader threads answer record reads, proofs and log entries",
                     ac__readers_threads(n->readers));
     return 0;
+}
+
+/* ---- reads answered with JSON (readers.h) ---- */
+
+static void json_read_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct ac__json_read *r = (struct ac__json_read *)job;
+    /* Only the store and the config: see readers.h. */
+    struct ac_node view = {.cfg = r->cfg, .store = st};
+    r->out = NULL;
+    r->err = r->read(r, &view, &r->out, r->why);
+    if (!r->err && !r->out)
+        r->err = AC_ENOMEM;
+    if (r->err) {
+        json_decref(r->out);
+        r->out = NULL;
+    }
+}
+
+static void json_read_done(struct ac__read_job *job, int status)
+{
+    struct ac__json_read *r = (struct ac__json_read *)job;
+    if (status)
+        ac__respond_error(r->x, AC_EIO, r->what); /* the pool stopped first */
+    else if (r->err)
+        ac__respond_failure(r->x, r->err, r->why, r->what);
+    else
+        ac__respond_owned(r->x, 200, r->out);
+    if (r->release)
+        r->release(r);
+    ac_reason_release(r->why);
+    free(r->why);
+    free(r);
+}
+
+void ac__json_read_submit(struct ac_node *n, struct ac_http_exchange *x, struct ac__json_read *r,
+                          ac__json_read_cb read, ac__json_release_cb release, const char *what)
+{
+    r->job = (struct ac__read_job){json_read_work, json_read_done, NULL};
+    r->read = read;
+    r->release = release;
+    r->x = x;
+    r->cfg = n->cfg;
+    snprintf(r->what, sizeof r->what, "%s", what);
+    r->err = 0;
+    r->out = NULL;
+    r->why = malloc(sizeof *r->why);
+    if (!r->why) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        if (release)
+            release(r);
+        free(r);
+        return;
+    }
+    *r->why = (struct ac_reason)AC_REASON_INIT;
+    ac__read_submit(n, &r->job);
 }

@@ -26,11 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 struct ac_store;
 struct ac__readers;
 struct ac__read_job;
+struct ac_http_exchange;
 
 /* Reader thread (or the loop, without readers): the read itself. */
 typedef void (*ac__read_work_cb)(struct ac__read_job *job, struct ac_store *st);
@@ -70,6 +72,52 @@ size_t ac__readers_pending(const struct ac__readers *p);
 /* Returns how many jobs wait for a thread. Unlike the rest, safe to call
  * from any thread while the pool is not freed (for tests). */
 size_t ac__readers_queued(struct ac__readers *p);
+
+/* ---- reads answered with JSON (the node's pool, internal.h) ----
+ *
+ * Most moved GET handlers share one shape: authenticate and parse on the
+ * loop, then read rows and render them as JSON, then answer. A JSON read
+ * does the middle part on a reader thread through |read|, which receives a
+ * view of the node: a struct ac_node holding only that thread's store and
+ * the immutable config, every other member NULL. So the lifecycle services
+ * that take a node only for its store (ac__cred_find, ac__bench_report,
+ * ac__pool_status, ...) run unchanged off the loop, and one that reached for
+ * node memory (caches, the keyring, the loop) would fail at once in a test
+ * instead of racing the loop. done answers on the loop: 200 with the JSON,
+ * the failure through ac__respond_failure(), or 503 when the pool stopped
+ * before the read ran. */
+
+struct ac_node;
+struct ac_reason;
+struct ac__json_read;
+
+/* Reader thread: reads with |view| and sets |*out| to a new JSON answer, or
+ * returns an AC_E* code, filling |why| when a problem type says more than
+ * the code (the way services report). */
+typedef int (*ac__json_read_cb)(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                                struct ac_reason *why);
+
+/* Loop, may be NULL: frees what the embedding struct owns (not |r| itself). */
+typedef void (*ac__json_release_cb)(struct ac__json_read *r);
+
+struct ac__json_read {
+    struct ac__read_job job; /* first */
+    ac__json_read_cb read;
+    ac__json_release_cb release;
+    struct ac_http_exchange *x;
+    const void *cfg; /* the node's config: immutable while it runs */
+    char what[64];   /* names the thing read in an error ("benchmarks") */
+    int err;
+    json_t *out;
+    struct ac_reason *why; /* owned; allocated on submit */
+};
+
+/* Runs |r| (the first member of a malloc'd struct, freed with free() after
+ * |release|) on n's reader threads and answers |x| with its result. The
+ * caller has authenticated and parsed on the loop and filled its own
+ * members; it submits last and never touches |x| or |r| afterwards. */
+void ac__json_read_submit(struct ac_node *n, struct ac_http_exchange *x, struct ac__json_read *r,
+                          ac__json_read_cb read, ac__json_release_cb release, const char *what);
 
 /* Stops the pool: jobs still queued get done(AC_ECANCELED), the running ones
  * finish and get done(0), the threads are joined and their connections

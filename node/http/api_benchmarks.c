@@ -80,49 +80,24 @@ out:
 }
 
 /* GET .../benchmarks: every item with every score (admin only). */
-static void on_list(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__cred_load(n, x, &c))
-        return;
-    struct ac_bench_row *rows;
-    size_t k;
-    int err = ac__bench_load(n, &c, &rows, &k);
-    if (err) {
-        ac__respond_error(x, err, "benchmarks");
-        ac__cred_release(&c);
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < k; i++) {
-        json_array_append_new(items, item_json(&rows[i], &c));
-        ac_bench_row_release(&rows[i]);
-    }
-    free(rows);
-    ac__respond_owned(x, 200, json_pack("{s:s, s:o}", "credential", c.ref, "items", items));
-    ac__cred_release(&c);
-}
+/* ---- reads on the reader threads (node/readers.h, api_lifecycle.h) ---- */
 
-/* GET .../benchmarks/conflicts: fully scored items the experts split on and
- * nobody resolved yet; only now are the scores shown, for the conference. */
-static void on_conflicts(struct ac_http_exchange *x, void *arg)
+/* The items of the credential, all of them or only the unresolved
+ * conflicts (cr->state 1). */
+static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
     struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT) ||
-        ac__cred_load(n, x, &c))
-        return;
+    int err = ac__cred_read_find(cr, view, &c, why);
+    if (err)
+        return err;
     struct ac_bench_row *rows;
     size_t k;
-    int err = ac__bench_load(n, &c, &rows, &k);
+    err = ac__bench_load(view, &c, &rows, &k);
     if (err) {
-        ac__respond_error(x, err, "benchmarks");
         ac__cred_release(&c);
-        return;
+        return err;
     }
     json_t *items = json_array();
     for (size_t i = 0; i < k; i++) {
@@ -131,13 +106,74 @@ static void on_conflicts(struct ac_http_exchange *x, void *arg)
             complete &= rows[i].levels[e] >= 0;
             agree &= rows[i].levels[e] == rows[i].levels[0];
         }
-        if (complete && !agree && rows[i].final_level < 0)
+        if (cr->state != 1 || (complete && !agree && rows[i].final_level < 0))
             json_array_append_new(items, item_json(&rows[i], &c));
         ac_bench_row_release(&rows[i]);
     }
     free(rows);
-    ac__respond_owned(x, 200, json_pack("{s:s, s:o}", "credential", c.ref, "items", items));
+    *out = json_pack("{s:s, s:o}", "credential", c.ref, "items", items);
     ac__cred_release(&c);
+    return 0;
+}
+
+static void on_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, list_read, "benchmarks");
+}
+
+static void on_conflicts(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN | AC_ROLE_EXPERT))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
+        return;
+    cr->state = 1;
+    ac__cred_read_submit(n, cr, list_read, "benchmarks");
+}
+
+static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                            struct ac_reason *why)
+{
+    (void)why;
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
+    struct ac_bench_row rows[200];
+    size_t k;
+    int err = ac_store_bench_list(view->store, 0, cr->user, cr->after, rows, cr->limit, &k);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    struct ac__cred c = {0};
+    for (size_t i = 0; i < k; i++) {
+        if (c.row.id != rows[i].credential_id) {
+            ac__cred_release(&c);
+            if (ac__cred_load_id(view, rows[i].credential_id, &c) != 0)
+                continue;
+        }
+        int mine = -1;
+        for (size_t e = 0; e < rows[i].n_experts; e++)
+            if (rows[i].experts[e] == cr->user)
+                mine = rows[i].levels[e];
+        json_array_append_new(items,
+                              json_pack("{s:I, s:s, s:s, s:s, s:o}", "item_id",
+                                        (json_int_t)rows[i].id, "credential", c.ref, "label",
+                                        rows[i].label, "content", rows[i].content, "my_level",
+                                        mine < 0 ? json_null() : json_string(c.def->levels[mine])));
+    }
+    ac__cred_release(&c);
+    int more = k == cr->limit;
+    *out = ac__page_json(items, more, more ? rows[k - 1].id : 0);
+    for (size_t i = 0; i < k; i++)
+        ac_bench_row_release(&rows[i]);
+    return 0;
 }
 
 static void on_assignments(struct ac_http_exchange *x, void *arg)
@@ -149,37 +185,36 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
         ac__page_params(x, &limit, &after))
         return;
-    struct ac_bench_row rows[200];
-    size_t k;
-    int err = ac_store_bench_list(n->store, 0, a.user.id, after, rows, limit, &k);
-    if (err) {
-        ac__respond_error(x, err, "benchmark assignments");
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
         return;
-    }
-    json_t *items = json_array();
-    struct ac__cred c = {0};
-    for (size_t i = 0; i < k; i++) {
-        if (c.row.id != rows[i].credential_id) {
-            ac__cred_release(&c);
-            if (ac__cred_load_id(n, rows[i].credential_id, &c) != 0)
-                continue;
-        }
-        int mine = -1;
-        for (size_t e = 0; e < rows[i].n_experts; e++)
-            if (rows[i].experts[e] == a.user.id)
-                mine = rows[i].levels[e];
-        json_array_append_new(items,
-                              json_pack("{s:I, s:s, s:s, s:s, s:o}", "item_id",
-                                        (json_int_t)rows[i].id, "credential", c.ref, "label",
-                                        rows[i].label, "content", rows[i].content, "my_level",
-                                        mine < 0 ? json_null() : json_string(c.def->levels[mine])));
-    }
+    cr->limit = limit;
+    cr->after = after;
+    ac__cred_read_submit(n, cr, assignments_read, "benchmark assignments");
+}
+
+static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
+{
+    struct ac__cred c;
+    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
+    if (err)
+        return err;
+    bool ok;
+    err = ac__bench_report(view, &c, out, &ok);
     ac__cred_release(&c);
-    int more = k == limit;
-    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
-    for (size_t i = 0; i < k; i++)
-        ac_bench_row_release(&rows[i]);
-    ac__respond_owned(x, 200, j);
+    return err;
+}
+
+static void on_report(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, report_read, "benchmark report");
 }
 
 static void on_score(struct ac_http_exchange *x, void *arg)
@@ -247,24 +282,6 @@ static void on_resolve(struct ac_http_exchange *x, void *arg)
     ac__cred_release(&c);
 out:
     json_decref(body);
-}
-
-static void on_report(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__cred_load(n, x, &c))
-        return;
-    json_t *j;
-    bool ok;
-    int err = ac__bench_report(n, &c, &j, &ok);
-    if (err)
-        ac__respond_error(x, err, "benchmark report");
-    else
-        ac__respond_owned(x, 200, j);
-    ac__cred_release(&c);
 }
 
 void ac__api_benchmarks_register(struct ac_node *n)

@@ -15,6 +15,7 @@
 #include "accord/store/store_recognition.h"
 #include "internal.h"
 #include "lifecycle/lifecycle.h"
+#include "readers.h"
 #include "recognition/recognition.h"
 #include "records/records.h"
 
@@ -248,6 +249,38 @@ out:
     json_decref(body);
 }
 
+/* The approvals list, read on a reader thread (node/readers.h). */
+struct approval_list_read {
+    struct ac__json_read r; /* first */
+    int64_t party;          /* 0: every request (admins) */
+    int state;              /* -1: any */
+    size_t limit;
+    int64_t after;
+};
+
+static int approval_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                              struct ac_reason *why)
+{
+    (void)why;
+    struct approval_list_read *l = (struct approval_list_read *)r;
+    struct ac_approval *page = calloc(l->limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_approval_list(view->store, l->party, l->state, l->after, page,
+                                            l->limit + 1, &got)
+                   : AC_ENOMEM;
+    if (err) {
+        free(page);
+        return err;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < l->limit; i++)
+        json_array_append_new(items, approval_json(&page[i]));
+    int more = got > l->limit;
+    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    free(page);
+    return 0;
+}
+
 static void on_approval_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -267,24 +300,17 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
         }
         state = (int)s;
     }
-    /* Admins see every request; anyone else only those it is a party to. */
-    int64_t party = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
-    struct ac_approval *page = calloc(limit + 1, sizeof *page);
-    size_t got = 0;
-    int err = page ? ac_store_approval_list(n->store, party, state, after, page, limit + 1, &got)
-                   : AC_ENOMEM;
-    if (err) {
-        free(page);
-        ac__respond_error(x, err, "approvals");
+    struct approval_list_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "approvals");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, approval_json(&page[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
-    free(page);
-    ac__respond_owned(x, 200, j);
+    /* Admins see every request; anyone else only those it is a party to. */
+    l->party = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
+    l->state = state;
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, approval_list_read, NULL, "approvals");
 }
 
 /* Loads the approval named by the path for a party to it (or an admin); to

@@ -26,6 +26,44 @@ int ac__cred_load(struct ac_node *n, struct ac_http_exchange *x, struct ac__cred
     return err ? -1 : 0;
 }
 
+static void cred_read_release(struct ac__json_read *r)
+{
+    free(((struct ac__cred_read *)r)->ref);
+}
+
+struct ac__cred_read *ac__cred_read_new(struct ac_http_exchange *x, int64_t user)
+{
+    struct ac__cred_read *cr = calloc(1, sizeof *cr);
+    const char *ref = ac_http_param(x, "ref");
+    if (cr && ref && !(cr->ref = strdup(ref))) {
+        free(cr);
+        cr = NULL;
+    }
+    if (!cr) {
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return NULL;
+    }
+    cr->user = user;
+    cr->state = -1;
+    cr->r.x = x;
+    return cr;
+}
+
+void ac__cred_read_submit(struct ac_node *n, struct ac__cred_read *cr, ac__json_read_cb read,
+                          const char *what)
+{
+    ac__json_read_submit(n, cr->r.x, &cr->r, read, cred_read_release, what);
+}
+
+int ac__cred_read_find(struct ac__cred_read *cr, struct ac_node *view, struct ac__cred *c,
+                       struct ac_reason *why)
+{
+    int err = ac__cred_find(view, cr->ref, c, why);
+    if (err)
+        snprintf(cr->r.what, sizeof cr->r.what, "credential");
+    return err;
+}
+
 void ac__level_arg_of(const json_t *obj, const char *key, struct ac_level_arg *out)
 {
     const json_t *v = json_object_get(obj, key);
@@ -180,6 +218,26 @@ static void on_create(struct ac_http_exchange *x, void *arg)
     ac__cred_release(&c);
 }
 
+static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
+{
+    (void)why;
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
+    struct ac_credential rows[200];
+    size_t k;
+    int err = ac_store_credential_list(view->store, cr->after, NULL, rows, cr->limit, &k);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(items, summary_json(&rows[i]));
+    int more = k == cr->limit;
+    *out = ac__page_json(items, more, more ? rows[k - 1].id : 0);
+    for (size_t i = 0; i < k; i++)
+        ac_credential_release(&rows[i]);
+    return 0;
+}
+
 static void on_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -188,32 +246,35 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     int64_t after;
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after))
         return;
-    struct ac_credential rows[200];
-    size_t k;
-    int err = ac_store_credential_list(n->store, after, NULL, rows, limit, &k);
-    if (err) {
-        ac__respond_error(x, err, "credentials");
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
         return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(items, summary_json(&rows[i]));
-    int more = k == limit;
-    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
-    for (size_t i = 0; i < k; i++)
-        ac_credential_release(&rows[i]);
-    ac__respond_owned(x, 200, j);
+    cr->limit = limit;
+    cr->after = after;
+    ac__cred_read_submit(n, cr, list_read, "credentials");
+}
+
+static int get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                    struct ac_reason *why)
+{
+    struct ac__cred c;
+    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
+    if (err)
+        return err;
+    *out = full_json(&c);
+    ac__cred_release(&c);
+    return 0;
 }
 
 static void on_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__cred_load(n, x, &c))
+    if (ac__authenticate(n, x, &a))
         return;
-    ac__respond_owned(x, 200, full_json(&c));
-    ac__cred_release(&c);
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, get_read, "credential");
 }
 
 static void on_replace(struct ac_http_exchange *x, void *arg)
@@ -331,21 +392,30 @@ out:
     json_decref(body);
 }
 
-/* Answers one page of the audit trail of |kind| |subject|. */
-static void respond_trail(struct ac_node *n, struct ac_http_exchange *x, const char *kind,
-                          const char *subject)
+/* An audit trail read: |ref| names the credential (the credential route),
+ * or |kind| and |subject| the trail (the any-subject route). */
+struct trail_read {
+    struct ac__cred_read cr; /* first */
+    char *kind, *subject;    /* owned; NULL on the credential route */
+};
+
+static void trail_release(struct ac__json_read *r)
 {
-    size_t limit;
-    int64_t after;
-    if (ac__page_params(x, &limit, &after))
-        return;
+    struct trail_read *t = (struct trail_read *)r;
+    free(t->cr.ref);
+    free(t->kind);
+    free(t->subject);
+}
+
+/* Reader thread: one page of the audit trail of |kind| |subject|. */
+static int trail_page(struct ac__cred_read *cr, struct ac_store *st, const char *kind,
+                      const char *subject, json_t **out)
+{
     struct ac_audit_entry rows[200];
     size_t k;
-    int err = ac_store_audit_list(n->store, kind, subject, after, rows, limit, &k);
-    if (err) {
-        ac__respond_error(x, err, "audit trail");
-        return;
-    }
+    int err = ac_store_audit_list(st, kind, subject, cr->after, rows, cr->limit, &k);
+    if (err)
+        return err;
     json_t *items = json_array();
     for (size_t i = 0; i < k; i++) {
         json_t *e = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s}", "id", (json_int_t)rows[i].id,
@@ -361,23 +431,59 @@ static void respond_trail(struct ac_node *n, struct ac_http_exchange *x, const c
             ac__json_time(e, "at", rows[i].at_ms);
         json_array_append_new(items, e);
     }
-    int more = k == limit;
-    json_t *j = ac__page_json(items, more, more ? rows[k - 1].id : 0);
+    int more = k == cr->limit;
+    *out = ac__page_json(items, more, more ? rows[k - 1].id : 0);
     for (size_t i = 0; i < k; i++)
         ac_audit_entry_release(&rows[i]);
-    ac__respond_owned(x, 200, j);
+    return 0;
+}
+
+static int trail_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                      struct ac_reason *why)
+{
+    struct trail_read *t = (struct trail_read *)r;
+    if (t->kind)
+        return trail_page(&t->cr, view->store, t->kind, t->subject, out);
+    struct ac__cred c;
+    int err = ac__cred_read_find(&t->cr, view, &c, why);
+    if (!err)
+        err = trail_page(&t->cr, view->store, "credential", c.ref, out);
+    ac__cred_release(&c);
+    return err;
+}
+
+/* Loop: reads a page of the trail the route names. */
+static void submit_trail(struct ac_node *n, struct ac_http_exchange *x, int any)
+{
+    size_t limit;
+    int64_t after;
+    if (ac__page_params(x, &limit, &after))
+        return;
+    struct trail_read *t = calloc(1, sizeof *t);
+    const char *ref = ac_http_param(x, "ref");
+    const char *kind = ac_http_param(x, "kind"), *subject = ac_http_param(x, "subject");
+    if (!t || (!any && ref && !(t->cr.ref = strdup(ref))) ||
+        (any && (!(t->kind = strdup(kind ? kind : "")) ||
+                 !(t->subject = strdup(subject ? subject : ""))))) {
+        if (t)
+            trail_release(&t->cr.r);
+        free(t);
+        ac__respond_error(x, AC_ENOMEM, "audit trail");
+        return;
+    }
+    t->cr.limit = limit;
+    t->cr.after = after;
+    t->cr.state = -1;
+    ac__json_read_submit(n, x, &t->cr.r, trail_read, trail_release, "audit trail");
 }
 
 static void on_audit_trail(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__cred_load(n, x, &c))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
-    respond_trail(n, x, "credential", c.ref);
-    ac__cred_release(&c);
+    submit_trail(n, x, 0);
 }
 
 /* GET /v1/audit/{kind}/{subject}: any subject's trail (a reviewer's user id,
@@ -388,7 +494,7 @@ static void on_audit_any(struct ac_http_exchange *x, void *arg)
     struct ac__auth a;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
-    respond_trail(n, x, ac_http_param(x, "kind"), ac_http_param(x, "subject"));
+    submit_trail(n, x, 1);
 }
 
 /* ---- stacks: earning every member earns the stack credential ---- */
@@ -455,26 +561,35 @@ out:
     json_decref(body);
 }
 
+static int stack_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                           struct ac_reason *why)
+{
+    (void)why;
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
+    struct ac_stack *st = NULL;
+    size_t k = 0;
+    int err = ac_store_stack_list(view->store, &st, &k);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++) {
+        json_array_append_new(items, stack_json(view, &st[i], cr->user));
+        ac_stack_release(&st[i]);
+    }
+    free(st);
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
 static void on_stack_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     if (ac__authenticate(n, x, &a))
         return;
-    struct ac_stack *st = NULL;
-    size_t k = 0;
-    int err = ac_store_stack_list(n->store, &st, &k);
-    if (err) {
-        ac__respond_error(x, err, "stacks");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < k; i++) {
-        json_array_append_new(items, stack_json(n, &st[i], a.user.id));
-        ac_stack_release(&st[i]);
-    }
-    free(st);
-    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, stack_list_read, "stacks");
 }
 
 void ac__api_credentials_register(struct ac_node *n)

@@ -7,6 +7,7 @@
 
 #include "accord/base/error.h"
 #include "accord/store/flag.h"
+#include "readers.h"
 #include "review/review.h"
 
 static json_t *flag_json(const struct ac_flag *f)
@@ -27,6 +28,35 @@ static json_t *flag_json(const struct ac_flag *f)
     return j;
 }
 
+/* The flags list, read on a reader thread (node/readers.h). */
+struct list_read {
+    struct ac__json_read r; /* first */
+    int open_only;
+    size_t limit;
+    int64_t after;
+};
+
+static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
+{
+    (void)why;
+    struct list_read *l = (struct list_read *)r;
+    struct ac_flag *fs = NULL;
+    size_t got = 0;
+    int err = ac_store_flag_list(view->store, l->open_only, l->after, l->limit + 1, &fs, &got);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < l->limit; i++)
+        json_array_append_new(items, flag_json(&fs[i]));
+    int more = got > l->limit;
+    *out = ac__page_json(items, more, more ? fs[l->limit - 1].id : 0);
+    for (size_t i = 0; i < got; i++)
+        ac_flag_release(&fs[i]);
+    free(fs);
+    return 0;
+}
+
 static void on_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -37,24 +67,15 @@ static void on_list(struct ac_http_exchange *x, void *arg)
         ac__page_params(x, &limit, &after))
         return;
     char all[8];
-    int open_only = ac_http_query(ac_http_exchange_req(x), "all", all, sizeof all) != 0;
-    struct ac_flag *fs = NULL;
-    size_t got = 0;
-    int err = ac_store_flag_list(n->store, open_only, after, limit + 1, &fs, &got);
-    if (err) {
-        ac__respond_error(x, err, "flags");
+    struct list_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "flags");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, flag_json(&fs[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? fs[limit - 1].id : 0);
-    for (size_t i = 0; i < got; i++)
-        ac_flag_release(&fs[i]);
-    free(fs);
-    ac_http_respond_json(x, 200, j);
-    json_decref(j);
+    l->open_only = ac_http_query(ac_http_exchange_req(x), "all", all, sizeof all) != 0;
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, list_read, NULL, "flags");
 }
 
 static void on_resolve(struct ac_http_exchange *x, void *arg)

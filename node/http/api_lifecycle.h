@@ -6,10 +6,39 @@
 #define AC_NODE_HTTP_API_LIFECYCLE_H
 
 #include "lifecycle/lifecycle.h"
+#include "readers.h"
 
 /* Loads the credential named by path parameter "ref" for a read. Returns 0,
  * or answers |x| (404 naming the reference, 500) and returns -1. */
 int ac__cred_load(struct ac_node *n, struct ac_http_exchange *x, struct ac__cred *c);
+
+/* ---- lifecycle reads on the reader threads (node/readers.h) ---- */
+
+/* A JSON read of a credential's data: what the loop parsed, copied so that
+ * the reader thread needs nothing from the exchange. */
+struct ac__cred_read {
+    struct ac__json_read r; /* first */
+    char *ref;              /* owned: path parameter "ref", NULL when the route has none */
+    int64_t user;           /* the authenticated caller */
+    size_t limit;           /* page size, for the routes that page */
+    int64_t after;          /* page cursor */
+    int state;              /* a route's filter; -1 for none */
+};
+
+/* Loop: allocates a read for |x| on behalf of |user|, with path parameter
+ * "ref" copied when the route has one. Returns it, or NULL after answering
+ * |x| (500, no memory). */
+struct ac__cred_read *ac__cred_read_new(struct ac_http_exchange *x, int64_t user);
+
+/* Loop: submits |cr| (ac__json_read_submit() with the release of the copied
+ * ref). */
+void ac__cred_read_submit(struct ac_node *n, struct ac__cred_read *cr, ac__json_read_cb read,
+                          const char *what);
+
+/* Reader thread: ac__cred_find() of |cr|'s ref with |view|; a failure
+ * without a reason is named "credential", as ac__cred_load() names it. */
+int ac__cred_read_find(struct ac__cred_read *cr, struct ac_node *view, struct ac__cred *c,
+                       struct ac_reason *why);
 
 /* Reads member |key| of |obj| (may be NULL) as a level argument; the scale
  * check is the service's (ac__level_resolve()). Never fails. */

@@ -57,26 +57,32 @@ out:
     json_decref(body);
 }
 
+/* ---- reads on the reader threads (node/readers.h, api_lifecycle.h) ---- */
+
+static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
+{
+    struct ac__cred c;
+    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
+    if (err)
+        return err;
+    bool met;
+    err = ac__pilot_report(view, &c, out, &met);
+    ac__cred_release(&c);
+    return err;
+}
+
 static void on_report(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__cred_load(n, x, &c))
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
-    json_t *j;
-    bool met;
-    int err = ac__pilot_report(n, &c, &j, &met);
-    if (err)
-        ac__respond_error(x, err, "pilot report");
-    else
-        ac__respond_owned(x, 200, j);
-    ac__cred_release(&c);
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, report_read, "pilot report");
 }
 
-/* Adds an expert's own notes and element levels (|detail| as stored,
- * borrowed; NULL: none) to |e| as "my_notes" and "my_elements". */
 static void mine_json(json_t *e, const json_t *detail)
 {
     json_t *notes = json_object_get(detail, "notes");
@@ -100,28 +106,22 @@ static json_t *elements_json(const struct ac_definition *def)
 }
 
 /* An expert's own assignments; the other expert's score is never shown. */
-static void on_assignments(struct ac_http_exchange *x, void *arg)
+static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                            struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
-        ac__page_params(x, &limit, &after))
-        return;
+    (void)why;
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
     struct ac_pilot_score rows[200];
     size_t k;
-    int err = ac_store_pilot_list(n->store, a.user.id, 0, 0, after, rows, limit, &k);
-    if (err) {
-        ac__respond_error(x, err, "pilot assignments");
-        return;
-    }
+    int err = ac_store_pilot_list(view->store, cr->user, 0, 0, cr->after, rows, cr->limit, &k);
+    if (err)
+        return err;
     json_t *items = json_array();
     struct ac__cred c = {0};
     for (size_t i = 0; i < k; i++) {
         if (c.row.id != rows[i].credential_id) {
             ac__cred_release(&c);
-            if (ac__cred_load_id(n, rows[i].credential_id, &c) != 0)
+            if (ac__cred_load_id(view, rows[i].credential_id, &c) != 0)
                 continue;
         }
         json_t *e = json_pack(
@@ -130,13 +130,13 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
             rows[i].level < 0 ? json_null() : json_string(c.def->levels[rows[i].level]));
         /* The rubric to score against (levels with their descriptors,
          * checklist, common errors), as the review screen shows it. */
-        json_t *guide = e ? ac__definition_guide_of(n, c.row.id) : NULL;
+        json_t *guide = e ? ac__definition_guide_of(view, c.row.id) : NULL;
         if (guide)
             json_object_set_new(e, "guide", guide);
         if (e && rows[i].scored_ms)
             ac__json_time(e, "scored_at", rows[i].scored_ms);
         json_t *detail = rows[i].level < 0 ? NULL
-                                           : ac__pilot_detail(n, rows[i].submission_id, a.user.id);
+                                           : ac__pilot_detail(view, rows[i].submission_id, cr->user);
         if (e)
             mine_json(e, detail);
         json_decref(detail);
@@ -149,11 +149,28 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
         json_array_append_new(items, e);
     }
     ac__cred_release(&c);
-    int more = k == limit;
-    json_t *j = ac__page_json(items, more, more ? rows[k - 1].submission_id : 0);
+    int more = k == cr->limit;
+    *out = ac__page_json(items, more, more ? rows[k - 1].submission_id : 0);
     for (size_t i = 0; i < k; i++)
         ac_pilot_score_release(&rows[i]);
-    ac__respond_owned(x, 200, j);
+    return 0;
+}
+
+static void on_assignments(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    size_t limit;
+    int64_t after;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
+        ac__page_params(x, &limit, &after))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
+        return;
+    cr->limit = limit;
+    cr->after = after;
+    ac__cred_read_submit(n, cr, assignments_read, "pilot assignments");
 }
 
 /* POST /v1/pilot/submissions/{id}/score {"level"} or, for a per-element

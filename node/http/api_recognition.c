@@ -20,6 +20,7 @@
 #include "accord/records/record.h"
 #include "accord/store/store_recognition.h"
 #include "internal.h"
+#include "readers.h"
 #include "recognition/recognition.h"
 #include "records/records.h"
 
@@ -208,6 +209,41 @@ static int query_id(struct ac_http_exchange *x, const char *name, int64_t *id)
     return 0;
 }
 
+/* ---- lists on the reader threads (node/readers.h) ---- */
+
+/* A policy or presentation list: what the loop parsed. */
+struct list_read {
+    struct ac__json_read r; /* first */
+    int64_t owner;          /* policies: the recognizer filter (0: all); else the caller */
+    char teacher[AC_TEACHER_MAX + 2];
+    int by_teacher;
+    size_t limit;
+    int64_t after;
+};
+
+static int policy_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                            struct ac_reason *why)
+{
+    (void)why;
+    struct list_read *l = (struct list_read *)r;
+    struct ac_policy *page = calloc(l->limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_policy_list(view->store, l->owner, l->after, page, l->limit + 1,
+                                          &got)
+                   : AC_ENOMEM;
+    if (err) {
+        free(page);
+        return err;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < l->limit; i++)
+        json_array_append_new(items, policy_json(&page[i]));
+    int more = got > l->limit;
+    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    free(page);
+    return 0;
+}
+
 static void on_policy_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -217,22 +253,15 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
         query_id(x, "recognizer", &recognizer))
         return;
-    struct ac_policy *page = calloc(limit + 1, sizeof *page);
-    size_t got = 0;
-    int err =
-        page ? ac_store_policy_list(n->store, recognizer, after, page, limit + 1, &got) : AC_ENOMEM;
-    if (err) {
-        free(page);
-        ac__respond_error(x, err, "policies");
+    struct list_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "policies");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, policy_json(&page[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
-    free(page);
-    ac__respond_owned(x, 200, j);
+    l->owner = recognizer;
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, policy_list_read, NULL, "policies");
 }
 
 static int load_policy(struct ac_node *n, struct ac_http_exchange *x, struct ac_policy *p)
@@ -477,6 +506,30 @@ out:
     json_decref(body);
 }
 
+static int presentation_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                                  struct ac_reason *why)
+{
+    (void)why;
+    struct list_read *l = (struct list_read *)r;
+    struct ac_presentation *page = calloc(l->limit + 1, sizeof *page);
+    size_t got = 0;
+    int err = page ? ac_store_presentation_list(view->store, l->owner,
+                                                l->by_teacher ? l->teacher : NULL, l->after, page,
+                                                l->limit + 1, &got)
+                   : AC_ENOMEM;
+    if (err) {
+        free(page);
+        return err;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < l->limit; i++)
+        json_array_append_new(items, presentation_json(&page[i]));
+    int more = got > l->limit;
+    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    free(page);
+    return 0;
+}
+
 static void on_presentation_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -486,29 +539,22 @@ static void on_presentation_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__page_params(x, &limit, &after))
         return;
-    char teacher[AC_TEACHER_MAX + 2];
-    int rc = ac_http_query(ac_http_exchange_req(x), "teacher", teacher, sizeof teacher);
-    if (rc != AC_ENOENT && (rc != 0 || !teacher_ok(teacher))) {
+    struct list_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "presentations");
+        return;
+    }
+    int rc = ac_http_query(ac_http_exchange_req(x), "teacher", l->teacher, sizeof l->teacher);
+    if (rc != AC_ENOENT && (rc != 0 || !teacher_ok(l->teacher))) {
+        free(l);
         bad_field(x, "teacher", teacher_rule);
         return;
     }
-    struct ac_presentation *page = calloc(limit + 1, sizeof *page);
-    size_t got = 0;
-    int err = page ? ac_store_presentation_list(n->store, a.user.id, rc == 0 ? teacher : NULL,
-                                                after, page, limit + 1, &got)
-                   : AC_ENOMEM;
-    if (err) {
-        free(page);
-        ac__respond_error(x, err, "presentations");
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < limit; i++)
-        json_array_append_new(items, presentation_json(&page[i]));
-    int more = got > limit;
-    json_t *j = ac__page_json(items, more, more ? page[limit - 1].id : 0);
-    free(page);
-    ac__respond_owned(x, 200, j);
+    l->by_teacher = rc == 0;
+    l->owner = a.user.id;
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, presentation_list_read, NULL, "presentations");
 }
 
 static void on_presentation_get(struct ac_http_exchange *x, void *arg)

@@ -203,15 +203,48 @@ out:
     json_decref(body);
 }
 
+/* ---- reads on the reader threads (node/readers.h, api_lifecycle.h) ---- */
+
+static int applications_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                             struct ac_reason *why)
+{
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
+    struct ac__cred c;
+    int err = ac__cred_read_find(cr, view, &c, why);
+    if (err)
+        return err;
+    struct ac_reviewer_cert rows[200];
+    size_t k;
+    err = ac_store_reviewer_cert_list(view->store, c.row.id, cr->state, cr->after, rows, cr->limit,
+                                      &k);
+    if (err) {
+        ac__cred_release(&c);
+        return err;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(items, cert_json(&rows[i], c.ref));
+    json_t *j = json_pack("{s:o}", "items", items);
+    if (j && k == cr->limit) {
+        char cur[24];
+        subject_of(rows[k - 1].user_id, cur);
+        json_object_set_new(j, "next_cursor", json_string(cur));
+    }
+    for (size_t i = 0; i < k; i++)
+        ac_reviewer_cert_release(&rows[i]);
+    ac__cred_release(&c);
+    *out = j;
+    return 0;
+}
+
 static void on_applications(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac__cred c;
     size_t limit;
     int64_t after;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__page_params(x, &limit, &after) || ac__cred_load(n, x, &c))
+        ac__page_params(x, &limit, &after))
         return;
     char want[24];
     int state = -1;
@@ -222,32 +255,17 @@ static void on_applications(struct ac_http_exchange *x, void *arg)
                         "state: \"%s\" is not one of applied, rejected, screened, trained, "
                         "certified, failed, unavailable, retraining",
                         want);
-            ac__cred_release(&c);
             return;
         }
         state = (int)s;
     }
-    struct ac_reviewer_cert rows[200];
-    size_t k;
-    int err = ac_store_reviewer_cert_list(n->store, c.row.id, state, after, rows, limit, &k);
-    if (err) {
-        ac__respond_error(x, err, "applications");
-        ac__cred_release(&c);
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
         return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(items, cert_json(&rows[i], c.ref));
-    json_t *j = json_pack("{s:o}", "items", items);
-    if (j && k == limit) {
-        char cur[24];
-        subject_of(rows[k - 1].user_id, cur);
-        json_object_set_new(j, "next_cursor", json_string(cur));
-    }
-    for (size_t i = 0; i < k; i++)
-        ac_reviewer_cert_release(&rows[i]);
-    ac__respond_owned(x, 200, j);
-    ac__cred_release(&c);
+    cr->limit = limit;
+    cr->after = after;
+    cr->state = state;
+    ac__cred_read_submit(n, cr, applications_read, "applications");
 }
 
 static void on_screen(struct ac_http_exchange *x, void *arg)
@@ -321,32 +339,39 @@ out:
 
 /* ---- pool ---- */
 
-static void on_pool(struct ac_http_exchange *x, void *arg)
+static int pool_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
     struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        ac__cred_load(n, x, &c))
-        return;
+    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
+    if (err)
+        return err;
     json_t *j;
     struct ac_pool_activation act;
     json_t *members = NULL;
-    int err = ac__pool_status(n, &c, false, &j, &act);
-    if (!err && (err = ac__pool_members(n, &c, &members)) != 0)
+    err = ac__pool_status(view, &c, false, &j, &act);
+    if (!err && (err = ac__pool_members(view, &c, &members)) != 0)
         json_decref(j);
     if (!err && json_object_set_new(j, "reviewers", members)) {
         json_decref(j);
         err = AC_ENOMEM;
     }
-    if (err)
-        ac__respond_error(x, err, "pool status");
-    else
-        ac__respond_owned(x, 200, j);
     ac__cred_release(&c);
+    if (!err)
+        *out = j;
+    return err;
 }
 
-/* ---- certification ---- */
+static void on_pool(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (cr)
+        ac__cred_read_submit(n, cr, pool_read, "pool status");
+}
 
 static void on_cert_status(struct ac_http_exchange *x, void *arg)
 {
