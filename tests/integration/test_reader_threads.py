@@ -1,17 +1,23 @@
 """test_reader_threads - record reads, share links, proofs, log entries,
-bundles and the user, token and submission lists run on the reader threads (node/readers.c), so the loop answers while they
-wait on the disk. The disk is made slow for reads only
+bundles, the user, token and submission lists, and the lifecycle and
+recognition reads (definitions and their audit trails, stacks, flags,
+benchmark lists, conflicts, reports and assignments, reviewer applications
+and pool, pilot reports and assignments, recognition policies, presentations
+and approvals) run on the reader threads (node/readers.c), so the loop
+answers while they wait on the disk. The disk is made slow for reads only
 (ACCORD_TEST_READ_DELAY_MS, compiled into test builds alone): on one HTTP/2
 connection the node receives slow reads first and a health check last, and
 the health check is answered before any of them; then every read answers
-the very bytes it answered with a fast disk. A client that goes away while
-its reads wait, and a stop while reads are queued, leave a node that serves
-on and then exits cleanly."""
+the very bytes it answered with no reader threads at all ([node] readers =
+0: each read on the loop with the writer's connection, as before the pool).
+A client that goes away while its reads wait, and a stop while reads are
+queued, leave a node that serves on and then exits cleanly."""
+import json
 import os
 import socket
 import time
 
-from accordtest import Node, check, h2_client, skip, skip_unless_built
+from accordtest import SOURCE, Node, check, h2_client, skip, skip_unless_built
 
 skip_unless_built()
 try:
@@ -23,7 +29,7 @@ except ImportError:
 
 HASH = "ab" * 32
 RECORDS = 3
-DELAY_MS = 2000
+DELAY_MS = 1500
 
 
 def issue(n, token, i):
@@ -48,13 +54,16 @@ class RawClient:
         self.finished = []  # paths in the order their answers ended
 
     def send(self, paths, headers):
-        """Sends a GET for each path in one write; returns the stream ids."""
+        """Sends a GET for each path in one write, with |headers| or the
+        headers the path is paired with in |headers| (a dict); returns the
+        stream ids."""
         ids = []
         for p in paths:
+            extra = headers.get(p, []) if isinstance(headers, dict) else headers
             sid = self.conn.get_next_available_stream_id()
             self.conn.send_headers(sid, [(":method", "GET"), (":scheme", "http"),
                                          (":authority", "127.0.0.1:%d" % self.port),
-                                         (":path", p)] + headers, end_stream=True)
+                                         (":path", p)] + extra, end_stream=True)
             self.streams[sid] = [p, None, b""]
             ids.append(sid)
         self.sock.sendall(self.conn.data_to_send())
@@ -103,12 +112,61 @@ def reads_of(ids, token):
             "/v1/shared/%s/bundle" % token]
 
 
+def lifecycle_reads(cred, version):
+    """The lifecycle and recognition reads, each with the role it needs:
+    (path, "admin" | "expert" | "recognizer")."""
+    d = "/v1/definitions/" + cred
+    return [("/v1/definitions?limit=5", "admin"),
+            (d, "admin"),
+            ("%s@%d" % (d, version), "admin"),
+            ("/v1/definitions/no-such-credential", "admin"),    # a 404 from the thread
+            (d + "/audit-trail", "admin"),
+            ("/v1/audit/credential/%s@%d" % (cred, version), "admin"),
+            ("/v1/stacks", "admin"),
+            ("/v1/flags?all=1", "admin"),
+            (d + "/benchmarks", "admin"),
+            (d + "/benchmarks/conflicts", "admin"),
+            (d + "/benchmarks/report", "admin"),
+            ("/v1/benchmarks/assignments", "expert"),
+            (d + "/applications", "admin"),
+            (d + "/pool", "admin"),
+            (d + "/pilot", "admin"),
+            ("/v1/pilot/assignments", "expert"),
+            ("/v1/recognition/policies", "admin"),
+            ("/v1/recognition/presentations", "recognizer"),
+            ("/v1/approvals", "admin")]
+
+
+def make_user(c, n, admin, name, role):
+    auth = {"authorization": "Bearer " + admin}
+    r = c.post(n.url + "/v1/users", headers=auth, json={"name": name, "roles": [role]})
+    assert r.status_code == 201, r.text
+    t = c.post(n.url + "/v1/users/%d/tokens" % r.json()["id"], headers=auth, json={})
+    assert t.status_code == 201, t.text
+    return t.json()["token"]
+
+
+def set_readers(n, count):
+    """Rewrites [node] readers in the node's config (None: the default)."""
+    with open(n.config) as f:
+        lines = [ln for ln in f.read().splitlines() if not ln.startswith("readers =")]
+    if count is not None:
+        lines.insert(lines.index("[node]") + 1, "readers = %d" % count)
+    with open(n.config, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def is_bundle(path):
     return path.endswith("/bundle")
 
 
 def main():
     os.environ.pop("ACCORD_TEST_READ_DELAY_MS", None)
+    with open(os.path.join(SOURCE, "conf", "definitions",
+                           "formative-feedback-associate.json")) as f:
+        definition = json.load(f)
+    definition.pop("state", None)
+    cred = definition["id"]
     with Node(grace_ms=1000) as n:
         admin = n.init()
         n.start()
@@ -119,21 +177,50 @@ def main():
                        headers={"authorization": "Bearer " + admin})
             check(r.status_code == 201, "a share link is made (%d)" % r.status_code)
             share = r.json()["token"]
+            r = c.post(n.url + "/v1/definitions", headers={"authorization": "Bearer " + admin},
+                       json=definition)
+            check(r.status_code == 201, "a credential is authored (%d)" % r.status_code)
+            version = r.json()["version"]
+            tokens = {"admin": admin,
+                      "expert": make_user(c, n, admin, "expert1", "expert"),
+                      "recognizer": make_user(c, n, admin, "recognizer1", "recognizer")}
+            r = c.post(n.url + "/v1/recognition/policies",
+                       headers={"authorization": "Bearer " + tokens["recognizer"]},
+                       json={"issuer": "did:web:elsewhere.example", "credential_id": cred,
+                             "purpose": "ceu", "ceus": 1.5})
+            check(r.status_code == 201, "a recognition policy is made (%d %s)"
+                  % (r.status_code, r.text[:200]))
         paths = reads_of(ids, share)
-        raw = RawClient(n.port)
-        expected = raw.wait(raw.send(paths, auth))
-        raw.close()
-        check(all(s == 200 and body for s, body in expected.values()),
-              "with a fast disk every read answers 200 (%s)"
-              % [(p, s) for p, (s, _) in expected.items() if s != 200])
+        heads = {p: auth for p in paths}
+        for p, who in lifecycle_reads(cred, version):
+            paths.append(p)
+            heads[p] = [("authorization", "Bearer " + tokens[who])]
         check(n.stop() == 0, "the node stops cleanly")
+
+        # The old answers: no reader threads, every read on the loop with
+        # the writer's connection.
+        set_readers(n, 0)
+        n.start()
+        raw = RawClient(n.port)
+        expected = raw.wait(raw.send(paths, heads))
+        raw.close()
+        missing = "/v1/definitions/no-such-credential"
+        check(all(s == 200 and body for p, (s, body) in expected.items() if p != missing),
+              "with no reader threads every read answers 200 (%s)"
+              % [(p, s) for p, (s, _) in expected.items() if s != 200])
+        check(expected[missing][0] == 404, "an unknown credential answers 404")
+        check(b'"items":[]' not in expected["/v1/recognition/policies"][1]
+              and b'"items":[]' not in expected["/v1/definitions?limit=5"][1],
+              "the policy and definition lists have rows to compare")
+        check(n.stop() == 0, "the node stops cleanly")
+        set_readers(n, None)
 
         # The same data directory, with every read on a reader thread
         # waiting DELAY_MS first.
         os.environ["ACCORD_TEST_READ_DELAY_MS"] = str(DELAY_MS)
         n.start()
         raw = RawClient(n.port)
-        read_ids = raw.send(paths, auth)
+        read_ids = raw.send(paths, heads)
         health = raw.send(["/healthz"], [])
         raw.wait(health)
         pending = [raw.streams[i][0] for i in read_ids if raw.streams[i][0] not in raw.finished]
@@ -147,19 +234,19 @@ def main():
                 # A bundle carries a status snapshot signed when the node
                 # started, so its bytes differ from one run to the next; the
                 # record it carries must not.
-                check(got[p][0] == 200 and len(got[p][1]) > 0,
+                check(got[p][0] == 200 and len(got[p][1]) > 0 and got[p][0] == expected[p][0],
                       "%s answers a bundle off the loop (%d, %d bytes)"
                       % (p, got[p][0], len(got[p][1])))
                 continue
             check(got[p] == expected[p],
-                  "%s answers the same status and bytes off the loop (%d, %d bytes)"
+                  "%s answers the same status and bytes off the loop as on it (%d, %d bytes)"
                   % (p, got[p][0], len(got[p][1])))
         check(expected[paths[0]][1] in got["/v1/shared/%s/bundle" % share][1],
               "the shared bundle carries the record's exact bytes")
 
         # A client that leaves while its reads wait.
         gone = RawClient(n.port)
-        gone.send(paths, auth)
+        gone.send(paths[:4] + paths[-4:], heads)
         gone.close()
         with h2_client() as c:
             check(c.get(n.url + "/healthz").status_code == 200,
@@ -171,7 +258,7 @@ def main():
         # A stop while reads are queued behind slow ones: the queued ones
         # are cancelled, the running ones finish, the node exits 0.
         last = RawClient(n.port)
-        last.send(paths, auth)
+        last.send(paths, heads)
         time.sleep(0.2)  # let the requests reach the node before the signal
         check(n.stop() == 0, "a stop with reads queued exits cleanly")
         last.close()
