@@ -22,12 +22,24 @@ struct reader {
 };
 
 struct ac__readers {
-    uv_async_t async; /* first: freed in its close callback */
-    /* Guarded by mu: the jobs waiting for a thread (FIFO: head and tail). */
+    uv_async_t async; /* first: the memory goes when both handles are closed */
+    uv_idle_t flush;  /* active while |batch| holds jobs */
+    /* The loop's alone: the jobs submitted since the last flush (FIFO).
+     * Handing jobs to the threads once per loop iteration, not once per
+     * job, is what makes a read cheap: one lock and at most one wake-up per
+     * thread for all the requests one read from the socket carried, where a
+     * wake-up per job made the threads and the loop preempt each other on
+     * every request (docs/record-reads.md, "Fewer hand-offs"). */
+    struct ac__read_job *batch, *batch_tail;
+    size_t nbatch;
+    /* Guarded by mu: the jobs waiting for a thread (FIFO: head and tail),
+     * how many, and how many threads wait on cv for them. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct ac__read_job *queue, *queue_tail;
-    int stopping;
+    size_t nqueue;
+    unsigned idle;
+    int stopping; /* written by the loop alone, under mu */
     /* Guarded by done_mu, a lock of its own so that threads handing back
      * jobs and the loop queueing new ones do not wait for each other: the
      * finished jobs waiting for the loop. */
@@ -38,9 +50,15 @@ struct ac__readers {
     struct reader *readers;
     unsigned nreaders; /* threads running; 0: work runs on the loop */
     struct ac_store *fallback;
+    int open_handles; /* of async and flush; freed at 0 */
     /* Set before the threads start, read-only after. */
     long test_delay_ms;
 };
+
+/* At most this many jobs go to one thread at a time: enough to spare the
+ * lock and the hand-back per job, few enough that the other threads share
+ * a burst. */
+#define TAKE_MAX 32
 
 static void push(struct ac__read_job **head, struct ac__read_job **tail, struct ac__read_job *job)
 {
@@ -59,10 +77,15 @@ static void test_delay(const struct ac__readers *p)
                   NULL);
 }
 
-static void finish(struct ac__readers *p, struct ac__read_job *job)
+/* Hands the chain |head|..|tail| of finished jobs back to the loop. */
+static void finish(struct ac__readers *p, struct ac__read_job *head, struct ac__read_job *tail)
 {
     pthread_mutex_lock(&p->done_mu);
-    push(&p->finished, &p->finished_tail, job);
+    if (p->finished_tail)
+        p->finished_tail->next = head;
+    else
+        p->finished = head;
+    p->finished_tail = tail;
     pthread_mutex_unlock(&p->done_mu);
     /* Thread-safe, and coalesced: one wake-up may carry many jobs. */
     uv_async_send(&p->async);
@@ -74,23 +97,62 @@ static void *run(void *arg)
     struct ac__readers *p = r->pool;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stopping && !p->queue)
+        while (!p->stopping && !p->queue) {
+            p->idle++;
             pthread_cond_wait(&p->cv, &p->mu);
+            p->idle--;
+        }
         /* Jobs still queued at a stop are the loop's to cancel. */
         if (p->stopping)
             break;
-        struct ac__read_job *job = p->queue;
-        p->queue = job->next;
+        /* This thread's share of what waits, so that a burst spreads over
+         * the threads and each takes the lock once for its part. */
+        size_t take = (p->nqueue + p->nreaders - 1) / p->nreaders;
+        take = take < 1 ? 1 : take > TAKE_MAX ? TAKE_MAX : take;
+        struct ac__read_job *head = p->queue, *tail = head;
+        for (size_t i = 1; i < take && tail->next; i++)
+            tail = tail->next;
+        p->queue = tail->next;
         if (!p->queue)
             p->queue_tail = NULL;
+        tail->next = NULL;
+        for (const struct ac__read_job *j = head; j; j = j->next)
+            p->nqueue--;
         pthread_mutex_unlock(&p->mu);
-        test_delay(p);
-        job->work(job, r->store);
-        finish(p, job);
+        for (struct ac__read_job *j = head; j; j = j->next) {
+            test_delay(p);
+            j->work(j, r->store);
+        }
+        finish(p, head, tail);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* Loop, once per iteration with jobs submitted: queues them for the
+ * threads in one go and wakes as many waiting threads as there are jobs. */
+static void on_flush(uv_idle_t *h)
+{
+    struct ac__readers *p = h->data;
+    uv_idle_stop(&p->flush);
+    if (!p->batch)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (p->queue_tail)
+        p->queue_tail->next = p->batch;
+    else
+        p->queue = p->batch;
+    p->queue_tail = p->batch_tail;
+    p->nqueue += p->nbatch;
+    if (p->idle && p->nbatch >= p->idle)
+        pthread_cond_broadcast(&p->cv);
+    else
+        for (size_t i = 0; i < p->nbatch && i < p->idle; i++)
+            pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    p->batch = p->batch_tail = NULL;
+    p->nbatch = 0;
 }
 
 /* Loop: calls done for every finished job, in the order they finished. */
@@ -115,7 +177,9 @@ static void on_async(uv_async_t *h)
 
 static void on_closed(uv_handle_t *h)
 {
-    struct ac__readers *p = (struct ac__readers *)h;
+    struct ac__readers *p = h->data;
+    if (--p->open_handles > 0)
+        return;
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->done_mu);
@@ -139,6 +203,10 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
         free(p);
         return err;
     }
+    /* Never fails (uv_idle_init only fills the handle). */
+    uv_idle_init(loop, &p->flush);
+    p->async.data = p->flush.data = p;
+    p->open_handles = 2;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->done_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -177,14 +245,8 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
 
 int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
 {
-    pthread_mutex_lock(&p->mu);
-    int stopping = p->stopping;
-    if (!stopping && p->nreaders) {
-        push(&p->queue, &p->queue_tail, job);
-        pthread_cond_signal(&p->cv);
-    }
-    pthread_mutex_unlock(&p->mu);
-    if (stopping)
+    /* Only the loop writes |stopping|, so it reads it without the lock. */
+    if (p->stopping)
         return AC_ECANCELED;
     p->pending++;
     if (!p->nreaders) {
@@ -192,8 +254,13 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
          * done still comes from the loop later, as the contract says. */
         test_delay(p);
         job->work(job, p->fallback);
-        finish(p, job);
+        job->next = NULL;
+        finish(p, job, job);
+        return 0;
     }
+    push(&p->batch, &p->batch_tail, job);
+    if (p->nbatch++ == 0)
+        uv_idle_start(&p->flush, on_flush);
     return 0;
 }
 
@@ -209,12 +276,21 @@ size_t ac__readers_pending(const struct ac__readers *p)
 
 size_t ac__readers_queued(struct ac__readers *p)
 {
-    size_t count = 0;
     pthread_mutex_lock(&p->mu);
-    for (const struct ac__read_job *j = p->queue; j; j = j->next)
-        count++;
+    size_t count = p->nqueue;
     pthread_mutex_unlock(&p->mu);
     return count;
+}
+
+/* Calls done(AC_ECANCELED) for every job of the chain |job|. */
+static void cancel(struct ac__readers *p, struct ac__read_job *job)
+{
+    while (job) {
+        struct ac__read_job *next = job->next;
+        p->pending--;
+        job->done(job, AC_ECANCELED);
+        job = next;
+    }
 }
 
 void ac__readers_stop(struct ac__readers *p)
@@ -225,6 +301,7 @@ void ac__readers_stop(struct ac__readers *p)
     p->stopping = 1;
     struct ac__read_job *cancelled = p->queue;
     p->queue = p->queue_tail = NULL;
+    p->nqueue = 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     /* A running job finishes (a read is short and cannot be interrupted
@@ -235,12 +312,13 @@ void ac__readers_stop(struct ac__readers *p)
     }
     p->nreaders = 0;
     drain(p);
-    while (cancelled) {
-        struct ac__read_job *next = cancelled->next;
-        p->pending--;
-        cancelled->done(cancelled, AC_ECANCELED);
-        cancelled = next;
-    }
+    /* Queued first, then those never handed over: submission order. */
+    cancel(p, cancelled);
+    struct ac__read_job *unflushed = p->batch;
+    p->batch = p->batch_tail = NULL;
+    p->nbatch = 0;
+    cancel(p, unflushed);
+    uv_close((uv_handle_t *)&p->flush, on_closed);
     uv_close((uv_handle_t *)&p->async, on_closed);
 }
 

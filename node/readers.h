@@ -15,7 +15,11 @@
  *   done  runs on the loop afterwards, exactly once, with 0 or AC_ECANCELED
  *         (the pool stopped before work ran); it answers and frees the job.
  *
- * Jobs run in submission order per pool, at most one per thread at a time.
+ * Jobs submitted during one loop iteration are handed to the threads
+ * together when the iteration ends (a uv_idle handle), with one lock and at
+ * most one wake-up per waiting thread; each thread takes its share of what
+ * waits (at most 32 jobs) and hands them back together. Jobs start in
+ * submission order per pool, one per thread at a time.
  * When no reader could be opened (or [node] readers = 0) work runs on the
  * loop with the writer's store and done still comes later from the loop, so a
  * caller never sees the difference. Everything here is called on the loop
@@ -69,8 +73,10 @@ unsigned ac__readers_threads(const struct ac__readers *p);
  * finished and waiting for the loop). */
 size_t ac__readers_pending(const struct ac__readers *p);
 
-/* Returns how many jobs wait for a thread. Unlike the rest, safe to call
- * from any thread while the pool is not freed (for tests). */
+/* Returns how many jobs were handed to the threads and wait for one to take
+ * them (those submitted during the current loop iteration are handed over
+ * when it ends). Unlike the rest, safe to call from any thread while the
+ * pool is not freed (for tests). */
 size_t ac__readers_queued(struct ac__readers *p);
 
 /* ---- reads answered with JSON (the node's pool, internal.h) ----
@@ -119,7 +125,8 @@ struct ac__json_read {
 void ac__json_read_submit(struct ac_node *n, struct ac_http_exchange *x, struct ac__json_read *r,
                           ac__json_read_cb read, ac__json_release_cb release, const char *what);
 
-/* Stops the pool: jobs still queued get done(AC_ECANCELED), the running ones
+/* Stops the pool: jobs still queued (or not yet handed over) get
+ * done(AC_ECANCELED), the running ones
  * finish and get done(0), the threads are joined and their connections
  * closed, all before this returns; the memory goes when the loop has closed
  * the async handle. NULL is a no-op. */

@@ -1,7 +1,8 @@
 /* test_readers.c - the reader threads of node/readers.c: jobs run off the
  * loop on their own read-only connections and complete on the loop; a stop
- * cancels what is queued and finishes what runs; without a reader the work
- * runs on the loop with the writer's store, done still coming later. */
+ * cancels what is queued (or not yet handed over) and finishes what runs;
+ * jobs run and complete in submission order; without a reader the work runs
+ * on the loop with the writer's store, done still coming later. */
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -166,11 +167,14 @@ static void test_a_stop_cancels_queued_jobs_and_finishes_the_running_one(void **
     running.started = &started;
     running.release = &release;
     assert_int_equal(0, ac__readers_submit(p, &running.job));
+    assert_int_equal(0, ac__readers_queued(p)); /* handed over when the iteration ends */
+    uv_run(&loop, UV_RUN_NOWAIT);
     sem_wait(&started);
     for (int i = 0; i < 3; i++) {
         init_job(&queued[i], count_users);
         assert_int_equal(0, ac__readers_submit(p, &queued[i].job));
     }
+    uv_run(&loop, UV_RUN_NOWAIT);
     assert_int_equal(3, ac__readers_queued(p));
     pthread_t helper;
     struct releaser r = {p, &release};
@@ -196,6 +200,77 @@ static void test_a_stop_cancels_queued_jobs_and_finishes_the_running_one(void **
     assert_int_equal(0, uv_loop_close(&loop));
     sem_destroy(&started);
     sem_destroy(&release);
+}
+
+static int order[16], norder; /* work's order of the jobs (one thread) */
+static int done_order[16], ndone;
+
+static void note_order(struct ac__read_job *job, struct ac_store *rst)
+{
+    (void)rst;
+    order[norder++] = ((struct job *)job)->read_err;
+}
+
+static void on_done_in_order(struct ac__read_job *job, int status)
+{
+    done_order[ndone++] = ((struct job *)job)->read_err;
+    on_done(job, status);
+}
+
+static void test_a_burst_runs_and_completes_in_submission_order(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 1, st, &p));
+    struct job jobs[16];
+    norder = ndone = 0;
+    /* Two bursts, the second submitted from the loop while the first may
+     * still run: every job once, in order, all done on the loop. */
+    for (int burst = 0; burst < 2; burst++) {
+        for (int i = burst * 8; i < burst * 8 + 8; i++) {
+            init_job(&jobs[i], note_order);
+            jobs[i].job.done = on_done_in_order;
+            jobs[i].read_err = i; /* the job's number, for the order */
+            assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    run_until(&loop, 16);
+    assert_int_equal(16, norder);
+    assert_int_equal(16, ndone);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(i, order[i]);
+        assert_int_equal(i, done_order[i]);
+        assert_int_equal(1, jobs[i].done_calls);
+        assert_true(jobs[i].done_on_loop);
+    }
+    stop_and_close(&loop, p);
+}
+
+static void test_a_stop_cancels_jobs_submitted_in_the_same_iteration(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 2, st, &p));
+    struct job jobs[3];
+    for (int i = 0; i < 3; i++) {
+        init_job(&jobs[i], count_users);
+        assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+    }
+    /* Never handed over: the stop answers them itself, once each. */
+    ac__readers_stop(p);
+    assert_int_equal(3, finished);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(1, jobs[i].done_calls);
+        assert_int_equal(AC_ECANCELED, jobs[i].done_status);
+        assert_int_equal(-1, jobs[i].users);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(0, uv_loop_close(&loop));
 }
 
 static void test_without_a_reader_the_loop_reads_and_done_still_comes_later(void **state)
@@ -250,6 +325,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_stop_cancels_queued_jobs_and_finishes_the_running_one, open_store,
             close_store),
+        cmocka_unit_test_setup_teardown(test_a_burst_runs_and_completes_in_submission_order,
+                                        open_store, close_store),
+        cmocka_unit_test_setup_teardown(test_a_stop_cancels_jobs_submitted_in_the_same_iteration,
+                                        open_store, close_store),
         cmocka_unit_test_setup_teardown(
             test_without_a_reader_the_loop_reads_and_done_still_comes_later, open_store,
             close_store),
