@@ -321,7 +321,9 @@ struct record_read {
     /* Filled on the thread. */
     int err;
     int share_missing; /* err is about the share link, not the record */
-    struct ac_reason why;
+    /* Owned; NULL unless the read was refused with a reason. Kept out of
+     * the job (880 bytes) so that the job fits malloc's per-thread cache. */
+    struct ac_reason *why;
     struct ac_store_record rec;
     struct record_copy copy;
     char etag[AC__ETAG_MAX];
@@ -332,12 +334,32 @@ struct record_read {
     int tries;                      /* WANT_BUNDLE: reads so far */
 };
 
+/* Room for a record's bytes, reserved on the loop before the read: malloc
+ * then serves the buffer from the loop thread's cache and takes it back
+ * there, where a buffer the reader thread allocated would come from that
+ * thread's arena and go back to it under the arena's lock (profiled at 1M
+ * records: docs/record-reads.md). Records are 300-500 bytes; a larger one
+ * grows the buffer on the thread, as before. */
+#define RECORD_ROOM 1000
+
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
 {
     /* cti is random per record and the bytes never change: a strong validator. */
     char hex[33];
     sodium_bin2hex(hex, sizeof hex, rec->cti, sizeof rec->cti);
     snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
+}
+
+/* Reader thread: keeps the reason of a refusal in |r| (or NULL when
+ * there is no memory for it: the code alone then answers). */
+static void keep_reason(struct record_read *r, struct ac_reason *why)
+{
+    if (why->problem == AC_PROBLEM_NONE && !why->extra)
+        return;
+    if ((r->why = malloc(sizeof *r->why)) != NULL)
+        *r->why = *why;
+    else
+        ac_reason_release(why);
 }
 
 /* Reader thread: touches only |r| and |st|. */
@@ -347,19 +369,20 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
     int bytes = (r->want == WANT_COSE && !r->cached) || r->want == WANT_JSON;
     int row = bytes || r->want == WANT_INCLUSION;
     int err = 0;
+    struct ac_reason why = AC_REASON_INIT;
     if (r->by_share) {
         err = ac__records_shared_in(st, r->token, &r->id);
         r->share_missing = err != 0;
     } else if (!(r->by.roles & AC_ROLE_ADMIN) || !row) {
         /* An earner reads only her own records. For an admin the check is
          * only that the record exists, which reading its row finds out. */
-        err = ac__records_may_read_in(st, &r->by, r->id, &r->why);
+        err = ac__records_may_read_in(st, &r->by, r->id, &why);
     }
     if (!err && row) {
         err = ac_store_record_get(st, r->id, &r->rec, bytes ? copy_cose : NULL, &r->copy);
         /* The refusal an earner would get, so an admin's 404 reads alike. */
         if (err == AC_ENOENT && !r->by_share)
-            ac__records_may_read_in(st, &r->by, r->id, &r->why);
+            ac__records_may_read_in(st, &r->by, r->id, &why);
         if (!err)
             err = r->copy.err;
         if (!err && bytes)
@@ -377,6 +400,7 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
     }
     if (!err && r->want == WANT_BUNDLE)
         err = ac__bundle_read(st, r->id, r->bundle);
+    keep_reason(r, &why);
     r->err = err;
 }
 
@@ -427,7 +451,7 @@ static void record_done(struct ac__read_job *job, int status)
     } else if (err && r->share_missing) {
         ac__respond_error(x, err, "share link");
     } else if (err) {
-        ac__respond_failure(x, err, &r->why, what);
+        ac__respond_failure(x, err, r->why, what);
     } else if (r->want == WANT_COSE) {
         /* Best effort: a record that is not cached (too large, cache full,
          * out of memory) is simply read from the store again next time. */
@@ -444,7 +468,9 @@ static void record_done(struct ac__read_job *job, int status)
     } else if (finish_bundle(r)) {
         return; /* read again at the new log size */
     }
-    ac_reason_release(&r->why);
+    if (r->why)
+        ac_reason_release(r->why);
+    free(r->why);
     ac_buf_release(&r->copy.cose);
     if (r->bundle)
         ac__bundle_parts_release(r->bundle);
@@ -487,7 +513,6 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
     r->n = n;
     r->want = want;
     r->id = id;
-    r->why = (struct ac_reason)AC_REASON_INIT;
     r->copy.cose = (struct ac_buf)AC_BUF_INIT;
     r->log_size = n->records->tree.size;
     if (want == WANT_INCLUSION)
@@ -518,6 +543,11 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
         }
         memcpy(r->etag, hit->etag, sizeof r->etag);
         r->cached = 1;
+    } else if ((want == WANT_COSE || want == WANT_JSON) &&
+               ac_buf_reserve(&r->copy.cose, RECORD_ROOM)) {
+        free(r);
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        return;
     }
     ac__read_submit(n, &r->job);
 }
