@@ -145,12 +145,17 @@ static void on_flush(uv_idle_t *h)
         p->queue = p->batch;
     p->queue_tail = p->batch_tail;
     p->nqueue += p->nbatch;
-    if (p->idle && p->nbatch >= p->idle)
+    size_t wake = p->nbatch < p->idle ? p->nbatch : p->idle;
+    int all = wake == p->idle;
+    pthread_mutex_unlock(&p->mu);
+    /* After the unlock, so that a woken thread finds the lock free instead
+     * of sleeping again on it. A thread that went idle meanwhile sees the
+     * queue before it waits, so no job is left without a thread. */
+    if (wake && all)
         pthread_cond_broadcast(&p->cv);
     else
-        for (size_t i = 0; i < p->nbatch && i < p->idle; i++)
+        for (size_t i = 0; i < wake; i++)
             pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
     p->batch = p->batch_tail = NULL;
     p->nbatch = 0;
 }

@@ -14,6 +14,7 @@
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 
 #define LIST_MAX 200
 
@@ -78,17 +79,21 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
     ac_reason_release(&why);
 }
 
-static void on_list(struct ac_http_exchange *x, void *arg)
+/* The list, read on a reader thread (node/readers.h). */
+struct list_read {
+    struct ac__json_read r; /* first */
+    int64_t who;            /* 0: every reviewer's */
+};
+
+static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a))
-        return;
+    (void)why;
+    struct list_read *l = (struct list_read *)r;
     struct ac_remote_cert *rows = calloc(LIST_MAX, sizeof *rows);
     size_t k = 0;
-    /* An admin sees every reviewer's; a reviewer their own. */
-    int64_t who = a.user.roles & AC_ROLE_ADMIN ? 0 : a.user.id;
-    int err = rows ? ac_store_remote_cert_list(n->store, who, 0, rows, LIST_MAX, &k) : AC_ENOMEM;
+    int err =
+        rows ? ac_store_remote_cert_list(view->store, l->who, 0, rows, LIST_MAX, &k) : AC_ENOMEM;
     json_t *items = err ? NULL : json_array();
     for (size_t i = 0; i < k; i++) {
         if (items)
@@ -97,9 +102,25 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     }
     free(rows);
     if (err)
-        ac__respond_error(x, err, "remote certifications");
-    else
-        ac__respond_owned(x, 200, json_pack("{s:o}", "items", items ? items : json_array()));
+        return err;
+    *out = json_pack("{s:o}", "items", items ? items : json_array());
+    return 0;
+}
+
+static void on_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    struct list_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "remote certifications");
+        return;
+    }
+    /* An admin sees every reviewer's; a reviewer their own. */
+    l->who = a.user.roles & AC_ROLE_ADMIN ? 0 : a.user.id;
+    ac__json_read_submit(n, x, &l->r, list_read, NULL, "remote certifications");
 }
 
 static void on_get(struct ac_http_exchange *x, void *arg)

@@ -18,6 +18,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 
 static int admin(struct ac_node *n, struct ac_http_exchange *x)
 {
@@ -341,6 +342,48 @@ static void on_peer_probe(struct ac_http_exchange *x, void *arg)
  * queued to the peer and not yet delivered (past its cursor), oldest first:
  * each message's outbox id, type, message id, size and when it was queued.
  * Bodies stay out: they are CBOR and may name people. */
+/* ---- lists on the reader threads (node/readers.h) ---- */
+
+/* A peer's outbox page or the dead letters: what the loop parsed. */
+struct outbox_read {
+    struct ac__json_read r; /* first */
+    char peer[65];
+    int by_peer; /* dead letters: only |peer|'s, else every peer's */
+    size_t limit;
+    int64_t after;
+};
+
+static int outbox_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
+{
+    (void)why;
+    struct outbox_read *o = (struct outbox_read *)r;
+    struct ac_peer_state s;
+    struct ac_outbox_msg *m = NULL;
+    size_t k = 0;
+    int err = ac_store_peer_state_get(view->store, o->peer, &s);
+    if (!err)
+        err = ac_store_outbox_page(view->store, o->peer, o->after > s.cursor ? o->after : s.cursor,
+                                   o->limit + 1, &m, &k);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < k && i < o->limit; i++) {
+        json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)m[i].id, "type", m[i].type,
+                              "msg_id", m[i].msg_id, "bytes", (json_int_t)m[i].body_len);
+        if (j)
+            ac__json_time(j, "queued_at", m[i].created_ms);
+        if (!j || json_array_append_new(items, j)) {
+            json_decref(items);
+            items = NULL; /* answered 500 */
+        }
+    }
+    int64_t last = k ? m[(k > o->limit ? o->limit : k) - 1].id : 0;
+    ac_outbox_msgs_free(m, k);
+    *out = items ? ac__page_json(items, k > o->limit, last) : NULL;
+    return 0;
+}
+
 static void on_peer_outbox(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -349,47 +392,27 @@ static void on_peer_outbox(struct ac_http_exchange *x, void *arg)
     int64_t after;
     if (admin(n, x) || !(p = peer_param(n, x)) || ac__page_params(x, &limit, &after))
         return;
-    struct ac_peer_state s;
-    struct ac_outbox_msg *m = NULL;
-    size_t k = 0;
-    int err = ac_store_peer_state_get(n->store, p->node_id, &s);
-    if (!err)
-        err = ac_store_outbox_page(n->store, p->node_id, after > s.cursor ? after : s.cursor,
-                                   limit + 1, &m, &k);
-    if (err) {
-        ac__respond_error(x, err, "the peer's outbox");
+    struct outbox_read *o = calloc(1, sizeof *o);
+    if (!o) {
+        ac__respond_error(x, AC_ENOMEM, "the peer's outbox");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; items && i < k && i < limit; i++) {
-        json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)m[i].id, "type", m[i].type,
-                              "msg_id", m[i].msg_id, "bytes", (json_int_t)m[i].body_len);
-        if (j)
-            ac__json_time(j, "queued_at", m[i].created_ms);
-        if (!j || json_array_append_new(items, j)) {
-            json_decref(items);
-            items = NULL; /* answered 500 below */
-        }
-    }
-    int64_t last = k ? m[(k > limit ? limit : k) - 1].id : 0;
-    ac_outbox_msgs_free(m, k);
-    ac__respond_owned(x, 200, items ? ac__page_json(items, k > limit, last) : NULL);
+    snprintf(o->peer, sizeof o->peer, "%s", p->node_id);
+    o->limit = limit;
+    o->after = after;
+    ac__json_read_submit(n, x, &o->r, outbox_read, NULL, "the peer's outbox");
 }
 
-static void on_dead_list(struct ac_http_exchange *x, void *arg)
+static int dead_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    if (admin(n, x))
-        return;
-    char peer[65];
-    int has = ac_http_query(ac_http_exchange_req(x), "peer", peer, sizeof peer) == 0;
+    (void)why;
+    struct outbox_read *o = (struct outbox_read *)r;
     struct ac_outbox_msg *d = NULL;
     size_t nd = 0;
-    int err = ac_store_dead_list(n->store, has ? peer : NULL, &d, &nd);
-    if (err) {
-        ac__respond_error(x, err, "the dead letters");
-        return;
-    }
+    int err = ac_store_dead_list(view->store, o->by_peer ? o->peer : NULL, &d, &nd);
+    if (err)
+        return err;
     json_t *items = json_array();
     for (size_t i = 0; items && i < nd; i++) {
         json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s}", "id", (json_int_t)d[i].id,
@@ -403,7 +426,22 @@ static void on_dead_list(struct ac_http_exchange *x, void *arg)
         }
     }
     ac_outbox_msgs_free(d, nd);
-    ac__respond_owned(x, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+    *out = items ? json_pack("{s:o}", "items", items) : NULL;
+    return 0;
+}
+
+static void on_dead_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    if (admin(n, x))
+        return;
+    struct outbox_read *o = calloc(1, sizeof *o);
+    if (!o) {
+        ac__respond_error(x, AC_ENOMEM, "the dead letters");
+        return;
+    }
+    o->by_peer = ac_http_query(ac_http_exchange_req(x), "peer", o->peer, sizeof o->peer) == 0;
+    ac__json_read_submit(n, x, &o->r, dead_read, NULL, "the dead letters");
 }
 
 static void on_dead_retry(struct ac_http_exchange *x, void *arg)

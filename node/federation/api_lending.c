@@ -18,6 +18,7 @@
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
+#include "readers.h"
 
 static int admin(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
 {
@@ -93,28 +94,57 @@ static void on_policy_delete(struct ac_http_exchange *x, void *arg)
     ac_reason_release(&why);
 }
 
-static void on_policy_list(struct ac_http_exchange *x, void *arg)
+/* ---- lists on the reader threads (node/readers.h) ---- */
+
+/* The lending policies (of one peer) or the capacity offered (for one
+ * credential): the filter the loop parsed. */
+struct lend_read {
+    struct ac__json_read r; /* first */
+    int has;                /* filter by |key| */
+    char key[AC_LENDING_NODE_MAX + AC_LENDING_CRED_MAX + 2];
+};
+
+static int policy_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                            struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (admin(n, x, &a))
-        return;
-    char peer[AC_LENDING_NODE_MAX + 1];
-    int has = ac_http_query(ac_http_exchange_req(x), "peer", peer, sizeof peer) == 0;
+    (void)why;
+    struct lend_read *l = (struct lend_read *)r;
     struct ac_lending_policy *ps = NULL;
     size_t np = 0;
-    int err = ac_store_lending_list(n->store, has ? peer : NULL, &ps, &np);
-    json_t *items = err ? NULL : json_array();
+    int err = ac_store_lending_list(view->store, l->has ? l->key : NULL, &ps, &np);
+    if (err)
+        return err;
+    json_t *items = json_array();
     for (size_t i = 0; items && i < np; i++)
         if (json_array_append_new(items, ac__lending_policy_json(&ps[i]))) {
             json_decref(items);
             items = NULL;
         }
     free(ps);
-    if (err)
-        ac__respond_error(x, err, "the lending policies");
-    else
-        ac__respond_owned(x, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+    *out = items ? json_pack("{s:o}", "items", items) : NULL;
+    return 0;
+}
+
+/* Loop: the filter |name| (at most |max| bytes), then the read. */
+static void submit_lend_read(struct ac_node *n, struct ac_http_exchange *x, const char *name,
+                             size_t max, ac__json_read_cb read, const char *what)
+{
+    struct lend_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    l->has = ac_http_query(ac_http_exchange_req(x), name, l->key, max + 1) == 0;
+    ac__json_read_submit(n, x, &l->r, read, NULL, what);
+}
+
+static void on_policy_list(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    submit_lend_read(n, x, "peer", AC_LENDING_NODE_MAX, policy_list_read, "the lending policies");
 }
 
 static void on_offer_now(struct ac_http_exchange *x, void *arg)
@@ -146,18 +176,17 @@ static void on_offer_now(struct ac_http_exchange *x, void *arg)
 
 /* ---- the issuer's side ---- */
 
-static void on_capacity(struct ac_http_exchange *x, void *arg)
+static int capacity_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (admin(n, x, &a))
-        return;
-    char cred[AC_LENDING_CRED_MAX + 1];
-    int has = ac_http_query(ac_http_exchange_req(x), "credential", cred, sizeof cred) == 0;
+    (void)why;
+    struct lend_read *l = (struct lend_read *)r;
     struct ac_capacity_reviewer *v = NULL;
     size_t nv = 0;
-    int err = ac_store_capacity_list(n->store, has ? cred : NULL, &v, &nv);
-    json_t *items = err ? NULL : json_array();
+    int err = ac_store_capacity_list(view->store, l->has ? l->key : NULL, &v, &nv);
+    if (err)
+        return err;
+    json_t *items = json_array();
     for (size_t i = 0; items && i < nv; i++) {
         char at[21];
         int failed = json_array_append_new(
@@ -168,14 +197,22 @@ static void on_capacity(struct ac_http_exchange *x, void *arg)
                              ac_clock_format(v[i].offered_ms, at)));
         if (failed) {
             json_decref(items);
-            items = NULL; /* answered 500 below */
+            items = NULL; /* answered 500 */
         }
     }
     free(v);
-    if (err)
-        ac__respond_error(x, err, "the capacity offered");
-    else
-        ac__respond_owned(x, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+    *out = items ? json_pack("{s:o}", "items", items) : NULL;
+    return 0;
+}
+
+static void on_capacity(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (admin(n, x, &a))
+        return;
+    submit_lend_read(n, x, "credential", AC_LENDING_CRED_MAX, capacity_read,
+                     "the capacity offered");
 }
 
 static json_t *mode_json(struct ac_node *n, const char *cred)

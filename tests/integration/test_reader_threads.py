@@ -3,7 +3,8 @@ bundles, the user, token and submission lists, and the lifecycle and
 recognition reads (definitions and their audit trails, stacks, flags,
 benchmark lists, conflicts, reports and assignments, reviewer applications
 and pool, pilot reports and assignments, recognition policies, presentations
-and approvals) run on the reader threads (node/readers.c), so the loop
+and approvals) and the federation lists (dead letters, lending policies,
+capacity offered, remote certifications) run on the reader threads (node/readers.c), so the loop
 answers while they wait on the disk. The disk is made slow for reads only
 (ACCORD_TEST_READ_DELAY_MS, compiled into test builds alone): on one HTTP/2
 connection the node receives slow reads first and a health check last, and
@@ -134,7 +135,11 @@ def lifecycle_reads(cred, version):
             ("/v1/pilot/assignments", "expert"),
             ("/v1/recognition/policies", "admin"),
             ("/v1/recognition/presentations", "recognizer"),
-            ("/v1/approvals", "admin")]
+            ("/v1/approvals", "admin"),
+            ("/v1/federation/dead-letters", "admin"),
+            ("/v1/federation/lending", "admin"),
+            ("/v1/federation/capacity", "admin"),
+            ("/v1/remote-certifications", "admin")]
 
 
 def make_user(c, n, admin, name, role):
