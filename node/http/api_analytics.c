@@ -17,6 +17,7 @@
 #include "accord/render/svg_chart.h"
 #include "accord/store/credential.h"
 #include "internal.h"
+#include "readers.h"
 
 #define DAY_MS 86400000.0
 /* Reviews compared in a reviewer's trend: the latest window against the rest. */
@@ -62,27 +63,61 @@ static void thresholds(const struct ac_definition *d, struct ac_monitor_threshol
     }
 }
 
-/* Checks the caller holds one of |roles| (sets |*caller| to them when not
- * NULL), loads the credential named by the path, its reviews and the
- * monitor's report on them. Answers and returns -1 on any failure. */
-static int load_as(struct ac_node *n, struct ac_http_exchange *x, unsigned roles,
-                   struct ac_user *caller, struct ctx *c)
+/* ---- answers built on a reader thread (node/readers.h) ----
+ *
+ * Analytics read every review of a credential and compute statistics over
+ * them: the cost grows with the data, so all of it runs on a reader thread
+ * with that thread's store. The loop authenticates and copies the path's id
+ * and the caller; the thread loads, computes and renders the answer (JSON,
+ * CSV or SVG) into |ans|; done, on the loop, sends it. */
+
+/* An answer rendered off the loop, sent by done. */
+struct answer {
+    int err; /* answered with ac__respond_error() when not 0 */
+    char what[96];
+    json_t *json;           /* a JSON answer (owned), or NULL */
+    struct ac_buf body;     /* else this body, */
+    const char *type;       /* of this content type (static), */
+    char disposition[128];  /* with this content-disposition when not "" */
+};
+
+struct an_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    void (*body)(struct an_read *r, struct ac_store *st); /* the route's part */
+    char id[AC_CREDENTIAL_ID_MAX + 1];
+    int has_id; /* the path's id fits |id| */
+    char shown[65]; /* the path's id as an error names it */
+    int csv;
+    struct ac_user me;
+    struct answer ans;
+};
+
+static void ans_error(struct answer *a, int err, const char *what)
 {
-    struct ac__auth a;
+    a->err = err;
+    snprintf(a->what, sizeof a->what, "%s", what);
+}
+
+/* Takes |j|; NULL answers 500 (no memory). */
+static void ans_json(struct answer *a, json_t *j)
+{
+    if (!j)
+        ans_error(a, AC_ENOMEM, "response");
+    a->json = j;
+}
+
+/* Loads the credential |r| names, its reviews and the monitor's report on
+ * them. Returns 0, or sets the error answer and returns -1. */
+static int load_in(struct an_read *r, struct ac_store *st, struct ctx *c)
+{
     memset(c, 0, sizeof *c);
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, roles))
-        return -1;
-    if (caller)
-        *caller = a.user;
-    const char *id = ac_http_param(x, "id");
     struct ac_credential cred;
-    int err = id && strlen(id) <= AC_CREDENTIAL_ID_MAX
-                  ? ac_store_credential_find(n->store, id, 0, &cred)
-                  : AC_ENOENT;
+    int err = r->has_id ? ac_store_credential_find(st, r->id, 0, &cred) : AC_ENOENT;
     if (err) {
         char what[96];
-        snprintf(what, sizeof what, "credential \"%.64s\"", id ? id : "");
-        ac__respond_error(x, err, what);
+        snprintf(what, sizeof what, "credential \"%.64s\"", r->shown);
+        ans_error(&r->ans, err, what);
         return -1;
     }
     snprintf(c->def_id, sizeof c->def_id, "%s", cred.def_id);
@@ -91,18 +126,18 @@ static int load_as(struct ac_node *n, struct ac_http_exchange *x, unsigned roles
     ac_def_problems_release(&pr);
     ac_credential_release(&cred);
     if (!err)
-        err = ac_store_analytics_reviews(n->store, c->def_id, &c->reviews, &c->nreviews);
+        err = ac_store_analytics_reviews(st, c->def_id, &c->reviews, &c->nreviews);
     struct ac_monitor_review *mr = NULL;
     if (!err && !(mr = calloc(c->nreviews + 1, sizeof *mr)))
         err = AC_ENOMEM;
     for (size_t i = 0; !err && i < c->nreviews; i++) {
-        const struct ac_analytics_review *r = &c->reviews[i];
-        mr[i] = (struct ac_monitor_review){(uint32_t)r->reviewer_id,
+        const struct ac_analytics_review *rv = &c->reviews[i];
+        mr[i] = (struct ac_monitor_review){(uint32_t)rv->reviewer_id,
                                            1,
-                                           (uint64_t)r->scored_ms,
-                                           r->level,
-                                           r->consensus,
-                                           r->benchmark};
+                                           (uint64_t)rv->scored_ms,
+                                           rv->level,
+                                           rv->consensus,
+                                           rv->benchmark};
     }
     struct ac_monitor_thresholds t;
     if (!err) {
@@ -111,17 +146,64 @@ static int load_as(struct ac_node *n, struct ac_http_exchange *x, unsigned roles
     }
     free(mr);
     if (err) {
-        ac__respond_error(x, err, "analytics");
+        ans_error(&r->ans, err, "analytics");
         ctx_release(c);
         return -1;
     }
     return 0;
 }
 
-/* The issuer's analytics: admins only. */
-static int load(struct ac_node *n, struct ac_http_exchange *x, struct ctx *c)
+static void an_work(struct ac__read_job *job, struct ac_store *st)
 {
-    return load_as(n, x, AC_ROLE_ADMIN, NULL, c);
+    struct an_read *r = (struct an_read *)job;
+    r->body(r, st);
+}
+
+static void an_done(struct ac__read_job *job, int status)
+{
+    struct an_read *r = (struct an_read *)job;
+    struct answer *a = &r->ans;
+    if (status) {
+        ac__respond_error(r->x, AC_EIO, "analytics"); /* the pool stopped first */
+    } else if (a->err) {
+        ac__respond_error(r->x, a->err, a->what);
+    } else if (a->json) {
+        ac_http_respond_json(r->x, 200, a->json);
+    } else {
+        struct ac_http_header h[] = {{"content-type", a->type},
+                                     {"content-disposition", a->disposition}};
+        ac_http_respond(r->x, 200, h, a->disposition[0] ? 2 : 1, a->body.data, a->body.len);
+    }
+    json_decref(a->json);
+    ac_buf_release(&a->body);
+    free(r);
+}
+
+/* Loop: checks the caller holds one of |roles|, copies what the thread
+ * needs and submits |body|. Answers |x| itself on any failure. */
+static void submit(struct ac_node *n, struct ac_http_exchange *x, unsigned roles, int csv,
+                   void (*body)(struct an_read *r, struct ac_store *st))
+{
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, roles))
+        return;
+    struct an_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, "analytics");
+        return;
+    }
+    const char *id = ac_http_param(x, "id");
+    r->has_id = id && strlen(id) <= AC_CREDENTIAL_ID_MAX;
+    if (r->has_id)
+        memcpy(r->id, id, strlen(id) + 1);
+    snprintf(r->shown, sizeof r->shown, "%s", id ? id : "");
+    r->job = (struct ac__read_job){an_work, an_done, NULL};
+    r->x = x;
+    r->body = body;
+    r->csv = csv;
+    r->me = a.user;
+    ac_buf_init(&r->ans.body);
+    ac__read_submit(n, &r->job);
 }
 
 /* Builds the items x raters matrix of submission reviews: one row per
@@ -280,23 +362,18 @@ static void csv_value(struct ac_buf *b, const json_t *v, int last)
 }
 
 /* Answers |rows| (an array of flat objects sharing |cols|) as RFC 4180 CSV. */
-static void respond_csv(struct ac_http_exchange *x, const char *const *cols, size_t ncols,
-                        const json_t *rows, const char *filename)
+static void ans_csv(struct answer *a, const char *const *cols, size_t ncols, const json_t *rows,
+                    const char *filename)
 {
-    struct ac_buf b;
-    ac_buf_init(&b);
+    struct ac_buf *b = &a->body;
     for (size_t i = 0; i < ncols; i++)
-        csv_field(&b, cols[i], i + 1 == ncols);
+        csv_field(b, cols[i], i + 1 == ncols);
     size_t r;
     const json_t *row;
     json_array_foreach(rows, r, row) for (size_t i = 0; i < ncols; i++)
-        csv_value(&b, json_object_get(row, cols[i]), i + 1 == ncols);
-    char disposition[128];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
-    struct ac_http_header h[] = {{"content-type", "text/csv; charset=utf-8; header=present"},
-                                 {"content-disposition", disposition}};
-    ac_http_respond(x, 200, h, 2, b.data, b.len);
-    ac_buf_release(&b);
+        csv_value(b, json_object_get(row, cols[i]), i + 1 == ncols);
+    snprintf(a->disposition, sizeof a->disposition, "attachment; filename=\"%s\"", filename);
+    a->type = "text/csv; charset=utf-8; header=present";
 }
 
 /* Reads ?format=json|csv. Returns 0 (JSON), 1 (CSV), or answers 400 and -1. */
@@ -312,20 +389,19 @@ static int want_csv(struct ac_http_exchange *x)
     return -1;
 }
 
-static void on_credential(struct ac_http_exchange *x, void *arg)
+static void credential_body(struct an_read *r, struct ac_store *st)
 {
-    struct ac_node *n = arg;
     struct ctx c;
-    int csv = want_csv(x);
-    if (csv < 0 || load(n, x, &c))
+    int csv = r->csv;
+    if (load_in(r, st, &c))
         return;
     struct ac_analytics_volume v;
     struct stats s;
-    int err = ac_store_analytics_volume(n->store, c.def_id, &v);
+    int err = ac_store_analytics_volume(st, c.def_id, &v);
     if (!err)
         err = compute_stats(&c, keep_all, NULL, &s);
     if (err) {
-        ac__respond_error(x, err, "analytics");
+        ans_error(&r->ans, err, "analytics");
         ctx_release(&c);
         return;
     }
@@ -388,9 +464,9 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
         char name[96];
         snprintf(name, sizeof name, "%s-analytics.csv", c.def_id);
         if (rows)
-            respond_csv(x, cols, sizeof cols / sizeof cols[0], rows, name);
+            ans_csv(&r->ans, cols, sizeof cols / sizeof cols[0], rows, name);
         else
-            ac__respond_error(x, AC_ENOMEM, "analytics");
+            ans_error(&r->ans, AC_ENOMEM, "analytics");
         json_decref(rows);
         json_decref(j);
     } else {
@@ -400,9 +476,16 @@ static void on_credential(struct ac_http_exchange *x, void *arg)
                                           "adjacent", stat_json(&s.adjacent), "fleiss_kappa",
                                           stat_json(&s.fleiss), "krippendorff_alpha_ordinal",
                                           stat_json(&s.alpha), "gwet_ac1", stat_json(&s.ac1)));
-        ac__respond_owned(x, 200, j);
+        ans_json(&r->ans, j);
     }
     ctx_release(&c);
+}
+
+static void on_credential(struct ac_http_exchange *x, void *arg)
+{
+    int csv = want_csv(x);
+    if (csv >= 0)
+        submit(arg, x, AC_ROLE_ADMIN, csv, credential_body);
 }
 
 static json_t *real_or_null(int valid, double v)
@@ -438,18 +521,17 @@ static json_t *reviewer_json(const struct ctx *c, const struct ac_analytics_load
     return r;
 }
 
-static void on_reviewers(struct ac_http_exchange *x, void *arg)
+static void reviewers_body(struct an_read *r, struct ac_store *st)
 {
-    struct ac_node *n = arg;
     struct ctx c;
-    int csv = want_csv(x);
-    if (csv < 0 || load(n, x, &c))
+    int csv = r->csv;
+    if (load_in(r, st, &c))
         return;
     struct ac_analytics_load *ld = NULL;
     size_t nld = 0;
-    int err = ac_store_analytics_load(n->store, c.def_id, &ld, &nld);
+    int err = ac_store_analytics_load(st, c.def_id, &ld, &nld);
     if (err) {
-        ac__respond_error(x, err, "analytics");
+        ans_error(&r->ans, err, "analytics");
         ctx_release(&c);
         return;
     }
@@ -469,31 +551,36 @@ static void on_reviewers(struct ac_http_exchange *x, void *arg)
                                            "trend_drop"};
         char name[96];
         snprintf(name, sizeof name, "%s-reviewers.csv", c.def_id);
-        respond_csv(x, cols, sizeof cols / sizeof cols[0], items, name);
+        ans_csv(&r->ans, cols, sizeof cols / sizeof cols[0], items, name);
         json_decref(items);
     } else {
-        ac__respond_owned(x, 200,
-                          json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
+        ans_json(&r->ans, json_pack("{s:s, s:o}", "credential_id", c.def_id, "items", items));
     }
     ctx_release(&c);
+}
+
+static void on_reviewers(struct ac_http_exchange *x, void *arg)
+{
+    int csv = want_csv(x);
+    if (csv >= 0)
+        submit(arg, x, AC_ROLE_ADMIN, csv, reviewers_body);
 }
 
 /* GET /v1/analytics/credentials/{id}/reviewers/me: a reviewer's own row of
  * the reviewers' analytics (the same figures the issuer sees, and nobody
  * else's), so they can follow their agreement and severity. A reviewer with
  * no review of the credential yet gets zeros and nulls. */
-static void on_reviewer_me(struct ac_http_exchange *x, void *arg)
+static void reviewer_me_body(struct an_read *r, struct ac_store *st)
 {
-    struct ac_node *n = arg;
     struct ctx c;
-    struct ac_user me;
-    if (load_as(n, x, AC_ROLE_REVIEWER, &me, &c))
+    const struct ac_user me = r->me;
+    if (load_in(r, st, &c))
         return;
     struct ac_analytics_load *ld = NULL;
     size_t nld = 0;
-    int err = ac_store_analytics_load(n->store, c.def_id, &ld, &nld);
+    int err = ac_store_analytics_load(st, c.def_id, &ld, &nld);
     if (err) {
-        ac__respond_error(x, err, "analytics");
+        ans_error(&r->ans, err, "analytics");
         ctx_release(&c);
         return;
     }
@@ -503,27 +590,33 @@ static void on_reviewer_me(struct ac_http_exchange *x, void *arg)
             mine = ld[i];
     free(ld);
     json_t *row = reviewer_json(&c, &mine);
-    ac__respond_owned(
-        x, 200, row ? json_pack("{s:s, s:o}", "credential_id", c.def_id, "reviewer", row) : NULL);
+    ans_json(&r->ans,
+             row ? json_pack("{s:s, s:o}", "credential_id", c.def_id, "reviewer", row) : NULL);
     ctx_release(&c);
 }
 
-static void respond_svg(struct ac_http_exchange *x, int err, struct ac_buf *b)
+static void on_reviewer_me(struct ac_http_exchange *x, void *arg)
 {
-    if (err) {
-        ac__respond_error(x, err, "chart");
-    } else {
-        static const struct ac_http_header h[] = {{"content-type", "image/svg+xml"}};
-        ac_http_respond(x, 200, h, 1, b->data, b->len);
-    }
-    ac_buf_release(b);
+    submit(arg, x, AC_ROLE_REVIEWER, 0, reviewer_me_body);
 }
 
-static void on_severity_svg(struct ac_http_exchange *x, void *arg)
+/* Takes |b| (released here) as an SVG answer, or answers |err|. */
+static void ans_svg(struct answer *a, int err, struct ac_buf *b)
 {
-    struct ac_node *n = arg;
+    if (err) {
+        ans_error(a, err, "chart");
+        ac_buf_release(b);
+        return;
+    }
+    ac_buf_release(&a->body);
+    a->body = *b;
+    a->type = "image/svg+xml";
+}
+
+static void severity_body(struct an_read *r, struct ac_store *st)
+{
     struct ctx c;
-    if (load(n, x, &c))
+    if (load_in(r, st, &c))
         return;
     double *z = calloc(c.monitor->n_reviewers + 1, sizeof *z);
     size_t nz = 0;
@@ -539,8 +632,13 @@ static void on_severity_svg(struct ac_http_exchange *x, void *arg)
     ac_buf_init(&b);
     int err = z ? ac_svg_histogram(&h, &b) : AC_ENOMEM;
     free(z);
-    respond_svg(x, err, &b);
+    ans_svg(&r->ans, err, &b);
     ctx_release(&c);
+}
+
+static void on_severity_svg(struct ac_http_exchange *x, void *arg)
+{
+    submit(arg, x, AC_ROLE_ADMIN, 0, severity_body);
 }
 
 static int keep_week(const struct ac_analytics_review *r, void *arg)
@@ -548,11 +646,10 @@ static int keep_week(const struct ac_analytics_review *r, void *arg)
     return r->decided_ms && r->decided_ms / WEEK_MS == *(const int64_t *)arg;
 }
 
-static void on_agreement_svg(struct ac_http_exchange *x, void *arg)
+static void agreement_body(struct an_read *r, struct ac_store *st)
 {
-    struct ac_node *n = arg;
     struct ctx c;
-    if (load(n, x, &c))
+    if (load_in(r, st, &c))
         return;
     /* One point per week in which submissions were decided. */
     int64_t *weeks = calloc(c.nreviews + 1, sizeof *weeks), *xs = NULL;
@@ -602,8 +699,13 @@ static void on_agreement_svg(struct ac_http_exchange *x, void *arg)
     free(xs);
     free(exact);
     free(alpha);
-    respond_svg(x, err, &b);
+    ans_svg(&r->ans, err, &b);
     ctx_release(&c);
+}
+
+static void on_agreement_svg(struct ac_http_exchange *x, void *arg)
+{
+    submit(arg, x, AC_ROLE_ADMIN, 0, agreement_body);
 }
 
 void ac__api_analytics_register(struct ac_node *n)

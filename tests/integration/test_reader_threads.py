@@ -3,8 +3,9 @@ bundles, the user, token and submission lists, and the lifecycle and
 recognition reads (definitions and their audit trails, stacks, flags,
 benchmark lists, conflicts, reports and assignments, reviewer applications
 and pool, pilot reports and assignments, recognition policies, presentations
-and approvals) and the federation lists (dead letters, lending policies,
-capacity offered, remote certifications) run on the reader threads (node/readers.c), so the loop
+and approvals), the analytics (JSON, CSV and SVG) and the federation lists
+(dead letters, lending policies, capacity offered, remote certifications)
+run on the reader threads (node/readers.c), so the loop
 answers while they wait on the disk. The disk is made slow for reads only
 (ACCORD_TEST_READ_DELAY_MS, compiled into test builds alone): on one HTTP/2
 connection the node receives slow reads first and a health check last, and
@@ -139,7 +140,14 @@ def lifecycle_reads(cred, version):
             ("/v1/federation/dead-letters", "admin"),
             ("/v1/federation/lending", "admin"),
             ("/v1/federation/capacity", "admin"),
-            ("/v1/remote-certifications", "admin")]
+            ("/v1/remote-certifications", "admin"),
+            ("/v1/analytics/credentials/" + cred, "admin"),
+            ("/v1/analytics/credentials/%s?format=csv" % cred, "admin"),
+            ("/v1/analytics/credentials/%s/reviewers" % cred, "admin"),
+            ("/v1/analytics/credentials/%s/reviewers/me" % cred, "reviewer"),
+            ("/v1/analytics/credentials/%s/severity.svg" % cred, "admin"),
+            ("/v1/analytics/credentials/%s/agreement.svg" % cred, "admin"),
+            ("/v1/analytics/credentials/no-such-credential", "admin")]
 
 
 def make_user(c, n, admin, name, role):
@@ -188,7 +196,8 @@ def main():
             version = r.json()["version"]
             tokens = {"admin": admin,
                       "expert": make_user(c, n, admin, "expert1", "expert"),
-                      "recognizer": make_user(c, n, admin, "recognizer1", "recognizer")}
+                      "recognizer": make_user(c, n, admin, "recognizer1", "recognizer"),
+                      "reviewer": make_user(c, n, admin, "reviewer1", "reviewer")}
             r = c.post(n.url + "/v1/recognition/policies",
                        headers={"authorization": "Bearer " + tokens["recognizer"]},
                        json={"issuer": "did:web:elsewhere.example", "credential_id": cred,
@@ -209,11 +218,13 @@ def main():
         raw = RawClient(n.port)
         expected = raw.wait(raw.send(paths, heads))
         raw.close()
-        missing = "/v1/definitions/no-such-credential"
-        check(all(s == 200 and body for p, (s, body) in expected.items() if p != missing),
+        missing = ["/v1/definitions/no-such-credential",
+                   "/v1/analytics/credentials/no-such-credential"]
+        check(all(s == 200 and body for p, (s, body) in expected.items() if p not in missing),
               "with no reader threads every read answers 200 (%s)"
               % [(p, s) for p, (s, _) in expected.items() if s != 200])
-        check(expected[missing][0] == 404, "an unknown credential answers 404")
+        check(all(expected[p][0] == 404 for p in missing),
+              "an unknown credential answers 404, for its definition and its analytics")
         check(b'"items":[]' not in expected["/v1/recognition/policies"][1]
               and b'"items":[]' not in expected["/v1/definitions?limit=5"][1],
               "the policy and definition lists have rows to compare")
