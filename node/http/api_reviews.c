@@ -11,6 +11,7 @@
 #include "accord/store/assignment.h"
 #include "accord/store/submission.h"
 #include "lifecycle/lifecycle.h"
+#include "readers.h"
 #include "review/review.h"
 
 static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
@@ -33,24 +34,43 @@ static json_t *batch_json(struct ac_node *n, const struct ac_batch_row *b)
     return j;
 }
 
+/* The reviewer's batches, read on a reader thread (node/readers.h). */
+struct batches_read {
+    struct ac__json_read r; /* first */
+    int64_t reviewer;
+};
+
+static int batches_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                        struct ac_reason *why)
+{
+    (void)why;
+    struct ac_batch_row *bs = NULL;
+    size_t nb = 0;
+    int err =
+        ac_store_batch_list(view->store, ((struct batches_read *)r)->reviewer, -1, &bs, &nb);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; i < nb; i++)
+        json_array_append_new(items, batch_json(view, &bs[i]));
+    free(bs);
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
 static void on_batches(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER))
         return;
-    struct ac_batch_row *bs = NULL;
-    size_t nb = 0;
-    int err = ac_store_batch_list(n->store, a.user.id, -1, &bs, &nb);
-    if (err) {
-        ac__respond_error(x, err, "batches");
+    struct batches_read *b = calloc(1, sizeof *b);
+    if (!b) {
+        ac__respond_error(x, AC_ENOMEM, "batches");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < nb; i++)
-        json_array_append_new(items, batch_json(n, &bs[i]));
-    free(bs);
-    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    b->reviewer = a.user.id;
+    ac__json_read_submit(n, x, &b->r, batches_read, NULL, "batches");
 }
 
 static void respond(struct ac_http_exchange *x, void *arg, int accept)

@@ -634,42 +634,62 @@ static void on_appeal_get(struct ac_http_exchange *x, void *arg)
     appeal_answer(n, x, err, 200, &ap, &why, what);
 }
 
-static void on_appeal_list(struct ac_http_exchange *x, void *arg)
+/* A caller's own list, read on a reader thread (node/readers.h). */
+struct own_read {
+    struct ac__json_read r; /* first */
+    int64_t user;           /* the caller; appeals: 0 for an admin (every appeal) */
+};
+
+/* Loop: reads |read| for |user| on a reader thread. */
+static void submit_own(struct ac_node *n, struct ac_http_exchange *x, int64_t user,
+                       ac__json_read_cb read, const char *what)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a))
-        return;
-    struct ac_appeal *aps = NULL;
-    size_t k = 0;
-    int err = ac_store_appeal_list(n->store, (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id, &aps,
-                                   &k);
-    if (err) {
-        ac__respond_error(x, err, "appeals");
+    struct own_read *o = calloc(1, sizeof *o);
+    if (!o) {
+        ac__respond_error(x, AC_ENOMEM, what);
         return;
     }
+    o->user = user;
+    ac__json_read_submit(n, x, &o->r, read, NULL, what);
+}
+
+static int appeals_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                        struct ac_reason *why)
+{
+    (void)why;
+    struct ac_appeal *aps = NULL;
+    size_t k = 0;
+    int err = ac_store_appeal_list(view->store, ((struct own_read *)r)->user, &aps, &k);
+    if (err)
+        return err;
     json_t *items = json_array();
     for (size_t i = 0; i < k; i++) {
         json_array_append_new(items, appeal_json(&aps[i]));
         ac_appeal_release(&aps[i]);
     }
     free(aps);
-    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
 }
 
-static void on_notifications(struct ac_http_exchange *x, void *arg)
+static void on_appeal_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     if (ac__authenticate(n, x, &a))
         return;
+    submit_own(n, x, (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id, appeals_read, "appeals");
+}
+
+static int notifications_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                              struct ac_reason *why)
+{
+    (void)why;
     struct ac_notification *ms = NULL;
     size_t got = 0;
-    int err = ac_store_notify_list(n->store, a.user.id, 200, &ms, &got);
-    if (err) {
-        ac__respond_error(x, err, "notifications");
-        return;
-    }
+    int err = ac_store_notify_list(view->store, ((struct own_read *)r)->user, 200, &ms, &got);
+    if (err)
+        return err;
     json_t *items = json_array();
     for (size_t i = 0; i < got; i++) {
         /* An e-mail verification link proves the mailbox only if it is read
@@ -687,7 +707,17 @@ static void on_notifications(struct ac_http_exchange *x, void *arg)
         ac_notification_release(&ms[i]);
     }
     free(ms);
-    ac__respond_owned(x, 200, json_pack("{s:o}", "items", items));
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+static void on_notifications(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a))
+        return;
+    submit_own(n, x, a.user.id, notifications_read, "notifications");
 }
 
 void ac__api_submissions_register(struct ac_node *n)

@@ -1,5 +1,6 @@
 """test_reader_threads - record reads, share links, proofs, log entries,
-bundles, the user, token and submission lists, and the lifecycle and
+bundles, the user, token, submission, notification, appeal and review-batch
+lists, and the lifecycle and
 recognition reads (definitions and their audit trails, stacks, flags,
 benchmark lists, conflicts, reports and assignments, reviewer applications
 and pool, pilot reports and assignments, recognition policies, presentations
@@ -147,7 +148,10 @@ def lifecycle_reads(cred, version):
             ("/v1/analytics/credentials/%s/reviewers/me" % cred, "reviewer"),
             ("/v1/analytics/credentials/%s/severity.svg" % cred, "admin"),
             ("/v1/analytics/credentials/%s/agreement.svg" % cred, "admin"),
-            ("/v1/analytics/credentials/no-such-credential", "admin")]
+            ("/v1/analytics/credentials/no-such-credential", "admin"),
+            ("/v1/notifications", "admin"),
+            ("/v1/appeals", "admin"),
+            ("/v1/reviews/batches", "reviewer")]
 
 
 def make_user(c, n, admin, name, role):
