@@ -240,7 +240,9 @@ def _pg_bind(sql, params):
 
 
 def _pg_value(v):
-    """A value of a json_agg row back as Python: bytea comes as "\\x<hex>"."""
+    """A value of a json_agg row back as Python: bytea comes as "\\x<hex>"
+    (so a text value that itself starts with \\x and hex digits would come
+    back as bytes too; no test's text does)."""
     if isinstance(v, str) and v.startswith("\\x"):
         try:
             return bytes.fromhex(v[2:])
@@ -340,8 +342,9 @@ class Node:
     # Tests that look at rows or set up a state the API cannot reach (a job
     # forced to run again, rows removed to test a rebuild) use these two, so
     # they run on SQLite and on PostgreSQL alike. SQL: what both engines
-    # accept (GREATEST/MAX differ: write CASE), ? for parameters (int, str,
-    # bytes, None); rows come back as tuples of int, str, bytes or None.
+    # accept (SQLite's two-argument max() is PostgreSQL's GREATEST: compare
+    # each instead), ? for parameters (int, str, bytes, None; no ? inside a
+    # quoted literal); rows come back as tuples of int, str, bytes or None.
 
     def db_rows(self, sql, params=()):
         """The rows of the read-only query |sql| on this node's database, as
@@ -401,6 +404,31 @@ class Node:
             return n
         finally:
             db.close()
+
+    def wait_settled(self, api, timeout=120.0):
+        """Waits until no stored job and no notification is due by the node's
+        clock (the test clock's offset, read through |api|, an admin's Api):
+        the scheduler has run whatever came due, and whatever that queued,
+        each job's effects committed with it being marked done. For a test
+        that moved the clock or queued work, instead of sleeping for the
+        scheduler's poll (a time that assumes the machine keeps up). The
+        bound is one only a stuck node reaches."""
+        status, body = api.post("/v1/test/clock", {"advance_seconds": 0})
+        assert status == 200, (status, body)
+        offset_ms = int(body["offset_seconds"]) * 1000
+        deadline = time.monotonic() + timeout
+        while True:
+            now_ms = int(time.time() * 1000) + offset_ms
+            jobs = self.db_rows("SELECT COUNT(*) FROM jobs WHERE done_ms = 0 AND due_ms <= ?"
+                                " AND retry_ms <= ?", (now_ms, now_ms))[0][0]
+            mail = self.db_rows("SELECT COUNT(*) FROM notifications WHERE delivered_ms = 0"
+                                " AND next_ms <= ?", (now_ms,))[0][0]
+            if jobs + mail == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("%d jobs and %d notifications still due after %.0f s"
+                                     % (jobs, mail, timeout))
+            time.sleep(0.1)
 
     def init(self, admin="admin"):
         """Runs `accord-node init` and returns the admin token it prints."""
