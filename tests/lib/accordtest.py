@@ -139,7 +139,7 @@ def on_postgresql():
     return DB_ENGINE == "postgresql"
 
 
-def sqlite_only(what, why):
+def sqlite_only(what, why="it reads the SQLite file accord.db"):
     """Skips (77) a test that is about SQLite itself (|why|) when nodes run on
     PostgreSQL. A test that only looks at rows uses Node.db_rows instead."""
     if on_postgresql():
