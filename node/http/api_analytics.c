@@ -75,10 +75,10 @@ static void thresholds(const struct ac_definition *d, struct ac_monitor_threshol
 struct answer {
     int err; /* answered with ac__respond_error() when not 0 */
     char what[96];
-    json_t *json;           /* a JSON answer (owned), or NULL */
-    struct ac_buf body;     /* else this body, */
-    const char *type;       /* of this content type (static), */
-    char disposition[128];  /* with this content-disposition when not "" */
+    json_t *json;          /* a JSON answer (owned), or NULL */
+    struct ac_buf body;    /* else this body, */
+    const char *type;      /* of this content type (static), */
+    char disposition[128]; /* with this content-disposition when not "" */
 };
 
 struct an_read {
@@ -86,7 +86,7 @@ struct an_read {
     struct ac_http_exchange *x;
     void (*body)(struct an_read *r, struct ac_store *st); /* the route's part */
     char id[AC_CREDENTIAL_ID_MAX + 1];
-    int has_id; /* the path's id fits |id| */
+    int has_id;     /* the path's id fits |id| */
     char shown[65]; /* the path's id as an error names it */
     int csv;
     struct ac_user me;

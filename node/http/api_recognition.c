@@ -228,8 +228,7 @@ static int policy_list_read(struct ac__json_read *r, struct ac_node *view, json_
     struct list_read *l = (struct list_read *)r;
     struct ac_policy *page = calloc(l->limit + 1, sizeof *page);
     size_t got = 0;
-    int err = page ? ac_store_policy_list(view->store, l->owner, l->after, page, l->limit + 1,
-                                          &got)
+    int err = page ? ac_store_policy_list(view->store, l->owner, l->after, page, l->limit + 1, &got)
                    : AC_ENOMEM;
     if (err) {
         free(page);
@@ -513,10 +512,10 @@ static int presentation_list_read(struct ac__json_read *r, struct ac_node *view,
     struct list_read *l = (struct list_read *)r;
     struct ac_presentation *page = calloc(l->limit + 1, sizeof *page);
     size_t got = 0;
-    int err = page ? ac_store_presentation_list(view->store, l->owner,
-                                                l->by_teacher ? l->teacher : NULL, l->after, page,
-                                                l->limit + 1, &got)
-                   : AC_ENOMEM;
+    int err =
+        page ? ac_store_presentation_list(view->store, l->owner, l->by_teacher ? l->teacher : NULL,
+                                          l->after, page, l->limit + 1, &got)
+             : AC_ENOMEM;
     if (err) {
         free(page);
         return err;

@@ -46,8 +46,7 @@ static int batches_read(struct ac__json_read *r, struct ac_node *view, json_t **
     (void)why;
     struct ac_batch_row *bs = NULL;
     size_t nb = 0;
-    int err =
-        ac_store_batch_list(view->store, ((struct batches_read *)r)->reviewer, -1, &bs, &nb);
+    int err = ac_store_batch_list(view->store, ((struct batches_read *)r)->reviewer, -1, &bs, &nb);
     if (err)
         return err;
     json_t *items = json_array();

@@ -30,10 +30,10 @@ static void test_every_other_byte_is_not_a_digit(void **state)
     assert_int_equal(22, digits);
     assert_int_equal(-1, ac_hex_digit('g'));
     assert_int_equal(-1, ac_hex_digit('G'));
-    assert_int_equal(-1, ac_hex_digit('/')); /* just below '0' */
-    assert_int_equal(-1, ac_hex_digit(':')); /* just above '9' */
-    assert_int_equal(-1, ac_hex_digit('@')); /* just below 'A' */
-    assert_int_equal(-1, ac_hex_digit('`')); /* just below 'a' */
+    assert_int_equal(-1, ac_hex_digit('/'));        /* just below '0' */
+    assert_int_equal(-1, ac_hex_digit(':'));        /* just above '9' */
+    assert_int_equal(-1, ac_hex_digit('@'));        /* just below 'A' */
+    assert_int_equal(-1, ac_hex_digit('`'));        /* just below 'a' */
     assert_int_equal(-1, ac_hex_digit((char)0xc1)); /* a high byte, as a signed char */
 }
 
