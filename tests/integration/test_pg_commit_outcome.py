@@ -11,7 +11,9 @@ at the COMMIT of the transaction that carried it:
     write did not commit, the node cannot know either.
 The node must answer a request with an Idempotency-Key once, its effect
 present exactly once, a retry with the key getting the same answer; without
-a key it answers 503 outcome-unknown.
+a key it answers 503 outcome-unknown. accordctl, which sends a fresh key
+with every write, sends it again with the same key when the node could not
+tell (the database away a moment longer) and gets the stored answer.
 
 Then a race: a second session (psql) holds the row a request updates,
 the request waits on it, the session commits its own change, and the
@@ -55,14 +57,16 @@ class CutProxy:
         self.mode = None
         self.marker = None
         self.cuts = 0
+        self.down_s = 0.0       # after a cut, refuse connections this long
+        self.down_until = 0.0
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.path)
         self.listener.listen(16)
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def arm(self, mode, marker):
+    def arm(self, mode, marker, down_s=0.0):
         with self.lock:
-            self.mode, self.marker = mode, marker
+            self.mode, self.marker, self.down_s = mode, marker, down_s
 
     def _accept(self):
         while True:
@@ -70,6 +74,11 @@ class CutProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            with self.lock:
+                down = time.monotonic() < self.down_until
+            if down:  # the database "is away": the node cannot ask it yet
+                client.close()
+                continue
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             server.connect(self.target)
             conn = {"client": client, "server": server, "cut_reply": False, "seen": b""}
@@ -102,6 +111,7 @@ class CutProxy:
                     if self.mode and self.marker in conn["seen"]:
                         cut, self.mode = self.mode, None
                         self.cuts += 1
+                        self.down_until = time.monotonic() + self.down_s
                 conn["seen"] = b""
             if cut == "before":
                 self._close(conn)
@@ -197,6 +207,18 @@ with PgServer() as pg:
                   and "Idempotency-Key" in p["detail"],
                   "without a key the node answers 503 outcome-unknown, pointing at the header")
             check(count("cut-after-bare") == 1, "(the server did commit it)")
+
+            # accordctl sends a fresh key with each write and repeats it with
+            # the same key when the node cannot tell (the database is away
+            # for a moment after the cut, so the node answers 503).
+            proxy.arm("after", b"ctl-retry", down_s=0.2)
+            r = n.ctl("user", "add", "ctl-retry", "--role", "earner", token=admin, json_out=True)
+            check(proxy.cuts == 4, "the proxy cut accordctl's write")
+            check(r.returncode == 0 and r.json["name"] == "ctl-retry"
+                  and "same Idempotency-Key" in r.stderr,
+                  "accordctl sent the write again with its key and got the stored answer: %s"
+                  % r.stderr)
+            check(count("ctl-retry") == 1, "accordctl's write is applied exactly once")
 
             # A lost race: psql holds the row the request updates.
             r = create(c, n, admin, "racer")
