@@ -353,7 +353,11 @@ static void run(struct write_route *w, struct ac_http_exchange *x, const struct 
         if (runs > 1)
             back_off(runs - 1);
         ac_http_keep_discard(x);
+        /* SQLite's busy lock (another process writing) is a lost race at
+         * BEGIN, run again like any other. */
         err = ac_store_tx_begin(st);
+        if (err == AC_EAGAIN && runs < REQUEST_RUNS)
+            continue;
         if (err)
             break;
         enum key_state state = KEY_NEW;
