@@ -6,6 +6,7 @@
 
 #include "accord/base/error.h"
 #include "accord/store/idempotency.h"
+#include "accord/store/store.h"
 #include "internal.h"
 
 void ac_store_idem_release(struct ac_store_idem *r)
@@ -100,6 +101,34 @@ int ac_store_idem_delete(struct ac_store *st, const char *principal, const char 
     ac_db_bind_text(s, 1, principal, -1);
     ac_db_bind_text(s, 2, key, -1);
     return ac__store_done(st, s);
+}
+
+int ac_store_idem_confirm(struct ac_store *st, const char *principal, const char *key)
+{
+    if (ac_store_tx_open(st))
+        return AC_EBUG;
+    int err = ac_store_tx_begin(st);
+    if (err)
+        return err;
+    struct ac_db_stmt *s;
+    /* An UPDATE writes a new row version even when nothing changes, so
+     * the COMMIT has something to wait for the standbys with. */
+    err = ac__store_stmt(st,
+                         "UPDATE idempotency_keys SET created_ms = created_ms"
+                         " WHERE principal = $1 AND idem_key = $2",
+                         &s);
+    if (!err) {
+        ac_db_bind_text(s, 1, principal, -1);
+        ac_db_bind_text(s, 2, key, -1);
+        err = ac__store_done(st, s);
+    }
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    if (err) {
+        ac_store_tx_rollback(st);
+        return err;
+    }
+    return ac_store_tx_commit(st);
 }
 
 int ac_store_idem_prune(struct ac_store *st, int64_t before_ms, int64_t *removed)

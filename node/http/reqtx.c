@@ -299,19 +299,29 @@ static int key_store(struct ac_node *n, struct ac_http_exchange *x, const struct
 }
 
 /* After an unknown COMMIT outcome: is the key's answer stored now? 1 yes
- * (the run committed), 0 no (it did not), or a negative error (the
- * database still cannot say). The look-up runs outside any transaction, so
- * the store connects again first. */
+ * (the run committed, and durably), 0 no (it did not), or a negative error
+ * (the database cannot say yet). The look-up runs outside any transaction,
+ * so the store connects again first (to the new primary after a
+ * failover). A row found is committed where it was read; what waited on
+ * the commit runs then. Before it is acknowledged it is written again in
+ * a transaction of its own, whose COMMIT returns only once the database
+ * made it durable (PostgreSQL: a synchronous standby confirmed it): a
+ * COMMIT that went unconfirmed because no standby answered is found on the
+ * primary, but may be lost in a failover, and stays unknown. */
 static int key_committed(struct ac_node *n, const struct keyed *k)
 {
     struct ac_store_idem r;
     int err = ac_store_idem_get(n->store, k->principal, k->key, &r);
-    if (err == AC_ENOENT)
+    if (err == AC_ENOENT) {
+        ac_store_tx_resolve(n->store, 0);
         return 0;
+    }
     if (err)
         return err;
     ac_store_idem_release(&r);
-    return 1;
+    ac_store_tx_resolve(n->store, 1);
+    err = ac_store_idem_confirm(n->store, k->principal, k->key);
+    return err ? err : 1;
 }
 
 /* Stops keeping and answers the failure |err| of the request itself. */
@@ -322,14 +332,16 @@ static void answer_failure(struct ac_http_exchange *x, int err, const struct key
     if (err == AC_EUNKNOWN) {
         if (k)
             ac__problem(x, AC_PROBLEM_OUTCOME_UNKNOWN, NULL, NULL,
-                        "the database connection was lost while this write committed, and "
-                        "the database cannot be asked yet whether it did; retry with the same "
-                        "Idempotency-Key: a repeat is answered once, never applied twice");
+                        "the database did not confirm this write's commit (the connection was "
+                        "lost, or no synchronous standby confirmed it in time), and cannot be "
+                        "asked yet whether it committed; retry with the same Idempotency-Key: "
+                        "a repeat is answered once, never applied twice");
         else
             ac__problem(x, AC_PROBLEM_OUTCOME_UNKNOWN, NULL, NULL,
-                        "the database connection was lost while this write committed: it may "
-                        "or may not have been applied; check before trying again, or send "
-                        "writes with an Idempotency-Key header so a retry is answered once");
+                        "the database did not confirm this write's commit (the connection was "
+                        "lost, or no synchronous standby confirmed it in time): it may or may "
+                        "not have been applied; check before trying again, or send writes with "
+                        "an Idempotency-Key header so a retry is answered once");
         return;
     }
     if (err == AC_EAGAIN) {
@@ -389,8 +401,6 @@ static void run(struct write_route *w, struct ac_http_exchange *x, const struct 
         }
         if (err == AC_EUNKNOWN && k) {
             int committed = key_committed(n, k);
-            if (committed >= 0)
-                ac_store_tx_resolve(st, committed);
             if (committed == 1) {
                 ac_log_warn("api", "an unknown COMMIT outcome was settled by its "
                             "Idempotency-Key: it committed");
