@@ -105,8 +105,6 @@ int ac_store_idem_delete(struct ac_store *st, const char *principal, const char 
 
 int ac_store_idem_confirm(struct ac_store *st, const char *principal, const char *key)
 {
-    if (ac_store_tx_open(st))
-        return AC_EBUG;
     int err = ac_store_tx_begin(st);
     if (err)
         return err;

@@ -263,8 +263,13 @@ static int key_check(struct ac_node *n, struct ac_http_exchange *x, const struct
                     "one request: send a new key for a new request",
                     k->key, r.method, r.path);
     } else {
+        /* The row may be one whose COMMIT no standby confirmed: written
+         * again here, the request's own COMMIT confirms it before the
+         * replay goes out (or goes unconfirmed, and the answer is 503). */
         *state = KEY_ANSWER;
-        err = replay(x, &r);
+        err = ac_store_idem_confirm(n->store, k->principal, k->key);
+        if (!err)
+            err = replay(x, &r);
     }
     ac_store_idem_release(&r);
     return err;

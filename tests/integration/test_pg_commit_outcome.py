@@ -15,6 +15,9 @@ a key it answers 503 outcome-unknown. accordctl, which sends a fresh key
 with every write, sends it again with the same key when the node could not
 tell (the database away a moment longer) and gets the stored answer.
 
+A COMMIT that no synchronous standby confirms is found on the server but
+not acknowledged until a write of the key's row is confirmed.
+
 Then a race: a second session (psql) holds the row a request updates,
 the request waits on it, the session commits its own change, and the
 request's transaction fails to serialize (SQLSTATE 40001): the node runs
@@ -219,6 +222,28 @@ with PgServer() as pg:
                   "accordctl sent the write again with its key and got the stored answer: %s"
                   % r.stderr)
             check(count("ctl-retry") == 1, "accordctl's write is applied exactly once")
+
+            # A COMMIT no synchronous standby confirms (one is named, none
+            # runs): the engine stops waiting after its bound and cannot
+            # tell. The key's row is on the server, but an answer is given
+            # only once a write of it is confirmed, so the node keeps
+            # answering 503 while nothing can confirm; once the server no
+            # longer waits for a standby, the retry gets the stored answer.
+            psql(pg.url, "ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+            psql(pg.url, "SELECT pg_reload_conf()")
+            r = create(c, n, admin, "unconfirmed", key="k-unconfirmed")
+            p = r.json()
+            check(r.status_code == 503 and p["type"].endswith("/outcome-unknown")
+                  and "same Idempotency-Key" in p["detail"],
+                  "a keyed write whose COMMIT no standby confirmed is not acknowledged: 503 "
+                  "outcome-unknown, retry with the same key")
+            psql(pg.url, "ALTER SYSTEM RESET synchronous_standby_names")
+            psql(pg.url, "SELECT pg_reload_conf()")
+            again = create(c, n, admin, "unconfirmed", key="k-unconfirmed")
+            check(again.status_code == 201 and again.json()["name"] == "unconfirmed"
+                  and again.headers.get("idempotent-replayed") == "true",
+                  "once commits are confirmed again the retry gets the stored answer")
+            check(count("unconfirmed") == 1, "and the write is there exactly once")
 
             # A lost race: psql holds the row the request updates.
             r = create(c, n, admin, "racer")

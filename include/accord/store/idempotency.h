@@ -39,13 +39,14 @@ int ac_store_idem_put(struct ac_store *st, const char *principal, const char *ke
  * used again). Returns 0, AC_EIO or AC_EDB; a missing row is no error. */
 int ac_store_idem_delete(struct ac_store *st, const char *principal, const char *key);
 
-/* Writes the row of |key| of |principal| again, unchanged, in a
- * transaction of its own: its COMMIT returns only once the database has
- * made it durable, and with it every commit before it (PostgreSQL: the
- * synchronous standbys confirmed them), so a row found after an unknown
- * COMMIT outcome is known to survive a failover before it is acknowledged.
- * Must be called outside a transaction. Returns 0, AC_ENOENT, AC_EUNKNOWN
- * (still unconfirmed), AC_EAGAIN, AC_EIO or AC_EDB. */
+/* Writes the row of |key| of |principal| again, unchanged. Outside a
+ * transaction it commits at once, and its COMMIT returns only once the
+ * database has made it durable, and with it every commit before it
+ * (PostgreSQL: the synchronous standbys confirmed them); inside one, the
+ * enclosing COMMIT does. So a row found after an unknown COMMIT outcome, or
+ * replayed to a repeat, is known to survive a failover before its answer
+ * is given. Returns 0, AC_ENOENT, AC_EUNKNOWN (still unconfirmed),
+ * AC_EAGAIN, AC_EIO or AC_EDB. */
 int ac_store_idem_confirm(struct ac_store *st, const char *principal, const char *key);
 
 /* Deletes every row created before |before_ms| and sets |*removed| (may be
