@@ -259,8 +259,9 @@ static int key_check(struct ac_node *n, struct ac_http_exchange *x, const struct
                sodium_memcmp(r.body_hash, k->body_hash, sizeof r.body_hash)) {
         *state = KEY_ANSWER;
         ac__problem(x, AC_PROBLEM_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key", NULL,
-                    "Idempotency-Key \"%s\" was used for %s %s with another body; a key names "
-                    "one request: send a new key for a new request",
+                    "Idempotency-Key \"%s\" names an earlier request (%s %s) that differs from "
+                    "this one in method, path or body; a key names one request: send a new key "
+                    "for a new request",
                     k->key, r.method, r.path);
     } else {
         /* The row may be one whose COMMIT no standby confirmed: written
