@@ -65,28 +65,10 @@ int ac_verdict_parse(const char *name, enum ac_verdict *out)
     return 0;
 }
 
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    if (!src)
-        src = "";
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 /* 1..max bytes. */
 static int text_ok(const char *s, size_t max)
 {
     return s && s[0] && strlen(s) <= max;
-}
-
-static int step_done(struct ac_store *st, struct ac_db_stmt *s)
-{
-    int rc = ac_db_step(s);
-    ac_db_reset(s);
-    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
 }
 
 /* Steps a single-row SELECT already bound and reads it with |read|. */
@@ -118,15 +100,6 @@ static int get_many(struct ac_store *st, struct ac_db_stmt *s,
     return 0;
 }
 
-/* Commits when |err| is 0, else rolls back; returns the outcome. */
-static int end_tx(struct ac_store *st, int err)
-{
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
-}
-
 /* ---- policies ---- */
 
 #define POLICY_COLUMNS                                                                             \
@@ -139,8 +112,8 @@ static void read_policy(struct ac_db_stmt *s, void *out)
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
     p->recognizer_id = ac_db_col_int64(s, 1);
-    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 2));
-    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 3));
+    ac__col_copy(p->issuer, sizeof p->issuer, s, 2);
+    ac__col_copy(p->credential_id, sizeof p->credential_id, s, 3);
     p->min_version = (uint64_t)ac_db_col_int64(s, 4);
     p->has_ceu = !ac_db_col_is_null(s, 5);
     p->ceu_hundredths = ac_db_col_int64(s, 5);
@@ -148,11 +121,11 @@ static void read_policy(struct ac_db_stmt *s, void *out)
     ac_purpose_parse(ac_db_col_text(s, 6), &purpose);
     p->purpose = purpose;
     p->requires_approval = (int)ac_db_col_int64(s, 7);
-    copy_text(p->note, sizeof p->note, ac_db_col_text(s, 8));
+    ac__col_copy(p->note, sizeof p->note, s, 8);
     p->created_ms = ac_db_col_int64(s, 9);
     p->retired_ms = ac_db_col_int64(s, 10);
-    copy_text(p->peer, sizeof p->peer, ac_db_col_text(s, 11));
-    copy_text(p->content_hash, sizeof p->content_hash, ac_db_col_text(s, 12));
+    ac__col_copy(p->peer, sizeof p->peer, s, 11);
+    ac__col_copy(p->content_hash, sizeof p->content_hash, s, 12);
 }
 
 int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now_ms)
@@ -190,7 +163,7 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
         ac_db_bind_text(s, 11, p->content_hash, -1);
         err = ac__store_insert_id(st, s, &id);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     p->id = id;
@@ -262,9 +235,9 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     if (!err && p.retired_ms == 0) {
         ac_db_bind_int64(s, 1, id);
         ac_db_bind_int64(s, 2, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    return end_tx(st, err);
+    return ac__store_end(st, err);
 }
 
 /* ---- approvals ---- */
@@ -281,13 +254,13 @@ static void read_approval(struct ac_db_stmt *s, void *out)
     a->earner_id = ac_db_col_int64(s, 1);
     a->recognizer_id = ac_db_col_int64(s, 2);
     a->policy_id = ac_db_col_int64(s, 3);
-    copy_text(a->issuer, sizeof a->issuer, ac_db_col_text(s, 4));
-    copy_text(a->credential_id, sizeof a->credential_id, ac_db_col_text(s, 5));
+    ac__col_copy(a->issuer, sizeof a->issuer, s, 4);
+    ac__col_copy(a->credential_id, sizeof a->credential_id, s, 5);
     enum ac_approval_state state = AC_APPROVAL_PENDING;
     ac_approval_state_parse(ac_db_col_text(s, 6), &state);
     a->state = state;
-    copy_text(a->note, sizeof a->note, ac_db_col_text(s, 7));
-    copy_text(a->reason, sizeof a->reason, ac_db_col_text(s, 8));
+    ac__col_copy(a->note, sizeof a->note, s, 7);
+    ac__col_copy(a->reason, sizeof a->reason, s, 8);
     a->requested_ms = ac_db_col_int64(s, 9);
     a->decided_ms = ac_db_col_int64(s, 10);
 }
@@ -324,7 +297,7 @@ int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t po
         ac_db_bind_int64(s, 7, now_ms);
         err = ac__store_insert_id(st, s, &id);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     return ac_store_approval_get(st, id, out);
@@ -387,9 +360,9 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
         ac_db_bind_text(s, 2, approve ? "approved" : "denied", -1);
         ac_db_bind_text(s, 3, reason, -1);
         ac_db_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     return ac_store_approval_get(st, id, out);
@@ -408,22 +381,22 @@ static void read_presentation(struct ac_db_stmt *s, void *out)
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
     p->recognizer_id = ac_db_col_int64(s, 1);
-    copy_text(p->teacher, sizeof p->teacher, ac_db_col_text(s, 2));
+    ac__col_copy(p->teacher, sizeof p->teacher, s, 2);
     if (ac_db_col_bytes(s, 3) == (int)sizeof p->record_hash)
         memcpy(p->record_hash, ac_db_col_blob(s, 3), sizeof p->record_hash);
-    copy_text(p->cti_hex, sizeof p->cti_hex, ac_db_col_text(s, 4));
-    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 5));
-    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 6));
+    ac__col_copy(p->cti_hex, sizeof p->cti_hex, s, 4);
+    ac__col_copy(p->issuer, sizeof p->issuer, s, 5);
+    ac__col_copy(p->credential_id, sizeof p->credential_id, s, 6);
     p->credential_version = (uint64_t)ac_db_col_int64(s, 7);
-    copy_text(p->achieved_level, sizeof p->achieved_level, ac_db_col_text(s, 8));
+    ac__col_copy(p->achieved_level, sizeof p->achieved_level, s, 8);
     p->has_ceu = !ac_db_col_is_null(s, 9);
     p->ceu_hundredths = ac_db_col_int64(s, 9);
     enum ac_verdict v = AC_VERDICT_INDETERMINATE;
     ac_verdict_parse(ac_db_col_text(s, 10), &v);
     p->verdict = v;
-    copy_text(p->status_result, sizeof p->status_result, ac_db_col_text(s, 11));
-    copy_text(p->verified_by, sizeof p->verified_by, ac_db_col_text(s, 12));
-    copy_text(p->checks, sizeof p->checks, ac_db_col_text(s, 13));
+    ac__col_copy(p->status_result, sizeof p->status_result, s, 11);
+    ac__col_copy(p->verified_by, sizeof p->verified_by, s, 12);
+    ac__col_copy(p->checks, sizeof p->checks, s, 13);
     p->presented_ms = ac_db_col_int64(s, 14);
     p->verified_ms = ac_db_col_int64(s, 15);
     p->earner_id = ac_db_col_int64(s, 16);
@@ -457,7 +430,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         int rc = ac_db_step(s);
         if (rc == AC_DB_ROW) {
             id = ac_db_col_int64(s, 0);
-            copy_text(teacher, sizeof teacher, ac_db_col_text(s, 1));
+            ac__col_copy(teacher, sizeof teacher, s, 1);
             presented = ac_db_col_int64(s, 2);
         } else if (rc != AC_DB_DONE) {
             err = ac__store_error(st, rc);
@@ -486,7 +459,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             if (p->presented)
                 ac_db_bind_blob(s, 7, p->presented, p->presented_len);
             ac_db_bind_int64(s, 8, p->earner_id);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     } else if (!err) {
         err = ac__store_stmt(st,
@@ -523,7 +496,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         if (!err)
             inserted = 1;
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     p->id = id;
@@ -599,8 +572,8 @@ static void read_recognized(struct ac_db_stmt *s, void *out)
     enum ac_purpose purpose = AC_PURPOSE_CEU;
     ac_purpose_parse(ac_db_col_text(s, 0), &purpose);
     r->purpose = purpose;
-    copy_text(r->issuer, sizeof r->issuer, ac_db_col_text(s, 1));
-    copy_text(r->credential_id, sizeof r->credential_id, ac_db_col_text(s, 2));
+    ac__col_copy(r->issuer, sizeof r->issuer, s, 1);
+    ac__col_copy(r->credential_id, sizeof r->credential_id, s, 2);
     r->ceu_hundredths = ac_db_col_int64(s, 3);
     r->presentation_id = ac_db_col_int64(s, 4);
     r->policy_id = ac_db_col_int64(s, 5);
@@ -720,7 +693,7 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         struct ac_catalog_entry *e = &out[got++];
         memset(e, 0, sizeof *e);
         e->id = ac_db_col_int64(s, 0);
-        copy_text(e->def_id, sizeof e->def_id, ac_db_col_text(s, 1));
+        ac__col_copy(e->def_id, sizeof e->def_id, s, 1);
         e->version = ac_db_col_int64(s, 2);
         e->title = ac__col_dup(s, 3);
         e->competency = ac__col_dup(s, 4);
