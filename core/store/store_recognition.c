@@ -71,43 +71,15 @@ static int text_ok(const char *s, size_t max)
     return s && s[0] && strlen(s) <= max;
 }
 
-/* Steps a single-row SELECT already bound and reads it with |read|. */
-static int get_one(struct ac_store *st, struct ac_db_stmt *s,
-                   void (*read)(struct ac_db_stmt *, void *), void *out)
-{
-    int rc = ac_db_step(s);
-    if (rc == AC_DB_ROW)
-        read(s, out);
-    ac_db_reset(s);
-    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
-}
-
-/* Steps a bound SELECT, reading up to |max| rows of |size| bytes into |out|. */
-static int get_many(struct ac_store *st, struct ac_db_stmt *s,
-                    void (*read)(struct ac_db_stmt *, void *), void *out, size_t size, size_t max,
-                    size_t *n)
-{
-    size_t got = 0;
-    int rc = AC_DB_DONE;
-    while (got < max && (rc = ac_db_step(s)) == AC_DB_ROW)
-        read(s, (char *)out + got++ * size);
-    if (got < max && rc != AC_DB_DONE) {
-        ac_db_reset(s);
-        return ac__store_error(st, rc);
-    }
-    ac_db_reset(s);
-    *n = got;
-    return 0;
-}
-
 /* ---- policies ---- */
 
 #define POLICY_COLUMNS                                                                             \
     "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"              \
     " requires_approval, note, created_ms, retired_ms, peer, content_hash"
 
-static void read_policy(struct ac_db_stmt *s, void *out)
+static int read_policy(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_policy *p = out;
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
@@ -126,7 +98,10 @@ static void read_policy(struct ac_db_stmt *s, void *out)
     p->retired_ms = ac_db_col_int64(s, 10);
     ac__col_copy(p->peer, sizeof p->peer, s, 11);
     ac__col_copy(p->content_hash, sizeof p->content_hash, s, 12);
+    return 0;
 }
+
+static const struct ac__row_type policy_rows = {sizeof(struct ac_policy), read_policy, NULL};
 
 int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now_ms)
 {
@@ -181,7 +156,7 @@ int ac_store_policy_get(struct ac_store *st, int64_t id, struct ac_policy *out)
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_policy, out);
+    return ac__store_one(st, s, &policy_rows, out);
 }
 
 int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t after_id,
@@ -198,7 +173,7 @@ int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t aft
     ac_db_bind_int64(s, 1, after_id);
     ac_db_bind_int64(s, 2, recognizer_id);
     ac_db_bind_int64(s, 3, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }
 
 int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char *issuer,
@@ -216,7 +191,7 @@ int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char
     ac_db_bind_text(s, 2, issuer, -1);
     ac_db_bind_text(s, 3, credential_id, -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }
 
 int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id, int64_t now_ms)
@@ -246,8 +221,9 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     "id, earner_id, recognizer_id, policy_id, issuer, credential_id, state, note, reason,"         \
     " requested_ms, decided_ms"
 
-static void read_approval(struct ac_db_stmt *s, void *out)
+static int read_approval(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_approval *a = out;
     memset(a, 0, sizeof *a);
     a->id = ac_db_col_int64(s, 0);
@@ -263,7 +239,10 @@ static void read_approval(struct ac_db_stmt *s, void *out)
     ac__col_copy(a->reason, sizeof a->reason, s, 8);
     a->requested_ms = ac_db_col_int64(s, 9);
     a->decided_ms = ac_db_col_int64(s, 10);
+    return 0;
 }
+
+static const struct ac__row_type approval_rows = {sizeof(struct ac_approval), read_approval, NULL};
 
 int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t policy_id,
                               const char *note, int64_t now_ms, struct ac_approval *out)
@@ -311,7 +290,7 @@ int ac_store_approval_get(struct ac_store *st, int64_t id, struct ac_approval *o
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_approval, out);
+    return ac__store_one(st, s, &approval_rows, out);
 }
 
 int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_t after_id,
@@ -330,7 +309,7 @@ int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_
     if (state >= 0 && ac_approval_state_name((enum ac_approval_state)state))
         ac_db_bind_text(s, 3, ac_approval_state_name((enum ac_approval_state)state), -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_approval, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &approval_rows, out, max, n);
 }
 
 int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer_id, int approve,
@@ -375,8 +354,9 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
     " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"                \
     " presented_ms, verified_ms, earner_id, issued_ms"
 
-static void read_presentation(struct ac_db_stmt *s, void *out)
+static int read_presentation(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_presentation *p = out;
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
@@ -401,7 +381,11 @@ static void read_presentation(struct ac_db_stmt *s, void *out)
     p->verified_ms = ac_db_col_int64(s, 15);
     p->earner_id = ac_db_col_int64(s, 16);
     p->issued_ms = ac_db_col_int64(s, 17);
+    return 0;
 }
+
+static const struct ac__row_type presentation_rows = {sizeof(struct ac_presentation),
+                                                      read_presentation, NULL};
 
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
                                  int *created)
@@ -543,7 +527,7 @@ int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_present
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_presentation, out);
+    return ac__store_one(st, s, &presentation_rows, out);
 }
 
 int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
@@ -562,11 +546,12 @@ int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const
     if (teacher)
         ac_db_bind_text(s, 3, teacher, -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_presentation, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &presentation_rows, out, max, n);
 }
 
-static void read_recognized(struct ac_db_stmt *s, void *out)
+static int read_recognized(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_recognized *r = out;
     memset(r, 0, sizeof *r);
     enum ac_purpose purpose = AC_PURPOSE_CEU;
@@ -578,7 +563,11 @@ static void read_recognized(struct ac_db_stmt *s, void *out)
     r->presentation_id = ac_db_col_int64(s, 4);
     r->policy_id = ac_db_col_int64(s, 5);
     r->credential_version = (uint64_t)ac_db_col_int64(s, 6);
+    return 0;
 }
+
+static const struct ac__row_type recognized_rows = {sizeof(struct ac_recognized), read_recognized,
+                                                    NULL};
 
 int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                              struct ac_recognized *out, size_t max, size_t *n)
@@ -619,7 +608,7 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
     ac_db_bind_int64(s, 1, recognizer_id);
     ac_db_bind_text(s, 2, teacher, -1);
     ac_db_bind_int64(s, 3, (int64_t)max);
-    return get_many(st, s, read_recognized, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &recognized_rows, out, max, n);
 }
 
 /* ---- catalog ---- */
@@ -736,5 +725,5 @@ int ac_store_policy_for_credential(struct ac_store *st, const char *issuer,
     ac_db_bind_text(s, 2, credential_id, -1);
     ac_db_bind_int64(s, 3, version);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }
