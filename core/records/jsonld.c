@@ -214,6 +214,7 @@ struct run {
      * run's own strings then go into |out|'s blocks, not |tmp|. */
     int borrow;
     struct ac_rdf_dataset *out;
+    const char *skip; /* a top-level member to leave out (ac_jsonld_to_rdf_view()) */
     json_t *bnodes; /* the document's "_:x" -> our label; NULL until one is met */
     unsigned next_blank;
     int depth;
@@ -791,7 +792,7 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     json_object_foreach((json_t *)obj, key, v)
     {
         const char *kw = ac__key_keyword(c, key);
-        if (!kw)
+        if (!kw || (top && r->skip && strcmp(key, r->skip) == 0))
             continue;
         if (strcmp(kw, "@type") == 0) {
             size_t n = json_is_array(v) ? json_array_size(v) : 1;
@@ -854,6 +855,8 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     r->depth++;
     json_object_foreach((json_t *)obj, key, v)
     {
+        if (top && r->skip && strcmp(key, r->skip) == 0)
+            continue;
         size_t old = path_push(r, key, -1);
         const struct ac__term *t = ac__find_term(c, key);
         const char *kw = key[0] == '@' ? key : t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
@@ -931,17 +934,18 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx *
     return 0;
 }
 
-static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out, int borrow,
-                  char *why, size_t whylen)
+static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context, const char *skip,
+                  struct ac_rdf_dataset *out, int borrow, char *why, size_t whylen)
 {
-    struct run r = {.p = p, .out = out, .borrow = borrow, .why = why, .whylen = whylen};
+    struct run r = {
+        .p = p, .out = out, .borrow = borrow, .skip = skip, .why = why, .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
     const struct ac__ctx *c = NULL;
     if (!json_is_object(doc)) {
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
-    int rc = top_context(&r, json_object_get(doc, "@context"), &c);
+    int rc = top_context(&r, context ? context : json_object_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);
     json_decref(r.bnodes);
@@ -952,11 +956,17 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset 
 int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
                      char *why, size_t whylen)
 {
-    return to_rdf(p, doc, out, 0, why, whylen);
+    return to_rdf(p, doc, NULL, NULL, out, 0, why, whylen);
 }
 
 int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
                                struct ac_rdf_dataset *out, char *why, size_t whylen)
 {
-    return to_rdf(p, doc, out, 1, why, whylen);
+    return to_rdf(p, doc, NULL, NULL, out, 1, why, whylen);
+}
+
+int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+                          const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen)
+{
+    return to_rdf(p, doc, context, skip, out, 1, why, whylen);
 }
