@@ -56,6 +56,8 @@ struct issuer {
     size_t count, cap;
 };
 
+struct line;
+
 struct ctx {
     const struct ac_rdf_dataset *d;
     struct ac_rdfc_limits lim;
@@ -68,6 +70,8 @@ struct ctx {
     size_t ncanon;
     size_t calls, perms; /* work done so far, against |lim| */
     size_t steps;        /* see struct ac_rdfc_limits.max_steps */
+    struct line *lines;  /* sorted_lines()'s result and scratch, reused */
+    size_t lines_cap;
     char *why;
     size_t whylen;
 };
@@ -206,9 +210,16 @@ static int append_num(struct ac_buf *b, const char *prefix, long n)
 
 static void hash_hex(struct ac_sha256 *st, char hex[HEX_LEN + 1])
 {
+    /* Public hashes: a plain table, not libsodium's constant-time
+     * sodium_bin2hex() (a measurable share of Hash First Degree Quads). */
+    static const char digits[] = "0123456789abcdef";
     unsigned char h[crypto_hash_sha256_BYTES];
     ac_sha256_final(st, h);
-    sodium_bin2hex(hex, HEX_LEN + 1, h, sizeof h);
+    for (size_t i = 0; i < sizeof h; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[HEX_LEN] = 0;
 }
 
 struct line {
@@ -294,23 +305,30 @@ static void sort_lines(struct line *v, size_t n, struct line *tmp)
     memcpy(v, tmp, k * sizeof *v);
 }
 
-/* Builds the lines of quads |qs| into |buf| and sorts them into |lines|
- * (which the caller frees). */
-static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
+/* Builds the lines of quads |qs| into |buf| and sorts them into |*lines_out|
+ * (c->lines: valid until the next call). */
+static int sorted_lines(struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
                         struct ac_buf *buf, struct line **lines_out)
 {
-    /* The second half is sort_lines()'s scratch. */
-    struct line *lines = malloc(2 * n * sizeof *lines + 1);
-    int rc = lines ? 0 : AC_ENOMEM;
+    /* The second half is sort_lines()'s scratch; one array for the whole
+     * call, not one per blank node. */
+    if (2 * n + 1 > c->lines_cap) {
+        size_t cap = 2 * n + 1 > 256 ? 2 * n + 1 : 256;
+        struct line *nl = realloc(c->lines, cap * sizeof *nl);
+        if (!nl)
+            return AC_ENOMEM;
+        c->lines = nl;
+        c->lines_cap = cap;
+    }
+    struct line *lines = c->lines;
+    int rc = 0;
     buf->len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         lines[i].len = buf->len; /* its start, until |buf| stops moving */
         rc = quad_line(c, qs[i], label, arg, buf);
     }
-    if (rc) {
-        free(lines);
+    if (rc)
         return rc;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t start = lines[i].len, end = i + 1 < n ? lines[i + 1].len : buf->len;
         lines[i].p = buf->data + start;
@@ -343,7 +361,6 @@ static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
     for (size_t i = 0; i < c->bn[b].nq; i++)
         ac_sha256_update(&st, lines[i].p, lines[i].len);
     hash_hex(&st, c->bn[b].hash);
-    free(lines);
     return 0;
 }
 
@@ -1017,7 +1034,7 @@ out:
         if (rc == AC_ENOMEM && why && whylen)
             snprintf(why, whylen, "RDFC-1.0: out of memory");
     }
-    free(lines);
+    free(c.lines);
     free(all);
     free(by_hash);
     ac_buf_release(&scratch);
