@@ -431,21 +431,51 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
     char js[32], lex[48];
     if (!isfinite(x))
         return fail(r, AC_EINVAL, "number is not finite");
-    ac_jsonld_js_number(x, js);
-    int is_double = strchr(js, '.') || fabs(x) >= 1e21 ||
-                    (datatype && strcmp(datatype, XSD_DOUBLE) == 0);
+    /* Whether JavaScript's text of x has a "." (jsonld.js's isDouble),
+     * without writing it where the answer is plain: an integral value
+     * below 1e21 is written as digits; any other value from 1e-6 up is
+     * written in fixed notation with a fraction. Only below 1e-6 does it
+     * depend on the digits ("5e-7" has no ".", "1.5e-7" has one). */
+    double ax = fabs(x);
+    int is_double;
+    if (ax >= 1e21)
+        is_double = 1;
+    else if (x == floor(x))
+        is_double = 0;
+    else if (ax >= 1e-6)
+        is_double = 1;
+    else {
+        ac_jsonld_js_number(x, js);
+        is_double = strchr(js, '.') != NULL;
+    }
+    if (datatype && strcmp(datatype, XSD_DOUBLE) == 0)
+        is_double = 1;
     if (json_is_integer(v) && !(datatype && strcmp(datatype, XSD_DOUBLE) == 0)) {
         snprintf(lex, sizeof lex, "%lld", (long long)json_integer_value(v));
         is_double = 0;
     } else if (is_double) {
+        /* toExponential(15) less the mantissa's trailing zeros, "E" and
+         * the exponent without "+": 1.5 -> "1.5E0". */
         char e[40];
         snprintf(e, sizeof e, "%.15e", x);
         char *ep = strchr(e, 'e');
         char *m = ep;
         while (m[-1] == '0' && m[-2] != '.')
             m--;
-        int exp = atoi(ep + 1);
-        snprintf(lex, sizeof lex, "%.*sE%d", (int)(m - e), e, exp);
+        const char *ex = ep + 1;
+        int neg = *ex == '-';
+        if (*ex == '+' || *ex == '-')
+            ex++;
+        while (ex[0] == '0' && ex[1])
+            ex++; /* "%e" writes at least two exponent digits */
+        char *o = lex;
+        memcpy(o, e, (size_t)(m - e));
+        o += m - e;
+        *o++ = 'E';
+        if (neg)
+            *o++ = '-';
+        size_t exn = strlen(ex);
+        memcpy(o, ex, exn + 1);
     } else {
         /* JavaScript's toFixed(0): exact digits below 1e21, "0" for -0. */
         if (x == 0 || fabs(x) < 0.5)
