@@ -215,6 +215,7 @@ struct run {
     int borrow;
     struct ac_rdf_dataset *out;
     const char *skip; /* a top-level member to leave out (ac_jsonld_to_rdf_view()) */
+    int iri_unchecked; /* an IRI term was emitted that ac_rdf_iri_ok() has not passed */
     json_t *bnodes; /* the document's "_:x" -> our label; NULL until one is met */
     unsigned next_blank;
     int depth;
@@ -899,6 +900,10 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
             /* A context's own @vocab (the W3C examples context) defines it. */
             vt = (struct ac__term){.name = key};
             vt.iri = run_cat(r, c->vocab, strlen(c->vocab), key, strlen(key));
+            /* Every other predicate is a term that passed this check when
+             * its context was processed (ac__term.absolute). */
+            if (vt.iri && !ac_rdf_iri_ok(vt.iri))
+                r->iri_unchecked = 1;
             rc = vt.iri ? values(r, c, &vt, subject, v, g) : AC_ENOMEM;
         } else if (!t || !t->iri) {
             rc = fail(r, AC_EINVAL, "term \"%s\" is not defined by the document's contexts", key);
@@ -975,9 +980,15 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context,
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
+    size_t first = out->n;
     int rc = top_context(&r, context ? context : json_object_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);
+    /* Every IRI term it made passed ac_rdf_iri_ok(): a subject, object or
+     * type in iri_term(), a predicate as a context term or just above, the
+     * rest constants. RDFC-1.0 need not check them again. */
+    if (!rc && first == 0 && out->iris_checked == 0 && !r.iri_unchecked)
+        out->iris_checked = out->n;
     json_decref(r.bnodes);
     ac__arena_release(&r.tmp);
     return rc;

@@ -638,7 +638,7 @@ static uint64_t label_hash(const char *s)
  * |allowed| (bit 1 << kind) and be written unambiguously, else the rule it
  * breaks. An IRI or language tag holding, say, "> <" would let two different
  * datasets share one canonical form, and so one signature. */
-static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
+static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed, int iri_checked)
 {
     if (!(allowed & (1u << t->kind)))
         return "a kind of term that this position does not allow (subject: IRI or blank node; "
@@ -647,7 +647,7 @@ static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
         return NULL;
     if (!t->value)
         return "a term without a value";
-    if (t->kind == AC_RDF_IRI && !ac_rdf_iri_ok(t->value))
+    if (t->kind == AC_RDF_IRI && !iri_checked && !ac_rdf_iri_ok(t->value))
         return "an IRI that is relative or holds a character IRIs may not contain "
                "(U+0000 to U+0020 or <>\"{}|^`\\)";
     if (t->kind == AC_RDF_LITERAL && t->language && !ac_rdf_langtag_ok(t->language))
@@ -689,7 +689,8 @@ static size_t term_ptr_hash(const struct ac_rdf_term *t)
  * checking it: |*problem| is set to the rule it breaks, if any) only the
  * first time these pointers are met. */
 static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac_rdf_term *t,
-                           unsigned allowed, const char **problem, size_t *off, size_t *len)
+                           unsigned allowed, int iri_checked, const char **problem, size_t *off,
+                           size_t *len)
 {
     size_t i = term_ptr_hash(t) & tt->mask;
     for (; tt->slots[i]; i = (i + 1) & tt->mask) {
@@ -710,7 +711,7 @@ static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac
             if (tt->dt_ok[k] == t->datatype)
                 plain.datatype = NULL;
     }
-    if ((*problem = term_problem(&plain, allowed)))
+    if ((*problem = term_problem(&plain, allowed, iri_checked)))
         return 0;
     if (plain.datatype && t->kind == AC_RDF_LITERAL && !t->language)
         tt->dt_ok[tt->dt_next++ % (sizeof tt->dt_ok / sizeof tt->dt_ok[0])] = t->datatype;
@@ -768,10 +769,10 @@ static int index_dataset(struct ctx *c)
             qi->bn[pos] = -1;
             if (t[pos]->kind == 0 || t[pos]->kind == AC_RDF_BLANK ||
                 !(allowed[pos] & (1u << t[pos]->kind)))
-                problem = term_problem(t[pos], allowed[pos]);
+                problem = term_problem(t[pos], allowed[pos], 0);
             else
-                rc = term_serialized(c, &tt, t[pos], allowed[pos], &problem, &qi->off[pos],
-                                     &qi->len[pos]);
+                rc = term_serialized(c, &tt, t[pos], allowed[pos], q < d->iris_checked, &problem,
+                                     &qi->off[pos], &qi->len[pos]);
             if (!rc && problem)
                 rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
