@@ -225,6 +225,13 @@ static void hash_hex(struct ac_sha256 *st, char hex[HEX_LEN + 1])
 struct line {
     const uint8_t *p;
     size_t len;
+    /* Where the line's subject and predicate come from (see sorted_lines()):
+     * two lines with equal non-zero |ks| begin with the same |ls| bytes
+     * (subject and space), and with equal |kp| too, the same |lsp| bytes
+     * (subject, predicate, spaces). Lines sort mostly among quads of one
+     * subject and a few predicates, long IRIs all, so comparisons skip what
+     * is known equal instead of comparing it again. */
+    uint32_t ks, kp, ls, lsp;
 };
 
 /* Code point order of UTF-8 strings is their byte order. */
@@ -246,7 +253,8 @@ typedef size_t (*label_fn)(const struct ctx *c, long bn, void *arg, char *out);
  * |out|: its length is known within LABEL_MAX per blank node, so one
  * reservation and plain copies (this runs for every quad twice, and for
  * every quad of every blank node). */
-static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
+static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out,
+                     size_t *slen)
 {
     const struct quad_info *qi = &c->qi[q];
     int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] +
@@ -265,6 +273,8 @@ static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, s
             memcpy(o, c->terms.data + qi->off[pos], qi->len[pos]);
             o += qi->len[pos];
         }
+        if (pos == POS_S)
+            *slen = (size_t)(o - start);
     }
     memcpy(o, " .\n", 3);
     out->len += (size_t)(o + 3 - start);
@@ -273,7 +283,11 @@ static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, s
 
 static int line_less(const struct line *x, const struct line *y)
 {
-    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    size_t from = 0;
+    if (x->ks && x->ks == y->ks)
+        from = x->kp && x->kp == y->kp ? x->lsp : x->ls;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->p + from, y->p + from, n - from);
     return r < 0 || (r == 0 && x->len < y->len);
 }
 
@@ -324,8 +338,21 @@ static int sorted_lines(struct ctx *c, const size_t *qs, size_t n, label_fn labe
     int rc = 0;
     buf->len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct quad_info *qi = &c->qi[qs[i]];
+        size_t slen = 0;
         lines[i].len = buf->len; /* its start, until |buf| stops moving */
-        rc = quad_line(c, qs[i], label, arg, buf);
+        rc = quad_line(c, qs[i], label, arg, buf, &slen);
+        /* The keys: a blank subject by its node (|label| writes one node
+         * the same way throughout a call), any other subject and the
+         * predicate by their place in c->terms (one place per distinct
+         * term). 0 where a value does not fit: never equal. */
+        size_t ks = qi->bn[POS_S] >= 0 ? 2 * (size_t)qi->bn[POS_S] + 1 : 2 * qi->off[POS_S] + 2;
+        size_t kp = qi->off[POS_P] + 1, lsp = slen + 1 + qi->len[POS_P] + 1;
+        int fits = ks < UINT32_MAX && kp < UINT32_MAX && lsp < UINT32_MAX;
+        lines[i].ks = fits ? (uint32_t)ks : 0;
+        lines[i].kp = fits ? (uint32_t)kp : 0;
+        lines[i].ls = fits ? (uint32_t)(slen + 1) : 0;
+        lines[i].lsp = fits ? (uint32_t)lsp : 0;
     }
     if (rc)
         return rc;
@@ -431,7 +458,7 @@ static int worse_than(const struct ac_buf *path, const struct ac_buf *chosen, in
 
 static int less_than(const struct ac_buf *a, const struct ac_buf *b)
 {
-    struct line x = {a->data, a->len}, y = {b->data, b->len};
+    struct line x = {.p = a->data, .len = a->len}, y = {.p = b->data, .len = b->len};
     return line_cmp(&x, &y) < 0;
 }
 
