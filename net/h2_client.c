@@ -131,21 +131,7 @@ static ssize_t on_read_req_body(nghttp2_session *h2, int32_t id, uint8_t *buf, s
     (void)id;
     (void)user;
     struct creq *r = src->ptr;
-    size_t n = r->len - r->off;
-    if (n > length)
-        n = length;
-    memcpy(buf, r->body + r->off, n);
-    r->off += n;
-    if (r->off == r->len)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
-}
-
-static nghttp2_nv nv_of(const char *name, const char *value)
-{
-    nghttp2_nv nv = {(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
-                     NGHTTP2_NV_FLAG_NONE};
-    return nv;
+    return ac__h2_copy_body(r->body, r->len, &r->off, buf, length, flags);
 }
 
 /* Submits |r| on the ready session. Returns 0 or AC_ENOMEM. */
@@ -157,15 +143,15 @@ static int req_submit(struct ac__cconn *c, struct creq *r)
         return AC_ENOMEM;
     char clen[24];
     size_t n = 0;
-    nv[n++] = nv_of(":method", r->method);
-    nv[n++] = nv_of(":scheme", cl->https ? "https" : "http");
-    nv[n++] = nv_of(":authority", cl->authority);
-    nv[n++] = nv_of(":path", r->path);
+    nv[n++] = ac__h2_nv(":method", r->method);
+    nv[n++] = ac__h2_nv(":scheme", cl->https ? "https" : "http");
+    nv[n++] = ac__h2_nv(":authority", cl->authority);
+    nv[n++] = ac__h2_nv(":path", r->path);
     for (size_t i = 0; i < r->nheaders; i++)
-        nv[n++] = nv_of(r->headers[i].name, r->headers[i].value);
+        nv[n++] = ac__h2_nv(r->headers[i].name, r->headers[i].value);
     if (r->len) {
         snprintf(clen, sizeof(clen), "%zu", r->len);
-        nv[n++] = nv_of("content-length", clen);
+        nv[n++] = ac__h2_nv("content-length", clen);
     }
     nghttp2_data_provider dp = {.source.ptr = r, .read_callback = on_read_req_body};
     int32_t id = nghttp2_submit_request(c->h2, NULL, nv, n, r->len ? &dp : NULL, r);

@@ -198,22 +198,7 @@ static ssize_t on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_
     (void)id;
     (void)user;
     struct ac__stream *s = src->ptr;
-    size_t n = s->resp_len - s->resp_off;
-    if (n > length)
-        n = length;
-    if (n)
-        memcpy(buf, s->resp + s->resp_off, n);
-    s->resp_off += n;
-    if (s->resp_off == s->resp_len)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return (ssize_t)n;
-}
-
-static nghttp2_nv make_nv(const char *name, const char *value)
-{
-    nghttp2_nv nv = {(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
-                     NGHTTP2_NV_FLAG_NONE};
-    return nv;
+    return ac__h2_copy_body(s->resp, s->resp_len, &s->resp_off, buf, length, flags);
 }
 
 /* Submits the header block of a response with content-length |length| and
@@ -229,11 +214,11 @@ static int submit_response(struct ac__stream *s, int status, const struct ac_htt
     snprintf(clen, sizeof(clen), "%" PRIu64, length);
     ac__http_date(date);
     size_t n = 0;
-    nv[n++] = make_nv(":status", st);
+    nv[n++] = ac__h2_nv(":status", st);
     for (size_t i = 0; i < nheaders; i++)
-        nv[n++] = make_nv(headers[i].name, headers[i].value);
-    nv[n++] = make_nv("content-length", clen);
-    nv[n++] = make_nv("date", date);
+        nv[n++] = ac__h2_nv(headers[i].name, headers[i].value);
+    nv[n++] = ac__h2_nv("content-length", clen);
+    nv[n++] = ac__h2_nv("date", date);
     /* nghttp2 copies the header block, so the stack strings may go. */
     int rc = nghttp2_submit_response(s->conn->h2, s->id, nv, n, dp) == 0 ? 0 : AC_ENOMEM;
     free(nv);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
@@ -17,6 +19,35 @@
 #include "accord/net/router.h"
 
 #define AC__LOG "http"
+
+/* ---- h2_conn.c and h2_client.c: the two ends share nghttp2's shapes ---- */
+
+/* A header of |name| and |value| (NUL-terminated, borrowed until nghttp2 has
+ * copied it into the frame). */
+static inline nghttp2_nv ac__h2_nv(const char *name, const char *value)
+{
+    nghttp2_nv nv = {(uint8_t *)name, (uint8_t *)value, strlen(name), strlen(value),
+                     NGHTTP2_NV_FLAG_NONE};
+    return nv;
+}
+
+/* A data source's read step for a body held whole in memory: copies what is
+ * left of |body| (|len| bytes, |*off| already sent) into nghttp2's |buf| of
+ * |length| bytes, moves |*off| on, and flags the end once all is out.
+ * Returns the count copied. */
+static inline ssize_t ac__h2_copy_body(const uint8_t *body, size_t len, size_t *off, uint8_t *buf,
+                                       size_t length, uint32_t *flags)
+{
+    size_t n = len - *off;
+    if (n > length)
+        n = length;
+    if (n)
+        memcpy(buf, body + *off, n);
+    *off += n;
+    if (*off == len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
 
 /* ---- router.c ---- */
 

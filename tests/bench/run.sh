@@ -20,6 +20,7 @@ for b in "$BUILD"/tests/bench_*; do
     [ "$(basename "$b")" = bench_mkrecords ] && continue
     [ "$(basename "$b")" = bench_mkob3 ] && continue # input for bench_verify_ob3.sh
     [ "$(basename "$b")" = bench_fill ] && continue # input for bench_million.sh
+    [ "$(basename "$b")" = bench_writes ] && continue # the raw side of bench_writes.sh
     echo "== $(basename "$b")"
     "$b" 2>&1 | tee -a "$OUT" || status=1
 done

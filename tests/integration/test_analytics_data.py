@@ -94,7 +94,7 @@ def main():
         def advance(seconds):
             r = admin.post("/v1/test/clock", {"advance_seconds": seconds})
             assert r[0] == 200, r
-            time.sleep(1.3)  # the scheduler polls its stored jobs every second
+            n.wait_settled(admin)  # what came due has run
 
         def availability(i, on):
             r = n.ctl("review", "availability", "on" if on else "off", token=revs[i][2])
@@ -142,7 +142,7 @@ def main():
         availability(2, False)
         for i in PHASE_A:
             submit(i)
-        time.sleep(1.3)  # the assign job
+        n.wait_settled(admin)  # the screen and assign jobs
         advance(ADVANCE_A)
         done = review((0, 1, 2))
         check(done == {0: [0, 1, 2], 1: [0, 1, 2]},
@@ -154,7 +154,7 @@ def main():
         availability(2, True)
         for i in PHASE_B:
             submit(i)
-        time.sleep(1.3)
+        n.wait_settled(admin)
         for ri in (0, 2):
             for b in revs[ri][1].get("/v1/reviews/batches")[1]["items"]:
                 if b["state"] == "invited":

@@ -11,15 +11,11 @@ out of its pool and sends the lender a signed review.notice, which the
 lender shows to the reviewer (API and accordctl) and its admin, and her
 certification there reads as set aside."""
 import json
-import os
-import sqlite3
 import sys
 
-from accordtest import check, skip_unless_built, sqlite_only
+from accordtest import check, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair, definition, wait_for
 from quality import cert_state, notifications
-
-sqlite_only("test_borrow_notice")
 
 
 def bench(level, k, name):
@@ -85,18 +81,16 @@ def main():
               "after %d seeded benchmark(s) scored far from the truth the issuer takes the "
               "lender's reviewer out of its pool: %s" % (benchmarks_scored, state))
 
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(p.issuer.data_dir, "accord.db"),
-                             uri=True)
-        from_lent = db.execute(
+        db = p.issuer
+        from_lent = db.db_rows(
             "SELECT COUNT(*) FROM borrow_items i JOIN assignments a ON a.id = i.assignment_id"
             " WHERE a.benchmark_id <> '' AND a.level >= 0 AND a.reviewer_id = ?",
-            (stand_in,)).fetchone()[0]
-        other = db.execute("SELECT COUNT(*) FROM assignments WHERE benchmark_id <> ''"
+            (stand_in,))[0][0]
+        other = db.db_rows("SELECT COUNT(*) FROM assignments WHERE benchmark_id <> ''"
                            " AND level >= 0 AND id NOT IN (SELECT assignment_id FROM borrow_items)"
-                           ).fetchone()[0]
-        notices = [r[0] for r in db.execute(
+                           )[0][0]
+        notices = [r[0] for r in db.db_rows(
             "SELECT peer FROM fed_outbox WHERE type = 'review.notice'")]
-        db.close()
         check(from_lent == benchmarks_scored and other == 0,
               "the benchmark results the issuer judged her by came from the lent batches: "
               "%d of them, %d from elsewhere" % (from_lent, other))

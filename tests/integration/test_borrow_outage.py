@@ -41,7 +41,14 @@ def main():
         wait_for("the lender to find the issuer down", lambda: peer_row()["attempts"] >= 1)
         for _ in range(HOURS * 3600 // STEP_S):
             assert p.B.post("/v1/test/clock", {"advance_seconds": STEP_S})[0] == 200
-            time.sleep(1.2)  # the sender looks at the clock at least once a second
+            # A step may make the next attempt due; the sender (which looks
+            # at the clock at least once a second) then tries, fails and
+            # records the next attempt in the future: "backing-off" again.
+            # Wait for that, not for a second that assumed the sender keeps
+            # up: on a loaded machine the last step's attempt was still due
+            # ("ok") when the state was checked.
+            wait_for("the lender to try again after the step",
+                     lambda: peer_row()["state"] == "backing-off")
         row = peer_row()
         check(row["state"] == "backing-off" and row["attempts"] >= 2
               and row["next_attempt"] and row["outbox_depth"] >= 1,

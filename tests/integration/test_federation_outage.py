@@ -73,7 +73,14 @@ def main():
         for _ in range(24 * 3600 // STEP_S):
             status, _ = A.post("/v1/test/clock", {"advance_seconds": STEP_S})
             assert status == 200, status
-            time.sleep(1.2)  # the sender looks at the clock at least once a second
+            # A step may make the next attempt due; the sender (which looks
+            # at the clock at least once a second) then tries, fails and
+            # records the next attempt in the future: "backing-off" again.
+            # Wait for that rather than for a second that assumed the sender
+            # keeps up (a loaded machine, another engine): a step it had not
+            # acted on yet would fold into the next and change the count.
+            wait_for("a to try again after the step",
+                     lambda: peer_a()["state"] == "backing-off")
         p = peer_a()
         # The back-off timers fired as the clock moved: a kept trying, each
         # failure recorded durably (the count resets only on a success).

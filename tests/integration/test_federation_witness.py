@@ -11,17 +11,15 @@ import base64
 import glob
 import hashlib
 import os
-import sqlite3
 import struct
 import sys
 import time
 
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built, sqlite_only
+from accordtest import Api, Node, check, h2_client, skip_unless_built
 from federation_util import append_config, node_public_key
 
-sqlite_only("test_federation_witness")
 
 
 def issue(n, token, subject):
@@ -118,11 +116,8 @@ def main():
         # b's memory of a's log becomes another history of size 2.
         b.stop()
         origin = text2.split("\n")[0]
-        db = sqlite3.connect(os.path.join(b.data_dir, "accord.db"))
-        db.execute("UPDATE fed_peer_docs SET doc = ? WHERE node_id = 'a.example' AND "
+        b.db_write("UPDATE fed_peer_docs SET doc = ? WHERE node_id = 'a.example' AND "
                    "kind = 'checkpoint'", (forged_note(a, origin, 2),))
-        db.commit()
-        db.close()
         b.start()
         B.close()
         B = Api(b, tb)

@@ -6,14 +6,11 @@ again, and one past its last attempt is abandoned with the admins told.
 The failing jobs are "monitor" jobs about a credential row whose stored
 definition is not JSON, written straight into the database before the node
 starts: the handler cannot parse it (AC_EPARSE) every time it runs."""
-import os
-import sqlite3
 import time
 
-from accordtest import Api, Node, check, skip_unless_built, sqlite_only
+from accordtest import Api, Node, check, skip_unless_built
 
 skip_unless_built()
-sqlite_only("test_job_retry")
 
 FAILING = 64  # the scheduler's page: before the fix they filled every tick
 
@@ -21,31 +18,22 @@ FAILING = 64  # the scheduler's page: before the fix they filled every tick
 def plant(n, failing, attempts=0):
     """Adds a credential with a broken definition, |failing| monitor jobs
     about it (already due) and one reminder for a batch that does not exist
-    (a job that runs and is done) due after all of them. Returns the db path."""
-    path = os.path.join(n.data_dir, "accord.db")
-    db = sqlite3.connect(path)
-    admin_id = db.execute("SELECT MIN(id) FROM users").fetchone()[0]
-    cur = db.execute("INSERT INTO credentials(def_id, version, title, definition, content_hash,"
-                     " state, created_by, created_ms, updated_ms)"
-                     " VALUES ('broken', 1, 'Broken', '{not json', 'x', 'active', ?, 0, 0)",
-                     (admin_id,))
-    row = cur.lastrowid
-    for i in range(failing):
-        db.execute("INSERT INTO jobs(kind, ref, due_ms, attempts) VALUES ('monitor', ?, ?, ?)",
-                   (row, i + 1, attempts))
-    db.execute("INSERT INTO jobs(kind, ref, due_ms) VALUES ('reminder', 999999, ?)",
+    (a job that runs and is done) due after all of them. Returns the node."""
+    admin_id = n.db_rows("SELECT MIN(id) FROM users")[0][0]
+    n.db_write("INSERT INTO credentials(def_id, version, title, definition, content_hash,"
+               " state, created_by, created_ms, updated_ms)"
+               " VALUES ('broken', 1, 'Broken', '{not json', 'x', 'active', ?, 0, 0)",
+               (admin_id,))
+    row = n.db_rows("SELECT id FROM credentials WHERE def_id = 'broken'")[0][0]
+    n.db_write("INSERT INTO jobs(kind, ref, due_ms, attempts) VALUES ('monitor', ?, ?, ?)",
+               many=[(row, i + 1, attempts) for i in range(failing)])
+    n.db_write("INSERT INTO jobs(kind, ref, due_ms) VALUES ('reminder', 999999, ?)",
                (failing + 100,))
-    db.commit()
-    db.close()
-    return path
+    return n
 
 
-def jobs(path, kind):
-    ro = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return ro.execute("SELECT attempts, done_ms FROM jobs WHERE kind = ?", (kind,)).fetchall()
-    finally:
-        ro.close()
+def jobs(n, kind):
+    return n.db_rows("SELECT attempts, done_ms FROM jobs WHERE kind = ?", (kind,))
 
 
 def wait_for(cond, timeout=15.0):
@@ -60,28 +48,28 @@ def wait_for(cond, timeout=15.0):
 def test_a_page_of_failing_jobs_does_not_starve_a_later_due_job():
     with Node() as n:
         n.init()
-        path = plant(n, FAILING)
+        plant(n, FAILING)
         n.start()
-        check(wait_for(lambda: jobs(path, "reminder")[0][1] != 0),
+        check(wait_for(lambda: jobs(n, "reminder")[0][1] != 0),
               "the job due after %d failing ones runs" % FAILING)
-        check(all(a >= 1 and d == 0 for a, d in jobs(path, "monitor")),
+        check(all(a >= 1 and d == 0 for a, d in jobs(n, "monitor")),
               "each failing job has its failed attempt recorded and is not done")
 
 
 def test_a_failed_job_waits_its_back_off_before_running_again():
     with Node() as n:
         token = n.init()
-        path = plant(n, 1)
+        plant(n, 1)
         n.start()
-        check(wait_for(lambda: jobs(path, "monitor")[0][0] == 1), "the job failed once")
+        check(wait_for(lambda: jobs(n, "monitor")[0][0] == 1), "the job failed once")
         # The scheduler polls every second: three polls with the clock short
         # of the 30 s back-off must not run it again.
         time.sleep(3.5)
-        check(jobs(path, "monitor")[0][0] == 1, "no retry before the back-off")
+        check(jobs(n, "monitor")[0][0] == 1, "no retry before the back-off")
         admin = Api(n, token)
         r = admin.post("/v1/test/clock", {"advance_seconds": 31})
         check(r[0] == 200, "the test clock moves: %r" % (r,))
-        check(wait_for(lambda: jobs(path, "monitor")[0][0] == 2),
+        check(wait_for(lambda: jobs(n, "monitor")[0][0] == 2),
               "the job runs again once its back-off has passed")
         admin.close()
 
@@ -89,15 +77,13 @@ def test_a_failed_job_waits_its_back_off_before_running_again():
 def test_a_job_failing_its_last_attempt_is_abandoned_and_the_admins_told():
     with Node() as n:
         n.init()
-        path = plant(n, 1, attempts=19)
+        plant(n, 1, attempts=19)
         n.start()
-        check(wait_for(lambda: jobs(path, "monitor")[0] == (20, jobs(path, "monitor")[0][1])
-                       and jobs(path, "monitor")[0][1] != 0),
+        check(wait_for(lambda: jobs(n, "monitor")[0] == (20, jobs(n, "monitor")[0][1])
+                       and jobs(n, "monitor")[0][1] != 0),
               "the 20th failure marks the job done")
-        ro = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-        told = ro.execute("SELECT COUNT(*) FROM notifications WHERE kind = 'flag'"
-                          " AND subject = 'Scheduled job abandoned'").fetchone()[0]
-        ro.close()
+        told = n.db_rows("SELECT COUNT(*) FROM notifications WHERE kind = 'flag'"
+                         " AND subject = 'Scheduled job abandoned'")[0][0]
         check(told >= 1, "the admins get a notification about the abandoned job")
 
 

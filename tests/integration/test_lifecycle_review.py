@@ -35,17 +35,15 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 
-from accordtest import BUILD, Node, check, h2_client, require_tool, skip_unless_built, sqlite_only
+from accordtest import BUILD, Node, check, h2_client, require_tool, skip_unless_built
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
-sqlite_only("test_lifecycle_review")
 require_tool("faketime")
 
 HOUR = 3600
@@ -199,15 +197,10 @@ def main():
             """Jobs and notifications due by the node's clock and not yet done
             (read from the database beside the running node)."""
             now_ms = int((time.time() + clock["offset"]) * 1000)
-            ro = sqlite3.connect("file:%s?mode=ro" % os.path.join(n.data_dir, "accord.db"),
-                                 uri=True, timeout=30)
-            try:
-                jobs = ro.execute("SELECT COUNT(*) FROM jobs WHERE done_ms = 0"
-                                  " AND max(due_ms, retry_ms) <= ?", (now_ms,)).fetchone()[0]
-                mail = ro.execute("SELECT COUNT(*) FROM notifications WHERE delivered_ms = 0"
-                                  " AND next_ms <= ?", (now_ms,)).fetchone()[0]
-            finally:
-                ro.close()
+            jobs = n.db_rows("SELECT COUNT(*) FROM jobs WHERE done_ms = 0"
+                             " AND due_ms <= ? AND retry_ms <= ?", (now_ms, now_ms))[0][0]
+            mail = n.db_rows("SELECT COUNT(*) FROM notifications WHERE delivered_ms = 0"
+                             " AND next_ms <= ?", (now_ms,))[0][0]
             return jobs + mail
 
         def advance(seconds):
@@ -643,21 +636,13 @@ def main():
         # A C2SP checkpoint: origin, tree size, root hash, then signatures.
         size = n.ctl("log", "checkpoint", token=admin_token).stdout.splitlines()[1:3]
         n.stop()
-        db = sqlite3.connect(os.path.join(n.data_dir, "accord.db"))
-        forced = db.execute("UPDATE jobs SET done_ms = 0 WHERE kind = 'issue'").rowcount
-        db.commit()
-        db.close()
+        forced = n.db_write("UPDATE jobs SET done_ms = 0 WHERE kind = 'issue'")
         n.start()
         reconnect()
-        dbpath = os.path.join(n.data_dir, "accord.db")
 
         def undone_issues():
-            ro = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True, timeout=30)
-            try:
-                return ro.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'issue'"
-                                  " AND done_ms = 0").fetchone()[0]
-            finally:
-                ro.close()
+            return n.db_rows("SELECT COUNT(*) FROM jobs WHERE kind = 'issue'"
+                             " AND done_ms = 0")[0][0]
         until(lambda: undone_issues() == 0)
         undone = undone_issues()
         check(undone == 0, "the node ran the %d issue jobs again" % forced)
@@ -676,12 +661,10 @@ def main():
             [x for x in all_subs if x["state"] in ("decided", "notified")]),
               "over both runs every decision sent exactly one outcome")
         n.stop()
-        ro = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True)
-        twice = ro.execute("SELECT subject_id, action, COUNT(*) FROM audit"
-                           " WHERE subject_kind = 'submission'"
-                           " AND action IN ('decided', 'record_issued', 'submitted')"
-                           " GROUP BY subject_id, action HAVING COUNT(*) > 1").fetchall()
-        ro.close()
+        twice = n.db_rows("SELECT subject_id, action, COUNT(*) FROM audit"
+                          " WHERE subject_kind = 'submission'"
+                          " AND action IN ('decided', 'record_issued', 'submitted')"
+                          " GROUP BY subject_id, action HAVING COUNT(*) > 1")
         check(twice == [], "the audit trail shows no submission received, decided or issued "
                            "twice")
         cred.close()

@@ -51,7 +51,7 @@ def main():
 
         earners = Earners(n, admin)
         earners.submit("monitor-loop", 16)
-        work(cred.reviewers, level_of)
+        work(cred.reviewers, level_of, admin=cred.admin)
 
         # ---- 1. each threshold's own actions ------------------------------------
         mon = flags(admin, "reviewer_monitor")
@@ -98,13 +98,13 @@ def main():
               "X passes a fresh certification draw after retraining and is back in the pool")
         before = given.get(x[0], 0)
         earners.submit("monitor-loop", 6)
-        work(cred.reviewers, level_of)
+        work(cred.reviewers, level_of, admin=cred.admin)
         check(given.get(x[0], 0) > before, "X is offered work again")
 
         # ---- 3. reinstatement by the issuer ----------------------------------------
         ok(admin.post("/v1/flags/%d/resolve" % x_flags[1]["id"], {"action": "acknowledge"}))
         earners.submit("monitor-loop", 2)
-        work(cred.reviewers, level_of)
+        work(cred.reviewers, level_of, admin=cred.admin)
         check(cert_state(admin, ref, x[0]) == "retraining",
               "with the flag acknowledged, X crossing again is sent back to retraining")
         r = n.ctl("reviewer", "reinstate", ref, str(honest[0][0]), token=token, json_out=True)

@@ -6,15 +6,12 @@ screens it once it runs again.
 The crash is reproduced by putting the database back as the insert's
 transaction left it (state "received", its screen job not done) while the
 node is stopped; before the fix no screen job existed to find."""
-import os
-import sqlite3
 import time
 
-from accordtest import Api, Node, check, skip_unless_built, sqlite_only
+from accordtest import Api, Node, check, skip_unless_built
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
-sqlite_only("test_screen_restart")
 
 # enum ac_sub_state in include/accord/store_review.h: the stored state numbers.
 RECEIVED, QUEUED, IN_REVIEW = 0, 2, 3
@@ -34,25 +31,19 @@ with Node(node_id="screen.test") as n:
     sid = r.json["id"]
     check(r.json["state"] != "received", "the request screened it at once")
 
-    path = os.path.join(n.data_dir, "accord.db")
     check(n.stop() == 0, "the node stops")
-    db = sqlite3.connect(path)
-    jobs = db.execute("SELECT id FROM jobs WHERE kind = 'screen' AND ref = ?", (sid,)).fetchall()
+    jobs = n.db_rows("SELECT id FROM jobs WHERE kind = 'screen' AND ref = ?", (sid,))
     check(len(jobs) == 1, "the submission's screen job was stored with it")
     # As the insert's transaction left it, before screening ran.
-    db.execute("DELETE FROM assignments WHERE submission_id = ?", (sid,))
-    db.execute("UPDATE submissions SET state = ? WHERE id = ?", (RECEIVED, sid))
-    db.execute("UPDATE jobs SET done_ms = 0 WHERE id = ?", (jobs[0][0],))
-    db.commit()
-    db.close()
+    n.db_write("DELETE FROM assignments WHERE submission_id = ?", (sid,))
+    n.db_write("UPDATE submissions SET state = ? WHERE id = ?", (RECEIVED, sid))
+    n.db_write("UPDATE jobs SET done_ms = 0 WHERE id = ?", (jobs[0][0],))
 
     n.start()
     state = None
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        ro = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-        state = ro.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()[0]
-        ro.close()
+        state = n.db_rows("SELECT state FROM submissions WHERE id = ?", (sid,))[0][0]
         if state != RECEIVED:
             break
         time.sleep(0.2)

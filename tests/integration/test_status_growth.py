@@ -5,15 +5,12 @@ token has the new size, and a restarted node sizes its list from what is
 stored, also for an index beyond the first 131,072 (which used to stop the
 node at start). Expected sizes follow the rule written in docs/records.md,
 computed here, and the token is read with cbor2 and zlib, not the node's code."""
-import os
 import random
-import sqlite3
 import zlib
 
-from accordtest import Node, check, h2_client, skip, skip_unless_built, sqlite_only
+from accordtest import Node, check, h2_client, skip, skip_unless_built
 
 skip_unless_built()
-sqlite_only("test_status_growth")
 try:
     import cbor2
 except ImportError:
@@ -38,19 +35,16 @@ def state(bits, idx):
 def fill(n, idxs, revoked):
     """Stores records (no log leaf: only their status matters here) holding
     the status indexes |idxs|, |revoked| among them revoked."""
-    db = sqlite3.connect(os.path.join(n.data_dir, "accord.db"))
     rows = []
     for k, idx in enumerate(idxs):
         rows.append((k.to_bytes(16, "big"), "sha256$fake", "fake", 1, "pass", "00", 0,
                      10_000_000 + k, idx, b"\xd2", 0))
-    db.executemany("INSERT INTO records (cti, subject, definition_id, definition_version,"
-                   " achieved_level, kid, iat, log_index, status_idx, cose, created_ms)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-    db.execute("INSERT INTO status_entries (idx, record_id, state, reason, changed_ms)"
+    n.db_write("INSERT INTO records (cti, subject, definition_id, definition_version,"
+               " achieved_level, kid, iat, log_index, status_idx, cose, created_ms)"
+               " VALUES (?,?,?,?,?,?,?,?,?,?,?)", many=rows)
+    n.db_write("INSERT INTO status_entries (idx, record_id, state, reason, changed_ms)"
                " SELECT status_idx, id, CASE WHEN status_idx = ? THEN 1 ELSE 0 END, '', 0"
                " FROM records WHERE definition_id = 'fake'", (revoked,))
-    db.commit()
-    db.close()
 
 
 with Node() as n:

@@ -6,14 +6,11 @@ from before they were stored (rows deleted while the node is down) is filled
 in at start, after which every proof still verifies."""
 import base64
 import hashlib
-import os
-import sqlite3
 
-from accordtest import Node, check, h2_client, skip_unless_built, sqlite_only
+from accordtest import Node, check, h2_client, skip_unless_built
 from test_records import issue, leaf_hash, mth, node_hash, verify_consistency
 
 skip_unless_built()
-sqlite_only("test_tlog_subtrees")
 
 N = 37
 
@@ -39,11 +36,7 @@ def verify_inclusion(index, size, leaf, proof, root):
 
 
 def subtree_rows(n):
-    db = sqlite3.connect(os.path.join(n.data_dir, "accord.db"))
-    try:
-        return db.execute("SELECT level, idx, hash FROM log_subtrees ORDER BY level, idx").fetchall()
-    finally:
-        db.close()
+    return n.db_rows("SELECT level, idx, hash FROM log_subtrees ORDER BY level, idx")
 
 
 def expected_rows(leaves):
@@ -92,10 +85,7 @@ def main():
               "the stored subtrees are exactly RFC 9162's, hash for hash")
 
         n.stop()
-        db = sqlite3.connect(os.path.join(n.data_dir, "accord.db"))
-        db.execute("DELETE FROM log_subtrees")
-        db.commit()
-        db.close()
+        n.db_write("DELETE FROM log_subtrees")
         n.start()
         rows = subtree_rows(n)
         check([(l, i, bytes(h)) for l, i, h in rows] == want,

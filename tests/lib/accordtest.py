@@ -21,6 +21,8 @@ test runs inside `pgserver.py -- ...`), each Node gets a database of its own
 on it (created in Node(), dropped on exit) and its config says
 `[store] engine = postgresql` and `url = ...`; the server goes when the test
 process exits (docs/ha.md, "Running the integration tests on PostgreSQL").
+A test reads and changes rows with Node.db_rows and Node.db_write, which
+run its SQL on whichever engine the node uses.
 """
 import atexit
 import fcntl
@@ -137,11 +139,11 @@ def on_postgresql():
     return DB_ENGINE == "postgresql"
 
 
-def sqlite_only(what):
-    """Skips (77) a test that reads or writes the node's SQLite file itself
-    when nodes run on PostgreSQL."""
+def sqlite_only(what, why="it reads the SQLite file accord.db"):
+    """Skips (77) a test that is about SQLite itself (|why|) when nodes run on
+    PostgreSQL. A test that only looks at rows uses Node.db_rows instead."""
     if on_postgresql():
-        skip(what + " reads the SQLite file accord.db; nodes run on PostgreSQL here")
+        skip("%s is about SQLite (%s); nodes run on PostgreSQL here" % (what, why))
 
 
 def _stop_pg():
@@ -207,6 +209,46 @@ def pg_new_database(node_id):
     name = "accord_%d_%d_%s" % (os.getpid(), _pg_count, safe)
     psql(base, 'CREATE DATABASE "%s"' % name)
     return name, pg_url(base, name)
+
+
+def _pg_literal(v):
+    """|v| as a PostgreSQL literal (psql takes no bound parameters)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return "'\\x%s'::bytea" % bytes(v).hex()
+    if isinstance(v, str):
+        if "\0" in v:
+            raise AssertionError("text with a NUL byte cannot go to PostgreSQL: %r" % v)
+        return "'" + v.replace("'", "''") + "'"
+    raise AssertionError("no SQL literal for %r (%s)" % (v, type(v).__name__))
+
+
+def _pg_bind(sql, params):
+    """|sql| with each ? replaced by the next of |params| as a literal."""
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise AssertionError("%d ? in %r but %d parameters" % (len(parts) - 1, sql, len(params)))
+    out = [parts[0]]
+    for v, rest in zip(params, parts[1:]):
+        out += [_pg_literal(v), rest]
+    return "".join(out)
+
+
+def _pg_value(v):
+    """A value of a json_agg row back as Python: bytea comes as "\\x<hex>"
+    (so a text value that itself starts with \\x and hex digits would come
+    back as bytes too; no test's text does)."""
+    if isinstance(v, str) and v.startswith("\\x"):
+        try:
+            return bytes.fromhex(v[2:])
+        except ValueError:
+            return v
+    return v
 
 
 def _nodelay_connect(create):
@@ -295,6 +337,98 @@ class Node:
             self.pg_db = None
         if not os.environ.get("ACCORD_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- the node's database, on whichever engine it runs ----
+    # Tests that look at rows or set up a state the API cannot reach (a job
+    # forced to run again, rows removed to test a rebuild) use these two, so
+    # they run on SQLite and on PostgreSQL alike. SQL: what both engines
+    # accept (SQLite's two-argument max() is PostgreSQL's GREATEST: compare
+    # each instead), ? for parameters (int, str, bytes, None; no ? inside a
+    # quoted literal); rows come back as tuples of int, str, bytes or None.
+
+    def db_rows(self, sql, params=()):
+        """The rows of the read-only query |sql| on this node's database, as
+        a list of tuples. On SQLite the file is opened read-only beside the
+        running node; on PostgreSQL psql runs the query in a read-only
+        transaction on the node's database."""
+        if self.store_url:
+            # json_agg keeps the columns in order (even two of one name) and
+            # their types: numbers, text, null, bytea as "\\x<hex>".
+            out = psql(self.store_url,
+                       "BEGIN READ ONLY; SELECT coalesce(json_agg(q), '[]') FROM (%s) q; COMMIT"
+                       % _pg_bind(sql, params))
+            rows = json.loads(out, object_pairs_hook=lambda pairs: [v for _, v in pairs])
+            return [tuple(_pg_value(v) for v in row) for row in rows]
+        import sqlite3
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data_dir, "accord.db"),
+                             uri=True, timeout=30)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
+    def db_write(self, sql, params=(), many=None):
+        """Runs one INSERT, UPDATE or DELETE on this node's database (the node
+        stopped, or running when the test means to change rows under it),
+        once with |params| or once per tuple of |many|, all in one
+        transaction; returns how many rows it changed."""
+        runs = [params] if many is None else list(many)
+        if self.store_url:
+            # On stdin (a bulk insert is megabytes; one argument may hold
+            # 128 KiB), in one transaction (-1); psql prints a command tag per
+            # statement ("INSERT 0 1", "UPDATE 3"): their counts add up.
+            head, values, tail = sql.rpartition("VALUES")
+            if many is not None and head.lstrip().upper().startswith("INSERT") and values:
+                # Many rows of one INSERT ... VALUES (?, ...): a thousand rows
+                # a statement, not a statement (and a parse) a row.
+                stmts = [head + "VALUES " + ",".join(_pg_bind(tail, p) for p in runs[i:i + 1000])
+                         for i in range(0, len(runs), 1000)]
+            else:
+                stmts = [_pg_bind(sql, p) for p in runs]
+            script = "".join(st + ";\n" for st in stmts)
+            r = subprocess.run([PSQL, "-X", "-1", "-v", "ON_ERROR_STOP=1", "-d", self.store_url,
+                                "-f", "-"], input=script, capture_output=True, text=True,
+                               timeout=300, env=dict(os.environ, LC_ALL="C"))
+            if r.returncode != 0:
+                raise AssertionError("psql %s: %s" % (sql, r.stderr.strip()))
+            tags = [l.split() for l in r.stdout.splitlines()
+                    if l.split()[:1] in (["INSERT"], ["UPDATE"], ["DELETE"])]
+            if len(tags) != len(stmts):
+                raise AssertionError("psql %s: %d command tags in %r" % (sql, len(tags), r.stdout))
+            return sum(int(t[-1]) for t in tags)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data_dir, "accord.db"), timeout=30)
+        try:
+            n = db.executemany(sql, runs).rowcount
+            db.commit()
+            return n
+        finally:
+            db.close()
+
+    def wait_settled(self, api, timeout=120.0):
+        """Waits until no stored job and no notification is due by the node's
+        clock (the test clock's offset, read through |api|, an admin's Api):
+        the scheduler has run whatever came due, and whatever that queued,
+        each job's effects committed with it being marked done. For a test
+        that moved the clock or queued work, instead of sleeping for the
+        scheduler's poll (a time that assumes the machine keeps up). The
+        bound is one only a stuck node reaches."""
+        status, body = api.post("/v1/test/clock", {"advance_seconds": 0})
+        assert status == 200, (status, body)
+        offset_ms = int(body["offset_seconds"]) * 1000
+        deadline = time.monotonic() + timeout
+        while True:
+            now_ms = int(time.time() * 1000) + offset_ms
+            jobs = self.db_rows("SELECT COUNT(*) FROM jobs WHERE done_ms = 0 AND due_ms <= ?"
+                                " AND retry_ms <= ?", (now_ms, now_ms))[0][0]
+            mail = self.db_rows("SELECT COUNT(*) FROM notifications WHERE delivered_ms = 0"
+                                " AND next_ms <= ?", (now_ms,))[0][0]
+            if jobs + mail == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("%d jobs and %d notifications still due after %.0f s"
+                                     % (jobs, mail, timeout))
+            time.sleep(0.1)
 
     def init(self, admin="admin"):
         """Runs `accord-node init` and returns the admin token it prints."""

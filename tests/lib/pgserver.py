@@ -141,10 +141,16 @@ class PgServer:
         prefix, uid, gid = _as_user()
         # fsync off: a test server's data need not survive the machine, only
         # the postmaster (an immediate shutdown keeps what the OS was given).
+        # ACCORD_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync, full page
+        # writes, a larger cache) for a benchmark that compares its commits
+        # with SQLite's fsynced ones (tests/bench/bench_writes.sh).
+        durable = os.environ.get("ACCORD_PG_DURABLE") == "1"
         cmd = prefix + [f"{PG_BIN}/postgres", "-D", self.data,
                         "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.sock}",
-                        "-c", "fsync=off", "-c", "full_page_writes=off",
-                        "-c", "max_connections=20", "-c", "shared_buffers=16MB",
+                        "-c", "fsync=%s" % ("on" if durable else "off"),
+                        "-c", "full_page_writes=%s" % ("on" if durable else "off"),
+                        "-c", "max_connections=20",
+                        "-c", "shared_buffers=%s" % ("128MB" if durable else "16MB"),
                         "-c", "logging_collector=off"]
         with open(self.log, "ab") as log:
             if uid is not None:

@@ -63,16 +63,19 @@ class Earners:
 
 
 def advance(admin, seconds):
-    """Moves the node's test clock and gives the scheduler (which polls its
-    stored jobs every second) time to run what came due."""
+    """Moves the node's test clock and waits until the scheduler (which polls
+    its stored jobs every second) has run what came due (Node.wait_settled:
+    not a fixed time, which a loaded machine outlasts)."""
     ok(admin.post("/v1/test/clock", {"advance_seconds": seconds}))
-    time.sleep(1.3)
+    admin.node.wait_settled(admin)
 
 
-def eventually(cond, timeout=6.0):
+def eventually(cond, timeout=60.0):
     """Polls |cond| until it holds or |timeout| seconds pass (the scheduler
     runs what came due once a second, and a job may queue another); returns
-    its last value."""
+    its last value. The bound is one only a stuck node reaches: every caller
+    waits for something that must happen, and 6 s was not enough for a
+    loaded machine."""
     end = time.time() + timeout
     while True:
         v = cond()
@@ -86,10 +89,13 @@ def invited(api):
     return [b for b in ok(api.get("/v1/reviews/batches"))["items"] if b["state"] == "invited"]
 
 
-def work(reviewers, level_of, rounds=60, settle=1.3):
+def work(reviewers, level_of, rounds=60, settle=1.3, admin=None):
     """Every reviewer accepts what they are invited to and scores it with
     level_of(uid, assignment) -> level name (or a dict by element), until
     nothing moves for a while (the scheduler runs passes once a second).
+    With |admin| (an admin's Api) a round that moved nothing counts as idle
+    only once nothing is due at the node either (Node.wait_settled), so a
+    loaded machine's slow scheduler is not taken for the end of the work.
     Returns the number of scores given per reviewer id."""
     scored = {uid: 0 for uid, _, _ in reviewers}
     idle = 0
@@ -115,6 +121,8 @@ def work(reviewers, level_of, rounds=60, settle=1.3):
         if moved:
             idle = 0
             continue
+        if admin is not None:
+            admin.node.wait_settled(admin)
         idle += 1
         if idle >= 3:
             break

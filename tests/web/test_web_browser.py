@@ -13,6 +13,7 @@ for an approval, which the recognizer grants on her own screen. On every
 screen visited axe-core reports no WCAG 2.2 A/AA violation and the page
 has no horizontal scroll at 320 px; data holding markup renders as text.
 Screenshots go to the test's output folder on failure."""
+import contextlib
 import glob
 import json
 import os
@@ -837,6 +838,31 @@ def journeys(p, n, admin_token, files_dir):
     admin.close()
 
 
+def trust_ca(node, cert):
+    """The node reaches https peers (itself or another node) verifying the
+    throwaway certificate the tests serve."""
+    with open(node.config) as f:
+        text = f.read()
+    with open(node.config, "w") as f:
+        f.write(text.replace("[node]\n", "[node]\nca_file = %s\n" % cert, 1))
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(d, name):
+    """A failing journey leaves a screenshot of where it stood in OUT."""
+    try:
+        yield
+    except BaseException:
+        os.makedirs(OUT, exist_ok=True)
+        shot = os.path.join(OUT, name)
+        try:
+            d.save_screenshot(shot)
+            print("screenshot: " + shot + " at " + d.current_url)
+        except Exception:
+            traceback.print_exc()
+        raise
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="accord-web-")
     d = None
@@ -844,27 +870,14 @@ def main():
         cert = make_self_signed(tmp)
         with Node(tls=cert) as n:
             # The recognizer's node verifies presentations itself, fetching
-            # from the issuer (here: itself) over https: it must trust the
-            # throwaway certificate.
-            with open(n.config) as f:
-                text = f.read()
-            with open(n.config, "w") as f:
-                f.write(text.replace("[node]\n", "[node]\nca_file = %s\n" % cert[0], 1))
+            # from the issuer (here: itself) over https.
+            trust_ca(n, cert[0])
             admin_token = n.init()
             n.start()
             d = browser()
             p = Pages(d, n)
-            try:
+            with screenshot_on_failure(d, "failure.png"):
                 journeys(p, n, admin_token, tmp)
-            except BaseException:
-                os.makedirs(OUT, exist_ok=True)
-                shot = os.path.join(OUT, "failure.png")
-                try:
-                    d.save_screenshot(shot)
-                    print("screenshot: " + shot + " at " + d.current_url)
-                except Exception:
-                    traceback.print_exc()
-                raise
             code = n.stop()
             check(code == 0 and "Sanitizer" not in n.read_stderr(),
                   "the node stops cleanly (exit 0, no sanitizer report under ASan)")

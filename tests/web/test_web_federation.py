@@ -19,7 +19,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -28,7 +27,8 @@ sys.path.insert(0, HERE)
 # The browser, the page helpers (axe and the 320 px check) and sign-in are
 # the main browser test's; importing it also skips (77) as it does when
 # chromium, chromedriver, selenium or axe-core is missing.
-from test_web_browser import OUT, PASSWORD, Pages, browser, sign_in  # noqa: E402
+from test_web_browser import (OUT, PASSWORD, Pages, browser, screenshot_on_failure,  # noqa: E402
+                              sign_in, trust_ca)
 from accordtest import Api, Node, check, make_self_signed  # noqa: E402
 from borrow_util import definition, wait_for  # noqa: E402
 from federation_util import append_config, node_public_key  # noqa: E402
@@ -39,15 +39,6 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 
 LENDER = "north.example"  # the node whose admin uses the pages
 ISSUER = "state.example"  # the peer that borrows its reviewers
-
-
-def trust_ca(node, cert):
-    """Each node reaches the other over https, verifying the throwaway
-    certificate both serve."""
-    with open(node.config) as f:
-        text = f.read()
-    with open(node.config, "w") as f:
-        f.write(text.replace("[node]\n", "[node]\nca_file = %s\n" % cert, 1))
 
 
 def audit(p, name):
@@ -278,17 +269,8 @@ def main():
             d = browser()
             p = Pages(d, A)
             p.issuer_url = B.url
-            try:
+            with screenshot_on_failure(d, "federation-failure.png"):
                 journey(p, A, ta, B, tb)
-            except BaseException:
-                os.makedirs(OUT, exist_ok=True)
-                shot = os.path.join(OUT, "federation-failure.png")
-                try:
-                    d.save_screenshot(shot)
-                    print("screenshot: " + shot + " at " + d.current_url)
-                except Exception:
-                    traceback.print_exc()
-                raise
             code = A.stop()
             check(code == 0 and "Sanitizer" not in A.read_stderr(),
                   "the node stops cleanly (exit 0, no sanitizer report under ASan)")

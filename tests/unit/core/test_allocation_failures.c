@@ -28,6 +28,7 @@
 #include "accord/sign/cose.h"
 #include "accord/store/store.h"
 #include "alloc_fail.h"
+#include "test_dir.h"
 
 static uint8_t sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
 
@@ -203,8 +204,7 @@ static int open_store(void *ctx)
 static void test_opening_a_new_store_survives_every_failed_allocation(void **state)
 {
     (void)state;
-    snprintf(store_dir, sizeof store_dir, "/tmp/accord-alloc-XXXXXX");
-    assert_non_null(mkdtemp(store_dir));
+    assert_int_equal(0, test_make_dir(store_dir, sizeof store_dir, "accord-alloc"));
     alloc_fail_loop(open_store, expect_ok_or_enomem, NULL);
     char path[128];
     snprintf(path, sizeof path, "%s/accord.db", store_dir);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "net/h2_fixture.h"
+#include "test_dir.h"
 
 static char dir[64];
 static char cert[128], key[128], wrong_cert[128], wrong_key[128];
@@ -20,8 +21,7 @@ static int make_certs(void **state)
 {
     (void)state;
     char cmd[1024];
-    snprintf(dir, sizeof(dir), "/tmp/accord-tls-XXXXXX");
-    if (!mkdtemp(dir))
+    if (test_make_dir(dir, sizeof dir, "accord-tls"))
         return -1;
     snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
     snprintf(key, sizeof(key), "%s/key.pem", dir);

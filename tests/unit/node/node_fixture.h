@@ -32,6 +32,7 @@
 #include "accord/store/user.h"
 #include "internal.h"
 #include "records/records.h"
+#include "test_dir.h"
 
 #define FIXTURE_NODE_ID "unit.test"
 /* The issuer origin of a node opened whole (fixture_open_full()). */
@@ -55,9 +56,7 @@ static inline int fixture_dir(struct node_fixture *f)
 {
     memset(f, 0, sizeof *f);
     ac_log_set_level(AC_LOG_WARN); /* the services' info lines only hide a failure */
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/ac-node-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
+    if (test_make_dir(f->dir, sizeof f->dir, "ac-node"))
         return -1;
     snprintf(f->cfg.node_id, sizeof f->cfg.node_id, "%s", FIXTURE_NODE_ID);
     f->cfg.data_dir = f->dir;

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "test_dir.h"
 #include "accord/base/error.h"
 #include "accord/sign/keyring.h"
 
@@ -33,8 +34,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/ac-keyring-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_make_dir(dir, sizeof dir, "ac-keyring");
 }
 
 static int remove_dir(void **state)

@@ -20,6 +20,7 @@
 
 #include "../../../../core/store/db.h"
 #include "accord/store/store.h"
+#include "test_dir.h"
 
 static char store_dir[256];
 static char store_path[300]; /* the SQLite file, for tests that open it raw */
@@ -92,7 +93,6 @@ static int store_pg_template(void)
 /* Opens |st| on a new database named after |tag|. Returns 0 or -1. */
 static int store_fixture_open(const char *tag)
 {
-    const char *tmp = getenv("TMPDIR");
     store_pg_db[0] = '\0';
     store_dir[0] = '\0';
     if (store_pg_url()) {
@@ -112,9 +112,9 @@ static int store_fixture_open(const char *tag)
             return -1;
     } else {
         store_engine = AC_STORE_SQLITE;
-        snprintf(store_dir, sizeof store_dir, "%s/ac-%s-XXXXXX", tmp && tmp[0] ? tmp : "/tmp",
-                 tag);
-        if (!mkdtemp(store_dir))
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "ac-%s", tag);
+        if (test_make_dir(store_dir, sizeof store_dir, prefix))
             return -1;
         snprintf(store_path, sizeof store_path, "%s/accord.db", store_dir);
         snprintf(store_target, sizeof store_target, "%s", store_path);

@@ -13,6 +13,7 @@
 
 #include "../../../../core/store/db.h"
 #include "accord/base/error.h"
+#include "test_dir.h"
 
 static struct ac_db *db;
 
@@ -241,10 +242,8 @@ static void test_a_rolled_back_write_leaves_nothing_and_a_committed_one_stays(vo
 static void test_a_second_writer_on_one_file_gets_eagain(void **state)
 {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
     char dir[256], path[300];
-    snprintf(dir, sizeof dir, "%s/ac-tdb-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(0, test_make_dir(dir, sizeof dir, "ac-tdb"));
     snprintf(path, sizeof path, "%s/db", dir);
     struct ac_db *a, *b;
     assert_int_equal(0, ac_db_open(AC_DB_SQLITE, path, &a));

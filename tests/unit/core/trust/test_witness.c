@@ -15,13 +15,14 @@
 
 #include "accord/base/error.h"
 #include "accord/trust/witness.h"
+#include "test_dir.h"
 
-static char dir[] = "/tmp/accord-witness-XXXXXX";
+static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    return mkdtemp(dir) ? 0 : -1;
+    return test_make_dir(dir, sizeof dir, "accord-witness");
 }
 
 static int teardown(void **state)

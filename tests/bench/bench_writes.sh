@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# bench_writes.sh - authenticated writes per second through the API against
+# the raw engine doing the same transactions, and a cheap read's p99 while
+# those writes storm against the same read when quiet, on SQLite (durability
+# = async: the storage thread fsyncs commits in groups) and on PostgreSQL,
+# all in one run on one machine, loopback only.
+#
+# The write is POST /v1/users/1/tokens as the admin (a bearer token checked,
+# then one transaction: the user read, a token row and an audit row; the
+# answer waits for the commit to be durable): h2load on C_W connections with
+# M_W requests in flight each, for D seconds. The raw side is bench_writes
+# (tests/bench/bench_writes.c): the same core/store calls, hence the same SQL
+# statements, one transaction after another on one connection, on a database
+# `accord-node init` made beside the node's; on SQLite twice: with group
+# commit (the store's storage thread, as the node runs it: the anchor of the
+# target) and with every commit fsynced before the next (synchronous=FULL);
+# the raw runs come before the node starts and after it stops, and the
+# better of the two is the anchor.
+# The read is GET /v1/node on C_R connections, one request in flight each,
+# p99 from h2load's per-request log: alone, then while the storm runs.
+# Prints figures and ratios against their anchors from this run; asserts
+# nothing about time.
+#
+# PostgreSQL: a throwaway PostgreSQL 15 server (tests/lib/pgserver.py) with
+# fsync on (ACCORD_PG_DURABLE=1), on a unix socket; the script runs itself
+# again inside it. Without PostgreSQL 15 installed only SQLite is measured.
+# Usage: tests/bench/bench_writes.sh [BUILD_DIR]   (env D, C_R, C_W, M_W override)
+# The tokens are a throwaway admin's of temporary nodes, so passing one to
+# h2load on its command line shows nothing worth hiding.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
+D="${D:-5}" C_R="${C_R:-2}" C_W="${C_W:-4}" M_W="${M_W:-8}"
+NODE="$BUILD/node/accord-node"
+RAW="$BUILD/tests/bench_writes"
+PG_BIN=/usr/lib/postgresql/15/bin
+for b in "$NODE" "$RAW" "$(command -v h2load)"; do
+    [ -x "$b" ] || { echo "bench_writes: $b missing (build, or run tools/setup.sh)"; exit 1; }
+done
+
+# Outside a PostgreSQL server of its own: start one and run again inside it.
+if [ -z "${ACCORD_TEST_PG_URL:-}" ] && [ -x "$PG_BIN/postgres" ]; then
+    export ACCORD_PG_DURABLE=1
+    exec /usr/bin/python3 "$ROOT/tests/lib/pgserver.py" -- bash "${BASH_SOURCE[0]}" "$BUILD"
+fi
+
+TMP="$(mktemp -d)"
+NODE_PID=""
+cleanup() {
+    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
+# Requests answered 2xx per second: h2load's rate counts failures too.
+ok_rate() { awk '/^finished in/ { s = $3; sub(/,$/, "", s); if (s ~ /ms$/) { sub(/ms$/, "", s); s /= 1000 } else sub(/s$/, "", s) }
+                 /^status codes:/ { ok = $3 }
+                 END { if (s > 0) printf "%.1f\n", ok / s; else print "nan" }'; }
+# p99 in ms of the successful requests in an h2load --log-file.
+p99() { awk -F'\t' '$2 == 200 || $2 == 201 { print $3 }' "$1" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f\n", v[i] / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "nan" }'; }
+
+# pg_db NAME: creates database NAME on this run's server; prints its URL.
+pg_db() {
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$ACCORD_TEST_PG_URL" -c "CREATE DATABASE $1" >/dev/null
+    echo "${ACCORD_TEST_PG_URL/\/postgres\?//$1?}"
+}
+
+# conf DIR ENGINE TARGET PORT: a node's config; TARGET is the PostgreSQL URL.
+conf() {
+    {
+        printf '[node]\nid = bench.example\ndata_dir = %s/data\n' "$1"
+        [ "$2" = postgresql ] && printf '[store]\nengine = postgresql\nurl = %s\n' "$3"
+        printf '[http]\nlisten = 127.0.0.1:%s\n[limits]\nmax_concurrent_streams = 256\n' "$4"
+        printf '[log]\nlevel = warn\n'
+    } > "$1/node.conf"
+}
+
+run_engine() {
+    local engine="$1" dir="$TMP/$1" port api_url raw_url raw_target
+    port="$(free_port)"
+    mkdir -p "$dir/api" "$dir/raw"
+    if [ "$engine" = postgresql ]; then
+        api_url="$(pg_db bench_api)"
+        raw_url="$(pg_db bench_raw)"
+        raw_target="$raw_url"
+    else
+        api_url="" raw_url=""
+        raw_target="$dir/raw/data/accord.db"
+    fi
+    conf "$dir/api" "$engine" "$api_url" "$port"
+    conf "$dir/raw" "$engine" "$raw_url" "$(free_port)"
+    local admin
+    admin="$("$NODE" init --config "$dir/api/node.conf" | tail -1)"
+    "$NODE" init --config "$dir/raw/node.conf" >/dev/null
+
+    # The raw engine before the node runs and again after it stopped, with
+    # nothing else of this script running; the anchor is the better of the
+    # two (the disk is shared: a neighbour's fsyncs slow one or the other).
+    local raw_mode=""
+    [ "$engine" = sqlite ] && raw_mode=group
+    local raw_out raw each_out="" each=""
+    raw_out="$("$RAW" "$engine" "$raw_target" bench.example "$D" $raw_mode)"
+
+    "$NODE" --config "$dir/api/node.conf" 2>"$dir/node.log" &
+    NODE_PID=$!
+    wait_port "$port"
+    local url="http://127.0.0.1:$port" auth="authorization: Bearer $admin"
+    printf '{"label":"storm"}' > "$dir/body.json"
+    local storm=(h2load -c "$C_W" -m "$M_W" -d "$dir/body.json" -H "$auth"
+                 -H "content-type: application/json" "$url/v1/users/1/tokens")
+    # Warm up both routes, then the read alone and the writes alone.
+    h2load -n 2000 -c "$C_R" -m 1 "$url/v1/node" >/dev/null
+    "${storm[@]}" -n 200 >/dev/null
+    h2load -D "$D" -c "$C_R" -m 1 --log-file="$dir/quiet.log" "$url/v1/node" >/dev/null
+    local api
+    api="$("${storm[@]}" -D "$D" | ok_rate)"
+    # The storm starts first and outlasts the reader.
+    "${storm[@]}" -D "$((D + 2))" > "$dir/storm.out" &
+    local storm_pid=$!
+    sleep 1
+    h2load -D "$D" -c "$C_R" -m 1 --log-file="$dir/storm.log" "$url/v1/node" >/dev/null
+    wait "$storm_pid"
+    local during pq ps
+    during="$(ok_rate < "$dir/storm.out")"
+    pq="$(p99 "$dir/quiet.log")"
+    ps="$(p99 "$dir/storm.log")"
+    kill "$NODE_PID"
+    wait "$NODE_PID" 2>/dev/null || true
+    NODE_PID=""
+    raw_out="$raw_out / $("$RAW" "$engine" "$raw_target" bench.example "$D" $raw_mode)"
+    raw="$(awk -F' / ' '{ split($1, a, " "); split($2, b, " "); print (a[4] > b[4] ? a[4] : b[4]) }' <<<"$raw_out")"
+    if [ "$engine" = sqlite ]; then
+        each_out="$("$RAW" "$engine" "$raw_target" bench.example "$D")"
+        each="$(awk '{ print $4 }' <<<"$each_out")"
+    fi
+    if [ "$engine" = sqlite ]; then
+        echo "bench_writes: sqlite: API (group commit) ${api} writes/s; raw engine with group" \
+             "commit ${raw} writes/s ($raw_out), raw with an fsync per commit ${each} writes/s" \
+             "($each_out)"
+    else
+        echo "bench_writes: postgresql: API ${api} writes/s; raw engine ${raw} writes/s ($raw_out)"
+    fi
+    echo "bench_writes: $engine: GET /v1/node p99 quiet ${pq} ms, during a storm of ${during}" \
+         "writes/s ${ps} ms"
+    echo "bench_writes: $engine: ratio API/raw writes $(ratio "$api" "$raw") (target >= 0.5)," \
+         "ratio read p99 storm/quiet $(ratio "$ps" "$pq")"
+    [ "$engine" = sqlite ] && echo "bench_writes: sqlite: ratio API (group commit)/raw with an" \
+         "fsync per commit $(ratio "$api" "$each")"
+    return 0
+}
+
+echo "bench_writes: writes h2load -c $C_W -m $M_W POST /v1/users/1/tokens for $D s;" \
+     "raw bench_writes (same store calls, one connection, sequential); reads h2load -c $C_R -m 1" \
+     "GET /v1/node for $D s; loopback"
+run_engine sqlite
+if [ -n "${ACCORD_TEST_PG_URL:-}" ]; then
+    run_engine postgresql
+else
+    echo "bench_writes: PostgreSQL 15 is not installed; only SQLite was measured"
+fi
