@@ -19,6 +19,7 @@ int ac__exchange_new(struct ac_http_exchange **out)
         return AC_ENOMEM;
     ac_buf_init(&x->body);
     ac_buf_init(&x->held_body);
+    ac_buf_init(&x->kept_body);
     *out = x;
     return 0;
 }
@@ -43,8 +44,108 @@ void ac__exchange_free(struct ac_http_exchange *x)
     }
     free(x->held_headers);
     ac_buf_release(&x->held_body);
+    ac_http_keep_discard(x);
+    ac_buf_release(&x->kept_body);
     ac_route_match_release(&x->match);
     free(x);
+}
+
+/* Copies |n| headers into |*out| (names and values owned). Returns 0 or
+ * AC_ENOMEM; on failure what was copied stays in |*out| with its count in
+ * |*nout|, for the caller's usual release. */
+static int copy_headers(const struct ac_http_header *in, size_t n, struct ac_http_header **out,
+                        size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (!n)
+        return 0;
+    *out = calloc(n, sizeof **out);
+    if (!*out)
+        return AC_ENOMEM;
+    *nout = n;
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i].name = strdup(in[i].name);
+        (*out)[i].value = strdup(in[i].value);
+        if (!(*out)[i].name || !(*out)[i].value)
+            return AC_ENOMEM;
+    }
+    return 0;
+}
+
+static void free_headers(struct ac_http_header *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)h[i].name);
+        free((char *)h[i].value);
+    }
+    free(h);
+}
+
+void ac_http_keep_begin(struct ac_http_exchange *x)
+{
+    x->keeping = 1;
+}
+
+void ac_http_keep_discard(struct ac_http_exchange *x)
+{
+    free_headers(x->kept_headers, x->kept_nheaders);
+    x->kept_headers = NULL;
+    x->kept_nheaders = 0;
+    x->kept_body.len = 0;
+    x->kept_status = 0;
+    x->kept = 0;
+}
+
+int ac_http_kept(const struct ac_http_exchange *x, struct ac_http_kept *out)
+{
+    if (!x->kept)
+        return 0;
+    out->status = x->kept_status;
+    out->headers = x->kept_headers;
+    out->nheaders = x->kept_nheaders;
+    out->body = x->kept_body.data;
+    out->len = x->kept_body.len;
+    return 1;
+}
+
+/* Keeps the answer on |x|. Out of memory, a 500 is kept in its place: the
+ * client learns only that it failed to get an answer. */
+static int keep(struct ac_http_exchange *x, int status, const struct ac_http_header *headers,
+                size_t nheaders, const void *body, size_t len)
+{
+    ac_http_keep_discard(x);
+    x->kept = 1;
+    int rc = copy_headers(headers, nheaders, &x->kept_headers, &x->kept_nheaders);
+    if (!rc && len)
+        rc = ac_buf_append(&x->kept_body, body, len);
+    x->kept_status = status;
+    if (rc) {
+        ac_http_keep_discard(x);
+        x->kept = 1;
+        x->kept_status = 500;
+    }
+    return rc;
+}
+
+int ac_http_keep_end(struct ac_http_exchange *x)
+{
+    x->keeping = 0;
+    if (!x->kept)
+        return 0;
+    /* The kept copies are moved out first: sending frees |x|. */
+    struct ac_http_header *h = x->kept_headers;
+    size_t n = x->kept_nheaders;
+    struct ac_buf body = x->kept_body;
+    int status = x->kept_status;
+    x->kept_headers = NULL;
+    x->kept_nheaders = 0;
+    ac_buf_init(&x->kept_body);
+    x->kept = 0;
+    ac_http_respond(x, status, h, n, body.data, body.len);
+    free_headers(h, n);
+    ac_buf_release(&body);
+    return 1;
 }
 
 static int set_string(char **field, const uint8_t *v, size_t len)
@@ -254,6 +355,8 @@ void ac__h2_server_drop_held(struct ac_h2_server *srv)
 int ac_http_respond(struct ac_http_exchange *x, int status, const struct ac_http_header *headers,
                     size_t nheaders, const void *body, size_t len)
 {
+    if (x->keeping)
+        return keep(x, status, headers, nheaders, body, len);
     int rc = 0;
     uint64_t need = x->stream ? answer_needs(x) : 0;
     if (need) {

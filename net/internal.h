@@ -232,6 +232,15 @@ struct ac_http_exchange {
     size_t held_nheaders;
     struct ac_buf held_body;
     struct ac_http_exchange *held_next;
+    /* An answer kept back while the request's transaction is open
+     * (http.h, ac_http_keep_begin()): |keeping| while answers are kept,
+     * |kept| once one is. */
+    unsigned keeping : 1;
+    unsigned kept : 1;
+    int kept_status;
+    struct ac_http_header *kept_headers; /* names and values owned */
+    size_t kept_nheaders;
+    struct ac_buf kept_body;
 };
 
 /* Records the commit count as |x| goes to its handler (or headers check);

@@ -303,6 +303,12 @@ static int set_key(struct parse *p, const char *section, const char *key, const 
                 cfg->readers = (unsigned)v;
             return err;
         }
+        if (strcmp(key, "idempotency_key_hours") == 0) {
+            err = parse_u64(p, key, value, 1, 720, &v);
+            if (!err)
+                cfg->idempotency_key_hours = (unsigned)v;
+            return err;
+        }
         if (strcmp(key, "public_url") == 0) {
             /* Records carry it as their issuer (at most AC_RECORD_ISS_MAX
              * bytes) and "<it>/v1/status/token" as their status list URI (at
@@ -582,6 +588,7 @@ static void set_defaults(struct ac_node_config *cfg)
     cfg->shutdown_grace_ms = 10000;
     cfg->durability = AC_DURABILITY_ASYNC;
     cfg->readers = 2;
+    cfg->idempotency_key_hours = 24;
     cfg->log_level = AC_LOG_INFO;
 }
 

@@ -96,6 +96,9 @@ struct ac_node_config {
     /* [node] readers: reader threads, each with its own read-only connection
      * (node/readers.h); 0 answers every read on the loop thread. */
     unsigned readers;
+    /* [node] idempotency_key_hours: how long a write's Idempotency-Key and
+     * its stored answer are kept (1-720; default 24; docs/api.md). */
+    unsigned idempotency_key_hours;
     enum ac_log_level log_level;
     char *log_file; /* owned; NULL for stderr */
     /* [notify] (review lifecycle): SMTP delivery when |notify_smtp_url| is set

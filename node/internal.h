@@ -38,6 +38,7 @@ struct ac__token_cache;
 struct ac__web;
 struct ac__readers;
 struct ac__read_job;
+struct ac__reqtx;
 
 #define AC_NODE_SECRET_BYTES 32
 
@@ -73,6 +74,8 @@ struct ac_node {
     /* owned (node/readers.h): the reader threads; NULL before serve() and
      * after the server closed */
     struct ac__readers *readers;
+    /* owned (node/http/reqtx.c): the write routes' request transactions */
+    struct ac__reqtx *reqtx;
 };
 
 /* ---- reader threads (node/readers.h) ---- */
@@ -138,8 +141,26 @@ int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsig
 /* ---- handler helpers (node/api_util.c) ---- */
 
 /* Registers |cb| for |method| |pattern| with the node as its argument; a
- * failure here is a programming error and aborts. */
+ * failure here is a programming error and aborts. A write (POST, PUT,
+ * PATCH, DELETE) runs in a request transaction (below). */
 void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb);
+
+/* ---- request transactions (node/http/reqtx.c) ---- */
+
+/* Returns 1 for the methods whose routes run in a request transaction. */
+int ac__is_write_method(const char *method);
+
+/* Registers |cb| for a write route: each request runs it inside one store
+ * transaction that commits before the answer goes out, runs again whole on
+ * a lost race, and honours an Idempotency-Key (docs/api.md). */
+void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
+                     ac_http_handler_cb cb);
+
+/* The router's handler of write routes (|arg| is the route's registration). */
+void ac__request_tx(struct ac_http_exchange *x, void *arg);
+
+/* Frees what ac__route_write() registered (after the router). */
+void ac__reqtx_free(struct ac_node *n);
 
 /* Parses the request body of |x| as a JSON object. Answers 415 when the
  * content type is not application/json, 400 naming the position when it is

@@ -299,6 +299,7 @@ int ac_node_run(const struct ac_node_config *cfg)
      * failed start, to finish closing what was opened). */
     uv_run(&loop, UV_RUN_DEFAULT);
     ac_router_free(n.router);
+    ac__reqtx_free(&n);
     ac__web_free(n.web);
     ac__metrics_free(n.metrics);
     ac__record_cache_free(n.record_cache);

@@ -28,10 +28,24 @@ export class ApiError extends Error {
   }
 }
 
-// Calls the API. |body| is JSON, or a Blob/File sent as octet-stream.
+// A fresh Idempotency-Key (docs/api.md): 16 random bytes in hex.
+function newKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// Answers after which a write is sent again with its key: the node could
+// not confirm it (or lost races, or its database for a moment).
+const REPEAT = ["/outcome-unknown", "/busy", "/storage-unavailable"];
+
+// Calls the API. |body| is JSON, or a Blob/File sent as octet-stream. A
+// write carries an Idempotency-Key and is sent again with it (three sends
+// at most) when the node could not confirm it or the network failed: the
+// node answers a repeat from what it stored, never applying it twice.
 export async function api(method, path, body, onProgress) {
   const headers = {};
   if (method !== "GET" && csrf) headers["x-accord-csrf"] = csrf;
+  if (method !== "GET" && method !== "HEAD") headers["idempotency-key"] = newKey();
   let payload;
   if (body instanceof Blob) {
     headers["content-type"] = "application/octet-stream";
@@ -41,12 +55,27 @@ export async function api(method, path, body, onProgress) {
     payload = JSON.stringify(body);
   }
   if (onProgress && payload instanceof Blob) return upload(method, path, headers, payload, onProgress);
-  const r = await fetch(path, {method, headers, body: payload, credentials: "same-origin"});
-  const text = await r.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
+  const sends = headers["idempotency-key"] ? 3 : 1;
+  for (let n = 1; ; n++) {
+    let r;
+    try {
+      r = await fetch(path, {method, headers, body: payload, credentials: "same-origin"});
+    } catch (e) {
+      if (n >= sends) throw e;
+      await new Promise((ok) => setTimeout(ok, 250 * n));
+      continue;
+    }
+    const text = await r.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    const type = (data && typeof data.type === "string") ? data.type : "";
+    if (r.status === 503 && n < sends && REPEAT.some((t) => type.endsWith(t))) {
+      await new Promise((ok) => setTimeout(ok, 250 * n));
+      continue;
+    }
+    if (!r.ok) throw new ApiError(r.status, data);
+    return data;
+  }
 }
 
 // An upload with progress events (fetch has none for request bodies).

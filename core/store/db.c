@@ -42,19 +42,39 @@ const char *ac_db_errmsg(const struct ac_db *db)
     return ops_of(db)->errmsg(db);
 }
 
+/* Passes |rc| through, noting on the connection of |head| when it says a
+ * race was lost, so a caller that swallowed the error still cannot commit
+ * the transaction as if it had won (ac_db_raced()). */
+static int note(void *head, int rc)
+{
+    if (rc == AC_EAGAIN)
+        ((struct ac__db_head *)head)->conn->raced = 1;
+    return rc;
+}
+
+int ac_db_raced(const struct ac_db *db)
+{
+    return ((const struct ac__db_head *)db)->raced;
+}
+
+void ac_db_raced_clear(struct ac_db *db)
+{
+    ((struct ac__db_head *)db)->raced = 0;
+}
+
 int ac_db_exec(struct ac_db *db, const char *sql)
 {
-    return ops_of(db)->exec(db, sql);
+    return note(db, ops_of(db)->exec(db, sql));
 }
 
 int ac_db_begin(struct ac_db *db, enum ac_db_tx kind)
 {
-    return ops_of(db)->begin(db, kind);
+    return note(db, ops_of(db)->begin(db, kind));
 }
 
 int ac_db_commit(struct ac_db *db)
 {
-    return ops_of(db)->commit(db);
+    return note(db, ops_of(db)->commit(db));
 }
 
 void ac_db_rollback(struct ac_db *db)
@@ -94,7 +114,7 @@ int ac_db_bind_null(struct ac_db_stmt *s, int n)
 
 int ac_db_step(struct ac_db_stmt *s)
 {
-    return ops_of(s)->step(s);
+    return note(s, ops_of(s)->step(s));
 }
 
 int ac_db_col_count(struct ac_db_stmt *s)

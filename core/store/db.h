@@ -86,6 +86,14 @@ void ac_db_rollback(struct ac_db *db);
 /* Returns 1 while a transaction is open on |db|. */
 int ac_db_in_tx(const struct ac_db *db);
 
+/* Returns 1 when a call on |db| or one of its statements (exec, begin,
+ * step, commit) returned AC_EAGAIN since ac_db_raced_clear(): the
+ * transaction lost a race even if its caller handled that error (say, by
+ * rolling back to a savepoint and answering a failure), so the whole
+ * transaction must run again rather than commit what is left of it. */
+int ac_db_raced(const struct ac_db *db);
+void ac_db_raced_clear(struct ac_db *db);
+
 /* ---- statements ---- */
 
 /* Sets |*out| to the statement for |sql| (parameters $1..$n), preparing it

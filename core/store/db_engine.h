@@ -36,9 +36,15 @@ struct ac__db_ops {
     int64_t (*changes)(const struct ac_db *db);
 };
 
-/* The first member of every engine's connection and statement struct. */
+/* The first member of every engine's connection and statement struct.
+ * |conn| is the connection's own head (a connection points at itself, a
+ * statement at its connection's), so db.c can note on the connection that a
+ * call lost a race (|raced|, db.h ac_db_raced()) whichever object it came
+ * through. */
 struct ac__db_head {
     const struct ac__db_ops *ops;
+    struct ac__db_head *conn;
+    int raced;
 };
 
 extern const struct ac__db_ops ac__db_sqlite_ops; /* db_sqlite.c */

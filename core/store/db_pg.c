@@ -297,6 +297,7 @@ static int stmt_new(struct pg_db *d, const char *sql, uint64_t hash, struct pg_s
     if (!s)
         return AC_ENOMEM;
     s->head.ops = &ac__db_pg_ops;
+    s->head.conn = &d->head;
     s->db = d;
     s->sql = sql;
     s->hash = hash;
@@ -716,6 +717,7 @@ static int pg_open(const char *target, struct ac_db **out)
     if (!d)
         return AC_ENOMEM;
     d->head.ops = &ac__db_pg_ops;
+    d->head.conn = &d->head;
     d->target = strdup(target);
     if (!d->target) {
         free(d);

@@ -111,6 +111,7 @@ static int db_open(const char *target, struct ac_db **out)
     if (!d)
         return AC_ENOMEM;
     d->head.ops = &ac__db_sqlite_ops;
+    d->head.conn = &d->head;
     int rc = sqlite3_open_v2(
         target, &d->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -279,6 +280,7 @@ static int db_prepare(struct ac_db *db, const char *sql, struct ac_db_stmt **out
     if (!s)
         return AC_ENOMEM;
     s->head.ops = &ac__db_sqlite_ops;
+    s->head.conn = &d->head;
     s->db = d;
     int rc = sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->h, NULL);
     int err = rc == SQLITE_OK ? build_map(s, sql) : map_rc(d, rc);

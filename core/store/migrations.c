@@ -834,6 +834,25 @@ const struct ac__migration ac__migrations[] = {
      "UPDATE log_head SET size = c.size, root = c.root FROM"
      " (SELECT size, root FROM log_checkpoints ORDER BY size DESC, id DESC LIMIT 1) AS c;"
      "CREATE UNIQUE INDEX log_checkpoints_one_per_size ON log_checkpoints(size, kid);"},
+    {27, "idempotency keys: a write's stored answer, replayed to a repeat of it",
+     /* A write request that carries an Idempotency-Key stores, in its own
+      * transaction, who sent it (|principal|: a digest of the credential),
+      * what it was (method, path, SHA-256 of the body) and the answer given
+      * (status, the headers that matter as "name: value" lines, body), so a
+      * repeat gets that answer instead of running again (docs/api.md).
+      * Rows older than the configured lifetime are pruned. */
+     "CREATE TABLE idempotency_keys ("
+     " principal TEXT NOT NULL,"
+     " idem_key TEXT NOT NULL,"
+     " method TEXT NOT NULL,"
+     " path TEXT NOT NULL,"
+     " body_hash BLOB NOT NULL CHECK (length(body_hash) = 32),"
+     " status INTEGER NOT NULL,"
+     " headers TEXT NOT NULL,"
+     " body BLOB NOT NULL,"
+     " created_ms INTEGER NOT NULL,"
+     " PRIMARY KEY (principal, idem_key)) WITHOUT ROWID;"
+     "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_ms);"},
 };
 
 const size_t ac__nmigrations = sizeof ac__migrations / sizeof ac__migrations[0];

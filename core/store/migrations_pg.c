@@ -849,6 +849,19 @@ const struct ac__migration ac__migrations_pg[] = {
      "UPDATE log_head SET size = c.size, root = c.root FROM"
      " (SELECT size, root FROM log_checkpoints ORDER BY size DESC, id DESC LIMIT 1) AS c;"
      "CREATE UNIQUE INDEX log_checkpoints_one_per_size ON log_checkpoints(size, kid);"},
+    {27, "idempotency keys: a write's stored answer, replayed to a repeat of it",
+     "CREATE TABLE idempotency_keys ("
+     " principal TEXT NOT NULL,"
+     " idem_key TEXT NOT NULL,"
+     " method TEXT NOT NULL,"
+     " path TEXT NOT NULL,"
+     " body_hash BYTEA NOT NULL CHECK (octet_length(body_hash) = 32),"
+     " status BIGINT NOT NULL,"
+     " headers TEXT NOT NULL,"
+     " body BYTEA NOT NULL,"
+     " created_ms BIGINT NOT NULL,"
+     " PRIMARY KEY (principal, idem_key));"
+     "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_ms);"},
 };
 
 const size_t ac__nmigrations_pg = sizeof ac__migrations_pg / sizeof ac__migrations_pg[0];

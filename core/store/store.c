@@ -33,6 +33,22 @@ struct ac_store {
     struct ac__store_sync *sync; /* owned; NULL while writes are made durable inline */
     int readonly; /* opened by ac_store_open_readonly(): never checkpoints */
     char *target; /* owned: the file path or libpq URL opened, for ac_store_open_reader() */
+    /* After-commit hooks of the open transaction, in the order registered;
+     * each remembers the depth it belongs to, so a savepoint's rollback
+     * drops those registered inside it and its release hands them to the
+     * enclosing level. */
+    struct hook *hooks;
+    size_t nhooks, caphooks;
+    /* Hooks of a transaction whose COMMIT had an unknown outcome, until
+     * ac_store_tx_resolve() (or the next outermost begin) settles them. */
+    struct hook *unknown;
+    size_t nunknown;
+};
+
+struct hook {
+    ac_store_hook_fn run, release;
+    void *arg;
+    int level; /* the transaction depth that holds it */
 };
 
 /* SQLite's own auto-checkpoint threshold (frames), kept for the inline mode
@@ -148,6 +164,82 @@ int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out
     return ac_db_prepare(st->db, sql, out);
 }
 
+/* Releases hooks[from..n) without running them, newest first, and forgets
+ * them. */
+static void hooks_drop(struct hook *h, size_t from, size_t *n)
+{
+    while (*n > from) {
+        struct hook *k = &h[--*n];
+        if (k->release)
+            k->release(k->arg);
+    }
+}
+
+/* Runs and releases every hook of |h| in the order registered; |h| was
+ * taken off the store first, so a hook may itself open transactions. */
+static void hooks_run(struct hook *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h[i].run(h[i].arg);
+        if (h[i].release)
+            h[i].release(h[i].arg);
+    }
+    free(h);
+}
+
+/* The outermost transaction ended: its hooks run when it committed, else
+ * they are dropped. */
+static void hooks_end(struct ac_store *st, int committed)
+{
+    struct hook *h = st->hooks;
+    size_t n = st->nhooks;
+    st->hooks = NULL;
+    st->nhooks = st->caphooks = 0;
+    if (committed) {
+        hooks_run(h, n);
+        return;
+    }
+    hooks_drop(h, 0, &n);
+    free(h);
+}
+
+int ac_store_after_commit(struct ac_store *st, ac_store_hook_fn run, ac_store_hook_fn release,
+                          void *arg)
+{
+    if (!run || st->depth == 0) {
+        if (release)
+            release(arg);
+        return AC_EBUG;
+    }
+    if (st->nhooks == st->caphooks) {
+        size_t cap = st->caphooks ? 2 * st->caphooks : 8;
+        struct hook *grown = realloc(st->hooks, cap * sizeof *grown);
+        if (!grown) {
+            if (release)
+                release(arg);
+            return AC_ENOMEM;
+        }
+        st->hooks = grown;
+        st->caphooks = cap;
+    }
+    st->hooks[st->nhooks++] = (struct hook){run, release, arg, st->depth};
+    return 0;
+}
+
+void ac_store_tx_resolve(struct ac_store *st, int committed)
+{
+    struct hook *h = st->unknown;
+    size_t n = st->nunknown;
+    st->unknown = NULL;
+    st->nunknown = 0;
+    if (committed) {
+        hooks_run(h, n);
+        return;
+    }
+    hooks_drop(h, 0, &n);
+    free(h);
+}
+
 /* Transactions nest: the outermost is a real BEGIN IMMEDIATE, inner ones are
  * savepoints, so a store function that opens its own transaction can also run
  * inside a caller's (e.g. a state change plus its audit row, committed once). */
@@ -155,6 +247,13 @@ int ac__store_begin(struct ac_store *st)
 {
     int err;
     if (st->depth == 0) {
+        if (st->nunknown) {
+            ac_log_warn("store", "%zu after-commit hook(s) of a COMMIT with an unknown outcome "
+                        "were never resolved; dropped", st->nunknown);
+            ac_store_tx_resolve(st, 0);
+        }
+        /* A race lost by an earlier transaction is that transaction's. */
+        ac_db_raced_clear(st->db);
         err = ac_db_begin(st->db, AC_DB_TX_WRITE);
     } else {
         char sql[32];
@@ -172,15 +271,36 @@ int ac__store_commit(struct ac_store *st)
         return AC_EBUG;
     int err;
     if (st->depth == 1) {
+        /* A statement of this transaction lost a race that a caller handled
+         * (say, by rolling back to its savepoint): what is left is not what
+         * would have run had it won, so it must not commit. */
+        if (ac_db_raced(st->db)) {
+            ac__store_rollback(st);
+            return AC_EAGAIN;
+        }
         /* ac_db_commit rolls back itself when it fails. */
         err = ac_db_commit(st->db);
         if (err) {
             st->depth = 0;
+            if (err == AC_EUNKNOWN) {
+                /* It may have committed: the caller finds out and says
+                 * (ac_store_tx_resolve()). */
+                ac_store_tx_resolve(st, 0);
+                st->unknown = st->hooks;
+                st->nunknown = st->nhooks;
+                st->hooks = NULL;
+                st->nhooks = st->caphooks = 0;
+            } else {
+                hooks_end(st, 0);
+            }
             return err;
         }
         /* SQLite numbers its commits in the WAL hook; PostgreSQL has none. */
         if (is_pg(st))
             atomic_fetch_add(&st->commits, 1);
+        st->depth = 0;
+        hooks_end(st, 1);
+        return 0;
     } else {
         char sql[32];
         snprintf(sql, sizeof sql, "RELEASE ac_%d", st->depth - 1);
@@ -191,6 +311,10 @@ int ac__store_commit(struct ac_store *st)
         }
     }
     st->depth--;
+    /* The savepoint's hooks now belong to the transaction around it. */
+    for (size_t i = 0; i < st->nhooks; i++)
+        if (st->hooks[i].level > st->depth)
+            st->hooks[i].level = st->depth;
     return 0;
 }
 
@@ -200,11 +324,17 @@ void ac__store_rollback(struct ac_store *st)
         char sql[64];
         snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1, st->depth - 1);
         ac_db_exec(st->db, sql);
+        /* Hooks registered inside the savepoint sit at the end of the list. */
+        size_t keep = st->nhooks;
+        while (keep > 0 && st->hooks[keep - 1].level >= st->depth)
+            keep--;
+        hooks_drop(st->hooks, keep, &st->nhooks);
         st->depth--;
         return;
     }
     st->depth = 0;
     ac_db_rollback(st->db);
+    hooks_end(st, 0);
 }
 
 int ac_store_tx_begin(struct ac_store *st)
@@ -259,6 +389,10 @@ int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
         err = ac__store_begin(st);
         if (!err) {
             err = fn(st, arg);
+            /* A race lost inside the body, even one it answered with an
+             * error of its own, means the whole body runs again. */
+            if (ac_db_raced(st->db))
+                err = AC_EAGAIN;
             if (!err && st->depth != 1) {
                 ac_log_error("store", "a transaction body ended %d transaction level(s) "
                              "from where it began; match each begin with one commit or "
@@ -502,6 +636,11 @@ void ac_store_close(struct ac_store *st)
      * connection leaves the WAL to the writer. */
     if (h && !st->readonly)
         sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    /* A store closed inside a transaction (an error path) rolls it back,
+     * dropping its hooks. */
+    while (st->depth > 0)
+        ac__store_rollback(st);
+    ac_store_tx_resolve(st, 0);
     ac_db_close(st->db);
     free(st->target);
     free(st);

@@ -16,6 +16,10 @@
 
 void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb)
 {
+    if (ac__is_write_method(method)) {
+        ac__route_write(n, method, pattern, cb);
+        return;
+    }
     if (ac_router_add(n->router, method, pattern, cb, n) != 0)
         AC_BUG("route registration failed");
 }

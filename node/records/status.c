@@ -30,6 +30,29 @@ static const char *verb_of(enum ac_status to)
     }
 }
 
+/* The in-memory status list's part of a change, run once the change is
+ * committed (an after-commit hook: inside a request transaction that is the
+ * request's commit, and a rolled-back or re-run request leaves memory as
+ * it was). Memory refuses it only when it lags the store (another process
+ * issued that record or changed its status): then it is loaded again. */
+struct status_change {
+    struct ac_node *n;
+    uint64_t idx;
+    enum ac_status to;
+    int64_t before, after; /* the stored list's version around the change */
+};
+
+static void status_follow(void *arg)
+{
+    struct status_change *c = arg;
+    struct ac__records *r = c->n->records;
+    if (r->status_version != c->before || ac_status_list_set(r->status, c->idx, c->to) != 0)
+        ac__status_reload(c->n);
+    else
+        r->status_version = c->after;
+    r->token.stale = r->bitstring.stale = 1;
+}
+
 /* Whether a record in state |from| may move to |to|; if not, says why. */
 static int transition_allowed(enum ac_status from, enum ac_status to, const char **why)
 {
@@ -52,7 +75,6 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
                            enum ac_status to, const char *reason, struct ac_store_status *out,
                            struct ac_reason *why)
 {
-    struct ac__records *r = n->records;
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
     if (err)
         return err;
@@ -87,21 +109,23 @@ int ac__records_set_status(struct ac_node *n, const struct ac_user *by, int64_t 
         err = ac_store_status_get(n->store, record_id, out);
     if (!err)
         err = ac_store_status_version(n->store, &after);
+    if (!err) {
+        struct status_change *c = malloc(sizeof *c);
+        if (c) {
+            *c = (struct status_change){n, e.idx, to, before, after};
+            err = ac_store_after_commit(n->store, status_follow, free, c);
+        } else {
+            err = AC_ENOMEM;
+        }
+    }
     if (err) {
         ac_store_tx_rollback(n->store);
         return err;
     }
+    /* Memory follows only a committed change: status_follow() runs then. */
     err = ac_store_tx_commit(n->store);
     if (err)
         return err;
-    /* Memory follows only a durable change. It refuses it only when it
-     * lags the store (another process issued that record or changed its
-     * status): then it is loaded again. */
-    if (r->status_version != before || ac_status_list_set(r->status, e.idx, to) != 0)
-        ac__status_reload(n);
-    else
-        r->status_version = after;
-    r->token.stale = r->bitstring.stale = 1;
     ac_log_info("records", "record %lld: %s -> %s (%s) by %s", (long long)record_id,
                 ac_status_name(from), ac_status_name(to), reason, by->name);
     return 0;

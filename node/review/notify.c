@@ -288,8 +288,22 @@ int ac__notify_busy(const struct ac_node *n)
     return n->scheduler && n->scheduler->busy;
 }
 
+static void pump_after_commit(void *arg)
+{
+    ac__notify_pump(arg);
+}
+
 void ac__notify_pump(struct ac_node *n)
 {
+    /* Inside a transaction (a request's) the notification just added is
+     * not committed and may be rolled back or written again by a re-run:
+     * it is sent once the transaction commits. Without memory for the
+     * hook, the scheduler's next periodic tick (which pumps) sends it. */
+    if (ac_store_tx_open(n->store)) {
+        if (ac_store_after_commit(n->store, pump_after_commit, NULL, n) != 0)
+            ac_log_warn("notify", "out of memory: the notification goes at the next tick");
+        return;
+    }
     struct ac__scheduler *r = n->scheduler;
     if (!r || r->busy || r->closing)
         return;

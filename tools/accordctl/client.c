@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "accord/base/buf.h"
 #include "accord/base/error.h"
@@ -159,7 +162,46 @@ static void print_problem(const struct cli *cli, const struct ac_h2_response *re
     json_decref(j);
 }
 
-/* Sends the request; on CLI_OK sets |*out| to the 2xx response. */
+/* How often a write is sent in all when the node could not say whether it
+ * was applied, and the pause before each repeat (ms, doubling). */
+#define WRITE_SENDS 3
+#define WRITE_PAUSE_MS 250
+
+static int is_write(const char *method)
+{
+    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH") ||
+           !strcmp(method, "DELETE");
+}
+
+/* Whether |resp| says the write may be sent again with its key: the node
+ * could not learn the outcome of its COMMIT (outcome-unknown), kept losing
+ * races (busy), or could not reach its database (storage-unavailable). */
+static int worth_repeating(const struct ac_h2_response *resp)
+{
+    if (resp->status != 503)
+        return 0;
+    json_t *j = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+    const char *type = json_string_value(json_object_get(j, "type"));
+    const char *slash = type ? strrchr(type, '/') : NULL;
+    int yes = slash && (!strcmp(slash, "/outcome-unknown") || !strcmp(slash, "/busy") ||
+                        !strcmp(slash, "/storage-unavailable"));
+    json_decref(j);
+    return yes;
+}
+
+/* Whether a transport failure may have come after the request left: a
+ * refused connection or a bad URL never sent it. */
+static int may_have_been_sent(int err)
+{
+    return err != AC_EINVAL && err != UV_ECONNREFUSED && err != UV_ENOENT &&
+           err != UV_EAI_NONAME && err != UV_EHOSTUNREACH && err != UV_ENETUNREACH;
+}
+
+/* Sends the request; on CLI_OK sets |*out| to the 2xx response. A write
+ * carries a fresh Idempotency-Key (docs/api.md) and is sent again with the
+ * same key, a bounded number of times, when the node could not confirm it
+ * or the connection went while it was under way: the node answers a
+ * repeat from what it stored, so the write is applied at most once. */
 static int send_request(const struct cli *cli, const char *method, const char *path,
                         const json_t *body, const char *raw_type, const void *raw, size_t raw_len,
                         struct ac_h2_response **out)
@@ -176,8 +218,15 @@ static int send_request(const struct cli *cli, const char *method, const char *p
                 cli->prog);
         return CLI_USAGE;
     }
-    struct ac_http_header headers[3];
+    struct ac_http_header headers[4];
     size_t nh = 0;
+    char key[2 * 16 + 1];
+    if (is_write(method)) {
+        uint8_t random[16];
+        randombytes_buf(random, sizeof random);
+        sodium_bin2hex(key, sizeof key, random, sizeof random);
+        headers[nh++] = (struct ac_http_header){"idempotency-key", key};
+    }
     char auth[300];
     if (token) {
         snprintf(auth, sizeof auth, "Bearer %s", token);
@@ -203,8 +252,23 @@ static int send_request(const struct cli *cli, const char *method, const char *p
      * user wants only warnings, and our own messages below. */
     ac_log_set_level(AC_LOG_WARN);
     struct ac_h2_response *resp = NULL;
-    int err = text ? ac_h2_fetch(node, &cfg, method, path, headers, nh, text, strlen(text), &resp)
+    int err = 0;
+    for (int sends = 1;; sends++) {
+        resp = NULL;
+        err = text ? ac_h2_fetch(node, &cfg, method, path, headers, nh, text, strlen(text), &resp)
                    : ac_h2_fetch(node, &cfg, method, path, headers, nh, raw, raw_len, &resp);
+        int again = is_write(method) && sends < WRITE_SENDS &&
+                    (err ? may_have_been_sent(err) : worth_repeating(resp));
+        if (!again)
+            break;
+        fprintf(stderr, "%s: the node could not confirm the %s (%s); sending it again with "
+                "the same Idempotency-Key\n",
+                cli->prog, method,
+                err ? (err > -1000 ? uv_strerror(err) : ac_strerror(err)) : "503");
+        ac_h2_response_free(resp);
+        long ms = (long)WRITE_PAUSE_MS << (sends - 1);
+        nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+    }
     free(text);
     if (err == AC_EINVAL) {
         fprintf(stderr, "%s: --node: \"%s\" must be http://HOST:PORT or https://HOST:PORT\n",

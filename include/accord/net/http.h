@@ -123,6 +123,39 @@ int ac_http_stream_write(struct ac_http_exchange *x, const void *data, size_t le
  * received for the whole body. Frees |x|. */
 void ac_http_stream_abort(struct ac_http_exchange *x);
 
+/* ---- Answers kept back: a write answered only after its commit ----
+ *
+ * A caller that runs a handler inside a transaction (node/http: the
+ * request transaction) keeps the handler's answer on the exchange until it
+ * knows the transaction committed, or throws it away and runs the handler
+ * again. While kept, ac_http_respond() and the helpers built on it store
+ * the answer and leave |x| alive; ac_http_respond_stream() (GET downloads)
+ * must not be used. */
+
+/* Starts keeping the answers given to |x|. */
+void ac_http_keep_begin(struct ac_http_exchange *x);
+
+struct ac_http_kept {
+    int status;
+    const struct ac_http_header *headers;
+    size_t nheaders;
+    const void *body;
+    size_t len;
+};
+
+/* Returns 1 and fills |out| (borrowed from |x|, valid until the next call
+ * on it) when an answer is kept on |x|, else 0. */
+int ac_http_kept(const struct ac_http_exchange *x, struct ac_http_kept *out);
+
+/* Forgets the kept answer, if any (the handler is to run again); keeping
+ * goes on. */
+void ac_http_keep_discard(struct ac_http_exchange *x);
+
+/* Stops keeping. Sends the kept answer and returns 1 (|x| is then gone),
+ * or returns 0 when none was given (the handler answers later: that answer
+ * goes out directly, |x| still alive). */
+int ac_http_keep_end(struct ac_http_exchange *x);
+
 /* Answers with |json| serialised compactly as application/json. Borrows |json|. */
 int ac_http_respond_json(struct ac_http_exchange *x, int status, const json_t *json);
 

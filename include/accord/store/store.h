@@ -91,7 +91,12 @@ int ac_store_size(struct ac_store *st, int64_t *bytes);
 int ac_store_tx_begin(struct ac_store *st);
 
 /* Commits the innermost transaction (durable when it was the outermost); on
- * failure it is rolled back. Returns 0, AC_EIO, AC_EDB or AC_EBUG (none open). */
+ * failure it is rolled back. The outermost commit refuses, rolling back
+ * with AC_EAGAIN, when any statement of the transaction lost a race (even
+ * one whose error a caller handled by rolling back to a savepoint): the
+ * whole transaction must run again. Returns 0, AC_EAGAIN, AC_EUNKNOWN (the
+ * connection was lost during COMMIT: see ac_store_tx_resolve()), AC_EIO,
+ * AC_EDB or AC_EBUG (none open). */
 int ac_store_tx_commit(struct ac_store *st);
 
 /* Rolls back the innermost transaction; a no-op when none is open. */
@@ -100,6 +105,33 @@ void ac_store_tx_rollback(struct ac_store *st);
 /* Returns 1 while a transaction is open (so a begin now would nest: its
  * commit is not yet the one that makes its writes visible), else 0. */
 int ac_store_tx_open(const struct ac_store *st);
+
+/* ---- after-commit hooks ---- */
+
+/* Work outside the database that must follow a commit, never precede it:
+ * memory that mirrors what was written (a cache entry, a published
+ * checkpoint), a wake-up that announces it. */
+typedef void (*ac_store_hook_fn)(void *arg);
+
+/* Registers |run|(|arg|) to run once the transaction now open is part of a
+ * commit: after the OUTERMOST commit succeeds (a savepoint's release only
+ * hands its hooks to the transaction around it), in the order registered,
+ * on the calling thread, before that commit returns. A rollback drops the
+ * hooks registered inside what it rolls back (a savepoint's rollback only
+ * those registered since its begin), so a transaction rolled back or run
+ * again (ac_store_tx_run(), a request re-run on a lost race) leaves no
+ * trace in memory. |release|(|arg|) (may be NULL) is called exactly once
+ * for every call, after |run| or instead of it, also when this call fails.
+ * A hook may open transactions of its own. Returns 0, AC_ENOMEM or AC_EBUG
+ * (no transaction is open: do the work directly, the write has committed). */
+int ac_store_after_commit(struct ac_store *st, ac_store_hook_fn run, ac_store_hook_fn release,
+                          void *arg);
+
+/* Settles the hooks of a transaction whose outermost commit returned
+ * AC_EUNKNOWN: runs them when the caller found that it committed (e.g. its
+ * idempotency key is stored), else drops them. Unsettled hooks are dropped
+ * at the next outermost begin (logged). */
+void ac_store_tx_resolve(struct ac_store *st, int committed);
 /* ---- transactions the engine may re-run ---- */
 
 /* The body of a transaction for ac_store_tx_run(): store calls on |st|
@@ -119,10 +151,12 @@ typedef int (*ac_store_tx_fn)(struct ac_store *st, void *arg);
  * serialization failure or deadlock, SQLite's busy lock, from BEGIN, any
  * statement the body runs, or COMMIT), it rolls back, waits a short
  * jittered back-off (about 1, 2, 4, 8 ms, so racing writers spread out) and
- * runs the whole body again, at most AC_STORE_TX_ATTEMPTS times in all. It
+ * runs the whole body again (also when the body turned the lost race into
+ * an error of its own, or swallowed it by rolling back a savepoint), at most AC_STORE_TX_ATTEMPTS times in all. It
  * never runs it again after AC_EUNKNOWN (the connection was lost during
  * COMMIT: it may have committed; the caller resolves it, e.g. through the
- * request's idempotency key) nor after any other error. Must be called
+ * request's idempotency key; its after-commit hooks wait for
+ * ac_store_tx_resolve()) nor after any other error. Must be called
  * outside any transaction (the whole transaction is what runs again).
  * Returns 0 (committed), the body's error, AC_EAGAIN (every attempt lost),
  * AC_EUNKNOWN, AC_EIO, AC_EDB or AC_EBUG (called inside a transaction, or

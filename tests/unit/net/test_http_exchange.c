@@ -77,6 +77,66 @@ static void test_header_lookup_finds_by_lowercase_name(void **state)
     assert_null(ac_http_header(&req, "authorization"));
 }
 
+/* ---- kept answers (a request transaction's), seen by the client ---- */
+
+/* POST /kept: answers twice while keeping, as a handler run twice would;
+ * the first answer is thrown away, the second kept, checked and sent. */
+static void on_kept(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    struct ac_http_kept k;
+    ac_http_keep_begin(x);
+    assert_int_equal(0, ac_http_kept(x, &k));
+    const struct ac_http_header h = {"content-type", "text/plain"};
+    assert_int_equal(0, ac_http_respond(x, 409, &h, 1, "first run", 9));
+    assert_int_equal(1, ac_http_kept(x, &k));
+    assert_int_equal(409, k.status);
+    ac_http_keep_discard(x);
+    assert_int_equal(0, ac_http_kept(x, &k));
+    const struct ac_http_header h2[] = {{"content-type", "text/plain"}, {"location", "/v1/x/2"}};
+    assert_int_equal(0, ac_http_respond(x, 201, h2, 2, "second run", 10));
+    assert_int_equal(1, ac_http_kept(x, &k));
+    assert_int_equal(201, k.status);
+    assert_int_equal(2, k.nheaders);
+    assert_string_equal("location", k.headers[1].name);
+    assert_memory_equal("second run", k.body, 10);
+    assert_int_equal(1, ac_http_keep_end(x)); /* sent: |x| is gone */
+}
+
+/* POST /kept-later: keeps, gives no answer within the call, stops keeping
+ * (0: nothing kept), and answers later straight out. */
+static void on_kept_later(struct ac_http_exchange *x, void *arg)
+{
+    struct fx *fx = arg;
+    ac_http_keep_begin(x);
+    assert_int_equal(0, ac_http_keep_end(x));
+    fx_slow(x, fx);
+}
+
+static void test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_one_never(
+    void **state)
+{
+    (void)state;
+    static struct fx fx;
+    fx_start(&fx, NULL, NULL);
+    assert_int_equal(0, ac_router_add(fx.router, "POST", "/kept", on_kept, NULL));
+    assert_int_equal(0, ac_router_add(fx.router, "POST", "/kept-later", on_kept_later, &fx));
+    fx.expected = 2;
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/kept", NULL, 0, NULL, 0,
+                                             fx_on_response, &fx));
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/kept-later", NULL, 0, NULL, 0,
+                                             fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(2, fx.ngot);
+    int kept = fx.got[0].status == 201 ? 0 : 1;
+    assert_int_equal(201, fx.got[kept].status);
+    assert_string_equal("second run", fx.got[kept].body);
+    assert_int_equal(200, fx.got[1 - kept].status);
+    assert_string_equal("late", fx.got[1 - kept].body);
+    assert_int_equal(1, fx.late_answered);
+    assert_int_equal(0, fx.late_answer_rc);
+}
+
 /* ---- problem answers, seen by the client ---- */
 
 struct challenge {
@@ -185,6 +245,8 @@ int main(void)
         cmocka_unit_test(test_401_after_rejected_credentials_says_invalid_token),
         cmocka_unit_test(test_problem_other_than_401_has_no_challenge),
         cmocka_unit_test(test_problem_detail_with_a_non_utf8_byte_keeps_its_json_body),
+        cmocka_unit_test(
+            test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_one_never),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -451,6 +451,213 @@ static void test_running_a_transaction_inside_one_or_unbalanced_is_a_bug(void **
     assert_int_equal(1, r.calls);
 }
 
+
+/* ---- after-commit hooks ---- */
+
+/* What the hooks did, in order: 'A' ran, 'a' released (and so on). */
+static char hook_trace[64];
+
+static void hook_note(char c)
+{
+    size_t n = strlen(hook_trace);
+    assert_true(n + 1 < sizeof hook_trace);
+    hook_trace[n] = c;
+    hook_trace[n + 1] = '\0';
+}
+
+static void hook_run(void *arg)
+{
+    hook_note(*(const char *)arg);
+}
+
+static void hook_release(void *arg)
+{
+    hook_note((char)(*(const char *)arg - 'A' + 'a'));
+}
+
+static void test_hooks_run_in_order_only_after_the_outermost_commit(void **state)
+{
+    (void)state;
+    hook_trace[0] = '\0';
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "A"));
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "B"));
+    assert_int_equal(0, ac_store_tx_commit(st)); /* a savepoint: nothing runs yet */
+    assert_string_equal("", hook_trace);
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, NULL, "C"));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_string_equal("AaBbC", hook_trace);
+    /* They ran once: the next transaction starts with none. */
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_string_equal("AaBbC", hook_trace);
+}
+
+static void test_a_savepoint_rollback_drops_only_the_hooks_registered_inside_it(void **state)
+{
+    (void)state;
+    hook_trace[0] = '\0';
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "A"));
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "B"));
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "C"));
+    assert_int_equal(0, ac_store_tx_commit(st)); /* C now belongs to B's savepoint */
+    ac_store_tx_rollback(st);                    /* drops B and C, newest first */
+    assert_string_equal("cb", hook_trace);
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "D"));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_string_equal("cbAaDd", hook_trace);
+}
+
+static void test_a_rolled_back_transaction_runs_none_of_its_hooks(void **state)
+{
+    (void)state;
+    hook_trace[0] = '\0';
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "A"));
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "B"));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    ac_store_tx_rollback(st);
+    assert_string_equal("ba", hook_trace);
+}
+
+static void test_a_hook_outside_a_transaction_is_refused_and_released(void **state)
+{
+    (void)state;
+    hook_trace[0] = '\0';
+    assert_int_equal(AC_EBUG, ac_store_after_commit(st, hook_run, hook_release, "A"));
+    assert_string_equal("a", hook_trace);
+}
+
+struct hooked {
+    int calls;
+    int lose_first; /* the first run returns AC_EAGAIN */
+    int64_t user_id;
+};
+
+/* Registers one hook per run, inside a savepoint of its own as a service
+ * would, and loses the first run when asked. */
+static int hooked_body(struct ac_store *s, void *arg)
+{
+    struct hooked *h = arg;
+    h->calls++;
+    int err = ac_store_tx_begin(s);
+    if (err)
+        return err;
+    err = ac_store_user_disable(s, h->user_id, 100 + h->calls);
+    if (!err)
+        err = ac_store_after_commit(s, hook_run, hook_release, h->calls == 1 ? "A" : "B");
+    if (err) {
+        ac_store_tx_rollback(s);
+        return err;
+    }
+    err = ac_store_tx_commit(s);
+    if (!err && h->lose_first && h->calls == 1)
+        err = AC_EAGAIN;
+    return err;
+}
+
+static void test_a_body_run_again_keeps_only_the_hooks_of_the_run_that_committed(void **state)
+{
+    (void)state;
+    hook_trace[0] = '\0';
+    struct hooked h = {.lose_first = 1, .user_id = make_racer()};
+    assert_int_equal(0, ac_store_tx_run(st, hooked_body, &h));
+    assert_int_equal(2, h.calls);
+    assert_string_equal("aBb", hook_trace);
+    struct ac_user got;
+    assert_int_equal(0, ac_store_user_get(st, h.user_id, &got));
+    assert_int_equal(102, got.disabled_ms);
+}
+
+/* Loses the serialization race inside a savepoint and hides it, as a
+ * service that answers a failure of its own would. */
+static int swallowing_body(struct ac_store *s, void *arg)
+{
+    struct race *r = arg;
+    r->calls++;
+    struct ac_user u;
+    int err = ac_store_user_get(s, r->user_id, &u);
+    if (err)
+        return err;
+    if (r->calls == 1) {
+        struct ac_db *other = store_fixture_raw();
+        assert_non_null(other);
+        assert_int_equal(0, ac_db_exec(other, "UPDATE users SET display_name = 'changed'"
+                                              " WHERE name = 'racer'"));
+        ac_db_close(other);
+    }
+    err = ac_store_tx_begin(s);
+    if (err)
+        return err;
+    err = ac_store_user_disable(s, r->user_id, 77);
+    if (err) {
+        ac_store_tx_rollback(s);
+        if (r->calls == 1)
+            assert_int_equal(AC_EAGAIN, err);
+        return 0; /* swallowed: the caller would answer "not changed" */
+    }
+    return ac_store_tx_commit(s);
+}
+
+static void test_a_race_lost_and_swallowed_inside_a_savepoint_still_runs_the_body_again(
+    void **state)
+{
+    (void)state;
+    if (!store_fixture_pg()) {
+        print_message("skipped on SQLite: its write lock is taken at BEGIN\n");
+        skip();
+    }
+    struct race r = {.user_id = make_racer()};
+    assert_int_equal(0, ac_store_tx_run(st, swallowing_body, &r));
+    assert_int_equal(2, r.calls);
+    struct ac_user got;
+    assert_int_equal(0, ac_store_user_get(st, r.user_id, &got));
+    assert_int_equal(77, got.disabled_ms); /* the second run's write committed */
+    /* Committed by hand, the same transaction is refused, not half-applied. */
+    r.calls = 0;
+    exec_raw("UPDATE users SET disabled_ms = 0 WHERE name = 'racer'");
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, swallowing_body(st, &r));
+    assert_int_equal(AC_EAGAIN, ac_store_tx_commit(st));
+    assert_int_equal(0, ac_store_tx_open(st));
+}
+
+static void test_hooks_of_a_commit_with_an_unknown_outcome_wait_for_the_callers_word(
+    void **state)
+{
+    (void)state;
+    if (!store_fixture_pg()) {
+        print_message("skipped on SQLite: an embedded COMMIT cannot lose its connection\n");
+        skip();
+    }
+    for (int committed = 0; committed <= 1; committed++) {
+        hook_trace[0] = '\0';
+        assert_int_equal(0, ac_store_tx_begin(st));
+        struct ac_db_stmt *s;
+        int64_t pid = 0;
+        assert_int_equal(0, ac__store_stmt(st, "SELECT pg_backend_pid()", &s));
+        assert_int_equal(0, ac__store_int64(st, s, &pid));
+        assert_int_equal(0, ac_store_after_commit(st, hook_run, hook_release, "A"));
+        /* The server ends the session before COMMIT arrives: the store
+         * cannot tell whether it committed. */
+        struct ac_db *other = store_fixture_raw();
+        assert_non_null(other);
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+        assert_int_equal(0, ac_db_exec(other, sql));
+        ac_db_close(other);
+        assert_int_equal(AC_EUNKNOWN, ac_store_tx_commit(st));
+        assert_string_equal("", hook_trace);
+        ac_store_tx_resolve(st, committed);
+        assert_string_equal(committed ? "Aa" : "a", hook_trace);
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, open_store, close_store)
@@ -478,6 +685,13 @@ int main(void)
         T(test_a_body_that_keeps_losing_gives_up_after_the_bounded_attempts),
         T(test_an_unknown_outcome_or_other_error_is_never_run_again),
         T(test_running_a_transaction_inside_one_or_unbalanced_is_a_bug),
+        T(test_hooks_run_in_order_only_after_the_outermost_commit),
+        T(test_a_savepoint_rollback_drops_only_the_hooks_registered_inside_it),
+        T(test_a_rolled_back_transaction_runs_none_of_its_hooks),
+        T(test_a_hook_outside_a_transaction_is_refused_and_released),
+        T(test_a_body_run_again_keeps_only_the_hooks_of_the_run_that_committed),
+        T(test_a_race_lost_and_swallowed_inside_a_savepoint_still_runs_the_body_again),
+        T(test_hooks_of_a_commit_with_an_unknown_outcome_wait_for_the_callers_word),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

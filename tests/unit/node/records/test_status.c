@@ -159,6 +159,36 @@ static void test_a_revocation_whose_audit_row_cannot_be_written_changes_nothing(
     assert_int_equal(AC_STATUS_VALID, status_now());
 }
 
+/* Memory's state of the test record, whatever the store says. */
+static enum ac_status memory_now(void)
+{
+    struct ac_store_status e;
+    assert_int_equal(0, ac_store_status_get(fx.node.store, rec_id, &e));
+    enum ac_status mem;
+    assert_int_equal(0, ac_status_list_get(fx.node.records->status, e.idx, &mem));
+    return mem;
+}
+
+static void test_a_revocation_inside_a_request_that_rolls_back_leaves_memory_as_it_was(
+    void **state)
+{
+    (void)state;
+    /* The request transaction the HTTP layer opens around a write. */
+    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
+    assert_int_equal(0, ac__records_set_status(&fx.node, &ada, rec_id, AC_STATUS_INVALID,
+                                               "fraud", NULL, NULL));
+    assert_int_equal(AC_STATUS_VALID, memory_now()); /* not before the request commits */
+    ac_store_tx_rollback(fx.node.store);             /* lost a race: run again, say */
+    assert_int_equal(AC_STATUS_VALID, status_now());
+    /* Run again and committed, memory follows at the request's commit. */
+    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
+    assert_int_equal(0, ac__records_set_status(&fx.node, &ada, rec_id, AC_STATUS_SUSPENDED,
+                                               "checking", NULL, NULL));
+    assert_int_equal(AC_STATUS_VALID, memory_now());
+    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_int_equal(AC_STATUS_SUSPENDED, status_now());
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
@@ -172,6 +202,7 @@ int main(void)
         T(test_suspending_a_suspended_record_is_a_status_conflict),
         T(test_changing_a_record_that_does_not_exist_is_not_found),
         T(test_a_revocation_whose_audit_row_cannot_be_written_changes_nothing),
+        T(test_a_revocation_inside_a_request_that_rolls_back_leaves_memory_as_it_was),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
