@@ -12,14 +12,17 @@
 #include "accord/records/rdfc.h"
 #include "accord/records/sha256.h"
 
-/* SHA-256 of the canonical N-Quads of |doc|; appends them to |keep|. */
-static int canonical_hash(struct ac_jsonld *p, const json_t *doc, uint8_t hash[32],
-                          struct ac_buf *keep, const char *what, char *why, size_t whylen)
+/* SHA-256 of the canonical N-Quads of |doc| read with |context| for its
+ * @context and without its member |skip| (ac_jsonld_to_rdf_view());
+ * appends them to |keep|. */
+static int canonical_hash(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+                          const char *skip, uint8_t hash[32], struct ac_buf *keep,
+                          const char *what, char *why, size_t whylen)
 {
     struct ac_rdf_dataset d = {0};
     struct ac_buf canon = AC_BUF_INIT;
     char inner[384];
-    int rc = ac_jsonld_to_rdf_borrowing(p, doc, &d, inner, sizeof inner);
+    int rc = ac_jsonld_to_rdf_view(p, doc, context, skip, &d, inner, sizeof inner);
     if (rc == 0) {
         rc = ac_rdfc_canonicalize(&d, NULL, &canon, NULL, inner, sizeof inner);
         if (rc && rc != AC_ENOMEM)
@@ -45,23 +48,16 @@ int ac_di_hash(struct ac_jsonld *p, const json_t *doc, const json_t *proof, uint
         return AC_EINVAL;
     }
     /* 3.3.5 proof configuration: the proof less proofValue, with the
-     * document's @context; 3.3.1: the unsecured document less proof. */
-    json_t *config = json_copy((json_t *)proof);
-    json_t *unsecured = json_copy((json_t *)doc);
-    int rc = AC_ENOMEM;
-    if (!config || !unsecured)
-        goto out;
-    json_object_del(config, "proofValue");
-    json_object_del(unsecured, "proof");
-    json_t *ctx = json_object_get(doc, "@context");
-    if (ctx && json_object_set(config, "@context", ctx))
-        goto out;
-    rc = canonical_hash(p, config, hash_data, canon_proof, "proof", why, whylen);
+     * document's @context (the proof's own when the document has none);
+     * 3.3.1: the unsecured document, less proof. Both are read in place
+     * rather than built as copies: copying the two objects cost a tenth of
+     * a verification's allocations. */
+    const json_t *ctx = json_object_get(doc, "@context");
+    int rc = canonical_hash(p, proof, ctx, "proofValue", hash_data, canon_proof, "proof", why,
+                            whylen);
     if (!rc)
-        rc = canonical_hash(p, unsecured, hash_data + 32, canon_doc, "document", why, whylen);
-out:
-    json_decref(config);
-    json_decref(unsecured);
+        rc = canonical_hash(p, doc, NULL, "proof", hash_data + 32, canon_doc, "document", why,
+                            whylen);
     return rc;
 }
 

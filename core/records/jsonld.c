@@ -214,6 +214,8 @@ struct run {
      * run's own strings then go into |out|'s blocks, not |tmp|. */
     int borrow;
     struct ac_rdf_dataset *out;
+    const char *skip; /* a top-level member to leave out (ac_jsonld_to_rdf_view()) */
+    int iri_unchecked; /* an IRI term was emitted that ac_rdf_iri_ok() has not passed */
     json_t *bnodes; /* the document's "_:x" -> our label; NULL until one is met */
     unsigned next_blank;
     int depth;
@@ -430,21 +432,51 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
     char js[32], lex[48];
     if (!isfinite(x))
         return fail(r, AC_EINVAL, "number is not finite");
-    ac_jsonld_js_number(x, js);
-    int is_double = strchr(js, '.') || fabs(x) >= 1e21 ||
-                    (datatype && strcmp(datatype, XSD_DOUBLE) == 0);
+    /* Whether JavaScript's text of x has a "." (jsonld.js's isDouble),
+     * without writing it where the answer is plain: an integral value
+     * below 1e21 is written as digits; any other value from 1e-6 up is
+     * written in fixed notation with a fraction. Only below 1e-6 does it
+     * depend on the digits ("5e-7" has no ".", "1.5e-7" has one). */
+    double ax = fabs(x);
+    int is_double;
+    if (ax >= 1e21)
+        is_double = 1;
+    else if (x == floor(x))
+        is_double = 0;
+    else if (ax >= 1e-6)
+        is_double = 1;
+    else {
+        ac_jsonld_js_number(x, js);
+        is_double = strchr(js, '.') != NULL;
+    }
+    if (datatype && strcmp(datatype, XSD_DOUBLE) == 0)
+        is_double = 1;
     if (json_is_integer(v) && !(datatype && strcmp(datatype, XSD_DOUBLE) == 0)) {
         snprintf(lex, sizeof lex, "%lld", (long long)json_integer_value(v));
         is_double = 0;
     } else if (is_double) {
+        /* toExponential(15) less the mantissa's trailing zeros, "E" and
+         * the exponent without "+": 1.5 -> "1.5E0". */
         char e[40];
         snprintf(e, sizeof e, "%.15e", x);
         char *ep = strchr(e, 'e');
         char *m = ep;
         while (m[-1] == '0' && m[-2] != '.')
             m--;
-        int exp = atoi(ep + 1);
-        snprintf(lex, sizeof lex, "%.*sE%d", (int)(m - e), e, exp);
+        const char *ex = ep + 1;
+        int neg = *ex == '-';
+        if (*ex == '+' || *ex == '-')
+            ex++;
+        while (ex[0] == '0' && ex[1])
+            ex++; /* "%e" writes at least two exponent digits */
+        char *o = lex;
+        memcpy(o, e, (size_t)(m - e));
+        o += m - e;
+        *o++ = 'E';
+        if (neg)
+            *o++ = '-';
+        size_t exn = strlen(ex);
+        memcpy(o, ex, exn + 1);
     } else {
         /* JavaScript's toFixed(0): exact digits below 1e21, "0" for -0. */
         if (x == 0 || fabs(x) < 0.5)
@@ -791,7 +823,7 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     json_object_foreach((json_t *)obj, key, v)
     {
         const char *kw = ac__key_keyword(c, key);
-        if (!kw)
+        if (!kw || (top && r->skip && strcmp(key, r->skip) == 0))
             continue;
         if (strcmp(kw, "@type") == 0) {
             size_t n = json_is_array(v) ? json_array_size(v) : 1;
@@ -854,6 +886,8 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     r->depth++;
     json_object_foreach((json_t *)obj, key, v)
     {
+        if (top && r->skip && strcmp(key, r->skip) == 0)
+            continue;
         size_t old = path_push(r, key, -1);
         const struct ac__term *t = ac__find_term(c, key);
         const char *kw = key[0] == '@' ? key : t && t->iri && t->iri[0] == '@' ? t->iri : NULL;
@@ -866,6 +900,10 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
             /* A context's own @vocab (the W3C examples context) defines it. */
             vt = (struct ac__term){.name = key};
             vt.iri = run_cat(r, c->vocab, strlen(c->vocab), key, strlen(key));
+            /* Every other predicate is a term that passed this check when
+             * its context was processed (ac__term.absolute). */
+            if (vt.iri && !ac_rdf_iri_ok(vt.iri))
+                r->iri_unchecked = 1;
             rc = vt.iri ? values(r, c, &vt, subject, v, g) : AC_ENOMEM;
         } else if (!t || !t->iri) {
             rc = fail(r, AC_EINVAL, "term \"%s\" is not defined by the document's contexts", key);
@@ -931,19 +969,26 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx *
     return 0;
 }
 
-static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out, int borrow,
-                  char *why, size_t whylen)
+static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context, const char *skip,
+                  struct ac_rdf_dataset *out, int borrow, char *why, size_t whylen)
 {
-    struct run r = {.p = p, .out = out, .borrow = borrow, .why = why, .whylen = whylen};
+    struct run r = {
+        .p = p, .out = out, .borrow = borrow, .skip = skip, .why = why, .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
     const struct ac__ctx *c = NULL;
     if (!json_is_object(doc)) {
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
-    int rc = top_context(&r, json_object_get(doc, "@context"), &c);
+    size_t first = out->n;
+    int rc = top_context(&r, context ? context : json_object_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);
+    /* Every IRI term it made passed ac_rdf_iri_ok(): a subject, object or
+     * type in iri_term(), a predicate as a context term or just above, the
+     * rest constants. RDFC-1.0 need not check them again. */
+    if (!rc && first == 0 && out->iris_checked == 0 && !r.iri_unchecked)
+        out->iris_checked = out->n;
     json_decref(r.bnodes);
     ac__arena_release(&r.tmp);
     return rc;
@@ -952,11 +997,17 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset 
 int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
                      char *why, size_t whylen)
 {
-    return to_rdf(p, doc, out, 0, why, whylen);
+    return to_rdf(p, doc, NULL, NULL, out, 0, why, whylen);
 }
 
 int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
                                struct ac_rdf_dataset *out, char *why, size_t whylen)
 {
-    return to_rdf(p, doc, out, 1, why, whylen);
+    return to_rdf(p, doc, NULL, NULL, out, 1, why, whylen);
+}
+
+int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+                          const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen)
+{
+    return to_rdf(p, doc, context, skip, out, 1, why, whylen);
 }

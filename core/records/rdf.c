@@ -218,7 +218,9 @@ static struct ac_rdf_index_slot *index_slot(struct ac_rdf_index_slot *index, siz
 
 static int index_grow(struct ac_rdf_dataset *d)
 {
-    size_t cap = d->index_cap ? d->index_cap * 2 : 128; /* a credential: ~80 quads */
+    /* A credential: ~80 quads, so room for 128 from the start (growing at
+     * 64 cost a rehash per document). */
+    size_t cap = d->index_cap ? d->index_cap * 2 : 256;
     if (cap / 2 < d->index_cap || cap > SIZE_MAX / sizeof *d->index)
         return AC_ENOMEM;
     struct ac_rdf_index_slot *index = calloc(cap, sizeof *index);
@@ -319,7 +321,7 @@ static int dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q, in
     if (slot->pos)
         return 0;
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
+        size_t cap = d->cap ? d->cap * 2 : 128; /* see index_grow() */
         struct ac_rdf_quad *nq = realloc(d->quads, cap * sizeof *nq);
         if (!nq)
             return AC_ENOMEM;
@@ -404,6 +406,31 @@ static int append_escaped(struct ac_buf *out, const char *s)
     return rc;
 }
 
+/* Whether canonical escaping (append_escaped()) leaves |s| (|n| bytes) as
+ * it is: no control character, DEL, '"', '\\' or 0xC0 (the first byte of
+ * the two-byte U+0000). Eight bytes a step while none is at or above 0x80
+ * (x - 0x01.. & ~x & 0x80.. is non-zero exactly when a byte of x is zero),
+ * then a byte at a time. Most literals need no escape at all. */
+static int plain_literal(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7f);
+        uint64_t bad = ((w - ones * 0x20) | (quote - ones) | (bslash - ones) | (del - ones)) & ~w;
+        if ((bad | w) & high)
+            break;
+    }
+    for (; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f || c == 0xc0)
+            return 0;
+    }
+    return 1;
+}
+
 int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out)
 {
     int rc = 0;
@@ -426,6 +453,34 @@ int ac_rdf_term_nquads(const struct ac_rdf_term *t, struct ac_buf *out)
         return rc;
     case AC_RDF_LITERAL: {
         const char *dt = literal_datatype(t);
+        size_t n = strlen(v);
+        if (plain_literal(v, n)) {
+            /* One reservation and plain copies: "value", then @lang or
+             * ^^<datatype> (none for xsd:string). */
+            const char *tail = t->language                          ? t->language
+                               : strcmp(dt, AC_RDF_XSD_STRING) == 0 ? NULL
+                                                                    : dt;
+            size_t tn = tail ? strlen(tail) : 0;
+            if ((rc = ac_buf_reserve(out, n + tn + 6)) != 0)
+                return rc;
+            char *o = (char *)out->data + out->len;
+            *o++ = '"';
+            memcpy(o, v, n);
+            o += n;
+            *o++ = '"';
+            if (t->language) {
+                *o++ = '@';
+            } else if (tail) {
+                memcpy(o, "^^<", 3);
+                o += 3;
+            }
+            memcpy(o, tail ? tail : "", tn);
+            o += tn;
+            if (!t->language && tail)
+                *o++ = '>';
+            out->len = (size_t)(o - (char *)out->data);
+            return 0;
+        }
         if ((rc = ac_buf_push(out, '"')) || (rc = append_escaped(out, v)) ||
             (rc = ac_buf_push(out, '"')))
             return rc;

@@ -56,6 +56,8 @@ struct issuer {
     size_t count, cap;
 };
 
+struct line;
+
 struct ctx {
     const struct ac_rdf_dataset *d;
     struct ac_rdfc_limits lim;
@@ -68,6 +70,8 @@ struct ctx {
     size_t ncanon;
     size_t calls, perms; /* work done so far, against |lim| */
     size_t steps;        /* see struct ac_rdfc_limits.max_steps */
+    struct line *lines;  /* sorted_lines()'s result and scratch, reused */
+    size_t lines_cap;
     char *why;
     size_t whylen;
 };
@@ -206,14 +210,28 @@ static int append_num(struct ac_buf *b, const char *prefix, long n)
 
 static void hash_hex(struct ac_sha256 *st, char hex[HEX_LEN + 1])
 {
+    /* Public hashes: a plain table, not libsodium's constant-time
+     * sodium_bin2hex() (a measurable share of Hash First Degree Quads). */
+    static const char digits[] = "0123456789abcdef";
     unsigned char h[crypto_hash_sha256_BYTES];
     ac_sha256_final(st, h);
-    sodium_bin2hex(hex, HEX_LEN + 1, h, sizeof h);
+    for (size_t i = 0; i < sizeof h; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[HEX_LEN] = 0;
 }
 
 struct line {
     const uint8_t *p;
     size_t len;
+    /* Where the line's subject and predicate come from (see sorted_lines()):
+     * two lines with equal non-zero |ks| begin with the same |ls| bytes
+     * (subject and space), and with equal |kp| too, the same |lsp| bytes
+     * (subject, predicate, spaces). Lines sort mostly among quads of one
+     * subject and a few predicates, long IRIs all, so comparisons skip what
+     * is known equal instead of comparing it again. */
+    uint32_t ks, kp, ls, lsp;
 };
 
 /* Code point order of UTF-8 strings is their byte order. */
@@ -235,7 +253,8 @@ typedef size_t (*label_fn)(const struct ctx *c, long bn, void *arg, char *out);
  * |out|: its length is known within LABEL_MAX per blank node, so one
  * reservation and plain copies (this runs for every quad twice, and for
  * every quad of every blank node). */
-static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out)
+static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, struct ac_buf *out,
+                     size_t *slen)
 {
     const struct quad_info *qi = &c->qi[q];
     int rc = ac_buf_reserve(out, qi->len[0] + qi->len[1] + qi->len[2] + qi->len[3] +
@@ -254,6 +273,8 @@ static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, s
             memcpy(o, c->terms.data + qi->off[pos], qi->len[pos]);
             o += qi->len[pos];
         }
+        if (pos == POS_S)
+            *slen = (size_t)(o - start);
     }
     memcpy(o, " .\n", 3);
     out->len += (size_t)(o + 3 - start);
@@ -262,7 +283,11 @@ static int quad_line(const struct ctx *c, size_t q, label_fn label, void *arg, s
 
 static int line_less(const struct line *x, const struct line *y)
 {
-    int r = memcmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+    size_t from = 0;
+    if (x->ks && x->ks == y->ks)
+        from = x->kp && x->kp == y->kp ? x->lsp : x->ls;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->p + from, y->p + from, n - from);
     return r < 0 || (r == 0 && x->len < y->len);
 }
 
@@ -294,23 +319,43 @@ static void sort_lines(struct line *v, size_t n, struct line *tmp)
     memcpy(v, tmp, k * sizeof *v);
 }
 
-/* Builds the lines of quads |qs| into |buf| and sorts them into |lines|
- * (which the caller frees). */
-static int sorted_lines(const struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
+/* Builds the lines of quads |qs| into |buf| and sorts them into |*lines_out|
+ * (c->lines: valid until the next call). */
+static int sorted_lines(struct ctx *c, const size_t *qs, size_t n, label_fn label, void *arg,
                         struct ac_buf *buf, struct line **lines_out)
 {
-    /* The second half is sort_lines()'s scratch. */
-    struct line *lines = malloc(2 * n * sizeof *lines + 1);
-    int rc = lines ? 0 : AC_ENOMEM;
+    /* The second half is sort_lines()'s scratch; one array for the whole
+     * call, not one per blank node. */
+    if (2 * n + 1 > c->lines_cap) {
+        size_t cap = 2 * n + 1 > 256 ? 2 * n + 1 : 256;
+        struct line *nl = realloc(c->lines, cap * sizeof *nl);
+        if (!nl)
+            return AC_ENOMEM;
+        c->lines = nl;
+        c->lines_cap = cap;
+    }
+    struct line *lines = c->lines;
+    int rc = 0;
     buf->len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct quad_info *qi = &c->qi[qs[i]];
+        size_t slen = 0;
         lines[i].len = buf->len; /* its start, until |buf| stops moving */
-        rc = quad_line(c, qs[i], label, arg, buf);
+        rc = quad_line(c, qs[i], label, arg, buf, &slen);
+        /* The keys: a blank subject by its node (|label| writes one node
+         * the same way throughout a call), any other subject and the
+         * predicate by their place in c->terms (one place per distinct
+         * term). 0 where a value does not fit: never equal. */
+        size_t ks = qi->bn[POS_S] >= 0 ? 2 * (size_t)qi->bn[POS_S] + 1 : 2 * qi->off[POS_S] + 2;
+        size_t kp = qi->off[POS_P] + 1, lsp = slen + 1 + qi->len[POS_P] + 1;
+        int fits = ks < UINT32_MAX && kp < UINT32_MAX && lsp < UINT32_MAX;
+        lines[i].ks = fits ? (uint32_t)ks : 0;
+        lines[i].kp = fits ? (uint32_t)kp : 0;
+        lines[i].ls = fits ? (uint32_t)(slen + 1) : 0;
+        lines[i].lsp = fits ? (uint32_t)lsp : 0;
     }
-    if (rc) {
-        free(lines);
+    if (rc)
         return rc;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t start = lines[i].len, end = i + 1 < n ? lines[i + 1].len : buf->len;
         lines[i].p = buf->data + start;
@@ -343,7 +388,6 @@ static int hash_first_degree(struct ctx *c, size_t b, struct ac_buf *scratch)
     for (size_t i = 0; i < c->bn[b].nq; i++)
         ac_sha256_update(&st, lines[i].p, lines[i].len);
     hash_hex(&st, c->bn[b].hash);
-    free(lines);
     return 0;
 }
 
@@ -414,7 +458,7 @@ static int worse_than(const struct ac_buf *path, const struct ac_buf *chosen, in
 
 static int less_than(const struct ac_buf *a, const struct ac_buf *b)
 {
-    struct line x = {a->data, a->len}, y = {b->data, b->len};
+    struct line x = {.p = a->data, .len = a->len}, y = {.p = b->data, .len = b->len};
     return line_cmp(&x, &y) < 0;
 }
 
@@ -621,7 +665,7 @@ static uint64_t label_hash(const char *s)
  * |allowed| (bit 1 << kind) and be written unambiguously, else the rule it
  * breaks. An IRI or language tag holding, say, "> <" would let two different
  * datasets share one canonical form, and so one signature. */
-static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
+static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed, int iri_checked)
 {
     if (!(allowed & (1u << t->kind)))
         return "a kind of term that this position does not allow (subject: IRI or blank node; "
@@ -630,7 +674,7 @@ static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed)
         return NULL;
     if (!t->value)
         return "a term without a value";
-    if (t->kind == AC_RDF_IRI && !ac_rdf_iri_ok(t->value))
+    if (t->kind == AC_RDF_IRI && !iri_checked && !ac_rdf_iri_ok(t->value))
         return "an IRI that is relative or holds a character IRIs may not contain "
                "(U+0000 to U+0020 or <>\"{}|^`\\)";
     if (t->kind == AC_RDF_LITERAL && t->language && !ac_rdf_langtag_ok(t->language))
@@ -672,7 +716,8 @@ static size_t term_ptr_hash(const struct ac_rdf_term *t)
  * checking it: |*problem| is set to the rule it breaks, if any) only the
  * first time these pointers are met. */
 static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac_rdf_term *t,
-                           unsigned allowed, const char **problem, size_t *off, size_t *len)
+                           unsigned allowed, int iri_checked, const char **problem, size_t *off,
+                           size_t *len)
 {
     size_t i = term_ptr_hash(t) & tt->mask;
     for (; tt->slots[i]; i = (i + 1) & tt->mask) {
@@ -693,7 +738,7 @@ static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac
             if (tt->dt_ok[k] == t->datatype)
                 plain.datatype = NULL;
     }
-    if ((*problem = term_problem(&plain, allowed)))
+    if ((*problem = term_problem(&plain, allowed, iri_checked)))
         return 0;
     if (plain.datatype && t->kind == AC_RDF_LITERAL && !t->language)
         tt->dt_ok[tt->dt_next++ % (sizeof tt->dt_ok / sizeof tt->dt_ok[0])] = t->datatype;
@@ -751,10 +796,10 @@ static int index_dataset(struct ctx *c)
             qi->bn[pos] = -1;
             if (t[pos]->kind == 0 || t[pos]->kind == AC_RDF_BLANK ||
                 !(allowed[pos] & (1u << t[pos]->kind)))
-                problem = term_problem(t[pos], allowed[pos]);
+                problem = term_problem(t[pos], allowed[pos], 0);
             else
-                rc = term_serialized(c, &tt, t[pos], allowed[pos], &problem, &qi->off[pos],
-                                     &qi->len[pos]);
+                rc = term_serialized(c, &tt, t[pos], allowed[pos], q < d->iris_checked, &problem,
+                                     &qi->off[pos], &qi->len[pos]);
             if (!rc && problem)
                 rc = refuse(c, AC_EINVAL, "RDFC-1.0: quad %zu, %s: %s", q, pos_name[pos], problem);
         }
@@ -1017,7 +1062,7 @@ out:
         if (rc == AC_ENOMEM && why && whylen)
             snprintf(why, whylen, "RDFC-1.0: out of memory");
     }
-    free(lines);
+    free(c.lines);
     free(all);
     free(by_hash);
     ac_buf_release(&scratch);

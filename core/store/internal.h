@@ -112,6 +112,12 @@ int ac__store_done(struct ac_store *st, struct ac_db_stmt *s);
  * back (ON CONFLICT DO NOTHING skipped it) or the error of ac_db_step(). */
 int ac__store_insert_id(struct ac_store *st, struct ac_db_stmt *s, int64_t *id);
 
+/* Runs the two-parameter write |sql| once for each of |ids| ($1 = |id|,
+ * $2 = ids[i]), as when a new row's owned rows are added in its transaction.
+ * Stops at and returns the first error, else 0. */
+int ac__store_each_pair(struct ac_store *st, const char *sql, int64_t id, const int64_t *ids,
+                        size_t n);
+
 /* Copies |src| (NULL reads as "") into |dst| of |size| bytes, truncated to
  * fit and always NUL-terminated; |size| must be at least 1. */
 void ac__text_copy(char *dst, size_t size, const char *src);

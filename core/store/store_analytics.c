@@ -11,16 +11,6 @@
 #include "accord/store/store_analytics.h"
 #include "internal.h"
 
-/* Runs a bound single-row, single-integer query. */
-static int one_int(struct ac_store *st, struct ac_db_stmt *s, int64_t *out)
-{
-    int rc = ac_db_step(s);
-    if (rc == AC_DB_ROW)
-        *out = ac_db_col_int64(s, 0);
-    ac_db_reset(s);
-    return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
-}
-
 int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
                               struct ac_analytics_volume *out)
 {
@@ -91,7 +81,7 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     if (err)
         return err;
     ac_db_bind_text(s, 1, def_id, -1);
-    if ((err = one_int(st, s, &v.certified_reviewers)) != 0)
+    if ((err = ac__store_int64(st, s, &v.certified_reviewers)) != 0)
         return err;
     err = ac__store_stmt(st,
                          "SELECT COUNT(DISTINCT r.user_id) FROM reviewer_certs r"
@@ -102,7 +92,7 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     if (err)
         return err;
     ac_db_bind_text(s, 1, def_id, -1);
-    if ((err = one_int(st, s, &v.borrowed_reviewers)) != 0)
+    if ((err = ac__store_int64(st, s, &v.borrowed_reviewers)) != 0)
         return err;
     err = ac__store_stmt(st,
                          "SELECT COUNT(*) FROM assignments WHERE credential_id = $1"
@@ -114,46 +104,15 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
     ac_db_bind_int64(s, 2, AC_ASG_PENDING);
     ac_db_bind_int64(s, 3, AC_ASG_INVITED);
     ac_db_bind_int64(s, 4, AC_ASG_ACCEPTED);
-    if ((err = one_int(st, s, &v.open_assignments)) != 0)
+    if ((err = ac__store_int64(st, s, &v.open_assignments)) != 0)
         return err;
     *out = v;
     return 0;
 }
 
-/* Reads every row of the bound |s| into a growing heap array of |size|-byte
- * elements filled by |read|. */
-static int read_all(struct ac_store *st, struct ac_db_stmt *s, size_t size,
-                    void (*read)(struct ac_db_stmt *, void *), void **out, size_t *n)
+static int read_review(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
-    char *arr = NULL;
-    size_t len = 0, cap = 0;
-    int rc;
-    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char *grown = realloc(arr, ncap * size);
-            if (!grown) {
-                ac_db_reset(s);
-                free(arr);
-                return AC_ENOMEM;
-            }
-            arr = grown;
-            cap = ncap;
-        }
-        read(s, arr + len++ * size);
-    }
-    ac_db_reset(s);
-    if (rc != AC_DB_DONE) {
-        free(arr);
-        return ac__store_error(st, rc);
-    }
-    *out = arr;
-    *n = len;
-    return 0;
-}
-
-static void read_review(struct ac_db_stmt *s, void *out)
-{
+    (void)st;
     struct ac_analytics_review *r = out;
     r->assignment_id = ac_db_col_int64(s, 0);
     r->reviewer_id = ac_db_col_int64(s, 1);
@@ -163,7 +122,11 @@ static void read_review(struct ac_db_stmt *s, void *out)
     r->benchmark = (int)ac_db_col_int64(s, 5);
     r->scored_ms = ac_db_col_int64(s, 6);
     r->decided_ms = ac_db_col_int64(s, 7);
+    return 0;
 }
+
+static const struct ac__row_type review_rows = {sizeof(struct ac_analytics_review), read_review,
+                                                NULL};
 
 int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
                                struct ac_analytics_review **out, size_t *n)
@@ -186,20 +149,24 @@ int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
     ac_db_bind_int64(s, 3, AC_SUB_DECIDED);
     ac_db_bind_int64(s, 4, AC_SUB_NOTIFIED);
     void *arr = NULL;
-    err = read_all(st, s, sizeof **out, read_review, &arr, n);
+    err = ac__store_collect(st, s, &review_rows, &arr, n);
     if (!err)
         *out = arr;
     return err;
 }
 
-static void read_load(struct ac_db_stmt *s, void *out)
+static int read_load(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_analytics_load *l = out;
     l->reviewer_id = ac_db_col_int64(s, 0);
     l->open = ac_db_col_int64(s, 1);
     l->done = ac_db_col_int64(s, 2);
     l->declined = ac_db_col_int64(s, 3);
+    return 0;
 }
+
+static const struct ac__row_type load_rows = {sizeof(struct ac_analytics_load), read_load, NULL};
 
 int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_analytics_load **out,
                             size_t *n)
@@ -222,7 +189,7 @@ int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_a
     ac_db_bind_int64(s, 6, AC_ASG_DECLINED);
     ac_db_bind_int64(s, 7, AC_ASG_EXPIRED);
     void *arr = NULL;
-    err = read_all(st, s, sizeof **out, read_load, &arr, n);
+    err = ac__store_collect(st, s, &load_rows, &arr, n);
     if (!err)
         *out = arr;
     return err;

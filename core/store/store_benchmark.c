@@ -91,15 +91,9 @@ int ac_store_bench_add(struct ac_store *st, int64_t credential_id, const char *l
         ac_db_bind_int64(s, 4, now_ms);
         err = ac__store_insert_id(st, s, &row);
     }
-    for (size_t i = 0; !err && i < n; i++) {
-        err =
-            ac__store_stmt(st, "INSERT INTO bench_scores(item_id, expert_id) VALUES ($1, $2)", &s);
-        if (!err) {
-            ac_db_bind_int64(s, 1, row);
-            ac_db_bind_int64(s, 2, experts[i]);
-            err = ac__store_done(st, s);
-        }
-    }
+    if (!err)
+        err = ac__store_each_pair(
+            st, "INSERT INTO bench_scores(item_id, expert_id) VALUES ($1, $2)", row, experts, n);
     err = ac__store_end(st, err);
     if (!err)
         *id = row;

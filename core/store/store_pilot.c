@@ -66,15 +66,10 @@ int ac_store_pilot_add(struct ac_store *st, int64_t credential_id, int64_t round
         ac_db_bind_int64(s, 5, now_ms);
         err = ac__store_insert_id(st, s, &row);
     }
-    for (size_t i = 0; !err && i < n; i++) {
-        err = ac__store_stmt(
-            st, "INSERT INTO pilot_scores(submission_id, expert_id) VALUES ($1, $2)", &s);
-        if (!err) {
-            ac_db_bind_int64(s, 1, row);
-            ac_db_bind_int64(s, 2, experts[i]);
-            err = ac__store_done(st, s);
-        }
-    }
+    if (!err)
+        err = ac__store_each_pair(
+            st, "INSERT INTO pilot_scores(submission_id, expert_id) VALUES ($1, $2)", row, experts,
+            n);
     err = ac__store_end(st, err);
     if (!err)
         *id = row;

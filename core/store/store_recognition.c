@@ -65,66 +65,10 @@ int ac_verdict_parse(const char *name, enum ac_verdict *out)
     return 0;
 }
 
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    if (!src)
-        src = "";
-    size_t n = strlen(src);
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 /* 1..max bytes. */
 static int text_ok(const char *s, size_t max)
 {
     return s && s[0] && strlen(s) <= max;
-}
-
-static int step_done(struct ac_store *st, struct ac_db_stmt *s)
-{
-    int rc = ac_db_step(s);
-    ac_db_reset(s);
-    return rc == AC_DB_DONE ? 0 : ac__store_error(st, rc);
-}
-
-/* Steps a single-row SELECT already bound and reads it with |read|. */
-static int get_one(struct ac_store *st, struct ac_db_stmt *s,
-                   void (*read)(struct ac_db_stmt *, void *), void *out)
-{
-    int rc = ac_db_step(s);
-    if (rc == AC_DB_ROW)
-        read(s, out);
-    ac_db_reset(s);
-    return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : ac__store_error(st, rc);
-}
-
-/* Steps a bound SELECT, reading up to |max| rows of |size| bytes into |out|. */
-static int get_many(struct ac_store *st, struct ac_db_stmt *s,
-                    void (*read)(struct ac_db_stmt *, void *), void *out, size_t size, size_t max,
-                    size_t *n)
-{
-    size_t got = 0;
-    int rc = AC_DB_DONE;
-    while (got < max && (rc = ac_db_step(s)) == AC_DB_ROW)
-        read(s, (char *)out + got++ * size);
-    if (got < max && rc != AC_DB_DONE) {
-        ac_db_reset(s);
-        return ac__store_error(st, rc);
-    }
-    ac_db_reset(s);
-    *n = got;
-    return 0;
-}
-
-/* Commits when |err| is 0, else rolls back; returns the outcome. */
-static int end_tx(struct ac_store *st, int err)
-{
-    if (!err)
-        return ac__store_commit(st);
-    ac__store_rollback(st);
-    return err;
 }
 
 /* ---- policies ---- */
@@ -133,14 +77,15 @@ static int end_tx(struct ac_store *st, int err)
     "id, recognizer_id, issuer, credential_id, min_version, ceu_hundredths, purpose,"              \
     " requires_approval, note, created_ms, retired_ms, peer, content_hash"
 
-static void read_policy(struct ac_db_stmt *s, void *out)
+static int read_policy(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_policy *p = out;
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
     p->recognizer_id = ac_db_col_int64(s, 1);
-    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 2));
-    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 3));
+    ac__col_copy(p->issuer, sizeof p->issuer, s, 2);
+    ac__col_copy(p->credential_id, sizeof p->credential_id, s, 3);
     p->min_version = (uint64_t)ac_db_col_int64(s, 4);
     p->has_ceu = !ac_db_col_is_null(s, 5);
     p->ceu_hundredths = ac_db_col_int64(s, 5);
@@ -148,12 +93,15 @@ static void read_policy(struct ac_db_stmt *s, void *out)
     ac_purpose_parse(ac_db_col_text(s, 6), &purpose);
     p->purpose = purpose;
     p->requires_approval = (int)ac_db_col_int64(s, 7);
-    copy_text(p->note, sizeof p->note, ac_db_col_text(s, 8));
+    ac__col_copy(p->note, sizeof p->note, s, 8);
     p->created_ms = ac_db_col_int64(s, 9);
     p->retired_ms = ac_db_col_int64(s, 10);
-    copy_text(p->peer, sizeof p->peer, ac_db_col_text(s, 11));
-    copy_text(p->content_hash, sizeof p->content_hash, ac_db_col_text(s, 12));
+    ac__col_copy(p->peer, sizeof p->peer, s, 11);
+    ac__col_copy(p->content_hash, sizeof p->content_hash, s, 12);
+    return 0;
 }
+
+static const struct ac__row_type policy_rows = {sizeof(struct ac_policy), read_policy, NULL};
 
 int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now_ms)
 {
@@ -190,7 +138,7 @@ int ac_store_policy_create(struct ac_store *st, struct ac_policy *p, int64_t now
         ac_db_bind_text(s, 11, p->content_hash, -1);
         err = ac__store_insert_id(st, s, &id);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     p->id = id;
@@ -208,7 +156,7 @@ int ac_store_policy_get(struct ac_store *st, int64_t id, struct ac_policy *out)
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_policy, out);
+    return ac__store_one(st, s, &policy_rows, out);
 }
 
 int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t after_id,
@@ -225,7 +173,7 @@ int ac_store_policy_list(struct ac_store *st, int64_t recognizer_id, int64_t aft
     ac_db_bind_int64(s, 1, after_id);
     ac_db_bind_int64(s, 2, recognizer_id);
     ac_db_bind_int64(s, 3, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }
 
 int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char *issuer,
@@ -243,7 +191,7 @@ int ac_store_policy_match(struct ac_store *st, int64_t recognizer_id, const char
     ac_db_bind_text(s, 2, issuer, -1);
     ac_db_bind_text(s, 3, credential_id, -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }
 
 int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_id, int64_t now_ms)
@@ -262,9 +210,9 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     if (!err && p.retired_ms == 0) {
         ac_db_bind_int64(s, 1, id);
         ac_db_bind_int64(s, 2, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    return end_tx(st, err);
+    return ac__store_end(st, err);
 }
 
 /* ---- approvals ---- */
@@ -273,24 +221,28 @@ int ac_store_policy_retire(struct ac_store *st, int64_t id, int64_t recognizer_i
     "id, earner_id, recognizer_id, policy_id, issuer, credential_id, state, note, reason,"         \
     " requested_ms, decided_ms"
 
-static void read_approval(struct ac_db_stmt *s, void *out)
+static int read_approval(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_approval *a = out;
     memset(a, 0, sizeof *a);
     a->id = ac_db_col_int64(s, 0);
     a->earner_id = ac_db_col_int64(s, 1);
     a->recognizer_id = ac_db_col_int64(s, 2);
     a->policy_id = ac_db_col_int64(s, 3);
-    copy_text(a->issuer, sizeof a->issuer, ac_db_col_text(s, 4));
-    copy_text(a->credential_id, sizeof a->credential_id, ac_db_col_text(s, 5));
+    ac__col_copy(a->issuer, sizeof a->issuer, s, 4);
+    ac__col_copy(a->credential_id, sizeof a->credential_id, s, 5);
     enum ac_approval_state state = AC_APPROVAL_PENDING;
     ac_approval_state_parse(ac_db_col_text(s, 6), &state);
     a->state = state;
-    copy_text(a->note, sizeof a->note, ac_db_col_text(s, 7));
-    copy_text(a->reason, sizeof a->reason, ac_db_col_text(s, 8));
+    ac__col_copy(a->note, sizeof a->note, s, 7);
+    ac__col_copy(a->reason, sizeof a->reason, s, 8);
     a->requested_ms = ac_db_col_int64(s, 9);
     a->decided_ms = ac_db_col_int64(s, 10);
+    return 0;
 }
+
+static const struct ac__row_type approval_rows = {sizeof(struct ac_approval), read_approval, NULL};
 
 int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t policy_id,
                               const char *note, int64_t now_ms, struct ac_approval *out)
@@ -324,7 +276,7 @@ int ac_store_approval_request(struct ac_store *st, int64_t earner_id, int64_t po
         ac_db_bind_int64(s, 7, now_ms);
         err = ac__store_insert_id(st, s, &id);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     return ac_store_approval_get(st, id, out);
@@ -338,7 +290,7 @@ int ac_store_approval_get(struct ac_store *st, int64_t id, struct ac_approval *o
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_approval, out);
+    return ac__store_one(st, s, &approval_rows, out);
 }
 
 int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_t after_id,
@@ -357,7 +309,7 @@ int ac_store_approval_list(struct ac_store *st, int64_t party, int state, int64_
     if (state >= 0 && ac_approval_state_name((enum ac_approval_state)state))
         ac_db_bind_text(s, 3, ac_approval_state_name((enum ac_approval_state)state), -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_approval, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &approval_rows, out, max, n);
 }
 
 int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer_id, int approve,
@@ -387,9 +339,9 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
         ac_db_bind_text(s, 2, approve ? "approved" : "denied", -1);
         ac_db_bind_text(s, 3, reason, -1);
         ac_db_bind_int64(s, 4, now_ms);
-        err = step_done(st, s);
+        err = ac__store_done(st, s);
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     return ac_store_approval_get(st, id, out);
@@ -402,33 +354,38 @@ int ac_store_approval_decide(struct ac_store *st, int64_t id, int64_t recognizer
     " achieved_level, ceu_hundredths, verdict, status_result, verified_by, checks,"                \
     " presented_ms, verified_ms, earner_id, issued_ms"
 
-static void read_presentation(struct ac_db_stmt *s, void *out)
+static int read_presentation(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_presentation *p = out;
     memset(p, 0, sizeof *p);
     p->id = ac_db_col_int64(s, 0);
     p->recognizer_id = ac_db_col_int64(s, 1);
-    copy_text(p->teacher, sizeof p->teacher, ac_db_col_text(s, 2));
+    ac__col_copy(p->teacher, sizeof p->teacher, s, 2);
     if (ac_db_col_bytes(s, 3) == (int)sizeof p->record_hash)
         memcpy(p->record_hash, ac_db_col_blob(s, 3), sizeof p->record_hash);
-    copy_text(p->cti_hex, sizeof p->cti_hex, ac_db_col_text(s, 4));
-    copy_text(p->issuer, sizeof p->issuer, ac_db_col_text(s, 5));
-    copy_text(p->credential_id, sizeof p->credential_id, ac_db_col_text(s, 6));
+    ac__col_copy(p->cti_hex, sizeof p->cti_hex, s, 4);
+    ac__col_copy(p->issuer, sizeof p->issuer, s, 5);
+    ac__col_copy(p->credential_id, sizeof p->credential_id, s, 6);
     p->credential_version = (uint64_t)ac_db_col_int64(s, 7);
-    copy_text(p->achieved_level, sizeof p->achieved_level, ac_db_col_text(s, 8));
+    ac__col_copy(p->achieved_level, sizeof p->achieved_level, s, 8);
     p->has_ceu = !ac_db_col_is_null(s, 9);
     p->ceu_hundredths = ac_db_col_int64(s, 9);
     enum ac_verdict v = AC_VERDICT_INDETERMINATE;
     ac_verdict_parse(ac_db_col_text(s, 10), &v);
     p->verdict = v;
-    copy_text(p->status_result, sizeof p->status_result, ac_db_col_text(s, 11));
-    copy_text(p->verified_by, sizeof p->verified_by, ac_db_col_text(s, 12));
-    copy_text(p->checks, sizeof p->checks, ac_db_col_text(s, 13));
+    ac__col_copy(p->status_result, sizeof p->status_result, s, 11);
+    ac__col_copy(p->verified_by, sizeof p->verified_by, s, 12);
+    ac__col_copy(p->checks, sizeof p->checks, s, 13);
     p->presented_ms = ac_db_col_int64(s, 14);
     p->verified_ms = ac_db_col_int64(s, 15);
     p->earner_id = ac_db_col_int64(s, 16);
     p->issued_ms = ac_db_col_int64(s, 17);
+    return 0;
 }
+
+static const struct ac__row_type presentation_rows = {sizeof(struct ac_presentation),
+                                                      read_presentation, NULL};
 
 int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p, int64_t now_ms,
                                  int *created)
@@ -457,7 +414,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         int rc = ac_db_step(s);
         if (rc == AC_DB_ROW) {
             id = ac_db_col_int64(s, 0);
-            copy_text(teacher, sizeof teacher, ac_db_col_text(s, 1));
+            ac__col_copy(teacher, sizeof teacher, s, 1);
             presented = ac_db_col_int64(s, 2);
         } else if (rc != AC_DB_DONE) {
             err = ac__store_error(st, rc);
@@ -486,7 +443,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
             if (p->presented)
                 ac_db_bind_blob(s, 7, p->presented, p->presented_len);
             ac_db_bind_int64(s, 8, p->earner_id);
-            err = step_done(st, s);
+            err = ac__store_done(st, s);
         }
     } else if (!err) {
         err = ac__store_stmt(st,
@@ -523,7 +480,7 @@ int ac_store_presentation_record(struct ac_store *st, struct ac_presentation *p,
         if (!err)
             inserted = 1;
     }
-    err = end_tx(st, err);
+    err = ac__store_end(st, err);
     if (err)
         return err;
     p->id = id;
@@ -570,7 +527,7 @@ int ac_store_presentation_get(struct ac_store *st, int64_t id, struct ac_present
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
-    return get_one(st, s, read_presentation, out);
+    return ac__store_one(st, s, &presentation_rows, out);
 }
 
 int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
@@ -589,23 +546,28 @@ int ac_store_presentation_list(struct ac_store *st, int64_t recognizer_id, const
     if (teacher)
         ac_db_bind_text(s, 3, teacher, -1);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_presentation, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &presentation_rows, out, max, n);
 }
 
-static void read_recognized(struct ac_db_stmt *s, void *out)
+static int read_recognized(struct ac_store *st, struct ac_db_stmt *s, void *out)
 {
+    (void)st;
     struct ac_recognized *r = out;
     memset(r, 0, sizeof *r);
     enum ac_purpose purpose = AC_PURPOSE_CEU;
     ac_purpose_parse(ac_db_col_text(s, 0), &purpose);
     r->purpose = purpose;
-    copy_text(r->issuer, sizeof r->issuer, ac_db_col_text(s, 1));
-    copy_text(r->credential_id, sizeof r->credential_id, ac_db_col_text(s, 2));
+    ac__col_copy(r->issuer, sizeof r->issuer, s, 1);
+    ac__col_copy(r->credential_id, sizeof r->credential_id, s, 2);
     r->ceu_hundredths = ac_db_col_int64(s, 3);
     r->presentation_id = ac_db_col_int64(s, 4);
     r->policy_id = ac_db_col_int64(s, 5);
     r->credential_version = (uint64_t)ac_db_col_int64(s, 6);
+    return 0;
 }
+
+static const struct ac__row_type recognized_rows = {sizeof(struct ac_recognized), read_recognized,
+                                                    NULL};
 
 int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const char *teacher,
                              struct ac_recognized *out, size_t max, size_t *n)
@@ -646,7 +608,7 @@ int ac_store_recognized_list(struct ac_store *st, int64_t recognizer_id, const c
     ac_db_bind_int64(s, 1, recognizer_id);
     ac_db_bind_text(s, 2, teacher, -1);
     ac_db_bind_int64(s, 3, (int64_t)max);
-    return get_many(st, s, read_recognized, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &recognized_rows, out, max, n);
 }
 
 /* ---- catalog ---- */
@@ -720,7 +682,7 @@ int ac_store_catalog_list(struct ac_store *st, const struct ac_catalog_filter *f
         struct ac_catalog_entry *e = &out[got++];
         memset(e, 0, sizeof *e);
         e->id = ac_db_col_int64(s, 0);
-        copy_text(e->def_id, sizeof e->def_id, ac_db_col_text(s, 1));
+        ac__col_copy(e->def_id, sizeof e->def_id, s, 1);
         e->version = ac_db_col_int64(s, 2);
         e->title = ac__col_dup(s, 3);
         e->competency = ac__col_dup(s, 4);
@@ -763,5 +725,5 @@ int ac_store_policy_for_credential(struct ac_store *st, const char *issuer,
     ac_db_bind_text(s, 2, credential_id, -1);
     ac_db_bind_int64(s, 3, version);
     ac_db_bind_int64(s, 4, (int64_t)max);
-    return get_many(st, s, read_policy, out, sizeof *out, max, n);
+    return ac__store_fill(st, s, &policy_rows, out, max, n);
 }

@@ -167,7 +167,7 @@ int ac_store_log_checkpoint_add(struct ac_store *st, uint64_t size,
         return err;
     /* Only the stored head may be signed again: another size or another
      * root at this size would be a checkpoint no leaves back (a fork). */
-    struct ac_store_tlog_head head;
+    struct ac_store_tlog_head head = {0}; /* GCC 12 -O3 cannot see head_read() set it */
     err = ac_store_tlog_head_lock(st, &head);
     if (!err && (head.size != size || memcmp(head.root, root, AC_STORE_HASH_BYTES) != 0))
         err = AC_ECONFLICT;

@@ -1,5 +1,5 @@
 /* store_util.c - small helpers the core/store_*.c files share for stepping
- * statements and reading text columns. */
+ * statements (one or one per id) and reading text columns. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +30,22 @@ int ac__store_insert_id(struct ac_store *st, struct ac_db_stmt *s, int64_t *id)
         *id = ac_db_col_int64(s, 0);
     ac_db_reset(s);
     return rc == AC_DB_ROW ? 0 : rc == AC_DB_DONE ? AC_ENOENT : rc;
+}
+
+int ac__store_each_pair(struct ac_store *st, const char *sql, int64_t id, const int64_t *ids,
+                        size_t n)
+{
+    int err = 0;
+    for (size_t i = 0; !err && i < n; i++) {
+        struct ac_db_stmt *s;
+        err = ac__store_stmt(st, sql, &s);
+        if (!err) {
+            ac_db_bind_int64(s, 1, id);
+            ac_db_bind_int64(s, 2, ids[i]);
+            err = ac__store_done(st, s);
+        }
+    }
+    return err;
 }
 
 void ac__text_copy(char *dst, size_t size, const char *src)

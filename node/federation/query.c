@@ -87,6 +87,42 @@ static int finish(struct ac_cbor_writer *w, struct ac_buf *answer)
     return rc;
 }
 
+/* Both log proofs' start: refreshes the log (another process may have grown
+ * it) and reads |names| into |v|: the first required, the second defaulting
+ * to the log's |*size|; |shape| is the refusal's text. */
+static int read_log_query(struct ac_node *n, const struct ac_envelope *e,
+                          const char *const names[2], uint64_t v[2], uint64_t *size,
+                          const char *shape, struct ac_reason *why)
+{
+    int err = ac__checkpoint_refresh(n);
+    if (err)
+        return err;
+    *size = n->records->tree.size;
+    v[0] = UINT64_MAX;
+    v[1] = *size;
+    if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
+        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body", "%s", shape);
+    return 0;
+}
+
+/* Starts a |fields|-key answer {re, names[1], names[0], hashes}: deterministic
+ * key order, as both queries put the shorter name second in |names|. */
+static void put_proof_answer(struct ac_cbor_writer *w, size_t fields, const struct ac_envelope *e,
+                             const char *const names[2], const uint64_t v[2],
+                             const struct ac_merkle_proof *proof)
+{
+    ac_cbor_writer_init(w);
+    ac_cbor_put_map(w, fields);
+    ac_cbor_put_str(w, "re");
+    ac_cbor_put_str(w, e->id);
+    ac_cbor_put_str(w, names[1]);
+    ac_cbor_put_uint(w, v[1]);
+    ac_cbor_put_str(w, names[0]);
+    ac_cbor_put_uint(w, v[0]);
+    ac_cbor_put_str(w, "hashes");
+    put_proof(w, proof);
+}
+
 int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *from,
                                const struct ac_envelope *e, struct ac_buf *answer,
                                struct ac_reason *why)
@@ -168,14 +204,12 @@ int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer 
 {
     (void)from;
     struct ac_node *n = f->node;
-    int err = ac__checkpoint_refresh(n); /* another process may have grown the log */
+    static const char *const names[] = {"from", "to"};
+    uint64_t size, v[2];
+    int err = read_log_query(n, e, names, v, &size,
+                             "a log.consistency body is {from: size, to?: size}", why);
     if (err)
         return err;
-    static const char *const names[] = {"from", "to"};
-    uint64_t size = n->records->tree.size, v[2] = {UINT64_MAX, size};
-    if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
-                              "a log.consistency body is {from: size, to?: size}");
     if (v[0] > v[1] || v[1] > size)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, v[0] > v[1] ? "from" : "to",
                               "from %llu, to %llu: need from <= to <= %llu (the log size)",
@@ -188,17 +222,7 @@ int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer 
     if (err)
         return err;
     struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    /* {re, to, from, hashes} */
-    ac_cbor_put_map(&w, 4);
-    ac_cbor_put_str(&w, "re");
-    ac_cbor_put_str(&w, e->id);
-    ac_cbor_put_str(&w, "to");
-    ac_cbor_put_uint(&w, v[1]);
-    ac_cbor_put_str(&w, "from");
-    ac_cbor_put_uint(&w, v[0]);
-    ac_cbor_put_str(&w, "hashes");
-    put_proof(&w, &proof);
+    put_proof_answer(&w, 4, e, names, v, &proof); /* {re, to, from, hashes} */
     return finish(&w, answer);
 }
 
@@ -208,14 +232,12 @@ int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *f
 {
     (void)from;
     struct ac_node *n = f->node;
-    int err = ac__checkpoint_refresh(n); /* another process may have grown the log */
+    static const char *const names[] = {"index", "size"};
+    uint64_t size, v[2];
+    int err = read_log_query(n, e, names, v, &size,
+                             "a log.inclusion body is {index: n, size?: size}", why);
     if (err)
         return err;
-    static const char *const names[] = {"index", "size"};
-    uint64_t size = n->records->tree.size, v[2] = {UINT64_MAX, size};
-    if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body",
-                              "a log.inclusion body is {index: n, size?: size}");
     if (v[1] > size || v[0] >= v[1])
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD,
                               v[1] > size ? "size" : "index",
@@ -232,17 +254,7 @@ int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *f
     if (err)
         return err;
     struct ac_cbor_writer w;
-    ac_cbor_writer_init(&w);
-    /* {re, size, index, hashes, leaf_hash} */
-    ac_cbor_put_map(&w, 5);
-    ac_cbor_put_str(&w, "re");
-    ac_cbor_put_str(&w, e->id);
-    ac_cbor_put_str(&w, "size");
-    ac_cbor_put_uint(&w, v[1]);
-    ac_cbor_put_str(&w, "index");
-    ac_cbor_put_uint(&w, v[0]);
-    ac_cbor_put_str(&w, "hashes");
-    put_proof(&w, &proof);
+    put_proof_answer(&w, 5, e, names, v, &proof); /* {re, size, index, hashes, leaf_hash} */
     ac_cbor_put_str(&w, "leaf_hash");
     ac_cbor_put_bytes(&w, leaf, sizeof leaf);
     return finish(&w, answer);

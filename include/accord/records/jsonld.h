@@ -65,6 +65,15 @@ int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_datas
 int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
                                struct ac_rdf_dataset *out, char *why, size_t whylen);
 
+/* As ac_jsonld_to_rdf_borrowing(), for |doc| as if its top-level member
+ * |skip| (when not NULL) were absent and its @context were |context| (when
+ * not NULL; a top-level @context of |doc| is then ignored). This is how a
+ * Data Integrity proof hashes the document less its proof and the proof
+ * configuration (the proof less proofValue, with the document's @context)
+ * without copying either. */
+int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+                          const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen);
+
 /* Parses |len| bytes of JSON text (at most AC_JSONLD_MAX_BYTES; duplicate
  * keys refused) into |*out|, a new reference the caller drops with
  * json_decref(). Returns 0, AC_ENOMEM, AC_E2BIG or AC_EPARSE with the reason in |why|. */

@@ -55,6 +55,12 @@ struct ac_rdf_dataset {
     struct ac_rdf_chunk *chunks;
     /* Owned; term hashes of borrowed quads by their string pointers. */
     struct ac_rdf_hash_memo *hash_memo;
+    /* The first |iris_checked| quads have IRI terms (subject, predicate,
+     * object, graph name) that their producer checked with ac_rdf_iri_ok()
+     * already, so ac_rdfc_canonicalize() does not check them again. JSON-LD
+     * expansion sets it: its IRIs come from context terms checked once per
+     * processed context, or are checked as they are made. 0 otherwise. */
+    size_t iris_checked;
 };
 
 #define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"

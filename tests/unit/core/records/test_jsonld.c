@@ -15,6 +15,7 @@
 
 #include "accord/base/error.h"
 #include "accord/records/jsonld.h"
+#include "accord/records/rdfc.h"
 
 static char *slurp(const char *path)
 {
@@ -527,6 +528,165 @@ static void test_the_json_reader_refuses_nesting_beyond_jansson_depth(void **sta
     }
 }
 
+/* Literals from JSON numbers carry the lexical form jsonld.js gives them
+ * (isDouble: a "." in JavaScript's text or at least 1e21; then
+ * toExponential(15) less trailing zeros, else toFixed(0)); expected strings
+ * as node prints them. An untyped @vocab term keeps xsd:double/integer. */
+static void test_number_literals_are_written_as_jsonld_js_writes_them(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    const struct {
+        const char *json, *want;
+    } v[] = {
+        {"1.5", "\"1.5E0\"^^<" XSD "double>"},
+        {"-2.5", "\"-2.5E0\"^^<" XSD "double>"},
+        {"1e-7", "\"0\"^^<" XSD "integer>"},
+        {"5e-7", "\"0\"^^<" XSD "integer>"},
+        {"1.5e-7", "\"1.5E-7\"^^<" XSD "double>"},
+        {"1e21", "\"1.0E21\"^^<" XSD "double>"},
+        {"100.0", "\"100\"^^<" XSD "integer>"},
+        {"12345.678", "\"1.2345678E4\"^^<" XSD "double>"},
+        {"0.30000000000000004", "\"3.0E-1\"^^<" XSD "double>"},
+        {"-0.0", "\"0\"^^<" XSD "integer>"},
+        {"1.2345678901234568e20", "\"123456789012345683968\"^^<" XSD "integer>"},
+        {"1e300", "\"1.0E300\"^^<" XSD "double>"},
+        {"7", "\"7\"^^<" XSD "integer>"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\","
+                 "\"https://www.w3.org/ns/credentials/examples/v2\"],\"id\":\"urn:x:3\","
+                 "\"type\":\"ExampleThing\",\"other\":%s}",
+                 v[i].json);
+        char *got = expect_ok(p, json);
+        if (!strstr(got, v[i].want))
+            fail_msg("%s: wanted %s in\n%s", v[i].json, v[i].want, got);
+        free(got);
+    }
+    ac_jsonld_free(p);
+}
+
+/* The canonical N-Quads of |d|. */
+static char *canonical(struct ac_rdf_dataset *d)
+{
+    struct ac_buf b = AC_BUF_INIT;
+    char why[256];
+    assert_int_equal(ac_rdfc_canonicalize(d, NULL, &b, NULL, why, sizeof why), 0);
+    assert_int_equal(ac_buf_terminate(&b), 0);
+    return (char *)b.data;
+}
+
+/* ac_jsonld_to_rdf_view() (how a proof's two hashes read the document and
+ * the proof in place) gives the canonical form of the copies it stands
+ * for: the document less "proof", and the proof less "proofValue" with the
+ * document's @context (replacing the proof's own). */
+static void test_the_view_expansion_gives_the_quads_of_the_edited_copies(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    char *vec = slurp("vectors/ob3/1edtech-ob3/signed.json");
+    json_t *doc;
+    char why[256] = "";
+    assert_int_equal(ac_jsonld_parse(vec, strlen(vec), &doc, why, sizeof why), 0);
+    json_t *proof = json_object_get(doc, "proof");
+    if (json_is_array(proof))
+        proof = json_array_get(proof, 0);
+    assert_true(json_is_object(proof));
+    /* A proof with an @context of its own that the view must not use. */
+    assert_int_equal(json_object_set_new(proof, "@context",
+                                         json_string("https://www.w3.org/ns/credentials/v2")),
+                     0);
+    json_t *unsecured = json_copy(doc), *config = json_copy(proof);
+    assert_int_equal(json_object_del(unsecured, "proof"), 0);
+    assert_int_equal(json_object_del(config, "proofValue"), 0);
+    assert_int_equal(json_object_set(config, "@context", json_object_get(doc, "@context")), 0);
+    const struct {
+        const json_t *copy, *in_place, *context;
+        const char *skip;
+    } c[] = {{unsecured, doc, NULL, "proof"},
+             {config, proof, json_object_get(doc, "@context"), "proofValue"}};
+    for (size_t i = 0; i < 2; i++) {
+        struct ac_rdf_dataset a = {0}, b = {0};
+        assert_int_equal(ac_jsonld_to_rdf(p, c[i].copy, &a, why, sizeof why), 0);
+        assert_int_equal(
+            ac_jsonld_to_rdf_view(p, c[i].in_place, c[i].context, c[i].skip, &b, why, sizeof why),
+            0);
+        assert_true(a.n > 0);
+        char *x = canonical(&a), *y = canonical(&b);
+        assert_string_equal(x, y);
+        assert_null(strstr(y, "proofValue"));
+        free(x);
+        free(y);
+        ac_rdf_dataset_release(&a);
+        ac_rdf_dataset_release(&b);
+    }
+    json_decref(unsecured);
+    json_decref(config);
+    json_decref(doc);
+    free(vec);
+    ac_jsonld_free(p);
+}
+
+/* Expansion tells RDFC-1.0 its IRIs are checked (ac_rdf_dataset.iris_checked)
+ * only when every one is: a key that the examples context's @vocab turns
+ * into no IRI (a space in it) leaves the check to RDFC-1.0, which refuses. */
+static void test_only_a_dataset_whose_iris_were_all_checked_skips_the_iri_check(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    const char *good = "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\","
+                       "\"https://www.w3.org/ns/credentials/examples/v2\"],\"id\":\"urn:x:3\","
+                       "\"type\":\"ExampleThing\",\"madeUp\":\"kept\"}";
+    const char *bad = "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\","
+                      "\"https://www.w3.org/ns/credentials/examples/v2\"],\"id\":\"urn:x:3\","
+                      "\"type\":\"ExampleThing\",\"made up\":\"kept\"}";
+    const char *docs[] = {good, bad};
+    for (int i = 0; i < 2; i++) {
+        json_t *doc;
+        char why[256] = "";
+        assert_int_equal(ac_jsonld_parse(docs[i], strlen(docs[i]), &doc, why, sizeof why), 0);
+        struct ac_rdf_dataset d = {0};
+        assert_int_equal(ac_jsonld_to_rdf_borrowing(p, doc, &d, why, sizeof why), 0);
+        assert_int_equal(d.iris_checked, i == 0 ? d.n : 0);
+        struct ac_buf b = AC_BUF_INIT;
+        int rc = ac_rdfc_canonicalize(&d, NULL, &b, NULL, why, sizeof why);
+        assert_int_equal(rc, i == 0 ? 0 : AC_EINVAL);
+        if (i == 1 && !strstr(why, "predicate: an IRI that is relative or holds a character"))
+            fail_msg("reason: %s", why);
+        ac_buf_release(&b);
+        ac_rdf_dataset_release(&d);
+        json_decref(doc);
+    }
+    ac_jsonld_free(p);
+}
+
+/* The reader's eight-bytes-a-step string scan: every byte value at every
+ * position of a string longer than two steps is accepted or refused, and
+ * read, as jansson does. */
+static void test_every_string_byte_at_every_position_reads_as_jansson_reads_it(void **state)
+{
+    (void)state;
+    for (int pos = 0; pos < 20; pos++) {
+        for (int byte = 1; byte < 256; byte++) {
+            char t[32];
+            memcpy(t, "{\"k\":\"abcdefghijklmnopqrst\"}", 29);
+            t[6 + pos] = (char)byte;
+            size_t n = 28;
+            json_error_t err;
+            char why[256];
+            json_t *want = json_loadb(t, n, JSON_REJECT_DUPLICATES, &err), *got = NULL;
+            int rc = ac_jsonld_parse(t, n, &got, why, sizeof why);
+            if ((want != NULL) != (rc == 0) || (want && !json_equal(want, got)))
+                fail_msg("byte 0x%02x at %d: jansson %s, reader %d (%s)", byte, pos,
+                         want ? "accepts" : "refuses", rc, why);
+            json_decref(want);
+            json_decref(got);
+        }
+    }
+}
+
 static void test_javascript_number_text_matches_ecmascript(void **state)
 {
     (void)state;
@@ -570,6 +730,10 @@ int main(void)
         cmocka_unit_test(test_the_json_reader_agrees_with_jansson_on_accepting_and_refusing),
         cmocka_unit_test(test_the_json_reader_refuses_nesting_beyond_jansson_depth),
         cmocka_unit_test(test_javascript_number_text_matches_ecmascript),
+        cmocka_unit_test(test_number_literals_are_written_as_jsonld_js_writes_them),
+        cmocka_unit_test(test_the_view_expansion_gives_the_quads_of_the_edited_copies),
+        cmocka_unit_test(test_only_a_dataset_whose_iris_were_all_checked_skips_the_iri_check),
+        cmocka_unit_test(test_every_string_byte_at_every_position_reads_as_jansson_reads_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
