@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accord/base/error.h"
+#include "accord/base/hex.h"
 #include "accord/records/rdf.h"
 
 /* ---- the dataset ---------------------------------------------------------- */
@@ -600,17 +601,6 @@ static int put_utf8(struct ac_buf *b, uint32_t cp)
     return ac_buf_append(b, u, n);
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes \uXXXX or \UXXXXXXXX at ps->p (which points at the 'u' or 'U'). */
 static int read_uchar(struct parser *ps, uint32_t *cp)
 {
@@ -619,7 +609,7 @@ static int read_uchar(struct parser *ps, uint32_t *cp)
     if ((size_t)(ps->end - ps->p) < n + 1)
         return fail(ps, "\\%c escape needs %zu hex digits", *ps->p, n);
     for (size_t i = 1; i <= n; i++) {
-        int h = hexval(ps->p[i]);
+        int h = ac_hex_digit(ps->p[i]);
         if (h < 0)
             return fail(ps, "\\%c escape needs %zu hex digits", *ps->p, n);
         v = (v << 4) | (uint32_t)h;

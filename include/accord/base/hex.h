@@ -1,5 +1,5 @@
 /* hex.h - the value of one hexadecimal digit, for the decoders that read hex
- * text (percent-escapes in URLs, PostgreSQL's bytea output). */
+ * text (percent-escapes in URLs, PostgreSQL's bytea output, N-Quads \u escapes). */
 #ifndef AC_HEX_H
 #define AC_HEX_H
 
