@@ -116,10 +116,14 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
         /* A successor no trusted key knows of is taken only where the trust
          * file's keys end: one starting at or after this hand-over shows
          * the issuer's real successor chain, and the outgoing key, perhaps
-         * stolen after it retired, cannot add another key beside it. */
+         * stolen after it retired, cannot add another key beside it. A key
+         * whose window closed by this hand-over is no such successor, even
+         * when it began within the slack of it (keys rotated twice within a
+         * second of the first one's start). */
         for (size_t j = 0; !next && j < n; j++) {
             const struct ac_key_info *o = &eff[j];
-            if (o != out && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
+            bool closed = o->not_after_ms && o->not_after_ms <= h.at_ms;
+            if (o != out && !closed && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
                 ac__report_add(
                     rep, "keys", AC_TRUST_FAIL,
                     "keys[%zu]: key %s hands over to %s at %s, but the trust file has key %s "

@@ -509,6 +509,71 @@ static void test_a_handover_leads_a_trust_in_the_old_key_to_the_new_one(void **s
     ac_buf_release(&rec);
 }
 
+/* Signs a hand-over of ISS from the key |from_pk| / |from_sk| to |next_pk|
+ * at |at_ms| into |out|. */
+static void handover(const uint8_t from_pk[32], uint8_t *from_sk, const uint8_t next_pk[32],
+                     int64_t at_ms, struct ac_buf *out)
+{
+    struct ac_key_handover h;
+    memset(&h, 0, sizeof h);
+    strcpy(h.iss, ISS);
+    ac_key_id(from_pk, h.kid);
+    memcpy(h.next, next_pk, 32);
+    h.at_ms = at_ms;
+    assert_int_equal(0, ac_key_handover_sign(&h, sk_sign, from_sk, out));
+}
+
+static void test_two_handovers_within_a_second_of_the_first_keys_start_lead_to_the_third(
+    void **state)
+{
+    (void)state;
+    /* A node made at OLD_FROM_S rotates twice within that second: the first
+     * key's start lies within the slack of both hand-overs, but its window
+     * closed at the first, so it is no rival successor to the second. */
+    struct ac_key_info only_first;
+    key_info(&only_first, old_pk, OLD_FROM_S, 0);
+    struct ac_trust_issuer is = {.iss = ISS, .keys = &only_first, .nkeys = 1};
+    struct ac_trust t = {.issuers = &is, .n = 1};
+    uint8_t pk3[32], sk3[64];
+    crypto_sign_keypair(pk3, sk3);
+    int64_t t0 = (int64_t)OLD_FROM_S * 1000;
+    struct ac_buf ho[2] = {AC_BUF_INIT, AC_BUF_INIT};
+    handover(old_pk, old_sk, new_pk, t0 + 300, &ho[0]);
+    handover(new_pk, new_sk, pk3, t0 + 600, &ho[1]);
+    struct ac_key_info third;
+    key_info(&third, pk3, OLD_FROM_S + 1, 0);
+    struct ac_record r;
+    record(&r, OLD_FROM_S + 1, -1);
+    struct ac_buf rec = sign_record(&r, &third, sk3);
+    struct witnessed w;
+    witnessed_bundle(&rec, pk3, sk3, 0, 0, ho, 2, &w);
+    struct ac_trust_options opt;
+    options(&opt);
+    opt.trust = &t;
+    struct ac_trust_report rep;
+    verify(&w.out, &opt, &rep);
+    const struct ac_trust_check *kc = check(&rep, "keys");
+    assert_int_equal(AC_TRUST_PASS, kc->result);
+    assert_non_null(strstr(kc->reason, "2 key hand-overs"));
+    /* The stolen first key still cannot name a second successor beside the
+     * one its own hand-over named. */
+    struct ac_buf forged = AC_BUF_INIT;
+    handover(old_pk, old_sk, pk3, t0 + 300, &forged);
+    struct ac_buf both[2] = {ho[0], forged};
+    struct witnessed w2;
+    witnessed_bundle(&rec, pk3, sk3, 0, 0, both, 2, &w2);
+    verify(&w2.out, &opt, &rep);
+    kc = check(&rep, "keys");
+    assert_int_equal(AC_TRUST_FAIL, kc->result);
+    assert_non_null(strstr(kc->reason, "forged key history"));
+    witnessed_release(&w);
+    witnessed_release(&w2);
+    ac_buf_release(&forged);
+    ac_buf_release(&ho[0]);
+    ac_buf_release(&ho[1]);
+    ac_buf_release(&rec);
+}
+
 static void test_a_record_of_an_untrusted_issuer_is_invalid(void **state)
 {
     (void)state;
@@ -919,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_cosignatures_made_after_the_retirement_do_not_date_the_record),
         cmocka_unit_test(test_fewer_witnesses_than_required_fail_naming_the_count),
         cmocka_unit_test(test_a_handover_leads_a_trust_in_the_old_key_to_the_new_one),
+        cmocka_unit_test(test_two_handovers_within_a_second_of_the_first_keys_start_lead_to_the_third),
         cmocka_unit_test(test_a_record_of_an_untrusted_issuer_is_invalid),
         cmocka_unit_test(test_a_record_signed_by_an_unlisted_key_is_invalid),
         cmocka_unit_test(test_a_record_with_one_flipped_signature_bit_is_invalid),
