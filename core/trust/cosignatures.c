@@ -40,7 +40,7 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
         return;
     if (!seen->set) {
         if (need)
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "witnesses", AC_TRUST_FAIL,
                 "--witnesses %zu: the bundle's checkpoint did not pass the log check, so no "
                 "cosignature on it counts",
@@ -55,7 +55,7 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
         char why[AC_BUNDLE_WHY_MAX];
         if (ac_cosig_line_parse((const char *)b->cosigs[i].data, b->cosigs[i].len, &l, why,
                                 sizeof(why))) {
-            ac__report_add(rep, "witnesses", AC_TRUST_FAIL, "cosignatures[%zu]: %s", i, why);
+            ac_trust_report_add(rep, "witnesses", AC_TRUST_FAIL, "cosignatures[%zu]: %s", i, why);
             return;
         }
         const struct ac_cosig_witness *by = NULL;
@@ -64,7 +64,7 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
             if (rc == 0) {
                 by = &t->witnesses[j];
             } else if (rc != AC_ENOENT) {
-                ac__report_add(
+                ac_trust_report_add(
                     rep, "witnesses", AC_TRUST_FAIL,
                     "cosignatures[%zu]: witness %s's cosignature does not verify over the "
                     "bundle's checkpoint: the bundle was altered",
@@ -78,9 +78,10 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
         }
         if (l.time_s > (uint64_t)(opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S)) {
             char when[21];
-            ac__report_add(rep, "witnesses", AC_TRUST_FAIL,
-                           "cosignatures[%zu]: witness %s's cosignature is dated %s, in the future",
-                           i, by->name, ac_clock_format((int64_t)l.time_s * 1000, when));
+            ac_trust_report_add(
+                rep, "witnesses", AC_TRUST_FAIL,
+                "cosignatures[%zu]: witness %s's cosignature is dated %s, in the future", i,
+                by->name, ac_clock_format((int64_t)l.time_s * 1000, when));
             return;
         }
         size_t k = 0;
@@ -103,7 +104,7 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
             o += (size_t)w;
     }
     if (cs->n < need) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "witnesses", AC_TRUST_FAIL,
             "--witnesses %zu: the checkpoint carries valid cosignatures from only %zu distinct "
             "witness%s of the trust file%s%s (%zu line%s by witnesses it does not list)",
@@ -112,14 +113,14 @@ void ac__check_cosignatures(const struct ac_trust_options *opt, const struct ac_
         return;
     }
     if (cs->n == 0) {
-        ac__report_add(rep, "witnesses", AC_TRUST_SKIPPED,
-                       "%zu cosignature line%s, none by a witness %s", b->ncosigs,
-                       b->ncosigs == 1 ? "" : "s",
-                       nw ? "the trust file lists" : "(the trust file lists no witnesses)");
+        ac_trust_report_add(rep, "witnesses", AC_TRUST_SKIPPED,
+                            "%zu cosignature line%s, none by a witness %s", b->ncosigs,
+                            b->ncosigs == 1 ? "" : "s",
+                            nw ? "the trust file lists" : "(the trust file lists no witnesses)");
         return;
     }
-    ac__report_add(rep, "witnesses", AC_TRUST_PASS,
-                   "the checkpoint is cosigned by %zu witness%s of the trust file (%s)%s", cs->n,
-                   cs->n == 1 ? "" : "es", names,
-                   need ? "" : "; none required (--witnesses N requires N)");
+    ac_trust_report_add(rep, "witnesses", AC_TRUST_PASS,
+                        "the checkpoint is cosigned by %zu witness%s of the trust file (%s)%s",
+                        cs->n, cs->n == 1 ? "" : "es", names,
+                        need ? "" : "; none required (--witnesses N requires N)");
 }

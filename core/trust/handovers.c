@@ -44,7 +44,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
                          struct ac__keyset *ks)
 {
     if (is->nkeys + b->nkeys > AC_TRUST_EFF_KEYS_MAX) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "keys", AC_TRUST_INDETERMINATE,
             "%zu trusted keys and %zu hand-overs are more than %d: the hand-overs are not used",
             is->nkeys, b->nkeys, AC_TRUST_EFF_KEYS_MAX);
@@ -57,12 +57,12 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
         struct ac_key_handover h;
         char why[AC_BUNDLE_WHY_MAX], t1[21], t2[21], kid[2 * AC_KEY_ID_BYTES + 1];
         if (ac_key_handover_parse(b->keys[i].data, b->keys[i].len, &h, why, sizeof(why))) {
-            ac__report_add(rep, "keys", AC_TRUST_FAIL, "keys[%zu]: %s", i, why);
+            ac_trust_report_add(rep, "keys", AC_TRUST_FAIL, "keys[%zu]: %s", i, why);
             return false;
         }
         sodium_bin2hex(kid, sizeof(kid), h.kid, AC_KEY_ID_BYTES);
         if (strcmp(h.iss, rep->rec.iss) != 0) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_FAIL,
                 "keys[%zu]: a hand-over of issuer \"%.80s\", not of the record's \"%.80s\"", i,
                 h.iss, rep->rec.iss);
@@ -70,7 +70,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
         }
         struct ac_key_info *out = (struct ac_key_info *)key_by_kid(eff, n, h.kid);
         if (!out) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_FAIL,
                 "keys[%zu]: signed by key %s, which neither the trust file lists nor an earlier "
                 "hand-over names: the key history does not start from a trusted key",
@@ -78,7 +78,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
             return false;
         }
         if (ac_key_handover_verify(&h, out->public_key) != 0) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_FAIL,
                 "keys[%zu]: key %s's signature on its hand-over does not verify: a forged key "
                 "history",
@@ -87,7 +87,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
         }
         ac_clock_format(h.at_ms, t1);
         if (out->not_after_ms && !near(out->not_after_ms, h.at_ms)) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_FAIL,
                 "keys[%zu]: key %s hands over at %s, but the trust file retires it at %s: a "
                 "forged key history (a retired key can sign one; it cannot change when it "
@@ -96,9 +96,10 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
             return false;
         }
         if (h.at_ms + WINDOW_SLACK_MS <= out->not_before_ms) {
-            ac__report_add(rep, "keys", AC_TRUST_FAIL,
-                           "keys[%zu]: key %s hands over at %s, before its own window began at %s",
-                           i, kid, t1, ac_clock_format(out->not_before_ms, t2));
+            ac_trust_report_add(
+                rep, "keys", AC_TRUST_FAIL,
+                "keys[%zu]: key %s hands over at %s, before its own window began at %s", i, kid, t1,
+                ac_clock_format(out->not_before_ms, t2));
             return false;
         }
         const struct ac_key_info *next = key_by_kid(eff, n, h.next_kid);
@@ -106,7 +107,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
         sodium_bin2hex(next_hex, sizeof(next_hex), h.next_kid, AC_KEY_ID_BYTES);
         if (next && (memcmp(next->public_key, h.next, AC_KEY_PUBLIC_BYTES) != 0 ||
                      !near(next->not_before_ms, h.at_ms))) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_FAIL,
                 "keys[%zu]: key %s hands over to %s at %s, but the trust file has that key "
                 "valid from %s: a forged key history",
@@ -124,7 +125,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
             const struct ac_key_info *o = &eff[j];
             bool closed = o->not_after_ms && o->not_after_ms <= h.at_ms;
             if (o != out && !closed && o->not_before_ms + WINDOW_SLACK_MS > h.at_ms) {
-                ac__report_add(
+                ac_trust_report_add(
                     rep, "keys", AC_TRUST_FAIL,
                     "keys[%zu]: key %s hands over to %s at %s, but the trust file has key %s "
                     "from %s: a forged key history (a retired key cannot name another "
@@ -150,7 +151,7 @@ bool ac__check_handovers(const struct ac_bundle *b, const struct ac_trust_issuer
     }
     ks->keys = eff;
     ks->n = n;
-    ac__report_add(
+    ac_trust_report_add(
         rep, "keys", AC_TRUST_PASS,
         "%zu key hand-over%s, each signed by the key it retires, lead from trusted key %s to "
         "key %s, agreeing with the trust file's windows",

@@ -46,14 +46,6 @@ struct ac__cosigned {
     uint64_t earliest_s[AC_BUNDLE_COSIGS_MAX];
 };
 
-/* Adds check |name| with |result| to |rep| (nothing once it holds
- * AC_TRUST_MAX_CHECKS); the reason is formatted from |fmt| unless the check
- * passed and |rep| keeps no reasons for passes. */
-__attribute__((format(printf, 4, 5))) void ac__report_add(struct ac_trust_report *rep,
-                                                          const char *name,
-                                                          enum ac_trust_result result,
-                                                          const char *fmt, ...);
-
 /* The "keys" check of bundle |b|'s key hand-overs against issuer |is| of the
  * trust file (handovers.c). Fills |eff| and |*ks| with the keys that result;
  * returns false (the check failed) when the history is forged. */

@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-void ac__report_add(struct ac_trust_report *rep, const char *name, enum ac_trust_result result,
+void ac_trust_report_add(struct ac_trust_report *rep, const char *name, enum ac_trust_result result,
                     const char *fmt, ...)
 {
     if (rep->n == AC_TRUST_MAX_CHECKS)

@@ -79,16 +79,16 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
         ks->keys = pk;
         ks->n = 1;
         if (m->kid && (m->kid_len != AC_KEY_ID_BYTES || memcmp(m->kid, pk->kid, 8) != 0)) {
-            ac__report_add(rep, "issuer", AC_TRUST_FAIL,
-                           "record kid %s is not the pinned key's id %s", rep->kid_hex,
-                           pk->kid_hex);
+            ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                                "record kid %s is not the pinned key's id %s", rep->kid_hex,
+                                pk->kid_hex);
             return NULL;
         }
-        ac__report_add(rep, "issuer", AC_TRUST_PASS,
-                       "pinned key %s (issuer %s as the record states it)", pk->kid_hex,
-                       rep->rec.iss);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_PASS,
+                            "pinned key %s (issuer %s as the record states it)", pk->kid_hex,
+                            rep->rec.iss);
         if (b && b->nkeys)
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "keys", AC_TRUST_SKIPPED,
                 "a pinned key is trusted as given: the bundle's %zu key hand-overs are not used",
                 b->nkeys);
@@ -98,21 +98,21 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     if (opt->fetched) {
         is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, rep->rec.iss);
         if (!is) {
-            ac__report_add(rep, "issuer", AC_TRUST_INDETERMINATE,
-                           "out of memory while fetching keys");
+            ac_trust_report_add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                                "out of memory while fetching keys");
             return NULL;
         }
         if (is->fetch_error) {
             /* The keys could not be had: nothing is known either way. */
-            ac__report_add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
+            ac_trust_report_add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
             return NULL;
         }
     } else {
         is = ac_trust_find(opt->trust, rep->rec.iss);
     }
     if (!is) {
-        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
-                       "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                            "iss \"%s\" is not an issuer in the trust file", rep->rec.iss);
         return NULL;
     }
     ks->keys = is->keys;
@@ -120,8 +120,8 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
     if (b && b->nkeys && !ac__check_handovers(b, is, rep, eff, ks))
         return NULL;
     if (!m->kid) {
-        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
-                       "record has no kid, so no key of %s can be chosen", rep->rec.iss);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                            "record has no kid, so no key of %s can be chosen", rep->rec.iss);
         return NULL;
     }
     for (size_t i = 0; i < ks->n; i++) {
@@ -131,7 +131,7 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
                 /* Anyone can name their own web server as iss and publish a
                  * key there: the key checks the signature, not the issuer. */
                 rep->issuer_untrusted = true;
-                ac__report_add(
+                ac_trust_report_add(
                     rep, "issuer", AC_TRUST_INDETERMINATE,
                     "issuer not trusted: key %s is the one %s publishes itself (its "
                     "/.well-known/jwks.json), and no trust file or pinned key says it may "
@@ -139,9 +139,9 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
                     k->kid_hex, is->iss);
                 return k;
             }
-            ac__report_add(rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s%s", is->iss,
-                           k->kid_hex,
-                           i >= is->nkeys ? " (reached through the bundle's key hand-overs)" : "");
+            ac_trust_report_add(
+                rep, "issuer", AC_TRUST_PASS, "%s is trusted; key %s%s", is->iss, k->kid_hex,
+                i >= is->nkeys ? " (reached through the bundle's key hand-overs)" : "");
             return k;
         }
     }
@@ -149,11 +149,11 @@ static const struct ac_key_info *find_key(const struct ac_trust_options *opt,
      * key was signed by a key the recognizer does not trust, or is not the
      * record its issuer signed: either way it is not valid. */
     if (opt->fetched)
-        ac__report_add(rep, "issuer", AC_TRUST_FAIL,
-                       "kid %s is none of the %zu keys %s publishes in its JWKS: unknown key",
-                       rep->kid_hex, is->nkeys, is->iss);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                            "kid %s is none of the %zu keys %s publishes in its JWKS: unknown key",
+                            rep->kid_hex, is->nkeys, is->iss);
     else
-        ac__report_add(
+        ac_trust_report_add(
             rep, "issuer", AC_TRUST_FAIL,
             "kid %s is none of the %zu keys the trust file lists for %s%s: unknown key (if the "
             "issuer rotated keys since, refresh the trust file)",
@@ -187,15 +187,15 @@ static bool check_validity(const struct ac_trust_options *opt, struct ac_trust_r
     int64_t now_s = opt->now_ms / 1000;
     char when[21];
     if (r->has_nbf && r->nbf > now_s + AC_TRUST_FUTURE_SKEW_S) {
-        ac__report_add(rep, "key-window", AC_TRUST_FAIL,
-                       "nbf %s is in the future: the record is not valid yet",
-                       ac_clock_format(r->nbf * 1000, when));
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL,
+                            "nbf %s is in the future: the record is not valid yet",
+                            ac_clock_format(r->nbf * 1000, when));
         return false;
     }
     if (r->has_exp && r->exp < now_s - AC_TRUST_FUTURE_SKEW_S) {
-        ac__report_add(rep, "key-window", AC_TRUST_FAIL,
-                       "exp %s is in the past: the record has expired",
-                       ac_clock_format(r->exp * 1000, when));
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL,
+                            "exp %s is in the past: the record has expired",
+                            ac_clock_format(r->exp * 1000, when));
         return false;
     }
     return true;
@@ -215,24 +215,24 @@ static void check_key_window(const struct ac_trust_options *opt, const struct ac
         format_window(key, window, sizeof(window));
     }
     if (iat_s > opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S) {
-        ac__report_add(rep, "key-window", AC_TRUST_FAIL, "iat %s is in the future", iat);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL, "iat %s is in the future", iat);
         return;
     }
     if (!check_validity(opt, rep))
         return;
     if (opt->pinned) {
-        ac__report_add(rep, "key-window", AC_TRUST_PASS,
-                       "iat %s; a pinned key has no window to check", iat);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_PASS,
+                            "iat %s; a pinned key has no window to check", iat);
         return;
     }
     if (!ac_record_key_valid_at(key, iat_s)) {
-        ac__report_add(rep, "key-window", AC_TRUST_FAIL, "iat %s is outside key %s's window (%s)",
-                       iat, key->kid_hex, window);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL,
+                            "iat %s is outside key %s's window (%s)", iat, key->kid_hex, window);
         return;
     }
     if (!retired) {
-        ac__report_add(rep, "key-window", AC_TRUST_PASS, "iat %s is inside key %s's window (%s)",
-                       iat, key->kid_hex, window);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_PASS,
+                            "iat %s is inside key %s's window (%s)", iat, key->kid_hex, window);
         return;
     }
     /* A retired key's holder could backdate iat; only the record's inclusion
@@ -241,22 +241,23 @@ static void check_key_window(const struct ac_trust_options *opt, const struct ac
     size_t need = opt->witnesses_required ? opt->witnesses_required : 1;
     size_t before = ac__cosigned_before(cs, key->not_after_ms);
     if (in_log == IN_LOG_CURRENT_SIGNER)
-        ac__report_add(rep, "key-window", AC_TRUST_PASS,
-                       "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
-                       "holds the record (checkpoint signed by a current key)",
-                       iat, key->kid_hex, window);
+        ac_trust_report_add(
+            rep, "key-window", AC_TRUST_PASS,
+            "iat %s is inside retired key %s's window (%s), and the issuer's signed log "
+            "holds the record (checkpoint signed by a current key)",
+            iat, key->kid_hex, window);
     else if (in_log == IN_LOG_RETIRED_SIGNER && before >= need)
         /* The witnesses' own clocks date the checkpoint that holds the
          * record: it existed before the key retired, so the key signed the
          * record while it was current. A key stolen later cannot get a
          * checkpoint of its own cosigned in the past. */
-        ac__report_add(
+        ac_trust_report_add(
             rep, "key-window", AC_TRUST_PASS,
             "iat %s is inside retired key %s's window (%s), and %zu witness%s of the trust file "
             "cosigned the checkpoint holding the record before the key retired",
             iat, key->kid_hex, window, before, before == 1 ? "" : "es");
     else if (in_log == IN_LOG_RETIRED_SIGNER)
-        ac__report_add(
+        ac_trust_report_add(
             rep, "key-window", AC_TRUST_INDETERMINATE,
             "iat %s is inside retired key %s's window (%s), but the log proof's checkpoint "
             "is signed by a retired key too, and %zu of the %zu witness cosignatures needed "
@@ -264,10 +265,11 @@ static void check_key_window(const struct ac_trust_options *opt, const struct ac
             "current checkpoint)",
             iat, key->kid_hex, window, before, need);
     else
-        ac__report_add(rep, "key-window", AC_TRUST_INDETERMINATE,
-                       "iat %s is inside retired key %s's window (%s), but without a log inclusion "
-                       "proof the date cannot be trusted (a bundle or --fetch gives one)",
-                       iat, key->kid_hex, window);
+        ac_trust_report_add(
+            rep, "key-window", AC_TRUST_INDETERMINATE,
+            "iat %s is inside retired key %s's window (%s), but without a log inclusion "
+            "proof the date cannot be trusted (a bundle or --fetch gives one)",
+            iat, key->kid_hex, window);
 }
 
 /* ---- Log inclusion ------------------------------------------------------- */
@@ -343,18 +345,18 @@ static enum in_log check_log(const struct ac_bundle *b, const struct ac__keyset 
 {
     char origin[AC_NOTE_NAME_MAX + 1], want[AC_NOTE_NAME_MAX + 1];
     if (!note_origin(b->checkpoint, b->checkpoint_len, origin)) {
-        ac__report_add(rep, "log", AC_TRUST_FAIL,
-                       "checkpoint: the first line must be the log's origin");
+        ac_trust_report_add(rep, "log", AC_TRUST_FAIL,
+                            "checkpoint: the first line must be the log's origin");
         return IN_LOG_NO;
     }
     if (!issuer_origin(rep->rec.iss, want)) {
-        ac__report_add(rep, "log", AC_TRUST_FAIL,
-                       "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
-                       rep->rec.iss);
+        ac_trust_report_add(rep, "log", AC_TRUST_FAIL,
+                            "iss \"%.200s\" is not an http(s) URL, so it has no log origin",
+                            rep->rec.iss);
         return IN_LOG_NO;
     }
     if (strcmp(origin, want) != 0) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "log", AC_TRUST_FAIL,
             "checkpoint origin \"%.64s\" is not the log of the record's issuer, \"%.64s\"", origin,
             want);
@@ -363,26 +365,26 @@ static enum in_log check_log(const struct ac_bundle *b, const struct ac__keyset 
     struct ac_note_verifier v[MAX_VERIFIERS];
     size_t nv = note_verifiers(ks, origin, false, v);
     if (nv == 0) {
-        ac__report_add(rep, "log", AC_TRUST_FAIL,
-                       "checkpoint origin \"%.64s\" is not a valid key name", origin);
+        ac_trust_report_add(rep, "log", AC_TRUST_FAIL,
+                            "checkpoint origin \"%.64s\" is not a valid key name", origin);
         return IN_LOG_NO;
     }
     char why[AC_BUNDLE_WHY_MAX];
     if (ac_bundle_verify_log(b, v, nv, want, &seen->cp, why, sizeof(why)) != 0) {
-        ac__report_add(rep, "log", AC_TRUST_FAIL, "%s", why);
+        ac_trust_report_add(rep, "log", AC_TRUST_FAIL, "%s", why);
         return IN_LOG_NO;
     }
     seen->set = true;
     seen->note = b->checkpoint;
     seen->note_len = b->checkpoint_len;
     if (rep->rec.has_log_index && rep->rec.log_index != b->index) {
-        ac__report_add(rep, "log", AC_TRUST_FAIL,
-                       "the record claims log index %llu but the proof is for %llu",
-                       (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
+        ac_trust_report_add(rep, "log", AC_TRUST_FAIL,
+                            "the record claims log index %llu but the proof is for %llu",
+                            (unsigned long long)rep->rec.log_index, (unsigned long long)b->index);
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, b->checkpoint, b->checkpoint_len);
-    ac__report_add(
+    ac_trust_report_add(
         rep, "log", AC_TRUST_PASS,
         "the record is entry %llu of log \"%.64s\" (%llu entries), checkpoint signed by the "
         "issuer's %s key",
@@ -448,22 +450,23 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     const struct ac_record *r = &rep->rec;
     char url[1024], why[AC_BUNDLE_WHY_MAX + 400];
     if (!r->has_log_index) {
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-                       "the record has no log_index claim, so its inclusion cannot be asked for");
+        ac_trust_report_add(
+            rep, "log-fetch", AC_TRUST_INDETERMINATE,
+            "the record has no log_index claim, so its inclusion cannot be asked for");
         return IN_LOG_NO;
     }
     if (ac_trust_issuer_url(r->iss, "/v1/log/checkpoint", url, sizeof(url))) {
         const char *refused = ac_trust_issuer_refusal(r->iss);
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-                       "iss \"%.200s\" %s, so its log is not asked", r->iss,
-                       refused ? refused : "is too long");
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                            "iss \"%.200s\" %s, so its log is not asked", r->iss,
+                            refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     const uint8_t *body = NULL;
     size_t body_len = 0;
     const char *fwhy = NULL;
     if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
     const char *note = (const char *)body;
@@ -477,10 +480,10 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     char cwhy[AC_NOTE_WHY_MAX];
     if (nv == 0 ||
         ac_checkpoint_open(note, body_len, v, nv, origin, &seen->cp, cwhy, sizeof(cwhy)) != 0) {
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-                       "the checkpoint from %.300s does not verify "
-                       "with the issuer's keys: %s",
-                       url, nv ? cwhy : "the issuer has no log origin");
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                            "the checkpoint from %.300s does not verify "
+                            "with the issuer's keys: %s",
+                            url, nv ? cwhy : "the issuer has no log origin");
         return IN_LOG_NO;
     }
     seen->set = true;
@@ -488,7 +491,7 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     seen->note_len = body_len;
     uint64_t size = seen->cp.size;
     if (r->log_index >= size) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "log-fetch", AC_TRUST_FAIL,
             "the record claims log index %llu, but the issuer's signed log has only %llu "
             "entries",
@@ -500,13 +503,13 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
              (unsigned long long)r->log_index, (unsigned long long)size);
     if (ac_trust_issuer_url(r->iss, path, url, sizeof(url))) {
         const char *refused = ac_trust_issuer_refusal(r->iss);
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
-                       "iss \"%.200s\" %s, so its log is not asked", r->iss,
-                       refused ? refused : "is too long");
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE,
+                            "iss \"%.200s\" %s, so its log is not asked", r->iss,
+                            refused ? refused : "is too long");
         return IN_LOG_NO;
     }
     if (fetch_url(opt, url, &body, &body_len, &fwhy)) {
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", fwhy);
         return IN_LOG_NO;
     }
     struct ac_merkle_proof proof;
@@ -525,11 +528,11 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     }
     json_decref(j);
     if (!j) {
-        ac__report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", why);
+        ac_trust_report_add(rep, "log-fetch", AC_TRUST_INDETERMINATE, "%s", why);
         return IN_LOG_NO;
     }
     if (ac_merkle_verify_inclusion(served, pindex, psize, &proof, seen->cp.root) != 0) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "log-fetch", AC_TRUST_INDETERMINATE,
             "the issuer's inclusion proof for index %llu does not lead to its signed root",
             (unsigned long long)pindex);
@@ -537,7 +540,7 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
     }
     ac_merkle_leaf_hash(record, record_len, ours);
     if (memcmp(ours, served, sizeof(ours)) != 0) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "log-fetch", AC_TRUST_FAIL,
             "the issuer's signed log holds a different record at index %llu: this record was "
             "never logged there",
@@ -545,7 +548,7 @@ static enum in_log check_log_fetch(const struct ac_trust_options *opt, const uin
         return IN_LOG_NO;
     }
     bool current = signed_by_current(ks, origin, note, seen->note_len);
-    ac__report_add(
+    ac_trust_report_add(
         rep, "log-fetch", AC_TRUST_PASS,
         "the issuer's log \"%.64s\" holds the record at index %llu (checkpoint of %llu entries "
         "fetched now, signed by its %s key)",
@@ -668,16 +671,17 @@ static void check_history(const struct ac_trust_options *opt, struct ac_trust_re
         }
     }
     if (worst == FORK) {
-        ac__report_add(rep, "history", AC_TRUST_FAIL, "%s", why);
+        ac_trust_report_add(rep, "history", AC_TRUST_FAIL, "%s", why);
         return;
     }
     if (worst == NO_PROOF) {
-        ac__report_add(rep, "history", AC_TRUST_INDETERMINATE, "%s", why);
+        ac_trust_report_add(rep, "history", AC_TRUST_INDETERMINATE, "%s", why);
         return;
     }
     if (worst == NOT_COMPARED) {
-        ac__report_add(rep, "history", AC_TRUST_SKIPPED, "%s; the witness state keeps size %llu",
-                       why, (unsigned long long)remembered.size);
+        ac_trust_report_add(rep, "history", AC_TRUST_SKIPPED,
+                            "%s; the witness state keeps size %llu", why,
+                            (unsigned long long)remembered.size);
         return;
     }
     const struct ac__seen_checkpoint *largest = any;
@@ -687,27 +691,28 @@ static void check_history(const struct ac_trust_options *opt, struct ac_trust_re
     if (opt->witness && (!mem || largest->cp.size > remembered.size)) {
         if (ac_trust_witness_remember(opt->witness, rep->rec.iss, &largest->cp, largest->note,
                                       largest->note_len)) {
-            ac__report_add(rep, "history", AC_TRUST_INDETERMINATE,
-                           "out of memory updating the witness state");
+            ac_trust_report_add(rep, "history", AC_TRUST_INDETERMINATE,
+                                "out of memory updating the witness state");
             return;
         }
     }
     if (!opt->witness)
-        ac__report_add(
+        ac_trust_report_add(
             rep, "history", AC_TRUST_PASS,
             "the bundle's checkpoint (size %llu) is consistent with the issuer's current one "
             "(size %llu)",
             (unsigned long long)bundle->cp.size, (unsigned long long)fetched->cp.size);
     else if (!mem)
-        ac__report_add(
+        ac_trust_report_add(
             rep, "history", AC_TRUST_PASS,
             "first checkpoint seen of log \"%.64s\" (size %llu); remembered in the witness state",
             largest->cp.origin, (unsigned long long)largest->cp.size);
     else
-        ac__report_add(rep, "history", AC_TRUST_PASS,
-                       "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
-                       (unsigned long long)remembered.size, remembered.origin,
-                       largest->cp.size > remembered.size ? "; the witness state moves on" : "");
+        ac_trust_report_add(
+            rep, "history", AC_TRUST_PASS,
+            "consistent with the checkpoint of size %llu remembered for log \"%.64s\"%s",
+            (unsigned long long)remembered.size, remembered.origin,
+            largest->cp.size > remembered.size ? "; the witness state moves on" : "");
 }
 
 /* ---- Status ---------------------------------------------------------------- */
@@ -757,7 +762,7 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     uint8_t kid[AC_STATUS_TOKEN_KID_MAX];
     size_t kid_len;
     if (ac_status_token_kid(tok, len, kid, &kid_len) != 0) {
-        ac__report_add(rep, "status", bad, "%s: not a Status List Token with a kid", src);
+        ac_trust_report_add(rep, "status", bad, "%s: not a Status List Token with a kid", src);
         return;
     }
     const struct ac_key_info *key = NULL;
@@ -765,7 +770,8 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
         if (kid_len == AC_KEY_ID_BYTES && memcmp(ks->keys[i].kid, kid, kid_len) == 0)
             key = &ks->keys[i];
     if (!key) {
-        ac__report_add(rep, "status", bad, "%s: signed by a key the issuer does not publish", src);
+        ac_trust_report_add(rep, "status", bad, "%s: signed by a key the issuer does not publish",
+                            src);
         return;
     }
     struct ac_status_token t;
@@ -773,8 +779,8 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     char why[AC_BUNDLE_WHY_MAX];
     int rc = ac_status_token_open(tok, len, key->public_key, &t, why, sizeof(why));
     if (rc) {
-        ac__report_add(rep, "status", bad, "%s: %s", src,
-                       rc == AC_ECRYPTO ? "signature does not verify" : why);
+        ac_trust_report_add(rep, "status", bad, "%s: %s", src,
+                            rc == AC_ECRYPTO ? "signature does not verify" : why);
         return;
     }
     char when[21], exp[32] = "no expiry set", age[32];
@@ -785,40 +791,42 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
     unsigned v = 0;
     if (!opt->pinned && !ac_record_key_valid_at(key, t.iat)) {
         /* A retired key signs nothing after its retirement. */
-        ac__report_add(rep, "status", bad, "%s: signed at %s by key %s outside its window", src,
-                       when, key->kid_hex);
+        ac_trust_report_add(rep, "status", bad, "%s: signed at %s by key %s outside its window",
+                            src, when, key->kid_hex);
     } else if (strcmp(t.sub, r->status_uri) != 0) {
-        ac__report_add(rep, "status", bad, "%s is for list %.80s; the record names %.80s", src,
-                       t.sub, r->status_uri);
+        ac_trust_report_add(rep, "status", bad, "%s is for list %.80s; the record names %.80s", src,
+                            t.sub, r->status_uri);
     } else if (t.iat > opt->now_ms / 1000 + AC_TRUST_FUTURE_SKEW_S) {
-        ac__report_add(rep, "status", bad, "%s is dated %s, in the future", src, when);
+        ac_trust_report_add(rep, "status", bad, "%s is dated %s, in the future", src, when);
     } else if (ac_status_token_get(&t, r->status_idx, &v) != 0) {
-        ac__report_add(rep, "status", bad, "index %llu is beyond the status list",
-                       (unsigned long long)r->status_idx);
+        ac_trust_report_add(rep, "status", bad, "index %llu is beyond the status list",
+                            (unsigned long long)r->status_idx);
     } else if (v == AC_STATUS_INVALID) {
         /* Revocation is final, so even an expired snapshot proves it. */
-        ac__report_add(rep, "status", AC_TRUST_FAIL, "REVOKED (list %.80s index %llu, as of %s)",
-                       t.sub, (unsigned long long)r->status_idx, when);
+        ac_trust_report_add(rep, "status", AC_TRUST_FAIL,
+                            "REVOKED (list %.80s index %llu, as of %s)", t.sub,
+                            (unsigned long long)r->status_idx, when);
     } else if (t.exp != 0 && t.exp * 1000 < opt->now_ms) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s expired at %s; a change of status since then cannot be ruled out%s", src,
             when, exp, live ? "" : " (--fetch gets the current status)");
     } else if (v == AC_STATUS_SUSPENDED) {
-        ac__report_add(rep, "status", AC_TRUST_FAIL, "SUSPENDED (list %.80s index %llu, as of %s)",
-                       t.sub, (unsigned long long)r->status_idx, when);
+        ac_trust_report_add(rep, "status", AC_TRUST_FAIL,
+                            "SUSPENDED (list %.80s index %llu, as of %s)", t.sub,
+                            (unsigned long long)r->status_idx, when);
     } else if (v != AC_STATUS_VALID) {
-        ac__report_add(rep, "status", AC_TRUST_FAIL, "status value %u is not one Accord defines",
-                       v);
+        ac_trust_report_add(rep, "status", AC_TRUST_FAIL,
+                            "status value %u is not one Accord defines", v);
     } else if (t.exp == 0) {
         /* A "valid" answer is only as good as the time it holds for: an
          * undated one could be replayed forever after a revocation. */
-        ac__report_add(rep, "status", AC_TRUST_INDETERMINATE,
-                       "%s of %s has no exp, so a revocation since then cannot be ruled out", src,
-                       when);
+        ac_trust_report_add(rep, "status", AC_TRUST_INDETERMINATE,
+                            "%s of %s has no exp, so a revocation since then cannot be ruled out",
+                            src, when);
     } else if (t.iat < r->iat) {
         char rec_when[21];
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_INDETERMINATE,
             "%s of %s is older than the record (iat %s), so it says nothing about the record's "
             "status since",
@@ -827,44 +835,46 @@ static void status_from_token(const struct ac_trust_options *opt, const uint8_t 
         /* A retired key may have leaked; its holder could sign a "valid"
          * snapshot to hide a revocation. Revoked and suspended answers above
          * are still taken from it: they can only hurt the holder. */
-        ac__report_add(rep, "status", AC_TRUST_INDETERMINATE,
-                       "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
-                       "trusted%s",
-                       src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
+        ac_trust_report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
+            "%s of %s is signed by retired key %s; only a current key's \"valid\" is "
+            "trusted%s",
+            src, when, key->kid_hex, live ? "" : " (--fetch gets the current status)");
     } else if (!live && snapshot_stale(opt, &t)) {
         if (opt->has_max_status_age)
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s is %s old, older than --max-status-age %lld s: a revocation since "
                 "cannot be ruled out (--fetch gets the current status)",
                 src, when, age, (long long)opt->max_status_age_s);
         else if (t.ttl == 0)
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s (%s old) has no ttl: a revocation since cannot be ruled out (--fetch "
                 "gets the current status; --max-status-age accepts an older snapshot)",
                 src, when, age);
         else
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "status", AC_TRUST_INDETERMINATE,
                 "%s of %s is %s old, older than its ttl of %llu s: a revocation since cannot be "
                 "ruled out (--fetch gets the current status; --max-status-age accepts an older "
                 "snapshot)",
                 src, when, age, (unsigned long long)t.ttl);
     } else if (live) {
-        ac__report_add(rep, "status", AC_TRUST_PASS,
-                       "valid: neither revoked nor suspended in the issuer's status list as of %s "
-                       "(fetched now; expires %s)",
-                       when, exp);
+        ac_trust_report_add(
+            rep, "status", AC_TRUST_PASS,
+            "valid: neither revoked nor suspended in the issuer's status list as of %s "
+            "(fetched now; expires %s)",
+            when, exp);
     } else if (opt->has_max_status_age && older_than_ttl(opt, &t)) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot; status "
             "from a snapshot %s old, accepted by --max-status-age %lld s (the issuer asks for "
             "a refresh after %llu s; usable until %s)",
             when, age, (long long)opt->max_status_age_s, (unsigned long long)t.ttl, exp);
     } else {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_PASS,
             "valid: neither revoked nor suspended as of %s, per the bundle's snapshot, %s old "
             "(the issuer asks for a refresh after %llu s; usable until %s; --fetch gets the "
@@ -879,19 +889,19 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
 {
     const struct ac_record *r = &rep->rec;
     if (!r->has_status) {
-        ac__report_add(rep, "status", AC_TRUST_PASS,
-                       "the record carries no status reference: it cannot be "
-                       "revoked or suspended");
+        ac_trust_report_add(rep, "status", AC_TRUST_PASS,
+                            "the record carries no status reference: it cannot be "
+                            "revoked or suspended");
         return;
     }
     if (opt->skip_status) {
-        ac__report_add(rep, "status", AC_TRUST_SKIPPED,
-                       "not checked (--skip-status); list %s index %llu", r->status_uri,
-                       (unsigned long long)r->status_idx);
+        ac_trust_report_add(rep, "status", AC_TRUST_SKIPPED,
+                            "not checked (--skip-status); list %s index %llu", r->status_uri,
+                            (unsigned long long)r->status_idx);
         return;
     }
     if (ks->n == 0) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_INDETERMINATE,
             "not checked: no trusted issuer key to check the status list of %s index %llu, so "
             "revocation or suspension cannot be ruled out",
@@ -901,14 +911,14 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
     if (!signed_ok) {
         /* Unsigned claims name no list worth asking: the status uri would be
          * anyone's URL. */
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_INDETERMINATE,
             "not checked: the record's signature did not verify, so its status reference is "
             "not the issuer's");
         return;
     }
     if (opt->fetcher && !ac_trust_same_origin(r->iss, r->status_uri)) {
-        ac__report_add(
+        ac_trust_report_add(
             rep, "status", AC_TRUST_INDETERMINATE,
             "not fetched: status uri %.200s is not on the origin of the issuer %.200s, and "
             "a verifier fetches only from the issuer's own origin, so revocation or "
@@ -921,7 +931,7 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
         size_t body_len = 0;
         const char *fwhy = NULL;
         if (fetch_url(opt, r->status_uri, &body, &body_len, &fwhy)) {
-            ac__report_add(
+            ac_trust_report_add(
                 rep, "status", AC_TRUST_INDETERMINATE,
                 "the status list could not be fetched (%s), so revocation or suspension cannot "
                 "be ruled out",
@@ -935,7 +945,7 @@ static void check_status(const struct ac_trust_options *opt, const struct ac_bun
         status_from_token(opt, b->status, b->status_len, ks, false, rep);
         return;
     }
-    ac__report_add(
+    ac_trust_report_add(
         rep, "status", AC_TRUST_INDETERMINATE,
         "not checked: the input has no signed status snapshot for list %s index %llu, so "
         "revocation or suspension cannot be ruled out (--fetch asks the issuer)",
@@ -947,7 +957,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
 {
     char why[AC_RECORD_WHY_LEN];
     if (ac_record_decode(data, len, &rep->rec, &rep->msg, why, sizeof(why))) {
-        ac__report_add(rep, "decode", AC_TRUST_FAIL, "%s%s", b ? "bundle record: " : "", why);
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "%s%s", b ? "bundle record: " : "", why);
         return;
     }
     rep->decoded = true;
@@ -955,10 +965,10 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
         sodium_bin2hex(rep->kid_hex, sizeof(rep->kid_hex), rep->msg.kid, rep->msg.kid_len);
     else
         strcpy(rep->kid_hex, "(none)");
-    ac__report_add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
-                   b ? "bundle with " : "",
-                   rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)", rep->kid_hex,
-                   len);
+    ac_trust_report_add(rep, "decode", AC_TRUST_PASS, "%sCOSE_Sign1, alg %s, kid %s, %zu bytes",
+                        b ? "bundle with " : "",
+                        rep->msg.alg == AC_COSE_ALG_EDDSA ? "EdDSA (-8)" : "Ed25519 (-19)",
+                        rep->kid_hex, len);
 
     struct ac__keyset ks;
     struct ac_key_info eff[AC_TRUST_EFF_KEYS_MAX];
@@ -970,8 +980,8 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
     if (key) {
         if (ac_cose_sign1_verify(&rep->msg, key->public_key) == 0) {
             signed_ok = true;
-            ac__report_add(rep, "signature", AC_TRUST_PASS, "Ed25519 signature by key %s is valid",
-                           key->kid_hex);
+            ac_trust_report_add(rep, "signature", AC_TRUST_PASS,
+                                "Ed25519 signature by key %s is valid", key->kid_hex);
             struct ac__seen_checkpoint bundle_cp = {0}, fetched_cp = {0};
             enum in_log in_log = IN_LOG_NO, live = IN_LOG_NO;
             struct ac__cosigned cs = {0};
@@ -979,7 +989,7 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
                 in_log = check_log(b, &ks, rep, &bundle_cp);
                 ac__check_cosignatures(opt, b, &bundle_cp, rep, &cs);
             } else if (opt->witnesses_required) {
-                ac__report_add(
+                ac_trust_report_add(
                     rep, "witnesses", AC_TRUST_INDETERMINATE,
                     "not checked: --witnesses %zu needs the record's bundle, which carries the "
                     "cosignatures; a record alone has none",
@@ -994,8 +1004,8 @@ static void verify(const uint8_t *data, size_t len, const struct ac_bundle *b,
             ac_checkpoint_release(&bundle_cp.cp);
             ac_checkpoint_release(&fetched_cp.cp);
         } else {
-            ac__report_add(rep, "signature", AC_TRUST_FAIL,
-                           "Ed25519 signature does not verify with key %s", key->kid_hex);
+            ac_trust_report_add(rep, "signature", AC_TRUST_FAIL,
+                                "Ed25519 signature does not verify with key %s", key->kid_hex);
         }
     }
     check_status(opt, b, &ks, signed_ok, rep);
@@ -1015,7 +1025,7 @@ void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trus
         struct ac_bundle b;
         char why[AC_BUNDLE_WHY_MAX];
         if (ac_bundle_decode(data, len, &b, why, sizeof(why)) != 0) {
-            ac__report_add(rep, "decode", AC_TRUST_FAIL, "bundle: %s", why);
+            ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "bundle: %s", why);
             return;
         }
         verify(b.record, b.record_len, &b, opt, rep);

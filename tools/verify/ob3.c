@@ -2,7 +2,6 @@
  * 2.0 JSON-LD with an eddsa-rdfc-2022 proof): decoding, issuer and key,
  * signature, key window, and status from the issuer's Bitstring Status List
  * credentials, reported as the same checks and verdicts as a native record. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,23 +30,6 @@ void ac__ob3_release(void)
 {
     ac_jsonld_free(processor);
     processor = NULL;
-}
-
-__attribute__((format(printf, 4, 5))) static void add(struct ac_trust_report *rep, const char *name,
-                                                      enum ac_trust_result result, const char *fmt, ...)
-{
-    if (rep->n == AC_TRUST_MAX_CHECKS)
-        return;
-    struct ac_trust_check *c = &rep->checks[rep->n++];
-    c->name = name;
-    c->result = result;
-    c->reason[0] = '\0';
-    if (result == AC_TRUST_PASS && !rep->pass_reasons)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
-    va_end(ap);
 }
 
 /* The https:// URL a did:web names (did:web:host%3A8443:a:b ->
@@ -115,17 +97,18 @@ static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, 
     const struct ac_trust_issuer *is = NULL;
     if (opt->fetched) {
         if (!url[0]) {
-            add(rep, "issuer", AC_TRUST_INDETERMINATE, "issuer %s has no https URL to fetch keys from",
-                issuer);
+            ac_trust_report_add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                                "issuer %s has no https URL to fetch keys from", issuer);
             return false;
         }
         is = ac_trust_fetch_issuer(opt->fetched, opt->fetcher, url);
         if (!is) {
-            add(rep, "issuer", AC_TRUST_INDETERMINATE, "out of memory while fetching keys");
+            ac_trust_report_add(rep, "issuer", AC_TRUST_INDETERMINATE,
+                                "out of memory while fetching keys");
             return false;
         }
         if (is->fetch_error) {
-            add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
+            ac_trust_report_add(rep, "issuer", AC_TRUST_INDETERMINATE, "%s", is->fetch_error);
             return false;
         }
     } else {
@@ -134,7 +117,8 @@ static bool issuer_keys(const struct ac_trust_options *opt, const char *issuer, 
             is = ac_trust_find(opt->trust, url);
     }
     if (!is) {
-        add(rep, "issuer", AC_TRUST_FAIL, "issuer \"%s\" is not an issuer in the trust file", issuer);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                            "issuer \"%s\" is not an issuer in the trust file", issuer);
         return false;
     }
     ks->keys = is->keys;
@@ -187,8 +171,7 @@ static const char *issuer_id(const json_t *doc)
 /* Verifies a fetched status list credential and returns its bit for
  * |index|: 0 or 1, or -1 with the reason in |why|. */
 static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks, const char *issuer,
-                    const char *url, const char *purpose, uint64_t index, char *why,
-                    size_t whylen)
+                    const char *url, const char *purpose, uint64_t index, char *why, size_t whylen)
 {
     const uint8_t *body;
     size_t blen;
@@ -240,8 +223,7 @@ static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks,
     }
     bit = ac_status_w3c_bit(bits.data, bits.len, index);
     if (bit < 0)
-        snprintf(why, whylen, "%s: index %llu is beyond the list", url,
-                 (unsigned long long)index);
+        snprintf(why, whylen, "%s: index %llu is beyond the list", url, (unsigned long long)index);
 out:
     ac_buf_release(&bits);
     json_decref(sl);
@@ -255,17 +237,18 @@ static void check_status(const struct ac_trust_options *opt, const struct keyset
     const json_t *st = json_object_get(doc, "credentialStatus");
     size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
     if (opt->skip_status && !opt->fetcher) {
-        add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status)");
+        ac_trust_report_add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status)");
         return;
     }
     if (n == 0) {
-        add(rep, "status", AC_TRUST_INDETERMINATE,
+        ac_trust_report_add(
+            rep, "status", AC_TRUST_INDETERMINATE,
             "the credential has no credentialStatus: it cannot be shown not revoked");
         return;
     }
     if (!opt->fetcher) {
-        add(rep, "status", AC_TRUST_INDETERMINATE,
-            "status not checked: the lists are online only (--fetch gets them)");
+        ac_trust_report_add(rep, "status", AC_TRUST_INDETERMINATE,
+                            "status not checked: the lists are online only (--fetch gets them)");
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -278,14 +261,15 @@ static void check_status(const struct ac_trust_options *opt, const struct keyset
         unsigned long long index = idx ? strtoull(idx, &end, 10) : 0;
         if (!type || strcmp(type, "BitstringStatusListEntry") != 0 || !purpose || !url || !idx ||
             !*idx || *end) {
-            add(rep, "status", AC_TRUST_FAIL, "credentialStatus[%zu] is not a BitstringStatusListEntry",
-                i);
+            ac_trust_report_add(rep, "status", AC_TRUST_FAIL,
+                                "credentialStatus[%zu] is not a BitstringStatusListEntry", i);
             return;
         }
         if (strcmp(purpose, "revocation") != 0 && strcmp(purpose, "suspension") != 0)
             continue; /* a purpose Accord does not publish says nothing of validity */
         if (!origin[0] || !ac_trust_same_origin(origin, url)) {
-            add(rep, "status", AC_TRUST_INDETERMINATE,
+            ac_trust_report_add(
+                rep, "status", AC_TRUST_INDETERMINATE,
                 "not fetched: status list %.200s is not on the web origin of the issuer %.200s, "
                 "and a verifier fetches only from the issuer's own origin, so revocation or "
                 "suspension cannot be ruled out",
@@ -294,16 +278,18 @@ static void check_status(const struct ac_trust_options *opt, const struct keyset
         }
         int bit = list_bit(opt, ks, issuer, url, purpose, index, why, sizeof why);
         if (bit < 0) {
-            add(rep, "status", AC_TRUST_INDETERMINATE, "%s list: %s", purpose, why);
+            ac_trust_report_add(rep, "status", AC_TRUST_INDETERMINATE, "%s list: %s", purpose, why);
             return;
         }
         if (bit) {
-            add(rep, "status", AC_TRUST_FAIL, "%s (list %.120s index %llu, fetched now)",
-                purpose[0] == 'r' ? "REVOKED" : "SUSPENDED", url, index);
+            ac_trust_report_add(rep, "status", AC_TRUST_FAIL,
+                                "%s (list %.120s index %llu, fetched now)",
+                                purpose[0] == 'r' ? "REVOKED" : "SUSPENDED", url, index);
             return;
         }
     }
-    add(rep, "status", AC_TRUST_PASS, "neither revoked nor suspended (status lists fetched now)");
+    ac_trust_report_add(rep, "status", AC_TRUST_PASS,
+                        "neither revoked nor suspended (status lists fetched now)");
 }
 
 void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
@@ -319,11 +305,11 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     rep->len = len;
     rep->pass_reasons = opt->pass_reasons;
     if (!processor && ac_jsonld_new(&processor, why, sizeof why)) {
-        add(rep, "decode", AC_TRUST_FAIL, "JSON-LD contexts: %s", why);
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "JSON-LD contexts: %s", why);
         return;
     }
     if (ac_jsonld_parse((const char *)data, len, &doc, why, sizeof why)) {
-        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         return;
     }
     const char *issuer = issuer_id(doc);
@@ -333,26 +319,29 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     int64_t from_s = parse_time(valid_from);
     const char *valid_until = json_string_value(json_object_get(doc, "validUntil"));
     if (!issuer) {
-        add(rep, "decode", AC_TRUST_FAIL, "issuer: missing (a string or an object with an id)");
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL,
+                            "issuer: missing (a string or an object with an id)");
         goto out;
     }
     if (from_s < 0) {
-        add(rep, "decode", AC_TRUST_FAIL, "validFrom: missing or not an RFC 3339 UTC time");
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL,
+                            "validFrom: missing or not an RFC 3339 UTC time");
         goto out;
     }
     if (ac_di_proof_get(doc, &pr, why, sizeof why)) {
-        add(rep, "decode", AC_TRUST_FAIL, "%s", why);
+        ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         goto out;
     }
-    add(rep, "decode", AC_TRUST_PASS, "OB 3.0 / VC 2.0 credential with an %s proof",
-        AC_DI_CRYPTOSUITE);
+    ac_trust_report_add(rep, "decode", AC_TRUST_PASS, "OB 3.0 / VC 2.0 credential with an %s proof",
+                        AC_DI_CRYPTOSUITE);
 
     /* The proof must be the issuer's: its verification method is a key of
      * the issuer's DID (or URL). */
     size_t ilen = strlen(issuer);
     if (strncmp(pr.verification_method, issuer, ilen) != 0 || pr.verification_method[ilen] != '#') {
-        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is not a key of the issuer %s",
-            pr.verification_method, issuer);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_FAIL,
+                            "verificationMethod %s is not a key of the issuer %s",
+                            pr.verification_method, issuer);
         goto out;
     }
     char origin[320];
@@ -361,7 +350,8 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
         goto out;
     const struct ac_key_info *key = key_of(opt, &ks, pr.verification_method);
     if (!key) {
-        add(rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is %s", pr.verification_method,
+        ac_trust_report_add(
+            rep, "issuer", AC_TRUST_FAIL, "verificationMethod %s is %s", pr.verification_method,
             opt->pinned ? "not the pinned key" : "none of the issuer's trusted keys");
         goto out;
     }
@@ -369,22 +359,24 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
         /* As for native records: a key the issuer's own origin publishes
          * checks the signature, not whether that issuer may issue. */
         rep->issuer_untrusted = true;
-        add(rep, "issuer", AC_TRUST_INDETERMINATE,
+        ac_trust_report_add(
+            rep, "issuer", AC_TRUST_INDETERMINATE,
             "issuer not trusted: key %s is the one %s publishes itself (its "
             "/.well-known/jwks.json), and no trust file or pinned key says it may issue "
             "credentials (give --trust or --key)",
             key->kid_hex, ks.iss);
     } else {
-        add(rep, "issuer", AC_TRUST_PASS, "%s; key %s", opt->pinned ? "pinned key" : ks.iss,
-            key->kid_hex);
+        ac_trust_report_add(rep, "issuer", AC_TRUST_PASS, "%s; key %s",
+                            opt->pinned ? "pinned key" : ks.iss, key->kid_hex);
     }
 
     int rc = ac_di_verify_read(processor, doc, &pr, key->public_key, why, sizeof why);
     if (rc) {
-        add(rep, "signature", AC_TRUST_FAIL, "%s", why);
+        ac_trust_report_add(rep, "signature", AC_TRUST_FAIL, "%s", why);
         goto out;
     }
-    add(rep, "signature", AC_TRUST_PASS, "Ed25519 over the RDFC-1.0 canonical forms verifies");
+    ac_trust_report_add(rep, "signature", AC_TRUST_PASS,
+                        "Ed25519 over the RDFC-1.0 canonical forms verifies");
 
     /* The key window, against the proof's created time (else validFrom). */
     int64_t signed_s = pr.created ? parse_time(pr.created) : from_s;
@@ -392,23 +384,28 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     char when[21];
     ac_clock_format((signed_s > 0 ? signed_s : 0) * 1000, when);
     if (signed_s < 0 || signed_s > now_s + FUTURE_SKEW_S || from_s > now_s + FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL, "signed %s / validFrom %s: in the future or unreadable",
-            when, valid_from);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL,
+                            "signed %s / validFrom %s: in the future or unreadable", when,
+                            valid_from);
     } else if (valid_until && parse_time(valid_until) >= 0 &&
                parse_time(valid_until) < now_s - FUTURE_SKEW_S) {
-        add(rep, "key-window", AC_TRUST_FAIL, "validUntil %s is in the past: the credential expired",
-            valid_until);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL,
+                            "validUntil %s is in the past: the credential expired", valid_until);
     } else if (opt->pinned) {
-        add(rep, "key-window", AC_TRUST_PASS, "signed %s; a pinned key has no window to check", when);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_PASS,
+                            "signed %s; a pinned key has no window to check", when);
     } else if (!ac_record_key_valid_at(key, signed_s)) {
-        add(rep, "key-window", AC_TRUST_FAIL, "signed %s, outside key %s's window", when, key->kid_hex);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_FAIL, "signed %s, outside key %s's window",
+                            when, key->kid_hex);
     } else if (key->not_after_ms) {
-        add(rep, "key-window", AC_TRUST_INDETERMINATE,
+        ac_trust_report_add(
+            rep, "key-window", AC_TRUST_INDETERMINATE,
             "signed %s inside retired key %s's window, but the OB 3.0 form carries no log "
             "inclusion proof to show the date (verify the native record's bundle)",
             when, key->kid_hex);
     } else {
-        add(rep, "key-window", AC_TRUST_PASS, "signed %s by current key %s", when, key->kid_hex);
+        ac_trust_report_add(rep, "key-window", AC_TRUST_PASS, "signed %s by current key %s", when,
+                            key->kid_hex);
     }
     check_status(opt, &ks, doc, issuer, origin, rep);
 out:
@@ -478,8 +475,8 @@ static const char *award_differs(const json_t *doc, const struct ac_record *r, c
     }
     /* The achieved level is an IRI of one of the rubric's levels; its name
      * must be the record's level. */
-    const char *level = json_string_value(first_get(json_object_get(subject, "result"),
-                                                    "achievedLevel"));
+    const char *level =
+        json_string_value(first_get(json_object_get(subject, "result"), "achievedLevel"));
     json_t *levels =
         first_get(json_object_get(achievement, "resultDescription"), "rubricCriterionLevel");
     const char *level_name = NULL;
@@ -496,9 +493,9 @@ static const char *award_differs(const json_t *doc, const struct ac_record *r, c
     }
     json_t *credits = json_object_get(subject, "creditsEarned");
     if ((credits != NULL) != r->has_ceu ||
-        (credits && (!json_is_number(credits) ||
-                     (long long)(json_number_value(credits) * 100.0 + 0.5) !=
-                         (long long)r->ceu_hundredths))) {
+        (credits &&
+         (!json_is_number(credits) ||
+          (long long)(json_number_value(credits) * 100.0 + 0.5) != (long long)r->ceu_hundredths))) {
         snprintf(why, len, "creditsEarned differs from the record's CEUs (%s%.2f)",
                  r->has_ceu ? "" : "none, ", r->has_ceu ? (double)r->ceu_hundredths / 100.0 : 0.0);
         return why;
@@ -510,8 +507,10 @@ static const char *award_differs(const json_t *doc, const struct ac_record *r, c
         char want[24];
         snprintf(want, sizeof want, "%llu", (unsigned long long)r->status_idx);
         if (!idx || strcmp(idx, want) != 0) {
-            snprintf(why, len, "credentialStatus[%zu] statusListIndex %.24s is not the record's "
-                     "status index %s", i, idx ? idx : "(none)", want);
+            snprintf(why, len,
+                     "credentialStatus[%zu] statusListIndex %.24s is not the record's "
+                     "status index %s",
+                     i, idx ? idx : "(none)", want);
             return why;
         }
     }
@@ -522,7 +521,8 @@ void ac__verify_bundle_ob3(const uint8_t *ob3, size_t len, const struct ac_trust
                            struct ac_trust_report *rep)
 {
     if (!rep->decoded || rep->nkeys == 0) {
-        add(rep, "ob3", AC_TRUST_INDETERMINATE,
+        ac_trust_report_add(
+            rep, "ob3", AC_TRUST_INDETERMINATE,
             "the bundle's OB 3.0 form is not checked: the native record gave no trusted key");
         return;
     }
@@ -538,7 +538,8 @@ void ac__verify_bundle_ob3(const uint8_t *ob3, size_t len, const struct ac_trust
     o.skip_status = true;
     struct ac_trust_report *orep = malloc(sizeof *orep);
     if (!orep) {
-        add(rep, "ob3", AC_TRUST_INDETERMINATE, "out of memory checking the OB 3.0 form");
+        ac_trust_report_add(rep, "ob3", AC_TRUST_INDETERMINATE,
+                            "out of memory checking the OB 3.0 form");
         return;
     }
     ac__verify_ob3(ob3, len, &o, orep);
@@ -561,12 +562,15 @@ void ac__verify_bundle_ob3(const uint8_t *ob3, size_t len, const struct ac_trust
         differs = doc ? award_differs(doc, &rep->rec, why, sizeof why) : "not JSON";
     }
     if (bad)
-        add(rep, "ob3", bad->result, "the bundle's OB 3.0 form: %s: %s", bad->name, bad->reason);
+        ac_trust_report_add(rep, "ob3", bad->result, "the bundle's OB 3.0 form: %s: %s", bad->name,
+                            bad->reason);
     else if (differs)
-        add(rep, "ob3", AC_TRUST_FAIL,
+        ac_trust_report_add(
+            rep, "ob3", AC_TRUST_FAIL,
             "the bundle's OB 3.0 form states another award than its native record: %s", differs);
     else
-        add(rep, "ob3", AC_TRUST_PASS,
+        ac_trust_report_add(
+            rep, "ob3", AC_TRUST_PASS,
             "the bundle's OB 3.0 form verifies (%s proof by a key of the issuer) and states the "
             "same award as the native record (id, issuer, date, subject, achievement, level, "
             "CEUs, status index): both forms get this verdict",

@@ -61,6 +61,15 @@ struct ac_trust_report {
     size_t nkeys;
 };
 
+/* Adds check |name| with |result| to |rep| (nothing once it holds
+ * AC_TRUST_MAX_CHECKS); the reason is formatted from |fmt| unless the check
+ * passed and |rep| keeps no reasons for passes. For core/trust's checks and
+ * the checks a tool adds beside them (accord-verify's OB 3.0 form). */
+__attribute__((format(printf, 4, 5))) void ac_trust_report_add(struct ac_trust_report *rep,
+                                                               const char *name,
+                                                               enum ac_trust_result result,
+                                                               const char *fmt, ...);
+
 /* What a verification trusts and may consult. Exactly one of |trust|,
  * |fetched| or |pinned| says whose keys are used; keys from |fetched| are
  * not trusted (the record names its own issuer), so a verdict reached with
@@ -94,9 +103,9 @@ struct ac_trust_options {
  * per check; a bundle adds the "log" check and lets "status" be decided from
  * its signed snapshot, its key hand-overs add "keys" (the keys they lead to
  * are trusted as the trust file's are) and its cosignatures "witnesses" (a
- * witness quorum dated before a key's retirement also settles "key-window"); opt->fetcher adds "log-fetch" and decides "status"
- * from the token fetched now; two checkpoints (or one and opt->witness) add
- * "history" and may update opt->witness and opt->fetched, which is why |opt|
+ * witness quorum dated before a key's retirement also settles "key-window"); opt->fetcher adds
+ * "log-fetch" and decides "status" from the token fetched now; two checkpoints (or one and
+ * opt->witness) add "history" and may update opt->witness and opt->fetched, which is why |opt|
  * points to mutable state. Never fails: every problem is a check result. */
 void ac_trust_verify_input(const uint8_t *data, size_t len, const struct ac_trust_options *opt,
                            struct ac_trust_report *rep);
