@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../../../core/store/db.h"
+#include "accord/store/record.h"
 #include "accord/store/store.h"
 #include "test_dir.h"
 
@@ -155,6 +156,41 @@ __attribute__((unused)) static struct ac_db *store_fixture_raw(void)
     } while (0)
 
 /* The teardown: closes |st| and removes its directory or database. */
+/* Issues a record through |s|: byte |n| in its cti, leaf and root hashes,
+ * COSE bytes and status index (100 + n), at |log_index|, for |earner| (0:
+ * none) and |email| (NULL: none), all at |now_ms|; sets |*id|. Returns the
+ * store's code. */
+__attribute__((unused)) static int store_fixture_issue(struct ac_store *s, uint8_t n,
+                                                       uint64_t log_index, int64_t earner,
+                                                       const char *email, int64_t now_ms,
+                                                       int64_t *id)
+{
+    uint8_t cti[16], leaf[32], root[32], cose[8] = {0xd2, 0x84, n};
+    memset(cti, n, sizeof cti);
+    memset(leaf, n, sizeof leaf);
+    memset(root, n + 1, sizeof root);
+    struct ac_store_issue in = {.cti = cti,
+                                .subject = "sha256$"
+                                           "0123456789abcdef0123456789abcdef"
+                                           "0123456789abcdef0123456789abcdef",
+                                .earner_id = earner,
+                                .subject_email = email,
+                                .definition_id = "feedback",
+                                .definition_version = 1,
+                                .achieved_level = "pass",
+                                .kid = "0011223344556677",
+                                .iat = now_ms / 1000,
+                                .cose = cose,
+                                .cose_len = sizeof cose,
+                                .log_index = log_index,
+                                .leaf_hash = leaf,
+                                .status_idx = 100 + n,
+                                .new_root = root,
+                                .checkpoint_note = "note\n",
+                                .now_ms = now_ms};
+    return ac_store_record_issue(s, &in, id);
+}
+
 static int close_store(void **state)
 {
     (void)state;

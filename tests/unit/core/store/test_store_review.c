@@ -61,31 +61,8 @@ static int64_t make_submission(void)
  * a real row to reference. |n| makes the cti and hashes distinct. */
 static int64_t make_record_for(uint8_t n, uint64_t log_index, int64_t earner, const char *email)
 {
-    uint8_t cti[16], leaf[32], root[32], cose[8] = {0xd2, 0x84, n};
-    memset(cti, n, sizeof cti);
-    memset(leaf, n, sizeof leaf);
-    memset(root, n + 1, sizeof root);
-    struct ac_store_issue in = {.cti = cti,
-                                .subject = "sha256$"
-                                           "0123456789abcdef0123456789abcdef"
-                                           "0123456789abcdef0123456789abcdef",
-                                .earner_id = earner,
-                                .subject_email = email,
-                                .definition_id = "feedback",
-                                .definition_version = 1,
-                                .achieved_level = "pass",
-                                .kid = "0011223344556677",
-                                .iat = T0 / 1000,
-                                .cose = cose,
-                                .cose_len = sizeof cose,
-                                .log_index = log_index,
-                                .leaf_hash = leaf,
-                                .status_idx = 100 + n,
-                                .new_root = root,
-                                .checkpoint_note = "note\n",
-                                .now_ms = T0};
     int64_t id;
-    assert_int_equal(0, ac_store_record_issue(st, &in, &id));
+    assert_int_equal(0, store_fixture_issue(st, n, log_index, earner, email, T0, &id));
     return id;
 }
 

@@ -51,29 +51,8 @@ static int close_stores(void **state)
  * |log_index| through |s|; returns the store's code. */
 static int issue_at(struct ac_store *s, uint8_t n, uint64_t log_index)
 {
-    uint8_t cti[16], leaf[32], root[32], cose[8] = {0xd2, 0x84, n};
-    memset(cti, n, sizeof cti);
-    memset(leaf, n, sizeof leaf);
-    memset(root, n + 1, sizeof root);
-    struct ac_store_issue in = {.cti = cti,
-                                .subject = "sha256$"
-                                           "0123456789abcdef0123456789abcdef"
-                                           "0123456789abcdef0123456789abcdef",
-                                .definition_id = "feedback",
-                                .definition_version = 1,
-                                .achieved_level = "pass",
-                                .kid = "0011223344556677",
-                                .iat = T0 / 1000,
-                                .cose = cose,
-                                .cose_len = sizeof cose,
-                                .log_index = log_index,
-                                .leaf_hash = leaf,
-                                .status_idx = 100 + n,
-                                .new_root = root,
-                                .checkpoint_note = "note\n",
-                                .now_ms = T0};
     int64_t id;
-    return ac_store_record_issue(s, &in, &id);
+    return store_fixture_issue(s, n, log_index, 0, NULL, T0, &id);
 }
 
 static void test_a_new_log_head_is_the_empty_tree(void **state)
