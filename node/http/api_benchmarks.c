@@ -118,13 +118,7 @@ static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out
 
 static void on_list(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (cr)
-        ac__cred_read_submit(n, cr, list_read, "benchmarks");
+    ac__cred_read_route(arg, x, AC_ROLE_ADMIN, false, list_read, "benchmarks");
 }
 
 static void on_conflicts(struct ac_http_exchange *x, void *arg)
@@ -178,19 +172,7 @@ static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_
 
 static void on_assignments(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
-        ac__page_params(x, &limit, &after))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (!cr)
-        return;
-    cr->limit = limit;
-    cr->after = after;
-    ac__cred_read_submit(n, cr, assignments_read, "benchmark assignments");
+    ac__cred_read_route(arg, x, AC_ROLE_EXPERT, true, assignments_read, "benchmark assignments");
 }
 
 static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
@@ -208,13 +190,7 @@ static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **o
 
 static void on_report(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (cr)
-        ac__cred_read_submit(n, cr, report_read, "benchmark report");
+    ac__cred_read_route(arg, x, AC_ROLE_ADMIN, false, report_read, "benchmark report");
 }
 
 static void on_score(struct ac_http_exchange *x, void *arg)

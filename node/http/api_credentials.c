@@ -55,6 +55,23 @@ void ac__cred_read_submit(struct ac_node *n, struct ac__cred_read *cr, ac__json_
     ac__json_read_submit(n, cr->r.x, &cr->r, read, cred_read_release, what);
 }
 
+void ac__cred_read_route(struct ac_node *n, struct ac_http_exchange *x, unsigned roles, bool paged,
+                         ac__json_read_cb read, const char *what)
+{
+    struct ac__auth a;
+    size_t limit = 0;
+    int64_t after = 0;
+    if (ac__authenticate(n, x, &a) || (roles && ac__require_role(x, &a, roles)) ||
+        (paged && ac__page_params(x, &limit, &after)))
+        return;
+    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
+    if (!cr)
+        return;
+    cr->limit = limit;
+    cr->after = after;
+    ac__cred_read_submit(n, cr, read, what);
+}
+
 int ac__cred_read_find(struct ac__cred_read *cr, struct ac_node *view, struct ac__cred *c,
                        struct ac_reason *why)
 {
@@ -240,18 +257,7 @@ static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out
 
 static void on_list(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (!cr)
-        return;
-    cr->limit = limit;
-    cr->after = after;
-    ac__cred_read_submit(n, cr, list_read, "credentials");
+    ac__cred_read_route(arg, x, 0, true, list_read, "credentials");
 }
 
 static int get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
@@ -268,13 +274,7 @@ static int get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
 
 static void on_get(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (cr)
-        ac__cred_read_submit(n, cr, get_read, "credential");
+    ac__cred_read_route(arg, x, 0, false, get_read, "credential");
 }
 
 static void on_replace(struct ac_http_exchange *x, void *arg)
@@ -583,13 +583,7 @@ static int stack_list_read(struct ac__json_read *r, struct ac_node *view, json_t
 
 static void on_stack_list(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (cr)
-        ac__cred_read_submit(n, cr, stack_list_read, "stacks");
+    ac__cred_read_route(arg, x, 0, false, stack_list_read, "stacks");
 }
 
 void ac__api_credentials_register(struct ac_node *n)

@@ -35,6 +35,13 @@ struct ac__cred_read *ac__cred_read_new(struct ac_http_exchange *x, int64_t user
 void ac__cred_read_submit(struct ac_node *n, struct ac__cred_read *cr, ac__json_read_cb read,
                           const char *what);
 
+/* Loop: the whole of a plain read route over the credential list or one
+ * credential: authenticates, requires one of |roles| (0: any signed-in
+ * user), reads the page parameters when |paged|, and submits |read| to the
+ * reader threads. Routes with filters of their own use the pieces above. */
+void ac__cred_read_route(struct ac_node *n, struct ac_http_exchange *x, unsigned roles, bool paged,
+                         ac__json_read_cb read, const char *what);
+
 /* Reader thread: ac__cred_find() of |cr|'s ref with |view|; a failure
  * without a reason is named "credential", as ac__cred_load() names it. */
 int ac__cred_read_find(struct ac__cred_read *cr, struct ac_node *view, struct ac__cred *c,

@@ -74,13 +74,7 @@ static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **o
 
 static void on_report(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (cr)
-        ac__cred_read_submit(n, cr, report_read, "pilot report");
+    ac__cred_read_route(arg, x, AC_ROLE_ADMIN, false, report_read, "pilot report");
 }
 
 static void mine_json(json_t *e, const json_t *detail)
@@ -158,19 +152,7 @@ static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_
 
 static void on_assignments(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EXPERT) ||
-        ac__page_params(x, &limit, &after))
-        return;
-    struct ac__cred_read *cr = ac__cred_read_new(x, a.user.id);
-    if (!cr)
-        return;
-    cr->limit = limit;
-    cr->after = after;
-    ac__cred_read_submit(n, cr, assignments_read, "pilot assignments");
+    ac__cred_read_route(arg, x, AC_ROLE_EXPERT, true, assignments_read, "pilot assignments");
 }
 
 /* POST /v1/pilot/submissions/{id}/score {"level"} or, for a per-element
