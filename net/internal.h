@@ -141,6 +141,102 @@ struct ac_h2_server {
     unsigned closing : 1;
 };
 
+/* ---- h2_conn.c and h2_response.c: one connection and its streams ---- */
+
+struct ac__stream {
+    struct ac__h2_conn *conn;
+    struct ac__stream *prev, *next; /* in conn->streams */
+    int32_t id;
+    /* The request: owned by the stream until dispatched, then by the handler
+     * until it answers (x->stream tells it whether the stream still exists). */
+    struct ac_http_exchange *x;
+    size_t header_bytes;
+    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
+    const char *route;   /* borrowed from the router, for the observer; or "unmatched" */
+    char method[16];
+    uint8_t *resp; /* owned response body; counted in conn and server resp_bytes */
+    size_t resp_len, resp_off;
+    size_t body_held; /* request-body bytes counted in conn and server body_bytes */
+    unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
+    unsigned deferred : 1; /* complete, waiting for response buffer to free */
+    unsigned head : 1;     /* a HEAD request: answered with headers only */
+    /* A streamed request body (a route added with ac_router_add_stream()):
+     * its bytes go to the handler as they arrive, and the peer's window is
+     * reopened only as the handler consumes them. */
+    uint64_t body_total;   /* body bytes received */
+    size_t unconsumed;     /* delivered to the handler, not yet consumed */
+    uint64_t last_body_ms; /* uv_now() of the last body bytes received or consumed */
+    unsigned stream_body : 1, body_ended : 1;
+    /* A streamed response: |resp| holds one piece at a time, and the producer
+     * is pulled for the next once nghttp2 has taken it. */
+    struct ac_http_exchange *sx; /* held for the producer until the last piece */
+    ac_http_pull_cb pull;
+    void *pull_arg;
+    uint64_t resp_length, resp_given; /* announced, and handed over so far */
+    unsigned pull_wanted : 1, pull_out : 1, resp_last : 1;
+};
+
+struct ac__h2_conn {
+    uv_tcp_t tcp;                    /* first: cast from uv_handle_t * */
+    struct ac_h2_server *srv;        /* borrowed; outlives every conn */
+    struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
+    nghttp2_session *h2;             /* owned */
+    struct ac__tls *tls;             /* owned; NULL for h2c */
+    uv_write_t wreq;
+    struct ac_buf out;   /* bytes of the write in flight, or being gathered */
+    struct ac_buf plain; /* decrypted input waiting for nghttp2 */
+    /* TLS records produced while reading (handshake, post-handshake messages,
+     * alerts). Kept apart from |out| because a write may be in flight: libuv
+     * holds |out|'s memory until on_written, so growing it there could move
+     * that memory, and on_written's reset would drop what was appended. */
+    struct ac_buf tls_out;
+    struct ac__stream *streams;
+    size_t nstreams;
+    /* uv_now() of the peer's last progress: a request, request body bytes, a
+     * window opened, or a write of response frames completed. PING, SETTINGS
+     * and other control frames do not count, so a peer that only keeps the
+     * connection warm is idle, and one that never reads is a slow reader. */
+    uint64_t last_progress;
+    uint64_t accepted_ms;    /* uv_now() at accept: for the lifetime limit */
+    uint64_t shutdown_ms;    /* uv_now() when GOAWAY was submitted */
+    uint64_t ping_window_ms; /* start of the second PINGs are counted in */
+    uint32_t pings;          /* PING and SETTINGS frames received in that second */
+    size_t resp_bytes;       /* response bodies its streams hold */
+    size_t body_bytes;       /* request bodies its streams hold */
+    const char *end_reason;  /* why GOAWAY was sent; logged when the connection closes */
+    char peer[64];           /* "address:port" */
+    char addr[48];           /* the peer's address alone: for the per-client limit */
+    unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
+    unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
+    unsigned in_pull : 1;       /* producers are being pulled: their writes do not flush */
+    unsigned pull_pending : 1;  /* a stream wants its producer pulled */
+};
+
+/* Sends what nghttp2 has to send on |c| (unless a write is in flight or a
+ * read is being handled, which send once done), pulls the producers it asked
+ * for more, and closes |c| once neither side has anything more to say. */
+void ac__h2_conn_flush(struct ac__h2_conn *c);
+
+/* Tells the server's observer how |s| ended (|status|, or 0 when it was reset
+ * unanswered); only the first call counts. */
+void ac__h2_stream_observe(struct ac__stream *s, int status);
+
+/* ---- h2_response.c ---- */
+
+/* Returns 1 when the response buffer of |c|, or of the whole server, is full:
+ * what the handlers already answered waits on peers that have not read it. */
+int ac__h2_response_budget_spent(const struct ac__h2_conn *c);
+
+/* Frees the response bytes |s| holds (a whole body, or a streamed response's
+ * piece once nghttp2 has copied all of it) and takes them off the
+ * connection's and the server's counts. No-op when it holds none. */
+void ac__h2_stream_drop_response(struct ac__stream *s);
+
+/* Pulls the producers of streamed responses on |c| that nghttp2 asked for
+ * more. A producer may answer from inside its pull; its write then only
+ * queues the piece, and ac__h2_conn_flush() sends it. */
+void ac__h2_conn_run_pulls(struct ac__h2_conn *c);
+
 /* Per-connection lines (accepted, refused, closed, bad input) a server logs in
  * one second; the rest are counted and the count logged with the next line
  * allowed, so a flood of connections cannot flood the log. */
