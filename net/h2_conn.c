@@ -91,6 +91,20 @@ static void conn_destroy(struct ac__h2_conn *c)
     free(c);
 }
 
+/* Takes |c| off the server's list of connections waiting for the flusher. */
+static void undirty(struct ac__h2_conn *c)
+{
+    if (!c->dirty)
+        return;
+    for (struct ac__h2_conn **p = &c->srv->dirty; *p; p = &(*p)->dirty_next) {
+        if (*p == c) {
+            *p = c->dirty_next;
+            break;
+        }
+    }
+    c->dirty = 0;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct ac__h2_conn *c = (struct ac__h2_conn *)h;
@@ -102,6 +116,7 @@ static void on_closed(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     srv->nconns--;
+    undirty(c);
     conn_destroy(c);
     ac__h2_server_conn_gone(srv);
 }
@@ -166,15 +181,21 @@ static int route(struct ac__stream *s)
     req->authority = x->authority ? x->authority : "";
     req->headers = x->headers;
     req->nheaders = x->nheaders;
-    req->peer = c->peer;
+    req->peer = x->peer; /* the exchange's copy: a handler may outlive the connection */
     req->tls = c->tls != NULL;
-    snprintf(s->method, sizeof(s->method), "%s", req->method);
+    size_t mlen = strnlen(req->method, sizeof(s->method) - 1);
+    memcpy(s->method, req->method, mlen);
+    s->method[mlen] = '\0';
     s->head = strcmp(req->method, "HEAD") == 0;
 
     char allow[128];
     char detail[512];
-    int rc =
-        ac_router_match(c->srv->router, req->method, req->path, &x->match, allow, sizeof(allow));
+    /* The decoded parameters need at most the path's length (each follows a
+     * '/' that becomes its NUL), so they go in the exchange's arena. */
+    size_t plen = strlen(req->path);
+    char *pbuf = ac__exchange_alloc(x, plen);
+    int rc = ac_router_match_into(c->srv->router, req->method, req->path, &x->match, allow,
+                                  sizeof(allow), pbuf, pbuf ? plen : 0);
     if (rc == AC_ENOENT) {
         snprintf(detail, sizeof(detail), "no resource at path \"%.200s\"", req->path);
         reject(s, 404, "not-found", "Not Found", ":path", detail);
@@ -280,7 +301,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *frame, voi
     s->x->started_ms = s->started_ms;
     s->x->stream = s;
     s->x->srv = c->srv;
-    snprintf(s->x->peer, sizeof(s->x->peer), "%s", c->peer);
+    _Static_assert(sizeof(s->x->peer) == sizeof(c->peer), "a conn's peer fits an exchange's");
+    memcpy(s->x->peer, c->peer, sizeof(s->x->peer));
     s->next = c->streams;
     if (c->streams)
         c->streams->prev = s;
@@ -589,7 +611,7 @@ static void flush_out(struct ac__h2_conn *c);
 
 /* Sends what nghttp2 has, then pulls producers that nghttp2 asked more of
  * while sending, and sends what they gave at once. */
-void ac__h2_conn_flush(struct ac__h2_conn *c)
+static void flush_now(struct ac__h2_conn *c)
 {
     flush_out(c);
     while (c->pull_pending && !c->closing && !c->in_recv && !c->in_pull) {
@@ -598,6 +620,38 @@ void ac__h2_conn_flush(struct ac__h2_conn *c)
         flush_out(c);
     }
 }
+
+void ac__h2_conn_flush(struct ac__h2_conn *c)
+{
+    if (c->memory) {
+        flush_now(c);
+        return;
+    }
+    if (c->dirty || c->closing)
+        return;
+    struct ac_h2_server *srv = c->srv;
+    c->dirty = 1;
+    c->dirty_next = srv->dirty;
+    srv->dirty = c;
+    if (!uv_is_active((uv_handle_t *)&srv->flusher))
+        uv_idle_start(&srv->flusher, ac__h2_server_flush);
+}
+
+void ac__h2_server_flush(uv_idle_t *flusher)
+{
+    struct ac_h2_server *srv = flusher->data;
+    /* Taken one at a time: a flush may close a connection, or make a producer
+     * answer on another one, which then joins the list. */
+    struct ac__h2_conn *c;
+    while ((c = srv->dirty) != NULL) {
+        srv->dirty = c->dirty_next;
+        c->dirty = 0;
+        c->dirty_next = NULL;
+        flush_now(c);
+    }
+    uv_idle_stop(flusher);
+}
+
 
 /* Moves whatever nghttp2 has to send into one write, unless one is in flight;
  * the write callback calls back here for the rest. Closes the connection once
@@ -703,9 +757,10 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
+    (void)suggested;
+    struct ac__h2_conn *c = (struct ac__h2_conn *)h;
+    buf->base = c->srv->rbuf;
+    buf->len = sizeof(c->srv->rbuf);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -717,7 +772,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         ac__h2_conn_close(c, "peer closed the connection");
     else if (nread < 0)
         ac__h2_conn_close(c, uv_strerror((int)nread));
-    free(buf->base);
+    (void)buf; /* the server's read buffer */
 }
 
 static int conn_init(struct ac_h2_server *srv, struct ac__h2_conn *c)

@@ -21,17 +21,41 @@ static ssize_t on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_
     return ac__h2_copy_body(s->resp, s->resp_len, &s->resp_off, buf, length, flags);
 }
 
+/* Writes |v| in decimal into |out| (at least 21 bytes), NUL-terminated;
+ * returns |out|. snprintf's format parsing is a visible share of a small
+ * response, and every response formats two numbers. */
+static char *decimal(uint64_t v, char *out)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return out;
+}
+
+/* Header fields a response's block holds without allocating the array. */
+#define NV_INLINE 16
+
 /* Submits the header block of a response with content-length |length| and
  * the body that |dp| provides (NULL: none). Returns 0 or AC_ENOMEM. */
 static int submit_response(struct ac__stream *s, int status, const struct ac_http_header *headers,
                            size_t nheaders, uint64_t length, const nghttp2_data_provider *dp)
 {
-    nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
-    if (!nv)
-        return AC_ENOMEM;
-    char st[4], clen[24], date[30];
-    snprintf(st, sizeof(st), "%d", status);
-    snprintf(clen, sizeof(clen), "%" PRIu64, length);
+    nghttp2_nv inline_nv[NV_INLINE];
+    nghttp2_nv *nv = inline_nv;
+    if (nheaders + 3 > NV_INLINE) {
+        nv = calloc(nheaders + 3, sizeof(*nv));
+        if (!nv)
+            return AC_ENOMEM;
+    }
+    char st[24], clen[24], date[30];
+    decimal((uint64_t)status, st);
+    decimal(length, clen);
     ac__http_date(date);
     size_t n = 0;
     nv[n++] = ac__h2_nv(":status", st);
@@ -41,7 +65,8 @@ static int submit_response(struct ac__stream *s, int status, const struct ac_htt
     nv[n++] = ac__h2_nv("date", date);
     /* nghttp2 copies the header block, so the stack strings may go. */
     int rc = nghttp2_submit_response(s->conn->h2, s->id, nv, n, dp) == 0 ? 0 : AC_ENOMEM;
-    free(nv);
+    if (nv != inline_nv)
+        free(nv);
     return rc;
 }
 

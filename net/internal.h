@@ -128,8 +128,18 @@ struct ac_h2_server {
     size_t nlisteners;
     struct ac__h2_conn *conns; /* every accepted connection not yet freed */
     size_t nconns;
-    uv_timer_t sweep;        /* enforces idle, request and grace deadlines */
-    size_t open_handles;     /* listeners + sweep timer not yet closed */
+    uv_timer_t sweep; /* enforces idle, request and grace deadlines */
+    /* Connections with frames to send, written once per loop iteration (an
+     * idle handle runs before the loop next waits), so the answers a batch
+     * of requests or of reader threads produced go out in one write per
+     * connection instead of one each. */
+    uv_idle_t flusher;
+    struct ac__h2_conn *dirty; /* linked by dirty_next */
+    size_t open_handles;       /* listeners + sweep timer + flusher not yet closed */
+    unsigned handles_closing : 1;
+    /* Every read of every connection lands here: on_read hands it all to
+     * nghttp2 (or TLS, which copies it) before it returns. */
+    char rbuf[64 * 1024];
     uint64_t grace_deadline; /* uv_now() after which open conns are cut; when closing */
     ac_h2_server_closed_cb closed_cb;
     void *closed_arg;
@@ -180,6 +190,7 @@ struct ac__h2_conn {
     uv_tcp_t tcp;                    /* first: cast from uv_handle_t * */
     struct ac_h2_server *srv;        /* borrowed; outlives every conn */
     struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
+    struct ac__h2_conn *dirty_next;  /* in srv->dirty while |dirty| */
     nghttp2_session *h2;             /* owned */
     struct ac__tls *tls;             /* owned; NULL for h2c */
     uv_write_t wreq;
@@ -207,15 +218,22 @@ struct ac__h2_conn {
     char peer[64];           /* "address:port" */
     char addr[48];           /* the peer's address alone: for the per-client limit */
     unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
+    unsigned dirty : 1;         /* waits in srv->dirty for the loop's next flush */
     unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
     unsigned in_pull : 1;       /* producers are being pulled: their writes do not flush */
     unsigned pull_pending : 1;  /* a stream wants its producer pulled */
 };
 
-/* Sends what nghttp2 has to send on |c| (unless a write is in flight or a
- * read is being handled, which send once done), pulls the producers it asked
- * for more, and closes |c| once neither side has anything more to say. */
+/* Asks for what nghttp2 has to send on |c| to be sent: at once for the
+ * memory transport, else when the server's flusher next runs (before the
+ * loop next waits), so that every answer given until then shares a write. */
 void ac__h2_conn_flush(struct ac__h2_conn *c);
+
+/* The server's flusher: sends what each connection that asked has to send
+ * (unless a write is in flight: its callback asks again), pulls the
+ * producers nghttp2 asked for more, and closes a connection once neither
+ * side has anything more to say. */
+void ac__h2_server_flush(uv_idle_t *flusher);
 
 /* Tells the server's observer how |s| ended (|status|, or 0 when it was reset
  * unanswered); only the first call counts. */
@@ -300,14 +318,29 @@ int ac__h2_client_memory_feed(struct ac__cconn *c, const uint8_t *data, size_t l
 /* Fails what is still pending with AC_ECANCELED and frees |c|; NULL is a no-op. */
 void ac__h2_client_memory_free(struct ac__cconn *c);
 
+/* Request strings an exchange holds without allocating (method, path,
+ * query, authority, header names and values, path parameters: a small GET
+ * with a bearer token needs about 300), and headers before the array grows. */
+#define AC__EXCHANGE_ARENA 640
+#define AC__EXCHANGE_HEADERS 12
+
+/* More room for request strings once the arena is spent: a chunk is never
+ * moved, so strings already handed out stay where they are. */
+struct ac__exchange_chunk {
+    struct ac__exchange_chunk *next;
+    size_t size, used;
+    char data[];
+};
+
 /* The request being received on a stream; handed to the handler once complete.
  * Owns every string its req points at. */
 struct ac_http_exchange {
     struct ac_http_req req;
-    struct ac__stream *stream; /* NULL once the stream is gone: answers are dropped */
-    struct ac_route_match match;
-    char *method, *path, *query, *authority;
-    struct ac_http_header *headers; /* names and values owned */
+    struct ac__stream *stream;               /* NULL once the stream is gone: answers are dropped */
+    struct ac_route_match match;             /* values in the arena, or owned */
+    char *method, *path, *query, *authority; /* in the arena */
+    struct ac_http_header *headers;          /* names and values in the arena; the
+                                              * array is |inline_headers| or owned */
     size_t nheaders, cap_headers;
     struct ac_buf body;
     ac_http_body_cb body_cb; /* a streamed body's reader, once ac_http_body_read() named it */
@@ -337,7 +370,16 @@ struct ac_http_exchange {
     struct ac_http_header *kept_headers; /* names and values owned */
     size_t kept_nheaders;
     struct ac_buf kept_body;
+    /* Where the request's strings live (ac__exchange_strndup()). */
+    struct ac__exchange_chunk *chunks; /* owned; the newest first */
+    size_t arena_used;
+    struct ac_http_header inline_headers[AC__EXCHANGE_HEADERS];
+    char arena[AC__EXCHANGE_ARENA]; /* last: not zeroed when the exchange is made */
 };
+
+/* Returns |n| bytes that live as long as |x|, from its arena or a chunk; NULL
+ * when out of memory. */
+char *ac__exchange_alloc(struct ac_http_exchange *x, size_t n);
 
 /* Records the commit count as |x| goes to its handler (or headers check);
  * the first call counts. */
