@@ -590,20 +590,18 @@ static int session_new(struct ac__h2_conn *c)
 
 /* ---- transport ---- */
 
+static void written(struct ac__h2_conn *c);
+
 static void on_written(uv_write_t *req, int status)
 {
     struct ac__h2_conn *c = req->data;
     c->writing = 0;
-    c->out.len = 0;
     if (status < 0) {
+        c->out.len = 0;
         ac__h2_conn_close(c, uv_strerror(status));
         return;
     }
-    if (c->sent_response) {
-        c->sent_response = 0;
-        c->last_progress = uv_now(c->srv->loop);
-    }
-    resume_deferred(c);
+    written(c);
     ac__h2_conn_flush(c);
 }
 
@@ -652,56 +650,86 @@ void ac__h2_server_flush(uv_idle_t *flusher)
     uv_idle_stop(flusher);
 }
 
+/* Notes that the write of |c|'s gathered bytes completed: response frames in
+ * it count as the peer's progress, and requests waiting for response buffer
+ * may go on. */
+static void written(struct ac__h2_conn *c)
+{
+    c->out.len = 0;
+    if (c->sent_response) {
+        c->sent_response = 0;
+        c->last_progress = uv_now(c->srv->loop);
+    }
+    resume_deferred(c);
+}
 
-/* Moves whatever nghttp2 has to send into one write, unless one is in flight;
- * the write callback calls back here for the rest. Closes the connection once
- * neither side has anything more to say. */
+/* Moves whatever nghttp2 has to send into writes, unless one is in flight;
+ * a write the socket does not take at once finishes in on_written, which
+ * asks for the rest. Closes the connection once neither side has anything
+ * more to say. */
 static void flush_out(struct ac__h2_conn *c)
 {
-    if (c->in_recv || c->writing || c->closing)
-        return;
-    /* Records the TLS layer produced while reading go first: they precede,
-     * in the TLS stream, anything encrypted from here on. */
-    if (c->tls_out.len) {
-        if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
-            ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+    for (;;) {
+        if (c->in_recv || c->writing || c->closing)
+            return;
+        /* Records the TLS layer produced while reading go first: they
+         * precede, in the TLS stream, anything encrypted from here on. */
+        if (c->tls_out.len) {
+            if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
+                ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+                return;
+            }
+            c->tls_out.len = 0;
+        }
+        while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
+            const uint8_t *data;
+            ssize_t n = nghttp2_session_mem_send(c->h2, &data);
+            if (n < 0) {
+                ac__h2_conn_close(c, nghttp2_strerror((int)n));
+                return;
+            }
+            if (n == 0)
+                break;
+            int rc = c->tls ? ac__tls_send(c->tls, data, (size_t)n, &c->out)
+                            : ac_buf_append(&c->out, data, (size_t)n);
+            if (rc) {
+                ac__h2_conn_close(c, ac_strerror(rc));
+                return;
+            }
+        }
+        if (c->out.len == 0) {
+            if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
+                ac__h2_conn_close(c, c->end_reason ? c->end_reason : "session finished");
             return;
         }
-        c->tls_out.len = 0;
-    }
-    while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(c->h2, &data);
-        if (n < 0) {
-            ac__h2_conn_close(c, nghttp2_strerror((int)n));
+        if (c->memory) {
+            c->out.len = 0; /* the memory transport discards output */
             return;
         }
-        if (n == 0)
-            break;
-        int rc = c->tls ? ac__tls_send(c->tls, data, (size_t)n, &c->out)
-                        : ac_buf_append(&c->out, data, (size_t)n);
-        if (rc) {
-            ac__h2_conn_close(c, ac_strerror(rc));
+        /* Most writes fit the socket's buffer: written at once, they need no
+         * write request, no callback and no re-arming of the poll for it. */
+        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n >= 0 && (size_t)n == c->out.len) {
+            written(c);
+            continue;
+        }
+        if (n < 0 && n != UV_EAGAIN) {
+            ac__h2_conn_close(c, uv_strerror(n));
             return;
         }
-    }
-    if (c->out.len == 0) {
-        if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-            ac__h2_conn_close(c, c->end_reason ? c->end_reason : "session finished");
+        /* The rest waits for the socket; a slow reader is timed from here. */
+        size_t done = n > 0 ? (size_t)n : 0;
+        b = uv_buf_init((char *)c->out.data + done, (unsigned)(c->out.len - done));
+        c->wreq.data = c;
+        int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+        if (rc < 0) {
+            ac__h2_conn_close(c, uv_strerror(rc));
+            return;
+        }
+        c->writing = 1;
         return;
     }
-    if (c->memory) {
-        c->out.len = 0; /* the memory transport discards output */
-        return;
-    }
-    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-    c->wreq.data = c;
-    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
-    if (rc < 0) {
-        ac__h2_conn_close(c, uv_strerror(rc));
-        return;
-    }
-    c->writing = 1;
 }
 
 /* Handles bytes received from the peer: decrypts them when TLS, feeds nghttp2,

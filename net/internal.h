@@ -319,10 +319,12 @@ int ac__h2_client_memory_feed(struct ac__cconn *c, const uint8_t *data, size_t l
 void ac__h2_client_memory_free(struct ac__cconn *c);
 
 /* Request strings an exchange holds without allocating (method, path,
- * query, authority, header names and values, path parameters: a small GET
- * with a bearer token needs about 300), and headers before the array grows. */
-#define AC__EXCHANGE_ARENA 640
-#define AC__EXCHANGE_HEADERS 12
+ * query, authority, header names and values, path parameters: a record read
+ * by h2load with a bearer token needs about 180), and headers before the
+ * array grows. Sized so the exchange stays within glibc's per-thread cache
+ * of small blocks (1,032 bytes): it is allocated for every request. */
+#define AC__EXCHANGE_ARENA 256
+#define AC__EXCHANGE_HEADERS 8
 
 /* More room for request strings once the arena is spent: a chunk is never
  * moved, so strings already handed out stay where they are. */
