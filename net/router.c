@@ -5,6 +5,7 @@
  * segment (the second, or the only one), which is a literal or a parameter;
  * a path is compared only with the routes of the literal group its own key
  * segment names and of the parameter group, in the order they were added. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,10 @@ struct ac_router {
     size_t nroutes;
     struct group *groups; /* owned; routes borrowed from |routes| */
     size_t ngroups;
+    /* An open-addressing index of |groups|: slot values are a group's index
+     * + 1, 0 when empty; |nslots| is a power of two over twice |ngroups|. */
+    size_t *slots; /* owned */
+    size_t nslots;
 };
 
 int ac_router_new(struct ac_router **out)
@@ -81,6 +86,7 @@ void ac_router_free(struct ac_router *r)
     for (size_t i = 0; i < r->ngroups; i++)
         free(r->groups[i].routes);
     free(r->groups);
+    free(r->slots);
     free(r);
 }
 
@@ -91,18 +97,62 @@ static size_t key_index(size_t nsegs)
     return nsegs > 1 ? 1 : 0;
 }
 
+/* FNV-1a of a group's identity: its segment count, kind and key. */
+static size_t group_hash(size_t nsegs, int param, const char *key, size_t keylen)
+{
+    uint64_t h = 14695981039346656037ull;
+    h = (h ^ (nsegs * 2 + (size_t)param)) * 1099511628211ull;
+    for (size_t i = 0; i < keylen; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static size_t group_hash_of(const struct group *g)
+{
+    return group_hash(g->nsegs, g->param, g->key, g->keylen);
+}
+
 /* Returns the group of |nsegs| segments for a key segment |key| of |keylen|
  * bytes, or the parameter group when |param|; NULL when there is none. */
 static struct group *find_group(const struct ac_router *r, size_t nsegs, int param, const char *key,
                                 size_t keylen)
 {
-    for (size_t i = 0; i < r->ngroups; i++) {
-        struct group *g = &r->groups[i];
-        if (g->nsegs == nsegs && g->param == param &&
-            (param || (g->keylen == keylen && memcmp(g->key, key, keylen) == 0)))
+    if (!r->nslots)
+        return NULL;
+    if (param) {
+        key = "";
+        keylen = 0;
+    }
+    size_t mask = r->nslots - 1;
+    for (size_t h = group_hash(nsegs, param, key, keylen) & mask; r->slots[h]; h = (h + 1) & mask) {
+        struct group *g = &r->groups[r->slots[h] - 1];
+        if (g->nsegs == nsegs && g->param == param && g->keylen == keylen &&
+            memcmp(g->key, key, keylen) == 0)
             return g;
     }
     return NULL;
+}
+
+/* Rebuilds the index of |r|'s groups. Returns 0 or AC_ENOMEM (the old index
+ * kept, which lacks only the group added last). */
+static int index_groups(struct ac_router *r)
+{
+    size_t n = 16;
+    while (n < r->ngroups * 2 + 1)
+        n *= 2;
+    size_t *slots = calloc(n, sizeof(*slots));
+    if (!slots)
+        return AC_ENOMEM;
+    for (size_t i = 0; i < r->ngroups; i++) {
+        size_t h = group_hash_of(&r->groups[i]) & (n - 1);
+        while (slots[h])
+            h = (h + 1) & (n - 1);
+        slots[h] = i + 1;
+    }
+    free(r->slots);
+    r->slots = slots;
+    r->nslots = n;
+    return 0;
 }
 
 /* Adds |rt| to its group, creating the group. Returns 0 or AC_ENOMEM
@@ -114,22 +164,34 @@ static int group_add(struct ac_router *r, struct route *rt)
     const char *key = k && !param ? k->text : "";
     size_t keylen = k && !param ? k->len : 0;
     struct group *g = find_group(r, rt->nsegs, param, key, keylen);
-    if (!g) {
-        struct group *grown = realloc(r->groups, (r->ngroups + 1) * sizeof(*grown));
-        if (!grown)
+    if (g) {
+        struct route **routes = realloc(g->routes, (g->nroutes + 1) * sizeof(*routes));
+        if (!routes)
             return AC_ENOMEM;
-        r->groups = grown;
-        g = &r->groups[r->ngroups++];
-        *g = (struct group){.nsegs = rt->nsegs, .param = param, .key = key, .keylen = keylen};
+        g->routes = routes;
+        g->routes[g->nroutes++] = rt;
+        return 0;
     }
-    struct route **routes = realloc(g->routes, (g->nroutes + 1) * sizeof(*routes));
-    if (!routes) {
-        if (g->nroutes == 0) /* just created: its key would outlive |rt| */
-            r->ngroups--;
+    struct group *grown = realloc(r->groups, (r->ngroups + 1) * sizeof(*grown));
+    if (!grown)
+        return AC_ENOMEM;
+    r->groups = grown;
+    struct route **routes = malloc(sizeof(*routes));
+    if (!routes)
+        return AC_ENOMEM;
+    routes[0] = rt;
+    r->groups[r->ngroups++] = (struct group){.nsegs = rt->nsegs,
+                                             .param = param,
+                                             .key = key,
+                                             .keylen = keylen,
+                                             .routes = routes,
+                                             .nroutes = 1};
+    if (index_groups(r)) {
+        /* Not in the index, so never seen: taken back, its key with |rt|. */
+        r->ngroups--;
+        free(routes);
         return AC_ENOMEM;
     }
-    g->routes = routes;
-    g->routes[g->nroutes++] = rt;
     return 0;
 }
 
