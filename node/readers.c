@@ -4,6 +4,7 @@
  * not libuv's shared pool: artifact file work runs there, and a burst of
  * slow reads must not queue behind uploads (nor uploads behind reads). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -61,6 +62,12 @@ struct ac__readers {
  * lock and the hand-back per job, few enough that the other threads share
  * a burst. */
 #define TAKE_MAX 32
+
+/* A thread is woken for every this many jobs handed over, and takes at
+ * least this many when they wait: a wake-up costs two context switches
+ * when the threads share a CPU with the loop, more than a few record reads
+ * (docs/record-reads.md, "One read transaction per burst"). */
+#define SHARE_MIN 8
 
 /* A thread runs the jobs it took inside one read transaction of its store
  * (ac_store_read_begin()): one snapshot, one WAL read lock and one SHARED
@@ -143,6 +150,12 @@ static void *run(void *arg)
 {
     struct reader *r = arg;
     struct ac__readers *p = r->pool;
+    /* A woken reader does not preempt the loop (SCHED_BATCH): when they
+     * share a CPU the loop finishes its iteration (answers, writes, more
+     * jobs queued) before the reader runs, instead of being switched out
+     * mid-way and back once per hand-off. The reader still gets its fair
+     * share of the CPU. Best effort: without it, reads are only slower. */
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &(struct sched_param){0});
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stopping && !p->queue) {
@@ -156,7 +169,7 @@ static void *run(void *arg)
         /* This thread's share of what waits, so that a burst spreads over
          * the threads and each takes the lock once for its part. */
         size_t take = (p->nqueue + p->nreaders - 1) / p->nreaders;
-        take = take < 1 ? 1 : take > TAKE_MAX ? TAKE_MAX : take;
+        take = take < SHARE_MIN ? SHARE_MIN : take > TAKE_MAX ? TAKE_MAX : take;
         struct ac__read_job *head = p->queue, *tail = head;
         for (size_t i = 1; i < take && tail->next; i++)
             tail = tail->next;
@@ -190,7 +203,8 @@ static void on_flush(uv_idle_t *h)
         p->queue = p->batch;
     p->queue_tail = p->batch_tail;
     p->nqueue += p->nbatch;
-    size_t wake = p->nbatch < p->idle ? p->nbatch : p->idle;
+    size_t wake = (p->nbatch + SHARE_MIN - 1) / SHARE_MIN;
+    wake = wake < p->idle ? wake : p->idle;
     int all = wake == p->idle;
     pthread_mutex_unlock(&p->mu);
     /* After the unlock, so that a woken thread finds the lock free instead

@@ -16,12 +16,13 @@
  *         (the pool stopped before work ran); it answers and frees the job.
  *
  * Jobs submitted during one loop iteration are handed to the threads
- * together when the iteration ends (a uv_idle handle), with one lock and at
- * most one wake-up per waiting thread; each thread takes its share of what
- * waits (at most 32 jobs), runs them inside one read transaction of its
- * store (bounded: at most 32 jobs and 1 ms; never open while it waits) and
- * hands them back together. Jobs start in
- * submission order per pool, one per thread at a time.
+ * together when the iteration ends (a uv_idle handle), with one lock and
+ * one wake-up per 8 jobs at most (never more than the threads waiting); each
+ * thread takes its share of what waits (at least 8, at most 32 jobs), runs
+ * them inside one read transaction of its store (bounded: at most 32 jobs
+ * and 1 ms; never open while it waits) and hands them back together. The
+ * threads run as SCHED_BATCH, so a woken one does not preempt the loop. Jobs
+ * start in submission order per pool, one per thread at a time.
  * When no reader could be opened (or [node] readers = 0) work runs on the
  * loop with the writer's store and done still comes later from the loop, so a
  * caller never sees the difference. Everything here is called on the loop
