@@ -28,10 +28,14 @@ int ac_jt_equal(const struct ac_jt *a, const struct ac_jt *b)
     switch (a->type) {
     case AC_JT_NULL:
     case AC_JT_TRUE:
-    case AC_JT_FALSE: return 1;
-    case AC_JT_INTEGER: return a->u.i == b->u.i;
-    case AC_JT_REAL: return a->u.d == b->u.d;
-    case AC_JT_STRING: return memcmp(a->u.s, b->u.s, a->n) == 0;
+    case AC_JT_FALSE:
+        return 1;
+    case AC_JT_INTEGER:
+        return a->u.i == b->u.i;
+    case AC_JT_REAL:
+        return a->u.d == b->u.d;
+    case AC_JT_STRING:
+        return memcmp(a->u.s, b->u.s, a->n) == 0;
     case AC_JT_ARRAY:
         for (size_t i = 0; i < a->n; i++)
             if (!ac_jt_equal(&a->u.items[i], &b->u.items[i]))
@@ -50,13 +54,21 @@ int ac_jt_equal(const struct ac_jt *a, const struct ac_jt *b)
 static int from_json(struct ac__arena *a, const json_t *v, struct ac_jt *out)
 {
     switch (json_typeof(v)) {
-    case JSON_NULL: *out = (struct ac_jt){.type = AC_JT_NULL}; return 0;
-    case JSON_TRUE: *out = (struct ac_jt){.type = AC_JT_TRUE}; return 0;
-    case JSON_FALSE: *out = (struct ac_jt){.type = AC_JT_FALSE}; return 0;
+    case JSON_NULL:
+        *out = (struct ac_jt){.type = AC_JT_NULL};
+        return 0;
+    case JSON_TRUE:
+        *out = (struct ac_jt){.type = AC_JT_TRUE};
+        return 0;
+    case JSON_FALSE:
+        *out = (struct ac_jt){.type = AC_JT_FALSE};
+        return 0;
     case JSON_INTEGER:
         *out = (struct ac_jt){.type = AC_JT_INTEGER, .u.i = json_integer_value(v)};
         return 0;
-    case JSON_REAL: *out = (struct ac_jt){.type = AC_JT_REAL, .u.d = json_real_value(v)}; return 0;
+    case JSON_REAL:
+        *out = (struct ac_jt){.type = AC_JT_REAL, .u.d = json_real_value(v)};
+        return 0;
     case JSON_STRING:
         *out = (struct ac_jt){
             .type = AC_JT_STRING, .n = json_string_length(v), .u.s = json_string_value(v)};
@@ -114,12 +126,18 @@ int ac_jt_from_json(const json_t *v, struct ac_jt_doc **out)
 static json_t *to_json(const struct ac_jt *v)
 {
     switch (v->type) {
-    case AC_JT_NULL: return json_null();
-    case AC_JT_TRUE: return json_true();
-    case AC_JT_FALSE: return json_false();
-    case AC_JT_INTEGER: return json_integer(v->u.i);
-    case AC_JT_REAL: return json_real(v->u.d);
-    case AC_JT_STRING: return json_stringn_nocheck(v->u.s, v->n);
+    case AC_JT_NULL:
+        return json_null();
+    case AC_JT_TRUE:
+        return json_true();
+    case AC_JT_FALSE:
+        return json_false();
+    case AC_JT_INTEGER:
+        return json_integer(v->u.i);
+    case AC_JT_REAL:
+        return json_real(v->u.d);
+    case AC_JT_STRING:
+        return json_stringn_nocheck(v->u.s, v->n);
     case AC_JT_ARRAY: {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < v->n; i++) {
