@@ -354,24 +354,27 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, approval_list_read, NULL, "approvals");
 }
 
-/* Loads the approval named by the path for a party to it (or an admin); to
- * anyone else it does not exist. */
-static int load_approval(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                         struct ac_approval *ap)
-{
+/* GET /v1/approvals/{id}: read on a reader thread; for a party to it (or
+ * an admin) only, to anyone else it does not exist. */
+struct approval_get_read {
+    struct ac__json_read r; /* first */
     int64_t id;
-    if (ac__param_id(x, "id", "approval", &id))
-        return -1;
-    int err = ac_store_approval_get(n->store, id, ap);
-    if (!err && ap->earner_id != a->user.id && ap->recognizer_id != a->user.id &&
-        !(a->user.roles & AC_ROLE_ADMIN))
+    int64_t caller;
+    int admin;
+};
+
+static int approval_get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                             struct ac_reason *why)
+{
+    (void)why;
+    struct approval_get_read *g = (struct approval_get_read *)r;
+    struct ac_approval ap;
+    int err = ac_store_approval_get(view->store, g->id, &ap);
+    if (!err && ap.earner_id != g->caller && ap.recognizer_id != g->caller && !g->admin)
         err = AC_ENOENT;
-    if (err) {
-        char what[40];
-        snprintf(what, sizeof what, "approval %lld", (long long)id);
-        ac__respond_error(x, err, what);
-        return -1;
-    }
+    if (err)
+        return err;
+    *out = approval_json(&ap);
     return 0;
 }
 
@@ -379,10 +382,20 @@ static void on_approval_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_approval ap;
-    if (ac__authenticate(n, x, &a) || load_approval(n, x, &a, &ap))
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "approval", &id))
         return;
-    ac__respond_owned(x, 200, approval_json(&ap));
+    char what[40];
+    snprintf(what, sizeof what, "approval %lld", (long long)id);
+    struct approval_get_read *g = calloc(1, sizeof *g);
+    if (!g) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    g->id = id;
+    g->caller = a.user.id;
+    g->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    ac__json_read_submit(n, x, &g->r, approval_get_read, NULL, what);
 }
 
 static void on_approval_decide(struct ac_http_exchange *x, void *arg)
