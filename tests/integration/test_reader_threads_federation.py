@@ -3,7 +3,7 @@ run on the reader threads (node/readers.c), so the loop answers while they
 wait on the disk: the earner's catalog with a peer's kept, verified catalog
 in it (all of it, one peer's, this node's only, and a page that starts
 inside the peer's entries), this node's signed catalog, the peer's kept
-catalog, the ledger and its receipts, the cosignatures, the batches lent
+catalog, the peers with their delivery state, the ledger and its receipts, the cosignatures, the batches lent
 out and lent in, one lent item, the consortium file, one lending policy and
 borrowing mode, one remote certification and its record, and one approval,
 policy and presentation. Two real nodes: state.example issues a credential
@@ -85,6 +85,8 @@ def main():
                  ("/v1/catalog?recognizer=%d" % rid, "earner"),
                  (SIGNED, None),
                  ("/v1/federation/peers/state.example/catalog", "admin"),
+                 ("/v1/federation/peers", "admin"),
+                 ("/v1/federation/peers/state.example", "admin"),
                  ("/v1/federation/ledger", "admin"),
                  ("/v1/federation/ledger?peer=state.example", "admin"),
                  ("/v1/federation/ledger/receipts?limit=5", "admin"),
