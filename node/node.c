@@ -107,6 +107,7 @@ static void close_signals(struct ac_node *n)
      * reads still queued are answered (dropped by the closed server). */
     ac__readers_stop(n->readers);
     n->readers = NULL;
+    ac__reqtx_stop(n);
     ac__durability_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
@@ -224,6 +225,8 @@ static int serve(struct ac_node *n)
         return err;
     }
     err = ac__durability_start(n);
+    if (!err)
+        err = ac__reqtx_start(n);
     if (!err)
         err = ac__readers_open(n);
     if (err) {
