@@ -643,6 +643,9 @@ static void run_group(struct ac__reqtx *t)
             /* Everything of the transaction goes. In the queue's front, in
              * order: what ran (counted) and runs again, then what did not
              * run yet. */
+            ac_log_debug("api", "%s %s lost a race (run %d of %d); running its group again",
+                         ac_http_exchange_req(p->x)->method, ac_http_exchange_req(p->x)->path,
+                         p->runs, REQUEST_RUNS);
             while (ac_store_tx_open(st))
                 ac_store_tx_rollback(st);
             struct pending **ttail = &todo;
