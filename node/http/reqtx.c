@@ -748,6 +748,10 @@ void ac__reqtx_stop(struct ac_node *n)
         t->committing = 0;
         complete(t, group, err);
     }
+    unsigned long long waits = ac_store_commit_waits(n->store);
+    if (waits)
+        ac_log_info("node", "storage writer thread: %llu store call(s) on the loop waited for a "
+                    "COMMIT in flight", waits);
     ac_store_writer_stop(n->store);
     /* What still waits never ran: nothing of it was written. */
     for (struct pending *p = take_queue(t), *next; p; p = next) {

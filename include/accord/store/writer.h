@@ -9,12 +9,13 @@
  * groups the writes of many requests into that one transaction (node/http/
  * reqtx.c: group commit), so one COMMIT serves them all.
  *
- * While a COMMIT is in flight the connection is the writer thread's. Every
- * store call made meanwhile on the loop (a statement, a begin, ...) first
- * waits for that COMMIT to end and settles it (below): correct, but it waits
- * on the disk, so the loop's hot paths leave the store alone while
- * ac_store_commit_busy() says one is in flight (reads go to reader threads,
- * writes queue behind the commit).
+ * While a COMMIT is in flight the connection is the writer thread's. A read
+ * (a SELECT) made meanwhile on the loop runs on a read-only connection the
+ * writer keeps beside it (it sees every commit before it, as it would have
+ * on the write connection; the COMMIT in flight is not one yet). Every other
+ * store call (a write, a begin, ...) first waits for that COMMIT to end and
+ * settles it (below): correct, but it waits on the disk, so the loop's write
+ * paths queue behind the commit instead (node/http/reqtx.c).
  *
  * Settling a COMMIT happens on the loop, once, at the first of
  * ac_store_commit_poll(), ac_store_commit_wait() or any other store call:
@@ -32,8 +33,9 @@ typedef void (*ac_store_committed_cb)(void *arg);
 
 /* Starts the writer thread of |st| (its write connection, SQLite or
  * PostgreSQL; one per store), which calls |cb| with |arg| (borrowed until
- * ac_store_writer_stop()). Returns 0, AC_EINVAL (already started, or |st| is
- * a reader) or AC_ENOMEM. */
+ * ac_store_writer_stop()), and opens the side read connection (when it
+ * cannot, logged, reads wait instead). Returns 0, AC_EINVAL (already
+ * started, or |st| is a reader) or AC_ENOMEM. */
 int ac_store_writer_start(struct ac_store *st, ac_store_committed_cb cb, void *arg);
 
 /* Settles a COMMIT in flight (waiting for it), then stops and joins the
@@ -65,9 +67,10 @@ int ac_store_commit_poll(struct ac_store *st, int *result);
  * tests): returns 1 with |*result|, or AC_ENOENT. */
 int ac_store_commit_wait(struct ac_store *st, int *result);
 
-/* Returns how many times a store call on the loop had to wait for a COMMIT
- * in flight (for /metrics and tests: each is a path that waited on the
- * disk). */
+/* Return how many times a store call on the loop had to wait for a COMMIT
+ * in flight (each is a path that waited on the disk), and how many reads
+ * ran on the side connection instead (for logs and tests). */
 unsigned long long ac_store_commit_waits(const struct ac_store *st);
+unsigned long long ac_store_commit_side_reads(const struct ac_store *st);
 
 #endif

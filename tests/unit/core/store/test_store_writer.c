@@ -1,8 +1,9 @@
 /* test_store_writer.c - tests core/store/store_writer.c and the hand-over of
  * COMMITs in core/store/store.c (writer.h), on either engine: a transaction
  * of several savepoints commits once on the writer thread, its hooks run
- * only when the loop collects the result, a store call made meanwhile waits
- * for the COMMIT and settles it, and stopping settles what is in flight. */
+ * only when the loop collects the result, a write made meanwhile waits for
+ * the COMMIT and settles it while a read runs on the side connection, and
+ * stopping settles what is in flight. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,21 +136,45 @@ static void test_hooks_run_when_the_result_is_collected_not_on_the_writer(void *
     assert_int_equal(AC_ENOENT, ac_store_commit_poll(st, &result));
 }
 
-static void test_a_store_call_during_a_commit_in_flight_waits_and_settles_it(void **state)
+static void test_a_write_during_a_commit_in_flight_waits_and_settles_it(void **state)
 {
     (void)state;
     assert_int_equal(0, ac_store_tx_begin(st));
     int64_t before = add_user("before");
     assert_int_equal(0, ac_store_after_commit(st, on_hook, NULL, NULL));
     assert_int_equal(0, ac_store_commit_start(st));
-    /* A read on the loop's connection while the writer may hold it. */
-    struct ac_user u;
-    assert_int_equal(0, ac_store_user_get(st, before, &u));
+    /* A write on the loop's connection while the writer may hold it. */
+    int64_t after = add_user("after");
     assert_int_equal(1, ac_store_commit_waits(st));
-    assert_int_equal(1, hook_runs); /* settled before the read ran */
+    assert_int_equal(1, hook_runs); /* settled before the write ran */
     int result = -1;
     assert_int_equal(1, ac_store_commit_poll(st, &result));
     assert_int_equal(0, result);
+    assert_true(stored(before, "before"));
+    assert_true(stored(after, "after"));
+}
+
+static void test_a_read_during_a_commit_in_flight_runs_beside_it_without_waiting(void **state)
+{
+    (void)state;
+    int64_t old = add_user("committed");
+    assert_int_equal(0, ac_store_tx_begin(st));
+    add_user("in-flight");
+    assert_int_equal(0, ac_store_after_commit(st, on_hook, NULL, NULL));
+    assert_int_equal(0, ac_store_commit_start(st));
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_get(st, old, &u));
+    assert_string_equal("committed", u.name);
+    assert_int_equal(0, ac_store_commit_waits(st));
+    assert_int_equal(1, ac_store_commit_side_reads(st));
+    assert_int_equal(0, hook_runs); /* the COMMIT was not settled by the read */
+    int result = -1;
+    assert_int_equal(1, ac_store_commit_wait(st, &result));
+    assert_int_equal(0, result);
+    assert_int_equal(1, hook_runs);
+    /* Settled: reads are the write connection's again. */
+    assert_int_equal(0, ac_store_user_get(st, old, &u));
+    assert_int_equal(1, ac_store_commit_side_reads(st));
 }
 
 static void test_a_commit_is_handed_over_only_from_the_outermost_level(void **state)
@@ -211,7 +236,10 @@ int main(void)
             test_hooks_run_when_the_result_is_collected_not_on_the_writer, open_store,
             close_store),
         cmocka_unit_test_setup_teardown(
-            test_a_store_call_during_a_commit_in_flight_waits_and_settles_it, open_store,
+            test_a_write_during_a_commit_in_flight_waits_and_settles_it, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_read_during_a_commit_in_flight_runs_beside_it_without_waiting, open_store,
             close_store),
         cmocka_unit_test_setup_teardown(test_a_commit_is_handed_over_only_from_the_outermost_level,
                                         open_store, close_store),
