@@ -59,6 +59,9 @@
 
 #define KEY_MAX 255
 
+/* How long the handlers of one group may hold the loop (see run_group()). */
+#define GROUP_BUDGET_NS (2 * 1000 * 1000)
+
 /* Expired keys are pruned at most this often (by the clock). */
 #define PRUNE_EVERY_MS (60 * 1000)
 
@@ -628,7 +631,18 @@ static void run_group(struct ac__reqtx *t)
     struct pending *todo = take_queue(t);
     struct pending *group = NULL, **gtail = &group;
     struct pending *again = NULL, **atail = &again;
+    uint64_t began = uv_hrtime();
     while (todo) {
+        /* The handlers of a group run back to back on the loop; past the
+         * budget the group closes and the rest waits for the next one, so a
+         * read never waits behind more than about a budget of writes. */
+        if (group && uv_hrtime() - began >= GROUP_BUDGET_NS) {
+            struct pending **ttail = &todo;
+            while (*ttail)
+                ttail = &(*ttail)->next;
+            requeue_front(t, todo, ttail);
+            break;
+        }
         struct pending *p = todo;
         todo = p->next;
         p->next = NULL;
