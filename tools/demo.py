@@ -406,7 +406,7 @@ LENT_REVIEWERS = [
     ("sky", "south", "South High", "lenient"),
     ("sol", "south", "South Elementary", "goes quiet"),
 ]
-# More teachers submit after the peak, one at a time, while the demo waits for
+# More teachers submit after the peak, three at a time, while the demo waits for
 # what only chance decides: that the lenient reviewer gets blind benchmark
 # items (seeding is random, as it must be to stay blind), and that the
 # reviewer who goes quiet is offered a batch.
@@ -456,6 +456,33 @@ LATE_EARNERS = [  # (user, name, school, district, reflection, script); texts
         ("zara", "Zara Novak", "First graders wrote all-about books on insects. Sentence "
          "frames supported writing, sticky-dot feedback flagged one page each, and children "
          "rewrote that page proudly."),
+        ("alba", "Alba Ortiz", "Third-year Spanish learners recorded podcasts about family "
+         "recipes. A listening rubric guided partner comments, I flagged one pronunciation "
+         "target, and retakes showed clearer vowels."),
+        ("bram", "Bram Park", "Ninth-grade biologists designed yeast experiments. Proposal "
+         "conferences questioned variables, a checklist tracked controls, and revised plans "
+         "went to the lab on Thursday."),
+        ("cleo", "Cleo Quinn", "Kindergarteners counted objects in photo books. Thumbs-up "
+         "feedback on one page per child and a second try the next morning let them fix "
+         "miscounts themselves."),
+        ("dara", "Dara Rao", "Twelfth-grade economists forecast local prices. Peer review "
+         "pairs tested assumptions against data, my memo asked for one sensitivity check, "
+         "and forecasts were republished."),
+        ("elio", "Elio Stone", "Fifth-grade musicians composed eight-bar melodies. Listening "
+         "circles named a favourite bar and a bumpy one, and composers rewrote the bumpy bar "
+         "before the recital."),
+        ("fern", "Fern Tan", "Seventh-grade coders built quiz games. Play-testers logged "
+         "confusing screens, I reviewed one function with each pair, and patch notes listed "
+         "every change made."),
+        ("gus", "Gus Underwood", "Tenth-grade artists drafted self-portraits. Critique "
+         "protocols used warm and cool statements about value and line, and a second sitting "
+         "addressed one comment."),
+        ("hana", "Hana Vance", "Third graders measured plant growth in journals. Partner "
+         "checks compared units, my sticky note asked one question, and entries were "
+         "corrected before the graph day."),
+        ("ivo", "Ivo Wolfe", "Eleventh-grade journalists reported school board news. An "
+         "editor desk returned drafts with three margin queries, and reporters verified one "
+         "quote before publication."),
     ]]
 EARNERS = [
     ("late%02d" % k, "Teacher %s" % name, "%s School" % name, "%s District" % name,
@@ -1155,9 +1182,12 @@ class Demo:
         if not self.sky_flag():
             say("sky has not been sent enough blind benchmark items yet (seeding is random): "
                 "more teachers submit, three at a time, until the state's monitoring can judge")
-            # Nine at most, so some are left for the deadline step.
-            if not self.late_wave(self.sky_flag, most=9):
-                raise DemoError("the state's monitoring did not flag sky after 9 more "
+            # Eighteen at most, so some are left for the deadline step. Which
+            # lent reviewer the state's overflow reaches is chance too (under
+            # a sanitizer build the state's own reviewers take more of it),
+            # so a few waves may pass before sky's first blind item.
+            if not self.late_wave(self.sky_flag, most=18):
+                raise DemoError("the state's monitoring did not flag sky after 18 more "
                                 "submissions")
         self.caught()
 
