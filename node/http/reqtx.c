@@ -687,6 +687,10 @@ static void run_group(struct ac__reqtx *t)
             t->committing = 1;
             return;
         }
+        /* Refused (AC_EBUG) leaves the transaction open: nothing of it
+         * may commit now. */
+        while (ac_store_tx_open(st))
+            ac_store_tx_rollback(st);
     } else {
         err = ac_store_tx_commit(st);
     }
