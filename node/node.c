@@ -100,6 +100,9 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
+    /* The last group's COMMIT settles first, its hooks finding the
+     * scheduler and the senders they wake still there. */
+    ac__reqtx_stop(n);
     ac__scheduler_stop(n);
     ac__token_cache_stop(n->token_cache);
     ac__federation_stop(n);
@@ -107,7 +110,6 @@ static void close_signals(struct ac_node *n)
      * reads still queued are answered (dropped by the closed server). */
     ac__readers_stop(n->readers);
     n->readers = NULL;
-    ac__reqtx_stop(n);
     ac__durability_stop(n);
     for (int i = 0; i < n->nsignals; i++)
         uv_close((uv_handle_t *)hs[i], on_handle_closed);
