@@ -404,8 +404,10 @@ static int session_start(struct ac__cconn *c)
             return AC_EPROTO;
         }
         if (cl->cfg.pin_spki_sha256 && ac__tls_check_pin(c->tls, cl->pin)) {
-            ac_log_warn(AC__LOG, "%s: refused: the server's public key is not the pinned SPKI "
-                        "SHA-256", cl->authority);
+            ac_log_warn(AC__LOG,
+                        "%s: refused: the server's public key is not the pinned SPKI "
+                        "SHA-256",
+                        cl->authority);
             return AC_ETLS;
         }
     }

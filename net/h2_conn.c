@@ -1,5 +1,7 @@
 /* h2_conn.c - one server-side HTTP/2 connection: socket (or memory) transport,
- * optional TLS, the nghttp2 session, and the streams it carries. */
+ * optional TLS, the nghttp2 session, and the streams it carries: requests in
+ * (headers, routing, bodies, deadlines) and frames out. How a response's body
+ * is produced and buffered is h2_response.c's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,83 +14,12 @@
 /* Output produced per write, so one slow reader cannot make us buffer the world. */
 #define WRITE_BATCH (64 * 1024)
 
-struct ac__stream {
-    struct ac__h2_conn *conn;
-    struct ac__stream *prev, *next; /* in conn->streams */
-    int32_t id;
-    /* The request: owned by the stream until dispatched, then by the handler
-     * until it answers (x->stream tells it whether the stream still exists). */
-    struct ac_http_exchange *x;
-    size_t header_bytes;
-    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
-    const char *route;   /* borrowed from the router, for the observer; or "unmatched" */
-    char method[16];
-    uint8_t *resp; /* owned response body; counted in conn and server resp_bytes */
-    size_t resp_len, resp_off;
-    size_t body_held; /* request-body bytes counted in conn and server body_bytes */
-    unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
-    unsigned deferred : 1; /* complete, waiting for response buffer to free */
-    unsigned head : 1;     /* a HEAD request: answered with headers only */
-    /* A streamed request body (a route added with ac_router_add_stream()):
-     * its bytes go to the handler as they arrive, and the peer's window is
-     * reopened only as the handler consumes them. */
-    uint64_t body_total;   /* body bytes received */
-    size_t unconsumed;     /* delivered to the handler, not yet consumed */
-    uint64_t last_body_ms; /* uv_now() of the last body bytes received or consumed */
-    unsigned stream_body : 1, body_ended : 1;
-    /* A streamed response: |resp| holds one piece at a time, and the producer
-     * is pulled for the next once nghttp2 has taken it. */
-    struct ac_http_exchange *sx; /* held for the producer until the last piece */
-    ac_http_pull_cb pull;
-    void *pull_arg;
-    uint64_t resp_length, resp_given; /* announced, and handed over so far */
-    unsigned pull_wanted : 1, pull_out : 1, resp_last : 1;
-};
-
-struct ac__h2_conn {
-    uv_tcp_t tcp;                    /* first: cast from uv_handle_t * */
-    struct ac_h2_server *srv;        /* borrowed; outlives every conn */
-    struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
-    nghttp2_session *h2;             /* owned */
-    struct ac__tls *tls;             /* owned; NULL for h2c */
-    uv_write_t wreq;
-    struct ac_buf out;   /* bytes of the write in flight, or being gathered */
-    struct ac_buf plain; /* decrypted input waiting for nghttp2 */
-    /* TLS records produced while reading (handshake, post-handshake messages,
-     * alerts). Kept apart from |out| because a write may be in flight: libuv
-     * holds |out|'s memory until on_written, so growing it there could move
-     * that memory, and on_written's reset would drop what was appended. */
-    struct ac_buf tls_out;
-    struct ac__stream *streams;
-    size_t nstreams;
-    /* uv_now() of the peer's last progress: a request, request body bytes, a
-     * window opened, or a write of response frames completed. PING, SETTINGS
-     * and other control frames do not count, so a peer that only keeps the
-     * connection warm is idle, and one that never reads is a slow reader. */
-    uint64_t last_progress;
-    uint64_t accepted_ms;    /* uv_now() at accept: for the lifetime limit */
-    uint64_t shutdown_ms;    /* uv_now() when GOAWAY was submitted */
-    uint64_t ping_window_ms; /* start of the second PINGs are counted in */
-    uint32_t pings;          /* PING and SETTINGS frames received in that second */
-    size_t resp_bytes;       /* response bodies its streams hold */
-    size_t body_bytes;       /* request bodies its streams hold */
-    const char *end_reason;  /* why GOAWAY was sent; logged when the connection closes */
-    char peer[64];           /* "address:port" */
-    char addr[48];           /* the peer's address alone: for the per-client limit */
-    unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
-    unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
-    unsigned in_pull : 1;       /* producers are being pulled: their writes do not flush */
-    unsigned pull_pending : 1;  /* a stream wants its producer pulled */
-};
-
-static void flush(struct ac__h2_conn *c);
-
 struct ac__h2_conn *ac__h2_conn_next(const struct ac__h2_conn *c)
 {
     return c->next;
 }
 
-static void observe(struct ac__stream *s, int status)
+void ac__h2_stream_observe(struct ac__stream *s, int status)
 {
     struct ac_h2_server *srv = s->conn->srv;
     if (s->observed)
@@ -109,7 +40,7 @@ static void stream_free(struct ac__stream *s)
     struct ac_http_exchange *cancel = NULL;
     if (s->x) {
         if (s->x->dispatched) {
-            observe(s, 0);
+            ac__h2_stream_observe(s, 0);
             s->x->stream = NULL;
             if (s->stream_body && !s->body_ended && s->x->body_cb)
                 cancel = s->x;
@@ -124,11 +55,7 @@ static void stream_free(struct ac__stream *s)
     if (s->next)
         s->next->prev = s->prev;
     c->nstreams--;
-    if (s->resp) {
-        c->resp_bytes -= s->resp_len;
-        c->srv->resp_bytes -= s->resp_len;
-        free(s->resp);
-    }
+    ac__h2_stream_drop_response(s);
     c->body_bytes -= s->body_held;
     c->srv->body_bytes -= s->body_held;
     /* Bytes the handler never consumed still count against the connection's
@@ -164,6 +91,20 @@ static void conn_destroy(struct ac__h2_conn *c)
     free(c);
 }
 
+/* Takes |c| off the server's list of connections waiting for the flusher. */
+static void undirty(struct ac__h2_conn *c)
+{
+    if (!c->dirty)
+        return;
+    for (struct ac__h2_conn **p = &c->srv->dirty; *p; p = &(*p)->dirty_next) {
+        if (*p == c) {
+            *p = c->dirty_next;
+            break;
+        }
+    }
+    c->dirty = 0;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct ac__h2_conn *c = (struct ac__h2_conn *)h;
@@ -175,6 +116,7 @@ static void on_closed(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     srv->nconns--;
+    undirty(c);
     conn_destroy(c);
     ac__h2_server_conn_gone(srv);
 }
@@ -187,219 +129,6 @@ void ac__h2_conn_close(struct ac__h2_conn *c, const char *why)
     ac__conn_log(c->srv, AC_LOG_INFO, "conn %s closed: %s", c->peer, why);
     if (!c->memory)
         uv_close((uv_handle_t *)&c->tcp, on_closed);
-}
-
-/* ---- responses ---- */
-
-static ssize_t on_read_body(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
-                            uint32_t *flags, nghttp2_data_source *src, void *user)
-{
-    (void)h2;
-    (void)id;
-    (void)user;
-    struct ac__stream *s = src->ptr;
-    return ac__h2_copy_body(s->resp, s->resp_len, &s->resp_off, buf, length, flags);
-}
-
-/* Submits the header block of a response with content-length |length| and
- * the body that |dp| provides (NULL: none). Returns 0 or AC_ENOMEM. */
-static int submit_response(struct ac__stream *s, int status, const struct ac_http_header *headers,
-                           size_t nheaders, uint64_t length, const nghttp2_data_provider *dp)
-{
-    nghttp2_nv *nv = calloc(nheaders + 3, sizeof(*nv));
-    if (!nv)
-        return AC_ENOMEM;
-    char st[4], clen[24], date[30];
-    snprintf(st, sizeof(st), "%d", status);
-    snprintf(clen, sizeof(clen), "%" PRIu64, length);
-    ac__http_date(date);
-    size_t n = 0;
-    nv[n++] = ac__h2_nv(":status", st);
-    for (size_t i = 0; i < nheaders; i++)
-        nv[n++] = ac__h2_nv(headers[i].name, headers[i].value);
-    nv[n++] = ac__h2_nv("content-length", clen);
-    nv[n++] = ac__h2_nv("date", date);
-    /* nghttp2 copies the header block, so the stack strings may go. */
-    int rc = nghttp2_submit_response(s->conn->h2, s->id, nv, n, dp) == 0 ? 0 : AC_ENOMEM;
-    free(nv);
-    return rc;
-}
-
-/* Marks |s| answered, and, for a streamed body still arriving, stops taking
- * it: what the handler had not consumed is given back to the peer's window,
- * and the rest of the body is discarded (RST_STREAM NO_ERROR once the answer
- * is out, as for any early answer). */
-static void mark_answered(struct ac__stream *s, int status)
-{
-    s->answered = 1;
-    s->x = NULL; /* the caller frees the exchange */
-    if (s->stream_body && !s->request_done) {
-        s->body_ended = 1;
-        s->rejected = 1;
-    }
-    if (s->unconsumed) {
-        nghttp2_session_consume(s->conn->h2, s->id, s->unconsumed);
-        s->unconsumed = 0;
-    }
-    observe(s, status);
-}
-
-int ac__h2_stream_respond(struct ac__stream *s, int status, const struct ac_http_header *headers,
-                          size_t nheaders, const void *body, size_t len)
-{
-    struct ac__h2_conn *c = s->conn;
-    if (s->answered)
-        return AC_EBUG;
-    mark_answered(s, status);
-    if (status < 100 || status > 999)
-        status = 500;
-
-    int rc = AC_ENOMEM;
-    /* RFC 9110 9.3.2: HEAD gets the headers GET would, content-length included,
-     * and no content. */
-    size_t send_len = s->head ? 0 : len;
-    if (send_len) {
-        s->resp = malloc(send_len);
-        if (s->resp) {
-            memcpy(s->resp, body, send_len);
-            s->resp_len = send_len;
-            c->resp_bytes += send_len;
-            c->srv->resp_bytes += send_len;
-        }
-    }
-    if (!send_len || s->resp) {
-        nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_body};
-        rc = submit_response(s, status, headers, nheaders, len, send_len ? &dp : NULL);
-    }
-    if (rc)
-        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
-    flush(c);
-    return rc;
-}
-
-/* Frees the piece |s| holds once nghttp2 has copied all of it. */
-static void drop_piece(struct ac__stream *s)
-{
-    struct ac__h2_conn *c = s->conn;
-    c->resp_bytes -= s->resp_len;
-    c->srv->resp_bytes -= s->resp_len;
-    free(s->resp);
-    s->resp = NULL;
-    s->resp_len = s->resp_off = 0;
-}
-
-/* Asks for |s|'s producer to be pulled when flush() next runs: never from
- * here, inside nghttp2, where the producer's write could not be taken. */
-static void want_pull(struct ac__stream *s)
-{
-    if (s->sx && !s->pull_out && !s->resp_last) {
-        s->pull_wanted = 1;
-        s->conn->pull_pending = 1;
-    }
-}
-
-static ssize_t on_read_stream(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t length,
-                              uint32_t *flags, nghttp2_data_source *src, void *user)
-{
-    (void)h2;
-    (void)id;
-    (void)user;
-    struct ac__stream *s = src->ptr;
-    size_t n = s->resp_len - s->resp_off;
-    if (n == 0) {
-        if (s->resp_last) {
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-            return 0;
-        }
-        want_pull(s);
-        return NGHTTP2_ERR_DEFERRED;
-    }
-    if (n > length)
-        n = length;
-    memcpy(buf, s->resp + s->resp_off, n);
-    s->resp_off += n;
-    if (s->resp_off == s->resp_len) {
-        drop_piece(s);
-        if (s->resp_last)
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-        else
-            want_pull(s); /* the next piece is read while this one is sent */
-    }
-    return (ssize_t)n;
-}
-
-int ac__h2_stream_respond_stream(struct ac__stream *s, struct ac_http_exchange *x, int status,
-                                 const struct ac_http_header *headers, size_t nheaders,
-                                 uint64_t length, ac_http_pull_cb pull, void *arg)
-{
-    struct ac__h2_conn *c = s->conn;
-    if (s->answered)
-        return AC_EBUG;
-    mark_answered(s, status);
-    if (status < 100 || status > 999)
-        status = 500;
-    int body = !s->head && length > 0;
-    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = on_read_stream};
-    if (submit_response(s, status, headers, nheaders, length, body ? &dp : NULL)) {
-        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
-        flush(c);
-        return AC_ENOMEM;
-    }
-    if (body) {
-        s->sx = x;
-        s->pull = pull;
-        s->pull_arg = arg;
-        s->resp_length = length;
-    }
-    flush(c);
-    return body ? 0 : 1;
-}
-
-int ac__h2_stream_write(struct ac__stream *s, const void *data, size_t len, int last)
-{
-    struct ac__h2_conn *c = s->conn;
-    s->pull_out = 0;
-    int rc = 0;
-    /* A piece is asked for only once the last one was taken, and the pieces
-     * must add up to the content-length already sent. */
-    if (s->resp || len > s->resp_length - s->resp_given ||
-        (last && s->resp_given + len != s->resp_length))
-        rc = AC_EINVAL;
-    if (!rc && len) {
-        s->resp = malloc(len);
-        if (!s->resp)
-            rc = AC_ENOMEM;
-    }
-    if (rc) {
-        s->sx = NULL;
-        nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
-    } else {
-        if (len) {
-            memcpy(s->resp, data, len);
-            s->resp_len = len;
-            c->resp_bytes += len;
-            c->srv->resp_bytes += len;
-        }
-        s->resp_given += len;
-        if (last) {
-            s->resp_last = 1;
-            s->sx = NULL; /* the caller frees the exchange */
-        }
-        nghttp2_session_resume_data(c->h2, s->id);
-    }
-    if (!c->in_pull)
-        flush(c);
-    return rc;
-}
-
-void ac__h2_stream_abort(struct ac__stream *s)
-{
-    struct ac__h2_conn *c = s->conn;
-    s->sx = NULL;
-    s->pull_out = 0;
-    nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
-    if (!c->in_pull)
-        flush(c);
 }
 
 void ac__h2_stream_consume(struct ac__stream *s, size_t n)
@@ -415,7 +144,7 @@ void ac__h2_stream_consume(struct ac__stream *s, size_t n)
         ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
         return;
     }
-    flush(c);
+    ac__h2_conn_flush(c);
 }
 
 /* Tells the handler of a streamed body that it ended, well (1) or not. */
@@ -452,15 +181,21 @@ static int route(struct ac__stream *s)
     req->authority = x->authority ? x->authority : "";
     req->headers = x->headers;
     req->nheaders = x->nheaders;
-    req->peer = c->peer;
+    req->peer = x->peer; /* the exchange's copy: a handler may outlive the connection */
     req->tls = c->tls != NULL;
-    snprintf(s->method, sizeof(s->method), "%s", req->method);
+    size_t mlen = strnlen(req->method, sizeof(s->method) - 1);
+    memcpy(s->method, req->method, mlen);
+    s->method[mlen] = '\0';
     s->head = strcmp(req->method, "HEAD") == 0;
 
     char allow[128];
     char detail[512];
-    int rc =
-        ac_router_match(c->srv->router, req->method, req->path, &x->match, allow, sizeof(allow));
+    /* The decoded parameters need at most the path's length (each follows a
+     * '/' that becomes its NUL), so they go in the exchange's arena. */
+    size_t plen = strlen(req->path);
+    char *pbuf = ac__exchange_alloc(x, plen);
+    int rc = ac_router_match_into(c->srv->router, req->method, req->path, &x->match, allow,
+                                  sizeof(allow), pbuf, pbuf ? plen : 0);
     if (rc == AC_ENOENT) {
         snprintf(detail, sizeof(detail), "no resource at path \"%.200s\"", req->path);
         reject(s, 404, "not-found", "Not Found", ":path", detail);
@@ -502,15 +237,6 @@ static int route(struct ac__stream *s)
     return 0;
 }
 
-/* Returns 1 when the response buffer of |c|, or of the whole server, is full:
- * what the handlers already answered waits on peers that have not read it. */
-static int response_budget_spent(const struct ac__h2_conn *c)
-{
-    const struct ac_h2_server_limits *l = &c->srv->limits;
-    return c->resp_bytes >= l->max_response_buffer_bytes ||
-           c->srv->resp_bytes >= l->max_response_buffer_total;
-}
-
 /* Hands a complete, routed request to its handler, unless the response buffer
  * is full: then the request waits (deferred) until the peer reads, so that a
  * peer that never reads cannot make the handlers produce without bound. */
@@ -518,7 +244,7 @@ static void dispatch(struct ac__stream *s)
 {
     struct ac_http_exchange *x = s->x;
     s->request_done = 1;
-    if (response_budget_spent(s->conn)) {
+    if (ac__h2_response_budget_spent(s->conn)) {
         s->deferred = 1;
         return;
     }
@@ -535,7 +261,7 @@ static void dispatch(struct ac__stream *s)
  * each one. Never called from inside an nghttp2 callback. */
 static void resume_deferred(struct ac__h2_conn *c)
 {
-    while (!c->closing && !response_budget_spent(c)) {
+    while (!c->closing && !ac__h2_response_budget_spent(c)) {
         struct ac__stream *s = c->streams;
         while (s && !(s->deferred && s->x && !s->x->dispatched))
             s = s->next;
@@ -575,7 +301,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *frame, voi
     s->x->started_ms = s->started_ms;
     s->x->stream = s;
     s->x->srv = c->srv;
-    snprintf(s->x->peer, sizeof(s->x->peer), "%s", c->peer);
+    _Static_assert(sizeof(s->x->peer) == sizeof(c->peer), "a conn's peer fits an exchange's");
+    memcpy(s->x->peer, c->peer, sizeof(s->x->peer));
     s->next = c->streams;
     if (c->streams)
         c->streams->prev = s;
@@ -863,104 +590,146 @@ static int session_new(struct ac__h2_conn *c)
 
 /* ---- transport ---- */
 
+static void written(struct ac__h2_conn *c);
+
 static void on_written(uv_write_t *req, int status)
 {
     struct ac__h2_conn *c = req->data;
     c->writing = 0;
-    c->out.len = 0;
     if (status < 0) {
+        c->out.len = 0;
         ac__h2_conn_close(c, uv_strerror(status));
         return;
     }
-    if (c->sent_response) {
-        c->sent_response = 0;
-        c->last_progress = uv_now(c->srv->loop);
-    }
-    resume_deferred(c);
-    flush(c);
-}
-
-/* Pulls the producers of streamed responses that have sent their last piece.
- * A producer may answer from inside its pull; its write then only queues the
- * piece, and flush() sends it. */
-static void run_pulls(struct ac__h2_conn *c)
-{
-    c->in_pull = 1;
-    for (struct ac__stream *s = c->streams; s; s = s->next) {
-        if (!s->pull_wanted)
-            continue;
-        s->pull_wanted = 0;
-        if (!s->sx || s->pull_out)
-            continue;
-        s->pull_out = 1;
-        s->pull(s->sx, s->pull_arg);
-    }
-    c->in_pull = 0;
+    written(c);
+    ac__h2_conn_flush(c);
 }
 
 static void flush_out(struct ac__h2_conn *c);
 
 /* Sends what nghttp2 has, then pulls producers that nghttp2 asked more of
  * while sending, and sends what they gave at once. */
-static void flush(struct ac__h2_conn *c)
+static void flush_now(struct ac__h2_conn *c)
 {
     flush_out(c);
     while (c->pull_pending && !c->closing && !c->in_recv && !c->in_pull) {
         c->pull_pending = 0;
-        run_pulls(c);
+        ac__h2_conn_run_pulls(c);
         flush_out(c);
     }
 }
 
-/* Moves whatever nghttp2 has to send into one write, unless one is in flight;
- * the write callback calls back here for the rest. Closes the connection once
- * neither side has anything more to say. */
+void ac__h2_conn_flush(struct ac__h2_conn *c)
+{
+    if (c->memory) {
+        flush_now(c);
+        return;
+    }
+    if (c->dirty || c->closing)
+        return;
+    struct ac_h2_server *srv = c->srv;
+    c->dirty = 1;
+    c->dirty_next = srv->dirty;
+    srv->dirty = c;
+    if (!uv_is_active((uv_handle_t *)&srv->flusher))
+        uv_idle_start(&srv->flusher, ac__h2_server_flush);
+}
+
+void ac__h2_server_flush(uv_idle_t *flusher)
+{
+    struct ac_h2_server *srv = flusher->data;
+    /* Taken one at a time: a flush may close a connection, or make a producer
+     * answer on another one, which then joins the list. */
+    struct ac__h2_conn *c;
+    while ((c = srv->dirty) != NULL) {
+        srv->dirty = c->dirty_next;
+        c->dirty = 0;
+        c->dirty_next = NULL;
+        flush_now(c);
+    }
+    uv_idle_stop(flusher);
+}
+
+/* Notes that the write of |c|'s gathered bytes completed: response frames in
+ * it count as the peer's progress, and requests waiting for response buffer
+ * may go on. */
+static void written(struct ac__h2_conn *c)
+{
+    c->out.len = 0;
+    if (c->sent_response) {
+        c->sent_response = 0;
+        c->last_progress = uv_now(c->srv->loop);
+    }
+    resume_deferred(c);
+}
+
+/* Moves whatever nghttp2 has to send into writes, unless one is in flight;
+ * a write the socket does not take at once finishes in on_written, which
+ * asks for the rest. Closes the connection once neither side has anything
+ * more to say. */
 static void flush_out(struct ac__h2_conn *c)
 {
-    if (c->in_recv || c->writing || c->closing)
-        return;
-    /* Records the TLS layer produced while reading go first: they precede,
-     * in the TLS stream, anything encrypted from here on. */
-    if (c->tls_out.len) {
-        if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
-            ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+    for (;;) {
+        if (c->in_recv || c->writing || c->closing)
+            return;
+        /* Records the TLS layer produced while reading go first: they
+         * precede, in the TLS stream, anything encrypted from here on. */
+        if (c->tls_out.len) {
+            if (ac_buf_append(&c->out, c->tls_out.data, c->tls_out.len)) {
+                ac__h2_conn_close(c, ac_strerror(AC_ENOMEM));
+                return;
+            }
+            c->tls_out.len = 0;
+        }
+        while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
+            const uint8_t *data;
+            ssize_t n = nghttp2_session_mem_send(c->h2, &data);
+            if (n < 0) {
+                ac__h2_conn_close(c, nghttp2_strerror((int)n));
+                return;
+            }
+            if (n == 0)
+                break;
+            int rc = c->tls ? ac__tls_send(c->tls, data, (size_t)n, &c->out)
+                            : ac_buf_append(&c->out, data, (size_t)n);
+            if (rc) {
+                ac__h2_conn_close(c, ac_strerror(rc));
+                return;
+            }
+        }
+        if (c->out.len == 0) {
+            if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
+                ac__h2_conn_close(c, c->end_reason ? c->end_reason : "session finished");
             return;
         }
-        c->tls_out.len = 0;
-    }
-    while (c->out.len < WRITE_BATCH && (!c->tls || ac__tls_ready(c->tls))) {
-        const uint8_t *data;
-        ssize_t n = nghttp2_session_mem_send(c->h2, &data);
-        if (n < 0) {
-            ac__h2_conn_close(c, nghttp2_strerror((int)n));
+        if (c->memory) {
+            c->out.len = 0; /* the memory transport discards output */
             return;
         }
-        if (n == 0)
-            break;
-        int rc = c->tls ? ac__tls_send(c->tls, data, (size_t)n, &c->out)
-                        : ac_buf_append(&c->out, data, (size_t)n);
-        if (rc) {
-            ac__h2_conn_close(c, ac_strerror(rc));
+        /* Most writes fit the socket's buffer: written at once, they need no
+         * write request, no callback and no re-arming of the poll for it. */
+        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n >= 0 && (size_t)n == c->out.len) {
+            written(c);
+            continue;
+        }
+        if (n < 0 && n != UV_EAGAIN) {
+            ac__h2_conn_close(c, uv_strerror(n));
             return;
         }
-    }
-    if (c->out.len == 0) {
-        if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-            ac__h2_conn_close(c, c->end_reason ? c->end_reason : "session finished");
+        /* The rest waits for the socket; a slow reader is timed from here. */
+        size_t done = n > 0 ? (size_t)n : 0;
+        b = uv_buf_init((char *)c->out.data + done, (unsigned)(c->out.len - done));
+        c->wreq.data = c;
+        int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+        if (rc < 0) {
+            ac__h2_conn_close(c, uv_strerror(rc));
+            return;
+        }
+        c->writing = 1;
         return;
     }
-    if (c->memory) {
-        c->out.len = 0; /* the memory transport discards output */
-        return;
-    }
-    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-    c->wreq.data = c;
-    int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
-    if (rc < 0) {
-        ac__h2_conn_close(c, uv_strerror(rc));
-        return;
-    }
-    c->writing = 1;
 }
 
 /* Handles bytes received from the peer: decrypts them when TLS, feeds nghttp2,
@@ -1000,7 +769,7 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
     c->plain.len = 0;
     if (n < 0) {
         /* After a terminating GOAWAY nghttp2 wants neither to read nor to
-         * write, so flush() closes the connection once the GOAWAY is out. */
+         * write, so ac__h2_conn_flush() closes the connection once the GOAWAY is out. */
         ac__conn_log(c->srv, AC_LOG_INFO, "conn %s: bad input: %s", c->peer,
                      nghttp2_strerror((int)n));
         c->shutdown = 1;
@@ -1008,17 +777,18 @@ static void recv_bytes(struct ac__h2_conn *c, const uint8_t *data, size_t len)
         c->end_reason = "protocol error";
         nghttp2_session_terminate_session(c->h2, NGHTTP2_PROTOCOL_ERROR);
         c->bad_input = 1;
-        flush(c);
+        ac__h2_conn_flush(c);
         return;
     }
-    flush(c);
+    ac__h2_conn_flush(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)h;
-    buf->base = malloc(suggested);
-    buf->len = buf->base ? suggested : 0;
+    (void)suggested;
+    struct ac__h2_conn *c = (struct ac__h2_conn *)h;
+    buf->base = c->srv->rbuf;
+    buf->len = sizeof(c->srv->rbuf);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -1030,7 +800,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         ac__h2_conn_close(c, "peer closed the connection");
     else if (nread < 0)
         ac__h2_conn_close(c, uv_strerror((int)nread));
-    free(buf->base);
+    (void)buf; /* the server's read buffer */
 }
 
 static int conn_init(struct ac_h2_server *srv, struct ac__h2_conn *c)
@@ -1125,7 +895,7 @@ void ac__h2_conn_accept(struct ac_h2_server *srv, uv_stream_t *listener)
     /* Not through the quota: debug lines are usually filtered out, and would
      * spend the quota of the lines that are not. */
     ac_log_debug(AC__LOG, "conn %s accepted", c->peer);
-    flush(c);
+    ac__h2_conn_flush(c);
 }
 
 void ac__h2_conn_shutdown(struct ac__h2_conn *c)
@@ -1138,7 +908,7 @@ void ac__h2_conn_shutdown(struct ac__h2_conn *c)
         c->end_reason = "server closing";
     nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
                           NGHTTP2_NO_ERROR, NULL, 0);
-    flush(c);
+    ac__h2_conn_flush(c);
 }
 
 void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
@@ -1152,7 +922,7 @@ void ac__h2_conn_sweep(struct ac__h2_conn *c, uint64_t now)
     if (c->closing)
         return;
     if (c->nstreams == 0 && now - c->last_progress >= l->idle_timeout_ms) {
-        /* First a GOAWAY, after which flush() closes once it is written; if
+        /* First a GOAWAY, after which ac__h2_conn_flush() closes once it is written; if
          * the peer does not even read that, the next sweep closes anyway. */
         if (c->shutdown) {
             ac__h2_conn_close(c, "idle timeout; GOAWAY not delivered");
@@ -1234,7 +1004,7 @@ int ac__h2_conn_memory_new(struct ac_h2_server *srv, struct ac__h2_conn **out)
         conn_destroy(c);
         return rc;
     }
-    flush(c);
+    ac__h2_conn_flush(c);
     *out = c;
     return 0;
 }
@@ -1244,7 +1014,7 @@ int ac__h2_conn_memory_feed(struct ac__h2_conn *c, const uint8_t *data, size_t l
     recv_bytes(c, data, len);
     /* The memory transport has no write callback to resume deferred requests. */
     resume_deferred(c);
-    flush(c);
+    ac__h2_conn_flush(c);
     return c->closing || c->bad_input ? AC_EPROTO : 0;
 }
 

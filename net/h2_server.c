@@ -115,7 +115,9 @@ int ac_h2_server_new(uv_loop_t *loop, const struct ac_h2_server_config *cfg,
     }
     uv_timer_init(loop, &srv->sweep);
     srv->sweep.data = srv;
-    srv->open_handles = 1;
+    uv_idle_init(loop, &srv->flusher);
+    srv->flusher.data = srv;
+    srv->open_handles = 2;
     uint64_t iv = sweep_interval(l);
     uv_timer_start(&srv->sweep, on_sweep, iv, iv);
     *out = srv;
@@ -238,12 +240,14 @@ static void on_sweep_closed(uv_handle_t *h)
 }
 
 /* Finishes a close once the last connection and listener are gone: the sweep
- * timer goes last, and its close callback frees the server. */
+ * timer and the flusher go last, and the last close callback frees the server. */
 void ac__h2_server_conn_gone(struct ac_h2_server *srv)
 {
     if (!srv->closing || srv->nconns > 0)
         return;
-    if (srv->open_handles == 1 && !uv_is_closing((uv_handle_t *)&srv->sweep)) {
+    if (srv->open_handles == 2 && !srv->handles_closing) {
+        srv->handles_closing = 1;
+        uv_close((uv_handle_t *)&srv->flusher, on_sweep_closed);
         uv_close((uv_handle_t *)&srv->sweep, on_sweep_closed);
         return;
     }

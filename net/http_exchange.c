@@ -1,6 +1,7 @@
 /* http_exchange.c - the exchange API of http.h: the request a handler sees and
  * the ways it answers, including RFC 9457 problem+json. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,13 @@
 
 int ac__exchange_new(struct ac_http_exchange **out)
 {
-    struct ac_http_exchange *x = calloc(1, sizeof(*x));
+    /* Every request makes one: the arena at the end is left as malloc gave it. */
+    struct ac_http_exchange *x = malloc(sizeof(*x));
     if (!x)
         return AC_ENOMEM;
+    memset(x, 0, offsetof(struct ac_http_exchange, arena));
+    x->headers = x->inline_headers;
+    x->cap_headers = AC__EXCHANGE_HEADERS;
     ac_buf_init(&x->body);
     ac_buf_init(&x->held_body);
     ac_buf_init(&x->kept_body);
@@ -28,15 +33,13 @@ void ac__exchange_free(struct ac_http_exchange *x)
 {
     if (!x)
         return;
-    for (size_t i = 0; i < x->nheaders; i++) {
-        free((char *)x->headers[i].name);
-        free((char *)x->headers[i].value);
+    if (x->headers != x->inline_headers)
+        free(x->headers);
+    while (x->chunks) {
+        struct ac__exchange_chunk *next = x->chunks->next;
+        free(x->chunks);
+        x->chunks = next;
     }
-    free(x->headers);
-    free(x->method);
-    free(x->path);
-    free(x->query);
-    free(x->authority);
     ac_buf_release(&x->body);
     for (size_t i = 0; i < x->held_nheaders; i++) {
         free((char *)x->held_headers[i].name);
@@ -148,12 +151,42 @@ int ac_http_keep_end(struct ac_http_exchange *x)
     return 1;
 }
 
-static int set_string(char **field, const uint8_t *v, size_t len)
+/* Chunks after the arena: at least this size, so a request with many or long
+ * headers takes few allocations. */
+#define CHUNK_MIN 4096
+
+char *ac__exchange_alloc(struct ac_http_exchange *x, size_t n)
 {
-    char *s = strndup((const char *)v, len);
+    if (sizeof(x->arena) - x->arena_used >= n) {
+        char *p = x->arena + x->arena_used;
+        x->arena_used += n;
+        return p;
+    }
+    struct ac__exchange_chunk *ch = x->chunks;
+    if (!ch || ch->size - ch->used < n) {
+        size_t size = n > CHUNK_MIN ? n : CHUNK_MIN;
+        ch = malloc(sizeof(*ch) + size);
+        if (!ch)
+            return NULL;
+        ch->size = size;
+        ch->used = 0;
+        ch->next = x->chunks;
+        x->chunks = ch;
+    }
+    char *p = ch->data + ch->used;
+    ch->used += n;
+    return p;
+}
+
+/* Sets |*field| to a NUL-terminated copy of |len| bytes of |v| that lives as
+ * long as |x|. Returns 0 or AC_ENOMEM. */
+static int set_string(struct ac_http_exchange *x, char **field, const uint8_t *v, size_t len)
+{
+    char *s = ac__exchange_alloc(x, len + 1);
     if (!s)
         return AC_ENOMEM;
-    free(*field);
+    memcpy(s, v, len);
+    s[len] = '\0';
     *field = s;
     return 0;
 }
@@ -164,39 +197,39 @@ int ac__exchange_add_header(struct ac_http_exchange *x, const uint8_t *name, siz
     /* nghttp2 has already checked that pseudo-headers come first, appear once
      * and are the ones a request may carry; names arrive lowercase. */
     if (namelen == 7 && memcmp(name, ":method", 7) == 0)
-        return set_string(&x->method, value, valuelen);
+        return set_string(x, &x->method, value, valuelen);
     if (namelen == 10 && memcmp(name, ":authority", 10) == 0)
-        return set_string(&x->authority, value, valuelen);
+        return set_string(x, &x->authority, value, valuelen);
     if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
         const uint8_t *q = memchr(value, '?', valuelen);
         size_t plen = q ? (size_t)(q - value) : valuelen;
-        int rc = set_string(&x->path, value, plen);
+        int rc = set_string(x, &x->path, value, plen);
         if (rc == 0)
-            rc = set_string(&x->query, q ? q + 1 : value + plen, q ? valuelen - plen - 1 : 0);
+            rc = set_string(x, &x->query, q ? q + 1 : value + plen, q ? valuelen - plen - 1 : 0);
         return rc;
     }
     if (namelen > 0 && name[0] == ':')
         return 0; /* :scheme is not needed by handlers */
     if (x->nheaders == x->cap_headers) {
-        size_t cap = x->cap_headers ? x->cap_headers * 2 : 8;
-        struct ac_http_header *h = realloc(x->headers, cap * sizeof(*h));
+        size_t cap = x->cap_headers * 2;
+        struct ac_http_header *h = x->headers == x->inline_headers
+                                       ? malloc(cap * sizeof(*h))
+                                       : realloc(x->headers, cap * sizeof(*h));
         if (!h)
             return AC_ENOMEM;
+        if (x->headers == x->inline_headers)
+            memcpy(h, x->inline_headers, sizeof(x->inline_headers));
         x->headers = h;
         x->cap_headers = cap;
     }
-    char *n = strndup((const char *)name, namelen);
-    char *v = strndup((const char *)value, valuelen);
-    if (!n || !v) {
-        free(n);
-        free(v);
+    char *n, *v;
+    if (set_string(x, &n, name, namelen) || set_string(x, &v, value, valuelen))
         return AC_ENOMEM;
-    }
     x->headers[x->nheaders].name = n;
     x->headers[x->nheaders].value = v;
     x->nheaders++;
     if (!x->authority && strcmp(n, "host") == 0)
-        return set_string(&x->authority, value, valuelen);
+        x->authority = v;
     return 0;
 }
 

@@ -128,8 +128,18 @@ struct ac_h2_server {
     size_t nlisteners;
     struct ac__h2_conn *conns; /* every accepted connection not yet freed */
     size_t nconns;
-    uv_timer_t sweep;        /* enforces idle, request and grace deadlines */
-    size_t open_handles;     /* listeners + sweep timer not yet closed */
+    uv_timer_t sweep; /* enforces idle, request and grace deadlines */
+    /* Connections with frames to send, written once per loop iteration (an
+     * idle handle runs before the loop next waits), so the answers a batch
+     * of requests or of reader threads produced go out in one write per
+     * connection instead of one each. */
+    uv_idle_t flusher;
+    struct ac__h2_conn *dirty; /* linked by dirty_next */
+    size_t open_handles;       /* listeners + sweep timer + flusher not yet closed */
+    unsigned handles_closing : 1;
+    /* Every read of every connection lands here: on_read hands it all to
+     * nghttp2 (or TLS, which copies it) before it returns. */
+    char rbuf[64 * 1024];
     uint64_t grace_deadline; /* uv_now() after which open conns are cut; when closing */
     ac_h2_server_closed_cb closed_cb;
     void *closed_arg;
@@ -140,6 +150,110 @@ struct ac_h2_server {
     size_t nheld;
     unsigned closing : 1;
 };
+
+/* ---- h2_conn.c and h2_response.c: one connection and its streams ---- */
+
+struct ac__stream {
+    struct ac__h2_conn *conn;
+    struct ac__stream *prev, *next; /* in conn->streams */
+    int32_t id;
+    /* The request: owned by the stream until dispatched, then by the handler
+     * until it answers (x->stream tells it whether the stream still exists). */
+    struct ac_http_exchange *x;
+    size_t header_bytes;
+    uint64_t started_ms; /* uv_now() at the first HEADERS frame */
+    const char *route;   /* borrowed from the router, for the observer; or "unmatched" */
+    char method[16];
+    uint8_t *resp; /* owned response body; counted in conn and server resp_bytes */
+    size_t resp_len, resp_off;
+    size_t body_held; /* request-body bytes counted in conn and server body_bytes */
+    unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
+    unsigned deferred : 1; /* complete, waiting for response buffer to free */
+    unsigned head : 1;     /* a HEAD request: answered with headers only */
+    /* A streamed request body (a route added with ac_router_add_stream()):
+     * its bytes go to the handler as they arrive, and the peer's window is
+     * reopened only as the handler consumes them. */
+    uint64_t body_total;   /* body bytes received */
+    size_t unconsumed;     /* delivered to the handler, not yet consumed */
+    uint64_t last_body_ms; /* uv_now() of the last body bytes received or consumed */
+    unsigned stream_body : 1, body_ended : 1;
+    /* A streamed response: |resp| holds one piece at a time, and the producer
+     * is pulled for the next once nghttp2 has taken it. */
+    struct ac_http_exchange *sx; /* held for the producer until the last piece */
+    ac_http_pull_cb pull;
+    void *pull_arg;
+    uint64_t resp_length, resp_given; /* announced, and handed over so far */
+    unsigned pull_wanted : 1, pull_out : 1, resp_last : 1;
+};
+
+struct ac__h2_conn {
+    uv_tcp_t tcp;                    /* first: cast from uv_handle_t * */
+    struct ac_h2_server *srv;        /* borrowed; outlives every conn */
+    struct ac__h2_conn *prev, *next; /* in srv->conns; memory conns are in no list */
+    struct ac__h2_conn *dirty_next;  /* in srv->dirty while |dirty| */
+    nghttp2_session *h2;             /* owned */
+    struct ac__tls *tls;             /* owned; NULL for h2c */
+    uv_write_t wreq;
+    struct ac_buf out;   /* bytes of the write in flight, or being gathered */
+    struct ac_buf plain; /* decrypted input waiting for nghttp2 */
+    /* TLS records produced while reading (handshake, post-handshake messages,
+     * alerts). Kept apart from |out| because a write may be in flight: libuv
+     * holds |out|'s memory until on_written, so growing it there could move
+     * that memory, and on_written's reset would drop what was appended. */
+    struct ac_buf tls_out;
+    struct ac__stream *streams;
+    size_t nstreams;
+    /* uv_now() of the peer's last progress: a request, request body bytes, a
+     * window opened, or a write of response frames completed. PING, SETTINGS
+     * and other control frames do not count, so a peer that only keeps the
+     * connection warm is idle, and one that never reads is a slow reader. */
+    uint64_t last_progress;
+    uint64_t accepted_ms;    /* uv_now() at accept: for the lifetime limit */
+    uint64_t shutdown_ms;    /* uv_now() when GOAWAY was submitted */
+    uint64_t ping_window_ms; /* start of the second PINGs are counted in */
+    uint32_t pings;          /* PING and SETTINGS frames received in that second */
+    size_t resp_bytes;       /* response bodies its streams hold */
+    size_t body_bytes;       /* request bodies its streams hold */
+    const char *end_reason;  /* why GOAWAY was sent; logged when the connection closes */
+    char peer[64];           /* "address:port" */
+    char addr[48];           /* the peer's address alone: for the per-client limit */
+    unsigned writing : 1, closing : 1, in_recv : 1, memory : 1, shutdown : 1, bad_input : 1;
+    unsigned dirty : 1;         /* waits in srv->dirty for the loop's next flush */
+    unsigned sent_response : 1; /* the write being gathered or in flight holds response frames */
+    unsigned in_pull : 1;       /* producers are being pulled: their writes do not flush */
+    unsigned pull_pending : 1;  /* a stream wants its producer pulled */
+};
+
+/* Asks for what nghttp2 has to send on |c| to be sent: at once for the
+ * memory transport, else when the server's flusher next runs (before the
+ * loop next waits), so that every answer given until then shares a write. */
+void ac__h2_conn_flush(struct ac__h2_conn *c);
+
+/* The server's flusher: sends what each connection that asked has to send
+ * (unless a write is in flight: its callback asks again), pulls the
+ * producers nghttp2 asked for more, and closes a connection once neither
+ * side has anything more to say. */
+void ac__h2_server_flush(uv_idle_t *flusher);
+
+/* Tells the server's observer how |s| ended (|status|, or 0 when it was reset
+ * unanswered); only the first call counts. */
+void ac__h2_stream_observe(struct ac__stream *s, int status);
+
+/* ---- h2_response.c ---- */
+
+/* Returns 1 when the response buffer of |c|, or of the whole server, is full:
+ * what the handlers already answered waits on peers that have not read it. */
+int ac__h2_response_budget_spent(const struct ac__h2_conn *c);
+
+/* Frees the response bytes |s| holds (a whole body, or a streamed response's
+ * piece once nghttp2 has copied all of it) and takes them off the
+ * connection's and the server's counts. No-op when it holds none. */
+void ac__h2_stream_drop_response(struct ac__stream *s);
+
+/* Pulls the producers of streamed responses on |c| that nghttp2 asked for
+ * more. A producer may answer from inside its pull; its write then only
+ * queues the piece, and ac__h2_conn_flush() sends it. */
+void ac__h2_conn_run_pulls(struct ac__h2_conn *c);
 
 /* Per-connection lines (accepted, refused, closed, bad input) a server logs in
  * one second; the rest are counted and the count logged with the next line
@@ -204,14 +318,31 @@ int ac__h2_client_memory_feed(struct ac__cconn *c, const uint8_t *data, size_t l
 /* Fails what is still pending with AC_ECANCELED and frees |c|; NULL is a no-op. */
 void ac__h2_client_memory_free(struct ac__cconn *c);
 
+/* Request strings an exchange holds without allocating (method, path,
+ * query, authority, header names and values, path parameters: a record read
+ * by h2load with a bearer token needs about 180), and headers before the
+ * array grows. Sized so the exchange stays within glibc's per-thread cache
+ * of small blocks (1,032 bytes): it is allocated for every request. */
+#define AC__EXCHANGE_ARENA 256
+#define AC__EXCHANGE_HEADERS 8
+
+/* More room for request strings once the arena is spent: a chunk is never
+ * moved, so strings already handed out stay where they are. */
+struct ac__exchange_chunk {
+    struct ac__exchange_chunk *next;
+    size_t size, used;
+    char data[];
+};
+
 /* The request being received on a stream; handed to the handler once complete.
  * Owns every string its req points at. */
 struct ac_http_exchange {
     struct ac_http_req req;
-    struct ac__stream *stream; /* NULL once the stream is gone: answers are dropped */
-    struct ac_route_match match;
-    char *method, *path, *query, *authority;
-    struct ac_http_header *headers; /* names and values owned */
+    struct ac__stream *stream;               /* NULL once the stream is gone: answers are dropped */
+    struct ac_route_match match;             /* values in the arena, or owned */
+    char *method, *path, *query, *authority; /* in the arena */
+    struct ac_http_header *headers;          /* names and values in the arena; the
+                                              * array is |inline_headers| or owned */
     size_t nheaders, cap_headers;
     struct ac_buf body;
     ac_http_body_cb body_cb; /* a streamed body's reader, once ac_http_body_read() named it */
@@ -241,7 +372,16 @@ struct ac_http_exchange {
     struct ac_http_header *kept_headers; /* names and values owned */
     size_t kept_nheaders;
     struct ac_buf kept_body;
+    /* Where the request's strings live (ac__exchange_strndup()). */
+    struct ac__exchange_chunk *chunks; /* owned; the newest first */
+    size_t arena_used;
+    struct ac_http_header inline_headers[AC__EXCHANGE_HEADERS];
+    char arena[AC__EXCHANGE_ARENA]; /* last: not zeroed when the exchange is made */
 };
+
+/* Returns |n| bytes that live as long as |x|, from its arena or a chunk; NULL
+ * when out of memory. */
+char *ac__exchange_alloc(struct ac_http_exchange *x, size_t n);
 
 /* Records the commit count as |x| goes to its handler (or headers check);
  * the first call counts. */

@@ -1,4 +1,11 @@
-/* router.c - matches a method and path against route patterns with "{name}" segments. */
+/* router.c - matches a method and path against route patterns with "{name}" segments.
+ *
+ * Every request is routed, so matching does no allocation and compares few
+ * routes: routes are grouped by their number of segments and by their key
+ * segment (the second, or the only one), which is a literal or a parameter;
+ * a path is compared only with the routes of the literal group its own key
+ * segment names and of the parameter group, in the order they were added. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +18,7 @@
 
 struct segment {
     char *text; /* literal text, or the parameter name for a parameter */
+    size_t len; /* of |text| */
     int param;
 };
 
@@ -23,11 +31,29 @@ struct route {
     ac_http_handler_cb cb;
     void *arg;
     int stream_body; /* the handler takes the request body in chunks */
+    size_t order;    /* position in which it was added */
+};
+
+/* The routes of one segment count whose key segment is the literal |key|
+ * (|param| 0) or a parameter (|param| 1), in the order they were added. */
+struct group {
+    size_t nsegs;
+    int param;
+    const char *key; /* borrowed from the first route's segment */
+    size_t keylen;
+    struct route **routes;
+    size_t nroutes;
 };
 
 struct ac_router {
-    struct route **routes;
+    struct route **routes; /* every route, in the order added: owned */
     size_t nroutes;
+    struct group *groups; /* owned; routes borrowed from |routes| */
+    size_t ngroups;
+    /* An open-addressing index of |groups|: slot values are a group's index
+     * + 1, 0 when empty; |nslots| is a power of two over twice |ngroups|. */
+    size_t *slots; /* owned */
+    size_t nslots;
 };
 
 int ac_router_new(struct ac_router **out)
@@ -57,7 +83,116 @@ void ac_router_free(struct ac_router *r)
     for (size_t i = 0; i < r->nroutes; i++)
         route_free(r->routes[i]);
     free(r->routes);
+    for (size_t i = 0; i < r->ngroups; i++)
+        free(r->groups[i].routes);
+    free(r->groups);
+    free(r->slots);
     free(r);
+}
+
+/* The index of the segment routes are grouped by: the second ("/v1/users"
+ * and "/v1/credentials" part there), or the first when there is one. */
+static size_t key_index(size_t nsegs)
+{
+    return nsegs > 1 ? 1 : 0;
+}
+
+/* FNV-1a of a group's identity: its segment count, kind and key. */
+static size_t group_hash(size_t nsegs, int param, const char *key, size_t keylen)
+{
+    uint64_t h = 14695981039346656037ull;
+    h = (h ^ (nsegs * 2 + (size_t)param)) * 1099511628211ull;
+    for (size_t i = 0; i < keylen; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static size_t group_hash_of(const struct group *g)
+{
+    return group_hash(g->nsegs, g->param, g->key, g->keylen);
+}
+
+/* Returns the group of |nsegs| segments for a key segment |key| of |keylen|
+ * bytes, or the parameter group when |param|; NULL when there is none. */
+static struct group *find_group(const struct ac_router *r, size_t nsegs, int param, const char *key,
+                                size_t keylen)
+{
+    if (!r->nslots)
+        return NULL;
+    if (param) {
+        key = "";
+        keylen = 0;
+    }
+    size_t mask = r->nslots - 1;
+    for (size_t h = group_hash(nsegs, param, key, keylen) & mask; r->slots[h]; h = (h + 1) & mask) {
+        struct group *g = &r->groups[r->slots[h] - 1];
+        if (g->nsegs == nsegs && g->param == param && g->keylen == keylen &&
+            memcmp(g->key, key, keylen) == 0)
+            return g;
+    }
+    return NULL;
+}
+
+/* Rebuilds the index of |r|'s groups. Returns 0 or AC_ENOMEM (the old index
+ * kept, which lacks only the group added last). */
+static int index_groups(struct ac_router *r)
+{
+    size_t n = 16;
+    while (n < r->ngroups * 2 + 1)
+        n *= 2;
+    size_t *slots = calloc(n, sizeof(*slots));
+    if (!slots)
+        return AC_ENOMEM;
+    for (size_t i = 0; i < r->ngroups; i++) {
+        size_t h = group_hash_of(&r->groups[i]) & (n - 1);
+        while (slots[h])
+            h = (h + 1) & (n - 1);
+        slots[h] = i + 1;
+    }
+    free(r->slots);
+    r->slots = slots;
+    r->nslots = n;
+    return 0;
+}
+
+/* Adds |rt| to its group, creating the group. Returns 0 or AC_ENOMEM
+ * (|rt| then in no group). */
+static int group_add(struct ac_router *r, struct route *rt)
+{
+    const struct segment *k = rt->nsegs ? &rt->segs[key_index(rt->nsegs)] : NULL;
+    int param = k ? k->param : 0;
+    const char *key = k && !param ? k->text : "";
+    size_t keylen = k && !param ? k->len : 0;
+    struct group *g = find_group(r, rt->nsegs, param, key, keylen);
+    if (g) {
+        struct route **routes = realloc(g->routes, (g->nroutes + 1) * sizeof(*routes));
+        if (!routes)
+            return AC_ENOMEM;
+        g->routes = routes;
+        g->routes[g->nroutes++] = rt;
+        return 0;
+    }
+    struct group *grown = realloc(r->groups, (r->ngroups + 1) * sizeof(*grown));
+    if (!grown)
+        return AC_ENOMEM;
+    r->groups = grown;
+    struct route **routes = malloc(sizeof(*routes));
+    if (!routes)
+        return AC_ENOMEM;
+    routes[0] = rt;
+    r->groups[r->ngroups++] = (struct group){.nsegs = rt->nsegs,
+                                             .param = param,
+                                             .key = key,
+                                             .keylen = keylen,
+                                             .routes = routes,
+                                             .nroutes = 1};
+    if (index_groups(r)) {
+        /* Not in the index, so never seen: taken back, its key with |rt|. */
+        r->ngroups--;
+        free(routes);
+        return AC_ENOMEM;
+    }
+    return 0;
 }
 
 /* Splits the pattern into segments. "/" alone has none; every other segment
@@ -84,9 +219,11 @@ static int parse_pattern(struct route *rt, const char *pattern)
                 return AC_EINVAL;
             s->param = 1;
             s->text = strndup(p + 1, len - 2);
+            s->len = len - 2;
             rt->nparams++;
         } else {
             s->text = strndup(p, len);
+            s->len = len;
         }
         if (!s->text)
             return AC_ENOMEM;
@@ -141,6 +278,12 @@ static int add(struct ac_router *r, const char *method, const char *pattern, ac_
         return AC_ENOMEM;
     }
     r->routes = grown;
+    /* A route in no group could never match: it is not added. */
+    if (group_add(r, rt)) {
+        route_free(rt);
+        return AC_ENOMEM;
+    }
+    rt->order = r->nroutes;
     r->routes[r->nroutes++] = rt;
     rt->cb = cb;
     rt->arg = arg;
@@ -230,7 +373,7 @@ static int route_matches(const struct route *rt, const struct path_segs *ps)
         if (s->param) {
             if (ps->len[i] == 0)
                 return 0;
-        } else if (strlen(s->text) != ps->len[i] || memcmp(s->text, ps->start[i], ps->len[i])) {
+        } else if (s->len != ps->len[i] || memcmp(s->text, ps->start[i], ps->len[i])) {
             return 0;
         }
     }
@@ -283,8 +426,35 @@ static int method_serves(const char *rm, const char *method)
     return strcmp(method, "HEAD") == 0 && strcmp(rm, "GET") == 0;
 }
 
+/* Weighs route |rt| for a request of |method| whose path it matches: adds its
+ * method to |allow| when it does not serve |method|, else makes it |*best|
+ * when it fits better. */
+static void consider(const struct route *rt, const char *method, const struct route **best,
+                     int *best_fit, char *allow, size_t allow_size)
+{
+    int fit = method_serves(rt->method, method);
+    if (!fit) {
+        append_allow(allow, allow_size, rt->method);
+        if (strcmp(rt->method, "GET") == 0)
+            append_allow(allow, allow_size, "HEAD");
+        return;
+    }
+    /* An explicit HEAD route wins over GET serving HEAD; then specificity. */
+    if (!*best || fit > *best_fit || (fit == *best_fit && more_specific(rt, *best))) {
+        *best = rt;
+        *best_fit = fit;
+    }
+}
+
 int ac_router_match(const struct ac_router *r, const char *method, const char *path,
                     struct ac_route_match *m, char *allow, size_t allow_size)
+{
+    return ac_router_match_into(r, method, path, m, allow, allow_size, NULL, 0);
+}
+
+int ac_router_match_into(const struct ac_router *r, const char *method, const char *path,
+                         struct ac_route_match *m, char *allow, size_t allow_size, char *buf,
+                         size_t buf_size)
 {
     struct path_segs ps;
     if (split_path(path, &ps))
@@ -294,23 +464,23 @@ int ac_router_match(const struct ac_router *r, const char *method, const char *p
     int path_known = 0;
     if (allow && allow_size)
         allow[0] = '\0';
-    for (size_t i = 0; i < r->nroutes; i++) {
-        const struct route *rt = r->routes[i];
+    /* The routes that may match: those whose key segment is this literal,
+     * and those whose key segment is a parameter, taken in the order they
+     * were added (so an Allow list reads the same as a scan of all). */
+    size_t k = key_index(ps.n);
+    const struct group *lit = find_group(r, ps.n, 0, ps.n ? ps.start[k] : "", ps.n ? ps.len[k] : 0);
+    const struct group *par = ps.n ? find_group(r, ps.n, 1, NULL, 0) : NULL;
+    size_t nl = lit ? lit->nroutes : 0, np = par ? par->nroutes : 0;
+    for (size_t i = 0, j = 0; i < nl || j < np;) {
+        const struct route *rt;
+        if (j == np || (i < nl && lit->routes[i]->order < par->routes[j]->order))
+            rt = lit->routes[i++];
+        else
+            rt = par->routes[j++];
         if (!route_matches(rt, &ps))
             continue;
         path_known = 1;
-        int fit = method_serves(rt->method, method);
-        if (!fit) {
-            append_allow(allow, allow_size, rt->method);
-            if (strcmp(rt->method, "GET") == 0)
-                append_allow(allow, allow_size, "HEAD");
-            continue;
-        }
-        /* An explicit HEAD route wins over GET serving HEAD; then specificity. */
-        if (!best || fit > best_fit || (fit == best_fit && more_specific(rt, best))) {
-            best = rt;
-            best_fit = fit;
-        }
+        consider(rt, method, &best, &best_fit, allow, allow_size);
     }
     if (!best)
         return path_known ? AC_EACCES : AC_ENOENT;
@@ -321,14 +491,26 @@ int ac_router_match(const struct ac_router *r, const char *method, const char *p
     res.arg = best->arg;
     res.stream_body = best->stream_body;
     res.pattern = best->pattern;
+    size_t used = 0;
     for (size_t i = 0; i < best->nsegs; i++) {
         if (!best->segs[i].param)
             continue;
+        /* A decoded value is never longer than its encoded form. */
         size_t cap = ps.len[i] + 1;
-        char *v = malloc(cap);
+        char *v;
+        if (buf && buf_size - used >= cap) {
+            v = buf + used;
+            used += cap;
+        } else {
+            v = malloc(cap);
+            if (v)
+                res.owned |= 1u << res.nparams;
+        }
         int rc = v ? ac__percent_decode(ps.start[i], ps.len[i], 0, v, cap, NULL) : AC_ENOMEM;
         if (rc) {
-            free(v);
+            if (v && (res.owned & (1u << res.nparams)))
+                free(v);
+            res.owned &= ~(1u << res.nparams);
             ac_route_match_release(&res);
             return rc;
         }
@@ -345,8 +527,10 @@ void ac_route_match_release(struct ac_route_match *m)
     if (!m)
         return;
     for (size_t i = 0; i < m->nparams; i++) {
-        free(m->params[i].value);
+        if (m->owned & (1u << i))
+            free(m->params[i].value);
         m->params[i].value = NULL;
     }
     m->nparams = 0;
+    m->owned = 0;
 }

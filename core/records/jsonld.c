@@ -213,6 +213,10 @@ struct run {
     /* The quads borrow their strings (ac_jsonld_to_rdf_borrowing()): the
      * run's own strings then go into |out|'s blocks, not |tmp|. */
     int borrow;
+    /* Borrowing without the dataset's duplicate check
+     * (ac_rdf_dataset_append_borrowed()): ac_jsonld_to_rdf_view(), whose
+     * quads go straight to RDFC-1.0. */
+    int append;
     struct ac_rdf_dataset *out;
     const char *skip; /* a top-level member to leave out (ac_jsonld_to_rdf_view()) */
     int iri_unchecked; /* an IRI term was emitted that ac_rdf_iri_ok() has not passed */
@@ -317,6 +321,8 @@ static int emit(struct run *r, const struct ac_rdf_term *s, const char *pred,
     struct ac_rdf_quad q = {.s = *s, .o = *o, .g = *g};
     q.p.kind = AC_RDF_IRI;
     q.p.value = (char *)pred;
+    if (r->append)
+        return ac_rdf_dataset_append_borrowed(r->out, &q);
     return r->borrow ? ac_rdf_dataset_add_borrowed(r->out, &q) : ac_rdf_dataset_add(r->out, &q);
 }
 
@@ -969,11 +975,18 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx *
     return 0;
 }
 
+/* |borrow|: 0 copies the strings, 1 borrows them, 2 borrows them and
+ * appends without the duplicate check. */
 static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context, const char *skip,
                   struct ac_rdf_dataset *out, int borrow, char *why, size_t whylen)
 {
-    struct run r = {
-        .p = p, .out = out, .borrow = borrow, .skip = skip, .why = why, .whylen = whylen};
+    struct run r = {.p = p,
+                    .out = out,
+                    .borrow = borrow != 0,
+                    .append = borrow == 2,
+                    .skip = skip,
+                    .why = why,
+                    .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
     const struct ac__ctx *c = NULL;
     if (!json_is_object(doc)) {
@@ -1009,5 +1022,5 @@ int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
 int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
                           const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen)
 {
-    return to_rdf(p, doc, context, skip, out, 1, why, whylen);
+    return to_rdf(p, doc, context, skip, out, 2, why, whylen);
 }

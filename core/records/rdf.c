@@ -346,6 +346,26 @@ int ac_rdf_dataset_add_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_qu
     return dataset_add(d, q, 1);
 }
 
+int ac_rdf_dataset_append_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q)
+{
+    int rc;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 128; /* see index_grow() */
+        if (cap / 2 < d->cap || cap > SIZE_MAX / sizeof *d->quads)
+            return AC_ENOMEM;
+        struct ac_rdf_quad *nq = realloc(d->quads, cap * sizeof *nq);
+        if (!nq)
+            return AC_ENOMEM;
+        d->quads = nq;
+        d->cap = cap;
+    }
+    if (quad_borrow(&d->quads[d->n], q) && (rc = quad_copy(d, &d->quads[d->n], q)) != 0)
+        return rc;
+    d->n++;
+    d->may_repeat = 1;
+    return 0;
+}
+
 /* ---- the writer ----------------------------------------------------------- */
 
 /* Canonical literal escaping (RDF 1.2 N-Triples section "Canonical form",

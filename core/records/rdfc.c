@@ -32,8 +32,10 @@ static const char POS_NAME[NPOS] = {'s', 'p', 'o', 'g'};
 
 struct quad_info {
     long bn[NPOS];    /* interned blank node at each position, or -1 */
-    size_t off[NPOS]; /* non-blank terms: serialized form in ctx.terms */
+    size_t off[NPOS]; /* non-blank terms: serialized form in ctx.terms, one
+                         place per distinct term (see term_serialized()) */
     size_t len[NPOS]; /* 0 for an absent graph name */
+    int repeat;       /* an earlier quad is this one: read once (see index_dataset()) */
 };
 
 struct bnode {
@@ -688,15 +690,19 @@ static const char *term_problem(const struct ac_rdf_term *t, unsigned allowed, i
  * a dataset whose quads share pointers (JSON-LD expansion's borrowed strings:
  * one predicate IRI, datatype or subject in many quads) has each term checked
  * and written once, not once per quad. Equal pointers mean equal strings
- * because the dataset does not change during the call; equal strings at
- * different pointers are simply two entries. */
+ * because the dataset does not change during the call. Equal terms at
+ * different pointers are two entries that share one place in ctx.terms (by
+ * the serialized bytes, |cslots|): the canonical N-Quads form of a term is
+ * one-to-one, so equal places mean equal terms, which is how index_dataset()
+ * finds a repeated quad by numbers alone. */
 struct term_entry {
     const char *value, *datatype, *language;
     int kind;
     size_t off, len; /* in ctx.terms */
 };
 struct term_table {
-    uint32_t *slots; /* entry + 1; 0: empty */
+    uint32_t *slots;  /* entry + 1 by string pointers; 0: empty */
+    uint32_t *cslots; /* entry + 1 by serialized bytes, first of each form */
     size_t mask;
     struct term_entry *e;
     size_t n, cap;
@@ -712,9 +718,37 @@ static size_t term_ptr_hash(const struct ac_rdf_term *t)
     return (size_t)(h ^ (h >> 32));
 }
 
+/* A spread of |n| bytes for |cslots| (no resistance to chosen inputs
+ * needed: a collision costs one comparison), sixteen bytes a step in two
+ * independent lanes: each step's multiply waits for the one before it, so
+ * one lane left the core idle most of the time on long literals and IRIs. */
+static size_t bytes_hash(const uint8_t *p, size_t n)
+{
+    uint64_t a = 0x9e3779b97f4a7c15u ^ n, b = 0xc2b2ae3d27d4eb4fu, w, x;
+    for (; n >= 16; n -= 16, p += 16) {
+        memcpy(&w, p, 8);
+        memcpy(&x, p + 8, 8);
+        a = (a ^ w) * 0xff51afd7ed558ccdu;
+        b = (b ^ x) * 0xc4ceb9fe1a85ec53u;
+        a ^= a >> 32;
+        b ^= b >> 29;
+    }
+    if (n >= 8) {
+        memcpy(&w, p, 8);
+        a = (a ^ w) * 0xff51afd7ed558ccdu;
+        a ^= a >> 32;
+        n -= 8, p += 8;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    a = (a ^ w ^ b) * 0xc4ceb9fe1a85ec53u;
+    return (size_t)(a ^ (a >> 29));
+}
+
 /* Sets |*off| and |*len| to |t|'s N-Quads form in c->terms, writing it (and
  * checking it: |*problem| is set to the rule it breaks, if any) only the
- * first time these pointers are met. */
+ * first time these pointers are met, and keeping the written copy only the
+ * first time these bytes are met. */
 static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac_rdf_term *t,
                            unsigned allowed, int iri_checked, const char **problem, size_t *off,
                            size_t *len)
@@ -755,31 +789,74 @@ static int term_serialized(struct ctx *c, struct term_table *tt, const struct ac
     if (rc)
         return rc;
     *len = c->terms.len - *off;
+    size_t j = bytes_hash(c->terms.data + *off, *len) & tt->mask;
+    for (; tt->cslots[j]; j = (j + 1) & tt->mask) {
+        const struct term_entry *e = &tt->e[tt->cslots[j] - 1];
+        if (e->len == *len && memcmp(c->terms.data + e->off, c->terms.data + *off, *len) == 0) {
+            c->terms.len = *off; /* met before at other pointers */
+            *off = e->off;
+            break;
+        }
+    }
     tt->e[tt->n] =
         (struct term_entry){t->value, t->datatype, t->language, (int)t->kind, *off, *len};
+    if (!tt->cslots[j])
+        tt->cslots[j] = (uint32_t)tt->n + 1;
     tt->slots[i] = (uint32_t)++tt->n;
     return 0;
+}
+
+static int same_quad(const struct quad_info *a, const struct quad_info *b)
+{
+    for (int pos = 0; pos < NPOS; pos++)
+        if (a->bn[pos] != b->bn[pos] || a->off[pos] != b->off[pos] || a->len[pos] != b->len[pos])
+            return 0;
+    return 1;
+}
+
+static size_t quad_key_hash(const struct quad_info *qi)
+{
+    uint64_t h = 0;
+    for (int pos = 0; pos < NPOS; pos++)
+        h = (h ^ ((uint64_t)qi->bn[pos] * 0x9e3779b97f4a7c15u) ^ qi->off[pos]) *
+            0xff51afd7ed558ccdu;
+    return (size_t)(h ^ (h >> 31));
 }
 
 /* Step 2: interns blank nodes in order of first appearance (subject, object,
  * graph name of each quad in turn) and lists each quad under the blank nodes
  * it mentions, once per quad. Also checks and serializes every non-blank
- * term (once per distinct term: struct term_table). */
+ * term (once per distinct term: struct term_table), and marks a quad that
+ * repeats an earlier one (a dataset from ac_rdf_dataset_append_borrowed()
+ * may list one twice; a dataset is a set, so it is read once). With every
+ * term numbered (a blank node, or one place in c->terms per distinct term)
+ * that check compares numbers, where the dataset's own check hashed every
+ * term's strings. */
 static int index_dataset(struct ctx *c)
 {
     const struct ac_rdf_dataset *d = c->d;
-    size_t cap = 16, *table = NULL, *count = NULL, bn_cap = 0;
+    size_t cap = 16, *count = NULL, bn_cap = 0;
     struct term_table tt = {0};
+    uint32_t *slots = NULL, *quads, *table;
     int rc = 0;
     while (cap < 6 * d->n + 16)
         cap *= 2;
     c->qi = calloc(d->n + 1, sizeof *c->qi);
-    table = calloc(cap, sizeof *table);
     /* At most 3 distinct non-blank terms per quad (the predicate, and at
-     * most two of subject, object, graph name); at most half full. */
-    tt.slots = calloc(cap, sizeof *tt.slots);
+     * most two of subject, object, graph name), and at most 3 blank nodes;
+     * each table at most half full. One block for the two term tables, the
+     * quads' table and the blank nodes' table; the term entries sized for
+     * the usual case up front (one per distinct pointer: a credential's
+     * quads share most of theirs). */
+    slots = d->n <= UINT32_MAX / 4 ? calloc(4 * cap, sizeof *slots) : NULL;
+    tt.slots = slots;
+    tt.cslots = slots ? slots + cap : NULL;
+    quads = slots ? slots + 2 * cap : NULL;
+    table = slots ? slots + 3 * cap : NULL;
     tt.mask = cap - 1;
-    if (!c->qi || !table || !tt.slots || d->n > UINT32_MAX / 4) {
+    tt.cap = d->n + 16;
+    tt.e = malloc(tt.cap * sizeof *tt.e);
+    if (!c->qi || !slots || !tt.e) {
         rc = AC_ENOMEM;
         goto out;
     }
@@ -827,10 +904,21 @@ static int index_dataset(struct ctx *c)
                 memset(&c->bn[c->nbn], 0, sizeof c->bn[c->nbn]);
                 c->bn[c->nbn].label = t[pos]->value;
                 c->bn[c->nbn].canon = -1;
-                table[i] = ++c->nbn;
+                table[i] = (uint32_t)++c->nbn;
             }
             qi->bn[pos] = (long)(table[i] - 1);
         }
+        if (rc)
+            break;
+        size_t k = quad_key_hash(qi) & (cap - 1);
+        for (; quads[k]; k = (k + 1) & (cap - 1)) {
+            if (same_quad(&c->qi[quads[k] - 1], qi)) {
+                qi->repeat = 1;
+                break;
+            }
+        }
+        if (!qi->repeat)
+            quads[k] = (uint32_t)q + 1;
     }
     if (rc)
         goto out;
@@ -845,6 +933,8 @@ static int index_dataset(struct ctx *c)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t q = 0; q < d->n; q++) {
             const long *bn = c->qi[q].bn;
+            if (c->qi[q].repeat)
+                continue;
             for (int pos = 0; pos < NPOS; pos++) {
                 long b = bn[pos];
                 if (b < 0 || (pos > POS_S && bn[POS_S] == b) || (pos == POS_G && bn[POS_O] == b))
@@ -861,9 +951,8 @@ static int index_dataset(struct ctx *c)
         }
     }
 out:
-    free(table);
     free(count);
-    free(tt.slots);
+    free(slots);
     free(tt.e);
     return rc;
 }
@@ -1043,13 +1132,15 @@ int ac_rdfc_canonicalize(const struct ac_rdf_dataset *in, const struct ac_rdfc_l
         rc = AC_ENOMEM;
         goto out;
     }
+    size_t nall = 0;
     for (size_t q = 0; q < in->n; q++)
-        all[q] = q;
-    if ((rc = sorted_lines(&c, all, in->n, label_canonical, NULL, &scratch, &lines)))
+        if (!c.qi[q].repeat)
+            all[nall++] = q;
+    if ((rc = sorted_lines(&c, all, nall, label_canonical, NULL, &scratch, &lines)))
         goto out;
     if ((rc = ac_buf_reserve(out_nquads, scratch.len)))
         goto out;
-    for (size_t i = 0; i < in->n; i++) {
+    for (size_t i = 0; i < nall; i++) {
         if (i > 0 && line_cmp(&lines[i], &lines[i - 1]) == 0)
             continue;
         ac_buf_append(out_nquads, lines[i].p, lines[i].len); /* reserved above */

@@ -31,27 +31,6 @@ static void respond_row(struct ac_node *n, struct ac_http_exchange *x, int statu
 }
 
 /* Loads application |id| for |a|: its reviewer, or an admin. */
-static int load_mine(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                     struct ac_remote_cert *c)
-{
-    int64_t id;
-    if (ac__param_id(x, "id", "remote certification", &id))
-        return -1;
-    int err = ac_store_remote_cert_get(n->store, id, c);
-    if (err == AC_ENOENT)
-        return ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
-                           "remote certification %lld does not exist", (long long)id);
-    if (err) {
-        ac__respond_error(x, err, "remote certification");
-        return -1;
-    }
-    if (c->user_id != a->user.id && !(a->user.roles & AC_ROLE_ADMIN)) {
-        ac_remote_cert_release(c);
-        return ac__problem(x, AC_PROBLEM_NOT_YOURS, NULL, NULL,
-                           "remote certification %lld belongs to another reviewer", (long long)id);
-    }
-    return 0;
-}
 
 static void on_apply(struct ac_http_exchange *x, void *arg)
 {
@@ -123,33 +102,90 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, list_read, NULL, "remote certifications");
 }
 
+/* GET /v1/remote-certifications/{id} and its /record: the row is read on a
+ * reader thread (node/readers.h) and answered on the loop, as JSON or as
+ * the record's bytes. A reviewer sees their own, an admin every one. */
+struct cert_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    int64_t id, caller;
+    int admin, record; /* |record|: answer the record's bytes */
+    int err;
+    struct ac_remote_cert c; /* filled when |err| is 0 */
+    json_t *json;            /* owned: the row as JSON (not for |record|) */
+};
+
+static void cert_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct cert_read *r = (struct cert_read *)job;
+    r->err = ac_store_remote_cert_get(st, r->id, &r->c);
+    if (r->err)
+        return;
+    if (r->c.user_id != r->caller && !r->admin)
+        r->err = AC_EACCES; /* answered as not-yours, below */
+    else if (!r->record && !(r->json = ac__remote_cert_json(&r->c)))
+        r->err = AC_ENOMEM;
+    if (r->err)
+        ac_remote_cert_release(&r->c);
+}
+
+static void cert_done(struct ac__read_job *job, int status)
+{
+    struct cert_read *r = (struct cert_read *)job;
+    struct ac_http_exchange *x = r->x;
+    /* The pool stopped before the read ran: storage, as for every read. */
+    int err = status ? AC_EIO : r->err;
+    if (err == AC_ENOENT)
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
+                    "remote certification %lld does not exist", (long long)r->id);
+    else if (err == AC_EACCES)
+        ac__problem(x, AC_PROBLEM_NOT_YOURS, NULL, NULL,
+                    "remote certification %lld belongs to another reviewer", (long long)r->id);
+    else if (err)
+        ac__respond_error(x, err, "remote certification");
+    else if (!r->record)
+        ac__respond_owned(x, 200, r->json);
+    else if (!r->c.record)
+        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
+                    "%s has not certified you for %s (state %s): there is no record", r->c.issuer,
+                    r->c.credential, r->c.state);
+    else {
+        const struct ac_http_header h[] = {{"content-type", AC_RCERT_RECORD_CONTENT_TYPE}};
+        ac_http_respond(x, 200, h, 1, r->c.record, r->c.record_len);
+    }
+    if (!err)
+        ac_remote_cert_release(&r->c);
+    free(r);
+}
+
+static void cert_route(struct ac_http_exchange *x, struct ac_node *n, int record)
+{
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "remote certification", &id))
+        return;
+    struct cert_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, "remote certification");
+        return;
+    }
+    r->job = (struct ac__read_job){cert_work, cert_done, NULL};
+    r->x = x;
+    r->id = id;
+    r->caller = a.user.id;
+    r->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    r->record = record;
+    ac__read_submit(n, &r->job);
+}
+
 static void on_get(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac_remote_cert c;
-    if (ac__authenticate(n, x, &a) || load_mine(n, x, &a, &c))
-        return;
-    ac__respond_owned(x, 200, ac__remote_cert_json(&c));
-    ac_remote_cert_release(&c);
+    cert_route(x, arg, 0);
 }
 
 static void on_record(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac_remote_cert c;
-    if (ac__authenticate(n, x, &a) || load_mine(n, x, &a, &c))
-        return;
-    if (!c.record)
-        ac__problem(x, AC_PROBLEM_NOT_FOUND, NULL, NULL,
-                    "%s has not certified you for %s (state %s): there is no record", c.issuer,
-                    c.credential, c.state);
-    else {
-        const struct ac_http_header h[] = {{"content-type", AC_RCERT_RECORD_CONTENT_TYPE}};
-        ac_http_respond(x, 200, h, 1, c.record, c.record_len);
-    }
-    ac_remote_cert_release(&c);
+    cert_route(x, arg, 1);
 }
 
 /* POST .../training-complete, .../attempts and .../attempts/{attempt}/answers. */

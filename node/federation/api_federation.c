@@ -43,35 +43,59 @@ static const char *source_of(struct ac_node *n, const struct ac__fed_peer *p)
     return "admin";
 }
 
-/* A peer as the admin sees it: trust and delivery state. */
-static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
+/* A peer as the admin sees it, the part kept in loop memory (trust and the
+ * sender's state), copied so that the rest can be read on a reader thread. */
+struct peer_view {
+    char node_id[65];
+    char url[201];
+    unsigned rights;
+    char kids[AC__FED_PEER_KEYS][17];
+    size_t nkeys;
+    const char *source; /* static */
+    char software[33];
+    int64_t next_attempt_ms, attempts;
+};
+
+static void peer_view_of(struct ac_node *n, const struct ac__fed_peer *p, struct peer_view *v)
+{
+    memcpy(v->node_id, p->node_id, sizeof v->node_id);
+    memcpy(v->url, p->url, sizeof v->url);
+    v->rights = p->rights;
+    v->nkeys = p->nkeys;
+    for (size_t k = 0; k < p->nkeys; k++)
+        sodium_bin2hex(v->kids[k], sizeof v->kids[k], p->keys[k].kid, 8);
+    v->source = source_of(n, p);
+    memcpy(v->software, p->software, sizeof v->software);
+    v->next_attempt_ms = p->next_attempt_ms;
+    v->attempts = p->attempts;
+}
+
+/* A peer as the admin sees it: trust and delivery state, the latter read
+ * with |st| (any thread) at |now|. NULL on failure. */
+static json_t *peer_view_json(struct ac_store *st, const struct peer_view *p, int64_t now)
 {
     struct ac_peer_state s;
     int64_t depth = 0, oldest = 0;
     struct ac_outbox_msg *dead = NULL;
     size_t ndead = 0;
-    if (ac_store_peer_state_get(n->store, p->node_id, &s) ||
-        ac_store_outbox_depth(n->store, p->node_id, s.cursor, &depth, &oldest) ||
-        ac_store_dead_list(n->store, p->node_id, &dead, &ndead))
+    if (ac_store_peer_state_get(st, p->node_id, &s) ||
+        ac_store_outbox_depth(st, p->node_id, s.cursor, &depth, &oldest) ||
+        ac_store_dead_list(st, p->node_id, &dead, &ndead))
         return NULL;
     ac_outbox_msgs_free(dead, ndead);
     int64_t inbox_rows = 0, outbox_rows = 0;
-    if (ac_store_inbox_count(n->store, p->node_id, &inbox_rows) ||
-        ac_store_outbox_count(n->store, p->node_id, &outbox_rows))
+    if (ac_store_inbox_count(st, p->node_id, &inbox_rows) ||
+        ac_store_outbox_count(st, p->node_id, &outbox_rows))
         return NULL;
-    int64_t now = ac_clock_now_ms();
     const char *state = p->next_attempt_ms > now ? "backing-off" : ndead ? "dead-lettering" : "ok";
     char rights[64];
     json_t *keys = json_array();
-    for (size_t k = 0; keys && k < p->nkeys; k++) {
-        char kid[17];
-        sodium_bin2hex(kid, sizeof kid, p->keys[k].kid, 8);
-        json_array_append_new(keys, json_string(kid));
-    }
+    for (size_t k = 0; keys && k < p->nkeys; k++)
+        json_array_append_new(keys, json_string(p->kids[k]));
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:s}", "node",
                           p->node_id, "url", p->url, "rights",
                           ac_rights_format(p->rights, rights, sizeof rights), "source",
-                          source_of(n, p), "kids", keys, "state", state, "outbox_depth",
+                          p->source, "kids", keys, "state", state, "outbox_depth",
                           (json_int_t)depth, "attempts", (json_int_t)p->attempts, "received",
                           (json_int_t)s.received, "dead_letters", (json_int_t)ndead,
                           "last_error", s.last_error);
@@ -90,31 +114,85 @@ static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
     return j;
 }
 
-static void on_peers(struct ac_http_exchange *x, void *arg)
+/* The same on the loop, for the answers to changes. */
+static json_t *peer_json(struct ac_node *n, const struct ac__fed_peer *p)
 {
-    struct ac_node *n = arg;
-    if (admin(n, x))
-        return;
-    struct ac__federation *f = n->federation;
+    struct peer_view v;
+    peer_view_of(n, p, &v);
+    return peer_view_json(n->store, &v, ac_clock_now_ms());
+}
+
+/* GET /v1/federation/peers and /peers/{node}: the peer table's side copied
+ * on the loop, the stored side read on a reader thread (node/readers.h). */
+struct peers_read {
+    struct ac__json_read r; /* first */
+    int one;                /* /peers/{node}: the one peer, not the list */
+    int64_t now;
+    int64_t consortium_serial, commits, messages, largest;
+    size_t count;
+    struct peer_view views[]; /* |count| of them */
+};
+
+static int peers_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                      struct ac_reason *why)
+{
+    (void)why;
+    struct peers_read *l = (struct peers_read *)r;
+    if (l->one) {
+        *out = peer_view_json(view->store, &l->views[0], l->now);
+        return 0;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; items && i < f->npeers; i++) {
-        if (!f->peers[i]->active)
-            continue;
-        json_t *p = peer_json(n, f->peers[i]);
+    for (size_t i = 0; items && i < l->count; i++) {
+        json_t *p = peer_view_json(view->store, &l->views[i], l->now);
         if (!p || json_array_append_new(items, p)) {
             json_decref(items);
             items = NULL;
         }
     }
     /* ingest: how well group commit groups (messages per transaction). */
-    json_t *j = items ? json_pack("{s:o, s:I, s:{s:I, s:I, s:I}}", "items", items,
-                                  "consortium_serial",
-                                  (json_int_t)(f->consortium ? f->consortium->serial : 0),
-                                  "ingest", "commits", (json_int_t)f->ingest_commits,
-                                  "messages", (json_int_t)f->ingest_messages, "largest",
-                                  (json_int_t)f->ingest_largest)
-                      : NULL;
-    ac__respond_owned(x, 200, j);
+    *out = items ? json_pack("{s:o, s:I, s:{s:I, s:I, s:I}}", "items", items,
+                             "consortium_serial", (json_int_t)l->consortium_serial, "ingest",
+                             "commits", (json_int_t)l->commits, "messages",
+                             (json_int_t)l->messages, "largest", (json_int_t)l->largest)
+                 : NULL;
+    return 0;
+}
+
+/* Loop: copies |one| peer or every active one and submits the read. */
+static void submit_peers_read(struct ac_node *n, struct ac_http_exchange *x,
+                              const struct ac__fed_peer *one)
+{
+    struct ac__federation *f = n->federation;
+    size_t count = one ? 1 : 0;
+    for (size_t i = 0; !one && i < f->npeers; i++)
+        count += f->peers[i]->active != 0;
+    struct peers_read *l = calloc(1, sizeof *l + count * sizeof l->views[0]);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "peers");
+        return;
+    }
+    l->one = one != NULL;
+    l->now = ac_clock_now_ms();
+    if (one)
+        peer_view_of(n, one, &l->views[0]);
+    for (size_t i = 0; !one && i < f->npeers; i++)
+        if (f->peers[i]->active)
+            peer_view_of(n, f->peers[i], &l->views[l->count++]);
+    l->count = one ? 1 : l->count;
+    l->consortium_serial = f->consortium ? (int64_t)f->consortium->serial : 0;
+    l->commits = (int64_t)f->ingest_commits;
+    l->messages = (int64_t)f->ingest_messages;
+    l->largest = (int64_t)f->ingest_largest;
+    ac__json_read_submit(n, x, &l->r, peers_read, NULL, "peers");
+}
+
+static void on_peers(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    if (admin(n, x))
+        return;
+    submit_peers_read(n, x, NULL);
 }
 
 static struct ac__fed_peer *peer_param(struct ac_node *n, struct ac_http_exchange *x)
@@ -132,7 +210,7 @@ static void on_peer_show(struct ac_http_exchange *x, void *arg)
     struct ac__fed_peer *p;
     if (admin(n, x) || !(p = peer_param(n, x)))
         return;
-    ac__respond_owned(x, 200, peer_json(n, p));
+    submit_peers_read(n, x, p);
 }
 
 /* Reads "rights": ["submit", ...] from |body| into |*out|. */

@@ -57,25 +57,64 @@ static void on_policy_put(struct ac_http_exchange *x, void *arg)
     json_decref(body);
 }
 
+/* One lending policy or one credential's borrowing mode, read on a reader
+ * thread: the path's names, copied. */
+struct name_read {
+    struct ac__json_read r; /* first */
+    char *peer;             /* owned; NULL for a borrowing mode */
+    char *credential;       /* owned */
+};
+
+static void name_release(struct ac__json_read *r)
+{
+    struct name_read *l = (struct name_read *)r;
+    free(l->peer);
+    free(l->credential);
+}
+
+/* Loop: copies the path's |peer| (when |with_peer|) and "credential", then
+ * submits |read|. */
+static void submit_name_read(struct ac_node *n, struct ac_http_exchange *x, int with_peer,
+                             ac__json_read_cb read, const char *what)
+{
+    struct name_read *l = calloc(1, sizeof *l);
+    if (l) {
+        l->credential = strdup(ac_http_param(x, "credential"));
+        l->peer = with_peer ? strdup(ac_http_param(x, "peer")) : NULL;
+    }
+    if (!l || !l->credential || (with_peer && !l->peer)) {
+        if (l)
+            name_release(&l->r);
+        free(l);
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    ac__json_read_submit(n, x, &l->r, read, name_release, what);
+}
+
+static int policy_get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                           struct ac_reason *why)
+{
+    struct name_read *l = (struct name_read *)r;
+    struct ac_lending_policy *p = malloc(sizeof *p);
+    int err = p ? ac_store_lending_get(view->store, l->peer, l->credential, p) : AC_ENOMEM;
+    if (err == AC_ENOENT)
+        err = ac_reason_fail(why, AC_ENOENT, AC_PROBLEM_NOT_FOUND, "credential",
+                             "this node has no lending policy for %s and %s", l->peer,
+                             l->credential);
+    if (!err)
+        *out = ac__lending_policy_json(p);
+    free(p);
+    return err;
+}
+
 static void on_policy_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     if (admin(n, x, &a))
         return;
-    struct ac_lending_policy *p = malloc(sizeof *p);
-    int err = p ? ac_store_lending_get(n->store, ac_http_param(x, "peer"),
-                                       ac_http_param(x, "credential"), p)
-                : AC_ENOMEM;
-    if (err == AC_ENOENT)
-        ac__problem(x, AC_PROBLEM_NOT_FOUND, "credential", NULL,
-                    "this node has no lending policy for %s and %s", ac_http_param(x, "peer"),
-                    ac_http_param(x, "credential"));
-    else if (err)
-        ac__respond_error(x, err, "the lending policy");
-    else
-        ac__respond_owned(x, 200, ac__lending_policy_json(p));
-    free(p);
+    submit_name_read(n, x, 1, policy_get_read, "the lending policy");
 }
 
 static void on_policy_delete(struct ac_http_exchange *x, void *arg)
@@ -225,13 +264,27 @@ static json_t *mode_json(struct ac_node *n, const char *cred)
                      "from", from);
 }
 
+static int borrowing_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                          struct ac_reason *why)
+{
+    (void)why;
+    const char *cred = ((struct name_read *)r)->credential;
+    enum ac_borrowing_mode m;
+    const char *from;
+    int err = ac_store_borrowing_get(view->store, cred, &m, &from);
+    if (!err)
+        *out = json_pack("{s:s, s:s, s:s}", "credential", cred, "mode",
+                         ac_borrowing_mode_name(m), "from", from);
+    return err;
+}
+
 static void on_borrowing_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     if (admin(n, x, &a))
         return;
-    ac__respond_owned(x, 200, mode_json(n, ac_http_param(x, "credential")));
+    submit_name_read(n, x, 0, borrowing_read, "the borrowing mode");
 }
 
 static void on_borrowing_put(struct ac_http_exchange *x, void *arg)

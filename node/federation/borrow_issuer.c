@@ -32,6 +32,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 #include "review/review.h"
 
 /* Writes an audit row by the node (takes ownership of |detail|). */
@@ -758,30 +759,35 @@ static void on_artifact_fetch(struct ac_http_exchange *x, void *arg)
 
 /* GET /v1/federation/borrowed (admin): the batches lent out to peers, with
  * their items' pseudonyms and states, and the refusals counted per peer. */
-static void on_borrowed(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
-        return;
+/* GET /v1/federation/borrowed (admin): the batches lent out to peers with
+ * their items, read on a reader thread (node/readers.h). */
+struct borrowed_read {
+    struct ac__json_read r; /* first */
     size_t limit;
     int64_t after;
-    if (ac__page_params(x, &limit, &after))
-        return;
+};
+
+static int borrowed_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why)
+{
+    (void)why;
+    struct borrowed_read *l = (struct borrowed_read *)r;
+    struct ac_store *st = view->store;
+    size_t limit = l->limit;
     struct ac_borrow_batch *bs = calloc(limit + 1, sizeof *bs);
     size_t k = 0;
-    int err =
-        bs ? ac_store_borrow_batch_list(n->store, NULL, -1, after, bs, limit + 1, &k) : AC_ENOMEM;
+    int err = bs ? ac_store_borrow_batch_list(st, NULL, -1, l->after, bs, limit + 1, &k)
+                 : AC_ENOMEM;
     json_t *items = json_array();
     for (size_t i = 0; !err && i < k && i < limit; i++) {
         struct ac_borrow_item *its = NULL;
         size_t nit = 0;
-        err = ac_store_borrow_item_list(n->store, bs[i].batch_id, &its, &nit);
+        err = ac_store_borrow_item_list(st, bs[i].batch_id, &its, &nit);
         json_t *list = json_array();
         for (size_t j = 0; !err && j < nit; j++) {
             struct ac_assignment_row as;
             const char *state = "unknown";
-            if (ac_store_assignment_get(n->store, its[j].assignment_id, &as) == 0) {
+            if (ac_store_assignment_get(st, its[j].assignment_id, &as) == 0) {
                 state = ac_asg_state_name(as.state);
                 ac_assignment_release(&as);
             }
@@ -793,7 +799,7 @@ static void on_borrowed(struct ac_http_exchange *x, void *arg)
         json_t *late = NULL;
         int64_t nlate = 0;
         if (!err)
-            err = ac_store_borrow_count_get(n->store, bs[i].peer, AC__BORROW_LATE, &nlate);
+            err = ac_store_borrow_count_get(st, bs[i].peer, AC__BORROW_LATE, &nlate);
         late = json_integer(nlate);
         json_t *j =
             json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:o}", "batch", (json_int_t)bs[i].batch_id,
@@ -810,10 +816,30 @@ static void on_borrowed(struct ac_http_exchange *x, void *arg)
     free(bs);
     if (err) {
         json_decref(items);
-        ac__respond_error(x, err, "lent-out batches");
+        return err;
+    }
+    *out = ac__page_json(items, more, last);
+    return 0;
+}
+
+static void on_borrowed(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    size_t limit;
+    int64_t after;
+    if (ac__page_params(x, &limit, &after))
+        return;
+    struct borrowed_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "lent-out batches");
         return;
     }
-    ac__respond_owned(x, 200, ac__page_json(items, more, last));
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, borrowed_read, NULL, "lent-out batches");
 }
 
 void ac__borrow_issuer_register(struct ac_node *n)

@@ -34,6 +34,7 @@
 #include "federation.h"
 #include "internal.h"
 #include "lending.h"
+#include "readers.h"
 #include "review/review.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -513,13 +514,13 @@ static int levels_ok(const json_t *rubric, const json_t *levels, struct ac_reaso
 
 /* Loads item |id| and its batch for its reviewer, refusing unless the batch
  * is accepted and the item still |want| (open). */
-static int load_item(struct ac_node *n, int64_t user, int64_t id, struct ac_lent_item *it,
+static int load_item(struct ac_store *st, int64_t user, int64_t id, struct ac_lent_item *it,
                      struct ac_lent_batch *b, struct ac_reason *why)
 {
-    int err = ac_store_lent_item_get(n->store, id, it);
+    int err = ac_store_lent_item_get(st, id, it);
     if (err)
         return err;
-    err = ac_store_lent_batch_get(n->store, it->batch_id, b);
+    err = ac_store_lent_batch_get(st, it->batch_id, b);
     if (!err && b->reviewer != user) {
         ac_lent_batch_release(b);
         err = AC_ENOENT;
@@ -547,7 +548,7 @@ static int lent_score(struct ac_node *n, int64_t user, int64_t id, const json_t 
 {
     struct ac_lent_item it;
     struct ac_lent_batch b;
-    int err = load_item(n, user, id, &it, &b, why);
+    int err = load_item(n->store, user, id, &it, &b, why);
     if (err)
         return err;
     json_t *rubric = json_loads(b.rubric, 0, NULL);
@@ -623,12 +624,12 @@ static json_t *item_summary(const struct ac_lent_item *it)
     return j;
 }
 
-static json_t *batch_json(struct ac_node *n, const struct ac_lent_batch *b)
+static json_t *batch_json(struct ac_store *st, const struct ac_lent_batch *b)
 {
     struct ac_lent_item *its = NULL;
     size_t k = 0;
     json_t *items = json_array();
-    if (ac_store_lent_item_list(n->store, b->id, &its, &k) == 0) {
+    if (ac_store_lent_item_list(st, b->id, &its, &k) == 0) {
         for (size_t i = 0; i < k; i++) {
             json_array_append_new(items, item_summary(&its[i]));
             ac_lent_item_release(&its[i]);
@@ -646,6 +647,39 @@ static json_t *batch_json(struct ac_node *n, const struct ac_lent_batch *b)
 }
 
 /* GET /v1/borrowed/batches: the reviewer's lent batches (an admin's: all). */
+/* The lent batches and one lent item, read on a reader thread
+ * (node/readers.h) once the loop has checked the caller's role. */
+struct lent_read {
+    struct ac__json_read r; /* first */
+    int64_t reviewer;       /* batches: 0 for every batch (admins); item: the caller */
+    int64_t id;             /* item */
+    size_t limit;           /* batches */
+    int64_t after;
+};
+
+static int batches_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                        struct ac_reason *why)
+{
+    (void)why;
+    struct lent_read *l = (struct lent_read *)r;
+    size_t limit = l->limit;
+    struct ac_lent_batch *bs = NULL;
+    size_t k = 0;
+    int err = ac_store_lent_batch_list(view->store, l->reviewer, l->after, limit + 1, &bs, &k);
+    if (err)
+        return err;
+    json_t *items = json_array();
+    for (size_t i = 0; i < k; i++) {
+        if (i < limit)
+            json_array_append_new(items, batch_json(view->store, &bs[i]));
+        ac_lent_batch_release(&bs[i]);
+    }
+    int64_t last = k ? bs[(k > limit ? limit : k) - 1].id : 0;
+    free(bs);
+    *out = ac__page_json(items, k > limit, last);
+    return 0;
+}
+
 static void on_batches(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -656,23 +690,15 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     int64_t after;
     if (ac__page_params(x, &limit, &after))
         return;
-    struct ac_lent_batch *bs = NULL;
-    size_t k = 0;
-    int err = ac_store_lent_batch_list(n->store, (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id,
-                                       after, limit + 1, &bs, &k);
-    if (err) {
-        ac__respond_error(x, err, "lent batches");
+    struct lent_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "lent batches");
         return;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < k; i++) {
-        if (i < limit)
-            json_array_append_new(items, batch_json(n, &bs[i]));
-        ac_lent_batch_release(&bs[i]);
-    }
-    int64_t last = k ? bs[(k > limit ? limit : k) - 1].id : 0;
-    free(bs);
-    ac__respond_owned(x, 200, ac__page_json(items, k > limit, last));
+    l->reviewer = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, batches_read, NULL, "lent batches");
 }
 
 static void respond(struct ac_http_exchange *x, void *arg, int accept)
@@ -695,7 +721,7 @@ static void respond(struct ac_http_exchange *x, void *arg, int accept)
         ac_reason_release(&why);
         return;
     }
-    ac__respond_owned(x, 200, batch_json(n, &b));
+    ac__respond_owned(x, 200, batch_json(n->store, &b));
     ac_lent_batch_release(&b);
 }
 
@@ -711,25 +737,15 @@ static void on_decline(struct ac_http_exchange *x, void *arg)
 
 /* GET /v1/borrowed/items/{id}: an item's content and the rubric, only while
  * its batch is accepted. */
-static void on_item(struct ac_http_exchange *x, void *arg)
+static int item_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent item", &id))
-        return;
+    struct lent_read *l = (struct lent_read *)r;
     struct ac_lent_item it;
     struct ac_lent_batch b;
-    struct ac_reason why = AC_REASON_INIT;
-    int err = load_item(n, a.user.id, id, &it, &b, &why);
-    if (err) {
-        char what[48];
-        snprintf(what, sizeof what, "lent item %" PRId64, id);
-        ac__respond_failure(x, err, &why, what);
-        ac_reason_release(&why);
-        return;
-    }
+    int err = load_item(view->store, l->reviewer, l->id, &it, &b, why);
+    if (err)
+        return err;
     json_t *j = item_summary(&it);
     json_object_set_new(j, "batch", json_integer(b.id));
     json_object_set_new(j, "issuer", json_string(b.issuer));
@@ -742,7 +758,28 @@ static void on_item(struct ac_http_exchange *x, void *arg)
         json_object_set_new(j, "levels", json_loads(it.levels, JSON_DECODE_ANY, NULL));
     ac_lent_item_release(&it);
     ac_lent_batch_release(&b);
-    ac__respond_owned(x, 200, j);
+    *out = j;
+    return 0;
+}
+
+static void on_item(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "lent item", &id))
+        return;
+    char what[48];
+    snprintf(what, sizeof what, "lent item %" PRId64, id);
+    struct lent_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    l->reviewer = a.user.id;
+    l->id = id;
+    ac__json_read_submit(n, x, &l->r, item_read, NULL, what);
 }
 
 static void on_score(struct ac_http_exchange *x, void *arg)
@@ -830,7 +867,7 @@ static void on_artifact(struct ac_http_exchange *x, void *arg)
     struct ac_lent_item it;
     struct ac_lent_batch b;
     struct ac_reason why = AC_REASON_INIT;
-    int err = load_item(n, a.user.id, id, &it, &b, &why);
+    int err = load_item(n->store, a.user.id, id, &it, &b, &why);
     if (err) {
         ac__respond_failure(x, err, &why, "the artifact");
         ac_reason_release(&why);

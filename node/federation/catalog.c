@@ -8,7 +8,11 @@
  * and no version the peer listed before changed its hash (a published
  * definition never changes); it is kept as the raw signed bytes and read back
  * (verified again) for recognizers' policies, pages and the earner's
- * catalog (ac__fed_catalog_each()). */
+ * catalog (ac__fed_catalog_each()). The reads of this node's catalog and of
+ * the kept ones run on the reader threads (node/readers.h): what they need
+ * of the peer table, which lives in loop memory, is copied into a struct
+ * ac__fed_catalog_peers on the loop first, and the signature over this
+ * node's catalog is made on the loop afterwards (the keyring is the loop's). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +31,14 @@
 #include "accord/store/store_recognition.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 #include "records/records.h"
 
 #define CATALOG_PATH "/v1/federation/catalog"
 #define CATALOG_MAX 4096 /* credential versions in one signed catalog */
 
 /* Reads every active credential version into |*out| (caller releases). */
-static int active_list(struct ac_node *n, struct ac_catalog_entry **out, size_t *count)
+static int active_list(struct ac_store *st, struct ac_catalog_entry **out, size_t *count)
 {
     struct ac_catalog_filter f = {0};
     struct ac_catalog_entry *all = calloc(CATALOG_MAX, sizeof *all);
@@ -42,7 +47,7 @@ static int active_list(struct ac_node *n, struct ac_catalog_entry **out, size_t 
     int64_t after = 0;
     while (!err && total < CATALOG_MAX) {
         size_t got = 0;
-        err = ac_store_catalog_list(n->store, &f, after, all + total, CATALOG_MAX - total, &got);
+        err = ac_store_catalog_list(st, &f, after, all + total, CATALOG_MAX - total, &got);
         if (err || got == 0)
             break;
         total += got;
@@ -62,14 +67,15 @@ static int active_list(struct ac_node *n, struct ac_catalog_entry **out, size_t 
 /* Writes one catalog entry: {id, hash, title, version, definition}
  * (deterministic key order) with the definition's canonical JSON bytes, the
  * ones its content hash is taken over. */
-static int put_entry(struct ac_node *n, struct ac_cbor_writer *w, const struct ac_catalog_entry *c)
+static int put_entry(struct ac_store *st, struct ac_cbor_writer *w,
+                     const struct ac_catalog_entry *c)
 {
     struct ac_credential row = {0};
     struct ac_definition *d = NULL;
     struct ac_def_problems pr = {0};
     char *canon = NULL;
     uint8_t hash[AC_DEF_HASH_LEN];
-    int err = ac_store_credential_get(n->store, c->id, &row);
+    int err = ac_store_credential_get(st, c->id, &row);
     if (!err)
         err = ac_def_from_json(row.definition, strlen(row.definition), &d, &pr);
     if (!err)
@@ -113,59 +119,182 @@ static int put_entry(struct ac_node *n, struct ac_cbor_writer *w, const struct a
     return err;
 }
 
-static void on_catalog(struct ac_http_exchange *x, void *arg)
+/* GET /v1/federation/catalog: the body is read and written on a reader
+ * thread, signed and answered on the loop. */
+struct signed_read {
+    struct ac__read_job job; /* first */
+    struct ac_node *n;       /* outlives the reader pool */
+    struct ac_http_exchange *x;
+    char node_id[65];
+    char *issuer; /* owned: the iss of this node's records */
+    struct ac_buf body;
+    int err;
+};
+
+static void signed_read_work(struct ac__read_job *job, struct ac_store *st)
 {
-    struct ac_node *n = arg;
+    struct signed_read *r = (struct signed_read *)job;
     struct ac_catalog_entry *list = NULL;
     size_t count = 0;
-    int err = n->federation ? active_list(n, &list, &count) : AC_EAGAIN;
-    struct ac_buf body = AC_BUF_INIT, out = AC_BUF_INIT;
-    if (!err) {
-        struct ac_cbor_writer w;
-        ac_cbor_writer_init(&w);
-        ac_cbor_put_map(&w, 3);
-        ac_cbor_put_str(&w, "node");
-        ac_cbor_put_str(&w, n->cfg->node_id);
-        /* The iss of this node's records, so a recognizer's policy naming a
-         * credential of this catalog matches the records it presents. */
-        ac_cbor_put_str(&w, "issuer");
-        ac_cbor_put_str(&w, n->records ? n->records->issuer : "");
-        ac_cbor_put_str(&w, "definitions");
-        ac_cbor_put_array(&w, count);
-        for (size_t i = 0; !err && i < count; i++)
-            err = put_entry(n, &w, &list[i]);
-        if (!err)
-            err = ac_cbor_writer_finish(&w, &body);
-        ac_cbor_writer_release(&w);
-    }
-    char id[40];
-    snprintf(id, sizeof id, "catalog-%lld", (long long)ac_clock_now_ms());
-    if (!err)
-        err = ac__fed_sign(n->federation, "catalog", id, AC_ENVELOPE_TO_ANYONE, body.data,
-                           body.len, &out);
-    if (err) {
-        ac__respond_error(x, err, "the catalog");
-    } else {
-        const struct ac_http_header h[] = {{"content-type", AC_ENVELOPE_CONTENT_TYPE}};
-        ac_http_respond(x, 200, h, 1, out.data, out.len);
-    }
+    r->err = active_list(st, &list, &count);
+    if (r->err)
+        return;
+    struct ac_cbor_writer w;
+    ac_cbor_writer_init(&w);
+    ac_cbor_put_map(&w, 3);
+    ac_cbor_put_str(&w, "node");
+    ac_cbor_put_str(&w, r->node_id);
+    /* The iss of this node's records, so a recognizer's policy naming a
+     * credential of this catalog matches the records it presents. */
+    ac_cbor_put_str(&w, "issuer");
+    ac_cbor_put_str(&w, r->issuer);
+    ac_cbor_put_str(&w, "definitions");
+    ac_cbor_put_array(&w, count);
+    for (size_t i = 0; !r->err && i < count; i++)
+        r->err = put_entry(st, &w, &list[i]);
+    if (!r->err)
+        r->err = ac_cbor_writer_finish(&w, &r->body);
+    ac_cbor_writer_release(&w);
     for (size_t i = 0; i < count; i++)
         ac_catalog_entry_release(&list[i]);
     free(list);
-    ac_buf_release(&body);
-    ac_buf_release(&out);
 }
 
-/* Verifies |doc| as |p|'s catalog; on 0 fills |*e| (borrowing |doc|). */
-static int verify_catalog(struct ac__fed_peer *p, const uint8_t *doc, size_t len,
-                          struct ac_envelope *e, char *why, size_t whylen)
+static void signed_read_done(struct ac__read_job *job, int status)
+{
+    struct signed_read *r = (struct signed_read *)job;
+    struct ac_buf out = AC_BUF_INIT;
+    /* The pool stopped before the read ran: storage, as for every read. */
+    int err = status ? AC_EIO : r->err;
+    char id[40];
+    snprintf(id, sizeof id, "catalog-%lld", (long long)ac_clock_now_ms());
+    /* Federation may have stopped while the body was read. */
+    if (!err)
+        err = r->n->federation ? ac__fed_sign(r->n->federation, "catalog", id,
+                                              AC_ENVELOPE_TO_ANYONE, r->body.data, r->body.len,
+                                              &out)
+                               : AC_EAGAIN;
+    if (err) {
+        ac__respond_error(r->x, err, "the catalog");
+    } else {
+        const struct ac_http_header h[] = {{"content-type", AC_ENVELOPE_CONTENT_TYPE}};
+        ac_http_respond(r->x, 200, h, 1, out.data, out.len);
+    }
+    ac_buf_release(&out);
+    ac_buf_release(&r->body);
+    free(r->issuer);
+    free(r);
+}
+
+static void on_catalog(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    if (!n->federation) {
+        ac__respond_error(x, AC_EAGAIN, "the catalog");
+        return;
+    }
+    struct signed_read *r = calloc(1, sizeof *r);
+    char *issuer = strdup(n->records ? n->records->issuer : "");
+    if (!r || !issuer) {
+        free(r);
+        free(issuer);
+        ac__respond_error(x, AC_ENOMEM, "the catalog");
+        return;
+    }
+    r->job = (struct ac__read_job){signed_read_work, signed_read_done, NULL};
+    r->n = n;
+    r->x = x;
+    snprintf(r->node_id, sizeof r->node_id, "%s", n->cfg->node_id);
+    r->issuer = issuer;
+    r->body = (struct ac_buf)AC_BUF_INIT;
+    ac__read_submit(n, &r->job);
+}
+
+/* ---- the peer table, copied for a reader thread ---- */
+
+/* One active peer, as verifying and listing kept catalogs needs it. */
+struct snap_peer {
+    char node_id[65];
+    struct ac__fed_key keys[AC__FED_PEER_KEYS];
+    size_t nkeys;
+    int listed; /* holds the issuer right and passed the filter */
+};
+
+struct ac__fed_catalog_peers {
+    struct snap_peer *peers; /* every active peer, in the peer table's order */
+    size_t count;
+};
+
+static int snap_new(const struct ac__federation *f, const char *peer,
+                    struct ac__fed_catalog_peers **out)
+{
+    size_t cap = f ? f->npeers : 0;
+    struct ac__fed_catalog_peers *s = calloc(1, sizeof *s);
+    if (s && cap)
+        s->peers = calloc(cap, sizeof *s->peers);
+    if (!s || (cap && !s->peers)) {
+        free(s);
+        return AC_ENOMEM;
+    }
+    for (size_t i = 0; i < cap; i++) {
+        const struct ac__fed_peer *p = f->peers[i];
+        if (!p->active)
+            continue;
+        struct snap_peer *c = &s->peers[s->count++];
+        memcpy(c->node_id, p->node_id, sizeof c->node_id);
+        memcpy(c->keys, p->keys, p->nkeys * sizeof *p->keys);
+        c->nkeys = p->nkeys;
+        c->listed =
+            (p->rights & AC_RIGHT_ISSUER) && (!peer || strcmp(peer, p->node_id) == 0);
+    }
+    *out = s;
+    return 0;
+}
+
+int ac__fed_catalog_peers_new(struct ac_node *n, const char *peer,
+                              struct ac__fed_catalog_peers **out)
+{
+    return snap_new(n->federation, peer, out);
+}
+
+void ac__fed_catalog_peers_free(struct ac__fed_catalog_peers *s)
+{
+    if (!s)
+        return;
+    free(s->peers);
+    free(s);
+}
+
+/* The active peer holding the key |kid| names, and that key, the way
+ * ac__fed_peer_by_kid() finds them in the peer table; NULL when none. */
+static const struct snap_peer *snap_by_kid(const struct ac__fed_catalog_peers *s,
+                                           const uint8_t *kid, size_t kid_len,
+                                           const struct ac__fed_key **key)
+{
+    if (kid_len != 8)
+        return NULL;
+    for (size_t i = 0; i < s->count; i++)
+        for (size_t k = 0; k < s->peers[i].nkeys; k++)
+            if (memcmp(s->peers[i].keys[k].kid, kid, 8) == 0) {
+                *key = &s->peers[i].keys[k];
+                return &s->peers[i];
+            }
+    return NULL;
+}
+
+/* Verifies |doc| as the catalog of peer |node| with the keys of |s|; on 0
+ * fills |*e| (borrowing |doc|). */
+static int verify_catalog(const struct ac__fed_catalog_peers *s, const char *node,
+                          const uint8_t *doc, size_t len, struct ac_envelope *e, char *why,
+                          size_t whylen)
 {
     struct ac_cose_sign1 m;
     const struct ac__fed_key *key = NULL;
     if (ac_envelope_parse(doc, len, &m, why, whylen))
         return AC_EPARSE;
-    if (ac__fed_peer_by_kid(p->fed, m.kid, m.kid_len, &key) != p) {
-        snprintf(why, whylen, "not signed by a key of %s", p->node_id);
+    const struct snap_peer *signer = snap_by_kid(s, m.kid, m.kid_len, &key);
+    if (!signer || strcmp(signer->node_id, node) != 0) {
+        snprintf(why, whylen, "not signed by a key of %s", node);
         return AC_ECRYPTO;
     }
     if (ac_envelope_verify(&m, key->public_key)) {
@@ -174,9 +303,9 @@ static int verify_catalog(struct ac__fed_peer *p, const uint8_t *doc, size_t len
     }
     if (ac_envelope_decode(&m, e, why, whylen))
         return AC_EPARSE;
-    if (strcmp(e->from, p->node_id) != 0 || strcmp(e->type, "catalog") != 0) {
+    if (strcmp(e->from, node) != 0 || strcmp(e->type, "catalog") != 0) {
         snprintf(why, whylen, "a \"%.40s\" from %.40s, not %.40s's catalog", e->type, e->from,
-                 p->node_id);
+                 node);
         return AC_EPARSE;
     }
     return 0;
@@ -296,28 +425,42 @@ static json_t *catalog_json(const char *node, const uint8_t *body, size_t len, i
     return j;
 }
 
-/* The body of the catalog kept for |p| into |*out| (caller releases), or
- * AC_ENOENT. A fetched catalog is kept as its signed envelope and verified
- * again; one offered in a catalog.offer message is kept as the body its
- * envelope carried, verified when it came. */
-static int kept_body(struct ac__fed_peer *p, struct ac_buf *out, int64_t *at, char *why,
+/* The body of the catalog kept for peer |node| into |*out| (caller
+ * releases), read with |st| and verified with the keys of |s|, or AC_ENOENT.
+ * A fetched catalog is kept as its signed envelope and verified again; one
+ * offered in a catalog.offer message is kept as the body its envelope
+ * carried, verified when it came. Any thread, with its own store. */
+static int kept_body(struct ac_store *st, const struct ac__fed_catalog_peers *s,
+                     const char *node, struct ac_buf *out, int64_t *at, char *why,
                      size_t whylen)
 {
     uint8_t *doc = NULL;
     size_t len = 0;
-    int err = ac_store_peer_doc_get(p->fed->node->store, p->node_id, "catalog", &doc, &len, at);
+    int err = ac_store_peer_doc_get(st, node, "catalog", &doc, &len, at);
     if (err)
         return err;
     struct ac_cose_sign1 m;
     struct ac_envelope e;
     if (ac_envelope_parse(doc, len, &m, NULL, 0) == 0) {
-        err = verify_catalog(p, doc, len, &e, why, whylen);
+        err = verify_catalog(s, node, doc, len, &e, why, whylen);
         if (!err)
             err = ac_buf_append(out, e.body, e.body_len);
     } else {
         err = ac_buf_append(out, doc, len);
     }
     free(doc);
+    return err;
+}
+
+/* kept_body() on the loop, with the peer table as it is now. */
+static int kept_body_now(struct ac__fed_peer *p, struct ac_buf *out, int64_t *at, char *why,
+                         size_t whylen)
+{
+    struct ac__fed_catalog_peers *s;
+    int err = snap_new(p->fed, p->node_id, &s);
+    if (!err)
+        err = kept_body(p->fed->node->store, s, p->node_id, out, at, why, whylen);
+    ac__fed_catalog_peers_free(s);
     return err;
 }
 
@@ -386,7 +529,7 @@ int ac__fed_catalog_check(struct ac__fed_peer *p, const uint8_t *body, size_t le
     struct ac_buf kept = AC_BUF_INIT;
     char text[AC_ENVELOPE_WHY_LEN];
     int64_t at = 0;
-    int err = kept_body(p, &kept, &at, text, sizeof text);
+    int err = kept_body_now(p, &kept, &at, text, sizeof text);
     if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
         /* None kept, or one that no longer verifies: nothing to compare. */
         kept.len = 0;
@@ -446,7 +589,7 @@ int ac__fed_catalog_find(struct ac_node *n, const char *peer, const char *creden
     struct ac_buf body = AC_BUF_INIT;
     int64_t at = 0;
     char text[AC_ENVELOPE_WHY_LEN];
-    int err = kept_body(p, &body, &at, text, sizeof text);
+    int err = kept_body_now(p, &body, &at, text, sizeof text);
     if (err == AC_ENOENT || err == AC_EPARSE || err == AC_ECRYPTO) {
         ac_buf_release(&body);
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_UNACCEPTABLE_VALUE, "peer",
@@ -521,17 +664,18 @@ static int each_entry(void *ctx, size_t i, const struct entry *e)
 
 static int by_node_id(const void *a, const void *b)
 {
-    const struct ac__fed_peer *const *x = a, *const *y = b;
+    const struct snap_peer *const *x = a, *const *y = b;
     return strcmp((*x)->node_id, (*y)->node_id);
 }
 
 /* Reads one peer's kept catalog, verified again, and hands over its entries. */
-static int each_of_peer(struct ac__fed_peer *p, ac__fed_catalog_cb cb, void *ctx)
+static int each_of_peer(struct ac_store *st, const struct ac__fed_catalog_peers *s,
+                        const struct snap_peer *p, ac__fed_catalog_cb cb, void *ctx)
 {
     struct ac_buf body = AC_BUF_INIT;
     int64_t at = 0;
     char why[AC_ENVELOPE_WHY_LEN] = "";
-    int err = kept_body(p, &body, &at, why, sizeof why);
+    int err = kept_body(st, s, p->node_id, &body, &at, why, sizeof why);
     if (err == AC_EPARSE || err == AC_ECRYPTO)
         ac_log(AC_LOG_WARN, "federation",
                "the catalog kept for %s no longer verifies (%s); none of its entries is listed",
@@ -558,24 +702,22 @@ static int each_of_peer(struct ac__fed_peer *p, ac__fed_catalog_cb cb, void *ctx
     return err;
 }
 
-int ac__fed_catalog_each(struct ac_node *n, const char *peer, ac__fed_catalog_cb cb, void *ctx)
+int ac__fed_catalog_each(struct ac_store *st, const struct ac__fed_catalog_peers *s,
+                         ac__fed_catalog_cb cb, void *ctx)
 {
-    struct ac__federation *f = n->federation;
-    if (!f || f->npeers == 0)
+    if (!s || s->count == 0)
         return 0;
-    struct ac__fed_peer **order = malloc(f->npeers * sizeof *order);
+    const struct snap_peer **order = malloc(s->count * sizeof *order);
     if (!order)
         return AC_ENOMEM;
     size_t k = 0;
-    for (size_t i = 0; i < f->npeers; i++) {
-        struct ac__fed_peer *p = f->peers[i];
-        if (p->active && (p->rights & AC_RIGHT_ISSUER) && (!peer || strcmp(peer, p->node_id) == 0))
-            order[k++] = p;
-    }
+    for (size_t i = 0; i < s->count; i++)
+        if (s->peers[i].listed)
+            order[k++] = &s->peers[i];
     qsort(order, k, sizeof *order, by_node_id);
     int err = 0;
     for (size_t i = 0; !err && i < k; i++)
-        err = each_of_peer(order[i], cb, ctx);
+        err = each_of_peer(st, s, order[i], cb, ctx);
     free(order);
     return err;
 }
@@ -603,7 +745,15 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
     }
     struct ac_envelope e;
     char why[AC_ENVELOPE_WHY_LEN];
-    if (verify_catalog(p, resp->body, resp->body_len, &e, why, sizeof why)) {
+    struct ac__fed_catalog_peers *s;
+    err = snap_new(p->fed, p->node_id, &s);
+    if (err) {
+        ac__respond_error(x, err, "the catalog");
+        return;
+    }
+    err = verify_catalog(s, p->node_id, resp->body, resp->body_len, &e, why, sizeof why);
+    ac__fed_catalog_peers_free(s);
+    if (err) {
         ac__problem(x, AC_PROBLEM_BAD_ENVELOPE, "node", NULL, "%s's catalog: %s", p->node_id,
                     why);
         return;
@@ -670,24 +820,52 @@ static void on_fetch(struct ac_http_exchange *x, void *arg)
     }
 }
 
+/* GET /v1/federation/peers/{node}/catalog: the kept catalog, read and
+ * verified again on a reader thread (the peer's keys may have changed since
+ * it was fetched). */
+struct cached_read {
+    struct ac__json_read r; /* first */
+    struct ac__fed_catalog_peers *peers; /* owned */
+    char node_id[65];
+};
+
+static int cached_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
+{
+    struct cached_read *c = (struct cached_read *)r;
+    struct ac_buf body = AC_BUF_INIT;
+    int64_t at = 0;
+    char text[AC_ENVELOPE_WHY_LEN];
+    int err = kept_body(view->store, c->peers, c->node_id, &body, &at, text, sizeof text);
+    if (err == AC_EPARSE || err == AC_ECRYPTO)
+        err = ac_reason_fail(why, err, AC_PROBLEM_BAD_ENVELOPE, "node", "the cached catalog: %s",
+                             text);
+    if (!err)
+        *out = catalog_json(c->node_id, body.data, body.len, at);
+    ac_buf_release(&body);
+    return err;
+}
+
+static void cached_release(struct ac__json_read *r)
+{
+    ac__fed_catalog_peers_free(((struct cached_read *)r)->peers);
+}
+
 static void on_cached(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__fed_peer *p = issuer_param(n, x);
     if (!p)
         return;
-    struct ac_buf body = AC_BUF_INIT;
-    int64_t at = 0;
-    char why[AC_ENVELOPE_WHY_LEN];
-    /* Verified again: the peer's keys may have changed since it was fetched. */
-    int err = kept_body(p, &body, &at, why, sizeof why);
-    if (err == AC_EPARSE || err == AC_ECRYPTO)
-        ac__problem(x, AC_PROBLEM_BAD_ENVELOPE, "node", NULL, "the cached catalog: %s", why);
-    else if (err)
+    struct cached_read *c = calloc(1, sizeof *c);
+    int err = c ? snap_new(p->fed, p->node_id, &c->peers) : AC_ENOMEM;
+    if (err) {
+        free(c);
         ac__respond_error(x, err, "the peer's catalog");
-    else
-        ac__respond_owned(x, 200, catalog_json(p->node_id, body.data, body.len, at));
-    ac_buf_release(&body);
+        return;
+    }
+    memcpy(c->node_id, p->node_id, sizeof c->node_id);
+    ac__json_read_submit(n, x, &c->r, cached_read, cached_release, "the peer's catalog");
 }
 
 void ac__fed_catalog_register(struct ac_node *n)

@@ -275,13 +275,27 @@ struct ac__fed_catalog_entry {
 
 typedef int (*ac__fed_catalog_cb)(void *ctx, const struct ac__fed_catalog_entry *e);
 
-/* Calls |cb| for every entry of the catalogs kept for active peers holding
- * the issuer right here (|peer| NULL: every such peer; else only that one),
- * peers in node id order, entries in their catalog's order. A catalog that
- * is missing or no longer verifies gives nothing (it is logged, never read
- * unverified). A non-zero |cb| return stops and is returned. Returns 0,
- * AC_ENOMEM, a store error or what |cb| returned. */
-int ac__fed_catalog_each(struct ac_node *n, const char *peer, ac__fed_catalog_cb cb, void *ctx);
+/* What reading kept catalogs needs of the peer table (loop memory): each
+ * active peer's node id and keys, and which peers' catalogs are listed.
+ * ac__fed_catalog_peers_new() copies it on the loop, for |peer| (NULL: every
+ * active peer holding the issuer right here; else only that one), into
+ * |*out|, freed with ac__fed_catalog_peers_free() (NULL is a no-op); no
+ * federation gives an empty copy. Returns 0 or AC_ENOMEM. */
+struct ac__fed_catalog_peers;
+int ac__fed_catalog_peers_new(struct ac_node *n, const char *peer,
+                              struct ac__fed_catalog_peers **out);
+void ac__fed_catalog_peers_free(struct ac__fed_catalog_peers *s);
+
+/* Calls |cb| for every entry of the catalogs kept for the peers |s| lists,
+ * read with |st| and verified with the keys |s| holds: peers in node id
+ * order, entries in their catalog's order. A catalog that is missing or no
+ * longer verifies gives nothing (it is logged, never read unverified). A
+ * non-zero |cb| return stops and is returned. Any thread: touches only |st|
+ * and |s| (borrowed). Returns 0, AC_ENOMEM, a store error or what |cb|
+ * returned. */
+struct ac_store;
+int ac__fed_catalog_each(struct ac_store *st, const struct ac__fed_catalog_peers *s,
+                         ac__fed_catalog_cb cb, void *ctx);
 
 /* Witnesses every active peer holding the issuer right here (witness.c). */
 void ac__fed_witness_all(struct ac__federation *f);

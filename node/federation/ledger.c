@@ -3,7 +3,9 @@
  * balance per peer, the receipts both nodes signed (each a review.receipt
  * envelope of the issuer around the lender's signed review.result), and the
  * debt cap past which a peer's offers are declined. Also registers the
- * borrowed-review routes of both sides. */
+ * borrowed-review routes of both sides. The ledger and receipt lists are
+ * read on the reader threads (node/readers.h) after the loop checked the
+ * caller is an admin. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "borrow.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 #include "review/scheduler.h"
 
 /* The peer named by the "peer" query parameter, "" when none (then every
@@ -37,15 +40,15 @@ static int peer_param(struct ac_http_exchange *x, char out[65])
     return 0;
 }
 
-static json_t *peer_json(struct ac_node *n, const char *peer, int *err)
+static json_t *peer_json(struct ac_store *st, const char *peer, int *err)
 {
     int64_t lent = 0, borrowed = 0, cap = 0, late = 0;
     int set = 0;
-    *err = ac_store_ledger_totals(n->store, peer, &lent, &borrowed);
+    *err = ac_store_ledger_totals(st, peer, &lent, &borrowed);
     if (!*err)
-        *err = ac_store_ledger_policy_get(n->store, peer, &cap, &set);
+        *err = ac_store_ledger_policy_get(st, peer, &cap, &set);
     if (!*err)
-        *err = ac_store_borrow_count_get(n->store, peer, AC__BORROW_LATE, &late);
+        *err = ac_store_borrow_count_get(st, peer, AC__BORROW_LATE, &late);
     json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I}", "peer", peer, "lent", (json_int_t)lent,
                           "borrowed", (json_int_t)borrowed, "balance",
                           (json_int_t)(lent - borrowed), "late_results_refused", (json_int_t)late);
@@ -54,20 +57,27 @@ static json_t *peer_json(struct ac_node *n, const char *peer, int *err)
     return j;
 }
 
+/* A ledger or receipt list: what the loop parsed. */
+struct ledger_read {
+    struct ac__json_read r; /* first */
+    char peer[65];          /* "": every peer */
+    size_t limit;           /* receipts */
+    int64_t after;
+};
+
 /* GET /v1/federation/ledger[?peer=NODE] (admin): per peer, credential and
  * month, what was lent and borrowed; per peer the totals, balance (lent
  * minus borrowed: positive when the peer owes us reviews), its cap and the
  * late results refused from it. */
-static void on_ledger(struct ac_http_exchange *x, void *arg)
+static int ledger_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    char peer[65];
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) || peer_param(x, peer))
-        return;
+    (void)why;
+    struct ledger_read *l = (struct ledger_read *)r;
+    const char *peer = l->peer;
     struct ac_ledger_line *ls = NULL;
     size_t k = 0;
-    int err = ac_store_ledger_summary(n->store, peer[0] ? peer : NULL, &ls, &k);
+    int err = ac_store_ledger_summary(view->store, peer[0] ? peer : NULL, &ls, &k);
     json_t *lines = json_array(), *peers = json_array();
     for (size_t i = 0; !err && i < k; i++) {
         json_array_append_new(lines, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", ls[i].peer,
@@ -76,40 +86,35 @@ static void on_ledger(struct ac_http_exchange *x, void *arg)
                                                "borrowed", (json_int_t)ls[i].borrowed, "balance",
                                                (json_int_t)(ls[i].lent - ls[i].borrowed)));
         if (i == 0 || strcmp(ls[i].peer, ls[i - 1].peer) != 0)
-            json_array_append_new(peers, peer_json(n, ls[i].peer, &err));
+            json_array_append_new(peers, peer_json(view->store, ls[i].peer, &err));
     }
     if (!err && peer[0] && k == 0)
-        json_array_append_new(peers, peer_json(n, peer, &err));
+        json_array_append_new(peers, peer_json(view->store, peer, &err));
     free(ls);
     if (err) {
         json_decref(lines);
         json_decref(peers);
-        ac__respond_error(x, err, "the ledger");
-        return;
+        return err;
     }
-    ac__respond_owned(x, 200, json_pack("{s:o, s:o}", "peers", peers, "lines", lines));
+    *out = json_pack("{s:o, s:o}", "peers", peers, "lines", lines);
+    return 0;
 }
 
 /* GET /v1/federation/ledger/receipts[?peer=NODE] (admin): one entry per
  * accepted borrowed review with the receipt both nodes signed (base64) and
  * its SHA-256, so two nodes' ledgers can be compared entry by entry. */
-static void on_receipts(struct ac_http_exchange *x, void *arg)
+static int receipts_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    char peer[65];
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
-        peer_param(x, peer) || ac__page_params(x, &limit, &after))
-        return;
+    (void)why;
+    struct ledger_read *l = (struct ledger_read *)r;
+    size_t limit = l->limit;
     struct ac_ledger_entry *es = NULL;
     size_t k = 0;
-    int err = ac_store_ledger_list(n->store, peer[0] ? peer : NULL, after, limit + 1, &es, &k);
-    if (err) {
-        ac__respond_error(x, err, "the ledger");
-        return;
-    }
+    int err = ac_store_ledger_list(view->store, l->peer[0] ? l->peer : NULL, l->after, limit + 1,
+                                   &es, &k);
+    if (err)
+        return err;
     json_t *items = json_array();
     for (size_t i = 0; i < k; i++) {
         if (i < limit) {
@@ -136,7 +141,41 @@ static void on_receipts(struct ac_http_exchange *x, void *arg)
     }
     int64_t last = k ? es[(k > limit ? limit : k) - 1].id : 0;
     free(es);
-    ac__respond_owned(x, 200, ac__page_json(items, k > limit, last));
+    *out = ac__page_json(items, k > limit, last);
+    return 0;
+}
+
+/* Both lists: admins only, checked on the loop; "peer", and for receipts
+ * the page, parsed there too. */
+static void ledger_route(struct ac_http_exchange *x, struct ac_node *n, int paged,
+                         ac__json_read_cb read)
+{
+    struct ac__auth a;
+    char peer[65];
+    size_t limit = 0;
+    int64_t after = 0;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN) ||
+        peer_param(x, peer) || (paged && ac__page_params(x, &limit, &after)))
+        return;
+    struct ledger_read *l = calloc(1, sizeof *l);
+    if (!l) {
+        ac__respond_error(x, AC_ENOMEM, "the ledger");
+        return;
+    }
+    memcpy(l->peer, peer, sizeof l->peer);
+    l->limit = limit;
+    l->after = after;
+    ac__json_read_submit(n, x, &l->r, read, NULL, "the ledger");
+}
+
+static void on_ledger(struct ac_http_exchange *x, void *arg)
+{
+    ledger_route(x, arg, 0, ledger_read);
+}
+
+static void on_receipts(struct ac_http_exchange *x, void *arg)
+{
+    ledger_route(x, arg, 1, receipts_read);
 }
 
 /* PUT /v1/federation/ledger/policy (admin) {"peer": NODE or "*",

@@ -26,6 +26,7 @@
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 #include "lending.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
@@ -571,20 +572,49 @@ static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
 
 /* GET /v1/federation/consortium: the newest verified file held, as its
  * signed bytes, so members can pass it on. */
+/* GET /v1/federation/consortium: the adopted consortium file as stored,
+ * read on a reader thread (node/readers.h). */
+struct consortium_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    uint8_t *file; /* owned */
+    size_t len;
+    int err;
+};
+
+static void consortium_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct consortium_read *r = (struct consortium_read *)job;
+    uint64_t serial = 0;
+    r->err = ac_store_consortium_get(st, &r->file, &r->len, &serial);
+}
+
+static void consortium_done(struct ac__read_job *job, int status)
+{
+    struct consortium_read *r = (struct consortium_read *)job;
+    /* The pool stopped before the read ran: storage, as for every read. */
+    int err = status ? AC_EIO : r->err;
+    if (err) {
+        ac__respond_error(r->x, err, "the consortium file");
+    } else {
+        const struct ac_http_header h[] = {{"content-type", AC_CONSORTIUM_CONTENT_TYPE}};
+        ac_http_respond(r->x, 200, h, 1, r->file, r->len);
+    }
+    free(r->file);
+    free(r);
+}
+
 static void on_consortium_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
-    uint8_t *file = NULL;
-    size_t len = 0;
-    uint64_t serial = 0;
-    int err = ac_store_consortium_get(n->store, &file, &len, &serial);
-    if (err) {
-        ac__respond_error(x, err, "the consortium file");
+    struct consortium_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, "the consortium file");
         return;
     }
-    const struct ac_http_header h[] = {{"content-type", AC_CONSORTIUM_CONTENT_TYPE}};
-    ac_http_respond(x, 200, h, 1, file, len);
-    free(file);
+    r->job = (struct ac__read_job){consortium_work, consortium_done, NULL};
+    r->x = x;
+    ac__read_submit(n, &r->job);
 }
 
 void ac__fed_receive_register(struct ac_node *n)

@@ -27,6 +27,7 @@
 #include "accord/store/flag.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 #include "records/records.h"
 
 /* ac_cosig_sign()'s signing callback over the node's keyring. */
@@ -366,7 +367,38 @@ int ac__fed_take_cosignature(struct ac__federation *f, struct ac__fed_peer *from
 }
 
 /* GET /v1/federation/cosignatures[?size=N]: the cosignature lines collected
- * on our checkpoint of that size (default: the current one), as text. */
+ * on our checkpoint of that size (default: the current one), as text. The
+ * size is settled on the loop (the log's size is loop memory), the lines
+ * read on a reader thread (node/readers.h). */
+struct cosig_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    uint64_t size;
+    struct ac_buf out;
+    int err;
+};
+
+static void cosig_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct cosig_read *r = (struct cosig_read *)job;
+    r->err = ac_store_cosignature_lines(st, r->size, &r->out);
+}
+
+static void cosig_done(struct ac__read_job *job, int status)
+{
+    struct cosig_read *r = (struct cosig_read *)job;
+    /* The pool stopped before the read ran: storage, as for every read. */
+    int err = status ? AC_EIO : r->err;
+    if (err) {
+        ac__respond_error(r->x, err, "cosignatures");
+    } else {
+        const struct ac_http_header h[] = {{"content-type", "text/plain; charset=utf-8"}};
+        ac_http_respond(r->x, 200, h, 1, r->out.data, r->out.len);
+    }
+    ac_buf_release(&r->out);
+    free(r);
+}
+
 static void on_cosignatures(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -381,15 +413,16 @@ static void on_cosignatures(struct ac_http_exchange *x, void *arg)
             return;
         }
     }
-    struct ac_buf out = AC_BUF_INIT;
-    int err = ac_store_cosignature_lines(n->store, size, &out);
-    if (err) {
-        ac__respond_error(x, err, "cosignatures");
-    } else {
-        const struct ac_http_header h[] = {{"content-type", "text/plain; charset=utf-8"}};
-        ac_http_respond(x, 200, h, 1, out.data, out.len);
+    struct cosig_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, "cosignatures");
+        return;
     }
-    ac_buf_release(&out);
+    r->job = (struct ac__read_job){cosig_work, cosig_done, NULL};
+    r->x = x;
+    r->size = size;
+    r->out = (struct ac_buf)AC_BUF_INIT;
+    ac__read_submit(n, &r->job);
 }
 
 /* POST /v1/federation/witness: witness every issuer peer now (admin). */

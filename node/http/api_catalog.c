@@ -47,7 +47,10 @@ static json_t *ceus_json(int has_ceu, int64_t hundredths)
     return has_ceu ? json_real((double)hundredths / 100.0) : json_null();
 }
 
-static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
+/* Renders |it| with |view| (a reader thread's, node/readers.h) and
+ * |issuer|, this node's issuer URL. */
+static json_t *item_json(struct ac_node *view, const char *issuer,
+                         const struct ac__catalog_item *it)
 {
     const struct ac_catalog_entry *e = &it->entry;
     int from_peer = it->peer[0] != 0;
@@ -65,7 +68,7 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
         json_decref(d);
     if (!json_is_array(s))
         json_decref(s);
-    json_object_set_new(j, "issuer", json_string(from_peer ? it->issuer : ac__issuer_of(n, NULL)));
+    json_object_set_new(j, "issuer", json_string(from_peer ? it->issuer : issuer));
     json_object_set_new(j, "ceus", ceus_json(e->has_ceu, e->ceu_hundredths));
     /* Where it comes from: this node, or a peer whose signed catalog lists
      * it (verified when it was read) with its definition's content hash. */
@@ -82,9 +85,9 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
         json_object_set_new(j, "guide", json_null());
     } else {
         ac__json_time(j, "active_since", e->activated_ms);
-        json_t *validation = ac__pilot_validation(n, e->id); /* lifecycle/pilot.c */
+        json_t *validation = ac__pilot_validation(view, e->id); /* lifecycle/pilot.c */
         json_object_set_new(j, "validation", validation ? validation : json_null());
-        json_t *guide = ac__definition_guide_of(n, e->id); /* lifecycle/definitions.c */
+        json_t *guide = ac__definition_guide_of(view, e->id); /* lifecycle/definitions.c */
         json_object_set_new(j, "guide", guide ? guide : json_null());
     }
     /* Who counts it, so an earner sees where to ask for approval. */
@@ -102,7 +105,7 @@ static json_t *item_json(struct ac_node *n, const struct ac__catalog_item *it)
         struct ac_user r;
         if (p)
             json_object_set_new(p, "recognizer",
-                                ac_store_user_get(n->store, pol->recognizer_id, &r) == 0
+                                ac_store_user_get(view->store, pol->recognizer_id, &r) == 0
                                     ? json_string(r.display_name)
                                     : json_null());
         json_array_append_new(rec, p);
@@ -139,6 +142,49 @@ static int catalog_page_params(struct ac_http_exchange *x, size_t *limit,
     return 0;
 }
 
+/* A catalog page, read and rendered on a reader thread: the filters the
+ * loop parsed (|q| points into the buffers here) and what it copied of loop
+ * memory. */
+struct catalog_read {
+    struct ac__json_read r; /* first */
+    struct ac__catalog_query q;
+    struct ac__catalog_sources src;
+    char domain[FILTER_MAX + 1], stack[FILTER_MAX + 1];
+};
+
+static int catalog_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                        struct ac_reason *why)
+{
+    (void)why;
+    struct catalog_read *c = (struct catalog_read *)r;
+    struct ac__catalog_item *items = NULL;
+    size_t count = 0;
+    int more = 0;
+    int err = ac__catalog_page(view->store, &c->src, &c->q, &items, &count, &more);
+    if (err)
+        return err;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < count; i++)
+        if (json_array_append_new(arr, item_json(view, c->src.issuer, &items[i]))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    json_t *j = arr ? json_pack("{s:o}", "items", arr) : NULL;
+    if (j && more) {
+        char cursor[AC__CATALOG_CURSOR_MAX + 1];
+        ac__catalog_cursor_format(&items[count - 1], cursor, sizeof cursor);
+        json_object_set_new(j, "next_cursor", json_string(cursor));
+    }
+    ac__catalog_items_free(items, count);
+    *out = j;
+    return 0;
+}
+
+static void catalog_release(struct ac__json_read *r)
+{
+    ac__catalog_sources_release(&((struct catalog_read *)r)->src);
+}
+
 static void on_catalog(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -160,30 +206,25 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
         }
         q.recognizer_id = id;
     }
-    struct ac__catalog_item *items = NULL;
-    size_t count = 0;
-    int more = 0;
+    struct catalog_read *c = calloc(1, sizeof *c);
+    if (!c) {
+        ac__respond_error(x, AC_ENOMEM, "catalog");
+        return;
+    }
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__catalog_page(n, &q, &items, &count, &more, &why);
+    int err = ac__catalog_sources_init(n, &q, &c->src, &why);
     if (err) {
+        free(c);
         ac__respond_failure(x, err, &why, "catalog");
         ac_reason_release(&why);
         return;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < count; i++)
-        if (json_array_append_new(arr, item_json(n, &items[i]))) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    json_t *j = arr ? json_pack("{s:o}", "items", arr) : NULL;
-    if (j && more) {
-        char cursor[AC__CATALOG_CURSOR_MAX + 1];
-        ac__catalog_cursor_format(&items[count - 1], cursor, sizeof cursor);
-        json_object_set_new(j, "next_cursor", json_string(cursor));
-    }
-    ac__catalog_items_free(items, count);
-    ac__respond_owned(x, 200, j);
+    /* The peer filter has done its work in the sources; the rest go along. */
+    c->q = q;
+    c->q.peer = NULL;
+    c->q.domain = q.domain ? strcpy(c->domain, q.domain) : NULL;
+    c->q.stack = q.stack ? strcpy(c->stack, q.stack) : NULL;
+    ac__json_read_submit(n, x, &c->r, catalog_read, catalog_release, "catalog");
 }
 
 /* ---- approvals ---- */
@@ -313,24 +354,27 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, approval_list_read, NULL, "approvals");
 }
 
-/* Loads the approval named by the path for a party to it (or an admin); to
- * anyone else it does not exist. */
-static int load_approval(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                         struct ac_approval *ap)
-{
+/* GET /v1/approvals/{id}: read on a reader thread; for a party to it (or
+ * an admin) only, to anyone else it does not exist. */
+struct approval_get_read {
+    struct ac__json_read r; /* first */
     int64_t id;
-    if (ac__param_id(x, "id", "approval", &id))
-        return -1;
-    int err = ac_store_approval_get(n->store, id, ap);
-    if (!err && ap->earner_id != a->user.id && ap->recognizer_id != a->user.id &&
-        !(a->user.roles & AC_ROLE_ADMIN))
+    int64_t caller;
+    int admin;
+};
+
+static int approval_get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                             struct ac_reason *why)
+{
+    (void)why;
+    struct approval_get_read *g = (struct approval_get_read *)r;
+    struct ac_approval ap;
+    int err = ac_store_approval_get(view->store, g->id, &ap);
+    if (!err && ap.earner_id != g->caller && ap.recognizer_id != g->caller && !g->admin)
         err = AC_ENOENT;
-    if (err) {
-        char what[40];
-        snprintf(what, sizeof what, "approval %lld", (long long)id);
-        ac__respond_error(x, err, what);
-        return -1;
-    }
+    if (err)
+        return err;
+    *out = approval_json(&ap);
     return 0;
 }
 
@@ -338,10 +382,20 @@ static void on_approval_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_approval ap;
-    if (ac__authenticate(n, x, &a) || load_approval(n, x, &a, &ap))
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "approval", &id))
         return;
-    ac__respond_owned(x, 200, approval_json(&ap));
+    char what[40];
+    snprintf(what, sizeof what, "approval %lld", (long long)id);
+    struct approval_get_read *g = calloc(1, sizeof *g);
+    if (!g) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    g->id = id;
+    g->caller = a.user.id;
+    g->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    ac__json_read_submit(n, x, &g->r, approval_get_read, NULL, what);
 }
 
 static void on_approval_decide(struct ac_http_exchange *x, void *arg)

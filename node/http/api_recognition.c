@@ -263,29 +263,39 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, policy_list_read, NULL, "policies");
 }
 
-static int load_policy(struct ac_node *n, struct ac_http_exchange *x, struct ac_policy *p)
-{
+/* GET /v1/recognition/policies/{id}, read on a reader thread. */
+struct policy_get_read {
+    struct ac__json_read r; /* first */
     int64_t id;
-    if (ac__param_id(x, "id", "policy", &id))
-        return -1;
-    int err = ac_store_policy_get(n->store, id, p);
-    if (err) {
-        char what[40];
-        snprintf(what, sizeof what, "policy %lld", (long long)id);
-        ac__respond_error(x, err, what);
-        return -1;
-    }
-    return 0;
+};
+
+static int policy_get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                           struct ac_reason *why)
+{
+    (void)why;
+    struct ac_policy p;
+    int err = ac_store_policy_get(view->store, ((struct policy_get_read *)r)->id, &p);
+    if (!err)
+        *out = policy_json(&p);
+    return err;
 }
 
 static void on_policy_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_policy p;
-    if (ac__authenticate(n, x, &a) || load_policy(n, x, &p))
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "policy", &id))
         return;
-    ac__respond_owned(x, 200, policy_json(&p));
+    char what[40];
+    snprintf(what, sizeof what, "policy %lld", (long long)id);
+    struct policy_get_read *g = calloc(1, sizeof *g);
+    if (!g) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    g->id = id;
+    ac__json_read_submit(n, x, &g->r, policy_get_read, NULL, what);
 }
 
 static void on_policy_retire(struct ac_http_exchange *x, void *arg)
@@ -556,6 +566,29 @@ static void on_presentation_list(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, presentation_list_read, NULL, "presentations");
 }
 
+/* GET /v1/recognition/presentations/{id}, read on a reader thread.
+ * Presentations are the recognizer's own business: others get a 404. */
+struct presentation_get_read {
+    struct ac__json_read r; /* first */
+    int64_t id;
+    int64_t recognizer;
+};
+
+static int presentation_get_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                                 struct ac_reason *why)
+{
+    (void)why;
+    struct presentation_get_read *g = (struct presentation_get_read *)r;
+    struct ac_presentation *p = malloc(sizeof *p);
+    int err = p ? ac_store_presentation_get(view->store, g->id, p) : AC_ENOMEM;
+    if (!err && p->recognizer_id != g->recognizer)
+        err = AC_ENOENT;
+    if (!err)
+        *out = presentation_json(p);
+    free(p);
+    return err;
+}
+
 static void on_presentation_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -564,19 +597,16 @@ static void on_presentation_get(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__param_id(x, "id", "presentation", &id))
         return;
-    struct ac_presentation *p = malloc(sizeof *p);
-    int err = p ? ac_store_presentation_get(n->store, id, p) : AC_ENOMEM;
-    /* Presentations are the recognizer's own business: others get a 404. */
-    if (!err && p->recognizer_id != a.user.id)
-        err = AC_ENOENT;
-    if (err) {
-        char what[48];
-        snprintf(what, sizeof what, "presentation %lld", (long long)id);
-        ac__respond_error(x, err, what);
-    } else {
-        ac__respond_owned(x, 200, presentation_json(p));
+    char what[48];
+    snprintf(what, sizeof what, "presentation %lld", (long long)id);
+    struct presentation_get_read *g = calloc(1, sizeof *g);
+    if (!g) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
     }
-    free(p);
+    g->id = id;
+    g->recognizer = a.user.id;
+    ac__json_read_submit(n, x, &g->r, presentation_get_read, NULL, what);
 }
 
 struct total_req {

@@ -294,13 +294,31 @@ static void on_list(struct ac_http_exchange *x, void *arg)
 
 /* What to earn next after a pass: core/recommend.h over this node's catalog
  * and the passes recorded here. */
-static void on_recommendations(struct ac_http_exchange *x, void *arg)
+/* GET /v1/submissions/{id}/recommendations reads every credential version
+ * (at most 256) and every decided submission: on a reader thread
+ * (node/readers.h), for the earner of the submission or an admin. */
+struct rec_read {
+    struct ac__json_read r; /* first */
+    int64_t id, caller;
+    int admin;
+};
+
+static int recommendations_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                                struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
+    (void)why;
+    struct rec_read *q = (struct rec_read *)r;
     struct ac_submission s;
-    if (ac__authenticate(n, x, &a) || load_own(n, x, &a, &s))
-        return;
+    int err = ac_store_submission_get(view->store, q->id, &s);
+    /* Another earner's submission is as unknown as a missing one. */
+    if (!err && s.earner_id != q->caller && !q->admin) {
+        ac_submission_release(&s);
+        err = AC_ENOENT;
+    }
+    if (err)
+        return err; /* named "submission <id>", as submitted */
+    /* Past the submission, a failure is the recommendations'. */
+    snprintf(r->what, sizeof r->what, "recommendations");
     struct ac_credential cat[256];
     size_t ncat = 0;
     struct ac_definition *defs[256] = {0};
@@ -308,7 +326,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     struct ac_rec_stack stacks[256];
     const char *members[256][16];
     size_t nstacks = 0, nrc = 0;
-    int err = ac_store_credential_list(n->store, 0, NULL, cat, 256, &ncat);
+    err = ac_store_credential_list(view->store, 0, NULL, cat, 256, &ncat);
     for (size_t i = 0; !err && i < ncat; i++) {
         struct ac_def_problems pr = {0};
         if (ac_def_from_json(cat[i].definition, strlen(cat[i].definition), &defs[i], &pr) != 0) {
@@ -345,7 +363,7 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     struct ac_submission *all = NULL;
     size_t nall = 0;
     if (!err)
-        err = ac_store_submission_list(n->store, 0, NULL, -1, 0, 1000000, &all, &nall);
+        err = ac_store_submission_list(view->store, 0, NULL, -1, 0, 1000000, &all, &nall);
     struct ac_rec_earned *earned = calloc(nall + 1, sizeof *earned);
     char(*earners)[24] = calloc(nall + 1, sizeof *earners);
     const char **held = calloc(nall + 1, sizeof *held);
@@ -366,17 +384,14 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     size_t nrecs = 0;
     if (!err)
         err = ac_recommend(&c, held, nheld, &p, &recs, &nrecs);
-    if (err) {
-        ac__respond_error(x, err, "recommendations");
-    } else {
+    if (!err) {
         json_t *items = json_array();
         for (size_t i = 0; i < nrecs; i++)
             json_array_append_new(
                 items, json_pack("{s:s, s:s, s:s, s:f}", "credential", recs[i].credential, "reason",
                                  ac_recommend_reason_name(recs[i].reason), "because",
                                  recs[i].because, "score", recs[i].score));
-        ac__respond_owned(x, 200,
-                          json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items));
+        *out = json_pack("{s:I, s:o}", "submission", (json_int_t)s.id, "items", items);
     }
     free(recs);
     free(earned);
@@ -390,6 +405,27 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
         ac_credential_release(&cat[i]);
     }
     ac_submission_release(&s);
+    return err;
+}
+
+static void on_recommendations(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "submission", &id))
+        return;
+    char what[48];
+    snprintf(what, sizeof what, "submission %" PRId64, id);
+    struct rec_read *q = calloc(1, sizeof *q);
+    if (!q) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    q->id = id;
+    q->caller = a.user.id;
+    q->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    ac__json_read_submit(n, x, &q->r, recommendations_read, NULL, what);
 }
 
 /* ---- teams: declared by one member, confirmed by each ---- */
@@ -474,6 +510,31 @@ static void on_team_confirm(struct ac_http_exchange *x, void *arg)
     ac_reason_release(&why);
 }
 
+/* GET /v1/teams/{id}, read on a reader thread (node/readers.h). Who is in
+ * a team is its members' and the issuer's business. */
+struct team_read {
+    struct ac__json_read r; /* first */
+    int64_t id, caller;
+    int admin;
+};
+
+static int team_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
+{
+    (void)why;
+    struct team_read *q = (struct team_read *)r;
+    struct ac_team t;
+    int err = ac_store_team_get(view->store, q->id, &t);
+    int member = 0;
+    for (size_t i = 0; !err && i < t.n_members; i++)
+        member |= t.members[i].user_id == q->caller;
+    if (!err && !member && !q->admin)
+        err = AC_ENOENT;
+    if (!err)
+        *out = team_json(&t);
+    return err;
+}
+
 static void on_team_get(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -481,20 +542,17 @@ static void on_team_get(struct ac_http_exchange *x, void *arg)
     int64_t id;
     if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
         return;
-    struct ac_team t;
-    int err = ac_store_team_get(n->store, id, &t);
-    int member = 0;
-    for (size_t i = 0; !err && i < t.n_members; i++)
-        member |= t.members[i].user_id == a.user.id;
-    /* Who is in a team is its members' and the issuer's business. */
-    if (!err && !member && !(a.user.roles & AC_ROLE_ADMIN))
-        err = AC_ENOENT;
     char what[40];
     snprintf(what, sizeof what, "team %" PRId64, id);
-    if (err)
-        ac__respond_error(x, err, what);
-    else
-        ac__respond_owned(x, 200, team_json(&t));
+    struct team_read *q = calloc(1, sizeof *q);
+    if (!q) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    q->id = id;
+    q->caller = a.user.id;
+    q->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    ac__json_read_submit(n, x, &q->r, team_read, NULL, what);
 }
 
 /* ---- appeals ---- */

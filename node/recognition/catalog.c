@@ -4,7 +4,13 @@
  * so an earner sees where to ask for approval. It lists this node's active
  * credentials and then the entries of the signed catalogs kept for issuer
  * peers (node/federation/catalog.c), read back verified: a district's
- * teachers find there the credentials the state issues. */
+ * teachers find there the credentials the state issues.
+ *
+ * A page is read in two parts, so that the reading runs on a reader thread
+ * (node/readers.h): ac__catalog_sources_init() takes on the loop what the
+ * page needs of loop memory (this node's issuer URL, and the peer table's
+ * node ids and keys that kept catalogs are verified with), and
+ * ac__catalog_page() reads the store with those alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,24 +123,23 @@ static int item_cmp(const void *a, const void *b)
 
 /* ---- this node's credentials ---- */
 
-static int local_page(struct ac_node *n, const struct ac__catalog_query *q, size_t want,
-                      struct ac__catalog_item *out, size_t *count)
+static int local_page(struct ac_store *st, const char *issuer, const struct ac__catalog_query *q,
+                      size_t want, struct ac__catalog_item *out, size_t *count)
 {
     /* Recognizers name this node's credentials by the node's base URL, the
      * records' issuer. */
-    const char *issuer = ac__issuer_of(n, NULL);
     struct ac_catalog_filter f = {q->domain, q->stack, q->recognizer_id, issuer};
     struct ac_catalog_entry *page = calloc(want ? want : 1, sizeof *page);
     size_t got = 0, kept = 0;
     int err =
-        page ? ac_store_catalog_list(n->store, &f, q->after.local_id, page, want, &got) : AC_ENOMEM;
+        page ? ac_store_catalog_list(st, &f, q->after.local_id, page, want, &got) : AC_ENOMEM;
     for (; !err && kept < got; kept++) {
         struct ac__catalog_item *it = &out[kept];
         it->entry = page[kept];
         page[kept] = (struct ac_catalog_entry){0}; /* moved into |it| */
         it->policies = calloc(AC_CATALOG_RECOGNITIONS_MAX, sizeof *it->policies);
         err = it->policies
-                  ? ac_store_policy_for_credential(n->store, issuer, it->entry.def_id,
+                  ? ac_store_policy_for_credential(st, issuer, it->entry.def_id,
                                                    it->entry.version, it->policies,
                                                    AC_CATALOG_RECOGNITIONS_MAX, &it->npolicies)
                   : AC_ENOMEM;
@@ -154,7 +159,7 @@ static int local_page(struct ac_node *n, const struct ac__catalog_query *q, size
 /* ---- peers' entries ---- */
 
 struct collect {
-    struct ac_node *n;
+    struct ac_store *st;
     const struct ac__catalog_query *q;
     struct ac_policy *scratch; /* AC_CATALOG_RECOGNITIONS_MAX */
     struct ac__catalog_item *items;
@@ -226,7 +231,7 @@ static int collect_one(void *ctx, const struct ac__fed_catalog_entry *e)
     size_t np = 0, counted = 0;
     int err = 0;
     if (keep && e->issuer[0])
-        err = ac_store_policy_for_credential(c->n->store, e->issuer, e->id, e->version, c->scratch,
+        err = ac_store_policy_for_credential(c->st, e->issuer, e->id, e->version, c->scratch,
                                              AC_CATALOG_RECOGNITIONS_MAX, &np);
     /* A policy pinning a content hash counts only the definition with that
      * hash, from that peer. */
@@ -272,10 +277,10 @@ static int collect_one(void *ctx, const struct ac__fed_catalog_entry *e)
     return err;
 }
 
-int ac__catalog_page(struct ac_node *n, const struct ac__catalog_query *q,
-                     struct ac__catalog_item **items, size_t *count, int *more,
-                     struct ac_reason *why)
+int ac__catalog_sources_init(struct ac_node *n, const struct ac__catalog_query *q,
+                             struct ac__catalog_sources *out, struct ac_reason *why)
 {
+    memset(out, 0, sizeof *out);
     int self_only = q->peer && strcmp(q->peer, "self") == 0;
     const char *peer = q->peer && !self_only ? q->peer : NULL;
     if (peer) {
@@ -286,17 +291,39 @@ int ac__catalog_page(struct ac_node *n, const struct ac__catalog_query *q,
                                   "issuer right here",
                                   peer);
     }
+    out->self = !peer;
+    out->issuer = strdup(ac__issuer_of(n, NULL));
+    int err = out->issuer ? 0 : AC_ENOMEM;
+    if (!err && !self_only)
+        err = ac__fed_catalog_peers_new(n, peer, &out->peers);
+    if (err)
+        ac__catalog_sources_release(out);
+    return err;
+}
+
+void ac__catalog_sources_release(struct ac__catalog_sources *s)
+{
+    free(s->issuer);
+    ac__fed_catalog_peers_free(s->peers);
+    s->issuer = NULL;
+    s->peers = NULL;
+}
+
+int ac__catalog_page(struct ac_store *st, const struct ac__catalog_sources *src,
+                     const struct ac__catalog_query *q, struct ac__catalog_item **items,
+                     size_t *count, int *more)
+{
     /* One extra item tells whether another page follows. */
     size_t want = q->limit + 1;
     struct ac__catalog_item *out = calloc(want, sizeof *out);
     size_t got = 0;
     int err = out ? 0 : AC_ENOMEM;
-    if (!err && !peer && !q->after.in_peers)
-        err = local_page(n, q, want, out, &got);
-    if (!err && !self_only && got < want) {
-        struct collect c = {.n = n, .q = q};
+    if (!err && src->self && !q->after.in_peers)
+        err = local_page(st, src->issuer, q, want, out, &got);
+    if (!err && src->peers && got < want) {
+        struct collect c = {.st = st, .q = q};
         c.scratch = calloc(AC_CATALOG_RECOGNITIONS_MAX, sizeof *c.scratch);
-        err = c.scratch ? ac__fed_catalog_each(n, peer, collect_one, &c) : AC_ENOMEM;
+        err = c.scratch ? ac__fed_catalog_each(st, src->peers, collect_one, &c) : AC_ENOMEM;
         if (!err && c.count)
             qsort(c.items, c.count, sizeof *c.items, item_cmp);
         /* The smallest keys after the cursor fill the page; the rest go. */

@@ -218,7 +218,7 @@ struct ac__catalog_query {
     const char *stack;     /* NULL, or only credentials in this stack */
     int64_t recognizer_id; /* 0, or only those this recognizer's policies count */
     /* NULL: this node's and every issuer peer's; "self": only this node's;
-     * else only that issuer peer's. */
+     * else only that issuer peer's. Read by ac__catalog_sources_init(). */
     const char *peer;
     struct ac__catalog_cursor after;
     size_t limit; /* 1.. */
@@ -232,19 +232,38 @@ int ac__catalog_cursor_parse(const char *text, struct ac__catalog_cursor *out);
 #define AC__CATALOG_CURSOR_MAX (3 + 2 * (AC_POLICY_PEER_MAX + AC_POLICY_CREDENTIAL_MAX + 22))
 void ac__catalog_cursor_format(const struct ac__catalog_item *it, char *buf, size_t size);
 
-/* Reads one page of the earner's catalog for |q|: this node's active
- * credentials, then the entries of issuer peers' kept, verified catalogs
- * (a catalog missing or failing verification gives nothing), each with the
- * active policies that count it (for a peer's entry: the policies naming its
- * issuer URL and credential at or below its version whose pinned content
- * hash, if any, is its own). Sets |*items| (the caller frees it with
+/* What a catalog page needs of loop memory, copied on the loop: this
+ * node's issuer URL and, unless only this node's credentials are listed,
+ * the peer table's side of the kept catalogs (federation.h). */
+struct ac__fed_catalog_peers;
+struct ac__catalog_sources {
+    char *issuer; /* owned: the iss of this node's records */
+    int self;     /* this node's own credentials are listed (no ?peer=NODE) */
+    struct ac__fed_catalog_peers *peers; /* owned; NULL with ?peer=self */
+};
+
+/* Loop: checks q->peer and fills |*out| for |q|, released with
+ * ac__catalog_sources_release(). Returns 0, AC_EINVAL with |why| on "peer"
+ * (not "self" nor an active issuer peer here) or AC_ENOMEM (nothing to
+ * release then). */
+int ac__catalog_sources_init(struct ac_node *n, const struct ac__catalog_query *q,
+                             struct ac__catalog_sources *out, struct ac_reason *why);
+void ac__catalog_sources_release(struct ac__catalog_sources *s);
+
+/* Reads one page of the earner's catalog for |q| from |src|: this node's
+ * active credentials, then the entries of issuer peers' kept, verified
+ * catalogs (a catalog missing or failing verification gives nothing), each
+ * with the active policies that count it (for a peer's entry: the policies
+ * naming its issuer URL and credential at or below its version whose pinned
+ * content hash, if any, is its own). Sets |*items| (the caller frees it with
  * ac__catalog_items_free()), |*count| and |*more| (another page follows).
- * A read: no right to check, nothing audited. Returns 0, AC_EINVAL with
- * |why| on "peer" (not "self" nor an issuer peer here), AC_ENOMEM or a store
- * error (nothing to free then). */
-int ac__catalog_page(struct ac_node *n, const struct ac__catalog_query *q,
-                     struct ac__catalog_item **items, size_t *count, int *more,
-                     struct ac_reason *why);
+ * A read: no right to check, nothing audited. Any thread, with its own
+ * store |st|: touches nothing else but |src| and |q| (borrowed). Returns 0,
+ * AC_ENOMEM or a store error (nothing to free then). */
+struct ac_store;
+int ac__catalog_page(struct ac_store *st, const struct ac__catalog_sources *src,
+                     const struct ac__catalog_query *q, struct ac__catalog_item **items,
+                     size_t *count, int *more);
 
 /* Frees |count| items from ac__catalog_page(); NULL is a no-op. */
 void ac__catalog_items_free(struct ac__catalog_item *items, size_t count);

@@ -25,8 +25,9 @@ struct ac_route_match {
     size_t nparams;
     struct {
         const char *name; /* borrowed from the router */
-        char *value;      /* owned by the match; percent-decoded */
+        char *value;      /* percent-decoded; in the caller's buffer or owned */
     } params[AC_ROUTER_MAX_PARAMS];
+    unsigned owned; /* bit i: params[i].value was allocated and is the match's */
 };
 
 /* Sets |*out| to an empty router the caller frees with ac_router_free().
@@ -56,6 +57,15 @@ int ac_router_add_stream(struct ac_router *r, const char *method, const char *pa
 int ac_router_match(const struct ac_router *r, const char *method, const char *path,
                     struct ac_route_match *m, char *allow, size_t allow_size);
 
+/* As ac_router_match(), writing the decoded parameter values into |buf|
+ * (|buf_size| bytes, borrowed: it must outlive |m|) while they fit, so a
+ * request with short parameters is routed without allocating; values that do
+ * not fit are allocated as ac_router_match() does. */
+int ac_router_match_into(const struct ac_router *r, const char *method, const char *path,
+                         struct ac_route_match *m, char *allow, size_t allow_size, char *buf,
+                         size_t buf_size);
+
+/* Frees the values |m| owns; a NULL |m| is a no-op. */
 void ac_route_match_release(struct ac_route_match *m);
 
 #endif

@@ -70,7 +70,9 @@ int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
  * not NULL; a top-level @context of |doc| is then ignored). This is how a
  * Data Integrity proof hashes the document less its proof and the proof
  * configuration (the proof less proofValue, with the document's @context)
- * without copying either. */
+ * without copying either. The quads are appended without the dataset's
+ * duplicate check (ac_rdf_dataset_append_borrowed()): |out| is for
+ * ac_rdfc_canonicalize(), which reads a repeated quad once. */
 int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
                           const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen);
 

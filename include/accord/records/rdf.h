@@ -41,8 +41,8 @@ struct ac_rdf_hash_memo;
 
 /* A zeroed struct is an empty dataset. The quads' strings are copies held in
  * |chunks| (made by ac_rdf_dataset_add(), freed by ac_rdf_dataset_release()),
- * or borrowed (ac_rdf_dataset_add_borrowed()): change a dataset only through
- * those three. */
+ * or borrowed (ac_rdf_dataset_add_borrowed(), ac_rdf_dataset_append_borrowed()):
+ * change a dataset only through those four. */
 struct ac_rdf_dataset {
     struct ac_rdf_quad *quads; /* owned array */
     size_t n, cap;
@@ -61,6 +61,9 @@ struct ac_rdf_dataset {
      * expansion sets it: its IRIs come from context terms checked once per
      * processed context, or are checked as they are made. 0 otherwise. */
     size_t iris_checked;
+    /* 1 once ac_rdf_dataset_append_borrowed() added a quad: |quads| may then
+     * list one quad more than once (a multiset that stands for the set). */
+    int may_repeat;
 };
 
 #define AC_RDF_XSD_STRING "http://www.w3.org/2001/XMLSchema#string"
@@ -84,6 +87,14 @@ int ac_rdf_dataset_add(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
  * an upper-case letter is copied lowercased as ac_rdf_dataset_add() would.
  * Returns 0 or AC_ENOMEM. */
 int ac_rdf_dataset_add_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
+
+/* Like ac_rdf_dataset_add_borrowed() without the duplicate check: |q| is
+ * appended even when |d| holds it already, and |d->may_repeat| is set. For
+ * a producer whose dataset goes straight to ac_rdfc_canonicalize(), which
+ * reads a repeated quad once and finds repeats by the terms it numbers
+ * anyway: checking here hashed every term by content a second time.
+ * Returns 0 or AC_ENOMEM. */
+int ac_rdf_dataset_append_borrowed(struct ac_rdf_dataset *d, const struct ac_rdf_quad *q);
 
 /* |n| bytes from |d|'s own string blocks, freed by ac_rdf_dataset_release():
  * where a caller of ac_rdf_dataset_add_borrowed() may build strings that

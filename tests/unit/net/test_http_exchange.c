@@ -113,8 +113,8 @@ static void on_kept_later(struct ac_http_exchange *x, void *arg)
     fx_slow(x, fx);
 }
 
-static void test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_one_never(
-    void **state)
+static void
+test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_one_never(void **state)
 {
     (void)state;
     static struct fx fx;
@@ -122,8 +122,8 @@ static void test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_on
     assert_int_equal(0, ac_router_add(fx.router, "POST", "/kept", on_kept, NULL));
     assert_int_equal(0, ac_router_add(fx.router, "POST", "/kept-later", on_kept_later, &fx));
     fx.expected = 2;
-    assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/kept", NULL, 0, NULL, 0,
-                                             fx_on_response, &fx));
+    assert_int_equal(
+        0, ac_h2_client_request(fx.cl, "POST", "/kept", NULL, 0, NULL, 0, fx_on_response, &fx));
     assert_int_equal(0, ac_h2_client_request(fx.cl, "POST", "/kept-later", NULL, 0, NULL, 0,
                                              fx_on_response, &fx));
     fx_finish(&fx);
@@ -230,6 +230,65 @@ static void test_problem_detail_with_a_non_utf8_byte_keeps_its_json_body(void **
     json_decref(o);
 }
 
+/* ---- request strings past the exchange's arena ---- */
+
+#define MANY_HEADERS 20
+#define LONG_VALUE 300
+#define HUGE_VALUE 5000
+
+/* Header |i|'s value in the many-headers request: LONG_VALUE bytes (the last
+ * HUGE_VALUE, more than a chunk) of a letter that names it. */
+static void many_value(size_t i, char *out)
+{
+    size_t n = i == MANY_HEADERS - 1 ? HUGE_VALUE : LONG_VALUE;
+    memset(out, 'a' + (int)(i % 26), n);
+    out[n] = '\0';
+}
+
+/* GET /many/{id}: 200 when every header and the parameter arrived whole,
+ * else 500 naming the first that did not. */
+static void on_many(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    static char want[HUGE_VALUE + 1];
+    char name[8], why[64] = "";
+    for (size_t i = 0; i < MANY_HEADERS && !why[0]; i++) {
+        snprintf(name, sizeof(name), "h%zu", i);
+        many_value(i, want);
+        const char *v = ac_http_header(req, name);
+        if (!v || strcmp(v, want) != 0)
+            snprintf(why, sizeof(why), "header %s", name);
+    }
+    const char *id = ac_http_param(x, "id");
+    if (!why[0] && (!id || strcmp(id, "a b") != 0))
+        snprintf(why, sizeof(why), "parameter id");
+    ac_http_respond(x, why[0] ? 500 : 200, NULL, 0, why, strlen(why));
+}
+
+static void
+test_a_request_with_more_and_longer_headers_than_the_arena_holds_arrives_whole(void **state)
+{
+    (void)state;
+    static struct fx fx;
+    static char values[MANY_HEADERS][HUGE_VALUE + 1];
+    static char names[MANY_HEADERS][8];
+    struct ac_http_header h[MANY_HEADERS];
+    for (size_t i = 0; i < MANY_HEADERS; i++) {
+        snprintf(names[i], sizeof(names[i]), "h%zu", i);
+        many_value(i, values[i]);
+        h[i] = (struct ac_http_header){names[i], values[i]};
+    }
+    fx_start(&fx, NULL, NULL);
+    fx.expected = 1;
+    assert_int_equal(0, ac_router_add(fx.router, "GET", "/many/{id}", on_many, NULL));
+    assert_int_equal(0, ac_h2_client_request(fx.cl, "GET", "/many/a%20b", h, MANY_HEADERS, NULL, 0,
+                                             fx_on_response, &fx));
+    fx_finish(&fx);
+    assert_int_equal(0, fx.got[0].err);
+    assert_int_equal(200, fx.got[0].status);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +306,8 @@ int main(void)
         cmocka_unit_test(test_problem_detail_with_a_non_utf8_byte_keeps_its_json_body),
         cmocka_unit_test(
             test_a_kept_answer_is_sent_only_when_keeping_ends_and_a_discarded_one_never),
+        cmocka_unit_test(
+            test_a_request_with_more_and_longer_headers_than_the_arena_holds_arrives_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

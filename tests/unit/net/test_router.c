@@ -177,6 +177,70 @@ static void test_several_parameters_are_captured_in_order(void **state)
     ac_router_free(r);
 }
 
+static void test_a_parameter_in_the_grouping_segment_matches_beside_literals(void **state)
+{
+    (void)state;
+    struct ac_router *r;
+    struct ac_route_match m;
+    assert_int_equal(0, ac_router_new(&r));
+    /* Routes are grouped by their second segment: "{kind}" must still be
+     * found for a path whose second segment names another group. */
+    assert_int_equal(0, ac_router_add(r, "GET", "/v1/users/{id}", handler, &tag_a));
+    assert_int_equal(0, ac_router_add(r, "GET", "/v1/{kind}/{id}", handler, &tag_b));
+    assert_int_equal(0, ac_router_add(r, "GET", "/{any}", handler, &tag_c));
+    assert_int_equal(0, ac_router_match(r, "GET", "/v1/users/7", &m, NULL, 0));
+    assert_ptr_equal(&tag_a, m.arg);
+    ac_route_match_release(&m);
+    assert_int_equal(0, ac_router_match(r, "GET", "/v1/teams/7", &m, NULL, 0));
+    assert_ptr_equal(&tag_b, m.arg);
+    assert_string_equal("teams", m.params[0].value);
+    ac_route_match_release(&m);
+    assert_int_equal(0, ac_router_match(r, "GET", "/healthz", &m, NULL, 0));
+    assert_ptr_equal(&tag_c, m.arg);
+    ac_route_match_release(&m);
+    assert_int_equal(AC_ENOENT, ac_router_match(r, "GET", "/v1/teams/7/x", &m, NULL, 0));
+    ac_router_free(r);
+}
+
+static void test_allow_lists_methods_in_the_order_routes_were_added_across_groups(void **state)
+{
+    (void)state;
+    struct ac_router *r;
+    struct ac_route_match m;
+    char allow[64];
+    assert_int_equal(0, ac_router_new(&r));
+    /* Added alternately to the literal group "users" and the parameter group. */
+    assert_int_equal(0, ac_router_add(r, "PUT", "/v1/{kind}/{id}", handler, NULL));
+    assert_int_equal(0, ac_router_add(r, "POST", "/v1/users/{id}", handler, NULL));
+    assert_int_equal(0, ac_router_add(r, "PATCH", "/v1/{kind}/{id}", handler, NULL));
+    assert_int_equal(0, ac_router_add(r, "GET", "/v1/users/{id}", handler, NULL));
+    assert_int_equal(AC_EACCES,
+                     ac_router_match(r, "DELETE", "/v1/users/3", &m, allow, sizeof(allow)));
+    assert_string_equal("PUT, POST, PATCH, GET, HEAD", allow);
+    ac_router_free(r);
+}
+
+static void test_parameters_go_in_the_callers_buffer_while_they_fit(void **state)
+{
+    (void)state;
+    struct ac_router *r;
+    struct ac_route_match m;
+    assert_int_equal(0, ac_router_new(&r));
+    assert_int_equal(0, ac_router_add(r, "GET", "/v1/{a}/x/{b}", handler, NULL));
+    char buf[8];
+    /* "one" takes 4 bytes of 8; "a%20long" decodes to 7 and needs 9: allocated. */
+    assert_int_equal(
+        0, ac_router_match_into(r, "GET", "/v1/one/x/a%20long", &m, NULL, 0, buf, sizeof(buf)));
+    assert_ptr_equal(buf, m.params[0].value);
+    assert_string_equal("one", m.params[0].value);
+    assert_true(m.params[1].value < buf || m.params[1].value >= buf + sizeof(buf));
+    assert_string_equal("a long", m.params[1].value);
+    assert_int_equal(2u, m.owned);
+    ac_route_match_release(&m);
+    assert_int_equal(0, m.owned);
+    ac_router_free(r);
+}
+
 static void test_free_of_null_is_a_no_op(void **state)
 {
     (void)state;
@@ -198,6 +262,9 @@ int main(void)
         cmocka_unit_test(test_malformed_patterns_are_refused),
         cmocka_unit_test(test_root_path_matches_root_route),
         cmocka_unit_test(test_several_parameters_are_captured_in_order),
+        cmocka_unit_test(test_a_parameter_in_the_grouping_segment_matches_beside_literals),
+        cmocka_unit_test(test_allow_lists_methods_in_the_order_routes_were_added_across_groups),
+        cmocka_unit_test(test_parameters_go_in_the_callers_buffer_while_they_fit),
         cmocka_unit_test(test_free_of_null_is_a_no_op),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -629,6 +629,42 @@ static void test_the_view_expansion_gives_the_quads_of_the_edited_copies(void **
     ac_jsonld_free(p);
 }
 
+/* ac_jsonld_to_rdf_view() appends its quads without the dataset's duplicate
+ * check: a document that states one thing twice (a repeated type, a value
+ * twice in an array, one node described twice) gives repeated quads, which
+ * RDFC-1.0 reads once, so the canonical form is the set's. */
+static void test_the_view_keeps_repeated_quads_and_canonicalizes_as_the_set(void **state)
+{
+    (void)state;
+    struct ac_jsonld *p = proc();
+    const char *text =
+        "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],\"id\":\"urn:x:1\","
+        "\"type\":[\"VerifiableCredential\",\"VerifiableCredential\"],"
+        "\"name\":[\"same\",\"same\",{\"@value\":\"same\"}],"
+        "\"issuer\":{\"id\":\"did:example:issuer\",\"name\":\"I\"},"
+        "\"credentialSubject\":[{\"id\":\"did:example:s\",\"name\":\"S\"},"
+        "{\"id\":\"did:example:s\",\"name\":\"S\"},{\"name\":\"S\"},{\"name\":\"S\"}]}";
+    json_t *doc;
+    char why[256] = "";
+    assert_int_equal(ac_jsonld_parse(text, strlen(text), &doc, why, sizeof why), 0);
+    struct ac_rdf_dataset set = {0}, view = {0};
+    assert_int_equal(ac_jsonld_to_rdf(p, doc, &set, why, sizeof why), 0);
+    assert_int_equal(ac_jsonld_to_rdf_view(p, doc, NULL, NULL, &view, why, sizeof why), 0);
+    assert_false(set.may_repeat);
+    assert_true(view.may_repeat);
+    assert_true(view.n > set.n);
+    char *x = canonical(&set), *y = canonical(&view);
+    assert_string_equal(x, y);
+    /* The two subjects without an id are two blank nodes, not one. */
+    assert_non_null(strstr(y, "_:c14n1 <https://schema.org/name> \"S\" ."));
+    free(x);
+    free(y);
+    ac_rdf_dataset_release(&set);
+    ac_rdf_dataset_release(&view);
+    json_decref(doc);
+    ac_jsonld_free(p);
+}
+
 /* Expansion tells RDFC-1.0 its IRIs are checked (ac_rdf_dataset.iris_checked)
  * only when every one is: a key that the examples context's @vocab turns
  * into no IRI (a space in it) leaves the check to RDFC-1.0, which refuses. */
@@ -732,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_javascript_number_text_matches_ecmascript),
         cmocka_unit_test(test_number_literals_are_written_as_jsonld_js_writes_them),
         cmocka_unit_test(test_the_view_expansion_gives_the_quads_of_the_edited_copies),
+        cmocka_unit_test(test_the_view_keeps_repeated_quads_and_canonicalizes_as_the_set),
         cmocka_unit_test(test_only_a_dataset_whose_iris_were_all_checked_skips_the_iri_check),
         cmocka_unit_test(test_every_string_byte_at_every_position_reads_as_jansson_reads_it),
     };

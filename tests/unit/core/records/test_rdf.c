@@ -279,6 +279,32 @@ static void test_a_borrowed_quad_keeps_its_pointers_and_equal_quads_stay_one(voi
     ac_rdf_dataset_release(&d);
 }
 
+/* ac_rdf_dataset_append_borrowed() keeps the caller's pointers and every
+ * quad it is given, repeats too (RDFC-1.0 reads them once), says so in
+ * |may_repeat|, and stores a language tag lowercased as the other adds do. */
+static void test_an_appended_quad_is_kept_even_when_it_repeats(void **state)
+{
+    (void)state;
+    struct ac_rdf_dataset d = {0};
+    char s1[] = "urn:s";
+    struct ac_rdf_quad q = {.s = iri(s1), .p = iri("urn:p"), .o = lit("v")};
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(0, ac_rdf_dataset_append_borrowed(&d, &q));
+    assert_int_equal(200, d.n);
+    assert_true(d.may_repeat);
+    assert_ptr_equal(s1, d.quads[199].s.value);
+    assert_string_equal(AC_RDF_XSD_STRING, d.quads[0].o.datatype);
+    struct ac_rdf_quad l = {.s = iri(s1), .p = iri("urn:p"), .o = lit("colour")};
+    l.o.language = "EN-GB";
+    assert_int_equal(0, ac_rdf_dataset_append_borrowed(&d, &l));
+    assert_string_equal("en-gb", d.quads[200].o.language);
+    ac_rdf_dataset_release(&d);
+    struct ac_rdf_dataset e = {0};
+    assert_int_equal(0, ac_rdf_dataset_add_borrowed(&e, &q));
+    assert_false(e.may_repeat);
+    ac_rdf_dataset_release(&e);
+}
+
 static void test_a_thousand_distinct_quads_are_all_kept(void **state)
 {
     (void)state;
@@ -457,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_adding_a_quad_twice_keeps_one_copy),
         cmocka_unit_test(test_language_tags_are_stored_lowercased_and_compared_without_case),
         cmocka_unit_test(test_a_borrowed_quad_keeps_its_pointers_and_equal_quads_stay_one),
+        cmocka_unit_test(test_an_appended_quad_is_kept_even_when_it_repeats),
         cmocka_unit_test(test_a_thousand_distinct_quads_are_all_kept),
         cmocka_unit_test(test_the_parser_decodes_every_echar_and_uchar),
         cmocka_unit_test(test_the_parser_lowercases_language_tags_and_folds_xsd_string),

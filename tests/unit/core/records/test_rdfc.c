@@ -490,6 +490,65 @@ static void test_terms_shared_by_pointer_are_checked_and_written_like_copies(voi
     }
 }
 
+/* A dataset from ac_rdf_dataset_append_borrowed() may list a quad twice,
+ * at the same pointers or at copies of its strings (a plain literal once
+ * with and once without its xsd:string datatype): RDFC-1.0 reads it as the
+ * set. Without that, a repeated line would change its blank nodes' first
+ * degree hashes and so, five blank nodes apart, the labels they get. */
+static void test_a_repeated_quad_is_read_once_whatever_its_pointers(void **state)
+{
+    (void)state;
+    static const char text[] = "_:a <urn:p> \"1\" .\n_:a <urn:next> _:b .\n"
+                               "_:b <urn:p> \"2\" .\n_:b <urn:next> _:c .\n"
+                               "_:c <urn:p> \"3\"@en .\n_:c <urn:next> _:d .\n"
+                               "_:d <urn:p> \"4\"^^<urn:dt> .\n_:d <urn:next> _:e .\n"
+                               "_:e <urn:p> <urn:o> _:a .\n<urn:s> <urn:q> \"x\" .\n";
+    struct ac_rdf_dataset set = {0};
+    parse(text, &set);
+    assert_int_equal(10, set.n);
+    struct ac_buf want = AC_BUF_INIT, got = AC_BUF_INIT;
+    char why[256] = "";
+    assert_int_equal(0, ac_rdfc_canonicalize(&set, NULL, &want, NULL, why, sizeof why));
+    for (int variant = 0; variant < 3; variant++) {
+        /* variant 0: every quad twice at the same pointers; 1: every quad
+         * then a copy of each with its own strings; 2: only the quads of
+         * _:a and _:c repeated, as copies. */
+        struct ac_rdf_dataset d = {0};
+        char copies[10][4][32];
+        for (size_t q = 0; q < set.n; q++)
+            assert_int_equal(0, ac_rdf_dataset_append_borrowed(&d, &set.quads[q]));
+        for (size_t q = 0; q < set.n; q++) {
+            struct ac_rdf_quad r = set.quads[q];
+            if (variant == 2 && !(r.s.kind == AC_RDF_BLANK &&
+                                  (strcmp(r.s.value, "a") == 0 || strcmp(r.s.value, "c") == 0)))
+                continue;
+            if (variant > 0) {
+                struct ac_rdf_term *t[4] = {&r.s, &r.p, &r.o, &r.g};
+                for (int k = 0; k < 4; k++) {
+                    if (!t[k]->value)
+                        continue;
+                    snprintf(copies[q][k], sizeof copies[q][k], "%s", t[k]->value);
+                    t[k]->value = copies[q][k];
+                }
+                if (r.o.kind == AC_RDF_LITERAL && r.o.datatype &&
+                    strcmp(r.o.datatype, AC_RDF_XSD_STRING) == 0)
+                    r.o.datatype = NULL;
+            }
+            assert_int_equal(0, ac_rdf_dataset_append_borrowed(&d, &r));
+        }
+        assert_true(d.may_repeat);
+        assert_true(d.n > set.n);
+        got.len = 0;
+        assert_int_equal(0, ac_rdfc_canonicalize(&d, NULL, &got, NULL, why, sizeof why));
+        assert_int_equal(want.len, got.len);
+        assert_memory_equal(want.data, got.data, want.len);
+        ac_rdf_dataset_release(&d);
+    }
+    ac_buf_release(&want);
+    ac_buf_release(&got);
+    ac_rdf_dataset_release(&set);
+}
+
 static void test_output_is_appended_to_what_the_buffer_holds(void **state)
 {
     (void)state;
@@ -665,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_a_graph_without_symmetry_needs_no_n_degree_calls),
         cmocka_unit_test(test_a_malformed_dataset_is_refused_as_einval_naming_quad_and_position),
         cmocka_unit_test(test_terms_shared_by_pointer_are_checked_and_written_like_copies),
+        cmocka_unit_test(test_a_repeated_quad_is_read_once_whatever_its_pointers),
         cmocka_unit_test(test_output_is_appended_to_what_the_buffer_holds),
         cmocka_unit_test(
             test_random_graphs_canonicalize_identically_under_relabelling_and_reordering),

@@ -2,15 +2,19 @@
  * without HTTP: only active credentials are listed, the district filters
  * (domain, stack, recognizer) narrow the page, each entry carries the
  * policies that count it, pages follow one another, and the cursor into
- * peers' entries reads back as its key. */
+ * peers' entries reads back as its key. Pages are read the way a reader
+ * thread reads them (node/readers.h): with a read-only connection of their
+ * own and the sources copied from the node first, never the node itself. */
 #include "node/node_fixture.h"
 
 #include "accord/review/definition.h"
 #include "accord/store/credential.h"
+#include "accord/store/store.h"
 #include "accord/store/store_recognition.h"
 #include "recognition/recognition.h"
 
 static struct node_fixture fx;
+static struct ac_store *reader; /* read-only, as a reader thread's */
 static struct ac_user ada, rita; /* admin, recognizer */
 
 /* Stores credential |def_id| v1 with |definition| and moves it to |state|. */
@@ -33,7 +37,11 @@ static int page(const char *domain, const char *stack, int64_t recognizer, int64
         .domain = domain, .stack = stack, .recognizer_id = recognizer, .limit = limit};
     q.after.local_id = after;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__catalog_page(&fx.node, &q, it, n, more, &why);
+    struct ac__catalog_sources src;
+    int err = ac__catalog_sources_init(&fx.node, &q, &src, &why);
+    assert_int_equal(0, err);
+    err = ac__catalog_page(reader, &src, &q, it, n, more);
+    ac__catalog_sources_release(&src);
     ac_reason_release(&why);
     return err;
 }
@@ -60,7 +68,17 @@ static int setup(void **state)
     p.purpose = AC_PURPOSE_CEU;
     p.requires_approval = 1;
     assert_int_equal(0, ac_store_policy_create(fx.node.store, &p, ac_clock_now_ms()));
+    char path[300];
+    snprintf(path, sizeof path, "%s/accord.db", fx.dir);
+    assert_int_equal(0, ac_store_open_readonly(path, &reader));
     return 0;
+}
+
+static int teardown(void **state)
+{
+    ac_store_close(reader);
+    reader = NULL;
+    return fixture_teardown(state);
 }
 
 static void test_only_active_credentials_are_listed_each_with_its_policies(void **state)
@@ -152,18 +170,34 @@ static void test_a_peer_filter_naming_no_issuer_peer_is_refused_on_peer(void **s
 {
     (void)state;
     struct ac__catalog_query q = {.peer = "nobody", .limit = 5};
-    struct ac__catalog_item *it = NULL;
-    size_t n = 0;
-    int more = 0;
+    struct ac__catalog_sources src;
     struct ac_reason why = AC_REASON_INIT;
-    assert_int_equal(AC_EINVAL, ac__catalog_page(&fx.node, &q, &it, &n, &more, &why));
+    assert_int_equal(AC_EINVAL, ac__catalog_sources_init(&fx.node, &q, &src, &why));
     assert_string_equal("peer", why.field);
     ac_reason_release(&why);
 }
 
+static void test_the_sources_name_this_nodes_issuer_and_self_lists_no_peers(void **state)
+{
+    (void)state;
+    struct ac__catalog_query q = {.peer = "self", .limit = 5};
+    struct ac__catalog_sources src;
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(0, ac__catalog_sources_init(&fx.node, &q, &src, &why));
+    assert_string_equal("https://accord.test", src.issuer);
+    assert_int_equal(1, src.self);
+    assert_null(src.peers);
+    ac__catalog_sources_release(&src);
+    q.peer = NULL;
+    assert_int_equal(0, ac__catalog_sources_init(&fx.node, &q, &src, &why));
+    assert_int_equal(1, src.self);
+    assert_non_null(src.peers); /* empty: this fixture runs no federation */
+    ac__catalog_sources_release(&src);
+}
+
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_only_active_credentials_are_listed_each_with_its_policies),
         T(test_the_domain_filter_keeps_credentials_listing_that_domain),
@@ -171,6 +205,7 @@ int main(void)
         T(test_a_page_of_one_says_another_follows),
         T(test_a_peer_cursor_reads_back_as_the_key_it_was_made_from),
         T(test_a_peer_filter_naming_no_issuer_peer_is_refused_on_peer),
+        T(test_the_sources_name_this_nodes_issuer_and_self_lists_no_peers),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
