@@ -36,7 +36,8 @@
  * Outside: a handler that does not answer within its call (it handed the
  * exchange to a reader thread, a password-hashing worker or a peer's
  * answer) has its synchronous writes committed with its group, but cannot be
- * run again, and a key is not stored for it; streamed uploads
+ * run again, a key is not stored for it, and its answer may go out before
+ * its group's COMMIT ended; streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
  * ac__reqtx_start(), in tools) each group commits inline. */
