@@ -15,14 +15,14 @@
 /* SHA-256 of the canonical N-Quads of |doc| read with |context| for its
  * @context and without its member |skip| (ac_jsonld_to_rdf_view());
  * appends them to |keep|. */
-static int canonical_hash(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+static int canonical_hash(struct ac_jsonld *p, const struct ac_jt *doc, const struct ac_jt *context,
                           const char *skip, uint8_t hash[32], struct ac_buf *keep,
                           const char *what, char *why, size_t whylen)
 {
     struct ac_rdf_dataset d = {0};
     struct ac_buf canon = AC_BUF_INIT;
     char inner[384];
-    int rc = ac_jsonld_to_rdf_view(p, doc, context, skip, &d, inner, sizeof inner);
+    int rc = ac_jsonld_to_rdf_view_jt(p, doc, context, skip, &d, inner, sizeof inner);
     if (rc == 0) {
         rc = ac_rdfc_canonicalize(&d, NULL, &canon, NULL, inner, sizeof inner);
         if (rc && rc != AC_ENOMEM)
@@ -40,10 +40,12 @@ static int canonical_hash(struct ac_jsonld *p, const json_t *doc, const json_t *
     return rc;
 }
 
-int ac_di_hash(struct ac_jsonld *p, const json_t *doc, const json_t *proof, uint8_t hash_data[64],
-               struct ac_buf *canon_proof, struct ac_buf *canon_doc, char *why, size_t whylen)
+/* ac_di_hash() of trees: the work of both paths. */
+static int hash_jt(struct ac_jsonld *p, const struct ac_jt *doc, const struct ac_jt *proof,
+                   uint8_t hash_data[64], struct ac_buf *canon_proof, struct ac_buf *canon_doc,
+                   char *why, size_t whylen)
 {
-    if (!json_is_object(doc) || !json_is_object(proof)) {
+    if (!ac_jt_is_object(doc) || !ac_jt_is_object(proof)) {
         snprintf(why, whylen, "the document and its proof must be JSON objects");
         return AC_EINVAL;
     }
@@ -52,12 +54,40 @@ int ac_di_hash(struct ac_jsonld *p, const json_t *doc, const json_t *proof, uint
      * 3.3.1: the unsecured document, less proof. Both are read in place
      * rather than built as copies: copying the two objects cost a tenth of
      * a verification's allocations. */
-    const json_t *ctx = json_object_get(doc, "@context");
+    const struct ac_jt *ctx = ac_jt_get(doc, "@context");
     int rc = canonical_hash(p, proof, ctx, "proofValue", hash_data, canon_proof, "proof", why,
                             whylen);
     if (!rc)
         rc = canonical_hash(p, doc, NULL, "proof", hash_data + 32, canon_doc, "document", why,
                             whylen);
+    return rc;
+}
+
+/* A tree over a jansson argument of the public functions below (its
+ * strings borrowed), or NULL for NULL. Returns 0 or AC_ENOMEM. */
+static int view(const json_t *v, struct ac_jt_doc **out)
+{
+    *out = NULL;
+    return v ? ac_jt_from_json(v, out) : 0;
+}
+
+static const struct ac_jt *root_or_null(const struct ac_jt_doc *d)
+{
+    return d ? ac_jt_root(d) : NULL;
+}
+
+int ac_di_hash(struct ac_jsonld *p, const json_t *doc, const json_t *proof, uint8_t hash_data[64],
+               struct ac_buf *canon_proof, struct ac_buf *canon_doc, char *why, size_t whylen)
+{
+    struct ac_jt_doc *d, *pd = NULL;
+    int rc = view(doc, &d);
+    if (!rc)
+        rc = view(proof, &pd);
+    if (!rc)
+        rc = hash_jt(p, root_or_null(d), root_or_null(pd), hash_data, canon_proof, canon_doc, why,
+                     whylen);
+    ac_jt_free(pd);
+    ac_jt_free(d);
     return rc;
 }
 
@@ -140,35 +170,35 @@ static int is_datetime(const char *s)
     return *s == 0;
 }
 
-static const json_t *single_proof(const json_t *doc, char *why, size_t whylen)
+static const struct ac_jt *single_proof(const struct ac_jt *doc, char *why, size_t whylen)
 {
-    const json_t *proof = json_object_get(doc, "proof");
-    if (json_is_array(proof)) {
-        if (json_array_size(proof) != 1) {
+    const struct ac_jt *proof = ac_jt_get(doc, "proof");
+    if (ac_jt_is_array(proof)) {
+        if (ac_jt_size(proof) != 1) {
             snprintf(why, whylen, "proof: %zu proofs; exactly one is accepted",
-                     json_array_size(proof));
+                     ac_jt_size(proof));
             return NULL;
         }
-        proof = json_array_get(proof, 0);
+        proof = ac_jt_item(proof, 0);
     }
-    if (!json_is_object(proof)) {
+    if (!ac_jt_is_object(proof)) {
         snprintf(why, whylen, "proof: missing, or not an object");
         return NULL;
     }
     return proof;
 }
 
-int ac_di_proof_get(const json_t *doc, struct ac_di_proof *out, char *why, size_t whylen)
+int ac_di_proof_get_jt(const struct ac_jt *doc, struct ac_di_proof *out, char *why, size_t whylen)
 {
-    const json_t *proof = single_proof(doc, why, whylen);
+    const struct ac_jt *proof = single_proof(doc, why, whylen);
     if (!proof)
         return AC_EINVAL;
-    const char *type = json_string_value(json_object_get(proof, "type"));
-    const char *suite = json_string_value(json_object_get(proof, "cryptosuite"));
-    const char *vm = json_string_value(json_object_get(proof, "verificationMethod"));
-    const char *purpose = json_string_value(json_object_get(proof, "proofPurpose"));
-    const char *value = json_string_value(json_object_get(proof, "proofValue"));
-    const json_t *created = json_object_get(proof, "created");
+    const char *type = ac_jt_string(ac_jt_get(proof, "type"));
+    const char *suite = ac_jt_string(ac_jt_get(proof, "cryptosuite"));
+    const char *vm = ac_jt_string(ac_jt_get(proof, "verificationMethod"));
+    const char *purpose = ac_jt_string(ac_jt_get(proof, "proofPurpose"));
+    const char *value = ac_jt_string(ac_jt_get(proof, "proofValue"));
+    const struct ac_jt *created = ac_jt_get(proof, "created");
     size_t n;
     if (!type || strcmp(type, "DataIntegrityProof") != 0) {
         snprintf(why, whylen, "proof.type: \"%s\" is not DataIntegrityProof", type ? type : "");
@@ -187,7 +217,7 @@ int ac_di_proof_get(const json_t *doc, struct ac_di_proof *out, char *why, size_
         snprintf(why, whylen, "proof.proofPurpose: missing");
         return AC_EINVAL;
     }
-    if (created && (!json_is_string(created) || !is_datetime(json_string_value(created)))) {
+    if (created && (!ac_jt_is_string(created) || !is_datetime(ac_jt_string(created)))) {
         snprintf(why, whylen, "proof.created: not an XML Schema dateTime");
         return AC_EINVAL;
     }
@@ -197,7 +227,7 @@ int ac_di_proof_get(const json_t *doc, struct ac_di_proof *out, char *why, size_
         return AC_EINVAL;
     }
     out->verification_method = vm;
-    out->created = json_string_value(created);
+    out->created = ac_jt_string(created);
     out->purpose = purpose;
     return 0;
 }
@@ -212,34 +242,35 @@ int ac_di_verify(struct ac_jsonld *p, const json_t *doc, const uint8_t public_ke
     return ac_di_verify_read(p, doc, &pr, public_key, why, whylen);
 }
 
-int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di_proof *pr,
-                      const uint8_t public_key[32], char *why, size_t whylen)
+int ac_di_verify_read_jt(struct ac_jsonld *p, const struct ac_jt *doc,
+                         const struct ac_di_proof *pr, const uint8_t public_key[32], char *why,
+                         size_t whylen)
 {
     int rc;
     if (strcmp(pr->purpose, "assertionMethod") != 0) {
         snprintf(why, whylen, "proof.proofPurpose: \"%s\" is not assertionMethod", pr->purpose);
         return AC_EINVAL;
     }
-    const json_t *proof = single_proof(doc, why, whylen);
+    const struct ac_jt *proof = single_proof(doc, why, whylen);
     if (!proof)
         return AC_EINVAL;
     /* 3.3.2 step 4: a proof that carries its own @context must name the
      * document's contexts, in order, as a prefix of them. */
-    const json_t *pctx = json_object_get(proof, "@context");
+    const struct ac_jt *pctx = ac_jt_get(proof, "@context");
     if (pctx) {
-        const json_t *dctx = json_object_get(doc, "@context");
-        size_t np = json_is_array(pctx) ? json_array_size(pctx) : 1;
-        int ok = json_is_array(dctx) && json_array_size(dctx) >= np;
+        const struct ac_jt *dctx = ac_jt_get(doc, "@context");
+        size_t np = ac_jt_is_array(pctx) ? ac_jt_size(pctx) : 1;
+        int ok = ac_jt_is_array(dctx) && ac_jt_size(dctx) >= np;
         for (size_t i = 0; ok && i < np; i++)
-            ok = json_equal(json_is_array(pctx) ? json_array_get(pctx, i) : (json_t *)pctx,
-                            json_array_get(dctx, i));
+            ok = ac_jt_equal(ac_jt_is_array(pctx) ? ac_jt_item(pctx, i) : pctx,
+                             ac_jt_item(dctx, i));
         if (!ok) {
             snprintf(why, whylen, "proof.@context: not the start of the document's @context");
             return AC_EINVAL;
         }
     }
     uint8_t hash[64];
-    if ((rc = ac_di_hash(p, doc, proof, hash, NULL, NULL, why, whylen)))
+    if ((rc = hash_jt(p, doc, proof, hash, NULL, NULL, why, whylen)))
         return rc;
     if (crypto_sign_verify_detached(pr->signature, hash, sizeof hash, public_key) != 0) {
         snprintf(why, whylen, "proof.proofValue: the signature does not verify with the key of %s",
@@ -247,4 +278,25 @@ int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di
         return AC_ECRYPTO;
     }
     return 0;
+}
+
+int ac_di_proof_get(const json_t *doc, struct ac_di_proof *out, char *why, size_t whylen)
+{
+    struct ac_jt_doc *d;
+    int rc = view(doc, &d);
+    if (!rc)
+        rc = ac_di_proof_get_jt(root_or_null(d), out, why, whylen);
+    ac_jt_free(d); /* |out|'s strings are |doc|'s, which the tree borrowed */
+    return rc;
+}
+
+int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di_proof *pr,
+                      const uint8_t public_key[32], char *why, size_t whylen)
+{
+    struct ac_jt_doc *d;
+    int rc = view(doc, &d);
+    if (!rc)
+        rc = ac_di_verify_read_jt(p, root_or_null(d), pr, public_key, why, whylen);
+    ac_jt_free(d);
+    return rc;
 }

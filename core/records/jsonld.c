@@ -144,65 +144,77 @@ static int jcs_string(const char *s, size_t len, struct ac_buf *out)
     return rc ? rc : ac_buf_push(out, '"');
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_member(const void *a, const void *b)
 {
     /* Byte order of UTF-8 is code point order; RFC 8785 sorts by UTF-16 code
      * units, which differs only between U+E000..U+FFFF and supplementary
      * characters, neither of which a shipped context or our keys use. */
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp((*(const struct ac_jt_member *const *)a)->key,
+                  (*(const struct ac_jt_member *const *)b)->key);
 }
 
-int ac_jsonld_jcs(const json_t *v, struct ac_buf *out)
+/* RFC 8785 over a tree: what @json literals of a document need. */
+static int jcs(const struct ac_jt *v, struct ac_buf *out)
 {
     char num[32];
     int rc = 0;
-    switch (json_typeof(v)) {
-    case JSON_NULL: return ac_buf_append_str(out, "null");
-    case JSON_TRUE: return ac_buf_append_str(out, "true");
-    case JSON_FALSE: return ac_buf_append_str(out, "false");
-    case JSON_INTEGER:
-        ac_jsonld_js_number((double)json_integer_value(v), num);
+    switch (v->type) {
+    case AC_JT_NULL: return ac_buf_append_str(out, "null");
+    case AC_JT_TRUE: return ac_buf_append_str(out, "true");
+    case AC_JT_FALSE: return ac_buf_append_str(out, "false");
+    case AC_JT_INTEGER:
+        ac_jsonld_js_number((double)v->u.i, num);
         return ac_buf_append_str(out, num);
-    case JSON_REAL:
-        if (!isfinite(json_real_value(v)))
+    case AC_JT_REAL:
+        if (!isfinite(v->u.d))
             return AC_EINVAL;
-        ac_jsonld_js_number(json_real_value(v), num);
+        ac_jsonld_js_number(v->u.d, num);
         return ac_buf_append_str(out, num);
-    case JSON_STRING: return jcs_string(json_string_value(v), json_string_length(v), out);
-    case JSON_ARRAY:
+    case AC_JT_STRING: return jcs_string(v->u.s, v->n, out);
+    case AC_JT_ARRAY:
         rc = ac_buf_push(out, '[');
-        for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+        for (size_t i = 0; !rc && i < v->n; i++) {
             if (i)
                 rc = ac_buf_push(out, ',');
             if (!rc)
-                rc = ac_jsonld_jcs(json_array_get(v, i), out);
+                rc = jcs(&v->u.items[i], out);
         }
         return rc ? rc : ac_buf_push(out, ']');
-    case JSON_OBJECT: {
-        size_t n = json_object_size(v), i = 0;
-        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    case AC_JT_OBJECT: {
+        size_t n = v->n;
+        const struct ac_jt_member **keys = malloc((n ? n : 1) * sizeof *keys);
         if (!keys)
             return AC_ENOMEM;
-        const char *key;
-        json_t *m;
-        json_object_foreach((json_t *)v, key, m) keys[i++] = key;
-        qsort(keys, n, sizeof *keys, cmp_str);
+        for (size_t i = 0; i < n; i++)
+            keys[i] = &v->u.members[i];
+        qsort(keys, n, sizeof *keys, cmp_member);
         rc = ac_buf_push(out, '{');
-        for (i = 0; !rc && i < n; i++) {
+        for (size_t i = 0; !rc && i < n; i++) {
             if (i)
                 rc = ac_buf_push(out, ',');
             if (!rc)
-                rc = jcs_string(keys[i], strlen(keys[i]), out);
+                rc = jcs_string(keys[i]->key, keys[i]->klen, out);
             if (!rc)
                 rc = ac_buf_push(out, ':');
             if (!rc)
-                rc = ac_jsonld_jcs(json_object_get(v, keys[i]), out);
+                rc = jcs(&keys[i]->value, out);
         }
         free(keys);
         return rc ? rc : ac_buf_push(out, '}');
     }
     }
     return AC_EINVAL;
+}
+
+int ac_jsonld_jcs(const json_t *v, struct ac_buf *out)
+{
+    struct ac_jt_doc *d;
+    int rc = ac_jt_from_json(v, &d);
+    if (rc)
+        return rc;
+    rc = jcs(ac_jt_root(d), out);
+    ac_jt_free(d);
+    return rc;
 }
 
 /* ---- expansion to RDF ---- */
@@ -431,10 +443,10 @@ static int iri_term(struct run *r, const struct ac__ctx *c, const char *value, i
  * jsonld.js computes it: a value whose JavaScript text has no "." and is
  * below 1e21 is an integer, anything else a double written like
  * toExponential(15) with trailing zeros removed: 0.3 -> "3.0E-1"). */
-static int number_literal(struct run *r, const json_t *v, const char *datatype,
+static int number_literal(struct run *r, const struct ac_jt *v, const char *datatype,
                           struct ac_rdf_term *t)
 {
-    double x = json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
+    double x = ac_jt_number(v);
     char js[32], lex[48];
     if (!isfinite(x))
         return fail(r, AC_EINVAL, "number is not finite");
@@ -457,8 +469,8 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
     }
     if (datatype && strcmp(datatype, XSD_DOUBLE) == 0)
         is_double = 1;
-    if (json_is_integer(v) && !(datatype && strcmp(datatype, XSD_DOUBLE) == 0)) {
-        snprintf(lex, sizeof lex, "%lld", (long long)json_integer_value(v));
+    if (v->type == AC_JT_INTEGER && !(datatype && strcmp(datatype, XSD_DOUBLE) == 0)) {
+        snprintf(lex, sizeof lex, "%lld", v->u.i);
         is_double = 0;
     } else if (is_double) {
         /* toExponential(15) less the mantissa's trailing zeros, "E" and
@@ -498,21 +510,21 @@ static int number_literal(struct run *r, const json_t *v, const char *datatype,
 }
 
 /* A literal from a JSON scalar with an optional datatype or language (8.6). */
-static int literal(struct run *r, const json_t *v, const char *datatype, const char *language,
+static int literal(struct run *r, const struct ac_jt *v, const char *datatype, const char *language,
                    struct ac_rdf_term *t)
 {
     memset(t, 0, sizeof *t);
     t->kind = AC_RDF_LITERAL;
-    if (json_is_boolean(v)) {
-        t->value = (char *)(json_is_true(v) ? "true" : "false");
+    if (ac_jt_is_boolean(v)) {
+        t->value = (char *)(v->type == AC_JT_TRUE ? "true" : "false");
         t->datatype = (char *)(datatype ? datatype : XSD_BOOLEAN);
         return 0;
     }
-    if (json_is_number(v))
+    if (ac_jt_is_number(v))
         return number_literal(r, v, datatype, t);
-    if (!json_is_string(v))
+    if (!ac_jt_is_string(v))
         return fail(r, AC_EINVAL, "a value must be a string, number or boolean");
-    t->value = (char *)json_string_value(v);
+    t->value = (char *)ac_jt_string(v);
     if (!datatype && language) {
         char *l = run_str(r, language);
         if (!l)
@@ -530,10 +542,10 @@ static int literal(struct run *r, const json_t *v, const char *datatype, const c
     return 0;
 }
 
-static int json_literal(struct run *r, const json_t *v, struct ac_rdf_term *t)
+static int json_literal(struct run *r, const struct ac_jt *v, struct ac_rdf_term *t)
 {
     struct ac_buf b = AC_BUF_INIT;
-    int rc = ac_jsonld_jcs(v, &b);
+    int rc = jcs(v, &b);
     if (!rc)
         rc = ac_buf_terminate(&b);
     if (rc) {
@@ -550,7 +562,7 @@ static int json_literal(struct run *r, const json_t *v, struct ac_rdf_term *t)
 }
 
 static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *active,
-                const json_t *obj, const struct ac_rdf_term *graph, int top,
+                const struct ac_jt *obj, const struct ac_rdf_term *graph, int top,
                 struct ac_rdf_term *subject);
 
 /* A scoped context of term |name| could not be applied: the reason from
@@ -565,17 +577,16 @@ static int scoped_fail(struct run *r, int rc, const char *kind, const char *name
 }
 
 static int values(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
-                  const struct ac_rdf_term *s, const json_t *v, const struct ac_rdf_term *g);
+                  const struct ac_rdf_term *s, const struct ac_jt *v, const struct ac_rdf_term *g);
 
 /* A value object ({"@value": ..., "@type" | "@language": ...}, 13.4.7). */
-static int value_object(struct run *r, const struct ac__ctx *c, const json_t *obj,
+static int value_object(struct run *r, const struct ac__ctx *c, const struct ac_jt *obj,
                         struct ac_rdf_term *t)
 {
-    const json_t *value = NULL, *type = NULL, *lang = NULL;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
+    const struct ac_jt *value = NULL, *type = NULL, *lang = NULL;
+    for (size_t i = 0; i < obj->n; i++) {
+        const char *key = obj->u.members[i].key;
+        const struct ac_jt *v = &obj->u.members[i].value;
         const char *kw = ac__key_keyword(c, key);
         if (kw && strcmp(kw, "@value") == 0)
             value = v;
@@ -588,11 +599,11 @@ static int value_object(struct run *r, const struct ac__ctx *c, const json_t *ob
     }
     if (type && lang)
         return fail(r, AC_EINVAL, "a value object cannot have both @type and @language");
-    if (lang && !json_is_string(lang))
+    if (lang && !ac_jt_is_string(lang))
         return fail(r, AC_EINVAL, "@language must be a string");
     const char *dt = NULL;
     if (type) {
-        const char *ts = json_string_value(type);
+        const char *ts = ac_jt_string(type);
         int via, rc;
         if (!ts)
             return fail(r, AC_EINVAL, "@type of a value must be a string");
@@ -604,25 +615,25 @@ static int value_object(struct run *r, const struct ac__ctx *c, const json_t *ob
             (via == VIA_VOCAB && strcmp(c->vocab, ISSUER_DEPENDENT) == 0))
             return fail(r, AC_EINVAL, "value @type \"%s\" is not an IRI the contexts define", ts);
     }
-    if (json_is_null(value))
+    if (ac_jt_is_null(value))
         return 1; /* dropped, as expansion drops a null @value */
-    if (!json_is_string(value) && !json_is_number(value) && !json_is_boolean(value))
+    if (!ac_jt_is_string(value) && !ac_jt_is_number(value) && !ac_jt_is_boolean(value))
         return fail(r, AC_EINVAL, "@value must be a string, number or boolean");
-    if (lang && !json_is_string(value))
+    if (lang && !ac_jt_is_string(value))
         return fail(r, AC_EINVAL, "a value with @language must be a string");
-    return literal(r, value, dt, lang ? json_string_value(lang) : NULL, t);
+    return literal(r, value, dt, lang ? ac_jt_string(lang) : NULL, t);
 }
 
 /* The object term of one JSON value that is not an array, for property |t|
  * in context |c| (13.1 steps 4 and 7-8, value expansion 5.3). Returns 1 when
  * the value produces nothing (null). */
 static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
-                       const json_t *v, const struct ac_rdf_term *g, struct ac_rdf_term *o)
+                       const struct ac_jt *v, const struct ac_rdf_term *g, struct ac_rdf_term *o)
 {
     int rc;
-    if (json_is_null(v))
+    if (ac_jt_is_null(v))
         return 1;
-    if (!json_is_object(v)) {
+    if (!ac_jt_is_object(v)) {
         /* With a scoped context, the term as that context redefines it;
          * without one, |t| is already |c|'s definition (the caller found
          * it there), so it is not looked up again. */
@@ -633,17 +644,14 @@ static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__
             if (t2)
                 t = t2;
         }
-        if (json_is_string(v) && t->type &&
+        if (ac_jt_is_string(v) && t->type &&
             (strcmp(t->type, "@id") == 0 || strcmp(t->type, "@vocab") == 0))
-            return iri_term(r, c, json_string_value(v), t->type[1] == 'v', o);
+            return iri_term(r, c, ac_jt_string(v), t->type[1] == 'v', o);
         const char *dt = t->type && t->type[0] != '@' ? t->type : NULL;
         return literal(r, v, dt, t->has_language ? t->language : NULL, o);
     }
-    const char *key;
-    json_t *m;
-    json_object_foreach((json_t *)v, key, m)
-    {
-        const char *kw = ac__key_keyword(c, key);
+    for (size_t i = 0; i < v->n; i++) {
+        const char *kw = ac__key_keyword(c, v->u.members[i].key);
         if (kw && strcmp(kw, "@value") == 0)
             return value_object(r, c, v, o);
         if (kw && (strcmp(kw, "@list") == 0 || strcmp(kw, "@set") == 0 ||
@@ -666,16 +674,16 @@ static int object_term(struct run *r, const struct ac__ctx *c, const struct ac__
 }
 
 /* An RDF list (8.4) of the items of |v|; sets |*head|. */
-static int list(struct run *r, const struct ac__ctx *c, const struct ac__term *t, const json_t *v,
+static int list(struct run *r, const struct ac__ctx *c, const struct ac__term *t, const struct ac_jt *v,
                 const struct ac_rdf_term *g, struct ac_rdf_term *head)
 {
-    size_t n = json_is_array(v) ? json_array_size(v) : 1;
+    size_t n = ac_jt_is_array(v) ? ac_jt_size(v) : 1;
     struct ac_rdf_term cur = {0}, nil = {.kind = AC_RDF_IRI, .value = (char *)RDF_NIL};
     int rc, first = 1;
     *head = nil;
     for (size_t i = 0; i < n; i++) {
-        const json_t *item = json_is_array(v) ? json_array_get(v, i) : v;
-        if (json_is_array(item))
+        const struct ac_jt *item = ac_jt_is_array(v) ? ac_jt_item(v, i) : v;
+        if (ac_jt_is_array(item))
             return fail(r, AC_EINVAL, "lists of lists are not supported");
         struct ac_rdf_term o, cell;
         size_t old = path_push(r, NULL, (long)i);
@@ -704,7 +712,7 @@ static int list(struct run *r, const struct ac__ctx *c, const struct ac__term *t
 /* Every value of property |t| of subject |s|: arrays flattened, @list and
  * @language containers, @json literals (13.4.7-13.10). */
 static int values(struct run *r, const struct ac__ctx *c, const struct ac__term *t,
-                  const struct ac_rdf_term *s, const json_t *v, const struct ac_rdf_term *g)
+                  const struct ac_rdf_term *s, const struct ac_jt *v, const struct ac_rdf_term *g)
 {
     struct ac_rdf_term o;
     int rc;
@@ -713,7 +721,7 @@ static int values(struct run *r, const struct ac__ctx *c, const struct ac__term 
             return rc;
         return emit(r, s, t->iri, &o, g);
     }
-    if (t->container & AC__C_LIST && !json_is_null(v)) {
+    if (t->container & AC__C_LIST && !ac_jt_is_null(v)) {
         if (r->depth >= AC_JSONLD_MAX_DEPTH)
             return fail(r, AC_E2BIG, "nested deeper than %d", AC_JSONLD_MAX_DEPTH);
         r->depth++;
@@ -721,17 +729,16 @@ static int values(struct run *r, const struct ac__ctx *c, const struct ac__term 
         r->depth--;
         return rc ? rc : emit(r, s, t->iri, &o, g);
     }
-    if (t->container & AC__C_LANGUAGE && json_is_object(v)) {
-        const char *lang;
-        json_t *m;
-        json_object_foreach((json_t *)v, lang, m)
-        {
-            size_t n = json_is_array(m) ? json_array_size(m) : 1;
+    if (t->container & AC__C_LANGUAGE && ac_jt_is_object(v)) {
+        for (size_t k = 0; k < v->n; k++) {
+            const char *lang = v->u.members[k].key;
+            const struct ac_jt *m = &v->u.members[k].value;
+            size_t n = ac_jt_is_array(m) ? ac_jt_size(m) : 1;
             for (size_t i = 0; i < n; i++) {
-                const json_t *item = json_is_array(m) ? json_array_get(m, i) : m;
-                if (json_is_null(item))
+                const struct ac_jt *item = ac_jt_is_array(m) ? ac_jt_item(m, i) : m;
+                if (ac_jt_is_null(item))
                     continue;
-                if (!json_is_string(item))
+                if (!ac_jt_is_string(item))
                     return fail(r, AC_EINVAL, "language map values must be strings");
                 if ((rc = literal(r, item, NULL, strcmp(lang, "@none") ? lang : NULL, &o)) ||
                     (rc = emit(r, s, t->iri, &o, g)))
@@ -740,10 +747,10 @@ static int values(struct run *r, const struct ac__ctx *c, const struct ac__term 
         }
         return 0;
     }
-    if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++) {
+    if (ac_jt_is_array(v)) {
+        for (size_t i = 0; i < ac_jt_size(v); i++) {
             size_t old = path_push(r, NULL, (long)i);
-            rc = values(r, c, t, s, json_array_get(v, i), g);
+            rc = values(r, c, t, s, ac_jt_item(v, i), g);
             path_pop(r, old);
             if (rc)
                 return rc;
@@ -795,10 +802,8 @@ static void types_release(struct types *ts)
  * to its @id or a fresh blank node and emits its type and property quads
  * into graph |g|. |active| is the property whose value it is (NULL at top). */
 static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *active,
-                const json_t *obj, const struct ac_rdf_term *g, int top, struct ac_rdf_term *subject)
+                const struct ac_jt *obj, const struct ac_rdf_term *g, int top, struct ac_rdf_term *subject)
 {
-    const char *key;
-    json_t *v;
     int rc;
     if (r->depth >= AC_JSONLD_MAX_DEPTH)
         return fail(r, AC_E2BIG, "nested deeper than %d", AC_JSONLD_MAX_DEPTH);
@@ -806,10 +811,9 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     /* Step 7: a type-scoped context does not reach into nested node objects;
      * a bare reference ({"id": ...}) keeps it. */
     if (c->previous) {
-        int only_id = json_object_size(obj) == 1;
-        json_object_foreach((json_t *)obj, key, v)
-        {
-            const char *kw = ac__key_keyword(c, key);
+        int only_id = ac_jt_size(obj) == 1;
+        for (size_t i = 0; i < obj->n; i++) {
+            const char *kw = ac__key_keyword(c, obj->u.members[i].key);
             only_id = only_id && kw && strcmp(kw, "@id") == 0;
         }
         if (!only_id)
@@ -826,36 +830,37 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
     struct types types = {.cap = sizeof types.local / sizeof types.local[0]};
     types.v = types.local;
     const char *id = NULL;
-    json_object_foreach((json_t *)obj, key, v)
-    {
+    for (size_t m = 0; m < obj->n; m++) {
+        const char *key = obj->u.members[m].key;
+        const struct ac_jt *v = &obj->u.members[m].value;
         const char *kw = ac__key_keyword(c, key);
         if (!kw || (top && r->skip && strcmp(key, r->skip) == 0))
             continue;
         if (strcmp(kw, "@type") == 0) {
-            size_t n = json_is_array(v) ? json_array_size(v) : 1;
+            size_t n = ac_jt_is_array(v) ? ac_jt_size(v) : 1;
             for (size_t i = 0; i < n; i++) {
-                json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-                if (!json_is_string(e)) {
+                const struct ac_jt *e = ac_jt_is_array(v) ? ac_jt_item(v, i) : v;
+                if (!ac_jt_is_string(e)) {
                     types_release(&types);
                     size_t old = path_push(r, key, -1);
                     rc = fail(r, AC_EINVAL, "a type must be a string");
                     path_pop(r, old);
                     return rc;
                 }
-                if (types_add(&types, json_string_value(e))) {
+                if (types_add(&types, ac_jt_string(e))) {
                     types_release(&types);
                     return AC_ENOMEM;
                 }
             }
         } else if (strcmp(kw, "@id") == 0) {
-            if (!json_is_string(v)) {
+            if (!ac_jt_is_string(v)) {
                 types_release(&types);
                 size_t old = path_push(r, key, -1);
                 rc = fail(r, AC_EINVAL, "an id must be a string");
                 path_pop(r, old);
                 return rc;
             }
-            id = json_string_value(v);
+            id = ac_jt_string(v);
         } else if (strcmp(kw, "@context") == 0 && !top) {
             types_release(&types);
             return fail(r, AC_EINVAL, "@context is accepted only at the top of the document");
@@ -890,8 +895,9 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
         return rc;
 
     r->depth++;
-    json_object_foreach((json_t *)obj, key, v)
-    {
+    for (size_t m = 0; m < obj->n; m++) {
+        const char *key = obj->u.members[m].key;
+        const struct ac_jt *v = &obj->u.members[m].value;
         if (top && r->skip && strcmp(key, r->skip) == 0)
             continue;
         size_t old = path_push(r, key, -1);
@@ -929,18 +935,18 @@ static int node(struct run *r, const struct ac__ctx *c, const struct ac__term *a
 
 /* The top-level context: the VC 2.0 context first, then other shipped
  * contexts, each once (VC DM 2.0 section 4.3; never fetched). */
-static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx **out)
+static int top_context(struct run *r, const struct ac_jt *ctxv, const struct ac__ctx **out)
 {
-    size_t n = json_is_array(ctxv) ? json_array_size(ctxv) : 1;
+    size_t n = ac_jt_is_array(ctxv) ? ac_jt_size(ctxv) : 1;
     const struct ac__ctx *c = &r->p->initial;
     int seen[AC__N_CONTEXTS] = {0};
     if (!ctxv)
         return fail(r, AC_EINVAL, "@context is missing");
-    if (!json_is_array(ctxv) && !json_is_string(ctxv))
+    if (!ac_jt_is_array(ctxv) && !ac_jt_is_string(ctxv))
         return fail(r, AC_EINVAL, "@context must be an array of context URLs");
     for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_is_array(ctxv) ? json_array_get(ctxv, i) : ctxv;
-        const char *url = json_string_value(e);
+        const struct ac_jt *e = ac_jt_is_array(ctxv) ? ac_jt_item(ctxv, i) : ctxv;
+        const char *url = ac_jt_string(e);
         size_t old = path_push(r, "@context", -1);
         path_push(r, NULL, (long)i);
         int rc = 0;
@@ -977,7 +983,7 @@ static int top_context(struct run *r, const json_t *ctxv, const struct ac__ctx *
 
 /* |borrow|: 0 copies the strings, 1 borrows them, 2 borrows them and
  * appends without the duplicate check. */
-static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context, const char *skip,
+static int to_rdf(struct ac_jsonld *p, const struct ac_jt *doc, const struct ac_jt *context, const char *skip,
                   struct ac_rdf_dataset *out, int borrow, char *why, size_t whylen)
 {
     struct run r = {.p = p,
@@ -989,12 +995,12 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context,
                     .whylen = whylen};
     struct ac_rdf_term subject, dflt = {0};
     const struct ac__ctx *c = NULL;
-    if (!json_is_object(doc)) {
+    if (!ac_jt_is_object(doc)) {
         snprintf(why, whylen, "the document must be a JSON object");
         return AC_EINVAL;
     }
     size_t first = out->n;
-    int rc = top_context(&r, context ? context : json_object_get(doc, "@context"), &c);
+    int rc = top_context(&r, context ? context : ac_jt_get(doc, "@context"), &c);
     if (!rc)
         rc = node(&r, c, NULL, doc, &dflt, 1, &subject);
     /* Every IRI term it made passed ac_rdf_iri_ok(): a subject, object or
@@ -1007,20 +1013,47 @@ static int to_rdf(struct ac_jsonld *p, const json_t *doc, const json_t *context,
     return rc;
 }
 
+/* to_rdf() of jansson values (the issuing path): over trees that borrow
+ * their strings, which therefore live as long as |doc| does. */
+static int to_rdf_json(struct ac_jsonld *p, const json_t *doc, const json_t *context,
+                       const char *skip, struct ac_rdf_dataset *out, int borrow, char *why,
+                       size_t whylen)
+{
+    struct ac_jt_doc *d = NULL, *cd = NULL;
+    int rc = 0;
+    if (doc)
+        rc = ac_jt_from_json(doc, &d);
+    if (!rc && context)
+        rc = ac_jt_from_json(context, &cd);
+    if (!rc)
+        rc = to_rdf(p, d ? ac_jt_root(d) : NULL, cd ? ac_jt_root(cd) : NULL, skip, out, borrow,
+                    why, whylen);
+    ac_jt_free(cd);
+    ac_jt_free(d);
+    return rc;
+}
+
 int ac_jsonld_to_rdf(struct ac_jsonld *p, const json_t *doc, struct ac_rdf_dataset *out,
                      char *why, size_t whylen)
 {
-    return to_rdf(p, doc, NULL, NULL, out, 0, why, whylen);
+    return to_rdf_json(p, doc, NULL, NULL, out, 0, why, whylen);
 }
 
 int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
                                struct ac_rdf_dataset *out, char *why, size_t whylen)
 {
-    return to_rdf(p, doc, NULL, NULL, out, 1, why, whylen);
+    return to_rdf_json(p, doc, NULL, NULL, out, 1, why, whylen);
 }
 
 int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
                           const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen)
+{
+    return to_rdf_json(p, doc, context, skip, out, 2, why, whylen);
+}
+
+int ac_jsonld_to_rdf_view_jt(struct ac_jsonld *p, const struct ac_jt *doc,
+                             const struct ac_jt *context, const char *skip,
+                             struct ac_rdf_dataset *out, char *why, size_t whylen)
 {
     return to_rdf(p, doc, context, skip, out, 2, why, whylen);
 }

@@ -118,6 +118,8 @@ static void index_terms(struct ac__arena *a, struct ac__ctx *c)
 
 const struct ac__term *ac__find_term_slow(const struct ac__ctx *c, const char *name)
 {
+    if (!c->n)
+        return NULL; /* an empty context's terms may be NULL, which bsearch() may not get */
     if (c->sorted) {
         struct ac__term key = {.name = name};
         return bsearch(&key, c->terms, c->n, sizeof key, cmp_term);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "accord/records/jsonld.h"
+#include "accord/records/jtree.h"
 
 #define AC__N_CONTEXTS 6
 
@@ -49,6 +50,12 @@ char *ac__arena_cat(struct ac__arena *a, const char *x, size_t xlen, const char 
 char *ac__arena_str(struct ac__arena *a, const char *s);
 /* Frees every block of |a|; it is then empty and reusable. */
 void ac__arena_release(struct ac__arena *a);
+
+/* A parsed or converted document (jtree.h): its values live in |arena|. */
+struct ac_jt_doc {
+    struct ac__arena arena;
+    struct ac_jt root;
+};
 
 /* ---- the active context (jsonld_ctx.c) ---- */
 

@@ -1,8 +1,12 @@
-/* jsonld_read.c - the JSON reader behind ac_jsonld_parse(): builds jansson
- * values straight from the bytes. jansson's own parser reads through a
- * per-character stream and copies every token into a growing buffer, which
- * cost as much as the Ed25519 check when verifying an OB 3.0 credential; this
- * reader walks the text once and hands each finished string to jansson.
+/* jsonld_read.c - the JSON reader behind ac_jt_parse() and
+ * ac_jsonld_parse(): builds a document tree (jtree.h) straight from the
+ * bytes into one arena. jansson's own parser reads through a per-character
+ * stream and copies every token into a growing buffer, which cost as much as
+ * the Ed25519 check when verifying an OB 3.0 credential; building jansson
+ * values, even from this reader, and freeing them later still cost more than
+ * both JSON-LD expansions. The verify path reads the tree; the issuing path
+ * gets jansson values converted from it (ac__json_read()), so both refuse
+ * the same documents with the same reasons.
  *
  * It refuses what json_loadb(JSON_REJECT_DUPLICATES) refuses, so a document
  * means the same whichever reader saw it: a top level that is not an object or
@@ -26,18 +30,21 @@
 
 struct reader {
     const unsigned char *p, *start, *end;
-    char *buf; /* one decoded string at a time */
-    size_t cap;
+    struct ac__arena *arena; /* the document's: strings and finished containers */
+    /* The items and members of every open container, innermost last: a
+     * container's are copied to the arena at its end, sized exactly. */
+    struct ac_jt_member *stack;
+    size_t top, cap;
     int depth;
     int rc; /* AC_EPARSE or AC_ENOMEM once failed */
     char *why;
     size_t whylen;
 };
 
-static json_t *refuse(struct reader *r, const char *what)
+static int refuse(struct reader *r, const char *what)
 {
     if (r->rc)
-        return NULL;
+        return -1;
     int line = 1, col = 0;
     for (const unsigned char *q = r->start; q < r->p && q < r->end; q++) {
         if (*q == '\n')
@@ -47,14 +54,14 @@ static json_t *refuse(struct reader *r, const char *what)
     }
     snprintf(r->why, r->whylen, "not JSON: %s (line %d, column %d)", what, line, col + 1);
     r->rc = AC_EPARSE;
-    return NULL;
+    return -1;
 }
 
-static json_t *no_memory(struct reader *r)
+static int no_memory(struct reader *r)
 {
     if (!r->rc)
         r->rc = AC_ENOMEM;
-    return NULL;
+    return -1;
 }
 
 static void skip_space(struct reader *r)
@@ -112,21 +119,6 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-static int reserve(struct reader *r, size_t need)
-{
-    if (need <= r->cap)
-        return 0;
-    size_t cap = r->cap ? r->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *nb = realloc(r->buf, cap);
-    if (!nb)
-        return -1;
-    r->buf = nb;
-    r->cap = cap;
-    return 0;
-}
-
 /* Bytes a string may hold as themselves with nothing to check: printable
  * ASCII but '"' and '\\'. The common case of the string loop is one load
  * and one test per byte. */
@@ -169,10 +161,10 @@ static int plain8(const unsigned char *s)
     return bad == 0;
 }
 
-/* Reads the string whose opening quote is at r->p into r->buf; its length in
- * |*len|. Decoded text is never longer than its source, so reserving the
- * rest of the input's length up front is enough (capped by the string). */
-static int read_string(struct reader *r, size_t *len)
+/* Reads the string whose opening quote is at r->p into the arena; sets
+ * |*out| and its length |*len|. Decoded text is never longer than its
+ * source, so the source's length is reserved up front. */
+static int read_string(struct reader *r, const char **out, size_t *len)
 {
     const unsigned char *s = ++r->p;
     /* The closing quote bounds the decoded size: find it first. */
@@ -181,10 +173,8 @@ static int read_string(struct reader *r, size_t *len)
         /* The next quote, ending the string unless an odd run of
          * backslashes escapes it. */
         const unsigned char *b = q < r->end ? memchr(q, '"', (size_t)(r->end - q)) : NULL;
-        if (!b) {
-            refuse(r, "premature end of input in a string");
-            return -1;
-        }
+        if (!b)
+            return refuse(r, "premature end of input in a string");
         const unsigned char *e = b;
         while (e > q && e[-1] == '\\')
             e--;
@@ -194,17 +184,14 @@ static int read_string(struct reader *r, size_t *len)
             break;
         }
     }
-    if (reserve(r, (size_t)(q - s) + 1)) {
-        no_memory(r);
-        return -1;
-    }
-    char *o = r->buf;
+    char *dst = ac__arena_alloc(r->arena, (size_t)(q - s) + 1);
+    if (!dst)
+        return no_memory(r);
+    char *o = dst;
     while (r->p < q) {
         unsigned c = *r->p;
-        if (c < 0x20) {
-            refuse(r, "control character in a string");
-            return -1;
-        }
+        if (c < 0x20)
+            return refuse(r, "control character in a string");
         if (c != '\\') {
             /* A run of plain bytes, checked as UTF-8 and copied at once. */
             const unsigned char *run = r->p;
@@ -217,10 +204,8 @@ static int read_string(struct reader *r, size_t *len)
                 if (r->p >= q || *r->p < 0x80)
                     break; /* the end, an escape or a control character */
                 size_t n = utf8_len(r->p, (size_t)(q - r->p));
-                if (!n) {
-                    refuse(r, "invalid UTF-8 in a string");
-                    return -1;
-                }
+                if (!n)
+                    return refuse(r, "invalid UTF-8 in a string");
                 r->p += n;
             }
             memcpy(o, run, (size_t)(r->p - run));
@@ -240,29 +225,22 @@ static int read_string(struct reader *r, size_t *len)
         case 't': *o++ = '\t'; continue;
         case 'u': break;
         default:
-            refuse(r, "invalid escape in a string");
-            return -1;
+            return refuse(r, "invalid escape in a string");
         }
         unsigned v, lo;
-        if (q - r->p < 4 || hex4(r->p, &v)) {
-            refuse(r, "invalid \\u escape in a string");
-            return -1;
-        }
+        if (q - r->p < 4 || hex4(r->p, &v))
+            return refuse(r, "invalid \\u escape in a string");
         r->p += 4;
         if (v >= 0xD800 && v <= 0xDBFF) {
             if (q - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) ||
-                lo < 0xDC00 || lo > 0xDFFF) {
-                refuse(r, "invalid Unicode surrogate pair in a string");
-                return -1;
-            }
+                lo < 0xDC00 || lo > 0xDFFF)
+                return refuse(r, "invalid Unicode surrogate pair in a string");
             r->p += 6;
             v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
         } else if (v >= 0xDC00 && v <= 0xDFFF) {
-            refuse(r, "invalid Unicode: a lone low surrogate in a string");
-            return -1;
+            return refuse(r, "invalid Unicode: a lone low surrogate in a string");
         } else if (v == 0) {
-            refuse(r, "\\u0000 is not allowed in a string");
-            return -1;
+            return refuse(r, "\\u0000 is not allowed in a string");
         }
         /* Six escaped source bytes (or twelve) always cover the UTF-8 form. */
         if (v < 0x80) {
@@ -282,8 +260,9 @@ static int read_string(struct reader *r, size_t *len)
         }
     }
     r->p = q + 1;
-    *len = (size_t)(o - r->buf);
-    r->buf[*len] = 0;
+    *o = 0;
+    *out = dst;
+    *len = (size_t)(o - dst);
     return 0;
 }
 
@@ -292,7 +271,7 @@ static int is_digit(const struct reader *r, const unsigned char *s)
     return s < r->end && *s >= '0' && *s <= '9';
 }
 
-static json_t *read_number(struct reader *r)
+static int read_number(struct reader *r, struct ac_jt *out)
 {
     const unsigned char *s = r->p, *q = s;
     int real = 0;
@@ -326,6 +305,7 @@ static json_t *read_number(struct reader *r)
         while (is_digit(r, q))
             q++;
     }
+    /* strtoll() and strtod() want a terminated string; the text is not. */
     char text[512];
     size_t n = (size_t)(q - s);
     char *t = n < sizeof text ? text : malloc(n + 1);
@@ -333,78 +313,158 @@ static json_t *read_number(struct reader *r)
         return no_memory(r);
     memcpy(t, s, n);
     t[n] = 0;
-    json_t *v;
+    int rc = 0;
     errno = 0;
     if (!real) {
-        json_int_t i = strtoll(t, NULL, 10);
-        v = errno == ERANGE ? refuse(r, s[0] == '-' ? "too big negative integer" : "too big integer")
-                            : json_integer(i);
+        long long i = strtoll(t, NULL, 10);
+        if (errno == ERANGE)
+            rc = refuse(r, s[0] == '-' ? "too big negative integer" : "too big integer");
+        *out = (struct ac_jt){.type = AC_JT_INTEGER, .u.i = i};
     } else {
         double d = strtod(t, NULL);
-        v = (errno == ERANGE && isinf(d)) ? refuse(r, "real number overflow") : json_real(d);
+        if (errno == ERANGE && isinf(d))
+            rc = refuse(r, "real number overflow");
+        *out = (struct ac_jt){.type = AC_JT_REAL, .u.d = d};
     }
     if (t != text)
         free(t);
     r->p = q;
-    if (!v && !r->rc)
-        return no_memory(r);
-    return v;
+    return rc;
 }
 
-static json_t *read_value(struct reader *r);
-
-static json_t *read_object(struct reader *r)
+static int push(struct reader *r, const char *key, size_t klen)
 {
-    json_t *obj = json_object();
-    if (!obj)
-        return no_memory(r);
+    if (r->top == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        struct ac_jt_member *ns = realloc(r->stack, cap * sizeof *ns);
+        if (!ns)
+            return no_memory(r);
+        r->stack = ns;
+        r->cap = cap;
+    }
+    r->stack[r->top++] = (struct ac_jt_member){.key = key, .klen = klen};
+    return 0;
+}
+
+/* Ends the container whose items start at |base| on the stack: copies them
+ * to the arena (members for an object, values for an array). */
+static int close_container(struct reader *r, size_t base, enum ac_jt_type type,
+                           struct ac_jt *out)
+{
+    size_t n = r->top - base;
+    *out = (struct ac_jt){.type = type, .n = n};
+    if (type == AC_JT_OBJECT) {
+        struct ac_jt_member *m = n ? ac__arena_alloc(r->arena, n * sizeof *m) : NULL;
+        if (n && !m)
+            return no_memory(r);
+        if (n)
+            memcpy(m, &r->stack[base], n * sizeof *m);
+        out->u.members = m;
+    } else {
+        struct ac_jt *v = n ? ac__arena_alloc(r->arena, n * sizeof *v) : NULL;
+        if (n && !v)
+            return no_memory(r);
+        for (size_t i = 0; i < n; i++)
+            v[i] = r->stack[base + i].value;
+        out->u.items = v;
+    }
+    r->top = base;
+    return 0;
+}
+
+/* Keys of one object seen so far. A credential's objects have a handful of
+ * members, compared directly; past SMALL_OBJECT an open-addressed table of
+ * stack positions keeps a huge object linear. */
+#define SMALL_OBJECT 16
+
+struct keyset {
+    uint32_t *slot; /* stack position - base + 1; 0: empty */
+    size_t mask, n;
+};
+
+static int keyset_insert(struct reader *r, struct keyset *ks, size_t base, size_t pos)
+{
+    if (2 * (ks->n + 1) > ks->mask + 1) {
+        size_t cap = ks->slot ? 2 * (ks->mask + 1) : 4 * SMALL_OBJECT;
+        uint32_t *ns = calloc(cap, sizeof *ns);
+        if (!ns)
+            return no_memory(r);
+        free(ks->slot);
+        ks->slot = ns;
+        ks->mask = cap - 1;
+        ks->n = 0;
+        for (size_t i = base; i < pos; i++)
+            if (keyset_insert(r, ks, base, i))
+                return -1;
+    }
+    size_t h = ac__name_hash(r->stack[pos].key) & ks->mask;
+    while (ks->slot[h])
+        h = (h + 1) & ks->mask;
+    ks->slot[h] = (uint32_t)(pos - base + 1);
+    ks->n++;
+    return 0;
+}
+
+/* 1 when |key| is a key of the open object at |base|, 0 when not, -1 out
+ * of memory. */
+static int seen_key(struct reader *r, struct keyset *ks, size_t base, const char *key,
+                    size_t klen)
+{
+    size_t n = r->top - base;
+    if (n < SMALL_OBJECT) {
+        for (size_t i = base; i < r->top; i++)
+            if (r->stack[i].klen == klen && memcmp(r->stack[i].key, key, klen) == 0)
+                return 1;
+        return 0;
+    }
+    /* The keys read since the table was last filled (all of them the
+     * first time). */
+    while (base + ks->n < r->top)
+        if (keyset_insert(r, ks, base, base + ks->n))
+            return -1;
+    for (size_t h = ac__name_hash(key) & ks->mask; ks->slot[h]; h = (h + 1) & ks->mask) {
+        const struct ac_jt_member *m = &r->stack[base + ks->slot[h] - 1];
+        if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int read_value(struct reader *r, struct ac_jt *out);
+
+static int read_members(struct reader *r, size_t base, struct keyset *ks, struct ac_jt *out)
+{
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == '}') {
         r->p++;
-        return obj;
+        return close_container(r, base, AC_JT_OBJECT, out);
     }
     for (;;) {
         skip_space(r);
-        if (r->p >= r->end || *r->p != '"') {
-            json_decref(obj);
+        if (r->p >= r->end || *r->p != '"')
             return refuse(r, "string or '}' expected");
-        }
+        const char *key;
         size_t klen;
-        if (read_string(r, &klen)) {
-            json_decref(obj);
-            return NULL;
-        }
-        /* No NUL byte can be in a key (jansson refuses one): read_string()
-         * refuses a raw one as a control character and "\\u0000" by name. */
-        if (json_object_getn(obj, r->buf, klen)) {
-            json_decref(obj);
-            return refuse(r, "duplicate object key");
-        }
-        /* The key is copied now: reading the value reuses the buffer. */
-        char kbuf[128];
-        char *key = klen < sizeof kbuf ? kbuf : malloc(klen + 1);
-        if (!key) {
-            json_decref(obj);
-            return no_memory(r);
-        }
-        memcpy(key, r->buf, klen + 1);
+        if (read_string(r, &key, &klen))
+            return -1;
+        /* No NUL byte can be in a key: read_string() refuses a raw one as a
+         * control character and "\\u0000" by name. */
+        int dup = seen_key(r, ks, base, key, klen);
+        if (dup)
+            return dup > 0 ? refuse(r, "duplicate object key") : -1;
+        if (push(r, key, klen))
+            return -1;
+        size_t pos = r->top - 1; /* the stack may move while the value is read */
         skip_space(r);
-        json_t *v = NULL;
         if (r->p >= r->end || *r->p != ':')
-            refuse(r, "':' expected");
-        else {
-            r->p++;
-            skip_space(r);
-            v = read_value(r);
-        }
-        int bad = !v || json_object_setn_new_nocheck(obj, key, klen, v);
-        if (key != kbuf)
-            free(key);
-        if (bad) {
-            json_decref(obj);
-            return v ? no_memory(r) : NULL;
-        }
+            return refuse(r, "':' expected");
+        r->p++;
+        skip_space(r);
+        struct ac_jt v;
+        if (read_value(r, &v))
+            return -1;
+        r->stack[pos].value = v;
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -412,31 +472,38 @@ static json_t *read_object(struct reader *r)
         }
         if (r->p < r->end && *r->p == '}') {
             r->p++;
-            return obj;
+            return close_container(r, base, AC_JT_OBJECT, out);
         }
-        json_decref(obj);
         return refuse(r, "'}' or ',' expected");
     }
 }
 
-static json_t *read_array(struct reader *r)
+static int read_object(struct reader *r, struct ac_jt *out)
 {
-    json_t *arr = json_array();
-    if (!arr)
-        return no_memory(r);
+    struct keyset ks = {0};
+    int rc = read_members(r, r->top, &ks, out);
+    free(ks.slot);
+    return rc;
+}
+
+static int read_array(struct reader *r, struct ac_jt *out)
+{
+    size_t base = r->top;
     r->p++;
     skip_space(r);
     if (r->p < r->end && *r->p == ']') {
         r->p++;
-        return arr;
+        return close_container(r, base, AC_JT_ARRAY, out);
     }
     for (;;) {
         skip_space(r);
-        json_t *v = read_value(r);
-        if (!v || json_array_append_new(arr, v)) {
-            json_decref(arr);
-            return v ? no_memory(r) : NULL;
-        }
+        if (push(r, NULL, 0))
+            return -1;
+        size_t pos = r->top - 1;
+        struct ac_jt v;
+        if (read_value(r, &v))
+            return -1;
+        r->stack[pos].value = v;
         skip_space(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -444,9 +511,8 @@ static json_t *read_array(struct reader *r)
         }
         if (r->p < r->end && *r->p == ']') {
             r->p++;
-            return arr;
+            return close_container(r, base, AC_JT_ARRAY, out);
         }
-        json_decref(arr);
         return refuse(r, "']' or ',' expected");
     }
 }
@@ -459,72 +525,87 @@ static int word(struct reader *r, const char *w, size_t n)
     return 1;
 }
 
-static json_t *read_scalar_or_container(struct reader *r);
+static int read_scalar_or_container(struct reader *r, struct ac_jt *out);
 
 /* Every value counts one level, scalars too, as in jansson's parse_value(). */
-static json_t *read_value(struct reader *r)
+static int read_value(struct reader *r, struct ac_jt *out)
 {
     if (++r->depth > MAX_NESTING)
         return refuse(r, "maximum parsing depth reached");
-    json_t *v = read_scalar_or_container(r);
+    int rc = read_scalar_or_container(r, out);
     r->depth--;
-    return v;
+    return rc;
 }
 
-static json_t *read_scalar_or_container(struct reader *r)
+static int read_scalar_or_container(struct reader *r, struct ac_jt *out)
 {
     if (r->p >= r->end)
         return refuse(r, "premature end of input");
-    json_t *v;
     switch (*r->p) {
     case '{':
-        return read_object(r);
+        return read_object(r, out);
     case '[':
-        return read_array(r);
-    case '"': {
-        size_t len;
-        if (read_string(r, &len))
-            return NULL;
-        v = json_stringn_nocheck(r->buf, len);
-        return v ? v : no_memory(r);
-    }
+        return read_array(r, out);
+    case '"':
+        *out = (struct ac_jt){.type = AC_JT_STRING};
+        return read_string(r, &out->u.s, &out->n);
     case 't':
-        v = word(r, "true", 4) ? json_true() : refuse(r, "invalid token");
-        return v;
+        *out = (struct ac_jt){.type = AC_JT_TRUE};
+        return word(r, "true", 4) ? 0 : refuse(r, "invalid token");
     case 'f':
-        v = word(r, "false", 5) ? json_false() : refuse(r, "invalid token");
-        return v;
+        *out = (struct ac_jt){.type = AC_JT_FALSE};
+        return word(r, "false", 5) ? 0 : refuse(r, "invalid token");
     case 'n':
-        v = word(r, "null", 4) ? json_null() : refuse(r, "invalid token");
-        return v;
+        *out = (struct ac_jt){.type = AC_JT_NULL};
+        return word(r, "null", 4) ? 0 : refuse(r, "invalid token");
     default:
-        return read_number(r);
+        return read_number(r, out);
     }
+}
+
+int ac_jt_parse(const char *text, size_t len, struct ac_jt_doc **out, char *why, size_t whylen)
+{
+    if (len > AC_JSONLD_MAX_BYTES) {
+        snprintf(why, whylen, "document of %zu bytes is over the limit of %u", len,
+                 AC_JSONLD_MAX_BYTES);
+        return AC_E2BIG;
+    }
+    struct ac_jt_doc *d = calloc(1, sizeof *d);
+    if (!d)
+        return AC_ENOMEM;
+    struct reader r = {.p = (const unsigned char *)text,
+                       .start = (const unsigned char *)text,
+                       .end = (const unsigned char *)text + len,
+                       .arena = &d->arena,
+                       .why = why,
+                       .whylen = whylen};
+    skip_space(&r);
+    int rc;
+    if (r.p < r.end && (*r.p == '{' || *r.p == '['))
+        rc = read_value(&r, &d->root);
+    else
+        rc = refuse(&r, "'[' or '{' expected");
+    if (!rc) {
+        skip_space(&r);
+        if (r.p != r.end)
+            rc = refuse(&r, "end of file expected");
+    }
+    free(r.stack);
+    if (rc) {
+        ac_jt_free(d);
+        return r.rc ? r.rc : AC_ENOMEM;
+    }
+    *out = d;
+    return 0;
 }
 
 int ac__json_read(const char *text, size_t len, json_t **out, char *why, size_t whylen)
 {
-    struct reader r = {.p = (const unsigned char *)text,
-                       .start = (const unsigned char *)text,
-                       .end = (const unsigned char *)text + len,
-                       .why = why,
-                       .whylen = whylen};
-    skip_space(&r);
-    json_t *v = NULL;
-    if (r.p < r.end && (*r.p == '{' || *r.p == '['))
-        v = read_value(&r);
-    else
-        refuse(&r, "'[' or '{' expected");
-    if (v) {
-        skip_space(&r);
-        if (r.p != r.end) {
-            json_decref(v);
-            v = refuse(&r, "end of file expected");
-        }
-    }
-    free(r.buf);
-    if (!v)
-        return r.rc ? r.rc : AC_ENOMEM;
-    *out = v;
-    return 0;
+    struct ac_jt_doc *d;
+    int rc = ac_jt_parse(text, len, &d, why, whylen);
+    if (rc)
+        return rc;
+    rc = ac_jt_to_json(&d->root, out);
+    ac_jt_free(d);
+    return rc;
 }

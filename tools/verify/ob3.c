@@ -160,12 +160,12 @@ static int64_t parse_time(const char *s)
     return ms / 1000;
 }
 
-static const char *issuer_id(const json_t *doc)
+static const char *issuer_id(const struct ac_jt *doc)
 {
-    const json_t *iss = json_object_get(doc, "issuer");
-    if (json_is_object(iss))
-        iss = json_object_get(iss, "id");
-    return json_string_value(iss);
+    const struct ac_jt *iss = ac_jt_get(doc, "issuer");
+    if (ac_jt_is_object(iss))
+        iss = ac_jt_get(iss, "id");
+    return ac_jt_string(iss);
 }
 
 /* Verifies a fetched status list credential and returns its bit for
@@ -181,29 +181,31 @@ static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks,
         snprintf(why, whylen, "%s", ferr ? ferr : "out of memory");
         return -1;
     }
-    json_t *sl = NULL;
+    struct ac_jt_doc *sld = NULL;
     struct ac_di_proof pr;
     struct ac_buf bits = AC_BUF_INIT;
     int bit = -1;
     char inner[256];
-    const json_t *subj;
+    const struct ac_jt *subj;
     const struct ac_key_info *k;
-    if (ac_jsonld_parse((const char *)body, blen, &sl, inner, sizeof inner)) {
+    const struct ac_jt *sl;
+    if (ac_jt_parse((const char *)body, blen, &sld, inner, sizeof inner)) {
         snprintf(why, whylen, "%s: %s", url, inner);
         goto out;
     }
-    subj = json_object_get(sl, "credentialSubject");
+    sl = ac_jt_root(sld);
+    subj = ac_jt_get(sl, "credentialSubject");
     if (!issuer_id(sl) || strcmp(issuer_id(sl), issuer) != 0) {
         snprintf(why, whylen, "%s: issued by %s, not the credential's issuer", url,
                  issuer_id(sl) ? issuer_id(sl) : "nobody");
         goto out;
     }
-    if (!json_is_string(json_object_get(subj, "statusPurpose")) ||
-        strcmp(json_string_value(json_object_get(subj, "statusPurpose")), purpose) != 0) {
+    if (!ac_jt_is_string(ac_jt_get(subj, "statusPurpose")) ||
+        strcmp(ac_jt_string(ac_jt_get(subj, "statusPurpose")), purpose) != 0) {
         snprintf(why, whylen, "%s: not a %s list", url, purpose);
         goto out;
     }
-    if (ac_di_proof_get(sl, &pr, inner, sizeof inner)) {
+    if (ac_di_proof_get_jt(sl, &pr, inner, sizeof inner)) {
         snprintf(why, whylen, "%s: %s", url, inner);
         goto out;
     }
@@ -212,11 +214,11 @@ static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks,
                  pr.verification_method);
         goto out;
     }
-    if (ac_di_verify_read(processor, sl, &pr, k->public_key, inner, sizeof inner)) {
+    if (ac_di_verify_read_jt(processor, sl, &pr, k->public_key, inner, sizeof inner)) {
         snprintf(why, whylen, "%s: %s", url, inner);
         goto out;
     }
-    const char *enc = json_string_value(json_object_get(subj, "encodedList"));
+    const char *enc = ac_jt_string(ac_jt_get(subj, "encodedList"));
     if (!enc || ac_status_w3c_decode(enc, strlen(enc), AC_STATUS_MAX_ENTRIES / 8, &bits)) {
         snprintf(why, whylen, "%s: encodedList is not a GZIP bitstring in base64url", url);
         goto out;
@@ -226,16 +228,16 @@ static int list_bit(const struct ac_trust_options *opt, const struct keyset *ks,
         snprintf(why, whylen, "%s: index %llu is beyond the list", url, (unsigned long long)index);
 out:
     ac_buf_release(&bits);
-    json_decref(sl);
+    ac_jt_free(sld);
     return bit;
 }
 
 static void check_status(const struct ac_trust_options *opt, const struct keyset *ks,
-                         const json_t *doc, const char *issuer, const char *origin,
+                         const struct ac_jt *doc, const char *issuer, const char *origin,
                          struct ac_trust_report *rep)
 {
-    const json_t *st = json_object_get(doc, "credentialStatus");
-    size_t n = json_is_array(st) ? json_array_size(st) : st ? 1 : 0;
+    const struct ac_jt *st = ac_jt_get(doc, "credentialStatus");
+    size_t n = ac_jt_is_array(st) ? ac_jt_size(st) : st ? 1 : 0;
     if (opt->skip_status && !opt->fetcher) {
         ac_trust_report_add(rep, "status", AC_TRUST_SKIPPED, "not checked (--skip-status)");
         return;
@@ -252,11 +254,11 @@ static void check_status(const struct ac_trust_options *opt, const struct keyset
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_is_array(st) ? json_array_get(st, i) : st;
-        const char *type = json_string_value(json_object_get(e, "type"));
-        const char *purpose = json_string_value(json_object_get(e, "statusPurpose"));
-        const char *url = json_string_value(json_object_get(e, "statusListCredential"));
-        const char *idx = json_string_value(json_object_get(e, "statusListIndex"));
+        const struct ac_jt *e = ac_jt_is_array(st) ? ac_jt_item(st, i) : st;
+        const char *type = ac_jt_string(ac_jt_get(e, "type"));
+        const char *purpose = ac_jt_string(ac_jt_get(e, "statusPurpose"));
+        const char *url = ac_jt_string(ac_jt_get(e, "statusListCredential"));
+        const char *idx = ac_jt_string(ac_jt_get(e, "statusListIndex"));
         char *end = NULL, why[300];
         unsigned long long index = idx ? strtoull(idx, &end, 10) : 0;
         if (!type || strcmp(type, "BitstringStatusListEntry") != 0 || !purpose || !url || !idx ||
@@ -296,7 +298,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
                     struct ac_trust_report *rep)
 {
     char why[384];
-    json_t *doc = NULL;
+    struct ac_jt_doc *parsed = NULL;
     struct ac_di_proof pr;
     struct keyset ks = {0};
     rep->n = 0;
@@ -308,16 +310,19 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
         ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "JSON-LD contexts: %s", why);
         return;
     }
-    if (ac_jsonld_parse((const char *)data, len, &doc, why, sizeof why)) {
+    /* The document tree (jtree.h), not jansson values: reading and
+     * dropping those cost more than both JSON-LD expansions. */
+    if (ac_jt_parse((const char *)data, len, &parsed, why, sizeof why)) {
         ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         return;
     }
+    const struct ac_jt *doc = ac_jt_root(parsed);
     const char *issuer = issuer_id(doc);
-    const json_t *iss = json_object_get(doc, "issuer");
-    const char *hint = json_string_value(json_object_get(iss, "url"));
-    const char *valid_from = json_string_value(json_object_get(doc, "validFrom"));
+    const struct ac_jt *iss = ac_jt_get(doc, "issuer");
+    const char *hint = ac_jt_string(ac_jt_get(iss, "url"));
+    const char *valid_from = ac_jt_string(ac_jt_get(doc, "validFrom"));
     int64_t from_s = parse_time(valid_from);
-    const char *valid_until = json_string_value(json_object_get(doc, "validUntil"));
+    const char *valid_until = ac_jt_string(ac_jt_get(doc, "validUntil"));
     if (!issuer) {
         ac_trust_report_add(rep, "decode", AC_TRUST_FAIL,
                             "issuer: missing (a string or an object with an id)");
@@ -328,7 +333,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
                             "validFrom: missing or not an RFC 3339 UTC time");
         goto out;
     }
-    if (ac_di_proof_get(doc, &pr, why, sizeof why)) {
+    if (ac_di_proof_get_jt(doc, &pr, why, sizeof why)) {
         ac_trust_report_add(rep, "decode", AC_TRUST_FAIL, "%s", why);
         goto out;
     }
@@ -370,7 +375,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
                             opt->pinned ? "pinned key" : ks.iss, key->kid_hex);
     }
 
-    int rc = ac_di_verify_read(processor, doc, &pr, key->public_key, why, sizeof why);
+    int rc = ac_di_verify_read_jt(processor, doc, &pr, key->public_key, why, sizeof why);
     if (rc) {
         ac_trust_report_add(rep, "signature", AC_TRUST_FAIL, "%s", why);
         goto out;
@@ -409,7 +414,7 @@ void ac__verify_ob3(const uint8_t *data, size_t len, const struct ac_trust_optio
     }
     check_status(opt, &ks, doc, issuer, origin, rep);
 out:
-    json_decref(doc);
+    ac_jt_free(parsed);
 }
 
 /* ---- a bundle's OB 3.0 form beside its native record -------------------- */
@@ -443,7 +448,7 @@ static const char *award_differs(const json_t *doc, const struct ac_record *r, c
     const char *iss_url = json_string_value(json_object_get(iss, "url"));
     char did[400] = "";
     ac_did_web_from_url(r->iss, did, sizeof did);
-    const char *iss_id = issuer_id(doc);
+    const char *iss_id = json_string_value(json_is_object(iss) ? json_object_get(iss, "id") : iss);
     if (!(iss_url && strcmp(iss_url, r->iss) == 0) && !(iss_id && strcmp(iss_id, did) == 0)) {
         snprintf(why, len, "issuer %.120s is not the record's iss %.120s",
                  iss_id ? iss_id : "(none)", r->iss);

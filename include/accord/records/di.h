@@ -76,4 +76,11 @@ int ac_di_verify(struct ac_jsonld *p, const json_t *doc, const uint8_t public_ke
 int ac_di_verify_read(struct ac_jsonld *p, const json_t *doc, const struct ac_di_proof *pr,
                       const uint8_t public_key[32], char *why, size_t whylen);
 
+/* ac_di_proof_get() and ac_di_verify_read() of a document tree (jtree.h),
+ * the verify path's form: |out|'s strings are then the tree's. */
+int ac_di_proof_get_jt(const struct ac_jt *doc, struct ac_di_proof *out, char *why, size_t whylen);
+int ac_di_verify_read_jt(struct ac_jsonld *p, const struct ac_jt *doc,
+                         const struct ac_di_proof *pr, const uint8_t public_key[32], char *why,
+                         size_t whylen);
+
 #endif

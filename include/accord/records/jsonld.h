@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "accord/records/jtree.h"
 #include "accord/records/rdf.h"
 
 #define AC_JSONLD_CREDENTIALS_V2 "https://www.w3.org/ns/credentials/v2"
@@ -75,6 +76,13 @@ int ac_jsonld_to_rdf_borrowing(struct ac_jsonld *p, const json_t *doc,
  * ac_rdfc_canonicalize(), which reads a repeated quad once. */
 int ac_jsonld_to_rdf_view(struct ac_jsonld *p, const json_t *doc, const json_t *context,
                           const char *skip, struct ac_rdf_dataset *out, char *why, size_t whylen);
+
+/* ac_jsonld_to_rdf_view() of a document tree (jtree.h): the verify path,
+ * which reads the document with ac_jt_parse() and never builds jansson
+ * values. The quads borrow from |doc| and |context|. */
+int ac_jsonld_to_rdf_view_jt(struct ac_jsonld *p, const struct ac_jt *doc,
+                             const struct ac_jt *context, const char *skip,
+                             struct ac_rdf_dataset *out, char *why, size_t whylen);
 
 /* Parses |len| bytes of JSON text (at most AC_JSONLD_MAX_BYTES; duplicate
  * keys refused) into |*out|, a new reference the caller drops with

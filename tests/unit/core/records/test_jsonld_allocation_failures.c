@@ -110,6 +110,34 @@ static void test_verifying_the_1edtech_credential_survives_every_failed_allocati
     assert_true(runs >= 30);
 }
 
+/* The verify path's form: the document tree (jtree.h), never jansson. */
+static int verify_vector_tree(void *ctx)
+{
+    (void)ctx;
+    struct ac_jsonld *p = NULL;
+    struct ac_jt_doc *doc = NULL;
+    struct ac_di_proof pr;
+    char why[384];
+    int rc = ac_jsonld_new(&p, why, sizeof why);
+    if (!rc)
+        rc = ac_jt_parse(signed_text, strlen(signed_text), &doc, why, sizeof why);
+    if (!rc)
+        rc = ac_di_proof_get_jt(ac_jt_root(doc), &pr, why, sizeof why);
+    if (!rc)
+        rc = ac_di_verify_read_jt(p, ac_jt_root(doc), &pr, pk, why, sizeof why);
+    ac_jt_free(doc);
+    ac_jsonld_free(p);
+    return rc;
+}
+
+static void test_verifying_from_the_document_tree_survives_every_failed_allocation(void **state)
+{
+    (void)state;
+    long runs = alloc_fail_loop(verify_vector_tree, expect_ok_or_enomem, NULL);
+    print_message("%ld allocations failed in turn\n", runs);
+    assert_true(runs >= 30);
+}
+
 static int sign_and_verify(void *ctx)
 {
     (void)ctx;
@@ -145,6 +173,7 @@ static int run(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verifying_the_1edtech_credential_survives_every_failed_allocation),
+        cmocka_unit_test(test_verifying_from_the_document_tree_survives_every_failed_allocation),
         cmocka_unit_test(test_signing_survives_every_failed_allocation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
