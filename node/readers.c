@@ -4,6 +4,7 @@
  * not libuv's shared pool: artifact file work runs there, and a burst of
  * slow reads must not queue behind uploads (nor uploads behind reads). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -51,14 +52,34 @@ struct ac__readers {
     unsigned nreaders; /* threads running; 0: work runs on the loop */
     struct ac_store *fallback;
     int open_handles; /* of async and flush; freed at 0 */
-    /* Set before the threads start, read-only after. */
+    /* Set before jobs are submitted, read-only after. */
     long test_delay_ms;
+    unsigned burst_jobs; /* at most this many jobs share a read transaction */
+    int64_t burst_ns;    /* and none starts in one older than this */
 };
 
 /* At most this many jobs go to one thread at a time: enough to spare the
  * lock and the hand-back per job, few enough that the other threads share
  * a burst. */
 #define TAKE_MAX 32
+
+/* A thread is woken for every this many jobs handed over, and takes at
+ * least this many when they wait: a wake-up costs two context switches
+ * when the threads share a CPU with the loop, more than a few record reads
+ * (docs/record-reads.md, "One read transaction per burst"). */
+#define SHARE_MIN 8
+
+/* A thread runs the jobs it took inside one read transaction of its store
+ * (ac_store_read_begin()): one snapshot, one WAL read lock and one SHARED
+ * lock for the lot instead of a set of fcntl locks, an fstat and the WAL
+ * header check per read. Bounded, because the WAL cannot be checkpointed
+ * past an open snapshot: at most BURST_JOBS jobs, and no job starts in a
+ * transaction older than BURST_NS (a slow job ends it); none stays open
+ * while the thread hands jobs back or waits. Every job of a burst was
+ * submitted before the thread took it, so a snapshot taken at the burst's
+ * first read still sees every commit made before each job was submitted. */
+#define BURST_JOBS TAKE_MAX
+#define BURST_NS 1000000L
 
 static void push(struct ac__read_job **head, struct ac__read_job **tail, struct ac__read_job *job)
 {
@@ -91,10 +112,50 @@ static void finish(struct ac__readers *p, struct ac__read_job *head, struct ac__
     uv_async_send(&p->async);
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Reader thread: runs the chain |head| in bursts (BURST_JOBS above). A
+ * store that has no read transactions (PostgreSQL) runs each job alone. */
+static void run_jobs(struct reader *r, struct ac__read_job *head)
+{
+    struct ac__readers *p = r->pool;
+    int in_tx = 0;
+    unsigned jobs = 0;
+    int64_t began = 0;
+    for (struct ac__read_job *j = head; j; j = j->next) {
+        if (in_tx && (jobs >= p->burst_jobs || now_ns() - began > p->burst_ns)) {
+            ac_store_read_end(r->store);
+            in_tx = 0;
+        }
+        /* One job alone gains nothing from BEGIN and COMMIT around it. */
+        if (!in_tx && j->next && ac_store_read_begin(r->store) == 0) {
+            in_tx = 1;
+            jobs = 0;
+            began = now_ns();
+        }
+        test_delay(p);
+        j->work(j, r->store);
+        jobs++;
+    }
+    if (in_tx)
+        ac_store_read_end(r->store);
+}
+
 static void *run(void *arg)
 {
     struct reader *r = arg;
     struct ac__readers *p = r->pool;
+    /* A woken reader does not preempt the loop (SCHED_BATCH): when they
+     * share a CPU the loop finishes its iteration (answers, writes, more
+     * jobs queued) before the reader runs, instead of being switched out
+     * mid-way and back once per hand-off. The reader still gets its fair
+     * share of the CPU. Best effort: without it, reads are only slower. */
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &(struct sched_param){0});
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stopping && !p->queue) {
@@ -108,7 +169,7 @@ static void *run(void *arg)
         /* This thread's share of what waits, so that a burst spreads over
          * the threads and each takes the lock once for its part. */
         size_t take = (p->nqueue + p->nreaders - 1) / p->nreaders;
-        take = take < 1 ? 1 : take > TAKE_MAX ? TAKE_MAX : take;
+        take = take < SHARE_MIN ? SHARE_MIN : take > TAKE_MAX ? TAKE_MAX : take;
         struct ac__read_job *head = p->queue, *tail = head;
         for (size_t i = 1; i < take && tail->next; i++)
             tail = tail->next;
@@ -119,10 +180,7 @@ static void *run(void *arg)
         for (const struct ac__read_job *j = head; j; j = j->next)
             p->nqueue--;
         pthread_mutex_unlock(&p->mu);
-        for (struct ac__read_job *j = head; j; j = j->next) {
-            test_delay(p);
-            j->work(j, r->store);
-        }
+        run_jobs(r, head);
         finish(p, head, tail);
         pthread_mutex_lock(&p->mu);
     }
@@ -145,7 +203,8 @@ static void on_flush(uv_idle_t *h)
         p->queue = p->batch;
     p->queue_tail = p->batch_tail;
     p->nqueue += p->nbatch;
-    size_t wake = p->nbatch < p->idle ? p->nbatch : p->idle;
+    size_t wake = (p->nbatch + SHARE_MIN - 1) / SHARE_MIN;
+    wake = wake < p->idle ? wake : p->idle;
     int all = wake == p->idle;
     pthread_mutex_unlock(&p->mu);
     /* After the unlock, so that a woken thread finds the lock free instead
@@ -216,6 +275,8 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
     pthread_mutex_init(&p->done_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->fallback = fallback;
+    p->burst_jobs = BURST_JOBS;
+    p->burst_ns = BURST_NS;
 #ifdef ACCORD_TEST_CLOCK
     /* Lets an integration test stand a slow disk in for a fast one, to show
      * that the loop answers while reads wait (test_reader_threads.py). */
@@ -267,6 +328,14 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
     if (p->nbatch++ == 0)
         uv_idle_start(&p->flush, on_flush);
     return 0;
+}
+
+void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns)
+{
+    pthread_mutex_lock(&p->mu);
+    p->burst_jobs = jobs ? jobs : 1;
+    p->burst_ns = ns;
+    pthread_mutex_unlock(&p->mu);
 }
 
 unsigned ac__readers_threads(const struct ac__readers *p)

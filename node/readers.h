@@ -16,10 +16,13 @@
  *         (the pool stopped before work ran); it answers and frees the job.
  *
  * Jobs submitted during one loop iteration are handed to the threads
- * together when the iteration ends (a uv_idle handle), with one lock and at
- * most one wake-up per waiting thread; each thread takes its share of what
- * waits (at most 32 jobs) and hands them back together. Jobs start in
- * submission order per pool, one per thread at a time.
+ * together when the iteration ends (a uv_idle handle), with one lock and
+ * one wake-up per 8 jobs at most (never more than the threads waiting); each
+ * thread takes its share of what waits (at least 8, at most 32 jobs), runs
+ * them inside one read transaction of its store (bounded: at most 32 jobs
+ * and 1 ms; never open while it waits) and hands them back together. The
+ * threads run as SCHED_BATCH, so a woken one does not preempt the loop. Jobs
+ * start in submission order per pool, one per thread at a time.
  * When no reader could be opened (or [node] readers = 0) work runs on the
  * loop with the writer's store and done still comes later from the loop, so a
  * caller never sees the difference. Everything here is called on the loop
@@ -65,6 +68,12 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
  * this call. Returns AC_ECANCELED when the pool is stopping (done is never
  * called; the caller answers itself). */
 int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
+
+/* Bounds the read transaction a thread runs the jobs it took in (a burst,
+ * readers.c): at most |jobs| jobs (0 counts as 1) and none started in a
+ * transaction older than |ns| nanoseconds; 32 and 1 ms unless set. For
+ * tests: call before submitting. */
+void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns);
 
 /* Returns how many reader threads run (0: jobs run on the loop). */
 unsigned ac__readers_threads(const struct ac__readers *p);

@@ -545,6 +545,22 @@ int ac_store_tx_raced(const struct ac_store *st)
     return st->depth > 0 && ac_db_raced(st->db);
 }
 
+/* A reader's burst (store.h): a deferred BEGIN, so the snapshot and the WAL
+ * read lock are taken once for several reads. Not on PostgreSQL, where one
+ * failed statement would abort the reads after it. */
+int ac_store_read_begin(struct ac_store *st)
+{
+    if (!st->readonly || is_pg(st) || st->depth || ac_db_in_tx(st->db))
+        return AC_EINVAL;
+    return ac_db_begin(st->db, AC_DB_TX_READ);
+}
+
+void ac_store_read_end(struct ac_store *st)
+{
+    if (st->readonly && !is_pg(st) && !st->depth && ac_db_in_tx(st->db) && ac_db_commit(st->db))
+        ac_db_rollback(st->db);
+}
+
 /* A jittered back-off before attempt |attempt| + 1: a random wait in
  * [base/2, base) with base doubling from 1 ms, so that two writers that lost
  * to each other do not collide again in step. Short enough to sleep on the

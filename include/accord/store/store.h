@@ -115,6 +115,18 @@ int ac_store_tx_depth(const struct ac_store *st);
  * AC_EAGAIN, so the whole transaction must run again. */
 int ac_store_tx_raced(const struct ac_store *st);
 
+/* On a reader store (ac_store_open_readonly()) outside any transaction:
+ * opens a read transaction, so the reads that follow until
+ * ac_store_read_end() share one snapshot (taken at the first of them) and
+ * one set of WAL locks; the WAL cannot be checkpointed past it while it is
+ * open, so keep it short. Returns 0, AC_EINVAL (not a SQLite reader, or a
+ * transaction is open) or AC_EDB. */
+int ac_store_read_begin(struct ac_store *st);
+
+/* Ends the read transaction ac_store_read_begin() opened; a no-op when none
+ * is open. */
+void ac_store_read_end(struct ac_store *st);
+
 /* ---- after-commit hooks ---- */
 
 /* Work outside the database that must follow a commit, never precede it:

@@ -1,8 +1,9 @@
 /* test_readers.c - the reader threads of node/readers.c: jobs run off the
  * loop on their own read-only connections and complete on the loop; a stop
  * cancels what is queued (or not yet handed over) and finishes what runs;
- * jobs run and complete in submission order; without a reader the work runs
- * on the loop with the writer's store, done still coming later. */
+ * jobs run and complete in submission order; the jobs a thread takes share
+ * one read transaction, split by count and by age; without a reader the work
+ * runs on the loop with the writer's store, done still coming later. */
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -249,6 +250,80 @@ static void test_a_burst_runs_and_completes_in_submission_order(void **state)
     stop_and_close(&loop, p);
 }
 
+/* Reads first, so that the read opens its burst's snapshot, then (when
+ * |started| is set) tells the test and waits for it. */
+static void count_then_wait(struct ac__read_job *job, struct ac_store *rst)
+{
+    struct job *j = (struct job *)job;
+    j->read_err = ac_store_user_count(rst, &j->users);
+    if (j->started)
+        sem_post(j->started);
+    if (j->release)
+        sem_wait(j->release);
+}
+
+/* Hands |n| jobs to one reader thread at once, bursts bounded by
+ * |burst_jobs| and |burst_ns|; the first job, after its read, waits while
+ * the writer commits a user. Returns when every job is done. */
+static void burst_around_a_write(unsigned burst_jobs, int64_t burst_ns, struct job *jobs, int n)
+{
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 1, st, &p));
+    ac__readers_set_burst(p, burst_jobs, burst_ns);
+    sem_t started, release;
+    assert_int_equal(0, sem_init(&started, 0, 0));
+    assert_int_equal(0, sem_init(&release, 0, 0));
+    for (int i = 0; i < n; i++) {
+        init_job(&jobs[i], count_then_wait);
+        assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+    }
+    jobs[0].started = &started;
+    jobs[0].release = &release;
+    uv_run(&loop, UV_RUN_NOWAIT); /* the thread takes all n at once */
+    sem_wait(&started);
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_create(st, "ada", "Ada", AC_ROLE_ADMIN, 1, &u));
+    sem_post(&release);
+    run_until(&loop, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(0, jobs[i].read_err);
+        assert_int_equal(1, jobs[i].done_calls);
+        assert_int_equal(0, jobs[i].done_status);
+    }
+    stop_and_close(&loop, p);
+    sem_destroy(&started);
+    sem_destroy(&release);
+}
+
+static void test_a_long_burst_is_split_and_the_next_part_sees_a_commit_made_meanwhile(void **state)
+{
+    (void)state;
+    struct job jobs[6];
+    /* Four jobs a transaction, with no time bound to speak of: the first
+     * four read the snapshot the first one opened, before the commit; the
+     * last two a new one, after it. */
+    burst_around_a_write(4, INT64_MAX, jobs, 6);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(0, jobs[i].users);
+    for (int i = 4; i < 6; i++)
+        assert_int_equal(1, jobs[i].users);
+}
+
+static void test_a_slow_job_ends_its_burst_so_the_next_job_sees_a_commit_made_meanwhile(
+    void **state)
+{
+    (void)state;
+    struct job jobs[3];
+    /* A microsecond at most: the first job waited for a commit (an fsync),
+     * so the jobs after it start a new transaction. */
+    burst_around_a_write(32, 1000, jobs, 3);
+    assert_int_equal(0, jobs[0].users);
+    assert_int_equal(1, jobs[1].users);
+    assert_int_equal(1, jobs[2].users);
+}
+
 static void test_a_stop_cancels_jobs_submitted_in_the_same_iteration(void **state)
 {
     (void)state;
@@ -329,6 +404,12 @@ int main(void)
                                         open_store, close_store),
         cmocka_unit_test_setup_teardown(test_a_stop_cancels_jobs_submitted_in_the_same_iteration,
                                         open_store, close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_long_burst_is_split_and_the_next_part_sees_a_commit_made_meanwhile,
+            open_store, close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_slow_job_ends_its_burst_so_the_next_job_sees_a_commit_made_meanwhile,
+            open_store, close_store),
         cmocka_unit_test_setup_teardown(
             test_without_a_reader_the_loop_reads_and_done_still_comes_later, open_store,
             close_store),
