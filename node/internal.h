@@ -159,6 +159,13 @@ void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
 /* The router's handler of write routes (|arg| is the route's registration). */
 void ac__request_tx(struct ac_http_exchange *x, void *arg);
 
+/* Starts the store's writer thread and the group commit of write requests
+ * (after the routes are registered, before the server listens); stops them,
+ * settling the COMMIT in flight and answering what still waits (after the
+ * server closed). Start returns 0 or a libuv / AC_E* code. */
+int ac__reqtx_start(struct ac_node *n);
+void ac__reqtx_stop(struct ac_node *n);
+
 /* Frees what ac__route_write() registered (after the router). */
 void ac__reqtx_free(struct ac_node *n);
 

@@ -100,6 +100,9 @@ static void on_handle_closed(uv_handle_t *h)
 static void close_signals(struct ac_node *n)
 {
     uv_signal_t *hs[] = {&n->sigint, &n->sigterm, &n->sighup};
+    /* The last group's COMMIT settles first, its hooks finding the
+     * scheduler and the senders they wake still there. */
+    ac__reqtx_stop(n);
     ac__scheduler_stop(n);
     ac__token_cache_stop(n->token_cache);
     ac__federation_stop(n);
@@ -224,6 +227,8 @@ static int serve(struct ac_node *n)
         return err;
     }
     err = ac__durability_start(n);
+    if (!err)
+        err = ac__reqtx_start(n);
     if (!err)
         err = ac__readers_open(n);
     if (err) {

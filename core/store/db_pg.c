@@ -514,23 +514,32 @@ static int pg_step(struct ac_db_stmt *ss)
             s->row = PQntuples(s->res);
         return AC_DB_DONE;
     }
-    int err = ensure_conn(d);
-    if (!err)
-        err = ensure_prepared(s);
-    int guard = d->in_tx && s->guarded;
-    if (!err && guard)
-        err = stmt_savepoint(d);
-    if (err)
-        return err;
-    PGresult *res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->vals,
-                                   s->lens, s->fmts, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    PGresult *res = NULL;
+    for (int attempt = 1;; attempt++) {
+        int err = ensure_conn(d);
+        if (!err)
+            err = ensure_prepared(s);
+        int guard = d->in_tx && s->guarded;
+        if (!err && guard)
+            err = stmt_savepoint(d);
+        if (err)
+            return err;
+        res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->vals, s->lens,
+                             s->fmts, 0);
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+            break;
         err = fail(d, res, 0);
         PQclear(res);
         if (guard)
             stmt_undo(d);
-        return err;
+        /* A read outside a transaction on a connection that died while
+         * idle (a failover, a server restart; a connection used only now
+         * and then, as a writer's side connection is) is noticed only now;
+         * nothing was applied, so one more try on a new connection is safe,
+         * as for BEGIN. A write's outcome would be unknown: not retried. */
+        if (err != AC_EIO || attempt > 1 || d->in_tx || s->guarded || conn_ok(d))
+            return err;
     }
     if (is_change(PQcmdStatus(res)))
         d->changes = strtoll(PQcmdTuples(res), NULL, 10);

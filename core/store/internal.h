@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "accord/store/sync.h"
+#include "accord/store/writer.h"
 #include "db.h"
 
 struct ac_store;
@@ -64,6 +65,19 @@ int ac__store_sync_take_tail(struct ac__store_sync *s);
 
 /* Returns the highest commit number the storage thread has fsynced. */
 uint64_t ac__store_sync_durable(const struct ac__store_sync *s);
+
+/* ---- the writer thread (store_writer.c; writer.h) ----
+ * Below store.c, which calls these. ac__store_writer_open() starts the
+ * thread (0, AC_EINVAL or AC_ENOMEM); ac__store_writer_submit() hands it
+ * the COMMIT of |db| (one at a time); ac__store_writer_take() returns 1 and
+ * sets |*result| once that COMMIT ended (|wait|: blocks until it has), else
+ * 0; ac__store_writer_close() runs a COMMIT still handed over, joins and
+ * frees the thread. */
+struct ac__store_writer;
+int ac__store_writer_open(ac_store_committed_cb cb, void *arg, struct ac__store_writer **out);
+void ac__store_writer_submit(struct ac__store_writer *w, struct ac_db *db);
+int ac__store_writer_take(struct ac__store_writer *w, int wait, int *result);
+void ac__store_writer_close(struct ac__store_writer *w);
 
 /* Sets |*out| to the prepared statement for |sql| (parameters $1..$n),
  * preparing it on first use and caching it for the life of the store

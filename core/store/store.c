@@ -1,8 +1,9 @@
 /* store.c - opening the database through the storage seam (db.h) on SQLite
  * or PostgreSQL, the SQLite-only setup (pragmas, the WAL hook and
  * checkpoints, the storage thread of sync.h), migrations (the engine's text
- * of the one numbered list), and the nested transactions every
- * core/store_*.c file builds on. */
+ * of the one numbered list), the nested transactions every core/store_*.c
+ * file builds on, and the hand-over of COMMITs to the writer thread of
+ * writer.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "accord/store/sync.h"
+#include "accord/store/writer.h"
 #include "db_sqlite.h"
 #include "internal.h"
 #include "migrations_pg.h"
@@ -43,6 +46,22 @@ struct ac_store {
      * ac_store_tx_resolve() (or the next outermost begin) settles them. */
     struct hook *unknown;
     size_t nunknown;
+    /* The writer thread (writer.h); NULL while COMMITs run inline. While
+     * |inflight| the connection is the writer's: every call here that would
+     * touch it settles the COMMIT first (gate()). */
+    struct ac__store_writer *writer;
+    int inflight; /* a COMMIT handed over and not yet settled */
+    int settled;  /* settled; |result| not yet collected */
+    int result;
+    /* Hooks of the COMMIT in flight, run or dropped when it settles. */
+    struct hook *pending;
+    size_t npending;
+    unsigned long long waits; /* gate() had to wait for a COMMIT in flight */
+    /* A read-only connection of the loop's (owned; NULL when it could not
+     * open): a SELECT made while a COMMIT is in flight runs on it instead of
+     * waiting for the write connection. */
+    struct ac_store *side;
+    unsigned long long side_reads;
 };
 
 struct hook {
@@ -59,8 +78,11 @@ struct hook {
  * operator's sqlite3 shell) before giving up with SQLITE_BUSY. */
 #define BUSY_TIMEOUT_MS 5000
 
+static void gate(struct ac_store *st);
+
 struct ac_db *ac__store_db(struct ac_store *st)
 {
+    gate(st);
     return st->db;
 }
 
@@ -87,6 +109,7 @@ int ac_store_sync_start(struct ac_store *st, ac_store_durable_cb cb, void *arg)
         return 0;
     if (st->sync)
         return AC_EINVAL;
+    gate(st);
     return ac__store_sync_open(st->db, ac_store_commits(st), cb, arg, &st->sync);
 }
 
@@ -94,6 +117,7 @@ void ac_store_sync_stop(struct ac_store *st)
 {
     if (!st->sync)
         return;
+    gate(st);
     ac__store_sync_close(st->sync, st->db);
     st->sync = NULL;
 }
@@ -159,8 +183,24 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+/* 1 when |sql| is a plain read (SELECT), which the side connection may run. */
+static int is_read(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0;
+}
+
 int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out)
 {
+    /* Outside any transaction (the one open went to the writer) a read
+     * sees every commit made before it began, on either connection; the
+     * COMMIT in flight is not one yet, and nobody has been told of it. */
+    if (st->inflight && st->side && is_read(sql)) {
+        st->side_reads++;
+        return ac__store_stmt(st->side, sql, out);
+    }
+    gate(st);
     return ac_db_prepare(st->db, sql, out);
 }
 
@@ -246,6 +286,7 @@ void ac_store_tx_resolve(struct ac_store *st, int committed)
 int ac__store_begin(struct ac_store *st)
 {
     int err;
+    gate(st);
     if (st->depth == 0) {
         if (st->nunknown) {
             ac_log_warn("store", "%zu after-commit hook(s) of a COMMIT with an unknown outcome "
@@ -320,6 +361,7 @@ int ac__store_commit(struct ac_store *st)
 
 void ac__store_rollback(struct ac_store *st)
 {
+    gate(st);
     if (st->depth > 1) {
         char sql[64];
         snprintf(sql, sizeof sql, "ROLLBACK TO ac_%d; RELEASE ac_%d", st->depth - 1, st->depth - 1);
@@ -335,6 +377,142 @@ void ac__store_rollback(struct ac_store *st)
     st->depth = 0;
     ac_db_rollback(st->db);
     hooks_end(st, 0);
+}
+
+/* ---- the writer thread (writer.h) ---- */
+
+/* Ends the COMMIT in flight on the loop's side once the writer has finished
+ * it (waiting for that when |wait|): the connection is the loop's again, and
+ * the commit's hooks run (committed), wait for ac_store_tx_resolve()
+ * (unknown) or are dropped. The result stays for ac_store_commit_poll(). */
+static void settle(struct ac_store *st, int wait)
+{
+    int result = 0;
+    if (!st->inflight || !ac__store_writer_take(st->writer, wait, &result))
+        return;
+    st->inflight = 0;
+    st->settled = 1;
+    st->result = result;
+    struct hook *h = st->pending;
+    size_t n = st->npending;
+    st->pending = NULL;
+    st->npending = 0;
+    if (result == 0) {
+        if (is_pg(st))
+            atomic_fetch_add(&st->commits, 1);
+        hooks_run(h, n);
+    } else if (result == AC_EUNKNOWN) {
+        ac_store_tx_resolve(st, 0);
+        st->unknown = h;
+        st->nunknown = n;
+    } else {
+        hooks_drop(h, 0, &n);
+        free(h);
+    }
+}
+
+/* Every call that touches the connection passes here first: while the
+ * writer thread holds it, the loop waits for the COMMIT (writer.h says why
+ * the hot paths do not come here then). */
+static void gate(struct ac_store *st)
+{
+    if (!st->inflight)
+        return;
+    st->waits++;
+    ac_log_debug("store", "a store call waited for the COMMIT in flight");
+    settle(st, 1);
+}
+
+int ac_store_writer_start(struct ac_store *st, ac_store_committed_cb cb, void *arg)
+{
+    if (st->writer || st->readonly)
+        return AC_EINVAL;
+    /* Without the side connection reads made during a COMMIT wait for it:
+     * slower, still correct. */
+    if (st->target && strcmp(st->target, ":memory:") != 0 &&
+        ac_store_open_reader(st, &st->side) != 0) {
+        ac_log_warn("store", "no read connection beside the writer: reads on the loop wait "
+                    "for the COMMIT in flight");
+        st->side = NULL;
+    }
+    int err = ac__store_writer_open(cb, arg, &st->writer);
+    if (err) {
+        ac_store_close(st->side);
+        st->side = NULL;
+    }
+    return err;
+}
+
+void ac_store_writer_stop(struct ac_store *st)
+{
+    if (!st->writer)
+        return;
+    settle(st, 1);
+    ac__store_writer_close(st->writer);
+    st->writer = NULL;
+    ac_store_close(st->side);
+    st->side = NULL;
+}
+
+unsigned long long ac_store_commit_side_reads(const struct ac_store *st)
+{
+    return st->side_reads;
+}
+
+int ac_store_writer_running(const struct ac_store *st)
+{
+    return st->writer != NULL;
+}
+
+int ac_store_commit_start(struct ac_store *st)
+{
+    if (!st->writer || st->inflight || st->settled || st->depth != 1)
+        return AC_EBUG;
+    /* As ac__store_commit(): what is left of a transaction that lost a race
+     * must not commit. */
+    if (ac_db_raced(st->db)) {
+        ac__store_rollback(st);
+        return AC_EAGAIN;
+    }
+    st->pending = st->hooks;
+    st->npending = st->nhooks;
+    st->hooks = NULL;
+    st->nhooks = st->caphooks = 0;
+    st->depth = 0;
+    st->inflight = 1;
+    ac__store_writer_submit(st->writer, st->db);
+    return 0;
+}
+
+int ac_store_commit_busy(const struct ac_store *st)
+{
+    return st->inflight || st->settled;
+}
+
+static int collect(struct ac_store *st, int wait, int *result)
+{
+    settle(st, wait);
+    if (st->settled) {
+        st->settled = 0;
+        *result = st->result;
+        return 1;
+    }
+    return st->inflight ? 0 : AC_ENOENT;
+}
+
+int ac_store_commit_poll(struct ac_store *st, int *result)
+{
+    return collect(st, 0, result);
+}
+
+int ac_store_commit_wait(struct ac_store *st, int *result)
+{
+    return collect(st, 1, result);
+}
+
+unsigned long long ac_store_commit_waits(const struct ac_store *st)
+{
+    return st->waits;
 }
 
 int ac_store_tx_begin(struct ac_store *st)
@@ -355,6 +533,16 @@ void ac_store_tx_rollback(struct ac_store *st)
 int ac_store_tx_open(const struct ac_store *st)
 {
     return st->depth > 0;
+}
+
+int ac_store_tx_depth(const struct ac_store *st)
+{
+    return st->depth;
+}
+
+int ac_store_tx_raced(const struct ac_store *st)
+{
+    return st->depth > 0 && ac_db_raced(st->db);
 }
 
 /* A reader's burst (store.h): a deferred BEGIN, so the snapshot and the WAL
@@ -645,6 +833,8 @@ void ac_store_close(struct ac_store *st)
 {
     if (!st)
         return;
+    /* The COMMIT in flight ends (its hooks settled) before anything else. */
+    ac_store_writer_stop(st);
     /* Every commit made durable (and reported) before the WAL is folded back. */
     ac_store_sync_stop(st);
     sqlite3 *h = ac__db_sqlite_handle(st->db);

@@ -66,9 +66,24 @@ void ac__fed_sender_close(struct ac__fed_peer *p)
     }
 }
 
+static void kick_after_commit(void *arg)
+{
+    struct ac_node *n = arg;
+    if (n->federation)
+        ac__fed_kick_all(n->federation);
+}
+
 void ac__fed_kick(struct ac__fed_peer *p)
 {
-    if (p->fed->stopping || !p->active || p->in_flight)
+    if (p->fed->stopping)
+        return;
+    /* Inside a transaction (a request's, whose COMMIT runs later on the
+     * writer thread) what it queued for the peer is visible once it
+     * commits: wake then, or a page read in between would miss it. */
+    struct ac_store *st = p->fed->node->store;
+    if (ac_store_tx_open(st) && ac_store_after_commit(st, kick_after_commit, NULL, p->fed->node) == 0)
+        return;
+    if (!p->active || p->in_flight)
         return;
     /* Never deliver from inside the caller (often a request handler). */
     uv_timer_start(&p->timer, on_timer, 0, 0);

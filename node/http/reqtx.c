@@ -1,32 +1,49 @@
-/* reqtx.c - request transactions: every write route (POST, PUT, PATCH,
- * DELETE registered through ac__route()) runs its handler inside ONE store
- * transaction opened here, so the services' own begins and commits become
- * savepoints of it and the request commits whole or not at all. The
- * handler's answer is kept back (http.h, ac_http_keep_begin()) until the
- * commit: when the transaction lost a race (AC_EAGAIN, also one a service
- * turned into an error of its own) it is rolled back, the kept answer thrown
- * away and the handler run again, a bounded number of times with a jittered
- * back-off; nothing has been sent, and the after-commit hooks of the losing
- * runs were dropped with them (store.h).
+/* reqtx.c - request transactions, committed in groups off the loop: every
+ * write route (POST, PUT, PATCH, DELETE registered through ac__route()) runs
+ * its handler inside a savepoint of ONE store transaction opened here, so
+ * the services' own begins and commits nest inside it and the request
+ * commits whole or not at all. The handler's answer is kept back (http.h,
+ * ac_http_keep_begin()) until the commit.
+ *
+ * Group commit (docs/architecture.md, "Storage threads"): the requests that
+ * arrive while a COMMIT is in flight queue here without running; when it
+ * ends, one transaction runs all of them back to back, each in a savepoint
+ * of its own, and its COMMIT goes to the store's writer thread (store/
+ * writer.h), so the loop waits neither on the disk nor on a round trip to
+ * PostgreSQL for it and goes on serving reads and queueing writes. When the
+ * COMMIT ends (a uv_async from the writer thread), the group's after-commit
+ * hooks run (store.h), every kept answer of the group goes out, and the next
+ * group starts with what queued meanwhile.
+ *
+ * A request whose handler fails outright is rolled back to its savepoint
+ * alone and answered at once: nothing of it commits. A lost race (AC_EAGAIN,
+ * also one a service turned into an error of its own) spoils the whole
+ * transaction: it is rolled back, the kept answers thrown away and every
+ * request of the group queued again, behind a short jittered back-off on a
+ * uv timer (nothing sleeps on the loop), a bounded number of times; nothing
+ * had been sent, and the after-commit hooks of the losing runs were dropped
+ * with them. A COMMIT that fails fails every request of the group.
  *
  * An Idempotency-Key on the request (docs/api.md) is looked up inside the
  * same transaction and the answer stored with the write, so a repeat gets
  * the stored answer and an unknown COMMIT outcome (the connection to
- * PostgreSQL lost during COMMIT) is settled by looking the key up again on
- * a new connection: found, the write committed; not found, it did not and
- * runs again. Without a key an unknown outcome is answered 503
+ * PostgreSQL lost during COMMIT) is settled by looking a key of the group up
+ * again on a new connection: the group committed or not as a whole, so one
+ * key answers for all of it. Found, every request of it committed; not
+ * found, none did and all run again. A group without a key is answered 503
  * outcome-unknown.
  *
  * Outside: a handler that does not answer within its call (it handed the
  * exchange to a reader thread, a password-hashing worker or a peer's
- * answer) has its synchronous writes committed here, but cannot be run
- * again, and a key is not stored for it; streamed uploads
+ * answer) has its synchronous writes committed with its group, but cannot be
+ * run again, a key is not stored for it, and its answer may go out before
+ * its group's COMMIT ended; streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
- * few routes of |outside| below. */
+ * few routes of |outside| below. Without a writer thread (before
+ * ac__reqtx_start(), in tools) each group commits inline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -34,6 +51,7 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/idempotency.h"
+#include "accord/store/writer.h"
 #include "internal.h"
 
 /* How many times a request that keeps losing races runs: as
@@ -41,6 +59,9 @@
 #define REQUEST_RUNS (AC_STORE_TX_ATTEMPTS + 1)
 
 #define KEY_MAX 255
+
+/* How long the handlers of one group may hold the loop (see run_group()). */
+#define GROUP_BUDGET_NS (2 * 1000 * 1000)
 
 /* Expired keys are pruned at most this often (by the clock). */
 #define PRUNE_EVERY_MS (60 * 1000)
@@ -51,17 +72,38 @@ struct write_route {
     struct write_route *next;
 };
 
-struct ac__reqtx {
-    struct write_route *routes; /* owned */
-    int64_t pruned_ms;          /* when expired keys were last pruned */
-};
-
 /* What a keyed request is, to store and to compare with a repeat. */
 struct keyed {
-    const char *key;
+    const char *key; /* borrowed from the request's header */
     char principal[2 + 2 * crypto_hash_sha256_BYTES + 1];
     char *target; /* owned: path, and "?query" when there is one */
     uint8_t body_hash[AC_IDEM_HASH_BYTES];
+};
+
+/* A write request from its arrival until it is answered. */
+struct pending {
+    struct write_route *w;
+    struct ac_http_exchange *x; /* held: answered here (or by its handler, |later|) */
+    struct keyed k;             /* k.key NULL: no Idempotency-Key */
+    int runs;                   /* how many times its handler has run */
+    int later;                  /* its handler answers it itself */
+    struct pending *next;
+};
+
+struct ac__reqtx {
+    struct ac_node *n;
+    struct write_route *routes; /* owned */
+    int64_t pruned_ms;          /* when expired keys were last pruned */
+    /* Requests waiting for the next group, in arrival order (owned). */
+    struct pending *queue, **queue_tail;
+    /* The group whose COMMIT is with the writer thread (owned). */
+    struct pending *group;
+    int committing;  /* |group| waits for its COMMIT */
+    int backing_off; /* |timer| runs: a lost race's back-off before the next group */
+    int lost;        /* groups in a row that lost a race (the back-off grows) */
+    int started, stopping;
+    uv_async_t async; /* the writer thread's "COMMIT ended" */
+    uv_timer_t timer;
 };
 
 int ac__is_write_method(const char *method)
@@ -95,6 +137,8 @@ void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
         n->reqtx = calloc(1, sizeof *n->reqtx);
         if (!n->reqtx)
             AC_BUG("route registration failed: out of memory");
+        n->reqtx->n = n;
+        n->reqtx->queue_tail = &n->reqtx->queue;
     }
     struct write_route *w = calloc(1, sizeof *w);
     if (!w)
@@ -118,16 +162,6 @@ void ac__reqtx_free(struct ac_node *n)
     }
     free(n->reqtx);
     n->reqtx = NULL;
-}
-
-/* A jittered pause before run |run| + 1, as ac_store_tx_run() makes: a
- * random wait in [base/2, base) with base doubling from 1 ms, at most 8 ms,
- * so two requests that lost to each other do not collide again in step. */
-static void back_off(int run)
-{
-    long base_ns = 1000000L << (run - 1 < 3 ? run - 1 : 3);
-    long ns = base_ns / 2 + (long)randombytes_uniform((uint32_t)(base_ns / 2));
-    nanosleep(&(struct timespec){0, ns}, NULL);
 }
 
 /* 1-255 visible ASCII characters (RFC 9110 token-like, quotes allowed). */
@@ -359,118 +393,428 @@ static void answer_failure(struct ac_http_exchange *x, int err, const struct key
     ac__respond_error(x, err, "the request");
 }
 
-/* Runs the handler of |w| for |x| in request transactions until one
- * commits, see the file comment. */
-static void run(struct write_route *w, struct ac_http_exchange *x, const struct keyed *k)
+static const struct keyed *key_of(const struct pending *p)
 {
-    struct ac_node *n = w->n;
-    struct ac_store *st = n->store;
-    int later = 0, err = 0;
-    ac_http_keep_begin(x);
-    for (int runs = 1;; runs++) {
-        if (runs > 1)
-            back_off(runs - 1);
-        ac_http_keep_discard(x);
-        /* SQLite's busy lock (another process writing) is a lost race at
-         * BEGIN, run again like any other. */
-        err = ac_store_tx_begin(st);
-        if (err == AC_EAGAIN && runs < REQUEST_RUNS)
+    return p->k.key ? &p->k : NULL;
+}
+
+static void pending_free(struct pending *p)
+{
+    free(p->k.target);
+    free(p);
+}
+
+/* Puts the list |head| .. |*tail| at the front of the queue. */
+static void requeue_front(struct ac__reqtx *t, struct pending *head, struct pending **tail)
+{
+    if (!head)
+        return;
+    *tail = t->queue;
+    if (!t->queue)
+        t->queue_tail = tail;
+    t->queue = head;
+}
+
+static struct pending *take_queue(struct ac__reqtx *t)
+{
+    struct pending *q = t->queue;
+    t->queue = NULL;
+    t->queue_tail = &t->queue;
+    return q;
+}
+
+static void run_groups(struct ac__reqtx *t);
+
+static void on_back_off(uv_timer_t *h)
+{
+    struct ac__reqtx *t = h->data;
+    t->backing_off = 0;
+    run_groups(t);
+}
+
+/* A jittered pause before the next group after a lost race, on the loop's
+ * timer: a random wait in [base/2, base] ms with base doubling from 1 ms to
+ * at most 8 ms, so that writers that lost to each other (another process on
+ * the same database) do not collide again in step. Without a timer (not
+ * started) the next group runs at once. */
+static void back_off(struct ac__reqtx *t)
+{
+    t->lost++;
+    if (!t->started || t->stopping) {
+        run_groups(t);
+        return;
+    }
+    uint32_t base = 1u << (t->lost - 1 < 3 ? t->lost - 1 : 3);
+    uint64_t ms = base / 2 + randombytes_uniform(base / 2 + 1);
+    t->backing_off = 1;
+    uv_timer_start(&t->timer, on_back_off, ms ? ms : 1, 0);
+}
+
+/* Answers |p| (not run again) with the failure |err| of its group or its
+ * own run, and frees it. */
+static void fail(struct pending *p, int err)
+{
+    const struct ac_http_req *req = ac_http_exchange_req(p->x);
+    if (p->later) {
+        /* The handler holds |x| and answers it itself. */
+        ac_log_error("api", "%s %s: a write answered later could not commit its first part: %s",
+                     req->method, req->path, ac_strerror(err));
+    } else {
+        if (err == AC_EAGAIN)
+            ac_log_warn("api", "%s %s lost a race %d times; answered busy", req->method, req->path,
+                        p->runs);
+        answer_failure(p->x, err, key_of(p));
+    }
+    pending_free(p);
+}
+
+/* The requests of |list| lost a race (or the group they were in did): each
+ * that may run again goes back to the front of the queue, in order, its
+ * kept answer thrown away; the others are answered busy. */
+static void retry(struct ac__reqtx *t, struct pending *list)
+{
+    struct pending *head = NULL, **tail = &head;
+    for (struct pending *p = list, *next; p; p = next) {
+        next = p->next;
+        p->next = NULL;
+        if (p->later || p->runs >= REQUEST_RUNS) {
+            fail(p, AC_EAGAIN);
             continue;
-        if (err)
-            break;
+        }
+        ac_http_keep_discard(p->x);
+        *tail = p;
+        tail = &p->next;
+    }
+    requeue_front(t, head, tail);
+}
+
+/* How one request's run inside the group transaction ended. */
+enum one {
+    ONE_KEPT,   /* it stays in the group; its answer waits for the COMMIT */
+    ONE_DONE,   /* it was answered (a failure: nothing of it is in the group) */
+    ONE_AGAIN,  /* it alone runs again in the next group (savepoint rolled back) */
+    ONE_RACED,  /* a race was lost: the whole transaction is spoiled */
+};
+
+/* Runs |p|'s handler in a savepoint of the open group transaction. */
+static enum one run_one(struct ac__reqtx *t, struct pending *p)
+{
+    struct ac_node *n = t->n;
+    struct ac_store *st = n->store;
+    struct ac_http_exchange *x = p->x;
+    const struct keyed *k = key_of(p);
+    p->runs++;
+    ac_http_keep_begin(x);
+    ac_http_keep_discard(x);
+    int err = ac_store_tx_begin(st);
+    if (!err) {
         enum key_state state = KEY_NEW;
         if (k)
             err = key_check(n, x, k, &state);
         if (!err && state == KEY_NEW) {
-            w->cb(x, n);
+            p->w->cb(x, n);
             struct ac_http_kept a;
-            later = !ac_http_kept(x, &a);
+            p->later = !ac_http_kept(x, &a);
             /* Failures of the server's own (5xx) are not final: a repeat
              * runs again. */
-            if (!later && k && a.status < 500)
+            if (!p->later && k && a.status < 500)
                 err = key_store(n, x, k, &a);
         }
         /* A handler must match its begins; one left open would make every
          * later request a savepoint of this one. */
+        if (!err && ac_store_tx_open(st) && ac_store_tx_depth(st) != 2) {
+            ac_log_error("api", "%s %s left a transaction open; rolled back",
+                         ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path);
+            err = AC_EBUG;
+        }
         if (err) {
-            while (ac_store_tx_open(st))
+            while (ac_store_tx_depth(st) > 1)
                 ac_store_tx_rollback(st);
         } else {
             err = ac_store_tx_commit(st);
-            if (!err && ac_store_tx_open(st)) {
-                ac_log_error("api", "%s %s left a transaction open; rolled back",
-                             ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path);
-                while (ac_store_tx_open(st))
-                    ac_store_tx_rollback(st);
-                err = AC_EBUG;
-            }
         }
-        if (err == AC_EUNKNOWN && k) {
-            int committed = key_committed(n, k);
-            if (committed == 1) {
-                ac_log_warn("api", "an unknown COMMIT outcome was settled by its "
-                            "Idempotency-Key: it committed");
-                err = 0;
-            } else if (committed == 0) {
-                ac_log_warn("api", "an unknown COMMIT outcome was settled by its "
-                            "Idempotency-Key: it did not commit; running it again");
-                err = AC_EAGAIN;
-            }
-        } else if (err == AC_EUNKNOWN) {
-            /* Nobody can tell: what waited on the commit is dropped (caches
-             * refill from the store, the log republishes from it). */
-            ac_store_tx_resolve(st, 0);
-        }
-        if (!err || later)
-            break;
-        /* AC_EEXIST here is the key's row: a concurrent repeat committed
-         * first, and the next run replays its answer. */
-        if ((err != AC_EAGAIN && !(err == AC_EEXIST && k)) || runs == REQUEST_RUNS)
-            break;
-        ac_log_debug("api", "%s %s lost a race (run %d of %d); running it again",
-                     ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path, runs,
-                     REQUEST_RUNS);
     }
-    if (later) {
-        /* The handler holds |x| and answers it itself. */
-        if (err)
-            ac_log_error("api", "a write answered later could not commit its first part: %s",
-                         ac_strerror(err));
+    if (p->later)
         ac_http_keep_end(x);
-        return;
+    if (ac_store_tx_raced(st) || (err == AC_EAGAIN && !ac_store_tx_open(st)))
+        return ONE_RACED;
+    if (!ac_store_tx_open(st))
+        return ONE_RACED; /* the savepoint's failure took the transaction with it */
+    /* AC_EEXIST here is the key's row: a concurrent repeat (another
+     * process) committed first, and the next run replays its answer. */
+    if ((err == AC_EAGAIN || (err == AC_EEXIST && k)) && !p->later) {
+        ac_log_debug("api", "%s %s lost a race (run %d of %d); running it again",
+                     ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path, p->runs,
+                     REQUEST_RUNS);
+        return ONE_AGAIN;
     }
     if (err) {
-        if (err == AC_EAGAIN)
-            ac_log_warn("api", "%s %s lost a race %d times; answered busy",
-                        ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path,
-                        REQUEST_RUNS);
-        answer_failure(x, err, k);
+        ac_http_keep_discard(x);
+        fail(p, err);
+        return ONE_DONE;
+    }
+    return ONE_KEPT;
+}
+
+/* After an unknown COMMIT outcome of |group|: asks a key of it whether the
+ * group committed. Returns 0 (it did), AC_EAGAIN (it did not: all of it
+ * runs again) or AC_EUNKNOWN (nobody can tell yet). */
+static int settle_unknown(struct ac__reqtx *t, const struct pending *group)
+{
+    for (const struct pending *p = group; p; p = p->next) {
+        if (!key_of(p))
+            continue;
+        int committed = key_committed(t->n, key_of(p));
+        if (committed == 1) {
+            ac_log_warn("api", "an unknown COMMIT outcome was settled by an Idempotency-Key "
+                        "of its group: it committed");
+            return 0;
+        }
+        if (committed == 0) {
+            ac_log_warn("api", "an unknown COMMIT outcome was settled by an Idempotency-Key "
+                        "of its group: it did not commit; running the group again");
+            return AC_EAGAIN;
+        }
+        return AC_EUNKNOWN;
+    }
+    /* Nobody can tell: what waited on the commit is dropped (caches refill
+     * from the store, the log republishes from it). */
+    ac_store_tx_resolve(t->n->store, 0);
+    return AC_EUNKNOWN;
+}
+
+/* The COMMIT of |group| ended with |err|: answer, or queue to run again. */
+static void complete(struct ac__reqtx *t, struct pending *group, int err)
+{
+    if (err == AC_EUNKNOWN)
+        err = settle_unknown(t, group);
+    if (err == AC_EAGAIN) {
+        retry(t, group);
+        back_off(t);
         return;
     }
-    ac_http_keep_end(x);
+    t->lost = 0;
+    for (struct pending *p = group, *next; p; p = next) {
+        next = p->next;
+        if (err) {
+            fail(p, err);
+            continue;
+        }
+        if (!p->later)
+            ac_http_keep_end(p->x);
+        pending_free(p);
+    }
+}
+
+/* Runs the queued requests as one group and hands its COMMIT over (or
+ * commits inline without a writer thread). */
+static void run_group(struct ac__reqtx *t)
+{
+    struct ac_store *st = t->n->store;
+    /* SQLite's busy lock (another process writing) is a lost race at
+     * BEGIN, run again like any other. */
+    int err = ac_store_tx_begin(st);
+    if (err) {
+        struct pending *q = take_queue(t);
+        if (err == AC_EAGAIN) {
+            for (struct pending *p = q; p; p = p->next)
+                p->runs++;
+            retry(t, q);
+            back_off(t);
+            return;
+        }
+        for (struct pending *p = q, *next; p; p = next) {
+            next = p->next;
+            fail(p, err);
+        }
+        return;
+    }
+    struct pending *todo = take_queue(t);
+    struct pending *group = NULL, **gtail = &group;
+    struct pending *again = NULL, **atail = &again;
+    uint64_t began = uv_hrtime();
+    while (todo) {
+        /* The handlers of a group run back to back on the loop; past the
+         * budget the group closes and the rest waits for the next one, so a
+         * read never waits behind more than about a budget of writes. */
+        if (group && uv_hrtime() - began >= GROUP_BUDGET_NS) {
+            struct pending **ttail = &todo;
+            while (*ttail)
+                ttail = &(*ttail)->next;
+            requeue_front(t, todo, ttail);
+            break;
+        }
+        struct pending *p = todo;
+        todo = p->next;
+        p->next = NULL;
+        enum one r = run_one(t, p);
+        if (r == ONE_KEPT) {
+            *gtail = p;
+            gtail = &p->next;
+        } else if (r == ONE_AGAIN) {
+            *atail = p;
+            atail = &p->next;
+        } else if (r == ONE_RACED) {
+            /* Everything of the transaction goes. In the queue's front, in
+             * order: what ran (counted) and runs again, then what did not
+             * run yet. */
+            ac_log_debug("api", "%s %s lost a race (run %d of %d); running its group again",
+                         ac_http_exchange_req(p->x)->method, ac_http_exchange_req(p->x)->path,
+                         p->runs, REQUEST_RUNS);
+            while (ac_store_tx_open(st))
+                ac_store_tx_rollback(st);
+            struct pending **ttail = &todo;
+            while (*ttail)
+                ttail = &(*ttail)->next;
+            requeue_front(t, todo, ttail);
+            *gtail = p;
+            gtail = &p->next;
+            *gtail = again;
+            retry(t, group);
+            back_off(t);
+            return;
+        }
+    }
+    retry(t, again);
+    if (!group) {
+        /* Every request failed alone and was rolled back: nothing to keep. */
+        ac_store_tx_rollback(st);
+        return;
+    }
+    if (ac_store_writer_running(st)) {
+        err = ac_store_commit_start(st);
+        if (!err) {
+            t->group = group;
+            t->committing = 1;
+            return;
+        }
+        /* Refused (AC_EBUG) leaves the transaction open: nothing of it
+         * may commit now. */
+        while (ac_store_tx_open(st))
+            ac_store_tx_rollback(st);
+    } else {
+        err = ac_store_tx_commit(st);
+    }
+    complete(t, group, err);
+}
+
+/* Starts groups while requests wait and nothing holds them back. */
+static void run_groups(struct ac__reqtx *t)
+{
+    while (t->queue && !t->committing && !t->backing_off && !t->stopping)
+        run_group(t);
+}
+
+/* The writer thread ended the COMMIT of |t->group|. */
+static void on_committed(uv_async_t *h)
+{
+    struct ac__reqtx *t = h->data;
+    int err = 0;
+    if (!t->committing || ac_store_commit_poll(t->n->store, &err) != 1)
+        return;
+    struct pending *group = t->group;
+    t->group = NULL;
+    t->committing = 0;
+    complete(t, group, err);
+    run_groups(t);
+}
+
+/* Writer thread: only wakes the loop. */
+static void on_committed_thread(void *arg)
+{
+    struct ac__reqtx *t = arg;
+    uv_async_send(&t->async);
+}
+
+int ac__reqtx_start(struct ac_node *n)
+{
+    struct ac__reqtx *t = n->reqtx;
+    if (!t || t->started)
+        return 0;
+    int err = uv_async_init(n->loop, &t->async, on_committed);
+    if (err)
+        return err;
+    t->async.data = t;
+    err = uv_timer_init(n->loop, &t->timer);
+    if (err) {
+        uv_close((uv_handle_t *)&t->async, NULL);
+        return err;
+    }
+    t->timer.data = t;
+    t->started = 1;
+    err = ac_store_writer_start(n->store, on_committed_thread, t);
+    if (err) {
+        ac_log_error("node", "cannot start the storage writer thread: %s", ac_strerror(err));
+        ac__reqtx_stop(n);
+        return err;
+    }
+    ac_log_info("node", "storage writer thread: write requests commit in groups off the loop");
+    return 0;
+}
+
+void ac__reqtx_stop(struct ac_node *n)
+{
+    struct ac__reqtx *t = n->reqtx;
+    if (!t || !t->started)
+        return;
+    t->stopping = 1;
+    /* The COMMIT in flight ends first: its answers go (or are dropped with
+     * their closed streams) as at any other time. */
+    int err = 0;
+    if (t->committing && ac_store_commit_wait(n->store, &err) == 1) {
+        struct pending *group = t->group;
+        t->group = NULL;
+        t->committing = 0;
+        complete(t, group, err);
+    }
+    unsigned long long waits = ac_store_commit_waits(n->store);
+    if (waits)
+        ac_log_info("node", "storage writer thread: %llu store call(s) on the loop waited for a "
+                    "COMMIT in flight", waits);
+    ac_store_writer_stop(n->store);
+    /* What still waits never ran: nothing of it was written. */
+    for (struct pending *p = take_queue(t), *next; p; p = next) {
+        next = p->next;
+        ac_http_keep_discard(p->x);
+        ac_http_keep_end(p->x);
+        ac__problem(p->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
+                    "the node is stopping; this write was not applied: send it again");
+        pending_free(p);
+    }
+    uv_timer_stop(&t->timer);
+    uv_close((uv_handle_t *)&t->timer, NULL);
+    uv_close((uv_handle_t *)&t->async, NULL);
+    t->started = 0;
+    t->backing_off = 0;
 }
 
 void ac__request_tx(struct ac_http_exchange *x, void *arg)
 {
     struct write_route *w = arg;
+    struct ac__reqtx *t = w->n->reqtx;
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *key = ac_http_header(req, "idempotency-key");
-    if (!key) {
-        run(w, x, NULL);
-        return;
-    }
-    if (!key_ok(key)) {
+    if (key && !key_ok(key)) {
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, "Idempotency-Key", NULL,
                     "Idempotency-Key: %zu bytes; must be 1-%d visible ASCII characters "
                     "(0x21-0x7e, no spaces)",
                     strlen(key), KEY_MAX);
         return;
     }
-    struct keyed k = {0};
-    if (keyed_fill(req, key, &k)) {
+    if (t->stopping) {
+        ac__problem(x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
+                    "the node is stopping; this write was not applied: send it again");
+        return;
+    }
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p || (key && keyed_fill(req, key, &p->k))) {
+        free(p);
         ac__respond_error(x, AC_ENOMEM, "the request");
         return;
     }
-    run(w, x, &k);
-    free(k.target);
+    p->w = w;
+    p->x = x;
+    *t->queue_tail = p;
+    t->queue_tail = &p->next;
+    run_groups(t);
 }

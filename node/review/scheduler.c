@@ -219,8 +219,19 @@ int ac__scheduler_run(struct ac_node *n, const struct ac_job *job)
     return err;
 }
 
+static void kick_after_commit(void *arg)
+{
+    ac__scheduler_kick(arg);
+}
+
 void ac__scheduler_kick(struct ac_node *n)
 {
+    /* Inside a transaction (a request's, whose COMMIT runs later on the
+     * writer thread) the jobs it queued are visible once it commits: wake
+     * then, or a tick in between would read without them. */
+    if (ac_store_tx_open(n->store) &&
+        ac_store_after_commit(n->store, kick_after_commit, NULL, n) == 0)
+        return;
     if (n->scheduler && !n->scheduler->closing)
         uv_timer_start(&n->scheduler->timer, on_timer, 0, 0);
 }

@@ -7,7 +7,8 @@
 #
 # The write is POST /v1/users/1/tokens as the admin (a bearer token checked,
 # then one transaction: the user read, a token row and an audit row; the
-# answer waits for the commit to be durable): h2load on C_W connections with
+# answer waits for the commit to be durable; concurrent requests share one
+# COMMIT, run on the store's writer thread): h2load on C_W connections with
 # M_W requests in flight each, for D seconds. The raw side is bench_writes
 # (tests/bench/bench_writes.c): the same core/store calls, hence the same SQL
 # statements, one transaction after another on one connection, on a database

@@ -106,6 +106,15 @@ void ac_store_tx_rollback(struct ac_store *st);
  * commit is not yet the one that makes its writes visible), else 0. */
 int ac_store_tx_open(const struct ac_store *st);
 
+/* Returns how many begins deep the open transaction is (0: none; 1: the
+ * outermost; more: savepoints inside it). */
+int ac_store_tx_depth(const struct ac_store *st);
+
+/* Returns 1 when a statement of the open transaction lost a race (even one
+ * whose error a caller handled): its outermost commit will refuse with
+ * AC_EAGAIN, so the whole transaction must run again. */
+int ac_store_tx_raced(const struct ac_store *st);
+
 /* On a reader store (ac_store_open_readonly()) outside any transaction:
  * opens a read transaction, so the reads that follow until
  * ac_store_read_end() share one snapshot (taken at the first of them) and

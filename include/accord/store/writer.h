@@ -1,0 +1,76 @@
+/* writer.h - the storage writer thread: COMMITs run off the loop.
+ *
+ * The loop still runs each write transaction's statements on the store's one
+ * write connection, but hands its outermost COMMIT to a thread of its own
+ * (never libuv's shared pool), so the loop does not wait on the disk
+ * (SQLite: the WAL writes, the restart of the WAL and the checkpoints its WAL
+ * hook runs; with durability = inline also the fsync) or on the round trip to
+ * PostgreSQL (the server's fsync and its synchronous standbys). The caller
+ * groups the writes of many requests into that one transaction (node/http/
+ * reqtx.c: group commit), so one COMMIT serves them all.
+ *
+ * While a COMMIT is in flight the connection is the writer thread's. A read
+ * (a SELECT) made meanwhile on the loop runs on a read-only connection the
+ * writer keeps beside it (it sees every commit before it, as it would have
+ * on the write connection; the COMMIT in flight is not one yet). Every other
+ * store call (a write, a begin, ...) first waits for that COMMIT to end and
+ * settles it (below): correct, but it waits on the disk, so the loop's write
+ * paths queue behind the commit instead (node/http/reqtx.c).
+ *
+ * Settling a COMMIT happens on the loop, once, at the first of
+ * ac_store_commit_poll(), ac_store_commit_wait() or any other store call:
+ * committed, its after-commit hooks run there (store.h), in order with the
+ * hooks of every later transaction; with an unknown outcome they wait for
+ * ac_store_tx_resolve(); otherwise they are dropped. */
+#ifndef AC_STORE_WRITER_H
+#define AC_STORE_WRITER_H
+
+struct ac_store;
+
+/* Called on the writer thread when a COMMIT handed over has ended. It may
+ * only do what is safe from another thread (e.g. uv_async_send()). */
+typedef void (*ac_store_committed_cb)(void *arg);
+
+/* Starts the writer thread of |st| (its write connection, SQLite or
+ * PostgreSQL; one per store), which calls |cb| with |arg| (borrowed until
+ * ac_store_writer_stop()), and opens the side read connection (when it
+ * cannot, logged, reads wait instead). Returns 0, AC_EINVAL (already
+ * started, or |st| is a reader) or AC_ENOMEM. */
+int ac_store_writer_start(struct ac_store *st, ac_store_committed_cb cb, void *arg);
+
+/* Settles a COMMIT in flight (waiting for it), then stops and joins the
+ * thread; later commits run inline again. A no-op when not started. */
+void ac_store_writer_stop(struct ac_store *st);
+
+/* Returns 1 while the writer thread runs. */
+int ac_store_writer_running(const struct ac_store *st);
+
+/* Hands the COMMIT of the outermost transaction (one begin deep) to the
+ * writer thread and returns at once; the transaction's hooks go with it. The
+ * store is then outside any transaction. Returns 0 (in flight: |cb| fires
+ * once it ends; collect the result with ac_store_commit_poll()), AC_EAGAIN
+ * (a statement of the transaction lost a race: rolled back, nothing handed
+ * over) or AC_EBUG (no writer thread, a COMMIT already in flight or not
+ * settled, or not exactly one begin deep; nothing changed). */
+int ac_store_commit_start(struct ac_store *st);
+
+/* Returns 1 from ac_store_commit_start() until the result was collected. */
+int ac_store_commit_busy(const struct ac_store *st);
+
+/* Collects the result of the COMMIT handed over, without waiting: returns 1
+ * and sets |*result| (0, AC_EAGAIN, AC_EUNKNOWN, AC_EIO or AC_EDB, as
+ * ac_store_tx_commit()) when it has ended (settling it, see above), 0 while
+ * it runs, AC_ENOENT when none was handed over or it was already collected. */
+int ac_store_commit_poll(struct ac_store *st, int *result);
+
+/* As ac_store_commit_poll(), waiting for the COMMIT to end (for shutdown and
+ * tests): returns 1 with |*result|, or AC_ENOENT. */
+int ac_store_commit_wait(struct ac_store *st, int *result);
+
+/* Return how many times a store call on the loop had to wait for a COMMIT
+ * in flight (each is a path that waited on the disk), and how many reads
+ * ran on the side connection instead (for logs and tests). */
+unsigned long long ac_store_commit_waits(const struct ac_store *st);
+unsigned long long ac_store_commit_side_reads(const struct ac_store *st);
+
+#endif
