@@ -22,7 +22,9 @@
  * request of the group queued again, behind a short jittered back-off on a
  * uv timer (nothing sleeps on the loop), a bounded number of times; nothing
  * had been sent, and the after-commit hooks of the losing runs were dropped
- * with them. A COMMIT that fails fails every request of the group.
+ * with them. Until a group commits again, groups then hold one request
+ * each, so that under contention a request is charged only its own runs.
+ * A COMMIT that fails fails every request of the group.
  *
  * An Idempotency-Key on the request (docs/api.md) is looked up inside the
  * same transaction and the answer stored with the write, so a repeat gets
@@ -636,8 +638,11 @@ static void run_group(struct ac__reqtx *t)
     while (todo) {
         /* The handlers of a group run back to back on the loop; past the
          * budget the group closes and the rest waits for the next one, so a
-         * read never waits behind more than about a budget of writes. */
-        if (group && uv_hrtime() - began >= GROUP_BUDGET_NS) {
+         * read never waits behind more than about a budget of writes. After
+         * a lost race the groups hold one request each until one commits:
+         * a request then loses only its own races (another process on the
+         * same database racing for the log head), not a whole group's. */
+        if (group && (t->lost || uv_hrtime() - began >= GROUP_BUDGET_NS)) {
             struct pending **ttail = &todo;
             while (*ttail)
                 ttail = &(*ttail)->next;
