@@ -206,6 +206,10 @@ struct pw_job {
     struct ac_http_exchange *x;
     struct ac_user user;
     int64_t actor_id;
+    /* PW_HASH_LINK: the link, spent only in the transaction that sets the
+     * password (on_pw_done()), never in the request transaction before the
+     * hand-off (node/http/reqtx.c: that one may commit after, or never). */
+    uint8_t link_hash[AC_SESSION_HASH_BYTES];
     char acct_key[KEY_BYTES], addr_key[96];
     char *password; /* sodium_malloc'd copy, wiped on free */
     char hash[AC_PASSWORD_HASH_MAX + 1];
@@ -238,6 +242,8 @@ static void on_pw_work(uv_work_t *w)
                                                crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE) != 0;
 }
 
+static int link_refused(struct ac_http_exchange *x, int err);
+
 static void on_pw_done(uv_work_t *w, int status)
 {
     struct pw_job *j = w->data;
@@ -267,7 +273,17 @@ static void on_pw_done(uv_work_t *w, int status)
         int64_t now = ac_clock_now_ms();
         int err = ac_store_tx_begin(n->store);
         if (!err) {
-            err = ac_store_password_set(n->store, j->user.id, j->hash, now);
+            /* The link is spent with the password it sets, in one
+             * transaction: a link that was used meanwhile (a concurrent
+             * request) refuses this one. */
+            int64_t uid = 0;
+            if (j->kind == PW_HASH_LINK) {
+                err = ac_store_link_use(n->store, AC_LINK_SET_PASSWORD, j->link_hash, now, &uid);
+                if (!err && uid != j->user.id)
+                    err = AC_ENOENT;
+            }
+            if (!err)
+                err = ac_store_password_set(n->store, j->user.id, j->hash, now);
             /* A new password ends every other session of the person. */
             if (!err)
                 err = ac_store_session_revoke_user(n->store, j->user.id, now);
@@ -278,7 +294,9 @@ static void on_pw_done(uv_work_t *w, int status)
             else
                 ac_store_tx_rollback(n->store);
         }
-        if (err)
+        if (err && j->kind == PW_HASH_LINK)
+            link_refused(x, err);
+        else if (err)
             ac__respond_error(x, err, "password");
         else if (j->kind == PW_HASH_LINK)
             sign_in(n, x, &j->user);
@@ -564,9 +582,19 @@ static void on_password_from_link(struct ac_http_exchange *x, void *arg)
     }
     int64_t uid = 0;
     struct ac_user u;
-    int err = ac_store_link_use(n->store, AC_LINK_SET_PASSWORD, hash, ac_clock_now_ms(), &uid);
-    if (!err)
-        err = ac_store_user_get(n->store, uid, &u);
+    /* The link is checked here and spent only after the hashing, with the
+     * password (on_pw_done()): this handler answers later, and its request
+     * transaction may commit after that answer or not at all (a lost race,
+     * a failed COMMIT; node/http/reqtx.c), so a link spent here could be
+     * answered as used and still work again. The use is tried in a
+     * savepoint and taken back. */
+    int err = ac_store_tx_begin(n->store);
+    if (!err) {
+        err = ac_store_link_use(n->store, AC_LINK_SET_PASSWORD, hash, ac_clock_now_ms(), &uid);
+        if (!err)
+            err = ac_store_user_get(n->store, uid, &u);
+        ac_store_tx_rollback(n->store);
+    }
     if (!err && u.disabled_ms)
         err = AC_ENOENT;
     struct pw_job *j = err ? NULL : calloc(1, sizeof *j);
@@ -578,6 +606,7 @@ static void on_password_from_link(struct ac_http_exchange *x, void *arg)
         return;
     }
     j->actor_id = u.id;
+    memcpy(j->link_hash, hash, sizeof j->link_hash);
     pw_queue(n, x, PW_HASH_LINK, &u, password, j);
     json_decref(body);
 }
