@@ -39,7 +39,13 @@
  * exchange to a reader thread, a password-hashing worker or a peer's
  * answer) has its synchronous writes committed with its group, but cannot be
  * run again, a key is not stored for it, and its answer may go out before
- * its group's COMMIT ended; streamed uploads
+ * its group's COMMIT ended. So such a handler must write nothing before the
+ * hand-off that its answer or its later work depends on: that part may
+ * commit after the answer, or never (a lost race or a failed COMMIT only
+ * logs here), and a reader thread does not see it before the COMMIT. It
+ * checks before the hand-off and writes after the later work, in a
+ * transaction of its own (POST /v1/password; docs/architecture.md,
+ * "Request transactions"). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
  * ac__reqtx_start(), in tools) each group commits inline. */
