@@ -8,10 +8,10 @@ link used to be spent in that group: when the group's COMMIT was lost, the
 worker's own transaction still set the password and the client was told
 201, while the link stayed unspent and set a password a second time.
 
-A small proxy between the node and a throwaway PostgreSQL server (unix
-sockets) closes the node's connection instead of forwarding the COMMIT of
-the first transaction that names the link's purpose ("set-password") after
-it is armed: the request's group. The link must then set a password at most
+A small proxy (tests/lib/pgproxy.py) between the node and a throwaway
+PostgreSQL server (unix sockets) closes the node's connection instead of
+forwarding the COMMIT of the first transaction that names the link's
+purpose ("set-password") after it is armed: the request's group. The link must then set a password at most
 once: of two uses, exactly one succeeds.
 
 Loopback only (unix sockets); every wait bounded. Plain build only
@@ -19,11 +19,8 @@ Loopback only (unix sockets); every wait bounded. Plain build only
 import glob
 import os
 import re
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 from accordtest import Api, Node, check, h2_client, skip, skip_unless_built
@@ -32,101 +29,10 @@ skip_unless_built()
 if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
     skip("PostgreSQL 15 is not installed (tools/setup.sh)")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from pgproxy import CutProxy  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
 PSQL = "/usr/lib/postgresql/15/bin/psql"
-# libpq's simple-protocol COMMIT: 'Q', length 11, "COMMIT\0".
-COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
-
-
-class CutProxy:
-    """Forwards unix-socket connections to PostgreSQL's socket; when armed
-    with a marker, closes the connection instead of forwarding the COMMIT
-    of the first transaction whose bytes carried the marker."""
-
-    def __init__(self, server_sock_dir):
-        self.target = os.path.join(server_sock_dir, ".s.PGSQL.5432")
-        self.dir = tempfile.mkdtemp(prefix="accord-test-proxy-")
-        os.chmod(self.dir, 0o755)
-        self.path = os.path.join(self.dir, ".s.PGSQL.5432")
-        self.lock = threading.Lock()
-        self.marker = None
-        self.cuts = 0
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.path)
-        self.listener.listen(16)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def arm(self, marker):
-        with self.lock:
-            self.marker = marker
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.connect(self.target)
-            conn = {"client": client, "server": server, "seen": b""}
-            threading.Thread(target=self._up, args=(conn,), daemon=True).start()
-            threading.Thread(target=self._down, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _close(conn):
-        for s in (conn["client"], conn["server"]):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def _up(self, conn):
-        while True:
-            try:
-                data = conn["client"].recv(65536)
-            except OSError:
-                return
-            if not data:
-                self._close(conn)
-                return
-            conn["seen"] = (conn["seen"] + data)[-65536:]
-            if COMMIT in data:
-                cut = False
-                with self.lock:
-                    if self.marker and self.marker in conn["seen"]:
-                        cut, self.marker = True, None
-                        self.cuts += 1
-                conn["seen"] = b""
-                if cut:
-                    self._close(conn)
-                    return
-            try:
-                conn["server"].sendall(data)
-            except OSError:
-                return
-
-    def _down(self, conn):
-        while True:
-            try:
-                data = conn["server"].recv(65536)
-            except OSError:
-                return
-            if not data:
-                self._close(conn)
-                return
-            try:
-                conn["client"].sendall(data)
-            except OSError:
-                return
-
-    def close(self):
-        self.listener.close()
-        os.unlink(self.path)
-        os.rmdir(self.dir)
-
-
 def psql(url, sql):
     r = subprocess.run([PSQL, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
                        capture_output=True, text=True, timeout=60)
@@ -164,7 +70,7 @@ with PgServer() as pg:
 
             # The request's group carries the link's purpose; its COMMIT
             # never reaches the server.
-            proxy.arm(b"set-password")
+            proxy.arm("before", b"set-password")
             first = c.post(n.url + "/v1/password",
                            json={"token": token, "password": "a first password"})
             check(proxy.cuts == 1, "the proxy cut the connection instead of forwarding COMMIT")
