@@ -297,17 +297,42 @@ static void on_list(struct ac_http_exchange *x, void *arg)
 /* GET /v1/submissions/{id}/recommendations reads every credential version
  * (at most 256) and every decided submission: on a reader thread
  * (node/readers.h), for the earner of the submission or an admin. */
-struct rec_read {
+/* A read of one row by id on the reader threads, with who asks: the
+ * recommendations of a submission and a team answer only their own people
+ * (or an admin). */
+struct row_read {
     struct ac__json_read r; /* first */
     int64_t id, caller;
     int admin;
 };
 
+/* Authenticates, takes {id} (|noun| names it in errors) and submits |fn|
+ * with the caller to the reader threads. */
+static void row_read_submit(struct ac_node *n, struct ac_http_exchange *x, const char *noun,
+                            ac__json_read_cb fn)
+{
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", noun, &id))
+        return;
+    char what[48];
+    snprintf(what, sizeof what, "%s %" PRId64, noun, id);
+    struct row_read *q = calloc(1, sizeof *q);
+    if (!q) {
+        ac__respond_error(x, AC_ENOMEM, what);
+        return;
+    }
+    q->id = id;
+    q->caller = a.user.id;
+    q->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    ac__json_read_submit(n, x, &q->r, fn, NULL, what);
+}
+
 static int recommendations_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                                 struct ac_reason *why)
 {
     (void)why;
-    struct rec_read *q = (struct rec_read *)r;
+    struct row_read *q = (struct row_read *)r;
     struct ac_submission s;
     int err = ac_store_submission_get(view->store, q->id, &s);
     /* Another earner's submission is as unknown as a missing one. */
@@ -410,22 +435,7 @@ static int recommendations_read(struct ac__json_read *r, struct ac_node *view, j
 
 static void on_recommendations(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "submission", &id))
-        return;
-    char what[48];
-    snprintf(what, sizeof what, "submission %" PRId64, id);
-    struct rec_read *q = calloc(1, sizeof *q);
-    if (!q) {
-        ac__respond_error(x, AC_ENOMEM, what);
-        return;
-    }
-    q->id = id;
-    q->caller = a.user.id;
-    q->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
-    ac__json_read_submit(n, x, &q->r, recommendations_read, NULL, what);
+    row_read_submit(arg, x, "submission", recommendations_read);
 }
 
 /* ---- teams: declared by one member, confirmed by each ---- */
@@ -512,17 +522,11 @@ static void on_team_confirm(struct ac_http_exchange *x, void *arg)
 
 /* GET /v1/teams/{id}, read on a reader thread (node/readers.h). Who is in
  * a team is its members' and the issuer's business. */
-struct team_read {
-    struct ac__json_read r; /* first */
-    int64_t id, caller;
-    int admin;
-};
-
 static int team_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                      struct ac_reason *why)
 {
     (void)why;
-    struct team_read *q = (struct team_read *)r;
+    struct row_read *q = (struct row_read *)r;
     struct ac_team t;
     int err = ac_store_team_get(view->store, q->id, &t);
     int member = 0;
@@ -537,22 +541,7 @@ static int team_read(struct ac__json_read *r, struct ac_node *view, json_t **out
 
 static void on_team_get(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "team", &id))
-        return;
-    char what[40];
-    snprintf(what, sizeof what, "team %" PRId64, id);
-    struct team_read *q = calloc(1, sizeof *q);
-    if (!q) {
-        ac__respond_error(x, AC_ENOMEM, what);
-        return;
-    }
-    q->id = id;
-    q->caller = a.user.id;
-    q->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
-    ac__json_read_submit(n, x, &q->r, team_read, NULL, what);
+    row_read_submit(arg, x, "team", team_read);
 }
 
 /* ---- appeals ---- */
