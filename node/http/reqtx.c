@@ -427,6 +427,15 @@ static void requeue_front(struct ac__reqtx *t, struct pending *head, struct pend
     t->queue = head;
 }
 
+/* Puts the chain |rest| back at the queue's front, in order. */
+static void requeue_rest(struct ac__reqtx *t, struct pending *rest)
+{
+    struct pending **tail = &rest;
+    while (*tail)
+        tail = &(*tail)->next;
+    requeue_front(t, rest, tail);
+}
+
 static struct pending *take_queue(struct ac__reqtx *t)
 {
     struct pending *q = t->queue;
@@ -653,10 +662,7 @@ static void run_group(struct ac__reqtx *t)
          * a request then loses only its own races (another process on the
          * same database racing for the log head), not a whole group's. */
         if (group && (t->lost || uv_hrtime() - began >= GROUP_BUDGET_NS)) {
-            struct pending **ttail = &todo;
-            while (*ttail)
-                ttail = &(*ttail)->next;
-            requeue_front(t, todo, ttail);
+            requeue_rest(t, todo);
             break;
         }
         struct pending *p = todo;
@@ -678,10 +684,7 @@ static void run_group(struct ac__reqtx *t)
                          p->runs, REQUEST_RUNS);
             while (ac_store_tx_open(st))
                 ac_store_tx_rollback(st);
-            struct pending **ttail = &todo;
-            while (*ttail)
-                ttail = &(*ttail)->next;
-            requeue_front(t, todo, ttail);
+            requeue_rest(t, todo);
             *gtail = p;
             gtail = &p->next;
             *gtail = again;
