@@ -5,6 +5,7 @@
  * a recognizer requires them, which that recognizer approves or denies (the services of
  * node/recognition/approvals.c). An earner sees only its own requests, a
  * recognizer only those addressed to it. See docs/api-recognition.md. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,12 @@ struct approval_list_read {
     int64_t after;
 };
 
+/* approval_json() for ac__page_rows_json(). */
+static json_t *approval_row_json(const void *row)
+{
+    return approval_json(row);
+}
+
 static int approval_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                               struct ac_reason *why)
 {
@@ -309,17 +316,11 @@ static int approval_list_read(struct ac__json_read *r, struct ac_node *view, jso
     int err = page ? ac_store_approval_list(view->store, l->party, l->state, l->after, page,
                                             l->limit + 1, &got)
                    : AC_ENOMEM;
-    if (err) {
-        free(page);
-        return err;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < l->limit; i++)
-        json_array_append_new(items, approval_json(&page[i]));
-    int more = got > l->limit;
-    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    if (!err)
+        *out = ac__page_rows_json(page, sizeof *page, got, l->limit,
+                                  offsetof(struct ac_approval, id), approval_row_json);
     free(page);
-    return 0;
+    return err;
 }
 
 static void on_approval_list(struct ac_http_exchange *x, void *arg)
