@@ -239,6 +239,11 @@ json_t *ac__page_json(json_t *items, int more, int64_t last_id);
 json_t *ac__page_rows_json(const void *rows, size_t size, size_t got, size_t limit,
                            size_t id_offset, json_t *(*row_json)(const void *row));
 
+/* Loop: a zeroed read of |size| bytes (a struct beginning with its struct
+ * ac__json_read, node/readers.h) for the caller to fill and submit, or NULL
+ * after answering |x| (500, no memory for |what|). */
+void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what);
+
 /* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
 void ac__json_time(json_t *obj, const char *key, int64_t ms);
 

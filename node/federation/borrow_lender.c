@@ -695,11 +695,9 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     int64_t after;
     if (ac__page_params(x, &limit, &after))
         return;
-    struct lent_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "lent batches");
+    struct lent_read *l = ac__read_new(x, sizeof *l, "lent batches");
+    if (!l)
         return;
-    }
     l->reviewer = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
     l->limit = limit;
     l->after = after;
@@ -777,11 +775,9 @@ static void on_item(struct ac_http_exchange *x, void *arg)
         return;
     char what[48];
     snprintf(what, sizeof what, "lent item %" PRId64, id);
-    struct lent_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct lent_read *l = ac__read_new(x, sizeof *l, what);
+    if (!l)
         return;
-    }
     l->reviewer = a.user.id;
     l->id = id;
     ac__json_read_submit(n, x, &l->r, item_read, NULL, what);

@@ -207,11 +207,9 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
         }
         q.recognizer_id = id;
     }
-    struct catalog_read *c = calloc(1, sizeof *c);
-    if (!c) {
-        ac__respond_error(x, AC_ENOMEM, "catalog");
+    struct catalog_read *c = ac__read_new(x, sizeof *c, "catalog");
+    if (!c)
         return;
-    }
     struct ac_reason why = AC_REASON_INIT;
     int err = ac__catalog_sources_init(n, &q, &c->src, &why);
     if (err) {
@@ -342,11 +340,9 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
         }
         state = (int)s;
     }
-    struct approval_list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "approvals");
+    struct approval_list_read *l = ac__read_new(x, sizeof *l, "approvals");
+    if (!l)
         return;
-    }
     /* Admins see every request; anyone else only those it is a party to. */
     l->party = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
     l->state = state;
@@ -388,11 +384,9 @@ static void on_approval_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[40];
     snprintf(what, sizeof what, "approval %lld", (long long)id);
-    struct approval_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct approval_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     g->caller = a.user.id;
     g->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;

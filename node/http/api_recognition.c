@@ -253,11 +253,9 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
         query_id(x, "recognizer", &recognizer))
         return;
-    struct list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "policies");
+    struct list_read *l = ac__read_new(x, sizeof *l, "policies");
+    if (!l)
         return;
-    }
     l->owner = recognizer;
     l->limit = limit;
     l->after = after;
@@ -290,11 +288,9 @@ static void on_policy_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[40];
     snprintf(what, sizeof what, "policy %lld", (long long)id);
-    struct policy_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct policy_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     ac__json_read_submit(n, x, &g->r, policy_get_read, NULL, what);
 }
@@ -549,11 +545,9 @@ static void on_presentation_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__page_params(x, &limit, &after))
         return;
-    struct list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "presentations");
+    struct list_read *l = ac__read_new(x, sizeof *l, "presentations");
+    if (!l)
         return;
-    }
     int rc = ac_http_query(ac_http_exchange_req(x), "teacher", l->teacher, sizeof l->teacher);
     if (rc != AC_ENOENT && (rc != 0 || !teacher_ok(l->teacher))) {
         free(l);
@@ -600,11 +594,9 @@ static void on_presentation_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[48];
     snprintf(what, sizeof what, "presentation %lld", (long long)id);
-    struct presentation_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct presentation_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     g->recognizer = a.user.id;
     ac__json_read_submit(n, x, &g->r, presentation_get_read, NULL, what);

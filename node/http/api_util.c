@@ -187,6 +187,14 @@ json_t *ac__page_rows_json(const void *rows, size_t size, size_t got, size_t lim
     return ac__page_json(items, more, last);
 }
 
+void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what)
+{
+    void *r = calloc(1, size);
+    if (!r)
+        ac__respond_error(x, AC_ENOMEM, what);
+    return r;
+}
+
 /* Does If-None-Match of |x| list |etag| (or "*")? */
 static int etag_matches(const struct ac_http_req *req, const char *etag)
 {
