@@ -162,14 +162,7 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
 static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                        struct ac_reason *why)
 {
-    struct ac__cred c;
-    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
-    if (err)
-        return err;
-    bool ok;
-    err = ac__bench_report(view, &c, out, &ok);
-    ac__cred_release(&c);
-    return err;
+    return ac__cred_report_read(r, view, out, why, ac__bench_report);
 }
 
 static void on_report(struct ac_http_exchange *x, void *arg)

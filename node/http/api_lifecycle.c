@@ -1,8 +1,8 @@
 /* api_lifecycle.c - request and answer pieces that the expert-scored lifecycle
  * routes share (pilot submissions in api_pilot.c, benchmark items in
  * api_benchmarks.c): the batch of text items an issuer hands to experts, the
- * ids it is answered with, and an expert's assignments listed across
- * credentials. Declared in api_lifecycle.h. */
+ * ids it is answered with, an expert's assignments listed across
+ * credentials, and the stage reports. Declared in api_lifecycle.h. */
 #include <stdlib.h>
 
 #include "accord/base/error.h"
@@ -48,4 +48,17 @@ int ac__cred_follow(struct ac_node *view, int64_t id, struct ac__cred *c)
         return 0;
     ac__cred_release(c);
     return ac__cred_load_id(view, id, c);
+}
+
+int ac__cred_report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why, ac__cred_report_cb report)
+{
+    struct ac__cred c;
+    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
+    if (err)
+        return err;
+    bool met;
+    err = report(view, &c, out, &met);
+    ac__cred_release(&c);
+    return err;
 }

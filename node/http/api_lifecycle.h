@@ -87,6 +87,17 @@ json_t *ac__ids_json(const int64_t *ids, size_t k);
  * failure). Returns 0 or ac__cred_load_id()'s error. */
 int ac__cred_follow(struct ac_node *view, int64_t id, struct ac__cred *c);
 
+/* A report of one credential, made by a lifecycle service (ac__pilot_report(),
+ * ac__bench_report()): sets |*out| and whether the stage's bar is met. */
+typedef int (*ac__cred_report_cb)(struct ac_node *n, const struct ac__cred *c, json_t **out,
+                                  bool *met);
+
+/* Reader thread: the whole of a report read (an ac__json_read_cb body): finds
+ * the credential of |r| (an ac__cred_read) with |view| and sets |*out| to its
+ * |report|. Returns 0 or the error of either. */
+int ac__cred_report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why, ac__cred_report_cb report);
+
 /* Answers a service's refusal |err| with |why| (ac__respond_failure(), |what|
  * naming the thing when no reason was given), then releases |why|. */
 void ac__refuse(struct ac_http_exchange *x, int err, struct ac_reason *why, const char *what);

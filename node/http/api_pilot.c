@@ -51,14 +51,7 @@ out:
 static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                        struct ac_reason *why)
 {
-    struct ac__cred c;
-    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
-    if (err)
-        return err;
-    bool met;
-    err = ac__pilot_report(view, &c, out, &met);
-    ac__cred_release(&c);
-    return err;
+    return ac__cred_report_read(r, view, out, why, ac__pilot_report);
 }
 
 static void on_report(struct ac_http_exchange *x, void *arg)
