@@ -7,14 +7,33 @@
  *
  * Group commit (docs/architecture.md, "Storage threads"): the requests that
  * arrive while a COMMIT is in flight queue here without running; when it
- * ends, one transaction runs all of them back to back, each in a savepoint
- * of its own, and its COMMIT goes to the store's writer thread (store/
- * writer.h), so the loop waits neither on the disk nor on a round trip to
- * PostgreSQL for it and goes on serving reads and queueing writes. When the
- * COMMIT ends (a uv_async from the writer thread), the group's after-commit
- * hooks run (store.h), every kept answer of the group goes out, and the next
- * group starts with what queued meanwhile.
+ * ends, one transaction (a group) opens, and runs them ONE handler per turn
+ * of the loop (on_turn(), a uv_idle handle), each in a savepoint of its
+ * own; requests that arrive while the group is open join it. Between two
+ * turns libuv polls for I/O, so a read (or anything else on the loop)
+ * waits behind one write handler at most, never behind a whole group. The
+ * group's COMMIT goes to the store's writer thread (store/writer.h) when
+ * nothing joined during a turn, or when the group is full (GROUP_MAX
+ * requests, or open GROUP_OPEN_NS), so the loop waits neither on the disk
+ * nor on a round trip to PostgreSQL for it and goes on serving reads and
+ * queueing writes. When the COMMIT ends (a uv_async from the writer
+ * thread), the group's after-commit hooks run (store.h), every kept answer
+ * of the group goes out, and the next group starts with what queued
+ * meanwhile.
  *
+ * Between two turns the group's transaction is open but parked on the
+ * store (ac_store_park(), store/writer.h): the connection is the group's,
+ * and nothing else on the loop may write through it. A SELECT made then
+ * from outside a handler (a read route, a timer) runs on the store's side
+ * connection and sees only committed rows; any other store call (a timer's
+ * or a handler's later work's BEGIN, a write in autocommit) calls back
+ * on_park_close(), which hands the group's COMMIT to the writer at once
+ * with what ran so far (the rest waits for the next group), and then waits
+ * for that COMMIT as any store call waits for one in flight; so it never
+ * nests inside the group, nor commits or rolls back with it. What remains
+ * on the loop is each handler's own statements (on PostgreSQL each a round
+ * trip), one handler at a time.
+
  * A request whose handler fails outright is rolled back to its savepoint
  * alone and answered at once: nothing of it commits. A lost race (AC_EAGAIN,
  * also one a service turned into an error of its own) spoils the whole
@@ -48,7 +67,8 @@
  * "Request transactions"). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
- * ac__reqtx_start(), in tools) each group commits inline. */
+ * ac__reqtx_start(), in tools) each group runs in one go and commits
+ * inline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
