@@ -940,6 +940,7 @@ int ac__reqtx_start(struct ac_node *n)
     if (err)
         return err;
     t->async.data = t;
+    /* These only fill their handles in: libuv defines no failure for them. */
     uv_timer_init(n->loop, &t->timer);
     uv_idle_init(n->loop, &t->idle);
     uv_prepare_init(n->loop, &t->prepare);
