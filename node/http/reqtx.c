@@ -177,6 +177,13 @@ static const struct {
      * take the rotation back. Its service commits its own transaction
      * and publishes the re-signed checkpoint after that commit. */
     {"POST", "/v1/keys/rotate"},
+    /* A peer's envelope writes nothing before its signature is checked on
+     * the thread pool, and its effect commits in the federation's own
+     * ingest batch (node/federation/receive.c), which waits for the
+     * envelopes verified together and deduplicates them by message id.
+     * Run one per loop turn inside a group, a burst's checks would start
+     * one turn apart and its batches shrink to single messages. */
+    {"POST", "/v1/federation/inbox"},
 };
 
 void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
