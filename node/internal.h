@@ -230,6 +230,20 @@ int ac__page_params(struct ac_http_exchange *x, size_t *limit, int64_t *after_id
  * |items|; returns NULL when out of memory. */
 json_t *ac__page_json(json_t *items, int more, int64_t last_id);
 
+/* The answer of a list read that asked the store for up to |limit| + 1 rows,
+ * the one past |limit| only to learn that another page follows: the first
+ * |limit| of the |got| rows at |rows| (|size| bytes each), each rendered by
+ * |row_json|, as ac__page_json() with the cursor at the id of the last row
+ * shown (an int64_t at |id_offset| in a row). Borrows |rows|; returns NULL
+ * when out of memory. */
+json_t *ac__page_rows_json(const void *rows, size_t size, size_t got, size_t limit,
+                           size_t id_offset, json_t *(*row_json)(const void *row));
+
+/* Loop: a zeroed read of |size| bytes (a struct beginning with its struct
+ * ac__json_read, node/readers.h) for the caller to fill and submit, or NULL
+ * after answering |x| (500, no memory for |what|). */
+void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what);
+
 /* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
 void ac__json_time(json_t *obj, const char *key, int64_t ms);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accord/base/array.h"
 #include "accord/base/error.h"
 
 struct field {
@@ -90,24 +91,9 @@ static char *trimmed_copy(const char *p, size_t len)
     return s;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return AC_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 static int add_field(struct record *r, const char *p, size_t len, size_t line)
 {
-    if (grow((void **)&r->fields, &r->cap, r->n + 1, sizeof *r->fields) < 0)
+    if (ac_array_grow((void **)&r->fields, &r->cap, r->n + 1, sizeof *r->fields) < 0)
         return AC_ENOMEM;
     char *t = trimmed_copy(p, len);
     if (!t)
@@ -195,7 +181,7 @@ static int tokenize(const char *data, size_t len, struct records *rs, struct ac_
                 free(cur.fields[f].text);
             cur.n = 0;
         } else {
-            if (grow((void **)&rs->rows, &rs->cap, rs->n + 1, sizeof *rs->rows) < 0) {
+            if (ac_array_grow((void **)&rs->rows, &rs->cap, rs->n + 1, sizeof *rs->rows) < 0) {
                 rc = AC_ENOMEM;
                 goto out;
             }

@@ -11,6 +11,19 @@
 #include "accord/store/store_analytics.h"
 #include "internal.h"
 
+/* Binds |def_id| to $1 and the |n| values of |states| to $2, $3, ... in
+ * order: states are the enum values of review/submission.h and
+ * store/assignment.h, bound rather than written out in the SQL. */
+static void bind_def_states(struct ac_db_stmt *s, const char *def_id, const int64_t *states,
+                            size_t n)
+{
+    ac_db_bind_text(s, 1, def_id, -1);
+    for (size_t i = 0; i < n; i++)
+        ac_db_bind_int64(s, (int)i + 2, states[i]);
+}
+
+#define N_STATES(a) (sizeof(a) / sizeof((a)[0]))
+
 int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
                               struct ac_analytics_volume *out)
 {
@@ -31,14 +44,9 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
         &s);
     if (err)
         return err;
-    ac_db_bind_text(s, 1, def_id, -1);
-    ac_db_bind_int64(s, 2, AC_SUB_DECIDED);
-    ac_db_bind_int64(s, 3, AC_SUB_NOTIFIED);
-    ac_db_bind_int64(s, 4, AC_SUB_ESCALATED);
-    ac_db_bind_int64(s, 5, AC_SUB_FLAGGED);
-    ac_db_bind_int64(s, 6, AC_SUB_RECEIVED);
-    ac_db_bind_int64(s, 7, AC_SUB_QUEUED);
-    ac_db_bind_int64(s, 8, AC_SUB_IN_REVIEW);
+    const int64_t counted[] = {AC_SUB_DECIDED,  AC_SUB_NOTIFIED, AC_SUB_ESCALATED, AC_SUB_FLAGGED,
+                               AC_SUB_RECEIVED, AC_SUB_QUEUED,   AC_SUB_IN_REVIEW};
+    bind_def_states(s, def_id, counted, N_STATES(counted));
     int rc = ac_db_step(s);
     if (rc == AC_DB_ROW) {
         v.submissions = ac_db_col_int64(s, 0);
@@ -62,9 +70,8 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
                              &s);
         if (err)
             return err;
-        ac_db_bind_text(s, 1, def_id, -1);
-        ac_db_bind_int64(s, 2, AC_SUB_DECIDED);
-        ac_db_bind_int64(s, 3, AC_SUB_NOTIFIED);
+        const int64_t decided[] = {AC_SUB_DECIDED, AC_SUB_NOTIFIED};
+        bind_def_states(s, def_id, decided, N_STATES(decided));
         ac_db_bind_int64(s, 4, v.decided);
         rc = ac_db_step(s);
         if (rc == AC_DB_ROW)
@@ -100,10 +107,8 @@ int ac_store_analytics_volume(struct ac_store *st, const char *def_id,
                          &s);
     if (err)
         return err;
-    ac_db_bind_text(s, 1, def_id, -1);
-    ac_db_bind_int64(s, 2, AC_ASG_PENDING);
-    ac_db_bind_int64(s, 3, AC_ASG_INVITED);
-    ac_db_bind_int64(s, 4, AC_ASG_ACCEPTED);
+    const int64_t open_asg[] = {AC_ASG_PENDING, AC_ASG_INVITED, AC_ASG_ACCEPTED};
+    bind_def_states(s, def_id, open_asg, N_STATES(open_asg));
     if ((err = ac__store_int64(st, s, &v.open_assignments)) != 0)
         return err;
     *out = v;
@@ -144,10 +149,8 @@ int ac_store_analytics_reviews(struct ac_store *st, const char *def_id,
         &s);
     if (err)
         return err;
-    ac_db_bind_text(s, 1, def_id, -1);
-    ac_db_bind_int64(s, 2, AC_ASG_DONE);
-    ac_db_bind_int64(s, 3, AC_SUB_DECIDED);
-    ac_db_bind_int64(s, 4, AC_SUB_NOTIFIED);
+    const int64_t done_decided[] = {AC_ASG_DONE, AC_SUB_DECIDED, AC_SUB_NOTIFIED};
+    bind_def_states(s, def_id, done_decided, N_STATES(done_decided));
     void *arr = NULL;
     err = ac__store_collect(st, s, &review_rows, &arr, n);
     if (!err)
@@ -181,13 +184,9 @@ int ac_store_analytics_load(struct ac_store *st, const char *def_id, struct ac_a
                              &s);
     if (err)
         return err;
-    ac_db_bind_text(s, 1, def_id, -1);
-    ac_db_bind_int64(s, 2, AC_ASG_PENDING);
-    ac_db_bind_int64(s, 3, AC_ASG_INVITED);
-    ac_db_bind_int64(s, 4, AC_ASG_ACCEPTED);
-    ac_db_bind_int64(s, 5, AC_ASG_DONE);
-    ac_db_bind_int64(s, 6, AC_ASG_DECLINED);
-    ac_db_bind_int64(s, 7, AC_ASG_EXPIRED);
+    const int64_t by_load[] = {AC_ASG_PENDING, AC_ASG_INVITED,  AC_ASG_ACCEPTED,
+                               AC_ASG_DONE,    AC_ASG_DECLINED, AC_ASG_EXPIRED};
+    bind_def_states(s, def_id, by_load, N_STATES(by_load));
     void *arr = NULL;
     err = ac__store_collect(st, s, &load_rows, &arr, n);
     if (!err)

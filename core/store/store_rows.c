@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "accord/base/array.h"
 #include "accord/base/error.h"
 #include "internal.h"
 
@@ -12,23 +13,6 @@
 static void *elem_at(void *arr, size_t size, size_t i)
 {
     return (char *)arr + i * size;
-}
-
-/* Grows |*arr| (elements of |elem| bytes, capacity |*cap|) to hold |need|,
- * doubling from 16. Returns 0 or AC_ENOMEM (|*arr| is then unchanged). */
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return AC_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
 }
 
 static void release_first(const struct ac__row_type *type, void *arr, size_t k)
@@ -78,7 +62,7 @@ int ac__store_collect(struct ac_store *st, struct ac_db_stmt *s, const struct ac
     int err = 0;
     int rc;
     while (!err && (rc = ac_db_step(s)) == AC_DB_ROW) {
-        err = grow(&arr, &cap, k + 1, type->size);
+        err = ac_array_grow(&arr, &cap, k + 1, type->size);
         if (!err)
             err = type->read(st, s, elem_at(arr, type->size, k));
         if (!err)

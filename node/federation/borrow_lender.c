@@ -147,9 +147,15 @@ static int offer_ok(const json_t *b)
     return 1;
 }
 
-static int answer_json(json_t *j, struct ac_buf *answer)
+/* The end of every message |from| sends us: notes that |from| was heard
+ * from, then encodes the answer |j| (taken, may be NULL: AC_ENOMEM) into
+ * |answer|. */
+static int answer_heard(struct ac_node *n, const struct ac__fed_peer *from, json_t *j,
+                        struct ac_buf *answer)
 {
-    int err = ac__json_to_cbor(j, answer);
+    int err = ac_store_peer_state_received(n->store, from->node_id);
+    if (!err)
+        err = ac__json_to_cbor(j, answer);
     json_decref(j);
     return err;
 }
@@ -195,6 +201,13 @@ static int close_open_items(struct ac_node *n, int64_t id)
         ac_lent_item_release(&its[i]);
     free(its);
     return err;
+}
+
+int ac__borrow_lent_end(struct ac_node *n, int64_t id, enum ac_lent_state state,
+                        const char *reason, int64_t now)
+{
+    int err = ac_store_lent_batch_set(n->store, id, state, reason, now);
+    return err ? err : close_open_items(n, id);
 }
 
 int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
@@ -258,9 +271,7 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
         free(li.elements);
     }
     if (!err && declined) {
-        err = ac_store_lent_batch_set(n->store, id, AC_LENT_DECLINED, b.reason, now);
-        if (!err)
-            err = close_open_items(n, id);
+        err = ac__borrow_lent_end(n, id, AC_LENT_DECLINED, b.reason, now);
         if (!err)
             err = queue_answer(n, &b, 0, b.reason, automatic, again);
         ac_log_info("federation", "offer of batch %" PRId64 " from %s declined: %s", b.remote_batch,
@@ -290,11 +301,10 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
                     json_pack("{s:s, s:I, s:s}", "issuer", from->node_id, "remote_batch",
                               (json_int_t)b.remote_batch, "reason", b.reason));
     if (!err)
-        err = ac_store_peer_state_received(n->store, from->node_id);
-    if (!err)
-        err = answer_json(json_pack("{s:s, s:I, s:s}", "re", e->id, "lent_batch", (json_int_t)id,
-                                    "state", declined ? "declined" : "invited"),
-                          answer);
+        err = answer_heard(n, from,
+                           json_pack("{s:s, s:I, s:s}", "re", e->id, "lent_batch", (json_int_t)id,
+                                     "state", declined ? "declined" : "invited"),
+                           answer);
     ac_lent_batch_release(&b);
     json_decref(body);
     return err;
@@ -333,9 +343,7 @@ int ac__borrow_apply_reclaim(struct ac__federation *f, struct ac__fed_peer *from
         char text[600];
         snprintf(text, sizeof text, "taken back by %s: %s", from->node_id,
                  reason ? reason : "no reason given");
-        err = ac_store_lent_batch_set(n->store, b.id, AC_LENT_RECLAIMED, text, now);
-        if (!err)
-            err = close_open_items(n, b.id);
+        err = ac__borrow_lent_end(n, b.id, AC_LENT_RECLAIMED, text, now);
         if (!err)
             err = ac_store_notify_add(n->store, b.reviewer, "expired", 0,
                                       "A lent review batch was taken back", text, now, NULL);
@@ -343,10 +351,9 @@ int ac__borrow_apply_reclaim(struct ac__federation *f, struct ac__fed_peer *from
             err = audit(n, b.id, 0, "reclaimed", json_pack("{s:s}", "reason", text));
     }
     if (!err)
-        err = ac_store_peer_state_received(n->store, from->node_id);
-    if (!err)
-        err = answer_json(
-            json_pack("{s:s, s:b, s:b}", "re", e->id, "known", known, "reclaimed", taken), answer);
+        err = answer_heard(
+            n, from, json_pack("{s:s, s:b, s:b}", "re", e->id, "known", known, "reclaimed", taken),
+            answer);
     ac_lent_batch_release(&b);
     json_decref(body);
     return err;
@@ -388,9 +395,7 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
         err = ac_audit_id(n, "reviewer", reviewer, 0, "notice_from_issuer",
                           body); /* borrows |body| */
     if (!err)
-        err = ac_store_peer_state_received(n->store, from->node_id);
-    if (!err)
-        err = answer_json(json_pack("{s:s, s:b}", "re", e->id, "known", known), answer);
+        err = answer_heard(n, from, json_pack("{s:s, s:b}", "re", e->id, "known", known), answer);
     json_decref(body);
     return err;
 }
@@ -445,10 +450,8 @@ static int lent_respond(struct ac_node *n, int64_t user, int64_t id, int accept,
         return err;
     }
     const char *reason = accept ? "" : "declined by the reviewer";
-    err = ac_store_lent_batch_set(n->store, id, accept ? AC_LENT_ACCEPTED : AC_LENT_DECLINED,
-                                  reason, now);
-    if (!err && !accept)
-        err = close_open_items(n, id);
+    err = accept ? ac_store_lent_batch_set(n->store, id, AC_LENT_ACCEPTED, reason, now)
+                 : ac__borrow_lent_end(n, id, AC_LENT_DECLINED, reason, now);
     if (!err)
         err = queue_answer(n, &b, accept, reason, NULL, 0);
     if (!err)
@@ -690,11 +693,9 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     int64_t after;
     if (ac__page_params(x, &limit, &after))
         return;
-    struct lent_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "lent batches");
+    struct lent_read *l = ac__read_new(x, sizeof *l, "lent batches");
+    if (!l)
         return;
-    }
     l->reviewer = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
     l->limit = limit;
     l->after = after;
@@ -772,11 +773,9 @@ static void on_item(struct ac_http_exchange *x, void *arg)
         return;
     char what[48];
     snprintf(what, sizeof what, "lent item %" PRId64, id);
-    struct lent_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct lent_read *l = ac__read_new(x, sizeof *l, what);
+    if (!l)
         return;
-    }
     l->reviewer = a.user.id;
     l->id = id;
     ac__json_read_submit(n, x, &l->r, item_read, NULL, what);

@@ -40,38 +40,25 @@ static void on_import(struct ac_http_exchange *x, void *arg)
     static const char *const allowed[] = {"experts", "items", NULL};
     int64_t experts[AC_STORE_BENCH_EXPERTS], *ids = NULL;
     struct ac_text_item *texts = NULL;
-    int ne;
-    json_t *items = json_object_get(body, "items");
-    size_t k = json_array_size(items);
+    int ne, k;
     if (ac__json_only(x, body, allowed) ||
-        (ne = ac__user_ids_get(x, body, "experts", 2, AC_STORE_BENCH_EXPERTS, experts)) < 0)
-        goto out;
-    if (!json_is_array(items) || k == 0 || k > 2000) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "items", NULL,
-                    "items: a list of 1 to 2000 {\"label\", \"content\"} objects (text items; "
-                    "artifacts attach later)");
-        goto out;
-    }
-    texts = calloc(k, sizeof *texts);
-    ids = calloc(k, sizeof *ids);
-    if (!texts || !ids) {
-        ac__respond_error(x, AC_ENOMEM, "benchmark items");
-        goto out;
-    }
-    if (ac__labelled_texts_get(x, items, "items", texts))
+        (ne = ac__user_ids_get(x, body, "experts", 2, AC_STORE_BENCH_EXPERTS, experts)) < 0 ||
+        (k = ac__text_batch_get(x, body, "items", 2000,
+                                "items: a list of 1 to 2000 {\"label\", \"content\"} objects "
+                                "(text items; artifacts attach later)",
+                                "benchmark items", &texts, &ids)) < 0)
         goto out;
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     int err = ac_benchmark_import(n, &a.user, ac_http_param(x, "ref"), experts, (size_t)ne, texts,
-                                  k, ids, &c, &why);
+                                  (size_t)k, ids, &c, &why);
     if (err) {
         ac__refuse(x, err, &why, "benchmark items");
         goto out;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < k; i++)
-        json_array_append_new(list, json_integer(ids[i]));
-    ac__respond_owned(x, 201, json_pack("{s:s, s:o}", "credential", c.ref, "item_ids", list));
+    ac__respond_owned(
+        x, 201,
+        json_pack("{s:s, s:o}", "credential", c.ref, "item_ids", ac__ids_json(ids, (size_t)k)));
     ac__cred_release(&c);
 out:
     free(texts);
@@ -147,11 +134,8 @@ static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_
     json_t *items = json_array();
     struct ac__cred c = {0};
     for (size_t i = 0; i < k; i++) {
-        if (c.row.id != rows[i].credential_id) {
-            ac__cred_release(&c);
-            if (ac__cred_load_id(view, rows[i].credential_id, &c) != 0)
-                continue;
-        }
+        if (ac__cred_follow(view, rows[i].credential_id, &c) != 0)
+            continue;
         int mine = -1;
         for (size_t e = 0; e < rows[i].n_experts; e++)
             if (rows[i].experts[e] == cr->user)
@@ -178,14 +162,7 @@ static void on_assignments(struct ac_http_exchange *x, void *arg)
 static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                        struct ac_reason *why)
 {
-    struct ac__cred c;
-    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
-    if (err)
-        return err;
-    bool ok;
-    err = ac__bench_report(view, &c, out, &ok);
-    ac__cred_release(&c);
-    return err;
+    return ac__cred_report_read(r, view, out, why, ac__bench_report);
 }
 
 static void on_report(struct ac_http_exchange *x, void *arg)

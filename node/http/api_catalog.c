@@ -5,6 +5,7 @@
  * a recognizer requires them, which that recognizer approves or denies (the services of
  * node/recognition/approvals.c). An earner sees only its own requests, a
  * recognizer only those addressed to it. See docs/api-recognition.md. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,11 +207,9 @@ static void on_catalog(struct ac_http_exchange *x, void *arg)
         }
         q.recognizer_id = id;
     }
-    struct catalog_read *c = calloc(1, sizeof *c);
-    if (!c) {
-        ac__respond_error(x, AC_ENOMEM, "catalog");
+    struct catalog_read *c = ac__read_new(x, sizeof *c, "catalog");
+    if (!c)
         return;
-    }
     struct ac_reason why = AC_REASON_INIT;
     int err = ac__catalog_sources_init(n, &q, &c->src, &why);
     if (err) {
@@ -299,6 +298,12 @@ struct approval_list_read {
     int64_t after;
 };
 
+/* approval_json() for ac__page_rows_json(). */
+static json_t *approval_row_json(const void *row)
+{
+    return approval_json(row);
+}
+
 static int approval_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                               struct ac_reason *why)
 {
@@ -309,17 +314,11 @@ static int approval_list_read(struct ac__json_read *r, struct ac_node *view, jso
     int err = page ? ac_store_approval_list(view->store, l->party, l->state, l->after, page,
                                             l->limit + 1, &got)
                    : AC_ENOMEM;
-    if (err) {
-        free(page);
-        return err;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < l->limit; i++)
-        json_array_append_new(items, approval_json(&page[i]));
-    int more = got > l->limit;
-    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    if (!err)
+        *out = ac__page_rows_json(page, sizeof *page, got, l->limit,
+                                  offsetof(struct ac_approval, id), approval_row_json);
     free(page);
-    return 0;
+    return err;
 }
 
 static void on_approval_list(struct ac_http_exchange *x, void *arg)
@@ -341,11 +340,9 @@ static void on_approval_list(struct ac_http_exchange *x, void *arg)
         }
         state = (int)s;
     }
-    struct approval_list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "approvals");
+    struct approval_list_read *l = ac__read_new(x, sizeof *l, "approvals");
+    if (!l)
         return;
-    }
     /* Admins see every request; anyone else only those it is a party to. */
     l->party = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
     l->state = state;
@@ -387,11 +384,9 @@ static void on_approval_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[40];
     snprintf(what, sizeof what, "approval %lld", (long long)id);
-    struct approval_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct approval_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     g->caller = a.user.id;
     g->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;

@@ -1,7 +1,8 @@
 /* api_lifecycle.h - what the credential-lifecycle handlers share
  * (api_credentials.c, api_pilot.c, api_benchmarks.c, api_training.c,
  * api_reviewers.c): turning request members into the parsed values the
- * services of node/lifecycle/lifecycle.h take. Defined in api_credentials.c. */
+ * services of node/lifecycle/lifecycle.h take. Defined in api_credentials.c,
+ * but for the pieces of the expert-scored routes (api_lifecycle.c). */
 #ifndef AC_NODE_HTTP_API_LIFECYCLE_H
 #define AC_NODE_HTTP_API_LIFECYCLE_H
 
@@ -64,6 +65,38 @@ int ac__labelled_texts_get(struct ac_http_exchange *x, const json_t *arr, const 
  * Returns the count, or answers 400 and returns -1. */
 int ac__user_ids_get(struct ac_http_exchange *x, const json_t *body, const char *key, size_t min,
                      size_t max, int64_t *ids);
+
+/* ---- the expert-scored routes: pilot and benchmarks (api_lifecycle.c) ---- */
+
+/* Reads member |key| of |body| as a batch of 1 to |max| labelled texts for
+ * experts to score (ac__labelled_texts_get()), |rule| being the 400's detail
+ * when it is not such a list. Sets |*texts| (pointing into |body|) and |*ids|
+ * (zeroed room for the ids the service gives the items) to arrays of the
+ * returned count that the caller frees; or answers |x| (400 naming |key| or
+ * an item, 500 naming |what|), sets neither and returns -1. */
+int ac__text_batch_get(struct ac_http_exchange *x, const json_t *body, const char *key, size_t max,
+                       const char *rule, const char *what, struct ac_text_item **texts,
+                       int64_t **ids);
+
+/* A new JSON list of the |k| |ids|; NULL when out of memory. */
+json_t *ac__ids_json(const int64_t *ids, size_t k);
+
+/* Reader thread: makes |c| hold credential row |id| for rows listed in
+ * credential order, loading it only when |c| holds another one (|c| zeroed
+ * before the first call; the caller releases it after the last, as after a
+ * failure). Returns 0 or ac__cred_load_id()'s error. */
+int ac__cred_follow(struct ac_node *view, int64_t id, struct ac__cred *c);
+
+/* A report of one credential, made by a lifecycle service (ac__pilot_report(),
+ * ac__bench_report()): sets |*out| and whether the stage's bar is met. */
+typedef int (*ac__cred_report_cb)(struct ac_node *n, const struct ac__cred *c, json_t **out,
+                                  bool *met);
+
+/* Reader thread: the whole of a report read (an ac__json_read_cb body): finds
+ * the credential of |r| (an ac__cred_read) with |view| and sets |*out| to its
+ * |report|. Returns 0 or the error of either. */
+int ac__cred_report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                         struct ac_reason *why, ac__cred_report_cb report);
 
 /* Answers a service's refusal |err| with |why| (ac__respond_failure(), |what|
  * naming the thing when no reason was given), then releases |why|. */

@@ -20,36 +20,25 @@ static void on_add(struct ac_http_exchange *x, void *arg)
     static const char *const allowed[] = {"experts", "submissions", NULL};
     int64_t experts[2], *ids = NULL;
     struct ac_text_item *subs = NULL;
-    json_t *arr = json_object_get(body, "submissions");
-    size_t k = json_array_size(arr);
-    if (ac__json_only(x, body, allowed) || ac__user_ids_get(x, body, "experts", 2, 2, experts) < 0)
-        goto out;
-    if (!json_is_array(arr) || k == 0 || k > AC_PILOT_MAX_SUBMISSIONS) {
-        ac__problem(x, AC_PROBLEM_INVALID_FIELD, "submissions", NULL,
-                    "submissions: a list of 1 to 500 {\"label\", \"content\"} objects");
-        goto out;
-    }
-    subs = calloc(k, sizeof *subs);
-    ids = calloc(k, sizeof *ids);
-    if (!subs || !ids) {
-        ac__respond_error(x, AC_ENOMEM, "pilot submissions");
-        goto out;
-    }
-    if (ac__labelled_texts_get(x, arr, "submissions", subs))
+    int k;
+    if (ac__json_only(x, body, allowed) ||
+        ac__user_ids_get(x, body, "experts", 2, 2, experts) < 0 ||
+        (k = ac__text_batch_get(x, body, "submissions", AC_PILOT_MAX_SUBMISSIONS,
+                                "submissions: a list of 1 to 500 {\"label\", \"content\"} objects",
+                                "pilot submissions", &subs, &ids)) < 0)
         goto out;
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
-    int err = ac_pilot_add(n, &a.user, ac_http_param(x, "ref"), experts, subs, k, ids, &c, &why);
+    int err =
+        ac_pilot_add(n, &a.user, ac_http_param(x, "ref"), experts, subs, (size_t)k, ids, &c, &why);
     if (err) {
         ac__refuse(x, err, &why, "pilot submissions");
         goto out;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < k; i++)
-        json_array_append_new(list, json_integer(ids[i]));
     ac__respond_owned(x, 201,
                       json_pack("{s:s, s:I, s:o}", "credential", c.ref, "round",
-                                (json_int_t)c.row.pilot_round, "submission_ids", list));
+                                (json_int_t)c.row.pilot_round, "submission_ids",
+                                ac__ids_json(ids, (size_t)k)));
     ac__cred_release(&c);
 out:
     free(subs);
@@ -62,14 +51,7 @@ out:
 static int report_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                        struct ac_reason *why)
 {
-    struct ac__cred c;
-    int err = ac__cred_read_find((struct ac__cred_read *)r, view, &c, why);
-    if (err)
-        return err;
-    bool met;
-    err = ac__pilot_report(view, &c, out, &met);
-    ac__cred_release(&c);
-    return err;
+    return ac__cred_report_read(r, view, out, why, ac__pilot_report);
 }
 
 static void on_report(struct ac_http_exchange *x, void *arg)
@@ -113,11 +95,8 @@ static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_
     json_t *items = json_array();
     struct ac__cred c = {0};
     for (size_t i = 0; i < k; i++) {
-        if (c.row.id != rows[i].credential_id) {
-            ac__cred_release(&c);
-            if (ac__cred_load_id(view, rows[i].credential_id, &c) != 0)
-                continue;
-        }
+        if (ac__cred_follow(view, rows[i].credential_id, &c) != 0)
+            continue;
         json_t *e = json_pack(
             "{s:I, s:s, s:s, s:s, s:o}", "submission_id", (json_int_t)rows[i].submission_id,
             "credential", c.ref, "label", rows[i].label, "content", rows[i].content, "my_level",
@@ -129,15 +108,15 @@ static int assignments_read(struct ac__json_read *r, struct ac_node *view, json_
             json_object_set_new(e, "guide", guide);
         if (e && rows[i].scored_ms)
             ac__json_time(e, "scored_at", rows[i].scored_ms);
-        json_t *detail = rows[i].level < 0 ? NULL
-                                           : ac__pilot_detail(view, rows[i].submission_id, cr->user);
+        json_t *detail =
+            rows[i].level < 0 ? NULL : ac__pilot_detail(view, rows[i].submission_id, cr->user);
         if (e)
             mine_json(e, detail);
         json_decref(detail);
         if (e)
-            json_object_set_new(e, "grain",
-                                json_string(c.def->grain == AC_GRAIN_PER_ELEMENT ? "per_element"
-                                                                                 : "holistic"));
+            json_object_set_new(
+                e, "grain",
+                json_string(c.def->grain == AC_GRAIN_PER_ELEMENT ? "per_element" : "holistic"));
         if (e)
             json_object_set_new(e, "elements", elements_json(c.def));
         json_array_append_new(items, e);
@@ -191,8 +170,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     struct ac_levels_given given;
     if (levels)
         ac__levels_given(levels, &given);
-    struct ac_pilot_extra extra = {levels ? &given : NULL, json_string_value(notes),
-                                   element_notes};
+    struct ac_pilot_extra extra = {levels ? &given : NULL, json_string_value(notes), element_notes};
     struct ac_reason why = AC_REASON_INIT;
     struct ac__cred c;
     int level;

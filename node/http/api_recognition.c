@@ -6,6 +6,7 @@
  * decoded, accord-verify's output checked against it). See
  * docs/api-recognition.md. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,12 @@ struct list_read {
     int64_t after;
 };
 
+/* policy_json() for ac__page_rows_json(). */
+static json_t *policy_row_json(const void *row)
+{
+    return policy_json(row);
+}
+
 static int policy_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                             struct ac_reason *why)
 {
@@ -230,17 +237,11 @@ static int policy_list_read(struct ac__json_read *r, struct ac_node *view, json_
     size_t got = 0;
     int err = page ? ac_store_policy_list(view->store, l->owner, l->after, page, l->limit + 1, &got)
                    : AC_ENOMEM;
-    if (err) {
-        free(page);
-        return err;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < l->limit; i++)
-        json_array_append_new(items, policy_json(&page[i]));
-    int more = got > l->limit;
-    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    if (!err)
+        *out = ac__page_rows_json(page, sizeof *page, got, l->limit, offsetof(struct ac_policy, id),
+                                  policy_row_json);
     free(page);
-    return 0;
+    return err;
 }
 
 static void on_policy_list(struct ac_http_exchange *x, void *arg)
@@ -252,11 +253,9 @@ static void on_policy_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__page_params(x, &limit, &after) ||
         query_id(x, "recognizer", &recognizer))
         return;
-    struct list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "policies");
+    struct list_read *l = ac__read_new(x, sizeof *l, "policies");
+    if (!l)
         return;
-    }
     l->owner = recognizer;
     l->limit = limit;
     l->after = after;
@@ -289,11 +288,9 @@ static void on_policy_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[40];
     snprintf(what, sizeof what, "policy %lld", (long long)id);
-    struct policy_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct policy_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     ac__json_read_submit(n, x, &g->r, policy_get_read, NULL, what);
 }
@@ -515,6 +512,12 @@ out:
     json_decref(body);
 }
 
+/* presentation_json() for ac__page_rows_json(). */
+static json_t *presentation_row_json(const void *row)
+{
+    return presentation_json(row);
+}
+
 static int presentation_list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                                   struct ac_reason *why)
 {
@@ -526,17 +529,11 @@ static int presentation_list_read(struct ac__json_read *r, struct ac_node *view,
         page ? ac_store_presentation_list(view->store, l->owner, l->by_teacher ? l->teacher : NULL,
                                           l->after, page, l->limit + 1, &got)
              : AC_ENOMEM;
-    if (err) {
-        free(page);
-        return err;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < got && i < l->limit; i++)
-        json_array_append_new(items, presentation_json(&page[i]));
-    int more = got > l->limit;
-    *out = ac__page_json(items, more, more ? page[l->limit - 1].id : 0);
+    if (!err)
+        *out = ac__page_rows_json(page, sizeof *page, got, l->limit,
+                                  offsetof(struct ac_presentation, id), presentation_row_json);
     free(page);
-    return 0;
+    return err;
 }
 
 static void on_presentation_list(struct ac_http_exchange *x, void *arg)
@@ -548,11 +545,9 @@ static void on_presentation_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_RECOGNIZER) ||
         ac__page_params(x, &limit, &after))
         return;
-    struct list_read *l = calloc(1, sizeof *l);
-    if (!l) {
-        ac__respond_error(x, AC_ENOMEM, "presentations");
+    struct list_read *l = ac__read_new(x, sizeof *l, "presentations");
+    if (!l)
         return;
-    }
     int rc = ac_http_query(ac_http_exchange_req(x), "teacher", l->teacher, sizeof l->teacher);
     if (rc != AC_ENOENT && (rc != 0 || !teacher_ok(l->teacher))) {
         free(l);
@@ -599,11 +594,9 @@ static void on_presentation_get(struct ac_http_exchange *x, void *arg)
         return;
     char what[48];
     snprintf(what, sizeof what, "presentation %lld", (long long)id);
-    struct presentation_get_read *g = calloc(1, sizeof *g);
-    if (!g) {
-        ac__respond_error(x, AC_ENOMEM, what);
+    struct presentation_get_read *g = ac__read_new(x, sizeof *g, what);
+    if (!g)
         return;
-    }
     g->id = id;
     g->recognizer = a.user.id;
     ac__json_read_submit(n, x, &g->r, presentation_get_read, NULL, what);

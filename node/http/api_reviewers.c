@@ -48,6 +48,22 @@ static json_t *cert_json(const struct ac_reviewer_cert *rc, const char *ref)
     return j;
 }
 
+/* Answers what a service did to one reviewer's certification: |status|
+ * with the certification when |err| is 0 (then releases |rc| and |c|), else
+ * the refusal (ac__refuse() naming |what|). */
+static void answer_cert(struct ac_http_exchange *x, int err, struct ac_reason *why,
+                        const char *what, int status, struct ac__cred *c,
+                        struct ac_reviewer_cert *rc)
+{
+    if (err) {
+        ac__refuse(x, err, why, what);
+        return;
+    }
+    ac__respond_owned(x, status, cert_json(rc, c->ref));
+    ac_reviewer_cert_release(rc);
+    ac__cred_release(c);
+}
+
 /* ---- profile ---- */
 
 static void on_me_get(struct ac_http_exchange *x, void *arg)
@@ -191,13 +207,7 @@ static void on_apply(struct ac_http_exchange *x, void *arg)
     struct ac__cred c;
     struct ac_reviewer_cert rc;
     int err = ac_reviewer_apply(n, &a.user, ac_http_param(x, "ref"), answers_text, &c, &rc, &why);
-    if (err) {
-        ac__refuse(x, err, &why, "application");
-        goto out;
-    }
-    ac__respond_owned(x, 201, cert_json(&rc, c.ref));
-    ac_reviewer_cert_release(&rc);
-    ac__cred_release(&c);
+    answer_cert(x, err, &why, "application", 201, &c, &rc);
 out:
     free(answers_text);
     json_decref(body);
@@ -292,13 +302,7 @@ static void on_screen(struct ac_http_exchange *x, void *arg)
     struct ac_reviewer_cert rc;
     int err = ac_reviewer_screen(n, &a.user, ac_http_param(x, "ref"), uid, json_is_true(approve),
                                  reason, &c, &rc, &why);
-    if (err) {
-        ac__refuse(x, err, &why, "screening");
-        goto out;
-    }
-    ac__respond_owned(x, 200, cert_json(&rc, c.ref));
-    ac_reviewer_cert_release(&rc);
-    ac__cred_release(&c);
+    answer_cert(x, err, &why, "screening", 200, &c, &rc);
 out:
     json_decref(body);
 }
@@ -326,13 +330,7 @@ static void on_reinstate(struct ac_http_exchange *x, void *arg)
     struct ac_reviewer_cert rc;
     int err = ac_reviewer_reinstate(n, &a.user, ac_http_param(x, "ref"), uid, json_string_value(rj),
                                     &c, &rc, &why);
-    if (err) {
-        ac__refuse(x, err, &why, "reinstatement");
-        goto out;
-    }
-    ac__respond_owned(x, 200, cert_json(&rc, c.ref));
-    ac_reviewer_cert_release(&rc);
-    ac__cred_release(&c);
+    answer_cert(x, err, &why, "reinstatement", 200, &c, &rc);
 out:
     json_decref(body);
 }

@@ -63,11 +63,9 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     struct ac__auth a;
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER))
         return;
-    struct batches_read *b = calloc(1, sizeof *b);
-    if (!b) {
-        ac__respond_error(x, AC_ENOMEM, "batches");
+    struct batches_read *b = ac__read_new(x, sizeof *b, "batches");
+    if (!b)
         return;
-    }
     b->reviewer = a.user.id;
     ac__json_read_submit(n, x, &b->r, batches_read, NULL, "batches");
 }

@@ -173,6 +173,28 @@ json_t *ac__page_json(json_t *items, int more, int64_t last_id)
     return j;
 }
 
+json_t *ac__page_rows_json(const void *rows, size_t size, size_t got, size_t limit,
+                           size_t id_offset, json_t *(*row_json)(const void *row))
+{
+    const unsigned char *at = rows;
+    json_t *items = json_array();
+    for (size_t i = 0; i < got && i < limit; i++)
+        json_array_append_new(items, row_json(at + i * size));
+    int more = got > limit;
+    int64_t last = 0;
+    if (more)
+        memcpy(&last, at + (limit - 1) * size + id_offset, sizeof last);
+    return ac__page_json(items, more, last);
+}
+
+void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what)
+{
+    void *r = calloc(1, size);
+    if (!r)
+        ac__respond_error(x, AC_ENOMEM, what);
+    return r;
+}
+
 /* Does If-None-Match of |x| list |etag| (or "*")? */
 static int etag_matches(const struct ac_http_req *req, const char *etag)
 {
