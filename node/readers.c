@@ -211,8 +211,8 @@ static void on_flush(uv_idle_t *h)
     /* No more threads running than CPUs to run them: on one CPU a second
      * thread only takes turns with the first (and the loop), two context
      * switches per turn, where the first takes what waits when its burst
-     * ends anyway. A thread that went to sleep with jobs queued never does
-     * (run() checks the queue first), so none is left waiting for one. */
+     * ends anyway: no thread sleeps while jobs wait (run() looks at the
+     * queue before it waits), so no job is left without a thread. */
     unsigned busy = p->nreaders - p->idle;
     unsigned room = p->lanes > busy ? p->lanes - busy : 0;
     wake = wake < room ? wake : room;
@@ -366,7 +366,11 @@ void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns)
 void ac__readers_set_lanes(struct ac__readers *p, unsigned lanes)
 {
     pthread_mutex_lock(&p->mu);
-    p->lanes = lanes == 0 ? 1 : lanes > p->nreaders && p->nreaders ? p->nreaders : lanes;
+    if (lanes == 0)
+        lanes = 1;
+    if (p->nreaders && lanes > p->nreaders)
+        lanes = p->nreaders;
+    p->lanes = lanes;
     pthread_mutex_unlock(&p->mu);
 }
 
