@@ -290,6 +290,16 @@ void ac__metrics_observe(void *arg, const char *method, const char *route, int s
 /* Appends the Prometheus text exposition of every metric to |out|, with the
  * gauges |open_connections| and |db_bytes|. Returns 0 or AC_ENOMEM. */
 struct ac_buf;
+/* What the group commit of write requests did (node/http/reqtx.c), as
+ * /metrics shows it; the request layer hands a copy over when it changes. */
+struct ac__write_stats {
+    unsigned long long groups;     /* groups whose COMMIT was handed over or made */
+    unsigned long long closes;     /* open groups closed early by another store call */
+    unsigned long long side_reads; /* loop reads run on the side connection */
+    unsigned long long waits;      /* loop store calls that waited for a COMMIT */
+    unsigned turn_max;             /* the most write handlers run between two polls */
+};
+void ac__metrics_write_stats(struct ac__metrics *m, const struct ac__write_stats *s);
 int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int64_t db_bytes,
                        struct ac_buf *out);
 

@@ -62,6 +62,14 @@ struct ac_store {
      * waiting for the write connection. */
     struct ac_store *side;
     unsigned long long side_reads;
+    /* A parked transaction (writer.h): open, one begin deep, but its
+     * owner's only while it runs a step of it; any other call that needs
+     * the connection asks the owner to close it first (gate()), and a
+     * SELECT runs on |side|. */
+    int parked;
+    ac_store_park_close_cb park_close;
+    void *park_arg;
+    unsigned long long park_closes;
 };
 
 struct hook {
@@ -196,7 +204,9 @@ int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out
     /* Outside any transaction (the one open went to the writer) a read
      * sees every commit made before it began, on either connection; the
      * COMMIT in flight is not one yet, and nobody has been told of it. */
-    if (st->inflight && st->side && is_read(sql)) {
+    /* So does a read made while a transaction is parked: the parked one's
+     * rows are not committed, and may never be. */
+    if ((st->inflight || st->parked) && st->side && is_read(sql)) {
         st->side_reads++;
         return ac__store_stmt(st->side, sql, out);
     }
@@ -246,7 +256,8 @@ static void hooks_end(struct ac_store *st, int committed)
 int ac_store_after_commit(struct ac_store *st, ac_store_hook_fn run, ac_store_hook_fn release,
                           void *arg)
 {
-    if (!run || st->depth == 0) {
+    /* A parked transaction is nobody's to add to (writer.h). */
+    if (!run || st->depth == 0 || st->parked) {
         if (release)
             release(arg);
         return AC_EBUG;
@@ -308,7 +319,8 @@ int ac__store_begin(struct ac_store *st)
 
 int ac__store_commit(struct ac_store *st)
 {
-    if (st->depth <= 0)
+    /* Parked, the open transaction is not the caller's to commit. */
+    if (st->depth <= 0 || st->parked)
         return AC_EBUG;
     int err;
     if (st->depth == 1) {
@@ -411,11 +423,32 @@ static void settle(struct ac_store *st, int wait)
     }
 }
 
-/* Every call that touches the connection passes here first: while the
- * writer thread holds it, the loop waits for the COMMIT (writer.h says why
- * the hot paths do not come here then). */
+/* A call that needs the connection found a transaction parked: its owner
+ * ends it now (hands its COMMIT over, or rolls it back), so that the call
+ * neither nests inside it nor commits or rolls back with it. An owner that
+ * left it open is a bug: rolled back here, so the call runs alone. */
+static void close_parked(struct ac_store *st)
+{
+    st->parked = 0;
+    st->park_closes++;
+    ac_log_debug("store", "a store call closed the parked transaction");
+    st->park_close(st->park_arg);
+    if (st->depth > 0) {
+        ac_log_error("store", "the owner of a parked transaction left it open when asked to "
+                     "close it; rolled back");
+        while (st->depth > 0)
+            ac__store_rollback(st);
+    }
+}
+
+/* Every call that touches the connection passes here first: a parked
+ * transaction is closed, and while the writer thread holds the connection
+ * the loop waits for the COMMIT (writer.h says why the hot paths do not
+ * come here then). */
 static void gate(struct ac_store *st)
 {
+    if (st->parked)
+        close_parked(st);
     if (!st->inflight)
         return;
     st->waits++;
@@ -447,6 +480,8 @@ void ac_store_writer_stop(struct ac_store *st)
 {
     if (!st->writer)
         return;
+    if (st->parked)
+        close_parked(st);
     settle(st, 1);
     ac__store_writer_close(st->writer);
     st->writer = NULL;
@@ -466,7 +501,7 @@ int ac_store_writer_running(const struct ac_store *st)
 
 int ac_store_commit_start(struct ac_store *st)
 {
-    if (!st->writer || st->inflight || st->settled || st->depth != 1)
+    if (!st->writer || st->inflight || st->settled || st->depth != 1 || st->parked)
         return AC_EBUG;
     /* As ac__store_commit(): what is left of a transaction that lost a race
      * must not commit. */
@@ -515,6 +550,40 @@ unsigned long long ac_store_commit_waits(const struct ac_store *st)
     return st->waits;
 }
 
+void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *arg)
+{
+    if (st->parked)
+        close_parked(st);
+    st->park_close = close;
+    st->park_arg = arg;
+}
+
+int ac_store_park(struct ac_store *st)
+{
+    if (!st->park_close || st->parked || st->inflight || st->depth != 1)
+        return AC_EBUG;
+    st->parked = 1;
+    return 0;
+}
+
+int ac_store_resume(struct ac_store *st)
+{
+    if (!st->parked)
+        return AC_ENOENT;
+    st->parked = 0;
+    return 0;
+}
+
+int ac_store_parked(const struct ac_store *st)
+{
+    return st->parked;
+}
+
+unsigned long long ac_store_park_closes(const struct ac_store *st)
+{
+    return st->park_closes;
+}
+
 int ac_store_tx_begin(struct ac_store *st)
 {
     return ac__store_begin(st);
@@ -530,19 +599,21 @@ void ac_store_tx_rollback(struct ac_store *st)
     ac__store_rollback(st);
 }
 
+/* A parked transaction is not the caller's (writer.h): to it the store is
+ * outside any transaction, and its own begin closes the parked one. */
 int ac_store_tx_open(const struct ac_store *st)
 {
-    return st->depth > 0;
+    return st->depth > 0 && !st->parked;
 }
 
 int ac_store_tx_depth(const struct ac_store *st)
 {
-    return st->depth;
+    return st->parked ? 0 : st->depth;
 }
 
 int ac_store_tx_raced(const struct ac_store *st)
 {
-    return st->depth > 0 && ac_db_raced(st->db);
+    return st->depth > 0 && !st->parked && ac_db_raced(st->db);
 }
 
 /* A reader's burst (store.h): a deferred BEGIN, so the snapshot and the WAL
@@ -584,6 +655,9 @@ static void back_off(int attempt)
 
 int ac_store_tx_run(struct ac_store *st, ac_store_tx_fn fn, void *arg)
 {
+    /* A parked transaction is closed first: the caller is outside it. */
+    if (st->parked)
+        close_parked(st);
     if (st->depth != 0)
         return AC_EBUG;
     int err = AC_EAGAIN;

@@ -19,7 +19,6 @@
 #include "accord/base/buf.h"
 #include "accord/review/definition.h"
 #include "accord/sign/envelope.h"
-#include "accord/store/borrow.h"
 #include "accord/store/remote.h"
 #include "json_cbor.h"
 #include "problem.h"
@@ -99,12 +98,6 @@ int ac__borrow_apply_result(struct ac__federation *f, struct ac__fed_peer *from,
 /* The "lent_reminder" job of lent batch |job->ref|: reminds its reviewer
  * while it is open and before its deadline. */
 int ac__borrow_job_reminder(struct ac_node *n, const struct ac_job *job);
-
-/* Ends lent batch |id| in |state| (declined, reclaimed) with |reason|, and
- * closes its open items: no score may come for them any more. Inside the
- * caller's transaction. */
-int ac__borrow_lent_end(struct ac_node *n, int64_t id, enum ac_lent_state state,
-                        const char *reason, int64_t now);
 
 /* Inbox appliers at the lender (receive.c's table). */
 int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,

@@ -203,8 +203,10 @@ static int close_open_items(struct ac_node *n, int64_t id)
     return err;
 }
 
-int ac__borrow_lent_end(struct ac_node *n, int64_t id, enum ac_lent_state state,
-                        const char *reason, int64_t now)
+/* Ends lent batch |id| in |state| (declined, reclaimed) with |reason|, and
+ * closes its open items: no score may come for them any more. */
+static int lent_end(struct ac_node *n, int64_t id, enum ac_lent_state state, const char *reason,
+                    int64_t now)
 {
     int err = ac_store_lent_batch_set(n->store, id, state, reason, now);
     return err ? err : close_open_items(n, id);
@@ -271,7 +273,7 @@ int ac__borrow_apply_offer(struct ac__federation *f, struct ac__fed_peer *from,
         free(li.elements);
     }
     if (!err && declined) {
-        err = ac__borrow_lent_end(n, id, AC_LENT_DECLINED, b.reason, now);
+        err = lent_end(n, id, AC_LENT_DECLINED, b.reason, now);
         if (!err)
             err = queue_answer(n, &b, 0, b.reason, automatic, again);
         ac_log_info("federation", "offer of batch %" PRId64 " from %s declined: %s", b.remote_batch,
@@ -343,7 +345,7 @@ int ac__borrow_apply_reclaim(struct ac__federation *f, struct ac__fed_peer *from
         char text[600];
         snprintf(text, sizeof text, "taken back by %s: %s", from->node_id,
                  reason ? reason : "no reason given");
-        err = ac__borrow_lent_end(n, b.id, AC_LENT_RECLAIMED, text, now);
+        err = lent_end(n, b.id, AC_LENT_RECLAIMED, text, now);
         if (!err)
             err = ac_store_notify_add(n->store, b.reviewer, "expired", 0,
                                       "A lent review batch was taken back", text, now, NULL);
@@ -451,7 +453,7 @@ static int lent_respond(struct ac_node *n, int64_t user, int64_t id, int accept,
     }
     const char *reason = accept ? "" : "declined by the reviewer";
     err = accept ? ac_store_lent_batch_set(n->store, id, AC_LENT_ACCEPTED, reason, now)
-                 : ac__borrow_lent_end(n, id, AC_LENT_DECLINED, reason, now);
+                 : lent_end(n, id, AC_LENT_DECLINED, reason, now);
     if (!err)
         err = queue_answer(n, &b, accept, reason, NULL, 0);
     if (!err)

@@ -66,7 +66,17 @@ static int answer_not_applied(struct ac__fed_peer *p, const struct ac_outbox_msg
         ac_lent_batch_release(&b);
         return err;
     }
-    err = ac__borrow_lent_end(n, b.id, AC_LENT_RECLAIMED, reason, now);
+    err = ac_store_lent_batch_set(n->store, b.id, AC_LENT_RECLAIMED, reason, now);
+    struct ac_lent_item *its = NULL;
+    size_t k = 0;
+    if (!err)
+        err = ac_store_lent_item_list(n->store, b.id, &its, &k);
+    for (size_t i = 0; i < k; i++) {
+        if (!err && its[i].state == AC_LITEM_OPEN)
+            err = ac_store_lent_item_set(n->store, its[i].id, AC_LITEM_CLOSED, NULL, NULL, NULL, 0);
+        ac_lent_item_release(&its[i]);
+    }
+    free(its);
     if (!err)
         err = ac_store_notify_add(n->store, b.reviewer, "expired", 0,
                                   "A lent review batch was taken back", reason, now, NULL);

@@ -26,7 +26,14 @@ struct series {
 struct ac__metrics {
     struct series *series;
     size_t n;
+    struct ac__write_stats writes;
 };
+
+void ac__metrics_write_stats(struct ac__metrics *m, const struct ac__write_stats *s)
+{
+    if (m)
+        m->writes = *s;
+}
 
 int ac__metrics_new(struct ac__metrics **out)
 {
@@ -153,5 +160,31 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
                             "# TYPE accord_database_size_bytes gauge\n"
                             "accord_database_size_bytes %lld\n",
                             open_connections, (long long)db_bytes);
+    /* The loop's share of write requests (node/http/reqtx.c): a read waits
+     * behind at most |turn_max| write handlers. */
+    const struct ac__write_stats *w = &m->writes;
+    if (!err)
+        err = ac_buf_printf(out,
+                            "# HELP accord_write_handlers_per_loop_turn_max The most write "
+                            "handlers the event loop ran between two polls for I/O.\n"
+                            "# TYPE accord_write_handlers_per_loop_turn_max gauge\n"
+                            "accord_write_handlers_per_loop_turn_max %u\n"
+                            "# HELP accord_write_groups_total Groups of write requests whose "
+                            "COMMIT went to the storage writer thread.\n"
+                            "# TYPE accord_write_groups_total counter\n"
+                            "accord_write_groups_total %llu\n"
+                            "# HELP accord_write_group_closes_total Open groups closed early "
+                            "because another store call needed the connection.\n"
+                            "# TYPE accord_write_group_closes_total counter\n"
+                            "accord_write_group_closes_total %llu\n"
+                            "# HELP accord_store_side_reads_total Reads on the loop run on the "
+                            "side connection while a group was open or committing.\n"
+                            "# TYPE accord_store_side_reads_total counter\n"
+                            "accord_store_side_reads_total %llu\n"
+                            "# HELP accord_store_commit_waits_total Store calls on the loop "
+                            "that waited for a COMMIT in flight.\n"
+                            "# TYPE accord_store_commit_waits_total counter\n"
+                            "accord_store_commit_waits_total %llu\n",
+                            w->turn_max, w->groups, w->closes, w->side_reads, w->waits);
     return err;
 }

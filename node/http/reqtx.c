@@ -7,14 +7,33 @@
  *
  * Group commit (docs/architecture.md, "Storage threads"): the requests that
  * arrive while a COMMIT is in flight queue here without running; when it
- * ends, one transaction runs all of them back to back, each in a savepoint
- * of its own, and its COMMIT goes to the store's writer thread (store/
- * writer.h), so the loop waits neither on the disk nor on a round trip to
- * PostgreSQL for it and goes on serving reads and queueing writes. When the
- * COMMIT ends (a uv_async from the writer thread), the group's after-commit
- * hooks run (store.h), every kept answer of the group goes out, and the next
- * group starts with what queued meanwhile.
+ * ends, one transaction (a group) opens, and runs them ONE handler per turn
+ * of the loop (on_turn(), a uv_idle handle), each in a savepoint of its
+ * own; requests that arrive while the group is open join it. Between two
+ * turns libuv polls for I/O, so a read (or anything else on the loop)
+ * waits behind one write handler at most, never behind a whole group. The
+ * group's COMMIT goes to the store's writer thread (store/writer.h) when
+ * nothing joined during a turn, or when the group is full (GROUP_MAX
+ * requests, or open GROUP_OPEN_NS), so the loop waits neither on the disk
+ * nor on a round trip to PostgreSQL for it and goes on serving reads and
+ * queueing writes. When the COMMIT ends (a uv_async from the writer
+ * thread), the group's after-commit hooks run (store.h), every kept answer
+ * of the group goes out, and the next group starts with what queued
+ * meanwhile.
  *
+ * Between two turns the group's transaction is open but parked on the
+ * store (ac_store_park(), store/writer.h): the connection is the group's,
+ * and nothing else on the loop may write through it. A SELECT made then
+ * from outside a handler (a read route, a timer) runs on the store's side
+ * connection and sees only committed rows; any other store call (a timer's
+ * or a handler's later work's BEGIN, a write in autocommit) calls back
+ * on_park_close(), which hands the group's COMMIT to the writer at once
+ * with what ran so far (the rest waits for the next group), and then waits
+ * for that COMMIT as any store call waits for one in flight; so it never
+ * nests inside the group, nor commits or rolls back with it. What remains
+ * on the loop is each handler's own statements (on PostgreSQL each a round
+ * trip), one handler at a time.
+
  * A request whose handler fails outright is rolled back to its savepoint
  * alone and answered at once: nothing of it commits. A lost race (AC_EAGAIN,
  * also one a service turned into an error of its own) spoils the whole
@@ -48,7 +67,8 @@
  * "Request transactions"). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
- * ac__reqtx_start(), in tools) each group commits inline. */
+ * ac__reqtx_start(), in tools) each group runs in one go and commits
+ * inline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +92,17 @@
 
 #define KEY_MAX 255
 
-/* How long the handlers of one group may hold the loop (see run_group()). */
-#define GROUP_BUDGET_NS (2 * 1000 * 1000)
+/* A group takes no more requests past GROUP_MAX of them or once open for
+ * GROUP_OPEN_NS (group_full()). Its handlers now run one per loop turn, so
+ * these no longer bound how long a read waits (one handler does); they
+ * bound how long a group's first write waits for its COMMIT, and how much
+ * one COMMIT (and one lost race, which runs all of it again) carries.
+ * 4 ms is twice the loop time the handlers of one group were allowed when
+ * they ran back to back: the turns in between now serve reads too. 64 is
+ * more than the writes in flight of the benchmark's heaviest storm on two
+ * cores fit into 4 ms, so in practice the clock closes a busy group. */
+#define GROUP_MAX 64
+#define GROUP_OPEN_NS (4 * 1000 * 1000)
 
 /* Expired keys are pruned at most this often (by the clock). */
 #define PRUNE_EVERY_MS (60 * 1000)
@@ -106,16 +135,31 @@ struct ac__reqtx {
     struct ac_node *n;
     struct write_route *routes; /* owned */
     int64_t pruned_ms;          /* when expired keys were last pruned */
-    /* Requests waiting for the next group, in arrival order (owned). */
+    /* Requests waiting for the next group, or to join the open one, in
+     * arrival order (owned). */
     struct pending *queue, **queue_tail;
+    /* The open group (|open|: its transaction is open on the store, parked
+     * between two turns): the requests that ran and wait for its COMMIT,
+     * and those that lost a race alone and run in the next group (owned). */
+    int open;
+    struct pending *kept, **kept_tail;
+    struct pending *again, **again_tail;
+    int nrun;           /* handlers run in the open group */
+    uint64_t opened_ns; /* when it opened (uv_hrtime()) */
     /* The group whose COMMIT is with the writer thread (owned). */
     struct pending *group;
     int committing;  /* |group| waits for its COMMIT */
+    int ended;       /* ... which could not be handed over: it ended with |ended_err| */
+    int ended_err;
     int backing_off; /* |timer| runs: a lost race's back-off before the next group */
     int lost;        /* groups in a row that lost a race (the back-off grows) */
     int started, stopping;
     uv_async_t async; /* the writer thread's "COMMIT ended" */
     uv_timer_t timer;
+    uv_idle_t idle;       /* a group's turns: one handler each (on_turn()) */
+    uv_prepare_t prepare; /* just before each poll: counts the turn's handlers */
+    unsigned turn_handlers; /* write handlers run since the last poll */
+    struct ac__write_stats stats;
 };
 
 int ac__is_write_method(const char *method)
@@ -151,6 +195,8 @@ void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
             AC_BUG("route registration failed: out of memory");
         n->reqtx->n = n;
         n->reqtx->queue_tail = &n->reqtx->queue;
+        n->reqtx->kept_tail = &n->reqtx->kept;
+        n->reqtx->again_tail = &n->reqtx->again;
     }
     struct write_route *w = calloc(1, sizeof *w);
     if (!w)
@@ -427,15 +473,6 @@ static void requeue_front(struct ac__reqtx *t, struct pending *head, struct pend
     t->queue = head;
 }
 
-/* Puts the chain |rest| back at the queue's front, in order. */
-static void requeue_rest(struct ac__reqtx *t, struct pending *rest)
-{
-    struct pending **tail = &rest;
-    while (*tail)
-        tail = &(*tail)->next;
-    requeue_front(t, rest, tail);
-}
-
 static struct pending *take_queue(struct ac__reqtx *t)
 {
     struct pending *q = t->queue;
@@ -627,14 +664,53 @@ static void complete(struct ac__reqtx *t, struct pending *group, int err)
     }
 }
 
-/* Runs the queued requests as one group and hands its COMMIT over (or
- * commits inline without a writer thread). */
-static void run_group(struct ac__reqtx *t)
+/* Ends the open group's transaction, which the caller has resumed: what
+ * lost a race alone goes back to the queue's front for the next group, and
+ * the group's COMMIT goes to the writer thread (or commits inline without
+ * one). With the writer thread it answers nobody, so the store's close
+ * callback may run it from inside someone else's store call: a COMMIT that
+ * cannot be handed over is completed on the loop's next turn instead,
+ * through |async| as a COMMIT that ended would be. */
+static void group_close(struct ac__reqtx *t)
 {
     struct ac_store *st = t->n->store;
-    /* SQLite's busy lock (another process writing) is a lost race at
-     * BEGIN, run again like any other. */
-    int err = ac_store_tx_begin(st);
+    struct pending *group = t->kept;
+    t->open = 0;
+    t->kept = NULL;
+    t->kept_tail = &t->kept;
+    requeue_front(t, t->again, t->again_tail);
+    t->again = NULL;
+    t->again_tail = &t->again;
+    if (!group) {
+        /* Every request failed alone and was rolled back: nothing to keep. */
+        ac_store_tx_rollback(st);
+        return;
+    }
+    t->stats.groups++;
+    if (t->started) {
+        t->group = group;
+        t->committing = 1;
+        int err = ac_store_commit_start(st);
+        if (err) {
+            /* AC_EAGAIN rolled back already; a refusal (AC_EBUG) leaves the
+             * transaction open, and nothing of it may commit now. */
+            while (ac_store_tx_open(st))
+                ac_store_tx_rollback(st);
+            t->ended = 1;
+            t->ended_err = err;
+            uv_async_send(&t->async);
+        }
+        return;
+    }
+    complete(t, group, ac_store_tx_commit(st));
+}
+
+/* Opens a group: its BEGIN. Returns 0, or an error after the queue was
+ * answered or queued again (SQLite's busy lock, another process writing,
+ * is a lost race at BEGIN, run again like any other). */
+static int group_open(struct ac__reqtx *t)
+{
+    int err = ac_store_tx_begin(t->n->store);
     if (err) {
         struct pending *q = take_queue(t);
         if (err == AC_EAGAIN) {
@@ -642,98 +718,209 @@ static void run_group(struct ac__reqtx *t)
                 p->runs++;
             retry(t, q);
             back_off(t);
-            return;
+            return err;
         }
         for (struct pending *p = q, *next; p; p = next) {
             next = p->next;
             fail(p, err);
         }
-        return;
+        return err;
     }
-    struct pending *todo = take_queue(t);
-    struct pending *group = NULL, **gtail = &group;
-    struct pending *again = NULL, **atail = &again;
-    uint64_t began = uv_hrtime();
-    while (todo) {
-        /* The handlers of a group run back to back on the loop; past the
-         * budget the group closes and the rest waits for the next one, so a
-         * read never waits behind more than about a budget of writes. After
-         * a lost race the groups hold one request each until one commits:
-         * a request then loses only its own races (another process on the
-         * same database racing for the log head), not a whole group's. */
-        if (group && (t->lost || uv_hrtime() - began >= GROUP_BUDGET_NS)) {
-            requeue_rest(t, todo);
-            break;
-        }
-        struct pending *p = todo;
-        todo = p->next;
-        p->next = NULL;
-        enum one r = run_one(t, p);
-        if (r == ONE_KEPT) {
-            *gtail = p;
-            gtail = &p->next;
-        } else if (r == ONE_AGAIN) {
-            *atail = p;
-            atail = &p->next;
-        } else if (r == ONE_RACED) {
-            /* Everything of the transaction goes. In the queue's front, in
-             * order: what ran (counted) and runs again, then what did not
-             * run yet. */
-            ac_log_debug("api", "%s %s lost a race (run %d of %d); running its group again",
-                         ac_http_exchange_req(p->x)->method, ac_http_exchange_req(p->x)->path,
-                         p->runs, REQUEST_RUNS);
-            while (ac_store_tx_open(st))
-                ac_store_tx_rollback(st);
-            requeue_rest(t, todo);
-            *gtail = p;
-            gtail = &p->next;
-            *gtail = again;
-            retry(t, group);
-            back_off(t);
-            return;
-        }
-    }
-    retry(t, again);
-    if (!group) {
-        /* Every request failed alone and was rolled back: nothing to keep. */
-        ac_store_tx_rollback(st);
-        return;
-    }
-    if (ac_store_writer_running(st)) {
-        err = ac_store_commit_start(st);
-        if (!err) {
-            t->group = group;
-            t->committing = 1;
-            return;
-        }
-        /* Refused (AC_EBUG) leaves the transaction open: nothing of it
-         * may commit now. */
-        while (ac_store_tx_open(st))
-            ac_store_tx_rollback(st);
-    } else {
-        err = ac_store_tx_commit(st);
-    }
-    complete(t, group, err);
+    t->open = 1;
+    t->nrun = 0;
+    t->opened_ns = uv_hrtime();
+    return 0;
 }
 
-/* Starts groups while requests wait and nothing holds them back. */
+/* Runs the first queued request in the open group (resumed by the
+ * caller). Returns 0 while the group stays open, 1 when a lost race took
+ * its transaction with it (every request of it is queued again). */
+static int group_step(struct ac__reqtx *t)
+{
+    struct ac_store *st = t->n->store;
+    struct pending *p = t->queue;
+    t->queue = p->next;
+    if (!t->queue)
+        t->queue_tail = &t->queue;
+    p->next = NULL;
+    t->nrun++;
+    t->turn_handlers++;
+    switch (run_one(t, p)) {
+    case ONE_KEPT:
+        *t->kept_tail = p;
+        t->kept_tail = &p->next;
+        return 0;
+    case ONE_AGAIN:
+        if (p->runs >= REQUEST_RUNS) {
+            fail(p, AC_EAGAIN);
+        } else {
+            ac_http_keep_discard(p->x);
+            *t->again_tail = p;
+            t->again_tail = &p->next;
+        }
+        return 0;
+    case ONE_DONE:
+        return 0;
+    case ONE_RACED:
+        break;
+    }
+    /* Everything of the transaction goes. In the queue's front, in order:
+     * what ran (counted) and runs again, then what did not run yet. */
+    ac_log_debug("api", "%s %s lost a race (run %d of %d); running its group again",
+                 ac_http_exchange_req(p->x)->method, ac_http_exchange_req(p->x)->path, p->runs,
+                 REQUEST_RUNS);
+    while (ac_store_tx_open(st))
+        ac_store_tx_rollback(st);
+    *t->kept_tail = p;
+    p->next = t->again;
+    struct pending *group = t->kept;
+    t->open = 0;
+    t->kept = t->again = NULL;
+    t->kept_tail = &t->kept;
+    t->again_tail = &t->again;
+    retry(t, group);
+    back_off(t);
+    return 1;
+}
+
+/* The open group takes no more requests: past GROUP_MAX of them, or open
+ * for GROUP_OPEN_NS (its first write's answer waits for its COMMIT), or
+ * after a lost race, when groups hold one request each until one commits:
+ * a request then loses only its own races (another process on the same
+ * database racing for the log head), not a whole group's. */
+static int group_full(const struct ac__reqtx *t)
+{
+    return t->nrun >= GROUP_MAX || (t->lost && t->nrun >= 1) ||
+           uv_hrtime() - t->opened_ns >= GROUP_OPEN_NS;
+}
+
+/* Without a writer thread (tools, before ac__reqtx_start()): the queued
+ * requests run as one group in one go, and it commits inline. */
+static void run_group_inline(struct ac__reqtx *t)
+{
+    if (group_open(t))
+        return;
+    while (t->queue && !group_full(t))
+        if (group_step(t))
+            return;
+    group_close(t);
+}
+
+/* One turn of the loop with the writer thread (|idle|): opens a group,
+ * runs ONE handler of it, or hands its COMMIT over. A uv_idle handle,
+ * because while one is active libuv polls for I/O without blocking and
+ * then comes back: every turn in between serves what arrived (reads,
+ * more writes, which join the open group), so a read waits behind one
+ * handler at most. (A uv_check handle alone would let the poll block with
+ * a group open; an async to self wakes the poll but runs in the poll
+ * phase, behind the I/O callbacks of its own turn only by chance; a zero
+ * timer would run in the timer phase as well, but rearming it each turn
+ * costs more and reads the same.) */
+static void on_turn(uv_idle_t *h)
+{
+    struct ac__reqtx *t = h->data;
+    struct ac_store *st = t->n->store;
+    if (t->committing || t->backing_off || t->stopping) {
+        uv_idle_stop(h);
+        return;
+    }
+    if (!t->open) {
+        if (!t->queue) {
+            uv_idle_stop(h);
+            return;
+        }
+        if (group_open(t))
+            return;
+    } else {
+        ac_store_resume(st);
+        /* Nothing joined since the last turn (it had one poll to come), or
+         * the group is full: its COMMIT goes now. */
+        if (!t->queue || group_full(t)) {
+            group_close(t);
+            return;
+        }
+    }
+    if (group_step(t))
+        return;
+    if (group_full(t)) {
+        group_close(t);
+        return;
+    }
+    /* The connection is the group's until the next turn: reads meanwhile
+     * go to the side connection, anything else closes the group first
+     * (on_park_close()). */
+    if (ac_store_park(st) != 0)
+        group_close(t);
+}
+
+/* The store's close callback (store/writer.h): another store call, made
+ * outside the group (a timer, a handler's later work, a read without the
+ * side connection), needs the connection while the group is parked: its
+ * COMMIT goes now with what ran so far; the rest waits for the next group.
+ * It answers nobody here (group_close()). */
+static void on_park_close(void *arg)
+{
+    struct ac__reqtx *t = arg;
+    if (!t->open)
+        return;
+    t->stats.closes++;
+    group_close(t);
+}
+
+/* Keeps the largest number of write handlers run between two polls of the
+ * loop for /metrics: a prepare handle runs just before each poll. */
+static void on_poll_next(uv_prepare_t *h)
+{
+    struct ac__reqtx *t = h->data;
+    if (t->turn_handlers > t->stats.turn_max) {
+        t->stats.turn_max = t->turn_handlers;
+        ac__metrics_write_stats(t->n->metrics, &t->stats);
+    }
+    t->turn_handlers = 0;
+}
+
+/* Starts groups while requests wait and nothing holds them back: on the
+ * loop's turns with the writer thread, inline without. */
 static void run_groups(struct ac__reqtx *t)
 {
+    if (!t->queue || t->committing || t->backing_off || t->stopping || t->open)
+        return;
+    if (t->started) {
+        uv_idle_start(&t->idle, on_turn);
+        return;
+    }
     while (t->queue && !t->committing && !t->backing_off && !t->stopping)
-        run_group(t);
+        run_group_inline(t);
 }
 
-/* The writer thread ended the COMMIT of |t->group|. */
+/* Collects the end of the group's COMMIT (waiting for it when |wait|):
+ * 1 with |*err|, or 0 while it runs. */
+static int commit_ended(struct ac__reqtx *t, int wait, int *err)
+{
+    if (t->ended) {
+        t->ended = 0;
+        *err = t->ended_err;
+        return 1;
+    }
+    struct ac_store *st = t->n->store;
+    return (wait ? ac_store_commit_wait(st, err) : ac_store_commit_poll(st, err)) == 1;
+}
+
+/* The writer thread ended the COMMIT of |t->group| (or it could not be
+ * handed over, group_close()). */
 static void on_committed(uv_async_t *h)
 {
     struct ac__reqtx *t = h->data;
     int err = 0;
-    if (!t->committing || ac_store_commit_poll(t->n->store, &err) != 1)
+    if (!t->committing || !commit_ended(t, 0, &err))
         return;
     struct pending *group = t->group;
     t->group = NULL;
     t->committing = 0;
     complete(t, group, err);
+    t->stats.side_reads = ac_store_commit_side_reads(t->n->store);
+    t->stats.waits = ac_store_commit_waits(t->n->store);
+    ac__metrics_write_stats(t->n->metrics, &t->stats);
     run_groups(t);
 }
 
@@ -753,12 +940,14 @@ int ac__reqtx_start(struct ac_node *n)
     if (err)
         return err;
     t->async.data = t;
-    err = uv_timer_init(n->loop, &t->timer);
-    if (err) {
-        uv_close((uv_handle_t *)&t->async, NULL);
-        return err;
-    }
-    t->timer.data = t;
+    /* These only fill their handles in: libuv defines no failure for them. */
+    uv_timer_init(n->loop, &t->timer);
+    uv_idle_init(n->loop, &t->idle);
+    uv_prepare_init(n->loop, &t->prepare);
+    t->timer.data = t->idle.data = t->prepare.data = t;
+    /* Counting turns must not keep the loop running. */
+    uv_prepare_start(&t->prepare, on_poll_next);
+    uv_unref((uv_handle_t *)&t->prepare);
     t->started = 1;
     err = ac_store_writer_start(n->store, on_committed_thread, t);
     if (err) {
@@ -766,7 +955,9 @@ int ac__reqtx_start(struct ac_node *n)
         ac__reqtx_stop(n);
         return err;
     }
-    ac_log_info("node", "storage writer thread: write requests commit in groups off the loop");
+    ac_store_set_park(n->store, on_park_close, t);
+    ac_log_info("node", "storage writer thread: write requests commit in groups off the loop, "
+                "one handler per loop turn");
     return 0;
 }
 
@@ -776,10 +967,16 @@ void ac__reqtx_stop(struct ac_node *n)
     if (!t || !t->started)
         return;
     t->stopping = 1;
-    /* The COMMIT in flight ends first: its answers go (or are dropped with
-     * their closed streams) as at any other time. */
+    /* The open group commits what ran; then the COMMIT in flight ends:
+     * its answers go (or are dropped with their closed streams) as at any
+     * other time. */
+    if (t->open) {
+        ac_store_resume(n->store);
+        group_close(t);
+    }
+    ac_store_set_park(n->store, NULL, NULL);
     int err = 0;
-    if (t->committing && ac_store_commit_wait(n->store, &err) == 1) {
+    if (t->committing && commit_ended(t, 1, &err)) {
         struct pending *group = t->group;
         t->group = NULL;
         t->committing = 0;
@@ -801,6 +998,8 @@ void ac__reqtx_stop(struct ac_node *n)
     }
     uv_timer_stop(&t->timer);
     uv_close((uv_handle_t *)&t->timer, NULL);
+    uv_close((uv_handle_t *)&t->idle, NULL);
+    uv_close((uv_handle_t *)&t->prepare, NULL);
     uv_close((uv_handle_t *)&t->async, NULL);
     t->started = 0;
     t->backing_off = 0;

@@ -18,20 +18,26 @@
 # the raw runs come before the node starts and after it stops, and the
 # better of the two is the anchor.
 # The read is GET /v1/node on C_R connections, one request in flight each,
-# p99 from h2load's per-request log: alone, then while the storm runs.
+# p99 from h2load's per-request log: alone, then while a storm runs, at each
+# write load of LOADS (C_WxM_W: connections x requests in flight each; the
+# default "1x1 4x8 16x16"), one after another in the same run, each p99 with
+# its ratio to the quiet one: a p99 that does not grow with the load is what
+# the group commit's one handler per loop turn is for (docs/architecture.md,
+# "Storage threads").
 # Prints figures and ratios against their anchors from this run; asserts
 # nothing about time.
 #
 # PostgreSQL: a throwaway PostgreSQL 15 server (tests/lib/pgserver.py) with
 # fsync on (ACCORD_PG_DURABLE=1), on a unix socket; the script runs itself
 # again inside it. Without PostgreSQL 15 installed only SQLite is measured.
-# Usage: tests/bench/bench_writes.sh [BUILD_DIR]   (env D, C_R, C_W, M_W override)
+# Usage: tests/bench/bench_writes.sh [BUILD_DIR]   (env D, C_R, C_W, M_W, LOADS
+# override; C_W x M_W is the load of the API writes/s against raw)
 # The tokens are a throwaway admin's of temporary nodes, so passing one to
 # h2load on its command line shows nothing worth hiding.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
-D="${D:-5}" C_R="${C_R:-2}" C_W="${C_W:-4}" M_W="${M_W:-8}"
+D="${D:-5}" C_R="${C_R:-2}" C_W="${C_W:-4}" M_W="${M_W:-8}" LOADS="${LOADS:-1x1 4x8 16x16}"
 NODE="$BUILD/node/accord-node"
 RAW="$BUILD/tests/bench_writes"
 PG_BIN=/usr/lib/postgresql/15/bin
@@ -112,24 +118,30 @@ run_engine() {
     wait_port "$port"
     local url="http://127.0.0.1:$port" auth="authorization: Bearer $admin"
     printf '{"label":"storm"}' > "$dir/body.json"
-    local storm=(h2load -c "$C_W" -m "$M_W" -d "$dir/body.json" -H "$auth"
-                 -H "content-type: application/json" "$url/v1/users/1/tokens")
+    local storm=(h2load -d "$dir/body.json" -H "$auth" -H "content-type: application/json"
+                 "$url/v1/users/1/tokens")
     # Warm up both routes, then the read alone and the writes alone.
     h2load -n 2000 -c "$C_R" -m 1 "$url/v1/node" >/dev/null
-    "${storm[@]}" -n 200 >/dev/null
+    "${storm[@]}" -c "$C_W" -m "$M_W" -n 200 >/dev/null
     h2load -D "$D" -c "$C_R" -m 1 --log-file="$dir/quiet.log" "$url/v1/node" >/dev/null
-    local api
-    api="$("${storm[@]}" -D "$D" | ok_rate)"
-    # The storm starts first and outlasts the reader.
-    "${storm[@]}" -D "$((D + 2))" > "$dir/storm.out" &
-    local storm_pid=$!
-    sleep 1
-    h2load -D "$D" -c "$C_R" -m 1 --log-file="$dir/storm.log" "$url/v1/node" >/dev/null
-    wait "$storm_pid"
-    local during pq ps
-    during="$(ok_rate < "$dir/storm.out")"
+    local api pq
+    api="$("${storm[@]}" -c "$C_W" -m "$M_W" -D "$D" | ok_rate)"
     pq="$(p99 "$dir/quiet.log")"
-    ps="$(p99 "$dir/storm.log")"
+    # The read during a storm at each load: the storm starts first and
+    # outlasts the reader.
+    local rows="" load c m during ps
+    for load in $LOADS; do
+        c="${load%x*}" m="${load#*x}"
+        "${storm[@]}" -c "$c" -m "$m" -D "$((D + 2))" > "$dir/storm-$load.out" &
+        local storm_pid=$!
+        sleep 1
+        h2load -D "$D" -c "$C_R" -m 1 --log-file="$dir/storm-$load.log" "$url/v1/node" >/dev/null
+        wait "$storm_pid"
+        during="$(ok_rate < "$dir/storm-$load.out")"
+        ps="$(p99 "$dir/storm-$load.log")"
+        rows+="bench_writes: $engine: GET /v1/node p99 during writes ${load}: ${ps} ms"
+        rows+=" ($(ratio "$ps" "$pq") x quiet) at ${during} writes/s"$'\n'
+    done
     kill "$NODE_PID"
     wait "$NODE_PID" 2>/dev/null || true
     NODE_PID=""
@@ -146,10 +158,9 @@ run_engine() {
     else
         echo "bench_writes: postgresql: API ${api} writes/s; raw engine ${raw} writes/s ($raw_out)"
     fi
-    echo "bench_writes: $engine: GET /v1/node p99 quiet ${pq} ms, during a storm of ${during}" \
-         "writes/s ${ps} ms"
-    echo "bench_writes: $engine: ratio API/raw writes $(ratio "$api" "$raw") (target >= 0.5)," \
-         "ratio read p99 storm/quiet $(ratio "$ps" "$pq")"
+    echo "bench_writes: $engine: GET /v1/node p99 quiet ${pq} ms"
+    printf '%s' "$rows"
+    echo "bench_writes: $engine: ratio API/raw writes $(ratio "$api" "$raw") (target >= 0.5)"
     [ "$engine" = sqlite ] && echo "bench_writes: sqlite: ratio API (group commit)/raw with an" \
          "fsync per commit $(ratio "$api" "$each")"
     return 0
@@ -157,7 +168,7 @@ run_engine() {
 
 echo "bench_writes: writes h2load -c $C_W -m $M_W POST /v1/users/1/tokens for $D s;" \
      "raw bench_writes (same store calls, one connection, sequential); reads h2load -c $C_R -m 1" \
-     "GET /v1/node for $D s; loopback"
+     "GET /v1/node for $D s, quiet and during writes at loads (-c x -m) $LOADS; loopback"
 run_engine sqlite
 if [ -n "${ACCORD_TEST_PG_URL:-}" ]; then
     run_engine postgresql

@@ -21,7 +21,28 @@
  * ac_store_commit_poll(), ac_store_commit_wait() or any other store call:
  * committed, its after-commit hooks run there (store.h), in order with the
  * hooks of every later transaction; with an unknown outcome they wait for
- * ac_store_tx_resolve(); otherwise they are dropped. */
+ * ac_store_tx_resolve(); otherwise they are dropped.
+ *
+ * A parked transaction: the caller may keep its write transaction open
+ * across loop turns and run it in steps (node/http/reqtx.c runs one
+ * request's handler per turn, so a read waits behind one handler at most,
+ * not a whole group's). Between two steps it parks the transaction
+ * (ac_store_park()), and resumes it before the next (ac_store_resume()).
+ * While it is parked the connection is held for a transaction that nobody
+ * on the loop is running, so the rule is as during a COMMIT in flight:
+ * - a SELECT made meanwhile (a read route, a timer) runs on the side
+ *   connection and sees only what is committed, never the parked rows;
+ * - every other store call (a begin, a write in autocommit, a non-SELECT
+ *   statement, ac_store_tx_run(), a SELECT when there is no side
+ *   connection) must neither nest inside the parked transaction nor commit
+ *   or roll back with it: the store first calls the owner's close callback
+ *   (ac_store_set_park()), which ends the parked transaction, normally by
+ *   handing its COMMIT to the writer thread (what ran so far commits; the
+ *   rest waits for the owner's next transaction), and then waits for that
+ *   COMMIT as above before it runs.
+ * To everyone but the owner the store is outside any transaction while
+ * parked: ac_store_tx_open() says 0, ac_store_after_commit() and
+ * ac_store_tx_commit() refuse (AC_EBUG). */
 #ifndef AC_STORE_WRITER_H
 #define AC_STORE_WRITER_H
 
@@ -72,5 +93,33 @@ int ac_store_commit_wait(struct ac_store *st, int *result);
  * ran on the side connection instead (for logs and tests). */
 unsigned long long ac_store_commit_waits(const struct ac_store *st);
 unsigned long long ac_store_commit_side_reads(const struct ac_store *st);
+
+/* The owner's "close your parked transaction now" (see above): called on
+ * the loop from inside the store call that needs the connection, with the
+ * transaction resumed already. It must end it, by ac_store_commit_start()
+ * or ac_store_tx_rollback(), and make no other store call and answer
+ * nobody (it runs inside someone else's code); the store rolls back what
+ * it leaves open (logged: a bug). */
+typedef void (*ac_store_park_close_cb)(void *arg);
+
+/* Registers the one owner of parked transactions of |st| (|arg| borrowed);
+ * NULL unregisters (closing a transaction parked now first). */
+void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *arg);
+
+/* Parks the open transaction (exactly one begin deep, no COMMIT in flight,
+ * an owner registered) between two of its steps. Returns 0 or AC_EBUG. */
+int ac_store_park(struct ac_store *st);
+
+/* Takes the parked transaction back for the owner's next step (or its
+ * COMMIT): returns 0, or AC_ENOENT when nothing is parked (it was closed
+ * meanwhile through the callback). */
+int ac_store_resume(struct ac_store *st);
+
+/* Returns 1 while a transaction is parked. */
+int ac_store_parked(const struct ac_store *st);
+
+/* Returns how many times a store call closed a parked transaction (for
+ * /metrics and tests). */
+unsigned long long ac_store_park_closes(const struct ac_store *st);
 
 #endif

@@ -3,7 +3,10 @@
  * of several savepoints commits once on the writer thread, its hooks run
  * only when the loop collects the result, a write made meanwhile waits for
  * the COMMIT and settles it while a read runs on the side connection, and
- * stopping settles what is in flight. */
+ * stopping settles what is in flight. A parked transaction (a group open
+ * between two loop turns) is nobody's: reads made meanwhile see only what
+ * is committed, and any other call has its owner close it first, exactly
+ * once, and then runs in a transaction of its own. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,6 +94,13 @@ static int stored(int64_t id, const char *name)
     ac_store_close(r);
     assert_true(err == 0 || err == AC_ENOENT);
     return err == 0 && !strcmp(u.name, name);
+}
+
+/* A transaction body (ac_store_tx_run()) creating user |arg|. */
+static int add_in_tx(struct ac_store *s, void *arg)
+{
+    struct ac_user u;
+    return ac_store_user_create(s, arg, NULL, AC_ROLE_EARNER, 1, &u);
 }
 
 static void test_a_group_of_savepoints_commits_once_on_the_writer_thread(void **state)
@@ -226,6 +236,135 @@ static void test_a_reader_store_refuses_a_writer_thread(void **state)
     assert_int_equal(AC_EINVAL, ac_store_writer_start(st, on_committed, NULL)); /* twice */
 }
 
+/* How often the owner of a parked transaction was asked to close it. */
+static int closes;
+
+/* The request layer's close: hands the COMMIT over. */
+static void close_by_commit(void *arg)
+{
+    (void)arg;
+    closes++;
+    assert_int_equal(0, ac_store_commit_start(st));
+}
+
+/* A close that rolls back: shows what the caller's own transaction holds. */
+static void close_by_rollback(void *arg)
+{
+    (void)arg;
+    closes++;
+    ac_store_tx_rollback(st);
+}
+
+static void test_while_parked_a_select_from_outside_sees_only_committed_rows(void **state)
+{
+    (void)state;
+    closes = 0;
+    int64_t old = add_user("committed");
+    ac_store_set_park(st, close_by_commit, NULL);
+    assert_int_equal(0, ac_store_tx_begin(st));
+    int64_t parked = add_user("parked");
+    assert_int_equal(0, ac_store_park(st));
+    assert_int_equal(1, ac_store_parked(st));
+    /* To everyone but the owner the store is outside any transaction. */
+    assert_int_equal(0, ac_store_tx_open(st));
+    struct ac_user u;
+    assert_int_equal(0, ac_store_user_get(st, old, &u));
+    assert_string_equal("committed", u.name);
+    assert_int_equal(AC_ENOENT, ac_store_user_get(st, parked, &u));
+    assert_int_equal(2, ac_store_commit_side_reads(st));
+    assert_int_equal(0, closes);
+    assert_int_equal(0, ac_store_park_closes(st));
+    /* The owner, resumed, sees its own rows on its connection. */
+    assert_int_equal(0, ac_store_resume(st));
+    assert_int_equal(1, ac_store_tx_open(st));
+    assert_int_equal(0, ac_store_user_get(st, parked, &u));
+    assert_string_equal("parked", u.name);
+    ac_store_tx_rollback(st);
+    assert_false(stored(parked, "parked"));
+    assert_int_equal(0, closes);
+}
+
+static void test_a_begin_from_outside_closes_the_parked_transaction_once_and_runs_alone(
+    void **state)
+{
+    (void)state;
+    closes = 0;
+    ac_store_set_park(st, close_by_rollback, NULL);
+    assert_int_equal(0, ac_store_tx_begin(st));
+    int64_t grouped = add_user("grouped");
+    assert_int_equal(0, ac_store_park(st));
+    /* A timer's transaction: the parked one is closed before it begins, so
+     * it is a transaction of its own, not a savepoint of the parked one. */
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(1, closes);
+    assert_int_equal(0, ac_store_parked(st));
+    assert_int_equal(1, ac_store_tx_depth(st));
+    int64_t own = add_user("own");
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_int_equal(1, closes);
+    assert_int_equal(1, ac_store_park_closes(st));
+    assert_int_equal(AC_ENOENT, ac_store_resume(st)); /* nothing parked any more */
+    /* The parked one rolled back alone; the caller's own committed. */
+    assert_true(stored(own, "own"));
+    assert_false(stored(grouped, "grouped"));
+}
+
+static void test_a_write_from_outside_hands_the_parked_commit_over_and_waits_for_it(void **state)
+{
+    (void)state;
+    closes = 0;
+    ac_store_set_park(st, close_by_commit, NULL);
+    assert_int_equal(0, ac_store_tx_begin(st));
+    int64_t grouped = add_user("grouped");
+    assert_int_equal(0, ac_store_after_commit(st, on_hook, NULL, NULL));
+    assert_int_equal(0, ac_store_park(st));
+    /* A write in autocommit (no begin): the parked transaction's COMMIT
+     * goes to the writer first, and the write waits for it. */
+    int64_t own = add_user("own");
+    assert_int_equal(1, closes);
+    assert_int_equal(1, ac_store_commit_waits(st));
+    assert_int_equal(1, hook_runs);
+    assert_int_equal(0, ac_store_tx_open(st));
+    int result = -1;
+    assert_int_equal(1, ac_store_commit_poll(st, &result));
+    assert_int_equal(0, result);
+    assert_true(stored(grouped, "grouped"));
+    assert_true(stored(own, "own"));
+    /* A transaction run whole (ac_store_tx_run()) closes a parked one too. */
+    assert_int_equal(0, ac_store_tx_begin(st));
+    add_user("second");
+    assert_int_equal(0, ac_store_park(st));
+    assert_int_equal(0, ac_store_tx_run(st, add_in_tx, "third"));
+    assert_int_equal(2, closes);
+    assert_int_equal(1, ac_store_commit_poll(st, &result));
+    assert_int_equal(0, result);
+}
+
+static void test_a_parked_transaction_is_nobody_elses_to_add_to_or_commit(void **state)
+{
+    (void)state;
+    closes = 0;
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(AC_EBUG, ac_store_park(st)); /* no owner registered */
+    ac_store_set_park(st, close_by_rollback, NULL);
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(AC_EBUG, ac_store_park(st)); /* a savepoint is open */
+    assert_int_equal(0, ac_store_tx_commit(st));
+    assert_int_equal(0, ac_store_park(st));
+    assert_int_equal(AC_EBUG, ac_store_park(st)); /* parked already */
+    assert_int_equal(AC_EBUG, ac_store_after_commit(st, on_hook, NULL, NULL));
+    assert_int_equal(AC_EBUG, ac_store_tx_commit(st));
+    assert_int_equal(AC_EBUG, ac_store_commit_start(st));
+    assert_int_equal(0, closes);
+    assert_int_equal(0, ac_store_resume(st));
+    assert_int_equal(0, ac_store_commit_start(st));
+    int result = -1;
+    assert_int_equal(1, ac_store_commit_wait(st, &result));
+    assert_int_equal(0, result);
+    assert_int_equal(AC_EBUG, ac_store_park(st)); /* nothing open */
+    assert_int_equal(0, hook_runs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +386,18 @@ int main(void)
                                         open_store, close_store),
         cmocka_unit_test_setup_teardown(test_a_reader_store_refuses_a_writer_thread, open_store,
                                         close_store),
+        cmocka_unit_test_setup_teardown(
+            test_while_parked_a_select_from_outside_sees_only_committed_rows, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_begin_from_outside_closes_the_parked_transaction_once_and_runs_alone,
+            open_store, close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_write_from_outside_hands_the_parked_commit_over_and_waits_for_it, open_store,
+            close_store),
+        cmocka_unit_test_setup_teardown(
+            test_a_parked_transaction_is_nobody_elses_to_add_to_or_commit, open_store,
+            close_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
