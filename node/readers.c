@@ -50,6 +50,9 @@ struct ac__readers {
     size_t pending; /* submitted, done not yet called */
     struct reader *readers;
     unsigned nreaders; /* threads running; 0: work runs on the loop */
+    /* How many threads may run jobs at once: the threads, but no more than
+     * the CPUs the node may run on. Read under mu. */
+    unsigned lanes;
     struct ac_store *fallback;
     int open_handles; /* of async and flush; freed at 0 */
     /* Set before jobs are submitted, read-only after. */
@@ -168,7 +171,7 @@ static void *run(void *arg)
             break;
         /* This thread's share of what waits, so that a burst spreads over
          * the threads and each takes the lock once for its part. */
-        size_t take = (p->nqueue + p->nreaders - 1) / p->nreaders;
+        size_t take = (p->nqueue + p->lanes - 1) / p->lanes;
         take = take < SHARE_MIN ? SHARE_MIN : take > TAKE_MAX ? TAKE_MAX : take;
         struct ac__read_job *head = p->queue, *tail = head;
         for (size_t i = 1; i < take && tail->next; i++)
@@ -205,6 +208,14 @@ static void on_flush(uv_idle_t *h)
     p->nqueue += p->nbatch;
     size_t wake = (p->nbatch + SHARE_MIN - 1) / SHARE_MIN;
     wake = wake < p->idle ? wake : p->idle;
+    /* No more threads running than CPUs to run them: on one CPU a second
+     * thread only takes turns with the first (and the loop), two context
+     * switches per turn, where the first takes what waits when its burst
+     * ends anyway: no thread sleeps while jobs wait (run() looks at the
+     * queue before it waits), so no job is left without a thread. */
+    unsigned busy = p->nreaders - p->idle;
+    unsigned room = p->lanes > busy ? p->lanes - busy : 0;
+    wake = wake < room ? wake : room;
     int all = wake == p->idle;
     pthread_mutex_unlock(&p->mu);
     /* After the unlock, so that a woken thread finds the lock free instead
@@ -249,6 +260,16 @@ static void on_closed(uv_handle_t *h)
     pthread_mutex_destroy(&p->done_mu);
     free(p->readers);
     free(p);
+}
+
+/* The CPUs this process may run on (taskset, cgroup cpusets), at least 1. */
+static unsigned cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? (unsigned)n : 1;
 }
 
 int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
@@ -302,6 +323,10 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
         }
         p->nreaders++;
     }
+    unsigned cpus = cpus_allowed();
+    pthread_mutex_lock(&p->mu);
+    p->lanes = cpus < p->nreaders ? cpus : p->nreaders ? p->nreaders : 1;
+    pthread_mutex_unlock(&p->mu);
     if (count && !p->nreaders)
         ac_log_warn("node", "no reader thread could start: reads run on the loop thread and "
                     "wait on the disk there");
@@ -338,6 +363,17 @@ void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns)
     pthread_mutex_unlock(&p->mu);
 }
 
+void ac__readers_set_lanes(struct ac__readers *p, unsigned lanes)
+{
+    pthread_mutex_lock(&p->mu);
+    if (lanes == 0)
+        lanes = 1;
+    if (p->nreaders && lanes > p->nreaders)
+        lanes = p->nreaders;
+    p->lanes = lanes;
+    pthread_mutex_unlock(&p->mu);
+}
+
 unsigned ac__readers_threads(const struct ac__readers *p)
 {
     return p->nreaders;
@@ -352,6 +388,14 @@ size_t ac__readers_queued(struct ac__readers *p)
 {
     pthread_mutex_lock(&p->mu);
     size_t count = p->nqueue;
+    pthread_mutex_unlock(&p->mu);
+    return count;
+}
+
+unsigned ac__readers_idle(struct ac__readers *p)
+{
+    pthread_mutex_lock(&p->mu);
+    unsigned count = p->idle;
     pthread_mutex_unlock(&p->mu);
     return count;
 }

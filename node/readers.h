@@ -17,7 +17,8 @@
  *
  * Jobs submitted during one loop iteration are handed to the threads
  * together when the iteration ends (a uv_idle handle), with one lock and
- * one wake-up per 8 jobs at most (never more than the threads waiting); each
+ * one wake-up per 8 jobs at most (never more than the threads waiting, nor
+ * more threads running than the CPUs the node may run on); each
  * thread takes its share of what waits (at least 8, at most 32 jobs), runs
  * them inside one read transaction of its store (bounded: at most 32 jobs
  * and 1 ms; never open while it waits) and hands them back together. The
@@ -75,6 +76,11 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
  * tests: call before submitting. */
 void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns);
 
+/* Sets how many threads may run jobs at once (0 counts as 1; at most the
+ * threads): the CPUs the node may run on unless set. For tests: call
+ * before submitting. */
+void ac__readers_set_lanes(struct ac__readers *p, unsigned lanes);
+
 /* Returns how many reader threads run (0: jobs run on the loop). */
 unsigned ac__readers_threads(const struct ac__readers *p);
 
@@ -87,6 +93,10 @@ size_t ac__readers_pending(const struct ac__readers *p);
  * when it ends). Unlike the rest, safe to call from any thread while the
  * pool is not freed (for tests). */
 size_t ac__readers_queued(struct ac__readers *p);
+
+/* Returns how many threads wait for jobs (for tests, like
+ * ac__readers_queued()). */
+unsigned ac__readers_idle(struct ac__readers *p);
 
 /* ---- reads answered with JSON (the node's pool, internal.h) ----
  *

@@ -1,6 +1,5 @@
 /* store_record.c - issued credential records, and the one transaction that
  * stores a record together with its log leaf, status entry and checkpoint. */
-#include <stdio.h>
 #include <string.h>
 
 #include "accord/base/error.h"
@@ -111,8 +110,12 @@ static int read_record(struct ac_store *st, struct ac_db_stmt *s, struct ac_stor
         rec->id = ac_db_col_int64(s, 0);
         rec->log_index = (uint64_t)ac_db_col_int64(s, 1);
         rec->status_idx = (uint64_t)ac_db_col_int64(s, 2);
+        /* Copied by hand, cut to fit as snprintf would: once per record read. */
         const char *kid = ac_db_col_text(s, 3);
-        snprintf(rec->kid, sizeof rec->kid, "%s", kid ? kid : "");
+        size_t n = kid ? strnlen(kid, sizeof rec->kid - 1) : 0;
+        if (n)
+            memcpy(rec->kid, kid, n);
+        rec->kid[n] = '\0';
         rec->created_ms = ac_db_col_int64(s, 4);
         memset(rec->cti, 0, sizeof rec->cti);
         if (ac_db_col_bytes(s, 6) == (int)sizeof rec->cti)

@@ -344,10 +344,13 @@ struct record_read {
 
 static void record_etag(const struct ac_store_record *rec, char etag[AC__ETAG_MAX])
 {
-    /* cti is random per record and the bytes never change: a strong validator. */
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, rec->cti, sizeof rec->cti);
-    snprintf(etag, AC__ETAG_MAX, "\"%s\"", hex);
+    /* cti is random per record and the bytes never change: a strong
+     * validator. Quoted hex, written in place (once per read of the store). */
+    _Static_assert(AC__ETAG_MAX >= 2 * sizeof rec->cti + 3, "the quoted cti fits");
+    etag[0] = '"';
+    sodium_bin2hex(etag + 1, 2 * sizeof rec->cti + 1, rec->cti, sizeof rec->cti);
+    etag[2 * sizeof rec->cti + 1] = '"';
+    etag[2 * sizeof rec->cti + 2] = '\0';
 }
 
 /* Reader thread: keeps the reason of a refusal in |r| (or NULL when
@@ -441,10 +444,12 @@ static void record_done(struct ac__read_job *job, int status)
     struct record_read *r = (struct record_read *)job;
     struct ac_http_exchange *x = r->x;
     struct ac_node *n = r->n;
-    char what[48];
-    snprintf(what, sizeof what, "credential %lld", (long long)r->id);
     /* Cancelled at shutdown: the storage is going away, try again. */
     int err = status ? AC_EIO : r->err;
+    /* Named only when an answer needs it: most reads succeed. */
+    char what[48] = "";
+    if (err || r->want == WANT_JSON)
+        snprintf(what, sizeof what, "credential %lld", (long long)r->id);
     if (err == AC_EAGAIN && r->want == WANT_BUNDLE) {
         if (finish_bundle(r))
             return;

@@ -2,7 +2,9 @@
  * loop on their own read-only connections and complete on the loop; a stop
  * cancels what is queued (or not yet handed over) and finishes what runs;
  * jobs run and complete in submission order; the jobs a thread takes share
- * one read transaction, split by count and by age; without a reader the work
+ * one read transaction, split by count and by age; no more threads run at
+ * once than the CPUs allowed (one CPU: one thread takes a whole batch, and
+ * what comes while it runs waits for it); without a reader the work
  * runs on the loop with the writer's store, done still coming later. */
 #include <pthread.h>
 #include <sched.h>
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -31,6 +34,7 @@ struct job {
     int read_err, write_err;
     int done_calls, done_status, done_on_loop;
     sem_t *started, *release; /* optional: work signals, then waits */
+    pthread_t ran_on;         /* the thread work ran on */
 };
 
 static int finished; /* jobs whose done has run */
@@ -324,6 +328,61 @@ static void test_a_slow_job_ends_its_burst_so_the_next_job_sees_a_commit_made_me
     assert_int_equal(1, jobs[2].users);
 }
 
+/* Notes the thread, then waits as count_then_wait does. */
+static void note_thread(struct ac__read_job *job, struct ac_store *rst)
+{
+    ((struct job *)job)->ran_on = pthread_self();
+    count_then_wait(job, rst);
+}
+
+static void test_on_one_cpu_one_thread_runs_a_batch_and_what_comes_while_it_runs(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(0, uv_loop_init(&loop));
+    struct ac__readers *p;
+    assert_int_equal(0, ac__readers_start(&loop, store_path, 2, st, &p));
+    assert_int_equal(2, ac__readers_threads(p));
+    ac__readers_set_lanes(p, 1);
+    /* Both threads waiting, so that neither finds the queue on its way to
+     * sleep (it would take the jobs whatever the lanes). */
+    for (int i = 0; i < 10000 && ac__readers_idle(p) < 2; i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(2, ac__readers_idle(p));
+    sem_t started, release;
+    assert_int_equal(0, sem_init(&started, 0, 0));
+    assert_int_equal(0, sem_init(&release, 0, 0));
+    /* 16 jobs in one iteration would wake both threads, 8 each, with two
+     * lanes; with one, one thread takes them all. Its first job holds it
+     * while 8 more come: the other thread is not woken for them, and they
+     * run when the first thread is done with its batch. */
+    struct job jobs[24];
+    for (int i = 0; i < 24; i++)
+        init_job(&jobs[i], note_thread);
+    jobs[0].started = &started;
+    jobs[0].release = &release;
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+    uv_run(&loop, UV_RUN_NOWAIT);
+    sem_wait(&started);
+    for (int i = 16; i < 24; i++)
+        assert_int_equal(0, ac__readers_submit(p, &jobs[i].job));
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(8, ac__readers_queued(p)); /* nobody took them */
+    sem_post(&release);
+    run_until(&loop, 24);
+    for (int i = 0; i < 24; i++) {
+        assert_int_equal(0, jobs[i].read_err);
+        assert_int_equal(1, jobs[i].done_calls);
+        assert_int_equal(0, jobs[i].done_status);
+    }
+    for (int i = 1; i < 16; i++)
+        assert_true(pthread_equal(jobs[0].ran_on, jobs[i].ran_on));
+    stop_and_close(&loop, p);
+    sem_destroy(&started);
+    sem_destroy(&release);
+}
+
 static void test_a_stop_cancels_jobs_submitted_in_the_same_iteration(void **state)
 {
     (void)state;
@@ -402,6 +461,9 @@ int main(void)
             close_store),
         cmocka_unit_test_setup_teardown(test_a_burst_runs_and_completes_in_submission_order,
                                         open_store, close_store),
+        cmocka_unit_test_setup_teardown(
+            test_on_one_cpu_one_thread_runs_a_batch_and_what_comes_while_it_runs, open_store,
+            close_store),
         cmocka_unit_test_setup_teardown(test_a_stop_cancels_jobs_submitted_in_the_same_iteration,
                                         open_store, close_store),
         cmocka_unit_test_setup_teardown(
