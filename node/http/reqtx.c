@@ -128,6 +128,9 @@ struct pending {
     struct keyed k;             /* k.key NULL: no Idempotency-Key */
     int runs;                   /* how many times its handler has run */
     int later;                  /* its handler answers it itself */
+    /* "METHOD path" of a |later| request, for the log: its handler answers
+     * |x|, which frees it, possibly before the group ends. */
+    char later_what[128];
     struct pending *next;
 };
 
@@ -519,12 +522,13 @@ static void back_off(struct ac__reqtx *t)
  * own run, and frees it. */
 static void fail(struct pending *p, int err)
 {
-    const struct ac_http_req *req = ac_http_exchange_req(p->x);
     if (p->later) {
-        /* The handler holds |x| and answers it itself. */
-        ac_log_error("api", "%s %s: a write answered later could not commit its first part: %s",
-                     req->method, req->path, ac_strerror(err));
+        /* The handler holds |x| and answers it itself: it may have done so
+         * already, which freed |x|. */
+        ac_log_error("api", "%s: a write answered later could not commit its first part: %s",
+                     p->later_what, ac_strerror(err));
     } else {
+        const struct ac_http_req *req = ac_http_exchange_req(p->x);
         if (err == AC_EAGAIN)
             ac_log_warn("api", "%s %s lost a race %d times; answered busy", req->method, req->path,
                         p->runs);
@@ -580,6 +584,9 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
             p->w->cb(x, n);
             struct ac_http_kept a;
             p->later = !ac_http_kept(x, &a);
+            if (p->later)
+                snprintf(p->later_what, sizeof p->later_what, "%s %s",
+                         ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path);
             /* Failures of the server's own (5xx) are not final: a repeat
              * runs again. */
             if (!p->later && k && a.status < 500)
