@@ -10,6 +10,7 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/authgen.h"
+#include "accord/store/store.h"
 
 struct slot {
     int used;
@@ -97,6 +98,30 @@ void ac__token_cache_forget_user(struct ac__token_cache *c, int64_t user_id)
     for (size_t i = 0; i <= c->mask; i++)
         if (c->slots[i].used && c->slots[i].user.id == user_id)
             memset(&c->slots[i], 0, sizeof c->slots[i]);
+}
+
+/* An after-commit forget (ac__token_cache_forget_at_commit()). */
+struct forget {
+    struct ac__token_cache *c;
+    int64_t user_id;
+};
+
+static void forget_run(void *arg)
+{
+    struct forget *f = arg;
+    ac__token_cache_forget_user(f->c, f->user_id);
+}
+
+int ac__token_cache_forget_at_commit(struct ac__token_cache *c, struct ac_store *st,
+                                     int64_t user_id)
+{
+    if (!c)
+        return 0;
+    struct forget *f = malloc(sizeof *f);
+    if (!f)
+        return AC_ENOMEM;
+    *f = (struct forget){c, user_id};
+    return ac_store_after_commit(st, forget_run, free, f);
 }
 
 void ac__token_cache_clear(struct ac__token_cache *c)

@@ -8,9 +8,12 @@
  *
  * Why it is safe: only usable tokens of enabled users are cached, and an
  * entry is dropped
- *  - at once in this process, by the service that revokes a token, disables
- *    a user or changes its roles (ac__token_cache_forget_user(), called
- *    after the commit);
+ *  - in this process, by the service that revokes a token, disables a user
+ *    or changes its roles: at once (ac__token_cache_forget_user()), and
+ *    again when its transaction commits (ac__token_cache_forget_at_commit()):
+ *    inside a request group the service's own commit is a savepoint, and a
+ *    request served before the group's COMMIT reads the token where the
+ *    change is not yet seen (the side connection) and may cache it again;
  *  - within AC__TOKEN_CACHE_CHECK_MS when another process sharing the
  *    database makes such a change: a timer reads the stored auth generation
  *    (accord/store/authgen.h, bumped by triggers in the changing transaction)
@@ -66,6 +69,15 @@ void ac__token_cache_put(struct ac__token_cache *c, const uint8_t hash[AC_TOKEN_
 /* Drops every entry of user |user_id|: call after committing a change to the
  * user (disabled, roles) or to one of its tokens (revoked). NULL is a no-op. */
 void ac__token_cache_forget_user(struct ac__token_cache *c, int64_t user_id);
+
+/* Inside the transaction that changes user |user_id| or one of its tokens:
+ * drops the user's entries again once that transaction's outermost COMMIT
+ * succeeded (an after-commit hook of |st|), since what was cached until
+ * then may have been read without the change. The caller still calls
+ * ac__token_cache_forget_user() after its own commit. Returns 0 (also for
+ * a NULL |c|), AC_ENOMEM, or AC_EBUG outside a transaction. */
+int ac__token_cache_forget_at_commit(struct ac__token_cache *c, struct ac_store *st,
+                                     int64_t user_id);
 
 /* Drops every entry. NULL is a no-op. */
 void ac__token_cache_clear(struct ac__token_cache *c);

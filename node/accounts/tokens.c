@@ -123,6 +123,8 @@ int ac__tokens_revoke(struct ac_node *n, const struct ac_user *by, int64_t token
     }
     if (!err)
         err = ac_store_token_get(n->store, token_id, out);
+    if (!err)
+        err = ac__token_cache_forget_at_commit(n->token_cache, n->store, t.user_id);
     err = finish(n, err);
     if (err)
         return err;

@@ -118,6 +118,8 @@ int ac__users_disable(struct ac_node *n, const struct ac_user *by, int64_t user_
     }
     if (!err)
         err = ac_store_user_get(n->store, u.id, out);
+    if (!err)
+        err = ac__token_cache_forget_at_commit(n->token_cache, n->store, u.id);
     err = finish(n, err);
     if (err)
         return err;
@@ -160,6 +162,8 @@ int ac__users_set_roles(struct ac_node *n, const struct ac_user *by, int64_t use
     }
     if (!err)
         err = ac_store_user_get(n->store, u.id, out);
+    if (!err)
+        err = ac__token_cache_forget_at_commit(n->token_cache, n->store, u.id);
     err = finish(n, err);
     if (err)
         return err;

@@ -1,7 +1,8 @@
 /* test_token_cache.c - tests node/accounts/token_cache.c: verified tokens
  * are served from memory, only usable ones are kept, memory is bounded, and
  * an entry goes at once when this process's services revoke the token or
- * disable its user, and at the next check when another connection to the
+ * disable its user, again when their transaction commits, and at the next
+ * check when another connection to the
  * same database (another process) does. */
 #include "node/node_fixture.h"
 
@@ -145,6 +146,42 @@ static void test_revoking_through_the_service_drops_the_entry_at_once(void **sta
     assert_false(is_cached(hash));
 }
 
+/* Inside a request group the service's commit is a savepoint: a request
+ * served before the group's COMMIT still reads the token as usable and may
+ * cache it again; the group's COMMIT drops it once more. */
+static void test_a_token_cached_again_before_the_revocation_commits_goes_at_the_commit(
+    void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash), out;
+    struct ac_token before = t;
+    before.revoked_ms = 0;
+    assert_int_equal(0, ac_store_tx_begin(fx.node.store)); /* the group's */
+    assert_int_equal(0, ac__tokens_revoke(&fx.node, &ben, t.id, &out, NULL));
+    assert_false(is_cached(hash));
+    ac__token_cache_put(fx.node.token_cache, hash, &before, &ben); /* a read meanwhile */
+    assert_true(is_cached(hash));
+    assert_int_equal(0, ac_store_tx_commit(fx.node.store));
+    assert_false(is_cached(hash));
+}
+
+static void test_a_revocation_rolled_back_with_its_group_leaves_the_cache_alone(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash), out;
+    struct ac_token before = t;
+    before.revoked_ms = 0;
+    assert_int_equal(0, ac_store_tx_begin(fx.node.store));
+    assert_int_equal(0, ac__tokens_revoke(&fx.node, &ben, t.id, &out, NULL));
+    ac__token_cache_put(fx.node.token_cache, hash, &before, &ben);
+    ac_store_tx_rollback(fx.node.store);
+    assert_true(is_cached(hash)); /* still usable: the revocation never happened */
+    assert_int_equal(0, ac_store_token_find(fx.node.store, hash, &out, &(struct ac_user){0}));
+    assert_int_equal(0, out.revoked_ms);
+}
+
 static void test_disabling_through_the_service_drops_the_users_entries_only(void **state)
 {
     (void)state;
@@ -207,6 +244,8 @@ int main(void)
         T(test_the_cache_never_holds_more_entries_than_slots),
         T(test_a_slot_count_that_is_not_a_power_of_two_is_refused),
         T(test_revoking_through_the_service_drops_the_entry_at_once),
+        T(test_a_token_cached_again_before_the_revocation_commits_goes_at_the_commit),
+        T(test_a_revocation_rolled_back_with_its_group_leaves_the_cache_alone),
         T(test_disabling_through_the_service_drops_the_users_entries_only),
         T(test_a_revocation_by_another_process_empties_the_cache_at_the_next_check),
         T(test_disabling_by_another_process_moves_the_stored_generation),
