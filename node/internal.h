@@ -287,9 +287,6 @@ void ac__metrics_free(struct ac__metrics *m);
 void ac__metrics_observe(void *arg, const char *method, const char *route, int status,
                          double seconds);
 
-/* Appends the Prometheus text exposition of every metric to |out|, with the
- * gauges |open_connections| and |db_bytes|. Returns 0 or AC_ENOMEM. */
-struct ac_buf;
 /* What the group commit of write requests did (node/http/reqtx.c), as
  * /metrics shows it; the request layer hands a copy over when it changes. */
 struct ac__write_stats {
@@ -300,6 +297,10 @@ struct ac__write_stats {
     unsigned turn_max;             /* the most write handlers run between two polls */
 };
 void ac__metrics_write_stats(struct ac__metrics *m, const struct ac__write_stats *s);
+
+/* Appends the Prometheus text exposition of every metric to |out|, with the
+ * gauges |open_connections| and |db_bytes|. Returns 0 or AC_ENOMEM. */
+struct ac_buf;
 int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int64_t db_bytes,
                        struct ac_buf *out);
 
