@@ -517,8 +517,15 @@ static int pg_step(struct ac_db_stmt *ss)
     PGresult *res = NULL;
     for (int attempt = 1;; attempt++) {
         int err = ensure_conn(d);
-        if (!err)
+        if (!err) {
             err = ensure_prepared(s);
+            /* A statement not yet prepared on a connection that died while
+             * idle fails at PREPARE, before anything of it ran: one more
+             * try on a new connection, as below (a failover's first read
+             * of a query on the side or a reader connection). */
+            if (err == AC_EIO && attempt == 1 && !d->in_tx && !conn_ok(d))
+                continue;
+        }
         int guard = d->in_tx && s->guarded;
         if (!err && guard)
             err = stmt_savepoint(d);
