@@ -6,81 +6,12 @@ a keyed write sent again is answered from its stored answer, not applied
 twice. Then an answer is never sent before its commit: each of a few writes,
 made while others storm, is followed at once by SIGKILL, and is present after
 the restart. Run with durability = async (the default) and inline."""
-import threading
-import time
-
 from accordtest import Node, check, h2_client, skip_unless_built
+from storm import UserStorm
 
 skip_unless_built()
 
-# Writers, each on its own connection: httpx's HTTP/2 client is not safe to
-# share between threads (its stream table changes under a reader).
-WRITERS = 12
-
-
-class Storm:
-    """Writers creating users as fast as the node acknowledges them."""
-
-    def __init__(self, url, token, tag):
-        self.url, self.token, self.tag = url, token, tag
-        self.acked = []     # (name, key or None, body of the answer)
-        self.errors = []    # failures before the kill
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.killed = threading.Event()
-        self.clients = [h2_client() for _ in range(WRITERS)]
-        self.threads = [threading.Thread(target=self.writer, args=(self.clients[c], c))
-                        for c in range(WRITERS)]
-
-    def writer(self, client, c):
-        i = 0
-        while not self.stop.is_set():
-            name = "%s%dx%d" % (self.tag, c, i)
-            headers = {"authorization": "Bearer " + self.token,
-                       "content-type": "application/json"}
-            key = None
-            if i % 2 == 0:  # every other write carries a key
-                key = "k-" + name
-                headers["idempotency-key"] = key
-            try:
-                r = client.post(self.url + "/v1/users", headers=headers,
-                                content=b'{"name":"%s","roles":["earner"]}' % name.encode())
-            except Exception as e:
-                # After the kill the node died mid-request: this write was
-                # never acknowledged. Before it, the failure is the test's.
-                if not self.killed.is_set():
-                    with self.lock:
-                        self.errors.append(repr(e))
-                return
-            if r.status_code == 201:
-                with self.lock:
-                    self.acked.append((name, key, r.content))
-            elif not self.killed.is_set():
-                with self.lock:
-                    self.errors.append("%s: %d %s" % (name, r.status_code, r.text[:200]))
-            i += 1
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def wait_acked(self, count):
-        # How fast the writes come depends on the machine (fsync, ASan, other
-        # tests under ctest -j): wait for the count, with a bound only a
-        # stuck node reaches.
-        deadline = time.monotonic() + 300
-        while (len(self.acked) < count and time.monotonic() < deadline
-               and all(t.is_alive() for t in self.threads)):
-            time.sleep(0.01)
-
-    def end(self, node):
-        self.killed.set()
-        node.kill()
-        self.stop.set()
-        for t in self.threads:
-            t.join()
-        for c in self.clients:
-            c.close()
+WRITERS = 12  # each on a connection of its own
 
 
 def user_names(n, admin):
@@ -93,7 +24,7 @@ def acknowledged_writes_survive_kill(mode):
     with Node(durability=mode) as n:
         admin = n.init()
         n.start()
-        storm = Storm(n.url, admin, "g")
+        storm = UserStorm(n.url, admin, "g", WRITERS, keyed=True)
         storm.start()
         storm.wait_acked(300)
         storm.end(n)  # SIGKILL while every writer is mid-stream
@@ -133,7 +64,7 @@ def answer_goes_after_commit(mode):
         admin = n.init()
         for round_ in range(3):
             n.start()
-            storm = Storm(n.url, admin, "s%d" % round_)
+            storm = UserStorm(n.url, admin, "s%d" % round_, WRITERS, keyed=True)
             storm.start()
             storm.wait_acked(20)
             with h2_client() as c:

@@ -18,10 +18,10 @@ handler at most."""
 import glob
 import os
 import re
-import threading
 import time
 
 from accordtest import Api, Node, check, h2_client, skip_unless_built
+from storm import UserStorm
 
 skip_unless_built()
 
@@ -51,58 +51,6 @@ def wait_token(node, name, timeout=60):
         time.sleep(0.1)
 
 
-class Storm:
-    """Writers creating users as fast as the node acknowledges them."""
-
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-        self.acked, self.errors = [], []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.killed = threading.Event()
-        self.clients = [h2_client() for _ in range(WRITERS)]
-        self.threads = [threading.Thread(target=self.writer, args=(c,))
-                        for c in range(WRITERS)]
-
-    def writer(self, c):
-        i = 0
-        while not self.stop.is_set():
-            name = "w%dx%d" % (c, i)
-            try:
-                r = self.clients[c].post(
-                    self.url + "/v1/users",
-                    headers={"authorization": "Bearer " + self.token,
-                             "content-type": "application/json"},
-                    content=b'{"name":"%s","roles":["earner"]}' % name.encode())
-            except Exception as e:
-                if not self.killed.is_set():
-                    with self.lock:
-                        self.errors.append(repr(e))
-                return
-            with self.lock:
-                if r.status_code == 201:
-                    self.acked.append(name)
-                elif not self.killed.is_set():
-                    self.errors.append("%s: %d %s" % (name, r.status_code, r.text[:200]))
-            i += 1
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        deadline = time.monotonic() + 120
-        while len(self.acked) < 50 and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    def end(self, node):
-        self.killed.set()
-        node.kill()
-        self.stop.set()
-        for t in self.threads:
-            t.join()
-        for c in self.clients:
-            c.close()
-
-
 def session_cookie(r):
     m = re.search(r"accord_session=([^;]+)", r.headers.get("set-cookie", ""))
     return m.group(1) if m else None
@@ -123,8 +71,9 @@ with Node(node_id="turns.test") as n:
         people.append((name, wait_token(n, name)))
     admin.close()
 
-    storm = Storm(n.url, admin_token)
+    storm = UserStorm(n.url, admin_token, "w", WRITERS)
     storm.start()
+    storm.wait_acked(50, timeout=120)
     cookies = {}
     with h2_client() as c:
         for name, token in people:
@@ -166,7 +115,7 @@ with Node(node_id="turns.test") as n:
     r = n.ctl("user", "list", token=admin_token, json_out=True)
     check(r.returncode == 0, "accordctl user list answers after the restart")
     names = [u["name"] for u in r.json["items"]]
-    missing = [w for w in storm.acked if w not in names]
+    missing = [w for w in storm.names() if w not in names]
     check(not missing, "every acknowledged storm write is present after restart (missing: %s)"
           % missing[:5])
     check(len(names) == len(set(names)), "no write is present twice")

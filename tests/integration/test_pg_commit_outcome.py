@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from accordtest import Node, check, h2_client, skip, skip_unless_built
+from accordtest import PSQL, Node, check, h2_client, psql, skip, skip_unless_built
 
 skip_unless_built()
 if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
@@ -38,14 +38,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from pgproxy import CutProxy  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
-PSQL = "/usr/lib/postgresql/15/bin/psql"
-
-
-def psql(url, sql):
-    r = subprocess.run([PSQL, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
 
 
 def create(c, node, token, name, key=None):
