@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "accord/base/buf.h"
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/nowait.h"
 #include "accord/store/store.h"
 #include "internal.h"
 #include "problem.h"
@@ -55,6 +57,11 @@ struct ac__readers {
     unsigned lanes;
     struct ac_store *fallback;
     int open_handles; /* of async and flush; freed at 0 */
+    /* The loop's alone: its own read-only connection for the reads it may
+     * answer from pages in memory (ac__readers_try_loop(); SQLite with
+     * RWF_NOWAIT only, else NULL), and how those attempts went. */
+    struct ac_store *loop_store;
+    uint64_t loop_reads, loop_refused;
     /* Set before jobs are submitted, read-only after. */
     long test_delay_ms;
     unsigned burst_jobs; /* at most this many jobs share a read transaction */
@@ -272,6 +279,29 @@ static unsigned cpus_allowed(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* Opens the loop's own connection (ac__readers_try_loop()) when the data
+ * directory's file system can say "not in memory" instead of waiting; else
+ * says once why every read goes to a thread. Best effort: without it reads
+ * are only slower. */
+static void open_loop_store(struct ac__readers *p, const char *path)
+{
+    int err = ac_store_open_readonly(path, &p->loop_store);
+    if (err) {
+        ac_log_warn("node", "no read connection for the loop (%s): every read goes to a "
+                    "reader thread",
+                    ac_strerror(err));
+        p->loop_store = NULL;
+        return;
+    }
+    if (!ac_store_nowait_ready(p->loop_store)) {
+        ac_log_info("node", "%s: its file system does not take reads that never wait "
+                    "(RWF_NOWAIT): every read goes to a reader thread",
+                    path);
+        ac_store_close(p->loop_store);
+        p->loop_store = NULL;
+    }
+}
+
 int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
                       struct ac_store *fallback, struct ac__readers **out)
 {
@@ -323,6 +353,8 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
         }
         p->nreaders++;
     }
+    if (p->nreaders && !(fallback && ac_store_engine_of(fallback) == AC_STORE_POSTGRESQL))
+        open_loop_store(p, path);
     unsigned cpus = cpus_allowed();
     pthread_mutex_lock(&p->mu);
     p->lanes = cpus < p->nreaders ? cpus : p->nreaders ? p->nreaders : 1;
@@ -353,6 +385,36 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
     if (p->nbatch++ == 0)
         uv_idle_start(&p->flush, on_flush);
     return 0;
+}
+
+int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job)
+{
+    /* The test's slow disk stands for pages that are never in memory. */
+    if (!p || !p->loop_store || p->stopping || p->test_delay_ms > 0)
+        return AC_EAGAIN;
+    ac_store_nowait_begin();
+    job->work(job, p->loop_store);
+    if (ac_store_nowait_end()) {
+        p->loop_refused++;
+        return AC_EAGAIN;
+    }
+    p->loop_reads++;
+    return 0;
+}
+
+int ac__readers_metrics(const struct ac__readers *p, struct ac_buf *out)
+{
+    return ac_buf_printf(
+        out,
+        "# HELP accord_reads_on_loop_total Reads the event loop answered itself because "
+        "every page they needed was in memory (docs/record-reads.md).\n"
+        "# TYPE accord_reads_on_loop_total counter\n"
+        "accord_reads_on_loop_total %llu\n"
+        "# HELP accord_reads_handed_off_total Reads tried on the event loop that needed a "
+        "page not in memory, then read on a reader thread.\n"
+        "# TYPE accord_reads_handed_off_total counter\n"
+        "accord_reads_handed_off_total %llu\n",
+        (unsigned long long)(p ? p->loop_reads : 0), (unsigned long long)(p ? p->loop_refused : 0));
 }
 
 void ac__readers_set_burst(struct ac__readers *p, unsigned jobs, int64_t ns)
@@ -429,6 +491,8 @@ void ac__readers_stop(struct ac__readers *p)
         ac_store_close(p->readers[i].store);
     }
     p->nreaders = 0;
+    ac_store_close(p->loop_store);
+    p->loop_store = NULL;
     drain(p);
     /* Queued first, then those never handed over: submission order. */
     cancel(p, cancelled);

@@ -70,6 +70,22 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
  * called; the caller answers itself). */
 int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
 
+/* Loop: runs job->work at once on the loop, with the pool's own read-only
+ * connection, where no read may wait for the disk (accord/store/nowait.h):
+ * returns 0 when every page it needed was in memory (its results are
+ * final; done is NOT called: the caller answers), or AC_EAGAIN when a page
+ * was not (its results are to be discarded; the caller resets them and
+ * submits the job as usual) or when the pool has no such connection
+ * (PostgreSQL, no reader threads, a file system without RWF_NOWAIT: work did
+ * not run). For reads that cost about as much as their pages, never for
+ * ones whose CPU grows with the data. */
+int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job);
+
+/* Appends the loop's read counters (read there, handed off) to |out| in
+ * the Prometheus text format. |p| may be NULL (counted as none). */
+struct ac_buf;
+int ac__readers_metrics(const struct ac__readers *p, struct ac_buf *out);
+
 /* Bounds the read transaction a thread runs the jobs it took in (a burst,
  * readers.c): at most |jobs| jobs (0 counts as 1) and none started in a
  * transaction older than |ns| nanoseconds; 32 and 1 ms unless set. For

@@ -1,16 +1,404 @@
 /* db_sqlite.c - the SQLite engine behind the storage seam (db.h): one
  * connection, its prepared statements cached by SQL text, $n parameters, and
- * SQLite's result codes translated once into the seam's AC_E* meanings. */
+ * SQLite's result codes translated once into the seam's AC_E* meanings; and
+ * the thin VFS every connection is opened through, whose reads on a thread
+ * that asked for it never wait for the disk (nowait.h). */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <sqlite3.h>
 
 #include "accord/base/error.h"
 #include "accord/base/log.h"
+#include "accord/store/nowait.h"
 #include "db_engine.h"
 #include "db_sqlite.h"
+#include "internal.h"
+
+/* ---- reads that do not wait (nowait.h) ----
+ *
+ * A VFS named "accord" over the default one (unix): every call goes
+ * straight through, except on a thread between ac_store_nowait_begin() and
+ * ac_store_nowait_end(). There a read of the database or its WAL is one
+ * preadv2(RWF_NOWAIT) on the unix file's own descriptor, which the kernel
+ * answers from its page cache or refuses (EAGAIN) without starting to wait;
+ * a refused read fails with SQLITE_IOERR_READ (never SHORT_READ, which
+ * SQLite would take for zeros past the end of the file), so the statement
+ * fails and SQLite rolls its read transaction back, as it does for any I/O
+ * error. Reads of any other file, memory-mapped pages (xFetch answers "not
+ * mapped", so SQLite reads instead) and sleeps (the busy handler, the WAL's
+ * retry back-off: returned at once) are refused alike. The WAL index (-shm)
+ * stays mapped: every transaction touches it, so its pages are resident. */
+
+static _Thread_local int nowait_on;
+static _Thread_local unsigned nowait_refused;
+
+struct nw_file {
+    sqlite3_file base;  /* pMethods: &nw_io once the real file is open */
+    sqlite3_file *real; /* the default VFS's file: the memory right after */
+    int fd;             /* real's descriptor (checked), or -1: no nowait reads */
+    int nowait;         /* fd's file system takes RWF_NOWAIT reads */
+};
+
+static sqlite3_vfs *nw_base;
+static sqlite3_vfs nw_vfs;
+static const sqlite3_io_methods nw_io;
+static pthread_once_t nw_once = PTHREAD_ONCE_INIT;
+static int nw_ready; /* registered: connections open through it */
+
+/* The unix VFS's file starts {pMethods, pVfs, pInode, int h} (os_unix.c,
+ * the same since SQLite 3.7). SQLite gives no other way to its descriptor,
+ * and a second descriptor of our own would be worse: closing it would drop
+ * every POSIX lock the process holds on the file, the other connections'
+ * too. So |h| is read from there and used only after fstat shows it is the
+ * very file just opened (same device and inode as |name|): a different
+ * layout turns nowait reads off instead of reading something else. */
+struct unix_file_head {
+    const sqlite3_io_methods *methods;
+    sqlite3_vfs *vfs;
+    void *inode;
+    int h;
+};
+
+static int nw_close(sqlite3_file *file)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xClose(f->real);
+}
+
+static int nw_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (!nowait_on)
+        return f->real->pMethods->xRead(f->real, buf, amt, off);
+    if (f->nowait && amt > 0 && off >= 0) {
+        struct iovec v = {buf, (size_t)amt};
+        ssize_t got;
+        do
+            got = preadv2(f->fd, &v, 1, (off_t)off, RWF_NOWAIT);
+        while (got < 0 && errno == EINTR);
+        /* A short read is part cached, or the end of the file: either way
+         * the reader thread's ordinary read answers it. */
+        if (got == amt)
+            return SQLITE_OK;
+    }
+    nowait_refused++;
+    return SQLITE_IOERR_READ;
+}
+
+static int nw_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 off)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xWrite(f->real, buf, amt, off);
+}
+
+static int nw_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xTruncate(f->real, size);
+}
+
+static int nw_sync(sqlite3_file *file, int flags)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xSync(f->real, flags);
+}
+
+static int nw_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xFileSize(f->real, size);
+}
+
+static int nw_lock(sqlite3_file *file, int lock)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xLock(f->real, lock);
+}
+
+static int nw_unlock(sqlite3_file *file, int lock)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xUnlock(f->real, lock);
+}
+
+static int nw_check_reserved(sqlite3_file *file, int *out)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+static int nw_file_control(sqlite3_file *file, int op, void *arg)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+static int nw_sector_size(sqlite3_file *file)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int nw_device(sqlite3_file *file)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+static int nw_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **pp)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (f->real->pMethods->iVersion < 2 || !f->real->pMethods->xShmMap)
+        return SQLITE_IOERR_SHMMAP;
+    return f->real->pMethods->xShmMap(f->real, page, size, extend, pp);
+}
+
+static int nw_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (f->real->pMethods->iVersion < 2 || !f->real->pMethods->xShmLock)
+        return SQLITE_IOERR_SHMLOCK;
+    return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+}
+
+static void nw_shm_barrier(sqlite3_file *file)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (f->real->pMethods->iVersion >= 2 && f->real->pMethods->xShmBarrier)
+        f->real->pMethods->xShmBarrier(f->real);
+}
+
+static int nw_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (f->real->pMethods->iVersion < 2 || !f->real->pMethods->xShmUnmap)
+        return SQLITE_OK;
+    return f->real->pMethods->xShmUnmap(f->real, delete_flag);
+}
+
+/* A mapped page could fault and wait for the disk: while nowait is on,
+ * nothing is mapped (*pp NULL), and SQLite reads through nw_read. */
+static int nw_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **pp)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (nowait_on || f->real->pMethods->iVersion < 3 || !f->real->pMethods->xFetch) {
+        *pp = NULL;
+        return SQLITE_OK;
+    }
+    return f->real->pMethods->xFetch(f->real, off, amt, pp);
+}
+
+static int nw_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+    struct nw_file *f = (struct nw_file *)file;
+    if (f->real->pMethods->iVersion < 3 || !f->real->pMethods->xUnfetch)
+        return SQLITE_OK;
+    return f->real->pMethods->xUnfetch(f->real, off, p);
+}
+
+static const sqlite3_io_methods nw_io = {
+    .iVersion = 3,
+    .xClose = nw_close,
+    .xRead = nw_read,
+    .xWrite = nw_write,
+    .xTruncate = nw_truncate,
+    .xSync = nw_sync,
+    .xFileSize = nw_file_size,
+    .xLock = nw_lock,
+    .xUnlock = nw_unlock,
+    .xCheckReservedLock = nw_check_reserved,
+    .xFileControl = nw_file_control,
+    .xSectorSize = nw_sector_size,
+    .xDeviceCharacteristics = nw_device,
+    .xShmMap = nw_shm_map,
+    .xShmLock = nw_shm_lock,
+    .xShmBarrier = nw_shm_barrier,
+    .xShmUnmap = nw_shm_unmap,
+    .xFetch = nw_fetch,
+    .xUnfetch = nw_unfetch,
+};
+
+/* Sets f->fd and f->nowait for the database or WAL file |name| just opened
+ * as f->real (see struct unix_file_head). */
+static void nw_find_fd(struct nw_file *f, const char *name)
+{
+    if (strncmp(nw_base->zName, "unix", 4) != 0)
+        return;
+    int fd = ((const struct unix_file_head *)f->real)->h;
+    struct stat by_fd, by_name;
+    if (fd < 0 || fstat(fd, &by_fd) != 0 || stat(name, &by_name) != 0 ||
+        !S_ISREG(by_fd.st_mode) || by_fd.st_dev != by_name.st_dev ||
+        by_fd.st_ino != by_name.st_ino)
+        return;
+    f->fd = fd;
+    /* A one-byte probe: a file system without RWF_NOWAIT for buffered reads
+     * answers EOPNOTSUPP (or EINVAL on old kernels) whatever is cached. */
+    char byte;
+    struct iovec v = {&byte, 1};
+    ssize_t got;
+    do
+        got = preadv2(fd, &v, 1, 0, RWF_NOWAIT);
+    while (got < 0 && errno == EINTR);
+    f->nowait = got >= 0 || errno == EAGAIN;
+}
+
+static int nw_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
+                   int *out_flags)
+{
+    (void)vfs;
+    struct nw_file *f = (struct nw_file *)file;
+    f->real = (sqlite3_file *)(f + 1);
+    f->fd = -1;
+    f->nowait = 0;
+    int rc = nw_base->xOpen(nw_base, name, f->real, flags, out_flags);
+    /* SQLite calls xClose only on a file whose pMethods is set. */
+    file->pMethods = f->real->pMethods ? &nw_io : NULL;
+    if (rc == SQLITE_OK && name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)))
+        nw_find_fd(f, name);
+    return rc;
+}
+
+static int nw_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+    (void)vfs;
+    return nw_base->xDelete(nw_base, name, sync_dir);
+}
+
+static int nw_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+    (void)vfs;
+    return nw_base->xAccess(nw_base, name, flags, out);
+}
+
+static int nw_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+    (void)vfs;
+    return nw_base->xFullPathname(nw_base, name, n, out);
+}
+
+static void *nw_dlopen(sqlite3_vfs *vfs, const char *name)
+{
+    (void)vfs;
+    return nw_base->xDlOpen(nw_base, name);
+}
+
+static void nw_dlerror(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    nw_base->xDlError(nw_base, n, out);
+}
+
+static void (*nw_dlsym(sqlite3_vfs *vfs, void *lib, const char *sym))(void)
+{
+    (void)vfs;
+    return nw_base->xDlSym(nw_base, lib, sym);
+}
+
+static void nw_dlclose(sqlite3_vfs *vfs, void *lib)
+{
+    (void)vfs;
+    nw_base->xDlClose(nw_base, lib);
+}
+
+static int nw_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return nw_base->xRandomness(nw_base, n, out);
+}
+
+/* While nowait is on a sleep is refused: it returns at once, as if slept
+ * (SQLite counts its busy timeout by what it asked for, so the retries stay
+ * bounded), and the caller learns of it from ac_store_nowait_end(). */
+static int nw_sleep(sqlite3_vfs *vfs, int us)
+{
+    (void)vfs;
+    if (nowait_on) {
+        nowait_refused++;
+        return us;
+    }
+    return nw_base->xSleep(nw_base, us);
+}
+
+static int nw_current_time(sqlite3_vfs *vfs, double *out)
+{
+    (void)vfs;
+    return nw_base->xCurrentTime(nw_base, out);
+}
+
+static int nw_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return nw_base->xGetLastError ? nw_base->xGetLastError(nw_base, n, out) : 0;
+}
+
+static int nw_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+    (void)vfs;
+    return nw_base->xCurrentTimeInt64(nw_base, out);
+}
+
+/* Registers the VFS once per process over the default one (unix). */
+static void nw_register(void)
+{
+    if (sqlite3_initialize() != SQLITE_OK)
+        return;
+    nw_base = sqlite3_vfs_find(NULL);
+    /* xCurrentTimeInt64 is version 2; anything older is not the unix VFS. */
+    if (!nw_base || nw_base->iVersion < 2 || !nw_base->xCurrentTimeInt64)
+        return;
+    /* The unix file follows ours at an 8-byte boundary. */
+    _Static_assert(sizeof(struct nw_file) % 8 == 0, "the real file stays aligned");
+    nw_vfs = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = (int)sizeof(struct nw_file) + nw_base->szOsFile,
+        .mxPathname = nw_base->mxPathname,
+        .zName = "accord",
+        .xOpen = nw_open,
+        .xDelete = nw_delete,
+        .xAccess = nw_access,
+        .xFullPathname = nw_full_pathname,
+        .xDlOpen = nw_dlopen,
+        .xDlError = nw_dlerror,
+        .xDlSym = nw_dlsym,
+        .xDlClose = nw_dlclose,
+        .xRandomness = nw_randomness,
+        .xSleep = nw_sleep,
+        .xCurrentTime = nw_current_time,
+        .xGetLastError = nw_last_error,
+        .xCurrentTimeInt64 = nw_current_time64,
+    };
+    nw_ready = sqlite3_vfs_register(&nw_vfs, 0) == SQLITE_OK;
+}
+
+void ac_store_nowait_begin(void)
+{
+    nowait_on = 1;
+    nowait_refused = 0;
+}
+
+unsigned ac_store_nowait_end(void)
+{
+    nowait_on = 0;
+    unsigned refused = nowait_refused;
+    nowait_refused = 0;
+    return refused;
+}
+
+int ac_store_nowait_ready(struct ac_store *st)
+{
+    sqlite3 *h = st ? ac__db_sqlite_handle(ac__store_db(st)) : NULL;
+    sqlite3_file *file = NULL;
+    if (!h || sqlite3_file_control(h, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+        !file || file->pMethods != &nw_io)
+        return 0;
+    return ((struct nw_file *)file)->nowait;
+}
 
 struct sqlite_stmt {
     struct ac__db_head head;
@@ -53,6 +441,13 @@ sqlite3 *ac__db_sqlite_handle(struct ac_db *db)
 /* Translates an SQLite result code (extended codes on) into db.h's meanings. */
 static int map_rc(struct sqlite_db *d, int rc)
 {
+    /* A read refused on purpose (nowait.h) is the caller's cue to read
+     * elsewhere, not an error of the disk: no log. */
+    if (nowait_on && nowait_refused)
+        return (rc & 0xff) == SQLITE_OK || (rc & 0xff) == SQLITE_DONE ||
+                       (rc & 0xff) == SQLITE_ROW
+                   ? 0
+                   : AC_EAGAIN;
     const char *msg = d && d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -112,8 +507,12 @@ static int db_open(const char *target, struct ac_db **out)
         return AC_ENOMEM;
     d->head.ops = &ac__db_sqlite_ops;
     d->head.conn = &d->head;
-    int rc = sqlite3_open_v2(
-        target, &d->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Every connection through the "accord" VFS (nowait.h), the default
+     * one's if it could not be registered: its reads then always wait. */
+    pthread_once(&nw_once, nw_register);
+    int rc = sqlite3_open_v2(target, &d->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nw_ready ? nw_vfs.zName : NULL);
     if (rc != SQLITE_OK) {
         ac_log_error("store", "%s: cannot open: %s", target,
                      d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));

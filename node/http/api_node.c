@@ -11,6 +11,7 @@
 #include "accord/sign/keyring.h"
 #include "accord/store/sync.h"
 #include "internal.h"
+#include "readers.h"
 #include "records/records.h"
 
 /* 200 while the node serves; "degraded: <why>" when it serves reads only
@@ -97,6 +98,8 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
     struct ac_buf b = AC_BUF_INIT;
     size_t conns = n->server ? ac_h2_server_connections(n->server) : 0;
     int err = ac__metrics_render(n->metrics, conns, db_bytes, &b);
+    if (!err)
+        err = ac__readers_metrics(n->readers, &b);
     if (!err)
         err = ac_buf_printf(
             &b,

@@ -484,9 +484,33 @@ static void record_done(struct ac__read_job *job, int status)
     free(r);
 }
 
+/* Loop: forgets what record_work filled in before a page it needed turned
+ * out not to be in memory (ac__readers_try_loop()), so a reader thread can
+ * run it again from the start. |id| is the id asked for (0 for a share). */
+static void record_reset(struct record_read *r, int64_t id)
+{
+    if (r->why)
+        ac_reason_release(r->why);
+    free(r->why);
+    r->why = NULL;
+    r->err = 0;
+    r->share_missing = 0;
+    r->id = id;
+    memset(&r->rec, 0, sizeof r->rec);
+    r->etag[0] = '\0';
+    r->copy.err = 0;
+    /* Bytes copied from the record cache on the loop stay; the store's
+     * partial copy goes (the reserved room is kept). */
+    if (!r->cached)
+        r->copy.cose.len = 0;
+}
+
 /* Queues the read of record |id| for |by| (an authenticated user), or of the
  * record share |token| leads to when |by| is NULL. An admin's read of a
- * cached record is answered at once: it exists, and an admin may read any. */
+ * cached record is answered at once: it exists, and an admin may read any.
+ * A read of a record's bytes or summary is first tried on the loop, which
+ * answers it there when every page it needs is in memory (a few B-tree
+ * pages: the loop never waits on the disk, docs/record-reads.md). */
 static void read_record(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
                         const char *token, int64_t id, enum record_want want)
 {
@@ -553,6 +577,13 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
         free(r);
         ac__respond_error(x, AC_ENOMEM, "credential");
         return;
+    }
+    if ((want == WANT_COSE || want == WANT_JSON) && n->readers) {
+        if (ac__readers_try_loop(n->readers, &r->job) == 0) {
+            record_done(&r->job, 0);
+            return;
+        }
+        record_reset(r, id);
     }
     ac__read_submit(n, &r->job);
 }
