@@ -56,12 +56,19 @@ struct ac__readers {
      * the CPUs the node may run on. Read under mu. */
     unsigned lanes;
     struct ac_store *fallback;
-    int open_handles; /* of async and flush; freed at 0 */
+    int open_handles; /* of async, flush and loop_end; freed at 0 */
     /* The loop's alone: its own read-only connection for the reads it may
      * answer from pages in memory (ac__readers_try_loop(); SQLite with
      * RWF_NOWAIT only, else NULL), and how those attempts went. */
     struct ac_store *loop_store;
     uint64_t loop_reads, loop_refused;
+    /* A read transaction on loop_store shared by the reads of one loop
+     * iteration (ac__readers_try_loop() with |shared|), ended by loop_end
+     * after the poll phase: one snapshot, one WAL read lock (two fcntl) and
+     * one fstat for all of them instead of per read, which profiled at 16%
+     * of a cold read's CPU (docs/record-reads.md). */
+    uv_check_t loop_end;
+    int loop_tx;
     /* Set before jobs are submitted, read-only after. */
     long test_delay_ms;
     unsigned burst_jobs; /* at most this many jobs share a read transaction */
@@ -318,10 +325,11 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
         free(p);
         return err;
     }
-    /* Never fails (uv_idle_init only fills the handle). */
+    /* Never fail (they only fill the handle). */
     uv_idle_init(loop, &p->flush);
-    p->async.data = p->flush.data = p;
-    p->open_handles = 2;
+    uv_check_init(loop, &p->loop_end);
+    p->async.data = p->flush.data = p->loop_end.data = p;
+    p->open_handles = 3;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->done_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -387,18 +395,47 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
     return 0;
 }
 
-int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job)
+/* Loop, after the poll phase of an iteration that shared a read
+ * transaction: ends it, so no snapshot outlives the iteration. */
+static void on_loop_end(uv_check_t *h)
 {
+    struct ac__readers *p = h->data;
+    uv_check_stop(&p->loop_end);
+    if (p->loop_tx)
+        ac_store_read_end(p->loop_store);
+    p->loop_tx = 0;
+}
+
+int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job, enum ac__loop_read how)
+{
+    int shared = how == AC__LOOP_SHARED;
     /* The test's slow disk stands for pages that are never in memory. */
     if (!p || !p->loop_store || p->stopping || p->test_delay_ms > 0)
         return AC_EAGAIN;
+    if (p->loop_tx && !shared) {
+        /* This read must see every commit made before now. */
+        ac_store_read_end(p->loop_store);
+        p->loop_tx = 0;
+    } else if (!p->loop_tx && shared && ac_store_read_begin(p->loop_store) == 0) {
+        /* A deferred BEGIN: the snapshot starts at this job's first read,
+         * after the request arrived. */
+        p->loop_tx = 1;
+        uv_check_start(&p->loop_end, on_loop_end);
+    }
     ac_store_nowait_begin();
     job->work(job, p->loop_store);
     if (ac_store_nowait_end()) {
+        /* SQLite rolled the transaction back with the refused read. */
+        if (p->loop_tx)
+            ac_store_read_end(p->loop_store);
+        p->loop_tx = 0;
         p->loop_refused++;
+        if (how == AC__LOOP_AGAIN)
+            p->loop_reads--; /* counted once: handed off after all */
         return AC_EAGAIN;
     }
-    p->loop_reads++;
+    if (how != AC__LOOP_AGAIN)
+        p->loop_reads++;
     return 0;
 }
 
@@ -491,6 +528,10 @@ void ac__readers_stop(struct ac__readers *p)
         ac_store_close(p->readers[i].store);
     }
     p->nreaders = 0;
+    if (p->loop_tx)
+        ac_store_read_end(p->loop_store);
+    p->loop_tx = 0;
+    uv_check_stop(&p->loop_end);
     ac_store_close(p->loop_store);
     p->loop_store = NULL;
     drain(p);
@@ -501,6 +542,7 @@ void ac__readers_stop(struct ac__readers *p)
     p->nbatch = 0;
     cancel(p, unflushed);
     uv_close((uv_handle_t *)&p->flush, on_closed);
+    uv_close((uv_handle_t *)&p->loop_end, on_closed);
     uv_close((uv_handle_t *)&p->async, on_closed);
 }
 

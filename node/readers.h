@@ -78,8 +78,17 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job);
  * submits the job as usual) or when the pool has no such connection
  * (PostgreSQL, no reader threads, a file system without RWF_NOWAIT: work did
  * not run). For reads that cost about as much as their pages, never for
- * ones whose CPU grows with the data. */
-int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job);
+ * ones whose CPU grows with the data.
+ *
+ * |how| AC__LOOP_SHARED: the read may run in one read transaction with
+ * the other shared reads of this loop iteration (ended when the iteration's
+ * poll phase ends), whose snapshot may have begun a few microseconds before
+ * this request arrived. Only for reads of rows that never change once
+ * written, and whose "not found" the caller asks again with AC__LOOP_AGAIN.
+ * AC__LOOP_FRESH and AC__LOOP_AGAIN see every commit made before the call;
+ * AGAIN is the same read asked again (counted once in /metrics). */
+enum ac__loop_read { AC__LOOP_FRESH, AC__LOOP_SHARED, AC__LOOP_AGAIN };
+int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job, enum ac__loop_read how);
 
 /* Appends the loop's read counters (read there, handed off) to |out| in
  * the Prometheus text format. |p| may be NULL (counted as none). */

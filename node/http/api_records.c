@@ -505,6 +505,31 @@ static void record_reset(struct record_read *r, int64_t id)
         r->copy.cose.len = 0;
 }
 
+/* Loop: tries record_work on the loop (ac__readers_try_loop()). Returns 1
+ * when it answered there (r holds the result), else 0 with r reset for a
+ * reader thread. A record's row never changes once written (no UPDATE of
+ * records outside migrations), so what a read finds in the iteration's
+ * shared snapshot is current; what it does not find may have been
+ * committed since the snapshot began, so "not found" (or any failure) is
+ * read again with a fresh one. A share link can be withdrawn at any moment:
+ * never read in the shared snapshot. */
+static int try_on_loop(struct ac_node *n, struct record_read *r, int64_t id)
+{
+    int shared = !r->by_share;
+    if (ac__readers_try_loop(n->readers, &r->job, shared ? AC__LOOP_SHARED : AC__LOOP_FRESH)) {
+        record_reset(r, id);
+        return 0;
+    }
+    if (!shared || !r->err)
+        return 1;
+    record_reset(r, id);
+    if (ac__readers_try_loop(n->readers, &r->job, AC__LOOP_AGAIN)) {
+        record_reset(r, id);
+        return 0;
+    }
+    return 1;
+}
+
 /* Queues the read of record |id| for |by| (an authenticated user), or of the
  * record share |token| leads to when |by| is NULL. An admin's read of a
  * cached record is answered at once: it exists, and an admin may read any.
@@ -578,12 +603,9 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
         ac__respond_error(x, AC_ENOMEM, "credential");
         return;
     }
-    if ((want == WANT_COSE || want == WANT_JSON) && n->readers) {
-        if (ac__readers_try_loop(n->readers, &r->job) == 0) {
-            record_done(&r->job, 0);
-            return;
-        }
-        record_reset(r, id);
+    if ((want == WANT_COSE || want == WANT_JSON) && n->readers && try_on_loop(n, r, id)) {
+        record_done(&r->job, 0);
+        return;
     }
     ac__read_submit(n, &r->job);
 }
