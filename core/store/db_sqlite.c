@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -388,6 +389,18 @@ unsigned ac_store_nowait_end(void)
     unsigned refused = nowait_refused;
     nowait_refused = 0;
     return refused;
+}
+
+static int db_exec(struct ac_db *db, const char *sql);
+
+int ac_store_nowait_cache_kib(struct ac_store *st, unsigned kib)
+{
+    struct ac_db *db = st ? ac__store_db(st) : NULL;
+    if (!ac__db_sqlite_handle(db) || kib > 1u << 30)
+        return AC_EINVAL;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%u", kib);
+    return db_exec(db, sql);
 }
 
 int ac_store_nowait_ready(struct ac_store *st)

@@ -32,4 +32,12 @@ unsigned ac_store_nowait_end(void);
  * read of it would be refused, and the caller should not try. */
 int ac_store_nowait_ready(struct ac_store *st);
 
+/* Sets the most memory |st|'s own page cache (SQLite's, per connection)
+ * may hold, in KiB (SQLite's default is 2,000). A connection that answers
+ * random reads without waiting wants every interior page of the B-trees it
+ * reads in there: each one it misses is a read (a refusal when the kernel
+ * dropped it) for every lookup. Returns 0, or AC_EINVAL when |st| is not
+ * SQLite. */
+int ac_store_nowait_cache_kib(struct ac_store *st, unsigned kib);
+
 #endif
