@@ -286,13 +286,13 @@ static unsigned cpus_allowed(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The page cache of the loop's read connection, in KiB. */
+#define LOOP_CACHE_KIB 8192
+
 /* Opens the loop's own connection (ac__readers_try_loop()) when the data
  * directory's file system can say "not in memory" instead of waiting; else
  * says once why every read goes to a thread. Best effort: without it reads
  * are only slower. */
-/* The page cache of the loop's read connection, in KiB. */
-#define LOOP_CACHE_KIB 8192
-
 static void open_loop_store(struct ac__readers *p, const char *path)
 {
     int err = ac_store_open_readonly(path, &p->loop_store);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,7 +18,6 @@
 #include "accord/store/nowait.h"
 #include "db_engine.h"
 #include "db_sqlite.h"
-#include "internal.h"
 
 /* ---- reads that do not wait (nowait.h) ----
  *
@@ -391,21 +389,9 @@ unsigned ac_store_nowait_end(void)
     return refused;
 }
 
-static int db_exec(struct ac_db *db, const char *sql);
-
-int ac_store_nowait_cache_kib(struct ac_store *st, unsigned kib)
+int ac__db_sqlite_nowait_ready(struct ac_db *db)
 {
-    struct ac_db *db = st ? ac__store_db(st) : NULL;
-    if (!ac__db_sqlite_handle(db) || kib > 1u << 30)
-        return AC_EINVAL;
-    char sql[48];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%u", kib);
-    return db_exec(db, sql);
-}
-
-int ac_store_nowait_ready(struct ac_store *st)
-{
-    sqlite3 *h = st ? ac__db_sqlite_handle(ac__store_db(st)) : NULL;
+    sqlite3 *h = ac__db_sqlite_handle(db);
     sqlite3_file *file = NULL;
     if (!h || sqlite3_file_control(h, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
         !file || file->pMethods != &nw_io)

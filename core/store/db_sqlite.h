@@ -12,4 +12,9 @@
  * when |db| runs on another engine. */
 sqlite3 *ac__db_sqlite_handle(struct ac_db *db);
 
+/* Returns 1 when |db| is an SQLite connection whose database file takes
+ * reads that do not wait (accord/store/nowait.h: opened through the
+ * "accord" VFS, its file system answers RWF_NOWAIT), else 0. */
+int ac__db_sqlite_nowait_ready(struct ac_db *db);
+
 #endif
