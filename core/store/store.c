@@ -299,7 +299,10 @@ int ac__store_begin(struct ac_store *st)
     int err;
     gate(st);
     if (st->depth == 0) {
-        if (st->nunknown) {
+        /* Not while the COMMIT they belong to is settled but not collected
+         * yet: its owner resolves them (a begin that closed a parked
+         * transaction waited for that COMMIT, and comes here first). */
+        if (st->nunknown && !st->settled) {
             ac_log_warn("store", "%zu after-commit hook(s) of a COMMIT with an unknown outcome "
                         "were never resolved; dropped", st->nunknown);
             ac_store_tx_resolve(st, 0);
@@ -561,6 +564,14 @@ void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *
 int ac_store_park(struct ac_store *st)
 {
     if (!st->park_close || st->parked || st->inflight || st->depth != 1)
+        return AC_EBUG;
+    st->parked = 1;
+    return 0;
+}
+
+int ac_store_park_waiting(struct ac_store *st)
+{
+    if (!st->park_close || st->parked || st->inflight)
         return AC_EBUG;
     st->parked = 1;
     return 0;
