@@ -30,9 +30,22 @@
  * on_park_close(), which hands the group's COMMIT to the writer at once
  * with what ran so far (the rest waits for the next group), and then waits
  * for that COMMIT as any store call waits for one in flight; so it never
- * nests inside the group, nor commits or rolls back with it. What remains
- * on the loop is each handler's own statements (on PostgreSQL each a round
- * trip), one handler at a time.
+ * nests inside the group, nor commits or rolls back with it.
+ *
+ * A step (the group's BEGIN when it opens with it, then one handler) runs
+ * on a fiber (base/fiber.h) with a stack of its own. On PostgreSQL every
+ * statement is a round trip; the engine waits for its answer through
+ * ac_fiber_wait_fd(), which on the fiber hands the loop back here
+ * (step_wait()): the transaction is parked meanwhile as between two turns
+ * (ac_store_park_waiting()), a uv_poll watches the connection's socket,
+ * and the fiber goes on when the answer is there (on_ready()). So the loop
+ * waits neither on a handler's round trips nor on its COMMIT's, only on
+ * the handler's own computing. A store call of the loop's own that needs
+ * the connection meanwhile cannot wait for a later turn: the close
+ * callback finishes the step in place (the fiber resumed to its end, its
+ * waits then poll()ing), answering its failures on the next turn, and
+ * closes the group. On SQLite nothing yields: each step runs through in
+ * one go, on the fiber.
 
  * A request whose handler fails outright is rolled back to its savepoint
  * alone and answered at once: nothing of it commits. A lost race (AC_EAGAIN,

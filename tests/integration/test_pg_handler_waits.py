@@ -101,6 +101,13 @@ with PgServer() as pg:
                        != "0")
 
             # The handler waits on the database: the loop serves meanwhile.
+            # The same statement waits all along: the server would cut the
+            # wait at the node's lock_timeout (10 s) and the node run the
+            # request again, so a loop that sat in the wait would serve the
+            # reads only between such runs, a new statement waiting after.
+            waiting = ("SELECT query_start FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND application_name = 'accord'")
+            started = psql(db_url, waiting)
             for _ in range(READS):
                 r = c.get(n.url + "/v1/node", timeout=20)
                 check(r.status_code == 200, "GET /v1/node answers while a write handler waits "
@@ -111,6 +118,9 @@ with PgServer() as pg:
             metrics = c.get(n.url + "/metrics", headers=auth, timeout=20).text
             check(metric(metrics, "accord_write_handler_yields_total") >= 1,
                   "/metrics counts the handler's wait the loop did not wait for")
+            check(psql(db_url, waiting) == started,
+                  "the statement that waited before the reads still waits after them (%s)"
+                  % started)
             check(writer.is_alive() and "r" not in wrote,
                   "and the write is still unanswered: its handler still waits on the lock")
 
