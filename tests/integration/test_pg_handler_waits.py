@@ -115,12 +115,12 @@ with PgServer() as pg:
             r = c.get(n.url + "/v1/users/me", headers=auth, timeout=20)
             check(r.status_code == 200 and r.json()["name"] == "admin",
                   "GET /v1/users/me answers meanwhile: %d %s" % (r.status_code, r.text[:200]))
-            metrics = c.get(n.url + "/metrics", headers=auth, timeout=20).text
-            check(metric(metrics, "accord_write_handler_yields_total") >= 1,
-                  "/metrics counts the handler's wait the loop did not wait for")
             check(psql(db_url, waiting) == started,
                   "the statement that waited before the reads still waits after them (%s)"
                   % started)
+            metrics = c.get(n.url + "/metrics", headers=auth, timeout=20).text
+            check(metric(metrics, "accord_write_handler_yields_total") >= 1,
+                  "/metrics counts the handler's wait the loop did not wait for")
             check(writer.is_alive() and "r" not in wrote,
                   "and the write is still unanswered: its handler still waits on the lock")
 
