@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include <libpq-fe.h>
+#include <openssl/ssl.h>
 
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
@@ -442,25 +443,54 @@ static int is_change(const char *status)
            !strncmp(status, "DELETE", 6) || !strncmp(status, "MERGE", 5);
 }
 
+/* 1 when libpq can go on without the socket: bytes it has not parsed
+ * yet may sit inside the TLS layer, which the socket's readiness does not
+ * show (libpq's own waits check it first too). */
+static int tls_pending(PGconn *conn)
+{
+    if (!PQsslInUse(conn))
+        return 0;
+    SSL *ssl = PQsslStruct(conn, "OpenSSL");
+    return ssl && SSL_pending(ssl) > 0;
+}
+
+/* Waits until the next result can be read without blocking, through
+ * ac_fiber_wait_fd(). When the link fails it stops: PQgetResult() then
+ * reports the failure (or, should poll() itself fail, waits on its own). */
+static void await_ready(PGconn *conn)
+{
+    int fd = PQsocket(conn);
+    while (PQisBusy(conn)) {
+        if (fd < 0)
+            return;
+        if (!tls_pending(conn) && ac_fiber_wait_fd(fd, POLLIN) != 0)
+            return;
+        if (!PQconsumeInput(conn))
+            return;
+    }
+}
+
 /* Collects the answer to what was just sent (|sent|: the PQsend* call's
- * result), waiting for it through ac_fiber_wait_fd(). Returns the last
- * result, as PQexec() does (an error ends a multi-statement text, so it is
- * the last), or NULL when nothing could be sent. */
+ * result), waiting before each result so that no PQgetResult() blocks on
+ * the socket itself. Returns the last result, as PQexec() does (an error
+ * ends a multi-statement text, so it is the last), or NULL when nothing
+ * could be sent. */
 static PGresult *await(struct pg_db *d, int sent)
 {
     if (!sent)
         return NULL;
-    int fd = PQsocket(d->conn);
-    while (PQisBusy(d->conn)) {
-        /* A broken link: PQgetResult() below reports it. */
-        if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0 || !PQconsumeInput(d->conn))
+    PGresult *last = NULL;
+    for (;;) {
+        await_ready(d->conn);
+        PGresult *res = PQgetResult(d->conn);
+        if (!res)
             break;
-    }
-    PGresult *last = NULL, *res;
-    while ((res = PQgetResult(d->conn)) != NULL) {
         PQclear(last);
         last = res;
-        if (PQstatus(d->conn) == CONNECTION_BAD)
+        ExecStatusType st = PQresultStatus(res);
+        /* No statement here copies; a COPY would hand out a result per call. */
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
+            PQstatus(d->conn) == CONNECTION_BAD)
             break;
     }
     return last;

@@ -338,7 +338,13 @@ int ac__store_commit(struct ac_store *st)
         err = ac_db_commit(st->db);
         if (err) {
             st->depth = 0;
-            if (err == AC_EUNKNOWN) {
+            if (err == AC_EUNKNOWN && st->settled && st->nunknown) {
+                /* The hooks of a COMMIT settled unknown before this began
+                 * wait for their owner (ac__store_begin()), who resolves
+                 * them by its own request's key: this transaction's have
+                 * nobody to resolve them, and are dropped. */
+                hooks_end(st, 0);
+            } else if (err == AC_EUNKNOWN) {
                 /* It may have committed: the caller finds out and says
                  * (ac_store_tx_resolve()). */
                 ac_store_tx_resolve(st, 0);

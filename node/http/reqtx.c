@@ -77,7 +77,10 @@
  * logs here), and a reader thread does not see it before the COMMIT. It
  * checks before the hand-off and writes after the later work, in a
  * transaction of its own (POST /v1/password; docs/architecture.md,
- * "Request transactions"). Streamed uploads
+ * "Request transactions"). And the hand-off is the last thing it does: a
+ * store call after it could wait on the database (a fiber's yield, below),
+ * the later work answer meanwhile, and the answer be taken for one given
+ * within the call (stored under the key, run again after a lost race). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
  * ac__reqtx_start(), in tools) each group runs in one go and commits
@@ -193,8 +196,8 @@ struct ac__reqtx {
     unsigned turn_handlers; /* write handlers run since the last poll */
     /* A step of the group (its BEGIN when it opens with it, then one
      * request's handler) runs on |fiber|; |stepping| while it has not
-     * ended: it waits on the database, |watch| (owned) watching the
-     * descriptor |watch_fd| for it. */
+     * ended: it waits on the database, |watch| (owned, closed when the
+     * wait ends) watching the connection's socket for it. */
     struct ac_fiber *fiber;
     int stepping;
     struct pending *running; /* the step's request (owned) */
@@ -202,7 +205,6 @@ struct ac__reqtx {
     int open_err;            /* ... and its BEGIN failed so */
     enum one result;         /* how the request's run ended */
     uv_poll_t *watch;
-    int watch_fd;
     /* Inside someone else's store call (on_park_close()) nobody is answered:
      * failures wait in |failed| (owned) for the next turn. */
     int deferring;
@@ -921,36 +923,40 @@ static void on_watch_closed(uv_handle_t *h)
     free(h);
 }
 
-/* Watches |fd| for |events| (poll(2)'s) for the waiting step: one handle
- * for the connection's socket, made anew when a new connection has
- * another one. Returns 0 or a libuv error. */
-static int watch(struct ac__reqtx *t, int fd, short events)
-{
-    if (t->watch && t->watch_fd != fd) {
-        uv_close((uv_handle_t *)t->watch, on_watch_closed);
-        t->watch = NULL;
-    }
-    if (!t->watch) {
-        uv_poll_t *w = malloc(sizeof *w);
-        if (!w)
-            return UV_ENOMEM;
-        int err = uv_poll_init(t->n->loop, w, fd);
-        if (err) {
-            free(w);
-            return err;
-        }
-        w->data = t;
-        t->watch = w;
-        t->watch_fd = fd;
-    }
-    int want = ((events & POLLIN) ? UV_READABLE : 0) | ((events & POLLOUT) ? UV_WRITABLE : 0);
-    return uv_poll_start(t->watch, want, on_ready);
-}
-
+/* Stops watching: the handle is closed before the fiber goes on. Closing
+ * a poll handle drops its descriptor NUMBER from the loop's epoll set, so
+ * it must be closed while that number is still the connection's socket:
+ * once resumed, libpq may close the socket (a lost connection), and the
+ * number then goes to whatever opens next, a client's connection, say,
+ * which a late close would silence. */
 static void unwatch(struct ac__reqtx *t)
 {
-    if (t->watch)
-        uv_poll_stop(t->watch);
+    if (!t->watch)
+        return;
+    uv_close((uv_handle_t *)t->watch, on_watch_closed);
+    t->watch = NULL;
+}
+
+/* Watches |fd| for |events| (poll(2)'s) for the waiting step, with a
+ * handle of its own for this one wait (unwatch() says why). Returns 0 or
+ * a libuv error. */
+static int watch(struct ac__reqtx *t, int fd, short events)
+{
+    uv_poll_t *w = malloc(sizeof *w);
+    if (!w)
+        return UV_ENOMEM;
+    int err = uv_poll_init(t->n->loop, w, fd);
+    if (err) {
+        free(w);
+        return err;
+    }
+    w->data = t;
+    t->watch = w;
+    int want = ((events & POLLIN) ? UV_READABLE : 0) | ((events & POLLOUT) ? UV_WRITABLE : 0);
+    err = uv_poll_start(w, want, on_ready);
+    if (err)
+        unwatch(t);
+    return err;
 }
 
 /* The step on the fiber ended: the group opens with it (or could not),
@@ -1038,7 +1044,7 @@ static void on_ready(uv_poll_t *h, int status, int events)
     (void)status;
     (void)events;
     struct ac__reqtx *t = h->data;
-    uv_poll_stop(h);
+    unwatch(t);
     if (!t->stepping)
         return;
     ac_store_resume(t->n->store);
@@ -1263,10 +1269,7 @@ void ac__reqtx_stop(struct ac_node *n)
     uv_close((uv_handle_t *)&t->idle, NULL);
     uv_close((uv_handle_t *)&t->prepare, NULL);
     uv_close((uv_handle_t *)&t->async, NULL);
-    if (t->watch) {
-        uv_close((uv_handle_t *)t->watch, on_watch_closed);
-        t->watch = NULL;
-    }
+    unwatch(t);
     ac_fiber_free(t->fiber);
     t->fiber = NULL;
     t->started = 0;
