@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include <libpq-fe.h>
-#include <openssl/ssl.h>
 
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
@@ -443,29 +442,21 @@ static int is_change(const char *status)
            !strncmp(status, "DELETE", 6) || !strncmp(status, "MERGE", 5);
 }
 
-/* 1 when libpq can go on without the socket: bytes it has not parsed
- * yet may sit inside the TLS layer, which the socket's readiness does not
- * show (libpq's own waits check it first too). */
-static int tls_pending(PGconn *conn)
-{
-    if (!PQsslInUse(conn))
-        return 0;
-    SSL *ssl = PQsslStruct(conn, "OpenSSL");
-    return ssl && SSL_pending(ssl) > 0;
-}
-
 /* Waits until the next result can be read without blocking, through
  * ac_fiber_wait_fd(). When the link fails it stops: PQgetResult() then
- * reports the failure (or, should poll() itself fail, waits on its own). */
+ * reports the failure (or, should poll() itself fail, waits on its own).
+ * Not over TLS: bytes libpq has not parsed yet may sit inside the TLS
+ * layer, which the socket's readiness does not show, and only libpq's own
+ * wait looks there (TLS is net/'s; the store links no TLS library). There
+ * PQgetResult() waits itself: the loop waits on such a handler's round
+ * trips, as without a fiber (docs/ha.md). */
 static void await_ready(PGconn *conn)
 {
     int fd = PQsocket(conn);
+    if (PQsslInUse(conn))
+        return;
     while (PQisBusy(conn)) {
-        if (fd < 0)
-            return;
-        if (!tls_pending(conn) && ac_fiber_wait_fd(fd, POLLIN) != 0)
-            return;
-        if (!PQconsumeInput(conn))
+        if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0 || !PQconsumeInput(conn))
             return;
     }
 }

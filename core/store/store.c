@@ -567,6 +567,16 @@ void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *
     st->park_arg = arg;
 }
 
+void ac_store_quiesce(struct ac_store *st)
+{
+    gate(st);
+}
+
+int ac_store_others_pending(const struct ac_store *st)
+{
+    return st->parked || st->inflight;
+}
+
 int ac_store_park(struct ac_store *st)
 {
     if (!st->park_close || st->parked || st->inflight || st->depth != 1)

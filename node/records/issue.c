@@ -690,7 +690,7 @@ int ac__checkpoint_refresh(struct ac_node *n)
      * tree and the status list only to follow them forward again at the
      * commit. */
     if (!r->checkpoint.stale && r->checkpoint.body.len && now.size < r->tree.size &&
-        (ac_store_parked(n->store) || ac_store_commit_busy(n->store)))
+        ac_store_others_pending(n->store))
         return 0;
     /* The newest checkpoint is the stored head: both commit together under
      * the head lock. */

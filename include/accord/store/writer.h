@@ -119,6 +119,18 @@ int ac_store_park(struct ac_store *st);
  * AC_EBUG (no owner, parked already, or a COMMIT in flight). */
 int ac_store_park_waiting(struct ac_store *st);
 
+/* Ends what others have pending on the connection before the caller
+ * acts on memory that their transactions may have moved ahead of the
+ * store: a parked transaction is closed (above), and a COMMIT in flight
+ * waited for and settled. (A key rotation re-signs the in-memory log head:
+ * a group's leaves must have committed first.) */
+void ac_store_quiesce(struct ac_store *st);
+
+/* Returns 1 while a transaction is parked or its COMMIT in flight: rows
+ * written on the loop that a read now (on the side connection) does not
+ * see, and that may still commit or not. */
+int ac_store_others_pending(const struct ac_store *st);
+
 /* Takes the parked transaction back for the owner's next step (or its
  * COMMIT): returns 0, or AC_ENOENT when nothing is parked (it was closed
  * meanwhile through the callback). */
