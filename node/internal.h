@@ -295,6 +295,8 @@ struct ac__write_stats {
     unsigned long long side_reads; /* loop reads run on the side connection */
     unsigned long long waits;      /* loop store calls that waited for a COMMIT */
     unsigned turn_max;             /* the most write handlers run between two polls */
+    unsigned long long yields;     /* a handler's waits on the database the loop did not wait for */
+    unsigned long long finished;   /* waiting handlers a store call finished in place */
 };
 void ac__metrics_write_stats(struct ac__metrics *m, const struct ac__write_stats *s);
 

@@ -4,7 +4,10 @@
  * results decoded by column type, SQLSTATEs translated once into the seam's
  * AC_E* meanings, and a lost connection re-established on the next call
  * outside a transaction (a multi-host URL with target_session_attrs=
- * read-write then finds the new primary). */
+ * read-write then finds the new primary). Every statement is sent and its
+ * answer awaited through ac_fiber_wait_fd() (await()): on a fiber (a write
+ * handler, node/http/reqtx.c) the wait yields, so the loop thread serves
+ * others during the round trip; elsewhere it poll()s, as PQexec() would. */
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
 #include "accord/base/hex.h"
 #include "accord/base/log.h"
 #include "db_engine.h"
@@ -438,13 +442,63 @@ static int is_change(const char *status)
            !strncmp(status, "DELETE", 6) || !strncmp(status, "MERGE", 5);
 }
 
+/* Waits until the next result can be read without blocking, through
+ * ac_fiber_wait_fd(). When the link fails it stops: PQgetResult() then
+ * reports the failure (or, should poll() itself fail, waits on its own).
+ * Not over TLS: bytes libpq has not parsed yet may sit inside the TLS
+ * layer, which the socket's readiness does not show, and only libpq's own
+ * wait looks there (TLS is net/'s; the store links no TLS library). There
+ * PQgetResult() waits itself: the loop waits on such a handler's round
+ * trips, as without a fiber (docs/ha.md). */
+static void await_ready(PGconn *conn)
+{
+    int fd = PQsocket(conn);
+    if (PQsslInUse(conn))
+        return;
+    while (PQisBusy(conn)) {
+        if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0 || !PQconsumeInput(conn))
+            return;
+    }
+}
+
+/* Collects the answer to what was just sent (|sent|: the PQsend* call's
+ * result), waiting before each result so that no PQgetResult() blocks on
+ * the socket itself. Returns the last result, as PQexec() does (an error
+ * ends a multi-statement text, so it is the last), or NULL when nothing
+ * could be sent. */
+static PGresult *await(struct pg_db *d, int sent)
+{
+    if (!sent)
+        return NULL;
+    PGresult *last = NULL;
+    for (;;) {
+        await_ready(d->conn);
+        PGresult *res = PQgetResult(d->conn);
+        if (!res)
+            break;
+        PQclear(last);
+        last = res;
+        ExecStatusType st = PQresultStatus(res);
+        /* No statement here copies; a COPY would hand out a result per call. */
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH ||
+            PQstatus(d->conn) == CONNECTION_BAD)
+            break;
+    }
+    return last;
+}
+
+static PGresult *exec_text(struct pg_db *d, const char *sql)
+{
+    return await(d, PQsendQuery(d->conn, sql));
+}
+
 /* Prepares |s| on the current connection if it is not yet there. */
 static int ensure_prepared(struct pg_stmt *s)
 {
     struct pg_db *d = s->db;
     if (s->prepared_gen == d->gen)
         return 0;
-    PGresult *res = PQprepare(d->conn, s->name, s->sql, s->nparams, s->types);
+    PGresult *res = await(d, PQsendPrepare(d->conn, s->name, s->sql, s->nparams, s->types));
     int err = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         err = fail(d, res, 0);
@@ -479,7 +533,7 @@ static void stmt_undo(struct pg_db *d)
 {
     if (!conn_ok(d))
         return;
-    PGresult *res = PQexec(d->conn, "ROLLBACK TO SAVEPOINT ac_stmt");
+    PGresult *res = exec_text(d, "ROLLBACK TO SAVEPOINT ac_stmt");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         ac_log_warn("store", "postgresql: cannot undo a failed statement: %s",
                     PQresultErrorMessage(res));
@@ -531,8 +585,8 @@ static int pg_step(struct ac_db_stmt *ss)
             err = stmt_savepoint(d);
         if (err)
             return err;
-        res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->vals, s->lens,
-                             s->fmts, 0);
+        res = await(d, PQsendQueryPrepared(d->conn, s->name, s->nparams,
+                                           (const char *const *)s->vals, s->lens, s->fmts, 0));
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
             break;
@@ -748,7 +802,7 @@ static const char *pg_errmsg(const struct ac_db *db)
  * in one text (migrations). */
 static int run_simple(struct pg_db *d, const char *sql)
 {
-    PGresult *res = PQexec(d->conn, sql);
+    PGresult *res = exec_text(d, sql);
     ExecStatusType st = PQresultStatus(res);
     int err = 0;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
@@ -880,7 +934,7 @@ static void pg_rollback(struct ac_db *db)
         return;
     d->in_tx = 0;
     if (conn_ok(d))
-        PQclear(PQexec(d->conn, "ROLLBACK"));
+        PQclear(exec_text(d, "ROLLBACK"));
 }
 
 static int pg_in_tx(const struct ac_db *db)

@@ -299,7 +299,10 @@ int ac__store_begin(struct ac_store *st)
     int err;
     gate(st);
     if (st->depth == 0) {
-        if (st->nunknown) {
+        /* Not while the COMMIT they belong to is settled but not collected
+         * yet: its owner resolves them (a begin that closed a parked
+         * transaction waited for that COMMIT, and comes here first). */
+        if (st->nunknown && !st->settled) {
             ac_log_warn("store", "%zu after-commit hook(s) of a COMMIT with an unknown outcome "
                         "were never resolved; dropped", st->nunknown);
             ac_store_tx_resolve(st, 0);
@@ -335,7 +338,13 @@ int ac__store_commit(struct ac_store *st)
         err = ac_db_commit(st->db);
         if (err) {
             st->depth = 0;
-            if (err == AC_EUNKNOWN) {
+            if (err == AC_EUNKNOWN && st->settled && st->nunknown) {
+                /* The hooks of a COMMIT settled unknown before this began
+                 * wait for their owner (ac__store_begin()), who resolves
+                 * them by its own request's key: this transaction's have
+                 * nobody to resolve them, and are dropped. */
+                hooks_end(st, 0);
+            } else if (err == AC_EUNKNOWN) {
                 /* It may have committed: the caller finds out and says
                  * (ac_store_tx_resolve()). */
                 ac_store_tx_resolve(st, 0);
@@ -558,9 +567,27 @@ void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *
     st->park_arg = arg;
 }
 
+void ac_store_quiesce(struct ac_store *st)
+{
+    gate(st);
+}
+
+int ac_store_others_pending(const struct ac_store *st)
+{
+    return st->parked || st->inflight;
+}
+
 int ac_store_park(struct ac_store *st)
 {
     if (!st->park_close || st->parked || st->inflight || st->depth != 1)
+        return AC_EBUG;
+    st->parked = 1;
+    return 0;
+}
+
+int ac_store_park_waiting(struct ac_store *st)
+{
+    if (!st->park_close || st->parked || st->inflight)
         return AC_EBUG;
     st->parked = 1;
     return 0;

@@ -184,7 +184,17 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
                             "# HELP accord_store_commit_waits_total Store calls on the loop "
                             "that waited for a COMMIT in flight.\n"
                             "# TYPE accord_store_commit_waits_total counter\n"
-                            "accord_store_commit_waits_total %llu\n",
-                            w->turn_max, w->groups, w->closes, w->side_reads, w->waits);
+                            "accord_store_commit_waits_total %llu\n"
+                            "# HELP accord_write_handler_yields_total Waits of a write handler "
+                            "on the database during which the event loop went on serving.\n"
+                            "# TYPE accord_write_handler_yields_total counter\n"
+                            "accord_write_handler_yields_total %llu\n"
+                            "# HELP accord_write_handler_finished_in_place_total Write handlers "
+                            "waiting on the database that another store call on the loop had "
+                            "to finish first (the loop waited for them).\n"
+                            "# TYPE accord_write_handler_finished_in_place_total counter\n"
+                            "accord_write_handler_finished_in_place_total %llu\n",
+                            w->turn_max, w->groups, w->closes, w->side_reads, w->waits, w->yields,
+                            w->finished);
     return err;
 }

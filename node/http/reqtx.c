@@ -30,9 +30,22 @@
  * on_park_close(), which hands the group's COMMIT to the writer at once
  * with what ran so far (the rest waits for the next group), and then waits
  * for that COMMIT as any store call waits for one in flight; so it never
- * nests inside the group, nor commits or rolls back with it. What remains
- * on the loop is each handler's own statements (on PostgreSQL each a round
- * trip), one handler at a time.
+ * nests inside the group, nor commits or rolls back with it.
+ *
+ * A step (the group's BEGIN when it opens with it, then one handler) runs
+ * on a fiber (base/fiber.h) with a stack of its own. On PostgreSQL every
+ * statement is a round trip; the engine waits for its answer through
+ * ac_fiber_wait_fd(), which on the fiber hands the loop back here
+ * (step_wait()): the transaction is parked meanwhile as between two turns
+ * (ac_store_park_waiting()), a uv_poll watches the connection's socket,
+ * and the fiber goes on when the answer is there (on_ready()). So the loop
+ * waits neither on a handler's round trips nor on its COMMIT's, only on
+ * the handler's own computing. A store call of the loop's own that needs
+ * the connection meanwhile cannot wait for a later turn: the close
+ * callback finishes the step in place (the fiber resumed to its end, its
+ * waits then poll()ing), answering its failures on the next turn, and
+ * closes the group. On SQLite nothing yields: each step runs through in
+ * one go, on the fiber.
 
  * A request whose handler fails outright is rolled back to its savepoint
  * alone and answered at once: nothing of it commits. A lost race (AC_EAGAIN,
@@ -64,11 +77,15 @@
  * logs here), and a reader thread does not see it before the COMMIT. It
  * checks before the hand-off and writes after the later work, in a
  * transaction of its own (POST /v1/password; docs/architecture.md,
- * "Request transactions"). Streamed uploads
+ * "Request transactions"). And the hand-off is the last thing it does: a
+ * store call after it could wait on the database (a fiber's yield, below),
+ * the later work answer meanwhile, and the answer be taken for one given
+ * within the call (stored under the key, run again after a lost race). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
  * few routes of |outside| below. Without a writer thread (before
  * ac__reqtx_start(), in tools) each group runs in one go and commits
  * inline. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +94,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
 #include "accord/base/log.h"
 #include "accord/store/idempotency.h"
 #include "accord/store/writer.h"
@@ -103,6 +121,11 @@
  * cores fit into 4 ms, so in practice the clock closes a busy group. */
 #define GROUP_MAX 64
 #define GROUP_OPEN_NS (4 * 1000 * 1000)
+
+/* The stack of the fiber write handlers run on: what a thread gets by
+ * default. It is mapped lazily, so it costs what the deepest handler
+ * touched, not this. */
+#define FIBER_STACK (8u << 20)
 
 /* Expired keys are pruned at most this often (by the clock). */
 #define PRUNE_EVERY_MS (60 * 1000)
@@ -131,7 +154,16 @@ struct pending {
     /* "METHOD path" of a |later| request, for the log: its handler answers
      * |x|, which frees it, possibly before the group ends. */
     char later_what[128];
+    int err; /* a failure whose answer waits for the next turn (fail()) */
     struct pending *next;
+};
+
+/* How one request's run inside the group transaction ended. */
+enum one {
+    ONE_KEPT,   /* it stays in the group; its answer waits for the COMMIT */
+    ONE_DONE,   /* it was answered (a failure: nothing of it is in the group) */
+    ONE_AGAIN,  /* it alone runs again in the next group (savepoint rolled back) */
+    ONE_RACED,  /* a race was lost: the whole transaction is spoiled */
 };
 
 struct ac__reqtx {
@@ -162,6 +194,21 @@ struct ac__reqtx {
     uv_idle_t idle;       /* a group's turns: one handler each (on_turn()) */
     uv_prepare_t prepare; /* just before each poll: counts the turn's handlers */
     unsigned turn_handlers; /* write handlers run since the last poll */
+    /* A step of the group (its BEGIN when it opens with it, then one
+     * request's handler) runs on |fiber|; |stepping| while it has not
+     * ended: it waits on the database, |watch| (owned, closed when the
+     * wait ends) watching the connection's socket for it. */
+    struct ac_fiber *fiber;
+    int stepping;
+    struct pending *running; /* the step's request (owned) */
+    int opening;             /* the step opens the group first */
+    int open_err;            /* ... and its BEGIN failed so */
+    enum one result;         /* how the request's run ended */
+    uv_poll_t *watch;
+    /* Inside someone else's store call (on_park_close()) nobody is answered:
+     * failures wait in |failed| (owned) for the next turn. */
+    int deferring;
+    struct pending *failed, **failed_tail;
     struct ac__write_stats stats;
 };
 
@@ -207,6 +254,7 @@ void ac__route_write(struct ac_node *n, const char *method, const char *pattern,
         n->reqtx->queue_tail = &n->reqtx->queue;
         n->reqtx->kept_tail = &n->reqtx->kept;
         n->reqtx->again_tail = &n->reqtx->again;
+        n->reqtx->failed_tail = &n->reqtx->failed;
     }
     struct write_route *w = calloc(1, sizeof *w);
     if (!w)
@@ -492,6 +540,20 @@ static struct pending *take_queue(struct ac__reqtx *t)
 }
 
 static void run_groups(struct ac__reqtx *t);
+static void on_turn(uv_idle_t *h);
+static void fail(struct pending *p, int err);
+
+/* Answers the failures fail() kept for a turn of their own. */
+static void answer_failed(struct ac__reqtx *t)
+{
+    struct pending *p = t->failed;
+    t->failed = NULL;
+    t->failed_tail = &t->failed;
+    for (struct pending *next; p; p = next) {
+        next = p->next;
+        fail(p, p->err);
+    }
+}
 
 static void on_back_off(uv_timer_t *h)
 {
@@ -519,9 +581,19 @@ static void back_off(struct ac__reqtx *t)
 }
 
 /* Answers |p| (not run again) with the failure |err| of its group or its
- * own run, and frees it. */
+ * own run, and frees it; inside someone else's store call, on the next
+ * turn of the loop instead. */
 static void fail(struct pending *p, int err)
 {
+    struct ac__reqtx *t = p->w->n->reqtx;
+    if (t->deferring) {
+        p->err = err;
+        p->next = NULL;
+        *t->failed_tail = p;
+        t->failed_tail = &p->next;
+        uv_idle_start(&t->idle, on_turn);
+        return;
+    }
     if (p->later) {
         /* The handler holds |x| and answers it itself: it may have done so
          * already, which freed |x|. */
@@ -556,14 +628,6 @@ static void retry(struct ac__reqtx *t, struct pending *list)
     }
     requeue_front(t, head, tail);
 }
-
-/* How one request's run inside the group transaction ended. */
-enum one {
-    ONE_KEPT,   /* it stays in the group; its answer waits for the COMMIT */
-    ONE_DONE,   /* it was answered (a failure: nothing of it is in the group) */
-    ONE_AGAIN,  /* it alone runs again in the next group (savepoint rolled back) */
-    ONE_RACED,  /* a race was lost: the whole transaction is spoiled */
-};
 
 /* Runs |p|'s handler in a savepoint of the open group transaction. */
 static enum one run_one(struct ac__reqtx *t, struct pending *p)
@@ -719,47 +783,63 @@ static void group_close(struct ac__reqtx *t)
     complete(t, group, ac_store_tx_commit(st));
 }
 
-/* Opens a group: its BEGIN. Returns 0, or an error after the queue was
- * answered or queued again (SQLite's busy lock, another process writing,
- * is a lost race at BEGIN, run again like any other). */
+/* A group's BEGIN failed with |err|: the queue is answered, or queued
+ * again (SQLite's busy lock, another process writing, is a lost race at
+ * BEGIN, run again like any other). */
+static void open_failed(struct ac__reqtx *t, int err)
+{
+    struct pending *q = take_queue(t);
+    if (err == AC_EAGAIN) {
+        for (struct pending *p = q; p; p = p->next)
+            p->runs++;
+        retry(t, q);
+        back_off(t);
+        return;
+    }
+    for (struct pending *p = q, *next; p; p = next) {
+        next = p->next;
+        fail(p, err);
+    }
+}
+
+static void opened(struct ac__reqtx *t)
+{
+    t->open = 1;
+    t->nrun = 0;
+    t->opened_ns = uv_hrtime();
+}
+
+/* Opens a group: its BEGIN. Returns 0, or an error after open_failed(). */
 static int group_open(struct ac__reqtx *t)
 {
     int err = ac_store_tx_begin(t->n->store);
     if (err) {
-        struct pending *q = take_queue(t);
-        if (err == AC_EAGAIN) {
-            for (struct pending *p = q; p; p = p->next)
-                p->runs++;
-            retry(t, q);
-            back_off(t);
-            return err;
-        }
-        for (struct pending *p = q, *next; p; p = next) {
-            next = p->next;
-            fail(p, err);
-        }
+        open_failed(t, err);
         return err;
     }
-    t->open = 1;
-    t->nrun = 0;
-    t->opened_ns = uv_hrtime();
+    opened(t);
     return 0;
 }
 
-/* Runs the first queued request in the open group (resumed by the
- * caller). Returns 0 while the group stays open, 1 when a lost race took
- * its transaction with it (every request of it is queued again). */
-static int group_step(struct ac__reqtx *t)
+/* Takes the first queued request off the queue. */
+static struct pending *take_first(struct ac__reqtx *t)
 {
-    struct ac_store *st = t->n->store;
     struct pending *p = t->queue;
     t->queue = p->next;
     if (!t->queue)
         t->queue_tail = &t->queue;
     p->next = NULL;
+    return p;
+}
+
+/* |p| ran in the open group and ended as |one|: keeps it in the group,
+ * or out of it. Returns 0 while the group stays open, 1 when a lost race
+ * took its transaction with it (every request of it is queued again). */
+static int step_end(struct ac__reqtx *t, struct pending *p, enum one one)
+{
+    struct ac_store *st = t->n->store;
     t->nrun++;
-    t->turn_handlers++;
-    switch (run_one(t, p)) {
+    switch (one) {
     case ONE_KEPT:
         *t->kept_tail = p;
         t->kept_tail = &p->next;
@@ -809,15 +889,182 @@ static int group_full(const struct ac__reqtx *t)
 }
 
 /* Without a writer thread (tools, before ac__reqtx_start()): the queued
- * requests run as one group in one go, and it commits inline. */
+ * requests run as one group in one go, on the caller's stack, and it
+ * commits inline. */
 static void run_group_inline(struct ac__reqtx *t)
 {
     if (group_open(t))
         return;
-    while (t->queue && !group_full(t))
-        if (group_step(t))
+    while (t->queue && !group_full(t)) {
+        struct pending *p = take_first(t);
+        if (step_end(t, p, run_one(t, p)))
             return;
+    }
     group_close(t);
+}
+
+/* What the fiber runs for a step: the group's BEGIN when the step opens
+ * it, then the handler of |t->running|. */
+static void step_on_fiber(void *arg)
+{
+    struct ac__reqtx *t = arg;
+    if (t->opening) {
+        t->open_err = ac_store_tx_begin(t->n->store);
+        if (t->open_err)
+            return;
+    }
+    t->result = run_one(t, t->running);
+}
+
+static void on_ready(uv_poll_t *h, int status, int events);
+
+static void on_watch_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Stops watching: the handle is closed before the fiber goes on. Closing
+ * a poll handle drops its descriptor NUMBER from the loop's epoll set, so
+ * it must be closed while that number is still the connection's socket:
+ * once resumed, libpq may close the socket (a lost connection), and the
+ * number then goes to whatever opens next, a client's connection, say,
+ * which a late close would silence. */
+static void unwatch(struct ac__reqtx *t)
+{
+    if (!t->watch)
+        return;
+    uv_close((uv_handle_t *)t->watch, on_watch_closed);
+    t->watch = NULL;
+}
+
+/* Watches |fd| for |events| (poll(2)'s) for the waiting step, with a
+ * handle of its own for this one wait (unwatch() says why). Returns 0 or
+ * a libuv error. */
+static int watch(struct ac__reqtx *t, int fd, short events)
+{
+    uv_poll_t *w = malloc(sizeof *w);
+    if (!w)
+        return UV_ENOMEM;
+    int err = uv_poll_init(t->n->loop, w, fd);
+    if (err) {
+        free(w);
+        return err;
+    }
+    w->data = t;
+    t->watch = w;
+    int want = ((events & POLLIN) ? UV_READABLE : 0) | ((events & POLLOUT) ? UV_WRITABLE : 0);
+    err = uv_poll_start(w, want, on_ready);
+    if (err)
+        unwatch(t);
+    return err;
+}
+
+/* The step on the fiber ended: the group opens with it (or could not),
+ * its request stays in the group or leaves it, and then the group waits,
+ * parked, for the next turn, or its COMMIT goes. Inside someone else's
+ * store call (|deferring|) the caller closes the group itself. */
+static void step_finished(struct ac__reqtx *t)
+{
+    struct ac_store *st = t->n->store;
+    struct pending *p = t->running;
+    t->running = NULL;
+    t->stepping = 0;
+    uv_idle_start(&t->idle, on_turn);
+    if (t->opening) {
+        t->opening = 0;
+        if (t->open_err) {
+            /* Back at the queue's front: the failure is the whole queue's. */
+            requeue_front(t, p, &p->next);
+            open_failed(t, t->open_err);
+            return;
+        }
+        opened(t);
+    }
+    if (step_end(t, p, t->result) || t->deferring)
+        return;
+    if (group_full(t)) {
+        group_close(t);
+        return;
+    }
+    /* The connection is the group's until the next turn: reads meanwhile
+     * go to the side connection, anything else closes the group first
+     * (on_park_close()). */
+    if (ac_store_park(st) != 0)
+        group_close(t);
+}
+
+/* The step waits on the database (a round trip to PostgreSQL): the loop
+ * goes on, the transaction parked as between two steps (reads on the side
+ * connection; any other store call finishes the step in place first,
+ * on_park_close()), and the fiber is resumed when the descriptor is
+ * ready. A wait that cannot be watched is waited for in place. */
+static void step_wait(struct ac__reqtx *t)
+{
+    struct ac_store *st = t->n->store;
+    short events = 0;
+    int fd = ac_fiber_waiting(t->fiber, &events);
+    uv_idle_stop(&t->idle);
+    if (fd >= 0 && ac_store_park_waiting(st) == 0) {
+        int err = watch(t, fd, events);
+        if (!err) {
+            t->stats.yields++;
+            return;
+        }
+        ac_log_warn("api", "cannot watch the database connection (%s): a write handler "
+                    "waits on it in place", uv_strerror(err));
+        ac_store_resume(st);
+    }
+    if (ac_fiber_resume(t->fiber, 1) != 1)
+        AC_BUG("a fiber resumed to its end did not end");
+    step_finished(t);
+}
+
+/* Runs the next step: takes the first queued request and runs it on the
+ * fiber, opening the group first when it is not open. */
+static void step_start(struct ac__reqtx *t)
+{
+    t->running = take_first(t);
+    t->opening = !t->open;
+    t->open_err = 0;
+    t->stepping = 1;
+    t->turn_handlers++;
+    int ended = ac_fiber_run(t->fiber, step_on_fiber, t);
+    if (ended == 1)
+        step_finished(t);
+    else if (ended == 0)
+        step_wait(t);
+    else
+        AC_BUG("the write handlers' fiber is busy");
+}
+
+/* The descriptor the step waits on is ready (or failed: the step finds
+ * out): it goes on. */
+static void on_ready(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    struct ac__reqtx *t = h->data;
+    unwatch(t);
+    if (!t->stepping)
+        return;
+    ac_store_resume(t->n->store);
+    int ended = ac_fiber_resume(t->fiber, 0);
+    if (ended == 1)
+        step_finished(t);
+    else
+        step_wait(t);
+}
+
+/* Ends a waiting step now, the loop waiting for it: for a store call that
+ * needs the connection, and at shutdown. */
+static void step_finish_in_place(struct ac__reqtx *t)
+{
+    unwatch(t);
+    ac_store_resume(t->n->store);
+    t->stats.finished++;
+    if (ac_fiber_resume(t->fiber, 1) != 1)
+        AC_BUG("a fiber resumed to its end did not end");
+    step_finished(t);
 }
 
 /* One turn of the loop with the writer thread (|idle|): opens a group,
@@ -834,7 +1081,9 @@ static void on_turn(uv_idle_t *h)
 {
     struct ac__reqtx *t = h->data;
     struct ac_store *st = t->n->store;
-    if (t->committing || t->backing_off || t->stopping) {
+    answer_failed(t);
+    /* A step waiting on the database goes on from on_ready(). */
+    if (t->stepping || t->committing || t->backing_off || t->stopping) {
         uv_idle_stop(h);
         return;
     }
@@ -843,8 +1092,6 @@ static void on_turn(uv_idle_t *h)
             uv_idle_stop(h);
             return;
         }
-        if (group_open(t))
-            return;
     } else {
         ac_store_resume(st);
         /* Nothing joined since the last turn (it had one poll to come), or
@@ -854,17 +1101,7 @@ static void on_turn(uv_idle_t *h)
             return;
         }
     }
-    if (group_step(t))
-        return;
-    if (group_full(t)) {
-        group_close(t);
-        return;
-    }
-    /* The connection is the group's until the next turn: reads meanwhile
-     * go to the side connection, anything else closes the group first
-     * (on_park_close()). */
-    if (ac_store_park(st) != 0)
-        group_close(t);
+    step_start(t);
 }
 
 /* The store's close callback (store/writer.h): another store call, made
@@ -875,6 +1112,14 @@ static void on_turn(uv_idle_t *h)
 static void on_park_close(void *arg)
 {
     struct ac__reqtx *t = arg;
+    /* A step in the middle of its statement: nothing else can use the
+     * connection until it ends, so it ends here, its failures answered on
+     * the next turn. */
+    if (t->stepping) {
+        t->deferring = 1;
+        step_finish_in_place(t);
+        t->deferring = 0;
+    }
     if (!t->open)
         return;
     t->stats.closes++;
@@ -897,7 +1142,7 @@ static void on_poll_next(uv_prepare_t *h)
  * loop's turns with the writer thread, inline without. */
 static void run_groups(struct ac__reqtx *t)
 {
-    if (!t->queue || t->committing || t->backing_off || t->stopping || t->open)
+    if (!t->queue || t->committing || t->backing_off || t->stopping || t->open || t->stepping)
         return;
     if (t->started) {
         uv_idle_start(&t->idle, on_turn);
@@ -950,9 +1195,15 @@ int ac__reqtx_start(struct ac_node *n)
     struct ac__reqtx *t = n->reqtx;
     if (!t || t->started)
         return 0;
-    int err = uv_async_init(n->loop, &t->async, on_committed);
+    int err = ac_fiber_new(FIBER_STACK, &t->fiber);
     if (err)
         return err;
+    err = uv_async_init(n->loop, &t->async, on_committed);
+    if (err) {
+        ac_fiber_free(t->fiber);
+        t->fiber = NULL;
+        return err;
+    }
     t->async.data = t;
     /* These only fill their handles in: libuv defines no failure for them. */
     uv_timer_init(n->loop, &t->timer);
@@ -981,9 +1232,12 @@ void ac__reqtx_stop(struct ac_node *n)
     if (!t || !t->started)
         return;
     t->stopping = 1;
-    /* The open group commits what ran; then the COMMIT in flight ends:
-     * its answers go (or are dropped with their closed streams) as at any
-     * other time. */
+    /* A step waiting on the database ends; the open group commits what
+     * ran; then the COMMIT in flight ends: its answers go (or are dropped
+     * with their closed streams) as at any other time. */
+    if (t->stepping)
+        step_finish_in_place(t);
+    answer_failed(t);
     if (t->open) {
         ac_store_resume(n->store);
         group_close(t);
@@ -1015,6 +1269,9 @@ void ac__reqtx_stop(struct ac_node *n)
     uv_close((uv_handle_t *)&t->idle, NULL);
     uv_close((uv_handle_t *)&t->prepare, NULL);
     uv_close((uv_handle_t *)&t->async, NULL);
+    unwatch(t);
+    ac_fiber_free(t->fiber);
+    t->fiber = NULL;
     t->started = 0;
     t->backing_off = 0;
 }

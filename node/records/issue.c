@@ -24,6 +24,7 @@
 #include "accord/store/record.h"
 #include "accord/store/status.h"
 #include "accord/store/tlog.h"
+#include "accord/store/writer.h"
 #include "accounts/accounts.h"
 #include "audit.h"
 #include "records/records.h"
@@ -681,6 +682,15 @@ int ac__checkpoint_refresh(struct ac_node *n)
     ac_merkle_tree_root(&r->tree, mine);
     if (!r->checkpoint.stale && r->checkpoint.body.len && now.size == r->tree.size &&
         memcmp(now.root, mine, sizeof mine) == 0)
+        return 0;
+    /* Behind memory while a request group of this process is open or
+     * committing: the read ran on the side connection, before that group's
+     * commit, and memory already holds its leaves. The published checkpoint
+     * covers what committed; following the stored head back would reload the
+     * tree and the status list only to follow them forward again at the
+     * commit. */
+    if (!r->checkpoint.stale && r->checkpoint.body.len && now.size < r->tree.size &&
+        ac_store_others_pending(n->store))
         return 0;
     /* The newest checkpoint is the stored head: both commit together under
      * the head lock. */

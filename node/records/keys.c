@@ -10,6 +10,7 @@
 #include "accord/base/log.h"
 #include "accord/records/keyhistory.h"
 #include "accord/sign/keyring.h"
+#include "accord/store/writer.h"
 #include "accord/store/store.h"
 #include "accord/store/keys.h"
 #include "accord/store/tlog.h"
@@ -49,8 +50,13 @@ int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct a
 {
     struct ac__records *r = n->records;
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
-    if (!err)
-        err = ac__tlog_need_signing(n, why);
+    if (err)
+        return err;
+    /* A request group of this process, parked or committing, has appended
+     * to the in-memory log already: it commits (or fails, and memory
+     * follows the store) before the head is re-signed below. */
+    ac_store_quiesce(n->store);
+    err = ac__tlog_need_signing(n, why);
     /* The head to re-sign is the stored one, which another process of this
      * node may have moved (the store refuses any other). */
     if (!err)

@@ -110,6 +110,27 @@ void ac_store_set_park(struct ac_store *st, ac_store_park_close_cb close, void *
  * an owner registered) between two of its steps. Returns 0 or AC_EBUG. */
 int ac_store_park(struct ac_store *st);
 
+/* As ac_store_park(), for a step that waits on the database in the middle
+ * of a call (its statement, or the transaction's BEGIN, is in flight on the
+ * connection: the owner runs its steps on a fiber, base/fiber.h, and the
+ * engine yielded): any depth, 0 while the BEGIN is in flight. The close
+ * callback must then finish the step first (resume the fiber to its end),
+ * since nothing else can use the connection meanwhile. Returns 0 or
+ * AC_EBUG (no owner, parked already, or a COMMIT in flight). */
+int ac_store_park_waiting(struct ac_store *st);
+
+/* Ends what others have pending on the connection before the caller
+ * acts on memory that their transactions may have moved ahead of the
+ * store: a parked transaction is closed (above), and a COMMIT in flight
+ * waited for and settled. (A key rotation re-signs the in-memory log head:
+ * a group's leaves must have committed first.) */
+void ac_store_quiesce(struct ac_store *st);
+
+/* Returns 1 while a transaction is parked or its COMMIT in flight: rows
+ * written on the loop that a read now (on the side connection) does not
+ * see, and that may still commit or not. */
+int ac_store_others_pending(const struct ac_store *st);
+
 /* Takes the parked transaction back for the owner's next step (or its
  * COMMIT): returns 0, or AC_ENOENT when nothing is parked (it was closed
  * meanwhile through the callback). */

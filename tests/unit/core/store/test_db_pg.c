@@ -21,6 +21,8 @@
 #include "../../../../core/store/internal.h"
 #include "../../../../core/store/migrations_pg.h"
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
+#include <poll.h>
 
 static const char *url;
 static struct ac_db *db;
@@ -239,6 +241,96 @@ static void test_two_interleaved_writers_make_one_lose_with_eagain(void **state)
     assert_int_equal(0, ac_db_in_tx(other));
     assert_int_equal(1, query_int(other, sum)); /* only the winner's row */
     ac_db_close(other);
+}
+
+/* What a fiber runs: a write transaction of three statements on |db|.
+ * Results are kept, not asserted: a failed cmocka assert cannot longjmp
+ * out of a fiber. */
+struct fiber_tx {
+    int begin, insert, commit;
+};
+
+static void insert_on_fiber(void *arg)
+{
+    struct fiber_tx *r = arg;
+    r->begin = ac_db_begin(db, AC_DB_TX_WRITE);
+    struct ac_db_stmt *s = NULL;
+    int err = ac_db_prepare(db, "INSERT INTO f (x) VALUES ($1)", &s);
+    if (!err)
+        err = ac_db_bind_int64(s, 1, 7);
+    if (!err)
+        err = ac_db_step(s) == AC_DB_DONE ? 0 : AC_EDB;
+    r->insert = err; /* set once the INSERT has run */
+    r->commit = ac_db_commit(db);
+}
+
+/* Drives |f| as the loop does: poll the descriptor it waits on, resume.
+ * Returns how many times it waited. */
+static int drive(struct ac_fiber *f, int started)
+{
+    int waits = 0;
+    for (int ended = started; ended == 0; ended = ac_fiber_resume(f, 0)) {
+        short events = 0;
+        int fd = ac_fiber_waiting(f, &events);
+        assert_true(fd >= 0);
+        struct pollfd p = {.fd = fd, .events = events};
+        assert_int_equal(1, poll(&p, 1, 30000));
+        waits++;
+    }
+    return waits;
+}
+
+static void test_on_a_fiber_every_round_trip_yields_to_the_caller(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE f (x BIGINT)"));
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_tx r = {-1, -1, -1};
+    int waits = drive(f, ac_fiber_run(f, insert_on_fiber, &r));
+    /* BEGIN, PREPARE, the savepoint, the INSERT, COMMIT: each a wait. */
+    assert_true(waits >= 4);
+    assert_int_equal(0, r.begin);
+    assert_int_equal(0, r.insert);
+    assert_int_equal(0, r.commit);
+    assert_int_equal(1, query_int(db, "SELECT count(*) FROM f WHERE x = 7"));
+    ac_fiber_free(f);
+}
+
+static void test_a_fiber_waiting_on_a_lock_yields_until_the_holder_lets_go(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE f (x BIGINT)"));
+    struct ac_db *holder = open_pg();
+    assert_int_equal(0, ac_db_begin(holder, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_exec(holder, "LOCK TABLE f IN ACCESS EXCLUSIVE MODE"));
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_tx r = {-1, -1, -1};
+    assert_int_equal(0, ac_fiber_run(f, insert_on_fiber, &r));
+    /* Driven until the server says the INSERT waits on the lock: the
+     * thread is back here meanwhile, free to use another connection. */
+    int waiting = 0;
+    for (int i = 0; i < 1000 && !waiting; i++) {
+        short events = 0;
+        int fd = ac_fiber_waiting(f, &events);
+        assert_true(fd >= 0);
+        struct pollfd p = {.fd = fd, .events = events};
+        if (poll(&p, 1, 10) == 1)
+            assert_int_equal(0, ac_fiber_resume(f, 0));
+        waiting = query_int(holder, "SELECT count(*) FROM pg_locks WHERE NOT granted") > 0;
+    }
+    assert_true(waiting);
+    assert_int_equal(-1, r.insert); /* still waiting on the lock */
+    assert_int_equal(0, query_int(holder, "SELECT count(*) FROM f"));
+    assert_int_equal(0, ac_db_commit(holder));
+    /* Let go: resumed to its end, the fiber's waits now poll in place. */
+    assert_int_equal(1, ac_fiber_resume(f, 1));
+    assert_int_equal(0, r.insert);
+    assert_int_equal(0, r.commit);
+    assert_int_equal(1, query_int(holder, "SELECT count(*) FROM f WHERE x = 7"));
+    ac_fiber_free(f);
+    ac_db_close(holder);
 }
 
 static void test_a_read_transaction_refuses_a_write(void **state)
@@ -518,6 +610,8 @@ int main(void)
         T(test_bad_sql_is_edb_with_the_servers_message),
         T(test_two_interleaved_writers_make_one_lose_with_eagain),
         T(test_a_read_transaction_refuses_a_write),
+        T(test_on_a_fiber_every_round_trip_yields_to_the_caller),
+        T(test_a_fiber_waiting_on_a_lock_yields_until_the_holder_lets_go),
         T(test_the_first_transaction_after_a_server_restart_reconnects),
         T(test_a_server_lost_inside_a_transaction_fails_it_until_rollback),
         T(test_a_connection_lost_during_commit_is_eunknown),
