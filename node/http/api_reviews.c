@@ -144,8 +144,7 @@ static int assignment_read(struct ac__json_read *r, struct ac_node *view, json_t
          * of the credential is (every element, in the definition's order). */
         struct ac_credential cred;
         struct ac_definition *def = NULL;
-        if (ac_store_seed_content(view->store, strtoll(as.benchmark_id, NULL, 10), &content) ==
-                0 &&
+        if (ac_store_seed_content(view->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0 &&
             ac__review_definition_at(view, as.credential_row, &def, &cred) == 0) {
             elements = ac__assignment_seed_elements(def, content);
             ac_def_free(def);

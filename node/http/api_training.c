@@ -55,8 +55,8 @@ struct module_read {
     struct ac__json_read r; /* first */
     char *ref;              /* owned: path parameter "ref" */
     int64_t user;
-    bool staff;               /* an admin or an expert */
-    int refused_err;          /* no role to view it at all: AC_EACCES, with |refused| */
+    bool staff;      /* an admin or an expert */
+    int refused_err; /* no role to view it at all: AC_EACCES, with |refused| */
     struct ac_reason refused;
 };
 
