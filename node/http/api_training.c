@@ -162,25 +162,36 @@ static void on_complete(struct ac_http_exchange *x, void *arg)
     ac__cred_release(&c);
 }
 
-/* GET /v1/general-module, for anyone signed in: read on a reader thread
- * (node/readers.h). */
-static int general_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
-                        struct ac_reason *why)
+/* The node's general module read with |n|'s store, or the refusal in |why|;
+ * sets |*out| (NULL when the stored text no longer parses) on 0. */
+static int general_json(struct ac_node *n, json_t **out, struct ac_reason *why)
 {
     char *text;
     int64_t at;
-    int err = ac_store_general_get(view->store, &text, &at);
+    int err = ac_store_general_get(n->store, &text, &at);
     if (err == AC_ENOENT)
         return ac_reason_fail(why, err, AC_PROBLEM_NOT_FOUND, NULL,
                               "this node has no general module yet; an admin writes it with PUT "
                               "/v1/general-module");
     if (err)
-        return err; /* named "general module", as submitted */
+        return err;
     json_t *j = json_loads(text, 0, NULL);
     free(text);
     if (j)
         ac__json_time(j, "updated_at", at);
-    return ac__json_read_answer(r, j, out);
+    *out = j;
+    return 0;
+}
+
+/* GET /v1/general-module, for anyone signed in: read on a reader thread
+ * (node/readers.h). */
+static int general_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                        struct ac_reason *why)
+{
+    json_t *j = NULL;
+    int err = general_json(view, &j, why);
+    return err ? err /* named "general module", as submitted */
+               : ac__json_read_answer(r, j, out);
 }
 
 static void on_general_get(struct ac_http_exchange *x, void *arg)
@@ -227,10 +238,19 @@ static void on_general_put(struct ac_http_exchange *x, void *arg)
     struct ac_reason why = AC_REASON_INIT;
     int err = text ? ac_general_module_put(n, &a.user, text, &why) : AC_ENOMEM;
     free(text);
-    if (err)
+    if (err) {
         ac__refuse(x, err, &why, "general module");
+        goto out;
+    }
+    /* Read back on the loop with the writer's store: on SQLite a reader
+     * thread may not see the write until its group commits. */
+    json_t *j = NULL;
+    err = general_json(n, &j, &why);
+    if (err)
+        ac__respond_failure(x, err, &why, "general module");
     else
-        on_general_get(x, arg);
+        ac__respond_owned(x, 200, j);
+    ac_reason_release(&why);
 out:
     json_decref(body);
 }
