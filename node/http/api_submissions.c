@@ -404,8 +404,6 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     row_read_submit(arg, x, "submission", recommendations_read);
 }
 
-/* ---- teams: declared by one member, confirmed by each ---- */
-
 /* GET /v1/submissions/{id}, read on a reader thread (node/readers.h): the
  * row, its definition, feedback and waiting flag. For its earner or an
  * admin. */
@@ -435,6 +433,8 @@ static void on_get(struct ac_http_exchange *x, void *arg)
 {
     row_read_submit(arg, x, "submission", submission_read);
 }
+
+/* ---- teams: declared by one member, confirmed by each ---- */
 
 static json_t *team_json(const struct ac_team *t)
 {
@@ -569,9 +569,8 @@ static json_t *appeal_render(struct ac_node *n, const struct ac_appeal *ap)
     struct ac_definition *def = NULL;
     /* The level decided on appeal, by name. */
     if (j && ap->level >= 0 && ac_store_submission_get(n->store, ap->submission_id, &s) == 0) {
-        if (ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def) ==
-                0 &&
-            (size_t)ap->level < def->n_levels)
+        int err = ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
+        if (!err && (size_t)ap->level < def->n_levels)
             json_object_set_new(j, "level", json_string(def->levels[ap->level]));
         ac_def_free(def);
         ac_submission_release(&s);
