@@ -20,18 +20,13 @@ import os
 import re
 import time
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built
+from accordtest import Api, Node, check, h2_client, metric, skip_unless_built
 from storm import UserStorm
 
 skip_unless_built()
 
 WRITERS = 8
 PEOPLE = 4
-
-
-def metric(text, name):
-    m = re.search(r"^%s (\d+)$" % name, text, re.M)
-    return int(m.group(1)) if m else -1
 
 
 def wait_token(node, name, timeout=60):

@@ -23,12 +23,11 @@ Loopback only (a unix socket to a throwaway server); every wait bounded.
 Plain build only (tests/CMakeLists.txt: test_pg_*)."""
 import json
 import os
-import re
 import subprocess
 import threading
 import time
 
-from accordtest import PSQL, Node, check, h2_client, psql, skip, skip_unless_built
+from accordtest import PSQL, Node, check, h2_client, metric, psql, skip, skip_unless_built
 
 skip_unless_built()
 if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
@@ -36,11 +35,6 @@ if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
 from pgserver import PgServer  # noqa: E402
 
 READS = 20
-
-
-def metric(text, name):
-    m = re.search(r"^%s (\d+)$" % name, text, re.M)
-    return int(m.group(1)) if m else -1
 
 
 def wait_until(what, cond, timeout=30):

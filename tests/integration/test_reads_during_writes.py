@@ -6,10 +6,9 @@ users one after another, and a reader keeps asking for GET /v1/node and
 and every write is there at the end. With durability = inline the same load
 holds nothing and makes no fsync on a storage thread."""
 import os
-import re
 import threading
 
-from accordtest import Node, check, h2_client, skip_unless_built, sqlite_only
+from accordtest import Node, check, h2_client, metric, skip_unless_built, sqlite_only
 
 skip_unless_built()
 # The storage thread that holds answers for the fsync is SQLite's: on
@@ -17,11 +16,6 @@ skip_unless_built()
 sqlite_only("test_reads_during_writes", "the storage thread's fsync")
 
 WRITES = 6
-
-
-def metric(text, name):
-    m = re.search(r"^%s (\d+)$" % name, text, re.M)
-    return int(m.group(1)) if m else -1
 
 
 def run(mode, delay_ms):

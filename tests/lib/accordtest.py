@@ -28,6 +28,7 @@ import atexit
 import fcntl
 import json
 import os
+import re
 import random
 import shutil
 import signal
@@ -517,6 +518,13 @@ def check(cond, what):
     if not cond:
         raise AssertionError(what)
     print("ok - " + what)
+
+
+def metric(text, name):
+    """The value of the unlabelled counter or gauge |name| in the Prometheus
+    text |text| (GET /metrics), or -1 when it is not there."""
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    return int(m.group(1)) if m else -1
 
 
 def make_self_signed(directory):
