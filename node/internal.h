@@ -244,6 +244,14 @@ json_t *ac__page_rows_json(const void *rows, size_t size, size_t got, size_t lim
  * after answering |x| (500, no memory for |what|). */
 void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what);
 
+struct ac__json_read;
+
+/* Reader thread: ends a JSON read whose answer is |j|: sets |*out| and
+ * returns 0, or, when |j| is NULL (no memory, or stored JSON that no longer
+ * parses), names the failure "response" as ac__respond_owned() does on the
+ * loop, so an answer moved off the loop keeps its bytes; returns AC_ENOMEM. */
+int ac__json_read_answer(struct ac__json_read *r, json_t *j, json_t **out);
+
 /* Sets "<key>" in |obj| to the RFC 3339 UTC form of |ms|; 0 sets nothing. */
 void ac__json_time(json_t *obj, const char *key, int64_t ms);
 

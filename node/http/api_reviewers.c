@@ -66,18 +66,22 @@ static void answer_cert(struct ac_http_exchange *x, int err, struct ac_reason *w
 
 /* ---- profile ---- */
 
+/* GET /v1/reviewers/me: the caller's profile, read on a reader thread
+ * (node/readers.h; the caller is the read's user). */
+static int me_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                   struct ac_reason *why)
+{
+    (void)why;
+    struct ac_reviewer_profile p;
+    int err = ac_store_reviewer_get(view->store, ((struct ac__cred_read *)r)->user, &p);
+    if (err)
+        return err; /* named "your reviewer profile", as submitted */
+    return ac__json_read_answer(r, profile_json(&p), out);
+}
+
 static void on_me_get(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER))
-        return;
-    struct ac_reviewer_profile p;
-    int err = ac_store_reviewer_get(n->store, a.user.id, &p);
-    if (err)
-        ac__respond_error(x, err, "your reviewer profile");
-    else
-        ac__respond_owned(x, 200, profile_json(&p));
+    ac__cred_read_route(arg, x, AC_ROLE_REVIEWER, false, me_read, "your reviewer profile");
 }
 
 static void on_me_put(struct ac_http_exchange *x, void *arg)
@@ -371,26 +375,32 @@ static void on_pool(struct ac_http_exchange *x, void *arg)
         ac__cred_read_submit(n, cr, pool_read, "pool status");
 }
 
+/* GET /v1/definitions/{ref}/certification: the caller's certification for
+ * the credential, read on a reader thread (node/readers.h). */
+static int cert_status_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                            struct ac_reason *why)
+{
+    struct ac__cred_read *cr = (struct ac__cred_read *)r;
+    struct ac__cred c;
+    int err = ac__cred_read_find(cr, view, &c, why);
+    if (err)
+        return err;
+    struct ac_reviewer_cert rc;
+    err = ac_store_reviewer_cert_get(view->store, c.row.id, cr->user, &rc);
+    if (err == AC_ENOENT)
+        err = ac_reason_fail(why, err, AC_PROBLEM_NOT_APPLIED, NULL,
+                             "you have not applied to review %s", c.ref);
+    else if (!err) {
+        err = ac__json_read_answer(r, cert_json(&rc, c.ref), out);
+        ac_reviewer_cert_release(&rc);
+    }
+    ac__cred_release(&c);
+    return err; /* a store error is named "certification", as submitted */
+}
+
 static void on_cert_status(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac__cred c;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__cred_load(n, x, &c))
-        return;
-    struct ac_reviewer_cert rc;
-    int err = ac_store_reviewer_cert_get(n->store, c.row.id, a.user.id, &rc);
-    if (err == AC_ENOENT)
-        ac__problem(x, AC_PROBLEM_NOT_APPLIED, NULL, NULL, "you have not applied to review %s",
-                    c.ref);
-    else if (err)
-        ac__respond_error(x, err, "certification");
-    else
-        ac__respond_owned(x, 200, cert_json(&rc, c.ref));
-    if (!err)
-        ac_reviewer_cert_release(&rc);
-    ac__cred_release(&c);
+    ac__cred_read_route(arg, x, AC_ROLE_REVIEWER, false, cert_status_read, "certification");
 }
 
 static void on_attempt_start(struct ac_http_exchange *x, void *arg)

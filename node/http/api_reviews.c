@@ -104,39 +104,37 @@ static void on_decline(struct ac_http_exchange *x, void *arg)
     respond(x, arg, 0);
 }
 
-/* An assignment's content, only while it is accepted and open. */
-static void on_assignment(struct ac_http_exchange *x, void *arg)
+/* An assignment's content, only while it is accepted and open: read on a
+ * reader thread (node/readers.h), the reviewer checked on the loop. */
+struct assignment_read {
+    struct ac__json_read r; /* first */
+    int64_t id, reviewer;
+};
+
+static int assignment_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                           struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "assignment", &id))
-        return;
+    struct assignment_read *q = (struct assignment_read *)r;
     struct ac_assignment_row as;
-    char what[48];
-    snprintf(what, sizeof what, "assignment %" PRId64, id);
-    int err = ac_store_assignment_get(n->store, id, &as);
-    if (!err && as.reviewer_id != a.user.id) {
+    int err = ac_store_assignment_get(view->store, q->id, &as);
+    if (!err && as.reviewer_id != q->reviewer) {
         ac_assignment_release(&as);
         err = AC_ENOENT;
     }
-    if (err) {
-        ac__respond_error(x, err, what);
-        return;
-    }
+    if (err)
+        return err; /* named "assignment <id>", as submitted */
     if (as.state != AC_ASG_ACCEPTED) {
-        ac__problem(x, AC_PROBLEM_CONFLICT, NULL, NULL,
-                    "assignment %" PRId64 " is %s; content is shown only while an "
-                    "accepted assignment lasts",
-                    id, ac_asg_state_name(as.state));
+        err = ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, NULL,
+                             "assignment %" PRId64 " is %s; content is shown only while an "
+                             "accepted assignment lasts",
+                             q->id, ac_asg_state_name(as.state));
         ac_assignment_release(&as);
-        return;
+        return err;
     }
     json_t *elements = NULL;
     if (as.submission_id) {
         struct ac_submission s;
-        if (ac_store_submission_get(n->store, as.submission_id, &s) == 0) {
+        if (ac_store_submission_get(view->store, as.submission_id, &s) == 0) {
             elements = json_loads(s.elements, 0, NULL);
             ac_submission_release(&s);
         }
@@ -146,8 +144,8 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
          * of the credential is (every element, in the definition's order). */
         struct ac_credential cred;
         struct ac_definition *def = NULL;
-        if (ac_store_seed_content(n->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0 &&
-            ac__review_definition_at(n, as.credential_row, &def, &cred) == 0) {
+        if (ac_store_seed_content(view->store, strtoll(as.benchmark_id, NULL, 10), &content) == 0 &&
+            ac__review_definition_at(view, as.credential_row, &def, &cred) == 0) {
             elements = ac__assignment_seed_elements(def, content);
             ac_def_free(def);
             ac_credential_release(&cred);
@@ -158,13 +156,31 @@ static void on_assignment(struct ac_http_exchange *x, void *arg)
         json_pack("{s:I, s:I, s:s, s:s, s:o}", "id", (json_int_t)as.id, "batch",
                   (json_int_t)as.batch_id, "credential", as.credential_id, "state",
                   ac_asg_state_name(as.state), "elements", elements ? elements : json_array());
-    json_t *guide = ac__definition_guide_of(n, as.credential_row); /* lifecycle/definitions.c */
+    json_t *guide = ac__definition_guide_of(view, as.credential_row); /* lifecycle/definitions.c */
     if (j && guide)
         json_object_set_new(j, "guide", guide);
     else
         json_decref(guide);
     ac_assignment_release(&as);
-    ac__respond_owned(x, 200, j);
+    return ac__json_read_answer(r, j, out);
+}
+
+static void on_assignment(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "assignment", &id))
+        return;
+    char what[48];
+    snprintf(what, sizeof what, "assignment %" PRId64, id);
+    struct assignment_read *q = ac__read_new(x, sizeof *q, what);
+    if (!q)
+        return;
+    q->id = id;
+    q->reviewer = a.user.id;
+    ac__json_read_submit(n, x, &q->r, assignment_read, NULL, what);
 }
 
 /* One level as given: a name, null (unscored) or anything else (refused by

@@ -156,41 +156,6 @@ out:
     json_decref(body);
 }
 
-static int load_own(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                    struct ac_submission *s)
-{
-    int64_t id;
-    if (ac__param_id(x, "id", "submission", &id))
-        return -1;
-    int err = ac_store_submission_get(n->store, id, s);
-    /* Another earner's submission is as unknown as a missing one. */
-    if (!err && s->earner_id != a->user.id && !(a->user.roles & AC_ROLE_ADMIN)) {
-        ac_submission_release(s);
-        err = AC_ENOENT;
-    }
-    if (err) {
-        char what[48];
-        snprintf(what, sizeof what, "submission %" PRId64, id);
-        ac__respond_error(x, err, what);
-        return -1;
-    }
-    return 0;
-}
-
-static void on_get(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    struct ac_submission s;
-    if (ac__authenticate(n, x, &a) || load_own(n, x, &a, &s))
-        return;
-    struct ac_definition *def = NULL;
-    ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
-    ac__respond_owned(x, 200, ac__submission_json(n, &s, def));
-    ac_def_free(def);
-    ac_submission_release(&s);
-}
-
 /* The list's rows are read on a reader thread (node/readers.h) with its
  * own store; the filters are parsed and the reader checked on the loop, and
  * the JSON, which names a decided row's level from its definition (node
@@ -297,9 +262,10 @@ static void on_list(struct ac_http_exchange *x, void *arg)
 /* GET /v1/submissions/{id}/recommendations reads every credential version
  * (at most 256) and every decided submission: on a reader thread
  * (node/readers.h), for the earner of the submission or an admin. */
-/* A read of one row by id on the reader threads, with who asks: the
- * recommendations of a submission and a team answer only their own people
- * (or an admin). */
+/* A read of one row by id on the reader threads, with who asks: a
+ * submission, its recommendations, an appeal and a team answer only their
+ * own people (or an admin). Even one row is read off the loop: on
+ * PostgreSQL it is a network round trip the loop would wait for. */
 struct row_read {
     struct ac__json_read r; /* first */
     int64_t id, caller;
@@ -438,6 +404,36 @@ static void on_recommendations(struct ac_http_exchange *x, void *arg)
     row_read_submit(arg, x, "submission", recommendations_read);
 }
 
+/* GET /v1/submissions/{id}, read on a reader thread (node/readers.h): the
+ * row, its definition, feedback and waiting flag. For its earner or an
+ * admin. */
+static int submission_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                           struct ac_reason *why)
+{
+    (void)why;
+    struct row_read *q = (struct row_read *)r;
+    struct ac_submission s;
+    int err = ac_store_submission_get(view->store, q->id, &s);
+    /* Another earner's submission is as unknown as a missing one. */
+    if (!err && s.earner_id != q->caller && !q->admin) {
+        ac_submission_release(&s);
+        err = AC_ENOENT;
+    }
+    if (err)
+        return err; /* named "submission <id>", as submitted */
+    struct ac_definition *def = NULL;
+    ac__review_definition(view, s.credential_id, s.credential_version, NULL, NULL, &def);
+    err = ac__json_read_answer(r, ac__submission_json(view, &s, def), out);
+    ac_def_free(def);
+    ac_submission_release(&s);
+    return err;
+}
+
+static void on_get(struct ac_http_exchange *x, void *arg)
+{
+    row_read_submit(arg, x, "submission", submission_read);
+}
+
 /* ---- teams: declared by one member, confirmed by each ---- */
 
 static json_t *team_json(const struct ac_team *t)
@@ -563,6 +559,25 @@ static json_t *appeal_json(const struct ac_appeal *ap)
     return j;
 }
 
+/* |ap| as JSON, with the level decided on appeal named from the
+ * definition read with |n|'s store (the loop's or a reader's); NULL when
+ * out of memory. */
+static json_t *appeal_render(struct ac_node *n, const struct ac_appeal *ap)
+{
+    json_t *j = appeal_json(ap);
+    struct ac_submission s;
+    struct ac_definition *def = NULL;
+    /* The level decided on appeal, by name. */
+    if (j && ap->level >= 0 && ac_store_submission_get(n->store, ap->submission_id, &s) == 0) {
+        int err = ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL, &def);
+        if (!err && (size_t)ap->level < def->n_levels)
+            json_object_set_new(j, "level", json_string(def->levels[ap->level]));
+        ac_def_free(def);
+        ac_submission_release(&s);
+    }
+    return j;
+}
+
 /* Renders |ap| (|err| 0) with |status|, or the refusal; releases |ap|, |why|. */
 static void appeal_answer(struct ac_node *n, struct ac_http_exchange *x, int err, int status,
                           struct ac_appeal *ap, struct ac_reason *why, const char *what)
@@ -570,19 +585,7 @@ static void appeal_answer(struct ac_node *n, struct ac_http_exchange *x, int err
     if (err) {
         ac__respond_failure(x, err, why, what);
     } else {
-        json_t *j = appeal_json(ap);
-        struct ac_submission s;
-        struct ac_definition *def = NULL;
-        /* The level decided on appeal, by name. */
-        if (j && ap->level >= 0 && ac_store_submission_get(n->store, ap->submission_id, &s) == 0) {
-            if (ac__review_definition(n, s.credential_id, s.credential_version, NULL, NULL,
-                                      &def) == 0 &&
-                (size_t)ap->level < def->n_levels)
-                json_object_set_new(j, "level", json_string(def->levels[ap->level]));
-            ac_def_free(def);
-            ac_submission_release(&s);
-        }
-        ac__respond_owned(x, status, j);
+        ac__respond_owned(x, status, appeal_render(n, ap));
         ac_appeal_release(ap);
     }
     ac_reason_release(why);
@@ -660,25 +663,29 @@ static void on_appeal_decide(struct ac_http_exchange *x, void *arg)
     json_decref(body);
 }
 
-static void on_appeal_get(struct ac_http_exchange *x, void *arg)
+/* GET /v1/appeals/{id}, read on a reader thread (node/readers.h). The
+ * earner, the master it was sent to and the issuer may read it. */
+static int appeal_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                       struct ac_reason *why)
 {
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "appeal", &id))
-        return;
+    (void)why;
+    struct row_read *q = (struct row_read *)r;
     struct ac_appeal ap;
-    int err = ac_store_appeal_get(n->store, id, &ap);
-    /* The earner, the master it was sent to and the issuer may read it. */
-    if (!err && ap.earner_id != a.user.id && ap.master_id != a.user.id &&
-        !(a.user.roles & AC_ROLE_ADMIN)) {
+    int err = ac_store_appeal_get(view->store, q->id, &ap);
+    if (!err && ap.earner_id != q->caller && ap.master_id != q->caller && !q->admin) {
         ac_appeal_release(&ap);
         err = AC_ENOENT;
     }
-    struct ac_reason why = AC_REASON_INIT;
-    char what[40];
-    snprintf(what, sizeof what, "appeal %" PRId64, id);
-    appeal_answer(n, x, err, 200, &ap, &why, what);
+    if (err)
+        return err; /* named "appeal <id>", as submitted */
+    err = ac__json_read_answer(r, appeal_render(view, &ap), out);
+    ac_appeal_release(&ap);
+    return err;
+}
+
+static void on_appeal_get(struct ac_http_exchange *x, void *arg)
+{
+    row_read_submit(arg, x, "appeal", appeal_read);
 }
 
 /* A caller's own list, read on a reader thread (node/readers.h). */

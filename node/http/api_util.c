@@ -12,6 +12,7 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "internal.h"
+#include "readers.h"
 #include "records/records.h"
 
 void ac__route(struct ac_node *n, const char *method, const char *pattern, ac_http_handler_cb cb)
@@ -193,6 +194,15 @@ void *ac__read_new(struct ac_http_exchange *x, size_t size, const char *what)
     if (!r)
         ac__respond_error(x, AC_ENOMEM, what);
     return r;
+}
+
+int ac__json_read_answer(struct ac__json_read *r, json_t *j, json_t **out)
+{
+    *out = j;
+    if (j)
+        return 0;
+    snprintf(r->what, sizeof r->what, "response");
+    return AC_ENOMEM;
 }
 
 /* Does If-None-Match of |x| list |etag| (or "*")? */
