@@ -56,7 +56,7 @@ struct ac__readers {
      * the CPUs the node may run on. Read under mu. */
     unsigned lanes;
     struct ac_store *fallback;
-    int open_handles; /* of async, flush and loop_end; freed at 0 */
+    int open_handles; /* of async, flush, loop_end and loop_end_poll; freed at 0 */
     /* The loop's alone: its own read-only connection for the reads it may
      * answer from pages in memory (ac__readers_try_loop(); SQLite with
      * RWF_NOWAIT only, else NULL), and how those attempts went. */
@@ -68,6 +68,10 @@ struct ac__readers {
      * one fstat for all of them instead of per read, which profiled at 16%
      * of a cold read's CPU (docs/record-reads.md). */
     uv_check_t loop_end;
+    /* ... and before the poll phase too: a read dispatched before it (an
+     * idle flush, a timer) must not keep its snapshot and WAL read mark
+     * across a poll that may block for as long as the node is idle. */
+    uv_prepare_t loop_end_poll;
     int loop_tx;
     /* Set before jobs are submitted, read-only after. */
     long test_delay_ms;
@@ -337,8 +341,9 @@ int ac__readers_start(uv_loop_t *loop, const char *path, unsigned count,
     /* Never fail (they only fill the handle). */
     uv_idle_init(loop, &p->flush);
     uv_check_init(loop, &p->loop_end);
-    p->async.data = p->flush.data = p->loop_end.data = p;
-    p->open_handles = 3;
+    uv_prepare_init(loop, &p->loop_end_poll);
+    p->async.data = p->flush.data = p->loop_end.data = p->loop_end_poll.data = p;
+    p->open_handles = 4;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->done_mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -404,15 +409,25 @@ int ac__readers_submit(struct ac__readers *p, struct ac__read_job *job)
     return 0;
 }
 
-/* Loop, after the poll phase of an iteration that shared a read
- * transaction: ends it, so no snapshot outlives the iteration. */
-static void on_loop_end(uv_check_t *h)
+/* Loop: ends the shared read transaction, so no snapshot outlives the
+ * iteration's phase that began it. */
+static void loop_tx_end(struct ac__readers *p)
 {
-    struct ac__readers *p = h->data;
     uv_check_stop(&p->loop_end);
+    uv_prepare_stop(&p->loop_end_poll);
     if (p->loop_tx)
         ac_store_read_end(p->loop_store);
     p->loop_tx = 0;
+}
+
+static void on_loop_end(uv_check_t *h)
+{
+    loop_tx_end(h->data);
+}
+
+static void on_loop_end_poll(uv_prepare_t *h)
+{
+    loop_tx_end(h->data);
 }
 
 int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job, enum ac__loop_read how)
@@ -430,6 +445,7 @@ int ac__readers_try_loop(struct ac__readers *p, struct ac__read_job *job, enum a
          * after the request arrived. */
         p->loop_tx = 1;
         uv_check_start(&p->loop_end, on_loop_end);
+        uv_prepare_start(&p->loop_end_poll, on_loop_end_poll);
     }
     ac_store_nowait_begin();
     job->work(job, p->loop_store);
@@ -537,10 +553,7 @@ void ac__readers_stop(struct ac__readers *p)
         ac_store_close(p->readers[i].store);
     }
     p->nreaders = 0;
-    if (p->loop_tx)
-        ac_store_read_end(p->loop_store);
-    p->loop_tx = 0;
-    uv_check_stop(&p->loop_end);
+    loop_tx_end(p);
     ac_store_close(p->loop_store);
     p->loop_store = NULL;
     drain(p);
@@ -552,6 +565,7 @@ void ac__readers_stop(struct ac__readers *p)
     cancel(p, unflushed);
     uv_close((uv_handle_t *)&p->flush, on_closed);
     uv_close((uv_handle_t *)&p->loop_end, on_closed);
+    uv_close((uv_handle_t *)&p->loop_end_poll, on_closed);
     uv_close((uv_handle_t *)&p->async, on_closed);
 }
 

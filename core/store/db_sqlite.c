@@ -34,6 +34,10 @@
  * retry back-off: returned at once) are refused alike. The WAL index (-shm)
  * stays mapped: every transaction touches it, so its pages are resident. */
 
+/* preadv2() takes the offset as an off_t: SQLite's 64-bit offsets must fit
+ * (a 32-bit off_t would wrap past 4 GiB and read another page). */
+_Static_assert(sizeof(off_t) == 8, "the nowait reads need a 64-bit off_t");
+
 static _Thread_local int nowait_on;
 static _Thread_local unsigned nowait_refused;
 

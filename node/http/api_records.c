@@ -497,12 +497,14 @@ static void record_reset(struct record_read *r, int64_t id)
     r->share_missing = 0;
     r->id = id;
     memset(&r->rec, 0, sizeof r->rec);
-    r->etag[0] = '\0';
     r->copy.err = 0;
-    /* Bytes copied from the record cache on the loop stay; the store's
-     * partial copy goes (the reserved room is kept). */
-    if (!r->cached)
+    /* Bytes copied from the record cache on the loop stay, and their ETag
+     * with them (record_work makes neither again); the store's partial copy
+     * goes (the reserved room is kept). */
+    if (!r->cached) {
+        r->etag[0] = '\0';
         r->copy.cose.len = 0;
+    }
 }
 
 /* Loop: tries record_work on the loop (ac__readers_try_loop()). Returns 1
