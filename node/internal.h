@@ -166,6 +166,25 @@ void ac__request_tx(struct ac_http_exchange *x, void *arg);
 int ac__reqtx_start(struct ac_node *n);
 void ac__reqtx_stop(struct ac_node *n);
 
+/* Runs |run|(|arg|) as a write of the node's own in the group commit of
+ * write requests, as a request's handler runs there: in a savepoint of the
+ * group's transaction, on the write handlers' fiber (so on PostgreSQL the
+ * loop does not wait on its round trips), run again whole after a lost race
+ * (|run| must be a transaction body: no effect outside the store before
+ * its commit, or in its after-commit hooks), its COMMIT the group's, on the
+ * writer thread. |done|(|arg|, err) is called on the loop exactly once:
+ * with 0 after that COMMIT, or with the failure (the run's own error,
+ * AC_EAGAIN after REQUEST_RUNS lost races, the COMMIT's, AC_ECANCELED when
+ * the node stops first); it may be called from a later turn of the loop.
+ * |what| names it in the log. For the work a request's handler hands off
+ * and writes after (a password checked on a worker, then a session
+ * started): it joins the group instead of closing it. Returns 0 (|done|
+ * may have run already: without a writer thread the group runs at once),
+ * or AC_ENOMEM or AC_ECANCELED (the node is stopping) without calling
+ * |done|. */
+int ac__reqtx_task(struct ac_node *n, const char *what, int (*run)(void *arg),
+                   void (*done)(void *arg, int err), void *arg);
+
 /* Frees what ac__route_write() registered (after the router). */
 void ac__reqtx_free(struct ac_node *n);
 
@@ -305,6 +324,7 @@ struct ac__write_stats {
     unsigned turn_max;             /* the most write handlers run between two polls */
     unsigned long long yields;     /* a handler's waits on the database the loop did not wait for */
     unsigned long long finished;   /* waiting handlers a store call finished in place */
+    unsigned long long tasks;      /* the node's own writes committed in groups (ac__reqtx_task()) */
 };
 void ac__metrics_write_stats(struct ac__metrics *m, const struct ac__write_stats *s);
 

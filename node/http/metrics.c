@@ -193,8 +193,13 @@ int ac__metrics_render(const struct ac__metrics *m, size_t open_connections, int
                             "waiting on the database that another store call on the loop had "
                             "to finish first (the loop waited for them).\n"
                             "# TYPE accord_write_handler_finished_in_place_total counter\n"
-                            "accord_write_handler_finished_in_place_total %llu\n",
+                            "accord_write_handler_finished_in_place_total %llu\n"
+                            "# HELP accord_write_tasks_total Writes of the node's own (a "
+                            "session started after a password check) committed in a group of "
+                            "write requests instead of closing it.\n"
+                            "# TYPE accord_write_tasks_total counter\n"
+                            "accord_write_tasks_total %llu\n",
                             w->turn_max, w->groups, w->closes, w->side_reads, w->waits, w->yields,
-                            w->finished);
+                            w->finished, w->tasks);
     return err;
 }

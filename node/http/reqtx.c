@@ -144,16 +144,21 @@ struct keyed {
     uint8_t body_hash[AC_IDEM_HASH_BYTES];
 };
 
-/* A write request from its arrival until it is answered. */
+/* A write request from its arrival until it is answered, or a task
+ * (ac__reqtx_task(): |x| NULL, |task_run| set) until it is done. */
 struct pending {
+    struct ac__reqtx *t;
     struct write_route *w;
     struct ac_http_exchange *x; /* held: answered here (or by its handler, |later|) */
+    int (*task_run)(void *arg);
+    void (*task_done)(void *arg, int err);
+    void *task_arg;
     struct keyed k;             /* k.key NULL: no Idempotency-Key */
     int runs;                   /* how many times its handler has run */
     int later;                  /* its handler answers it itself */
-    /* "METHOD path" of a |later| request, for the log: its handler answers
-     * |x|, which frees it, possibly before the group ends. */
-    char later_what[128];
+    /* "METHOD path", or the task's name, for the log (a |later| request's
+     * handler answers |x|, which frees it, possibly before the group ends). */
+    char what[128];
     int err; /* a failure whose answer waits for the next turn (fail()) */
     struct pending *next;
 };
@@ -585,7 +590,7 @@ static void back_off(struct ac__reqtx *t)
  * turn of the loop instead. */
 static void fail(struct pending *p, int err)
 {
-    struct ac__reqtx *t = p->w->n->reqtx;
+    struct ac__reqtx *t = p->t;
     if (t->deferring) {
         p->err = err;
         p->next = NULL;
@@ -594,16 +599,16 @@ static void fail(struct pending *p, int err)
         uv_idle_start(&t->idle, on_turn);
         return;
     }
-    if (p->later) {
+    if (err == AC_EAGAIN)
+        ac_log_warn("api", "%s lost a race %d times; answered busy", p->what, p->runs);
+    if (p->task_run) {
+        p->task_done(p->task_arg, err);
+    } else if (p->later) {
         /* The handler holds |x| and answers it itself: it may have done so
          * already, which freed |x|. */
         ac_log_error("api", "%s: a write answered later could not commit its first part: %s",
-                     p->later_what, ac_strerror(err));
+                     p->what, ac_strerror(err));
     } else {
-        const struct ac_http_req *req = ac_http_exchange_req(p->x);
-        if (err == AC_EAGAIN)
-            ac_log_warn("api", "%s %s lost a race %d times; answered busy", req->method, req->path,
-                        p->runs);
         answer_failure(p->x, err, key_of(p));
     }
     pending_free(p);
@@ -622,14 +627,16 @@ static void retry(struct ac__reqtx *t, struct pending *list)
             fail(p, AC_EAGAIN);
             continue;
         }
-        ac_http_keep_discard(p->x);
+        if (p->x)
+            ac_http_keep_discard(p->x);
         *tail = p;
         tail = &p->next;
     }
     requeue_front(t, head, tail);
 }
 
-/* Runs |p|'s handler in a savepoint of the open group transaction. */
+/* Runs |p|'s handler (or task) in a savepoint of the open group
+ * transaction. */
 static enum one run_one(struct ac__reqtx *t, struct pending *p)
 {
     struct ac_node *n = t->n;
@@ -637,20 +644,21 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
     struct ac_http_exchange *x = p->x;
     const struct keyed *k = key_of(p);
     p->runs++;
-    ac_http_keep_begin(x);
-    ac_http_keep_discard(x);
+    if (x) {
+        ac_http_keep_begin(x);
+        ac_http_keep_discard(x);
+    }
     int err = ac_store_tx_begin(st);
     if (!err) {
         enum key_state state = KEY_NEW;
         if (k)
             err = key_check(n, x, k, &state);
-        if (!err && state == KEY_NEW) {
+        if (!err && p->task_run) {
+            err = p->task_run(p->task_arg);
+        } else if (!err && state == KEY_NEW) {
             p->w->cb(x, n);
             struct ac_http_kept a;
             p->later = !ac_http_kept(x, &a);
-            if (p->later)
-                snprintf(p->later_what, sizeof p->later_what, "%s %s",
-                         ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path);
             /* Failures of the server's own (5xx) are not final: a repeat
              * runs again. */
             if (!p->later && k && a.status < 500)
@@ -659,8 +667,7 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
         /* A handler must match its begins; one left open would make every
          * later request a savepoint of this one. */
         if (!err && ac_store_tx_open(st) && ac_store_tx_depth(st) != 2) {
-            ac_log_error("api", "%s %s left a transaction open; rolled back",
-                         ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path);
+            ac_log_error("api", "%s left a transaction open; rolled back", p->what);
             err = AC_EBUG;
         }
         if (err) {
@@ -679,13 +686,13 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
     /* AC_EEXIST here is the key's row: a concurrent repeat (another
      * process) committed first, and the next run replays its answer. */
     if ((err == AC_EAGAIN || (err == AC_EEXIST && k)) && !p->later) {
-        ac_log_debug("api", "%s %s lost a race (run %d of %d); running it again",
-                     ac_http_exchange_req(x)->method, ac_http_exchange_req(x)->path, p->runs,
+        ac_log_debug("api", "%s lost a race (run %d of %d); running it again", p->what, p->runs,
                      REQUEST_RUNS);
         return ONE_AGAIN;
     }
     if (err) {
-        ac_http_keep_discard(x);
+        if (x)
+            ac_http_keep_discard(x);
         fail(p, err);
         return ONE_DONE;
     }
@@ -736,7 +743,11 @@ static void complete(struct ac__reqtx *t, struct pending *group, int err)
             fail(p, err);
             continue;
         }
-        if (!p->later)
+        if (p->task_run) {
+            t->stats.tasks++;
+            p->task_done(p->task_arg, 0);
+        }
+        else if (!p->later)
             ac_http_keep_end(p->x);
         pending_free(p);
     }
@@ -848,7 +859,8 @@ static int step_end(struct ac__reqtx *t, struct pending *p, enum one one)
         if (p->runs >= REQUEST_RUNS) {
             fail(p, AC_EAGAIN);
         } else {
-            ac_http_keep_discard(p->x);
+            if (p->x)
+                ac_http_keep_discard(p->x);
             *t->again_tail = p;
             t->again_tail = &p->next;
         }
@@ -860,9 +872,8 @@ static int step_end(struct ac__reqtx *t, struct pending *p, enum one one)
     }
     /* Everything of the transaction goes. In the queue's front, in order:
      * what ran (counted) and runs again, then what did not run yet. */
-    ac_log_debug("api", "%s %s lost a race (run %d of %d); running its group again",
-                 ac_http_exchange_req(p->x)->method, ac_http_exchange_req(p->x)->path, p->runs,
-                 REQUEST_RUNS);
+    ac_log_debug("api", "%s lost a race (run %d of %d); running its group again", p->what,
+                 p->runs, REQUEST_RUNS);
     while (ac_store_tx_open(st))
         ac_store_tx_rollback(st);
     *t->kept_tail = p;
@@ -1258,10 +1269,14 @@ void ac__reqtx_stop(struct ac_node *n)
     /* What still waits never ran: nothing of it was written. */
     for (struct pending *p = take_queue(t), *next; p; p = next) {
         next = p->next;
-        ac_http_keep_discard(p->x);
-        ac_http_keep_end(p->x);
-        ac__problem(p->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
-                    "the node is stopping; this write was not applied: send it again");
+        if (p->task_run) {
+            p->task_done(p->task_arg, AC_ECANCELED);
+        } else {
+            ac_http_keep_discard(p->x);
+            ac_http_keep_end(p->x);
+            ac__problem(p->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
+                        "the node is stopping; this write was not applied: send it again");
+        }
         pending_free(p);
     }
     uv_timer_stop(&t->timer);
@@ -1300,9 +1315,31 @@ void ac__request_tx(struct ac_http_exchange *x, void *arg)
         ac__respond_error(x, AC_ENOMEM, "the request");
         return;
     }
+    p->t = t;
     p->w = w;
     p->x = x;
+    snprintf(p->what, sizeof p->what, "%s %s", req->method, req->path);
     *t->queue_tail = p;
     t->queue_tail = &p->next;
     run_groups(t);
+}
+
+int ac__reqtx_task(struct ac_node *n, const char *what, int (*run)(void *arg),
+                   void (*done)(void *arg, int err), void *arg)
+{
+    struct ac__reqtx *t = n->reqtx;
+    if (!t || t->stopping)
+        return AC_ECANCELED;
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return AC_ENOMEM;
+    p->t = t;
+    p->task_run = run;
+    p->task_done = done;
+    p->task_arg = arg;
+    snprintf(p->what, sizeof p->what, "%s", what);
+    *t->queue_tail = p;
+    t->queue_tail = &p->next;
+    run_groups(t);
+    return 0;
 }

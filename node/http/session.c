@@ -214,12 +214,18 @@ struct pw_job {
     char *password; /* sodium_malloc'd copy, wiped on free */
     char hash[AC_PASSWORD_HASH_MAX + 1];
     int failed;
+    /* The writes after the worker (pw_write(), a task of the request
+     * group): whether they start a session, and the one they started. */
+    int signs_in;
+    struct ac_session ses;
+    char text[AC_WEB_TOKEN_TEXT_BYTES];
 };
 
 static void pw_free(struct pw_job *j)
 {
     sodium_free(j->password);
     sodium_memzero(j->hash, sizeof j->hash);
+    sodium_memzero(j->text, sizeof j->text);
     free(j);
 }
 
@@ -244,6 +250,67 @@ static void on_pw_work(uv_work_t *w)
 
 static int link_refused(struct ac_http_exchange *x, int err);
 
+/* What a password worker's answer writes, as one transaction body: the
+ * password it hashed (the link, if one, spent with it: a link used
+ * meanwhile by a concurrent request refuses this one; a new password ends
+ * every other session of the person), then the session it signs in to. It
+ * runs as a task of the request group (ac__reqtx_task()): in a savepoint of
+ * the group's transaction, run again whole after a lost race, its round
+ * trips to PostgreSQL off the loop, committed with the group. */
+static int pw_write(void *arg)
+{
+    struct pw_job *j = arg;
+    struct ac_node *n = j->n;
+    int64_t now = ac_clock_now_ms();
+    int err = 0;
+    if (j->kind == PW_HASH_ADMIN || j->kind == PW_HASH_LINK) {
+        err = ac_store_tx_begin(n->store);
+        if (err)
+            return err;
+        int64_t uid = 0;
+        if (j->kind == PW_HASH_LINK) {
+            err = ac_store_link_use(n->store, AC_LINK_SET_PASSWORD, j->link_hash, now, &uid);
+            if (!err && uid != j->user.id)
+                err = AC_ENOENT;
+        }
+        if (!err)
+            err = ac_store_password_set(n->store, j->user.id, j->hash, now);
+        if (!err)
+            err = ac_store_session_revoke_user(n->store, j->user.id, now);
+        if (!err)
+            err = ac_audit_id(n, "user", j->user.id, j->actor_id, "password.set", NULL);
+        if (!err)
+            err = ac_store_tx_commit(n->store);
+        else
+            ac_store_tx_rollback(n->store);
+    }
+    if (!err && j->signs_in)
+        err = ac__web_session_start(n, j->user.id, &j->ses, j->text);
+    return err;
+}
+
+/* The group's COMMIT of pw_write() ended (or it failed): the answer. */
+static void pw_written(void *arg, int err)
+{
+    struct pw_job *j = arg;
+    struct ac_node *n = j->n;
+    struct ac_http_exchange *x = j->x;
+    if (err && j->kind == PW_HASH_LINK) {
+        link_refused(x, err);
+    } else if (err) {
+        ac__respond_error(x, err, j->signs_in ? "session" : "password");
+    } else if (j->signs_in) {
+        char csrf[44];
+        ac__web_csrf_of(n, j->text, csrf);
+        ac_log_info("web", "user %s signed in (session %lld)", j->user.name, (long long)j->ses.id);
+        respond_session(n, x, 201, &j->user, j->ses.expires_ms, j->text, csrf);
+    } else {
+        ac__respond_owned(
+            x, 200, json_pack("{s:I, s:b}", "user_id", (json_int_t)j->user.id, "password_set", 1));
+    }
+    pw_free(j);
+}
+
 static void on_pw_done(uv_work_t *w, int status)
 {
     struct pw_job *j = w->data;
@@ -252,58 +319,27 @@ static void on_pw_done(uv_work_t *w, int status)
     int verifying = j->kind == PW_VERIFY || j->kind == PW_DECOY;
     if (status || (j->failed && !verifying)) {
         ac__respond_error(x, AC_ENOMEM, "password hashing");
-    } else if (verifying) {
+    } else if (verifying && j->failed) {
+        /* Counted alike whether or not an account was found, and answered
+         * alike, so the answer does not tell which names or addresses
+         * exist, or which addresses are verified. */
         int64_t now = ac_clock_now_ms();
-        if (j->failed) {
-            /* Counted alike whether or not an account was found, and
-             * answered alike, so the answer does not tell which names or
-             * addresses exist, or which addresses are verified. */
-            ac__web_throttle_fail(n->web, j->acct_key, now);
-            ac__web_throttle_fail(n->web, j->addr_key, now);
-            ac_log_info("web", "failed sign-in as %s from %s",
-                        j->kind == PW_DECOY ? "an unknown account" : j->user.name,
-                        ac_http_exchange_req(x)->peer);
-            ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
-                        "the e-mail address, name or password is wrong");
-        } else {
-            ac__web_throttle_clear(n->web, j->acct_key);
-            sign_in(n, x, &j->user);
-        }
+        ac__web_throttle_fail(n->web, j->acct_key, now);
+        ac__web_throttle_fail(n->web, j->addr_key, now);
+        ac_log_info("web", "failed sign-in as %s from %s",
+                    j->kind == PW_DECOY ? "an unknown account" : j->user.name,
+                    ac_http_exchange_req(x)->peer);
+        ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "password", NULL,
+                    "the e-mail address, name or password is wrong");
     } else {
-        int64_t now = ac_clock_now_ms();
-        int err = ac_store_tx_begin(n->store);
-        if (!err) {
-            /* The link is spent with the password it sets, in one
-             * transaction: a link that was used meanwhile (a concurrent
-             * request) refuses this one. */
-            int64_t uid = 0;
-            if (j->kind == PW_HASH_LINK) {
-                err = ac_store_link_use(n->store, AC_LINK_SET_PASSWORD, j->link_hash, now, &uid);
-                if (!err && uid != j->user.id)
-                    err = AC_ENOENT;
-            }
-            if (!err)
-                err = ac_store_password_set(n->store, j->user.id, j->hash, now);
-            /* A new password ends every other session of the person. */
-            if (!err)
-                err = ac_store_session_revoke_user(n->store, j->user.id, now);
-            if (!err)
-                err = ac_audit_id(n, "user", j->user.id, j->actor_id, "password.set", NULL);
-            if (!err)
-                err = ac_store_tx_commit(n->store);
-            else
-                ac_store_tx_rollback(n->store);
-        }
-        if (err && j->kind == PW_HASH_LINK)
-            link_refused(x, err);
-        else if (err)
-            ac__respond_error(x, err, "password");
-        else if (j->kind == PW_HASH_LINK)
-            sign_in(n, x, &j->user);
-        else
-            ac__respond_owned(
-                x, 200,
-                json_pack("{s:I, s:b}", "user_id", (json_int_t)j->user.id, "password_set", 1));
+        if (verifying)
+            ac__web_throttle_clear(n->web, j->acct_key);
+        j->signs_in = verifying || j->kind == PW_HASH_LINK;
+        int err = ac__reqtx_task(n, j->signs_in ? "sign-in" : "password set", pw_write,
+                                 pw_written, j);
+        if (!err)
+            return; /* pw_written() answers and frees |j| */
+        ac__respond_error(x, err, j->signs_in ? "session" : "password");
     }
     pw_free(j);
 }

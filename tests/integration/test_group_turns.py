@@ -1,20 +1,21 @@
 """test_group_turns - a group of write requests runs one handler per loop
 turn, its transaction parked on the store between turns (node/http/reqtx.c,
-store/writer.h), and a write the loop makes outside any request while a
-group is parked neither nests in the group nor is lost with it.
+store/writer.h), and the writes a request makes after its handler handed it
+off join a later group as tasks (ac__reqtx_task()), never lost with it.
 
 Under a storm of writes (users created on eight connections), people set
 their password through a mailed link and sign in: POST /v1/password and
 POST /v1/session hand the password to a hashing worker, and the worker's
-answer comes back to the loop, which then writes in a transaction of its
-own, outside any request group (the link spent with the password it sets;
-the new session). The node is SIGKILLed at once after the last answer and
-restarted: every password set and every session started is there, each
-link sets a password once, and every storm write acknowledged is there
-exactly once. Meanwhile /metrics says that no loop turn ran more than one
-write handler (accord_write_handlers_per_loop_turn_max), a count the loop
-keeps between two of its polls for I/O, so a read waits behind one write
-handler at most."""
+answer comes back to the loop, which then writes (the link spent with the
+password it sets, and the new session) as a task of the request groups:
+in a savepoint of an open group, committed with it, instead of closing
+it (/metrics: accord_write_tasks_total). The node is SIGKILLed at once
+after the last answer and restarted: every password set and every session
+started is there, each link sets a password once, and every storm write
+acknowledged is there exactly once. Meanwhile /metrics says that no loop
+turn ran more than one write handler (accord_write_handlers_per_loop_turn_max),
+a count the loop keeps between two of its polls for I/O, so a read waits
+behind one write handler at most."""
 import glob
 import os
 import re
@@ -90,6 +91,12 @@ with Node(node_id="turns.test") as n:
     check(turn_max == 1, "no loop turn ran more than one write handler under a storm of "
           "%d writes in %d groups (most in one turn: %d)" % (len(storm.acked), groups, turn_max))
     check(groups >= 1, "the storm's writes were committed in groups (%d)" % groups)
+    # Each link's password and its session, then each sign-in's session:
+    # written after the hashing worker, as tasks that join a group instead
+    # of closing it.
+    tasks = metric(metrics, "accord_write_tasks_total")
+    check(tasks >= 2 * PEOPLE, "the %d password sets and sign-ins wrote in groups of the storm "
+          "(accord_write_tasks_total %d)" % (2 * PEOPLE, tasks))
     print("# %d storm writes in %d groups; %d groups closed early by another store call"
           % (len(storm.acked), groups, metric(metrics, "accord_write_group_closes_total")))
 
