@@ -82,7 +82,10 @@
  * the later work answer meanwhile, and the answer be taken for one given
  * within the call (stored under the key, run again after a lost race). Streamed uploads
  * (ac_router_add_stream(), POST /v1/artifacts) never come here, nor the
- * few routes of |outside| below. Without a writer thread (before
+ * few routes of |outside| below. The node's own writes after such a
+ * hand-off (a session started once the password checked out) come back as
+ * tasks (ac__reqtx_task()): queued like requests, run like handlers, their
+ * callback told once their group's COMMIT ended. Without a writer thread (before
  * ac__reqtx_start(), in tools) each group runs in one go and commits
  * inline. */
 #include <poll.h>
