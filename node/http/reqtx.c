@@ -85,9 +85,9 @@
  * few routes of |outside| below. The node's own writes after such a
  * hand-off (a session started once the password checked out) come back as
  * tasks (ac__reqtx_task()): queued like requests, run like handlers, their
- * callback told once their group's COMMIT ended. Without a writer thread (before
- * ac__reqtx_start(), in tools) each group runs in one go and commits
- * inline. */
+ * callback told once their group's COMMIT ended. Without a writer thread
+ * (before ac__reqtx_start(), in tools) each group runs in one go and
+ * commits inline. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
