@@ -294,18 +294,25 @@ static void row_read_submit(struct ac_node *n, struct ac_http_exchange *x, const
     ac__json_read_submit(n, x, &q->r, fn, NULL, what);
 }
 
+/* Reader thread: submission |q->id| for its earner or an admin. Another
+ * earner's submission is as unknown as a missing one (AC_ENOENT). */
+static int own_submission(const struct row_read *q, struct ac_node *view, struct ac_submission *s)
+{
+    int err = ac_store_submission_get(view->store, q->id, s);
+    if (!err && s->earner_id != q->caller && !q->admin) {
+        ac_submission_release(s);
+        err = AC_ENOENT;
+    }
+    return err;
+}
+
 static int recommendations_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
                                 struct ac_reason *why)
 {
     (void)why;
     struct row_read *q = (struct row_read *)r;
     struct ac_submission s;
-    int err = ac_store_submission_get(view->store, q->id, &s);
-    /* Another earner's submission is as unknown as a missing one. */
-    if (!err && s.earner_id != q->caller && !q->admin) {
-        ac_submission_release(&s);
-        err = AC_ENOENT;
-    }
+    int err = own_submission(q, view, &s);
     if (err)
         return err; /* named "submission <id>", as submitted */
     /* Past the submission, a failure is the recommendations'. */
@@ -413,12 +420,7 @@ static int submission_read(struct ac__json_read *r, struct ac_node *view, json_t
     (void)why;
     struct row_read *q = (struct row_read *)r;
     struct ac_submission s;
-    int err = ac_store_submission_get(view->store, q->id, &s);
-    /* Another earner's submission is as unknown as a missing one. */
-    if (!err && s.earner_id != q->caller && !q->admin) {
-        ac_submission_release(&s);
-        err = AC_ENOENT;
-    }
+    int err = own_submission(q, view, &s);
     if (err)
         return err; /* named "submission <id>", as submitted */
     struct ac_definition *def = NULL;
