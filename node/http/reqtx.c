@@ -58,11 +58,11 @@
  * each, so that under contention a request is charged only its own runs.
  * A COMMIT that fails fails every request of the group.
  *
- * An Idempotency-Key on the request (docs/api.md) is looked up inside the
- * same transaction and the answer stored with the write, so a repeat gets
- * the stored answer and an unknown COMMIT outcome (the connection to
- * PostgreSQL lost during COMMIT) is settled by looking a key of the group up
- * again on a new connection: the group committed or not as a whole, so one
+ * An Idempotency-Key on the request (docs/api.md; idem_keys.c) is looked
+ * up inside the same transaction and the answer stored with the write, so
+ * a repeat gets the stored answer and an unknown COMMIT outcome (the
+ * connection to PostgreSQL lost during COMMIT) is settled by looking a key
+ * of the group up again on a new connection: the group committed or not as a whole, so one
  * key answers for all of it. Found, every request of it committed; not
  * found, none did and all run again. A group without a key is answered 503
  * outcome-unknown.
@@ -95,12 +95,11 @@
 
 #include <sodium.h>
 
-#include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
 #include "accord/base/log.h"
-#include "accord/store/idempotency.h"
 #include "accord/store/writer.h"
+#include "idem_keys.h"
 #include "internal.h"
 
 /* How many times a request that keeps losing races runs: twice
@@ -110,8 +109,6 @@
  * overlap longer and lose to each other more often (test_tlog_shared_db
  * under ASan saw six losses in a row); the back-off stays at most 8 ms. */
 #define REQUEST_RUNS (2 * AC_STORE_TX_ATTEMPTS + 1)
-
-#define KEY_MAX 255
 
 /* A group takes no more requests past GROUP_MAX of them or once open for
  * GROUP_OPEN_NS (group_full()). Its handlers now run one per loop turn, so
@@ -130,21 +127,10 @@
  * touched, not this. */
 #define FIBER_STACK (8u << 20)
 
-/* Expired keys are pruned at most this often (by the clock). */
-#define PRUNE_EVERY_MS (60 * 1000)
-
 struct write_route {
     struct ac_node *n;
     ac_http_handler_cb cb;
     struct write_route *next;
-};
-
-/* What a keyed request is, to store and to compare with a repeat. */
-struct keyed {
-    const char *key; /* borrowed from the request's header */
-    char principal[2 + 2 * crypto_hash_sha256_BYTES + 1];
-    char *target; /* owned: path, and "?query" when there is one */
-    uint8_t body_hash[AC_IDEM_HASH_BYTES];
 };
 
 /* A write request from its arrival until it is answered, or a task
@@ -156,7 +142,7 @@ struct pending {
     int (*task_run)(void *arg);
     void (*task_done)(void *arg, int err);
     void *task_arg;
-    struct keyed k;             /* k.key NULL: no Idempotency-Key */
+    struct ac__keyed k;             /* k.key NULL: no Idempotency-Key */
     int runs;                   /* how many times its handler has run */
     int later;                  /* its handler answers it itself */
     /* "METHOD path", or the task's name, for the log (a |later| request's
@@ -288,208 +274,8 @@ void ac__reqtx_free(struct ac_node *n)
     n->reqtx = NULL;
 }
 
-/* 1-255 visible ASCII characters (RFC 9110 token-like, quotes allowed). */
-static int key_ok(const char *key)
-{
-    size_t len = strlen(key);
-    if (len == 0 || len > KEY_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
-/* The value of cookie |name| in |cookies|, with its length, or NULL. */
-static const char *cookie(const char *cookies, const char *name, size_t *len)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = cookies; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t l = end ? (size_t)(end - p) : strlen(p);
-        if (l > nlen && p[nlen] == '=' && !strncmp(p, name, nlen)) {
-            *len = l - nlen - 1;
-            return p + nlen + 1;
-        }
-        p = end;
-    }
-    return NULL;
-}
-
-/* Who sent the request, as far as a key's scope goes: a digest of its
- * bearer token ("b:"), else of its browser session cookie ("c:"), else
- * "-" (no credential: such a write is refused by its handler anyway). A key
- * is the sender's own: another credential's repeat of it is a new request. */
-static void principal_of(const struct ac_http_req *req, char *out, size_t size)
-{
-    const char *v = ac_http_header(req, "authorization");
-    size_t len = v ? strlen(v) : 0;
-    char kind = 'b';
-    if (!v) {
-        const char *c = ac_http_header(req, "cookie");
-        v = c ? cookie(c, "accord_session", &len) : NULL;
-        kind = 'c';
-    }
-    if (!v) {
-        snprintf(out, size, "-");
-        return;
-    }
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)v, len);
-    out[0] = kind;
-    out[1] = ':';
-    sodium_bin2hex(out + 2, size - 2, h, sizeof h);
-}
-
-/* Fills |k| for |req|. Returns 0 or AC_ENOMEM. */
-static int keyed_fill(const struct ac_http_req *req, const char *key, struct keyed *k)
-{
-    k->key = key;
-    principal_of(req, k->principal, sizeof k->principal);
-    size_t n = strlen(req->path) + 1 + strlen(req->query) + 1;
-    k->target = malloc(n);
-    if (!k->target)
-        return AC_ENOMEM;
-    snprintf(k->target, n, "%s%s%s", req->path, req->query[0] ? "?" : "", req->query);
-    crypto_hash_sha256(k->body_hash, req->body ? req->body : (const uint8_t *)"", req->body_len);
-    return 0;
-}
-
-/* Keeps |r|'s stored answer on |x| as the answer to this request, marked
- * as a replay. Returns 0 or AC_ENOMEM. */
-static int replay(struct ac_http_exchange *x, const struct ac_store_idem *r)
-{
-    struct ac_http_header h[24];
-    size_t n = 0;
-    char *lines = strdup(r->headers);
-    if (!lines)
-        return AC_ENOMEM;
-    for (char *save = NULL, *line = strtok_r(lines, "\n", &save);
-         line && n < sizeof h / sizeof h[0] - 1; line = strtok_r(NULL, "\n", &save)) {
-        char *colon = strstr(line, ": ");
-        if (!colon)
-            continue;
-        *colon = '\0';
-        h[n++] = (struct ac_http_header){line, colon + 2};
-    }
-    h[n++] = (struct ac_http_header){"idempotent-replayed", "true"};
-    int err = ac_http_respond(x, r->status, h, n, r->body, r->body_len);
-    free(lines);
-    return err;
-}
-
-/* What the stored row for |k| says about this run. */
-enum key_state {
-    KEY_NEW,    /* no live row: run the handler and store its answer */
-    KEY_ANSWER, /* the answer to keep is already on the exchange */
-};
-
-/* Looks |k| up inside the open request transaction: a live row for the
- * same request is replayed, one for another request refused (422); an
- * expired row is deleted. Expired rows are pruned now and then. */
-static int key_check(struct ac_node *n, struct ac_http_exchange *x, const struct keyed *k,
-                     enum key_state *state)
-{
-    int64_t now = ac_clock_now_ms();
-    int64_t ttl = (int64_t)n->cfg->idempotency_key_hours * 3600 * 1000;
-    *state = KEY_NEW;
-    if (now - n->reqtx->pruned_ms >= PRUNE_EVERY_MS || now < n->reqtx->pruned_ms) {
-        int64_t removed = 0;
-        int err = ac_store_idem_prune(n->store, now - ttl, &removed);
-        if (err)
-            return err;
-        if (removed)
-            ac_log_debug("api", "idempotency keys: %lld expired pruned", (long long)removed);
-        n->reqtx->pruned_ms = now;
-    }
-    struct ac_store_idem r;
-    int err = ac_store_idem_get(n->store, k->principal, k->key, &r);
-    if (err == AC_ENOENT)
-        return 0;
-    if (err)
-        return err;
-    const struct ac_http_req *req = ac_http_exchange_req(x);
-    if (r.created_ms < now - ttl) {
-        err = ac_store_idem_delete(n->store, k->principal, k->key);
-    } else if (strcmp(r.method, req->method) || strcmp(r.path, k->target) ||
-               sodium_memcmp(r.body_hash, k->body_hash, sizeof r.body_hash)) {
-        *state = KEY_ANSWER;
-        ac__problem(x, AC_PROBLEM_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key", NULL,
-                    "Idempotency-Key \"%s\" names an earlier request (%s %s) that differs from "
-                    "this one in method, path or body; a key names one request: send a new key "
-                    "for a new request",
-                    k->key, r.method, r.path);
-    } else {
-        /* The row may be one whose COMMIT no standby confirmed: written
-         * again here, the request's own COMMIT confirms it before the
-         * replay goes out (or goes unconfirmed, and the answer is 503). */
-        *state = KEY_ANSWER;
-        err = ac_store_idem_confirm(n->store, k->principal, k->key);
-        if (!err)
-            err = replay(x, &r);
-    }
-    ac_store_idem_release(&r);
-    return err;
-}
-
-/* Stores the kept answer |a| under |k| inside the request transaction. */
-static int key_store(struct ac_node *n, struct ac_http_exchange *x, const struct keyed *k,
-                     const struct ac_http_kept *a)
-{
-    size_t size = 1;
-    for (size_t i = 0; i < a->nheaders; i++)
-        size += strlen(a->headers[i].name) + 2 + strlen(a->headers[i].value) + 1;
-    char *lines = malloc(size), *p = lines;
-    if (!lines)
-        return AC_ENOMEM;
-    *p = '\0';
-    for (size_t i = 0; i < a->nheaders; i++)
-        p += sprintf(p, "%s: %s\n", a->headers[i].name, a->headers[i].value);
-    struct ac_store_idem r = {
-        .method = (char *)ac_http_exchange_req(x)->method,
-        .path = k->target,
-        .status = a->status,
-        .headers = lines,
-        .body = (uint8_t *)a->body,
-        .body_len = a->len,
-        .created_ms = ac_clock_now_ms(),
-    };
-    memcpy(r.body_hash, k->body_hash, sizeof r.body_hash);
-    int err = ac_store_idem_put(n->store, k->principal, k->key, &r);
-    free(lines);
-    return err;
-}
-
-/* After an unknown COMMIT outcome: is the key's answer stored now? 1 yes
- * (the run committed, and durably), 0 no (it did not), or a negative error
- * (the database cannot say yet). The look-up runs outside any transaction,
- * so the store connects again first (to the new primary after a
- * failover). A row found is committed where it was read; what waited on
- * the commit runs then. Before it is acknowledged it is written again in
- * a transaction of its own, whose COMMIT returns only once the database
- * made it durable (PostgreSQL: a synchronous standby confirmed it): a
- * COMMIT that went unconfirmed because no standby answered is found on the
- * primary, but may be lost in a failover, and stays unknown. */
-static int key_committed(struct ac_node *n, const struct keyed *k)
-{
-    struct ac_store_idem r;
-    int err = ac_store_idem_get(n->store, k->principal, k->key, &r);
-    if (err == AC_ENOENT) {
-        ac_store_tx_resolve(n->store, 0);
-        return 0;
-    }
-    if (err)
-        return err;
-    ac_store_idem_release(&r);
-    ac_store_tx_resolve(n->store, 1);
-    err = ac_store_idem_confirm(n->store, k->principal, k->key);
-    return err ? err : 1;
-}
-
 /* Stops keeping and answers the failure |err| of the request itself. */
-static void answer_failure(struct ac_http_exchange *x, int err, const struct keyed *k)
+static void answer_failure(struct ac_http_exchange *x, int err, const struct ac__keyed *k)
 {
     ac_http_keep_discard(x);
     ac_http_keep_end(x);
@@ -517,7 +303,7 @@ static void answer_failure(struct ac_http_exchange *x, int err, const struct key
     ac__respond_error(x, err, "the request");
 }
 
-static const struct keyed *key_of(const struct pending *p)
+static const struct ac__keyed *key_of(const struct pending *p)
 {
     return p->k.key ? &p->k : NULL;
 }
@@ -645,7 +431,7 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
     struct ac_node *n = t->n;
     struct ac_store *st = n->store;
     struct ac_http_exchange *x = p->x;
-    const struct keyed *k = key_of(p);
+    const struct ac__keyed *k = key_of(p);
     p->runs++;
     if (x) {
         ac_http_keep_begin(x);
@@ -653,19 +439,19 @@ static enum one run_one(struct ac__reqtx *t, struct pending *p)
     }
     int err = ac_store_tx_begin(st);
     if (!err) {
-        enum key_state state = KEY_NEW;
+        enum ac__idem_state state = AC__IDEM_NEW;
         if (k)
-            err = key_check(n, x, k, &state);
+            err = ac__idem_check(n, x, k, &t->pruned_ms, &state);
         if (!err && p->task_run) {
             err = p->task_run(p->task_arg);
-        } else if (!err && state == KEY_NEW) {
+        } else if (!err && state == AC__IDEM_NEW) {
             p->w->cb(x, n);
             struct ac_http_kept a;
             p->later = !ac_http_kept(x, &a);
             /* Failures of the server's own (5xx) are not final: a repeat
              * runs again. */
             if (!p->later && k && a.status < 500)
-                err = key_store(n, x, k, &a);
+                err = ac__idem_store(n, x, k, &a);
         }
         /* A handler must match its begins; one left open would make every
          * later request a savepoint of this one. */
@@ -710,7 +496,7 @@ static int settle_unknown(struct ac__reqtx *t, const struct pending *group)
     for (const struct pending *p = group; p; p = p->next) {
         if (!key_of(p))
             continue;
-        int committed = key_committed(t->n, key_of(p));
+        int committed = ac__idem_committed(t->n, key_of(p));
         if (committed == 1) {
             ac_log_warn("api", "an unknown COMMIT outcome was settled by an Idempotency-Key "
                         "of its group: it committed");
@@ -1300,11 +1086,11 @@ void ac__request_tx(struct ac_http_exchange *x, void *arg)
     struct ac__reqtx *t = w->n->reqtx;
     const struct ac_http_req *req = ac_http_exchange_req(x);
     const char *key = ac_http_header(req, "idempotency-key");
-    if (key && !key_ok(key)) {
+    if (key && !ac__idem_key_ok(key)) {
         ac__problem(x, AC_PROBLEM_INVALID_FIELD, "Idempotency-Key", NULL,
                     "Idempotency-Key: %zu bytes; must be 1-%d visible ASCII characters "
                     "(0x21-0x7e, no spaces)",
-                    strlen(key), KEY_MAX);
+                    strlen(key), AC__IDEM_KEY_MAX);
         return;
     }
     if (t->stopping) {
@@ -1313,7 +1099,7 @@ void ac__request_tx(struct ac_http_exchange *x, void *arg)
         return;
     }
     struct pending *p = calloc(1, sizeof *p);
-    if (!p || (key && keyed_fill(req, key, &p->k))) {
+    if (!p || (key && ac__idem_keyed_fill(req, key, &p->k))) {
         free(p);
         ac__respond_error(x, AC_ENOMEM, "the request");
         return;
