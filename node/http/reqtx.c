@@ -62,9 +62,9 @@
  * up inside the same transaction and the answer stored with the write, so
  * a repeat gets the stored answer and an unknown COMMIT outcome (the
  * connection to PostgreSQL lost during COMMIT) is settled by looking a key
- * of the group up again on a new connection: the group committed or not as a whole, so one
- * key answers for all of it. Found, every request of it committed; not
- * found, none did and all run again. A group without a key is answered 503
+ * of the group up again on a new connection: the group committed or not
+ * as a whole, so one key answers for all of it. Found, every request of it
+ * committed; not found, none did and all run again. A group without a key is answered 503
  * outcome-unknown.
  *
  * Outside: a handler that does not answer within its call (it handed the
