@@ -64,8 +64,8 @@
  * connection to PostgreSQL lost during COMMIT) is settled by looking a key
  * of the group up again on a new connection: the group committed or not
  * as a whole, so one key answers for all of it. Found, every request of it
- * committed; not found, none did and all run again. A group without a key is answered 503
- * outcome-unknown.
+ * committed; not found, none did and all run again. A group without a key
+ * is answered 503 outcome-unknown.
  *
  * Outside: a handler that does not answer within its call (it handed the
  * exchange to a reader thread, a password-hashing worker or a peer's
