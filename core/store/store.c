@@ -17,6 +17,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
 #include "accord/base/log.h"
 #include "accord/store/store.h"
 #include "accord/store/sync.h"
@@ -70,6 +71,10 @@ struct ac_store {
     ac_store_park_close_cb park_close;
     void *park_arg;
     unsigned long long park_closes;
+    /* Statements (and BEGIN, SAVEPOINT, inline COMMIT) the thread that owns
+     * this writable store ran itself, off a fiber: on the node's loop, on
+     * PostgreSQL, each a round trip the loop waited on (loop_statement()). */
+    unsigned long long loop_stmts;
 };
 
 struct hook {
@@ -87,6 +92,16 @@ struct hook {
 #define BUSY_TIMEOUT_MS 5000
 
 static void gate(struct ac_store *st);
+
+/* Counts a statement about to run on |st| when the caller waits for it in
+ * place: not on a fiber (whose waits yield), not on a read-only store (the
+ * reader threads' and the loop's record-read connection have counters of
+ * their own). */
+static void loop_statement(struct ac_store *st)
+{
+    if (!st->readonly && !ac_fiber_on())
+        st->loop_stmts++;
+}
 
 struct ac_db *ac__store_db(struct ac_store *st)
 {
@@ -206,6 +221,7 @@ int ac__store_stmt(struct ac_store *st, const char *sql, struct ac_db_stmt **out
      * COMMIT in flight is not one yet, and nobody has been told of it. */
     /* So does a read made while a transaction is parked: the parked one's
      * rows are not committed, and may never be. */
+    loop_statement(st);
     if ((st->inflight || st->parked) && st->side && is_read(sql)) {
         st->side_reads++;
         return ac__store_stmt(st->side, sql, out);
@@ -298,6 +314,7 @@ int ac__store_begin(struct ac_store *st)
 {
     int err;
     gate(st);
+    loop_statement(st);
     if (st->depth == 0) {
         /* Not while the COMMIT they belong to is settled but not collected
          * yet: its owner resolves them (a begin that closed a parked
@@ -335,6 +352,7 @@ int ac__store_commit(struct ac_store *st)
             return AC_EAGAIN;
         }
         /* ac_db_commit rolls back itself when it fails. */
+        loop_statement(st);
         err = ac_db_commit(st->db);
         if (err) {
             st->depth = 0;
@@ -609,6 +627,11 @@ int ac_store_parked(const struct ac_store *st)
 unsigned long long ac_store_park_closes(const struct ac_store *st)
 {
     return st->park_closes;
+}
+
+unsigned long long ac_store_loop_statements(const struct ac_store *st)
+{
+    return st->loop_stmts;
 }
 
 int ac_store_tx_begin(struct ac_store *st)

@@ -10,6 +10,7 @@
 #include "accord/net/h2_server.h"
 #include "accord/sign/keyring.h"
 #include "accord/store/sync.h"
+#include "accord/store/writer.h"
 #include "internal.h"
 #include "readers.h"
 #include "records/records.h"
@@ -93,6 +94,8 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
         if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
             return;
     }
+    /* Read before this answer's own statements, which the next one shows. */
+    unsigned long long loop_stmts = ac_store_loop_statements(n->store);
     int64_t db_bytes = 0;
     ac_store_size(n->store, &db_bytes);
     struct ac_buf b = AC_BUF_INIT;
@@ -103,6 +106,11 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
     if (!err)
         err = ac_buf_printf(
             &b,
+            "# HELP accord_store_loop_statements_total Statements the event loop ran on the "
+            "database itself and waited for (on PostgreSQL each a round trip; write handlers "
+            "and tasks run theirs on a fiber and are not counted).\n"
+            "# TYPE accord_store_loop_statements_total counter\n"
+            "accord_store_loop_statements_total %llu\n"
             "# HELP accord_store_commits_total Transactions committed since start.\n"
             "# TYPE accord_store_commits_total counter\n"
             "accord_store_commits_total %llu\n"
@@ -128,7 +136,7 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
             "published.\n"
             "# TYPE accord_tlog_published_size gauge\n"
             "accord_tlog_published_size %llu\n",
-            (unsigned long long)ac_store_commits(n->store),
+            loop_stmts, (unsigned long long)ac_store_commits(n->store),
             (unsigned long long)ac_store_durable(n->store),
             (unsigned long long)ac_store_sync_fsyncs(n->store),
             (unsigned long long)ac_store_sync_checkpoints(n->store),

@@ -143,4 +143,10 @@ int ac_store_parked(const struct ac_store *st);
  * /metrics and tests). */
 unsigned long long ac_store_park_closes(const struct ac_store *st);
 
+/* Returns how many statements (BEGIN, SAVEPOINT and an inline COMMIT
+ * included) callers of |st| ran off a fiber, waiting for each in place: on
+ * the node's event loop on PostgreSQL, every one a round trip the loop
+ * waited on. A writable store's count; for /metrics and tests. */
+unsigned long long ac_store_loop_statements(const struct ac_store *st);
+
 #endif
