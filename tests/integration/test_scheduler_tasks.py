@@ -13,9 +13,10 @@ statements the loop itself ran and waited for
 (accord_store_loop_statements_total) do not grow with the jobs, while the
 writes of the node's own committed in groups (accord_write_tasks_total)
 grow by at least a task per job. Notifications are delivered by their own
-pump, which still reads on the loop (node/review/notify.c): the window is
-measured before their delivery starts and the count of what is left is
-printed apart."""
+pump, which still reads on the loop (node/review/notify.c): the bound
+allows for each delivery of the window, and nothing for the jobs. Then the deadlines come due and the node is stopped at
+once: after the restart each batch's reviewer has been told once that it
+expired."""
 import time
 
 from accordtest import Api, Node, check, metric, skip_unless_built
@@ -124,7 +125,28 @@ def main():
               "the loop ran %d statements itself in the window of %d jobs, at most %d: "
               "%d deliveries of notifications, the rest none of the jobs'"
               % (grew, jobs, bound, delivered))
+
+        # The deadlines come due and the node is stopped at once, its tick
+        # perhaps in flight: a task that never ran ends cancelled and its
+        # job stays due; none runs twice. After the restart every batch has
+        # expired and its reviewer was told once.
+        ok(admin.post("/v1/test/clock", {"advance_seconds": 2 * DAY}))
+        admin.close()
         cred.close()
+        n.stop()
+        n.start()
+        admin = Api(n, token)
+        # The test clock's offset lives in the process: set it again.
+        ok(admin.post("/v1/test/clock", {"advance_seconds": 11 * DAY}))
+        n.wait_settled(admin)
+        for uid, _, tok in cred.reviewers:
+            api = Api(n, tok)
+            expired = len(notifications(api, "expired"))
+            check(expired == 1, "after a stop during the deadlines' tick, reviewer %d is told "
+                  "once that its batch expired (%d notices)" % (uid, expired))
+            api.close()
+        check(jobs_done(n, "deadline") == 2 * SUBMISSIONS,
+              "every batch's deadline job ran, once")
         admin.close()
 
 
