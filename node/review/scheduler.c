@@ -290,15 +290,15 @@ static void job_task_done(void *arg, int err)
     } else if (err && !jt->why) {
         log_failure(jt->k, &jt->job, err);
         jt->why = err;
-        int e = ac__reqtx_task(s->node, "scheduler: a job's failure", job_task_run,
-                               job_task_done, jt);
+        int e =
+            ac__reqtx_task(s->node, "scheduler: a job's failure", job_task_run, job_task_done, jt);
         if (!e)
             return;
         if (e == AC_ECANCELED)
             s->cancelled = 1;
         else
-            ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s",
-                         jt->job.id, ac_strerror(e));
+            ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", jt->job.id,
+                         ac_strerror(e));
     } else if (err) {
         ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", jt->job.id,
                      ac_strerror(err));
@@ -367,8 +367,8 @@ static void due_read_done(void *arg, int err)
             if (e == AC_ECANCELED)
                 s->cancelled = 1;
             else
-                ac_log_error("scheduler", "job %" PRId64 ": cannot queue its run: %s",
-                             jt->job.id, ac_strerror(e));
+                ac_log_error("scheduler", "job %" PRId64 ": cannot queue its run: %s", jt->job.id,
+                             ac_strerror(e));
         }
     }
     s->queuing = 0;

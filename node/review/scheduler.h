@@ -86,8 +86,8 @@ struct ac_job_kind {
 
 /* One due job of the tick in flight, the argument of its tasks. */
 struct ac__job_task {
-    struct ac__scheduler *s;       /* borrowed: the owner */
-    const struct ac_job_kind *k;   /* NULL: no kind of that name is registered */
+    struct ac__scheduler *s;     /* borrowed: the owner */
+    const struct ac_job_kind *k; /* NULL: no kind of that name is registered */
     struct ac_job job;
     int why; /* 0 while its run is the task; the run's error once its failure is */
 };
