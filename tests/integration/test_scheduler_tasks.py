@@ -133,7 +133,8 @@ def main():
         ok(admin.post("/v1/test/clock", {"advance_seconds": 2 * DAY}))
         admin.close()
         cred.close()
-        n.stop()
+        status = n.stop()
+        check(status == 0, "the node stops cleanly as the deadlines come due (status %s)" % status)
         n.start()
         admin = Api(n, token)
         # The test clock's offset lives in the process: set it again.
