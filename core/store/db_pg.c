@@ -514,10 +514,10 @@ static int flush_out(PGconn *conn)
 
 /* Waits until the next result can be read without blocking, through
  * ac_fiber_wait_fd(), after sending the rest of the request. Before each
- * wait, input the TLS layer already holds is read on instead; each
- * PQconsumeInput() reads at most a record or so, so an answer of many
- * records takes many turns of this loop, waits only where the socket must
- * bring more. When the link fails it stops: PQgetResult() then reports
+ * wait, input the TLS layer already holds is read on instead: over TLS a
+ * PQconsumeInput() reads one record (several within a long message), so
+ * an answer of many records takes many turns of this loop, and waits only
+ * where the socket must bring more. When the link fails it stops: PQgetResult() then reports
  * the failure (or, should poll() itself fail, waits on its own). Over TLS
  * without a probe PQgetResult() waits itself (may_wait_on_socket()). */
 static void await_ready(PGconn *conn)

@@ -21,7 +21,7 @@ about how the node waits on a TLS connection, not whom it trusts.
 PostgreSQL 15 writes at most 8 KiB at a time, each write its own TLS record,
 and libpq keeps 8 KiB free before every read, so a record from it is always
 read whole. A server or pooler that fills records to TLS's 16 KiB
-(PostgreSQL 17 writes large messages whole; TLS-terminating proxies) leaves
+(a server that writes large messages whole; TLS-terminating proxies) leaves
 the rest of a record inside OpenSSL whenever libpq had less room, where the
 socket's readiness does not show it. TlsRelay is such a front: it takes TLS
 on a loopback port and talks plain to the server's unix socket, gathering
