@@ -482,6 +482,31 @@ static int finish_bundle(struct record_read *r)
     return 0;
 }
 
+static void record_free(struct record_read *r)
+{
+    if (r->why)
+        ac_reason_release(r->why);
+    free(r->why);
+    ac_buf_release(&r->copy.cose);
+    if (r->bundle)
+        ac__bundle_parts_release(r->bundle);
+    free(r->bundle);
+    free(r->inc);
+    free(r);
+}
+
+/* ac__checkpoint_fresh()'s callback for a bundle whose parts were read. */
+static void bundle_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    (void)x;
+    (void)n;
+    struct record_read *r = arg;
+    r->err = err;
+    if (finish_bundle(r))
+        return; /* read again at the new log size */
+    record_free(r);
+}
+
 static void record_done(struct ac__read_job *job, int status)
 {
     struct record_read *r = (struct record_read *)job;
@@ -513,18 +538,13 @@ static void record_done(struct ac__read_job *job, int status)
         ac__inclusion_respond(x, r->inc);
     } else if (r->want == WANT_OB3) {
         ac__respond_ob3_credential(x, n, r->id);
-    } else if (finish_bundle(r)) {
-        return; /* read again at the new log size */
+    } else {
+        /* The bundle's parts from memory (checkpoint, status token) are
+         * brought up to the stored head read on a reader thread first. */
+        ac__checkpoint_fresh(n, x, bundle_then, r);
+        return;
     }
-    if (r->why)
-        ac_reason_release(r->why);
-    free(r->why);
-    ac_buf_release(&r->copy.cose);
-    if (r->bundle)
-        ac__bundle_parts_release(r->bundle);
-    free(r->bundle);
-    free(r->inc);
-    free(r);
+    record_free(r);
 }
 
 /* Loop: forgets what record_work filled in before a page it needed turned

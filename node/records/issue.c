@@ -731,6 +731,7 @@ struct head_read {
     /* Filled on the thread. */
     int err;
     struct ac_store_tlog_head now;
+    int64_t status_version;
 };
 
 /* Reader thread: touches only |h| and |st|. */
@@ -738,6 +739,10 @@ static void head_work(struct ac__read_job *job, struct ac_store *st)
 {
     struct head_read *h = (struct head_read *)job;
     h->err = ac_store_tlog_head(st, &h->now);
+    /* The status routes ask for it right after (status.c); unread, it does
+     * not match memory's and is read again there. */
+    if (!h->err && ac_store_status_version(st, &h->status_version))
+        h->status_version = -1;
 }
 
 static void head_done(struct ac__read_job *job, int status)
@@ -749,6 +754,7 @@ static void head_done(struct ac__read_job *job, int status)
     struct ac_http_exchange *x = h->x;
     void *arg = h->arg;
     int err = status ? AC_EIO : h->err;
+    int64_t version = h->status_version;
     int current = 0;
     if (!err && !r->checkpoint.stale && r->checkpoint.body.len) {
         uint8_t mine[AC_MERKLE_HASH_BYTES];
@@ -766,6 +772,7 @@ static void head_done(struct ac__read_job *job, int status)
         return;
     }
     r->head_fresh = 1;
+    r->fresh_status_version = version;
     then(x, n, arg, 0);
     r->head_fresh = 0;
 }

@@ -84,6 +84,9 @@ struct ac__records {
      * reader thread just read and found current: ac__checkpoint_refresh()
      * then reads it no more (the loop's alone). */
     int head_fresh;
+    /* With it, the status version the same thread read: ac__status_publish()
+     * takes it instead of reading, when it is the one |status| reflects. */
+    int64_t fresh_status_version;
 };
 
 /* ---- state (node/records/issue.c) ---- */

@@ -77,7 +77,8 @@ def main():
             "/v1/remote-certifications/1", "/v1/approvals/1", "/v1/recognition/policies/1",
             "/v1/recognition/presentations/1", "/v1/submissions/1/recommendations",
             "/v1/session", "/", "/v1/federation/peers/none.example",
-            "/v1/federation/borrowing/" + cred]]
+            "/v1/federation/borrowing/" + cred, "/v1/credentials/%d?format=ob3" % ids[1],
+            "/v1/status/ob3/revocation", "/v1/status/ob3/suspension"]]
         routes += [("/v1/artifacts/" + digest, "earner"), ("/v1/users/me", "earner"),
                    ("/v1/submissions", "earner")]
 
