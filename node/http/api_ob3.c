@@ -26,12 +26,14 @@ int ac__ob3_wanted(struct ac_http_exchange *x)
                       strcmp(accept, "application/vc") == 0);
 }
 
-void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
+void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, int64_t id,
+                                const struct ac__ob3_parts *parts)
 {
     struct ac_buf b = AC_BUF_INIT;
     char why[384] = "", what[64];
     snprintf(what, sizeof what, "credential %lld", (long long)id);
-    int err = ac__ob3_credential(n, id, &b, why, sizeof why);
+    int err = parts ? ac__ob3_credential_from(n, id, parts, &b, why, sizeof why)
+                    : ac__ob3_credential(n, id, &b, why, sizeof why);
     if (err) {
         if (err != AC_ENOENT)
             ac_log_error("ob3", "%s: %s", what, why[0] ? why : "failed");

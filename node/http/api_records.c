@@ -375,6 +375,7 @@ struct record_read {
     struct ac__inclusion *inc;      /* WANT_INCLUSION */
     struct ac__bundle_parts *bundle; /* WANT_BUNDLE */
     int tries;                      /* WANT_BUNDLE: reads so far */
+    struct ac__ob3_parts *ob3;      /* WANT_OB3: what its form is made from */
 };
 
 /* Room for a record's bytes, reserved on the loop before the read: malloc
@@ -446,6 +447,9 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
     }
     if (!err && r->want == WANT_BUNDLE)
         err = ac__bundle_read(st, r->id, r->bundle);
+    /* Its own errors are the form's, answered by ac__respond_ob3_credential(). */
+    if (!err && r->want == WANT_OB3)
+        ac__ob3_parts_read(st, r->id, r->ob3);
     keep_reason(r, &why);
     r->err = err;
 }
@@ -491,6 +495,9 @@ static void record_free(struct record_read *r)
     if (r->bundle)
         ac__bundle_parts_release(r->bundle);
     free(r->bundle);
+    if (r->ob3)
+        ac__ob3_parts_release(r->ob3);
+    free(r->ob3);
     free(r->inc);
     free(r);
 }
@@ -537,7 +544,7 @@ static void record_done(struct ac__read_job *job, int status)
     } else if (r->want == WANT_INCLUSION) {
         ac__inclusion_respond(x, r->inc);
     } else if (r->want == WANT_OB3) {
-        ac__respond_ob3_credential(x, n, r->id);
+        ac__respond_ob3_credential(x, n, r->id, r->ob3);
     } else {
         /* The bundle's parts from memory (checkpoint, status token) are
          * brought up to the stored head read on a reader thread first. */
@@ -682,7 +689,14 @@ static void read_record_now(struct ac_http_exchange *x, struct ac_node *n,
         r->inc = malloc(sizeof *r->inc);
     if (want == WANT_BUNDLE && (r->bundle = malloc(sizeof *r->bundle)))
         ac__bundle_parts_init(r->bundle, r->log_size);
-    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle)) {
+    if (want == WANT_OB3 && (r->ob3 = malloc(sizeof *r->ob3)))
+        ac__ob3_parts_init(r->ob3);
+    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle) ||
+        (want == WANT_OB3 && !r->ob3)) {
+        free(r->inc);
+        if (r->bundle)
+            ac__bundle_parts_release(r->bundle);
+        free(r->bundle);
         free(r);
         ac__respond_error(x, AC_ENOMEM, "credential");
         return;

@@ -329,6 +329,10 @@ struct ac__bundle_parts {
     size_t nkeys;
     struct ac_merkle_proof proof;
     int err; /* a copy that failed while reading */
+    /* Owned (records/ob3_serve.h): what the OB 3.0 form is made from, read
+     * with the rest; NULL when there was no memory for it (then read at
+     * finish, in place). */
+    struct ac__ob3_parts *ob3;
 };
 
 /* Empties |p| for a read at log size |size| (the loop's tree size when the
