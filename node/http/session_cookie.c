@@ -71,7 +71,11 @@ int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac_
     ac__web_token_hash(n, text, hash);
     struct ac_session ses;
     memset(a, 0, sizeof *a);
-    int err = ac_store_session_find(n->store, hash, &ses, &a->user);
+    /* For a GET, read on a reader thread: the handler then runs again. */
+    int later;
+    int err = ac__session_row(n, x, hash, &ses, &a->user, &later);
+    if (later)
+        return -1;
     if (err == AC_ENOENT)
         return ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "authorization", NULL,
                            "the session cookie is not known to this node; sign in again");

@@ -15,12 +15,16 @@ The answers are the ones the node gives with no reader threads at all
 ([node] readers = 0, every read on the loop with the writer's connection):
 the same status, bytes and ETag (status, content type and ETag presence only
 where the body carries a time signed at start: the status token, bundles,
-the metrics). A token the node has not seen is read off the loop too, and a
-refused one is refused with the same words; a revoked token is refused at
-once after the revocation, cached or not."""
+the OB 3.0 status lists, the metrics). A token the node has not seen, and a
+browser session's cookie, are read off the loop too, and a refused one is
+refused with the same words; a revoked token is refused at once after the
+revocation, cached or not."""
+import glob
 import hashlib
 import json
 import os
+import re
+import time
 
 from accordtest import SOURCE, Node, check, h2_client, metric, skip_unless_built
 import test_reader_threads as rt
@@ -98,6 +102,39 @@ def fill(n, c, admin, definition):
                         "content-type": "application/octet-stream"})
     check(r.status_code == 201, "an artifact is uploaded (%d)" % r.status_code)
     return ids, share, version, users, tokens, digest
+
+
+def mailed_link(n, address, timeout=60):
+    """The token of the set-password link mailed to |address|."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in glob.glob(os.path.join(n.data_dir, "maildir", "new", "*")):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            m = re.search(r"/password\.html#(acl_[A-Za-z0-9_-]{43})", text)
+            if address in text and m:
+                return m.group(1)
+        time.sleep(0.1)
+    check(False, "a set-password link reached %s" % address)
+
+
+def sign_in(n, c, admin):
+    """A browser session of a new user (invited by mail, password set
+    through the link): its cookie value."""
+    A = {"authorization": "Bearer " + admin}
+    r = c.post(n.url + "/v1/users", headers=A,
+               json={"name": "wren", "email": "wren@example.org", "roles": ["reviewer"]})
+    check(r.status_code == 201, "a user to sign in is made (%d)" % r.status_code)
+    r = c.post(n.url + "/v1/users/%d/invite" % r.json()["id"], headers=A, json={})
+    check(r.status_code == 202, "and invited (%d %s)" % (r.status_code, r.text[:200]))
+    password = "the password of wren"
+    r = c.post(n.url + "/v1/password", json={"token": mailed_link(n, "wren@example.org"),
+                                             "password": password})
+    check(r.status_code == 201, "wren sets a password (%d %s)" % (r.status_code, r.text[:200]))
+    r = c.post(n.url + "/v1/session", json={"name": "wren", "password": password})
+    m = re.search(r"accord_session=([^;]+)", r.headers.get("set-cookie", ""))
+    check(r.status_code == 201 and m, "wren signs in (%d)" % r.status_code)
+    return m.group(1)
 
 
 def answer(r):
@@ -198,6 +235,28 @@ def main():
                                                       headers={"authorization": "Bearer "
                                                                + fresh_token()["token"]}), own)
             check(d == 0 and r.status_code == 200, "a public read with a new token too (%d)" % d)
+
+            # A browser session's row is read off the loop too.
+            cookie = sign_in(n, c, admin)
+
+            def as_browser(path, value):
+                return c.get(n.url + path, headers={"cookie": "accord_session=" + value})
+
+            for path in ("/v1/users/me", "/v1/session", "/v1/reviewers/me"):
+                d, r = fewest(c, n, admin, lambda: as_browser(path, cookie), own)
+                # wren wrote no reviewer profile: 404 says "your" profile.
+                right = (r.status_code == 404 and b"your reviewer profile" in r.content
+                         if path == "/v1/reviewers/me"
+                         else r.status_code == 200 and b'"name":"wren"' in r.content)
+                check(d == 0 and right,
+                      "%s with a session cookie is answered off the loop (%d statements, %d %s)"
+                      % (path, d, r.status_code, r.text[:120]))
+            bogus = cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB")
+            d, r = fewest(c, n, admin, lambda: as_browser("/v1/users/me", bogus), own)
+            check(d == 0 and r.status_code == 401
+                  and "session cookie is not known" in r.json()["detail"],
+                  "an unknown session cookie is refused off the loop (%d statements, %d %s)"
+                  % (d, r.status_code, r.text[:120]))
 
             # Revoked: at once, whether the token was cached or never seen.
             used, unseen = fresh_token(), fresh_token()
