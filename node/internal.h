@@ -23,7 +23,6 @@
 #include "accord/net/http.h"
 #include "accord/net/router.h"
 #include "accord/records/merkle.h"
-#include "accord/store/session.h"
 #include "accord/store/store.h"
 #include "accord/store/user.h"
 #include "config.h"
@@ -131,14 +130,10 @@ struct ac__auth {
  * Returns 0 and fills |*a|, or answers |x| with 401/403 and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
-/* Reads the browser session with |hash| and its user (node/http/auth.c) as
- * ac_store_session_find() does, returning its code; for a GET on the loop
- * the read goes to a reader thread instead: then |*later| is set (|x| is
- * answered, or its handler runs again with the row) and the caller returns
- * as if it had answered. */
-int ac__session_row(struct ac_node *n, struct ac_http_exchange *x,
-                    const uint8_t hash[AC_SESSION_HASH_BYTES],
-                    struct ac_session *ses, struct ac_user *user, int *later);
+/* ac__authenticate() that reads an uncached token's row (or a session's) in
+ * place, never on a reader thread: for a caller that must answer before it
+ * returns (the headers check below). */
+int ac__authenticate_in_place(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
 /* The server's headers check (ac_h2_server_headers_cb; node/http/early_auth.c):
  * answers 401 before the body is read when the token is missing or wrong. */

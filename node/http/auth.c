@@ -7,13 +7,12 @@
  * answered; when the row is back the loop routes the request again, to the
  * same handler, whose ac__authenticate() then takes the row read for it
  * (issue 15: on PostgreSQL the read is a round trip the loop would have
- * waited for). A browser session's row is read the same way
- * (ac__session_row(), for session_cookie.c). Handlers call ac__authenticate() first, before anything with
- * an effect, so running one again from its start is safe. Writes run their
- * handlers on a fiber (node/http/reqtx.c), where the store read yields, and
- * the headers check of a request with a body (early_auth.c) must answer at
- * once: both still read the row in place. */
-#include <stdlib.h>
+ * waited for; http/auth_rows.h). Handlers call ac__authenticate() first,
+ * before anything with an effect, so running one again from its start is
+ * safe. Writes run their handlers on a fiber
+ * (node/http/reqtx.c), where the store read yields, and the headers check of
+ * a request with a body (early_auth.c) must answer at once: both still read
+ * the row in place. */
 #include <string.h>
 #include <strings.h>
 
@@ -21,39 +20,13 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
-#include "accord/base/fiber.h"
 #include "accord/base/log.h"
-#include "accord/store/session.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
 #include "accounts/token_cache.h"
+#include "http/auth_rows.h"
 #include "internal.h"
-#include "readers.h"
 #include "web/web.h"
-
-/* A token's row, or a browser session's (|session|), read on a reader
- * thread for request |x|. */
-struct token_read {
-    struct ac__read_job job; /* first */
-    struct ac_node *n;
-    struct ac_http_exchange *x;
-    ac_http_handler_cb cb; /* the route's handler, run again with the row */
-    void *arg;
-    int session;
-    uint8_t hash[AC_TOKEN_HASH_BYTES];
-    uint8_t session_hash[AC_SESSION_HASH_BYTES];
-    uint64_t epoch; /* the token cache's when the read was asked for */
-    /* Filled on the thread. */
-    int err;
-    struct ac_token token;
-    struct ac_session ses;
-    struct ac_user user;
-};
-
-/* The row read for the request whose handler runs again now (the loop's
- * alone; NULL otherwise): its ac__authenticate() takes it instead of the
- * cache or the store. */
-static struct token_read *resumed;
 
 static int unauthorized(struct ac_http_exchange *x, const char *detail)
 {
@@ -89,70 +62,12 @@ static int judge(struct ac_node *n, struct ac_http_exchange *x, const uint8_t *h
     return 0;
 }
 
-/* Reader thread: touches only |t| and |st|. */
-static void token_work(struct ac__read_job *job, struct ac_store *st)
+int ac__authenticate_in_place(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
 {
-    struct token_read *t = (struct token_read *)job;
-    t->err = t->session ? ac_store_session_find(st, t->session_hash, &t->ses, &t->user)
-                        : ac_store_token_find(st, t->hash, &t->token, &t->user);
-}
-
-static void token_done(struct ac__read_job *job, int status)
-{
-    struct token_read *t = (struct token_read *)job;
-    if (status) {
-        /* The pool stopped first: the node is going away. */
-        ac__respond_error(t->x, AC_EIO, "token lookup");
-        free(t);
-        return;
-    }
-    resumed = t;
-    t->cb(t->x, t->arg);
-    resumed = NULL;
-    free(t);
-}
-
-/* Queues the read of the row of token |hash| (or of session |session_hash|
- * when not NULL) for |x| on a reader thread and returns 1, when |x| is a read
- * whose handler runs on the loop and can be found again; else returns 0 (the
- * caller reads in place). Answers 500 and returns -1 when out of memory. */
-static int read_off_loop(struct ac_node *n, struct ac_http_exchange *x, const uint8_t *hash,
-                         const uint8_t *session_hash)
-{
-    const struct ac_http_req *req = ac_http_exchange_req(x);
-    if (!n->readers || ac_fiber_on() || ac__is_write_method(req->method))
-        return 0;
-    /* The handler that asked, found as the server found it (the router does
-     * not change while the node runs). */
-    struct ac_route_match m;
-    if (ac_router_match(n->router, req->method, req->path, &m, NULL, 0) != 0)
-        return 0;
-    ac_http_handler_cb cb = m.cb;
-    void *arg = m.arg;
-    int stream = m.stream_body;
-    ac_route_match_release(&m);
-    if (stream)
-        return 0;
-    struct token_read *t = calloc(1, sizeof *t);
-    if (!t) {
-        ac__respond_error(x, AC_ENOMEM, "token lookup");
-        return -1;
-    }
-    t->job.work = token_work;
-    t->job.done = token_done;
-    t->n = n;
-    t->x = x;
-    t->cb = cb;
-    t->arg = arg;
-    if (session_hash) {
-        t->session = 1;
-        memcpy(t->session_hash, session_hash, sizeof t->session_hash);
-    } else {
-        memcpy(t->hash, hash, sizeof t->hash);
-    }
-    t->epoch = ac__token_cache_epoch(n->token_cache);
-    ac__read_submit(n, &t->job);
-    return 1;
+    ac__auth_rows_in_place(1);
+    int rc = ac__authenticate(n, x, a);
+    ac__auth_rows_in_place(0);
+    return rc;
 }
 
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
@@ -172,48 +87,24 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
     uint8_t hash[AC_TOKEN_HASH_BYTES];
     ac__token_hash(n, text, len, hash);
     /* The handler runs again with the row a reader thread read for it. */
-    if (resumed && resumed->x == x && !resumed->session &&
-        sodium_memcmp(resumed->hash, hash, sizeof hash) == 0) {
-        /* Kept until the handler returns: a second call in it gets the
-         * same row instead of queueing the handler once more. */
-        const struct token_read *t = resumed;
-        a->token = t->token;
-        a->user = t->user;
+    const struct ac__auth_row *row = ac__auth_row_resumed(x, 0, hash);
+    if (row) {
+        a->token = row->token;
+        a->user = row->user;
         /* Cached only when nothing was dropped from the cache since the
          * read was asked for: a revocation committed meanwhile may not be
          * in what the thread saw (this request came before it and may pass;
          * later ones must not). */
-        return judge(n, x, hash, t->err, a,
-                     t->epoch == ac__token_cache_epoch(n->token_cache));
+        return judge(n, x, hash, row->err, a, row->epoch == ac__token_cache_epoch(n->token_cache));
     }
     /* A token seen lately costs no store read (accounts/token_cache.h says
      * when entries are dropped); only usable tokens are ever cached. */
     if (ac__token_cache_get(n->token_cache, hash, &a->token, &a->user) == 0)
         return 0;
-    int off = read_off_loop(n, x, hash, NULL);
-    if (off)
+    if (ac__auth_row_later(n, x, 0, hash))
         return -1; /* answered (out of memory), or answered later */
     int err = ac_store_token_find(n->store, hash, &a->token, &a->user);
     return judge(n, x, hash, err, a, 1);
-}
-
-int ac__session_row(struct ac_node *n, struct ac_http_exchange *x,
-                    const uint8_t hash[AC_SESSION_HASH_BYTES], struct ac_session *ses,
-                    struct ac_user *user, int *later)
-{
-    *later = 0;
-    if (resumed && resumed->x == x && resumed->session &&
-        sodium_memcmp(resumed->session_hash, hash, AC_SESSION_HASH_BYTES) == 0) {
-        *ses = resumed->ses;
-        *user = resumed->user;
-        return resumed->err;
-    }
-    int off = read_off_loop(n, x, NULL, hash);
-    if (off) {
-        *later = 1;
-        return 0; /* answered (out of memory), or answered later */
-    }
-    return ac_store_session_find(n->store, hash, ses, user);
 }
 
 int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsigned roles)
