@@ -58,8 +58,8 @@ void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, i
  * without reading them there. |arg| names the purpose. */
 static void list_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
 {
-    enum ac_status_purpose purpose = arg ? AC_STATUS_PURPOSE_SUSPENSION
-                                         : AC_STATUS_PURPOSE_REVOCATION;
+    enum ac_status_purpose purpose =
+        arg ? AC_STATUS_PURPOSE_SUSPENSION : AC_STATUS_PURPOSE_REVOCATION;
     const struct ac__published *p;
     if (!err)
         err = ac__ob3_status_list(n, purpose, &p);

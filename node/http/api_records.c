@@ -197,10 +197,10 @@ static void subject_done(struct ac__read_job *job, int status)
         ac__respond_failure(x, err, &q->why, "credential");
         goto out;
     }
-    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)q->id, "cti",
-                          o->cti_hex, "subject", o->subject, "identityType", "emailAddress",
-                          "email", o->email, "salt", o->salt, "rule",
-                          "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)q->id, "cti", o->cti_hex,
+                  "subject", o->subject, "identityType", "emailAddress", "email", o->email, "salt",
+                  o->salt, "rule", "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
     struct ac_http_header h[] = {{"content-type", "application/json"},
                                  {"cache-control", "private, no-store"}};
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -602,9 +602,8 @@ static int try_on_loop(struct ac_node *n, struct record_read *r, int64_t id)
     return 1;
 }
 
-static void read_record_now(struct ac_http_exchange *x, struct ac_node *n,
-                            const struct ac_user *by, const char *token, int64_t id,
-                            enum record_want want);
+static void read_record_now(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
+                            const char *token, int64_t id, enum record_want want);
 
 /* What read_record() goes on with once the stored head is read. */
 struct at_head {
@@ -665,9 +664,8 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
 }
 
 /* The rest of read_record(): the read itself, the stored head followed. */
-static void read_record_now(struct ac_http_exchange *x, struct ac_node *n,
-                            const struct ac_user *by, const char *token, int64_t id,
-                            enum record_want want)
+static void read_record_now(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
+                            const char *token, int64_t id, enum record_want want)
 {
     const struct ac__cached_record *hit = NULL;
     if (by && want == WANT_COSE)

@@ -173,7 +173,7 @@ out:
 struct list_job {
     struct ac__read_job job; /* first */
     struct ac_http_exchange *x;
-    struct ac_node *n; /* borrowed; used only in done, on the loop */
+    struct ac_node *n;     /* borrowed; used only in done, on the loop */
     int tokens;            /* else users */
     int64_t owner, after; /* tokens: of user |owner| */
     /* Tokens: the first pass only reads user |owner| (a 404 comes before

@@ -21,7 +21,7 @@ struct row_read {
     void *arg;
     int session;
     uint8_t hash[AC_TOKEN_HASH_BYTES > AC_SESSION_HASH_BYTES ? AC_TOKEN_HASH_BYTES
-                                                              : AC_SESSION_HASH_BYTES];
+                                                             : AC_SESSION_HASH_BYTES];
     size_t hash_len;
     struct ac__auth_row row; /* filled on the thread (but the epoch) */
 };

@@ -19,9 +19,9 @@ struct ac_http_exchange;
 
 /* A row read for a request. */
 struct ac__auth_row {
-    int err; /* the lookup's code: 0, AC_ENOENT or the store's */
-    struct ac_token token;   /* a token's row */
-    struct ac_session ses;   /* a session's row */
+    int err;               /* the lookup's code: 0, AC_ENOENT or the store's */
+    struct ac_token token; /* a token's row */
+    struct ac_session ses; /* a session's row */
     struct ac_user user;
     uint64_t epoch; /* the token cache's epoch when the read was asked for */
 };

@@ -132,8 +132,8 @@ int ac__ob3_parts_read(struct ac_store *st, int64_t id, struct ac__ob3_parts *p)
     /* The definition service takes a node for its store alone. */
     struct ac_node view = {.store = st};
     if (!err)
-        err = ac__review_definition(&view, rec.definition_id, (int64_t)rec.definition_version,
-                                    NULL, NULL, &p->def);
+        err = ac__review_definition(&view, rec.definition_id, (int64_t)rec.definition_version, NULL,
+                                    NULL, &p->def);
     p->err = err;
     return err;
 }

@@ -33,10 +33,10 @@ int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *
 struct ac_definition;
 struct ac__ob3_parts {
     struct ac_store_record row;
-    struct ac_buf cose;          /* the record's signed bytes */
-    struct ac_definition *def;   /* owned: its definition */
-    int err;                     /* the read's code */
-    char why[384];               /* why the record could not be decoded */
+    struct ac_buf cose;        /* the record's signed bytes */
+    struct ac_definition *def; /* owned: its definition */
+    int err;                   /* the read's code */
+    char why[384];             /* why the record could not be decoded */
 };
 
 void ac__ob3_parts_init(struct ac__ob3_parts *p);
