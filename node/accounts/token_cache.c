@@ -25,6 +25,8 @@ struct ac__token_cache {
     int started, closing; /* the timer was initialised; its close was asked */
     int have_gen;         /* |gen| holds a generation read from the store */
     int64_t gen;
+    /* Moves whenever entries are dropped (ac__token_cache_epoch()). */
+    uint64_t epoch;
     size_t mask; /* slots - 1 */
     struct slot *slots;
 };
@@ -95,6 +97,7 @@ void ac__token_cache_forget_user(struct ac__token_cache *c, int64_t user_id)
 {
     if (!c)
         return;
+    c->epoch++;
     for (size_t i = 0; i <= c->mask; i++)
         if (c->slots[i].used && c->slots[i].user.id == user_id)
             memset(&c->slots[i], 0, sizeof c->slots[i]);
@@ -126,8 +129,15 @@ int ac__token_cache_forget_at_commit(struct ac__token_cache *c, struct ac_store 
 
 void ac__token_cache_clear(struct ac__token_cache *c)
 {
-    if (c)
-        memset(c->slots, 0, (c->mask + 1) * sizeof *c->slots);
+    if (!c)
+        return;
+    c->epoch++;
+    memset(c->slots, 0, (c->mask + 1) * sizeof *c->slots);
+}
+
+uint64_t ac__token_cache_epoch(const struct ac__token_cache *c)
+{
+    return c ? c->epoch : 0;
 }
 
 int ac__token_cache_check(struct ac__token_cache *c, struct ac_store *st)

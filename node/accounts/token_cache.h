@@ -82,6 +82,12 @@ int ac__token_cache_forget_at_commit(struct ac__token_cache *c, struct ac_store 
 /* Drops every entry. NULL is a no-op. */
 void ac__token_cache_clear(struct ac__token_cache *c);
 
+/* A number that moves whenever entries are dropped (forget, clear): a token
+ * read off the loop (node/http/auth.c, on a reader thread) is cached only
+ * when it has not moved since the read was asked for, since a revocation
+ * committed meanwhile may not be in what the read saw. 0 for NULL. */
+uint64_t ac__token_cache_epoch(const struct ac__token_cache *c);
+
 /* Reads the auth generation from |st| and empties |c| when it differs from
  * the one last seen (the first call only records it). On a store error the
  * cache is emptied too: what it holds can no longer be vouched for. Returns 0

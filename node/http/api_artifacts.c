@@ -13,6 +13,7 @@
 #include "accord/base/error.h"
 #include "accord/store/artifact.h"
 #include "accord/store/submission.h"
+#include "readers.h"
 #include "review/review.h"
 
 /* Answers 400 for a query parameter that is present but unusable: too long
@@ -225,6 +226,48 @@ static void on_first_piece(void *arg, int err, const uint8_t *data, size_t len, 
         download_free(d);
 }
 
+/* The artifact's row and the reader's right to it are read on a reader
+ * thread (node/readers.h): on PostgreSQL three round trips the loop would
+ * wait for. The file itself is read on libuv's workers, as before. */
+struct find_read {
+    struct ac__read_job job; /* first */
+    struct download *d;
+    struct ac_node *n; /* borrowed; used only in done, on the loop */
+    const struct ac_node_config *cfg;
+    int64_t user;
+    int admin;
+    char *hash; /* owned copy of the path's; NULL when absent */
+    int err;    /* filled on the thread */
+};
+
+/* Reader thread: touches only |f|, its download's |art| and |st|
+ * (ac__artifact_find() takes the node only for its store). */
+static void find_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct find_read *f = (struct find_read *)job;
+    struct ac_node view = {.cfg = f->cfg, .store = st};
+    f->err = ac__artifact_find(&view, f->user, f->admin, f->hash, &f->d->art);
+}
+
+static void find_done(struct ac__read_job *job, int status)
+{
+    struct find_read *f = (struct find_read *)job;
+    struct download *d = f->d;
+    int err = status ? AC_EIO : f->err; /* cancelled at shutdown */
+    if (!err)
+        err = ac__artifact_reader_new(f->n, &d->art, &d->r);
+    if (!err && ac__artifact_reader_next(d->r, on_first_piece, d) != 0)
+        err = AC_EIO;
+    if (err) {
+        char what[96];
+        snprintf(what, sizeof what, "artifact %.64s", f->hash ? f->hash : "");
+        ac__respond_error(d->x, err, what);
+        download_free(d);
+    }
+    free(f->hash);
+    free(f);
+}
+
 static void on_download(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -233,22 +276,25 @@ static void on_download(struct ac_http_exchange *x, void *arg)
         return;
     const char *hash = ac_http_param(x, "hash");
     struct download *d = calloc(1, sizeof(*d));
-    if (!d) {
+    struct find_read *f = calloc(1, sizeof(*f));
+    char *copy = hash ? strdup(hash) : NULL;
+    if (!d || !f || (hash && !copy)) {
+        free(d);
+        free(f);
+        free(copy);
         ac__respond_error(x, AC_ENOMEM, "artifact");
         return;
     }
     d->x = x;
-    int err = ac__artifact_find(n, a.user.id, (a.user.roles & AC_ROLE_ADMIN) != 0, hash, &d->art);
-    if (!err)
-        err = ac__artifact_reader_new(n, &d->art, &d->r);
-    if (!err && ac__artifact_reader_next(d->r, on_first_piece, d) != 0)
-        err = AC_EIO;
-    if (err) {
-        char what[96];
-        snprintf(what, sizeof what, "artifact %.64s", hash ? hash : "");
-        ac__respond_error(x, err, what);
-        download_free(d);
-    }
+    f->job.work = find_work;
+    f->job.done = find_done;
+    f->d = d;
+    f->n = n;
+    f->cfg = n->cfg;
+    f->user = a.user.id;
+    f->admin = (a.user.roles & AC_ROLE_ADMIN) != 0;
+    f->hash = copy;
+    ac__read_submit(n, &f->job);
 }
 
 void ac__api_artifacts_register(struct ac_node *n)

@@ -1,5 +1,6 @@
 /* api_node.c - the node endpoints: /healthz and /v1/node (public), and /metrics
- * (an admin's token, public or off: [http] metrics). */
+ * (an admin's token, public or off: [http] metrics), whose one store read (the
+ * database's size) runs on a reader thread. */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -86,18 +87,32 @@ static void on_node(struct ac_http_exchange *x, void *arg)
     ac_http_respond(x, 200, &ct, 1, node_info.body, node_info.len);
 }
 
-static void on_metrics(struct ac_http_exchange *x, void *arg)
+/* The database's size is the one thing /metrics reads from the store: on
+ * PostgreSQL (pg_database_size) a round trip, so it is read on a reader
+ * thread and the rest is rendered on the loop when it is back. */
+struct size_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    struct ac_node *n;
+    int64_t db_bytes; /* 0 when it cannot be read */
+};
+
+/* Reader thread: touches only |s| and |st|. */
+static void size_work(struct ac__read_job *job, struct ac_store *st)
 {
-    struct ac_node *n = arg;
-    if (n->cfg->metrics == AC_METRICS_ADMIN) {
-        struct ac__auth a;
-        if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
-            return;
-    }
-    /* Read before this answer's own statements, which the next one shows. */
+    struct size_read *s = (struct size_read *)job;
+    if (ac_store_size(st, &s->db_bytes))
+        s->db_bytes = 0;
+}
+
+static void size_done(struct ac__read_job *job, int status)
+{
+    struct size_read *s = (struct size_read *)job;
+    struct ac_http_exchange *x = s->x;
+    struct ac_node *n = s->n;
+    int64_t db_bytes = status ? 0 : s->db_bytes;
+    free(s);
     unsigned long long loop_stmts = ac_store_loop_statements(n->store);
-    int64_t db_bytes = 0;
-    ac_store_size(n->store, &db_bytes);
     struct ac_buf b = AC_BUF_INIT;
     size_t conns = n->server ? ac_h2_server_connections(n->server) : 0;
     int err = ac__metrics_render(n->metrics, conns, db_bytes, &b);
@@ -150,6 +165,26 @@ static void on_metrics(struct ac_http_exchange *x, void *arg)
     static const struct ac_http_header ct = {"content-type", "text/plain; version=0.0.4"};
     ac_http_respond(x, 200, &ct, 1, b.data, b.len);
     ac_buf_release(&b);
+}
+
+static void on_metrics(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    if (n->cfg->metrics == AC_METRICS_ADMIN) {
+        struct ac__auth a;
+        if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
+            return;
+    }
+    struct size_read *s = calloc(1, sizeof *s);
+    if (!s) {
+        ac__respond_error(x, AC_ENOMEM, "metrics");
+        return;
+    }
+    s->job.work = size_work;
+    s->job.done = size_done;
+    s->x = x;
+    s->n = n;
+    ac__read_submit(n, &s->job);
 }
 
 void ac__api_node_register(struct ac_node *n)

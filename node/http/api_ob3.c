@@ -26,12 +26,14 @@ int ac__ob3_wanted(struct ac_http_exchange *x)
                       strcmp(accept, "application/vc") == 0);
 }
 
-void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, int64_t id)
+void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, int64_t id,
+                                const struct ac__ob3_parts *parts)
 {
     struct ac_buf b = AC_BUF_INIT;
     char why[384] = "", what[64];
     snprintf(what, sizeof what, "credential %lld", (long long)id);
-    int err = ac__ob3_credential(n, id, &b, why, sizeof why);
+    int err = parts ? ac__ob3_credential_from(n, id, parts, &b, why, sizeof why)
+                    : ac__ob3_credential(n, id, &b, why, sizeof why);
     if (err) {
         if (err != AC_ENOENT)
             ac_log_error("ob3", "%s: %s", what, why[0] ? why : "failed");
@@ -51,11 +53,16 @@ void ac__respond_ob3_credential(struct ac_http_exchange *x, struct ac_node *n, i
     ac_buf_release(&b);
 }
 
-static void respond_list(struct ac_http_exchange *x, struct ac_node *n,
-                         enum ac_status_purpose purpose)
+/* The stored log head and status version are read on a reader thread first
+ * (ac__checkpoint_fresh()); the list is then brought up to date on the loop
+ * without reading them there. |arg| names the purpose. */
+static void list_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
 {
+    enum ac_status_purpose purpose =
+        arg ? AC_STATUS_PURPOSE_SUSPENSION : AC_STATUS_PURPOSE_REVOCATION;
     const struct ac__published *p;
-    int err = ac__ob3_status_list(n, purpose, &p);
+    if (!err)
+        err = ac__ob3_status_list(n, purpose, &p);
     if (err) {
         ac__respond_error(x, err, "status list credential");
         return;
@@ -63,14 +70,17 @@ static void respond_list(struct ac_http_exchange *x, struct ac_node *n,
     ac__respond_published(x, p, OB3_TYPE);
 }
 
+/* The purposes as |arg|s of list_then (no allocation to free). */
+static char suspension;
+
 static void on_revocation(struct ac_http_exchange *x, void *arg)
 {
-    respond_list(x, arg, AC_STATUS_PURPOSE_REVOCATION);
+    ac__checkpoint_fresh(arg, x, list_then, NULL);
 }
 
 static void on_suspension(struct ac_http_exchange *x, void *arg)
 {
-    respond_list(x, arg, AC_STATUS_PURPOSE_SUSPENSION);
+    ac__checkpoint_fresh(arg, x, list_then, &suspension);
 }
 
 void ac__api_ob3_register(struct ac_node *n)

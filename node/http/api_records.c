@@ -163,7 +163,59 @@ static void respond_private(struct ac_http_exchange *x, const char *etag, const 
 
 /* GET /v1/credentials/{id}/subject: the record's earner (only) is shown
  * which of her addresses its subject hashes, with the salt, to hand a
- * recognizer; anyone can check it against the signed record. */
+ * recognizer; anyone can check it against the signed record. The rows are
+ * read on a reader thread (node/readers.h): on PostgreSQL they are round
+ * trips the loop would wait for. */
+struct subject_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    const struct ac_node_config *cfg;
+    struct ac_user by;
+    int64_t id;
+    /* Filled on the thread. */
+    int err;
+    struct ac__opening o;
+    struct ac_reason why;
+};
+
+/* Reader thread: touches only |q| and |st| (ac__records_opening() takes
+ * the node only for its store). */
+static void subject_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct subject_read *q = (struct subject_read *)job;
+    struct ac_node view = {.cfg = q->cfg, .store = st};
+    q->err = ac__records_opening(&view, &q->by, q->id, &q->o, &q->why);
+}
+
+static void subject_done(struct ac__read_job *job, int status)
+{
+    struct subject_read *q = (struct subject_read *)job;
+    struct ac_http_exchange *x = q->x;
+    int err = status ? AC_EIO : q->err; /* cancelled at shutdown */
+    const struct ac__opening *o = &q->o;
+    if (err) {
+        ac__respond_failure(x, err, &q->why, "credential");
+        goto out;
+    }
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)q->id, "cti", o->cti_hex,
+                  "subject", o->subject, "identityType", "emailAddress", "email", o->email, "salt",
+                  o->salt, "rule", "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
+    struct ac_http_header h[] = {{"content-type", "application/json"},
+                                 {"cache-control", "private, no-store"}};
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        ac__respond_error(x, AC_ENOMEM, "credential");
+        goto out;
+    }
+    ac_http_respond(x, 200, h, 2, text, strlen(text));
+    free(text);
+out:
+    ac_reason_release(&q->why);
+    free(q);
+}
+
 static void on_subject(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -171,28 +223,19 @@ static void on_subject(struct ac_http_exchange *x, void *arg)
     int64_t id;
     if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "credential", &id))
         return;
-    struct ac__opening o;
-    struct ac_reason why = AC_REASON_INIT;
-    int err = ac__records_opening(n, &a.user, id, &o, &why);
-    if (err) {
-        ac__respond_failure(x, err, &why, "credential");
-        ac_reason_release(&why);
-        return;
-    }
-    json_t *j =
-        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)id, "cti", o.cti_hex,
-                  "subject", o.subject, "identityType", "emailAddress", "email", o.email, "salt",
-                  o.salt, "rule", "subject = \"sha256$\" + hex(SHA-256(lowercase(email) + salt))");
-    struct ac_http_header h[] = {{"content-type", "application/json"},
-                                 {"cache-control", "private, no-store"}};
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!text) {
+    struct subject_read *q = calloc(1, sizeof *q);
+    if (!q) {
         ac__respond_error(x, AC_ENOMEM, "credential");
         return;
     }
-    ac_http_respond(x, 200, h, 2, text, strlen(text));
-    free(text);
+    q->job.work = subject_work;
+    q->job.done = subject_done;
+    q->x = x;
+    q->cfg = n->cfg;
+    q->by = a.user;
+    q->id = id;
+    q->why = (struct ac_reason)AC_REASON_INIT;
+    ac__read_submit(n, &q->job);
 }
 
 struct record_copy {
@@ -332,6 +375,7 @@ struct record_read {
     struct ac__inclusion *inc;      /* WANT_INCLUSION */
     struct ac__bundle_parts *bundle; /* WANT_BUNDLE */
     int tries;                      /* WANT_BUNDLE: reads so far */
+    struct ac__ob3_parts *ob3;      /* WANT_OB3: what its form is made from */
 };
 
 /* Room for a record's bytes, reserved on the loop before the read: malloc
@@ -403,6 +447,9 @@ static void record_work(struct ac__read_job *job, struct ac_store *st)
     }
     if (!err && r->want == WANT_BUNDLE)
         err = ac__bundle_read(st, r->id, r->bundle);
+    /* Its own errors are the form's, answered by ac__respond_ob3_credential(). */
+    if (!err && r->want == WANT_OB3)
+        ac__ob3_parts_read(st, r->id, r->ob3);
     keep_reason(r, &why);
     r->err = err;
 }
@@ -439,6 +486,34 @@ static int finish_bundle(struct record_read *r)
     return 0;
 }
 
+static void record_free(struct record_read *r)
+{
+    if (r->why)
+        ac_reason_release(r->why);
+    free(r->why);
+    ac_buf_release(&r->copy.cose);
+    if (r->bundle)
+        ac__bundle_parts_release(r->bundle);
+    free(r->bundle);
+    if (r->ob3)
+        ac__ob3_parts_release(r->ob3);
+    free(r->ob3);
+    free(r->inc);
+    free(r);
+}
+
+/* ac__checkpoint_fresh()'s callback for a bundle whose parts were read. */
+static void bundle_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    (void)x;
+    (void)n;
+    struct record_read *r = arg;
+    r->err = err;
+    if (finish_bundle(r))
+        return; /* read again at the new log size */
+    record_free(r);
+}
+
 static void record_done(struct ac__read_job *job, int status)
 {
     struct record_read *r = (struct record_read *)job;
@@ -469,19 +544,14 @@ static void record_done(struct ac__read_job *job, int status)
     } else if (r->want == WANT_INCLUSION) {
         ac__inclusion_respond(x, r->inc);
     } else if (r->want == WANT_OB3) {
-        ac__respond_ob3_credential(x, n, r->id);
-    } else if (finish_bundle(r)) {
-        return; /* read again at the new log size */
+        ac__respond_ob3_credential(x, n, r->id, r->ob3);
+    } else {
+        /* The bundle's parts from memory (checkpoint, status token) are
+         * brought up to the stored head read on a reader thread first. */
+        ac__checkpoint_fresh(n, x, bundle_then, r);
+        return;
     }
-    if (r->why)
-        ac_reason_release(r->why);
-    free(r->why);
-    ac_buf_release(&r->copy.cose);
-    if (r->bundle)
-        ac__bundle_parts_release(r->bundle);
-    free(r->bundle);
-    free(r->inc);
-    free(r);
+    record_free(r);
 }
 
 /* Loop: forgets what record_work filled in before a page it needed turned
@@ -532,6 +602,28 @@ static int try_on_loop(struct ac_node *n, struct record_read *r, int64_t id)
     return 1;
 }
 
+static void read_record_now(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
+                            const char *token, int64_t id, enum record_want want);
+
+/* What read_record() goes on with once the stored head is read. */
+struct at_head {
+    struct ac_user by;
+    int has_by;
+    char token[AC__SHARE_TOKEN_LEN + 1]; /* "" unless a share token of its length */
+    int64_t id;
+    enum record_want want;
+};
+
+static void at_head_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    struct at_head *h = arg;
+    if (err)
+        ac__respond_error(x, err, "transparency log");
+    else
+        read_record_now(x, n, h->has_by ? &h->by : NULL, h->token, h->id, h->want);
+    free(h);
+}
+
 /* Queues the read of record |id| for |by| (an authenticated user), or of the
  * record share |token| leads to when |by| is NULL. An admin's read of a
  * cached record is answered at once: it exists, and an admin may read any.
@@ -550,14 +642,34 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
         }
     }
     /* Another process of this node may have grown the log: proofs are made
-     * at the stored head. */
+     * at the stored head, read first on a reader thread. */
     if (want == WANT_INCLUSION || want == WANT_BUNDLE) {
-        int err = ac__checkpoint_refresh(n);
-        if (err) {
-            ac__respond_error(x, err, "transparency log");
+        struct at_head *h = calloc(1, sizeof *h);
+        if (!h) {
+            ac__respond_error(x, AC_ENOMEM, "credential");
             return;
         }
+        if (by) {
+            h->by = *by;
+            h->has_by = 1;
+        } else if (token && strlen(token) == AC__SHARE_TOKEN_LEN) {
+            memcpy(h->token, token, AC__SHARE_TOKEN_LEN + 1);
+        }
+        h->id = id;
+        h->want = want;
+        ac__checkpoint_fresh(n, x, at_head_then, h);
+        return;
     }
+    read_record_now(x, n, by, token, id, want);
+}
+
+/* The rest of read_record(): the read itself, the stored head followed. */
+static void read_record_now(struct ac_http_exchange *x, struct ac_node *n, const struct ac_user *by,
+                            const char *token, int64_t id, enum record_want want)
+{
+    const struct ac__cached_record *hit = NULL;
+    if (by && want == WANT_COSE)
+        hit = ac__record_cache_get(n->record_cache, id);
     struct record_read *r = calloc(1, sizeof *r);
     if (!r) {
         ac__respond_error(x, AC_ENOMEM, "credential");
@@ -575,7 +687,14 @@ static void read_record(struct ac_http_exchange *x, struct ac_node *n, const str
         r->inc = malloc(sizeof *r->inc);
     if (want == WANT_BUNDLE && (r->bundle = malloc(sizeof *r->bundle)))
         ac__bundle_parts_init(r->bundle, r->log_size);
-    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle)) {
+    if (want == WANT_OB3 && (r->ob3 = malloc(sizeof *r->ob3)))
+        ac__ob3_parts_init(r->ob3);
+    if ((want == WANT_INCLUSION && !r->inc) || (want == WANT_BUNDLE && !r->bundle) ||
+        (want == WANT_OB3 && !r->ob3)) {
+        free(r->inc);
+        if (r->bundle)
+            ac__bundle_parts_release(r->bundle);
+        free(r->bundle);
         free(r);
         ac__respond_error(x, AC_ENOMEM, "credential");
         return;

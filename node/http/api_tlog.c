@@ -138,25 +138,22 @@ static void submit_proof(struct ac_http_exchange *x, struct ac_node *n, struct p
     ac__read_submit(n, &j->job);
 }
 
-/* Makes the bounds and the default size of a proof or page the stored
- * head's: another process of this node may have grown the log. Answers the
- * error and returns -1 when the store cannot be read. */
-static int follow_head(struct ac_http_exchange *x, struct ac_node *n)
+/* The proofs and pages are bounded by, and default to, the stored head's
+ * size: another process of this node may have grown the log. So each
+ * handler first has the head read (on a reader thread,
+ * ac__checkpoint_fresh()) and goes on in its |then|; an error reading it
+ * is answered as "transparency log". */
+static int head_failed(struct ac_http_exchange *x, int err)
 {
-    int err = ac__checkpoint_refresh(n);
     if (!err)
         return 0;
     ac__respond_error(x, err, "transparency log");
     return -1;
 }
 
-static void on_checkpoint(struct ac_http_exchange *x, void *arg)
+static void checkpoint_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
 {
-    /* Served from memory: the writer publishes each new checkpoint as it
-     * commits it, so a read touches the disk only to reload one whose
-     * publish failed (once). It stays on the loop. */
-    struct ac_node *n = arg;
-    int err = ac__checkpoint_refresh(n);
+    (void)arg;
     if (err) {
         ac__respond_error(x, err, "checkpoint");
         return;
@@ -164,10 +161,21 @@ static void on_checkpoint(struct ac_http_exchange *x, void *arg)
     ac__respond_published(x, &n->records->checkpoint, "text/plain; charset=utf-8");
 }
 
-static void on_inclusion(struct ac_http_exchange *x, void *arg)
+static void on_checkpoint(struct ac_http_exchange *x, void *arg)
 {
+    /* Served from memory: the writer publishes each new checkpoint as it
+     * commits it. The stored head is read on a reader thread (another
+     * process of this node may have moved it), so the loop never waits on
+     * the database here; the disk is touched on the loop only to follow a
+     * head that moved, or to reload a checkpoint whose publish failed. */
     struct ac_node *n = arg;
-    if (follow_head(x, n))
+    ac__checkpoint_fresh(n, x, checkpoint_then, NULL);
+}
+
+static void inclusion_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    (void)arg;
+    if (head_failed(x, err))
         return;
     uint64_t log_size = n->records->tree.size;
     uint64_t index = 0, size = log_size;
@@ -184,10 +192,15 @@ static void on_inclusion(struct ac_http_exchange *x, void *arg)
     submit_proof(x, n, j);
 }
 
-static void on_consistency(struct ac_http_exchange *x, void *arg)
+static void on_inclusion(struct ac_http_exchange *x, void *arg)
 {
-    struct ac_node *n = arg;
-    if (follow_head(x, n))
+    ac__checkpoint_fresh(arg, x, inclusion_then, NULL);
+}
+
+static void consistency_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    (void)arg;
+    if (head_failed(x, err))
         return;
     uint64_t from = 0, to = n->records->tree.size;
     if (query_u64(x, "from", 1, &from) || query_u64(x, "to", 0, &to))
@@ -208,6 +221,11 @@ static void on_consistency(struct ac_http_exchange *x, void *arg)
     j->from = from;
     j->to = to;
     submit_proof(x, n, j);
+}
+
+static void on_consistency(struct ac_http_exchange *x, void *arg)
+{
+    ac__checkpoint_fresh(arg, x, consistency_then, NULL);
 }
 
 struct entries_job {
@@ -264,10 +282,10 @@ static void entries_done(struct ac__read_job *job, int status)
     free(j);
 }
 
-static void on_entries(struct ac_http_exchange *x, void *arg)
+static void entries_then(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
 {
-    struct ac_node *n = arg;
-    if (follow_head(x, n))
+    (void)arg;
+    if (head_failed(x, err))
         return;
     uint64_t size = n->records->tree.size;
     uint64_t start = 0, end = 0;
@@ -296,6 +314,11 @@ static void on_entries(struct ac_http_exchange *x, void *arg)
     *j = (struct entries_job){.job = {entries_work, entries_done, NULL},
                               .x = x, .start = start, .end = end, .size = size};
     ac__read_submit(n, &j->job);
+}
+
+static void on_entries(struct ac_http_exchange *x, void *arg)
+{
+    ac__checkpoint_fresh(arg, x, entries_then, NULL);
 }
 
 void ac__api_tlog_register(struct ac_node *n)

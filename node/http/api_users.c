@@ -173,8 +173,13 @@ out:
 struct list_job {
     struct ac__read_job job; /* first */
     struct ac_http_exchange *x;
+    struct ac_node *n;     /* borrowed; used only in done, on the loop */
     int tokens;            /* else users */
     int64_t owner, after; /* tokens: of user |owner| */
+    /* Tokens: the first pass only reads user |owner| (a 404 comes before
+     * a bad page parameter, as the handler checked them); the page is read
+     * in a second pass. */
+    int target;
     size_t limit;
     int err;
     size_t got;
@@ -187,8 +192,11 @@ struct list_job {
 static void list_work(struct ac__read_job *job, struct ac_store *st)
 {
     struct list_job *j = (struct list_job *)job;
+    struct ac_user u;
+    if (j->target)
+        j->err = ac_store_user_get(st, j->owner, &u);
     /* One extra row tells whether another page exists. */
-    if (j->tokens)
+    else if (j->tokens)
         j->err = ac_store_token_list(st, j->owner, j->after, j->page.tokens, j->limit + 1, &j->got);
     else
         j->err = ac_store_user_list(st, j->after, j->page.users, j->limit + 1, &j->got);
@@ -198,6 +206,24 @@ static void list_done(struct ac__read_job *job, int status)
 {
     struct list_job *j = (struct list_job *)job;
     int err = status ? AC_EIO : j->err; /* cancelled at shutdown */
+    if (j->target) {
+        if (err) {
+            char what[40];
+            snprintf(what, sizeof what, "user %lld", (long long)j->owner);
+            ac__respond_error(j->x, err, what);
+            free(j);
+            return;
+        }
+        if (ac__page_params(j->x, &j->limit, &j->after)) {
+            free(j);
+            return;
+        }
+        j->target = 0;
+        j->err = 0;
+        j->got = 0;
+        ac__read_submit(j->n, &j->job);
+        return;
+    }
     if (err) {
         ac__respond_error(j->x, err, j->tokens ? "tokens" : "users");
         free(j);
@@ -224,6 +250,8 @@ static void submit_list(struct ac_http_exchange *x, struct ac_node *n, int token
     }
     j->job = (struct ac__read_job){list_work, list_done, NULL};
     j->x = x;
+    j->n = n;
+    j->target = 0;
     j->tokens = tokens;
     j->owner = owner;
     j->after = after;
@@ -243,25 +271,6 @@ static void on_user_list(struct ac_http_exchange *x, void *arg)
         ac__page_params(x, &limit, &after))
         return;
     submit_list(x, n, 0, 0, limit, after);
-}
-
-/* Loads the user named by the path's {id}, allowing admins and the user itself. */
-static int load_target(struct ac_node *n, struct ac_http_exchange *x, const struct ac__auth *a,
-                       struct ac_user *u)
-{
-    int64_t id;
-    if (ac__param_id(x, "id", "user", &id))
-        return -1;
-    if (id != a->user.id && ac__require_role(x, a, AC_ROLE_ADMIN))
-        return -1;
-    int err = ac_store_user_get(n->store, id, u);
-    if (err) {
-        char what[40];
-        snprintf(what, sizeof what, "user %lld", (long long)id);
-        ac__respond_error(x, err, what);
-        return -1;
-    }
-    return 0;
 }
 
 /* GET /v1/users/{id} and /v1/users/{id}/email read their row on a reader
@@ -524,17 +533,30 @@ out:
     json_decref(body);
 }
 
+/* GET /v1/users/{id}/tokens: for an admin or the user itself; the user
+ * named is read on a reader thread first (404 when there is none), then
+ * the page. */
 static void on_token_list(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
-    struct ac_user u;
-    size_t limit;
-    int64_t after;
-    if (ac__authenticate(n, x, &a) || load_target(n, x, &a, &u) ||
-        ac__page_params(x, &limit, &after))
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__param_id(x, "id", "user", &id))
         return;
-    submit_list(x, n, 1, u.id, limit, after);
+    if (id != a.user.id && ac__require_role(x, &a, AC_ROLE_ADMIN))
+        return;
+    struct list_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        ac__respond_error(x, AC_ENOMEM, "tokens");
+        return;
+    }
+    j->job = (struct ac__read_job){list_work, list_done, NULL};
+    j->x = x;
+    j->n = n;
+    j->tokens = 1;
+    j->owner = id;
+    j->target = 1;
+    ac__read_submit(n, &j->job);
 }
 
 static void on_token_revoke(struct ac_http_exchange *x, void *arg)

@@ -24,6 +24,8 @@ int ac__early_auth(void *arg, struct ac_http_exchange *x)
     if (strcmp(route, "/v1/federation/inbox") == 0 ||
         strcmp(route, "/v1/federation/artifacts") == 0) /* borrow_issuer.c */
         return 0;
-    /* ac__authenticate() answers 401 itself, naming what was wrong. */
-    return ac__authenticate(n, x, &a) ? 1 : 0;
+    /* ac__authenticate() answers 401 itself, naming what was wrong; in
+     * place, since this check answers before it returns (a GET may carry a
+     * body too, and must not have its handler run from here). */
+    return ac__authenticate_in_place(n, x, &a) ? 1 : 0;
 }

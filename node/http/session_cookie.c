@@ -11,6 +11,7 @@
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
 #include "accord/store/session.h"
+#include "http/auth_rows.h"
 #include "internal.h"
 #include "web/web.h"
 
@@ -71,7 +72,19 @@ int ac__session_lookup(struct ac_node *n, struct ac_http_exchange *x, struct ac_
     ac__web_token_hash(n, text, hash);
     struct ac_session ses;
     memset(a, 0, sizeof *a);
-    int err = ac_store_session_find(n->store, hash, &ses, &a->user);
+    /* For a GET, read on a reader thread: the handler then runs again and
+     * takes the row (http/auth_rows.h). */
+    int err;
+    const struct ac__auth_row *row = ac__auth_row_resumed(x, 1, hash);
+    if (row) {
+        ses = row->ses;
+        a->user = row->user;
+        err = row->err;
+    } else if (ac__auth_row_later(n, x, 1, hash)) {
+        return -1; /* answered (out of memory), or answered later */
+    } else {
+        err = ac_store_session_find(n->store, hash, &ses, &a->user);
+    }
     if (err == AC_ENOENT)
         return ac__problem(x, AC_PROBLEM_UNAUTHORIZED, "authorization", NULL,
                            "the session cookie is not known to this node; sign in again");

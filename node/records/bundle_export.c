@@ -63,6 +63,10 @@ void ac__bundle_parts_init(struct ac__bundle_parts *p, uint64_t size)
 
 void ac__bundle_parts_release(struct ac__bundle_parts *p)
 {
+    if (p->ob3)
+        ac__ob3_parts_release(p->ob3);
+    free(p->ob3);
+    p->ob3 = NULL;
     ac_buf_release(&p->cose);
     ac_buf_release(&p->cosigs);
     for (size_t i = 0; i < p->nkeys; i++)
@@ -85,6 +89,11 @@ int ac__bundle_read(struct ac_store *st, int64_t id, struct ac__bundle_parts *p)
         err = ac_store_cosignature_lines(st, p->size, &p->cosigs);
     if (!err)
         err = ac_store_key_handovers(st, take_handover, p);
+    /* Its own errors are the OB 3.0 form's, judged at finish. */
+    if (!err && !p->ob3 && (p->ob3 = malloc(sizeof *p->ob3))) {
+        ac__ob3_parts_init(p->ob3);
+        ac__ob3_parts_read(st, id, p->ob3);
+    }
     return err;
 }
 
@@ -115,7 +124,8 @@ int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_par
     };
     struct ac_buf ob3 = AC_BUF_INIT;
     char why[256];
-    int oerr = ac__ob3_credential(n, id, &ob3, why, sizeof why);
+    int oerr = p->ob3 ? ac__ob3_credential_from(n, id, p->ob3, &ob3, why, sizeof why)
+                      : ac__ob3_credential(n, id, &ob3, why, sizeof why);
     if (oerr == AC_EINVAL || oerr == AC_EPARSE || oerr == AC_ENOENT)
         /* The native record is the credential; a definition the OB 3.0
          * form cannot express (or that this node does not hold: a record

@@ -105,28 +105,74 @@ static int criteria(const struct ac_definition *d, struct ac_buf *b)
     return rc ? rc : ac_buf_terminate(b);
 }
 
-int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *why, size_t whylen)
+void ac__ob3_parts_init(struct ac__ob3_parts *p)
 {
-    struct ac__ob3 *o;
-    struct ac_store_record row;
+    memset(p, 0, sizeof *p);
+    p->cose = (struct ac_buf)AC_BUF_INIT;
+}
+
+void ac__ob3_parts_release(struct ac__ob3_parts *p)
+{
+    ac_buf_release(&p->cose);
+    ac_def_free(p->def);
+    p->def = NULL;
+}
+
+int ac__ob3_parts_read(struct ac_store *st, int64_t id, struct ac__ob3_parts *p)
+{
     struct copy c = {AC_BUF_INIT, 0};
     struct ac_record rec;
     struct ac_cose_sign1 msg;
-    struct ac_definition *def = NULL;
+    int err = ac_store_record_get(st, id, &p->row, copy_cose, &c);
+    if (!err)
+        err = c.err;
+    p->cose = c.cose;
+    if (!err && ac_record_decode(p->cose.data, p->cose.len, &rec, &msg, p->why, sizeof p->why))
+        err = AC_EPARSE;
+    /* The definition service takes a node for its store alone. */
+    struct ac_node view = {.store = st};
+    if (!err)
+        err = ac__review_definition(&view, rec.definition_id, (int64_t)rec.definition_version, NULL,
+                                    NULL, &p->def);
+    p->err = err;
+    return err;
+}
+
+int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *why, size_t whylen)
+{
+    struct ac__ob3_parts p;
+    ac__ob3_parts_init(&p);
+    struct ac__ob3 *o;
+    int err = state(n, &o);
+    if (!err)
+        ac__ob3_parts_read(n->store, id, &p);
+    if (!err)
+        err = ac__ob3_credential_from(n, id, &p, out, why, whylen);
+    ac__ob3_parts_release(&p);
+    return err;
+}
+
+int ac__ob3_credential_from(struct ac_node *n, int64_t id, const struct ac__ob3_parts *p,
+                            struct ac_buf *out, char *why, size_t whylen)
+{
+    struct ac__ob3 *o;
+    struct ac_record rec;
+    struct ac_cose_sign1 msg;
+    const struct ac_definition *def = p->def;
     struct ac_buf crit = AC_BUF_INIT;
     const char **levels = NULL;
     json_t *cred = NULL;
     char *text = NULL;
     int err = state(n, &o);
-    if (!err)
-        err = ac_store_record_get(n->store, id, &row, copy_cose, &c);
-    if (!err)
-        err = c.err;
-    if (!err && ac_record_decode(c.cose.data, c.cose.len, &rec, &msg, why, whylen))
+    if (!err && p->err) {
+        err = p->err;
+        if (why && whylen)
+            snprintf(why, whylen, "%s", p->why);
+    }
+    /* Decoded again here (it is cheap): what the read decoded points into
+     * its own copy. */
+    if (!err && ac_record_decode(p->cose.data, p->cose.len, &rec, &msg, why, whylen))
         err = AC_EPARSE;
-    if (!err)
-        err = ac__review_definition(n, rec.definition_id, (int64_t)rec.definition_version, NULL,
-                                    NULL, &def);
     if (!err)
         err = criteria(def, &crit);
     if (err)
@@ -151,9 +197,9 @@ int ac__ob3_credential(struct ac_node *n, int64_t id, struct ac_buf *out, char *
     /* The native record carries its status index; OB 3.0 names the same one
      * in both lists, so one status change shows in both forms. */
     rec.has_status = true;
-    rec.status_idx = row.status_idx;
+    rec.status_idx = p->row.status_idx;
     rec.has_log_index = true;
-    rec.log_index = row.log_index;
+    rec.log_index = p->row.log_index;
     struct ac_ob3_award a = {.rec = &rec,
                              .issuer_did = did,
                              .issuer_name = n->cfg->node_id,
@@ -181,8 +227,6 @@ out:
     json_decref(cred);
     free(levels);
     ac_buf_release(&crit);
-    ac_def_free(def);
-    ac_buf_release(&c.cose);
     return err;
 }
 

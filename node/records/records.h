@@ -80,6 +80,13 @@ struct ac__records {
      * answers 503 signing-halted), reads go on. */
     int halted;
     char halt_reason[AC__HALT_REASON_MAX];
+    /* Set while the callback of ac__checkpoint_fresh() runs with a head a
+     * reader thread just read and found current: ac__checkpoint_refresh()
+     * then reads it no more (the loop's alone). */
+    int head_fresh;
+    /* With it, the status version the same thread read: ac__status_publish()
+     * takes it instead of reading, when it is the one |status| reflects. */
+    int64_t fresh_status_version;
 };
 
 /* ---- state (node/records/issue.c) ---- */
@@ -121,6 +128,19 @@ void ac__checkpoint_publish(struct ac_node *n, const struct ac_buf *note);
  * Everything that serves or sends the checkpoint calls this first. Returns 0
  * or an AC_E* code. */
 int ac__checkpoint_refresh(struct ac_node *n);
+
+/* ac__checkpoint_refresh() without the loop waiting on the database: the
+ * head row is read on a reader thread (node/readers.h); then, on the loop,
+ * when it is what memory holds, |then|(x, n, arg, 0) runs with every
+ * ac__checkpoint_refresh() inside it answering 0 at once (no read); when it
+ * is not (another process of this node moved the head, a publish failed:
+ * rare), ac__checkpoint_refresh() runs in place first and |then| gets its
+ * code. |then| is called exactly once, later (or inside this call without
+ * reader threads), with AC_EIO when the pool stopped first; it answers |x|
+ * and frees |arg|. */
+typedef void (*ac__fresh_cb)(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err);
+void ac__checkpoint_fresh(struct ac_node *n, struct ac_http_exchange *x, ac__fresh_cb then,
+                          void *arg);
 
 /* ---- the single writer's guard (node/records/tlog_guard.c) ---- */
 
@@ -309,6 +329,10 @@ struct ac__bundle_parts {
     size_t nkeys;
     struct ac_merkle_proof proof;
     int err; /* a copy that failed while reading */
+    /* Owned (records/ob3_serve.h): what the OB 3.0 form is made from, read
+     * with the rest; NULL when there was no memory for it (then read at
+     * finish, in place). */
+    struct ac__ob3_parts *ob3;
 };
 
 /* Empties |p| for a read at log size |size| (the loop's tree size when the

@@ -196,7 +196,11 @@ int ac__status_publish(struct ac_node *n)
      * refresh follows it, status list included) or changed a status. */
     int err = ac__checkpoint_refresh(n);
     int64_t version = 0;
-    if (!err)
+    /* Read a moment ago on a reader thread (ac__checkpoint_fresh()) when it
+     * is the one memory reflects; any other is read again here. */
+    if (!err && r->head_fresh && r->fresh_status_version == r->status_version)
+        version = r->status_version;
+    else if (!err)
         err = ac_store_status_version(n->store, &version);
     if (!err && version != r->status_version)
         err = ac__status_reload(n);

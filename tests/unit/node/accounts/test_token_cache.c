@@ -146,6 +146,28 @@ static void test_revoking_through_the_service_drops_the_entry_at_once(void **sta
     assert_false(is_cached(hash));
 }
 
+/* A token row read off the loop (node/http/auth_rows.c) is cached only when
+ * the epoch did not move since the read was asked for: it moves with every
+ * drop (a revocation through the service, a forget at commit, a clear), and
+ * not with a put. */
+static void test_the_epoch_moves_with_every_drop_and_not_with_a_put(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    uint64_t e0 = ac__token_cache_epoch(fx.node.token_cache);
+    struct ac_token t = cached_token(&ben, hash), out;
+    assert_int_equal(e0, ac__token_cache_epoch(fx.node.token_cache));
+    ac__token_cache_clear(fx.node.token_cache);
+    uint64_t e1 = ac__token_cache_epoch(fx.node.token_cache);
+    assert_true(e1 != e0);
+    /* The revocation of a token no longer cached moves it too: a read in
+     * flight may bring that token back. */
+    assert_false(is_cached(hash));
+    assert_int_equal(0, ac__tokens_revoke(&fx.node, &ben, t.id, &out, NULL));
+    assert_true(ac__token_cache_epoch(fx.node.token_cache) != e1);
+    assert_int_equal(0, ac__token_cache_epoch(NULL));
+}
+
 /* Inside a request group the service's commit is a savepoint: a request
  * served before the group's COMMIT still reads the token as usable and may
  * cache it again; the group's COMMIT drops it once more. */
@@ -244,6 +266,7 @@ int main(void)
         T(test_the_cache_never_holds_more_entries_than_slots),
         T(test_a_slot_count_that_is_not_a_power_of_two_is_refused),
         T(test_revoking_through_the_service_drops_the_entry_at_once),
+        T(test_the_epoch_moves_with_every_drop_and_not_with_a_put),
         T(test_a_token_cached_again_before_the_revocation_commits_goes_at_the_commit),
         T(test_a_revocation_rolled_back_with_its_group_leaves_the_cache_alone),
         T(test_disabling_through_the_service_drops_the_users_entries_only),

@@ -1,0 +1,105 @@
+/* auth_rows.c - the rows that authenticate a GET, read on a reader thread
+ * (auth_rows.h): a job per request, carrying the route's handler to run
+ * again when the row is back. */
+#include "http/auth_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "accord/base/error.h"
+#include "accord/base/fiber.h"
+#include "accounts/token_cache.h"
+#include "internal.h"
+#include "readers.h"
+
+struct row_read {
+    struct ac__read_job job; /* first */
+    struct ac_http_exchange *x;
+    ac_http_handler_cb cb; /* the route's handler, run again with the row */
+    void *arg;
+    int session;
+    uint8_t hash[AC_TOKEN_HASH_BYTES > AC_SESSION_HASH_BYTES ? AC_TOKEN_HASH_BYTES
+                                                             : AC_SESSION_HASH_BYTES];
+    size_t hash_len;
+    struct ac__auth_row row; /* filled on the thread (but the epoch) */
+};
+
+/* The read whose handler runs again now (NULL otherwise). */
+static struct row_read *resumed;
+/* Set by ac__auth_rows_in_place(). */
+static int in_place;
+
+/* Reader thread: touches only |r| and |st|. */
+static void row_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct row_read *r = (struct row_read *)job;
+    r->row.err = r->session ? ac_store_session_find(st, r->hash, &r->row.ses, &r->row.user)
+                            : ac_store_token_find(st, r->hash, &r->row.token, &r->row.user);
+}
+
+static void row_done(struct ac__read_job *job, int status)
+{
+    struct row_read *r = (struct row_read *)job;
+    if (status) {
+        /* The pool stopped first: the node is going away. */
+        ac__respond_error(r->x, AC_EIO, r->session ? "session lookup" : "token lookup");
+        free(r);
+        return;
+    }
+    struct row_read *outer = resumed; /* NULL unless a handler is nested */
+    resumed = r;
+    r->cb(r->x, r->arg);
+    resumed = outer;
+    free(r);
+}
+
+const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x, int session,
+                                                const uint8_t *hash)
+{
+    if (!resumed || resumed->x != x || resumed->session != session ||
+        sodium_memcmp(resumed->hash, hash, resumed->hash_len) != 0)
+        return NULL;
+    return &resumed->row;
+}
+
+int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int session,
+                       const uint8_t *hash)
+{
+    const struct ac_http_req *req = ac_http_exchange_req(x);
+    if (in_place || !n->readers || ac_fiber_on() || ac__is_write_method(req->method))
+        return 0;
+    /* The handler that asked, found as the server found it (the router does
+     * not change while the node runs). */
+    struct ac_route_match m;
+    if (ac_router_match(n->router, req->method, req->path, &m, NULL, 0) != 0)
+        return 0;
+    ac_http_handler_cb cb = m.cb;
+    void *arg = m.arg;
+    int stream = m.stream_body;
+    ac_route_match_release(&m);
+    if (stream)
+        return 0;
+    struct row_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, session ? "session lookup" : "token lookup");
+        return -1;
+    }
+    r->job.work = row_work;
+    r->job.done = row_done;
+    r->x = x;
+    r->cb = cb;
+    r->arg = arg;
+    r->session = session;
+    r->hash_len = session ? AC_SESSION_HASH_BYTES : AC_TOKEN_HASH_BYTES;
+    memcpy(r->hash, hash, r->hash_len);
+    r->row.epoch = ac__token_cache_epoch(n->token_cache);
+    ac__read_submit(n, &r->job);
+    return 1;
+}
+
+void ac__auth_rows_in_place(int on)
+{
+    in_place = on;
+}

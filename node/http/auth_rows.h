@@ -1,0 +1,47 @@
+/* auth_rows.h - the row that authenticates a GET (a bearer token's the token
+ * cache does not hold, or a browser session's), read on a reader thread
+ * instead of on the loop (issue 15: on PostgreSQL a round trip the loop would
+ * wait for). The caller queues the read and returns as if it had answered;
+ * when the row is back the loop finds the request's route handler again
+ * (ac_router_match()) and runs it from its start, and the caller, asked
+ * again, takes the row read for it. Handlers authenticate first, before
+ * anything with an effect, so running one again is safe. Loop thread only. */
+#ifndef AC_NODE_AUTH_ROWS_H
+#define AC_NODE_AUTH_ROWS_H
+
+#include <stdint.h>
+
+#include "accord/store/session.h"
+#include "accord/store/user.h"
+
+struct ac_node;
+struct ac_http_exchange;
+
+/* A row read for a request. */
+struct ac__auth_row {
+    int err;               /* the lookup's code: 0, AC_ENOENT or the store's */
+    struct ac_token token; /* a token's row */
+    struct ac_session ses; /* a session's row */
+    struct ac_user user;
+    uint64_t epoch; /* the token cache's epoch when the read was asked for */
+};
+
+/* Returns the row read for |x| when its handler runs again now with the row
+ * of the token (|session| 0) or session whose keyed hash is |hash|, else
+ * NULL. Borrowed until the handler returns. */
+const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x, int session,
+                                                const uint8_t *hash);
+
+/* Queues the read of that row for |x| on n's reader threads and returns 1
+ * (the caller returns as if it had answered), when |x| is a GET or HEAD
+ * whose handler runs on the loop, off a fiber and outside
+ * ac__auth_rows_in_place(); returns 0 otherwise (the caller reads in
+ * place); answers 500 and returns -1 when out of memory. */
+int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int session,
+                       const uint8_t *hash);
+
+/* While |on|, ac__auth_row_later() declines (for a caller that must
+ * answer before it returns). */
+void ac__auth_rows_in_place(int on);
+
+#endif
