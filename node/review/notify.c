@@ -73,6 +73,10 @@ struct ac__delivery {
      * failed with |error| and tried again at |next_ms|. */
     int failed;
     int64_t now_ms, next_ms;
+    /* A pump came while it was in flight: what it was for (a notification
+     * committed after the read) may not have been read, so the next read
+     * follows its end. */
+    int again;
 };
 
 static void delivery_free(struct ac__delivery *d)
@@ -254,13 +258,14 @@ static void on_work(uv_work_t *w)
 static void read_done(void *arg, int err);
 
 /* Ends the delivery |d| (freed): the next due notification is read when
- * |pump| and the scheduler runs on, or the scheduler is freed when its
- * timer closed meanwhile and no tick is in flight (whoever is last frees
- * it; scheduler.c). */
+ * |pump| (or a pump came meanwhile) and the scheduler runs on, or the
+ * scheduler is freed when its timer closed meanwhile and no tick is in
+ * flight (whoever is last frees it; scheduler.c). */
 static void delivery_end(struct ac__delivery *d, int pump)
 {
     struct ac__scheduler *r = d->state;
     struct ac_node *n = r->node;
+    pump = pump || d->again;
     r->busy = NULL;
     delivery_free(d);
     if (r->closed) {
@@ -472,8 +477,12 @@ void ac__notify_pump(struct ac_node *n)
         return;
     }
     struct ac__scheduler *r = n->scheduler;
-    if (!r || r->busy || r->closing)
+    if (!r || r->closing)
         return;
+    if (r->busy) {
+        r->busy->again = 1;
+        return;
+    }
     struct ac__delivery *d = calloc(1, sizeof *d);
     if (!d) {
         ac_log_warn("notify", "out of memory: the next notification goes at the next tick");
