@@ -20,7 +20,9 @@ jobs ran and notifications went out, while the writes of the node's own
 committed in groups (accord_write_tasks_total) grow by at least a task per
 job and two per delivery. Then the deadlines come due and the node is
 stopped at once: after the restart each batch's reviewer has been told once
-that it expired, and that notice was delivered."""
+that it expired, and that notice was delivered. Last, a delivery that cannot
+be written is recorded as a failed attempt and goes on the next one once its
+back-off passed."""
 import glob
 import math
 import os
@@ -228,6 +230,40 @@ def main():
         check(jobs_done(n, "deadline") == 2 * SUBMISSIONS,
               "every batch's deadline job ran, once")
         check_maildir(n)
+
+        # A delivery that fails (maildir/tmp made a file: no message can be
+        # written) has its failed attempt and back-off recorded, by a task
+        # as its delivered mark is; once the back-off passed it goes on its
+        # next attempt, into its own file.
+        tmp = os.path.join(n.data_dir, "maildir", "tmp")
+        os.rmdir(tmp)
+        open(tmp, "w").close()
+        uid, _, tok = cred.reviewers[0]
+        api = Api(n, tok)
+        ok(admin.put("/v1/users/%d/email" % uid, {"email": "reviewer0@example.org"}))
+
+        def attempted():
+            notes = notifications(api, "email_verify")
+            return notes[0] if notes and notes[0]["attempts"] >= 1 else None
+
+        note = eventually(attempted)
+        check(note is not None and not note["delivered"],
+              "a link that cannot be written to the maildir is recorded as a failed attempt, "
+              "not delivered (%s)" % note)
+        failed = note["attempts"]
+        os.remove(tmp)
+        os.mkdir(tmp, 0o700)
+        # The first retry waits 30 s by the node's clock.
+        ok(admin.post("/v1/test/clock", {"advance_seconds": 60}))
+        settled(n, admin)
+        note = notifications(api, "email_verify")[0]
+        check(note["delivered"] and note["attempts"] == failed + 1,
+              "after its back-off the link is delivered on the next attempt (delivered %s, %d "
+              "attempts after %d failed)" % (note["delivered"], note["attempts"], failed))
+        check(mail_kind(n, note["id"]) == "email_verify",
+              "the link is in the maildir as %d.accord" % note["id"])
+        check_maildir(n)
+        api.close()
         admin.close()
 
 
