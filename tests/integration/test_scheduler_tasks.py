@@ -265,6 +265,8 @@ def main():
         check_maildir(n)
         api.close()
         admin.close()
+        status = n.stop()
+        check(status == 0, "the node stops cleanly after its deliveries (status %s)" % status)
 
 
 main()
