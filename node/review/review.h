@@ -341,7 +341,8 @@ int ac__notify_admins(struct ac_node *n, const char *kind, int64_t submission_id
 
 /* Delivers the notifications due now: one at a time on the thread pool, to
  * the maildir under the data directory or over SMTP when configured; failures
- * retry with doubling backoff. */
+ * retry with doubling backoff. With request groups its reads and records are
+ * tasks of them (notify.c); inside a transaction it waits for the commit. */
 void ac__notify_pump(struct ac_node *n);
 
 /* Sends the notification that waits for its commit to be durable, once it
