@@ -139,6 +139,7 @@ struct ac__federation {
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
     size_t verifying; /* inbound signatures being checked on the thread pool */
+    size_t tasks;     /* ingest batches handed to the request groups, not done */
     /* The exact bytes of the message being applied (receive.c), valid only
      * during its apply: borrowed review countersigns them (borrow.h). */
     const uint8_t *applying_raw;
@@ -154,8 +155,8 @@ void ac__federation_register(struct ac_node *n);
 /* Stops the senders and closes their handles (finished by the loop). */
 void ac__federation_stop(struct ac_node *n);
 
-/* After stop: frees |f| once every handle has closed and no signature check
- * is still on the thread pool. */
+/* After stop: frees |f| once every handle has closed, no signature check
+ * is still on the thread pool and no ingest batch waits for its group. */
 void ac__fed_free_if_done(struct ac__federation *f);
 
 /* Rebuilds the peer table from config, the store's pinned peers and the
