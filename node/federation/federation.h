@@ -108,6 +108,11 @@ struct ac__fed_peer {
     int dead_status[AC__FED_PAGE]; /* refused entries: HTTP status (0: past the horizon) */
     char *dead_why[AC__FED_PAGE];  /* owned: why, until the entry is dead-lettered */
     uint64_t page_need; /* commit count when |page| was read: sent once durable */
+    /* The next page is being read on a reader thread (sender.c); a kick
+     * meanwhile is remembered, since the read may have missed what woke it. */
+    int reading;
+    int kicked_reading;
+    int64_t cursor; /* the settled prefix's last id, written or not; 0: unknown yet */
     int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
@@ -139,7 +144,10 @@ struct ac__federation {
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
     size_t verifying; /* inbound signatures being checked on the thread pool */
-    size_t tasks;     /* ingest batches handed to the request groups, not done */
+    /* Store work not done yet: ingest batches and the senders' state writes
+     * handed to the request groups as tasks, the senders' page reads on
+     * the reader threads. */
+    size_t tasks;
     /* The exact bytes of the message being applied (receive.c), valid only
      * during its apply: borrowed review countersigns them (borrow.h). */
     const uint8_t *applying_raw;

@@ -15,7 +15,18 @@
  * review.offer/answer/reclaim/notice, capacity.offer, catalog.offer,
  * consortium.offer, witness.cosignature) is a barrier: it goes alone, after
  * everything before it was acknowledged, and nothing follows it until it is,
- * which is the one-at-a-time order those flows were built on. */
+ * which is the one-at-a-time order those flows were built on.
+ *
+ * The loop waits on no database round trip for the common path: a page is
+ * read on a reader thread (node/readers.h; it sees what committed, and a
+ * message is kicked only once its transaction committed), and the cursor
+ * and the back-off are written as tasks of the request groups
+ * (ac__reqtx_task()), on their fiber and in their COMMIT, in the order
+ * queued. The cursor the sender goes on from is the one in memory, so a
+ * write still waiting for its group holds nothing up; the stored one is
+ * only ever behind it, which costs a re-send the peer answers from its
+ * dedup rows. Still on the loop, rare: dead-lettering a refused message,
+ * and keeping a borrowed review's receipt (ac__borrow_delivered()). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +43,7 @@
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 
 #define QUICK_RETRIES 2
 #define QUICK_DELAY_MS 250
@@ -153,6 +165,72 @@ static void drop_client(struct ac__fed_peer *p)
     }
 }
 
+/* A write of a peer's delivery state (the cursor after a success, or a
+ * failed attempt and its back-off) as a task of the request groups. It
+ * carries copies, so the peer's state may move on meanwhile. */
+struct state_task {
+    struct ac__federation *f;
+    char node_id[65];
+    int64_t cursor; /* > 0: a success up to this id; 0: a failure */
+    int64_t attempts, next_attempt_ms;
+    char why[320];
+};
+
+static int state_apply(struct ac_store *st, const struct state_task *t)
+{
+    if (t->cursor)
+        return ac_store_peer_state_success(st, t->node_id, t->cursor, ac_clock_now_ms());
+    return ac_store_peer_state_failure(st, t->node_id, t->attempts, t->next_attempt_ms, t->why);
+}
+
+static int state_run(void *arg)
+{
+    struct state_task *t = arg;
+    return state_apply(t->f->node->store, t);
+}
+
+/* A lost cursor write only means messages the peer holds go again; a lost
+ * failure record only a back-off that restarts from memory's count. */
+static void state_done(void *arg, int err)
+{
+    struct state_task *t = arg;
+    struct ac__federation *f = t->f;
+    if (err && err != AC_ECANCELED)
+        ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
+                     t->cursor ? "delivery cursor" : "failed attempt", ac_strerror(err));
+    free(t);
+    f->tasks--;
+    ac__fed_free_if_done(f);
+}
+
+/* Writes |p|'s cursor |cursor| (> 0) or, with 0, its failed attempt (why:
+ * |why|). Returns 0, or the store's error when it had to be written here
+ * (no request groups: the node is stopping, or a tool). */
+static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why)
+{
+    struct ac__federation *f = p->fed;
+    struct state_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return AC_ENOMEM;
+    t->f = f;
+    snprintf(t->node_id, sizeof t->node_id, "%s", p->node_id);
+    t->cursor = cursor;
+    t->attempts = p->attempts;
+    t->next_attempt_ms = p->next_attempt_ms;
+    snprintf(t->why, sizeof t->why, "%s", why ? why : "");
+    f->tasks++;
+    /* state_done() may run inside this call (no writer thread). */
+    if (ac__reqtx_task(f->node, "federation delivery state", state_run, state_done, t) == 0)
+        return 0;
+    f->tasks--;
+    int err = state_apply(f->node->store, t);
+    if (err)
+        ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
+                     cursor ? "delivery cursor" : "failed attempt", ac_strerror(err));
+    free(t);
+    return err;
+}
+
 /* Records a failed attempt: a few quick retries first, then the durable
  * back-off (doubling from 1 s with +-25% jitter, capped at a day, and never
  * sooner than the peer's Retry-After). */
@@ -174,11 +252,7 @@ static void failed(struct ac__fed_peer *p, const char *why, int64_t retry_after_
         delay = retry_after_ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : retry_after_ms;
     int64_t now = ac_clock_now_ms();
     p->next_attempt_ms = now + delay;
-    int err = ac_store_peer_state_failure(p->fed->node->store, p->node_id, p->attempts,
-                                          p->next_attempt_ms, why);
-    if (err)
-        ac_log_error("federation", "%s: cannot record the failed attempt: %s", p->node_id,
-                     ac_strerror(err));
+    state_write(p, 0, why);
     ac_log_info("federation", "%s: delivery failed (%s); attempt %lld, next in %lld ms",
                 p->node_id, why, (long long)p->attempts, (long long)delay);
     arm(p, delay);
@@ -254,8 +328,7 @@ static int save_cursor(struct ac__fed_peer *p)
 {
     if (!p->unsaved_cursor)
         return 0;
-    int rc = ac_store_peer_state_success(p->fed->node->store, p->node_id, p->unsaved_cursor,
-                                         ac_clock_now_ms());
+    int rc = state_write(p, p->unsaved_cursor, NULL);
     if (!rc)
         p->unsaved_cursor = 0;
     return rc;
@@ -276,7 +349,7 @@ static int settle(struct ac__fed_peer *p)
     while (p->at < p->npage) {
         size_t i = p->at;
         if (p->state[i] == ENTRY_DONE) {
-            p->unsaved_cursor = p->page[i].id;
+            p->unsaved_cursor = p->cursor = p->page[i].id;
             p->at = i + 1;
             continue;
         }
@@ -294,6 +367,7 @@ static int settle(struct ac__fed_peer *p)
                                    status, p->dead_why[i]);
         free(p->dead_why[i]);
         p->dead_why[i] = NULL;
+        p->cursor = m->id; /* the dead letter moved the stored cursor too */
         p->at = i + 1;
     }
     return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
@@ -417,18 +491,87 @@ static int send_entry(struct ac__fed_peer *p, size_t i, char *why, size_t why_si
     return 0;
 }
 
-/* Reads the next page after the durable cursor. Returns 0 or a store error. */
+/* The next page, read on a reader thread: after the stored cursor or the
+ * one in memory, whichever is further (the stored one is behind while its
+ * write waits for a group; it is the only one known after a start). */
+struct page_read {
+    struct ac__read_job job; /* first */
+    struct ac__fed_peer *p;   /* peers live until the federation is freed */
+    char node_id[65];
+    int64_t after;
+    struct ac_outbox_msg *page; /* owned until handed to |p| */
+    size_t npage;
+    int err;
+};
+
+static void page_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct page_read *r = (struct page_read *)job;
+    struct ac_peer_state s;
+    r->err = ac_store_peer_state_get(st, r->node_id, &s);
+    if (!r->err && s.cursor > r->after)
+        r->after = s.cursor;
+    if (!r->err)
+        r->err = ac_store_outbox_page(st, r->node_id, r->after, AC__FED_PAGE, &r->page,
+                                      &r->npage);
+}
+
+static void page_done(struct ac__read_job *job, int status)
+{
+    struct page_read *r = (struct page_read *)job;
+    struct ac__fed_peer *p = r->p;
+    struct ac__federation *f = p->fed;
+    int err = status ? AC_EIO : r->err;
+    int kicked = p->kicked_reading;
+    p->reading = p->kicked_reading = 0;
+    f->tasks--;
+    if (f->stopping || err) {
+        ac_outbox_msgs_free(r->page, r->npage);
+        if (err && !f->stopping) {
+            ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
+                         ac_strerror(err));
+            arm(p, TICK_MAX_MS);
+        }
+        free(r);
+        ac__fed_free_if_done(f);
+        return;
+    }
+    drop_page(p);
+    p->page = r->page;
+    p->npage = r->npage;
+    memset(p->state, ENTRY_WAITING, sizeof p->state);
+    if (r->after > p->cursor)
+        p->cursor = r->after;
+    free(r);
+    if (p->npage == 0) {
+        /* Idle until a new message kicks us; one that kicked during the
+         * read may have committed after what it saw. */
+        if (kicked)
+            arm(p, 0);
+        return;
+    }
+    /* Every row of the page committed before this: counted now, it is at
+     * least the commit that queued the newest of them. */
+    p->page_need = ac_store_commits(f->node->store);
+    deliver_next(p);
+}
+
+/* Starts reading the next page; deliver_next() goes on when it is there.
+ * Returns 0 or AC_ENOMEM. */
 static int read_page(struct ac__fed_peer *p)
 {
     struct ac__federation *f = p->fed;
-    drop_page(p);
-    struct ac_peer_state s;
-    int err = ac_store_peer_state_get(f->node->store, p->node_id, &s);
-    if (!err)
-        err = ac_store_outbox_page(f->node->store, p->node_id, s.cursor, AC__FED_PAGE, &p->page,
-                                   &p->npage);
-    memset(p->state, ENTRY_WAITING, sizeof p->state);
-    return err;
+    struct page_read *r = calloc(1, sizeof *r);
+    if (!r)
+        return AC_ENOMEM;
+    r->job = (struct ac__read_job){page_work, page_done, NULL};
+    r->p = p;
+    snprintf(r->node_id, sizeof r->node_id, "%s", p->node_id);
+    r->after = p->cursor;
+    p->reading = 1;
+    f->tasks++;
+    ac__read_submit(f->node, &r->job); /* page_done() may run inside it */
+    return 0;
 }
 
 static void deliver_next(struct ac__fed_peer *p)
@@ -436,6 +579,10 @@ static void deliver_next(struct ac__fed_peer *p)
     struct ac__federation *f = p->fed;
     if (f->stopping || !p->active)
         return;
+    if (p->reading) {
+        p->kicked_reading = 1;
+        return; /* page_done() goes on */
+    }
     if (p->halted) {
         if (p->in_flight)
             return; /* the rest of the window answers first */
@@ -454,16 +601,13 @@ static void deliver_next(struct ac__fed_peer *p)
             return;
         int err = save_cursor(p);
         if (!err)
-            err = read_page(p);
+            err = read_page(p); /* the last thing: page_done() goes on */
         if (err) {
             ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
                          ac_strerror(err));
             arm(p, TICK_MAX_MS);
-            return;
         }
-        if (p->npage == 0)
-            return; /* idle until a new message kicks us */
-        p->page_need = ac_store_commits(f->node->store);
+        return;
     }
     /* A message goes out only once the commit that queued it is durable: a
      * peer must never act on a change this node could lose. Every row of the
