@@ -163,6 +163,16 @@ void ac__federation_register(struct ac_node *n);
 /* Stops the senders and closes their handles (finished by the loop). */
 void ac__federation_stop(struct ac_node *n);
 
+/* Runs |run|(|arg|), a transaction body (no effect outside the store
+ * before its commit but in after-commit hooks; run again whole after a lost
+ * race), as a task of the request groups (tasks.c), or here in a
+ * transaction of its own when there are none (stopping, tools). |done|(|arg|,
+ * err) is called once on the loop: after the commit, or with the failure
+ * (AC_ECANCELED when the node stopped first); it may run inside this call.
+ * |f| lives until then. |what| names it in the log. */
+void ac__fed_task(struct ac__federation *f, const char *what, int (*run)(void *arg),
+                  void (*done)(void *arg, int err), void *arg);
+
 /* After stop: frees |f| once every handle has closed, no signature check
  * is still on the thread pool and no ingest batch waits for its group. */
 void ac__fed_free_if_done(struct ac__federation *f);

@@ -176,17 +176,14 @@ struct state_task {
     char why[320];
 };
 
-static int state_apply(struct ac_store *st, const struct state_task *t)
-{
-    if (t->cursor)
-        return ac_store_peer_state_success(st, t->node_id, t->cursor, ac_clock_now_ms());
-    return ac_store_peer_state_failure(st, t->node_id, t->attempts, t->next_attempt_ms, t->why);
-}
-
 static int state_run(void *arg)
 {
     struct state_task *t = arg;
-    return state_apply(t->f->node->store, t);
+    if (t->cursor)
+        return ac_store_peer_state_success(t->f->node->store, t->node_id, t->cursor,
+                                           ac_clock_now_ms());
+    return ac_store_peer_state_failure(t->f->node->store, t->node_id, t->attempts,
+                                       t->next_attempt_ms, t->why);
 }
 
 /* A lost cursor write only means messages the peer holds go again; a lost
@@ -194,41 +191,27 @@ static int state_run(void *arg)
 static void state_done(void *arg, int err)
 {
     struct state_task *t = arg;
-    struct ac__federation *f = t->f;
     if (err && err != AC_ECANCELED)
         ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
                      t->cursor ? "delivery cursor" : "failed attempt", ac_strerror(err));
     free(t);
-    f->tasks--;
-    ac__fed_free_if_done(f);
 }
 
 /* Writes |p|'s cursor |cursor| (> 0) or, with 0, its failed attempt (why:
- * |why|). Returns 0, or the store's error when it had to be written here
- * (no request groups: the node is stopping, or a tool). */
+ * |why|). Returns 0 or AC_ENOMEM. */
 static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why)
 {
-    struct ac__federation *f = p->fed;
     struct state_task *t = calloc(1, sizeof *t);
     if (!t)
         return AC_ENOMEM;
-    t->f = f;
+    t->f = p->fed;
     snprintf(t->node_id, sizeof t->node_id, "%s", p->node_id);
     t->cursor = cursor;
     t->attempts = p->attempts;
     t->next_attempt_ms = p->next_attempt_ms;
     snprintf(t->why, sizeof t->why, "%s", why ? why : "");
-    f->tasks++;
-    /* state_done() may run inside this call (no writer thread). */
-    if (ac__reqtx_task(f->node, "federation delivery state", state_run, state_done, t) == 0)
-        return 0;
-    f->tasks--;
-    int err = state_apply(f->node->store, t);
-    if (err)
-        ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
-                     cursor ? "delivery cursor" : "failed attempt", ac_strerror(err));
-    free(t);
-    return err;
+    ac__fed_task(p->fed, "federation delivery state", state_run, state_done, t);
+    return 0;
 }
 
 /* Records a failed attempt: a few quick retries first, then the durable
@@ -252,7 +235,9 @@ static void failed(struct ac__fed_peer *p, const char *why, int64_t retry_after_
         delay = retry_after_ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : retry_after_ms;
     int64_t now = ac_clock_now_ms();
     p->next_attempt_ms = now + delay;
-    state_write(p, 0, why);
+    if (state_write(p, 0, why))
+        ac_log_error("federation", "%s: cannot record the failed attempt: %s", p->node_id,
+                     ac_strerror(AC_ENOMEM));
     ac_log_info("federation", "%s: delivery failed (%s); attempt %lld, next in %lld ms",
                 p->node_id, why, (long long)p->attempts, (long long)delay);
     arm(p, delay);
