@@ -90,6 +90,8 @@ struct ac__fed_peer {
     int in_flight;            /* requests on the wire, at most AC__FED_WINDOW */
     int barrier;              /* one of them is order-sensitive: nothing else goes */
     int in_response;          /* inside on_response (closing the client re-enters it) */
+    int keeping;      /* answered entries whose receipt a task still writes (sender.c) */
+    int keep_barrier; /* ... one of them order-sensitive: nothing else goes */
     struct ac__fed_slot slots[AC__FED_WINDOW];
     /* A failure seen while other requests were on the wire: recorded, and
      * acted on (quick retry or back-off) once the window has drained. */

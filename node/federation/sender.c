@@ -25,8 +25,11 @@
  * queued. The cursor the sender goes on from is the one in memory, so a
  * write still waiting for its group holds nothing up; the stored one is
  * only ever behind it, which costs a re-send the peer answers from its
- * dedup rows. Still on the loop, rare: dead-lettering a refused message,
- * and keeping a borrowed review's receipt (ac__borrow_delivered()). */
+ * dedup rows. What an answer settles (a borrowed review's receipt,
+ * ac__borrow_delivered()) is a task too: its entry waits (ENTRY_KEEPING)
+ * and the cursor with it until the task committed, and an order-sensitive
+ * one holds back what follows it meanwhile as if it were still on the
+ * wire. Still on the loop, rare: dead-lettering a refused message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,7 @@
 #define TICK_MAX_MS 1000
 
 static void deliver_next(struct ac__fed_peer *p);
+static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -127,12 +131,14 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
     ac_log_info("federation", "%s reached us: probing it now instead of in %lld s", p->node_id,
                 (long long)((p->next_attempt_ms - now) / 1000));
     p->next_attempt_ms = now;
-    if (ac_store_peer_state_probe(p->fed->node->store, p->node_id, now) == 0)
-        ac__fed_kick(p);
+    /* The sender goes by memory; the store follows in a task. */
+    state_write(p, -1, NULL);
+    ac__fed_kick(p);
 }
 
-/* Page entry states. */
-enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED };
+/* Page entry states. ENTRY_KEEPING: answered, what the answer settles (a
+ * borrowed review's receipt) being written in a task before it is done. */
+enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED, ENTRY_KEEPING };
 
 /* True when messages of |type| may be applied in any order relative to
  * other order-free messages (see the top of the file). */
@@ -171,7 +177,7 @@ static void drop_client(struct ac__fed_peer *p)
 struct state_task {
     struct ac__federation *f;
     char node_id[65];
-    int64_t cursor; /* > 0: a success up to this id; 0: a failure */
+    int64_t cursor; /* > 0: a success up to this id; 0: a failure; -1: a probe */
     int64_t attempts, next_attempt_ms;
     char why[320];
 };
@@ -179,6 +185,8 @@ struct state_task {
 static int state_run(void *arg)
 {
     struct state_task *t = arg;
+    if (t->cursor < 0)
+        return ac_store_peer_state_probe(t->f->node->store, t->node_id, t->next_attempt_ms);
     if (t->cursor)
         return ac_store_peer_state_success(t->f->node->store, t->node_id, t->cursor,
                                            ac_clock_now_ms());
@@ -193,12 +201,14 @@ static void state_done(void *arg, int err)
     struct state_task *t = arg;
     if (err && err != AC_ECANCELED)
         ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
-                     t->cursor ? "delivery cursor" : "failed attempt", ac_strerror(err));
+                     t->cursor > 0 ? "delivery cursor" : t->cursor ? "probe" : "failed attempt",
+                     ac_strerror(err));
     free(t);
 }
 
-/* Writes |p|'s cursor |cursor| (> 0) or, with 0, its failed attempt (why:
- * |why|). Returns 0 or AC_ENOMEM. */
+/* Writes |p|'s cursor |cursor| (> 0), with 0 its failed attempt (why:
+ * |why|), with -1 its next attempt moved up to now (it reached us).
+ * Returns 0 or AC_ENOMEM. */
 static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why)
 {
     struct state_task *t = calloc(1, sizeof *t);
@@ -358,6 +368,65 @@ static int settle(struct ac__fed_peer *p)
     return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
 }
 
+/* Entry |i| of |p|'s page answered with |answer|: ac__borrow_delivered()
+ * as a task of the request groups. The page stays while an entry of it is
+ * kept (the cursor cannot pass it, so no next page is read), and the peer
+ * and the federation outlive the task (f->tasks). */
+struct receipt_task {
+    struct ac__fed_peer *p;
+    size_t i;
+    uint8_t *answer; /* owned copy: the response is gone once answered */
+    size_t len;
+};
+
+static int receipt_run(void *arg)
+{
+    struct receipt_task *t = arg;
+    return ac__borrow_delivered(t->p, &t->p->page[t->i], t->answer, t->len);
+}
+
+static void receipt_done(void *arg, int err)
+{
+    struct receipt_task *t = arg;
+    struct ac__fed_peer *p = t->p;
+    size_t i = t->i;
+    free(t->answer);
+    free(t);
+    p->keeping--;
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 0;
+    if (p->fed->stopping)
+        return;
+    p->state[i] = err ? ENTRY_WAITING : ENTRY_DONE;
+    if (err)
+        halt(p, ac_strerror(err), 0, 0);
+    int rc = settle(p);
+    if (rc)
+        halt(p, ac_strerror(rc), 0, 0);
+    deliver_next(p);
+}
+
+/* Starts keeping what entry |i|'s answer settles. Returns 0 or AC_ENOMEM. */
+static int keep_receipt(struct ac__fed_peer *p, size_t i, const uint8_t *answer, size_t len)
+{
+    struct receipt_task *t = calloc(1, sizeof *t);
+    if (!t || !(t->answer = malloc(len ? len : 1))) {
+        free(t);
+        return AC_ENOMEM;
+    }
+    memcpy(t->answer, answer, len);
+    t->len = len;
+    t->p = p;
+    t->i = i;
+    p->state[i] = ENTRY_KEEPING;
+    p->keeping++;
+    /* An order-sensitive message still holds back what follows it. */
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 1;
+    ac__fed_task(p->fed, "borrowed review receipt", receipt_run, receipt_done, t);
+    return 0;
+}
+
 /* What the answer to entry |i| means for it. */
 static void take_answer(struct ac__fed_peer *p, size_t i, int err,
                         const struct ac_h2_response *resp)
@@ -387,18 +456,19 @@ static void take_answer(struct ac__fed_peer *p, size_t i, int err,
             halt(p, "the answer is not an envelope signed by the peer to us", 0, 0);
             return;
         }
-        /* What the answer settles (a borrowed review's receipt) is kept
-         * before the cursor may move; if it cannot be, the message goes
-         * again and the peer answers it again from its dedup row. */
-        int rc = ac__borrow_delivered(p, m, resp->body, resp->body_len);
-        if (rc) {
-            halt(p, ac_strerror(rc), 0, 0);
-            return;
-        }
-        p->state[i] = ENTRY_DONE;
         p->attempts = 0;
         p->next_attempt_ms = 0;
         p->quick_retries = 0;
+        /* What the answer settles (a borrowed review's receipt) is kept
+         * before the cursor may move; if it cannot be, the message goes
+         * again and the peer answers it again from its dedup row. */
+        if (strcmp(m->type, AC__BORROW_ANSWER) == 0 || strcmp(m->type, AC__BORROW_RESULT) == 0) {
+            int rc = keep_receipt(p, i, resp->body, resp->body_len);
+            if (rc)
+                halt(p, ac_strerror(rc), 0, 0);
+            return;
+        }
+        p->state[i] = ENTRY_DONE;
         return;
     }
     ac__fed_problem_text(resp, why, sizeof why);
@@ -569,8 +639,8 @@ static void deliver_next(struct ac__fed_peer *p)
         return; /* page_done() goes on */
     }
     if (p->halted) {
-        if (p->in_flight)
-            return; /* the rest of the window answers first */
+        if (p->in_flight || p->keeping)
+            return; /* the rest of the window answers (and is kept) first */
         p->halted = 0;
         failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
         return;
@@ -611,14 +681,14 @@ static void deliver_next(struct ac__fed_peer *p)
         return;
     }
     size_t i = p->at;
-    while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->halted) {
+    while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->keep_barrier && !p->halted) {
         while (i < p->npage && p->state[i] != ENTRY_WAITING)
             i++;
         if (i >= p->npage)
             break;
         const struct ac_outbox_msg *m = &p->page[i];
         /* An order-sensitive message waits for everything before it. */
-        if (!order_free(m->type) && (p->in_flight || i != p->at))
+        if (!order_free(m->type) && (p->in_flight || p->keeping || i != p->at))
             break;
         char why[300];
         int err;
@@ -638,7 +708,7 @@ static void deliver_next(struct ac__fed_peer *p)
         if (send_entry(p, i, why, sizeof why))
             halt(p, why, 0, 0);
     }
-    if (p->halted && !p->in_flight) {
+    if (p->halted && !p->in_flight && !p->keeping) {
         p->halted = 0;
         failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
         return;
