@@ -29,7 +29,7 @@
  * ac__borrow_delivered()) is a task too: its entry waits (ENTRY_KEEPING)
  * and the cursor with it until the task committed, and an order-sensitive
  * one holds back what follows it meanwhile as if it were still on the
- * wire. Still on the loop, rare: dead-lettering a refused message. */
+ * wire; so is dead-lettering a refused message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +137,9 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
 }
 
 /* Page entry states. ENTRY_KEEPING: answered, what the answer settles (a
- * borrowed review's receipt) being written in a task before it is done. */
-enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED, ENTRY_KEEPING };
+ * borrowed review's receipt) or its dead letter being written in a task;
+ * then ENTRY_DONE, or ENTRY_BURIED once dead-lettered. */
+enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED, ENTRY_KEEPING, ENTRY_BURIED };
 
 /* True when messages of |type| may be applied in any order relative to
  * other order-free messages (see the top of the file). */
@@ -329,18 +330,20 @@ static int save_cursor(struct ac__fed_peer *p)
     return rc;
 }
 
+static int bury(struct ac__fed_peer *p, size_t i);
+
 /* Settles the acknowledged prefix: the entries acknowledged from |p->at|
  * are passed over, and each refused entry is moved to the dead letters when
  * the prefix reaches it (that moves the cursor too, so it may not happen
- * before the entries ahead of it are settled). The cursor itself is written
- * once the window is empty or the page settled, not per message: each write
- * is a commit (an fsync), and a cursor left behind by a crash only means
+ * before the entries ahead of it are settled; it is a task, bury(), and the
+ * prefix goes on once it committed). The cursor itself is written once the
+ * window is empty or the page settled, not per message: each write is a
+ * commit (an fsync), and a cursor left behind by a crash only means
  * messages the peer already holds go again, answered from its dedup rows.
- * Returns 0 or a store error; what was not settled is settled by a later
+ * Returns 0 or AC_ENOMEM; what was not settled is settled by a later
  * call. */
 static int settle(struct ac__fed_peer *p)
 {
-    struct ac_store *st = p->fed->node->store;
     while (p->at < p->npage) {
         size_t i = p->at;
         if (p->state[i] == ENTRY_DONE) {
@@ -348,24 +351,98 @@ static int settle(struct ac__fed_peer *p)
             p->at = i + 1;
             continue;
         }
+        if (p->state[i] == ENTRY_BURIED) {
+            p->cursor = p->page[i].id; /* the dead letter moved the stored cursor too */
+            p->at = i + 1;
+            continue;
+        }
         if (p->state[i] != ENTRY_REFUSED)
             break;
-        const struct ac_outbox_msg *m = &p->page[i];
-        int status = p->dead_status[i];
-        int rc = ac_store_outbox_dead(st, m, status, p->dead_why[i], ac_clock_now_ms());
+        int rc = bury(p, i);
         if (rc)
             return rc;
-        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
-                    m->type, p->dead_why[i]);
-        if (status)
-            ac__cert_undeliverable(p->fed->node, p->node_id, m->type, m->body, m->body_len,
-                                   status, p->dead_why[i]);
-        free(p->dead_why[i]);
-        p->dead_why[i] = NULL;
-        p->cursor = m->id; /* the dead letter moved the stored cursor too */
-        p->at = i + 1;
+        break; /* bury_done() goes on */
     }
     return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
+}
+
+/* A refused entry moved to the dead letters (and a certification request's
+ * refusal shown to its reviewer), as a task of the request groups. The
+ * page stays while an entry of it is kept (below). */
+struct burial {
+    struct ac__fed_peer *p;
+    size_t i;
+};
+
+static int bury_run(void *arg)
+{
+    struct burial *b = arg;
+    struct ac__fed_peer *p = b->p;
+    struct ac_node *n = p->fed->node;
+    const struct ac_outbox_msg *m = &p->page[b->i];
+    int status = p->dead_status[b->i];
+    int err = ac_store_outbox_dead(n->store, m, status, p->dead_why[b->i], ac_clock_now_ms());
+    if (!err && status)
+        ac__cert_undeliverable(n, p->node_id, m->type, m->body, m->body_len, status,
+                               p->dead_why[b->i]);
+    return err;
+}
+
+static void keep_end(struct ac__fed_peer *p, size_t i);
+
+static void bury_done(void *arg, int err)
+{
+    struct burial *b = arg;
+    struct ac__fed_peer *p = b->p;
+    size_t i = b->i;
+    free(b);
+    if (!err) {
+        const struct ac_outbox_msg *m = &p->page[i];
+        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id,
+                    m->msg_id, m->type, p->dead_why[i]);
+        free(p->dead_why[i]);
+        p->dead_why[i] = NULL;
+    }
+    p->state[i] = err ? ENTRY_REFUSED : ENTRY_BURIED; /* a failure is tried again */
+    if (err && err != AC_ECANCELED)
+        halt(p, ac_strerror(err), 0, 0);
+    keep_end(p, i);
+}
+
+/* Starts keeping entry |i| (ENTRY_KEEPING): an order-sensitive one holds
+ * back what follows it as if it were still on the wire. */
+static void keep_start(struct ac__fed_peer *p, size_t i)
+{
+    p->state[i] = ENTRY_KEEPING;
+    p->keeping++;
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 1;
+}
+
+/* Entry |i|'s task ended (its state set): the prefix and delivery go on. */
+static void keep_end(struct ac__fed_peer *p, size_t i)
+{
+    p->keeping--;
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 0;
+    if (p->fed->stopping)
+        return;
+    int rc = settle(p);
+    if (rc)
+        halt(p, ac_strerror(rc), 0, 0);
+    deliver_next(p);
+}
+
+static int bury(struct ac__fed_peer *p, size_t i)
+{
+    struct burial *b = calloc(1, sizeof *b);
+    if (!b)
+        return AC_ENOMEM;
+    b->p = p;
+    b->i = i;
+    keep_start(p, i);
+    ac__fed_task(p->fed, "federation dead letter", bury_run, bury_done, b);
+    return 0;
 }
 
 /* Entry |i| of |p|'s page answered with |answer|: ac__borrow_delivered()
@@ -392,18 +469,10 @@ static void receipt_done(void *arg, int err)
     size_t i = t->i;
     free(t->answer);
     free(t);
-    p->keeping--;
-    if (!order_free(p->page[i].type))
-        p->keep_barrier = 0;
-    if (p->fed->stopping)
-        return;
-    p->state[i] = err ? ENTRY_WAITING : ENTRY_DONE;
-    if (err)
+    p->state[i] = err ? ENTRY_WAITING : ENTRY_DONE; /* a failure goes again */
+    if (err && err != AC_ECANCELED)
         halt(p, ac_strerror(err), 0, 0);
-    int rc = settle(p);
-    if (rc)
-        halt(p, ac_strerror(rc), 0, 0);
-    deliver_next(p);
+    keep_end(p, i);
 }
 
 /* Starts keeping what entry |i|'s answer settles. Returns 0 or AC_ENOMEM. */
@@ -418,11 +487,7 @@ static int keep_receipt(struct ac__fed_peer *p, size_t i, const uint8_t *answer,
     t->len = len;
     t->p = p;
     t->i = i;
-    p->state[i] = ENTRY_KEEPING;
-    p->keeping++;
-    /* An order-sensitive message still holds back what follows it. */
-    if (!order_free(p->page[i].type))
-        p->keep_barrier = 1;
+    keep_start(p, i);
     ac__fed_task(p->fed, "borrowed review receipt", receipt_run, receipt_done, t);
     return 0;
 }
