@@ -10,7 +10,7 @@
  * right and serves them at GET /v1/federation/cosignatures. A witness
  * round's writes (the cosigned checkpoint with its cosignature queued, or a
  * fork's flag) run as tasks of the request groups (ac__fed_task()), off the
- * loop; the one read of the checkpoint kept is still the loop's. */
+ * loop; the checkpoint kept is read on a reader thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +269,8 @@ static void on_proof(void *arg, int err, const uint8_t *body, size_t len, const 
     job_free(j);
 }
 
+static void read_kept(struct job *j);
+
 static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
                           const char *why_not)
 {
@@ -296,10 +298,70 @@ static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
         job_free(j);
         return;
     }
-    uint8_t *old = NULL;
+    read_kept(j);
+}
+
+/* The checkpoint kept from |j|'s peer, read on a reader thread (it sees
+ * what committed: a cosignature of an earlier round still waiting for its
+ * group is not there yet, so this round may cosign the same checkpoint
+ * again, which the issuer keeps once per size). */
+struct kept_read {
+    struct ac__read_job job; /* first */
+    struct job *j;           /* owned until done */
+    char node_id[65];
+    uint8_t *old; /* owned until handed to |j| */
+    size_t len;
+    int err;
+};
+
+static void kept_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct kept_read *r = (struct kept_read *)job;
     int64_t at;
-    err = ac_store_peer_doc_get(p->fed->node->store, p->node_id, "checkpoint", &old,
-                                &j->old_len, &at);
+    r->err = ac_store_peer_doc_get(st, r->node_id, "checkpoint", &r->old, &r->len, &at);
+}
+
+static void compare_kept(struct job *j, uint8_t *old, int err);
+
+static void kept_done(struct ac__read_job *job, int status)
+{
+    struct kept_read *r = (struct kept_read *)job;
+    struct job *j = r->j;
+    struct ac__federation *f = j->p->fed;
+    f->tasks--;
+    if (status || f->stopping) {
+        free(r->old);
+        job_free(j);
+    } else {
+        j->old_len = r->len;
+        compare_kept(j, r->old, r->err);
+    }
+    free(r);
+    ac__fed_free_if_done(f);
+}
+
+static void read_kept(struct job *j)
+{
+    struct kept_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac_log_error("federation", "%s: cannot read the kept checkpoint: %s", j->p->node_id,
+                     ac_strerror(AC_ENOMEM));
+        job_free(j);
+        return;
+    }
+    r->job = (struct ac__read_job){kept_work, kept_done, NULL};
+    r->j = j;
+    snprintf(r->node_id, sizeof r->node_id, "%s", j->p->node_id);
+    j->p->fed->tasks++;
+    ac__read_submit(j->p->fed->node, &r->job);
+}
+
+/* Compares |j|'s checkpoint with the one kept (|old|, owned; |err| its
+ * read's): cosigns, asks for a consistency proof, or raises a fork. */
+static void compare_kept(struct job *j, uint8_t *old, int err)
+{
+    struct ac__fed_peer *p = j->p;
+    char why[AC_NOTE_WHY_MAX];
     if (err == AC_ENOENT) {
         cosign(j); /* the first one seen: nothing it must extend */
         job_free(j);
