@@ -15,6 +15,8 @@
 #include "accord/base/error.h"
 #include "accord/sign/keyring.h"
 #include "accord/base/log.h"
+#include "accord/net/tls_pending.h"
+#include "accord/store/tls_probe.h"
 #include "internal.h"
 
 static int make_dir(const char *path)
@@ -157,6 +159,9 @@ int ac__datadir_open(struct ac_node *n)
         return err;
     clean_artifact_tmp(dir);
     if (n->cfg->store_engine == AC_STORE_POSTGRESQL) {
+        /* Over TLS the engine waits on the socket only if it can see
+         * inside the TLS layer, which core/store may not link. */
+        ac_store_set_tls_pending(ac_tls_pending);
         err = ac_store_open_engine(AC_STORE_POSTGRESQL, n->cfg->store_url, &n->store);
         if (err)
             ac_log_error("node", "[store] url: cannot open the PostgreSQL database: %s",

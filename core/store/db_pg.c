@@ -7,8 +7,10 @@
  * read-write then finds the new primary). Every statement is sent and its
  * answer awaited through ac_fiber_wait_fd() (await()): on a fiber (a write
  * handler, node/http/reqtx.c) the wait yields, so the loop thread serves
- * others during the round trip; elsewhere it poll()s, as PQexec() would. */
+ * others during the round trip; elsewhere it poll()s, as PQexec() would.
+ * Over TLS too, given the probe the node registers (store/tls_probe.h). */
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "accord/base/fiber.h"
 #include "accord/base/hex.h"
 #include "accord/base/log.h"
+#include "accord/store/tls_probe.h"
 #include "db_engine.h"
 
 /* Type OIDs from PostgreSQL's pg_type.dat: stable across versions, and not
@@ -197,6 +200,12 @@ static int connect_db(struct pg_db *d)
         return AC_EIO;
     }
     PQsetNoticeProcessor(d->conn, on_notice, NULL);
+    /* Non-blocking, so that a PQsend* never waits on a full socket buffer
+     * inside libpq: await() sends the rest through flush_out(). Should
+     * libpq refuse, sends wait inside it, as they did before. */
+    if (PQsetnonblocking(d->conn, 1) != 0)
+        ac_log_warn("store", "postgresql: cannot make the connection non-blocking: %s",
+                    PQerrorMessage(d->conn));
     d->gen++; /* every statement is prepared again on this connection */
     return 0;
 }
@@ -442,21 +451,86 @@ static int is_change(const char *status)
            !strncmp(status, "DELETE", 6) || !strncmp(status, "MERGE", 5);
 }
 
+/* The probe of the TLS layer under libpq (store/tls_probe.h); NULL until
+ * the node registers net/'s. */
+static ac_store_tls_pending_fn tls_pending;
+static atomic_flag tls_unprobed_logged = ATOMIC_FLAG_INIT;
+
+void ac_store_set_tls_pending(ac_store_tls_pending_fn fn)
+{
+    tls_pending = fn;
+}
+
+/* 1 when libpq can read on without the socket: the TLS layer holds
+ * plaintext libpq has not taken, the rest of a record larger than the room
+ * libpq's buffer had (a server that writes 16 KiB records; PostgreSQL 15
+ * writes at most 8 KiB at a time, and libpq keeps 8 KiB free before each
+ * read). The socket's readiness does not show it: a wait there could last
+ * until the server sends again, for ever if those bytes end the answer.
+ * libpq's own waits check the same first (pqSocketCheck(),
+ * pgtls_read_pending(): SSL_pending() > 0). */
+static int tls_holds_input(PGconn *conn)
+{
+    if (!tls_pending || !PQsslInUse(conn))
+        return 0;
+    void *ssl = PQsslStruct(conn, "OpenSSL");
+    return ssl && tls_pending(ssl) > 0;
+}
+
+/* 1 when the engine may wait on the socket for an answer: always without
+ * TLS; over TLS only when it can look inside the TLS layer (a probe, and
+ * libpq built on OpenSSL). Otherwise libpq waits itself: said once, on a
+ * fiber, where that wait holds the loop. */
+static int may_wait_on_socket(PGconn *conn)
+{
+    if (!PQsslInUse(conn) || (tls_pending && PQsslStruct(conn, "OpenSSL")))
+        return 1;
+    if (ac_fiber_on() && !atomic_flag_test_and_set(&tls_unprobed_logged))
+        ac_log_warn("store", "postgresql: over TLS without a probe of the TLS layer, libpq "
+                    "waits for each answer itself: the event loop waits on every round trip "
+                    "of a write handler (docs/ha.md)");
+    return 0;
+}
+
+/* Sends what libpq still holds of the request just queued: on a full
+ * socket buffer a non-blocking PQflush() keeps the rest, and the wait for
+ * room goes through ac_fiber_wait_fd(). The server's answer is read
+ * meanwhile, as libpq asks: a server busy writing a large answer stops
+ * reading until its own socket buffer drains. No TLS check is needed
+ * here: input held inside the TLS layer never keeps the socket from
+ * taking more. Returns 0 once all is sent, -1 when the link failed
+ * (PQgetResult() then reports it). */
+static int flush_out(PGconn *conn)
+{
+    for (;;) {
+        int left = PQflush(conn);
+        if (left <= 0)
+            return left;
+        int fd = PQsocket(conn);
+        if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN | POLLOUT) != 0 || !PQconsumeInput(conn))
+            return -1;
+    }
+}
+
 /* Waits until the next result can be read without blocking, through
- * ac_fiber_wait_fd(). When the link fails it stops: PQgetResult() then
- * reports the failure (or, should poll() itself fail, waits on its own).
- * Not over TLS: bytes libpq has not parsed yet may sit inside the TLS
- * layer, which the socket's readiness does not show, and only libpq's own
- * wait looks there (TLS is net/'s; the store links no TLS library). There
- * PQgetResult() waits itself: the loop waits on such a handler's round
- * trips, as without a fiber (docs/ha.md). */
+ * ac_fiber_wait_fd(), after sending the rest of the request. Before each
+ * wait, input the TLS layer already holds is read on instead: over TLS a
+ * PQconsumeInput() reads one record (several within a long message), so
+ * an answer of many records takes many turns of this loop, and waits only
+ * where the socket must bring more. When the link fails it stops: PQgetResult() then reports
+ * the failure (or, should poll() itself fail, waits on its own). Over TLS
+ * without a probe PQgetResult() waits itself (may_wait_on_socket()). */
 static void await_ready(PGconn *conn)
 {
-    int fd = PQsocket(conn);
-    if (PQsslInUse(conn))
+    if (flush_out(conn) != 0 || !may_wait_on_socket(conn))
         return;
     while (PQisBusy(conn)) {
-        if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0 || !PQconsumeInput(conn))
+        if (!tls_holds_input(conn)) {
+            int fd = PQsocket(conn);
+            if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0)
+                return;
+        }
+        if (!PQconsumeInput(conn))
             return;
     }
 }
@@ -855,19 +929,27 @@ static int pg_begin(struct ac_db *db, enum ac_db_tx kind)
 static int wait_result(PGconn *conn, int ms)
 {
     int fd = PQsocket(conn);
-    while (PQisBusy(conn)) {
-        if (fd < 0)
+    for (;;) {
+        /* The rest of the request first (the connection is non-blocking),
+         * then the answer; input the TLS layer holds is read on at once. */
+        int unsent = PQflush(conn);
+        if (unsent < 0)
             return -1;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, ms);
-        if (r == 0)
-            return 1;
-        if (r < 0)
-            continue; /* EINTR: |ms| restarts, still a bound */
+        if (!unsent && !PQisBusy(conn))
+            return 0;
+        if (unsent || !tls_holds_input(conn)) {
+            if (fd < 0)
+                return -1;
+            struct pollfd p = {.fd = fd, .events = POLLIN | (unsent ? POLLOUT : 0)};
+            int r = poll(&p, 1, ms);
+            if (r == 0)
+                return 1;
+            if (r < 0)
+                continue; /* EINTR: |ms| restarts, still a bound */
+        }
         if (!PQconsumeInput(conn))
             return -1;
     }
-    return 0;
 }
 
 /* Runs COMMIT, cancelling it after COMMIT_WAIT_MS; |*unconfirmed| says it

@@ -223,7 +223,8 @@ out:
 }
 
 static const struct ac_job_kind borrow_kinds[] = {
-    /* Its own transaction: it commits and then wakes the sender. */
+    /* Its own transaction, nested in the scheduler's; the sender's wake
+     * waits for the outermost commit (ac__fed_kick()). */
     {"borrow_offer", ac__borrow_job_offer, AC_JOB_TX_RUNNER, 0, {0, 0, 0}},
     {"lent_reminder", ac__borrow_job_reminder, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
 };

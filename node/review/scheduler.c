@@ -4,7 +4,23 @@
  * The timer polls once a second (jobs are minutes to days apart, and the test
  * clock can jump forward at any moment, so a poll is simpler and as prompt as
  * re-arming to the next due time); a change that schedules a job due now
- * kicks it to run at once. */
+ * kicks it to run at once.
+ *
+ * On a node serving requests a tick runs as tasks of the request group
+ * commit (ac__reqtx_task(), node/http/reqtx.c), never on the loop itself:
+ * on PostgreSQL each statement is a round trip, which a task waits for on
+ * the write handlers' fiber while the loop goes on, and a task joins the
+ * open group where a transaction of the loop's own would close it first.
+ * A tick is a chain of tasks: one reads the due jobs (and whether a
+ * notification is due); once its group committed, each job's run and its
+ * done mark go as one task; a run that failed is rolled back alone (its
+ * savepoint) and its failure recorded by another task. Only when every
+ * task of the tick is done does the next tick get armed, so a job whose
+ * task has not finished is never read as due and queued twice; a kick
+ * meanwhile starts the next tick as soon as this one ends, and a full page
+ * of due jobs still comes back at once. At stop the tasks that never ran
+ * end with AC_ECANCELED: nothing of them was written, their jobs stay due
+ * for the next start. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +29,65 @@
 #include "accord/base/error.h"
 #include "accord/base/log.h"
 #include "accord/store/job.h"
+#include "accord/store/notify.h"
 #include "audit.h"
 #include "review/review.h"
 
 #define POLL_MS 1000
-#define JOBS_PER_TICK 64
+#define JOBS_PER_TICK AC__SCHEDULER_PAGE
 
 #define RETRY_FIRST_MS (30LL * 1000)
 #define RETRY_MAX_MS (3600LL * 1000)
 #define RETRY_MAX_ATTEMPTS 20
 
-static void on_timer(uv_timer_t *t)
+static void on_timer(uv_timer_t *t);
+
+/* Arms the next tick: at once after a full page (more are due) or a kick
+ * that came while the last one ran, else after the poll interval. */
+static void arm(struct ac__scheduler *s, int now)
 {
-    struct ac_node *n = t->data;
-    struct ac_job jobs[JOBS_PER_TICK];
+    if (!s->closing)
+        uv_timer_start(&s->timer, on_timer, now ? 0 : POLL_MS, 0);
+}
+
+/* Without request groups (unit tests, tools): the tick inline, each job
+ * in a transaction of the loop's own. */
+static void tick_inline(struct ac_node *n)
+{
+    struct ac__scheduler *s = n->scheduler;
     size_t got = 0;
-    int err = ac_store_job_due(n->store, ac_clock_now_ms(), jobs, JOBS_PER_TICK, &got);
+    int err = ac_store_job_due(n->store, ac_clock_now_ms(), s->due, JOBS_PER_TICK, &got);
     if (err)
         ac_log_error("scheduler", "cannot read due jobs: %s", ac_strerror(err));
     for (size_t i = 0; i < got && !n->stopping; i++)
-        ac__scheduler_run(n, &jobs[i]);
+        ac__scheduler_run(n, &s->due[i]);
     ac__notify_pump(n);
-    /* A full page means more are due: come back at once. */
-    uv_timer_start(&n->scheduler->timer, on_timer, got == JOBS_PER_TICK ? 0 : POLL_MS, 0);
+    arm(s, got == JOBS_PER_TICK);
+}
+
+static void free_scheduler(struct ac__scheduler *s)
+{
+    s->node->scheduler = NULL;
+    free(s->kinds);
+    free(s);
+}
+
+/* Every task of the tick is done: the notifications it found due go out,
+ * and the next tick is armed. */
+static void tick_end(struct ac__scheduler *s)
+{
+    s->ticking = 0;
+    if (s->closed) {
+        if (!s->busy)
+            free_scheduler(s);
+        return;
+    }
+    if (s->cancelled || s->closing)
+        return;
+    if (s->notes)
+        ac__notify_pump(s->node);
+    arm(s, s->again || s->got == JOBS_PER_TICK);
+    s->again = 0;
 }
 
 int ac__scheduler_start(struct ac_node *n)
@@ -103,38 +155,20 @@ int ac__scheduler_commit(struct ac_node *n, int err)
     return err;
 }
 
-/* Marks |job| done in a transaction of its own. */
-static int mark_done(struct ac_node *n, const struct ac_job *job)
+/* The body of |job|'s run (|k| NULL: nobody registered its kind), inside
+ * a transaction the caller opened: the runner, then the done mark, which
+ * commit together. May run again whole after a lost race. */
+static int job_body(struct ac_node *n, const struct ac_job_kind *k, const struct ac_job *job)
 {
-    int err = ac_store_tx_begin(n->store);
-    if (err)
-        return err;
-    return ac__scheduler_commit(n, ac_store_job_done(n->store, job->id, ac_clock_now_ms()));
-}
-
-static int run_kind(struct ac_node *n, const struct ac_job_kind *k, const struct ac_job *job)
-{
-    int err;
-    switch (k->tx) {
-    case AC_JOB_TX_RUNNER_MARKS_DONE:
-        return k->run(n, job);
-    case AC_JOB_TX_RUNNER:
-        err = k->run(n, job);
-        if (err && err != k->done_on)
-            return err;
-        return mark_done(n, job);
-    case AC_JOB_TX_SCHEDULER:
-    default:
-        err = ac_store_tx_begin(n->store);
-        if (err)
-            return err;
+    int err = 0;
+    if (k) {
         err = k->run(n, job);
         if (err == k->done_on)
             err = 0;
-        if (!err)
-            err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
-        return ac__scheduler_commit(n, err);
+        if (err || k->tx == AC_JOB_TX_RUNNER_MARKS_DONE)
+            return err;
     }
+    return ac_store_job_done(n->store, job->id, ac_clock_now_ms());
 }
 
 /* The wait before retry |attempt| (1 = the first retry) under |r|: its first
@@ -149,19 +183,23 @@ static int64_t retry_delay(const struct ac_job_retry *r, int64_t attempt)
     return d < max ? d : max;
 }
 
-/* Records the failed run of |job| (its effects already rolled back) in a
- * transaction of its own: the next attempt waits its back-off, and the last
- * one permitted marks the job done and tells the admins instead. */
-static void job_failed(struct ac_node *n, const struct ac_job_kind *k, const struct ac_job *job,
-                       int why)
+static const struct ac_job_retry *retry_of(const struct ac_job_kind *k)
 {
     static const struct ac_job_retry defaults = {0, 0, 0};
-    const struct ac_job_retry *r = k ? &k->retry : &defaults;
-    int64_t max_attempts = r->max_attempts ? r->max_attempts : RETRY_MAX_ATTEMPTS;
+    return k ? &k->retry : &defaults;
+}
+
+static int64_t max_attempts_of(const struct ac_job_kind *k)
+{
+    return retry_of(k)->max_attempts ? retry_of(k)->max_attempts : RETRY_MAX_ATTEMPTS;
+}
+
+/* Logs the failed run of |job| with |why|, once, where it is decided. */
+static void log_failure(const struct ac_job_kind *k, const struct ac_job *job, int why)
+{
     int64_t attempts = job->attempts + 1;
-    int64_t now = ac_clock_now_ms();
-    int dead = attempts >= max_attempts;
-    if (dead)
+    int64_t max_attempts = max_attempts_of(k);
+    if (attempts >= max_attempts)
         ac_log_error("scheduler",
                      "job %" PRId64 " (%s %" PRId64 ") failed: %s; giving up after %" PRId64
                      " attempts",
@@ -171,52 +209,198 @@ static void job_failed(struct ac_node *n, const struct ac_job_kind *k, const str
                      "job %" PRId64 " (%s %" PRId64 ") failed: %s; attempt %" PRId64 " of %" PRId64
                      ", next in %" PRId64 " s",
                      job->id, job->kind, job->ref, ac_strerror(why), attempts, max_attempts,
-                     retry_delay(r, attempts) / 1000);
-    int err = ac_store_tx_begin(n->store);
-    if (err) {
-        ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", job->id,
-                     ac_strerror(err));
-        return;
-    }
-    err =
-        ac_store_job_retry(n->store, job->id, attempts, dead ? 0 : now + retry_delay(r, attempts));
-    if (!err && dead) {
-        char body[256];
-        snprintf(body, sizeof body,
-                 "Job %" PRId64 " (%s about %" PRId64 ") failed %" PRId64
-                 " times (last: %s) and will not be retried.\n",
-                 job->id, job->kind, job->ref, attempts, ac_strerror(why));
-        err = ac_store_job_done(n->store, job->id, now);
-        if (!err)
-            err = ac__notify_admins(n, "flag", 0, "Scheduled job abandoned", body);
-        json_t *d = json_pack("{s:s, s:I, s:I}", "kind", job->kind, "ref", (json_int_t)job->ref,
-                              "attempts", (json_int_t)attempts);
-        if (!err)
-            err = d ? ac_audit_id(n, "job", job->id, 0, "abandoned", d) : AC_ENOMEM;
-        json_decref(d);
-    }
-    err = ac__scheduler_commit(n, err);
-    if (err)
-        ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", job->id,
-                     ac_strerror(err));
+                     retry_delay(retry_of(k), attempts) / 1000);
+}
+
+/* The body that records the failed run of |job| (its effects already
+ * rolled back), inside a transaction the caller opened: the next attempt
+ * waits its back-off, and the last one permitted marks the job done and
+ * tells the admins instead. */
+static int failure_body(struct ac_node *n, const struct ac_job_kind *k, const struct ac_job *job,
+                        int why)
+{
+    int64_t attempts = job->attempts + 1;
+    int64_t now = ac_clock_now_ms();
+    int dead = attempts >= max_attempts_of(k);
+    int err = ac_store_job_retry(n->store, job->id, attempts,
+                                 dead ? 0 : now + retry_delay(retry_of(k), attempts));
+    if (err || !dead)
+        return err;
+    char body[256];
+    snprintf(body, sizeof body,
+             "Job %" PRId64 " (%s about %" PRId64 ") failed %" PRId64
+             " times (last: %s) and will not be retried.\n",
+             job->id, job->kind, job->ref, attempts, ac_strerror(why));
+    err = ac_store_job_done(n->store, job->id, now);
+    if (!err)
+        err = ac__notify_admins(n, "flag", 0, "Scheduled job abandoned", body);
+    json_t *d = json_pack("{s:s, s:I, s:I}", "kind", job->kind, "ref", (json_int_t)job->ref,
+                          "attempts", (json_int_t)attempts);
+    if (!err)
+        err = d ? ac_audit_id(n, "job", job->id, 0, "abandoned", d) : AC_ENOMEM;
+    json_decref(d);
+    return err;
 }
 
 int ac__scheduler_run(struct ac_node *n, const struct ac_job *job)
 {
     const struct ac_job_kind *k = ac__scheduler_kind(n, job->kind);
-    int err;
-    if (k) {
-        err = run_kind(n, k, job);
-    } else {
+    if (!k)
         /* Nothing on this node runs it, and nothing ever will until a kind
          * is registered: mark it done rather than poll it forever. */
         ac_log_warn("scheduler", "job %" PRId64 ": no job kind \"%s\" is registered; marked done",
                     job->id, job->kind);
-        err = mark_done(n, job);
-    }
-    if (err)
-        job_failed(n, k, job, err);
+    int err = ac_store_tx_begin(n->store);
+    if (!err)
+        err = ac__scheduler_commit(n, job_body(n, k, job));
+    if (!err)
+        return 0;
+    log_failure(k, job, err);
+    int e = ac_store_tx_begin(n->store);
+    if (!e)
+        e = ac__scheduler_commit(n, failure_body(n, k, job, err));
+    if (e)
+        ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", job->id,
+                     ac_strerror(e));
     return err;
+}
+
+/* ---- a tick as tasks of the request group commit ---- */
+
+/* Task: a job's run with its done mark, or (|why| set) its failure's
+ * record. */
+static int job_task_run(void *arg)
+{
+    struct ac__job_task *jt = arg;
+    struct ac_node *n = jt->s->node;
+    return jt->why ? failure_body(n, jt->k, &jt->job, jt->why) : job_body(n, jt->k, &jt->job);
+}
+
+/* A job's task ended with |err| (after its group's COMMIT when 0): a
+ * failed run has its failure recorded by a task of its own; the tick ends
+ * with its last task. May be called on the write handlers' fiber (a run
+ * that failed alone is told at once): it only queues and counts. */
+static void job_task_done(void *arg, int err)
+{
+    struct ac__job_task *jt = arg;
+    struct ac__scheduler *s = jt->s;
+    if (err == AC_ECANCELED) {
+        /* The node stops: nothing of it was written, the job stays due. */
+        s->cancelled = 1;
+    } else if (err && !jt->why) {
+        log_failure(jt->k, &jt->job, err);
+        jt->why = err;
+        int e =
+            ac__reqtx_task(s->node, "scheduler: a job's failure", job_task_run, job_task_done, jt);
+        if (!e)
+            return;
+        if (e == AC_ECANCELED)
+            s->cancelled = 1;
+        else
+            ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", jt->job.id,
+                         ac_strerror(e));
+    } else if (err) {
+        ac_log_error("scheduler", "job %" PRId64 ": cannot record its failure: %s", jt->job.id,
+                     ac_strerror(err));
+    }
+    if (--s->pending == 0 && !s->queuing)
+        tick_end(s);
+}
+
+/* Task: reads the due jobs (and whether a notification is due) inside the
+ * group's transaction; a re-run after a lost race reads them again. */
+static int due_read(void *arg)
+{
+    struct ac__scheduler *s = arg;
+    struct ac_store *st = s->node->store;
+    int64_t now = ac_clock_now_ms();
+    s->got = 0;
+    s->notes = 0;
+    int err = ac_store_job_due(st, now, s->due, JOBS_PER_TICK, &s->got);
+    struct ac_notification *note = NULL;
+    size_t notes = 0;
+    if (!err && !ac__notify_busy(s->node))
+        err = ac_store_notify_due(st, now, 1, &note, &notes);
+    for (size_t i = 0; i < notes; i++)
+        ac_notification_release(&note[i]);
+    free(note);
+    s->notes = notes > 0;
+    if (err)
+        s->got = 0;
+    return err;
+}
+
+/* The due jobs were read, and that read's group committed: each job goes
+ * as a task of its own. */
+static void due_read_done(void *arg, int err)
+{
+    struct ac__scheduler *s = arg;
+    struct ac_node *n = s->node;
+    if (err) {
+        if (err == AC_ECANCELED)
+            s->cancelled = 1;
+        else
+            ac_log_error("scheduler", "cannot read due jobs: %s", ac_strerror(err));
+        s->got = 0;
+        tick_end(s);
+        return;
+    }
+    /* A task's done may come from inside ac__reqtx_task() (without a writer
+     * thread its group runs at once): the tick ends after the last queue. */
+    s->queuing = 1;
+    for (size_t i = 0; i < s->got && !n->stopping && !s->cancelled; i++) {
+        struct ac__job_task *jt = &s->tasks[i];
+        jt->s = s;
+        jt->job = s->due[i];
+        jt->k = ac__scheduler_kind(n, jt->job.kind);
+        jt->why = 0;
+        if (!jt->k)
+            /* Nothing on this node runs it, and nothing ever will until a
+             * kind is registered: mark it done rather than poll it forever. */
+            ac_log_warn("scheduler",
+                        "job %" PRId64 ": no job kind \"%s\" is registered; marked done",
+                        jt->job.id, jt->job.kind);
+        s->pending++;
+        int e = ac__reqtx_task(n, jt->job.kind, job_task_run, job_task_done, jt);
+        if (e) {
+            s->pending--;
+            if (e == AC_ECANCELED)
+                s->cancelled = 1;
+            else
+                ac_log_error("scheduler", "job %" PRId64 ": cannot queue its run: %s", jt->job.id,
+                             ac_strerror(e));
+        }
+    }
+    s->queuing = 0;
+    if (s->pending == 0)
+        tick_end(s);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct ac_node *n = t->data;
+    struct ac__scheduler *s = n->scheduler;
+    if (!n->reqtx) {
+        tick_inline(n);
+        return;
+    }
+    if (s->ticking) {
+        s->again = 1;
+        return;
+    }
+    s->ticking = 1;
+    s->again = 0;
+    s->cancelled = 0;
+    s->got = 0;
+    s->pending = 0;
+    int err = ac__reqtx_task(n, "scheduler: due jobs", due_read, due_read_done, s);
+    if (err) {
+        if (err == AC_ECANCELED)
+            s->cancelled = 1;
+        else
+            ac_log_error("scheduler", "cannot queue the read of due jobs: %s", ac_strerror(err));
+        tick_end(s);
+    }
 }
 
 static void kick_after_commit(void *arg)
@@ -232,21 +416,25 @@ void ac__scheduler_kick(struct ac_node *n)
     if (ac_store_tx_open(n->store) &&
         ac_store_after_commit(n->store, kick_after_commit, NULL, n) == 0)
         return;
-    if (n->scheduler && !n->scheduler->closing)
-        uv_timer_start(&n->scheduler->timer, on_timer, 0, 0);
+    struct ac__scheduler *s = n->scheduler;
+    if (!s || s->closing)
+        return;
+    /* A tick in flight may have read before this change: another one
+     * follows it at once. */
+    if (s->ticking)
+        s->again = 1;
+    else
+        uv_timer_start(&s->timer, on_timer, 0, 0);
 }
 
-/* The scheduler is freed by whoever is last: the timer's close or the
- * delivery in flight (notify.c). */
+/* The scheduler is freed by whoever is last: the timer's close, the tick
+ * in flight or the delivery in flight (notify.c). */
 static void on_closed(uv_handle_t *h)
 {
     struct ac__scheduler *s = ((struct ac_node *)h->data)->scheduler;
     s->closed = 1;
-    if (!s->busy) {
-        s->node->scheduler = NULL;
-        free(s->kinds);
-        free(s);
-    }
+    if (!s->busy && !s->ticking)
+        free_scheduler(s);
 }
 
 void ac__scheduler_stop(struct ac_node *n)

@@ -18,6 +18,19 @@
  *      the transaction of the change that wants it.
  * A failing run is rolled back and retried per the kind's retry policy; the
  * last permitted failure abandons the job and tells the admins.
+ *
+ * On a node serving requests every store statement of the scheduler runs
+ * as a task of the request group commit (ac__reqtx_task(), node/internal.h):
+ * on the write handlers' fiber, so on PostgreSQL the loop waits on none of
+ * its round trips, and joined to the open group instead of closing it. A
+ * tick is: one task that reads the due jobs, then each job's run with its
+ * done mark as a task of its own, and a failed run's record as another.
+ * One tick is in flight at a time. So a runner is a transaction body: no
+ * effect outside the store before its commit (it may be run again after a
+ * lost race, and its group may never commit), wakes through after-commit
+ * hooks (ac__scheduler_kick(), ac__fed_kick(), ac__notify_pump() do so).
+ * Without a request group (before the routes exist: unit tests, tools) a
+ * tick runs inline as before.
  * Everything runs on the loop thread. */
 #ifndef AC_NODE_REVIEW_SCHEDULER_H
 #define AC_NODE_REVIEW_SCHEDULER_H
@@ -33,14 +46,17 @@ struct ac_node;
 /* Runs one due job; returns 0 or an AC_E* code (its effects then roll back). */
 typedef int (*ac_job_run_cb)(struct ac_node *n, const struct ac_job *job);
 
-/* Who opens the transaction a job runs in. */
+/* Who opens the transaction a job runs in. Every kind runs inside the
+ * scheduler's transaction (a task's savepoint of the group's, or one of
+ * its own without a group), so a runner's own begin and commit are a
+ * savepoint inside it, and its effects commit with the job's done mark. */
 enum ac_job_tx {
     /* The scheduler: the runner's effects and the job's done mark commit
      * together, so a job fired twice does its work once. */
     AC_JOB_TX_SCHEDULER,
-    /* The runner (it calls a service that opens its own); the scheduler marks
-     * the job done afterwards in a transaction of its own. The runner must be
-     * harmless to repeat. */
+    /* The runner (it calls a service that opens its own, nested in the
+     * scheduler's); the scheduler marks the job done after it. The runner
+     * must be harmless to repeat. */
     AC_JOB_TX_RUNNER,
     /* The runner, which also marks the job done inside its transaction
      * (ac_store_job_done()), so effects and mark commit together. */
@@ -65,6 +81,17 @@ struct ac_job_kind {
     struct ac_job_retry retry;
 };
 
+/* Due jobs read per tick. */
+#define AC__SCHEDULER_PAGE 64
+
+/* One due job of the tick in flight, the argument of its tasks. */
+struct ac__job_task {
+    struct ac__scheduler *s;     /* borrowed: the owner */
+    const struct ac_job_kind *k; /* NULL: no kind of that name is registered */
+    struct ac_job job;
+    int why; /* 0 while its run is the task; the run's error once its failure is */
+};
+
 /* The scheduler's state, owned by the node (n->scheduler). */
 struct ac__delivery;
 struct ac__scheduler {
@@ -75,6 +102,15 @@ struct ac__scheduler {
     struct ac__delivery *busy; /* the one notification delivery in flight (notify.c) */
     int closing;               /* the timer is being closed */
     int closed;                /* ... and is closed: the last one out frees this */
+    /* The tick in flight (scheduler.c): its due jobs read by a task into
+     * |due| (|got| of them; |notes|: a notification is due too), then run
+     * by tasks of their own, |pending| of them not done yet (|queuing|
+     * while they are being queued). |again|: kicked meanwhile, the next
+     * tick starts at once; |cancelled|: the node stops, no next tick. */
+    int ticking, again, cancelled, queuing, notes;
+    size_t got, pending;
+    struct ac_job due[AC__SCHEDULER_PAGE];
+    struct ac__job_task tasks[AC__SCHEDULER_PAGE];
 };
 
 /* Creates n->scheduler and starts the timer that fires due jobs and delivers
@@ -89,11 +125,12 @@ int ac__scheduler_add_kinds(struct ac_node *n, const struct ac_job_kind *kinds, 
 /* The registered kind named |name|, or NULL. */
 const struct ac_job_kind *ac__scheduler_kind(const struct ac_node *n, const char *name);
 
-/* Runs one due job per its kind; marks it done in the transaction of its
- * effects (or after, per the kind's enum ac_job_tx). When it fails the
- * attempt is recorded in a transaction of its own and the job backs off; the
- * last permitted failure abandons it and notifies the admins. A kind nobody
- * registered is logged and marked done. Returns the run's result. */
+/* Runs one due job per its kind, inline (the loop waits for it: for tests
+ * and the ticks of a node without request groups); marks it done in the
+ * transaction of its effects. When it fails the attempt is recorded in a
+ * transaction of its own and the job backs off; the last permitted failure
+ * abandons it and notifies the admins. A kind nobody registered is logged
+ * and marked done. Returns the run's result. */
 int ac__scheduler_run(struct ac_node *n, const struct ac_job *job);
 
 /* Ends the transaction a service opened: rolls back and returns |err| when
@@ -101,11 +138,15 @@ int ac__scheduler_run(struct ac_node *n, const struct ac_job *job);
  * queued due now run at once. */
 int ac__scheduler_commit(struct ac_node *n, int err);
 
-/* Asks for a pass soon (after a change that scheduled a job due now). */
+/* Asks for a pass soon (after a change that scheduled a job due now):
+ * inside a transaction once it commits; while a tick is in flight, a new
+ * one starts as soon as it ends. */
 void ac__scheduler_kick(struct ac_node *n);
 
 /* Closes the timer; its memory goes in the close callback (or when the
- * delivery in flight completes). */
+ * delivery in flight completes). Called after ac__reqtx_stop(), which ends
+ * every task of a tick (AC_ECANCELED for those that never ran: their jobs
+ * stay due for the next start). */
 void ac__scheduler_stop(struct ac_node *n);
 
 #endif

@@ -39,49 +39,16 @@ ROUNDS="${ROUNDS:-3}" D="${D:-5}"
 NODE="$BUILD/node/accord-node"
 FILL="$BUILD/tests/bench_fill"
 NGHTTPD="$(command -v nghttpd || echo /usr/sbin/nghttpd)"
-for b in "$NODE" "$FILL" "$NGHTTPD" "$(command -v h2load)" "$(command -v curl)"; do
-    [ -x "$b" ] || { echo "bench_million: $b missing (build, or run tools/setup.sh)"; exit 1; }
-done
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    SERVER_CPU=(taskset -c 1) CLIENT_CPU=(taskset -c 0)
-fi
-TMP="$(mktemp -d)"
+. "$ROOT/tests/bench/lib.sh"
+bench_require bench_million "$NODE" "$FILL" "$NGHTTPD" "$(command -v h2load)" "$(command -v curl)"
+bench_pin_cpus
+bench_tmp
 KEEP="${BENCH_DATA:-$TMP/keep}"
 mkdir -p "$KEEP"
-NODE_PID="" NGHTTPD_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    [ -n "$NGHTTPD_PID" ] && kill "$NGHTTPD_PID" 2>/dev/null && wait "$NGHTTPD_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
-succeeded() { awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) print $i }'; }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
-# utime + stime of process $1 in clock ticks (proc(5) fields 14 and 15).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "nan" }'; }
-# p99 in ms of the successful requests in an h2load --log-file.
-p99() { awk -F'\t' '$2 == 200 || $2 == 201 { print $3 }' "$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f\n", v[i] / 1000 }'; }
 
 PORT="$(free_port)"
-cat > "$TMP/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $KEEP/data
-[http]
-listen = 127.0.0.1:$PORT
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
+bench_node_conf "$TMP/node.conf" "$KEEP/data" "$PORT"
 if [ -s "$KEEP/fill.out" ] && grep -qx "issued $N" "$KEEP/fill.out" && [ -s "$KEEP/admin.token" ]; then
     echo "bench_million: reusing the $N records filled in $KEEP"
     cat "$KEEP/fill.out"
@@ -94,9 +61,7 @@ else
     mv "$KEEP/fill.out.tmp" "$KEEP/fill.out"
     echo "bench_million: filled in $(( $(date +%s) - START )) s; database $(du -sh "$KEEP/data" | cut -f1)"
 fi
-ADMIN="$(cat "$KEEP/admin.token")"
-FIRST=$(awk '/^first_id/ { print $2 }' "$KEEP/fill.out")
-LAST=$(awk '/^last_id/ { print $2 }' "$KEEP/fill.out")
+bench_filled_data bench_million "$KEEP"
 
 # nghttpd's files: each record's exact bytes (the node serves the stored
 # COSE unchanged), for HOT and COLD random ids, at the node's paths.

@@ -7,40 +7,18 @@
 # Usage: tests/bench/bench_public_reads.sh [BUILD_DIR]   (env N, C, M, ROUNDS override)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/tests/bench/lib.sh"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
 N="${N:-50000}" C="${C:-10}" M="${M:-10}" ROUNDS="${ROUNDS:-5}"
 NODE="$BUILD/node/accord-node"
 NGHTTPD="$(command -v nghttpd || echo /usr/sbin/nghttpd)"
-for b in "$NODE" "$NGHTTPD" "$(command -v h2load)"; do
-    [ -x "$b" ] || { echo "bench_public_reads: $b missing (build, or run tools/setup.sh)"; exit 1; }
-done
+bench_require bench_public_reads "$NODE" "$NGHTTPD" "$(command -v h2load)"
 
-TMP="$(mktemp -d)"
-NODE_PID="" NGHTTPD_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    [ -n "$NGHTTPD_PID" ] && kill "$NGHTTPD_PID" 2>/dev/null && wait "$NGHTTPD_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_tmp
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
-succeeded() { awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) print $i }'; }
 
 NODE_PORT="$(free_port)"
-cat > "$TMP/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $TMP/data
-[http]
-listen = 127.0.0.1:$NODE_PORT
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
+bench_node_conf "$TMP/node.conf" "$TMP/data" "$NODE_PORT"
 "$NODE" init --config "$TMP/node.conf" >/dev/null
 "$NODE" --config "$TMP/node.conf" 2>"$TMP/node.log" &
 NODE_PID=$!
@@ -68,7 +46,6 @@ for _ in $(seq "$ROUNDS"); do
     NG_RATES+=("$(rate <<<"$out")")
     [ "$(succeeded <<<"$out")" = "$N" ] || FAILED=1
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 NODE_RPS="$(median "${NODE_RATES[@]}")"
 NG_RPS="$(median "${NG_RATES[@]}")"
 printf 'accord-node GET /v1/node:   %s req/s (rounds: %s)\n' "$NODE_RPS" "${NODE_RATES[*]}"

@@ -29,47 +29,17 @@
 #   connections and streams each, 4 and 8), ROUNDS (3), NGHTTPD (0).
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 NODE_A NODE_B DATA_DIR" >&2; exit 2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 A="$1" B="$2" KEEP="$3"
 IDS="${IDS:-100000}" READS="${READS:-100000}" WARM="${WARM:-20000}"
 C="${C:-4}" M="${M:-8}" ROUNDS="${ROUNDS:-3}" NGHTTPD="${NGHTTPD:-0}"
-NGHTTPD_BIN="$(command -v nghttpd || echo /usr/sbin/nghttpd)"
-if [ "$NGHTTPD" = 1 ] && [ ! -x "$NGHTTPD_BIN" ]; then
-    echo "bench_record_ab: nghttpd missing" >&2; exit 1
-fi
-for b in "$A" "$B" "$(command -v h2load)" "$(command -v curl)"; do
-    [ -x "$b" ] || { echo "bench_record_ab: $b missing" >&2; exit 1; }
-done
-[ -s "$KEEP/fill.out" ] && [ -s "$KEEP/admin.token" ] ||
-    { echo "bench_record_ab: $KEEP holds no filled data (bench_million.sh with BENCH_DATA)" >&2; exit 1; }
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    SERVER_CPU=(taskset -c 1) CLIENT_CPU=(taskset -c 0)
-fi
-TMP="$(mktemp -d)"
-NODE_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
+bench_require bench_record_ab "$A" "$B" "$(command -v h2load)" "$(command -v curl)"
+[ "$NGHTTPD" = 1 ] && bench_require bench_record_ab "$(command -v nghttpd || echo /usr/sbin/nghttpd)"
+bench_filled_data bench_record_ab "$KEEP"
+bench_pin_cpus
+bench_tmp
 PORT="$(free_port)"
-cat > "$TMP/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $KEEP/data
-[http]
-listen = 127.0.0.1:$PORT
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
-ADMIN="$(cat "$KEEP/admin.token")"
-FIRST=$(awk '/^first_id/ { print $2 }' "$KEEP/fill.out")
-LAST=$(awk '/^last_id/ { print $2 }' "$KEEP/fill.out")
+bench_node_conf "$TMP/node.conf" "$KEEP/data" "$PORT"
 NG_PORT="$(free_port)"
 # The URI lists of both servers, and (NGHTTPD=1) each record's stored bytes as
 # nghttpd's file at the node's path: the node serves the stored COSE unchanged.
@@ -95,62 +65,39 @@ PY
 
 # One run of node $1: prints "RATE REQ_PER_CPU_SECOND".
 run() {
-    cat "$KEEP/data/accord.db" "$KEEP/data/accord.db-wal" >/dev/null 2>&1 || true
-    "${SERVER_CPU[@]}" "$1" --config "$TMP/node.conf" 2>"$TMP/node.log" &
-    NODE_PID=$!
-    for _ in $(seq 600); do
-        curl -sf --http2-prior-knowledge "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-        sleep 0.1
-    done
+    bench_start_node "$1" "$TMP/node.conf" "$KEEP/data" "$PORT"
     "${CLIENT_CPU[@]}" h2load -n "$WARM" -c "$C" -m "$M" -H "authorization: Bearer $ADMIN" \
         -i "$TMP/uris" >/dev/null 2>&1
     local t0 t1 out
-    t0=$(awk '{ print $14 + $15 }' "/proc/$NODE_PID/stat")
+    t0=$(cpu_ticks "$PID")
     out=$("${CLIENT_CPU[@]}" h2load -n "$READS" -c "$C" -m "$M" \
         -H "authorization: Bearer $ADMIN" -i "$TMP/uris" 2>&1)
-    t1=$(awk '{ print $14 + $15 }' "/proc/$NODE_PID/stat")
-    kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true; NODE_PID=""
-    echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
-        /^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { r = $(i-1); gsub(",", "", r) } }
-        /^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) ok = $i }
-        END { if (ticks < 1) ticks = 1; printf "%.0f %.0f\n", r, ok / (ticks / hz) }'
+    t1=$(cpu_ticks "$PID")
+    bench_stop
+    rate_per_cpu $((t1 - t0)) <<<"$out"
 }
 
 # One run of nghttpd on the exported files: prints "RATE REQ_PER_CPU_SECOND".
 run_nghttpd() {
-    find "$TMP/www" -type f -exec cat {} + >/dev/null
-    "${SERVER_CPU[@]}" "$NGHTTPD_BIN" --no-tls -d "$TMP/www" "$NG_PORT" >/dev/null 2>&1 &
-    NODE_PID=$!
-    for _ in $(seq 600); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$NG_PORT") 2>/dev/null && break
-        sleep 0.1
-    done
+    bench_start_nghttpd "$TMP/www" "$NG_PORT"
     "${CLIENT_CPU[@]}" h2load -n "$WARM" -c "$C" -m "$M" -i "$TMP/ng_uris" >/dev/null 2>&1
     local t0 t1 out
-    t0=$(awk '{ print $14 + $15 }' "/proc/$NODE_PID/stat")
+    t0=$(cpu_ticks "$PID")
     out=$("${CLIENT_CPU[@]}" h2load -n "$READS" -c "$C" -m "$M" -i "$TMP/ng_uris" 2>&1)
-    t1=$(awk '{ print $14 + $15 }' "/proc/$NODE_PID/stat")
-    kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true; NODE_PID=""
-    echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
-        /^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { r = $(i-1); gsub(",", "", r) } }
-        /^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) ok = $i }
-        END { if (ticks < 1) ticks = 1; printf "%.0f %.0f\n", r, ok / (ticks / hz) }'
+    t1=$(cpu_ticks "$PID")
+    bench_stop
+    rate_per_cpu $((t1 - t0)) <<<"$out"
 }
 
 if [ "$NGHTTPD" = 1 ]; then
     # Same bytes: a few of node A's answers against nghttpd's files.
-    "${SERVER_CPU[@]}" "$A" --config "$TMP/node.conf" 2>"$TMP/node.log" &
-    NODE_PID=$!
-    for _ in $(seq 600); do
-        curl -sf --http2-prior-knowledge "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-        sleep 0.1
-    done
+    bench_start_node "$A" "$TMP/node.conf" "$KEEP/data" "$PORT"
     for u in $(head -3 "$TMP/uris"); do
         curl -sf --http2-prior-knowledge -H "authorization: Bearer $ADMIN" "$u" -o "$TMP/check"
         cmp -s "$TMP/check" "$TMP/www${u#http://127.0.0.1:$PORT}" ||
             { echo "bench_record_ab: $u: node and nghttpd bytes differ" >&2; exit 1; }
     done
-    kill "$NODE_PID"; wait "$NODE_PID" 2>/dev/null || true; NODE_PID=""
+    bench_stop
 fi
 
 RA=() CA=() RB=() CB=() RN=() CN=()
@@ -167,13 +114,13 @@ done
 MA=$(median "${CA[@]}") MB=$(median "${CB[@]}")
 echo "bench_record_ab: median A $(median "${RA[@]}") req/s, $MA req per CPU-second ($(awk -v c="$MA" 'BEGIN { printf "%.1f", 1e6 / c }') us each)"
 echo "bench_record_ab: median B $(median "${RB[@]}") req/s, $MB req per CPU-second ($(awk -v c="$MB" 'BEGIN { printf "%.1f", 1e6 / c }') us each)"
-echo "bench_record_ab: B/A by CPU $(awk -v a="$MA" -v b="$MB" 'BEGIN { printf "%.2f", b / a }'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench_record_ab: B/A by CPU $(ratio "$MB" "$MA"); load $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$NGHTTPD" = 1 ]; then
     MN=$(median "${CN[@]}") RMN=$(median "${RN[@]}")
     echo "bench_record_ab: median nghttpd $RMN req/s, $MN req per CPU-second ($(awk -v c="$MN" 'BEGIN { printf "%.1f", 1e6 / c }') us each)"
     for side in A B; do
         if [ "$side" = A ]; then r=$(median "${RA[@]}") c="$MA"; else r=$(median "${RB[@]}") c="$MB"; fi
-        echo "bench_record_ab: ratio record_reads $side/nghttpd = $(awk -v a="$r" -v b="$RMN" 'BEGIN { printf "%.2f", a / b }') by rate," \
-             "$(awk -v a="$c" -v b="$MN" 'BEGIN { printf "%.2f", a / b }') by server CPU (target >= 0.80)"
+        echo "bench_record_ab: ratio record_reads $side/nghttpd = $(ratio "$r" "$RMN") by rate," \
+             "$(ratio "$c" "$MN") by server CPU (target >= 0.80)"
     done
 fi

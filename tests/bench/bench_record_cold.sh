@@ -21,43 +21,16 @@
 #   env: READS (100000, a multiple of 4), WARM (20000), ROUNDS (3).
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 NODE_A NODE_B DATA_DIR" >&2; exit 2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 A="$1" B="$2" KEEP="$3"
 READS="${READS:-100000}" WARM="${WARM:-20000}" ROUNDS="${ROUNDS:-3}"
-NGHTTPD_BIN="$(command -v nghttpd || echo /usr/sbin/nghttpd)"
-for b in "$A" "$B" "$NGHTTPD_BIN" "$(command -v h2load)" "$(command -v curl)"; do
-    [ -x "$b" ] || { echo "bench_record_cold: $b missing" >&2; exit 1; }
-done
-[ -s "$KEEP/fill.out" ] && [ -s "$KEEP/admin.token" ] ||
-    { echo "bench_record_cold: $KEEP holds no filled data (bench_million.sh with BENCH_DATA)" >&2; exit 1; }
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    SERVER_CPU=(taskset -c 1) CLIENT_CPU=(taskset -c 0)
-fi
-TMP="$(mktemp -d)"
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
+bench_require bench_record_cold "$A" "$B" "$(command -v nghttpd || echo /usr/sbin/nghttpd)" \
+    "$(command -v h2load)" "$(command -v curl)"
+bench_filled_data bench_record_cold "$KEEP"
+bench_pin_cpus
+bench_tmp
 PORT="$(free_port)" NG_PORT="$(free_port)"
-cat > "$TMP/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $KEEP/data
-[http]
-listen = 127.0.0.1:$PORT
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
-ADMIN="$(cat "$KEEP/admin.token")"
-FIRST=$(awk '/^first_id/ { print $2 }' "$KEEP/fill.out")
-LAST=$(awk '/^last_id/ { print $2 }' "$KEEP/fill.out")
+bench_node_conf "$TMP/node.conf" "$KEEP/data" "$PORT"
 # Distinct random ids: WARM for the warm-up, then READS split in four; each
 # record's stored bytes as nghttpd's file at the node's path.
 /usr/bin/python3 - "$FIRST" "$LAST" "$WARM" "$READS" "$TMP" "$KEEP/data/accord.db" <<'PY'
@@ -92,13 +65,13 @@ load() {
     done
     "${CLIENT_CPU[@]}" h2load -n "$WARM" -c 4 -m 8 "$@" -i "$TMP/u_warm" >/dev/null 2>&1
     s=$(date +%s.%N)
-    t0=$(awk '{ print $14 + $15 }' "/proc/$PID/stat")
+    t0=$(cpu_ticks "$PID")
     for k in 0 1 2 3; do
         "${CLIENT_CPU[@]}" h2load -n $((READS / 4)) -c 1 -m 8 "$@" -i "$TMP/u_$k" > "$TMP/out_$k" 2>&1 &
         pids+=($!)
     done
     wait "${pids[@]}"
-    t1=$(awk '{ print $14 + $15 }' "/proc/$PID/stat")
+    t1=$(cpu_ticks "$PID")
     e=$(date +%s.%N)
     ok=$(cat "$TMP"/out_* | awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) s += $i } END { print s + 0 }')
     [ "$ok" -eq "$READS" ] || { echo "bench_record_cold: $ok of $READS reads succeeded" >&2; exit 1; }
@@ -107,27 +80,15 @@ load() {
 }
 
 run_node() {
-    cat "$KEEP/data/accord.db" "$KEEP/data/accord.db-wal" >/dev/null 2>&1 || true
-    "${SERVER_CPU[@]}" "$1" --config "$TMP/node.conf" 2>"$TMP/node.log" &
-    PID=$!
-    for _ in $(seq 600); do
-        curl -sf --http2-prior-knowledge "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-        sleep 0.1
-    done
+    bench_start_node "$1" "$TMP/node.conf" "$KEEP/data" "$PORT"
     load "$PORT" -H "authorization: Bearer $ADMIN"
-    kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+    bench_stop
 }
 
 run_nghttpd() {
-    find "$TMP/www" -type f -exec cat {} + >/dev/null
-    "${SERVER_CPU[@]}" "$NGHTTPD_BIN" --no-tls -d "$TMP/www" "$NG_PORT" >/dev/null 2>&1 &
-    PID=$!
-    for _ in $(seq 600); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$NG_PORT") 2>/dev/null && break
-        sleep 0.1
-    done
+    bench_start_nghttpd "$TMP/www" "$NG_PORT"
     load "$NG_PORT"
-    kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+    bench_stop
 }
 
 RA=() CA=() RB=() CB=() RN=() CN=()
@@ -143,7 +104,7 @@ RMN=$(median "${RN[@]}")
 echo "bench_record_cold: median A $(median "${RA[@]}") req/s, $MA req per CPU-second; B $(median "${RB[@]}"), $MB; nghttpd $RMN, $MN"
 for side in A B; do
     if [ "$side" = A ]; then r=$(median "${RA[@]}") c="$MA"; else r=$(median "${RB[@]}") c="$MB"; fi
-    echo "bench_record_cold: ratio record_reads_every_miss $side/nghttpd = $(awk -v a="$r" -v b="$RMN" 'BEGIN { printf "%.2f", a / b }') by rate," \
-         "$(awk -v a="$c" -v b="$MN" 'BEGIN { printf "%.2f", a / b }') by server CPU (target >= 0.80)"
+    echo "bench_record_cold: ratio record_reads_every_miss $side/nghttpd = $(ratio "$r" "$RMN") by rate," \
+         "$(ratio "$c" "$MN") by server CPU (target >= 0.80)"
 done
 echo "bench_record_cold: load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -17,51 +17,21 @@
 #        (env N requests per round, C clients, M streams each, R records, ROUNDS)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/tests/bench/lib.sh"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
 N="${N:-50000}" C="${C:-10}" M="${M:-10}" R="${R:-100}" ROUNDS="${ROUNDS:-5}"
 NODE="$BUILD/node/accord-node"
 CTL="$BUILD/tools/accordctl"
 NGHTTPD="$(command -v nghttpd || echo /usr/sbin/nghttpd)"
-for b in "$NODE" "$CTL" "$NGHTTPD" "$(command -v h2load)"; do
-    [ -x "$b" ] || { echo "bench_record_reads: $b missing (build, or run tools/setup.sh)"; exit 1; }
-done
+bench_require bench_record_reads "$NODE" "$CTL" "$NGHTTPD" "$(command -v h2load)"
 
-SERVER_CPU=() CLIENT_CPU=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-    SERVER_CPU=(taskset -c 1) CLIENT_CPU=(taskset -c 0)
-fi
+bench_pin_cpus
 
-TMP="$(mktemp -d)"
-NODE_PID="" NGHTTPD_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    [ -n "$NGHTTPD_PID" ] && kill "$NGHTTPD_PID" 2>/dev/null && wait "$NGHTTPD_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_tmp
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
-succeeded() { awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /succeeded/) print $i }'; }
-# utime + stime of process $1, in clock ticks (proc(5): fields 14 and 15; the
-# command name, field 2, has no spaces for either server).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
 NODE_PORT="$(free_port)"
-cat > "$TMP/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $TMP/data
-[http]
-listen = 127.0.0.1:$NODE_PORT
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
+bench_node_conf "$TMP/node.conf" "$TMP/data" "$NODE_PORT"
 TOKEN="$("$NODE" init --config "$TMP/node.conf" | tail -n 1)"
 "${SERVER_CPU[@]}" "$NODE" --config "$TMP/node.conf" 2>"$TMP/node.log" &
 NODE_PID=$!

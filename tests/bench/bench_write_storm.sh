@@ -10,46 +10,20 @@
 # Usage: tests/bench/bench_write_storm.sh [BUILD_DIR]   (env D, C_R, C_W, M_W override)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/tests/bench/lib.sh"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
 D="${D:-5}" C_R="${C_R:-2}" C_W="${C_W:-4}" M_W="${M_W:-8}"
 NODE="$BUILD/node/accord-node"
-for b in "$NODE" "$(command -v h2load)"; do
-    [ -x "$b" ] || { echo "bench_write_storm: $b missing (build, or run tools/setup.sh)"; exit 1; }
-done
+bench_require bench_write_storm "$NODE" "$(command -v h2load)"
 
-TMP="$(mktemp -d)"
-NODE_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
-# p99 in ms of the successful requests in an h2load --log-file.
-p99() { awk -F'\t' '$2 == 200 || $2 == 201 { print $3 }' "$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f\n", v[i] / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "nan" }'; }
+bench_tmp
 
 run_mode() {
     local mode="$1" port dir
     port="$(free_port)"
     dir="$TMP/$mode"
     mkdir -p "$dir"
-    cat > "$dir/node.conf" <<CONF
-[node]
-id = bench.example
-data_dir = $dir/data
-durability = $mode
-[http]
-listen = 127.0.0.1:$port
-[limits]
-max_concurrent_streams = 256
-[log]
-level = warn
-CONF
+    bench_node_conf "$dir/node.conf" "$dir/data" "$port" "durability = $mode"
     local admin
     admin="$("$NODE" init --config "$dir/node.conf" | tail -1)"
     "$NODE" --config "$dir/node.conf" 2>"$dir/node.log" &
@@ -78,8 +52,8 @@ CONF
               awk '/^accord_store_fsyncs_total/ { print $2 } /^accord_store_commits_total/ { c = $2 } END { }')"
     echo "bench_write_storm: $mode: read alone ${alone_rate} req/s p99 ${pa} ms;" \
          "during storm ${storm_rate} req/s p99 ${ps} ms; storm ${writes} writes/s; storage-thread fsyncs ${fsyncs}"
-    echo "bench_write_storm: $mode: ratio read rate storm/alone $(ratio "$storm_rate" "$alone_rate")," \
-         "ratio read p99 storm/alone $(ratio "$ps" "$pa")"
+    echo "bench_write_storm: $mode: ratio read rate storm/alone $(ratio "$storm_rate" "$alone_rate" 3)," \
+         "ratio read p99 storm/alone $(ratio "$ps" "$pa" 3)"
     kill "$NODE_PID"
     wait "$NODE_PID" 2>/dev/null || true
     NODE_PID=""

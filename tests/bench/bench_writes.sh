@@ -36,14 +36,13 @@
 # h2load on its command line shows nothing worth hiding.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+. "$ROOT/tests/bench/lib.sh"
 BUILD="${1:-${ACCORD_BUILD:-$ROOT/build}}"
 D="${D:-5}" C_R="${C_R:-2}" C_W="${C_W:-4}" M_W="${M_W:-8}" LOADS="${LOADS:-1x1 4x8 16x16}"
 NODE="$BUILD/node/accord-node"
 RAW="$BUILD/tests/bench_writes"
 PG_BIN=/usr/lib/postgresql/15/bin
-for b in "$NODE" "$RAW" "$(command -v h2load)"; do
-    [ -x "$b" ] || { echo "bench_writes: $b missing (build, or run tools/setup.sh)"; exit 1; }
-done
+bench_require bench_writes "$NODE" "$RAW" "$(command -v h2load)"
 
 # Outside a PostgreSQL server of its own: start one and run again inside it.
 if [ -z "${ACCORD_TEST_PG_URL:-}" ] && [ -x "$PG_BIN/postgres" ]; then
@@ -51,25 +50,12 @@ if [ -z "${ACCORD_TEST_PG_URL:-}" ] && [ -x "$PG_BIN/postgres" ]; then
     exec /usr/bin/python3 "$ROOT/tests/lib/pgserver.py" -- bash "${BASH_SOURCE[0]}" "$BUILD"
 fi
 
-TMP="$(mktemp -d)"
-NODE_PID=""
-cleanup() {
-    [ -n "$NODE_PID" ] && kill "$NODE_PID" 2>/dev/null && wait "$NODE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_tmp
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-rate() { awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i ~ /req\/s/) { v = $(i-1); gsub(",", "", v); print v } }'; }
 # Requests answered 2xx per second: h2load's rate counts failures too.
 ok_rate() { awk '/^finished in/ { s = $3; sub(/,$/, "", s); if (s ~ /ms$/) { sub(/ms$/, "", s); s /= 1000 } else sub(/s$/, "", s) }
                  /^status codes:/ { ok = $3 }
                  END { if (s > 0) printf "%.1f\n", ok / s; else print "nan" }'; }
-# p99 in ms of the successful requests in an h2load --log-file.
-p99() { awk -F'\t' '$2 == 200 || $2 == 201 { print $3 }' "$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit } i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f\n", v[i] / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "nan" }'; }
 
 # pg_db NAME: creates database NAME on this run's server; prints its URL.
 pg_db() {
@@ -79,12 +65,11 @@ pg_db() {
 
 # conf DIR ENGINE TARGET PORT: a node's config; TARGET is the PostgreSQL URL.
 conf() {
-    {
-        printf '[node]\nid = bench.example\ndata_dir = %s/data\n' "$1"
-        [ "$2" = postgresql ] && printf '[store]\nengine = postgresql\nurl = %s\n' "$3"
-        printf '[http]\nlisten = 127.0.0.1:%s\n[limits]\nmax_concurrent_streams = 256\n' "$4"
-        printf '[log]\nlevel = warn\n'
-    } > "$1/node.conf"
+    if [ "$2" = postgresql ]; then
+        bench_node_conf "$1/node.conf" "$1/data" "$4" "[store]" "engine = postgresql" "url = $3"
+    else
+        bench_node_conf "$1/node.conf" "$1/data" "$4"
+    fi
 }
 
 run_engine() {

@@ -1,18 +1,41 @@
 """pgserver - throwaway PostgreSQL 15 servers for tests, on a unix socket in a
-temporary directory, never on a TCP port (docs/ha.md, "Running the tests on
-PostgreSQL").
+temporary directory, and with tls=True also over TLS on a loopback TCP port
+(docs/ha.md, "Running the tests on PostgreSQL").
 
     from pgserver import PgServer
     with PgServer() as pg:
         pg.url          # libpq URL: postgresql://accord@/postgres?host=<socket dir>
         pg.restart()    # kill -QUIT (an immediate shutdown, like a crash), start again
+    with PgServer(tls=True) as pg:
+        pg.tls_url      # postgresql://accord@127.0.0.1:<port>/postgres?sslmode=require
+
+With tls=True the server has ssl=on with a self-signed certificate the
+`openssl` command makes at start into the server's directory, and listens on
+127.0.0.1 at a free port besides its socket (pg.url then names the port).
+sslmode=require encrypts without checking the certificate: these tests are
+about how the node waits on a TLS connection, not whom it trusts.
+
+    with PgServer(tls=True) as pg, TlsRelay(pg) as relay:
+        relay.url       # the same server over TLS records of up to 16 KiB
+
+PostgreSQL 15 writes at most 8 KiB at a time, each write its own TLS record,
+and libpq keeps 8 KiB free before every read, so a record from it is always
+read whole. A server or pooler that fills records to TLS's 16 KiB
+(a server that writes large messages whole; TLS-terminating proxies) leaves
+the rest of a record inside OpenSSL whenever libpq had less room, where the
+socket's readiness does not show it. TlsRelay is such a front: it takes TLS
+on a loopback port and talks plain to the server's unix socket, gathering
+what the server sends into writes of up to 64 KiB that end in a full
+record, so that the end of an answer is often left inside OpenSSL.
 
 Command form: starts one server, runs CMD with ACCORD_TEST_PG_URL (the URL
 above) and ACCORD_TEST_PG_RESTART (a shell command that kills the server and
-starts it again on the same socket and data) in its environment, and tears the
-server down whatever CMD does; exits with CMD's status:
+starts it again on the same socket, port and data) in its environment, and
+tears the server down whatever CMD does; exits with CMD's status. --tls adds
+ACCORD_TEST_PG_TLS_URL (pg.tls_url) and ACCORD_TEST_PG_TLS_RELAY_URL (a
+TlsRelay's url):
 
-    python3 tests/lib/pgserver.py -- CMD ARGS...
+    python3 tests/lib/pgserver.py [--tls] -- CMD ARGS...
 
 initdb runs once per machine and PostgreSQL version (about 1.5 s) into a
 template directory under $TMPDIR (ACCORD_PG_TEMPLATE names another); each
@@ -21,12 +44,17 @@ refuses to run as root, and CI runs as root: then the server runs as `nobody`
 (setpriv), owning its directories."""
 import os
 import pwd
+import select
 import shlex
 import shutil
 import signal
+import socket
+import ssl
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -97,11 +125,19 @@ class PgServer:
     """One server: a copy of the template in a temporary directory, a socket
     directory beside it, and the postmaster's log. Not thread-safe."""
 
-    def __init__(self, base=None):
+    def __init__(self, base=None, tls=False):
         self.base = base
+        self.tls = tls
+        self.port = None
         self.proc = None
         self.url = None
+        self.tls_url = None
         self.start_seconds = None
+        if base is not None and os.path.exists(self.tls_port_file):
+            # A second process (the restart command) restarts a TLS server as it was.
+            self.tls = True
+            with open(self.tls_port_file) as f:
+                self.port = int(f.read())
 
     # The directory layout is fixed so that a second process (the restart
     # command) can find a server from its base directory alone.
@@ -117,6 +153,30 @@ class PgServer:
     def log(self):
         return os.path.join(self.base, "postgres.log")
 
+    @property
+    def tls_port_file(self):
+        return os.path.join(self.base, "tls-port")
+
+    def _make_certificate(self):
+        """A self-signed P-256 certificate and its key, made by the openssl
+        command into the server's directory, and a free loopback port."""
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-keyout",
+                            os.path.join(self.base, "server.key"), "-out",
+                            os.path.join(self.base, "server.crt")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise RuntimeError(f"openssl req failed ({r.returncode}): "
+                               f"{r.stdout.decode(errors='replace')}")
+        os.chmod(os.path.join(self.base, "server.key"), 0o600)
+        # A port free now; the postmaster takes it a moment later.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        with open(self.tls_port_file, "w") as f:
+            f.write(str(self.port))
+
     def start(self):
         t0 = time.monotonic()
         template = _template()
@@ -128,12 +188,18 @@ class PgServer:
             shutil.copytree(template, self.data, symlinks=True)
             os.chmod(self.data, 0o700)
             os.mkdir(self.sock, 0o755)
+            if self.tls:
+                self._make_certificate()
             _chown_tree(self.base, uid, gid)
             self._spawn()
         except BaseException:
             self.stop()
             raise
         self.url = f"postgresql://{SUPERUSER}@/postgres?host={self.sock}"
+        if self.tls:
+            self.url += f"&port={self.port}"
+            self.tls_url = (f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+                            "?sslmode=require")
         self.start_seconds = time.monotonic() - t0
         return self
 
@@ -145,8 +211,14 @@ class PgServer:
         # writes, a larger cache) for a benchmark that compares its commits
         # with SQLite's fsynced ones (tests/bench/bench_writes.sh).
         durable = os.environ.get("ACCORD_PG_DURABLE") == "1"
-        cmd = prefix + [f"{PG_BIN}/postgres", "-D", self.data,
-                        "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.sock}",
+        listen = ["-c", "listen_addresses="]
+        if self.tls:
+            listen = ["-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
+                      "-c", "ssl=on",
+                      "-c", "ssl_cert_file=" + os.path.join(self.base, "server.crt"),
+                      "-c", "ssl_key_file=" + os.path.join(self.base, "server.key")]
+        cmd = prefix + [f"{PG_BIN}/postgres", "-D", self.data] + listen + [
+                        "-c", f"unix_socket_directories={self.sock}",
                         "-c", "fsync=%s" % ("on" if durable else "off"),
                         "-c", "full_page_writes=%s" % ("on" if durable else "off"),
                         "-c", "max_connections=20",
@@ -238,6 +310,96 @@ class PgServer:
         self.stop()
 
 
+SSL_REQUEST = struct.pack("!II", 8, 80877103)  # PostgreSQL's SSLRequest message
+RELAY_GATHER = 65536
+TLS_RECORD = 16384  # the most plaintext a TLS record carries (RFC 8446, 5.1)
+
+
+class TlsRelay:
+    """A TLS front for a TLS PgServer's unix socket that sends records of up
+    to 16 KiB (see the module's comment). One thread per client connection;
+    each relays both ways with select(), one SSL object used by one thread."""
+
+    def __init__(self, pg):
+        self.pg = pg
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(pg.base, "server.crt"),
+                                 os.path.join(pg.base, "server.key"))
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres?sslmode=require"
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client):
+        backend = socket.socket(socket.AF_UNIX)
+        try:
+            # libpq asks for TLS with an SSLRequest, answered 'S' in the clear.
+            request = b""
+            while len(request) < 8:
+                more = client.recv(8 - len(request))
+                if not more:
+                    return
+                request += more
+            if request != SSL_REQUEST:
+                return
+            client.sendall(b"S")
+            tls = self.ctx.wrap_socket(client, server_side=True)
+            backend.connect(os.path.join(self.pg.sock, f".s.PGSQL.{self.pg.port}"))
+            while True:
+                ready, _, _ = select.select([tls, backend], [], [])
+                if tls in ready:
+                    data = tls.recv(RELAY_GATHER)
+                    while tls.pending():
+                        data += tls.recv(tls.pending())
+                    if not data:
+                        return
+                    backend.sendall(data)
+                if backend in ready:
+                    data = backend.recv(RELAY_GATHER)
+                    if not data:
+                        return
+                    # Gathered, so that OpenSSL cuts full 16 KiB records.
+                    while (len(data) < RELAY_GATHER
+                           and select.select([backend], [], [], 0.002)[0]):
+                        more = backend.recv(RELAY_GATHER - len(data))
+                        if not more:
+                            break
+                        data += more
+                    # The odd part first, so that every answer ends in a
+                    # full record: read whole only if libpq has 16 KiB free.
+                    head = len(data) % TLS_RECORD
+                    if head and len(data) > TLS_RECORD:
+                        tls.sendall(data[:head])
+                        data = data[head:]
+                    tls.sendall(data)
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            backend.close()
+            client.close()
+
+    def close(self):
+        self.closed = True
+        self.listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
@@ -250,22 +412,29 @@ def main(argv):
         srv = PgServer(argv[1])
         srv.restart()
         return 0
+    tls = bool(argv) and argv[0] == "--tls"
+    if tls:
+        argv = argv[1:]
     if not argv or argv[0] != "--" or len(argv) < 2:
-        print("usage: pgserver.py -- CMD [ARGS...]  |  pgserver.py --restart BASE_DIR",
+        print("usage: pgserver.py [--tls] -- CMD [ARGS...]  |  pgserver.py --restart BASE_DIR",
               file=sys.stderr)
         return 2
     # ctest ends a timed-out test with a signal: the server goes with it.
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
-    srv = PgServer()
+    srv = PgServer(tls=tls)
     try:
         srv.start()
-        print(f"pgserver: PostgreSQL ready in {srv.start_seconds:.2f} s at {srv.sock}",
-              file=sys.stderr)
+        print(f"pgserver: PostgreSQL ready in {srv.start_seconds:.2f} s at {srv.sock}"
+              + (f" and 127.0.0.1:{srv.port} (TLS)" if tls else ""), file=sys.stderr)
         env = dict(os.environ, ACCORD_TEST_PG_URL=srv.url,
                    ACCORD_TEST_PG_RESTART=shlex.join([sys.executable, os.path.abspath(__file__),
                                                       "--restart", srv.base]))
+        if tls:
+            relay = TlsRelay(srv)
+            env["ACCORD_TEST_PG_TLS_URL"] = srv.tls_url
+            env["ACCORD_TEST_PG_TLS_RELAY_URL"] = relay.url
         return subprocess.call(argv[1:], env=env)
     finally:
         srv.stop()

@@ -1,8 +1,11 @@
 /* test_db_pg.c - the PostgreSQL engine (core/store/db_pg.c) driven through
  * the storage seam (db.h) against a throwaway server: ctest runs this file
- * under tests/lib/pgserver.py, which names it in ACCORD_TEST_PG_URL and can
- * kill and restart it through ACCORD_TEST_PG_RESTART. Also checks that the
- * PostgreSQL migrations give every table the columns SQLite's give it. */
+ * under tests/lib/pgserver.py --tls, which names it in ACCORD_TEST_PG_URL
+ * (its unix socket), ACCORD_TEST_PG_TLS_URL (TLS on a loopback port) and
+ * ACCORD_TEST_PG_TLS_RELAY_URL (TLS through a relay that fills 16 KiB
+ * records), and can kill and restart it through ACCORD_TEST_PG_RESTART.
+ * Also checks that the PostgreSQL migrations give every table the columns
+ * SQLite's give it. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,10 +25,24 @@
 #include "../../../../core/store/migrations_pg.h"
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
+#include "accord/net/tls_pending.h"
+#include "accord/store/tls_probe.h"
 #include <poll.h>
 
-static const char *url;
+static const char *url, *tls_url, *relay_url;
 static struct ac_db *db;
+
+/* The probe the engine gets, as the node registers it (net/'s), counting
+ * the times it found bytes held inside the TLS layer. */
+static int tls_held;
+
+static int counting_probe(void *ssl)
+{
+    int n = ac_tls_pending(ssl);
+    if (n > 0)
+        tls_held++;
+    return n;
+}
 
 static struct ac_db *open_pg(void)
 {
@@ -42,6 +59,36 @@ static int setup(void **state)
     db = open_pg();
     assert_int_equal(0, ac_db_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"));
     return 0;
+}
+
+/* The same on a connection over TLS: straight to the server (|tls_url|)
+ * or through the relay (|relay_url|), whose TLS is the client's side only. */
+static int setup_on(const char *target, int server_tls)
+{
+    assert_int_equal(0, ac_db_open(AC_DB_POSTGRESQL, target, &db));
+    assert_int_equal(0, ac_db_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"));
+    if (server_tls) {
+        struct ac_db_stmt *s;
+        assert_int_equal(0, ac_db_prepare(db, "SELECT ssl FROM pg_stat_ssl"
+                                              " WHERE pid = pg_backend_pid()", &s));
+        assert_int_equal(AC_DB_ROW, ac_db_step(s));
+        assert_int_equal(1, ac_db_col_int64(s, 0)); /* the server sees TLS */
+        ac_db_reset(s);
+    }
+    tls_held = 0;
+    return 0;
+}
+
+static int setup_tls(void **state)
+{
+    (void)state;
+    return setup_on(tls_url, 1);
+}
+
+static int setup_relay(void **state)
+{
+    (void)state;
+    return setup_on(relay_url, 0);
 }
 
 static int teardown(void **state)
@@ -333,6 +380,168 @@ static void test_a_fiber_waiting_on_a_lock_yields_until_the_holder_lets_go(void 
     ac_db_close(holder);
 }
 
+/* What a fiber reads: every row of |sql|, whose rows are (integer, text
+ * of 'x's). Kept, not asserted, as in insert_on_fiber(). */
+struct fiber_read {
+    const char *sql;
+    int rc;
+    int64_t rows, sum, bytes, bad;
+};
+
+static void read_on_fiber(void *arg)
+{
+    struct fiber_read *r = arg;
+    struct ac_db_stmt *s = NULL;
+    r->rc = ac_db_prepare(db, r->sql, &s);
+    if (r->rc)
+        return;
+    int rc;
+    while ((rc = ac_db_step(s)) == AC_DB_ROW) {
+        const char *t = ac_db_col_text(s, 1);
+        size_t n = ac_db_col_bytes(s, 1);
+        r->rows++;
+        r->sum += ac_db_col_int64(s, 0);
+        r->bytes += (int64_t)n;
+        if (!t || strspn(t, "x") != n)
+            r->bad++;
+    }
+    r->rc = rc == AC_DB_DONE ? 0 : rc;
+    ac_db_reset(s);
+}
+
+/* 300,000 bytes in one value: one message of many TLS records. */
+static const char big_value[] = "SELECT 1, repeat('x', 300000)";
+/* 20,000 rows of 100 bytes: 2 MB in many small messages. */
+static const char many_rows[] = "SELECT g, repeat('x', 100) FROM generate_series(1, 20000) AS g";
+
+/* Reads |sql| on a fiber, driven as the loop drives it, or (|to_end|)
+ * resumed to its end at its first wait. */
+static void read_on_a_fiber(struct fiber_read *r, int to_end)
+{
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    int ended = ac_fiber_run(f, read_on_fiber, r);
+    assert_int_equal(0, ended); /* it waited */
+    if (to_end)
+        assert_int_equal(1, ac_fiber_resume(f, 1)); /* the rest polls in place */
+    else
+        assert_true(drive(f, ended) >= 1);
+    ac_fiber_free(f);
+}
+
+/* The many rows first: libpq's input buffer is then still 16 KiB, and
+ * grows to hold the big value only after. */
+static void read_big_answers_on_a_fiber(int to_end)
+{
+    struct fiber_read many = {.sql = many_rows, .rc = -1};
+    read_on_a_fiber(&many, to_end);
+    assert_int_equal(0, many.rc);
+    assert_int_equal(20000, many.rows);
+    assert_true(200010000 == many.sum); /* 1 + 2 + ... + 20000 = 20000 * 20001 / 2 */
+    assert_int_equal(2000000, many.bytes);
+    assert_int_equal(0, many.bad);
+
+    struct fiber_read one = {.sql = big_value, .rc = -1};
+    read_on_a_fiber(&one, to_end);
+    assert_int_equal(0, one.rc);
+    assert_int_equal(1, one.rows);
+    assert_int_equal(1, one.sum);
+    assert_int_equal(300000, one.bytes);
+    assert_int_equal(0, one.bad);
+}
+
+static void test_over_tls_answers_of_many_records_read_on_a_fiber_yield_and_arrive_whole(
+    void **state)
+{
+    (void)state;
+    read_big_answers_on_a_fiber(0);
+}
+
+/* Records of 16 KiB do not fit the room libpq keeps (8 KiB and up), so
+ * their rest stays decrypted inside OpenSSL, where the socket's readiness
+ * does not show it: read on at once, or the wait lasts until the server
+ * sends again (for the answer's last bytes, never; drive() gives up after
+ * 30 s). */
+static void test_over_tls_bytes_held_inside_the_tls_layer_are_read_without_waiting(void **state)
+{
+    (void)state;
+    read_big_answers_on_a_fiber(0);
+    assert_true(tls_held > 0); /* the relay's records did leave bytes there */
+}
+
+/* A fiber resumed to its end polls in place: the same holds there. */
+static void test_over_tls_a_fiber_resumed_to_its_end_reads_the_held_bytes_too(void **state)
+{
+    (void)state;
+    read_big_answers_on_a_fiber(1);
+    assert_true(tls_held > 0);
+}
+
+struct fiber_big_write {
+    const char *text;
+    int rc;
+};
+
+static void big_insert_on_fiber(void *arg)
+{
+    struct fiber_big_write *w = arg;
+    struct ac_db_stmt *s = NULL;
+    w->rc = ac_db_prepare(db, "INSERT INTO b (t) VALUES ($1)", &s);
+    if (!w->rc)
+        w->rc = ac_db_bind_text(s, 1, w->text, -1);
+    if (!w->rc)
+        w->rc = ac_db_step(s) == AC_DB_DONE ? 0 : AC_EDB;
+}
+
+/* 8 MB in one parameter: more than the socket takes at once, so libpq
+ * keeps the rest (the connection is non-blocking) and the engine sends it
+ * as the socket drains, waiting on a fiber like any round trip. */
+static void test_over_tls_a_value_larger_than_the_socket_buffer_is_sent_whole_from_a_fiber(
+    void **state)
+{
+    (void)state;
+    size_t big = 8 * 1024 * 1024;
+    char *text = malloc(big + 1);
+    assert_non_null(text);
+    for (size_t i = 0; i < big; i++)
+        text[i] = (char)('a' + i % 26);
+    text[big] = '\0';
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE b (t TEXT)"));
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_big_write w = {text, -1};
+    assert_true(drive(f, ac_fiber_run(f, big_insert_on_fiber, &w)) >= 1);
+    assert_int_equal(0, w.rc);
+    /* The server's own view of what arrived: its length and its md5. */
+    assert_int_equal((int64_t)big, query_int(db, "SELECT length(t) FROM b"));
+    assert_int_equal(1, query_int(db, "SELECT count(*) FROM b WHERE t = repeat("
+                                      "'abcdefghijklmnopqrstuvwxyz', 8388608 / 26) ||"
+                                      " left('abcdefghijklmnopqrstuvwxyz', 8388608 % 26)"));
+    ac_fiber_free(f);
+    free(text);
+}
+
+/* Without a probe the engine cannot see inside the TLS layer, so libpq
+ * waits for each answer itself, as before the probe: nothing yields, and
+ * the answer is still right. */
+static void test_over_tls_without_a_probe_libpq_waits_itself(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE f (x BIGINT)"));
+    ac_store_set_tls_pending(NULL);
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_tx r = {-1, -1, -1};
+    int ended = ac_fiber_run(f, insert_on_fiber, &r);
+    ac_store_set_tls_pending(counting_probe);
+    assert_int_equal(1, ended);
+    assert_int_equal(0, r.begin);
+    assert_int_equal(0, r.insert);
+    assert_int_equal(0, r.commit);
+    assert_int_equal(1, query_int(db, "SELECT count(*) FROM f WHERE x = 7"));
+    ac_fiber_free(f);
+}
+
 static void test_a_read_transaction_refuses_a_write(void **state)
 {
     (void)state;
@@ -598,7 +807,17 @@ int main(void)
                         "tests/lib/pgserver.py -- (ctest does)\n");
         return 1;
     }
+    tls_url = getenv("ACCORD_TEST_PG_TLS_URL");
+    relay_url = getenv("ACCORD_TEST_PG_TLS_RELAY_URL");
+    if (!tls_url || !relay_url) {
+        fprintf(stderr, "test_db_pg: ACCORD_TEST_PG_TLS_URL or ACCORD_TEST_PG_TLS_RELAY_URL is "
+                        "not set; run it through tests/lib/pgserver.py --tls -- (ctest does)\n");
+        return 1;
+    }
+    ac_store_set_tls_pending(counting_probe);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TLS(f) cmocka_unit_test_setup_teardown(f, setup_tls, teardown)
+#define RELAY(f) cmocka_unit_test_setup_teardown(f, setup_relay, teardown)
     const struct CMUnitTest tests[] = {
         T(test_the_four_value_kinds_come_back_as_they_were_bound),
         T(test_booleans_read_as_one_and_zero_and_integral_sums_as_integers),
@@ -612,14 +831,26 @@ int main(void)
         T(test_a_read_transaction_refuses_a_write),
         T(test_on_a_fiber_every_round_trip_yields_to_the_caller),
         T(test_a_fiber_waiting_on_a_lock_yields_until_the_holder_lets_go),
+        TLS(test_on_a_fiber_every_round_trip_yields_to_the_caller),
+        TLS(test_a_fiber_waiting_on_a_lock_yields_until_the_holder_lets_go),
+        TLS(test_over_tls_answers_of_many_records_read_on_a_fiber_yield_and_arrive_whole),
+        TLS(test_over_tls_a_value_larger_than_the_socket_buffer_is_sent_whole_from_a_fiber),
+        TLS(test_over_tls_without_a_probe_libpq_waits_itself),
+        RELAY(test_over_tls_bytes_held_inside_the_tls_layer_are_read_without_waiting),
+        RELAY(test_over_tls_a_fiber_resumed_to_its_end_reads_the_held_bytes_too),
         T(test_the_first_transaction_after_a_server_restart_reconnects),
         T(test_a_server_lost_inside_a_transaction_fails_it_until_rollback),
         T(test_a_connection_lost_during_commit_is_eunknown),
+        TLS(test_the_first_transaction_after_a_server_restart_reconnects),
+        TLS(test_a_server_lost_inside_a_transaction_fails_it_until_rollback),
+        TLS(test_a_connection_lost_during_commit_is_eunknown),
         T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
         T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
         T(test_every_postgresql_table_has_the_columns_sqlite_gives_it),
         T(test_every_named_sqlite_index_and_trigger_exists_on_the_same_table),
     };
 #undef T
+#undef TLS
+#undef RELAY
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

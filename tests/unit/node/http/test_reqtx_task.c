@@ -80,6 +80,10 @@ static void stop(void)
 {
     struct ac_node *n = &nf.node;
     ac__reqtx_stop(n);
+    /* The request layer's handles close on the loop's next turn, as the
+     * node runs it before freeing: freed first, their memory would be
+     * what the close callbacks touch. */
+    uv_run(n->loop, UV_RUN_NOWAIT);
     ac__reqtx_free(n);
     ac_router_free(n->router);
     n->router = NULL;

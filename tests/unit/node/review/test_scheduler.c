@@ -2,8 +2,13 @@
  * jobs run through the table of registered kinds (a kind is registered
  * once); a run's effects and its done mark commit together; a failed run is
  * rolled back and retried on its kind's policy, the last attempt abandoned
- * and told to the admins; a kind nobody registered is marked done. */
+ * and told to the admins; a kind nobody registered is marked done. With the
+ * request layer started (as the node starts it), a tick runs as tasks of
+ * the group commit: each due job runs once however often the scheduler is
+ * kicked while its tick is in flight, and a stop before its task ran
+ * leaves the job due. */
 #include "review_fixture.h"
+#include "accord/net/router.h"
 #include "accord/store/job.h"
 #include "accord/store/notify.h"
 
@@ -137,6 +142,87 @@ static void test_a_job_of_a_kind_nobody_registered_is_marked_done(void **state)
     assert_int_equal(0, runs);
 }
 
+/* Starts the request layer with its writer thread, as the node does: the
+ * scheduler's ticks then run as tasks. */
+static void start_requests(void)
+{
+    struct ac_node *n = &fx.nf.node;
+    assert_int_equal(0, ac_router_new(&n->router));
+    ac__route_write(n, "POST", "/unused", NULL);
+    assert_int_equal(0, ac__reqtx_start(n));
+}
+
+/* Stops the request layer (its tasks end), closes its handles, frees it. */
+static void stop_requests(void)
+{
+    struct ac_node *n = &fx.nf.node;
+    ac__reqtx_stop(n);
+    uv_run(n->loop, UV_RUN_NOWAIT);
+    ac__reqtx_free(n);
+    ac_router_free(n->router);
+    n->router = NULL;
+}
+
+static size_t jobs_due(void)
+{
+    struct ac_job jobs[8];
+    size_t got = 0;
+    assert_int_equal(0, ac_store_job_due(fx.nf.node.store, ac_clock_now_ms(), jobs, 8, &got));
+    return got;
+}
+
+static void add_jobs(int k)
+{
+    struct ac_store *st = fx.nf.node.store;
+    assert_int_equal(0, ac_store_tx_begin(st));
+    for (int i = 0; i < k; i++)
+        assert_int_equal(0, ac_store_job_add(st, "test_ok", 100 + i, ac_clock_now_ms()));
+    assert_int_equal(0, ac_store_tx_commit(st));
+}
+
+static void test_each_due_job_runs_once_while_kicks_come_during_its_tick(void **state)
+{
+    (void)state;
+    struct ac_node *n = &fx.nf.node;
+    start_requests();
+    add_jobs(3);
+    ac__scheduler_kick(n);
+    /* Kicked on every turn: a tick in flight is never joined by a second
+     * one that would read the same jobs as due again. */
+    int ticked = 0;
+    for (int i = 0; i < 400 && (jobs_due() || n->scheduler->ticking); i++) {
+        ticked |= n->scheduler->ticking;
+        ac__scheduler_kick(n);
+        uv_run(n->loop, UV_RUN_ONCE);
+    }
+    assert_true(ticked);
+    assert_int_equal(0, jobs_due());
+    assert_int_equal(3, runs);
+    assert_int_equal(3, fx_notifications(fx.admin, NULL));
+    stop_requests();
+}
+
+static void test_a_job_whose_task_the_stop_cancels_stays_due(void **state)
+{
+    (void)state;
+    struct ac_node *n = &fx.nf.node;
+    start_requests();
+    add_jobs(2);
+    ac__scheduler_kick(n);
+    /* Until the due jobs were read and their tasks queued. */
+    for (int i = 0; i < 400 && n->scheduler->pending == 0; i++)
+        uv_run(n->loop, UV_RUN_ONCE);
+    assert_true(n->scheduler->pending > 0);
+    stop_requests();
+    /* Every job either ran (once, and is done) or stays due for the next
+     * start: none lost, none run twice; the tick is over. */
+    assert_int_equal(0, n->scheduler->ticking);
+    assert_int_equal(2, (int)jobs_due() + runs);
+    assert_int_equal(runs, fx_notifications(fx.admin, NULL));
+    if (jobs_due())
+        assert_true(n->scheduler->cancelled);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_close)
 
 int main(void)
@@ -146,6 +232,8 @@ int main(void)
         T(test_a_run_and_its_done_mark_commit_together),
         T(test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy),
         T(test_a_job_of_a_kind_nobody_registered_is_marked_done),
+        T(test_each_due_job_runs_once_while_kicks_come_during_its_tick),
+        T(test_a_job_whose_task_the_stop_cancels_stays_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
