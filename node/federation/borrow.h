@@ -115,7 +115,9 @@ int ac__borrow_apply_notice(struct ac__federation *f, struct ac__fed_peer *from,
  * review.answer accepting a batch the issuer no longer offered, ends the lent
  * batch; both before the cursor moves. Returns 0 (also for other types) or a
  * store error (then the message is sent again and the stored answer comes
- * back). */
+ * back). A transaction body (its writes in a savepoint of the caller's
+ * transaction, nothing outside the store): the sender runs it as a task of
+ * the request groups. */
 int ac__borrow_delivered(struct ac__fed_peer *p, const struct ac_outbox_msg *m,
                          const uint8_t *answer, size_t len);
 

@@ -727,6 +727,38 @@ struct fetch {
     struct ac__fed_peer *p;
 };
 
+/* A fetched catalog being cached; answers |x| once committed. */
+struct cache {
+    struct ac_http_exchange *x;
+    struct ac__fed_peer *p; /* peers live until the federation is freed */
+    uint8_t *doc;           /* owned: the envelope's bytes */
+    size_t len;
+    int64_t at_ms;
+    json_t *answer; /* owned; NULL: out of memory (answered 500) */
+};
+
+static int cache_run(void *arg)
+{
+    struct cache *c = arg;
+    return ac_store_peer_doc_put(c->p->fed->node->store, c->p->node_id, "catalog", c->doc,
+                                 c->len, c->at_ms);
+}
+
+static void cache_done(void *arg, int err)
+{
+    struct cache *c = arg;
+    if (err == AC_ECANCELED)
+        ac__problem(c->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+    else if (err)
+        ac__respond_error(c->x, err, "the catalog");
+    else
+        ac__respond_owned(c->x, 200, c->answer);
+    if (err)
+        json_decref(c->answer);
+    free(c->doc);
+    free(c);
+}
+
 static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
 {
     struct fetch *fx = arg;
@@ -765,14 +797,22 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
         ac_reason_release(&reason);
         return;
     }
-    int64_t now = ac_clock_now_ms();
-    err = ac_store_peer_doc_put(p->fed->node->store, p->node_id, "catalog", resp->body,
-                                resp->body_len, now);
-    if (err) {
-        ac__respond_error(x, err, "the catalog");
+    /* Cached as a task of the request groups (the handler handed the
+     * exchange to the fetch: its write comes back as a task, answered once
+     * it committed). */
+    struct cache *c = calloc(1, sizeof *c);
+    if (!c || !(c->doc = malloc(resp->body_len ? resp->body_len : 1))) {
+        free(c);
+        ac__respond_error(x, AC_ENOMEM, "the catalog");
         return;
     }
-    ac__respond_owned(x, 200, catalog_json(p->node_id, e.body, e.body_len, now));
+    memcpy(c->doc, resp->body, resp->body_len);
+    c->len = resp->body_len;
+    c->x = x;
+    c->p = p;
+    c->at_ms = ac_clock_now_ms();
+    c->answer = catalog_json(p->node_id, e.body, e.body_len, c->at_ms);
+    ac__fed_task(p->fed, "peer catalog", cache_run, cache_done, c);
 }
 
 static struct ac__fed_peer *issuer_param(struct ac_node *n, struct ac_http_exchange *x)

@@ -106,9 +106,39 @@ static int load_consortium(struct ac__federation *f)
 }
 
 /* Prunes dedup rows past every sender's retry horizon and delivered outbox
- * rows past their look-back, once per AC__FED_PRUNE_MS of the node's clock.
- * The timer ticks every second so a moved test clock is seen promptly; a
- * tick before the time reads no storage. */
+ * rows past their look-back, once per AC__FED_PRUNE_MS of the node's clock,
+ * as a task of the request groups (tasks.c). The timer ticks every second
+ * so a moved test clock is seen promptly; a tick before the time reads no
+ * storage. */
+struct prune {
+    struct ac__federation *f;
+    int64_t now;
+    int64_t inbox, outbox; /* rows deleted */
+};
+
+static int prune_run(void *arg)
+{
+    struct prune *p = arg;
+    struct ac_store *st = p->f->node->store;
+    p->inbox = p->outbox = 0;
+    int err = ac_store_inbox_prune(st, p->now - AC__FED_DEDUP_KEEP_MS, &p->inbox);
+    if (!err)
+        err = ac_store_outbox_prune(st, p->now - AC__FED_OUTBOX_KEEP_MS, &p->outbox);
+    return err;
+}
+
+static void prune_done(void *arg, int err)
+{
+    struct prune *p = arg;
+    if (err && err != AC_ECANCELED)
+        ac_log_error("federation", "pruning old inbox and outbox rows failed: %s",
+                     ac_strerror(err));
+    else if (!err && (p->inbox || p->outbox))
+        ac_log_info("federation", "pruned %lld dedup rows and %lld delivered outbox rows",
+                    (long long)p->inbox, (long long)p->outbox);
+    free(p);
+}
+
 static void on_prune_timer(uv_timer_t *t)
 {
     struct ac__federation *f = t->data;
@@ -117,16 +147,15 @@ static void on_prune_timer(uv_timer_t *t)
     if (now < f->next_prune_ms)
         return;
     f->next_prune_ms = now + AC__FED_PRUNE_MS;
-    int64_t inbox = 0, outbox = 0;
-    int err = ac_store_inbox_prune(f->node->store, now - AC__FED_DEDUP_KEEP_MS, &inbox);
-    if (!err)
-        err = ac_store_outbox_prune(f->node->store, now - AC__FED_OUTBOX_KEEP_MS, &outbox);
-    if (err)
+    struct prune *p = calloc(1, sizeof *p);
+    if (!p) {
         ac_log_error("federation", "pruning old inbox and outbox rows failed: %s",
-                     ac_strerror(err));
-    else if (inbox || outbox)
-        ac_log_info("federation", "pruned %lld dedup rows and %lld delivered outbox rows",
-                    (long long)inbox, (long long)outbox);
+                     ac_strerror(AC_ENOMEM));
+        return;
+    }
+    p->f = f;
+    p->now = now;
+    ac__fed_task(f, "federation prune", prune_run, prune_done, p);
 }
 
 static void on_witness_timer(uv_timer_t *t)

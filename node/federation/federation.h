@@ -90,6 +90,8 @@ struct ac__fed_peer {
     int in_flight;            /* requests on the wire, at most AC__FED_WINDOW */
     int barrier;              /* one of them is order-sensitive: nothing else goes */
     int in_response;          /* inside on_response (closing the client re-enters it) */
+    int keeping;      /* answered entries whose receipt a task still writes (sender.c) */
+    int keep_barrier; /* ... one of them order-sensitive: nothing else goes */
     struct ac__fed_slot slots[AC__FED_WINDOW];
     /* A failure seen while other requests were on the wire: recorded, and
      * acted on (quick retry or back-off) once the window has drained. */
@@ -108,6 +110,11 @@ struct ac__fed_peer {
     int dead_status[AC__FED_PAGE]; /* refused entries: HTTP status (0: past the horizon) */
     char *dead_why[AC__FED_PAGE];  /* owned: why, until the entry is dead-lettered */
     uint64_t page_need; /* commit count when |page| was read: sent once durable */
+    /* The next page is being read on a reader thread (sender.c); a kick
+     * meanwhile is remembered, since the read may have missed what woke it. */
+    int reading;
+    int kicked_reading;
+    int64_t cursor; /* the settled prefix's last id, written or not; 0: unknown yet */
     int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
@@ -139,6 +146,10 @@ struct ac__federation {
     uint64_t ingest_messages; /* messages they applied or answered */
     uint64_t ingest_largest;  /* most messages in one transaction */
     size_t verifying; /* inbound signatures being checked on the thread pool */
+    /* Store work not done yet: ingest batches and the senders' state writes
+     * handed to the request groups as tasks, the senders' page reads on
+     * the reader threads. */
+    size_t tasks;
     /* The exact bytes of the message being applied (receive.c), valid only
      * during its apply: borrowed review countersigns them (borrow.h). */
     const uint8_t *applying_raw;
@@ -154,8 +165,18 @@ void ac__federation_register(struct ac_node *n);
 /* Stops the senders and closes their handles (finished by the loop). */
 void ac__federation_stop(struct ac_node *n);
 
-/* After stop: frees |f| once every handle has closed and no signature check
- * is still on the thread pool. */
+/* Runs |run|(|arg|), a transaction body (no effect outside the store
+ * before its commit but in after-commit hooks; run again whole after a lost
+ * race), as a task of the request groups (tasks.c), or here in a
+ * transaction of its own when there are none (stopping, tools). |done|(|arg|,
+ * err) is called once on the loop: after the commit, or with the failure
+ * (AC_ECANCELED when the node stopped first); it may run inside this call.
+ * |f| lives until then. |what| names it in the log. */
+void ac__fed_task(struct ac__federation *f, const char *what, int (*run)(void *arg),
+                  void (*done)(void *arg, int err), void *arg);
+
+/* After stop: frees |f| once every handle has closed, no signature check
+ * is still on the thread pool and no ingest batch waits for its group. */
 void ac__fed_free_if_done(struct ac__federation *f);
 
 /* Rebuilds the peer table from config, the store's pinned peers and the

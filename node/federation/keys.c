@@ -84,6 +84,32 @@ static void on_description(struct ac_http_exchange *x, void *arg)
     ac_buf_release(&out);
 }
 
+/* A verified description, kept as a task of the request groups
+ * (ac__fed_task()): a copy of its bytes. */
+struct keep {
+    struct ac__fed_peer *p; /* peers live until the federation is freed */
+    uint8_t *doc;           /* owned */
+    size_t len;
+    int64_t at_ms;
+};
+
+static int keep_run(void *arg)
+{
+    struct keep *k = arg;
+    return ac_store_peer_doc_put(k->p->fed->node->store, k->p->node_id, "node", k->doc, k->len,
+                                 k->at_ms);
+}
+
+static void keep_done(void *arg, int err)
+{
+    struct keep *k = arg;
+    if (err && err != AC_ECANCELED)
+        ac_log_error("federation", "%s: cannot keep its description: %s", k->p->node_id,
+                     ac_strerror(err));
+    free(k->doc);
+    free(k);
+}
+
 static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
 {
     struct ac__fed_peer *p = arg;
@@ -101,11 +127,19 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
                     p->node_id, ac_strerror(err));
         return;
     }
-    err = ac_store_peer_doc_put(p->fed->node->store, p->node_id, "node", resp->body,
-                                resp->body_len, ac_clock_now_ms());
-    if (err)
+    /* Learnt in memory already; kept for the next start. */
+    struct keep *k = calloc(1, sizeof *k);
+    if (k && (k->doc = malloc(resp->body_len ? resp->body_len : 1))) {
+        memcpy(k->doc, resp->body, resp->body_len);
+        k->len = resp->body_len;
+        k->p = p;
+        k->at_ms = ac_clock_now_ms();
+        ac__fed_task(p->fed, "peer description", keep_run, keep_done, k);
+    } else {
+        free(k);
         ac_log_error("federation", "%s: cannot keep its description: %s", p->node_id,
-                     ac_strerror(err));
+                     ac_strerror(AC_ENOMEM));
+    }
     ac_log_info("federation", "%s: description fetched, %zu new key(s)", p->node_id,
                 p->nkeys - before);
 }

@@ -83,7 +83,8 @@ int ac__lending_offer_body(struct ac_node *n, const char *peer, int64_t now_ms, 
  * derived from its content and time. Returns 0 or an error. */
 int ac__lending_offer_queue(struct ac_node *n, const char *peer, int64_t now_ms);
 
-/* Queues an offer, in a transaction of its own, to every peer this node has
+/* Queues an offer, in a transaction of its own (a savepoint inside a
+ * caller's: a request's, or the tick's task), to every peer this node has
  * a lending policy for. Sets |*queued| (may be NULL). Returns 0 or an error. */
 int ac__lending_offer_all(struct ac_node *n, int64_t now_ms, size_t *queued);
 
@@ -99,7 +100,8 @@ int ac__lending_offer_take(struct ac__federation *f, struct ac__fed_peer *from,
 /* Called by the federation's one-second timer: once every
  * AC__LENDING_OFFER_MS of the node's clock (first at start) queues an offer
  * to every peer with a lending policy, so an issuer's view of our capacity
- * follows our reviewers' loads, blackouts and the month. */
+ * follows our reviewers' loads, blackouts and the month. The offers are
+ * written as a task of the request groups (ac__fed_task()). */
 void ac__lending_tick(struct ac__federation *f, int64_t now_ms);
 
 /* Routes: /v1/federation/lending..., /v1/federation/borrowing...

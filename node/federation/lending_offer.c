@@ -240,17 +240,43 @@ int ac__lending_offer_all(struct ac_node *n, int64_t now_ms, size_t *queued)
     return err;
 }
 
+/* The periodic offers, as a task of the request groups (tasks.c). */
+struct offer_tick {
+    struct ac__federation *f;
+    int64_t now;
+    size_t queued;
+};
+
+static int tick_run(void *arg)
+{
+    struct offer_tick *t = arg;
+    t->queued = 0;
+    return ac__lending_offer_all(t->f->node, t->now, &t->queued);
+}
+
+static void tick_done(void *arg, int err)
+{
+    struct offer_tick *t = arg;
+    if (err && err != AC_ECANCELED)
+        ac_log_warn("federation", "capacity offers not queued: %s", ac_strerror(err));
+    else if (!err && t->queued)
+        ac_log_info("federation", "capacity offers queued to %zu peers", t->queued);
+    free(t);
+}
+
 void ac__lending_tick(struct ac__federation *f, int64_t now_ms)
 {
     if (now_ms < f->next_offer_ms)
         return;
     f->next_offer_ms = now_ms + AC__LENDING_OFFER_MS;
-    size_t queued = 0;
-    int err = ac__lending_offer_all(f->node, now_ms, &queued);
-    if (err)
-        ac_log_warn("federation", "capacity offers not queued: %s", ac_strerror(err));
-    else if (queued)
-        ac_log_info("federation", "capacity offers queued to %zu peers", queued);
+    struct offer_tick *t = calloc(1, sizeof *t);
+    if (!t) {
+        ac_log_warn("federation", "capacity offers not queued: %s", ac_strerror(AC_ENOMEM));
+        return;
+    }
+    t->f = f;
+    t->now = now_ms;
+    ac__fed_task(f, "capacity offers", tick_run, tick_done, t);
 }
 
 /* ---- the issuer's side ---- */

@@ -265,6 +265,6 @@ static void fed_free(struct ac__federation *f)
 
 void ac__fed_free_if_done(struct ac__federation *f)
 {
-    if (f->stopping && f->closing == 0 && f->verifying == 0)
+    if (f->stopping && f->closing == 0 && f->verifying == 0 && f->tasks == 0)
         fed_free(f);
 }

@@ -6,9 +6,23 @@
  * row: a repeated id with the same body gets the stored answer, a reused id
  * with another body is refused. The effect, the inbox row and the signed
  * answer commit together: a message that passes the checks is queued, and
- * every message queued in one loop tick is applied in one transaction (group
- * commit: one fsync for many), each in a savepoint of its own so one failing
- * leaves the others standing, and each answered only after the commit. */
+ * every message queued in one loop tick is applied as one batch, each in a
+ * savepoint of its own so one failing leaves the others standing, and each
+ * answered only after the commit.
+ *
+ * A batch runs as a task of the request groups (ac__reqtx_task(),
+ * node/http/reqtx.c): its statements on the write handlers' fiber, so on
+ * PostgreSQL the loop does not wait on their round trips, and its COMMIT
+ * the group's, on the writer thread, shared with the write requests of the
+ * moment (one fsync for them all) instead of closing their open group. The
+ * route itself stays outside request groups (reqtx.c, |outside|): the
+ * signatures of a burst are checked together on the thread pool first and
+ * only the batch joins a group. A batch holding a message that reads the
+ * transparency log or the status list (status.query, log.*) still runs on
+ * the loop in a transaction of its own (apply_batch()): those follow the
+ * stored log head and publish the checkpoint they find, which inside a
+ * group would be the group's, not yet committed. So does a batch when there
+ * are no request groups (stopping, tools). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,11 +275,15 @@ static int apply_one(struct ac__federation *f, struct ac__fed_pending *it)
     return 0;
 }
 
-/* Applies |list| in one transaction. Returns 0 when it committed (outcomes
- * in the items), else a fatal error with everything rolled back. */
+/* Applies |list| in one transaction (inside a task, a savepoint of the
+ * group's). Each message's outcome is cleared first: a task runs again
+ * whole after a lost race. Returns 0 when it committed (outcomes in the
+ * items), else a fatal error with everything rolled back. */
 static int apply_batch(struct ac__federation *f, struct ac__fed_pending *list)
 {
     struct ac_store *st = f->node->store;
+    for (struct ac__fed_pending *it = list; it; it = it->next)
+        pending_reset(it);
     int err = ac_store_tx_begin(st);
     for (struct ac__fed_pending *it = list; !err && it; it = it->next)
         err = apply_one(f, it);
@@ -283,53 +301,33 @@ static void answer_pending(struct ac__fed_pending *it)
                     "%s already sent message \"%s\" with another type or body; a message id "
                     "names one message",
                     it->peer->node_id, it->e.id);
+    else if (it->err == AC_ECANCELED)
+        ac__problem(it->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
+                    "the node is stopping; this message was not applied: send it again");
+    else if (it->err == AC_EUNKNOWN)
+        ac__problem(it->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
+                    "the database did not confirm the commit of this message; send it again: "
+                    "its id is answered once, never applied twice");
     else if (it->err)
         ac__respond_failure(it->x, it->err, &it->reason, "the message");
     else
         respond_envelope(it->x, it->status, it->answer.data, it->answer.len);
 }
 
-void ac__fed_ingest_flush(struct ac__federation *f)
+/* A batch of messages handed to the request groups as one task. */
+struct ingest_task {
+    struct ac__federation *f;
+    struct ac__fed_pending *list; /* owned */
+    size_t n;
+};
+
+static void ingest_submit(struct ac__federation *f, struct ac__fed_pending *list, size_t n);
+
+/* Answers every message of |list| and frees it. An adopted consortium file
+ * may change the peer table only now, after the commit: a batch that rolled
+ * back left the store, and so the table, as it was. */
+static void batch_answer(struct ac__federation *f, struct ac__fed_pending *list)
 {
-    struct ac__fed_pending *list = f->pending;
-    f->pending = NULL;
-    f->pending_tail = &f->pending;
-    f->npending = 0;
-    if (f->has_ingest_check)
-        uv_check_stop(&f->ingest_check);
-    if (!list)
-        return;
-    size_t n = 0;
-    for (struct ac__fed_pending *it = list; it; it = it->next)
-        n++;
-    int err = apply_batch(f, list);
-    if (!err) {
-        f->ingest_commits++;
-        if (n > f->ingest_largest)
-            f->ingest_largest = n;
-    } else if (n > 1) {
-        /* The store failed, not one message: each alone, so the failure
-         * stays with the message that meets it. */
-        ac_log_warn("federation", "a batch of %zu inbound messages failed (%s); applying "
-                    "them one by one", n, ac_strerror(err));
-        for (struct ac__fed_pending *it = list; it; it = it->next) {
-            struct ac__fed_pending *next = it->next;
-            it->next = NULL;
-            pending_reset(it);
-            int one = apply_batch(f, it);
-            if (one)
-                it->err = one;
-            else
-                f->ingest_commits++;
-            it->next = next;
-        }
-    } else {
-        list->err = err;
-    }
-    f->ingest_messages += n;
-    /* Only now, after the commit, may an adopted consortium file change the
-     * peer table: a batch that rolled back left the store, and so the table,
-     * as it was. */
     ac__fed_consortium_settle(f);
     while (list) {
         struct ac__fed_pending *it = list;
@@ -339,6 +337,129 @@ void ac__fed_ingest_flush(struct ac__federation *f)
         free(it);
     }
     ac__fed_kick_all(f); /* effects may have queued messages */
+}
+
+/* The batch committed (|err| 0) or failed with |err| as a whole. */
+static void batch_counted(struct ac__federation *f, size_t n, int err)
+{
+    if (!err) {
+        f->ingest_commits++;
+        if (n > f->ingest_largest)
+            f->ingest_largest = n;
+    }
+    f->ingest_messages += n;
+}
+
+/* Applies |list| on the loop, in a transaction of its own; when that fails
+ * as a whole, each message again alone, so the failure stays with the
+ * message that meets it. Then answers them. */
+static void batch_inline(struct ac__federation *f, struct ac__fed_pending *list, size_t n)
+{
+    int err = apply_batch(f, list);
+    if (err && n > 1) {
+        ac_log_warn("federation", "a batch of %zu inbound messages failed (%s); applying "
+                    "them one by one", n, ac_strerror(err));
+        for (struct ac__fed_pending *it = list; it; it = it->next) {
+            struct ac__fed_pending *next = it->next;
+            it->next = NULL;
+            int one = apply_batch(f, it);
+            batch_counted(f, 1, one);
+            if (one)
+                it->err = one;
+            it->next = next;
+        }
+    } else {
+        batch_counted(f, n, err);
+        if (err) {
+            pending_reset(list);
+            list->err = err;
+        }
+    }
+    batch_answer(f, list);
+}
+
+/* The task's body: the whole batch, on the group's fiber. */
+static int ingest_run(void *arg)
+{
+    struct ingest_task *t = arg;
+    return apply_batch(t->f, t->list);
+}
+
+/* The group's COMMIT ended (or the batch failed, or the node stops first). */
+static void ingest_done(void *arg, int err)
+{
+    struct ingest_task *t = arg;
+    struct ac__federation *f = t->f;
+    struct ac__fed_pending *list = t->list;
+    size_t n = t->n;
+    free(t);
+    f->tasks--;
+    if (err && err != AC_ECANCELED && err != AC_EUNKNOWN && n > 1) {
+        /* The store failed, not one message: each again alone, so the
+         * failure stays with the message that meets it. */
+        ac_log_warn("federation", "a batch of %zu inbound messages failed (%s); applying "
+                    "them one by one", n, ac_strerror(err));
+        while (list) {
+            struct ac__fed_pending *it = list;
+            list = it->next;
+            it->next = NULL;
+            ingest_submit(f, it, 1);
+        }
+        ac__fed_free_if_done(f);
+        return;
+    }
+    batch_counted(f, n, err);
+    for (struct ac__fed_pending *it = list; err && it; it = it->next) {
+        pending_reset(it);
+        it->err = err;
+    }
+    batch_answer(f, list);
+    ac__fed_free_if_done(f);
+}
+
+/* 1 when |list| holds a message that must be applied on the loop (see the
+ * top of the file). */
+static int needs_loop(const struct ac__fed_pending *list)
+{
+    for (; list; list = list->next)
+        if (list->mt->apply == ac__fed_apply_status_query ||
+            list->mt->apply == ac__fed_apply_log_checkpoint ||
+            list->mt->apply == ac__fed_apply_log_consistency ||
+            list->mt->apply == ac__fed_apply_log_inclusion)
+            return 1;
+    return 0;
+}
+
+/* Hands |list| (|n| messages) to the request groups as one task, or applies
+ * it here when it cannot go there. */
+static void ingest_submit(struct ac__federation *f, struct ac__fed_pending *list, size_t n)
+{
+    struct ingest_task *t = needs_loop(list) ? NULL : calloc(1, sizeof *t);
+    if (t) {
+        t->f = f;
+        t->list = list;
+        t->n = n;
+        f->tasks++;
+        /* ingest_done() may run inside this call (no writer thread). */
+        if (ac__reqtx_task(f->node, "federation ingest", ingest_run, ingest_done, t) == 0)
+            return;
+        f->tasks--;
+        free(t);
+    }
+    batch_inline(f, list, n);
+}
+
+void ac__fed_ingest_flush(struct ac__federation *f)
+{
+    struct ac__fed_pending *list = f->pending;
+    size_t n = f->npending;
+    f->pending = NULL;
+    f->pending_tail = &f->pending;
+    f->npending = 0;
+    if (f->has_ingest_check)
+        uv_check_stop(&f->ingest_check);
+    if (list)
+        ingest_submit(f, list, n);
 }
 
 /* Runs after the loop has read what arrived. While signatures of messages

@@ -15,7 +15,21 @@
  * review.offer/answer/reclaim/notice, capacity.offer, catalog.offer,
  * consortium.offer, witness.cosignature) is a barrier: it goes alone, after
  * everything before it was acknowledged, and nothing follows it until it is,
- * which is the one-at-a-time order those flows were built on. */
+ * which is the one-at-a-time order those flows were built on.
+ *
+ * The loop waits on no database round trip for the common path: a page is
+ * read on a reader thread (node/readers.h; it sees what committed, and a
+ * message is kicked only once its transaction committed), and the cursor
+ * and the back-off are written as tasks of the request groups
+ * (ac__reqtx_task()), on their fiber and in their COMMIT, in the order
+ * queued. The cursor the sender goes on from is the one in memory, so a
+ * write still waiting for its group holds nothing up; the stored one is
+ * only ever behind it, which costs a re-send the peer answers from its
+ * dedup rows. What an answer settles (a borrowed review's receipt,
+ * ac__borrow_delivered()) is a task too: its entry waits (ENTRY_KEEPING)
+ * and the cursor with it until the task committed, and an order-sensitive
+ * one holds back what follows it meanwhile as if it were still on the
+ * wire; so is dead-lettering a refused message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +46,7 @@
 #include "cert.h"
 #include "federation.h"
 #include "internal.h"
+#include "readers.h"
 
 #define QUICK_RETRIES 2
 #define QUICK_DELAY_MS 250
@@ -43,6 +58,7 @@
 #define TICK_MAX_MS 1000
 
 static void deliver_next(struct ac__fed_peer *p);
+static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -115,12 +131,15 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
     ac_log_info("federation", "%s reached us: probing it now instead of in %lld s", p->node_id,
                 (long long)((p->next_attempt_ms - now) / 1000));
     p->next_attempt_ms = now;
-    if (ac_store_peer_state_probe(p->fed->node->store, p->node_id, now) == 0)
-        ac__fed_kick(p);
+    /* The sender goes by memory; the store follows in a task. */
+    state_write(p, -1, NULL);
+    ac__fed_kick(p);
 }
 
-/* Page entry states. */
-enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED };
+/* Page entry states. ENTRY_KEEPING: answered, what the answer settles (a
+ * borrowed review's receipt) or its dead letter being written in a task;
+ * then ENTRY_DONE, or ENTRY_BURIED once dead-lettered. */
+enum { ENTRY_WAITING, ENTRY_SENT, ENTRY_DONE, ENTRY_REFUSED, ENTRY_KEEPING, ENTRY_BURIED };
 
 /* True when messages of |type| may be applied in any order relative to
  * other order-free messages (see the top of the file). */
@@ -153,6 +172,59 @@ static void drop_client(struct ac__fed_peer *p)
     }
 }
 
+/* A write of a peer's delivery state (the cursor after a success, or a
+ * failed attempt and its back-off) as a task of the request groups. It
+ * carries copies, so the peer's state may move on meanwhile. */
+struct state_task {
+    struct ac__federation *f;
+    char node_id[65];
+    int64_t cursor; /* > 0: a success up to this id; 0: a failure; -1: a probe */
+    int64_t attempts, next_attempt_ms;
+    char why[320];
+};
+
+static int state_run(void *arg)
+{
+    struct state_task *t = arg;
+    if (t->cursor < 0)
+        return ac_store_peer_state_probe(t->f->node->store, t->node_id, t->next_attempt_ms);
+    if (t->cursor)
+        return ac_store_peer_state_success(t->f->node->store, t->node_id, t->cursor,
+                                           ac_clock_now_ms());
+    return ac_store_peer_state_failure(t->f->node->store, t->node_id, t->attempts,
+                                       t->next_attempt_ms, t->why);
+}
+
+/* A lost cursor write only means messages the peer holds go again; a lost
+ * failure record only a back-off that restarts from memory's count. */
+static void state_done(void *arg, int err)
+{
+    struct state_task *t = arg;
+    if (err && err != AC_ECANCELED)
+        ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
+                     t->cursor > 0 ? "delivery cursor" : t->cursor ? "probe" : "failed attempt",
+                     ac_strerror(err));
+    free(t);
+}
+
+/* Writes |p|'s cursor |cursor| (> 0), with 0 its failed attempt (why:
+ * |why|), with -1 its next attempt moved up to now (it reached us).
+ * Returns 0 or AC_ENOMEM. */
+static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why)
+{
+    struct state_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return AC_ENOMEM;
+    t->f = p->fed;
+    snprintf(t->node_id, sizeof t->node_id, "%s", p->node_id);
+    t->cursor = cursor;
+    t->attempts = p->attempts;
+    t->next_attempt_ms = p->next_attempt_ms;
+    snprintf(t->why, sizeof t->why, "%s", why ? why : "");
+    ac__fed_task(p->fed, "federation delivery state", state_run, state_done, t);
+    return 0;
+}
+
 /* Records a failed attempt: a few quick retries first, then the durable
  * back-off (doubling from 1 s with +-25% jitter, capped at a day, and never
  * sooner than the peer's Retry-After). */
@@ -174,11 +246,9 @@ static void failed(struct ac__fed_peer *p, const char *why, int64_t retry_after_
         delay = retry_after_ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : retry_after_ms;
     int64_t now = ac_clock_now_ms();
     p->next_attempt_ms = now + delay;
-    int err = ac_store_peer_state_failure(p->fed->node->store, p->node_id, p->attempts,
-                                          p->next_attempt_ms, why);
-    if (err)
+    if (state_write(p, 0, why))
         ac_log_error("federation", "%s: cannot record the failed attempt: %s", p->node_id,
-                     ac_strerror(err));
+                     ac_strerror(AC_ENOMEM));
     ac_log_info("federation", "%s: delivery failed (%s); attempt %lld, next in %lld ms",
                 p->node_id, why, (long long)p->attempts, (long long)delay);
     arm(p, delay);
@@ -254,49 +324,172 @@ static int save_cursor(struct ac__fed_peer *p)
 {
     if (!p->unsaved_cursor)
         return 0;
-    int rc = ac_store_peer_state_success(p->fed->node->store, p->node_id, p->unsaved_cursor,
-                                         ac_clock_now_ms());
+    int rc = state_write(p, p->unsaved_cursor, NULL);
     if (!rc)
         p->unsaved_cursor = 0;
     return rc;
 }
 
+static int bury(struct ac__fed_peer *p, size_t i);
+
 /* Settles the acknowledged prefix: the entries acknowledged from |p->at|
  * are passed over, and each refused entry is moved to the dead letters when
  * the prefix reaches it (that moves the cursor too, so it may not happen
- * before the entries ahead of it are settled). The cursor itself is written
- * once the window is empty or the page settled, not per message: each write
- * is a commit (an fsync), and a cursor left behind by a crash only means
+ * before the entries ahead of it are settled; it is a task, bury(), and the
+ * prefix goes on once it committed). The cursor itself is written once the
+ * window is empty or the page settled, not per message: each write is a
+ * commit (an fsync), and a cursor left behind by a crash only means
  * messages the peer already holds go again, answered from its dedup rows.
- * Returns 0 or a store error; what was not settled is settled by a later
+ * Returns 0 or AC_ENOMEM; what was not settled is settled by a later
  * call. */
 static int settle(struct ac__fed_peer *p)
 {
-    struct ac_store *st = p->fed->node->store;
     while (p->at < p->npage) {
         size_t i = p->at;
         if (p->state[i] == ENTRY_DONE) {
-            p->unsaved_cursor = p->page[i].id;
+            p->unsaved_cursor = p->cursor = p->page[i].id;
+            p->at = i + 1;
+            continue;
+        }
+        if (p->state[i] == ENTRY_BURIED) {
+            p->cursor = p->page[i].id; /* the dead letter moved the stored cursor too */
             p->at = i + 1;
             continue;
         }
         if (p->state[i] != ENTRY_REFUSED)
             break;
-        const struct ac_outbox_msg *m = &p->page[i];
-        int status = p->dead_status[i];
-        int rc = ac_store_outbox_dead(st, m, status, p->dead_why[i], ac_clock_now_ms());
+        int rc = bury(p, i);
         if (rc)
             return rc;
-        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id, m->msg_id,
-                    m->type, p->dead_why[i]);
-        if (status)
-            ac__cert_undeliverable(p->fed->node, p->node_id, m->type, m->body, m->body_len,
-                                   status, p->dead_why[i]);
-        free(p->dead_why[i]);
-        p->dead_why[i] = NULL;
-        p->at = i + 1;
+        break; /* bury_done() goes on */
     }
     return p->at >= p->npage || !p->in_flight ? save_cursor(p) : 0;
+}
+
+/* A refused entry moved to the dead letters (and a certification request's
+ * refusal shown to its reviewer), as a task of the request groups. The
+ * page stays while an entry of it is kept (below). */
+struct burial {
+    struct ac__fed_peer *p;
+    size_t i;
+};
+
+static int bury_run(void *arg)
+{
+    struct burial *b = arg;
+    struct ac__fed_peer *p = b->p;
+    struct ac_node *n = p->fed->node;
+    const struct ac_outbox_msg *m = &p->page[b->i];
+    int status = p->dead_status[b->i];
+    int err = ac_store_outbox_dead(n->store, m, status, p->dead_why[b->i], ac_clock_now_ms());
+    if (!err && status)
+        ac__cert_undeliverable(n, p->node_id, m->type, m->body, m->body_len, status,
+                               p->dead_why[b->i]);
+    return err;
+}
+
+static void keep_end(struct ac__fed_peer *p, size_t i);
+
+static void bury_done(void *arg, int err)
+{
+    struct burial *b = arg;
+    struct ac__fed_peer *p = b->p;
+    size_t i = b->i;
+    free(b);
+    if (!err) {
+        const struct ac_outbox_msg *m = &p->page[i];
+        ac_log_warn("federation", "%s: message %s (%s) dead-lettered: %s", p->node_id,
+                    m->msg_id, m->type, p->dead_why[i]);
+        free(p->dead_why[i]);
+        p->dead_why[i] = NULL;
+    }
+    p->state[i] = err ? ENTRY_REFUSED : ENTRY_BURIED; /* a failure is tried again */
+    if (err && err != AC_ECANCELED)
+        halt(p, ac_strerror(err), 0, 0);
+    keep_end(p, i);
+}
+
+/* Starts keeping entry |i| (ENTRY_KEEPING): an order-sensitive one holds
+ * back what follows it as if it were still on the wire. */
+static void keep_start(struct ac__fed_peer *p, size_t i)
+{
+    p->state[i] = ENTRY_KEEPING;
+    p->keeping++;
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 1;
+}
+
+/* Entry |i|'s task ended (its state set): the prefix and delivery go on. */
+static void keep_end(struct ac__fed_peer *p, size_t i)
+{
+    p->keeping--;
+    if (!order_free(p->page[i].type))
+        p->keep_barrier = 0;
+    if (p->fed->stopping)
+        return;
+    int rc = settle(p);
+    if (rc)
+        halt(p, ac_strerror(rc), 0, 0);
+    deliver_next(p);
+}
+
+static int bury(struct ac__fed_peer *p, size_t i)
+{
+    struct burial *b = calloc(1, sizeof *b);
+    if (!b)
+        return AC_ENOMEM;
+    b->p = p;
+    b->i = i;
+    keep_start(p, i);
+    ac__fed_task(p->fed, "federation dead letter", bury_run, bury_done, b);
+    return 0;
+}
+
+/* Entry |i| of |p|'s page answered with |answer|: ac__borrow_delivered()
+ * as a task of the request groups. The page stays while an entry of it is
+ * kept (the cursor cannot pass it, so no next page is read), and the peer
+ * and the federation outlive the task (f->tasks). */
+struct receipt_task {
+    struct ac__fed_peer *p;
+    size_t i;
+    uint8_t *answer; /* owned copy: the response is gone once answered */
+    size_t len;
+};
+
+static int receipt_run(void *arg)
+{
+    struct receipt_task *t = arg;
+    return ac__borrow_delivered(t->p, &t->p->page[t->i], t->answer, t->len);
+}
+
+static void receipt_done(void *arg, int err)
+{
+    struct receipt_task *t = arg;
+    struct ac__fed_peer *p = t->p;
+    size_t i = t->i;
+    free(t->answer);
+    free(t);
+    p->state[i] = err ? ENTRY_WAITING : ENTRY_DONE; /* a failure goes again */
+    if (err && err != AC_ECANCELED)
+        halt(p, ac_strerror(err), 0, 0);
+    keep_end(p, i);
+}
+
+/* Starts keeping what entry |i|'s answer settles. Returns 0 or AC_ENOMEM. */
+static int keep_receipt(struct ac__fed_peer *p, size_t i, const uint8_t *answer, size_t len)
+{
+    struct receipt_task *t = calloc(1, sizeof *t);
+    if (!t || !(t->answer = malloc(len ? len : 1))) {
+        free(t);
+        return AC_ENOMEM;
+    }
+    memcpy(t->answer, answer, len);
+    t->len = len;
+    t->p = p;
+    t->i = i;
+    keep_start(p, i);
+    ac__fed_task(p->fed, "borrowed review receipt", receipt_run, receipt_done, t);
+    return 0;
 }
 
 /* What the answer to entry |i| means for it. */
@@ -328,18 +521,19 @@ static void take_answer(struct ac__fed_peer *p, size_t i, int err,
             halt(p, "the answer is not an envelope signed by the peer to us", 0, 0);
             return;
         }
-        /* What the answer settles (a borrowed review's receipt) is kept
-         * before the cursor may move; if it cannot be, the message goes
-         * again and the peer answers it again from its dedup row. */
-        int rc = ac__borrow_delivered(p, m, resp->body, resp->body_len);
-        if (rc) {
-            halt(p, ac_strerror(rc), 0, 0);
-            return;
-        }
-        p->state[i] = ENTRY_DONE;
         p->attempts = 0;
         p->next_attempt_ms = 0;
         p->quick_retries = 0;
+        /* What the answer settles (a borrowed review's receipt) is kept
+         * before the cursor may move; if it cannot be, the message goes
+         * again and the peer answers it again from its dedup row. */
+        if (strcmp(m->type, AC__BORROW_ANSWER) == 0 || strcmp(m->type, AC__BORROW_RESULT) == 0) {
+            int rc = keep_receipt(p, i, resp->body, resp->body_len);
+            if (rc)
+                halt(p, ac_strerror(rc), 0, 0);
+            return;
+        }
+        p->state[i] = ENTRY_DONE;
         return;
     }
     ac__fed_problem_text(resp, why, sizeof why);
@@ -417,18 +611,87 @@ static int send_entry(struct ac__fed_peer *p, size_t i, char *why, size_t why_si
     return 0;
 }
 
-/* Reads the next page after the durable cursor. Returns 0 or a store error. */
+/* The next page, read on a reader thread: after the stored cursor or the
+ * one in memory, whichever is further (the stored one is behind while its
+ * write waits for a group; it is the only one known after a start). */
+struct page_read {
+    struct ac__read_job job; /* first */
+    struct ac__fed_peer *p;   /* peers live until the federation is freed */
+    char node_id[65];
+    int64_t after;
+    struct ac_outbox_msg *page; /* owned until handed to |p| */
+    size_t npage;
+    int err;
+};
+
+static void page_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct page_read *r = (struct page_read *)job;
+    struct ac_peer_state s;
+    r->err = ac_store_peer_state_get(st, r->node_id, &s);
+    if (!r->err && s.cursor > r->after)
+        r->after = s.cursor;
+    if (!r->err)
+        r->err = ac_store_outbox_page(st, r->node_id, r->after, AC__FED_PAGE, &r->page,
+                                      &r->npage);
+}
+
+static void page_done(struct ac__read_job *job, int status)
+{
+    struct page_read *r = (struct page_read *)job;
+    struct ac__fed_peer *p = r->p;
+    struct ac__federation *f = p->fed;
+    int err = status ? AC_EIO : r->err;
+    int kicked = p->kicked_reading;
+    p->reading = p->kicked_reading = 0;
+    f->tasks--;
+    if (f->stopping || err) {
+        ac_outbox_msgs_free(r->page, r->npage);
+        if (err && !f->stopping) {
+            ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
+                         ac_strerror(err));
+            arm(p, TICK_MAX_MS);
+        }
+        free(r);
+        ac__fed_free_if_done(f);
+        return;
+    }
+    drop_page(p);
+    p->page = r->page;
+    p->npage = r->npage;
+    memset(p->state, ENTRY_WAITING, sizeof p->state);
+    if (r->after > p->cursor)
+        p->cursor = r->after;
+    free(r);
+    if (p->npage == 0) {
+        /* Idle until a new message kicks us; one that kicked during the
+         * read may have committed after what it saw. */
+        if (kicked)
+            arm(p, 0);
+        return;
+    }
+    /* Every row of the page committed before this: counted now, it is at
+     * least the commit that queued the newest of them. */
+    p->page_need = ac_store_commits(f->node->store);
+    deliver_next(p);
+}
+
+/* Starts reading the next page; deliver_next() goes on when it is there.
+ * Returns 0 or AC_ENOMEM. */
 static int read_page(struct ac__fed_peer *p)
 {
     struct ac__federation *f = p->fed;
-    drop_page(p);
-    struct ac_peer_state s;
-    int err = ac_store_peer_state_get(f->node->store, p->node_id, &s);
-    if (!err)
-        err = ac_store_outbox_page(f->node->store, p->node_id, s.cursor, AC__FED_PAGE, &p->page,
-                                   &p->npage);
-    memset(p->state, ENTRY_WAITING, sizeof p->state);
-    return err;
+    struct page_read *r = calloc(1, sizeof *r);
+    if (!r)
+        return AC_ENOMEM;
+    r->job = (struct ac__read_job){page_work, page_done, NULL};
+    r->p = p;
+    snprintf(r->node_id, sizeof r->node_id, "%s", p->node_id);
+    r->after = p->cursor;
+    p->reading = 1;
+    f->tasks++;
+    ac__read_submit(f->node, &r->job); /* page_done() may run inside it */
+    return 0;
 }
 
 static void deliver_next(struct ac__fed_peer *p)
@@ -436,9 +699,13 @@ static void deliver_next(struct ac__fed_peer *p)
     struct ac__federation *f = p->fed;
     if (f->stopping || !p->active)
         return;
+    if (p->reading) {
+        p->kicked_reading = 1;
+        return; /* page_done() goes on */
+    }
     if (p->halted) {
-        if (p->in_flight)
-            return; /* the rest of the window answers first */
+        if (p->in_flight || p->keeping)
+            return; /* the rest of the window answers (and is kept) first */
         p->halted = 0;
         failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
         return;
@@ -454,16 +721,13 @@ static void deliver_next(struct ac__fed_peer *p)
             return;
         int err = save_cursor(p);
         if (!err)
-            err = read_page(p);
+            err = read_page(p); /* the last thing: page_done() goes on */
         if (err) {
             ac_log_error("federation", "%s: cannot read the outbox: %s", p->node_id,
                          ac_strerror(err));
             arm(p, TICK_MAX_MS);
-            return;
         }
-        if (p->npage == 0)
-            return; /* idle until a new message kicks us */
-        p->page_need = ac_store_commits(f->node->store);
+        return;
     }
     /* A message goes out only once the commit that queued it is durable: a
      * peer must never act on a change this node could lose. Every row of the
@@ -482,14 +746,14 @@ static void deliver_next(struct ac__fed_peer *p)
         return;
     }
     size_t i = p->at;
-    while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->halted) {
+    while (p->in_flight < AC__FED_WINDOW && !p->barrier && !p->keep_barrier && !p->halted) {
         while (i < p->npage && p->state[i] != ENTRY_WAITING)
             i++;
         if (i >= p->npage)
             break;
         const struct ac_outbox_msg *m = &p->page[i];
         /* An order-sensitive message waits for everything before it. */
-        if (!order_free(m->type) && (p->in_flight || i != p->at))
+        if (!order_free(m->type) && (p->in_flight || p->keeping || i != p->at))
             break;
         char why[300];
         int err;
@@ -509,7 +773,7 @@ static void deliver_next(struct ac__fed_peer *p)
         if (send_entry(p, i, why, sizeof why))
             halt(p, why, 0, 0);
     }
-    if (p->halted && !p->in_flight) {
+    if (p->halted && !p->in_flight && !p->keeping) {
         p->halted = 0;
         failed(p, p->halt_why, p->halt_retry_after_ms, p->halt_quick);
         return;

@@ -7,7 +7,10 @@
  * same size with another root, or a proof that does not join the two) raises
  * a "log_fork" flag for the admins and is never cosigned. As an issuer, it
  * takes cosignatures on its own checkpoints from peers holding the witness
- * right and serves them at GET /v1/federation/cosignatures. */
+ * right and serves them at GET /v1/federation/cosignatures. A witness
+ * round's writes (the cosigned checkpoint with its cosignature queued, or a
+ * fork's flag) run as tasks of the request groups (ac__fed_task()), off the
+ * loop; the checkpoint kept is read on a reader thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +84,89 @@ static int open_note(const struct ac__fed_peer *p, const char *note, size_t len,
     return err;
 }
 
+/* What a witness round writes, as a task of the request groups
+ * (ac__fed_task()): a fork's flag and the note that showed it, or the
+ * checkpoint cosigned (the one later ones must extend) with the cosignature
+ * queued to its issuer. It carries copies: the job is freed meanwhile. */
+struct witness_write {
+    struct ac__fed_peer *p; /* peers live until the federation is freed */
+    int fork;
+    char *note; /* owned */
+    size_t len;
+    char *detail;        /* owned: a fork's flag detail */
+    struct ac_buf body;  /* a cosignature's message body */
+    char msg_id[48];
+    char what[160];
+    uint64_t seen_size, size;
+};
+
+static void write_free(struct witness_write *w)
+{
+    free(w->note);
+    free(w->detail);
+    ac_buf_release(&w->body);
+    free(w);
+}
+
+static int write_run(void *arg)
+{
+    struct witness_write *w = arg;
+    struct ac__federation *f = w->p->fed;
+    struct ac_store *st = f->node->store;
+    int64_t now = ac_clock_now_ms();
+    if (w->fork) {
+        int err = ac_store_flag_add(st, "log_fork", "", 0, 0, w->detail, now, NULL);
+        return err ? err : ac_store_peer_doc_put(st, w->p->node_id, "fork",
+                                                 (const uint8_t *)w->note, w->len, now);
+    }
+    /* The checkpoint becomes the one later ones must extend in the same
+     * transaction as the cosignature that vouches for it. */
+    int err = ac_store_peer_doc_put(st, w->p->node_id, "checkpoint", (const uint8_t *)w->note,
+                                    w->len, now);
+    return err ? err : ac__fed_queue(f, w->p->node_id, "witness.cosignature", w->msg_id,
+                                     w->body.data, w->body.len);
+}
+
+static void write_done(void *arg, int err)
+{
+    struct witness_write *w = arg;
+    if (w->fork)
+        ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "
+                     "cosigned%s", w->p->node_id, w->what, (unsigned long long)w->seen_size,
+                     (unsigned long long)w->size, err ? "; the flag could not be stored" : "");
+    else if (err)
+        ac_log_error("federation", "%s: cannot cosign size %llu: %s", w->p->node_id,
+                     (unsigned long long)w->size, ac_strerror(err));
+    else
+        ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", w->p->node_id,
+                    (unsigned long long)w->size);
+    if (!w->fork && !err)
+        ac__fed_kick(w->p);
+    write_free(w);
+}
+
+/* A copy of |j|'s note in a new write, or NULL (out of memory). */
+static struct witness_write *write_new(struct job *j, int fork)
+{
+    struct witness_write *w = calloc(1, sizeof *w);
+    if (w && !(w->note = malloc(j->len ? j->len : 1))) {
+        free(w);
+        return NULL;
+    }
+    if (w) {
+        memcpy(w->note, j->note, j->len);
+        w->len = j->len;
+        w->p = j->p;
+        w->fork = fork;
+        w->body = (struct ac_buf)AC_BUF_INIT;
+        w->seen_size = j->old.size;
+        w->size = j->cp.size;
+    }
+    return w;
+}
+
 static void raise_fork(struct job *j, const char *what)
 {
-    struct ac__federation *f = j->p->fed;
-    struct ac_store *st = f->node->store;
     char seen[64] = "", now[64] = "";
     sodium_bin2base64(seen, sizeof seen, j->old.root, 32, sodium_base64_VARIANT_ORIGINAL);
     sodium_bin2base64(now, sizeof now, j->cp.root, 32, sodium_base64_VARIANT_ORIGINAL);
@@ -93,18 +175,17 @@ static void raise_fork(struct job *j, const char *what)
                           (json_int_t)j->cp.size, "now_root", now);
     char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
     json_decref(d);
-    int err = detail ? ac_store_tx_begin(st) : AC_ENOMEM;
-    if (!err) {
-        err = ac_store_flag_add(st, "log_fork", "", 0, 0, detail, ac_clock_now_ms(), NULL);
-        if (!err)
-            err = ac_store_peer_doc_put(st, j->p->node_id, "fork", (const uint8_t *)j->note,
-                                        j->len, ac_clock_now_ms());
-        err = err ? (ac_store_tx_rollback(st), err) : ac_store_tx_commit(st);
+    struct witness_write *w = detail ? write_new(j, 1) : NULL;
+    if (!w) {
+        ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "
+                     "cosigned; the flag could not be stored", j->p->node_id, what,
+                     (unsigned long long)j->old.size, (unsigned long long)j->cp.size);
+        free(detail);
+        return;
     }
-    ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "
-                 "cosigned%s", j->p->node_id, what, (unsigned long long)j->old.size,
-                 (unsigned long long)j->cp.size, err ? "; the flag could not be stored" : "");
-    free(detail);
+    w->detail = detail;
+    snprintf(w->what, sizeof w->what, "%s", what);
+    ac__fed_task(j->p->fed, "log fork flag", write_run, write_done, w);
 }
 
 static void cosign(struct job *j)
@@ -113,43 +194,33 @@ static void cosign(struct job *j)
     struct ac_node *n = f->node;
     const struct ac_key_info *k = ac_keyring_current(n->keyring);
     uint64_t t = (uint64_t)(ac_clock_now_ms() / 1000);
-    struct ac_buf line = AC_BUF_INIT, body = AC_BUF_INIT;
-    int err = ac_cosig_sign(j->note, j->text_len, n->cfg->node_id, k->public_key, t,
-                            keyring_sign, n->keyring, &line);
+    struct ac_buf line = AC_BUF_INIT;
+    struct witness_write *w = write_new(j, 0);
+    int err = w ? ac_cosig_sign(j->note, j->text_len, n->cfg->node_id, k->public_key, t,
+                                keyring_sign, n->keyring, &line)
+                : AC_ENOMEM;
     if (!err) {
-        struct ac_cbor_writer w;
-        ac_cbor_writer_init(&w);
-        ac_cbor_put_map(&w, 2);
-        ac_cbor_put_str(&w, "note");
-        ac_cbor_put_bytes(&w, j->note, j->len);
-        ac_cbor_put_str(&w, "line");
-        ac_cbor_put_text(&w, (const char *)line.data, line.len);
-        err = ac_cbor_writer_finish(&w, &body);
-        ac_cbor_writer_release(&w);
+        struct ac_cbor_writer cw;
+        ac_cbor_writer_init(&cw);
+        ac_cbor_put_map(&cw, 2);
+        ac_cbor_put_str(&cw, "note");
+        ac_cbor_put_bytes(&cw, j->note, j->len);
+        ac_cbor_put_str(&cw, "line");
+        ac_cbor_put_text(&cw, (const char *)line.data, line.len);
+        err = ac_cbor_writer_finish(&cw, &w->body);
+        ac_cbor_writer_release(&cw);
     }
-    char msg_id[48];
-    snprintf(msg_id, sizeof msg_id, "cosig-%llu-%llu", (unsigned long long)j->cp.size,
-             (unsigned long long)t);
-    struct ac_store *st = n->store;
-    if (!err && !(err = ac_store_tx_begin(st))) {
-        /* The checkpoint becomes the one later ones must extend in the same
-         * transaction as the cosignature that vouches for it. */
-        err = ac_store_peer_doc_put(st, j->p->node_id, "checkpoint", (const uint8_t *)j->note,
-                                    j->len, ac_clock_now_ms());
-        if (!err)
-            err = ac__fed_queue(f, j->p->node_id, "witness.cosignature", msg_id, body.data,
-                                body.len);
-        err = err ? (ac_store_tx_rollback(st), err) : ac_store_tx_commit(st);
-    }
-    if (err)
+    ac_buf_release(&line);
+    if (err) {
         ac_log_error("federation", "%s: cannot cosign size %llu: %s", j->p->node_id,
                      (unsigned long long)j->cp.size, ac_strerror(err));
-    else
-        ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", j->p->node_id,
-                    (unsigned long long)j->cp.size);
-    ac__fed_kick(j->p);
-    ac_buf_release(&line);
-    ac_buf_release(&body);
+        if (w)
+            write_free(w);
+        return;
+    }
+    snprintf(w->msg_id, sizeof w->msg_id, "cosig-%llu-%llu", (unsigned long long)j->cp.size,
+             (unsigned long long)t);
+    ac__fed_task(f, "cosignature", write_run, write_done, w);
 }
 
 /* Reads the byte string under |key| in an answer map, or the array of
@@ -198,6 +269,8 @@ static void on_proof(void *arg, int err, const uint8_t *body, size_t len, const 
     job_free(j);
 }
 
+static void read_kept(struct job *j);
+
 static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
                           const char *why_not)
 {
@@ -225,10 +298,70 @@ static void on_checkpoint(void *arg, int err, const uint8_t *body, size_t len,
         job_free(j);
         return;
     }
-    uint8_t *old = NULL;
+    read_kept(j);
+}
+
+/* The checkpoint kept from |j|'s peer, read on a reader thread (it sees
+ * what committed: a cosignature of an earlier round still waiting for its
+ * group is not there yet, so this round may cosign the same checkpoint
+ * again, which the issuer keeps once per size). */
+struct kept_read {
+    struct ac__read_job job; /* first */
+    struct job *j;           /* owned until done */
+    char node_id[65];
+    uint8_t *old; /* owned until handed to |j| */
+    size_t len;
+    int err;
+};
+
+static void kept_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct kept_read *r = (struct kept_read *)job;
     int64_t at;
-    err = ac_store_peer_doc_get(p->fed->node->store, p->node_id, "checkpoint", &old,
-                                &j->old_len, &at);
+    r->err = ac_store_peer_doc_get(st, r->node_id, "checkpoint", &r->old, &r->len, &at);
+}
+
+static void compare_kept(struct job *j, uint8_t *old, int err);
+
+static void kept_done(struct ac__read_job *job, int status)
+{
+    struct kept_read *r = (struct kept_read *)job;
+    struct job *j = r->j;
+    struct ac__federation *f = j->p->fed;
+    f->tasks--;
+    if (status || f->stopping) {
+        free(r->old);
+        job_free(j);
+    } else {
+        j->old_len = r->len;
+        compare_kept(j, r->old, r->err);
+    }
+    free(r);
+    ac__fed_free_if_done(f);
+}
+
+static void read_kept(struct job *j)
+{
+    struct kept_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac_log_error("federation", "%s: cannot read the kept checkpoint: %s", j->p->node_id,
+                     ac_strerror(AC_ENOMEM));
+        job_free(j);
+        return;
+    }
+    r->job = (struct ac__read_job){kept_work, kept_done, NULL};
+    r->j = j;
+    snprintf(r->node_id, sizeof r->node_id, "%s", j->p->node_id);
+    j->p->fed->tasks++;
+    ac__read_submit(j->p->fed->node, &r->job);
+}
+
+/* Compares |j|'s checkpoint with the one kept (|old|, owned; |err| its
+ * read's): cosigns, asks for a consistency proof, or raises a fork. */
+static void compare_kept(struct job *j, uint8_t *old, int err)
+{
+    struct ac__fed_peer *p = j->p;
+    char why[AC_NOTE_WHY_MAX];
     if (err == AC_ENOENT) {
         cosign(j); /* the first one seen: nothing it must extend */
         job_free(j);
