@@ -285,8 +285,8 @@ static void test_a_runners_own_cancel_is_a_failure_not_a_stop(void **state)
     assert_true(uv_is_active((uv_handle_t *)&n->scheduler->timer));
     struct ac_job jobs[8];
     size_t got = 0;
-    assert_int_equal(0, ac_store_job_due(n->store, ac_clock_now_ms() + 3600LL * 1000, jobs, 8,
-                                         &got));
+    assert_int_equal(0,
+                     ac_store_job_due(n->store, ac_clock_now_ms() + 3600LL * 1000, jobs, 8, &got));
     assert_int_equal(1, got);
     assert_int_equal(job.id, jobs[0].id);
     assert_int_equal(1, jobs[0].attempts);
