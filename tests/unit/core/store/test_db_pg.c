@@ -685,6 +685,40 @@ static void test_over_tls_without_a_probe_such_a_commit_is_confirmed_too(void **
     ac_store_set_tls_pending(counting_probe);
 }
 
+/* A COMMIT that never answers (a deferred trigger sleeping an hour stands
+ * for a primary waiting for a synchronous standby that is gone) on a
+ * connection whose cancel cannot reach the server (the relay speaks TLS
+ * only and drops the plain cancel request, as TLS-only fronts do): the
+ * engine gives up after its bounds, drops the connection and calls the
+ * outcome unknown, instead of waiting for an answer for ever. */
+static void test_a_commit_neither_answered_nor_cancelled_is_dropped_as_unknown(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db,
+        "CREATE TABLE stuck (x BIGINT);"
+        "CREATE FUNCTION stuck_commit() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_sleep(3600); RETURN NULL; END $$;"
+        "CREATE CONSTRAINT TRIGGER stuck_commit AFTER INSERT ON stuck"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stuck_commit();"));
+    int64_t pid = query_int(db, "SELECT pg_backend_pid()");
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_exec(db, "INSERT INTO stuck VALUES (1)"));
+    assert_int_equal(AC_EUNKNOWN, ac_db_commit(db));
+    assert_int_equal(0, ac_db_in_tx(db));
+    /* The backend still sleeps in its COMMIT: end it, so that the
+     * transaction rolls back and the next test finds no lock. */
+    struct ac_db *d = open_pg();
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(d, "SELECT pg_terminate_backend($1::int)", &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, pid));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(1, ac_db_col_int64(s, 0)); /* it was still there */
+    ac_db_reset(s);
+    ac_db_close(d);
+    /* The engine reconnects on its next call. */
+    assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM stuck"));
+}
+
 /* A reader's connection (ac_store_open_reader()) refuses writes, also on
  * the session a reconnect opens after the server restarted. */
 static void test_a_reader_stays_read_only_after_it_reconnects(void **state)
@@ -907,6 +941,7 @@ int main(void)
         TLS(test_a_connection_lost_during_commit_is_eunknown),
         RELAY(test_over_tls_a_commit_whose_answer_ends_inside_the_tls_layer_is_confirmed),
         RELAY(test_over_tls_without_a_probe_such_a_commit_is_confirmed_too),
+        RELAY(test_a_commit_neither_answered_nor_cancelled_is_dropped_as_unknown),
         T(test_a_reader_stays_read_only_after_it_reconnects),
         T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
         T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
