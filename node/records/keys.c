@@ -134,9 +134,9 @@ static int rows_run(void *arg)
     if (!err && !current) {
         resign_err = ac__checkpoint_sign(n, rot->size, rot->root, &rot->note);
         if (!resign_err)
-            resign_err = ac_store_log_checkpoint_add(st, rot->size, rot->root, rot->new_kid,
-                                                     (const char *)rot->note.data,
-                                                     ac_clock_now_ms());
+            resign_err =
+                ac_store_log_checkpoint_add(st, rot->size, rot->root, rot->new_kid,
+                                            (const char *)rot->note.data, ac_clock_now_ms());
         if (resign_err == AC_EAGAIN)
             err = resign_err;
         else if (resign_err)
@@ -166,8 +166,12 @@ static void rows_done(void *arg, int err)
     struct rotation *rot = arg;
     struct ac__records *r = rot->n->records;
     if (err) {
-        ac_log_error("records", "key %s rotated, but its hand-over, re-signed checkpoint and "
-                     "audit row were not stored: %s", rot->new_kid, ac_strerror(err));
+        ac_log_error("records",
+                     "key %s rotated, but its hand-over, re-signed checkpoint and "
+                     "audit row were not stored: %s",
+                     rot->new_kid, ac_strerror(err));
+        if (err == AC_ECONFLICT) /* the head another process moved did not extend ours */
+            ac__tlog_need_signing(rot->n, &rot->why);
     } else if (rot->resigned) {
         uint8_t mine[AC_MERKLE_HASH_BYTES];
         ac_merkle_tree_root(&r->tree, mine);

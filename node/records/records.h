@@ -374,8 +374,7 @@ int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_par
  * AC_ECONFLICT with |why| (signing halted, or another rotation under way:
  * 409) or AC_ENOMEM. A checkpoint that cannot be re-signed leaves the old,
  * still valid, one published (logged; the rotation stands). */
-typedef void (*ac__rotated_cb)(struct ac_node *n, void *arg, int err,
-                               const struct ac_reason *why);
+typedef void (*ac__rotated_cb)(struct ac_node *n, void *arg, int err, const struct ac_reason *why);
 int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why,
                            ac__rotated_cb done, void *arg);
 

@@ -141,8 +141,8 @@ int main(void)
             test_an_admin_rotation_resigns_the_checkpoint_under_the_new_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_expert_cannot_rotate_and_the_key_stays, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_a_second_rotation_while_one_is_under_way_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_second_rotation_while_one_is_under_way_is_refused,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
