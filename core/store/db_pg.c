@@ -9,13 +9,17 @@
  * handler, node/http/reqtx.c) the wait yields, so the loop thread serves
  * others during the round trip; elsewhere it poll()s, as PQexec() would.
  * Over TLS too, given the probe the node registers (store/tls_probe.h). */
+#include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -25,6 +29,7 @@
 #include "accord/base/log.h"
 #include "accord/store/tls_probe.h"
 #include "db_engine.h"
+#include "db_pg.h"
 
 /* Type OIDs from PostgreSQL's pg_type.dat: stable across versions, and not
  * exported by libpq-fe.h (catalog/pg_type_d.h is a server header). */
@@ -51,6 +56,23 @@ enum {
  * bound the wait is cancelled: the server then keeps the commit locally, on
  * the primary alone, so the caller hears "outcome unknown" (docs/ha.md). */
 #define COMMIT_WAIT_MS 10000
+
+/* How long, past COMMIT_WAIT_MS, the cancelled COMMIT's answer may take.
+ * The cancel goes through a new connection (PQcancel()) that may never
+ * reach the server (a front that speaks only TLS, a host gone); past this
+ * bound the connection is dropped and the outcome stays unknown. */
+#define CANCEL_WAIT_MS 5000
+
+/* While bytes may be held where the socket does not show them (TLS without
+ * a probe, GSSAPI encryption), a bounded wait polls in slices this long and
+ * reads on after each. */
+#define HIDDEN_SLICE_MS 5
+
+/* How many reads in a row await_ready() makes of input already there (held
+ * inside the TLS layer, or on a readable socket) before it yields: over TLS
+ * each PQconsumeInput() takes one record, and a yield costs a turn of the
+ * loop; the bound keeps one long answer from holding the loop. */
+#define READ_AHEAD 64
 
 /* One decoded value of the current row (bytea unescaped), made on first read
  * and freed when the row changes. */
@@ -85,6 +107,7 @@ struct pg_db {
     PGconn *conn;           /* owned; NULL or bad after a lost connection */
     char *target;           /* owned copy of the connection string */
     uint64_t gen;           /* bumped on every new connection */
+    int read_only;          /* every session read-only (ac__db_pg_read_only()) */
     int in_tx;
     int stmt_sp;            /* 1 while the savepoint ac_stmt guards the last write */
     int64_t changes;
@@ -175,6 +198,32 @@ static void on_notice(void *arg, const char *message)
     ac_log_debug("store", "postgresql: %s", message);
 }
 
+static PGresult *exec_text(struct pg_db *d, const char *sql);
+
+/* What every session of a read-only connection runs first. Not an
+ * "options=-c default_transaction_read_only=on" in the connection
+ * parameters: the server would report the setting at once, and libpq's
+ * target_session_attrs=read-write (a multi-host URL) would then refuse
+ * the primary itself as read-only. Set after the connection is made, it
+ * is past that check. */
+static int setup_session(struct pg_db *d)
+{
+    if (!d->read_only)
+        return 0;
+    PGresult *res = exec_text(d, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        set_err(d, res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn));
+        ac_log_error("store", "postgresql: cannot make the session read-only: %s", d->err);
+    }
+    PQclear(res);
+    if (ok)
+        return 0;
+    PQfinish(d->conn);
+    d->conn = NULL;
+    return AC_EIO;
+}
+
 /* Connects (again). The defaults come before the target so that the
  * target's own settings win: libpq keeps the last value of a repeated key. */
 static int connect_db(struct pg_db *d)
@@ -207,7 +256,16 @@ static int connect_db(struct pg_db *d)
         ac_log_warn("store", "postgresql: cannot make the connection non-blocking: %s",
                     PQerrorMessage(d->conn));
     d->gen++; /* every statement is prepared again on this connection */
-    return 0;
+    return setup_session(d);
+}
+
+int ac__db_pg_read_only(struct ac_db *db)
+{
+    if (!db || ((struct ac__db_head *)db)->ops != &ac__db_pg_ops)
+        return AC_EINVAL;
+    struct pg_db *d = db_of(db);
+    d->read_only = 1;
+    return conn_ok(d) ? setup_session(d) : 0;
 }
 
 /* A lost connection is re-established only between transactions: inside
@@ -452,13 +510,20 @@ static int is_change(const char *status)
 }
 
 /* The probe of the TLS layer under libpq (store/tls_probe.h); NULL until
- * the node registers net/'s. */
-static ac_store_tls_pending_fn tls_pending;
+ * the node registers net/'s. Written once at start and read on every
+ * thread that runs statements (the loop, the writer, reader threads):
+ * atomic, relaxed, as the pointer alone carries all there is to see. */
+static _Atomic(ac_store_tls_pending_fn) tls_pending;
 static atomic_flag tls_unprobed_logged = ATOMIC_FLAG_INIT;
 
 void ac_store_set_tls_pending(ac_store_tls_pending_fn fn)
 {
-    tls_pending = fn;
+    atomic_store_explicit(&tls_pending, fn, memory_order_relaxed);
+}
+
+static ac_store_tls_pending_fn probe(void)
+{
+    return atomic_load_explicit(&tls_pending, memory_order_relaxed);
 }
 
 /* 1 when libpq can read on without the socket: the TLS layer holds
@@ -471,25 +536,44 @@ void ac_store_set_tls_pending(ac_store_tls_pending_fn fn)
  * pgtls_read_pending(): SSL_pending() > 0). */
 static int tls_holds_input(PGconn *conn)
 {
-    if (!tls_pending || !PQsslInUse(conn))
+    ac_store_tls_pending_fn fn = probe();
+    if (!fn || !PQsslInUse(conn))
         return 0;
     void *ssl = PQsslStruct(conn, "OpenSSL");
-    return ssl && tls_pending(ssl) > 0;
+    return ssl && fn(ssl) > 0;
 }
 
-/* 1 when the engine may wait on the socket for an answer: always without
- * TLS; over TLS only when it can look inside the TLS layer (a probe, and
- * libpq built on OpenSSL). Otherwise libpq waits itself: said once, on a
- * fiber, where that wait holds the loop. */
+/* 1 when bytes of the answer may sit inside libpq's transport where
+ * neither the socket nor the probe shows them: over TLS without a probe
+ * (or with a libpq not built on OpenSSL), and under GSSAPI encryption,
+ * which decrypts a whole packet into a buffer of libpq's own (Debian's
+ * libpq tries it first: gssencmode=prefer) and has no probe at all. */
+static int input_may_hide(PGconn *conn)
+{
+    if (PQgssEncInUse(conn))
+        return 1;
+    return PQsslInUse(conn) && !(probe() && PQsslStruct(conn, "OpenSSL"));
+}
+
+/* 1 when the engine may wait on the socket for an answer: when nothing can
+ * hold input out of its sight (input_may_hide()). Otherwise libpq waits
+ * itself: said once, on a fiber, where that wait holds the loop. */
 static int may_wait_on_socket(PGconn *conn)
 {
-    if (!PQsslInUse(conn) || (tls_pending && PQsslStruct(conn, "OpenSSL")))
+    if (!input_may_hide(conn))
         return 1;
     if (ac_fiber_on() && !atomic_flag_test_and_set(&tls_unprobed_logged))
-        ac_log_warn("store", "postgresql: over TLS without a probe of the TLS layer, libpq "
-                    "waits for each answer itself: the event loop waits on every round trip "
-                    "of a write handler (docs/ha.md)");
+        ac_log_warn("store", "postgresql: over TLS without a probe of the TLS layer, or under "
+                    "GSSAPI encryption, libpq waits for each answer itself: the event loop "
+                    "waits on every round trip of a write handler (docs/ha.md)");
     return 0;
+}
+
+/* 1 when |fd| has input now (a poll() that does not wait). */
+static int socket_readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 /* Sends what libpq still holds of the request just queued: on a full
@@ -512,14 +596,30 @@ static int flush_out(PGconn *conn)
     }
 }
 
+/* Reads the input already there: one PQconsumeInput(), then more while the
+ * answer is incomplete and the TLS layer holds bytes or the socket is
+ * readable, up to READ_AHEAD reads. Over TLS a PQconsumeInput() takes one
+ * record, so an answer of many records arriving together is read in one
+ * go instead of one turn of the loop (a yield) per record. Returns -1 when
+ * the link failed. */
+static int read_ahead(PGconn *conn)
+{
+    for (int i = 0; i < READ_AHEAD; i++) {
+        if (!PQconsumeInput(conn))
+            return -1;
+        if (!PQisBusy(conn) || (!tls_holds_input(conn) && !socket_readable(PQsocket(conn))))
+            break;
+    }
+    return 0;
+}
+
 /* Waits until the next result can be read without blocking, through
- * ac_fiber_wait_fd(), after sending the rest of the request. Before each
- * wait, input the TLS layer already holds is read on instead: over TLS a
- * PQconsumeInput() reads one record (several within a long message), so
- * an answer of many records takes many turns of this loop, and waits only
- * where the socket must bring more. When the link fails it stops: PQgetResult() then reports
- * the failure (or, should poll() itself fail, waits on its own). Over TLS
- * without a probe PQgetResult() waits itself (may_wait_on_socket()). */
+ * ac_fiber_wait_fd(), after sending the rest of the request. Input already
+ * there (held inside the TLS layer, or on the socket) is read on before
+ * each wait (read_ahead()), so it waits only where the socket must bring
+ * more. When the link fails it stops: PQgetResult() then reports the
+ * failure (or, should poll() itself fail, waits on its own). Where input
+ * may hide from it (input_may_hide()) PQgetResult() waits itself. */
 static void await_ready(PGconn *conn)
 {
     if (flush_out(conn) != 0 || !may_wait_on_socket(conn))
@@ -530,7 +630,7 @@ static void await_ready(PGconn *conn)
             if (fd < 0 || ac_fiber_wait_fd(fd, POLLIN) != 0)
                 return;
         }
-        if (!PQconsumeInput(conn))
+        if (read_ahead(conn) != 0)
             return;
     }
 }
@@ -923,12 +1023,25 @@ static int pg_begin(struct ac_db *db, enum ac_db_tx kind)
     return err;
 }
 
-/* Waits up to |ms| for the result of the query in flight. Returns 0 once
- * it can be read without blocking, 1 on timeout, -1 if the link failed
- * (PQgetResult then reports it). */
-static int wait_result(PGconn *conn, int ms)
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until |deadline| (now_ms()) for the next result of the query in
+ * flight, in place (poll(), never a yield: see commit_bounded()). Returns
+ * 0 once it can be read without blocking, 1 when the deadline passed or
+ * poll() itself fails (then nothing can be waited for), -1 if the link
+ * failed (PQgetResult() then reports it). Where input may hide from the
+ * socket (input_may_hide()) it polls in slices of HIDDEN_SLICE_MS and
+ * reads on after each, so that the end of an answer held inside the TLS
+ * layer is found without waiting for bytes the server will not send. */
+static int wait_result(PGconn *conn, int64_t deadline)
 {
     int fd = PQsocket(conn);
+    int hide = input_may_hide(conn);
     for (;;) {
         /* The rest of the request first (the connection is non-blocking),
          * then the answer; input the TLS layer holds is read on at once. */
@@ -940,36 +1053,103 @@ static int wait_result(PGconn *conn, int ms)
         if (unsent || !tls_holds_input(conn)) {
             if (fd < 0)
                 return -1;
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                return 1;
+            int ms = left > INT_MAX ? INT_MAX : (int)left;
+            if (hide && ms > HIDDEN_SLICE_MS)
+                ms = HIDDEN_SLICE_MS;
             struct pollfd p = {.fd = fd, .events = POLLIN | (unsent ? POLLOUT : 0)};
             int r = poll(&p, 1, ms);
-            if (r == 0)
+            if (r < 0 && errno == EINTR)
+                continue; /* the deadline stays where it was */
+            if (r < 0) {
+                ac_log_error("store", "postgresql: cannot wait for COMMIT's answer: %s",
+                             strerror(errno));
                 return 1;
-            if (r < 0)
-                continue; /* EINTR: |ms| restarts, still a bound */
+            }
+            if (r == 0 && !hide)
+                continue; /* the deadline check above ends it */
         }
         if (!PQconsumeInput(conn))
             return -1;
     }
 }
 
-/* Runs COMMIT, cancelling it after COMMIT_WAIT_MS; |*unconfirmed| says it
- * was cancelled. Returns the last result (NULL only if libpq had none). */
+/* Sends the cancel request for the query in flight on |conn| from a thread
+ * of its own: PQcancel() (libpq before 17 has no other) connects with a
+ * blocking connect() and no timeout, which must not hold the caller past
+ * its bound. The thread owns the PGcancel and frees it. Returns 0 when the
+ * request is on its way. */
+static void *cancel_thread(void *arg)
+{
+    PGcancel *c = arg;
+    char why[256];
+    if (!PQcancel(c, why, sizeof why))
+        ac_log_warn("store", "postgresql: could not cancel a COMMIT: %s", why);
+    PQfreeCancel(c);
+    return NULL;
+}
+
+static int cancel_detached(PGconn *conn)
+{
+    PGcancel *c = PQgetCancel(conn);
+    if (!c)
+        return -1;
+    pthread_attr_t attr;
+    pthread_t t;
+    int err = pthread_attr_init(&attr);
+    if (!err) {
+        err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (!err)
+            err = pthread_create(&t, &attr, cancel_thread, c);
+        pthread_attr_destroy(&attr);
+    }
+    if (err) {
+        PQfreeCancel(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs COMMIT, waiting for its answer until one deadline COMMIT_WAIT_MS
+ * away (a server that trickles bytes does not move it), then cancelling
+ * it and waiting CANCEL_WAIT_MS more; |*unconfirmed| says it was
+ * cancelled. Should even that pass (the cancel could not reach the
+ * server, or the server ignores it), the connection is dropped (d->conn
+ * NULL) rather than waited on for ever. Returns the last result, NULL when
+ * there was none. The waits are in place, not yields: a COMMIT runs inline
+ * once its transaction's work is done (store.c's parked transactions). */
 static PGresult *commit_bounded(struct pg_db *d, int *unconfirmed)
 {
     if (!PQsendQuery(d->conn, "COMMIT"))
         return PQgetResult(d->conn);
-    if (wait_result(d->conn, COMMIT_WAIT_MS) == 1) {
-        *unconfirmed = 1;
-        PGcancel *c = PQgetCancel(d->conn);
-        char why[256];
-        if (!c || !PQcancel(c, why, sizeof why))
-            ac_log_warn("store", "postgresql: could not cancel a COMMIT waiting for a standby");
-        PQfreeCancel(c);
-    }
-    PGresult *last = NULL, *res;
-    while ((res = PQgetResult(d->conn)) != NULL) {
+    int64_t deadline = now_ms() + COMMIT_WAIT_MS;
+    PGresult *last = NULL;
+    for (;;) {
+        int w = wait_result(d->conn, deadline);
+        if (w == 1 && !last && !*unconfirmed) {
+            *unconfirmed = 1;
+            if (cancel_detached(d->conn) != 0)
+                ac_log_warn("store", "postgresql: could not cancel a COMMIT waiting for a "
+                            "standby");
+            deadline = now_ms() + CANCEL_WAIT_MS;
+            continue;
+        }
+        if (w == 1) {
+            /* No answer to the cancel, or the end of an answer that came
+             * never arrived: this connection's state is unknown. */
+            PQfinish(d->conn);
+            d->conn = NULL;
+            break;
+        }
+        PGresult *res = PQgetResult(d->conn);
+        if (!res)
+            break;
         PQclear(last);
         last = res;
+        if (PQstatus(d->conn) == CONNECTION_BAD)
+            break;
     }
     return last;
 }
@@ -990,7 +1170,12 @@ static int pg_commit(struct ac_db *db)
     int unconfirmed = 0;
     PGresult *res = commit_bounded(d, &unconfirmed);
     int err = 0;
-    if (unconfirmed && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    if (!res && !d->conn) {
+        set_err(d, "the database answered neither the COMMIT nor its cancel within 15 s: the "
+                   "connection was dropped and the outcome is unknown");
+        ac_log_error("store", "postgresql: %s", d->err);
+        err = AC_EUNKNOWN;
+    } else if (unconfirmed && PQresultStatus(res) == PGRES_COMMAND_OK) {
         set_err(d, "the database did not confirm the COMMIT within 10 s (no synchronous "
                    "standby acknowledged it): it committed on the primary alone and may be "
                    "lost in a failover");

@@ -22,6 +22,7 @@
 #include "accord/store/store.h"
 #include "accord/store/sync.h"
 #include "accord/store/writer.h"
+#include "db_pg.h"
 #include "db_sqlite.h"
 #include "internal.h"
 #include "migrations_pg.h"
@@ -987,8 +988,10 @@ static int open_pg_reader(const char *url, struct ac_store **out)
         return AC_ENOMEM;
     st->readonly = 1;
     int err = ac_db_open(AC_DB_POSTGRESQL, url, &st->db);
+    /* Read-only on every session, also on one a reconnect opens after a
+     * server restart or a failover. */
     if (!err)
-        err = ac_db_exec(st->db, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+        err = ac__db_pg_read_only(st->db);
     int have = 0;
     if (!err)
         err = ac_store_schema_version(st, &have);

@@ -79,12 +79,16 @@ int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms)
     int err = ac__review_in_tx(st);
     struct ac_db_stmt *s;
     if (!err)
-        err = ac__store_stmt(st, "UPDATE jobs SET done_ms = $2 WHERE id = $1", &s);
+        err = ac__store_stmt(st, "UPDATE jobs SET done_ms = $2 WHERE id = $1 AND done_ms = 0", &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
     ac_db_bind_int64(s, 2, now_ms);
-    return ac__store_done(st, s);
+    err = ac__store_done(st, s);
+    /* Done already: a COMMIT whose outcome was unknown went through. */
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    return err;
 }
 
 int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_t retry_ms)
@@ -92,11 +96,17 @@ int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_
     int err = ac__review_in_tx(st);
     struct ac_db_stmt *s;
     if (!err)
-        err = ac__store_stmt(st, "UPDATE jobs SET attempts = $2, retry_ms = $3 WHERE id = $1", &s);
+        err = ac__store_stmt(st,
+                             "UPDATE jobs SET attempts = $2, retry_ms = $3"
+                             " WHERE id = $1 AND done_ms = 0",
+                             &s);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, id);
     ac_db_bind_int64(s, 2, attempts);
     ac_db_bind_int64(s, 3, retry_ms);
-    return ac__store_done(st, s);
+    err = ac__store_done(st, s);
+    if (!err && ac_db_changes(ac__store_db(st)) == 0)
+        err = AC_ENOENT;
+    return err;
 }

@@ -11,6 +11,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
 #include "accord/base/log.h"
 #include "accord/review/scoring.h"
 #include "accord/store/assignment.h"
@@ -302,11 +303,19 @@ int ac__decision_job_issue(struct ac_node *n, const struct ac_job *job)
     if (!err)
         err = ac_store_job_done(n->store, job->id, ac_clock_now_ms());
     err = ac__scheduler_commit(n, err);
-    if (err && issued) {
+    if (err && issued && !ac_store_tx_open(n->store) && !ac_fiber_on()) {
         /* The record was rolled back with the rest, but the records state in
          * memory (tree head, status list, checkpoint) already counted it:
          * reload it from the store, which is the truth. The reload swaps
-         * the state only when it succeeds; otherwise the old one serves on. */
+         * the state only when it succeeds; otherwise the old one serves on.
+         * Only outermost and on the loop (an inline tick): nested in a
+         * request group (a task on the write fiber) a reload would see the
+         * group's other uncommitted writes and publish a checkpoint of them
+         * (and note it on disk) before the group's outcome is known, and
+         * ac__records_open() yields mid-build while the loop serves
+         * checkpoint reads. There the next issue follows the stored head
+         * instead (records/issue.c), as after an admin's issue whose group
+         * did not commit. */
         int e = ac__records_open(n);
         if (e)
             ac_log_error("review", "cannot reload the records state (keeping the old): %s",

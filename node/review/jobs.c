@@ -13,7 +13,9 @@ static const struct ac_job_kind review_kinds[] = {
      * commit together. The records state in memory moves before the group
      * commits, as for a record an admin's request issues: a group that
      * does not commit leaves it ahead of the store, and the next issue or
-     * checkpoint read follows the stored head (records/issue.c). */
+     * checkpoint read follows the stored head (records/issue.c). A run
+     * that fails after issuing reloads the state only on the loop,
+     * outermost (decisions.c): never inside a group. */
     {"issue", ac__decision_job_issue, AC_JOB_TX_RUNNER_MARKS_DONE, 0, {0, 0, 0}},
     /* Their own transactions (nested in the scheduler's, with the done
      * mark after them); harmless to repeat (they re-read the state), and a

@@ -1,10 +1,14 @@
 /* scheduler.c - fires stored due jobs from a libuv timer through the table
  * of registered job kinds, and drives notification delivery.
  *
- * The timer polls once a second (jobs are minutes to days apart, and the test
- * clock can jump forward at any moment, so a poll is simpler and as prompt as
- * re-arming to the next due time); a change that schedules a job due now
- * kicks it to run at once.
+ * The timer wakes once a second (jobs are minutes to days apart), but a
+ * wake reads the database only when something may have come due: the
+ * earliest due job or notification the last read saw has come, this node
+ * committed something since (a commit may have scheduled a job; the count
+ * is in memory, ac_store_commits()), the test clock moved, or 30 s passed
+ * (another node process on the same PostgreSQL database may add jobs). An
+ * idle node so opens no transaction each second. A change that schedules
+ * a job due now kicks a tick at once.
  *
  * On a node serving requests a tick runs as tasks of the request group
  * commit (ac__reqtx_task(), node/http/reqtx.c), never on the loop itself:
@@ -12,15 +16,16 @@
  * the write handlers' fiber while the loop goes on, and a task joins the
  * open group where a transaction of the loop's own would close it first.
  * A tick is a chain of tasks: one reads the due jobs (and whether a
- * notification is due); once its group committed, each job's run and its
- * done mark go as one task; a run that failed is rolled back alone (its
- * savepoint) and its failure recorded by another task. Only when every
- * task of the tick is done does the next tick get armed, so a job whose
- * task has not finished is never read as due and queued twice; a kick
- * meanwhile starts the next tick as soon as this one ends, and a full page
- * of due jobs still comes back at once. At stop the tasks that never ran
- * end with AC_ECANCELED: nothing of them was written, their jobs stay due
- * for the next start. */
+ * notification is due, and when the next job or notification is); once
+ * its group committed, each job's run and its done mark go as one task; a
+ * run that failed is rolled back alone (its savepoint) and its failure
+ * recorded by another task. Only when every task of the tick is done does
+ * the next tick get armed, so a job whose task has not finished is never
+ * read as due and queued twice; a kick meanwhile starts the next tick as
+ * soon as this one ends, and a full page of due jobs still comes back at
+ * once. At stop the tasks that never ran end with AC_ECANCELED: nothing of
+ * them was written, their jobs stay due for the next start. A runner's own
+ * AC_ECANCELED is a failure like any other (AC_EIO): only the stop cancels. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,7 @@
 #include "review/review.h"
 
 #define POLL_MS 1000
+#define IDLE_POLL_MS (30LL * 1000) /* reads anyway: other processes may add jobs */
 #define JOBS_PER_TICK AC__SCHEDULER_PAGE
 
 #define RETRY_FIRST_MS (30LL * 1000)
@@ -42,12 +48,36 @@
 
 static void on_timer(uv_timer_t *t);
 
-/* Arms the next tick: at once after a full page (more are due) or a kick
- * that came while the last one ran, else after the poll interval. */
+/* Arms the next wake: at once (a full page: more are due; a kick that came
+ * while the last tick ran; |now|), else after the poll interval. Never
+ * while the node stops: its grace must not become a loop of ticks. */
 static void arm(struct ac__scheduler *s, int now)
 {
-    if (!s->closing)
-        uv_timer_start(&s->timer, on_timer, now ? 0 : POLL_MS, 0);
+    if (s->closing || s->node->stopping)
+        return;
+    s->force = now;
+    uv_timer_start(&s->timer, on_timer, now ? 0 : POLL_MS, 0);
+}
+
+/* Whether a wake may find work: otherwise it reads nothing (an idle node
+ * opens no transaction each second). */
+static int may_be_due(const struct ac__scheduler *s)
+{
+    struct ac_node *n = s->node;
+    return s->force || !s->read || ac_store_commits(n->store) != s->seen_commits ||
+           ac_clock_offset() != s->seen_offset || ac_clock_now_ms() >= s->next_ms ||
+           (int64_t)(uv_now(n->loop) - s->read_at) >= IDLE_POLL_MS;
+}
+
+/* A due read happened: what it learned decides the wakes until the next. */
+static void learned(struct ac__scheduler *s)
+{
+    struct ac_node *n = s->node;
+    s->read = 1;
+    s->read_ok = 0;
+    s->seen_commits = ac_store_commits(n->store);
+    s->seen_offset = ac_clock_offset();
+    s->read_at = uv_now(n->loop);
 }
 
 /* Without request groups (unit tests, tools): the tick inline, each job
@@ -62,6 +92,8 @@ static void tick_inline(struct ac_node *n)
     for (size_t i = 0; i < got && !n->stopping; i++)
         ac__scheduler_run(n, &s->due[i]);
     ac__notify_pump(n);
+    /* Inline ticks are for tools and tests: they poll every wake. */
+    s->read = 0;
     arm(s, got == JOBS_PER_TICK);
 }
 
@@ -84,8 +116,22 @@ static void tick_end(struct ac__scheduler *s)
     }
     if (s->cancelled || s->closing)
         return;
-    if (s->notes)
+    /* The notifications found due, and those the job tasks just committed
+     * (their after-commit pumps ran inside the group, before its outcome
+     * was known, and may have found the delivery busy), go now rather than
+     * at the next read. */
+    if (s->notes || s->ran)
         ac__notify_pump(s->node);
+    /* What this tick's read learned holds from here: commits from now on
+     * may have scheduled jobs it did not see. (Those of requests that
+     * shared a group with the tick after its read are missed until the
+     * next due time or the 30 s poll; a job they scheduled due now kicked
+     * through ac__scheduler_commit().) After jobs ran, the next wake reads
+     * again: a failed run's retry time is learned then. */
+    if (s->read_ok)
+        learned(s);
+    if (s->ran)
+        s->next_ms = 0;
     arm(s, s->again || s->got == JOBS_PER_TICK);
     s->again = 0;
 }
@@ -224,6 +270,13 @@ static int failure_body(struct ac_node *n, const struct ac_job_kind *k, const st
     int dead = attempts >= max_attempts_of(k);
     int err = ac_store_job_retry(n->store, job->id, attempts,
                                  dead ? 0 : now + retry_delay(retry_of(k), attempts));
+    if (err == AC_ENOENT) {
+        /* Done already (a COMMIT whose outcome was unknown went through):
+         * nothing to retry, nobody to tell. */
+        ac_log_info("scheduler", "job %" PRId64 " is done already; its failure is not recorded",
+                    job->id);
+        return 0;
+    }
     if (err || !dead)
         return err;
     char body[256];
@@ -273,7 +326,10 @@ static int job_task_run(void *arg)
 {
     struct ac__job_task *jt = arg;
     struct ac_node *n = jt->s->node;
-    return jt->why ? failure_body(n, jt->k, &jt->job, jt->why) : job_body(n, jt->k, &jt->job);
+    int err = jt->why ? failure_body(n, jt->k, &jt->job, jt->why) : job_body(n, jt->k, &jt->job);
+    /* AC_ECANCELED in the done callback means the stop cancelled the task:
+     * a runner's own is a failure (recorded, retried) like any other. */
+    return err == AC_ECANCELED ? AC_EIO : err;
 }
 
 /* A job's task ended with |err| (after its group's COMMIT when 0): a
@@ -287,6 +343,8 @@ static void job_task_done(void *arg, int err)
     if (err == AC_ECANCELED) {
         /* The node stops: nothing of it was written, the job stays due. */
         s->cancelled = 1;
+    } else if (!err && !jt->why) {
+        s->ran = 1;
     } else if (err && !jt->why) {
         log_failure(jt->k, &jt->job, err);
         jt->why = err;
@@ -316,18 +374,34 @@ static int due_read(void *arg)
     int64_t now = ac_clock_now_ms();
     s->got = 0;
     s->notes = 0;
+    s->next_ms = 0;
+    int64_t next_job = INT64_MAX, next_note = INT64_MAX;
     int err = ac_store_job_due(st, now, s->due, JOBS_PER_TICK, &s->got);
+    if (!err)
+        err = ac_store_job_next(st, &next_job);
+    /* The earliest undelivered notification, due or not (its next try).
+     * While a delivery is in flight the wakes poll each second: the one
+     * after it is learned once it is done. */
     struct ac_notification *note = NULL;
     size_t notes = 0;
     if (!err && !ac__notify_busy(s->node))
-        err = ac_store_notify_due(st, now, 1, &note, &notes);
+        err = ac_store_notify_due(st, INT64_MAX, 1, &note, &notes);
+    if (notes > 0)
+        next_note = note[0].next_ms;
+    else if (ac__notify_busy(s->node))
+        next_note = 0;
     for (size_t i = 0; i < notes; i++)
         ac_notification_release(&note[i]);
     free(note);
-    s->notes = notes > 0;
-    if (err)
+    s->notes = notes > 0 && next_note <= now;
+    s->next_ms = next_job < next_note ? next_job : next_note;
+    if (err) {
         s->got = 0;
-    return err;
+        s->next_ms = 0;
+    }
+    /* Only the stop cancels a tick: an AC_ECANCELED of the store is a
+     * failure. */
+    return err == AC_ECANCELED ? AC_EIO : err;
 }
 
 /* The due jobs were read, and that read's group committed: each job goes
@@ -345,6 +419,7 @@ static void due_read_done(void *arg, int err)
         tick_end(s);
         return;
     }
+    s->read_ok = 1;
     /* A task's done may come from inside ac__reqtx_task() (without a writer
      * thread its group runs at once): the tick ends after the last queue. */
     s->queuing = 1;
@@ -388,9 +463,16 @@ static void on_timer(uv_timer_t *t)
         s->again = 1;
         return;
     }
+    if (!may_be_due(s)) {
+        arm(s, 0);
+        return;
+    }
     s->ticking = 1;
     s->again = 0;
+    s->force = 0;
     s->cancelled = 0;
+    s->read_ok = 0;
+    s->ran = 0;
     s->got = 0;
     s->pending = 0;
     int err = ac__reqtx_task(n, "scheduler: due jobs", due_read, due_read_done, s);
@@ -424,7 +506,7 @@ void ac__scheduler_kick(struct ac_node *n)
     if (s->ticking)
         s->again = 1;
     else
-        uv_timer_start(&s->timer, on_timer, 0, 0);
+        arm(s, 1);
 }
 
 /* The scheduler is freed by whoever is last: the timer's close, the tick

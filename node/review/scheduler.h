@@ -108,7 +108,17 @@ struct ac__scheduler {
      * while they are being queued). |again|: kicked meanwhile, the next
      * tick starts at once; |cancelled|: the node stops, no next tick. */
     int ticking, again, cancelled, queuing, notes;
+    int ran;     /* a job's run of this tick committed */
+    int read_ok; /* this tick's due read committed */
     size_t got, pending;
+    /* What the last due read learned (scheduler.c): a wake reads again only
+     * when |force|d (a kick, a full page), once |next_ms| (the earliest
+     * job or notification due, test clock) came, this node committed
+     * since (|seen_commits|), the test clock moved (|seen_offset|) or
+     * 30 s passed since |read_at| (loop time); |read|: one happened. */
+    int read, force;
+    int64_t next_ms, seen_offset;
+    uint64_t seen_commits, read_at;
     struct ac_job due[AC__SCHEDULER_PAGE];
     struct ac__job_task tasks[AC__SCHEDULER_PAGE];
 };

@@ -44,6 +44,7 @@ refuses to run as root, and CI runs as root: then the server runs as `nobody`
 (setpriv), owning its directories."""
 import os
 import pwd
+import queue
 import select
 import shlex
 import shutil
@@ -170,7 +171,12 @@ class PgServer:
             raise RuntimeError(f"openssl req failed ({r.returncode}): "
                                f"{r.stdout.decode(errors='replace')}")
         os.chmod(os.path.join(self.base, "server.key"), 0o600)
-        # A port free now; the postmaster takes it a moment later.
+        self._pick_port()
+
+    def _pick_port(self):
+        """A loopback port free now; the postmaster takes it a moment later,
+        and should another process take it first (tests run in parallel)
+        _spawn() picks again."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -191,7 +197,7 @@ class PgServer:
             if self.tls:
                 self._make_certificate()
             _chown_tree(self.base, uid, gid)
-            self._spawn()
+            self._spawn(may_move=True)
         except BaseException:
             self.stop()
             raise
@@ -203,7 +209,36 @@ class PgServer:
         self.start_seconds = time.monotonic() - t0
         return self
 
-    def _spawn(self):
+    def _spawn(self, may_move=False):
+        """Starts the postmaster and waits until it is ready. Over TLS, when
+        its port was taken meanwhile, tries again: on another port at the
+        first start (|may_move|), on the same one after a pause at a restart,
+        whose clients know the port already."""
+        for attempt in range(PORT_ATTEMPTS):
+            logged = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+            try:
+                return self._spawn_once()
+            except RuntimeError:
+                if (not self.tls or attempt + 1 == PORT_ATTEMPTS
+                        or not self._bind_failed(logged)):
+                    raise
+            if may_move:
+                self._pick_port()
+            else:
+                time.sleep(0.2)
+
+    def _bind_failed(self, offset):
+        """Whether the postmaster's log past |offset| says it could not
+        listen on its port."""
+        try:
+            with open(self.log, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return False
+        return "could not bind" in text or "could not create any TCP/IP sockets" in text
+
+    def _spawn_once(self):
         prefix, uid, gid = _as_user()
         # fsync off: a test server's data need not survive the machine, only
         # the postmaster (an immediate shutdown keeps what the OS was given).
@@ -310,6 +345,7 @@ class PgServer:
         self.stop()
 
 
+PORT_ATTEMPTS = 5
 SSL_REQUEST = struct.pack("!II", 8, 80877103)  # PostgreSQL's SSLRequest message
 RELAY_GATHER = 65536
 TLS_RECORD = 16384  # the most plaintext a TLS record carries (RFC 8446, 5.1)
@@ -317,8 +353,14 @@ TLS_RECORD = 16384  # the most plaintext a TLS record carries (RFC 8446, 5.1)
 
 class TlsRelay:
     """A TLS front for a TLS PgServer's unix socket that sends records of up
-    to 16 KiB (see the module's comment). One thread per client connection;
-    each relays both ways with select(), one SSL object used by one thread."""
+    to 16 KiB (see the module's comment). One thread per client connection
+    relays both ways with select(), the only thread that uses its SSL
+    object; what it reads from the client goes to the server through a
+    second thread with a queue, so that it never blocks writing to a server
+    that is itself blocked writing an answer nobody reads. Its blocking
+    writes to the client end: libpq reads while it writes. It speaks TLS
+    only: a cancel request (plain, on a new connection) is dropped, as a
+    TLS-only front drops it."""
 
     def __init__(self, pg):
         self.pg = pg
@@ -343,6 +385,7 @@ class TlsRelay:
 
     def _relay(self, client):
         backend = socket.socket(socket.AF_UNIX)
+        to_backend = None
         try:
             # libpq asks for TLS with an SSLRequest, answered 'S' in the clear.
             request = b""
@@ -356,6 +399,9 @@ class TlsRelay:
             client.sendall(b"S")
             tls = self.ctx.wrap_socket(client, server_side=True)
             backend.connect(os.path.join(self.pg.sock, f".s.PGSQL.{self.pg.port}"))
+            to_backend = queue.Queue()
+            threading.Thread(target=self._to_backend, args=(backend, to_backend),
+                             daemon=True).start()
             while True:
                 ready, _, _ = select.select([tls, backend], [], [])
                 if tls in ready:
@@ -364,7 +410,7 @@ class TlsRelay:
                         data += tls.recv(tls.pending())
                     if not data:
                         return
-                    backend.sendall(data)
+                    to_backend.put(data)
                 if backend in ready:
                     data = backend.recv(RELAY_GATHER)
                     if not data:
@@ -386,8 +432,26 @@ class TlsRelay:
         except (OSError, ssl.SSLError):
             return
         finally:
-            backend.close()
+            if to_backend is not None:
+                to_backend.put(None)
+            else:
+                backend.close()
             client.close()
+
+    @staticmethod
+    def _to_backend(backend, pending):
+        """Writes what the client sent to the server, in order, until None;
+        then closes the server's socket."""
+        try:
+            while True:
+                data = pending.get()
+                if data is None:
+                    return
+                backend.sendall(data)
+        except OSError:
+            return
+        finally:
+            backend.close()
 
     def close(self):
         self.closed = True

@@ -43,12 +43,15 @@ int ac_store_job_due(struct ac_store *st, int64_t now_ms, struct ac_job *out, si
  * there is none. Returns 0 or AC_EDB. */
 int ac_store_job_next(struct ac_store *st, int64_t *due_ms);
 
-/* Marks job |id| done at |now_ms|. Returns 0, AC_EBUG, AC_EIO or AC_EDB. */
+/* Marks job |id| done at |now_ms|. Returns 0, AC_ENOENT (no such job, or
+ * it is done already: a commit whose outcome was unknown went through;
+ * nothing changed), AC_EBUG, AC_EIO or AC_EDB. */
 int ac_store_job_done(struct ac_store *st, int64_t id, int64_t now_ms);
 
 /* Records a failed run of job |id| inside a transaction: its attempt count
  * becomes |attempts| and it is not due again before |retry_ms|. Returns 0,
- * AC_EBUG (no transaction), AC_EIO or AC_EDB. */
+ * AC_ENOENT (no such job, or done already; nothing changed), AC_EBUG (no
+ * transaction), AC_EIO or AC_EDB. */
 int ac_store_job_retry(struct ac_store *st, int64_t id, int64_t attempts, int64_t retry_ms);
 
 #endif

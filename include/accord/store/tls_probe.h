@@ -19,8 +19,10 @@
 typedef int (*ac_store_tls_pending_fn)(void *ssl);
 
 /* Registers |fn| for every PostgreSQL connection of the process (NULL:
- * none). Call before any store is opened, before other threads start: the
- * pointer is read without a lock. */
+ * none). Call it at start, before any store is opened, so that every wait
+ * uses it; the pointer is atomic (relaxed), read by every thread that runs
+ * statements, so a later call is safe too, taking effect at each
+ * connection's next wait. */
 void ac_store_set_tls_pending(ac_store_tls_pending_fn fn);
 
 #endif

@@ -26,6 +26,7 @@
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
 #include "accord/net/tls_pending.h"
+#include "accord/store/store.h"
 #include "accord/store/tls_probe.h"
 #include <poll.h>
 
@@ -335,7 +336,8 @@ static void test_on_a_fiber_every_round_trip_yields_to_the_caller(void **state)
     assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
     struct fiber_tx r = {-1, -1, -1};
     int waits = drive(f, ac_fiber_run(f, insert_on_fiber, &r));
-    /* BEGIN, PREPARE, the savepoint, the INSERT, COMMIT: each a wait. */
+    /* BEGIN, PREPARE, the savepoint, the INSERT: each a wait. COMMIT is
+     * not: it runs inline and waits in place (commit_bounded()). */
     assert_true(waits >= 4);
     assert_int_equal(0, r.begin);
     assert_int_equal(0, r.insert);
@@ -647,6 +649,99 @@ static void test_a_connection_lost_during_commit_is_eunknown(void **state)
     assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM slow"));
 }
 
+/* A deferred constraint trigger that raises 300 NOTICEs of 100 bytes at
+ * COMMIT: the answer to COMMIT comes in several TLS records, and through
+ * the relay (16 KiB records) its end is left inside the TLS layer after
+ * libpq's read. COMMIT's bounded wait must find it there, with the probe
+ * and without: polling the socket alone would wait until the bound,
+ * cancel a COMMIT that had finished and call it unknown. */
+static void commit_with_notices(void)
+{
+    assert_int_equal(0, ac_db_exec(db,
+        "CREATE TABLE loud (x BIGINT);"
+        "CREATE FUNCTION loud_commit() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN FOR i IN 1..300 LOOP RAISE NOTICE '%', repeat('n', 100); END LOOP;"
+        " RETURN NULL; END $$;"
+        "CREATE CONSTRAINT TRIGGER loud_commit AFTER INSERT ON loud"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION loud_commit();"));
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_exec(db, "INSERT INTO loud VALUES (1)"));
+    assert_int_equal(0, ac_db_commit(db));
+    assert_int_equal(1, query_int(db, "SELECT COUNT(*) FROM loud"));
+}
+
+static void test_over_tls_a_commit_whose_answer_ends_inside_the_tls_layer_is_confirmed(
+    void **state)
+{
+    (void)state;
+    commit_with_notices();
+}
+
+static void test_over_tls_without_a_probe_such_a_commit_is_confirmed_too(void **state)
+{
+    (void)state;
+    ac_store_set_tls_pending(NULL);
+    commit_with_notices();
+    ac_store_set_tls_pending(counting_probe);
+}
+
+/* A COMMIT that never answers (a deferred trigger sleeping an hour stands
+ * for a primary waiting for a synchronous standby that is gone) on a
+ * connection whose cancel cannot reach the server (the relay speaks TLS
+ * only and drops the plain cancel request, as TLS-only fronts do): the
+ * engine gives up after its bounds, drops the connection and calls the
+ * outcome unknown, instead of waiting for an answer for ever. */
+static void test_a_commit_neither_answered_nor_cancelled_is_dropped_as_unknown(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db,
+        "CREATE TABLE stuck (x BIGINT);"
+        "CREATE FUNCTION stuck_commit() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_sleep(3600); RETURN NULL; END $$;"
+        "CREATE CONSTRAINT TRIGGER stuck_commit AFTER INSERT ON stuck"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stuck_commit();"));
+    int64_t pid = query_int(db, "SELECT pg_backend_pid()");
+    assert_int_equal(0, ac_db_begin(db, AC_DB_TX_WRITE));
+    assert_int_equal(0, ac_db_exec(db, "INSERT INTO stuck VALUES (1)"));
+    assert_int_equal(AC_EUNKNOWN, ac_db_commit(db));
+    assert_int_equal(0, ac_db_in_tx(db));
+    /* The backend still sleeps in its COMMIT: end it, so that the
+     * transaction rolls back and the next test finds no lock. */
+    struct ac_db *d = open_pg();
+    struct ac_db_stmt *s;
+    assert_int_equal(0, ac_db_prepare(d, "SELECT pg_terminate_backend($1::int)", &s));
+    assert_int_equal(0, ac_db_bind_int64(s, 1, pid));
+    assert_int_equal(AC_DB_ROW, ac_db_step(s));
+    assert_int_equal(1, ac_db_col_int64(s, 0)); /* it was still there */
+    ac_db_reset(s);
+    ac_db_close(d);
+    /* The engine reconnects on its next call. */
+    assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM stuck"));
+}
+
+/* A reader's connection (ac_store_open_reader()) refuses writes, also on
+ * the session a reconnect opens after the server restarted. */
+static void test_a_reader_stays_read_only_after_it_reconnects(void **state)
+{
+    (void)state;
+    struct ac_store *writer = NULL, *reader = NULL;
+    assert_int_equal(0, ac_store_open_engine(AC_STORE_POSTGRESQL, url, &writer));
+    assert_int_equal(0, ac_store_open_reader(writer, &reader));
+    struct ac_db *r = ac__store_db(reader);
+    assert_int_equal(AC_EIO, ac_db_exec(r, "CREATE TABLE w1 (x BIGINT)"));
+    assert_non_null(strstr(ac_db_errmsg(r), "read-only"));
+    restart_server();
+    /* The reader's first transaction finds the connection gone and opens
+     * a new one; a write there is refused by the server as before. */
+    assert_int_equal(0, ac_db_begin(r, AC_DB_TX_READ));
+    ac_db_rollback(r);
+    assert_int_equal(AC_EIO, ac_db_exec(r, "CREATE TABLE w2 (x BIGINT)"));
+    assert_non_null(strstr(ac_db_errmsg(r), "read-only"));
+    ac_store_close(reader);
+    ac_store_close(writer);
+    assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'w_'"));
+}
+
 static void test_a_bad_connection_string_is_einval_and_no_server_is_eio(void **state)
 {
     (void)state;
@@ -844,6 +939,10 @@ int main(void)
         TLS(test_the_first_transaction_after_a_server_restart_reconnects),
         TLS(test_a_server_lost_inside_a_transaction_fails_it_until_rollback),
         TLS(test_a_connection_lost_during_commit_is_eunknown),
+        RELAY(test_over_tls_a_commit_whose_answer_ends_inside_the_tls_layer_is_confirmed),
+        RELAY(test_over_tls_without_a_probe_such_a_commit_is_confirmed_too),
+        RELAY(test_a_commit_neither_answered_nor_cancelled_is_dropped_as_unknown),
+        T(test_a_reader_stays_read_only_after_it_reconnects),
         T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
         T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
         T(test_every_postgresql_table_has_the_columns_sqlite_gives_it),

@@ -63,12 +63,13 @@ static inline int64_t fx_reviewer(const char *name)
     return id;
 }
 
-/* Opens the node over a new store with an admin, an earner and the active
- * credential |definition| (no reviewers yet). */
-static inline int fx_open_with(const char *definition)
+/* Opens the node over a new store (|whole|: a whole node, its records state
+ * loaded) with an admin, an earner and the active credential |definition|
+ * (no reviewers yet). */
+static inline int fx_open_node(const char *definition, int whole)
 {
     memset(&fx, 0, sizeof fx);
-    if (fixture_open(&fx.nf) || fixture_loop(&fx.nf))
+    if ((whole ? fixture_open_full(&fx.nf) : fixture_open(&fx.nf)) || fixture_loop(&fx.nf))
         return -1;
     struct ac_store *st = fx.nf.node.store;
     int64_t now = ac_clock_now_ms();
@@ -79,6 +80,19 @@ static inline int fx_open_with(const char *definition)
         ac_store_credential_transition(st, fx.row, AC_DEF_DRAFT, AC_DEF_ACTIVE, false, now))
         return -1;
     return 0;
+}
+
+/* A node with its store alone. */
+static inline int fx_open_with(const char *definition)
+{
+    return fx_open_node(definition, 0);
+}
+
+/* The same on a whole node (its records state loaded, so records issue). */
+static inline int fx_open_full(void **state)
+{
+    (void)state;
+    return fx_open_node(FX_DEFINITION, 1);
 }
 
 static inline int fx_open(void **state)

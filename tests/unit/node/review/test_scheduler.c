@@ -2,11 +2,14 @@
  * jobs run through the table of registered kinds (a kind is registered
  * once); a run's effects and its done mark commit together; a failed run is
  * rolled back and retried on its kind's policy, the last attempt abandoned
- * and told to the admins; a kind nobody registered is marked done. With the
+ * and told to the admins, unless the job is done already (a commit whose
+ * outcome was unknown went through); a kind nobody registered is marked
+ * done. With the
  * request layer started (as the node starts it), a tick runs as tasks of
  * the group commit: each due job runs once however often the scheduler is
- * kicked while its tick is in flight, and a stop before its task ran
- * leaves the job due. */
+ * kicked while its tick is in flight, a stop before its task ran leaves
+ * the job due, a runner's own AC_ECANCELED is a failure (not the stop),
+ * and a stopping node arms no next tick even with a full page due. */
 #include "review_fixture.h"
 #include "accord/net/router.h"
 #include "accord/store/job.h"
@@ -31,9 +34,19 @@ static int run_failing(struct ac_node *n, const struct ac_job *job)
     return err ? err : AC_EIO;
 }
 
+/* Fails as a cancelled operation of its own would: not the node's stop. */
+static int run_cancelled(struct ac_node *n, const struct ac_job *job)
+{
+    (void)n;
+    (void)job;
+    runs++;
+    return AC_ECANCELED;
+}
+
 static const struct ac_job_kind test_kinds[] = {
     {"test_ok", run_ok, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
     {"test_fail", run_failing, AC_JOB_TX_SCHEDULER, 0, {1000, 4000, 3}},
+    {"test_cancel", run_cancelled, AC_JOB_TX_SCHEDULER, 0, {0, 0, 0}},
 };
 
 static int setup(void **state)
@@ -43,7 +56,7 @@ static int setup(void **state)
     runs = 0;
     if (ac__scheduler_start(&fx.nf.node) || ac__review_jobs_register(&fx.nf.node))
         return -1;
-    return ac__scheduler_add_kinds(&fx.nf.node, test_kinds, 2);
+    return ac__scheduler_add_kinds(&fx.nf.node, test_kinds, 3);
 }
 
 static struct ac_job add_job(const char *kind)
@@ -131,6 +144,29 @@ static void test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy(void **
     json_decref(d);
     assert_int_equal(3, runs);
     assert_int_equal(0, fx_notifications(fx.earner, NULL));
+}
+
+/* A commit whose outcome was unknown may have gone through: the job is done
+ * already when its "failure" is recorded. Nothing is recorded then, and on
+ * the last attempt nobody is told it was abandoned. */
+static void test_a_failure_of_a_job_done_already_records_nothing(void **state)
+{
+    (void)state;
+    struct ac_store *st = fx.nf.node.store;
+    struct ac_job job = add_job("test_fail");
+    job.attempts = 2; /* this kind's last */
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(0, ac_store_job_done(st, job.id, ac_clock_now_ms()));
+    assert_int_equal(0, ac_store_tx_commit(st));
+    size_t before = fx_notifications(fx.admin, NULL);
+    assert_int_equal(AC_EIO, ac__scheduler_run(&fx.nf.node, &job));
+    assert_int_equal(before, fx_notifications(fx.admin, NULL));
+    assert_null(fx_audit("job", job.id, "abandoned"));
+    /* Marking it done again changes nothing and says so. */
+    assert_int_equal(0, ac_store_tx_begin(st));
+    assert_int_equal(AC_ENOENT, ac_store_job_done(st, job.id, ac_clock_now_ms() + 5));
+    assert_int_equal(AC_ENOENT, ac_store_job_retry(st, job.id, 3, 0));
+    ac_store_tx_rollback(st);
 }
 
 static void test_a_job_of_a_kind_nobody_registered_is_marked_done(void **state)
@@ -223,6 +259,56 @@ static void test_a_job_whose_task_the_stop_cancels_stays_due(void **state)
         assert_true(n->scheduler->cancelled);
 }
 
+/* Runs the loop until the tick in flight is over. */
+static void until_tick_ends(void)
+{
+    struct ac_node *n = &fx.nf.node;
+    for (int i = 0; i < 400 && (n->scheduler->ticking || !n->scheduler->read); i++)
+        uv_run(n->loop, UV_RUN_ONCE);
+    assert_int_equal(0, n->scheduler->ticking);
+}
+
+/* A runner's own AC_ECANCELED is not the node's stop: its failure is
+ * recorded (the job backs off) and the scheduler keeps going. */
+static void test_a_runners_own_cancel_is_a_failure_not_a_stop(void **state)
+{
+    (void)state;
+    struct ac_node *n = &fx.nf.node;
+    start_requests();
+    struct ac_job job = add_job("test_cancel");
+    ac__scheduler_kick(n);
+    for (int i = 0; i < 400 && runs == 0; i++)
+        uv_run(n->loop, UV_RUN_ONCE);
+    assert_int_equal(1, runs);
+    until_tick_ends();
+    assert_false(n->scheduler->cancelled);
+    assert_true(uv_is_active((uv_handle_t *)&n->scheduler->timer));
+    struct ac_job jobs[8];
+    size_t got = 0;
+    assert_int_equal(0,
+                     ac_store_job_due(n->store, ac_clock_now_ms() + 3600LL * 1000, jobs, 8, &got));
+    assert_int_equal(1, got);
+    assert_int_equal(job.id, jobs[0].id);
+    assert_int_equal(1, jobs[0].attempts);
+    stop_requests();
+}
+
+/* While the node stops, a full page of due jobs queues nothing and arms no
+ * next tick: the shutdown's grace is no loop of ticks. */
+static void test_a_stopping_node_arms_no_next_tick(void **state)
+{
+    (void)state;
+    struct ac_node *n = &fx.nf.node;
+    start_requests();
+    add_jobs(AC__SCHEDULER_PAGE + 2);
+    n->stopping = 1;
+    until_tick_ends();
+    assert_int_equal(0, runs);
+    assert_false(uv_is_active((uv_handle_t *)&n->scheduler->timer));
+    n->stopping = 0;
+    stop_requests();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_close)
 
 int main(void)
@@ -231,9 +317,12 @@ int main(void)
         T(test_a_kind_is_registered_once_and_every_review_kind_is_in_the_table),
         T(test_a_run_and_its_done_mark_commit_together),
         T(test_a_failed_run_rolls_back_and_retries_on_its_kinds_policy),
+        T(test_a_failure_of_a_job_done_already_records_nothing),
         T(test_a_job_of_a_kind_nobody_registered_is_marked_done),
         T(test_each_due_job_runs_once_while_kicks_come_during_its_tick),
         T(test_a_job_whose_task_the_stop_cancels_stays_due),
+        T(test_a_runners_own_cancel_is_a_failure_not_a_stop),
+        T(test_a_stopping_node_arms_no_next_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
