@@ -106,6 +106,18 @@ static void on_keys(struct ac_http_exchange *x, void *arg)
     respond_keys(x, n, 200);
 }
 
+/* The rotation's rows committed (or it failed): the answer. */
+static void rotated(struct ac_node *n, void *arg, int err, const struct ac_reason *why)
+{
+    struct ac_http_exchange *x = arg;
+    if (err)
+        ac__respond_failure(x, err, why, "key rotation");
+    else
+        respond_keys(x, n, 200);
+}
+
+/* Answers later, from the rotation's done callback: the route stays outside
+ * request groups (node/http/reqtx.c), and its writes are tasks of them. */
 static void on_rotate(struct ac_http_exchange *x, void *arg)
 {
     struct ac_node *n = arg;
@@ -113,13 +125,10 @@ static void on_rotate(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_ADMIN))
         return;
     struct ac_reason why = AC_REASON_INIT;
-    int err = ac__records_rotate_key(n, &a.user, &why);
-    if (err) {
+    int err = ac__records_rotate_key(n, &a.user, &why, rotated, x);
+    if (err)
         ac__respond_failure(x, err, &why, "key rotation");
-        ac_reason_release(&why);
-        return;
-    }
-    respond_keys(x, n, 200);
+    ac_reason_release(&why);
 }
 
 void ac__api_wellknown_register(struct ac_node *n)

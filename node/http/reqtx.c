@@ -218,8 +218,9 @@ static const struct {
 } outside[] = {
     /* The keyring is files, rotated before the rotation's rows are written:
      * a re-run would rotate twice, and a request rolled back could not
-     * take the rotation back. Its service commits its own transaction
-     * and publishes the re-signed checkpoint after that commit. */
+     * take the rotation back. Its handler writes nothing itself: the
+     * rotation runs as tasks of the groups (node/records/keys.c), and the
+     * last one's done callback answers. */
     {"POST", "/v1/keys/rotate"},
     /* A peer's envelope writes nothing before its signature is checked on
      * the thread pool, and its effect commits in the federation's own

@@ -1,8 +1,30 @@
 /* keys.c - the signing-key service: rotating the node's Ed25519 key, with
  * the outgoing key's signed hand-over to its successor, and re-signing the
  * transparency log's head under the new key, audited. Refused while
- * signing is halted (tlog_guard.c). */
+ * signing is halted (tlog_guard.c), and while another rotation is under way.
+ *
+ * Nothing of it waits on the database on the loop: a rotation runs as two
+ * tasks of the request groups (ac__reqtx_task(), node/internal.h).
+ *   1. An empty task, for its done callback alone: it is called after its
+ *      group's COMMIT, when no group is open and no COMMIT in flight, so
+ *      the log head in memory is the committed one (every record signed
+ *      with the old key so far has committed). There, on the loop, the
+ *      keyring files rotate and the outgoing key signs its hand-over of
+ *      that head. (This replaces ac_store_quiesce(), which settled the
+ *      open group and its COMMIT with the loop waiting.)
+ *   2. The rows, as a transaction body: the hand-over, the head re-signed
+ *      under the new key and the audit row. A lost race runs it again, so
+ *      it re-reads the head each run. Its done callback publishes the
+ *      checkpoint and answers.
+ * The keyring is files, not rows: once rotated the rotation stands whatever
+ * the store does next (the new key is on disk before anything is
+ * answered; the old one stays published for old records). Rows that fail
+ * to commit, or a node stopped or killed between the two, lose the
+ * hand-over, re-signed checkpoint and audit row, logged: bundles then go on
+ * verifying through the trust file, and the old key's checkpoint stays
+ * valid until the next record is signed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accord/base/clock.h"
@@ -10,7 +32,6 @@
 #include "accord/base/log.h"
 #include "accord/records/keyhistory.h"
 #include "accord/sign/keyring.h"
-#include "accord/store/writer.h"
 #include "accord/store/store.h"
 #include "accord/store/keys.h"
 #include "accord/store/tlog.h"
@@ -18,105 +39,215 @@
 #include "audit.h"
 #include "records/records.h"
 
-/* What the outgoing key signs at its rotation. */
-struct handover {
-    struct ac__records *r;
+#define KID_HEX (2 * AC_KEY_ID_BYTES + 1)
+
+/* One rotation, from its request until its rows committed or failed. */
+struct rotation {
+    struct ac_node *n;
+    struct ac_user by;
+    ac__rotated_cb done;
+    void *arg;
+    struct ac_reason why;
+    /* Set on the loop when the keyring rotated. */
+    char old_kid[KID_HEX], new_kid[KID_HEX];
     int64_t at_ms;
-    struct ac_buf statement;
+    struct ac_buf statement; /* the hand-over */
+    /* Set by each run of the rows' task. */
+    struct ac_buf note; /* the re-signed checkpoint, when |resigned| */
+    uint64_t size;
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    int resigned;
 };
 
+static void rotation_end(struct rotation *rot, int err)
+{
+    rot->n->records->rotating = 0;
+    rot->done(rot->n, rot->arg, err, &rot->why);
+    ac_reason_release(&rot->why);
+    ac_buf_release(&rot->statement);
+    ac_buf_release(&rot->note);
+    free(rot);
+}
+
+/* What the outgoing key signs at its rotation: its successor and the
+ * committed log head (see the top of the file). */
 static int sign_handover(void *ctx, const struct ac_key_info *outgoing,
                          const struct ac_key_info *next,
                          int (*sign)(void *sign_ctx, const uint8_t *msg, size_t len,
                                      uint8_t sig[AC_KEY_SIG_BYTES]),
                          void *sign_ctx)
 {
-    struct handover *h = ctx;
+    struct rotation *rot = ctx;
+    struct ac__records *r = rot->n->records;
     struct ac_key_handover ho;
     memset(&ho, 0, sizeof ho);
-    size_t iss_len = strlen(h->r->issuer);
+    size_t iss_len = strlen(r->issuer);
     if (iss_len > AC_KEY_HANDOVER_ISS_MAX)
         return AC_EINVAL;
-    memcpy(ho.iss, h->r->issuer, iss_len + 1);
+    memcpy(ho.iss, r->issuer, iss_len + 1);
     memcpy(ho.kid, outgoing->kid, AC_KEY_ID_BYTES);
     memcpy(ho.next, next->public_key, AC_KEY_PUBLIC_BYTES);
-    ho.at_ms = h->at_ms;
-    ho.size = h->r->tree.size;
-    ac_merkle_tree_root(&h->r->tree, ho.root);
-    return ac_key_handover_sign(&ho, sign, sign_ctx, &h->statement);
+    ho.at_ms = rot->at_ms;
+    ho.size = r->tree.size;
+    ac_merkle_tree_root(&r->tree, ho.root);
+    return ac_key_handover_sign(&ho, sign, sign_ctx, &rot->statement);
 }
 
-int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why)
+/* The rows' task: a transaction body (node/internal.h), run again whole
+ * after a lost race. The head it re-signs is the one under the head lock:
+ * memory's, which may have grown since the rotation (records issued since
+ * are signed, with their checkpoints, by the new key already), or one
+ * another process of this node committed, checked to extend what this
+ * node published first. */
+static int rows_run(void *arg)
+{
+    struct rotation *rot = arg;
+    struct ac_node *n = rot->n;
+    struct ac__records *r = n->records;
+    struct ac_store *st = n->store;
+    rot->resigned = 0;
+    rot->note.len = 0;
+    int err = ac_store_tx_begin(st);
+    if (err)
+        return err;
+    err = ac_store_key_handover_put(st, rot->old_kid, rot->at_ms, rot->statement.data,
+                                    rot->statement.len);
+    struct ac_store_tlog_head head = {0};
+    if (!err)
+        err = ac_store_tlog_head_lock(st, &head);
+    if (!err) {
+        ac_merkle_tree_root(&r->tree, rot->root);
+        if (head.size != r->tree.size || memcmp(head.root, rot->root, sizeof rot->root) != 0)
+            err = ac__tlog_check(n, &head); /* moved by another process of this node */
+        rot->size = head.size;
+        memcpy(rot->root, head.root, sizeof rot->root);
+    }
+    /* Not re-signed: the newest checkpoint is of this head under the new
+     * key already (a record issued since the rotation), or signing failed
+     * (the old key's checkpoint stays valid; the audit row says so). */
+    int resign_err = err;
+    struct ac_store_checkpoint cp = {0};
+    if (!err)
+        err = ac_store_log_checkpoint_latest(st, &cp);
+    int current = !err && cp.size == rot->size && strcmp(cp.kid, rot->new_kid) == 0;
+    free(cp.note);
+    if (!err && !current) {
+        resign_err = ac__checkpoint_sign(n, rot->size, rot->root, &rot->note);
+        if (!resign_err)
+            resign_err =
+                ac_store_log_checkpoint_add(st, rot->size, rot->root, rot->new_kid,
+                                            (const char *)rot->note.data, ac_clock_now_ms());
+        if (resign_err == AC_EAGAIN)
+            err = resign_err;
+        else if (resign_err)
+            ac_log_warn("records", "checkpoint not re-signed after rotation: %s",
+                        ac_strerror(resign_err));
+        rot->resigned = resign_err == 0;
+    }
+    if (!err) {
+        json_t *d = json_pack("{s:s, s:s, s:b}", "previous_kid", rot->old_kid, "kid", rot->new_kid,
+                              "checkpoint_resigned", resign_err == 0);
+        err = d ? ac_audit(n, "key", rot->new_kid, rot->by.id, "rotate", d) : AC_ENOMEM;
+        json_decref(d);
+    }
+    if (err) {
+        ac_store_tx_rollback(st);
+        return err;
+    }
+    return ac_store_tx_commit(st);
+}
+
+/* The rows' group committed (or they failed): the checkpoint is published
+ * when it is still the head memory holds (a record issued after it in the
+ * same group signed a newer one, which the next serve reads), and the
+ * request is answered. */
+static void rows_done(void *arg, int err)
+{
+    struct rotation *rot = arg;
+    struct ac__records *r = rot->n->records;
+    if (err) {
+        ac_log_error("records",
+                     "key %s rotated, but its hand-over, re-signed checkpoint and "
+                     "audit row were not stored: %s",
+                     rot->new_kid, ac_strerror(err));
+        if (err == AC_ECONFLICT) /* the head another process moved did not extend ours */
+            ac__tlog_need_signing(rot->n, &rot->why);
+    } else if (rot->resigned) {
+        uint8_t mine[AC_MERKLE_HASH_BYTES];
+        ac_merkle_tree_root(&r->tree, mine);
+        if (rot->size == r->tree.size && memcmp(mine, rot->root, sizeof mine) == 0)
+            ac__checkpoint_publish(rot->n, &rot->note);
+        else
+            r->checkpoint.stale = 1;
+    }
+    rotation_end(rot, err);
+}
+
+/* The empty task's group committed: memory holds the committed head. The
+ * keyring rotates here, on the loop, and the rows follow as a task. */
+static void settled(void *arg, int err)
+{
+    struct rotation *rot = arg;
+    struct ac_node *n = rot->n;
+    if (!err && n->stopping)
+        err = AC_ECANCELED; /* the rows could not follow */
+    if (!err)
+        err = ac__tlog_need_signing(n, &rot->why);
+    if (err) {
+        rotation_end(rot, err);
+        return;
+    }
+    snprintf(rot->old_kid, sizeof rot->old_kid, "%s", ac_keyring_current(n->keyring)->kid_hex);
+    rot->at_ms = ac_clock_now_ms();
+    err = ac_keyring_rotate_handover(n->keyring, rot->at_ms, sign_handover, rot);
+    if (err) {
+        rotation_end(rot, err);
+        return;
+    }
+    const struct ac_key_info *k = ac_keyring_current(n->keyring);
+    snprintf(rot->new_kid, sizeof rot->new_kid, "%s", k->kid_hex);
+    n->records->token.stale = 1; /* the status token names its key */
+    ac_log_info("records", "key rotated by %s: signing key now %s", rot->by.name, k->kid_hex);
+    err = ac__reqtx_task(n, "key rotation", rows_run, rows_done, rot);
+    if (err)
+        rows_done(rot, err);
+}
+
+/* Nothing to write: its done callback's moment is the point (settled()). */
+static int settle_run(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why,
+                           ac__rotated_cb done, void *arg)
 {
     struct ac__records *r = n->records;
     int err = ac__need_role(by, AC_ROLE_ADMIN, why);
-    if (err)
-        return err;
-    /* A request group of this process, parked or committing, has appended
-     * to the in-memory log already: it commits (or fails, and memory
-     * follows the store) before the head is re-signed below. */
-    ac_store_quiesce(n->store);
-    err = ac__tlog_need_signing(n, why);
-    /* The head to re-sign is the stored one, which another process of this
-     * node may have moved (the store refuses any other). */
-    if (!err)
-        err = ac__checkpoint_refresh(n);
     if (!err)
         err = ac__tlog_need_signing(n, why);
     if (err)
         return err;
-    char old_kid[2 * AC_KEY_ID_BYTES + 1];
-    snprintf(old_kid, sizeof old_kid, "%s", ac_keyring_current(n->keyring)->kid_hex);
-    /* The keyring is files, not rows: the rotation stands whatever the store
-     * does next, and the old key stays published for old records. The
-     * outgoing key signs its hand-over first; one the store then fails to
-     * keep is logged (bundles go on verifying through the trust file). */
-    struct handover ho = {r, ac_clock_now_ms(), AC_BUF_INIT};
-    err = ac_keyring_rotate_handover(n->keyring, ho.at_ms, sign_handover, &ho);
+    if (r->rotating)
+        return ac_reason_fail(why, AC_ECONFLICT, AC_PROBLEM_CONFLICT, NULL,
+                              "a key rotation is under way; GET /v1/keys shows the keys once "
+                              "it ended");
+    struct rotation *rot = calloc(1, sizeof *rot);
+    if (!rot)
+        return AC_ENOMEM;
+    rot->n = n;
+    rot->by = *by;
+    rot->done = done;
+    rot->arg = arg;
+    rot->why = (struct ac_reason)AC_REASON_INIT;
+    rot->statement = (struct ac_buf)AC_BUF_INIT;
+    rot->note = (struct ac_buf)AC_BUF_INIT;
+    r->rotating = 1;
+    err = ac__reqtx_task(n, "key rotation: settle the log head", settle_run, settled, rot);
     if (err) {
-        ac_buf_release(&ho.statement);
-        return err;
+        r->rotating = 0;
+        free(rot);
     }
-    const struct ac_key_info *k = ac_keyring_current(n->keyring);
-    r->token.stale = 1; /* the status token names its key */
-    ac_log_info("records", "key rotated by %s: signing key now %s", by->name, k->kid_hex);
-
-    /* The same tree head under the new key: consistent with every earlier
-     * checkpoint by construction (equal size, equal root). A failure to
-     * re-sign leaves the old, still valid, checkpoint published; the audit
-     * row says so. */
-    uint8_t root[AC_MERKLE_HASH_BYTES];
-    ac_merkle_tree_root(&r->tree, root);
-    struct ac_buf note = AC_BUF_INIT;
-    int resign_err = ac__checkpoint_sign(n, r->tree.size, root, &note);
-    err = ac_store_tx_begin(n->store);
-    if (!err) {
-        int ho_err = ac_store_key_handover_put(n->store, old_kid, ho.at_ms, ho.statement.data,
-                                               ho.statement.len);
-        if (ho_err)
-            ac_log_error("records", "key %s's hand-over to %s not stored: %s", old_kid,
-                         k->kid_hex, ac_strerror(ho_err));
-        if (!resign_err)
-            resign_err = ac_store_log_checkpoint_add(n->store, r->tree.size, root, k->kid_hex,
-                                                     (const char *)note.data, ac_clock_now_ms());
-        json_t *d = json_pack("{s:s, s:s, s:b}", "previous_kid", old_kid, "kid", k->kid_hex,
-                              "checkpoint_resigned", resign_err == 0);
-        err = d ? ac_audit(n, "key", k->kid_hex, by->id, "rotate", d) : AC_ENOMEM;
-        json_decref(d);
-        if (err)
-            ac_store_tx_rollback(n->store);
-        else
-            err = ac_store_tx_commit(n->store);
-    }
-    if (!err && !resign_err)
-        ac__checkpoint_publish(n, &note);
-    if (resign_err)
-        ac_log_warn("records", "checkpoint not re-signed after rotation: %s",
-                    ac_strerror(resign_err));
-    if (err)
-        ac_log_error("records", "key %s rotated, but its audit row was not stored: %s", k->kid_hex,
-                     ac_strerror(err));
-    ac_buf_release(&note);
-    ac_buf_release(&ho.statement);
     return err;
 }

@@ -87,6 +87,8 @@ struct ac__records {
     /* With it, the status version the same thread read: ac__status_publish()
      * takes it instead of reading, when it is the one |status| reflects. */
     int64_t fresh_status_version;
+    /* A key rotation is under way (node/records/keys.c): another is refused. */
+    int rotating;
 };
 
 /* ---- state (node/records/issue.c) ---- */
@@ -358,12 +360,22 @@ int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_par
                       struct ac_buf *out);
 
 /* Rotates the node's signing key on |by|'s request (borrowed; must hold the
- * admin role) and, in one transaction with the audit row ("key" <new kid>
- * "rotate"), stores the same tree head re-signed under the new key so a
+ * admin role): the outgoing key signs its hand-over of the committed log
+ * head, and the hand-over, that head re-signed under the new key (so a
  * verifier that trusts only current keys can still check the transparency
- * log. A checkpoint that cannot be re-signed leaves the old, still valid,
- * one published (logged; the rotation stands). Returns 0, AC_EACCES
- * (FORBIDDEN), or the keyring's or store's AC_E* code. */
-int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why);
+ * log) and the audit row ("key" <new kid> "rotate") commit together as a
+ * task of the request groups, the loop waiting on no round trip
+ * (node/records/keys.c). Returns 0, and |done|(n, |arg|, err, why) is called
+ * on the loop exactly once, later (or before this returns without a writer
+ * thread): 0 once the rows committed, else the failure (AC_ECANCELED when
+ * the node stops first; a failure after the keyring rotated is logged, and
+ * the rotation stands); |why| (borrowed for the call) may name a refusal.
+ * Or returns at once, |done| never called: AC_EACCES (FORBIDDEN),
+ * AC_ECONFLICT with |why| (signing halted, or another rotation under way:
+ * 409) or AC_ENOMEM. A checkpoint that cannot be re-signed leaves the old,
+ * still valid, one published (logged; the rotation stands). */
+typedef void (*ac__rotated_cb)(struct ac_node *n, void *arg, int err, const struct ac_reason *why);
+int ac__records_rotate_key(struct ac_node *n, const struct ac_user *by, struct ac_reason *why,
+                           ac__rotated_cb done, void *arg);
 
 #endif

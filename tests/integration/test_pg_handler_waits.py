@@ -11,13 +11,21 @@ is still unanswered, and /metrics counts the handler's waits on the
 database that the loop did not wait for. (Before the fiber, the loop itself
 sat in the handler's round trip, and every read waited for the lock.)
 
-A store call of the loop's own that needs the connection (a key rotation,
-which stays outside request groups and commits its own transaction) must
-not nest inside the waiting handler's transaction: it finishes the handler
-in place first. It is sent while the write waits; once the node logs that
-a store call closed the parked transaction, the session lets go. Both are
-answered, the user is there exactly once, and a repeat with the key gets
-the stored answer; after SIGKILL and a restart both writes are still there.
+A key rotation sent while the write waits does not hold the loop either:
+its writes are tasks of the request groups (node/records/keys.c), queued
+behind the waiting handler, so the reads go on being answered and the
+rotation waits for the lock like the write. (Before, it committed its own
+transaction on the loop, which finished the waiting handler in place, the
+loop waiting on the lock with it.)
+
+A store call of the loop's own that needs the connection (a streamed
+artifact upload's row, committed in a transaction of its own once the
+file is written) must not nest inside the waiting handler's transaction:
+it finishes the handler in place first. It is sent while the write waits;
+once the node logs that a store call closed the parked transaction, the
+session lets go. All three are answered, the user is there exactly once,
+and a repeat with the key gets the stored answer; after SIGKILL and a
+restart the user, the artifact and the rotation are still there.
 
 All of it twice: with the node on the server's unix socket, and with the
 node over TLS (sslmode=require to 127.0.0.1, the server's self-signed
@@ -30,6 +38,7 @@ run fails. There /metrics also shows the keyed writes' round trips yielded.
 
 Loopback only (the socket or 127.0.0.1 of a throwaway server); every wait
 bounded. Plain build only (tests/CMakeLists.txt: test_pg_*)."""
+import hashlib
 import json
 import os
 import subprocess
@@ -92,6 +101,15 @@ def scenario(pg, over_tls):
             with h2_client() as c2:
                 return c2.post(n.url + "/v1/keys/rotate", headers=auth, timeout=120)
 
+        blob = b"a file stored while a write handler waits\n" * 64
+
+        def upload():
+            with h2_client() as c2:
+                return c2.post(n.url + "/v1/artifacts", content=blob,
+                               headers=dict(auth, **{"content-type":
+                                                     "application/octet-stream"}),
+                               timeout=120)
+
         def yields():
             return metric(c.get(n.url + "/metrics", headers=auth, timeout=20).text,
                           "accord_write_handler_yields_total")
@@ -149,10 +167,23 @@ def scenario(pg, over_tls):
             check(writer.is_alive() and "r" not in wrote,
                   "and the write is still unanswered: its handler still waits on the lock")
 
+            # A rotation meanwhile queues its tasks behind the waiting
+            # handler: the loop goes on serving, and both wait for the lock.
+            rotator, rotated = in_thread(rotate)
+            for _ in range(READS):
+                r = c.get(n.url + "/v1/node", timeout=20)
+                check(r.status_code == 200, "GET /v1/node answers while a key rotation waits "
+                      "behind the waiting handler%s: %d" % (how, r.status_code))
+            check(psql(db_url, waiting) == started,
+                  "the statement that waited still waits after them%s (%s)" % (how, started))
+            check(rotator.is_alive() and "r" not in rotated and writer.is_alive(),
+                  "the rotation and the write are still unanswered: the rotation finished "
+                  "nothing in place")
+
             # A store call of the loop's own finishes the waiting handler
             # first; the session lets go once the node says it closed it.
             closes_before = n.read_stderr().count("a store call closed the parked transaction")
-            rotator, rotated = in_thread(rotate)
+            uploader, uploaded = in_thread(upload)
             wait_until("a store call closes the group of the waiting handler",
                        lambda: n.read_stderr().count("a store call closed the parked "
                                                      "transaction") > closes_before)
@@ -164,14 +195,20 @@ def scenario(pg, over_tls):
                 holder.kill()
         writer.join(timeout=120)
         rotator.join(timeout=120)
+        uploader.join(timeout=120)
         r = wrote.get("r")
         check(r is not None and r.status_code == 201 and r.json()["name"] == "waiter",
               "the write that waited is answered 201 once the lock goes: %s"
               % (r.text[:200] if r is not None else wrote.get("e")))
         waiter_id = r.json()["id"]
+        r = uploaded.get("r")
+        digest = hashlib.sha256(blob).hexdigest()
+        check(r is not None and r.status_code == 201 and r.json()["sha256"] == digest,
+              "the upload that finished it in place is answered 201: %s"
+              % (r.text[:200] if r is not None else uploaded.get("e")))
         r = rotated.get("r")
         check(r is not None and r.status_code == 200,
-              "the key rotation that finished it in place is answered 200: %s"
+              "the key rotation that waited behind it is answered 200: %s"
               % (r.text[:200] if r is not None else rotated.get("e")))
         new_key = r.json()
         metrics = c.get(n.url + "/metrics", headers=auth, timeout=20).text
@@ -191,6 +228,9 @@ def scenario(pg, over_tls):
             r = c3.get(n.url + "/v1/users/%d" % waiter_id, headers=auth, timeout=20)
             check(r.status_code == 200 and r.json()["name"] == "waiter",
                   "after SIGKILL and a restart the write is there: %d" % r.status_code)
+            r = c3.get(n.url + "/v1/artifacts/" + digest, headers=auth, timeout=20)
+            check(r.status_code == 200 and r.content == blob,
+                  "and the artifact: %d" % r.status_code)
             r = c3.get(n.url + "/v1/keys", headers=auth, timeout=20)
             check(r.status_code == 200 and r.json() == new_key,
                   "and the rotation is there too: %s" % r.text[:300])
