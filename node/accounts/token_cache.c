@@ -29,10 +29,10 @@ struct check_read {
 };
 
 struct ac__token_cache {
-    uv_timer_t timer;           /* initialised only while |started| */
+    uv_timer_t timer;            /* initialised only while |started| */
     struct ac__readers *readers; /* borrowed by the timer; outlives it */
-    int started, closing;       /* the timer was initialised; its close was asked */
-    struct check_read check;    /* the timer's read, while |in_flight| */
+    int started, closing;        /* the timer was initialised; its close was asked */
+    struct check_read check;     /* the timer's read, while |in_flight| */
     int in_flight;
     int have_gen; /* |gen| holds a generation read from the store */
     int64_t gen;
@@ -197,8 +197,10 @@ static void check_done(struct ac__read_job *job, int status)
         return;
     ac__token_cache_seen(c, r->err, r->gen);
     if (r->err)
-        ac_log_warn("accounts", "cannot read the auth generation (%s); tokens are read from"
-                    " the store until it can be read", ac_strerror(r->err));
+        ac_log_warn("accounts",
+                    "cannot read the auth generation (%s); tokens are read from"
+                    " the store until it can be read",
+                    ac_strerror(r->err));
 }
 
 static void on_check(uv_timer_t *t)

@@ -114,8 +114,7 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
     uint64_t epoch = ac__token_cache_epoch(n->token_cache);
     int on_fiber = ac_fiber_on();
     int err = ac_store_token_find(n->store, hash, &a->token, &a->user);
-    return judge(n, x, hash, err, a,
-                 !on_fiber && epoch == ac__token_cache_epoch(n->token_cache));
+    return judge(n, x, hash, err, a, !on_fiber && epoch == ac__token_cache_epoch(n->token_cache));
 }
 
 int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsigned roles)

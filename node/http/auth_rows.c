@@ -91,7 +91,8 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
         /* Its handler asked again outside the run with the row: it
          * authenticated after a step that returned to the loop. Deferring
          * again would run it again, and ask again, for ever. */
-        ac_log_error("http", "bug: %s %s authenticated again after its %s row was read "
+        ac_log_error("http",
+                     "bug: %s %s authenticated again after its %s row was read "
                      "(handlers authenticate first); read in place",
                      req->method, req->route, session ? "session" : "token");
         return 0;
