@@ -220,18 +220,19 @@ static int serve(struct ac_node *n)
         close_signals(n);
         return err;
     }
-    err = ac__token_cache_start(n->token_cache, n->loop, n->store);
-    if (err) {
-        ac_log_error("node", "cannot start the token cache's check: %s", ac_strerror(err));
-        close_signals(n);
-        return err;
-    }
     err = ac__durability_start(n);
     if (!err)
         err = ac__reqtx_start(n);
     if (!err)
         err = ac__readers_open(n);
     if (err) {
+        close_signals(n);
+        return err;
+    }
+    /* After the reader threads: its check of the auth generation runs there. */
+    err = ac__token_cache_start(n->token_cache, n->loop, n->store, n->readers);
+    if (err) {
+        ac_log_error("node", "cannot start the token cache's check: %s", ac_strerror(err));
         close_signals(n);
         return err;
     }

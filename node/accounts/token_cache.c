@@ -11,6 +11,7 @@
 #include "accord/base/log.h"
 #include "accord/store/authgen.h"
 #include "accord/store/store.h"
+#include "readers.h"
 
 struct slot {
     int used;
@@ -19,11 +20,21 @@ struct slot {
     struct ac_user user;
 };
 
+/* The timer's read of the auth generation, on a reader thread. */
+struct check_read {
+    struct ac__read_job job; /* first */
+    struct ac__token_cache *c;
+    int err; /* filled on the thread */
+    int64_t gen;
+};
+
 struct ac__token_cache {
-    uv_timer_t timer;     /* initialised only while |started| */
-    struct ac_store *st;  /* borrowed by the timer; outlives it */
-    int started, closing; /* the timer was initialised; its close was asked */
-    int have_gen;         /* |gen| holds a generation read from the store */
+    uv_timer_t timer;            /* initialised only while |started| */
+    struct ac__readers *readers; /* borrowed by the timer; outlives it */
+    int started, closing;        /* the timer was initialised; its close was asked */
+    struct check_read check;     /* the timer's read, while |in_flight| */
+    int in_flight;
+    int have_gen; /* |gen| holds a generation read from the store */
     int64_t gen;
     /* Moves whenever entries are dropped (ac__token_cache_epoch()). */
     uint64_t epoch;
@@ -52,6 +63,8 @@ void ac__token_cache_free(struct ac__token_cache *c)
 {
     if (!c)
         return;
+    if (c->in_flight) /* a bug: the pool is stopped before the cache is freed */
+        ac_log_error("accounts", "the token cache is freed with its check in flight");
     sodium_memzero(c->slots, (c->mask + 1) * sizeof *c->slots);
     free(c->slots);
     free(c);
@@ -140,33 +153,74 @@ uint64_t ac__token_cache_epoch(const struct ac__token_cache *c)
     return c ? c->epoch : 0;
 }
 
-int ac__token_cache_check(struct ac__token_cache *c, struct ac_store *st)
+void ac__token_cache_seen(struct ac__token_cache *c, int err, int64_t gen)
 {
-    int64_t gen;
-    int err = ac_store_authgen_get(st, &gen);
+    if (!c)
+        return;
     if (err) {
         ac__token_cache_clear(c);
         c->have_gen = 0;
-        return err;
+        return;
     }
-    if (c->have_gen && gen != c->gen)
+    /* A generation not held before empties the cache (moving the epoch),
+     * even after a failed check: a row read in flight while it failed may
+     * predate a change this generation already counts, and its request must
+     * not cache it (auth.c compares the epoch). */
+    if (!c->have_gen || gen != c->gen)
         ac__token_cache_clear(c);
     c->gen = gen;
     c->have_gen = 1;
-    return 0;
+}
+
+int ac__token_cache_check(struct ac__token_cache *c, struct ac_store *st)
+{
+    int64_t gen = 0;
+    int err = ac_store_authgen_get(st, &gen);
+    ac__token_cache_seen(c, err, gen);
+    return err;
+}
+
+/* Reader thread: touches only the job. */
+static void check_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct check_read *r = (struct check_read *)job;
+    r->err = ac_store_authgen_get(st, &r->gen);
+}
+
+static void check_done(struct ac__read_job *job, int status)
+{
+    struct check_read *r = (struct check_read *)job;
+    struct ac__token_cache *c = r->c;
+    c->in_flight = 0;
+    /* Stopping (the pool, or the cache, emptied for good). */
+    if (status || c->closing)
+        return;
+    ac__token_cache_seen(c, r->err, r->gen);
+    if (r->err)
+        ac_log_warn("accounts",
+                    "cannot read the auth generation (%s); tokens are read from"
+                    " the store until it can be read",
+                    ac_strerror(r->err));
 }
 
 static void on_check(uv_timer_t *t)
 {
     struct ac__token_cache *c = t->data;
-    int err = ac__token_cache_check(c, c->st);
-    if (err)
-        ac_log_warn("accounts", "cannot read the auth generation (%s); tokens are read from"
-                    " the store until it can be read", ac_strerror(err));
+    /* One read at a time: a slow one (a busy database) is not queued behind
+     * by more. */
+    if (c->in_flight || c->closing)
+        return;
+    c->check = (struct check_read){.job = {.work = check_work, .done = check_done}, .c = c};
+    c->in_flight = 1;
+    if (ac__readers_submit(c->readers, &c->check.job) != 0)
+        c->in_flight = 0; /* the pool is stopping: so is the node */
 }
 
-int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_store *st)
+int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_store *st,
+                          struct ac__readers *readers)
 {
+    /* Once on the loop, before the node serves: a cache that starts
+     * caching at once. */
     int err = ac__token_cache_check(c, st);
     if (err)
         return err;
@@ -174,7 +228,7 @@ int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_
     if (err)
         return err;
     c->timer.data = c;
-    c->st = st;
+    c->readers = readers;
     c->started = 1;
     err = uv_timer_start(&c->timer, on_check, AC__TOKEN_CACHE_CHECK_MS, AC__TOKEN_CACHE_CHECK_MS);
     if (err)
@@ -187,6 +241,7 @@ void ac__token_cache_stop(struct ac__token_cache *c)
     if (!c)
         return;
     ac__token_cache_clear(c);
+    c->have_gen = 0; /* nothing is cached any more */
     if (!c->started || c->closing)
         return;
     c->closing = 1;

@@ -17,8 +17,8 @@
  *  - within AC__TOKEN_CACHE_CHECK_MS when another process sharing the
  *    database makes such a change: a timer reads the stored auth generation
  *    (accord/store/authgen.h, bumped by triggers in the changing transaction)
- *    and empties the cache when it moved. The check runs from the timer only,
- *    never per request.
+ *    on a reader thread and empties the cache when it moved. The check runs
+ *    from the timer only, never per request, and never on the loop.
  *
  * Shape: direct-mapped slots indexed by the first bytes of the keyed hash
  * (a client cannot choose where its token lands without the node secret); a
@@ -35,6 +35,7 @@
 #include "accord/store/user.h"
 
 struct ac_store;
+struct ac__readers;
 
 /* The node's cache: 1024 slots of about 400 bytes each. */
 #define AC__TOKEN_CACHE_SLOTS 1024
@@ -49,7 +50,7 @@ struct ac__token_cache;
 int ac__token_cache_new(size_t slots, struct ac__token_cache **out);
 
 /* Frees |c|; NULL is a no-op. Its timer must be closed (ac__token_cache_stop()
- * and the loop run since), or never started. */
+ * and the loop run since), or never started, and its reader pool stopped. */
 void ac__token_cache_free(struct ac__token_cache *c);
 
 /* Copies the token and user cached for |hash| into |*tok| and |*user|.
@@ -88,19 +89,31 @@ void ac__token_cache_clear(struct ac__token_cache *c);
  * committed meanwhile may not be in what the read saw. 0 for NULL. */
 uint64_t ac__token_cache_epoch(const struct ac__token_cache *c);
 
-/* Reads the auth generation from |st| and empties |c| when it differs from
- * the one last seen (the first call only records it). On a store error the
- * cache is emptied too: what it holds can no longer be vouched for. Returns 0
- * or the store's error. */
+/* Applies a read of the auth generation: |err| 0 and the generation |gen|
+ * read, or the read's error. Empties |c| (moving the epoch) on an error,
+ * and when |gen| is not a generation it held: one that differs from the
+ * last, or the first after none or a failed read (a row read while the
+ * check failed may predate a change |gen| counts). Loop thread; NULL is a
+ * no-op. */
+void ac__token_cache_seen(struct ac__token_cache *c, int err, int64_t gen);
+
+/* Reads the auth generation from |st| on the calling thread and applies it
+ * (ac__token_cache_seen()). Returns 0 or the store's error. */
 int ac__token_cache_check(struct ac__token_cache *c, struct ac_store *st);
 
-/* Checks |c| against |st| now and then every AC__TOKEN_CACHE_CHECK_MS on
- * |loop| until ac__token_cache_stop(). Returns 0 or a libuv/store error
- * (nothing started then). */
-int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_store *st);
+/* Checks |c| against |st| now (on the loop, before the node serves), then
+ * every AC__TOKEN_CACHE_CHECK_MS on one of the reader threads of |readers|
+ * (borrowed; stopped after ac__token_cache_stop()), the result applied on
+ * the loop when it comes back: the loop never waits for the check (issue
+ * 15). One check is in flight at a time; a tick that finds one still out is
+ * skipped. Returns 0 or a libuv/store error (nothing started then). */
+int ac__token_cache_start(struct ac__token_cache *c, uv_loop_t *loop, struct ac_store *st,
+                          struct ac__readers *readers);
 
-/* Closes the timer (the close completes in the loop) and empties the cache;
- * idempotent; NULL or a cache never started is a no-op for the timer. */
+/* Closes the timer (the close completes in the loop) and empties the cache,
+ * which caches nothing more; a check still in flight is ignored when it
+ * comes back. Idempotent; NULL or a cache never started is a no-op for the
+ * timer. */
 void ac__token_cache_stop(struct ac__token_cache *c);
 
 /* How many slots hold an entry. */

@@ -12,7 +12,8 @@
  * safe. Writes run their handlers on a fiber
  * (node/http/reqtx.c), where the store read yields, and the headers check of
  * a request with a body (early_auth.c) must answer at once: both still read
- * the row in place. */
+ * the row in place, and a row read on a fiber is not cached (it may come
+ * from the request group's older snapshot). */
 #include <string.h>
 #include <strings.h>
 
@@ -20,6 +21,7 @@
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
+#include "accord/base/fiber.h"
 #include "accord/base/log.h"
 #include "accord/store/user.h"
 #include "accounts/accounts.h"
@@ -103,8 +105,16 @@ int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__a
         return 0;
     if (ac__auth_row_later(n, x, 0, hash))
         return -1; /* answered (out of memory), or answered later */
+    /* Read in place. Cached only when read on the loop itself, where
+     * nothing can run meanwhile and the read sees every commit, and when
+     * nothing was dropped during it. Not on a fiber (a write's handler): the
+     * read yields to the loop (PostgreSQL) and runs inside the request
+     * group's transaction, whose snapshot may predate another process's
+     * revocation that the generation check has already seen and dropped. */
+    uint64_t epoch = ac__token_cache_epoch(n->token_cache);
+    int on_fiber = ac_fiber_on();
     int err = ac_store_token_find(n->store, hash, &a->token, &a->user);
-    return judge(n, x, hash, err, a, 1);
+    return judge(n, x, hash, err, a, !on_fiber && epoch == ac__token_cache_epoch(n->token_cache));
 }
 
 int ac__require_role(struct ac_http_exchange *x, const struct ac__auth *a, unsigned roles)

@@ -10,12 +10,14 @@
 
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
+#include "accord/base/log.h"
 #include "accounts/token_cache.h"
 #include "internal.h"
 #include "readers.h"
 
 struct row_read {
     struct ac__read_job job; /* first */
+    struct ac_node *n;
     struct ac_http_exchange *x;
     ac_http_handler_cb cb; /* the route's handler, run again with the row */
     void *arg;
@@ -30,6 +32,9 @@ struct row_read {
 static struct row_read *resumed;
 /* Set by ac__auth_rows_in_place(). */
 static int in_place;
+/* The exchange data (ac_http_exchange_set_data()) of a request whose row
+ * was read once already: it is never deferred again (ac__auth_row_later()). */
+static const char row_was_read;
 
 /* Reader thread: touches only |r| and |st|. */
 static void row_work(struct ac__read_job *job, struct ac_store *st)
@@ -45,6 +50,15 @@ static void row_done(struct ac__read_job *job, int status)
     if (status) {
         /* The pool stopped first: the node is going away. */
         ac__respond_error(r->x, AC_EIO, r->session ? "session lookup" : "token lookup");
+        free(r);
+        return;
+    }
+    if (r->n->stopping && !r->n->server) {
+        /* A read that finished as the pool stopped (node.c close_signals()):
+         * the request layer, the scheduler, the token cache and federation
+         * are gone, so the handler must not run again. The server is
+         * closed; the answer goes nowhere but is still given. */
+        ac__problem(r->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
         free(r);
         return;
     }
@@ -68,8 +82,21 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
                        const uint8_t *hash)
 {
     const struct ac_http_req *req = ac_http_exchange_req(x);
-    if (in_place || !n->readers || ac_fiber_on() || ac__is_write_method(req->method))
+    /* Without reader threads the read would run on the loop all the same
+     * (readers.h): read in place, sparing the handler its second run. */
+    if (in_place || !n->readers || !ac__readers_threads(n->readers) || ac_fiber_on() ||
+        ac__is_write_method(req->method))
         return 0;
+    if (ac_http_exchange_data(x) == &row_was_read) {
+        /* Its handler asked again outside the run with the row: it
+         * authenticated after a step that returned to the loop. Deferring
+         * again would run it again, and ask again, for ever. */
+        ac_log_error("http",
+                     "bug: %s %s authenticated again after its %s row was read "
+                     "(handlers authenticate first); read in place",
+                     req->method, req->route, session ? "session" : "token");
+        return 0;
+    }
     /* The handler that asked, found as the server found it (the router does
      * not change while the node runs). */
     struct ac_route_match m;
@@ -88,6 +115,7 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     }
     r->job.work = row_work;
     r->job.done = row_done;
+    r->n = n;
     r->x = x;
     r->cb = cb;
     r->arg = arg;
@@ -95,6 +123,7 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     r->hash_len = session ? AC_SESSION_HASH_BYTES : AC_TOKEN_HASH_BYTES;
     memcpy(r->hash, hash, r->hash_len);
     r->row.epoch = ac__token_cache_epoch(n->token_cache);
+    ac_http_exchange_set_data(x, (void *)&row_was_read);
     ac__read_submit(n, &r->job);
     return 1;
 }

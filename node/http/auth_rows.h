@@ -5,7 +5,14 @@
  * when the row is back the loop finds the request's route handler again
  * (ac_router_match()) and runs it from its start, and the caller, asked
  * again, takes the row read for it. Handlers authenticate first, before
- * anything with an effect, so running one again is safe. Loop thread only. */
+ * anything with an effect, so running one again is safe. A request is
+ * deferred once at most: one that asks again after its row was read (a
+ * handler that authenticated after returning to the loop) is read in place
+ * and logged as a bug, rather than run again for ever; this takes the
+ * exchange's data pointer (ac_http_exchange_set_data()) of a deferred GET.
+ * A row that comes back after the node stopped its request layer
+ * (shutdown) is answered 503 instead of running the handler again. Loop
+ * thread only. */
 #ifndef AC_NODE_AUTH_ROWS_H
 #define AC_NODE_AUTH_ROWS_H
 
@@ -35,8 +42,9 @@ const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x
 /* Queues the read of that row for |x| on n's reader threads and returns 1
  * (the caller returns as if it had answered), when |x| is a GET or HEAD
  * whose handler runs on the loop, off a fiber and outside
- * ac__auth_rows_in_place(); returns 0 otherwise (the caller reads in
- * place); answers 500 and returns -1 when out of memory. */
+ * ac__auth_rows_in_place(), the node has reader threads, and |x| was not
+ * deferred before; returns 0 otherwise (the caller reads in place);
+ * answers 500 and returns -1 when out of memory. */
 int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int session,
                        const uint8_t *hash);
 

@@ -155,6 +155,11 @@ int ac_reviewer_invitation_accept(struct ac_node *n, const struct ac_user *actor
     }
     if (!err)
         err = ac_store_user_get(n->store, actor->id, out);
+    /* Cached tokens carry the old roles, and inside a request group a read
+     * served before the group's COMMIT may cache them again: dropped once
+     * more when it commits (accounts/token_cache.h). */
+    if (!err)
+        err = ac__token_cache_forget_at_commit(n->token_cache, n->store, actor->id);
     if (in_tx && err)
         ac_store_tx_rollback(n->store);
     else if (in_tx)
@@ -167,7 +172,7 @@ int ac_reviewer_invitation_accept(struct ac_node *n, const struct ac_user *actor
         json_decref(list);
         return err;
     }
-    /* Cached tokens carry the old roles. */
+    /* ... and at once (the COMMIT above may be a savepoint of the group's). */
     ac__token_cache_forget_user(n->token_cache, actor->id);
     ac_log_info("lifecycle", "user %s (%lld) accepted the invitation to review", out->name,
                 (long long)out->id);

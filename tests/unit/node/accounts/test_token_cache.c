@@ -255,6 +255,41 @@ static void test_a_new_token_elsewhere_keeps_what_is_cached(void **state)
     assert_true(is_cached(hash));
 }
 
+/* A check fails (the cache empties and caches nothing); a token row is read
+ * off the loop meanwhile, before another process revokes it; the next check
+ * succeeds with the generation that counts the revocation. The request of
+ * that row must not cache it: the epoch it took moved. */
+static void test_a_generation_read_after_a_failed_check_moves_the_epoch(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    struct ac_token t = cached_token(&ben, hash);
+    ac__token_cache_seen(fx.node.token_cache, AC_EIO, 0);
+    assert_false(is_cached(hash));
+    uint64_t asked = ac__token_cache_epoch(fx.node.token_cache); /* the row's read */
+    struct ac_store *other = other_process();
+    assert_int_equal(0, ac_store_token_revoke(other, t.id, ac_clock_now_ms()));
+    ac_store_close(other);
+    assert_int_equal(0, ac__token_cache_check(fx.node.token_cache, fx.node.store));
+    assert_true(ac__token_cache_epoch(fx.node.token_cache) != asked);
+    /* Caching works again once a generation is held. */
+    uint8_t again[AC_TOKEN_HASH_BYTES];
+    cached_token(&ada, again);
+    assert_true(is_cached(again));
+}
+
+/* An unchanged generation read in turn keeps the entries and the epoch. */
+static void test_an_unchanged_generation_keeps_the_epoch(void **state)
+{
+    (void)state;
+    uint8_t hash[AC_TOKEN_HASH_BYTES];
+    cached_token(&ben, hash);
+    uint64_t e = ac__token_cache_epoch(fx.node.token_cache);
+    assert_int_equal(0, ac__token_cache_check(fx.node.token_cache, fx.node.store));
+    assert_int_equal(e, ac__token_cache_epoch(fx.node.token_cache));
+    assert_true(is_cached(hash));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -273,6 +308,8 @@ int main(void)
         T(test_a_revocation_by_another_process_empties_the_cache_at_the_next_check),
         T(test_disabling_by_another_process_moves_the_stored_generation),
         T(test_a_new_token_elsewhere_keeps_what_is_cached),
+        T(test_a_generation_read_after_a_failed_check_moves_the_epoch),
+        T(test_an_unchanged_generation_keeps_the_epoch),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
