@@ -44,7 +44,7 @@ struct ac_fiber {
     int to_end; /* waits poll() in place instead of yielding */
     int fd;     /* what a WAITING fiber waits on */
     short events;
-    int64_t deadline; /* ... and until when (ac_fiber_now_ms()), -1: none */
+    int64_t deadline;       /* ... and until when (ac_fiber_now_ms()), -1: none */
     struct ac_fiber *outer; /* the fiber (or NULL) the thread ran before it */
 #ifdef FIBER_ASAN
     void *fake_stack;          /* ASan's fake frames of the side switched away from */

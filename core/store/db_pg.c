@@ -246,8 +246,7 @@ static int64_t connect_timeout_ms(PGconn *conn)
 
 /* 1 when |conn| has moved on to another host than |host|:|port| (copies
  * of the last ones seen, updated here). */
-static int host_changed(PGconn *conn, char *host, size_t host_size, char *port,
-                        size_t port_size)
+static int host_changed(PGconn *conn, char *host, size_t host_size, char *port, size_t port_size)
 {
     const char *h = PQhost(conn), *p = PQport(conn);
     h = h ? h : "";
@@ -290,8 +289,8 @@ static int connect_poll(struct pg_db *d)
         }
         if (host_changed(conn, host, sizeof host, port, sizeof port) && timeout > 0)
             deadline = ac_fiber_now_ms() + timeout;
-        int err = ac_fiber_wait_fd_until(fd, st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
-                                         deadline);
+        int err =
+            ac_fiber_wait_fd_until(fd, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
         if (err == AC_ETIMEDOUT) {
             char msg[400];
             snprintf(msg, sizeof msg,

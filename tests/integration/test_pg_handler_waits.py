@@ -125,6 +125,10 @@ def scenario(pg, over_tls):
     name = "accord_tls" if over_tls else "accord"
     db_url = pg.url.replace("/postgres?", "/%s?" % name)
     node_url = pg.tls_url.replace("/postgres?", "/%s?" % name) if over_tls else db_url
+    # The reconnect below waits on a stopped server until the reads are
+    # done: a bound well past them, so that a loaded machine cannot end the
+    # connect first (the default is 5 s).
+    node_url += "&connect_timeout=30"
     how = " (over TLS)" if over_tls else " (unix socket)"
     psql(pg.url, "CREATE DATABASE " + name)
     with Node(node_id="waits.test", store_url=node_url) as n, h2_client() as c:
