@@ -8,7 +8,8 @@
  * answer awaited through ac_fiber_wait_fd() (await()): on a fiber (a write
  * handler, node/http/reqtx.c) the wait yields, so the loop thread serves
  * others during the round trip; elsewhere it poll()s, as PQexec() would.
- * Over TLS too, given the probe the node registers (store/tls_probe.h). */
+ * Over TLS too, given the probe the node registers (store/tls_probe.h).
+ * Connecting waits the same way, with a deadline (connect_poll()). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>

@@ -5,8 +5,9 @@
  * once the descriptor is ready. The node runs each write handler on one, so
  * a handler waiting on a round trip to PostgreSQL no longer holds the loop
  * (node/http/reqtx.c); the PostgreSQL engine waits through
- * ac_fiber_wait_fd() (core/store/db_pg.c). Off a fiber (a thread of its own,
- * a tool) ac_fiber_wait_fd() simply poll()s.
+ * ac_fiber_wait_fd() (core/store/db_pg.c), and connects through
+ * ac_fiber_wait_fd_until(), a wait with a deadline the runner keeps with a
+ * timer. Off a fiber (a thread of its own, a tool) both simply poll().
  *
  * One thread at a time owns a fiber: it is run and resumed on the thread
  * that created it. Nothing is shared between threads here. */
