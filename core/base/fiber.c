@@ -7,9 +7,11 @@
 #include "accord/base/fiber.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -42,6 +44,7 @@ struct ac_fiber {
     int to_end; /* waits poll() in place instead of yielding */
     int fd;     /* what a WAITING fiber waits on */
     short events;
+    int64_t deadline;       /* ... and until when (ac_fiber_now_ms()), -1: none */
     struct ac_fiber *outer; /* the fiber (or NULL) the thread ran before it */
 #ifdef FIBER_ASAN
     void *fake_stack;          /* ASan's fake frames of the side switched away from */
@@ -80,6 +83,7 @@ int ac_fiber_new(size_t stack_size, struct ac_fiber **out)
         return AC_ENOMEM;
     }
     f->fd = -1;
+    f->deadline = -1;
     *out = f;
     return 0;
 }
@@ -154,6 +158,7 @@ int ac_fiber_run(struct ac_fiber *f, ac_fiber_fn fn, void *arg)
     f->done = 0;
     f->to_end = 0;
     f->fd = -1;
+    f->deadline = -1;
     enter(f);
     return f->done;
 }
@@ -164,6 +169,7 @@ int ac_fiber_resume(struct ac_fiber *f, int to_end)
         return AC_EBUG;
     f->to_end = to_end;
     f->fd = -1;
+    f->deadline = -1;
     enter(f);
     return f->done;
 }
@@ -175,6 +181,18 @@ int ac_fiber_waiting(const struct ac_fiber *f, short *events)
     if (events)
         *events = f->events;
     return f->fd;
+}
+
+int64_t ac_fiber_deadline(const struct ac_fiber *f)
+{
+    return f->state == WAITING ? f->deadline : -1;
+}
+
+int64_t ac_fiber_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int ac_fiber_on(void)
@@ -198,5 +216,47 @@ int ac_fiber_wait_fd(int fd, short events)
             return 0;
         if (r < 0 && errno != EINTR)
             return AC_EIO;
+    }
+}
+
+/* One poll() of |fd| for up to |ms| (0: a look, no wait): 1 ready (or in
+ * error: the caller's next call finds out), 0 not yet, AC_EIO when poll()
+ * itself fails. An interrupted poll() counts as "not yet": the caller's
+ * deadline check decides what comes next. */
+static int poll_for(int fd, short events, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    int r = poll(&p, 1, ms);
+    if (r > 0)
+        return 1;
+    if (r < 0 && errno != EINTR)
+        return AC_EIO;
+    return 0;
+}
+
+int ac_fiber_wait_fd_until(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        struct ac_fiber *f = current;
+        int ready;
+        if (f && !f->to_end) {
+            /* The runner resumes the fiber when |fd| is ready or at the
+             * deadline (ac_fiber_deadline()); the resume does not say
+             * which, so a look at the descriptor does. */
+            f->fd = fd;
+            f->events = events;
+            f->deadline = deadline;
+            leave(f, WAITING);
+            ready = poll_for(fd, events, 0);
+        } else {
+            /* Off a fiber, or resumed to its end: poll() in place for what
+             * is left (none left: a look at the descriptor). */
+            int64_t left = deadline - ac_fiber_now_ms();
+            ready = poll_for(fd, events, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+        }
+        if (ready)
+            return ready > 0 ? 0 : ready;
+        if (ac_fiber_now_ms() >= deadline)
+            return AC_ETIMEDOUT;
     }
 }

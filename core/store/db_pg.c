@@ -8,7 +8,8 @@
  * answer awaited through ac_fiber_wait_fd() (await()): on a fiber (a write
  * handler, node/http/reqtx.c) the wait yields, so the loop thread serves
  * others during the round trip; elsewhere it poll()s, as PQexec() would.
- * Over TLS too, given the probe the node registers (store/tls_probe.h). */
+ * Over TLS too, given the probe the node registers (store/tls_probe.h).
+ * Connecting waits the same way, with a deadline (connect_poll()). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -224,7 +225,91 @@ static int setup_session(struct pg_db *d)
     return AC_EIO;
 }
 
-/* Connects (again). The defaults come before the target so that the
+/* The connect's bound per host, in ms: the connection's connect_timeout
+ * (the URL's own, else CONNECT_TIMEOUT_S), as libpq reads it; 0 (or no
+ * number) waits without one, as libpq would. */
+static int64_t connect_timeout_ms(PGconn *conn)
+{
+    PQconninfoOption *opts = PQconninfo(conn);
+    int64_t ms = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "connect_timeout") || !o->val)
+            continue;
+        char *end;
+        errno = 0;
+        long s = strtol(o->val, &end, 10);
+        if (!errno && end != o->val && s > 0 && s < INT_MAX)
+            ms = (int64_t)s * 1000;
+    }
+    PQconninfoFree(opts);
+    return ms;
+}
+
+/* 1 when |conn| has moved on to another host than |host|:|port| (copies
+ * of the last ones seen, updated here). */
+static int host_changed(PGconn *conn, char *host, size_t host_size, char *port, size_t port_size)
+{
+    const char *h = PQhost(conn), *p = PQport(conn);
+    h = h ? h : "";
+    p = p ? p : "";
+    if (!strncmp(host, h, host_size - 1) && !strncmp(port, p, port_size - 1))
+        return 0;
+    snprintf(host, host_size, "%s", h);
+    snprintf(port, port_size, "%s", p);
+    return 1;
+}
+
+/* Drives the connect PQconnectStartParams() began to its end through
+ * PQconnectPoll(), each wait on the socket through
+ * ac_fiber_wait_fd_until(): on a fiber (a write handler's BEGIN) the loop
+ * goes on meanwhile, over TCP, TLS handshake, authentication and startup
+ * alike. libpq's own deadline (connect_timeout) applies only to its
+ * blocking connect, so it is kept here: per host, as libpq does, the
+ * deadline starting again when libpq moves on to the next host of a
+ * multi-host URL (after a refusal, or a server that is not the primary).
+ * The socket is read again after each poll: it changes with the host.
+ * Unlike libpq's blocking connect, a host that never answers ends the whole
+ * connect at its deadline (the non-blocking interface has no "next host"),
+ * with that host named; the next call connects again from the first host.
+ * Returns 0 or AC_EIO (the reason in d->err). */
+static int connect_poll(struct pg_db *d)
+{
+    PGconn *conn = d->conn;
+    int64_t timeout = connect_timeout_ms(conn);
+    int64_t deadline = INT64_MAX;
+    char host[256] = "", port[32] = "";
+    /* libpq's protocol for the first call: as if it asked to write. */
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    for (;;) {
+        if (st == PGRES_POLLING_OK)
+            return 0;
+        int fd = PQsocket(conn);
+        if (st == PGRES_POLLING_FAILED || fd < 0) {
+            set_err(d, PQerrorMessage(conn));
+            return AC_EIO;
+        }
+        if (host_changed(conn, host, sizeof host, port, sizeof port) && timeout > 0)
+            deadline = ac_fiber_now_ms() + timeout;
+        int err =
+            ac_fiber_wait_fd_until(fd, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        if (err == AC_ETIMEDOUT) {
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "timeout expired: no answer from %s port %s within connect_timeout (%lld s)",
+                     host, port, (long long)(timeout / 1000));
+            set_err(d, msg);
+            return AC_EIO;
+        }
+        if (err) {
+            set_err(d, "cannot wait on the connection's socket (poll() failed)");
+            return AC_EIO;
+        }
+        st = PQconnectPoll(conn);
+    }
+}
+
+/* Connects (again), without blocking the thread on a fiber
+ * (connect_poll()). The defaults come before the target so that the
  * target's own settings win: libpq keeps the last value of a repeated key. */
 static int connect_db(struct pg_db *d)
 {
@@ -236,13 +321,15 @@ static int connect_db(struct pg_db *d)
                           "30000", d->target, NULL};
     if (d->conn)
         PQfinish(d->conn);
-    d->conn = PQconnectdbParams(keys, vals, 1);
+    d->conn = PQconnectStartParams(keys, vals, 1);
     if (!d->conn) {
         set_err(d, "out of memory");
         return AC_ENOMEM;
     }
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    int bad = PQstatus(d->conn) == CONNECTION_BAD;
+    if (bad)
         set_err(d, PQerrorMessage(d->conn));
+    if (bad || connect_poll(d) != 0) {
         ac_log_error("store", "postgresql: cannot connect: %s", d->err);
         PQfinish(d->conn);
         d->conn = NULL;

@@ -191,14 +191,15 @@ struct ac__reqtx {
     /* A step of the group (its BEGIN when it opens with it, then one
      * request's handler) runs on |fiber|; |stepping| while it has not
      * ended: it waits on the database, |watch| (owned, closed when the
-     * wait ends) watching the connection's socket for it. */
+     * wait ends) watching the connection's socket for it, and the wait's
+     * deadline, when it has one (a connect). */
     struct ac_fiber *fiber;
     int stepping;
     struct pending *running; /* the step's request (owned) */
     int opening;             /* the step opens the group first */
     int open_err;            /* ... and its BEGIN failed so */
     enum one result;         /* how the request's run ended */
-    uv_poll_t *watch;
+    struct watch *watch;
     /* Inside someone else's store call (on_park_close()) nobody is answered:
      * failures wait in |failed| (owned) for the next turn. */
     int deferring;
@@ -718,43 +719,73 @@ static void step_on_fiber(void *arg)
 }
 
 static void on_ready(uv_poll_t *h, int status, int events);
+static void on_deadline(uv_timer_t *h);
+
+/* One wait of the step: the socket's poll handle and, for a wait with a
+ * deadline (ac_fiber_deadline()), a timer that resumes the fiber then even
+ * if the socket never becomes ready. Freed once both handles closed. */
+struct watch {
+    uv_poll_t poll;
+    uv_timer_t timer;
+    struct ac__reqtx *t;
+    int handles; /* initialised, not yet closed */
+};
 
 static void on_watch_closed(uv_handle_t *h)
 {
-    free(h);
+    struct watch *w = h->data;
+    if (--w->handles == 0)
+        free(w);
 }
 
-/* Stops watching: the handle is closed before the fiber goes on. Closing
+/* Stops watching: the handles are closed before the fiber goes on. Closing
  * a poll handle drops its descriptor NUMBER from the loop's epoll set, so
  * it must be closed while that number is still the connection's socket:
- * once resumed, libpq may close the socket (a lost connection), and the
- * number then goes to whatever opens next, a client's connection, say,
- * which a late close would silence. */
+ * once resumed, libpq may close the socket (a lost connection, the next
+ * host of a connect), and the number then goes to whatever opens next, a
+ * client's connection, say, which a late close would silence. */
 static void unwatch(struct ac__reqtx *t)
 {
-    if (!t->watch)
+    struct watch *w = t->watch;
+    if (!w)
         return;
-    uv_close((uv_handle_t *)t->watch, on_watch_closed);
     t->watch = NULL;
+    uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+    if (w->handles == 2)
+        uv_close((uv_handle_t *)&w->timer, on_watch_closed);
 }
 
-/* Watches |fd| for |events| (poll(2)'s) for the waiting step, with a
- * handle of its own for this one wait (unwatch() says why). Returns 0 or
- * a libuv error. */
-static int watch(struct ac__reqtx *t, int fd, short events)
+/* Watches |fd| for |events| (poll(2)'s) for the waiting step until
+ * |deadline| (ac_fiber_now_ms(); -1: none), with handles of its own for
+ * this one wait (unwatch() says why). Returns 0 or a libuv error. */
+static int watch(struct ac__reqtx *t, int fd, short events, int64_t deadline)
 {
-    uv_poll_t *w = malloc(sizeof *w);
+    struct watch *w = calloc(1, sizeof *w);
     if (!w)
         return UV_ENOMEM;
-    int err = uv_poll_init(t->n->loop, w, fd);
+    int err = uv_poll_init(t->n->loop, &w->poll, fd);
     if (err) {
         free(w);
         return err;
     }
-    w->data = t;
+    w->t = t;
+    w->poll.data = w;
+    w->handles = 1;
     t->watch = w;
+    if (deadline >= 0) {
+        err = uv_timer_init(t->n->loop, &w->timer);
+        if (err) {
+            unwatch(t);
+            return err;
+        }
+        w->timer.data = w;
+        w->handles = 2;
+        int64_t left = deadline - ac_fiber_now_ms();
+        err = uv_timer_start(&w->timer, on_deadline, left > 0 ? (uint64_t)left : 0, 0);
+    }
     int want = ((events & POLLIN) ? UV_READABLE : 0) | ((events & POLLOUT) ? UV_WRITABLE : 0);
-    err = uv_poll_start(w, want, on_ready);
+    if (!err)
+        err = uv_poll_start(&w->poll, want, on_ready);
     if (err)
         unwatch(t);
     return err;
@@ -806,7 +837,7 @@ static void step_wait(struct ac__reqtx *t)
     int fd = ac_fiber_waiting(t->fiber, &events);
     uv_idle_stop(&t->idle);
     if (fd >= 0 && ac_store_park_waiting(st) == 0) {
-        int err = watch(t, fd, events);
+        int err = watch(t, fd, events, ac_fiber_deadline(t->fiber));
         if (!err) {
             t->stats.yields++;
             return;
@@ -838,13 +869,11 @@ static void step_start(struct ac__reqtx *t)
         AC_BUG("the write handlers' fiber is busy");
 }
 
-/* The descriptor the step waits on is ready (or failed: the step finds
- * out): it goes on. */
-static void on_ready(uv_poll_t *h, int status, int events)
+/* The step's wait ended: the descriptor is ready (or failed: the step
+ * finds out), or its deadline came (the step finds that out too): it goes
+ * on. */
+static void wait_ended(struct ac__reqtx *t)
 {
-    (void)status;
-    (void)events;
-    struct ac__reqtx *t = h->data;
     unwatch(t);
     if (!t->stepping)
         return;
@@ -854,6 +883,20 @@ static void on_ready(uv_poll_t *h, int status, int events)
         step_finished(t);
     else
         step_wait(t);
+}
+
+static void on_ready(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    struct watch *w = h->data;
+    wait_ended(w->t);
+}
+
+static void on_deadline(uv_timer_t *h)
+{
+    struct watch *w = h->data;
+    wait_ended(w->t);
 }
 
 /* Ends a waiting step now, the loop waiting for it: for a store call that

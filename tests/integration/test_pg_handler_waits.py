@@ -27,6 +27,12 @@ session lets go. All three are answered, the user is there exactly once,
 and a repeat with the key gets the stored answer; after SIGKILL and a
 restart the user, the artifact and the rotation are still there.
 
+Connecting does not hold the loop either: with the node's sessions ended
+and the postmaster stopped (SIGSTOP: the kernel still queues connections
+on its listening socket, nobody answers them), a write reconnects inside
+its handler; once its connection sits in the listen queue (ss), GET
+/v1/node answers while it waits, and after SIGCONT the write is answered.
+
 All of it twice: with the node on the server's unix socket, and with the
 node over TLS (sslmode=require to 127.0.0.1, the server's self-signed
 certificate; pgserver.py tls=True). Over TLS bytes of an answer may sit
@@ -41,6 +47,7 @@ bounded. Plain build only (tests/CMakeLists.txt: test_pg_*)."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -76,12 +83,61 @@ def in_thread(fn):
     return t, box
 
 
+def listen_queue(pg, over_tls):
+    """Connections queued on the server's listening socket the node uses,
+    not yet accepted (ss's Recv-Q of a listening socket)."""
+    if over_tls:
+        args = ["ss", "-ltnH", "sport = :%d" % pg.port]
+    else:
+        args = ["ss", "-xlnH", "src", "%s/.s.PGSQL.%d" % (pg.sock, pg.port)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=10).stdout
+    total = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if "LISTEN" in fields:
+            total += int(fields[fields.index("LISTEN") + 1])
+    return total
+
+
+def reconnect_while_serving(pg, n, c, auth, db_url, create, how):
+    """The write's reconnect waits on a server that does not answer yet:
+    the loop serves meanwhile."""
+    check(listen_queue(pg, False) == 0 and listen_queue(pg, True) == 0,
+          "nothing is queued on the server's listening sockets before")
+    psql(db_url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+         "WHERE application_name = 'accord'")
+    postmaster = pg._postmaster_pid()
+    os.kill(postmaster, signal.SIGSTOP)
+    try:
+        writer, wrote = in_thread(lambda: create("reconnected", "k-reconnect"))
+        wait_until("the write's reconnect waits in the server's listen queue",
+                   lambda: listen_queue(pg, "TLS" in how) >= 1, timeout=4)
+        for _ in range(READS):
+            r = c.get(n.url + "/v1/node", timeout=20)
+            check(r.status_code == 200, "GET /v1/node answers while a write handler "
+                  "connects to the database%s: %d" % (how, r.status_code))
+        check(writer.is_alive() and "r" not in wrote,
+              "and the write is still unanswered: its connect waits on the server (%s)"
+              % (wrote["r"].text[:300] if "r" in wrote else wrote.get("e")))
+    finally:
+        os.kill(postmaster, signal.SIGCONT)
+    writer.join(timeout=120)
+    r = wrote.get("r")
+    check(r is not None and r.status_code == 201 and r.json()["name"] == "reconnected",
+          "the write that reconnected is answered 201 once the server answers: %s"
+          % (r.text[:200] if r is not None else wrote.get("e")))
+
+
 def scenario(pg, over_tls):
     """The whole run on a database of its own, the node reaching the server
     over TLS when |over_tls|; psql always takes the unix socket."""
     name = "accord_tls" if over_tls else "accord"
     db_url = pg.url.replace("/postgres?", "/%s?" % name)
     node_url = pg.tls_url.replace("/postgres?", "/%s?" % name) if over_tls else db_url
+    # The reconnect below waits on a stopped server until the reads are
+    # done: a bound well past them, so that a loaded machine cannot end the
+    # connect first (the default is 5 s).
+    node_url += "&connect_timeout=30"
     how = " (over TLS)" if over_tls else " (unix socket)"
     psql(pg.url, "CREATE DATABASE " + name)
     with Node(node_id="waits.test", store_url=node_url) as n, h2_client() as c:
@@ -221,6 +277,7 @@ def scenario(pg, over_tls):
               and again.json()["id"] == waiter_id,
               "a repeat with the key gets the stored answer: %d %s"
               % (again.status_code, again.text[:200]))
+        reconnect_while_serving(pg, n, c, auth, db_url, create, how)
 
         n.kill()
         n.start()

@@ -5,8 +5,9 @@
  * once the descriptor is ready. The node runs each write handler on one, so
  * a handler waiting on a round trip to PostgreSQL no longer holds the loop
  * (node/http/reqtx.c); the PostgreSQL engine waits through
- * ac_fiber_wait_fd() (core/store/db_pg.c). Off a fiber (a thread of its own,
- * a tool) ac_fiber_wait_fd() simply poll()s.
+ * ac_fiber_wait_fd() (core/store/db_pg.c), and connects through
+ * ac_fiber_wait_fd_until(), a wait with a deadline the runner keeps with a
+ * timer. Off a fiber (a thread of its own, a tool) both simply poll().
  *
  * One thread at a time owns a fiber: it is run and resumed on the thread
  * that created it. Nothing is shared between threads here. */
@@ -14,6 +15,7 @@
 #define AC_FIBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ac_fiber;
 
@@ -44,6 +46,15 @@ int ac_fiber_resume(struct ac_fiber *f, int to_end);
  * or -1 when it is not waiting. */
 int ac_fiber_waiting(const struct ac_fiber *f, short *events);
 
+/* Until when a waiting |f| waits (ac_fiber_now_ms()): the runner resumes
+ * it then even if the descriptor never becomes ready. -1 when it waits
+ * without a deadline (ac_fiber_wait_fd()) or does not wait. */
+int64_t ac_fiber_deadline(const struct ac_fiber *f);
+
+/* The clock of deadlines: CLOCK_MONOTONIC in milliseconds (the test clock
+ * of base/clock.h does not move it: a network wait is real time). */
+int64_t ac_fiber_now_ms(void);
+
 /* Returns 1 when the calling code runs on a fiber. */
 int ac_fiber_on(void);
 
@@ -52,5 +63,16 @@ int ac_fiber_on(void);
  * resume promises nothing), else by poll(). Returns 0, or AC_EIO when
  * poll() fails. */
 int ac_fiber_wait_fd(int fd, short events);
+
+/* Waits until |fd| is ready for |events| or |deadline| (ac_fiber_now_ms())
+ * passes, whichever comes first: on a fiber that may yield, by yielding,
+ * the runner resuming it at the latest at the deadline (ac_fiber_deadline());
+ * resumed to its end, or off a fiber, by poll() for the time left. Unlike
+ * ac_fiber_wait_fd() it returns 0 only once |fd| is ready (an error or a
+ * hang-up counts as ready: the caller's next call finds it), for callers
+ * such as PQconnectPoll() that must not be called early. Returns 0,
+ * AC_ETIMEDOUT once the deadline passed with |fd| not ready, or AC_EIO when
+ * poll() fails. */
+int ac_fiber_wait_fd_until(int fd, short events, int64_t deadline);
 
 #endif

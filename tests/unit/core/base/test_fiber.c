@@ -166,6 +166,115 @@ static void test_off_a_fiber_a_wait_polls(void **state)
     close(p[1]);
 }
 
+/* One timed wait (ac_fiber_wait_fd_until()) on |fd| until |deadline|. */
+struct timed {
+    int fd;
+    int64_t deadline;
+    int result;
+    int64_t ended; /* ac_fiber_now_ms() when the wait returned */
+};
+
+static void wait_until(void *arg)
+{
+    struct timed *w = arg;
+    w->result = ac_fiber_wait_fd_until(w->fd, POLLIN, w->deadline);
+    w->ended = ac_fiber_now_ms();
+}
+
+/* Sleeps the thread until |deadline| (ac_fiber_now_ms()), as a loop's
+ * timer would fire at it. */
+static void sleep_until(int64_t deadline)
+{
+    for (int64_t left; (left = deadline - ac_fiber_now_ms()) > 0;)
+        poll(NULL, 0, (int)left);
+}
+
+static void test_a_timed_wait_on_a_fiber_ends_at_its_deadline(void **state)
+{
+    (void)state;
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(STACK, &f));
+    int p[2];
+    assert_int_equal(0, pipe2(p, O_NONBLOCK));
+    struct timed w = {.fd = p[0], .deadline = ac_fiber_now_ms() + 60, .result = 99};
+    assert_int_equal(0, ac_fiber_run(f, wait_until, &w));
+    /* The runner learns the deadline it must wake the fiber at. */
+    short ev = 0;
+    assert_int_equal(p[0], ac_fiber_waiting(f, &ev));
+    assert_int_equal(POLLIN, ev);
+    assert_true(ac_fiber_deadline(f) == w.deadline);
+    /* Resumed early with nothing to read: it waits on, same deadline. */
+    assert_int_equal(0, ac_fiber_resume(f, 0));
+    assert_int_equal(99, w.result);
+    assert_true(ac_fiber_deadline(f) == w.deadline);
+    sleep_until(w.deadline);
+    assert_int_equal(1, ac_fiber_resume(f, 0));
+    assert_int_equal(AC_ETIMEDOUT, w.result);
+    assert_true(w.ended >= w.deadline);
+    assert_true(ac_fiber_deadline(f) == -1);
+    close(p[0]);
+    close(p[1]);
+    ac_fiber_free(f);
+}
+
+static void test_a_timed_wait_on_a_fiber_ends_when_ready_before_its_deadline(void **state)
+{
+    (void)state;
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(STACK, &f));
+    int p[2];
+    assert_int_equal(0, pipe2(p, O_NONBLOCK));
+    struct timed w = {.fd = p[0], .deadline = ac_fiber_now_ms() + 60000, .result = 99};
+    assert_int_equal(0, ac_fiber_run(f, wait_until, &w));
+    assert_int_equal(1, write(p[1], "r", 1));
+    assert_int_equal(1, ac_fiber_resume(f, 0));
+    assert_int_equal(0, w.result);
+    /* An untimed wait shows no deadline to its runner. */
+    struct reader r = {.fd = p[0], .want = 1};
+    assert_int_equal(0, ac_fiber_run(f, read_bytes, &r));
+    assert_true(ac_fiber_deadline(f) == -1);
+    assert_int_equal(1, ac_fiber_resume(f, 0));
+    assert_int_equal(1, r.n);
+    close(p[0]);
+    close(p[1]);
+    ac_fiber_free(f);
+}
+
+static void test_a_resume_to_the_end_keeps_the_deadline_of_a_timed_wait(void **state)
+{
+    (void)state;
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(STACK, &f));
+    int p[2];
+    assert_int_equal(0, pipe2(p, O_NONBLOCK));
+    struct timed w = {.fd = p[0], .deadline = ac_fiber_now_ms() + 60, .result = 99};
+    assert_int_equal(0, ac_fiber_run(f, wait_until, &w));
+    /* Polled in place, the descriptor never ready: back at the deadline. */
+    assert_int_equal(1, ac_fiber_resume(f, 1));
+    assert_int_equal(AC_ETIMEDOUT, w.result);
+    assert_true(w.ended >= w.deadline);
+    close(p[0]);
+    close(p[1]);
+    ac_fiber_free(f);
+}
+
+static void test_off_a_fiber_a_timed_wait_polls_until_its_deadline(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(0, pipe2(p, O_NONBLOCK));
+    struct timed w = {.fd = p[0], .deadline = ac_fiber_now_ms() + 60};
+    wait_until(&w);
+    assert_int_equal(AC_ETIMEDOUT, w.result);
+    assert_true(w.ended >= w.deadline);
+    /* Ready: at once, even with the deadline gone. */
+    assert_int_equal(1, write(p[1], "s", 1));
+    assert_int_equal(0, ac_fiber_wait_fd_until(p[0], POLLIN, ac_fiber_now_ms() + 60000));
+    assert_int_equal(0, ac_fiber_wait_fd_until(p[0], POLLIN, w.deadline));
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_a_stack_under_64_kib_is_refused(void **state)
 {
     (void)state;
@@ -184,6 +293,10 @@ int main(void)
         cmocka_unit_test(test_a_busy_fiber_refuses_to_start_again),
         cmocka_unit_test(test_one_fiber_runs_again_and_again_on_its_own_stack),
         cmocka_unit_test(test_off_a_fiber_a_wait_polls),
+        cmocka_unit_test(test_a_timed_wait_on_a_fiber_ends_at_its_deadline),
+        cmocka_unit_test(test_a_timed_wait_on_a_fiber_ends_when_ready_before_its_deadline),
+        cmocka_unit_test(test_a_resume_to_the_end_keeps_the_deadline_of_a_timed_wait),
+        cmocka_unit_test(test_off_a_fiber_a_timed_wait_polls_until_its_deadline),
         cmocka_unit_test(test_a_stack_under_64_kib_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

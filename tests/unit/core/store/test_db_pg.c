@@ -28,7 +28,11 @@
 #include "accord/net/tls_pending.h"
 #include "accord/store/store.h"
 #include "accord/store/tls_probe.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *url, *tls_url, *relay_url;
 static struct ac_db *db;
@@ -742,6 +746,150 @@ static void test_a_reader_stays_read_only_after_it_reconnects(void **state)
     assert_int_equal(0, query_int(db, "SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'w_'"));
 }
 
+/* ---- connecting on a fiber ---- */
+
+/* What a fiber opens: a connection to |target| (ac_db_open() connects). */
+struct fiber_open {
+    const char *target;
+    struct ac_db *d;
+    int rc;
+};
+
+static void open_on_fiber(void *arg)
+{
+    struct fiber_open *o = arg;
+    o->rc = ac_db_open(AC_DB_POSTGRESQL, o->target, &o->d);
+}
+
+/* Drives |f| as the loop does a wait with a deadline: poll its descriptor
+ * until its deadline (ac_fiber_deadline()), in slices of 20 ms, doing
+ * "other work" between slices (a query on |db|, another connection, as
+ * the loop serves a read meanwhile), and resume it when the descriptor is
+ * ready or the deadline came. Returns how many times it waited; |*other|
+ * counts the other work done. */
+static int drive_timed(struct ac_fiber *f, int started, int *other)
+{
+    int waits = 0;
+    for (int ended = started; ended == 0; ended = ac_fiber_resume(f, 0)) {
+        short events = 0;
+        int fd = ac_fiber_waiting(f, &events);
+        assert_true(fd >= 0);
+        int64_t deadline = ac_fiber_deadline(f);
+        waits++;
+        for (;;) {
+            struct pollfd p = {.fd = fd, .events = events};
+            if (poll(&p, 1, 20) > 0)
+                break;
+            if (deadline >= 0 && ac_fiber_now_ms() >= deadline)
+                break;
+            assert_int_equal(1, query_int(db, "SELECT 1"));
+            (*other)++;
+        }
+    }
+    return waits;
+}
+
+/* Connecting on a fiber: every wait of the connect (TCP, TLS handshake,
+ * authentication, startup) yields, and the connection works. */
+static void connect_on_a_fiber(const char *target)
+{
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_open o = {.target = target, .rc = -1};
+    int other = 0;
+    int waits = drive_timed(f, ac_fiber_run(f, open_on_fiber, &o), &other);
+    ac_fiber_free(f);
+    assert_int_equal(0, o.rc);
+    assert_true(waits >= 1);
+    assert_int_equal(7, query_int(o.d, "SELECT 7"));
+    ac_db_close(o.d);
+}
+
+static void test_on_a_fiber_a_connect_yields_and_completes(void **state)
+{
+    (void)state;
+    connect_on_a_fiber(url);
+}
+
+static void test_over_tls_a_connect_on_a_fiber_yields_and_completes(void **state)
+{
+    (void)state;
+    connect_on_a_fiber(tls_url);
+}
+
+/* The reconnect a transaction makes after a server restart, on a fiber:
+ * its waits yield too, and the transaction runs. */
+static void test_on_a_fiber_the_reconnect_after_a_server_restart_yields(void **state)
+{
+    (void)state;
+    assert_int_equal(0, ac_db_exec(db, "CREATE TABLE f (x BIGINT)"));
+    restart_server();
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_tx r = {-1, -1, -1};
+    int started = ac_fiber_run(f, insert_on_fiber, &r);
+    int waits = 0;
+    for (int ended = started; ended == 0; ended = ac_fiber_resume(f, 0)) {
+        short events = 0;
+        int fd = ac_fiber_waiting(f, &events);
+        assert_true(fd >= 0);
+        int64_t deadline = ac_fiber_deadline(f);
+        struct pollfd p = {.fd = fd, .events = events};
+        int64_t left = deadline < 0 ? 30000 : deadline - ac_fiber_now_ms();
+        poll(&p, 1, left > 0 ? (int)left : 0);
+        waits++;
+    }
+    ac_fiber_free(f);
+    assert_int_equal(0, r.begin);
+    assert_int_equal(0, r.insert);
+    assert_int_equal(0, r.commit);
+    assert_true(waits >= 4); /* the connect's, then BEGIN, INSERT, COMMIT's */
+    assert_int_equal(1, query_int(db, "SELECT COUNT(*) FROM f WHERE x = 7"));
+}
+
+/* A loopback port whose kernel completes TCP handshakes but where nobody
+ * ever answers: listening, never accepting. Returns the socket; |*port|. */
+static int silent_listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(0, bind(s, (struct sockaddr *)&a, sizeof a));
+    assert_int_equal(0, listen(s, 8));
+    socklen_t n = sizeof a;
+    assert_int_equal(0, getsockname(s, (struct sockaddr *)&a, &n));
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* A server that never answers: on a fiber the connect fails at
+ * connect_timeout with the host named, and the thread went on with other
+ * work meanwhile. */
+static void test_on_a_fiber_a_silent_server_times_out_and_the_loop_goes_on(void **state)
+{
+    (void)state;
+    int port;
+    int s = silent_listener(&port);
+    char target[160];
+    snprintf(target, sizeof target,
+             "postgresql://accord@127.0.0.1:%d/x?connect_timeout=1&sslmode=disable", port);
+    struct ac_fiber *f;
+    assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
+    struct fiber_open o = {.target = target, .rc = -1};
+    int other = 0;
+    int waits = drive_timed(f, ac_fiber_run(f, open_on_fiber, &o), &other);
+    ac_fiber_free(f);
+    assert_int_equal(AC_EIO, o.rc);
+    assert_null(o.d);
+    assert_true(waits >= 1);
+    assert_true(other >= 1);
+    /* Off a fiber the same bound holds (poll() in place). */
+    struct ac_db *d = NULL;
+    assert_int_equal(AC_EIO, ac_db_open(AC_DB_POSTGRESQL, target, &d));
+    assert_null(d);
+    close(s);
+}
+
 static void test_a_bad_connection_string_is_einval_and_no_server_is_eio(void **state)
 {
     (void)state;
@@ -944,6 +1092,10 @@ int main(void)
         RELAY(test_a_commit_neither_answered_nor_cancelled_is_dropped_as_unknown),
         T(test_a_reader_stays_read_only_after_it_reconnects),
         T(test_a_bad_connection_string_is_einval_and_no_server_is_eio),
+        T(test_on_a_fiber_a_connect_yields_and_completes),
+        T(test_over_tls_a_connect_on_a_fiber_yields_and_completes),
+        T(test_on_a_fiber_the_reconnect_after_a_server_restart_yields),
+        T(test_on_a_fiber_a_silent_server_times_out_and_the_loop_goes_on),
         T(test_both_migration_lists_have_the_same_numbers_and_descriptions),
         T(test_every_postgresql_table_has_the_columns_sqlite_gives_it),
         T(test_every_named_sqlite_index_and_trigger_exists_on_the_same_table),
