@@ -176,8 +176,8 @@ static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out
     struct list_read *q = (struct list_read *)r;
     struct ac_submission *subs = NULL;
     size_t got = 0, limit = q->limit;
-    int err = ac_store_submission_list(view->store, q->who, q->have_cred ? q->cred : NULL,
-                                       q->state, q->after, limit + 1, &subs, &got);
+    int err = ac_store_submission_list(view->store, q->who, q->have_cred ? q->cred : NULL, q->state,
+                                       q->after, limit + 1, &subs, &got);
     if (err)
         return err;
     json_t *items = json_array();
@@ -193,8 +193,7 @@ static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out
                          def_of->credential_version == s->credential_version)) {
             ac_def_free(def);
             def = NULL;
-            ac__review_definition(view, s->credential_id, s->credential_version, NULL, NULL,
-                                  &def);
+            ac__review_definition(view, s->credential_id, s->credential_version, NULL, NULL, &def);
             def_of = s;
         }
         json_array_append_new(items, ac__submission_json(view, s, decided ? def : NULL));
