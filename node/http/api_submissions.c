@@ -156,43 +156,30 @@ out:
     json_decref(body);
 }
 
-/* The list's rows are read on a reader thread (node/readers.h) with its
- * own store; the filters are parsed and the reader checked on the loop, and
- * the JSON, which names a decided row's level from its definition (node
- * memory and the writer's store), is built on the loop in done. */
-struct list_job {
-    struct ac__read_job job; /* first */
-    struct ac_http_exchange *x;
-    struct ac_node *n; /* borrowed; used in done only */
+/* GET /v1/submissions, read and built on a reader thread (node/readers.h)
+ * with its own store: the page's rows and, per row, what its JSON names (the
+ * definition, the reviews' feedback, the record, the open "no_reviewer"
+ * flag), so the loop makes no round trip per item. The filters are parsed
+ * and the reader checked on the loop. */
+struct list_read {
+    struct ac__json_read r; /* first */
     int64_t who, after;
     char cred[AC_SUB_CRED_MAX + 1];
     int have_cred, state;
     size_t limit;
-    int err;
-    struct ac_submission *subs;
-    size_t got;
 };
 
-static void list_work(struct ac__read_job *job, struct ac_store *st)
+static int list_read(struct ac__json_read *r, struct ac_node *view, json_t **out,
+                     struct ac_reason *why)
 {
-    struct list_job *j = (struct list_job *)job;
-    j->err = ac_store_submission_list(st, j->who, j->have_cred ? j->cred : NULL, j->state,
-                                      j->after, j->limit + 1, &j->subs, &j->got);
-}
-
-static void list_done(struct ac__read_job *job, int status)
-{
-    struct list_job *j = (struct list_job *)job;
-    struct ac_node *n = j->n;
-    struct ac_http_exchange *x = j->x;
-    size_t got = j->got, limit = j->limit;
-    struct ac_submission *subs = j->subs;
-    int err = status ? AC_EIO : j->err; /* cancelled at shutdown */
-    free(j);
-    if (err) {
-        ac__respond_error(x, err, "submissions");
-        return;
-    }
+    (void)why;
+    struct list_read *q = (struct list_read *)r;
+    struct ac_submission *subs = NULL;
+    size_t got = 0, limit = q->limit;
+    int err = ac_store_submission_list(view->store, q->who, q->have_cred ? q->cred : NULL, q->state,
+                                       q->after, limit + 1, &subs, &got);
+    if (err)
+        return err;
     json_t *items = json_array();
     /* A definition (a store read and a JSON parse) is needed only to name a
      * decided row's level, and rows of one credential version share it: load
@@ -206,18 +193,18 @@ static void list_done(struct ac__read_job *job, int status)
                          def_of->credential_version == s->credential_version)) {
             ac_def_free(def);
             def = NULL;
-            ac__review_definition(n, s->credential_id, s->credential_version, NULL, NULL, &def);
+            ac__review_definition(view, s->credential_id, s->credential_version, NULL, NULL, &def);
             def_of = s;
         }
-        json_array_append_new(items, ac__submission_json(n, s, decided ? def : NULL));
+        json_array_append_new(items, ac__submission_json(view, s, decided ? def : NULL));
     }
     ac_def_free(def);
     int more = got > limit;
-    json_t *out = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
+    *out = ac__page_json(items, more, more ? subs[limit - 1].id : 0);
     for (size_t i = 0; i < got; i++)
         ac_submission_release(&subs[i]);
     free(subs);
-    ac__respond_owned(x, 200, out);
+    return 0;
 }
 
 static void on_list(struct ac_http_exchange *x, void *arg)
@@ -229,32 +216,29 @@ static void on_list(struct ac_http_exchange *x, void *arg)
     if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_EARNER | AC_ROLE_ADMIN) ||
         ac__page_params(x, &limit, &after))
         return;
-    struct list_job *j = calloc(1, sizeof *j);
-    if (!j) {
+    struct list_read *q = calloc(1, sizeof *q);
+    if (!q) {
         ac__respond_error(x, AC_ENOMEM, "submissions");
         return;
     }
     const struct ac_http_req *req = ac_http_exchange_req(x);
     char st[32];
-    j->have_cred = ac_http_query(req, "credential", j->cred, sizeof j->cred) == 0;
-    j->state = -1;
+    q->have_cred = ac_http_query(req, "credential", q->cred, sizeof q->cred) == 0;
+    q->state = -1;
     if (ac_http_query(req, "state", st, sizeof st) == 0) {
         for (int i = 0; ac_sub_state_name((enum ac_sub_state)i); i++)
             if (strcmp(ac_sub_state_name((enum ac_sub_state)i), st) == 0)
-                j->state = i;
-        if (j->state < 0) {
-            free(j);
+                q->state = i;
+        if (q->state < 0) {
+            free(q);
             bad(x, 400, "state", "state: \"%s\" is not a submission state", st);
             return;
         }
     }
-    j->job = (struct ac__read_job){list_work, list_done, NULL};
-    j->x = x;
-    j->n = n;
-    j->who = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
-    j->after = after;
-    j->limit = limit;
-    ac__read_submit(n, &j->job);
+    q->who = (a.user.roles & AC_ROLE_ADMIN) ? 0 : a.user.id;
+    q->after = after;
+    q->limit = limit;
+    ac__json_read_submit(n, x, &q->r, list_read, NULL, "submissions");
 }
 
 /* What to earn next after a pass: core/recommend.h over this node's catalog

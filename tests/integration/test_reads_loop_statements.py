@@ -19,15 +19,24 @@ browser session's cookie, are read off the loop too, and a refused one is
 refused with the same words; a revoked token is refused at once after the
 revocation, cached or not. An idle node runs no statement on the loop at all
 (the token cache's once-a-second check of the auth generation runs on a
-reader thread), and a token row a write's handler read is not cached."""
+reader thread), and a token row a write's handler read is not cached.
+
+The submissions list builds every item on a reader thread: a page of
+submissions that were reviewed (the reviews' levels), passed (the record
+issued for it), failed (the reason and the wait) or wait for reviewers (the
+open "no_reviewer" flag, why it waits) reads their definition, reviews,
+record and flag there, not on the loop once per item."""
 import glob
 import hashlib
 import json
 import os
+import random
 import re
 import time
 
 from accordtest import SOURCE, Node, check, h2_client, metric, skip_unless_built
+from lifecycle import active_credential, new_user
+from quality import eventually, fast_definition, ok, words, work
 import test_reader_threads as rt
 
 skip_unless_built()
@@ -103,6 +112,52 @@ def fill(n, c, admin, definition):
                         "content-type": "application/octet-stream"})
     check(r.status_code == 201, "an artifact is uploaded (%d)" % r.status_code)
     return ids, share, version, users, tokens, digest
+
+
+def reviewed_work(n, admin):
+    """Submissions of "listed" in every state a list shows something read for:
+    two earners' passes (reviews, records), a fail (reason, resubmission
+    wait), and one no reviewer can take (both away: a "no_reviewer" flag).
+    Returns the routes that list them and the first earner's token."""
+    cred = active_credential(n, admin, fast_definition("listed"), reviewers=2)
+    api = cred.admin
+    rng = random.Random(15)
+    earners = [new_user(n, api, "lister%d" % i, ["earner"]) for i in range(4)]
+
+    def submit(who, mark=""):
+        return ok(who[1].post("/v1/submissions", {
+            "credential": "listed", "school": "Earner School", "district": "Earner District",
+            "elements": [{"id": "criteria", "text": mark + words(rng, 50)},
+                         {"id": "reflection", "text": words(rng, 50)}]}), 201)["id"]
+
+    decided = [submit(earners[0]), submit(earners[1]), submit(earners[2], "Unfinished. ")]
+    work(cred.reviewers, lambda uid, a: "not yet" if "Unfinished." in json.dumps(a) else "pass",
+         admin=api)
+    for sid in decided:
+        s = eventually(lambda: (lambda s: s if "passed" in s and (not s["passed"] or "record" in s)
+                                else None)(ok(api.get("/v1/submissions/%d" % sid))))
+        check(s and len(s["feedback"]) == 2 and ("record" in s) == s["passed"],
+              "submission %d is decided with two reviews (and a record when it passed)" % sid)
+    for _, rapi, _ in cred.reviewers:
+        ok(rapi.put("/v1/reviewers/me", {"available": False}))
+    waits = submit(earners[3])
+    check(eventually(lambda: "waiting" in ok(api.get("/v1/submissions/%d" % waits))),
+          "a submission no reviewer can take waits, saying why")
+    n.wait_settled(api)
+    # Told of its outcome, a decided submission is "notified".
+    state = ok(api.get("/v1/submissions/%d" % decided[0]))["state"]
+    listed = ok(api.get("/v1/submissions?state=" + state))["items"]
+    check(sorted(s["id"] for s in listed) == decided,
+          "the three decided submissions list as %s" % state)
+    cred.close()
+    api.close()
+    for _, eapi, _ in earners:
+        eapi.close()
+    # (routes_of() asks GET /v1/submissions as the admin: all of them.)
+    routes = [(p, "admin") for p in ("/v1/submissions?limit=2",
+                                     "/v1/submissions?state=" + state,
+                                     "/v1/submissions?credential=listed&state=queued")]
+    return routes + [("/v1/submissions", "lister")], earners[0][2]
 
 
 def mailed_link(n, address, timeout=60):
@@ -210,6 +265,8 @@ def main():
         with h2_client() as c:
             ids, share, version, users, tokens, digest = fill(n, c, admin, definition)
         routes = routes_of(ids, share, definition["id"], version, users, digest)
+        listed, tokens["lister"] = reviewed_work(n, admin)
+        routes += listed
         check(n.stop() == 0, "the node stops cleanly")
 
         # The answers with every read on the loop.
