@@ -115,6 +115,13 @@ struct ac__fed_peer {
     int reading;
     int kicked_reading;
     int64_t cursor; /* the settled prefix's last id, written or not; 0: unknown yet */
+    /* Delivery-state writes (sender.c): each numbered when queued; a write
+     * older than one that already ran is not applied (tasks may commit out
+     * of order), and a failed write makes the state in memory written again
+     * (|state_dirty|). |state_why|: the last failure's text, for that. */
+    uint64_t state_seq, state_ran;
+    int state_dirty;
+    char state_why[320];
     int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
