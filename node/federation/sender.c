@@ -272,7 +272,9 @@ static void state_done(void *arg, int err)
         if (t->cursor > p->unsaved_cursor)
             p->unsaved_cursor = t->cursor;
         p->state_dirty = 1;
-        if (!p->fed->stopping && p->active && !p->in_flight)
+        /* A timer already running fires within TICK_MAX_MS (arm()). */
+        if (!p->fed->stopping && p->active && !p->in_flight &&
+            !uv_is_active((uv_handle_t *)&p->timer))
             arm(p, TICK_MAX_MS);
     }
     free(t);

@@ -94,6 +94,7 @@ struct witness_write {
     /* A cosignature: the kept checkpoint it was checked against (|had_old|
      * 0: none was kept), and what write_run() found (OUTCOME_*). */
     int had_old;
+    uint64_t old_size;
     uint8_t old_root[32];
     int outcome;
     char *note; /* owned */
@@ -188,7 +189,7 @@ static int write_run(void *arg)
             return err ? err : ac_store_peer_doc_put(st, w->p->node_id, "fork",
                                                      (const uint8_t *)w->note, w->len, now);
         }
-        int same = w->had_old && cur.size == w->seen_size &&
+        int same = w->had_old && cur.size == w->old_size &&
                    sodium_memcmp(cur.root, w->old_root, 32) == 0;
         w->seen_size = cur.size;
         ac_checkpoint_release(&cur);
@@ -251,6 +252,7 @@ static struct witness_write *write_new(struct job *j, int fork)
         w->size = j->cp.size;
         memcpy(w->root, j->cp.root, 32);
         w->had_old = j->old_note != NULL;
+        w->old_size = j->old.size;
         memcpy(w->old_root, j->old.root, 32);
     }
     return w;
