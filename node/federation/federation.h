@@ -242,6 +242,10 @@ void ac__fed_durable(struct ac__federation *f);
  * from is probed now rather than at its next attempt. */
 void ac__fed_peer_reached_us(struct ac__fed_peer *p);
 
+/* An admin's probe: |p|'s back-off ends now, in memory and (as a task,
+ * ordered with the sender's other delivery-state writes) in the store. */
+void ac__fed_probe_now(struct ac__fed_peer *p);
+
 /* The problem a peer answered with, as one line into |out|: "HTTP 403
  * missing-right: <detail>" (the last segment of its type; the detail cut to
  * |size|). Used by the sender and by queries alike (sender.c). */

@@ -157,6 +157,15 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
     ac__fed_kick(p);
 }
 
+void ac__fed_probe_now(struct ac__fed_peer *p)
+{
+    p->next_attempt_ms = 0;
+    if (state_write(p, STATE_PROBE, 0, NULL))
+        ac_log_error("federation", "%s: cannot record the probe: %s", p->node_id,
+                     ac_strerror(AC_ENOMEM));
+    ac__fed_kick(p);
+}
+
 /* Page entry states. ENTRY_KEEPING: answered, what the answer settles (a
  * borrowed review's receipt) or its dead letter being written in a task;
  * then ENTRY_DONE, or ENTRY_BURIED once dead-lettered. */
