@@ -107,14 +107,17 @@ int ac_store_outbox_depth(struct ac_store *st, const char *peer, int64_t after, 
     return rc == AC_DB_ROW ? 0 : ac__store_error(st, rc);
 }
 
+/* Idempotent: the sender writes it again when a COMMIT's outcome was
+ * unknown (it may have committed), so a dead letter already there is no
+ * error; the cursor upsert only ever moves the cursor forward. */
 int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int status,
-                         const char *problem, int64_t now_ms)
+                         const char *problem, int64_t now_ms, int *added)
 {
     struct ac_db_stmt *s, *c;
     int err = ac__store_stmt(st,
                              "INSERT INTO fed_dead_letters(id, peer, type, msg_id, body, "
                              "created_ms, status, problem, dead_ms) VALUES ($1, $2, $3, $4, $5, "
-                             "$6, $7, substr($8, 1, 199), $9)",
+                             "$6, $7, substr($8, 1, 199), $9) ON CONFLICT(id) DO NOTHING",
                              &s);
     if (!err)
         err = ac__store_stmt(
@@ -143,11 +146,34 @@ int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int
         return err;
     }
     err = ac__store_done(st, s);
+    if (!err && added)
+        *added = ac_db_changes(ac__store_db(st)) > 0;
     if (!err)
         err = ac__store_done(st, c);
     else
         ac_db_reset(c);
     return ac__store_end(st, err);
+}
+
+int ac_store_outbox_cursor(struct ac_store *st, const char *peer, int64_t cursor)
+{
+    struct ac_db_stmt *c;
+    int err = ac__store_stmt(
+        st,
+        "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
+        "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
+        "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END",
+        &c);
+    if (err)
+        return err;
+    ac_db_bind_text(c, 1, peer, -1);
+    ac_db_bind_int64(c, 2, cursor);
+    err = ac__store_begin(st);
+    if (err) {
+        ac_db_reset(c);
+        return err;
+    }
+    return ac__store_end(st, ac__store_done(st, c));
 }
 
 int ac_store_dead_list(struct ac_store *st, const char *peer, struct ac_outbox_msg **out, size_t *n)

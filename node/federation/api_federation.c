@@ -410,9 +410,7 @@ static void on_peer_probe(struct ac_http_exchange *x, void *arg)
      * version), at most once a minute. */
     ac__fed_fetch_description(p);
     /* An admin's probe is a reason to try now, whatever the back-off says. */
-    p->next_attempt_ms = 0;
-    ac_store_peer_state_probe(n->store, p->node_id, 0);
-    ac__fed_kick(p);
+    ac__fed_probe_now(p);
     ac__respond_owned(x, 202, json_pack("{s:s, s:s}", "node", p->node_id, "queued", msg_id));
 }
 

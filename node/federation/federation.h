@@ -115,6 +115,13 @@ struct ac__fed_peer {
     int reading;
     int kicked_reading;
     int64_t cursor; /* the settled prefix's last id, written or not; 0: unknown yet */
+    /* Delivery-state writes (sender.c): each numbered when queued; a write
+     * older than one that already ran is not applied (tasks may commit out
+     * of order), and a failed write makes the state in memory written again
+     * (|state_dirty|). |state_why|: the last failure's text, for that. */
+    uint64_t state_seq, state_ran;
+    int state_dirty;
+    char state_why[320];
     int awaiting;       /* idle until that is durable (ac__fed_durable()) */
 };
 
@@ -234,6 +241,10 @@ void ac__fed_durable(struct ac__federation *f);
 /* Called when |p| reached us with a verified message: a peer we back off
  * from is probed now rather than at its next attempt. */
 void ac__fed_peer_reached_us(struct ac__fed_peer *p);
+
+/* An admin's probe: |p|'s back-off ends now, in memory and (as a task,
+ * ordered with the sender's other delivery-state writes) in the store. */
+void ac__fed_probe_now(struct ac__fed_peer *p);
 
 /* The problem a peer answered with, as one line into |out|: "HTTP 403
  * missing-right: <detail>" (the last segment of its type; the detail cut to

@@ -261,6 +261,10 @@ static void tick_done(void *arg, int err)
         ac_log_warn("federation", "capacity offers not queued: %s", ac_strerror(err));
     else if (!err && t->queued)
         ac_log_info("federation", "capacity offers queued to %zu peers", t->queued);
+    /* The offers may have committed: wake the senders (a needless wake-up
+     * costs a page read; a lost one leaves them waiting for the next). */
+    if (err == AC_EUNKNOWN)
+        ac__fed_kick_all(t->f);
     free(t);
 }
 

@@ -308,7 +308,15 @@ static void answer_pending(struct ac__fed_pending *it)
         ac__problem(it->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL,
                     "the database did not confirm the commit of this message; send it again: "
                     "its id is answered once, never applied twice");
-    else if (it->err)
+    else if (it->err == AC_EAGAIN) {
+        /* It lost its race with concurrent writes every time it ran: a
+         * busy node, not a broken message; the sender's back-off retries. */
+        json_t *extra = json_pack("{s:i}", "retry_after_seconds", 1);
+        ac__problem(it->x, AC_PROBLEM_BUSY, NULL, extra,
+                    "the message lost a race with concurrent writes each time it ran; send it "
+                    "again shortly: its id is answered once, never applied twice");
+        json_decref(extra);
+    } else if (it->err)
         ac__respond_failure(it->x, it->err, &it->reason, "the message");
     else
         respond_envelope(it->x, it->status, it->answer.data, it->answer.len);

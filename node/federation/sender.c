@@ -58,7 +58,9 @@
 #define TICK_MAX_MS 1000
 
 static void deliver_next(struct ac__fed_peer *p);
-static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why);
+/* Kinds of delivery-state write (state_write() below). */
+enum { STATE_SUCCESS = 1, STATE_FAILURE, STATE_PROBE, STATE_MEMORY };
+static int state_write(struct ac__fed_peer *p, int kind, int64_t cursor, const char *why);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -82,11 +84,32 @@ void ac__fed_sender_close(struct ac__fed_peer *p)
     }
 }
 
+/* Wakes |p|'s sender on the loop's next turn. */
+static void wake(struct ac__fed_peer *p)
+{
+    if (p->fed->stopping || !p->active || p->in_flight)
+        return;
+    /* Never deliver from inside the caller (often a request handler). */
+    uv_timer_start(&p->timer, on_timer, 0, 0);
+}
+
+static void commit_seen(void *arg)
+{
+    (void)arg; /* the wake-up is the hook's release, below */
+}
+
+/* Released once the transaction's hooks are settled: after its commit,
+ * and also when they are dropped, on a rollback or a COMMIT whose outcome
+ * is unknown (ac_store_tx_resolve()). That one may well have committed,
+ * and a lost wake-up leaves its message waiting for the next one; a
+ * needless wake-up costs one page read on a reader thread. It only starts
+ * timers: it may run inside the store's own begin or rollback. */
 static void kick_after_commit(void *arg)
 {
     struct ac_node *n = arg;
-    if (n->federation)
-        ac__fed_kick_all(n->federation);
+    struct ac__federation *f = n->federation;
+    for (size_t i = 0; f && i < f->npeers; i++)
+        wake(f->peers[i]);
 }
 
 void ac__fed_kick(struct ac__fed_peer *p)
@@ -97,12 +120,10 @@ void ac__fed_kick(struct ac__fed_peer *p)
      * writer thread) what it queued for the peer is visible once it
      * commits: wake then, or a page read in between would miss it. */
     struct ac_store *st = p->fed->node->store;
-    if (ac_store_tx_open(st) && ac_store_after_commit(st, kick_after_commit, NULL, p->fed->node) == 0)
+    if (ac_store_tx_open(st) &&
+        ac_store_after_commit(st, commit_seen, kick_after_commit, p->fed->node) == 0)
         return;
-    if (!p->active || p->in_flight)
-        return;
-    /* Never deliver from inside the caller (often a request handler). */
-    uv_timer_start(&p->timer, on_timer, 0, 0);
+    wake(p);
 }
 
 void ac__fed_kick_all(struct ac__federation *f)
@@ -132,7 +153,16 @@ void ac__fed_peer_reached_us(struct ac__fed_peer *p)
                 (long long)((p->next_attempt_ms - now) / 1000));
     p->next_attempt_ms = now;
     /* The sender goes by memory; the store follows in a task. */
-    state_write(p, -1, NULL);
+    state_write(p, STATE_PROBE, 0, NULL);
+    ac__fed_kick(p);
+}
+
+void ac__fed_probe_now(struct ac__fed_peer *p)
+{
+    p->next_attempt_ms = 0;
+    if (state_write(p, STATE_PROBE, 0, NULL))
+        ac_log_error("federation", "%s: cannot record the probe: %s", p->node_id,
+                     ac_strerror(AC_ENOMEM));
     ac__fed_kick(p);
 }
 
@@ -172,13 +202,27 @@ static void drop_client(struct ac__fed_peer *p)
     }
 }
 
-/* A write of a peer's delivery state (the cursor after a success, or a
- * failed attempt and its back-off) as a task of the request groups. It
- * carries copies, so the peer's state may move on meanwhile. */
+/* A write of a peer's delivery state (the cursor after a success, a
+ * failed attempt and its back-off, a probe, or all of what memory holds
+ * after a write failed) as a task of the request groups. It carries
+ * copies, so the peer's state may move on meanwhile; the peer outlives it
+ * (peers live until the federation is freed, and that waits for f->tasks).
+ *
+ * Tasks may commit out of order: one that lost a race alone runs again in
+ * the next group while later ones commit in this one, and one run here
+ * (no group to join) commits ahead of those queued. So each is numbered
+ * when queued, and one older than a write that already ran (in an earlier
+ * group, or earlier in this one: it commits no later than this) applies
+ * only what cannot go stale, the cursor, which only moves forward: a
+ * stale failure never overwrites a newer success, nor a stale success a
+ * newer back-off. If the newer write then fails, the state in memory is
+ * written again (state_done()). */
 struct state_task {
-    struct ac__federation *f;
+    struct ac__fed_peer *p;
+    uint64_t seq;
+    int kind;
     char node_id[65];
-    int64_t cursor; /* > 0: a success up to this id; 0: a failure; -1: a probe */
+    int64_t cursor; /* STATE_SUCCESS, STATE_MEMORY: the settled prefix's last id */
     int64_t attempts, next_attempt_ms;
     char why[320];
 };
@@ -186,41 +230,84 @@ struct state_task {
 static int state_run(void *arg)
 {
     struct state_task *t = arg;
-    if (t->cursor < 0)
-        return ac_store_peer_state_probe(t->f->node->store, t->node_id, t->next_attempt_ms);
-    if (t->cursor)
-        return ac_store_peer_state_success(t->f->node->store, t->node_id, t->cursor,
-                                           ac_clock_now_ms());
-    return ac_store_peer_state_failure(t->f->node->store, t->node_id, t->attempts,
-                                       t->next_attempt_ms, t->why);
+    struct ac__fed_peer *p = t->p;
+    struct ac_store *st = p->fed->node->store;
+    if (t->seq < p->state_ran)
+        return t->cursor > 0 ? ac_store_outbox_cursor(st, t->node_id, t->cursor) : 0;
+    int err = 0;
+    switch (t->kind) {
+    case STATE_SUCCESS:
+        err = ac_store_peer_state_success(st, t->node_id, t->cursor, ac_clock_now_ms());
+        break;
+    case STATE_PROBE:
+        err = ac_store_peer_state_probe(st, t->node_id, t->next_attempt_ms);
+        break;
+    case STATE_MEMORY:
+        if (!t->attempts) {
+            err = ac_store_peer_state_success(st, t->node_id, t->cursor, ac_clock_now_ms());
+            break;
+        }
+        err = t->cursor > 0 ? ac_store_outbox_cursor(st, t->node_id, t->cursor) : 0;
+        /* fall through */
+    default:
+        if (t->kind == STATE_FAILURE || !err)
+            err = ac_store_peer_state_failure(st, t->node_id, t->attempts, t->next_attempt_ms,
+                                              t->why);
+        break;
+    }
+    if (!err)
+        p->state_ran = t->seq;
+    return err;
 }
 
-/* A lost cursor write only means messages the peer holds go again; a lost
- * failure record only a back-off that restarts from memory's count. */
+/* A failed write (not the node stopping) leaves the stored state behind
+ * memory's: a cursor behind means delivered messages go again (and after a
+ * restart past the retry horizon, dead-lettered as undelivered), a stale
+ * failure a back-off memory no longer has. So memory's state is written
+ * again, a moment later (not from inside this call: without a writer
+ * thread the next write fails here again). */
 static void state_done(void *arg, int err)
 {
     struct state_task *t = arg;
-    if (err && err != AC_ECANCELED)
-        ac_log_error("federation", "%s: cannot record the %s: %s", t->node_id,
-                     t->cursor > 0 ? "delivery cursor" : t->cursor ? "probe" : "failed attempt",
+    struct ac__fed_peer *p = t->p;
+    if (err && err != AC_ECANCELED) {
+        ac_log_error("federation", "%s: cannot record the %s (written again shortly): %s",
+                     t->node_id,
+                     t->kind == STATE_SUCCESS   ? "delivery cursor"
+                     : t->kind == STATE_PROBE   ? "probe"
+                     : t->kind == STATE_FAILURE ? "failed attempt"
+                                                : "delivery state",
                      ac_strerror(err));
+        if (t->cursor > p->unsaved_cursor)
+            p->unsaved_cursor = t->cursor;
+        p->state_dirty = 1;
+        /* A timer already running fires within TICK_MAX_MS (arm()). */
+        if (!p->fed->stopping && p->active && !p->in_flight &&
+            !uv_is_active((uv_handle_t *)&p->timer))
+            arm(p, TICK_MAX_MS);
+    }
     free(t);
 }
 
-/* Writes |p|'s cursor |cursor| (> 0), with 0 its failed attempt (why:
- * |why|), with -1 its next attempt moved up to now (it reached us).
- * Returns 0 or AC_ENOMEM. */
-static int state_write(struct ac__fed_peer *p, int64_t cursor, const char *why)
+/* Queues a write of |p|'s delivery state of |kind|: STATE_SUCCESS up to
+ * |cursor|, STATE_FAILURE (why: |why|), STATE_PROBE (its next attempt
+ * moved up to now: it reached us) or STATE_MEMORY (all of it, after a
+ * write failed). Returns 0 or AC_ENOMEM. */
+static int state_write(struct ac__fed_peer *p, int kind, int64_t cursor, const char *why)
 {
     struct state_task *t = calloc(1, sizeof *t);
     if (!t)
         return AC_ENOMEM;
-    t->f = p->fed;
+    t->p = p;
+    t->seq = ++p->state_seq;
+    t->kind = kind;
     snprintf(t->node_id, sizeof t->node_id, "%s", p->node_id);
     t->cursor = cursor;
     t->attempts = p->attempts;
     t->next_attempt_ms = p->next_attempt_ms;
-    snprintf(t->why, sizeof t->why, "%s", why ? why : "");
+    if (why)
+        snprintf(p->state_why, sizeof p->state_why, "%s", why);
+    snprintf(t->why, sizeof t->why, "%s", p->state_why);
     ac__fed_task(p->fed, "federation delivery state", state_run, state_done, t);
     return 0;
 }
@@ -246,7 +333,7 @@ static void failed(struct ac__fed_peer *p, const char *why, int64_t retry_after_
         delay = retry_after_ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : retry_after_ms;
     int64_t now = ac_clock_now_ms();
     p->next_attempt_ms = now + delay;
-    if (state_write(p, 0, why))
+    if (state_write(p, STATE_FAILURE, 0, why))
         ac_log_error("federation", "%s: cannot record the failed attempt: %s", p->node_id,
                      ac_strerror(AC_ENOMEM));
     ac_log_info("federation", "%s: delivery failed (%s); attempt %lld, next in %lld ms",
@@ -318,13 +405,21 @@ static int refuse(struct ac__fed_peer *p, size_t i, int status, const char *why)
     return 0;
 }
 
-/* Writes the durable cursor over the settled prefix not yet written.
- * Returns 0 or a store error (the write is tried again later). */
+/* Writes the durable cursor over the settled prefix not yet written, or
+ * all of memory's delivery state after a write of it failed. A write that
+ * fails puts it back (state_done()). Returns 0 or AC_ENOMEM. */
 static int save_cursor(struct ac__fed_peer *p)
 {
+    if (p->state_dirty) {
+        int64_t cursor = p->unsaved_cursor > p->cursor ? p->unsaved_cursor : p->cursor;
+        int rc = state_write(p, STATE_MEMORY, cursor, NULL);
+        if (!rc)
+            p->state_dirty = 0, p->unsaved_cursor = 0;
+        return rc;
+    }
     if (!p->unsaved_cursor)
         return 0;
-    int rc = state_write(p, p->unsaved_cursor, NULL);
+    int rc = state_write(p, STATE_SUCCESS, p->unsaved_cursor, NULL);
     if (!rc)
         p->unsaved_cursor = 0;
     return rc;
@@ -356,7 +451,10 @@ static int settle(struct ac__fed_peer *p)
             p->at = i + 1;
             continue;
         }
-        if (p->state[i] != ENTRY_REFUSED)
+        /* Not while halted: a burial that failed goes again only after
+         * failed()'s back-off, not at once from its own done callback
+         * (which, with no writer thread, would recurse). */
+        if (p->state[i] != ENTRY_REFUSED || p->halted)
             break;
         int rc = bury(p, i);
         if (rc)
@@ -381,8 +479,12 @@ static int bury_run(void *arg)
     struct ac_node *n = p->fed->node;
     const struct ac_outbox_msg *m = &p->page[b->i];
     int status = p->dead_status[b->i];
-    int err = ac_store_outbox_dead(n->store, m, status, p->dead_why[b->i], ac_clock_now_ms());
-    if (!err && status)
+    int added = 0;
+    int err =
+        ac_store_outbox_dead(n->store, m, status, p->dead_why[b->i], ac_clock_now_ms(), &added);
+    /* Not added: an earlier burial whose COMMIT's outcome was unknown did
+     * commit, its refusal shown with it. */
+    if (!err && status && added)
         ac__cert_undeliverable(n, p->node_id, m->type, m->body, m->body_len, status,
                                p->dead_why[b->i]);
     return err;
@@ -403,7 +505,9 @@ static void bury_done(void *arg, int err)
         free(p->dead_why[i]);
         p->dead_why[i] = NULL;
     }
-    p->state[i] = err ? ENTRY_REFUSED : ENTRY_BURIED; /* a failure is tried again */
+    /* A failure (also an unknown COMMIT outcome: the burial is idempotent)
+     * is tried again after failed()'s back-off. */
+    p->state[i] = err ? ENTRY_REFUSED : ENTRY_BURIED;
     if (err && err != AC_ECANCELED)
         halt(p, ac_strerror(err), 0, 0);
     keep_end(p, i);
@@ -703,6 +807,12 @@ static void deliver_next(struct ac__fed_peer *p)
         p->kicked_reading = 1;
         return; /* page_done() goes on */
     }
+    /* A delivery-state write failed: memory's state goes again now, also
+     * during a back-off (a restart would otherwise start from the stale
+     * one). */
+    if (p->state_dirty && save_cursor(p))
+        ac_log_error("federation", "%s: cannot record the delivery state: %s", p->node_id,
+                     ac_strerror(AC_ENOMEM));
     if (p->halted) {
         if (p->in_flight || p->keeping)
             return; /* the rest of the window answers (and is kept) first */

@@ -91,6 +91,12 @@ static int open_note(const struct ac__fed_peer *p, const char *note, size_t len,
 struct witness_write {
     struct ac__fed_peer *p; /* peers live until the federation is freed */
     int fork;
+    /* A cosignature: the kept checkpoint it was checked against (|had_old|
+     * 0: none was kept), and what write_run() found (OUTCOME_*). */
+    int had_old;
+    uint64_t old_size;
+    uint8_t old_root[32];
+    int outcome;
     char *note; /* owned */
     size_t len;
     char *detail;        /* owned: a fork's flag detail */
@@ -98,7 +104,38 @@ struct witness_write {
     char msg_id[48];
     char what[160];
     uint64_t seen_size, size;
+    uint8_t root[32]; /* the checkpoint's */
 };
+
+enum { OUTCOME_COSIGNED, OUTCOME_STALE, OUTCOME_FORKED };
+
+/* The JSON detail of a fork flag: |what|, the size and root seen before and
+ * now. Returns an allocated string or NULL (out of memory). */
+static char *fork_detail(const char *peer, const char *what, uint64_t seen_size,
+                         const uint8_t seen_root[32], uint64_t now_size,
+                         const uint8_t now_root[32])
+{
+    char seen[64] = "", now[64] = "";
+    sodium_bin2base64(seen, sizeof seen, seen_root, 32, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2base64(now, sizeof now, now_root, 32, sodium_base64_VARIANT_ORIGINAL);
+    json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s}", "peer", peer, "why", what,
+                          "seen_size", (json_int_t)seen_size, "seen_root", seen, "now_size",
+                          (json_int_t)now_size, "now_root", now);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    return detail;
+}
+
+/* Parses a kept note's checkpoint (verified when it was kept). */
+static int parse_kept(const uint8_t *note, size_t len, struct ac_checkpoint *cp)
+{
+    char why[AC_NOTE_WHY_MAX];
+    const char *end = note ? memmem(note, len, "\n\n", 2) : NULL;
+    size_t text = end ? (size_t)(end - (const char *)note) + 1 : 0;
+    if (!text || ac_checkpoint_parse((const char *)note, text, cp, why, sizeof why))
+        return AC_EPARSE;
+    return 0;
+}
 
 static void write_free(struct witness_write *w)
 {
@@ -119,10 +156,55 @@ static int write_run(void *arg)
         return err ? err : ac_store_peer_doc_put(st, w->p->node_id, "fork",
                                                  (const uint8_t *)w->note, w->len, now);
     }
+    /* The round checked this checkpoint against the one kept when it
+     * read it; another round (a slow peer, the admin's trigger) may have
+     * kept a newer one since. Read again here, in the transaction that
+     * would replace it: cosigned only if it is still that one, a fork if
+     * it holds this size with another root, and never a newer one
+     * replaced by an older one. */
+    uint8_t *kept = NULL;
+    size_t kept_len = 0;
+    int64_t at;
+    int err = ac_store_peer_doc_get(st, w->p->node_id, "checkpoint", &kept, &kept_len, &at);
+    if (err && err != AC_ENOENT)
+        return err;
+    w->outcome = OUTCOME_COSIGNED;
+    if (!err) {
+        struct ac_checkpoint cur = {0};
+        err = parse_kept(kept, kept_len, &cur);
+        free(kept);
+        if (err)
+            return err;
+        if (cur.size == w->size && sodium_memcmp(cur.root, w->root, 32) != 0) {
+            w->outcome = OUTCOME_FORKED;
+            snprintf(w->what, sizeof w->what, "the same size with another root");
+            w->seen_size = cur.size;
+            char *detail =
+                fork_detail(w->p->node_id, w->what, cur.size, cur.root, w->size, w->root);
+            ac_checkpoint_release(&cur);
+            if (!detail)
+                return AC_ENOMEM;
+            err = ac_store_flag_add(st, "log_fork", "", 0, 0, detail, now, NULL);
+            free(detail);
+            return err ? err : ac_store_peer_doc_put(st, w->p->node_id, "fork",
+                                                     (const uint8_t *)w->note, w->len, now);
+        }
+        int same = w->had_old && cur.size == w->old_size &&
+                   sodium_memcmp(cur.root, w->old_root, 32) == 0;
+        w->seen_size = cur.size;
+        ac_checkpoint_release(&cur);
+        if (!same) {
+            w->outcome = OUTCOME_STALE; /* the next round checks it against that one */
+            return 0;
+        }
+    } else if (w->had_old) {
+        w->outcome = OUTCOME_STALE; /* the kept one went: the next round starts afresh */
+        return 0;
+    }
     /* The checkpoint becomes the one later ones must extend in the same
      * transaction as the cosignature that vouches for it. */
-    int err = ac_store_peer_doc_put(st, w->p->node_id, "checkpoint", (const uint8_t *)w->note,
-                                    w->len, now);
+    err = ac_store_peer_doc_put(st, w->p->node_id, "checkpoint", (const uint8_t *)w->note, w->len,
+                                now);
     return err ? err : ac__fed_queue(f, w->p->node_id, "witness.cosignature", w->msg_id,
                                      w->body.data, w->body.len);
 }
@@ -130,17 +212,24 @@ static int write_run(void *arg)
 static void write_done(void *arg, int err)
 {
     struct witness_write *w = arg;
-    if (w->fork)
+    if (w->fork || (!err && w->outcome == OUTCOME_FORKED))
         ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "
                      "cosigned%s", w->p->node_id, w->what, (unsigned long long)w->seen_size,
                      (unsigned long long)w->size, err ? "; the flag could not be stored" : "");
     else if (err)
         ac_log_error("federation", "%s: cannot cosign size %llu: %s", w->p->node_id,
                      (unsigned long long)w->size, ac_strerror(err));
+    else if (w->outcome == OUTCOME_STALE)
+        ac_log_info("federation", "%s: not cosigning size %llu: another round kept size %llu "
+                    "meanwhile", w->p->node_id, (unsigned long long)w->size,
+                    (unsigned long long)w->seen_size);
     else
         ac_log_info("federation", "%s: cosigned its checkpoint at size %llu", w->p->node_id,
                     (unsigned long long)w->size);
-    if (!w->fork && !err)
+    /* A cosignature queued wakes the sender; so may one whose COMMIT's
+     * outcome is unknown (it may have committed: a needless wake-up costs
+     * a page read, a lost one leaves it waiting). */
+    if (!w->fork && (err == AC_EUNKNOWN || (!err && w->outcome == OUTCOME_COSIGNED)))
         ac__fed_kick(w->p);
     write_free(w);
 }
@@ -161,20 +250,18 @@ static struct witness_write *write_new(struct job *j, int fork)
         w->body = (struct ac_buf)AC_BUF_INIT;
         w->seen_size = j->old.size;
         w->size = j->cp.size;
+        memcpy(w->root, j->cp.root, 32);
+        w->had_old = j->old_note != NULL;
+        w->old_size = j->old.size;
+        memcpy(w->old_root, j->old.root, 32);
     }
     return w;
 }
 
 static void raise_fork(struct job *j, const char *what)
 {
-    char seen[64] = "", now[64] = "";
-    sodium_bin2base64(seen, sizeof seen, j->old.root, 32, sodium_base64_VARIANT_ORIGINAL);
-    sodium_bin2base64(now, sizeof now, j->cp.root, 32, sodium_base64_VARIANT_ORIGINAL);
-    json_t *d = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s}", "peer", j->p->node_id, "why", what,
-                          "seen_size", (json_int_t)j->old.size, "seen_root", seen, "now_size",
-                          (json_int_t)j->cp.size, "now_root", now);
-    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
+    char *detail =
+        fork_detail(j->p->node_id, what, j->old.size, j->old.root, j->cp.size, j->cp.root);
     struct witness_write *w = detail ? write_new(j, 1) : NULL;
     if (!w) {
         ac_log_error("federation", "%s: its log forked (%s): saw size %llu, now size %llu; not "

@@ -96,8 +96,11 @@ def main():
             A = Api(a, ta)
             r = a.ctl("peer", "probe", "b.example", token=ta)
             check(r.returncode == 0, "a probes b again, now with a wrong pin")
+            # The state is memory's; the last error is stored by a task
+            # that commits a moment later.
             p = wait_for("a to back off from b",
-                         lambda: (lambda p: p if p["state"] == "backing-off" else None)(on_a()))
+                         lambda: (lambda p: p if p["state"] == "backing-off" and
+                                  p["last_error"] else None)(on_a()))
             check("pin" in p["last_error"],
                   "the peer's last error names the pin: %s" % p["last_error"])
             check(p["outbox_depth"] == 1, "the ping waits in a's outbox")

@@ -45,10 +45,16 @@ int ac_store_outbox_depth(struct ac_store *st, const char *peer, int64_t after, 
                           int64_t *oldest_ms);
 
 /* Copies outbox message |m| to the dead letters with the peer's |status| and
- * |problem| and moves the peer's cursor past it, in one transaction.
+ * |problem| and moves the peer's cursor past it, in one transaction. A dead
+ * letter of that id already there (a retry after an unknown COMMIT outcome)
+ * is kept as it is; |*added| (may be NULL) says whether this call added it.
  * Returns 0, AC_EIO or AC_EDB. */
 int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int status,
-                         const char *problem, int64_t now_ms);
+                         const char *problem, int64_t now_ms, int *added);
+
+/* Moves |peer|'s durable cursor forward to |cursor| (never back), touching
+ * nothing else of its delivery state. Returns 0, AC_EIO or AC_EDB. */
+int ac_store_outbox_cursor(struct ac_store *st, const char *peer, int64_t cursor);
 
 /* Sets |*out| to the dead letters of |peer| (all peers when NULL) by id.
  * Returns 0, AC_ENOMEM or AC_EDB. */

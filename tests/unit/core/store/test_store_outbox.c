@@ -91,7 +91,13 @@ static void test_a_dead_letter_moves_the_cursor_and_a_retry_queues_it_again(void
     size_t n = 0;
     assert_int_equal(0, ac_store_outbox_page(st, "b", 0, 10, &page, &n));
     assert_int_equal(1, n);
-    assert_int_equal(0, ac_store_outbox_dead(st, &page[0], 400, "bad-envelope", 2000));
+    int added = 0;
+    assert_int_equal(0, ac_store_outbox_dead(st, &page[0], 400, "bad-envelope", 2000, &added));
+    assert_int_equal(1, added);
+    /* Written again (an unknown COMMIT outcome that did commit): no error,
+     * nothing added, the first one kept. */
+    assert_int_equal(0, ac_store_outbox_dead(st, &page[0], 500, "again", 2500, &added));
+    assert_int_equal(0, added);
     ac_outbox_msgs_free(page, n);
     struct ac_peer_state s;
     assert_int_equal(0, ac_store_peer_state_get(st, "b", &s));
