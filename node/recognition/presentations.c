@@ -278,7 +278,7 @@ struct total {
     struct ac_user by;
     char teacher[AC_TEACHER_MAX + 1];
     int64_t now;
-    int err;                      /* the reader's */
+    int err;                       /* the reader's */
     struct ac__verify_item *stale; /* owned until handed to |job| */
     size_t nstale;
     struct ac__verify_job *job; /* owned: the re-check, owning the items */
