@@ -135,6 +135,11 @@ def main():
                          {"teacher": "t-2", "email": "teacher2@district.example", "bundle": b64u(bundle2)})
         check(r.status_code == 201 and r.body["verdict"] == "valid",
               "a second teacher's bundle verifies")
+        r = present("t-5", "teacher1@district.example", bundle1)
+        check(r.status_code == 409 and r.body.get("field") == "teacher"
+              and "one teacher only" in r.body.get("detail", ""),
+              "a record presented for a second teacher is refused once verified: 409 naming "
+              "teacher (%d)" % r.status_code)
         check(total("t-1") == 2.0 and total("t-2") == 1.5, "both credentials count")
         d, r = rls.fewest(client, dist, dist_admin, lambda: district.req(
             "GET", "/v1/recognition/teachers/t-1/total", rec), own)
