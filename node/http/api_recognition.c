@@ -450,7 +450,9 @@ static void presentation_done(void *arg, int err, const struct ac_presentation *
                               const struct ac_reason *why)
 {
     struct ac_http_exchange *x = arg;
-    if (err)
+    if (err == AC_ECANCELED)
+        ac__problem(x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+    else if (err)
         ac__respond_failure(x, err, why, "presentation");
     else
         ac__respond_owned(x, created ? 201 : 200, presentation_json(p));
@@ -620,6 +622,12 @@ static void total_done(void *arg, int err, const struct ac_recognized *r, size_t
         free(q);
         return;
     }
+    if (err == AC_ECANCELED) {
+        /* Its reads or its re-checks' write came after the node began to stop. */
+        ac__problem(x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+        free(q);
+        return;
+    }
     if (err) {
         ac__respond_error(x, err, "recognized total");
         free(q);
@@ -666,8 +674,8 @@ static void on_teacher_total(struct ac_http_exchange *x, void *arg)
     q->x = x;
     q->recognizer_id = a.user.id;
     snprintf(q->teacher, sizeof q->teacher, "%s", teacher);
-    /* Old verdicts are checked again with their issuers first, so this may
-     * answer later, from total_done(). */
+    /* Read on a reader thread, old verdicts checked again with their
+     * issuers first: this answers later, from total_done(). */
     ac__recognition_total(n, &a.user, teacher, total_done, q);
 }
 

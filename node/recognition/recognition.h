@@ -86,8 +86,11 @@ struct ac__holder {
  * salted hash of |h|->email (or of the earner account's verified address)
  * with the record's salt; otherwise AC_EINVAL with HOLDER_MISMATCH (or
  * INVALID_FIELD "email" when no address is known) and nothing is recorded.
- * Calls |cb| exactly once, later from the loop thread, or before returning
- * when the binding fails, |by| is not a recognizer or memory runs out. */
+ * The record and its audit row are written in a task of the request group
+ * (ac__reqtx_task()), off the loop, and |cb| told after the group's COMMIT
+ * (AC_ECANCELED when the node stopped first). Calls |cb| exactly once, later
+ * from the loop thread, or before returning when the binding fails, |by| is
+ * not a recognizer or memory runs out. */
 void ac__presentations_present(struct ac_node *n, const struct ac_user *by,
                                const struct ac_presentation *p, const struct ac__holder *h,
                                uint8_t *data, size_t len, ac__presentation_cb cb, void *arg);
@@ -100,9 +103,14 @@ typedef void (*ac__total_cb)(void *arg, int err, const struct ac_recognized *r, 
  * again, with the issuer, every presentation whose verdict is older than
  * AC__RECOGNITION_STATUS_TTL_S: a revocation since removes its CEUs, a
  * reinstatement restores them, an issuer that cannot be reached makes it
- * count nothing. Changed verdicts are stored and audited. Calls |cb| exactly
- * once, from the loop thread (before returning when nothing needs a check).
- * Errors: AC_EACCES, AC_ENOMEM, AC_EIO, AC_EDB. */
+ * count nothing. Changed verdicts are stored and audited. The reads run on
+ * a reader thread (ac__read_submit()), the re-checks' writes, and the total
+ * read after them, in a task of the request group (ac__reqtx_task()): none
+ * on the loop. Calls |cb| exactly once, from the loop thread (later, or
+ * before returning when |by| is no recognizer or memory ran out).
+ * Errors: AC_EACCES, AC_ENOMEM, AC_EIO, AC_EDB, AC_EAGAIN (busy: too many
+ * verifications running, or lost races), AC_ECANCELED (the node is
+ * stopping). */
 void ac__recognition_total(struct ac_node *n, const struct ac_user *by, const char *teacher,
                            ac__total_cb cb, void *arg);
 
