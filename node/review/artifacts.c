@@ -119,12 +119,14 @@ struct ac__artifact_upload {
     enum job job;
     int err;                             /* first failure, -errno or AC_E*; set by the worker */
     char hash[AC_ARTIFACT_HASH_HEX + 1]; /* the bytes' SHA-256, once finished */
-    unsigned busy : 1, finishing : 1, aborted : 1;
-    unsigned mismatch : 1; /* the bytes did not hash to |want| */
-    /* Set by the worker that renamed the file into place: nothing had that
-     * name before (so no earlier row can own it), and the file's identity,
-     * so that only this very file is ever removed again. */
-    unsigned fresh : 1;
+    unsigned busy : 1, finishing : 1, aborted : 1; /* loop side */
+    /* Set by the finishing worker, not bit-fields: the loop reads another
+     * upload's |busy| while its worker runs. */
+    unsigned char mismatch; /* the bytes did not hash to |want| */
+    /* Nothing had the name before the rename (so no earlier row can own the
+     * file), and the file's identity, so that only this very file is ever
+     * removed again. */
+    unsigned char fresh;
     dev_t dev;
     ino_t ino;
     /* Loop side, while finishing and recording (|recording|): */
