@@ -4,7 +4,9 @@
  * then fsynced and renamed into place, all on libuv's worker threads; a
  * download is read and hashed piece by piece on a worker too, so a file that
  * no longer hashes to its name is caught while it is served. The loop thread
- * only moves pieces and touches the database.
+ * only moves pieces; the upload's row is a task of the request groups,
+ * written on their fiber (below), and a download's rights are read on a
+ * reader thread (node/http/api_artifacts.c).
  *
  * What a worker may touch: the upload or reader it was queued for (its fd,
  * paths, hash state and the buffer handed to it) and nothing else; the loop
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +98,7 @@ static int media_type_ok(const char *mt)
 
 /* ---- uploads ---- */
 
-enum job { JOB_WRITE, JOB_FINISH, JOB_ABORT };
+enum job { JOB_WRITE, JOB_FINISH, JOB_ABORT, JOB_DISCARD };
 
 struct ac__artifact_upload {
     uv_work_t req; /* req.data is the upload */
@@ -116,9 +119,28 @@ struct ac__artifact_upload {
     enum job job;
     int err;                             /* first failure, -errno or AC_E*; set by the worker */
     char hash[AC_ARTIFACT_HASH_HEX + 1]; /* the bytes' SHA-256, once finished */
-    unsigned busy : 1, finishing : 1, aborted : 1;
-    unsigned mismatch : 1; /* the bytes did not hash to |want| */
+    unsigned busy : 1, finishing : 1, aborted : 1; /* loop side */
+    /* Set by the finishing worker, not bit-fields: the loop reads another
+     * upload's |busy| while its worker runs. */
+    unsigned char mismatch; /* the bytes did not hash to |want| */
+    /* Nothing had the name before the rename (so no earlier row can own the
+     * file), and the file's identity, so that only this very file is ever
+     * removed again. */
+    unsigned char fresh;
+    dev_t dev;
+    ino_t ino;
+    /* Loop side, while finishing and recording (|recording|): */
+    unsigned recording : 1, owned : 1;
+    struct ac__artifact_upload *rec_next;
+    int64_t created_ms;
+    struct ac_artifact out; /* the uploader's own row, for the answer */
 };
+
+/* Serialises, across the workers of every upload, what puts a name in place
+ * or takes it away: a rename into artifacts/<xx>/<hash> (with the look at
+ * what had the name before) and a failed upload's removal of its file (with
+ * the look that the name is still its file). */
+static pthread_mutex_t place_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Worker: creates the temporary file. A random name, so concurrent uploads of
  * the same bytes never share a file; ".tmp" under a subdirectory of
@@ -152,11 +174,14 @@ static int finish_file(struct ac__artifact_upload *up)
     hex(digest, sizeof digest, up->hash);
     int fd = up->fd;
     up->fd = -1;
-    if (fsync(fd) != 0) {
+    struct stat sb;
+    if (fsync(fd) != 0 || fstat(fd, &sb) != 0) {
         int e = -errno;
         close(fd);
         return e;
     }
+    up->dev = sb.st_dev;
+    up->ino = sb.st_ino;
     if (close(fd) != 0)
         return -errno;
     /* The uploader may state the hash it expects: a mismatch means the
@@ -170,14 +195,31 @@ static int finish_file(struct ac__artifact_upload *up)
     snprintf(dir, sizeof dir, "%s/artifacts/%.2s", dd, up->hash);
     mkdir(dir, 0700);
     artifact_path(dd, up->hash, dst, sizeof dst);
-    if (rename(up->tmp, dst) != 0)
-        return -errno;
+    pthread_mutex_lock(&place_lock);
+    up->fresh = lstat(dst, &sb) != 0 && errno == ENOENT;
+    int rc = rename(up->tmp, dst) != 0 ? -errno : 0;
+    pthread_mutex_unlock(&place_lock);
+    if (rc)
+        return rc;
     up->tmp[0] = 0;
     sync_dir(dir);
     return 0;
 }
 
 static void remove_tmp(struct ac__artifact_upload *up);
+
+/* Worker: a failed row's file goes, if the name is still this very file
+ * (another upload of the same bytes may have renamed its own over it). */
+static void discard_file(struct ac__artifact_upload *up)
+{
+    char path[PATH_MAX_LEN];
+    artifact_path(up->n->cfg->data_dir, up->hash, path, sizeof path);
+    struct stat sb;
+    pthread_mutex_lock(&place_lock);
+    if (lstat(path, &sb) == 0 && sb.st_dev == up->dev && sb.st_ino == up->ino)
+        unlink(path);
+    pthread_mutex_unlock(&place_lock);
+}
 
 static void on_upload_work(uv_work_t *req)
 {
@@ -201,6 +243,9 @@ static void on_upload_work(uv_work_t *req)
     case JOB_ABORT:
         remove_tmp(up);
         break;
+    case JOB_DISCARD:
+        discard_file(up);
+        break;
     }
 }
 
@@ -217,8 +262,34 @@ static void remove_tmp(struct ac__artifact_upload *up)
     }
 }
 
+/* Uploads of this process from the queueing of their JOB_FINISH to their
+ * answer, on the loop only: a failed row removes its file only when no other
+ * upload of the same bytes may have renamed it into place or be recording
+ * it. */
+static struct ac__artifact_upload *recording;
+
+static void recording_add(struct ac__artifact_upload *up)
+{
+    up->rec_next = recording;
+    recording = up;
+    up->recording = 1;
+}
+
+static void recording_remove(struct ac__artifact_upload *up)
+{
+    if (!up->recording)
+        return;
+    for (struct ac__artifact_upload **pp = &recording; *pp; pp = &(*pp)->rec_next)
+        if (*pp == up) {
+            *pp = up->rec_next;
+            break;
+        }
+    up->recording = 0;
+}
+
 static void upload_free(struct ac__artifact_upload *up)
 {
+    recording_remove(up);
     ac_buf_release(&up->queue);
     ac_buf_release(&up->work);
     free(up);
@@ -233,6 +304,8 @@ static int queue_job(struct ac__artifact_upload *up, enum job job)
     int rc = uv_queue_work(up->n->loop, &up->req, on_upload_work, on_upload_done);
     if (rc == 0)
         up->busy = 1;
+    if (rc == 0 && job == JOB_FINISH)
+        recording_add(up);
     return rc;
 }
 
@@ -246,13 +319,92 @@ static int queue_write(struct ac__artifact_upload *up)
     return queue_job(up, JOB_WRITE);
 }
 
-/* Loop: records the finished upload and tells the caller. */
+/* ---- the row ----
+ *
+ * The row is written as a task of the request groups (ac__reqtx_task(),
+ * node/http/reqtx.c): on the write handlers' fiber, in the group's
+ * transaction, so on PostgreSQL the loop waits on none of its round trips
+ * and it joins the open group instead of closing it. The file is already
+ * durable in place when the task is queued. */
+
+/* Another upload on |up|'s node may be of the same bytes: one whose finish
+ * is on a worker (its hash not known here yet), or one of the same hash
+ * recording its row. */
+static int recording_other(const struct ac__artifact_upload *up)
+{
+    for (const struct ac__artifact_upload *o = recording; o; o = o->rec_next)
+        if (o != up && o->n == up->n && (o->busy || strcmp(o->hash, up->hash) == 0))
+            return 1;
+    return 0;
+}
+
+/* |up|'s row committed: the other uploads of its bytes under way must not
+ * remove the file if theirs fail. */
+static void recording_owned(const struct ac__artifact_upload *up)
+{
+    for (struct ac__artifact_upload *o = recording; o; o = o->rec_next)
+        if (o != up && o->n == up->n && !o->busy && strcmp(o->hash, up->hash) == 0)
+            o->owned = 1;
+}
+
+/* Fiber (a task's run): records the upload and reads back the uploader's
+ * own row for the answer. A transaction body: it touches only the store
+ * and |up|'s |out|, which a re-run fills again. */
+static int row_run(void *arg)
+{
+    struct ac__artifact_upload *up = arg;
+    struct ac_store *st = up->n->store;
+    struct ac_artifact art = {
+        .size = (int64_t)up->size, .uploader_id = up->uploader, .created_ms = up->created_ms};
+    snprintf(art.hash, sizeof art.hash, "%s", up->hash);
+    snprintf(art.media_type, sizeof art.media_type, "%s", up->media_type);
+    int err = ac_store_artifact_put(st, &art);
+    /* The answer describes this uploader's upload only, so it cannot tell
+     * whether somebody uploaded the same bytes before. */
+    if (!err)
+        err = ac_store_artifact_get_upload(st, up->hash, up->uploader, &up->out);
+    return err;
+}
+
+static void answer(struct ac__artifact_upload *up, int err, struct ac_reason *why)
+{
+    up->done(up->done_arg, err, &up->out, why);
+    ac_reason_release(why);
+}
+
+/* Loop: the task's group committed (0) or the row failed. A file whose row
+ * was not written is removed again (on a worker), unless a row of the same
+ * bytes may own it: its file was there before this upload's (|fresh| unset),
+ * its row committed meanwhile (|owned|), its COMMIT is unconfirmed
+ * (AC_EUNKNOWN), or another upload of them is under way. */
+static void row_done(void *arg, int err)
+{
+    struct ac__artifact_upload *up = arg;
+    struct ac_reason why = AC_REASON_INIT;
+    recording_remove(up);
+    if (!err)
+        recording_owned(up);
+    if (err == AC_ECANCELED)
+        ac_reason_fail(&why, err, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL,
+                       "the node is stopping; the artifact was not stored: send it again");
+    else if (err == AC_EAGAIN)
+        ac_reason_fail(&why, err, AC_PROBLEM_BUSY, NULL,
+                       "the artifact's row lost a race with concurrent writes; send it again");
+    if (err)
+        ac_log_error("artifacts", "upload of %.16s... by user %" PRId64 ": row not written: %s",
+                     up->hash, up->uploader, ac_strerror(err));
+    answer(up, err, &why);
+    if (err && up->fresh && !up->owned && err != AC_EUNKNOWN && !recording_other(up) &&
+        queue_job(up, JOB_DISCARD) == 0)
+        return; /* on_upload_done frees it */
+    upload_free(up);
+}
+
+/* Loop: the file is in place (or failed): records it and tells the caller;
+ * frees |up| once done. */
 static void record(struct ac__artifact_upload *up)
 {
-    struct ac_node *n = up->n;
     struct ac_reason why = AC_REASON_INIT;
-    struct ac_artifact out;
-    memset(&out, 0, sizeof out);
     int err = up->err;
     if (up->mismatch) {
         err = ac_reason_fail(&why, AC_EINVAL, AC_PROBLEM_HASH_MISMATCH, "sha256",
@@ -263,30 +415,15 @@ static void record(struct ac__artifact_upload *up)
                      strerror(-err));
         err = AC_EIO;
     } else {
-        /* A file whose row cannot be written is removed again, unless an
-         * earlier upload of the same bytes already owns it. */
-        struct ac_artifact prior;
-        int existed = ac_store_artifact_get(n->store, up->hash, &prior) == 0;
-        struct ac_artifact art = {.size = (int64_t)up->size,
-                                  .uploader_id = up->uploader,
-                                  .created_ms = ac_clock_now_ms()};
-        snprintf(art.hash, sizeof art.hash, "%s", up->hash);
-        snprintf(art.media_type, sizeof art.media_type, "%s", up->media_type);
-        err = ac_store_tx_begin(n->store);
-        if (!err)
-            err = ac__scheduler_commit(n, ac_store_artifact_put(n->store, &art));
-        if (err && !existed) {
-            char path[PATH_MAX_LEN];
-            artifact_path(n->cfg->data_dir, up->hash, path, sizeof path);
-            unlink(path);
-        }
-        /* The answer describes this uploader's upload only, so it cannot tell
-         * whether somebody uploaded the same bytes before. */
-        if (!err)
-            err = ac_store_artifact_get_upload(n->store, up->hash, up->uploader, &out);
+        up->created_ms = ac_clock_now_ms();
+        err = ac__reqtx_task(up->n, "artifact upload", row_run, row_done, up);
+        if (err)
+            row_done(up, err); /* the task never ran */
+        return;
     }
-    up->done(up->done_arg, err, &out, &why);
-    ac_reason_release(&why);
+    recording_remove(up);
+    answer(up, err, &why);
+    upload_free(up);
 }
 
 static void on_upload_done(uv_work_t *req, int status)
@@ -295,13 +432,12 @@ static void on_upload_done(uv_work_t *req, int status)
     struct ac__artifact_upload *up = req->data;
     up->busy = 0;
     enum job job = up->job;
-    if (job == JOB_ABORT) {
+    if (job == JOB_ABORT || job == JOB_DISCARD) {
         upload_free(up);
         return;
     }
     if (job == JOB_FINISH) {
-        record(up);
-        upload_free(up);
+        record(up); /* frees |up| once answered */
         return;
     }
     size_t n = up->work.len;
@@ -321,7 +457,6 @@ static void on_upload_done(uv_work_t *req, int status)
     if (rc && up->finishing) {
         /* Nothing is queued: finish on the loop with the error. */
         record(up);
-        upload_free(up);
         return;
     }
     /* Told last: the caller may write more or finish from inside. */

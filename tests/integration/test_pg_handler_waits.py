@@ -18,14 +18,17 @@ rotation waits for the lock like the write. (Before, it committed its own
 transaction on the loop, which finished the waiting handler in place, the
 loop waiting on the lock with it.)
 
-A store call of the loop's own that needs the connection (a streamed
-artifact upload's row, committed in a transaction of its own once the
-file is written) must not nest inside the waiting handler's transaction:
-it finishes the handler in place first. It is sent while the write waits;
-once the node logs that a store call closed the parked transaction, the
-session lets go. All three are answered, the user is there exactly once,
-and a repeat with the key gets the stored answer; after SIGKILL and a
-restart the user, the artifact and the rotation are still there.
+A streamed artifact upload sent while the write waits does not hold the
+loop either: once its file is in place, its row is a task of the request
+groups too (node/review/artifacts.c), queued behind the waiting handler.
+The reads go on being answered while its file is already there and it is
+still unanswered, and no handler is finished in place
+(accord_write_handler_finished_in_place_total does not move). (Before, the
+row committed a transaction of the loop's own, which finished the waiting
+handler in place, the loop waiting on the lock with it.) The session then
+lets go: all three are answered, the user is there exactly once, and a
+repeat with the key gets the stored answer; after SIGKILL and a restart the
+user, the artifact and the rotation are still there.
 
 Connecting does not hold the loop either: with the node's sessions ended
 and the postmaster stopped (SIGSTOP: the kernel still queues connections
@@ -170,6 +173,13 @@ def scenario(pg, over_tls):
             return metric(c.get(n.url + "/metrics", headers=auth, timeout=20).text,
                           "accord_write_handler_yields_total")
 
+        def in_place():
+            return metric(c.get(n.url + "/metrics", headers=auth, timeout=20).text,
+                          "accord_write_handler_finished_in_place_total")
+
+        digest = hashlib.sha256(blob).hexdigest()
+        stored = os.path.join(n.data_dir, "artifacts", digest[:2], digest)
+
         before = yields()
         check(create("warm", "k-warm").status_code == 201, "a first write is answered" + how)
         # A keyed write makes several round trips (BEGIN, the key's look-up,
@@ -236,13 +246,24 @@ def scenario(pg, over_tls):
                   "the rotation and the write are still unanswered: the rotation finished "
                   "nothing in place")
 
-            # A store call of the loop's own finishes the waiting handler
-            # first; the session lets go once the node says it closed it.
-            closes_before = n.read_stderr().count("a store call closed the parked transaction")
+            # An upload meanwhile: once its file is in place its row queues
+            # behind the waiting handler as a task; the loop goes on serving
+            # and finishes nothing in place.
+            in_place_before = in_place()
             uploader, uploaded = in_thread(upload)
-            wait_until("a store call closes the group of the waiting handler",
-                       lambda: n.read_stderr().count("a store call closed the parked "
-                                                     "transaction") > closes_before)
+            wait_until("the upload's file is in place", lambda: os.path.exists(stored))
+            for _ in range(READS):
+                r = c.get(n.url + "/v1/node", timeout=20)
+                check(r.status_code == 200, "GET /v1/node answers while an upload's row waits "
+                      "behind the waiting handler%s: %d" % (how, r.status_code))
+            check(psql(db_url, waiting) == started,
+                  "the statement that waited still waits after them%s (%s)" % (how, started))
+            check(uploader.is_alive() and "r" not in uploaded and writer.is_alive(),
+                  "the upload and the write are still unanswered: the upload's row finished "
+                  "nothing in place" + how)
+            check(in_place() == in_place_before,
+                  "no handler was finished in place%s (%d before the upload)"
+                  % (how, in_place_before))
             holder.stdin.write("COMMIT;\n")
             holder.stdin.close()
             holder.wait(timeout=30)
@@ -258,18 +279,17 @@ def scenario(pg, over_tls):
               % (r.text[:200] if r is not None else wrote.get("e")))
         waiter_id = r.json()["id"]
         r = uploaded.get("r")
-        digest = hashlib.sha256(blob).hexdigest()
         check(r is not None and r.status_code == 201 and r.json()["sha256"] == digest,
-              "the upload that finished it in place is answered 201: %s"
+              "the upload that waited behind it is answered 201 once the lock goes: %s"
               % (r.text[:200] if r is not None else uploaded.get("e")))
         r = rotated.get("r")
         check(r is not None and r.status_code == 200,
               "the key rotation that waited behind it is answered 200: %s"
               % (r.text[:200] if r is not None else rotated.get("e")))
         new_key = r.json()
-        metrics = c.get(n.url + "/metrics", headers=auth, timeout=20).text
-        check(metric(metrics, "accord_write_handler_finished_in_place_total") >= 1,
-              "/metrics counts the handler the loop had to finish in place")
+        check(in_place() == in_place_before,
+              "once all are answered, still no handler was finished in place%s (%d)"
+              % (how, in_place_before))
         check(psql(db_url, "SELECT count(*) FROM users WHERE name = 'waiter'") == "1",
               "the user is there exactly once")
         again = create("waiter", "k-waiter")

@@ -2,15 +2,21 @@
  * in chunks on worker threads are stored under their SHA-256 and read back in
  * pieces by their uploader; a stated hash that does not match stores nothing;
  * an abandoned upload leaves no file; someone without a right finds nothing;
- * bytes damaged on disk are refused as corrupt, never served whole. */
+ * bytes damaged on disk are refused as corrupt, never served whole. An
+ * upload's row is a task of the request layer (node/http/reqtx.c): without
+ * its writer thread it runs at once, as the upload finishes. */
 #include <dirent.h>
+#include <unistd.h>
 
 #include "review_fixture.h"
 #include "accord/base/buf.h"
+#include "accord/net/router.h"
 #include "accord/store/artifact.h"
 
 /* SHA-256("hello"), from `printf hello | sha256sum`. */
 #define SHA256_HELLO "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+/* SHA-256("world"), from `printf world | sha256sum`. */
+#define SHA256_WORLD "486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"
 
 struct stored {
     int called, err;
@@ -244,7 +250,65 @@ static void test_damage_in_the_last_piece_is_found_before_the_end_is_served(void
     free(data);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, fx_open, fx_close)
+/* Returns 1 when artifacts/<xx>/|hash| exists. */
+static int stored_file(const char *hash)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/artifacts/%.2s/%s", fx.nf.dir, hash, hash);
+    return access(path, F_OK) == 0;
+}
+
+static void test_a_row_the_stopping_node_cannot_write_leaves_no_new_file(void **state)
+{
+    (void)state;
+    struct ac_node *n = &fx.nf.node;
+    struct stored r;
+    /* Bytes stored before the stop keep their file whatever comes after. */
+    assert_int_equal(0, upload(fx.earner, "hello", 5, "text/plain", NULL, &r));
+    assert_int_equal(0, ac__reqtx_start(n));
+    ac__reqtx_stop(n);
+    uv_run(n->loop, UV_RUN_NOWAIT);
+    /* New bytes: the file is in place, the row's task is refused. */
+    assert_int_equal(AC_ECANCELED, upload(fx.earner, "world", 5, NULL, NULL, &r));
+    assert_int_equal(AC_PROBLEM_STORAGE_UNAVAILABLE, r.problem);
+    assert_false(stored_file(SHA256_WORLD));
+    struct readback rb;
+    assert_int_equal(AC_ENOENT, read_back(fx.admin, 1, SHA256_WORLD, &rb));
+    /* The same bytes as an earlier row by someone else: that row owns the
+     * file, which stays. */
+    int64_t other = fx_user("otto", AC_ROLE_EARNER);
+    assert_int_equal(AC_ECANCELED, upload(other, "hello", 5, NULL, NULL, &r));
+    assert_true(stored_file(SHA256_HELLO));
+    assert_int_equal(AC_ENOENT, read_back(other, 0, SHA256_HELLO, &rb));
+    assert_int_equal(0, read_back(fx.earner, 0, SHA256_HELLO, &rb));
+    assert_memory_equal("hello", rb.got.data, 5);
+    ac_buf_release(&rb.got);
+    assert_int_equal(0, incoming_files());
+}
+
+/* The review fixture, with the request layer a write route makes, as the
+ * node's routes do. */
+static int open_with_reqtx(void **state)
+{
+    if (fx_open(state) || ac_router_new(&fx.nf.node.router))
+        return -1;
+    ac__route_write(&fx.nf.node, "POST", "/unused", NULL);
+    return 0;
+}
+
+static int close_with_reqtx(void **state)
+{
+    struct ac_node *n = &fx.nf.node;
+    ac__reqtx_stop(n);
+    /* The request layer's handles close on the loop's next turn. */
+    uv_run(n->loop, UV_RUN_NOWAIT);
+    ac__reqtx_free(n);
+    ac_router_free(n->router);
+    n->router = NULL;
+    return fx_close(state);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, open_with_reqtx, close_with_reqtx)
 
 int main(void)
 {
@@ -256,6 +320,7 @@ int main(void)
         T(test_a_media_type_with_a_line_break_is_refused),
         T(test_bytes_damaged_on_disk_are_refused_as_corrupt),
         T(test_damage_in_the_last_piece_is_found_before_the_end_is_served),
+        T(test_a_row_the_stopping_node_cannot_write_leaves_no_new_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
