@@ -176,7 +176,11 @@ int ac__tlog_check_at(struct ac_node *n, const struct ac_store_tlog_head *head,
     struct ac__records *r = n->records;
     if (r->halted)
         return AC_ECONFLICT;
-    const struct ac__tlog_published *p = &r->published;
+    /* A copy: on a fiber (the writer's follow()) the reads below yield, and
+     * the loop may note a newer published checkpoint meanwhile; compared
+     * with that, the root computed for this one's size would raise a false
+     * alarm. The copy is a prefix of whatever is published since. */
+    const struct ac__tlog_published pub = r->published, *p = &pub;
     if (!p->known)
         return 0;
     char hex[17];
