@@ -761,11 +761,11 @@ struct head_read {
     /* Filled on the thread. */
     int err;
     struct ac_store_tlog_head now;
-    int64_t status_version;      /* -1: not read */
+    int64_t status_version;        /* -1: not read */
     struct ac_store_checkpoint cp; /* cp.note owned; NULL when not read */
     int have_tree;
-    struct ac_merkle_tree tree; /* the stored log's tree head at cp */
-    struct ac__tlog_published at; /* the stored tree's root at mem.published.size */
+    struct ac_merkle_tree tree;    /* the stored log's tree head at cp */
+    struct ac__tlog_published at;  /* the stored tree's root at mem.published.size */
     struct ac_status_list *status; /* owned; read at |status_version| */
 };
 
@@ -854,8 +854,8 @@ static void head_work(struct ac__read_job *job, struct ac_store *st)
     else if (h->status_version != h->mem.status_version &&
              (h->err = load_status(st, &h->status)) != 0)
         return;
-    int same = h->now.size == h->mem.size &&
-               memcmp(h->now.root, h->mem.root, sizeof h->now.root) == 0;
+    int same =
+        h->now.size == h->mem.size && memcmp(h->now.root, h->mem.root, sizeof h->now.root) == 0;
     /* Moved, or behind memory (a commit of ours in flight, or one that
      * landed after this read's snapshot: the loop decides which), or
      * memory's checkpoint stale: what following takes is read now. */
@@ -942,11 +942,11 @@ static void head_done(struct ac__read_job *job, int status)
      * memory grew while the thread read: memory grows only by a commit of
      * ours or by following a committed head, so its published checkpoint
      * is committed, and the read predates that commit. */
-    int current = !err && mem.have_checkpoint &&
-                  (same || (behind && (mem.size > h->mem.size || pending)));
+    int current =
+        !err && mem.have_checkpoint && (same || (behind && (mem.size > h->mem.size || pending)));
     if (current) {
-        /* A status list read for a version memory has not seen. */
-        /* Only with memory's own head: behind it, the list lacks the
+        /* A status list read for a version memory has not seen, taken
+         * only with memory's own head: behind it, the list lacks the
          * entries our commit in flight assigned. */
         if (unchanged && same && h->status)
             head_apply_status(r, h);
@@ -954,8 +954,7 @@ static void head_done(struct ac__read_job *job, int status)
             head_submit(n, h); /* memory's list moved meanwhile */
             return;
         }
-    } else if (!err && h->cp.note &&
-               published_same(&mem.published, &h->mem.published) &&
+    } else if (!err && h->cp.note && published_same(&mem.published, &h->mem.published) &&
                (!behind || pending || h->reads >= HEAD_READS)) {
         /* Moved by another process. Or behind memory, whose checkpoint is
          * stale (issues inside a request group), while that group commits
@@ -984,8 +983,10 @@ static void head_done(struct ac__read_job *job, int status)
         /* Memory kept moving across every read (or a read failed): follow
          * the head as before, in place. */
         if (!err)
-            ac_log_debug("records", "tlog: the head read %d times did not settle; "
-                         "following it in place", HEAD_READS);
+            ac_log_debug("records",
+                         "tlog: the head read %d times did not settle; "
+                         "following it in place",
+                         HEAD_READS);
         then(x, n, arg, err ? err : ac__checkpoint_refresh(n));
         return;
     }
