@@ -174,10 +174,11 @@ static int status_extent_entry(void *ctx, const struct ac_store_status *e)
     return 0;
 }
 
-static int load_status(struct ac_node *n, struct ac_status_list **out)
+/* Reads only |st|: a reader thread may call it with its own store. */
+static int load_status(struct ac_store *st, struct ac_status_list **out)
 {
     struct status_extent x = {0, 0};
-    int err = ac_store_status_each(n->store, status_extent_entry, &x);
+    int err = ac_store_status_each(st, status_extent_entry, &x);
     if (err)
         return err;
     if (x.max_idx >= AC_STATUS_MAX_ENTRIES)
@@ -187,7 +188,7 @@ static int load_status(struct ac_node *n, struct ac_status_list **out)
     l.used = calloc(l.entries / 8, 1);
     err = (l.bits && l.used) ? 0 : AC_ENOMEM;
     if (!err)
-        err = ac_store_status_each(n->store, load_status_entry, &l);
+        err = ac_store_status_each(st, load_status_entry, &l);
     if (!err)
         err = ac_status_list_load(l.entries, l.bits, l.entries / 4, l.used, l.entries / 8, out);
     free(l.bits);
@@ -316,7 +317,7 @@ int ac__records_open(struct ac_node *n)
     r->token.stale = r->bitstring.stale = 1;
     int err = ac_store_status_version(n->store, &r->status_version);
     if (!err)
-        err = load_status(n, &r->status);
+        err = load_status(n->store, &r->status);
     if (err)
         ac_log_error("records", "cannot load the status list: %s", ac_strerror(err));
     if (!err) {
@@ -425,7 +426,7 @@ int ac__status_reload(struct ac_node *n)
     int64_t version = 0;
     int err = ac_store_status_version(n->store, &version);
     if (!err)
-        err = load_status(n, &reloaded);
+        err = load_status(n->store, &reloaded);
     if (err)
         return err;
     ac_status_list_free(r->status);
@@ -720,7 +721,34 @@ int ac__checkpoint_refresh(struct ac_node *n)
     return err;
 }
 
-/* ---- the head read off the loop (ac__checkpoint_fresh()) ---- */
+/* ---- the head read off the loop (ac__checkpoint_fresh()) ----
+ *
+ * A reader thread reads the stored head and status version. When they are
+ * what memory holds (or the head is behind memory while a commit of this
+ * process is in flight), the loop goes on with no store call. When the head
+ * moved (another process of this node appended) or the published checkpoint
+ * is stale, the same thread also reads what following it takes: the newest
+ * checkpoint, the tree head at it, the root of the stored tree at the size
+ * this node published (for the guard) and the status list; the loop then
+ * applies them as follow() would, with no read of its own. When the head is
+ * behind memory with no commit of ours in flight (the reader read just
+ * before our commit), it is read again on the thread. Memory that changed
+ * while the thread read has the job read again, a few times at most, before
+ * the old in-place refresh runs. */
+
+/* Reads after the first one: a commit of ours landing between the read and
+ * its answer, or memory moving meanwhile, is seen by the next. */
+#define HEAD_READS 5
+
+/* What the loop's memory held when the job was submitted. */
+struct head_mem {
+    struct ac_merkle_tree tree;
+    uint64_t size;
+    uint8_t root[AC_MERKLE_HASH_BYTES];
+    int64_t status_version;
+    int have_checkpoint; /* published and not stale */
+    struct ac__tlog_published published;
+};
 
 struct head_read {
     struct ac__read_job job; /* first */
@@ -728,21 +756,169 @@ struct head_read {
     struct ac_http_exchange *x;
     ac__fresh_cb then;
     void *arg;
+    int reads; /* submitted so far */
+    struct head_mem mem;
     /* Filled on the thread. */
     int err;
     struct ac_store_tlog_head now;
-    int64_t status_version;
+    int64_t status_version;        /* -1: not read */
+    struct ac_store_checkpoint cp; /* cp.note owned; NULL when not read */
+    int have_tree;
+    struct ac_merkle_tree tree;    /* the stored log's tree head at cp */
+    struct ac__tlog_published at;  /* the stored tree's root at mem.published.size */
+    struct ac_status_list *status; /* owned; read at |status_version| */
 };
+
+static void head_mem_take(struct ac_node *n, struct head_mem *m)
+{
+    struct ac__records *r = n->records;
+    m->tree = r->tree;
+    m->size = r->tree.size;
+    ac_merkle_tree_root(&r->tree, m->root);
+    m->status_version = r->status_version;
+    m->have_checkpoint = !r->checkpoint.stale && r->checkpoint.body.len;
+    m->published = r->published;
+}
+
+static int published_same(const struct ac__tlog_published *a, const struct ac__tlog_published *b)
+{
+    return a->known == b->known && a->size == b->size &&
+           memcmp(a->root, b->root, sizeof a->root) == 0;
+}
+
+static int head_mem_same(const struct head_mem *a, const struct head_mem *b)
+{
+    return a->size == b->size && memcmp(a->root, b->root, sizeof a->root) == 0 &&
+           a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
+           published_same(&a->published, &b->published);
+}
+
+static void head_results_free(struct head_read *h)
+{
+    free(h->cp.note);
+    h->cp.note = NULL;
+    ac_status_list_free(h->status);
+    h->status = NULL;
+    h->have_tree = 0;
+    h->at.known = 0;
+    h->err = 0;
+    h->status_version = -1;
+}
+
+/* Reader thread: what following the stored head takes. Its reads run in
+ * one read transaction with the head's, so the checkpoint is the head's
+ * (both commit together under the head lock). */
+static int head_follow_work(struct head_read *h, struct ac_store *st)
+{
+    int err = ac_store_log_checkpoint_latest(st, &h->cp);
+    if (err)
+        return err;
+    struct ac_store_tlog_head head = {.size = h->cp.size};
+    memcpy(head.root, h->cp.root, sizeof head.root);
+    const struct ac__tlog_published *p = &h->mem.published;
+    if (p->known && head.size > p->size) {
+        struct ac_merkle_source src;
+        ac__tlog_source_of(st, &src);
+        err = ac_merkle_root(&src, p->size, h->at.root);
+        if (err)
+            return err;
+        h->at.size = p->size;
+        h->at.known = 1;
+    }
+    if (head.size == h->mem.size && memcmp(head.root, h->mem.root, sizeof head.root) == 0)
+        return 0; /* memory's tree at the submit (h->mem.tree) */
+    err = ac__tlog_tree_load_from(st, &head, &h->tree);
+    if (err)
+        return err;
+    h->have_tree = 1;
+    /* The issues that moved the head filled status entries too: the list,
+     * at the version read before it. */
+    if (!h->status && h->status_version < 0)
+        err = ac_store_status_version(st, &h->status_version);
+    if (!err && !h->status)
+        err = load_status(st, &h->status);
+    return err;
+}
 
 /* Reader thread: touches only |h| and |st|. */
 static void head_work(struct ac__read_job *job, struct ac_store *st)
 {
     struct head_read *h = (struct head_read *)job;
     h->err = ac_store_tlog_head(st, &h->now);
+    if (h->err)
+        return;
     /* The status routes ask for it right after (status.c); unread, it does
      * not match memory's and is read again there. */
-    if (!h->err && ac_store_status_version(st, &h->status_version))
+    if (ac_store_status_version(st, &h->status_version))
         h->status_version = -1;
+    else if (h->status_version != h->mem.status_version &&
+             (h->err = load_status(st, &h->status)) != 0)
+        return;
+    int same =
+        h->now.size == h->mem.size && memcmp(h->now.root, h->mem.root, sizeof h->now.root) == 0;
+    /* Moved, or behind memory (a commit of ours in flight, or one that
+     * landed after this read's snapshot: the loop decides which), or
+     * memory's checkpoint stale: what following takes is read now. */
+    if (!same || !h->mem.have_checkpoint)
+        h->err = head_follow_work(h, st);
+}
+
+static void head_submit(struct ac_node *n, struct head_read *h)
+{
+    head_results_free(h);
+    head_mem_take(n, &h->mem);
+    h->reads++;
+    ac__read_submit(n, &h->job);
+}
+
+/* Loop: the status list the thread read at |h|->status_version replaces
+ * memory's (taken from |h|). */
+static void head_apply_status(struct ac__records *r, struct head_read *h)
+{
+    if (!h->status)
+        return;
+    ac_status_list_free(r->status);
+    r->status = h->status;
+    h->status = NULL;
+    r->status_version = h->status_version;
+    r->token.stale = r->bitstring.stale = 1;
+}
+
+/* Loop: follow() and the publish of ac__checkpoint_refresh() from what the
+ * thread read; no store call. Memory is what it was at the submit. */
+static int head_apply(struct ac_node *n, struct head_read *h)
+{
+    struct ac__records *r = n->records;
+    struct ac_store_tlog_head head = {.size = h->cp.size};
+    memcpy(head.root, h->cp.root, sizeof head.root);
+    /* The thread loads no tree for the one memory held at the submit:
+     * memory may since have moved past it by commits of ours (behind). */
+    uint8_t mine[AC_MERKLE_HASH_BYTES];
+    ac_merkle_tree_root(&r->tree, mine);
+    int moved = head.size != r->tree.size || memcmp(head.root, mine, sizeof mine) != 0;
+    int check = moved ? ac__tlog_check_at(n, &head, &h->at) : 0;
+    if (check && check != AC_ECONFLICT)
+        return check;
+    if (moved && !h->have_tree) {
+        ac_log_debug("records", "tlog: serving the stored head of size %llu behind memory's %llu",
+                     (unsigned long long)head.size, (unsigned long long)r->tree.size);
+        r->tree = h->mem.tree;
+    } else if (h->have_tree) {
+        if (!h->status)
+            return AC_EIO; /* the version could not be read; cannot happen with a tree */
+        ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
+                     (unsigned long long)r->tree.size, (unsigned long long)head.size);
+        r->tree = h->tree;
+    }
+    head_apply_status(r, h);
+    /* Halted: the stored checkpoint is served, not vouched for (as in
+     * ac__checkpoint_refresh()). */
+    size_t len = strlen(h->cp.note);
+    struct ac_buf note = {(uint8_t *)h->cp.note, len, len + 1};
+    int err = publish_checkpoint(r, &note);
+    if (!err && !r->halted)
+        ac__tlog_published_note(n, head.size, head.root);
+    return err;
 }
 
 static void head_done(struct ac__read_job *job, int status)
@@ -755,19 +931,62 @@ static void head_done(struct ac__read_job *job, int status)
     void *arg = h->arg;
     int err = status ? AC_EIO : h->err;
     int64_t version = h->status_version;
-    int current = 0;
-    if (!err && !r->checkpoint.stale && r->checkpoint.body.len) {
-        uint8_t mine[AC_MERKLE_HASH_BYTES];
-        ac_merkle_tree_root(&r->tree, mine);
-        /* What memory holds, or behind it while a request group of this
-         * process is open or committing (ac__checkpoint_refresh()). */
-        current = (h->now.size == r->tree.size && memcmp(h->now.root, mine, sizeof mine) == 0) ||
-                  (h->now.size < r->tree.size && ac_store_others_pending(n->store));
+    struct head_mem mem;
+    head_mem_take(n, &mem);
+    int unchanged = head_mem_same(&mem, &h->mem);
+    int same = h->now.size == mem.size && memcmp(h->now.root, mem.root, sizeof mem.root) == 0;
+    int behind = h->now.size < mem.size;
+    int pending = ac_store_others_pending(n->store);
+    /* What memory holds, or behind it while a request group of this process
+     * is open or committing (ac__checkpoint_refresh()), or behind it after
+     * memory grew while the thread read: memory grows only by a commit of
+     * ours or by following a committed head, so its published checkpoint
+     * is committed, and the read predates that commit. */
+    int current =
+        !err && mem.have_checkpoint && (same || (behind && (mem.size > h->mem.size || pending)));
+    if (current) {
+        /* A status list read for a version memory has not seen, taken
+         * only with memory's own head: behind it, the list lacks the
+         * entries our commit in flight assigned. */
+        if (unchanged && same && h->status)
+            head_apply_status(r, h);
+        else if (version >= 0 && version != r->status_version && h->reads < HEAD_READS) {
+            head_submit(n, h); /* memory's list moved meanwhile */
+            return;
+        }
+    } else if (!err && h->cp.note && published_same(&mem.published, &h->mem.published) &&
+               (!behind || pending || h->reads >= HEAD_READS)) {
+        /* Moved by another process. Or behind memory, whose checkpoint is
+         * stale (issues inside a request group), while that group commits
+         * or after reading again did not catch up with commits of ours: the
+         * committed head read is served, as the in-place refresh did, and
+         * the next commit or read follows it forward again. Behind what
+         * this node published only when the database lost it (the thread
+         * saw every commit made before the submit, and whatever was
+         * published was committed by then): the guard halts then. The
+         * guard's root was read for what was published at the submit. */
+        err = head_apply(n, h);
+        if (err == AC_ECONFLICT)
+            err = 0; /* halted: served, as ac__checkpoint_refresh() does */
+        current = !err;
+    } else if (!err && h->reads < HEAD_READS) {
+        /* Behind memory with no commit of ours in flight (it landed after
+         * the read, and is never followed back from a thread's read: the
+         * in-place refresh below is the one that may find the database
+         * went back), or memory moved meanwhile: read again. */
+        head_submit(n, h);
+        return;
     }
+    head_results_free(h);
     free(h);
     if (err || !current) {
-        /* Moved by another process, or a race with a commit of ours that
-         * ended meanwhile: follow it as before, in place. */
+        /* Memory kept moving across every read (or a read failed): follow
+         * the head as before, in place. */
+        if (!err)
+            ac_log_debug("records",
+                         "tlog: the head read %d times did not settle; "
+                         "following it in place",
+                         HEAD_READS);
         then(x, n, arg, err ? err : ac__checkpoint_refresh(n));
         return;
     }
@@ -791,7 +1010,7 @@ void ac__checkpoint_fresh(struct ac_node *n, struct ac_http_exchange *x, ac__fre
     h->x = x;
     h->then = then;
     h->arg = arg;
-    ac__read_submit(n, &h->job);
+    head_submit(n, h);
 }
 
 const char *ac__issuer_of(const struct ac_node *n, const char *given)

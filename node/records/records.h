@@ -168,12 +168,23 @@ void ac__tlog_published_note(struct ac_node *n, uint64_t size,
  * AC_ECONFLICT. Returns 0, AC_ECONFLICT or the store's code. */
 int ac__tlog_check(struct ac_node *n, const struct ac_store_tlog_head *head);
 
+/* ac__tlog_check() with the root of the stored tree at the published size
+ * already read (on a reader thread) in |at| (may be NULL): when |at| is of
+ * the published size the check reads nothing. */
+int ac__tlog_check_at(struct ac_node *n, const struct ac_store_tlog_head *head,
+                      const struct ac__tlog_published *at);
+
 /* Sets |*tree| to the tree head of the stored log at |head|, from the
  * O(log n) stored subtrees and leaves that make it (all leaves when a
  * subtree is missing), and checks it has |head|'s root (AC_EDB, logged,
  * when not). Returns 0, AC_EDB or the store's code. */
 int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
                        struct ac_merkle_tree *tree);
+
+/* ac__tlog_tree_load() on store |st|, touching nothing else: a reader
+ * thread's. */
+int ac__tlog_tree_load_from(struct ac_store *st, const struct ac_store_tlog_head *head,
+                            struct ac_merkle_tree *tree);
 
 /* Fails with 503 signing-halted and the reason in |why| when signing has
  * stopped. Returns 0 or AC_ECONFLICT. */

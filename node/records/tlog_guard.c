@@ -167,10 +167,20 @@ static void halt(struct ac_node *n, const char *fmt, ...)
 
 int ac__tlog_check(struct ac_node *n, const struct ac_store_tlog_head *head)
 {
+    return ac__tlog_check_at(n, head, NULL);
+}
+
+int ac__tlog_check_at(struct ac_node *n, const struct ac_store_tlog_head *head,
+                      const struct ac__tlog_published *at)
+{
     struct ac__records *r = n->records;
     if (r->halted)
         return AC_ECONFLICT;
-    const struct ac__tlog_published *p = &r->published;
+    /* A copy: on a fiber (the writer's follow()) the reads below yield, and
+     * the loop may note a newer published checkpoint meanwhile; compared
+     * with that, the root computed for this one's size would raise a false
+     * alarm. The copy is a prefix of whatever is published since. */
+    const struct ac__tlog_published pub = r->published, *p = &pub;
     if (!p->known)
         return 0;
     char hex[17];
@@ -189,6 +199,8 @@ int ac__tlog_check(struct ac_node *n, const struct ac_store_tlog_head *head)
     uint8_t root[AC_MERKLE_HASH_BYTES];
     if (head->size == p->size) {
         memcpy(root, head->root, sizeof root);
+    } else if (at && at->known && at->size == p->size) {
+        memcpy(root, at->root, sizeof root); /* read on a reader thread */
     } else {
         /* The tree of the published size as the database holds it now:
          * O(log n) reads of stored subtrees. */
@@ -235,6 +247,12 @@ static int append_leaf(void *ctx, uint64_t index, const uint8_t hash[AC_STORE_HA
 int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
                        struct ac_merkle_tree *tree)
 {
+    return ac__tlog_tree_load_from(n->store, head, tree);
+}
+
+int ac__tlog_tree_load_from(struct ac_store *st, const struct ac_store_tlog_head *head,
+                            struct ac_merkle_tree *tree)
+{
     ac_merkle_tree_init(tree);
     /* The peaks of a tree of |size| leaves are the perfect subtrees its set
      * bits name, largest first, laid end to end from leaf 0. */
@@ -244,9 +262,9 @@ int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
         if (!((head->size >> i) & 1))
             continue;
         if (i == 0)
-            err = ac_store_log_leaf(n->store, start, tree->peak[0]);
+            err = ac_store_log_leaf(st, start, tree->peak[0]);
         else
-            err = ac_store_tlog_subtree_get(n->store, (unsigned)i, start >> i, tree->peak[i]);
+            err = ac_store_tlog_subtree_get(st, (unsigned)i, start >> i, tree->peak[i]);
         start += (uint64_t)1 << i;
     }
     tree->size = head->size;
@@ -256,7 +274,7 @@ int ac__tlog_tree_load(struct ac_node *n, const struct ac_store_tlog_head *head,
          * in): every leaf instead. */
         ac_merkle_tree_init(tree);
         struct leaves_to l = {tree, head->size};
-        err = ac_store_log_each_leaf(n->store, append_leaf, &l, &count);
+        err = ac_store_log_each_leaf(st, append_leaf, &l, &count);
         if (err == 1)
             err = 0;
         if (!err && tree->size != head->size)
