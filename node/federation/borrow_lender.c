@@ -855,25 +855,47 @@ static void on_issuer_artifact(void *arg, int err, const struct ac_h2_response *
 
 /* GET /v1/borrowed/items/{id}/artifacts/{hash}: fetched from the issuer for
  * the reviewer of an open item that cites it, under a signed request naming
- * the item (the issuer checks the assignment is live). */
-static void on_artifact(struct ac_http_exchange *x, void *arg)
-{
-    struct ac_node *n = arg;
-    struct ac__auth a;
-    int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent item", &id))
-        return;
-    const char *hash = ac_http_param(x, "hash");
+ * the item (the issuer checks the assignment is live). The item and its
+ * batch are read on a reader thread (artifact_work), the request to the
+ * issuer made back on the loop (artifact_done). */
+struct artifact_read {
+    struct ac__read_job job; /* first */
+    struct ac_node *n;
+    struct ac_http_exchange *x;
+    int64_t user, id;
+    int err;
     struct ac_lent_item it;
     struct ac_lent_batch b;
-    struct ac_reason why = AC_REASON_INIT;
-    int err = load_item(n->store, a.user.id, id, &it, &b, &why);
+    struct ac_reason why;
+};
+
+/* Reader thread: the item the reviewer asks about, and its batch. */
+static void artifact_work(struct ac__read_job *job, struct ac_store *st)
+{
+    struct artifact_read *q = (struct artifact_read *)job;
+    q->err = load_item(st, q->user, q->id, &q->it, &q->b, &q->why);
+}
+
+/* Loop: checks the item cites the artifact and is open, then asks its
+ * issuer for it (on_issuer_artifact answers). */
+static void artifact_done(struct ac__read_job *job, int status)
+{
+    struct artifact_read *q = (struct artifact_read *)job;
+    struct ac_node *n = q->n;
+    struct ac_http_exchange *x = q->x;
+    struct ac_lent_item it = q->it;
+    struct ac_lent_batch b = q->b;
+    int64_t id = q->id;
+    struct ac_reason why = q->why;
+    int err = status ? AC_EIO : q->err; /* cancelled at shutdown */
+    int loaded = !status && !q->err;
+    free(q);
     if (err) {
         ac__respond_failure(x, err, &why, "the artifact");
         ac_reason_release(&why);
         return;
     }
+    const char *hash = ac_http_param(x, "hash");
     json_t *els = json_loads(it.elements, 0, NULL);
     int cited = 0;
     size_t i;
@@ -928,8 +950,10 @@ static void on_artifact(struct ac_http_exchange *x, void *arg)
     json_decref(body);
     ac_buf_release(&cb);
     ac_buf_release(&env);
-    ac_lent_item_release(&it);
-    ac_lent_batch_release(&b);
+    if (loaded) {
+        ac_lent_item_release(&it);
+        ac_lent_batch_release(&b);
+    }
     if (err) {
         if (p) {
             ac_h2_client_close(p->client);
@@ -938,6 +962,29 @@ static void on_artifact(struct ac_http_exchange *x, void *arg)
         ac__respond_failure(x, err, &why, "the artifact");
         ac_reason_release(&why);
     }
+}
+
+static void on_artifact(struct ac_http_exchange *x, void *arg)
+{
+    struct ac_node *n = arg;
+    struct ac__auth a;
+    int64_t id;
+    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", "lent item", &id))
+        return;
+    struct artifact_read *q = calloc(1, sizeof *q);
+    if (!q) {
+        ac__respond_error(x, AC_ENOMEM, "the artifact");
+        return;
+    }
+    q->job.work = artifact_work;
+    q->job.done = artifact_done;
+    q->n = n;
+    q->x = x;
+    q->user = a.user.id;
+    q->id = id;
+    q->why = (struct ac_reason)AC_REASON_INIT;
+    ac__read_submit(n, &q->job);
 }
 
 void ac__borrow_lender_register(struct ac_node *n)

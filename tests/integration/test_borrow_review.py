@@ -15,7 +15,7 @@ import re
 import sys
 import time
 
-from accordtest import check, skip_unless_built
+from accordtest import check, metric, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair, wait_for
 from federation_util import open_envelope
 
@@ -26,6 +26,13 @@ def lent_batch_of(pair, api, state=None):
         bs = [b for b in pair.lent_in(api) if state is None or b["state"] == state]
         return bs[0] if bs else None
     return wait_for("a lent batch at the lender", find)
+
+
+def loop_statements(client, node, admin):
+    """The statements |node|'s event loop ran on its database itself."""
+    r = client.get(node.url + "/metrics", headers={"authorization": "Bearer " + admin})
+    check(r.status_code == 200, "/metrics answers the admin: %d" % r.status_code)
+    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def main():
@@ -65,12 +72,24 @@ def main():
         check("earner-one" not in shown and '"earner' not in shown.lower()
               and str(earner[0]) not in re.findall(r"\d+", shown.replace(digest, "")),
               "the lender never sees the earner's identity: %s" % shown)
-        r = api1.client.get(p.lender.url + "/v1/borrowed/items/%d/artifacts/%s" % (item, digest),
-                            headers={"authorization": "Bearer " + tok1})
-        check(r.status_code == 200 and r.content == work
-              and r.headers["x-content-sha256"] == digest,
-              "the lender fetches the cited artifact from the issuer by its hash: %d"
-              % r.status_code)
+        # The item is read on a reader thread, not on the lender's loop: the
+        # fewest loop statements of a few fetches is 0 (the node's timers
+        # may add one to a try).
+        fewest = None
+        for _ in range(4):
+            before = loop_statements(api1.client, p.lender, p.tb)
+            r = api1.client.get(p.lender.url + "/v1/borrowed/items/%d/artifacts/%s"
+                                % (item, digest), headers={"authorization": "Bearer " + tok1})
+            d = loop_statements(api1.client, p.lender, p.tb) - before
+            fewest = d if fewest is None else min(fewest, d)
+            check(r.status_code == 200 and r.content == work
+                  and r.headers["x-content-sha256"] == digest,
+                  "the lender fetches the cited artifact from the issuer by its hash: %d"
+                  % r.status_code)
+            if fewest == 0:
+                break
+        check(fewest == 0, "fetching a borrowed item's artifact runs no statement on the "
+              "lender's loop (fewest of the tries: %s)" % fewest)
         r = api1.post("/v1/borrowed/items/%d/score" % item, {"level": "not a level"})
         check(r[0] == 422 and r[1]["field"] == "levels",
               "a level off the scale is refused at the lender, naming levels: %s" % (r,))
