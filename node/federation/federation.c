@@ -204,9 +204,13 @@ void ac__federation_register(struct ac_node *n)
                        AC__FED_WITNESS_MS);
         f->has_witness_timer = 1;
     }
+    /* The first tick (the prune a node left down for days owes, and the
+     * first capacity offers) runs on the loop's first turn, as the node
+     * starts serving, not a second into its service; then once a second,
+     * doing work only when its time came. */
     if (uv_timer_init(n->loop, &f->prune_timer) == 0) {
         f->prune_timer.data = f;
-        uv_timer_start(&f->prune_timer, on_prune_timer, 1000, 1000);
+        uv_timer_start(&f->prune_timer, on_prune_timer, 0, 1000);
         f->has_prune_timer = 1;
     }
     ac_log_info("federation", "%zu peers, consortium serial %llu", f->npeers,

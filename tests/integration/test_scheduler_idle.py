@@ -29,9 +29,27 @@ def metrics(admin):
     return r.text
 
 
+def quiet(admin, still_s=2.5, bound_s=60):
+    """Waits until the node's tasks stopped for |still_s| seconds: what the
+    test's own steps set off (a moved test clock makes the federation's
+    clock-driven prune and capacity offers due, and a commit makes the
+    scheduler read once more) is done before the idle window opens."""
+    deadline = time.monotonic() + bound_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        tasks = metric(metrics(admin), "accord_write_tasks_total")
+        if tasks != last:
+            last, since = tasks, time.monotonic()
+        elif time.monotonic() - since >= still_s:
+            return
+        time.sleep(0.25)
+    raise AssertionError("the node's tasks never stopped for %.1f s" % still_s)
+
+
 def idle_growth(admin):
     """How much the write groups and tasks grew while nobody asked anything
     of the node for IDLE_S seconds."""
+    quiet(admin)
     m0 = metrics(admin)
     time.sleep(IDLE_S)
     m1 = metrics(admin)

@@ -406,6 +406,8 @@ class Node:
         finally:
             db.close()
 
+    SETTLE_MARGIN_MS = 2000
+
     def wait_settled(self, api, timeout=120.0):
         """Waits until no stored job and no notification is due by the node's
         clock (the test clock's offset, read through |api|, an admin's Api):
@@ -419,7 +421,11 @@ class Node:
         offset_ms = int(body["offset_seconds"]) * 1000
         deadline = time.monotonic() + timeout
         while True:
-            now_ms = int(time.time() * 1000) + offset_ms
+            # What comes due within the margin counts as due now: the node
+            # stamps what it queues with its own clock, a moment after this
+            # read of it (a notification queued as we look would otherwise
+            # not count yet, and be delivered after we returned).
+            now_ms = int(time.time() * 1000) + offset_ms + self.SETTLE_MARGIN_MS
             jobs = self.db_rows("SELECT COUNT(*) FROM jobs WHERE done_ms = 0 AND due_ms <= ?"
                                 " AND retry_ms <= ?", (now_ms, now_ms))[0][0]
             mail = self.db_rows("SELECT COUNT(*) FROM notifications WHERE delivered_ms = 0"
