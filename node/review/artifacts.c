@@ -139,7 +139,7 @@ struct ac__artifact_upload {
      * |werr|, which on_upload_done() copies into |err| on the loop. */
     int err;
     int werr;
-    char hash[AC_ARTIFACT_HASH_HEX + 1]; /* the bytes' SHA-256, once finished */
+    char hash[AC_ARTIFACT_HASH_HEX + 1];           /* the bytes' SHA-256, once finished */
     unsigned busy : 1, finishing : 1, aborted : 1; /* loop side */
     /* Set by the finishing worker, not bit-fields: the loop reads another
      * upload's |busy| while its worker runs. */
@@ -450,8 +450,7 @@ static void row_done(void *arg, int err)
                      up->hash, up->uploader, ac_strerror(err));
     answer(up, err, &why);
     if (up->placed >= 0) {
-        int discard =
-            err && up->fresh && !up->owned && err != AC_EUNKNOWN && !recording_other(up);
+        int discard = err && up->fresh && !up->owned && err != AC_EUNKNOWN && !recording_other(up);
         if (queue_job(up, discard ? JOB_DISCARD : JOB_RELEASE) == 0)
             return; /* on_upload_done frees it */
     }
