@@ -615,9 +615,13 @@ static void total_done(void *arg, int err, const struct ac_recognized *r, size_t
     struct total_req *q = arg;
     struct ac_http_exchange *x = q->x;
     if (err == AC_EAGAIN) {
+        /* Either the verifier was full (AC__VERIFY_RUNNING_MAX batches) or
+         * the re-checked verdicts' write lost its races with concurrent
+         * writes too often: both pass, so the message names both. */
         ac__problem(x, AC_PROBLEM_BUSY, NULL, NULL,
-                    "the node is verifying %d batches with their issuers; ask for the total "
-                    "again in a few seconds",
+                    "the node is busy: it is verifying %d batches with their issuers, or "
+                    "concurrent writes kept winning over the re-checked verdicts; try again "
+                    "in a few seconds",
                     AC__VERIFY_RUNNING_MAX);
         free(q);
         return;

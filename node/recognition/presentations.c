@@ -1,9 +1,13 @@
 /* presentations.c - the presentations service: a recognizer records a
  * credential a teacher presented and the verdict of verifying it, audited.
- * What follows a verification (the record written, a verdict checked again)
- * is written in a task of the request group (ac__reqtx_task()), and the
- * total is read on a reader thread, so the loop never runs a statement of
- * it (issue 15: on PostgreSQL each would be a round trip it waits for). */
+ * No statement of it is run by the loop itself and waited for there (issue
+ * 15: on PostgreSQL each would be a round trip): what a presentation reads
+ * before it is verified (the earner account, the holder's address, the
+ * recognizer's policies: ac__presentations_present()) is read in the POST
+ * handler, which runs on the write handlers' fiber (node/http/reqtx.c); what
+ * follows a verification (the record written, a verdict checked again) is
+ * written in a task of the request group (ac__reqtx_task()), on that fiber
+ * too; and the total is read on a reader thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +285,10 @@ struct total {
     int err;                       /* the reader's */
     struct ac__verify_item *stale; /* owned until handed to |job| */
     size_t nstale;
+    /* Per item: the verified_ms the reader saw. A row stamped otherwise when
+     * the re-check is written was presented again meanwhile: its verdict is
+     * newer than the re-check's, which must not overwrite it. */
+    int64_t *seen_ms;
     struct ac__verify_job *job; /* owned: the re-check, owning the items */
     struct recheck_note *notes; /* one per item */
     struct ac_recognized *r;    /* owned: what counts, |got| of them */
@@ -295,6 +303,7 @@ static void total_end(struct total *t, int err)
     for (size_t i = 0; i < t->nstale; i++)
         free(t->stale[i].data);
     free(t->stale);
+    free(t->seen_ms);
     ac__verify_job_free(t->job);
     free(t->notes);
     free(t->r);
@@ -339,12 +348,16 @@ static void total_read(struct ac__read_job *job, struct ac_store *st)
             if (err || !bytes)
                 continue; /* a row from before: it counts nothing until presented again */
             struct ac__verify_item *v = realloc(t->stale, (t->nstale + 1) * sizeof *v);
-            if (!v) {
+            if (v)
+                t->stale = v;
+            int64_t *seen = v ? realloc(t->seen_ms, (t->nstale + 1) * sizeof *seen) : NULL;
+            if (!seen) {
                 free(bytes);
                 err = AC_ENOMEM;
                 break;
             }
-            t->stale = v;
+            t->seen_ms = seen;
+            t->seen_ms[t->nstale] = page[i].verified_ms;
             struct ac__verify_item *it = &t->stale[t->nstale++];
             memset(it, 0, sizeof *it);
             it->data = bytes;
@@ -361,7 +374,8 @@ static void total_read(struct ac__read_job *job, struct ac_store *st)
 
 /* The re-checked verdicts, as one transaction body (a task of the request
  * group, run again whole after a lost race): each stored, a changed one
- * audited, then the total read with them. */
+ * audited, then the total read with them. A row presented again since the
+ * reader read it keeps its newer verdict (|seen_ms|). */
 static int recheck_write(void *arg)
 {
     struct total *t = arg;
@@ -380,6 +394,9 @@ static int recheck_write(void *arg)
         err = ac_store_presentation_get(n->store, it->presentation_id, p);
         if (err)
             break;
+        t->notes[i].changed = 0;
+        if (p->verified_ms != t->seen_ms[i])
+            continue; /* presented (or re-checked) again since it was read */
         int changed = p->verdict != it->verdict || strcmp(p->status_result, it->status) != 0;
         p->verdict = it->verdict;
         snprintf(p->status_result, sizeof p->status_result, "%s", it->status);

@@ -63,14 +63,31 @@ static int write_all(int fd, const uint8_t *data, size_t len)
     return 0;
 }
 
-/* fsyncs directory |dir|, so a rename into it survives a crash. */
-static void sync_dir(const char *dir)
+/* fsyncs directory |dir|, so a rename or mkdir in it survives a crash.
+ * Returns 0 or -errno. */
+static int sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) != 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Serialises the workers' mkdir of the artifact directories with the fsync
+ * of their parent: a worker that finds a directory another one just made
+ * waits until its entry is durable before it puts a file under it. */
+static pthread_mutex_t dir_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Worker: makes directory |dir| in |parent| unless it exists, and then makes
+ * its entry durable. Returns 0 or -errno. */
+static int make_dir(const char *parent, const char *dir)
+{
+    pthread_mutex_lock(&dir_lock);
+    int rc = mkdir(dir, 0700) == 0 ? sync_dir(parent) : errno == EEXIST ? 0 : -errno;
+    pthread_mutex_unlock(&dir_lock);
+    return rc;
 }
 
 /* RFC 6838 section 4.2: type "/" subtype, each a restricted-name of 1-127
@@ -98,7 +115,7 @@ static int media_type_ok(const char *mt)
 
 /* ---- uploads ---- */
 
-enum job { JOB_WRITE, JOB_FINISH, JOB_ABORT, JOB_DISCARD };
+enum job { JOB_WRITE, JOB_FINISH, JOB_ABORT, JOB_DISCARD, JOB_RELEASE };
 
 struct ac__artifact_upload {
     uv_work_t req; /* req.data is the upload */
@@ -117,8 +134,12 @@ struct ac__artifact_upload {
     struct ac_buf queue; /* loop side: bytes waiting for the next write job */
     struct ac_buf work;  /* worker side: the bytes of the job in flight */
     enum job job;
-    int err;                             /* first failure, -errno or AC_E*; set by the worker */
-    char hash[AC_ARTIFACT_HASH_HEX + 1]; /* the bytes' SHA-256, once finished */
+    /* The first failure, -errno or AC_E*: |err| is the loop's (a worker only
+     * reads it, while the loop leaves it alone: |busy|); a worker sets
+     * |werr|, which on_upload_done() copies into |err| on the loop. */
+    int err;
+    int werr;
+    char hash[AC_ARTIFACT_HASH_HEX + 1];           /* the bytes' SHA-256, once finished */
     unsigned busy : 1, finishing : 1, aborted : 1; /* loop side */
     /* Set by the finishing worker, not bit-fields: the loop reads another
      * upload's |busy| while its worker runs. */
@@ -129,6 +150,10 @@ struct ac__artifact_upload {
     unsigned char fresh;
     dev_t dev;
     ino_t ino;
+    /* An fd on the file renamed into place, held until its row is done, so
+     * that its inode cannot be freed and reused by another upload's file
+     * while |dev| and |ino| may still decide a removal. -1 when none. */
+    int placed;
     /* Loop side, while finishing and recording (|recording|): */
     unsigned recording : 1, owned : 1;
     struct ac__artifact_upload *rec_next;
@@ -150,9 +175,13 @@ static int open_tmp(struct ac__artifact_upload *up)
     const char *dd = up->n->cfg->data_dir;
     char dir[PATH_MAX_LEN - 64];
     snprintf(dir, sizeof dir, "%s/artifacts", dd);
-    mkdir(dir, 0700);
+    int rc = make_dir(dd, dir);
+    if (rc)
+        return rc;
+    /* Temporary files only, removed at start: its own entry need not last. */
     snprintf(dir, sizeof dir, "%s/artifacts/incoming", dd);
-    mkdir(dir, 0700);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
     uint8_t rnd[16];
     char name[33];
     randombytes_buf(rnd, sizeof rnd);
@@ -182,34 +211,55 @@ static int finish_file(struct ac__artifact_upload *up)
     }
     up->dev = sb.st_dev;
     up->ino = sb.st_ino;
-    if (close(fd) != 0)
-        return -errno;
     /* The uploader may state the hash it expects: a mismatch means the
      * bytes were damaged on the way, and nothing is stored. */
     if (up->want[0] && strcmp(up->want, up->hash) != 0) {
         up->mismatch = 1;
+        close(fd);
         return AC_EINVAL;
     }
     const char *dd = up->n->cfg->data_dir;
-    char dir[PATH_MAX_LEN], dst[PATH_MAX_LEN];
+    char top[PATH_MAX_LEN], dir[PATH_MAX_LEN], dst[PATH_MAX_LEN];
+    snprintf(top, sizeof top, "%s/artifacts", dd);
     snprintf(dir, sizeof dir, "%s/artifacts/%.2s", dd, up->hash);
-    mkdir(dir, 0700);
+    int rc = make_dir(top, dir);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
     artifact_path(dd, up->hash, dst, sizeof dst);
     pthread_mutex_lock(&place_lock);
     up->fresh = lstat(dst, &sb) != 0 && errno == ENOENT;
-    int rc = rename(up->tmp, dst) != 0 ? -errno : 0;
+    rc = rename(up->tmp, dst) != 0 ? -errno : 0;
     pthread_mutex_unlock(&place_lock);
-    if (rc)
+    if (rc) {
+        close(fd);
         return rc;
+    }
     up->tmp[0] = 0;
-    sync_dir(dir);
-    return 0;
+    up->placed = fd;
+    /* Not durable in place, so no row may name it: record() treats the file
+     * as one whose row failed (row_done()), which removes it if it may. */
+    return sync_dir(dir);
 }
 
 static void remove_tmp(struct ac__artifact_upload *up);
 
+/* Worker (or the loop once nothing else can): closes the fd on the file in
+ * place. On a worker because it may be the last link to the inode (another
+ * upload's file renamed over it), and freeing a large file takes a while. */
+static void release_placed(struct ac__artifact_upload *up)
+{
+    if (up->placed >= 0) {
+        close(up->placed);
+        up->placed = -1;
+    }
+}
+
 /* Worker: a failed row's file goes, if the name is still this very file
- * (another upload of the same bytes may have renamed its own over it). */
+ * (another upload of the same bytes may have renamed its own over it; the
+ * inode is this file's while |placed| holds it open, so it is no other
+ * upload's file either). */
 static void discard_file(struct ac__artifact_upload *up)
 {
     char path[PATH_MAX_LEN];
@@ -229,15 +279,15 @@ static void on_upload_work(uv_work_t *req)
         if (up->err)
             break;
         if (up->fd < 0)
-            up->err = open_tmp(up);
-        if (!up->err)
-            up->err = write_all(up->fd, up->work.data, up->work.len);
-        if (!up->err)
+            up->werr = open_tmp(up);
+        if (!up->werr)
+            up->werr = write_all(up->fd, up->work.data, up->work.len);
+        if (!up->werr)
             crypto_hash_sha256_update(&up->sha, up->work.data, up->work.len);
         break;
     case JOB_FINISH:
         if (!up->err)
-            up->err = up->fd < 0 ? AC_EIO : finish_file(up);
+            up->werr = up->fd < 0 ? AC_EIO : finish_file(up);
         remove_tmp(up); /* whatever did not end in place */
         break;
     case JOB_ABORT:
@@ -245,6 +295,10 @@ static void on_upload_work(uv_work_t *req)
         break;
     case JOB_DISCARD:
         discard_file(up);
+        release_placed(up);
+        break;
+    case JOB_RELEASE:
+        release_placed(up);
         break;
     }
 }
@@ -290,6 +344,7 @@ static void recording_remove(struct ac__artifact_upload *up)
 static void upload_free(struct ac__artifact_upload *up)
 {
     recording_remove(up);
+    release_placed(up); /* only if no worker could be queued for it */
     ac_buf_release(&up->queue);
     ac_buf_release(&up->work);
     free(up);
@@ -394,9 +449,11 @@ static void row_done(void *arg, int err)
         ac_log_error("artifacts", "upload of %.16s... by user %" PRId64 ": row not written: %s",
                      up->hash, up->uploader, ac_strerror(err));
     answer(up, err, &why);
-    if (err && up->fresh && !up->owned && err != AC_EUNKNOWN && !recording_other(up) &&
-        queue_job(up, JOB_DISCARD) == 0)
-        return; /* on_upload_done frees it */
+    if (up->placed >= 0) {
+        int discard = err && up->fresh && !up->owned && err != AC_EUNKNOWN && !recording_other(up);
+        if (queue_job(up, discard ? JOB_DISCARD : JOB_RELEASE) == 0)
+            return; /* on_upload_done frees it */
+    }
     upload_free(up);
 }
 
@@ -410,6 +467,12 @@ static void record(struct ac__artifact_upload *up)
         err = ac_reason_fail(&why, AC_EINVAL, AC_PROBLEM_HASH_MISMATCH, "sha256",
                              "sha256: the body hashes to %s, not %s; nothing was stored", up->hash,
                              up->want);
+    } else if (err && up->placed >= 0) {
+        /* In place but not durable there: handled as a failed row. */
+        ac_log_error("artifacts", "upload of %.16s... by user %" PRId64 ": cannot sync it: %s",
+                     up->hash, up->uploader, strerror(-err));
+        row_done(up, AC_EIO);
+        return;
     } else if (err) {
         ac_log_error("artifacts", "upload by user %" PRId64 ": cannot store: %s", up->uploader,
                      strerror(-err));
@@ -431,8 +494,11 @@ static void on_upload_done(uv_work_t *req, int status)
     (void)status; /* work is never cancelled: uv_cancel is not used */
     struct ac__artifact_upload *up = req->data;
     up->busy = 0;
+    if (up->werr && !up->err)
+        up->err = up->werr;
+    up->werr = 0;
     enum job job = up->job;
-    if (job == JOB_ABORT || job == JOB_DISCARD) {
+    if (job == JOB_ABORT || job == JOB_DISCARD || job == JOB_RELEASE) {
         upload_free(up);
         return;
     }
@@ -480,6 +546,7 @@ int ac__artifact_upload_new(struct ac_node *n, int64_t uploader, const char *med
     up->n = n;
     up->uploader = uploader;
     up->fd = -1;
+    up->placed = -1;
     snprintf(up->media_type, sizeof up->media_type, "%s",
              media_type ? media_type : "application/octet-stream");
     snprintf(up->want, sizeof up->want, "%s", want_sha256 ? want_sha256 : "");

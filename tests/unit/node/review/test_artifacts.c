@@ -2,10 +2,12 @@
  * in chunks on worker threads are stored under their SHA-256 and read back in
  * pieces by their uploader; a stated hash that does not match stores nothing;
  * an abandoned upload leaves no file; someone without a right finds nothing;
- * bytes damaged on disk are refused as corrupt, never served whole. An
- * upload's row is a task of the request layer (node/http/reqtx.c): without
- * its writer thread it runs at once, as the upload finishes. */
+ * bytes damaged on disk are refused as corrupt, never served whole; a file
+ * that cannot be made is refused; a stored upload keeps no descriptor open.
+ * An upload's row is a task of the request layer (node/http/reqtx.c):
+ * without its writer thread it runs at once, as the upload finishes. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "review_fixture.h"
@@ -286,6 +288,66 @@ static void test_a_row_the_stopping_node_cannot_write_leaves_no_new_file(void **
     assert_int_equal(0, incoming_files());
 }
 
+/* Returns the number of descriptors this process has open. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_an_upload_whose_file_cannot_be_made_is_refused_and_stores_nothing(void **state)
+{
+    (void)state;
+    /* artifacts/incoming is a file, so no temporary file can be made in it:
+     * the worker's failure reaches the loop. */
+    char path[400];
+    snprintf(path, sizeof path, "%s/artifacts", fx.nf.dir);
+    assert_int_equal(0, mkdir(path, 0700));
+    snprintf(path, sizeof path, "%s/artifacts/incoming", fx.nf.dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fclose(f);
+    struct ac__artifact_upload *up;
+    struct ac_reason why = AC_REASON_INIT;
+    assert_int_equal(
+        0, ac__artifact_upload_new(&fx.nf.node, fx.earner, NULL, NULL, NULL, NULL, &up, &why));
+    assert_int_equal(0, ac__artifact_upload_write(up, (const uint8_t *)"hel", 3));
+    uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
+    /* More bytes after the failure are refused at once. */
+    assert_int_equal(AC_EIO, ac__artifact_upload_write(up, (const uint8_t *)"lo", 2));
+    struct stored r = {0};
+    assert_int_equal(0, ac__artifact_upload_finish(up, on_stored, &r, &why));
+    uv_run(&fx.nf.loop, UV_RUN_DEFAULT);
+    assert_int_equal(1, r.called);
+    assert_int_equal(AC_EIO, r.err);
+    struct ac_artifact art;
+    assert_int_equal(AC_ENOENT, ac_store_artifact_get(fx.nf.node.store, SHA256_HELLO, &art));
+    assert_false(stored_file(SHA256_HELLO));
+}
+
+static void test_a_stored_upload_leaves_no_descriptor_open(void **state)
+{
+    (void)state;
+    struct stored r;
+    /* The first upload opens what the node keeps open (the store's files). */
+    assert_int_equal(0, upload(fx.earner, "hello", 5, NULL, NULL, &r));
+    int before = open_fds();
+    assert_int_equal(0, upload(fx.earner, "world", 5, NULL, NULL, &r));
+    /* The same bytes again, renamed over the first file. */
+    int64_t other = fx_user("otto", AC_ROLE_EARNER);
+    assert_int_equal(0, upload(other, "world", 5, NULL, NULL, &r));
+    assert_int_equal(before, open_fds());
+    struct readback rb;
+    assert_int_equal(0, read_back(other, 0, SHA256_WORLD, &rb));
+    assert_memory_equal("world", rb.got.data, 5);
+    ac_buf_release(&rb.got);
+}
+
 /* The review fixture, with the request layer a write route makes, as the
  * node's routes do. */
 static int open_with_reqtx(void **state)
@@ -321,6 +383,8 @@ int main(void)
         T(test_bytes_damaged_on_disk_are_refused_as_corrupt),
         T(test_damage_in_the_last_piece_is_found_before_the_end_is_served),
         T(test_a_row_the_stopping_node_cannot_write_leaves_no_new_file),
+        T(test_an_upload_whose_file_cannot_be_made_is_refused_and_stores_nothing),
+        T(test_a_stored_upload_leaves_no_descriptor_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
