@@ -65,14 +65,6 @@ static int judge(struct ac_node *n, struct ac_http_exchange *x, const uint8_t *h
     return 0;
 }
 
-int ac__authenticate_in_place(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
-{
-    ac__auth_rows_in_place(1);
-    int rc = ac__authenticate(n, x, a);
-    ac__auth_rows_in_place(0);
-    return rc;
-}
-
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
 {
     const char *h = ac_http_header(ac_http_exchange_req(x), "authorization");

@@ -32,8 +32,6 @@ struct row_read {
 
 /* The read whose handler runs again now (NULL otherwise). */
 static struct row_read *resumed;
-/* Set by ac__auth_rows_in_place(). */
-static int in_place;
 /* The headers check while ac__auth_rows_early() runs it, and whether it
  * queued a read. */
 static ac__auth_check_cb early_check;
@@ -151,7 +149,7 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     const struct ac_http_req *req = ac_http_exchange_req(x);
     /* Without reader threads the read would run on the loop all the same
      * (readers.h): read in place, sparing the handler its second run. */
-    if (in_place || !n->readers || !ac__readers_threads(n->readers) || ac_fiber_on())
+    if (!n->readers || !ac__readers_threads(n->readers) || ac_fiber_on())
         return 0;
     if (early_check)
         return early_later(n, x, session, hash);
@@ -196,9 +194,4 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     ac_http_exchange_set_data(x, (void *)&row_was_read);
     ac__read_submit(n, &r->job);
     return 1;
-}
-
-void ac__auth_rows_in_place(int on)
-{
-    in_place = on;
 }

@@ -41,9 +41,8 @@ const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x
 
 /* Queues the read of that row for |x| on n's reader threads and returns 1
  * (the caller returns as if it had answered), when |x| is a GET or HEAD
- * whose handler runs on the loop, off a fiber and outside
- * ac__auth_rows_in_place(), the node has reader threads, and |x| was not
- * deferred before; returns 0 otherwise (the caller reads in place);
+ * whose handler runs on the loop, off a fiber, the node has reader threads,
+ * and |x| was not deferred before; returns 0 otherwise (the caller reads in place);
  * answers 500 and returns -1 when out of memory. */
 int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int session,
                        const uint8_t *hash);
@@ -59,9 +58,5 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
  * node stopped its request layer is answered 503). */
 typedef int (*ac__auth_check_cb)(struct ac_node *n, struct ac_http_exchange *x);
 int ac__auth_rows_early(struct ac_node *n, struct ac_http_exchange *x, ac__auth_check_cb check);
-
-/* While |on|, ac__auth_row_later() declines (for a caller that must
- * answer before it returns). */
-void ac__auth_rows_in_place(int on);
 
 #endif
