@@ -366,9 +366,14 @@ static void on_request_headers(struct ac__stream *s, int body_follows)
          * frees it and marks the stream answered. */
         x->dispatched = 1;
         ac__exchange_mark(x);
-        srv->headers_check(srv->headers_check_arg, x);
+        int rc = srv->headers_check(srv->headers_check_arg, x);
         if (s->answered) {
             s->rejected = 1;
+            return;
+        }
+        if (rc == AC_H2_CHECK_PENDING) {
+            /* It answers later (ac_http_headers_checked() or a refusal). */
+            s->checking = 1;
             return;
         }
         x->dispatched = 0;
@@ -383,6 +388,70 @@ static void on_request_headers(struct ac__stream *s, int body_follows)
     x->dispatched = 1;
     ac__exchange_mark(x);
     x->match.cb(x, x->match.arg);
+}
+
+/* A streamed route's handler takes over a request its pending check passed:
+ * it is given the body held meanwhile (still unconsumed: it consumes it as
+ * it takes it), and told of the body's end if that came already. */
+static void checked_stream(struct ac__stream *s)
+{
+    struct ac__h2_conn *c = s->conn;
+    struct ac_http_exchange *x = s->x;
+    int32_t id = s->id;
+    struct ac_buf held = x->body;
+    memset(&x->body, 0, sizeof(x->body));
+    c->body_bytes -= s->body_held;
+    c->srv->body_bytes -= s->body_held;
+    s->body_held = 0;
+    s->last_body_ms = uv_now(c->srv->loop);
+    x->match.cb(x, x->match.arg);
+    /* Its answer may have ended the stream (a memory connection flushes at
+     * once): found again, and only while the handler still holds |x|. */
+    s = stream_of(c, id);
+    if (s && s->x == x && held.len && !s->body_ended) {
+        s->body_total += held.len;
+        if (!x->body_cb || s->body_total > c->srv->limits.max_stream_body_bytes) {
+            ac__h2_stream_consume(s, s->unconsumed);
+            body_end(s, x->body_cb ? AC_E2BIG : AC_ECANCELED);
+        } else {
+            x->body_cb(x, held.data, held.len, 0, x->body_arg);
+        }
+        s = stream_of(c, id);
+    }
+    ac_buf_release(&held);
+    if (s && s->x == x && s->request_done)
+        body_end(s, 1);
+}
+
+void ac_http_headers_checked(struct ac_http_exchange *x)
+{
+    struct ac__stream *s = x->stream;
+    if (!s) {
+        /* Reset, or its connection closed, while the check waited: nobody
+         * else will answer it. */
+        ac__exchange_free(x);
+        return;
+    }
+    s->checking = 0;
+    if (s->stream_body) {
+        checked_stream(s);
+        return;
+    }
+    /* A buffered body: what came meanwhile is held within its budgets as
+     * any is, so it counts as consumed now, and reopens the window. */
+    x->dispatched = 0;
+    ac__h2_stream_consume(s, s->unconsumed);
+    if (s->conn->closing)
+        return;
+    if (x->body.len > s->conn->srv->limits.max_body_bytes) {
+        char detail[160];
+        snprintf(detail, sizeof(detail), "request body exceeds the limit of %zu bytes",
+                 s->conn->srv->limits.max_body_bytes);
+        reject(s, 413, "body-too-large", "Content Too Large", "body", detail);
+        return;
+    }
+    if (s->request_done)
+        dispatch(s);
 }
 
 /* Counts a PING or SETTINGS frame; returns 1 when the peer has sent more this
@@ -437,7 +506,9 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame, void *
     int end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (frame->hd.type == NGHTTP2_HEADERS && !s->headers_done && s->x)
         on_request_headers(s, !end_stream);
-    if (end_stream && s->stream_body) {
+    if (end_stream && s->checking) {
+        s->request_done = 1; /* dispatched once the check passes it */
+    } else if (end_stream && s->stream_body) {
         s->request_done = 1;
         body_end(s, 1);
     } else if (end_stream && s->x && !s->x->dispatched) {
@@ -471,6 +542,17 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t id, const u
     struct ac_h2_server *srv = c->srv;
     const struct ac_h2_server_limits *l = &srv->limits;
     struct ac__stream *s = stream_of(c, id);
+    if (s && s->checking && s->x) {
+        /* Held, not consumed, until the headers check answers: the peer can
+         * send no more than its window meanwhile (nghttp2 enforces it). */
+        if (ac_buf_append(&s->x->body, data, len))
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        s->unconsumed += len;
+        s->body_held += len;
+        c->body_bytes += len;
+        srv->body_bytes += len;
+        return 0;
+    }
     if (s && s->stream_body && s->x && !s->body_ended) {
         stream_chunk(s, data, len);
         return 0;

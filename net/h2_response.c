@@ -78,10 +78,13 @@ static void mark_answered(struct ac__stream *s, int status)
 {
     s->answered = 1;
     s->x = NULL; /* the caller frees the exchange */
-    if (s->stream_body && !s->request_done) {
+    /* A pending headers check that refused (h2_conn.c): the rest of the
+     * body is discarded, as when the check refuses at once. */
+    if ((s->stream_body || s->checking) && !s->request_done) {
         s->body_ended = 1;
         s->rejected = 1;
     }
+    s->checking = 0;
     if (s->unconsumed) {
         nghttp2_session_consume(s->conn->h2, s->id, s->unconsumed);
         s->unconsumed = 0;

@@ -170,6 +170,11 @@ struct ac__stream {
     unsigned headers_done : 1, request_done : 1, answered : 1, observed : 1, rejected : 1;
     unsigned deferred : 1; /* complete, waiting for response buffer to free */
     unsigned head : 1;     /* a HEAD request: answered with headers only */
+    /* Its headers check answered AC_H2_CHECK_PENDING and has not yet
+     * answered: the check holds the exchange (x->dispatched), and the body
+     * arriving meanwhile waits in x->body, unconsumed (|unconsumed|), so
+     * that the peer's window stays shut behind it. */
+    unsigned checking : 1;
     /* A streamed request body (a route added with ac_router_add_stream()):
      * its bytes go to the handler as they arrive, and the peer's window is
      * reopened only as the handler consumes them. */

@@ -130,13 +130,9 @@ struct ac__auth {
  * Returns 0 and fills |*a|, or answers |x| with 401/403 and returns -1. */
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
 
-/* ac__authenticate() that reads an uncached token's row (or a session's) in
- * place, never on a reader thread: for a caller that must answer before it
- * returns (the headers check below). */
-int ac__authenticate_in_place(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a);
-
 /* The server's headers check (ac_h2_server_headers_cb; node/http/early_auth.c):
- * answers 401 before the body is read when the token is missing or wrong. */
+ * answers 401 before the body is read when the token is missing or wrong (or
+ * returns AC_H2_CHECK_PENDING and answers once its row is read off the loop). */
 int ac__early_auth(void *arg, struct ac_http_exchange *x);
 
 /* Returns 0 when |a| holds any role in |roles|; otherwise answers |x| with 403

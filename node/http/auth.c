@@ -9,11 +9,12 @@
  * (issue 15: on PostgreSQL the read is a round trip the loop would have
  * waited for; http/auth_rows.h). Handlers call ac__authenticate() first,
  * before anything with an effect, so running one again from its start is
- * safe. Writes run their handlers on a fiber
- * (node/http/reqtx.c), where the store read yields, and the headers check of
- * a request with a body (early_auth.c) must answer at once: both still read
- * the row in place, and a row read on a fiber is not cached (it may come
- * from the request group's older snapshot). */
+ * safe. The headers check of a request with a body (early_auth.c) has its
+ * row read on a reader thread as well, and answers later
+ * (ac__auth_rows_early()). Writes run their handlers on a fiber
+ * (node/http/reqtx.c), where the store read yields: they read the row in
+ * place, and a row read on a fiber is not cached (it may come from the
+ * request group's older snapshot). */
 #include <string.h>
 #include <strings.h>
 
@@ -62,14 +63,6 @@ static int judge(struct ac_node *n, struct ac_http_exchange *x, const uint8_t *h
     if (cache)
         ac__token_cache_put(n->token_cache, hash, &a->token, &a->user);
     return 0;
-}
-
-int ac__authenticate_in_place(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)
-{
-    ac__auth_rows_in_place(1);
-    int rc = ac__authenticate(n, x, a);
-    ac__auth_rows_in_place(0);
-    return rc;
 }
 
 int ac__authenticate(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a)

@@ -11,6 +11,7 @@
 #include "accord/base/error.h"
 #include "accord/base/fiber.h"
 #include "accord/base/log.h"
+#include "accord/net/h2_server.h"
 #include "accounts/token_cache.h"
 #include "internal.h"
 #include "readers.h"
@@ -21,6 +22,7 @@ struct row_read {
     struct ac_http_exchange *x;
     ac_http_handler_cb cb; /* the route's handler, run again with the row */
     void *arg;
+    ac__auth_check_cb check; /* or a headers check's, ac__auth_rows_early() */
     int session;
     uint8_t hash[AC_TOKEN_HASH_BYTES > AC_SESSION_HASH_BYTES ? AC_TOKEN_HASH_BYTES
                                                              : AC_SESSION_HASH_BYTES];
@@ -30,8 +32,10 @@ struct row_read {
 
 /* The read whose handler runs again now (NULL otherwise). */
 static struct row_read *resumed;
-/* Set by ac__auth_rows_in_place(). */
-static int in_place;
+/* The headers check while ac__auth_rows_early() runs it, and whether it
+ * queued a read. */
+static ac__auth_check_cb early_check;
+static int early_queued;
 /* The exchange data (ac_http_exchange_set_data()) of a request whose row
  * was read once already: it is never deferred again (ac__auth_row_later()). */
 static const char row_was_read;
@@ -69,6 +73,67 @@ static void row_done(struct ac__read_job *job, int status)
     free(r);
 }
 
+/* The row of a headers check (ac__auth_rows_early()) is back: the check
+ * runs again with it, and passes the request on or refuses it. */
+static void early_done(struct ac__read_job *job, int status)
+{
+    struct row_read *r = (struct row_read *)job;
+    struct ac_http_exchange *x = r->x;
+    if (status) {
+        ac__respond_error(x, AC_EIO, r->session ? "session lookup" : "token lookup");
+        free(r);
+        return;
+    }
+    if (r->n->stopping && !r->n->server) {
+        /* As row_done(): the request layer is gone, so no handler runs. */
+        ac__problem(x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
+        free(r);
+        return;
+    }
+    struct row_read *outer = resumed;
+    resumed = r;
+    int rc = r->check(r->n, x); /* takes the row; answers a refusal */
+    resumed = outer;
+    free(r);
+    if (rc == 0)
+        ac_http_headers_checked(x);
+}
+
+/* Queues the headers check's read for |x| (ac__auth_rows_early()): 1 queued,
+ * -1 answered (out of memory). */
+static int early_later(struct ac_node *n, struct ac_http_exchange *x, int session,
+                       const uint8_t *hash)
+{
+    struct row_read *r = calloc(1, sizeof *r);
+    if (!r) {
+        ac__respond_error(x, AC_ENOMEM, session ? "session lookup" : "token lookup");
+        return -1;
+    }
+    r->job.work = row_work;
+    r->job.done = early_done;
+    r->check = early_check;
+    r->n = n;
+    r->x = x;
+    r->session = session;
+    r->hash_len = session ? AC_SESSION_HASH_BYTES : AC_TOKEN_HASH_BYTES;
+    memcpy(r->hash, hash, r->hash_len);
+    r->row.epoch = ac__token_cache_epoch(n->token_cache);
+    ac__read_submit(n, &r->job);
+    early_queued = 1;
+    return 1;
+}
+
+int ac__auth_rows_early(struct ac_node *n, struct ac_http_exchange *x, ac__auth_check_cb check)
+{
+    early_check = check;
+    early_queued = 0;
+    int rc = check(n, x);
+    early_check = NULL;
+    if (early_queued)
+        return AC_H2_CHECK_PENDING;
+    return rc ? 1 : 0;
+}
+
 const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x, int session,
                                                 const uint8_t *hash)
 {
@@ -84,8 +149,11 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     const struct ac_http_req *req = ac_http_exchange_req(x);
     /* Without reader threads the read would run on the loop all the same
      * (readers.h): read in place, sparing the handler its second run. */
-    if (in_place || !n->readers || !ac__readers_threads(n->readers) || ac_fiber_on() ||
-        ac__is_write_method(req->method))
+    if (!n->readers || !ac__readers_threads(n->readers) || ac_fiber_on())
+        return 0;
+    if (early_check)
+        return early_later(n, x, session, hash);
+    if (ac__is_write_method(req->method))
         return 0;
     if (ac_http_exchange_data(x) == &row_was_read) {
         /* Its handler asked again outside the run with the row: it
@@ -126,9 +194,4 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     ac_http_exchange_set_data(x, (void *)&row_was_read);
     ac__read_submit(n, &r->job);
     return 1;
-}
-
-void ac__auth_rows_in_place(int on)
-{
-    in_place = on;
 }

@@ -41,15 +41,22 @@ const struct ac__auth_row *ac__auth_row_resumed(const struct ac_http_exchange *x
 
 /* Queues the read of that row for |x| on n's reader threads and returns 1
  * (the caller returns as if it had answered), when |x| is a GET or HEAD
- * whose handler runs on the loop, off a fiber and outside
- * ac__auth_rows_in_place(), the node has reader threads, and |x| was not
- * deferred before; returns 0 otherwise (the caller reads in place);
+ * whose handler runs on the loop, off a fiber, the node has reader threads,
+ * and |x| was not deferred before; returns 0 otherwise (the caller reads in place);
  * answers 500 and returns -1 when out of memory. */
 int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int session,
                        const uint8_t *hash);
 
-/* While |on|, ac__auth_row_later() declines (for a caller that must
- * answer before it returns). */
-void ac__auth_rows_in_place(int on);
+/* The headers check of a request with a body (early_auth.c): runs |check|
+ * (which authenticates |x| with ac__authenticate(), answering a refusal and
+ * returning nonzero), but a row the token cache does not hold
+ * (a token's or a session's) is read on a reader thread when the node has
+ * them, whatever the method. Returns 0 (passed), 1 (answered: refused) or
+ * AC_H2_CHECK_PENDING (read queued: when the row is back |check| runs
+ * again with it, caching the token under the epoch rule, and either answers
+ * |x| or passes it on with ac_http_headers_checked(); a row back after the
+ * node stopped its request layer is answered 503). */
+typedef int (*ac__auth_check_cb)(struct ac_node *n, struct ac_http_exchange *x);
+int ac__auth_rows_early(struct ac_node *n, struct ac_http_exchange *x, ac__auth_check_cb check);
 
 #endif

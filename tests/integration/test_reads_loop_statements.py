@@ -17,7 +17,9 @@ where the body carries a time signed at start: the status token, bundles,
 the OB 3.0 status lists, the metrics). A token the node has not seen, and a
 browser session's cookie, are read off the loop too, and a refused one is
 refused with the same words; a revoked token is refused at once after the
-revocation, cached or not. An idle node runs no statement on the loop at all
+revocation, cached or not. A write with a body and a token the node has
+not seen (the headers check's read) runs no statement on the loop either,
+and a bogus one is refused 401 off the loop. An idle node runs no statement on the loop at all
 (the token cache's once-a-second check of the auth generation runs on a
 reader thread), and a token row a write's handler read is not cached.
 
@@ -244,6 +246,37 @@ def fiber_reads_not_cached(c, n, admin):
     check(d == 0 and r.status_code == 200, "... and caches it (%d statements)" % d)
 
 
+def writes_with_new_tokens(c, n, admin, own):
+    """A write with a body, each with a token the node has not seen: the
+    headers check reads the token's row on a reader thread (net/ holds the
+    stream and at most its window of body meanwhile), caches it, and the
+    write goes on to its handler; the loop waits on no statement. A bogus
+    token with a body is refused 401 the same way."""
+    A = {"authorization": "Bearer " + admin}
+    me = c.get(n.url + "/v1/users/me", headers=A).json()["id"]
+
+    def write_with_new_token():
+        r = c.post(n.url + "/v1/users/%d/tokens" % me, headers=A, json={})
+        assert r.status_code == 201, r.text
+        fresh = {"authorization": "Bearer " + r.json()["token"]}
+        # Used once, for a POST with a body (it makes another token).
+        return c.post(n.url + "/v1/users/%d/tokens" % me, headers=fresh,
+                      json={"label": "made with a new token"})
+
+    for i in range(3):
+        d, r = fewest(c, n, admin, write_with_new_token, own)
+        check(d == 0 and r.status_code == 201 and r.json()["token"].startswith("acc_"),
+              "a write with a body and a token not seen before runs no statement on the "
+              "loop (%d statements, %d %s)" % (d, r.status_code, r.text[:120]))
+    bogus = {"authorization": "Bearer acc_" + "B" * 43}
+    d, r = fewest(c, n, admin, lambda: c.post(n.url + "/v1/users/%d/tokens" % me,
+                                              headers=bogus, json={"label": "x" * 5000}), own)
+    check(d == 0 and r.status_code == 401
+          and r.json()["detail"] == "the bearer token is not known to this node",
+          "a write with an unknown token is refused off the loop (%d statements, %d)"
+          % (d, r.status_code))
+
+
 def idle_node_is_flat(c, n, admin):
     """An idle node runs no statement on the loop: the token cache's check
     of the auth generation, once a second, runs on a reader thread."""
@@ -302,6 +335,7 @@ def main():
             check(not waited, "no GET route runs a statement on the loop: %s" % waited)
             check(own == 0, "/metrics itself runs no statement on the loop (%d)" % own)
             idle_node_is_flat(c, n, admin)
+            writes_with_new_tokens(c, n, admin, own)
 
             # Tokens the node has not seen: read on a reader thread, then
             # the request goes on to its handler.

@@ -68,8 +68,23 @@ typedef void (*ac_h2_server_observe_cb)(void *arg, const char *method, const cha
  * no body yet), so that credentials are checked before the body is read. Either
  * returns 0 and leaves |x| alone (the body is then read and the route's handler
  * called), or answers |x| (e.g. 401) with an ac_http_respond*() call, which
- * frees it, and returns 1: the body is then discarded unread. */
+ * frees it, and returns 1: the body is then discarded unread; or keeps |x| and
+ * returns AC_H2_CHECK_PENDING, for a check that must wait (a credential read
+ * off the loop): the stream stays open and its handler is not called, and the
+ * body that arrives meanwhile is held unconsumed, so the peer can send no more
+ * than the stream's flow-control window (64 KiB) until the check answers. The
+ * check then answers later, from the loop, either way: it calls
+ * ac_http_headers_checked(x) to pass the request on as if it had returned 0,
+ * or answers |x| to refuse it as if it had returned 1. */
 typedef int (*ac_h2_server_headers_cb)(void *arg, struct ac_http_exchange *x);
+
+#define AC_H2_CHECK_PENDING 2
+
+/* Passes on a request whose headers check returned AC_H2_CHECK_PENDING: a
+ * streamed route's handler takes over now (with the body held so far); a
+ * buffered one's runs once the body has ended, as usual. When the stream was
+ * reset or its connection closed meanwhile, frees |x| instead. Loop thread. */
+void ac_http_headers_checked(struct ac_http_exchange *x);
 
 /* Creates a server on |loop| routing through |router| (borrowed; must outlive
  * the server). Copies |cfg|. Loads the TLS certificate now, so a bad one fails

@@ -2,7 +2,8 @@
  * driven from a raw loopback socket speaking hand-made frames: a peer that
  * only pings, one that never opens its window, PING floods, too many
  * connections from one address, a connection's lifetime, requests refused at
- * the end of their headers, request-body and response buffers, HEAD, and the
+ * the end of their headers or by a check that answers later (holding no more
+ * body than the window meanwhile), request-body and response buffers, HEAD, and the
  * rate limit on per-connection log lines. */
 #include <jansson.h>
 
@@ -370,6 +371,158 @@ static void test_headers_check_is_not_asked_about_a_request_without_body(void **
     assert_int_equal(200, fx.got[0].status);
 }
 
+/* ---- a headers check that answers later ---- */
+
+/* nghttp2's default initial window, which the server does not change: all a
+ * peer may send on a stream before the server consumes some. */
+#define WINDOW 65535
+
+/* A check that answers AC_H2_CHECK_PENDING and answers once the body held
+ * meanwhile stops growing: the whole body came, or the window is full. */
+struct later {
+    struct fx *fx;
+    struct ac_http_exchange *x;
+    uv_timer_t tick;
+    int pass;           /* pass it on (ac_http_headers_checked()), else refuse */
+    int reset;          /* close everything first, then answer */
+    int ticks_full;     /* ticks seen with nothing more to come */
+    size_t held;        /* body bytes held when it answered */
+    size_t unconsumed;  /* of them not consumed */
+    int handled_before; /* handler runs when it answered */
+    int request_done;   /* the body had ended when it answered */
+    int gone;           /* its stream had been freed when it answered */
+};
+static struct later later;
+static int count_runs;
+
+/* POST /count: answers the body's length. */
+static void count_body(struct ac_http_exchange *x, void *arg)
+{
+    (void)arg;
+    count_runs++;
+    char out[32];
+    int n = snprintf(out, sizeof(out), "%zu", ac_http_exchange_req(x)->body_len);
+    ac_http_respond(x, 200, NULL, 0, out, (size_t)n);
+}
+
+static void later_tick(uv_timer_t *t)
+{
+    struct ac_http_exchange *x = later.x;
+    if (later.reset && later.fx) {
+        /* The connection goes while the check waits: the stream is freed,
+         * the exchange left to the check. */
+        fx_shutdown(later.fx, 0);
+        later.fx = NULL;
+        return;
+    }
+    if (later.reset && x->stream)
+        return; /* answered once the stream is gone */
+    if (x->stream && !x->stream->request_done && x->body.len < WINDOW)
+        return;
+    /* Full (or ended): a few more ticks show nothing more is taken. */
+    if (x->stream && ++later.ticks_full < 5)
+        return;
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, NULL);
+    later.held = x->body.len;
+    later.unconsumed = x->stream ? x->stream->unconsumed : 0;
+    later.request_done = x->stream && x->stream->request_done;
+    later.handled_before = count_runs;
+    later.gone = x->stream == NULL;
+    if (later.pass)
+        ac_http_headers_checked(x);
+    else
+        ac_http_respond_problem(x, 401, "unauthorized", "Unauthorized", "authorization",
+                                "no token");
+}
+
+static int check_later(void *arg, struct ac_http_exchange *x)
+{
+    struct fx *fx = arg;
+    checks_run++;
+    later.x = x;
+    uv_timer_init(&fx->loop, &later.tick);
+    uv_timer_start(&later.tick, later_tick, 10, 10);
+    return AC_H2_CHECK_PENDING;
+}
+
+/* POSTs |len| bytes to /count through a check that answers later. */
+static void post_checked_later(struct fx *fx, size_t len, int pass, int reset)
+{
+    static char body[200000];
+    memset(body, 'b', sizeof(body));
+    memset(&later, 0, sizeof(later));
+    later.pass = pass;
+    later.reset = reset;
+    later.fx = fx;
+    checks_run = 0;
+    count_runs = 0;
+    fx_start(fx, NULL, NULL);
+    later.fx = reset ? fx : NULL;
+    assert_int_equal(0, ac_router_add(fx->router, "POST", "/count", count_body, fx));
+    ac_h2_server_set_headers_check(fx->srv, check_later, fx);
+    fx->expected = reset ? 0 : 1; /* reset: the tick shuts everything down */
+    assert_int_equal(0, ac_h2_client_request(fx->cl, "POST", "/count", NULL, 0, body, len,
+                                             fx_on_response, fx));
+    fx_finish(fx);
+    assert_int_equal(1, checks_run);
+    assert_int_equal(0, later.handled_before);
+}
+
+static void test_pending_check_holds_a_small_body_and_dispatches_when_it_passes(void **state)
+{
+    (void)state;
+    struct fx fx;
+    post_checked_later(&fx, 1000, 1, 0);
+    /* The body ended while the check waited; the handler ran after. */
+    assert_true(later.request_done);
+    assert_int_equal(1000, later.held);
+    assert_int_equal(1000, later.unconsumed);
+    assert_int_equal(1, count_runs);
+    assert_int_equal(200, fx.got[0].status);
+    assert_string_equal("1000", fx.got[0].body);
+}
+
+static void test_pending_check_takes_no_more_than_the_window(void **state)
+{
+    (void)state;
+    struct fx fx;
+    post_checked_later(&fx, 200000, 1, 0);
+    /* The peer sent its window and waited: nothing was consumed meanwhile. */
+    assert_false(later.request_done);
+    assert_int_equal(WINDOW, later.held);
+    assert_int_equal(WINDOW, later.unconsumed);
+    /* Passed, the rest came and the whole body reached the handler. */
+    assert_int_equal(1, count_runs);
+    assert_int_equal(200, fx.got[0].status);
+    assert_string_equal("200000", fx.got[0].body);
+}
+
+static void test_pending_check_refuses_and_the_handler_never_runs(void **state)
+{
+    (void)state;
+    struct fx fx;
+    post_checked_later(&fx, 200000, 0, 0);
+    assert_int_equal(WINDOW, later.held);
+    assert_int_equal(0, count_runs);
+    assert_int_equal(401, fx.got[0].status);
+    assert_int_equal(1, fx.observed);
+    assert_int_equal(401, fx.observed_status[0]);
+}
+
+static void test_pending_check_outlives_its_connection(void **state)
+{
+    (void)state;
+    struct fx fx;
+    /* The check passes a request whose connection is gone: the exchange is
+     * freed (ASan sees a leak or a use after free otherwise). */
+    post_checked_later(&fx, 200000, 1, 1);
+    assert_true(later.gone);
+    assert_int_equal(0, count_runs);
+    assert_int_equal(1, fx.ngot);
+    assert_true(fx.got[0].err != 0);
+}
+
 /* ---- buffers ---- */
 
 static void test_body_over_the_connection_body_budget_gets_503(void **state)
@@ -711,6 +864,10 @@ int main(void)
         cmocka_unit_test(test_post_to_unknown_path_gets_404_before_its_body),
         cmocka_unit_test(test_headers_check_refuses_a_post_before_its_body),
         cmocka_unit_test(test_headers_check_is_not_asked_about_a_request_without_body),
+        cmocka_unit_test(test_pending_check_holds_a_small_body_and_dispatches_when_it_passes),
+        cmocka_unit_test(test_pending_check_takes_no_more_than_the_window),
+        cmocka_unit_test(test_pending_check_refuses_and_the_handler_never_runs),
+        cmocka_unit_test(test_pending_check_outlives_its_connection),
         cmocka_unit_test(test_body_over_the_connection_body_budget_gets_503),
         cmocka_unit_test(test_zero_window_peer_gets_no_more_answers_than_its_buffer_holds),
         cmocka_unit_test(test_head_is_answered_like_get_without_a_body),
