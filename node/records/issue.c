@@ -89,6 +89,7 @@ static int publish_checkpoint(struct ac__records *r, const struct ac_buf *note)
     if (err)
         return err;
     ac__published_seal(p, ac_clock_now_ms());
+    r->checkpoint_generation++;
     return 0;
 }
 
@@ -747,6 +748,7 @@ struct head_mem {
     uint8_t root[AC_MERKLE_HASH_BYTES];
     int64_t status_version;
     int have_checkpoint; /* published and not stale */
+    uint64_t generation; /* r->checkpoint_generation */
     struct ac__tlog_published published;
 };
 
@@ -778,6 +780,7 @@ static void head_mem_take(struct ac_node *n, struct head_mem *m)
     m->status_version = r->status_version;
     m->have_checkpoint = !r->checkpoint.stale && r->checkpoint.body.len;
     m->published = r->published;
+    m->generation = r->checkpoint_generation;
 }
 
 static int published_same(const struct ac__tlog_published *a, const struct ac__tlog_published *b)
@@ -790,7 +793,7 @@ static int head_mem_same(const struct head_mem *a, const struct head_mem *b)
 {
     return a->size == b->size && memcmp(a->root, b->root, sizeof a->root) == 0 &&
            a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
-           published_same(&a->published, &b->published);
+           a->generation == b->generation && published_same(&a->published, &b->published);
 }
 
 static void head_results_free(struct head_read *h)
@@ -805,9 +808,11 @@ static void head_results_free(struct head_read *h)
     h->status_version = -1;
 }
 
-/* Reader thread: what following the stored head takes. Its reads run in
- * one read transaction with the head's, so the checkpoint is the head's
- * (both commit together under the head lock). */
+/* Reader thread: what following the stored head takes. The reads are
+ * separate statements (a lone job runs in no read transaction, and none
+ * runs on PostgreSQL), so each sees at least what the one before it did:
+ * the checkpoint is at least the head read before it (both commit together
+ * under the head lock), and the tree is loaded at the checkpoint. */
 static int head_follow_work(struct head_read *h, struct ac_store *st)
 {
     int err = ac_store_log_checkpoint_latest(st, &h->cp);
@@ -831,16 +836,14 @@ static int head_follow_work(struct head_read *h, struct ac_store *st)
     if (err)
         return err;
     h->have_tree = 1;
-    /* The issues that moved the head filled status entries too: the list,
-     * at the version read before it. */
-    if (!h->status && h->status_version < 0)
-        err = ac_store_status_version(st, &h->status_version);
-    if (!err && !h->status)
-        err = load_status(st, &h->status);
-    return err;
+    return 0;
 }
 
-/* Reader thread: touches only |h| and |st|. */
+/* Reader thread: touches only |h| and |st|. In order: the head, the status
+ * version, what following takes (checkpoint, tree), then the status list.
+ * The list read last covers at least the tree's leaves (the issues that
+ * moved the head filled their entries in the same commit); the version
+ * read before it labels it no newer than it is. */
 static void head_work(struct ac__read_job *job, struct ac_store *st)
 {
     struct head_read *h = (struct head_read *)job;
@@ -851,16 +854,23 @@ static void head_work(struct ac__read_job *job, struct ac_store *st)
      * not match memory's and is read again there. */
     if (ac_store_status_version(st, &h->status_version))
         h->status_version = -1;
-    else if (h->status_version != h->mem.status_version &&
-             (h->err = load_status(st, &h->status)) != 0)
-        return;
     int same =
         h->now.size == h->mem.size && memcmp(h->now.root, h->mem.root, sizeof h->now.root) == 0;
-    /* Moved, or behind memory (a commit of ours in flight, or one that
-     * landed after this read's snapshot: the loop decides which), or
-     * memory's checkpoint stale: what following takes is read now. */
-    if (!same || !h->mem.have_checkpoint)
+    /* Behind memory whose checkpoint is valid: a commit of ours in flight,
+     * or one that landed after this read's snapshot. The loop serves
+     * memory or reads again; what following takes would be thrown away. */
+    if (h->now.size < h->mem.size && h->mem.have_checkpoint)
+        return;
+    /* Moved, or memory's checkpoint stale: what following takes is read. */
+    if (!same || !h->mem.have_checkpoint) {
         h->err = head_follow_work(h, st);
+        if (!h->err && h->have_tree && h->status_version < 0)
+            h->err = ac_store_status_version(st, &h->status_version);
+        if (h->err)
+            return;
+    }
+    if (h->status_version >= 0 && (h->have_tree || h->status_version != h->mem.status_version))
+        h->err = load_status(st, &h->status);
 }
 
 static void head_submit(struct ac_node *n, struct head_read *h)
@@ -875,7 +885,9 @@ static void head_submit(struct ac_node *n, struct head_read *h)
  * memory's (taken from |h|). */
 static void head_apply_status(struct ac__records *r, struct head_read *h)
 {
-    if (!h->status)
+    /* Never older than memory's: a local status change committed after
+     * the thread's read is in memory's list and not in this one. */
+    if (!h->status || h->status_version < r->status_version)
         return;
     ac_status_list_free(r->status);
     r->status = h->status;
@@ -954,7 +966,7 @@ static void head_done(struct ac__read_job *job, int status)
             head_submit(n, h); /* memory's list moved meanwhile */
             return;
         }
-    } else if (!err && h->cp.note && published_same(&mem.published, &h->mem.published) &&
+    } else if (!err && h->cp.note && unchanged &&
                (!behind || pending || h->reads >= HEAD_READS)) {
         /* Moved by another process. Or behind memory, whose checkpoint is
          * stale (issues inside a request group), while that group commits
@@ -964,7 +976,10 @@ static void head_done(struct ac__read_job *job, int status)
          * this node published only when the database lost it (the thread
          * saw every commit made before the submit, and whatever was
          * published was committed by then): the guard halts then. The
-         * guard's root was read for what was published at the submit. */
+         * guard's root was read for what was published at the submit.
+         * Only over the memory it was read for: a local status change, a
+         * checkpoint published or re-signed (key rotation) or a tree
+         * applied meanwhile is newer than this read, which is read again. */
         err = head_apply(n, h);
         if (err == AC_ECONFLICT)
             err = 0; /* halted: served, as ac__checkpoint_refresh() does */
