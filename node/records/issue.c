@@ -430,6 +430,14 @@ int ac__status_reload(struct ac_node *n)
         err = load_status(n->store, &reloaded);
     if (err)
         return err;
+    if (version < r->status_version) {
+        /* A read older than memory's list (a snapshot taken before a
+         * change of ours committed): memory's is newer, kept. */
+        ac_log_debug("records", "status: kept the list at version %lld over one read at %lld",
+                     (long long)r->status_version, (long long)version);
+        ac_status_list_free(reloaded);
+        return 0;
+    }
     ac_status_list_free(r->status);
     r->status = reloaded;
     r->status_version = version;
@@ -918,8 +926,9 @@ static int head_apply(struct ac_node *n, struct head_read *h)
     } else if (h->have_tree) {
         if (!h->status)
             return AC_EIO; /* the version could not be read; cannot happen with a tree */
-        ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
-                     (unsigned long long)r->tree.size, (unsigned long long)head.size);
+        ac_log_debug("records", "tlog: applied the stored head read on a thread, from size "
+                     "%llu to %llu (read %d)",
+                     (unsigned long long)r->tree.size, (unsigned long long)head.size, h->reads);
         r->tree = h->tree;
     }
     head_apply_status(r, h);
@@ -992,6 +1001,7 @@ static void head_done(struct ac__read_job *job, int status)
         head_submit(n, h);
         return;
     }
+    int h_reads = h->reads;
     head_results_free(h);
     free(h);
     if (err || !current) {
@@ -1001,7 +1011,7 @@ static void head_done(struct ac__read_job *job, int status)
             ac_log_debug("records",
                          "tlog: the head read %d times did not settle; "
                          "following it in place",
-                         HEAD_READS);
+                         h_reads);
         then(x, n, arg, err ? err : ac__checkpoint_refresh(n));
         return;
     }
