@@ -469,6 +469,7 @@ static int follow(struct ac_node *n, const struct ac_store_tlog_head *head)
     ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
                  (unsigned long long)r->tree.size, (unsigned long long)head->size);
     r->tree = tree;
+    r->checkpoint_generation++; /* a thread's read of the head before is older */
     return check;
 }
 
@@ -739,11 +740,14 @@ int ac__checkpoint_refresh(struct ac_node *n)
  * is stale, the same thread also reads what following it takes: the newest
  * checkpoint, the tree head at it, the root of the stored tree at the size
  * this node published (for the guard) and the status list; the loop then
- * applies them as follow() would, with no read of its own. When the head is
- * behind memory with no commit of ours in flight (the reader read just
+ * applies them as follow() would, with no read of its own, and only over
+ * the memory they were read for. When the head is behind memory whose
+ * checkpoint is valid, the thread reads nothing more (the loop serves memory
+ * or reads again); with no commit of ours in flight (the reader read just
  * before our commit), it is read again on the thread. Memory that changed
- * while the thread read has the job read again, a few times at most, before
- * the old in-place refresh runs. */
+ * while the thread read (tree, status version, published size, a checkpoint
+ * published: checkpoint_generation) has the job read again, a few times at
+ * most, before the old in-place refresh runs. */
 
 /* Reads after the first one: a commit of ours landing between the read and
  * its answer, or memory moving meanwhile, is seen by the next. */
@@ -801,6 +805,17 @@ static int head_mem_same(const struct head_mem *a, const struct head_mem *b)
 {
     return a->size == b->size && memcmp(a->root, b->root, sizeof a->root) == 0 &&
            a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
+           a->generation == b->generation && published_same(&a->published, &b->published);
+}
+
+/* What a thread's read is applied over: memory's tree may have grown by
+ * issues of ours meanwhile (served as before), but no checkpoint was
+ * published into it (a commit, a follow, another read applied, a key
+ * rotation's re-signing), no status change landed and nothing more was
+ * published. */
+static int head_mem_settled(const struct head_mem *a, const struct head_mem *b)
+{
+    return a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
            a->generation == b->generation && published_same(&a->published, &b->published);
 }
 
@@ -975,7 +990,7 @@ static void head_done(struct ac__read_job *job, int status)
             head_submit(n, h); /* memory's list moved meanwhile */
             return;
         }
-    } else if (!err && h->cp.note && unchanged &&
+    } else if (!err && h->cp.note && head_mem_settled(&mem, &h->mem) &&
                (!behind || pending || h->reads >= HEAD_READS)) {
         /* Moved by another process. Or behind memory, whose checkpoint is
          * stale (issues inside a request group), while that group commits
@@ -987,8 +1002,9 @@ static void head_done(struct ac__read_job *job, int status)
          * published was committed by then): the guard halts then. The
          * guard's root was read for what was published at the submit.
          * Only over the memory it was read for: a local status change, a
-         * checkpoint published or re-signed (key rotation) or a tree
-         * applied meanwhile is newer than this read, which is read again. */
+         * checkpoint published or re-signed (key rotation), a head followed
+         * or another read applied meanwhile is newer than this read, which
+         * is read again. */
         err = head_apply(n, h);
         if (err == AC_ECONFLICT)
             err = 0; /* halted: served, as ac__checkpoint_refresh() does */
