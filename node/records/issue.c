@@ -745,8 +745,9 @@ int ac__checkpoint_refresh(struct ac_node *n)
  * checkpoint is valid, the thread reads nothing more (the loop serves memory
  * or reads again); with no commit of ours in flight (the reader read just
  * before our commit), it is read again on the thread. Memory that changed
- * while the thread read (tree, status version, published size, a checkpoint
- * published: checkpoint_generation) has the job read again, a few times at
+ * while the thread read (status version, published size, a checkpoint
+ * published or a head followed: checkpoint_generation; for a list applied
+ * where memory is, its tree too) has the job read again, a few times at
  * most, before the old in-place refresh runs. */
 
 /* Reads after the first one: a commit of ours landing between the read and
