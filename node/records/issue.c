@@ -89,6 +89,7 @@ static int publish_checkpoint(struct ac__records *r, const struct ac_buf *note)
     if (err)
         return err;
     ac__published_seal(p, ac_clock_now_ms());
+    r->checkpoint_generation++;
     return 0;
 }
 
@@ -429,6 +430,14 @@ int ac__status_reload(struct ac_node *n)
         err = load_status(n->store, &reloaded);
     if (err)
         return err;
+    if (version < r->status_version) {
+        /* A read older than memory's list (a snapshot taken before a
+         * change of ours committed): memory's is newer, kept. */
+        ac_log_debug("records", "status: kept the list at version %lld over one read at %lld",
+                     (long long)r->status_version, (long long)version);
+        ac_status_list_free(reloaded);
+        return 0;
+    }
     ac_status_list_free(r->status);
     r->status = reloaded;
     r->status_version = version;
@@ -460,6 +469,7 @@ static int follow(struct ac_node *n, const struct ac_store_tlog_head *head)
     ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
                  (unsigned long long)r->tree.size, (unsigned long long)head->size);
     r->tree = tree;
+    r->checkpoint_generation++; /* a thread's read of the head before is older */
     return check;
 }
 
@@ -730,11 +740,15 @@ int ac__checkpoint_refresh(struct ac_node *n)
  * is stale, the same thread also reads what following it takes: the newest
  * checkpoint, the tree head at it, the root of the stored tree at the size
  * this node published (for the guard) and the status list; the loop then
- * applies them as follow() would, with no read of its own. When the head is
- * behind memory with no commit of ours in flight (the reader read just
+ * applies them as follow() would, with no read of its own, and only over
+ * the memory they were read for. When the head is behind memory whose
+ * checkpoint is valid, the thread reads nothing more (the loop serves memory
+ * or reads again); with no commit of ours in flight (the reader read just
  * before our commit), it is read again on the thread. Memory that changed
- * while the thread read has the job read again, a few times at most, before
- * the old in-place refresh runs. */
+ * while the thread read (status version, published size, a checkpoint
+ * published or a head followed: checkpoint_generation; for a list applied
+ * where memory is, its tree too) has the job read again, a few times at
+ * most, before the old in-place refresh runs. */
 
 /* Reads after the first one: a commit of ours landing between the read and
  * its answer, or memory moving meanwhile, is seen by the next. */
@@ -747,6 +761,7 @@ struct head_mem {
     uint8_t root[AC_MERKLE_HASH_BYTES];
     int64_t status_version;
     int have_checkpoint; /* published and not stale */
+    uint64_t generation; /* r->checkpoint_generation */
     struct ac__tlog_published published;
 };
 
@@ -778,6 +793,7 @@ static void head_mem_take(struct ac_node *n, struct head_mem *m)
     m->status_version = r->status_version;
     m->have_checkpoint = !r->checkpoint.stale && r->checkpoint.body.len;
     m->published = r->published;
+    m->generation = r->checkpoint_generation;
 }
 
 static int published_same(const struct ac__tlog_published *a, const struct ac__tlog_published *b)
@@ -790,7 +806,18 @@ static int head_mem_same(const struct head_mem *a, const struct head_mem *b)
 {
     return a->size == b->size && memcmp(a->root, b->root, sizeof a->root) == 0 &&
            a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
-           published_same(&a->published, &b->published);
+           a->generation == b->generation && published_same(&a->published, &b->published);
+}
+
+/* What a thread's read is applied over: memory's tree may have grown by
+ * issues of ours meanwhile (served as before), but no checkpoint was
+ * published into it (a commit, a follow, another read applied, a key
+ * rotation's re-signing), no status change landed and nothing more was
+ * published. */
+static int head_mem_settled(const struct head_mem *a, const struct head_mem *b)
+{
+    return a->status_version == b->status_version && a->have_checkpoint == b->have_checkpoint &&
+           a->generation == b->generation && published_same(&a->published, &b->published);
 }
 
 static void head_results_free(struct head_read *h)
@@ -805,9 +832,11 @@ static void head_results_free(struct head_read *h)
     h->status_version = -1;
 }
 
-/* Reader thread: what following the stored head takes. Its reads run in
- * one read transaction with the head's, so the checkpoint is the head's
- * (both commit together under the head lock). */
+/* Reader thread: what following the stored head takes. The reads are
+ * separate statements (a lone job runs in no read transaction, and none
+ * runs on PostgreSQL), so each sees at least what the one before it did:
+ * the checkpoint is at least the head read before it (both commit together
+ * under the head lock), and the tree is loaded at the checkpoint. */
 static int head_follow_work(struct head_read *h, struct ac_store *st)
 {
     int err = ac_store_log_checkpoint_latest(st, &h->cp);
@@ -831,16 +860,14 @@ static int head_follow_work(struct head_read *h, struct ac_store *st)
     if (err)
         return err;
     h->have_tree = 1;
-    /* The issues that moved the head filled status entries too: the list,
-     * at the version read before it. */
-    if (!h->status && h->status_version < 0)
-        err = ac_store_status_version(st, &h->status_version);
-    if (!err && !h->status)
-        err = load_status(st, &h->status);
-    return err;
+    return 0;
 }
 
-/* Reader thread: touches only |h| and |st|. */
+/* Reader thread: touches only |h| and |st|. In order: the head, the status
+ * version, what following takes (checkpoint, tree), then the status list.
+ * The list read last covers at least the tree's leaves (the issues that
+ * moved the head filled their entries in the same commit); the version
+ * read before it labels it no newer than it is. */
 static void head_work(struct ac__read_job *job, struct ac_store *st)
 {
     struct head_read *h = (struct head_read *)job;
@@ -851,16 +878,23 @@ static void head_work(struct ac__read_job *job, struct ac_store *st)
      * not match memory's and is read again there. */
     if (ac_store_status_version(st, &h->status_version))
         h->status_version = -1;
-    else if (h->status_version != h->mem.status_version &&
-             (h->err = load_status(st, &h->status)) != 0)
-        return;
     int same =
         h->now.size == h->mem.size && memcmp(h->now.root, h->mem.root, sizeof h->now.root) == 0;
-    /* Moved, or behind memory (a commit of ours in flight, or one that
-     * landed after this read's snapshot: the loop decides which), or
-     * memory's checkpoint stale: what following takes is read now. */
-    if (!same || !h->mem.have_checkpoint)
+    /* Behind memory whose checkpoint is valid: a commit of ours in flight,
+     * or one that landed after this read's snapshot. The loop serves
+     * memory or reads again; what following takes would be thrown away. */
+    if (h->now.size < h->mem.size && h->mem.have_checkpoint)
+        return;
+    /* Moved, or memory's checkpoint stale: what following takes is read. */
+    if (!same || !h->mem.have_checkpoint) {
         h->err = head_follow_work(h, st);
+        if (!h->err && h->have_tree && h->status_version < 0)
+            h->err = ac_store_status_version(st, &h->status_version);
+        if (h->err)
+            return;
+    }
+    if (h->status_version >= 0 && (h->have_tree || h->status_version != h->mem.status_version))
+        h->err = load_status(st, &h->status);
 }
 
 static void head_submit(struct ac_node *n, struct head_read *h)
@@ -875,7 +909,9 @@ static void head_submit(struct ac_node *n, struct head_read *h)
  * memory's (taken from |h|). */
 static void head_apply_status(struct ac__records *r, struct head_read *h)
 {
-    if (!h->status)
+    /* Never older than memory's: a local status change committed after
+     * the thread's read is in memory's list and not in this one. */
+    if (!h->status || h->status_version < r->status_version)
         return;
     ac_status_list_free(r->status);
     r->status = h->status;
@@ -906,8 +942,9 @@ static int head_apply(struct ac_node *n, struct head_read *h)
     } else if (h->have_tree) {
         if (!h->status)
             return AC_EIO; /* the version could not be read; cannot happen with a tree */
-        ac_log_debug("records", "tlog: followed the stored head from size %llu to %llu",
-                     (unsigned long long)r->tree.size, (unsigned long long)head.size);
+        ac_log_debug("records", "tlog: applied the stored head read on a thread, from size "
+                     "%llu to %llu (read %d)",
+                     (unsigned long long)r->tree.size, (unsigned long long)head.size, h->reads);
         r->tree = h->tree;
     }
     head_apply_status(r, h);
@@ -954,7 +991,7 @@ static void head_done(struct ac__read_job *job, int status)
             head_submit(n, h); /* memory's list moved meanwhile */
             return;
         }
-    } else if (!err && h->cp.note && published_same(&mem.published, &h->mem.published) &&
+    } else if (!err && h->cp.note && head_mem_settled(&mem, &h->mem) &&
                (!behind || pending || h->reads >= HEAD_READS)) {
         /* Moved by another process. Or behind memory, whose checkpoint is
          * stale (issues inside a request group), while that group commits
@@ -964,7 +1001,11 @@ static void head_done(struct ac__read_job *job, int status)
          * this node published only when the database lost it (the thread
          * saw every commit made before the submit, and whatever was
          * published was committed by then): the guard halts then. The
-         * guard's root was read for what was published at the submit. */
+         * guard's root was read for what was published at the submit.
+         * Only over the memory it was read for: a local status change, a
+         * checkpoint published or re-signed (key rotation), a head followed
+         * or another read applied meanwhile is newer than this read, which
+         * is read again. */
         err = head_apply(n, h);
         if (err == AC_ECONFLICT)
             err = 0; /* halted: served, as ac__checkpoint_refresh() does */
@@ -977,6 +1018,7 @@ static void head_done(struct ac__read_job *job, int status)
         head_submit(n, h);
         return;
     }
+    int h_reads = h->reads;
     head_results_free(h);
     free(h);
     if (err || !current) {
@@ -986,7 +1028,7 @@ static void head_done(struct ac__read_job *job, int status)
             ac_log_debug("records",
                          "tlog: the head read %d times did not settle; "
                          "following it in place",
-                         HEAD_READS);
+                         h_reads);
         then(x, n, arg, err ? err : ac__checkpoint_refresh(n));
         return;
     }

@@ -87,6 +87,10 @@ struct ac__records {
     /* With it, the status version the same thread read: ac__status_publish()
      * takes it instead of reading, when it is the one |status| reflects. */
     int64_t fresh_status_version;
+    /* Bumped on every checkpoint published into memory and every head
+     * followed (issue.c): a head a reader thread read is applied only when
+     * this, the status version and |published| are unchanged since. */
+    uint64_t checkpoint_generation;
     /* A key rotation is under way (node/records/keys.c): another is refused. */
     int rotating;
 };

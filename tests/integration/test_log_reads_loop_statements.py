@@ -14,8 +14,10 @@ and waited for; issues run theirs on fibers, not counted) does not move, in
 either storm. Every checkpoint served verifies under the node's key, every
 inclusion proof against the root of the checkpoint of its size, the
 checkpoints served are consistent with the last, and after B's storm A
-serves B's newest checkpoint and a status list with B's records in it."""
+serves B's newest checkpoint, and a record B issues and then revokes shows
+in A's bitstring unrevoked and then revoked."""
 import base64
+import gzip
 import json
 import os
 import random
@@ -120,6 +122,13 @@ def storm(writer, reader, admin, seq0):
     return issued, served, proofs, failures
 
 
+def revoked_bit(bitstring, index):
+    """The revocation bit at |index| of a /v1/status/bitstring answer."""
+    lists = [x for x in bitstring["lists"] if x["statusPurpose"] == "revocation"]
+    raw = gzip.decompress(base64.urlsafe_b64decode(lists[0]["encodedList"].lstrip("u") + "=="))
+    return (raw[index // 8] >> (7 - index % 8)) & 1
+
+
 def check_answers(c, a, served, proofs, what):
     """Every checkpoint verifies and is a prefix of the log as it is now;
     every proof verifies against the root of its size."""
@@ -174,11 +183,21 @@ def main():
                 check(last[1] == max(issued) + 1,
                       "%s: A serves the newest checkpoint (%d, last index %d)"
                       % (who, last[1], max(issued)))
-            # B's records are in the status list A serves.
+            # B's records are in the status list A serves: one issued and
+            # then revoked through B shows as revoked in A's bitstring.
+            r = c.post(b.url + "/v1/credentials/issue", headers=hdr(admin),
+                       content=json.dumps(issue_body(990)))
+            check(r.status_code == 201, "B issues a record (%d)" % r.status_code)
+            rec = r.json()
             r = c.get(a.url + "/v1/status/bitstring")
-            entries = r.json()["entries"]
-            check(r.status_code == 200 and entries >= last[1],
-                  "A's status list covers B's records (%d entries)" % entries)
+            check(r.status_code == 200 and revoked_bit(r.json(), rec["status_index"]) == 0,
+                  "A's status list has B's new record, not revoked")
+            r = c.post(b.url + "/v1/credentials/%d/revoke" % rec["id"], headers=hdr(admin),
+                       content=json.dumps({"reason": "issued in error"}))
+            check(r.status_code == 200, "B revokes it (%d)" % r.status_code)
+            r = c.get(a.url + "/v1/status/bitstring")
+            check(r.status_code == 200 and revoked_bit(r.json(), rec["status_index"]) == 1,
+                  "A's status list shows B's revocation of record %d" % rec["id"])
         check(a.stop() == 0 and b.stop() == 0, "both processes stop cleanly")
     print("all passed")
 
