@@ -99,25 +99,38 @@ static void early_done(struct ac__read_job *job, int status)
         ac_http_headers_checked(x);
 }
 
-/* Queues the headers check's read for |x| (ac__auth_rows_early()): 1 queued,
- * -1 answered (out of memory). */
-static int early_later(struct ac_node *n, struct ac_http_exchange *x, int session,
-                       const uint8_t *hash)
+/* A read of the row of |hash| (a session's when |session|, else a token's)
+ * for |x|, ended by |done|, with the token cache's epoch taken now (a row
+ * read across a forget is not cached); NULL after answering |x| (out of
+ * memory). */
+static struct row_read *row_read_new(struct ac_node *n, struct ac_http_exchange *x, int session,
+                                     const uint8_t *hash, ac__read_done_cb done)
 {
     struct row_read *r = calloc(1, sizeof *r);
     if (!r) {
         ac__respond_error(x, AC_ENOMEM, session ? "session lookup" : "token lookup");
-        return -1;
+        return NULL;
     }
     r->job.work = row_work;
-    r->job.done = early_done;
-    r->check = early_check;
+    r->job.done = done;
     r->n = n;
     r->x = x;
     r->session = session;
     r->hash_len = session ? AC_SESSION_HASH_BYTES : AC_TOKEN_HASH_BYTES;
     memcpy(r->hash, hash, r->hash_len);
     r->row.epoch = ac__token_cache_epoch(n->token_cache);
+    return r;
+}
+
+/* Queues the headers check's read for |x| (ac__auth_rows_early()): 1 queued,
+ * -1 answered (out of memory). */
+static int early_later(struct ac_node *n, struct ac_http_exchange *x, int session,
+                       const uint8_t *hash)
+{
+    struct row_read *r = row_read_new(n, x, session, hash, early_done);
+    if (!r)
+        return -1;
+    r->check = early_check;
     ac__read_submit(n, &r->job);
     early_queued = 1;
     return 1;
@@ -176,21 +189,11 @@ int ac__auth_row_later(struct ac_node *n, struct ac_http_exchange *x, int sessio
     ac_route_match_release(&m);
     if (stream)
         return 0;
-    struct row_read *r = calloc(1, sizeof *r);
-    if (!r) {
-        ac__respond_error(x, AC_ENOMEM, session ? "session lookup" : "token lookup");
+    struct row_read *r = row_read_new(n, x, session, hash, row_done);
+    if (!r)
         return -1;
-    }
-    r->job.work = row_work;
-    r->job.done = row_done;
-    r->n = n;
-    r->x = x;
     r->cb = cb;
     r->arg = arg;
-    r->session = session;
-    r->hash_len = session ? AC_SESSION_HASH_BYTES : AC_TOKEN_HASH_BYTES;
-    memcpy(r->hash, hash, r->hash_len);
-    r->row.epoch = ac__token_cache_epoch(n->token_cache);
     ac_http_exchange_set_data(x, (void *)&row_was_read);
     ac__read_submit(n, &r->job);
     return 1;

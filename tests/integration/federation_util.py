@@ -57,6 +57,24 @@ def append_config(node, text):
         f.write(text.strip() + "\n")
 
 
+def pin_pair(a, b, rights="none"):
+    """Initialises nodes |a| and |b|, pins each as the other's peer with
+    |rights|, and starts both: returns their admin tokens."""
+    ta, tb = a.init(), b.init()
+    a.start()
+    b.start()
+    pa, pb = node_public_key(a), node_public_key(b)
+    a.stop()
+    b.stop()
+    append_config(a, "[peer %s]\nurl = %s\nkey = %s\nrights = %s\n"
+                  % (b.node_id, b.url, pb.hex(), rights))
+    append_config(b, "[peer %s]\nurl = %s\nkey = %s\nrights = %s\n"
+                  % (a.node_id, a.url, pa.hex(), rights))
+    a.start()
+    b.start()
+    return ta, tb
+
+
 def post_inbox(node, raw, sender=None):
     headers = {"content-type": ENVELOPE_TYPE}
     if sender:

@@ -17,7 +17,7 @@ import sys
 import time
 
 from accordtest import Api, Node, check, metric, skip_unless_built
-from federation_util import append_config, node_public_key
+from federation_util import pin_pair
 
 N = 400
 
@@ -49,18 +49,7 @@ def wait_delivered(api, peer, want, timeout=120):
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        ta, tb = pin_pair(a, b)
         A, B = Api(a, ta), Api(b, tb)
         # One ping each way first: the connections are up and the peers'
         # descriptions fetched before the counting starts.

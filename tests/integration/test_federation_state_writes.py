@@ -19,7 +19,7 @@ import sys
 import time
 
 from accordtest import Api, Node, check, psql, skip_unless_built
-from federation_util import append_config, node_public_key
+from federation_util import pin_pair
 
 SQLITE_TRIGGERS = """
 CREATE TABLE test_fail(what TEXT NOT NULL);
@@ -72,16 +72,7 @@ def add_triggers(node):
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n" % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n" % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        ta, tb = pin_pair(a, b)
         A, B = Api(a, ta), Api(b, tb)
 
         def at_a():
