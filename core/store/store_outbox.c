@@ -15,6 +15,14 @@ void ac_outbox_msgs_free(struct ac_outbox_msg *msgs, size_t n)
     free(msgs);
 }
 
+/* A peer's delivery cursor, moved forward only: a write that commits after
+ * a newer one (delivery-state writes may commit out of order) never takes
+ * it back. */
+static const char CURSOR_FORWARD[] =
+    "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
+    "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
+    "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END";
+
 int ac_store_outbox_add(struct ac_store *st, const char *peer, const char *type, const char *msg_id,
                         const uint8_t *body, size_t len, int64_t now_ms, int64_t *id)
 {
@@ -120,12 +128,7 @@ int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int
                              "$6, $7, substr($8, 1, 199), $9) ON CONFLICT(id) DO NOTHING",
                              &s);
     if (!err)
-        err = ac__store_stmt(
-            st,
-            "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
-            "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
-            "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END",
-            &c);
+        err = ac__store_stmt(st, CURSOR_FORWARD, &c);
     if (err)
         return err;
     ac_db_bind_int64(s, 1, m->id);
@@ -158,12 +161,7 @@ int ac_store_outbox_dead(struct ac_store *st, const struct ac_outbox_msg *m, int
 int ac_store_outbox_cursor(struct ac_store *st, const char *peer, int64_t cursor)
 {
     struct ac_db_stmt *c;
-    int err = ac__store_stmt(
-        st,
-        "INSERT INTO fed_peer_state(node_id, cursor) VALUES ($1, $2) ON "
-        "CONFLICT(node_id) DO UPDATE SET cursor = CASE WHEN excluded.cursor > "
-        "fed_peer_state.cursor THEN excluded.cursor ELSE fed_peer_state.cursor END",
-        &c);
+    int err = ac__store_stmt(st, CURSOR_FORWARD, &c);
     if (err)
         return err;
     ac_db_bind_text(c, 1, peer, -1);
@@ -179,10 +177,11 @@ int ac_store_outbox_cursor(struct ac_store *st, const char *peer, int64_t cursor
 int ac_store_dead_list(struct ac_store *st, const char *peer, struct ac_outbox_msg **out, size_t *n)
 {
     struct ac_db_stmt *s;
-    int err = ac__store_stmt(st,
-                             "SELECT id, peer, type, msg_id, body, created_ms, status, problem "
-                             "FROM fed_dead_letters WHERE CAST($1 AS TEXT) IS NULL OR peer = $1 ORDER BY id",
-                             &s);
+    int err = ac__store_stmt(
+        st,
+        "SELECT id, peer, type, msg_id, body, created_ms, status, problem "
+        "FROM fed_dead_letters WHERE CAST($1 AS TEXT) IS NULL OR peer = $1 ORDER BY id",
+        &s);
     if (err)
         return err;
     if (peer)
