@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "accord/base/buf.h"
 #include "accord/store/outbox.h"
 #include "accord/trust/consortium.h"
 #include "problem.h"
@@ -363,23 +364,53 @@ typedef void (*ac__fed_answer_cb)(void *arg, int err, const uint8_t *body, size_
 int ac__fed_ask(struct ac__fed_peer *p, const char *type, const uint8_t *body, size_t len,
                 ac__fed_answer_cb cb, void *arg);
 
-/* Answers to queries, run by the receiver like any message's effect (same
- * shape as its table's apply functions): status.query {indexes} answers
- * {re, token, status}; log.checkpoint {} answers {re, note}; log.consistency
- * {from, to?} answers {re, to, from, hashes}; log.inclusion {index, size?}
- * answers {re, size, index, hashes, leaf_hash}. */
-int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *from,
-                               const struct ac_envelope *e, struct ac_buf *answer,
-                               struct ac_reason *why);
-int ac__fed_apply_log_checkpoint(struct ac__federation *f, struct ac__fed_peer *from,
-                                 const struct ac_envelope *e, struct ac_buf *answer,
-                                 struct ac_reason *why);
-int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer *from,
-                                  const struct ac_envelope *e, struct ac_buf *answer,
-                                  struct ac_reason *why);
-int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *from,
-                                const struct ac_envelope *e, struct ac_buf *answer,
-                                struct ac_reason *why);
+/* Queries a peer asks of this node (query.c): status.query {indexes}
+ * answers {re, token, status}; log.checkpoint {} answers {re, note};
+ * log.consistency {from, to?} answers {re, to, from, hashes}; log.inclusion
+ * {index, size?} answers {re, size, index, hashes, leaf_hash}. They read
+ * only what this node published, so their answers are made before the
+ * transaction that stores the inbox row (receive.c): on the loop from
+ * memory, once a reader thread found the stored log head current
+ * (ac__checkpoint_fresh()), and a proof's hashes on a reader thread. A
+ * request group's transaction may hold leaves not yet committed, which an
+ * answer must never show. */
+enum ac__fed_query_kind {
+    AC__FED_QUERY_NONE,
+    AC__FED_QUERY_STATUS,
+    AC__FED_QUERY_CHECKPOINT,
+    AC__FED_QUERY_CONSISTENCY,
+    AC__FED_QUERY_INCLUSION,
+};
+
+/* A query's answer in the making. Zeroed (with why = AC_REASON_INIT) when
+ * the message arrives; freed with ac__fed_query_release(). */
+struct ac__fed_query {
+    enum ac__fed_query_kind kind;
+    int made;              /* the answer is |body|, or the query is refused */
+    int err;               /* refused (or failed) with |why|, when made */
+    struct ac_reason why;
+    struct ac_buf body;    /* the answer's body, one CBOR item */
+    uint64_t v[2];         /* a proof's range, read on the loop */
+};
+
+/* The kind of the message type |type|, AC__FED_QUERY_NONE for any other. */
+enum ac__fed_query_kind ac__fed_query_kind(const char *type);
+
+/* Loop, with the log head fresh: makes |q|'s answer to |e| from the node's
+ * memory, or its refusal. Returns 1 when a proof is still to be computed
+ * (ac__fed_query_prove(), on a reader thread), else 0 with |q| made. */
+int ac__fed_query_prepare(struct ac_node *n, const struct ac_envelope *e, struct ac__fed_query *q);
+
+/* Reader thread: computes |q|'s proof with |st| and makes its answer to |e|.
+ * Touches only |q|, |e| and |st|. */
+void ac__fed_query_prove(struct ac_store *st, const struct ac_envelope *e, struct ac__fed_query *q);
+
+/* Marks |q| made: answered by its body when |err| is 0, else refused with
+ * |err| (and q->why, when set). */
+void ac__fed_query_made(struct ac__fed_query *q, int err);
+
+void ac__fed_query_release(struct ac__fed_query *q);
+
 void ac__fed_query_register(struct ac_node *n);
 
 /* Starts the group-commit check handle (receive.c). Returns 0 or a libuv

@@ -4,9 +4,11 @@
  * waiting for the answer) and takes the answer only when it is an envelope
  * the peer signed to us, answering exactly that query. The answering side
  * (the message types "status.query", "log.checkpoint", "log.consistency"
- * and "log.inclusion" in receive.c's table) answers from the node's
- * published state: the signed status token, the signed checkpoint note and
- * Merkle proofs, so what the asker keeps is verifiable on its own. Also the
+ * and "log.inclusion") answers from the node's published state: the signed
+ * status token, the signed checkpoint note and Merkle proofs, so what the
+ * asker keeps is verifiable on its own. The answer is made before the
+ * transaction that stores it (receive.c): from memory on the loop, the
+ * proofs on a reader thread, so the loop reads nothing for it. Also the
  * admin API that asks a peer for statuses: POST
  * /v1/federation/peers/{node}/status. */
 #include <stdio.h>
@@ -87,19 +89,13 @@ static int finish(struct ac_cbor_writer *w, struct ac_buf *answer)
     return rc;
 }
 
-/* Both log proofs' start: refreshes the log (another process may have grown
- * it) and reads |names| into |v|: the first required, the second defaulting
- * to the log's |*size|; |shape| is the refusal's text. */
-static int read_log_query(struct ac_node *n, const struct ac_envelope *e,
-                          const char *const names[2], uint64_t v[2], uint64_t *size,
-                          const char *shape, struct ac_reason *why)
+/* A proof query's numbers: |names|' first required, the second defaulting
+ * to the log's |size|; |shape| is the refusal's text. */
+static int read_log_query(const struct ac_envelope *e, const char *const names[2], uint64_t v[2],
+                          uint64_t size, const char *shape, struct ac_reason *why)
 {
-    int err = ac__checkpoint_refresh(n);
-    if (err)
-        return err;
-    *size = n->records->tree.size;
     v[0] = UINT64_MAX;
-    v[1] = *size;
+    v[1] = size;
     if (read_uints(e, names, v, 2) || v[0] == UINT64_MAX)
         return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_BAD_ENVELOPE, "body", "%s", shape);
     return 0;
@@ -123,12 +119,26 @@ static void put_proof_answer(struct ac_cbor_writer *w, size_t fields, const stru
     put_proof(w, proof);
 }
 
-int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *from,
-                               const struct ac_envelope *e, struct ac_buf *answer,
-                               struct ac_reason *why)
+static const char *const consistency_names[] = {"from", "to"};
+static const char *const inclusion_names[] = {"index", "size"};
+
+enum ac__fed_query_kind ac__fed_query_kind(const char *type)
 {
-    (void)from;
-    struct ac_node *n = f->node;
+    static const char *const types[] = {
+        [AC__FED_QUERY_STATUS] = "status.query",
+        [AC__FED_QUERY_CHECKPOINT] = "log.checkpoint",
+        [AC__FED_QUERY_CONSISTENCY] = "log.consistency",
+        [AC__FED_QUERY_INCLUSION] = "log.inclusion",
+    };
+    for (size_t k = AC__FED_QUERY_STATUS; k < sizeof types / sizeof types[0]; k++)
+        if (strcmp(types[k], type) == 0)
+            return (enum ac__fed_query_kind)k;
+    return AC__FED_QUERY_NONE;
+}
+
+static int status_answer(struct ac_node *n, const struct ac_envelope *e, struct ac_buf *answer,
+                         struct ac_reason *why)
+{
     uint64_t idx[STATUS_QUERY_MAX];
     size_t count = 0;
     struct ac_cbor_reader r;
@@ -178,16 +188,8 @@ int ac__fed_apply_status_query(struct ac__federation *f, struct ac__fed_peer *fr
     return finish(&w, answer);
 }
 
-int ac__fed_apply_log_checkpoint(struct ac__federation *f, struct ac__fed_peer *from,
-                                 const struct ac_envelope *e, struct ac_buf *answer,
-                                 struct ac_reason *why)
+static int checkpoint_answer(struct ac_node *n, const struct ac_envelope *e, struct ac_buf *answer)
 {
-    (void)from;
-    (void)why;
-    struct ac_node *n = f->node;
-    int err = ac__checkpoint_refresh(n);
-    if (err)
-        return err;
     struct ac_cbor_writer w;
     ac_cbor_writer_init(&w);
     ac_cbor_put_map(&w, 2);
@@ -198,66 +200,98 @@ int ac__fed_apply_log_checkpoint(struct ac__federation *f, struct ac__fed_peer *
     return finish(&w, answer);
 }
 
-int ac__fed_apply_log_consistency(struct ac__federation *f, struct ac__fed_peer *from,
-                                  const struct ac_envelope *e, struct ac_buf *answer,
-                                  struct ac_reason *why)
+/* A proof query's range against the log's |size|, read into q->v. */
+static int proof_range(const struct ac_envelope *e, struct ac__fed_query *q, uint64_t size)
 {
-    (void)from;
-    struct ac_node *n = f->node;
-    static const char *const names[] = {"from", "to"};
-    uint64_t size, v[2];
-    int err = read_log_query(n, e, names, v, &size,
-                             "a log.consistency body is {from: size, to?: size}", why);
-    if (err)
+    uint64_t *v = q->v;
+    int err;
+    if (q->kind == AC__FED_QUERY_CONSISTENCY) {
+        err = read_log_query(e, consistency_names, v, size,
+                             "a log.consistency body is {from: size, to?: size}", &q->why);
+        if (!err && (v[0] > v[1] || v[1] > size))
+            err = ac_reason_fail(&q->why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD,
+                                 v[0] > v[1] ? "from" : "to",
+                                 "from %llu, to %llu: need from <= to <= %llu (the log size)",
+                                 (unsigned long long)v[0], (unsigned long long)v[1],
+                                 (unsigned long long)size);
         return err;
-    if (v[0] > v[1] || v[1] > size)
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD, v[0] > v[1] ? "from" : "to",
-                              "from %llu, to %llu: need from <= to <= %llu (the log size)",
-                              (unsigned long long)v[0], (unsigned long long)v[1],
-                              (unsigned long long)size);
-    struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
-    struct ac_merkle_proof proof;
-    err = ac_merkle_consistency_proof(&src, v[0], v[1], &proof);
-    if (err)
-        return err;
-    struct ac_cbor_writer w;
-    put_proof_answer(&w, 4, e, names, v, &proof); /* {re, to, from, hashes} */
-    return finish(&w, answer);
+    }
+    err = read_log_query(e, inclusion_names, v, size,
+                         "a log.inclusion body is {index: n, size?: size}", &q->why);
+    if (!err && (v[1] > size || v[0] >= v[1]))
+        err = ac_reason_fail(&q->why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD,
+                             v[1] > size ? "size" : "index",
+                             "index %llu, size %llu: need index < size <= %llu (the log size)",
+                             (unsigned long long)v[0], (unsigned long long)v[1],
+                             (unsigned long long)size);
+    return err;
 }
 
-int ac__fed_apply_log_inclusion(struct ac__federation *f, struct ac__fed_peer *from,
-                                const struct ac_envelope *e, struct ac_buf *answer,
-                                struct ac_reason *why)
+int ac__fed_query_prepare(struct ac_node *n, const struct ac_envelope *e, struct ac__fed_query *q)
 {
-    (void)from;
-    struct ac_node *n = f->node;
-    static const char *const names[] = {"index", "size"};
-    uint64_t size, v[2];
-    int err = read_log_query(n, e, names, v, &size,
-                             "a log.inclusion body is {index: n, size?: size}", why);
-    if (err)
-        return err;
-    if (v[1] > size || v[0] >= v[1])
-        return ac_reason_fail(why, AC_EINVAL, AC_PROBLEM_INVALID_FIELD,
-                              v[1] > size ? "size" : "index",
-                              "index %llu, size %llu: need index < size <= %llu (the log size)",
-                              (unsigned long long)v[0], (unsigned long long)v[1],
-                              (unsigned long long)size);
+    int err;
+    switch (q->kind) {
+    case AC__FED_QUERY_STATUS:
+        err = status_answer(n, e, &q->body, &q->why);
+        break;
+    case AC__FED_QUERY_CHECKPOINT:
+        err = checkpoint_answer(n, e, &q->body);
+        break;
+    case AC__FED_QUERY_CONSISTENCY:
+    case AC__FED_QUERY_INCLUSION:
+        err = proof_range(e, q, n->records->tree.size);
+        if (!err)
+            return 1;
+        break;
+    default:
+        err = AC_EBUG;
+    }
+    ac__fed_query_made(q, err);
+    return 0;
+}
+
+void ac__fed_query_prove(struct ac_store *st, const struct ac_envelope *e, struct ac__fed_query *q)
+{
     struct ac_merkle_source src;
-    ac__tlog_source(n, &src);
+    ac__tlog_source_of(st, &src);
     struct ac_merkle_proof proof;
-    uint8_t leaf[AC_MERKLE_HASH_BYTES];
-    err = ac_merkle_inclusion_proof(&src, v[0], v[1], &proof);
-    if (!err)
-        err = ac_store_log_leaf(n->store, v[0], leaf);
-    if (err)
-        return err;
     struct ac_cbor_writer w;
-    put_proof_answer(&w, 5, e, names, v, &proof); /* {re, size, index, hashes, leaf_hash} */
-    ac_cbor_put_str(&w, "leaf_hash");
-    ac_cbor_put_bytes(&w, leaf, sizeof leaf);
-    return finish(&w, answer);
+    int err;
+    if (q->kind == AC__FED_QUERY_CONSISTENCY) {
+        err = ac_merkle_consistency_proof(&src, q->v[0], q->v[1], &proof);
+        if (!err) {
+            put_proof_answer(&w, 4, e, consistency_names, q->v, &proof); /* {re, to, from, hashes} */
+            err = finish(&w, &q->body);
+        }
+    } else {
+        uint8_t leaf[AC_MERKLE_HASH_BYTES];
+        err = ac_merkle_inclusion_proof(&src, q->v[0], q->v[1], &proof);
+        if (!err)
+            err = ac_store_log_leaf(st, q->v[0], leaf);
+        if (!err) {
+            /* {re, size, index, hashes, leaf_hash} */
+            put_proof_answer(&w, 5, e, inclusion_names, q->v, &proof);
+            ac_cbor_put_str(&w, "leaf_hash");
+            ac_cbor_put_bytes(&w, leaf, sizeof leaf);
+            err = finish(&w, &q->body);
+        }
+    }
+    ac__fed_query_made(q, err);
+}
+
+void ac__fed_query_made(struct ac__fed_query *q, int err)
+{
+    q->made = 1;
+    q->err = err;
+    if (!err)
+        ac_reason_release(&q->why);
+}
+
+void ac__fed_query_release(struct ac__fed_query *q)
+{
+    ac_buf_release(&q->body);
+    ac_reason_release(&q->why);
+    q->made = q->err = 0;
 }
 
 /* ---- asking ---- */

@@ -17,12 +17,15 @@
  * moment (one fsync for them all) instead of closing their open group. The
  * route itself stays outside request groups (reqtx.c, |outside|): the
  * signatures of a burst are checked together on the thread pool first and
- * only the batch joins a group. A batch holding a message that reads the
- * transparency log or the status list (status.query, log.*) still runs on
- * the loop in a transaction of its own (apply_batch()): those follow the
- * stored log head and publish the checkpoint they find, which inside a
- * group would be the group's, not yet committed. So does a batch when there
- * are no request groups (stopping, tools). */
+ * only the batch joins a group. Without request groups (stopping, tools) a
+ * batch runs on the loop in a transaction of its own.
+ *
+ * Queries (status.query, log.*: query.c) answer from what this node
+ * published, never from a group's transaction, which may hold leaves not
+ * yet committed. They leave the tick's batch: a reader thread reads the
+ * stored log head (ac__checkpoint_fresh()), the loop makes their answers
+ * from memory, a reader thread computes the proofs, and only then do they
+ * go, as a batch of their own, to store their inbox rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,7 @@
 #include "internal.h"
 #include "readers.h"
 #include "lending.h"
+#include "records/records.h"
 
 /* What a message type needs and does. |apply| runs inside the transaction
  * that will hold the inbox row; it writes the answer's body into |answer| (one
@@ -144,10 +148,11 @@ static const struct msg_type types[] = {
     {"ping", 0, apply_ping},
     {"catalog.offer", AC_RIGHT_ISSUER, apply_catalog_offer},
     {"consortium.offer", 0, apply_consortium_offer},
-    {"status.query", 0, ac__fed_apply_status_query},
-    {"log.checkpoint", 0, ac__fed_apply_log_checkpoint},
-    {"log.consistency", 0, ac__fed_apply_log_consistency},
-    {"log.inclusion", 0, ac__fed_apply_log_inclusion},
+    /* Answered before the transaction (query.c): no apply. */
+    {"status.query", 0, NULL},
+    {"log.checkpoint", 0, NULL},
+    {"log.consistency", 0, NULL},
+    {"log.inclusion", 0, NULL},
     {"capacity.offer", AC_RIGHT_LEND, ac__lending_offer_take},
     /* Borrowed review (borrow.h): the issuer sends work to its lenders... */
     {AC__BORROW_OFFER, AC_RIGHT_SUBMIT, ac__borrow_apply_offer},
@@ -200,6 +205,9 @@ struct ac__fed_pending {
     int status;
     struct ac_buf answer;
     struct ac_reason reason;
+    /* A query's answer, made before the batch (query.c): kept across the
+     * batch's re-runs. */
+    struct ac__fed_query query;
 };
 
 static void pending_reset(struct ac__fed_pending *it)
@@ -215,6 +223,15 @@ static int batch_fatal(int err)
 {
     return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG ||
            err == AC_EAGAIN;
+}
+
+/* Copies |from| into |to| (released first); returns |err|. */
+static int reason_copy(struct ac_reason *to, const struct ac_reason *from, int err)
+{
+    ac_reason_release(to);
+    *to = *from;
+    json_incref(to->extra);
+    return err;
 }
 
 /* Applies |it| inside the open batch transaction. Its dedup row is read here,
@@ -244,16 +261,25 @@ static int apply_one(struct ac__federation *f, struct ac__fed_pending *it)
     }
     if (err != AC_ENOENT)
         return err;
+    if (it->query.kind && it->query.err) {
+        /* A refused query stores nothing; its failure read nothing here. */
+        it->err = reason_copy(&it->reason, &it->query.why, it->query.err);
+        return 0;
+    }
     err = ac_store_tx_begin(st);
     if (err)
         return err;
     struct ac_buf body = AC_BUF_INIT;
-    const struct ac_http_req *req = ac_http_exchange_req(it->x);
-    f->applying_raw = req->body;
-    f->applying_raw_len = req->body_len;
-    err = it->mt->apply(f, it->peer, e, &body, &it->reason);
-    f->applying_raw = NULL;
-    f->applying_raw_len = 0;
+    if (it->query.kind) {
+        err = ac_buf_append(&body, it->query.body.data, it->query.body.len);
+    } else {
+        const struct ac_http_req *req = ac_http_exchange_req(it->x);
+        f->applying_raw = req->body;
+        f->applying_raw_len = req->body_len;
+        err = it->mt->apply(f, it->peer, e, &body, &it->reason);
+        f->applying_raw = NULL;
+        f->applying_raw_len = 0;
+    }
     char aid[33];
     answer_id(e, aid);
     if (!err)
@@ -342,6 +368,7 @@ static void batch_answer(struct ac__federation *f, struct ac__fed_pending *list)
         list = it->next;
         answer_pending(it);
         pending_reset(it);
+        ac__fed_query_release(&it->query);
         free(it);
     }
     ac__fed_kick_all(f); /* effects may have queued messages */
@@ -425,24 +452,11 @@ static void ingest_done(void *arg, int err)
     ac__fed_free_if_done(f);
 }
 
-/* 1 when |list| holds a message that must be applied on the loop (see the
- * top of the file). */
-static int needs_loop(const struct ac__fed_pending *list)
-{
-    for (; list; list = list->next)
-        if (list->mt->apply == ac__fed_apply_status_query ||
-            list->mt->apply == ac__fed_apply_log_checkpoint ||
-            list->mt->apply == ac__fed_apply_log_consistency ||
-            list->mt->apply == ac__fed_apply_log_inclusion)
-            return 1;
-    return 0;
-}
-
-/* Hands |list| (|n| messages) to the request groups as one task, or applies
- * it here when it cannot go there. */
+/* Hands |list| (|n| messages, queries made) to the request groups as one
+ * task, or applies it here when it cannot go there. */
 static void ingest_submit(struct ac__federation *f, struct ac__fed_pending *list, size_t n)
 {
-    struct ingest_task *t = needs_loop(list) ? NULL : calloc(1, sizeof *t);
+    struct ingest_task *t = calloc(1, sizeof *t);
     if (t) {
         t->f = f;
         t->list = list;
@@ -457,6 +471,104 @@ static void ingest_submit(struct ac__federation *f, struct ac__fed_pending *list
     batch_inline(f, list, n);
 }
 
+/* ---- queries: answered before their batch (see the top of the file) ---- */
+
+/* The tick's queries on their way to their batch. */
+struct query_prep {
+    struct ac__read_job job; /* first: the proofs, on a reader thread */
+    struct ac__federation *f;
+    struct ac__fed_pending *list; /* owned */
+    size_t n;
+};
+
+/* Every answer is made (or refused): the queries go on as a batch. The
+ * federation outlives the preparation (f->tasks). */
+static void prep_finish(struct query_prep *p)
+{
+    struct ac__federation *f = p->f;
+    ingest_submit(f, p->list, p->n);
+    free(p);
+    f->tasks--;
+    ac__fed_free_if_done(f);
+}
+
+/* Reader thread: the proofs, from the stored log (committed leaves only). */
+static void prep_prove(struct ac__read_job *job, struct ac_store *st)
+{
+    struct query_prep *p = (struct query_prep *)job;
+    for (struct ac__fed_pending *it = p->list; it; it = it->next)
+        if (!it->query.made)
+            ac__fed_query_prove(st, &it->e, &it->query);
+}
+
+static void prep_proved(struct ac__read_job *job, int status)
+{
+    struct query_prep *p = (struct query_prep *)job;
+    for (struct ac__fed_pending *it = p->list; status && it; it = it->next)
+        if (!it->query.made)
+            ac__fed_query_made(&it->query, AC_EIO); /* the pool stopped first */
+    prep_finish(p);
+}
+
+/* The stored log head was read on a reader thread (ac__checkpoint_fresh()):
+ * memory is what was published, so the answers are made from it here. */
+static void prep_fresh(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
+{
+    (void)x;
+    struct query_prep *p = arg;
+    int proofs = 0;
+    for (struct ac__fed_pending *it = p->list; it; it = it->next) {
+        if (err)
+            ac__fed_query_made(&it->query, err);
+        else
+            proofs |= ac__fed_query_prepare(n, &it->e, &it->query);
+    }
+    if (!proofs) {
+        prep_finish(p);
+        return;
+    }
+    p->job = (struct ac__read_job){prep_prove, prep_proved, NULL};
+    ac__read_submit(n, &p->job);
+}
+
+static void queries_prepare(struct ac__federation *f, struct ac__fed_pending *list, size_t n)
+{
+    struct query_prep *p = calloc(1, sizeof *p);
+    if (!p) {
+        for (struct ac__fed_pending *it = list; it; it = it->next)
+            ac__fed_query_made(&it->query, AC_ENOMEM);
+        ingest_submit(f, list, n);
+        return;
+    }
+    p->f = f;
+    p->list = list;
+    p->n = n;
+    f->tasks++;
+    ac__checkpoint_fresh(f->node, NULL, prep_fresh, p);
+}
+
+/* Moves the queries out of |*list| (|*n| fewer) into a list of their own
+ * (|*nq| long), each list in arrival order. */
+static struct ac__fed_pending *take_queries(struct ac__fed_pending **list, size_t *n, size_t *nq)
+{
+    struct ac__fed_pending *queries = NULL, **qtail = &queries, **link = list;
+    *nq = 0;
+    while (*link) {
+        struct ac__fed_pending *it = *link;
+        if (!it->query.kind) {
+            link = &it->next;
+            continue;
+        }
+        *link = it->next;
+        it->next = NULL;
+        *qtail = it;
+        qtail = &it->next;
+        (*nq)++;
+        (*n)--;
+    }
+    return queries;
+}
+
 void ac__fed_ingest_flush(struct ac__federation *f)
 {
     struct ac__fed_pending *list = f->pending;
@@ -466,8 +578,12 @@ void ac__fed_ingest_flush(struct ac__federation *f)
     f->npending = 0;
     if (f->has_ingest_check)
         uv_check_stop(&f->ingest_check);
+    size_t nq;
+    struct ac__fed_pending *queries = take_queries(&list, &n, &nq);
     if (list)
         ingest_submit(f, list, n);
+    if (queries)
+        queries_prepare(f, queries, nq);
 }
 
 /* Runs after the loop has read what arrived. While signatures of messages
@@ -696,6 +812,8 @@ static void after_verified(struct ac__federation *f, struct ac_http_exchange *x,
     it->mt = mt;
     it->e = e; /* its body points into the request, valid until answered */
     it->received_ms = now;
+    it->query.kind = ac__fed_query_kind(e.type);
+    it->query.why = (struct ac_reason)AC_REASON_INIT;
     queue_pending(f, it);
 }
 

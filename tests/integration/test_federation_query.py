@@ -8,14 +8,18 @@ sends log.checkpoint, log.consistency and log.inclusion queries and checks
 each signed answer against what a publishes over plain HTTP and against the
 RFC 9162 hashing it recomputes itself; a query a cannot answer (an index
 past the end of its status list, a size past its log) is refused and stores
-nothing, and a stranger's query is refused as from an unknown sender."""
+nothing, and a stranger's query is refused as from an unknown sender.
+Throughout, a's event loop runs no statement on the database of its own
+(/metrics accord_store_loop_statements_total stays flat): the answers are
+made from what a published, the head and proofs read on reader threads, and
+only the dedup rows are written, as request-group tasks (issue 15)."""
 import base64
 import hashlib
 import sys
 
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built
+from accordtest import Api, Node, check, h2_client, metric, skip_unless_built
 from federation_util import (append_config, envelope, node_public_key, now_ms, open_envelope,
                              post_inbox, problem_slug)
 
@@ -44,6 +48,14 @@ def root_from_inclusion(index, size, leaf, path):
         fn >>= 1
         sn >>= 1
     return r if sn == 0 else None
+
+
+def loop_statements(api):
+    """The statements |api|'s node's loop ran on the database and waited for."""
+    r = api.client.get(api.node.url + "/metrics",
+                       headers={"authorization": "Bearer " + api.token})
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def main():
@@ -75,6 +87,8 @@ def main():
             issued.append(r.json)
         r = a.ctl("credential", "revoke", str(issued[1]["id"]), "--reason", "test", token=ta)
         check(r.returncode == 0, "a issues three records and revokes the second")
+        a.wait_settled(A)
+        loop_before = loop_statements(A)
 
         idx = [str(i["status_index"]) for i in issued[:2]]
         r = b.ctl("peer", "status", "a.example", *idx, token=tb, json_out=True)
@@ -136,6 +150,10 @@ def main():
         again = ask("log.inclusion", "q-incl", {"index": 2, "size": 3})
         check(again.status_code == 200 and again.content == r.content,
               "the same query id gets the very same signed answer")
+        a.wait_settled(A)
+        loop = loop_statements(A) - loop_before
+        check(loop == 0, "a's loop ran no statement of its own on the database for the "
+              "queries (%d)" % loop)
         A.close()
     return 0
 
