@@ -217,8 +217,7 @@ static void files_done(uv_work_t *w, int status)
     rot->files = NULL;
     ac__reqtx_release(n);
     if (err) {
-        ac_log_error("records", "key rotation failed, the key is unchanged: %s",
-                     ac_strerror(err));
+        ac_log_error("records", "key rotation failed, the key is unchanged: %s", ac_strerror(err));
         rotation_end(rot, err);
         return;
     }

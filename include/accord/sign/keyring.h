@@ -38,7 +38,8 @@ int ac_keyring_open(const char *dir, struct ac_keyring **out);
 /* Wipes secrets and frees |kr|; NULL is a no-op. */
 void ac_keyring_close(struct ac_keyring *kr);
 
-/* Returns the current signing key (borrowed; valid until the next rotate or close). */
+/* Returns the current signing key (borrowed; valid until a rotation is next
+ * prepared or taken in, or the keyring closed). */
 const struct ac_key_info *ac_keyring_current(const struct ac_keyring *kr);
 
 /* Returns the number of keys, current and retired, and the |i|th (0 = oldest). */

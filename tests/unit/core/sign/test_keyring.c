@@ -231,8 +231,8 @@ static void test_a_rotation_in_steps_writes_its_files_on_another_thread(void **s
     assert_int_equal(1, h.calls);
     assert_memory_equal(old.kid, h.outgoing.kid, 8);
     assert_memory_equal(next.public_key, h.next.public_key, 32);
-    assert_int_equal(0, crypto_sign_verify_detached(h.sig, (const uint8_t *)"hand-over", 9,
-                                                    old.public_key));
+    assert_int_equal(
+        0, crypto_sign_verify_detached(h.sig, (const uint8_t *)"hand-over", 9, old.public_key));
 
     /* Prepared: memory and disk hold the old key alone, and nothing signs
      * (the old key's window ended at t, the new key is not on disk). */
@@ -285,8 +285,8 @@ static void test_an_aborted_rotation_leaves_the_old_key_signing(void **state)
     assert_int_equal(0, ac_keyring_open(dir, &kr));
     struct ac_key_info old = *ac_keyring_current(kr);
     struct ac_keyring_rotation *rot;
-    assert_int_equal(0, ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL,
-                                                    &rot));
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
     ac_keyring_rotation_abort(kr, rot);
     uint8_t sig[64], on_disk[32];
     assert_int_equal(0, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
@@ -304,8 +304,8 @@ static void test_a_rotation_whose_files_fail_changes_nothing(void **state)
     assert_int_equal(0, ac_keyring_open(dir, &kr));
     struct ac_key_info old = *ac_keyring_current(kr);
     struct ac_keyring_rotation *rot;
-    assert_int_equal(0, ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL,
-                                                    &rot));
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
     /* The directory is gone while the files are written. */
     char moved[80];
     snprintf(moved, sizeof moved, "%s.moved", dir);
