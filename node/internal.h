@@ -186,6 +186,14 @@ void ac__reqtx_stop(struct ac_node *n);
 int ac__reqtx_task(struct ac_node *n, const char *what, int (*run)(void *arg),
                    void (*done)(void *arg, int err), void *arg);
 
+/* Holds back the next group of write requests and tasks (they queue
+ * meanwhile, as behind a COMMIT in flight) until as many releases: for the
+ * moment a task's done callback found (no group open, no COMMIT in flight)
+ * to last while work off the loop ends (a key rotation's files,
+ * node/records/keys.c). Counted; releasing starts what queued. */
+void ac__reqtx_hold(struct ac_node *n);
+void ac__reqtx_release(struct ac_node *n);
+
 /* Frees what ac__route_write() registered (after the router). */
 void ac__reqtx_free(struct ac_node *n);
 

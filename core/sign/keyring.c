@@ -9,7 +9,15 @@
  * directory fsynced, so a crash leaves either the old or the new file. Rotation
  * writes the new key before retiring the old one; should a crash fall between
  * the two, open() sees two keys without an end and retires the older one at
- * the newer one's start, which is what the rotation meant. */
+ * the newer one's start, which is what the rotation meant.
+ *
+ * A rotation's file work (ac_keyring_rotation_write()) may run on a thread of
+ * its own: it works on a struct ac_keyring_rotation holding copies of all it
+ * needs (the directory's name, the new key, the outgoing key retired), so it
+ * shares nothing with the keyring the loop reads meanwhile. The keyring is
+ * sealed until the rotation is taken in or dropped, on the keyring's thread:
+ * nothing signs then, since the outgoing key's window has ended and the new
+ * key's file may not be durable yet. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,6 +44,18 @@ struct ac_keyring {
     char *dir;
     struct key *keys; /* sorted by not_before; the last one is current */
     size_t nkeys;
+    /* The rotation prepared and not yet taken in or dropped (not owned):
+     * while set, nothing signs (see the top of the file). */
+    const struct ac_keyring_rotation *pending;
+};
+
+/* A rotation between its prepare and its commit or abort: all its file
+ * work needs, owned, so that work touches nothing else. */
+struct ac_keyring_rotation {
+    char *dir;
+    struct key next;     /* the new key, current from the rotation's time */
+    struct key outgoing; /* a copy of the current key, retired at that time */
+    int written;         /* both files are durable */
 };
 
 void ac_key_id(const uint8_t public_key[AC_KEY_PUBLIC_BYTES], uint8_t kid[AC_KEY_ID_BYTES])
@@ -73,18 +93,19 @@ static int fsync_dir(const char *dir)
     return rc ? AC_EIO : 0;
 }
 
-static int key_path(const struct ac_keyring *kr, const struct key *k, const char *suffix, char *out,
+static int key_path(const char *dir, const struct key *k, const char *suffix, char *out,
                     size_t size)
 {
-    int n = snprintf(out, size, "%s/%s.key%s", kr->dir, k->info.kid_hex, suffix);
+    int n = snprintf(out, size, "%s/%s.key%s", dir, k->info.kid_hex, suffix);
     return n < 0 || (size_t)n >= size ? AC_EINVAL : 0;
 }
 
-/* Writes |k| durably (temp file, fsync, rename, fsync dir). */
-static int key_write(const struct ac_keyring *kr, const struct key *k)
+/* Writes |k| durably into |dir| (temp file, fsync, rename, fsync dir).
+ * Touches nothing but its arguments: safe on any thread. */
+static int key_write(const char *dir, const struct key *k)
 {
     char tmp[4096], path[4096];
-    if (key_path(kr, k, ".tmp", tmp, sizeof tmp) || key_path(kr, k, "", path, sizeof path))
+    if (key_path(dir, k, ".tmp", tmp, sizeof tmp) || key_path(dir, k, "", path, sizeof path))
         return AC_EIO;
     /* The seed is the first 32 bytes of libsodium's secret key. */
     char seed_hex[2 * SEED_BYTES + 1];
@@ -108,7 +129,7 @@ static int key_write(const struct ac_keyring *kr, const struct key *k)
     sodium_memzero(text, sizeof text);
     if (!step && rename(tmp, path) != 0)
         step = "rename", saved = errno;
-    if (!step && fsync_dir(kr->dir) != 0)
+    if (!step && fsync_dir(dir) != 0)
         step = "fsync of the directory", saved = errno;
     int err = step ? AC_EIO : 0;
     if (err) {
@@ -225,7 +246,7 @@ static int settle(struct ac_keyring *kr)
         struct key *k = &kr->keys[i];
         if (k->info.not_after_ms == 0) {
             k->info.not_after_ms = kr->keys[i + 1].info.not_before_ms;
-            int err = key_write(kr, k);
+            int err = key_write(kr->dir, k);
             if (err)
                 return err;
             ac_log_warn("keyring", "key %s retired at the start of %s (interrupted rotation)",
@@ -242,7 +263,8 @@ static int settle(struct ac_keyring *kr)
     return 0;
 }
 
-static int new_key(struct ac_keyring *kr, int64_t now_ms, struct key *out)
+/* Makes a fresh key, current from |now_ms|, in memory only. */
+static int key_generate(int64_t now_ms, struct key *out)
 {
     uint8_t seed[SEED_BYTES];
     randombytes_buf(seed, sizeof seed);
@@ -252,7 +274,17 @@ static int new_key(struct ac_keyring *kr, int64_t now_ms, struct key *out)
     if (err)
         return err;
     k.info.not_before_ms = now_ms;
-    err = key_write(kr, &k);
+    *out = k;
+    return 0;
+}
+
+static int new_key(struct ac_keyring *kr, int64_t now_ms, struct key *out)
+{
+    struct key k;
+    int err = key_generate(now_ms, &k);
+    if (err)
+        return err;
+    err = key_write(kr->dir, &k);
     if (err) {
         key_release(&k);
         return err;
@@ -334,6 +366,8 @@ int ac_keyring_sign(const struct ac_keyring *kr, const uint8_t *msg, size_t len,
                     uint8_t sig[AC_KEY_SIG_BYTES])
 {
     const struct key *k = &kr->keys[kr->nkeys - 1];
+    if (kr->pending)
+        return AC_EAGAIN; /* between two keys: see the top of the file */
     if (!k->secret || crypto_sign_detached(sig, NULL, msg, len, k->secret) != 0)
         return AC_ECRYPTO;
     return 0;
@@ -356,35 +390,115 @@ int ac_keyring_rotate(struct ac_keyring *kr, int64_t now_ms)
 int ac_keyring_rotate_handover(struct ac_keyring *kr, int64_t now_ms, ac_keyring_handover_cb cb,
                                void *ctx)
 {
+    struct ac_keyring_rotation *rot;
+    int err = ac_keyring_rotation_prepare(kr, now_ms, cb, ctx, &rot);
+    if (err)
+        return err;
+    err = ac_keyring_rotation_write(rot);
+    if (err) {
+        ac_keyring_rotation_abort(kr, rot);
+        return err;
+    }
+    return ac_keyring_rotation_commit(kr, rot);
+}
+
+static void rotation_free(struct ac_keyring_rotation *rot)
+{
+    key_release(&rot->next);
+    key_release(&rot->outgoing);
+    free(rot->dir);
+    free(rot);
+}
+
+int ac_keyring_rotation_prepare(struct ac_keyring *kr, int64_t now_ms, ac_keyring_handover_cb cb,
+                                void *ctx, struct ac_keyring_rotation **out)
+{
+    if (kr->pending)
+        return AC_EAGAIN;
+    if (!kr->keys[kr->nkeys - 1].secret)
+        return AC_ECRYPTO;
+    /* Room for the new key now, so that taking it in cannot fail once its
+     * file is on disk. */
     struct key *keys = realloc(kr->keys, (kr->nkeys + 1) * sizeof *keys);
     if (!keys)
         return AC_ENOMEM;
     kr->keys = keys;
-    struct key fresh;
-    int err = new_key(kr, now_ms, &fresh);
-    if (err)
-        return err;
-    struct key *old = &kr->keys[kr->nkeys - 1];
+    struct key *cur = &kr->keys[kr->nkeys - 1];
+    struct ac_keyring_rotation *rot = calloc(1, sizeof *rot);
+    if (!rot)
+        return AC_ENOMEM;
+    rot->dir = strdup(kr->dir);
+    int err = rot->dir ? key_generate(now_ms, &rot->next) : AC_ENOMEM;
+    /* The outgoing key's file holds its seed: the rotation's own copy. */
+    if (!err) {
+        rot->outgoing.info = cur->info;
+        rot->outgoing.info.not_after_ms = now_ms;
+        rot->outgoing.secret = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+        if (rot->outgoing.secret)
+            memcpy(rot->outgoing.secret, cur->secret, crypto_sign_SECRETKEYBYTES);
+        else
+            err = AC_ENOMEM;
+    }
     /* The outgoing key's last act, while it is still current: once the
      * rotation stands its secret is wiped. */
-    if (cb)
-        err = cb(ctx, &old->info, &fresh.info, sign_outgoing, old);
-    if (!err) {
-        old->info.not_after_ms = now_ms;
-        err = key_write(kr, old);
-    }
+    if (!err && cb)
+        err = cb(ctx, &cur->info, &rot->next.info, sign_outgoing, cur);
     if (err) {
-        /* Undo: the old key stays current on disk and in memory. */
-        old->info.not_after_ms = 0;
-        char path[4096];
-        if (key_path(kr, &fresh, "", path, sizeof path) == 0)
-            unlink(path);
-        key_release(&fresh);
+        rotation_free(rot);
         return err;
     }
-    key_release(old);
-    kr->keys[kr->nkeys++] = fresh;
-    ac_log_info("keyring", "rotated: %s retired, %s current", old->info.kid_hex,
-                fresh.info.kid_hex);
+    kr->pending = rot;
+    *out = rot;
     return 0;
+}
+
+const struct ac_key_info *ac_keyring_rotation_next(const struct ac_keyring_rotation *rot)
+{
+    return &rot->next.info;
+}
+
+int ac_keyring_rotation_write(struct ac_keyring_rotation *rot)
+{
+    /* The new key first: a crash before the outgoing key's retirement is on
+     * disk leaves two keys without an end, which open() settles as the
+     * rotation meant (see the top of the file). */
+    int err = key_write(rot->dir, &rot->next);
+    if (!err) {
+        err = key_write(rot->dir, &rot->outgoing);
+        if (err) {
+            /* Undo: the outgoing key stays current on disk. */
+            char path[4096];
+            if (key_path(rot->dir, &rot->next, "", path, sizeof path) == 0)
+                unlink(path);
+        }
+    }
+    rot->written = err == 0;
+    return err;
+}
+
+int ac_keyring_rotation_commit(struct ac_keyring *kr, struct ac_keyring_rotation *rot)
+{
+    if (kr->pending != rot || !rot->written) {
+        ac_keyring_rotation_abort(kr, rot);
+        return AC_EBUG;
+    }
+    struct key *old = &kr->keys[kr->nkeys - 1];
+    old->info.not_after_ms = rot->outgoing.info.not_after_ms;
+    key_release(old);
+    kr->keys[kr->nkeys++] = rot->next; /* the secret moves over */
+    rot->next.secret = NULL;
+    kr->pending = NULL;
+    ac_log_info("keyring", "rotated: %s retired, %s current", old->info.kid_hex,
+                kr->keys[kr->nkeys - 1].info.kid_hex);
+    rotation_free(rot);
+    return 0;
+}
+
+void ac_keyring_rotation_abort(struct ac_keyring *kr, struct ac_keyring_rotation *rot)
+{
+    if (!rot)
+        return;
+    if (kr->pending == rot)
+        kr->pending = NULL;
+    rotation_free(rot);
 }

@@ -181,6 +181,7 @@ struct ac__reqtx {
     int ended;       /* ... which could not be handed over: it ended with |ended_err| */
     int ended_err;
     int backing_off; /* |timer| runs: a lost race's back-off before the next group */
+    int held;        /* ac__reqtx_hold()s not yet released: no group starts */
     int lost;        /* groups in a row that lost a race (the back-off grows) */
     int started, stopping;
     uv_async_t async; /* the writer thread's "COMMIT ended" */
@@ -932,7 +933,7 @@ static void on_turn(uv_idle_t *h)
         return;
     }
     if (!t->open) {
-        if (!t->queue) {
+        if (!t->queue || t->held) { /* ac__reqtx_release() starts it again */
             uv_idle_stop(h);
             return;
         }
@@ -986,14 +987,30 @@ static void on_poll_next(uv_prepare_t *h)
  * loop's turns with the writer thread, inline without. */
 static void run_groups(struct ac__reqtx *t)
 {
-    if (!t->queue || t->committing || t->backing_off || t->stopping || t->open || t->stepping)
+    if (!t->queue || t->committing || t->backing_off || t->stopping || t->open || t->stepping ||
+        t->held)
         return;
     if (t->started) {
         uv_idle_start(&t->idle, on_turn);
         return;
     }
-    while (t->queue && !t->committing && !t->backing_off && !t->stopping)
+    while (t->queue && !t->committing && !t->backing_off && !t->stopping && !t->held)
         run_group_inline(t);
+}
+
+void ac__reqtx_hold(struct ac_node *n)
+{
+    if (n->reqtx)
+        n->reqtx->held++;
+}
+
+void ac__reqtx_release(struct ac_node *n)
+{
+    struct ac__reqtx *t = n->reqtx;
+    if (!t || t->held == 0)
+        return;
+    if (--t->held == 0)
+        run_groups(t);
 }
 
 /* Collects the end of the group's COMMIT (waiting for it when |wait|):

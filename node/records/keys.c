@@ -3,15 +3,29 @@
  * transparency log's head under the new key, audited. Refused while
  * signing is halted (tlog_guard.c), and while another rotation is under way.
  *
- * Nothing of it waits on the database on the loop: a rotation runs as two
- * tasks of the request groups (ac__reqtx_task(), node/internal.h).
+ * Nothing of it waits on the database or the disk on the loop: a rotation
+ * runs as two tasks of the request groups (ac__reqtx_task(),
+ * node/internal.h) with the keyring's files written between them on the
+ * libuv thread pool.
  *   1. An empty task, for its done callback alone: it is called after its
  *      group's COMMIT, when no group is open and no COMMIT in flight, so
  *      the log head in memory is the committed one (every record signed
  *      with the old key so far has committed). There, on the loop, the
- *      keyring files rotate and the outgoing key signs its hand-over of
- *      that head. (This replaces ac_store_quiesce(), which settled the
+ *      rotation is prepared (ac_keyring_rotation_prepare(), sign/keyring.h):
+ *      the new key made in memory and the outgoing key's hand-over of that
+ *      head signed. (This replaces ac_store_quiesce(), which settled the
  *      open group and its COMMIT with the loop waiting.)
+ *   1b. The files, on a worker thread (uv_queue_work()): the new key, then
+ *      the outgoing one retired, each fsynced with the directory. The worker
+ *      has the rotation's own copies and touches nothing the loop reads.
+ *      Meanwhile the moment of step 1 is kept: the request groups are held
+ *      (ac__reqtx_hold(); write requests queue as behind a COMMIT), and the
+ *      keyring is sealed (it signs nothing: the outgoing key's window has
+ *      ended, the new key is not yet durable), so no record is signed
+ *      after the head the hand-over names. Reads go on being served. When
+ *      the files are durable, on the loop (files_done()), the keyring takes
+ *      the new key in at once, whole, and the groups go on: what queued is
+ *      signed by the new key.
  *   2. The rows, as a transaction body: the hand-over, the head re-signed
  *      under the new key and the audit row. A lost race runs it again, so
  *      it re-reads the head each run. Its done callback publishes the
@@ -26,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "accord/base/clock.h"
 #include "accord/base/error.h"
@@ -52,6 +68,10 @@ struct rotation {
     char old_kid[KID_HEX], new_kid[KID_HEX];
     int64_t at_ms;
     struct ac_buf statement; /* the hand-over */
+    /* The keyring's files, written on a worker (step 1b above). */
+    struct ac_keyring_rotation *files; /* owned until taken in or dropped */
+    uv_work_t work;
+    int files_err; /* the worker's result */
     /* Set by each run of the rows' task. */
     struct ac_buf note; /* the re-signed checkpoint, when |resigned| */
     uint64_t size;
@@ -183,8 +203,41 @@ static void rows_done(void *arg, int err)
     rotation_end(rot, err);
 }
 
+/* The keyring's files have been written (or not): on the loop, the new
+ * key is taken in, the groups go on, and the rows follow as a task. */
+static void files_done(uv_work_t *w, int status)
+{
+    struct rotation *rot = w->data;
+    struct ac_node *n = rot->n;
+    int err = status ? AC_ECANCELED : rot->files_err;
+    if (err)
+        ac_keyring_rotation_abort(n->keyring, rot->files);
+    else
+        err = ac_keyring_rotation_commit(n->keyring, rot->files);
+    rot->files = NULL;
+    ac__reqtx_release(n);
+    if (err) {
+        ac_log_error("records", "key rotation failed, the key is unchanged: %s", ac_strerror(err));
+        rotation_end(rot, err);
+        return;
+    }
+    n->records->token.stale = 1; /* the status token names its key */
+    ac_log_info("records", "key rotated by %s: signing key now %s", rot->by.name, rot->new_kid);
+    err = ac__reqtx_task(n, "key rotation", rows_run, rows_done, rot);
+    if (err)
+        rows_done(rot, err);
+}
+
+/* Worker thread: the rotation's own files, nothing of the loop's. */
+static void files_work(uv_work_t *w)
+{
+    struct rotation *rot = w->data;
+    rot->files_err = ac_keyring_rotation_write(rot->files);
+}
+
 /* The empty task's group committed: memory holds the committed head. The
- * keyring rotates here, on the loop, and the rows follow as a task. */
+ * rotation is prepared here, on the loop, and its files written on a
+ * worker while the groups wait (see the top of the file). */
 static void settled(void *arg, int err)
 {
     struct rotation *rot = arg;
@@ -199,18 +252,29 @@ static void settled(void *arg, int err)
     }
     snprintf(rot->old_kid, sizeof rot->old_kid, "%s", ac_keyring_current(n->keyring)->kid_hex);
     rot->at_ms = ac_clock_now_ms();
-    err = ac_keyring_rotate_handover(n->keyring, rot->at_ms, sign_handover, rot);
+    err = ac_keyring_rotation_prepare(n->keyring, rot->at_ms, sign_handover, rot, &rot->files);
     if (err) {
         rotation_end(rot, err);
         return;
     }
-    const struct ac_key_info *k = ac_keyring_current(n->keyring);
-    snprintf(rot->new_kid, sizeof rot->new_kid, "%s", k->kid_hex);
-    n->records->token.stale = 1; /* the status token names its key */
-    ac_log_info("records", "key rotated by %s: signing key now %s", rot->by.name, k->kid_hex);
-    err = ac__reqtx_task(n, "key rotation", rows_run, rows_done, rot);
-    if (err)
-        rows_done(rot, err);
+    snprintf(rot->new_kid, sizeof rot->new_kid, "%s",
+             ac_keyring_rotation_next(rot->files)->kid_hex);
+    ac__reqtx_hold(n);
+    rot->work.data = rot;
+    if (!n->loop) { /* no loop to keep free (a tool, a test): written at once */
+        files_work(&rot->work);
+        files_done(&rot->work, 0);
+        return;
+    }
+    int uerr = uv_queue_work(n->loop, &rot->work, files_work, files_done);
+    if (uerr) {
+        ac_log_error("records", "key rotation: cannot queue its file writes: %s",
+                     uv_strerror(uerr));
+        ac_keyring_rotation_abort(n->keyring, rot->files);
+        rot->files = NULL;
+        ac__reqtx_release(n);
+        rotation_end(rot, AC_ENOMEM);
+    }
 }
 
 /* Nothing to write: its done callback's moment is the point (settled()). */

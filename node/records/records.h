@@ -379,8 +379,10 @@ int ac__bundle_finish(struct ac_node *n, int64_t id, const struct ac__bundle_par
  * head, and the hand-over, that head re-signed under the new key (so a
  * verifier that trusts only current keys can still check the transparency
  * log) and the audit row ("key" <new kid> "rotate") commit together as a
- * task of the request groups, the loop waiting on no round trip
- * (node/records/keys.c). Returns 0, and |done|(n, |arg|, err, why) is called
+ * task of the request groups, the loop waiting on no round trip and no
+ * disk: the keyring's files are written on a libuv worker meanwhile, the
+ * request groups held and the keyring signing nothing until the new key is
+ * durable and taken in (node/records/keys.c). Returns 0, and |done|(n, |arg|, err, why) is called
  * on the loop exactly once, later (or before this returns without a writer
  * thread): 0 once the rows committed, else the failure (AC_ECANCELED when
  * the node stops first; a failure after the keyring rotated is logged, and

@@ -207,6 +207,92 @@ def test_a_record_signed_before_rotation_still_verifies_with_the_retired_key(n, 
     check(key2["kid"] == current[0]["kid"], "a new record is signed by the new key")
 
 
+def test_records_issued_while_keys_rotate_verify_in_their_keys_windows(n, admin, c):
+    """Issue 15: a rotation's keyring files are written off the loop, and
+    records issued meanwhile wait for the new key rather than being signed
+    by the outgoing one past its window: every record issued by two
+    issuers running through three rotations verifies with a published key
+    whose window covers its iat, and accord-verify accepts its bundle."""
+    import threading
+    issued, errors, stop = [], [], threading.Event()
+
+    def issuer(who):
+        while not stop.is_set():
+            r = n.ctl("credential", "issue", "--email", "%s@district.example" % who,
+                      "--definition", "phonics-k2", "--version", "3", "--content-hash", HASH,
+                      "--level", "proficient", "--ceu", "1.5", "--evidence", "reviewed",
+                      token=admin, json_out=True)
+            if r.returncode != 0:
+                errors.append(r.stderr)
+                return
+            issued.append((r.json["id"], r.json["log_index"]))
+
+    threads = [threading.Thread(target=issuer, args=("during%d" % i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        while len(issued) < 2 and not errors:
+            stop.wait(0.05)
+        kids = []
+        for _ in range(3):
+            r = rotate(c, n, admin)
+            check(r.status_code == 200, "a rotation while records are issued answers 200 (%d %s)"
+                  % (r.status_code, r.text[:200]))
+            kids.append([k for k in r.json()["keys"] if k["current"]][0]["kid"])
+        mark = len(issued)
+        while len(issued) < mark + 2 and not errors:
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    check(not errors, "no issue failed during the rotations (%s)" % errors[:1])
+    check(len(set(kids)) == 3, "each rotation made a new key")
+    import datetime
+
+    def ts(s):
+        return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+    keys = jwks(c, n)
+    # The hand-overs, from the newest record's bundle: each names the log
+    # size at its rotation, before which its outgoing key signed every
+    # record and from which its successor signed them.
+    r = c.get(n.url + "/v1/credentials/%d/bundle" % issued[-1][0], headers=auth(admin))
+    handovers = {}
+    for stmt in cbor2.loads(r.content).get("keys", []):
+        msg = cbor2.loads(stmt)
+        prot, _, payload, sig = msg.value
+        out = cbor2.loads(prot)[4].hex()
+        x = base64.urlsafe_b64decode([k for k in keys if k["kid"] == out][0]["x"] + "==")
+        nacl.signing.VerifyKey(x).verify(cbor2.dumps(["Signature1", prot, b"", payload]), sig)
+        body = cbor2.loads(payload)
+        handovers[out] = (body["size"], hashlib.sha256(body["next"]).digest()[:8].hex())
+    check(all(k in handovers for k in kids[:2]), "the bundle carries the rotations' hand-overs")
+    signers = set()
+    with tempfile.TemporaryDirectory() as d:
+        for rec_id, index in issued:
+            cose = c.get(n.url + "/v1/credentials/%d" % rec_id, headers=auth(admin)).content
+            key, claims = verify_record_signature(cose, keys)
+            signers.add(key["kid"])
+            iat = claims[6]
+            inside = (int(ts(key["valid_from"])) <= iat and
+                      ("valid_until" not in key or iat < ts(key["valid_until"])))
+            check(inside, "record %d (iat %d) lies in its key %s's window %s..%s"
+                  % (rec_id, iat, key["kid"], key["valid_from"], key.get("valid_until", "")))
+            mine = handovers.get(key["kid"])
+            check(mine is None or index < mine[0], "record %d (log index %d) precedes its key's "
+                  "hand-over (log size %s)" % (rec_id, index, mine and mine[0]))
+            before = [size for size, nxt in handovers.values() if nxt == key["kid"]]
+            check(all(index >= size for size in before), "record %d (log index %d) follows the "
+                  "hand-over to its key (log size %s)" % (rec_id, index, before))
+            ok, out = bundle_verifies(n, admin, c, rec_id, d)
+            check(ok, "accord-verify accepts record %d's bundle: %s" % (rec_id, out[-300:]))
+    print("%d records issued through 3 rotations, signed by %d keys"
+          % (len(issued), len(signers)))
+    check(len(signers) >= 2, "records were signed both before and after a rotation (%d keys)"
+          % len(signers))
+
+
 def test_each_checkpoint_is_consistent_with_the_previous_one(n, admin, c):
     size0, root0 = checkpoint(c, n)
     hashes = []

@@ -1,4 +1,6 @@
-/* test_keyring.c - tests core/keyring.c: key files, kids, signing, rotation. */
+/* test_keyring.c - tests core/keyring.c: key files, kids, signing, rotation,
+ * and rotation in three steps with its files written on another thread. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "test_dir.h"
 #include "accord/base/error.h"
@@ -169,6 +172,158 @@ static void test_an_interrupted_rotation_retires_the_older_key_at_the_newer_star
     ac_keyring_close(kr);
 }
 
+/* Opens |dir| in a second keyring, as a restarted node would: what is on
+ * disk, whatever the first keyring holds in memory. */
+static size_t keys_on_disk(uint8_t current_public[32])
+{
+    struct ac_keyring *other;
+    assert_int_equal(0, ac_keyring_open(dir, &other));
+    size_t n = ac_keyring_count(other);
+    memcpy(current_public, ac_keyring_current(other)->public_key, 32);
+    ac_keyring_close(other);
+    return n;
+}
+
+static void *write_files(void *arg)
+{
+    struct ac_keyring_rotation *rot = arg;
+    static int err;
+    err = ac_keyring_rotation_write(rot);
+    return &err;
+}
+
+/* What the hand-over callback saw, and the outgoing key's signature of a
+ * message then. */
+struct handover {
+    int calls;
+    struct ac_key_info outgoing, next;
+    uint8_t sig[64];
+};
+
+static int on_handover(void *ctx, const struct ac_key_info *outgoing,
+                       const struct ac_key_info *next,
+                       int (*sign)(void *sign_ctx, const uint8_t *msg, size_t len,
+                                   uint8_t sig[AC_KEY_SIG_BYTES]),
+                       void *sign_ctx)
+{
+    struct handover *h = ctx;
+    h->calls++;
+    h->outgoing = *outgoing;
+    h->next = *next;
+    return sign(sign_ctx, (const uint8_t *)"hand-over", 9, h->sig);
+}
+
+static void test_a_rotation_in_steps_writes_its_files_on_another_thread(void **state)
+{
+    (void)state;
+    struct ac_keyring *kr;
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    struct ac_key_info old = *ac_keyring_current(kr);
+    int64_t t = old.not_before_ms + 5000;
+    struct handover h = {0};
+    struct ac_keyring_rotation *rot;
+    assert_int_equal(0, ac_keyring_rotation_prepare(kr, t, on_handover, &h, &rot));
+    const struct ac_key_info next = *ac_keyring_rotation_next(rot);
+    assert_int_equal(t, next.not_before_ms);
+    assert_memory_not_equal(old.public_key, next.public_key, 32);
+
+    /* The outgoing key signed its hand-over, naming its successor. */
+    assert_int_equal(1, h.calls);
+    assert_memory_equal(old.kid, h.outgoing.kid, 8);
+    assert_memory_equal(next.public_key, h.next.public_key, 32);
+    assert_int_equal(
+        0, crypto_sign_verify_detached(h.sig, (const uint8_t *)"hand-over", 9, old.public_key));
+
+    /* Prepared: memory and disk hold the old key alone, and nothing signs
+     * (the old key's window ended at t, the new key is not on disk). */
+    uint8_t sig[64], on_disk[32];
+    assert_int_equal(1, ac_keyring_count(kr));
+    assert_memory_equal(old.kid, ac_keyring_current(kr)->kid, 8);
+    assert_int_equal(0, ac_keyring_current(kr)->not_after_ms);
+    assert_int_equal(AC_EAGAIN, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
+    assert_int_equal(1, keys_on_disk(on_disk));
+    assert_memory_equal(old.public_key, on_disk, 32);
+    /* One rotation at a time. */
+    struct ac_keyring_rotation *again = NULL;
+    assert_int_equal(AC_EAGAIN, ac_keyring_rotation_prepare(kr, t + 1, NULL, NULL, &again));
+    assert_null(again);
+
+    /* The files, on a thread of their own. */
+    pthread_t th;
+    assert_int_equal(0, pthread_create(&th, NULL, write_files, rot));
+    void *ret;
+    assert_int_equal(0, pthread_join(th, &ret));
+    assert_int_equal(0, *(int *)ret);
+
+    /* Durable: a restart would find the rotation; this keyring's memory is
+     * untouched until it takes the rotation in. */
+    assert_int_equal(2, keys_on_disk(on_disk));
+    assert_memory_equal(next.public_key, on_disk, 32);
+    assert_int_equal(1, ac_keyring_count(kr));
+    assert_int_equal(AC_EAGAIN, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
+
+    assert_int_equal(0, ac_keyring_rotation_commit(kr, rot));
+    assert_int_equal(2, ac_keyring_count(kr));
+    assert_memory_equal(next.kid, ac_keyring_current(kr)->kid, 8);
+    assert_int_equal(t, ac_keyring_find(kr, old.kid)->not_after_ms);
+    assert_int_equal(0, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
+    assert_int_equal(0, crypto_sign_verify_detached(sig, (const uint8_t *)"m", 1, next.public_key));
+    ac_keyring_close(kr);
+
+    /* The reopened keyring is the same: the old key retired at t. */
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    assert_int_equal(2, ac_keyring_count(kr));
+    assert_int_equal(t, ac_keyring_key(kr, 0)->not_after_ms);
+    assert_memory_equal(next.kid, ac_keyring_current(kr)->kid, 8);
+    ac_keyring_close(kr);
+}
+
+static void test_an_aborted_rotation_leaves_the_old_key_signing(void **state)
+{
+    (void)state;
+    struct ac_keyring *kr;
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_keyring_rotation *rot;
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    ac_keyring_rotation_abort(kr, rot);
+    uint8_t sig[64], on_disk[32];
+    assert_int_equal(0, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
+    assert_int_equal(0, crypto_sign_verify_detached(sig, (const uint8_t *)"m", 1, old.public_key));
+    assert_int_equal(1, ac_keyring_count(kr));
+    assert_int_equal(1, keys_on_disk(on_disk));
+    assert_memory_equal(old.public_key, on_disk, 32);
+    ac_keyring_close(kr);
+}
+
+static void test_a_rotation_whose_files_fail_changes_nothing(void **state)
+{
+    (void)state;
+    struct ac_keyring *kr;
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_keyring_rotation *rot;
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    /* The directory is gone while the files are written. */
+    char moved[80];
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    assert_int_equal(0, rename(dir, moved));
+    int err = ac_keyring_rotation_write(rot);
+    assert_int_equal(0, rename(moved, dir));
+    assert_int_equal(AC_EIO, err);
+    /* Not written: it cannot be taken in, and the old key signs on. */
+    assert_int_equal(AC_EBUG, ac_keyring_rotation_commit(kr, rot));
+    uint8_t sig[64], on_disk[32];
+    assert_int_equal(0, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
+    assert_int_equal(1, ac_keyring_count(kr));
+    assert_memory_equal(old.kid, ac_keyring_current(kr)->kid, 8);
+    assert_int_equal(1, keys_on_disk(on_disk));
+    assert_memory_equal(old.public_key, on_disk, 32);
+    ac_keyring_close(kr);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -181,6 +336,9 @@ int main(void)
         T(test_a_key_file_readable_by_others_is_refused),
         T(test_a_corrupt_key_file_is_a_parse_error),
         T(test_an_interrupted_rotation_retires_the_older_key_at_the_newer_start),
+        T(test_a_rotation_in_steps_writes_its_files_on_another_thread),
+        T(test_an_aborted_rotation_leaves_the_old_key_signing),
+        T(test_a_rotation_whose_files_fail_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
