@@ -207,8 +207,14 @@ int ac__status_publish(struct ac_node *n)
     if (err)
         return err;
     if (r->token.stale || r->token.body.len == 0 ||
-        now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms)
+        now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms) {
         err = build_token(n, now_ms);
+        /* The keyring signs nothing while a rotation's files are written
+         * (node/records/keys.c, a few milliseconds): a token that is only
+         * due for its refresh, not stale, is still in date and served. */
+        if (err == AC_EAGAIN && !r->token.stale && r->token.body.len)
+            err = 0;
+    }
     if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
         err = build_bitstring(n, now_ms);
     return err;
