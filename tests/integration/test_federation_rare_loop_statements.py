@@ -17,6 +17,11 @@ that same credential version with another hash: refused 409 (a published
 definition never changes) and the kept copy unchanged; after b offers an
 empty catalog, the fetch is kept (200) and reads back.
 
+Reclaim (first, on borrow_util's issuer and lender): the issuer knows the
+lender through the consortium file alone and lends it a batch, accepted;
+a played peer offers the issuer a newer file without the lender; the
+lender leaves the issuer's peers and the batch comes back (reclaimed).
+
 Both nodes' accord_store_loop_statements_total (statements the loop ran on
 the database and waited for; on PostgreSQL each a round trip) stay flat
 over each part: the settle's reads and the reclaim run as tasks on the
@@ -32,7 +37,8 @@ import time
 import nacl.signing
 
 from accordtest import Api, check, metric, Node, skip_unless_built
-from federation_util import append_config, canonical, node_public_key, pin_pair
+from borrow_util import ISSUER, LENDER, Pair
+from federation_util import append_config, canonical, node_public_key, now_ms, pin_pair
 from lifecycle import active_credential, load_definition
 
 EVERYTHING = ["submit", "lend", "certify", "issuer", "witness"]
@@ -92,8 +98,78 @@ def deltas(before, apis, own):
     return {k: loop_statements(api) - before[k] - own[k] for k, api in apis.items()}
 
 
+def calibrate(apis):
+    """What a /metrics read costs itself, seen by the read after it on an
+    idle node."""
+    first = {k: loop_statements(api) for k, api in apis.items()}
+    own = {k: loop_statements(api) - first[k] for k, api in apis.items()}
+    assert all(v in (0, 1) for v in own.values()), own
+    return own
+
+
+def reclaim():
+    """A member dropped by a newer file has its lent-out work reclaimed:
+    the issuer knows the lender through the consortium file alone, lends it
+    a batch, and adopts a file without it from a consortium.offer that a
+    played peer sends (so the settle follows the federation's batch)."""
+    with Pair() as p:
+        issuer, lender = p.issuer, p.lender
+        key_file = os.path.join(issuer.tmp, "consortium.key")
+        r = issuer.ctl("consortium", "keygen", key_file, json_out=True)
+        assert r.returncode == 0, r.stderr
+        ckey = r.json["public_key"]
+        f1 = trust_file(issuer, key_file, 1, [(ISSUER, issuer.url, p.pa, EVERYTHING),
+                                              (LENDER, lender.url, p.pb, ["lend"])], "lend-1")
+        f2 = trust_file(issuer, key_file, 2, [(ISSUER, issuer.url, p.pa, EVERYTHING)], "lend-2")
+        issuer.stop()
+        with open(issuer.config) as f:
+            text = f.read()
+        start = text.index("[peer %s]" % LENDER)
+        end = text.index("[peer", start + 1)
+        with open(issuer.config, "w") as f:
+            f.write(text[:start] + text[end:])
+        append_config(issuer, "[consortium]\nkey = %s\nfile = %s\n" % (ckey, f1))
+        issuer.start()
+        p.A.close()
+        p.A = Api(issuer, p.ta)
+        check(peer(p.A, LENDER)["source"] == "consortium",
+              "the issuer knows the lender through the consortium file alone")
+        _, api, _, _ = p.borrowed_reviewer("rev-rare")
+        p.submit(p.earner("earner-rare"), "Criteria shared, rarely.")
+
+        def invited():
+            bs = [b for b in p.lent_in(api) if b["state"] == "invited"]
+            return bs[0] if bs else None
+        b = wait_for("a lent batch at the lender", invited)
+        r = api.post("/v1/borrowed/batches/%d/accept" % b["id"])
+        assert r[0] == 200, r
+        bid = b["issuer_batch"]
+        wait_for("the issuer to apply the acceptance",
+                 lambda: p.lent_out()[bid]["state"] == "accepted")
+        time.sleep(1.5)  # the answers' receipts and the senders' writes settle
+        apis = {"issuer": p.A}
+        own = calibrate(apis)
+        before = {k: loop_statements(a) for k, a in apis.items()}
+        with open(f2, "rb") as f:
+            file2 = f.read()
+        r = p.played("consortium.offer", "consortium-2", file2, now_ms())
+        check(r.status_code == 200, "a peer offers the issuer serial 2, without the lender: %d"
+              % r.status_code)
+        wait_for("the lent batch to be reclaimed",
+                 lambda: p.lent_out()[bid]["state"] == "reclaimed")
+        check(serial(p.A) == 2 and peer(p.A, LENDER) is None,
+              "the issuer took serial 2: the lender left its peers, and the batch lent to it "
+              "was reclaimed")
+        time.sleep(1.0)
+        got = deltas(before, apis, own)
+        print("# loop statements over the adoption and the reclaim: issuer %d" % got["issuer"])
+        check(got["issuer"] == 0,
+              "the issuer's loop waited on no statement for them (%d)" % got["issuer"])
+
+
 def main():
     skip_unless_built()
+    reclaim()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
         ta, tb = pin_pair(a, b, rights=",".join(EVERYTHING))
         pa, pb = node_public_key(a), node_public_key(b)
@@ -138,11 +214,7 @@ def main():
             wait_for("%s's outbox to drain" % other, lambda: drained(api, other))
         time.sleep(1.5)  # the senders' idle cursor writes settle
         apis = {"a": A, "b": B}
-        # What a /metrics read costs itself, seen by the read after it on an
-        # idle node.
-        first = {k: loop_statements(api) for k, api in apis.items()}
-        own = {k: loop_statements(api) - first[k] for k, api in apis.items()}
-        assert all(v in (0, 1) for v in own.values()), own
+        own = calibrate(apis)
 
         # ---- adoption: published to a, passed on to b -----------------------
         base_b = peer(B, "a.example")["received"]
