@@ -82,7 +82,9 @@ int ac__borrow_notice(struct ac_node *n, int64_t reviewer, const struct ac_defin
                       const char *action, const char *reason);
 
 /* Reclaims the open lent-out work of every peer no longer active (removed
- * from the peers and the consortium), each batch in its own transaction. */
+ * from the peers and the consortium), each batch in its own transaction (a
+ * savepoint inside one already open: the settle's task, adopt.c, and a
+ * peer's removal by an admin). */
 void ac__borrow_reclaim_departed(struct ac__federation *f);
 
 /* Inbox appliers at the issuer (receive.c's table). */

@@ -727,21 +727,35 @@ struct fetch {
     struct ac__fed_peer *p;
 };
 
-/* A fetched catalog being cached; answers |x| once committed. */
+/* A fetched catalog being checked against the one kept and cached, as a
+ * task of the request groups (the handler handed the exchange to the fetch:
+ * its read and write come back as a task, on the write handlers' fiber, so
+ * the loop waits on no round trip for them); answers |x| once committed. */
 struct cache {
     struct ac_http_exchange *x;
     struct ac__fed_peer *p; /* peers live until the federation is freed */
     uint8_t *doc;           /* owned: the envelope's bytes */
     size_t len;
+    const uint8_t *body; /* the catalog body inside |doc| */
+    size_t body_len;
     int64_t at_ms;
-    json_t *answer; /* owned; NULL: out of memory (answered 500) */
+    json_t *answer;       /* owned; NULL: out of memory (answered 500) */
+    struct ac_reason why; /* a refusal of the check */
 };
 
+/* The task's body: no version the peer listed before may have changed its
+ * hash (read in the same transaction as the write, so a catalog.offer
+ * applied meanwhile is compared too), then the envelope is kept. Runs again
+ * whole after a lost race. */
 static int cache_run(void *arg)
 {
     struct cache *c = arg;
-    return ac_store_peer_doc_put(c->p->fed->node->store, c->p->node_id, "catalog", c->doc,
-                                 c->len, c->at_ms);
+    ac_reason_release(&c->why);
+    int err = ac__fed_catalog_check(c->p, c->body, c->body_len, &c->why);
+    if (!err)
+        err = ac_store_peer_doc_put(c->p->fed->node->store, c->p->node_id, "catalog", c->doc,
+                                    c->len, c->at_ms);
+    return err;
 }
 
 static void cache_done(void *arg, int err)
@@ -750,11 +764,12 @@ static void cache_done(void *arg, int err)
     if (err == AC_ECANCELED)
         ac__problem(c->x, AC_PROBLEM_STORAGE_UNAVAILABLE, NULL, NULL, "the node is stopping");
     else if (err)
-        ac__respond_error(c->x, err, "the catalog");
+        ac__respond_failure(c->x, err, &c->why, "the catalog");
     else
         ac__respond_owned(c->x, 200, c->answer);
     if (err)
         json_decref(c->answer);
+    ac_reason_release(&c->why);
     free(c->doc);
     free(c);
 }
@@ -790,16 +805,13 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
                     why);
         return;
     }
-    struct ac_reason reason = AC_REASON_INIT;
-    err = ac__fed_catalog_check(p, e.body, e.body_len, &reason);
-    if (err) {
-        ac__respond_failure(x, err, &reason, "the catalog");
-        ac_reason_release(&reason);
+    /* The envelope's body borrows its bytes (ac_envelope_decode()): the
+     * same place in the copy kept below. */
+    if (e.body < resp->body || e.body_len > resp->body_len ||
+        (size_t)(e.body - resp->body) > resp->body_len - e.body_len) {
+        ac__respond_error(x, AC_EBUG, "the catalog");
         return;
     }
-    /* Cached as a task of the request groups (the handler handed the
-     * exchange to the fetch: its write comes back as a task, answered once
-     * it committed). */
     struct cache *c = calloc(1, sizeof *c);
     if (!c || !(c->doc = malloc(resp->body_len ? resp->body_len : 1))) {
         free(c);
@@ -808,8 +820,11 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
     }
     memcpy(c->doc, resp->body, resp->body_len);
     c->len = resp->body_len;
+    c->body = c->doc + (e.body - resp->body);
+    c->body_len = e.body_len;
     c->x = x;
     c->p = p;
+    c->why = (struct ac_reason)AC_REASON_INIT;
     c->at_ms = ac_clock_now_ms();
     c->answer = catalog_json(p->node_id, e.body, e.body_len, c->at_ms);
     ac__fed_task(p->fed, "peer catalog", cache_run, cache_done, c);

@@ -12,6 +12,7 @@
 
 #include "accord/base/buf.h"
 #include "accord/store/outbox.h"
+#include "accord/store/peer.h"
 #include "accord/trust/consortium.h"
 #include "problem.h"
 
@@ -133,9 +134,18 @@ struct ac__federation {
     struct ac__fed_peer **peers; /* owned */
     size_t npeers;
     struct ac_consortium *consortium; /* owned: the adopted file, or NULL */
-    /* An adoption ran inside a transaction not yet settled: the store may
-     * hold a newer file than |consortium| once that transaction commits. */
+    /* Settling an adopted file (adopt.c): |consortium_next| (owned) is a
+     * newer file whose adoption committed and that the peer table does not
+     * reflect yet; |consortium_unsettled| says the table (and the reclaim
+     * of departed peers' work) still owes a rebuild, also after a settle
+     * that failed; |settling| says a settle's task is in flight. */
+    struct ac_consortium *consortium_next;
+    uint64_t consortium_taken; /* the highest serial whose adoption committed */
     int consortium_unsettled;
+    int settling;
+    /* Bumped by every rebuild of the peer table, so a settle sees that one
+     * ran between its read and its apply (adopt.c). */
+    uint64_t peers_gen;
     uv_timer_t witness_timer; /* witnesses issuer peers every AC__FED_WITNESS_MS */
     int has_witness_timer;
     /* Group commit (receive.c): verified inbound messages queue here and are
@@ -191,6 +201,35 @@ void ac__fed_free_if_done(struct ac__federation *f);
  * adopted consortium file. Returns 0 or a store error. */
 int ac__fed_peers_rebuild(struct ac__federation *f);
 
+/* What a rebuild reads from the store, for each peer it may make active
+ * (the members of a consortium file and the pinned peers): read where
+ * statements may run (a task's fiber), applied on the loop. */
+struct ac__fed_peer_extra {
+    char node_id[65];
+    uint8_t *doc; /* owned: its kept self-description, or NULL */
+    size_t doc_len;
+    struct ac_peer_state state; /* its delivery state (zeroes: none) */
+};
+
+struct ac__fed_peer_inputs {
+    struct ac_peer_row *rows; /* owned: the pinned peers */
+    size_t nrows;
+    struct ac__fed_peer_extra *extra; /* owned */
+    size_t nextra;
+};
+
+/* Reads into |in| (released by the caller, also on failure) what a rebuild
+ * with consortium file |c| (may be NULL) needs, with |st|. Touches no
+ * federation memory. Returns 0 or a store error. */
+int ac__fed_peers_read(struct ac_store *st, const struct ac_consortium *c, const char *self,
+                       struct ac__fed_peer_inputs *in);
+
+/* Rebuilds the peer table from config, |in| and f->consortium (the file
+ * |in| was read for), running no statement. Returns 0 or AC_ENOMEM. */
+int ac__fed_peers_apply(struct ac__federation *f, const struct ac__fed_peer_inputs *in);
+
+void ac__fed_peer_inputs_release(struct ac__fed_peer_inputs *in);
+
 /* Returns the active peer |node_id| or NULL. */
 struct ac__fed_peer *ac__fed_peer_find(struct ac__federation *f, const char *node_id);
 
@@ -199,22 +238,26 @@ struct ac__fed_peer *ac__fed_peer_by_kid(struct ac__federation *f, const uint8_t
                                          size_t kid_len, const struct ac__fed_key **key);
 
 /* Verifies |file| with the pinned consortium key and, when its serial is
- * higher than the one held, stores it and queues a "consortium.offer" to
- * every other member, in one transaction. When |in_tx| that is a savepoint
- * inside the caller's transaction (the receiver's batch), which may still
- * roll back: the in-memory file and peer table are then left alone until the
- * caller has committed and calls ac__fed_consortium_settle(). Otherwise the
- * transaction is adopt's own and it settles itself after the commit. Sets
- * |*serial| to the serial held (or being adopted). Returns 0, AC_ECONFLICT
- * (not newer; nothing changed) or an error with |why| filled. */
+ * higher than the one held (or committed and not yet settled), stores it and
+ * queues a "consortium.offer" to every other member, in one transaction (a
+ * savepoint when one is open: |in_tx|, the receiver's batch, or a request
+ * group). The in-memory file and peer table are left alone until the
+ * outermost transaction has committed: its after-commit hook then starts
+ * ac__fed_consortium_settle(); a rollback drops it. Sets |*serial| to the
+ * serial held (or being adopted). Returns 0, AC_ECONFLICT (not newer;
+ * nothing changed) or an error with |why| filled. */
 int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size_t len,
                              int in_tx, uint64_t *serial, struct ac_reason *why);
 
-/* After a transaction that may have stored a newer consortium file has
- * committed (or rolled back): takes the file the store holds when it is newer
- * than the one in memory and rebuilds the peer table from it, so the table
- * never disagrees with what is durable. Does nothing unless an adoption ran
- * since the last settle. Returns 0 or a store error (logged). */
+/* Starts what a committed adoption (or a settle that failed) still owes:
+ * the peer table rebuilt from the newest committed file, then the open
+ * lent-out work of peers no longer in it reclaimed, then the senders woken.
+ * Runs no statement on the loop: the reads and writes are tasks of the
+ * request groups (tasks.c), and the table changes in the first one's done
+ * callback, after its commit; without request groups (stopping, tools,
+ * unit tests) it all happens inside this call. A failure is logged and
+ * tried again at the next call. Does nothing unless something is owed or
+ * while a settle is in flight. Returns 0, or AC_ENOMEM (still owed). */
 int ac__fed_consortium_settle(struct ac__federation *f);
 
 /* Sets |*out| to |p|'s client (p->client, created on first use): one
@@ -253,8 +296,9 @@ void ac__fed_probe_now(struct ac__fed_peer *p);
 struct ac_h2_response;
 void ac__fed_problem_text(const struct ac_h2_response *resp, char *out, size_t size);
 
-/* Starts |p|'s timer (once per peer). Returns 0 or a libuv error. */
-int ac__fed_sender_init(struct ac__fed_peer *p);
+/* Starts |p|'s timer (once per peer) and takes its durable back-off from
+ * |s| (its stored delivery state; NULL: none). Returns 0 or a libuv error. */
+int ac__fed_sender_init(struct ac__fed_peer *p, const struct ac_peer_state *s);
 
 /* Closes |p|'s timer and client; |done| fires once per closed handle. */
 void ac__fed_sender_close(struct ac__fed_peer *p);

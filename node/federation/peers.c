@@ -22,16 +22,15 @@
 #include "federation.h"
 #include "internal.h"
 
-int ac__fed_sender_init(struct ac__fed_peer *p)
+int ac__fed_sender_init(struct ac__fed_peer *p, const struct ac_peer_state *s)
 {
     int err = uv_timer_init(p->fed->node->loop, &p->timer);
     if (err)
         return err;
     p->timer.data = p;
-    struct ac_peer_state s;
-    if (ac_store_peer_state_get(p->fed->node->store, p->node_id, &s) == 0) {
-        p->next_attempt_ms = s.next_attempt_ms;
-        p->attempts = s.attempts;
+    if (s) {
+        p->next_attempt_ms = s->next_attempt_ms;
+        p->attempts = s->attempts;
     }
     return 0;
 }
@@ -78,8 +77,10 @@ struct ac__fed_peer *ac__fed_peer_by_kid(struct ac__federation *f, const uint8_t
 }
 
 /* Returns the peer object for |node_id|, active or not, creating it (with
- * its sender's timer) on first sight. */
-static struct ac__fed_peer *peer_slot(struct ac__federation *f, const char *node_id)
+ * its sender's timer and the delivery state |s| read for it, or none) on
+ * first sight. */
+static struct ac__fed_peer *peer_slot(struct ac__federation *f, const char *node_id,
+                                      const struct ac_peer_state *s)
 {
     for (size_t i = 0; i < f->npeers; i++)
         if (strcmp(f->peers[i]->node_id, node_id) == 0)
@@ -93,7 +94,7 @@ static struct ac__fed_peer *peer_slot(struct ac__federation *f, const char *node
         return NULL;
     p->fed = f;
     snprintf(p->node_id, sizeof p->node_id, "%s", node_id);
-    if (ac__fed_sender_init(p)) {
+    if (ac__fed_sender_init(p, s)) {
         free(p);
         return NULL;
     }
@@ -166,13 +167,82 @@ static unsigned config_limit(const struct ac_node_config *cfg, const char *node_
     return AC_RIGHTS_ALL;
 }
 
-int ac__fed_peers_rebuild(struct ac__federation *f)
+/* The inputs read for |node_id| (NULL when it has none). */
+static const struct ac__fed_peer_extra *extra_of(const struct ac__fed_peer_inputs *in,
+                                                 const char *node_id)
 {
-    struct ac_peer_row *rows = NULL;
-    size_t nrows = 0;
-    int err = ac_store_peer_list(f->node->store, &rows, &nrows);
+    for (size_t i = 0; i < in->nextra; i++)
+        if (strcmp(in->extra[i].node_id, node_id) == 0)
+            return &in->extra[i];
+    return NULL;
+}
+
+/* Reads the self-description and delivery state of |node_id| into a new
+ * entry of |in| (once per node id; never |self|). */
+static int read_extra(struct ac_store *st, const char *self, const char *node_id,
+                      struct ac__fed_peer_inputs *in, size_t cap)
+{
+    if (strcmp(node_id, self) == 0 || extra_of(in, node_id) || in->nextra == cap)
+        return 0;
+    struct ac__fed_peer_extra *x = &in->extra[in->nextra];
+    memset(x, 0, sizeof *x);
+    snprintf(x->node_id, sizeof x->node_id, "%s", node_id);
+    int64_t at;
+    int err = ac_store_peer_doc_get(st, node_id, "node", &x->doc, &x->doc_len, &at);
+    if (err == AC_ENOENT) {
+        x->doc = NULL;
+        err = 0;
+    }
+    if (!err)
+        err = ac_store_peer_state_get(st, node_id, &x->state);
+    if (err) {
+        free(x->doc);
+        return err;
+    }
+    in->nextra++;
+    return 0;
+}
+
+int ac__fed_peers_read(struct ac_store *st, const struct ac_consortium *c, const char *self,
+                       struct ac__fed_peer_inputs *in)
+{
+    memset(in, 0, sizeof *in);
+    int err = ac_store_peer_list(st, &in->rows, &in->nrows);
     if (err)
         return err;
+    size_t cap = in->nrows + (c ? c->nmembers : 0);
+    in->extra = cap ? calloc(cap, sizeof *in->extra) : NULL;
+    if (cap && !in->extra)
+        err = AC_ENOMEM;
+    for (size_t i = 0; !err && c && i < c->nmembers; i++)
+        err = read_extra(st, self, c->members[i].node_id, in, cap);
+    for (size_t i = 0; !err && i < in->nrows; i++)
+        err = read_extra(st, self, in->rows[i].node_id, in, cap);
+    if (err)
+        ac__fed_peer_inputs_release(in);
+    return err;
+}
+
+void ac__fed_peer_inputs_release(struct ac__fed_peer_inputs *in)
+{
+    for (size_t i = 0; i < in->nextra; i++)
+        free(in->extra[i].doc);
+    free(in->extra);
+    free(in->rows);
+    memset(in, 0, sizeof *in);
+}
+
+/* peer_slot() with the delivery state read for |node_id|. */
+static struct ac__fed_peer *slot_of(struct ac__federation *f, const char *node_id,
+                                    const struct ac__fed_peer_inputs *in)
+{
+    const struct ac__fed_peer_extra *x = extra_of(in, node_id);
+    return peer_slot(f, node_id, x ? &x->state : NULL);
+}
+
+int ac__fed_peers_apply(struct ac__federation *f, const struct ac__fed_peer_inputs *in)
+{
+    f->peers_gen++;
     for (size_t i = 0; i < f->npeers; i++) {
         f->peers[i]->active = 0;
         f->peers[i]->from_consortium = 0;
@@ -183,11 +253,9 @@ int ac__fed_peers_rebuild(struct ac__federation *f)
         const struct ac_member *m = &f->consortium->members[i];
         if (strcmp(m->node_id, self) == 0)
             continue;
-        struct ac__fed_peer *p = peer_slot(f, m->node_id);
-        if (!p) {
-            err = AC_ENOMEM;
-            goto out;
-        }
+        struct ac__fed_peer *p = slot_of(f, m->node_id, in);
+        if (!p)
+            return AC_ENOMEM;
         snprintf(p->url, sizeof p->url, "%s", m->base_url);
         p->rights = m->rights & config_limit(f->node->cfg, m->node_id);
         p->nkeys = 0;
@@ -204,38 +272,41 @@ int ac__fed_peers_rebuild(struct ac__federation *f)
     }
     /* Pinned peers: a member also pinned locally keeps the file's keys and
      * only loses rights (the intersection); others are trusted as pinned. */
-    for (size_t i = 0; i < nrows; i++) {
-        if (strcmp(rows[i].node_id, self) == 0)
+    for (size_t i = 0; i < in->nrows; i++) {
+        const struct ac_peer_row *row = &in->rows[i];
+        if (strcmp(row->node_id, self) == 0)
             continue;
-        struct ac__fed_peer *p = peer_slot(f, rows[i].node_id);
-        if (!p) {
-            err = AC_ENOMEM;
-            goto out;
-        }
+        struct ac__fed_peer *p = slot_of(f, row->node_id, in);
+        if (!p)
+            return AC_ENOMEM;
         if (p->from_consortium) {
-            p->rights &= rows[i].rights;
+            p->rights &= row->rights;
             continue;
         }
-        snprintf(p->url, sizeof p->url, "%s", rows[i].base_url);
-        p->rights = rows[i].rights & config_limit(f->node->cfg, rows[i].node_id);
-        keys_from_text(p, rows[i].keys);
+        snprintf(p->url, sizeof p->url, "%s", row->base_url);
+        p->rights = row->rights & config_limit(f->node->cfg, row->node_id);
+        keys_from_text(p, row->keys);
         tls_from_config(p, f->node->cfg);
         p->active = 1;
     }
     /* Keys learnt from descriptions, re-verified with the keys just set. */
-    for (size_t i = 0; !err && i < f->npeers; i++) {
+    for (size_t i = 0; i < f->npeers; i++) {
         struct ac__fed_peer *p = f->peers[i];
-        uint8_t *doc = NULL;
-        size_t len = 0;
-        int64_t at;
-        if (!p->active || ac_store_peer_doc_get(f->node->store, p->node_id, "node", &doc, &len,
-                                                &at))
-            continue;
-        ac__fed_learn_description(p, doc, len, 1); /* kept only after it verified */
-        free(doc);
+        const struct ac__fed_peer_extra *x = p->active ? extra_of(in, p->node_id) : NULL;
+        if (x && x->doc)
+            ac__fed_learn_description(p, x->doc, x->doc_len, 1); /* kept only after it verified */
     }
-out:
-    free(rows);
+    return 0;
+}
+
+int ac__fed_peers_rebuild(struct ac__federation *f)
+{
+    struct ac__fed_peer_inputs in;
+    int err = ac__fed_peers_read(f->node->store, f->consortium, f->node->cfg->node_id, &in);
+    if (err)
+        return err;
+    err = ac__fed_peers_apply(f, &in);
+    ac__fed_peer_inputs_release(&in);
     return err;
 }
 
@@ -260,6 +331,7 @@ static void fed_free(struct ac__federation *f)
     }
     free(f->peers);
     ac_consortium_free(f->consortium);
+    ac_consortium_free(f->consortium_next);
     free(f);
 }
 
