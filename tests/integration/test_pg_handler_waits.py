@@ -1,7 +1,7 @@
 """test_pg_handler_waits - on PostgreSQL a write handler's round trips to the
 database do not hold the event loop (node/http/reqtx.c runs each handler on
 a fiber, core/base/fiber.c; the engine yields while it waits,
-core/store/db_pg.c).
+core/store/db_pg_wait.c).
 
 A second session (psql) locks the idempotency keys' table. A keyed write
 (POST /v1/users with an Idempotency-Key) then waits on that lock inside its
