@@ -4,15 +4,15 @@ and a lender on loopback pinned to each other (the lender grants the issuer
 issuer reviewed by one reviewer per submission in batches of one, reviewers
 of the lender certified for it at the issuer through cross-node
 certification (each then has a stand-in there), submissions by earners of
-the issuer, and polling with a bound."""
+the issuer, and polling with a bound (accordtest.wait_for, which the borrow
+tests import from here)."""
 import copy
 import hashlib
 import os
-import time
 
 import nacl.signing
 
-from accordtest import Api, Node
+from accordtest import Api, Node, wait_for  # noqa: F401 (re-exported)
 from federation_util import append_config, envelope, node_public_key, post_inbox
 from lifecycle import active_credential, load_definition, new_user
 from remote_cert import certify_across
@@ -32,19 +32,6 @@ def definition():
     d["review"]["cool_off_hours"] = 0
     d["maintenance"]["benchmark_seed_rate"] = 0
     return d
-
-
-def wait_for(what, fn, timeout=60.0, every=0.1):
-    """Polls fn() until it returns a true value (returned) or raises after
-    |timeout| seconds naming |what|."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 class Pair:

@@ -57,9 +57,12 @@ def append_config(node, text):
         f.write(text.strip() + "\n")
 
 
-def pin_pair(a, b, rights="none"):
+def pin_pair(a, b, rights="none", b_rights=None, start=True):
     """Initialises nodes |a| and |b|, pins each as the other's peer with
-    |rights|, and starts both: returns their admin tokens."""
+    |rights| (b's section for a with |b_rights| instead, when given), and
+    starts both (with start=False, leaves both stopped, for a test that adds
+    to their configs or starts them its own way): returns their admin
+    tokens."""
     ta, tb = a.init(), b.init()
     a.start()
     b.start()
@@ -69,9 +72,10 @@ def pin_pair(a, b, rights="none"):
     append_config(a, "[peer %s]\nurl = %s\nkey = %s\nrights = %s\n"
                   % (b.node_id, b.url, pb.hex(), rights))
     append_config(b, "[peer %s]\nurl = %s\nkey = %s\nrights = %s\n"
-                  % (a.node_id, a.url, pa.hex(), rights))
-    a.start()
-    b.start()
+                  % (a.node_id, a.url, pa.hex(), rights if b_rights is None else b_rights))
+    if start:
+        a.start()
+        b.start()
     return ta, tb
 
 

@@ -20,7 +20,7 @@ import time
 import h2.events
 import h2.exceptions
 
-from accordtest import Node, check, h2_client, metric, skip_unless_built
+from accordtest import Node, check, h2_client, metric, skip_unless_built, wait_for
 from h2attack import Peer, RssWatch, _headers, get, keep_rss_meaningful_under_asan, rss_kib
 from storm import UserStorm
 
@@ -146,16 +146,6 @@ def tmp_files(data_dir):
     return [os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs if f.endswith(".tmp")]
 
 
-def wait_for(cond, limit_s=20.0):
-    """Polls |cond| until true or |limit_s| passed; returns its last value."""
-    end = time.monotonic() + limit_s
-    while True:
-        v = cond()
-        if v or time.monotonic() > end:
-            return v
-        time.sleep(0.05)
-
-
 block = os.urandom(1 << 20)
 big_digest = hashlib.sha256(block * (BIG // len(block))).hexdigest()  # computed here
 
@@ -227,24 +217,25 @@ with Node(limits=LIMITS) as n:
           "an upload without content-length gets 413 once past max_artifact_bytes, "
           "before the rest of its body is read (%d of %d bytes sent)" % (sent, total))
     check(b"max_artifact_bytes" in body, "the 413 names max_artifact_bytes")
-    check(wait_for(lambda: not tmp_files(n.data_dir)) is True,
-          "the refused upload's temporary file is removed")
+    wait_for("the refused upload's temporary file to be removed",
+             lambda: not tmp_files(n.data_dir))
 
     # A client that disconnects midway: no row, no file.
     part = os.urandom(3 << 20)
     st, peer, sent = upload(n.port, token, [part, part], stop_after=len(part))
-    check(st is None and wait_for(lambda: tmp_files(n.data_dir)),
+    check(st is None and wait_for("the temporary file of the upload in progress",
+                                  lambda: tmp_files(n.data_dir)),
           "an upload in progress has a temporary file")
     peer.close()
-    check(wait_for(lambda: not tmp_files(n.data_dir)) is True,
-          "a client that disconnects midway leaves no temporary file")
+    wait_for("the temporary file of a client that disconnected midway to be removed",
+             lambda: not tmp_files(n.data_dir))
     status = download_many(n.port, token, hashlib.sha256(part).hexdigest(), 1)
     check(status and status[0][0] == 404, "nor a row: its partial bytes are not an artifact")
 
     # A crash midway: the .tmp file stays until the next start removes it.
     st, peer, sent = upload(n.port, token, [part, part], stop_after=len(part))
-    left = wait_for(lambda: tmp_files(n.data_dir))
-    check(bool(left), "an upload in progress has a temporary file before the crash")
+    left = wait_for("the temporary file of an upload in progress, before the crash",
+                    lambda: tmp_files(n.data_dir))
     n.kill()
     peer.close()
     check(all(os.path.exists(f) for f in left), "the crash leaves it behind")

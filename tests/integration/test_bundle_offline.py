@@ -29,9 +29,8 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
-from accordtest import BUILD, Api, Node, check, h2_client, skip, skip_unless_built
+from accordtest import BUILD, Api, Node, check, h2_client, skip, skip_unless_built, wait_for
 from federation_util import append_config, node_public_key
 from lifecycle import load_definition
 
@@ -60,16 +59,6 @@ def verify(*args):
 
 def expect(cond, what, r=None):
     check(cond, what if cond or r is None else what + "\n" + r.stdout + r.stderr)
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 # ---- C2SP tlog-cosignature, written from the spec ---------------------------

@@ -33,7 +33,7 @@ HTTP API otherwise):
 import random
 import time
 
-from accordtest import Node, check, skip_unless_built
+from accordtest import Node, check, skip_unless_built, wait_for
 from lifecycle import active_credential, load_definition, new_user
 
 skip_unless_built()
@@ -61,17 +61,6 @@ def words(rng, n):
 def ok(r, code=200):
     assert r[0] == code, r
     return r[1]
-
-
-def wait_for(what, pred, timeout=20.0):
-    """Polls |pred| (the scheduler runs stored jobs about once a second)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Flow:

@@ -21,7 +21,7 @@ import nacl.signing
 
 from accordtest import Api, Node, check, skip_unless_built
 from federation_util import (ENVELOPE_TYPE, append_config, envelope, node_public_key, now_ms,
-                             open_envelope, post_inbox, problem_slug)
+                             open_envelope, pin_pair, post_inbox, problem_slug)
 from lifecycle import active_credential, load_definition
 
 from accordtest import h2_client
@@ -31,18 +31,12 @@ def main():
     skip_unless_built()
     py = nacl.signing.SigningKey.generate()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
+        ta, tb = pin_pair(a, b, "lend", b_rights="issuer", start=False)
+        append_config(b, "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\nrights = issuer\n"
+                      % bytes(py.verify_key).hex())
         a.start()
         b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = lend\n" % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = issuer\n"
-                      "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\nrights = issuer\n"
-                      % (a.url, pa.hex(), bytes(py.verify_key).hex()))
-        a.start()
-        b.start()
+        pa = node_public_key(a)
         definition = load_definition()
         active_credential(a, ta, definition, reviewers=2)
 

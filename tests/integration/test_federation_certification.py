@@ -24,7 +24,7 @@ import time
 import cbor2
 import nacl.signing
 
-from accordtest import Api, Node, check, free_port, h2_client, skip_unless_built
+from accordtest import Api, Node, check, free_port, h2_client, skip_unless_built, wait_for
 from federation_util import (append_config, canonical, envelope, kid_of, node_public_key,
                              now_ms, post_inbox, problem_slug)
 from lifecycle import active_credential, load_definition, new_user
@@ -32,18 +32,6 @@ from remote_cert import certify_across
 
 RECORD_TYPE = "application/accord-reviewer-cert+cbor"
 DAY = 86400
-
-
-def wait_for(what, fn, timeout=30.0):
-    """Polls |fn| until it returns a true value; returns that value."""
-    end = time.time() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def main():

@@ -17,19 +17,8 @@ import time
 
 import cbor2
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built, wait_for
 from federation_util import append_config, canonical, node_public_key
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what + ": " + repr(last))
 
 
 def peer(api, node_id):

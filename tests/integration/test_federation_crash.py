@@ -6,39 +6,19 @@ and exactly once: the outbox and its cursor are durable at a, and b's inbox
 rows commit with their effects, so a message b applied but never answered is
 answered from the inbox when a sends it again."""
 import sys
-import time
 
-from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, node_public_key
+from accordtest import Api, Node, check, skip_unless_built, wait_for
+from federation_util import pin_pair
 
 # Enough that a's pipelined sender (32 requests in flight) is still
 # delivering when each node is killed.
 N = 3000
 
 
-def wait_for(what, cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      % (a.url, pa.hex()))
+        ta, tb = pin_pair(a, b, start=False)
         a.start()
         A = Api(a, ta)
         assert A.post("/v1/test/federation/send",

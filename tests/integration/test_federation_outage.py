@@ -11,8 +11,8 @@ back-off is reset, and a's peak RSS stays bounded."""
 import sys
 import time
 
-from accordtest import NODE_BIN, Api, Node, check, skip_unless_built
-from federation_util import append_config, node_public_key
+from accordtest import NODE_BIN, Api, Node, check, skip_unless_built, wait_for
+from federation_util import pin_pair
 
 N = 200           # more than three pages of 64 (AC__FED_PAGE)
 STEP_S = 2 * 3600  # the day passes in 12 steps of two hours
@@ -22,15 +22,6 @@ MAX_RSS_MIB = 64
 # which CI also runs) cannot apply; a looser one still catches a backlog
 # held in memory many times over.
 MAX_RSS_MIB_SANITIZED = 256
-
-
-def wait_for(what, cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def built_with_asan():
@@ -49,14 +40,7 @@ def peak_rss_mib(pid):
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n" % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n" % (a.url, pa.hex()))
+        ta, tb = pin_pair(a, b, start=False)
         a.start()
         A = Api(a, ta)
 

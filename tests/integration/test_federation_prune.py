@@ -9,34 +9,16 @@ when the receiver may have pruned its dedup row."""
 import sys
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, node_public_key
+from accordtest import Api, Node, check, skip_unless_built, wait_for
+from federation_util import pin_pair
 
 DAY = 86400
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n" % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n" % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        ta, tb = pin_pair(a, b)
         A, B = Api(a, ta), Api(b, tb)
 
         def at_a():

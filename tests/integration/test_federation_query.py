@@ -21,7 +21,7 @@ import nacl.signing
 
 from accordtest import Api, Node, check, h2_client, metric, skip_unless_built
 from federation_util import (append_config, envelope, node_public_key, now_ms, open_envelope,
-                             post_inbox, problem_slug)
+                             pin_pair, post_inbox, problem_slug)
 
 
 def leaf_hash(data):
@@ -63,19 +63,12 @@ def main():
     py = nacl.signing.SigningKey.generate()
     stranger = nacl.signing.SigningKey.generate()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
+        ta, tb = pin_pair(a, b, start=False)
+        append_config(a, "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\nrights = none\n"
+                      % bytes(py.verify_key).hex())
         a.start()
         b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\nrights = none\n"
-                      % (b.url, pb.hex(), bytes(py.verify_key).hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n"
-                      % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        pa = node_public_key(a)
         A = Api(a, ta)
 
         issued = []

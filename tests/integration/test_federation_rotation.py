@@ -14,17 +14,9 @@ import time
 
 import nacl.signing
 
-from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, envelope, node_public_key, now_ms, post_inbox, problem_slug
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+from accordtest import Api, Node, check, skip_unless_built, wait_for
+from federation_util import (envelope, node_public_key, now_ms, pin_pair, post_inbox,
+                             problem_slug)
 
 
 def current_seed(node):
@@ -40,23 +32,15 @@ def current_seed(node):
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = none\n" % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n" % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        ta, tb = pin_pair(a, b)
         A, B = Api(a, ta), Api(b, tb)
 
         def peer_b():
             return B.get("/v1/federation/peers/a.example")[1]
 
         old = nacl.signing.SigningKey(current_seed(a))
-        check(bytes(old.verify_key) == pa, "the test holds a's first key (from its keyring)")
+        check(bytes(old.verify_key) == node_public_key(a),
+              "the test holds a's first key (from its keyring)")
         kept = envelope(old, "ping", "signed-before-rotation", "a.example", "b.example",
                         now_ms(), {})
         time.sleep(0.05)  # the rotation comes strictly after the kept ts

@@ -11,7 +11,7 @@ import time
 import nacl.signing
 
 from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, node_public_key
+from federation_util import append_config, pin_pair
 
 
 def main():
@@ -36,24 +36,13 @@ def main():
     stuck_key = nacl.signing.SigningKey.generate().verify_key
     try:
         with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-            ta, tb = a.init(), b.init()
-            a.start()
-            b.start()
-            pa, pb = node_public_key(a), node_public_key(b)
-            a.stop()
-            b.stop()
+            ta, tb = pin_pair(a, b, start=False)
             append_config(a, """
-[peer b.example]
-url = %s
-key = %s
-rights = none
 [peer stuck.example]
 url = http://127.0.0.1:%d
 key = %s
 rights = none
-""" % (b.url, pb.hex(), lsock.getsockname()[1], bytes(stuck_key).hex()))
-            append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = none\n"
-                          % (a.url, pa.hex()))
+""" % (lsock.getsockname()[1], bytes(stuck_key).hex()))
             a.start()
             b.start()
             A, B = Api(a, ta), Api(b, tb)

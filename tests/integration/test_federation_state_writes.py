@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import time
 
-from accordtest import Api, Node, check, psql, skip_unless_built
+from accordtest import Api, Node, check, psql, skip_unless_built, wait_for
 from federation_util import pin_pair
 
 SQLITE_TRIGGERS = """
@@ -45,17 +45,6 @@ CREATE TRIGGER test_fail_cursor BEFORE UPDATE ON fed_peer_state FOR EACH ROW
 CREATE TRIGGER test_fail_dead BEFORE INSERT ON fed_dead_letters FOR EACH ROW
   EXECUTE FUNCTION test_fail_fn('dead');
 """
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what + ": " + repr(last))
 
 
 def add_triggers(node):

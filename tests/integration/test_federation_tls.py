@@ -12,19 +12,8 @@ import subprocess
 import sys
 import time
 
-from accordtest import NODE_BIN, Api, Node, check, make_self_signed, skip_unless_built
+from accordtest import NODE_BIN, Api, Node, check, make_self_signed, skip_unless_built, wait_for
 from federation_util import append_config, node_public_key
-
-
-def wait_for(what, cond, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what + ": " + repr(last))
 
 
 def spki_sha256(cert):

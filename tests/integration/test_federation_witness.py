@@ -17,8 +17,8 @@ import time
 
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, skip_unless_built
-from federation_util import append_config, node_public_key
+from accordtest import Api, Node, check, h2_client, skip_unless_built, wait_for
+from federation_util import node_public_key, pin_pair
 
 
 
@@ -56,16 +56,6 @@ def verify_cosignature(line, name, pub, text):
     return t
 
 
-def wait_for(what, cond, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def forged_note(a, text_origin, size):
     """A checkpoint of |size| with a made-up root, signed with a's own current
     key read from its key directory (as a log showing two histories would)."""
@@ -84,18 +74,8 @@ def forged_note(a, text_origin, size):
 def main():
     skip_unless_built()
     with Node(node_id="a.example") as a, Node(node_id="b.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer b.example]\nurl = %s\nkey = %s\nrights = witness\n"
-                      % (b.url, pb.hex()))
-        append_config(b, "[peer a.example]\nurl = %s\nkey = %s\nrights = issuer\n"
-                      % (a.url, pa.hex()))
-        a.start()
-        b.start()
+        ta, tb = pin_pair(a, b, "witness", b_rights="issuer")
+        pb = node_public_key(b)
         B = Api(b, tb)
 
         issue(a, ta, "one@district.example")

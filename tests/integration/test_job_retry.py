@@ -8,7 +8,7 @@ definition is not JSON, written straight into the database before the node
 starts: the handler cannot parse it (AC_EPARSE) every time it runs."""
 import time
 
-from accordtest import Api, Node, check, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built, wait_for
 
 skip_unless_built()
 
@@ -36,22 +36,13 @@ def jobs(n, kind):
     return n.db_rows("SELECT attempts, done_ms FROM jobs WHERE kind = ?", (kind,))
 
 
-def wait_for(cond, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
-
-
 def test_a_page_of_failing_jobs_does_not_starve_a_later_due_job():
     with Node() as n:
         n.init()
         plant(n, FAILING)
         n.start()
-        check(wait_for(lambda: jobs(n, "reminder")[0][1] != 0),
-              "the job due after %d failing ones runs" % FAILING)
+        wait_for("the job due after %d failing ones to run" % FAILING,
+                 lambda: jobs(n, "reminder")[0][1] != 0)
         check(all(a >= 1 and d == 0 for a, d in jobs(n, "monitor")),
               "each failing job has its failed attempt recorded and is not done")
 
@@ -61,7 +52,7 @@ def test_a_failed_job_waits_its_back_off_before_running_again():
         token = n.init()
         plant(n, 1)
         n.start()
-        check(wait_for(lambda: jobs(n, "monitor")[0][0] == 1), "the job failed once")
+        wait_for("the job to fail once", lambda: jobs(n, "monitor")[0][0] == 1)
         # The scheduler polls every second: three polls with the clock short
         # of the 30 s back-off must not run it again.
         time.sleep(3.5)
@@ -69,8 +60,8 @@ def test_a_failed_job_waits_its_back_off_before_running_again():
         admin = Api(n, token)
         r = admin.post("/v1/test/clock", {"advance_seconds": 31})
         check(r[0] == 200, "the test clock moves: %r" % (r,))
-        check(wait_for(lambda: jobs(n, "monitor")[0][0] == 2),
-              "the job runs again once its back-off has passed")
+        wait_for("the job to run again once its back-off has passed",
+                 lambda: jobs(n, "monitor")[0][0] == 2)
         admin.close()
 
 
@@ -79,9 +70,9 @@ def test_a_job_failing_its_last_attempt_is_abandoned_and_the_admins_told():
         n.init()
         plant(n, 1, attempts=19)
         n.start()
-        check(wait_for(lambda: jobs(n, "monitor")[0] == (20, jobs(n, "monitor")[0][1])
-                       and jobs(n, "monitor")[0][1] != 0),
-              "the 20th failure marks the job done")
+        wait_for("the 20th failure to mark the job done",
+                 lambda: jobs(n, "monitor")[0] == (20, jobs(n, "monitor")[0][1])
+                 and jobs(n, "monitor")[0][1] != 0)
         told = n.db_rows("SELECT COUNT(*) FROM notifications WHERE kind = 'flag'"
                          " AND subject = 'Scheduled job abandoned'")[0][0]
         check(told >= 1, "the admins get a notification about the abandoned job")

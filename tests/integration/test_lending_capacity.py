@@ -10,43 +10,21 @@ day later (test clocks) the lender offers again unasked. A peer
 the issuer grants no lend right (played by Python) is refused 403 and
 nothing of its offer is kept."""
 import sys
-import time
 
 import nacl.signing
 
-from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, envelope, node_public_key, now_ms, post_inbox
+from accordtest import Api, Node, check, skip_unless_built, wait_for
+from federation_util import append_config, envelope, now_ms, pin_pair, post_inbox
 from lifecycle import active_credential, load_definition, new_user
-
-
-def wait_for(what, fn, timeout=30.0):
-    """Polls |fn| until it returns a true value (bounded; never a time check)."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def main():
     skip_unless_built()
     py = nacl.signing.SigningKey.generate()
     with Node(node_id="state.example") as a, Node(node_id="district.example") as b:
-        ta, tb = a.init(), b.init()
-        a.start()
-        b.start()
-        pa, pb = node_public_key(a), node_public_key(b)
-        a.stop()
-        b.stop()
-        append_config(a, "[peer district.example]\nurl = %s\nkey = %s\nrights = lend\n"
-                      % (b.url, pb.hex()))
+        ta, tb = pin_pair(a, b, "lend", b_rights="issuer", start=False)
         append_config(a, "[peer py.example]\nurl = http://127.0.0.1:9\nkey = %s\n"
                       "rights = submit\n" % bytes(py.verify_key).hex())
-        append_config(b, "[peer state.example]\nurl = %s\nkey = %s\nrights = issuer\n"
-                      % (a.url, pa.hex()))
         a.start()
         b.start()
         definition = load_definition()

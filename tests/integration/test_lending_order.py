@@ -9,24 +9,11 @@ borrowed 1). With the built-in mode above_capacity the first two
 submissions go to the own reviewers, the idle borrowed one waiting; with
 "always" the next goes to her, the least loaded."""
 import sys
-import time
 
-from accordtest import Api, Node, check, skip_unless_built
-from federation_util import append_config, node_public_key
+from accordtest import Api, Node, check, skip_unless_built, wait_for
+from federation_util import pin_pair
 from lifecycle import active_credential, load_definition, new_user
 from remote_cert import certify_across
-
-
-def wait_for(what, fn, timeout=30.0):
-    """Polls |fn| until it returns a true value (bounded); returns it."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def reviewers_of(S, sid):
@@ -40,18 +27,7 @@ def reviewers_of(S, sid):
 def main():
     skip_unless_built()
     with Node(node_id="state.example") as st, Node(node_id="north.example") as no:
-        ts, tn = st.init(), no.init()
-        st.start()
-        no.start()
-        ps, pn = node_public_key(st), node_public_key(no)
-        st.stop()
-        no.stop()
-        append_config(st, "[peer north.example]\nurl = %s\nkey = %s\nrights = lend\n"
-                      % (no.url, pn.hex()))
-        append_config(no, "[peer state.example]\nurl = %s\nkey = %s\nrights = certify\n"
-                      % (st.url, ps.hex()))
-        st.start()
-        no.start()
+        ts, tn = pin_pair(st, no, "lend", b_rights="certify")
 
         definition = load_definition()
         # Batches of five wait for their timer, so assigned work stays open

@@ -151,7 +151,7 @@ def run(cluster, n, c, w, checkpoints):
     checkpoints.append(checkpoint(c, n))
 
     # Both standbys gone: a COMMIT has nobody to confirm it. The engine
-    # cancels the wait after its bound (core/store/db_pg.c, COMMIT_WAIT_MS)
+    # cancels the wait after its bound (core/store/db_pg_wait.c, COMMIT_WAIT_MS)
     # and the node answers 503 naming the database, and reads go on.
     cluster.kill(s1)
     w.wait_failed(1)

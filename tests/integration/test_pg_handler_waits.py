@@ -1,7 +1,7 @@
 """test_pg_handler_waits - on PostgreSQL a write handler's round trips to the
 database do not hold the event loop (node/http/reqtx.c runs each handler on
 a fiber, core/base/fiber.c; the engine yields while it waits,
-core/store/db_pg.c).
+core/store/db_pg_wait.c).
 
 A second session (psql) locks the idempotency keys' table. A keyed write
 (POST /v1/users with an Idempotency-Key) then waits on that lock inside its
@@ -53,9 +53,9 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
-from accordtest import PSQL, Node, check, h2_client, metric, psql, skip, skip_unless_built
+from accordtest import (PSQL, Node, check, h2_client, metric, psql, skip, skip_unless_built,
+                        wait_for)
 
 skip_unless_built()
 if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
@@ -63,13 +63,6 @@ if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
 from pgserver import PgServer  # noqa: E402
 
 READS = 20
-
-
-def wait_until(what, cond, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not cond():
-        check(time.monotonic() < deadline, "%s within %d s" % (what, timeout))
-        time.sleep(0.05)
 
 
 def in_thread(fn):
@@ -113,8 +106,8 @@ def reconnect_while_serving(pg, n, c, auth, db_url, create, how):
     os.kill(postmaster, signal.SIGSTOP)
     try:
         writer, wrote = in_thread(lambda: create("reconnected", "k-reconnect"))
-        wait_until("the write's reconnect waits in the server's listen queue",
-                   lambda: listen_queue(pg, "TLS" in how) >= 1, timeout=4)
+        wait_for("the write's reconnect waits in the server's listen queue",
+                 lambda: listen_queue(pg, "TLS" in how) >= 1, timeout=4, every=0.05)
         for _ in range(READS):
             r = c.get(n.url + "/v1/node", timeout=20)
             check(r.status_code == 200, "GET /v1/node answers while a write handler "
@@ -204,10 +197,10 @@ def scenario(pg, over_tls):
             check(holder.stdout.readline().strip() == "locked",
                   "a second session holds the idempotency keys' table")
             writer, wrote = in_thread(lambda: create("waiter", "k-waiter"))
-            wait_until("the keyed write waits on the held table",
-                       lambda: psql(db_url, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                    "wait_event_type = 'Lock' AND application_name = 'accord'")
-                       != "0")
+            wait_for("the keyed write waits on the held table",
+                     lambda: psql(db_url, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                  "wait_event_type = 'Lock' AND application_name = 'accord'")
+                     != "0", timeout=30, every=0.05)
 
             # The handler waits on the database: the loop serves meanwhile.
             # The same statement waits all along: the server would cut the
@@ -251,7 +244,8 @@ def scenario(pg, over_tls):
             # and finishes nothing in place.
             in_place_before = in_place()
             uploader, uploaded = in_thread(upload)
-            wait_until("the upload's file is in place", lambda: os.path.exists(stored))
+            wait_for("the upload's file is in place", lambda: os.path.exists(stored),
+                     timeout=30, every=0.05)
             for _ in range(READS):
                 r = c.get(n.url + "/v1/node", timeout=20)
                 check(r.status_code == 200, "GET /v1/node answers while an upload's row waits "

@@ -526,6 +526,23 @@ def check(cond, what):
     print("ok - " + what)
 
 
+def wait_for(what, cond, timeout=60.0, every=0.1):
+    """Polls cond() every |every| seconds until it returns a true value,
+    which it returns; past |timeout| seconds without one it raises
+    AssertionError naming |what| and cond()'s last value. The bound is one
+    only a stuck node reaches (a loaded machine outlasts shorter ones): the
+    test waits for something that must happen and asserts no time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = cond()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %g s waiting for %s (last: %.300r)"
+                                 % (timeout, what, last))
+        time.sleep(every)
+
+
 def metric(text, name):
     """The value of the unlabelled counter or gauge |name| in the Prometheus
     text |text| (GET /metrics), or -1 when it is not there."""

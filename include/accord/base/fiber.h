@@ -5,7 +5,7 @@
  * once the descriptor is ready. The node runs each write handler on one, so
  * a handler waiting on a round trip to PostgreSQL no longer holds the loop
  * (node/http/reqtx.c); the PostgreSQL engine waits through
- * ac_fiber_wait_fd() (core/store/db_pg.c), and connects through
+ * ac_fiber_wait_fd() (core/store/db_pg_wait.c), and connects through
  * ac_fiber_wait_fd_until(), a wait with a deadline the runner keeps with a
  * timer. Off a fiber (a thread of its own, a tool) both simply poll().
  *

@@ -1,6 +1,7 @@
-/* test_db_pg.c - the PostgreSQL engine (core/store/db_pg.c) driven through
- * the storage seam (db.h) against a throwaway server: ctest runs this file
- * under tests/lib/pgserver.py --tls, which names it in ACCORD_TEST_PG_URL
+/* test_db_pg.c - the PostgreSQL engine (core/store/db_pg.c, its waits in
+ * db_pg_wait.c) driven through the storage seam (db.h) against a throwaway
+ * server: ctest runs this file under tests/lib/pgserver.py --tls, which
+ * names it in ACCORD_TEST_PG_URL
  * (its unix socket), ACCORD_TEST_PG_TLS_URL (TLS on a loopback port) and
  * ACCORD_TEST_PG_TLS_RELAY_URL (TLS through a relay that fills 16 KiB
  * records), and can kill and restart it through ACCORD_TEST_PG_RESTART.
@@ -341,7 +342,7 @@ static void test_on_a_fiber_every_round_trip_yields_to_the_caller(void **state)
     struct fiber_tx r = {-1, -1, -1};
     int waits = drive(f, ac_fiber_run(f, insert_on_fiber, &r));
     /* BEGIN, PREPARE, the savepoint, the INSERT: each a wait. COMMIT is
-     * not: it runs inline and waits in place (commit_bounded()). */
+     * not: it runs inline and waits in place (ac__pg_commit_bounded()). */
     assert_true(waits >= 4);
     assert_int_equal(0, r.begin);
     assert_int_equal(0, r.insert);
