@@ -475,10 +475,19 @@ static void ingest_submit(struct ac__federation *f, struct ac__fed_pending *list
 
 /* The tick's queries on their way to their batch. */
 struct query_prep {
-    struct ac__read_job job; /* first: the proofs, on a reader thread */
     struct ac__federation *f;
     struct ac__fed_pending *list; /* owned */
     size_t n;
+    size_t proving; /* proofs still on the reader threads */
+};
+
+/* One query's proof, a reader job of its own: the pool hands jobs out in
+ * bounded bursts, so a burst of queries shares the threads with the GET
+ * routes' reads instead of holding one thread for all of them. */
+struct proof_job {
+    struct ac__read_job job; /* first */
+    struct query_prep *p;
+    struct ac__fed_pending *it;
 };
 
 /* Every answer is made (or refused): the queries go on as a batch. The
@@ -492,43 +501,54 @@ static void prep_finish(struct query_prep *p)
     ac__fed_free_if_done(f);
 }
 
-/* Reader thread: the proofs, from the stored log (committed leaves only). */
+/* Reader thread: the proof, from the stored log (committed leaves only);
+ * touches only its own query. */
 static void prep_prove(struct ac__read_job *job, struct ac_store *st)
 {
-    struct query_prep *p = (struct query_prep *)job;
-    for (struct ac__fed_pending *it = p->list; it; it = it->next)
-        if (!it->query.made)
-            ac__fed_query_prove(st, &it->e, &it->query);
+    struct proof_job *j = (struct proof_job *)job;
+    ac__fed_query_prove(st, &j->it->e, &j->it->query);
 }
 
 static void prep_proved(struct ac__read_job *job, int status)
 {
-    struct query_prep *p = (struct query_prep *)job;
-    for (struct ac__fed_pending *it = p->list; status && it; it = it->next)
-        if (!it->query.made)
-            ac__fed_query_made(&it->query, AC_EIO); /* the pool stopped first */
-    prep_finish(p);
+    struct proof_job *j = (struct proof_job *)job;
+    struct query_prep *p = j->p;
+    if (status)
+        ac__fed_query_made(&j->it->query, AC_EIO); /* the pool stopped first */
+    free(j);
+    if (--p->proving == 0)
+        prep_finish(p);
 }
 
 /* The stored log head was read on a reader thread (ac__checkpoint_fresh()):
- * memory is what was published, so the answers are made from it here. */
+ * memory is what was published, so the answers are made from it here, and
+ * each proof is handed to the reader threads. */
 static void prep_fresh(struct ac_http_exchange *x, struct ac_node *n, void *arg, int err)
 {
     (void)x;
     struct query_prep *p = arg;
-    int proofs = 0;
+    /* Counted from 1 so that a job done inside ac__read_submit() (no pool)
+     * cannot finish the preparation while this loop still walks the list. */
+    p->proving = 1;
     for (struct ac__fed_pending *it = p->list; it; it = it->next) {
-        if (err)
-            ac__fed_query_made(&it->query, err);
-        else
-            proofs |= ac__fed_query_prepare(n, &it->e, &it->query);
+        if (err || !ac__fed_query_prepare(n, &it->e, &it->query)) {
+            if (err)
+                ac__fed_query_made(&it->query, err);
+            continue;
+        }
+        struct proof_job *j = calloc(1, sizeof *j);
+        if (!j) {
+            ac__fed_query_made(&it->query, AC_ENOMEM);
+            continue;
+        }
+        j->job = (struct ac__read_job){prep_prove, prep_proved, NULL};
+        j->p = p;
+        j->it = it;
+        p->proving++;
+        ac__read_submit(n, &j->job);
     }
-    if (!proofs) {
+    if (--p->proving == 0)
         prep_finish(p);
-        return;
-    }
-    p->job = (struct ac__read_job){prep_prove, prep_proved, NULL};
-    ac__read_submit(n, &p->job);
 }
 
 static void queries_prepare(struct ac__federation *f, struct ac__fed_pending *list, size_t n)

@@ -12,7 +12,7 @@ nodes failed before the federation's ingest batches, delivery state and
 receipts became tasks of the request groups."""
 import sys
 
-from accordtest import check, metric, skip_unless_built
+from accordtest import check, skip_unless_built
 from borrow_util import Pair, wait_for
 
 K = 4
@@ -25,18 +25,11 @@ LENDER_PER_BATCH_MAX = 20
 BOTH_PER_BATCH_MAX = 40
 
 
-def loop_statements(api):
-    r = api.client.get(api.node.url + "/metrics",
-                       headers={"authorization": "Bearer " + api.token})
-    assert r.status_code == 200, (r.status_code, r.text[:200])
-    return metric(r.text, "accord_store_loop_statements_total")
-
-
 def main():
     skip_unless_built()
     with Pair() as p:
         ub, api, tok, stand_in = p.borrowed_reviewer("rev-loop")
-        before = {"issuer": loop_statements(p.A), "lender": loop_statements(p.B)}
+        before = {"issuer": p.A.loop_statements(), "lender": p.B.loop_statements()}
         done = set()
         for k in range(K):
             sid = p.submit(p.earner("earner-loop-%d" % k), "Criteria shared, try %d." % k)
@@ -62,7 +55,7 @@ def main():
                              lambda: (lambda r: r if len(r) >= K else None)(receipts(p.A)))
         at_lender = wait_for("K receipts at the lender",
                              lambda: (lambda r: r if len(r) >= K else None)(receipts(p.B)))
-        after = {"issuer": loop_statements(p.A), "lender": loop_statements(p.B)}
+        after = {"issuer": p.A.loop_statements(), "lender": p.B.loop_statements()}
         out = p.lent_out()
         check(all(out[b]["state"] == "done" for b in done) and len(done) == K,
               "each of the %d lent batches is done at the issuer" % K)

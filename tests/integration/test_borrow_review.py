@@ -15,7 +15,7 @@ import re
 import sys
 import time
 
-from accordtest import check, metric, skip_unless_built
+from accordtest import check, loop_statements, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair, wait_for
 from federation_util import open_envelope
 
@@ -26,13 +26,6 @@ def lent_batch_of(pair, api, state=None):
         bs = [b for b in pair.lent_in(api) if state is None or b["state"] == state]
         return bs[0] if bs else None
     return wait_for("a lent batch at the lender", find)
-
-
-def loop_statements(client, node, admin):
-    """The statements |node|'s event loop ran on its database itself."""
-    r = client.get(node.url + "/metrics", headers={"authorization": "Bearer " + admin})
-    check(r.status_code == 200, "/metrics answers the admin: %d" % r.status_code)
-    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def main():

@@ -16,17 +16,10 @@ everything is then applied exactly once, and the stops are clean."""
 import sys
 import time
 
-from accordtest import Api, Node, check, metric, skip_unless_built
+from accordtest import Api, Node, check, skip_unless_built
 from federation_util import pin_pair
 
 N = 400
-
-
-def loop_statements(api):
-    r = api.client.get(api.node.url + "/metrics",
-                       headers={"authorization": "Bearer " + api.token})
-    assert r.status_code == 200, (r.status_code, r.text[:200])
-    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def received(api, peer):
@@ -60,7 +53,7 @@ def main():
         check(wait_delivered(B, "a.example", 1) == 1 and wait_delivered(A, "b.example", 1) == 1,
               "a warm-up ping went each way")
         time.sleep(1.5)  # the senders' idle cursor writes settle
-        before = {"a": loop_statements(A), "b": loop_statements(B)}
+        before = {"a": A.loop_statements(), "b": B.loop_statements()}
         for api, peer in ((A, "b.example"), (B, "a.example")):
             r = api.post("/v1/test/federation/send", {"peer": peer, "type": "ping",
                                                       "body_hex": "a0", "count": N})
@@ -73,7 +66,7 @@ def main():
                 received(A, "b.example")["outbox_depth"] or received(B, "a.example")["outbox_depth"]):
             time.sleep(0.25)
         time.sleep(1.0)
-        after = {"a": loop_statements(A), "b": loop_statements(B)}
+        after = {"a": A.loop_statements(), "b": B.loop_statements()}
         check(got_b == N + 1 and got_a == N + 1,
               "each node applied every one of the other's %d pings (b: %d, a: %d)"
               % (N + 1, got_b, got_a))

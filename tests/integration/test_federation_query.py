@@ -19,7 +19,7 @@ import sys
 
 import nacl.signing
 
-from accordtest import Api, Node, check, h2_client, metric, skip_unless_built
+from accordtest import Api, Node, check, h2_client, skip_unless_built
 from federation_util import (append_config, envelope, node_public_key, now_ms, open_envelope,
                              pin_pair, post_inbox, problem_slug)
 
@@ -50,14 +50,6 @@ def root_from_inclusion(index, size, leaf, path):
     return r if sn == 0 else None
 
 
-def loop_statements(api):
-    """The statements |api|'s node's loop ran on the database and waited for."""
-    r = api.client.get(api.node.url + "/metrics",
-                       headers={"authorization": "Bearer " + api.token})
-    assert r.status_code == 200, (r.status_code, r.text[:200])
-    return metric(r.text, "accord_store_loop_statements_total")
-
-
 def main():
     skip_unless_built()
     py = nacl.signing.SigningKey.generate()
@@ -81,7 +73,7 @@ def main():
         r = a.ctl("credential", "revoke", str(issued[1]["id"]), "--reason", "test", token=ta)
         check(r.returncode == 0, "a issues three records and revokes the second")
         a.wait_settled(A)
-        loop_before = loop_statements(A)
+        loop_before = A.loop_statements()
 
         idx = [str(i["status_index"]) for i in issued[:2]]
         r = b.ctl("peer", "status", "a.example", *idx, token=tb, json_out=True)
@@ -144,7 +136,7 @@ def main():
         check(again.status_code == 200 and again.content == r.content,
               "the same query id gets the very same signed answer")
         a.wait_settled(A)
-        loop = loop_statements(A) - loop_before
+        loop = A.loop_statements() - loop_before
         check(loop == 0, "a's loop ran no statement of its own on the database for the "
               "queries (%d)" % loop)
         A.close()

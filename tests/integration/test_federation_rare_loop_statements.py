@@ -36,7 +36,7 @@ import time
 
 import nacl.signing
 
-from accordtest import Api, check, metric, Node, skip_unless_built
+from accordtest import Api, check, Node, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair
 from federation_util import append_config, canonical, node_public_key, now_ms, pin_pair
 from lifecycle import active_credential, load_definition
@@ -53,13 +53,6 @@ def wait_for(what, cond, timeout=60.0):
             return last
         time.sleep(0.1)
     raise AssertionError("timed out waiting for " + what + ": " + repr(last))
-
-
-def loop_statements(api):
-    r = api.client.get(api.node.url + "/metrics",
-                       headers={"authorization": "Bearer " + api.token})
-    assert r.status_code == 200, (r.status_code, r.text[:200])
-    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def peer(api, node_id):
@@ -95,14 +88,14 @@ def deltas(before, apis, own):
     """Loop statements since |before| on each node, less what the /metrics
     read that took |before| costs itself (|own|: 1 on PostgreSQL, whose
     database size is a statement counted by the next read; 0 on SQLite)."""
-    return {k: loop_statements(api) - before[k] - own[k] for k, api in apis.items()}
+    return {k: api.loop_statements() - before[k] - own[k] for k, api in apis.items()}
 
 
 def calibrate(apis):
     """What a /metrics read costs itself, seen by the read after it on an
     idle node."""
-    first = {k: loop_statements(api) for k, api in apis.items()}
-    own = {k: loop_statements(api) - first[k] for k, api in apis.items()}
+    first = {k: api.loop_statements() for k, api in apis.items()}
+    own = {k: api.loop_statements() - first[k] for k, api in apis.items()}
     assert all(v in (0, 1) for v in own.values()), own
     return own
 
@@ -149,7 +142,7 @@ def reclaim():
         time.sleep(1.5)  # the answers' receipts and the senders' writes settle
         apis = {"issuer": p.A}
         own = calibrate(apis)
-        before = {k: loop_statements(a) for k, a in apis.items()}
+        before = {k: a.loop_statements() for k, a in apis.items()}
         with open(f2, "rb") as f:
             file2 = f.read()
         r = p.played("consortium.offer", "consortium-2", file2, now_ms())
@@ -218,7 +211,7 @@ def main():
 
         # ---- adoption: published to a, passed on to b -----------------------
         base_b = peer(B, "a.example")["received"]
-        before = {k: loop_statements(api) for k, api in apis.items()}
+        before = {k: api.loop_statements() for k, api in apis.items()}
         r = a.ctl("consortium", "publish", f2, token=ta)
         check(r.returncode == 0, "the operator publishes serial 2 to a: " + r.stdout.strip())
         for name, api in apis.items():
@@ -263,7 +256,7 @@ def main():
               "a keeps b's offered catalog, which lists %s@%d with another hash"
               % (definition["id"], definition["version"]))
         time.sleep(1.0)
-        before = {k: loop_statements(api) for k, api in apis.items()}
+        before = {k: api.loop_statements() for k, api in apis.items()}
         status, body = A.post("/v1/federation/peers/b.example/catalog")
         check(status == 409 and body["type"].endswith("/conflict") and
               "never changes" in body["detail"] and want_hash in body["detail"],
@@ -279,7 +272,7 @@ def main():
 
         offer(empty)
         time.sleep(1.0)
-        before = {k: loop_statements(api) for k, api in apis.items()}
+        before = {k: api.loop_statements() for k, api in apis.items()}
         status, body = A.post("/v1/federation/peers/b.example/catalog")
         check(status == 200 and [(d["id"], d["hash"]) for d in body["definitions"]] ==
               [(definition["id"], want_hash)],

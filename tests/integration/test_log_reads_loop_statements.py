@@ -23,7 +23,7 @@ import os
 import random
 import threading
 
-from accordtest import Node, check, h2_client, metric, skip, skip_unless_built
+from accordtest import Node, check, h2_client, loop_statements, skip, skip_unless_built
 from test_records import mth_of_hashes
 from test_tlog_shared_db import (hdr, issue_body, leaf_hashes, node_key, parse_checkpoint,
                                  share, verify_note)
@@ -52,12 +52,6 @@ def store_section(node):
             if inside:
                 out.append(l)
     return "\n".join(out) + "\n" if out else ""
-
-
-def loop_statements(c, n, admin):
-    r = c.get(n.url + "/metrics", headers={"authorization": "Bearer " + admin})
-    assert r.status_code == 200, r.text
-    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def storm(writer, reader, admin, seq0):

@@ -36,7 +36,7 @@ import random
 import re
 import time
 
-from accordtest import SOURCE, Node, check, h2_client, metric, skip_unless_built
+from accordtest import SOURCE, Node, check, h2_client, loop_statements, skip_unless_built
 from lifecycle import active_credential, new_user
 from quality import eventually, fast_definition, ok, words, work
 import test_reader_threads as rt
@@ -197,12 +197,6 @@ def sign_in(n, c, admin):
 
 def answer(r):
     return (r.status_code, r.headers.get("content-type"), r.headers.get("etag"), r.content)
-
-
-def loop_statements(c, n, admin):
-    r = c.get(n.url + "/metrics", headers={"authorization": "Bearer " + admin})
-    assert r.status_code == 200, r.text
-    return metric(r.text, "accord_store_loop_statements_total")
 
 
 def fewest(c, n, admin, ask, own=0):

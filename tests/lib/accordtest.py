@@ -550,6 +550,16 @@ def metric(text, name):
     return int(m.group(1)) if m else -1
 
 
+def loop_statements(client, node, token):
+    """accord_store_loop_statements_total on |node| (GET /metrics with the
+    admin |token| on |client|): the statements its event loop ran on the
+    database and waited for itself (issue 15; tests hold deltas of it)."""
+    r = client.get(node.url + "/metrics", headers={"authorization": "Bearer " + token},
+                   timeout=30)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    return metric(r.text, "accord_store_loop_statements_total")
+
+
 def make_self_signed(directory):
     """Generates a self-signed certificate for 127.0.0.1 with openssl req;
     returns (cert_path, key_path)."""
@@ -575,6 +585,10 @@ class Api:
 
     def close(self):
         self.client.close()
+
+    def loop_statements(self):
+        """loop_statements() of this node, as this (admin) user."""
+        return loop_statements(self.client, self.node, self.token)
 
     def call(self, method, path, body=None, raw=None):
         headers = {"authorization": "Bearer " + self.token}
