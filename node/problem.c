@@ -69,6 +69,8 @@ enum ac_problem ac_problem_of_error(int err)
     case AC_EIO:
     case AC_EUNKNOWN: /* the database did not confirm a COMMIT */
         return AC_PROBLEM_STORAGE_UNAVAILABLE;
+    case AC_EBUSY: /* the keyring is sealed for a rotation's fsyncs */
+        return AC_PROBLEM_BUSY;
     default:
         return AC_PROBLEM_INTERNAL;
     }

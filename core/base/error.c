@@ -29,6 +29,8 @@ const char *ac_strerror(int code)
         return "internal error";
     case AC_EUNKNOWN:
         return "outcome unknown (database lost during commit)";
+    case AC_EBUSY:
+        return "busy: the signing key is being rotated; try again shortly";
     default:
         break;
     }

@@ -367,7 +367,7 @@ int ac_keyring_sign(const struct ac_keyring *kr, const uint8_t *msg, size_t len,
 {
     const struct key *k = &kr->keys[kr->nkeys - 1];
     if (kr->pending)
-        return AC_EAGAIN; /* between two keys: see the top of the file */
+        return AC_EBUSY; /* between two keys: see the top of the file */
     if (!k->secret || crypto_sign_detached(sig, NULL, msg, len, k->secret) != 0)
         return AC_ECRYPTO;
     return 0;

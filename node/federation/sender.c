@@ -57,6 +57,10 @@
  * timer runs; it reads no storage when it wakes early. */
 #define TICK_MAX_MS 1000
 
+/* How soon a sender whose send met the keyring sealed for a key rotation
+ * looks again when nothing else wakes it first. */
+#define SEALED_RETRY_MS 100
+
 static void deliver_next(struct ac__fed_peer *p);
 /* Kinds of delivery-state write (state_write() below). */
 enum { STATE_SUCCESS = 1, STATE_FAILURE, STATE_PROBE, STATE_MEMORY };
@@ -880,7 +884,19 @@ static void deliver_next(struct ac__fed_peer *p)
                 halt(p, ac_strerror(err), 0, 0);
             continue;
         }
-        if (send_entry(p, i, why, sizeof why))
+        err = send_entry(p, i, why, sizeof why);
+        if (err == AC_EBUSY) {
+            /* The keyring is sealed while a key rotation's files are
+             * fsynced (node/records/keys.c): not sent and no attempt
+             * (nothing failed, the back-off does not grow). The entry stays
+             * waiting and goes on the timer, or sooner when an answer in
+             * flight wakes the sender. (keys.c does not wake the senders
+             * itself: it would call into federation, a circle of calls.) */
+            if (!p->in_flight)
+                arm(p, SEALED_RETRY_MS);
+            break;
+        }
+        if (err)
             halt(p, why, 0, 0);
     }
     if (p->halted && !p->in_flight && !p->keeping) {

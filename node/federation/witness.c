@@ -298,9 +298,13 @@ static void cosign(struct job *j)
         ac_cbor_writer_release(&cw);
     }
     ac_buf_release(&line);
-    if (err) {
+    if (err == AC_EBUSY) /* the key is being rotated: no failure, the next round cosigns */
+        ac_log_info("federation", "%s: size %llu not cosigned now: %s", j->p->node_id,
+                    (unsigned long long)j->cp.size, ac_strerror(err));
+    else if (err)
         ac_log_error("federation", "%s: cannot cosign size %llu: %s", j->p->node_id,
                      (unsigned long long)j->cp.size, ac_strerror(err));
+    if (err) {
         if (w)
             write_free(w);
         return;

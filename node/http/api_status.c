@@ -29,7 +29,7 @@ static void bitstring_then(struct ac_http_exchange *x, struct ac_node *n, void *
 {
     (void)arg;
     if (!err)
-        err = ac__status_publish(n);
+        err = ac__status_publish_bitstring(n);
     if (err) {
         ac__respond_error(x, err, "status list");
         return;

@@ -56,6 +56,14 @@ void ac__respond_failure(struct ac_http_exchange *x, int err, const struct ac_re
         else
             ac__problem(x, p, NULL, NULL, "%s: storage I/O failed; try again", what);
         return;
+    case AC_PROBLEM_BUSY: {
+        /* Not a failure (nothing is logged): the keyring is sealed for the
+         * few fsyncs of a key rotation's files. */
+        json_t *extra = json_pack("{s:i}", "retry_after_seconds", 1);
+        ac__problem(x, p, NULL, extra, "%s: %s", what, ac_strerror(err));
+        json_decref(extra);
+        return;
+    }
     case AC_PROBLEM_INTERNAL:
         ac_log_error("api", "%s: %s", what, ac_strerror(err));
         /* fall through */

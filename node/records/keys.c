@@ -5,8 +5,8 @@
  *
  * Nothing of it waits on the database or the disk on the loop: a rotation
  * runs as two tasks of the request groups (ac__reqtx_task(),
- * node/internal.h) with the keyring's files written between them on the
- * libuv thread pool.
+ * node/internal.h) with the keyring's files written between them on a
+ * thread of the rotation's own.
  *   1. An empty task, for its done callback alone: it is called after its
  *      group's COMMIT, when no group is open and no COMMIT in flight, so
  *      the log head in memory is the committed one (every record signed
@@ -15,17 +15,25 @@
  *      the new key made in memory and the outgoing key's hand-over of that
  *      head signed. (This replaces ac_store_quiesce(), which settled the
  *      open group and its COMMIT with the loop waiting.)
- *   1b. The files, on a worker thread (uv_queue_work()): the new key, then
- *      the outgoing one retired, each fsynced with the directory. The worker
- *      has the rotation's own copies and touches nothing the loop reads.
+ *   1b. The files, on a thread started for them (uv_thread_create()): the
+ *      new key, then the outgoing one retired, each fsynced with the
+ *      directory (four fsyncs). Not the libuv thread pool: its four threads
+ *      are shared with sign-ins' Argon2id (anyone can queue decoy hashes),
+ *      mail, DNS and artifact I/O, and the seal below would last as long as
+ *      that queue. The thread has the rotation's own copies and touches
+ *      nothing the loop reads; it reports through a uv_async_t, and the
+ *      loop joins it and closes the handle before going on (files_done()).
  *      Meanwhile the moment of step 1 is kept: the request groups are held
  *      (ac__reqtx_hold(); write requests queue as behind a COMMIT), and the
  *      keyring is sealed (it signs nothing: the outgoing key's window has
  *      ended, the new key is not yet durable), so no record is signed
- *      after the head the hand-over names. Reads go on being served. When
+ *      after the head the hand-over names. Reads go on being served; one
+ *      that must sign answers 503 busy (AC_EBUSY, retry after a second),
+ *      and a federation send waits, not counted as an attempt. When
  *      the files are durable, on the loop (files_done()), the keyring takes
  *      the new key in at once, whole, and the groups go on: what queued is
- *      signed by the new key.
+ *      signed by the new key; a federation send that met the seal goes
+ *      again on its sender's short timer (federation/sender.c).
  *   2. The rows, as a transaction body: the hand-over, the head re-signed
  *      under the new key and the audit row. A lost race runs it again, so
  *      it re-reads the head each run. Its done callback publishes the
@@ -68,10 +76,11 @@ struct rotation {
     char old_kid[KID_HEX], new_kid[KID_HEX];
     int64_t at_ms;
     struct ac_buf statement; /* the hand-over */
-    /* The keyring's files, written on a worker (step 1b above). */
+    /* The keyring's files, written on a thread of their own (step 1b). */
     struct ac_keyring_rotation *files; /* owned until taken in or dropped */
-    uv_work_t work;
-    int files_err; /* the worker's result */
+    uv_thread_t thread;
+    uv_async_t async; /* the thread's "done"; closed before |rot| is freed */
+    int files_err;    /* the thread's result */
     /* Set by each run of the rows' task. */
     struct ac_buf note; /* the re-signed checkpoint, when |resigned| */
     uint64_t size;
@@ -203,13 +212,14 @@ static void rows_done(void *arg, int err)
     rotation_end(rot, err);
 }
 
-/* The keyring's files have been written (or not): on the loop, the new
- * key is taken in, the groups go on, and the rows follow as a task. */
-static void files_done(uv_work_t *w, int status)
+/* The keyring's files have been written (or not), the thread joined and
+ * its handle closed: on the loop, the new key is taken in, the groups go
+ * on, and the rows follow as a task. */
+static void files_done(uv_handle_t *h)
 {
-    struct rotation *rot = w->data;
+    struct rotation *rot = h->data;
     struct ac_node *n = rot->n;
-    int err = status ? AC_ECANCELED : rot->files_err;
+    int err = rot->files_err;
     if (err)
         ac_keyring_rotation_abort(n->keyring, rot->files);
     else
@@ -228,16 +238,34 @@ static void files_done(uv_work_t *w, int status)
         rows_done(rot, err);
 }
 
-/* Worker thread: the rotation's own files, nothing of the loop's. */
-static void files_work(uv_work_t *w)
+/* On the loop: the thread has ended; joined, its handle closed, and then
+ * files_done(). */
+static void files_written(uv_async_t *a)
 {
-    struct rotation *rot = w->data;
+    struct rotation *rot = a->data;
+    uv_thread_join(&rot->thread);
+    uv_close((uv_handle_t *)&rot->async, files_done);
+}
+
+/* The rotation's thread: its own files, nothing of the loop's. */
+static void files_thread(void *arg)
+{
+    struct rotation *rot = arg;
     rot->files_err = ac_keyring_rotation_write(rot->files);
+    uv_async_send(&rot->async);
+}
+
+/* The rotation could not be prepared (the keyring is unchanged): its
+ * handle is closed, and the rotation ends with the error. */
+static void prepare_failed(uv_handle_t *h)
+{
+    struct rotation *rot = h->data;
+    rotation_end(rot, rot->files_err);
 }
 
 /* The empty task's group committed: memory holds the committed head. The
  * rotation is prepared here, on the loop, and its files written on a
- * worker while the groups wait (see the top of the file). */
+ * thread of their own while the groups wait (see the top of the file). */
 static void settled(void *arg, int err)
 {
     struct rotation *rot = arg;
@@ -252,28 +280,43 @@ static void settled(void *arg, int err)
     }
     snprintf(rot->old_kid, sizeof rot->old_kid, "%s", ac_keyring_current(n->keyring)->kid_hex);
     rot->at_ms = ac_clock_now_ms();
+    if (n->loop) {
+        rot->async.data = rot;
+        int uerr = uv_async_init(n->loop, &rot->async, files_written);
+        if (uerr) {
+            ac_log_error("records", "key rotation: no handle for its file writes: %s",
+                         uv_strerror(uerr));
+            rotation_end(rot, AC_ENOMEM);
+            return;
+        }
+    }
     err = ac_keyring_rotation_prepare(n->keyring, rot->at_ms, sign_handover, rot, &rot->files);
     if (err) {
-        rotation_end(rot, err);
+        if (n->loop) { /* the handle closes before |rot| goes */
+            rot->files_err = err;
+            uv_close((uv_handle_t *)&rot->async, prepare_failed);
+        } else {
+            rotation_end(rot, err);
+        }
         return;
     }
     snprintf(rot->new_kid, sizeof rot->new_kid, "%s",
              ac_keyring_rotation_next(rot->files)->kid_hex);
     ac__reqtx_hold(n);
-    rot->work.data = rot;
     if (!n->loop) { /* no loop to keep free (a tool, a test): written at once */
-        files_work(&rot->work);
-        files_done(&rot->work, 0);
+        rot->files_err = ac_keyring_rotation_write(rot->files);
+        rot->async.data = rot;
+        files_done((uv_handle_t *)&rot->async);
         return;
     }
-    int uerr = uv_queue_work(n->loop, &rot->work, files_work, files_done);
+    int uerr = uv_thread_create(&rot->thread, files_thread, rot);
     if (uerr) {
-        ac_log_error("records", "key rotation: cannot queue its file writes: %s",
+        /* Reported like a failed write: the handle is open and closes on
+         * the loop first, then files_done() drops the rotation. */
+        ac_log_error("records", "key rotation: cannot start its file writer: %s",
                      uv_strerror(uerr));
-        ac_keyring_rotation_abort(n->keyring, rot->files);
-        rot->files = NULL;
-        ac__reqtx_release(n);
-        rotation_end(rot, AC_ENOMEM);
+        rot->files_err = AC_ENOMEM;
+        uv_close((uv_handle_t *)&rot->async, files_done);
     }
 }
 

@@ -236,7 +236,7 @@ int ac__ob3_status_list(struct ac_node *n, enum ac_status_purpose purpose,
     struct ac__ob3 *o;
     int err = state(n, &o);
     if (!err)
-        err = ac__status_publish(n); /* brings the bitstring (and its ETag) up to date */
+        err = ac__status_publish_bitstring(n); /* brings it (and its ETag) up to date */
     if (err)
         return err;
     struct ac__published *p = &o->lists[purpose];
@@ -264,20 +264,26 @@ int ac__ob3_status_list(struct ac_node *n, enum ac_status_purpose purpose,
     if (!err)
         err = ac_ob3_sign_with(o->jsonld, cred, vm, created_s(k, now_s), ac__keyring_sign_cb,
                                n->keyring, why, sizeof why);
-    if (err && err != AC_ENOMEM)
+    /* AC_EBUSY: the keyring is sealed for a rotation's fsyncs, answered 503. */
+    if (err && err != AC_ENOMEM && err != AC_EBUSY)
         ac_log_error("ob3", "status list %s: %s", url, why);
     if (!err && !(text = json_dumps(cred, JSON_COMPACT | JSON_PRESERVE_ORDER)))
         err = AC_ENOMEM;
     if (!err) {
         p->body.len = 0;
         err = ac_buf_append_str(&p->body, text);
+        if (err) {
+            p->body.len = 0; /* never serve half a body */
+            o->built_from[purpose][0] = '\0';
+        }
     }
+    /* Failed before the body was touched (the keyring sealed, say): the
+     * body built before stays, for the next request whose bitstring and key
+     * it matches. */
     if (!err) {
         ac__published_seal(p, ac_clock_now_ms());
         snprintf(o->built_from[purpose], sizeof o->built_from[purpose], "%s", from);
         *out = p;
-    } else {
-        p->body.len = 0; /* never serve half a body */
     }
     free(text);
     json_decref(cred);

@@ -267,8 +267,14 @@ int ac__status_reload(struct ac_node *n);
 
 /* Builds (or refreshes) the status token and the bitstring JSON when stale,
  * first following the store when another process of this node issued or
- * changed a status. Returns 0 or an AC_E* code. */
+ * changed a status. The bitstring is built even when the token cannot be
+ * signed. Returns 0 or an AC_E* code: AC_EBUSY while a key rotation seals
+ * the keyring and no token younger than its ttl is cached. */
 int ac__status_publish(struct ac_node *n);
+
+/* The same for the bitstring alone, which needs no signature (the bitstring
+ * route, the OB 3.0 status lists). Returns 0 or an AC_E* code. */
+int ac__status_publish_bitstring(struct ac_node *n);
 
 /* ---- who may read a record, and share links (node/records/share.c) ---- */
 

@@ -188,10 +188,9 @@ static int build_bitstring(struct ac_node *n, int64_t now_ms)
     return err;
 }
 
-int ac__status_publish(struct ac_node *n)
+int ac__status_publish_bitstring(struct ac_node *n)
 {
     struct ac__records *r = n->records;
-    int64_t now_ms = ac_clock_now_ms();
     /* Another process of this node may have issued (the log head moved: the
      * refresh follows it, status list included) or changed a status. */
     int err = ac__checkpoint_refresh(n);
@@ -204,18 +203,30 @@ int ac__status_publish(struct ac_node *n)
         err = ac_store_status_version(n->store, &version);
     if (!err && version != r->status_version)
         err = ac__status_reload(n);
+    if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
+        err = build_bitstring(n, ac_clock_now_ms());
+    return err;
+}
+
+int ac__status_publish(struct ac_node *n)
+{
+    struct ac__records *r = n->records;
+    /* The bitstring first: it needs no signature, so it is up to date even
+     * while the keyring is sealed. */
+    int err = ac__status_publish_bitstring(n);
     if (err)
         return err;
+    int64_t now_ms = ac_clock_now_ms();
     if (r->token.stale || r->token.body.len == 0 ||
         now_ms - r->token.made_ms >= AC__TOKEN_REFRESH_MS || now_ms < r->token.made_ms) {
         err = build_token(n, now_ms);
-        /* The keyring signs nothing while a rotation's files are written
-         * (node/records/keys.c, a few milliseconds): a token that is only
-         * due for its refresh, not stale, is still in date and served. */
-        if (err == AC_EAGAIN && !r->token.stale && r->token.body.len)
+        /* The keyring signs nothing while a rotation's key files are
+         * fsynced (node/records/keys.c): a token that is only due for its
+         * refresh, not stale, and younger than its ttl is still what a
+         * verifier may hold, and is served; otherwise AC_EBUSY (503). */
+        if (err == AC_EBUSY && !r->token.stale && r->token.body.len &&
+            now_ms >= r->token.made_ms && now_ms - r->token.made_ms < AC__STATUS_TTL_S * 1000)
             err = 0;
     }
-    if (!err && (r->bitstring.stale || r->bitstring.body.len == 0))
-        err = build_bitstring(n, now_ms);
     return err;
 }

@@ -33,6 +33,9 @@ enum {
     AC_ECONFLICT = -1007, /* the request conflicts with current state */
     AC_EBUG = -1008,      /* a broken internal invariant */
     AC_EUNKNOWN = -1009,  /* outcome unknown: the database went away during COMMIT */
+    AC_EBUSY = -1010,     /* briefly unable (the signing key is being rotated): nothing was
+                           * done, nothing failed; try again shortly. Unlike AC_EAGAIN it is
+                           * no lost race: running the same thing again at once is no use. */
 };
 
 /* Returns a static, human-readable name for |code| (never NULL). */

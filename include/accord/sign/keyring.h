@@ -51,8 +51,9 @@ const struct ac_key_info *ac_keyring_find(const struct ac_keyring *kr,
                                           const uint8_t kid[AC_KEY_ID_BYTES]);
 
 /* Signs |len| bytes of |msg| with the current key into |sig|.
- * Returns 0, AC_ECRYPTO, or AC_EAGAIN while a rotation's files are being
- * written (ac_keyring_rotation_prepare() below). */
+ * Returns 0, AC_ECRYPTO, or AC_EBUSY while a rotation's files are being
+ * written (ac_keyring_rotation_prepare() below): not a failure and not a
+ * lost race (AC_EAGAIN); the caller tries again once the rotation ended. */
 int ac_keyring_sign(const struct ac_keyring *kr, const uint8_t *msg, size_t len,
                     uint8_t sig[AC_KEY_SIG_BYTES]);
 
@@ -84,7 +85,7 @@ int ac_keyring_rotate_handover(struct ac_keyring *kr, int64_t now_ms, ac_keyring
  *   1. ac_keyring_rotation_prepare(), on the keyring's thread: makes the new
  *      key in memory, calls |cb| (the outgoing key's last signature), and
  *      copies into the rotation what the files need. From then until step 3
- *      the keyring is sealed: ac_keyring_sign() refuses (AC_EAGAIN), because
+ *      the keyring is sealed: ac_keyring_sign() refuses (AC_EBUSY), because
  *      the outgoing key's window ends at |now_ms| and the new key is not yet
  *      on disk, so neither may sign; the keys listed stay the old ones.
  *   2. ac_keyring_rotation_write(), on any thread: writes and fsyncs the new
