@@ -36,7 +36,8 @@
  * service says is the reviewer's answer. */
 static int fatal(int err)
 {
-    return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG || err == AC_EAGAIN;
+    return err == AC_EIO || err == AC_ENOMEM || err == AC_EDB || err == AC_EBUG || err == AC_EAGAIN ||
+           err == AC_EBUSY;
 }
 
 static int parse_answers(const json_t *a, struct ac_attempt_answer **out, size_t *k)
