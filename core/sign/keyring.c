@@ -101,9 +101,13 @@ static int key_path(const char *dir, const struct key *k, const char *suffix, ch
 }
 
 /* Writes |k| durably into |dir| (temp file, fsync, rename, fsync dir).
- * Touches nothing but its arguments: safe on any thread. */
-static int key_write(const char *dir, const struct key *k)
+ * Touches nothing but its arguments: safe on any thread. Sets |*renamed|
+ * (may be NULL) when the file took its final name, which a failure after
+ * it (the directory's fsync) leaves in place. */
+static int key_write(const char *dir, const struct key *k, int *renamed)
 {
+    if (renamed)
+        *renamed = 0;
     char tmp[4096], path[4096];
     if (key_path(dir, k, ".tmp", tmp, sizeof tmp) || key_path(dir, k, "", path, sizeof path))
         return AC_EIO;
@@ -129,6 +133,8 @@ static int key_write(const char *dir, const struct key *k)
     sodium_memzero(text, sizeof text);
     if (!step && rename(tmp, path) != 0)
         step = "rename", saved = errno;
+    else if (!step && renamed)
+        *renamed = 1;
     if (!step && fsync_dir(dir) != 0)
         step = "fsync of the directory", saved = errno;
     int err = step ? AC_EIO : 0;
@@ -246,7 +252,7 @@ static int settle(struct ac_keyring *kr)
         struct key *k = &kr->keys[i];
         if (k->info.not_after_ms == 0) {
             k->info.not_after_ms = kr->keys[i + 1].info.not_before_ms;
-            int err = key_write(kr->dir, k);
+            int err = key_write(kr->dir, k, NULL);
             if (err)
                 return err;
             ac_log_warn("keyring", "key %s retired at the start of %s (interrupted rotation)",
@@ -284,7 +290,7 @@ static int new_key(struct ac_keyring *kr, int64_t now_ms, struct key *out)
     int err = key_generate(now_ms, &k);
     if (err)
         return err;
-    err = key_write(kr->dir, &k);
+    err = key_write(kr->dir, &k, NULL);
     if (err) {
         key_release(&k);
         return err;
@@ -457,21 +463,40 @@ const struct ac_key_info *ac_keyring_rotation_next(const struct ac_keyring_rotat
     return &rot->next.info;
 }
 
+/* Undoes what a failed ac_keyring_rotation_write() left on disk, so the
+ * directory loads with the outgoing key current: its file rewritten
+ * without an end when its retiring rename happened (first: a crash before
+ * the new key's file goes leaves two keys without an end, which open()
+ * settles as the rotation), then the new key's file removed when it took
+ * its name, then the directory fsynced. */
+static void rotation_undo(struct ac_keyring_rotation *rot, int next_on_disk, int retired_on_disk)
+{
+    if (retired_on_disk) {
+        struct key current = rot->outgoing;
+        current.info.not_after_ms = 0;
+        if (key_write(rot->dir, &current, NULL))
+            ac_log_error("keyring", "%s: key %s stays retired on disk; restore its file from a "
+                         "backup before the next start", rot->dir, current.info.kid_hex);
+    }
+    char path[4096];
+    if (next_on_disk && key_path(rot->dir, &rot->next, "", path, sizeof path) == 0 &&
+        unlink(path) != 0 && errno != ENOENT)
+        ac_log_error("keyring", "%s: cannot remove: %s", path, strerror(errno));
+    if ((next_on_disk || retired_on_disk) && fsync_dir(rot->dir))
+        ac_log_error("keyring", "%s: fsync of the directory failed", rot->dir);
+}
+
 int ac_keyring_rotation_write(struct ac_keyring_rotation *rot)
 {
     /* The new key first: a crash before the outgoing key's retirement is on
      * disk leaves two keys without an end, which open() settles as the
      * rotation meant (see the top of the file). */
-    int err = key_write(rot->dir, &rot->next);
-    if (!err) {
-        err = key_write(rot->dir, &rot->outgoing);
-        if (err) {
-            /* Undo: the outgoing key stays current on disk. */
-            char path[4096];
-            if (key_path(rot->dir, &rot->next, "", path, sizeof path) == 0)
-                unlink(path);
-        }
-    }
+    int next_on_disk = 0, retired_on_disk = 0;
+    int err = key_write(rot->dir, &rot->next, &next_on_disk);
+    if (!err)
+        err = key_write(rot->dir, &rot->outgoing, &retired_on_disk);
+    if (err) /* the outgoing key stays current on disk */
+        rotation_undo(rot, next_on_disk, retired_on_disk);
     rot->written = err == 0;
     return err;
 }

@@ -112,7 +112,11 @@ int ac_keyring_rotation_prepare(struct ac_keyring *kr, int64_t now_ms, ac_keyrin
 /* The new key of |rot| (borrowed; valid until commit or abort). */
 const struct ac_key_info *ac_keyring_rotation_next(const struct ac_keyring_rotation *rot);
 
-/* Step 2. Returns 0 or AC_EIO (logged; the new key's file removed again). */
+/* Step 2. Returns 0 or AC_EIO (logged). A failure is undone on disk, also
+ * one after a file took its name (the directory's fsync): the outgoing
+ * key's file is rewritten without an end if it was retired, the new key's
+ * file removed and the directory fsynced, so the directory loads with the
+ * outgoing key current. */
 int ac_keyring_rotation_write(struct ac_keyring_rotation *rot);
 
 /* Step 3, after ac_keyring_rotation_write() returned 0. Returns 0, or

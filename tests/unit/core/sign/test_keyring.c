@@ -324,6 +324,39 @@ static void test_a_rotation_whose_files_fail_changes_nothing(void **state)
     ac_keyring_close(kr);
 }
 
+/* The outgoing key's retired file cannot be written after the new key's
+ * file was: the new key's file goes again, and the directory loads with the
+ * old key current (not "every key is retired", nor the new key current while
+ * memory signs with the old). */
+static void test_a_rotation_whose_second_file_fails_leaves_the_old_key_current(void **state)
+{
+    (void)state;
+    struct ac_keyring *kr;
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_keyring_rotation *rot;
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    /* The outgoing key's temporary file cannot be made: a directory holds
+     * its name. */
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s/%s.key.tmp", dir, old.kid_hex);
+    assert_int_equal(0, mkdir(tmp, 0700));
+    assert_int_equal(AC_EIO, ac_keyring_rotation_write(rot));
+    assert_int_equal(0, rmdir(tmp));
+    ac_keyring_rotation_abort(kr, rot);
+    uint8_t on_disk[32];
+    assert_int_equal(1, keys_on_disk(on_disk));
+    assert_memory_equal(old.public_key, on_disk, 32);
+    ac_keyring_close(kr);
+    /* A restart finds the old key, current. */
+    assert_int_equal(0, ac_keyring_open(dir, &kr));
+    assert_int_equal(1, ac_keyring_count(kr));
+    assert_memory_equal(old.kid, ac_keyring_current(kr)->kid, 8);
+    assert_int_equal(0, ac_keyring_current(kr)->not_after_ms);
+    ac_keyring_close(kr);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -338,6 +371,7 @@ int main(void)
         T(test_an_interrupted_rotation_retires_the_older_key_at_the_newer_start),
         T(test_a_rotation_in_steps_writes_its_files_on_another_thread),
         T(test_an_aborted_rotation_leaves_the_old_key_signing),
+        T(test_a_rotation_whose_second_file_fails_leaves_the_old_key_current),
         T(test_a_rotation_whose_files_fail_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
