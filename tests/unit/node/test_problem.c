@@ -68,6 +68,9 @@ static void test_an_io_error_is_503_and_never_404(void **state)
     assert_int_equal(503, ac_problem_type(ac_problem_of_error(AC_EIO))->status);
     assert_int_equal(404, ac_problem_type(ac_problem_of_error(AC_ENOENT))->status);
     assert_int_equal(500, ac_problem_type(ac_problem_of_error(AC_EDB))->status);
+    /* The keyring sealed for a key rotation's fsyncs: busy, not internal. */
+    assert_int_equal(AC_PROBLEM_BUSY, ac_problem_of_error(AC_EBUSY));
+    assert_int_equal(503, ac_problem_type(ac_problem_of_error(AC_EBUSY))->status);
 }
 
 static void test_a_reason_keeps_the_problem_field_and_detail_and_returns_the_code(void **state)
