@@ -115,5 +115,9 @@ with PgServer() as pg:
                   "a's store holds serial 3")
             A.close()
             B.close()
+            for n in (a, b):
+                rc = n.stop()
+                check(rc == 0 and "Sanitizer" not in n.read_stderr(),
+                      "%s stops cleanly (no sanitizer report)" % n.node_id)
     finally:
         proxy.close()
