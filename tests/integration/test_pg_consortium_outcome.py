@@ -12,7 +12,10 @@ restart or any further traffic:
 1. the operator publishes serial 2 to a over HTTP without a key: 503
    outcome-unknown; a's store holds serial 2, and a's peer table follows it
    (x.example, removed, is gone; y.example, added, is there); offering
-   serial 2 again is refused as "not newer than the 2 held";
+   serial 2 again is refused as "not newer than the 2 held". The proxy
+   refuses connections for 3 s after the cut, so the settle the federation
+   timer starts usually fails first and is retried by that timer after its
+   back-off (the log shows "tried again later"), with no other traffic;
 2. b publishes serial 3 and offers it to a: a's batch that adopts it loses
    its COMMIT the same way (b's resend then finds a's stored reply); a's
    peer table still follows serial 3.
@@ -90,7 +93,7 @@ with PgServer() as pg:
                 file2 = fp.read()
             headers = {"authorization": "Bearer " + ta,
                        "content-type": "application/accord-consortium+cbor"}
-            proxy.arm("after", b"cutmark-publish")
+            proxy.arm("after", b"cutmark-publish", down_s=3.0)
             r = c.post(a.url + "/v1/federation/consortium", headers=headers, content=file2)
             check(proxy.cuts == 1 and r.status_code == 503
                   and r.json()["type"].endswith("/outcome-unknown"),
