@@ -15,7 +15,14 @@
  * group, after every request that committed with the adoption, so it reads
  * what they wrote; a rebuild of the table between its read and its apply (a
  * peer pinned) makes it read again. A failure leaves the settle owed: the
- * next settle (the receiver's next batch, the next adoption) tries again. */
+ * next settle (the receiver's next batch, the next adoption) or the prune
+ * timer's tick (after a back-off) tries again.
+ *
+ * A hook released without running (its transaction rolled back, or its
+ * COMMIT's outcome is unknown: the connection lost after COMMIT was sent,
+ * so the file may be stored) marks the settle owed with a re-check: the
+ * settle's task then reads the stored file and takes it when newer than
+ * memory, so memory never stays behind a file the store holds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +60,48 @@ struct settle {
     struct ac_consortium *c; /* owned: the file being taken; NULL: the one held */
     struct ac__fed_peer_inputs in;
     uint64_t gen; /* f->peers_gen when |in| was read */
+    int recheck;  /* read the stored file too (an adoption's outcome was unknown) */
+    /* owned: the stored file the re-check read, when newer than |c| and the
+     * one held; committed only once the task's group has (read again at
+     * every run of the task). */
+    struct ac_consortium *stored;
 };
+
+/* Sets |s->stored| to the stored file when that is newer than both |s->c|
+ * and the file held: an adoption whose COMMIT's outcome was unknown may have
+ * stored it. A stored file that no longer verifies is logged and left. */
+static int settle_recheck(struct settle *s)
+{
+    struct ac__federation *f = s->f;
+    const struct ac_node_config *cfg = f->node->cfg;
+    if (!cfg->has_consortium_key)
+        return 0;
+    uint8_t *file = NULL;
+    size_t len = 0;
+    uint64_t serial = 0;
+    int err = ac_store_consortium_get(f->node->store, &file, &len, &serial);
+    if (err == AC_ENOENT)
+        return 0;
+    if (err)
+        return err;
+    uint64_t held = f->consortium ? f->consortium->serial : 0;
+    if (s->c && s->c->serial > held)
+        held = s->c->serial;
+    if (serial > held) {
+        struct ac_consortium *c = NULL;
+        char why[AC_CONSORTIUM_WHY_LEN];
+        err = ac_consortium_open(file, len, cfg->consortium_key, &c, why, sizeof why);
+        if (!err)
+            s->stored = c;
+        else if (err != AC_ENOMEM) {
+            ac_log_warn("federation", "the stored consortium file (serial %llu) no longer "
+                        "verifies: %s", (unsigned long long)serial, why);
+            err = 0;
+        }
+    }
+    free(file);
+    return err;
+}
 
 /* The task's body (a savepoint of a request group, on its fiber): reads
  * what the rebuild needs. Only memory of its own changes, reset for a run
@@ -64,8 +112,15 @@ static int settle_run(void *arg)
     struct ac__federation *f = s->f;
     ac__fed_peer_inputs_release(&s->in);
     s->gen = f->peers_gen;
-    return ac__fed_peers_read(f->node->store, s->c ? s->c : f->consortium, f->node->cfg->node_id,
-                              &s->in);
+    ac_consortium_free(s->stored);
+    s->stored = NULL;
+    if (s->recheck) {
+        int err = settle_recheck(s);
+        if (err)
+            return err;
+    }
+    const struct ac_consortium *c = s->stored ? s->stored : s->c ? s->c : f->consortium;
+    return ac__fed_peers_read(f->node->store, c, f->node->cfg->node_id, &s->in);
 }
 
 /* A task's body: the open lent-out work of peers no longer in the table
@@ -76,15 +131,38 @@ static int reclaim_run(void *arg)
     return 0;
 }
 
+/* Loop time in ms (0 without a loop: tools, unit tests). */
+static uint64_t loop_now(const struct ac__federation *f)
+{
+    return f->node->loop ? uv_now(f->node->loop) : 0;
+}
+
+/* A settle failed: owed again, retried by the prune timer once the back-off
+ * (1 s, doubling to AC__FED_SETTLE_BACKOFF_MAX_MS) has passed. */
+static void settle_failed(struct ac__federation *f)
+{
+    f->consortium_unsettled = 1;
+    uint64_t wait = 1000;
+    for (unsigned i = 0; i < f->settle_failures && wait < AC__FED_SETTLE_BACKOFF_MAX_MS; i++)
+        wait *= 2;
+    if (wait > AC__FED_SETTLE_BACKOFF_MAX_MS)
+        wait = AC__FED_SETTLE_BACKOFF_MAX_MS;
+    f->settle_failures++;
+    f->settle_retry_at = loop_now(f) + wait;
+}
+
 static void reclaim_done(void *arg, int err)
 {
     struct ac__federation *f = arg;
-    if (f->stopping)
-        return;
+    if (f->stopping || err == AC_ECANCELED)
+        return; /* the node stopped first */
     if (err) {
         ac_log_error("federation", "cannot reclaim the work of departed peers: %s; tried again "
-                     "at the next settle", ac_strerror(err));
-        f->consortium_unsettled = 1;
+                     "later", ac_strerror(err));
+        settle_failed(f);
+    } else if (!f->consortium_unsettled) {
+        f->settle_failures = 0;
+        f->settle_retry_at = 0;
     }
     ac__fed_kick_all(f); /* new peers' senders start; reclaims may have queued messages */
 }
@@ -94,10 +172,31 @@ static void settle_done(void *arg, int err)
     struct settle *s = arg;
     struct ac__federation *f = s->f;
     f->settling = 0;
+    if (f->stopping || err == AC_ECANCELED) { /* the node stopped first */
+        ac__fed_peer_inputs_release(&s->in);
+        ac_consortium_free(s->stored);
+        ac_consortium_free(s->c);
+        free(s);
+        return;
+    }
+    /* The stored file the re-check read is committed with the task's group;
+     * when that failed, the file may be one the group wrote and rolled back,
+     * so it is not kept (the re-check runs again). */
+    if (s->stored && !err) {
+        ac_consortium_free(s->c);
+        s->c = s->stored;
+    } else {
+        ac_consortium_free(s->stored);
+    }
+    s->stored = NULL;
+    /* Committed (an adoption's hook, or the re-check): an offer of it or an
+     * older one is refused as held, a newer one taken. */
+    if (s->c && s->c->serial > f->consortium_taken)
+        f->consortium_taken = s->c->serial;
     /* The table was rebuilt between the read and now (a peer pinned or
      * removed): what was read may miss that change, so read again. */
     int moved = !err && s->gen != f->peers_gen;
-    if (!err && !f->stopping && !moved) {
+    if (!err && !moved) {
         if (s->c) {
             ac_log_info("federation", "adopted consortium \"%s\" serial %llu (%zu members)",
                         s->c->name, (unsigned long long)s->c->serial, s->c->nmembers);
@@ -107,17 +206,22 @@ static void settle_done(void *arg, int err)
         }
         err = ac__fed_peers_apply(f, &s->in);
         if (err) {
-            ac_log_error("federation", "cannot rebuild the peer table: %s; tried again at the "
-                         "next settle", ac_strerror(err));
-            f->consortium_unsettled = 1;
+            ac_log_error("federation", "cannot rebuild the peer table: %s; tried again later",
+                         ac_strerror(err));
+            settle_failed(f);
         }
-    } else if (!f->stopping) {
-        if (err)
+    } else {
+        if (err) {
             ac_log_error("federation", "cannot read what the peer table is rebuilt from: %s; "
-                         "tried again at the next settle", ac_strerror(err));
+                         "tried again later", ac_strerror(err));
+            settle_failed(f);
+            if (s->recheck)
+                f->consortium_recheck = 1;
+        }
         f->consortium_unsettled = 1;
         /* Put back, unless a newer file's adoption committed meanwhile. */
-        if (s->c && !f->consortium_next) {
+        if (s->c && (!f->consortium_next || f->consortium_next->serial < s->c->serial)) {
+            ac_consortium_free(f->consortium_next);
             f->consortium_next = s->c;
             s->c = NULL;
         }
@@ -125,10 +229,10 @@ static void settle_done(void *arg, int err)
     ac__fed_peer_inputs_release(&s->in);
     ac_consortium_free(s->c);
     free(s);
-    if (f->stopping)
-        return;
-    if (moved || (!err && f->consortium_next))
-        ac__fed_consortium_settle(f); /* at once: nothing failed */
+    /* At once when nothing failed and more is owed: the table moved, a newer
+     * file committed, or an adoption's hook was released meanwhile. */
+    if (moved || (!err && (f->consortium_next || f->consortium_recheck)))
+        ac__fed_consortium_settle(f);
     else if (!err)
         ac__fed_task(f, "departed peers' work", reclaim_run, reclaim_done, f);
 }
@@ -141,16 +245,27 @@ int ac__fed_consortium_settle(struct ac__federation *f)
     if (!s) {
         ac_log_error("federation", "cannot settle the consortium file: %s",
                      ac_strerror(AC_ENOMEM));
-        return AC_ENOMEM; /* still unsettled: tried again at the next settle */
+        return AC_ENOMEM; /* still unsettled: tried again at the next settle or tick */
     }
     f->consortium_unsettled = 0;
     f->settling = 1;
     s->f = f;
     s->c = f->consortium_next;
     f->consortium_next = NULL;
+    s->recheck = f->consortium_recheck;
+    f->consortium_recheck = 0;
     /* done may run inside this call (no request groups). */
     ac__fed_task(f, "consortium settle", settle_run, settle_done, s);
     return 0;
+}
+
+void ac__fed_consortium_tick(struct ac__federation *f)
+{
+    if (!f->consortium_unsettled || f->settling || f->stopping)
+        return;
+    if (f->settle_retry_at && loop_now(f) < f->settle_retry_at)
+        return; /* a failing store is not asked again before its back-off */
+    ac__fed_consortium_settle(f);
 }
 
 /* An adoption's after-commit hook: the verified file, taken into memory
@@ -158,12 +273,14 @@ int ac__fed_consortium_settle(struct ac__federation *f)
 struct adopted {
     struct ac__federation *f;
     struct ac_consortium *c; /* owned until taken */
+    int ran;
 };
 
 static void adopted_run(void *arg)
 {
     struct adopted *a = arg;
     struct ac__federation *f = a->f;
+    a->ran = 1;
     if (f->stopping)
         return;
     if (a->c->serial > f->consortium_taken) {
@@ -180,6 +297,14 @@ static void adopted_release(void *arg)
 {
     struct adopted *a = arg;
     struct ac__federation *f = a->f;
+    /* Released without running: rolled back, or a COMMIT whose outcome is
+     * unknown and may have stored the file. Flags only (this may run inside
+     * the store's begin or rollback): the settle re-reads the stored file,
+     * started by the prune timer's next tick if nothing comes sooner. */
+    if (!a->ran && !f->stopping) {
+        f->consortium_recheck = 1;
+        f->consortium_unsettled = 1;
+    }
     ac_consortium_free(a->c);
     free(a);
     f->tasks--;
@@ -195,7 +320,7 @@ static int take_after_commit(struct ac__federation *f, struct ac_consortium *c)
         ac_consortium_free(c);
         return AC_ENOMEM;
     }
-    *a = (struct adopted){f, c};
+    *a = (struct adopted){f, c, 0};
     f->tasks++; /* f lives until the hook ran or was dropped */
     return ac_store_after_commit(f->node->store, adopted_run, adopted_release, a);
 }

@@ -144,6 +144,7 @@ static void on_prune_timer(uv_timer_t *t)
     struct ac__federation *f = t->data;
     int64_t now = ac_clock_now_ms();
     ac__lending_tick(f, now);
+    ac__fed_consortium_tick(f); /* a settle owed (failed, or an unknown outcome) */
     if (now < f->next_prune_ms)
         return;
     f->next_prune_ms = now + AC__FED_PRUNE_MS;

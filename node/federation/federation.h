@@ -143,6 +143,17 @@ struct ac__federation {
     uint64_t consortium_taken; /* the highest serial whose adoption committed */
     int consortium_unsettled;
     int settling;
+    /* An adoption's hook was released without running: its transaction
+     * rolled back, or its COMMIT's outcome is unknown (it may have
+     * committed). The next settle reads the stored file and takes it when
+     * newer than memory. Only a flag: the release may run inside the
+     * store's begin or rollback. */
+    int consortium_recheck;
+    /* An owed settle (unsettled) is retried by the prune timer
+     * (ac__fed_consortium_tick()), after a failure not before
+     * |settle_retry_at| (loop time, ms), the wait doubling per failure. */
+    uint64_t settle_retry_at;
+    unsigned settle_failures;
     /* Bumped by every rebuild of the peer table, so a settle sees that one
      * ran between its read and its apply (adopt.c). */
     uint64_t peers_gen;
@@ -243,7 +254,9 @@ struct ac__fed_peer *ac__fed_peer_by_kid(struct ac__federation *f, const uint8_t
  * savepoint when one is open: |in_tx|, the receiver's batch, or a request
  * group). The in-memory file and peer table are left alone until the
  * outermost transaction has committed: its after-commit hook then starts
- * ac__fed_consortium_settle(); a rollback drops it. Sets |*serial| to the
+ * ac__fed_consortium_settle(); a hook released without running (a
+ * rollback, or a COMMIT of unknown outcome) makes the next settle re-read
+ * the stored file. Sets |*serial| to the
  * serial held (or being adopted). Returns 0, AC_ECONFLICT (not newer;
  * nothing changed) or an error with |why| filled. */
 int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size_t len,
@@ -256,9 +269,17 @@ int ac__fed_consortium_adopt(struct ac__federation *f, const uint8_t *file, size
  * request groups (tasks.c), and the table changes in the first one's done
  * callback, after its commit; without request groups (stopping, tools,
  * unit tests) it all happens inside this call. A failure is logged and
- * tried again at the next call. Does nothing unless something is owed or
+ * tried again at the next call or by the prune timer
+ * (ac__fed_consortium_tick()). Does nothing unless something is owed or
  * while a settle is in flight. Returns 0, or AC_ENOMEM (still owed). */
 int ac__fed_consortium_settle(struct ac__federation *f);
+
+/* The prune timer's tick (every second): starts a settle still owed (one
+ * that failed, or one whose adoption's COMMIT had an unknown outcome), so
+ * it does not wait for outside traffic; after failures only once the
+ * back-off (1 s doubling to AC__FED_SETTLE_BACKOFF_MAX_MS) has passed. */
+void ac__fed_consortium_tick(struct ac__federation *f);
+#define AC__FED_SETTLE_BACKOFF_MAX_MS 60000
 
 /* Sets |*out| to |p|'s client (p->client, created on first use): one
  * HTTP/2 connection to its base URL with the sender's timeouts and the
