@@ -127,6 +127,9 @@ static void on_fetched(void *arg, int err, const struct ac_h2_response *resp)
                     p->node_id, ac_strerror(err));
         return;
     }
+    /* A consortium settle reading the peer table's inputs meanwhile would
+     * apply what it read over these keys: it reads again (adopt.c). */
+    p->fed->peers_gen++;
     /* Learnt in memory already; kept for the next start. */
     struct keep *k = calloc(1, sizeof *k);
     if (k && (k->doc = malloc(resp->body_len ? resp->body_len : 1))) {
