@@ -4,6 +4,8 @@ reading a node's public key, writing [peer] and [consortium] config sections,
 and sending an envelope to a node's inbox."""
 import base64
 import hashlib
+import json
+import os
 import time
 
 import cbor2
@@ -149,3 +151,22 @@ def post_many(node, bodies, width=64, sender=None):
                 raise ConnectionError("stream %d reset" % ev.stream_id)
     sock.close()
     return results
+
+
+def consortium_file(ctl_node, key_file, serial, members, name, title=None):
+    """Signs, with `accordctl consortium sign` on |ctl_node| and the
+    consortium key in |key_file|, a consortium file of |serial| listing
+    |members| as (node id, url, public key bytes, rights), named |title|
+    (default |name|); writes it as <name>.cose in ctl_node.tmp and returns
+    its path."""
+    doc = {"name": title or name, "serial": serial, "members": [
+        {"node": node_id, "url": url, "rights": rights,
+         "keys": [{"key": key.hex(), "not_before": "2020-01-01T00:00:00Z"}]}
+        for node_id, url, key, rights in members]}
+    src = os.path.join(ctl_node.tmp, name + ".json")
+    out = os.path.join(ctl_node.tmp, name + ".cose")
+    with open(src, "w") as f:
+        json.dump(doc, f)
+    r = ctl_node.ctl("consortium", "sign", src, "--key", key_file, "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out

@@ -10,7 +10,6 @@ other messages to c go on; b caches a's catalog; c goes down, a's messages
 to c wait in a's outbox (backing off), and when c is back and reaches a,
 each arrives exactly once."""
 import hashlib
-import json
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ import time
 import cbor2
 
 from accordtest import Api, Node, check, skip_unless_built, wait_for
-from federation_util import append_config, canonical, node_public_key
+from federation_util import append_config, canonical, consortium_file, node_public_key
 
 
 def peer(api, node_id):
@@ -33,20 +32,6 @@ def drained(api, node_id):
 
 def serial(api):
     return api.get("/v1/federation/peers")[1]["consortium_serial"]
-
-
-def trust_file(tmp, ctl_node, key_file, serial_no, members, out_name):
-    doc = {"name": "east", "serial": serial_no, "members": [
-        {"node": n.node_id, "url": n.url, "rights": rights,
-         "keys": [{"key": pub.hex(), "not_before": "2020-01-01T00:00:00Z"}]}
-        for n, pub, rights in members]}
-    src = os.path.join(tmp, out_name + ".json")
-    out = os.path.join(tmp, out_name + ".cose")
-    with open(src, "w") as f:
-        json.dump(doc, f)
-    r = ctl_node.ctl("consortium", "sign", src, "--key", key_file, "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
 
 
 def main():
@@ -65,13 +50,15 @@ def main():
         check(r.returncode == 0, "the operator makes a consortium key")
         ckey = r.json["public_key"]
         everything = ["submit", "lend", "certify", "issuer", "witness"]
-        f1 = trust_file(a.tmp, a, key_file, 1, [(a, pubs[0], everything),
-                                                (b, pubs[1], ["submit", "witness"]),
-                                                (c, pubs[2], ["lend"])], "east-1")
-        f2 = trust_file(a.tmp, a, key_file, 2, [(a, pubs[0], everything),
-                                                (b, pubs[1], ["submit", "witness"]),
-                                                (c, pubs[2], ["lend"]),
-                                                (d, pubs[3], ["lend"])], "east-2")
+        f1 = consortium_file(a, key_file, 1, [(a.node_id, a.url, pubs[0], everything),
+                                              (b.node_id, b.url, pubs[1], ["submit", "witness"]),
+                                              (c.node_id, c.url, pubs[2], ["lend"])],
+                             "east-1", title="east")
+        f2 = consortium_file(a, key_file, 2, [(a.node_id, a.url, pubs[0], everything),
+                                              (b.node_id, b.url, pubs[1], ["submit", "witness"]),
+                                              (c.node_id, c.url, pubs[2], ["lend"]),
+                                              (d.node_id, d.url, pubs[3], ["lend"])],
+                             "east-2", title="east")
         r = a.ctl("consortium", "show", f2, "--key", ckey)
         check(r.returncode == 0 and '"d.example"' in r.stdout,
               "consortium show verifies the signed file and lists d")

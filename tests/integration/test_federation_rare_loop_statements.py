@@ -29,7 +29,6 @@ write handlers' fiber, and the catalog's check in its cache task. The old
 code waited on the loop for b's settle (the stored file, the peer list,
 each peer's description) and for a's check (the kept catalog)."""
 import hashlib
-import json
 import os
 import sys
 import time
@@ -38,7 +37,8 @@ import nacl.signing
 
 from accordtest import Api, check, Node, skip_unless_built
 from borrow_util import ISSUER, LENDER, Pair
-from federation_util import append_config, canonical, node_public_key, now_ms, pin_pair
+from federation_util import (append_config, canonical, consortium_file, node_public_key, now_ms,
+                             pin_pair)
 from lifecycle import active_credential, load_definition
 
 EVERYTHING = ["submit", "lend", "certify", "issuer", "witness"]
@@ -69,21 +69,6 @@ def drained(api, node_id):
     return p and p["outbox_depth"] == 0 and p["state"] != "backing-off"
 
 
-def trust_file(ctl_node, key_file, serial_no, members, name):
-    """Signs a consortium file listing |members| (node id, url, key, rights)."""
-    doc = {"name": "rare", "serial": serial_no, "members": [
-        {"node": n, "url": url, "rights": rights,
-         "keys": [{"key": pub.hex(), "not_before": "2020-01-01T00:00:00Z"}]}
-        for n, url, pub, rights in members]}
-    src = os.path.join(ctl_node.tmp, name + ".json")
-    out = os.path.join(ctl_node.tmp, name + ".cose")
-    with open(src, "w") as f:
-        json.dump(doc, f)
-    r = ctl_node.ctl("consortium", "sign", src, "--key", key_file, "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 def deltas(before, apis, own):
     """Loop statements since |before| on each node, less what the /metrics
     read that took |before| costs itself (|own|: 1 on PostgreSQL, whose
@@ -111,9 +96,11 @@ def reclaim():
         r = issuer.ctl("consortium", "keygen", key_file, json_out=True)
         assert r.returncode == 0, r.stderr
         ckey = r.json["public_key"]
-        f1 = trust_file(issuer, key_file, 1, [(ISSUER, issuer.url, p.pa, EVERYTHING),
-                                              (LENDER, lender.url, p.pb, ["lend"])], "lend-1")
-        f2 = trust_file(issuer, key_file, 2, [(ISSUER, issuer.url, p.pa, EVERYTHING)], "lend-2")
+        f1 = consortium_file(issuer, key_file, 1, [(ISSUER, issuer.url, p.pa, EVERYTHING),
+                                                   (LENDER, lender.url, p.pb, ["lend"])],
+                             "lend-1", title="rare")
+        f2 = consortium_file(issuer, key_file, 2, [(ISSUER, issuer.url, p.pa, EVERYTHING)],
+                             "lend-2", title="rare")
         issuer.stop()
         with open(issuer.config) as f:
             text = f.read()
@@ -173,12 +160,14 @@ def main():
         assert r.returncode == 0, r.stderr
         ckey = r.json["public_key"]
         nowhere = "http://127.0.0.1:9"  # c and d are never reached
-        f1 = trust_file(a, key_file, 1, [("a.example", a.url, pa, EVERYTHING),
-                                         ("b.example", b.url, pb, EVERYTHING),
-                                         ("c.example", nowhere, pc, ["lend"])], "rare-1")
-        f2 = trust_file(a, key_file, 2, [("a.example", a.url, pa, EVERYTHING),
-                                         ("b.example", b.url, pb, EVERYTHING),
-                                         ("d.example", nowhere, pd, ["lend"])], "rare-2")
+        f1 = consortium_file(a, key_file, 1, [("a.example", a.url, pa, EVERYTHING),
+                                              ("b.example", b.url, pb, EVERYTHING),
+                                              ("c.example", nowhere, pc, ["lend"])],
+                             "rare-1", title="rare")
+        f2 = consortium_file(a, key_file, 2, [("a.example", a.url, pa, EVERYTHING),
+                                              ("b.example", b.url, pb, EVERYTHING),
+                                              ("d.example", nowhere, pd, ["lend"])],
+                             "rare-2", title="rare")
         for n in (a, b):
             n.stop()
             append_config(n, "[consortium]\nkey = %s\nfile = %s\n" % (ckey, f1))

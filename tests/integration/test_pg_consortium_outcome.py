@@ -22,7 +22,6 @@ restart or any further traffic:
 
 Loopback only (unix sockets and 127.0.0.1); every wait bounded. Plain build
 only (tests/CMakeLists.txt: test_pg_*)."""
-import json
 import os
 import sys
 
@@ -34,26 +33,12 @@ if not os.access("/usr/lib/postgresql/15/bin/postgres", os.X_OK):
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pgproxy import CutProxy  # noqa: E402
 from pgserver import PgServer  # noqa: E402
-from federation_util import append_config, node_public_key, pin_pair  # noqa: E402
+from federation_util import (append_config, consortium_file, node_public_key,  # noqa: E402
+                             pin_pair)
 
 EVERYTHING = ["submit", "lend", "certify", "issuer", "witness"]
 NOWHERE = "http://127.0.0.1:9"  # a member never reached: only its place in the table counts
 OTHER_KEY = bytes(32 * [7])
-
-
-def trust_file(n, key_file, serial, members, name):
-    """Signs a consortium file; |name| is in its bytes (the proxy's marker)."""
-    doc = {"name": name, "serial": serial, "members": [
-        {"node": i, "url": u, "rights": r,
-         "keys": [{"key": k.hex(), "not_before": "2020-01-01T00:00:00Z"}]}
-        for i, u, k, r in members]}
-    src = os.path.join(n.tmp, name + ".json")
-    out = os.path.join(n.tmp, name + ".cose")
-    with open(src, "w") as f:
-        json.dump(doc, f)
-    r = n.ctl("consortium", "sign", src, "--key", key_file, "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
 
 
 def table(api):
@@ -77,9 +62,9 @@ with PgServer() as pg:
             def members(extra):
                 return [("a.example", a.url, pa, EVERYTHING), ("b.example", b.url, pb, EVERYTHING),
                         (extra, NOWHERE, OTHER_KEY, ["lend"])]
-            f1 = trust_file(b, key_file, 1, members("x.example"), "first")
-            f2 = trust_file(b, key_file, 2, members("y.example"), "cutmark-publish")
-            f3 = trust_file(b, key_file, 3, members("z.example"), "cutmark-offer")
+            f1 = consortium_file(b, key_file, 1, members("x.example"), "first")
+            f2 = consortium_file(b, key_file, 2, members("y.example"), "cutmark-publish")
+            f3 = consortium_file(b, key_file, 3, members("z.example"), "cutmark-offer")
             for n in (a, b):
                 n.stop()
                 append_config(n, "[consortium]\nkey = %s\nfile = %s\n" % (ckey, f1))
