@@ -278,15 +278,24 @@ static void test_a_rotation_in_steps_writes_its_files_on_another_thread(void **s
     ac_keyring_close(kr);
 }
 
+/* Opens the keyring in |dir| and prepares a rotation 5 s into its current
+ * key's window; |old| is that key as it was. */
+static void open_and_prepare(struct ac_keyring **kr, struct ac_key_info *old,
+                             struct ac_keyring_rotation **rot)
+{
+    assert_int_equal(0, ac_keyring_open(dir, kr));
+    *old = *ac_keyring_current(*kr);
+    assert_int_equal(0,
+                     ac_keyring_rotation_prepare(*kr, old->not_before_ms + 5000, NULL, NULL, rot));
+}
+
 static void test_an_aborted_rotation_leaves_the_old_key_signing(void **state)
 {
     (void)state;
     struct ac_keyring *kr;
-    assert_int_equal(0, ac_keyring_open(dir, &kr));
-    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_key_info old;
     struct ac_keyring_rotation *rot;
-    assert_int_equal(0,
-                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    open_and_prepare(&kr, &old, &rot);
     ac_keyring_rotation_abort(kr, rot);
     uint8_t sig[64], on_disk[32];
     assert_int_equal(0, ac_keyring_sign(kr, (const uint8_t *)"m", 1, sig));
@@ -301,11 +310,9 @@ static void test_a_rotation_whose_files_fail_changes_nothing(void **state)
 {
     (void)state;
     struct ac_keyring *kr;
-    assert_int_equal(0, ac_keyring_open(dir, &kr));
-    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_key_info old;
     struct ac_keyring_rotation *rot;
-    assert_int_equal(0,
-                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    open_and_prepare(&kr, &old, &rot);
     /* The directory is gone while the files are written. */
     char moved[80];
     snprintf(moved, sizeof moved, "%s.moved", dir);
@@ -332,11 +339,9 @@ static void test_a_rotation_whose_second_file_fails_leaves_the_old_key_current(v
 {
     (void)state;
     struct ac_keyring *kr;
-    assert_int_equal(0, ac_keyring_open(dir, &kr));
-    struct ac_key_info old = *ac_keyring_current(kr);
+    struct ac_key_info old;
     struct ac_keyring_rotation *rot;
-    assert_int_equal(0,
-                     ac_keyring_rotation_prepare(kr, old.not_before_ms + 5000, NULL, NULL, &rot));
+    open_and_prepare(&kr, &old, &rot);
     /* The outgoing key's temporary file cannot be made: a directory holds
      * its name. */
     char tmp[128];
