@@ -178,6 +178,25 @@ def any_free_port():
         return s.getsockname()[1]
 
 
+def distinct_free_ports(first, count):
+    """|first| and |count| - 1 more free loopback ports, all different: each
+    is picked while the ones before it are still held (two picks made one
+    after the other may return the same port, and a node that then cannot
+    bind would leave its URL answered by another member)."""
+    ports, held = [first], []
+    try:
+        while len(ports) < count:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(s)
+            s.bind(("127.0.0.1", 0))
+            if s.getsockname()[1] not in ports:
+                ports.append(s.getsockname()[1])
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
 def wait_for(what, fn, timeout=20.0, every=0.1):
     """Calls fn until it returns a true value; DemoError after |timeout| s."""
     end = time.monotonic() + timeout
@@ -257,7 +276,14 @@ class Member:
             if self.proc.poll() is not None:
                 raise DemoError("accord-node %s exited with %d; see %s" % (
                     self.node_id, self.proc.returncode, self.log.name))
-            return self.t.ctl_raw(self.admin, "node", "info", ok=(0, 3)).returncode == 0
+            r = self.t.ctl_raw(self.admin, "node", "info", ok=(0, 3))
+            if r.returncode != 0:
+                return False
+            # This node, not another process on its port.
+            if json.loads(r.stdout).get("node_id") != self.node_id:
+                raise DemoError("%s answers as %s: its port is taken" % (
+                    self.url, json.loads(r.stdout).get("node_id")))
+            return True
         wait_for("%s to answer" % self.node_id, up)
         jwks = json.loads(h2_get(self.url + "/.well-known/jwks.json", self.tls[0]))
         x = jwks["keys"][0]["x"]
@@ -554,7 +580,7 @@ class Demo:
         self.build = os.path.abspath(args.build)
         self.data = os.path.abspath(args.data)
         port = args.port or (8440 if port_free(8440) else any_free_port())
-        ports = [port] + [any_free_port() for _ in range(3)]
+        ports = distinct_free_ports(port, 4)
         # What every other member grants each one (docs/federation.md "Trust"):
         # the state issues and certifies reviewers and sends work; the
         # districts lend reviewers; the recognizer witnesses the state's log.
