@@ -19,6 +19,11 @@ int64_t ac_clock_offset(void)
 {
     return atomic_load(&offset_ms);
 }
+#else
+int64_t ac_clock_offset(void)
+{
+    return 0;
+}
 #endif
 
 int64_t ac_clock_now_ms(void)
