@@ -704,13 +704,24 @@ static void on_batches(struct ac_http_exchange *x, void *arg)
     ac__json_read_submit(n, x, &l->r, batches_read, NULL, "lent batches");
 }
 
+/* A reviewer's request about one lent batch or item (|what|): who asks,
+ * the reviewer role, and the {id} of the path; answers and returns -1 when
+ * any is wrong. */
+static int lent_request(struct ac_node *n, struct ac_http_exchange *x, struct ac__auth *a,
+                        const char *what, int64_t *id)
+{
+    if (ac__authenticate(n, x, a) || ac__require_role(x, a, AC_ROLE_REVIEWER) ||
+        ac__param_id(x, "id", what, id))
+        return -1;
+    return 0;
+}
+
 static void respond(struct ac_http_exchange *x, void *arg, int accept)
 {
     struct ac_node *n = arg;
     struct ac__auth a;
     int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent batch", &id))
+    if (lent_request(n, x, &a, "lent batch", &id))
         return;
     char what[48];
     snprintf(what, sizeof what, "lent batch %" PRId64, id);
@@ -770,8 +781,7 @@ static void on_item(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent item", &id))
+    if (lent_request(n, x, &a, "lent item", &id))
         return;
     char what[48];
     snprintf(what, sizeof what, "lent item %" PRId64, id);
@@ -789,8 +799,7 @@ static void on_score(struct ac_http_exchange *x, void *arg)
     struct ac__auth a;
     int64_t id;
     json_t *body;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent item", &id) || ac__json_body(x, 0, &body))
+    if (lent_request(n, x, &a, "lent item", &id) || ac__json_body(x, 0, &body))
         return;
     json_t *levels, *fb;
     if (ac__score_body(x, body, &levels, &fb))
@@ -969,8 +978,7 @@ static void on_artifact(struct ac_http_exchange *x, void *arg)
     struct ac_node *n = arg;
     struct ac__auth a;
     int64_t id;
-    if (ac__authenticate(n, x, &a) || ac__require_role(x, &a, AC_ROLE_REVIEWER) ||
-        ac__param_id(x, "id", "lent item", &id))
+    if (lent_request(n, x, &a, "lent item", &id))
         return;
     struct artifact_read *q = calloc(1, sizeof *q);
     if (!q) {

@@ -226,15 +226,20 @@ def scenario(pg, over_tls):
             check(writer.is_alive() and "r" not in wrote,
                   "and the write is still unanswered: its handler still waits on the lock")
 
+            def served_while(what):
+                """READS reads answered while |what|, the waiting statement
+                the same one after them."""
+                for _ in range(READS):
+                    r = c.get(n.url + "/v1/node", timeout=20)
+                    check(r.status_code == 200, "GET /v1/node answers while %s%s: %d"
+                          % (what, how, r.status_code))
+                check(psql(db_url, waiting) == started,
+                      "the statement that waited still waits after them%s (%s)" % (how, started))
+
             # A rotation meanwhile queues its tasks behind the waiting
             # handler: the loop goes on serving, and both wait for the lock.
             rotator, rotated = in_thread(rotate)
-            for _ in range(READS):
-                r = c.get(n.url + "/v1/node", timeout=20)
-                check(r.status_code == 200, "GET /v1/node answers while a key rotation waits "
-                      "behind the waiting handler%s: %d" % (how, r.status_code))
-            check(psql(db_url, waiting) == started,
-                  "the statement that waited still waits after them%s (%s)" % (how, started))
+            served_while("a key rotation waits behind the waiting handler")
             check(rotator.is_alive() and "r" not in rotated and writer.is_alive(),
                   "the rotation and the write are still unanswered: the rotation finished "
                   "nothing in place")
@@ -246,12 +251,7 @@ def scenario(pg, over_tls):
             uploader, uploaded = in_thread(upload)
             wait_for("the upload's file is in place", lambda: os.path.exists(stored),
                      timeout=30, every=0.05)
-            for _ in range(READS):
-                r = c.get(n.url + "/v1/node", timeout=20)
-                check(r.status_code == 200, "GET /v1/node answers while an upload's row waits "
-                      "behind the waiting handler%s: %d" % (how, r.status_code))
-            check(psql(db_url, waiting) == started,
-                  "the statement that waited still waits after them%s (%s)" % (how, started))
+            served_while("an upload's row waits behind the waiting handler")
             check(uploader.is_alive() and "r" not in uploaded and writer.is_alive(),
                   "the upload and the write are still unanswered: the upload's row finished "
                   "nothing in place" + how)

@@ -828,18 +828,8 @@ static void test_on_a_fiber_the_reconnect_after_a_server_restart_yields(void **s
     struct ac_fiber *f;
     assert_int_equal(0, ac_fiber_new(256 * 1024, &f));
     struct fiber_tx r = {-1, -1, -1};
-    int started = ac_fiber_run(f, insert_on_fiber, &r);
-    int waits = 0;
-    for (int ended = started; ended == 0; ended = ac_fiber_resume(f, 0)) {
-        short events = 0;
-        int fd = ac_fiber_waiting(f, &events);
-        assert_true(fd >= 0);
-        int64_t deadline = ac_fiber_deadline(f);
-        struct pollfd p = {.fd = fd, .events = events};
-        int64_t left = deadline < 0 ? 30000 : deadline - ac_fiber_now_ms();
-        poll(&p, 1, left > 0 ? (int)left : 0);
-        waits++;
-    }
+    int other = 0;
+    int waits = drive_timed(f, ac_fiber_run(f, insert_on_fiber, &r), &other);
     ac_fiber_free(f);
     assert_int_equal(0, r.begin);
     assert_int_equal(0, r.insert);
